@@ -1,0 +1,138 @@
+# popd -- privilege-separated POP3 server for maildir mailboxes.
+# Works with GNU make and OpenBSD make.
+
+PREFIX?=	/usr/local
+SBINDIR?=	${PREFIX}/sbin
+LIBEXECDIR?=	${PREFIX}/libexec/popd
+MANDIR?=	${PREFIX}/man
+CHROOTDIR?=	/var/empty
+DESTDIR?=
+
+CC?=		cc
+PKGS!=		if [ "`uname -s`" = Linux ]; then \
+		    echo libtls libevent libseccomp libbsd-overlay libbsd-ctor; \
+		else echo libtls libevent; fi
+PKG_CFLAGS!=	pkg-config --cflags ${PKGS}
+PKG_LIBS!=	pkg-config --libs ${PKGS}
+OS_CFLAGS!=	if [ "`uname -s`" = Linux ]; then echo -D_GNU_SOURCE; fi
+CRYPT_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lcrypt -lpthread; \
+		else echo -lpthread; fi
+
+CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} \
+		-DSBINDIR=\"${SBINDIR}\" -DLIBEXECDIR=\"${LIBEXECDIR}\" \
+		-DCHROOTDIR=\"${CHROOTDIR}\"
+LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
+
+COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
+		common/maildir.o common/popcache.o common/crlf.o \
+		common/pop3.o common/sandbox.o compat/compat.o
+
+POPD_OBJS=	popd/popd.o popd/listener.o
+AUTHPOP_OBJS=	authpop/authpop.o
+WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
+MDA_OBJS=	mda/mda.o
+
+PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda
+MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
+		man/authtab.5 man/usertab.5 man/popcache.5
+
+HDRS=		common/popd.h common/log.h compat/compat.h
+
+UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
+		regress/unit/test_crlf regress/unit/test_popcache
+
+all: ${PROGS}
+
+.SUFFIXES: .c .o
+.c.o:
+	${CC} ${CFLAGS} -c $< -o $@
+
+${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
+
+popd/popd: ${POPD_OBJS} ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${COMMON_OBJS} ${LDLIBS}
+
+authpop/authpop: ${AUTHPOP_OBJS} ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${COMMON_OBJS} ${LDLIBS}
+
+wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${COMMON_OBJS} ${LDLIBS}
+
+mda/mda: ${MDA_OBJS} ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${MDA_OBJS} ${COMMON_OBJS} ${LDLIBS}
+
+# Unit tests link the shared objects; each test is one C file.
+regress/unit/test_pop3: regress/unit/test_pop3.o ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o ${COMMON_OBJS} ${LDLIBS}
+regress/unit/test_table: regress/unit/test_table.o ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${COMMON_OBJS} ${LDLIBS}
+regress/unit/test_crlf: regress/unit/test_crlf.o ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_crlf.o ${COMMON_OBJS} ${LDLIBS}
+regress/unit/test_popcache: regress/unit/test_popcache.o ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${COMMON_OBJS} ${LDLIBS}
+
+regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
+regress/unit/test_popcache.o: ${HDRS} regress/unit/unit.h
+
+# Test helper: bcrypt hashes for the harness and the demo.
+regress/mkhash: regress/mkhash.c
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/mkhash.c ${LDLIBS}
+
+# The sandbox proof: links the real sandbox.c (regress/sandbox/sbtest.c).
+SANDBOX_TEST=	regress/sandbox/sbtest
+regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/sandbox/sbtest.o ${COMMON_OBJS} ${LDLIBS}
+regress/sandbox/sbtest.o: ${HDRS}
+
+# libFuzzer targets for the parsers of untrusted bytes (clang only).
+FUZZ_CC?=	clang
+FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
+		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
+FUZZ_PROGS=	regress/fuzz/fuzz_pop3 regress/fuzz/fuzz_table
+FUZZ_TIME?=	20
+
+regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
+	    common/pop3.c ${PKG_LIBS}
+regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
+    common/util.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
+	    common/table.c common/util.c ${PKG_LIBS}
+
+fuzz: ${FUZZ_PROGS}
+
+fuzz-smoke: fuzz
+	for f in ${FUZZ_PROGS}; do \
+	    echo "$$f: ${FUZZ_TIME} s"; \
+	    $$f -max_total_time=${FUZZ_TIME} -print_final_stats=1 || exit 1; \
+	done
+
+test: all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+	python3 regress/run.py
+
+demo: all
+	sh regress/demo.sh
+
+lint:
+	mandoc -Tlint -Wwarning ${MANS}
+
+install: all
+	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${LIBEXECDIR} \
+	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
+	install -m 555 popd/popd ${DESTDIR}${SBINDIR}/popd
+	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
+	    ${DESTDIR}${LIBEXECDIR}/
+	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
+	    ${DESTDIR}${MANDIR}/man8/
+	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
+	    ${DESTDIR}${MANDIR}/man5/
+	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \
+	    sh popd/mkusers.sh; fi
+
+clean:
+	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
+	    ${FUZZ_PROGS} */*.o */*/*.o
+
+.PHONY: all test demo lint install clean fuzz fuzz-smoke

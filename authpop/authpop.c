@@ -1,0 +1,1036 @@
+/*
+ * authpop.c -- the AUTHORIZATION state of every POP3 session (RFC 1939
+ * section 4): CAPA, USER/PASS, AUTH PLAIN, QUIT.  Passwords are checked
+ * against authtab by a pool of worker threads so that bcrypt never stalls
+ * the other sessions.  After a good password the session socket goes to
+ * the parent, which starts a wrkrpop for the user.
+ *
+ * Peers:
+ *	parent		fd 3 (POPD_CHANNEL_FD)	sessions in, logins out
+ *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
+ *			(the listener holds the other end and does the TLS)
+ *
+ * authpop reads each session socket one line at a time (recv MSG_PEEK up
+ * to the LF, then recv exactly that line), so commands a client pipelines
+ * after PASS stay in the socket for wrkrpop.  authpop never answers a
+ * successful PASS: wrkrpop does, once the maildrop is locked.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <crypt.h>
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "popd.h"
+
+#define AUTH_PEEK		1024	/* bytes looked at per recv */
+#define AUTH_MAXLINE		POP3_SASL_MAXLINE /* RFC 5034 responses */
+#define AUTH_MAXPASS		(CRYPT_MAX_PASSPHRASE_SIZE - 1)
+#define AUTH_OUTMAX		4096	/* stop reading while this is unsent */
+#define AUTH_BURST		16	/* lines per read event, for fairness */
+#define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
+#define AUTH_MAXTHREADS		64
+#define AUTH_DEFAULT_COST	10
+
+enum sess_state {
+	S_CMD,		/* reading commands */
+	S_CHECK,	/* a worker checks the password; not reading */
+	S_DRAIN,	/* password good: flushing replies before the handoff */
+	S_HANDOFF,	/* the parent has the socket; waiting for its answer */
+	S_CLOSING	/* flushing the last reply, then close */
+};
+
+struct session {
+	RB_ENTRY(session)	 entry;
+	uint64_t		 id;		/* the parent's */
+	int			 fd;
+	uint32_t		 flags;		/* SESSION_* */
+	enum sess_state		 state;
+	char			 addr[POPD_MAXADDR];
+	char			 user[POP3_MAXLINE + 1];	/* as sent */
+	int			 hasuser;
+	int			 nfail;
+	int			 sasl;		/* AUTH PLAIN response due */
+	int			 toolong;	/* discarding up to the LF */
+	size_t			 linelen;
+	char			 line[AUTH_MAXLINE + 1];
+	struct evbuffer		*out;
+	struct event		 rev, wev, tmo;
+	int			 reading, writing;
+};
+RB_HEAD(sesstree, session);
+
+/* One password check, owned by one thread at a time. */
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	uint64_t		 id;		/* the session's */
+	int			 known;		/* user in both tables */
+	int			 toolong;	/* password cannot match */
+	int			 ok;		/* result */
+	int			 err;		/* crypt failed: errno */
+	char			 hash[CRYPT_OUTPUT_SIZE];
+	char			 pass[AUTH_MAXPASS + 1];
+};
+TAILQ_HEAD(jobq, job);
+
+static int	session_cmp(struct session *, struct session *);
+RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
+RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
+
+__dead static void	usage(void);
+static void		authpop_dispatch_parent(struct chan *, uint32_t,
+			    const void *, size_t, int);
+static void		authpop_parent_eof(struct chan *);
+static void		session_new(const struct msg_session *, int);
+static struct session	*session_find(uint64_t);
+static void		session_read(int, short, void *);
+static void		session_write(int, short, void *);
+static void		session_timeout(int, short, void *);
+static void		session_update(struct session *);
+static void		session_timer(struct session *, int);
+static void		session_reply(struct session *, const char *, ...)
+			    __attribute__((__format__ (printf, 2, 3)));
+static void		session_line(struct session *, char *, size_t);
+static void		session_sasl(struct session *, const char *);
+static void		session_handoff(struct session *);
+static void		session_close(struct session *, int);
+static int		plaintext_ok(struct session *);
+static const char	*logname(const char *);
+static void		auth_start(struct session *, const char *);
+static void		auth_result(struct session *, struct job *);
+static void		dummy_init(void);
+static void		workers_start(void);
+static void		*worker_main(void *);
+static void		jobs_collect(int, short, void *);
+static int		hash_equal(const char *, const char *);
+static void		xlock(pthread_mutex_t *);
+static void		xunlock(pthread_mutex_t *);
+
+static struct chan	 parent;
+static struct usertree	 authtab, usertab;
+static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
+static size_t		 nsessions;
+static int		 draining;	/* a newer authpop took over */
+static char		 dummy_hash[CRYPT_OUTPUT_SIZE];
+static long		 nworkers;
+
+/* The queue to the workers, and their answers back to the event loop. */
+static pthread_mutex_t	 jobs_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 jobs_cv = PTHREAD_COND_INITIALIZER;
+static struct jobq	 jobs_todo = TAILQ_HEAD_INITIALIZER(jobs_todo);
+static struct jobq	 jobs_done = TAILQ_HEAD_INITIALIZER(jobs_done);
+static int		 jobs_pipe[2] = { -1, -1 };
+static struct event	 jobs_ev;
+
+static int
+session_cmp(struct session *a, struct session *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+__dead static void
+usage(void)
+{
+	fprintf(stderr, "usage: authpop [-dv] -a authtab -u usertab\n");
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*authfile = NULL, *userfile = NULL;
+	struct passwd	*pw;
+	struct rlimit	 rl;
+	int		 ch, debug = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "a:du:v")) != -1) {
+		switch (ch) {
+		case 'a':
+			authfile = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'u':
+			userfile = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0 || authfile == NULL || userfile == NULL)
+		usage();
+
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	log_procinit("authpop");
+
+	if (set_cloexec(POPD_CHANNEL_FD) == -1)
+		fatal("no channel to the parent on fd %d", POPD_CHANNEL_FD);
+
+	/* The parent has checked both files already: errors are rare. */
+	if (table_load_auth(authfile, &authtab) == -1 ||
+	    table_load_users(userfile, &usertab) == -1 ||
+	    table_crosscheck(authfile, &authtab, userfile, &usertab) == -1)
+		exit(1);
+
+	/* Passwords live in this process: no core files, no ptrace. */
+	if (compat_nocoredump() == -1)
+		fatal("compat_nocoredump");
+
+	/* One descriptor per session: take all the kernel allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
+
+	/* Before the chroot: these read /dev/urandom and /sys. */
+	dummy_init();
+	nworkers = sysconf(_SC_NPROCESSORS_ONLN);
+	if (nworkers < 2)
+		nworkers = 2;
+	if (nworkers > AUTH_MAXTHREADS)
+		nworkers = AUTH_MAXTHREADS;
+
+	if (geteuid() == 0) {
+		if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
+			fatalx("user %s is missing: useradd -r -d /var/empty "
+			    "-s /usr/sbin/nologin %s", POPD_AUTH_USER,
+			    POPD_AUTH_USER);
+		if (chroot(CHROOTDIR) == -1)
+			fatal("chroot %s", CHROOTDIR);
+		if (chdir("/") == -1)
+			fatal("chdir /");
+		setproctitle("%s", "authpop");
+		if (drop_privileges(POPD_AUTH_USER, pw->pw_uid,
+		    pw->pw_gid) == -1)
+			fatalx("cannot drop privileges");
+		/* A credential change resets the dumpable flag on Linux. */
+		if (compat_nocoredump() == -1)
+			fatal("compat_nocoredump");
+	} else {
+		setproctitle("%s", "authpop");
+		log_debug("not root: no chroot, no privilege drop");
+	}
+
+	/* A client gone mid-reply must not kill us. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+
+	event_init();
+	/* The workers' way back into the event loop. */
+	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe2");
+	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
+	    NULL);
+	if (event_add(&jobs_ev, NULL) == -1)
+		fatal("event_add");
+
+	/*
+	 * Sandbox before the threads: threads inherit the seccomp filter
+	 * and the Landlock domain of their creator, but Landlock (before
+	 * ABI 8) does not reach threads that already exist.  The filter
+	 * allows clone(2) with CLONE_THREAD for this.
+	 */
+	sandbox_authpop();
+
+	workers_start();
+
+	chan_init(&parent, POPD_CHANNEL_FD, "authpop", "parent",
+	    authpop_dispatch_parent, authpop_parent_eof, NULL);
+	log_debug("ready");
+	if (event_dispatch() == -1)
+		fatal("event_dispatch");
+	fatalx("event loop ended");
+}
+
+static void
+authpop_parent_eof(struct chan *c)
+{
+	log_debug("parent closed the channel: exiting");
+	exit(0);
+}
+
+static void
+authpop_dispatch_parent(struct chan *c, uint32_t type, const void *data,
+    size_t len, int fd)
+{
+	struct msg_session	 ms;
+	struct msg_id		 mi;
+	struct msg_refused	 mr;
+	struct session		*s;
+
+	switch (type) {
+	case MSG_LST_SESSION:
+		msg_check_size(c, type, len, sizeof(ms));
+		if (fd == -1)
+			fatalx("authpop: %s from parent without a socket",
+			    msg_type_str(type));
+		memcpy(&ms, data, sizeof(ms));
+		msg_check_str(c, type, ms.addr, sizeof(ms.addr));
+		if (ms.flags & ~(SESSION_TLS | SESSION_TRUSTED))
+			fatalx("authpop: %s from parent: flags %#x",
+			    msg_type_str(type), ms.flags);
+		if (session_find(ms.id) != NULL)
+			fatalx("authpop: %s from parent: session %llu exists",
+			    msg_type_str(type), (unsigned long long)ms.id);
+		session_new(&ms, fd);
+		break;
+	case MSG_DRAIN:
+		/* After a reload: finish these sessions, then leave. */
+		msg_check_size(c, type, len, 0);
+		if (fd != -1)
+			fatalx("authpop: %s from parent with a descriptor",
+			    msg_type_str(type));
+		draining = 1;
+		setproctitle("draining");
+		if (nsessions == 0)
+			exit(0);
+		break;
+	case MSG_AUTH_SPAWNED:
+		msg_check_size(c, type, len, sizeof(mi));
+		if (fd != -1)
+			fatalx("authpop: %s from parent with a descriptor",
+			    msg_type_str(type));
+		memcpy(&mi, data, sizeof(mi));
+		if ((s = session_find(mi.id)) == NULL) {
+			log_debug("session %llu: %s for a closed session",
+			    (unsigned long long)mi.id, msg_type_str(type));
+			break;
+		}
+		if (s->state != S_HANDOFF)
+			fatalx("authpop: %s from parent for session %llu, "
+			    "which has not logged in", msg_type_str(type),
+			    (unsigned long long)mi.id);
+		/* wrkrpop owns the socket now and answers the PASS. */
+		log_debug("session %llu: handed to wrkrpop",
+		    (unsigned long long)s->id);
+		session_close(s, 0);
+		break;
+	case MSG_AUTH_REFUSED:
+		msg_check_size(c, type, len, sizeof(mr));
+		if (fd != -1)
+			fatalx("authpop: %s from parent with a descriptor",
+			    msg_type_str(type));
+		memcpy(&mr, data, sizeof(mr));
+		if (mr.code != REFUSED_TEMP && mr.code != REFUSED_PERM)
+			fatalx("authpop: %s from parent: code %u",
+			    msg_type_str(type), mr.code);
+		if ((s = session_find(mr.id)) == NULL) {
+			log_debug("session %llu: %s for a closed session",
+			    (unsigned long long)mr.id, msg_type_str(type));
+			break;
+		}
+		if (s->state != S_HANDOFF)
+			fatalx("authpop: %s from parent for session %llu, "
+			    "which has not logged in", msg_type_str(type),
+			    (unsigned long long)mr.id);
+		if (mr.code == REFUSED_TEMP)
+			session_reply(s, "-ERR [SYS/TEMP] cannot open the "
+			    "maildrop now, try again later");
+		else
+			session_reply(s, "-ERR [SYS/PERM] no maildrop for "
+			    "this user, contact the administrator");
+		s->state = S_CLOSING;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		session_update(s);
+		break;
+	default:
+		fatalx("authpop: unexpected %s (%u) from parent",
+		    msg_type_str(type), type);
+	}
+}
+
+static struct session *
+session_find(uint64_t id)
+{
+	struct session	key;
+
+	key.id = id;
+	return RB_FIND(sesstree, &sessions, &key);
+}
+
+static void
+session_new(const struct msg_session *ms, int fd)
+{
+	struct session	*s;
+	struct msg_id	 mi;
+	int		 type;
+	socklen_t	 len = sizeof(type);
+
+	/* The parent passes only stream socketpair ends. */
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM)
+		fatalx("authpop: %s from parent: not a stream socket",
+		    msg_type_str(MSG_LST_SESSION));
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->out = evbuffer_new()) == NULL) {
+		log_warn("session %llu", (unsigned long long)ms->id);
+		free(s);
+		close(fd);
+		memset(&mi, 0, sizeof(mi));
+		mi.id = ms->id;
+		chan_send(&parent, MSG_AUTH_CLOSED, -1, &mi, sizeof(mi));
+		return;
+	}
+	s->id = ms->id;
+	s->fd = fd;
+	s->flags = ms->flags;
+	(void)strlcpy(s->addr, ms->addr, sizeof(s->addr));
+	s->state = S_CMD;
+	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
+	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
+	evtimer_set(&s->tmo, session_timeout, s);
+	RB_INSERT(sesstree, &sessions, s);
+	nsessions++;
+	if (set_nonblock(fd) == -1) {
+		log_warn("session %llu: set_nonblock",
+		    (unsigned long long)s->id);
+		session_close(s, 1);
+		return;
+	}
+	log_debug("session %llu: from %s%s%s (%zu open)",
+	    (unsigned long long)s->id, s->addr,
+	    (s->flags & SESSION_TLS) ? ", tls" : "",
+	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
+	/* No APOP timestamp: APOP is not offered. */
+	session_reply(s, "+OK popd ready");
+	session_timer(s, POP3_IDLE_TIMEOUT);
+	session_update(s);
+}
+
+/* (Re)arm the session's one timer. */
+static void
+session_timer(struct session *s, int secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	if (evtimer_add(&s->tmo, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+static void
+session_reply(struct session *s, const char *fmt, ...)
+{
+	va_list	ap;
+	int	r;
+
+	va_start(ap, fmt);
+	r = evbuffer_add_vprintf(s->out, fmt, ap);
+	va_end(ap);
+	if (r == -1 || evbuffer_add(s->out, "\r\n", 2) == -1)
+		fatal("evbuffer_add");
+}
+
+/*
+ * Bring the session's events in line with its state.  This may close
+ * the session or hand it off, so callers must not touch s afterwards.
+ */
+static void
+session_update(struct session *s)
+{
+	size_t	pending = evbuffer_get_length(s->out);
+	int	want_read, want_write;
+
+	want_read = s->state == S_CMD && pending < AUTH_OUTMAX;
+	want_write = pending > 0;
+	if (want_read != s->reading) {
+		if ((want_read ? event_add(&s->rev, NULL) :
+		    event_del(&s->rev)) == -1)
+			fatal("event_add/del");
+		s->reading = want_read;
+	}
+	if (want_write != s->writing) {
+		if ((want_write ? event_add(&s->wev, NULL) :
+		    event_del(&s->wev)) == -1)
+			fatal("event_add/del");
+		s->writing = want_write;
+	}
+	if (pending == 0) {
+		if (s->state == S_CLOSING)
+			session_close(s, 1);
+		else if (s->state == S_DRAIN)
+			session_handoff(s);
+	}
+}
+
+static void
+session_write(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (evbuffer_write(s->out, s->fd) == -1 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		log_debug("session %llu: write: %s",
+		    (unsigned long long)s->id, strerror(errno));
+		session_close(s, 1);
+		return;
+	}
+	session_update(s);
+}
+
+static void
+session_timeout(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case S_CMD:
+		log_info("session %llu: %s: autologout after %d s idle",
+		    (unsigned long long)s->id, s->addr, POP3_IDLE_TIMEOUT);
+		session_reply(s, "-ERR autologout: idle for too long");
+		s->state = S_CLOSING;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		session_update(s);
+		break;
+	case S_HANDOFF:
+		/* The timer is off in this state. */
+		break;
+	default:
+		log_debug("session %llu: %s: peer does not read, closing",
+		    (unsigned long long)s->id, s->addr);
+		session_close(s, 1);
+		break;
+	}
+}
+
+/*
+ * Consume complete lines, never a byte past the LF of the line in hand:
+ * what follows a PASS belongs to wrkrpop.  A partial line is taken into
+ * s->line so that a level-triggered read event does not spin on it.
+ */
+static void
+session_read(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+	char		 peek[AUTH_PEEK];
+	char		*dst;
+	ssize_t		 n;
+	size_t		 take, limit;
+	int		 lf, lines = 0;
+
+	while (s->state == S_CMD && lines < AUTH_BURST &&
+	    evbuffer_get_length(s->out) < AUTH_OUTMAX) {
+		if ((n = recv(s->fd, peek, sizeof(peek), MSG_PEEK)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			log_debug("session %llu: recv: %s",
+			    (unsigned long long)s->id, strerror(errno));
+			explicit_bzero(peek, sizeof(peek));
+			session_close(s, 1);
+			return;
+		}
+		if (n == 0) {
+			log_debug("session %llu: %s: closed by the client",
+			    (unsigned long long)s->id, s->addr);
+			session_close(s, 1);
+			return;
+		}
+		dst = memchr(peek, '\n', n);
+		lf = dst != NULL;
+		take = lf ? (size_t)(dst - peek) + 1 : (size_t)n;
+		limit = s->sasl ? AUTH_MAXLINE : POP3_MAXLINE;
+		if (s->linelen + take > limit)
+			s->toolong = 1;
+		dst = s->toolong ? peek : s->line + s->linelen;
+		if (recv(s->fd, dst, take, 0) != (ssize_t)take) {
+			log_warn("session %llu: recv", (unsigned long long)s->id);
+			explicit_bzero(peek, sizeof(peek));
+			session_close(s, 1);
+			return;
+		}
+		if (!s->toolong)
+			s->linelen += take;
+		if (!lf)
+			continue;
+
+		lines++;
+		session_timer(s, POP3_IDLE_TIMEOUT);
+		if (s->toolong) {
+			/* RFC 2449: 255 octets; reject, keep the session. */
+			s->toolong = 0;
+			s->sasl = 0;
+			s->linelen = 0;
+			explicit_bzero(s->line, sizeof(s->line));
+			session_reply(s, "-ERR line too long");
+			continue;
+		}
+		/* CRLF or a bare LF. */
+		s->linelen--;
+		if (s->linelen > 0 && s->line[s->linelen - 1] == '\r')
+			s->linelen--;
+		s->line[s->linelen] = '\0';
+		session_line(s, s->line, s->linelen);
+		explicit_bzero(s->line, sizeof(s->line));
+		s->linelen = 0;
+	}
+	explicit_bzero(peek, sizeof(peek));
+	session_update(s);
+}
+
+/* USER/PASS and AUTH only where the password cannot be sniffed. */
+static int
+plaintext_ok(struct session *s)
+{
+	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
+}
+
+static void
+session_line(struct session *s, char *buf, size_t len)
+{
+	struct pop3_line	 l;
+	const char		*capa;
+	int			 r;
+
+	if (s->sasl) {
+		session_sasl(s, buf);
+		return;
+	}
+	r = pop3_parse(&l, buf, len);
+	switch (r) {
+	case POP3_OK:
+		break;
+	case POP3_ETOOLONG:
+		session_reply(s, "-ERR line too long");
+		goto done;
+	case POP3_EBADCHAR:
+		session_reply(s, "-ERR invalid character in command");
+		goto done;
+	default:
+		session_reply(s, "-ERR invalid arguments");
+		goto done;
+	}
+
+	switch (l.cmd) {
+	case CMD_CAPA:
+		/* The list comes complete with CRLFs and the final dot. */
+		capa = pop3_capa(plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0);
+		if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
+			fatal("evbuffer_add");
+		break;
+	case CMD_USER:
+		if (!plaintext_ok(s)) {
+			session_reply(s, "-ERR [AUTH] plaintext login is only "
+			    "allowed over TLS");
+			break;
+		}
+		if (l.nargs != 1) {
+			session_reply(s, "-ERR usage: USER name");
+			break;
+		}
+		/* Always "+OK": the reply must not tell who exists. */
+		(void)strlcpy(s->user, l.args[0], sizeof(s->user));
+		s->hasuser = 1;
+		session_reply(s, "+OK send PASS");
+		break;
+	case CMD_PASS:
+		if (!plaintext_ok(s)) {
+			session_reply(s, "-ERR [AUTH] plaintext login is only "
+			    "allowed over TLS");
+			break;
+		}
+		if (!s->hasuser) {
+			session_reply(s, "-ERR USER first");
+			break;
+		}
+		if (l.nargs != 1) {
+			session_reply(s, "-ERR usage: PASS password");
+			break;
+		}
+		auth_start(s, l.args[0]);
+		break;
+	case CMD_AUTH:
+		if (l.nargs == 0) {
+			/* Mechanism list, as most servers answer. */
+			session_reply(s, "+OK SASL mechanisms follow");
+			if (plaintext_ok(s))
+				session_reply(s, "PLAIN");
+			session_reply(s, ".");
+			break;
+		}
+		if (strcasecmp(l.args[0], "PLAIN") != 0) {
+			session_reply(s, "-ERR unsupported SASL mechanism");
+			break;
+		}
+		if (!plaintext_ok(s)) {
+			session_reply(s, "-ERR [AUTH] plaintext login is only "
+			    "allowed over TLS");
+			break;
+		}
+		s->hasuser = 0;
+		if (l.nargs == 2) {
+			/* RFC 5034 initial response; "=" is an empty one. */
+			s->sasl = 1;
+			session_sasl(s, l.args[1]);
+		} else {
+			s->sasl = 1;
+			session_reply(s, "+ ");
+		}
+		break;
+	case CMD_QUIT:
+		session_reply(s, "+OK bye");
+		s->state = S_CLOSING;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		break;
+	case CMD_STLS:
+		session_reply(s, "-ERR STLS is not available here");
+		break;
+	case CMD_APOP:
+		session_reply(s, "-ERR APOP is not supported");
+		break;
+	case CMD_UNKNOWN:
+		session_reply(s, "-ERR unknown command");
+		break;
+	default:
+		session_reply(s, "-ERR %s is not valid before login", l.name);
+		break;
+	}
+ done:
+	explicit_bzero(&l, sizeof(l));
+}
+
+/* The client's AUTH PLAIN response, as an initial response or a line. */
+static void
+session_sasl(struct session *s, const char *resp)
+{
+	char	pass[AUTH_MAXLINE];
+
+	s->sasl = 0;
+	if (strcmp(resp, "*") == 0) {
+		session_reply(s, "-ERR authentication cancelled");
+		return;
+	}
+	if (pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
+	    sizeof(pass)) == -1) {
+		explicit_bzero(pass, sizeof(pass));
+		explicit_bzero(s->user, sizeof(s->user));
+		session_reply(s, "-ERR [AUTH] malformed AUTH PLAIN response");
+		return;
+	}
+	auth_start(s, pass);
+	explicit_bzero(pass, sizeof(pass));
+}
+
+/* A user name as sent by a client, safe for one log line. */
+static const char *
+logname(const char *user)
+{
+	static char	buf[POPD_MAXUSER + 4];
+	size_t		i;
+
+	for (i = 0; user[i] != '\0' && i < POPD_MAXUSER; i++)
+		buf[i] = (unsigned char)user[i] > 0x20 &&
+		    (unsigned char)user[i] < 0x7f ? user[i] : '?';
+	buf[i] = '\0';
+	if (user[i] != '\0')
+		(void)strlcat(buf, "...", sizeof(buf));
+	return buf;
+}
+
+/*
+ * Queue a password check.  A user missing from either table is checked
+ * against the dummy hash, so that the reply and its timing are those of
+ * a wrong password.
+ */
+static void
+auth_start(struct session *s, const char *pass)
+{
+	struct job	*j;
+	struct userent	*a;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("%s", __func__);
+	j->id = s->id;
+	if (valid_username(s->user) &&
+	    (a = table_lookup(&authtab, s->user)) != NULL &&
+	    table_lookup(&usertab, s->user) != NULL &&
+	    strlcpy(j->hash, a->hash, sizeof(j->hash)) < sizeof(j->hash))
+		j->known = 1;
+	else
+		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
+	/* crypt(3) takes at most AUTH_MAXPASS: no stored hash can match. */
+	if (strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
+		j->toolong = 1;
+
+	s->state = S_CHECK;
+	xlock(&jobs_mtx);
+	TAILQ_INSERT_TAIL(&jobs_todo, j, entry);
+	if ((errno = pthread_cond_signal(&jobs_cv)) != 0)
+		fatal("pthread_cond_signal");
+	xunlock(&jobs_mtx);
+}
+
+static void
+auth_result(struct session *s, struct job *j)
+{
+	if (j->ok) {
+		log_info("session %llu: %s: login %s",
+		    (unsigned long long)s->id, s->addr, s->user);
+		s->state = S_DRAIN;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		return;
+	}
+	s->state = S_CMD;
+	if (j->err != 0) {
+		/* A system error is never passed off as a wrong password. */
+		errno = j->err;
+		log_warn("session %llu: %s: cannot check the password of %s",
+		    (unsigned long long)s->id, s->addr, logname(s->user));
+		session_reply(s, "-ERR [SYS/TEMP] cannot check passwords now, "
+		    "try again later");
+	} else {
+		s->nfail++;
+		log_info("session %llu: %s: login failed for %s: %s",
+		    (unsigned long long)s->id, s->addr, logname(s->user),
+		    j->known ? "wrong password" : "unknown user");
+		if (s->nfail >= POP3_MAXFAIL) {
+			session_reply(s, "-ERR [AUTH] too many failures");
+			s->state = S_CLOSING;
+			session_timer(s, AUTH_CLOSE_TIMEOUT);
+		} else
+			session_reply(s, "-ERR [AUTH] invalid user name or "
+			    "password");
+	}
+	/* RFC 1939: after a failed PASS the client starts over. */
+	s->hasuser = 0;
+	explicit_bzero(s->user, sizeof(s->user));
+}
+
+/*
+ * The password is good and our replies have left: pass a copy of the
+ * socket to the parent and keep ours until it answers.
+ */
+static void
+session_handoff(struct session *s)
+{
+	struct msg_login	ml;
+	int			fd;
+
+	if ((fd = dup(s->fd)) == -1) {
+		log_warn("session %llu: dup", (unsigned long long)s->id);
+		session_reply(s, "-ERR [SYS/TEMP] cannot start the session "
+		    "now, try again later");
+		s->state = S_CLOSING;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		session_update(s);
+		return;
+	}
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	s->state = S_HANDOFF;
+	if (evtimer_del(&s->tmo) == -1)
+		fatal("evtimer_del");
+	chan_send(&parent, MSG_AUTH_LOGIN, fd, &ml, sizeof(ml));
+}
+
+/* End a session; tell the parent unless wrkrpop has taken it over. */
+static void
+session_close(struct session *s, int notify)
+{
+	struct msg_id	mi;
+	char		buf[1024];
+	int		i;
+
+	if (notify) {
+		memset(&mi, 0, sizeof(mi));
+		mi.id = s->id;
+		chan_send(&parent, MSG_AUTH_CLOSED, -1, &mi, sizeof(mi));
+	}
+	(void)event_del(&s->rev);
+	(void)event_del(&s->wev);
+	(void)evtimer_del(&s->tmo);
+	if (s->state != S_HANDOFF) {
+		/*
+		 * Unread input at close() turns the listener's EOF into
+		 * ECONNRESET, which could cost the client our last reply.
+		 */
+		for (i = 0; i < 8; i++)
+			if (recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+				break;
+		explicit_bzero(buf, sizeof(buf));
+	}
+	close(s->fd);
+	evbuffer_free(s->out);
+	RB_REMOVE(sesstree, &sessions, s);
+	nsessions--;
+	log_debug("session %llu: closed (%zu open)", (unsigned long long)s->id,
+	    nsessions);
+	freezero(s, sizeof(*s));
+	if (draining && nsessions == 0)
+		exit(0);
+}
+
+/*
+ * The hash that unknown users are checked against: bcrypt with the cost
+ * of the real ones, so that a miss costs as much time as a wrong password.
+ */
+static void
+dummy_init(void)
+{
+	struct userent		*a;
+	struct crypt_data	*cd;
+	char			 setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	int			 cost = AUTH_DEFAULT_COST;
+
+	RB_FOREACH(a, usertree, &authtab) {
+		if (a->hash[0] == '$' && a->hash[1] == '2') {
+			cost = (a->hash[4] - '0') * 10 + (a->hash[5] - '0');
+			break;
+		}
+	}
+	if (cost < 4 || cost > 31)
+		cost = AUTH_DEFAULT_COST;
+	if (crypt_gensalt_rn("$2b$", cost, NULL, 0, setting,
+	    sizeof(setting)) == NULL)
+		fatal("crypt_gensalt_rn");
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		fatal("%s", __func__);
+	if (crypt_rn("not a password", setting, cd, sizeof(*cd)) == NULL)
+		fatal("crypt_rn");
+	if (strlcpy(dummy_hash, cd->output, sizeof(dummy_hash)) >=
+	    sizeof(dummy_hash))
+		fatalx("dummy hash too long");
+	freezero(cd, sizeof(*cd));
+	log_debug("dummy hash: bcrypt cost %d", cost);
+}
+
+/* As many checkers as CPUs (at least 2): logins use every core. */
+static void
+workers_start(void)
+{
+	pthread_t	t;
+	long		i;
+
+	for (i = 0; i < nworkers; i++) {
+		if ((errno = pthread_create(&t, NULL, worker_main, NULL)) != 0)
+			fatal("pthread_create");
+		if ((errno = pthread_detach(t)) != 0)
+			fatal("pthread_detach");
+	}
+	log_debug("%ld password checkers", nworkers);
+}
+
+/* A worker thread: it touches only the job queues, never libevent. */
+static void *
+worker_main(void *arg)
+{
+	struct crypt_data	*cd;
+	struct job		*j;
+	const char		*out;
+
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		fatal("%s", __func__);
+	for (;;) {
+		xlock(&jobs_mtx);
+		while ((j = TAILQ_FIRST(&jobs_todo)) == NULL)
+			if ((errno = pthread_cond_wait(&jobs_cv,
+			    &jobs_mtx)) != 0)
+				fatal("pthread_cond_wait");
+		TAILQ_REMOVE(&jobs_todo, j, entry);
+		xunlock(&jobs_mtx);
+
+		errno = 0;
+		out = crypt_rn(j->pass, j->hash, cd, sizeof(*cd));
+		if (out == NULL) {
+			j->err = errno != 0 ? errno : EINVAL;
+			j->ok = 0;
+		} else
+			j->ok = hash_equal(out, j->hash) && j->known &&
+			    !j->toolong;
+		/* Too long to hash at all: a plain failure, not an error. */
+		if (j->toolong)
+			j->err = 0;
+		explicit_bzero(j->pass, sizeof(j->pass));
+		explicit_bzero(cd, sizeof(*cd));
+
+		xlock(&jobs_mtx);
+		TAILQ_INSERT_TAIL(&jobs_done, j, entry);
+		xunlock(&jobs_mtx);
+		/* A full pipe already holds a wakeup: EAGAIN is fine. */
+		(void)write(jobs_pipe[1], "", 1);
+	}
+	return NULL;
+}
+
+/* Results back in the event loop. */
+static void
+jobs_collect(int fd, short ev, void *arg)
+{
+	struct jobq	 done = TAILQ_HEAD_INITIALIZER(done);
+	struct job	*j;
+	struct session	*s;
+	char		 buf[64];
+
+	/* Drain first: a job finished after this wakes us again. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	xlock(&jobs_mtx);
+	TAILQ_CONCAT(&done, &jobs_done, entry);
+	xunlock(&jobs_mtx);
+
+	while ((j = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, j, entry);
+		if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
+			auth_result(s, j);
+			session_update(s);
+		} else
+			log_debug("session %llu: password checked after the "
+			    "session closed", (unsigned long long)j->id);
+		freezero(j, sizeof(*j));
+	}
+}
+
+/*
+ * Compare two hashes in time that depends only on their lengths, as
+ * timingsafe_bcmp(3) (which glibc and libbsd 0.11 lack).
+ */
+static int
+hash_equal(const char *a, const char *b)
+{
+	size_t		 len = strlen(a), i;
+	unsigned char	 diff = 0;
+
+	if (len != strlen(b))
+		return 0;
+	for (i = 0; i < len; i++)
+		diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
+	return diff == 0;
+}
+
+static void
+xlock(pthread_mutex_t *m)
+{
+	if ((errno = pthread_mutex_lock(m)) != 0)
+		fatal("pthread_mutex_lock");
+}
+
+static void
+xunlock(pthread_mutex_t *m)
+{
+	if ((errno = pthread_mutex_unlock(m)) != 0)
+		fatal("pthread_mutex_unlock");
+}

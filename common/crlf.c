@@ -1,0 +1,195 @@
+/*
+ * crlf.c -- a maildir message as POP3 sends it: bare LF becomes CRLF,
+ * CRLF and bare CR are kept, lines starting with '.' are dot-stuffed, a
+ * missing final line end is added and ".\r\n" ends it (RFC 1939 section
+ * 3).  The same rules give the RFC 1939 size (STAT, LIST, RETR): the
+ * converted octets before dot-stuffing, so crlf_size() and crlf_convert()
+ * must never disagree.  Everything streams in bounded chunks.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+
+#define CRLF_CHUNK	65536
+
+/*
+ * toplines -1 converts a whole message (RETR); toplines >= 0 stops after
+ * the header/body separator and that many body lines (TOP).
+ */
+void
+crlf_init(struct crlf *st, long long toplines)
+{
+	memset(st, 0, sizeof(*st));
+	st->bol = 1;
+	st->lines = toplines < 0 ? -1 : toplines;
+}
+
+/* A line end went out: track the header/body separator for TOP. */
+static void
+crlf_eol(struct crlf *st)
+{
+	int	blank;
+
+	/* "" or a lone CR before the LF: the empty line of RFC 5322. */
+	blank = st->linelen == 0 || (st->linelen == 1 && st->cr);
+	st->bol = 1;
+	st->cr = 0;
+	st->linelen = 0;
+	if (!st->inbody) {
+		if (blank) {
+			st->inbody = 1;
+			if (st->lines == 0)
+				st->done = 1;
+		}
+	} else if (st->lines > 0 && --st->lines == 0)
+		st->done = 1;
+}
+
+/*
+ * Convert up to inlen bytes of the message into out, which holds outsz
+ * bytes.  Returns the bytes produced and sets *consumed to the input
+ * bytes used; stops early when out is nearly full or the TOP limit is
+ * reached (st->done: the caller stops reading).  A CR is sent as it
+ * comes, whatever follows, so nothing is held back between calls.
+ */
+size_t
+crlf_convert(struct crlf *st, const char *in, size_t inlen, char *out,
+    size_t outsz, size_t *consumed)
+{
+	const char	*lf;
+	size_t		 i = 0, o = 0, n;
+
+	while (i < inlen && !st->done && outsz - o >= 2) {
+		if (in[i] == '\n') {
+			if (!st->cr)
+				out[o++] = '\r';
+			out[o++] = '\n';
+			i++;
+			crlf_eol(st);
+			continue;
+		}
+		if (st->bol) {
+			st->bol = 0;
+			if (in[i] == '.')
+				out[o++] = '.';
+		}
+		/* Copy the rest of the line as one run. */
+		n = inlen - i;
+		if (n > outsz - o)
+			n = outsz - o;
+		if ((lf = memchr(in + i, '\n', n)) != NULL)
+			n = lf - (in + i);
+		memcpy(out + o, in + i, n);
+		st->cr = in[i + n - 1] == '\r';
+		if (st->linelen + n >= 2)
+			st->linelen = 2;
+		else
+			st->linelen += n;
+		i += n;
+		o += n;
+	}
+	*consumed = i;
+	return o;
+}
+
+/*
+ * The end of a converted message: CRLF if the last line had no line
+ * end, then the terminator.  out must hold 5 bytes; returns 0 if not.
+ */
+size_t
+crlf_finish(struct crlf *st, char *out, size_t outsz)
+{
+	size_t	o = 0;
+
+	if (outsz < 5)
+		return 0;
+	if (!st->bol) {
+		out[o++] = '\r';
+		out[o++] = '\n';
+		st->bol = 1;
+	}
+	memcpy(out + o, ".\r\n", 3);
+	return o + 3;
+}
+
+/*
+ * Count the RFC 1939 octets of the next len bytes of a message: each
+ * LF not preceded by CR costs one more.  Call crlf_init(st, -1) first
+ * and add crlf_count_finish() at the end.  For the mda, which sizes a
+ * message while copying it.
+ */
+off_t
+crlf_count(struct crlf *st, const char *buf, size_t len)
+{
+	const char	*p = buf, *end = buf + len, *lf;
+	off_t		 extra = 0;
+
+	if (len == 0)
+		return 0;
+	while (p < end && (lf = memchr(p, '\n', end - p)) != NULL) {
+		if (lf == buf ? !st->cr : lf[-1] != '\r')
+			extra++;
+		p = lf + 1;
+	}
+	st->cr = end[-1] == '\r';
+	st->bol = end[-1] == '\n';
+	return (off_t)len + extra;
+}
+
+/* The CRLF added when the last line has no line end. */
+off_t
+crlf_count_finish(struct crlf *st)
+{
+	return st->bol ? 0 : 2;
+}
+
+/*
+ * crlf_count with the state in one int, which starts at 0; a call with
+ * buf NULL returns the final CRLF, if any.
+ */
+#define SIZE_CR		0x01
+#define SIZE_OPEN	0x02
+
+off_t
+crlf_size_buf(const char *buf, size_t len, int *state)
+{
+	struct crlf	st;
+	off_t		n;
+
+	crlf_init(&st, -1);
+	st.cr = (*state & SIZE_CR) != 0;
+	st.bol = (*state & SIZE_OPEN) == 0;
+	if (buf == NULL)
+		return crlf_count_finish(&st);
+	n = crlf_count(&st, buf, len);
+	*state = (st.cr ? SIZE_CR : 0) | (st.bol ? 0 : SIZE_OPEN);
+	return n;
+}
+
+/* The RFC 1939 size of the open message file fd, read from its start. */
+off_t
+crlf_size(int fd)
+{
+	struct crlf	 st;
+	char		 buf[CRLF_CHUNK];
+	off_t		 off = 0, total = 0;
+	ssize_t		 n;
+
+	crlf_init(&st, -1);
+	for (;;) {
+		if ((n = pread(fd, buf, sizeof(buf), off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		total += crlf_count(&st, buf, n);
+		off += n;
+	}
+	return total + crlf_count_finish(&st);
+}

@@ -1,0 +1,144 @@
+/*
+ * log.c -- syslog or stderr logging, bgpd style.  Every line names the
+ * process that wrote it (log_procinit).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int		 debug;
+static int		 verbose;
+static const char	*procname = "popd";
+
+void
+log_init(int n_debug, int facility)
+{
+	debug = n_debug;
+	tzset();
+	if (!debug)
+		openlog(getprogname(), LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_procinit(const char *name)
+{
+	if (name != NULL)
+		procname = name;
+}
+
+void
+log_setverbose(int v)
+{
+	verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return verbose;
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char	buf[1024];
+	int	saved_errno = errno;
+
+	if (pri == LOG_DEBUG && verbose < 1) {
+		errno = saved_errno;
+		return;
+	}
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (debug) {
+		/* One write per line keeps lines of several processes whole. */
+		dprintf(STDERR_FILENO, "%s[%d]: %s\n", procname, (int)getpid(),
+		    buf);
+	} else
+		syslog(pri, "%s: %s", procname, buf);
+	errno = saved_errno;
+}
+
+static void
+vlog_errno(int pri, const char *fmt, va_list ap)
+{
+	char	buf[1024];
+	int	saved_errno = errno;
+
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (debug)
+		dprintf(STDERR_FILENO, "%s[%d]: %s: %s\n", procname,
+		    (int)getpid(), buf, strerror(saved_errno));
+	else
+		syslog(pri, "%s: %s: %s", procname, buf,
+		    strerror(saved_errno));
+	errno = saved_errno;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+__dead void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+__dead void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,201 @@
+/*
+ * pop3.c -- the POP3 command line parser and the CAPA list, shared by
+ * authpop (AUTHORIZATION) and wrkrpop (TRANSACTION).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popd.h"
+
+static const struct {
+	const char	*name;
+	enum pop3_cmd	 cmd;
+} cmds[] = {
+	{ "APOP", CMD_APOP },
+	{ "AUTH", CMD_AUTH },
+	{ "CAPA", CMD_CAPA },
+	{ "DELE", CMD_DELE },
+	{ "LIST", CMD_LIST },
+	{ "NOOP", CMD_NOOP },
+	{ "PASS", CMD_PASS },
+	{ "QUIT", CMD_QUIT },
+	{ "RETR", CMD_RETR },
+	{ "RSET", CMD_RSET },
+	{ "STAT", CMD_STAT },
+	{ "STLS", CMD_STLS },
+	{ "TOP", CMD_TOP },
+	{ "UIDL", CMD_UIDL },
+	{ "USER", CMD_USER },
+};
+
+/*
+ * Split one command line (without its CRLF) into a keyword and up to two
+ * arguments.  Keywords are case-insensitive (RFC 1939 section 3).  PASS
+ * takes the rest of the line as one argument, since passwords may hold
+ * spaces.  Returns POP3_OK or a negative POP3_E* code; l->cmd is
+ * CMD_UNKNOWN for a keyword we do not know.
+ */
+int
+pop3_parse(struct pop3_line *l, const char *line, size_t len)
+{
+	char	*p, *kw;
+	size_t	 i, n;
+
+	memset(l, 0, sizeof(*l));
+	l->cmd = CMD_UNKNOWN;
+	if (len > POP3_MAXLINE - 2)
+		return POP3_ETOOLONG;
+	for (i = 0; i < len; i++)
+		if (line[i] == '\0' || line[i] == '\r' || line[i] == '\n')
+			return POP3_EBADCHAR;
+	memcpy(l->buf, line, len);
+	l->buf[len] = '\0';
+
+	p = l->buf;
+	kw = p;
+	n = strcspn(p, " ");
+	if (n == 0 || n > 4)
+		return POP3_OK;
+	for (i = 0; i < n; i++)
+		l->name[i] = toupper((unsigned char)kw[i]);
+	l->name[n] = '\0';
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(l->name, cmds[i].name) == 0)
+			l->cmd = cmds[i].cmd;
+	p += n;
+	if (*p == '\0')
+		return POP3_OK;
+	*p++ = '\0';
+	if (l->cmd == CMD_PASS) {
+		l->args[0] = p;
+		l->nargs = 1;
+		return POP3_OK;
+	}
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		if (l->nargs == 2)
+			return POP3_EARG;
+		l->args[l->nargs++] = p;
+		n = strcspn(p, " ");
+		/*
+		 * RFC 2449's 40-octet argument limit is for message numbers
+		 * and the like: user names may be longer (POPD_MAXUSER) and
+		 * an AUTH initial response fills the line (RFC 5034).
+		 */
+		if (n > POP3_MAXARG && l->cmd != CMD_USER &&
+		    l->cmd != CMD_AUTH)
+			return POP3_EARG;
+		p += n;
+		if (*p == ' ')
+			*p++ = '\0';
+	}
+	return POP3_OK;
+}
+
+/*
+ * The CAPA response body, multi-line terminator included.  Every line
+ * is well under POP3_MAXLINE octets.
+ */
+const char *
+pop3_capa(int flags)
+{
+	static char	buf[512];
+
+	(void)strlcpy(buf, "+OK capability list follows\r\n"
+	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n",
+	    sizeof(buf));
+	if (flags & CAPA_USER)
+		(void)strlcat(buf, "USER\r\n", sizeof(buf));
+	if (flags & CAPA_SASL)
+		(void)strlcat(buf, "SASL PLAIN\r\n", sizeof(buf));
+	if (flags & CAPA_STLS)
+		(void)strlcat(buf, "STLS\r\n", sizeof(buf));
+	(void)strlcat(buf, "IMPLEMENTATION popd\r\n.\r\n", sizeof(buf));
+	return buf;
+}
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decode an AUTH PLAIN response (RFC 4616): base64 (RFC 4648, padded) of
+ * "[authzid] NUL authcid NUL passwd".  An authzid must be empty or name
+ * the authcid itself: nobody logs in as somebody else.  Fills user and
+ * pass, NUL-terminated.  Returns 0, or -1 if the response is malformed
+ * or does not fit.  The decoded copy is wiped either way.
+ */
+int
+pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
+    size_t psize)
+{
+	unsigned char	 raw[POP3_SASL_MAXLINE / 4 * 3];
+	unsigned char	*zid, *cid, *pw, *nul;
+	size_t		 len, i, k, n = 0, zlen, clen, plen;
+	unsigned long	 acc;
+	int		 v, pad = 0, rv = -1;
+
+	len = strlen(b64);
+	if (len == 0 || len % 4 != 0 || len > POP3_SASL_MAXLINE)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		acc = 0;
+		for (k = 0; k < 4; k++) {
+			if (b64[i + k] == '=') {
+				/* Padding: only the last one or two. */
+				if (i + 4 != len || k < 2)
+					goto done;
+				pad++;
+				v = 0;
+			} else if (pad || (v = b64_value(b64[i + k])) == -1)
+				goto done;
+			acc = acc << 6 | v;
+		}
+		raw[n++] = acc >> 16;
+		if (pad < 2)
+			raw[n++] = (acc >> 8) & 0xff;
+		if (pad < 1)
+			raw[n++] = acc & 0xff;
+	}
+
+	zid = raw;
+	if ((nul = memchr(zid, '\0', n)) == NULL)
+		goto done;
+	zlen = nul - zid;
+	cid = nul + 1;
+	if ((nul = memchr(cid, '\0', n - (cid - raw))) == NULL)
+		goto done;
+	clen = nul - cid;
+	pw = nul + 1;
+	plen = n - (pw - raw);
+	if (clen == 0 || plen == 0 || memchr(pw, '\0', plen) != NULL)
+		goto done;
+	if (zlen != 0 && (zlen != clen || memcmp(zid, cid, clen) != 0))
+		goto done;
+	if (clen >= usize || plen >= psize)
+		goto done;
+	memcpy(user, cid, clen);
+	user[clen] = '\0';
+	memcpy(pass, pw, plen);
+	pass[plen] = '\0';
+	rv = 0;
+ done:
+	explicit_bzero(raw, sizeof(raw));
+	return rv;
+}

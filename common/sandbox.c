@@ -1,0 +1,828 @@
+/*
+ * sandbox.c -- the confinement of every popd process, one function per
+ * role.  Each sandbox_<role>() holds the OpenBSD promises (pledge(2),
+ * unveil(2)) and their Linux equivalent (no_new_privs, a Landlock
+ * ruleset, a seccomp allow-list) side by side, so that what a role may
+ * do is changed in one place for both systems.  Every failure is fatal:
+ * a process that cannot be confined must not run.  The only tolerated
+ * degradation is a Linux kernel without Landlock (or one too old for a
+ * role); it is logged, never silent, and seccomp still applies.
+ *
+ * Call order in every role: load what it needs, chroot, drop ids, then
+ * sandbox_<role>() as the last step before the event loop.  Core dumps
+ * are switched off here too (after the id change, which would reset
+ * the dumpable flag): every role holds a password, a TLS key or mail.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+
+#ifdef __OpenBSD__
+
+static const char	*sandbox_desc = "pledge+unveil";
+
+static void
+sb_unveil(const char *path, const char *perm)
+{
+	if (unveil(path, perm) == -1)
+		fatal("unveil %s", path != NULL ? path : "(lock)");
+}
+
+static void
+sb_pledge(const char *role, const char *promises)
+{
+	if (pledge(promises, NULL) == -1)
+		fatal("%s: pledge", role);
+}
+
+static void
+sb_nocore(const char *role)
+{
+	if (compat_nocoredump() == -1)
+		fatal("%s: disable core dumps", role);
+}
+
+#else /* Linux */
+
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <sys/ioctl.h>
+
+#include <link.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <termios.h>
+
+/*
+ * Landlock, spelled out here: the installed headers (Debian 12, ABI 2)
+ * are older than the kernels we run on, and the ABI is stable.
+ */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset	444
+#define SYS_landlock_add_rule		445
+#define SYS_landlock_restrict_self	446
+#endif
+
+#define LL_CREATE_RULESET_VERSION	(1U << 0)
+#define LL_RULE_PATH_BENEATH		1
+
+#define LL_FS_EXECUTE		(1ULL << 0)
+#define LL_FS_WRITE_FILE	(1ULL << 1)
+#define LL_FS_READ_FILE		(1ULL << 2)
+#define LL_FS_READ_DIR		(1ULL << 3)
+#define LL_FS_REMOVE_DIR	(1ULL << 4)
+#define LL_FS_REMOVE_FILE	(1ULL << 5)
+#define LL_FS_MAKE_CHAR		(1ULL << 6)
+#define LL_FS_MAKE_DIR		(1ULL << 7)
+#define LL_FS_MAKE_REG		(1ULL << 8)
+#define LL_FS_MAKE_SOCK		(1ULL << 9)
+#define LL_FS_MAKE_FIFO		(1ULL << 10)
+#define LL_FS_MAKE_BLOCK	(1ULL << 11)
+#define LL_FS_MAKE_SYM		(1ULL << 12)
+#define LL_FS_REFER		(1ULL << 13)	/* ABI 2 */
+#define LL_FS_TRUNCATE		(1ULL << 14)	/* ABI 3 */
+#define LL_FS_IOCTL_DEV		(1ULL << 15)	/* ABI 5 */
+#define LL_FS_ABI1		((1ULL << 13) - 1)
+#define LL_FS_ALL		(LL_FS_ABI1 | LL_FS_REFER | LL_FS_TRUNCATE | \
+				    LL_FS_IOCTL_DEV)
+/* The rights a rule on a regular file (not a directory) may carry. */
+#define LL_FS_FILE		(LL_FS_EXECUTE | LL_FS_WRITE_FILE | \
+				    LL_FS_READ_FILE | LL_FS_TRUNCATE | \
+				    LL_FS_IOCTL_DEV)
+
+#define LL_NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
+#define LL_NET_CONNECT_TCP	(1ULL << 1)	/* ABI 4 */
+
+#define LL_SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
+#define LL_SCOPE_SIGNAL		(1ULL << 1)	/* ABI 6 */
+
+/* The newest ABI whose rights this file knows and handles. */
+#define LL_ABI_KNOWN		7
+
+struct ll_ruleset_attr {
+	uint64_t	handled_access_fs;
+	uint64_t	handled_access_net;	/* ABI 4 */
+	uint64_t	scoped;			/* ABI 6 */
+};
+
+struct ll_path_beneath_attr {
+	uint64_t	allowed_access;
+	int32_t		parent_fd;
+} __attribute__((__packed__));
+
+struct ll_path {
+	const char	*path;
+	uint64_t	 access;
+};
+
+/*
+ * What a maildir role may do beneath its maildir: read and write
+ * messages and popcache, create them in tmp/, rename tmp/ -> new/ ->
+ * cur/ (REFER: renames across directories), delete, truncate popcache,
+ * create tmp/ new/ cur/ if missing.  Not: devices, fifos, sockets,
+ * symlinks, removing directories, exec.
+ */
+#define LL_MAILDIR_RIGHTS	(LL_FS_READ_FILE | LL_FS_WRITE_FILE | \
+				    LL_FS_READ_DIR | LL_FS_REMOVE_FILE | \
+				    LL_FS_MAKE_REG | LL_FS_MAKE_DIR | \
+				    LL_FS_REFER | LL_FS_TRUNCATE)
+
+/*
+ * The ABI the kernel reports.  regress/sandbox/sbtest.c links its own
+ * definition of this hook to pretend an older kernel (or none); the
+ * programs link this one, which returns the kernel's answer as is.
+ * Nothing at run time (no flag, no environment) can change it.
+ */
+int	sandbox_landlock_abi_hook(int);
+
+__attribute__((__weak__)) int
+sandbox_landlock_abi_hook(int abi)
+{
+	return abi;
+}
+
+static char	sandbox_desc[128];
+static int	ll_warned;
+
+static void
+sb_nocore(const char *role)
+{
+	if (compat_nocoredump() == -1)
+		fatal("%s: disable core dumps", role);
+}
+
+/*
+ * no_new_privs: nothing exec'd later can gain privileges (setuid bits,
+ * file capabilities), and it lets an unprivileged process install
+ * Landlock and seccomp.  It is inherited across fork and exec.
+ */
+static void
+sb_nnp(const char *role)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("%s: prctl(PR_SET_NO_NEW_PRIVS)", role);
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		fatalx("%s: no_new_privs did not stick", role);
+}
+
+/*
+ * The Landlock ABI version, 0 if the kernel has no Landlock (ENOSYS) or
+ * it is disabled at boot (EOPNOTSUPP).  Anything else is a failure.
+ */
+static int
+ll_abi(void)
+{
+	long	abi;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LL_CREATE_RULESET_VERSION);
+	if (abi == -1) {
+		if (errno != ENOSYS && errno != EOPNOTSUPP)
+			fatal("landlock_create_ruleset(VERSION)");
+		abi = 0;
+	}
+	return sandbox_landlock_abi_hook((int)abi);
+}
+
+static void
+ll_degraded(const char *role, const char *why)
+{
+	if (!ll_warned)
+		log_warnx("%s: sandbox degraded: %s; filesystem confinement "
+		    "rests on seccomp, ids and chroot only", role, why);
+	ll_warned = 1;
+}
+
+/*
+ * Restrict this thread (and everything it forks or execs later) with a
+ * new Landlock layer: handle the fs rights in fs that the running ABI
+ * knows, deny TCP bind/connect if nonet, scope abstract unix sockets
+ * and signals to our own domain if scope, and allow only what paths
+ * grant.  Returns the ABI used, or 0 if Landlock was skipped (logged).
+ * A role that needs an ABI newer than minabi to work at all (REFER for
+ * the maildir renames) is left without Landlock on older kernels.
+ */
+static int
+ll_restrict(const char *role, uint64_t fs, int nonet, int scope,
+    const struct ll_path *paths, size_t npaths, int minabi)
+{
+	struct ll_ruleset_attr		attr;
+	struct ll_path_beneath_attr	pb;
+	struct stat			st;
+	uint64_t			known;
+	size_t				i, asize;
+	int				abi, rfd, pfd;
+
+	if ((abi = ll_abi()) <= 0) {
+		ll_degraded(role, "no Landlock in this kernel");
+		return 0;
+	}
+	if (abi < minabi) {
+		char	why[64];
+
+		(void)snprintf(why, sizeof(why), "Landlock ABI %d is too old "
+		    "(need %d)", abi, minabi);
+		ll_degraded(role, why);
+		return 0;
+	}
+
+	known = LL_FS_ABI1;
+	if (abi >= 2)
+		known |= LL_FS_REFER;
+	if (abi >= 3)
+		known |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		known |= LL_FS_IOCTL_DEV;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = fs & known;
+	asize = sizeof(attr.handled_access_fs);
+	if (abi >= 4) {
+		if (nonet)
+			attr.handled_access_net = LL_NET_BIND_TCP |
+			    LL_NET_CONNECT_TCP;
+		asize += sizeof(attr.handled_access_net);
+	}
+	if (abi >= 6) {
+		if (scope)
+			attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+		asize += sizeof(attr.scoped);
+	}
+
+	rfd = syscall(SYS_landlock_create_ruleset, &attr, asize, 0);
+	if (rfd == -1)
+		fatal("%s: landlock_create_ruleset", role);
+
+	for (i = 0; i < npaths; i++) {
+		if ((pfd = open(paths[i].path, O_PATH | O_CLOEXEC)) == -1)
+			fatal("%s: landlock rule: %s", role, paths[i].path);
+		if (fstat(pfd, &st) == -1)
+			fatal("%s: landlock rule: fstat %s", role,
+			    paths[i].path);
+		memset(&pb, 0, sizeof(pb));
+		pb.allowed_access = paths[i].access & attr.handled_access_fs;
+		if (!S_ISDIR(st.st_mode))
+			pb.allowed_access &= LL_FS_FILE;
+		pb.parent_fd = pfd;
+		if (pb.allowed_access != 0 &&
+		    syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH,
+		    &pb, 0) == -1)
+			fatal("%s: landlock_add_rule %s", role, paths[i].path);
+		close(pfd);
+	}
+
+	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1)
+		fatal("%s: landlock_restrict_self", role);
+	close(rfd);
+	return abi;
+}
+
+/*
+ * seccomp.  Each role gets an allow-list; anything else kills the whole
+ * process (SCMP_ACT_KILL_PROCESS), so a violation is loud: the kernel
+ * logs it and the supervisor and the tests see the death.  A few calls
+ * fail softly instead, where library code may try them on its own and
+ * copes with a refusal:
+ *  - socket/connect: glibc's syslog() reconnects to /dev/log after
+ *    syslogd restarts (the log socket is opened with LOG_NDELAY before
+ *    the sandbox);
+ *  - open/openat in the roles with no filesystem: a lazy lookup by libc
+ *    gets EACCES rather than a dead daemon (Landlock refuses it anyway);
+ *  - mmap/mprotect with PROT_EXEC (W^X after startup; dlopen fails);
+ *  - clone3: glibc tries it first and falls back to clone(2), whose
+ *    flags seccomp can inspect (struct clone_args is out of its reach).
+ */
+#define SB_SOFT_ERRNO	EPERM
+
+static void
+sc_check(int rc, const char *role, const char *what)
+{
+	if (rc < 0)
+		fatalx("%s: seccomp %s: %s", role, what, strerror(-rc));
+}
+
+static void
+sc_allow(scmp_filter_ctx ctx, const char *role, const int *nrs, size_t n)
+{
+	size_t	i;
+	char	*name;
+
+	for (i = 0; i < n; i++) {
+		if (nrs[i] < 0)
+			continue;	/* pseudo syscall absent on this arch */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0) < 0) {
+			name = seccomp_syscall_resolve_num_arch(
+			    SCMP_ARCH_NATIVE, nrs[i]);
+			fatalx("%s: seccomp allow %s", role,
+			    name != NULL ? name : "?");
+		}
+	}
+}
+
+/*
+ * What every confined child needs, whatever its role: memory (malloc,
+ * libevent, libtls), time (log lines, timeouts), the event loop, the
+ * descriptors it already holds (including passing and receiving them
+ * over its channels), signals it handles, and exiting.
+ */
+static const int sc_common[] = {
+	/* I/O on descriptors already open. */
+	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write), SCMP_SYS(writev),
+	SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+	SCMP_SYS(lseek),
+	SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup3),
+	/* Channels and sessions: messages, descriptor passing, syslog. */
+	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
+	SCMP_SYS(recvfrom), SCMP_SYS(shutdown),
+	/* Memory: malloc, libevent, libtls (mmap/mprotect: see below). */
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(futex),
+	/* The event loop and timeouts. */
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2),
+	SCMP_SYS(epoll_ctl), SCMP_SYS(poll), SCMP_SYS(ppoll),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
+	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
+	/* Signals handled through libevent, restarting syscalls. */
+	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
+	/* Log lines carry the pid; libtls/libcrypt ask for entropy. */
+	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getrandom),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
+	SCMP_SYS(getegid),
+	/* qsort(3) asks sysconf(_SC_PHYS_PAGES) before sorting big arrays. */
+	SCMP_SYS(sysinfo),
+	SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+/* Opening and changing files beneath the maildir (Landlock decides where). */
+static const int sc_maildir[] = {
+	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(newfstatat),
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx),
+	SCMP_SYS(getdents64), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
+	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(link), SCMP_SYS(linkat),
+	SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+	SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
+	SCMP_SYS(flock), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(ftruncate), SCMP_SYS(umask),
+	/*
+	 * Not chmod/chown/utimes: Landlock does not mediate metadata
+	 * changes, so they would reach outside the maildir.
+	 */
+};
+
+static scmp_filter_ctx
+sc_init(const char *role, uint32_t defaction)
+{
+	scmp_filter_ctx	ctx;
+
+	if ((ctx = seccomp_init(defaction)) == NULL)
+		fatalx("%s: seccomp_init failed", role);
+	/* A syscall of a foreign ABI (x32, i386 on amd64) kills too. */
+	sc_check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS), role, "badarch");
+	/* Every thread, including ones started before the sandbox. */
+	sc_check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), role,
+	    "tsync");
+	return ctx;
+}
+
+/*
+ * The rules every confined child shares besides sc_common: W^X memory,
+ * soft refusals for syslog reconnects, signals only to itself (abort(3),
+ * pthread_kill), terminal queries on stderr with -d.
+ */
+static void
+sc_child_base(scmp_filter_ctx ctx, const char *role)
+{
+	pid_t	pid = getpid();
+
+	sc_allow(ctx, role, sc_common, sizeof(sc_common) / sizeof(int));
+
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)), role, "mmap");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
+	    PROT_EXEC)), role, "mmap exec");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect),
+	    1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)), role, "mprotect");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
+	    PROT_EXEC)), role, "mprotect exec");
+
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(SB_SOFT_ERRNO),
+	    SCMP_SYS(socket), 0), role, "socket");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(SB_SOFT_ERRNO),
+	    SCMP_SYS(connect), 0), role, "connect");
+
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)pid)), role, "kill");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)pid)), role, "tgkill");
+
+	/* isatty(3) on stderr (-d) and FIONBIO/FIONREAD on our sockets. */
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS)), role, "ioctl TCGETS");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, FIONBIO)), role, "ioctl FIONBIO");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)), role, "ioctl FIONREAD");
+}
+
+static void
+sc_load(scmp_filter_ctx ctx, const char *role)
+{
+	sc_check(seccomp_load(ctx), role, "load");
+	seccomp_release(ctx);
+}
+
+/* No filesystem at all: libc may still try, and gets EACCES. */
+static void
+sc_nofs(scmp_filter_ctx ctx, const char *role)
+{
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(openat), 0), role, "openat");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(open), 0), role, "open");
+}
+
+/*
+ * The path of this program's ELF interpreter (ld.so), which execve(2)
+ * opens for execution too, or NULL for a static binary.  The helpers
+ * are built by the same toolchain, so they share it.
+ */
+static int
+elf_interp_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char	**interp = arg;
+	int		  i;
+
+	for (i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_INTERP)
+			*interp = (const char *)(info->dlpi_addr +
+			    info->dlpi_phdr[i].p_vaddr);
+	return 1;	/* the first object is the program itself */
+}
+
+static const char *
+elf_interp(void)
+{
+	const char	*interp = NULL;
+
+	(void)dl_iterate_phdr(elf_interp_cb, &interp);
+	return interp;
+}
+
+static void
+sb_describe(int abi, const char *role)
+{
+	/* A newer kernel: we handle the rights of the ABIs we know. */
+	if (abi > LL_ABI_KNOWN)
+		abi = LL_ABI_KNOWN;
+	if (abi > 0)
+		(void)snprintf(sandbox_desc, sizeof(sandbox_desc),
+		    "seccomp+landlock(abi %d)+no_new_privs", abi);
+	else
+		(void)snprintf(sandbox_desc, sizeof(sandbox_desc),
+		    "seccomp+no_new_privs (no landlock%s%s)",
+		    role != NULL ? " for " : "", role != NULL ? role : "");
+}
+
+#endif /* Linux */
+
+/*
+ * The parent: root, no network I/O, never parses client bytes.  It
+ * forks and execs the listener (itself), authpop and one wrkrpop per
+ * login after setgroups/setresgid/setresuid, passes descriptors between
+ * them, and rereads the tables (and certificates) on SIGHUP.
+ * exec: the helper programs it may run; rd: files it rereads.
+ *
+ * Linux: Landlock layers and seccomp filters are inherited across
+ * execve(2), so whatever the parent's layer refuses, every child is
+ * refused too -- and each wrkrpop needs read/write/create/rename on a
+ * maildir named by usertab, which SIGHUP may change.  So the parent's
+ * Landlock layer handles only what no popd process ever needs besides
+ * exec: EXECUTE (allowed on the helpers and ld.so), making devices,
+ * fifos, sockets and symlinks, device ioctls; TCP bind/connect (the
+ * listening sockets are bound before); signals and abstract sockets
+ * outside its own domain.  It must handle REFER too, and grant it
+ * everywhere: a layer that does not handle REFER refuses every rename
+ * across directories (EXDEV) to all its descendants, which would stop
+ * each wrkrpop's new/ -> cur/ moves; so ABI 1 means no parent layer.
+ * Reading and writing files stay with DAC: the
+ * parent is root, and it is the one process that must reach every
+ * user's uid.  Its seccomp filter is a deny-list (an allow-list would
+ * have to foresee getpwnam, NSS modules and every reload path of a
+ * root process): what kills is what no popd process needs and what
+ * would turn a root compromise into a kernel one.
+ */
+void
+sandbox_parent(const char *const exec[], const char *const rd[])
+{
+#ifdef __OpenBSD__
+	size_t	i;
+
+	sb_nocore("parent");
+	for (i = 0; exec != NULL && exec[i] != NULL; i++)
+		sb_unveil(exec[i], "x");
+	for (i = 0; rd != NULL && rd[i] != NULL; i++)
+		sb_unveil(rd[i], "r");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: channels; rpath: tables and certificates on SIGHUP;
+	 * proc exec: one process per role and per login; id: the
+	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
+	 * listening and session sockets travel through the parent.
+	 */
+	sb_pledge("parent", "stdio rpath proc exec id sendfd recvfd");
+#else
+	static const int deny[] = {
+		/* Reaching into other processes. */
+		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+		SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_getfd),
+		SCMP_SYS(kcmp),
+		/* Kernel code and kernel state. */
+		SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
+		SCMP_SYS(init_module), SCMP_SYS(finit_module),
+		SCMP_SYS(delete_module), SCMP_SYS(bpf),
+		SCMP_SYS(perf_event_open), SCMP_SYS(iopl), SCMP_SYS(ioperm),
+		SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff),
+		SCMP_SYS(acct), SCMP_SYS(syslog), SCMP_SYS(quotactl),
+		SCMP_SYS(settimeofday), SCMP_SYS(clock_settime),
+		SCMP_SYS(adjtimex), SCMP_SYS(clock_adjtime),
+		SCMP_SYS(sethostname), SCMP_SYS(setdomainname),
+		SCMP_SYS(vhangup), SCMP_SYS(uselib), SCMP_SYS(userfaultfd),
+		SCMP_SYS(lookup_dcookie), SCMP_SYS(personality),
+		SCMP_SYS(modify_ldt),
+		/* Keys, mounts and namespaces: container-style escapes. */
+		SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root),
+		SCMP_SYS(move_mount), SCMP_SYS(open_tree), SCMP_SYS(fsopen),
+		SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
+		SCMP_SYS(mount_setattr), SCMP_SYS(setns), SCMP_SYS(unshare),
+		SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
+		SCMP_SYS(fanotify_init), SCMP_SYS(mknod), SCMP_SYS(mknodat),
+		/* io_uring performs I/O that seccomp never sees. */
+		SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+		SCMP_SYS(io_uring_register),
+		/* exec only by path, through execve (Landlock vets it). */
+		SCMP_SYS(execveat),
+	};
+	static const uint64_t nsflags[] = {
+		CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+		CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP,
+	};
+	struct ll_path	 paths[9];
+	const char	*interp;
+	scmp_filter_ctx	 ctx;
+	size_t		 i, n = 0;
+	int		 abi;
+
+	(void)rd;	/* see above: reading stays with DAC on Linux */
+	sb_nocore("parent");
+	sb_nnp("parent");
+
+	for (i = 0; exec != NULL && exec[i] != NULL; i++) {
+		if (n >= sizeof(paths) / sizeof(paths[0]) - 2)
+			fatalx("parent: too many helper programs");
+		paths[n].path = exec[i];
+		paths[n++].access = LL_FS_EXECUTE;
+	}
+	if ((interp = elf_interp()) != NULL) {
+		paths[n].path = interp;
+		paths[n++].access = LL_FS_EXECUTE;
+	}
+	paths[n].path = "/";
+	paths[n++].access = LL_FS_REFER;
+	abi = ll_restrict("parent", LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
+	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
+	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, 1, 1, paths, n, 2);
+
+	ctx = sc_init("parent", SCMP_ACT_ALLOW);
+	for (i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {
+		if (deny[i] < 0)
+			continue;
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+		    deny[i], 0), "parent", "deny");
+	}
+	/* No new namespaces through clone(2) either; clone3: see above. */
+	for (i = 0; i < sizeof(nsflags) / sizeof(nsflags[0]); i++)
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+		    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ,
+		    nsflags[i], nsflags[i])), "parent", "clone");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(clone3), 0), "parent", "clone3");
+	sc_load(ctx, "parent");
+	sb_describe(abi, abi > 0 ? NULL : "parent");
+#endif
+}
+
+/*
+ * The listener: _pop3d in an empty chroot, the one process that reads
+ * bytes from the network.  It holds the listening sockets, the TLS
+ * context (key loaded before) and one socketpair per session.  After
+ * setup it needs no file, no exec, no new connection: it accepts,
+ * relays, and creates a socketpair per session to pass to the parent.
+ */
+void
+sandbox_listener(void)
+{
+#ifdef __OpenBSD__
+	sb_nocore("listener");
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: relaying, socketpair; inet: accept(2) and socket options
+	 * on the TCP sockets; sendfd: session sockets to the parent;
+	 * recvfd: listening sockets from the parent.
+	 */
+	sb_pledge("listener", "stdio inet sendfd recvfd");
+#else
+	static const int allow[] = {
+		/* New sessions on the listening sockets we were passed. */
+		SCMP_SYS(accept), SCMP_SYS(accept4),
+		SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+		SCMP_SYS(getpeername), SCMP_SYS(getsockname),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	sb_nocore("listener");
+	sb_nnp("listener");
+	/* Every fs right handled, no rule: no file at all. */
+	abi = ll_restrict("listener", LL_FS_ALL, 1, 1, NULL, 0, 1);
+
+	ctx = sc_init("listener", SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, "listener");
+	sc_nofs(ctx, "listener");
+	sc_allow(ctx, "listener", allow, sizeof(allow) / sizeof(allow[0]));
+	/* Unsent bytes of a client socket, for back-pressure (SIOCOUTQ). */
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, TIOCOUTQ)), "listener", "ioctl TIOCOUTQ");
+	/* One socketpair per session; AF_UNIX only. */
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
+	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "listener", "socketpair");
+	sc_load(ctx, "listener");
+	sb_describe(abi, abi > 0 ? NULL : "listener");
+#endif
+}
+
+/*
+ * authpop: _pop3auth in an empty chroot, holding the password hashes
+ * (read before) and seeing every password typed.  It needs nothing on
+ * disk after startup (the parent restarts it to reload authtab), no
+ * network beyond the session sockets it is handed, no exec, no fork.
+ * It may start threads (the bcrypt workers) after the sandbox: clone(2)
+ * is allowed with CLONE_THREAD only.  Call it before creating threads
+ * if at all possible: Landlock (before ABI 8) restricts the calling
+ * thread only, while the seccomp filter is synced to all threads.
+ */
+void
+sandbox_authpop(void)
+{
+#ifdef __OpenBSD__
+	sb_nocore("authpop");
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the session sockets and the bcrypt worker threads;
+	 * recvfd: session sockets from the parent; sendfd: back to the
+	 * parent after a login.
+	 */
+	sb_pledge("authpop", "stdio sendfd recvfd");
+#else
+	static const int allow[] = {
+		/* Threads: setup by glibc, then the worker loop. */
+		SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+		SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
+		SCMP_SYS(getsockopt),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	sb_nocore("authpop");
+	sb_nnp("authpop");
+	abi = ll_restrict("authpop", LL_FS_ALL, 1, 1, NULL, 0, 1);
+
+	ctx = sc_init("authpop", SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, "authpop");
+	sc_nofs(ctx, "authpop");
+	sc_allow(ctx, "authpop", allow, sizeof(allow) / sizeof(allow[0]));
+	/* Threads only: clone(2) without CLONE_THREAD (fork) kills. */
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
+	    "authpop", "clone");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(clone3), 0), "authpop", "clone3");
+	sc_load(ctx, "authpop");
+	sb_describe(abi, abi > 0 ? NULL : "authpop");
+#endif
+}
+
+#ifndef __OpenBSD__
+/* wrkrpop and mda: the same rights beneath one maildir, nothing else. */
+static void
+sb_maildir(const char *role, const char *maildir, const int *extra,
+    size_t nextra)
+{
+	struct ll_path	path;
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	if (maildir == NULL || maildir[0] != '/')
+		fatalx("%s: sandbox needs an absolute maildir path", role);
+	sb_nocore(role);
+	sb_nnp(role);
+	path.path = maildir;
+	path.access = LL_MAILDIR_RIGHTS;
+	/* ABI 1 refuses every rename across directories: new/ -> cur/. */
+	abi = ll_restrict(role, LL_FS_ALL, 1, 1, &path, 1, 2);
+
+	ctx = sc_init(role, SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, role);
+	sc_allow(ctx, role, sc_maildir, sizeof(sc_maildir) / sizeof(int));
+	sc_allow(ctx, role, extra, nextra);
+	sc_load(ctx, role);
+	sb_describe(abi, abi > 0 ? NULL : role);
+}
+#endif
+
+/*
+ * wrkrpop: one per session, as the mail user, exec'd with the session
+ * socket on fd 3.  Called once the maildrop is opened and locked: from
+ * then on it reads, writes, creates, renames and deletes beneath its
+ * own maildir, and talks on the session socket.  No network, no exec,
+ * no fork, no other user's mail.
+ */
+void
+sandbox_wrkrpop(const char *maildir)
+{
+#ifdef __OpenBSD__
+	sb_nocore("wrkrpop");
+	/* rwc: messages, popcache and locks; no x. */
+	sb_unveil(maildir, "rwc");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the session socket; rpath wpath cpath: the maildir
+	 * (UPDATE renames and unlinks, popcache rewrites); flock: the
+	 * session lock and popcache.lock.
+	 */
+	sb_pledge("wrkrpop", "stdio rpath wpath cpath flock");
+#else
+	static const int extra[] = {
+		SCMP_SYS(getsockopt),
+	};
+
+	sb_maildir("wrkrpop", maildir, extra, sizeof(extra) / sizeof(int));
+#endif
+}
+
+/*
+ * mda: run by the MTA as the mail user with the message on stdin.
+ * Called after the target maildir has been opened (and created): from
+ * then on it writes the message into tmp/, moves it into new/ and
+ * appends to popcache, and nothing else.
+ */
+void
+sandbox_mda(const char *maildir)
+{
+#ifdef __OpenBSD__
+	sb_nocore("mda");
+	sb_unveil(maildir, "rwc");
+	sb_unveil(NULL, NULL);
+	/* As wrkrpop, without a socket: the message comes on stdin. */
+	sb_pledge("mda", "stdio rpath wpath cpath flock");
+#else
+	static const int extra[] = {
+		SCMP_SYS(uname),	/* gethostname(3): unique file names */
+	};
+
+	sb_maildir("mda", maildir, extra, sizeof(extra) / sizeof(int));
+#endif
+}
+
+/*
+ * One line naming the confinement in force (after sandbox_<role>()) or
+ * available (before), for the startup log.
+ */
+const char *
+sandbox_describe(void)
+{
+#ifdef __OpenBSD__
+	return sandbox_desc;
+#else
+	if (sandbox_desc[0] == '\0')
+		sb_describe(ll_abi(), NULL);
+	return sandbox_desc;
+#endif
+}

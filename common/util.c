@@ -1,0 +1,122 @@
+/*
+ * util.c -- small helpers shared by all programs.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+
+/* Letters, digits and "._-+@", 1..POPD_MAXUSER, not starting with '-'. */
+int
+valid_username(const char *s)
+{
+	size_t	i;
+
+	if (s[0] == '\0' || s[0] == '-')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= POPD_MAXUSER)
+			return 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    strchr("._-+@", s[i]) != NULL))
+			return 0;
+	}
+	return 1;
+}
+
+int
+set_nonblock(int fd)
+{
+	int	flags;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return -1;
+	return 0;
+}
+
+int
+set_cloexec(int fd)
+{
+	int	flags;
+
+	if ((flags = fcntl(fd, F_GETFD)) == -1)
+		return -1;
+	if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Become uid:gid for good and prove it: the old ids must be out of
+ * reach afterwards (OpenSSH's permanently_set_uid does the same check).
+ * Returns -1 with a logged reason on any failure.
+ */
+int
+drop_privileges(const char *who, uid_t uid, gid_t gid)
+{
+	uid_t	ru, eu, su;
+	gid_t	rg, eg, sg;
+
+	if (setgroups(1, &gid) == -1) {
+		log_warn("%s: setgroups(%u)", who, (unsigned)gid);
+		return -1;
+	}
+	if (setresgid(gid, gid, gid) == -1) {
+		log_warn("%s: setresgid(%u)", who, (unsigned)gid);
+		return -1;
+	}
+	if (setresuid(uid, uid, uid) == -1) {
+		log_warn("%s: setresuid(%u)", who, (unsigned)uid);
+		return -1;
+	}
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1) {
+		log_warn("%s: getresuid", who);
+		return -1;
+	}
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid ||
+	    sg != gid) {
+		log_warnx("%s: ids are %u/%u/%u:%u/%u/%u, want %u:%u", who,
+		    ru, eu, su, rg, eg, sg, (unsigned)uid, (unsigned)gid);
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		log_warnx("%s: could regain root after dropping to uid %u",
+		    who, (unsigned)uid);
+		return -1;
+	}
+	if (gid != 0 && uid != 0 && (setgid(0) != -1 || setegid(0) != -1)) {
+		log_warnx("%s: could regain gid 0", who);
+		return -1;
+	}
+	return 0;
+}
+
+/* "1.2.3.4:995" or "[::1]:995", for logs. */
+const char *
+sockaddr_str(const struct sockaddr *sa, socklen_t len)
+{
+	static char	buf[POPD_MAXADDR];
+	char		host[INET6_ADDRSTRLEN], serv[8];
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return "unknown";
+	if (sa->sa_family == AF_INET6)
+		(void)snprintf(buf, sizeof(buf), "[%s]:%s", host, serv);
+	else
+		(void)snprintf(buf, sizeof(buf), "%s:%s", host, serv);
+	return buf;
+}

@@ -1,0 +1,32 @@
+/*
+ * compat.h -- the small layer that hides OS differences from the role files.
+ * On Linux, libbsd (overlay mode) supplies strlcpy, strtonum, closefrom,
+ * setproctitle, explicit_bzero, reallocarray, freezero, getprogname.
+ */
+#ifndef POPD_COMPAT_H
+#define POPD_COMPAT_H
+
+#include <sys/types.h>
+
+#ifndef __dead
+#define __dead __attribute__((__noreturn__))
+#endif
+
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
+#ifndef MSG_CMSG_CLOEXEC
+#define MSG_CMSG_CLOEXEC 0
+#endif
+
+/*
+ * The absolute path of the running executable, used to find the helpers
+ * next to a popd run from the build tree.  Returns -1 on failure.
+ */
+int	compat_exe_path(char *, size_t);
+
+/* Disable core dumps for processes that may hold secrets. */
+int	compat_nocoredump(void);
+
+#endif

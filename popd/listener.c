@@ -1,0 +1,806 @@
+/*
+ * listener.c -- the popd listener: accepts connections on the sockets
+ * the parent binds, terminates TLS with libtls and relays plaintext over
+ * one socketpair per session.  It runs chrooted as POPD_USER and never
+ * parses POP3: bytes go through unchanged in both directions.
+ *
+ *	parent  ==fd 3==  listener	MSG_LST_SOCKET in, MSG_LST_SESSION out
+ *	client  <-TLS->   listener  <-socketpair->  authpop, then wrkrpop
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <event.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <tls.h>
+#include <unistd.h>
+
+#include "popd.h"
+
+#define RELAY_BUFSZ		16384	/* per direction and session */
+#define HANDSHAKE_TIMEOUT	60	/* seconds for the TLS handshake */
+#define SEND_TIMEOUT		POP3_IDLE_TIMEOUT /* client takes no data */
+#define CLOSE_TIMEOUT		60	/* seconds to flush, worker gone */
+#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
+#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
+
+/* The peers of this process: only the parent. */
+static struct chan	parent_chan;
+
+struct listen_sock {
+	TAILQ_ENTRY(listen_sock) entry;
+	int			 fd;
+	uint32_t		 flags;		/* LISTEN_* */
+	struct event		 ev;
+	struct event		 pause;
+};
+
+enum sess_state {
+	SESS_HANDSHAKE,		/* TLS handshake running, worker not asked */
+	SESS_RELAY,		/* bytes flow both ways */
+	SESS_CLOSING,		/* worker gone: flush to the client, close */
+};
+
+/*
+ * One direction of the relay.  The buffer is allocated only while it
+ * holds data, so an idle session costs little more than its TLS state.
+ */
+struct relaybuf {
+	unsigned char		*data;
+	size_t			 off;
+	size_t			 len;
+};
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	enum sess_state		 state;
+	int			 sock;		/* the client's TCP socket */
+	int			 pair;		/* our end of the socketpair */
+	int			 handoff;	/* its other end, until sent */
+	struct tls		*tls;		/* NULL for plaintext */
+	char			 addr[POPD_MAXADDR];
+	struct event		 sockev;
+	short			 sockwant;
+	struct event		 pairev;
+	short			 pairwant;
+	struct event		 timer;
+	int			 timer_on;
+	time_t			 lastsend;	/* client last took data */
+	int			 client_eof;	/* client finished sending */
+	int			 pair_shut;	/* we shut down our writing */
+	int			 pair_eof;	/* worker finished sending */
+	int			 wpending;	/* tls_write to redo as is */
+	struct relaybuf		 up;		/* client -> worker */
+	struct relaybuf		 down;		/* worker -> client */
+};
+
+static TAILQ_HEAD(, listen_sock)	listeners =
+    TAILQ_HEAD_INITIALIZER(listeners);
+static TAILQ_HEAD(, session)		sessions =
+    TAILQ_HEAD_INITIALIZER(sessions);
+static struct tls			*tls_srv;
+static unsigned int			 nsessions;
+static int				 draining;
+static int				 spare[2] = { -1, -1 };
+
+static void	listener_dispatch_parent(struct chan *, uint32_t,
+		    const void *, size_t, int);
+static void	listener_parent_eof(struct chan *);
+static void	listener_add(int, uint32_t);
+static void	listener_drain(void);
+static void	listener_accept(int, short, void *);
+static void	listener_resume(int, short, void *);
+static void	session_new(int, const struct sockaddr *, socklen_t,
+		    uint32_t);
+static void	session_start(struct session *);
+static void	session_run(struct session *);
+static void	session_event(int, short, void *);
+static void	session_timeout(int, short, void *);
+static void	session_timer(struct session *, int);
+static void	session_watch(struct session *, int, struct event *,
+		    short *, short);
+static void	session_free(struct session *);
+static ssize_t	client_read(struct session *, void *, size_t);
+static ssize_t	client_write(struct session *, const void *, size_t);
+static const char *client_error(struct session *);
+static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
+		    size_t *);
+static void	relaybuf_consume(struct relaybuf *, size_t, int);
+static void	relaybuf_release(struct relaybuf *);
+static time_t	monotime(void);
+
+/*
+ * Load everything that needs the file system (certificate, key, the
+ * user database), then lock ourselves in and serve.
+ */
+void
+listener_main(const char *certfile, const char *keyfile, int tls12)
+{
+	struct tls_config	*cfg;
+	struct passwd		*pw = NULL;
+	struct rlimit		 rl;
+	uint8_t			*cert, *key;
+	size_t			 certlen, keylen;
+	uint32_t		 protos;
+
+	if ((cfg = tls_config_new()) == NULL)
+		fatalx("tls_config_new failed");
+	if (tls_config_parse_protocols(&protos,
+	    tls12 ? "tlsv1.2,tlsv1.3" : "tlsv1.3") == -1)
+		fatalx("tls_config_parse_protocols failed");
+	if (tls_config_set_protocols(cfg, protos) == -1)
+		fatalx("tls protocols: %s", tls_config_error(cfg));
+	if ((cert = tls_load_file(certfile, &certlen, NULL)) == NULL)
+		fatal("%s", certfile);
+	if ((key = tls_load_file(keyfile, &keylen, NULL)) == NULL)
+		fatal("%s", keyfile);
+	if (tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) == -1)
+		fatalx("%s, %s: %s", certfile, keyfile,
+		    tls_config_error(cfg));
+	tls_unload_file(cert, certlen);
+	tls_unload_file(key, keylen);		/* wipes the key */
+	if ((tls_srv = tls_server()) == NULL)
+		fatalx("tls_server failed");
+	if (tls_configure(tls_srv, cfg) == -1)
+		fatalx("tls_configure: %s", tls_error(tls_srv));
+	/* The server context keeps its own copy; drop ours. */
+	tls_config_clear_keys(cfg);
+	tls_config_free(cfg);
+
+	/* Each session holds two descriptors: allow all we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit");
+	}
+
+	if (geteuid() == 0) {
+		if ((pw = getpwnam(POPD_USER)) == NULL)
+			fatalx("no user %s: create it with \"useradd -r -d "
+			    "/var/empty -s /usr/sbin/nologin %s\"", POPD_USER,
+			    POPD_USER);
+		if (pw->pw_uid == 0)
+			fatalx("user %s has uid 0", POPD_USER);
+		if (chroot(CHROOTDIR) == -1)
+			fatal("chroot %s", CHROOTDIR);
+		if (chdir("/") == -1)
+			fatal("chdir /");
+	}
+	setproctitle("listener");
+	if (pw != NULL &&
+	    drop_privileges("listener", pw->pw_uid, pw->pw_gid) == -1)
+		fatalx("cannot drop privileges to %s", POPD_USER);
+
+	/* TLS writes use send(2) without MSG_NOSIGNAL. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	/* A reload of the parent must not cut the sessions we carry. */
+	if (signal(SIGHUP, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+
+	/* Before the sandbox, so it need not allow creating the poller. */
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+	sandbox_listener();
+
+	chan_init(&parent_chan, POPD_CHANNEL_FD, "listener", "parent",
+	    listener_dispatch_parent, listener_parent_eof, NULL);
+	log_debug("ready, %s", tls12 ? "TLS 1.2 and 1.3" : "TLS 1.3");
+	if (event_dispatch() == -1)
+		fatal("event_dispatch");
+	fatalx("event loop ended");
+}
+
+static void
+listener_dispatch_parent(struct chan *c, uint32_t type, const void *data,
+    size_t len, int fd)
+{
+	struct msg_listen	ml;
+
+	switch (type) {
+	case MSG_LST_SOCKET:
+		msg_check_size(c, type, len, sizeof(ml));
+		if (fd == -1)
+			fatalx("listener: %s from parent without a socket",
+			    msg_type_str(type));
+		memcpy(&ml, data, sizeof(ml));
+		if (ml.flags & ~LISTEN_TLS)
+			fatalx("listener: %s from parent: flags 0x%x",
+			    msg_type_str(type), ml.flags);
+		listener_add(fd, ml.flags);
+		break;
+	case MSG_DRAIN:
+		msg_check_size(c, type, len, 0);
+		if (fd != -1)
+			fatalx("listener: %s from parent with a descriptor",
+			    msg_type_str(type));
+		listener_drain();
+		break;
+	default:
+		fatalx("listener: unexpected %s (%u) from parent",
+		    msg_type_str(type), type);
+	}
+}
+
+/*
+ * A new listener took over after a reload: stop accepting, and leave
+ * once the sessions in progress are over.
+ */
+static void
+listener_drain(void)
+{
+	struct listen_sock	*l;
+
+	draining = 1;
+	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
+		TAILQ_REMOVE(&listeners, l, entry);
+		event_del(&l->ev);
+		evtimer_del(&l->pause);
+		close(l->fd);
+		free(l);
+	}
+	setproctitle("listener (draining)");
+	log_debug("draining, %u sessions left", nsessions);
+	if (nsessions == 0)
+		exit(0);
+}
+
+/* The parent is gone: nobody can take new sessions any more. */
+static void
+listener_parent_eof(struct chan *c)
+{
+	log_debug("parent closed the channel, exiting");
+	exit(0);
+}
+
+static void
+listener_add(int fd, uint32_t flags)
+{
+	struct listen_sock	*l;
+	int			 on;
+	socklen_t		 len = sizeof(on);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+	    !on)
+		fatalx("listener: parent passed a socket that does not "
+		    "listen");
+	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
+		fatal("listener: listening socket");
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("listener: calloc");
+	l->fd = fd;
+	l->flags = flags;
+	event_set(&l->ev, fd, EV_READ | EV_PERSIST, listener_accept, l);
+	evtimer_set(&l->pause, listener_resume, l);
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("listener: event_add");
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	log_debug("accepting on fd %d%s", fd,
+	    (flags & LISTEN_TLS) ? " (TLS)" : "");
+}
+
+static void
+listener_accept(int fd, short ev, void *arg)
+{
+	struct listen_sock	*l = arg;
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
+	socklen_t		 len;
+	const char		*what;
+	int			 i, s;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		/*
+		 * The session's socketpair comes first: when descriptors
+		 * run out, the client waits in the backlog instead of
+		 * being dropped after its handshake.  Only our end is
+		 * nonblocking, as the flag is shared with the receiver.
+		 */
+		what = "socketpair";
+		if (spare[0] == -1) {
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+			    spare) == -1)
+				goto fail;
+			if (set_nonblock(spare[0]) == -1)
+				fatal("listener: socketpair");
+		}
+		what = "accept";
+		len = sizeof(ss);
+		s = accept4(fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			goto fail;
+		}
+		session_new(s, (struct sockaddr *)&ss, len, l->flags);
+	}
+	return;
+
+ fail:
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		/* Out of descriptors or memory: retry later, not now. */
+		log_warn("%s, pausing %d s with %u sessions", what,
+		    ACCEPT_PAUSE, nsessions);
+		event_del(&l->ev);
+		evtimer_add(&l->pause, &tv);
+	} else
+		log_warn("%s", what);
+}
+
+static void
+listener_resume(int fd, short ev, void *arg)
+{
+	struct listen_sock	*l = arg;
+
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("listener: event_add");
+}
+
+static void
+session_new(int fd, const struct sockaddr *sa, socklen_t salen,
+    uint32_t flags)
+{
+	struct session	*s;
+	int		 on = 1;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("session");
+		close(fd);
+		return;
+	}
+	s->sock = fd;
+	s->pair = spare[0];
+	s->handoff = spare[1];
+	spare[0] = spare[1] = -1;
+	(void)strlcpy(s->addr, sockaddr_str(sa, salen), sizeof(s->addr));
+	/* Replies are small and already framed as TLS records. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_debug("%s: TCP_NODELAY: %s", s->addr, strerror(errno));
+	event_set(&s->sockev, s->sock, 0, session_event, s);
+	event_set(&s->pairev, s->pair, 0, session_event, s);
+	evtimer_set(&s->timer, session_timeout, s);
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
+	nsessions++;
+	log_debug("%s: connected", s->addr);
+
+	if (flags & LISTEN_TLS) {
+		if (tls_accept_socket(tls_srv, &s->tls, fd) == -1) {
+			log_warnx("%s: tls_accept_socket: %s", s->addr,
+			    tls_error(tls_srv));
+			session_free(s);
+			return;
+		}
+		s->state = SESS_HANDSHAKE;
+		session_timer(s, 1);
+	} else
+		session_start(s);
+	session_run(s);
+}
+
+/*
+ * The client is ready for POP3: hand the other end of the session's
+ * socketpair to the parent, which passes it on to authpop.
+ */
+static void
+session_start(struct session *s)
+{
+	struct msg_session	ms;
+
+	s->state = SESS_RELAY;
+	memset(&ms, 0, sizeof(ms));
+	ms.id = 0;
+	ms.flags = s->tls != NULL ? SESSION_TLS : 0;
+	(void)strlcpy(ms.addr, s->addr, sizeof(ms.addr));
+	/* chan_send closes it once sent. */
+	chan_send(&parent_chan, MSG_LST_SESSION, s->handoff, &ms, sizeof(ms));
+	s->handoff = -1;
+}
+
+/*
+ * Move as many bytes both ways as the two sockets allow, then wait for
+ * exactly the events that would let us move more.  Each direction
+ * stops reading while its buffer is full, so a slow reader holds back
+ * its writer instead of growing our memory.
+ *
+ * Ends: the worker closing (EOF on the pair) flushes what we hold to
+ * the client, then sends close_notify.  The client closing cleanly
+ * (close_notify, or FIN without TLS) is passed on as a shutdown of
+ * the pair after the bytes it sent before, so a pipelined QUIT still
+ * counts; a TLS or socket error ends the session at once.
+ */
+static void
+session_run(struct session *s)
+{
+	unsigned char	*p;
+	size_t		 room;
+	ssize_t		 n;
+	short		 sw, pw;
+	int		 progress, sent = 0, r;
+
+	if (s->state == SESS_HANDSHAKE) {
+		r = tls_handshake(s->tls);
+		if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
+			session_watch(s, s->sock, &s->sockev, &s->sockwant,
+			    r == TLS_WANT_POLLIN ? EV_READ : EV_WRITE);
+			return;
+		}
+		if (r == -1) {
+			log_info("%s: TLS handshake: %s", s->addr,
+			    client_error(s));
+			session_free(s);
+			return;
+		}
+		session_timer(s, 0);
+		log_debug("%s: %s %s", s->addr, tls_conn_version(s->tls),
+		    tls_conn_cipher(s->tls));
+		session_start(s);
+	}
+
+	do {
+		progress = 0;
+		sw = pw = 0;
+
+		/* Client to buffer; nothing more is read once closing. */
+		if (s->state == SESS_RELAY && !s->client_eof &&
+		    (r = relaybuf_space(&s->up, 1, &p, &room)) != 1) {
+			if (r == -1)
+				goto fail;
+			n = client_read(s, p, room);
+			if (n > 0) {
+				s->up.len += n;
+				progress = 1;
+			} else if (n == 0) {
+				log_debug("%s: client closed", s->addr);
+				s->client_eof = 1;
+				progress = 1;
+			} else if (n == TLS_WANT_POLLIN)
+				sw |= EV_READ;
+			else if (n == TLS_WANT_POLLOUT)
+				sw |= EV_WRITE;
+			else {
+				log_info("%s: client read: %s", s->addr,
+				    client_error(s));
+				session_free(s);
+				return;
+			}
+		}
+
+		/* Buffer to worker. */
+		if (s->up.len > 0) {
+			n = send(s->pair, s->up.data + s->up.off, s->up.len,
+			    MSG_NOSIGNAL);
+			if (n > 0) {
+				relaybuf_consume(&s->up, n, 1);
+				progress = 1;
+			} else if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				pw |= EV_WRITE;
+			else if (errno == EPIPE || errno == ECONNRESET) {
+				/* The worker left; its EOF ends the session. */
+				relaybuf_consume(&s->up, s->up.len, 1);
+				progress = 1;
+			} else {
+				log_warn("%s: send to worker", s->addr);
+				session_free(s);
+				return;
+			}
+		}
+		/*
+		 * Pass the client's end of input on, after everything it
+		 * sent before, so a pipelined QUIT still reaches the worker.
+		 */
+		if (s->client_eof && s->up.len == 0 && !s->pair_shut) {
+			(void)shutdown(s->pair, SHUT_WR);
+			s->pair_shut = 1;
+		}
+
+		/* Worker to buffer. */
+		if (!s->pair_eof && (r = relaybuf_space(&s->down,
+		    !s->wpending, &p, &room)) != 1) {
+			if (r == -1)
+				goto fail;
+			n = read(s->pair, p, room);
+			if (n > 0) {
+				s->down.len += n;
+				progress = 1;
+			} else if (n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK || errno == EINTR))
+				pw |= EV_READ;
+			else if (n == 0 || errno == ECONNRESET) {
+				s->pair_eof = 1;
+				s->state = SESS_CLOSING;
+				session_timer(s, 0);	/* rearmed below */
+				progress = 1;
+			} else {
+				log_warn("%s: read from worker", s->addr);
+				session_free(s);
+				return;
+			}
+		}
+
+		/* Buffer to client. */
+		if (s->down.len > 0) {
+			n = client_write(s, s->down.data + s->down.off,
+			    s->down.len);
+			if (n > 0) {
+				s->wpending = 0;
+				relaybuf_consume(&s->down, n, 0);
+				progress = sent = 1;
+			} else if (n == TLS_WANT_POLLIN) {
+				s->wpending = 1;
+				sw |= EV_READ;
+			} else if (n == TLS_WANT_POLLOUT) {
+				s->wpending = 1;
+				sw |= EV_WRITE;
+			} else {
+				log_info("%s: client write: %s", s->addr,
+				    client_error(s));
+				session_free(s);
+				return;
+			}
+		}
+
+		/* The worker is done and the client has it all. */
+		if (s->pair_eof && s->down.len == 0) {
+			r = s->tls != NULL ? tls_close(s->tls) : 0;
+			if (r == TLS_WANT_POLLIN)
+				sw |= EV_READ;
+			else if (r == TLS_WANT_POLLOUT)
+				sw |= EV_WRITE;
+			else {
+				session_free(s);
+				return;
+			}
+		}
+	} while (progress);
+
+	relaybuf_release(&s->up);
+	relaybuf_release(&s->down);
+	/*
+	 * No idle timeout here (the worker has the POP3 one), but a client
+	 * that stops taking what we owe it must not pin the session.
+	 */
+	if (sent)
+		s->lastsend = monotime();
+	session_timer(s, s->down.len > 0 || s->state == SESS_CLOSING);
+	session_watch(s, s->sock, &s->sockev, &s->sockwant, sw);
+	session_watch(s, s->pair, &s->pairev, &s->pairwant, pw);
+	return;
+
+ fail:
+	log_warn("%s: relay buffer", s->addr);
+	session_free(s);
+}
+
+static void
+session_event(int fd, short ev, void *arg)
+{
+	session_run(arg);
+}
+
+/* Start (on) or stop the clock on the client: see session_timeout. */
+static void
+session_timer(struct session *s, int on)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (on == s->timer_on)
+		return;
+	s->timer_on = on;
+	if (!on) {
+		evtimer_del(&s->timer);
+		return;
+	}
+	s->lastsend = monotime();
+	switch (s->state) {
+	case SESS_HANDSHAKE:
+		tv.tv_sec = HANDSHAKE_TIMEOUT;
+		break;
+	case SESS_RELAY:
+		tv.tv_sec = SEND_TIMEOUT;
+		break;
+	case SESS_CLOSING:
+		tv.tv_sec = CLOSE_TIMEOUT;
+		break;
+	}
+	evtimer_add(&s->timer, &tv);
+}
+
+/*
+ * The client has not finished the handshake, or has taken none of the
+ * bytes we hold for it, for the whole limit of the current state.
+ * Progress only moves lastsend, so the timer is rearmed here for what
+ * is left instead of on every write.  Progress is what we write into
+ * the kernel: a reader slow enough to free less than half of a fully
+ * grown send buffer (2 MB on Linux) in SEND_TIMEOUT looks dead.
+ */
+static void
+session_timeout(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+	struct timeval	 tv = { 0, 0 };
+	time_t		 limit, idle;
+
+	switch (s->state) {
+	case SESS_HANDSHAKE:
+		limit = HANDSHAKE_TIMEOUT;
+		break;
+	case SESS_RELAY:
+		limit = SEND_TIMEOUT;
+		break;
+	default:
+		limit = CLOSE_TIMEOUT;
+		break;
+	}
+	idle = monotime() - s->lastsend;
+	if (idle < limit) {
+		tv.tv_sec = limit - idle;
+		evtimer_add(&s->timer, &tv);
+		return;
+	}
+	log_info("%s: %s", s->addr, s->state == SESS_HANDSHAKE ?
+	    "TLS handshake timeout" : "client takes no data, closing");
+	session_free(s);
+}
+
+/* Wait for want (EV_READ/EV_WRITE, or 0 for nothing) on fd. */
+static void
+session_watch(struct session *s, int fd, struct event *ev, short *cur,
+    short want)
+{
+	if (want == *cur)
+		return;
+	if (*cur != 0)
+		event_del(ev);
+	*cur = want;
+	if (want == 0)
+		return;
+	event_set(ev, fd, want | EV_PERSIST, session_event, s);
+	if (event_add(ev, NULL) == -1)
+		fatal("listener: event_add");
+}
+
+/*
+ * End a session at once.  The worker sees EOF on its socket; the
+ * client sees the connection close.
+ */
+static void
+session_free(struct session *s)
+{
+	log_debug("%s: closed", s->addr);
+	if (s->sockwant != 0)
+		event_del(&s->sockev);
+	if (s->pairwant != 0)
+		event_del(&s->pairev);
+	evtimer_del(&s->timer);
+	if (s->tls != NULL)
+		tls_free(s->tls);
+	close(s->sock);
+	close(s->pair);
+	if (s->handoff != -1)
+		close(s->handoff);
+	/* Client bytes may hold a password. */
+	if (s->up.data != NULL)
+		freezero(s->up.data, RELAY_BUFSZ);
+	free(s->down.data);
+	TAILQ_REMOVE(&sessions, s, entry);
+	nsessions--;
+	free(s);
+	if (draining && nsessions == 0)
+		exit(0);
+}
+
+/* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */
+static ssize_t
+client_read(struct session *s, void *buf, size_t len)
+{
+	ssize_t	n;
+
+	if (s->tls != NULL)
+		return tls_read(s->tls, buf, len);
+	if ((n = read(s->sock, buf, len)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return TLS_WANT_POLLIN;
+	return n;
+}
+
+static ssize_t
+client_write(struct session *s, const void *buf, size_t len)
+{
+	ssize_t	n;
+
+	if (s->tls != NULL)
+		return tls_write(s->tls, buf, len);
+	if ((n = send(s->sock, buf, len, MSG_NOSIGNAL)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return TLS_WANT_POLLOUT;
+	return n;
+}
+
+/* Why the last client_read/client_write/tls_handshake failed. */
+static const char *
+client_error(struct session *s)
+{
+	const char	*e;
+
+	if (s->tls == NULL)
+		return strerror(errno);
+	if ((e = tls_error(s->tls)) == NULL)
+		return "unknown error";
+	return e;
+}
+
+/*
+ * Where the next read into b may go: 0 and *p, *room; 1 if b is full;
+ * -1 if no buffer could be allocated.  The data moves to the front only
+ * if movable: a tls_write waiting to be retried must see the same bytes
+ * at the same address.
+ */
+static int
+relaybuf_space(struct relaybuf *b, int movable, unsigned char **p,
+    size_t *room)
+{
+	if (b->data == NULL) {
+		if ((b->data = malloc(RELAY_BUFSZ)) == NULL)
+			return -1;
+		b->off = b->len = 0;
+	}
+	if (b->off + b->len == RELAY_BUFSZ && b->off > 0 && movable) {
+		memmove(b->data, b->data + b->off, b->len);
+		b->off = 0;
+	}
+	if (b->off + b->len == RELAY_BUFSZ)
+		return 1;
+	*p = b->data + b->off + b->len;
+	*room = RELAY_BUFSZ - b->off - b->len;
+	return 0;
+}
+
+/* Drop n bytes from the front; wipe them if they may hold a password. */
+static void
+relaybuf_consume(struct relaybuf *b, size_t n, int wipe)
+{
+	if (wipe)
+		explicit_bzero(b->data + b->off, n);
+	b->off += n;
+	b->len -= n;
+	if (b->len == 0)
+		b->off = 0;
+}
+
+/* Give an empty buffer back, so idle sessions stay small. */
+static void
+relaybuf_release(struct relaybuf *b)
+{
+	if (b->data == NULL || b->len > 0)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->off = 0;
+}
+
+static time_t
+monotime(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec;
+}

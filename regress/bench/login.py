@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""login.py -- login throughput of popd, side by side with Dovecot.
+
+N concurrent clients (default 8, one mail user each) log in over TLS
+again and again for a fixed time (default 10 s): connect, USER, PASS,
+QUIT.  Passwords are bcrypt hashes of cost 10 (the popd default).  The
+figure is successful logins per second.
+
+If Dovecot's POP3 server is installed (Debian: dovecot-pop3d; as root the
+script tries `apt-get install -y dovecot-pop3d` when it is missing), a
+private Dovecot instance runs on another loopback port with the same
+users, the same hashes ({BLF-CRYPT} in a passwd-file), the same maildirs
+and the same certificate, and is measured the same way.
+
+    python3 regress/bench/login.py [-c clients] [-t seconds] [--cost N]
+                                   [--no-dovecot]
+
+This is a benchmark, not a test: it prints figures and exits 0 unless a
+server cannot be started.
+"""
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import popdtest as T  # noqa: E402
+
+
+def client_ctx():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def readline(s, buf):
+    while b"\n" not in buf:
+        d = s.recv(4096)
+        if not d:
+            raise EOFError("connection closed")
+        buf += d
+    i = buf.index(b"\n") + 1
+    return buf[:i], buf[i:]
+
+
+def one_login(port, user, password, ctx):
+    """One full session; True if PASS got +OK."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        with ctx.wrap_socket(raw) as s:
+            buf = b""
+            greet, buf = readline(s, buf)
+            if not greet.startswith(b"+OK"):
+                return False
+            s.sendall(b"USER %s\r\n" % user.encode())
+            r, buf = readline(s, buf)
+            s.sendall(b"PASS %s\r\n" % password.encode())
+            r, buf = readline(s, buf)
+            ok = r.startswith(b"+OK")
+            s.sendall(b"QUIT\r\n")
+            try:
+                readline(s, buf)
+            except (EOFError, OSError):
+                pass
+            return ok
+
+
+def worker(port, user, password, start, deadline, q):
+    ctx = client_ctx()
+    ok = bad = 0
+    first_err = None
+    while time.time() < start:
+        time.sleep(0.001)
+    while time.time() < deadline:
+        try:
+            if one_login(port, user, password, ctx):
+                ok += 1
+            else:
+                bad += 1
+        except (OSError, EOFError, ssl.SSLError) as e:
+            bad += 1
+            if first_err is None:
+                first_err = repr(e)
+    q.put((ok, bad, first_err))
+
+
+def measure(name, port, users, seconds):
+    """Run len(users) client processes for `seconds`; logins/s."""
+    q = multiprocessing.Queue()
+    start = time.time() + 0.5
+    deadline = start + seconds
+    procs = [multiprocessing.Process(target=worker,
+                                     args=(port, u, pw, start, deadline, q))
+             for u, pw in users]
+    for p in procs:
+        p.start()
+    res = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    # Sessions in flight at the deadline finish late: count real time.
+    elapsed = time.time() - start
+    ok = sum(r[0] for r in res)
+    bad = sum(r[1] for r in res)
+    errs = [r[2] for r in res if r[2]]
+    rate = ok / elapsed
+    print("%-8s %6d logins in %5.1f s = %6.1f logins/s  (%d failed%s)"
+          % (name, ok, elapsed, rate, bad,
+             ": " + errs[0] if errs else ""))
+    sys.stdout.flush()
+    return rate
+
+
+# --- Dovecot ---------------------------------------------------------------
+
+DOVECOT_CONF = """\
+base_dir = {d}/run
+state_dir = {d}/state
+instance_name = popdbench
+log_path = {d}/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <{cert}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2
+auth_mechanisms = plain
+disable_plaintext_auth = yes
+first_valid_uid = 1
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:~/{sub}:INDEX=MEMORY
+pop3_uidl_format = %08Xu%08Xv
+passdb {{
+  driver = passwd-file
+  args = scheme=BLF-CRYPT {d}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {d}/passwd
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+  inet_listener pop3s {{
+    port = {port}
+    ssl = yes
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = root
+  }}
+  unix_listener stats-writer {{
+    user = root
+  }}
+}}
+"""
+
+
+def find_dovecot():
+    path = shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
+    if path is not None and os.path.exists("/usr/lib/dovecot/pop3"):
+        return path
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return None
+    print("installing dovecot-pop3d for the comparison ...")
+    sys.stdout.flush()
+    r = subprocess.run(["apt-get", "install", "-y", "dovecot-pop3d"],
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if r.returncode != 0:
+        return None
+    return shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+
+class Dovecot:
+    def __init__(self, dovecot, srv):
+        self.bin = dovecot
+        self.dir = os.path.join(srv.tmpdir, "dovecot")
+        os.makedirs(self.dir, 0o755)
+        for d in ("run", "state"):
+            os.mkdir(os.path.join(self.dir, d), 0o755)
+        self.port = T.free_port()
+        with open(os.path.join(self.dir, "passwd"), "w") as f:
+            for name, u in srv.users.items():
+                h = srv.hashes[name]
+                f.write("%s:{BLF-CRYPT}%s:%d:%d::%s::\n"
+                        % (name, h, u["uid"], u["gid"], u["home"]))
+        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write(DOVECOT_CONF.format(d=self.dir, cert=srv.cert,
+                                        key=srv.key, port=self.port,
+                                        sub=srv.subdir or ""))
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([self.bin, "-F", "-c", self.conf],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("dovecot exited: %s" % self.log())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("dovecot does not listen: %s" % self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "dovecot.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-c", "--clients", type=int, default=8)
+    ap.add_argument("-t", "--time", type=float, default=10.0)
+    ap.add_argument("--cost", type=int, default=10)
+    ap.add_argument("--no-dovecot", action="store_true")
+    args = ap.parse_args()
+
+    users = [("bench%d" % i, "benchpw%d" % i)
+             for i in range(1, args.clients + 1)]
+    srv = T.Server(users=users, cost=args.cost)
+    # The hashes the harness wrote, for Dovecot's passwd-file.
+    srv.hashes = {}
+    with open(srv.authtab) as f:
+        for line in f:
+            k, v = line.split(None, 1)
+            srv.hashes[k] = v.strip()
+    print("login benchmark: %d clients, %.0f s each, TLS, USER/PASS/QUIT, "
+          "bcrypt cost %d, %d CPUs"
+          % (args.clients, args.time, args.cost, os.cpu_count()))
+    rates = {}
+    try:
+        srv.start()
+        rates["popd"] = measure("popd", srv.port, users, args.time)
+        if not srv.alive():
+            print("popd died during the benchmark:\n%s" % srv.log_tail())
+        srv.stop()
+
+        dovecot = None if args.no_dovecot else find_dovecot()
+        if dovecot is None:
+            if not args.no_dovecot:
+                print("dovecot    not installed: no comparison")
+        else:
+            d = Dovecot(dovecot, srv)
+            try:
+                d.start()
+                rates["dovecot"] = measure("dovecot", d.port, users,
+                                           args.time)
+            except RuntimeError as e:
+                print("dovecot    could not run: %s" % e)
+            finally:
+                d.stop()
+    finally:
+        if srv.running:
+            srv.stop()
+        srv.cleanup()
+    if "popd" in rates and "dovecot" in rates and rates["dovecot"] > 0:
+        print("popd/dovecot: %.2f" % (rates["popd"] / rates["dovecot"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

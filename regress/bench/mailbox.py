@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""mailbox.py -- how fast a big maildrop opens (a benchmark, not a test).
+
+Builds maildirs of 1,000, 10,000 and 100,000 small messages (names with
+,S= and ,W= as mda writes them; nine in ten in cur/), then times, over
+POP3S with a bcrypt cost 10 authtab:
+
+  login    connect, TLS, USER, PASS up to the +OK (bcrypt + open)
+  s+u      STAT and UIDL: from the PASS reply to the end of the UIDL list
+  total    login + STAT + UIDL + QUIT
+
+warm (popcache current) and cold (popcache removed before each run),
+and mda deliveries per second.  With dovecot-pop3d installed (or
+installable: apt-get, as root) a private Dovecot on loopback serves a
+copy of the same maildir and its figures are printed alongside.
+
+    python3 regress/bench/mailbox.py [-n 1000,10000,100000] [-r runs]
+
+Targets: s+u on 100,000 messages under 60 ms warm; a cold open
+(no popcache, sizes in names) under 1 s.
+"""
+
+import argparse
+import os
+import pwd
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import popdtest as T  # noqa: E402
+
+SETTLE = 2.2    # popcache trusts directory stamps once 2 s old
+POLICY = "/usr/sbin/policy-rc.d"
+
+
+# --- building maildirs ----------------------------------------------------
+
+def build(md, n, uid, gid):
+    rng = random.Random(n)
+    t = 1700000000
+    for sub in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(md, sub), 0o700, exist_ok=True)
+    for i in range(n):
+        body = (b"From: someone@example.org\nTo: bench@example.org\n"
+                b"Subject: message %d\nMessage-ID: <%d@bench>\n\n"
+                b"%s\n" % (i, i, b"word " * rng.randrange(5, 60)))
+        w = len(body) + body.count(b"\n")
+        base = "%d.M%06dP%dR%08x.bench.example.org,S=%d,W=%d" % (
+            t + i, rng.randrange(1000000), 1000 + i % 30000,
+            rng.getrandbits(32), len(body), w)
+        if i % 10 == 9:
+            path = os.path.join(md, "new", base)
+        else:
+            path = os.path.join(md, "cur", base + ":2,S")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, body)
+        os.close(fd)
+        if T.is_root:
+            os.chown(path, uid, gid)
+    if T.is_root:
+        for sub in ("", "tmp", "new", "cur"):
+            os.chown(os.path.join(md, sub), uid, gid)
+
+
+# --- a minimal, fast POP3S client -----------------------------------------
+
+class Client:
+    def __init__(self, port):
+        self.t0 = time.perf_counter()
+        s = socket.create_connection(("127.0.0.1", port), timeout=120)
+        self.s = T.client_ctx().wrap_socket(s)
+        self.buf = bytearray()
+
+    def _until(self, token):
+        """Bytes up to and including token; only new bytes are searched,
+        so a 6 MB UIDL list costs one pass."""
+        start = 0
+        while True:
+            i = self.buf.find(token, start)
+            if i >= 0:
+                out = bytes(self.buf[:i + len(token)])
+                del self.buf[:i + len(token)]
+                return out
+            start = max(0, len(self.buf) - len(token) + 1)
+            d = self.s.recv(1 << 20)
+            if not d:
+                raise EOFError("server closed")
+            self.buf += d
+
+    def line(self):
+        return self._until(b"\r\n")
+
+    def cmd(self, c):
+        self.s.sendall(c + b"\r\n")
+        ln = self.line()
+        if not ln.startswith(b"+OK"):
+            raise RuntimeError("%r -> %r" % (c, ln))
+        return ln
+
+    def multi(self, c):
+        self.cmd(c)
+        return self._until(b"\r\n.\r\n")
+
+    def close(self):
+        self.s.close()
+
+
+def one_session(port, user, pw, want):
+    c = Client(port)
+    c.line()
+    c.cmd(b"USER " + user.encode())
+    c.cmd(b"PASS " + pw.encode())
+    t_login = time.perf_counter()
+    stat = c.cmd(b"STAT")
+    lst = c.multi(b"UIDL")
+    t_uidl = time.perf_counter()
+    c.cmd(b"QUIT")
+    t_end = time.perf_counter()
+    c.close()
+    n = int(stat.split()[1])
+    if n != want or lst.count(b"\r\n") != want + 1:
+        raise RuntimeError("expected %d messages, STAT says %d, UIDL has "
+                           "%d lines" % (want, n, lst.count(b"\r\n") - 1))
+    return {"login": t_login - c.t0, "su": t_uidl - t_login,
+            "total": t_end - c.t0}
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def runs(port, user, pw, n, count, before=None):
+    out = []
+    for _ in range(count):
+        if before is not None:
+            before()
+        out.append(one_session(port, user, pw, n))
+    return {k: median([r[k] for r in out]) for k in out[0]}
+
+
+# --- popd -----------------------------------------------------------------
+
+def bench_popd(srv, n, count, rss):
+    md = srv.maildir("bench")
+    pw = srv.password("bench")
+    # Build the popcache, then let the stamps settle and record them.
+    one_session(srv.port, "bench", pw, n)
+    time.sleep(SETTLE)
+    one_session(srv.port, "bench", pw, n)
+    warm = runs(srv.port, "bench", pw, n, count)
+    if rss is not None:
+        rss[n] = session_rss(srv, "bench", pw)
+
+    def drop():
+        try:
+            os.unlink(os.path.join(md, "popcache"))
+        except FileNotFoundError:
+            pass
+    cold = runs(srv.port, "bench", pw, n, max(1, count // 2), drop)
+    # Leave a settled popcache behind for the mda figures.
+    one_session(srv.port, "bench", pw, n)
+    return warm, cold
+
+
+def session_rss(srv, user, pw):
+    """Peak resident memory of a wrkrpop that has sent the UIDL list."""
+    c = Client(srv.port)
+    c.line()
+    c.cmd(b"USER " + user.encode())
+    c.cmd(b"PASS " + pw.encode())
+    c.multi(b"UIDL")
+    kb = None
+    for pid in srv.pids()["wrkrpop"]:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for ln in f:
+                    if ln.startswith("VmHWM:"):
+                        kb = int(ln.split()[1])
+        except OSError:
+            pass
+    c.cmd(b"QUIT")
+    c.close()
+    return kb
+
+
+def mda_rate(srv, seconds=3.0, parallel=1):
+    env = {"PATH": "/usr/bin:/bin", "HOME": srv.users["bench"]["home"]}
+    uid, gid = srv.uid("bench"), srv.gid("bench")
+
+    def drop():
+        if T.is_root:
+            os.setgroups([gid])
+            os.setgid(gid)
+            os.setuid(uid)
+    msg = b"From: a@example.org\nSubject: rate\n\n" + b"body line\n" * 40
+    done = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        procs = [subprocess.Popen([T.MDA], stdin=subprocess.PIPE, env=env,
+                                  preexec_fn=drop)
+                 for _ in range(parallel)]
+        for p in procs:
+            p.communicate(msg)
+            if p.returncode != 0:
+                raise RuntimeError("mda exited %d" % p.returncode)
+        done += parallel
+    return done / (time.perf_counter() - t0)
+
+
+# --- Dovecot --------------------------------------------------------------
+
+def find_dovecot():
+    for p in ("/usr/sbin/dovecot",):
+        if os.access(p, os.X_OK) and \
+                os.path.exists("/usr/lib/dovecot/pop3"):
+            return p
+    return None
+
+
+def install_dovecot():
+    if find_dovecot():
+        return find_dovecot()
+    if not T.is_root or shutil.which("apt-get") is None:
+        return None
+    ours = not os.path.exists(POLICY)
+    if ours:
+        with open(POLICY, "w") as f:
+            f.write("#!/bin/sh\nexit 101\n")
+        os.chmod(POLICY, 0o755)
+    try:
+        print("# installing dovecot-pop3d ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q",
+                        "--no-install-recommends", "dovecot-pop3d"],
+                       env=dict(os.environ,
+                                DEBIAN_FRONTEND="noninteractive"),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=900)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    finally:
+        if ours:
+            os.unlink(POLICY)
+    return find_dovecot()
+
+
+class Dovecot:
+    def __init__(self, binary, top, srv, hashed):
+        self.top = top
+        self.port = T.free_port()
+        run = os.path.join(top, "run")
+        os.mkdir(run, 0o755)
+        self.conf = os.path.join(top, "dovecot.conf")
+        passwd = os.path.join(top, "passwd")
+        with open(passwd, "w") as f:
+            f.write("bench:{BLF-CRYPT}%s\n" % hashed)
+        os.chmod(passwd, 0o644)
+        uid, gid = srv.uid("bench"), srv.gid("bench")
+        self.home = os.path.join(top, "home")
+        conf = """
+base_dir = %(run)s
+state_dir = %(run)s/state
+log_path = %(top)s/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <%(cert)s
+ssl_key = <%(key)s
+ssl_min_protocol = TLSv1.3
+disable_plaintext_auth = yes
+auth_mechanisms = plain
+passdb {
+  driver = passwd-file
+  args = scheme=BLF-CRYPT %(passwd)s
+}
+userdb {
+  driver = static
+  args = uid=%(uid)d gid=%(gid)d home=%(home)s/%%u
+}
+mail_location = maildir:~
+pop3_uidl_format = %%f
+first_valid_uid = 1
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+  inet_listener pop3s {
+    port = %(port)d
+    ssl = yes
+  }
+}
+service anvil {
+  chroot =
+}
+""" % {"run": run, "top": top, "cert": srv.cert, "key": srv.key,
+            "passwd": passwd, "uid": uid, "gid": gid, "home": self.home,
+            "port": self.port}
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        os.mkdir(os.path.join(run, "state"), 0o755)
+        self.proc = subprocess.Popen([binary, "-F", "-c", self.conf],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not T._listening(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("dovecot did not start: %s" % self.log())
+            time.sleep(0.1)
+
+    def log(self):
+        try:
+            with open(os.path.join(self.top, "dovecot.log")) as f:
+                return f.read()[-1500:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def bench_dovecot(dv, n, count):
+    md = os.path.join(dv.home, "bench")
+
+    def drop():
+        for x in os.listdir(md):
+            if x.startswith("dovecot"):
+                p = os.path.join(md, x)
+                if os.path.isdir(p):
+                    shutil.rmtree(p)
+                else:
+                    os.unlink(p)
+    one_session(dv.port, "bench", "benchpw", n)
+    time.sleep(SETTLE)
+    one_session(dv.port, "bench", "benchpw", n)
+    warm = runs(dv.port, "bench", "benchpw", n, count)
+    cold = runs(dv.port, "bench", "benchpw", n, max(1, count // 2), drop)
+    return warm, cold
+
+
+# --- main -----------------------------------------------------------------
+
+def ms(x):
+    return "%8.1f" % (x * 1000)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", default="1000,10000,100000")
+    ap.add_argument("-r", type=int, default=5, help="runs per figure")
+    ap.add_argument("--no-dovecot", action="store_true")
+    a = ap.parse_args()
+    sizes = [int(x) for x in a.n.split(",")]
+
+    srv = T.Server(users=[("bench", "benchpw")], cost=10)
+    dv = None
+    dtop = None
+    try:
+        srv.start()
+        binary = None if a.no_dovecot else install_dovecot()
+        if binary is not None:
+            dtop = tempfile.mkdtemp(prefix="popdbench.dovecot.")
+            os.chmod(dtop, 0o755)
+            with open(srv.authtab) as f:
+                hashed = f.read().split()[1]
+            dv = Dovecot(binary, dtop, srv, hashed)
+            os.makedirs(dv.home, 0o755)
+        elif not a.no_dovecot:
+            print("# dovecot-pop3d not available: popd figures only")
+        print("# %s, %d cores, bcrypt cost 10, median of %d runs (cold: "
+              "%d); times in ms" % (os.uname().release, os.cpu_count(),
+                                     a.r, max(1, a.r // 2)))
+        print("%-8s %-8s %-5s %8s %8s %8s" % ("messages", "server", "open",
+                                              "login", "s+u", "total"))
+        rss = {}
+        rates = {}
+        md = srv.maildir("bench")
+        for n in sizes:
+            for sub in ("new", "cur", "tmp"):
+                shutil.rmtree(os.path.join(md, sub), ignore_errors=True)
+            for x in os.listdir(md):
+                if x.startswith("popcache"):
+                    os.unlink(os.path.join(md, x))
+            t0 = time.perf_counter()
+            build(md, n, srv.uid("bench"), srv.gid("bench"))
+            print("# built %d messages in %.1f s" % (n,
+                  time.perf_counter() - t0), flush=True)
+            warm, cold = bench_popd(srv, n, a.r, rss)
+            for tag, r in (("warm", warm), ("cold", cold)):
+                print("%-8d %-8s %-5s %s %s %s" % (n, "popd", tag,
+                      ms(r["login"]), ms(r["su"]), ms(r["total"])),
+                      flush=True)
+            if dv is not None:
+                dmd = os.path.join(dv.home, "bench")
+                shutil.rmtree(dmd, ignore_errors=True)
+                subprocess.run(["cp", "-a", md, dmd], check=True)
+                for x in os.listdir(dmd):
+                    if x.startswith("popcache") or x == "popd.lock":
+                        os.unlink(os.path.join(dmd, x))
+                try:
+                    dwarm, dcold = bench_dovecot(dv, n, a.r)
+                    for tag, r in (("warm", dwarm), ("cold", dcold)):
+                        print("%-8d %-8s %-5s %s %s %s" % (n, "dovecot",
+                              tag, ms(r["login"]), ms(r["su"]),
+                              ms(r["total"])), flush=True)
+                except Exception as e:
+                    print("# dovecot failed: %s %s" % (e, dv.log()))
+                shutil.rmtree(dmd, ignore_errors=True)
+            rates[n] = (mda_rate(srv, 3.0, 1), mda_rate(srv, 3.0, 2))
+        print()
+        for n in sizes:
+            print("mda into %d messages (popcache current): %.0f "
+                  "deliveries/s sequential, %.0f with 2 in parallel"
+                  % (n, rates[n][0], rates[n][1]))
+        for n in sizes:
+            if rss.get(n):
+                print("wrkrpop peak RSS after UIDL of %d messages: %.1f MB"
+                      % (n, rss[n] / 1024))
+    except Exception:
+        print("# popd log tail:\n" + srv.log_tail(20))
+        raise
+    finally:
+        if dv is not None:
+            dv.stop()
+        if dtop is not None:
+            shutil.rmtree(dtop, ignore_errors=True)
+        srv.cleanup()
+
+
+if __name__ == "__main__":
+    main()

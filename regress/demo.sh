@@ -1,0 +1,106 @@
+#!/bin/sh
+# make demo: run popd from the build tree in the foreground on
+# 127.0.0.1:9950 with a demo user (demo/demo) and three messages, all
+# under the git-ignored folder demo/.  Works as root (full privilege
+# separation, mail user "popdemo") and as any other user (no uid changes).
+set -eu
+
+cd "$(dirname "$0")/.."
+TOP=$(pwd)
+DEMO=$TOP/demo
+PORT=${PORT:-9950}
+ADDR=127.0.0.1:$PORT
+
+if [ ! -x popd/popd ] || [ ! -x authpop/authpop ] || \
+    [ ! -x wrkrpop/wrkrpop ]; then
+	echo "demo: build first: make" >&2
+	exit 1
+fi
+make -s regress/mkhash
+
+mkdir -p "$DEMO"
+chmod 755 "$DEMO"
+
+if [ "$(id -u)" = 0 ]; then
+	if [ -f popd/mkusers.sh ]; then
+		sh popd/mkusers.sh
+	fi
+	if ! id popdemo >/dev/null 2>&1; then
+		useradd -r -M -d /nonexistent -s /usr/sbin/nologin popdemo
+		echo "demo: created system user popdemo"
+	fi
+	uid=$(id -u popdemo)
+	gid=$(id -g popdemo)
+else
+	uid=$(id -u)
+	gid=$(id -g)
+fi
+
+if [ ! -f "$DEMO/cert.pem" ] || [ ! -f "$DEMO/key.pem" ]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout "$DEMO/key.pem" -out "$DEMO/cert.pem" -days 365 \
+	    -subj /CN=localhost 2>/dev/null
+	chmod 600 "$DEMO/key.pem"
+fi
+
+hash=$(printf 'demo\n' | regress/mkhash 10)
+umask 077
+printf '# demo credentials: user demo, password demo\ndemo\t%s\n' "$hash" \
+    >"$DEMO/authtab"
+umask 022
+printf 'demo\t%s:%s:%s\n' "$uid" "$gid" "$DEMO/home" >"$DEMO/usertab"
+
+MD=$DEMO/home/Maildir
+if [ ! -d "$MD/new" ]; then
+	umask 077
+	mkdir -p "$MD/tmp" "$MD/new" "$MD/cur"
+	now=$(date +%s)
+	i=1
+	for subj in "Welcome to popd" "A second message" "Last one"; do
+		name=$now.M${i}P$$.demo
+		{
+			printf 'From: popd demo <demo@localhost>\n'
+			printf 'To: demo@localhost\n'
+			printf 'Subject: %s\n' "$subj"
+			printf 'Date: %s\n' "$(LC_ALL=C date -R)"
+			printf 'Message-ID: <%s@localhost>\n' "$name"
+			printf '\n'
+			printf 'This is demo message %d of 3.\n' "$i"
+			printf '.A line starting with a dot (dot-stuffed on RETR).\n'
+			printf '\nBye.\n'
+		} >"$MD/tmp/$name"
+		mv "$MD/tmp/$name" "$MD/new/$name"
+		i=$((i + 1))
+	done
+	umask 022
+fi
+chmod 700 "$DEMO/home" "$MD"
+if [ "$(id -u)" = 0 ]; then
+	chown -R "$uid:$gid" "$DEMO/home"
+	# The worker runs as popdemo: every directory above the maildir
+	# must be searchable by it.
+	if command -v runuser >/dev/null 2>&1 &&
+	    ! runuser -u popdemo -- test -x "$DEMO/home"; then
+		echo "demo: user popdemo cannot reach $DEMO/home;" \
+		    "make the checkout world-searchable (chmod o+x) or" \
+		    "move it out of a private directory" >&2
+		exit 1
+	fi
+fi
+
+cat <<EOF
+
+popd demo on $ADDR -- user "demo", password "demo", three messages.
+From another terminal:
+
+  curl -k --user demo:demo pop3s://$ADDR/        # list
+  curl -k --user demo:demo pop3s://$ADDR/1       # fetch message 1
+  openssl s_client -connect $ADDR -quiet        # talk POP3 yourself:
+      USER demo / PASS demo / STAT / LIST / UIDL / RETR 1 / QUIT
+
+Files: $DEMO (authtab, usertab, cert.pem, home/Maildir)
+Stop with Ctrl-C.
+
+EOF
+exec popd/popd -d -v -a "$DEMO/authtab" -u "$DEMO/usertab" -l "$ADDR" \
+    -c "$DEMO/cert.pem" -k "$DEMO/key.pem" -e Maildir

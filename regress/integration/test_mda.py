@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""mda: delivery into a maildir the way OpenSMTPD runs it (as the mail
+user, HOME set, message on stdin), its names, exit codes and messages,
+and what a POP3 session then serves."""
+
+import fcntl
+import os
+import poplib
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import popdtest as T  # noqa: E402
+
+poplib._MAXLINE = 1 << 24      # long lines are part of the tests
+
+EX_USAGE = 64
+EX_TEMPFAIL = 75
+NAME_RE = re.compile(rb"^(\d+)\.M(\d{6})P(\d+)R([0-9a-f]{8})(\.[A-Za-z0-9._-]+)?"
+                     rb",S=(\d+),W=(\d+)$")
+
+
+def rfc_size(data):
+    """RFC 1939 octets: bare LF -> CRLF, a final line end added."""
+    n = len(data) + data.count(b"\n") - data.count(b"\r\n")
+    if data and not data.endswith(b"\n"):
+        n += 2
+    return n
+
+
+def as_user(srv, user):
+    """preexec_fn: become the mail user, as OpenSMTPD runs the mda."""
+    if not T.is_root:
+        return None
+    uid, gid = srv.uid(user), srv.gid(user)
+
+    def drop():
+        os.setgroups([gid])
+        os.setgid(gid)
+        os.setuid(uid)
+    return drop
+
+
+def mda(srv, user, data, args=None, env=None, timeout=30, home=None):
+    """Run mda as user with HOME = the user's directory; returns the
+    CompletedProcess (stdout/stderr as bytes)."""
+    e = {"PATH": "/usr/bin:/bin",
+         "HOME": home or srv.users[user]["home"]}
+    if env is not None:
+        e.update(env)
+        e = {k: v for k, v in e.items() if v is not None}
+    if args is None:
+        args = ["-e", srv.subdir] if srv.subdir else []
+    return subprocess.run([T.MDA] + args, input=data, env=e,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout, preexec_fn=as_user(srv, user))
+
+
+def files(md, sub):
+    return sorted(os.listdir(os.path.join(md, sub)))
+
+
+def check_name(name, data):
+    m = NAME_RE.match(name.encode())
+    T.expect_true(m is not None, "mda name format", name)
+    T.expect_true(len(name) <= 70, "unique part <= 70 characters", name)
+    T.expect_true(all(0x21 <= c <= 0x7e for c in name.encode()),
+                  "name in 0x21-0x7e", name)
+    T.expect(int(m.group(6)), len(data), "S= of " + name)
+    T.expect(int(m.group(7)), rfc_size(data), "W= of " + name)
+    return m
+
+
+def fetch_all(srv, user):
+    """{uidl: (size, message bytes as RETR sends them, un-stuffed)}"""
+    p = srv.pop(user)
+    try:
+        out = {}
+        _, lst, _ = p.list()
+        _, uid, _ = p.uidl()
+        sizes = dict(ln.split() for ln in lst)
+        for ln in uid:
+            num, u = ln.split()
+            _, lines, octets = p.retr(int(num))
+            out[u.decode()] = (int(sizes[num]), b"\r\n".join(lines) +
+                               b"\r\n", octets)
+        p.quit()
+        return out
+    finally:
+        try:
+            p.close()
+        except Exception:
+            pass
+
+
+@T.test(subdir="Maildir")
+def delivers_into_home_subdir(srv):
+    data = b"Subject: one\n\nhello\nworld\n"
+    r = mda(srv, "alice", data)
+    T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+    md = srv.maildir("alice")
+    new = files(md, "new")
+    T.expect(len(new), 1, "files in new/")
+    T.expect(files(md, "tmp"), [], "tmp/ after delivery")
+    check_name(new[0], data)
+    with open(os.path.join(md, "new", new[0]), "rb") as f:
+        T.expect(f.read(), data, "stored message")
+    st = os.stat(os.path.join(md, "new", new[0]))
+    T.expect(st.st_mode & 0o777, 0o600, "file mode")
+    if T.is_root:
+        T.expect(st.st_uid, srv.uid("alice"), "file owner")
+    got = fetch_all(srv, "alice")
+    T.expect(list(got), [new[0]], "UIDL is the unique name")
+    size, msg, _ = got[new[0]]
+    T.expect(size, rfc_size(data), "LIST size")
+    T.expect(msg, data.replace(b"\n", b"\r\n"), "RETR")
+    T.expect(len(msg), size, "RETR octets == LIST size")
+
+
+@T.test
+def creates_missing_maildir(srv):
+    home = srv.users["alice"]["home"]
+    r = mda(srv, "alice", b"Subject: x\n\nx\n", args=["-e", "Mail.new"])
+    T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+    md = os.path.join(home, "Mail.new")
+    for d in ("tmp", "new", "cur"):
+        T.expect_true(os.path.isdir(os.path.join(md, d)), d + "/ created")
+        T.expect(os.stat(os.path.join(md, d)).st_mode & 0o777, 0o700,
+                 d + "/ mode")
+    T.expect(len(files(md, "new")), 1, "delivered")
+
+
+@T.test
+def explicit_maildir_argument(srv):
+    md = srv.maildir("alice")
+    r = mda(srv, "alice", b"Subject: x\n\nx\n", args=[md],
+            env={"HOME": None})
+    T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+    T.expect(len(files(md, "new")), 1, "delivered to the argument")
+
+
+@T.test(start=False, check_alive=False)
+def usage_errors(srv):
+    for args in (["-x"], ["a", "b"], ["-e"], ["-e", "/abs"],
+                 ["-e", "../up"], ["-e", ""], [""]):
+        r = mda(srv, "alice", b"x\n", args=args)
+        T.expect(r.returncode, EX_USAGE, "exit status of mda %r" % args)
+        T.expect_true(b"usage: mda" in r.stderr, "usage on stderr",
+                      r.stderr)
+    T.expect(files(srv.maildir("alice"), "new"), [], "nothing delivered")
+
+
+@T.test(start=False, check_alive=False)
+def no_home_is_tempfail(srv):
+    r = mda(srv, "alice", b"x\n", args=[], env={"HOME": None})
+    T.expect(r.returncode, EX_TEMPFAIL, "exit status without HOME")
+    T.expect_true(b"HOME" in r.stderr, "says why", r.stderr)
+    r = mda(srv, "alice", b"x\n", args=[], env={"HOME": "relative"})
+    T.expect(r.returncode, EX_TEMPFAIL, "exit status, relative HOME")
+
+
+@T.test(start=False, check_alive=False)
+def unwritable_maildir_is_tempfail(srv):
+    T.need_root()
+    md = srv.maildir("alice")
+    os.chmod(os.path.join(md, "new"), 0o500)
+    try:
+        r = mda(srv, "alice", b"Subject: x\n\nx\n")
+        T.expect(r.returncode, EX_TEMPFAIL, "exit status")
+        T.expect_true(b"Permission denied" in r.stderr, "says why",
+                      r.stderr)
+        T.expect(files(md, "tmp"), [], "tmp/ cleaned")
+    finally:
+        os.chmod(os.path.join(md, "new"), 0o700)
+    r = mda(srv, "alice", b"Subject: x\n\nx\n", args=["/nonexistent/x/y"])
+    T.expect(r.returncode, EX_TEMPFAIL, "exit status, no parent dir")
+    T.expect_true(b"/nonexistent/x/y" in r.stderr, "names the path",
+                  r.stderr)
+
+
+@T.test(start=False, check_alive=False)
+def odd_messages_sized_right(srv):
+    md = srv.maildir("alice")
+    cases = [b"", b"no newline at all", b"crlf\r\nalready\r\n",
+             b"bare\rcr\r\n\rx\n", b"nul\0byte\n", b"\n\n\n",
+             b".dot\n..two\n.\n",
+             b"Subject: big\n\n" + b"x" * 100000 + b"\n" +
+             b"line\n" * 200000,
+             bytes(range(256)) * 300]
+    for data in cases:
+        before = set(files(md, "new"))
+        r = mda(srv, "alice", data)
+        T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+        new = set(files(md, "new")) - before
+        T.expect(len(new), 1, "one new file")
+        name = new.pop()
+        check_name(name, data)
+        with open(os.path.join(md, "new", name), "rb") as f:
+            T.expect(f.read() == data, True, "stored bytes of " + name)
+    srv.start()
+    p = srv.pop("alice")
+    _, lst, _ = p.list()
+    _, uid, _ = p.uidl()
+    sizes = dict(ln.split() for ln in lst)
+    for ln in uid:
+        num, u = ln.split()
+        w = int(NAME_RE.match(u).group(7))
+        T.expect(int(sizes[num]), w, "LIST size of " + u.decode())
+        _, lines, octets = p.retr(int(num))
+        body = b"\r\n".join(lines) + b"\r\n" if lines else b""
+        T.expect(len(body), w, "RETR octets of " + u.decode())
+    p.quit()
+
+
+@T.test(start=False, check_alive=False)
+def long_odd_hostname_is_cut(srv):
+    T.need_root()
+    if not os.path.exists("/usr/bin/unshare"):
+        raise T.Skip("unshare(1) is not installed")
+    host = "Very,Long:host/name_" + "x" * 40
+    md = srv.maildir("alice")
+    data = b"Subject: host\n\n" + b"y" * 123456
+    uid, gid = srv.uid("alice"), srv.gid("alice")
+    # A private UTS namespace: the machine's hostname stays as it is.
+    script = ("import os,socket,subprocess,sys\n"
+              "socket.sethostname(%r)\n"
+              "os.setgroups([%d]); os.setgid(%d); os.setuid(%d)\n"
+              "sys.exit(subprocess.run([%r, %r], input=sys.stdin.buffer"
+              ".read()).returncode)\n" % (host, gid, gid, uid, T.MDA, md))
+    r = subprocess.run(["unshare", "--uts", sys.executable, "-c", script],
+                       input=data, stderr=subprocess.PIPE, timeout=30)
+    T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+    new = files(md, "new")
+    T.expect(len(new), 1, "delivered")
+    m = check_name(new[0], data)
+    hostpart = m.group(5).decode()
+    T.expect_true(hostpart.startswith(".Very_Long_host_name_x"),
+                  "sanitized host", hostpart)
+    T.expect_true(len(new[0]) <= 70 and len(hostpart) < len(host),
+                  "host cut to keep the name within 70", new[0])
+
+
+@T.test
+def popcache_record_appended(srv):
+    md = srv.maildir("alice")
+    srv.deliver("alice", b"Subject: first\n\nfirst\n")
+    p = srv.pop("alice")
+    p.stat()
+    p.quit()
+    T.expect_true(os.path.exists(os.path.join(md, "popcache")),
+                  "popcache written by the session")
+    data = b"Subject: second\n\nsecond\n"
+    r = mda(srv, "alice", data)
+    T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+    name = [n for n in files(md, "new") if ",W=" in n][0]
+    with open(os.path.join(md, "popcache"), "rb") as f:
+        tail = f.read().splitlines()[-1]
+    T.expect(tail, b"%d %s new/%s" % (rfc_size(data), name.encode(),
+                                     name.encode()), "appended record")
+    got = fetch_all(srv, "alice")
+    T.expect(got[name][0], rfc_size(data), "size served")
+
+
+@T.test
+def no_wait_for_session_and_shown_next_time(srv):
+    srv.deliver("alice", b"Subject: old\n\nold\n")
+    p = srv.pop("alice")
+    T.expect(p.stat()[0], 1, "messages at login")
+    t0 = time.monotonic()
+    for i in range(5):
+        r = mda(srv, "alice", b"Subject: during %d\n\nx\n" % i)
+        T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+    took = time.monotonic() - t0
+    T.expect_true(took < 5, "five deliveries during a session are quick",
+                  took)
+    T.expect(p.stat()[0], 1, "the open session keeps its view")
+    p.quit()
+    got = fetch_all(srv, "alice")
+    T.expect(len(got), 6, "all shown at the next login")
+
+
+@T.test
+def busy_popcache_lock_still_delivers(srv):
+    md = srv.maildir("alice")
+    srv.deliver("alice", b"Subject: first\n\nfirst\n")
+    p = srv.pop("alice")
+    p.stat()
+    p.quit()
+    fd = os.open(os.path.join(md, "popcache.lock"), os.O_RDWR | os.O_CREAT,
+                 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        t0 = time.monotonic()
+        r = mda(srv, "alice", b"Subject: locked out\n\nx\n")
+        took = time.monotonic() - t0
+    finally:
+        os.close(fd)
+    T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
+    T.expect_true(1.5 <= took < 5, "bounded wait for the lock (~2 s)",
+                  took)
+    T.expect_true(b"popcache" in r.stderr, "warns that the record was "
+                  "skipped", r.stderr)
+    T.expect(len(fetch_all(srv, "alice")), 2, "the message is served")
+
+
+@T.test(start=False, check_alive=False)
+def sigterm_cleans_up(srv):
+    md = srv.maildir("alice")
+    e = {"PATH": "/usr/bin:/bin", "HOME": srv.users["alice"]["home"]}
+    p = subprocess.Popen([T.MDA], stdin=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=e,
+                         preexec_fn=as_user(srv, "alice"))
+    p.stdin.write(b"Subject: half\n\n" + b"z" * 100000)
+    p.stdin.flush()
+    T.wait_for(lambda: files(md, "tmp"), 10, "a file in tmp/")
+    p.terminate()
+    err = p.stderr.read()
+    p.wait()
+    T.expect(p.returncode, EX_TEMPFAIL, "exit status after SIGTERM")
+    T.expect_true(err, "says something on stderr", err)
+    T.expect(files(md, "tmp"), [], "tmp/ cleaned")
+    T.expect(files(md, "new"), [], "nothing in new/")
+
+
+@T.test(start=False, check_alive=False)
+def unique_names_under_load(srv):
+    md = srv.maildir("alice")
+    procs = []
+    e = {"PATH": "/usr/bin:/bin", "HOME": srv.users["alice"]["home"]}
+    for i in range(60):
+        procs.append(subprocess.Popen(
+            [T.MDA], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
+            preexec_fn=as_user(srv, "alice")))
+    for i, p in enumerate(procs):
+        p.stdin.write(b"Subject: %d\n\n%d\n" % (i, i))
+        p.stdin.close()
+    for p in procs:
+        p.wait()
+        T.expect(p.returncode, 0, "exit status (stderr %r)"
+                 % p.stderr.read())
+    new = files(md, "new")
+    T.expect(len(new), 60, "every message in its own file")
+    seen = set()
+    for n in new:
+        with open(os.path.join(md, "new", n), "rb") as f:
+            seen.add(f.read())
+    T.expect(len(seen), 60, "no message overwritten")
+
+
+if __name__ == "__main__":
+    T.main()

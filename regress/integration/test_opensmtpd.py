@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""End to end: Debian's OpenSMTPD receives mail on a loopback port and
+delivers it through mda (action mda ... virtual ... userbase ...), then
+popd serves it over POP3S byte for byte, OpenSMTPD's own header lines
+aside.  Installs opensmtpd with apt-get when it is missing and we are
+root; skipped only when it cannot be installed."""
+
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import popdtest as T  # noqa: E402
+
+DOMAIN = "popd.test"
+POLICY = "/usr/sbin/policy-rc.d"
+
+
+def find_smtpd():
+    for p in ("/usr/sbin/smtpd", shutil.which("smtpd") or ""):
+        if p and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def install_smtpd():
+    """apt-get install opensmtpd without letting its service start (and
+    take port 25): a policy-rc.d that says no, removed afterwards."""
+    smtpd = find_smtpd()
+    if smtpd is not None:
+        return smtpd
+    if not T.is_root:
+        raise T.Skip("OpenSMTPD is not installed and installing it needs "
+                     "root")
+    if shutil.which("apt-get") is None:
+        raise T.Skip("OpenSMTPD is not installed and there is no apt-get")
+    ours = not os.path.exists(POLICY)
+    if ours:
+        with open(POLICY, "w") as f:
+            f.write("#!/bin/sh\n# popd regress: no service starts\n"
+                    "exit 101\n")
+        os.chmod(POLICY, 0o755)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        r = subprocess.run(["apt-get", "install", "-y", "-q",
+                            "--no-install-recommends", "opensmtpd"],
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=600)
+        if r.returncode != 0:
+            # A stale package list is the usual reason: refresh once.
+            subprocess.run(["apt-get", "update", "-q"], env=env,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=600)
+            r = subprocess.run(["apt-get", "install", "-y", "-q",
+                                "--no-install-recommends", "opensmtpd"],
+                               env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise T.Skip("OpenSMTPD cannot be installed: %s" % e)
+    finally:
+        if ours:
+            os.unlink(POLICY)
+    # Had a service manager started it anyway, it must not keep :25.
+    for cmd in (["systemctl", "stop", "opensmtpd"],
+                ["service", "opensmtpd", "stop"]):
+        if shutil.which(cmd[0]):
+            subprocess.run(cmd, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    smtpd = find_smtpd()
+    if smtpd is None:
+        tail = r.stdout.decode(errors="replace").strip().splitlines()[-3:]
+        raise T.Skip("OpenSMTPD cannot be installed: %s" % " | ".join(tail))
+    return smtpd
+
+
+class Smtpd:
+    def __init__(self, srv, smtpd, subdir):
+        self.dir = os.path.join(srv.tmpdir, "smtpd")
+        os.mkdir(self.dir, 0o755)
+        self.port = T.free_port()
+        self.vusers = os.path.join(self.dir, "vusers")
+        self.conf = os.path.join(self.dir, "smtpd.conf")
+        self.logfile = os.path.join(self.dir, "smtpd.log")
+        with open(self.vusers, "w") as f:
+            for u in srv.users:
+                f.write("%s@%s\t%s\n" % (u, DOMAIN, u))
+        mda = "%s -e %s" % (T.MDA, subdir)
+        # The usertab popd reads is the userbase OpenSMTPD reads.
+        with open(self.conf, "w") as f:
+            f.write('table vusers file:%s\n'
+                    'table users file:%s\n'
+                    'listen on 127.0.0.1 port %d\n'
+                    'action "pop" mda "%s" virtual <vusers> '
+                    'userbase <users>\n'
+                    'match from any for domain "%s" action "pop"\n'
+                    % (self.vusers, srv.usertab, self.port, mda, DOMAIN))
+        os.chmod(self.conf, 0o644)
+        r = subprocess.run([smtpd, "-n", "-f", self.conf],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise AssertionError("smtpd -n rejects our smtpd.conf: %s"
+                                 % r.stdout.decode(errors="replace"))
+        self.logf = open(self.logfile, "wb")
+        self.proc = subprocess.Popen([smtpd, "-d", "-v", "-f", self.conf],
+                                     stdout=self.logf,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 20
+        while not T._listening(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError("smtpd did not start:\n%s"
+                                     % self.log()[-2000:])
+            time.sleep(0.1)
+
+    def log(self):
+        with open(self.logfile, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+        self.logf.close()
+
+
+def strip_added(msg):
+    """Drop the header lines OpenSMTPD adds (Received, Return-Path,
+    Delivered-To) so what is left is what was sent."""
+    head, sep, body = msg.partition(b"\r\n\r\n")
+    out, skip = [], False
+    for ln in head.split(b"\r\n"):
+        if ln[:1] in (b" ", b"\t"):
+            if not skip:
+                out.append(ln)
+            continue
+        name = ln.split(b":", 1)[0].lower()
+        skip = name in (b"received", b"return-path", b"delivered-to")
+        if not skip:
+            out.append(ln)
+    return b"\r\n".join(out) + sep + body
+
+
+@T.test(subdir="Maildir", timeout=900)
+def smtp_to_pop3_byte_for_byte(srv):
+    smtpd_path = install_smtpd()
+    smtpd = Smtpd(srv, smtpd_path, srv.subdir)
+    try:
+        sent = []
+        bodies = [
+            b"plain text\r\nsecond line\r\n",
+            b".leading dot must survive\r\n..two dots\r\n.\r\nafter\r\n",
+            b"long line " + b"x" * 900 + b"\r\n" + b"y\r\n" * 3000,
+            b"no trailing newline at all",
+            "utf-8 body: gr\u00fc\u00dfe, \u65e5\u672c\r\n".encode(),
+        ]
+        with smtplib.SMTP("127.0.0.1", smtpd.port, timeout=30) as s:
+            for i, b in enumerate(bodies):
+                msg = (b"From: sender@example.org\r\n"
+                       b"To: alice@" + DOMAIN.encode() + b"\r\n"
+                       b"Subject: e2e %d\r\n"
+                       b"Date: Mon, 01 Jan 2024 00:00:00 +0000\r\n"
+                       b"Message-ID: <e2e-%d@example.org>\r\n"
+                       b"MIME-Version: 1.0\r\n"
+                       b"Content-Type: text/plain; charset=utf-8\r\n"
+                       b"Content-Transfer-Encoding: 8bit\r\n"
+                       b"\r\n" % (i, i)) + b
+                s.sendmail("sender@example.org", ["alice@" + DOMAIN], msg)
+                sent.append(msg)
+            # Unknown recipients are refused, not delivered somewhere.
+            try:
+                s.sendmail("sender@example.org", ["nobody@" + DOMAIN],
+                           b"Subject: x\r\n\r\nx\r\n")
+                raise AssertionError("mail to an unknown user accepted")
+            except smtplib.SMTPRecipientsRefused:
+                pass
+        md = srv.maildir("alice")
+        try:
+            T.wait_for(lambda: len(os.listdir(os.path.join(md, "new")))
+                       >= len(sent), 60, "delivery into new/")
+        except AssertionError:
+            raise AssertionError("not delivered; smtpd log: %s"
+                                 % smtpd.log()[-1500:])
+        names = sorted(os.listdir(os.path.join(md, "new")))
+        for n in names:
+            T.expect_true(",S=" in n and ",W=" in n, "delivered by our "
+                          "mda", n)
+            st = os.stat(os.path.join(md, "new", n))
+            if T.is_root:
+                T.expect(st.st_uid, srv.uid("alice"), "owner of " + n)
+        T.expect(os.listdir(os.path.join(md, "tmp")), [], "tmp/ empty")
+
+        p = srv.pop("alice")
+        count, _ = p.stat()
+        T.expect(count, len(sent), "messages served")
+        _, lst, _ = p.list()
+        got = {}
+        for ln in lst:
+            num, size = ln.split()
+            # Raw RETR: the exact bytes on the wire, un-stuffed here.
+            resp, lines, octets = p.retr(int(num))
+            msg = b"".join(x + b"\r\n" for x in lines)
+            T.expect(len(msg), int(size), "RETR octets of %s == LIST"
+                     % num.decode())
+            subj = [x for x in lines if x.startswith(b"Subject: e2e ")]
+            got[int(subj[0].split()[-1])] = msg
+        p.quit()
+        for i, msg in enumerate(sent):
+            want = msg if msg.endswith(b"\r\n") else msg + b"\r\n"
+            T.expect(strip_added(got[i]), want, "message %d" % i)
+            T.expect_true(b"Delivered-To: alice@" + DOMAIN.encode()
+                          in got[i], "OpenSMTPD's Delivered-To", got[i][:300])
+    finally:
+        smtpd.stop()
+
+
+if __name__ == "__main__":
+    T.main()

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""popcache through real sessions: the warm open reads neither the
+directories nor the messages, a change is examined where it happened,
+damage of any kind is rebuilt with the same UIDLs (and logged), and
+messages put there by other MDAs are served right."""
+
+import os
+import poplib
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import popdtest as T  # noqa: E402
+
+poplib._MAXLINE = 1 << 20
+SETTLE = 2.2        # directory stamps younger than 2 s are not trusted
+
+
+def rfc_size(data):
+    n = len(data) + data.count(b"\n") - data.count(b"\r\n")
+    if data and not data.endswith(b"\n"):
+        n += 2
+    return n
+
+
+def listing(srv, user="alice", retr=False):
+    """[(uidl, size, message or None)] in message-number order."""
+    p = srv.pop(user)
+    try:
+        _, lst, _ = p.list()
+        _, uid, _ = p.uidl()
+        sizes = dict(ln.split() for ln in lst)
+        out = []
+        for ln in uid:
+            num, u = ln.split()
+            msg = None
+            if retr:
+                _, lines, _ = p.retr(int(num))
+                msg = b"".join(x + b"\r\n" for x in lines)
+            out.append((u.decode(), int(sizes[num]), msg))
+        p.quit()
+        return out
+    finally:
+        try:
+            p.close()
+        except Exception:
+            pass
+
+
+def log_since(srv, mark):
+    return srv.log()[mark:]
+
+
+def popcache(srv, user="alice"):
+    with open(os.path.join(srv.maildir(user), "popcache"), "rb") as f:
+        return f.read()
+
+
+def fill(srv, n, user="alice", subdir="new", prefix="17000"):
+    names = []
+    for i in range(n):
+        names.append(srv.deliver(
+            user, b"Subject: %d\n\nmessage %d\n%s" % (i, i, b"." * (i % 7)),
+            name="%s%05d.M1P1Q%d.host" % (prefix, i, i), subdir=subdir))
+    return names
+
+
+@T.test
+def warm_open_reads_nothing_else(srv):
+    fill(srv, 200)
+    fill(srv, 200, subdir="cur", prefix="16000")
+    first = listing(srv)                 # cold: builds the popcache
+    T.expect(len(first), 400, "messages")
+    time.sleep(SETTLE)
+    listing(srv)                         # records the settled stamps
+    head = popcache(srv).split(b"\n", 1)[0]
+    T.expect_true(re.match(rb"^popcache 1 \d+\.\d{9},\d+\.\d{9},\d+ "
+                           rb"\d+\.\d{9},\d+\.\d{9},\d+ 400$", head),
+                  "header with both stamps", head)
+    # Rewrite a message in place: a directory read would not notice,
+    # a message read would.  The warm open must serve the cached size.
+    md = srv.maildir("alice")
+    victim = os.path.join(md, "new", "1700000007.M1P1Q7.host")
+    with open(victim, "r+b") as f:
+        f.write(b"X" * 300)
+    mark = len(srv.log())
+    again = listing(srv)
+    T.expect(again, first, "warm listing")
+    log = log_since(srv, mark)
+    T.expect_true("popcache: %s: warm, 400 messages" % md in log,
+                  "warm open logged", log[-500:])
+
+
+@T.test
+def new_mail_reads_only_new(srv):
+    fill(srv, 50, subdir="cur")
+    listing(srv)
+    time.sleep(SETTLE)
+    before = listing(srv)
+    srv.deliver("alice", b"Subject: late\n\nlate\n",
+                name="1800000000.M1P1Q1.host")
+    mark = len(srv.log())
+    after = listing(srv)
+    log = log_since(srv, mark)
+    T.expect(after[:-1], before, "old messages unchanged")
+    T.expect(after[-1][:2], ("1800000000.M1P1Q1.host",
+                             rfc_size(b"Subject: late\n\nlate\n")),
+             "new message last")
+    T.expect_true("read new/: 1 new, 0 gone" in log,
+                  "only new/ read", log[-600:])
+
+
+@T.test
+def uidls_survive_retr_dele_and_rebuild(srv):
+    fill(srv, 30)
+    a = listing(srv)
+    p = srv.pop("alice")
+    for i in range(1, 11):
+        p.retr(i)
+    p.dele(11)
+    p.dele(12)
+    p.quit()
+    md = srv.maildir("alice")
+    T.expect(len(os.listdir(os.path.join(md, "cur"))), 10,
+             "retrieved messages moved to cur/")
+    b = listing(srv)
+    want = [x for x in a if x[0] not in (a[10][0], a[11][0])]
+    T.expect(sorted(b), sorted(want), "after UPDATE")
+    os.unlink(os.path.join(md, "popcache"))
+    mark = len(srv.log())
+    c = listing(srv)
+    T.expect(sorted(c), sorted(want), "after losing the popcache")
+    T.expect_true("missing, rebuilding" in log_since(srv, mark),
+                  "rebuild logged")
+
+
+@T.test
+def damaged_popcache_is_rebuilt(srv):
+    fill(srv, 40)
+    fill(srv, 40, subdir="cur", prefix="16000")
+    want = listing(srv, retr=True)
+    good = popcache(srv)
+    md = srv.maildir("alice")
+    path = os.path.join(md, "popcache")
+    nl = good.index(b"\n") + 1
+    damages = {
+        "truncated": good[:len(good) // 2],
+        "truncated at a line end": good[:good.index(b"\n", nl + 10) + 1],
+        "no trailer": good[:good.rindex(b"end ")],
+        "empty": b"",
+        "flipped size digit": good[:nl] + (b"9" if good[nl:nl + 1] != b"9"
+                                           else b"8") + good[nl + 1:],
+        "garbage": os.urandom(5000),
+        "version 9": b"popcache 9" + good[len(b"popcache 1"):],
+        "binary zeros": b"\0" * len(good),
+    }
+    for what, data in damages.items():
+        with open(path, "wb") as f:
+            f.write(data)
+        mark = len(srv.log())
+        got = listing(srv, retr=True)
+        T.expect(got, want, "listing after popcache " + what)
+        log = log_since(srv, mark)
+        T.expect_true("rebuilding it from the maildir" in log,
+                      "rebuild logged for " + what, log[-400:])
+        T.expect(popcache(srv).split(b"\n")[-2][:4], b"end ",
+                 "popcache rewritten after " + what)
+
+
+@T.test
+def stale_popcache_keeps_uidls(srv):
+    """A popcache from before (old stamps) is stale: the directories are
+    read again, known names keep the UIDL recorded for them."""
+    fill(srv, 10)
+    listing(srv)
+    old = popcache(srv)
+    # New deliveries, a removal, and a flag change by someone else.
+    md = srv.maildir("alice")
+    fill(srv, 3, prefix="18000")
+    os.unlink(os.path.join(md, "new", "1700000002.M1P1Q2.host"))
+    os.rename(os.path.join(md, "new", "1700000003.M1P1Q3.host"),
+              os.path.join(md, "cur", "1700000003.M1P1Q3.host:2,FS"))
+    with open(os.path.join(md, "popcache"), "wb") as f:
+        f.write(old)
+    got = listing(srv)
+    names = [u for u, _, _ in got]
+    T.expect(len(got), 12, "messages")
+    T.expect_true("1700000002.M1P1Q2.host" not in names, "removed one gone",
+                  names)
+    T.expect_true("1700000003.M1P1Q3.host" in names,
+                  "renamed one keeps its UIDL", names)
+    T.expect_true("1800000002.M1P1Q2.host" in names, "new one shown",
+                  names)
+
+
+@T.test
+def foreign_mda_names(srv):
+    """Names other MDAs use: OpenSMTPD's maildir, Dovecot's LDA with
+    ,S= and ,W=, procmail, an info already set, a long unique part."""
+    body = b"Subject: foreign\n\nline one\nline two\n"
+    w = rfc_size(body)
+    names = [
+        ("new", "1700000001.4a5b6c7d8e9f0a1b.mail.example.org"),
+        ("new", "1700000002.M123456P789.mx,S=%d,W=%d" % (len(body), w)),
+        ("cur", "1700000003.M5P6.mx,S=%d,W=%d:2,S" % (len(body), w)),
+        ("new", "1700000004.12345_0.host"),
+        ("cur", "1700000005.P1Q2.host:2,RS"),
+        ("new", "1700000006." + "z" * 90),
+        ("cur", "1700000007.x:2,"),
+    ]
+    for sub, n in names:
+        srv.deliver("alice", body, name=n, subdir=sub)
+    got = listing(srv, retr=True)
+    T.expect(len(got), len(names), "messages")
+    for u, size, msg in got:
+        T.expect(size, w, "size of " + u)
+        T.expect(len(msg), w, "RETR octets of " + u)
+        T.expect(msg, body.replace(b"\n", b"\r\n"), "RETR of " + u)
+        T.expect_true(1 <= len(u) <= 70 and
+                      all(0x21 <= ord(c) <= 0x7e for c in u),
+                      "UIDL syntax", u)
+    T.expect(len(set(u for u, _, _ in got)), len(names), "UIDLs unique")
+    # And the same again from the popcache, and after a rebuild.
+    T.expect(listing(srv, retr=True), got, "second session")
+    os.unlink(os.path.join(srv.maildir("alice"), "popcache"))
+    T.expect(sorted(listing(srv, retr=True)), sorted(got), "rebuilt")
+
+
+@T.test
+def popcache_format(srv):
+    fill(srv, 3)
+    listing(srv)
+    data = popcache(srv)
+    lines = data.split(b"\n")
+    T.expect(lines[-1], b"", "ends with a line end")
+    T.expect_true(re.match(rb"^popcache 1 (-|\S+) (-|\S+) 3$", lines[0]),
+                  "header", lines[0])
+    for ln in lines[1:4]:
+        T.expect_true(re.match(rb"^\d+ \S{1,70} new/\S+$", ln), "record",
+                      ln)
+    T.expect_true(re.match(rb"^end 3 [0-9a-f]{16}$", lines[4]), "trailer",
+                  lines[4])
+    md = srv.maildir("alice")
+    T.expect(os.stat(os.path.join(md, "popcache")).st_mode & 0o777, 0o600,
+             "mode")
+    T.expect_true(not os.path.exists(os.path.join(md, "popcache.tmp")),
+                  "no temp file left")
+
+
+if __name__ == "__main__":
+    T.main()

@@ -1,0 +1,845 @@
+"""popdtest -- harness for the popd integration tests (Python 3 stdlib only).
+
+    import popdtest as T
+
+    @T.test
+    def greeting(srv):
+        r = srv.raw()
+        T.expect(r.line()[:3], b"+OK", "greeting")
+
+    @T.test(users=[("carol", "pw")], subdir="Maildir", extra_args=[])
+    def other_config(srv): ...
+
+    @T.test(shared=True)          # reuse one server for the whole file
+    def cheap(srv): ...
+
+    @T.test(start=False)          # the test calls srv.start() itself
+    def bad_config(srv): ...
+
+    if __name__ == "__main__":
+        T.main()                  # or T.main(users=[...], subdir=...)
+
+Each test gets a fresh Server (default users alice/pw1 and bob/pw2) unless
+it asks for the shared one.  After the test the harness checks that the
+daemon is still alive (parent running and a TLS greeting) unless the test
+stopped it itself or said check_alive=False, then stops it.  Output: one
+"ok NAME" / "FAIL NAME: why" / "skip NAME: why" line per test and a final
+"N passed, N failed, N skipped".  Exit status 1 if anything failed.
+A test also fails when the daemon log shows a crash (a process killed by
+SIGSYS/SIGSEGV/..., or a supervised child that exited and was restarted)
+unless it says allow_crash=True.
+Arguments to the test script select tests by name; -v prints the daemon
+log of failed tests; POPDTEST_KEEP=1 keeps the temporary directories.
+
+As root the mail users get real distinct uids (system users popdtest1,
+popdtest2, ... created when missing) and the daemon runs with full
+privilege separation; as non-root everything runs as the current user
+and tests that need root call T.need_root().
+"""
+
+import grp
+import os
+import poplib
+import pwd
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+POPD = os.path.join(REPO, "popd", "popd")
+AUTHPOP = os.path.join(REPO, "authpop", "authpop")
+WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
+MDA = os.path.join(REPO, "mda", "mda")
+MKHASH = os.path.join(REPO, "regress", "mkhash")
+MKUSERS = os.path.join(REPO, "popd", "mkusers.sh")
+CHROOTDIR = "/var/empty"
+HOST = "127.0.0.1"
+
+is_root = os.geteuid() == 0
+
+DEFAULT_USERS = [("alice", "pw1"), ("bob", "pw2")]
+TEST_TIMEOUT = int(os.environ.get("POPDTEST_TIMEOUT", "180"))
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here; the reason is printed."""
+
+
+def need_root():
+    if not is_root:
+        raise Skip("needs root (real uids and privilege separation)")
+
+
+def need_prog(name):
+    path = shutil.which(name)
+    if path is None:
+        raise Skip("%s is not installed" % name)
+    return path
+
+
+def expect(got, want, what):
+    if got != want:
+        raise AssertionError("%s: expected %r, got %r" % (what, want, got))
+
+
+def expect_true(cond, what, got=None):
+    if not cond:
+        if got is None:
+            raise AssertionError(what)
+        raise AssertionError("%s: got %r" % (what, got))
+
+
+def wait_for(cond, timeout=10.0, what="condition", interval=0.05):
+    """Poll cond() until it is true; return its value or raise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %gs waiting for %s"
+                                 % (timeout, what))
+        time.sleep(interval)
+
+
+def client_ctx(minver=None, maxver=None):
+    """A client TLS context that does not verify the throw-away cert."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if minver is not None:
+        ctx.minimum_version = minver
+    if maxver is not None:
+        ctx.maximum_version = maxver
+    return ctx
+
+
+# --- system users (root only) ------------------------------------------
+
+_users_checked = False
+
+
+def _ensure_daemon_users():
+    """The same as popd/mkusers.sh: _pop3d, _pop3auth and CHROOTDIR."""
+    global _users_checked
+    if _users_checked or not is_root:
+        return
+    _users_checked = True
+    if os.path.exists(MKUSERS):
+        subprocess.run(["sh", MKUSERS], check=True, cwd=REPO,
+                       stdout=subprocess.DEVNULL)
+    for name in ("_pop3d", "_pop3auth"):
+        _useradd(name, CHROOTDIR)
+    if not os.path.isdir(CHROOTDIR):
+        os.mkdir(CHROOTDIR, 0o755)
+
+
+def _useradd(name, home):
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    r = subprocess.run(["useradd", "-r", "-M", "-d", home,
+                        "-s", "/usr/sbin/nologin", name],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        # Another test run may have created it at the same moment.
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise RuntimeError("useradd %s failed: %s"
+                           % (name, r.stdout.decode(errors="replace")))
+
+
+def mailuser(i):
+    """passwd entry of test system user popdtest<i> (i >= 1), created
+    if missing.  Root only."""
+    return _useradd("popdtest%d" % i, "/nonexistent")
+
+
+def make_hash(password, cost=4):
+    if not os.path.exists(MKHASH):
+        subprocess.run(["make", "-s", "regress/mkhash"], cwd=REPO,
+                       check=True, stdout=subprocess.DEVNULL)
+    if isinstance(password, str):
+        password = password.encode()
+    r = subprocess.run([MKHASH, str(cost)], input=password + b"\n",
+                       stdout=subprocess.PIPE, check=True)
+    return r.stdout.decode().strip()
+
+
+def make_cert(certfile, keyfile, cn="localhost"):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", keyfile, "-out", certfile, "-days", "2",
+                    "-subj", "/CN=" + cn],
+                   check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    os.chmod(keyfile, 0o600)
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((HOST, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _listening(port):
+    """True if something listens on 127.0.0.1:port (from /proc/net/tcp)."""
+    want = ":%04X" % port
+    try:
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for ln in f:
+                fields = ln.split()
+                if fields[1].endswith(want) and fields[3] == "0A":
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+# --- processes -----------------------------------------------------------
+
+def _die_with_harness():
+    """In the forked child before exec: SIGTERM the daemon if the test
+    process dies (killed by a timeout), so no popd outlives its test."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)      # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def proc_children():
+    """{ppid: [pid, ...]} for every process."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        # comm may contain spaces and parens: ppid follows the last ")".
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def descendants(pid):
+    kids = proc_children()
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in kids.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def proc_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return ""
+    # setproctitle may leave a single string padded with NULs.
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def proc_title(pid):
+    """The process title as ps shows it, without the padding libbsd's
+    setproctitle leaves when the title is shorter than the original
+    argv[0] (it marks the old NUL with a lone ".")."""
+    return re.sub(r"\s+\.$", "", proc_cmdline(pid))
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict; Uid/Gid/Groups values as int lists."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            k, _, v = ln.partition(":")
+            v = v.strip()
+            if k in ("Uid", "Gid", "Groups"):
+                out[k] = [int(x) for x in v.split()]
+            else:
+                out[k] = v
+    return out
+
+
+def classify(pid):
+    comm, cmd = proc_comm(pid), proc_cmdline(pid)
+    if comm.startswith("wrkrpop") or "wrkrpop" in cmd:
+        return "wrkrpop"
+    if comm.startswith("authpop") or "authpop" in cmd:
+        return "authpop"
+    if "listener" in cmd:
+        return "listener"
+    return None
+
+
+# --- the client side -----------------------------------------------------
+
+class Raw:
+    """A line-oriented client on one TLS (or plain) connection.  The
+    greeting is NOT consumed: read it with line()."""
+
+    def __init__(self, port, host=HOST, tls=True, ctx=None, timeout=30):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+        self.tls = tls
+        if tls:
+            self.sock = (ctx or client_ctx()).wrap_socket(self.sock)
+
+    def starttls(self, ctx=None):
+        """Upgrade after "+OK" to STLS.  Bytes already buffered are
+        returned (they should be none)."""
+        left, self.buf = self.buf, b""
+        self.sock = (ctx or client_ctx()).wrap_socket(self.sock)
+        self.tls = True
+        return left
+
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def _fill(self):
+        d = self.sock.recv(65536)
+        if not d:
+            raise EOFError("connection closed by server (unread: %r)"
+                           % self.buf[:200])
+        self.buf += d
+
+    def read_until(self, token):
+        """Bytes up to and including token."""
+        while True:
+            i = self.buf.find(token)
+            if i >= 0:
+                i += len(token)
+                out, self.buf = self.buf[:i], self.buf[i:]
+                return out
+            self._fill()
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def line(self):
+        """One line without its CRLF."""
+        return self.read_until(b"\r\n")[:-2]
+
+    def cmd(self, line):
+        """Send one command line, return the one-line answer."""
+        if isinstance(line, str):
+            line = line.encode()
+        self.send(line + b"\r\n")
+        return self.line()
+
+    def multiline(self):
+        """Lines of a multi-line answer up to ".", dot-unstuffed (the
+        status line is not included: read it with line() first)."""
+        out = []
+        while True:
+            ln = self.line()
+            if ln == b".":
+                return out
+            if ln.startswith(b"."):
+                ln = ln[1:]
+            out.append(ln)
+
+    def closed(self, timeout=5):
+        """True if the server closes the connection within timeout
+        (any data sent meanwhile is kept in .buf)."""
+        old = self.sock.gettimeout()
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except (socket.timeout, TimeoutError):
+            return False
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+            return True
+        finally:
+            try:
+                self.sock.settimeout(old)
+            except OSError:
+                pass
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+# --- the server side -----------------------------------------------------
+
+class Server:
+    def __init__(self, users=None, subdir=None, extra_args=None, cost=4,
+                 authtab_extra="", usertab_extra=""):
+        if users is None:
+            users = DEFAULT_USERS
+        _ensure_daemon_users()
+        self.subdir = subdir
+        self.extra_args = list(extra_args or [])
+        self.cost = cost
+        self.proc = None
+        self.port = None
+        self._seen_pids = set()
+        self._first_pid = 1 << 30
+        self.running = False
+        self.tmpdir = tempfile.mkdtemp(prefix="popdtest.", dir="/tmp")
+        try:
+            self._setup(users, authtab_extra, usertab_extra)
+        except BaseException:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            raise
+
+    def _setup(self, users, authtab_extra, usertab_extra):
+        cost = self.cost
+        os.chmod(self.tmpdir, 0o755)
+        self.cert = os.path.join(self.tmpdir, "cert.pem")
+        self.key = os.path.join(self.tmpdir, "key.pem")
+        self.authtab = os.path.join(self.tmpdir, "authtab")
+        self.usertab = os.path.join(self.tmpdir, "usertab")
+        self.logfile = os.path.join(self.tmpdir, "popd.log")
+        self.homes = os.path.join(self.tmpdir, "home")
+        os.mkdir(self.homes, 0o755)
+        make_cert(self.cert, self.key)
+        self.users = {}
+        auth, utab = [], []
+        for i, (name, pw) in enumerate(users, 1):
+            self.users[name] = self._make_user(i, name, pw)
+            u = self.users[name]
+            auth.append("%s\t%s\n" % (name, make_hash(pw, cost)))
+            utab.append("%s\t%d:%d:%s\n" % (name, u["uid"], u["gid"],
+                                           u["home"]))
+        self._write(self.authtab, "".join(auth) + authtab_extra, 0o640)
+        self._write(self.usertab, "".join(utab) + usertab_extra, 0o644)
+
+    def _make_user(self, i, name, pw):
+        if is_root:
+            pe = mailuser(i)
+            uid, gid = pe.pw_uid, pe.pw_gid
+        else:
+            uid, gid = os.getuid(), os.getgid()
+        home = os.path.join(self.homes, name)
+        md = os.path.join(home, self.subdir) if self.subdir else home
+        os.makedirs(md, 0o700, exist_ok=True)
+        for d in ("tmp", "new", "cur"):
+            os.mkdir(os.path.join(md, d), 0o700)
+        os.chmod(home, 0o700)
+        if is_root:
+            for root, dirs, _ in os.walk(home):
+                os.chown(root, uid, gid)
+                for d in dirs:
+                    os.chown(os.path.join(root, d), uid, gid)
+        return {"password": pw, "uid": uid, "gid": gid, "home": home,
+                "maildir": md}
+
+    @staticmethod
+    def _write(path, text, mode):
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+
+    # configuration helpers
+    def rewrite_authtab(self, text):
+        self._write(self.authtab, text, 0o640)
+
+    def rewrite_usertab(self, text):
+        self._write(self.usertab, text, 0o644)
+
+    def uid(self, user):
+        return self.users[user]["uid"]
+
+    def gid(self, user):
+        return self.users[user]["gid"]
+
+    def password(self, user):
+        return self.users[user]["password"]
+
+    def argv(self):
+        a = [POPD, "-d", "-v", "-a", self.authtab, "-u", self.usertab,
+             "-l", "%s:%d" % (HOST, self.port), "-c", self.cert,
+             "-k", self.key]
+        if self.subdir:
+            a += ["-e", self.subdir]
+        return a + self.extra_args
+
+    def start(self, timeout=10, probe=True):
+        if not os.path.exists(POPD):
+            raise RuntimeError("%s is not built" % POPD)
+        if self.port is None:
+            self.port = free_port()
+        self.logf = open(self.logfile, "ab")
+        self.proc = subprocess.Popen(self.argv(), cwd=REPO,
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.logf,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_harness)
+        self.running = True
+        self._first_pid = self.proc.pid
+        deadline = time.monotonic() + timeout
+        while not _listening(self.port):
+            if self.proc.poll() is not None:
+                self.running = False
+                raise RuntimeError("popd exited with %s at startup:\n%s"
+                                   % (self.proc.returncode,
+                                      self.log_tail()))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("popd not listening on port %d after "
+                                   "%ds:\n%s" % (self.port, timeout,
+                                                 self.log_tail()))
+            time.sleep(0.02)
+        if probe:
+            # Listening is not ready: wait for the first greeting.
+            while not self._greets():
+                if self.proc.poll() is not None or \
+                        time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("popd gives no greeting on port "
+                                       "%d:\n%s" % (self.port,
+                                                    self.log_tail()))
+                time.sleep(0.05)
+        return self
+
+    def _greets(self, timeout=5):
+        try:
+            with Raw(self.port, timeout=timeout) as r:
+                ok = r.line().startswith(b"+OK")
+                try:
+                    r.send(b"QUIT\r\n")
+                    r.line()
+                except (OSError, EOFError):
+                    pass
+                return ok
+        except (OSError, EOFError, ssl.SSLError):
+            return False
+
+    def alive(self):
+        return (self.proc is not None and self.proc.poll() is None and
+                self._greets())
+
+    def stop(self, timeout=10):
+        """SIGTERM, then SIGKILL; returns the parent's exit status.
+        Leftover processes of the session (a daemon bug) are killed and
+        listed in self.leftovers."""
+        self.running = False
+        self.leftovers = []
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        # The children should be gone with the parent; give them a moment.
+        deadline = time.monotonic() + 5
+        while self._group() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for p in self._group():
+            self.leftovers.append((p, proc_cmdline(p)))
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        self.logf.close()
+        return self.proc.returncode
+
+    def _group(self):
+        """Live (non-zombie) processes of the daemon's process group."""
+        out = []
+        pgid = self.proc.pid
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            f = st[st.rindex(")") + 2:].split()
+            if int(f[2]) == pgid and f[0] != "Z" and int(d) != pgid:
+                out.append(int(d))
+        return out
+
+    def reload(self):
+        self.proc.send_signal(signal.SIGHUP)
+
+    def cleanup(self):
+        if self.running:
+            self.stop()
+        if os.environ.get("POPDTEST_KEEP"):
+            return
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.cleanup()
+
+    def log(self):
+        try:
+            with open(self.logfile, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    CRASH_SIGNALS = (4, 5, 6, 7, 8, 11, 31)  # ILL TRAP ABRT BUS FPE SEGV SYS
+
+    def crashes(self):
+        """Log lines saying that a process of the daemon crashed (a crash
+        signal, e.g. SIGSYS from the seccomp filter) or that a supervised
+        child exited and was restarted."""
+        out = []
+        for ln in self.log().splitlines():
+            m = re.search(r"killed by signal (\d+)", ln)
+            if (m and int(m.group(1)) in self.CRASH_SIGNALS) or \
+                    re.search(r"exited \d+, restarting", ln):
+                out.append(ln.strip())
+        if any("signal 31" in ln for ln in out):
+            out += self.seccomp_audit()
+        return out
+
+    def seccomp_audit(self):
+        """Kernel audit lines for seccomp kills of our binaries since the
+        server started: name the syscall (x86_64 numbers) that was
+        refused.  Empty where dmesg is not readable."""
+        try:
+            r = subprocess.run(["dmesg"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        pids = set(str(p) for p in self._seen_pids)
+        out = []
+        for ln in r.stdout.decode(errors="replace").splitlines():
+            if "type=1326" not in ln or REPO not in ln:
+                continue
+            m = re.search(r" pid=(\d+) .*comm=\"([^\"]*)\".*"
+                          r"syscall=(\d+)", ln)
+            if m and (not pids or m.group(1) in pids or
+                      int(m.group(1)) > self._first_pid):
+                out.append("seccomp killed %s[%s] on syscall %s" %
+                           (m.group(2), m.group(1), m.group(3)))
+        return sorted(set(out))[-10:]
+
+    def log_tail(self, n=30):
+        return "\n".join(self.log().splitlines()[-n:])
+
+    def wait_log(self, text, timeout=10):
+        """Wait until text appears in the log; returns the log."""
+        return wait_for(lambda: text in self.log() and self.log(), timeout,
+                        "%r in the daemon log" % text)
+
+    def pids(self):
+        out = {"parent": self.proc.pid if self.proc else None,
+               "listener": None, "authpop": None, "wrkrpop": []}
+        if self.proc is None:
+            return out
+        for p in descendants(self.proc.pid):
+            self._seen_pids.add(p)
+            kind = classify(p)
+            if kind == "wrkrpop":
+                out["wrkrpop"].append(p)
+            elif kind is not None and out[kind] is None:
+                out[kind] = p
+        return out
+
+    # mail
+    def maildir(self, user):
+        return self.users[user]["maildir"]
+
+    _seq = 0
+
+    def deliver(self, user, data, name=None, subdir="new"):
+        """Write one message file directly (tmp/ then rename); returns
+        its file name."""
+        if isinstance(data, str):
+            data = data.encode()
+        md = self.maildir(user)
+        if name is None:
+            Server._seq += 1
+            name = "%d.M%dP%dQ%d.popdtest" % (time.time(), time.time_ns()
+                                               % 1000000, os.getpid(),
+                                               Server._seq)
+        tmp = os.path.join(md, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        if is_root:
+            os.chown(tmp, self.uid(user), self.gid(user))
+        os.chmod(tmp, 0o600)
+        os.rename(tmp, os.path.join(md, subdir, name))
+        return name
+
+    def pop(self, user, pw=None, timeout=30):
+        """A poplib.POP3_SSL client logged in as user."""
+        if pw is None:
+            pw = self.password(user)
+        p = poplib.POP3_SSL(HOST, self.port, context=client_ctx(),
+                            timeout=timeout)
+        try:
+            p.user(user)
+            p.pass_(pw)
+        except Exception:
+            p.close()
+            raise
+        return p
+
+    def raw(self, port=None, tls=True, ctx=None, timeout=30):
+        return Raw(port or self.port, tls=tls, ctx=ctx, timeout=timeout)
+
+
+# --- registry and runner -------------------------------------------------
+
+_tests = []
+
+
+def test(fn=None, **opts):
+    """Register fn(srv) as a test.  Options: shared=True (one server for
+    all shared tests), users=, subdir=, extra_args=, cost= (fresh server
+    with that configuration), start=False (the test starts it),
+    check_alive=False, allow_crash=True (do not fail on crash lines in
+    the daemon log: for tests that kill processes), timeout=seconds."""
+    def reg(f):
+        _tests.append((f.__name__, f, opts))
+        return f
+    if fn is not None:
+        return reg(fn)
+    return reg
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout("test timed out")
+
+
+def main(users=None, subdir=None, extra_args=None, cost=4):
+    """Run the registered tests (those named in argv, or all)."""
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    verbose = "-v" in sys.argv[1:]
+    defaults = {"users": users, "subdir": subdir,
+                "extra_args": extra_args, "cost": cost}
+    passed = failed = skipped = 0
+    shared = None
+    signal.signal(signal.SIGALRM, _alarm)
+    for name, fn, opts in _tests:
+        if args and name not in args:
+            continue
+        srv = None
+        why = None
+        try:
+            signal.alarm(opts.get("timeout", TEST_TIMEOUT))
+            if opts.get("shared"):
+                if shared is None or not shared.running:
+                    if shared is not None:
+                        shared.cleanup()
+                    shared = Server(**defaults).start()
+                srv = shared
+            else:
+                kw = dict(defaults)
+                for k in ("users", "subdir", "extra_args", "cost"):
+                    if k in opts:
+                        kw[k] = opts[k]
+                srv = Server(**kw)
+                if opts.get("start", True):
+                    srv.start()
+            fn(srv)
+            if opts.get("check_alive", True) and srv.running and \
+                    not srv.alive():
+                raise AssertionError("daemon not alive after the test")
+            if not opts.get("allow_crash"):
+                bad = srv.crashes()
+                if bad:
+                    raise AssertionError("daemon log: " + " | ".join(bad))
+        except Skip as e:
+            why = ("skip", str(e))
+        except _Timeout:
+            why = ("FAIL", "timed out after %ds" % opts.get(
+                "timeout", TEST_TIMEOUT))
+        except AssertionError as e:
+            why = ("FAIL", str(e) or traceback.format_exc().strip()
+                   .splitlines()[-2].strip())
+        except Exception as e:
+            tb = traceback.extract_tb(e.__traceback__)
+            where = "%s:%d" % (os.path.basename(tb[-1].filename),
+                               tb[-1].lineno) if tb else "?"
+            why = ("FAIL", "%s: %s (at %s)" % (type(e).__name__, e, where))
+        finally:
+            signal.alarm(0)
+        if why is None:
+            passed += 1
+            print("ok %s" % name)
+        elif why[0] == "skip":
+            skipped += 1
+            print("skip %s: %s" % (name, why[1]))
+        else:
+            failed += 1
+            msg = why[1].splitlines() or [""]
+            print("FAIL %s: %s" % (name, msg[0]))
+            for ln in msg[1:]:
+                print("#  " + ln)
+            if verbose and srv is not None:
+                for ln in srv.log().splitlines()[-40:]:
+                    print("#  " + ln)
+            if srv is not None and os.environ.get("POPDTEST_KEEP"):
+                print("#  temp dir: %s" % srv.tmpdir)
+        sys.stdout.flush()
+        if srv is not None and srv is not shared:
+            try:
+                srv.cleanup()
+            except Exception as e:
+                print("#  cleanup: %s" % e)
+        if shared is not None and srv is shared and why is not None and \
+                why[0] == "FAIL":
+            # A failed test may have left the shared server broken.
+            shared.cleanup()
+            shared = None
+    if shared is not None:
+        shared.cleanup()
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    sys.stdout.flush()
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Run every test layer and print one summary line "N passed, N failed"
+(", N skipped" when something was skipped).  `make test` builds first;
+this script builds nothing except through `make fuzz-smoke`.
+
+  regress/unit/test_*            C unit tests ("N passed, N failed")
+  regress/sandbox/sbtest         sandbox tests, if built
+  regress/integration/test_*.py  integration tests, one process per file
+  make fuzz-smoke                short fuzz run, if the target exists and
+                                 clang is installed (counts as one test)
+
+Arguments: names (or substrings) of test files to run only those.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+REGRESS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(REGRESS)
+TIMEOUT = int(os.environ.get("POPDTEST_FILE_TIMEOUT", "600"))
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
+
+total = {"passed": 0, "failed": 0, "skipped": 0}
+failures = []
+skips = []
+
+
+def selected(path):
+    want = [a for a in sys.argv[1:] if not a.startswith("-")]
+    return not want or any(w in path for w in want)
+
+
+def run(label, argv, cwd=REPO, env=None):
+    """Run one test program; stream its output; add its counts."""
+    print("=== %s" % label, flush=True)
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        out, rc = p.stdout.decode(errors="replace"), p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        rc = None
+    sys.stdout.write(out)
+    if out and not out.endswith("\n"):
+        sys.stdout.write("\n")
+    summary = None
+    for ln in out.splitlines():
+        if ln.startswith("skip "):
+            skips.append("%s: %s" % (label, ln[5:]))
+        elif ln.startswith("FAIL"):
+            failures.append("%s: %s" % (label, ln))
+        m = SUMMARY.match(ln)
+        if m:
+            summary = m
+    if summary:
+        total["passed"] += int(summary.group(1))
+        total["failed"] += int(summary.group(2))
+        total["skipped"] += int(summary.group(3) or 0)
+    if rc is None:
+        total["failed"] += 1
+        failures.append("%s: timed out after %ds" % (label, TIMEOUT))
+    elif rc < 0 or summary is None:
+        total["failed"] += 1
+        why = ("killed by signal %d" % -rc if rc < 0
+               else "exit %d without a summary line" % rc)
+        failures.append("%s: %s" % (label, why))
+    elif rc != 0 and int(summary.group(2)) == 0:
+        total["failed"] += 1
+        failures.append("%s: exit %d but no failure counted" % (label, rc))
+    print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
+
+
+def skip(label, why):
+    print("=== %s\nskip %s: %s" % (label, label, why), flush=True)
+    skips.append("%s: %s" % (label, why))
+    total["skipped"] += 1
+
+
+def has_make_target(target):
+    r = subprocess.run(["make", "-n", target], cwd=REPO,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
+def main():
+    os.environ["PYTHONPATH"] = REGRESS + os.pathsep + \
+        os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    for t in sorted(glob.glob(os.path.join(REGRESS, "unit", "test_*"))):
+        if t.endswith((".c", ".o", ".h", ".py", ".d")) or \
+                not os.access(t, os.X_OK) or not selected(t):
+            continue
+        run(os.path.relpath(t, REPO), [t])
+    sb = os.path.join(REGRESS, "sandbox", "sbtest")
+    if os.access(sb, os.X_OK) and selected(sb):
+        run(os.path.relpath(sb, REPO), [sb])
+    for t in sorted(glob.glob(os.path.join(REGRESS, "integration",
+                                           "test_*.py"))):
+        if selected(t):
+            run(os.path.relpath(t, REPO), [sys.executable, t])
+    if selected("fuzz-smoke"):
+        if not has_make_target("fuzz-smoke"):
+            skip("fuzz-smoke", "no fuzz-smoke target in the Makefile")
+        elif shutil.which("clang") is None:
+            skip("fuzz-smoke", "clang is not installed")
+        else:
+            print("=== make fuzz-smoke", flush=True)
+            t0 = time.monotonic()
+            try:
+                p = subprocess.run(["make", "fuzz-smoke"], cwd=REPO,
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT,
+                                   timeout=TIMEOUT)
+                out = p.stdout.decode(errors="replace")
+                ok = p.returncode == 0
+                why = "exit %d" % p.returncode
+            except subprocess.TimeoutExpired:
+                out, ok, why = "", False, "timed out"
+            # Only the tail: fuzzers are chatty.
+            sys.stdout.write("\n".join(out.splitlines()[-15:]) + "\n")
+            if ok:
+                total["passed"] += 1
+                print("ok fuzz-smoke")
+            else:
+                total["failed"] += 1
+                failures.append("fuzz-smoke: %s" % why)
+                print("FAIL fuzz-smoke: %s" % why)
+            print("--- fuzz-smoke: %.1fs" % (time.monotonic() - t0))
+
+    print()
+    if skips:
+        print("skipped:")
+        for s in skips:
+            print("  " + s)
+    if failures:
+        print("failed:")
+        for f in failures:
+            print("  " + f)
+    line = "%d passed, %d failed" % (total["passed"], total["failed"])
+    if total["skipped"]:
+        line += ", %d skipped" % total["skipped"]
+    print(line, flush=True)
+    return 1 if total["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,449 @@
+/*
+ * test_crlf -- CRLF conversion, dot-stuffing, TOP limits and the RFC
+ * 1939 size of crlf.c: literal expectations for odd inputs, then random
+ * inputs against a byte-at-a-time reference, each split at every chunk
+ * boundary and squeezed through tiny output buffers.  The invariant
+ * under test: un-stuffed output minus the terminator == crlf_size.
+ * Also the maildir rules built on it (maildir.c): sizes from ",W=" in
+ * file names, and UIDLs, whose hashed form is pinned: it must never
+ * change.
+ */
+#include <sys/types.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "unit.h"
+
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *p, size_t len)
+{
+	if (b->len + len > b->cap) {
+		b->cap = (b->len + len) * 2 + 16;
+		if ((b->p = realloc(b->p, b->cap)) == NULL)
+			abort();
+	}
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+}
+
+/*
+ * Convert in, split at split, through an output buffer of outsz bytes.
+ */
+static void
+convert(const char *in, size_t len, size_t split, size_t outsz,
+    long long top, struct buf *b)
+{
+	struct crlf	 st;
+	char		 out[65536];
+	size_t		 off, end, used, n;
+
+	b->len = 0;
+	crlf_init(&st, top);
+	for (off = 0; off < len && !st.done; ) {
+		end = off < split ? split : len;
+		while (off < end && !st.done) {
+			n = crlf_convert(&st, in + off, end - off, out, outsz,
+			    &used);
+			buf_add(b, out, n);
+			off += used;
+			if (n == 0 && used == 0 && !st.done) {
+				printf("FAIL no progress at %zu\n", off);
+				abort();
+			}
+		}
+	}
+	n = crlf_finish(&st, out, outsz < 5 ? 5 : outsz);
+	buf_add(b, out, n);
+}
+
+/*
+ * The reference: one byte at a time, straight from RFC 1939 and the
+ * rules in crlf.c's header comment.
+ */
+static void
+reference(const char *in, size_t len, long long top, struct buf *b)
+{
+	size_t		i;
+	int		bol = 1, prev = -1, inbody = 0, done = 0;
+	size_t		linelen = 0;
+	long long	left = top;
+	char		c;
+
+	b->len = 0;
+	for (i = 0; i < len && !done; i++) {
+		c = in[i];
+		if (c == '\n') {
+			if (prev != '\r')
+				buf_add(b, "\r", 1);
+			buf_add(b, "\n", 1);
+			if (top >= 0) {
+				if (!inbody) {
+					if (linelen == 0 ||
+					    (linelen == 1 && prev == '\r')) {
+						inbody = 1;
+						if (left == 0)
+							done = 1;
+					}
+				} else if (--left == 0)
+					done = 1;
+			}
+			bol = 1;
+			linelen = 0;
+			prev = c;
+			continue;
+		}
+		if (bol && c == '.')
+			buf_add(b, ".", 1);
+		buf_add(b, &c, 1);
+		bol = 0;
+		linelen++;
+		prev = (unsigned char)c;
+	}
+	if (!bol)
+		buf_add(b, "\r\n", 2);
+	buf_add(b, ".\r\n", 3);
+}
+
+/*
+ * Undo dot-stuffing as a client does; -1 if the terminator is not
+ * exactly at the end.  Returns the message octets.
+ */
+static long long
+unstuffed_len(const struct buf *b)
+{
+	size_t		i = 0, eol;
+	long long	n = 0;
+	const char	*p;
+
+	for (;;) {
+		p = NULL;
+		for (eol = i; eol + 1 < b->len; eol++)
+			if (b->p[eol] == '\r' && b->p[eol + 1] == '\n') {
+				p = b->p + eol;
+				break;
+			}
+		if (p == NULL)
+			return -1;
+		if (eol - i == 1 && b->p[i] == '.')
+			return eol + 2 == b->len ? n : -1;
+		if (b->p[i] == '.')
+			n--;
+		n += eol + 2 - i;
+		i = eol + 2;
+	}
+}
+
+static off_t
+size_of(const char *in, size_t len)
+{
+	FILE	*f;
+	off_t	 n;
+
+	if ((f = tmpfile()) == NULL || fwrite(in, 1, len, f) != len ||
+	    fflush(f) != 0) {
+		perror("tmpfile");
+		abort();
+	}
+	n = crlf_size(fileno(f));
+	fclose(f);
+	return n;
+}
+
+static int
+same(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+/* Every size function agrees, at every split. */
+static void
+check_sizes(const char *in, size_t len, off_t want, const char *what)
+{
+	struct crlf	st;
+	off_t		n;
+	size_t		k;
+	int		state;
+
+	CHECK(size_of(in, len) == want, "%s: crlf_size expected %lld, "
+	    "got %lld", what, (long long)want, (long long)size_of(in, len));
+	for (k = 0; k <= len; k++) {
+		crlf_init(&st, -1);
+		n = crlf_count(&st, in, k);
+		n += crlf_count(&st, in + k, len - k);
+		n += crlf_count_finish(&st);
+		CHECK(n == want, "%s: crlf_count split %zu: expected %lld, "
+		    "got %lld", what, k, (long long)want, (long long)n);
+		state = 0;
+		n = crlf_size_buf(in, k, &state);
+		n += crlf_size_buf(in + k, len - k, &state);
+		n += crlf_size_buf(NULL, 0, &state);
+		CHECK(n == want, "%s: crlf_size_buf split %zu: expected "
+		    "%lld, got %lld", what, k, (long long)want, (long long)n);
+	}
+}
+
+/* Whole conversions at every split and through tiny buffers. */
+static void
+check_convert(const char *in, size_t len, long long top,
+    const struct buf *want, const char *what)
+{
+	struct buf	got = { NULL, 0, 0 };
+	size_t		k, outsz[] = { 2, 3, 7, 65536 }, j;
+
+	for (j = 0; j < sizeof(outsz) / sizeof(outsz[0]); j++) {
+		for (k = 0; k <= len; k++) {
+			convert(in, len, k, outsz[j], top, &got);
+			CHECK(same(&got, want), "%s: top %lld split %zu "
+			    "outsz %zu: expected %zu bytes, got %zu", what,
+			    top, k, outsz[j], want->len, got.len);
+		}
+	}
+	free(got.p);
+}
+
+struct odd {
+	const char	*name;
+	const char	*in;
+	size_t		 inlen;
+	const char	*out;		/* stuffed, terminator included */
+	size_t		 outlen;
+	off_t		 size;
+};
+
+#define S(x)	x, sizeof(x) - 1
+
+static const struct odd odds[] = {
+	{ "empty",		S(""),		S(".\r\n"),		0 },
+	{ "one byte",		S("a"),		S("a\r\n.\r\n"),	3 },
+	{ "LF",			S("a\n"),	S("a\r\n.\r\n"),	3 },
+	{ "CRLF",		S("a\r\n"),	S("a\r\n.\r\n"),	3 },
+	{ "final CR",		S("a\r"),	S("a\r\r\n.\r\n"),	4 },
+	{ "lone CR",		S("\r"),	S("\r\r\n.\r\n"),	3 },
+	{ "lone LF",		S("\n"),	S("\r\n.\r\n"),		2 },
+	{ "CR CR LF",		S("a\r\r\n"),	S("a\r\r\n.\r\n"),	4 },
+	{ "bare CR mid",	S("a\rb\n"),	S("a\rb\r\n.\r\n"),	5 },
+	{ "LF CR",		S("a\n\rb"),	S("a\r\n\rb\r\n.\r\n"),	7 },
+	{ "dot line",		S(".\n"),	S("..\r\n.\r\n"),	3 },
+	{ "dot no LF",		S("."),		S("..\r\n.\r\n"),	3 },
+	{ "dots",		S("..\r\n"),	S("...\r\n.\r\n"),	4 },
+	{ "dot after LF",	S("x\n.\r\n.y"),
+	    S("x\r\n..\r\n..y\r\n.\r\n"),			10 },
+	{ "dot after CR",	S("a\r.b\n"),	S("a\r.b\r\n.\r\n"),	6 },
+	{ "dot mid line",	S("a.b\n"),	S("a.b\r\n.\r\n"),	5 },
+	{ "NULs",		S("\0\n\0"),	S("\0\r\n\0\r\n.\r\n"),	6 },
+	{ "CRLF CRLF",		S("\r\n\r\n"),	S("\r\n\r\n.\r\n"),	4 },
+	{ "mixed",		S("a\r\nb\nc\r\n"),
+	    S("a\r\nb\r\nc\r\n.\r\n"),				9 },
+	{ "terminator-like",	S("\r\n.\r\n"),	S("\r\n..\r\n.\r\n"),	5 },
+};
+
+struct topcase {
+	const char	*name;
+	const char	*in;
+	size_t		 inlen;
+	long long	 top;
+	const char	*out;
+	size_t		 outlen;
+};
+
+#define MSG	"H1: a\nH2: b\n\nl1\n.l2\nl3\n"
+
+static const struct topcase tops[] = {
+	{ "top 0", S(MSG), 0, S("H1: a\r\nH2: b\r\n\r\n.\r\n") },
+	{ "top 1", S(MSG), 1, S("H1: a\r\nH2: b\r\n\r\nl1\r\n.\r\n") },
+	{ "top 2", S(MSG), 2,
+	    S("H1: a\r\nH2: b\r\n\r\nl1\r\n..l2\r\n.\r\n") },
+	{ "top 3", S(MSG), 3,
+	    S("H1: a\r\nH2: b\r\n\r\nl1\r\n..l2\r\nl3\r\n.\r\n") },
+	{ "top 99", S(MSG), 99,
+	    S("H1: a\r\nH2: b\r\n\r\nl1\r\n..l2\r\nl3\r\n.\r\n") },
+	{ "top CRLF", S("H: a\r\n\r\nb\r\nc\r\n"), 1,
+	    S("H: a\r\n\r\nb\r\n.\r\n") },
+	{ "top no body", S("H: a\n"), 0, S("H: a\r\n.\r\n") },
+	{ "top no sep, no LF", S("H: a"), 5, S("H: a\r\n.\r\n") },
+	{ "top CR line not blank", S("H: a\n\r\r\nb\n\nc\n"), 0,
+	    S("H: a\r\n\r\r\nb\r\n\r\n.\r\n") },
+	{ "top last line open", S("H: a\n\nb"), 3,
+	    S("H: a\r\n\r\nb\r\n.\r\n") },
+	{ "top empty", S(""), 0, S(".\r\n") },
+	{ "top only separator", S("\n\nx\n"), 0, S("\r\n.\r\n") },
+};
+
+static void
+check_uidl(const char *name, const char *want)
+{
+	char	out[UIDL_MAX + 1];
+
+	CHECK(maildir_uidl(name, out, sizeof(out)) == 0, "uidl of %s", name);
+	CHECK_STR(out, want);
+}
+
+static void
+check_msgsize(int dfd, const char *name, off_t want)
+{
+	off_t	got = -2;
+
+	CHECK(maildir_msgsize(dfd, name, &got) == 0 && got == want,
+	    "size of %s: expected %lld, got %lld", name, (long long)want,
+	    (long long)got);
+}
+
+static void
+maildir_rules(void)
+{
+	char	dir[] = "/tmp/test_crlf.XXXXXX", path[PATH_MAX], out[8];
+	FILE	*f;
+	int	 dfd;
+
+	check_uidl("new/1700000000.M1P2.host,S=5,W=7",
+	    "1700000000.M1P2.host,S=5,W=7");
+	check_uidl("cur/1700000000.M1P2.host:2,FS", "1700000000.M1P2.host");
+	check_uidl("x", "x");
+	/* 0x21-0x7E, at most 70 characters, else the pinned hash. */
+	check_uidl("new/3002 has space", "Hc3fffa57c36a372e3bd9f6cb618bfd2a");
+	check_uidl("cur/3002 has space:2,S",
+	    "Hc3fffa57c36a372e3bd9f6cb618bfd2a");
+	check_uidl("new/\xc3\xa9t\xc3\xa9",
+	    "H009a8f0e88b5185715d04b1daaf2cdcb");
+	check_uidl(":2,S", "Hcbf29ce4842223258daa6763c970c119");
+	memset(path, 'a', UIDL_MAX + 1);
+	path[UIDL_MAX] = '\0';
+	check_uidl(path, path);
+	path[UIDL_MAX] = 'a';
+	path[UIDL_MAX + 1] = '\0';
+	check_uidl(path, "Hf39b401dc15e64ded62d00da1909885a");
+	CHECK(maildir_uidl("new/abcdefgh", out, sizeof(out)) == -1,
+	    "uidl: short buffer refused");
+
+	if (mkdtemp(dir) == NULL || (dfd = open(dir, O_RDONLY |
+	    O_DIRECTORY)) == -1) {
+		perror(dir);
+		abort();
+	}
+	(void)snprintf(path, sizeof(path), "%s/f", dir);
+	if ((f = fopen(path, "w")) == NULL || fputs("a\nb", f) < 0 ||
+	    fclose(f) != 0) {
+		perror(path);
+		abort();
+	}
+	check_msgsize(dfd, "f", 6);
+	/* No such file: sizes below come from the name alone. */
+	check_msgsize(dfd, "1.x,W=123", 123);
+	check_msgsize(dfd, "1.x,S=100,W=150:2,S", 150);
+	check_msgsize(dfd, "1.x,W=0", 0);
+	{
+		off_t	got;
+
+		/* Not a believable W=: the file is read, and is missing. */
+		CHECK(maildir_msgsize(dfd, "1.x,S=100,W=99", &got) == -1,
+		    "W= below S= not believed");
+		CHECK(maildir_msgsize(dfd, "1.x,S=100,W=203", &got) == -1,
+		    "W= above 2S+2 not believed");
+		CHECK(maildir_msgsize(dfd, "1.x,W=12a", &got) == -1,
+		    "W= with junk not believed");
+		CHECK(maildir_msgsize(dfd, "1.x,W=", &got) == -1,
+		    "empty W= not believed");
+		CHECK(maildir_msgsize(dfd, "1.x:2,W=5", &got) == -1,
+		    "W= in the flags not believed");
+		CHECK(maildir_msgsize(dfd, "1.x,W=1234567890123456789", &got)
+		    == -1, "19-digit W= not believed");
+	}
+	(void)unlink(path);
+	close(dfd);
+	(void)rmdir(dir);
+}
+
+int
+main(void)
+{
+	struct buf	 want = { NULL, 0, 0 }, got = { NULL, 0, 0 };
+	char		*big, rnd[48];
+	const char	 alpha[] = "a.\r\n\0";
+	size_t		 i, j, len;
+	long long	 top;
+
+	for (i = 0; i < sizeof(odds) / sizeof(odds[0]); i++) {
+		const struct odd *o = &odds[i];
+
+		want.len = 0;
+		buf_add(&want, o->out, o->outlen);
+		check_convert(o->in, o->inlen, -1, &want, o->name);
+		check_sizes(o->in, o->inlen, o->size, o->name);
+		CHECK(unstuffed_len(&want) == o->size, "%s: unstuffed "
+		    "expected %lld, got %lld", o->name, (long long)o->size,
+		    unstuffed_len(&want));
+		reference(o->in, o->inlen, -1, &got);
+		CHECK(same(&got, &want), "%s: reference disagrees", o->name);
+	}
+
+	for (i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
+		const struct topcase *t = &tops[i];
+
+		want.len = 0;
+		buf_add(&want, t->out, t->outlen);
+		check_convert(t->in, t->inlen, t->top, &want, t->name);
+		reference(t->in, t->inlen, t->top, &got);
+		CHECK(same(&got, &want), "%s: reference disagrees", t->name);
+	}
+
+	/* 1 MB without a line end, and 1 MB of line ends. */
+	len = 1024 * 1024;
+	if ((big = malloc(len)) == NULL)
+		abort();
+	memset(big, 'x', len);
+	convert(big, len, len / 3, 65536, -1, &got);
+	CHECK(got.len == len + 5, "long line: expected %zu, got %zu",
+	    len + 5, got.len);
+	CHECK(size_of(big, len) == (off_t)len + 2, "long line size: "
+	    "expected %zu, got %lld", len + 2, (long long)size_of(big, len));
+	CHECK(unstuffed_len(&got) == (long long)len + 2, "long line "
+	    "unstuffed");
+	memset(big, '\n', len);
+	convert(big, len, 65535, 65536, -1, &got);
+	CHECK(got.len == 2 * len + 3, "LFs: expected %zu, got %zu",
+	    2 * len + 3, got.len);
+	CHECK(size_of(big, len) == 2 * (off_t)len, "LFs size");
+	memset(big, '.', len);
+	for (i = 0; i < len; i += 1000)
+		big[i] = '\n';
+	convert(big, len, 4097, 65536, -1, &got);
+	reference(big, len, -1, &want);
+	CHECK(same(&got, &want), "dotted lines: differs from reference");
+	CHECK(unstuffed_len(&got) == size_of(big, len), "dotted lines: "
+	    "unstuffed %lld, size %lld", unstuffed_len(&got),
+	    (long long)size_of(big, len));
+	free(big);
+
+	/* Random messages over a nasty alphabet, every split. */
+	srandom(1939);
+	for (i = 0; i < 3000; i++) {
+		len = random() % sizeof(rnd);
+		for (j = 0; j < len; j++)
+			rnd[j] = alpha[random() % (sizeof(alpha) - 1)];
+		top = i % 3 == 0 ? (long long)(random() % 4) : -1;
+		reference(rnd, len, top, &want);
+		check_convert(rnd, len, top, &want, "random");
+		if (top == -1) {
+			off_t sz = size_of(rnd, len);
+
+			CHECK(unstuffed_len(&want) == sz, "random %zu: "
+			    "unstuffed %lld, size %lld", i,
+			    unstuffed_len(&want), (long long)sz);
+			check_sizes(rnd, len, sz, "random");
+		}
+	}
+	free(want.p);
+	free(got.p);
+	maildir_rules();
+	return unit_done();
+}

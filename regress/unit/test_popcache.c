@@ -1,0 +1,683 @@
+/*
+ * test_popcache -- popcache.c with maildir.c on a real maildir in a
+ * temporary directory: write/load round trip, the warm open reading no
+ * directory and no message, incremental updates (new/ only, moves to
+ * cur/, deletions), hints appended by mda, and every kind of damage
+ * (missing, truncated, bad checksum, bad fields with a good checksum,
+ * unknown version, stale stamps) falling back to a rebuild that keeps
+ * the UIDLs.  Takes a few seconds: directory stamps are only trusted
+ * once they are two seconds old.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "unit.h"
+
+#define NMSG	40
+
+static char	 base[128], root[256];
+
+struct snap {
+	size_t	 n;
+	char	 name[NMSG * 2][128];
+	char	 uidl[NMSG * 2][UIDL_MAX + 1];
+	off_t	 size[NMSG * 2];
+};
+
+/* root/rel in a static buffer. */
+static const char *
+mpath(const char *rel)
+{
+	static char	buf[PATH_MAX];
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", root, rel) >=
+	    sizeof(buf))
+		abort();
+	return buf;
+}
+
+/* RFC 1939 size of data, computed independently of crlf.c. */
+static off_t
+rfcsize(const char *data, size_t len)
+{
+	off_t	n = 0;
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+			n++;
+		n++;
+	}
+	if (len > 0 && data[len - 1] != '\n')
+		n += 2;
+	return n;
+}
+
+static void
+put(const char *rel, const char *data)
+{
+	char	path[PATH_MAX];
+	int	fd;
+
+	strlcpy(path, mpath(rel), sizeof(path));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    write(fd, data, strlen(data)) != (ssize_t)strlen(data) ||
+	    close(fd) == -1) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static void
+mv(const char *from, const char *to)
+{
+	char	a[PATH_MAX], b[PATH_MAX];
+
+	if (strlcpy(a, mpath(from), sizeof(a)) >= sizeof(a) ||
+	    strlcpy(b, mpath(to), sizeof(b)) >= sizeof(b))
+		abort();
+	if (rename(a, b) == -1) {
+		perror(a);
+		exit(2);
+	}
+}
+
+static void
+rm(const char *rel)
+{
+	char	a[PATH_MAX];
+
+	strlcpy(a, mpath(rel), sizeof(a));
+	if (unlink(a) == -1 && errno != ENOENT) {
+		perror(a);
+		exit(2);
+	}
+}
+
+/* The whole popcache file, NUL-terminated; NULL if there is none. */
+static char *
+slurp(size_t *lenp)
+{
+	char		 path[PATH_MAX], *buf;
+	struct stat	 st;
+	int		 fd;
+
+	strlcpy(path, mpath("popcache"), sizeof(path));
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || (buf = malloc(st.st_size + 1)) == NULL ||
+	    read(fd, buf, st.st_size) != st.st_size) {
+		perror(path);
+		exit(2);
+	}
+	close(fd);
+	buf[st.st_size] = '\0';
+	if (lenp != NULL)
+		*lenp = st.st_size;
+	return buf;
+}
+
+static void
+spew(const char *buf, size_t len)
+{
+	char	path[PATH_MAX];
+	int	fd;
+
+	strlcpy(path, mpath("popcache"), sizeof(path));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    write(fd, buf, len) != (ssize_t)len || close(fd) == -1) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/*
+ * The checksum of popcache(5), written again from the manual page: it
+ * pins the format down independently of popcache.c.
+ */
+static uint64_t
+sum(const char *buf, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)buf;
+	uint64_t		 h, w;
+	size_t			 i;
+
+	h = (uint64_t)len * 0x9e3779b97f4a7c15ULL;
+	for (; len >= 8; s += 8, len -= 8) {
+		for (w = 0, i = 0; i < 8; i++)
+			w |= (uint64_t)s[i] << (8 * i);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	for (w = 0, i = 0; i < len; i++)
+		w |= (uint64_t)s[i] << (8 * i);
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	return h;
+}
+
+/* Write body (header and records) with a correct trailer. */
+static void
+spew_signed(const char *body, size_t count)
+{
+	char	*buf;
+	size_t	 len = strlen(body);
+
+	if ((buf = malloc(len + 64)) == NULL)
+		exit(2);
+	memcpy(buf, body, len);
+	len += snprintf(buf + len, 64, "end %zu %016llx\n", count,
+	    (unsigned long long)sum(body, strlen(body)));
+	spew(buf, len);
+	free(buf);
+}
+
+static void
+take(struct maildrop *md, struct snap *s)
+{
+	size_t	i;
+
+	memset(s, 0, sizeof(*s));
+	s->n = md->nmsgs;
+	for (i = 0; i < md->nmsgs && i < NMSG * 2; i++) {
+		strlcpy(s->name[i], md->msgs[i].name, sizeof(s->name[i]));
+		strlcpy(s->uidl[i], md->msgs[i].uidl, sizeof(s->uidl[i]));
+		s->size[i] = md->msgs[i].size;
+	}
+}
+
+/* Look a unique name up in a snapshot. */
+static int
+find(const struct snap *s, const char *uniq)
+{
+	size_t	i, n = strlen(uniq);
+
+	for (i = 0; i < s->n; i++)
+		if (strncmp(s->name[i] + 4, uniq, n) == 0 &&
+		    (s->name[i][4 + n] == '\0' || s->name[i][4 + n] == ':'))
+			return i;
+	return -1;
+}
+
+/*
+ * Every message of a is in b with the same UIDL and size (by unique
+ * name), and b has no other one.
+ */
+static void
+same(const struct snap *a, const struct snap *b, const char *what)
+{
+	size_t	i;
+	int	j;
+
+	CHECK(a->n == b->n, "%s: expected %zu messages, got %zu", what,
+	    a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		char	uniq[128];
+
+		strlcpy(uniq, a->name[i] + 4, sizeof(uniq));
+		uniq[strcspn(uniq, ":")] = '\0';
+		j = find(b, uniq);
+		CHECK(j != -1, "%s: expected %s, not found", what, a->name[i]);
+		if (j == -1)
+			continue;
+		CHECK(strcmp(a->uidl[i], b->uidl[j]) == 0,
+		    "%s: %s: expected UIDL %s, got %s", what, uniq,
+		    a->uidl[i], b->uidl[j]);
+		CHECK(a->size[i] == b->size[j],
+		    "%s: %s: expected size %lld, got %lld", what, uniq,
+		    (long long)a->size[i], (long long)b->size[j]);
+	}
+}
+
+/* One session: open, scan; the caller checks, then session_end. */
+static void
+session(struct maildrop *md)
+{
+	if (maildrop_open(md, root) == -1 || maildrop_lock(md) == -1 ||
+	    maildrop_scan(md) == -1) {
+		perror("maildrop");
+		exit(2);
+	}
+}
+
+static void
+session_end(struct maildrop *md)
+{
+	(void)maildrop_update(md);
+	maildrop_close(md);
+}
+
+static void
+settle(void)
+{
+	/* Directory stamps younger than 2 s are not trusted: wait. */
+	sleep(3);
+}
+
+static const char *bodies[] = {
+	"Subject: a\n\nhello\n",
+	"Subject: b\r\n\r\ncrlf already\r\n",
+	"Subject: c\n\nno final newline",
+	"Subject: d\n\n.leading dot\n..two\n",
+	"Subject: e\n\nbare\rcr and \r\n mixed\n\n\n",
+};
+
+int
+main(void)
+{
+	struct maildrop	 md;
+	struct snap	 s1, s2, s3;
+	char		 name[PATH_MAX], *buf, *p;
+	size_t		 len, i;
+	off_t		 want;
+	int		 j, fd, lfd, n;
+	struct timespec	 t0, t1;
+
+	log_init(1, 0);
+	snprintf(base, sizeof(base), "/tmp/test_popcache.XXXXXX");
+	if (mkdtemp(base) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(root, sizeof(root), "%s/Maildir", base);
+	if (maildir_create(root) == -1) {
+		perror(root);
+		return 2;
+	}
+
+	/* An empty maildrop: a cache with no records. */
+	session(&md);
+	CHECK_INT(md.nmsgs, 0);
+	CHECK_INT(popcache_stats.result, POPCACHE_REBUILD);
+	session_end(&md);
+	buf = slurp(&len);
+	CHECK(buf != NULL && strncmp(buf, "popcache 1 ", 11) == 0,
+	    "expected a popcache header, got %.40s", buf ? buf : "nothing");
+	CHECK(buf != NULL && strstr(buf, "\nend 0 ") != NULL,
+	    "expected an empty popcache, got %s", buf ? buf : "nothing");
+	free(buf);
+
+	/* Messages in new/ and cur/, with and without ",W=". */
+	for (i = 0; i < NMSG; i++) {
+		const char *b = bodies[i % 5];
+
+		want = rfcsize(b, strlen(b));
+		if (i % 3 == 0)
+			snprintf(name, sizeof(name), "%s/1700000%03zu.M1P1.h,"
+			    "S=%zu,W=%lld%s", i % 2 ? "cur" : "new", i,
+			    strlen(b), (long long)want, i % 2 ? ":2,S" : "");
+		else
+			snprintf(name, sizeof(name), "%s/1700000%03zu.M1P%zu."
+			    "host%s", i % 2 ? "cur" : "new", i, i,
+			    i % 2 ? ":2,RS" : "");
+		put(name, b);
+	}
+	/* Not messages: a dotfile and a directory. */
+	put("new/.hidden", "x");
+	strlcpy(name, mpath("cur/subdir"), sizeof(name));
+	mkdir(name, 0700);
+	settle();
+
+	/* Cold: full scan, cache written with settled stamps. */
+	rm("popcache");
+	session(&md);
+	CHECK_INT(popcache_stats.result, POPCACHE_REBUILD);
+	CHECK_INT(md.nmsgs, NMSG);
+	for (i = 0; i < md.nmsgs; i++) {
+		const char *b;
+
+		j = atoi(md.msgs[i].name + 4 + 7);
+		b = bodies[j % 5];
+		CHECK(md.msgs[i].size == rfcsize(b, strlen(b)),
+		    "%s: expected size %lld, got %lld", md.msgs[i].name,
+		    (long long)rfcsize(b, strlen(b)),
+		    (long long)md.msgs[i].size);
+	}
+	take(&md, &s1);
+	session_end(&md);
+	buf = slurp(NULL);
+	CHECK(buf != NULL && strncmp(buf, "popcache 1 -", 12) != 0,
+	    "expected settled stamps, got %.60s", buf ? buf : "nothing");
+	free(buf);
+
+	/* Warm: the same list, no directory read, no message read. */
+	session(&md);
+	CHECK_INT(popcache_stats.result, POPCACHE_WARM);
+	CHECK_INT(popcache_stats.dirs_read, 0);
+	CHECK_INT(popcache_stats.sized, 0);
+	take(&md, &s2);
+	same(&s1, &s2, "warm");
+	for (i = 0; i < s1.n; i++)
+		CHECK(strcmp(s1.name[i], s2.name[i]) == 0,
+		    "warm: message %zu: expected %s, got %s", i + 1,
+		    s1.name[i], s2.name[i]);
+	session_end(&md);
+
+	/* Rewriting a message in place (no directory change): the warm
+	 * open must not notice, since it never opens a message. */
+	put("new/1700000008.M1P8.host", "changed in place, not a size we "
+	    "know\n");
+	session(&md);
+	CHECK_INT(popcache_stats.result, POPCACHE_WARM);
+	take(&md, &s2);
+	j = find(&s2, "1700000008.M1P8.host");
+	CHECK(j != -1 && s2.size[j] == rfcsize(bodies[3], strlen(bodies[3])),
+	    "warm open read a message");
+	session_end(&md);
+	put("new/1700000008.M1P8.host", bodies[3]);
+
+	/* A new message in new/: only new/ is read, only it is sized. */
+	session(&md);
+	CHECK_INT(popcache_stats.result, POPCACHE_WARM);
+	take(&md, &s1);
+	session_end(&md);
+	put("new/1800000000.M5P5.host", "Subject: new\n\nnew one\n");
+	session(&md);
+	CHECK_INT(popcache_stats.result, POPCACHE_UPDATED);
+	CHECK_INT(popcache_stats.dirs_read, 1);
+	CHECK_INT(popcache_stats.sized, 1);
+	CHECK_INT(md.nmsgs, s1.n + 1);
+	CHECK_STR(md.nmsgs ? md.msgs[md.nmsgs - 1].name : NULL,
+	    "new/1800000000.M5P5.host");
+	CHECK_STR(md.nmsgs ? md.msgs[md.nmsgs - 1].uidl : NULL,
+	    "1800000000.M5P5.host");
+	CHECK_INT(md.nmsgs ? md.msgs[md.nmsgs - 1].size : 0,
+	    rfcsize("Subject: new\n\nnew one\n", 22));
+	take(&md, &s2);
+	/* Retrieve two and delete one: UPDATE moves and removes. */
+	for (i = 0; i < md.nmsgs; i++) {
+		if (strcmp(md.msgs[i].name, "new/1700000000.M1P1.h,S=19,"
+		    "W=20") == 0 || strcmp(md.msgs[i].name,
+		    "new/1800000000.M5P5.host") == 0)
+			md.msgs[i].flags |= MMSG_SEEN;
+		if (strcmp(md.msgs[i].name, "new/1700000002.M1P2.host") == 0)
+			md.msgs[i].flags |= MMSG_DELETED;
+	}
+	session_end(&md);
+	j = find(&s2, "1700000002.M1P2.host");
+	CHECK(j != -1, "expected 1700000002.M1P2.host in the list");
+	if (j != -1) {
+		s2.n--;
+		memmove(&s2.name[j], &s2.name[j + 1],
+		    (s2.n - j) * sizeof(s2.name[0]));
+		memmove(&s2.uidl[j], &s2.uidl[j + 1],
+		    (s2.n - j) * sizeof(s2.uidl[0]));
+		memmove(&s2.size[j], &s2.size[j + 1],
+		    (s2.n - j) * sizeof(s2.size[0]));
+	}
+	session(&md);
+	CHECK_INT(popcache_stats.sized, 0);
+	take(&md, &s3);
+	same(&s2, &s3, "after UPDATE");
+	j = find(&s3, "1800000000.M5P5.host");
+	CHECK(j != -1 && strcmp(s3.name[j], "cur/1800000000.M5P5.host:2,S")
+	    == 0, "expected the retrieved message in cur/, got %s",
+	    j != -1 ? s3.name[j] : "nothing");
+	session_end(&md);
+
+	/* Moves and flag changes by someone else keep UIDL and size. */
+	mv("cur/1800000000.M5P5.host:2,S", "cur/1800000000.M5P5.host:2,FS");
+	mv("new/1700000004.M1P4.host", "cur/1700000004.M1P4.host:2,");
+	session(&md);
+	CHECK_INT(popcache_stats.sized, 0);
+	take(&md, &s1);
+	same(&s3, &s1, "after foreign renames");
+	session_end(&md);
+
+	/* Rebuilds keep the UIDLs: missing, truncated, bad sum. */
+	settle();
+	session(&md);
+	take(&md, &s1);
+	session_end(&md);
+	rm("popcache");
+	session(&md);
+	CHECK_INT(popcache_stats.result, POPCACHE_REBUILD);
+	take(&md, &s2);
+	same(&s1, &s2, "missing");
+	session_end(&md);
+
+	buf = slurp(&len);
+	for (n = 0; n < 4 && buf != NULL; n++) {
+		static const char *what[] = { "truncated in a record",
+		    "truncated before the trailer", "a flipped digit",
+		    "empty" };
+
+		if (n == 0)
+			spew(buf, len / 2);
+		else if (n == 1)
+			spew(buf, strstr(buf, "\nend ") - buf + 1);
+		else if (n == 2) {
+			p = strchr(buf, '\n') + 1;
+			*p = *p == '1' ? '2' : '1';
+			spew(buf, len);
+			*p = *p == '1' ? '2' : '1';
+		} else
+			spew("", 0);
+		session(&md);
+		CHECK(popcache_stats.result == POPCACHE_REBUILD,
+		    "%s: expected a rebuild, got %d", what[n],
+		    popcache_stats.result);
+		take(&md, &s2);
+		same(&s1, &s2, what[n]);
+		session_end(&md);
+	}
+	free(buf);
+
+	/*
+	 * Bad fields behind a good checksum, and an unknown version: each
+	 * must be refused.  The stamps are "-" so a good file would load.
+	 */
+	{
+		static const char *bad[] = {
+			"popcache 2 - - 1\n5 u new/1.x\n",
+			"popcache 1 - - 1\n05 u new/1.x\n",
+			"popcache 1 - - 1\n-5 u new/1.x\n",
+			"popcache 1 - - 1\n5 u tmp/1.x\n",
+			"popcache 1 - - 1\n5 u new/.x\n",
+			"popcache 1 - - 1\n5 u new/a/b\n",
+			"popcache 1 - - 1\n5 u\001 new/1.x\n",
+			"popcache 1 - - 1\n5  new/1.x\n",
+			"popcache 1 - - 1\n1234567890123456789 u new/1.x\n",
+			"popcache 1 - - 1\n5 u new/\n",
+			"popcache 1 - - 2\n5 u new/1.x\n",
+			"popcache 1 1.5,1.000000005,7 - 1\n5 u new/1.x\n",
+			"popcache 1 x - 1\n5 u new/1.x\n",
+			"popcache 1 - 1.000000005,1.000000005,07 1\n5 u "
+			    "new/1.x\n",
+			"popcache 1 - - 1 \n5 u new/1.x\n",
+			"popcache 1 - - 1\n5 u new/1.x\n5 u new/1.x\n",
+		};
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char b[256];
+
+			/* The last two lie about the count. */
+			spew_signed(bad[i], i == sizeof(bad) / sizeof(bad[0])
+			    - 1 ? 2 : 1);
+			memset(&md, 0, sizeof(md));
+			if (maildrop_open(&md, root) == -1)
+				exit(2);
+			n = popcache_load(&md);
+			CHECK(n == -1, "expected -1 for %s",
+			    (strlcpy(b, bad[i], sizeof(b)), b));
+			maildrop_close(&md);
+		}
+		/* The same frame with good fields loads. */
+		spew_signed("popcache 1 - - 1\n5 u new/1.x\n", 1);
+		memset(&md, 0, sizeof(md));
+		if (maildrop_open(&md, root) == -1)
+			exit(2);
+		CHECK_INT(popcache_load(&md), 0);
+		maildrop_close(&md);
+	}
+
+	/*
+	 * Stale: records from another directory (stamps that do not match)
+	 * keep their UIDLs for names that still exist, even UIDLs that
+	 * maildir_uidl would not give.
+	 */
+	session(&md);
+	take(&md, &s1);
+	session_end(&md);
+
+	/* Wrong stamps, and one record with the UIDL "KEPT-UIDL". */
+	{
+		char	*out, *q, *e;
+		size_t	 cnt = 0;
+
+		buf = slurp(&len);
+		out = malloc(len + 256);
+		q = out + sprintf(out, "popcache 1 1.000000000,1.000000000,1 "
+		    "1.000000000,1.000000000,1 %zu\n", s1.n);
+		p = strchr(buf, '\n') + 1;
+		e = strstr(buf, "\nend ") + 1;
+		while (p < e) {
+			char *nl = strchr(p, '\n'), *sp1, *sp2;
+
+			sp1 = strchr(p, ' ');
+			sp2 = strchr(sp1 + 1, ' ');
+			if (strncmp(sp2 + 1, "cur/1700000005.M1P5.host", 24)
+			    == 0)
+				q += sprintf(q, "%.*s KEPT-UIDL %.*s\n",
+				    (int)(sp1 - p), p, (int)(nl - sp2 - 1),
+				    sp2 + 1);
+			else {
+				memcpy(q, p, nl - p + 1);
+				q += nl - p + 1;
+			}
+			cnt++;
+			p = nl + 1;
+		}
+		*q = '\0';
+		spew_signed(out, cnt);
+		free(out);
+		free(buf);
+	}
+	session(&md);
+	CHECK_INT(popcache_stats.result, POPCACHE_UPDATED);
+	CHECK_INT(popcache_stats.dirs_read, 2);
+	CHECK_INT(popcache_stats.sized, 0);
+	take(&md, &s2);
+	j = find(&s2, "1700000005.M1P5.host");
+	CHECK(j != -1 && strcmp(s2.uidl[j], "KEPT-UIDL") == 0,
+	    "stale: expected UIDL KEPT-UIDL, got %s",
+	    j != -1 ? s2.uidl[j] : "nothing");
+	session_end(&md);
+	/* Written back: the next open has it too. */
+	session(&md);
+	take(&md, &s3);
+	j = find(&s3, "1700000005.M1P5.host");
+	CHECK(j != -1 && strcmp(s3.uidl[j], "KEPT-UIDL") == 0,
+	    "stale, rewritten: expected UIDL KEPT-UIDL, got %s",
+	    j != -1 ? s3.uidl[j] : "nothing");
+	session_end(&md);
+
+	/*
+	 * mda hints: a record appended for a new/ name without ",W=" spares
+	 * reading it; a partial line before it does not hurt.
+	 */
+	buf = slurp(&len);
+	strlcpy(name, mpath("popcache"), sizeof(name));
+	fd = open(name, O_WRONLY | O_APPEND);
+	CHECK(fd != -1 && write(fd, "12 partial new/x", 16) == 16,
+	    "append a partial line");
+	close(fd);
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY)) == -1)
+		exit(2);
+	put("new/1900000000.M1P1.hint", "Subject: hinted\n\nbody\n");
+	CHECK_INT(popcache_append(fd, "new/1900000000.M1P1.hint",
+	    "1900000000.M1P1.hint", 777), 0);
+	CHECK_INT(popcache_append(fd, "cur/x", "x", 1), -1);
+	CHECK_INT(popcache_append(fd, "new/x", "bad uidl", 1), -1);
+	free(buf);
+	buf = slurp(NULL);
+	CHECK(strstr(buf, "12 partial new/x\n777 1900000000.M1P1.hint "
+	    "new/1900000000.M1P1.hint\n") != NULL,
+	    "expected the hint after a line end, got ...%s",
+	    buf + (strlen(buf) > 80 ? strlen(buf) - 80 : 0));
+	free(buf);
+	session(&md);
+	CHECK_INT(popcache_stats.sized, 0);
+	take(&md, &s1);
+	j = find(&s1, "1900000000.M1P1.hint");
+	CHECK(j != -1 && s1.size[j] == 777, "expected the hinted size 777, "
+	    "got %lld", j != -1 ? (long long)s1.size[j] : -1LL);
+	/* A hint that comes during the session is carried over. */
+	put("new/1900000001.M1P1.hint", "Subject: hinted\n\nbody\n");
+	CHECK_INT(popcache_append(fd, "new/1900000001.M1P1.hint",
+	    "1900000001.M1P1.hint", 778), 0);
+	for (i = 0; i < md.nmsgs; i++)
+		md.msgs[i].flags |= MMSG_SEEN;	/* force a rewrite */
+	session_end(&md);
+	buf = slurp(NULL);
+	CHECK(strstr(buf, "\n778 1900000001.M1P1.hint new/1900000001.M1P1."
+	    "hint\n") != NULL, "expected the hint carried over");
+	CHECK(strstr(buf, "partial") == NULL, "expected no partial line");
+	free(buf);
+	session(&md);
+	take(&md, &s1);
+	j = find(&s1, "1900000001.M1P1.hint");
+	CHECK(j != -1 && s1.size[j] == 778, "expected the carried size 778, "
+	    "got %lld", j != -1 ? (long long)s1.size[j] : -1LL);
+	session_end(&md);
+	strlcpy(name, mpath("popcache.tmp"), sizeof(name));
+	CHECK(access(name, F_OK) == -1, "expected no popcache.tmp left");
+
+	/* The lock is bounded: a held popcache.lock costs ~2 s, then
+	 * ETIMEDOUT, and the popcache is left alone. */
+	strlcpy(name, mpath("popcache.lock"), sizeof(name));
+	lfd = open(name, O_RDWR | O_CREAT, 0600);
+	CHECK(lfd != -1 && flock(lfd, LOCK_EX) == 0, "take popcache.lock");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	n = popcache_append(fd, "new/1900000002.M1P1.hint",
+	    "1900000002.M1P1.hint", 5);
+	CHECK(n == -1 && errno == ETIMEDOUT, "expected ETIMEDOUT, got %d/%s",
+	    n, strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(t1.tv_sec - t0.tv_sec >= 1 && t1.tv_sec - t0.tv_sec <= 3,
+	    "expected a wait of about 2 s, got %lld s",
+	    (long long)(t1.tv_sec - t0.tv_sec));
+	close(lfd);
+
+	/* No popcache: nothing to append to, and that is fine. */
+	rm("popcache");
+	CHECK_INT(popcache_append(fd, "new/1900000003.M1P1.hint",
+	    "1900000003.M1P1.hint", 5), 0);
+	strlcpy(name, mpath("popcache"), sizeof(name));
+	CHECK(access(name, F_OK) == -1, "expected no popcache created");
+
+	/*
+	 * A copy under a second unique name collides with nothing; two
+	 * files with one unique name get distinct UIDLs.
+	 */
+	put("new/1700000010.M1P10.host", "dup\n");
+	session(&md);
+	session_end(&md);
+	put("cur/1700000010.M1P10.host:2,S", "dup\n");
+	session(&md);
+	for (i = 0, n = 0; i < md.nmsgs; i++)
+		for (len = i + 1; len < md.nmsgs; len++)
+			if (strcmp(md.msgs[i].uidl, md.msgs[len].uidl) == 0)
+				n++;
+	CHECK_INT(n, 0);
+	session_end(&md);
+
+	close(fd);
+
+	(void)snprintf(name, sizeof(name), "rm -rf '%s'", base);
+	if (system(name) != 0)
+		fprintf(stderr, "could not remove %s\n", base);
+	return unit_done();
+}

@@ -1,0 +1,693 @@
+/*
+ * wrkrpop -- the TRANSACTION and UPDATE states (RFC 1939) of one POP3
+ * session, as the mail user, confined to that user's maildir.
+ *
+ * Peers:
+ *	fd 3	session socket (SOCK_STREAM): plaintext POP3 with the
+ *		client, relayed by the listener.  authpop has just checked
+ *		the client's PASS/AUTH; our first line answers it.
+ *
+ * The process is synchronous: blocking on poll(2) for the one socket,
+ * with a write buffer whose flushes wait for the client.  That wait is
+ * the back-pressure of a long RETR; input and output progress both
+ * count against the idle timer.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "popd.h"
+
+#define RBUF_SIZE	16384
+#define WBUF_SIZE	65536
+#define FILE_CHUNK	32768
+
+struct session {
+	int		 fd;
+	const char	*user;
+	struct maildrop	 md;
+
+	char		 rbuf[RBUF_SIZE];
+	size_t		 rpos, rlen;
+	int		 discard;	/* dropping an overlong line */
+
+	char		 wbuf[WBUF_SIZE];
+	size_t		 wlen;
+
+	time_t		 last;		/* last progress either way */
+
+	size_t		 live;		/* messages not deleted */
+	off_t		 liveoct;
+	size_t		 nretr;		/* RETR commands answered */
+};
+
+static struct session	sess;
+
+__dead static void	usage(void);
+__dead static void	wrkrpop_main(const char *, const char *);
+__dead static void	session_loop(struct session *);
+static int		next_line(struct session *);
+static void		command(struct session *, char *, size_t);
+static void		cmd_stat(struct session *, struct pop3_line *);
+static void		cmd_list(struct session *, struct pop3_line *, int);
+static void		cmd_retr(struct session *, struct pop3_line *, int);
+static void		cmd_dele(struct session *, struct pop3_line *);
+static void		cmd_rset(struct session *, struct pop3_line *);
+__dead static void	cmd_quit(struct session *, struct pop3_line *);
+static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
+static void		send_msg(struct session *, struct mmsg *, size_t,
+			    long long);
+static void		reply(struct session *, const char *, ...)
+			    __attribute__((__format__ (printf, 2, 3)));
+static void		out(struct session *, const char *, size_t);
+static void		out_flush(struct session *);
+static void		wait_io(struct session *, short);
+static time_t		now(void);
+__dead static void	session_end(struct session *, const char *);
+__dead static void	startup_fail(struct session *, const char *);
+
+__dead static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-d] [-v] user maildir\n",
+	    getprogname());
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int	ch, debug = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2)
+		usage();
+
+	/* Before log_init: syslog's socket must survive. */
+	closefrom(POPD_CHANNEL_FD + 1);
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	log_procinit("wrkrpop");
+	if (set_cloexec(POPD_CHANNEL_FD) == -1)
+		fatal("no session socket on fd %d", POPD_CHANNEL_FD);
+	if (!valid_username(argv[0]))
+		fatalx("invalid user name");
+	if (argv[1][0] != '/')
+		fatalx("%s: maildir path must be absolute", argv[1]);
+	wrkrpop_main(argv[0], argv[1]);
+}
+
+__dead static void
+wrkrpop_main(const char *user, const char *path)
+{
+	struct session	*s = &sess;
+	struct stat	 sb;
+
+	setproctitle("%s", user);
+	s->fd = POPD_CHANNEL_FD;
+	s->user = user;
+	if (fstat(s->fd, &sb) == -1 || !S_ISSOCK(sb.st_mode))
+		fatalx("fd %d is not the session socket", s->fd);
+	/* A client gone mid-reply is an EPIPE to handle, not a signal. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	if (set_nonblock(s->fd) == -1 || set_cloexec(s->fd) == -1)
+		fatal("session socket");
+	s->last = now();
+
+	if (maildrop_open(&s->md, path) == -1) {
+		log_warn("%s: %s", user, path);
+		startup_fail(s, "-ERR [SYS/TEMP] cannot open the maildrop");
+	}
+	if (maildrop_lock(&s->md) == -1) {
+		if (errno == EWOULDBLOCK) {
+			log_info("%s: maildrop in use", user);
+			reply(s, "-ERR [IN-USE] maildrop is locked by "
+			    "another session");
+			out_flush(s);
+			exit(0);
+		}
+		log_warn("%s: %s/popd.lock", user, path);
+		startup_fail(s, "-ERR [SYS/TEMP] cannot lock the maildrop");
+	}
+
+	/* From here on, only the maildir through md.dirfd. */
+	sandbox_wrkrpop(path);
+
+	if (maildrop_scan(&s->md) == -1) {
+		log_warn("%s: scan %s", user, path);
+		startup_fail(s, "-ERR [SYS/TEMP] cannot read the maildrop");
+	}
+	s->live = s->md.nmsgs;
+	s->liveoct = s->md.total;
+	log_info("%s: login, %zu messages, %lld octets", user, s->live,
+	    (long long)s->liveoct);
+	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
+	    (long long)s->liveoct);
+	session_loop(s);
+}
+
+/*
+ * Answer every complete command in the read buffer in order, send the
+ * answers once no complete command is left (PIPELINING), then wait for
+ * more input.
+ */
+__dead static void
+session_loop(struct session *s)
+{
+	ssize_t	n;
+
+	for (;;) {
+		while (next_line(s))
+			;
+		out_flush(s);
+		if (s->rlen == sizeof(s->rbuf))
+			fatalx("read buffer full");	/* next_line prevents */
+		wait_io(s, POLLIN);
+		n = read(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == ECONNRESET)
+				session_end(s, "connection reset");
+			log_warn("%s: read", s->user);
+			session_end(s, "read error");
+		}
+		if (n == 0)
+			session_end(s, "connection closed");
+		s->rlen += n;
+		s->last = now();
+	}
+}
+
+/*
+ * Take one line from the read buffer and answer it.  Returns 0 when no
+ * complete line is left.  Lines over POP3_MAXLINE octets (CRLF
+ * included) are discarded up to their LF and answered with -ERR.
+ */
+static int
+next_line(struct session *s)
+{
+	char	*line, *lf;
+	size_t	 len;
+
+	lf = memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
+	if (lf == NULL) {
+		if (s->rlen - s->rpos > POP3_MAXLINE) {
+			s->discard = 1;
+			s->rpos = s->rlen;
+		}
+		memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
+		s->rlen -= s->rpos;
+		s->rpos = 0;
+		return 0;
+	}
+	line = s->rbuf + s->rpos;
+	len = lf - line + 1;
+	s->rpos += len;
+	if (s->discard || len > POP3_MAXLINE) {
+		s->discard = 0;
+		reply(s, "-ERR line too long");
+		return 1;
+	}
+	len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	command(s, line, len);
+	return 1;
+}
+
+static void
+command(struct session *s, char *line, size_t len)
+{
+	struct pop3_line	l;
+	int			r;
+
+	r = pop3_parse(&l, line, len);
+	switch (r) {
+	case POP3_OK:
+		break;
+	case POP3_ETOOLONG:
+		reply(s, "-ERR line too long");
+		return;
+	case POP3_EBADCHAR:
+		reply(s, "-ERR invalid character in command");
+		return;
+	default:
+		reply(s, "-ERR too many arguments or argument too long");
+		return;
+	}
+	log_debug("%s: %s", s->user, l.name);
+
+	switch (l.cmd) {
+	case CMD_STAT:
+	case CMD_NOOP:
+	case CMD_RSET:
+	case CMD_QUIT:
+	case CMD_CAPA:
+		if (l.nargs != 0) {
+			reply(s, "-ERR %s takes no arguments", l.name);
+			return;
+		}
+		break;
+	case CMD_LIST:
+	case CMD_UIDL:
+		if (l.nargs > 1) {
+			reply(s, "-ERR %s takes at most one argument",
+			    l.name);
+			return;
+		}
+		break;
+	case CMD_RETR:
+	case CMD_DELE:
+		if (l.nargs != 1) {
+			reply(s, "-ERR %s needs a message number", l.name);
+			return;
+		}
+		break;
+	case CMD_TOP:
+		if (l.nargs != 2) {
+			reply(s, "-ERR TOP needs a message number and a "
+			    "line count");
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+
+	switch (l.cmd) {
+	case CMD_STAT:
+		cmd_stat(s, &l);
+		break;
+	case CMD_LIST:
+		cmd_list(s, &l, 0);
+		break;
+	case CMD_UIDL:
+		cmd_list(s, &l, 1);
+		break;
+	case CMD_RETR:
+		cmd_retr(s, &l, 0);
+		break;
+	case CMD_TOP:
+		cmd_retr(s, &l, 1);
+		break;
+	case CMD_DELE:
+		cmd_dele(s, &l);
+		break;
+	case CMD_RSET:
+		cmd_rset(s, &l);
+		break;
+	case CMD_NOOP:
+		reply(s, "+OK");
+		break;
+	case CMD_QUIT:
+		cmd_quit(s, &l);
+		break;
+	case CMD_CAPA:
+		out(s, pop3_capa(0), strlen(pop3_capa(0)));
+		break;
+	case CMD_USER:
+	case CMD_PASS:
+	case CMD_AUTH:
+	case CMD_APOP:
+	case CMD_STLS:
+		reply(s, "-ERR already logged in");
+		break;
+	default:
+		reply(s, "-ERR unknown command");
+		break;
+	}
+}
+
+static void
+cmd_stat(struct session *s, struct pop3_line *l)
+{
+	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
+}
+
+/* LIST and UIDL: one message, or all that are not deleted. */
+static void
+cmd_list(struct session *s, struct pop3_line *l, int uidl)
+{
+	struct mmsg	*m;
+	size_t		 i;
+
+	if (l->nargs == 1) {
+		if ((m = msg_arg(s, l->args[0], &i)) == NULL)
+			return;
+		if (uidl)
+			reply(s, "+OK %zu %s", i + 1, m->uidl);
+		else
+			reply(s, "+OK %zu %lld", i + 1, (long long)m->size);
+		return;
+	}
+	if (uidl)
+		reply(s, "+OK unique-id listing follows");
+	else
+		reply(s, "+OK %zu messages (%lld octets)", s->live,
+		    (long long)s->liveoct);
+	for (i = 0; i < s->md.nmsgs; i++) {
+		m = &s->md.msgs[i];
+		if (m->flags & MMSG_DELETED)
+			continue;
+		if (uidl)
+			reply(s, "%zu %s", i + 1, m->uidl);
+		else
+			reply(s, "%zu %lld", i + 1, (long long)m->size);
+	}
+	out(s, ".\r\n", 3);
+}
+
+/* RETR n, or TOP n k. */
+static void
+cmd_retr(struct session *s, struct pop3_line *l, int top)
+{
+	struct mmsg	*m;
+	const char	*errstr;
+	long long	 lines = -1;
+	size_t		 i;
+
+	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
+		return;
+	if (top) {
+		lines = strtonum(l->args[1], 0, LLONG_MAX, &errstr);
+		if (errstr != NULL) {
+			reply(s, "-ERR line count is %s", errstr);
+			return;
+		}
+	}
+	send_msg(s, m, i, lines);
+}
+
+static void
+cmd_dele(struct session *s, struct pop3_line *l)
+{
+	struct mmsg	*m;
+	size_t		 i;
+
+	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
+		return;
+	m->flags |= MMSG_DELETED;
+	s->live--;
+	s->liveoct -= m->size;
+	reply(s, "+OK message %zu deleted", i + 1);
+}
+
+static void
+cmd_rset(struct session *s, struct pop3_line *l)
+{
+	size_t	i;
+
+	for (i = 0; i < s->md.nmsgs; i++)
+		s->md.msgs[i].flags &= ~MMSG_DELETED;
+	s->live = s->md.nmsgs;
+	s->liveoct = s->md.total;
+	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
+	    (long long)s->liveoct);
+}
+
+/* QUIT in TRANSACTION: the UPDATE state, then the end. */
+__dead static void
+cmd_quit(struct session *s, struct pop3_line *l)
+{
+	size_t	ndeleted = s->md.nmsgs - s->live;
+	int	r;
+
+	r = maildrop_update(&s->md);
+	/*
+	 * UPDATE is over: let the client's next login in before it reads
+	 * our reply, instead of racing our exit for the lock.
+	 */
+	close(s->md.lockfd);
+	s->md.lockfd = -1;
+	if (r == 0) {
+		log_info("%s: logout, %zu retrieved, %zu deleted, %zu left",
+		    s->user, s->nretr, ndeleted, s->md.nmsgs);
+		reply(s, "+OK popd signing off (%zu messages left)",
+		    s->md.nmsgs);
+	} else {
+		log_warnx("%s: logout, some of %zu deleted messages not "
+		    "removed", s->user, ndeleted);
+		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed");
+	}
+	out_flush(s);
+	exit(0);
+}
+
+/*
+ * The message a number names (1..nmsgs, not deleted), or NULL after
+ * answering -ERR.
+ */
+static struct mmsg *
+msg_arg(struct session *s, const char *arg, size_t *idx)
+{
+	const char	*errstr;
+	long long	 n;
+
+	n = strtonum(arg, 1, LLONG_MAX, &errstr);
+	if (errstr != NULL && strcmp(errstr, "invalid") == 0) {
+		reply(s, "-ERR invalid message number");
+		return NULL;
+	}
+	if (errstr != NULL || (unsigned long long)n > s->md.nmsgs) {
+		reply(s, "-ERR no such message");
+		return NULL;
+	}
+	if (s->md.msgs[n - 1].flags & MMSG_DELETED) {
+		reply(s, "-ERR message %lld is deleted", n);
+		return NULL;
+	}
+	*idx = n - 1;
+	return &s->md.msgs[n - 1];
+}
+
+/*
+ * Stream a message (toplines -1) or its headers and toplines body lines
+ * through crlf_convert straight into the write buffer.  Once "+OK" is
+ * out, a read error can only end the session: a truncated reply must
+ * not look complete.
+ */
+static void
+send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
+{
+	struct crlf	 st, cnt;
+	char		 buf[FILE_CHUNK];
+	size_t		 off, used;
+	ssize_t		 n;
+	off_t		 sent = 0;
+	int		 fd;
+
+	if ((fd = maildrop_openmsg(&s->md, m)) == -1) {
+		if (errno == ENOENT) {
+			log_warnx("%s: %s has been removed", s->user,
+			    m->name);
+			reply(s, "-ERR message %zu has been removed",
+			    idx + 1);
+		} else {
+			log_warn("%s: open %s", s->user, m->name);
+			reply(s, "-ERR [SYS/TEMP] cannot open message %zu",
+			    idx + 1);
+		}
+		return;
+	}
+	if (toplines < 0)
+		reply(s, "+OK %lld octets", (long long)m->size);
+	else
+		reply(s, "+OK top of message follows");
+	crlf_init(&st, toplines);
+	crlf_init(&cnt, -1);
+	while (!st.done) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: read %s", s->user, m->name);
+			session_end(s, "message read error");
+		}
+		if (n == 0)
+			break;
+		if (toplines < 0)
+			sent += crlf_count(&cnt, buf, n);
+		for (off = 0; off < (size_t)n && !st.done; off += used) {
+			if (sizeof(s->wbuf) - s->wlen < 2)
+				out_flush(s);
+			s->wlen += crlf_convert(&st, buf + off, n - off,
+			    s->wbuf + s->wlen, sizeof(s->wbuf) - s->wlen,
+			    &used);
+		}
+	}
+	close(fd);
+	if (sizeof(s->wbuf) - s->wlen < 5)
+		out_flush(s);
+	s->wlen += crlf_finish(&st, s->wbuf + s->wlen,
+	    sizeof(s->wbuf) - s->wlen);
+	if (toplines < 0) {
+		/* Only RETR reads a message; TOP is a preview (no \Seen). */
+		m->flags |= MMSG_SEEN;
+		s->nretr++;
+		sent += crlf_count_finish(&cnt);
+		/* A wrong ",W=" in a name or a file changed under us. */
+		if (sent != m->size)
+			log_warnx("%s: %s: sent %lld octets, announced %lld",
+			    s->user, m->name, (long long)sent,
+			    (long long)m->size);
+	}
+}
+
+/* One response line; CRLF added. */
+static void
+reply(struct session *s, const char *fmt, ...)
+{
+	char	line[POP3_MAXLINE + 3];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("vsnprintf");
+	if ((size_t)n >= sizeof(line) - 2)
+		n = sizeof(line) - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	out(s, line, n);
+}
+
+static void
+out(struct session *s, const char *p, size_t len)
+{
+	size_t	n;
+
+	while (len > 0) {
+		if (s->wlen == sizeof(s->wbuf))
+			out_flush(s);
+		n = sizeof(s->wbuf) - s->wlen;
+		if (n > len)
+			n = len;
+		memcpy(s->wbuf + s->wlen, p, n);
+		s->wlen += n;
+		p += n;
+		len -= n;
+	}
+}
+
+/* Send the whole write buffer, waiting for the client as needed. */
+static void
+out_flush(struct session *s)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < s->wlen) {
+		n = write(s->fd, s->wbuf + off, s->wlen - off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				wait_io(s, POLLOUT);
+				continue;
+			}
+			if (errno == EPIPE || errno == ECONNRESET)
+				session_end(s, "connection closed");
+			log_warn("%s: write", s->user);
+			session_end(s, "write error");
+		}
+		off += n;
+		s->last = now();
+	}
+	s->wlen = 0;
+}
+
+/*
+ * Wait until the socket is ready for events, or end the session once
+ * POP3_IDLE_TIMEOUT passed without progress (RFC 1939 section 3).
+ */
+static void
+wait_io(struct session *s, short events)
+{
+	struct pollfd	pfd;
+	time_t		left;
+	int		r;
+
+	for (;;) {
+		left = s->last + POP3_IDLE_TIMEOUT - now();
+		if (left <= 0) {
+			log_info("%s: autologout", s->user);
+			/* Only between replies: never inside one. */
+			if (events == POLLIN && s->wlen == 0) {
+				static const char	msg[] =
+				    "-ERR autologout: idle for too long\r\n";
+
+				(void)write(s->fd, msg, sizeof(msg) - 1);
+			}
+			session_end(s, "idle timeout");
+		}
+		pfd.fd = s->fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > INT_MAX / 1000 ? INT_MAX :
+		    (int)left * 1000);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (r > 0)
+			return;	/* ready, hung up or failed: I/O tells */
+	}
+}
+
+static time_t
+now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec;
+}
+
+/*
+ * Leave without UPDATE: nothing is removed (RFC 1939 section 6).
+ * Whatever is still in the write buffer is dropped.
+ */
+__dead static void
+session_end(struct session *s, const char *why)
+{
+	log_info("%s: session ended (%s), nothing removed", s->user, why);
+	exit(0);
+}
+
+/* The session cannot start: say why, then leave. */
+__dead static void
+startup_fail(struct session *s, const char *msg)
+{
+	reply(s, "%s", msg);
+	out_flush(s);
+	exit(1);
+}
