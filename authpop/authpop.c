@@ -221,7 +221,7 @@ main(int argc, char *argv[])
 			fatal("chroot %s", CHROOTDIR);
 		if (chdir("/") == -1)
 			fatal("chdir /");
-		setproctitle("%s", "authpop");
+		setproctitle("pre-login");
 		if (drop_privileges(POPD_AUTH_USER, pw->pw_uid,
 		    pw->pw_gid) == -1)
 			fatalx("cannot drop privileges");
@@ -229,7 +229,7 @@ main(int argc, char *argv[])
 		if (compat_nocoredump() == -1)
 			fatal("compat_nocoredump");
 	} else {
-		setproctitle("%s", "authpop");
+		setproctitle("pre-login");
 		log_debug("not root: no chroot, no privilege drop");
 	}
 

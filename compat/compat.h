@@ -29,4 +29,11 @@ int	compat_exe_path(char *, size_t);
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
 
+#ifdef __linux__
+/* Title for ps(1), as OpenBSD's setproctitle(3). */
+void	compat_setproctitle(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+#define setproctitle	compat_setproctitle
+#endif
+
 #endif

@@ -37,7 +37,6 @@ privilege separation; as non-root everything runs as the current user
 and tests that need root call T.need_root().
 """
 
-import grp
 import os
 import poplib
 import pwd
@@ -259,10 +258,8 @@ def proc_cmdline(pid):
 
 
 def proc_title(pid):
-    """The process title as ps shows it, without the padding libbsd's
-    setproctitle leaves when the title is shorter than the original
-    argv[0] (it marks the old NUL with a lone ".")."""
-    return re.sub(r"\s+\.$", "", proc_cmdline(pid))
+    """The process title as ps shows it."""
+    return proc_cmdline(pid)
 
 
 def proc_comm(pid):

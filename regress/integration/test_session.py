@@ -626,7 +626,7 @@ def process_titles(srv):
         }
         T.expect(titles["parent"], "popd: parent", "parent title")
         T.expect(titles["listener"], "popd: listener", "listener title")
-        T.expect(titles["authpop"], "authpop", "authpop title")
+        T.expect(titles["authpop"], "authpop: pre-login", "authpop title")
         T.expect(titles["wrkrpop"], "wrkrpop: alice", "wrkrpop title")
         ps = subprocess.run(["ps", "-o", "args=", "-p",
                              ",".join(str(pids[k]) for k in
