@@ -12,8 +12,8 @@ CC?=		cc
 PKGS!=		if [ "`uname -s`" = Linux ]; then \
 		    echo libtls libevent libseccomp libbsd-overlay libbsd-ctor; \
 		else echo libtls libevent; fi
-PKG_CFLAGS!=	pkg-config --cflags ${PKGS}
-PKG_LIBS!=	pkg-config --libs ${PKGS}
+PKG_CFLAGS!=	pkg-config --cflags ${PKGS} 2>/dev/null || true
+PKG_LIBS!=	pkg-config --libs ${PKGS} 2>/dev/null || true
 OS_CFLAGS!=	if [ "`uname -s`" = Linux ]; then echo -D_GNU_SOURCE; fi
 CRYPT_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lcrypt -lpthread; \
 		else echo -lpthread; fi
@@ -109,11 +109,18 @@ fuzz-smoke: fuzz
 	    $$f -max_total_time=${FUZZ_TIME} -print_final_stats=1 || exit 1; \
 	done
 
-test: all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+# test and demo first install what is missing (as root on Debian), then
+# build in a new make, which sees the packages' pkg-config flags.
+test: deps
+	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
 	python3 regress/run.py
 
-demo: all
+demo: deps
+	@${MAKE} all regress/mkhash
 	sh regress/demo.sh
+
+deps:
+	@sh regress/deps.sh
 
 lint:
 	mandoc -Tlint -Wwarning ${MANS}
@@ -135,4 +142,4 @@ clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
 	    ${FUZZ_PROGS} */*.o */*/*.o
 
-.PHONY: all test demo lint install clean fuzz fuzz-smoke
+.PHONY: all test demo deps lint install clean fuzz fuzz-smoke

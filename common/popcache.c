@@ -35,7 +35,7 @@
 #define PC_TMP		"popcache.tmp"
 #define PC_LOCK		"popcache.lock"
 #define PC_VERSION	1
-#define PC_SETTLE	2		/* s: a younger dir stamp is not trusted */
+#define PC_SETTLE	2		/* s: a younger dir stamp is doubtful */
 #define PC_LOCKWAIT	2000		/* ms: longest wait for popcache.lock */
 #define PC_MAXFILE	(1LL << 30)	/* a bigger popcache is not ours */
 #define PC_SIZEDIGITS	18		/* at most 18 digits: no overflow */
@@ -709,9 +709,10 @@ static const char *pc_sort_names;
 static int
 pc_ent_cmp(const void *a, const void *b)
 {
-	const char	*x = pc_sort_names + ((const struct pc_ent *)a)->off + 4;
-	const char	*y = pc_sort_names + ((const struct pc_ent *)b)->off + 4;
-	size_t		 dx, dy;
+	const struct pc_ent	*ea = a, *eb = b;
+	const char		*x = pc_sort_names + ea->off + 4;
+	const char		*y = pc_sort_names + eb->off + 4;
+	size_t			 dx, dy;
 
 	dx = strspn(x, "0123456789");
 	dy = strspn(y, "0123456789");
@@ -1108,7 +1109,9 @@ pc_carry_hints(int dirfd, int tmpfd)
  * Write md->msgs as the new popcache: temp file, fsync, then rename
  * under popcache.lock.  A directory stamp is recorded only if md's
  * view of that directory is current and was read from a settled
- * stamp; otherwise "-" makes the next open read that directory.
+ * stamp; otherwise "-" makes the next open read that directory.  What
+ * it knows of md's view comes from popcache_load on the same md, which
+ * maildrop_scan always calls first.
  */
 int
 popcache_write(struct maildrop *md)
@@ -1123,13 +1126,14 @@ popcache_write(struct maildrop *md)
 
 	known = pcv.md == md;
 	memset(count, 0, sizeof(count));
-	cap = 256;
+	cap = 512;		/* header and trailer */
 	for (i = 0; i < md->nmsgs; i++) {
 		m = &md->msgs[i];
 		nl = strlen(m->name);
 		ul = strlen(m->uidl);
+		/* Never write what the reader would refuse. */
 		if (!pc_name_ok(m->name, nl) || !pc_uidl_ok(m->uidl, ul) ||
-		    m->size < 0) {
+		    m->size < 0 || m->size > PC_MAXSIZE) {
 			log_warnx("popcache: %s: %s cannot be cached",
 			    md->path, m->name);
 			errno = EINVAL;

@@ -519,6 +519,10 @@ sb_describe(int abi, const char *role)
  * everywhere: a layer that does not handle REFER refuses every rename
  * across directories (EXDEV) to all its descendants, which would stop
  * each wrkrpop's new/ -> cur/ moves; so ABI 1 means no parent layer.
+ * The EXECUTE rules hold the helpers' inodes, not their names: a helper
+ * replaced on disk (an upgrade, a rebuild) cannot be exec'd by a running
+ * parent (EACCES) until popd is restarted -- it only ever runs the very
+ * binaries it started with.
  * Reading and writing files stay with DAC: the
  * parent is root, and it is the one process that must reach every
  * user's uid.  Its seccomp filter is a deny-list (an allow-list would
@@ -666,9 +670,6 @@ sandbox_listener(void)
 	sc_child_base(ctx, "listener");
 	sc_nofs(ctx, "listener");
 	sc_allow(ctx, "listener", allow, sizeof(allow) / sizeof(allow[0]));
-	/* Unsent bytes of a client socket, for back-pressure (SIOCOUTQ). */
-	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, TIOCOUTQ)), "listener", "ioctl TIOCOUTQ");
 	/* One socketpair per session; AF_UNIX only. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
 	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "listener", "socketpair");

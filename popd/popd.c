@@ -33,6 +33,7 @@
 
 #define MAX_LISTEN	16
 #define MAX_PREAUTH	4096	/* sessions handed to authpop at once */
+#define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
 
 enum proc_id { PROC_LISTENER, PROC_AUTHPOP, PROC_MAX };
 
@@ -68,6 +69,9 @@ __dead static void	usage(void);
 static int		parse_listen(const char *, int);
 static void		find_helpers(void);
 static void		check_users(void);
+static int		child_argv(char **, const char *);
+static pid_t		child_exec(const char *, char **, int,
+			    const struct userent *);
 static void		proc_start(enum proc_id);
 static void		proc_restart(int, short, void *);
 static void		proc_eof(struct chan *);
@@ -248,12 +252,12 @@ main(int argc, char *argv[])
 	signal_add(&ev_sigint, NULL);
 	signal_add(&ev_sighup, NULL);
 
-	proc_start(PROC_AUTHPOP);
-	proc_start(PROC_LISTENER);
-
+	/* Confined before the first child: they all inherit it. */
 	sandbox_parent((const char *const []){ self_path, authpop_path,
 	    wrkrpop_path, NULL }, (const char *const []){ authtab, usertab,
 	    certfile, keyfile, NULL });
+	proc_start(PROC_AUTHPOP);
+	proc_start(PROC_LISTENER);
 	log_info("started: %d address%s, %s, confinement: %s", nlistens,
 	    nlistens == 1 ? "" : "es",
 	    privsep ? "privilege separation by uid" : "single uid",
@@ -412,30 +416,14 @@ check_users(void)
 		    "by root only", CHROOTDIR);
 }
 
-/* Fork+exec a supervised child with its channel on POPD_CHANNEL_FD. */
-static void
-proc_start(enum proc_id id)
+/* argv[0] and the flags every child shares; returns the count. */
+static int
+child_argv(char **argv, const char *name)
 {
-	struct proc	*p;
-	const char	*name = proc_kinds[id].name;
-	char		*argv[16];
-	char		 vflag[8];
-	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
-	const char	*path;
-	int		 sp[2], argc = 0, i;
-	pid_t		 pid;
+	static char	 vflag[8];
+	int		 argc = 0;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
-		fatal("socketpair for %s", name);
-	if (id == PROC_LISTENER) {
-		path = self_path;
-		argv[argc++] = "popd";
-		argv[argc++] = "-P";
-		argv[argc++] = "listener";
-	} else {
-		path = authpop_path;
-		argv[argc++] = "authpop";
-	}
+	argv[argc++] = (char *)name;
 	if (debug)
 		argv[argc++] = "-d";
 	if (verbose > 0) {
@@ -443,7 +431,62 @@ proc_start(enum proc_id id)
 		    verbose > 5 ? 5 : verbose, "vvvvv");
 		argv[argc++] = vflag;
 	}
+	return argc;
+}
+
+/*
+ * Fork and exec path with fd as its POPD_CHANNEL_FD and nothing else
+ * open beyond stdio, as the ids of u when given (a mail user).
+ */
+static pid_t
+child_exec(const char *path, char **argv, int fd, const struct userent *u)
+{
+	char	*envp[] = { "PATH=/usr/bin:/bin", NULL };
+	pid_t	 pid;
+	int	 i, saved;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if (dup2(fd, POPD_CHANNEL_FD) == -1)
+		_exit(1);
+	closefrom(POPD_CHANNEL_FD + 1);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	if (u != NULL && privsep &&
+	    drop_privileges(u->name, u->uid, u->gid) == -1)
+		_exit(1);
+	execve(path, argv, envp);
+	saved = errno;
+	log_warn("exec %s", path);
+	if (u != NULL) {
+		/* The client's PASS is waiting for an answer. */
+		(void)write(POPD_CHANNEL_FD, EXEC_FAILED,
+		    sizeof(EXEC_FAILED) - 1);
+		if (saved == EACCES)
+			log_warnx("%s replaced since popd started? restart "
+			    "popd after an upgrade", path);
+	}
+	_exit(1);
+}
+
+/* Fork+exec a supervised child with its channel on POPD_CHANNEL_FD. */
+static void
+proc_start(enum proc_id id)
+{
+	struct proc	*p;
+	const char	*name = proc_kinds[id].name;
+	char		*argv[16];
+	const char	*path;
+	int		 sp[2], argc, i;
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair for %s", name);
 	if (id == PROC_LISTENER) {
+		path = self_path;
+		argc = child_argv(argv, "popd");
+		argv[argc++] = "-P";
+		argv[argc++] = "listener";
 		argv[argc++] = "-c";
 		argv[argc++] = (char *)certfile;
 		argv[argc++] = "-k";
@@ -451,6 +494,8 @@ proc_start(enum proc_id id)
 		if (tls12)
 			argv[argc++] = "-T";
 	} else {
+		path = authpop_path;
+		argc = child_argv(argv, "authpop");
 		argv[argc++] = "-a";
 		argv[argc++] = (char *)authtab;
 		argv[argc++] = "-u";
@@ -458,19 +503,8 @@ proc_start(enum proc_id id)
 	}
 	argv[argc] = NULL;
 
-	switch (pid = fork()) {
-	case -1:
+	if ((pid = child_exec(path, argv, sp[1], NULL)) == -1)
 		fatal("fork %s", name);
-	case 0:
-		if (dup2(sp[1], POPD_CHANNEL_FD) == -1)
-			_exit(1);
-		closefrom(POPD_CHANNEL_FD + 1);
-		for (i = 1; i < NSIG; i++)
-			signal(i, SIG_DFL);
-		execve(path, argv, envp);
-		log_warn("exec %s", path);
-		_exit(1);
-	}
 	close(sp[1]);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("%s", __func__);
@@ -702,10 +736,9 @@ spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
 	struct userent		*u;
 	struct msg_refused	 mr;
 	struct msg_id		 mi;
-	char			 maildir[PATH_MAX], vflag[8];
+	char			 maildir[PATH_MAX];
 	char			*argv[8];
-	char			*envp[] = { "PATH=/usr/bin:/bin", NULL };
-	int			 argc = 0, i, r;
+	int			 argc, r;
 	pid_t			 pid;
 
 	memset(&mr, 0, sizeof(mr));
@@ -732,36 +765,17 @@ spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
 		return;
 	}
 
-	argv[argc++] = "wrkrpop";
-	if (debug)
-		argv[argc++] = "-d";
-	if (verbose > 0) {
-		(void)snprintf(vflag, sizeof(vflag), "-%.*s",
-		    verbose > 5 ? 5 : verbose, "vvvvv");
-		argv[argc++] = vflag;
-	}
+	argc = child_argv(argv, "wrkrpop");
 	argv[argc++] = u->name;
 	argv[argc++] = maildir;
 	argv[argc] = NULL;
 
-	switch (pid = fork()) {
-	case -1:
+	if ((pid = child_exec(wrkrpop_path, argv, fd, u)) == -1) {
 		log_warn("fork wrkrpop for %s", u->name);
 		close(fd);
 		mr.code = REFUSED_TEMP;
 		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
 		return;
-	case 0:
-		if (dup2(fd, POPD_CHANNEL_FD) == -1)
-			_exit(1);
-		closefrom(POPD_CHANNEL_FD + 1);
-		for (i = 1; i < NSIG; i++)
-			signal(i, SIG_DFL);
-		if (privsep && drop_privileges(u->name, u->uid, u->gid) == -1)
-			_exit(1);
-		execve(wrkrpop_path, argv, envp);
-		log_warn("exec %s", wrkrpop_path);
-		_exit(1);
 	}
 	close(fd);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,

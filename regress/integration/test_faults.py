@@ -135,12 +135,12 @@ def kill_wrkrpop_during_update(srv):
         r.cmd("USER alice")
         T.expect(r.cmd("PASS " + srv.password("alice"))[:3], b"+OK", "PASS")
         cmds = b"".join(b"DELE %d\r\n" % num_of[i] for i in sorted(dele))
-        cmds += b"".join(b"TOP %d 0\r\n" % num_of[i] for i in sorted(retr))
+        cmds += b"".join(b"RETR %d\r\n" % num_of[i] for i in sorted(retr))
         r.send(cmds)
         for i in sorted(dele):
             T.expect(r.line()[:3], b"+OK", "DELE")
         for i in sorted(retr):
-            T.expect(r.line()[:3], b"+OK", "TOP")
+            T.expect(r.line()[:3], b"+OK", "RETR")
             r.multiline()
         pids = srv.pids()["wrkrpop"]
         T.expect(len(pids), 1, "one wrkrpop")

@@ -164,7 +164,6 @@ def no_home_is_tempfail(srv):
 
 @T.test(start=False, check_alive=False)
 def unwritable_maildir_is_tempfail(srv):
-    T.need_root()
     md = srv.maildir("alice")
     os.chmod(os.path.join(md, "new"), 0o500)
     try:
@@ -237,8 +236,9 @@ def long_odd_hostname_is_cut(srv):
     T.expect(len(new), 1, "delivered")
     m = check_name(new[0], data)
     hostpart = m.group(5).decode()
-    T.expect_true(hostpart.startswith(".Very_Long_host_name_x"),
-                  "sanitized host", hostpart)
+    T.expect_true(len(hostpart) >= 8 and
+                  (".Very_Long_host_name_" + "x" * 40).startswith(hostpart),
+                  "sanitized host, cut", hostpart)
     T.expect_true(len(new[0]) <= 70 and len(hostpart) < len(host),
                   "host cut to keep the name within 70", new[0])
 

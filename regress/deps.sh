@@ -1,0 +1,33 @@
+#!/bin/sh
+# Make sure what the build and the tests need is installed.  On a fresh
+# Debian as root, install the missing packages with apt-get; anywhere
+# else, say what is missing.
+PKGS="libtls-dev libevent-dev libseccomp-dev libbsd-dev libcrypt-dev
+    pkg-config make gcc clang curl openssl mandoc python3 procps"
+
+missing=
+pkg-config --exists libtls libevent libseccomp libbsd-overlay libbsd-ctor \
+    2>/dev/null || missing=yes
+[ -f /usr/include/crypt.h ] || missing=yes
+for p in cc clang curl openssl mandoc python3 ps; do
+	command -v $p >/dev/null 2>&1 || missing=yes
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(uname -s)" != Linux ]; then
+	echo "deps: install libevent and LibreSSL's libtls" >&2
+	exit 1
+fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps: installing $PKGS" | tr -s ' \n' ' '
+	echo
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq &&
+	    apt-get install -y -qq --no-install-recommends $PKGS >/dev/null ||
+	    exit 1
+	exit 0
+fi
+echo "deps: missing build dependencies; as root run:" >&2
+echo "    apt-get install $PKGS" | tr -s ' \n' ' ' >&2
+echo >&2
+exit 1
