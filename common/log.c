@@ -17,6 +17,31 @@ static int		 debug;
 static int		 verbose;
 static const char	*procname = "popd";
 
+/*
+ * One write(2) per line keeps the lines of several processes whole, and
+ * needs nothing from the sandbox that stdio's buffering would (fstat).
+ */
+static void
+log_stderr(const char *msg, const char *err)
+{
+	char	line[1200];
+	int	n;
+
+	if (err != NULL)
+		n = snprintf(line, sizeof(line), "%s[%d]: %s: %s\n", procname,
+		    (int)getpid(), msg, err);
+	else
+		n = snprintf(line, sizeof(line), "%s[%d]: %s\n", procname,
+		    (int)getpid(), msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	(void)write(STDERR_FILENO, line, n);
+}
+
 void
 log_init(int n_debug, int facility)
 {
@@ -56,11 +81,9 @@ vlog(int pri, const char *fmt, va_list ap)
 		return;
 	}
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (debug) {
-		/* One write per line keeps lines of several processes whole. */
-		dprintf(STDERR_FILENO, "%s[%d]: %s\n", procname, (int)getpid(),
-		    buf);
-	} else
+	if (debug)
+		log_stderr(buf, NULL);
+	else
 		syslog(pri, "%s: %s", procname, buf);
 	errno = saved_errno;
 }
@@ -73,8 +96,7 @@ vlog_errno(int pri, const char *fmt, va_list ap)
 
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (debug)
-		dprintf(STDERR_FILENO, "%s[%d]: %s: %s\n", procname,
-		    (int)getpid(), buf, strerror(saved_errno));
+		log_stderr(buf, strerror(saved_errno));
 	else
 		syslog(pri, "%s: %s: %s", procname, buf,
 		    strerror(saved_errno));

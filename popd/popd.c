@@ -136,7 +136,7 @@ main(int argc, char *argv[])
 {
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
 	struct usertree	 auth;
-	const char	*role = NULL, *errstr;
+	const char	*role = NULL;
 	char		*listen_args[MAX_LISTEN];
 	int		 ch, i, nl = 0, fd;
 
@@ -207,7 +207,6 @@ main(int argc, char *argv[])
 	    strstr(subdir, "..") != NULL))
 		errx(1, "-e %s: must be a relative path without \"..\"",
 		    subdir);
-	(void)errstr;
 
 	privsep = (geteuid() == 0);
 	log_procinit("parent");
@@ -276,7 +275,7 @@ parse_listen(const char *arg, int flags)
 {
 	struct addrinfo	 hints, *res, *ai;
 	char		 host[256], *port, *p;
-	const char	*h;
+	const char	*h, *errstr;
 	int		 fd, on = 1, error, n = 0;
 
 	if (strlcpy(host, arg, sizeof(host)) >= sizeof(host)) {
@@ -305,6 +304,11 @@ parse_listen(const char *arg, int flags)
 	}
 	if (port == NULL || *port == '\0')
 		port = POPD_PORT;
+	(void)strtonum(port, 1, 65535, &errstr);
+	if (errstr != NULL) {
+		log_warnx("-l %s: port \"%s\" is %s", arg, port, errstr);
+		return -1;
+	}
 	if (strcmp(h, "*") == 0)
 		h = NULL;
 

@@ -1,0 +1,127 @@
+"""popd's command line and configuration checks: addresses (IPv4, IPv6,
+several -l), and bad tables or flags refusing startup with a clear
+message naming file:line, before anything listens."""
+
+import os
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+
+def run_popd(args, timeout=10):
+    """Run popd in the foreground expecting it to refuse to start."""
+    r = subprocess.run([T.POPD, "-d"] + args, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+def base_args(srv, listen=None):
+    return ["-a", srv.authtab, "-u", srv.usertab, "-c", srv.cert,
+            "-k", srv.key, "-l", listen or "127.0.0.1:%d" % T.free_port()]
+
+
+def have_ipv6():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+@T.test(start=False)
+def ipv6_and_two_addresses(srv):
+    if not have_ipv6():
+        raise T.Skip("no IPv6 on the loopback interface")
+    p6 = T.free_port()
+    srv.extra_args = ["-l", "[::1]:%d" % p6]
+    srv.start()
+    raw = T.Raw(p6, host="::1")
+    T.expect(raw.line()[:3], b"+OK", "greeting on [::1]")
+    T.expect(raw.cmd(b"USER alice")[:3], b"+OK", "USER on [::1]")
+    T.expect(raw.cmd(b"PASS pw1")[:3], b"+OK", "PASS on [::1]")
+    T.expect(raw.cmd(b"QUIT")[:3], b"+OK", "QUIT on [::1]")
+    raw.close()
+    p = srv.pop("alice")     # the IPv4 address still works
+    p.quit()
+
+
+@T.test(start=False)
+def bad_usertab_line_refuses_start(srv):
+    with open(srv.usertab) as f:
+        utab = f.read()
+    srv.rewrite_usertab(utab + "# root is refused\n\nroot 0:0:/root\n")
+    rc, out = run_popd(base_args(srv))
+    T.expect(rc, 1, "exit status")
+    T.expect_true("%s:5: uid and gid 0 are refused" % srv.usertab in out,
+                  "file:line reason", out)
+
+
+@T.test(start=False)
+def relative_path_refuses_start(srv):
+    with open(srv.usertab) as f:
+        utab = f.read()
+    srv.rewrite_usertab(utab + "carol 1000:1000:home/carol\n")
+    rc, out = run_popd(base_args(srv))
+    T.expect(rc, 1, "exit status")
+    T.expect_true("%s:3: path \"home/carol\" is not absolute" %
+                  srv.usertab in out, "file:line reason", out)
+
+
+@T.test(start=False)
+def authtab_user_missing_from_usertab(srv):
+    with open(srv.authtab) as f:
+        atab = f.read()
+    srv.rewrite_authtab(atab + "dave %s\n" % T.make_hash("pw"))
+    rc, out = run_popd(base_args(srv))
+    T.expect(rc, 1, "exit status")
+    T.expect_true(":3: user \"dave\" is not in %s" % srv.usertab in out,
+                  "file:line reason", out)
+
+
+@T.test(start=False)
+def bad_hash_refuses_start_without_leaking_it(srv):
+    with open(srv.authtab) as f:
+        atab = f.read()
+    srv.rewrite_authtab(atab + "carol s3cretpassw0rd\n")
+    rc, out = run_popd(base_args(srv))
+    T.expect(rc, 1, "exit status")
+    T.expect_true("%s:3:" % srv.authtab in out, "file:line", out)
+    T.expect_true("s3cretpassw0rd" not in out, "value not logged", out)
+
+
+@T.test(start=False)
+def bad_flags_print_usage(srv):
+    for args in ([], ["-x"], base_args(srv) + ["extra"],
+                 ["-a", srv.authtab, "-u", srv.usertab]):
+        rc, out = run_popd(args)
+        T.expect(rc, 1, "exit status for %r" % args)
+        T.expect_true("\nusage: popd" in "\n" + out, "usage line", out)
+
+
+@T.test(start=False)
+def bad_address_refused(srv):
+    for addr, why in (("[::1", "missing ']'"), ("300.1.1.1:995", ""),
+                      ("127.0.0.1:99999", "")):
+        rc, out = run_popd(base_args(srv, listen=addr))
+        T.expect(rc, 1, "exit status for -l %s" % addr)
+        T.expect_true("-l %s" % addr in out and why in out,
+                      "message names the address", out)
+
+
+@T.test(start=False)
+def missing_certificate(srv):
+    rc, out = run_popd(["-a", srv.authtab, "-u", srv.usertab,
+                        "-c", srv.cert + ".nope", "-k", srv.key,
+                        "-l", "127.0.0.1:%d" % T.free_port()])
+    T.expect(rc, 1, "exit status")
+    T.expect_true(srv.cert + ".nope" in out, "names the file", out)
+
+
+if __name__ == "__main__":
+    T.main()
