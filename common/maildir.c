@@ -25,6 +25,7 @@
 
 static int	maildrop_fullscan(struct maildrop *, int *);
 static int	maildrop_scandir(struct maildrop *, const char *, int *);
+static int	maildrop_scan_one(void *, const char *);
 static int	maildrop_relocate(struct maildrop *, struct mmsg *);
 static int	maildir_seen_name(const char *, char *, size_t);
 static int	move_noreplace(int, const char *, const char *);
@@ -131,12 +132,7 @@ maildrop_scan(struct maildrop *md)
 static int
 maildrop_fullscan(struct maildrop *md, int *skipped)
 {
-	size_t	i;
-
-	for (i = 0; i < md->nmsgs; i++)
-		free(md->msgs[i].name);
-	md->nmsgs = 0;
-	md->total = 0;
+	maildrop_clear(md);
 	if (maildrop_scandir(md, "cur", skipped) == -1 ||
 	    maildrop_scandir(md, "new", skipped) == -1)
 		return -1;
@@ -148,21 +144,23 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	return 0;
 }
 
-static int
-maildrop_scandir(struct maildrop *md, const char *sub, int *skipped)
+/*
+ * Call cb with the name of every message file in sub/ of the maildir:
+ * regular files that are not dotfiles.  A cb returning other than 0
+ * ends the walk with that value; -1 sets errno, as failures here do.
+ */
+int
+maildir_readdir(int mddirfd, const char *sub,
+    int (*cb)(void *, const char *), void *arg)
 {
 	DIR		*dp;
 	struct dirent	*de;
 	struct stat	 sb;
-	char		 rel[PATH_MAX];
-	off_t		 size;
-	int		 dfd, saved;
+	int		 dfd, rv = 0, saved;
 
-	dfd = openat(md->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1) {
-		log_warn("%s/%s", md->path, sub);
+	dfd = openat(mddirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
 		return -1;
-	}
 	if ((dp = fdopendir(dfd)) == NULL) {
 		saved = errno;
 		close(dfd);
@@ -171,8 +169,11 @@ maildrop_scandir(struct maildrop *md, const char *sub, int *skipped)
 	}
 	for (;;) {
 		errno = 0;
-		if ((de = readdir(dp)) == NULL)
+		if ((de = readdir(dp)) == NULL) {
+			if (errno != 0)
+				rv = -1;
 			break;
+		}
 		/* Dotfiles are other programs' temporary files. */
 		if (de->d_name[0] == '.')
 			continue;
@@ -183,33 +184,55 @@ maildrop_scandir(struct maildrop *md, const char *sub, int *skipped)
 			    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
 				continue;
 		}
-		if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", sub,
-		    de->d_name) >= sizeof(rel))
-			continue;
-		if (maildir_msgsize(md->dirfd, rel, &size) == -1) {
-			if (errno == ENOENT)
-				continue;	/* removed meanwhile */
-			if (errno == ENOMEM || errno == EMFILE ||
-			    errno == ENFILE)
-				goto fail;
-			/* One unreadable file must not hide the others. */
-			log_warn("%s/%s: skipped", md->path, rel);
-			(*skipped)++;
-			continue;
-		}
-		if (maildrop_add(md, rel, size, NULL) == -1)
-			goto fail;
+		if ((rv = cb(arg, de->d_name)) != 0)
+			break;
 	}
-	if (errno != 0)
-		goto fail;
-	closedir(dp);
-	return 0;
- fail:
 	saved = errno;
-	log_warn("%s/%s: scan", md->path, sub);
 	closedir(dp);
 	errno = saved;
-	return -1;
+	return rv;
+}
+
+struct scan_arg {
+	struct maildrop	*md;
+	const char	*sub;
+	int		*skipped;
+};
+
+static int
+maildrop_scan_one(void *arg, const char *name)
+{
+	struct scan_arg	*a = arg;
+	struct maildrop	*md = a->md;
+	char		 rel[PATH_MAX];
+	off_t		 size;
+
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", a->sub, name) >=
+	    sizeof(rel))
+		return 0;
+	if (maildir_msgsize(md->dirfd, rel, &size) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* removed meanwhile */
+		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)
+			return -1;
+		/* One unreadable file must not hide the others. */
+		log_warn("%s/%s: skipped", md->path, rel);
+		(*a->skipped)++;
+		return 0;
+	}
+	return maildrop_add(md, rel, size, NULL);
+}
+
+static int
+maildrop_scandir(struct maildrop *md, const char *sub, int *skipped)
+{
+	struct scan_arg	a = { md, sub, skipped };
+
+	if (maildir_readdir(md->dirfd, sub, maildrop_scan_one, &a) == -1) {
+		log_warn("%s/%s: scan", md->path, sub);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -257,15 +280,15 @@ base_name(const char *name)
 }
 
 /*
- * Message order: by unique name (a leading number, usually the delivery
- * time, compares numerically), then by full name.  Message numbers only
- * live for one session, but a stable order is kinder to clients.
+ * Message order, for names with or without "new/" or "cur/": by unique
+ * name (a leading number, usually the delivery time, compares
+ * numerically), then by full name.  Message numbers only live for one
+ * session, but a stable order is kinder to clients.
  */
-static int
-mmsg_cmp(const void *a, const void *b)
+int
+maildir_namecmp(const char *a, const char *b)
 {
-	const char	*x = base_name(((const struct mmsg *)a)->name);
-	const char	*y = base_name(((const struct mmsg *)b)->name);
+	const char	*x = base_name(a), *y = base_name(b);
 	size_t		 dx, dy;
 
 	dx = strspn(x, "0123456789");
@@ -275,13 +298,19 @@ mmsg_cmp(const void *a, const void *b)
 	for (; *x == *y && *x != '\0' && *x != ':'; x++, y++)
 		;
 	if ((*x == '\0' || *x == ':') && (*y == '\0' || *y == ':'))
-		return strcmp(((const struct mmsg *)a)->name,
-		    ((const struct mmsg *)b)->name);
+		return strcmp(a, b);
 	if (*x == '\0' || *x == ':')
 		return -1;
 	if (*y == '\0' || *y == ':')
 		return 1;
 	return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
+}
+
+static int
+mmsg_cmp(const void *a, const void *b)
+{
+	return maildir_namecmp(((const struct mmsg *)a)->name,
+	    ((const struct mmsg *)b)->name);
 }
 
 #define FNV_BASIS	0xcbf29ce484222325ULL
@@ -723,16 +752,25 @@ maildrop_update(struct maildrop *md)
 	return fail ? -1 : 0;
 }
 
+/* Empty md->msgs, keeping the array for reuse. */
 void
-maildrop_close(struct maildrop *md)
+maildrop_clear(struct maildrop *md)
 {
 	size_t	i;
 
 	for (i = 0; i < md->nmsgs; i++)
 		free(md->msgs[i].name);
+	md->nmsgs = 0;
+	md->total = 0;
+}
+
+void
+maildrop_close(struct maildrop *md)
+{
+	maildrop_clear(md);
 	free(md->msgs);
 	md->msgs = NULL;
-	md->nmsgs = md->nalloc = 0;
+	md->nalloc = 0;
 	if (md->lockfd != -1)
 		close(md->lockfd);
 	if (md->dirfd != -1)

@@ -226,6 +226,7 @@ int		 maildrop_lock(struct maildrop *);
 int		 maildrop_scan(struct maildrop *);
 int		 maildrop_update(struct maildrop *);
 int		 maildrop_openmsg(struct maildrop *, struct mmsg *);
+void		 maildrop_clear(struct maildrop *);
 void		 maildrop_close(struct maildrop *);
 int		 maildrop_add(struct maildrop *, const char *, off_t,
 		    const char *);
@@ -233,6 +234,9 @@ int		 maildrop_uniq(struct maildrop *);
 int		 maildir_uidl(const char *, char *, size_t);
 int		 maildir_msgsize(int, const char *, off_t *);
 int		 maildir_create(const char *);
+int		 maildir_readdir(int, const char *,
+		    int (*)(void *, const char *), void *);
+int		 maildir_namecmp(const char *, const char *);
 
 /* popcache.c */
 #define POPCACHE_REBUILD	0	/* no usable cache: full scan */

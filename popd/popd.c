@@ -456,12 +456,14 @@ child_exec(const char *path, char **argv, int fd, const struct userent *u)
 	closefrom(POPD_CHANNEL_FD + 1);
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
+	saved = 0;
 	if (u != NULL && privsep &&
 	    drop_privileges(u->name, u->uid, u->gid) == -1)
-		_exit(1);
+		goto fail;
 	execve(path, argv, envp);
 	saved = errno;
 	log_warn("exec %s", path);
+ fail:
 	if (u != NULL) {
 		/* The client's PASS is waiting for an answer. */
 		(void)write(POPD_CHANNEL_FD, EXEC_FAILED,
