@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <sys/tree.h>
 
-#include <crypt.h>
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
@@ -39,7 +38,7 @@
 
 #define AUTH_PEEK		1024	/* bytes looked at per recv */
 #define AUTH_MAXLINE		POP3_SASL_MAXLINE /* RFC 5034 responses */
-#define AUTH_MAXPASS		(CRYPT_MAX_PASSPHRASE_SIZE - 1)
+#define AUTH_MAXPASS		COMPAT_PASS_MAX
 #define AUTH_OUTMAX		4096	/* stop reading while this is unsent */
 #define AUTH_BURST		16	/* lines per read event, for fairness */
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
@@ -82,7 +81,7 @@ struct job {
 	int			 toolong;	/* password cannot match */
 	int			 ok;		/* result */
 	int			 err;		/* crypt failed: errno */
-	char			 hash[CRYPT_OUTPUT_SIZE];
+	char			 hash[COMPAT_HASH_MAX + 1];
 	char			 pass[AUTH_MAXPASS + 1];
 };
 TAILQ_HEAD(jobq, job);
@@ -116,7 +115,6 @@ static void		dummy_init(void);
 static void		workers_start(void);
 static void		*worker_main(void *);
 static void		jobs_collect(int, short, void *);
-static int		hash_equal(const char *, const char *);
 static void		xlock(pthread_mutex_t *);
 static void		xunlock(pthread_mutex_t *);
 
@@ -125,7 +123,7 @@ static struct usertree	 authtab, usertab;
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
 static int		 draining;	/* a newer authpop took over */
-static char		 dummy_hash[CRYPT_OUTPUT_SIZE];
+static char		 dummy_hash[COMPAT_HASH_MAX + 1];
 static long		 nworkers;
 
 /* The queue to the workers, and their answers back to the event loop. */
@@ -892,8 +890,6 @@ static void
 dummy_init(void)
 {
 	struct userent		*a;
-	struct crypt_data	*cd;
-	char			 setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	int			 cost = AUTH_DEFAULT_COST;
 
 	RB_FOREACH(a, usertree, &authtab) {
@@ -904,17 +900,9 @@ dummy_init(void)
 	}
 	if (cost < 4 || cost > 31)
 		cost = AUTH_DEFAULT_COST;
-	if (crypt_gensalt_rn("$2b$", cost, NULL, 0, setting,
-	    sizeof(setting)) == NULL)
-		fatal("crypt_gensalt_rn");
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		fatal("%s", __func__);
-	if (crypt_rn("not a password", setting, cd, sizeof(*cd)) == NULL)
-		fatal("crypt_rn");
-	if (strlcpy(dummy_hash, cd->output, sizeof(dummy_hash)) >=
-	    sizeof(dummy_hash))
-		fatalx("dummy hash too long");
-	freezero(cd, sizeof(*cd));
+	if (compat_newhash("not a password", cost, dummy_hash,
+	    sizeof(dummy_hash)) == -1)
+		fatal("bcrypt hash at cost %d", cost);
 	log_debug("dummy hash: bcrypt cost %d", cost);
 }
 
@@ -938,12 +926,9 @@ workers_start(void)
 static void *
 worker_main(void *arg)
 {
-	struct crypt_data	*cd;
 	struct job		*j;
-	const char		*out;
+	int			 r;
 
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		fatal("%s", __func__);
 	for (;;) {
 		xlock(&jobs_mtx);
 		while ((j = TAILQ_FIRST(&jobs_todo)) == NULL)
@@ -953,19 +938,16 @@ worker_main(void *arg)
 		TAILQ_REMOVE(&jobs_todo, j, entry);
 		xunlock(&jobs_mtx);
 
-		errno = 0;
-		out = crypt_rn(j->pass, j->hash, cd, sizeof(*cd));
-		if (out == NULL) {
-			j->err = errno != 0 ? errno : EINVAL;
+		r = compat_checkpass(j->pass, j->hash);
+		if (r == -1 && errno != EACCES) {
+			j->err = errno;
 			j->ok = 0;
 		} else
-			j->ok = hash_equal(out, j->hash) && j->known &&
-			    !j->toolong;
+			j->ok = r == 0 && j->known && !j->toolong;
 		/* Too long to hash at all: a plain failure, not an error. */
 		if (j->toolong)
 			j->err = 0;
 		explicit_bzero(j->pass, sizeof(j->pass));
-		explicit_bzero(cd, sizeof(*cd));
 
 		xlock(&jobs_mtx);
 		TAILQ_INSERT_TAIL(&jobs_done, j, entry);
@@ -1004,22 +986,6 @@ jobs_collect(int fd, short ev, void *arg)
 	}
 }
 
-/*
- * Compare two hashes in time that depends only on their lengths, as
- * timingsafe_bcmp(3) (which glibc and libbsd 0.11 lack).
- */
-static int
-hash_equal(const char *a, const char *b)
-{
-	size_t		 len = strlen(a), i;
-	unsigned char	 diff = 0;
-
-	if (len != strlen(b))
-		return 0;
-	for (i = 0; i < len; i++)
-		diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
-	return diff == 0;
-}
 
 static void
 xlock(pthread_mutex_t *m)

@@ -84,6 +84,7 @@ struct pc_ent {
 };
 
 struct pc_ents {
+	const char	*dir;		/* the one being read */
 	char		*names;
 	size_t		 len, cap;
 	struct pc_ent	*v;
@@ -119,19 +120,21 @@ static int	 pc_stamp_parse(char **, struct pc_stamp *);
 static int	 pc_num(char **, int, long long *);
 static char	*pc_putnum(char *, unsigned long long);
 static uint64_t	 pc_hash(const void *, size_t, uint64_t);
+static uint32_t	*pc_tab(size_t, size_t *);
+static void	 pc_tab_put(uint32_t *, size_t, uint64_t, size_t);
 static int	 pc_name_ok(const char *, size_t);
 static int	 pc_uidl_ok(const char *, size_t);
+static int	 pc_rec_ok(const char *, const char *, off_t);
+static char	*pc_putrec(char *, off_t, const char *, const char *);
+static ssize_t	 pc_pread(int, char *, size_t, off_t);
 static int	 pc_parse_rec(char *, char *, struct pc_rec *);
 static int	 pc_reserve(struct maildrop *, size_t);
-static int	 pc_add(struct maildrop *, const struct pc_rec *, const char *,
-		    size_t);
 static int	 pc_uidls_unique(const struct pc_file *);
 static int	 pc_read(struct maildrop *, struct pc_file *, const char **);
 static void	 pc_file_free(struct pc_file *);
-static int	 pc_readdir(struct maildrop *, int, struct pc_ents *);
+static int	 pc_ent_add(void *, const char *);
 static int	 pc_reconcile(struct maildrop *, struct pc_file *,
 		    const int *);
-static void	 pc_md_reset(struct maildrop *);
 static int	 pc_lock(int, int);
 static int	 pc_writeall(int, const char *, size_t);
 static int	 pc_carry_hints(int, int);
@@ -300,6 +303,31 @@ pc_hash(const void *buf, size_t len, uint64_t h)
 }
 
 /*
+ * The name tables: open addressing, linear probing, slots holding an
+ * index + 1 (0 is free).  A table for n keys, *mask set to its size - 1.
+ */
+static uint32_t *
+pc_tab(size_t n, size_t *mask)
+{
+	size_t	size;
+
+	for (size = 64; size < n * 2; size *= 2)
+		;
+	*mask = size - 1;
+	return calloc(size, sizeof(uint32_t));
+}
+
+static void
+pc_tab_put(uint32_t *tab, size_t mask, uint64_t hv, size_t i)
+{
+	size_t	j;
+
+	for (j = hv & mask; tab[j] != 0; j = (j + 1) & mask)
+		;
+	tab[j] = i + 1;
+}
+
+/*
  * A name the file can hold: "new/" or "cur/", then a file name that is
  * not a dotfile and has no '/' and no line end.
  */
@@ -327,6 +355,53 @@ pc_uidl_ok(const char *u, size_t len)
 	return 1;
 }
 
+/* A record the reader will take: never write another one. */
+static int
+pc_rec_ok(const char *name, const char *uidl, off_t size)
+{
+	return pc_name_ok(name, strlen(name)) &&
+	    pc_uidl_ok(uidl, strlen(uidl)) && size >= 0 && size <= PC_MAXSIZE;
+}
+
+/* "<size> <uidl> <name>\n" at p; returns the end. */
+static char *
+pc_putrec(char *p, off_t size, const char *uidl, const char *name)
+{
+	size_t	len;
+
+	p = pc_putnum(p, size);
+	*p++ = ' ';
+	len = strlen(uidl);
+	memcpy(p, uidl, len);
+	p += len;
+	*p++ = ' ';
+	len = strlen(name);
+	memcpy(p, name, len);
+	p += len;
+	*p++ = '\n';
+	return p;
+}
+
+/* len bytes at off, fewer only at the end of the file; or -1. */
+static ssize_t
+pc_pread(int fd, char *buf, size_t len, off_t off)
+{
+	size_t	got = 0;
+	ssize_t	n;
+
+	while (got < len) {
+		if ((n = pread(fd, buf + got, len - got, off + got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
 /* The unique part of "dir/name": up to the first ':'. */
 static size_t
 pc_uniqlen(const char *name)
@@ -343,22 +418,14 @@ pc_uniqlen(const char *name)
 static int
 pc_parse_rec(char *p, char *end, struct pc_rec *r)
 {
-	long long	 v = 0;
+	long long	 v;
 	char		*u, *n;
-	int		 d;
 
 	*end = '\0';
-	for (d = 0; *p >= '0' && *p <= '9'; p++, d++) {
-		if (d == PC_SIZEDIGITS || (d == 1 && v == 0))
-			return -1;	/* too long, or a leading zero */
-		v = v * 10 + (*p - '0');
-	}
-	if (d == 0 || *p != ' ')
+	if (pc_num(&p, PC_SIZEDIGITS, &v) == -1 || *p != ' ')
 		return -1;
-	for (u = ++p; (unsigned char)*p >= 0x21 && (unsigned char)*p <= 0x7e;
-	    p++)
-		;
-	if (*p != ' ' || p == u || p - u > UIDL_MAX)
+	u = p + 1;
+	if ((p = strchr(u, ' ')) == NULL || !pc_uidl_ok(u, p - u))
 		return -1;
 	*p++ = '\0';
 	n = p;
@@ -392,27 +459,6 @@ pc_reserve(struct maildrop *md, size_t n)
 	return 0;
 }
 
-/* maildrop_add for a record, without its per-call overhead. */
-static int
-pc_add(struct maildrop *md, const struct pc_rec *r, const char *name,
-    size_t namelen)
-{
-	struct mmsg	*m;
-
-	if (md->nmsgs == md->nalloc && pc_reserve(md, md->nmsgs + 1) == -1)
-		return -1;
-	m = &md->msgs[md->nmsgs];
-	if ((m->name = malloc(namelen + 1)) == NULL)
-		return -1;
-	memcpy(m->name, name, namelen + 1);
-	memcpy(m->uidl, r->uidl, r->uidllen + 1);
-	m->size = r->size;
-	m->flags = 0;
-	md->total += r->size;
-	md->nmsgs++;
-	return 0;
-}
-
 /*
  * The warm path hands the UIDLs out as they are: make sure no two are
  * the same (the file was written that way; a damaged or hand-made one
@@ -423,12 +469,10 @@ pc_uidls_unique(const struct pc_file *f)
 {
 	uint64_t	*hv;
 	uint32_t	*tab;
-	size_t		 size, i, j;
+	size_t		 mask, i, j;
 	int		 rv = 1;
 
-	for (size = 64; size < f->nrecs * 2; size *= 2)
-		;
-	tab = calloc(size, sizeof(*tab));
+	tab = pc_tab(f->nrecs, &mask);
 	hv = reallocarray(NULL, f->nrecs + 1, sizeof(*hv));
 	if (tab == NULL || hv == NULL) {
 		free(tab);
@@ -437,8 +481,7 @@ pc_uidls_unique(const struct pc_file *f)
 	}
 	for (i = 0; i < f->nrecs && rv == 1; i++) {
 		hv[i] = pc_hash(f->recs[i].uidl, f->recs[i].uidllen, 0);
-		for (j = hv[i] & (size - 1); tab[j] != 0;
-		    j = (j + 1) & (size - 1))
+		for (j = hv[i] & mask; tab[j] != 0; j = (j + 1) & mask)
 			if (hv[tab[j] - 1] == hv[i] &&
 			    strcmp(f->recs[tab[j] - 1].uidl,
 			    f->recs[i].uidl) == 0) {
@@ -462,7 +505,7 @@ pc_read(struct maildrop *md, struct pc_file *f, const char **why)
 	struct stat	 st;
 	char		*p, *nl, *end, *hdrend, *trailer, *hints, hex[17];
 	long long	 count, v;
-	size_t		 off, i;
+	size_t		 i;
 	ssize_t		 n;
 	int		 fd, saved;
 
@@ -485,20 +528,11 @@ pc_read(struct maildrop *md, struct pc_file *f, const char **why)
 	if ((f->buf = malloc(st.st_size + 1)) == NULL)
 		goto fail;
 	/* One read; mda may append meanwhile: what came later waits. */
-	for (off = 0; off < (size_t)st.st_size; off += n) {
-		n = read(fd, f->buf + off, st.st_size - off);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n == -1)
-			goto fail;
-		if (n == 0)
-			break;
-	}
+	if ((n = pc_pread(fd, f->buf, st.st_size, 0)) == -1)
+		goto fail;
 	close(fd);
 	fd = -1;
-	f->len = off;
+	f->len = n;
 	f->buf[f->len] = '\0';
 	f->partial = f->len > 0 && f->buf[f->len - 1] != '\n';
 	end = f->buf + f->len;
@@ -614,111 +648,50 @@ pc_file_free(struct pc_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static void
-pc_md_reset(struct maildrop *md)
-{
-	size_t	i;
-
-	for (i = 0; i < md->nmsgs; i++)
-		free(md->msgs[i].name);
-	md->nmsgs = 0;
-	md->total = 0;
-}
-
-/*
- * Read one directory the way maildir.c's full scan does: regular files
- * that are not dotfiles.
- */
+/* maildir_readdir's callback: keep "dir/name" in e. */
 static int
-pc_readdir(struct maildrop *md, int d, struct pc_ents *e)
+pc_ent_add(void *arg, const char *name)
 {
-	DIR		*dp;
-	struct dirent	*de;
-	struct stat	 sb;
+	struct pc_ents	*e = arg;
 	struct pc_ent	*v;
 	char		*nb;
-	size_t		 len, need;
-	int		 dfd, saved;
+	size_t		 len, need, n;
 
-	popcache_stats.dirs_read++;
-	dfd = openat(md->dirfd, pc_dirs[d], O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
-	if (dfd == -1)
-		return -1;
-	if ((dp = fdopendir(dfd)) == NULL) {
-		saved = errno;
-		close(dfd);
-		errno = saved;
-		return -1;
+	len = strlen(name);
+	need = e->len + 4 + len + 1;
+	if (need > e->cap) {
+		for (n = e->cap == 0 ? 65536 : e->cap; n < need; n *= 2)
+			;
+		if ((nb = realloc(e->names, n)) == NULL)
+			return -1;
+		e->names = nb;
+		e->cap = n;
 	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(dp)) == NULL)
-			break;
-		if (de->d_name[0] == '.')
-			continue;
-		if (de->d_type != DT_REG) {
-			if (de->d_type != DT_UNKNOWN)
-				continue;
-			if (fstatat(dfd, de->d_name, &sb,
-			    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
-				continue;
-		}
-		len = strlen(de->d_name);
-		need = e->len + 4 + len + 1;
-		if (need > e->cap) {
-			size_t	cap = e->cap == 0 ? 65536 : e->cap;
-
-			while (cap < need)
-				cap *= 2;
-			if ((nb = realloc(e->names, cap)) == NULL)
-				goto fail;
-			e->names = nb;
-			e->cap = cap;
-		}
-		if (e->n == e->nalloc) {
-			size_t	na = e->nalloc == 0 ? 1024 : e->nalloc * 2;
-
-			if ((v = reallocarray(e->v, na, sizeof(*v))) == NULL)
-				goto fail;
-			e->v = v;
-			e->nalloc = na;
-		}
-		e->v[e->n].off = e->len;
-		e->v[e->n].rec = -1;
-		memcpy(e->names + e->len, pc_dirs[d], 3);
-		e->names[e->len + 3] = '/';
-		memcpy(e->names + e->len + 4, de->d_name, len + 1);
-		e->len = need;
-		e->n++;
+	if (e->n == e->nalloc) {
+		n = e->nalloc == 0 ? 1024 : e->nalloc * 2;
+		if ((v = reallocarray(e->v, n, sizeof(*v))) == NULL)
+			return -1;
+		e->v = v;
+		e->nalloc = n;
 	}
-	if (errno != 0)
-		goto fail;
-	closedir(dp);
+	e->v[e->n].off = e->len;
+	e->v[e->n].rec = -1;
+	memcpy(e->names + e->len, e->dir, 3);
+	e->names[e->len + 3] = '/';
+	memcpy(e->names + e->len + 4, name, len + 1);
+	e->len = need;
+	e->n++;
 	return 0;
- fail:
-	saved = errno;
-	closedir(dp);
-	errno = saved;
-	return -1;
 }
 
 static const char *pc_sort_names;
 
-/* New messages in delivery order: a leading number compares by value. */
+/* New names in maildir.c's message order. */
 static int
 pc_ent_cmp(const void *a, const void *b)
 {
-	const struct pc_ent	*ea = a, *eb = b;
-	const char		*x = pc_sort_names + ea->off + 4;
-	const char		*y = pc_sort_names + eb->off + 4;
-	size_t			 dx, dy;
-
-	dx = strspn(x, "0123456789");
-	dy = strspn(y, "0123456789");
-	if (dx > 0 && dy > 0 && dx != dy)
-		return dx < dy ? -1 : 1;
-	return strcmp(x, y);
+	return maildir_namecmp(pc_sort_names + ((const struct pc_ent *)a)->off,
+	    pc_sort_names + ((const struct pc_ent *)b)->off);
 }
 
 /*
@@ -733,34 +706,31 @@ pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
 	struct pc_rec	*r;
 	uint32_t	*tab = NULL, *htab = NULL;
 	const char	*name;
-	size_t		 tabsize, htabsize, i, j, k, len, nnew = 0;
+	size_t		 mask, hmask, i, j, k, len, nnew = 0, gone = 0;
 	uint64_t	 hv;
 	off_t		 size;
-	long		 ri;
 	int		 d, pass, rv = -1, saved;
 
 	memset(&e, 0, sizeof(e));
-	for (d = 0; d < D_N; d++)
-		if (changed[d] && pc_readdir(md, d, &e) == -1) {
+	for (d = 0; d < D_N; d++) {
+		if (!changed[d])
+			continue;
+		popcache_stats.dirs_read++;
+		e.dir = pc_dirs[d];
+		if (maildir_readdir(md->dirfd, pc_dirs[d], pc_ent_add,
+		    &e) == -1) {
 			log_warn("popcache: %s/%s", md->path, pc_dirs[d]);
 			goto done;
 		}
+	}
 
 	/* Index the records of the changed directories by unique name. */
-	for (tabsize = 64; tabsize < f->nrecs * 2; tabsize *= 2)
-		;
-	if ((tab = calloc(tabsize, sizeof(*tab))) == NULL)
+	if ((tab = pc_tab(f->nrecs, &mask)) == NULL)
 		goto done;
-	for (i = 0; i < f->nrecs; i++) {
-		r = &f->recs[i];
-		if (!changed[r->dir])
-			continue;
-		hv = pc_hash(r->name + 4, pc_uniqlen(r->name), 0);
-		for (j = hv & (tabsize - 1); tab[j] != 0;
-		    j = (j + 1) & (tabsize - 1))
-			;
-		tab[j] = i + 1;
-	}
+	for (i = 0; i < f->nrecs; i++)
+		if (changed[f->recs[i].dir])
+			pc_tab_put(tab, mask, pc_hash(f->recs[i].name + 4,
+			    pc_uniqlen(f->recs[i].name), 0), i);
 
 	/*
 	 * Pass 0 matches identical names, pass 1 the same unique name
@@ -774,8 +744,7 @@ pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
 			name = e.names + e.v[k].off;
 			len = pc_uniqlen(name);
 			hv = pc_hash(name + 4, len, 0);
-			for (j = hv & (tabsize - 1); tab[j] != 0;
-			    j = (j + 1) & (tabsize - 1)) {
+			for (j = hv & mask; tab[j] != 0; j = (j + 1) & mask) {
 				r = &f->recs[tab[j] - 1];
 				if (r->ent != -1)
 					continue;
@@ -798,13 +767,15 @@ pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
 		goto done;
 	for (i = 0; i < f->nrecs; i++) {
 		r = &f->recs[i];
-		if (changed[r->dir]) {
-			if (r->ent == -1)
-				continue;	/* gone */
-			name = e.names + e.v[r->ent].off;
-		} else
+		if (!changed[r->dir])
 			name = r->name;
-		if (pc_add(md, r, name, strlen(name)) == -1)
+		else if (r->ent != -1)
+			name = e.names + e.v[r->ent].off;
+		else {
+			gone++;
+			continue;
+		}
+		if (maildrop_add(md, name, r->size, r->uidl) == -1)
 			goto done;
 	}
 	for (k = 0; k < e.n; k++)
@@ -814,23 +785,16 @@ pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
 	qsort(e.v, nnew, sizeof(e.v[0]), pc_ent_cmp);
 
 	/* mda's hints spare reading a new message that has no ",W=". */
-	for (htabsize = 64; htabsize < f->nhints * 2; htabsize *= 2)
-		;
-	if ((htab = calloc(htabsize, sizeof(*htab))) == NULL)
+	if ((htab = pc_tab(f->nhints, &hmask)) == NULL)
 		goto done;
-	for (i = 0; i < f->nhints; i++) {
-		hv = pc_hash(f->hints[i].name, strlen(f->hints[i].name), 0);
-		for (j = hv & (htabsize - 1); htab[j] != 0;
-		    j = (j + 1) & (htabsize - 1))
-			;
-		htab[j] = i + 1;
-	}
+	for (i = 0; i < f->nhints; i++)
+		pc_tab_put(htab, hmask, pc_hash(f->hints[i].name,
+		    f->hints[i].namelen, 0), i);
 	for (k = 0; k < nnew; k++) {
 		name = e.names + e.v[k].off;
 		size = -1;
 		hv = pc_hash(name, strlen(name), 0);
-		for (j = hv & (htabsize - 1); htab[j] != 0;
-		    j = (j + 1) & (htabsize - 1))
+		for (j = hv & hmask; htab[j] != 0; j = (j + 1) & hmask)
 			if (strcmp(f->hints[htab[j] - 1].name, name) == 0) {
 				size = f->hints[htab[j] - 1].size;
 				break;
@@ -848,13 +812,9 @@ pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
 		if (maildrop_add(md, name, size, NULL) == -1)
 			goto done;
 	}
-	ri = 0;
-	for (i = 0; i < f->nrecs; i++)
-		if (changed[f->recs[i].dir] && f->recs[i].ent == -1)
-			ri++;
-	log_debug("popcache: %s: read%s%s: %zu new, %ld gone", md->path,
+	log_debug("popcache: %s: read%s%s: %zu new, %zu gone", md->path,
 	    changed[D_NEW] ? " new/" : "", changed[D_CUR] ? " cur/" : "",
-	    nnew, ri);
+	    nnew, gone);
 	rv = 0;
  done:
 	saved = errno;
@@ -915,39 +875,32 @@ popcache_load(struct maildrop *md)
 	pcv.size = f.len;
 	pcv.partial = f.partial;
 
-	pc_md_reset(md);
-	for (d = 0; d < D_N; d++)
+	maildrop_clear(md);
+	for (d = 0; d < D_N; d++) {
 		changed[d] = !pc_stamp_eq(&f.stamp[d], &now_st[d]);
-	if (!changed[D_NEW] && !changed[D_CUR]) {
-		/* Warm: the file is the maildrop.  The header's stamps were
-		 * settled when written, so they are good views. */
-		for (d = 0; d < D_N; d++)
+		/* The header's stamps were settled when written. */
+		if (!changed[d])
 			pcv.view[d] = now_st[d];
+	}
+	if (!changed[D_NEW] && !changed[D_CUR]) {
+		/* Warm: the file is the maildrop. */
 		switch (pc_uidls_unique(&f)) {
 		case -1:
-			log_warn("popcache: %s", md->path);
-			goto fail;
+			goto nomem;
 		case 0:
 			log_warnx("popcache: %s: two records with one UIDL",
 			    md->path);
 			goto fail;
 		}
-		if (pc_reserve(md, f.nrecs) == -1) {
-			log_warn("popcache: %s", md->path);
-			goto fail;
-		}
+		if (pc_reserve(md, f.nrecs) == -1)
+			goto nomem;
 		for (i = 0; i < f.nrecs; i++)
-			if (pc_add(md, &f.recs[i], f.recs[i].name,
-			    f.recs[i].namelen) == -1) {
-				log_warn("popcache: %s", md->path);
-				goto fail;
-			}
+			if (maildrop_add(md, f.recs[i].name, f.recs[i].size,
+			    f.recs[i].uidl) == -1)
+				goto nomem;
 		pcv.clean = f.nhints == 0;
 		popcache_stats.result = POPCACHE_WARM;
 	} else {
-		for (d = 0; d < D_N; d++)
-			if (!changed[d])
-				pcv.view[d] = now_st[d];
 		if (pc_reconcile(md, &f, changed) == -1)
 			goto fail;
 		popcache_stats.result = POPCACHE_UPDATED;
@@ -961,9 +914,11 @@ popcache_load(struct maildrop *md)
 	    md->nmsgs);
 	pc_file_free(&f);
 	return 0;
+ nomem:
+	log_warn("popcache: %s", md->path);
  fail:
 	pc_file_free(&f);
-	pc_md_reset(md);
+	maildrop_clear(md);
 	pcv.counted = pcv.clean = 0;
 	popcache_stats.result = POPCACHE_REBUILD;
 	log_warnx("popcache: %s: rebuilding it from the maildir", md->path);
@@ -1045,9 +1000,8 @@ pc_carry_hints(int dirfd, int tmpfd)
 	struct stat	 st;
 	char		*buf, *p, *nl, *line;
 	struct pc_rec	 r;
-	off_t		 off;
-	ssize_t		 n;
-	size_t		 len, got = 0, out = 0;
+	ssize_t		 got;
+	size_t		 len, out = 0;
 	int		 fd, rv = -1;
 
 	if (!pcv.havefile)
@@ -1068,15 +1022,8 @@ pc_carry_hints(int dirfd, int tmpfd)
 		close(fd);
 		return -1;
 	}
-	for (off = pcv.size; got < len; got += n, off += n) {
-		n = pread(fd, buf + got, len - got, off);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0)
-			break;
-	}
+	if ((got = pc_pread(fd, buf, len, pcv.size)) == -1)
+		goto done;
 	buf[got] = '\0';
 	/*
 	 * The old file may not end with a line end before the first
@@ -1119,7 +1066,7 @@ popcache_write(struct maildrop *md)
 	struct pc_stamp	 st[D_N], rec[D_N];
 	struct stat	 sb;
 	struct mmsg	*m;
-	size_t		 i, len, cap, count[D_N], nl, ul;
+	size_t		 i, len, cap, count[D_N];
 	char		*buf = NULL, *p;
 	int		 d, keep[D_N], fd = -1, lockfd = -1, saved, known;
 	int		 carried;
@@ -1129,18 +1076,14 @@ popcache_write(struct maildrop *md)
 	cap = 512;		/* header and trailer */
 	for (i = 0; i < md->nmsgs; i++) {
 		m = &md->msgs[i];
-		nl = strlen(m->name);
-		ul = strlen(m->uidl);
-		/* Never write what the reader would refuse. */
-		if (!pc_name_ok(m->name, nl) || !pc_uidl_ok(m->uidl, ul) ||
-		    m->size < 0 || m->size > PC_MAXSIZE) {
+		if (!pc_rec_ok(m->name, m->uidl, m->size)) {
 			log_warnx("popcache: %s: %s cannot be cached",
 			    md->path, m->name);
 			errno = EINVAL;
 			return -1;
 		}
 		count[m->name[0] == 'n' ? D_NEW : D_CUR]++;
-		cap += PC_SIZEDIGITS + 3 + nl + ul;
+		cap += PC_SIZEDIGITS + 3 + strlen(m->name) + strlen(m->uidl);
 	}
 	for (d = 0; d < D_N; d++) {
 		if (pc_stamp_dir(md->dirfd, d, &st[d]) == -1) {
@@ -1165,19 +1108,9 @@ popcache_write(struct maildrop *md)
 	*p++ = ' ';
 	p = pc_putnum(p, md->nmsgs);
 	*p++ = '\n';
-	for (i = 0; i < md->nmsgs; i++) {
-		m = &md->msgs[i];
-		p = pc_putnum(p, m->size);
-		*p++ = ' ';
-		len = strlen(m->uidl);
-		memcpy(p, m->uidl, len);
-		p += len;
-		*p++ = ' ';
-		len = strlen(m->name);
-		memcpy(p, m->name, len);
-		p += len;
-		*p++ = '\n';
-	}
+	for (i = 0; i < md->nmsgs; i++)
+		p = pc_putrec(p, md->msgs[i].size, md->msgs[i].uidl,
+		    md->msgs[i].name);
 	len = p - buf;
 	p += sprintf(p, "end %zu %016llx\n", md->nmsgs,
 	    (unsigned long long)pc_hash(buf, len, 0));
@@ -1250,26 +1183,14 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 {
 	struct stat	 st;
 	char		 line[PC_RECMAX + 2], *p, c;
-	size_t		 nl, ul;
 	int		 fd, lockfd, saved;
 
-	nl = strlen(name);
-	ul = strlen(uidl);
-	if (!pc_name_ok(name, nl) || name[0] != 'n' || !pc_uidl_ok(uidl, ul) ||
-	    size < 0 || size > PC_MAXSIZE) {
+	if (!pc_rec_ok(name, uidl, size) || name[0] != 'n') {
 		errno = EINVAL;
 		return -1;
 	}
-	p = line;
-	*p++ = '\n';		/* used only after a partial line */
-	p = pc_putnum(p, size);
-	*p++ = ' ';
-	memcpy(p, uidl, ul);
-	p += ul;
-	*p++ = ' ';
-	memcpy(p, name, nl);
-	p += nl;
-	*p++ = '\n';
+	line[0] = '\n';		/* used only after a partial line */
+	p = pc_putrec(line + 1, size, uidl, name);
 
 	if ((lockfd = pc_lock(dirfd, PC_LOCKWAIT)) == -1)
 		return -1;

@@ -7,6 +7,9 @@
 #include <sys/prctl.h>
 #endif
 
+#ifdef __linux__
+#include <crypt.h>
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -17,6 +20,93 @@
 #include <unistd.h>
 
 #include "compat.h"
+
+#ifdef __linux__
+/*
+ * Compare two strings in time that depends only on their lengths, as
+ * OpenBSD's timingsafe_bcmp(3), which glibc lacks.
+ */
+static int
+equal_const_time(const char *a, const char *b)
+{
+	size_t		 len = strlen(a), i;
+	unsigned char	 diff = 0;
+
+	if (len != strlen(b))
+		return 0;
+	for (i = 0; i < len; i++)
+		diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
+	return diff == 0;
+}
+#endif
+
+/*
+ * 0 when pass matches the crypt(3) hash, else -1 with errno EACCES for
+ * a mismatch or another errno when the hash could not be computed.
+ * Thread-safe: authpop runs it in several threads at once.
+ */
+int
+compat_checkpass(const char *pass, const char *hash)
+{
+#ifdef __linux__
+	struct crypt_data	*cd;
+	const char		*out;
+	int			 r, saved;
+
+	/* About 32 KiB: too big for a thread stack on every call. */
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return -1;
+	errno = 0;
+	if ((out = crypt_rn(pass, hash, cd, sizeof(*cd))) == NULL) {
+		r = -1;
+		saved = errno != 0 ? errno : EINVAL;
+	} else {
+		r = equal_const_time(out, hash) ? 0 : -1;
+		saved = EACCES;
+	}
+	freezero(cd, sizeof(*cd));
+	if (r == -1)
+		errno = saved;
+	return r;
+#else
+	if (crypt_checkpass(pass, hash) == 0)
+		return 0;
+	errno = EACCES;
+	return -1;
+#endif
+}
+
+/* A new bcrypt hash of pass at the given cost. */
+int
+compat_newhash(const char *pass, int cost, char *out, size_t outlen)
+{
+#ifdef __linux__
+	struct crypt_data	*cd;
+	char			 setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	int			 r = -1;
+
+	if (crypt_gensalt_rn("$2b$", cost, NULL, 0, setting,
+	    sizeof(setting)) == NULL)
+		return -1;
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return -1;
+	if (crypt_rn(pass, setting, cd, sizeof(*cd)) != NULL &&
+	    cd->output[0] == '$') {
+		if (strlcpy(out, cd->output, outlen) < outlen)
+			r = 0;
+		else
+			errno = ENAMETOOLONG;
+	} else if (errno == 0)
+		errno = EINVAL;
+	freezero(cd, sizeof(*cd));
+	return r;
+#else
+	char	pref[16];
+
+	(void)snprintf(pref, sizeof(pref), "bcrypt,%d", cost);
+	return crypt_newhash(pass, pref, out, outlen);
+#endif
+}
 
 int
 compat_exe_path(char *buf, size_t len)

@@ -29,6 +29,15 @@ int	compat_exe_path(char *, size_t);
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
 
+/*
+ * crypt(3) through libxcrypt on Linux, crypt_checkpass(3) on OpenBSD.
+ * Longer passwords cannot match any hash we accept; hashes are shorter.
+ */
+#define COMPAT_PASS_MAX		511
+#define COMPAT_HASH_MAX		383
+int	compat_checkpass(const char *, const char *);
+int	compat_newhash(const char *, int, char *, size_t);
+
 #ifdef __linux__
 /* Title for ps(1), as OpenBSD's setproctitle(3). */
 void	compat_setproctitle(const char *, ...)
