@@ -166,11 +166,15 @@ same(const struct buf *a, const struct buf *b)
 }
 
 /* Every size function agrees, at every split. */
+/*
+ * Every split of the input must give the same size: one check per input,
+ * naming the first split that differs.
+ */
 static void
 check_sizes(const char *in, size_t len, off_t want, const char *what)
 {
 	struct crlf	st;
-	off_t		n;
+	off_t		n, m;
 	size_t		k;
 	int		state;
 
@@ -181,33 +185,38 @@ check_sizes(const char *in, size_t len, off_t want, const char *what)
 		n = crlf_count(&st, in, k);
 		n += crlf_count(&st, in + k, len - k);
 		n += crlf_count_finish(&st);
-		CHECK(n == want, "%s: crlf_count split %zu: expected %lld, "
-		    "got %lld", what, k, (long long)want, (long long)n);
 		state = 0;
-		n = crlf_size_buf(in, k, &state);
-		n += crlf_size_buf(in + k, len - k, &state);
-		n += crlf_size_buf(NULL, 0, &state);
-		CHECK(n == want, "%s: crlf_size_buf split %zu: expected "
-		    "%lld, got %lld", what, k, (long long)want, (long long)n);
+		m = crlf_size_buf(in, k, &state);
+		m += crlf_size_buf(in + k, len - k, &state);
+		m += crlf_size_buf(NULL, 0, &state);
+		if (n != want || m != want)
+			break;
 	}
+	CHECK(k > len, "%s: split %zu: expected %lld, crlf_count %lld, "
+	    "crlf_size_buf %lld", what, k, (long long)want, (long long)n,
+	    (long long)m);
 }
 
-/* Whole conversions at every split and through tiny buffers. */
+/*
+ * Whole conversions at every split and through tiny buffers: one check
+ * per input, naming the first case that differs.
+ */
 static void
 check_convert(const char *in, size_t len, long long top,
     const struct buf *want, const char *what)
 {
 	struct buf	got = { NULL, 0, 0 };
-	size_t		k, outsz[] = { 2, 3, 7, 65536 }, j;
+	size_t		k = 0, outsz[] = { 2, 3, 7, 65536 }, j;
+	int		ok = 1;
 
-	for (j = 0; j < sizeof(outsz) / sizeof(outsz[0]); j++) {
-		for (k = 0; k <= len; k++) {
+	for (j = 0; ok && j < sizeof(outsz) / sizeof(outsz[0]); j++) {
+		for (k = 0; ok && k <= len; k++) {
 			convert(in, len, k, outsz[j], top, &got);
-			CHECK(same(&got, want), "%s: top %lld split %zu "
-			    "outsz %zu: expected %zu bytes, got %zu", what,
-			    top, k, outsz[j], want->len, got.len);
+			ok = same(&got, want);
 		}
 	}
+	CHECK(ok, "%s: top %lld split %zu outsz %zu: expected %zu bytes, "
+	    "got %zu", what, top, k - 1, outsz[j - 1], want->len, got.len);
 	free(got.p);
 }
 
