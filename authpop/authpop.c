@@ -715,17 +715,20 @@ static void
 session_sasl(struct session *s, const char *resp)
 {
 	char	pass[AUTH_MAXLINE];
+	int	r;
 
 	s->sasl = 0;
 	if (strcmp(resp, "*") == 0) {
 		session_reply(s, "-ERR authentication cancelled");
 		return;
 	}
-	if (pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
-	    sizeof(pass)) == -1) {
+	if ((r = pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
+	    sizeof(pass))) != 0) {
 		explicit_bzero(pass, sizeof(pass));
 		explicit_bzero(s->user, sizeof(s->user));
-		session_reply(s, "-ERR [AUTH] malformed AUTH PLAIN response");
+		session_reply(s, r == -2 ? "-ERR [AUTH] authorization identity "
+		    "must be empty or the user's own" :
+		    "-ERR [AUTH] malformed AUTH PLAIN response");
 		return;
 	}
 	auth_start(s, pass);

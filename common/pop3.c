@@ -186,8 +186,11 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
 	plen = n - (pw - raw);
 	if (clen == 0 || plen == 0 || memchr(pw, '\0', plen) != NULL)
 		goto done;
-	if (zlen != 0 && (zlen != clen || memcmp(zid, cid, clen) != 0))
+	if (zlen != 0 && (zlen != clen || memcmp(zid, cid, clen) != 0)) {
+		/* Well formed, but we do not log in as somebody else. */
+		rv = -2;
 		goto done;
+	}
 	if (clen >= usize || plen >= psize)
 		goto done;
 	memcpy(user, cid, clen);
@@ -198,4 +201,27 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
  done:
 	explicit_bzero(raw, sizeof(raw));
 	return rv;
+}
+
+/*
+ * A message number or line count as RFC 1939 writes them: one or more
+ * digits, nothing else.  Returns the value, LLONG_MAX for anything
+ * larger, or -1 when it is not a number.
+ */
+long long
+pop3_number(const char *s)
+{
+	long long	n = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (n > (LLONG_MAX - 9) / 10)
+			n = LLONG_MAX;
+		else
+			n = n * 10 + (*s - '0');
+	}
+	return n;
 }

@@ -272,6 +272,7 @@ off_t		 crlf_size_buf(const char *, size_t, int *);
 #define CAPA_STLS		0x02	/* plaintext port offering STLS */
 #define CAPA_SASL		0x04	/* AUTH PLAIN allowed here */
 #define POP3_SASL_MAXLINE	1024	/* base64 AUTH PLAIN response */
+long long	 pop3_number(const char *);
 int		 pop3_parse(struct pop3_line *, const char *, size_t);
 const char	*pop3_capa(int);
 int		 pop3_sasl_plain(const char *, char *, size_t, char *, size_t);

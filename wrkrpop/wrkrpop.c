@@ -388,16 +388,15 @@ static void
 cmd_retr(struct session *s, struct pop3_line *l, int top)
 {
 	struct mmsg	*m;
-	const char	*errstr;
 	long long	 lines = -1;
 	size_t		 i;
 
 	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
 		return;
 	if (top) {
-		lines = strtonum(l->args[1], 0, LLONG_MAX, &errstr);
-		if (errstr != NULL) {
-			reply(s, "-ERR line count is %s", errstr);
+		/* A count past the body's end means the whole body. */
+		if ((lines = pop3_number(l->args[1])) == -1) {
+			reply(s, "-ERR invalid line count");
 			return;
 		}
 	}
@@ -466,15 +465,13 @@ cmd_quit(struct session *s, struct pop3_line *l)
 static struct mmsg *
 msg_arg(struct session *s, const char *arg, size_t *idx)
 {
-	const char	*errstr;
 	long long	 n;
 
-	n = strtonum(arg, 1, LLONG_MAX, &errstr);
-	if (errstr != NULL && strcmp(errstr, "invalid") == 0) {
+	if ((n = pop3_number(arg)) == -1) {
 		reply(s, "-ERR invalid message number");
 		return NULL;
 	}
-	if (errstr != NULL || (unsigned long long)n > s->md.nmsgs) {
+	if (n == 0 || (unsigned long long)n > s->md.nmsgs) {
 		reply(s, "-ERR no such message");
 		return NULL;
 	}

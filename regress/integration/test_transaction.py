@@ -561,5 +561,27 @@ def retr_10mb_time(srv):
           % (len(body) / 1e6, dt, len(want) / 1e6 / dt))
 
 
+@T.test
+def strict_numbers_and_huge_top(srv):
+    body = b"Subject: n\r\n\r\nl1\r\nl2\r\n"
+    srv.deliver("alice", body)
+    r = srv.raw()
+    r.line()
+    T.expect(r.cmd(b"USER alice")[:3], b"+OK", "USER")
+    T.expect(r.cmd(b"PASS pw1")[:3], b"+OK", "PASS")
+    for bad in (b"LIST +1", b"LIST -1", b"LIST 0x1", b"RETR 1x",
+                b"TOP 1 -0", b"TOP 1 +2", b"DELE  "):
+        T.expect(r.cmd(bad)[:4], b"-ERR", bad.decode())
+    T.expect(r.cmd(b"LIST 0")[:4], b"-ERR", "LIST 0")
+    T.expect(r.cmd(b"LIST 01"), b"+OK 1 %d" % len(body), "LIST 01")
+    # RFC 1939: a count past the end of the body sends the whole body.
+    T.expect(r.cmd(b"TOP 1 99999999999999999999999")[:3], b"+OK",
+             "TOP with a huge count")
+    T.expect(b"\r\n".join(r.multiline()) + b"\r\n", body,
+             "TOP with a huge count sends everything")
+    T.expect(r.cmd(b"QUIT")[:3], b"+OK", "QUIT")
+    r.close()
+
+
 if __name__ == "__main__":
     T.main()

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
 
 #include "popd.h"
@@ -213,6 +214,23 @@ plain(const char *raw, size_t len, char *user, size_t usize, char *pass,
 
 #define RAW(s)	s, sizeof(s) - 1
 
+/* RFC 1939 numbers: digits only; huge counts mean "all". */
+static void
+test_number(void)
+{
+	CHECK_INT(pop3_number("1"), 1);
+	CHECK_INT(pop3_number("0"), 0);
+	CHECK_INT(pop3_number("007"), 7);
+	CHECK_INT(pop3_number("9223372036854775807"), LLONG_MAX);
+	CHECK_INT(pop3_number("99999999999999999999999999"), LLONG_MAX);
+	CHECK_INT(pop3_number(""), -1);
+	CHECK_INT(pop3_number("+1"), -1);
+	CHECK_INT(pop3_number("-0"), -1);
+	CHECK_INT(pop3_number("1x"), -1);
+	CHECK_INT(pop3_number("0x1"), -1);
+	CHECK_INT(pop3_number(" 1"), -1);
+}
+
 static void
 test_plain(void)
 {
@@ -239,7 +257,7 @@ test_plain(void)
 
 	/* Acting as somebody else is refused. */
 	CHECK_INT(plain(RAW("bob\0alice\0pw"), user, sizeof(user), pass,
-	    sizeof(pass)), -1);
+	    sizeof(pass)), -2);
 	CHECK_INT(plain(RAW("alice\0\0pw"), user, sizeof(user), pass,
 	    sizeof(pass)), -1);
 	CHECK_INT(plain(RAW("\0alice\0"), user, sizeof(user), pass,
@@ -301,6 +319,7 @@ main(void)
 	test_pass();
 	test_limits();
 	test_capa();
+	test_number();
 	test_plain();
 	return unit_done();
 }
