@@ -90,8 +90,9 @@ regress/sandbox/sbtest.o: ${HDRS}
 FUZZ_CC?=	clang
 FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
-FUZZ_PROGS=	regress/fuzz/fuzz_pop3 regress/fuzz/fuzz_table
-FUZZ_TIME?=	20
+FUZZ_PROGS=	regress/fuzz/fuzz_pop3 regress/fuzz/fuzz_table \
+		regress/fuzz/fuzz_popcache regress/fuzz/fuzz_crlf
+FUZZ_TIME?=	10
 
 regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
@@ -100,6 +101,13 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
     common/util.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
 	    common/table.c common/util.c ${PKG_LIBS}
+regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
+    common/maildir.c common/crlf.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
+	    common/popcache.c common/maildir.c common/crlf.c ${PKG_LIBS}
+regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
+	    common/crlf.c ${PKG_LIBS}
 
 fuzz: ${FUZZ_PROGS}
 
