@@ -98,13 +98,14 @@ regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
 	    common/pop3.c ${PKG_LIBS}
 regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
-    common/util.c ${HDRS}
+    common/util.c regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
-	    common/table.c common/util.c ${PKG_LIBS}
+	    common/table.c common/util.c regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
-    common/maildir.c common/crlf.c ${HDRS}
+    common/maildir.c common/crlf.c regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    common/popcache.c common/maildir.c common/crlf.c ${PKG_LIBS}
+	    common/popcache.c common/maildir.c common/crlf.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

@@ -56,66 +56,6 @@ static char	 stamp[2][128];
 static int	 mdfd = -1;
 
 static void
-vformat(const char *fmt, va_list ap)
-{
-	char	buf[1024];
-
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-}
-
-void
-log_warn(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-__dead void
-fatal(const char *fmt, ...)
-{
-	abort();
-}
-
-__dead void
-fatalx(const char *fmt, ...)
-{
-	abort();
-}
-
-static void
 cleanup(void)
 {
 	size_t	i;

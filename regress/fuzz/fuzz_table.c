@@ -21,66 +21,6 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
-vformat(const char *fmt, va_list ap)
-{
-	char	buf[1024];
-
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-}
-
-void
-log_warn(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vformat(fmt, ap);
-	va_end(ap);
-}
-
-__dead void
-fatal(const char *fmt, ...)
-{
-	abort();
-}
-
-__dead void
-fatalx(const char *fmt, ...)
-{
-	abort();
-}
-
-static void
 check_tree(struct usertree *t, int auth)
 {
 	struct userent	*u;
