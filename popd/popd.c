@@ -33,6 +33,7 @@
 
 #define MAX_LISTEN	16
 #define MAX_PREAUTH	4096	/* sessions handed to authpop at once */
+#define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
 #define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
 
 enum proc_id { PROC_LISTENER, PROC_AUTHPOP, PROC_MAX };
@@ -655,6 +656,8 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 			log_warnx("session from %s dropped: %s", ms.addr,
 			    auth != NULL ? "too many sessions" :
 			    "authpop is restarting");
+			/* A canned reply: nothing from the client is read. */
+			(void)write(fd, BUSY, sizeof(BUSY) - 1);
 			close(fd);
 			return;
 		}

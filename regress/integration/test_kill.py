@@ -88,6 +88,12 @@ def kill_authpop_mid_login(srv):
     T.expect(pre.cmd(b"USER bob")[:3], b"+OK", "USER")
     os.kill(old, signal.SIGKILL)
     T.expect_true(pre.closed(), "pre-login session closed with authpop")
+    # Until the new authpop runs (1 s), a new client is told to retry.
+    srv.wait_log("authpop (pid %d) killed by signal 9, restarting" % old)
+    busy = srv.raw()
+    T.expect(busy.line(), b"-ERR [SYS/TEMP] server busy, try later",
+             "reply while authpop restarts")
+    busy.close()
     # A session past login does not depend on authpop.
     T.expect(logged.stat()[0], 1, "STAT in the logged-in session")
     logged.quit()

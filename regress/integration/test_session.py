@@ -657,5 +657,28 @@ def sigterm_stops_everything(srv):
             pass
 
 
+@T.test(users=[("alice", "Zq7-uniquePw-1"), ("bob", "pw2")],
+        extra_args=["-vvv"])
+def passwords_never_logged(srv):
+    """Right, wrong and AUTH PLAIN passwords, and the USER name of an
+    unknown user typed as a password, never reach the log, even at
+    the highest verbosity."""
+    import base64
+    p = srv.pop("alice", "Zq7-uniquePw-1")
+    p.quit()
+    r = srv.raw()
+    greet(r)
+    T.expect(r.cmd(b"USER alice")[:3], b"+OK", "USER")
+    T.expect(r.cmd(b"PASS Wr0ng-Pw-Xy9")[:4], b"-ERR", "wrong PASS")
+    plain = base64.b64encode(b"\0alice\0Zq7-uniquePw-1")
+    T.expect(r.cmd(b"AUTH PLAIN " + plain)[:3], b"+OK", "AUTH PLAIN")
+    T.expect(r.cmd(b"QUIT")[:3], b"+OK", "QUIT")
+    r.close()
+    log = srv.log()
+    for secret in ("Zq7-uniquePw-1", "Wr0ng-Pw-Xy9", plain.decode()):
+        T.expect_true(secret not in log, "%r not in the log" % secret,
+                      log[-400:])
+
+
 if __name__ == "__main__":
     T.main()
