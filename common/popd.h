@@ -192,7 +192,9 @@ struct pop3_line {
 };
 
 /* listener.c */
+struct tls;
 __dead void	 listener_main(const char *, const char *, int);
+struct tls	*listener_tls(const char *, const char *, int);
 
 /* log.c: see log.h */
 

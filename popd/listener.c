@@ -120,42 +120,75 @@ static void	relaybuf_release(struct relaybuf *);
 static time_t	monotime(void);
 
 /*
+ * A TLS server context for certfile and keyfile, or NULL with the reason
+ * logged.  The parent calls it too, to refuse a bad certificate at
+ * startup or reload before a listener would die on it.
+ */
+struct tls *
+listener_tls(const char *certfile, const char *keyfile, int tls12)
+{
+	struct tls_config	*cfg;
+	struct tls		*ctx = NULL;
+	uint8_t			*cert = NULL, *key = NULL;
+	size_t			 certlen = 0, keylen = 0;
+	uint32_t		 protos;
+
+	if ((cfg = tls_config_new()) == NULL) {
+		log_warnx("tls_config_new failed");
+		return NULL;
+	}
+	if (tls_config_parse_protocols(&protos,
+	    tls12 ? "tlsv1.2,tlsv1.3" : "tlsv1.3") == -1 ||
+	    tls_config_set_protocols(cfg, protos) == -1) {
+		log_warnx("tls protocols: %s", tls_config_error(cfg));
+		goto done;
+	}
+	if ((cert = tls_load_file(certfile, &certlen, NULL)) == NULL) {
+		log_warn("%s", certfile);
+		goto done;
+	}
+	if ((key = tls_load_file(keyfile, &keylen, NULL)) == NULL) {
+		log_warn("%s", keyfile);
+		goto done;
+	}
+	if (tls_config_set_keypair_mem(cfg, cert, certlen, key,
+	    keylen) == -1) {
+		log_warnx("%s, %s: %s", certfile, keyfile,
+		    tls_config_error(cfg));
+		goto done;
+	}
+	if ((ctx = tls_server()) == NULL) {
+		log_warnx("tls_server failed");
+		goto done;
+	}
+	if (tls_configure(ctx, cfg) == -1) {
+		log_warnx("%s, %s: %s", certfile, keyfile, tls_error(ctx));
+		tls_free(ctx);
+		ctx = NULL;
+	}
+ done:
+	if (cert != NULL)
+		tls_unload_file(cert, certlen);
+	if (key != NULL)
+		tls_unload_file(key, keylen);		/* wipes the key */
+	/* The server context keeps its own copy; drop ours. */
+	tls_config_clear_keys(cfg);
+	tls_config_free(cfg);
+	return ctx;
+}
+
+/*
  * Load everything that needs the file system (certificate, key, the
  * user database), then lock ourselves in and serve.
  */
 void
 listener_main(const char *certfile, const char *keyfile, int tls12)
 {
-	struct tls_config	*cfg;
 	struct passwd		*pw = NULL;
 	struct rlimit		 rl;
-	uint8_t			*cert, *key;
-	size_t			 certlen, keylen;
-	uint32_t		 protos;
 
-	if ((cfg = tls_config_new()) == NULL)
-		fatalx("tls_config_new failed");
-	if (tls_config_parse_protocols(&protos,
-	    tls12 ? "tlsv1.2,tlsv1.3" : "tlsv1.3") == -1)
-		fatalx("tls_config_parse_protocols failed");
-	if (tls_config_set_protocols(cfg, protos) == -1)
-		fatalx("tls protocols: %s", tls_config_error(cfg));
-	if ((cert = tls_load_file(certfile, &certlen, NULL)) == NULL)
-		fatal("%s", certfile);
-	if ((key = tls_load_file(keyfile, &keylen, NULL)) == NULL)
-		fatal("%s", keyfile);
-	if (tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) == -1)
-		fatalx("%s, %s: %s", certfile, keyfile,
-		    tls_config_error(cfg));
-	tls_unload_file(cert, certlen);
-	tls_unload_file(key, keylen);		/* wipes the key */
-	if ((tls_srv = tls_server()) == NULL)
-		fatalx("tls_server failed");
-	if (tls_configure(tls_srv, cfg) == -1)
-		fatalx("tls_configure: %s", tls_error(tls_srv));
-	/* The server context keeps its own copy; drop ours. */
-	tls_config_clear_keys(cfg);
-	tls_config_free(cfg);
+	if ((tls_srv = listener_tls(certfile, keyfile, tls12)) == NULL)
+		fatalx("cannot serve TLS");
 
 	/* Each session holds two descriptors: allow all we may. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <tls.h>
 #include <unistd.h>
 
 #include "popd.h"
@@ -78,6 +79,7 @@ static void		proc_restart(int, short, void *);
 static void		proc_eof(struct chan *);
 static void		proc_exited(struct proc *, int);
 static void		reload(void);
+static int		tls_usable(void);
 static void		popd_dispatch_listener(struct chan *, uint32_t,
 			    const void *, size_t, int);
 static void		popd_dispatch_authpop(struct chan *, uint32_t,
@@ -139,7 +141,7 @@ main(int argc, char *argv[])
 	struct usertree	 auth;
 	const char	*role = NULL;
 	char		*listen_args[MAX_LISTEN];
-	int		 ch, i, nl = 0, fd;
+	int		 ch, i, nl = 0;
 
 	while ((ch = getopt(argc, argv, "a:c:de:k:l:P:Tu:v")) != -1) {
 		switch (ch) {
@@ -220,12 +222,8 @@ main(int argc, char *argv[])
 	if (table_crosscheck(authtab, &auth, usertab, &users) == -1)
 		errx(1, "tables do not agree");
 	table_free(&auth);
-	if ((fd = open(certfile, O_RDONLY | O_CLOEXEC)) == -1)
-		err(1, "%s", certfile);
-	close(fd);
-	if ((fd = open(keyfile, O_RDONLY | O_CLOEXEC)) == -1)
-		err(1, "%s", keyfile);
-	close(fd);
+	if (!tls_usable())
+		exit(1);
 	find_helpers();
 	if (privsep)
 		check_users();
@@ -585,6 +583,18 @@ proc_exited(struct proc *p, int status)
 	free(p);
 }
 
+/* The certificate and key make a TLS server, as the listener will. */
+static int
+tls_usable(void)
+{
+	struct tls	*ctx;
+
+	if ((ctx = listener_tls(certfile, keyfile, tls12)) == NULL)
+		return 0;
+	tls_free(ctx);
+	return 1;
+}
+
 /*
  * SIGHUP: read the tables again and, if they are good, start a new
  * authpop and listener (which load the tables and the certificate as
@@ -616,6 +626,11 @@ reload(void)
 		return;
 	}
 	table_free(&auth);
+	if (!tls_usable()) {
+		log_warnx("reload: keeping the old certificate and tables");
+		table_free(&nusers);
+		return;
+	}
 	table_free(&users);
 	users = nusers;
 

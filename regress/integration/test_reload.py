@@ -91,6 +91,40 @@ def bad_reload_keeps_old_tables(srv):
              "authpop not restarted")
 
 
+def peer_cert(srv):
+    import socket
+    import ssl
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        with T.client_ctx().wrap_socket(s) as t:
+            return t.getpeercert(binary_form=True)
+
+
+@T.test
+def reload_new_certificate(srv):
+    before = peer_cert(srv)
+    p = srv.pop("alice")         # a session across the change
+    T.make_cert(srv.cert, srv.key, cn="renewed.example")
+    srv.reload()
+    srv.wait_log("reloaded")
+    after = T.wait_for(lambda: (lambda c: c if c != before else None)
+                       (peer_cert(srv)), what="the renewed certificate")
+    T.expect_true(b"renewed.example" in after, "new certificate served")
+    T.expect(p.noop()[:3], b"+OK", "old session after the renewal")
+    p.quit()
+
+
+@T.test
+def bad_certificate_reload_keeps_serving(srv):
+    before = peer_cert(srv)
+    with open(srv.cert, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\nnot a certificate\n")
+    srv.reload()
+    srv.wait_log("reload: keeping the old certificate and tables")
+    T.expect(peer_cert(srv), before, "old certificate still served")
+    p = srv.pop("alice")
+    p.quit()
+
+
 def _try(srv, user, pw):
     try:
         return srv.pop(user, pw)

@@ -123,5 +123,14 @@ def missing_certificate(srv):
     T.expect_true(srv.cert + ".nope" in out, "names the file", out)
 
 
+@T.test(start=False)
+def bad_certificate_refuses_start(srv):
+    with open(srv.key, "w") as f:
+        f.write("-----BEGIN PRIVATE KEY-----\ngarbage\n")
+    rc, out = run_popd(base_args(srv))
+    T.expect(rc, 1, "exit status")
+    T.expect_true(srv.key in out, "names the key file", out)
+
+
 if __name__ == "__main__":
     T.main()
