@@ -562,10 +562,11 @@ session_read(int fd, short ev, void *arg)
 		}
 		if (!s->toolong)
 			s->linelen += take;
+		/* A partial line counts too: no client holds the loop. */
+		lines++;
 		if (!lf)
 			continue;
 
-		lines++;
 		session_timer(s, POP3_IDLE_TIMEOUT);
 		if (s->toolong) {
 			/* RFC 2449: 255 octets; reject, keep the session. */

@@ -420,8 +420,10 @@ maildrop_uniq(struct maildrop *md)
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
 				    "message", md->path, md->msgs[i].name);
-			uidl_hash(md->msgs[i].name, strlen(md->msgs[i].name),
-			    salt, md->msgs[i].uidl, sizeof(md->msgs[i].uidl));
+			/* Without the flags, which other programs change. */
+			uidl_hash(md->msgs[i].name,
+			    strcspn(md->msgs[i].name, ":"), salt,
+			    md->msgs[i].uidl, sizeof(md->msgs[i].uidl));
 			changed++;
 		}
 	}

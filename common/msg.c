@@ -1,7 +1,9 @@
 /*
  * msg.c -- typed messages between popd processes over SOCK_SEQPACKET
  * socketpairs, with optional descriptor passing.  A malformed message
- * from a peer is treated as a compromise of that peer: fatal.
+ * from a peer is treated as a compromise of that peer: fatal, unless the
+ * channel has a bad() handler (the parent's channels to its children),
+ * which ends that peer instead.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -9,6 +11,8 @@
 
 #include <errno.h>
 #include <event.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,21 +109,47 @@ chan_close(struct chan *c)
 	c->fd = -1;
 }
 
+/*
+ * The peer broke the protocol.  With a bad() handler it is ended (the
+ * handler closes the channel) and we go on; without one we die.
+ */
 void
+chan_bad(struct chan *c, const char *fmt, ...)
+{
+	char	msg[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->bad == NULL)
+		fatalx("%s: %s", c->self, msg);
+	log_warnx("%s: %s: %s is compromised or broken, ending it", c->self,
+	    msg, c->peer);
+	c->bad(c);
+	chan_close(c);
+}
+
+/* Returns 0, or -1 after chan_bad: the caller must return at once. */
+int
 msg_check_size(struct chan *c, uint32_t type, size_t len, size_t want)
 {
-	if (len != want)
-		fatalx("%s: %s from %s: payload %zu bytes, want %zu",
-		    c->self, msg_type_str(type), c->peer, len, want);
+	if (len == want)
+		return 0;
+	chan_bad(c, "%s from %s: payload %zu bytes, want %zu",
+	    msg_type_str(type), c->peer, len, want);
+	return -1;
 }
 
 /* A string field must be NUL-terminated inside its fixed-size buffer. */
-void
+int
 msg_check_str(struct chan *c, uint32_t type, const char *s, size_t size)
 {
-	if (memchr(s, '\0', size) == NULL)
-		fatalx("%s: %s from %s: unterminated string", c->self,
-		    msg_type_str(type), c->peer);
+	if (memchr(s, '\0', size) != NULL)
+		return 0;
+	chan_bad(c, "%s from %s: unterminated string", msg_type_str(type),
+	    c->peer);
+	return -1;
 }
 
 static void
@@ -235,28 +265,40 @@ chan_read(struct chan *c)
 			if (cm->cmsg_level != SOL_SOCKET ||
 			    cm->cmsg_type != SCM_RIGHTS ||
 			    cm->cmsg_len != CMSG_LEN(sizeof(int)) ||
-			    fd != -1)
-				fatalx("%s: bad control message from %s",
-				    c->self, c->peer);
+			    fd != -1) {
+				chan_bad(c, "bad control message from %s",
+				    c->peer);
+				goto bad;
+			}
 			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 		}
-		if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-			fatalx("%s: truncated message from %s", c->self,
-			    c->peer);
-		if ((size_t)n < sizeof(hdr))
-			fatalx("%s: short message from %s", c->self, c->peer);
+		if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+			chan_bad(c, "truncated message from %s", c->peer);
+			goto bad;
+		}
+		if ((size_t)n < sizeof(hdr)) {
+			chan_bad(c, "short message from %s", c->peer);
+			goto bad;
+		}
 		memcpy(&hdr, buf, sizeof(hdr));
-		if (hdr.version != MSG_VERSION)
-			fatalx("%s: message version %u from %s, want %u",
-			    c->self, hdr.version, c->peer, MSG_VERSION);
-		if (hdr.len != (size_t)n - sizeof(hdr))
-			fatalx("%s: %s from %s: length %u, datagram %zd",
-			    c->self, msg_type_str(hdr.type), c->peer, hdr.len,
-			    n);
+		if (hdr.version != MSG_VERSION) {
+			chan_bad(c, "message version %u from %s, want %u",
+			    hdr.version, c->peer, MSG_VERSION);
+			goto bad;
+		}
+		if (hdr.len != (size_t)n - sizeof(hdr)) {
+			chan_bad(c, "%s from %s: length %u, datagram %zd",
+			    msg_type_str(hdr.type), c->peer, hdr.len, n);
+			goto bad;
+		}
 		c->dispatch(c, hdr.type, buf + sizeof(hdr), hdr.len, fd);
 		if (c->fd == -1)
 			return;
 	}
+ bad:
+	/* Only reached with a bad() handler: fatal otherwise. */
+	if (fd != -1)
+		close(fd);
 }
 
 static void

@@ -1194,7 +1194,8 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 
 	if ((lockfd = pc_lock(dirfd, PC_LOCKWAIT)) == -1)
 		return -1;
-	fd = openat(dirfd, PC_FILE, O_WRONLY | O_APPEND | O_CLOEXEC |
+	/* O_RDWR: the pread of the last byte below needs read access. */
+	fd = openat(dirfd, PC_FILE, O_RDWR | O_APPEND | O_CLOEXEC |
 	    O_NOFOLLOW);
 	if (fd == -1) {
 		saved = errno;

@@ -122,6 +122,8 @@ struct chan {
 	TAILQ_HEAD(, chan_msg)		 outq;
 	chan_dispatch_cb		 dispatch;
 	void				 (*eof)(struct chan *);
+	/* A malformed message: end this peer (it must close c), or fatal. */
+	void				 (*bad)(struct chan *);
 	void				*arg;
 };
 
@@ -204,8 +206,10 @@ void		 chan_init(struct chan *, int, const char *, const char *,
 		    chan_dispatch_cb, void (*)(struct chan *), void *);
 void		 chan_send(struct chan *, uint32_t, int, const void *, size_t);
 void		 chan_close(struct chan *);
-void		 msg_check_size(struct chan *, uint32_t, size_t, size_t);
-void		 msg_check_str(struct chan *, uint32_t, const char *, size_t);
+void		 chan_bad(struct chan *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+int		 msg_check_size(struct chan *, uint32_t, size_t, size_t);
+int		 msg_check_str(struct chan *, uint32_t, const char *, size_t);
 
 /* table.c */
 int		 table_load_users(const char *, struct usertree *);

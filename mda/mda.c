@@ -37,7 +37,7 @@ static int			 tmpdirfd = -1, newdirfd = -1;
 /* What the cleanup must undo; set before the step that creates it. */
 static char			 tmpname[NAME_MAX + 1];
 static char			 newname[NAME_MAX + 1];
-static volatile sig_atomic_t	 have_tmp, have_new;
+static volatile sig_atomic_t	 have_tmp, have_new, delivered;
 
 __dead static void	usage(void);
 static void		cleanup(void);
@@ -77,6 +77,9 @@ on_signal(int sig)
 	static const char	msg[] = "mda: killed by a signal, "
 				    "delivery abandoned\n";
 
+	/* Safely in new/ already: a retry would deliver it twice. */
+	if (delivered)
+		_exit(0);
 	cleanup();
 	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	_exit(EX_TEMPFAIL);
@@ -291,7 +294,8 @@ main(int argc, char *argv[])
 	}
 	if (fsync(newdirfd) == -1)
 		err(EX_TEMPFAIL, "%s/new: fsync", maildir);
-	have_new = 0;			/* delivered: never undo from here */
+	delivered = 1;			/* never undo from here */
+	have_new = 0;
 	if (unlinkat(tmpdirfd, tmpname, 0) == -1)
 		warn("%s/tmp/%s: unlink", maildir, tmpname);
 	have_tmp = 0;

@@ -33,6 +33,7 @@
 #define CLOSE_TIMEOUT		60	/* seconds to flush, worker gone */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
+#define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
 
 /* The peers of this process: only the parent. */
 static struct chan	parent_chan;
@@ -75,6 +76,7 @@ struct session {
 	short			 pairwant;
 	struct event		 timer;
 	int			 timer_on;
+	struct event		 again;		/* more to relay, later */
 	time_t			 lastsend;	/* client last took data */
 	int			 client_eof;	/* client finished sending */
 	int			 pair_shut;	/* we shut down our writing */
@@ -105,6 +107,7 @@ static void	session_new(int, const struct sockaddr *, socklen_t,
 static void	session_start(struct session *);
 static void	session_run(struct session *);
 static void	session_event(int, short, void *);
+static void	session_again(int, short, void *);
 static void	session_timeout(int, short, void *);
 static void	session_timer(struct session *, int);
 static void	session_watch(struct session *, int, struct event *,
@@ -408,6 +411,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	event_set(&s->sockev, s->sock, 0, session_event, s);
 	event_set(&s->pairev, s->pair, 0, session_event, s);
 	evtimer_set(&s->timer, session_timeout, s);
+	evtimer_set(&s->again, session_again, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
 	log_debug("%s: connected", s->addr);
@@ -463,8 +467,9 @@ session_run(struct session *s)
 	unsigned char	*p;
 	size_t		 room;
 	ssize_t		 n;
+	struct timeval	 now = { 0, 0 };
 	short		 sw, pw;
-	int		 progress, sent = 0, r;
+	int		 progress, sent = 0, r, rounds = 0;
 
 	if (s->state == SESS_HANDSHAKE) {
 		r = tls_handshake(s->tls);
@@ -601,8 +606,14 @@ session_run(struct session *s)
 				return;
 			}
 		}
-	} while (progress);
+	} while (progress && ++rounds < RELAY_ROUNDS);
 
+	/*
+	 * Still moving: give the other sessions their turn and come back
+	 * (TLS may hold data no poll would report).
+	 */
+	if (progress)
+		evtimer_add(&s->again, &now);
 	relaybuf_release(&s->up);
 	relaybuf_release(&s->down);
 	/*
@@ -623,6 +634,12 @@ session_run(struct session *s)
 
 static void
 session_event(int fd, short ev, void *arg)
+{
+	session_run(arg);
+}
+
+static void
+session_again(int fd, short ev, void *arg)
 {
 	session_run(arg);
 }
@@ -722,6 +739,7 @@ session_free(struct session *s)
 	if (s->pairwant != 0)
 		event_del(&s->pairev);
 	evtimer_del(&s->timer);
+	evtimer_del(&s->again);
 	if (s->tls != NULL)
 		tls_free(s->tls);
 	close(s->sock);

@@ -77,6 +77,7 @@ static pid_t		child_exec(const char *, char **, int,
 static void		proc_start(enum proc_id);
 static void		proc_restart(int, short, void *);
 static void		proc_eof(struct chan *);
+static void		proc_bad(struct chan *);
 static void		proc_exited(struct proc *, int);
 static void		reload(void);
 static int		tls_usable(void);
@@ -450,7 +451,9 @@ child_exec(const char *path, char **argv, int fd, const struct userent *u)
 
 	if ((pid = fork()) != 0)
 		return pid;
-	if (dup2(fd, POPD_CHANNEL_FD) == -1)
+	/* dup2 onto itself would keep close-on-exec set. */
+	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
+	    dup2(fd, POPD_CHANNEL_FD) == -1)
 		_exit(1);
 	closefrom(POPD_CHANNEL_FD + 1);
 	for (i = 1; i < NSIG; i++)
@@ -517,6 +520,7 @@ proc_start(enum proc_id id)
 	p->pid = pid;
 	chan_init(&p->chan, sp[0], "parent", name, proc_kinds[id].dispatch,
 	    proc_eof, p);
+	p->chan.bad = proc_bad;
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	current[id] = p;
 	log_debug("started %s, pid %d", name, (int)pid);
@@ -551,6 +555,18 @@ static void
 proc_eof(struct chan *c)
 {
 	log_debug("%s closed its channel", c->peer);
+}
+
+/*
+ * A malformed message: the child is compromised or broken.  End it; the
+ * parent goes on, and restarts it when it is reaped.
+ */
+static void
+proc_bad(struct chan *c)
+{
+	struct proc	*p = c->arg;
+
+	(void)kill(p->pid, SIGKILL);
 }
 
 /* Reaped: forget it, and restart it unless it was draining. */
@@ -657,27 +673,42 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 	struct preauth		*pa;
 	struct stat		 st;
 	struct proc		*auth = current[PROC_AUTHPOP];
+	size_t			 i;
 
 	switch (type) {
 	case MSG_LST_SESSION:
-		msg_check_size(c, type, len, sizeof(ms));
-		if (fd == -1)
-			fatalx("parent: %s from listener without a socket",
+		if (fd == -1) {
+			chan_bad(c, "%s from listener without a socket",
 			    msg_type_str(type));
+			return;
+		}
+		if (msg_check_size(c, type, len, sizeof(ms)) == -1)
+			goto bad;
 		memcpy(&ms, data, sizeof(ms));
-		msg_check_str(c, type, ms.addr, sizeof(ms.addr));
+		if (msg_check_str(c, type, ms.addr, sizeof(ms.addr)) == -1)
+			goto bad;
+		/* Only for logs, ours and authpop's: printable or '?'. */
+		for (i = 0; ms.addr[i] != '\0'; i++)
+			if (ms.addr[i] < 0x21 || ms.addr[i] > 0x7e)
+				ms.addr[i] = '?';
+		if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+			chan_bad(c, "listener passed a non-socket");
+			goto bad;
+		}
 		if (auth == NULL || auth->chan.fd == -1 ||
 		    npreauth >= MAX_PREAUTH) {
 			log_warnx("session from %s dropped: %s", ms.addr,
-			    auth != NULL ? "too many sessions" :
+			    npreauth >= MAX_PREAUTH ? "too many sessions" :
 			    "authpop is restarting");
-			/* A canned reply: nothing from the client is read. */
-			(void)write(fd, BUSY, sizeof(BUSY) - 1);
+			/*
+			 * A canned reply: nothing from the client is read.
+			 * Never wait: the listener may have filled the socket.
+			 */
+			(void)send(fd, BUSY, sizeof(BUSY) - 1,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
 			close(fd);
 			return;
 		}
-		if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
-			fatalx("parent: listener passed a non-socket");
 		if ((pa = calloc(1, sizeof(*pa))) == NULL)
 			fatal("%s", __func__);
 		pa->id = ms.id = next_id++;
@@ -687,11 +718,15 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 		RB_INSERT(preauthtree, &preauths, pa);
 		npreauth++;
 		chan_send(&auth->chan, MSG_LST_SESSION, fd, &ms, sizeof(ms));
-		break;
+		return;
 	default:
-		fatalx("parent: unexpected %s (%u) from listener",
+		chan_bad(c, "unexpected %s (%u) from listener",
 		    msg_type_str(type), type);
+		goto bad;
 	}
+ bad:
+	if (fd != -1)
+		close(fd);
 }
 
 static void
@@ -705,12 +740,16 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 
 	switch (type) {
 	case MSG_AUTH_LOGIN:
-		msg_check_size(c, type, len, sizeof(ml));
+		if (msg_check_size(c, type, len, sizeof(ml)) == -1)
+			goto bad;
 		memcpy(&ml, data, sizeof(ml));
-		msg_check_str(c, type, ml.user, sizeof(ml.user));
-		if (fd == -1)
-			fatalx("parent: %s from authpop without a socket",
+		if (msg_check_str(c, type, ml.user, sizeof(ml.user)) == -1)
+			goto bad;
+		if (fd == -1) {
+			chan_bad(c, "%s from authpop without a socket",
 			    msg_type_str(type));
+			return;
+		}
 		/*
 		 * Only a session we handed out and that has not logged in
 		 * yet, and only with its own socket: a compromised authpop
@@ -718,23 +757,30 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 		 */
 		key.id = ml.id;
 		if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
-		    pa->owner != c->arg)
-			fatalx("parent: authpop logged in unknown session "
-			    "%llu", (unsigned long long)ml.id);
+		    pa->owner != c->arg) {
+			chan_bad(c, "authpop logged in unknown session %llu",
+			    (unsigned long long)ml.id);
+			goto bad;
+		}
 		if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
-		    st.st_ino != pa->ino)
-			fatalx("parent: authpop passed another socket for "
+		    st.st_ino != pa->ino) {
+			chan_bad(c, "authpop passed another socket for "
 			    "session %llu", (unsigned long long)ml.id);
+			goto bad;
+		}
 		RB_REMOVE(preauthtree, &preauths, pa);
 		npreauth--;
 		free(pa);
 		spawn_worker(c, &ml, fd);
-		break;
+		return;
 	case MSG_AUTH_CLOSED:
-		msg_check_size(c, type, len, sizeof(mi));
-		if (fd != -1)
-			fatalx("parent: %s from authpop with a descriptor",
+		if (fd != -1) {
+			chan_bad(c, "%s from authpop with a descriptor",
 			    msg_type_str(type));
+			goto bad;
+		}
+		if (msg_check_size(c, type, len, sizeof(mi)) == -1)
+			return;
 		memcpy(&mi, data, sizeof(mi));
 		key.id = mi.id;
 		if ((pa = RB_FIND(preauthtree, &preauths, &key)) != NULL &&
@@ -743,11 +789,15 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 			npreauth--;
 			free(pa);
 		}
-		break;
+		return;
 	default:
-		fatalx("parent: unexpected %s (%u) from authpop",
+		chan_bad(c, "unexpected %s (%u) from authpop",
 		    msg_type_str(type), type);
+		goto bad;
 	}
+ bad:
+	if (fd != -1)
+		close(fd);
 }
 
 /*

@@ -102,6 +102,65 @@ def kill_authpop_mid_login(srv):
     p.quit()
 
 
+def _steal_channel(pid):
+    """A copy of fd 3 (the channel to the parent) of process pid, taken
+    with pidfd_getfd(2) (root): what a compromised child would write."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        fd = libc.syscall(438, pidfd, 3, 0)     # SYS_pidfd_getfd
+    finally:
+        os.close(pidfd)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_getfd")
+    return fd
+
+
+@T.test(allow_crash=True)
+def bad_message_from_authpop(srv):
+    """A malformed message from authpop (as if it were compromised) ends
+    authpop, not the root parent: it is restarted, logins work again."""
+    T.need_root()
+    import struct
+    fill(srv, "alice", 1)
+    logged = srv.pop("alice")
+    old = srv.pids()["authpop"]
+    fd = _steal_channel(old)
+    try:
+        # MSG_AUTH_CLOSED with a 3-byte payload instead of 8.
+        os.write(fd, struct.pack("=IIII", 4, 2, 3, 0) + b"abc")
+    finally:
+        os.close(fd)
+    srv.wait_log("authpop is compromised or broken, ending it")
+    wait_new(srv, "authpop", old)
+    T.expect_true(srv.proc.poll() is None, "parent still running",
+                  srv.log_tail())
+    T.expect(logged.stat()[0], 1, "STAT in the logged-in session")
+    logged.quit()
+    p = T.wait_for(lambda: _try(srv, "bob"), what="login after restart")
+    p.quit()
+
+
+@T.test(allow_crash=True)
+def bad_message_from_listener(srv):
+    """The same for the listener: an unexpected message type."""
+    T.need_root()
+    import struct
+    old = srv.pids()["listener"]
+    fd = _steal_channel(old)
+    try:
+        os.write(fd, struct.pack("=IIII", 99, 2, 0, 0))
+    finally:
+        os.close(fd)
+    srv.wait_log("listener is compromised or broken, ending it")
+    wait_new(srv, "listener", old)
+    T.expect_true(srv.proc.poll() is None, "parent still running",
+                  srv.log_tail())
+    p = T.wait_for(lambda: _try(srv, "alice"), what="login after restart")
+    p.quit()
+
+
 def _try(srv, user):
     try:
         return srv.pop(user)

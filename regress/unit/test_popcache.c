@@ -607,6 +607,15 @@ main(void)
 	    "expected the hint after a line end, got ...%s",
 	    buf + (strlen(buf) > 80 ? strlen(buf) - 80 : 0));
 	free(buf);
+	/* After a complete line: no empty line before the next hint. */
+	CHECK_INT(popcache_append(fd, "new/1900000000.M2P1.hint",
+	    "1900000000.M2P1.hint", 778), 0);
+	buf = slurp(NULL);
+	CHECK(strstr(buf, "new/1900000000.M1P1.hint\n778 1900000000.M2P1.hint "
+	    "new/1900000000.M2P1.hint\n") != NULL,
+	    "expected the second hint right after the first, got ...%s",
+	    buf + (strlen(buf) > 80 ? strlen(buf) - 80 : 0));
+	free(buf);
 	session(&md);
 	CHECK_INT(popcache_stats.sized, 0);
 	take(&md, &s1);
