@@ -894,16 +894,16 @@ static void
 dummy_init(void)
 {
 	struct userent		*a;
-	int			 cost = AUTH_DEFAULT_COST;
+	int			 n[32] = { 0 }, c, cost = AUTH_DEFAULT_COST;
 
+	/* The cost most users have: an unknown name then costs the same. */
 	RB_FOREACH(a, usertree, &authtab) {
-		if (a->hash[0] == '$' && a->hash[1] == '2') {
-			cost = (a->hash[4] - '0') * 10 + (a->hash[5] - '0');
-			break;
-		}
+		if (a->hash[0] != '$' || a->hash[1] != '2')
+			continue;
+		c = (a->hash[4] - '0') * 10 + (a->hash[5] - '0');
+		if (c >= 4 && c <= 31 && ++n[c] > n[cost])
+			cost = c;
 	}
-	if (cost < 4 || cost > 31)
-		cost = AUTH_DEFAULT_COST;
 	if (compat_newhash("not a password", cost, dummy_hash,
 	    sizeof(dummy_hash)) == -1)
 		fatal("bcrypt hash at cost %d", cost);
