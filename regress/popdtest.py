@@ -162,6 +162,29 @@ def mailuser(i):
     return _useradd("popdtest%d" % i, "/nonexistent")
 
 
+def rfc_size(data):
+    """RFC 1939 octets of a stored message: bare LF -> CRLF, and a final
+    line end added when the message lacks one."""
+    n = len(data) + data.count(b"\n") - data.count(b"\r\n")
+    if data and not data.endswith(b"\n"):
+        n += 2
+    return n
+
+
+def as_user(srv, user):
+    """preexec_fn for subprocess: become the mail user (as root), as
+    OpenSMTPD runs the mda; None when not root."""
+    if not is_root:
+        return None
+    uid, gid = srv.uid(user), srv.gid(user)
+
+    def drop():
+        os.setgroups([gid])
+        os.setgid(gid)
+        os.setuid(uid)
+    return drop
+
+
 def make_hash(password, cost=4):
     if not os.path.exists(MKHASH):
         subprocess.run(["make", "-s", "regress/mkhash"], cwd=REPO,

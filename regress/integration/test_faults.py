@@ -25,24 +25,12 @@ EX_TEMPFAIL = 75
 ID_RE = re.compile(rb"X-Test-Id: (\d+)")
 
 
-def as_user(srv, user):
-    if not T.is_root:
-        return None
-    uid, gid = srv.uid(user), srv.gid(user)
-
-    def drop():
-        os.setgroups([gid])
-        os.setgid(gid)
-        os.setuid(uid)
-    return drop
-
-
 def mda_popen(srv, user, **kw):
     env = {"PATH": "/usr/bin:/bin", "HOME": srv.users[user]["home"]}
     return subprocess.Popen([T.MDA], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE,
-                            preexec_fn=as_user(srv, user), **kw)
+                            preexec_fn=T.as_user(srv, user), **kw)
 
 
 def mda(srv, user, data, timeout=60):

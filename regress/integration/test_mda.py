@@ -23,27 +23,6 @@ NAME_RE = re.compile(rb"^(\d+)\.M(\d{6})P(\d+)R([0-9a-f]{8})(\.[A-Za-z0-9._-]+)?
                      rb",S=(\d+),W=(\d+)$")
 
 
-def rfc_size(data):
-    """RFC 1939 octets: bare LF -> CRLF, a final line end added."""
-    n = len(data) + data.count(b"\n") - data.count(b"\r\n")
-    if data and not data.endswith(b"\n"):
-        n += 2
-    return n
-
-
-def as_user(srv, user):
-    """preexec_fn: become the mail user, as OpenSMTPD runs the mda."""
-    if not T.is_root:
-        return None
-    uid, gid = srv.uid(user), srv.gid(user)
-
-    def drop():
-        os.setgroups([gid])
-        os.setgid(gid)
-        os.setuid(uid)
-    return drop
-
-
 def mda(srv, user, data, args=None, env=None, timeout=30, home=None):
     """Run mda as user with HOME = the user's directory; returns the
     CompletedProcess (stdout/stderr as bytes)."""
@@ -56,7 +35,7 @@ def mda(srv, user, data, args=None, env=None, timeout=30, home=None):
         args = ["-e", srv.subdir] if srv.subdir else []
     return subprocess.run([T.MDA] + args, input=data, env=e,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=timeout, preexec_fn=as_user(srv, user))
+                          timeout=timeout, preexec_fn=T.as_user(srv, user))
 
 
 def files(md, sub):
@@ -70,7 +49,7 @@ def check_name(name, data):
     T.expect_true(all(0x21 <= c <= 0x7e for c in name.encode()),
                   "name in 0x21-0x7e", name)
     T.expect(int(m.group(6)), len(data), "S= of " + name)
-    T.expect(int(m.group(7)), rfc_size(data), "W= of " + name)
+    T.expect(int(m.group(7)), T.rfc_size(data), "W= of " + name)
     return m
 
 
@@ -115,7 +94,7 @@ def delivers_into_home_subdir(srv):
     got = fetch_all(srv, "alice")
     T.expect(list(got), [new[0]], "UIDL is the unique name")
     size, msg, _ = got[new[0]]
-    T.expect(size, rfc_size(data), "LIST size")
+    T.expect(size, T.rfc_size(data), "LIST size")
     T.expect(msg, data.replace(b"\n", b"\r\n"), "RETR")
     T.expect(len(msg), size, "RETR octets == LIST size")
 
@@ -258,10 +237,10 @@ def popcache_record_appended(srv):
     name = [n for n in files(md, "new") if ",W=" in n][0]
     with open(os.path.join(md, "popcache"), "rb") as f:
         tail = f.read().splitlines()[-1]
-    T.expect(tail, b"%d %s new/%s" % (rfc_size(data), name.encode(),
+    T.expect(tail, b"%d %s new/%s" % (T.rfc_size(data), name.encode(),
                                      name.encode()), "appended record")
     got = fetch_all(srv, "alice")
-    T.expect(got[name][0], rfc_size(data), "size served")
+    T.expect(got[name][0], T.rfc_size(data), "size served")
 
 
 @T.test
@@ -312,7 +291,7 @@ def sigterm_cleans_up(srv):
     e = {"PATH": "/usr/bin:/bin", "HOME": srv.users["alice"]["home"]}
     p = subprocess.Popen([T.MDA], stdin=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=e,
-                         preexec_fn=as_user(srv, "alice"))
+                         preexec_fn=T.as_user(srv, "alice"))
     p.stdin.write(b"Subject: half\n\n" + b"z" * 100000)
     p.stdin.flush()
     T.wait_for(lambda: files(md, "tmp"), 10, "a file in tmp/")
@@ -333,7 +312,7 @@ def unique_names_under_load(srv):
     for i in range(60):
         procs.append(subprocess.Popen(
             [T.MDA], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
-            preexec_fn=as_user(srv, "alice")))
+            preexec_fn=T.as_user(srv, "alice")))
     for i, p in enumerate(procs):
         p.stdin.write(b"Subject: %d\n\n%d\n" % (i, i))
         p.stdin.close()

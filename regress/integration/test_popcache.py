@@ -18,13 +18,6 @@ poplib._MAXLINE = 1 << 20
 SETTLE = 2.2        # directory stamps younger than 2 s are not trusted
 
 
-def rfc_size(data):
-    n = len(data) + data.count(b"\n") - data.count(b"\r\n")
-    if data and not data.endswith(b"\n"):
-        n += 2
-    return n
-
-
 def listing(srv, user="alice", retr=False):
     """[(uidl, size, message or None)] in message-number order."""
     p = srv.pop(user)
@@ -106,7 +99,7 @@ def new_mail_reads_only_new(srv):
     log = log_since(srv, mark)
     T.expect(after[:-1], before, "old messages unchanged")
     T.expect(after[-1][:2], ("1800000000.M1P1Q1.host",
-                             rfc_size(b"Subject: late\n\nlate\n")),
+                             T.rfc_size(b"Subject: late\n\nlate\n")),
              "new message last")
     T.expect_true("read new/: 1 new, 0 gone" in log,
                   "only new/ read", log[-600:])
@@ -200,7 +193,7 @@ def foreign_mda_names(srv):
     """Names other MDAs use: OpenSMTPD's maildir, Dovecot's LDA with
     ,S= and ,W=, procmail, an info already set, a long unique part."""
     body = b"Subject: foreign\n\nline one\nline two\n"
-    w = rfc_size(body)
+    w = T.rfc_size(body)
     names = [
         ("new", "1700000001.4a5b6c7d8e9f0a1b.mail.example.org"),
         ("new", "1700000002.M123456P789.mx,S=%d,W=%d" % (len(body), w)),
