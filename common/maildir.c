@@ -23,6 +23,9 @@
 
 #define LOCK_NAME	"popd.lock"
 
+#define TMP_MAXAGE	(36 * 60 * 60)	/* seconds, as maildir(5) says */
+
+static int	sweep_tmp(void *, const char *);
 static int	maildrop_fullscan(struct maildrop *, int *);
 static int	maildrop_scandir(struct maildrop *, const char *, int *);
 static int	maildrop_scan_one(void *, const char *);
@@ -751,7 +754,33 @@ maildrop_update(struct maildrop *md)
 	md->nmsgs = j;
 	if (popcache_write(md) == -1)
 		log_warn("%s: popcache write", md->path);
+	(void)maildir_readdir(md->dirfd, "tmp", sweep_tmp, md);
 	return fail ? -1 : 0;
+}
+
+/*
+ * A file left in tmp/ for 36 hours is a delivery that died (an mda killed
+ * with SIGKILL): remove it, as the maildir convention says.
+ */
+static int
+sweep_tmp(void *arg, const char *name)
+{
+	struct maildrop	*md = arg;
+	struct stat	 sb;
+	char		 rel[PATH_MAX];
+
+	if ((size_t)snprintf(rel, sizeof(rel), "tmp/%s", name) >=
+	    sizeof(rel))
+		return 0;
+	if (fstatat(md->dirfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(sb.st_mode) || time(NULL) - sb.st_mtime < TMP_MAXAGE)
+		return 0;
+	if (unlinkat(md->dirfd, rel, 0) == -1)
+		log_warn("%s: unlink %s", md->path, rel);
+	else
+		log_info("%s: removed %s, a delivery abandoned 36 hours ago",
+		    md->path, rel);
+	return 0;
 }
 
 /* Empty md->msgs, keeping the array for reuse. */

@@ -583,5 +583,33 @@ def strict_numbers_and_huge_top(srv):
     r.close()
 
 
+@T.test
+def quit_sweeps_stale_tmp(srv):
+    """Files left in tmp/ for 36 hours (a killed delivery) go at QUIT;
+    younger ones, possibly a delivery in progress, stay."""
+    tmp = os.path.join(srv.maildir("alice"), "tmp")
+    old, young = os.path.join(tmp, "old.1"), os.path.join(tmp, "young.1")
+    for f in (old, young):
+        with open(f, "wb") as fp:
+            fp.write(b"Subject: half\n\n")
+    t = time.time() - 37 * 3600
+    os.utime(old, (t, t))
+    p = srv.pop("alice")
+    p.noop()
+    p.close()                   # dropped: no UPDATE, nothing swept
+    T.expect(sorted(os.listdir(tmp)), ["old.1", "young.1"],
+             "tmp/ after a dropped session")
+    p = T.wait_for(lambda: _try_pop(srv), what="login")
+    p.quit()
+    T.expect(sorted(os.listdir(tmp)), ["young.1"], "tmp/ after QUIT")
+
+
+def _try_pop(srv):
+    try:
+        return srv.pop("alice")
+    except Exception:
+        return None
+
+
 if __name__ == "__main__":
     T.main()
