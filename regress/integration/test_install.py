@@ -1,0 +1,89 @@
+"""make install: an installed popd runs its helpers from LIBEXECDIR (the
+paths come from the build, never from the build tree), and DESTDIR
+stages the same layout.  Built in a copy of the tree with its own
+PREFIX so the working tree is left alone."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
+           "mda", "man", "regress")
+
+
+def copy_tree(dst):
+    for name in SOURCES:
+        src = os.path.join(T.REPO, name)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(dst, name),
+                            ignore=shutil.ignore_patterns("*.o",
+                                                          "__pycache__"))
+        else:
+            shutil.copy(src, dst)
+    subprocess.run(["make", "-s", "clean"], cwd=dst, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def make(tree, *args):
+    r = subprocess.run(["make", "-s"] + list(args), cwd=tree,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=600)
+    if r.returncode != 0:
+        raise AssertionError("make %s failed:\n%s" %
+                             (" ".join(args), r.stdout.decode()[-2000:]))
+
+
+@T.test(start=False, timeout=600)
+def installed_popd_uses_libexecdir(srv):
+    work = tempfile.mkdtemp(prefix="popdinst.", dir="/tmp")
+    try:
+        os.chmod(work, 0o755)
+        tree, prefix = os.path.join(work, "src"), os.path.join(work, "pfx")
+        os.mkdir(tree)
+        copy_tree(tree)
+        make(tree, "PREFIX=" + prefix)
+        make(tree, "PREFIX=" + prefix, "install")
+        libexec = os.path.join(prefix, "libexec", "popd")
+        for f in ("sbin/popd", "libexec/popd/authpop",
+                  "libexec/popd/wrkrpop", "libexec/popd/mda",
+                  "man/man8/popd.8", "man/man5/popcache.5"):
+            T.expect_true(os.path.exists(os.path.join(prefix, f)),
+                          "installed " + f)
+        # DESTDIR stages the same files under another root.
+        stage = os.path.join(work, "stage")
+        make(tree, "PREFIX=" + prefix, "DESTDIR=" + stage, "install")
+        T.expect_true(os.path.exists(stage + prefix + "/sbin/popd"),
+                      "DESTDIR staging")
+        # The build tree's helpers are gone: only LIBEXECDIR can serve.
+        make(tree, "clean")
+        srv.deliver("alice", b"Subject: installed\r\n\r\nhi\r\n")
+        T.POPD, saved = os.path.join(prefix, "sbin", "popd"), T.POPD
+        try:
+            srv.start()
+            p = srv.pop("alice")
+            pids = srv.pids()
+            exe = {k: os.readlink("/proc/%d/exe" % pids[k])
+                   for k in ("parent", "authpop")}
+            wexe = os.readlink("/proc/%d/exe" % pids["wrkrpop"][0])
+            T.expect(p.stat()[0], 1, "STAT through the installed popd")
+            p.quit()
+        finally:
+            T.POPD = saved
+        T.expect(exe["parent"], os.path.join(prefix, "sbin", "popd"),
+                 "parent binary")
+        T.expect(exe["authpop"], os.path.join(libexec, "authpop"),
+                 "authpop from LIBEXECDIR")
+        T.expect(wexe, os.path.join(libexec, "wrkrpop"),
+                 "wrkrpop from LIBEXECDIR")
+        srv.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    T.main()
