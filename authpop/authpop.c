@@ -50,7 +50,9 @@ enum sess_state {
 	S_CHECK,	/* a worker checks the password; not reading */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
 	S_HANDOFF,	/* the parent has the socket; waiting for its answer */
-	S_CLOSING	/* flushing the last reply, then close */
+	S_CLOSING,	/* flushing the last reply, then close */
+	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
+	S_STLS		/* the listener starts TLS: discard until it closes */
 };
 
 struct session {
@@ -106,6 +108,8 @@ static void		session_reply(struct session *, const char *, ...)
 static void		session_line(struct session *, char *, size_t);
 static void		session_sasl(struct session *, const char *);
 static void		session_handoff(struct session *);
+static void		session_stls(struct session *);
+static void		stls_discard(struct session *);
 static void		session_close(struct session *, int);
 static int		plaintext_ok(struct session *);
 static const char	*logname(const char *);
@@ -287,7 +291,8 @@ authpop_dispatch_parent(struct chan *c, uint32_t type, const void *data,
 			    msg_type_str(type));
 		memcpy(&ms, data, sizeof(ms));
 		msg_check_str(c, type, ms.addr, sizeof(ms.addr));
-		if (ms.flags & ~(SESSION_TLS | SESSION_TRUSTED))
+		if (ms.flags & ~(SESSION_TLS | SESSION_TRUSTED |
+		    SESSION_STLS | SESSION_RESUMED))
 			fatalx("authpop: %s from parent: flags %#x",
 			    msg_type_str(type), ms.flags);
 		if (session_find(ms.id) != NULL)
@@ -413,8 +418,9 @@ session_new(const struct msg_session *ms, int fd)
 	    (unsigned long long)s->id, s->addr,
 	    (s->flags & SESSION_TLS) ? ", tls" : "",
 	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
-	/* No APOP timestamp: APOP is not offered. */
-	session_reply(s, "+OK popd ready");
+	/* No APOP timestamp: APOP is not offered.  After STLS, no new one. */
+	if (!(s->flags & SESSION_RESUMED))
+		session_reply(s, "+OK popd ready");
 	session_timer(s, POP3_IDLE_TIMEOUT);
 	session_update(s);
 }
@@ -452,7 +458,8 @@ session_update(struct session *s)
 	size_t	pending = evbuffer_get_length(s->out);
 	int	want_read, want_write;
 
-	want_read = s->state == S_CMD && pending < AUTH_OUTMAX;
+	want_read = (s->state == S_CMD && pending < AUTH_OUTMAX) ||
+	    s->state == S_STLS;
 	want_write = pending > 0;
 	if (want_read != s->reading) {
 		if ((want_read ? event_add(&s->rev, NULL) :
@@ -471,6 +478,8 @@ session_update(struct session *s)
 			session_close(s, 1);
 		else if (s->state == S_DRAIN)
 			session_handoff(s);
+		else if (s->state == S_STLS_DRAIN)
+			session_stls(s);
 	}
 }
 
@@ -529,6 +538,10 @@ session_read(int fd, short ev, void *arg)
 	size_t		 take, limit;
 	int		 lf, lines = 0;
 
+	if (s->state == S_STLS) {
+		stls_discard(s);
+		return;
+	}
 	while (s->state == S_CMD && lines < AUTH_BURST &&
 	    evbuffer_get_length(s->out) < AUTH_OUTMAX) {
 		if ((n = recv(s->fd, peek, sizeof(peek), MSG_PEEK)) == -1) {
@@ -626,7 +639,9 @@ session_line(struct session *s, char *buf, size_t len)
 	switch (l.cmd) {
 	case CMD_CAPA:
 		/* The list comes complete with CRLFs and the final dot. */
-		capa = pop3_capa(plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0);
+		capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL :
+		    0) | ((s->flags & (SESSION_STLS | SESSION_TLS)) ==
+		    SESSION_STLS ? CAPA_STLS : 0));
 		if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
 			fatal("evbuffer_add");
 		break;
@@ -695,7 +710,17 @@ session_line(struct session *s, char *buf, size_t len)
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
 		break;
 	case CMD_STLS:
-		session_reply(s, "-ERR STLS is not available here");
+		if (s->flags & SESSION_TLS)
+			session_reply(s, "-ERR TLS is already active");
+		else if (!(s->flags & SESSION_STLS))
+			session_reply(s, "-ERR STLS is not available here");
+		else if (l.nargs != 0)
+			session_reply(s, "-ERR STLS takes no argument");
+		else {
+			/* Nothing learned before TLS is kept (RFC 2595). */
+			explicit_bzero(s->user, sizeof(s->user));
+			s->state = S_STLS_DRAIN;
+		}
 		break;
 	case CMD_APOP:
 		session_reply(s, "-ERR APOP is not supported");
@@ -825,6 +850,40 @@ auth_result(struct session *s, struct job *j)
  * The password is good and our replies have left: pass a copy of the
  * socket to the parent and keep ours until it answers.
  */
+/*
+ * STLS: our replies are out; the listener now answers +OK itself, starts
+ * TLS and brings the client back as a new session.  This one only waits
+ * for the listener to close it.
+ */
+static void
+session_stls(struct session *s)
+{
+	struct msg_id	mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.id = s->id;
+	s->state = S_STLS;
+	log_debug("session %llu: STLS", (unsigned long long)s->id);
+	chan_send(&parent, MSG_AUTH_STLS, -1, &mi, sizeof(mi));
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	session_update(s);
+}
+
+/* Plaintext the client sent after STLS: never read as commands. */
+static void
+stls_discard(struct session *s)
+{
+	char	buf[1024];
+	ssize_t	n;
+
+	while ((n = recv(s->fd, buf, sizeof(buf), 0)) > 0)
+		;
+	explicit_bzero(buf, sizeof(buf));
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR))
+		session_close(s, 0);
+}
+
 static void
 session_handoff(struct session *s)
 {

@@ -36,6 +36,10 @@ msg_type_str(uint32_t type)
 		return "AUTH_LOGIN";
 	case MSG_AUTH_CLOSED:
 		return "AUTH_CLOSED";
+	case MSG_AUTH_STLS:
+		return "AUTH_STLS";
+	case MSG_LST_STARTTLS:
+		return "LST_STARTTLS";
 	case MSG_AUTH_SPAWNED:
 		return "AUTH_SPAWNED";
 	case MSG_AUTH_REFUSED:

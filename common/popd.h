@@ -20,7 +20,8 @@
 
 #define POPD_USER		"_pop3d"	/* listener */
 #define POPD_AUTH_USER		"_pop3auth"	/* authpop */
-#define POPD_PORT		"995"
+#define POPD_PORT		"995"		/* implicit TLS */
+#define POPD_PLAIN_PORT		"110"		/* plaintext with STLS */
 #define POPD_CHANNEL_FD		3	/* a child's channel or session fd */
 
 #define POP3_MAXLINE		255	/* RFC 2449: commands and CAPA lines */
@@ -37,7 +38,7 @@
  * hdr.len payload bytes, and at most one passed descriptor.
  * Bump MSG_VERSION on any change to the types or payloads below.
  */
-#define MSG_VERSION		2
+#define MSG_VERSION		3
 #define MSG_MAXPAYLOAD		1024
 
 enum msg_type {
@@ -51,9 +52,13 @@ enum msg_type {
 	/* authpop -> parent */
 	MSG_AUTH_LOGIN,		/* fd: session socket; struct msg_login */
 	MSG_AUTH_CLOSED,	/* session ended before login; struct msg_id */
+	MSG_AUTH_STLS,		/* client said STLS, +OK sent; struct msg_id */
 	/* parent -> authpop */
 	MSG_AUTH_SPAWNED,	/* worker runs the session; struct msg_id */
 	MSG_AUTH_REFUSED,	/* no worker; struct msg_refused */
+
+	/* parent -> listener */
+	MSG_LST_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
 
 	/* parent -> listener, authpop */
 	MSG_DRAIN,		/* after a reload: take no new work, exit 0
@@ -77,11 +82,18 @@ struct msg_listen {
 
 #define SESSION_TLS		0x01	/* the client talks TLS to us */
 #define SESSION_TRUSTED		0x02	/* plaintext login allowed anyway */
+#define SESSION_STLS		0x04	/* plaintext port: STLS offered */
+#define SESSION_RESUMED		0x08	/* after STLS: no new greeting */
 
 struct msg_session {
 	uint64_t	id;		/* set by the parent */
+	uint32_t	lid;		/* set by the listener */
 	uint32_t	flags;
 	char		addr[POPD_MAXADDR];
+};
+
+struct msg_lid {
+	uint32_t	lid;
 };
 
 struct msg_login {

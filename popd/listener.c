@@ -50,7 +50,10 @@ enum sess_state {
 	SESS_HANDSHAKE,		/* TLS handshake running, worker not asked */
 	SESS_RELAY,		/* bytes flow both ways */
 	SESS_CLOSING,		/* worker gone: flush to the client, close */
+	SESS_STLS,		/* STLS: flush authpop's replies and our +OK */
 };
+
+#define STLS_OK			"+OK begin TLS negotiation\r\n"
 
 /*
  * One direction of the relay.  The buffer is allocated only while it
@@ -65,6 +68,8 @@ struct relaybuf {
 struct session {
 	TAILQ_ENTRY(session)	 entry;
 	enum sess_state		 state;
+	uint32_t		 lid;		/* our name for it, for STLS */
+	int			 resumed;	/* TLS started with STLS */
 	int			 sock;		/* the client's TCP socket */
 	int			 pair;		/* our end of the socketpair */
 	int			 handoff;	/* its other end, until sent */
@@ -92,6 +97,7 @@ static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
 static struct tls			*tls_srv;
 static unsigned int			 nsessions;
+static uint32_t				 next_lid;
 static int				 draining;
 static int				 spare[2] = { -1, -1 };
 
@@ -106,6 +112,7 @@ static void	session_new(int, const struct sockaddr *, socklen_t,
 		    uint32_t);
 static void	session_start(struct session *);
 static void	session_run(struct session *);
+static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
 static void	session_again(int, short, void *);
 static void	session_timeout(int, short, void *);
@@ -244,6 +251,8 @@ listener_dispatch_parent(struct chan *c, uint32_t type, const void *data,
     size_t len, int fd)
 {
 	struct msg_listen	ml;
+	struct msg_lid		ml2;
+	struct session		*s;
 
 	switch (type) {
 	case MSG_LST_SOCKET:
@@ -263,6 +272,26 @@ listener_dispatch_parent(struct chan *c, uint32_t type, const void *data,
 			fatalx("listener: %s from parent with a descriptor",
 			    msg_type_str(type));
 		listener_drain();
+		break;
+	case MSG_LST_STARTTLS:
+		msg_check_size(c, type, len, sizeof(ml2));
+		if (fd != -1)
+			fatalx("listener: %s from parent with a descriptor",
+			    msg_type_str(type));
+		memcpy(&ml2, data, sizeof(ml2));
+		TAILQ_FOREACH(s, &sessions, entry)
+			if (s->lid == ml2.lid)
+				break;
+		/* Gone already, or a stale request: nothing to do. */
+		if (s == NULL || s->tls != NULL || s->state != SESS_RELAY) {
+			log_debug("STLS for session %u: no such plaintext "
+			    "session", ml2.lid);
+			break;
+		}
+		/* What the client sent after STLS is never relayed. */
+		relaybuf_consume(&s->up, s->up.len, 1);
+		s->state = SESS_STLS;
+		session_run(s);
 		break;
 	default:
 		fatalx("listener: unexpected %s (%u) from parent",
@@ -401,6 +430,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 		return;
 	}
 	s->sock = fd;
+	s->lid = ++next_lid;
 	s->pair = spare[0];
 	s->handoff = spare[1];
 	spare[0] = spare[1] = -1;
@@ -442,7 +472,11 @@ session_start(struct session *s)
 	s->state = SESS_RELAY;
 	memset(&ms, 0, sizeof(ms));
 	ms.id = 0;
-	ms.flags = s->tls != NULL ? SESSION_TLS : 0;
+	ms.lid = s->lid;
+	if (s->tls == NULL)
+		ms.flags = SESSION_STLS;
+	else
+		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
 	(void)strlcpy(ms.addr, s->addr, sizeof(ms.addr));
 	/* chan_send closes it once sent. */
 	chan_send(&parent_chan, MSG_LST_SESSION, s->handoff, &ms, sizeof(ms));
@@ -471,6 +505,8 @@ session_run(struct session *s)
 	short		 sw, pw;
 	int		 progress, sent = 0, r, rounds = 0;
 
+	if (s->state == SESS_STLS && session_stls(s) == -1)
+		return;
 	if (s->state == SESS_HANDSHAKE) {
 		r = tls_handshake(s->tls);
 		if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
@@ -666,6 +702,7 @@ session_timer(struct session *s, int on)
 		tv.tv_sec = SEND_TIMEOUT;
 		break;
 	case SESS_CLOSING:
+	case SESS_STLS:
 		tv.tv_sec = CLOSE_TIMEOUT;
 		break;
 	}
@@ -727,6 +764,99 @@ session_watch(struct session *s, int fd, struct event *ev, short *cur,
 }
 
 /*
+ * STLS (RFC 2595): send the client what authpop wrote before the STLS
+ * (all of it is in the socket pair already), then our +OK, then start
+ * TLS on the client's socket and give authpop a fresh socket pair, so
+ * that no byte from before TLS reaches it afterwards.  Returns 0 once TLS
+ * is under way, or -1 when waiting for the client or the session is gone.
+ */
+static int
+session_stls(struct session *s)
+{
+	unsigned char	*p;
+	size_t		 room;
+	ssize_t		 n;
+	int		 sp[2];
+
+	for (;;) {
+		if (s->down.len > 0) {
+			n = send(s->sock, s->down.data + s->down.off,
+			    s->down.len, MSG_NOSIGNAL);
+			if (n > 0) {
+				relaybuf_consume(&s->down, n, 0);
+				s->lastsend = monotime();
+				continue;
+			}
+			if (n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK || errno == EINTR)) {
+				session_watch(s, s->pair, &s->pairev,
+				    &s->pairwant, 0);
+				session_watch(s, s->sock, &s->sockev,
+				    &s->sockwant, EV_WRITE);
+				session_timer(s, 1);
+				return -1;
+			}
+			log_info("%s: STLS: %s", s->addr, strerror(errno));
+			session_free(s);
+			return -1;
+		}
+		if (s->pair == -1)
+			break;
+		if (relaybuf_space(&s->down, 1, &p, &room) == -1) {
+			log_warn("%s: relay buffer", s->addr);
+			session_free(s);
+			return -1;
+		}
+		n = read(s->pair, p, room);
+		if (n > 0) {
+			s->down.len += n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			/* authpop went away: nobody to hand TLS to. */
+			session_free(s);
+			return -1;
+		}
+		/* authpop's replies are out: now ours, and no more of its. */
+		session_watch(s, s->pair, &s->pairev, &s->pairwant, 0);
+		close(s->pair);
+		s->pair = -1;
+		if (relaybuf_space(&s->down, 1, &p, &room) != 0) {
+			log_warn("%s: relay buffer", s->addr);
+			session_free(s);
+			return -1;
+		}
+		memcpy(p, STLS_OK, sizeof(STLS_OK) - 1);
+		s->down.len += sizeof(STLS_OK) - 1;
+	}
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    set_nonblock(sp[0]) == -1) {
+		log_warn("%s: STLS: socketpair", s->addr);
+		session_free(s);
+		return -1;
+	}
+	s->pair = sp[0];
+	s->handoff = sp[1];
+	relaybuf_release(&s->down);
+	relaybuf_release(&s->up);
+	if (tls_accept_socket(tls_srv, &s->tls, s->sock) == -1) {
+		log_warnx("%s: tls_accept_socket: %s", s->addr,
+		    tls_error(tls_srv));
+		session_free(s);
+		return -1;
+	}
+	s->resumed = 1;
+	s->state = SESS_HANDSHAKE;
+	session_timer(s, 0);
+	session_timer(s, 1);
+	log_debug("%s: STLS", s->addr);
+	return 0;
+}
+
+/*
  * End a session at once.  The worker sees EOF on its socket; the
  * client sees the connection close.
  */
@@ -743,7 +873,8 @@ session_free(struct session *s)
 	if (s->tls != NULL)
 		tls_free(s->tls);
 	close(s->sock);
-	close(s->pair);
+	if (s->pair != -1)
+		close(s->pair);
 	if (s->handoff != -1)
 		close(s->handoff);
 	/* Client bytes may hold a password. */

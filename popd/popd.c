@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <err.h>
 #include <errno.h>
@@ -33,6 +34,7 @@
 #include "popd.h"
 
 #define MAX_LISTEN	16
+#define MAX_TRUSTED	16
 #define MAX_PREAUTH	4096	/* sessions handed to authpop at once */
 #define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
 #define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
@@ -57,9 +59,19 @@ TAILQ_HEAD(proclist, proc);
 struct preauth {
 	RB_ENTRY(preauth)	 entry;
 	uint64_t		 id;
-	struct proc		*owner;
+	struct proc		*owner;		/* the authpop that has it */
+	pid_t			 lpid;		/* the listener that relays it */
+	uint32_t		 lid;		/* the listener's name for it */
+	uint32_t		 flags;		/* SESSION_* */
 	dev_t			 dev;
 	ino_t			 ino;
+};
+
+/* A network whose plaintext logins are allowed (-t). */
+struct trusted {
+	int			 af;
+	unsigned char		 addr[16];
+	int			 bits;
 };
 RB_HEAD(preauthtree, preauth);
 
@@ -68,7 +80,9 @@ RB_PROTOTYPE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 RB_GENERATE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 
 __dead static void	usage(void);
-static int		parse_listen(const char *, int);
+static int		parse_listen(const char *, int, const char *);
+static int		parse_trusted(const char *);
+static int		is_trusted(const char *);
 static void		find_helpers(void);
 static void		check_users(void);
 static int		child_argv(char **, const char *);
@@ -88,6 +102,7 @@ static void		popd_dispatch_authpop(struct chan *, uint32_t,
 static void		spawn_worker(struct chan *, const struct msg_login *,
 			    int);
 static void		preauth_clear(struct proc *);
+static void		starttls(const struct preauth *);
 static void		sig_handler(int, short, void *);
 static void		shutdown_children(void);
 
@@ -108,6 +123,9 @@ static struct {
 	int		 flags;
 } listens[MAX_LISTEN];
 static int		 nlistens;
+
+static struct trusted	 trusted[MAX_TRUSTED];
+static int		 ntrusted;
 
 static struct preauthtree preauths = RB_INITIALIZER(&preauths);
 static size_t		 npreauth;
@@ -130,8 +148,8 @@ __dead static void
 usage(void)
 {
 	fprintf(stderr, "usage: popd [-dTv] -a authtab -c certfile "
-	    "[-e subdir] -k keyfile -l address\n"
-	    "            [-l address ...] -u usertab\n");
+	    "[-e subdir] -k keyfile [-l address]\n"
+	    "            [-p address] [-t network] -u usertab\n");
 	exit(1);
 }
 
@@ -141,10 +159,11 @@ main(int argc, char *argv[])
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
 	struct usertree	 auth;
 	const char	*role = NULL;
-	char		*listen_args[MAX_LISTEN];
-	int		 ch, i, nl = 0;
+	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
+	char		*trusted_args[MAX_TRUSTED];
+	int		 ch, i, nl = 0, np = 0, nt = 0;
 
-	while ((ch = getopt(argc, argv, "a:c:de:k:l:P:Tu:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:de:k:l:P:p:Tt:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			authtab = optarg;
@@ -169,6 +188,18 @@ main(int argc, char *argv[])
 			break;
 		case 'P':
 			role = optarg;
+			break;
+		case 'p':
+			if (np == MAX_LISTEN)
+				errx(1, "too many -p addresses (max %d)",
+				    MAX_LISTEN);
+			plain_args[np++] = optarg;
+			break;
+		case 't':
+			if (nt == MAX_TRUSTED)
+				errx(1, "too many -t networks (max %d)",
+				    MAX_TRUSTED);
+			trusted_args[nt++] = optarg;
 			break;
 		case 'T':
 			tls12 = 1;
@@ -205,7 +236,7 @@ main(int argc, char *argv[])
 	}
 
 	if (authtab == NULL || usertab == NULL || certfile == NULL ||
-	    keyfile == NULL || nl == 0)
+	    keyfile == NULL || nl + np == 0)
 		usage();
 	if (subdir != NULL && (subdir[0] == '\0' || subdir[0] == '/' ||
 	    strstr(subdir, "..") != NULL))
@@ -232,7 +263,13 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: all processes run as uid %u, "
 		    "usertab uids are not applied", (unsigned)getuid());
 	for (i = 0; i < nl; i++)
-		if (parse_listen(listen_args[i], LISTEN_TLS) == -1)
+		if (parse_listen(listen_args[i], LISTEN_TLS, POPD_PORT) == -1)
+			exit(1);
+	for (i = 0; i < np; i++)
+		if (parse_listen(plain_args[i], 0, POPD_PLAIN_PORT) == -1)
+			exit(1);
+	for (i = 0; i < nt; i++)
+		if (parse_trusted(trusted_args[i]) == -1)
 			exit(1);
 
 	if (!debug && daemon(0, 0) == -1)
@@ -271,22 +308,23 @@ main(int argc, char *argv[])
  * "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1" or "*:995".
  */
 static int
-parse_listen(const char *arg, int flags)
+parse_listen(const char *arg, int flags, const char *defport)
 {
 	struct addrinfo	 hints, *res, *ai;
-	char		 host[256], *port, *p;
-	const char	*h, *errstr;
+	char		 host[256], *p;
+	const char	*h, *port, *errstr;
+	const char	*opt = (flags & LISTEN_TLS) ? "-l" : "-p";
 	int		 fd, on = 1, error, n = 0;
 
 	if (strlcpy(host, arg, sizeof(host)) >= sizeof(host)) {
-		log_warnx("-l %s: too long", arg);
+		log_warnx("%s %s: too long", opt, arg);
 		return -1;
 	}
 	port = NULL;
 	h = host;
 	if (host[0] == '[') {
 		if ((p = strchr(host, ']')) == NULL) {
-			log_warnx("-l %s: missing ']'", arg);
+			log_warnx("%s %s: missing ']'", opt, arg);
 			return -1;
 		}
 		*p++ = '\0';
@@ -294,7 +332,7 @@ parse_listen(const char *arg, int flags)
 		if (*p == ':')
 			port = p + 1;
 		else if (*p != '\0') {
-			log_warnx("-l %s: junk after ']'", arg);
+			log_warnx("%s %s: junk after ']'", opt, arg);
 			return -1;
 		}
 	} else if ((p = strchr(host, ':')) != NULL && strchr(p + 1, ':') ==
@@ -303,10 +341,11 @@ parse_listen(const char *arg, int flags)
 		port = p + 1;
 	}
 	if (port == NULL || *port == '\0')
-		port = POPD_PORT;
+		port = defport;
 	(void)strtonum(port, 1, 65535, &errstr);
 	if (errstr != NULL) {
-		log_warnx("-l %s: port \"%s\" is %s", arg, port, errstr);
+		log_warnx("%s %s: port \"%s\" is %s", opt, arg, port,
+		    errstr);
 		return -1;
 	}
 	if (strcmp(h, "*") == 0)
@@ -317,19 +356,19 @@ parse_listen(const char *arg, int flags)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((error = getaddrinfo(h, port, &hints, &res)) != 0) {
-		log_warnx("-l %s: %s", arg, gai_strerror(error));
+		log_warnx("%s %s: %s", opt, arg, gai_strerror(error));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (nlistens == MAX_LISTEN) {
-			log_warnx("-l %s: too many addresses", arg);
+			log_warnx("%s %s: too many addresses", opt, arg);
 			freeaddrinfo(res);
 			return -1;
 		}
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
 		if (fd == -1) {
-			log_warn("-l %s: socket", arg);
+			log_warn("%s %s: socket", opt, arg);
 			freeaddrinfo(res);
 			return -1;
 		}
@@ -337,14 +376,14 @@ parse_listen(const char *arg, int flags)
 		    sizeof(on)) == -1 ||
 		    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 		    IPV6_V6ONLY, &on, sizeof(on)) == -1)) {
-			log_warn("-l %s: setsockopt", arg);
+			log_warn("%s %s: setsockopt", opt, arg);
 			close(fd);
 			freeaddrinfo(res);
 			return -1;
 		}
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
 		    listen(fd, 512) == -1) {
-			log_warn("-l %s: %s", arg, sockaddr_str(ai->ai_addr,
+			log_warn("%s %s: %s", opt, arg, sockaddr_str(ai->ai_addr,
 			    ai->ai_addrlen));
 			close(fd);
 			freeaddrinfo(res);
@@ -359,6 +398,88 @@ parse_listen(const char *arg, int flags)
 	}
 	freeaddrinfo(res);
 	return n > 0 ? 0 : -1;
+}
+
+/* "192.0.2.0/24", "2001:db8::/32" or a single address. */
+static int
+parse_trusted(const char *arg)
+{
+	struct trusted	*t;
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	const char	*errstr;
+	int		 max;
+
+	if (ntrusted == MAX_TRUSTED) {
+		log_warnx("-t %s: too many networks (max %d)", arg,
+		    MAX_TRUSTED);
+		return -1;
+	}
+	t = &trusted[ntrusted];
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf)) {
+		log_warnx("-t %s: too long", arg);
+		return -1;
+	}
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, t->addr) == 1) {
+		t->af = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, t->addr) == 1) {
+		t->af = AF_INET6;
+		max = 128;
+	} else {
+		log_warnx("-t %s: not an IPv4 or IPv6 network", arg);
+		return -1;
+	}
+	t->bits = max;
+	if (slash != NULL) {
+		t->bits = strtonum(slash, 0, max, &errstr);
+		if (errstr != NULL) {
+			log_warnx("-t %s: prefix length is %s", arg, errstr);
+			return -1;
+		}
+	}
+	ntrusted++;
+	return 0;
+}
+
+/* Is "1.2.3.4:port" or "[v6]:port" in a -t network? */
+static int
+is_trusted(const char *addr)
+{
+	unsigned char	 a[16];
+	char		 buf[POPD_MAXADDR], *p;
+	int		 af, i, n, bits;
+
+	if (strlcpy(buf, addr, sizeof(buf)) >= sizeof(buf))
+		return 0;
+	if (buf[0] == '[') {
+		if ((p = strchr(buf, ']')) == NULL)
+			return 0;
+		*p = '\0';
+		memmove(buf, buf + 1, strlen(buf + 1) + 1);
+		af = AF_INET6;
+	} else {
+		if ((p = strrchr(buf, ':')) != NULL)
+			*p = '\0';
+		af = AF_INET;
+	}
+	if (inet_pton(af, buf, a) != 1)
+		return 0;
+	for (i = 0; i < ntrusted; i++) {
+		if (trusted[i].af != af)
+			continue;
+		bits = trusted[i].bits;
+		for (n = 0; bits >= 8; n++, bits -= 8)
+			if (a[n] != trusted[i].addr[n])
+				break;
+		if (bits >= 8)
+			continue;
+		if (bits == 0 || ((a[n] ^ trusted[i].addr[n]) &
+		    (0xff << (8 - bits))) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -695,6 +816,15 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 			chan_bad(c, "listener passed a non-socket");
 			goto bad;
 		}
+		if ((ms.flags & ~(SESSION_TLS | SESSION_STLS |
+		    SESSION_RESUMED)) != 0 || ((ms.flags & SESSION_TLS) ==
+		    0) == ((ms.flags & SESSION_STLS) == 0)) {
+			chan_bad(c, "%s from listener: flags %#x",
+			    msg_type_str(type), ms.flags);
+			goto bad;
+		}
+		if (!(ms.flags & SESSION_TLS) && is_trusted(ms.addr))
+			ms.flags |= SESSION_TRUSTED;
 		if (auth == NULL || auth->chan.fd == -1 ||
 		    npreauth >= MAX_PREAUTH) {
 			log_warnx("session from %s dropped: %s", ms.addr,
@@ -713,6 +843,9 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 			fatal("%s", __func__);
 		pa->id = ms.id = next_id++;
 		pa->owner = auth;
+		pa->lpid = ((struct proc *)c->arg)->pid;
+		pa->lid = ms.lid;
+		pa->flags = ms.flags;
 		pa->dev = st.st_dev;
 		pa->ino = st.st_ino;
 		RB_INSERT(preauthtree, &preauths, pa);
@@ -790,6 +923,32 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 			free(pa);
 		}
 		return;
+	case MSG_AUTH_STLS:
+		if (fd != -1) {
+			chan_bad(c, "%s from authpop with a descriptor",
+			    msg_type_str(type));
+			goto bad;
+		}
+		if (msg_check_size(c, type, len, sizeof(mi)) == -1)
+			return;
+		memcpy(&mi, data, sizeof(mi));
+		key.id = mi.id;
+		if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
+		    pa->owner != c->arg || !(pa->flags & SESSION_STLS)) {
+			chan_bad(c, "%s for session %llu, which is not a "
+			    "plaintext session of this authpop",
+			    msg_type_str(type), (unsigned long long)mi.id);
+			return;
+		}
+		/*
+		 * The session ends here for authpop; the listener starts
+		 * TLS and hands us a new one, with nothing kept from this.
+		 */
+		RB_REMOVE(preauthtree, &preauths, pa);
+		npreauth--;
+		starttls(pa);
+		free(pa);
+		return;
 	default:
 		chan_bad(c, "unexpected %s (%u) from authpop",
 		    msg_type_str(type), type);
@@ -856,6 +1015,26 @@ spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
 	mi.id = ml->id;
 	chan_send(auth, MSG_AUTH_SPAWNED, -1, &mi, sizeof(mi));
+}
+
+/* Ask the listener that relays a session to start TLS on it. */
+static void
+starttls(const struct preauth *pa)
+{
+	struct proc	*p;
+	struct msg_lid	 ml;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == PROC_LISTENER && p->pid == pa->lpid)
+			break;
+	if (p == NULL || p->chan.fd == -1) {
+		log_debug("STLS for session %llu: its listener is gone",
+		    (unsigned long long)pa->id);
+		return;
+	}
+	memset(&ml, 0, sizeof(ml));
+	ml.lid = pa->lid;
+	chan_send(&p->chan, MSG_LST_STARTTLS, -1, &ml, sizeof(ml));
 }
 
 /* The sessions of an authpop that died are gone with it. */
