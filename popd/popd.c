@@ -103,6 +103,7 @@ static void		spawn_worker(struct chan *, const struct msg_login *,
 			    int);
 static void		preauth_clear(struct proc *);
 static void		starttls(const struct preauth *);
+static struct preauth	*preauth_take(struct proc *, uint64_t);
 static void		sig_handler(int, short, void *);
 static void		shutdown_children(void);
 
@@ -868,7 +869,7 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 {
 	struct msg_login	 ml;
 	struct msg_id		 mi;
-	struct preauth		 key, *pa;
+	struct preauth		*pa;
 	struct stat		 st;
 
 	switch (type) {
@@ -888,41 +889,22 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 		 * yet, and only with its own socket: a compromised authpop
 		 * can at most name an existing user for its own session.
 		 */
-		key.id = ml.id;
-		if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
-		    pa->owner != c->arg) {
+		if ((pa = preauth_take(c->arg, ml.id)) == NULL) {
 			chan_bad(c, "authpop logged in unknown session %llu",
 			    (unsigned long long)ml.id);
 			goto bad;
 		}
 		if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
 		    st.st_ino != pa->ino) {
+			free(pa);
 			chan_bad(c, "authpop passed another socket for "
 			    "session %llu", (unsigned long long)ml.id);
 			goto bad;
 		}
-		RB_REMOVE(preauthtree, &preauths, pa);
-		npreauth--;
 		free(pa);
 		spawn_worker(c, &ml, fd);
 		return;
 	case MSG_AUTH_CLOSED:
-		if (fd != -1) {
-			chan_bad(c, "%s from authpop with a descriptor",
-			    msg_type_str(type));
-			goto bad;
-		}
-		if (msg_check_size(c, type, len, sizeof(mi)) == -1)
-			return;
-		memcpy(&mi, data, sizeof(mi));
-		key.id = mi.id;
-		if ((pa = RB_FIND(preauthtree, &preauths, &key)) != NULL &&
-		    pa->owner == c->arg) {
-			RB_REMOVE(preauthtree, &preauths, pa);
-			npreauth--;
-			free(pa);
-		}
-		return;
 	case MSG_AUTH_STLS:
 		if (fd != -1) {
 			chan_bad(c, "%s from authpop with a descriptor",
@@ -932,21 +914,23 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 		if (msg_check_size(c, type, len, sizeof(mi)) == -1)
 			return;
 		memcpy(&mi, data, sizeof(mi));
-		key.id = mi.id;
-		if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
-		    pa->owner != c->arg || !(pa->flags & SESSION_STLS)) {
-			chan_bad(c, "%s for session %llu, which is not a "
-			    "plaintext session of this authpop",
-			    msg_type_str(type), (unsigned long long)mi.id);
-			return;
+		/* A session authpop closed may be unknown to us already. */
+		pa = preauth_take(c->arg, mi.id);
+		if (type == MSG_AUTH_STLS) {
+			if (pa == NULL || !(pa->flags & SESSION_STLS)) {
+				free(pa);
+				chan_bad(c, "%s for session %llu, not a "
+				    "plaintext session of this authpop",
+				    msg_type_str(type),
+				    (unsigned long long)mi.id);
+				return;
+			}
+			/*
+			 * The session ends here for authpop; the listener
+			 * starts TLS and hands over a new one.
+			 */
+			starttls(pa);
 		}
-		/*
-		 * The session ends here for authpop; the listener starts
-		 * TLS and hands us a new one, with nothing kept from this.
-		 */
-		RB_REMOVE(preauthtree, &preauths, pa);
-		npreauth--;
-		starttls(pa);
 		free(pa);
 		return;
 	default:
@@ -1015,6 +999,24 @@ spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
 	mi.id = ml->id;
 	chan_send(auth, MSG_AUTH_SPAWNED, -1, &mi, sizeof(mi));
+}
+
+/*
+ * The pre-login session id of owner, taken out of the table (MON_ONCE),
+ * or NULL if owner has no such session.
+ */
+static struct preauth *
+preauth_take(struct proc *owner, uint64_t id)
+{
+	struct preauth	 key, *pa;
+
+	key.id = id;
+	if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
+	    pa->owner != owner)
+		return NULL;
+	RB_REMOVE(preauthtree, &preauths, pa);
+	npreauth--;
+	return pa;
 }
 
 /* Ask the listener that relays a session to start TLS on it. */
