@@ -410,11 +410,7 @@ parse_trusted(const char *arg)
 	const char	*errstr;
 	int		 max;
 
-	if (ntrusted == MAX_TRUSTED) {
-		log_warnx("-t %s: too many networks (max %d)", arg,
-		    MAX_TRUSTED);
-		return -1;
-	}
+	/* main() takes at most MAX_TRUSTED -t options. */
 	t = &trusted[ntrusted];
 	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf)) {
 		log_warnx("-t %s: too long", arg);

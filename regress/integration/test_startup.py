@@ -51,47 +51,40 @@ def ipv6_and_two_addresses(srv):
     p.quit()
 
 
-@T.test(start=False)
-def bad_usertab_line_refuses_start(srv):
-    with open(srv.usertab) as f:
-        utab = f.read()
-    srv.rewrite_usertab(utab + "# root is refused\n\nroot 0:0:/root\n")
+def refused_with(srv, table, extra, want):
+    """Append extra to a table; popd must refuse to start, saying want."""
+    with open(table) as f:
+        text = f.read()
+    with open(table, "w") as f:
+        f.write(text + extra)
     rc, out = run_popd(base_args(srv))
     T.expect(rc, 1, "exit status")
-    T.expect_true("%s:5: uid and gid 0 are refused" % srv.usertab in out,
-                  "file:line reason", out)
+    T.expect_true(want in out, "file:line reason", out)
+    return out
+
+
+@T.test(start=False)
+def bad_usertab_line_refuses_start(srv):
+    refused_with(srv, srv.usertab, "# root is refused\n\nroot 0:0:/root\n",
+                 "%s:5: uid and gid 0 are refused" % srv.usertab)
 
 
 @T.test(start=False)
 def relative_path_refuses_start(srv):
-    with open(srv.usertab) as f:
-        utab = f.read()
-    srv.rewrite_usertab(utab + "carol 1000:1000:home/carol\n")
-    rc, out = run_popd(base_args(srv))
-    T.expect(rc, 1, "exit status")
-    T.expect_true("%s:3: path \"home/carol\" is not absolute" %
-                  srv.usertab in out, "file:line reason", out)
+    refused_with(srv, srv.usertab, "carol 1000:1000:home/carol\n",
+                 "%s:3: path \"home/carol\" is not absolute" % srv.usertab)
 
 
 @T.test(start=False)
 def authtab_user_missing_from_usertab(srv):
-    with open(srv.authtab) as f:
-        atab = f.read()
-    srv.rewrite_authtab(atab + "dave %s\n" % T.make_hash("pw"))
-    rc, out = run_popd(base_args(srv))
-    T.expect(rc, 1, "exit status")
-    T.expect_true(":3: user \"dave\" is not in %s" % srv.usertab in out,
-                  "file:line reason", out)
+    refused_with(srv, srv.authtab, "dave %s\n" % T.make_hash("pw"),
+                 ":3: user \"dave\" is not in %s" % srv.usertab)
 
 
 @T.test(start=False)
 def bad_hash_refuses_start_without_leaking_it(srv):
-    with open(srv.authtab) as f:
-        atab = f.read()
-    srv.rewrite_authtab(atab + "carol s3cretpassw0rd\n")
-    rc, out = run_popd(base_args(srv))
-    T.expect(rc, 1, "exit status")
-    T.expect_true("%s:3:" % srv.authtab in out, "file:line", out)
+    out = refused_with(srv, srv.authtab, "carol s3cretpassw0rd\n",
+                       "%s:3:" % srv.authtab)
     T.expect_true("s3cretpassw0rd" not in out, "value not logged", out)
 
 
