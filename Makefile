@@ -38,7 +38,9 @@ PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5
 
-HDRS=		common/popd.h common/log.h compat/compat.h
+HDRS=		common/util.h common/log.h common/proto.h common/table.h \
+		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
+		common/popcache.h common/sandbox.h popd/popd.h compat/compat.h
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache

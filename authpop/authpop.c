@@ -34,7 +34,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "proto.h"
+#include "pop3.h"
+#include "table.h"
+#include "sandbox.h"
 
 #define AUTH_PEEK		1024	/* bytes looked at per recv */
 #define AUTH_MAXLINE		POP3_SASL_MAXLINE /* RFC 5034 responses */

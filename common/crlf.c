@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "crlf.h"
 
 #define CRLF_CHUNK	65536
 

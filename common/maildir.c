@@ -17,9 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "maildrop.h"
+#include "popcache.h"
+#include "crlf.h"
 
 #define LOCK_NAME	"popd.lock"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "proto.h"
 
 static void	chan_event(int, short, void *);
 static void	chan_update(struct chan *);

@@ -4,9 +4,10 @@
  */
 #include <ctype.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
-#include "popd.h"
+#include "pop3.h"
 
 static const struct {
 	const char	*name;

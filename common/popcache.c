@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "popcache.h"
 
 #define PC_FILE		"popcache"
 #define PC_TMP		"popcache.tmp"

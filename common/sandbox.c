@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "sandbox.h"
 
 #ifdef __OpenBSD__
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "popd.h"
+#include "table.h"
 
 static int	userent_cmp(struct userent *, struct userent *);
 static int	parse_userinfo(struct userent *, char *, const char *, size_t);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "util.h"
 
 /* Letters, digits and "._-+@", 1..POPD_MAXUSER, not starting with '-'. */
 int

@@ -26,7 +26,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "maildir.h"
+#include "crlf.h"
+#include "popcache.h"
+#include "sandbox.h"
 
 #define MDA_BUFSZ	65536
 #define MDA_TRIES	100	/* names tried before giving up */

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "pop3.h"
+#include "sandbox.h"
 
 #define RELAY_BUFSZ		16384	/* per direction and session */
 #define HANDSHAKE_TIMEOUT	60	/* seconds for the TLS handshake */

@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "table.h"
+#include "sandbox.h"
 
 #define MAX_LISTEN	16
 #define MAX_TRUSTED	16

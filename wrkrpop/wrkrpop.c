@@ -27,7 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "pop3.h"
+#include "crlf.h"
+#include "maildrop.h"
+#include "sandbox.h"
 
 #define RBUF_SIZE	16384
 #define WBUF_SIZE	65536

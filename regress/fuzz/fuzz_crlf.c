@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "crlf.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

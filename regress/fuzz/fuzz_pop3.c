@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "popd.h"
+#include "pop3.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

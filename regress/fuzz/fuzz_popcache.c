@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "popcache.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "table.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

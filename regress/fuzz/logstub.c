@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "popd.h"
+#include "util.h"
 
 static void
 vformat(const char *fmt, va_list ap)

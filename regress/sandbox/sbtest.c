@@ -40,7 +40,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "proto.h"
+#include "sandbox.h"
 
 #define TEST_UID	61991	/* any unused id: drop_privileges needs no user */
 #define TEST_GID	61991

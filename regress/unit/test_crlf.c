@@ -11,12 +11,14 @@
 #include <sys/types.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "crlf.h"
+#include "maildir.h"
 #include "unit.h"
 
 struct buf {

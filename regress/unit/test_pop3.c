@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "popd.h"
+#include "pop3.h"
 #include "unit.h"
 
 static int

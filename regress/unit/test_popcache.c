@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "popcache.h"
 #include "unit.h"
 
 #define NMSG	40

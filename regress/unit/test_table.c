@@ -13,7 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "table.h"
 #include "unit.h"
 
 #define H1	"$2b$04$uFPyEj/AJZe79Zyj5mRQAegzOVZOd0m0.khvz1lKmboKBJBheAYNq"

@@ -1,0 +1,34 @@
+/*
+ * crlf.h -- RFC 1939 line endings, dot-stuffing and sizes (crlf.c).
+ */
+#ifndef POPD_CRLF_H
+#define POPD_CRLF_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+/*
+ * CRLF conversion and dot-stuffing state for streaming a message, and
+ * for counting its RFC 1939 size (crlf_count).  Set up by crlf_init.
+ */
+struct crlf {
+	int		 bol;		/* the next byte starts a line */
+	int		 cr;		/* the last byte was a CR */
+	int		 linelen;	/* bytes in this line so far, max 2 */
+	int		 inbody;	/* past the header/body separator */
+	long long	 lines;		/* body lines still allowed, -1: all */
+	int		 done;		/* TOP limit reached: stop reading */
+};
+
+/* crlf.c */
+void		 crlf_init(struct crlf *, long long);
+size_t		 crlf_convert(struct crlf *, const char *, size_t, char *,
+		    size_t, size_t *);
+size_t		 crlf_finish(struct crlf *, char *, size_t);
+off_t		 crlf_size(int);
+off_t		 crlf_count(struct crlf *, const char *, size_t);
+off_t		 crlf_count_finish(struct crlf *);
+off_t		 crlf_size_buf(const char *, size_t, int *);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * maildir.h -- maildir naming: UIDLs, sizes and flags from file names,
+ * and reading the subdirectories (maildir.c).
+ */
+#ifndef POPD_MAILDIR_H
+#define POPD_MAILDIR_H
+
+#include <sys/types.h>
+
+#include "util.h"
+
+#define UIDL_MAX		70
+
+/* maildir.c */
+int		 maildir_uidl(const char *, char *, size_t);
+int		 maildir_msgsize(int, const char *, off_t *);
+int		 maildir_create(const char *);
+int		 maildir_readdir(int, const char *,
+		    int (*)(void *, const char *), void *);
+int		 maildir_namecmp(const char *, const char *);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * maildrop.h -- one user's maildrop for a session: open, lock, scan,
+ * update (maildir.c).
+ */
+#ifndef POPD_MAILDROP_H
+#define POPD_MAILDROP_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+
+#include "maildir.h"
+
+/*
+ * One message of a maildrop.  name is malloc'd (maildrop_close frees
+ * it) and relative to the maildir: "new/x" or "cur/x:2,S".
+ */
+#define MMSG_DELETED		0x01	/* DELE in this session */
+#define MMSG_SEEN		0x02	/* RETR/TOP: move to cur/ at UPDATE */
+
+struct mmsg {
+	char		*name;
+	char		 uidl[UIDL_MAX + 1];
+	off_t		 size;		/* RFC 1939 octets: CRLF, unstuffed */
+	int		 flags;
+};
+
+struct maildrop {
+	char		 path[PATH_MAX];
+	int		 dirfd;		/* the maildir itself */
+	int		 lockfd;	/* session lock, held until exit */
+	struct mmsg	*msgs;		/* grown by maildrop_add */
+	size_t		 nmsgs;
+	size_t		 nalloc;	/* slots allocated in msgs */
+	off_t		 total;		/* octets of all messages */
+};
+
+/* maildir.c */
+int		 maildrop_open(struct maildrop *, const char *);
+int		 maildrop_lock(struct maildrop *);
+int		 maildrop_scan(struct maildrop *);
+int		 maildrop_update(struct maildrop *);
+int		 maildrop_openmsg(struct maildrop *, struct mmsg *);
+void		 maildrop_clear(struct maildrop *);
+void		 maildrop_close(struct maildrop *);
+int		 maildrop_add(struct maildrop *, const char *, off_t,
+		    const char *);
+int		 maildrop_uniq(struct maildrop *);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * pop3.h -- POP3 command lines, CAPA and SASL PLAIN (pop3.c).
+ */
+#ifndef POPD_POP3_H
+#define POPD_POP3_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+#define POP3_MAXLINE		255	/* RFC 2449: commands and CAPA lines */
+#define POP3_MAXARG		40	/* RFC 2449: arguments */
+#define POP3_IDLE_TIMEOUT	600	/* RFC 1939 section 3: 10 minutes */
+#define POP3_MAXFAIL		3	/* failed logins before disconnect */
+
+/* A parsed POP3 command line. */
+enum pop3_cmd {
+	CMD_UNKNOWN = 0,
+	CMD_USER, CMD_PASS, CMD_QUIT, CMD_CAPA, CMD_AUTH, CMD_STLS,
+	CMD_STAT, CMD_LIST, CMD_RETR, CMD_DELE, CMD_NOOP, CMD_RSET,
+	CMD_TOP, CMD_UIDL, CMD_APOP
+};
+
+struct pop3_line {
+	enum pop3_cmd	 cmd;
+	char		 name[5];	/* the keyword as sent, upper-cased */
+	int		 nargs;
+	char		*args[2];	/* point into the line buffer */
+	char		 buf[POP3_MAXLINE + 1];
+};
+
+/* pop3.c */
+#define POP3_OK			0
+#define POP3_ETOOLONG		(-1)	/* line over POP3_MAXLINE octets */
+#define POP3_EBADCHAR		(-2)	/* NUL or control byte in the line */
+#define POP3_EARG		(-3)	/* argument too long or too many */
+#define CAPA_USER		0x01	/* USER/PASS allowed here */
+#define CAPA_STLS		0x02	/* plaintext port offering STLS */
+#define CAPA_SASL		0x04	/* AUTH PLAIN allowed here */
+#define POP3_SASL_MAXLINE	1024	/* base64 AUTH PLAIN response */
+long long	 pop3_number(const char *);
+int		 pop3_parse(struct pop3_line *, const char *, size_t);
+const char	*pop3_capa(int);
+int		 pop3_sasl_plain(const char *, char *, size_t, char *, size_t);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * util.h -- names, sizes and small helpers that every popd program shares
+ * (util.c).
+ */
+#ifndef POPD_UTIL_H
+#define POPD_UTIL_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include "compat.h"
+#include "log.h"
+
+#define POPD_USER		"_pop3d"	/* listener */
+#define POPD_AUTH_USER		"_pop3auth"	/* authpop */
+#define POPD_CHANNEL_FD		3	/* a child's channel or session fd */
+#define POPD_MAXUSER		64
+#define POPD_MAXADDR		64	/* "[v6addr]:port" for logs */
+
+/* util.c */
+int		 valid_username(const char *);
+int		 set_nonblock(int);
+int		 set_cloexec(int);
+int		 drop_privileges(const char *, uid_t, gid_t);
+const char	*sockaddr_str(const struct sockaddr *, socklen_t);
+
+#endif

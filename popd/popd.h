@@ -1,0 +1,18 @@
+/*
+ * popd.h -- the popd program: the parent (popd.c) and the listener
+ * (listener.c).
+ */
+#ifndef POPD_POPD_H
+#define POPD_POPD_H
+
+#include "proto.h"
+
+#define POPD_PORT		"995"		/* implicit TLS */
+#define POPD_PLAIN_PORT		"110"		/* plaintext with STLS */
+
+/* listener.c */
+struct tls;
+__dead void	 listener_main(const char *, const char *, int);
+struct tls	*listener_tls(const char *, const char *, int);
+
+#endif
