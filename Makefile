@@ -9,6 +9,7 @@ CHROOTDIR?=	/var/empty
 DESTDIR?=
 
 CC?=		cc
+YACC?=		yacc
 PKGS!=		if [ "`uname -s`" = Linux ]; then \
 		    echo libtls libevent libseccomp libbsd-overlay libbsd-ctor; \
 		else echo libtls libevent; fi
@@ -36,22 +37,33 @@ MDA_OBJS=	mda/mda.o
 
 PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-		man/authtab.5 man/usertab.5 man/popcache.5
+		man/authtab.5 man/usertab.5 man/popcache.5 man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
-		common/popcache.h common/sandbox.h popd/popd.h compat/compat.h
+		common/popcache.h common/sandbox.h popd/popd.h compat/compat.h \
+		popd/config.h
+
+# popd.conf(5): the grammar and what goes with it (popd/config.h).
+CONF_OBJS=	popd/parse.o popd/config.o
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
-		regress/unit/test_crlf regress/unit/test_popcache
+		regress/unit/test_crlf regress/unit/test_popcache \
+		regress/unit/test_conf
 
-all: ${PROGS}
+all: ${PROGS} ${CONF_OBJS}
 
 .SUFFIXES: .c .o
 .c.o:
 	${CC} ${CFLAGS} -c $< -o $@
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
+${CONF_OBJS}: ${HDRS}
+
+# YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
+popd/parse.c: popd/parse.y
+	${YACC} -o $@ popd/parse.y
+popd/parse.o: popd/parse.c
 
 popd/popd: ${POPD_OBJS} ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${COMMON_OBJS} ${LDLIBS}
@@ -75,8 +87,15 @@ regress/unit/test_crlf: regress/unit/test_crlf.o ${COMMON_OBJS}
 regress/unit/test_popcache: regress/unit/test_popcache.o ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${COMMON_OBJS} ${LDLIBS}
 
+# test_conf links the grammar and its checks only, not the daemon.
+regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
+    common/log.o common/util.o compat/compat.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
+	    common/log.o common/util.o compat/compat.o ${LDLIBS}
+
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
-regress/unit/test_popcache.o: ${HDRS} regress/unit/unit.h
+regress/unit/test_popcache.o regress/unit/test_conf.o: ${HDRS} \
+    regress/unit/unit.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
 regress/mkhash: regress/mkhash.c
@@ -145,12 +164,12 @@ install: all
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
-	    ${DESTDIR}${MANDIR}/man5/
+	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \
 	    sh popd/mkusers.sh; fi
 
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
-	    ${FUZZ_PROGS} */*.o */*/*.o
+	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
 .PHONY: all test demo deps lint install clean fuzz fuzz-smoke

@@ -1,0 +1,968 @@
+/*
+ * parse.y -- the popd.conf(5) grammar and its lexer.
+ *
+ * The shape is that of the OpenBSD daemons' parse.y: a hand-written
+ * lexer with macros ("name = value", "$name", -D name=value), include
+ * files, quoted strings and backslash-newline continuation; errors print
+ * "file:line: message" and parsing goes on to the end, so that the admin
+ * sees every mistake at once.  parse_config() returns a whole new
+ * configuration or NULL.
+ */
+%{
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tls.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "config.h"
+
+#define MAXINCLUDE	16	/* nested include files */
+#define MAXEXPAND	64	/* macro expansions in one line */
+#define MAXTOKEN	8192
+
+/* A file being read: the top file and the include files it opened. */
+struct file {
+	TAILQ_ENTRY(file)	 entry;
+	FILE			*stream;
+	char			*name;
+	int			 lineno;
+	dev_t			 dev;
+	ino_t			 ino;
+	unsigned char		*unget;		/* pushed back, last first */
+	size_t			 nunget, unget_size;
+	int			 eof_nl;	/* the '\n' at EOF was given */
+};
+TAILQ_HEAD(files, file);
+
+/* A macro; -D ones (persist) outlive a parse and win over the file's. */
+struct sym {
+	TAILQ_ENTRY(sym)	 entry;
+	char			*name;
+	char			*val;
+	int			 persist;
+};
+TAILQ_HEAD(syms, sym);
+
+typedef struct {
+	union {
+		long long	 number;
+		char		*string;
+	} v;
+	int			 lineno;
+} YYSTYPE;
+#define YYSTYPE_IS_DECLARED 1
+
+static struct files	 files = TAILQ_HEAD_INITIALIZER(files);
+static struct syms	 syms = TAILQ_HEAD_INITIALIZER(syms);
+static struct file	*file;
+static struct popd_conf	*conf;
+static int		 errors;
+static int		 expansions;
+
+/* The options of the "listen on" statement being read. */
+static struct {
+	int		 port;
+	int		 flags;
+	char		*pki;
+	int		 errors;
+} lopts;
+
+int		 yyparse(void);
+int		 yylex(void);
+void		 yyerror(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+static void	 lerror(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static struct file *pushfile(const char *, int);
+static int	 popfile(void);
+static int	 symset(const char *, const char *, int);
+static const char *symget(const char *);
+static int	 valid_macro_name(const char *);
+static int	 set_path(char *, const char *, const char *, int);
+static long long duration(const char *, int);
+static void	 set_knob(enum conf_knob_kind, char *, long long, int);
+static void	 add_listen(char *, int);
+static void	 add_pki(char *, int, char *, int);
+static void	 add_trusted(char *, int);
+static void	 where(struct conf_where *, int);
+%}
+
+%token	AUTHTAB CERT EXPIRE INCLUDE KEY LAST LIMIT LISTEN LOGINDELAY
+%token	MAILDIR NEVER NO ON PKI PORT PROTOCOLS STARTTLS TIMEOUT TLS
+%token	TRUSTED USERTAB YES ERROR
+%token	<v.string>	STRING
+%token	<v.number>	NUMBER
+%type	<v.number>	yesno time pkipart
+%%
+
+grammar		: /* empty */
+		| grammar '\n'
+		| grammar include '\n'
+		| grammar varset '\n'
+		| grammar main '\n'
+		| grammar error '\n'		{ yyerrok; }
+		;
+
+include		: INCLUDE STRING		{
+			struct file	*nfile;
+
+			if ((nfile = pushfile($2, $<lineno>1)) != NULL) {
+				file = nfile;
+				/* Ends the include statement. */
+				file->unget[file->nunget++] = '\n';
+			}
+			free($2);
+		}
+		;
+
+varset		: STRING '=' STRING		{
+			if (!valid_macro_name($1))
+				lerror($<lineno>1, "macro name \"%s\" must be "
+				    "letters, digits and _", $1);
+			else if (symset($1, $3, 0) == -1)
+				fatal("symset");
+			free($1);
+			free($3);
+		}
+		| STRING '=' NUMBER		{
+			char	buf[32];
+
+			(void)snprintf(buf, sizeof(buf), "%lld", $3);
+			if (!valid_macro_name($1))
+				lerror($<lineno>1, "macro name \"%s\" must be "
+				    "letters, digits and _", $1);
+			else if (symset($1, buf, 0) == -1)
+				fatal("symset");
+			free($1);
+		}
+		;
+
+yesno		: YES				{ $$ = 1; }
+		| NO				{ $$ = 0; }
+		;
+
+/* Seconds: a number, or a number and a unit, "90s", "10m", "1h". */
+time		: NUMBER			{
+			if ($1 < 0) {
+				lerror($<lineno>1, "time %lld: negative", $1);
+				$$ = -1;
+			} else
+				$$ = $1;
+		}
+		| STRING			{
+			$$ = duration($1, $<lineno>1);
+			free($1);
+		}
+		;
+
+pkipart		: CERT				{ $$ = 0; }
+		| KEY				{ $$ = 1; }
+		;
+
+main		: AUTHTAB STRING		{
+			(void)set_path(conf->authtab, "authtab", $2,
+			    $<lineno>1);
+			free($2);
+		}
+		| USERTAB STRING		{
+			(void)set_path(conf->usertab, "usertab", $2,
+			    $<lineno>1);
+			free($2);
+		}
+		| MAILDIR STRING		{
+			if ($2[0] == '\0' || $2[0] == '/' ||
+			    strstr($2, "..") != NULL)
+				lerror($<lineno>1, "maildir \"%s\": must be a "
+				    "relative path without \"..\"", $2);
+			else if (strlcpy(conf->maildir, $2,
+			    sizeof(conf->maildir)) >= sizeof(conf->maildir))
+				lerror($<lineno>1, "maildir: too long");
+			free($2);
+		}
+		| PKI STRING pkipart STRING	{
+			add_pki($2, $3, $4, $<lineno>1);
+			free($2);
+			free($4);
+		}
+		| TLS PROTOCOLS STRING		{
+			uint32_t	p;
+
+			if (tls_config_parse_protocols(&p, $3) == -1 ||
+			    p == 0)
+				lerror($<lineno>1, "tls protocols \"%s\": "
+				    "not valid", $3);
+			else if ((p & ~(TLS_PROTOCOL_TLSv1_2 |
+			    TLS_PROTOCOL_TLSv1_3)) != 0)
+				lerror($<lineno>1, "tls protocols \"%s\": "
+				    "only tlsv1.2 and tlsv1.3 are allowed", $3);
+			else if (strlcpy(conf->tls_protocols, $3,
+			    sizeof(conf->tls_protocols)) >=
+			    sizeof(conf->tls_protocols))
+				lerror($<lineno>1, "tls protocols: too long");
+			else
+				conf->protocols = p;
+			free($3);
+		}
+		| LISTEN ON STRING listenopts	{
+			add_listen($3, $<lineno>1);
+		}
+		| TRUSTED STRING		{
+			add_trusted($2, $<lineno>1);
+		}
+		| TIMEOUT STRING time		{
+			set_knob(KNOB_TIMEOUT, $2, $3, $<lineno>1);
+			free($2);
+		}
+		| LIMIT STRING NUMBER		{
+			set_knob(KNOB_LIMIT, $2, $3, $<lineno>1);
+			free($2);
+		}
+		| EXPIRE NEVER			{ conf->expire = -1; }
+		| EXPIRE NUMBER			{
+			if ($2 < 0 || $2 > 36500)
+				lerror($<lineno>1, "expire %lld: days must be "
+				    "0 to 36500, or never", $2);
+			else
+				conf->expire = $2;
+		}
+		| LOGINDELAY time		{
+			if ($2 > 86400)
+				lerror($<lineno>1, "login-delay %s: more than "
+				    "a day", conf_duration($2));
+			else if ($2 >= 0)
+				conf->login_delay = $2;
+		}
+		| LAST yesno			{ conf->last = $2; }
+		;
+
+listenopts	: /* empty */			{
+			free(lopts.pki);	/* after a syntax error */
+			memset(&lopts, 0, sizeof(lopts));
+		}
+		| listenopts listenopt
+		;
+
+listenopt	: PORT NUMBER			{
+			if (lopts.port != 0) {
+				lerror($<lineno>1, "port given twice");
+				lopts.errors++;
+			} else if ($2 < 1 || $2 > 65535) {
+				lerror($<lineno>1, "port %lld: must be 1 to "
+				    "65535", $2);
+				lopts.errors++;
+			} else
+				lopts.port = $2;
+		}
+		| TLS				{
+			if (lopts.flags != 0) {
+				lerror($<lineno>1, "tls or starttls given "
+				    "twice");
+				lopts.errors++;
+			}
+			lopts.flags = CONF_LISTEN_TLS;
+		}
+		| STARTTLS			{
+			if (lopts.flags != 0) {
+				lerror($<lineno>1, "tls or starttls given "
+				    "twice");
+				lopts.errors++;
+			}
+			lopts.flags = CONF_LISTEN_STARTTLS;
+		}
+		| PKI STRING			{
+			if (lopts.pki != NULL) {
+				lerror($<lineno>1, "pki given twice");
+				lopts.errors++;
+				free($2);
+			} else
+				lopts.pki = $2;
+		}
+		;
+
+%%
+
+/* Sorted: looked up with bsearch(3). */
+static const struct keyword {
+	const char	*name;
+	int		 token;
+} keywords[] = {
+	{ "authtab",		AUTHTAB },
+	{ "cert",		CERT },
+	{ "expire",		EXPIRE },
+	{ "include",		INCLUDE },
+	{ "key",		KEY },
+	{ "last",		LAST },
+	{ "limit",		LIMIT },
+	{ "listen",		LISTEN },
+	{ "login-delay",	LOGINDELAY },
+	{ "maildir",		MAILDIR },
+	{ "never",		NEVER },
+	{ "no",			NO },
+	{ "on",			ON },
+	{ "pki",		PKI },
+	{ "port",		PORT },
+	{ "protocols",		PROTOCOLS },
+	{ "starttls",		STARTTLS },
+	{ "timeout",		TIMEOUT },
+	{ "tls",		TLS },
+	{ "trusted",		TRUSTED },
+	{ "usertab",		USERTAB },
+	{ "yes",		YES },
+};
+
+static int
+kw_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct keyword *)e)->name);
+}
+
+static int
+lookup(const char *s)
+{
+	const struct keyword	*kw;
+
+	kw = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), kw_cmp);
+	return kw != NULL ? kw->token : STRING;
+}
+
+static void
+vlerror(int line, const char *fmt, va_list ap)
+{
+	char	msg[1024];
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	errors++;
+	log_warnx("%s:%d: %s", file->name, line, msg);
+}
+
+/*
+ * yacc's syntax errors.  After the lexer's own message about a token, a
+ * second one would only be noise.
+ */
+void
+yyerror(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (yychar == ERROR) {
+		errors++;
+		return;
+	}
+	va_start(ap, fmt);
+	vlerror(yylval.lineno, fmt, ap);
+	va_end(ap);
+}
+
+/* An error in the statement that starts at line. */
+static void
+lerror(int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlerror(line, fmt, ap);
+	va_end(ap);
+}
+
+static int
+unget(int c)
+{
+	unsigned char	*p;
+
+	if (c == EOF)
+		return 0;
+	if (file->nunget == file->unget_size) {
+		if (file->unget_size >= MAXTOKEN * 4)
+			return -1;
+		if ((p = reallocarray(file->unget, file->unget_size * 2,
+		    1)) == NULL)
+			fatal("unget");
+		file->unget = p;
+		file->unget_size *= 2;
+	}
+	file->unget[file->nunget++] = c;
+	return 0;
+}
+
+/* The next character; a backslash before a newline joins the lines. */
+static int
+lgetc(void)
+{
+	int	c, next;
+
+	if (file->nunget > 0)
+		return file->unget[--file->nunget];
+	for (;;) {
+		if ((c = getc(file->stream)) != '\\')
+			return c;
+		if ((next = getc(file->stream)) != '\n') {
+			if (next != EOF)
+				ungetc(next, file->stream);
+			return c;
+		}
+		file->lineno++;
+	}
+}
+
+static int
+word_char(int c)
+{
+	return c != EOF && (isalnum(c) || strchr("-_.:/*%,", c) != NULL);
+}
+
+/* Push a macro's value back so that the lexer reads it as input. */
+static int
+expand(void)
+{
+	char		 name[MAXTOKEN];
+	const char	*val;
+	size_t		 n = 0, i;
+	int		 c;
+
+	while ((c = lgetc()) != EOF && (isalnum(c) || c == '_')) {
+		if (n == sizeof(name) - 1) {
+			yyerror("macro name too long");
+			return -1;
+		}
+		name[n++] = c;
+	}
+	(void)unget(c);
+	name[n] = '\0';
+	if (n == 0) {
+		yyerror("\"$\" without a macro name");
+		return -1;
+	}
+	if ((val = symget(name)) == NULL) {
+		yyerror("macro \"%s\" is not defined", name);
+		return -1;
+	}
+	if (++expansions > MAXEXPAND) {
+		yyerror("macro \"%s\": too many expansions", name);
+		return -1;
+	}
+	for (i = strlen(val); i > 0; i--)
+		if (unget((unsigned char)val[i - 1]) == -1) {
+			yyerror("macro \"%s\": too long", name);
+			return -1;
+		}
+	return 0;
+}
+
+static int
+quoted(int quote)
+{
+	char	buf[MAXTOKEN];
+	size_t	n = 0;
+	int	c, next, toolong = 0;
+
+	for (;;) {
+		if ((c = lgetc()) == EOF || c == '\n') {
+			yyerror("unterminated quoted string");
+			if (c == '\n')
+				(void)unget(c);
+			return ERROR;
+		}
+		if (c == quote)
+			break;
+		if (c == '\\') {
+			next = lgetc();
+			if (next == quote || next == '\\')
+				c = next;
+			else
+				(void)unget(next);
+		}
+		if (n == sizeof(buf) - 1)
+			toolong = 1;
+		else
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (toolong) {
+		yyerror("quoted string too long");
+		return ERROR;
+	}
+	if ((yylval.v.string = strdup(buf)) == NULL)
+		fatal("strdup");
+	return STRING;
+}
+
+int
+yylex(void)
+{
+	char		 buf[MAXTOKEN];
+	const char	*errstr;
+	size_t		 n;
+	int		 c, token;
+
+ top:
+	while ((c = lgetc()) == ' ' || c == '\t')
+		;
+	yylval.lineno = file->lineno;
+	if (c == '#')
+		while ((c = lgetc()) != '\n' && c != EOF)
+			;
+	if (c == '$') {
+		if (expand() == -1)
+			return ERROR;
+		goto top;
+	}
+	if (c == '"' || c == '\'')
+		return quoted(c);
+	if (c == '\n') {
+		file->lineno++;
+		expansions = 0;
+		return '\n';
+	}
+	if (c == EOF) {
+		/* A last line without a newline still ends a statement. */
+		if (!file->eof_nl) {
+			file->eof_nl = 1;
+			return '\n';
+		}
+		if (popfile() == EOF)
+			return 0;
+		goto top;
+	}
+	if (!word_char(c))
+		return c;
+
+	n = 0;
+	do {
+		if (n == sizeof(buf) - 1) {
+			yyerror("word too long");
+			while (word_char(c = lgetc()))
+				;
+			(void)unget(c);
+			return ERROR;
+		}
+		buf[n++] = c;
+	} while (word_char(c = lgetc()));
+	(void)unget(c);
+	buf[n] = '\0';
+
+	if (strspn(buf + (buf[0] == '-'), "0123456789") ==
+	    n - (buf[0] == '-') && n > (size_t)(buf[0] == '-')) {
+		yylval.v.number = strtonum(buf, LLONG_MIN, LLONG_MAX, &errstr);
+		if (errstr != NULL) {
+			yyerror("number %s is %s", buf, errstr);
+			return ERROR;
+		}
+		return NUMBER;
+	}
+	if ((token = lookup(buf)) == STRING &&
+	    (yylval.v.string = strdup(buf)) == NULL)
+		fatal("strdup");
+	return token;
+}
+
+/*
+ * Open a file; an include file's relative name is taken from the
+ * directory of the file that includes it.  A file that is already open
+ * (an include loop) is refused.
+ */
+static struct file *
+pushfile(const char *name, int line)
+{
+	struct file	*nf, *f;
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	const char	*slash;
+	int		 depth = 0;
+
+	if (file != NULL && name[0] != '/' &&
+	    (slash = strrchr(file->name, '/')) != NULL) {
+		if (snprintf(path, sizeof(path), "%.*s/%s",
+		    (int)(slash - file->name), file->name, name) >=
+		    (int)sizeof(path)) {
+			lerror(line, "include \"%s\": path too long", name);
+			return NULL;
+		}
+	} else if (strlcpy(path, name, sizeof(path)) >= sizeof(path)) {
+		if (file != NULL)
+			lerror(line, "include \"%s\": path too long", name);
+		else
+			log_warnx("%s: path too long", name);
+		return NULL;
+	}
+	TAILQ_FOREACH(f, &files, entry)
+		depth++;
+	if (depth > MAXINCLUDE) {
+		lerror(line, "include \"%s\": more than %d levels", name,
+		    MAXINCLUDE);
+		return NULL;
+	}
+
+	if ((nf = calloc(1, sizeof(*nf))) == NULL ||
+	    (nf->name = strdup(path)) == NULL ||
+	    (nf->unget = malloc(64)) == NULL)
+		fatal("pushfile");
+	nf->unget_size = 64;
+	/* An include file starts with the '\n' that ends the include. */
+	nf->lineno = file != NULL ? 0 : 1;
+	if ((nf->stream = fopen(path, "r")) == NULL ||
+	    fstat(fileno(nf->stream), &st) == -1) {
+		if (file != NULL)
+			lerror(line, "include \"%s\": %s", path,
+			    strerror(errno));
+		else {
+			errors++;
+			log_warn("%s", path);
+		}
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (file != NULL)
+			lerror(line, "include \"%s\": not a regular file",
+			    path);
+		else {
+			errors++;
+			log_warnx("%s: not a regular file", path);
+		}
+		goto fail;
+	}
+	TAILQ_FOREACH(f, &files, entry)
+		if (f->dev == st.st_dev && f->ino == st.st_ino) {
+			lerror(line, "include \"%s\": loop, %s is open "
+			    "already", path, f->name);
+			goto fail;
+		}
+	nf->dev = st.st_dev;
+	nf->ino = st.st_ino;
+	TAILQ_INSERT_TAIL(&files, nf, entry);
+	return nf;
+
+ fail:
+	if (nf->stream != NULL)
+		fclose(nf->stream);
+	free(nf->unget);
+	free(nf->name);
+	free(nf);
+	return NULL;
+}
+
+/* Close the current file; EOF when it was the top one. */
+static int
+popfile(void)
+{
+	struct file	*prev;
+
+	prev = TAILQ_PREV(file, files, entry);
+	TAILQ_REMOVE(&files, file, entry);
+	fclose(file->stream);
+	free(file->unget);
+	free(file->name);
+	free(file);
+	file = prev;
+	return file != NULL ? 0 : EOF;
+}
+
+struct popd_conf *
+parse_config(const char *filename, int opts)
+{
+	struct sym	*s, *next;
+
+	if ((conf = conf_new()) == NULL) {
+		log_warn("parse_config");
+		return NULL;
+	}
+	errors = 0;
+	expansions = 0;
+	file = NULL;
+	if (strlcpy(conf->file, filename, sizeof(conf->file)) >=
+	    sizeof(conf->file)) {
+		log_warnx("%s: path too long", filename);
+		conf_free(conf);
+		return NULL;
+	}
+	if ((file = pushfile(filename, 0)) == NULL) {
+		conf_free(conf);
+		return NULL;
+	}
+	yyparse();
+	while (file != NULL)
+		(void)popfile();
+
+	/* The file's macros end with it; -D ones stay for a reload. */
+	TAILQ_FOREACH_SAFE(s, &syms, entry, next) {
+		if (s->persist)
+			continue;
+		TAILQ_REMOVE(&syms, s, entry);
+		free(s->name);
+		free(s->val);
+		free(s);
+	}
+
+	if (errors == 0 && !(opts & CONF_NOCHECK) && conf_check(conf) == -1)
+		errors++;
+	if (errors != 0) {
+		conf_free(conf);
+		conf = NULL;
+		return NULL;
+	}
+	return conf;
+}
+
+static int
+valid_macro_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+static int
+symset(const char *name, const char *val, int persist)
+{
+	struct sym	*s;
+
+	TAILQ_FOREACH(s, &syms, entry)
+		if (strcmp(s->name, name) == 0)
+			break;
+	if (s != NULL) {
+		if (s->persist && !persist)
+			return 0;	/* -D wins over the file */
+		free(s->val);
+		if ((s->val = strdup(val)) == NULL)
+			return -1;
+		s->persist = persist;
+		return 0;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	if ((s->name = strdup(name)) == NULL ||
+	    (s->val = strdup(val)) == NULL) {
+		free(s->name);
+		free(s);
+		return -1;
+	}
+	s->persist = persist;
+	TAILQ_INSERT_TAIL(&syms, s, entry);
+	return 0;
+}
+
+static const char *
+symget(const char *name)
+{
+	struct sym	*s;
+
+	TAILQ_FOREACH(s, &syms, entry)
+		if (strcmp(s->name, name) == 0)
+			return s->val;
+	return NULL;
+}
+
+/* -D name=value: a macro that the file cannot redefine. */
+int
+cmdline_symset(const char *arg)
+{
+	char	*name, *eq;
+	int	 ret;
+
+	if ((eq = strchr(arg, '=')) == NULL)
+		return -1;
+	if ((name = strndup(arg, eq - arg)) == NULL)
+		return -1;
+	if (!valid_macro_name(name)) {
+		free(name);
+		return -1;
+	}
+	ret = symset(name, eq + 1, 1);
+	free(name);
+	return ret;
+}
+
+/* Table files are read again at reload, after chdir("/"): absolute. */
+static int
+set_path(char *dst, const char *what, const char *path, int line)
+{
+	if (path[0] != '/') {
+		lerror(line, "%s \"%s\": must be an absolute path", what,
+		    path);
+		return -1;
+	}
+	if (strlcpy(dst, path, PATH_MAX) >= PATH_MAX) {
+		lerror(line, "%s: path too long", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* "90", "90s", "10m", "2h" in seconds, or -1 after an error. */
+static long long
+duration(const char *s, int line)
+{
+	const char	*errstr;
+	char		 num[32];
+	size_t		 n;
+	long long	 v, mult;
+
+	n = strspn(s, "0123456789");
+	if (n == 0 || n >= sizeof(num))
+		goto bad;
+	switch (s[n]) {
+	case '\0':
+	case 's':
+		mult = 1;
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	default:
+		goto bad;
+	}
+	if (s[n] != '\0' && s[n + 1] != '\0')
+		goto bad;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = strtonum(num, 0, INT_MAX / 3600, &errstr);
+	if (errstr != NULL) {
+		lerror(line, "time \"%s\" is %s", s, errstr);
+		return -1;
+	}
+	return v * mult;
+ bad:
+	lerror(line, "time \"%s\": a number of seconds, or a number and "
+	    "s, m or h", s);
+	return -1;
+}
+
+static void
+set_knob(enum conf_knob_kind kind, char *name, long long v, int line)
+{
+	const struct conf_knob	*k;
+	const char		*what;
+	int			 iv;
+
+	what = kind == KNOB_TIMEOUT ? "timeout" : "limit";
+	if ((k = conf_knob(kind, name)) == NULL) {
+		lerror(line, "unknown %s \"%s\"", what, name);
+		return;
+	}
+	if (v == -1 && kind == KNOB_TIMEOUT)
+		return;		/* reported by duration() */
+	if (v < k->min || v > k->max) {
+		if (kind == KNOB_TIMEOUT)
+			lerror(line, "timeout %s %s: must be %s to %s%s%s",
+			    name, conf_duration(v), conf_duration(k->min),
+			    conf_duration(k->max),
+			    k->why ? "; " : "", k->why ? k->why : "");
+		else
+			lerror(line, "limit %s %lld: must be %lld to %lld%s%s",
+			    name, v, k->min, k->max,
+			    k->why ? "; " : "", k->why ? k->why : "");
+		return;
+	}
+	iv = v;
+	memcpy((char *)conf + k->off, &iv, sizeof(iv));
+}
+
+static void
+where(struct conf_where *w, int line)
+{
+	if ((w->file = strdup(file->name)) == NULL)
+		fatal("strdup");
+	w->line = line;
+}
+
+static void
+add_listen(char *addr, int line)
+{
+	struct conf_listen	*l;
+
+	if (!conf_valid_listen_addr(addr)) {
+		lerror(line, "listen on \"%s\": not an address, \"*\" or an "
+		    "interface name", addr);
+		lopts.errors++;
+	} else if (strlen(addr) >= sizeof(l->addr)) {
+		lerror(line, "listen on \"%s\": too long", addr);
+		lopts.errors++;
+	}
+	if (lopts.flags == 0 && lopts.errors == 0) {
+		lerror(line, "listen on %s: tls or starttls is needed", addr);
+		lopts.errors++;
+	}
+	if (lopts.pki != NULL && strlen(lopts.pki) >= sizeof(l->pki)) {
+		lerror(line, "pki name too long");
+		lopts.errors++;
+	}
+	if (lopts.errors == 0) {
+		if ((l = calloc(1, sizeof(*l))) == NULL)
+			fatal("listen");
+		(void)strlcpy(l->addr, addr, sizeof(l->addr));
+		l->flags = lopts.flags;
+		l->port = lopts.port;
+		if (l->port == 0)
+			l->port = (l->flags & CONF_LISTEN_TLS) ? 995 : 110;
+		if (lopts.pki != NULL)
+			(void)strlcpy(l->pki, lopts.pki, sizeof(l->pki));
+		where(&l->where, line);
+		TAILQ_INSERT_TAIL(&conf->listens, l, entry);
+	}
+	free(lopts.pki);
+	free(addr);
+	memset(&lopts, 0, sizeof(lopts));
+}
+
+static void
+add_pki(char *name, int part, char *path, int line)
+{
+	struct conf_pki	*p;
+	char		*dst;
+	const char	*what = part == 0 ? "cert" : "key";
+
+	if (name[0] == '\0' || strlen(name) >= sizeof(p->name)) {
+		lerror(line, "pki \"%s\": name empty or too long", name);
+		return;
+	}
+	TAILQ_FOREACH(p, &conf->pkis, entry)
+		if (strcmp(p->name, name) == 0)
+			break;
+	if (p == NULL) {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			fatal("pki");
+		(void)strlcpy(p->name, name, sizeof(p->name));
+		where(&p->where, line);
+		TAILQ_INSERT_TAIL(&conf->pkis, p, entry);
+	}
+	dst = part == 0 ? p->cert : p->key;
+	if (dst[0] != '\0') {
+		lerror(line, "pki %s: %s given twice", name, what);
+		return;
+	}
+	(void)set_path(dst, what, path, line);
+}
+
+static void
+add_trusted(char *text, int line)
+{
+	struct conf_trusted	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("trusted");
+	if (conf_parse_network(text, t) == -1) {
+		lerror(line, "trusted \"%s\": not an IPv4 or IPv6 network",
+		    text);
+		free(t);
+	} else {
+		where(&t->where, line);
+		TAILQ_INSERT_TAIL(&conf->trusted, t, entry);
+	}
+	free(text);
+}

@@ -1,0 +1,310 @@
+/*
+ * test_conf -- popd.conf(5) (popd/parse.y, popd/config.c) against the
+ * golden files in regress/unit/conf/:
+ *
+ *	NAME.conf	parses; conf_print() gives NAME.out, and parsing
+ *			that output again prints the same
+ *	bad-NAME.conf	fails; the errors logged are NAME.err, line by
+ *			line ("file:line: message"), every one of them
+ *
+ * Files under conf/inc/ are only included.  The test runs in conf/, so
+ * the file names in the messages are relative.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "../../popd/config.h"
+#include "unit.h"
+
+static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
+static char	 errs[65536];	/* what the last parse logged */
+
+static void
+die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+/* The whole of a file, NUL-terminated, or NULL if it is missing. */
+static char *
+slurp(const char *path)
+{
+	FILE	*fp;
+	char	*buf;
+	long	 n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == -1 || (n = ftell(fp)) == -1 ||
+	    fseek(fp, 0, SEEK_SET) == -1)
+		die(path);
+	if ((buf = malloc(n + 1)) == NULL)
+		die("malloc");
+	if (fread(buf, 1, n, fp) != (size_t)n)
+		die(path);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* The configuration as conf_print() shows it (malloc'd). */
+static char *
+printed(const struct popd_conf *conf)
+{
+	char	*buf;
+	size_t	 len;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		die("open_memstream");
+	conf_print(fp, conf);
+	if (fclose(fp) == EOF)
+		die("fclose");
+	return buf;
+}
+
+/*
+ * Parse with stderr in a file; errs[] gets the messages without the
+ * "test_conf[pid]: " that log.c puts in front of each.
+ */
+static struct popd_conf *
+parse_captured(const char *path, int opts)
+{
+	struct popd_conf	*conf;
+	char			 tmp[PATH_MAX], raw[sizeof(errs)];
+	char			*line, *p, *msg;
+	ssize_t			 n;
+	int			 saved, fd;
+
+	(void)snprintf(tmp, sizeof(tmp), "%s/stderr", tmpdir);
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    (saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		die("capture");
+	close(fd);
+	conf = parse_config(path, opts);
+	if (lseek(STDERR_FILENO, 0, SEEK_SET) == -1 ||
+	    (n = read(STDERR_FILENO, raw, sizeof(raw) - 1)) == -1)
+		die("capture");
+	raw[n] = '\0';
+	if (dup2(saved, STDERR_FILENO) == -1)
+		die("dup2");
+	close(saved);
+
+	errs[0] = '\0';
+	p = raw;
+	while ((line = strsep(&p, "\n")) != NULL) {
+		if (*line == '\0')
+			continue;
+		msg = strstr(line, "]: ");
+		(void)strlcat(errs, msg != NULL ? msg + 3 : line,
+		    sizeof(errs));
+		(void)strlcat(errs, "\n", sizeof(errs));
+	}
+	return conf;
+}
+
+/* name.conf -> name.ext */
+static void
+golden(char *dst, size_t len, const char *conf, const char *ext)
+{
+	(void)snprintf(dst, len, "%.*s.%s", (int)(strlen(conf) - 5), conf,
+	    ext);
+}
+
+static void
+check_text(const char *what, const char *got, const char *want)
+{
+	CHECK(want != NULL && strcmp(got, want) == 0,
+	    "%s: expected:\n%s-- got:\n%s--", what,
+	    want != NULL ? want : "(no golden file)\n", got);
+}
+
+static void
+good(const char *name)
+{
+	struct popd_conf	*conf, *again;
+	char			 path[PATH_MAX], reprint[PATH_MAX];
+	char			*out, *want, *out2;
+	FILE			*fp;
+
+	conf = parse_captured(name, 0);
+	CHECK(conf != NULL, "%s: should parse, got:\n%s", name, errs);
+	CHECK_STR(errs, "");
+	if (conf == NULL)
+		return;
+	out = printed(conf);
+	golden(path, sizeof(path), name, "out");
+	want = slurp(path);
+	check_text(path, out, want);
+
+	/* The printed form is a configuration file too. */
+	(void)snprintf(reprint, sizeof(reprint), "%s/reprint.conf", tmpdir);
+	if ((fp = fopen(reprint, "w")) == NULL)
+		die(reprint);
+	fputs(out, fp);
+	if (fclose(fp) == EOF)
+		die(reprint);
+	again = parse_captured(reprint, 0);
+	CHECK(again != NULL, "%s printed: should parse, got:\n%s", name,
+	    errs);
+	if (again != NULL) {
+		out2 = printed(again);
+		check_text("printed again", out2, out);
+		free(out2);
+		conf_free(again);
+	}
+	free(want);
+	free(out);
+	conf_free(conf);
+}
+
+static void
+bad(const char *name)
+{
+	struct popd_conf	*conf;
+	char			 path[PATH_MAX];
+	char			*want;
+
+	conf = parse_captured(name, 0);
+	CHECK(conf == NULL, "%s: should fail", name);
+	conf_free(conf);
+	golden(path, sizeof(path), name, "err");
+	want = slurp(path);
+	check_text(path, errs, want);
+	free(want);
+}
+
+/* -D macros win over the file's and stay for the next parse (reload). */
+static void
+cmdline(void)
+{
+	struct popd_conf	*conf;
+	char			*out, *want;
+	int			 i;
+
+	CHECK_INT(cmdline_symset("noequals"), -1);
+	CHECK_INT(cmdline_symset("bad-name=1"), -1);
+	CHECK_INT(cmdline_symset("=1"), -1);
+	CHECK_INT(cmdline_symset("pop3s=2995"), 0);
+	CHECK_INT(cmdline_symset("addr=::1"), 0);
+	CHECK_INT(cmdline_symset("addr=192.0.2.1"), 0);	/* last one wins */
+	for (i = 0; i < 2; i++) {
+		conf = parse_captured("cmdline.conf", 0);
+		CHECK(conf != NULL, "cmdline.conf with -D: got:\n%s", errs);
+		if (conf == NULL)
+			return;
+		out = printed(conf);
+		want = slurp("cmdline-D.out");
+		check_text("cmdline-D.out", out, want);
+		free(out);
+		free(want);
+		conf_free(conf);
+	}
+}
+
+/* What the golden files cannot show: defaults, options, parsed bits. */
+static void
+api(void)
+{
+	struct popd_conf	*conf;
+	struct conf_trusted	*t;
+	struct conf_listen	*l;
+
+	conf = conf_new();
+	CHECK_STR(conf->authtab, "/etc/mail/authtab");
+	CHECK_STR(conf->usertab, "/etc/mail/usertab");
+	CHECK_STR(conf->maildir, "");
+	CHECK_INT(conf->timeout.idle, 600);
+	CHECK_INT(conf->limit.sessions, 4096);
+	CHECK_INT(conf->expire, -1);
+	CHECK(TAILQ_EMPTY(&conf->listens), "no listener by default");
+	conf_free(conf);
+	conf_free(NULL);
+
+	/* Syntax only: an empty file has no listener, but parses. */
+	conf = parse_captured("inc/empty.conf", CONF_NOCHECK);
+	CHECK(conf != NULL, "CONF_NOCHECK: got:\n%s", errs);
+	conf_free(conf);
+	conf = parse_captured("inc/empty.conf", 0);
+	CHECK(conf == NULL, "empty file without CONF_NOCHECK");
+	CHECK_STR(errs, "inc/empty.conf: no \"listen on\" statement\n");
+
+	conf = parse_captured("missing.conf", 0);
+	CHECK(conf == NULL, "missing file");
+	CHECK_STR(errs, "missing.conf: No such file or directory\n");
+
+	conf = parse_captured("full.conf", 0);
+	CHECK(conf != NULL, "full.conf: got:\n%s", errs);
+	if (conf == NULL)
+		return;
+	t = TAILQ_FIRST(&conf->trusted);
+	CHECK(t != NULL, "a trusted network");
+	if (t != NULL) {
+		CHECK_INT(t->af, AF_INET);
+		CHECK_INT(t->prefix, 8);
+		CHECK_INT(t->addr[0], 10);
+		CHECK_INT(t->addr[1], 0);	/* host bits cleared */
+		CHECK_STR(t->text, "10.1.2.3/8");
+		CHECK_STR(t->where.file, "full.conf");
+	}
+	l = TAILQ_FIRST(&conf->listens);
+	CHECK(l != NULL, "a listener");
+	if (l != NULL) {
+		CHECK_INT(l->flags, CONF_LISTEN_TLS);
+		CHECK_INT(l->port, 995);
+		CHECK(l->where.line > 1, "listener line %d", l->where.line);
+	}
+	conf_free(conf);
+}
+
+int
+main(int argc, char *argv[])
+{
+	glob_t	 g;
+	char	 self[PATH_MAX], dir[PATH_MAX];
+	size_t	 i;
+
+	log_init(1, LOG_MAIL);
+	log_procinit("test_conf");
+	if (mkdtemp(tmpdir) == NULL)
+		die("mkdtemp");
+	(void)strlcpy(self, argv[0], sizeof(self));
+	(void)snprintf(dir, sizeof(dir), "%s/conf", dirname(self));
+	if (chdir(dir) == -1)
+		die(dir);
+
+	if (glob("*.conf", 0, NULL, &g) != 0) {
+		fprintf(stderr, "%s: no *.conf\n", dir);
+		return 2;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (strncmp(g.gl_pathv[i], "bad-", 4) == 0)
+			bad(g.gl_pathv[i]);
+		else
+			good(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	api();
+	cmdline();
+
+	(void)snprintf(dir, sizeof(dir), "%s/stderr", tmpdir);
+	(void)unlink(dir);
+	(void)snprintf(dir, sizeof(dir), "%s/reprint.conf", tmpdir);
+	(void)unlink(dir);
+	(void)rmdir(tmpdir);
+	return unit_done();
+}
