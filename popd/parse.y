@@ -69,11 +69,18 @@ static struct popd_conf	*conf;
 static int		 errors;
 static int		 expansions;
 
+/*
+ * The strings the lexer hands to the grammar, freed all at once when the
+ * parse ends: a syntax error drops tokens that no action sees.
+ */
+static char		**strings;
+static size_t		 nstrings, strings_size;
+
 /* The options of the "listen on" statement being read. */
 static struct {
 	int		 port;
 	int		 flags;
-	char		*pki;
+	const char	*pki;
 	int		 errors;
 } lopts;
 
@@ -90,10 +97,11 @@ static const char *symget(const char *);
 static int	 valid_macro_name(const char *);
 static int	 set_path(char *, const char *, const char *, int);
 static long long duration(const char *, int);
-static void	 set_knob(enum conf_knob_kind, char *, long long, int);
-static void	 add_listen(char *, int);
-static void	 add_pki(char *, int, char *, int);
-static void	 add_trusted(char *, int);
+static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
+static void	 add_listen(const char *, int);
+static void	 add_pki(const char *, int, const char *, int);
+static void	 add_trusted(const char *, int);
+static char	*token_string(const char *);
 static void	 where(struct conf_where *, int);
 %}
 
@@ -121,7 +129,6 @@ include		: INCLUDE STRING		{
 				/* Ends the include statement. */
 				file->unget[file->nunget++] = '\n';
 			}
-			free($2);
 		}
 		;
 
@@ -131,8 +138,6 @@ varset		: STRING '=' STRING		{
 				    "letters, digits and _", $1);
 			else if (symset($1, $3, 0) == -1)
 				fatal("symset");
-			free($1);
-			free($3);
 		}
 		| STRING '=' NUMBER		{
 			char	buf[32];
@@ -143,7 +148,6 @@ varset		: STRING '=' STRING		{
 				    "letters, digits and _", $1);
 			else if (symset($1, buf, 0) == -1)
 				fatal("symset");
-			free($1);
 		}
 		;
 
@@ -161,7 +165,6 @@ time		: NUMBER			{
 		}
 		| STRING			{
 			$$ = duration($1, $<lineno>1);
-			free($1);
 		}
 		;
 
@@ -172,12 +175,10 @@ pkipart		: CERT				{ $$ = 0; }
 main		: AUTHTAB STRING		{
 			(void)set_path(conf->authtab, "authtab", $2,
 			    $<lineno>1);
-			free($2);
 		}
 		| USERTAB STRING		{
 			(void)set_path(conf->usertab, "usertab", $2,
 			    $<lineno>1);
-			free($2);
 		}
 		| MAILDIR STRING		{
 			if ($2[0] == '\0' || $2[0] == '/' ||
@@ -187,12 +188,9 @@ main		: AUTHTAB STRING		{
 			else if (strlcpy(conf->maildir, $2,
 			    sizeof(conf->maildir)) >= sizeof(conf->maildir))
 				lerror($<lineno>1, "maildir: too long");
-			free($2);
 		}
 		| PKI STRING pkipart STRING	{
 			add_pki($2, $3, $4, $<lineno>1);
-			free($2);
-			free($4);
 		}
 		| TLS PROTOCOLS STRING		{
 			uint32_t	p;
@@ -211,7 +209,6 @@ main		: AUTHTAB STRING		{
 				lerror($<lineno>1, "tls protocols: too long");
 			else
 				conf->protocols = p;
-			free($3);
 		}
 		| LISTEN ON STRING listenopts	{
 			add_listen($3, $<lineno>1);
@@ -221,11 +218,9 @@ main		: AUTHTAB STRING		{
 		}
 		| TIMEOUT STRING time		{
 			set_knob(KNOB_TIMEOUT, $2, $3, $<lineno>1);
-			free($2);
 		}
 		| LIMIT STRING NUMBER		{
 			set_knob(KNOB_LIMIT, $2, $3, $<lineno>1);
-			free($2);
 		}
 		| EXPIRE NEVER			{ conf->expire = -1; }
 		| EXPIRE NUMBER			{
@@ -246,7 +241,6 @@ main		: AUTHTAB STRING		{
 		;
 
 listenopts	: /* empty */			{
-			free(lopts.pki);	/* after a syntax error */
 			memset(&lopts, 0, sizeof(lopts));
 		}
 		| listenopts listenopt
@@ -283,7 +277,6 @@ listenopt	: PORT NUMBER			{
 			if (lopts.pki != NULL) {
 				lerror($<lineno>1, "pki given twice");
 				lopts.errors++;
-				free($2);
 			} else
 				lopts.pki = $2;
 		}
@@ -334,6 +327,23 @@ lookup(const char *s)
 	kw = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
 	    sizeof(keywords[0]), kw_cmp);
 	return kw != NULL ? kw->token : STRING;
+}
+
+static char *
+token_string(const char *s)
+{
+	char	**p;
+
+	if (nstrings == strings_size) {
+		if ((p = reallocarray(strings, strings_size + 64,
+		    sizeof(*p))) == NULL)
+			fatal("token_string");
+		strings = p;
+		strings_size += 64;
+	}
+	if ((strings[nstrings] = strdup(s)) == NULL)
+		fatal("token_string");
+	return strings[nstrings++];
 }
 
 static void
@@ -492,8 +502,7 @@ quoted(int quote)
 		yyerror("quoted string too long");
 		return ERROR;
 	}
-	if ((yylval.v.string = strdup(buf)) == NULL)
-		fatal("strdup");
+	yylval.v.string = token_string(buf);
 	return STRING;
 }
 
@@ -560,9 +569,8 @@ yylex(void)
 		}
 		return NUMBER;
 	}
-	if ((token = lookup(buf)) == STRING &&
-	    (yylval.v.string = strdup(buf)) == NULL)
-		fatal("strdup");
+	if ((token = lookup(buf)) == STRING)
+		yylval.v.string = token_string(buf);
 	return token;
 }
 
@@ -692,6 +700,12 @@ parse_config(const char *filename, int opts)
 	yyparse();
 	while (file != NULL)
 		(void)popfile();
+	while (nstrings > 0)
+		free(strings[--nstrings]);
+	free(strings);
+	strings = NULL;
+	strings_size = 0;
+	memset(&lopts, 0, sizeof(lopts));
 
 	/* The file's macros end with it; -D ones stay for a reload. */
 	TAILQ_FOREACH_SAFE(s, &syms, entry, next) {
@@ -844,7 +858,7 @@ duration(const char *s, int line)
 }
 
 static void
-set_knob(enum conf_knob_kind kind, char *name, long long v, int line)
+set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 {
 	const struct conf_knob	*k;
 	const char		*what;
@@ -882,7 +896,7 @@ where(struct conf_where *w, int line)
 }
 
 static void
-add_listen(char *addr, int line)
+add_listen(const char *addr, int line)
 {
 	struct conf_listen	*l;
 
@@ -915,13 +929,11 @@ add_listen(char *addr, int line)
 		where(&l->where, line);
 		TAILQ_INSERT_TAIL(&conf->listens, l, entry);
 	}
-	free(lopts.pki);
-	free(addr);
 	memset(&lopts, 0, sizeof(lopts));
 }
 
 static void
-add_pki(char *name, int part, char *path, int line)
+add_pki(const char *name, int part, const char *path, int line)
 {
 	struct conf_pki	*p;
 	char		*dst;
@@ -950,7 +962,7 @@ add_pki(char *name, int part, char *path, int line)
 }
 
 static void
-add_trusted(char *text, int line)
+add_trusted(const char *text, int line)
 {
 	struct conf_trusted	*t;
 
@@ -964,5 +976,4 @@ add_trusted(char *text, int line)
 		where(&t->where, line);
 		TAILQ_INSERT_TAIL(&conf->trusted, t, entry);
 	}
-	free(text);
 }

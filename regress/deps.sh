@@ -3,19 +3,19 @@
 # Debian as root, install the missing packages with apt-get; anywhere
 # else, say what is missing.
 PKGS="libtls-dev libevent-dev libseccomp-dev libbsd-dev libcrypt-dev
-    pkg-config make gcc clang curl openssl mandoc python3 procps"
+    pkg-config make gcc clang curl openssl mandoc python3 procps byacc"
 
 missing=
 pkg-config --exists libtls libevent libseccomp libbsd-overlay libbsd-ctor \
     2>/dev/null || missing=yes
 [ -f /usr/include/crypt.h ] || missing=yes
-for p in cc clang curl openssl mandoc python3 ps; do
+for p in cc clang curl openssl mandoc python3 ps yacc; do
 	command -v $p >/dev/null 2>&1 || missing=yes
 done
 [ -z "$missing" ] && exit 0
 
 if [ "$(uname -s)" != Linux ]; then
-	echo "deps: install libevent and LibreSSL's libtls" >&2
+	echo "deps: install libevent, LibreSSL's libtls and a yacc" >&2
 	exit 1
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
