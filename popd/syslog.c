@@ -33,9 +33,9 @@ struct relay {
 };
 
 static struct relay	relays[] = {
-	{ "listener", { -1, -1 } },
-	{ "authpop", { -1, -1 } },
-	{ "wrkrpop", { -1, -1 } },
+	{ .role = "listener" },
+	{ .role = "authpop" },
+	{ .role = "wrkrpop" },
 };
 #define NRELAYS	(sizeof(relays) / sizeof(relays[0]))
 
