@@ -30,7 +30,7 @@ COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
 		common/maildir.o common/popcache.o common/crlf.o \
 		common/pop3.o common/sandbox.o compat/compat.o
 
-POPD_OBJS=	popd/popd.o popd/listener.o
+POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o
 AUTHPOP_OBJS=	authpop/authpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
 MDA_OBJS=	mda/mda.o

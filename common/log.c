@@ -1,7 +1,16 @@
 /*
  * log.c -- syslog or stderr logging, bgpd style.  Every line names the
  * process that wrote it (log_procinit).
+ *
+ * A child of a daemonized popd does not talk to syslog itself: chrooted
+ * and confined, it could not reconnect after syslogd restarts.  Its
+ * stderr is a datagram socket to the parent instead (log relay mode),
+ * one "<pri>pid message" datagram per line, and the parent, which knows
+ * which role holds that socket, passes the line on to syslog.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +21,10 @@
 #include <unistd.h>
 
 #include "log.h"
+
+#define LOG_TO_SYSLOG	0
+#define LOG_TO_STDERR	1
+#define LOG_TO_RELAY	2
 
 static int		 debug;
 static int		 verbose;
@@ -42,13 +55,46 @@ log_stderr(const char *msg, const char *err)
 	(void)write(STDERR_FILENO, line, n);
 }
 
+/* One datagram per line to the parent's relay (see popd/syslog.c). */
+static void
+log_relay(int pri, const char *msg, const char *err)
+{
+	char	line[LOG_RELAY_MAX];
+	int	n;
+
+	if (err != NULL)
+		n = snprintf(line, sizeof(line), "<%d>%d %s: %s", pri,
+		    (int)getpid(), msg, err);
+	else
+		n = snprintf(line, sizeof(line), "<%d>%d %s", pri,
+		    (int)getpid(), msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	(void)send(STDERR_FILENO, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/*
+ * n_debug: log to stderr.  Otherwise syslog, unless stderr is a datagram
+ * socket: then it is the parent's relay.
+ */
 void
 log_init(int n_debug, int facility)
 {
-	debug = n_debug;
+	int		type;
+	socklen_t	len = sizeof(type);
+
 	tzset();
-	if (!debug)
+	if (n_debug)
+		debug = LOG_TO_STDERR;
+	else if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == 0 && type == SOCK_DGRAM)
+		debug = LOG_TO_RELAY;
+	else {
+		debug = LOG_TO_SYSLOG;
 		openlog(getprogname(), LOG_PID | LOG_NDELAY, facility);
+	}
 }
 
 void
@@ -81,8 +127,10 @@ vlog(int pri, const char *fmt, va_list ap)
 		return;
 	}
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (debug)
+	if (debug == LOG_TO_STDERR)
 		log_stderr(buf, NULL);
+	else if (debug == LOG_TO_RELAY)
+		log_relay(pri, buf, NULL);
 	else
 		syslog(pri, "%s: %s", procname, buf);
 	errno = saved_errno;
@@ -95,8 +143,10 @@ vlog_errno(int pri, const char *fmt, va_list ap)
 	int	saved_errno = errno;
 
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (debug)
+	if (debug == LOG_TO_STDERR)
 		log_stderr(buf, strerror(saved_errno));
+	else if (debug == LOG_TO_RELAY)
+		log_relay(pri, buf, strerror(saved_errno));
 	else
 		syslog(pri, "%s: %s: %s", procname, buf,
 		    strerror(saved_errno));

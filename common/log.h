@@ -8,6 +8,8 @@
 
 #include "compat.h"
 
+#define LOG_RELAY_MAX	1200	/* a relayed line, "<pri>pid message" */
+
 void	log_init(int, int);
 void	log_procinit(const char *);
 void	log_setverbose(int);

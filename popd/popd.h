@@ -10,6 +10,10 @@
 #define POPD_PORT		"995"		/* implicit TLS */
 #define POPD_PLAIN_PORT		"110"		/* plaintext with STLS */
 
+/* syslog.c */
+void		 logrelay_init(void);
+int		 logrelay_fd(const char *);
+
 /* listener.c */
 struct tls;
 __dead void	 listener_main(const char *, const char *, int);

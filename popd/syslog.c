@@ -1,0 +1,135 @@
+/*
+ * syslog.c -- the parent's log relay.  A daemonized popd gives each
+ * child a datagram socket as its stderr (log.c, relay mode) and passes
+ * the lines it reads there on to syslog(3), which reconnects to syslogd
+ * when it restarts: the children are chrooted or confined and could not.
+ * The role in each line comes from the socket it arrived on, never from
+ * the child, so a child cannot write lines in another role's name.
+ *
+ * A line is "<pri>pid message"; it goes to syslog as
+ * "popd[pid]: role: message", the same form as the parent's own lines.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "popd.h"
+
+#define RELAY_BURST	64	/* lines per wakeup and role */
+
+struct relay {
+	const char	*role;
+	int		 fd[2];		/* ours, the children's */
+	struct event	 ev;
+};
+
+static struct relay	relays[] = {
+	{ .role = "listener" },
+	{ .role = "authpop" },
+	{ .role = "wrkrpop" },
+};
+#define NRELAYS	(sizeof(relays) / sizeof(relays[0]))
+
+static void	relay_read(int, short, void *);
+static void	relay_line(const struct relay *, char *, size_t);
+
+/*
+ * After daemon(3) and event_init: one socket pair per role.  The
+ * children's ends are non-blocking, so a child drops a line rather than
+ * wait for a parent that is busy.
+ */
+void
+logrelay_init(void)
+{
+	struct relay	*r;
+	size_t		 i;
+
+	for (i = 0; i < NRELAYS; i++) {
+		r = &relays[i];
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+		    r->fd) == -1)
+			fatal("log relay socketpair");
+		if (set_nonblock(r->fd[0]) == -1 ||
+		    set_nonblock(r->fd[1]) == -1)
+			fatal("log relay");
+		/* The children only write. */
+		if (shutdown(r->fd[0], SHUT_WR) == -1)
+			fatal("log relay shutdown");
+		event_set(&r->ev, r->fd[0], EV_READ | EV_PERSIST, relay_read,
+		    r);
+		if (event_add(&r->ev, NULL) == -1)
+			fatal("log relay event_add");
+	}
+}
+
+/* The end a child of this role gets as its stderr, or -1 (no relay). */
+int
+logrelay_fd(const char *role)
+{
+	size_t	i;
+
+	for (i = 0; i < NRELAYS; i++)
+		if (strcmp(relays[i].role, role) == 0)
+			return relays[i].fd[1];
+	return -1;
+}
+
+static void
+relay_read(int fd, short ev, void *arg)
+{
+	struct relay	*r = arg;
+	char		 buf[LOG_RELAY_MAX + 1];
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < RELAY_BURST; i++) {
+		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("log relay %s", r->role);
+			return;
+		}
+		relay_line(r, buf, n);
+	}
+}
+
+/* "<pri>pid message"; anything else is dropped. */
+static void
+relay_line(const struct relay *r, char *buf, size_t len)
+{
+	static char	 ident[32];
+	const char	*errstr;
+	char		*p, *msg;
+	size_t		 i;
+	int		 pri;
+	long long	 pid;
+
+	buf[len] = '\0';
+	if (buf[0] != '<' || (p = strchr(buf, '>')) == NULL)
+		return;
+	*p++ = '\0';
+	pri = strtonum(buf + 1, 0, LOG_DEBUG, &errstr);
+	if (errstr != NULL || (msg = strchr(p, ' ')) == NULL)
+		return;
+	*msg++ = '\0';
+	pid = strtonum(p, 1, INT32_MAX, &errstr);
+	if (errstr != NULL)
+		return;
+	/* One line each: no control bytes from a child reach the log. */
+	for (i = 0; msg[i] != '\0'; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			msg[i] = '?';
+	(void)snprintf(ident, sizeof(ident), "popd[%lld]", pid);
+	openlog(ident, LOG_NDELAY, LOG_MAIL);
+	syslog(pri, "%s: %s", r->role, msg);
+	openlog(getprogname(), LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
