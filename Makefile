@@ -30,7 +30,8 @@ COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
 		common/maildir.o common/popcache.o common/crlf.o \
 		common/pop3.o common/sandbox.o compat/compat.o
 
-POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o
+POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o popd/parse.o \
+		popd/config.o
 AUTHPOP_OBJS=	authpop/authpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
 MDA_OBJS=	mda/mda.o
@@ -51,14 +52,14 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
 		regress/unit/test_conf
 
-all: ${PROGS} ${CONF_OBJS}
+all: ${PROGS}
 
 .SUFFIXES: .c .o
 .c.o:
 	${CC} ${CFLAGS} -c $< -o $@
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
-${CONF_OBJS}: ${HDRS}
+${CONF_OBJS}: ${HDRS} popd/config.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/tree.h>
 
+#include <err.h>
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
@@ -91,6 +92,9 @@ struct job {
 };
 TAILQ_HEAD(jobq, job);
 
+static int	login_timeout = POP3_IDLE_TIMEOUT;	/* -L */
+static int	max_fail = POP3_MAXFAIL;		/* -F */
+
 static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
@@ -150,25 +154,36 @@ session_cmp(struct session *a, struct session *b)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: authpop [-dv] -a authtab -u usertab\n");
+	fprintf(stderr, "usage: authpop [-dv] -a authtab [-F failures] "
+	    "[-L timeout] -u usertab\n");
 	exit(1);
 }
 
 int
 main(int argc, char *argv[])
 {
-	const char	*authfile = NULL, *userfile = NULL;
+	const char	*authfile = NULL, *userfile = NULL, *errstr;
 	struct passwd	*pw;
 	struct rlimit	 rl;
 	int		 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:du:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:dF:L:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			authfile = optarg;
 			break;
 		case 'd':
 			debug = 1;
+			break;
+		case 'F':
+			max_fail = strtonum(optarg, 1, 1000, &errstr);
+			if (errstr != NULL)
+				errx(1, "-F %s: %s", optarg, errstr);
+			break;
+		case 'L':
+			login_timeout = strtonum(optarg, 1, 86400, &errstr);
+			if (errstr != NULL)
+				errx(1, "-L %s: %s", optarg, errstr);
 			break;
 		case 'u':
 			userfile = optarg;
@@ -424,7 +439,7 @@ session_new(const struct msg_session *ms, int fd)
 	/* No APOP timestamp: APOP is not offered.  After STLS, no new one. */
 	if (!(s->flags & SESSION_RESUMED))
 		session_reply(s, "+OK popd ready");
-	session_timer(s, POP3_IDLE_TIMEOUT);
+	session_timer(s, login_timeout);
 	session_update(s);
 }
 
@@ -509,7 +524,7 @@ session_timeout(int fd, short ev, void *arg)
 	switch (s->state) {
 	case S_CMD:
 		log_info("session %llu: %s: autologout after %d s idle",
-		    (unsigned long long)s->id, s->addr, POP3_IDLE_TIMEOUT);
+		    (unsigned long long)s->id, s->addr, login_timeout);
 		session_reply(s, "-ERR autologout: idle for too long");
 		s->state = S_CLOSING;
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
@@ -583,7 +598,7 @@ session_read(int fd, short ev, void *arg)
 		if (!lf)
 			continue;
 
-		session_timer(s, POP3_IDLE_TIMEOUT);
+		session_timer(s, login_timeout);
 		if (s->toolong) {
 			/* RFC 2449: 255 octets; reject, keep the session. */
 			s->toolong = 0;
@@ -836,7 +851,7 @@ auth_result(struct session *s, struct job *j)
 		log_info("session %llu: %s: login failed for %s: %s",
 		    (unsigned long long)s->id, s->addr, logname(s->user),
 		    j->known ? "wrong password" : "unknown user");
-		if (s->nfail >= POP3_MAXFAIL) {
+		if (s->nfail >= max_fail) {
 			session_reply(s, "-ERR [AUTH] too many failures");
 			s->state = S_CLOSING;
 			session_timer(s, AUTH_CLOSE_TIMEOUT);

@@ -40,7 +40,11 @@ log_stderr(const char *msg, const char *err)
 	char	line[1200];
 	int	n;
 
-	if (err != NULL)
+	/* No name: a command's own message ("popd.conf:3: ..."). */
+	if (procname[0] == '\0')
+		n = snprintf(line, sizeof(line), "%s%s%s\n", msg,
+		    err != NULL ? ": " : "", err != NULL ? err : "");
+	else if (err != NULL)
 		n = snprintf(line, sizeof(line), "%s[%d]: %s: %s\n", procname,
 		    (int)getpid(), msg, err);
 	else

@@ -811,3 +811,29 @@ maildrop_close(struct maildrop *md)
 		close(md->dirfd);
 	md->lockfd = md->dirfd = -1;
 }
+
+/*
+ * "<home>/<subdir>", or home when subdir is NULL or empty: the maildir
+ * of a usertab entry.  -1 if it does not fit.
+ */
+int
+maildir_path(char *out, size_t outlen, const char *home, const char *subdir)
+{
+	int	r;
+
+	if (subdir != NULL && subdir[0] != '\0')
+		r = snprintf(out, outlen, "%s/%s", home, subdir);
+	else
+		r = snprintf(out, outlen, "%s", home);
+	if (r < 0 || (size_t)r >= outlen)
+		return -1;
+	return 0;
+}
+
+/* A maildir subdirectory (-e, "maildir"): relative, without "..". */
+int
+maildir_subdir_ok(const char *subdir)
+{
+	return subdir[0] != '\0' && subdir[0] != '/' &&
+	    strstr(subdir, "..") == NULL;
+}

@@ -18,5 +18,7 @@ int		 maildir_create(const char *);
 int		 maildir_readdir(int, const char *,
 		    int (*)(void *, const char *), void *);
 int		 maildir_namecmp(const char *, const char *);
+int		 maildir_path(char *, size_t, const char *, const char *);
+int		 maildir_subdir_ok(const char *);
 
 #endif

@@ -19,7 +19,7 @@
  * hdr.len payload bytes, and at most one passed descriptor.
  * Bump MSG_VERSION on any change to the types or payloads below.
  */
-#define MSG_VERSION		3
+#define MSG_VERSION		4
 #define MSG_MAXPAYLOAD		1024
 
 enum msg_type {
@@ -59,6 +59,7 @@ struct msg_hdr {
 
 struct msg_listen {
 	uint32_t	flags;
+	uint32_t	pki;		/* the listener's keypair index */
 };
 
 #define SESSION_TLS		0x01	/* the client talks TLS to us */

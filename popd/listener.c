@@ -15,24 +15,26 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <err.h>
 #include <errno.h>
 #include <event.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <tls.h>
 #include <unistd.h>
 
 #include "popd.h"
+#include "config.h"
 #include "pop3.h"
 #include "sandbox.h"
 
 #define RELAY_BUFSZ		16384	/* per direction and session */
-#define HANDSHAKE_TIMEOUT	60	/* seconds for the TLS handshake */
-#define SEND_TIMEOUT		POP3_IDLE_TIMEOUT /* client takes no data */
-#define CLOSE_TIMEOUT		60	/* seconds to flush, worker gone */
+#define MAX_PKI			16	/* keypairs, chosen by SNI */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 #define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
@@ -44,6 +46,7 @@ struct listen_sock {
 	TAILQ_ENTRY(listen_sock) entry;
 	int			 fd;
 	uint32_t		 flags;		/* LISTEN_* */
+	struct tls		*tls;		/* its default keypair first */
 	struct event		 ev;
 	struct event		 pause;
 };
@@ -76,6 +79,7 @@ struct session {
 	int			 pair;		/* our end of the socketpair */
 	int			 handoff;	/* its other end, until sent */
 	struct tls		*tls;		/* NULL for plaintext */
+	struct tls		*tlsctx;	/* its listening socket's */
 	char			 addr[POPD_MAXADDR];
 	struct event		 sockev;
 	short			 sockwant;
@@ -97,7 +101,11 @@ static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
-static struct tls			*tls_srv;
+static struct tls			*tls_srv[MAX_PKI];
+static size_t				 npki;
+static int				 handshake_timeout = 60;
+static int				 send_timeout = 600;
+static int				 close_timeout = 60;
 static unsigned int			 nsessions;
 static uint32_t				 next_lid;
 static int				 draining;
@@ -106,12 +114,12 @@ static int				 spare[2] = { -1, -1 };
 static void	listener_dispatch_parent(struct chan *, uint32_t,
 		    const void *, size_t, int);
 static void	listener_parent_eof(struct chan *);
-static void	listener_add(int, uint32_t);
+static void	listener_add(int, uint32_t, uint32_t);
 static void	listener_drain(void);
 static void	listener_accept(int, short, void *);
 static void	listener_resume(int, short, void *);
 static void	session_new(int, const struct sockaddr *, socklen_t,
-		    uint32_t);
+		    const struct listen_sock *);
 static void	session_start(struct session *);
 static void	session_run(struct session *);
 static int	session_stls(struct session *);
@@ -132,49 +140,64 @@ static void	relaybuf_release(struct relaybuf *);
 static time_t	monotime(void);
 
 /*
- * A TLS server context for certfile and keyfile, or NULL with the reason
- * logged.  The parent calls it too, to refuse a bad certificate at
- * startup or reload before a listener would die on it.
+ * A TLS server context with the n keypairs certs[i], keys[i], keypair
+ * first as the default and the others chosen by SNI, or NULL with the
+ * reason logged.  The parent calls it too, to refuse a bad certificate
+ * at startup or reload before a listener would die on it.
  */
 struct tls *
-listener_tls(const char *certfile, const char *keyfile, int tls12)
+listener_tls(size_t n, char *const certs[], char *const keys[],
+    size_t first, const char *protocols)
 {
 	struct tls_config	*cfg;
 	struct tls		*ctx = NULL;
 	uint8_t			*cert = NULL, *key = NULL;
-	size_t			 certlen = 0, keylen = 0;
+	size_t			 certlen = 0, keylen = 0, i, k;
 	uint32_t		 protos;
+	int			 r;
 
 	if ((cfg = tls_config_new()) == NULL) {
 		log_warnx("tls_config_new failed");
 		return NULL;
 	}
-	if (tls_config_parse_protocols(&protos,
-	    tls12 ? "tlsv1.2,tlsv1.3" : "tlsv1.3") == -1 ||
+	if (tls_config_parse_protocols(&protos, protocols) == -1 ||
 	    tls_config_set_protocols(cfg, protos) == -1) {
-		log_warnx("tls protocols: %s", tls_config_error(cfg));
-		goto done;
-	}
-	if ((cert = tls_load_file(certfile, &certlen, NULL)) == NULL) {
-		log_warn("%s", certfile);
-		goto done;
-	}
-	if ((key = tls_load_file(keyfile, &keylen, NULL)) == NULL) {
-		log_warn("%s", keyfile);
-		goto done;
-	}
-	if (tls_config_set_keypair_mem(cfg, cert, certlen, key,
-	    keylen) == -1) {
-		log_warnx("%s, %s: %s", certfile, keyfile,
+		log_warnx("tls protocols \"%s\": %s", protocols,
 		    tls_config_error(cfg));
 		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		k = i == 0 ? first : (i <= first ? i - 1 : i);
+		if ((cert = tls_load_file(certs[k], &certlen, NULL)) == NULL) {
+			log_warn("%s", certs[k]);
+			goto done;
+		}
+		if ((key = tls_load_file(keys[k], &keylen, NULL)) == NULL) {
+			log_warn("%s", keys[k]);
+			goto done;
+		}
+		if (i == 0)
+			r = tls_config_set_keypair_mem(cfg, cert, certlen, key,
+			    keylen);
+		else
+			r = tls_config_add_keypair_mem(cfg, cert, certlen, key,
+			    keylen);
+		if (r == -1) {
+			log_warnx("%s, %s: %s", certs[k], keys[k],
+			    tls_config_error(cfg));
+			goto done;
+		}
+		tls_unload_file(cert, certlen);
+		tls_unload_file(key, keylen);		/* wipes the key */
+		cert = key = NULL;
 	}
 	if ((ctx = tls_server()) == NULL) {
 		log_warnx("tls_server failed");
 		goto done;
 	}
 	if (tls_configure(ctx, cfg) == -1) {
-		log_warnx("%s, %s: %s", certfile, keyfile, tls_error(ctx));
+		log_warnx("%s, %s: %s", certs[first], keys[first],
+		    tls_error(ctx));
 		tls_free(ctx);
 		ctx = NULL;
 	}
@@ -182,7 +205,7 @@ listener_tls(const char *certfile, const char *keyfile, int tls12)
 	if (cert != NULL)
 		tls_unload_file(cert, certlen);
 	if (key != NULL)
-		tls_unload_file(key, keylen);		/* wipes the key */
+		tls_unload_file(key, keylen);
 	/* The server context keeps its own copy; drop ours. */
 	tls_config_clear_keys(cfg);
 	tls_config_free(cfg);
@@ -190,17 +213,125 @@ listener_tls(const char *certfile, const char *keyfile, int tls12)
 }
 
 /*
+ * The listener's command line, built by the parent from c:
+ *	popd -P listener [-d] [-v] -p protocols -h handshake -s send
+ *	    -t close -c cert -k key [-c cert -k key ...]
+ * Returns the count; argv ends with NULL.
+ */
+int
+listener_argv(char **argv, size_t max, const struct popd_conf *c,
+    int debug, int verbose)
+{
+	static char		 num[3][24], vflag[8];
+	const struct conf_pki	*pki;
+	size_t			 argc = 0;
+
+	argv[argc++] = "popd";
+	argv[argc++] = "-P";
+	argv[argc++] = "listener";
+	if (debug)
+		argv[argc++] = "-d";
+	if (verbose > 0) {
+		(void)snprintf(vflag, sizeof(vflag), "-%.*s",
+		    verbose > 5 ? 5 : verbose, "vvvvv");
+		argv[argc++] = vflag;
+	}
+	(void)snprintf(num[0], sizeof(num[0]), "%d", c->timeout.handshake);
+	(void)snprintf(num[1], sizeof(num[1]), "%d", c->timeout.send);
+	(void)snprintf(num[2], sizeof(num[2]), "%d", c->timeout.close);
+	argv[argc++] = "-p";
+	argv[argc++] = (char *)c->tls_protocols;
+	argv[argc++] = "-h";
+	argv[argc++] = num[0];
+	argv[argc++] = "-s";
+	argv[argc++] = num[1];
+	argv[argc++] = "-t";
+	argv[argc++] = num[2];
+	TAILQ_FOREACH(pki, &c->pkis, entry) {
+		if (argc + 5 > max)
+			fatalx("too many pki for the listener");
+		argv[argc++] = "-c";
+		argv[argc++] = (char *)pki->cert;
+		argv[argc++] = "-k";
+		argv[argc++] = (char *)pki->key;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/*
  * Load everything that needs the file system (certificate, key, the
  * user database), then lock ourselves in and serve.
  */
-void
-listener_main(const char *certfile, const char *keyfile, int tls12)
+__dead void
+listener_main(int argc, char *argv[])
 {
 	struct passwd		*pw = NULL;
 	struct rlimit		 rl;
+	char			*certs[MAX_PKI], *keys[MAX_PKI];
+	const char		*protocols = "tlsv1.3", *errstr = NULL;
+	size_t			 ncert = 0, nkey = 0, i;
+	int			 ch, debug = 0, verbose = 0, type;
+	socklen_t		 len = sizeof(type);
 
-	if ((tls_srv = listener_tls(certfile, keyfile, tls12)) == NULL)
-		fatalx("cannot serve TLS");
+	/* argv: popd -P listener [options] */
+	optind = 3;
+	while ((ch = getopt(argc, argv, "c:dh:k:p:s:t:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			if (ncert == MAX_PKI)
+				errx(1, "too many certificates");
+			certs[ncert++] = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			handshake_timeout = strtonum(optarg, 1, 86400, &errstr);
+			break;
+		case 'k':
+			if (nkey == MAX_PKI)
+				errx(1, "too many keys");
+			keys[nkey++] = optarg;
+			break;
+		case 'p':
+			protocols = optarg;
+			break;
+		case 's':
+			send_timeout = strtonum(optarg, 1, 86400, &errstr);
+			break;
+		case 't':
+			close_timeout = strtonum(optarg, 1, 86400, &errstr);
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			errx(1, "-P listener: bad option: it is popd's internal "
+			    "listener role, started by popd itself");
+		}
+		if (errstr != NULL)
+			errx(1, "-%c %s: %s", ch, optarg, errstr);
+	}
+	/* A user who typed -P gets a word, not a silent exit. */
+	if (argc < 3 || strcmp(argv[2], "listener") != 0 || argc != optind ||
+	    ncert == 0 || ncert != nkey ||
+	    getsockopt(POPD_CHANNEL_FD, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || type != SOCK_SEQPACKET)
+		errx(1, "-P is popd's internal listener role, started by popd "
+		    "itself with its channel on fd %d: run popd without -P",
+		    POPD_CHANNEL_FD);
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	log_procinit("listener");
+	if (set_cloexec(POPD_CHANNEL_FD) == -1)
+		fatal("channel");
+
+	npki = ncert;
+	for (i = 0; i < npki; i++)
+		if ((tls_srv[i] = listener_tls(npki, certs, keys, i,
+		    protocols)) == NULL)
+			fatalx("cannot serve TLS");
 
 	/* Each session holds two descriptors: allow all we may. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -242,7 +373,7 @@ listener_main(const char *certfile, const char *keyfile, int tls12)
 
 	chan_init(&parent_chan, POPD_CHANNEL_FD, "listener", "parent",
 	    listener_dispatch_parent, listener_parent_eof, NULL);
-	log_debug("ready, %s", tls12 ? "TLS 1.2 and 1.3" : "TLS 1.3");
+	log_debug("ready, %s", protocols);
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
 	fatalx("event loop ended");
@@ -263,10 +394,10 @@ listener_dispatch_parent(struct chan *c, uint32_t type, const void *data,
 			fatalx("listener: %s from parent without a socket",
 			    msg_type_str(type));
 		memcpy(&ml, data, sizeof(ml));
-		if (ml.flags & ~LISTEN_TLS)
-			fatalx("listener: %s from parent: flags 0x%x",
-			    msg_type_str(type), ml.flags);
-		listener_add(fd, ml.flags);
+		if (ml.flags & ~LISTEN_TLS || ml.pki >= npki)
+			fatalx("listener: %s from parent: flags 0x%x pki %u",
+			    msg_type_str(type), ml.flags, ml.pki);
+		listener_add(fd, ml.flags, ml.pki);
 		break;
 	case MSG_DRAIN:
 		msg_check_size(c, type, len, 0);
@@ -333,7 +464,7 @@ listener_parent_eof(struct chan *c)
 }
 
 static void
-listener_add(int fd, uint32_t flags)
+listener_add(int fd, uint32_t flags, uint32_t pki)
 {
 	struct listen_sock	*l;
 	int			 on;
@@ -349,6 +480,7 @@ listener_add(int fd, uint32_t flags)
 		fatal("listener: calloc");
 	l->fd = fd;
 	l->flags = flags;
+	l->tls = tls_srv[pki];
 	event_set(&l->ev, fd, EV_READ | EV_PERSIST, listener_accept, l);
 	evtimer_set(&l->pause, listener_resume, l);
 	if (event_add(&l->ev, NULL) == -1)
@@ -394,7 +526,7 @@ listener_accept(int fd, short ev, void *arg)
 				continue;
 			goto fail;
 		}
-		session_new(s, (struct sockaddr *)&ss, len, l->flags);
+		session_new(s, (struct sockaddr *)&ss, len, l);
 	}
 	return;
 
@@ -421,7 +553,7 @@ listener_resume(int fd, short ev, void *arg)
 
 static void
 session_new(int fd, const struct sockaddr *sa, socklen_t salen,
-    uint32_t flags)
+    const struct listen_sock *l)
 {
 	struct session	*s;
 	int		 on = 1;
@@ -432,6 +564,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 		return;
 	}
 	s->sock = fd;
+	s->tlsctx = l->tls;
 	s->lid = ++next_lid;
 	s->pair = spare[0];
 	s->handoff = spare[1];
@@ -448,10 +581,10 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	nsessions++;
 	log_debug("%s: connected", s->addr);
 
-	if (flags & LISTEN_TLS) {
-		if (tls_accept_socket(tls_srv, &s->tls, fd) == -1) {
+	if (l->flags & LISTEN_TLS) {
+		if (tls_accept_socket(s->tlsctx, &s->tls, fd) == -1) {
 			log_warnx("%s: tls_accept_socket: %s", s->addr,
-			    tls_error(tls_srv));
+			    tls_error(s->tlsctx));
 			session_free(s);
 			return;
 		}
@@ -698,14 +831,14 @@ session_timer(struct session *s, int on)
 	s->lastsend = monotime();
 	switch (s->state) {
 	case SESS_HANDSHAKE:
-		tv.tv_sec = HANDSHAKE_TIMEOUT;
+		tv.tv_sec = handshake_timeout;
 		break;
 	case SESS_RELAY:
-		tv.tv_sec = SEND_TIMEOUT;
+		tv.tv_sec = send_timeout;
 		break;
 	case SESS_CLOSING:
 	case SESS_STLS:
-		tv.tv_sec = CLOSE_TIMEOUT;
+		tv.tv_sec = close_timeout;
 		break;
 	}
 	evtimer_add(&s->timer, &tv);
@@ -717,7 +850,7 @@ session_timer(struct session *s, int on)
  * Progress only moves lastsend, so the timer is rearmed here for what
  * is left instead of on every write.  Progress is what we write into
  * the kernel: a reader slow enough to free less than half of a fully
- * grown send buffer (2 MB on Linux) in SEND_TIMEOUT looks dead.
+ * grown send buffer (2 MB on Linux) in send_timeout looks dead.
  */
 static void
 session_timeout(int fd, short ev, void *arg)
@@ -728,13 +861,13 @@ session_timeout(int fd, short ev, void *arg)
 
 	switch (s->state) {
 	case SESS_HANDSHAKE:
-		limit = HANDSHAKE_TIMEOUT;
+		limit = handshake_timeout;
 		break;
 	case SESS_RELAY:
-		limit = SEND_TIMEOUT;
+		limit = send_timeout;
 		break;
 	default:
-		limit = CLOSE_TIMEOUT;
+		limit = close_timeout;
 		break;
 	}
 	idle = monotime() - s->lastsend;
@@ -844,9 +977,9 @@ session_stls(struct session *s)
 	s->handoff = sp[1];
 	relaybuf_release(&s->down);
 	relaybuf_release(&s->up);
-	if (tls_accept_socket(tls_srv, &s->tls, s->sock) == -1) {
+	if (tls_accept_socket(s->tlsctx, &s->tls, s->sock) == -1) {
 		log_warnx("%s: tls_accept_socket: %s", s->addr,
-		    tls_error(tls_srv));
+		    tls_error(s->tlsctx));
 		session_free(s);
 		return -1;
 	}

@@ -10,6 +10,7 @@
  *	wrkrpop		LIBEXECDIR/wrkrpop	fd 3	one per session (no channel)
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <libgen.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -32,12 +34,12 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "config.h"
+#include "maildir.h"
 #include "table.h"
 #include "sandbox.h"
 
-#define MAX_LISTEN	16
-#define MAX_TRUSTED	16
-#define MAX_PREAUTH	4096	/* sessions handed to authpop at once */
+#define MAX_LISTEN	64	/* bound sockets */
 #define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
 #define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
 
@@ -69,12 +71,6 @@ struct preauth {
 	ino_t			 ino;
 };
 
-/* A network whose plaintext logins are allowed (-t). */
-struct trusted {
-	int			 af;
-	unsigned char		 addr[16];
-	int			 bits;
-};
 RB_HEAD(preauthtree, preauth);
 
 static int	preauth_cmp(struct preauth *, struct preauth *);
@@ -82,21 +78,32 @@ RB_PROTOTYPE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 RB_GENERATE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 
 __dead static void	usage(void);
-static int		parse_listen(const char *, int, const char *);
-static int		parse_trusted(const char *);
+static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
+			    int);
+static int		legacy_listen(struct popd_conf *, const char *, int);
+static int		conf_usable(struct popd_conf *, struct usertree *);
+static void		conf_changes(const struct popd_conf *,
+			    const struct popd_conf *);
+static int		bind_listen(const struct conf_listen *);
+static const char	*listen_name(const struct conf_listen *);
+static int		bind_one(const struct conf_listen *, struct sockaddr *,
+			    socklen_t);
 static int		is_trusted(const char *);
+static const char *const *conf_files(const struct popd_conf *);
+static void		raise_nofile(void);
+static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		find_helpers(void);
 static void		check_users(void);
 static int		child_argv(char **, const char *);
 static pid_t		child_exec(const char *, char **, int,
-			    const struct userent *);
+			    const struct userent *, const char *);
+static char		*numarg(int, long long);
 static void		proc_start(enum proc_id);
 static void		proc_restart(int, short, void *);
 static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
 static void		proc_exited(struct proc *, int);
 static void		reload(void);
-static int		tls_usable(void);
 static void		popd_dispatch_listener(struct chan *, uint32_t,
 			    const void *, size_t, int);
 static void		popd_dispatch_authpop(struct chan *, uint32_t,
@@ -121,25 +128,25 @@ static struct proclist	 procs = TAILQ_HEAD_INITIALIZER(procs);
 static struct proc	*current[PROC_MAX];
 static struct event	 restart_ev[PROC_MAX];
 
+/* The bound sockets: kept across reloads (new addresses need a restart). */
 static struct {
 	int		 fd;
-	int		 flags;
+	int		 flags;			/* LISTEN_* */
+	char		 pki[CONF_NAMELEN];	/* "" = the first */
 } listens[MAX_LISTEN];
 static int		 nlistens;
-
-static struct trusted	 trusted[MAX_TRUSTED];
-static int		 ntrusted;
 
 static struct preauthtree preauths = RB_INITIALIZER(&preauths);
 static size_t		 npreauth;
 static uint64_t		 next_id = 1;
 
+static struct popd_conf	*conf;
 static struct usertree	 users;
 static char		 self_path[PATH_MAX];
 static char		 authpop_path[PATH_MAX];
 static char		 wrkrpop_path[PATH_MAX];
-static const char	*authtab, *usertab, *certfile, *keyfile, *subdir;
-static int		 debug, verbose, tls12, privsep;
+static const char	*conffile;		/* NULL: the flags' shorthand */
+static int		 debug, verbose, privsep;
 
 static int
 preauth_cmp(struct preauth *a, struct preauth *b)
@@ -150,8 +157,9 @@ preauth_cmp(struct preauth *a, struct preauth *b)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: popd [-dTv] -a authtab -c certfile "
-	    "[-e subdir] -k keyfile [-l address]\n"
+	fprintf(stderr, "usage: popd [-dnv] [-D macro=value] [-f file]\n"
+	    "       popd [-dnTv] -a authtab -c certfile [-e subdir] "
+	    "-k keyfile [-l address]\n"
 	    "            [-p address] [-t network] -u usertab\n");
 	exit(1);
 }
@@ -160,55 +168,74 @@ int
 main(int argc, char *argv[])
 {
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
-	struct usertree	 auth;
-	const char	*role = NULL;
+	struct conf_listen *l;
 	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
-	char		*trusted_args[MAX_TRUSTED];
-	int		 ch, i, nl = 0, np = 0, nt = 0;
+	char		*trusted_args[MAX_LISTEN], *flags[5] = { NULL };
+	int		 ch, nl = 0, np = 0, nt = 0, noaction = 0, tls12 = 0;
+	int		 legacy = 0;
 
-	while ((ch = getopt(argc, argv, "a:c:de:k:l:P:p:Tt:u:v")) != -1) {
+	/* The listener is this program, exec'd again with a role flag. */
+	if (argc > 1 && strcmp(argv[1], "-P") == 0)
+		listener_main(argc, argv);
+
+	log_init(1, LOG_MAIL);
+	while ((ch = getopt(argc, argv, "a:c:dD:e:f:k:l:np:Tt:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
-			authtab = optarg;
+			flags[0] = optarg;
+			legacy = 1;
 			break;
 		case 'c':
-			certfile = optarg;
+			flags[1] = optarg;
+			legacy = 1;
 			break;
 		case 'd':
 			debug = 1;
 			break;
+		case 'D':
+			if (cmdline_symset(optarg) == -1)
+				errx(1, "-D %s: not a macro=value definition",
+				    optarg);
+			break;
 		case 'e':
-			subdir = optarg;
+			flags[2] = optarg;
+			legacy = 1;
+			break;
+		case 'f':
+			conffile = optarg;
 			break;
 		case 'k':
-			keyfile = optarg;
+			flags[3] = optarg;
+			legacy = 1;
 			break;
 		case 'l':
-			if (nl == MAX_LISTEN)
-				errx(1, "too many -l addresses (max %d)",
-				    MAX_LISTEN);
-			listen_args[nl++] = optarg;
-			break;
-		case 'P':
-			role = optarg;
-			break;
 		case 'p':
-			if (np == MAX_LISTEN)
-				errx(1, "too many -p addresses (max %d)",
+			if (nl + np == MAX_LISTEN)
+				errx(1, "too many -l and -p addresses (max %d)",
 				    MAX_LISTEN);
-			plain_args[np++] = optarg;
+			if (ch == 'l')
+				listen_args[nl++] = optarg;
+			else
+				plain_args[np++] = optarg;
+			legacy = 1;
+			break;
+		case 'n':
+			noaction = 1;
 			break;
 		case 't':
-			if (nt == MAX_TRUSTED)
+			if (nt == MAX_LISTEN)
 				errx(1, "too many -t networks (max %d)",
-				    MAX_TRUSTED);
+				    MAX_LISTEN);
 			trusted_args[nt++] = optarg;
+			legacy = 1;
 			break;
 		case 'T':
 			tls12 = 1;
+			legacy = 1;
 			break;
 		case 'u':
-			usertab = optarg;
+			flags[4] = optarg;
+			legacy = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -221,59 +248,67 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 0)
 		usage();
-
-	log_init(1, LOG_MAIL);
 	log_setverbose(verbose);
+	/* Configuration errors are "file:line: message", as in smtpd -n. */
+	log_procinit("");
 
-	/* The listener is this program, exec'd again with a role flag. */
-	if (role != NULL) {
-		if (strcmp(role, "listener") != 0 || certfile == NULL ||
-		    keyfile == NULL)
-			usage();
-		log_init(debug, LOG_MAIL);
-		log_procinit("listener");
-		if (set_cloexec(POPD_CHANNEL_FD) == -1)
-			fatal("channel");
-		listener_main(certfile, keyfile, tls12);
-		/* NOTREACHED */
+	if (legacy) {
+		if (conffile != NULL)
+			errx(1, "-f cannot be combined with the flags -a -c -e "
+			    "-k -l -p -T -t -u, which stand for a "
+			    "configuration file of their own");
+		conf = conf_from_flags(flags, tls12, listen_args, nl,
+		    plain_args, np);
+		if (conf != NULL)
+			for (ch = 0; ch < nt; ch++) {
+				struct conf_trusted	*t;
+
+				if ((t = calloc(1, sizeof(*t))) == NULL)
+					err(1, NULL);
+				if (conf_parse_network(trusted_args[ch],
+				    t) == -1)
+					errx(1, "-t %s: %s", trusted_args[ch],
+					    strchr(trusted_args[ch], '/') ?
+					    "not an IPv4 or IPv6 network with "
+					    "a valid prefix length" :
+					    "not an IPv4 or IPv6 network");
+				TAILQ_INSERT_TAIL(&conf->trusted, t, entry);
+			}
+	} else {
+		if (conffile == NULL) {
+			conffile = POPD_CONF;
+			if (access(conffile, F_OK) == -1) {
+				fprintf(stderr, "popd: %s: %s\n", conffile,
+				    strerror(errno));
+				usage();
+			}
+		}
+		conf = parse_config(conffile, 0);
 	}
-
-	if (authtab == NULL || usertab == NULL || certfile == NULL ||
-	    keyfile == NULL || nl + np == 0)
-		usage();
-	if (subdir != NULL && (subdir[0] == '\0' || subdir[0] == '/' ||
-	    strstr(subdir, "..") != NULL))
-		errx(1, "-e %s: must be a relative path without \"..\"",
-		    subdir);
+	if (conf == NULL)
+		exit(1);
 
 	privsep = (geteuid() == 0);
-	log_procinit("parent");
-
 	/* Check everything before daemonizing, so errors reach the admin. */
-	if (table_load_users(usertab, &users) == -1)
-		errx(1, "%s: not loaded", usertab);
-	if (table_load_auth(authtab, &auth) == -1)
-		errx(1, "%s: not loaded", authtab);
-	if (table_crosscheck(authtab, &auth, usertab, &users) == -1)
-		errx(1, "tables do not agree");
-	table_free(&auth);
-	if (!tls_usable())
+	if (conf_usable(conf, &users) != 0)
 		exit(1);
 	find_helpers();
 	if (privsep)
 		check_users();
-	else
+	if (noaction) {
+		if (verbose)
+			conf_print(stdout, conf);
+		printf("configuration OK\n");
+		exit(0);
+	}
+	log_procinit("parent");
+	if (!privsep)
 		log_warnx("not started as root: all processes run as uid %u, "
 		    "usertab uids are not applied", (unsigned)getuid());
-	for (i = 0; i < nl; i++)
-		if (parse_listen(listen_args[i], LISTEN_TLS, POPD_PORT) == -1)
+	TAILQ_FOREACH(l, &conf->listens, entry)
+		if (bind_listen(l) == -1)
 			exit(1);
-	for (i = 0; i < np; i++)
-		if (parse_listen(plain_args[i], 0, POPD_PLAIN_PORT) == -1)
-			exit(1);
-	for (i = 0; i < nt; i++)
-		if (parse_trusted(trusted_args[i]) == -1)
-			exit(1);
+	raise_nofile();
 
 	if (!debug && daemon(0, 0) == -1)
 		err(1, "daemon");
@@ -282,6 +317,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	event_init();
+	if (!debug)
+		logrelay_init();
 	signal_set(&ev_sigchld, SIGCHLD, sig_handler, NULL);
 	signal_set(&ev_sigterm, SIGTERM, sig_handler, NULL);
 	signal_set(&ev_sigint, SIGINT, sig_handler, NULL);
@@ -293,8 +330,7 @@ main(int argc, char *argv[])
 
 	/* Confined before the first child: they all inherit it. */
 	sandbox_parent((const char *const []){ self_path, authpop_path,
-	    wrkrpop_path, NULL }, (const char *const []){ authtab, usertab,
-	    certfile, keyfile, NULL });
+	    wrkrpop_path, NULL }, conf_files(conf));
 	proc_start(PROC_AUTHPOP);
 	proc_start(PROC_LISTENER);
 	log_info("started: %d address%s, %s, confinement: %s", nlistens,
@@ -308,16 +344,75 @@ main(int argc, char *argv[])
 }
 
 /*
- * "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1" or "*:995".
+ * The original command line, a shorthand for the configuration file it
+ * stands for: one pki, -l (tls) and -p (starttls) listeners, -t trusted
+ * networks.  flags: authtab, certfile, subdir, keyfile, usertab.
  */
-static int
-parse_listen(const char *arg, int flags, const char *defport)
+static struct popd_conf *
+conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
+    char **plain_args, int nplain)
 {
-	struct addrinfo	 hints, *res, *ai;
-	char		 host[256], *p;
-	const char	*h, *port, *errstr;
-	const char	*opt = (flags & LISTEN_TLS) ? "-l" : "-p";
-	int		 fd, on = 1, error, n = 0;
+	static const char *const names[] = { "-a authtab", "-c certfile",
+	    NULL, "-k keyfile", "-u usertab" };
+	struct popd_conf	*c;
+	struct conf_pki		*pki;
+	char			 missing[128] = "";
+	int			 i;
+
+	for (i = 0; i < 5; i++)
+		if (flags[i] == NULL && names[i] != NULL) {
+			if (missing[0] != '\0')
+				(void)strlcat(missing, ", ", sizeof(missing));
+			(void)strlcat(missing, names[i], sizeof(missing));
+		}
+	if (missing[0] != '\0') {
+		fprintf(stderr, "popd: missing %s\n", missing);
+		usage();
+	}
+	if (ntls + nplain == 0) {
+		fprintf(stderr, "popd: nothing to listen on: give -l address "
+		    "(implicit TLS) or -p address (STLS)\n");
+		usage();
+	}
+	if (flags[2] != NULL && !maildir_subdir_ok(flags[2]))
+		errx(1, "-e %s: must be a relative path without \"..\"",
+		    flags[2]);
+	if ((c = conf_new()) == NULL || (pki = calloc(1, sizeof(*pki))) ==
+	    NULL)
+		err(1, NULL);
+	if (strlcpy(c->authtab, flags[0], sizeof(c->authtab)) >=
+	    sizeof(c->authtab) || strlcpy(c->usertab, flags[4],
+	    sizeof(c->usertab)) >= sizeof(c->usertab) ||
+	    strlcpy(pki->cert, flags[1], sizeof(pki->cert)) >=
+	    sizeof(pki->cert) || strlcpy(pki->key, flags[3],
+	    sizeof(pki->key)) >= sizeof(pki->key) ||
+	    (flags[2] != NULL && strlcpy(c->maildir, flags[2],
+	    sizeof(c->maildir)) >= sizeof(c->maildir)))
+		errx(1, "path too long");
+	(void)strlcpy(pki->name, "default", sizeof(pki->name));
+	TAILQ_INSERT_TAIL(&c->pkis, pki, entry);
+	if (tls12) {
+		(void)strlcpy(c->tls_protocols, "tlsv1.2,tlsv1.3",
+		    sizeof(c->tls_protocols));
+		c->protocols = TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3;
+	}
+	for (i = 0; i < ntls; i++)
+		if (legacy_listen(c, tls_args[i], CONF_LISTEN_TLS) == -1)
+			exit(1);
+	for (i = 0; i < nplain; i++)
+		if (legacy_listen(c, plain_args[i], CONF_LISTEN_STARTTLS) == -1)
+			exit(1);
+	return c;
+}
+
+/* -l and -p: "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1", "*:995". */
+static int
+legacy_listen(struct popd_conf *c, const char *arg, int flags)
+{
+	struct conf_listen	*l;
+	char			 host[256], *p;
+	const char		*h, *port, *errstr;
+	const char		*opt = (flags & CONF_LISTEN_TLS) ? "-l" : "-p";
 
 	if (strlcpy(host, arg, sizeof(host)) >= sizeof(host)) {
 		log_warnx("%s %s: too long", opt, arg);
@@ -343,112 +438,219 @@ parse_listen(const char *arg, int flags, const char *defport)
 		*p = '\0';
 		port = p + 1;
 	}
-	if (port == NULL || *port == '\0')
-		port = defport;
-	(void)strtonum(port, 1, 65535, &errstr);
-	if (errstr != NULL) {
-		log_warnx("%s %s: port \"%s\" is %s", opt, arg, port,
-		    errstr);
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		err(1, NULL);
+	l->flags = flags;
+	l->port = (flags & CONF_LISTEN_TLS) ? 995 : 110;
+	if (port != NULL && *port != '\0') {
+		l->port = strtonum(port, 1, 65535, &errstr);
+		if (errstr != NULL) {
+			log_warnx("%s %s: port \"%s\" is %s", opt, arg, port,
+			    errstr);
+			free(l);
+			return -1;
+		}
+	}
+	if (strlcpy(l->addr, h, sizeof(l->addr)) >= sizeof(l->addr)) {
+		log_warnx("%s %s: too long", opt, arg);
+		free(l);
 		return -1;
 	}
-	if (strcmp(h, "*") == 0)
-		h = NULL;
+	/* Messages name the flag as given (listen_name). */
+	if (asprintf(&l->where.file, "%s %s", opt, arg) == -1)
+		err(1, NULL);
+	TAILQ_INSERT_TAIL(&c->listens, l, entry);
+	return 0;
+}
 
+/*
+ * Tables and certificates of c: both tables load and agree (users gets
+ * usertab), and every pki makes a TLS server.  Errors are logged; -1 for
+ * the tables, -2 for the certificates.
+ */
+static int
+conf_usable(struct popd_conf *c, struct usertree *u)
+{
+	struct usertree	 auth;
+	struct conf_pki	*pki;
+	struct tls	*ctx;
+	char		*certs[16], *keys[16];
+	size_t		 n;
+
+	if (table_load_users(c->usertab, u) == -1) {
+		log_warnx("%s: not loaded", c->usertab);
+		return -1;
+	}
+	if (table_load_auth(c->authtab, &auth) == -1) {
+		log_warnx("%s: not loaded", c->authtab);
+		table_free(u);
+		return -1;
+	}
+	if (table_crosscheck(c->authtab, &auth, c->usertab, u) == -1) {
+		log_warnx("tables do not agree");
+		table_free(&auth);
+		table_free(u);
+		return -1;
+	}
+	table_free(&auth);
+	n = 0;
+	TAILQ_FOREACH(pki, &c->pkis, entry) {
+		if (n == nitems(certs)) {
+			log_warnx("more than %zu pki", nitems(certs));
+			table_free(u);
+			return -1;
+		}
+		certs[n] = pki->cert;
+		keys[n++] = pki->key;
+	}
+	if ((ctx = listener_tls(n, certs, keys, 0, c->tls_protocols)) ==
+	    NULL) {
+		table_free(u);
+		return -2;
+	}
+	tls_free(ctx);
+	return 0;
+}
+
+/* The listener's index of a pki name ("" is the first). */
+static uint32_t
+conf_pki_index(const struct popd_conf *c, const char *name)
+{
+	const struct conf_pki	*pki;
+	uint32_t		 i = 0;
+
+	TAILQ_FOREACH(pki, &c->pkis, entry) {
+		if (strcmp(pki->name, name) == 0)
+			return i;
+		i++;
+	}
+	return 0;
+}
+
+/* "-l 1.2.3.4:995" or "popd.conf:12: listen on 1.2.3.4", for messages. */
+static const char *
+listen_name(const struct conf_listen *l)
+{
+	static char	buf[PATH_MAX + 128];
+
+	if (l->where.file != NULL && l->where.line == 0)
+		return l->where.file;
+	if (l->where.file != NULL)
+		(void)snprintf(buf, sizeof(buf), "%s:%d: listen on %s",
+		    l->where.file, l->where.line, l->addr);
+	else
+		(void)snprintf(buf, sizeof(buf), "listen on %s", l->addr);
+	return buf;
+}
+
+/*
+ * Bind every address of l: "*" (all), a numeric address, or an
+ * interface name (each of its addresses).
+ */
+static int
+bind_listen(const struct conf_listen *l)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct ifaddrs	*ifa, *i;
+	char		 port[8];
+	const char	*h;
+	int		 error, n = 0;
+
+	(void)snprintf(port, sizeof(port), "%d", l->port);
+	h = strcmp(l->addr, "*") == 0 ? NULL : l->addr;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((error = getaddrinfo(h, port, &hints, &res)) != 0) {
-		log_warnx("%s %s: %s", opt, arg, gai_strerror(error));
+	if ((error = getaddrinfo(h, port, &hints, &res)) == 0) {
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if (bind_one(l, ai->ai_addr, ai->ai_addrlen) == -1) {
+				freeaddrinfo(res);
+				return -1;
+			}
+			n++;
+		}
+		freeaddrinfo(res);
+		return 0;
+	}
+	/* Not an address: an interface. */
+	if (getifaddrs(&ifa) == -1) {
+		log_warn("%s: getifaddrs", listen_name(l));
 		return -1;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (nlistens == MAX_LISTEN) {
-			log_warnx("%s %s: too many addresses", opt, arg);
-			freeaddrinfo(res);
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, l->addr) != 0 ||
+		    (i->ifa_addr->sa_family != AF_INET &&
+		    i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			((struct sockaddr_in *)i->ifa_addr)->sin_port =
+			    htons(l->port);
+		else
+			((struct sockaddr_in6 *)i->ifa_addr)->sin6_port =
+			    htons(l->port);
+		if (bind_one(l, i->ifa_addr, i->ifa_addr->sa_family ==
+		    AF_INET ? sizeof(struct sockaddr_in) :
+		    sizeof(struct sockaddr_in6)) == -1) {
+			freeifaddrs(ifa);
 			return -1;
 		}
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd == -1) {
-			log_warn("%s %s: socket", opt, arg);
-			freeaddrinfo(res);
-			return -1;
-		}
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-		    sizeof(on)) == -1 ||
-		    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-		    IPV6_V6ONLY, &on, sizeof(on)) == -1)) {
-			log_warn("%s %s: setsockopt", opt, arg);
-			close(fd);
-			freeaddrinfo(res);
-			return -1;
-		}
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-		    listen(fd, 512) == -1) {
-			log_warn("%s %s: %s", opt, arg, sockaddr_str(ai->ai_addr,
-			    ai->ai_addrlen));
-			close(fd);
-			freeaddrinfo(res);
-			return -1;
-		}
-		log_debug("listening on %s", sockaddr_str(ai->ai_addr,
-		    ai->ai_addrlen));
-		listens[nlistens].fd = fd;
-		listens[nlistens].flags = flags;
-		nlistens++;
 		n++;
 	}
-	freeaddrinfo(res);
-	return n > 0 ? 0 : -1;
-}
-
-/* "192.0.2.0/24", "2001:db8::/32" or a single address. */
-static int
-parse_trusted(const char *arg)
-{
-	struct trusted	*t;
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
-	const char	*errstr;
-	int		 max;
-
-	/* main() takes at most MAX_TRUSTED -t options. */
-	t = &trusted[ntrusted];
-	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf)) {
-		log_warnx("-t %s: too long", arg);
+	freeifaddrs(ifa);
+	if (n == 0) {
+		log_warnx("%s: not an address or an interface with an "
+		    "address", listen_name(l));
 		return -1;
 	}
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, t->addr) == 1) {
-		t->af = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, t->addr) == 1) {
-		t->af = AF_INET6;
-		max = 128;
-	} else {
-		log_warnx("-t %s: not an IPv4 or IPv6 network", arg);
-		return -1;
-	}
-	t->bits = max;
-	if (slash != NULL) {
-		t->bits = strtonum(slash, 0, max, &errstr);
-		if (errstr != NULL) {
-			log_warnx("-t %s: prefix length is %s", arg, errstr);
-			return -1;
-		}
-	}
-	ntrusted++;
 	return 0;
 }
 
-/* Is "1.2.3.4:port" or "[v6]:port" in a -t network? */
+static int
+bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
+{
+	int	 fd, on = 1;
+
+	if (nlistens == MAX_LISTEN) {
+		log_warnx("%s: too many addresses (max %d)", listen_name(l),
+		    MAX_LISTEN);
+		return -1;
+	}
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+	    -1) {
+		log_warn("%s: socket", listen_name(l));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)) {
+		log_warn("%s: setsockopt", listen_name(l));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, sa, salen) == -1 || listen(fd, 512) == -1) {
+		log_warn("%s: %s", listen_name(l), sockaddr_str(sa, salen));
+		close(fd);
+		return -1;
+	}
+	log_debug("listening on %s", sockaddr_str(sa, salen));
+	listens[nlistens].fd = fd;
+	listens[nlistens].flags = (l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS :
+	    0;
+	(void)strlcpy(listens[nlistens].pki, l->pki,
+	    sizeof(listens[nlistens].pki));
+	nlistens++;
+	return 0;
+}
+
+/* Is "1.2.3.4:port" or "[v6]:port" in a trusted network? */
 static int
 is_trusted(const char *addr)
 {
-	unsigned char	 a[16];
-	char		 buf[POPD_MAXADDR], *p;
-	int		 af, i, n, bits;
+	const struct conf_trusted	*t;
+	unsigned char			 a[16];
+	char				 buf[POPD_MAXADDR], *p;
+	int				 af, n, bits;
 
 	if (strlcpy(buf, addr, sizeof(buf)) >= sizeof(buf))
 		return 0;
@@ -465,16 +667,16 @@ is_trusted(const char *addr)
 	}
 	if (inet_pton(af, buf, a) != 1)
 		return 0;
-	for (i = 0; i < ntrusted; i++) {
-		if (trusted[i].af != af)
+	TAILQ_FOREACH(t, &conf->trusted, entry) {
+		if (t->af != af)
 			continue;
-		bits = trusted[i].bits;
+		bits = t->prefix;
 		for (n = 0; bits >= 8; n++, bits -= 8)
-			if (a[n] != trusted[i].addr[n])
+			if (a[n] != t->addr[n])
 				break;
 		if (bits >= 8)
 			continue;
-		if (bits == 0 || ((a[n] ^ trusted[i].addr[n]) &
+		if (bits == 0 || ((a[n] ^ t->addr[n]) &
 		    (0xff << (8 - bits))) == 0)
 			return 1;
 	}
@@ -512,10 +714,62 @@ find_helpers(void)
 	if (r1 < 0 || (size_t)r1 >= sizeof(authpop_path) || r2 < 0 ||
 	    (size_t)r2 >= sizeof(wrkrpop_path))
 		errx(1, "helper path too long");
-	if (access(authpop_path, X_OK) == -1)
-		err(1, "%s", authpop_path);
-	if (access(wrkrpop_path, X_OK) == -1)
-		err(1, "%s", wrkrpop_path);
+	if (access(authpop_path, X_OK) == -1 ||
+	    access(wrkrpop_path, X_OK) == -1) {
+		if (strcmp(self_path, SBINDIR "/popd") == 0)
+			err(1, "%s: popd runs its helpers from LIBEXECDIR "
+			    "(%s), set when it was built", access(authpop_path,
+			    X_OK) == -1 ? authpop_path : wrkrpop_path,
+			    LIBEXECDIR);
+		err(1, "%s: popd %s is not where it was installed "
+		    "(SBINDIR %s), so it looks for its helpers next to it, "
+		    "as in the build tree; a staged (DESTDIR) copy runs only "
+		    "once installed in SBINDIR, with the helpers in "
+		    "LIBEXECDIR %s", access(authpop_path, X_OK) == -1 ?
+		    authpop_path : wrkrpop_path, self_path, SBINDIR,
+		    LIBEXECDIR);
+	}
+}
+
+/* What the parent reads on SIGHUP: for unveil(2) on OpenBSD. */
+static const char *const *
+conf_files(const struct popd_conf *c)
+{
+	static const char	**files;
+	const struct conf_pki	*pki;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(pki, &c->pkis, entry)
+		n += 2;
+	if ((files = reallocarray(NULL, n + 4, sizeof(*files))) == NULL)
+		fatal("%s", __func__);
+	n = 0;
+	files[n++] = c->authtab;
+	files[n++] = c->usertab;
+	if (conffile != NULL)
+		files[n++] = conffile;
+	TAILQ_FOREACH(pki, &c->pkis, entry) {
+		files[n++] = pki->cert;
+		files[n++] = pki->key;
+	}
+	files[n] = NULL;
+	return files;
+}
+
+/*
+ * Every session passes through the parent as a descriptor: take all the
+ * kernel allows, as the listener and authpop do.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
 }
 
 static void
@@ -558,19 +812,34 @@ child_argv(char **argv, const char *name)
 	return argc;
 }
 
+/* A number as an argument for a child; slot: one of a few buffers. */
+static char *
+numarg(int slot, long long n)
+{
+	static char	buf[8][24];
+
+	(void)snprintf(buf[slot], sizeof(buf[slot]), "%lld", n);
+	return buf[slot];
+}
+
 /*
  * Fork and exec path with fd as its POPD_CHANNEL_FD and nothing else
- * open beyond stdio, as the ids of u when given (a mail user).
+ * open beyond stdio, as the ids of u when given (a mail user).  A
+ * daemonized parent gives the child its log relay for role as stderr.
  */
 static pid_t
-child_exec(const char *path, char **argv, int fd, const struct userent *u)
+child_exec(const char *path, char **argv, int fd, const struct userent *u,
+    const char *role)
 {
 	char	*envp[] = { "PATH=/usr/bin:/bin", NULL };
 	pid_t	 pid;
-	int	 i, saved;
+	int	 i, saved, lfd;
 
 	if ((pid = fork()) != 0)
 		return pid;
+	if (!debug && (lfd = logrelay_fd(role)) != -1 &&
+	    dup2(lfd, STDERR_FILENO) == -1)
+		_exit(1);
 	/* dup2 onto itself would keep close-on-exec set. */
 	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
 	    dup2(fd, POPD_CHANNEL_FD) == -1)
@@ -603,7 +872,7 @@ proc_start(enum proc_id id)
 {
 	struct proc	*p;
 	const char	*name = proc_kinds[id].name;
-	char		*argv[16];
+	char		*argv[64];
 	const char	*path;
 	int		 sp[2], argc, i;
 	pid_t		 pid;
@@ -612,26 +881,22 @@ proc_start(enum proc_id id)
 		fatal("socketpair for %s", name);
 	if (id == PROC_LISTENER) {
 		path = self_path;
-		argc = child_argv(argv, "popd");
-		argv[argc++] = "-P";
-		argv[argc++] = "listener";
-		argv[argc++] = "-c";
-		argv[argc++] = (char *)certfile;
-		argv[argc++] = "-k";
-		argv[argc++] = (char *)keyfile;
-		if (tls12)
-			argv[argc++] = "-T";
+		argc = listener_argv(argv, nitems(argv), conf, debug, verbose);
 	} else {
 		path = authpop_path;
 		argc = child_argv(argv, "authpop");
 		argv[argc++] = "-a";
-		argv[argc++] = (char *)authtab;
+		argv[argc++] = conf->authtab;
 		argv[argc++] = "-u";
-		argv[argc++] = (char *)usertab;
+		argv[argc++] = conf->usertab;
+		argv[argc++] = "-F";
+		argv[argc++] = numarg(0, conf->limit.failures);
+		argv[argc++] = "-L";
+		argv[argc++] = numarg(1, conf->timeout.login);
+		argv[argc] = NULL;
 	}
-	argv[argc] = NULL;
 
-	if ((pid = child_exec(path, argv, sp[1], NULL)) == -1)
+	if ((pid = child_exec(path, argv, sp[1], NULL, name)) == -1)
 		fatal("fork %s", name);
 	close(sp[1]);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -656,6 +921,7 @@ proc_start(enum proc_id id)
 			set_cloexec(fd);
 			memset(&ml, 0, sizeof(ml));
 			ml.flags = listens[i].flags;
+			ml.pki = conf_pki_index(conf, listens[i].pki);
 			chan_send(&p->chan, MSG_LST_SOCKET, fd, &ml,
 			    sizeof(ml));
 		}
@@ -719,53 +985,44 @@ proc_exited(struct proc *p, int status)
 	free(p);
 }
 
-/* The certificate and key make a TLS server, as the listener will. */
-static int
-tls_usable(void)
-{
-	struct tls	*ctx;
-
-	if ((ctx = listener_tls(certfile, keyfile, tls12)) == NULL)
-		return 0;
-	tls_free(ctx);
-	return 1;
-}
-
 /*
- * SIGHUP: read the tables again and, if they are good, start a new
- * authpop and listener (which load the tables and the certificate as
- * root before confining themselves).  The old ones drain: sessions in
- * progress are not cut.
+ * SIGHUP: read the configuration file (if there is one) and the tables
+ * again and, if everything is good, start a new authpop and listener
+ * (which load the tables and the certificates as root before confining
+ * themselves).  The old ones drain: sessions in progress are not cut.
+ * Anything wrong keeps the whole old configuration.
  */
 static void
 reload(void)
 {
-	struct usertree	 nusers, auth;
-	struct proc	*old[PROC_MAX];
-	int		 id;
+	struct popd_conf	*nconf;
+	struct usertree		 nusers;
+	struct proc		*old[PROC_MAX];
+	int			 id, error;
 
-	if (table_load_users(usertab, &nusers) == -1) {
-		log_warnx("reload: %s not loaded, keeping the old tables",
-		    usertab);
+	if (conffile != NULL) {
+		if ((nconf = parse_config(conffile, 0)) == NULL) {
+			log_warnx("reload: %s has errors, keeping the old "
+			    "configuration", conffile);
+			return;
+		}
+	} else
+		nconf = conf;
+	if ((error = conf_usable(nconf, &nusers)) != 0) {
+		if (error == -1)
+			log_warnx("reload: keeping the old tables and "
+			    "configuration");
+		else
+			log_warnx("reload: keeping the old certificate and "
+			    "tables");
+		if (nconf != conf)
+			conf_free(nconf);
 		return;
 	}
-	if (table_load_auth(authtab, &auth) == -1) {
-		log_warnx("reload: %s not loaded, keeping the old tables",
-		    authtab);
-		table_free(&nusers);
-		return;
-	}
-	if (table_crosscheck(authtab, &auth, usertab, &nusers) == -1) {
-		log_warnx("reload: tables do not agree, keeping the old ones");
-		table_free(&nusers);
-		table_free(&auth);
-		return;
-	}
-	table_free(&auth);
-	if (!tls_usable()) {
-		log_warnx("reload: keeping the old certificate and tables");
-		table_free(&nusers);
-		return;
+	if (nconf != conf) {
+		conf_changes(conf, nconf);
+		conf_free(conf);
+		conf = nconf;
 	}
 	table_free(&users);
 	users = nusers;
@@ -782,7 +1039,29 @@ reload(void)
 		old[id]->draining = 1;
 		chan_send(&old[id]->chan, MSG_DRAIN, -1, NULL, 0);
 	}
-	log_info("reloaded %s and %s", authtab, usertab);
+	log_info("reloaded %s%s%s and %s", conffile ? conffile : "",
+	    conffile ? ", " : "", conf->authtab, conf->usertab);
+}
+
+/*
+ * Say which changes a reload cannot apply: the sockets stay those bound
+ * at startup, as root.
+ */
+static void
+conf_changes(const struct popd_conf *o, const struct popd_conf *n)
+{
+	const struct conf_listen	*a, *b;
+
+	a = TAILQ_FIRST(&o->listens);
+	b = TAILQ_FIRST(&n->listens);
+	for (; a != NULL && b != NULL; a = TAILQ_NEXT(a, entry),
+	    b = TAILQ_NEXT(b, entry))
+		if (strcmp(a->addr, b->addr) != 0 || a->port != b->port ||
+		    a->flags != b->flags)
+			break;
+	if (a != NULL || b != NULL)
+		log_warnx("reload: the listen statements changed; popd keeps "
+		    "listening where it did: restart it to apply them");
 }
 
 static void
@@ -825,9 +1104,9 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 		if (!(ms.flags & SESSION_TLS) && is_trusted(ms.addr))
 			ms.flags |= SESSION_TRUSTED;
 		if (auth == NULL || auth->chan.fd == -1 ||
-		    npreauth >= MAX_PREAUTH) {
+		    npreauth >= (size_t)conf->limit.sessions) {
 			log_warnx("session from %s dropped: %s", ms.addr,
-			    npreauth >= MAX_PREAUTH ? "too many sessions" :
+			    npreauth >= (size_t)conf->limit.sessions ? "too many sessions" :
 			    "authpop is restarting");
 			/*
 			 * A canned reply: nothing from the client is read.
@@ -952,26 +1231,22 @@ spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
 	struct msg_refused	 mr;
 	struct msg_id		 mi;
 	char			 maildir[PATH_MAX];
-	char			*argv[8];
-	int			 argc, r;
+	char			*argv[16];
+	int			 argc;
 	pid_t			 pid;
 
 	memset(&mr, 0, sizeof(mr));
 	mr.id = ml->id;
 	if ((u = table_lookup(&users, ml->user)) == NULL) {
 		log_warnx("login of \"%s\" refused: not in %s", ml->user,
-		    usertab);
+		    conf->usertab);
 		close(fd);
 		mr.code = REFUSED_PERM;
 		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
-	if (subdir != NULL)
-		r = snprintf(maildir, sizeof(maildir), "%s/%s", u->path,
-		    subdir);
-	else
-		r = snprintf(maildir, sizeof(maildir), "%s", u->path);
-	if (r < 0 || (size_t)r >= sizeof(maildir)) {
+	if (maildir_path(maildir, sizeof(maildir), u->path,
+	    conf->maildir) == -1) {
 		log_warnx("login of \"%s\" refused: maildir path too long",
 		    u->name);
 		close(fd);
@@ -981,11 +1256,13 @@ spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
 	}
 
 	argc = child_argv(argv, "wrkrpop");
+	argv[argc++] = "-I";
+	argv[argc++] = numarg(2, conf->timeout.idle);
 	argv[argc++] = u->name;
 	argv[argc++] = maildir;
 	argv[argc] = NULL;
 
-	if ((pid = child_exec(wrkrpop_path, argv, fd, u)) == -1) {
+	if ((pid = child_exec(wrkrpop_path, argv, fd, u, "wrkrpop")) == -1) {
 		log_warn("fork wrkrpop for %s", u->name);
 		close(fd);
 		mr.code = REFUSED_TEMP;

@@ -16,7 +16,11 @@ int		 logrelay_fd(const char *);
 
 /* listener.c */
 struct tls;
-__dead void	 listener_main(const char *, const char *, int);
-struct tls	*listener_tls(const char *, const char *, int);
+struct popd_conf;
+__dead void	 listener_main(int, char *[]);
+struct tls	*listener_tls(size_t, char *const [], char *const [], size_t,
+		    const char *);
+int		 listener_argv(char **, size_t, const struct popd_conf *, int,
+		    int);
 
 #endif

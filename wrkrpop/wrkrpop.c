@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -80,23 +81,52 @@ static time_t		now(void);
 __dead static void	session_end(struct session *, const char *);
 __dead static void	startup_fail(struct session *, const char *);
 
+/* What the parent tells us on the command line. */
+static struct {
+	char	 addr[POPD_MAXADDR];	/* the client, for the log */
+	char	 tls[32];		/* "TLSv1.3" or "plaintext" */
+	int	 idle;			/* seconds without a command */
+	int	 expire;		/* EXPIRE days, -1: never */
+	int	 last;			/* RFC 1725 LAST */
+} opt = { "unknown", "unknown", POP3_IDLE_TIMEOUT, -1, 0 };
+
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-d] [-v] user maildir\n",
-	    getprogname());
+	fprintf(stderr, "usage: %s [-dLv] [-a address] [-E days] [-I timeout] "
+	    "[-t tls] user maildir\n", getprogname());
 	exit(1);
 }
 
 int
 main(int argc, char *argv[])
 {
-	int	ch, debug = 0, verbose = 0;
+	const char	*errstr;
+	int		 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
+	while ((ch = getopt(argc, argv, "a:dE:I:Lt:v")) != -1) {
 		switch (ch) {
+		case 'a':
+			(void)strlcpy(opt.addr, optarg, sizeof(opt.addr));
+			break;
 		case 'd':
 			debug = 1;
+			break;
+		case 'E':
+			opt.expire = strtonum(optarg, 0, 100000, &errstr);
+			if (errstr != NULL)
+				errx(1, "-E %s: %s", optarg, errstr);
+			break;
+		case 'I':
+			opt.idle = strtonum(optarg, 1, 86400, &errstr);
+			if (errstr != NULL)
+				errx(1, "-I %s: %s", optarg, errstr);
+			break;
+		case 'L':
+			opt.last = 1;
+			break;
+		case 't':
+			(void)strlcpy(opt.tls, optarg, sizeof(opt.tls));
 			break;
 		case 'v':
 			verbose++;
@@ -635,7 +665,7 @@ wait_io(struct session *s, short events)
 	int		r;
 
 	for (;;) {
-		left = s->last + POP3_IDLE_TIMEOUT - now();
+		left = s->last + opt.idle - now();
 		if (left <= 0) {
 			log_info("%s: autologout", s->user);
 			/* Only between replies: never inside one. */
