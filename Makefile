@@ -35,10 +35,15 @@ POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o popd/parse.o \
 AUTHPOP_OBJS=	authpop/authpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
 MDA_OBJS=	mda/mda.o
+# popdpass needs only valid_username (util.o, which logs) and the hashes.
+POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
+		compat/compat.o
 
-PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda
+PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
+		popdpass/popdpass
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-		man/authtab.5 man/usertab.5 man/popcache.5 man/popd.conf.5
+		man/popdpass.8 man/authtab.5 man/usertab.5 man/popcache.5 \
+		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
@@ -60,6 +65,7 @@ all: ${PROGS}
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
+popdpass/popdpass.o: ${HDRS}
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y
@@ -77,6 +83,9 @@ wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${COMMON_OBJS}
 
 mda/mda: ${MDA_OBJS} ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${MDA_OBJS} ${COMMON_OBJS} ${LDLIBS}
+
+popdpass/popdpass: ${POPDPASS_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${LDLIBS}
 
 # Unit tests link the shared objects; each test is one C file.
 regress/unit/test_pop3: regress/unit/test_pop3.o ${COMMON_OBJS}
@@ -159,11 +168,11 @@ lint:
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${LIBEXECDIR} \
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
-	install -m 555 popd/popd ${DESTDIR}${SBINDIR}/popd
+	install -m 555 popd/popd popdpass/popdpass ${DESTDIR}${SBINDIR}/
 	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
 	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-	    ${DESTDIR}${MANDIR}/man8/
+	    man/popdpass.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

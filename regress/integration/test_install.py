@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
 SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
-           "mda", "man", "regress")
+           "mda", "popdpass", "man", "regress")
 
 
 def copy_tree(dst):
@@ -49,7 +49,7 @@ def installed_popd_uses_libexecdir(srv):
         make(tree, "PREFIX=" + prefix)
         make(tree, "PREFIX=" + prefix, "install")
         libexec = os.path.join(prefix, "libexec", "popd")
-        for f in ("sbin/popd", "libexec/popd/authpop",
+        for f in ("sbin/popd", "sbin/popdpass", "libexec/popd/authpop",
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "man/man8/popd.8", "man/man5/popcache.5"):
             T.expect_true(os.path.exists(os.path.join(prefix, f)),

@@ -1,0 +1,175 @@
+/*
+ * popdpass -- print a bcrypt hash, or a whole authtab(5) line, for a
+ * password typed twice on the terminal or read from standard input
+ * (see popdpass(8)).
+ *
+ * The password lives only in two static buffers that an atexit handler
+ * wipes, so every exit path, errors included, leaves no copy behind.
+ * Standard input is read with read(2), one byte at a time, so that no
+ * stdio buffer keeps a copy and nothing after the first line is taken.
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <readpassphrase.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define POPDPASS_COST	10	/* the default; popdpass(8) states it */
+#define BCRYPT_KEYMAX	72	/* bcrypt ignores the bytes after these */
+
+/* One byte more than a password may have, to see a longer one. */
+static char	pass[COMPAT_PASS_MAX + 2];
+static char	again[COMPAT_PASS_MAX + 2];
+static char	hash[COMPAT_HASH_MAX + 1];
+
+__dead static void	usage(void);
+static void		wipe(void);
+static void		read_tty(const char *);
+static void		read_stdin(void);
+
+__dead static void
+usage(void)
+{
+	fprintf(stderr, "usage: popdpass [-s] [-c cost] [user]\n");
+	exit(1);
+}
+
+static void
+wipe(void)
+{
+	explicit_bzero(pass, sizeof(pass));
+	explicit_bzero(again, sizeof(again));
+	explicit_bzero(hash, sizeof(hash));
+}
+
+/* Twice without echo from /dev/tty, as encrypt(1) and passwd(1) do. */
+static void
+read_tty(const char *user)
+{
+	char	prompt[POPD_MAXUSER + 32];
+
+	if (user != NULL)
+		(void)snprintf(prompt, sizeof(prompt), "Password for %s: ",
+		    user);
+	else
+		(void)strlcpy(prompt, "Password: ", sizeof(prompt));
+	if (readpassphrase(prompt, pass, sizeof(pass),
+	    RPP_REQUIRE_TTY) == NULL)
+		err(1, "no terminal to read the password from "
+		    "(-s reads standard input)");
+	if (pass[0] == '\0')
+		errx(1, "empty password refused");
+	if (strlen(pass) > COMPAT_PASS_MAX)
+		errx(1, "password longer than %d bytes refused",
+		    COMPAT_PASS_MAX);
+	if (readpassphrase("Retype password: ", again, sizeof(again),
+	    RPP_REQUIRE_TTY) == NULL)
+		err(1, "terminal");
+	if (strcmp(pass, again) != 0)
+		errx(1, "passwords do not match; nothing written");
+	explicit_bzero(again, sizeof(again));
+}
+
+/* One line; its newline (and a CR before it) is not part of it. */
+static void
+read_stdin(void)
+{
+	size_t	len = 0;
+	ssize_t	n;
+	char	c;
+
+	for (;;) {
+		if ((n = read(STDIN_FILENO, &c, 1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(1, "standard input");
+		}
+		if (n == 0 || c == '\n')
+			break;
+		if (c == '\0')
+			errx(1, "password with a NUL byte refused");
+		if (len >= COMPAT_PASS_MAX)
+			errx(1, "password longer than %d bytes refused",
+			    COMPAT_PASS_MAX);
+		pass[len++] = c;
+	}
+	explicit_bzero(&c, sizeof(c));
+	if (len > 0 && pass[len - 1] == '\r')
+		len--;
+	pass[len] = '\0';
+	if (len == 0)
+		errx(1, "empty password refused (-s reads one line "
+		    "from standard input)");
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*user = NULL, *errstr;
+	int		 ch, cost = POPDPASS_COST, fromstdin = 0;
+
+	if (atexit(wipe) != 0)
+		err(1, "atexit");
+	/* No core file may hold the password. */
+	if (compat_nocoredump() == -1)
+		err(1, "cannot disable core dumps");
+
+	while ((ch = getopt(argc, argv, "c:s")) != -1) {
+		switch (ch) {
+		case 'c':
+			cost = strtonum(optarg, 4, 31, &errstr);
+			if (errstr != NULL)
+				errx(1, "cost %s is %s: bcrypt takes 4 to 31",
+				    optarg, errstr);
+			break;
+		case 's':
+			fromstdin = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1) {
+		warnx("one user name at most, and never the password");
+		usage();
+	}
+	if (argc == 1) {
+		user = argv[0];
+		/* The rule authtab loading applies: fail now, not at HUP. */
+		if (!valid_username(user))
+			errx(1, "invalid user name \"%s\": 1 to %d letters, "
+			    "digits and \"._-+@\", not starting with \"-\"",
+			    user, POPD_MAXUSER);
+	}
+
+	if (fromstdin)
+		read_stdin();
+	else
+		read_tty(user);
+	if (strlen(pass) > BCRYPT_KEYMAX)
+		warnx("bcrypt uses only the first %d bytes of the password",
+		    BCRYPT_KEYMAX);
+
+	if (compat_newhash(pass, cost, hash, sizeof(hash)) == -1)
+		err(1, "bcrypt");
+	/* Print nothing that authpop would not accept for this password. */
+	if (compat_checkpass(pass, hash) == -1)
+		err(1, "the new hash does not verify");
+	explicit_bzero(pass, sizeof(pass));
+
+	if (user != NULL)
+		printf("%s\t%s\n", user, hash);
+	else
+		printf("%s\n", hash);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "standard output");
+	return 0;
+}
