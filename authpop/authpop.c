@@ -69,6 +69,7 @@ struct session {
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
 	int			 nfail;
+	int			 plainlogged;	/* refusal logged once */
 	int			 sasl;		/* AUTH PLAIN response due */
 	int			 toolong;	/* discarding up to the LF */
 	size_t			 linelen;
@@ -119,6 +120,7 @@ static void		session_stls(struct session *);
 static void		stls_discard(struct session *);
 static void		session_close(struct session *, int);
 static int		plaintext_ok(struct session *);
+static void		plaintext_refused(struct session *);
 static const char	*logname(const char *);
 static void		auth_start(struct session *, const char *);
 static void		auth_result(struct session *, struct job *);
@@ -628,6 +630,21 @@ plaintext_ok(struct session *s)
 	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
 }
 
+/* USER, PASS or AUTH in the clear: refused, and said once in the log. */
+static void
+plaintext_refused(struct session *s)
+{
+	char	addr[POPD_MAXADDR + 8];
+
+	if (!s->plainlogged) {
+		log_info("plaintext login refused from %s",
+		    addr_log(s->addr, addr, sizeof(addr)));
+		s->plainlogged = 1;
+	}
+	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
+	    "TLS");
+}
+
 static void
 session_line(struct session *s, char *buf, size_t len)
 {
@@ -665,8 +682,7 @@ session_line(struct session *s, char *buf, size_t len)
 		break;
 	case CMD_USER:
 		if (!plaintext_ok(s)) {
-			session_reply(s, "-ERR [AUTH] plaintext login is only "
-			    "allowed over TLS");
+			plaintext_refused(s);
 			break;
 		}
 		if (l.nargs != 1) {
@@ -680,8 +696,7 @@ session_line(struct session *s, char *buf, size_t len)
 		break;
 	case CMD_PASS:
 		if (!plaintext_ok(s)) {
-			session_reply(s, "-ERR [AUTH] plaintext login is only "
-			    "allowed over TLS");
+			plaintext_refused(s);
 			break;
 		}
 		if (!s->hasuser) {
@@ -708,8 +723,7 @@ session_line(struct session *s, char *buf, size_t len)
 			break;
 		}
 		if (!plaintext_ok(s)) {
-			session_reply(s, "-ERR [AUTH] plaintext login is only "
-			    "allowed over TLS");
+			plaintext_refused(s);
 			break;
 		}
 		s->hasuser = 0;
@@ -783,13 +797,25 @@ session_sasl(struct session *s, const char *resp)
 static const char *
 logname(const char *user)
 {
-	static char	buf[POPD_MAXUSER + 4];
-	size_t		i;
+	static char	 buf[POPD_MAXUSER * 4 + 4];
+	unsigned char	 c;
+	size_t		 i, n = 0;
 
-	for (i = 0; user[i] != '\0' && i < POPD_MAXUSER; i++)
-		buf[i] = (unsigned char)user[i] > 0x20 &&
-		    (unsigned char)user[i] < 0x7f ? user[i] : '?';
-	buf[i] = '\0';
+	/*
+	 * Printable, and unambiguous inside the quotes of a log line:
+	 * '"' and '\\' escaped, other bytes as \xNN (fail2ban relies on it).
+	 */
+	for (i = 0; user[i] != '\0' && i < POPD_MAXUSER; i++) {
+		c = user[i];
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = c;
+		} else if (c < 0x20 || c > 0x7e)
+			n += snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
+		else
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
 	if (user[i] != '\0')
 		(void)strlcat(buf, "...", sizeof(buf));
 	return buf;
@@ -831,6 +857,8 @@ auth_start(struct session *s, const char *pass)
 static void
 auth_result(struct session *s, struct job *j)
 {
+	char	addr[POPD_MAXADDR + 8];
+
 	if (j->ok) {
 		log_info("session %llu: %s: login %s",
 		    (unsigned long long)s->id, s->addr, s->user);
@@ -848,8 +876,8 @@ auth_result(struct session *s, struct job *j)
 		    "try again later");
 	} else {
 		s->nfail++;
-		log_info("session %llu: %s: login failed for %s: %s",
-		    (unsigned long long)s->id, s->addr, logname(s->user),
+		log_info("failed login for \"%s\" from %s: %s",
+		    logname(s->user), addr_log(s->addr, addr, sizeof(addr)),
 		    j->known ? "wrong password" : "unknown user");
 		if (s->nfail >= max_fail) {
 			session_reply(s, "-ERR [AUTH] too many failures");

@@ -67,11 +67,14 @@ struct msg_listen {
 #define SESSION_STLS		0x04	/* plaintext port: STLS offered */
 #define SESSION_RESUMED		0x08	/* after STLS: no new greeting */
 
+#define POPD_MAXTLS		16	/* "TLSv1.3", "plaintext" */
+
 struct msg_session {
 	uint64_t	id;		/* set by the parent */
 	uint32_t	lid;		/* set by the listener */
 	uint32_t	flags;
 	char		addr[POPD_MAXADDR];
+	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
 };
 
 struct msg_lid {

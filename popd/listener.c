@@ -133,6 +133,7 @@ static void	session_free(struct session *);
 static ssize_t	client_read(struct session *, void *, size_t);
 static ssize_t	client_write(struct session *, const void *, size_t);
 static const char *client_error(struct session *);
+static int	client_gone(struct session *);
 static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
 		    size_t *);
 static void	relaybuf_consume(struct relaybuf *, size_t, int);
@@ -613,6 +614,8 @@ session_start(struct session *s)
 	else
 		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
 	(void)strlcpy(ms.addr, s->addr, sizeof(ms.addr));
+	(void)strlcpy(ms.tls, s->tls != NULL ? tls_conn_version(s->tls) :
+	    "plaintext", sizeof(ms.tls));
 	/* chan_send closes it once sent. */
 	chan_send(&parent_chan, MSG_LST_SESSION, s->handoff, &ms, sizeof(ms));
 	s->handoff = -1;
@@ -650,8 +653,12 @@ session_run(struct session *s)
 			return;
 		}
 		if (r == -1) {
-			log_info("%s: TLS handshake: %s", s->addr,
-			    client_error(s));
+			if (client_gone(s))
+				log_debug("%s: closed during the TLS handshake",
+				    s->addr);
+			else
+				log_info("%s: TLS handshake: %s", s->addr,
+				    client_error(s));
 			session_free(s);
 			return;
 		}
@@ -683,8 +690,12 @@ session_run(struct session *s)
 			else if (n == TLS_WANT_POLLOUT)
 				sw |= EV_WRITE;
 			else {
-				log_info("%s: client read: %s", s->addr,
-				    client_error(s));
+				if (client_gone(s))
+					log_debug("%s: client gone: %s",
+					    s->addr, client_error(s));
+				else
+					log_info("%s: client read: %s",
+					    s->addr, client_error(s));
 				session_free(s);
 				return;
 			}
@@ -758,8 +769,12 @@ session_run(struct session *s)
 				s->wpending = 1;
 				sw |= EV_WRITE;
 			} else {
-				log_info("%s: client write: %s", s->addr,
-				    client_error(s));
+				if (client_gone(s))
+					log_debug("%s: client gone: %s",
+					    s->addr, client_error(s));
+				else
+					log_info("%s: client write: %s",
+					    s->addr, client_error(s));
 				session_free(s);
 				return;
 			}
@@ -1048,6 +1063,25 @@ client_write(struct session *s, const void *buf, size_t len)
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return TLS_WANT_POLLOUT;
 	return n;
+}
+
+/*
+ * The client just went away: it closed or reset the connection, or ended
+ * TLS without a close_notify (as many do after QUIT).  That is an
+ * ordinary end of session, not a fault worth the default log level.
+ */
+static int
+client_gone(struct session *s)
+{
+	const char	*e;
+
+	if (errno == ECONNRESET || errno == EPIPE)
+		return 1;
+	if (s->tls == NULL || (e = tls_error(s->tls)) == NULL)
+		return 0;
+	return strstr(e, "unexpected eof") != NULL ||
+	    strstr(e, "EOF") != NULL || strstr(e, "Connection reset") != NULL ||
+	    strstr(e, "Broken pipe") != NULL;
 }
 
 /* Why the last client_read/client_write/tls_handshake failed. */

@@ -67,6 +67,8 @@ struct preauth {
 	pid_t			 lpid;		/* the listener that relays it */
 	uint32_t		 lid;		/* the listener's name for it */
 	uint32_t		 flags;		/* SESSION_* */
+	char			 addr[POPD_MAXADDR];	/* for the worker's log */
+	char			 tls[POPD_MAXTLS];
 	dev_t			 dev;
 	ino_t			 ino;
 };
@@ -109,7 +111,7 @@ static void		popd_dispatch_listener(struct chan *, uint32_t,
 static void		popd_dispatch_authpop(struct chan *, uint32_t,
 			    const void *, size_t, int);
 static void		spawn_worker(struct chan *, const struct msg_login *,
-			    int);
+			    const struct preauth *, int);
 static void		preauth_clear(struct proc *);
 static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
@@ -1084,12 +1086,16 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 		if (msg_check_size(c, type, len, sizeof(ms)) == -1)
 			goto bad;
 		memcpy(&ms, data, sizeof(ms));
-		if (msg_check_str(c, type, ms.addr, sizeof(ms.addr)) == -1)
+		if (msg_check_str(c, type, ms.addr, sizeof(ms.addr)) == -1 ||
+		    msg_check_str(c, type, ms.tls, sizeof(ms.tls)) == -1)
 			goto bad;
 		/* Only for logs, ours and authpop's: printable or '?'. */
 		for (i = 0; ms.addr[i] != '\0'; i++)
 			if (ms.addr[i] < 0x21 || ms.addr[i] > 0x7e)
 				ms.addr[i] = '?';
+		for (i = 0; ms.tls[i] != '\0'; i++)
+			if (ms.tls[i] < 0x21 || ms.tls[i] > 0x7e)
+				ms.tls[i] = '?';
 		if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
 			chan_bad(c, "listener passed a non-socket");
 			goto bad;
@@ -1124,6 +1130,8 @@ popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
 		pa->lpid = ((struct proc *)c->arg)->pid;
 		pa->lid = ms.lid;
 		pa->flags = ms.flags;
+		(void)strlcpy(pa->addr, ms.addr, sizeof(pa->addr));
+		(void)strlcpy(pa->tls, ms.tls, sizeof(pa->tls));
 		pa->dev = st.st_dev;
 		pa->ino = st.st_ino;
 		RB_INSERT(preauthtree, &preauths, pa);
@@ -1178,8 +1186,8 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
 			    "session %llu", (unsigned long long)ml.id);
 			goto bad;
 		}
+		spawn_worker(c, &ml, pa, fd);
 		free(pa);
-		spawn_worker(c, &ml, fd);
 		return;
 	case MSG_AUTH_CLOSED:
 	case MSG_AUTH_STLS:
@@ -1225,7 +1233,8 @@ popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
  * and path come from our own usertab, never from authpop.
  */
 static void
-spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
+spawn_worker(struct chan *auth, const struct msg_login *ml,
+    const struct preauth *pa, int fd)
 {
 	struct userent		*u;
 	struct msg_refused	 mr;
@@ -1258,6 +1267,16 @@ spawn_worker(struct chan *auth, const struct msg_login *ml, int fd)
 	argc = child_argv(argv, "wrkrpop");
 	argv[argc++] = "-I";
 	argv[argc++] = numarg(2, conf->timeout.idle);
+	argv[argc++] = "-a";
+	argv[argc++] = (char *)pa->addr;
+	argv[argc++] = "-t";
+	argv[argc++] = (char *)pa->tls;
+	if (conf->expire >= 0) {
+		argv[argc++] = "-E";
+		argv[argc++] = numarg(3, conf->expire);
+	}
+	if (conf->last)
+		argv[argc++] = "-L";
 	argv[argc++] = u->name;
 	argv[argc++] = maildir;
 	argv[argc] = NULL;

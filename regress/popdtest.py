@@ -206,6 +206,17 @@ def make_cert(certfile, keyfile, cn="localhost"):
     os.chmod(keyfile, 0o600)
 
 
+def split_address(arg, defport):
+    """"127.0.0.1:9950", "[::1]:995", "::1" or "*" -> (host, port)."""
+    if arg.startswith("["):
+        host, _, rest = arg[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else defport
+    if arg.count(":") == 1:
+        host, port = arg.split(":")
+        return host, int(port) if port else defport
+    return arg, defport
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind((HOST, 0))
@@ -431,12 +442,13 @@ class Raw:
 
 class Server:
     def __init__(self, users=None, subdir=None, extra_args=None, cost=4,
-                 authtab_extra="", usertab_extra=""):
+                 authtab_extra="", usertab_extra="", conf_extra=""):
         if users is None:
             users = DEFAULT_USERS
         _ensure_daemon_users()
         self.subdir = subdir
         self.extra_args = list(extra_args or [])
+        self.conf_extra = conf_extra
         self.cost = cost
         self.proc = None
         self.port = None
@@ -458,6 +470,7 @@ class Server:
         self.authtab = os.path.join(self.tmpdir, "authtab")
         self.usertab = os.path.join(self.tmpdir, "usertab")
         self.logfile = os.path.join(self.tmpdir, "popd.log")
+        self.conffile = os.path.join(self.tmpdir, "popd.conf")
         self.homes = os.path.join(self.tmpdir, "home")
         os.mkdir(self.homes, 0o755)
         make_cert(self.cert, self.key)
@@ -514,7 +527,42 @@ class Server:
     def password(self, user):
         return self.users[user]["password"]
 
+    def config(self):
+        """popd.conf for this server: its tables, certificate and port,
+        the original command-line flags found in extra_args (-e -l -p -t
+        -T) as the statements they stand for, then conf_extra.  Returns
+        (text, the other arguments)."""
+        lines = ['authtab "%s"' % self.authtab, 'usertab "%s"' % self.usertab,
+                 'pki test cert "%s"' % self.cert,
+                 'pki test key "%s"' % self.key,
+                 "listen on %s port %d tls" % (HOST, self.port)]
+        if self.subdir:
+            lines.append('maildir "%s"' % self.subdir)
+        rest, args = [], list(self.extra_args)
+        while args:
+            a = args.pop(0)
+            if a == "-T":
+                lines.append('tls protocols "tlsv1.2,tlsv1.3"')
+            elif a in ("-l", "-p"):
+                host, port = split_address(args.pop(0),
+                                           995 if a == "-l" else 110)
+                lines.append("listen on \"%s\" port %d %s" % (
+                    host, port, "tls" if a == "-l" else "starttls"))
+            elif a == "-t":
+                lines.append('trusted "%s"' % args.pop(0))
+            elif a == "-e":
+                lines.append('maildir "%s"' % args.pop(0))
+            else:
+                rest.append(a)
+        return "\n".join(lines + [self.conf_extra]) + "\n", rest
+
     def argv(self):
+        text, rest = self.config()
+        self._write(self.conffile, text, 0o644)
+        return [POPD, "-d", "-v", "-f", self.conffile] + rest
+
+    def legacy_argv(self):
+        """The original command line, the shorthand for a file."""
         a = [POPD, "-d", "-v", "-a", self.authtab, "-u", self.usertab,
              "-l", "%s:%d" % (HOST, self.port), "-c", self.cert,
              "-k", self.key]
@@ -750,6 +798,63 @@ class Server:
         return Raw(port or self.port, tls=tls, ctx=ctx, timeout=timeout)
 
 
+
+# --- Debian packages the tests drive (root only) ---------------------------
+
+POLICY_RC_D = "/usr/sbin/policy-rc.d"
+
+
+def find_prog(prog, dirs=("/usr/sbin", "/usr/bin", "/sbin", "/bin")):
+    for d in dirs:
+        p = os.path.join(d, prog)
+        if os.access(p, os.X_OK):
+            return p
+    return shutil.which(prog)
+
+
+def apt_install(package, prog):
+    """The path of prog, installing Debian's package with apt-get when it
+    is missing, with no service started (a policy-rc.d that says no, for
+    the time of the install).  Raises Skip, naming why, when it cannot."""
+    path = find_prog(prog)
+    if path is not None:
+        return path
+    if not is_root:
+        raise Skip("%s is not installed and installing it needs root"
+                   % package)
+    if shutil.which("apt-get") is None:
+        raise Skip("%s is not installed and there is no apt-get" % package)
+    ours = not os.path.exists(POLICY_RC_D)
+    if ours:
+        with open(POLICY_RC_D, "w") as f:
+            f.write("#!/bin/sh\n# popd regress: no service starts\n"
+                    "exit 101\n")
+        os.chmod(POLICY_RC_D, 0o755)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends",
+           package]
+    try:
+        r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=600)
+        if r.returncode != 0:
+            # A stale package list is the usual reason: refresh once.
+            subprocess.run(["apt-get", "update", "-q"], env=env,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=600)
+            r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise Skip("%s cannot be installed: %s" % (package, e))
+    finally:
+        if ours:
+            os.unlink(POLICY_RC_D)
+    path = find_prog(prog)
+    if path is None:
+        tail = r.stdout.decode(errors="replace").strip().splitlines()[-3:]
+        raise Skip("%s cannot be installed: %s" % (package,
+                                                   " | ".join(tail)))
+    return path
+
 # --- registry and runner -------------------------------------------------
 
 _tests = []
@@ -801,7 +906,8 @@ def main(users=None, subdir=None, extra_args=None, cost=4):
                 srv = shared
             else:
                 kw = dict(defaults)
-                for k in ("users", "subdir", "extra_args", "cost"):
+                for k in ("users", "subdir", "extra_args", "cost",
+                          "conf_extra"):
                     if k in opts:
                         kw[k] = opts[k]
                 srv = Server(**kw)

@@ -54,7 +54,17 @@ struct session {
 	size_t		 live;		/* messages not deleted */
 	off_t		 liveoct;
 	size_t		 nretr;		/* RETR commands answered */
+	off_t		 retroct;	/* octets of those */
+	size_t		 ntop;		/* TOP commands answered */
+	off_t		 topoct;	/* octets sent by TOP */
+	struct timespec	 start;		/* for the session line */
 };
+
+/* How a session ended, for its log line. */
+#define END_QUIT	"quit"
+#define END_TIMEOUT	"timeout"
+#define END_DROPPED	"dropped"
+#define END_ERROR	"error"
 
 static struct session	sess;
 
@@ -78,7 +88,9 @@ static void		out(struct session *, const char *, size_t);
 static void		out_flush(struct session *);
 static void		wait_io(struct session *, short);
 static time_t		now(void);
-__dead static void	session_end(struct session *, const char *);
+__dead static void	session_end(struct session *, const char *,
+			    const char *);
+static void		session_log(struct session *, size_t, const char *);
 __dead static void	startup_fail(struct session *, const char *);
 
 /* What the parent tells us on the command line. */
@@ -171,6 +183,7 @@ wrkrpop_main(const char *user, const char *path)
 	if (set_nonblock(s->fd) == -1 || set_cloexec(s->fd) == -1)
 		fatal("session socket");
 	s->last = now();
+	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
 
 	if (maildrop_open(&s->md, path) == -1) {
 		log_warn("%s: %s", user, path);
@@ -226,12 +239,12 @@ session_loop(struct session *s)
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			if (errno == ECONNRESET)
-				session_end(s, "connection reset");
+				session_end(s, "connection reset", END_DROPPED);
 			log_warn("%s: read", s->user);
-			session_end(s, "read error");
+			session_end(s, "read error", END_ERROR);
 		}
 		if (n == 0)
-			session_end(s, "connection closed");
+			session_end(s, "connection closed", END_DROPPED);
 		s->rlen += n;
 		s->last = now();
 	}
@@ -480,11 +493,13 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	if (r == 0) {
 		log_info("%s: logout, %zu retrieved, %zu deleted, %zu left",
 		    s->user, s->nretr, ndeleted, s->md.nmsgs);
+		session_log(s, ndeleted, END_QUIT);
 		reply(s, "+OK popd signing off (%zu messages left)",
 		    s->md.nmsgs);
 	} else {
 		log_warnx("%s: logout, some of %zu deleted messages not "
 		    "removed", s->user, ndeleted);
+		session_log(s, 0, END_ERROR);
 		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed");
 	}
 	out_flush(s);
@@ -529,8 +544,9 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 	char		 buf[FILE_CHUNK];
 	size_t		 off, used;
 	ssize_t		 n;
-	off_t		 sent = 0;
+	off_t		 sent = 0, wire = 0;
 	int		 fd;
+	size_t		 w;
 
 	if ((fd = maildrop_openmsg(&s->md, m)) == -1) {
 		if (errno == ENOENT) {
@@ -556,7 +572,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 			if (errno == EINTR)
 				continue;
 			log_warn("%s: read %s", s->user, m->name);
-			session_end(s, "message read error");
+			session_end(s, "message read error", END_ERROR);
 		}
 		if (n == 0)
 			break;
@@ -565,21 +581,28 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		for (off = 0; off < (size_t)n && !st.done; off += used) {
 			if (sizeof(s->wbuf) - s->wlen < 2)
 				out_flush(s);
-			s->wlen += crlf_convert(&st, buf + off, n - off,
+			w = crlf_convert(&st, buf + off, n - off,
 			    s->wbuf + s->wlen, sizeof(s->wbuf) - s->wlen,
 			    &used);
+			s->wlen += w;
+			wire += w;
 		}
 	}
 	close(fd);
 	if (sizeof(s->wbuf) - s->wlen < 5)
 		out_flush(s);
-	s->wlen += crlf_finish(&st, s->wbuf + s->wlen,
-	    sizeof(s->wbuf) - s->wlen);
-	if (toplines < 0) {
+	w = crlf_finish(&st, s->wbuf + s->wlen, sizeof(s->wbuf) - s->wlen);
+	s->wlen += w;
+	wire += w;
+	if (toplines >= 0) {
+		s->ntop++;
+		s->topoct += wire;
+	} else {
 		/* Only RETR reads a message; TOP is a preview (no \Seen). */
 		m->flags |= MMSG_SEEN;
 		s->nretr++;
 		sent += crlf_count_finish(&cnt);
+		s->retroct += sent;
 		/* A wrong ",W=" in a name or a file changed under us. */
 		if (sent != m->size)
 			log_warnx("%s: %s: sent %lld octets, announced %lld",
@@ -643,9 +666,9 @@ out_flush(struct session *s)
 				continue;
 			}
 			if (errno == EPIPE || errno == ECONNRESET)
-				session_end(s, "connection closed");
+				session_end(s, "connection closed", END_DROPPED);
 			log_warn("%s: write", s->user);
-			session_end(s, "write error");
+			session_end(s, "write error", END_ERROR);
 		}
 		off += n;
 		s->last = now();
@@ -675,7 +698,7 @@ wait_io(struct session *s, short events)
 
 				(void)write(s->fd, msg, sizeof(msg) - 1);
 			}
-			session_end(s, "idle timeout");
+			session_end(s, "idle timeout", END_TIMEOUT);
 		}
 		pfd.fd = s->fd;
 		pfd.events = events;
@@ -707,10 +730,32 @@ now(void)
  * Whatever is still in the write buffer is dropped.
  */
 __dead static void
-session_end(struct session *s, const char *why)
+session_end(struct session *s, const char *why, const char *how)
 {
 	log_info("%s: session ended (%s), nothing removed", s->user, why);
+	session_log(s, 0, how);
 	exit(0);
+}
+
+/*
+ * The one line an admin reads per session: who, from where, over what,
+ * what was sent and removed, how long, how it ended.
+ */
+static void
+session_log(struct session *s, size_t ndele, const char *how)
+{
+	struct timespec	 ts;
+	char		 addr[POPD_MAXADDR + 8];
+	double		 secs;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	secs = (ts.tv_sec - s->start.tv_sec) +
+	    (ts.tv_nsec - s->start.tv_nsec) / 1e9;
+	log_info("session end: user %s from %s, %s: retr %zu/%lld, "
+	    "top %zu/%lld, dele %zu, %.3fs, %s", s->user,
+	    addr_log(opt.addr, addr, sizeof(addr)), opt.tls, s->nretr,
+	    (long long)s->retroct, s->ntop, (long long)s->topoct, ndele,
+	    secs, how);
 }
 
 /* The session cannot start: say why, then leave. */
