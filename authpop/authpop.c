@@ -95,6 +95,8 @@ TAILQ_HEAD(jobq, job);
 
 static int	login_timeout = POP3_IDLE_TIMEOUT;	/* -L */
 static int	max_fail = POP3_MAXFAIL;		/* -F */
+static int	login_delay;				/* -D */
+static int	expire_days = -1;			/* -E */
 
 static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
@@ -156,8 +158,8 @@ session_cmp(struct session *a, struct session *b)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: authpop [-dv] -a authtab [-F failures] "
-	    "[-L timeout] -u usertab\n");
+	fprintf(stderr, "usage: authpop [-dv] -a authtab [-D delay] [-E days] "
+	    "[-F failures]\n               [-L timeout] -u usertab\n");
 	exit(1);
 }
 
@@ -169,13 +171,23 @@ main(int argc, char *argv[])
 	struct rlimit	 rl;
 	int		 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:dF:L:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:dD:E:F:L:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			authfile = optarg;
 			break;
 		case 'd':
 			debug = 1;
+			break;
+		case 'D':
+			login_delay = strtonum(optarg, 0, 86400 * 365, &errstr);
+			if (errstr != NULL)
+				errx(1, "-D %s: %s", optarg, errstr);
+			break;
+		case 'E':
+			expire_days = strtonum(optarg, 0, 100000, &errstr);
+			if (errstr != NULL)
+				errx(1, "-E %s: %s", optarg, errstr);
 			break;
 		case 'F':
 			max_fail = strtonum(optarg, 1, 1000, &errstr);
@@ -201,6 +213,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 0 || authfile == NULL || userfile == NULL)
 		usage();
+	pop3_set_policy(expire_days, login_delay);
 
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
@@ -357,7 +370,8 @@ authpop_dispatch_parent(struct chan *c, uint32_t type, const void *data,
 			fatalx("authpop: %s from parent with a descriptor",
 			    msg_type_str(type));
 		memcpy(&mr, data, sizeof(mr));
-		if (mr.code != REFUSED_TEMP && mr.code != REFUSED_PERM)
+		if (mr.code != REFUSED_TEMP && mr.code != REFUSED_PERM &&
+		    mr.code != REFUSED_DELAY)
 			fatalx("authpop: %s from parent: code %u",
 			    msg_type_str(type), mr.code);
 		if ((s = session_find(mr.id)) == NULL) {
@@ -372,6 +386,10 @@ authpop_dispatch_parent(struct chan *c, uint32_t type, const void *data,
 		if (mr.code == REFUSED_TEMP)
 			session_reply(s, "-ERR [SYS/TEMP] cannot open the "
 			    "maildrop now, try again later");
+		else if (mr.code == REFUSED_DELAY)
+			session_reply(s, "-ERR [LOGIN-DELAY] logins are at "
+			    "least %d seconds apart, try again later",
+			    login_delay);
 		else
 			session_reply(s, "-ERR [SYS/PERM] no maildrop for "
 			    "this user, contact the administrator");

@@ -3,6 +3,7 @@
  * authpop (AUTHORIZATION) and wrkrpop (TRANSACTION).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static const struct {
 	{ "AUTH", CMD_AUTH },
 	{ "CAPA", CMD_CAPA },
 	{ "DELE", CMD_DELE },
+	{ "LAST", CMD_LAST },
 	{ "LIST", CMD_LIST },
 	{ "NOOP", CMD_NOOP },
 	{ "PASS", CMD_PASS },
@@ -29,6 +31,9 @@ static const struct {
 	{ "UIDL", CMD_UIDL },
 	{ "USER", CMD_USER },
 };
+
+static int	policy_expire = -1;
+static int	policy_login_delay;
 
 /*
  * Split one command line (without its CRLF) into a keyword and up to two
@@ -105,6 +110,7 @@ const char *
 pop3_capa(int flags)
 {
 	static char	buf[512];
+	char		line[64];
 
 	(void)strlcpy(buf, "+OK capability list follows\r\n"
 	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n",
@@ -115,8 +121,32 @@ pop3_capa(int flags)
 		(void)strlcat(buf, "SASL PLAIN\r\n", sizeof(buf));
 	if (flags & CAPA_STLS)
 		(void)strlcat(buf, "STLS\r\n", sizeof(buf));
+	/* RFC 2449: what popd enforces, in both states. */
+	if (policy_expire < 0)
+		(void)strlcat(buf, "EXPIRE NEVER\r\n", sizeof(buf));
+	else {
+		(void)snprintf(line, sizeof(line), "EXPIRE %d\r\n",
+		    policy_expire);
+		(void)strlcat(buf, line, sizeof(buf));
+	}
+	if (policy_login_delay > 0) {
+		(void)snprintf(line, sizeof(line), "LOGIN-DELAY %d\r\n",
+		    policy_login_delay);
+		(void)strlcat(buf, line, sizeof(buf));
+	}
 	(void)strlcat(buf, "IMPLEMENTATION popd\r\n.\r\n", sizeof(buf));
 	return buf;
+}
+
+/*
+ * The site's EXPIRE (days, -1: never) and LOGIN-DELAY (seconds, 0: none),
+ * from popd.conf through the command line of authpop and wrkrpop.
+ */
+void
+pop3_set_policy(int expire, int login_delay)
+{
+	policy_expire = expire;
+	policy_login_delay = login_delay;
 }
 
 static int

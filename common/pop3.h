@@ -18,7 +18,7 @@ enum pop3_cmd {
 	CMD_UNKNOWN = 0,
 	CMD_USER, CMD_PASS, CMD_QUIT, CMD_CAPA, CMD_AUTH, CMD_STLS,
 	CMD_STAT, CMD_LIST, CMD_RETR, CMD_DELE, CMD_NOOP, CMD_RSET,
-	CMD_TOP, CMD_UIDL, CMD_APOP
+	CMD_TOP, CMD_UIDL, CMD_APOP, CMD_LAST
 };
 
 struct pop3_line {
@@ -41,6 +41,7 @@ struct pop3_line {
 long long	 pop3_number(const char *);
 int		 pop3_parse(struct pop3_line *, const char *, size_t);
 const char	*pop3_capa(int);
+void		 pop3_set_policy(int, int);
 int		 pop3_sasl_plain(const char *, char *, size_t, char *, size_t);
 
 #endif

@@ -92,6 +92,7 @@ struct msg_id {
 
 #define REFUSED_TEMP		1	/* [SYS/TEMP]: fork failed etc. */
 #define REFUSED_PERM		2	/* [SYS/PERM]: no such mail user */
+#define REFUSED_DELAY		3	/* [LOGIN-DELAY]: too soon again */
 
 struct msg_refused {
 	uint64_t	id;

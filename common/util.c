@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -142,4 +143,15 @@ addr_log(const char *addr, char *buf, size_t len)
 	if (n < 0)
 		buf[0] = '\0';
 	return buf;
+}
+
+/* Seconds on a clock that never jumps, for timeouts and delays. */
+time_t
+monotime(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec;
 }

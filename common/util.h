@@ -24,5 +24,6 @@ int		 set_cloexec(int);
 int		 drop_privileges(const char *, uid_t, gid_t);
 const char	*sockaddr_str(const struct sockaddr *, socklen_t);
 const char	*addr_log(const char *, char *, size_t);
+time_t		 monotime(void);
 
 #endif

@@ -138,7 +138,6 @@ static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
 		    size_t *);
 static void	relaybuf_consume(struct relaybuf *, size_t, int);
 static void	relaybuf_release(struct relaybuf *);
-static time_t	monotime(void);
 
 /*
  * A TLS server context with the n keypairs certs[i], keys[i], keypair
@@ -1146,12 +1145,3 @@ relaybuf_release(struct relaybuf *b)
 	b->off = 0;
 }
 
-static time_t
-monotime(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ts.tv_sec;
-}

@@ -75,6 +75,22 @@ struct preauth {
 
 RB_HEAD(preauthtree, preauth);
 
+/*
+ * LOGIN-DELAY: when each user last logged in (monotonic).  Only users of
+ * usertab get here, so the tree is no larger than usertab.  A restart of
+ * popd forgets it.
+ */
+struct lastlogin {
+	RB_ENTRY(lastlogin)	 entry;
+	char			 name[POPD_MAXUSER + 1];
+	time_t			 when;
+};
+RB_HEAD(lastlogintree, lastlogin);
+static int	lastlogin_cmp(struct lastlogin *, struct lastlogin *);
+RB_PROTOTYPE_STATIC(lastlogintree, lastlogin, entry, lastlogin_cmp)
+RB_GENERATE_STATIC(lastlogintree, lastlogin, entry, lastlogin_cmp)
+static struct lastlogintree lastlogins = RB_INITIALIZER(&lastlogins);
+
 static int	preauth_cmp(struct preauth *, struct preauth *);
 RB_PROTOTYPE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 RB_GENERATE_STATIC(preauthtree, preauth, entry, preauth_cmp)
@@ -100,6 +116,8 @@ static int		child_argv(char **, const char *);
 static pid_t		child_exec(const char *, char **, int,
 			    const struct userent *, const char *);
 static char		*numarg(int, long long);
+static int		 policy_argv(char **, int);
+static int		 login_too_soon(const char *);
 static void		proc_start(enum proc_id);
 static void		proc_restart(int, short, void *);
 static void		proc_eof(struct chan *);
@@ -814,6 +832,51 @@ child_argv(char **argv, const char *name)
 	return argc;
 }
 
+static int
+lastlogin_cmp(struct lastlogin *a, struct lastlogin *b)
+{
+	return strcmp(a->name, b->name);
+}
+
+/*
+ * A login of user sooner than login-delay after the previous one is
+ * refused (RFC 2449 LOGIN-DELAY); otherwise it is recorded.
+ */
+static int
+login_too_soon(const char *user)
+{
+	struct lastlogin	 key, *l;
+	time_t			 now = monotime();
+
+	if (conf->login_delay <= 0)
+		return 0;
+	(void)strlcpy(key.name, user, sizeof(key.name));
+	if ((l = RB_FIND(lastlogintree, &lastlogins, &key)) == NULL) {
+		if ((l = calloc(1, sizeof(*l))) == NULL)
+			fatal("%s", __func__);
+		(void)strlcpy(l->name, user, sizeof(l->name));
+		RB_INSERT(lastlogintree, &lastlogins, l);
+	} else if (now - l->when < conf->login_delay)
+		return 1;
+	l->when = now;
+	return 0;
+}
+
+/* EXPIRE and LOGIN-DELAY, for the CAPA of authpop and wrkrpop. */
+static int
+policy_argv(char **argv, int argc)
+{
+	if (conf->expire >= 0) {
+		argv[argc++] = "-E";
+		argv[argc++] = numarg(3, conf->expire);
+	}
+	if (conf->login_delay > 0) {
+		argv[argc++] = "-D";
+		argv[argc++] = numarg(4, conf->login_delay);
+	}
+	return argc;
+}
+
 /* A number as an argument for a child; slot: one of a few buffers. */
 static char *
 numarg(int slot, long long n)
@@ -895,6 +958,7 @@ proc_start(enum proc_id id)
 		argv[argc++] = numarg(0, conf->limit.failures);
 		argv[argc++] = "-L";
 		argv[argc++] = numarg(1, conf->timeout.login);
+		argc = policy_argv(argv, argc);
 		argv[argc] = NULL;
 	}
 
@@ -1254,6 +1318,14 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
+	if (login_too_soon(u->name)) {
+		log_info("login of \"%s\" refused: within the login-delay of "
+		    "%d seconds", u->name, conf->login_delay);
+		close(fd);
+		mr.code = REFUSED_DELAY;
+		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
+		return;
+	}
 	if (maildir_path(maildir, sizeof(maildir), u->path,
 	    conf->maildir) == -1) {
 		log_warnx("login of \"%s\" refused: maildir path too long",
@@ -1271,10 +1343,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	argv[argc++] = (char *)pa->addr;
 	argv[argc++] = "-t";
 	argv[argc++] = (char *)pa->tls;
-	if (conf->expire >= 0) {
-		argv[argc++] = "-E";
-		argv[argc++] = numarg(3, conf->expire);
-	}
+	argc = policy_argv(argv, argc);
 	if (conf->last)
 		argv[argc++] = "-L";
 	argv[argc++] = u->name;

@@ -56,6 +56,8 @@ struct session {
 	size_t		 nretr;		/* RETR commands answered */
 	off_t		 retroct;	/* octets of those */
 	size_t		 ntop;		/* TOP commands answered */
+	size_t		 lastno;	/* LAST: highest message retrieved */
+	size_t		 lastinit;	/* ... before this session (RSET) */
 	off_t		 topoct;	/* octets sent by TOP */
 	struct timespec	 start;		/* for the session line */
 };
@@ -91,6 +93,11 @@ static time_t		now(void);
 __dead static void	session_end(struct session *, const char *,
 			    const char *);
 static void		session_log(struct session *, size_t, const char *);
+static size_t		last_seen(const struct maildrop *);
+static size_t		expire_old(struct session *);
+struct expent;
+static void		expire_write(struct session *, struct expent *, size_t,
+			    long long);
 __dead static void	startup_fail(struct session *, const char *);
 
 /* What the parent tells us on the command line. */
@@ -100,13 +107,14 @@ static struct {
 	int	 idle;			/* seconds without a command */
 	int	 expire;		/* EXPIRE days, -1: never */
 	int	 last;			/* RFC 1725 LAST */
-} opt = { "unknown", "unknown", POP3_IDLE_TIMEOUT, -1, 0 };
+	int	 login_delay;		/* LOGIN-DELAY, for CAPA */
+} opt = { "unknown", "unknown", POP3_IDLE_TIMEOUT, -1, 0, 0 };
 
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dLv] [-a address] [-E days] [-I timeout] "
-	    "[-t tls] user maildir\n", getprogname());
+	fprintf(stderr, "usage: %s [-dLv] [-a address] [-D delay] [-E days] "
+	    "[-I timeout] [-t tls] user maildir\n", getprogname());
 	exit(1);
 }
 
@@ -116,13 +124,19 @@ main(int argc, char *argv[])
 	const char	*errstr;
 	int		 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:dE:I:Lt:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:dD:E:I:Lt:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			(void)strlcpy(opt.addr, optarg, sizeof(opt.addr));
 			break;
 		case 'd':
 			debug = 1;
+			break;
+		case 'D':
+			opt.login_delay = strtonum(optarg, 0, 86400 * 365,
+			    &errstr);
+			if (errstr != NULL)
+				errx(1, "-D %s: %s", optarg, errstr);
 			break;
 		case 'E':
 			opt.expire = strtonum(optarg, 0, 100000, &errstr);
@@ -151,6 +165,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 2)
 		usage();
+	pop3_set_policy(opt.expire, opt.login_delay);
 
 	/* Before log_init: syslog's socket must survive. */
 	closefrom(POPD_CHANNEL_FD + 1);
@@ -210,6 +225,7 @@ wrkrpop_main(const char *user, const char *path)
 	}
 	s->live = s->md.nmsgs;
 	s->liveoct = s->md.total;
+	s->lastno = s->lastinit = last_seen(&s->md);
 	log_info("%s: login, %zu messages, %lld octets", user, s->live,
 	    (long long)s->liveoct);
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
@@ -315,6 +331,7 @@ command(struct session *s, char *line, size_t len)
 	case CMD_RSET:
 	case CMD_QUIT:
 	case CMD_CAPA:
+	case CMD_LAST:
 		if (l.nargs != 0) {
 			reply(s, "-ERR %s takes no arguments", l.name);
 			return;
@@ -370,6 +387,13 @@ command(struct session *s, char *line, size_t len)
 		break;
 	case CMD_NOOP:
 		reply(s, "+OK");
+		break;
+	case CMD_LAST:
+		/* RFC 1725, only where the site asks for it. */
+		if (opt.last)
+			reply(s, "+OK %zu", s->lastno);
+		else
+			reply(s, "-ERR unknown command");
 		break;
 	case CMD_QUIT:
 		cmd_quit(s, &l);
@@ -472,6 +496,7 @@ cmd_rset(struct session *s, struct pop3_line *l)
 		s->md.msgs[i].flags &= ~MMSG_DELETED;
 	s->live = s->md.nmsgs;
 	s->liveoct = s->md.total;
+	s->lastno = s->lastinit;
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
 	    (long long)s->liveoct);
 }
@@ -480,9 +505,12 @@ cmd_rset(struct session *s, struct pop3_line *l)
 __dead static void
 cmd_quit(struct session *s, struct pop3_line *l)
 {
-	size_t	ndeleted = s->md.nmsgs - s->live;
+	size_t	ndeleted;
 	int	r;
 
+	if (opt.expire >= 0)
+		(void)expire_old(s);
+	ndeleted = s->md.nmsgs - s->live;
 	r = maildrop_update(&s->md);
 	/*
 	 * UPDATE is over: let the client's next login in before it reads
@@ -601,6 +629,8 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		/* Only RETR reads a message; TOP is a preview (no \Seen). */
 		m->flags |= MMSG_SEEN;
 		s->nretr++;
+		if (idx + 1 > s->lastno)
+			s->lastno = idx + 1;
 		sent += crlf_count_finish(&cnt);
 		s->retroct += sent;
 		/* A wrong ",W=" in a name or a file changed under us. */
@@ -765,4 +795,153 @@ startup_fail(struct session *s, const char *msg)
 	reply(s, "%s", msg);
 	out_flush(s);
 	exit(1);
+}
+
+/* LAST before any RETR: the highest message already seen (":2,...S"). */
+static size_t
+last_seen(const struct maildrop *md)
+{
+	const char	*flags;
+	size_t		 i, last = 0;
+
+	for (i = 0; i < md->nmsgs; i++)
+		if (strncmp(md->msgs[i].name, "cur/", 4) == 0 &&
+		    (flags = strstr(md->msgs[i].name, ":2,")) != NULL &&
+		    strchr(flags + 3, 'S') != NULL)
+			last = i + 1;
+	return last;
+}
+
+/*
+ * EXPIRE (RFC 2449): EXPIRE_FILE in the maildir lists "UIDL seconds" for
+ * each message a session retrieved with RETR and committed with QUIT.
+ * At QUIT, messages listed at least opt.expire days ago are deleted with
+ * this UPDATE; messages retrieved in this session are added with the
+ * time now; messages gone are dropped.  The file is replaced atomically.
+ * A lost or damaged file only delays expiry: nothing is ever removed
+ * that was not listed.  Returns the number of messages expired.
+ */
+#define EXPIRE_FILE	"popd.expire"
+#define EXPIRE_TMP	"popd.expire.tmp"
+
+struct expent {
+	char		 uidl[UIDL_MAX + 1];
+	long long	 when;
+};
+
+static int
+expent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct expent *)a)->uidl,
+	    ((const struct expent *)b)->uidl);
+}
+
+static size_t
+expire_old(struct session *s)
+{
+	struct expent	*ents = NULL, key, *e;
+	struct stat	 st;
+	FILE		*fp;
+	char		 line[UIDL_MAX + 32], fmt[32];
+	size_t		 n = 0, nalloc = 0, i, nexp = 0;
+	long long	 now_s = time(NULL), limit;
+	int		 fd;
+
+	limit = now_s - (long long)opt.expire * 86400;
+	/* Never a FIFO or a device: O_NONBLOCK, then a regular file only. */
+	fd = openat(s->md.dirfd, EXPIRE_FILE, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+		log_warnx("%s: %s is not a regular file, ignored", s->user,
+		    EXPIRE_FILE);
+		close(fd);
+		fd = -1;
+	}
+	if (fd != -1 && (fp = fdopen(fd, "r")) != NULL) {
+		(void)snprintf(fmt, sizeof(fmt), "%%%ds %%lld", UIDL_MAX);
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			if (n == nalloc) {
+				nalloc = nalloc ? nalloc * 2 : 256;
+				if ((e = reallocarray(ents, nalloc,
+				    sizeof(*ents))) == NULL)
+					fatal("%s", __func__);
+				ents = e;
+			}
+			if (sscanf(line, fmt, ents[n].uidl, &ents[n].when) == 2)
+				n++;
+		}
+		fclose(fp);
+	} else if (fd != -1)
+		close(fd);
+	if (n > 0)
+		qsort(ents, n, sizeof(*ents), expent_cmp);
+
+	for (i = 0; i < s->md.nmsgs; i++) {
+		struct mmsg	*m = &s->md.msgs[i];
+
+		if (m->flags & MMSG_DELETED || n == 0)
+			continue;
+		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
+		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
+		if (e != NULL && e->when <= limit) {
+			m->flags |= MMSG_DELETED;
+			s->live--;
+			s->liveoct -= m->size;
+			nexp++;
+		}
+	}
+	expire_write(s, ents, n, now_s);
+	free(ents);
+	if (nexp > 0)
+		log_info("%s: %zu messages expired (retrieved %d days ago or "
+		    "more)", s->user, nexp, opt.expire);
+	return nexp;
+}
+
+/* The list for the next session: what is left, with retrieval times. */
+static void
+expire_write(struct session *s, struct expent *ents, size_t n,
+    long long now_s)
+{
+	struct expent	 key, *e;
+	FILE		*fp;
+	size_t		 i;
+	int		 fd;
+	long long	 when;
+
+	fd = openat(s->md.dirfd, EXPIRE_TMP, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		log_warn("%s: %s", s->user, EXPIRE_TMP);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	for (i = 0; i < s->md.nmsgs; i++) {
+		struct mmsg	*m = &s->md.msgs[i];
+
+		if (m->flags & MMSG_DELETED)
+			continue;
+		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
+		e = n > 0 ? bsearch(&key, ents, n, sizeof(*ents),
+		    expent_cmp) : NULL;
+		if (e != NULL)
+			when = e->when;
+		else if (m->flags & MMSG_SEEN)
+			when = now_s;
+		else
+			continue;
+		fprintf(fp, "%s %lld\n", m->uidl, when);
+	}
+	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
+		log_warn("%s: %s", s->user, EXPIRE_TMP);
+		fclose(fp);
+		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
+		return;
+	}
+	if (fclose(fp) == EOF || renameat(s->md.dirfd, EXPIRE_TMP,
+	    s->md.dirfd, EXPIRE_FILE) == -1) {
+		log_warn("%s: %s", s->user, EXPIRE_FILE);
+		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
+	}
 }

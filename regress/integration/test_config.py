@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""popd.conf(5) end to end: popd -n on good and bad files, -n -v, a
+reload that changes a limit, SNI choosing the certificate, and the
+features only the file turns on: EXPIRE, LOGIN-DELAY, LAST.  Also the
+messages a new admin meets: -P typed by hand, a staged (DESTDIR) copy
+run in place, a command line that names no listener."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+
+def popd(args, timeout=20):
+    r = subprocess.run([T.POPD] + args, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+def capa_of(srv):
+    """The CAPA list before login, one line per capability."""
+    with srv.raw() as r:
+        r.line()
+        T.expect(r.cmd(b"CAPA")[:3], b"+OK", "CAPA")
+        return b"\n".join(r.multiline())
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@T.test(start=False)
+def check_good_file(srv):
+    """popd -n: "configuration OK", exit 0; -n -v prints it back."""
+    if srv.port is None:
+        srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "good.conf"), text)
+    rc, out = popd(["-n", "-f", conf])
+    T.expect((rc, out.strip()), (0, "configuration OK"), "popd -n")
+    rc, out = popd(["-n", "-v", "-f", conf])
+    T.expect(rc, 0, "popd -n -v exit status")
+    T.expect_true('authtab "%s"' % srv.authtab in out and
+                  "listen on" in out and "timeout idle" in out and
+                  out.rstrip().endswith("configuration OK"),
+                  "the effective configuration, then OK", out)
+    # What -n -v prints is itself a good configuration.
+    printed = write(os.path.join(srv.tmpdir, "printed.conf"),
+                    out.rsplit("configuration OK", 1)[0])
+    rc, out2 = popd(["-n", "-f", printed])
+    T.expect((rc, out2.strip()), (0, "configuration OK"),
+             "popd -n on its own output")
+
+
+@T.test(start=False)
+def check_bad_file_names_every_error(srv):
+    srv.port = T.free_port()
+    conf = write(os.path.join(srv.tmpdir, "bad.conf"),
+                 'authtab "%s"\n'
+                 'usertab "%s"\n'
+                 'pki a cert "%s"\n'
+                 'pki a key "%s"\n'
+                 'listen on 127.0.0.1 port %d tls\n'
+                 'timeout idle 5m\n'
+                 'limit sessions lots\n'
+                 'frobnicate yes\n'
+                 % (srv.authtab, srv.usertab, srv.cert, srv.key, srv.port))
+    rc, out = popd(["-n", "-f", conf])
+    T.expect(rc, 1, "exit status")
+    for line in (6, 7, 8):
+        T.expect_true(re.search(r"(?m)^%s:%d: " % (re.escape(conf), line),
+                                out), "an error for line %d" % line, out)
+    T.expect_true("configuration OK" not in out, "no OK", out)
+
+
+@T.test(start=False)
+def check_bad_tables_and_certificate(srv):
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    with open(srv.usertab, "a") as f:
+        f.write("root 0:0:/root\n")
+    conf = write(os.path.join(srv.tmpdir, "t.conf"), text)
+    rc, out = popd(["-n", "-f", conf])
+    T.expect(rc, 1, "exit status with uid 0 in usertab")
+    T.expect_true(srv.usertab + ":" in out, "names usertab:line", out)
+
+
+@T.test(start=False)
+def default_file_missing_says_so(srv):
+    if os.path.exists("/etc/popd.conf"):
+        raise T.Skip("/etc/popd.conf exists here")
+    rc, out = popd([])
+    T.expect(rc, 1, "exit status")
+    T.expect_true("/etc/popd.conf" in out and "usage: popd" in out,
+                  "names the missing file and prints the usage", out)
+
+
+@T.test(start=False)
+def flags_and_file_exclusive(srv):
+    rc, out = popd(["-f", "/nonexistent", "-a", srv.authtab])
+    T.expect(rc, 1, "exit status")
+    T.expect_true("-f cannot be combined" in out, "says why", out)
+
+
+@T.test(start=False)
+def missing_flags_named(srv):
+    rc, out = popd(["-a", srv.authtab, "-u", srv.usertab])
+    T.expect(rc, 1, "exit status")
+    T.expect_true("missing -c certfile, -k keyfile" in out, "names them",
+                  out)
+    rc, out = popd(["-a", srv.authtab, "-u", srv.usertab, "-c", srv.cert,
+                    "-k", srv.key])
+    T.expect_true("nothing to listen on" in out and "usage:" in out,
+                  "says a listener is missing", out)
+
+
+@T.test(start=False)
+def internal_role_flag_speaks(srv):
+    rc, out = popd(["-P", "listener"])
+    T.expect(rc, 1, "exit status")
+    T.expect_true("internal" in out and "without -P" in out,
+                  "explains -P", out)
+
+
+@T.test(start=False)
+def staged_copy_names_libexecdir(srv):
+    srv.port = T.free_port()
+    stage = os.path.join(srv.tmpdir, "stage", "usr", "local", "sbin")
+    os.makedirs(stage)
+    shutil.copy(T.POPD, stage)
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "s.conf"), text)
+    r = subprocess.run([os.path.join(stage, "popd"), "-n", "-f", conf],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=20)
+    out = r.stdout.decode(errors="replace")
+    T.expect(r.returncode, 1, "exit status")
+    T.expect_true("LIBEXECDIR" in out and "not where it was installed" in
+                  out, "says where the helpers are expected", out)
+
+
+@T.test(conf_extra="limit failures 3\n")
+def reload_changes_a_limit(srv):
+    def failures_until_close():
+        with srv.raw() as r:
+            r.line()
+            for n in range(1, 6):
+                r.cmd(b"USER alice")
+                resp = r.cmd(b"PASS nope")
+                if b"too many" in resp:
+                    return n
+        return None
+    T.expect(failures_until_close(), 3, "failures before the close")
+    srv.conf_extra = "limit failures 1\n"
+    text, _ = srv.config()
+    write(srv.conffile, text)
+    srv.reload()
+    srv.wait_log("reloaded " + srv.conffile)
+    T.expect(failures_until_close(), 1, "failures after the reload")
+    # A bad file keeps the old configuration, and says why.
+    write(srv.conffile, text + "limit failures 0\n")
+    srv.reload()
+    srv.wait_log("has errors, keeping the old configuration")
+    T.expect(failures_until_close(), 1, "failures after a bad reload")
+    # A new listen address needs a restart: said in the log.
+    write(srv.conffile, text + "listen on 127.0.0.1 port %d tls\n"
+          % T.free_port())
+    srv.reload()
+    srv.wait_log("restart it to apply them")
+
+
+def make_sni(srv):
+    certs = {}
+    for cn in ("pop.example.org", "mail.example.net"):
+        c = os.path.join(srv.tmpdir, cn + ".crt")
+        k = os.path.join(srv.tmpdir, cn + ".key")
+        T.make_cert(c, k, cn=cn)
+        certs[cn] = (c, k)
+    return certs
+
+
+def served_cn(port, name):
+    openssl = T.need_prog("openssl")
+    args = [openssl, "s_client", "-connect", "127.0.0.1:%d" % port]
+    if name:
+        args += ["-servername", name]
+    r = subprocess.run(args, input=b"QUIT\r\n", stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=20)
+    out = r.stdout.decode(errors="replace")
+    m = re.search(r"subject=.*?CN\s*=\s*([^\s,/]+)", out)
+    return m.group(1) if m else out
+
+
+@T.test(start=False)
+def sni_picks_the_certificate(srv):
+    certs = make_sni(srv)
+    srv.conf_extra = "".join(
+        'pki %s cert "%s"\npki %s key "%s"\n' % (cn, c, cn, k)
+        for cn, (c, k) in certs.items())
+    srv.start()
+    T.expect(served_cn(srv.port, "mail.example.net"), "mail.example.net",
+             "certificate for SNI mail.example.net")
+    T.expect(served_cn(srv.port, "pop.example.org"), "pop.example.org",
+             "certificate for SNI pop.example.org")
+    T.expect(served_cn(srv.port, None), "localhost",
+             "certificate without SNI (the first pki)")
+    p = srv.pop("alice")
+    p.quit()
+
+
+@T.test(conf_extra="last yes\n")
+def last_command(srv):
+    for i in range(3):
+        srv.deliver("alice", b"Subject: %d\r\n\r\nbody\r\n" % i)
+    with srv.raw() as r:
+        r.line()
+        r.cmd(b"USER alice")
+        r.cmd(b"PASS pw1")
+        T.expect(r.cmd(b"LAST"), b"+OK 0", "LAST before any RETR")
+        r.cmd(b"RETR 2")
+        r.read_until(b"\r\n.\r\n")
+        T.expect(r.cmd(b"LAST"), b"+OK 2", "LAST after RETR 2")
+        r.cmd(b"RSET")
+        T.expect(r.cmd(b"LAST"), b"+OK 0", "LAST after RSET")
+        r.cmd(b"RETR 1")
+        r.read_until(b"\r\n.\r\n")
+        T.expect(r.cmd(b"QUIT")[:3], b"+OK", "QUIT")
+    with srv.raw() as r:
+        r.line()
+        r.cmd(b"USER alice")
+        r.cmd(b"PASS pw1")
+        # RSET undid LAST, not the retrieval: 1 and 2 are both seen.
+        T.expect(r.cmd(b"LAST"), b"+OK 2", "LAST in the next session")
+
+
+@T.test()
+def last_off_by_default(srv):
+    with srv.raw() as r:
+        r.line()
+        r.cmd(b"USER alice")
+        r.cmd(b"PASS pw1")
+        T.expect(r.cmd(b"LAST")[:4], b"-ERR", "LAST without 'last yes'")
+
+
+@T.test(conf_extra="login-delay 300\n")
+def login_delay_refuses_early_login(srv):
+    capa = capa_of(srv)
+    T.expect_true(b"LOGIN-DELAY 300" in capa, "CAPA announces it", capa)
+    p = srv.pop("alice")
+    p.quit()
+    with srv.raw() as r:
+        r.line()
+        r.cmd(b"USER alice")
+        resp = r.cmd(b"PASS pw1")
+    T.expect_true(resp.startswith(b"-ERR [LOGIN-DELAY]"),
+                  "second login within the delay", resp)
+    # Another user is not affected.
+    p = srv.pop("bob")
+    p.quit()
+
+
+@T.test(conf_extra="expire 30\n")
+def expire_removes_only_after_n_days(srv):
+    capa = capa_of(srv)
+    T.expect_true(b"EXPIRE 30" in capa, "CAPA announces EXPIRE 30", capa)
+    for i in range(3):
+        srv.deliver("alice", b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+    p = srv.pop("alice")
+    uidls = [ln.split()[1] for ln in p.uidl()[1]]
+    p.retr(1)
+    p.retr(2)
+    p.quit()
+    listed = os.path.join(srv.maildir("alice"), "popd.expire")
+    with open(listed) as f:
+        recs = dict(ln.split() for ln in f)
+    T.expect(sorted(recs), sorted(u.decode() for u in uidls[:2]),
+             "retrieved messages are listed")
+    # Retrieved 29 days ago: kept.  31 days ago: removed at the next QUIT.
+    now = int(time.time())
+    with open(listed, "w") as f:
+        f.write("%s %d\n%s %d\n" % (uidls[0].decode(), now - 29 * 86400,
+                                     uidls[1].decode(), now - 31 * 86400))
+    p = srv.pop("alice")
+    T.expect(p.stat()[0], 3, "nothing removed before UPDATE")
+    p.quit()
+    p = srv.pop("alice")
+    left = [ln.split()[1] for ln in p.uidl()[1]]
+    p.quit()
+    T.expect(left, [uidls[0], uidls[2]], "only the 31-day-old one expired")
+
+
+@T.test()
+def expire_never_by_default(srv):
+    capa = capa_of(srv)
+    T.expect_true(b"EXPIRE NEVER" in capa, "CAPA says EXPIRE NEVER", capa)
+
+
+if __name__ == "__main__":
+    T.main()
