@@ -12,11 +12,10 @@ PORT=${PORT:-9950}
 ADDR=127.0.0.1:$PORT
 
 if [ ! -x popd/popd ] || [ ! -x authpop/authpop ] || \
-    [ ! -x wrkrpop/wrkrpop ]; then
+    [ ! -x wrkrpop/wrkrpop ] || [ ! -x popdpass/popdpass ]; then
 	echo "demo: build first: make" >&2
 	exit 1
 fi
-make -s regress/mkhash
 
 mkdir -p "$DEMO"
 chmod 755 "$DEMO"
@@ -43,12 +42,25 @@ if [ ! -f "$DEMO/cert.pem" ] || [ ! -f "$DEMO/key.pem" ]; then
 	chmod 600 "$DEMO/key.pem"
 fi
 
-hash=$(printf 'demo\n' | regress/mkhash 10)
 umask 077
-printf '# demo credentials: user demo, password demo\ndemo\t%s\n' "$hash" \
-    >"$DEMO/authtab"
+{
+	printf '# demo credentials: user demo, password demo\n'
+	printf 'demo\n' | popdpass/popdpass -s -c 10 demo
+} >"$DEMO/authtab"
 umask 022
 printf 'demo\t%s:%s:%s\n' "$uid" "$gid" "$DEMO/home" >"$DEMO/usertab"
+
+cat >"$DEMO/popd.conf" <<EOF
+# popd.conf(5) for the demo, written by regress/demo.sh.
+demo = "$DEMO"
+authtab "\$demo/authtab"
+usertab "\$demo/usertab"
+maildir "Maildir"
+pki localhost cert "\$demo/cert.pem"
+pki localhost key "\$demo/key.pem"
+listen on 127.0.0.1 port $PORT tls
+EOF
+popd/popd -n -f "$DEMO/popd.conf"
 
 MD=$DEMO/home/Maildir
 if [ ! -d "$MD/new" ]; then
@@ -98,9 +110,8 @@ From another terminal:
   openssl s_client -connect $ADDR -quiet        # talk POP3 yourself:
       USER demo / PASS demo / STAT / LIST / UIDL / RETR 1 / QUIT
 
-Files: $DEMO (authtab, usertab, cert.pem, home/Maildir)
+Files: $DEMO (popd.conf, authtab, usertab, cert.pem, home/Maildir)
 Stop with Ctrl-C.
 
 EOF
-exec popd/popd -d -v -a "$DEMO/authtab" -u "$DEMO/usertab" -l "$ADDR" \
-    -c "$DEMO/cert.pem" -k "$DEMO/key.pem" -e Maildir
+exec popd/popd -d -v -f "$DEMO/popd.conf"
