@@ -59,6 +59,31 @@ def uidl_map(p):
     return out
 
 
+# Odd messages: name -> bytes.  Chunk edges: wrkrpop reads 32 KiB and
+# buffers 64 KiB of output, crlf.c converts in runs between LFs.
+K = 32768
+ODD = {
+    "plain": b"Subject: plain\n\nhello\nworld\n",
+    "crlf": b"Subject: crlf\r\n\r\nalready\r\ncrlf\r\n",
+    "nofinal": b"Subject: nofinal\n\nno final newline",
+    "bare_cr": b"Subject: cr\n\na\rb\r\rc\r\n\r",
+    "final_cr": b"Subject: fcr\n\nends with CR\r",
+    "nul": b"Subject: nul\n\n\0\0a\0\n\0",
+    "dots": b"Subject: dots\n\n.\n..\n.x\n\r\n.\r\n. \nx.\n.",
+    "empty": b"",
+    "only_lf": b"\n",
+    "only_cr": b"\r",
+    "long_line": b"Subject: long\n\n" + b"x" * (1024 * 1024),
+    "cr_at_edge": b"x" * (K - 1) + b"\r\n" + b"y" * (K - 2) + b"\r" +
+                  b"\n." + b"z" * (2 * K) + b"\r",
+    "dot_at_edge": b"a" * (K - 1) + b"\n" + b".b" * K + b"\n" +
+                   b"c" * (2 * K - 3) + b"\n.\n",
+    "lf_runs": b"\n" * (3 * K) + b".",
+}
+
+
+# --- the commands ---------------------------------------------------------
+
 @T.test
 def stat_list_uidl(srv):
     msgs = [b"Subject: a\n\none\n", b"Subject: b\r\n\r\ntwo\r\n",
