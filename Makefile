@@ -118,12 +118,20 @@ regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS}
 regress/sandbox/sbtest.o: ${HDRS}
 
 # libFuzzer targets for the parsers of untrusted bytes (clang only).
+# A target NAME is regress/fuzz/NAME.c, one line in FUZZ_PROGS, a build
+# rule below and seed inputs in regress/fuzz/corpus_NAME/.  fuzz-smoke
+# runs each for FUZZ_TIME seconds, fuzz-long for FUZZ_RUNS inputs, both
+# on a scratch copy of the seeds (regress/fuzz/run.sh).
 FUZZ_CC?=	clang
 FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined \
 		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
-FUZZ_PROGS=	regress/fuzz/fuzz_pop3 regress/fuzz/fuzz_table \
-		regress/fuzz/fuzz_popcache regress/fuzz/fuzz_crlf
+FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
+		regress/fuzz/fuzz_table \
+		regress/fuzz/fuzz_popcache \
+		regress/fuzz/fuzz_crlf
 FUZZ_TIME?=	10
+FUZZ_RUNS?=	10000000
 
 regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
@@ -144,10 +152,14 @@ regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 fuzz: ${FUZZ_PROGS}
 
 fuzz-smoke: fuzz
-	for f in ${FUZZ_PROGS}; do \
-	    echo "$$f: ${FUZZ_TIME} s"; \
-	    $$f -max_total_time=${FUZZ_TIME} -print_final_stats=1 || exit 1; \
-	done
+	sh regress/fuzz/run.sh -max_total_time=${FUZZ_TIME} ${FUZZ_PROGS}
+
+fuzz-long: fuzz
+	sh regress/fuzz/run.sh -runs=${FUZZ_RUNS} ${FUZZ_PROGS}
+
+# The fuzz targets, for regress/run.py.
+fuzz-list:
+	@echo ${FUZZ_PROGS}
 
 # test and demo first install what is missing (as root on Debian), then
 # build in a new make, which sees the packages' pkg-config flags.
@@ -182,4 +194,5 @@ clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
-.PHONY: all test demo deps lint install clean fuzz fuzz-smoke
+.PHONY: all test demo deps lint install clean fuzz fuzz-smoke fuzz-long \
+	fuzz-list

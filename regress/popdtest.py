@@ -37,6 +37,7 @@ privilege separation; as non-root everything runs as the current user
 and tests that need root call T.need_root().
 """
 
+import collections
 import os
 import poplib
 import pwd
@@ -758,6 +759,11 @@ class Server:
     def maildir(self, user):
         return self.users[user]["maildir"]
 
+    def files(self, user, sub):
+        """Sorted file names in sub ("new", "cur", "tmp") of user's
+        maildir."""
+        return files(self.maildir(user), sub)
+
     _seq = 0
 
     def deliver(self, user, data, name=None, subdir="new"):
@@ -854,6 +860,120 @@ def apt_install(package, prog):
         raise Skip("%s cannot be installed: %s" % (package,
                                                    " | ".join(tail)))
     return path
+# --- reading a maildrop back ---------------------------------------------
+
+Msg = collections.namedtuple("Msg", "num uidl size data octets")
+Msg.__doc__ = """One message as a session serves it: num (int), uidl
+(str), size (LIST, int), data (RETR or TOP bytes, every line ending in
+CRLF and dot-stuffing undone; None unless fetched) and octets (what
+poplib counted; None unless fetched)."""
+
+
+def mailbox(srv, user="alice", retr=False, top=None, check_stat=False):
+    """Log in as user, read LIST and UIDL and each message by RETR
+    (retr=True) or by TOP n top (top=n), then QUIT.  With check_stat,
+    also STAT and check that LIST has that many lines adding up to its
+    octets.  Returns [Msg] in message-number order."""
+    p = srv.pop(user)
+    try:
+        if check_stat:
+            count, octets = p.stat()
+        _, lst, _ = p.list()
+        _, uid, _ = p.uidl()
+        if check_stat:
+            expect(len(lst), count, "LIST lines == STAT count")
+            expect(sum(int(x.split()[1]) for x in lst), octets,
+                   "LIST sizes add up to STAT")
+        sizes = dict(ln.split() for ln in lst)
+        out = []
+        for ln in uid:
+            num, u = ln.split()
+            data = octs = None
+            if retr:
+                _, lines, octs = p.retr(int(num))
+            elif top is not None:
+                _, lines, octs = p.top(int(num), top)
+            if octs is not None:
+                data = b"".join(x + b"\r\n" for x in lines)
+            out.append(Msg(int(num), u.decode(), int(sizes[num]), data,
+                           octs))
+        p.quit()
+        return out
+    finally:
+        try:
+            p.close()
+        except Exception:
+            pass
+
+
+def try_pop(srv, user="alice", pw=None):
+    """srv.pop(user, pw), or None when the login fails for any reason:
+    for wait_for(lambda: try_pop(srv)) while a process restarts."""
+    try:
+        return srv.pop(user, pw)
+    except Exception:
+        return None
+
+
+def pop_when_free(srv, user="alice", timeout=10):
+    """A client logged in as user once the maildrop lock is free (the
+    previous session's wrkrpop may still be exiting after its QUIT
+    answer); a login refused for another reason than [IN-USE] raises."""
+    def free():
+        try:
+            p = srv.pop(user)
+        except poplib.error_proto as e:
+            if b"IN-USE" in e.args[0]:
+                return None
+            raise
+        return p
+    return wait_for(free, timeout, "the maildrop lock")
+
+
+def files(md, sub):
+    """Sorted file names in the maildir md's sub ("new", "cur", "tmp")."""
+    return sorted(os.listdir(os.path.join(md, sub)))
+
+
+def message_files(md):
+    """Sorted "new/NAME" and "cur/NAME" of every message file in md."""
+    return [sub + "/" + n for sub in ("new", "cur") for n in files(md, sub)]
+
+
+# --- mda -------------------------------------------------------------------
+
+def mda_env(srv, user, env=None, home=None):
+    """The environment OpenSMTPD gives an mda: PATH and HOME (the user's
+    directory unless home); env adds to it, a None value removes."""
+    e = {"PATH": "/usr/bin:/bin", "HOME": home or srv.users[user]["home"]}
+    if env is not None:
+        e.update(env)
+        e = {k: v for k, v in e.items() if v is not None}
+    return e
+
+
+def mda_popen(srv, user, args=(), env=None, home=None, **kw):
+    """Start mda as the mail user (as root) with mda_env(); stdin and
+    stderr are pipes, stdout is discarded unless kw says otherwise."""
+    opts = {"stdin": subprocess.PIPE, "stdout": subprocess.DEVNULL,
+            "stderr": subprocess.PIPE}
+    opts.update(kw)
+    return subprocess.Popen([MDA] + list(args),
+                            env=mda_env(srv, user, env, home),
+                            preexec_fn=as_user(srv, user), **opts)
+
+
+def run_mda(srv, user, data, args=None, env=None, timeout=30, home=None):
+    """Deliver data with mda as user (args default: -e SUBDIR when the
+    server has one); returns the CompletedProcess, stdout and stderr as
+    bytes."""
+    if args is None:
+        args = ["-e", srv.subdir] if srv.subdir else []
+    return subprocess.run([MDA] + list(args), input=data,
+                          env=mda_env(srv, user, env, home),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout, preexec_fn=as_user(srv, user))
+
 
 # --- registry and runner -------------------------------------------------
 

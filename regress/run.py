@@ -6,8 +6,10 @@ this script builds nothing except through `make fuzz-smoke`.
   regress/unit/test_*            C unit tests ("N passed, N failed")
   regress/sandbox/sbtest         sandbox tests, if built
   regress/integration/test_*.py  integration tests, one process per file
-  make fuzz-smoke                short fuzz run, if the target exists and
-                                 clang is installed (counts as one test)
+  make fuzz-smoke                short fuzz run of each target of FUZZ_PROGS
+                                 (one test each); a named skip when clang
+                                 (FUZZ_CC) is missing, cannot link
+                                 libFuzzer, or the target has no source
 
 Arguments: names (or substrings) of test files to run only those.
 """
@@ -88,6 +90,67 @@ def has_make_target(target):
     return r.returncode == 0
 
 
+def fuzz_targets():
+    """FUZZ_PROGS of the Makefile (make fuzz-list), or None."""
+    r = subprocess.run(["make", "-s", "fuzz-list"], cwd=REPO,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if r.returncode != 0:
+        return None
+    return r.stdout.decode().split()
+
+
+def fuzz_smoke():
+    """make fuzz-smoke, one target at a time: each is a test of its own,
+    or a named skip when it cannot be built or run here."""
+    cc = os.environ.get("FUZZ_CC", "clang")
+    targets = fuzz_targets() if has_make_target("fuzz-smoke") else None
+    if targets is None:
+        if selected("fuzz-smoke"):
+            skip("fuzz-smoke", "no fuzz-smoke target in the Makefile")
+        return
+    for prog in targets:
+        name = os.path.basename(prog)
+        label = "fuzz-smoke " + name
+        if not (selected("fuzz-smoke") or selected(prog)):
+            continue
+        if shutil.which(cc) is None:
+            skip(label, "%s is not installed" % cc)
+            continue
+        if not os.path.exists(os.path.join(REPO, prog + ".c")):
+            skip(label, "no source %s.c" % prog)
+            continue
+        print("=== make fuzz-smoke FUZZ_PROGS=%s" % prog, flush=True)
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(["make", "fuzz-smoke", "FUZZ_PROGS=" + prog],
+                               cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=TIMEOUT)
+            out = p.stdout.decode(errors="replace")
+            ok = p.returncode == 0
+            why = "exit %d" % p.returncode
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace")
+            ok, why = False, "timed out"
+        if not ok and re.search(r"clang_rt\.fuzzer|unsupported option "
+                                r"'-fsanitize=fuzzer", out):
+            skip(label, "%s cannot link libFuzzer (-fsanitize=fuzzer)" % cc)
+            continue
+        # Only the tail and the totals: fuzzers are chatty.
+        lines = out.splitlines()
+        stats = [ln for ln in lines
+                 if ln.startswith(("stat::number_of_executed_units",
+                                   "stat::average_exec_per_sec"))]
+        sys.stdout.write("\n".join(lines[-15:] if not ok else stats) + "\n")
+        if ok:
+            total["passed"] += 1
+            print("ok %s" % label)
+        else:
+            total["failed"] += 1
+            failures.append("%s: %s" % (label, why))
+            print("FAIL %s: %s" % (label, why))
+        print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
+
+
 def main():
     os.environ["PYTHONPATH"] = REGRESS + os.pathsep + \
         os.environ.get("PYTHONPATH", "")
@@ -104,35 +167,7 @@ def main():
                                            "test_*.py"))):
         if selected(t):
             run(os.path.relpath(t, REPO), [sys.executable, t])
-    if selected("fuzz-smoke"):
-        if not has_make_target("fuzz-smoke"):
-            skip("fuzz-smoke", "no fuzz-smoke target in the Makefile")
-        elif shutil.which("clang") is None:
-            skip("fuzz-smoke", "clang is not installed")
-        else:
-            print("=== make fuzz-smoke", flush=True)
-            t0 = time.monotonic()
-            try:
-                p = subprocess.run(["make", "fuzz-smoke"], cwd=REPO,
-                                   stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT,
-                                   timeout=TIMEOUT)
-                out = p.stdout.decode(errors="replace")
-                ok = p.returncode == 0
-                why = "exit %d" % p.returncode
-            except subprocess.TimeoutExpired:
-                out, ok, why = "", False, "timed out"
-            # Only the tail: fuzzers are chatty.
-            sys.stdout.write("\n".join(out.splitlines()[-15:]) + "\n")
-            if ok:
-                total["passed"] += 1
-                print("ok fuzz-smoke")
-            else:
-                total["failed"] += 1
-                failures.append("fuzz-smoke: %s" % why)
-                print("FAIL fuzz-smoke: %s" % why)
-            print("--- fuzz-smoke: %.1fs" % (time.monotonic() - t0))
-
+    fuzz_smoke()
     print()
     if skips:
         print("skipped:")

@@ -135,8 +135,7 @@ def deliver_all(srv, msgs, base=1700000000):
 
 
 def maildir_count(srv, user="alice"):
-    md = srv.maildir(user)
-    return sum(len(os.listdir(os.path.join(md, d))) for d in ("new", "cur"))
+    return len(T.message_files(srv.maildir(user)))
 
 
 def read_dir(d):
@@ -152,21 +151,6 @@ def run(argv, what, env=None, preexec_fn=None, ok=(0,), timeout=120):
     T.expect_true(r.returncode in ok, "%s exited %d" % (what, r.returncode),
                   out[-1500:])
     return out
-
-
-def wait_unlocked(srv, user="alice"):
-    """The previous client's session has ended (its QUIT is answered
-    before wrkrpop exits)."""
-    def free():
-        with srv.raw() as r:
-            r.line()
-            r.cmd("USER " + user)
-            st = r.cmd("PASS " + srv.password(user))
-            if st.startswith(b"+OK"):
-                r.cmd("QUIT")
-                return True
-            return False
-    T.wait_for(free, 10, "the maildrop lock")
 
 
 # --- fetchmail ---------------------------------------------------------------
@@ -235,7 +219,7 @@ def fetchmail_keep_uidl_then_flush(srv):
     stored, log = fetchmail(srv, keep=False)
     allm = dict(FM_MSGS, **new)
     check_stored(stored, allm, "fetchmail fetchall")
-    wait_unlocked(srv)
+    T.pop_when_free(srv).quit()
     T.expect(maildir_count(srv), 0, "fetchmail flush: maildrop empty")
 
 
@@ -270,13 +254,13 @@ def mpop_plain_keep_then_delete(srv):
     os.makedirs(d, 0o700)
     stored, _ = mpop(srv, d, keep=True, auth="plain")     # AUTH PLAIN
     check_stored(stored, ODD, "mpop keep, run 1")
-    wait_unlocked(srv)
+    T.pop_when_free(srv).quit()
     T.expect(maildir_count(srv), len(ODD), "mpop keep: nothing removed")
     stored, _ = mpop(srv, d, keep=True, auth="user")      # USER/PASS
     T.expect(len(stored), 0, "mpop keep, run 2 (UIDL) fetches nothing")
     stored, _ = mpop(srv, d, keep=False, auth="plain")
     T.expect(len(stored), 0, "mpop delete run: all seen already")
-    wait_unlocked(srv)
+    T.pop_when_free(srv).quit()
     T.expect(maildir_count(srv), 0, "mpop keep off: maildrop empty")
 
 
@@ -330,7 +314,7 @@ def getmail_keep_then_delete(srv):
     check_stored(stored, GM_MSGS, "getmail, run 1")
     stored, log = getmail(delete=False)
     T.expect(len(stored), 0, "getmail run 2 (UIDL) fetches nothing")
-    wait_unlocked(srv)
+    T.pop_when_free(srv).quit()
     T.expect(maildir_count(srv), len(GM_MSGS), "getmail keeps the mail")
     # read_all = false, delete = true: seen ones are not deleted again by
     # getmail; fetch them anew with a fresh oldmail file.
@@ -339,7 +323,7 @@ def getmail_keep_then_delete(srv):
             os.unlink(os.path.join(d, f))
     stored, _ = getmail(delete=True)
     check_stored(stored, GM_MSGS, "getmail delete run")
-    wait_unlocked(srv)
+    T.pop_when_free(srv).quit()
     T.expect(maildir_count(srv), 0, "getmail delete: maildrop empty")
 
 
@@ -363,7 +347,7 @@ def curl_odd_messages_and_dele(srv):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=90)
     T.expect(r.returncode, 0, "curl DELE")
-    wait_unlocked(srv)
+    T.pop_when_free(srv).quit()
     T.expect(maildir_count(srv), len(ODD) - 1, "curl DELE removed one")
 
 
@@ -423,7 +407,7 @@ def drop_mid_retr_keeps_everything(srv):
         T.expect(r.cmd("RETR 2")[:3], b"+OK", "RETR 2")
         r.read_exact(200000)
     # Dropped with most of the 10 MB unsent: no UPDATE.
-    wait_unlocked(srv)
+    T.pop_when_free(srv).quit()
     md = srv.maildir("alice")
     T.expect(sorted(os.listdir(os.path.join(md, "new"))),
              ["1000.a", "1001.big"], "new/ untouched")

@@ -18,9 +18,7 @@ only root may look at their descriptors); they skip as non-root.
 import os
 import re
 import signal
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
@@ -334,7 +332,7 @@ def reload_reexecs_under_sandbox(srv):
     srv.reload()
     new = T.wait_for(lambda: (lambda p: p if p and p != old else None)
                      (srv.pids()["authpop"]), what="a new authpop")
-    p = T.wait_for(lambda: _try_login(srv), what="a login after reload")
+    p = T.wait_for(lambda: T.try_pop(srv), what="a login after reload")
     p.quit()
     if T.is_root:
         st = status(new)
@@ -343,13 +341,6 @@ def reload_reexecs_under_sandbox(srv):
                       "new authpop stacks its filter on the parent's",
                       st.get("Seccomp_filters"))
     no_sigsys(srv)
-
-
-def _try_login(srv):
-    try:
-        return srv.pop("alice")
-    except Exception:
-        return None
 
 
 @T.test
@@ -361,7 +352,7 @@ def listener_restart_under_sandbox(srv):
     os.kill(old, signal.SIGKILL)
     T.wait_for(lambda: (lambda p: p if p and p != old else None)
                (srv.pids()["listener"]), what="a new listener")
-    p = T.wait_for(lambda: _try_login(srv), what="a login after restart")
+    p = T.wait_for(lambda: T.try_pop(srv), what="a login after restart")
     T.expect(p.stat()[0], 0, "STAT after the restart")
     p.quit()
     no_sigsys(srv)
@@ -374,22 +365,11 @@ def mda_delivery_under_sandbox(srv):
     if not os.access(T.MDA, os.X_OK):
         raise T.Skip("mda/mda is not built")
     md = srv.maildir("alice")
-    argv = [T.MDA, md]
-    kw = {}
-    if T.is_root:
-        uid, gid = srv.uid("alice"), srv.gid("alice")
-
-        def demote():
-            os.setgroups([gid])
-            os.setgid(gid)
-            os.setuid(uid)
-        kw["preexec_fn"] = demote
-    r = subprocess.run(argv, input=MSG1, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=30, **kw)
-    out = r.stdout.decode(errors="replace")
+    r = T.run_mda(srv, "alice", MSG1, args=[md])
+    out = (r.stdout + r.stderr).decode(errors="replace")
     T.expect_true(r.returncode == 0, "mda exits 0", (r.returncode, out))
     T.expect_true(r.returncode != -SIGSYS, "mda not killed by SIGSYS", out)
-    T.expect(len(os.listdir(os.path.join(md, "new"))), 1,
+    T.expect(len(T.files(md, "new")), 1,
              "messages in new/ after mda")
     p = srv.pop("alice")
     T.expect(p.stat()[0], 1, "STAT after the delivery")

@@ -25,18 +25,9 @@ EX_TEMPFAIL = 75
 ID_RE = re.compile(rb"X-Test-Id: (\d+)")
 
 
-def mda_popen(srv, user, **kw):
-    env = {"PATH": "/usr/bin:/bin", "HOME": srv.users[user]["home"]}
-    return subprocess.Popen([T.MDA], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE,
-                            preexec_fn=T.as_user(srv, user), **kw)
-
-
 def mda(srv, user, data, timeout=60):
-    p = mda_popen(srv, user)
-    _, err = p.communicate(data, timeout=timeout)
-    return p.returncode, err
+    r = T.run_mda(srv, user, data, args=[], timeout=timeout)
+    return r.returncode, r.stderr
 
 
 def message(i, extra=b""):
@@ -47,43 +38,25 @@ def message(i, extra=b""):
 def scan(md):
     """{test id: [relative paths]} of every message file in new/, cur/."""
     out = {}
-    for sub in ("new", "cur"):
-        for n in os.listdir(os.path.join(md, sub)):
-            path = os.path.join(md, sub, n)
-            with open(path, "rb") as f:
-                m = ID_RE.search(f.read(4096))
-            key = int(m.group(1)) if m else None
-            out.setdefault(key, []).append(sub + "/" + n)
+    for rel in T.message_files(md):
+        with open(os.path.join(md, rel), "rb") as f:
+            m = ID_RE.search(f.read(4096))
+        key = int(m.group(1)) if m else None
+        out.setdefault(key, []).append(rel)
     return out
 
 
 def session_view(srv, user="alice", retr_ids=True):
     """[(uidl, size, test id)] as a fresh session serves it."""
-    p = srv.pop(user)
-    try:
-        count, octets = p.stat()
-        _, lst, _ = p.list()
-        _, uid, _ = p.uidl()
-        T.expect(len(lst), count, "LIST lines == STAT count")
-        T.expect(sum(int(x.split()[1]) for x in lst), octets,
-                 "LIST sizes add up to STAT")
-        sizes = dict(ln.split() for ln in lst)
-        out = []
-        for ln in uid:
-            num, u = ln.split()
-            tid = None
-            if retr_ids:
-                _, lines, octs = p.top(int(num), 0)
-                m = ID_RE.search(b"\n".join(lines))
-                tid = int(m.group(1)) if m else None
-            out.append((u.decode(), int(sizes[num]), tid))
-        p.quit()
-        return out
-    finally:
-        try:
-            p.close()
-        except Exception:
-            pass
+    out = []
+    for m in T.mailbox(srv, user, top=0 if retr_ids else None,
+                       check_stat=True):
+        tid = None
+        if retr_ids:
+            found = ID_RE.search(m.data)
+            tid = int(found.group(1)) if found else None
+        out.append((m.uidl, m.size, tid))
+    return out
 
 
 def reset_maildir(md):
@@ -176,7 +149,7 @@ def kill_mda_mid_delivery(srv):
     for i in range(n):
         data = message(i, big * rng.randrange(1, 30000))
         bodies[i] = data
-        p = mda_popen(srv, "alice")
+        p = T.mda_popen(srv, "alice")
         when = rng.random() * 0.05
         # Feed it in pieces, so that the kill can land while reading,
         # writing, syncing, linking or appending to popcache.
@@ -306,7 +279,7 @@ def concurrent_deliveries_during_session(srv):
     for start in range(0, n, width):
         procs = []
         for i in range(start, min(n, start + width)):
-            q = mda_popen(srv, "alice")
+            q = T.mda_popen(srv, "alice")
             procs.append((i, q))
         for i, q in procs:
             q.stdin.write(message(1000 + i))

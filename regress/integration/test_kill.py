@@ -17,9 +17,8 @@ def fill(srv, user, n):
 
 
 def names(srv, user):
-    md = srv.maildir(user)
-    return sorted(n.split(":")[0] for d in ("new", "cur")
-                  for n in os.listdir(os.path.join(md, d)))
+    return sorted(rel[4:].split(":")[0]
+                  for rel in T.message_files(srv.maildir(user)))
 
 
 def dele_all(p, n):
@@ -50,7 +49,7 @@ def kill_wrkrpop_mid_session(srv):
     T.expect(b.stat()[0], 2, "bob's STAT after alice's worker died")
     b.quit()
     T.expect(names(srv, "alice"), before, "nothing removed for alice")
-    p = T.wait_for(lambda: _try(srv, "alice"), what="alice logs in again")
+    p = T.wait_for(lambda: T.try_pop(srv, "alice"), what="alice logs in again")
     T.expect(p.stat()[0], 5, "alice's STAT")
     p.quit()
 
@@ -71,7 +70,7 @@ def kill_listener_mid_session(srv):
     # The worker saw EOF instead of QUIT: nothing was removed.
     T.wait_for(lambda: not srv.pids()["wrkrpop"], what="worker to exit")
     T.expect(names(srv, "alice"), before, "nothing removed")
-    p = T.wait_for(lambda: _try(srv, "alice"), what="login after restart")
+    p = T.wait_for(lambda: T.try_pop(srv, "alice"), what="login after restart")
     T.expect(p.stat()[0], 3, "STAT after the listener restart")
     p.quit()
     T.expect_true("listener (pid %d) killed by signal 9, restarting" % old
@@ -98,7 +97,7 @@ def kill_authpop_mid_login(srv):
     T.expect(logged.stat()[0], 1, "STAT in the logged-in session")
     logged.quit()
     wait_new(srv, "authpop", old)
-    p = T.wait_for(lambda: _try(srv, "bob"), what="login after restart")
+    p = T.wait_for(lambda: T.try_pop(srv, "bob"), what="login after restart")
     p.quit()
 
 
@@ -138,7 +137,7 @@ def bad_message_from_authpop(srv):
                   srv.log_tail())
     T.expect(logged.stat()[0], 1, "STAT in the logged-in session")
     logged.quit()
-    p = T.wait_for(lambda: _try(srv, "bob"), what="login after restart")
+    p = T.wait_for(lambda: T.try_pop(srv, "bob"), what="login after restart")
     p.quit()
 
 
@@ -157,15 +156,8 @@ def bad_message_from_listener(srv):
     wait_new(srv, "listener", old)
     T.expect_true(srv.proc.poll() is None, "parent still running",
                   srv.log_tail())
-    p = T.wait_for(lambda: _try(srv, "alice"), what="login after restart")
+    p = T.wait_for(lambda: T.try_pop(srv, "alice"), what="login after restart")
     p.quit()
-
-
-def _try(srv, user):
-    try:
-        return srv.pop(user)
-    except Exception:
-        return None
 
 
 if __name__ == "__main__":

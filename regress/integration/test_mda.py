@@ -23,25 +23,6 @@ NAME_RE = re.compile(rb"^(\d+)\.M(\d{6})P(\d+)R([0-9a-f]{8})(\.[A-Za-z0-9._-]+)?
                      rb",S=(\d+),W=(\d+)$")
 
 
-def mda(srv, user, data, args=None, env=None, timeout=30, home=None):
-    """Run mda as user with HOME = the user's directory; returns the
-    CompletedProcess (stdout/stderr as bytes)."""
-    e = {"PATH": "/usr/bin:/bin",
-         "HOME": home or srv.users[user]["home"]}
-    if env is not None:
-        e.update(env)
-        e = {k: v for k, v in e.items() if v is not None}
-    if args is None:
-        args = ["-e", srv.subdir] if srv.subdir else []
-    return subprocess.run([T.MDA] + args, input=data, env=e,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=timeout, preexec_fn=T.as_user(srv, user))
-
-
-def files(md, sub):
-    return sorted(os.listdir(os.path.join(md, sub)))
-
-
 def check_name(name, data):
     m = NAME_RE.match(name.encode())
     T.expect_true(m is not None, "mda name format", name)
@@ -55,35 +36,19 @@ def check_name(name, data):
 
 def fetch_all(srv, user):
     """{uidl: (size, message bytes as RETR sends them, un-stuffed)}"""
-    p = srv.pop(user)
-    try:
-        out = {}
-        _, lst, _ = p.list()
-        _, uid, _ = p.uidl()
-        sizes = dict(ln.split() for ln in lst)
-        for ln in uid:
-            num, u = ln.split()
-            _, lines, octets = p.retr(int(num))
-            out[u.decode()] = (int(sizes[num]), b"\r\n".join(lines) +
-                               b"\r\n", octets)
-        p.quit()
-        return out
-    finally:
-        try:
-            p.close()
-        except Exception:
-            pass
+    return {m.uidl: (m.size, m.data, m.octets)
+            for m in T.mailbox(srv, user, retr=True)}
 
 
 @T.test(subdir="Maildir")
 def delivers_into_home_subdir(srv):
     data = b"Subject: one\n\nhello\nworld\n"
-    r = mda(srv, "alice", data)
+    r = T.run_mda(srv, "alice", data)
     T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
     md = srv.maildir("alice")
-    new = files(md, "new")
+    new = T.files(md, "new")
     T.expect(len(new), 1, "files in new/")
-    T.expect(files(md, "tmp"), [], "tmp/ after delivery")
+    T.expect(T.files(md, "tmp"), [], "tmp/ after delivery")
     check_name(new[0], data)
     with open(os.path.join(md, "new", new[0]), "rb") as f:
         T.expect(f.read(), data, "stored message")
@@ -102,42 +67,43 @@ def delivers_into_home_subdir(srv):
 @T.test
 def creates_missing_maildir(srv):
     home = srv.users["alice"]["home"]
-    r = mda(srv, "alice", b"Subject: x\n\nx\n", args=["-e", "Mail.new"])
+    r = T.run_mda(srv, "alice", b"Subject: x\n\nx\n",
+                  args=["-e", "Mail.new"])
     T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
     md = os.path.join(home, "Mail.new")
     for d in ("tmp", "new", "cur"):
         T.expect_true(os.path.isdir(os.path.join(md, d)), d + "/ created")
         T.expect(os.stat(os.path.join(md, d)).st_mode & 0o777, 0o700,
                  d + "/ mode")
-    T.expect(len(files(md, "new")), 1, "delivered")
+    T.expect(len(T.files(md, "new")), 1, "delivered")
 
 
 @T.test
 def explicit_maildir_argument(srv):
     md = srv.maildir("alice")
-    r = mda(srv, "alice", b"Subject: x\n\nx\n", args=[md],
-            env={"HOME": None})
+    r = T.run_mda(srv, "alice", b"Subject: x\n\nx\n", args=[md],
+                  env={"HOME": None})
     T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
-    T.expect(len(files(md, "new")), 1, "delivered to the argument")
+    T.expect(len(T.files(md, "new")), 1, "delivered to the argument")
 
 
 @T.test(start=False, check_alive=False)
 def usage_errors(srv):
     for args in (["-x"], ["a", "b"], ["-e"], ["-e", "/abs"],
                  ["-e", "../up"], ["-e", ""], [""]):
-        r = mda(srv, "alice", b"x\n", args=args)
+        r = T.run_mda(srv, "alice", b"x\n", args=args)
         T.expect(r.returncode, EX_USAGE, "exit status of mda %r" % args)
         T.expect_true(b"usage: mda" in r.stderr, "usage on stderr",
                       r.stderr)
-    T.expect(files(srv.maildir("alice"), "new"), [], "nothing delivered")
+    T.expect(T.files(srv.maildir("alice"), "new"), [], "nothing delivered")
 
 
 @T.test(start=False, check_alive=False)
 def no_home_is_tempfail(srv):
-    r = mda(srv, "alice", b"x\n", args=[], env={"HOME": None})
+    r = T.run_mda(srv, "alice", b"x\n", args=[], env={"HOME": None})
     T.expect(r.returncode, EX_TEMPFAIL, "exit status without HOME")
     T.expect_true(b"HOME" in r.stderr, "says why", r.stderr)
-    r = mda(srv, "alice", b"x\n", args=[], env={"HOME": "relative"})
+    r = T.run_mda(srv, "alice", b"x\n", args=[], env={"HOME": "relative"})
     T.expect(r.returncode, EX_TEMPFAIL, "exit status, relative HOME")
 
 
@@ -146,14 +112,15 @@ def unwritable_maildir_is_tempfail(srv):
     md = srv.maildir("alice")
     os.chmod(os.path.join(md, "new"), 0o500)
     try:
-        r = mda(srv, "alice", b"Subject: x\n\nx\n")
+        r = T.run_mda(srv, "alice", b"Subject: x\n\nx\n")
         T.expect(r.returncode, EX_TEMPFAIL, "exit status")
         T.expect_true(b"Permission denied" in r.stderr, "says why",
                       r.stderr)
-        T.expect(files(md, "tmp"), [], "tmp/ cleaned")
+        T.expect(T.files(md, "tmp"), [], "tmp/ cleaned")
     finally:
         os.chmod(os.path.join(md, "new"), 0o700)
-    r = mda(srv, "alice", b"Subject: x\n\nx\n", args=["/nonexistent/x/y"])
+    r = T.run_mda(srv, "alice", b"Subject: x\n\nx\n",
+                  args=["/nonexistent/x/y"])
     T.expect(r.returncode, EX_TEMPFAIL, "exit status, no parent dir")
     T.expect_true(b"/nonexistent/x/y" in r.stderr, "names the path",
                   r.stderr)
@@ -169,28 +136,20 @@ def odd_messages_sized_right(srv):
              b"line\n" * 200000,
              bytes(range(256)) * 300]
     for data in cases:
-        before = set(files(md, "new"))
-        r = mda(srv, "alice", data)
+        before = set(T.files(md, "new"))
+        r = T.run_mda(srv, "alice", data)
         T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
-        new = set(files(md, "new")) - before
+        new = set(T.files(md, "new")) - before
         T.expect(len(new), 1, "one new file")
         name = new.pop()
         check_name(name, data)
         with open(os.path.join(md, "new", name), "rb") as f:
             T.expect(f.read() == data, True, "stored bytes of " + name)
     srv.start()
-    p = srv.pop("alice")
-    _, lst, _ = p.list()
-    _, uid, _ = p.uidl()
-    sizes = dict(ln.split() for ln in lst)
-    for ln in uid:
-        num, u = ln.split()
-        w = int(NAME_RE.match(u).group(7))
-        T.expect(int(sizes[num]), w, "LIST size of " + u.decode())
-        _, lines, octets = p.retr(int(num))
-        body = b"\r\n".join(lines) + b"\r\n" if lines else b""
-        T.expect(len(body), w, "RETR octets of " + u.decode())
-    p.quit()
+    for m in T.mailbox(srv, "alice", retr=True):
+        w = int(NAME_RE.match(m.uidl.encode()).group(7))
+        T.expect(m.size, w, "LIST size of " + m.uidl)
+        T.expect(len(m.data), w, "RETR octets of " + m.uidl)
 
 
 @T.test(start=False, check_alive=False)
@@ -211,7 +170,7 @@ def long_odd_hostname_is_cut(srv):
     r = subprocess.run(["unshare", "--uts", sys.executable, "-c", script],
                        input=data, stderr=subprocess.PIPE, timeout=30)
     T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
-    new = files(md, "new")
+    new = T.files(md, "new")
     T.expect(len(new), 1, "delivered")
     m = check_name(new[0], data)
     hostpart = m.group(5).decode()
@@ -232,9 +191,9 @@ def popcache_record_appended(srv):
     T.expect_true(os.path.exists(os.path.join(md, "popcache")),
                   "popcache written by the session")
     data = b"Subject: second\n\nsecond\n"
-    r = mda(srv, "alice", data)
+    r = T.run_mda(srv, "alice", data)
     T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
-    name = [n for n in files(md, "new") if ",W=" in n][0]
+    name = [n for n in T.files(md, "new") if ",W=" in n][0]
     with open(os.path.join(md, "popcache"), "rb") as f:
         tail = f.read().splitlines()[-1]
     T.expect(tail, b"%d %s new/%s" % (T.rfc_size(data), name.encode(),
@@ -250,7 +209,7 @@ def no_wait_for_session_and_shown_next_time(srv):
     T.expect(p.stat()[0], 1, "messages at login")
     t0 = time.monotonic()
     for i in range(5):
-        r = mda(srv, "alice", b"Subject: during %d\n\nx\n" % i)
+        r = T.run_mda(srv, "alice", b"Subject: during %d\n\nx\n" % i)
         T.expect(r.returncode, 0, "exit status (stderr %r)" % r.stderr)
     took = time.monotonic() - t0
     T.expect_true(took < 5, "five deliveries during a session are quick",
@@ -273,7 +232,7 @@ def busy_popcache_lock_still_delivers(srv):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         t0 = time.monotonic()
-        r = mda(srv, "alice", b"Subject: locked out\n\nx\n")
+        r = T.run_mda(srv, "alice", b"Subject: locked out\n\nx\n")
         took = time.monotonic() - t0
     finally:
         os.close(fd)
@@ -288,31 +247,25 @@ def busy_popcache_lock_still_delivers(srv):
 @T.test(start=False, check_alive=False)
 def sigterm_cleans_up(srv):
     md = srv.maildir("alice")
-    e = {"PATH": "/usr/bin:/bin", "HOME": srv.users["alice"]["home"]}
-    p = subprocess.Popen([T.MDA], stdin=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=e,
-                         preexec_fn=T.as_user(srv, "alice"))
+    p = T.mda_popen(srv, "alice")
     p.stdin.write(b"Subject: half\n\n" + b"z" * 100000)
     p.stdin.flush()
-    T.wait_for(lambda: files(md, "tmp"), 10, "a file in tmp/")
+    T.wait_for(lambda: T.files(md, "tmp"), 10, "a file in tmp/")
     p.terminate()
     err = p.stderr.read()
     p.wait()
     T.expect(p.returncode, EX_TEMPFAIL, "exit status after SIGTERM")
     T.expect_true(err, "says something on stderr", err)
-    T.expect(files(md, "tmp"), [], "tmp/ cleaned")
-    T.expect(files(md, "new"), [], "nothing in new/")
+    T.expect(T.files(md, "tmp"), [], "tmp/ cleaned")
+    T.expect(T.files(md, "new"), [], "nothing in new/")
 
 
 @T.test(start=False, check_alive=False)
 def unique_names_under_load(srv):
     md = srv.maildir("alice")
     procs = []
-    e = {"PATH": "/usr/bin:/bin", "HOME": srv.users["alice"]["home"]}
     for i in range(60):
-        procs.append(subprocess.Popen(
-            [T.MDA], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
-            preexec_fn=T.as_user(srv, "alice")))
+        procs.append(T.mda_popen(srv, "alice"))
     for i, p in enumerate(procs):
         p.stdin.write(b"Subject: %d\n\n%d\n" % (i, i))
         p.stdin.close()
@@ -320,7 +273,7 @@ def unique_names_under_load(srv):
         p.wait()
         T.expect(p.returncode, 0, "exit status (stderr %r)"
                  % p.stderr.read())
-    new = files(md, "new")
+    new = T.files(md, "new")
     T.expect(len(new), 60, "every message in its own file")
     seen = set()
     for n in new:

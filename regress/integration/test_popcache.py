@@ -20,26 +20,8 @@ SETTLE = 2.2        # directory stamps younger than 2 s are not trusted
 
 def listing(srv, user="alice", retr=False):
     """[(uidl, size, message or None)] in message-number order."""
-    p = srv.pop(user)
-    try:
-        _, lst, _ = p.list()
-        _, uid, _ = p.uidl()
-        sizes = dict(ln.split() for ln in lst)
-        out = []
-        for ln in uid:
-            num, u = ln.split()
-            msg = None
-            if retr:
-                _, lines, _ = p.retr(int(num))
-                msg = b"".join(x + b"\r\n" for x in lines)
-            out.append((u.decode(), int(sizes[num]), msg))
-        p.quit()
-        return out
-    finally:
-        try:
-            p.close()
-        except Exception:
-            pass
+    return [(m.uidl, m.size, m.data)
+            for m in T.mailbox(srv, user, retr=retr)]
 
 
 def log_since(srv, mark):

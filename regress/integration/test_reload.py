@@ -70,7 +70,8 @@ def reload_adds_user(srv):
             raise
     srv.reload()
     srv.wait_log("reloaded")
-    p = T.wait_for(lambda: _try(srv, "carol", "pw3"), what="carol's login")
+    p = T.wait_for(lambda: T.try_pop(srv, "carol", "pw3"),
+                   what="carol's login")
     T.expect(p.stat()[0], 0, "carol's STAT")
     p.quit()
 
@@ -123,13 +124,6 @@ def bad_certificate_reload_keeps_serving(srv):
     T.expect(peer_cert(srv), before, "old certificate still served")
     p = srv.pop("alice")
     p.quit()
-
-
-def _try(srv, user, pw):
-    try:
-        return srv.pop(user, pw)
-    except Exception:
-        return None
 
 
 if __name__ == "__main__":

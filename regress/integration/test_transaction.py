@@ -50,10 +50,6 @@ def login(srv, r, user="alice"):
     return st
 
 
-def files(srv, user, sub):
-    return sorted(os.listdir(os.path.join(srv.maildir(user), sub)))
-
-
 def uidl_map(p):
     """{msgnum: uidl} from a poplib client."""
     out = {}
@@ -61,19 +57,6 @@ def uidl_map(p):
         n, u = ln.split(b" ", 1)
         out[int(n)] = u
     return out
-
-
-def wait_unlocked(srv, user="alice", timeout=10):
-    """The previous session's wrkrpop may still be exiting."""
-    def free():
-        try:
-            p = srv.pop(user)
-        except poplib.error_proto as e:
-            if b"IN-USE" in e.args[0]:
-                return None
-            raise
-        return p
-    return T.wait_for(free, timeout, "the maildrop lock")
 
 
 # Odd messages: name -> bytes.  Chunk edges: wrkrpop reads 32 KiB and
@@ -120,7 +103,7 @@ def stat_list_uidl(srv):
     T.expect(p.uidl(3), b"+OK 3 " + names[2].encode(), "UIDL 3")
     T.expect(p.noop(), b"+OK", "NOOP")
     T.expect(p.quit()[:3], b"+OK", "QUIT")
-    T.expect(files(srv, "alice", "new"), sorted(names),
+    T.expect(srv.files("alice", "new"), sorted(names),
              "nothing retrieved: still in new/")
 
 
@@ -210,7 +193,7 @@ def argument_errors(srv):
         T.expect_true(b"USER" not in capa, "no USER in TRANSACTION", capa)
         T.expect(r.cmd("list 1")[:3], b"+OK", "lower-case command")
         T.expect(r.cmd("QUIT")[:3], b"+OK", "QUIT")
-    T.expect(len(files(srv, "alice", "new")), 1, "nothing removed")
+    T.expect(len(srv.files("alice", "new")), 1, "nothing removed")
 
 
 # --- UPDATE ---------------------------------------------------------------
@@ -226,9 +209,9 @@ def dele_quit_removes(srv):
     T.expect(p.stat(), (1, len(converted(b"Subject: c\n\nc\n"))),
              "STAT after DELE")
     T.expect(p.quit(), b"+OK popd signing off (1 messages left)", "QUIT")
-    T.expect(files(srv, "alice", "new"), [c], "new/ after QUIT")
-    T.expect(files(srv, "alice", "cur"), [], "cur/ after QUIT")
-    p = wait_unlocked(srv)
+    T.expect(srv.files("alice", "new"), [c], "new/ after QUIT")
+    T.expect(srv.files("alice", "cur"), [], "cur/ after QUIT")
+    p = T.pop_when_free(srv)
     T.expect(p.stat()[0], 1, "next session sees one message")
     T.expect(list(uidl_map(p).values()), [c.encode()], "the one left")
     p.quit()
@@ -244,11 +227,11 @@ def dele_drop_keeps(srv):
     p.dele(2)
     p.top(3, 0)
     p.close()               # no QUIT: the connection just drops
-    p = wait_unlocked(srv)
+    p = T.pop_when_free(srv)
     T.expect(p.stat()[0], 3, "all messages still there")
     p.close()
-    T.expect(files(srv, "alice", "new"), names, "nothing moved or removed")
-    T.expect(files(srv, "alice", "cur"), [], "cur/ untouched")
+    T.expect(srv.files("alice", "new"), names, "nothing moved or removed")
+    T.expect(srv.files("alice", "cur"), [], "cur/ untouched")
 
 
 @T.test
@@ -265,8 +248,8 @@ def rset_undeletes(srv):
     T.expect(p.stat(), st, "STAT after RSET")
     T.expect(p.retr(3)[0][:3], b"+OK", "RETR after RSET")
     p.quit()
-    T.expect(len(files(srv, "alice", "new")) +
-             len(files(srv, "alice", "cur")), 3, "nothing removed")
+    T.expect(len(srv.files("alice", "new")) +
+             len(srv.files("alice", "cur")), 3, "nothing removed")
 
 
 @T.test
@@ -309,12 +292,12 @@ def seen_moves_to_cur(srv):
     p.dele(6)
     p.quit()
     # TOP is a preview: 8002.c stays unread in new/.
-    T.expect(files(srv, "alice", "new"), ["8002.c:2,T", "8003.d"],
+    T.expect(srv.files("alice", "new"), ["8002.c:2,T", "8003.d"],
              "unread and previewed stay in new/")
-    T.expect(files(srv, "alice", "cur"),
+    T.expect(srv.files("alice", "cur"),
              ["8000.a:2,S", "8001.b:2,FRS", "8004.e:2,a"],
              "retrieved in cur/ with sorted flags")
-    p = wait_unlocked(srv)
+    p = T.pop_when_free(srv)
     T.expect(uidl_map(p), {k: v for k, v in before.items() if k != 6},
              "UIDLs unchanged by the moves")
     p.quit()
@@ -333,12 +316,12 @@ def move_never_overwrites(srv):
     p.retr(1)
     p.retr(2)
     T.expect(p.quit()[:3], b"+OK", "QUIT")
-    T.expect(files(srv, "alice", "new"), ["9000.dup"], "new copy kept")
-    T.expect(files(srv, "alice", "cur"), ["9000.dup:2,S"], "cur copy kept")
+    T.expect(srv.files("alice", "new"), ["9000.dup"], "new copy kept")
+    T.expect(srv.files("alice", "cur"), ["9000.dup:2,S"], "cur copy kept")
     with open(os.path.join(srv.maildir("alice"), "cur", "9000.dup:2,S"),
               "rb") as f:
         T.expect(f.read(), b"Subject: cur copy\n\nyy\n", "not overwritten")
-    p = wait_unlocked(srv)
+    p = T.pop_when_free(srv)
     T.expect(uidl_map(p), u, "UIDLs of duplicates stable")
     p.quit()
 
@@ -360,15 +343,15 @@ def uidl_stable(srv):
     for i in range(1, 6):
         p.retr(i)
     p.quit()
-    T.expect(files(srv, "alice", "new"), [], "all moved to cur/")
-    p = wait_unlocked(srv)
+    T.expect(srv.files("alice", "new"), [], "all moved to cur/")
+    p = T.pop_when_free(srv)
     T.expect(uidl_map(p), u1, "UIDLs after new/ -> cur/")
     p.dele(1)
     p.quit()
     for f in os.listdir(srv.maildir("alice")):
         if f.startswith("popcache"):
             os.unlink(os.path.join(srv.maildir("alice"), f))
-    p = wait_unlocked(srv)
+    p = T.pop_when_free(srv)
     T.expect(sorted(uidl_map(p).values()), sorted(list(u1.values())[1:]),
              "UIDLs after a deletion and without popcache")
     p.quit()
@@ -394,7 +377,7 @@ def vanished_message(srv):
         T.expect(r.cmd("DELE 3")[:3], b"+OK", "DELE of a moved file")
         T.expect(r.cmd("QUIT"), b"+OK popd signing off (1 messages left)",
                  "QUIT")
-    T.expect(files(srv, "alice", "cur"), [], "moved file deleted")
+    T.expect(srv.files("alice", "cur"), [], "moved file deleted")
 
 
 @T.test
@@ -405,7 +388,7 @@ def delivered_during_session(srv):
     srv.deliver("alice", b"Subject: b\n\nb\n")
     T.expect(p.stat()[0], 1, "still one during the session")
     p.quit()
-    p = wait_unlocked(srv)
+    p = T.pop_when_free(srv)
     T.expect(p.stat()[0], 2, "two in the next session")
     p.quit()
 
@@ -443,8 +426,8 @@ def pipeline_200_after_login(srv):
             if multi:
                 r.multiline()
         T.expect(r.cmd("QUIT")[:3], b"+OK", "QUIT after the pipeline")
-    T.expect(len(files(srv, "alice", "new")) +
-             len(files(srv, "alice", "cur")), 5, "RSET undid the DELEs")
+    T.expect(len(srv.files("alice", "new")) +
+             len(srv.files("alice", "cur")), 5, "RSET undid the DELEs")
 
 
 @T.test
@@ -466,7 +449,7 @@ def pipeline_with_login(srv):
                          "pipelined RETR body")
         T.expect(r.line()[:3], b"+OK", "QUIT")
         T.expect_true(r.closed(), "closed after QUIT")
-    T.expect(files(srv, "alice", "cur"), ["13000.a:2,S"], "moved at QUIT")
+    T.expect(srv.files("alice", "cur"), ["13000.a:2,S"], "moved at QUIT")
 
 
 @T.test
@@ -520,7 +503,7 @@ def files_owned_by_user(srv):
     p.retr(1)
     p.dele(2)
     p.quit()
-    wait_unlocked(srv).quit()
+    T.pop_when_free(srv).quit()
     md = srv.maildir("alice")
     uid, gid = srv.uid("alice"), srv.gid("alice")
     seen = []
@@ -599,16 +582,9 @@ def quit_sweeps_stale_tmp(srv):
     p.close()                   # dropped: no UPDATE, nothing swept
     T.expect(sorted(os.listdir(tmp)), ["old.1", "young.1"],
              "tmp/ after a dropped session")
-    p = T.wait_for(lambda: _try_pop(srv), what="login")
+    p = T.wait_for(lambda: T.try_pop(srv), what="login")
     p.quit()
     T.expect(sorted(os.listdir(tmp)), ["young.1"], "tmp/ after QUIT")
-
-
-def _try_pop(srv):
-    try:
-        return srv.pop("alice")
-    except Exception:
-        return None
 
 
 if __name__ == "__main__":

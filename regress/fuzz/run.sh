@@ -1,0 +1,40 @@
+#!/bin/sh
+# run.sh -- run libFuzzer targets, each on a scratch copy of its seed
+# corpus regress/fuzz/corpus_NAME (libFuzzer adds the inputs it finds to
+# its first corpus directory: they must not land in the tree).
+#
+#	sh regress/fuzz/run.sh '-max_total_time=10' regress/fuzz/fuzz_pop3 ...
+#
+# The first argument holds the libFuzzer flags; crash inputs are written
+# to the current directory, as libFuzzer does by default.
+set -u
+
+flags=$1
+shift
+# Targets that make files (fuzz_popcache's maildir) run several times
+# faster on tmpfs: the scratch directory is there when there is one,
+# and is the targets' TMPDIR.
+tmp=${TMPDIR:-/tmp}
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	tmp=/dev/shm
+fi
+scratch=$(mktemp -d "$tmp/popd-fuzz.XXXXXX") || exit 1
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' INT TERM
+TMPDIR=$scratch
+export TMPDIR
+
+for f; do
+	name=$(basename "$f")
+	seeds=$(dirname "$f")/corpus_$name
+	work=$scratch/$name
+	mkdir "$work" || exit 1
+	if [ -d "$seeds" ]; then
+		cp "$seeds"/* "$work"/ 2>/dev/null
+	else
+		echo "$name: no seed corpus $seeds" >&2
+	fi
+	echo "$name: $flags, $(ls "$work" | wc -l) seeds"
+	# shellcheck disable=SC2086
+	"$f" $flags -print_final_stats=1 "$work" || exit 1
+done
