@@ -297,6 +297,23 @@ def expire_removes_only_after_n_days(srv):
     T.expect(left, [uidls[0], uidls[2]], "only the 31-day-old one expired")
 
 
+@T.test(start=False)
+def plaintext_refusal_logged(srv):
+    port = T.free_port()
+    srv.conf_extra = "listen on 127.0.0.1 port %d starttls\n" % port
+    srv.start()
+    with T.Raw(port, tls=False) as r:
+        r.line()
+        T.expect(r.cmd(b"USER alice")[:11], b"-ERR [AUTH]", "USER in clear")
+        r.cmd(b"PASS pw1")
+    srv.wait_log("authpop[")
+    T.wait_for(lambda: re.search(r"plaintext login refused from 127\.0\.0\.1 "
+                                 r"port \d+", srv.log()), 10,
+               "the refusal in the log")
+    T.expect(srv.log().count("plaintext login refused"), 1,
+             "logged once per session")
+
+
 @T.test()
 def expire_never_by_default(srv):
     capa = capa_of(srv)

@@ -32,6 +32,7 @@ class Syslogd:
         self.dev = os.path.join(tmp, "dev")
         self.sock = os.path.join(self.dev, "log")
         self.logfile = os.path.join(tmp, "mail.log")
+        self.infofile = os.path.join(tmp, "mail.info")
         self.conf = os.path.join(tmp, "rsyslog.conf")
         self.pidfile = os.path.join(tmp, "rsyslogd.pid")
         self.proc = None
@@ -41,7 +42,9 @@ class Syslogd:
                     '    SysSock.RateLimit.Interval="0")\n'
                     'mail.* action(type="omfile" file="%s"\n'
                     '    template="RSYSLOG_TraditionalFileFormat")\n'
-                    % (tmp, self.sock, self.logfile))
+                    'mail.info action(type="omfile" file="%s"\n'
+                    '    template="RSYSLOG_TraditionalFileFormat")\n'
+                    % (tmp, self.sock, self.logfile, self.infofile))
 
     def start(self):
         self.proc = subprocess.Popen(
@@ -57,9 +60,9 @@ class Syslogd:
             self.proc.wait(10)
         self.proc = None
 
-    def lines(self):
+    def lines(self, path=None):
         try:
-            with open(self.logfile, errors="replace") as f:
+            with open(path or self.logfile, errors="replace") as f:
                 return f.read().splitlines()
         except OSError:
             return []
@@ -204,6 +207,19 @@ def daemon_logs_reach_syslog(srv):
         for ln in syslogd.lines():
             T.expect_true("after-restart" not in ln and
                           "PASS" not in ln, "a password in syslog", ln)
+        # Clients that just leave (no close_notify after QUIT, a drop in
+        # the handshake) are no fault at the default level (info).
+        s = socket.create_connection((T.HOST, srv.port))
+        s.close()
+        syslogd.wait(r"listener: 127\.0\.0\.1:\d+: closed during the TLS "
+                     r"handshake")
+        for ln in syslogd.lines(syslogd.infofile):
+            T.expect_true("client read" not in ln and "client write" not in
+                          ln and "TLS handshake" not in ln,
+                          "a client leaving logged as a fault", ln)
+        T.expect_true(any("session end: user bob" in ln for ln in
+                          syslogd.lines(syslogd.infofile)),
+                      "session lines at the default level")
         hosts, out = fail2ban_regex(srv.tmpdir, syslogd.logfile)
         T.expect(hosts, ["127.0.0.1"] * 4, "addresses fail2ban-regex "
                  "would ban (one per failed login):\n" + out)
