@@ -52,12 +52,11 @@ printf 'demo\t%s:%s:%s\n' "$uid" "$gid" "$DEMO/home" >"$DEMO/usertab"
 
 cat >"$DEMO/popd.conf" <<EOF
 # popd.conf(5) for the demo, written by regress/demo.sh.
-demo = "$DEMO"
-authtab "\$demo/authtab"
-usertab "\$demo/usertab"
+authtab "$DEMO/authtab"
+usertab "$DEMO/usertab"
 maildir "Maildir"
-pki localhost cert "\$demo/cert.pem"
-pki localhost key "\$demo/key.pem"
+pki localhost cert "$DEMO/cert.pem"
+pki localhost key "$DEMO/key.pem"
 listen on 127.0.0.1 port $PORT tls
 EOF
 popd/popd -n -f "$DEMO/popd.conf"
