@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -119,4 +120,15 @@ sockaddr_str(const struct sockaddr *sa, socklen_t len)
 	else
 		(void)snprintf(buf, sizeof(buf), "%s:%s", host, serv);
 	return buf;
+}
+
+/* Seconds on a clock that no change of the date moves, for timeouts. */
+time_t
+monotime(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec;
 }

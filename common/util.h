@@ -23,5 +23,6 @@ int		 set_nonblock(int);
 int		 set_cloexec(int);
 int		 drop_privileges(const char *, uid_t, gid_t);
 const char	*sockaddr_str(const struct sockaddr *, socklen_t);
+time_t		 monotime(void);
 
 #endif

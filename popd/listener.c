@@ -129,7 +129,6 @@ static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
 		    size_t *);
 static void	relaybuf_consume(struct relaybuf *, size_t, int);
 static void	relaybuf_release(struct relaybuf *);
-static time_t	monotime(void);
 
 /*
  * A TLS server context for certfile and keyfile, or NULL with the reason
@@ -977,14 +976,4 @@ relaybuf_release(struct relaybuf *b)
 	free(b->data);
 	b->data = NULL;
 	b->off = 0;
-}
-
-static time_t
-monotime(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ts.tv_sec;
 }

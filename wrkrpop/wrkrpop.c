@@ -76,7 +76,6 @@ static void		reply(struct session *, const char *, ...)
 static void		out(struct session *, const char *, size_t);
 static void		out_flush(struct session *);
 static void		wait_io(struct session *, short);
-static time_t		now(void);
 __dead static void	session_end(struct session *, const char *);
 __dead static void	startup_fail(struct session *, const char *);
 
@@ -140,7 +139,7 @@ wrkrpop_main(const char *user, const char *path)
 		fatal("signal");
 	if (set_nonblock(s->fd) == -1 || set_cloexec(s->fd) == -1)
 		fatal("session socket");
-	s->last = now();
+	s->last = monotime();
 
 	if (maildrop_open(&s->md, path) == -1) {
 		log_warn("%s: %s", user, path);
@@ -203,7 +202,7 @@ session_loop(struct session *s)
 		if (n == 0)
 			session_end(s, "connection closed");
 		s->rlen += n;
-		s->last = now();
+		s->last = monotime();
 	}
 }
 
@@ -618,7 +617,7 @@ out_flush(struct session *s)
 			session_end(s, "write error");
 		}
 		off += n;
-		s->last = now();
+		s->last = monotime();
 	}
 	s->wlen = 0;
 }
@@ -635,7 +634,7 @@ wait_io(struct session *s, short events)
 	int		r;
 
 	for (;;) {
-		left = s->last + POP3_IDLE_TIMEOUT - now();
+		left = s->last + POP3_IDLE_TIMEOUT - monotime();
 		if (left <= 0) {
 			log_info("%s: autologout", s->user);
 			/* Only between replies: never inside one. */
@@ -660,16 +659,6 @@ wait_io(struct session *s, short events)
 		if (r > 0)
 			return;	/* ready, hung up or failed: I/O tells */
 	}
-}
-
-static time_t
-now(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ts.tv_sec;
 }
 
 /*
