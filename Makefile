@@ -27,7 +27,8 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 
 COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
 		common/maildir.o common/popcache.o common/crlf.o \
-		common/pop3.o common/sandbox.o compat/compat.o
+		common/pop3.o common/sandbox.o common/addr.o common/proc.o \
+		compat/compat.o
 
 POPD_OBJS=	popd/popd.o popd/listener.o
 AUTHPOP_OBJS=	authpop/authpop.o
@@ -40,10 +41,12 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
-		common/popcache.h common/sandbox.h popd/popd.h compat/compat.h
+		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
+		popd/popd.h compat/compat.h
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
-		regress/unit/test_crlf regress/unit/test_popcache
+		regress/unit/test_crlf regress/unit/test_popcache \
+		regress/unit/test_addr
 
 all: ${PROGS}
 
@@ -75,8 +78,13 @@ regress/unit/test_crlf: regress/unit/test_crlf.o ${COMMON_OBJS}
 regress/unit/test_popcache: regress/unit/test_popcache.o ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${COMMON_OBJS} ${LDLIBS}
 
+# test_addr links addr.c alone: the parsing is pure.
+regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
+
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
-regress/unit/test_popcache.o: ${HDRS} regress/unit/unit.h
+regress/unit/test_popcache.o regress/unit/test_addr.o: ${HDRS} \
+    regress/unit/unit.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
 regress/mkhash: regress/mkhash.c

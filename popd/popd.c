@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <err.h>
 #include <errno.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "addr.h"
 #include "table.h"
 #include "sandbox.h"
 
@@ -69,12 +69,6 @@ struct preauth {
 	ino_t			 ino;
 };
 
-/* A network whose plaintext logins are allowed (-t). */
-struct trusted {
-	int			 af;
-	unsigned char		 addr[16];
-	int			 bits;
-};
 RB_HEAD(preauthtree, preauth);
 
 static int	preauth_cmp(struct preauth *, struct preauth *);
@@ -127,8 +121,9 @@ static struct {
 } listens[MAX_LISTEN];
 static int		 nlistens;
 
-static struct trusted	 trusted[MAX_TRUSTED];
-static int		 ntrusted;
+/* The networks whose plaintext logins are allowed (-t). */
+static struct netaddr	 trusted[MAX_TRUSTED];
+static size_t		 ntrusted;
 
 static struct preauthtree preauths = RB_INITIALIZER(&preauths);
 static size_t		 npreauth;
@@ -308,57 +303,30 @@ main(int argc, char *argv[])
 }
 
 /*
- * "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1" or "*:995".
+ * Bind and listen on every address of arg (see addr_split) and keep
+ * the sockets for the listener.
  */
 static int
 parse_listen(const char *arg, int flags, const char *defport)
 {
 	struct addrinfo	 hints, *res, *ai;
-	char		 host[256], *p;
-	const char	*h, *port, *errstr;
+	char		 host[ADDR_HOSTMAX], port[ADDR_PORTMAX];
+	const char	*errstr;
 	const char	*opt = (flags & LISTEN_TLS) ? "-l" : "-p";
 	int		 fd, on = 1, error, n = 0;
 
-	if (strlcpy(host, arg, sizeof(host)) >= sizeof(host)) {
-		log_warnx("%s %s: too long", opt, arg);
+	if (addr_split(arg, defport, host, sizeof(host), port, sizeof(port),
+	    &errstr) == -1) {
+		log_warnx("%s %s: %s", opt, arg, errstr);
 		return -1;
 	}
-	port = NULL;
-	h = host;
-	if (host[0] == '[') {
-		if ((p = strchr(host, ']')) == NULL) {
-			log_warnx("%s %s: missing ']'", opt, arg);
-			return -1;
-		}
-		*p++ = '\0';
-		h = host + 1;
-		if (*p == ':')
-			port = p + 1;
-		else if (*p != '\0') {
-			log_warnx("%s %s: junk after ']'", opt, arg);
-			return -1;
-		}
-	} else if ((p = strchr(host, ':')) != NULL && strchr(p + 1, ':') ==
-	    NULL) {
-		*p = '\0';
-		port = p + 1;
-	}
-	if (port == NULL || *port == '\0')
-		port = defport;
-	(void)strtonum(port, 1, 65535, &errstr);
-	if (errstr != NULL) {
-		log_warnx("%s %s: port \"%s\" is %s", opt, arg, port,
-		    errstr);
-		return -1;
-	}
-	if (strcmp(h, "*") == 0)
-		h = NULL;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((error = getaddrinfo(h, port, &hints, &res)) != 0) {
+	if ((error = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
+	    &hints, &res)) != 0) {
 		log_warnx("%s %s: %s", opt, arg, gai_strerror(error));
 		return -1;
 	}
@@ -403,40 +371,16 @@ parse_listen(const char *arg, int flags, const char *defport)
 	return n > 0 ? 0 : -1;
 }
 
-/* "192.0.2.0/24", "2001:db8::/32" or a single address. */
+/* A -t network (see net_parse). */
 static int
 parse_trusted(const char *arg)
 {
-	struct trusted	*t;
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
 	const char	*errstr;
-	int		 max;
 
 	/* main() takes at most MAX_TRUSTED -t options. */
-	t = &trusted[ntrusted];
-	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf)) {
-		log_warnx("-t %s: too long", arg);
+	if (net_parse(arg, &trusted[ntrusted], &errstr) == -1) {
+		log_warnx("-t %s: %s", arg, errstr);
 		return -1;
-	}
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, t->addr) == 1) {
-		t->af = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, t->addr) == 1) {
-		t->af = AF_INET6;
-		max = 128;
-	} else {
-		log_warnx("-t %s: not an IPv4 or IPv6 network", arg);
-		return -1;
-	}
-	t->bits = max;
-	if (slash != NULL) {
-		t->bits = strtonum(slash, 0, max, &errstr);
-		if (errstr != NULL) {
-			log_warnx("-t %s: prefix length is %s", arg, errstr);
-			return -1;
-		}
 	}
 	ntrusted++;
 	return 0;
@@ -446,39 +390,7 @@ parse_trusted(const char *arg)
 static int
 is_trusted(const char *addr)
 {
-	unsigned char	 a[16];
-	char		 buf[POPD_MAXADDR], *p;
-	int		 af, i, n, bits;
-
-	if (strlcpy(buf, addr, sizeof(buf)) >= sizeof(buf))
-		return 0;
-	if (buf[0] == '[') {
-		if ((p = strchr(buf, ']')) == NULL)
-			return 0;
-		*p = '\0';
-		memmove(buf, buf + 1, strlen(buf + 1) + 1);
-		af = AF_INET6;
-	} else {
-		if ((p = strrchr(buf, ':')) != NULL)
-			*p = '\0';
-		af = AF_INET;
-	}
-	if (inet_pton(af, buf, a) != 1)
-		return 0;
-	for (i = 0; i < ntrusted; i++) {
-		if (trusted[i].af != af)
-			continue;
-		bits = trusted[i].bits;
-		for (n = 0; bits >= 8; n++, bits -= 8)
-			if (a[n] != trusted[i].addr[n])
-				break;
-		if (bits >= 8)
-			continue;
-		if (bits == 0 || ((a[n] ^ trusted[i].addr[n]) &
-		    (0xff << (8 - bits))) == 0)
-			return 1;
-	}
-	return 0;
+	return net_match(trusted, ntrusted, addr);
 }
 
 /*
