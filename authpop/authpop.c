@@ -17,7 +17,6 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/tree.h>
 
@@ -25,8 +24,6 @@
 #include <event.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +34,7 @@
 #include "proto.h"
 #include "pop3.h"
 #include "table.h"
+#include "proc.h"
 #include "sandbox.h"
 
 #define AUTH_PEEK		1024	/* bytes looked at per recv */
@@ -99,6 +97,8 @@ __dead static void	usage(void);
 static void		authpop_dispatch_parent(struct chan *, uint32_t,
 			    const void *, size_t, int);
 static void		authpop_parent_eof(struct chan *);
+static void		authpop_open(void *);
+static void		authpop_sandbox(void *);
 static void		session_new(const struct msg_session *, int);
 static struct session	*session_find(uint64_t);
 static void		session_read(int, short, void *);
@@ -157,10 +157,18 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	const char	*authfile = NULL, *userfile = NULL;
-	struct passwd	*pw;
-	struct rlimit	 rl;
-	int		 ch, debug = 0, verbose = 0;
+	const struct proc_setup	 ps = {
+		.role = "authpop",
+		.title = "pre-login",
+		.user = POPD_AUTH_USER,
+		.chroot = 1,
+		.nofile = 1,		/* one descriptor per session */
+		.nohup = 1,
+		.open = authpop_open,
+		.sandbox = authpop_sandbox,
+	};
+	const char		*authfile = NULL, *userfile = NULL;
+	int			 ch, debug = 0, verbose = 0;
 
 	while ((ch = getopt(argc, argv, "a:du:v")) != -1) {
 		switch (ch) {
@@ -198,17 +206,6 @@ main(int argc, char *argv[])
 	    table_crosscheck(authfile, &authtab, userfile, &usertab) == -1)
 		exit(1);
 
-	/* Passwords live in this process: no core files, no ptrace. */
-	if (compat_nocoredump() == -1)
-		fatal("compat_nocoredump");
-
-	/* One descriptor per session: take all the kernel allows. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			log_warn("setrlimit RLIMIT_NOFILE");
-	}
-
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init();
 	nworkers = sysconf(_SC_NPROCESSORS_ONLN);
@@ -217,49 +214,14 @@ main(int argc, char *argv[])
 	if (nworkers > AUTH_MAXTHREADS)
 		nworkers = AUTH_MAXTHREADS;
 
-	if (geteuid() == 0) {
-		if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
-			fatalx("user %s is missing: useradd -r -d /var/empty "
-			    "-s /usr/sbin/nologin %s", POPD_AUTH_USER,
-			    POPD_AUTH_USER);
-		if (chroot(CHROOTDIR) == -1)
-			fatal("chroot %s", CHROOTDIR);
-		if (chdir("/") == -1)
-			fatal("chdir /");
-		setproctitle("pre-login");
-		if (drop_privileges(POPD_AUTH_USER, pw->pw_uid,
-		    pw->pw_gid) == -1)
-			fatalx("cannot drop privileges");
-		/* A credential change resets the dumpable flag on Linux. */
-		if (compat_nocoredump() == -1)
-			fatal("compat_nocoredump");
-	} else {
-		setproctitle("pre-login");
-		log_debug("not root: no chroot, no privilege drop");
-	}
-
-	/* A client gone mid-reply must not kill us. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
-		fatal("signal");
-
-	event_init();
-	/* The workers' way back into the event loop. */
-	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatal("pipe2");
-	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
-	    NULL);
-	if (event_add(&jobs_ev, NULL) == -1)
-		fatal("event_add");
+	proc_prologue(&ps);
 
 	/*
-	 * Sandbox before the threads: threads inherit the seccomp filter
+	 * Threads only after the sandbox: they inherit the seccomp filter
 	 * and the Landlock domain of their creator, but Landlock (before
 	 * ABI 8) does not reach threads that already exist.  The filter
 	 * allows clone(2) with CLONE_THREAD for this.
 	 */
-	sandbox_authpop();
-
 	workers_start();
 
 	chan_init(&parent, POPD_CHANNEL_FD, "authpop", "parent",
@@ -268,6 +230,25 @@ main(int argc, char *argv[])
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
 	fatalx("event loop ended");
+}
+
+/* The event loop and the workers' way back into it. */
+static void
+authpop_open(void *arg)
+{
+	event_init();
+	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe2");
+	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
+	    NULL);
+	if (event_add(&jobs_ev, NULL) == -1)
+		fatal("event_add");
+}
+
+static void
+authpop_sandbox(void *arg)
+{
+	sandbox_authpop();
 }
 
 static void

@@ -9,7 +9,6 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -17,8 +16,6 @@
 
 #include <errno.h>
 #include <event.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +24,7 @@
 
 #include "popd.h"
 #include "pop3.h"
+#include "proc.h"
 #include "sandbox.h"
 
 #define RELAY_BUFSZ		16384	/* per direction and session */
@@ -106,6 +104,8 @@ static int				 spare[2] = { -1, -1 };
 static void	listener_dispatch_parent(struct chan *, uint32_t,
 		    const void *, size_t, int);
 static void	listener_parent_eof(struct chan *);
+static void	listener_open(void *);
+static void	listener_sandbox(void *);
 static void	listener_add(int, uint32_t);
 static void	listener_drain(void);
 static void	listener_accept(int, short, void *);
@@ -189,55 +189,26 @@ listener_tls(const char *certfile, const char *keyfile, int tls12)
 }
 
 /*
- * Load everything that needs the file system (certificate, key, the
- * user database), then lock ourselves in and serve.
+ * Load what needs the file system (certificate and key), then the
+ * prologue every role shares locks us in (proc.c), then serve.
  */
 void
 listener_main(const char *certfile, const char *keyfile, int tls12)
 {
-	struct passwd		*pw = NULL;
-	struct rlimit		 rl;
+	const struct proc_setup	 ps = {
+		.role = "listener",
+		.title = "listener",
+		.user = POPD_USER,
+		.chroot = 1,
+		.nofile = 1,		/* two descriptors per session */
+		.nohup = 1,
+		.open = listener_open,
+		.sandbox = listener_sandbox,
+	};
 
 	if ((tls_srv = listener_tls(certfile, keyfile, tls12)) == NULL)
 		fatalx("cannot serve TLS");
-
-	/* Each session holds two descriptors: allow all we may. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit");
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			log_warn("setrlimit");
-	}
-
-	if (geteuid() == 0) {
-		if ((pw = getpwnam(POPD_USER)) == NULL)
-			fatalx("no user %s: create it with \"useradd -r -d "
-			    "/var/empty -s /usr/sbin/nologin %s\"", POPD_USER,
-			    POPD_USER);
-		if (pw->pw_uid == 0)
-			fatalx("user %s has uid 0", POPD_USER);
-		if (chroot(CHROOTDIR) == -1)
-			fatal("chroot %s", CHROOTDIR);
-		if (chdir("/") == -1)
-			fatal("chdir /");
-	}
-	setproctitle("listener");
-	if (pw != NULL &&
-	    drop_privileges("listener", pw->pw_uid, pw->pw_gid) == -1)
-		fatalx("cannot drop privileges to %s", POPD_USER);
-
-	/* TLS writes use send(2) without MSG_NOSIGNAL. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		fatal("signal");
-	/* A reload of the parent must not cut the sessions we carry. */
-	if (signal(SIGHUP, SIG_IGN) == SIG_ERR)
-		fatal("signal");
-
-	/* Before the sandbox, so it need not allow creating the poller. */
-	if (event_init() == NULL)
-		fatalx("event_init failed");
-	sandbox_listener();
+	proc_prologue(&ps);
 
 	chan_init(&parent_chan, POPD_CHANNEL_FD, "listener", "parent",
 	    listener_dispatch_parent, listener_parent_eof, NULL);
@@ -245,6 +216,20 @@ listener_main(const char *certfile, const char *keyfile, int tls12)
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
 	fatalx("event loop ended");
+}
+
+/* Before the sandbox, so it need not allow creating the poller. */
+static void
+listener_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+}
+
+static void
+listener_sandbox(void *arg)
+{
+	sandbox_listener();
 }
 
 static void

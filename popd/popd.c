@@ -32,6 +32,7 @@
 
 #include "popd.h"
 #include "addr.h"
+#include "proc.h"
 #include "table.h"
 #include "sandbox.h"
 
@@ -472,27 +473,22 @@ child_argv(char **argv, const char *name)
 
 /*
  * Fork and exec path with fd as its POPD_CHANNEL_FD and nothing else
- * open beyond stdio, as the ids of u when given (a mail user).
+ * open beyond stdio, as the ids of u when given (a mail user).  The
+ * child's own prologue (proc.c) checks those ids again.
  */
 static pid_t
 child_exec(const char *path, char **argv, int fd, const struct userent *u)
 {
 	char	*envp[] = { "PATH=/usr/bin:/bin", NULL };
 	pid_t	 pid;
-	int	 i, saved;
+	int	 saved;
 
 	if ((pid = fork()) != 0)
 		return pid;
-	/* dup2 onto itself would keep close-on-exec set. */
-	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
-	    dup2(fd, POPD_CHANNEL_FD) == -1)
+	if (proc_child_fds(fd) == -1)
 		_exit(1);
-	closefrom(POPD_CHANNEL_FD + 1);
-	for (i = 1; i < NSIG; i++)
-		signal(i, SIG_DFL);
 	saved = 0;
-	if (u != NULL && privsep &&
-	    drop_privileges(u->name, u->uid, u->gid) == -1)
+	if (u != NULL && privsep && proc_become(u->name, u->uid, u->gid) == -1)
 		goto fail;
 	execve(path, argv, envp);
 	saved = errno;
