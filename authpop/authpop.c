@@ -109,6 +109,15 @@ static void		session_timer(struct session *, int);
 static void		session_reply(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static void		session_line(struct session *, char *, size_t);
+static int		plaintext_refused(struct session *);
+static void		cmd_capa(struct session *, struct pop3_line *);
+static void		cmd_user(struct session *, struct pop3_line *);
+static void		cmd_pass(struct session *, struct pop3_line *);
+static void		cmd_auth(struct session *, struct pop3_line *);
+static void		cmd_quit(struct session *, struct pop3_line *);
+static void		cmd_stls(struct session *, struct pop3_line *);
+static void		cmd_apop(struct session *, struct pop3_line *);
+static void		cmd_unknown(struct session *, struct pop3_line *);
 static void		session_sasl(struct session *, const char *);
 static void		session_handoff(struct session *);
 static void		session_stls(struct session *);
@@ -124,6 +133,24 @@ static void		*worker_main(void *);
 static void		jobs_collect(int, short, void *);
 static void		xlock(pthread_mutex_t *);
 static void		xunlock(pthread_mutex_t *);
+
+/*
+ * The commands of the AUTHORIZATION state; any other known one gets
+ * "not valid before login".
+ */
+static const struct {
+	enum pop3_cmd	 cmd;
+	void		(*fn)(struct session *, struct pop3_line *);
+} commands[] = {
+	{ CMD_CAPA,	cmd_capa },
+	{ CMD_USER,	cmd_user },
+	{ CMD_PASS,	cmd_pass },
+	{ CMD_AUTH,	cmd_auth },
+	{ CMD_QUIT,	cmd_quit },
+	{ CMD_STLS,	cmd_stls },
+	{ CMD_APOP,	cmd_apop },
+	{ CMD_UNKNOWN,	cmd_unknown },
+};
 
 static struct chan	 parent;
 static struct usertree	 authtab, usertab;
@@ -594,130 +621,156 @@ plaintext_ok(struct session *s)
 	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
 }
 
+/* Refuse a credential command where plaintext_ok says no; 1 if refused. */
+static int
+plaintext_refused(struct session *s)
+{
+	if (plaintext_ok(s))
+		return 0;
+	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
+	    "TLS");
+	return 1;
+}
+
+/* One line from the client: a command, or the rest of an AUTH PLAIN. */
 static void
 session_line(struct session *s, char *buf, size_t len)
 {
 	struct pop3_line	 l;
-	const char		*capa;
-	int			 r;
+	size_t			 i;
 
 	if (s->sasl) {
 		session_sasl(s, buf);
 		return;
 	}
-	r = pop3_parse(&l, buf, len);
-	switch (r) {
+	switch (pop3_parse(&l, buf, len)) {
 	case POP3_OK:
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (commands[i].cmd == l.cmd)
+				break;
+		if (i < sizeof(commands) / sizeof(commands[0]))
+			commands[i].fn(s, &l);
+		else
+			session_reply(s, "-ERR %s is not valid before login",
+			    l.name);
 		break;
 	case POP3_ETOOLONG:
 		session_reply(s, "-ERR line too long");
-		goto done;
+		break;
 	case POP3_EBADCHAR:
 		session_reply(s, "-ERR invalid character in command");
-		goto done;
+		break;
 	default:
 		session_reply(s, "-ERR invalid arguments");
-		goto done;
-	}
-
-	switch (l.cmd) {
-	case CMD_CAPA:
-		/* The list comes complete with CRLFs and the final dot. */
-		capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL :
-		    0) | ((s->flags & (SESSION_STLS | SESSION_TLS)) ==
-		    SESSION_STLS ? CAPA_STLS : 0));
-		if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
-			fatal("evbuffer_add");
-		break;
-	case CMD_USER:
-		if (!plaintext_ok(s)) {
-			session_reply(s, "-ERR [AUTH] plaintext login is only "
-			    "allowed over TLS");
-			break;
-		}
-		if (l.nargs != 1) {
-			session_reply(s, "-ERR usage: USER name");
-			break;
-		}
-		/* Always "+OK": the reply must not tell who exists. */
-		(void)strlcpy(s->user, l.args[0], sizeof(s->user));
-		s->hasuser = 1;
-		session_reply(s, "+OK send PASS");
-		break;
-	case CMD_PASS:
-		if (!plaintext_ok(s)) {
-			session_reply(s, "-ERR [AUTH] plaintext login is only "
-			    "allowed over TLS");
-			break;
-		}
-		if (!s->hasuser) {
-			session_reply(s, "-ERR USER first");
-			break;
-		}
-		if (l.nargs != 1) {
-			session_reply(s, "-ERR usage: PASS password");
-			break;
-		}
-		auth_start(s, l.args[0]);
-		break;
-	case CMD_AUTH:
-		if (l.nargs == 0) {
-			/* Mechanism list, as most servers answer. */
-			session_reply(s, "+OK SASL mechanisms follow");
-			if (plaintext_ok(s))
-				session_reply(s, "PLAIN");
-			session_reply(s, ".");
-			break;
-		}
-		if (strcasecmp(l.args[0], "PLAIN") != 0) {
-			session_reply(s, "-ERR unsupported SASL mechanism");
-			break;
-		}
-		if (!plaintext_ok(s)) {
-			session_reply(s, "-ERR [AUTH] plaintext login is only "
-			    "allowed over TLS");
-			break;
-		}
-		s->hasuser = 0;
-		if (l.nargs == 2) {
-			/* RFC 5034 initial response; "=" is an empty one. */
-			s->sasl = 1;
-			session_sasl(s, l.args[1]);
-		} else {
-			s->sasl = 1;
-			session_reply(s, "+ ");
-		}
-		break;
-	case CMD_QUIT:
-		session_reply(s, "+OK bye");
-		s->state = S_CLOSING;
-		session_timer(s, AUTH_CLOSE_TIMEOUT);
-		break;
-	case CMD_STLS:
-		if (s->flags & SESSION_TLS)
-			session_reply(s, "-ERR TLS is already active");
-		else if (!(s->flags & SESSION_STLS))
-			session_reply(s, "-ERR STLS is not available here");
-		else if (l.nargs != 0)
-			session_reply(s, "-ERR STLS takes no argument");
-		else {
-			/* Nothing learned before TLS is kept (RFC 2595). */
-			explicit_bzero(s->user, sizeof(s->user));
-			s->state = S_STLS_DRAIN;
-		}
-		break;
-	case CMD_APOP:
-		session_reply(s, "-ERR APOP is not supported");
-		break;
-	case CMD_UNKNOWN:
-		session_reply(s, "-ERR unknown command");
-		break;
-	default:
-		session_reply(s, "-ERR %s is not valid before login", l.name);
 		break;
 	}
- done:
 	explicit_bzero(&l, sizeof(l));
+}
+
+static void
+cmd_capa(struct session *s, struct pop3_line *l)
+{
+	const char	*capa;
+
+	/* The list comes complete with CRLFs and the final dot. */
+	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
+	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
+	    CAPA_STLS : 0));
+	if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
+		fatal("evbuffer_add");
+}
+
+static void
+cmd_user(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s))
+		return;
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: USER name");
+		return;
+	}
+	/* Always "+OK": the reply must not tell who exists. */
+	(void)strlcpy(s->user, l->args[0], sizeof(s->user));
+	s->hasuser = 1;
+	session_reply(s, "+OK send PASS");
+}
+
+static void
+cmd_pass(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s))
+		return;
+	if (!s->hasuser) {
+		session_reply(s, "-ERR USER first");
+		return;
+	}
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: PASS password");
+		return;
+	}
+	auth_start(s, l->args[0]);
+}
+
+static void
+cmd_auth(struct session *s, struct pop3_line *l)
+{
+	if (l->nargs == 0) {
+		/* Mechanism list, as most servers answer. */
+		session_reply(s, "+OK SASL mechanisms follow");
+		if (plaintext_ok(s))
+			session_reply(s, "PLAIN");
+		session_reply(s, ".");
+		return;
+	}
+	if (strcasecmp(l->args[0], "PLAIN") != 0) {
+		session_reply(s, "-ERR unsupported SASL mechanism");
+		return;
+	}
+	if (plaintext_refused(s))
+		return;
+	s->hasuser = 0;
+	s->sasl = 1;
+	if (l->nargs == 2)
+		/* RFC 5034 initial response; "=" is an empty one. */
+		session_sasl(s, l->args[1]);
+	else
+		session_reply(s, "+ ");
+}
+
+static void
+cmd_quit(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "+OK bye");
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+}
+
+static void
+cmd_stls(struct session *s, struct pop3_line *l)
+{
+	if (s->flags & SESSION_TLS)
+		session_reply(s, "-ERR TLS is already active");
+	else if (!(s->flags & SESSION_STLS))
+		session_reply(s, "-ERR STLS is not available here");
+	else if (l->nargs != 0)
+		session_reply(s, "-ERR STLS takes no argument");
+	else {
+		/* Nothing learned before TLS is kept (RFC 2595). */
+		explicit_bzero(s->user, sizeof(s->user));
+		s->state = S_STLS_DRAIN;
+	}
+}
+
+static void
+cmd_apop(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "-ERR APOP is not supported");
+}
+
+static void
+cmd_unknown(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "-ERR unknown command");
 }
 
 /* The client's AUTH PLAIN response, as an initial response or a line. */
@@ -831,10 +884,6 @@ auth_result(struct session *s, struct job *j)
 }
 
 /*
- * The password is good and our replies have left: pass a copy of the
- * socket to the parent and keep ours until it answers.
- */
-/*
  * STLS: our replies are out; the listener now answers +OK itself, starts
  * TLS and brings the client back as a new session.  This one only waits
  * for the listener to close it.
@@ -868,6 +917,10 @@ stls_discard(struct session *s)
 		session_close(s, 0);
 }
 
+/*
+ * The password is good and our replies have left: pass a copy of the
+ * socket to the parent and keep ours until it answers.
+ */
 static void
 session_handoff(struct session *s)
 {
