@@ -28,7 +28,8 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 
 COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
 		common/maildir.o common/popcache.o common/crlf.o \
-		common/pop3.o common/sandbox.o compat/compat.o
+		common/pop3.o common/sandbox.o common/addr.o common/proc.o \
+		compat/compat.o
 
 POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o
@@ -47,15 +48,15 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
-		common/popcache.h common/sandbox.h popd/popd.h compat/compat.h \
-		popd/config.h
+		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
+		popd/popd.h compat/compat.h popd/config.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
-		regress/unit/test_conf
+		regress/unit/test_conf regress/unit/test_addr
 
 all: ${PROGS}
 
@@ -103,8 +104,13 @@ regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
 	    common/log.o common/util.o compat/compat.o ${LDLIBS}
 
+# test_addr links addr.c alone: the parsing is pure.
+regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
+
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
-regress/unit/test_popcache.o regress/unit/test_conf.o: ${HDRS} \
+regress/unit/test_popcache.o regress/unit/test_conf.o \
+regress/unit/test_addr.o: ${HDRS} \
     regress/unit/unit.h
 
 # Test helper: bcrypt hashes for the harness and the demo.

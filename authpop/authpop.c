@@ -17,7 +17,6 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/tree.h>
 
@@ -26,8 +25,6 @@
 #include <event.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +35,7 @@
 #include "proto.h"
 #include "pop3.h"
 #include "table.h"
+#include "proc.h"
 #include "sandbox.h"
 
 #define AUTH_PEEK		1024	/* bytes looked at per recv */
@@ -106,6 +104,8 @@ __dead static void	usage(void);
 static void		authpop_dispatch_parent(struct chan *, uint32_t,
 			    const void *, size_t, int);
 static void		authpop_parent_eof(struct chan *);
+static void		authpop_open(void *);
+static void		authpop_sandbox(void *);
 static void		session_new(const struct msg_session *, int);
 static struct session	*session_find(uint64_t);
 static void		session_read(int, short, void *);
@@ -116,13 +116,21 @@ static void		session_timer(struct session *, int);
 static void		session_reply(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static void		session_line(struct session *, char *, size_t);
+static int		plaintext_refused(struct session *);
+static void		cmd_capa(struct session *, struct pop3_line *);
+static void		cmd_user(struct session *, struct pop3_line *);
+static void		cmd_pass(struct session *, struct pop3_line *);
+static void		cmd_auth(struct session *, struct pop3_line *);
+static void		cmd_quit(struct session *, struct pop3_line *);
+static void		cmd_stls(struct session *, struct pop3_line *);
+static void		cmd_apop(struct session *, struct pop3_line *);
+static void		cmd_unknown(struct session *, struct pop3_line *);
 static void		session_sasl(struct session *, const char *);
 static void		session_handoff(struct session *);
 static void		session_stls(struct session *);
 static void		stls_discard(struct session *);
 static void		session_close(struct session *, int);
 static int		plaintext_ok(struct session *);
-static void		plaintext_refused(struct session *);
 static const char	*logname(const char *);
 static void		auth_start(struct session *, const char *);
 static void		auth_result(struct session *, struct job *);
@@ -132,6 +140,24 @@ static void		*worker_main(void *);
 static void		jobs_collect(int, short, void *);
 static void		xlock(pthread_mutex_t *);
 static void		xunlock(pthread_mutex_t *);
+
+/*
+ * The commands of the AUTHORIZATION state; any other known one gets
+ * "not valid before login".
+ */
+static const struct {
+	enum pop3_cmd	 cmd;
+	void		(*fn)(struct session *, struct pop3_line *);
+} commands[] = {
+	{ CMD_CAPA,	cmd_capa },
+	{ CMD_USER,	cmd_user },
+	{ CMD_PASS,	cmd_pass },
+	{ CMD_AUTH,	cmd_auth },
+	{ CMD_QUIT,	cmd_quit },
+	{ CMD_STLS,	cmd_stls },
+	{ CMD_APOP,	cmd_apop },
+	{ CMD_UNKNOWN,	cmd_unknown },
+};
 
 static struct chan	 parent;
 static struct usertree	 authtab, usertab;
@@ -166,10 +192,18 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	const char	*authfile = NULL, *userfile = NULL, *errstr;
-	struct passwd	*pw;
-	struct rlimit	 rl;
-	int		 ch, debug = 0, verbose = 0;
+	const struct proc_setup	 ps = {
+		.role = "authpop",
+		.title = "pre-login",
+		.user = POPD_AUTH_USER,
+		.chroot = 1,
+		.nofile = 1,		/* one descriptor per session */
+		.nohup = 1,
+		.open = authpop_open,
+		.sandbox = authpop_sandbox,
+	};
+	const char		*authfile = NULL, *userfile = NULL, *errstr;
+	int			 ch, debug = 0, verbose = 0;
 
 	while ((ch = getopt(argc, argv, "a:dD:E:F:L:u:v")) != -1) {
 		switch (ch) {
@@ -228,17 +262,6 @@ main(int argc, char *argv[])
 	    table_crosscheck(authfile, &authtab, userfile, &usertab) == -1)
 		exit(1);
 
-	/* Passwords live in this process: no core files, no ptrace. */
-	if (compat_nocoredump() == -1)
-		fatal("compat_nocoredump");
-
-	/* One descriptor per session: take all the kernel allows. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			log_warn("setrlimit RLIMIT_NOFILE");
-	}
-
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init();
 	nworkers = sysconf(_SC_NPROCESSORS_ONLN);
@@ -247,49 +270,14 @@ main(int argc, char *argv[])
 	if (nworkers > AUTH_MAXTHREADS)
 		nworkers = AUTH_MAXTHREADS;
 
-	if (geteuid() == 0) {
-		if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
-			fatalx("user %s is missing: useradd -r -d /var/empty "
-			    "-s /usr/sbin/nologin %s", POPD_AUTH_USER,
-			    POPD_AUTH_USER);
-		if (chroot(CHROOTDIR) == -1)
-			fatal("chroot %s", CHROOTDIR);
-		if (chdir("/") == -1)
-			fatal("chdir /");
-		setproctitle("pre-login");
-		if (drop_privileges(POPD_AUTH_USER, pw->pw_uid,
-		    pw->pw_gid) == -1)
-			fatalx("cannot drop privileges");
-		/* A credential change resets the dumpable flag on Linux. */
-		if (compat_nocoredump() == -1)
-			fatal("compat_nocoredump");
-	} else {
-		setproctitle("pre-login");
-		log_debug("not root: no chroot, no privilege drop");
-	}
-
-	/* A client gone mid-reply must not kill us. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
-	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
-		fatal("signal");
-
-	event_init();
-	/* The workers' way back into the event loop. */
-	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatal("pipe2");
-	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
-	    NULL);
-	if (event_add(&jobs_ev, NULL) == -1)
-		fatal("event_add");
+	proc_prologue(&ps);
 
 	/*
-	 * Sandbox before the threads: threads inherit the seccomp filter
+	 * Threads only after the sandbox: they inherit the seccomp filter
 	 * and the Landlock domain of their creator, but Landlock (before
 	 * ABI 8) does not reach threads that already exist.  The filter
 	 * allows clone(2) with CLONE_THREAD for this.
 	 */
-	sandbox_authpop();
-
 	workers_start();
 
 	chan_init(&parent, POPD_CHANNEL_FD, "authpop", "parent",
@@ -298,6 +286,25 @@ main(int argc, char *argv[])
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
 	fatalx("event loop ended");
+}
+
+/* The event loop and the workers' way back into it. */
+static void
+authpop_open(void *arg)
+{
+	event_init();
+	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe2");
+	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
+	    NULL);
+	if (event_add(&jobs_ev, NULL) == -1)
+		fatal("event_add");
+}
+
+static void
+authpop_sandbox(void *arg)
+{
+	sandbox_authpop();
 }
 
 static void
@@ -648,12 +655,17 @@ plaintext_ok(struct session *s)
 	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
 }
 
-/* USER, PASS or AUTH in the clear: refused, and said once in the log. */
-static void
+/*
+ * Refuse a credential command where plaintext_ok says no, and say so in
+ * the log once per session; 1 if refused.
+ */
+static int
 plaintext_refused(struct session *s)
 {
 	char	addr[POPD_MAXADDR + 8];
 
+	if (plaintext_ok(s))
+		return 0;
 	if (!s->plainlogged) {
 		log_info("plaintext login refused from %s",
 		    addr_log(s->addr, addr, sizeof(addr)));
@@ -661,129 +673,148 @@ plaintext_refused(struct session *s)
 	}
 	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
 	    "TLS");
+	return 1;
 }
 
+/* One line from the client: a command, or the rest of an AUTH PLAIN. */
 static void
 session_line(struct session *s, char *buf, size_t len)
 {
 	struct pop3_line	 l;
-	const char		*capa;
-	int			 r;
+	size_t			 i;
 
 	if (s->sasl) {
 		session_sasl(s, buf);
 		return;
 	}
-	r = pop3_parse(&l, buf, len);
-	switch (r) {
+	switch (pop3_parse(&l, buf, len)) {
 	case POP3_OK:
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (commands[i].cmd == l.cmd)
+				break;
+		if (i < sizeof(commands) / sizeof(commands[0]))
+			commands[i].fn(s, &l);
+		else
+			session_reply(s, "-ERR %s is not valid before login",
+			    l.name);
 		break;
 	case POP3_ETOOLONG:
 		session_reply(s, "-ERR line too long");
-		goto done;
+		break;
 	case POP3_EBADCHAR:
 		session_reply(s, "-ERR invalid character in command");
-		goto done;
+		break;
 	default:
 		session_reply(s, "-ERR invalid arguments");
-		goto done;
-	}
-
-	switch (l.cmd) {
-	case CMD_CAPA:
-		/* The list comes complete with CRLFs and the final dot. */
-		capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL :
-		    0) | ((s->flags & (SESSION_STLS | SESSION_TLS)) ==
-		    SESSION_STLS ? CAPA_STLS : 0));
-		if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
-			fatal("evbuffer_add");
-		break;
-	case CMD_USER:
-		if (!plaintext_ok(s)) {
-			plaintext_refused(s);
-			break;
-		}
-		if (l.nargs != 1) {
-			session_reply(s, "-ERR usage: USER name");
-			break;
-		}
-		/* Always "+OK": the reply must not tell who exists. */
-		(void)strlcpy(s->user, l.args[0], sizeof(s->user));
-		s->hasuser = 1;
-		session_reply(s, "+OK send PASS");
-		break;
-	case CMD_PASS:
-		if (!plaintext_ok(s)) {
-			plaintext_refused(s);
-			break;
-		}
-		if (!s->hasuser) {
-			session_reply(s, "-ERR USER first");
-			break;
-		}
-		if (l.nargs != 1) {
-			session_reply(s, "-ERR usage: PASS password");
-			break;
-		}
-		auth_start(s, l.args[0]);
-		break;
-	case CMD_AUTH:
-		if (l.nargs == 0) {
-			/* Mechanism list, as most servers answer. */
-			session_reply(s, "+OK SASL mechanisms follow");
-			if (plaintext_ok(s))
-				session_reply(s, "PLAIN");
-			session_reply(s, ".");
-			break;
-		}
-		if (strcasecmp(l.args[0], "PLAIN") != 0) {
-			session_reply(s, "-ERR unsupported SASL mechanism");
-			break;
-		}
-		if (!plaintext_ok(s)) {
-			plaintext_refused(s);
-			break;
-		}
-		s->hasuser = 0;
-		if (l.nargs == 2) {
-			/* RFC 5034 initial response; "=" is an empty one. */
-			s->sasl = 1;
-			session_sasl(s, l.args[1]);
-		} else {
-			s->sasl = 1;
-			session_reply(s, "+ ");
-		}
-		break;
-	case CMD_QUIT:
-		session_reply(s, "+OK bye");
-		s->state = S_CLOSING;
-		session_timer(s, AUTH_CLOSE_TIMEOUT);
-		break;
-	case CMD_STLS:
-		if (s->flags & SESSION_TLS)
-			session_reply(s, "-ERR TLS is already active");
-		else if (!(s->flags & SESSION_STLS))
-			session_reply(s, "-ERR STLS is not available here");
-		else if (l.nargs != 0)
-			session_reply(s, "-ERR STLS takes no argument");
-		else {
-			/* Nothing learned before TLS is kept (RFC 2595). */
-			explicit_bzero(s->user, sizeof(s->user));
-			s->state = S_STLS_DRAIN;
-		}
-		break;
-	case CMD_APOP:
-		session_reply(s, "-ERR APOP is not supported");
-		break;
-	case CMD_UNKNOWN:
-		session_reply(s, "-ERR unknown command");
-		break;
-	default:
-		session_reply(s, "-ERR %s is not valid before login", l.name);
 		break;
 	}
- done:
 	explicit_bzero(&l, sizeof(l));
+}
+
+static void
+cmd_capa(struct session *s, struct pop3_line *l)
+{
+	const char	*capa;
+
+	/* The list comes complete with CRLFs and the final dot. */
+	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
+	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
+	    CAPA_STLS : 0));
+	if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
+		fatal("evbuffer_add");
+}
+
+static void
+cmd_user(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s))
+		return;
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: USER name");
+		return;
+	}
+	/* Always "+OK": the reply must not tell who exists. */
+	(void)strlcpy(s->user, l->args[0], sizeof(s->user));
+	s->hasuser = 1;
+	session_reply(s, "+OK send PASS");
+}
+
+static void
+cmd_pass(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s))
+		return;
+	if (!s->hasuser) {
+		session_reply(s, "-ERR USER first");
+		return;
+	}
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: PASS password");
+		return;
+	}
+	auth_start(s, l->args[0]);
+}
+
+static void
+cmd_auth(struct session *s, struct pop3_line *l)
+{
+	if (l->nargs == 0) {
+		/* Mechanism list, as most servers answer. */
+		session_reply(s, "+OK SASL mechanisms follow");
+		if (plaintext_ok(s))
+			session_reply(s, "PLAIN");
+		session_reply(s, ".");
+		return;
+	}
+	if (strcasecmp(l->args[0], "PLAIN") != 0) {
+		session_reply(s, "-ERR unsupported SASL mechanism");
+		return;
+	}
+	if (plaintext_refused(s))
+		return;
+	s->hasuser = 0;
+	s->sasl = 1;
+	if (l->nargs == 2)
+		/* RFC 5034 initial response; "=" is an empty one. */
+		session_sasl(s, l->args[1]);
+	else
+		session_reply(s, "+ ");
+}
+
+static void
+cmd_quit(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "+OK bye");
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+}
+
+static void
+cmd_stls(struct session *s, struct pop3_line *l)
+{
+	if (s->flags & SESSION_TLS)
+		session_reply(s, "-ERR TLS is already active");
+	else if (!(s->flags & SESSION_STLS))
+		session_reply(s, "-ERR STLS is not available here");
+	else if (l->nargs != 0)
+		session_reply(s, "-ERR STLS takes no argument");
+	else {
+		/* Nothing learned before TLS is kept (RFC 2595). */
+		explicit_bzero(s->user, sizeof(s->user));
+		s->state = S_STLS_DRAIN;
+	}
+}
+
+static void
+cmd_apop(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "-ERR APOP is not supported");
+}
+
+static void
+cmd_unknown(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "-ERR unknown command");
 }
 
 /* The client's AUTH PLAIN response, as an initial response or a line. */
@@ -911,10 +942,6 @@ auth_result(struct session *s, struct job *j)
 }
 
 /*
- * The password is good and our replies have left: pass a copy of the
- * socket to the parent and keep ours until it answers.
- */
-/*
  * STLS: our replies are out; the listener now answers +OK itself, starts
  * TLS and brings the client back as a new session.  This one only waits
  * for the listener to close it.
@@ -948,6 +975,10 @@ stls_discard(struct session *s)
 		session_close(s, 0);
 }
 
+/*
+ * The password is good and our replies have left: pass a copy of the
+ * socket to the parent and keep ours until it answers.
+ */
 static void
 session_handoff(struct session *s)
 {

@@ -10,8 +10,10 @@
  *
  * Call order in every role: load what it needs, chroot, drop ids, then
  * sandbox_<role>() as the last step before the event loop.  Core dumps
- * are switched off here too (after the id change, which would reset
- * the dumpable flag): every role holds a password, a TLS key or mail.
+ * are off in every role, which holds a password, a TLS key or mail:
+ * the child roles switch them off once in their prologue (proc.c),
+ * after the id change that would reset the dumpable flag; the parent
+ * and mda, which have no prologue, here.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -642,7 +644,6 @@ void
 sandbox_listener(void)
 {
 #ifdef __OpenBSD__
-	sb_nocore("listener");
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
@@ -661,7 +662,6 @@ sandbox_listener(void)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	sb_nocore("listener");
 	sb_nnp("listener");
 	/* Every fs right handled, no rule: no file at all. */
 	abi = ll_restrict("listener", LL_FS_ALL, 1, 1, NULL, 0, 1);
@@ -692,7 +692,6 @@ void
 sandbox_authpop(void)
 {
 #ifdef __OpenBSD__
-	sb_nocore("authpop");
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
@@ -711,7 +710,6 @@ sandbox_authpop(void)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	sb_nocore("authpop");
 	sb_nnp("authpop");
 	abi = ll_restrict("authpop", LL_FS_ALL, 1, 1, NULL, 0, 1);
 
@@ -742,7 +740,6 @@ sb_maildir(const char *role, const char *maildir, const int *extra,
 
 	if (maildir == NULL || maildir[0] != '/')
 		fatalx("%s: sandbox needs an absolute maildir path", role);
-	sb_nocore(role);
 	sb_nnp(role);
 	path.path = maildir;
 	path.access = LL_MAILDIR_RIGHTS;
@@ -769,7 +766,6 @@ void
 sandbox_wrkrpop(const char *maildir)
 {
 #ifdef __OpenBSD__
-	sb_nocore("wrkrpop");
 	/* rwc: messages, popcache and locks; no x. */
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
@@ -808,6 +804,7 @@ sandbox_mda(const char *maildir)
 		SCMP_SYS(uname),	/* gethostname(3): unique file names */
 	};
 
+	sb_nocore("mda");
 	sb_maildir("mda", maildir, extra, sizeof(extra) / sizeof(int));
 #endif
 }

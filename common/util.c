@@ -61,16 +61,12 @@ set_cloexec(int fd)
 }
 
 /*
- * Become uid:gid for good and prove it: the old ids must be out of
- * reach afterwards (OpenSSH's permanently_set_uid does the same check).
- * Returns -1 with a logged reason on any failure.
+ * Become uid:gid for good and prove it (ids_final).  Returns -1 with a
+ * logged reason on any failure.
  */
 int
 drop_privileges(const char *who, uid_t uid, gid_t gid)
 {
-	uid_t	ru, eu, su;
-	gid_t	rg, eg, sg;
-
 	if (setgroups(1, &gid) == -1) {
 		log_warn("%s: setgroups(%u)", who, (unsigned)gid);
 		return -1;
@@ -83,6 +79,20 @@ drop_privileges(const char *who, uid_t uid, gid_t gid)
 		log_warn("%s: setresuid(%u)", who, (unsigned)uid);
 		return -1;
 	}
+	return ids_final(who, uid, gid);
+}
+
+/*
+ * Are uid:gid our real, effective and saved ids, with the old ones out
+ * of reach?  OpenSSH's permanently_set_uid makes the same check.
+ * Returns -1 with a logged reason if not.
+ */
+int
+ids_final(const char *who, uid_t uid, gid_t gid)
+{
+	uid_t	ru, eu, su;
+	gid_t	rg, eg, sg;
+
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1) {
 		log_warn("%s: getresuid", who);
 		return -1;
@@ -145,7 +155,7 @@ addr_log(const char *addr, char *buf, size_t len)
 	return buf;
 }
 
-/* Seconds on a clock that never jumps, for timeouts and delays. */
+/* Seconds on a clock that no change of the date moves, for timeouts. */
 time_t
 monotime(void)
 {

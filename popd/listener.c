@@ -9,7 +9,6 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -18,8 +17,6 @@
 #include <err.h>
 #include <errno.h>
 #include <event.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +28,7 @@
 #include "popd.h"
 #include "config.h"
 #include "pop3.h"
+#include "proc.h"
 #include "sandbox.h"
 
 #define RELAY_BUFSZ		16384	/* per direction and session */
@@ -114,6 +112,8 @@ static int				 spare[2] = { -1, -1 };
 static void	listener_dispatch_parent(struct chan *, uint32_t,
 		    const void *, size_t, int);
 static void	listener_parent_eof(struct chan *);
+static void	listener_open(void *);
+static void	listener_sandbox(void *);
 static void	listener_add(int, uint32_t, uint32_t);
 static void	listener_drain(void);
 static void	listener_accept(int, short, void *);
@@ -122,11 +122,21 @@ static void	session_new(int, const struct sockaddr *, socklen_t,
 		    const struct listen_sock *);
 static void	session_start(struct session *);
 static void	session_run(struct session *);
+static int	session_handshake(struct session *);
+static int	session_relay(struct session *, short *, short *, int *);
+static int	relay_client_in(struct session *, short *);
+static int	relay_worker_out(struct session *, short *);
+static void	relay_client_eof(struct session *);
+static int	relay_worker_in(struct session *, short *);
+static int	relay_client_out(struct session *, short *);
+static int	relay_finish(struct session *, short *);
+static int	relay_nobuf(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
 static void	session_again(int, short, void *);
 static void	session_timeout(int, short, void *);
 static void	session_timer(struct session *, int);
+static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
 static void	session_free(struct session *);
@@ -260,19 +270,27 @@ listener_argv(char **argv, size_t max, const struct popd_conf *c,
 }
 
 /*
- * Load everything that needs the file system (certificate, key, the
- * user database), then lock ourselves in and serve.
+ * Load what needs the file system (certificate and key), then the
+ * prologue every role shares locks us in (proc.c), then serve.
  */
 __dead void
 listener_main(int argc, char *argv[])
 {
-	struct passwd		*pw = NULL;
-	struct rlimit		 rl;
 	char			*certs[MAX_PKI], *keys[MAX_PKI];
 	const char		*protocols = "tlsv1.3", *errstr = NULL;
 	size_t			 ncert = 0, nkey = 0, i;
 	int			 ch, debug = 0, verbose = 0, type;
 	socklen_t		 len = sizeof(type);
+	const struct proc_setup	 ps = {
+		.role = "listener",
+		.title = "listener",
+		.user = POPD_USER,
+		.chroot = 1,
+		.nofile = 1,		/* two descriptors per session */
+		.nohup = 1,
+		.open = listener_open,
+		.sandbox = listener_sandbox,
+	};
 
 	/* argv: popd -P listener [options] */
 	optind = 3;
@@ -333,43 +351,7 @@ listener_main(int argc, char *argv[])
 		    protocols)) == NULL)
 			fatalx("cannot serve TLS");
 
-	/* Each session holds two descriptors: allow all we may. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit");
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			log_warn("setrlimit");
-	}
-
-	if (geteuid() == 0) {
-		if ((pw = getpwnam(POPD_USER)) == NULL)
-			fatalx("no user %s: create it with \"useradd -r -d "
-			    "/var/empty -s /usr/sbin/nologin %s\"", POPD_USER,
-			    POPD_USER);
-		if (pw->pw_uid == 0)
-			fatalx("user %s has uid 0", POPD_USER);
-		if (chroot(CHROOTDIR) == -1)
-			fatal("chroot %s", CHROOTDIR);
-		if (chdir("/") == -1)
-			fatal("chdir /");
-	}
-	setproctitle("listener");
-	if (pw != NULL &&
-	    drop_privileges("listener", pw->pw_uid, pw->pw_gid) == -1)
-		fatalx("cannot drop privileges to %s", POPD_USER);
-
-	/* TLS writes use send(2) without MSG_NOSIGNAL. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		fatal("signal");
-	/* A reload of the parent must not cut the sessions we carry. */
-	if (signal(SIGHUP, SIG_IGN) == SIG_ERR)
-		fatal("signal");
-
-	/* Before the sandbox, so it need not allow creating the poller. */
-	if (event_init() == NULL)
-		fatalx("event_init failed");
-	sandbox_listener();
+	proc_prologue(&ps);
 
 	chan_init(&parent_chan, POPD_CHANNEL_FD, "listener", "parent",
 	    listener_dispatch_parent, listener_parent_eof, NULL);
@@ -377,6 +359,20 @@ listener_main(int argc, char *argv[])
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
 	fatalx("event loop ended");
+}
+
+/* Before the sandbox, so it need not allow creating the poller. */
+static void
+listener_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+}
+
+static void
+listener_sandbox(void *arg)
+{
+	sandbox_listener();
 }
 
 static void
@@ -635,162 +631,19 @@ session_start(struct session *s)
 static void
 session_run(struct session *s)
 {
-	unsigned char	*p;
-	size_t		 room;
-	ssize_t		 n;
 	struct timeval	 now = { 0, 0 };
 	short		 sw, pw;
-	int		 progress, sent = 0, r, rounds = 0;
+	int		 progress, sent = 0, rounds = 0;
 
 	if (s->state == SESS_STLS && session_stls(s) == -1)
 		return;
-	if (s->state == SESS_HANDSHAKE) {
-		r = tls_handshake(s->tls);
-		if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
-			session_watch(s, s->sock, &s->sockev, &s->sockwant,
-			    r == TLS_WANT_POLLIN ? EV_READ : EV_WRITE);
-			return;
-		}
-		if (r == -1) {
-			if (client_gone(s))
-				log_debug("%s: closed during the TLS handshake",
-				    s->addr);
-			else
-				log_info("%s: TLS handshake: %s", s->addr,
-				    client_error(s));
-			session_free(s);
-			return;
-		}
-		session_timer(s, 0);
-		log_debug("%s: %s %s", s->addr, tls_conn_version(s->tls),
-		    tls_conn_cipher(s->tls));
-		session_start(s);
-	}
+	if (s->state == SESS_HANDSHAKE && session_handshake(s) == -1)
+		return;
 
 	do {
-		progress = 0;
 		sw = pw = 0;
-
-		/* Client to buffer; nothing more is read once closing. */
-		if (s->state == SESS_RELAY && !s->client_eof &&
-		    (r = relaybuf_space(&s->up, 1, &p, &room)) != 1) {
-			if (r == -1)
-				goto fail;
-			n = client_read(s, p, room);
-			if (n > 0) {
-				s->up.len += n;
-				progress = 1;
-			} else if (n == 0) {
-				log_debug("%s: client closed", s->addr);
-				s->client_eof = 1;
-				progress = 1;
-			} else if (n == TLS_WANT_POLLIN)
-				sw |= EV_READ;
-			else if (n == TLS_WANT_POLLOUT)
-				sw |= EV_WRITE;
-			else {
-				if (client_gone(s))
-					log_debug("%s: client gone: %s",
-					    s->addr, client_error(s));
-				else
-					log_info("%s: client read: %s",
-					    s->addr, client_error(s));
-				session_free(s);
-				return;
-			}
-		}
-
-		/* Buffer to worker. */
-		if (s->up.len > 0) {
-			n = send(s->pair, s->up.data + s->up.off, s->up.len,
-			    MSG_NOSIGNAL);
-			if (n > 0) {
-				relaybuf_consume(&s->up, n, 1);
-				progress = 1;
-			} else if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				pw |= EV_WRITE;
-			else if (errno == EPIPE || errno == ECONNRESET) {
-				/* The worker left; its EOF ends the session. */
-				relaybuf_consume(&s->up, s->up.len, 1);
-				progress = 1;
-			} else {
-				log_warn("%s: send to worker", s->addr);
-				session_free(s);
-				return;
-			}
-		}
-		/*
-		 * Pass the client's end of input on, after everything it
-		 * sent before, so a pipelined QUIT still reaches the worker.
-		 */
-		if (s->client_eof && s->up.len == 0 && !s->pair_shut) {
-			(void)shutdown(s->pair, SHUT_WR);
-			s->pair_shut = 1;
-		}
-
-		/* Worker to buffer. */
-		if (!s->pair_eof && (r = relaybuf_space(&s->down,
-		    !s->wpending, &p, &room)) != 1) {
-			if (r == -1)
-				goto fail;
-			n = read(s->pair, p, room);
-			if (n > 0) {
-				s->down.len += n;
-				progress = 1;
-			} else if (n == -1 && (errno == EAGAIN ||
-			    errno == EWOULDBLOCK || errno == EINTR))
-				pw |= EV_READ;
-			else if (n == 0 || errno == ECONNRESET) {
-				s->pair_eof = 1;
-				s->state = SESS_CLOSING;
-				session_timer(s, 0);	/* rearmed below */
-				progress = 1;
-			} else {
-				log_warn("%s: read from worker", s->addr);
-				session_free(s);
-				return;
-			}
-		}
-
-		/* Buffer to client. */
-		if (s->down.len > 0) {
-			n = client_write(s, s->down.data + s->down.off,
-			    s->down.len);
-			if (n > 0) {
-				s->wpending = 0;
-				relaybuf_consume(&s->down, n, 0);
-				progress = sent = 1;
-			} else if (n == TLS_WANT_POLLIN) {
-				s->wpending = 1;
-				sw |= EV_READ;
-			} else if (n == TLS_WANT_POLLOUT) {
-				s->wpending = 1;
-				sw |= EV_WRITE;
-			} else {
-				if (client_gone(s))
-					log_debug("%s: client gone: %s",
-					    s->addr, client_error(s));
-				else
-					log_info("%s: client write: %s",
-					    s->addr, client_error(s));
-				session_free(s);
-				return;
-			}
-		}
-
-		/* The worker is done and the client has it all. */
-		if (s->pair_eof && s->down.len == 0) {
-			r = s->tls != NULL ? tls_close(s->tls) : 0;
-			if (r == TLS_WANT_POLLIN)
-				sw |= EV_READ;
-			else if (r == TLS_WANT_POLLOUT)
-				sw |= EV_WRITE;
-			else {
-				session_free(s);
-				return;
-			}
-		}
+		if ((progress = session_relay(s, &sw, &pw, &sent)) == -1)
+			return;
 	} while (progress && ++rounds < RELAY_ROUNDS);
 
 	/*
@@ -810,11 +663,252 @@ session_run(struct session *s)
 	session_timer(s, s->down.len > 0 || s->state == SESS_CLOSING);
 	session_watch(s, s->sock, &s->sockev, &s->sockwant, sw);
 	session_watch(s, s->pair, &s->pairev, &s->pairwant, pw);
-	return;
+}
 
- fail:
+/*
+ * Drive the TLS handshake; once done, hand the session on.  Returns 0
+ * when the relay may start, -1 when waiting for the client or the
+ * session is gone.
+ */
+static int
+session_handshake(struct session *s)
+{
+	int	r;
+
+	r = tls_handshake(s->tls);
+	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
+		session_watch(s, s->sock, &s->sockev, &s->sockwant,
+		    r == TLS_WANT_POLLIN ? EV_READ : EV_WRITE);
+		return -1;
+	}
+	if (r == -1) {
+		if (client_gone(s))
+			log_debug("%s: closed during the TLS handshake",
+			    s->addr);
+		else
+			log_info("%s: TLS handshake: %s", s->addr,
+			    client_error(s));
+		session_free(s);
+		return -1;
+	}
+	session_timer(s, 0);
+	log_debug("%s: %s %s", s->addr, tls_conn_version(s->tls),
+	    tls_conn_cipher(s->tls));
+	session_start(s);
+	return 0;
+}
+
+/*
+ * One round of the relay, in the order bytes flow: client to buffer to
+ * worker, worker to buffer to client, then the ends.  Adds to *sw and
+ * *pw the events the client socket and the pair wait for, sets *sent
+ * when the client took data.  Returns 1 if anything moved, 0 if not,
+ * -1 if the session is gone.
+ */
+static int
+session_relay(struct session *s, short *sw, short *pw, int *sent)
+{
+	int	r, progress = 0;
+
+	if ((r = relay_client_in(s, sw)) == -1)
+		return -1;
+	progress |= r;
+	if ((r = relay_worker_out(s, pw)) == -1)
+		return -1;
+	progress |= r;
+	relay_client_eof(s);
+	if ((r = relay_worker_in(s, pw)) == -1)
+		return -1;
+	progress |= r;
+	if ((r = relay_client_out(s, sw)) == -1)
+		return -1;
+	if (r == 1)
+		*sent = 1;
+	progress |= r;
+	if (relay_finish(s, sw) == -1)
+		return -1;
+	return progress;
+}
+
+/* Client to buffer; nothing more is read once closing. */
+static int
+relay_client_in(struct session *s, short *sw)
+{
+	unsigned char	*p;
+	size_t		 room;
+	ssize_t		 n;
+	int		 r;
+
+	if (s->state != SESS_RELAY || s->client_eof ||
+	    (r = relaybuf_space(&s->up, 1, &p, &room)) == 1)
+		return 0;
+	if (r == -1)
+		return relay_nobuf(s);
+	n = client_read(s, p, room);
+	if (n > 0) {
+		s->up.len += n;
+		return 1;
+	}
+	if (n == 0) {
+		log_debug("%s: client closed", s->addr);
+		s->client_eof = 1;
+		return 1;
+	}
+	if (n == TLS_WANT_POLLIN)
+		*sw |= EV_READ;
+	else if (n == TLS_WANT_POLLOUT)
+		*sw |= EV_WRITE;
+	else {
+		if (client_gone(s))
+			log_debug("%s: client gone: %s", s->addr,
+			    client_error(s));
+		else
+			log_info("%s: client read: %s", s->addr,
+			    client_error(s));
+		session_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Buffer to worker. */
+static int
+relay_worker_out(struct session *s, short *pw)
+{
+	ssize_t	n;
+
+	if (s->up.len == 0)
+		return 0;
+	n = send(s->pair, s->up.data + s->up.off, s->up.len, MSG_NOSIGNAL);
+	if (n > 0) {
+		relaybuf_consume(&s->up, n, 1);
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		*pw |= EV_WRITE;
+		return 0;
+	}
+	if (errno == EPIPE || errno == ECONNRESET) {
+		/* The worker left; its EOF ends the session. */
+		relaybuf_consume(&s->up, s->up.len, 1);
+		return 1;
+	}
+	log_warn("%s: send to worker", s->addr);
+	session_free(s);
+	return -1;
+}
+
+/*
+ * Pass the client's end of input on, after everything it sent before,
+ * so a pipelined QUIT still reaches the worker.
+ */
+static void
+relay_client_eof(struct session *s)
+{
+	if (s->client_eof && s->up.len == 0 && !s->pair_shut) {
+		(void)shutdown(s->pair, SHUT_WR);
+		s->pair_shut = 1;
+	}
+}
+
+/* Worker to buffer. */
+static int
+relay_worker_in(struct session *s, short *pw)
+{
+	unsigned char	*p;
+	size_t		 room;
+	ssize_t		 n;
+	int		 r;
+
+	if (s->pair_eof || (r = relaybuf_space(&s->down, !s->wpending, &p,
+	    &room)) == 1)
+		return 0;
+	if (r == -1)
+		return relay_nobuf(s);
+	n = read(s->pair, p, room);
+	if (n > 0) {
+		s->down.len += n;
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		*pw |= EV_READ;
+		return 0;
+	}
+	if (n == 0 || errno == ECONNRESET) {
+		s->pair_eof = 1;
+		s->state = SESS_CLOSING;
+		session_timer(s, 0);	/* rearmed by session_run */
+		return 1;
+	}
+	log_warn("%s: read from worker", s->addr);
+	session_free(s);
+	return -1;
+}
+
+/* Buffer to client. */
+static int
+relay_client_out(struct session *s, short *sw)
+{
+	ssize_t	n;
+
+	if (s->down.len == 0)
+		return 0;
+	n = client_write(s, s->down.data + s->down.off, s->down.len);
+	if (n > 0) {
+		s->wpending = 0;
+		relaybuf_consume(&s->down, n, 0);
+		return 1;
+	}
+	if (n == TLS_WANT_POLLIN) {
+		s->wpending = 1;
+		*sw |= EV_READ;
+	} else if (n == TLS_WANT_POLLOUT) {
+		s->wpending = 1;
+		*sw |= EV_WRITE;
+	} else {
+		if (client_gone(s))
+			log_debug("%s: client gone: %s", s->addr,
+			    client_error(s));
+		else
+			log_info("%s: client write: %s", s->addr,
+			    client_error(s));
+		session_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The worker is done and the client has it all: close TLS, then the
+ * session.  Returns -1 once the session is gone.
+ */
+static int
+relay_finish(struct session *s, short *sw)
+{
+	int	r;
+
+	if (!s->pair_eof || s->down.len > 0)
+		return 0;
+	r = s->tls != NULL ? tls_close(s->tls) : 0;
+	if (r == TLS_WANT_POLLIN)
+		*sw |= EV_READ;
+	else if (r == TLS_WANT_POLLOUT)
+		*sw |= EV_WRITE;
+	else {
+		session_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* No relay buffer could be had: the session ends. */
+static int
+relay_nobuf(struct session *s)
+{
 	log_warn("%s: relay buffer", s->addr);
 	session_free(s);
+	return -1;
 }
 
 static void
@@ -843,19 +937,24 @@ session_timer(struct session *s, int on)
 		return;
 	}
 	s->lastsend = monotime();
-	switch (s->state) {
+	tv.tv_sec = state_timeout(s->state);
+	evtimer_add(&s->timer, &tv);
+}
+
+/* How long the client may take no data in each state, in seconds. */
+static time_t
+state_timeout(enum sess_state state)
+{
+	switch (state) {
 	case SESS_HANDSHAKE:
-		tv.tv_sec = handshake_timeout;
-		break;
+		return handshake_timeout;
 	case SESS_RELAY:
-		tv.tv_sec = send_timeout;
-		break;
+		return send_timeout;
 	case SESS_CLOSING:
 	case SESS_STLS:
-		tv.tv_sec = close_timeout;
 		break;
 	}
-	evtimer_add(&s->timer, &tv);
+	return close_timeout;
 }
 
 /*
@@ -873,17 +972,7 @@ session_timeout(int fd, short ev, void *arg)
 	struct timeval	 tv = { 0, 0 };
 	time_t		 limit, idle;
 
-	switch (s->state) {
-	case SESS_HANDSHAKE:
-		limit = handshake_timeout;
-		break;
-	case SESS_RELAY:
-		limit = send_timeout;
-		break;
-	default:
-		limit = close_timeout;
-		break;
-	}
+	limit = state_timeout(s->state);
 	idle = monotime() - s->lastsend;
 	if (idle < limit) {
 		tv.tv_sec = limit - idle;
@@ -1144,4 +1233,3 @@ relaybuf_release(struct relaybuf *b)
 	b->data = NULL;
 	b->off = 0;
 }
-

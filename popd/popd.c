@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <err.h>
 #include <errno.h>
@@ -36,6 +35,8 @@
 #include "popd.h"
 #include "config.h"
 #include "maildir.h"
+#include "addr.h"
+#include "proc.h"
 #include "table.h"
 #include "sandbox.h"
 
@@ -430,48 +431,21 @@ static int
 legacy_listen(struct popd_conf *c, const char *arg, int flags)
 {
 	struct conf_listen	*l;
-	char			 host[256], *p;
-	const char		*h, *port, *errstr;
+	char			 host[ADDR_HOSTMAX], port[ADDR_PORTMAX];
+	const char		*errstr;
 	const char		*opt = (flags & CONF_LISTEN_TLS) ? "-l" : "-p";
 
-	if (strlcpy(host, arg, sizeof(host)) >= sizeof(host)) {
-		log_warnx("%s %s: too long", opt, arg);
+	if (addr_split(arg, (flags & CONF_LISTEN_TLS) ? POPD_PORT :
+	    POPD_PLAIN_PORT, host, sizeof(host), port, sizeof(port),
+	    &errstr) == -1) {
+		log_warnx("%s %s: %s", opt, arg, errstr);
 		return -1;
-	}
-	port = NULL;
-	h = host;
-	if (host[0] == '[') {
-		if ((p = strchr(host, ']')) == NULL) {
-			log_warnx("%s %s: missing ']'", opt, arg);
-			return -1;
-		}
-		*p++ = '\0';
-		h = host + 1;
-		if (*p == ':')
-			port = p + 1;
-		else if (*p != '\0') {
-			log_warnx("%s %s: junk after ']'", opt, arg);
-			return -1;
-		}
-	} else if ((p = strchr(host, ':')) != NULL && strchr(p + 1, ':') ==
-	    NULL) {
-		*p = '\0';
-		port = p + 1;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		err(1, NULL);
 	l->flags = flags;
-	l->port = (flags & CONF_LISTEN_TLS) ? 995 : 110;
-	if (port != NULL && *port != '\0') {
-		l->port = strtonum(port, 1, 65535, &errstr);
-		if (errstr != NULL) {
-			log_warnx("%s %s: port \"%s\" is %s", opt, arg, port,
-			    errstr);
-			free(l);
-			return -1;
-		}
-	}
-	if (strlcpy(l->addr, h, sizeof(l->addr)) >= sizeof(l->addr)) {
+	l->port = strtonum(port, 1, 65535, &errstr);	/* checked */
+	if (strlcpy(l->addr, host, sizeof(l->addr)) >= sizeof(l->addr)) {
 		log_warnx("%s %s: too long", opt, arg);
 		free(l);
 		return -1;
@@ -668,36 +642,13 @@ static int
 is_trusted(const char *addr)
 {
 	const struct conf_trusted	*t;
-	unsigned char			 a[16];
-	char				 buf[POPD_MAXADDR], *p;
-	int				 af, n, bits;
+	struct netaddr			 net;
 
-	if (strlcpy(buf, addr, sizeof(buf)) >= sizeof(buf))
-		return 0;
-	if (buf[0] == '[') {
-		if ((p = strchr(buf, ']')) == NULL)
-			return 0;
-		*p = '\0';
-		memmove(buf, buf + 1, strlen(buf + 1) + 1);
-		af = AF_INET6;
-	} else {
-		if ((p = strrchr(buf, ':')) != NULL)
-			*p = '\0';
-		af = AF_INET;
-	}
-	if (inet_pton(af, buf, a) != 1)
-		return 0;
 	TAILQ_FOREACH(t, &conf->trusted, entry) {
-		if (t->af != af)
-			continue;
-		bits = t->prefix;
-		for (n = 0; bits >= 8; n++, bits -= 8)
-			if (a[n] != t->addr[n])
-				break;
-		if (bits >= 8)
-			continue;
-		if (bits == 0 || ((a[n] ^ t->addr[n]) &
-		    (0xff << (8 - bits))) == 0)
+		net.af = t->af;
+		memcpy(net.addr, t->addr, sizeof(net.addr));
+		net.bits = t->prefix;
+		if (net_match(&net, 1, addr))
 			return 1;
 	}
 	return 0;
@@ -889,8 +840,9 @@ numarg(int slot, long long n)
 
 /*
  * Fork and exec path with fd as its POPD_CHANNEL_FD and nothing else
- * open beyond stdio, as the ids of u when given (a mail user).  A
- * daemonized parent gives the child its log relay for role as stderr.
+ * open beyond stdio, as the ids of u when given (a mail user).  The
+ * child's own prologue (proc.c) checks those ids again.  A daemonized
+ * parent gives the child its log relay for role as stderr.
  */
 static pid_t
 child_exec(const char *path, char **argv, int fd, const struct userent *u,
@@ -898,23 +850,17 @@ child_exec(const char *path, char **argv, int fd, const struct userent *u,
 {
 	char	*envp[] = { "PATH=/usr/bin:/bin", NULL };
 	pid_t	 pid;
-	int	 i, saved, lfd;
+	int	 saved, lfd;
 
 	if ((pid = fork()) != 0)
 		return pid;
 	if (!debug && (lfd = logrelay_fd(role)) != -1 &&
 	    dup2(lfd, STDERR_FILENO) == -1)
 		_exit(1);
-	/* dup2 onto itself would keep close-on-exec set. */
-	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
-	    dup2(fd, POPD_CHANNEL_FD) == -1)
+	if (proc_child_fds(fd) == -1)
 		_exit(1);
-	closefrom(POPD_CHANNEL_FD + 1);
-	for (i = 1; i < NSIG; i++)
-		signal(i, SIG_DFL);
 	saved = 0;
-	if (u != NULL && privsep &&
-	    drop_privileges(u->name, u->uid, u->gid) == -1)
+	if (u != NULL && privsep && proc_become(u->name, u->uid, u->gid) == -1)
 		goto fail;
 	execve(path, argv, envp);
 	saved = errno;

@@ -31,6 +31,7 @@
 #include "pop3.h"
 #include "crlf.h"
 #include "maildrop.h"
+#include "proc.h"
 #include "sandbox.h"
 
 #define RBUF_SIZE	16384
@@ -72,6 +73,8 @@ static struct session	sess;
 
 __dead static void	usage(void);
 __dead static void	wrkrpop_main(const char *, const char *);
+static void		wrkrpop_open(void *);
+static void		wrkrpop_sandbox(void *);
 __dead static void	session_loop(struct session *);
 static int		next_line(struct session *);
 static void		command(struct session *, char *, size_t);
@@ -89,7 +92,6 @@ static void		reply(struct session *, const char *, ...)
 static void		out(struct session *, const char *, size_t);
 static void		out_flush(struct session *);
 static void		wait_io(struct session *, short);
-static time_t		now(void);
 __dead static void	session_end(struct session *, const char *,
 			    const char *);
 static void		session_log(struct session *, size_t, const char *);
@@ -181,43 +183,38 @@ main(int argc, char *argv[])
 	wrkrpop_main(argv[0], argv[1]);
 }
 
+/* What the prologue's hooks need to reach the maildir. */
+struct wrkrpop_start {
+	struct session	*s;
+	const char	*path;
+};
+
 __dead static void
 wrkrpop_main(const char *user, const char *path)
 {
-	struct session	*s = &sess;
-	struct stat	 sb;
+	struct session		*s = &sess;
+	struct wrkrpop_start	 ws = { s, path };
+	const struct proc_setup	 ps = {
+		.role = "wrkrpop",
+		.title = user,
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = wrkrpop_open,
+		.sandbox = wrkrpop_sandbox,
+		.arg = &ws,
+	};
+	struct stat		 sb;
 
-	setproctitle("%s", user);
 	s->fd = POPD_CHANNEL_FD;
 	s->user = user;
 	if (fstat(s->fd, &sb) == -1 || !S_ISSOCK(sb.st_mode))
 		fatalx("fd %d is not the session socket", s->fd);
-	/* A client gone mid-reply is an EPIPE to handle, not a signal. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		fatal("signal");
 	if (set_nonblock(s->fd) == -1 || set_cloexec(s->fd) == -1)
 		fatal("session socket");
-	s->last = now();
+	s->last = monotime();
 	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
 
-	if (maildrop_open(&s->md, path) == -1) {
-		log_warn("%s: %s", user, path);
-		startup_fail(s, "-ERR [SYS/TEMP] cannot open the maildrop");
-	}
-	if (maildrop_lock(&s->md) == -1) {
-		if (errno == EWOULDBLOCK) {
-			log_info("%s: maildrop in use", user);
-			reply(s, "-ERR [IN-USE] maildrop is locked by "
-			    "another session");
-			out_flush(s);
-			exit(0);
-		}
-		log_warn("%s: %s/popd.lock", user, path);
-		startup_fail(s, "-ERR [SYS/TEMP] cannot lock the maildrop");
-	}
-
-	/* From here on, only the maildir through md.dirfd. */
-	sandbox_wrkrpop(path);
+	/* Not dumpable before the maildir is opened, confined after. */
+	proc_prologue(&ps);
 
 	if (maildrop_scan(&s->md) == -1) {
 		log_warn("%s: scan %s", user, path);
@@ -231,6 +228,42 @@ wrkrpop_main(const char *user, const char *path)
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
 	    (long long)s->liveoct);
 	session_loop(s);
+}
+
+/*
+ * Open and lock the maildrop as the mail user, before the sandbox: a
+ * failure is answered to the client's PASS.
+ */
+static void
+wrkrpop_open(void *arg)
+{
+	struct wrkrpop_start	*ws = arg;
+	struct session		*s = ws->s;
+
+	if (maildrop_open(&s->md, ws->path) == -1) {
+		log_warn("%s: %s", s->user, ws->path);
+		startup_fail(s, "-ERR [SYS/TEMP] cannot open the maildrop");
+	}
+	if (maildrop_lock(&s->md) == -1) {
+		if (errno == EWOULDBLOCK) {
+			log_info("%s: maildrop in use", s->user);
+			reply(s, "-ERR [IN-USE] maildrop is locked by "
+			    "another session");
+			out_flush(s);
+			exit(0);
+		}
+		log_warn("%s: %s/popd.lock", s->user, ws->path);
+		startup_fail(s, "-ERR [SYS/TEMP] cannot lock the maildrop");
+	}
+}
+
+/* From here on, only the maildir through md.dirfd. */
+static void
+wrkrpop_sandbox(void *arg)
+{
+	struct wrkrpop_start	*ws = arg;
+
+	sandbox_wrkrpop(ws->path);
 }
 
 /*
@@ -262,7 +295,7 @@ session_loop(struct session *s)
 		if (n == 0)
 			session_end(s, "connection closed", END_DROPPED);
 		s->rlen += n;
-		s->last = now();
+		s->last = monotime();
 	}
 }
 
@@ -701,7 +734,7 @@ out_flush(struct session *s)
 			session_end(s, "write error", END_ERROR);
 		}
 		off += n;
-		s->last = now();
+		s->last = monotime();
 	}
 	s->wlen = 0;
 }
@@ -718,7 +751,7 @@ wait_io(struct session *s, short events)
 	int		r;
 
 	for (;;) {
-		left = s->last + opt.idle - now();
+		left = s->last + opt.idle - monotime();
 		if (left <= 0) {
 			log_info("%s: autologout", s->user);
 			/* Only between replies: never inside one. */
@@ -743,16 +776,6 @@ wait_io(struct session *s, short events)
 		if (r > 0)
 			return;	/* ready, hung up or failed: I/O tells */
 	}
-}
-
-static time_t
-now(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ts.tv_sec;
 }
 
 /*

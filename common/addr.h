@@ -1,0 +1,27 @@
+/*
+ * addr.h -- listening addresses and trusted networks as text: the pure
+ * parsing the parent does before it binds (addr.c).  No function here
+ * logs, binds or keeps state: each returns -1 and a reason.
+ */
+#ifndef POPD_ADDR_H
+#define POPD_ADDR_H
+
+#include <stddef.h>
+
+#define ADDR_HOSTMAX		256	/* host part of an -l/-p address */
+#define ADDR_PORTMAX		8	/* "65535" and a NUL */
+
+/* A network: "192.0.2.0/24", "2001:db8::/32" or a single address. */
+struct netaddr {
+	int		 af;		/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];
+	int		 bits;		/* prefix length */
+};
+
+/* addr.c */
+int	addr_split(const char *, const char *, char *, size_t, char *, size_t,
+	    const char **);
+int	net_parse(const char *, struct netaddr *, const char **);
+int	net_match(const struct netaddr *, size_t, const char *);
+
+#endif

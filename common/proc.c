@@ -1,0 +1,144 @@
+/*
+ * proc.c -- the start of every popd process.  A child role (listener,
+ * authpop, wrkrpop) has loaded what it needs, then calls proc_prologue,
+ * which always goes in this order:
+ *
+ *	raise RLIMIT_NOFILE -> chroot(CHROOTDIR), chdir("/") -> title ->
+ *	setgroups/setresgid/setresuid, verified -> not dumpable ->
+ *	what the role opens as its final self -> sandbox_<role>()
+ *
+ * and returns to the event loop.  Core dumps are switched off after the
+ * ids are final, because a credential change resets the dumpable flag
+ * on Linux, and before anything secret or private is opened by the
+ * final ids (wrkrpop's maildir).  uid 0 and gid 0 are refused for every
+ * unprivileged role the same way, here and in the parent's fork path.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "proc.h"
+
+static void	proc_nofile(void);
+static void	proc_inherited(const char *);
+
+void
+proc_prologue(const struct proc_setup *ps)
+{
+	struct passwd	*pw = NULL;
+
+	if (ps->nofile)
+		proc_nofile();
+
+	if (ps->user != NULL && geteuid() == 0) {
+		if ((pw = getpwnam(ps->user)) == NULL)
+			fatalx("user %s is missing: useradd -r -d %s "
+			    "-s /usr/sbin/nologin %s", ps->user, CHROOTDIR,
+			    ps->user);
+		if (ps->chroot) {
+			if (chroot(CHROOTDIR) == -1)
+				fatal("chroot %s", CHROOTDIR);
+			if (chdir("/") == -1)
+				fatal("chdir /");
+		}
+	}
+
+	setproctitle("%s", ps->title);
+
+	if (pw != NULL) {
+		if (proc_become(ps->role, pw->pw_uid, pw->pw_gid) == -1)
+			fatalx("cannot drop privileges to %s", ps->user);
+	} else if (ps->user != NULL)
+		log_debug("not root: no chroot, no privilege drop");
+	else
+		proc_inherited(ps->role);
+
+	/* Passwords, keys or mail from here on: no core files, no ptrace. */
+	if (compat_nocoredump() == -1)
+		fatal("%s: disable core dumps", ps->role);
+
+	/* A peer gone mid-write is an EPIPE to handle, not a signal. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	/* A reload of the parent must not cut the sessions we carry. */
+	if (ps->nohup && signal(SIGHUP, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+
+	if (ps->open != NULL)
+		ps->open(ps->arg);
+	ps->sandbox(ps->arg);
+}
+
+/*
+ * Become uid:gid for good, refusing root's ids: no unprivileged role
+ * (listener, authpop, a mail user's wrkrpop) may run as uid 0 or gid 0.
+ * Returns -1 with the reason logged.
+ */
+int
+proc_become(const char *who, uid_t uid, gid_t gid)
+{
+	if (uid == 0 || gid == 0) {
+		log_warnx("%s: refusing uid %u gid %u: root's ids", who,
+		    (unsigned)uid, (unsigned)gid);
+		return -1;
+	}
+	return drop_privileges(who, uid, gid);
+}
+
+/*
+ * The parent's side of a split, in the child just forked: fd becomes
+ * POPD_CHANNEL_FD, nothing else stays open beyond stdio, and every
+ * signal is back to its default for the program exec'd next.
+ */
+int
+proc_child_fds(int fd)
+{
+	int	i;
+
+	/* dup2 onto itself would keep close-on-exec set. */
+	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
+	    dup2(fd, POPD_CHANNEL_FD) == -1)
+		return -1;
+	closefrom(POPD_CHANNEL_FD + 1);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	return 0;
+}
+
+/* Each session holds descriptors: allow all we may. */
+static void
+proc_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
+}
+
+/*
+ * The parent set our ids before exec (wrkrpop): prove that they are not
+ * root's, that real, effective and saved ids agree, and that root's
+ * cannot be had back.
+ */
+static void
+proc_inherited(const char *role)
+{
+	uid_t	uid = getuid();
+	gid_t	gid = getgid();
+
+	if (uid == 0 || gid == 0)
+		fatalx("%s: running with uid %u gid %u: root's ids", role,
+		    (unsigned)uid, (unsigned)gid);
+	if (ids_final(role, uid, gid) == -1)
+		fatalx("%s: ids are not final", role);
+}

@@ -1,0 +1,213 @@
+/*
+ * test_addr -- the parent's address text (addr.c, linked alone):
+ * splitting -l/-p addresses into host and port, parsing -t networks,
+ * and matching client addresses as the listener reports them against
+ * those networks, at every interesting prefix length.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "unit.h"
+
+/* Split arg; expect host and port, or (host NULL) the error want. */
+static void
+split(const char *arg, const char *host, const char *port, const char *want)
+{
+	char		 h[ADDR_HOSTMAX], p[ADDR_PORTMAX];
+	const char	*errstr = NULL;
+	int		 r;
+
+	r = addr_split(arg, "995", h, sizeof(h), p, sizeof(p), &errstr);
+	if (host != NULL) {
+		CHECK(r == 0, "addr_split(\"%s\"): expected 0, got %d (%s)",
+		    arg, r, errstr ? errstr : "");
+		if (r == 0) {
+			CHECK_STR(h, host);
+			CHECK_STR(p, port);
+		}
+	} else {
+		CHECK(r == -1, "addr_split(\"%s\"): expected -1, got %d", arg,
+		    r);
+		if (r == -1)
+			CHECK(errstr != NULL && strcmp(errstr, want) == 0,
+			    "addr_split(\"%s\"): expected \"%s\", got \"%s\"",
+			    arg, want, errstr ? errstr : "(null)");
+	}
+}
+
+/* Parse net; expect success (want NULL) or the error want. */
+static void
+parse(const char *arg, int af, int bits, const char *want)
+{
+	struct netaddr	 n;
+	const char	*errstr = NULL;
+	int		 r;
+
+	r = net_parse(arg, &n, &errstr);
+	if (want == NULL) {
+		CHECK(r == 0, "net_parse(\"%s\"): expected 0, got %d (%s)",
+		    arg, r, errstr ? errstr : "");
+		if (r == 0) {
+			CHECK(n.af == af, "net_parse(\"%s\"): af %d, got %d",
+			    arg, af, n.af);
+			CHECK(n.bits == bits, "net_parse(\"%s\"): bits %d, "
+			    "got %d", arg, bits, n.bits);
+		}
+	} else {
+		CHECK(r == -1, "net_parse(\"%s\"): expected -1, got %d", arg,
+		    r);
+		if (r == -1)
+			CHECK(errstr != NULL && strcmp(errstr, want) == 0,
+			    "net_parse(\"%s\"): expected \"%s\", got \"%s\"",
+			    arg, want, errstr ? errstr : "(null)");
+	}
+}
+
+/* Is peer in the one network net? */
+static void
+match(const char *net, const char *peer, int want)
+{
+	struct netaddr	 n;
+	const char	*errstr;
+	int		 got;
+
+	if (net_parse(net, &n, &errstr) == -1) {
+		CHECK(0, "net_parse(\"%s\"): %s", net, errstr);
+		return;
+	}
+	got = net_match(&n, 1, peer);
+	CHECK(got == want, "net_match(%s, \"%s\"): expected %d, got %d", net,
+	    peer, want, got);
+}
+
+static void
+test_split(void)
+{
+	char	 longer[ADDR_HOSTMAX + 8];
+
+	split("127.0.0.1", "127.0.0.1", "995", NULL);
+	split("127.0.0.1:9950", "127.0.0.1", "9950", NULL);
+	split("[::1]:9950", "::1", "9950", NULL);
+	split("[::1]", "::1", "995", NULL);
+	split("[::1]:", "::1", "995", NULL);
+	split("::1", "::1", "995", NULL);
+	split("2001:db8::1", "2001:db8::1", "995", NULL);
+	split("*:995", "*", "995", NULL);
+	split("*", "*", "995", NULL);
+	split("127.0.0.1:", "127.0.0.1", "995", NULL);
+	split("localhost:1", "localhost", "1", NULL);
+	split("127.0.0.1:65535", "127.0.0.1", "65535", NULL);
+
+	split("[::1", NULL, NULL, "missing ']'");
+	split("[::1]x", NULL, NULL, "junk after ']'");
+	split("[::1]9950", NULL, NULL, "junk after ']'");
+	split("127.0.0.1:99999", NULL, NULL, "port is too large");
+	split("127.0.0.1:65536", NULL, NULL, "port is too large");
+	split("127.0.0.1:0", NULL, NULL, "port is too small");
+	split("127.0.0.1:-1", NULL, NULL, "port is too small");
+	split("127.0.0.1:pop3s", NULL, NULL, "port is invalid");
+	split("127.0.0.1:99 ", NULL, NULL, "port is invalid");
+	split("[::1]:x", NULL, NULL, "port is invalid");
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	split(longer, NULL, NULL, "too long");
+}
+
+static void
+test_parse(void)
+{
+	parse("192.0.2.0/24", AF_INET, 24, NULL);
+	parse("192.0.2.1", AF_INET, 32, NULL);
+	parse("0.0.0.0/0", AF_INET, 0, NULL);
+	parse("10.0.0.0/8", AF_INET, 8, NULL);
+	parse("2001:db8::/32", AF_INET6, 32, NULL);
+	parse("::1", AF_INET6, 128, NULL);
+	parse("::/0", AF_INET6, 0, NULL);
+	parse("fe80::/64", AF_INET6, 64, NULL);
+
+	parse("example.org", 0, 0, "not an IPv4 or IPv6 network");
+	parse("", 0, 0, "not an IPv4 or IPv6 network");
+	parse("10.0.0/8", 0, 0, "not an IPv4 or IPv6 network");
+	parse("[::1]", 0, 0, "not an IPv4 or IPv6 network");
+	parse("10.0.0.0/33", 0, 0, "prefix length is too large");
+	parse("::/129", 0, 0, "prefix length is too large");
+	parse("10.0.0.0/-1", 0, 0, "prefix length is too small");
+	parse("10.0.0.0/", 0, 0, "prefix length is invalid");
+	parse("10.0.0.0/8x", 0, 0, "prefix length is invalid");
+	/* Leading zeros would make a good prefix, were it short enough. */
+	parse("10.0.0.0/00000000000000000000000000000000000000000000000008",
+	    0, 0, "too long");
+}
+
+static void
+test_match(void)
+{
+	struct netaddr	 nets[2];
+	const char	*errstr;
+
+	/* /0: everything of the family, nothing of the other. */
+	match("0.0.0.0/0", "203.0.113.9:110", 1);
+	match("0.0.0.0/0", "[::1]:110", 0);
+	match("::/0", "[2001:db8::1]:110", 1);
+	match("::/0", "127.0.0.1:110", 0);
+
+	/* /7, /8, /9: around the first byte boundary. */
+	match("10.0.0.0/7", "11.255.0.1:110", 1);
+	match("10.0.0.0/7", "12.0.0.1:110", 0);
+	match("10.0.0.0/7", "9.0.0.1:110", 0);
+	match("10.0.0.0/8", "10.200.3.4:110", 1);
+	match("10.0.0.0/8", "11.0.0.1:110", 0);
+	match("10.0.0.0/9", "10.127.255.255:110", 1);
+	match("10.0.0.0/9", "10.128.0.0:110", 0);
+
+	/* /24 and /32. */
+	match("192.0.2.0/24", "192.0.2.200:995", 1);
+	match("192.0.2.0/24", "192.0.3.1:995", 0);
+	match("127.0.0.1", "127.0.0.1:110", 1);
+	match("127.0.0.1/32", "127.0.0.2:110", 0);
+	match("127.0.0.1", "127.0.0.1", 1);	/* no port */
+
+	/* IPv6: /64 and /128. */
+	match("2001:db8:1:2::/64", "[2001:db8:1:2:ffff::1]:110", 1);
+	match("2001:db8:1:2::/64", "[2001:db8:1:3::1]:110", 0);
+	match("::1", "[::1]:110", 1);
+	match("::1/128", "[::2]:110", 0);
+
+	/* The families never mix, not even for v4-mapped addresses. */
+	match("127.0.0.0/8", "[::ffff:127.0.0.1]:110", 0);
+	match("::ffff:127.0.0.0/104", "127.0.0.1:110", 0);
+
+	/* Addresses that do not parse are in no network. */
+	match("0.0.0.0/0", "", 0);
+	match("0.0.0.0/0", "unknown", 0);
+	match("::/0", "[::1:110", 0);
+	match("::/0", "::1", 0);		/* v6 without brackets */
+	match("0.0.0.0/0", "1.2.3.4.5:110", 0);
+	match("::/0", "[0000:0000:0000:0000:0000:0000:0000:0001]:"
+	    "00000000000000000000065535", 0);	/* too long */
+	match("::/0", "[0000:0000:0000:0000:0000:0000:0000:0001]:65535", 1);
+
+	/* Several networks: any one will do; none gives 0. */
+	if (net_parse("10.0.0.0/8", &nets[0], &errstr) == -1 ||
+	    net_parse("::1", &nets[1], &errstr) == -1) {
+		CHECK(0, "net_parse: %s", errstr);
+		return;
+	}
+	CHECK_INT(net_match(nets, 2, "[::1]:110"), 1);
+	CHECK_INT(net_match(nets, 2, "10.1.1.1:110"), 1);
+	CHECK_INT(net_match(nets, 2, "127.0.0.1:110"), 0);
+	CHECK_INT(net_match(nets, 0, "10.1.1.1:110"), 0);
+}
+
+int
+main(void)
+{
+	test_split();
+	test_parse();
+	test_match();
+	return unit_done();
+}
