@@ -26,7 +26,8 @@ CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 
 COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
-		common/maildir.o common/popcache.o common/crlf.o \
+		common/maildir.o common/maildrop.o common/popcache.o \
+		common/crlf.o \
 		common/pop3.o common/sandbox.o compat/compat.o
 
 POPD_OBJS=	popd/popd.o popd/listener.o
@@ -65,15 +66,23 @@ wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${COMMON_OBJS}
 mda/mda: ${MDA_OBJS} ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${MDA_OBJS} ${COMMON_OBJS} ${LDLIBS}
 
-# Unit tests link the shared objects; each test is one C file.
+# Unit tests link the code they test, plus what it needs (log, util,
+# compat); each test is one C file.
+UNIT_BASE=	common/log.o common/util.o compat/compat.o
+TEST_CRLF_OBJS=	common/crlf.o common/maildir.o ${UNIT_BASE}
+TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
+		common/crlf.o ${UNIT_BASE}
+
 regress/unit/test_pop3: regress/unit/test_pop3.o ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o ${COMMON_OBJS} ${LDLIBS}
 regress/unit/test_table: regress/unit/test_table.o ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${COMMON_OBJS} ${LDLIBS}
-regress/unit/test_crlf: regress/unit/test_crlf.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_crlf.o ${COMMON_OBJS} ${LDLIBS}
-regress/unit/test_popcache: regress/unit/test_popcache.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${COMMON_OBJS} ${LDLIBS}
+regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_crlf.o ${TEST_CRLF_OBJS} \
+	    ${LDLIBS}
+regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${TEST_PC_OBJS} \
+	    ${LDLIBS}
 
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o: ${HDRS} regress/unit/unit.h
@@ -104,10 +113,11 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
 	    common/table.c common/util.c regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
-    common/maildir.c common/crlf.c regress/fuzz/logstub.c ${HDRS}
+    common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    common/popcache.c common/maildir.c common/crlf.c \
-	    regress/fuzz/logstub.c ${PKG_LIBS}
+	    common/popcache.c common/maildrop.c common/maildir.c \
+	    common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}
