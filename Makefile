@@ -102,7 +102,8 @@ FUZZ_CC?=	clang
 FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
 FUZZ_PROGS=	regress/fuzz/fuzz_pop3 regress/fuzz/fuzz_table \
-		regress/fuzz/fuzz_popcache regress/fuzz/fuzz_crlf
+		regress/fuzz/fuzz_popcache regress/fuzz/fuzz_crlf \
+		regress/fuzz/fuzz_maildir
 FUZZ_TIME?=	10
 
 regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
@@ -122,12 +123,25 @@ regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}
 
+regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
+    common/crlf.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -fno-sanitize-recover=undefined -o $@ \
+	    regress/fuzz/fuzz_maildir.c common/maildir.c common/crlf.c \
+	    ${PKG_LIBS}
+
 fuzz: ${FUZZ_PROGS}
 
 fuzz-smoke: fuzz
+	# Seeds from regress/fuzz/corpus_<name>/ when there are; what the
+	# run finds goes to a temporary directory, never into the tree.
 	for f in ${FUZZ_PROGS}; do \
+	    seeds=regress/fuzz/corpus_$${f##*/fuzz_}; \
+	    [ -d "$$seeds" ] || seeds=; \
+	    work=`mktemp -d` || exit 1; \
 	    echo "$$f: ${FUZZ_TIME} s"; \
-	    $$f -max_total_time=${FUZZ_TIME} -print_final_stats=1 || exit 1; \
+	    $$f -max_total_time=${FUZZ_TIME} -print_final_stats=1 \
+	        $$work $$seeds || { rm -rf $$work; exit 1; }; \
+	    rm -rf $$work; \
 	done
 
 # test and demo first install what is missing (as root on Debian), then

@@ -43,6 +43,10 @@ static int	pcm_add(void *, const struct popcache_rec *);
 static size_t	pcm_count(void *);
 static void	pcm_get(void *, size_t, struct popcache_rec *);
 static void	pc_msgs(struct maildrop *, struct popcache_msgs *);
+static int	update_remove(struct maildrop *, struct mmsg *, int *);
+static void	update_move(struct maildrop *, struct mmsg *, int *);
+static int	update_sync(struct maildrop *, const int *);
+static void	update_compact(struct maildrop *);
 
 /* Open (creating it if needed) the maildir at path. */
 int
@@ -480,63 +484,73 @@ fsync_dir(struct maildrop *md, const char *sub)
 #define DIRTY_DELE	0x02
 
 /*
- * The UPDATE state (RFC 1939 section 6): remove the deleted messages,
- * move the seen ones from new/ to cur/ with flag S, make it durable and
- * rewrite the cache.  md->msgs then lists what is left.  Returns -1 if
- * some deleted message could not be removed (or its removal made
- * durable); a failed move only costs the S flag and is only logged.
+ * Remove m, deleted in this session; dirty gets DIRTY_DELE for its
+ * directory.  Returns -1 when it could not be removed.
  */
-int
-maildrop_update(struct maildrop *md)
+static int
+update_remove(struct maildrop *md, struct mmsg *m, int *dirty)
+{
+	if (remove_msg(md, m) == -1) {
+		log_warn("%s: unlink %s", md->path, m->name);
+		m->flags &= ~MMSG_DELETED;
+		return -1;
+	}
+	dirty[strncmp(m->name, "new/", 4) == 0 ? 0 : 1] |= DIRTY_DELE;
+	return 0;
+}
+
+/*
+ * Move m, seen in this session, from new/ to cur/ with flag S.  A
+ * failure only costs the flag: it is only logged.
+ */
+static void
+update_move(struct maildrop *md, struct mmsg *m, int *dirty)
+{
+	char	to[PATH_MAX], *p;
+
+	if (maildir_seen_name(m->name + 4, to, sizeof(to)) == -1 ||
+	    (p = strdup(to)) == NULL) {
+		log_warn("%s: %s", md->path, m->name);
+		return;
+	}
+	if (move_noreplace(md->dirfd, m->name, to) == -1) {
+		log_warn("%s: move %s to %s", md->path, m->name, to);
+		free(p);
+		return;
+	}
+	free(m->name);
+	m->name = p;
+	dirty[0] |= DIRTY_MOVE;
+	dirty[1] |= DIRTY_MOVE;
+}
+
+/*
+ * Make the changes to new/ (dirty[0]) and cur/ (dirty[1]) durable.
+ * Removals must be durable before we say so; moves may be lost.
+ * Returns the failures that count.
+ */
+static int
+update_sync(struct maildrop *md, const int *dirty)
+{
+	static const char	*subs[] = { "new", "cur" };
+	int			 d, fail = 0;
+
+	for (d = 0; d < 2; d++) {
+		if (dirty[d] && fsync_dir(md, subs[d]) == -1) {
+			log_warn("%s: fsync %s", md->path, subs[d]);
+			if (dirty[d] & DIRTY_DELE)
+				fail++;
+		}
+	}
+	return fail;
+}
+
+/* Drop the removed messages from md->msgs and clear the flags. */
+static void
+update_compact(struct maildrop *md)
 {
 	struct mmsg	*m;
-	char		 to[PATH_MAX], *p;
 	size_t		 i, j;
-	int		 fail = 0, dnew = 0, dcur = 0;
-
-	for (i = 0; i < md->nmsgs; i++) {
-		m = &md->msgs[i];
-		if (m->flags & MMSG_DELETED) {
-			if (remove_msg(md, m) == -1) {
-				log_warn("%s: unlink %s", md->path, m->name);
-				m->flags &= ~MMSG_DELETED;
-				fail++;
-				continue;
-			}
-			if (strncmp(m->name, "new/", 4) == 0)
-				dnew |= DIRTY_DELE;
-			else
-				dcur |= DIRTY_DELE;
-			continue;
-		}
-		if (!(m->flags & MMSG_SEEN) || strncmp(m->name, "new/", 4) != 0)
-			continue;
-		if (maildir_seen_name(m->name + 4, to, sizeof(to)) == -1 ||
-		    (p = strdup(to)) == NULL) {
-			log_warn("%s: %s", md->path, m->name);
-			continue;
-		}
-		if (move_noreplace(md->dirfd, m->name, to) == -1) {
-			log_warn("%s: move %s to %s", md->path, m->name, to);
-			free(p);
-			continue;
-		}
-		free(m->name);
-		m->name = p;
-		dnew |= DIRTY_MOVE;
-		dcur |= DIRTY_MOVE;
-	}
-	/* Removals must be durable before we say so; moves may be lost. */
-	if (dnew && fsync_dir(md, "new") == -1) {
-		log_warn("%s: fsync new", md->path);
-		if (dnew & DIRTY_DELE)
-			fail++;
-	}
-	if (dcur && fsync_dir(md, "cur") == -1) {
-		log_warn("%s: fsync cur", md->path);
-		if (dcur & DIRTY_DELE)
-			fail++;
-	}
 
 	md->total = 0;
 	for (i = j = 0; i < md->nmsgs; i++) {
@@ -550,6 +564,33 @@ maildrop_update(struct maildrop *md)
 		md->msgs[j++] = *m;
 	}
 	md->nmsgs = j;
+}
+
+/*
+ * The UPDATE state (RFC 1939 section 6): remove the deleted messages,
+ * move the seen ones from new/ to cur/ with flag S, make it durable and
+ * rewrite the cache.  md->msgs then lists what is left.  Returns -1 if
+ * some deleted message could not be removed (or its removal made
+ * durable); a failed move only costs the S flag and is only logged.
+ */
+int
+maildrop_update(struct maildrop *md)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	int		 fail = 0, dirty[2] = { 0, 0 };
+
+	for (i = 0; i < md->nmsgs; i++) {
+		m = &md->msgs[i];
+		if (m->flags & MMSG_DELETED) {
+			if (update_remove(md, m, dirty) == -1)
+				fail++;
+		} else if ((m->flags & MMSG_SEEN) &&
+		    strncmp(m->name, "new/", 4) == 0)
+			update_move(md, m, dirty);
+	}
+	fail += update_sync(md, dirty);
+	update_compact(md);
 	if (maildrop_cache_write(md) == -1)
 		log_warn("%s: popcache write", md->path);
 	(void)maildir_readdir(md->dirfd, "tmp", sweep_tmp, md);
