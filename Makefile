@@ -66,12 +66,11 @@ wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${COMMON_OBJS}
 mda/mda: ${MDA_OBJS} ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${MDA_OBJS} ${COMMON_OBJS} ${LDLIBS}
 
-# Unit tests link the code they test, plus what it needs (log, util,
-# compat); each test is one C file.
-UNIT_BASE=	common/log.o common/util.o compat/compat.o
-TEST_CRLF_OBJS=	common/crlf.o common/maildir.o ${UNIT_BASE}
+# Unit tests link the code they test and what it calls, nothing more
+# where that is known (test_crlf, test_popcache); each is one C file.
+TEST_CRLF_OBJS=	common/crlf.o common/maildir.o
 TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
-		common/crlf.o ${UNIT_BASE}
+		common/crlf.o common/log.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o ${COMMON_OBJS} ${LDLIBS}
