@@ -27,9 +27,9 @@ CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 
 COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
-		common/maildir.o common/popcache.o common/crlf.o \
-		common/pop3.o common/sandbox.o common/addr.o common/proc.o \
-		compat/compat.o
+		common/maildir.o common/maildrop.o common/popcache.o \
+		common/crlf.o common/pop3.o common/sandbox.o common/addr.o \
+		common/proc.o compat/compat.o
 
 POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o
@@ -88,15 +88,22 @@ mda/mda: ${MDA_OBJS} ${COMMON_OBJS}
 popdpass/popdpass: ${POPDPASS_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${LDLIBS}
 
-# Unit tests link the shared objects; each test is one C file.
+# Unit tests link the code they test and what it calls, nothing more
+# where that is known (test_crlf, test_popcache); each is one C file.
+TEST_CRLF_OBJS=	common/crlf.o common/maildir.o
+TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
+		common/crlf.o common/log.o
+
 regress/unit/test_pop3: regress/unit/test_pop3.o ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o ${COMMON_OBJS} ${LDLIBS}
 regress/unit/test_table: regress/unit/test_table.o ${COMMON_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${COMMON_OBJS} ${LDLIBS}
-regress/unit/test_crlf: regress/unit/test_crlf.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_crlf.o ${COMMON_OBJS} ${LDLIBS}
-regress/unit/test_popcache: regress/unit/test_popcache.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${COMMON_OBJS} ${LDLIBS}
+regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_crlf.o ${TEST_CRLF_OBJS} \
+	    ${LDLIBS}
+regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${TEST_PC_OBJS} \
+	    ${LDLIBS}
 
 # test_conf links the grammar and its checks only, not the daemon.
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
@@ -135,7 +142,8 @@ FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
 		regress/fuzz/fuzz_popcache \
-		regress/fuzz/fuzz_crlf
+		regress/fuzz/fuzz_crlf \
+		regress/fuzz/fuzz_maildir
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -147,13 +155,20 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
 	    common/table.c common/util.c regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
-    common/maildir.c common/crlf.c regress/fuzz/logstub.c ${HDRS}
+    common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    common/popcache.c common/maildir.c common/crlf.c \
-	    regress/fuzz/logstub.c ${PKG_LIBS}
+	    common/popcache.c common/maildrop.c common/maildir.c \
+	    common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}
+
+regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
+    common/crlf.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -fno-sanitize-recover=undefined -o $@ \
+	    regress/fuzz/fuzz_maildir.c common/maildir.c common/crlf.c \
+	    ${PKG_LIBS}
 
 fuzz: ${FUZZ_PROGS}
 

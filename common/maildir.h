@@ -1,6 +1,8 @@
 /*
  * maildir.h -- maildir naming: UIDLs, sizes and flags from file names,
- * and reading the subdirectories (maildir.c).
+ * the path of a user's maildir, reading the subdirectories and making
+ * a new maildir (maildir.c).  Nothing here knows about sessions or the
+ * popcache.
  */
 #ifndef POPD_MAILDIR_H
 #define POPD_MAILDIR_H
@@ -12,11 +14,16 @@
 #define UIDL_MAX		70
 
 /* maildir.c */
-int		 maildir_uidl(const char *, char *, size_t);
-int		 maildir_msgsize(int, const char *, off_t *);
+int		 maildir_subdir_ok(const char *);
+int		 maildir_path(char *, size_t, const char *, const char *);
 int		 maildir_create(const char *);
 int		 maildir_readdir(int, const char *,
 		    int (*)(void *, const char *), void *);
+int		 maildir_uidl(const char *, char *, size_t);
+void		 maildir_uidl_alt(const char *, unsigned int, char *, size_t);
+off_t		 maildir_namesize(const char *);
+int		 maildir_msgsize(int, const char *, off_t *);
+int		 maildir_seen_name(const char *, char *, size_t);
 int		 maildir_namecmp(const char *, const char *);
 int		 maildir_path(char *, size_t, const char *, const char *);
 int		 maildir_subdir_ok(const char *);

@@ -1,6 +1,7 @@
 /*
  * maildrop.h -- one user's maildrop for a session: open, lock, scan,
- * update (maildir.c).
+ * update, and its message list (maildrop.c).  Above the popcache
+ * (popcache.h) and maildir naming (maildir.h), which know nothing of it.
  */
 #ifndef POPD_MAILDROP_H
 #define POPD_MAILDROP_H
@@ -10,6 +11,7 @@
 #include <limits.h>
 
 #include "maildir.h"
+#include "popcache.h"
 
 /*
  * One message of a maildrop.  name is malloc'd (maildrop_close frees
@@ -33,12 +35,15 @@ struct maildrop {
 	size_t		 nmsgs;
 	size_t		 nalloc;	/* slots allocated in msgs */
 	off_t		 total;		/* octets of all messages */
+	struct popcache	 pc;		/* its popcache; pc.stats for tests */
 };
 
-/* maildir.c */
+/* maildrop.c */
 int		 maildrop_open(struct maildrop *, const char *);
 int		 maildrop_lock(struct maildrop *);
 int		 maildrop_scan(struct maildrop *);
+int		 maildrop_cache_load(struct maildrop *);
+int		 maildrop_cache_write(struct maildrop *);
 int		 maildrop_update(struct maildrop *);
 int		 maildrop_openmsg(struct maildrop *, struct mmsg *);
 void		 maildrop_clear(struct maildrop *);

@@ -8,7 +8,11 @@
  * changed directory is read again and reconciled with the records:
  * known unique names keep their record, unknown ones are sized from
  * ",W=" or by reading them, vanished ones drop out.  Anything doubtful
- * makes popcache_load fail so that maildir.c does a full scan.
+ * makes popcache_load fail so that the maildrop does a full scan.
+ *
+ * The maildrop (maildrop.c) owns the message list and this file's state
+ * (struct popcache); popcache.c fills and reads the list through the
+ * struct popcache_msgs it is given and never calls the maildrop.
  *
  * Writers: wrkrpop (whole file: temp file, fsync, rename) and mda (one
  * appended record, a hint for new/).  Both take popcache.lock for a few
@@ -42,16 +46,10 @@
 #define PC_MAXSIZE	999999999999999999LL
 #define PC_RECMAX	(PC_SIZEDIGITS + UIDL_MAX + NAME_MAX + 8)
 
-enum { D_NEW, D_CUR, D_N };
+#define D_NEW		POPCACHE_NEW
+#define D_CUR		POPCACHE_CUR
+#define D_N		POPCACHE_NDIRS
 static const char *pc_dirs[D_N] = { "new", "cur" };
-
-/* What a directory looked like: changes to it change one of these. */
-struct pc_stamp {
-	int			 valid;
-	long long		 msec, csec;
-	long			 mnsec, cnsec;
-	unsigned long long	 ino;
-};
 
 /* One record of the file; the strings point into the file buffer. */
 struct pc_rec {
@@ -67,7 +65,7 @@ struct pc_rec {
 struct pc_file {
 	char		*buf;
 	size_t		 len;
-	struct pc_stamp	 stamp[D_N];
+	struct popcache_stamp	 stamp[D_N];
 	struct pc_rec	*recs;
 	size_t		 nrecs;
 	struct pc_rec	*hints;		/* appended by mda after "end" */
@@ -91,32 +89,12 @@ struct pc_ents {
 	size_t		 n, nalloc;
 };
 
-/*
- * What popcache.c knows about the maildrop it last loaded: the stamps
- * its msgs[] reflect (only stamps that were old enough when the
- * directory was read), so that popcache_write knows which ones it may
- * record.  One maildrop per process, so one of these.
- */
-static struct {
-	const struct maildrop	*md;
-	struct pc_stamp		 view[D_N];
-	size_t			 count[D_N];	/* msgs[] entries per dir */
-	int			 counted;	/* count[] is known */
-	int			 clean;		/* the file says just that */
-	int			 havefile;	/* dev, ino, size are set */
-	int			 partial;	/* it ended in a partial line */
-	dev_t			 dev;
-	ino_t			 ino;
-	off_t			 size;
-} pcv;
-
-struct popcache_stats popcache_stats;
-
-static int	 pc_stamp_dir(int, int, struct pc_stamp *);
-static int	 pc_stamp_eq(const struct pc_stamp *, const struct pc_stamp *);
-static int	 pc_settled(const struct pc_stamp *, time_t);
-static char	*pc_stamp_fmt(char *, const struct pc_stamp *);
-static int	 pc_stamp_parse(char **, struct pc_stamp *);
+static int	 pc_stamp_dir(int, int, struct popcache_stamp *);
+static int	 pc_stamp_eq(const struct popcache_stamp *,
+		    const struct popcache_stamp *);
+static int	 pc_settled(const struct popcache_stamp *, time_t);
+static char	*pc_stamp_fmt(char *, const struct popcache_stamp *);
+static int	 pc_stamp_parse(char **, struct popcache_stamp *);
 static int	 pc_num(char **, int, long long *);
 static char	*pc_putnum(char *, unsigned long long);
 static uint64_t	 pc_hash(const void *, size_t, uint64_t);
@@ -127,23 +105,63 @@ static int	 pc_uidl_ok(const char *, size_t);
 static int	 pc_rec_ok(const char *, const char *, off_t);
 static char	*pc_putrec(char *, off_t, const char *, const char *);
 static ssize_t	 pc_pread(int, char *, size_t, off_t);
+static size_t	 pc_uniqlen(const char *);
 static int	 pc_parse_rec(char *, char *, struct pc_rec *);
-static int	 pc_reserve(struct maildrop *, size_t);
 static int	 pc_uidls_unique(const struct pc_file *);
-static int	 pc_read(struct maildrop *, struct pc_file *, const char **);
+static int	 pc_read_file(struct popcache *, struct pc_file *,
+		    const char **);
+static char	*pc_parse_header(struct pc_file *, long long *,
+		    const char **);
+static char	*pc_check_trailer(struct pc_file *, char *, long long,
+		    char **, const char **);
+static int	 pc_parse_recs(struct pc_file *, char *, char *, long long,
+		    const char **);
+static int	 pc_parse_hints(struct pc_file *, char *, const char **);
+static int	 pc_read(struct popcache *, struct pc_file *, const char **);
 static void	 pc_file_free(struct pc_file *);
 static int	 pc_ent_add(void *, const char *);
-static int	 pc_reconcile(struct maildrop *, struct pc_file *,
-		    const int *);
+static int	 pc_ent_cmp(const void *, const void *);
+static int	 pc_add(struct popcache *, const struct popcache_msgs *,
+		    const char *, off_t, const char *);
+static int	 pc_read_dirs(struct popcache *, const int *,
+		    struct pc_ents *);
+static int	 pc_match(struct pc_file *, const int *, struct pc_ents *);
+static int	 pc_add_known(struct popcache *, const struct popcache_msgs *,
+		    struct pc_file *, const int *, struct pc_ents *, size_t *);
+static off_t	 pc_hint(struct pc_file *, uint32_t *, size_t, const char *);
+static int	 pc_add_new(struct popcache *, const struct popcache_msgs *,
+		    struct pc_file *, struct pc_ents *, size_t *);
+static int	 pc_reconcile(struct popcache *, const struct popcache_msgs *,
+		    struct pc_file *, const int *);
+static void	 pc_forget(struct popcache *);
+static int	 pc_stamp_now(struct popcache *, struct popcache_stamp *);
+static int	 pc_load_warm(struct popcache *, const struct popcache_msgs *,
+		    struct pc_file *);
 static int	 pc_lock(int, int);
 static int	 pc_writeall(int, const char *, size_t);
-static int	 pc_carry_hints(int, int);
-static int	 pc_ent_cmp(const void *, const void *);
+static int	 pc_carry_hints(struct popcache *, int);
+static size_t	 pc_check_msgs(struct popcache *, const struct popcache_msgs *,
+		    size_t, size_t *);
+static int	 pc_stamps_to_record(struct popcache *, const size_t *,
+		    struct popcache_stamp *);
+static char	*pc_format(const struct popcache_msgs *, size_t,
+		    const struct popcache_stamp *, size_t, size_t *);
+static int	 pc_replace(struct popcache *, const char *, size_t,
+		    struct stat *, int *);
+
+/* For the maildrop, right after it opened the maildir. */
+void
+popcache_init(struct popcache *pc, int dirfd, const char *path)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->dirfd = dirfd;
+	pc->path = path;
+}
 
 /* --- stamps ------------------------------------------------------------ */
 
 static int
-pc_stamp_dir(int dirfd, int d, struct pc_stamp *s)
+pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
 {
 	struct stat	st;
 
@@ -164,7 +182,7 @@ pc_stamp_dir(int dirfd, int d, struct pc_stamp *s)
 }
 
 static int
-pc_stamp_eq(const struct pc_stamp *a, const struct pc_stamp *b)
+pc_stamp_eq(const struct popcache_stamp *a, const struct popcache_stamp *b)
 {
 	return a->valid && b->valid && a->msec == b->msec &&
 	    a->mnsec == b->mnsec && a->csec == b->csec &&
@@ -177,7 +195,7 @@ pc_stamp_eq(const struct pc_stamp *a, const struct pc_stamp *b)
  * trusted once it is PC_SETTLE seconds old (Dovecot does the same).
  */
 static int
-pc_settled(const struct pc_stamp *s, time_t now)
+pc_settled(const struct popcache_stamp *s, time_t now)
 {
 	long long	t = s->msec > s->csec ? s->msec : s->csec;
 
@@ -185,7 +203,7 @@ pc_settled(const struct pc_stamp *s, time_t now)
 }
 
 static char *
-pc_stamp_fmt(char *p, const struct pc_stamp *s)
+pc_stamp_fmt(char *p, const struct popcache_stamp *s)
 {
 	if (!s->valid) {
 		*p++ = '-';
@@ -198,7 +216,7 @@ pc_stamp_fmt(char *p, const struct pc_stamp *s)
 
 /* "-" or "<msec>.<9 digits>,<csec>.<9 digits>,<ino>" */
 static int
-pc_stamp_parse(char **pp, struct pc_stamp *s)
+pc_stamp_parse(char **pp, struct popcache_stamp *s)
 {
 	char		*p = *pp;
 	long long	 sec, nsec;
@@ -442,24 +460,6 @@ pc_parse_rec(char *p, char *end, struct pc_rec *r)
 }
 
 /*
- * Room for n more messages in md->msgs at once: a 100,000-message
- * maildrop must not grow the array by doubling.
- */
-static int
-pc_reserve(struct maildrop *md, size_t n)
-{
-	struct mmsg	*m;
-
-	if (md->nalloc - md->nmsgs >= n)
-		return 0;
-	if ((m = reallocarray(md->msgs, md->nmsgs + n, sizeof(*m))) == NULL)
-		return -1;
-	md->msgs = m;
-	md->nalloc = md->nmsgs + n;
-	return 0;
-}
-
-/*
  * The warm path hands the UIDLs out as they are: make sure no two are
  * the same (the file was written that way; a damaged or hand-made one
  * is rebuilt).  Returns 1 if they are unique, 0 if not, -1 on error.
@@ -496,22 +496,18 @@ pc_uidls_unique(const struct pc_file *f)
 }
 
 /*
- * Read and check the whole file.  Returns 0, or -1 with *why set (the
- * reason, for the log) and errno ENOENT when there is no file.
+ * Read the whole file into f->buf: one read.  mda may append meanwhile:
+ * what came later waits for the next open.
  */
 static int
-pc_read(struct maildrop *md, struct pc_file *f, const char **why)
+pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 {
 	struct stat	 st;
-	char		*p, *nl, *end, *hdrend, *trailer, *hints, hex[17];
-	long long	 count, v;
-	size_t		 i;
 	ssize_t		 n;
 	int		 fd, saved;
 
-	memset(f, 0, sizeof(*f));
 	*why = "unreadable";
-	fd = openat(md->dirfd, PC_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(pc->dirfd, PC_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			*why = "missing";
@@ -527,100 +523,136 @@ pc_read(struct maildrop *md, struct pc_file *f, const char **why)
 	f->ino = st.st_ino;
 	if ((f->buf = malloc(st.st_size + 1)) == NULL)
 		goto fail;
-	/* One read; mda may append meanwhile: what came later waits. */
 	if ((n = pc_pread(fd, f->buf, st.st_size, 0)) == -1)
 		goto fail;
 	close(fd);
-	fd = -1;
 	f->len = n;
 	f->buf[f->len] = '\0';
 	f->partial = f->len > 0 && f->buf[f->len - 1] != '\n';
-	end = f->buf + f->len;
+	return 0;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
 
-	/* Header: "popcache <version> <new-stamp> <cur-stamp> <count>" */
+/*
+ * The header "popcache <version> <new-stamp> <cur-stamp> <count>":
+ * sets f's stamps and *count, returns the start of the records.
+ */
+static char *
+pc_parse_header(struct pc_file *f, long long *count, const char **why)
+{
+	char		*p, *nl;
+	long long	 v;
+
 	*why = "truncated";
 	if ((nl = memchr(f->buf, '\n', f->len)) == NULL)
-		goto fail;
+		return NULL;
 	*nl = '\0';
 	*why = "bad header";
 	p = f->buf;
 	if (strncmp(p, "popcache ", 9) != 0)
-		goto fail;
+		return NULL;
 	p += 9;
 	if (pc_num(&p, 9, &v) == -1 || *p++ != ' ')
-		goto fail;
+		return NULL;
 	if (v != PC_VERSION) {
 		*why = "unknown version";
-		goto fail;
+		return NULL;
 	}
 	if (pc_stamp_parse(&p, &f->stamp[D_NEW]) == -1 || *p++ != ' ' ||
 	    pc_stamp_parse(&p, &f->stamp[D_CUR]) == -1 || *p++ != ' ' ||
-	    pc_num(&p, 12, &count) == -1 || *p != '\0')
-		goto fail;
+	    pc_num(&p, 12, count) == -1 || *p != '\0')
+		return NULL;
 	*nl = '\n';
 	/* Every record takes at least "0 u new/x\n". */
-	if ((size_t)count > f->len / 10) {
+	if ((size_t)*count > f->len / 10) {
 		*why = "truncated";
-		goto fail;
+		return NULL;
 	}
-	if (count > 0 && (f->recs = calloc(count, sizeof(*f->recs))) == NULL) {
-		*why = "out of memory";
-		goto fail;
-	}
-	hdrend = nl + 1;
+	return nl + 1;
+}
 
-	/*
-	 * Find the trailer "end <count> <checksum>" and check the sum of
-	 * all above it before the records are parsed (in place).
-	 */
-	for (p = hdrend, i = 0; i < (size_t)count; i++, p = nl + 1)
-		if ((nl = memchr(p, '\n', end - p)) == NULL) {
-			*why = "truncated";
-			goto fail;
-		}
-	trailer = p;
-	if ((nl = memchr(p, '\n', end - p)) == NULL) {
-		*why = "truncated";
-		goto fail;
-	}
+/*
+ * Find the trailer "end <count> <checksum>" after count lines from
+ * recs and check the sum of all above it, before the records are
+ * parsed (in place).  Sets *trailer, returns the start of the hints.
+ */
+static char *
+pc_check_trailer(struct pc_file *f, char *recs, long long count,
+    char **trailer, const char **why)
+{
+	char		*p, *nl, *end = f->buf + f->len, hex[17];
+	long long	 v;
+	size_t		 i;
+
+	*why = "truncated";
+	for (p = recs, i = 0; i < (size_t)count; i++, p = nl + 1)
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			return NULL;
+	*trailer = p;
+	if ((nl = memchr(p, '\n', end - p)) == NULL)
+		return NULL;
 	*why = "bad trailer";
 	(void)snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
-	    pc_hash(f->buf, trailer - f->buf, 0));
+	    pc_hash(f->buf, p - f->buf, 0));
 	*nl = '\0';
 	if (strncmp(p, "end ", 4) != 0)
-		goto fail;
+		return NULL;
 	p += 4;
 	if (pc_num(&p, 12, &v) == -1 || v != count || *p++ != ' ')
-		goto fail;
+		return NULL;
 	if (strcmp(p, hex) != 0) {
 		*why = "checksum mismatch";
-		goto fail;
+		return NULL;
 	}
-	hints = nl + 1;
+	return nl + 1;
+}
 
+/* The count records from p, each a checked line before trailer. */
+static int
+pc_parse_recs(struct pc_file *f, char *p, char *trailer, long long count,
+    const char **why)
+{
+	char	*nl;
+	size_t	 i;
+
+	if (count > 0 && (f->recs = calloc(count, sizeof(*f->recs))) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
 	*why = "bad record";
-	for (p = hdrend, i = 0; i < (size_t)count; i++, p = nl + 1) {
+	for (i = 0; i < (size_t)count; i++, p = nl + 1) {
 		nl = memchr(p, '\n', trailer - p);
 		if (pc_parse_rec(p, nl, &f->recs[i]) == -1)
-			goto fail;
+			return -1;
 	}
 	f->nrecs = count;
+	return 0;
+}
 
-	/*
-	 * Hints appended by mda: only complete lines, only for new/.  A
-	 * bad one is skipped, not fatal: the directory is read anyway.
-	 */
-	for (p = hints; p < end; p = nl + 1) {
+/*
+ * Hints appended by mda after the trailer: only complete lines, only
+ * for new/.  A bad one is skipped, not fatal: the directory is read
+ * anyway.
+ */
+static int
+pc_parse_hints(struct pc_file *f, char *p, const char **why)
+{
+	struct pc_rec	*h;
+	char		*nl, *end = f->buf + f->len;
+
+	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			break;
 		if (f->nhints % 64 == 0) {
-			struct pc_rec	*h;
-
 			h = reallocarray(f->hints, f->nhints + 64,
 			    sizeof(*h));
 			if (h == NULL) {
 				*why = "out of memory";
-				goto fail;
+				return -1;
 			}
 			f->hints = h;
 		}
@@ -630,13 +662,36 @@ pc_read(struct maildrop *md, struct pc_file *f, const char **why)
 		f->nhints++;
 	}
 	return 0;
- fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	pc_file_free(f);
-	errno = saved;
-	return -1;
+}
+
+/*
+ * Read and check the whole file.  Returns 0, or -1 with *why set (the
+ * reason, for the log) and errno ENOENT when there is no file.
+ */
+static int
+pc_read(struct popcache *pc, struct pc_file *f, const char **why)
+{
+	char		*recs, *trailer, *hints;
+	long long	 count;
+	int		 saved;
+
+	memset(f, 0, sizeof(*f));
+	if (pc_read_file(pc, f, why) == -1) {
+		saved = errno;
+		pc_file_free(f);
+		errno = saved;
+		return -1;
+	}
+	if ((recs = pc_parse_header(f, &count, why)) == NULL ||
+	    (hints = pc_check_trailer(f, recs, count, &trailer, why)) == NULL ||
+	    pc_parse_recs(f, recs, trailer, count, why) == -1 ||
+	    pc_parse_hints(f, hints, why) == -1) {
+		saved = errno == ENOMEM ? ENOMEM : EINVAL;
+		pc_file_free(f);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -694,54 +749,71 @@ pc_ent_cmp(const void *a, const void *b)
 	    pc_sort_names + ((const struct pc_ent *)b)->off);
 }
 
-/*
- * Bring the records of the changed directories up to date with what
- * readdir says, and fill md: unchanged directories and known names
- * cost nothing, unknown names are sized, vanished ones dropped.
- */
+/* Hand one message to the maildrop, counting it for popcache_write. */
 static int
-pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
+pc_add(struct popcache *pc, const struct popcache_msgs *pm,
+    const char *name, off_t size, const char *uidl)
 {
-	struct pc_ents	 e;
-	struct pc_rec	*r;
-	uint32_t	*tab = NULL, *htab = NULL;
-	const char	*name;
-	size_t		 mask, hmask, i, j, k, len, nnew = 0, gone = 0;
-	uint64_t	 hv;
-	off_t		 size;
-	int		 d, pass, rv = -1, saved;
+	struct popcache_rec	r;
 
-	memset(&e, 0, sizeof(e));
+	r.name = name;
+	r.uidl = uidl;
+	r.size = size;
+	if (pm->add(pm->arg, &r) == -1)
+		return -1;
+	pc->count[name[0] == 'n' ? D_NEW : D_CUR]++;
+	return 0;
+}
+
+/* The names in the changed directories, into e. */
+static int
+pc_read_dirs(struct popcache *pc, const int *changed, struct pc_ents *e)
+{
+	int	d;
+
 	for (d = 0; d < D_N; d++) {
 		if (!changed[d])
 			continue;
-		popcache_stats.dirs_read++;
-		e.dir = pc_dirs[d];
-		if (maildir_readdir(md->dirfd, pc_dirs[d], pc_ent_add,
-		    &e) == -1) {
-			log_warn("popcache: %s/%s", md->path, pc_dirs[d]);
-			goto done;
+		pc->stats.dirs_read++;
+		e->dir = pc_dirs[d];
+		if (maildir_readdir(pc->dirfd, pc_dirs[d], pc_ent_add,
+		    e) == -1) {
+			log_warn("popcache: %s/%s", pc->path, pc_dirs[d]);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+/*
+ * Pair the records of the changed directories with the names read:
+ * pass 0 matches identical names, pass 1 the same unique name under
+ * another name (moved to cur/, flags changed): it keeps its UIDL and
+ * size.
+ */
+static int
+pc_match(struct pc_file *f, const int *changed, struct pc_ents *e)
+{
+	struct pc_rec	*r;
+	uint32_t	*tab;
+	const char	*name;
+	size_t		 mask, i, j, k, len;
+	uint64_t	 hv;
+	int		 pass;
 
 	/* Index the records of the changed directories by unique name. */
 	if ((tab = pc_tab(f->nrecs, &mask)) == NULL)
-		goto done;
+		return -1;
 	for (i = 0; i < f->nrecs; i++)
 		if (changed[f->recs[i].dir])
 			pc_tab_put(tab, mask, pc_hash(f->recs[i].name + 4,
 			    pc_uniqlen(f->recs[i].name), 0), i);
 
-	/*
-	 * Pass 0 matches identical names, pass 1 the same unique name
-	 * under another name (moved to cur/, flags changed): it keeps its
-	 * UIDL and size.
-	 */
 	for (pass = 0; pass < 2; pass++) {
-		for (k = 0; k < e.n; k++) {
-			if (e.v[k].rec != -1)
+		for (k = 0; k < e->n; k++) {
+			if (e->v[k].rec != -1)
 				continue;
-			name = e.names + e.v[k].off;
+			name = e->names + e->v[k].off;
 			len = pc_uniqlen(name);
 			hv = pc_hash(name + 4, len, 0);
 			for (j = hv & mask; tab[j] != 0; j = (j + 1) & mask) {
@@ -753,73 +825,138 @@ pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
 				    memcmp(r->name + 4, name + 4, len) != 0))
 					continue;
 				r->ent = k;
-				e.v[k].rec = tab[j] - 1;
+				e->v[k].rec = tab[j] - 1;
 				break;
 			}
 		}
 	}
+	free(tab);
+	return 0;
+}
 
-	/* The records in file order, then the new names. */
+/*
+ * The records in file order: those of unchanged directories as they
+ * are, those of changed ones under the name found now; the others are
+ * gone.
+ */
+static int
+pc_add_known(struct popcache *pc, const struct popcache_msgs *pm,
+    struct pc_file *f, const int *changed, struct pc_ents *e, size_t *gone)
+{
+	struct pc_rec	*r;
+	const char	*name;
+	size_t		 i, k;
+
 	for (i = 0, k = 0; i < f->nrecs; i++)
 		if (!changed[f->recs[i].dir])
 			k++;
-	if (pc_reserve(md, k + e.n) == -1)
-		goto done;
+	if (pm->reserve(pm->arg, k + e->n) == -1)
+		return -1;
 	for (i = 0; i < f->nrecs; i++) {
 		r = &f->recs[i];
 		if (!changed[r->dir])
 			name = r->name;
 		else if (r->ent != -1)
-			name = e.names + e.v[r->ent].off;
+			name = e->names + e->v[r->ent].off;
 		else {
-			gone++;
+			(*gone)++;
 			continue;
 		}
-		if (maildrop_add(md, name, r->size, r->uidl) == -1)
-			goto done;
+		if (pc_add(pc, pm, name, r->size, r->uidl) == -1)
+			return -1;
 	}
-	for (k = 0; k < e.n; k++)
-		if (e.v[k].rec == -1)
-			e.v[nnew++] = e.v[k];
-	pc_sort_names = e.names;
-	qsort(e.v, nnew, sizeof(e.v[0]), pc_ent_cmp);
+	return 0;
+}
+
+/* The size mda's hint gives name, or -1. */
+static off_t
+pc_hint(struct pc_file *f, uint32_t *htab, size_t hmask, const char *name)
+{
+	uint64_t	hv;
+	size_t		j;
+
+	hv = pc_hash(name, strlen(name), 0);
+	for (j = hv & hmask; htab[j] != 0; j = (j + 1) & hmask)
+		if (strcmp(f->hints[htab[j] - 1].name, name) == 0)
+			return f->hints[htab[j] - 1].size;
+	return -1;
+}
+
+/*
+ * The names no record knows, in maildir.c's message order, sized from
+ * mda's hints, their name or by reading them.
+ */
+static int
+pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
+    struct pc_file *f, struct pc_ents *e, size_t *nnew)
+{
+	uint32_t	*htab;
+	const char	*name;
+	char		 uidl[UIDL_MAX + 1];
+	size_t		 hmask, i, k;
+	off_t		 size;
+	int		 rv = -1;
+
+	for (k = 0; k < e->n; k++)
+		if (e->v[k].rec == -1)
+			e->v[(*nnew)++] = e->v[k];
+	pc_sort_names = e->names;
+	qsort(e->v, *nnew, sizeof(e->v[0]), pc_ent_cmp);
 
 	/* mda's hints spare reading a new message that has no ",W=". */
 	if ((htab = pc_tab(f->nhints, &hmask)) == NULL)
-		goto done;
+		return -1;
 	for (i = 0; i < f->nhints; i++)
 		pc_tab_put(htab, hmask, pc_hash(f->hints[i].name,
 		    f->hints[i].namelen, 0), i);
-	for (k = 0; k < nnew; k++) {
-		name = e.names + e.v[k].off;
-		size = -1;
-		hv = pc_hash(name, strlen(name), 0);
-		for (j = hv & hmask; htab[j] != 0; j = (j + 1) & hmask)
-			if (strcmp(f->hints[htab[j] - 1].name, name) == 0) {
-				size = f->hints[htab[j] - 1].size;
-				break;
-			}
-		if (size == -1) {
-			popcache_stats.sized++;
-			if (maildir_msgsize(md->dirfd, name, &size) == -1) {
+	for (k = 0; k < *nnew; k++) {
+		name = e->names + e->v[k].off;
+		if ((size = pc_hint(f, htab, hmask, name)) == -1) {
+			pc->stats.sized++;
+			if (maildir_msgsize(pc->dirfd, name, &size) == -1) {
 				if (errno == ENOENT)
 					continue;	/* removed meanwhile */
 				/* The full scan knows what to do with it. */
-				log_warn("popcache: %s/%s", md->path, name);
+				log_warn("popcache: %s/%s", pc->path, name);
 				goto done;
 			}
 		}
-		if (maildrop_add(md, name, size, NULL) == -1)
+		if (maildir_uidl(name, uidl, sizeof(uidl)) == -1 ||
+		    pc_add(pc, pm, name, size, uidl) == -1)
 			goto done;
 	}
-	log_debug("popcache: %s: read%s%s: %zu new, %zu gone", md->path,
+	rv = 0;
+ done:
+	free(htab);
+	return rv;
+}
+
+/*
+ * Bring the records of the changed directories up to date with what
+ * readdir says, and fill the message list: unchanged directories and
+ * known names cost nothing, unknown names are sized, vanished ones
+ * dropped.
+ */
+static int
+pc_reconcile(struct popcache *pc, const struct popcache_msgs *pm,
+    struct pc_file *f, const int *changed)
+{
+	struct pc_ents	 e;
+	size_t		 nnew = 0, gone = 0;
+	int		 rv = -1, saved;
+
+	memset(&e, 0, sizeof(e));
+	if (pc_read_dirs(pc, changed, &e) == -1 ||
+	    pc_match(f, changed, &e) == -1 ||
+	    pc_add_known(pc, pm, f, changed, &e, &gone) == -1 ||
+	    pc_add_new(pc, pm, f, &e, &nnew) == -1)
+		goto done;
+	log_debug("popcache: %s: read%s%s: %zu new, %zu gone", pc->path,
 	    changed[D_NEW] ? " new/" : "", changed[D_CUR] ? " cur/" : "",
 	    nnew, gone);
 	rv = 0;
  done:
 	saved = errno;
-	free(tab);
-	free(htab);
 	free(e.names);
 	free(e.v);
 	errno = saved;
@@ -827,101 +964,137 @@ pc_reconcile(struct maildrop *md, struct pc_file *f, const int *changed)
 }
 
 /*
- * Fill md->msgs from the popcache.  Returns 0, or -1 when there is no
- * usable cache: the caller then scans the maildir and calls
- * popcache_write, which records the stamps taken here, before that scan.
+ * Forget what pc knew: a load starts from nothing but the directory.
+ * Until it succeeds, popcache_write records no stamp.
  */
-int
-popcache_load(struct maildrop *md)
+static void
+pc_forget(struct popcache *pc)
 {
-	struct pc_file	 f;
-	struct pc_stamp	 now_st[D_N];
-	struct timespec	 ts;
-	const char	*why;
-	size_t		 i;
-	int		 d, changed[D_N];
+	const char	*path = pc->path;
+	int		 dirfd = pc->dirfd;
 
-	memset(&pcv, 0, sizeof(pcv));
-	memset(&popcache_stats, 0, sizeof(popcache_stats));
-	pcv.md = md;
-	popcache_stats.result = POPCACHE_REBUILD;
+	memset(pc, 0, sizeof(*pc));
+	pc->dirfd = dirfd;
+	pc->path = path;
+	pc->known = 1;
+	pc->stats.result = POPCACHE_REBUILD;
+}
 
-	/* Stamps first: whatever changes after this is seen next time. */
+/*
+ * The stamps of new/ and cur/ now, before anything is read: whatever
+ * changes after this is seen next time.  pc's view keeps only those
+ * old enough to be trusted.
+ */
+static int
+pc_stamp_now(struct popcache *pc, struct popcache_stamp *now_st)
+{
+	struct timespec	ts;
+	int		d;
+
 	for (d = 0; d < D_N; d++)
-		if (pc_stamp_dir(md->dirfd, d, &now_st[d]) == -1) {
-			log_warn("popcache: %s/%s", md->path, pc_dirs[d]);
+		if (pc_stamp_dir(pc->dirfd, d, &now_st[d]) == -1) {
+			log_warn("popcache: %s/%s", pc->path, pc_dirs[d]);
 			return -1;
 		}
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
 		return -1;
 	for (d = 0; d < D_N; d++) {
-		pcv.view[d] = now_st[d];
+		pc->view[d] = now_st[d];
 		if (!pc_settled(&now_st[d], ts.tv_sec))
-			pcv.view[d].valid = 0;
+			pc->view[d].valid = 0;
 	}
+	return 0;
+}
 
-	if (pc_read(md, &f, &why) == -1) {
-		if (errno == ENOENT)
-			log_info("popcache: %s: missing, rebuilding it from "
-			    "the maildir", md->path);
-		else
-			log_warnx("popcache: %s: %s, rebuilding it from the "
-			    "maildir", md->path, why);
+/* Warm: nothing changed, the file is the maildrop. */
+static int
+pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
+    struct pc_file *f)
+{
+	size_t	i;
+
+	switch (pc_uidls_unique(f)) {
+	case -1:
+		log_warn("popcache: %s", pc->path);
+		return -1;
+	case 0:
+		log_warnx("popcache: %s: two records with one UIDL",
+		    pc->path);
 		return -1;
 	}
-	pcv.havefile = 1;
-	pcv.dev = f.dev;
-	pcv.ino = f.ino;
-	pcv.size = f.len;
-	pcv.partial = f.partial;
+	if (pm->reserve(pm->arg, f->nrecs) == -1) {
+		log_warn("popcache: %s", pc->path);
+		return -1;
+	}
+	for (i = 0; i < f->nrecs; i++)
+		if (pc_add(pc, pm, f->recs[i].name, f->recs[i].size,
+		    f->recs[i].uidl) == -1) {
+			log_warn("popcache: %s", pc->path);
+			return -1;
+		}
+	pc->clean = f->nhints == 0;
+	pc->stats.result = POPCACHE_WARM;
+	return 0;
+}
 
-	maildrop_clear(md);
+/*
+ * Fill the (empty) message list pm from the popcache.  Returns 0, or
+ * -1 when there is no usable cache: the caller then empties the list,
+ * scans the maildir and calls popcache_write, which records the stamps
+ * taken here, before that scan.
+ */
+int
+popcache_load(struct popcache *pc, const struct popcache_msgs *pm)
+{
+	struct pc_file		 f;
+	struct popcache_stamp	 now_st[D_N];
+	const char		*why;
+	int			 d, changed[D_N];
+
+	pc_forget(pc);
+	if (pc_stamp_now(pc, now_st) == -1)
+		return -1;
+	if (pc_read(pc, &f, &why) == -1) {
+		if (errno == ENOENT)
+			log_info("popcache: %s: missing, rebuilding it from "
+			    "the maildir", pc->path);
+		else
+			log_warnx("popcache: %s: %s, rebuilding it from the "
+			    "maildir", pc->path, why);
+		return -1;
+	}
+	pc->havefile = 1;
+	pc->dev = f.dev;
+	pc->ino = f.ino;
+	pc->size = f.len;
+	pc->partial = f.partial;
+
 	for (d = 0; d < D_N; d++) {
 		changed[d] = !pc_stamp_eq(&f.stamp[d], &now_st[d]);
 		/* The header's stamps were settled when written. */
 		if (!changed[d])
-			pcv.view[d] = now_st[d];
+			pc->view[d] = now_st[d];
 	}
 	if (!changed[D_NEW] && !changed[D_CUR]) {
-		/* Warm: the file is the maildrop. */
-		switch (pc_uidls_unique(&f)) {
-		case -1:
-			goto nomem;
-		case 0:
-			log_warnx("popcache: %s: two records with one UIDL",
-			    md->path);
+		if (pc_load_warm(pc, pm, &f) == -1)
 			goto fail;
-		}
-		if (pc_reserve(md, f.nrecs) == -1)
-			goto nomem;
-		for (i = 0; i < f.nrecs; i++)
-			if (maildrop_add(md, f.recs[i].name, f.recs[i].size,
-			    f.recs[i].uidl) == -1)
-				goto nomem;
-		pcv.clean = f.nhints == 0;
-		popcache_stats.result = POPCACHE_WARM;
 	} else {
-		if (pc_reconcile(md, &f, changed) == -1)
+		if (pc_reconcile(pc, pm, &f, changed) == -1)
 			goto fail;
-		popcache_stats.result = POPCACHE_UPDATED;
+		pc->stats.result = POPCACHE_UPDATED;
 	}
-	for (i = 0; i < md->nmsgs; i++)
-		pcv.count[md->msgs[i].name[0] == 'n' ? D_NEW : D_CUR]++;
-	pcv.counted = 1;
-	popcache_stats.records = f.nrecs;
-	log_debug("popcache: %s: %s, %zu messages", md->path,
-	    popcache_stats.result == POPCACHE_WARM ? "warm" : "updated",
-	    md->nmsgs);
+	pc->counted = 1;
+	pc->stats.records = f.nrecs;
+	log_debug("popcache: %s: %s, %zu messages", pc->path,
+	    pc->stats.result == POPCACHE_WARM ? "warm" : "updated",
+	    pc->count[D_NEW] + pc->count[D_CUR]);
 	pc_file_free(&f);
 	return 0;
- nomem:
-	log_warn("popcache: %s", md->path);
  fail:
 	pc_file_free(&f);
-	maildrop_clear(md);
-	pcv.counted = pcv.clean = 0;
-	popcache_stats.result = POPCACHE_REBUILD;
-	log_warnx("popcache: %s: rebuilding it from the maildir", md->path);
+	pc->counted = pc->clean = 0;
+	pc->stats.result = POPCACHE_REBUILD;
+	log_warnx("popcache: %s: rebuilding it from the maildir", pc->path);
 	return -1;
 }
 
@@ -995,7 +1168,7 @@ pc_writeall(int fd, const char *buf, size_t len)
  * the bytes copied, or -1.
  */
 static int
-pc_carry_hints(int dirfd, int tmpfd)
+pc_carry_hints(struct popcache *pc, int tmpfd)
 {
 	struct stat	 st;
 	char		*buf, *p, *nl, *line;
@@ -1004,25 +1177,25 @@ pc_carry_hints(int dirfd, int tmpfd)
 	size_t		 len, out = 0;
 	int		 fd, rv = -1;
 
-	if (!pcv.havefile)
+	if (!pc->havefile)
 		return 0;
-	fd = openat(dirfd, PC_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(pc->dirfd, PC_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (fstat(fd, &st) == -1 || st.st_dev != pcv.dev ||
-	    st.st_ino != pcv.ino || st.st_size <= pcv.size ||
-	    st.st_size - pcv.size > PC_MAXFILE) {
+	if (fstat(fd, &st) == -1 || st.st_dev != pc->dev ||
+	    st.st_ino != pc->ino || st.st_size <= pc->size ||
+	    st.st_size - pc->size > PC_MAXFILE) {
 		close(fd);
 		return 0;
 	}
-	len = st.st_size - pcv.size;
+	len = st.st_size - pc->size;
 	if ((buf = malloc(len + 1)) == NULL ||
 	    (line = malloc(PC_RECMAX + 1)) == NULL) {
 		free(buf);
 		close(fd);
 		return -1;
 	}
-	if ((got = pc_pread(fd, buf, len, pcv.size)) == -1)
+	if ((got = pc_pread(fd, buf, len, pc->size)) == -1)
 		goto done;
 	buf[got] = '\0';
 	/*
@@ -1030,7 +1203,7 @@ pc_carry_hints(int dirfd, int tmpfd)
 	 * hint: a partial line is skipped, as the loader would.
 	 */
 	p = buf;
-	if (pcv.partial && (p = memchr(buf, '\n', got)) != NULL)
+	if (pc->partial && (p = memchr(buf, '\n', got)) != NULL)
 		p++;
 	for (; p != NULL && (nl = memchr(p, '\n', buf + got - p)) != NULL;
 	    p = nl + 1) {
@@ -1053,123 +1226,177 @@ pc_carry_hints(int dirfd, int tmpfd)
 }
 
 /*
- * Write md->msgs as the new popcache: temp file, fsync, then rename
- * under popcache.lock.  A directory stamp is recorded only if md's
- * view of that directory is current and was read from a settled
- * stamp; otherwise "-" makes the next open read that directory.  What
- * it knows of md's view comes from popcache_load on the same md, which
- * maildrop_scan always calls first.
+ * Check that every message of pm can be recorded, count them per
+ * directory and size the file.  Returns the bytes needed, or 0.
  */
-int
-popcache_write(struct maildrop *md)
+static size_t
+pc_check_msgs(struct popcache *pc, const struct popcache_msgs *pm,
+    size_t n, size_t *count)
 {
-	struct pc_stamp	 st[D_N], rec[D_N];
-	struct stat	 sb;
-	struct mmsg	*m;
-	size_t		 i, len, cap, count[D_N];
-	char		*buf = NULL, *p;
-	int		 d, keep[D_N], fd = -1, lockfd = -1, saved, known;
-	int		 carried;
+	struct popcache_rec	r;
+	size_t			i, cap = 512;	/* header and trailer */
 
-	known = pcv.md == md;
-	memset(count, 0, sizeof(count));
-	cap = 512;		/* header and trailer */
-	for (i = 0; i < md->nmsgs; i++) {
-		m = &md->msgs[i];
-		if (!pc_rec_ok(m->name, m->uidl, m->size)) {
+	count[D_NEW] = count[D_CUR] = 0;
+	for (i = 0; i < n; i++) {
+		pm->get(pm->arg, i, &r);
+		if (!pc_rec_ok(r.name, r.uidl, r.size)) {
 			log_warnx("popcache: %s: %s cannot be cached",
-			    md->path, m->name);
+			    pc->path, r.name);
 			errno = EINVAL;
-			return -1;
+			return 0;
 		}
-		count[m->name[0] == 'n' ? D_NEW : D_CUR]++;
-		cap += PC_SIZEDIGITS + 3 + strlen(m->name) + strlen(m->uidl);
+		count[r.name[0] == 'n' ? D_NEW : D_CUR]++;
+		cap += PC_SIZEDIGITS + 3 + strlen(r.name) + strlen(r.uidl);
 	}
+	return cap;
+}
+
+/*
+ * The stamps the new file may record in rec: a directory's only when
+ * pc's view of it is still the directory and still complete; else "-"
+ * makes the next open read that directory.  Returns 1, 0 when the
+ * current file already says all that, or -1.
+ */
+static int
+pc_stamps_to_record(struct popcache *pc, const size_t *count,
+    struct popcache_stamp *rec)
+{
+	struct popcache_stamp	st;
+	int			d, keep[D_N];
+
 	for (d = 0; d < D_N; d++) {
-		if (pc_stamp_dir(md->dirfd, d, &st[d]) == -1) {
-			log_warn("popcache: %s/%s", md->path, pc_dirs[d]);
+		if (pc_stamp_dir(pc->dirfd, d, &st) == -1) {
+			log_warn("popcache: %s/%s", pc->path, pc_dirs[d]);
 			return -1;
 		}
-		/* Our view of d is still the directory and still complete. */
-		keep[d] = known && pc_stamp_eq(&pcv.view[d], &st[d]) &&
-		    (!pcv.counted || pcv.count[d] == count[d]);
-		rec[d] = keep[d] ? st[d] : (struct pc_stamp){ 0 };
+		keep[d] = pc->known && pc_stamp_eq(&pc->view[d], &st) &&
+		    (!pc->counted || pc->count[d] == count[d]);
+		rec[d] = keep[d] ? st : (struct popcache_stamp){ 0 };
 	}
-	if (known && pcv.clean && keep[D_NEW] && keep[D_CUR])
-		return 0;	/* the file already says all that */
+	if (pc->known && pc->clean && keep[D_NEW] && keep[D_CUR])
+		return 0;
+	return 1;
+}
+
+/* The file: header, n records, trailer with the checksum. */
+static char *
+pc_format(const struct popcache_msgs *pm, size_t n,
+    const struct popcache_stamp *rec, size_t cap, size_t *lenp)
+{
+	struct popcache_rec	 r;
+	char			*buf, *p;
+	size_t			 i;
 
 	if ((buf = malloc(cap)) == NULL)
-		return -1;
+		return NULL;
 	p = buf;
 	p += sprintf(p, "popcache %d ", PC_VERSION);
 	p = pc_stamp_fmt(p, &rec[D_NEW]);
 	*p++ = ' ';
 	p = pc_stamp_fmt(p, &rec[D_CUR]);
 	*p++ = ' ';
-	p = pc_putnum(p, md->nmsgs);
+	p = pc_putnum(p, n);
 	*p++ = '\n';
-	for (i = 0; i < md->nmsgs; i++)
-		p = pc_putrec(p, md->msgs[i].size, md->msgs[i].uidl,
-		    md->msgs[i].name);
-	len = p - buf;
-	p += sprintf(p, "end %zu %016llx\n", md->nmsgs,
-	    (unsigned long long)pc_hash(buf, len, 0));
-	len = p - buf;
+	for (i = 0; i < n; i++) {
+		pm->get(pm->arg, i, &r);
+		p = pc_putrec(p, r.size, r.uidl, r.name);
+	}
+	p += sprintf(p, "end %zu %016llx\n", n,
+	    (unsigned long long)pc_hash(buf, p - buf, 0));
+	*lenp = p - buf;
+	return buf;
+}
 
-	fd = openat(md->dirfd, PC_TMP, O_WRONLY | O_CREAT | O_TRUNC |
+/*
+ * Put buf in place as the popcache: temp file, fsync, then rename
+ * under popcache.lock, with the hints mda appended meanwhile.  Sets
+ * the new file's stat and the bytes of hints carried over.
+ */
+static int
+pc_replace(struct popcache *pc, const char *buf, size_t len,
+    struct stat *sb, int *carried)
+{
+	int	fd, lockfd = -1, saved;
+
+	fd = openat(pc->dirfd, PC_TMP, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
-		goto fail;
+		return -1;
 	if (pc_writeall(fd, buf, len) == -1 || fsync(fd) == -1)
 		goto fail;
-	free(buf);
-	buf = NULL;
 
 	/* The lock only covers the rename and the hints that came since. */
-	if ((lockfd = pc_lock(md->dirfd, PC_LOCKWAIT)) == -1)
+	if ((lockfd = pc_lock(pc->dirfd, PC_LOCKWAIT)) == -1)
 		goto fail;
-	if ((carried = pc_carry_hints(md->dirfd, fd)) == -1 ||
-	    (carried > 0 && fsync(fd) == -1))
+	if ((*carried = pc_carry_hints(pc, fd)) == -1 ||
+	    (*carried > 0 && fsync(fd) == -1))
 		goto fail;
-	if (fstat(fd, &sb) == -1)
+	if (fstat(fd, sb) == -1)
 		goto fail;
-	if (renameat(md->dirfd, PC_TMP, md->dirfd, PC_FILE) == -1)
+	if (renameat(pc->dirfd, PC_TMP, pc->dirfd, PC_FILE) == -1)
 		goto fail;
 	close(lockfd);
-	lockfd = -1;
 	close(fd);
-	fd = -1;
 	/* The rename must last too; a failure here only costs a rebuild. */
-	if (fsync(md->dirfd) == -1)
-		log_warn("popcache: %s: fsync", md->path);
-
-	pcv.md = md;
-	for (d = 0; d < D_N; d++) {
-		pcv.view[d] = rec[d];
-		pcv.count[d] = count[d];
-	}
-	pcv.counted = 1;
-	pcv.clean = carried == 0;
-	pcv.havefile = 1;
-	pcv.partial = 0;
-	pcv.dev = sb.st_dev;
-	pcv.ino = sb.st_ino;
-	pcv.size = sb.st_size;
-	log_debug("popcache: %s: wrote %zu messages (new/ %s, cur/ %s)",
-	    md->path, md->nmsgs, rec[D_NEW].valid ? "stamped" : "unknown",
-	    rec[D_CUR].valid ? "stamped" : "unknown");
+	if (fsync(pc->dirfd) == -1)
+		log_warn("popcache: %s: fsync", pc->path);
 	return 0;
  fail:
 	saved = errno;
-	free(buf);
-	if (fd != -1) {
-		close(fd);
-		(void)unlinkat(md->dirfd, PC_TMP, 0);
-	}
+	close(fd);
+	(void)unlinkat(pc->dirfd, PC_TMP, 0);
 	if (lockfd != -1)
 		close(lockfd);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * Write the message list pm as the new popcache.  A directory stamp is
+ * recorded only if pc's view of that directory is current and was read
+ * from a settled stamp (see pc_stamps_to_record).  What pc knows of
+ * the view comes from popcache_load, which the maildrop always calls
+ * first, and from the last write.
+ */
+int
+popcache_write(struct popcache *pc, const struct popcache_msgs *pm)
+{
+	struct popcache_stamp	 rec[D_N];
+	struct stat		 sb;
+	size_t			 n, len, cap, count[D_N];
+	char			*buf;
+	int			 d, r, carried = 0, saved;
+
+	n = pm->count(pm->arg);
+	if ((cap = pc_check_msgs(pc, pm, n, count)) == 0)
+		return -1;
+	if ((r = pc_stamps_to_record(pc, count, rec)) <= 0)
+		return r;
+	if ((buf = pc_format(pm, n, rec, cap, &len)) == NULL)
+		return -1;
+	r = pc_replace(pc, buf, len, &sb, &carried);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	if (r == -1)
+		return -1;
+
+	pc->known = 1;
+	for (d = 0; d < D_N; d++) {
+		pc->view[d] = rec[d];
+		pc->count[d] = count[d];
+	}
+	pc->counted = 1;
+	pc->clean = carried == 0;
+	pc->havefile = 1;
+	pc->partial = 0;
+	pc->dev = sb.st_dev;
+	pc->ino = sb.st_ino;
+	pc->size = sb.st_size;
+	log_debug("popcache: %s: wrote %zu messages (new/ %s, cur/ %s)",
+	    pc->path, n, rec[D_NEW].valid ? "stamped" : "unknown",
+	    rec[D_CUR].valid ? "stamped" : "unknown");
+	return 0;
 }
 
 /*

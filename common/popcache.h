@@ -1,27 +1,88 @@
 /*
  * popcache.h -- the popcache file: a maildrop's sizes and UIDLs
  * (popcache.c, popcache(5)).
+ *
+ * popcache.c knows maildir naming (maildir.h) but not the maildrop:
+ * the maildrop hands it its message list as a struct popcache_msgs.
  */
 #ifndef POPD_POPCACHE_H
 #define POPD_POPCACHE_H
 
 #include <sys/types.h>
 
-#include "maildrop.h"
+#include "maildir.h"
 
-/* popcache.c */
 #define POPCACHE_REBUILD	0	/* no usable cache: full scan */
 #define POPCACHE_WARM		1	/* nothing changed: the file only */
 #define POPCACHE_UPDATED	2	/* changed directories were read */
+
 struct popcache_stats {			/* the last popcache_load, for tests */
 	int		 result;
 	unsigned int	 dirs_read;	/* directories read with readdir */
 	size_t		 sized;		/* new messages sized (maybe read) */
 	size_t		 records;	/* records in the file */
 };
-extern struct popcache_stats popcache_stats;
-int		 popcache_load(struct maildrop *);
-int		 popcache_write(struct maildrop *);
+
+/* What a directory looked like: changes to it change one of these. */
+struct popcache_stamp {
+	int			 valid;
+	long long		 msec, csec;
+	long			 mnsec, cnsec;
+	unsigned long long	 ino;
+};
+
+#define POPCACHE_NEW		0	/* index of new/ in the arrays */
+#define POPCACHE_CUR		1
+#define POPCACHE_NDIRS		2
+
+/*
+ * The popcache of one maildir, as its maildrop holds it.  Besides the
+ * directory, it remembers what the message list it last loaded or
+ * wrote reflects (only stamps that were old enough when the directory
+ * was read), so that popcache_write knows which stamps it may record.
+ */
+struct popcache {
+	int			 dirfd;		/* the maildir */
+	const char		*path;		/* for the log */
+	struct popcache_stats	 stats;
+
+	int			 known;		/* the fields below are set */
+	struct popcache_stamp	 view[POPCACHE_NDIRS];
+	size_t			 count[POPCACHE_NDIRS];	/* messages per dir */
+	int			 counted;	/* count[] is known */
+	int			 clean;		/* the file says just that */
+	int			 havefile;	/* dev, ino, size are set */
+	int			 partial;	/* it ended in a partial line */
+	dev_t			 dev;
+	ino_t			 ino;
+	off_t			 size;
+};
+
+/* One message as the file records it: "new/x" or "cur/x:2,S". */
+struct popcache_rec {
+	const char		*name;
+	const char		*uidl;
+	off_t			 size;
+};
+
+/*
+ * The message list of the maildrop, which popcache_load fills (after
+ * the maildrop emptied it) and popcache_write reads.  The strings given
+ * to add are copied.
+ */
+struct popcache_msgs {
+	void		 *arg;
+	int		(*reserve)(void *, size_t);	/* room for n more */
+	int		(*add)(void *, const struct popcache_rec *);
+	size_t		(*count)(void *);
+	void		(*get)(void *, size_t, struct popcache_rec *);
+};
+
+/* popcache.c */
+void		 popcache_init(struct popcache *, int, const char *);
+int		 popcache_load(struct popcache *, const struct popcache_msgs *);
+int		 popcache_write(struct popcache *,
+		    const struct popcache_msgs *);
 int		 popcache_append(int, const char *, const char *, off_t);
 
 #endif

@@ -41,6 +41,7 @@ static int			 tmpdirfd = -1, newdirfd = -1;
 static char			 tmpname[NAME_MAX + 1];
 static char			 newname[NAME_MAX + 1];
 static volatile sig_atomic_t	 have_tmp, have_new, delivered;
+static sigset_t			 blocksigs;	/* held while naming */
 
 __dead static void	usage(void);
 static void		cleanup(void);
@@ -48,6 +49,12 @@ static void		on_signal(int);
 static void		hostpart(char *, size_t);
 static void		uniqname(char *, size_t, const char *, off_t, off_t,
 			    int);
+static const char	*parse_args(int, char *[], const char **);
+static int		mda_open(const char *, const char *);
+static void		mda_signals(void);
+static void		spool(const char *, off_t *, off_t *);
+static void		commit(const char *, off_t, off_t);
+static void		record(int, off_t);
 
 __dead static void
 usage(void)
@@ -146,28 +153,21 @@ uniqname(char *out, size_t outlen, const char *host, off_t size,
 		(void)snprintf(out, outlen, "%s%s", pre, suf);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * The options and the maildir's home: the argument, or HOME as
+ * OpenSMTPD sets it to the userbase directory.  Sets *subdir (-e).
+ */
+static const char *
+parse_args(int argc, char *argv[], const char **subdir)
 {
-	struct sigaction	 sa;
-	sigset_t		 sigs, osigs;
-	struct crlf		 st;
-	const char		*subdir = NULL, *base;
-	char			 host[MDA_HOSTMAX + 1], rel[NAME_MAX + 8];
-	char			 uidl[UIDL_MAX + 1], real[PATH_MAX], *buf;
-	FILE			*fp;
-	size_t			 n;
-	off_t			 size = 0, octets = 0;
-	int			 ch, fd, dirfd, i, r;
+	const char	*home;
+	int		 ch;
 
-	log_init(1, LOG_MAIL);		/* shared code logs to stderr */
-	log_procinit("mda");
-	(void)umask(077);
-
+	*subdir = NULL;
 	while ((ch = getopt(argc, argv, "e:")) != -1) {
 		switch (ch) {
 		case 'e':
-			subdir = optarg;
+			*subdir = optarg;
 			break;
 		default:
 			usage();
@@ -177,32 +177,39 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1)
 		usage();
-	if (subdir != NULL && (subdir[0] == '\0' || subdir[0] == '/' ||
-	    strstr(subdir, "..") != NULL)) {
-		warnx("-e %s: must be a relative path without \"..\"", subdir);
+	if (*subdir != NULL && !maildir_subdir_ok(*subdir)) {
+		warnx("-e %s: must be a relative path without \"..\"",
+		    *subdir);
 		usage();
 	}
 	if (argc == 1) {
-		base = argv[0];
-		if (base[0] == '\0')
+		home = argv[0];
+		if (home[0] == '\0')
 			usage();
 	} else {
-		/* OpenSMTPD sets HOME to the userbase directory. */
-		base = getenv("HOME");
-		if (base == NULL || base[0] != '/')
+		home = getenv("HOME");
+		if (home == NULL || home[0] != '/')
 			errx(EX_TEMPFAIL, "HOME is not set to an absolute "
 			    "path and no maildir was given");
 	}
-	if (subdir != NULL)
-		r = snprintf(maildir, sizeof(maildir), "%s/%s", base, subdir);
-	else
-		r = snprintf(maildir, sizeof(maildir), "%s", base);
-	if (r < 0 || (size_t)r >= sizeof(maildir))
-		errx(EX_USAGE, "%s: maildir path too long", base);
+	return home;
+}
 
+/*
+ * Create the maildir where it is missing, set maildir to its real path
+ * (the sandbox wants it) and open it, tmp/ and new/.  Returns the fd of
+ * the maildir.
+ */
+static int
+mda_open(const char *home, const char *subdir)
+{
+	char	real[PATH_MAX];
+	int	dirfd;
+
+	if (maildir_path(maildir, sizeof(maildir), home, subdir) == -1)
+		errx(EX_USAGE, "%s: maildir path too long", home);
 	if (maildir_create(maildir) == -1)
 		err(EX_TEMPFAIL, "%s: cannot create the maildir", maildir);
-	/* The sandbox wants the real, absolute path. */
 	if (realpath(maildir, real) == NULL)
 		err(EX_TEMPFAIL, "%s", maildir);
 	(void)strlcpy(maildir, real, sizeof(maildir));
@@ -214,18 +221,25 @@ main(int argc, char *argv[])
 	if ((newdirfd = openat(dirfd, "new", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		err(EX_TEMPFAIL, "%s/new", maildir);
-	hostpart(host, sizeof(host));
+	return dirfd;
+}
+
+/* The cleanup runs on exit() and on the signals that end a delivery. */
+static void
+mda_signals(void)
+{
+	struct sigaction	sa;
 
 	if (atexit(cleanup) != 0)
 		errx(EX_TEMPFAIL, "atexit failed");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sigemptyset(&sigs);
-	(void)sigaddset(&sigs, SIGTERM);
-	(void)sigaddset(&sigs, SIGINT);
-	(void)sigaddset(&sigs, SIGHUP);
-	(void)sigaddset(&sigs, SIGALRM);
-	sa.sa_mask = sigs;
+	sigemptyset(&blocksigs);
+	(void)sigaddset(&blocksigs, SIGTERM);
+	(void)sigaddset(&blocksigs, SIGINT);
+	(void)sigaddset(&blocksigs, SIGHUP);
+	(void)sigaddset(&blocksigs, SIGALRM);
+	sa.sa_mask = blocksigs;
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1 ||
 	    sigaction(SIGHUP, &sa, NULL) == -1 ||
@@ -233,26 +247,37 @@ main(int argc, char *argv[])
 		err(EX_TEMPFAIL, "sigaction");
 	/* A write error is an error, not a signal. */
 	(void)signal(SIGPIPE, SIG_IGN);
+}
 
-	/* From here on, the maildir is all mda needs to see. */
-	sandbox_mda(maildir);
+/*
+ * Step 1: the message from stdin into tmp/, made durable, sized on the
+ * way: *size bytes, *octets as RFC 1939 counts them.
+ */
+static void
+spool(const char *host, off_t *size, off_t *octets)
+{
+	sigset_t	 osigs;
+	struct crlf	 st;
+	FILE		*fp;
+	char		*buf;
+	size_t		 n;
+	int		 fd, i, saved;
 
-	/* 1. The message into tmp/, sized on the way. */
 	/*
 	 * Signals wait while a name is being taken: the cleanup must
 	 * remove our file, never one that had the name already.
 	 */
 	for (i = 0;; i++) {
 		uniqname(tmpname, sizeof(tmpname), host, -1, 0, 1);
-		(void)sigprocmask(SIG_BLOCK, &sigs, &osigs);
+		(void)sigprocmask(SIG_BLOCK, &blocksigs, &osigs);
 		fd = openat(tmpdirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC | O_NOFOLLOW, 0600);
 		have_tmp = fd != -1;
-		r = errno;
+		saved = errno;
 		(void)sigprocmask(SIG_SETMASK, &osigs, NULL);
 		if (fd != -1)
 			break;
-		errno = r;
+		errno = saved;
 		if (errno != EEXIST || i >= MDA_TRIES)
 			err(EX_TEMPFAIL, "%s/tmp/%s", maildir, tmpname);
 	}
@@ -260,16 +285,17 @@ main(int argc, char *argv[])
 		err(EX_TEMPFAIL, "fdopen");
 	if ((buf = malloc(MDA_BUFSZ)) == NULL)
 		err(EX_TEMPFAIL, "malloc");
+	*size = *octets = 0;
 	crlf_init(&st, -1);
 	while ((n = fread(buf, 1, MDA_BUFSZ, stdin)) > 0) {
-		size += n;
-		octets += crlf_count(&st, buf, n);
+		*size += n;
+		*octets += crlf_count(&st, buf, n);
 		if (fwrite(buf, 1, n, fp) != n)
 			err(EX_TEMPFAIL, "%s/tmp/%s: write", maildir, tmpname);
 	}
 	if (ferror(stdin))
 		err(EX_TEMPFAIL, "reading the message");
-	octets += crlf_count_finish(&st);
+	*octets += crlf_count_finish(&st);
 	free(buf);
 	/* Each of these can be the first to report a full disk. */
 	if (fflush(fp) == EOF)
@@ -280,18 +306,28 @@ main(int argc, char *argv[])
 		err(EX_TEMPFAIL, "%s/tmp/%s: fsync", maildir, tmpname);
 	if (fclose(fp) == EOF)
 		err(EX_TEMPFAIL, "%s/tmp/%s: close", maildir, tmpname);
+}
 
-	/* 2. Into new/ under a name nobody has: link never replaces. */
+/*
+ * Step 2: into new/ under a name nobody has (link never replaces),
+ * made durable; from then on the delivery is never undone.
+ */
+static void
+commit(const char *host, off_t size, off_t octets)
+{
+	sigset_t	osigs;
+	int		i, r, saved;
+
 	for (i = 0;; i++) {
 		uniqname(newname, sizeof(newname), host, size, octets, 0);
-		(void)sigprocmask(SIG_BLOCK, &sigs, &osigs);
+		(void)sigprocmask(SIG_BLOCK, &blocksigs, &osigs);
 		r = linkat(tmpdirfd, tmpname, newdirfd, newname, 0);
 		have_new = r == 0;
-		ch = errno;
+		saved = errno;
 		(void)sigprocmask(SIG_SETMASK, &osigs, NULL);
 		if (r == 0)
 			break;
-		errno = ch;
+		errno = saved;
 		if (errno != EEXIST || i >= MDA_TRIES)
 			err(EX_TEMPFAIL, "%s/new/%s", maildir, newname);
 	}
@@ -302,12 +338,43 @@ main(int argc, char *argv[])
 	if (unlinkat(tmpdirfd, tmpname, 0) == -1)
 		warn("%s/tmp/%s: unlink", maildir, tmpname);
 	have_tmp = 0;
+}
 
-	/* 3. The popcache record: a hint, skipped if the lock is busy. */
+/* Step 3: the popcache record, a hint, skipped if the lock is busy. */
+static void
+record(int dirfd, off_t octets)
+{
+	char	rel[NAME_MAX + 8], uidl[UIDL_MAX + 1];
+
 	(void)snprintf(rel, sizeof(rel), "new/%s", newname);
 	if (maildir_uidl(rel, uidl, sizeof(uidl)) == -1)
 		warn("%s: uidl", rel);
 	else if (popcache_append(dirfd, rel, uidl, octets) == -1)
 		warn("%s/popcache: record for %s skipped", maildir, newname);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*home, *subdir;
+	char		 host[MDA_HOSTMAX + 1];
+	off_t		 size, octets;
+	int		 dirfd;
+
+	log_init(1, LOG_MAIL);		/* shared code logs to stderr */
+	log_procinit("mda");
+	(void)umask(077);
+
+	home = parse_args(argc, argv, &subdir);
+	dirfd = mda_open(home, subdir);
+	hostpart(host, sizeof(host));
+	mda_signals();
+
+	/* From here on, the maildir is all mda needs to see. */
+	sandbox_mda(maildir);
+
+	spool(host, &size, &octets);
+	commit(host, size, octets);
+	record(dirfd, octets);
 	return 0;
 }

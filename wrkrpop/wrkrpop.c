@@ -79,11 +79,19 @@ __dead static void	session_loop(struct session *);
 static int		next_line(struct session *);
 static void		command(struct session *, char *, size_t);
 static void		cmd_stat(struct session *, struct pop3_line *);
-static void		cmd_list(struct session *, struct pop3_line *, int);
-static void		cmd_retr(struct session *, struct pop3_line *, int);
+static void		cmd_list(struct session *, struct pop3_line *);
+static void		cmd_uidl(struct session *, struct pop3_line *);
+static void		cmd_retr(struct session *, struct pop3_line *);
+static void		cmd_top(struct session *, struct pop3_line *);
 static void		cmd_dele(struct session *, struct pop3_line *);
 static void		cmd_rset(struct session *, struct pop3_line *);
+static void		cmd_noop(struct session *, struct pop3_line *);
 __dead static void	cmd_quit(struct session *, struct pop3_line *);
+static void		cmd_capa(struct session *, struct pop3_line *);
+static void		cmd_last(struct session *, struct pop3_line *);
+static void		cmd_loggedin(struct session *, struct pop3_line *);
+static void		listing(struct session *, struct pop3_line *, int);
+static void		retr_top(struct session *, struct pop3_line *, int);
 static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
 static void		send_msg(struct session *, struct mmsg *, size_t,
 			    long long);
@@ -111,6 +119,38 @@ static struct {
 	int	 last;			/* RFC 1725 LAST */
 	int	 login_delay;		/* LOGIN-DELAY, for CAPA */
 } opt = { "unknown", "unknown", POP3_IDLE_TIMEOUT, -1, 0, 0 };
+
+/*
+ * The commands of the TRANSACTION state: how many arguments each takes
+ * and what to answer otherwise ("-ERR <NAME>" and argerr), and its
+ * handler.  A command not listed is unknown.
+ */
+#define ARGS_ANY	2		/* pop3_parse gives at most two */
+static const struct cmd {
+	enum pop3_cmd	  cmd;
+	int		  minargs, maxargs;
+	const char	 *argerr;
+	void		(*handler)(struct session *, struct pop3_line *);
+} cmds[] = {
+	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat },
+	{ CMD_LIST, 0, 1, " takes at most one argument", cmd_list },
+	{ CMD_UIDL, 0, 1, " takes at most one argument", cmd_uidl },
+	{ CMD_RETR, 1, 1, " needs a message number",	cmd_retr },
+	{ CMD_TOP, 2, 2, " needs a message number and a line count",
+	    cmd_top },
+	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele },
+	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset },
+	{ CMD_NOOP, 0, 0, " takes no arguments",	cmd_noop },
+	{ CMD_QUIT, 0, 0, " takes no arguments",	cmd_quit },
+	{ CMD_CAPA, 0, 0, " takes no arguments",	cmd_capa },
+	{ CMD_LAST, 0, 0, " takes no arguments",	cmd_last },
+	/* AUTHORIZATION is over, whatever their arguments. */
+	{ CMD_USER, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_PASS, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_AUTH, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_APOP, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
+};
 
 __dead static void
 usage(void)
@@ -336,11 +376,14 @@ next_line(struct session *s)
 	return 1;
 }
 
+/* Parse one command line and answer it from the table. */
 static void
 command(struct session *s, char *line, size_t len)
 {
-	struct pop3_line	l;
-	int			r;
+	struct pop3_line	 l;
+	const struct cmd	*c;
+	size_t			 i;
+	int			 r;
 
 	r = pop3_parse(&l, line, len);
 	switch (r) {
@@ -358,93 +401,19 @@ command(struct session *s, char *line, size_t len)
 	}
 	log_debug("%s: %s", s->user, l.name);
 
-	switch (l.cmd) {
-	case CMD_STAT:
-	case CMD_NOOP:
-	case CMD_RSET:
-	case CMD_QUIT:
-	case CMD_CAPA:
-	case CMD_LAST:
-		if (l.nargs != 0) {
-			reply(s, "-ERR %s takes no arguments", l.name);
-			return;
-		}
-		break;
-	case CMD_LIST:
-	case CMD_UIDL:
-		if (l.nargs > 1) {
-			reply(s, "-ERR %s takes at most one argument",
-			    l.name);
-			return;
-		}
-		break;
-	case CMD_RETR:
-	case CMD_DELE:
-		if (l.nargs != 1) {
-			reply(s, "-ERR %s needs a message number", l.name);
-			return;
-		}
-		break;
-	case CMD_TOP:
-		if (l.nargs != 2) {
-			reply(s, "-ERR TOP needs a message number and a "
-			    "line count");
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-
-	switch (l.cmd) {
-	case CMD_STAT:
-		cmd_stat(s, &l);
-		break;
-	case CMD_LIST:
-		cmd_list(s, &l, 0);
-		break;
-	case CMD_UIDL:
-		cmd_list(s, &l, 1);
-		break;
-	case CMD_RETR:
-		cmd_retr(s, &l, 0);
-		break;
-	case CMD_TOP:
-		cmd_retr(s, &l, 1);
-		break;
-	case CMD_DELE:
-		cmd_dele(s, &l);
-		break;
-	case CMD_RSET:
-		cmd_rset(s, &l);
-		break;
-	case CMD_NOOP:
-		reply(s, "+OK");
-		break;
-	case CMD_LAST:
-		/* RFC 1725, only where the site asks for it. */
-		if (opt.last)
-			reply(s, "+OK %zu", s->lastno);
-		else
-			reply(s, "-ERR unknown command");
-		break;
-	case CMD_QUIT:
-		cmd_quit(s, &l);
-		break;
-	case CMD_CAPA:
-		out(s, pop3_capa(0), strlen(pop3_capa(0)));
-		break;
-	case CMD_USER:
-	case CMD_PASS:
-	case CMD_AUTH:
-	case CMD_APOP:
-	case CMD_STLS:
-		reply(s, "-ERR already logged in");
-		break;
-	default:
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (cmds[i].cmd == l.cmd)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
 		reply(s, "-ERR unknown command");
-		break;
+		return;
 	}
+	c = &cmds[i];
+	if (l.nargs < c->minargs || l.nargs > c->maxargs) {
+		reply(s, "-ERR %s%s", l.name, c->argerr);
+		return;
+	}
+	c->handler(s, &l);
 }
 
 static void
@@ -453,9 +422,21 @@ cmd_stat(struct session *s, struct pop3_line *l)
 	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
 }
 
+static void
+cmd_list(struct session *s, struct pop3_line *l)
+{
+	listing(s, l, 0);
+}
+
+static void
+cmd_uidl(struct session *s, struct pop3_line *l)
+{
+	listing(s, l, 1);
+}
+
 /* LIST and UIDL: one message, or all that are not deleted. */
 static void
-cmd_list(struct session *s, struct pop3_line *l, int uidl)
+listing(struct session *s, struct pop3_line *l, int uidl)
 {
 	struct mmsg	*m;
 	size_t		 i;
@@ -486,9 +467,21 @@ cmd_list(struct session *s, struct pop3_line *l, int uidl)
 	out(s, ".\r\n", 3);
 }
 
+static void
+cmd_retr(struct session *s, struct pop3_line *l)
+{
+	retr_top(s, l, 0);
+}
+
+static void
+cmd_top(struct session *s, struct pop3_line *l)
+{
+	retr_top(s, l, 1);
+}
+
 /* RETR n, or TOP n k. */
 static void
-cmd_retr(struct session *s, struct pop3_line *l, int top)
+retr_top(struct session *s, struct pop3_line *l, int top)
 {
 	struct mmsg	*m;
 	long long	 lines = -1;
@@ -518,6 +511,34 @@ cmd_dele(struct session *s, struct pop3_line *l)
 	s->live--;
 	s->liveoct -= m->size;
 	reply(s, "+OK message %zu deleted", i + 1);
+}
+
+static void
+cmd_noop(struct session *s, struct pop3_line *l)
+{
+	reply(s, "+OK");
+}
+
+/* RFC 1725 LAST, only where the site asks for it (popd.conf "last"). */
+static void
+cmd_last(struct session *s, struct pop3_line *l)
+{
+	if (opt.last)
+		reply(s, "+OK %zu", s->lastno);
+	else
+		reply(s, "-ERR unknown command");
+}
+
+static void
+cmd_capa(struct session *s, struct pop3_line *l)
+{
+	out(s, pop3_capa(0), strlen(pop3_capa(0)));
+}
+
+static void
+cmd_loggedin(struct session *s, struct pop3_line *l)
+{
+	reply(s, "-ERR already logged in");
 }
 
 static void

@@ -2,7 +2,8 @@
  * fuzz_popcache -- libFuzzer target for the popcache(5) reader
  * (common/popcache.c): a file in the user's maildir, which the user can
  * write.  A throw-away maildir is made once; each input becomes its
- * popcache file and is loaded with popcache_load().
+ * popcache file and is loaded with popcache_load()
+ * (through maildrop_cache_load, whose message list it fills).
  *
  * The first input byte is a mode.  Bit 0 clear: the rest is the file.
  * Bit 0 set: the rest is records, then after a NUL the mda hints, and
@@ -31,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popcache.h"
+#include "maildrop.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -314,7 +315,7 @@ check(const struct maildrop *md, const struct out *o)
 	}
 
 	/* A warm load hands out the file's UIDLs: no two the same. */
-	if (popcache_stats.result == POPCACHE_WARM && md->nmsgs > 1) {
+	if (md->pc.stats.result == POPCACHE_WARM && md->nmsgs > 1) {
 		if ((u = calloc(md->nmsgs, sizeof(*u))) == NULL)
 			abort();
 		for (i = 0; i < md->nmsgs; i++)
@@ -352,14 +353,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (maildrop_open(&md, dir) == -1)
 		abort();
-	r = popcache_load(&md);
+	r = maildrop_cache_load(&md);
 	if (r == 0) {
-		if (popcache_stats.result != POPCACHE_WARM &&
-		    popcache_stats.result != POPCACHE_UPDATED)
+		if (md.pc.stats.result != POPCACHE_WARM &&
+		    md.pc.stats.result != POPCACHE_UPDATED)
 			abort();
 		check(&md, &o);
 	} else if (r != -1 || md.nmsgs != 0 || md.total != 0 ||
-	    popcache_stats.result != POPCACHE_REBUILD)
+	    md.pc.stats.result != POPCACHE_REBUILD)
 		abort();
 	maildrop_close(&md);
 	free(o.p);

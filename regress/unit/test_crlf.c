@@ -310,6 +310,48 @@ check_msgsize(int dfd, const char *name, off_t want)
 }
 
 static void
+check_seen(const char *base, const char *want)
+{
+	char	out[PATH_MAX];
+
+	CHECK(maildir_seen_name(base, out, sizeof(out)) == 0,
+	    "seen name of %s", base);
+	CHECK_STR(out, want);
+}
+
+/* The maildir path of popd -e and mda -e, and the cur/ name of RETR. */
+static void
+maildir_names(void)
+{
+	char	out[PATH_MAX], small[8];
+
+	CHECK(maildir_subdir_ok("Maildir"), "Maildir is a subdir");
+	CHECK(maildir_subdir_ok("mail/inbox"), "mail/inbox is a subdir");
+	CHECK(!maildir_subdir_ok(""), "empty subdir refused");
+	CHECK(!maildir_subdir_ok("/etc"), "absolute subdir refused");
+	CHECK(!maildir_subdir_ok("../x"), "subdir with .. refused");
+	CHECK(!maildir_subdir_ok("a/..b"), "subdir with .. refused");
+	CHECK_INT(maildir_path(out, sizeof(out), "/home/a", "Maildir"), 0);
+	CHECK_STR(out, "/home/a/Maildir");
+	CHECK_INT(maildir_path(out, sizeof(out), "/home/a", NULL), 0);
+	CHECK_STR(out, "/home/a");
+	CHECK_INT(maildir_path(small, sizeof(small), "/home/a", "M"), -1);
+	CHECK_INT(maildir_path(small, sizeof(small), "/home/a/", NULL), -1);
+
+	check_seen("1.x", "cur/1.x:2,S");
+	check_seen("1.x:2,", "cur/1.x:2,S");
+	check_seen("1.x:2,S", "cur/1.x:2,S");
+	check_seen("1.x:2,TFaS", "cur/1.x:2,FSTa");
+	check_seen("1.x:2,RRF", "cur/1.x:2,FRS");
+	check_seen("1.x:1,abc", "cur/1.x:1,abc");
+	check_seen("1.x:2,a1", "cur/1.x:2,a1");
+
+	CHECK_INT(maildir_namesize("new/1.x,S=10,W=12"), 12);
+	CHECK_INT(maildir_namesize("new/1.x,S=10"), -1);
+	CHECK_INT(maildir_namesize("cur/1.x,S=10,W=9:2,S"), -1);
+}
+
+static void
 maildir_rules(void)
 {
 	char	dir[] = "/tmp/test_crlf.XXXXXX", path[PATH_MAX], out[8];
@@ -456,5 +498,6 @@ main(void)
 	free(want.p);
 	free(got.p);
 	maildir_rules();
+	maildir_names();
 	return unit_done();
 }

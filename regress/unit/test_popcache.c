@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "popcache.h"
+#include "maildrop.h"
 #include "unit.h"
 
 #define NMSG	40
@@ -300,7 +300,7 @@ main(void)
 	/* An empty maildrop: a cache with no records. */
 	session(&md);
 	CHECK_INT(md.nmsgs, 0);
-	CHECK_INT(popcache_stats.result, POPCACHE_REBUILD);
+	CHECK_INT(md.pc.stats.result, POPCACHE_REBUILD);
 	session_end(&md);
 	buf = slurp(&len);
 	CHECK(buf != NULL && strncmp(buf, "popcache 1 ", 11) == 0,
@@ -333,7 +333,7 @@ main(void)
 	/* Cold: full scan, cache written with settled stamps. */
 	rm("popcache");
 	session(&md);
-	CHECK_INT(popcache_stats.result, POPCACHE_REBUILD);
+	CHECK_INT(md.pc.stats.result, POPCACHE_REBUILD);
 	CHECK_INT(md.nmsgs, NMSG);
 	for (i = 0; i < md.nmsgs; i++) {
 		const char *b;
@@ -354,9 +354,9 @@ main(void)
 
 	/* Warm: the same list, no directory read, no message read. */
 	session(&md);
-	CHECK_INT(popcache_stats.result, POPCACHE_WARM);
-	CHECK_INT(popcache_stats.dirs_read, 0);
-	CHECK_INT(popcache_stats.sized, 0);
+	CHECK_INT(md.pc.stats.result, POPCACHE_WARM);
+	CHECK_INT(md.pc.stats.dirs_read, 0);
+	CHECK_INT(md.pc.stats.sized, 0);
 	take(&md, &s2);
 	same(&s1, &s2, "warm");
 	for (i = 0; i < s1.n; i++)
@@ -370,7 +370,7 @@ main(void)
 	put("new/1700000008.M1P8.host", "changed in place, not a size we "
 	    "know\n");
 	session(&md);
-	CHECK_INT(popcache_stats.result, POPCACHE_WARM);
+	CHECK_INT(md.pc.stats.result, POPCACHE_WARM);
 	take(&md, &s2);
 	j = find(&s2, "1700000008.M1P8.host");
 	CHECK(j != -1 && s2.size[j] == rfcsize(bodies[3], strlen(bodies[3])),
@@ -380,14 +380,14 @@ main(void)
 
 	/* A new message in new/: only new/ is read, only it is sized. */
 	session(&md);
-	CHECK_INT(popcache_stats.result, POPCACHE_WARM);
+	CHECK_INT(md.pc.stats.result, POPCACHE_WARM);
 	take(&md, &s1);
 	session_end(&md);
 	put("new/1800000000.M5P5.host", "Subject: new\n\nnew one\n");
 	session(&md);
-	CHECK_INT(popcache_stats.result, POPCACHE_UPDATED);
-	CHECK_INT(popcache_stats.dirs_read, 1);
-	CHECK_INT(popcache_stats.sized, 1);
+	CHECK_INT(md.pc.stats.result, POPCACHE_UPDATED);
+	CHECK_INT(md.pc.stats.dirs_read, 1);
+	CHECK_INT(md.pc.stats.sized, 1);
 	CHECK_INT(md.nmsgs, s1.n + 1);
 	CHECK_STR(md.nmsgs ? md.msgs[md.nmsgs - 1].name : NULL,
 	    "new/1800000000.M5P5.host");
@@ -418,7 +418,7 @@ main(void)
 		    (s2.n - j) * sizeof(s2.size[0]));
 	}
 	session(&md);
-	CHECK_INT(popcache_stats.sized, 0);
+	CHECK_INT(md.pc.stats.sized, 0);
 	take(&md, &s3);
 	same(&s2, &s3, "after UPDATE");
 	j = find(&s3, "1800000000.M5P5.host");
@@ -431,7 +431,7 @@ main(void)
 	mv("cur/1800000000.M5P5.host:2,S", "cur/1800000000.M5P5.host:2,FS");
 	mv("new/1700000004.M1P4.host", "cur/1700000004.M1P4.host:2,");
 	session(&md);
-	CHECK_INT(popcache_stats.sized, 0);
+	CHECK_INT(md.pc.stats.sized, 0);
 	take(&md, &s1);
 	same(&s3, &s1, "after foreign renames");
 	session_end(&md);
@@ -443,7 +443,7 @@ main(void)
 	session_end(&md);
 	rm("popcache");
 	session(&md);
-	CHECK_INT(popcache_stats.result, POPCACHE_REBUILD);
+	CHECK_INT(md.pc.stats.result, POPCACHE_REBUILD);
 	take(&md, &s2);
 	same(&s1, &s2, "missing");
 	session_end(&md);
@@ -466,9 +466,9 @@ main(void)
 		} else
 			spew("", 0);
 		session(&md);
-		CHECK(popcache_stats.result == POPCACHE_REBUILD,
+		CHECK(md.pc.stats.result == POPCACHE_REBUILD,
 		    "%s: expected a rebuild, got %d", what[n],
-		    popcache_stats.result);
+		    md.pc.stats.result);
 		take(&md, &s2);
 		same(&s1, &s2, what[n]);
 		session_end(&md);
@@ -508,7 +508,7 @@ main(void)
 			memset(&md, 0, sizeof(md));
 			if (maildrop_open(&md, root) == -1)
 				exit(2);
-			n = popcache_load(&md);
+			n = maildrop_cache_load(&md);
 			CHECK(n == -1, "expected -1 for %s",
 			    (strlcpy(b, bad[i], sizeof(b)), b));
 			maildrop_close(&md);
@@ -518,7 +518,7 @@ main(void)
 		memset(&md, 0, sizeof(md));
 		if (maildrop_open(&md, root) == -1)
 			exit(2);
-		CHECK_INT(popcache_load(&md), 0);
+		CHECK_INT(maildrop_cache_load(&md), 0);
 		maildrop_close(&md);
 	}
 
@@ -565,9 +565,9 @@ main(void)
 		free(buf);
 	}
 	session(&md);
-	CHECK_INT(popcache_stats.result, POPCACHE_UPDATED);
-	CHECK_INT(popcache_stats.dirs_read, 2);
-	CHECK_INT(popcache_stats.sized, 0);
+	CHECK_INT(md.pc.stats.result, POPCACHE_UPDATED);
+	CHECK_INT(md.pc.stats.dirs_read, 2);
+	CHECK_INT(md.pc.stats.sized, 0);
 	take(&md, &s2);
 	j = find(&s2, "1700000005.M1P5.host");
 	CHECK(j != -1 && strcmp(s2.uidl[j], "KEPT-UIDL") == 0,
@@ -617,7 +617,7 @@ main(void)
 	    buf + (strlen(buf) > 80 ? strlen(buf) - 80 : 0));
 	free(buf);
 	session(&md);
-	CHECK_INT(popcache_stats.sized, 0);
+	CHECK_INT(md.pc.stats.sized, 0);
 	take(&md, &s1);
 	j = find(&s1, "1900000000.M1P1.hint");
 	CHECK(j != -1 && s1.size[j] == 777, "expected the hinted size 777, "

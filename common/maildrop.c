@@ -1,0 +1,649 @@
+/*
+ * maildrop.c -- the maildrop of one POP3 session: open, lock, scan,
+ * UPDATE, and its message list.  It sits above the popcache
+ * (popcache.c), which it hands its message list through a struct
+ * popcache_msgs, and above maildir naming (maildir.c); neither calls
+ * back into it.
+ *
+ * Every path below the maildir goes through md->dirfd (openat and
+ * friends): once wrkrpop is confined, the maildir is all it can see.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "maildrop.h"
+
+#define LOCK_NAME	"popd.lock"
+
+#define TMP_MAXAGE	(36 * 60 * 60)	/* seconds, as maildir(5) says */
+
+static int	sweep_tmp(void *, const char *);
+static int	maildrop_fullscan(struct maildrop *, int *);
+static int	maildrop_scandir(struct maildrop *, const char *, int *);
+static int	maildrop_scan_one(void *, const char *);
+static int	maildrop_relocate(struct maildrop *, struct mmsg *);
+static int	move_noreplace(int, const char *, const char *);
+static int	link_unlink(int, const char *, const char *);
+static int	remove_msg(struct maildrop *, struct mmsg *);
+static int	mmsg_cmp(const void *, const void *);
+static uint64_t	str_hash(const char *);
+static int	pcm_reserve(void *, size_t);
+static int	pcm_add(void *, const struct popcache_rec *);
+static size_t	pcm_count(void *);
+static void	pcm_get(void *, size_t, struct popcache_rec *);
+static void	pc_msgs(struct maildrop *, struct popcache_msgs *);
+static int	update_remove(struct maildrop *, struct mmsg *, int *);
+static void	update_move(struct maildrop *, struct mmsg *, int *);
+static int	update_sync(struct maildrop *, const int *);
+static void	update_compact(struct maildrop *);
+
+/* Open (creating it if needed) the maildir at path. */
+int
+maildrop_open(struct maildrop *md, const char *path)
+{
+	memset(md, 0, sizeof(*md));
+	md->dirfd = md->lockfd = -1;
+	if (strlcpy(md->path, path, sizeof(md->path)) >= sizeof(md->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (maildir_create(path) == -1)
+		return -1;
+	md->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (md->dirfd == -1)
+		return -1;
+	popcache_init(&md->pc, md->dirfd, md->path);
+	return 0;
+}
+
+/*
+ * Take the session lock, held until the process exits.  A lock held by
+ * another session fails at once with errno EWOULDBLOCK.
+ */
+int
+maildrop_lock(struct maildrop *md)
+{
+	int	fd, saved;
+
+	fd = openat(md->dirfd, LOCK_NAME,
+	    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	md->lockfd = fd;
+	return 0;
+}
+
+/*
+ * Fill md->msgs.  The popcache gets the first try; without a usable
+ * cache, read the directories and write a fresh cache.  A failed cache
+ * write is only logged: the cache is only a cache.
+ */
+int
+maildrop_scan(struct maildrop *md)
+{
+	int	skipped = 0;
+
+	if (maildrop_cache_load(md) == 0) {
+		/* A warm load has checked its UIDLs are unique already. */
+		if (md->pc.stats.result != POPCACHE_WARM &&
+		    maildrop_uniq(md) > 0 && maildrop_cache_write(md) == -1)
+			log_warn("%s: popcache write", md->path);
+		return 0;
+	}
+	if (maildrop_fullscan(md, &skipped) == -1)
+		return -1;
+	/* A message skipped now must not vanish from the cache for good. */
+	if (!skipped && maildrop_cache_write(md) == -1)
+		log_warn("%s: popcache write", md->path);
+	return 0;
+}
+
+/* --- the message list as the popcache sees it --------------------------- */
+
+static int
+pcm_reserve(void *arg, size_t n)
+{
+	struct maildrop	*md = arg;
+	struct mmsg	*m;
+
+	/* A 100,000-message maildrop must not grow it by doubling. */
+	if (md->nalloc - md->nmsgs >= n)
+		return 0;
+	if ((m = reallocarray(md->msgs, md->nmsgs + n, sizeof(*m))) == NULL)
+		return -1;
+	md->msgs = m;
+	md->nalloc = md->nmsgs + n;
+	return 0;
+}
+
+static int
+pcm_add(void *arg, const struct popcache_rec *r)
+{
+	return maildrop_add(arg, r->name, r->size, r->uidl);
+}
+
+static size_t
+pcm_count(void *arg)
+{
+	return ((struct maildrop *)arg)->nmsgs;
+}
+
+static void
+pcm_get(void *arg, size_t i, struct popcache_rec *r)
+{
+	struct mmsg	*m = &((struct maildrop *)arg)->msgs[i];
+
+	r->name = m->name;
+	r->uidl = m->uidl;
+	r->size = m->size;
+}
+
+static void
+pc_msgs(struct maildrop *md, struct popcache_msgs *pm)
+{
+	pm->arg = md;
+	pm->reserve = pcm_reserve;
+	pm->add = pcm_add;
+	pm->count = pcm_count;
+	pm->get = pcm_get;
+}
+
+/*
+ * Fill md->msgs from the popcache.  Returns 0, or -1 with md->msgs
+ * empty when there is no usable cache.
+ */
+int
+maildrop_cache_load(struct maildrop *md)
+{
+	struct popcache_msgs	pm;
+
+	pc_msgs(md, &pm);
+	maildrop_clear(md);
+	if (popcache_load(&md->pc, &pm) == 0)
+		return 0;
+	maildrop_clear(md);
+	return -1;
+}
+
+/* Write md->msgs as the new popcache. */
+int
+maildrop_cache_write(struct maildrop *md)
+{
+	struct popcache_msgs	pm;
+
+	pc_msgs(md, &pm);
+	return popcache_write(&md->pc, &pm);
+}
+
+/* --- reading the directories -------------------------------------------- */
+
+/* The directories themselves, in a stable order: oldest names first. */
+static int
+maildrop_fullscan(struct maildrop *md, int *skipped)
+{
+	maildrop_clear(md);
+	if (maildrop_scandir(md, "cur", skipped) == -1 ||
+	    maildrop_scandir(md, "new", skipped) == -1)
+		return -1;
+	if (md->nmsgs > 0)
+		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
+	(void)maildrop_uniq(md);
+	log_debug("%s: scanned %zu messages, %lld octets", md->path,
+	    md->nmsgs, (long long)md->total);
+	return 0;
+}
+
+struct scan_arg {
+	struct maildrop	*md;
+	const char	*sub;
+	int		*skipped;
+};
+
+static int
+maildrop_scan_one(void *arg, const char *name)
+{
+	struct scan_arg	*a = arg;
+	struct maildrop	*md = a->md;
+	char		 rel[PATH_MAX];
+	off_t		 size;
+
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", a->sub, name) >=
+	    sizeof(rel))
+		return 0;
+	if (maildir_msgsize(md->dirfd, rel, &size) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* removed meanwhile */
+		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)
+			return -1;
+		/* One unreadable file must not hide the others. */
+		log_warn("%s/%s: skipped", md->path, rel);
+		(*a->skipped)++;
+		return 0;
+	}
+	return maildrop_add(md, rel, size, NULL);
+}
+
+static int
+maildrop_scandir(struct maildrop *md, const char *sub, int *skipped)
+{
+	struct scan_arg	a = { md, sub, skipped };
+
+	if (maildir_readdir(md->dirfd, sub, maildrop_scan_one, &a) == -1) {
+		log_warn("%s/%s: scan", md->path, sub);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Append a message; uidl NULL computes it with maildir_uidl.  For the
+ * scan here and for popcache_load.
+ */
+int
+maildrop_add(struct maildrop *md, const char *name, off_t size,
+    const char *uidl)
+{
+	struct mmsg	*m;
+	size_t		 n;
+
+	if (md->nmsgs == md->nalloc) {
+		n = md->nalloc == 0 ? 256 : md->nalloc * 2;
+		if ((m = reallocarray(md->msgs, n, sizeof(*m))) == NULL)
+			return -1;
+		md->msgs = m;
+		md->nalloc = n;
+	}
+	m = &md->msgs[md->nmsgs];
+	memset(m, 0, sizeof(*m));
+	if (uidl == NULL) {
+		if (maildir_uidl(name, m->uidl, sizeof(m->uidl)) == -1)
+			return -1;
+	} else if (strlcpy(m->uidl, uidl, sizeof(m->uidl)) >=
+	    sizeof(m->uidl)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((m->name = strdup(name)) == NULL)
+		return -1;
+	m->size = size;
+	md->nmsgs++;
+	md->total += size;
+	return 0;
+}
+
+static int
+mmsg_cmp(const void *a, const void *b)
+{
+	return maildir_namecmp(((const struct mmsg *)a)->name,
+	    ((const struct mmsg *)b)->name);
+}
+
+/* For the table of maildrop_uniq: 64-bit FNV-1a. */
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * Make the UIDLs unique: a later message whose UIDL is taken (a copy
+ * of a file under a second name) gets one derived from its full name.
+ * Returns how many changed, or -1.
+ */
+int
+maildrop_uniq(struct maildrop *md)
+{
+	const char	**tab;
+	const char	 *u;
+	size_t		  size, i, j;
+	unsigned int	  salt;
+	int		  changed = 0;
+
+	for (size = 16; size < md->nmsgs * 2; size *= 2)
+		;
+	if ((tab = calloc(size, sizeof(*tab))) == NULL)
+		return -1;
+	for (i = 0; i < md->nmsgs; i++) {
+		for (salt = 0;; salt++) {
+			u = md->msgs[i].uidl;
+			j = str_hash(u) & (size - 1);
+			for (; tab[j] != NULL; j = (j + 1) & (size - 1))
+				if (strcmp(tab[j], u) == 0)
+					break;
+			if (tab[j] == NULL) {
+				tab[j] = u;
+				break;
+			}
+			if (salt == 0)
+				log_warnx("%s: %s has the UIDL of another "
+				    "message", md->path, md->msgs[i].name);
+			maildir_uidl_alt(md->msgs[i].name, salt,
+			    md->msgs[i].uidl, sizeof(md->msgs[i].uidl));
+			changed++;
+		}
+	}
+	free(tab);
+	return changed;
+}
+
+/*
+ * Open a message for reading.  When another program moved it (a flag
+ * change in cur/), look for its unique name again.
+ */
+int
+maildrop_openmsg(struct maildrop *md, struct mmsg *m)
+{
+	int	fd;
+
+	fd = openat(md->dirfd, m->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1 && errno == ENOENT && maildrop_relocate(md, m) == 0)
+		fd = openat(md->dirfd, m->name,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd;
+}
+
+/* Find m's unique name in cur/ or new/ and rename m; -1/ENOENT if gone. */
+static int
+maildrop_relocate(struct maildrop *md, struct mmsg *m)
+{
+	static const char	*subs[] = { "cur", "new" };
+	DIR			*dp;
+	struct dirent		*de;
+	const char		*base = m->name + 4;	/* after "new/" */
+	char			 rel[PATH_MAX], *p;
+	size_t			 i, n;
+	int			 dfd, found = 0;
+
+	n = strcspn(base, ":");
+	for (i = 0; i < 2 && !found; i++) {
+		dfd = openat(md->dirfd, subs[i],
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd == -1)
+			continue;
+		if ((dp = fdopendir(dfd)) == NULL) {
+			close(dfd);
+			continue;
+		}
+		while ((de = readdir(dp)) != NULL) {
+			if (strncmp(de->d_name, base, n) != 0 ||
+			    (de->d_name[n] != '\0' && de->d_name[n] != ':'))
+				continue;
+			if ((size_t)snprintf(rel, sizeof(rel), "%s/%s",
+			    subs[i], de->d_name) >= sizeof(rel))
+				continue;
+			if (strcmp(rel, m->name) == 0)
+				continue;
+			found = 1;
+			break;
+		}
+		closedir(dp);
+	}
+	if (!found) {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((p = strdup(rel)) == NULL)
+		return -1;
+	log_info("%s: %s is now %s", md->path, m->name, p);
+	free(m->name);
+	m->name = p;
+	return 0;
+}
+
+static int
+link_unlink(int dirfd, const char *from, const char *to)
+{
+	if (linkat(dirfd, from, dirfd, to, 0) == -1)
+		return -1;
+	return unlinkat(dirfd, from, 0);
+}
+
+/*
+ * Rename without ever replacing an existing file.  The target being
+ * the same file (a link left by an interrupted earlier move) is fine.
+ */
+static int
+move_noreplace(int dirfd, const char *from, const char *to)
+{
+	struct stat	sa, sb;
+	int		r;
+
+#ifdef RENAME_NOREPLACE
+	r = renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE);
+	/* Filesystems without the flag: link+unlink never replaces either. */
+	if (r == -1 && (errno == EINVAL || errno == ENOSYS ||
+	    errno == EOPNOTSUPP))
+		r = link_unlink(dirfd, from, to);
+#else
+	r = link_unlink(dirfd, from, to);
+#endif
+	if (r == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	if (fstatat(dirfd, from, &sa, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(dirfd, to, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+		return unlinkat(dirfd, from, 0);
+	errno = EEXIST;
+	return -1;
+}
+
+/* Unlink a deleted message; one that is gone already counts as done. */
+static int
+remove_msg(struct maildrop *md, struct mmsg *m)
+{
+	if (unlinkat(md->dirfd, m->name, 0) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	if (maildrop_relocate(md, m) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (unlinkat(md->dirfd, m->name, 0) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+static int
+fsync_dir(struct maildrop *md, const char *sub)
+{
+	int	fd, r, saved;
+
+	if ((fd = openat(md->dirfd, sub,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+#define DIRTY_MOVE	0x01
+#define DIRTY_DELE	0x02
+
+/*
+ * Remove m, deleted in this session; dirty gets DIRTY_DELE for its
+ * directory.  Returns -1 when it could not be removed.
+ */
+static int
+update_remove(struct maildrop *md, struct mmsg *m, int *dirty)
+{
+	if (remove_msg(md, m) == -1) {
+		log_warn("%s: unlink %s", md->path, m->name);
+		m->flags &= ~MMSG_DELETED;
+		return -1;
+	}
+	dirty[strncmp(m->name, "new/", 4) == 0 ? 0 : 1] |= DIRTY_DELE;
+	return 0;
+}
+
+/*
+ * Move m, seen in this session, from new/ to cur/ with flag S.  A
+ * failure only costs the flag: it is only logged.
+ */
+static void
+update_move(struct maildrop *md, struct mmsg *m, int *dirty)
+{
+	char	to[PATH_MAX], *p;
+
+	if (maildir_seen_name(m->name + 4, to, sizeof(to)) == -1 ||
+	    (p = strdup(to)) == NULL) {
+		log_warn("%s: %s", md->path, m->name);
+		return;
+	}
+	if (move_noreplace(md->dirfd, m->name, to) == -1) {
+		log_warn("%s: move %s to %s", md->path, m->name, to);
+		free(p);
+		return;
+	}
+	free(m->name);
+	m->name = p;
+	dirty[0] |= DIRTY_MOVE;
+	dirty[1] |= DIRTY_MOVE;
+}
+
+/*
+ * Make the changes to new/ (dirty[0]) and cur/ (dirty[1]) durable.
+ * Removals must be durable before we say so; moves may be lost.
+ * Returns the failures that count.
+ */
+static int
+update_sync(struct maildrop *md, const int *dirty)
+{
+	static const char	*subs[] = { "new", "cur" };
+	int			 d, fail = 0;
+
+	for (d = 0; d < 2; d++) {
+		if (dirty[d] && fsync_dir(md, subs[d]) == -1) {
+			log_warn("%s: fsync %s", md->path, subs[d]);
+			if (dirty[d] & DIRTY_DELE)
+				fail++;
+		}
+	}
+	return fail;
+}
+
+/* Drop the removed messages from md->msgs and clear the flags. */
+static void
+update_compact(struct maildrop *md)
+{
+	struct mmsg	*m;
+	size_t		 i, j;
+
+	md->total = 0;
+	for (i = j = 0; i < md->nmsgs; i++) {
+		m = &md->msgs[i];
+		if (m->flags & MMSG_DELETED) {
+			free(m->name);
+			continue;
+		}
+		m->flags = 0;
+		md->total += m->size;
+		md->msgs[j++] = *m;
+	}
+	md->nmsgs = j;
+}
+
+/*
+ * The UPDATE state (RFC 1939 section 6): remove the deleted messages,
+ * move the seen ones from new/ to cur/ with flag S, make it durable and
+ * rewrite the cache.  md->msgs then lists what is left.  Returns -1 if
+ * some deleted message could not be removed (or its removal made
+ * durable); a failed move only costs the S flag and is only logged.
+ */
+int
+maildrop_update(struct maildrop *md)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	int		 fail = 0, dirty[2] = { 0, 0 };
+
+	for (i = 0; i < md->nmsgs; i++) {
+		m = &md->msgs[i];
+		if (m->flags & MMSG_DELETED) {
+			if (update_remove(md, m, dirty) == -1)
+				fail++;
+		} else if ((m->flags & MMSG_SEEN) &&
+		    strncmp(m->name, "new/", 4) == 0)
+			update_move(md, m, dirty);
+	}
+	fail += update_sync(md, dirty);
+	update_compact(md);
+	if (maildrop_cache_write(md) == -1)
+		log_warn("%s: popcache write", md->path);
+	(void)maildir_readdir(md->dirfd, "tmp", sweep_tmp, md);
+	return fail ? -1 : 0;
+}
+
+/*
+ * A file left in tmp/ for 36 hours is a delivery that died (an mda killed
+ * with SIGKILL): remove it, as the maildir convention says.
+ */
+static int
+sweep_tmp(void *arg, const char *name)
+{
+	struct maildrop	*md = arg;
+	struct stat	 sb;
+	char		 rel[PATH_MAX];
+
+	if ((size_t)snprintf(rel, sizeof(rel), "tmp/%s", name) >=
+	    sizeof(rel))
+		return 0;
+	if (fstatat(md->dirfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(sb.st_mode) || time(NULL) - sb.st_mtime < TMP_MAXAGE)
+		return 0;
+	if (unlinkat(md->dirfd, rel, 0) == -1)
+		log_warn("%s: unlink %s", md->path, rel);
+	else
+		log_info("%s: removed %s, a delivery abandoned 36 hours ago",
+		    md->path, rel);
+	return 0;
+}
+
+/* Empty md->msgs, keeping the array for reuse. */
+void
+maildrop_clear(struct maildrop *md)
+{
+	size_t	i;
+
+	for (i = 0; i < md->nmsgs; i++)
+		free(md->msgs[i].name);
+	md->nmsgs = 0;
+	md->total = 0;
+}
+
+void
+maildrop_close(struct maildrop *md)
+{
+	maildrop_clear(md);
+	free(md->msgs);
+	md->msgs = NULL;
+	md->nalloc = 0;
+	if (md->lockfd != -1)
+		close(md->lockfd);
+	if (md->dirfd != -1)
+		close(md->dirfd);
+	md->lockfd = md->dirfd = -1;
+}
