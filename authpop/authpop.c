@@ -69,9 +69,7 @@ struct session {
 	int			 nfail;
 	int			 plainlogged;	/* refusal logged once */
 	int			 sasl;		/* AUTH PLAIN response due */
-	int			 toolong;	/* discarding up to the LF */
-	size_t			 linelen;
-	char			 line[AUTH_MAXLINE + 1];
+	struct pop3_framer	 fr;		/* the line being read */
 	struct evbuffer		*out;
 	struct event		 rev, wev, tmo;
 	int			 reading, writing;
@@ -571,17 +569,16 @@ session_timeout(int fd, short ev, void *arg)
 /*
  * Consume complete lines, never a byte past the LF of the line in hand:
  * what follows a PASS belongs to wrkrpop.  A partial line is taken into
- * s->line so that a level-triggered read event does not spin on it.
+ * the framer (s->fr) so that a level-triggered read event does not spin on it.
  */
 static void
 session_read(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 	char		 peek[AUTH_PEEK];
-	char		*dst;
 	ssize_t		 n;
 	size_t		 take, limit;
-	int		 lf, lines = 0;
+	int		 r, lines = 0;
 
 	if (s->state == S_STLS) {
 		stls_discard(s);
@@ -605,44 +602,29 @@ session_read(int fd, short ev, void *arg)
 			session_close(s, 1);
 			return;
 		}
-		dst = memchr(peek, '\n', n);
-		lf = dst != NULL;
-		take = lf ? (size_t)(dst - peek) + 1 : (size_t)n;
 		limit = s->sasl ? AUTH_MAXLINE : POP3_MAXLINE;
-		if (s->linelen + take > limit)
-			s->toolong = 1;
-		dst = s->toolong ? peek : s->line + s->linelen;
-		if (recv(s->fd, dst, take, 0) != (ssize_t)take) {
+		r = pop3_frame(&s->fr, peek, n, limit, &take);
+		/* What the framer took, and not a byte more, leaves the socket. */
+		if (recv(s->fd, peek, take, 0) != (ssize_t)take) {
 			log_warn("session %llu: recv", (unsigned long long)s->id);
 			explicit_bzero(peek, sizeof(peek));
 			session_close(s, 1);
 			return;
 		}
-		if (!s->toolong)
-			s->linelen += take;
 		/* A partial line counts too: no client holds the loop. */
 		lines++;
-		if (!lf)
+		if (r == FRAME_MORE)
 			continue;
 
 		session_timer(s, login_timeout);
-		if (s->toolong) {
+		if (r == FRAME_TOOLONG) {
 			/* RFC 2449: 255 octets; reject, keep the session. */
-			s->toolong = 0;
 			s->sasl = 0;
-			s->linelen = 0;
-			explicit_bzero(s->line, sizeof(s->line));
 			session_reply(s, "-ERR line too long");
 			continue;
 		}
-		/* CRLF or a bare LF. */
-		s->linelen--;
-		if (s->linelen > 0 && s->line[s->linelen - 1] == '\r')
-			s->linelen--;
-		s->line[s->linelen] = '\0';
-		session_line(s, s->line, s->linelen);
-		explicit_bzero(s->line, sizeof(s->line));
-		s->linelen = 0;
+		session_line(s, s->fr.line, s->fr.len);
+		pop3_frame_reset(&s->fr);
 	}
 	explicit_bzero(peek, sizeof(peek));
 	session_update(s);

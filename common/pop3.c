@@ -256,3 +256,51 @@ pop3_number(const char *s)
 	}
 	return n;
 }
+
+/*
+ * Line framing, shared by authpop and wrkrpop.  Feed it bytes; it takes
+ * them up to and including the first LF (*used says how many) and
+ * answers FRAME_MORE until a line is complete, then FRAME_LINE with the
+ * line in fr->line, CRLF or bare LF removed and NUL-terminated, or
+ * FRAME_TOOLONG for a line of more than max octets (its terminator
+ * included), which is dropped up to its LF so that the session goes on
+ * (RFC 2449: 255 octets for commands, authpop allows more for SASL).
+ * The caller wipes the line with pop3_frame_reset when it is done.
+ */
+int
+pop3_frame(struct pop3_framer *fr, const char *p, size_t n, size_t max,
+    size_t *used)
+{
+	const char	*lf;
+	size_t		 take;
+
+	if (max > sizeof(fr->line) - 1)
+		max = sizeof(fr->line) - 1;
+	lf = memchr(p, '\n', n);
+	take = lf != NULL ? (size_t)(lf - p) + 1 : n;
+	*used = take;
+	if (fr->toolong || fr->len + take > max)
+		fr->toolong = 1;
+	else {
+		memcpy(fr->line + fr->len, p, take);
+		fr->len += take;
+	}
+	if (lf == NULL)
+		return FRAME_MORE;
+	if (fr->toolong) {
+		pop3_frame_reset(fr);
+		return FRAME_TOOLONG;
+	}
+	fr->len--;
+	if (fr->len > 0 && fr->line[fr->len - 1] == '\r')
+		fr->len--;
+	fr->line[fr->len] = '\0';
+	return FRAME_LINE;
+}
+
+/* Ready for the next line; what the last one held is wiped. */
+void
+pop3_frame_reset(struct pop3_framer *fr)
+{
+	explicit_bzero(fr, sizeof(*fr));
+}

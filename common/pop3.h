@@ -29,6 +29,18 @@ struct pop3_line {
 	char		 buf[POP3_MAXLINE + 1];
 };
 
+#define POP3_SASL_MAXLINE	1024	/* base64 AUTH PLAIN response */
+
+/* One line at a time from a byte stream (pop3_frame). */
+struct pop3_framer {
+	size_t		 len;		/* bytes of the line so far */
+	int		 toolong;	/* dropping up to the LF */
+	char		 line[POP3_SASL_MAXLINE + 1];
+};
+#define FRAME_MORE		0	/* no complete line yet */
+#define FRAME_LINE		1	/* fr->line holds one */
+#define FRAME_TOOLONG		2	/* an overlong line was dropped */
+
 /* pop3.c */
 #define POP3_OK			0
 #define POP3_ETOOLONG		(-1)	/* line over POP3_MAXLINE octets */
@@ -37,11 +49,13 @@ struct pop3_line {
 #define CAPA_USER		0x01	/* USER/PASS allowed here */
 #define CAPA_STLS		0x02	/* plaintext port offering STLS */
 #define CAPA_SASL		0x04	/* AUTH PLAIN allowed here */
-#define POP3_SASL_MAXLINE	1024	/* base64 AUTH PLAIN response */
 long long	 pop3_number(const char *);
 int		 pop3_parse(struct pop3_line *, const char *, size_t);
 const char	*pop3_capa(int);
 void		 pop3_set_policy(int, int);
+int		 pop3_frame(struct pop3_framer *, const char *, size_t, size_t,
+		    size_t *);
+void		 pop3_frame_reset(struct pop3_framer *);
 int		 pop3_sasl_plain(const char *, char *, size_t, char *, size_t);
 
 #endif

@@ -45,7 +45,7 @@ struct session {
 
 	char		 rbuf[RBUF_SIZE];
 	size_t		 rpos, rlen;
-	int		 discard;	/* dropping an overlong line */
+	struct pop3_framer fr;		/* the command line being read */
 
 	char		 wbuf[WBUF_SIZE];
 	size_t		 wlen;
@@ -347,33 +347,29 @@ session_loop(struct session *s)
 static int
 next_line(struct session *s)
 {
-	char	*line, *lf;
-	size_t	 len;
+	size_t	used;
+	int	r;
 
-	lf = memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
-	if (lf == NULL) {
-		if (s->rlen - s->rpos > POP3_MAXLINE) {
-			s->discard = 1;
-			s->rpos = s->rlen;
-		}
-		memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
-		s->rlen -= s->rpos;
-		s->rpos = 0;
+	if (s->rpos == s->rlen) {
+		s->rpos = s->rlen = 0;
 		return 0;
 	}
-	line = s->rbuf + s->rpos;
-	len = lf - line + 1;
-	s->rpos += len;
-	if (s->discard || len > POP3_MAXLINE) {
-		s->discard = 0;
+	r = pop3_frame(&s->fr, s->rbuf + s->rpos, s->rlen - s->rpos,
+	    POP3_MAXLINE, &used);
+	s->rpos += used;
+	switch (r) {
+	case FRAME_MORE:
+		/* The partial line is in the framer: the buffer is free. */
+		s->rpos = s->rlen = 0;
+		return 0;
+	case FRAME_TOOLONG:
 		reply(s, "-ERR line too long");
 		return 1;
+	default:
+		command(s, s->fr.line, s->fr.len);
+		pop3_frame_reset(&s->fr);
+		return 1;
 	}
-	len--;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	command(s, line, len);
-	return 1;
 }
 
 /* Parse one command line and answer it from the table. */
