@@ -5,8 +5,10 @@
  * the other sessions.  After a good password the session socket goes to
  * the parent, which starts a wrkrpop for the user.
  *
- * Peers:
- *	parent		fd 3 (POPD_CHANNEL_FD)	sessions in, logins out
+ * Peers (what the parent may send is in from_parent[] below):
+ *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_SESSION, PARENT_SPAWNED,
+ *			PARENT_REFUSED, PARENT_DRAIN in; AUTHPOP_LOGIN,
+ *			AUTHPOP_CLOSED, AUTHPOP_STLS out
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
  *
@@ -89,6 +91,7 @@ struct job {
 };
 TAILQ_HEAD(jobq, job);
 
+
 static int	login_timeout = POP3_IDLE_TIMEOUT;	/* -L */
 static int	max_fail = POP3_MAXFAIL;		/* -F */
 static int	login_delay;				/* -D */
@@ -99,8 +102,15 @@ RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
 
 __dead static void	usage(void);
-static void		authpop_dispatch_parent(struct chan *, uint32_t,
-			    const void *, size_t, int);
+static void		authpop_parent_session(struct chan *, const void *,
+			    size_t, int);
+static void		authpop_parent_drain(struct chan *, const void *,
+			    size_t, int);
+static void		authpop_parent_spawned(struct chan *, const void *,
+			    size_t, int);
+static void		authpop_parent_refused(struct chan *, const void *,
+			    size_t, int);
+static struct session	*handed_over(uint64_t, uint32_t);
 static void		authpop_parent_eof(struct chan *);
 static void		authpop_open(void *);
 static void		authpop_sandbox(void *);
@@ -138,6 +148,17 @@ static void		*worker_main(void *);
 static void		jobs_collect(int, short, void *);
 static void		xlock(pthread_mutex_t *);
 static void		xunlock(pthread_mutex_t *);
+
+/* What the parent may send (msg.c checks each message). */
+static const struct msg_rule from_parent[] = {
+	{ MSG_PARENT_SESSION, sizeof(struct msg_session), MSG_FD,
+	    authpop_parent_session },
+	{ MSG_PARENT_SPAWNED, sizeof(struct msg_id), MSG_NOFD,
+	    authpop_parent_spawned },
+	{ MSG_PARENT_REFUSED, sizeof(struct msg_refused), MSG_NOFD,
+	    authpop_parent_refused },
+	{ MSG_PARENT_DRAIN, 0, MSG_NOFD, authpop_parent_drain },
+};
 
 /*
  * The commands of the AUTHORIZATION state; any other known one gets
@@ -279,7 +300,7 @@ main(int argc, char *argv[])
 	workers_start();
 
 	chan_init(&parent, POPD_CHANNEL_FD, "authpop", "parent",
-	    authpop_dispatch_parent, authpop_parent_eof, NULL);
+	    from_parent, nitems(from_parent), authpop_parent_eof, NULL);
 	log_debug("ready");
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
@@ -312,100 +333,96 @@ authpop_parent_eof(struct chan *c)
 	exit(0);
 }
 
+/* A new session from the parent, with its socket. */
 static void
-authpop_dispatch_parent(struct chan *c, uint32_t type, const void *data,
-    size_t len, int fd)
+authpop_parent_session(struct chan *c, const void *data, size_t len, int fd)
 {
 	struct msg_session	 ms;
-	struct msg_id		 mi;
+
+	memcpy(&ms, data, sizeof(ms));
+	msg_check_str(c, MSG_PARENT_SESSION, ms.addr, sizeof(ms.addr));
+	if (ms.flags & ~(SESSION_TLS | SESSION_TRUSTED | SESSION_STLS |
+	    SESSION_RESUMED))
+		fatalx("authpop: %s from parent: flags %#x",
+		    msg_type_str(MSG_PARENT_SESSION), ms.flags);
+	if (session_find(ms.id) != NULL)
+		fatalx("authpop: %s from parent: session %llu exists",
+		    msg_type_str(MSG_PARENT_SESSION),
+		    (unsigned long long)ms.id);
+	session_new(&ms, fd);
+}
+
+/* After a reload: finish these sessions, then leave. */
+static void
+authpop_parent_drain(struct chan *c, const void *data, size_t len, int fd)
+{
+	draining = 1;
+	setproctitle("draining");
+	if (nsessions == 0)
+		exit(0);
+}
+
+/*
+ * The session handed over at login, for an answer from the parent; NULL
+ * (logged) if it has gone meanwhile, fatal if it never logged in.
+ */
+static struct session *
+handed_over(uint64_t id, uint32_t type)
+{
+	struct session	*s;
+
+	if ((s = session_find(id)) == NULL) {
+		log_debug("session %llu: %s for a closed session",
+		    (unsigned long long)id, msg_type_str(type));
+		return NULL;
+	}
+	if (s->state != S_HANDOFF)
+		fatalx("authpop: %s from parent for session %llu, which has "
+		    "not logged in", msg_type_str(type),
+		    (unsigned long long)id);
+	return s;
+}
+
+/* wrkrpop owns the socket now and answers the PASS. */
+static void
+authpop_parent_spawned(struct chan *c, const void *data, size_t len, int fd)
+{
+	struct msg_id	 mi;
+	struct session	*s;
+
+	memcpy(&mi, data, sizeof(mi));
+	if ((s = handed_over(mi.id, MSG_PARENT_SPAWNED)) == NULL)
+		return;
+	log_debug("session %llu: handed to wrkrpop", (unsigned long long)s->id);
+	session_close(s, 0);
+}
+
+/* No wrkrpop for a good password: say why, then close. */
+static void
+authpop_parent_refused(struct chan *c, const void *data, size_t len, int fd)
+{
 	struct msg_refused	 mr;
 	struct session		*s;
 
-	switch (type) {
-	case MSG_LST_SESSION:
-		msg_check_size(c, type, len, sizeof(ms));
-		if (fd == -1)
-			fatalx("authpop: %s from parent without a socket",
-			    msg_type_str(type));
-		memcpy(&ms, data, sizeof(ms));
-		msg_check_str(c, type, ms.addr, sizeof(ms.addr));
-		if (ms.flags & ~(SESSION_TLS | SESSION_TRUSTED |
-		    SESSION_STLS | SESSION_RESUMED))
-			fatalx("authpop: %s from parent: flags %#x",
-			    msg_type_str(type), ms.flags);
-		if (session_find(ms.id) != NULL)
-			fatalx("authpop: %s from parent: session %llu exists",
-			    msg_type_str(type), (unsigned long long)ms.id);
-		session_new(&ms, fd);
-		break;
-	case MSG_DRAIN:
-		/* After a reload: finish these sessions, then leave. */
-		msg_check_size(c, type, len, 0);
-		if (fd != -1)
-			fatalx("authpop: %s from parent with a descriptor",
-			    msg_type_str(type));
-		draining = 1;
-		setproctitle("draining");
-		if (nsessions == 0)
-			exit(0);
-		break;
-	case MSG_AUTH_SPAWNED:
-		msg_check_size(c, type, len, sizeof(mi));
-		if (fd != -1)
-			fatalx("authpop: %s from parent with a descriptor",
-			    msg_type_str(type));
-		memcpy(&mi, data, sizeof(mi));
-		if ((s = session_find(mi.id)) == NULL) {
-			log_debug("session %llu: %s for a closed session",
-			    (unsigned long long)mi.id, msg_type_str(type));
-			break;
-		}
-		if (s->state != S_HANDOFF)
-			fatalx("authpop: %s from parent for session %llu, "
-			    "which has not logged in", msg_type_str(type),
-			    (unsigned long long)mi.id);
-		/* wrkrpop owns the socket now and answers the PASS. */
-		log_debug("session %llu: handed to wrkrpop",
-		    (unsigned long long)s->id);
-		session_close(s, 0);
-		break;
-	case MSG_AUTH_REFUSED:
-		msg_check_size(c, type, len, sizeof(mr));
-		if (fd != -1)
-			fatalx("authpop: %s from parent with a descriptor",
-			    msg_type_str(type));
-		memcpy(&mr, data, sizeof(mr));
-		if (mr.code != REFUSED_TEMP && mr.code != REFUSED_PERM &&
-		    mr.code != REFUSED_DELAY)
-			fatalx("authpop: %s from parent: code %u",
-			    msg_type_str(type), mr.code);
-		if ((s = session_find(mr.id)) == NULL) {
-			log_debug("session %llu: %s for a closed session",
-			    (unsigned long long)mr.id, msg_type_str(type));
-			break;
-		}
-		if (s->state != S_HANDOFF)
-			fatalx("authpop: %s from parent for session %llu, "
-			    "which has not logged in", msg_type_str(type),
-			    (unsigned long long)mr.id);
-		if (mr.code == REFUSED_TEMP)
-			session_reply(s, "-ERR [SYS/TEMP] cannot open the "
-			    "maildrop now, try again later");
-		else if (mr.code == REFUSED_DELAY)
-			session_reply(s, "-ERR [LOGIN-DELAY] logins are at "
-			    "least %d seconds apart, try again later",
-			    login_delay);
-		else
-			session_reply(s, "-ERR [SYS/PERM] no maildrop for "
-			    "this user, contact the administrator");
-		s->state = S_CLOSING;
-		session_timer(s, AUTH_CLOSE_TIMEOUT);
-		session_update(s);
-		break;
-	default:
-		fatalx("authpop: unexpected %s (%u) from parent",
-		    msg_type_str(type), type);
-	}
+	memcpy(&mr, data, sizeof(mr));
+	if (mr.code != REFUSED_TEMP && mr.code != REFUSED_PERM &&
+	    mr.code != REFUSED_DELAY)
+		fatalx("authpop: %s from parent: code %u",
+		    msg_type_str(MSG_PARENT_REFUSED), mr.code);
+	if ((s = handed_over(mr.id, MSG_PARENT_REFUSED)) == NULL)
+		return;
+	if (mr.code == REFUSED_TEMP)
+		session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop now, "
+		    "try again later");
+	else if (mr.code == REFUSED_DELAY)
+		session_reply(s, "-ERR [LOGIN-DELAY] logins are at least %d "
+		    "seconds apart, try again later", login_delay);
+	else
+		session_reply(s, "-ERR [SYS/PERM] no maildrop for this user, "
+		    "contact the administrator");
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	session_update(s);
 }
 
 static struct session *
@@ -429,7 +446,7 @@ session_new(const struct msg_session *ms, int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_STREAM)
 		fatalx("authpop: %s from parent: not a stream socket",
-		    msg_type_str(MSG_LST_SESSION));
+		    msg_type_str(MSG_PARENT_SESSION));
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->out = evbuffer_new()) == NULL) {
@@ -438,7 +455,7 @@ session_new(const struct msg_session *ms, int fd)
 		close(fd);
 		memset(&mi, 0, sizeof(mi));
 		mi.id = ms->id;
-		chan_send(&parent, MSG_AUTH_CLOSED, -1, &mi, sizeof(mi));
+		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 		return;
 	}
 	s->id = ms->id;
@@ -937,7 +954,7 @@ session_stls(struct session *s)
 	mi.id = s->id;
 	s->state = S_STLS;
 	log_debug("session %llu: STLS", (unsigned long long)s->id);
-	chan_send(&parent, MSG_AUTH_STLS, -1, &mi, sizeof(mi));
+	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
 	session_timer(s, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
 }
@@ -982,7 +999,7 @@ session_handoff(struct session *s)
 	s->state = S_HANDOFF;
 	if (evtimer_del(&s->tmo) == -1)
 		fatal("evtimer_del");
-	chan_send(&parent, MSG_AUTH_LOGIN, fd, &ml, sizeof(ml));
+	chan_send(&parent, MSG_AUTHPOP_LOGIN, fd, &ml, sizeof(ml));
 }
 
 /* End a session; tell the parent unless wrkrpop has taken it over. */
@@ -996,7 +1013,7 @@ session_close(struct session *s, int notify)
 	if (notify) {
 		memset(&mi, 0, sizeof(mi));
 		mi.id = s->id;
-		chan_send(&parent, MSG_AUTH_CLOSED, -1, &mi, sizeof(mi));
+		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 	}
 	(void)event_del(&s->rev);
 	(void)event_del(&s->wev);

@@ -24,42 +24,42 @@ static void	chan_update(struct chan *);
 static void	chan_flush(struct chan *);
 static void	chan_read(struct chan *);
 
+static const char *const msg_names[MSG_MAX] = {
+	[MSG_PARENT_LISTEN] = "PARENT_LISTEN",
+	[MSG_PARENT_STARTTLS] = "PARENT_STARTTLS",
+	[MSG_PARENT_SESSION] = "PARENT_SESSION",
+	[MSG_PARENT_SPAWNED] = "PARENT_SPAWNED",
+	[MSG_PARENT_REFUSED] = "PARENT_REFUSED",
+	[MSG_PARENT_DRAIN] = "PARENT_DRAIN",
+	[MSG_LISTENER_SESSION] = "LISTENER_SESSION",
+	[MSG_AUTHPOP_LOGIN] = "AUTHPOP_LOGIN",
+	[MSG_AUTHPOP_CLOSED] = "AUTHPOP_CLOSED",
+	[MSG_AUTHPOP_STLS] = "AUTHPOP_STLS",
+};
+
 const char *
 msg_type_str(uint32_t type)
 {
-	switch (type) {
-	case MSG_LST_SOCKET:
-		return "LST_SOCKET";
-	case MSG_LST_SESSION:
-		return "LST_SESSION";
-	case MSG_AUTH_LOGIN:
-		return "AUTH_LOGIN";
-	case MSG_AUTH_CLOSED:
-		return "AUTH_CLOSED";
-	case MSG_AUTH_STLS:
-		return "AUTH_STLS";
-	case MSG_LST_STARTTLS:
-		return "LST_STARTTLS";
-	case MSG_AUTH_SPAWNED:
-		return "AUTH_SPAWNED";
-	case MSG_AUTH_REFUSED:
-		return "AUTH_REFUSED";
-	case MSG_DRAIN:
-		return "DRAIN";
-	default:
-		return "UNKNOWN";
-	}
+	if (type < MSG_MAX && msg_names[type] != NULL)
+		return msg_names[type];
+	return "UNKNOWN";
 }
 
+/*
+ * c talks to peer over fd; rules say what peer may send us (see struct
+ * msg_rule).  eof: the peer closed the channel (NULL: fatal).
+ */
 void
 chan_init(struct chan *c, int fd, const char *self, const char *peer,
-    chan_dispatch_cb dispatch, void (*eof)(struct chan *), void *arg)
+    const struct msg_rule *rules, size_t nrules, void (*eof)(struct chan *),
+    void *arg)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->self = self;
 	c->peer = peer;
-	c->dispatch = dispatch;
+	c->rules = rules;
+	c->nrules = nrules;
 	c->eof = eof;
 	c->arg = arg;
 	TAILQ_INIT(&c->outq);
@@ -132,17 +132,6 @@ chan_bad(struct chan *c, const char *fmt, ...)
 	    msg, c->peer);
 	c->bad(c);
 	chan_close(c);
-}
-
-/* Returns 0, or -1 after chan_bad: the caller must return at once. */
-int
-msg_check_size(struct chan *c, uint32_t type, size_t len, size_t want)
-{
-	if (len == want)
-		return 0;
-	chan_bad(c, "%s from %s: payload %zu bytes, want %zu",
-	    msg_type_str(type), c->peer, len, want);
-	return -1;
 }
 
 /* A string field must be NUL-terminated inside its fixed-size buffer. */
@@ -222,20 +211,85 @@ chan_flush(struct chan *c)
 	chan_update(c);
 }
 
+/*
+ * What is wrong with a received message, or NULL: the datagram, its
+ * descriptors and the rule for its type must agree exactly.
+ */
+static const char *
+msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
+    int ctlbad, size_t nfds, const struct msg_rule **rulep)
+{
+	static char		 why[128];
+	struct msg_hdr		 hdr;
+	const struct msg_rule	*r;
+	size_t			 i;
+
+	if (flags & (MSG_TRUNC | MSG_CTRUNC))
+		return "truncated message";
+	if (ctlbad)
+		return "bad control message";
+	if ((size_t)n < sizeof(hdr)) {
+		(void)snprintf(why, sizeof(why), "short message (%zd bytes)",
+		    n);
+		return why;
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (hdr.version != MSG_VERSION) {
+		(void)snprintf(why, sizeof(why), "message version %u, want %u",
+		    hdr.version, MSG_VERSION);
+		return why;
+	}
+	if (hdr.len != (size_t)n - sizeof(hdr)) {
+		(void)snprintf(why, sizeof(why), "%s: length %u, datagram %zd",
+		    msg_type_str(hdr.type), hdr.len, n);
+		return why;
+	}
+	for (i = 0, r = NULL; i < c->nrules; i++)
+		if (c->rules[i].type == hdr.type) {
+			r = &c->rules[i];
+			break;
+		}
+	if (r == NULL) {
+		(void)snprintf(why, sizeof(why), "unexpected %s (%u)",
+		    msg_type_str(hdr.type), hdr.type);
+		return why;
+	}
+	if (hdr.len != r->size) {
+		(void)snprintf(why, sizeof(why), "%s: payload %u bytes, want %zu",
+		    msg_type_str(hdr.type), hdr.len, r->size);
+		return why;
+	}
+	if (nfds != (r->fd == MSG_FD ? 1 : 0)) {
+		(void)snprintf(why, sizeof(why), "%s with %zu descriptors, "
+		    "want %d", msg_type_str(hdr.type), nfds,
+		    r->fd == MSG_FD ? 1 : 0);
+		return why;
+	}
+	*rulep = r;
+	return NULL;
+}
+
+/*
+ * Read and dispatch every waiting message.  Every descriptor that comes
+ * in, however many a datagram carries, is either handed to the handler
+ * (which owns it) or closed here: a rejected message leaks nothing.
+ */
 static void
 chan_read(struct chan *c)
 {
-	struct msghdr	 mh;
-	struct iovec	 iov;
-	struct msg_hdr	 hdr;
+	struct msghdr		 mh;
+	struct iovec		 iov;
 	union {
 		struct cmsghdr	hdr;
-		unsigned char	buf[CMSG_SPACE(sizeof(int))];
+		unsigned char	buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
 	} cmsgbuf;
-	struct cmsghdr	*cm;
-	unsigned char	 buf[sizeof(struct msg_hdr) + MSG_MAXPAYLOAD];
-	ssize_t		 n;
-	int		 fd;
+	struct cmsghdr		*cm;
+	const struct msg_rule	*rule;
+	unsigned char		 buf[sizeof(struct msg_hdr) + MSG_MAXPAYLOAD];
+	const char		*why;
+	ssize_t			 n;
+	size_t			 nfds, i, k;
+	int			 fds[MSG_MAXFDS], ctlbad;
 
 	for (;;) {
 		memset(&mh, 0, sizeof(mh));
@@ -254,7 +308,23 @@ chan_read(struct chan *c)
 			else
 				fatal("%s: recvmsg from %s", c->self, c->peer);
 		}
-		if (n == 0) {
+		nfds = 0;
+		ctlbad = 0;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET ||
+			    cm->cmsg_type != SCM_RIGHTS) {
+				ctlbad = 1;
+				continue;
+			}
+			k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (i = 0; i < k && nfds < MSG_MAXFDS; i++)
+				memcpy(&fds[nfds++], CMSG_DATA(cm) +
+				    i * sizeof(int), sizeof(int));
+		}
+		/* The end, unless an empty datagram came with something. */
+		if (n == 0 && nfds == 0 && !ctlbad &&
+		    !(mh.msg_flags & MSG_CTRUNC)) {
 			chan_close(c);
 			if (c->eof != NULL)
 				c->eof(c);
@@ -263,46 +333,19 @@ chan_read(struct chan *c)
 				    c->peer);
 			return;
 		}
-		fd = -1;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-		    cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_SOCKET ||
-			    cm->cmsg_type != SCM_RIGHTS ||
-			    cm->cmsg_len != CMSG_LEN(sizeof(int)) ||
-			    fd != -1) {
-				chan_bad(c, "bad control message from %s",
-				    c->peer);
-				goto bad;
-			}
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		rule = NULL;
+		if ((why = msg_check(c, buf, n, mh.msg_flags, ctlbad, nfds,
+		    &rule)) != NULL) {
+			for (i = 0; i < nfds; i++)
+				close(fds[i]);
+			chan_bad(c, "%s from %s", why, c->peer);
+			return;
 		}
-		if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-			chan_bad(c, "truncated message from %s", c->peer);
-			goto bad;
-		}
-		if ((size_t)n < sizeof(hdr)) {
-			chan_bad(c, "short message from %s", c->peer);
-			goto bad;
-		}
-		memcpy(&hdr, buf, sizeof(hdr));
-		if (hdr.version != MSG_VERSION) {
-			chan_bad(c, "message version %u from %s, want %u",
-			    hdr.version, c->peer, MSG_VERSION);
-			goto bad;
-		}
-		if (hdr.len != (size_t)n - sizeof(hdr)) {
-			chan_bad(c, "%s from %s: length %u, datagram %zd",
-			    msg_type_str(hdr.type), c->peer, hdr.len, n);
-			goto bad;
-		}
-		c->dispatch(c, hdr.type, buf + sizeof(hdr), hdr.len, fd);
+		rule->handler(c, buf + sizeof(struct msg_hdr),
+		    n - sizeof(struct msg_hdr), nfds ? fds[0] : -1);
 		if (c->fd == -1)
 			return;
 	}
- bad:
-	/* Only reached with a bad() handler: fatal otherwise. */
-	if (fd != -1)
-		close(fd);
 }
 
 static void

@@ -16,34 +16,38 @@
 /*
  * Messages between processes.  Every channel is a SOCK_SEQPACKET
  * socketpair, so one datagram is one message: a header, then exactly
- * hdr.len payload bytes, and at most one passed descriptor.
+ * hdr.len payload bytes, and at most one passed descriptor.  Messages
+ * are named by their sender and meaning; each hop has its own type and
+ * payload.  A receiver declares what it takes from each peer in a table
+ * of rules (struct msg_rule): msg.c checks every message against it
+ * (version, type, exact size, descriptor) before the handler sees it.
  * Bump MSG_VERSION on any change to the types or payloads below.
  */
-#define MSG_VERSION		4
+#define MSG_VERSION		5
 #define MSG_MAXPAYLOAD		1024
+#define MSG_MAXFDS		8	/* received (and closed) at most */
 
 enum msg_type {
 	MSG_NONE = 0,
 
 	/* parent -> listener */
-	MSG_LST_SOCKET,		/* fd: listening socket; struct msg_listen */
-	/* listener -> parent, parent -> authpop */
-	MSG_LST_SESSION,	/* fd: session socket; struct msg_session */
+	MSG_PARENT_LISTEN,	/* fd: a listening socket; msg_listen */
+	MSG_PARENT_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
+	/* parent -> authpop */
+	MSG_PARENT_SESSION,	/* fd: a new session; msg_session */
+	MSG_PARENT_SPAWNED,	/* a wrkrpop has the session; msg_id */
+	MSG_PARENT_REFUSED,	/* no wrkrpop for it; msg_refused */
+	/* parent -> listener, authpop */
+	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
+				   when the last session is over; no payload */
+
+	/* listener -> parent */
+	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
 
 	/* authpop -> parent */
-	MSG_AUTH_LOGIN,		/* fd: session socket; struct msg_login */
-	MSG_AUTH_CLOSED,	/* session ended before login; struct msg_id */
-	MSG_AUTH_STLS,		/* client said STLS, +OK sent; struct msg_id */
-	/* parent -> authpop */
-	MSG_AUTH_SPAWNED,	/* worker runs the session; struct msg_id */
-	MSG_AUTH_REFUSED,	/* no worker; struct msg_refused */
-
-	/* parent -> listener */
-	MSG_LST_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
-
-	/* parent -> listener, authpop */
-	MSG_DRAIN,		/* after a reload: take no new work, exit 0
-				   when the last session is over; no payload */
+	MSG_AUTHPOP_LOGIN,	/* fd: the session socket; msg_login */
+	MSG_AUTHPOP_CLOSED,	/* session ended before login; msg_id */
+	MSG_AUTHPOP_STLS,	/* client said STLS; msg_id */
 
 	MSG_MAX
 };
@@ -57,8 +61,9 @@ struct msg_hdr {
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 
+/* MSG_PARENT_LISTEN */
 struct msg_listen {
-	uint32_t	flags;
+	uint32_t	flags;		/* LISTEN_* */
 	uint32_t	pki;		/* the listener's keypair index */
 };
 
@@ -69,23 +74,33 @@ struct msg_listen {
 
 #define POPD_MAXTLS		16	/* "TLSv1.3", "plaintext" */
 
-struct msg_session {
-	uint64_t	id;		/* set by the parent */
-	uint32_t	lid;		/* set by the listener */
-	uint32_t	flags;
+/* MSG_LISTENER_SESSION: the listener's name for a session is its lid. */
+struct msg_newsession {
+	uint32_t	lid;
+	uint32_t	flags;		/* SESSION_TLS/STLS/RESUMED */
 	char		addr[POPD_MAXADDR];
 	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
 };
 
+/* MSG_PARENT_SESSION: the parent's name for a session is its id. */
+struct msg_session {
+	uint64_t	id;
+	uint32_t	flags;		/* SESSION_*, TRUSTED added */
+	char		addr[POPD_MAXADDR];
+};
+
+/* MSG_PARENT_STARTTLS */
 struct msg_lid {
 	uint32_t	lid;
 };
 
+/* MSG_AUTHPOP_LOGIN */
 struct msg_login {
 	uint64_t	id;
 	char		user[POPD_MAXUSER + 1];
 };
 
+/* MSG_AUTHPOP_CLOSED, MSG_AUTHPOP_STLS, MSG_PARENT_SPAWNED */
 struct msg_id {
 	uint64_t	id;
 };
@@ -94,9 +109,10 @@ struct msg_id {
 #define REFUSED_PERM		2	/* [SYS/PERM]: no such mail user */
 #define REFUSED_DELAY		3	/* [LOGIN-DELAY]: too soon again */
 
+/* MSG_PARENT_REFUSED */
 struct msg_refused {
 	uint64_t	id;
-	uint32_t	code;
+	uint32_t	code;		/* REFUSED_* */
 };
 
 /* One end of a channel, driven by libevent. */
@@ -108,8 +124,20 @@ struct chan_msg {
 };
 
 struct chan;
-typedef void (*chan_dispatch_cb)(struct chan *, uint32_t, const void *,
-    size_t, int);
+
+/*
+ * What a receiver takes from one peer: each type it accepts, the exact
+ * size of its payload, whether it carries a descriptor, and the handler,
+ * which owns that descriptor.  Anything else is a protocol violation.
+ */
+#define MSG_NOFD		0
+#define MSG_FD			1
+struct msg_rule {
+	uint32_t	  type;
+	size_t		  size;
+	int		  fd;		/* MSG_FD or MSG_NOFD */
+	void		(*handler)(struct chan *, const void *, size_t, int);
+};
 
 struct chan {
 	int				 fd;
@@ -118,7 +146,8 @@ struct chan {
 	struct event			 ev;
 	short				 events;
 	TAILQ_HEAD(, chan_msg)		 outq;
-	chan_dispatch_cb		 dispatch;
+	const struct msg_rule		*rules;	/* what the peer may send */
+	size_t				 nrules;
 	void				 (*eof)(struct chan *);
 	/* A malformed message: end this peer (it must close c), or fatal. */
 	void				 (*bad)(struct chan *);
@@ -128,12 +157,12 @@ struct chan {
 /* msg.c */
 const char	*msg_type_str(uint32_t);
 void		 chan_init(struct chan *, int, const char *, const char *,
-		    chan_dispatch_cb, void (*)(struct chan *), void *);
+		    const struct msg_rule *, size_t, void (*)(struct chan *),
+		    void *);
 void		 chan_send(struct chan *, uint32_t, int, const void *, size_t);
 void		 chan_close(struct chan *);
 void		 chan_bad(struct chan *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-int		 msg_check_size(struct chan *, uint32_t, size_t, size_t);
 int		 msg_check_str(struct chan *, uint32_t, const char *, size_t);
 
 #endif

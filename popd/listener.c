@@ -4,7 +4,9 @@
  * one socketpair per session.  It runs chrooted as POPD_USER and never
  * parses POP3: bytes go through unchanged in both directions.
  *
- *	parent  ==fd 3==  listener	MSG_LST_SOCKET in, MSG_LST_SESSION out
+ * Peers (the messages it takes are in from_parent[] below):
+ *	parent  ==fd 3==  listener	PARENT_LISTEN, PARENT_STARTTLS,
+ *					PARENT_DRAIN in; LISTENER_SESSION out
  *	client  <-TLS->   listener  <-socketpair->  authpop, then wrkrpop
  */
 #include <sys/types.h>
@@ -37,7 +39,10 @@
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 #define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
 
-/* The peers of this process: only the parent. */
+/*
+ * The peers of this process: only the parent, over parent_chan, and what
+ * it may send (msg.c checks every message against these rules).
+ */
 static struct chan	parent_chan;
 
 struct listen_sock {
@@ -109,8 +114,12 @@ static uint32_t				 next_lid;
 static int				 draining;
 static int				 spare[2] = { -1, -1 };
 
-static void	listener_dispatch_parent(struct chan *, uint32_t,
-		    const void *, size_t, int);
+static void	listener_parent_listen(struct chan *, const void *, size_t,
+		    int);
+static void	listener_parent_drain(struct chan *, const void *, size_t,
+		    int);
+static void	listener_parent_starttls(struct chan *, const void *, size_t,
+		    int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
@@ -148,6 +157,14 @@ static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
 		    size_t *);
 static void	relaybuf_consume(struct relaybuf *, size_t, int);
 static void	relaybuf_release(struct relaybuf *);
+
+static const struct msg_rule from_parent[] = {
+	{ MSG_PARENT_LISTEN, sizeof(struct msg_listen), MSG_FD,
+	    listener_parent_listen },
+	{ MSG_PARENT_STARTTLS, sizeof(struct msg_lid), MSG_NOFD,
+	    listener_parent_starttls },
+	{ MSG_PARENT_DRAIN, 0, MSG_NOFD, listener_parent_drain },
+};
 
 /*
  * A TLS server context with the n keypairs certs[i], keys[i], keypair
@@ -354,7 +371,7 @@ listener_main(int argc, char *argv[])
 	proc_prologue(&ps);
 
 	chan_init(&parent_chan, POPD_CHANNEL_FD, "listener", "parent",
-	    listener_dispatch_parent, listener_parent_eof, NULL);
+	    from_parent, nitems(from_parent), listener_parent_eof, NULL);
 	log_debug("ready, %s", protocols);
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
@@ -375,57 +392,47 @@ listener_sandbox(void *arg)
 	sandbox_listener();
 }
 
+/* A listening socket, with its flags and default keypair. */
 static void
-listener_dispatch_parent(struct chan *c, uint32_t type, const void *data,
-    size_t len, int fd)
+listener_parent_listen(struct chan *c, const void *data, size_t len, int fd)
 {
 	struct msg_listen	ml;
-	struct msg_lid		ml2;
+
+	memcpy(&ml, data, sizeof(ml));
+	if (ml.flags & ~LISTEN_TLS || ml.pki >= npki)
+		fatalx("listener: %s from parent: flags 0x%x pki %u",
+		    msg_type_str(MSG_PARENT_LISTEN), ml.flags, ml.pki);
+	listener_add(fd, ml.flags, ml.pki);
+}
+
+static void
+listener_parent_drain(struct chan *c, const void *data, size_t len, int fd)
+{
+	listener_drain();
+}
+
+/* authpop saw STLS on a plaintext session: start TLS on it. */
+static void
+listener_parent_starttls(struct chan *c, const void *data, size_t len,
+    int fd)
+{
+	struct msg_lid		 ml;
 	struct session		*s;
 
-	switch (type) {
-	case MSG_LST_SOCKET:
-		msg_check_size(c, type, len, sizeof(ml));
-		if (fd == -1)
-			fatalx("listener: %s from parent without a socket",
-			    msg_type_str(type));
-		memcpy(&ml, data, sizeof(ml));
-		if (ml.flags & ~LISTEN_TLS || ml.pki >= npki)
-			fatalx("listener: %s from parent: flags 0x%x pki %u",
-			    msg_type_str(type), ml.flags, ml.pki);
-		listener_add(fd, ml.flags, ml.pki);
-		break;
-	case MSG_DRAIN:
-		msg_check_size(c, type, len, 0);
-		if (fd != -1)
-			fatalx("listener: %s from parent with a descriptor",
-			    msg_type_str(type));
-		listener_drain();
-		break;
-	case MSG_LST_STARTTLS:
-		msg_check_size(c, type, len, sizeof(ml2));
-		if (fd != -1)
-			fatalx("listener: %s from parent with a descriptor",
-			    msg_type_str(type));
-		memcpy(&ml2, data, sizeof(ml2));
-		TAILQ_FOREACH(s, &sessions, entry)
-			if (s->lid == ml2.lid)
-				break;
-		/* Gone already, or a stale request: nothing to do. */
-		if (s == NULL || s->tls != NULL || s->state != SESS_RELAY) {
-			log_debug("STLS for session %u: no such plaintext "
-			    "session", ml2.lid);
+	memcpy(&ml, data, sizeof(ml));
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->lid == ml.lid)
 			break;
-		}
-		/* What the client sent after STLS is never relayed. */
-		relaybuf_consume(&s->up, s->up.len, 1);
-		s->state = SESS_STLS;
-		session_run(s);
-		break;
-	default:
-		fatalx("listener: unexpected %s (%u) from parent",
-		    msg_type_str(type), type);
+	/* Gone already, or a stale request: nothing to do. */
+	if (s == NULL || s->tls != NULL || s->state != SESS_RELAY) {
+		log_debug("STLS for session %u: no such plaintext session",
+		    ml.lid);
+		return;
 	}
+	/* What the client sent after STLS is never relayed. */
+	relaybuf_consume(&s->up, s->up.len, 1);
+	s->state = SESS_STLS;
+	session_run(s);
 }
 
 /*
@@ -598,11 +605,10 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 static void
 session_start(struct session *s)
 {
-	struct msg_session	ms;
+	struct msg_newsession	ms;
 
 	s->state = SESS_RELAY;
 	memset(&ms, 0, sizeof(ms));
-	ms.id = 0;
 	ms.lid = s->lid;
 	if (s->tls == NULL)
 		ms.flags = SESSION_STLS;
@@ -612,7 +618,8 @@ session_start(struct session *s)
 	(void)strlcpy(ms.tls, s->tls != NULL ? tls_conn_version(s->tls) :
 	    "plaintext", sizeof(ms.tls));
 	/* chan_send closes it once sent. */
-	chan_send(&parent_chan, MSG_LST_SESSION, s->handoff, &ms, sizeof(ms));
+	chan_send(&parent_chan, MSG_LISTENER_SESSION, s->handoff, &ms,
+	    sizeof(ms));
 	s->handoff = -1;
 }
 

@@ -125,10 +125,14 @@ static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
 static void		proc_exited(struct proc *, int);
 static void		reload(void);
-static void		popd_dispatch_listener(struct chan *, uint32_t,
-			    const void *, size_t, int);
-static void		popd_dispatch_authpop(struct chan *, uint32_t,
-			    const void *, size_t, int);
+static void		parent_listener_session(struct chan *, const void *,
+			    size_t, int);
+static void		parent_authpop_login(struct chan *, const void *,
+			    size_t, int);
+static void		parent_authpop_closed(struct chan *, const void *,
+			    size_t, int);
+static void		parent_authpop_stls(struct chan *, const void *,
+			    size_t, int);
 static void		spawn_worker(struct chan *, const struct msg_login *,
 			    const struct preauth *, int);
 static void		preauth_clear(struct proc *);
@@ -137,12 +141,30 @@ static struct preauth	*preauth_take(struct proc *, uint64_t);
 static void		sig_handler(int, short, void *);
 static void		shutdown_children(void);
 
+/*
+ * What the parent takes from each child.  msg.c checks every message
+ * against these rules; anything else ends that child.
+ */
+static const struct msg_rule from_listener[] = {
+	{ MSG_LISTENER_SESSION, sizeof(struct msg_newsession), MSG_FD,
+	    parent_listener_session },
+};
+static const struct msg_rule from_authpop[] = {
+	{ MSG_AUTHPOP_LOGIN, sizeof(struct msg_login), MSG_FD,
+	    parent_authpop_login },
+	{ MSG_AUTHPOP_CLOSED, sizeof(struct msg_id), MSG_NOFD,
+	    parent_authpop_closed },
+	{ MSG_AUTHPOP_STLS, sizeof(struct msg_id), MSG_NOFD,
+	    parent_authpop_stls },
+};
+
 static const struct {
-	const char	*name;
-	chan_dispatch_cb dispatch;
+	const char		*name;
+	const struct msg_rule	*rules;
+	size_t			 nrules;
 } proc_kinds[PROC_MAX] = {
-	[PROC_LISTENER] = { "listener", popd_dispatch_listener },
-	[PROC_AUTHPOP] = { "authpop", popd_dispatch_authpop },
+	[PROC_LISTENER] = { "listener", from_listener, nitems(from_listener) },
+	[PROC_AUTHPOP] = { "authpop", from_authpop, nitems(from_authpop) },
 };
 
 static struct proclist	 procs = TAILQ_HEAD_INITIALIZER(procs);
@@ -915,8 +937,8 @@ proc_start(enum proc_id id)
 		fatal("%s", __func__);
 	p->id = id;
 	p->pid = pid;
-	chan_init(&p->chan, sp[0], "parent", name, proc_kinds[id].dispatch,
-	    proc_eof, p);
+	chan_init(&p->chan, sp[0], "parent", name, proc_kinds[id].rules,
+	    proc_kinds[id].nrules, proc_eof, p);
 	p->chan.bad = proc_bad;
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	current[id] = p;
@@ -934,7 +956,7 @@ proc_start(enum proc_id id)
 			memset(&ml, 0, sizeof(ml));
 			ml.flags = listens[i].flags;
 			ml.pki = conf_pki_index(conf, listens[i].pki);
-			chan_send(&p->chan, MSG_LST_SOCKET, fd, &ml,
+			chan_send(&p->chan, MSG_PARENT_LISTEN, fd, &ml,
 			    sizeof(ml));
 		}
 	}
@@ -1049,7 +1071,7 @@ reload(void)
 		if (old[id] == NULL)
 			continue;
 		old[id]->draining = 1;
-		chan_send(&old[id]->chan, MSG_DRAIN, -1, NULL, 0);
+		chan_send(&old[id]->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
 	}
 	log_info("reloaded %s%s%s and %s", conffile ? conffile : "",
 	    conffile ? ", " : "", conf->authtab, conf->usertab);
@@ -1076,166 +1098,147 @@ conf_changes(const struct popd_conf *o, const struct popd_conf *n)
 		    "listening where it did: restart it to apply them");
 }
 
+/*
+ * A client is ready (after its TLS handshake, or at once on a plaintext
+ * port): hand the session to the current authpop, with our own id.
+ */
 static void
-popd_dispatch_listener(struct chan *c, uint32_t type, const void *data,
-    size_t len, int fd)
+parent_listener_session(struct chan *c, const void *data, size_t len, int fd)
 {
+	struct msg_newsession	 mn;
 	struct msg_session	 ms;
 	struct preauth		*pa;
 	struct stat		 st;
 	struct proc		*auth = current[PROC_AUTHPOP];
 	size_t			 i;
 
-	switch (type) {
-	case MSG_LST_SESSION:
-		if (fd == -1) {
-			chan_bad(c, "%s from listener without a socket",
-			    msg_type_str(type));
-			return;
-		}
-		if (msg_check_size(c, type, len, sizeof(ms)) == -1)
-			goto bad;
-		memcpy(&ms, data, sizeof(ms));
-		if (msg_check_str(c, type, ms.addr, sizeof(ms.addr)) == -1 ||
-		    msg_check_str(c, type, ms.tls, sizeof(ms.tls)) == -1)
-			goto bad;
-		/* Only for logs, ours and authpop's: printable or '?'. */
-		for (i = 0; ms.addr[i] != '\0'; i++)
-			if (ms.addr[i] < 0x21 || ms.addr[i] > 0x7e)
-				ms.addr[i] = '?';
-		for (i = 0; ms.tls[i] != '\0'; i++)
-			if (ms.tls[i] < 0x21 || ms.tls[i] > 0x7e)
-				ms.tls[i] = '?';
-		if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
-			chan_bad(c, "listener passed a non-socket");
-			goto bad;
-		}
-		if ((ms.flags & ~(SESSION_TLS | SESSION_STLS |
-		    SESSION_RESUMED)) != 0 || ((ms.flags & SESSION_TLS) ==
-		    0) == ((ms.flags & SESSION_STLS) == 0)) {
-			chan_bad(c, "%s from listener: flags %#x",
-			    msg_type_str(type), ms.flags);
-			goto bad;
-		}
-		if (!(ms.flags & SESSION_TLS) && is_trusted(ms.addr))
-			ms.flags |= SESSION_TRUSTED;
-		if (auth == NULL || auth->chan.fd == -1 ||
-		    npreauth >= (size_t)conf->limit.sessions) {
-			log_warnx("session from %s dropped: %s", ms.addr,
-			    npreauth >= (size_t)conf->limit.sessions ? "too many sessions" :
-			    "authpop is restarting");
-			/*
-			 * A canned reply: nothing from the client is read.
-			 * Never wait: the listener may have filled the socket.
-			 */
-			(void)send(fd, BUSY, sizeof(BUSY) - 1,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-			close(fd);
-			return;
-		}
-		if ((pa = calloc(1, sizeof(*pa))) == NULL)
-			fatal("%s", __func__);
-		pa->id = ms.id = next_id++;
-		pa->owner = auth;
-		pa->lpid = ((struct proc *)c->arg)->pid;
-		pa->lid = ms.lid;
-		pa->flags = ms.flags;
-		(void)strlcpy(pa->addr, ms.addr, sizeof(pa->addr));
-		(void)strlcpy(pa->tls, ms.tls, sizeof(pa->tls));
-		pa->dev = st.st_dev;
-		pa->ino = st.st_ino;
-		RB_INSERT(preauthtree, &preauths, pa);
-		npreauth++;
-		chan_send(&auth->chan, MSG_LST_SESSION, fd, &ms, sizeof(ms));
-		return;
-	default:
-		chan_bad(c, "unexpected %s (%u) from listener",
-		    msg_type_str(type), type);
+	memcpy(&mn, data, sizeof(mn));
+	if (msg_check_str(c, MSG_LISTENER_SESSION, mn.addr,
+	    sizeof(mn.addr)) == -1 || msg_check_str(c, MSG_LISTENER_SESSION,
+	    mn.tls, sizeof(mn.tls)) == -1)
+		goto bad;
+	/* Only for logs, ours and authpop's: printable or '?'. */
+	for (i = 0; mn.addr[i] != '\0'; i++)
+		if (mn.addr[i] < 0x21 || mn.addr[i] > 0x7e)
+			mn.addr[i] = '?';
+	for (i = 0; mn.tls[i] != '\0'; i++)
+		if (mn.tls[i] < 0x21 || mn.tls[i] > 0x7e)
+			mn.tls[i] = '?';
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		chan_bad(c, "listener passed a non-socket");
 		goto bad;
 	}
- bad:
-	if (fd != -1)
+	if ((mn.flags & ~(SESSION_TLS | SESSION_STLS | SESSION_RESUMED)) !=
+	    0 || ((mn.flags & SESSION_TLS) == 0) ==
+	    ((mn.flags & SESSION_STLS) == 0)) {
+		chan_bad(c, "%s from listener: flags %#x",
+		    msg_type_str(MSG_LISTENER_SESSION), mn.flags);
+		goto bad;
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.flags = mn.flags;
+	if (!(mn.flags & SESSION_TLS) && is_trusted(mn.addr))
+		ms.flags |= SESSION_TRUSTED;
+	(void)strlcpy(ms.addr, mn.addr, sizeof(ms.addr));
+	if (auth == NULL || auth->chan.fd == -1 ||
+	    npreauth >= (size_t)conf->limit.sessions) {
+		log_warnx("session from %s dropped: %s", mn.addr,
+		    npreauth >= (size_t)conf->limit.sessions ?
+		    "too many sessions" : "authpop is restarting");
+		/*
+		 * A canned reply: nothing from the client is read.  Never
+		 * wait: the listener may have filled the socket.
+		 */
+		(void)send(fd, BUSY, sizeof(BUSY) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(fd);
+		return;
+	}
+	if ((pa = calloc(1, sizeof(*pa))) == NULL)
+		fatal("%s", __func__);
+	pa->id = ms.id = next_id++;
+	pa->owner = auth;
+	pa->lpid = ((struct proc *)c->arg)->pid;
+	pa->lid = mn.lid;
+	pa->flags = ms.flags;
+	(void)strlcpy(pa->addr, mn.addr, sizeof(pa->addr));
+	(void)strlcpy(pa->tls, mn.tls, sizeof(pa->tls));
+	pa->dev = st.st_dev;
+	pa->ino = st.st_ino;
+	RB_INSERT(preauthtree, &preauths, pa);
+	npreauth++;
+	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
+	return;
+ bad:
+	close(fd);
 }
 
+/*
+ * A good password.  Only for a session we handed out and that has not
+ * logged in yet, and only with its own socket: a compromised authpop can
+ * at most name an existing user for its own session.
+ */
 static void
-popd_dispatch_authpop(struct chan *c, uint32_t type, const void *data,
-    size_t len, int fd)
+parent_authpop_login(struct chan *c, const void *data, size_t len, int fd)
 {
 	struct msg_login	 ml;
-	struct msg_id		 mi;
 	struct preauth		*pa;
 	struct stat		 st;
 
-	switch (type) {
-	case MSG_AUTH_LOGIN:
-		if (msg_check_size(c, type, len, sizeof(ml)) == -1)
-			goto bad;
-		memcpy(&ml, data, sizeof(ml));
-		if (msg_check_str(c, type, ml.user, sizeof(ml.user)) == -1)
-			goto bad;
-		if (fd == -1) {
-			chan_bad(c, "%s from authpop without a socket",
-			    msg_type_str(type));
-			return;
-		}
-		/*
-		 * Only a session we handed out and that has not logged in
-		 * yet, and only with its own socket: a compromised authpop
-		 * can at most name an existing user for its own session.
-		 */
-		if ((pa = preauth_take(c->arg, ml.id)) == NULL) {
-			chan_bad(c, "authpop logged in unknown session %llu",
-			    (unsigned long long)ml.id);
-			goto bad;
-		}
-		if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
-		    st.st_ino != pa->ino) {
-			free(pa);
-			chan_bad(c, "authpop passed another socket for "
-			    "session %llu", (unsigned long long)ml.id);
-			goto bad;
-		}
-		spawn_worker(c, &ml, pa, fd);
-		free(pa);
-		return;
-	case MSG_AUTH_CLOSED:
-	case MSG_AUTH_STLS:
-		if (fd != -1) {
-			chan_bad(c, "%s from authpop with a descriptor",
-			    msg_type_str(type));
-			goto bad;
-		}
-		if (msg_check_size(c, type, len, sizeof(mi)) == -1)
-			return;
-		memcpy(&mi, data, sizeof(mi));
-		/* A session authpop closed may be unknown to us already. */
-		pa = preauth_take(c->arg, mi.id);
-		if (type == MSG_AUTH_STLS) {
-			if (pa == NULL || !(pa->flags & SESSION_STLS)) {
-				free(pa);
-				chan_bad(c, "%s for session %llu, not a "
-				    "plaintext session of this authpop",
-				    msg_type_str(type),
-				    (unsigned long long)mi.id);
-				return;
-			}
-			/*
-			 * The session ends here for authpop; the listener
-			 * starts TLS and hands over a new one.
-			 */
-			starttls(pa);
-		}
-		free(pa);
-		return;
-	default:
-		chan_bad(c, "unexpected %s (%u) from authpop",
-		    msg_type_str(type), type);
+	memcpy(&ml, data, sizeof(ml));
+	if (msg_check_str(c, MSG_AUTHPOP_LOGIN, ml.user,
+	    sizeof(ml.user)) == -1)
+		goto bad;
+	if ((pa = preauth_take(c->arg, ml.id)) == NULL) {
+		chan_bad(c, "authpop logged in unknown session %llu",
+		    (unsigned long long)ml.id);
 		goto bad;
 	}
+	if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
+	    st.st_ino != pa->ino) {
+		free(pa);
+		chan_bad(c, "authpop passed another socket for session %llu",
+		    (unsigned long long)ml.id);
+		goto bad;
+	}
+	spawn_worker(c, &ml, pa, fd);
+	free(pa);
+	return;
  bad:
-	if (fd != -1)
-		close(fd);
+	close(fd);
+}
+
+/* A session authpop closed may be unknown to us already. */
+static void
+parent_authpop_closed(struct chan *c, const void *data, size_t len, int fd)
+{
+	struct msg_id	mi;
+
+	memcpy(&mi, data, sizeof(mi));
+	free(preauth_take(c->arg, mi.id));
+}
+
+/*
+ * STLS: the session ends here for authpop; the listener starts TLS and
+ * hands over a new one.
+ */
+static void
+parent_authpop_stls(struct chan *c, const void *data, size_t len, int fd)
+{
+	struct msg_id	 mi;
+	struct preauth	*pa;
+
+	memcpy(&mi, data, sizeof(mi));
+	pa = preauth_take(c->arg, mi.id);
+	if (pa == NULL || !(pa->flags & SESSION_STLS)) {
+		free(pa);
+		chan_bad(c, "%s for session %llu, not a plaintext session of "
+		    "this authpop", msg_type_str(MSG_AUTHPOP_STLS),
+		    (unsigned long long)mi.id);
+		return;
+	}
+	starttls(pa);
+	free(pa);
 }
 
 /*
@@ -1261,7 +1264,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		    conf->usertab);
 		close(fd);
 		mr.code = REFUSED_PERM;
-		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
 	if (login_too_soon(u->name)) {
@@ -1269,7 +1272,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		    "%d seconds", u->name, conf->login_delay);
 		close(fd);
 		mr.code = REFUSED_DELAY;
-		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
 	if (maildir_path(maildir, sizeof(maildir), u->path,
@@ -1278,7 +1281,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		    u->name);
 		close(fd);
 		mr.code = REFUSED_PERM;
-		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
 
@@ -1300,14 +1303,14 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		log_warn("fork wrkrpop for %s", u->name);
 		close(fd);
 		mr.code = REFUSED_TEMP;
-		chan_send(auth, MSG_AUTH_REFUSED, -1, &mr, sizeof(mr));
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
 	close(fd);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
 	mi.id = ml->id;
-	chan_send(auth, MSG_AUTH_SPAWNED, -1, &mi, sizeof(mi));
+	chan_send(auth, MSG_PARENT_SPAWNED, -1, &mi, sizeof(mi));
 }
 
 /*
@@ -1345,7 +1348,7 @@ starttls(const struct preauth *pa)
 	}
 	memset(&ml, 0, sizeof(ml));
 	ml.lid = pa->lid;
-	chan_send(&p->chan, MSG_LST_STARTTLS, -1, &ml, sizeof(ml));
+	chan_send(&p->chan, MSG_PARENT_STARTTLS, -1, &ml, sizeof(ml));
 }
 
 /* The sessions of an authpop that died are gone with it. */

@@ -127,7 +127,7 @@ def bad_message_from_authpop(srv):
     old = srv.pids()["authpop"]
     fd = _steal_channel(old)
     try:
-        # MSG_AUTH_CLOSED with a 3-byte payload instead of 8.
+        # AUTHPOP_CLOSED with a 3-byte payload instead of 8.
         os.write(fd, struct.pack("=IIII", 4, 2, 3, 0) + b"abc")
     finally:
         os.close(fd)
