@@ -56,7 +56,8 @@ CONF_OBJS=	popd/parse.o popd/config.o
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
-		regress/unit/test_conf regress/unit/test_addr
+		regress/unit/test_conf regress/unit/test_addr \
+		regress/unit/test_msg
 
 all: ${PROGS}
 
@@ -111,13 +112,19 @@ regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
 	    common/log.o common/util.o compat/compat.o ${LDLIBS}
 
+# test_msg links the message layer and what it calls.
+TEST_MSG_OBJS=	common/msg.o common/util.o common/log.o compat/compat.o
+regress/unit/test_msg: regress/unit/test_msg.o ${TEST_MSG_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_msg.o ${TEST_MSG_OBJS} \
+	    ${LDLIBS}
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
 
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
-regress/unit/test_addr.o: ${HDRS} \
+regress/unit/test_addr.o regress/unit/test_msg.o: ${HDRS} \
     regress/unit/unit.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -143,7 +150,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
 		regress/fuzz/fuzz_popcache \
 		regress/fuzz/fuzz_crlf \
-		regress/fuzz/fuzz_maildir
+		regress/fuzz/fuzz_maildir \
+		regress/fuzz/fuzz_msg
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -169,6 +177,11 @@ regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -fno-sanitize-recover=undefined -o $@ \
 	    regress/fuzz/fuzz_maildir.c common/maildir.c common/crlf.c \
 	    ${PKG_LIBS}
+
+regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c common/msg.c common/util.c \
+    common/log.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c common/msg.c \
+	    common/util.c common/log.c ${PKG_LIBS}
 
 fuzz: ${FUZZ_PROGS}
 
