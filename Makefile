@@ -151,7 +151,9 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_popcache \
 		regress/fuzz/fuzz_crlf \
 		regress/fuzz/fuzz_maildir \
-		regress/fuzz/fuzz_msg
+		regress/fuzz/fuzz_msg \
+		regress/fuzz/fuzz_wrkrpop \
+		regress/fuzz/fuzz_authpop
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -182,6 +184,23 @@ regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c common/msg.c common/util.c \
     common/log.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c common/msg.c \
 	    common/util.c common/log.c ${PKG_LIBS}
+
+# The role fuzzers compile the role's own file (main renamed) with the
+# shared code it calls.
+FUZZ_ROLE_SRCS=	common/pop3.c common/crlf.c common/maildrop.c common/maildir.c \
+		common/popcache.c common/util.c common/proc.c common/sandbox.c \
+		common/log.c common/msg.c common/table.c compat/compat.c
+regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
+    ${FUZZ_ROLE_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
+	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
+	    ${CRYPT_LIBS}
+
+regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
+    ${FUZZ_ROLE_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
+	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
+	    ${CRYPT_LIBS}
 
 fuzz: ${FUZZ_PROGS}
 

@@ -1,0 +1,153 @@
+/*
+ * fuzz_authpop -- libFuzzer target for authpop's AUTHORIZATION state as
+ * it runs: the real authpop.c (its line framing with peek-then-read,
+ * over-long lines, USER/PASS, AUTH PLAIN with its continuation state,
+ * CAPA, STLS, QUIT) on one session per input over a real socketpair,
+ * with a channel to a stand-in parent.  Password checks are answered
+ * at once as failures (the bcrypt threads do not run), which takes the
+ * session back to its commands.  Aborts on any sanitizer finding, or if
+ * a descriptor or a session outlives its input.
+ *
+ *	make fuzz && regress/fuzz/fuzz_authpop -max_total_time=60
+ *
+ * Input: byte 0 picks the kind of connection (implicit TLS, plaintext
+ * with STLS, trusted plaintext); the rest is what the client sends.
+ */
+#define main	authpop_program_main
+#include "../../authpop/authpop.c"
+#undef main
+
+#include <dirent.h>
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static int	parent_end = -1;
+
+static int
+open_fds(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		abort();
+	while ((e = readdir(d)) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* What authpop sent the parent: read and dropped, descriptors closed. */
+static void
+drain_parent(void)
+{
+	union {
+		struct cmsghdr	hdr;
+		unsigned char	buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cbuf;
+	unsigned char	 buf[2048];
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	int		 fd;
+
+	(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		if (recvmsg(parent_end, &mh, MSG_DONTWAIT) <= 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+			close(fd);
+		}
+	}
+}
+
+/* The bcrypt workers' answer, at once: wrong password. */
+static void
+answer_checks(void)
+{
+	struct job	*j;
+	struct session	*s;
+
+	while ((j = TAILQ_FIRST(&jobs_todo)) != NULL) {
+		TAILQ_REMOVE(&jobs_todo, j, entry);
+		j->ok = 0;
+		if ((s = session_find(j->id)) != NULL)
+			auth_result(s, j);
+		freezero(j, sizeof(*j));
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint32_t kinds[] = { SESSION_TLS, SESSION_STLS,
+	    SESSION_STLS | SESSION_TRUSTED, SESSION_TLS | SESSION_RESUMED };
+	static int		 init;
+	static uint64_t		 id;
+	struct msg_session	 ms;
+	struct session		*s;
+	char			 sink[4096];
+	int			 cs[2], sp[2], before, i;
+	size_t			 off;
+	ssize_t			 n;
+
+	if (!init) {
+		log_init(0, LOG_USER);
+		event_init();
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
+			abort();
+		chan_init(&parent, sp[0], "authpop", "parent", from_parent,
+		    nitems(from_parent), authpop_parent_eof, NULL);
+		parent_end = sp[1];
+		pop3_set_policy(30, 60);
+		init = 1;
+	}
+	if (size < 1 || size > 32768)
+		return 0;
+	before = open_fds();
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, cs) == -1)
+		abort();
+	memset(&ms, 0, sizeof(ms));
+	ms.id = ++id;
+	ms.flags = kinds[data[0] % nitems(kinds)];
+	(void)strlcpy(ms.addr, "127.0.0.1:1", sizeof(ms.addr));
+	session_new(&ms, cs[0]);
+	if ((s = session_find(ms.id)) == NULL)
+		abort();
+
+	/* The client's bytes, a socket buffer at a time; replies dropped. */
+	for (off = 1, i = 0; i < 64 && (s = session_find(ms.id)) != NULL;
+	    i++) {
+		if (off < size && (n = send(cs[1], data + off, size - off,
+		    MSG_DONTWAIT)) > 0)
+			off += n;
+		else if (off == size) {
+			shutdown(cs[1], SHUT_WR);
+			off++;
+		}
+		session_read(cs[0], EV_READ, s);
+		answer_checks();
+		if ((s = session_find(ms.id)) != NULL)
+			session_write(cs[0], EV_WRITE, s);
+		while (recv(cs[1], sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+		drain_parent();
+	}
+	if ((s = session_find(ms.id)) != NULL)
+		session_close(s, 1);
+	drain_parent();
+	close(cs[1]);
+	if (nsessions != 0 || open_fds() != before)
+		abort();
+	return 0;
+}
