@@ -95,10 +95,12 @@ TEST_CRLF_OBJS=	common/crlf.o common/maildir.o
 TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
 		common/crlf.o common/log.o
 
-regress/unit/test_pop3: regress/unit/test_pop3.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o ${COMMON_OBJS} ${LDLIBS}
-regress/unit/test_table: regress/unit/test_table.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${COMMON_OBJS} ${LDLIBS}
+regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o ${LDLIBS}
+TEST_TABLE_OBJS=	common/table.o common/util.o common/log.o compat/compat.o
+regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
+	    ${LDLIBS}
 regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_crlf.o ${TEST_CRLF_OBJS} \
 	    ${LDLIBS}
@@ -108,9 +110,10 @@ regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 
 # test_conf links the grammar and its checks only, not the daemon.
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
-    common/log.o common/util.o compat/compat.o
+    common/addr.o common/log.o common/util.o compat/compat.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
-	    common/log.o common/util.o compat/compat.o ${LDLIBS}
+	    common/addr.o common/log.o common/util.o compat/compat.o \
+	    ${LDLIBS}
 
 # test_msg links the message layer and what it calls.
 TEST_MSG_OBJS=	common/msg.o common/util.o common/log.o compat/compat.o

@@ -17,6 +17,7 @@
 #include <tls.h>
 
 #include "log.h"
+#include "addr.h"
 #include "config.h"
 
 /*
@@ -146,31 +147,19 @@ conf_duration(long long secs)
 int
 conf_parse_network(const char *text, struct conf_trusted *t)
 {
-	char		 buf[CONF_ADDRLEN], *slash;
-	const char	*errstr;
-	int		 max, i;
+	struct netaddr	 n;
+	const char	*errstr, *slash;
+	int		 i;
 
-	if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf))
+	/* A prefix length is digits only: no sign, no space. */
+	if ((slash = strchr(text, '/')) != NULL &&
+	    !isdigit((unsigned char)slash[1]))
 		return -1;
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	memset(t->addr, 0, sizeof(t->addr));
-	if (inet_pton(AF_INET, buf, t->addr) == 1) {
-		t->af = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, t->addr) == 1) {
-		t->af = AF_INET6;
-		max = 128;
-	} else
+	if (net_parse(text, &n, &errstr) == -1)
 		return -1;
-	t->prefix = max;
-	if (slash != NULL) {
-		if (*slash == '\0' || !isdigit((unsigned char)*slash))
-			return -1;
-		t->prefix = strtonum(slash, 0, max, &errstr);
-		if (errstr != NULL)
-			return -1;
-	}
+	t->af = n.af;
+	t->prefix = n.bits;
+	memcpy(t->addr, n.addr, sizeof(t->addr));
 	for (i = 0; i < 16; i++) {
 		if (i * 8 >= t->prefix)
 			t->addr[i] = 0;

@@ -240,53 +240,6 @@ listener_tls(size_t n, char *const certs[], char *const keys[],
 }
 
 /*
- * The listener's command line, built by the parent from c:
- *	popd -P listener [-d] [-v] -p protocols -h handshake -s send
- *	    -t close -c cert -k key [-c cert -k key ...]
- * Returns the count; argv ends with NULL.
- */
-int
-listener_argv(char **argv, size_t max, const struct popd_conf *c,
-    int debug, int verbose)
-{
-	static char		 num[3][24], vflag[8];
-	const struct conf_pki	*pki;
-	size_t			 argc = 0;
-
-	argv[argc++] = "popd";
-	argv[argc++] = "-P";
-	argv[argc++] = "listener";
-	if (debug)
-		argv[argc++] = "-d";
-	if (verbose > 0) {
-		(void)snprintf(vflag, sizeof(vflag), "-%.*s",
-		    verbose > 5 ? 5 : verbose, "vvvvv");
-		argv[argc++] = vflag;
-	}
-	(void)snprintf(num[0], sizeof(num[0]), "%d", c->timeout.handshake);
-	(void)snprintf(num[1], sizeof(num[1]), "%d", c->timeout.send);
-	(void)snprintf(num[2], sizeof(num[2]), "%d", c->timeout.close);
-	argv[argc++] = "-p";
-	argv[argc++] = (char *)c->tls_protocols;
-	argv[argc++] = "-h";
-	argv[argc++] = num[0];
-	argv[argc++] = "-s";
-	argv[argc++] = num[1];
-	argv[argc++] = "-t";
-	argv[argc++] = num[2];
-	TAILQ_FOREACH(pki, &c->pkis, entry) {
-		if (argc + 5 > max)
-			fatalx("too many pki for the listener");
-		argv[argc++] = "-c";
-		argv[argc++] = (char *)pki->cert;
-		argv[argc++] = "-k";
-		argv[argc++] = (char *)pki->key;
-	}
-	argv[argc] = NULL;
-	return argc;
-}
-
-/*
  * Load what needs the file system (certificate and key), then the
  * prologue every role shares locks us in (proc.c), then serve.
  */

@@ -4,10 +4,16 @@
  * listener and authpop, and spawns one wrkrpop per login with exactly the
  * uid, gid and path of the user's usertab entry.
  *
- * Peers:
- *	listener	popd -P listener	fd 3	sessions after TLS
- *	authpop		LIBEXECDIR/authpop	fd 3	logins
+ * Peers (what each may send is in from_listener[] and from_authpop[]
+ * below; msg.c checks every message against them):
+ *	listener	popd -P listener	fd 3	LISTENER_SESSION in;
+ *						PARENT_LISTEN, PARENT_STARTTLS,
+ *						PARENT_DRAIN out
+ *	authpop		LIBEXECDIR/authpop	fd 3	AUTHPOP_LOGIN, _CLOSED,
+ *						_STLS in; PARENT_SESSION,
+ *						_SPAWNED, _REFUSED, _DRAIN out
  *	wrkrpop		LIBEXECDIR/wrkrpop	fd 3	one per session (no channel)
+ *	log relay	(syslog.c)		stderr	every child's log lines
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -113,7 +119,8 @@ static void		raise_nofile(void);
 static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		find_helpers(void);
 static void		check_users(void);
-static int		child_argv(char **, const char *);
+static int		child_argv(char **, const char *, const char *);
+static int		listener_argv(char **, size_t);
 static pid_t		child_exec(const char *, char **, int,
 			    const struct userent *, const char *);
 static char		*numarg(int, long long);
@@ -308,13 +315,15 @@ main(int argc, char *argv[])
 
 				if ((t = calloc(1, sizeof(*t))) == NULL)
 					err(1, NULL);
-				if (conf_parse_network(trusted_args[ch],
-				    t) == -1)
+				struct netaddr		 n;
+				const char		*why;
+
+				why = "prefix length is invalid";
+				if (net_parse(trusted_args[ch], &n,
+				    &why) == -1 || conf_parse_network(
+				    trusted_args[ch], t) == -1)
 					errx(1, "-t %s: %s", trusted_args[ch],
-					    strchr(trusted_args[ch], '/') ?
-					    "not an IPv4 or IPv6 network with "
-					    "a valid prefix length" :
-					    "not an IPv4 or IPv6 network");
+					    why);
 				TAILQ_INSERT_TAIL(&conf->trusted, t, entry);
 			}
 	} else {
@@ -789,12 +798,16 @@ check_users(void)
 
 /* argv[0] and the flags every child shares; returns the count. */
 static int
-child_argv(char **argv, const char *name)
+child_argv(char **argv, const char *name, const char *role)
 {
 	static char	 vflag[8];
 	int		 argc = 0;
 
 	argv[argc++] = (char *)name;
+	if (role != NULL) {
+		argv[argc++] = "-P";
+		argv[argc++] = (char *)role;
+	}
 	if (debug)
 		argv[argc++] = "-d";
 	if (verbose > 0) {
@@ -802,6 +815,39 @@ child_argv(char **argv, const char *name)
 		    verbose > 5 ? 5 : verbose, "vvvvv");
 		argv[argc++] = vflag;
 	}
+	return argc;
+}
+
+/*
+ * The listener's command line (listener_main parses it):
+ *	popd -P listener [-d] [-v] -p protocols -h handshake -s send
+ *	    -t close -c cert -k key [-c cert -k key ...]
+ * Returns the count; argv ends with NULL.
+ */
+static int
+listener_argv(char **argv, size_t max)
+{
+	const struct conf_pki	*pki;
+	int			 argc;
+
+	argc = child_argv(argv, "popd", "listener");
+	argv[argc++] = "-p";
+	argv[argc++] = conf->tls_protocols;
+	argv[argc++] = "-h";
+	argv[argc++] = numarg(5, conf->timeout.handshake);
+	argv[argc++] = "-s";
+	argv[argc++] = numarg(6, conf->timeout.send);
+	argv[argc++] = "-t";
+	argv[argc++] = numarg(7, conf->timeout.close);
+	TAILQ_FOREACH(pki, &conf->pkis, entry) {
+		if ((size_t)argc + 5 > max)
+			fatalx("too many pki for the listener");
+		argv[argc++] = "-c";
+		argv[argc++] = (char *)pki->cert;
+		argv[argc++] = "-k";
+		argv[argc++] = (char *)pki->key;
+	}
+	argv[argc] = NULL;
 	return argc;
 }
 
@@ -914,10 +960,10 @@ proc_start(enum proc_id id)
 		fatal("socketpair for %s", name);
 	if (id == PROC_LISTENER) {
 		path = self_path;
-		argc = listener_argv(argv, nitems(argv), conf, debug, verbose);
+		argc = listener_argv(argv, nitems(argv));
 	} else {
 		path = authpop_path;
-		argc = child_argv(argv, "authpop");
+		argc = child_argv(argv, "authpop", NULL);
 		argv[argc++] = "-a";
 		argv[argc++] = conf->authtab;
 		argv[argc++] = "-u";
@@ -1285,7 +1331,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		return;
 	}
 
-	argc = child_argv(argv, "wrkrpop");
+	argc = child_argv(argv, "wrkrpop", NULL);
 	argv[argc++] = "-I";
 	argv[argc++] = numarg(2, conf->timeout.idle);
 	argv[argc++] = "-a";

@@ -16,11 +16,8 @@ int		 logrelay_fd(const char *);
 
 /* listener.c */
 struct tls;
-struct popd_conf;
 __dead void	 listener_main(int, char *[]);
 struct tls	*listener_tls(size_t, char *const [], char *const [], size_t,
 		    const char *);
-int		 listener_argv(char **, size_t, const struct popd_conf *, int,
-		    int);
 
 #endif

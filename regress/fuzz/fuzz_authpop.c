@@ -17,26 +17,11 @@
 #include "../../authpop/authpop.c"
 #undef main
 
-#include <dirent.h>
+#include "../fdcount.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int	parent_end = -1;
-
-static int
-open_fds(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		abort();
-	while ((e = readdir(d)) != NULL)
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* What authpop sent the parent: read and dropped, descriptors closed. */
 static void

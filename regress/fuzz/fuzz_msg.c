@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <dirent.h>
 #include <event.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "../fdcount.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -65,21 +65,6 @@ static const struct msg_rule from_authpop[] = {
 	{ MSG_AUTHPOP_CLOSED, sizeof(struct msg_id), MSG_NOFD, handler },
 	{ MSG_AUTHPOP_STLS, sizeof(struct msg_id), MSG_NOFD, handler },
 };
-
-static int
-open_fds(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		abort();
-	while ((e = readdir(d)) != NULL)
-		n++;
-	closedir(d);
-	return n;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,7 +11,6 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <event.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "../fdcount.h"
 #include "unit.h"
 
 static int	handled, handled_fd, bad_called, eof_called;
@@ -53,22 +53,6 @@ static const struct msg_rule rules[] = {
 	{ MSG_PARENT_STARTTLS, sizeof(struct msg_lid), MSG_NOFD, on_msg },
 	{ MSG_PARENT_DRAIN, 0, MSG_NOFD, on_msg },
 };
-
-static int
-open_fds(void)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 /*
  * Send one raw datagram: hdr (if hdrlen), then payload, with the fds in
