@@ -70,6 +70,7 @@ struct session {
 	int			 hasuser;
 	int			 nfail;
 	int			 plainlogged;	/* refusal logged once */
+	int			 nbad;		/* invalid commands */
 	int			 sasl;		/* AUTH PLAIN response due */
 	struct pop3_framer	 fr;		/* the line being read */
 	struct evbuffer		*out;
@@ -95,6 +96,7 @@ TAILQ_HEAD(jobq, job);
 static int	login_timeout = POP3_IDLE_TIMEOUT;	/* -L */
 static int	max_fail = POP3_MAXFAIL;		/* -F */
 static int	login_delay;				/* -D */
+static int	max_bad = 10;				/* -B */
 static int	expire_days = -1;			/* -E */
 
 static int	session_cmp(struct session *, struct session *);
@@ -139,6 +141,8 @@ static void		session_stls(struct session *);
 static void		stls_discard(struct session *);
 static void		session_close(struct session *, int);
 static int		plaintext_ok(struct session *);
+static void		bad_command(struct session *, const char *, ...)
+			    __attribute__((__format__ (printf, 2, 3)));
 static const char	*logname(const char *);
 static void		auth_start(struct session *, const char *);
 static void		auth_result(struct session *, struct job *);
@@ -203,8 +207,9 @@ session_cmp(struct session *a, struct session *b)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: authpop [-dv] -a authtab [-D delay] [-E days] "
-	    "[-F failures]\n               [-L timeout] -u usertab\n");
+	fprintf(stderr, "usage: authpop [-dv] -a authtab [-B bad] [-D delay] "
+	    "[-E days]\n               [-F failures] [-L timeout] "
+	    "-u usertab\n");
 	exit(1);
 }
 
@@ -224,10 +229,15 @@ main(int argc, char *argv[])
 	const char		*authfile = NULL, *userfile = NULL, *errstr;
 	int			 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:dD:E:F:L:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:B:dD:E:F:L:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			authfile = optarg;
+			break;
+		case 'B':
+			max_bad = strtonum(optarg, 1, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(1, "-B %s: %s", optarg, errstr);
 			break;
 		case 'd':
 			debug = 1;
@@ -637,7 +647,7 @@ session_read(int fd, short ev, void *arg)
 		if (r == FRAME_TOOLONG) {
 			/* RFC 2449: 255 octets; reject, keep the session. */
 			s->sasl = 0;
-			session_reply(s, "-ERR line too long");
+			bad_command(s, "-ERR line too long");
 			continue;
 		}
 		session_line(s, s->fr.line, s->fr.len);
@@ -694,17 +704,17 @@ session_line(struct session *s, char *buf, size_t len)
 		if (i < sizeof(commands) / sizeof(commands[0]))
 			commands[i].fn(s, &l);
 		else
-			session_reply(s, "-ERR %s is not valid before login",
+			bad_command(s, "-ERR %s is not valid before login",
 			    l.name);
 		break;
 	case POP3_ETOOLONG:
-		session_reply(s, "-ERR line too long");
+		bad_command(s, "-ERR line too long");
 		break;
 	case POP3_EBADCHAR:
-		session_reply(s, "-ERR invalid character in command");
+		bad_command(s, "-ERR invalid character in command");
 		break;
 	default:
-		session_reply(s, "-ERR invalid arguments");
+		bad_command(s, "-ERR invalid arguments");
 		break;
 	}
 	explicit_bzero(&l, sizeof(l));
@@ -813,7 +823,33 @@ cmd_apop(struct session *s, struct pop3_line *l)
 static void
 cmd_unknown(struct session *s, struct pop3_line *l)
 {
-	session_reply(s, "-ERR unknown command");
+	bad_command(s, "-ERR unknown command");
+}
+
+/*
+ * An invalid command: answered, and counted; at limit bad-commands the
+ * session ends, so that a stream of garbage costs one connection a few
+ * replies, not one each.
+ */
+static void
+bad_command(struct session *s, const char *fmt, ...)
+{
+	char	addr[POPD_MAXADDR + 8];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
+	    evbuffer_add(s->out, "\r\n", 2) == -1)
+		fatal("evbuffer_add");
+	va_end(ap);
+	if (++s->nbad < max_bad)
+		return;
+	log_info("too many invalid commands from %s, closing",
+	    addr_log(s->addr, addr, sizeof(addr)));
+	session_reply(s, "-ERR too many invalid commands, closing");
+	s->sasl = 0;
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
 }
 
 /* The client's AUTH PLAIN response, as an initial response or a line. */

@@ -881,10 +881,15 @@ login_too_soon(const char *user)
 	return 0;
 }
 
-/* EXPIRE and LOGIN-DELAY, for the CAPA of authpop and wrkrpop. */
+/*
+ * What authpop and wrkrpop share: EXPIRE and LOGIN-DELAY for their CAPA,
+ * and limit bad-commands.
+ */
 static int
 policy_argv(char **argv, int argc)
 {
+	argv[argc++] = "-B";
+	argv[argc++] = numarg(8, conf->limit.bad_commands);
 	if (conf->expire >= 0) {
 		argv[argc++] = "-E";
 		argv[argc++] = numarg(3, conf->expire);
@@ -900,7 +905,7 @@ policy_argv(char **argv, int argc)
 static char *
 numarg(int slot, long long n)
 {
-	static char	buf[8][24];
+	static char	buf[10][24];
 
 	(void)snprintf(buf[slot], sizeof(buf[slot]), "%lld", n);
 	return buf[slot];

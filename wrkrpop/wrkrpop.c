@@ -59,6 +59,7 @@ struct session {
 	size_t		 ntop;		/* TOP commands answered */
 	size_t		 lastno;	/* LAST: highest message retrieved */
 	size_t		 lastinit;	/* ... before this session (RSET) */
+	int		 nbad;		/* invalid commands so far */
 	off_t		 topoct;	/* octets sent by TOP */
 	struct timespec	 start;		/* for the session line */
 };
@@ -103,6 +104,8 @@ static void		wait_io(struct session *, short);
 __dead static void	session_end(struct session *, const char *,
 			    const char *);
 static void		session_log(struct session *, size_t, const char *);
+static void		bad_command(struct session *, const char *, ...)
+			    __attribute__((__format__ (printf, 2, 3)));
 static size_t		last_seen(const struct maildrop *);
 static size_t		expire_old(struct session *);
 struct expent;
@@ -118,7 +121,8 @@ static struct {
 	int	 expire;		/* EXPIRE days, -1: never */
 	int	 last;			/* RFC 1725 LAST */
 	int	 login_delay;		/* LOGIN-DELAY, for CAPA */
-} opt = { "unknown", "unknown", POP3_IDLE_TIMEOUT, -1, 0, 0 };
+	int	 bad;			/* invalid commands before the end */
+} opt = { "unknown", "unknown", POP3_IDLE_TIMEOUT, -1, 0, 0, 10 };
 
 /*
  * The commands of the TRANSACTION state: how many arguments each takes
@@ -155,8 +159,9 @@ static const struct cmd {
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dLv] [-a address] [-D delay] [-E days] "
-	    "[-I timeout] [-t tls] user maildir\n", getprogname());
+	fprintf(stderr, "usage: %s [-dLv] [-a address] [-B bad] [-D delay] "
+	    "[-E days] [-I timeout]\n               [-t tls] user maildir\n",
+	    getprogname());
 	exit(1);
 }
 
@@ -166,10 +171,15 @@ main(int argc, char *argv[])
 	const char	*errstr;
 	int		 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:dD:E:I:Lt:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:B:dD:E:I:Lt:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			(void)strlcpy(opt.addr, optarg, sizeof(opt.addr));
+			break;
+		case 'B':
+			opt.bad = strtonum(optarg, 1, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(1, "-B %s: %s", optarg, errstr);
 			break;
 		case 'd':
 			debug = 1;
@@ -363,7 +373,7 @@ next_line(struct session *s)
 		s->rpos = s->rlen = 0;
 		return 0;
 	case FRAME_TOOLONG:
-		reply(s, "-ERR line too long");
+		bad_command(s, "-ERR line too long");
 		return 1;
 	default:
 		command(s, s->fr.line, s->fr.len);
@@ -386,13 +396,13 @@ command(struct session *s, char *line, size_t len)
 	case POP3_OK:
 		break;
 	case POP3_ETOOLONG:
-		reply(s, "-ERR line too long");
+		bad_command(s, "-ERR line too long");
 		return;
 	case POP3_EBADCHAR:
-		reply(s, "-ERR invalid character in command");
+		bad_command(s, "-ERR invalid character in command");
 		return;
 	default:
-		reply(s, "-ERR too many arguments or argument too long");
+		bad_command(s, "-ERR too many arguments or argument too long");
 		return;
 	}
 	log_debug("%s: %s", s->user, l.name);
@@ -401,12 +411,12 @@ command(struct session *s, char *line, size_t len)
 		if (cmds[i].cmd == l.cmd)
 			break;
 	if (i == sizeof(cmds) / sizeof(cmds[0])) {
-		reply(s, "-ERR unknown command");
+		bad_command(s, "-ERR unknown command");
 		return;
 	}
 	c = &cmds[i];
 	if (l.nargs < c->minargs || l.nargs > c->maxargs) {
-		reply(s, "-ERR %s%s", l.name, c->argerr);
+		bad_command(s, "-ERR %s%s", l.name, c->argerr);
 		return;
 	}
 	c->handler(s, &l);
@@ -835,6 +845,27 @@ startup_fail(struct session *s, const char *msg)
 	reply(s, "%s", msg);
 	out_flush(s);
 	exit(1);
+}
+
+/*
+ * An invalid command: answered and counted; at limit bad-commands the
+ * session ends (without UPDATE: nothing is removed).
+ */
+static void
+bad_command(struct session *s, const char *fmt, ...)
+{
+	char	buf[POP3_MAXLINE + 64];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reply(s, "%s", buf);
+	if (++s->nbad < opt.bad)
+		return;
+	reply(s, "-ERR too many invalid commands, closing");
+	out_flush(s);
+	session_end(s, "too many invalid commands", END_ERROR);
 }
 
 /* LAST before any RETR: the highest message already seen (":2,...S"). */

@@ -314,6 +314,34 @@ def plaintext_refusal_logged(srv):
              "logged once per session")
 
 
+@T.test(conf_extra="limit bad-commands 3\n")
+def bad_commands_end_the_session(srv):
+    """Before login and after, each count their own invalid commands."""
+    with srv.raw() as r:
+        r.line()
+        for junk in (b"FOO", b"STAT"):
+            T.expect(r.cmd(junk)[:4], b"-ERR", "reply to %r" % junk)
+        T.expect(r.cmd(b"USER alice")[:3], b"+OK", "still open after 2")
+        T.expect(r.cmd(b"PASS pw1")[:3], b"+OK", "login")
+        T.expect(r.cmd(b"BAR")[:4], b"-ERR", "after login: 1")
+        T.expect(r.cmd(b"RETR")[:4], b"-ERR", "after login: 2")
+        T.expect(r.cmd(b"STAT")[:3], b"+OK", "still open after 2")
+        r.send(b"X" * 300 + b"\r\n")
+        T.expect(r.line(), b"-ERR line too long", "third")
+        T.expect(r.line(), b"-ERR too many invalid commands, closing",
+                 "the close")
+        T.expect_true(r.closed(), "connection closed")
+    with srv.raw() as r:
+        r.line()
+        r.send(b"A\r\nB\r\nC\r\nD\r\n")
+        for _ in range(3):
+            T.expect(r.line()[:4], b"-ERR", "garbage answered")
+        T.expect(r.line(), b"-ERR too many invalid commands, closing",
+                 "closed before login")
+        T.expect_true(r.closed(), "connection closed")
+    srv.wait_log("too many invalid commands from 127.0.0.1")
+
+
 @T.test()
 def expire_never_by_default(srv):
     capa = capa_of(srv)
