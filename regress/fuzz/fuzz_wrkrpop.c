@@ -5,7 +5,8 @@
  * once in a temporary directory, fed the input in reads of up to a
  * buffer at a time.  Replies go to /dev/null.  QUIT would end the
  * process (UPDATE, then exit), so "QUIT" at the start of a line is
- * changed to "XUIT".  Aborts when the session's counts break.
+ * changed to "XUIT", and limit bad-commands is set out of reach, since
+ * both end the process by design.  Aborts when the session's counts break.
  *
  *	make fuzz && regress/fuzz/fuzz_wrkrpop -max_total_time=60
  */
@@ -39,6 +40,8 @@ fuzz_setup(struct session *s)
 	}
 	log_init(0, LOG_USER);
 	opt.last = 1;
+	/* The end at limit bad-commands is an exit: not within a run. */
+	opt.bad = INT_MAX;
 	s->user = "fuzz";
 	if ((s->fd = open("/dev/null", O_WRONLY)) == -1 ||
 	    maildrop_open(&s->md, dir) == -1 || maildrop_scan(&s->md) == -1)
