@@ -311,8 +311,7 @@ maildir_msgsize(int dirfd, const char *name, off_t *size)
 		*size = v;
 		return 0;
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1)
+	if ((fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1)
 		return -1;
 	v = crlf_size(fd);
 	saved = errno;
@@ -381,4 +380,28 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
  toolong:
 	errno = ENAMETOOLONG;
 	return -1;
+}
+
+/*
+ * openat(2) for a file in a maildir, which anyone with the mail user's
+ * rights may have replaced: never follows a symlink, never blocks on a
+ * FIFO or a device (O_NONBLOCK, which regular files ignore), and refuses
+ * anything but a regular file with errno EINVAL.
+ */
+int
+maildir_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct stat	st;
+	int		fd, saved;
+
+	if ((fd = openat(dirfd, name, flags | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }

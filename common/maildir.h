@@ -16,6 +16,7 @@
 /* maildir.c */
 int		 maildir_subdir_ok(const char *);
 int		 maildir_path(char *, size_t, const char *, const char *);
+int		 maildir_openat(int, const char *, int, mode_t);
 int		 maildir_create(const char *);
 int		 maildir_readdir(int, const char *,
 		    int (*)(void *, const char *), void *);
@@ -25,7 +26,5 @@ off_t		 maildir_namesize(const char *);
 int		 maildir_msgsize(int, const char *, off_t *);
 int		 maildir_seen_name(const char *, char *, size_t);
 int		 maildir_namecmp(const char *, const char *);
-int		 maildir_path(char *, size_t, const char *, const char *);
-int		 maildir_subdir_ok(const char *);
 
 #endif

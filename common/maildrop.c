@@ -76,8 +76,7 @@ maildrop_lock(struct maildrop *md)
 {
 	int	fd, saved;
 
-	fd = openat(md->dirfd, LOCK_NAME,
-	    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = maildir_openat(md->dirfd, LOCK_NAME, O_RDWR | O_CREAT, 0600);
 	if (fd == -1)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -349,17 +348,22 @@ maildrop_uniq(struct maildrop *md)
 
 /*
  * Open a message for reading.  When another program moved it (a flag
- * change in cur/), look for its unique name again.
+ * change in cur/), look for its unique name again.  Anything but a
+ * regular file is not a message: ENOENT, as if it had gone.
  */
 int
 maildrop_openmsg(struct maildrop *md, struct mmsg *m)
 {
 	int	fd;
 
-	fd = openat(md->dirfd, m->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = maildir_openat(md->dirfd, m->name, O_RDONLY, 0);
 	if (fd == -1 && errno == ENOENT && maildrop_relocate(md, m) == 0)
-		fd = openat(md->dirfd, m->name,
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = maildir_openat(md->dirfd, m->name, O_RDONLY, 0);
+	if (fd == -1 && errno == EINVAL) {
+		log_warnx("%s: %s is not a regular file, not served",
+		    md->path, m->name);
+		errno = ENOENT;
+	}
 	return fd;
 }
 

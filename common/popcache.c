@@ -507,10 +507,12 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 	int		 fd, saved;
 
 	*why = "unreadable";
-	fd = openat(pc->dirfd, PC_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = maildir_openat(pc->dirfd, PC_FILE, O_RDONLY, 0);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			*why = "missing";
+		else if (errno == EINVAL)
+			*why = "not a regular file";
 		return -1;
 	}
 	if (fstat(fd, &st) == -1)
@@ -1112,8 +1114,7 @@ pc_lock(int dirfd, int ms)
 	long		 waited, step = 1;
 	int		 fd, saved;
 
-	fd = openat(dirfd, PC_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	fd = maildir_openat(dirfd, PC_LOCK, O_RDWR | O_CREAT, 0600);
 	if (fd == -1)
 		return -1;
 	if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
@@ -1179,9 +1180,9 @@ pc_carry_hints(struct popcache *pc, int tmpfd)
 
 	if (!pc->havefile)
 		return 0;
-	fd = openat(pc->dirfd, PC_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = maildir_openat(pc->dirfd, PC_FILE, O_RDONLY, 0);
 	if (fd == -1)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT || errno == EINVAL ? 0 : -1;
 	if (fstat(fd, &st) == -1 || st.st_dev != pc->dev ||
 	    st.st_ino != pc->ino || st.st_size <= pc->size ||
 	    st.st_size - pc->size > PC_MAXFILE) {
@@ -1318,8 +1319,8 @@ pc_replace(struct popcache *pc, const char *buf, size_t len,
 {
 	int	fd, lockfd = -1, saved;
 
-	fd = openat(pc->dirfd, PC_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = maildir_openat(pc->dirfd, PC_TMP, O_WRONLY | O_CREAT | O_TRUNC,
+	    0600);
 	if (fd == -1)
 		return -1;
 	if (pc_writeall(fd, buf, len) == -1 || fsync(fd) == -1)
@@ -1422,8 +1423,7 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	if ((lockfd = pc_lock(dirfd, PC_LOCKWAIT)) == -1)
 		return -1;
 	/* O_RDWR: the pread of the last byte below needs read access. */
-	fd = openat(dirfd, PC_FILE, O_RDWR | O_APPEND | O_CLOEXEC |
-	    O_NOFOLLOW);
+	fd = maildir_openat(dirfd, PC_FILE, O_RDWR | O_APPEND, 0);
 	if (fd == -1) {
 		saved = errno;
 		close(lockfd);

@@ -224,5 +224,54 @@ def popcache_format(srv):
                   "no temp file left")
 
 
+
+def fifo(path, uid=None, gid=None):
+    os.mkfifo(path, 0o600)
+    if T.is_root and uid is not None:
+        os.chown(path, uid, gid)
+
+
+@T.test(timeout=60)
+def fifos_are_never_opened_or_served(srv):
+    """A FIFO named popcache, one named like a message in new/, and one
+    that replaced a message the cache knows: no open blocks, no FIFO is
+    served, the session and mda go on."""
+    uid, gid = srv.uid("alice"), srv.gid("alice")
+    md = srv.maildir("alice")
+    fill(srv, 2)
+    before = listing(srv)
+    T.expect(len(before), 2, "messages before")
+    # A cached message replaced by a FIFO of the same name.
+    victim = sorted(os.listdir(os.path.join(md, "new")) +
+                    os.listdir(os.path.join(md, "cur")))[0]
+    for sub in ("new", "cur"):
+        p = os.path.join(md, sub, victim)
+        if os.path.exists(p):
+            os.unlink(p)
+            fifo(p, uid, gid)
+    fifo(os.path.join(md, "new", "1800000000.M1P1.fifo"), uid, gid)
+    p = T.pop_when_free(srv)
+    T.expect_true(p.stat()[0] <= 2, "STAT answered", p.stat())
+    for n in range(1, p.stat()[0] + 1):
+        try:
+            p.retr(n)
+        except poplib.error_proto as e:
+            T.expect_true(b"removed" in str(e).encode() or
+                          b"-ERR" in str(e).encode(), "RETR of a FIFO", e)
+    p.quit()
+    # popcache itself a FIFO: rebuilt around it, never opened blocking.
+    pc = os.path.join(md, "popcache")
+    if os.path.exists(pc):
+        os.unlink(pc)
+    fifo(pc, uid, gid)
+    p = T.pop_when_free(srv)
+    T.expect_true(p.stat()[0] >= 1, "STAT with a FIFO popcache", p.stat())
+    p.quit()
+    r = T.run_mda(srv, "alice", b"Subject: after\n\nbody\n", timeout=20)
+    T.expect(r.returncode, 0, "mda next to a FIFO popcache")
+    msgs = T.mailbox(srv, "alice", retr=True)
+    T.expect_true(any(b"Subject: after" in m.data for m in msgs),
+                  "the delivery is served", [m.data[:30] for m in msgs])
+
 if __name__ == "__main__":
     T.main()
