@@ -197,6 +197,8 @@ static char		 authpop_path[PATH_MAX];
 static char		 wrkrpop_path[PATH_MAX];
 static const char	*conffile;		/* NULL: the flags' shorthand */
 static int		 debug, verbose, privsep;
+/* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
+static uid_t		 daemon_uid[2] = { (uid_t)-1, (uid_t)-1 };
 
 static int
 preauth_cmp(struct preauth *a, struct preauth *b)
@@ -342,11 +344,11 @@ main(int argc, char *argv[])
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
+	if (privsep)
+		check_users();
 	if (conf_usable(conf, &users) != 0)
 		exit(1);
 	find_helpers();
-	if (privsep)
-		check_users();
 	if (noaction) {
 		if (verbose)
 			conf_print(stdout, conf);
@@ -497,6 +499,7 @@ static int
 conf_usable(struct popd_conf *c, struct usertree *u)
 {
 	struct usertree	 auth;
+	struct userent	*ue;
 	struct conf_pki	*pki;
 	struct tls	*ctx;
 	char		*certs[16], *keys[16];
@@ -506,6 +509,16 @@ conf_usable(struct popd_conf *c, struct usertree *u)
 		log_warnx("%s: not loaded", c->usertab);
 		return -1;
 	}
+	RB_FOREACH(ue, usertree, u)
+		if (ue->uid == daemon_uid[0] || ue->uid == daemon_uid[1]) {
+			log_warnx("%s:%zu: user %s has uid %u, the uid of %s: "
+			    "give mail users uids of their own", c->usertab,
+			    ue->lineno, ue->name, (unsigned)ue->uid,
+			    ue->uid == daemon_uid[0] ? POPD_USER :
+			    POPD_AUTH_USER);
+			table_free(u);
+			return -1;
+		}
 	if (table_load_auth(c->authtab, &auth) == -1) {
 		log_warnx("%s: not loaded", c->authtab);
 		table_free(u);
@@ -779,14 +792,18 @@ check_users(void)
 {
 	struct stat	 st;
 
-	if (getpwnam(POPD_USER) == NULL)
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(POPD_USER)) == NULL)
 		errx(1, "user %s does not exist: useradd -r -d %s "
 		    "-s /usr/sbin/nologin %s", POPD_USER, CHROOTDIR,
 		    POPD_USER);
-	if (getpwnam(POPD_AUTH_USER) == NULL)
+	daemon_uid[0] = pw->pw_uid;
+	if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
 		errx(1, "user %s does not exist: useradd -r -d %s "
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
+	daemon_uid[1] = pw->pw_uid;
 	if (stat(CHROOTDIR, &st) == -1)
 		err(1, "chroot directory %s (mkdir -m 755 %s)", CHROOTDIR,
 		    CHROOTDIR);

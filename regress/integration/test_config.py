@@ -94,6 +94,33 @@ def check_bad_tables_and_certificate(srv):
 
 
 @T.test(start=False)
+def usertab_may_not_name_daemon_uids(srv):
+    T.need_root()
+    import pwd
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "d.conf"), text)
+    for daemon in ("_pop3d", "_pop3auth"):
+        pe = pwd.getpwnam(daemon)
+        with open(srv.usertab) as f:
+            good = f.read()
+        with open(srv.usertab, "a") as f:
+            f.write("mallory %d:%d:/tmp\n" % (pe.pw_uid, pe.pw_gid))
+        with open(srv.authtab, "a") as f:
+            f.write("mallory %s\n" % T.make_hash("x"))
+        rc, out = popd(["-n", "-f", conf])
+        T.expect(rc, 1, "exit status with the uid of " + daemon)
+        T.expect_true(srv.usertab + ":" in out and daemon in out,
+                      "names the line and the daemon user", out)
+        with open(srv.usertab, "w") as f:
+            f.write(good)
+        with open(srv.authtab) as f:
+            lines = [ln for ln in f if not ln.startswith("mallory")]
+        with open(srv.authtab, "w") as f:
+            f.write("".join(lines))
+
+
+@T.test(start=False)
 def default_file_missing_says_so(srv):
     if os.path.exists("/etc/popd.conf"):
         raise T.Skip("/etc/popd.conf exists here")
