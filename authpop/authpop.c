@@ -575,9 +575,10 @@ session_timeout(int fd, short ev, void *arg)
 
 	switch (s->state) {
 	case S_CMD:
-		log_info("session %llu: %s: autologout after %d s idle",
+		log_info("session %llu: %s: no login within %d s, closing",
 		    (unsigned long long)s->id, s->addr, login_timeout);
-		session_reply(s, "-ERR autologout: idle for too long");
+		session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
+		    "closing", login_timeout);
 		s->state = S_CLOSING;
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
 		session_update(s);
@@ -642,8 +643,11 @@ session_read(int fd, short ev, void *arg)
 		lines++;
 		if (r == FRAME_MORE)
 			continue;
-
-		session_timer(s, login_timeout);
+		/*
+		 * No rearming of the timer here: timeout login is a deadline
+		 * for the whole AUTHORIZATION state, which talking (NOOP,
+		 * CAPA, one byte at a time) cannot extend.
+		 */
 		if (r == FRAME_TOOLONG) {
 			/* RFC 2449: 255 octets; reject, keep the session. */
 			s->sasl = 0;

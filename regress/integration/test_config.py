@@ -369,6 +369,30 @@ def bad_commands_end_the_session(srv):
     srv.wait_log("too many invalid commands from 127.0.0.1")
 
 
+@T.test(conf_extra="timeout login 3s\n")
+def login_deadline_not_extended_by_talking(srv):
+    """timeout login is a deadline for AUTHORIZATION: CAPA and partial
+    lines every half second do not push it back."""
+    with srv.raw() as r:
+        r.line()
+        start = time.monotonic()
+        closed_after = None
+        for i in range(20):
+            try:
+                r.send(b"CAPA\r\n" if i % 2 else b"N")
+                time.sleep(0.5)
+            except OSError:
+                closed_after = time.monotonic() - start
+                break
+            if r.closed(timeout=0.01):
+                closed_after = time.monotonic() - start
+                break
+        T.expect_true(closed_after is not None and closed_after < 6,
+                      "closed near the 3 s deadline", closed_after)
+        T.expect_true(b"no login within 3 seconds" in r.buf,
+                      "says why", r.buf[-200:])
+
+
 @T.test()
 def expire_never_by_default(srv):
     capa = capa_of(srv)
