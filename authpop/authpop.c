@@ -478,6 +478,7 @@ session_new(const struct msg_session *ms, int fd)
 	evtimer_set(&s->tmo, session_timeout, s);
 	RB_INSERT(sesstree, &sessions, s);
 	nsessions++;
+	trim_after_spike(nsessions);
 	if (set_nonblock(fd) == -1) {
 		log_warn("session %llu: set_nonblock",
 		    (unsigned long long)s->id);
@@ -1077,6 +1078,7 @@ session_close(struct session *s, int notify)
 	freezero(s, sizeof(*s));
 	if (draining && nsessions == 0)
 		exit(0);
+	trim_after_spike(nsessions);
 }
 
 /*

@@ -165,3 +165,21 @@ monotime(void)
 		fatal("clock_gettime");
 	return ts.tv_sec;
 }
+
+/*
+ * Called with the number of sessions whenever it changes: when it falls
+ * to a quarter of its last peak, the memory the others held goes back to
+ * the system, so that a flood leaves no lasting cost.
+ */
+void
+trim_after_spike(size_t n)
+{
+	static size_t	peak;
+
+	if (n > peak)
+		peak = n;
+	else if (peak >= 64 && n <= peak / 4) {
+		compat_memtrim();
+		peak = n;
+	}
+}

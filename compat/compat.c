@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <unistd.h>
 
@@ -218,3 +221,16 @@ compat_setproctitle(const char *fmt, ...)
 	(void)strlcpy(title_base, title, title_size);
 }
 #endif
+
+/*
+ * Give the memory that ended sessions held back to the system.  glibc
+ * keeps freed heap pages for reuse (a spike of sessions would cost its
+ * peak for good); OpenBSD's malloc returns them by itself.
+ */
+void
+compat_memtrim(void)
+{
+#if defined(__GLIBC__)
+	(void)malloc_trim(0);
+#endif
+}

@@ -30,6 +30,9 @@
  */
 int	compat_exe_path(char *, size_t);
 
+/* Return freed heap memory to the system (glibc keeps it). */
+void	compat_memtrim(void);
+
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
 

@@ -535,6 +535,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	evtimer_set(&s->again, session_again, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
+	trim_after_spike(nsessions);
 	log_debug("%s: connected", s->addr);
 
 	if (l->flags & LISTEN_TLS) {
@@ -1084,6 +1085,7 @@ session_free(struct session *s)
 	free(s);
 	if (draining && nsessions == 0)
 		exit(0);
+	trim_after_spike(nsessions);
 }
 
 /* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */

@@ -4,6 +4,7 @@ and of session basics, with real clients: poplib, raw TLS, curl, openssl."""
 
 import os
 import pwd
+import socket
 import ssl
 import statistics
 import subprocess
@@ -681,6 +682,39 @@ def passwords_never_logged(srv):
         T.expect_true(secret not in log, "%r not in the log" % secret,
                       log[-400:])
 
+
+
+def _rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    return 0
+
+
+@T.test(timeout=120)
+def memory_given_back_after_a_spike(srv):
+    """The listener gives back what a flood of sessions held once they
+    are gone (glibc keeps freed heap otherwise)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    n = min(800, soft - 100)
+    if n < 200:
+        raise T.Skip("descriptor limit %d too low for the spike" % soft)
+    lp = srv.pids()["listener"]
+    base = _rss_kb(lp)
+    conns = []
+    for _ in range(n):
+        s = socket.create_connection((T.HOST, srv.port), timeout=30)
+        conns.append(T.client_ctx().wrap_socket(s))
+    T.wait_for(lambda: _rss_kb(lp) > base + 5000, 10, "the spike in RSS")
+    peak = _rss_kb(lp)
+    for s in conns:
+        s.close()
+    T.wait_for(lambda: _rss_kb(lp) < base + (peak - base) / 2, 15,
+               "the listener's RSS back below half the spike (base %d kB, "
+               "peak %d kB, now %d kB)" % (base, peak, _rss_kb(lp)))
+    T.expect(srv.pids()["listener"], lp, "the same listener")
 
 if __name__ == "__main__":
     T.main()
