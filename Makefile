@@ -164,9 +164,10 @@ regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
 	    common/pop3.c ${PKG_LIBS}
 regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
-    common/util.c regress/fuzz/logstub.c ${HDRS}
+    common/util.c compat/compat.c regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
-	    common/table.c common/util.c regress/fuzz/logstub.c ${PKG_LIBS}
+	    common/table.c common/util.c compat/compat.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
     ${HDRS}
@@ -184,9 +185,10 @@ regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
 	    ${PKG_LIBS}
 
 regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c common/msg.c common/util.c \
-    common/log.c ${HDRS}
+    common/log.c compat/compat.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c common/msg.c \
-	    common/util.c common/log.c ${PKG_LIBS}
+	    common/util.c common/log.c compat/compat.c ${PKG_LIBS} \
+	    ${CRYPT_LIBS}
 
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
