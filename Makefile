@@ -192,9 +192,10 @@ regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c common/msg.c common/util.c \
 
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
-FUZZ_ROLE_SRCS=	common/pop3.c common/crlf.c common/maildrop.c common/maildir.c \
-		common/popcache.c common/util.c common/proc.c common/sandbox.c \
-		common/log.c common/msg.c common/table.c compat/compat.c
+FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
+		common/maildir.c common/popcache.c common/util.c common/proc.c \
+		common/sandbox.c common/log.c common/msg.c common/table.c \
+		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \

@@ -34,6 +34,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "proto.h"
 #include "pop3.h"
 #include "table.h"

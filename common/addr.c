@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "compat.h"
@@ -158,4 +159,23 @@ net_match(const struct netaddr *nets, size_t n, const char *peer)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * A session address, "1.2.3.4:5" or "[v6]:5", as log lines write it:
+ * "1.2.3.4 port 5" (fail2ban's <HOST> then stands alone).  Anything
+ * else is written as it is.
+ */
+const char *
+addr_log(const char *addr, char *buf, size_t len)
+{
+	char		 host[ADDR_HOSTMAX], port[ADDR_PORTMAX];
+	const char	*errstr;
+
+	if (addr_split(addr, "1", host, sizeof(host), port, sizeof(port),
+	    &errstr) == 0)
+		(void)snprintf(buf, len, "%s port %s", host, port);
+	else
+		(void)snprintf(buf, len, "%s", addr);
+	return buf;
 }

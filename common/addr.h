@@ -23,5 +23,6 @@ int	addr_split(const char *, const char *, char *, size_t, char *, size_t,
 	    const char **);
 int	net_parse(const char *, struct netaddr *, const char **);
 int	net_match(const struct netaddr *, size_t, const char *);
+const char *addr_log(const char *, char *, size_t);
 
 #endif

@@ -132,29 +132,6 @@ sockaddr_str(const struct sockaddr *sa, socklen_t len)
 	return buf;
 }
 
-/*
- * "1.2.3.4:5" or "[v6]:5" (the form of session addresses) as
- * "1.2.3.4 port 5", the form of log lines (and of fail2ban's <HOST>).
- */
-const char *
-addr_log(const char *addr, char *buf, size_t len)
-{
-	const char	*p;
-	int		 n;
-
-	if (addr[0] == '[' && (p = strstr(addr, "]:")) != NULL)
-		n = snprintf(buf, len, "%.*s port %s", (int)(p - addr - 1),
-		    addr + 1, p + 2);
-	else if ((p = strrchr(addr, ':')) != NULL)
-		n = snprintf(buf, len, "%.*s port %s", (int)(p - addr), addr,
-		    p + 1);
-	else
-		n = snprintf(buf, len, "%s", addr);
-	if (n < 0)
-		buf[0] = '\0';
-	return buf;
-}
-
 /* Seconds on a clock that no change of the date moves, for timeouts. */
 time_t
 monotime(void)

@@ -24,7 +24,6 @@ int		 set_cloexec(int);
 int		 drop_privileges(const char *, uid_t, gid_t);
 int		 ids_final(const char *, uid_t, gid_t);
 const char	*sockaddr_str(const struct sockaddr *, socklen_t);
-const char	*addr_log(const char *, char *, size_t);
 time_t		 monotime(void);
 void		 trim_after_spike(size_t);
 

@@ -145,17 +145,20 @@ conf_duration(long long secs)
  * cleared.  A small parser of its own until common/ has a shared one.
  */
 int
-conf_parse_network(const char *text, struct conf_trusted *t)
+conf_parse_network(const char *text, struct conf_trusted *t,
+    const char **errstr)
 {
 	struct netaddr	 n;
-	const char	*errstr, *slash;
+	const char	*slash;
 	int		 i;
 
 	/* A prefix length is digits only: no sign, no space. */
 	if ((slash = strchr(text, '/')) != NULL &&
-	    !isdigit((unsigned char)slash[1]))
+	    !isdigit((unsigned char)slash[1])) {
+		*errstr = "prefix length is invalid";
 		return -1;
-	if (net_parse(text, &n, &errstr) == -1)
+	}
+	if (net_parse(text, &n, errstr) == -1)
 		return -1;
 	t->af = n.af;
 	t->prefix = n.bits;
@@ -166,8 +169,10 @@ conf_parse_network(const char *text, struct conf_trusted *t)
 		else if (i * 8 + 8 > t->prefix)
 			t->addr[i] &= 0xff << (8 - (t->prefix - i * 8));
 	}
-	if (strlcpy(t->text, text, sizeof(t->text)) >= sizeof(t->text))
+	if (strlcpy(t->text, text, sizeof(t->text)) >= sizeof(t->text)) {
+		*errstr = "too long";
 		return -1;
+	}
 	return 0;
 }
 

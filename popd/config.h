@@ -110,7 +110,8 @@ void			 conf_free(struct popd_conf *);
 int			 conf_check(struct popd_conf *);
 void			 conf_print(FILE *, const struct popd_conf *);
 const struct conf_knob	*conf_knob(enum conf_knob_kind, const char *);
-int			 conf_parse_network(const char *, struct conf_trusted *);
+int			 conf_parse_network(const char *, struct conf_trusted *,
+			    const char **);
 int			 conf_valid_listen_addr(const char *);
 const char		*conf_duration(long long);
 

@@ -965,10 +965,11 @@ static void
 add_trusted(const char *text, int line)
 {
 	struct conf_trusted	*t;
+	const char		*errstr;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		fatal("trusted");
-	if (conf_parse_network(text, t) == -1) {
+	if (conf_parse_network(text, t, &errstr) == -1) {
 		lerror(line, "trusted \"%s\": not an IPv4 or IPv6 network",
 		    text);
 		free(t);

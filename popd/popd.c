@@ -104,7 +104,7 @@ RB_GENERATE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 
 __dead static void	usage(void);
 static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
-			    int);
+			    int, char **, int);
 static int		legacy_listen(struct popd_conf *, const char *, int);
 static int		conf_usable(struct popd_conf *, struct usertree *);
 static void		conf_changes(const struct popd_conf *,
@@ -310,24 +310,7 @@ main(int argc, char *argv[])
 			    "-k -l -p -T -t -u, which stand for a "
 			    "configuration file of their own");
 		conf = conf_from_flags(flags, tls12, listen_args, nl,
-		    plain_args, np);
-		if (conf != NULL)
-			for (ch = 0; ch < nt; ch++) {
-				struct conf_trusted	*t;
-
-				if ((t = calloc(1, sizeof(*t))) == NULL)
-					err(1, NULL);
-				struct netaddr		 n;
-				const char		*why;
-
-				why = "prefix length is invalid";
-				if (net_parse(trusted_args[ch], &n,
-				    &why) == -1 || conf_parse_network(
-				    trusted_args[ch], t) == -1)
-					errx(1, "-t %s: %s", trusted_args[ch],
-					    why);
-				TAILQ_INSERT_TAIL(&conf->trusted, t, entry);
-			}
+		    plain_args, np, trusted_args, nt);
 	} else {
 		if (conffile == NULL) {
 			conffile = POPD_CONF;
@@ -400,12 +383,14 @@ main(int argc, char *argv[])
 /*
  * The original command line, a shorthand for the configuration file it
  * stands for: one pki, -l (tls) and -p (starttls) listeners, -t trusted
- * networks.  flags: authtab, certfile, subdir, keyfile, usertab.
+ * networks (nets).  flags: authtab, certfile, subdir, keyfile, usertab.
  */
 static struct popd_conf *
 conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
-    char **plain_args, int nplain)
+    char **plain_args, int nplain, char **nets, int nnets)
 {
+	struct conf_trusted	*t;
+	const char		*errstr;
 	static const char *const names[] = { "-a authtab", "-c certfile",
 	    NULL, "-k keyfile", "-u usertab" };
 	struct popd_conf	*c;
@@ -456,6 +441,13 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 	for (i = 0; i < nplain; i++)
 		if (legacy_listen(c, plain_args[i], CONF_LISTEN_STARTTLS) == -1)
 			exit(1);
+	for (i = 0; i < nnets; i++) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			err(1, NULL);
+		if (conf_parse_network(nets[i], t, &errstr) == -1)
+			errx(1, "-t %s: %s", nets[i], errstr);
+		TAILQ_INSERT_TAIL(&c->trusted, t, entry);
+	}
 	return c;
 }
 

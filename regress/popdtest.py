@@ -818,13 +818,27 @@ def find_prog(prog, dirs=("/usr/sbin", "/usr/bin", "/sbin", "/bin")):
     return shutil.which(prog)
 
 
-def apt_install(package, prog):
+_not_installed = {}
+
+
+def apt_install(package, prog, recommends=False):
     """The path of prog, installing Debian's package with apt-get when it
     is missing, with no service started (a policy-rc.d that says no, for
-    the time of the install).  Raises Skip, naming why, when it cannot."""
+    the time of the install).  Raises Skip, naming why, when it cannot
+    (and again at once for a package that already failed)."""
     path = find_prog(prog)
     if path is not None:
         return path
+    if package in _not_installed:
+        raise Skip(_not_installed[package])
+    try:
+        return _apt_install(package, prog, recommends)
+    except Skip as e:
+        _not_installed[package] = str(e)
+        raise
+
+
+def _apt_install(package, prog, recommends):
     if not is_root:
         raise Skip("%s is not installed and installing it needs root"
                    % package)
@@ -837,8 +851,8 @@ def apt_install(package, prog):
                     "exit 101\n")
         os.chmod(POLICY_RC_D, 0o755)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends",
-           package]
+    cmd = ["apt-get", "install", "-y", "-q"] + \
+        ([] if recommends else ["--no-install-recommends"]) + [package]
     try:
         r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=600)

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "pop3.h"
 #include "crlf.h"
 #include "maildrop.h"
@@ -911,7 +912,6 @@ static size_t
 expire_old(struct session *s)
 {
 	struct expent	*ents = NULL, key, *e;
-	struct stat	 st;
 	FILE		*fp;
 	char		 line[UIDL_MAX + 32], fmt[32];
 	size_t		 n = 0, nalloc = 0, i, nexp = 0;
@@ -919,15 +919,11 @@ expire_old(struct session *s)
 	int		 fd;
 
 	limit = now_s - (long long)opt.expire * 86400;
-	/* Never a FIFO or a device: O_NONBLOCK, then a regular file only. */
-	fd = openat(s->md.dirfd, EXPIRE_FILE, O_RDONLY | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC);
-	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+	/* Never a FIFO or a device: a regular file only. */
+	if ((fd = maildir_openat(s->md.dirfd, EXPIRE_FILE, O_RDONLY, 0)) ==
+	    -1 && errno == EINVAL)
 		log_warnx("%s: %s is not a regular file, ignored", s->user,
 		    EXPIRE_FILE);
-		close(fd);
-		fd = -1;
-	}
 	if (fd != -1 && (fp = fdopen(fd, "r")) != NULL) {
 		(void)snprintf(fmt, sizeof(fmt), "%%%ds %%lld", UIDL_MAX);
 		while (fgets(line, sizeof(line), fp) != NULL) {
@@ -969,41 +965,60 @@ expire_old(struct session *s)
 	return nexp;
 }
 
-/* The list for the next session: what is left, with retrieval times. */
+/*
+ * When message m was first retrieved: from the list, or now if this
+ * session retrieved it.  0 if it is not to be listed (deleted, or never
+ * retrieved).
+ */
+static long long
+expire_when(const struct mmsg *m, struct expent *ents, size_t n,
+    long long now_s)
+{
+	struct expent	 key, *e = NULL;
+
+	if (m->flags & MMSG_DELETED)
+		return 0;
+	if (n > 0) {
+		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
+		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
+	}
+	if (e != NULL)
+		return e->when;
+	return (m->flags & MMSG_SEEN) ? now_s : 0;
+}
+
+/*
+ * The list for the next session: what is left, with retrieval times;
+ * rewritten (and fsync'd) only when it changes.
+ */
 static void
 expire_write(struct session *s, struct expent *ents, size_t n,
     long long now_s)
 {
-	struct expent	 key, *e;
 	FILE		*fp;
-	size_t		 i;
+	size_t		 i, listed = 0, added = 0;
 	int		 fd;
 	long long	 when;
 
-	fd = openat(s->md.dirfd, EXPIRE_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	for (i = 0; i < s->md.nmsgs; i++)
+		if ((when = expire_when(&s->md.msgs[i], ents, n, now_s)) != 0) {
+			listed++;
+			if (when == now_s)
+				added++;
+		}
+	if (added == 0 && listed == n)
+		return;
+	fd = maildir_openat(s->md.dirfd, EXPIRE_TMP,
+	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
 		log_warn("%s: %s", s->user, EXPIRE_TMP);
 		if (fd != -1)
 			close(fd);
 		return;
 	}
-	for (i = 0; i < s->md.nmsgs; i++) {
-		struct mmsg	*m = &s->md.msgs[i];
-
-		if (m->flags & MMSG_DELETED)
-			continue;
-		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
-		e = n > 0 ? bsearch(&key, ents, n, sizeof(*ents),
-		    expent_cmp) : NULL;
-		if (e != NULL)
-			when = e->when;
-		else if (m->flags & MMSG_SEEN)
-			when = now_s;
-		else
-			continue;
-		fprintf(fp, "%s %lld\n", m->uidl, when);
-	}
+	for (i = 0; i < s->md.nmsgs; i++)
+		if ((when = expire_when(&s->md.msgs[i], ents, n, now_s)) != 0)
+			fprintf(fp, "%s %lld\n", s->md.msgs[i].uidl, when);
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
 		log_warn("%s: %s", s->user, EXPIRE_TMP);
 		fclose(fp);

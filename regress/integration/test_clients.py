@@ -13,7 +13,6 @@ import base64
 import os
 import pwd
 import re
-import shutil
 import subprocess
 import sys
 
@@ -42,42 +41,10 @@ ODD = {
     "big": b"From: a@example.org\nSubject: big\n\n" + BIG,
 }
 
-_installed = {}
-
-
 def need_client(prog, package):
-    """The path of prog, installing package with apt-get as root when it
-    is missing; Skip otherwise."""
-    path = shutil.which(prog)
-    if path:
-        return path
-    if package in _installed:
-        raise T.Skip(_installed[package])
-    why = None
-    if not T.is_root:
-        why = "%s is not installed (and not root: cannot apt-get)" % prog
-    elif not shutil.which("apt-get"):
-        why = "%s is not installed and there is no apt-get" % prog
-    else:
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        cmd = ["apt-get", "install", "-y", "-qq", package]
-        r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=600)
-        if r.returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], env=env,
-                           stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=600)
-            r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, timeout=600)
-        path = shutil.which(prog)
-        if path is None:
-            why = "apt-get install %s failed: %s" % (
-                package, r.stdout.decode(errors="replace").strip()
-                .splitlines()[-1:] or "?")
-    if why:
-        _installed[package] = why
-        raise T.Skip(why)
-    return path
+    """The path of prog, installed from Debian (with the packages it
+    recommends, as a user would have them) when missing."""
+    return T.apt_install(package, prog, recommends=True)
 
 
 def norm(b):
