@@ -27,6 +27,7 @@
 #include <event.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +50,13 @@
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
 #define AUTH_MAXTHREADS		64
 #define AUTH_DEFAULT_COST	10
+#define HOST_DECAY		60	/* seconds that forgive one failure */
+#define HOST_KEEP		16384	/* addresses remembered with none open */
 
 enum sess_state {
 	S_CMD,		/* reading commands */
-	S_CHECK,	/* a worker checks the password; not reading */
+	S_CHECK,	/* its password check waits or runs; not reading */
+	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
 	S_HANDOFF,	/* the parent has the socket; waiting for its answer */
 	S_CLOSING,	/* flushing the last reply, then close */
@@ -60,8 +64,16 @@ enum sess_state {
 	S_STLS		/* the listener starts TLS: discard until it closes */
 };
 
+struct job;
+
 struct session {
 	RB_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 qentry;	/* in its host's waiting queue */
+	struct host		*host;
+	struct job		*job;		/* while it waits for a worker */
+	double			 deadline;	/* timeout login, absolute */
+	double			 started;	/* its check went to a worker */
+	int			 failclose;	/* limit failures reached */
 	uint64_t		 id;		/* the parent's */
 	int			 fd;
 	uint32_t		 flags;		/* SESSION_* */
@@ -79,12 +91,39 @@ struct session {
 	int			 reading, writing;
 };
 RB_HEAD(sesstree, session);
+TAILQ_HEAD(sessq, session);
+
+/*
+ * A client address (masked: a /32 or /64) as the password checks see it:
+ * its sessions whose check waits, taken in turn with other addresses'
+ * so that no address's flood goes first, and its recent failures, which
+ * delay its failure replies and its next check (1 s doubling to 15 s by
+ * default).  One failure is forgiven per HOST_DECAY seconds without one.
+ */
+struct host {
+	RB_ENTRY(host)		 entry;
+	TAILQ_ENTRY(host)	 turn;		/* in ready or idle */
+	struct addrkey		 key;
+	struct sessq		 waiting;
+	unsigned int		 nsess;		/* sessions of this address */
+	unsigned int		 fails;
+	double			 lastfail;
+	double			 next;		/* no check starts before */
+	int			 where;		/* H_NONE, H_READY, H_IDLE */
+	struct event		 wake;		/* at next, if waiting */
+};
+RB_HEAD(hosttree, host);
+TAILQ_HEAD(hostq, host);
+#define H_NONE		0
+#define H_READY		1
+#define H_IDLE		2
 
 /* One password check, owned by one thread at a time. */
 struct job {
 	TAILQ_ENTRY(job)	 entry;
 	uint64_t		 id;		/* the session's */
 	int			 known;		/* user in both tables */
+	double			 took;		/* seconds the check took */
 	int			 toolong;	/* password cannot match */
 	int			 ok;		/* result */
 	int			 err;		/* crypt failed: errno */
@@ -99,10 +138,15 @@ static int	max_fail = POP3_MAXFAIL;		/* -F */
 static int	login_delay;				/* -D */
 static int	max_bad = 10;				/* -B */
 static int	expire_days = -1;			/* -E */
+static int	delay_first = 1, delay_max = 15;	/* -W, -M */
+static int	v4bits = 32, v6bits = 64;		/* -4, -6 */
 
 static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
+static int	host_cmp(struct host *, struct host *);
+RB_PROTOTYPE_STATIC(hosttree, host, entry, host_cmp)
+RB_GENERATE_STATIC(hosttree, host, entry, host_cmp)
 
 __dead static void	usage(void);
 static void		authpop_parent_session(struct chan *, const void *,
@@ -112,6 +156,8 @@ static void		authpop_parent_drain(struct chan *, const void *,
 static void		authpop_parent_spawned(struct chan *, const void *,
 			    size_t, int);
 static void		authpop_parent_refused(struct chan *, const void *,
+			    size_t, int);
+static void		authpop_parent_passwd(struct chan *, const void *,
 			    size_t, int);
 static struct session	*handed_over(uint64_t, uint32_t);
 static void		authpop_parent_eof(struct chan *);
@@ -148,6 +194,18 @@ static const char	*logname(const char *);
 static void		auth_start(struct session *, const char *);
 static void		auth_result(struct session *, struct job *);
 static void		dummy_init(void);
+static double		slowest_check(void);
+static double		now(void);
+static struct host	*host_get(const char *);
+static void		host_put(struct host *);
+static void		host_decay(struct host *, double);
+static double		host_delay(unsigned int);
+static void		host_schedule(struct host *);
+static void		host_wake(int, short, void *);
+static void		jobs_dispatch(void);
+static void		session_deadline(struct session *);
+static void		timer_in(struct event *, double);
+static void		fail_reply(struct session *);
 static void		workers_start(void);
 static void		*worker_main(void *);
 static void		jobs_collect(int, short, void *);
@@ -163,6 +221,8 @@ static const struct msg_rule from_parent[] = {
 	{ MSG_PARENT_REFUSED, sizeof(struct msg_refused), MSG_NOFD,
 	    authpop_parent_refused },
 	{ MSG_PARENT_DRAIN, 0, MSG_NOFD, authpop_parent_drain },
+	{ MSG_PARENT_PASSWD, sizeof(struct msg_passwd), MSG_NOFD,
+	    authpop_parent_passwd },
 };
 
 /*
@@ -190,6 +250,14 @@ static size_t		 nsessions;
 static int		 draining;	/* a newer authpop took over */
 static char		 dummy_hash[COMPAT_HASH_MAX + 1];
 static long		 nworkers;
+static double		 fail_floor;	/* no failure reply sooner: seconds */
+
+/* Addresses with sessions or failures; those with checks waiting, in turn. */
+static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
+static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
+static struct hostq	 idle = TAILQ_HEAD_INITIALIZER(idle);
+static size_t		 nidle;
+static long		 inflight;	/* checks the workers have */
 
 /* The queue to the workers, and their answers back to the event loop. */
 static pthread_mutex_t	 jobs_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -208,9 +276,9 @@ session_cmp(struct session *a, struct session *b)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: authpop [-dv] -a authtab [-B bad] [-D delay] "
-	    "[-E days]\n               [-F failures] [-L timeout] "
-	    "-u usertab\n");
+	fprintf(stderr, "usage: authpop [-dv] [-4 bits] [-6 bits] -a authtab "
+	    "[-B bad] [-D delay]\n               [-E days] [-F failures] "
+	    "[-L timeout] [-M delay] [-W delay]\n               -u usertab\n");
 	exit(1);
 }
 
@@ -230,8 +298,28 @@ main(int argc, char *argv[])
 	const char		*authfile = NULL, *userfile = NULL, *errstr;
 	int			 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:B:dD:E:F:L:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "4:6:a:B:dD:E:F:L:M:u:vW:")) != -1) {
 		switch (ch) {
+		case '4':
+			v4bits = strtonum(optarg, 8, 32, &errstr);
+			if (errstr != NULL)
+				errx(1, "-4 %s: %s", optarg, errstr);
+			break;
+		case '6':
+			v6bits = strtonum(optarg, 16, 128, &errstr);
+			if (errstr != NULL)
+				errx(1, "-6 %s: %s", optarg, errstr);
+			break;
+		case 'M':
+			delay_max = strtonum(optarg, 0, 3600, &errstr);
+			if (errstr != NULL)
+				errx(1, "-M %s: %s", optarg, errstr);
+			break;
+		case 'W':
+			delay_first = strtonum(optarg, 0, 3600, &errstr);
+			if (errstr != NULL)
+				errx(1, "-W %s: %s", optarg, errstr);
+			break;
 		case 'a':
 			authfile = optarg;
 			break;
@@ -275,7 +363,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 0 || authfile == NULL || userfile == NULL)
+	if (argc != 0 || authfile == NULL || userfile == NULL ||
+	    delay_max < delay_first)
 		usage();
 	pop3_set_policy(expire_days, login_delay);
 
@@ -294,6 +383,8 @@ main(int argc, char *argv[])
 
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init();
+	fail_floor = 2 * slowest_check() + 0.05;
+	log_debug("failure replies after %.3f s at least", fail_floor);
 	nworkers = sysconf(_SC_NPROCESSORS_ONLN);
 	if (nworkers < 2)
 		nworkers = 2;
@@ -312,6 +403,8 @@ main(int argc, char *argv[])
 
 	chan_init(&parent, POPD_CHANNEL_FD, "authpop", "parent",
 	    from_parent, nitems(from_parent), authpop_parent_eof, NULL);
+	/* A reload's password changes before any line read with them. */
+	chan_priority(&parent, 0);
 	log_debug("ready");
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
@@ -323,6 +416,8 @@ static void
 authpop_open(void *arg)
 {
 	event_init();
+	if (event_priority_init(2) == -1)
+		fatalx("event_priority_init");
 	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		fatal("pipe2");
 	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
@@ -349,8 +444,16 @@ static void
 authpop_parent_session(struct chan *c, const void *data, size_t len, int fd)
 {
 	struct msg_session	 ms;
+	struct msg_id		 mi;
 
 	memcpy(&ms, data, sizeof(ms));
+	if (fd == -1) {
+		/* Lost to our shortage of descriptors (logged): let go. */
+		memset(&mi, 0, sizeof(mi));
+		mi.id = ms.id;
+		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
+		return;
+	}
 	msg_check_str(c, MSG_PARENT_SESSION, ms.addr, sizeof(ms.addr));
 	if (ms.flags & ~(SESSION_TLS | SESSION_TRUSTED | SESSION_STLS |
 	    SESSION_RESUMED))
@@ -361,6 +464,53 @@ authpop_parent_session(struct chan *c, const void *data, size_t len, int fd)
 		    msg_type_str(MSG_PARENT_SESSION),
 		    (unsigned long long)ms.id);
 	session_new(&ms, fd);
+}
+
+/*
+ * A reload changed, added or removed a user's password: the sessions
+ * this (draining) authpop still has check against the new one from now.
+ */
+static void
+authpop_parent_passwd(struct chan *c, const void *data, size_t len, int fd)
+{
+	struct msg_passwd	 mp;
+	struct userent		*a, *u;
+	char			*hash;
+
+	memcpy(&mp, data, sizeof(mp));
+	if (msg_check_str(c, MSG_PARENT_PASSWD, mp.user,
+	    sizeof(mp.user)) == -1 || msg_check_str(c, MSG_PARENT_PASSWD,
+	    mp.hash, sizeof(mp.hash)) == -1)
+		return;
+	a = table_lookup(&authtab, mp.user);
+	if (mp.hash[0] == '\0') {
+		if (a != NULL) {
+			RB_REMOVE(usertree, &authtab, a);
+			freezero(a->hash, strlen(a->hash));
+			free(a);
+		}
+	} else {
+		if ((hash = strdup(mp.hash)) == NULL)
+			fatal("%s", __func__);
+		if (a == NULL) {
+			if ((a = calloc(1, sizeof(*a))) == NULL)
+				fatal("%s", __func__);
+			(void)strlcpy(a->name, mp.user, sizeof(a->name));
+			RB_INSERT(usertree, &authtab, a);
+		} else
+			freezero(a->hash, strlen(a->hash));
+		a->hash = hash;
+		/* The parent's usertab has every authtab user. */
+		if (table_lookup(&usertab, mp.user) == NULL) {
+			if ((u = calloc(1, sizeof(*u))) == NULL)
+				fatal("%s", __func__);
+			(void)strlcpy(u->name, mp.user, sizeof(u->name));
+			RB_INSERT(usertree, &usertab, u);
+		}
+	}
+	log_debug("password of %s %s", logname(mp.user),
+	    mp.hash[0] == '\0' ? "removed" : "changed");
+	explicit_bzero(&mp, sizeof(mp));
 }
 
 /* After a reload: finish these sessions, then leave. */
@@ -416,8 +566,7 @@ authpop_parent_refused(struct chan *c, const void *data, size_t len, int fd)
 	struct session		*s;
 
 	memcpy(&mr, data, sizeof(mr));
-	if (mr.code != REFUSED_TEMP && mr.code != REFUSED_PERM &&
-	    mr.code != REFUSED_DELAY)
+	if (mr.code < REFUSED_TEMP || mr.code > REFUSED_BUSY)
 		fatalx("authpop: %s from parent: code %u",
 		    msg_type_str(MSG_PARENT_REFUSED), mr.code);
 	if ((s = handed_over(mr.id, MSG_PARENT_REFUSED)) == NULL)
@@ -428,6 +577,12 @@ authpop_parent_refused(struct chan *c, const void *data, size_t len, int fd)
 	else if (mr.code == REFUSED_DELAY)
 		session_reply(s, "-ERR [LOGIN-DELAY] logins are at least %d "
 		    "seconds apart, try again later", login_delay);
+	else if (mr.code == REFUSED_BUSY_ADDR)
+		session_reply(s, "-ERR [SYS/TEMP] too many sessions from your "
+		    "address, try again later");
+	else if (mr.code == REFUSED_BUSY)
+		session_reply(s, "-ERR [SYS/TEMP] too many sessions, try again "
+		    "later");
 	else
 		session_reply(s, "-ERR [SYS/PERM] no maildrop for this user, "
 		    "contact the administrator");
@@ -473,6 +628,8 @@ session_new(const struct msg_session *ms, int fd)
 	s->fd = fd;
 	s->flags = ms->flags;
 	(void)strlcpy(s->addr, ms->addr, sizeof(s->addr));
+	s->host = host_get(s->addr);
+	s->deadline = now() + login_timeout;
 	s->state = S_CMD;
 	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
 	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
@@ -493,8 +650,29 @@ session_new(const struct msg_session *ms, int fd)
 	/* No APOP timestamp: APOP is not offered.  After STLS, no new one. */
 	if (!(s->flags & SESSION_RESUMED))
 		session_reply(s, "+OK popd ready");
-	session_timer(s, login_timeout);
+	session_deadline(s);
 	session_update(s);
+}
+
+/* The timer at the end of timeout login, which nothing extends. */
+static void
+session_deadline(struct session *s)
+{
+	timer_in(&s->tmo, s->deadline - now());
+}
+
+/* Fire ev in secs seconds (at once if secs is not positive). */
+static void
+timer_in(struct event *ev, double secs)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (secs > 0) {
+		tv.tv_sec = (time_t)secs;
+		tv.tv_usec = (suseconds_t)((secs - tv.tv_sec) * 1e6);
+	}
+	if (evtimer_add(ev, &tv) == -1)
+		fatal("evtimer_add");
 }
 
 /* (Re)arm the session's one timer. */
@@ -576,6 +754,19 @@ session_timeout(int fd, short ev, void *arg)
 	struct session	*s = arg;
 
 	switch (s->state) {
+	case S_DELAY:
+		fail_reply(s);
+		session_update(s);
+		break;
+	case S_CHECK:
+		if (s->job == NULL) {
+			/* A worker has it: the result comes, then this. */
+			return;
+		}
+		TAILQ_REMOVE(&s->host->waiting, s, qentry);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		/* FALLTHROUGH */
 	case S_CMD:
 		log_info("session %llu: %s: no login within %d s, closing",
 		    (unsigned long long)s->id, s->addr, login_timeout);
@@ -912,9 +1103,9 @@ logname(const char *user)
 }
 
 /*
- * Queue a password check.  A user missing from either table is checked
- * against the dummy hash, so that the reply and its timing are those of
- * a wrong password.
+ * Queue a password check behind the others of the same address.  A user
+ * missing from either table is checked against the dummy hash, so that
+ * the reply and its timing are those of a wrong password.
  */
 static void
 auth_start(struct session *s, const char *pass)
@@ -937,26 +1128,85 @@ auth_start(struct session *s, const char *pass)
 		j->toolong = 1;
 
 	s->state = S_CHECK;
-	xlock(&jobs_mtx);
-	TAILQ_INSERT_TAIL(&jobs_todo, j, entry);
-	if ((errno = pthread_cond_signal(&jobs_cv)) != 0)
-		fatal("pthread_cond_signal");
-	xunlock(&jobs_mtx);
+	s->job = j;
+	TAILQ_INSERT_TAIL(&s->host->waiting, s, qentry);
+	host_schedule(s->host);
+	jobs_dispatch();
 }
 
+/*
+ * Give the workers checks while they have room, one address at a time
+ * in turn.  A check whose client has hung up is dropped here instead:
+ * the listener's EOF is in the socket even while we do not read it.
+ */
+static void
+jobs_dispatch(void)
+{
+	struct host	*h;
+	struct session	*s;
+	struct job	*j;
+	char		 c;
+	double		 t;
+
+	while (inflight < nworkers && (h = TAILQ_FIRST(&ready)) != NULL) {
+		TAILQ_REMOVE(&ready, h, turn);
+		h->where = H_NONE;
+		if ((s = TAILQ_FIRST(&h->waiting)) == NULL)
+			continue;	/* its sessions left meanwhile */
+		TAILQ_REMOVE(&h->waiting, s, qentry);
+		j = s->job;
+		s->job = NULL;
+		if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+			log_debug("session %llu: %s: gone before its password "
+			    "check", (unsigned long long)s->id, s->addr);
+			freezero(j, sizeof(*j));
+			host_schedule(h);	/* its other sessions' turn */
+			session_close(s, 1);	/* may free h: not used below */
+			continue;
+		}
+		t = now();
+		s->started = t;
+		host_decay(h, t);
+		/* An address that failed lately has one check at a time. */
+		if (h->fails > 0 && h->next < t + host_delay(h->fails))
+			h->next = t + host_delay(h->fails);
+		host_schedule(h);
+		inflight++;
+		xlock(&jobs_mtx);
+		TAILQ_INSERT_TAIL(&jobs_todo, j, entry);
+		if ((errno = pthread_cond_signal(&jobs_cv)) != 0)
+			fatal("pthread_cond_signal");
+		xunlock(&jobs_mtx);
+	}
+}
+
+/*
+ * A check is back.  A good password goes on at once.  A wrong one is
+ * answered at a time that does not depend on the stored hash or on
+ * whether the user exists (fail_floor, longer than the slowest check
+ * in authtab, after the check started) nor sooner than the address's
+ * failure delay; meanwhile the session reads nothing.
+ */
 static void
 auth_result(struct session *s, struct job *j)
 {
-	char	addr[POPD_MAXADDR + 8];
+	struct host	*h = s->host;
+	char		 addr[POPD_MAXADDR + 8];
+	double		 t = now(), at, wait;
 
 	if (j->ok) {
 		log_info("session %llu: %s: login %s",
 		    (unsigned long long)s->id, s->addr, s->user);
+		host_decay(h, t);
+		if (h->fails > 0 && --h->fails == 0)
+			h->next = 0;
 		s->state = S_DRAIN;
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
 		return;
 	}
 	s->state = S_CMD;
+	/* RFC 1939: after a failed PASS the client starts over. */
+	s->hasuser = 0;
 	if (j->err != 0) {
 		/* A system error is never passed off as a wrong password. */
 		errno = j->err;
@@ -964,22 +1214,46 @@ auth_result(struct session *s, struct job *j)
 		    (unsigned long long)s->id, s->addr, logname(s->user));
 		session_reply(s, "-ERR [SYS/TEMP] cannot check passwords now, "
 		    "try again later");
-	} else {
-		s->nfail++;
-		log_info("failed login for \"%s\" from %s: %s",
-		    logname(s->user), addr_log(s->addr, addr, sizeof(addr)),
-		    j->known ? "wrong password" : "unknown user");
-		if (s->nfail >= max_fail) {
-			session_reply(s, "-ERR [AUTH] too many failures");
-			s->state = S_CLOSING;
-			session_timer(s, AUTH_CLOSE_TIMEOUT);
-		} else
-			session_reply(s, "-ERR [AUTH] invalid user name or "
-			    "password");
+		explicit_bzero(s->user, sizeof(s->user));
+		session_deadline(s);
+		return;
 	}
-	/* RFC 1939: after a failed PASS the client starts over. */
-	s->hasuser = 0;
+	s->nfail++;
+	log_info("failed login for \"%s\" from %s: %s",
+	    logname(s->user), addr_log(s->addr, addr, sizeof(addr)),
+	    j->known ? "wrong password" : "unknown user");
 	explicit_bzero(s->user, sizeof(s->user));
+	host_decay(h, t);
+	if (h->fails < 32)
+		h->fails++;
+	h->lastfail = t;
+	wait = host_delay(h->fails);
+	if (h->next < s->started + wait)
+		h->next = s->started + wait;
+	host_schedule(h);
+	s->failclose = s->nfail >= max_fail;
+	at = s->started + (wait > fail_floor ? wait : fail_floor);
+	if (at <= t) {
+		fail_reply(s);
+		return;
+	}
+	s->state = S_DELAY;
+	timer_in(&s->tmo, at - t);
+}
+
+/* The reply to a failed login, when its time has come. */
+static void
+fail_reply(struct session *s)
+{
+	if (s->failclose) {
+		session_reply(s, "-ERR [AUTH] too many failures");
+		s->state = S_CLOSING;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		return;
+	}
+	session_reply(s, "-ERR [AUTH] invalid user name or password");
+	s->state = S_CMD;
+	session_deadline(s);
 }
 
 /*
@@ -1060,6 +1334,13 @@ session_close(struct session *s, int notify)
 	(void)event_del(&s->rev);
 	(void)event_del(&s->wev);
 	(void)evtimer_del(&s->tmo);
+	if (s->job != NULL) {
+		/* Its check never started: it is dropped, not run. */
+		TAILQ_REMOVE(&s->host->waiting, s, qentry);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+	}
+	host_put(s->host);
 	if (s->state != S_HANDOFF) {
 		/*
 		 * Unread input at close() turns the listener's EOF into
@@ -1127,6 +1408,7 @@ static void *
 worker_main(void *arg)
 {
 	struct job		*j;
+	double			 t0;
 	int			 r;
 
 	for (;;) {
@@ -1138,7 +1420,9 @@ worker_main(void *arg)
 		TAILQ_REMOVE(&jobs_todo, j, entry);
 		xunlock(&jobs_mtx);
 
+		t0 = now();
 		r = compat_checkpass(j->pass, j->hash);
+		j->took = now() - t0;
 		if (r == -1 && errno != EACCES) {
 			j->err = errno;
 			j->ok = 0;
@@ -1176,6 +1460,7 @@ jobs_collect(int fd, short ev, void *arg)
 
 	while ((j = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, j, entry);
+		inflight--;
 		if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
 			auth_result(s, j);
 			session_update(s);
@@ -1184,6 +1469,7 @@ jobs_collect(int fd, short ev, void *arg)
 			    "session closed", (unsigned long long)j->id);
 		freezero(j, sizeof(*j));
 	}
+	jobs_dispatch();
 }
 
 
@@ -1199,4 +1485,172 @@ xunlock(pthread_mutex_t *m)
 {
 	if ((errno = pthread_mutex_unlock(m)) != 0)
 		fatal("pthread_mutex_unlock");
+}
+
+/* Monotonic seconds, to the microsecond. */
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * How long the slowest kind of hash in authtab takes to check (each
+ * kind once: bcrypt at each cost, SHA-crypt at each rounds, the dummy):
+ * no failure is answered sooner, whichever hash it met.
+ */
+static double
+slowest_check(void)
+{
+	struct userent	*a;
+	char		 kinds[64][32], kind[32], *p;
+	size_t		 nkinds = 0, i, n;
+	double		 t, took, most;
+
+	t = now();
+	(void)compat_checkpass("not the password", dummy_hash);
+	most = now() - t;
+	RB_FOREACH(a, usertree, &authtab) {
+		/* The kind: up to the salt, "$2b$10", "$6$rounds=9000". */
+		(void)strlcpy(kind, a->hash, sizeof(kind));
+		n = 0;
+		for (p = kind; *p != '\0'; p++)
+			if (*p == '$' && ++n == 3)
+				break;
+		*p = '\0';
+		if ((p = strchr(kind + 1, '$')) != NULL &&
+		    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2')
+			p[1] = '\0';
+		for (i = 0; i < nkinds; i++)
+			if (strcmp(kinds[i], kind) == 0)
+				break;
+		if (i < nkinds || nkinds == nitems(kinds))
+			continue;
+		(void)strlcpy(kinds[nkinds++], kind, sizeof(kinds[0]));
+		t = now();
+		(void)compat_checkpass("not the password", a->hash);
+		if ((took = now() - t) > most)
+			most = took;
+	}
+	log_debug("%zu kinds of hash, the slowest checks in %.3f s", nkinds,
+	    most);
+	return most;
+}
+
+static int
+host_cmp(struct host *a, struct host *b)
+{
+	return addrkey_cmp(&a->key, &b->key);
+}
+
+/* The host a session address counts under, with one more session. */
+static struct host *
+host_get(const char *addr)
+{
+	struct host	 key, *h;
+
+	addr_key(addr, v4bits, v6bits, &key.key);
+	if ((h = RB_FIND(hosttree, &hosts, &key)) == NULL) {
+		if ((h = calloc(1, sizeof(*h))) == NULL)
+			fatal("%s", __func__);
+		h->key = key.key;
+		TAILQ_INIT(&h->waiting);
+		evtimer_set(&h->wake, host_wake, h);
+		RB_INSERT(hosttree, &hosts, h);
+	} else if (h->where == H_IDLE) {
+		TAILQ_REMOVE(&idle, h, turn);
+		h->where = H_NONE;
+		nidle--;
+	}
+	h->nsess++;
+	return h;
+}
+
+/*
+ * A session of h is gone.  Without sessions, h is kept while it has
+ * failures to remember, at most HOST_KEEP of them (the oldest go).
+ */
+static void
+host_put(struct host *h)
+{
+	struct host	*old;
+
+	if (--h->nsess > 0)
+		return;
+	if (h->where == H_READY) {
+		/* Its last waiting session left after it got its turn. */
+		TAILQ_REMOVE(&ready, h, turn);
+		h->where = H_NONE;
+	}
+	host_decay(h, now());
+	if (h->fails > 0) {
+		TAILQ_INSERT_TAIL(&idle, h, turn);
+		h->where = H_IDLE;
+		if (++nidle <= HOST_KEEP)
+			return;
+		h = TAILQ_FIRST(&idle);
+		TAILQ_REMOVE(&idle, h, turn);
+		nidle--;
+	}
+	old = h;
+	evtimer_del(&old->wake);
+	RB_REMOVE(hosttree, &hosts, old);
+	free(old);
+}
+
+/* Forgive one failure per HOST_DECAY seconds without one. */
+static void
+host_decay(struct host *h, double t)
+{
+	unsigned int	k;
+
+	if (h->fails == 0 || t - h->lastfail < HOST_DECAY)
+		return;
+	k = (t - h->lastfail) / HOST_DECAY;
+	h->fails = k >= h->fails ? 0 : h->fails - k;
+	h->lastfail += (double)k * HOST_DECAY;
+}
+
+/* The failure delay after n failures: doubling from -W up to -M. */
+static double
+host_delay(unsigned int n)
+{
+	double	d;
+
+	if (n == 0 || delay_first == 0)
+		return 0;
+	d = (double)delay_first * (1U << (n > 16 ? 16 : n - 1));
+	return d > delay_max ? delay_max : d;
+}
+
+/*
+ * Put h in turn for a worker if it has a check waiting and may start
+ * one now, or wake it when it may.
+ */
+static void
+host_schedule(struct host *h)
+{
+	double	t;
+
+	if (TAILQ_EMPTY(&h->waiting) || h->where == H_READY)
+		return;
+	t = now();
+	if (h->next <= t) {
+		evtimer_del(&h->wake);
+		TAILQ_INSERT_TAIL(&ready, h, turn);
+		h->where = H_READY;
+		return;
+	}
+	timer_in(&h->wake, h->next - t);
+}
+
+static void
+host_wake(int fd, short ev, void *arg)
+{
+	host_schedule(arg);
+	jobs_dispatch();
 }

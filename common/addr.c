@@ -117,6 +117,47 @@ net_parse(const char *arg, struct netaddr *n, const char **errstr)
 }
 
 /*
+ * A client address as the listener reports it, "1.2.3.4:port" or
+ * "[v6]:port", as af and 4 or 16 bytes in a.  An IPv4-mapped IPv6
+ * address stays IPv6: IPv4 networks do not match it.  Returns -1 if it
+ * does not parse.
+ */
+static int
+peer_parse(const char *peer, int *af, unsigned char a[16])
+{
+	char	 buf[ADDR_PEERMAX], *p;
+
+	if (strlcpy(buf, peer, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	if (buf[0] == '[') {
+		if ((p = strchr(buf, ']')) == NULL)
+			return -1;
+		*p = '\0';
+		memmove(buf, buf + 1, strlen(buf + 1) + 1);
+		*af = AF_INET6;
+	} else {
+		if ((p = strrchr(buf, ':')) != NULL)
+			*p = '\0';
+		*af = AF_INET;
+	}
+	memset(a, 0, 16);
+	return inet_pton(*af, buf, a) == 1 ? 0 : -1;
+}
+
+/* Do the first bits bits of a and b agree? */
+static int
+prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int	k;
+
+	/* Whole bytes first, then the bits left of the last one. */
+	for (k = 0; bits >= 8; k++, bits -= 8)
+		if (a[k] != b[k])
+			return 0;
+	return bits == 0 || ((a[k] ^ b[k]) & (0xff << (8 - bits))) == 0;
+}
+
+/*
  * Is a client address as the listener reports it, "1.2.3.4:port" or
  * "[v6]:port", in one of the n networks?  An address that does not
  * parse is in none.
@@ -125,40 +166,62 @@ int
 net_match(const struct netaddr *nets, size_t n, const char *peer)
 {
 	unsigned char	 a[16];
-	char		 buf[ADDR_PEERMAX], *p;
 	size_t		 i;
-	int		 af, bits, k;
+	int		 af;
 
-	if (strlcpy(buf, peer, sizeof(buf)) >= sizeof(buf))
+	if (peer_parse(peer, &af, a) == -1)
 		return 0;
-	if (buf[0] == '[') {
-		if ((p = strchr(buf, ']')) == NULL)
-			return 0;
-		*p = '\0';
-		memmove(buf, buf + 1, strlen(buf + 1) + 1);
-		af = AF_INET6;
-	} else {
-		if ((p = strrchr(buf, ':')) != NULL)
-			*p = '\0';
-		af = AF_INET;
-	}
-	if (inet_pton(af, buf, a) != 1)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (nets[i].af != af)
-			continue;
-		/* Whole bytes first, then the bits left of the last one. */
-		bits = nets[i].bits;
-		for (k = 0; bits >= 8; k++, bits -= 8)
-			if (a[k] != nets[i].addr[k])
-				break;
-		if (bits >= 8)
-			continue;
-		if (bits == 0 || ((a[k] ^ nets[i].addr[k]) &
-		    (0xff << (8 - bits))) == 0)
+	for (i = 0; i < n; i++)
+		if (nets[i].af == af && prefix_eq(a, nets[i].addr,
+		    nets[i].bits))
 			return 1;
-	}
 	return 0;
+}
+
+/*
+ * The key that per-address limits count a client under: its address
+ * with only the first v4bits (IPv4) or v6bits (IPv6) kept, so that one
+ * IPv6 /64, which one customer usually has whole, is one client.  An
+ * address that does not parse gets the key of all such addresses.
+ */
+void
+addr_key(const char *peer, int v4bits, int v6bits, struct addrkey *k)
+{
+	unsigned char	a[16];
+	int		af, bits, i;
+
+	memset(k, 0, sizeof(*k));
+	if (peer_parse(peer, &af, a) == -1)
+		return;
+	k->af = af;
+	bits = af == AF_INET ? v4bits : v6bits;
+	for (i = 0; i < 16 && bits > 0; i++, bits -= 8)
+		k->a[i] = bits >= 8 ? a[i] : a[i] & (0xff << (8 - bits));
+}
+
+int
+addrkey_cmp(const struct addrkey *a, const struct addrkey *b)
+{
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	return memcmp(a->a, b->a, sizeof(a->a));
+}
+
+/* The key as text, "192.0.2.1" or "2001:db8:1:2::/64", for logs. */
+const char *
+addrkey_str(const struct addrkey *k, int v4bits, int v6bits, char *buf,
+    size_t len)
+{
+	char	host[INET6_ADDRSTRLEN];
+	int	bits = k->af == AF_INET ? v4bits : v6bits;
+
+	if (k->af == 0 || inet_ntop(k->af, k->a, host, sizeof(host)) == NULL)
+		(void)snprintf(buf, len, "unknown");
+	else if (bits == (k->af == AF_INET ? 32 : 128))
+		(void)snprintf(buf, len, "%s", host);
+	else
+		(void)snprintf(buf, len, "%s/%d", host, bits);
+	return buf;
 }
 
 /*

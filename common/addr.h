@@ -18,11 +18,20 @@ struct netaddr {
 	int		 bits;		/* prefix length */
 };
 
+/* A client as per-address limits count it: its address, masked. */
+struct addrkey {
+	int		 af;		/* 0 when the address did not parse */
+	unsigned char	 a[16];
+};
+
 /* addr.c */
 int	addr_split(const char *, const char *, char *, size_t, char *, size_t,
 	    const char **);
 int	net_parse(const char *, struct netaddr *, const char **);
 int	net_match(const struct netaddr *, size_t, const char *);
 const char *addr_log(const char *, char *, size_t);
+void	addr_key(const char *, int, int, struct addrkey *);
+int	addrkey_cmp(const struct addrkey *, const struct addrkey *);
+const char *addrkey_str(const struct addrkey *, int, int, char *, size_t);
 
 #endif

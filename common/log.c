@@ -187,6 +187,33 @@ log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * log_info for an event a flood repeats: one line a second at most per
+ * struct lograte, saying how many like it were left out before.
+ */
+void
+log_rate(struct lograte *r, const char *fmt, ...)
+{
+	struct timespec	 ts;
+	char		 msg[512];
+	va_list		 ap;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec == r->last) {
+		r->skipped++;
+		return;
+	}
+	r->last = ts.tv_sec;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->skipped > 0)
+		log_info("%s (and %u more like it)", msg, r->skipped);
+	else
+		log_info("%s", msg);
+	r->skipped = 0;
+}
+
 void
 log_debug(const char *fmt, ...)
 {

@@ -10,6 +10,14 @@
 
 #define LOG_RELAY_MAX	1200	/* a relayed line, "<pri>pid message" */
 
+#include <time.h>
+
+/* A rate-limited kind of log line (log_rate). */
+struct lograte {
+	time_t		last;
+	unsigned int	skipped;
+};
+
 void	log_init(int, int);
 void	log_procinit(const char *);
 void	log_setverbose(int);
@@ -20,6 +28,8 @@ void	log_warnx(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_info(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
+void	log_rate(struct lograte *, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
 void	log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	vlog(int, const char *, va_list)

@@ -19,6 +19,8 @@
 
 #include "proto.h"
 
+static struct lograte	rate_lost;
+
 static void	chan_event(int, short, void *);
 static void	chan_update(struct chan *);
 static void	chan_flush(struct chan *);
@@ -31,6 +33,7 @@ static const char *const msg_names[MSG_MAX] = {
 	[MSG_PARENT_SPAWNED] = "PARENT_SPAWNED",
 	[MSG_PARENT_REFUSED] = "PARENT_REFUSED",
 	[MSG_PARENT_DRAIN] = "PARENT_DRAIN",
+	[MSG_PARENT_PASSWD] = "PARENT_PASSWD",
 	[MSG_LISTENER_SESSION] = "LISTENER_SESSION",
 	[MSG_AUTHPOP_LOGIN] = "AUTHPOP_LOGIN",
 	[MSG_AUTHPOP_CLOSED] = "AUTHPOP_CLOSED",
@@ -62,6 +65,7 @@ chan_init(struct chan *c, int fd, const char *self, const char *peer,
 	c->nrules = nrules;
 	c->eof = eof;
 	c->arg = arg;
+	c->pri = -1;
 	TAILQ_INIT(&c->outq);
 	if (set_nonblock(fd) == -1)
 		fatal("%s: chan_init", self);
@@ -89,6 +93,8 @@ chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
 	m->hdr.version = MSG_VERSION;
 	m->hdr.len = len;
 	m->fd = fd;
+	if (fd != -1)
+		c->outfds++;
 	if (len > 0)
 		memcpy(m->data, data, len);
 	TAILQ_INSERT_TAIL(&c->outq, m, entry);
@@ -109,8 +115,41 @@ chan_close(struct chan *c)
 			close(m->fd);
 		free(m);
 	}
+	c->outfds = 0;
 	close(c->fd);
 	c->fd = -1;
+}
+
+/*
+ * Messages from this peer before other events of the same loop (libevent
+ * priorities: lower first; event_priority_init must allow pri).
+ */
+void
+chan_priority(struct chan *c, int pri)
+{
+	c->pri = pri;
+	event_del(&c->ev);
+	if (event_priority_set(&c->ev, pri) == -1)
+		fatalx("%s: event_priority_set", c->self);
+	if (event_add(&c->ev, NULL) == -1)
+		fatal("%s: event_add", c->self);
+}
+
+/*
+ * Did the kernel drop the descriptors of a message (MSG_CTRUNC) because
+ * we are out of them, rather than because the peer sent too many?  Our
+ * own shortage is never blamed on the peer.
+ */
+static int
+fds_exhausted(int probe)
+{
+	int	fd;
+
+	if ((fd = dup(probe)) != -1) {
+		close(fd);
+		return 0;
+	}
+	return errno == EMFILE || errno == ENFILE;
 }
 
 /*
@@ -159,6 +198,8 @@ chan_update(struct chan *c)
 	event_del(&c->ev);
 	c->events = want;
 	event_set(&c->ev, c->fd, want | EV_PERSIST, chan_event, c);
+	if (c->pri != -1 && event_priority_set(&c->ev, c->pri) == -1)
+		fatalx("%s: event_priority_set", c->self);
 	if (event_add(&c->ev, NULL) == -1)
 		fatal("%s: event_add", c->self);
 }
@@ -204,8 +245,10 @@ chan_flush(struct chan *c)
 			fatal("%s: sendmsg to %s", c->self, c->peer);
 		}
 		TAILQ_REMOVE(&c->outq, m, entry);
-		if (m->fd != -1)
+		if (m->fd != -1) {
 			close(m->fd);
+			c->outfds--;
+		}
 		free(m);
 	}
 	chan_update(c);
@@ -223,9 +266,15 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 	struct msg_hdr		 hdr;
 	const struct msg_rule	*r;
 	size_t			 i;
+	int			 lost = 0;
 
-	if (flags & (MSG_TRUNC | MSG_CTRUNC))
+	if (flags & MSG_TRUNC)
 		return "truncated message";
+	if (flags & MSG_CTRUNC) {
+		if (nfds != 0 || !fds_exhausted(c->fd))
+			return "truncated message";
+		lost = 1;
+	}
 	if (ctlbad)
 		return "bad control message";
 	if ((size_t)n < sizeof(hdr)) {
@@ -259,6 +308,15 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 		    msg_type_str(hdr.type), hdr.len, r->size);
 		return why;
 	}
+	if (lost && r->fd == MSG_FD) {
+		log_rate(&rate_lost, "%s: %s from %s lost its descriptor: "
+		    "out of descriptors", c->self, msg_type_str(hdr.type),
+		    c->peer);
+		*rulep = r;
+		return NULL;
+	}
+	if (lost)
+		return "truncated message";
 	if (nfds != (r->fd == MSG_FD ? 1 : 0)) {
 		(void)snprintf(why, sizeof(why), "%s with %zu descriptors, "
 		    "want %d", msg_type_str(hdr.type), nfds,

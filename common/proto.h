@@ -23,7 +23,7 @@
  * (version, type, exact size, descriptor) before the handler sees it.
  * Bump MSG_VERSION on any change to the types or payloads below.
  */
-#define MSG_VERSION		5
+#define MSG_VERSION		6
 #define MSG_MAXPAYLOAD		1024
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -37,6 +37,8 @@ enum msg_type {
 	MSG_PARENT_SESSION,	/* fd: a new session; msg_session */
 	MSG_PARENT_SPAWNED,	/* a wrkrpop has the session; msg_id */
 	MSG_PARENT_REFUSED,	/* no wrkrpop for it; msg_refused */
+	MSG_PARENT_PASSWD,	/* to a draining authpop: a user's password
+				   changed in a reload; msg_passwd */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
@@ -108,11 +110,19 @@ struct msg_id {
 #define REFUSED_TEMP		1	/* [SYS/TEMP]: fork failed etc. */
 #define REFUSED_PERM		2	/* [SYS/PERM]: no such mail user */
 #define REFUSED_DELAY		3	/* [LOGIN-DELAY]: too soon again */
+#define REFUSED_BUSY_ADDR	4	/* [SYS/TEMP]: limit per-address logged-in */
+#define REFUSED_BUSY		5	/* [SYS/TEMP]: limit logged-in */
 
 /* MSG_PARENT_REFUSED */
 struct msg_refused {
 	uint64_t	id;
 	uint32_t	code;		/* REFUSED_* */
+};
+
+/* MSG_PARENT_PASSWD: hash "" means the user is gone. */
+struct msg_passwd {
+	char		user[POPD_MAXUSER + 1];
+	char		hash[COMPAT_HASH_MAX + 1];
 };
 
 /* One end of a channel, driven by libevent. */
@@ -132,6 +142,11 @@ struct chan;
  */
 #define MSG_NOFD		0
 #define MSG_FD			1
+/*
+ * A handler of a MSG_FD type gets -1 instead of the descriptor when it
+ * was lost to our own shortage of descriptors (logged by msg.c): the
+ * message still counts, the session it names has gone.
+ */
 struct msg_rule {
 	uint32_t	  type;
 	size_t		  size;
@@ -146,6 +161,8 @@ struct chan {
 	struct event			 ev;
 	short				 events;
 	TAILQ_HEAD(, chan_msg)		 outq;
+	size_t				 outfds; /* descriptors in outq */
+	int				 pri;	/* event priority, -1: default */
 	const struct msg_rule		*rules;	/* what the peer may send */
 	size_t				 nrules;
 	void				 (*eof)(struct chan *);
@@ -161,6 +178,7 @@ void		 chan_init(struct chan *, int, const char *, const char *,
 		    void *);
 void		 chan_send(struct chan *, uint32_t, int, const void *, size_t);
 void		 chan_close(struct chan *);
+void		 chan_priority(struct chan *, int);
 void		 chan_bad(struct chan *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 int		 msg_check_str(struct chan *, uint32_t, const char *, size_t);

@@ -38,9 +38,22 @@ static const struct popd_conf conf_defaults = {
 		.close = 60,
 	},
 	.limit = {
+		.handshakes = 1024,
 		.sessions = 4096,
+		.logged_in = 10000,
 		.failures = 3,
 		.bad_commands = 10,
+	},
+	.per_address = {
+		.handshakes = 16,
+		.sessions = 32,
+		.logged_in = 64,
+		.ipv4_prefix = 32,
+		.ipv6_prefix = 64,
+	},
+	.failure_delay = {
+		.first = 1,
+		.max = 15,
 	},
 	.expire = -1,
 	.login_delay = 0,
@@ -49,6 +62,7 @@ static const struct popd_conf conf_defaults = {
 
 #define T(f)	offsetof(struct popd_conf, timeout.f)
 #define L(f)	offsetof(struct popd_conf, limit.f)
+#define A(f)	offsetof(struct popd_conf, per_address.f)
 static const struct conf_knob knobs[] = {
 	{ KNOB_TIMEOUT, "handshake",	T(handshake),	1, 86400, NULL },
 	{ KNOB_TIMEOUT, "login",	T(login),	1, 86400, NULL },
@@ -56,12 +70,20 @@ static const struct conf_knob knobs[] = {
 	    "RFC 1939 asks for at least 10m" },
 	{ KNOB_TIMEOUT, "send",		T(send),	1, 86400, NULL },
 	{ KNOB_TIMEOUT, "close",	T(close),	1, 3600, NULL },
+	{ KNOB_LIMIT,	"handshakes",	L(handshakes),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"sessions",	L(sessions),	1, 1000000, NULL },
+	{ KNOB_LIMIT,	"logged-in",	L(logged_in),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"failures",	L(failures),	1, 1000, NULL },
 	{ KNOB_LIMIT,	"bad-commands",	L(bad_commands), 1, 1000000, NULL },
+	{ KNOB_PERADDR,	"handshakes",	A(handshakes),	1, 1000000, NULL },
+	{ KNOB_PERADDR,	"sessions",	A(sessions),	1, 1000000, NULL },
+	{ KNOB_PERADDR,	"logged-in",	A(logged_in),	1, 1000000, NULL },
+	{ KNOB_PERADDR,	"ipv4-prefix",	A(ipv4_prefix),	8, 32, NULL },
+	{ KNOB_PERADDR,	"ipv6-prefix",	A(ipv6_prefix),	16, 128, NULL },
 };
 #undef T
 #undef L
+#undef A
 
 static int	conf_error(const struct popd_conf *, const struct conf_where *,
 		    const char *, ...)
@@ -351,8 +373,12 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fprintf(fp, "timeout %s %s\n", knobs[i].name,
 			    conf_duration(v));
 		else
-			fprintf(fp, "limit %s %d\n", knobs[i].name, v);
+			fprintf(fp, "limit %s%s %d\n",
+			    knobs[i].kind == KNOB_PERADDR ? "per-address " : "",
+			    knobs[i].name, v);
 	}
+	fprintf(fp, "failure-delay %s", conf_duration(conf->failure_delay.first));
+	fprintf(fp, " %s\n", conf_duration(conf->failure_delay.max));
 	if (conf->expire == -1)
 		fputs("expire never\n", fp);
 	else

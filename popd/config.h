@@ -78,20 +78,33 @@ struct popd_conf {
 		int		 close;		/* last reply, peer gone */
 	}			 timeout;
 	struct {
+		int		 handshakes;	/* TLS handshakes, in total */
 		int		 sessions;	/* before login, in total */
+		int		 logged_in;	/* after login, in total */
 		int		 failures;	/* failed logins per connection */
 		int		 bad_commands;	/* invalid commands per session */
 	}			 limit;
+	struct {			/* per client address */
+		int		 handshakes;
+		int		 sessions;
+		int		 logged_in;
+		int		 ipv4_prefix;	/* bits that make an address */
+		int		 ipv6_prefix;
+	}			 per_address;
+	struct {			/* seconds, per client address */
+		int		 first;		/* after the first failure */
+		int		 max;		/* doubling up to this */
+	}			 failure_delay;
 	int			 expire;	/* days, -1 = never */
 	int			 login_delay;	/* seconds, 0 = off */
 	int			 last;		/* RFC 1725 LAST */
 };
 
 /*
- * The "timeout NAME" and "limit NAME" statements: one line each in
+ * The "timeout NAME", "limit NAME" and "limit per-address NAME" statements: one line each in
  * config.c's table, shared by the grammar and by conf_print().
  */
-enum conf_knob_kind { KNOB_TIMEOUT, KNOB_LIMIT };
+enum conf_knob_kind { KNOB_TIMEOUT, KNOB_LIMIT, KNOB_PERADDR };
 struct conf_knob {
 	enum conf_knob_kind	 kind;
 	const char		*name;

@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/tree.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "addr.h"
 #include "config.h"
 #include "pop3.h"
 #include "proc.h"
@@ -73,8 +75,21 @@ struct relaybuf {
 	size_t			 len;
 };
 
+/*
+ * A client address (addr.c's key: masked to a /32 or /64) with TLS
+ * handshakes in progress, for limit per-address handshakes.
+ */
+struct hshost {
+	RB_ENTRY(hshost)	 entry;
+	struct addrkey		 key;
+	unsigned int		 n;
+};
+RB_HEAD(hstree, hshost);
+
 struct session {
 	TAILQ_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 hsentry;	/* in handshakes, oldest first */
+	struct hshost		*hs;		/* while in its handshake */
 	enum sess_state		 state;
 	uint32_t		 lid;		/* our name for it, for STLS */
 	int			 resumed;	/* TLS started with STLS */
@@ -104,6 +119,14 @@ static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
+static TAILQ_HEAD(, session)		handshakes =
+    TAILQ_HEAD_INITIALIZER(handshakes);
+static struct hstree			hshosts = RB_INITIALIZER(&hshosts);
+static unsigned int			nhandshakes;
+static int				max_handshakes = 1024;	/* -H */
+static int				max_hs_addr = 16;	/* -A */
+static int				v4bits = 32, v6bits = 64; /* -4 -6 */
+static struct lograte			rate_addr, rate_total;
 static struct tls			*tls_srv[MAX_PKI];
 static size_t				 npki;
 static int				 handshake_timeout = 60;
@@ -149,6 +172,11 @@ static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
 static void	session_free(struct session *);
+static int	hs_begin(struct session *);
+static void	hs_end(struct session *);
+static int	hshost_cmp(struct hshost *, struct hshost *);
+RB_PROTOTYPE_STATIC(hstree, hshost, entry, hshost_cmp)
+RB_GENERATE_STATIC(hstree, hshost, entry, hshost_cmp)
 static ssize_t	client_read(struct session *, void *, size_t);
 static ssize_t	client_write(struct session *, const void *, size_t);
 static const char *client_error(struct session *);
@@ -264,8 +292,20 @@ listener_main(int argc, char *argv[])
 
 	/* argv: popd -P listener [options] */
 	optind = 3;
-	while ((ch = getopt(argc, argv, "c:dh:k:p:s:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "4:6:A:c:dH:h:k:p:s:t:v")) != -1) {
 		switch (ch) {
+		case '4':
+			v4bits = strtonum(optarg, 8, 32, &errstr);
+			break;
+		case '6':
+			v6bits = strtonum(optarg, 16, 128, &errstr);
+			break;
+		case 'A':
+			max_hs_addr = strtonum(optarg, 1, 1000000, &errstr);
+			break;
+		case 'H':
+			max_handshakes = strtonum(optarg, 1, 1000000, &errstr);
+			break;
 		case 'c':
 			if (ncert == MAX_PKI)
 				errx(1, "too many certificates");
@@ -352,6 +392,8 @@ listener_parent_listen(struct chan *c, const void *data, size_t len, int fd)
 	struct msg_listen	ml;
 
 	memcpy(&ml, data, sizeof(ml));
+	if (fd == -1)
+		fatalx("listener: no descriptors for the listening sockets");
 	if (ml.flags & ~LISTEN_TLS || ml.pki >= npki)
 		fatalx("listener: %s from parent: flags 0x%x pki %u",
 		    msg_type_str(MSG_PARENT_LISTEN), ml.flags, ml.pki);
@@ -539,6 +581,10 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	log_debug("%s: connected", s->addr);
 
 	if (l->flags & LISTEN_TLS) {
+		if (hs_begin(s) == -1) {
+			session_free(s);
+			return;
+		}
 		if (tls_accept_socket(s->tlsctx, &s->tls, fd) == -1) {
 			log_warnx("%s: tls_accept_socket: %s", s->addr,
 			    tls_error(s->tlsctx));
@@ -653,6 +699,7 @@ session_handshake(struct session *s)
 		return -1;
 	}
 	session_timer(s, 0);
+	hs_end(s);
 	log_debug("%s: %s %s", s->addr, tls_conn_version(s->tls),
 	    tls_conn_cipher(s->tls));
 	session_start(s);
@@ -1041,6 +1088,10 @@ session_stls(struct session *s)
 	s->handoff = sp[1];
 	relaybuf_release(&s->down);
 	relaybuf_release(&s->up);
+	if (hs_begin(s) == -1) {
+		session_free(s);
+		return -1;
+	}
 	if (tls_accept_socket(s->tlsctx, &s->tls, s->sock) == -1) {
 		log_warnx("%s: tls_accept_socket: %s", s->addr,
 		    tls_error(s->tlsctx));
@@ -1063,6 +1114,7 @@ static void
 session_free(struct session *s)
 {
 	log_debug("%s: closed", s->addr);
+	hs_end(s);
 	if (s->sockwant != 0)
 		event_del(&s->sockev);
 	if (s->pairwant != 0)
@@ -1194,4 +1246,70 @@ relaybuf_release(struct relaybuf *b)
 	free(b->data);
 	b->data = NULL;
 	b->off = 0;
+}
+
+static int
+hshost_cmp(struct hshost *a, struct hshost *b)
+{
+	return addrkey_cmp(&a->key, &b->key);
+}
+
+/*
+ * A TLS handshake starts: count it against limit per-address handshakes
+ * (over it, the connection is refused: before TLS there is no way to
+ * send a POP3 reply) and limit handshakes (at it, the oldest handshake
+ * in progress is cut, so that a flood of stalled handshakes cannot keep
+ * out a client that completes its own in milliseconds).  -1 if refused.
+ */
+static int
+hs_begin(struct session *s)
+{
+	struct hshost	 key, *h;
+	struct session	*old;
+	char		 buf[INET6_ADDRSTRLEN + 8];
+
+	addr_key(s->addr, v4bits, v6bits, &key.key);
+	if ((h = RB_FIND(hstree, &hshosts, &key)) == NULL) {
+		if ((h = calloc(1, sizeof(*h))) == NULL) {
+			log_warn("%s: handshake", s->addr);
+			return -1;
+		}
+		h->key = key.key;
+		RB_INSERT(hstree, &hshosts, h);
+	} else if (h->n >= (unsigned int)max_hs_addr) {
+		log_rate(&rate_addr, "%s: refused: %u TLS handshakes in "
+		    "progress from %s (limit per-address handshakes)",
+		    s->addr, h->n, addrkey_str(&h->key, v4bits, v6bits, buf,
+		    sizeof(buf)));
+		return -1;
+	}
+	if (nhandshakes >= (unsigned int)max_handshakes &&
+	    (old = TAILQ_FIRST(&handshakes)) != NULL) {
+		log_rate(&rate_total, "%u TLS handshakes in progress (limit "
+		    "handshakes): closing the oldest, from %s", nhandshakes,
+		    old->addr);
+		session_free(old);
+	}
+	h->n++;
+	s->hs = h;
+	TAILQ_INSERT_TAIL(&handshakes, s, hsentry);
+	nhandshakes++;
+	return 0;
+}
+
+/* The handshake is over, one way or another. */
+static void
+hs_end(struct session *s)
+{
+	struct hshost	*h = s->hs;
+
+	if (h == NULL)
+		return;
+	s->hs = NULL;
+	TAILQ_REMOVE(&handshakes, s, hsentry);
+	nhandshakes--;
+	if (--h->n == 0) {
+		RB_REMOVE(hstree, &hshosts, h);
+		free(h);
+	}
 }

@@ -98,6 +98,7 @@ static int	 valid_macro_name(const char *);
 static int	 set_path(char *, const char *, const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
+static void	 set_failure_delay(long long, long long, int);
 static void	 add_listen(const char *, int);
 static void	 add_pki(const char *, int, const char *, int);
 static void	 add_trusted(const char *, int);
@@ -105,8 +106,9 @@ static char	*token_string(const char *);
 static void	 where(struct conf_where *, int);
 %}
 
-%token	AUTHTAB CERT EXPIRE INCLUDE KEY LAST LIMIT LISTEN LOGINDELAY
-%token	MAILDIR NEVER NO ON PKI PORT PROTOCOLS STARTTLS TIMEOUT TLS
+%token	AUTHTAB CERT EXPIRE FAILUREDELAY INCLUDE KEY LAST LIMIT LISTEN
+%token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
+%token	STARTTLS TIMEOUT TLS
 %token	TRUSTED USERTAB YES ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -222,6 +224,16 @@ main		: AUTHTAB STRING		{
 		| LIMIT STRING NUMBER		{
 			set_knob(KNOB_LIMIT, $2, $3, $<lineno>1);
 		}
+		| LIMIT PERADDRESS STRING NUMBER	{
+			set_knob(KNOB_PERADDR, $3, $4, $<lineno>1);
+		}
+		| FAILUREDELAY time		{
+			set_failure_delay($2, $2 == 0 ? 0 :
+			    ($2 > 15 ? $2 : 15), $<lineno>1);
+		}
+		| FAILUREDELAY time time	{
+			set_failure_delay($2, $3, $<lineno>1);
+		}
 		| EXPIRE NEVER			{ conf->expire = -1; }
 		| EXPIRE NUMBER			{
 			if ($2 < 0 || $2 > 36500)
@@ -292,6 +304,7 @@ static const struct keyword {
 	{ "authtab",		AUTHTAB },
 	{ "cert",		CERT },
 	{ "expire",		EXPIRE },
+	{ "failure-delay",	FAILUREDELAY },
 	{ "include",		INCLUDE },
 	{ "key",		KEY },
 	{ "last",		LAST },
@@ -302,6 +315,7 @@ static const struct keyword {
 	{ "never",		NEVER },
 	{ "no",			NO },
 	{ "on",			ON },
+	{ "per-address",	PERADDRESS },
 	{ "pki",		PKI },
 	{ "port",		PORT },
 	{ "protocols",		PROTOCOLS },
@@ -864,7 +878,8 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 	const char		*what;
 	int			 iv;
 
-	what = kind == KNOB_TIMEOUT ? "timeout" : "limit";
+	what = kind == KNOB_TIMEOUT ? "timeout" : kind == KNOB_LIMIT ?
+	    "limit" : "limit per-address";
 	if ((k = conf_knob(kind, name)) == NULL) {
 		lerror(line, "unknown %s \"%s\"", what, name);
 		return;
@@ -878,13 +893,35 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 			    conf_duration(k->max),
 			    k->why ? "; " : "", k->why ? k->why : "");
 		else
-			lerror(line, "limit %s %lld: must be %lld to %lld%s%s",
-			    name, v, k->min, k->max,
+			lerror(line, "%s %s %lld: must be %lld to %lld%s%s",
+			    what, name, v, k->min, k->max,
 			    k->why ? "; " : "", k->why ? k->why : "");
 		return;
 	}
 	iv = v;
 	memcpy((char *)conf + k->off, &iv, sizeof(iv));
+}
+
+/*
+ * failure-delay first [max]: the wait before the reply to a failed
+ * login, doubling per failure of the address up to max; 0 turns it off.
+ */
+static void
+set_failure_delay(long long first, long long max, int line)
+{
+	if (first < 0 || max < 0)
+		return;		/* reported by duration() */
+	if (first > 3600 || max > 3600)
+		lerror(line, "failure-delay %s: at most 1h",
+		    conf_duration(first > 3600 ? first : max));
+	else if (max < first)
+		lerror(line, "failure-delay %s %s: the second is the most, "
+		    "not less than the first", conf_duration(first),
+		    conf_duration(max));
+	else {
+		conf->failure_delay.first = first;
+		conf->failure_delay.max = max;
+	}
 }
 
 static void

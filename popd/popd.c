@@ -48,6 +48,9 @@
 
 #define MAX_LISTEN	64	/* bound sockets */
 #define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
+#define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
+			"address, try later\r\n"
+#define FD_RESERVE	64	/* descriptors kept for children, reloads */
 #define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
 
 enum proc_id { PROC_LISTENER, PROC_AUTHPOP, PROC_MAX };
@@ -66,10 +69,31 @@ struct proc {
 };
 TAILQ_HEAD(proclist, proc);
 
+/*
+ * A client address, masked as limit per-address ipv4-prefix/ipv6-prefix
+ * say, with its sessions before and after login.  Freed when it has none.
+ */
+struct client {
+	RB_ENTRY(client)	 entry;
+	struct addrkey		 key;
+	unsigned int		 prelogin;
+	unsigned int		 loggedin;
+};
+RB_HEAD(clienttree, client);
+
+/* A wrkrpop, for limit logged-in: the client it serves. */
+struct worker {
+	RB_ENTRY(worker)	 entry;
+	pid_t			 pid;
+	struct client		*client;
+};
+RB_HEAD(workertree, worker);
+
 /* A session handed to an authpop, not yet logged in (MON_ONCE state). */
 struct preauth {
 	RB_ENTRY(preauth)	 entry;
 	uint64_t		 id;
+	struct client		*client;
 	struct proc		*owner;		/* the authpop that has it */
 	pid_t			 lpid;		/* the listener that relays it */
 	uint32_t		 lid;		/* the listener's name for it */
@@ -101,12 +125,27 @@ static struct lastlogintree lastlogins = RB_INITIALIZER(&lastlogins);
 static int	preauth_cmp(struct preauth *, struct preauth *);
 RB_PROTOTYPE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 RB_GENERATE_STATIC(preauthtree, preauth, entry, preauth_cmp)
+static int	client_cmp(struct client *, struct client *);
+RB_PROTOTYPE_STATIC(clienttree, client, entry, client_cmp)
+RB_GENERATE_STATIC(clienttree, client, entry, client_cmp)
+static int	worker_cmp(struct worker *, struct worker *);
+RB_PROTOTYPE_STATIC(workertree, worker, entry, worker_cmp)
+RB_GENERATE_STATIC(workertree, worker, entry, worker_cmp)
 
 __dead static void	usage(void);
 static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
 			    int, char **, int);
 static int		legacy_listen(struct popd_conf *, const char *, int);
-static int		conf_usable(struct popd_conf *, struct usertree *);
+static int		conf_usable(struct popd_conf *, struct usertree *,
+			    struct usertree *);
+static void		passwd_changes(struct usertree *, struct usertree *,
+			    const struct proc *);
+static struct client	*client_get(const char *);
+static void		client_put(struct client *);
+static void		worker_add(pid_t, struct client *);
+static void		worker_gone(pid_t);
+static void		preauth_free(struct preauth *);
+static void		session_refuse(int, const char *);
 static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static int		bind_listen(const struct conf_listen *);
@@ -125,8 +164,9 @@ static pid_t		child_exec(const char *, char **, int,
 			    const struct userent *, const char *);
 static char		*numarg(int, long long);
 static int		 policy_argv(char **, int);
+static int		 prefix_argv(char **, int);
 static int		 login_too_soon(const char *);
-static void		proc_start(enum proc_id);
+static int		proc_start(enum proc_id);
 static void		proc_restart(int, short, void *);
 static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
@@ -188,10 +228,16 @@ static int		 nlistens;
 
 static struct preauthtree preauths = RB_INITIALIZER(&preauths);
 static size_t		 npreauth;
+static struct clienttree clients = RB_INITIALIZER(&clients);
+static struct workertree workers = RB_INITIALIZER(&workers);
+static size_t		 nworkers;
+static size_t		 fd_budget = 256;	/* session fds queued to authpop */
+static struct lograte	 rate_prelogin, rate_loggedin, rate_busy;
 static uint64_t		 next_id = 1;
 
 static struct popd_conf	*conf;
 static struct usertree	 users;
+static struct usertree	 authtab;	/* to tell draining authpops changes */
 static char		 self_path[PATH_MAX];
 static char		 authpop_path[PATH_MAX];
 static char		 wrkrpop_path[PATH_MAX];
@@ -224,7 +270,7 @@ main(int argc, char *argv[])
 	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
 	char		*trusted_args[MAX_LISTEN], *flags[5] = { NULL };
 	int		 ch, nl = 0, np = 0, nt = 0, noaction = 0, tls12 = 0;
-	int		 legacy = 0;
+	int		 legacy = 0, id;
 
 	/* The listener is this program, exec'd again with a role flag. */
 	if (argc > 1 && strcmp(argv[1], "-P") == 0)
@@ -329,7 +375,7 @@ main(int argc, char *argv[])
 	/* Check everything before daemonizing, so errors reach the admin. */
 	if (privsep)
 		check_users();
-	if (conf_usable(conf, &users) != 0)
+	if (conf_usable(conf, &users, &authtab) != 0)
 		exit(1);
 	find_helpers();
 	if (noaction) {
@@ -368,8 +414,11 @@ main(int argc, char *argv[])
 	/* Confined before the first child: they all inherit it. */
 	sandbox_parent((const char *const []){ self_path, authpop_path,
 	    wrkrpop_path, NULL }, conf_files(conf));
-	proc_start(PROC_AUTHPOP);
-	proc_start(PROC_LISTENER);
+	for (id = 0; id < PROC_MAX; id++)
+		evtimer_set(&restart_ev[id], proc_restart,
+		    (void *)(intptr_t)id);
+	if (proc_start(PROC_AUTHPOP) == -1 || proc_start(PROC_LISTENER) == -1)
+		fatalx("cannot start the children");
 	log_info("started: %d address%s, %s, confinement: %s", nlistens,
 	    nlistens == 1 ? "" : "es",
 	    privsep ? "privilege separation by uid" : "single uid",
@@ -488,9 +537,8 @@ legacy_listen(struct popd_conf *c, const char *arg, int flags)
  * the tables, -2 for the certificates.
  */
 static int
-conf_usable(struct popd_conf *c, struct usertree *u)
+conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
 {
-	struct usertree	 auth;
 	struct userent	*ue;
 	struct conf_pki	*pki;
 	struct tls	*ctx;
@@ -511,22 +559,22 @@ conf_usable(struct popd_conf *c, struct usertree *u)
 			table_free(u);
 			return -1;
 		}
-	if (table_load_auth(c->authtab, &auth) == -1) {
+	if (table_load_auth(c->authtab, auth) == -1) {
 		log_warnx("%s: not loaded", c->authtab);
 		table_free(u);
 		return -1;
 	}
-	if (table_crosscheck(c->authtab, &auth, c->usertab, u) == -1) {
+	if (table_crosscheck(c->authtab, auth, c->usertab, u) == -1) {
 		log_warnx("tables do not agree");
-		table_free(&auth);
+		table_free(auth);
 		table_free(u);
 		return -1;
 	}
-	table_free(&auth);
 	n = 0;
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		if (n == nitems(certs)) {
 			log_warnx("more than %zu pki", nitems(certs));
+			table_free(auth);
 			table_free(u);
 			return -1;
 		}
@@ -535,6 +583,7 @@ conf_usable(struct popd_conf *c, struct usertree *u)
 	}
 	if ((ctx = listener_tls(n, certs, keys, 0, c->tls_protocols)) ==
 	    NULL) {
+		table_free(auth);
 		table_free(u);
 		return -2;
 	}
@@ -772,11 +821,23 @@ raise_nofile(void)
 {
 	struct rlimit	 rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit RLIMIT_NOFILE");
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 			log_warn("setrlimit RLIMIT_NOFILE");
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	/*
+	 * Sessions waiting for authpop hold a descriptor here each: a
+	 * stalled authpop must not take the ones we need for anything else.
+	 */
+	if (rl.rlim_cur > 1000000)
+		rl.rlim_cur = 1000000;
+	fd_budget = rl.rlim_cur > FD_RESERVE + (rlim_t)nlistens + 16 ?
+	    rl.rlim_cur - FD_RESERVE - nlistens : 16;
 }
 
 static void
@@ -830,7 +891,8 @@ child_argv(char **argv, const char *name, const char *role)
 /*
  * The listener's command line (listener_main parses it):
  *	popd -P listener [-d] [-v] -p protocols -h handshake -s send
- *	    -t close -c cert -k key [-c cert -k key ...]
+ *	    -t close -H handshakes -A handshakes-per-address -4 bits -6 bits
+ *	    -c cert -k key [-c cert -k key ...]
  * Returns the count; argv ends with NULL.
  */
 static int
@@ -848,6 +910,11 @@ listener_argv(char **argv, size_t max)
 	argv[argc++] = numarg(6, conf->timeout.send);
 	argv[argc++] = "-t";
 	argv[argc++] = numarg(7, conf->timeout.close);
+	argv[argc++] = "-H";
+	argv[argc++] = numarg(9, conf->limit.handshakes);
+	argv[argc++] = "-A";
+	argv[argc++] = numarg(10, conf->per_address.handshakes);
+	argc = prefix_argv(argv, argc);
 	TAILQ_FOREACH(pki, &conf->pkis, entry) {
 		if ((size_t)argc + 5 > max)
 			fatalx("too many pki for the listener");
@@ -910,11 +977,22 @@ policy_argv(char **argv, int argc)
 	return argc;
 }
 
+/* The prefix lengths that make a client address, for per-address limits. */
+static int
+prefix_argv(char **argv, int argc)
+{
+	argv[argc++] = "-4";
+	argv[argc++] = numarg(11, conf->per_address.ipv4_prefix);
+	argv[argc++] = "-6";
+	argv[argc++] = numarg(12, conf->per_address.ipv6_prefix);
+	return argc;
+}
+
 /* A number as an argument for a child; slot: one of a few buffers. */
 static char *
 numarg(int slot, long long n)
 {
-	static char	buf[10][24];
+	static char	buf[20][24];
 
 	(void)snprintf(buf[slot], sizeof(buf[slot]), "%lld", n);
 	return buf[slot];
@@ -959,8 +1037,11 @@ child_exec(const char *path, char **argv, int fd, const struct userent *u,
 	_exit(1);
 }
 
-/* Fork+exec a supervised child with its channel on POPD_CHANNEL_FD. */
-static void
+/*
+ * Fork+exec a supervised child with its channel on POPD_CHANNEL_FD.
+ * Returns -1 (logged) when descriptors, memory or processes are short.
+ */
+static int
 proc_start(enum proc_id id)
 {
 	struct proc	*p;
@@ -970,8 +1051,10 @@ proc_start(enum proc_id id)
 	int		 sp[2], argc, i;
 	pid_t		 pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
-		fatal("socketpair for %s", name);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("cannot start %s: socketpair", name);
+		return -1;
+	}
 	if (id == PROC_LISTENER) {
 		path = self_path;
 		argc = listener_argv(argv, nitems(argv));
@@ -986,15 +1069,24 @@ proc_start(enum proc_id id)
 		argv[argc++] = numarg(0, conf->limit.failures);
 		argv[argc++] = "-L";
 		argv[argc++] = numarg(1, conf->timeout.login);
+		argv[argc++] = "-W";
+		argv[argc++] = numarg(13, conf->failure_delay.first);
+		argv[argc++] = "-M";
+		argv[argc++] = numarg(14, conf->failure_delay.max);
+		argc = prefix_argv(argv, argc);
 		argc = policy_argv(argv, argc);
 		argv[argc] = NULL;
 	}
 
-	if ((pid = child_exec(path, argv, sp[1], NULL, name)) == -1)
-		fatal("fork %s", name);
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (pid = child_exec(path, argv, sp[1], NULL, name)) == -1) {
+		log_warn("cannot start %s", name);
+		free(p);
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
 	close(sp[1]);
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal("%s", __func__);
 	p->id = id;
 	p->pid = pid;
 	chan_init(&p->chan, sp[0], "parent", name, proc_kinds[id].rules,
@@ -1010,8 +1102,13 @@ proc_start(enum proc_id id)
 
 		for (i = 0; i < nlistens; i++) {
 			/* chan_send closes what it passes: keep ours. */
-			if ((fd = dup(listens[i].fd)) == -1)
-				fatal("dup");
+			if ((fd = dup(listens[i].fd)) == -1) {
+				/* It exits when it sees us close it. */
+				log_warn("cannot start listener: dup");
+				(void)kill(pid, SIGKILL);
+				chan_close(&p->chan);
+				return -1;
+			}
 			set_cloexec(fd);
 			memset(&ml, 0, sizeof(ml));
 			ml.flags = listens[i].flags;
@@ -1020,15 +1117,17 @@ proc_start(enum proc_id id)
 			    sizeof(ml));
 		}
 	}
+	return 0;
 }
 
 static void
 proc_restart(int fd, short ev, void *arg)
 {
+	struct timeval	 tv = { 1, 0 };
 	enum proc_id	 id = (enum proc_id)(intptr_t)arg;
 
-	if (current[id] == NULL)
-		proc_start(id);
+	if (current[id] == NULL && proc_start(id) == -1)
+		evtimer_add(&restart_ev[id], &tv);
 }
 
 static void
@@ -1072,8 +1171,6 @@ proc_exited(struct proc *p, int status)
 	TAILQ_REMOVE(&procs, p, entry);
 	if (restart) {
 		current[p->id] = NULL;
-		evtimer_set(&restart_ev[p->id], proc_restart,
-		    (void *)(intptr_t)p->id);
 		evtimer_add(&restart_ev[p->id], &tv);
 	}
 	free(p);
@@ -1090,7 +1187,7 @@ static void
 reload(void)
 {
 	struct popd_conf	*nconf;
-	struct usertree		 nusers;
+	struct usertree		 nusers, nauth;
 	struct proc		*old[PROC_MAX];
 	int			 id, error;
 
@@ -1102,7 +1199,7 @@ reload(void)
 		}
 	} else
 		nconf = conf;
-	if ((error = conf_usable(nconf, &nusers)) != 0) {
+	if ((error = conf_usable(nconf, &nusers, &nauth)) != 0) {
 		if (error == -1)
 			log_warnx("reload: keeping the old tables and "
 			    "configuration");
@@ -1125,16 +1222,71 @@ reload(void)
 		old[id] = current[id];
 		current[id] = NULL;
 	}
-	proc_start(PROC_AUTHPOP);
-	proc_start(PROC_LISTENER);
 	for (id = 0; id < PROC_MAX; id++) {
+		if (proc_start(id) == -1) {
+			log_warnx("reload: keeping the previous %s",
+			    proc_kinds[id].name);
+			current[id] = old[id];
+			continue;
+		}
 		if (old[id] == NULL)
 			continue;
 		old[id]->draining = 1;
 		chan_send(&old[id]->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
 	}
+	/* Sessions that older authpops still serve use the new passwords. */
+	passwd_changes(&authtab, &nauth, current[PROC_AUTHPOP] !=
+	    old[PROC_AUTHPOP] ? current[PROC_AUTHPOP] : NULL);
+	table_free(&authtab);
+	authtab = nauth;
 	log_info("reloaded %s%s%s and %s", conffile ? conffile : "",
 	    conffile ? ", " : "", conf->authtab, conf->usertab);
+}
+
+/*
+ * Tell every authpop but fresh, the one that read the new authtab,
+ * about each user whose password the reload changed, added or removed,
+ * so that no attempt after the reload checks a password it revoked.
+ */
+static void
+passwd_changes(struct usertree *o, struct usertree *n,
+    const struct proc *fresh)
+{
+	struct msg_passwd	 mp;
+	struct userent		*a, *b;
+	struct proc		*p;
+	size_t			 count = 0;
+	int			 pass;
+
+	/* Pass 0: users of the old table; pass 1: users only in the new. */
+	for (pass = 0; pass < 2; pass++) {
+		RB_FOREACH(a, usertree, pass == 0 ? o : n) {
+			b = table_lookup(pass == 0 ? n : o, a->name);
+			if (pass == 1 && b != NULL)
+				continue;
+			if (pass == 0 && b != NULL &&
+			    strcmp(a->hash, b->hash) == 0)
+				continue;
+			memset(&mp, 0, sizeof(mp));
+			(void)strlcpy(mp.user, a->name, sizeof(mp.user));
+			if (pass == 0 && b != NULL)
+				(void)strlcpy(mp.hash, b->hash,
+				    sizeof(mp.hash));
+			else if (pass == 1)
+				(void)strlcpy(mp.hash, a->hash,
+				    sizeof(mp.hash));
+			TAILQ_FOREACH(p, &procs, entry)
+				if (p->id == PROC_AUTHPOP &&
+				    p != fresh &&
+				    p->chan.fd != -1)
+					chan_send(&p->chan, MSG_PARENT_PASSWD,
+					    -1, &mp, sizeof(mp));
+			count++;
+		}
+	}
+	explicit_bzero(&mp, sizeof(mp));
+	if (count > 0)
+		log_debug("reload: %zu passwords changed", count);
 }
 
 /*
@@ -1168,11 +1320,14 @@ parent_listener_session(struct chan *c, const void *data, size_t len, int fd)
 	struct msg_newsession	 mn;
 	struct msg_session	 ms;
 	struct preauth		*pa;
+	struct client		*cl;
 	struct stat		 st;
 	struct proc		*auth = current[PROC_AUTHPOP];
 	size_t			 i;
 
 	memcpy(&mn, data, sizeof(mn));
+	if (fd == -1)
+		return;		/* lost to our shortage, logged */
 	if (msg_check_str(c, MSG_LISTENER_SESSION, mn.addr,
 	    sizeof(mn.addr)) == -1 || msg_check_str(c, MSG_LISTENER_SESSION,
 	    mn.tls, sizeof(mn.tls)) == -1)
@@ -1200,22 +1355,44 @@ parent_listener_session(struct chan *c, const void *data, size_t len, int fd)
 	if (!(mn.flags & SESSION_TLS) && is_trusted(mn.addr))
 		ms.flags |= SESSION_TRUSTED;
 	(void)strlcpy(ms.addr, mn.addr, sizeof(ms.addr));
-	if (auth == NULL || auth->chan.fd == -1 ||
-	    npreauth >= (size_t)conf->limit.sessions) {
-		log_warnx("session from %s dropped: %s", mn.addr,
-		    npreauth >= (size_t)conf->limit.sessions ?
-		    "too many sessions" : "authpop is restarting");
-		/*
-		 * A canned reply: nothing from the client is read.  Never
-		 * wait: the listener may have filled the socket.
-		 */
-		(void)send(fd, BUSY, sizeof(BUSY) - 1,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		close(fd);
+	if (auth == NULL || auth->chan.fd == -1) {
+		log_rate(&rate_busy, "session from %s refused: authpop is "
+		    "restarting", mn.addr);
+		session_refuse(fd, BUSY);
 		return;
 	}
-	if ((pa = calloc(1, sizeof(*pa))) == NULL)
-		fatal("%s", __func__);
+	if (npreauth >= (size_t)conf->limit.sessions) {
+		log_rate(&rate_busy, "session from %s refused: %zu sessions "
+		    "before login (limit sessions)", mn.addr, npreauth);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	if (auth->chan.outfds >= fd_budget) {
+		log_rate(&rate_busy, "session from %s refused: authpop is not "
+		    "taking sessions, %zu wait", mn.addr, auth->chan.outfds);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	if ((cl = client_get(mn.addr)) == NULL) {
+		session_refuse(fd, BUSY);
+		return;
+	}
+	if (cl->prelogin >= (unsigned int)conf->per_address.sessions) {
+		log_rate(&rate_prelogin, "session from %s refused: %u sessions "
+		    "before login from that address (limit per-address "
+		    "sessions)", mn.addr, cl->prelogin);
+		client_put(cl);
+		session_refuse(fd, BUSY_ADDR);
+		return;
+	}
+	if ((pa = calloc(1, sizeof(*pa))) == NULL) {
+		log_warn("session from %s", mn.addr);
+		client_put(cl);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	pa->client = cl;
+	cl->prelogin++;
 	pa->id = ms.id = next_id++;
 	pa->owner = auth;
 	pa->lpid = ((struct proc *)c->arg)->pid;
@@ -1242,6 +1419,7 @@ static void
 parent_authpop_login(struct chan *c, const void *data, size_t len, int fd)
 {
 	struct msg_login	 ml;
+	struct msg_refused	 mr;
 	struct preauth		*pa;
 	struct stat		 st;
 
@@ -1254,18 +1432,28 @@ parent_authpop_login(struct chan *c, const void *data, size_t len, int fd)
 		    (unsigned long long)ml.id);
 		goto bad;
 	}
+	if (fd == -1) {
+		/* Lost to our own shortage of descriptors (logged). */
+		memset(&mr, 0, sizeof(mr));
+		mr.id = ml.id;
+		mr.code = REFUSED_TEMP;
+		chan_send(c, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		preauth_free(pa);
+		return;
+	}
 	if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
 	    st.st_ino != pa->ino) {
-		free(pa);
+		preauth_free(pa);
 		chan_bad(c, "authpop passed another socket for session %llu",
 		    (unsigned long long)ml.id);
 		goto bad;
 	}
 	spawn_worker(c, &ml, pa, fd);
-	free(pa);
+	preauth_free(pa);
 	return;
  bad:
-	close(fd);
+	if (fd != -1)
+		close(fd);
 }
 
 /* A session authpop closed may be unknown to us already. */
@@ -1275,7 +1463,7 @@ parent_authpop_closed(struct chan *c, const void *data, size_t len, int fd)
 	struct msg_id	mi;
 
 	memcpy(&mi, data, sizeof(mi));
-	free(preauth_take(c->arg, mi.id));
+	preauth_free(preauth_take(c->arg, mi.id));
 }
 
 /*
@@ -1291,14 +1479,14 @@ parent_authpop_stls(struct chan *c, const void *data, size_t len, int fd)
 	memcpy(&mi, data, sizeof(mi));
 	pa = preauth_take(c->arg, mi.id);
 	if (pa == NULL || !(pa->flags & SESSION_STLS)) {
-		free(pa);
+		preauth_free(pa);
 		chan_bad(c, "%s for session %llu, not a plaintext session of "
 		    "this authpop", msg_type_str(MSG_AUTHPOP_STLS),
 		    (unsigned long long)mi.id);
 		return;
 	}
 	starttls(pa);
-	free(pa);
+	preauth_free(pa);
 }
 
 /*
@@ -1324,6 +1512,25 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		    conf->usertab);
 		close(fd);
 		mr.code = REFUSED_PERM;
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		return;
+	}
+	if (pa->client->loggedin >=
+	    (unsigned int)conf->per_address.logged_in ||
+	    nworkers >= (size_t)conf->limit.logged_in) {
+		if (nworkers >= (size_t)conf->limit.logged_in) {
+			log_rate(&rate_loggedin, "login of \"%s\" from %s "
+			    "refused: %zu sessions logged in (limit "
+			    "logged-in)", u->name, pa->addr, nworkers);
+			mr.code = REFUSED_BUSY;
+		} else {
+			log_rate(&rate_loggedin, "login of \"%s\" from %s "
+			    "refused: %u sessions logged in from that "
+			    "address (limit per-address logged-in)", u->name,
+			    pa->addr, pa->client->loggedin);
+			mr.code = REFUSED_BUSY_ADDR;
+		}
+		close(fd);
 		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
@@ -1367,6 +1574,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		return;
 	}
 	close(fd);
+	worker_add(pid, pa->client);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
 	mi.id = ml->id;
@@ -1388,7 +1596,103 @@ preauth_take(struct proc *owner, uint64_t id)
 		return NULL;
 	RB_REMOVE(preauthtree, &preauths, pa);
 	npreauth--;
+	pa->client->prelogin--;
 	return pa;
+}
+
+/* A pre-login session taken out (preauth_take) is done with. */
+static void
+preauth_free(struct preauth *pa)
+{
+	if (pa == NULL)
+		return;
+	client_put(pa->client);
+	free(pa);
+}
+
+static int
+client_cmp(struct client *a, struct client *b)
+{
+	return addrkey_cmp(&a->key, &b->key);
+}
+
+static int
+worker_cmp(struct worker *a, struct worker *b)
+{
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+/*
+ * The client that a session address counts against, created if new (it
+ * stays while the caller holds a count on it), or NULL with no memory.
+ */
+static struct client *
+client_get(const char *addr)
+{
+	struct client	 key, *cl;
+
+	addr_key(addr, conf->per_address.ipv4_prefix,
+	    conf->per_address.ipv6_prefix, &key.key);
+	if ((cl = RB_FIND(clienttree, &clients, &key)) != NULL)
+		return cl;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		log_warn("session from %s", addr);
+		return NULL;
+	}
+	cl->key = key.key;
+	RB_INSERT(clienttree, &clients, cl);
+	return cl;
+}
+
+/* Forget a client that has no session left. */
+static void
+client_put(struct client *cl)
+{
+	if (cl == NULL || cl->prelogin > 0 || cl->loggedin > 0)
+		return;
+	RB_REMOVE(clienttree, &clients, cl);
+	free(cl);
+}
+
+static void
+worker_add(pid_t pid, struct client *cl)
+{
+	struct worker	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("%s", __func__);
+	w->pid = pid;
+	w->client = cl;
+	cl->loggedin++;
+	RB_INSERT(workertree, &workers, w);
+	nworkers++;
+}
+
+/* A wrkrpop was reaped: its client has one session less. */
+static void
+worker_gone(pid_t pid)
+{
+	struct worker	 key, *w;
+
+	key.pid = pid;
+	if ((w = RB_FIND(workertree, &workers, &key)) == NULL)
+		return;
+	RB_REMOVE(workertree, &workers, w);
+	nworkers--;
+	w->client->loggedin--;
+	client_put(w->client);
+	free(w);
+}
+
+/*
+ * A canned reply and a close: nothing from the client is read.  Never
+ * wait: the listener may have filled the socket.
+ */
+static void
+session_refuse(int fd, const char *reply)
+{
+	(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
 }
 
 /* Ask the listener that relays a session to start TLS on it. */
@@ -1422,7 +1726,7 @@ preauth_clear(struct proc *owner)
 			continue;
 		RB_REMOVE(preauthtree, &preauths, pa);
 		npreauth--;
-		free(pa);
+		preauth_free(pa);
 	}
 }
 
@@ -1460,6 +1764,7 @@ sig_handler(int sig, short ev, void *arg)
 				proc_exited(p, status);
 				continue;
 			}
+			worker_gone(pid);
 			if (WIFSIGNALED(status))
 				log_warnx("wrkrpop %d killed by signal %d",
 				    (int)pid, WTERMSIG(status));

@@ -336,8 +336,11 @@ class Raw:
     """A line-oriented client on one TLS (or plain) connection.  The
     greeting is NOT consumed: read it with line()."""
 
-    def __init__(self, port, host=HOST, tls=True, ctx=None, timeout=30):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host=HOST, tls=True, ctx=None, timeout=30,
+                 src=None):
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout,
+            source_address=(src, 0) if src else None)
         self.buf = b""
         self.tls = tls
         if tls:
@@ -450,6 +453,7 @@ class Server:
         self.subdir = subdir
         self.extra_args = list(extra_args or [])
         self.conf_extra = conf_extra
+        self.nofile = None      # RLIMIT_NOFILE of the daemon, if set
         self.cost = cost
         self.proc = None
         self.port = None
@@ -536,7 +540,10 @@ class Server:
         lines = ['authtab "%s"' % self.authtab, 'usertab "%s"' % self.usertab,
                  'pki test cert "%s"' % self.cert,
                  'pki test key "%s"' % self.key,
-                 "listen on %s port %d tls" % (HOST, self.port)]
+                 "listen on %s port %d tls" % (HOST, self.port),
+                 # Tests fail logins on purpose, all from 127.0.0.1:
+                 # test_limits.py tests the default delay.
+                 "failure-delay 0"]
         if self.subdir:
             lines.append('maildir "%s"' % self.subdir)
         rest, args = [], list(self.extra_args)
@@ -582,7 +589,7 @@ class Server:
                                      stdout=self.logf,
                                      stderr=subprocess.STDOUT,
                                      start_new_session=True,
-                                     preexec_fn=_die_with_harness)
+                                     preexec_fn=self._preexec)
         self.running = True
         self._first_pid = self.proc.pid
         deadline = time.monotonic() + timeout
@@ -609,6 +616,13 @@ class Server:
                                                     self.log_tail()))
                 time.sleep(0.05)
         return self
+
+    def _preexec(self):
+        _die_with_harness()
+        if self.nofile is not None:
+            import resource
+            resource.setrlimit(resource.RLIMIT_NOFILE,
+                               (self.nofile, self.nofile))
 
     def _greets(self, timeout=5):
         try:
@@ -800,8 +814,10 @@ class Server:
             raise
         return p
 
-    def raw(self, port=None, tls=True, ctx=None, timeout=30):
-        return Raw(port or self.port, tls=tls, ctx=ctx, timeout=timeout)
+    def raw(self, port=None, tls=True, ctx=None, timeout=30, src=None):
+        """A Raw client; src: the loopback address it connects from."""
+        return Raw(port or self.port, tls=tls, ctx=ctx, timeout=timeout,
+                   src=src)
 
 
 

@@ -3,9 +3,10 @@
  * it runs: the real authpop.c (its line framing with peek-then-read,
  * over-long lines, USER/PASS, AUTH PLAIN with its continuation state,
  * CAPA, STLS, QUIT) on one session per input over a real socketpair,
- * with a channel to a stand-in parent.  Password checks are answered
- * at once as failures (the bcrypt threads do not run), which takes the
- * session back to its commands.  Aborts on any sanitizer finding, or if
+ * with a channel to a stand-in parent.  Password checks go through the
+ * per-address queue and are answered at once as failures (the bcrypt
+ * threads do not run, the failure delay is not waited for), which takes
+ * the session back to its commands.  Aborts on any sanitizer finding, or if
  * a descriptor or a session outlives its input.
  *
  *	make fuzz && regress/fuzz/fuzz_authpop -max_total_time=60
@@ -56,7 +57,11 @@ drain_parent(void)
 	}
 }
 
-/* The bcrypt workers' answer, at once: wrong password. */
+/*
+ * The bcrypt workers' answer, at once: wrong password, through the fair
+ * queue (jobs_dispatch) and the failure delay, whose timer is not waited
+ * for.
+ */
 static void
 answer_checks(void)
 {
@@ -65,10 +70,15 @@ answer_checks(void)
 
 	while ((j = TAILQ_FIRST(&jobs_todo)) != NULL) {
 		TAILQ_REMOVE(&jobs_todo, j, entry);
+		inflight--;
 		j->ok = 0;
-		if ((s = session_find(j->id)) != NULL)
+		if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
 			auth_result(s, j);
+			if (s->state == S_DELAY)
+				fail_reply(s);
+		}
 		freezero(j, sizeof(*j));
+		jobs_dispatch();
 	}
 }
 
@@ -95,6 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    nitems(from_parent), authpop_parent_eof, NULL);
 		parent_end = sp[1];
 		pop3_set_policy(30, 60);
+		nworkers = 1;		/* answer_checks plays the worker */
 		init = 1;
 	}
 	if (size < 1 || size > 32768)

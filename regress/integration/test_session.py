@@ -692,7 +692,8 @@ def _rss_kb(pid):
     return 0
 
 
-@T.test(timeout=120)
+@T.test(timeout=120, conf_extra="limit per-address handshakes 100000\n"
+        "limit per-address sessions 100000")
 def memory_given_back_after_a_spike(srv):
     """The listener gives back what a flood of sessions held once they
     are gone (glibc keeps freed heap otherwise)."""

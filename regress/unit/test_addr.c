@@ -203,11 +203,69 @@ test_match(void)
 	CHECK_INT(net_match(nets, 0, "10.1.1.1:110"), 0);
 }
 
+/* Do a and b count as one client, with these prefixes? */
+static void
+same_client(const char *a, const char *b, int v4, int v6, int want)
+{
+	struct addrkey	ka, kb;
+	int		got;
+
+	addr_key(a, v4, v6, &ka);
+	addr_key(b, v4, v6, &kb);
+	got = addrkey_cmp(&ka, &kb) == 0;
+	CHECK(got == want, "addr_key /%d /%d: \"%s\" and \"%s\": expected "
+	    "%s, got %s", v4, v6, a, b, want ? "one client" : "two",
+	    got ? "one" : "two");
+}
+
+static void
+key_text(const char *a, int v4, int v6, const char *want)
+{
+	struct addrkey	k;
+	char		buf[64];
+
+	addr_key(a, v4, v6, &k);
+	addrkey_str(&k, v4, v6, buf, sizeof(buf));
+	CHECK(strcmp(buf, want) == 0, "addrkey_str(\"%s\"): expected \"%s\", "
+	    "got \"%s\"", a, want, buf);
+}
+
+/* Per-address limits: which session addresses are one client. */
+static void
+test_key(void)
+{
+	same_client("192.0.2.1:1000", "192.0.2.1:2000", 32, 64, 1);
+	same_client("192.0.2.1:1000", "192.0.2.2:1000", 32, 64, 0);
+	same_client("192.0.2.1:1000", "192.0.2.200:1000", 24, 64, 1);
+	same_client("192.0.2.1:1000", "192.0.3.1:1000", 24, 64, 0);
+	same_client("192.0.2.1:1000", "192.0.2.129:1000", 25, 64, 0);
+	same_client("192.0.2.1:1000", "192.0.2.127:1000", 25, 64, 1);
+	same_client("[2001:db8:1:2::1]:995", "[2001:db8:1:2:ffff::9]:995",
+	    32, 64, 1);
+	same_client("[2001:db8:1:2::1]:995", "[2001:db8:1:3::1]:995",
+	    32, 64, 0);
+	same_client("[2001:db8:1:2::1]:995", "[2001:db8:1:3::1]:995",
+	    32, 48, 1);
+	same_client("[2001:db8::1]:995", "[2001:db8::2]:995", 32, 128, 0);
+	/* Families never mix, nor does a mapped address with IPv4. */
+	same_client("0.0.0.0:1", "[::]:1", 32, 64, 0);
+	same_client("[::ffff:192.0.2.1]:1", "192.0.2.1:1", 32, 64, 0);
+	/* What does not parse is one client of its own. */
+	same_client("unknown", "garbage", 32, 64, 1);
+	same_client("unknown", "192.0.2.1:1", 32, 64, 0);
+	key_text("192.0.2.77:5", 32, 64, "192.0.2.77");
+	key_text("192.0.2.77:5", 24, 64, "192.0.2.0/24");
+	key_text("[2001:db8:1:2:3:4:5:6]:7", 32, 64, "2001:db8:1:2::/64");
+	key_text("[2001:db8::6]:7", 32, 128, "2001:db8::6");
+	key_text("junk", 32, 64, "unknown");
+}
+
 int
 main(void)
 {
 	test_split();
 	test_parse();
 	test_match();
+	test_key();
 	return unit_done();
 }

@@ -7,6 +7,7 @@
  * and what it calls (log.c, util.c, compat) only.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -229,6 +230,54 @@ round_trip(void)
 	close(handled_fd);
 }
 
+/*
+ * Out of descriptors ourselves: the kernel drops a message's descriptor
+ * (MSG_CTRUNC).  That is not the peer's fault: the handler runs with -1
+ * and the channel stays.  A message that must not carry one still is.
+ */
+static void
+own_shortage(void)
+{
+	struct chan		 c;
+	struct msg_hdr		 hdr;
+	struct msg_listen	 ml = { LISTEN_TLS, 0 };
+	struct rlimit		 rl, low;
+	int			 sp[2], pfd[2], hog[64], nhog = 0, fd;
+
+	handled = bad_called = eof_called = 0;
+	handled_fd = 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1 ||
+	    pipe(pfd) == -1 || getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		exit(2);
+	close(pfd[1]);
+	chan_init(&c, sp[0], "test", "peer", rules, nitems(rules), on_eof,
+	    NULL);
+	c.bad = on_bad;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.type = MSG_PARENT_LISTEN;
+	hdr.version = MSG_VERSION;
+	hdr.len = sizeof(ml);
+	send_raw(sp[1], &hdr, sizeof(hdr), &ml, sizeof(ml), &pfd[0], 1, 1);
+	close(pfd[0]);
+	/* Every descriptor below the limit taken: none left to receive. */
+	low = rl;
+	low.rlim_cur = open_fds() + 8;
+	if (setrlimit(RLIMIT_NOFILE, &low) == -1)
+		exit(2);
+	while (nhog < (int)nitems(hog) && (fd = dup(sp[1])) != -1)
+		hog[nhog++] = fd;
+	(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	while (nhog > 0)
+		close(hog[--nhog]);
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	CHECK(handled == 1 && handled_fd == -1 && bad_called == 0,
+	    "own shortage: handled %d with fd %d, bad %d; want 1, -1, 0",
+	    handled, handled_fd, bad_called);
+	CHECK(c.fd != -1, "own shortage: the channel stays open");
+	chan_close(&c);
+	close(sp[1]);
+}
+
 int
 main(void)
 {
@@ -293,6 +342,7 @@ main(void)
 	    "bad %d", eof_called, bad_called);
 
 	round_trip();
+	own_shortage();
 	fatal_without_handler();
 	CHECK_STR(msg_type_str(MSG_AUTHPOP_LOGIN), "AUTHPOP_LOGIN");
 	CHECK_STR(msg_type_str(12345), "UNKNOWN");

@@ -1,0 +1,383 @@
+"""The open internet: per-address and total limits at each stage (TLS
+handshake, before login, logged in), failure delays that grow per
+address without holding up anyone else, failure replies whose timing
+does not tell which users exist or how their passwords are stored, a
+fair share of password checks for every address, revocation of a
+password on connections opened before the reload that changed it, and
+a descriptor shortage that takes nothing down.
+
+Clients come from other loopback addresses (127.0.0.2 ...) than the
+harness (127.0.0.1), as a sprayer and its victims would."""
+
+import os
+import resource
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+BUSY_ADDR = b"-ERR [SYS/TEMP] too many connections from your address"
+
+
+def greeted(srv, src):
+    r = srv.raw(src=src, timeout=10)
+    T.expect(r.line()[:3], b"+OK", "greeting for %s" % src)
+    return r
+
+
+def login(srv, src, user="alice", pw=None):
+    """Log in over TLS from src; returns the Raw client after +OK."""
+    r = greeted(srv, src)
+    T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER from %s" % src)
+    reply = r.cmd("PASS " + (pw or srv.password(user)))
+    T.expect(reply[:3], b"+OK", "PASS from %s (%r)" % (src, reply))
+    return r
+
+
+def stalled(srv, src):
+    """A TCP connection that never starts its TLS handshake."""
+    return socket.create_connection((T.HOST, srv.port), timeout=10,
+                                    source_address=(src, 0))
+
+
+def is_closed(sock, timeout=5):
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except (socket.timeout, TimeoutError):
+        return False
+    except OSError:
+        return True
+
+
+def timed_fail(r, user, pw):
+    """Seconds from PASS to the server's -ERR."""
+    T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER")
+    t = time.monotonic()
+    reply = r.cmd("PASS " + pw)
+    took = time.monotonic() - t
+    T.expect(reply[:12], b"-ERR [AUTH] ", "failed PASS")
+    return took
+
+
+@T.test(conf_extra="limit per-address sessions 5")
+def per_address_sessions(srv):
+    held = [greeted(srv, "127.0.0.2") for _ in range(5)]
+    r = srv.raw(src="127.0.0.2", timeout=10)
+    T.expect(r.line()[:len(BUSY_ADDR)], BUSY_ADDR, "sixth from 127.0.0.2")
+    T.expect_true(r.closed(), "sixth closed")
+    srv.wait_log("limit per-address sessions")
+    # Another address, and the harness's own, still log in.
+    login(srv, "127.0.0.3").close()
+    p = srv.pop("alice")
+    p.quit()
+    # A slot freed is a slot for the same address again.
+    held.pop().close()
+    T.wait_for(lambda: T.try_pop(srv, "bob") is not None, what="bob")
+    ok = T.wait_for(lambda: _greets_from(srv, "127.0.0.2"),
+                    what="127.0.0.2 served again")
+    ok.close()
+    for h in held:
+        h.close()
+
+
+def _greets_from(srv, src):
+    r = srv.raw(src=src, timeout=10)
+    if r.line()[:3] == b"+OK":
+        return r
+    r.close()
+    return None
+
+
+@T.test(conf_extra="limit per-address handshakes 4")
+def per_address_handshakes(srv):
+    held = [stalled(srv, "127.0.0.4") for _ in range(4)]
+    time.sleep(0.3)
+    s = stalled(srv, "127.0.0.4")
+    T.expect_true(is_closed(s), "fifth handshake from 127.0.0.4 refused")
+    s.close()
+    srv.wait_log("limit per-address handshakes")
+    login(srv, "127.0.0.5").close()
+    for h in held:
+        h.close()
+    # Once those are gone, the address is welcome again.
+    T.wait_for(lambda: _greets_from(srv, "127.0.0.4"),
+               what="127.0.0.4 served again").close()
+
+
+@T.test(conf_extra="limit handshakes 8\nlimit per-address handshakes 2")
+def total_handshakes_cut_the_oldest(srv):
+    held = []
+    for i in range(8):
+        held.append(stalled(srv, "127.0.1.%d" % (i // 2 + 1)))
+        time.sleep(0.05)
+    time.sleep(0.3)
+    T.expect_true(not is_closed(held[0], 0.3), "oldest still open at 8")
+    # A ninth cuts the oldest, not the newcomer.
+    ninth = stalled(srv, "127.0.1.9")
+    T.expect_true(is_closed(held[0]), "oldest handshake cut at the limit")
+    srv.wait_log("limit handshakes")
+    # A client that completes its handshake gets in while they stall.
+    login(srv, "127.0.0.6").close()
+    for h in held + [ninth]:
+        h.close()
+
+
+@T.test(conf_extra="limit per-address logged-in 1")
+def per_address_logged_in(srv):
+    a = login(srv, "127.0.0.7", "alice")
+    r = greeted(srv, "127.0.0.7")
+    T.expect(r.cmd("USER bob")[:3], b"+OK", "USER bob")
+    reply = r.cmd("PASS " + srv.password("bob"))
+    T.expect(reply[:15], b"-ERR [SYS/TEMP]", "second login from 127.0.0.7")
+    T.expect_true(b"your address" in reply, "says why", reply)
+    T.expect_true(b"[AUTH]" not in reply, "not a wrong password", reply)
+    r.close()
+    login(srv, "127.0.0.8", "bob").close()
+    T.expect(a.cmd("STAT")[:3], b"+OK", "first session goes on")
+    a.cmd("QUIT")
+    a.close()
+    # The worker is gone once reaped: the address may log in again.
+    T.wait_for(lambda: _login_ok(srv, "127.0.0.7", "bob"),
+               what="127.0.0.7 logs in again")
+
+
+def _login_ok(srv, src, user):
+    r = greeted(srv, src)
+    r.cmd("USER " + user)
+    ok = r.cmd("PASS " + srv.password(user))[:3] == b"+OK"
+    if ok:
+        r.cmd("QUIT")
+    r.close()
+    return ok
+
+
+@T.test(conf_extra="failure-delay 1s 15s", timeout=60)
+def failure_delay_grows_per_address(srv):
+    r = greeted(srv, "127.0.0.9")
+    took = [timed_fail(r, "alice", "wrong")]
+    # Meanwhile another address logs in at once.
+    done = {}
+
+    def other():
+        t = time.monotonic()
+        login(srv, "127.0.0.10", "bob").close()
+        done["t"] = time.monotonic() - t
+    th = threading.Thread(target=other)
+    th.start()
+    took.append(timed_fail(r, "alice", "wrong"))
+    th.join(10)
+    T.expect_true(done.get("t", 99) < 1.0,
+                  "another address not held up by the delay", done)
+    t = time.monotonic()
+    reply = r.cmd("USER nobody") and r.cmd("PASS wrong")
+    took.append(time.monotonic() - t)
+    T.expect(reply, b"-ERR [AUTH] too many failures", "third failure")
+    T.expect_true(r.closed(), "closed after limit failures")
+    # 1 s, then 2 s, then 4 s: doubling per failure of the address.
+    for i, want in enumerate((1.0, 2.0, 4.0)):
+        T.expect_true(want - 0.05 <= took[i] < want + 0.8,
+                      "failure %d answered after about %.0f s" % (i + 1,
+                                                                  want),
+                      took)
+    # The same address on a new connection waits longer still...
+    r = greeted(srv, "127.0.0.9")
+    T.expect_true(timed_fail(r, "alice", "wrong") >= 7.9,
+                  "fourth failure of the address waits 8 s")
+    r.close()
+    # ...while a success from elsewhere is not slowed down.
+    t = time.monotonic()
+    login(srv, "127.0.0.10", "alice").close()
+    T.expect_true(time.monotonic() - t < 1.0, "a good login at once")
+
+
+def _hash_users(srv):
+    """Users with every kind of hash: bcrypt 4 and 10, SHA-512-crypt."""
+    u = srv.users["alice"]
+    utab = open(srv.usertab).read()
+    atab = open(srv.authtab).read()
+    sha = subprocess.run(["openssl", "passwd", "-6", "pw-sha"],
+                         stdout=subprocess.PIPE, check=True,
+                         text=True).stdout.strip()
+    T.expect(sha[:3], "$6$", "openssl passwd -6")
+    extra = {"cost4": T.make_hash("pw4", 4), "cost10": T.make_hash("pw10", 10),
+             "sha512": sha}
+    for name, h in extra.items():
+        home = os.path.join(srv.homes, name)
+        for d in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+            os.chown(os.path.join(home, d), u["uid"], u["gid"])
+        utab += "%s\t%d:%d:%s\n" % (name, u["uid"], u["gid"], home)
+        atab += "%s %s\n" % (name, h)
+    srv.rewrite_usertab(utab)
+    srv.rewrite_authtab(atab)
+
+
+@T.test(start=False, conf_extra="failure-delay 0", timeout=180)
+def constant_time_failures(srv):
+    _hash_users(srv)
+    srv.start()
+    # The passwords do work: the hashes are real.
+    for user, pw in (("cost4", "pw4"), ("cost10", "pw10"),
+                     ("sha512", "pw-sha")):
+        login(srv, "127.0.0.11", user, pw).close()
+    kinds = ("nosuchuser", "cost4", "cost10", "sha512")
+    times = {k: [] for k in kinds}
+    for i in range(20):
+        for k in kinds:
+            # Each from an address of its own: no failure delay at all.
+            r = greeted(srv, "127.0.%d.%d" % (2 + i, 2 + kinds.index(k)))
+            times[k].append(timed_fail(r, k, "wrong password"))
+            r.close()
+    med = {k: statistics.median(v) for k, v in times.items()}
+    lo, hi = min(med.values()), max(med.values())
+    T.expect_true(hi <= lo * 1.2, "medians within 20%% of each other", med)
+    # Not a delay of zero: longer than the slowest check (bcrypt 10).
+    T.expect_true(lo > 0.03, "failure replies wait for the slowest hash",
+                  med)
+
+
+@T.test(cost=10, conf_extra="failure-delay 1s 15s", timeout=90)
+def fair_checks_under_spray(srv):
+    # Two addresses, 30 sessions each, pipeline wrong passwords at once:
+    # first come, first served, that is 60 bcrypt checks (2 s here).
+    spray = []
+    for i in range(60):
+        spray.append(greeted(srv, "127.0.0.%d" % (12 + i % 2 * 4)))
+    for r in spray:
+        r.send(b"USER nobody\r\nPASS guess\r\n")
+    time.sleep(0.2)
+    # A user from elsewhere is served in turn, not after 30 checks.
+    t = time.monotonic()
+    login(srv, "127.0.0.13", "alice").close()
+    took = time.monotonic() - t
+    T.expect_true(took < 0.8, "login while an address sprays", took)
+    # The sprayer's checks wait behind each other: few answered so far.
+    time.sleep(1.5)
+    n = srv.log().count('failed login for "nobody"')
+    T.expect_true(n <= 10, "sprayers' checks throttled (%d done)" % n, n)
+    for r in spray:
+        r.close()
+
+
+@T.test(conf_extra="failure-delay 1s 15s", timeout=60)
+def gone_clients_checks_dropped(srv):
+    # A first failure makes the address wait, so that its checks queue.
+    r = greeted(srv, "127.0.0.14")
+    timed_fail(r, "alice", "wrong")
+    r.close()
+    for _ in range(20):
+        r = greeted(srv, "127.0.0.14")
+        r.send(b"USER alice\r\nPASS guess\r\n")
+        time.sleep(0.02)
+        r.close()
+    T.wait_for(lambda: srv.log().count("gone before its password check")
+               >= 15, timeout=30, what="dropped checks")
+    n = srv.log().count('failed login for "alice"')
+    T.expect_true(n <= 6, "checks of gone clients not run", n)
+
+
+@T.test(timeout=60)
+def revocation_on_old_connections(srv):
+    old = [login_ready(srv, "127.0.0.15") for _ in range(3)]
+    atab = open(srv.authtab).read().splitlines()
+    utab = open(srv.usertab).read().splitlines()
+    # alice gets a new password; bob is removed.
+    atab = [("alice\t" + T.make_hash("newpw")) if ln.split()[0] == "alice"
+            else ln for ln in atab if ln.split()[0] != "bob"]
+    utab = [ln for ln in utab if ln.split()[0] != "bob"]
+    srv.rewrite_authtab("\n".join(atab) + "\n")
+    srv.rewrite_usertab("\n".join(utab) + "\n")
+    srv.reload()
+    srv.wait_log("reloaded")
+    # Connections opened before the reload: the old passwords are gone.
+    T.expect(old[0].cmd("USER alice")[:3], b"+OK", "USER")
+    T.expect(old[0].cmd("PASS " + srv.password("alice"))[:11],
+             b"-ERR [AUTH]", "alice's old password, old connection")
+    T.expect(old[1].cmd("USER bob")[:3], b"+OK", "USER")
+    T.expect(old[1].cmd("PASS " + srv.password("bob"))[:11],
+             b"-ERR [AUTH]", "removed bob, old connection")
+    T.expect(old[2].cmd("USER alice")[:3], b"+OK", "USER")
+    T.expect(old[2].cmd("PASS newpw")[:3], b"+OK",
+             "alice's new password, old connection")
+    old[2].cmd("QUIT")
+    for r in old:
+        r.close()
+    T.expect_true(T.try_pop(srv, "alice", "newpw") is not None,
+                  "new password, new connection")
+
+
+def login_ready(srv, src):
+    return greeted(srv, src)
+
+
+@T.test(start=False, allow_crash=False, timeout=120)
+def descriptor_shortage(srv):
+    """authpop stopped, a burst of clients, few descriptors: logged-in
+    sessions go on, nobody is blamed, nothing dies or restarts."""
+    srv.nofile = 1024
+    srv.start()
+    srv.deliver("alice", b"Subject: x\r\n\r\nstill here\r\n")
+    pids = srv.pids()
+    a = srv.pop("alice")
+    os.kill(pids["authpop"], signal.SIGSTOP)
+    # The parent gets few descriptors, the listener many: the sessions
+    # that the stopped authpop does not take pile up in the parent.
+    resource.prlimit(srv.proc.pid, resource.RLIMIT_NOFILE, (48, 1024))
+    burst = []
+    try:
+        # Clients that finish TLS and wait for a greeting that the
+        # stopped authpop never sends, until the listener runs out.
+        misses = 0
+        for i in range(400):
+            if misses >= 3:
+                break
+            try:
+                s = socket.create_connection(
+                    (T.HOST, srv.port), timeout=1,
+                    source_address=("127.0.%d.%d" % (10 + i // 200,
+                                                     2 + i % 200), 0))
+            except OSError:
+                misses += 1
+                continue
+            try:
+                burst.append(T.client_ctx().wrap_socket(s))
+                misses = 0
+            except (OSError, ssl.SSLError):
+                misses += 1
+                s.close()
+        time.sleep(2)
+        # The logged-in session does not notice.
+        T.expect(a.stat()[0], 1, "STAT during the shortage")
+        T.expect(b"still here" in b"\n".join(a.retr(1)[1]), True,
+                 "RETR during the shortage")
+        T.expect(srv.pids()["listener"], pids["listener"],
+                 "listener not restarted")
+        T.expect_true(srv.proc.poll() is None, "parent alive")
+    finally:
+        os.kill(pids["authpop"], signal.SIGCONT)
+        for c in burst:
+            try:
+                c.close()
+            except OSError:
+                pass
+    a.quit()
+    log = srv.log()
+    T.expect_true("compromised" not in log, "no peer blamed",
+                  [ln for ln in log.splitlines() if "compromised" in ln])
+    T.expect_true("out of descriptors" in log or "refused" in log,
+                  "the shortage was met and logged")
+    T.wait_for(lambda: T.try_pop(srv, "bob") is not None, timeout=30,
+               what="a login after the shortage")
+    T.expect(srv.pids()["authpop"], pids["authpop"], "authpop not restarted")
+
+
+if __name__ == "__main__":
+    T.main()
