@@ -144,6 +144,7 @@ static struct client	*client_get(const char *);
 static void		client_put(struct client *);
 static void		worker_add(pid_t, struct client *);
 static void		worker_gone(pid_t);
+static void		preauth_remove(struct preauth *);
 static void		preauth_free(struct preauth *);
 static void		session_refuse(int, const char *);
 static void		conf_changes(const struct popd_conf *,
@@ -1594,10 +1595,17 @@ preauth_take(struct proc *owner, uint64_t id)
 	if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
 	    pa->owner != owner)
 		return NULL;
+	preauth_remove(pa);
+	return pa;
+}
+
+/* Out of the table: the client has one session before login less. */
+static void
+preauth_remove(struct preauth *pa)
+{
 	RB_REMOVE(preauthtree, &preauths, pa);
 	npreauth--;
 	pa->client->prelogin--;
-	return pa;
 }
 
 /* A pre-login session taken out (preauth_take) is done with. */
@@ -1724,8 +1732,7 @@ preauth_clear(struct proc *owner)
 	RB_FOREACH_SAFE(pa, preauthtree, &preauths, next) {
 		if (pa->owner != owner)
 			continue;
-		RB_REMOVE(preauthtree, &preauths, pa);
-		npreauth--;
+		preauth_remove(pa);
 		preauth_free(pa);
 	}
 }

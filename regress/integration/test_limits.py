@@ -96,6 +96,24 @@ def _greets_from(srv, src):
     return None
 
 
+@T.test(conf_extra="limit per-address sessions 3", allow_crash=True)
+def sessions_counted_out_when_authpop_dies(srv):
+    """The sessions of an authpop that dies no longer count against
+    their address: after its restart the address has all its slots."""
+    held = [greeted(srv, "127.0.0.20") for _ in range(3)]
+    pid = srv.pids()["authpop"]
+    os.kill(pid, signal.SIGKILL)
+    T.wait_for(lambda: srv.pids()["authpop"] not in (None, pid),
+               what="authpop restarted")
+    for h in held:
+        h.close()
+    again = [T.wait_for(lambda: _greets_from(srv, "127.0.0.20"),
+                        what="127.0.0.20 greeted") for _ in range(2)]
+    login(srv, "127.0.0.20", "bob").close()
+    for h in again:
+        h.close()
+
+
 @T.test(conf_extra="limit per-address handshakes 4")
 def per_address_handshakes(srv):
     held = [stalled(srv, "127.0.0.4") for _ in range(4)]
