@@ -32,7 +32,7 @@ COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
 		common/proc.o compat/compat.o
 
 POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o popd/parse.o \
-		popd/config.o
+		popd/config.o common/proxy.o
 AUTHPOP_OBJS=	authpop/authpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
 MDA_OBJS=	mda/mda.o
@@ -49,7 +49,7 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
-		popd/popd.h compat/compat.h popd/config.h
+		popd/popd.h compat/compat.h popd/config.h common/proxy.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -57,7 +57,7 @@ CONF_OBJS=	popd/parse.o popd/config.o
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
 		regress/unit/test_conf regress/unit/test_addr \
-		regress/unit/test_msg
+		regress/unit/test_msg regress/unit/test_proxy
 
 all: ${PROGS}
 
@@ -121,13 +121,19 @@ regress/unit/test_msg: regress/unit/test_msg.o ${TEST_MSG_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msg.o ${TEST_MSG_OBJS} \
 	    ${LDLIBS}
 
+# test_proxy links proxy.c alone: the parsing is pure.
+regress/unit/test_proxy: regress/unit/test_proxy.o common/proxy.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o common/proxy.o \
+	    ${LDLIBS}
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
 
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
-regress/unit/test_addr.o regress/unit/test_msg.o: ${HDRS} \
+regress/unit/test_addr.o regress/unit/test_msg.o \
+regress/unit/test_proxy.o: ${HDRS} \
     regress/unit/unit.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -156,7 +162,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_maildir \
 		regress/fuzz/fuzz_msg \
 		regress/fuzz/fuzz_wrkrpop \
-		regress/fuzz/fuzz_authpop
+		regress/fuzz/fuzz_authpop \
+		regress/fuzz/fuzz_proxy
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -174,6 +181,9 @@ regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
 	    common/popcache.c common/maildrop.c common/maildir.c \
 	    common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
+regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c common/proxy.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
+	    common/proxy.c ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

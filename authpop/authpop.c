@@ -51,7 +51,7 @@
 #define AUTH_MAXTHREADS		64
 #define AUTH_DEFAULT_COST	10
 #define HOST_DECAY		60	/* seconds that forgive one failure */
-#define HOST_KEEP		16384	/* addresses remembered with none open */
+#define HOST_KEEP		16384	/* addresses kept without a session */
 
 enum sess_state {
 	S_CMD,		/* reading commands */
@@ -68,9 +68,9 @@ struct job;
 
 struct session {
 	RB_ENTRY(session)	 entry;
-	TAILQ_ENTRY(session)	 qentry;	/* in its host's waiting queue */
+	TAILQ_ENTRY(session)	 qentry;	/* in its host's queue */
 	struct host		*host;
-	struct job		*job;		/* while it waits for a worker */
+	struct job		*job;		/* while it waits its turn */
 	double			 deadline;	/* timeout login, absolute */
 	double			 started;	/* its check went to a worker */
 	int			 failclose;	/* limit failures reached */
@@ -92,6 +92,7 @@ struct session {
 };
 RB_HEAD(sesstree, session);
 TAILQ_HEAD(sessq, session);
+TAILQ_HEAD(hostq, host);
 
 /*
  * A client address (masked: a /32 or /64) as the password checks see it:
@@ -102,7 +103,8 @@ TAILQ_HEAD(sessq, session);
  */
 struct host {
 	RB_ENTRY(host)		 entry;
-	TAILQ_ENTRY(host)	 turn;		/* in ready or idle */
+	TAILQ_ENTRY(host)	 turn;		/* in a ready queue, or idle */
+	struct hostq		*rq;		/* that ready queue */
 	struct addrkey		 key;
 	struct sessq		 waiting;
 	unsigned int		 nsess;		/* sessions of this address */
@@ -113,7 +115,6 @@ struct host {
 	struct event		 wake;		/* at next, if waiting */
 };
 RB_HEAD(hosttree, host);
-TAILQ_HEAD(hostq, host);
 #define H_NONE		0
 #define H_READY		1
 #define H_IDLE		2
@@ -124,6 +125,7 @@ struct job {
 	uint64_t		 id;		/* the session's */
 	int			 known;		/* user in both tables */
 	double			 took;		/* seconds the check took */
+	int			 failing;	/* its address failed lately */
 	int			 toolong;	/* password cannot match */
 	int			 ok;		/* result */
 	int			 err;		/* crypt failed: errno */
@@ -203,6 +205,8 @@ static double		host_delay(unsigned int);
 static void		host_schedule(struct host *);
 static void		host_wake(int, short, void *);
 static void		jobs_dispatch(void);
+static void		jobs_kick(void);
+static void		jobs_kicked(int, short, void *);
 static void		session_deadline(struct session *);
 static void		timer_in(struct event *, double);
 static void		fail_reply(struct session *);
@@ -255,9 +259,11 @@ static double		 fail_floor;	/* no failure reply sooner: seconds */
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
 static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
 static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
+static struct hostq	 ready_failing = TAILQ_HEAD_INITIALIZER(ready_failing);
 static struct hostq	 idle = TAILQ_HEAD_INITIALIZER(idle);
 static size_t		 nidle;
 static long		 inflight;	/* checks the workers have */
+static long		 inflight_failing; /* of those, failing addresses' */
 
 /* The queue to the workers, and their answers back to the event loop. */
 static pthread_mutex_t	 jobs_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -266,6 +272,7 @@ static struct jobq	 jobs_todo = TAILQ_HEAD_INITIALIZER(jobs_todo);
 static struct jobq	 jobs_done = TAILQ_HEAD_INITIALIZER(jobs_done);
 static int		 jobs_pipe[2] = { -1, -1 };
 static struct event	 jobs_ev;
+static struct event	 kick_ev;	/* jobs_dispatch, from the loop */
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -422,6 +429,7 @@ authpop_open(void *arg)
 		fatal("pipe2");
 	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
 	    NULL);
+	evtimer_set(&kick_ev, jobs_kicked, NULL);
 	if (event_add(&jobs_ev, NULL) == -1)
 		fatal("event_add");
 }
@@ -1131,6 +1139,26 @@ auth_start(struct session *s, const char *pass)
 	s->job = j;
 	TAILQ_INSERT_TAIL(&s->host->waiting, s, qentry);
 	host_schedule(s->host);
+	/*
+	 * Not here: dispatching may close a session whose client has gone,
+	 * and the caller, reading this one, still holds it.
+	 */
+	jobs_kick();
+}
+
+/* Dispatch from the event loop, once the current callback is done. */
+static void
+jobs_kick(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (evtimer_add(&kick_ev, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+static void
+jobs_kicked(int fd, short ev, void *arg)
+{
 	jobs_dispatch();
 }
 
@@ -1148,8 +1176,10 @@ jobs_dispatch(void)
 	char		 c;
 	double		 t;
 
-	while (inflight < nworkers && (h = TAILQ_FIRST(&ready)) != NULL) {
-		TAILQ_REMOVE(&ready, h, turn);
+	while (inflight < nworkers && ((h = TAILQ_FIRST(&ready)) != NULL ||
+	    (inflight_failing < (nworkers > 1 ? nworkers - 1 : 1) &&
+	    (h = TAILQ_FIRST(&ready_failing)) != NULL))) {
+		TAILQ_REMOVE(h->rq, h, turn);
 		h->where = H_NONE;
 		if ((s = TAILQ_FIRST(&h->waiting)) == NULL)
 			continue;	/* its sessions left meanwhile */
@@ -1167,6 +1197,8 @@ jobs_dispatch(void)
 		t = now();
 		s->started = t;
 		host_decay(h, t);
+		if ((j->failing = h->fails > 0))
+			inflight_failing++;
 		/* An address that failed lately has one check at a time. */
 		if (h->fails > 0 && h->next < t + host_delay(h->fails))
 			h->next = t + host_delay(h->fails);
@@ -1461,6 +1493,8 @@ jobs_collect(int fd, short ev, void *arg)
 	while ((j = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, j, entry);
 		inflight--;
+		if (j->failing)
+			inflight_failing--;
 		if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
 			auth_result(s, j);
 			session_update(s);
@@ -1583,7 +1617,7 @@ host_put(struct host *h)
 		return;
 	if (h->where == H_READY) {
 		/* Its last waiting session left after it got its turn. */
-		TAILQ_REMOVE(&ready, h, turn);
+		TAILQ_REMOVE(h->rq, h, turn);
 		h->where = H_NONE;
 	}
 	host_decay(h, now());
@@ -1629,7 +1663,10 @@ host_delay(unsigned int n)
 
 /*
  * Put h in turn for a worker if it has a check waiting and may start
- * one now, or wake it when it may.
+ * one now, or wake it when it may.  Addresses that failed lately wait
+ * in a queue of their own, served only when no other address waits and
+ * never on every worker at once: a sprayer's checks do not hold up a
+ * user who types the right password.
  */
 static void
 host_schedule(struct host *h)
@@ -1641,7 +1678,9 @@ host_schedule(struct host *h)
 	t = now();
 	if (h->next <= t) {
 		evtimer_del(&h->wake);
-		TAILQ_INSERT_TAIL(&ready, h, turn);
+		host_decay(h, t);
+		h->rq = h->fails > 0 ? &ready_failing : &ready;
+		TAILQ_INSERT_TAIL(h->rq, h, turn);
 		h->where = H_READY;
 		return;
 	}

@@ -305,12 +305,21 @@ int
 maildir_msgsize(int dirfd, const char *name, off_t *size)
 {
 	off_t	v;
-	int	fd, saved;
 
 	if ((v = maildir_namesize(name)) != -1) {
 		*size = v;
 		return 0;
 	}
+	return maildir_readsize(dirfd, name, size);
+}
+
+/* The RFC 1939 size of a maildir file, read from the file itself. */
+int
+maildir_readsize(int dirfd, const char *name, off_t *size)
+{
+	off_t	v;
+	int	fd, saved;
+
 	if ((fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1)
 		return -1;
 	v = crlf_size(fd);

@@ -896,7 +896,7 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 	const char	*name;
 	char		 uidl[UIDL_MAX + 1];
 	size_t		 hmask, i, k;
-	off_t		 size;
+	off_t		 size, named;
 	int		 rv = -1;
 
 	for (k = 0; k < e->n; k++)
@@ -913,9 +913,18 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 		    f->hints[i].namelen, 0), i);
 	for (k = 0; k < *nnew; k++) {
 		name = e->names + e->v[k].off;
-		if ((size = pc_hint(f, htab, hmask, name)) == -1) {
+		/*
+		 * A hint is believed only where the name says nothing of
+		 * its own (",W="); where both speak and disagree, neither
+		 * is: the file is read.
+		 */
+		size = pc_hint(f, htab, hmask, name);
+		named = maildir_namesize(name);
+		if (size == -1 || (named != -1 && named != size)) {
 			pc->stats.sized++;
-			if (maildir_msgsize(pc->dirfd, name, &size) == -1) {
+			if ((size != -1 ? maildir_readsize(pc->dirfd, name,
+			    &size) : maildir_msgsize(pc->dirfd, name,
+			    &size)) == -1) {
 				if (errno == ENOENT)
 					continue;	/* removed meanwhile */
 				/* The full scan knows what to do with it. */

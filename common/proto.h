@@ -23,7 +23,7 @@
  * (version, type, exact size, descriptor) before the handler sees it.
  * Bump MSG_VERSION on any change to the types or payloads below.
  */
-#define MSG_VERSION		6
+#define MSG_VERSION		7
 #define MSG_MAXPAYLOAD		1024
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -62,6 +62,7 @@ struct msg_hdr {
 };
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
+#define LISTEN_PROXY		0x02	/* PROXY protocol header first */
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {
@@ -73,6 +74,8 @@ struct msg_listen {
 #define SESSION_TRUSTED		0x02	/* plaintext login allowed anyway */
 #define SESSION_STLS		0x04	/* plaintext port: STLS offered */
 #define SESSION_RESUMED		0x08	/* after STLS: no new greeting */
+#define SESSION_PROXYTRUST	0x10	/* listener to parent: via a proxy
+					   that terminated TLS (trusted) */
 
 #define POPD_MAXTLS		16	/* "TLSv1.3", "plaintext" */
 
@@ -110,7 +113,7 @@ struct msg_id {
 #define REFUSED_TEMP		1	/* [SYS/TEMP]: fork failed etc. */
 #define REFUSED_PERM		2	/* [SYS/PERM]: no such mail user */
 #define REFUSED_DELAY		3	/* [LOGIN-DELAY]: too soon again */
-#define REFUSED_BUSY_ADDR	4	/* [SYS/TEMP]: limit per-address logged-in */
+#define REFUSED_BUSY_ADDR	4	/* [SYS/TEMP]: per-address logged-in */
 #define REFUSED_BUSY		5	/* [SYS/TEMP]: limit logged-in */
 
 /* MSG_PARENT_REFUSED */
@@ -162,7 +165,7 @@ struct chan {
 	short				 events;
 	TAILQ_HEAD(, chan_msg)		 outq;
 	size_t				 outfds; /* descriptors in outq */
-	int				 pri;	/* event priority, -1: default */
+	int				 pri;	/* event priority, -1 default */
 	const struct msg_rule		*rules;	/* what the peer may send */
 	size_t				 nrules;
 	void				 (*eof)(struct chan *);

@@ -100,6 +100,7 @@ conf_new(void)
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->pkis);
 	TAILQ_INIT(&conf->trusted);
+	TAILQ_INIT(&conf->proxies);
 	return conf;
 }
 
@@ -121,6 +122,11 @@ conf_free(struct popd_conf *conf)
 		TAILQ_REMOVE(&conf->pkis, p, entry);
 		free(p->where.file);
 		free(p);
+	}
+	while ((t = TAILQ_FIRST(&conf->proxies)) != NULL) {
+		TAILQ_REMOVE(&conf->proxies, t, entry);
+		free(t->where.file);
+		free(t);
 	}
 	while ((t = TAILQ_FIRST(&conf->trusted)) != NULL) {
 		TAILQ_REMOVE(&conf->trusted, t, entry);
@@ -259,7 +265,8 @@ conf_check(struct popd_conf *conf)
 {
 	struct conf_listen	*l, *l2;
 	struct conf_pki		*p;
-	int			 errors = 0;
+	struct conf_trusted	*t;
+	int			 errors = 0, n;
 
 	TAILQ_FOREACH(p, &conf->pkis, entry) {
 		if (p->cert[0] == '\0')
@@ -271,6 +278,11 @@ conf_check(struct popd_conf *conf)
 	}
 	if (TAILQ_EMPTY(&conf->listens))
 		errors += -conf_error(conf, NULL, "no \"listen on\" statement");
+	n = 0;
+	TAILQ_FOREACH(t, &conf->proxies, entry)
+		if (++n == CONF_MAX_PROXY + 1)
+			errors += -conf_error(conf, &t->where, "more than %d "
+			    "proxy statements", CONF_MAX_PROXY);
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,
@@ -279,6 +291,11 @@ conf_check(struct popd_conf *conf)
 			errors += -conf_error(conf, &l->where,
 			    "listen on %s: no pki for %s", l->addr,
 			    (l->flags & CONF_LISTEN_TLS) ? "tls" : "starttls");
+		if ((l->flags & CONF_LISTEN_PROXY) &&
+		    TAILQ_EMPTY(&conf->proxies))
+			errors += -conf_error(conf, &l->where,
+			    "listen on %s proxy-protocol: no \"proxy\" "
+			    "statement names who may send it", l->addr);
 		TAILQ_FOREACH(l2, &conf->listens, entry) {
 			if (l2 == l)
 				break;
@@ -356,6 +373,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fputs(" pki ", fp);
 			print_str(fp, l->pki);
 		}
+		if (l->flags & CONF_LISTEN_PROXY)
+			fputs(" proxy-protocol", fp);
 		fputc('\n', fp);
 	}
 	TAILQ_FOREACH(t, &conf->trusted, entry) {
@@ -365,6 +384,15 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fprintf(fp, "trusted \"%s\"\n", buf);
 		else
 			fprintf(fp, "trusted \"%s/%d\"\n", buf, t->prefix);
+	}
+	TAILQ_FOREACH(t, &conf->proxies, entry) {
+		if (inet_ntop(t->af, t->addr, buf, sizeof(buf)) == NULL)
+			(void)strlcpy(buf, "?", sizeof(buf));
+		if (t->prefix == (t->af == AF_INET ? 32 : 128))
+			fprintf(fp, "proxy \"%s\"", buf);
+		else
+			fprintf(fp, "proxy \"%s/%d\"", buf, t->prefix);
+		fputs(t->trusted ? " trusted\n" : "\n", fp);
 	}
 
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
@@ -377,8 +405,9 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			    knobs[i].kind == KNOB_PERADDR ? "per-address " : "",
 			    knobs[i].name, v);
 	}
-	fprintf(fp, "failure-delay %s", conf_duration(conf->failure_delay.first));
-	fprintf(fp, " %s\n", conf_duration(conf->failure_delay.max));
+	fprintf(fp, "failure-delay %s %s\n",
+	    conf_duration(conf->failure_delay.first),
+	    conf_duration(conf->failure_delay.max));
 	if (conf->expire == -1)
 		fputs("expire never\n", fp);
 	else

@@ -16,6 +16,7 @@
 #define CONF_ADDRLEN		64	/* listen addresses, networks */
 #define CONF_PROTOLEN		64	/* tls protocols */
 #define CONF_MIN_IDLE		600	/* RFC 1939 section 3: 10 minutes */
+#define CONF_MAX_PROXY		64	/* proxy statements */
 
 /* parse_config() options */
 #define CONF_NOCHECK		0x01	/* syntax only: skip conf_check() */
@@ -23,6 +24,7 @@
 /* conf_listen flags */
 #define CONF_LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define CONF_LISTEN_STARTTLS	0x02	/* plaintext with STLS (RFC 2595) */
+#define CONF_LISTEN_PROXY	0x04	/* a PROXY protocol header first */
 
 /* Where a statement was read: for conf_check() messages. */
 struct conf_where {
@@ -53,6 +55,7 @@ struct conf_trusted {
 	int			 af;			/* AF_INET, AF_INET6 */
 	uint8_t			 addr[16];		/* host bits cleared */
 	int			 prefix;
+	int			 trusted;		/* proxy ... trusted */
 	struct conf_where	 where;
 };
 
@@ -70,6 +73,7 @@ struct popd_conf {
 	struct conf_listens	 listens;
 	struct conf_pkis	 pkis;
 	struct conf_trusteds	 trusted;
+	struct conf_trusteds	 proxies;	/* may send PROXY headers */
 	struct {			/* seconds */
 		int		 handshake;	/* TLS handshake */
 		int		 login;		/* AUTHORIZATION state */
@@ -101,8 +105,9 @@ struct popd_conf {
 };
 
 /*
- * The "timeout NAME", "limit NAME" and "limit per-address NAME" statements: one line each in
- * config.c's table, shared by the grammar and by conf_print().
+ * The "timeout NAME", "limit NAME" and "limit per-address NAME"
+ * statements: one line each in config.c's table, shared by the grammar
+ * and by conf_print().
  */
 enum conf_knob_kind { KNOB_TIMEOUT, KNOB_LIMIT, KNOB_PERADDR };
 struct conf_knob {

@@ -30,6 +30,7 @@
 
 #include "popd.h"
 #include "addr.h"
+#include "proxy.h"
 #include "config.h"
 #include "pop3.h"
 #include "proc.h"
@@ -37,6 +38,7 @@
 
 #define RELAY_BUFSZ		16384	/* per direction and session */
 #define MAX_PKI			16	/* keypairs, chosen by SNI */
+#define MAX_PROXY		CONF_MAX_PROXY	/* proxy statements */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 #define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
@@ -57,6 +59,7 @@ struct listen_sock {
 };
 
 enum sess_state {
+	SESS_PROXY,		/* reading the proxy's PROXY protocol header */
 	SESS_HANDSHAKE,		/* TLS handshake running, worker not asked */
 	SESS_RELAY,		/* bytes flow both ways */
 	SESS_CLOSING,		/* worker gone: flush to the client, close */
@@ -64,6 +67,8 @@ enum sess_state {
 };
 
 #define STLS_OK			"+OK begin TLS negotiation\r\n"
+#define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
+			"address, try later\r\n"
 
 /*
  * One direction of the relay.  The buffer is allocated only while it
@@ -76,20 +81,22 @@ struct relaybuf {
 };
 
 /*
- * A client address (addr.c's key: masked to a /32 or /64) with TLS
- * handshakes in progress, for limit per-address handshakes.
+ * A client address (addr.c's key: masked to a /32 or /64) with its
+ * connections, and those of them in their TLS handshake.
  */
-struct hshost {
-	RB_ENTRY(hshost)	 entry;
+struct client {
+	RB_ENTRY(client)	 entry;
 	struct addrkey		 key;
-	unsigned int		 n;
+	unsigned int		 nconn;
+	unsigned int		 nhs;
 };
-RB_HEAD(hstree, hshost);
+RB_HEAD(clienttree, client);
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
-	TAILQ_ENTRY(session)	 hsentry;	/* in handshakes, oldest first */
-	struct hshost		*hs;		/* while in its handshake */
+	TAILQ_ENTRY(session)	 hsentry;	/* in handshakes, oldest 1st */
+	struct client		*client;
+	int			 inhs;		/* in its TLS handshake */
 	enum sess_state		 state;
 	uint32_t		 lid;		/* our name for it, for STLS */
 	int			 resumed;	/* TLS started with STLS */
@@ -98,6 +105,10 @@ struct session {
 	int			 handoff;	/* its other end, until sent */
 	struct tls		*tls;		/* NULL for plaintext */
 	struct tls		*tlsctx;	/* its listening socket's */
+	int			 tlsport;	/* TLS from the start */
+	int			 proxytrust;	/* via a trusted proxy */
+	unsigned char		*ph;		/* the PROXY header so far */
+	size_t			 phlen;
 	char			 addr[POPD_MAXADDR];
 	struct event		 sockev;
 	short			 sockwant;
@@ -121,12 +132,17 @@ static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
 static TAILQ_HEAD(, session)		handshakes =
     TAILQ_HEAD_INITIALIZER(handshakes);
-static struct hstree			hshosts = RB_INITIALIZER(&hshosts);
+static struct clienttree		clients = RB_INITIALIZER(&clients);
 static unsigned int			nhandshakes;
 static int				max_handshakes = 1024;	/* -H */
 static int				max_hs_addr = 16;	/* -A */
+static int				max_conn_addr = 112;	/* -C */
 static int				v4bits = 32, v6bits = 64; /* -4 -6 */
-static struct lograte			rate_addr, rate_total;
+static struct lograte			rate_addr, rate_total, rate_conn;
+static struct lograte			rate_notproxy, rate_badproxy;
+/* Who may send PROXY headers (-x), and which of them are trusted (-X). */
+static struct netaddr			proxies[MAX_PROXY], tproxies[MAX_PROXY];
+static size_t				nproxies, ntproxies;
 static struct tls			*tls_srv[MAX_PKI];
 static size_t				 npki;
 static int				 handshake_timeout = 60;
@@ -152,6 +168,8 @@ static void	listener_accept(int, short, void *);
 static void	listener_resume(int, short, void *);
 static void	session_new(int, const struct sockaddr *, socklen_t,
 		    const struct listen_sock *);
+static int	session_begin(struct session *);
+static int	session_proxy(struct session *);
 static void	session_start(struct session *);
 static void	session_run(struct session *);
 static int	session_handshake(struct session *);
@@ -172,11 +190,13 @@ static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
 static void	session_free(struct session *);
+static int	client_admit(struct session *);
+static void	client_leave(struct session *);
 static int	hs_begin(struct session *);
 static void	hs_end(struct session *);
-static int	hshost_cmp(struct hshost *, struct hshost *);
-RB_PROTOTYPE_STATIC(hstree, hshost, entry, hshost_cmp)
-RB_GENERATE_STATIC(hstree, hshost, entry, hshost_cmp)
+static int	client_cmp(struct client *, struct client *);
+RB_PROTOTYPE_STATIC(clienttree, client, entry, client_cmp)
+RB_GENERATE_STATIC(clienttree, client, entry, client_cmp)
 static ssize_t	client_read(struct session *, void *, size_t);
 static ssize_t	client_write(struct session *, const void *, size_t);
 static const char *client_error(struct session *);
@@ -292,7 +312,8 @@ listener_main(int argc, char *argv[])
 
 	/* argv: popd -P listener [options] */
 	optind = 3;
-	while ((ch = getopt(argc, argv, "4:6:A:c:dH:h:k:p:s:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "4:6:A:C:c:dH:h:k:p:s:t:vX:x:")) !=
+	    -1) {
 		switch (ch) {
 		case '4':
 			v4bits = strtonum(optarg, 8, 32, &errstr);
@@ -302,6 +323,9 @@ listener_main(int argc, char *argv[])
 			break;
 		case 'A':
 			max_hs_addr = strtonum(optarg, 1, 1000000, &errstr);
+			break;
+		case 'C':
+			max_conn_addr = strtonum(optarg, 1, 3000000, &errstr);
 			break;
 		case 'H':
 			max_handshakes = strtonum(optarg, 1, 1000000, &errstr);
@@ -333,6 +357,19 @@ listener_main(int argc, char *argv[])
 			break;
 		case 'v':
 			verbose++;
+			break;
+		case 'X':
+			if (ntproxies == MAX_PROXY ||
+			    net_parse(optarg, &tproxies[ntproxies++],
+			    &errstr) == -1)
+				errx(1, "-X %s: %s", optarg, errstr ? errstr :
+				    "too many");
+			/* FALLTHROUGH */
+		case 'x':
+			if (nproxies == MAX_PROXY || net_parse(optarg,
+			    &proxies[nproxies++], &errstr) == -1)
+				errx(1, "-x %s: %s", optarg, errstr ? errstr :
+				    "too many");
 			break;
 		default:
 			errx(1, "-P listener: bad option: it is popd's internal "
@@ -394,7 +431,7 @@ listener_parent_listen(struct chan *c, const void *data, size_t len, int fd)
 	memcpy(&ml, data, sizeof(ml));
 	if (fd == -1)
 		fatalx("listener: no descriptors for the listening sockets");
-	if (ml.flags & ~LISTEN_TLS || ml.pki >= npki)
+	if (ml.flags & ~(LISTEN_TLS | LISTEN_PROXY) || ml.pki >= npki)
 		fatalx("listener: %s from parent: flags 0x%x pki %u",
 		    msg_type_str(MSG_PARENT_LISTEN), ml.flags, ml.pki);
 	listener_add(fd, ml.flags, ml.pki);
@@ -579,23 +616,118 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	nsessions++;
 	trim_after_spike(nsessions);
 	log_debug("%s: connected", s->addr);
-
-	if (l->flags & LISTEN_TLS) {
-		if (hs_begin(s) == -1) {
+	s->tlsport = (l->flags & LISTEN_TLS) != 0;
+	if (l->flags & LISTEN_PROXY) {
+		/* Only from a proxy, and its header first. */
+		if (!net_match(proxies, nproxies, s->addr)) {
+			log_rate(&rate_notproxy, "%s: refused: not a proxy, "
+			    "on a proxy-protocol listener", s->addr);
 			session_free(s);
 			return;
 		}
-		if (tls_accept_socket(s->tlsctx, &s->tls, fd) == -1) {
-			log_warnx("%s: tls_accept_socket: %s", s->addr,
-			    tls_error(s->tlsctx));
+		s->proxytrust = net_match(tproxies, ntproxies, s->addr);
+		if ((s->ph = malloc(PROXY_MAX)) == NULL) {
+			log_warn("%s: PROXY header", s->addr);
 			session_free(s);
 			return;
 		}
-		s->state = SESS_HANDSHAKE;
+		s->state = SESS_PROXY;
 		session_timer(s, 1);
-	} else
-		session_start(s);
+	} else if (session_begin(s) == -1)
+		return;
 	session_run(s);
+}
+
+/*
+ * The session's client address is final (the connection's, or the one a
+ * PROXY header names): count it against the per-address limits, then
+ * start TLS, or POP3 on a plaintext port.  -1 once the session is gone.
+ */
+static int
+session_begin(struct session *s)
+{
+	if (client_admit(s) == -1) {
+		if (!s->tlsport)
+			(void)send(s->sock, BUSY_ADDR, sizeof(BUSY_ADDR) - 1,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		session_free(s);
+		return -1;
+	}
+	if (!s->tlsport) {
+		session_start(s);
+		return 0;
+	}
+	if (hs_begin(s) == -1) {
+		session_free(s);
+		return -1;
+	}
+	if (tls_accept_socket(s->tlsctx, &s->tls, s->sock) == -1) {
+		log_warnx("%s: tls_accept_socket: %s", s->addr,
+		    tls_error(s->tlsctx));
+		session_free(s);
+		return -1;
+	}
+	s->state = SESS_HANDSHAKE;
+	session_timer(s, 1);
+	return 0;
+}
+
+/*
+ * Read the PROXY protocol header (proxy.c), never a byte past its end:
+ * what follows is the client's (a TLS ClientHello, or POP3 commands).
+ * The session then has the client's address, or keeps the proxy's for
+ * a LOCAL header (a health check).  0 when done, -1 when waiting or
+ * the session is gone; a bad, short or slow header ends it, logged.
+ */
+static int
+session_proxy(struct session *s)
+{
+	struct proxy_hdr	 h;
+	unsigned char		*lf;
+	const char		*errstr = NULL;
+	size_t			 want;
+	ssize_t			 n;
+	int			 r, to_lf;
+
+	while ((r = proxy_parse(s->ph, s->phlen, &h, &errstr)) == 0) {
+		want = proxy_want(s->ph, s->phlen, &to_lf);
+		/* A line: look at what came, take it up to its LF. */
+		n = recv(s->sock, s->ph + s->phlen, want, to_lf ? MSG_PEEK : 0);
+		if (n > 0 && to_lf) {
+			if ((lf = memchr(s->ph + s->phlen, '\n', n)) != NULL)
+				n = lf - (s->ph + s->phlen) + 1;
+			n = recv(s->sock, s->ph + s->phlen, n, 0);
+		}
+		if (n > 0) {
+			s->phlen += n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
+			session_watch(s, s->sock, &s->sockev, &s->sockwant,
+			    EV_READ);
+			return -1;
+		}
+		log_rate(&rate_badproxy, "%s: closed before the end of its "
+		    "PROXY header%s%s", s->addr, n == 0 ? "" : ": ",
+		    n == 0 ? "" : strerror(errno));
+		session_free(s);
+		return -1;
+	}
+	if (r == -1) {
+		log_rate(&rate_badproxy, "%s: bad PROXY header: %s", s->addr,
+		    errstr);
+		session_free(s);
+		return -1;
+	}
+	log_debug("%s: PROXY header for %s", s->addr, h.local ? "the proxy "
+	    "itself" : h.addr);
+	if (!h.local)
+		(void)strlcpy(s->addr, h.addr, sizeof(s->addr));
+	freezero(s->ph, PROXY_MAX);
+	s->ph = NULL;
+	session_timer(s, 0);
+	return session_begin(s);
 }
 
 /*
@@ -611,7 +743,8 @@ session_start(struct session *s)
 	memset(&ms, 0, sizeof(ms));
 	ms.lid = s->lid;
 	if (s->tls == NULL)
-		ms.flags = SESSION_STLS;
+		ms.flags = SESSION_STLS |
+		    (s->proxytrust ? SESSION_PROXYTRUST : 0);
 	else
 		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
 	(void)strlcpy(ms.addr, s->addr, sizeof(ms.addr));
@@ -642,6 +775,8 @@ session_run(struct session *s)
 	short		 sw, pw;
 	int		 progress, sent = 0, rounds = 0;
 
+	if (s->state == SESS_PROXY && session_proxy(s) == -1)
+		return;
 	if (s->state == SESS_STLS && session_stls(s) == -1)
 		return;
 	if (s->state == SESS_HANDSHAKE && session_handshake(s) == -1)
@@ -954,6 +1089,7 @@ static time_t
 state_timeout(enum sess_state state)
 {
 	switch (state) {
+	case SESS_PROXY:
 	case SESS_HANDSHAKE:
 		return handshake_timeout;
 	case SESS_RELAY:
@@ -988,7 +1124,9 @@ session_timeout(int fd, short ev, void *arg)
 		return;
 	}
 	log_info("%s: %s", s->addr, s->state == SESS_HANDSHAKE ?
-	    "TLS handshake timeout" : "client takes no data, closing");
+	    "TLS handshake timeout" : s->state == SESS_PROXY ?
+	    "no PROXY header in time, closing" :
+	    "client takes no data, closing");
 	session_free(s);
 }
 
@@ -1115,6 +1253,7 @@ session_free(struct session *s)
 {
 	log_debug("%s: closed", s->addr);
 	hs_end(s);
+	client_leave(s);
 	if (s->sockwant != 0)
 		event_del(&s->sockev);
 	if (s->pairwant != 0)
@@ -1128,6 +1267,8 @@ session_free(struct session *s)
 		close(s->pair);
 	if (s->handoff != -1)
 		close(s->handoff);
+	if (s->ph != NULL)
+		freezero(s->ph, PROXY_MAX);
 	/* Client bytes may hold a password. */
 	if (s->up.data != NULL)
 		freezero(s->up.data, RELAY_BUFSZ);
@@ -1249,9 +1390,54 @@ relaybuf_release(struct relaybuf *b)
 }
 
 static int
-hshost_cmp(struct hshost *a, struct hshost *b)
+client_cmp(struct client *a, struct client *b)
 {
 	return addrkey_cmp(&a->key, &b->key);
+}
+
+/*
+ * A connection from a client: it counts against the client's share of
+ * all connections (the parent's per-address limits of every stage put
+ * together), refused before TLS costs anything when over.  -1 if so.
+ */
+static int
+client_admit(struct session *s)
+{
+	struct client	 key, *c;
+	char		 buf[INET6_ADDRSTRLEN + 8];
+
+	addr_key(s->addr, v4bits, v6bits, &key.key);
+	if ((c = RB_FIND(clienttree, &clients, &key)) == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("%s: client", s->addr);
+			return -1;
+		}
+		c->key = key.key;
+		RB_INSERT(clienttree, &clients, c);
+	} else if (c->nconn >= (unsigned int)max_conn_addr) {
+		log_rate(&rate_conn, "%s: refused: %u connections from %s "
+		    "(the per-address limits of all stages together)",
+		    s->addr, c->nconn, addrkey_str(&c->key, v4bits, v6bits,
+		    buf, sizeof(buf)));
+		return -1;
+	}
+	c->nconn++;
+	s->client = c;
+	return 0;
+}
+
+static void
+client_leave(struct session *s)
+{
+	struct client	*c = s->client;
+
+	if (c == NULL)
+		return;
+	s->client = NULL;
+	if (--c->nconn == 0) {
+		RB_REMOVE(clienttree, &clients, c);
+		free(c);
+	}
 }
 
 /*
@@ -1264,22 +1450,14 @@ hshost_cmp(struct hshost *a, struct hshost *b)
 static int
 hs_begin(struct session *s)
 {
-	struct hshost	 key, *h;
+	struct client	*c = s->client;
 	struct session	*old;
 	char		 buf[INET6_ADDRSTRLEN + 8];
 
-	addr_key(s->addr, v4bits, v6bits, &key.key);
-	if ((h = RB_FIND(hstree, &hshosts, &key)) == NULL) {
-		if ((h = calloc(1, sizeof(*h))) == NULL) {
-			log_warn("%s: handshake", s->addr);
-			return -1;
-		}
-		h->key = key.key;
-		RB_INSERT(hstree, &hshosts, h);
-	} else if (h->n >= (unsigned int)max_hs_addr) {
+	if (c->nhs >= (unsigned int)max_hs_addr) {
 		log_rate(&rate_addr, "%s: refused: %u TLS handshakes in "
 		    "progress from %s (limit per-address handshakes)",
-		    s->addr, h->n, addrkey_str(&h->key, v4bits, v6bits, buf,
+		    s->addr, c->nhs, addrkey_str(&c->key, v4bits, v6bits, buf,
 		    sizeof(buf)));
 		return -1;
 	}
@@ -1290,8 +1468,8 @@ hs_begin(struct session *s)
 		    old->addr);
 		session_free(old);
 	}
-	h->n++;
-	s->hs = h;
+	c->nhs++;
+	s->inhs = 1;
 	TAILQ_INSERT_TAIL(&handshakes, s, hsentry);
 	nhandshakes++;
 	return 0;
@@ -1301,15 +1479,10 @@ hs_begin(struct session *s)
 static void
 hs_end(struct session *s)
 {
-	struct hshost	*h = s->hs;
-
-	if (h == NULL)
+	if (!s->inhs)
 		return;
-	s->hs = NULL;
+	s->inhs = 0;
 	TAILQ_REMOVE(&handshakes, s, hsentry);
 	nhandshakes--;
-	if (--h->n == 0) {
-		RB_REMOVE(hstree, &hshosts, h);
-		free(h);
-	}
+	s->client->nhs--;
 }

@@ -80,6 +80,7 @@ static size_t		 nstrings, strings_size;
 static struct {
 	int		 port;
 	int		 flags;
+	int		 proxy;
 	const char	*pki;
 	int		 errors;
 } lopts;
@@ -101,18 +102,19 @@ static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
 static void	 add_listen(const char *, int);
 static void	 add_pki(const char *, int, const char *, int);
-static void	 add_trusted(const char *, int);
+static void	 add_trusted(struct conf_trusteds *, const char *,
+		    const char *, int, int);
 static char	*token_string(const char *);
 static void	 where(struct conf_where *, int);
 %}
 
 %token	AUTHTAB CERT EXPIRE FAILUREDELAY INCLUDE KEY LAST LIMIT LISTEN
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
-%token	STARTTLS TIMEOUT TLS
+%token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS
 %token	TRUSTED USERTAB YES ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
-%type	<v.number>	yesno time pkipart
+%type	<v.number>	yesno time pkipart optrusted
 %%
 
 grammar		: /* empty */
@@ -170,6 +172,10 @@ time		: NUMBER			{
 		}
 		;
 
+optrusted	: /* empty */			{ $$ = 0; }
+		| TRUSTED			{ $$ = 1; }
+		;
+
 pkipart		: CERT				{ $$ = 0; }
 		| KEY				{ $$ = 1; }
 		;
@@ -216,7 +222,12 @@ main		: AUTHTAB STRING		{
 			add_listen($3, $<lineno>1);
 		}
 		| TRUSTED STRING		{
-			add_trusted($2, $<lineno>1);
+			add_trusted(&conf->trusted, "trusted", $2, 0,
+			    $<lineno>1);
+		}
+		| PROXY STRING optrusted	{
+			add_trusted(&conf->proxies, "proxy", $2, $3,
+			    $<lineno>1);
 		}
 		| TIMEOUT STRING time		{
 			set_knob(KNOB_TIMEOUT, $2, $3, $<lineno>1);
@@ -285,6 +296,9 @@ listenopt	: PORT NUMBER			{
 			}
 			lopts.flags = CONF_LISTEN_STARTTLS;
 		}
+		| PROXYPROTOCOL			{
+			lopts.proxy = CONF_LISTEN_PROXY;
+		}
 		| PKI STRING			{
 			if (lopts.pki != NULL) {
 				lerror($<lineno>1, "pki given twice");
@@ -319,6 +333,8 @@ static const struct keyword {
 	{ "pki",		PKI },
 	{ "port",		PORT },
 	{ "protocols",		PROTOCOLS },
+	{ "proxy",		PROXY },
+	{ "proxy-protocol",	PROXYPROTOCOL },
 	{ "starttls",		STARTTLS },
 	{ "timeout",		TIMEOUT },
 	{ "tls",		TLS },
@@ -957,7 +973,7 @@ add_listen(const char *addr, int line)
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			fatal("listen");
 		(void)strlcpy(l->addr, addr, sizeof(l->addr));
-		l->flags = lopts.flags;
+		l->flags = lopts.flags | lopts.proxy;
 		l->port = lopts.port;
 		if (l->port == 0)
 			l->port = (l->flags & CONF_LISTEN_TLS) ? 995 : 110;
@@ -998,20 +1014,23 @@ add_pki(const char *name, int part, const char *path, int line)
 	(void)set_path(dst, what, path, line);
 }
 
+/* trusted NETWORK, proxy NETWORK [trusted]: onto list. */
 static void
-add_trusted(const char *text, int line)
+add_trusted(struct conf_trusteds *list, const char *what, const char *text,
+    int trusted, int line)
 {
 	struct conf_trusted	*t;
 	const char		*errstr;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("trusted");
+		fatal("%s", what);
 	if (conf_parse_network(text, t, &errstr) == -1) {
-		lerror(line, "trusted \"%s\": not an IPv4 or IPv6 network",
+		lerror(line, "%s \"%s\": not an IPv4 or IPv6 network", what,
 		    text);
 		free(t);
 	} else {
+		t->trusted = trusted;
 		where(&t->where, line);
-		TAILQ_INSERT_TAIL(&conf->trusted, t, entry);
+		TAILQ_INSERT_TAIL(list, t, entry);
 	}
 }

@@ -232,7 +232,7 @@ static size_t		 npreauth;
 static struct clienttree clients = RB_INITIALIZER(&clients);
 static struct workertree workers = RB_INITIALIZER(&workers);
 static size_t		 nworkers;
-static size_t		 fd_budget = 256;	/* session fds queued to authpop */
+static size_t		 fd_budget = 256; /* session fds queued to authpop */
 static struct lograte	 rate_prelogin, rate_loggedin, rate_busy;
 static uint64_t		 next_id = 1;
 
@@ -715,8 +715,8 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
 	}
 	log_debug("listening on %s", sockaddr_str(sa, salen));
 	listens[nlistens].fd = fd;
-	listens[nlistens].flags = (l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS :
-	    0;
+	listens[nlistens].flags = ((l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS :
+	    0) | ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0);
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
 	nlistens++;
@@ -892,7 +892,8 @@ child_argv(char **argv, const char *name, const char *role)
 /*
  * The listener's command line (listener_main parses it):
  *	popd -P listener [-d] [-v] -p protocols -h handshake -s send
- *	    -t close -H handshakes -A handshakes-per-address -4 bits -6 bits
+ *	    -t close -H handshakes -A handshakes-per-address
+ *	    -C connections-per-address -4 bits -6 bits [-x|-X proxy ...]
  *	    -c cert -k key [-c cert -k key ...]
  * Returns the count; argv ends with NULL.
  */
@@ -900,6 +901,7 @@ static int
 listener_argv(char **argv, size_t max)
 {
 	const struct conf_pki	*pki;
+	const struct conf_trusted *t;
 	int			 argc;
 
 	argc = child_argv(argv, "popd", "listener");
@@ -915,7 +917,16 @@ listener_argv(char **argv, size_t max)
 	argv[argc++] = numarg(9, conf->limit.handshakes);
 	argv[argc++] = "-A";
 	argv[argc++] = numarg(10, conf->per_address.handshakes);
+	argv[argc++] = "-C";
+	argv[argc++] = numarg(15, (long long)conf->per_address.handshakes +
+	    conf->per_address.sessions + conf->per_address.logged_in);
 	argc = prefix_argv(argv, argc);
+	TAILQ_FOREACH(t, &conf->proxies, entry) {
+		if ((size_t)argc + 3 > max)
+			fatalx("too many proxy statements for the listener");
+		argv[argc++] = t->trusted ? "-X" : "-x";
+		argv[argc++] = (char *)t->text;
+	}
 	TAILQ_FOREACH(pki, &conf->pkis, entry) {
 		if ((size_t)argc + 5 > max)
 			fatalx("too many pki for the listener");
@@ -1047,7 +1058,7 @@ proc_start(enum proc_id id)
 {
 	struct proc	*p;
 	const char	*name = proc_kinds[id].name;
-	char		*argv[64];
+	char		*argv[256];
 	const char	*path;
 	int		 sp[2], argc, i;
 	pid_t		 pid;
@@ -1344,16 +1355,21 @@ parent_listener_session(struct chan *c, const void *data, size_t len, int fd)
 		chan_bad(c, "listener passed a non-socket");
 		goto bad;
 	}
-	if ((mn.flags & ~(SESSION_TLS | SESSION_STLS | SESSION_RESUMED)) !=
-	    0 || ((mn.flags & SESSION_TLS) == 0) ==
+	if ((mn.flags & ~(SESSION_TLS | SESSION_STLS | SESSION_RESUMED |
+	    SESSION_PROXYTRUST)) != 0 || ((mn.flags & SESSION_TLS) == 0) ==
 	    ((mn.flags & SESSION_STLS) == 0)) {
 		chan_bad(c, "%s from listener: flags %#x",
 		    msg_type_str(MSG_LISTENER_SESSION), mn.flags);
 		goto bad;
 	}
 	memset(&ms, 0, sizeof(ms));
-	ms.flags = mn.flags;
-	if (!(mn.flags & SESSION_TLS) && is_trusted(mn.addr))
+	/*
+	 * Plaintext passwords: from a trusted network, or through a proxy
+	 * said to be trusted (it terminated TLS, proxy ... trusted).
+	 */
+	ms.flags = mn.flags & ~SESSION_PROXYTRUST;
+	if (!(mn.flags & SESSION_TLS) && (is_trusted(mn.addr) ||
+	    (mn.flags & SESSION_PROXYTRUST)))
 		ms.flags |= SESSION_TRUSTED;
 	(void)strlcpy(ms.addr, mn.addr, sizeof(ms.addr));
 	if (auth == NULL || auth->chan.fd == -1) {

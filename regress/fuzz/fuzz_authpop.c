@@ -68,9 +68,12 @@ answer_checks(void)
 	struct job	*j;
 	struct session	*s;
 
+	jobs_dispatch();	/* what jobs_kick leaves to the loop */
 	while ((j = TAILQ_FIRST(&jobs_todo)) != NULL) {
 		TAILQ_REMOVE(&jobs_todo, j, entry);
 		inflight--;
+		if (j->failing)
+			inflight_failing--;
 		j->ok = 0;
 		if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
 			auth_result(s, j);
@@ -105,6 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    nitems(from_parent), authpop_parent_eof, NULL);
 		parent_end = sp[1];
 		pop3_set_policy(30, 60);
+		evtimer_set(&kick_ev, jobs_kicked, NULL);
 		nworkers = 1;		/* answer_checks plays the worker */
 		init = 1;
 	}

@@ -114,6 +114,37 @@ def sessions_counted_out_when_authpop_dies(srv):
         h.close()
 
 
+@T.test(conf_extra="limit per-address handshakes 2\n"
+        "limit per-address sessions 2\nlimit per-address logged-in 1")
+def connections_refused_before_tls(srv):
+    """With the parent stopped, finished handshakes pile up in the
+    listener: the client's connections beyond its three per-address
+    limits added up (5) are closed at once, before any TLS."""
+    ppid = srv.proc.pid
+    os.kill(ppid, signal.SIGSTOP)
+    held = []
+    try:
+        for _ in range(5):
+            s = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                         source_address=("127.0.0.21", 0))
+            held.append(T.client_ctx().wrap_socket(s))
+        s = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                     source_address=("127.0.0.21", 0))
+        T.expect_true(is_closed(s), "sixth connection closed before TLS")
+        s.close()
+        # Another address is not affected.
+        s = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                     source_address=("127.0.0.22", 0))
+        held.append(T.client_ctx().wrap_socket(s))
+    finally:
+        os.kill(ppid, signal.SIGCONT)
+    srv.wait_log("per-address limits of all stages together")
+    for h in held:
+        h.close()
+    T.wait_for(lambda: _greets_from(srv, "127.0.0.21"),
+               what="127.0.0.21 served again").close()
+
+
 @T.test(conf_extra="limit per-address handshakes 4")
 def per_address_handshakes(srv):
     held = [stalled(srv, "127.0.0.4") for _ in range(4)]

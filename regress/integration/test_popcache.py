@@ -225,6 +225,36 @@ def popcache_format(srv):
 
 
 
+@T.test
+def damaged_hint_is_not_believed(srv):
+    """mda's hint after the trailer says 916 for a message whose name
+    says ,W=116: the name and the hint disagree, so the file is read;
+    LIST, RETR and the records written afterwards all say the truth."""
+    md = srv.maildir("alice")
+    fill(srv, 3, subdir="cur")
+    listing(srv)
+    data = b"Subject: hinted\n\n" + b"x" * 90 + b"\n"
+    r = T.run_mda(srv, "alice", data)
+    T.expect(r.returncode, 0, "mda (stderr %r)" % r.stderr)
+    name = [n for n in T.files(md, "new") if ",W=" in n][0]
+    size = T.rfc_size(data)
+    with open(os.path.join(md, "popcache"), "rb") as f:
+        pc = f.read()
+    hint = b"%d %s new/%s\n" % (size, name.encode(), name.encode())
+    T.expect_true(pc.endswith(hint), "mda's hint", pc[-200:])
+    bad = b"9" + hint[1:]
+    with open(os.path.join(md, "popcache"), "wb") as f:
+        f.write(pc[:-len(hint)] + bad)
+    got = listing(srv, retr=True)
+    T.expect(got[-1][:2], (name, size), "LIST of the hinted message")
+    T.expect(len(got[-1][2]), size, "RETR sends what it announces")
+    # The records written after that session hold the true size.
+    recs = [ln for ln in popcache(srv).splitlines()
+            if name.encode() in ln]
+    T.expect_true(recs and all(ln.split()[0] == b"%d" % size
+                               for ln in recs), "records", recs)
+
+
 def fifo(path, uid=None, gid=None):
     os.mkfifo(path, 0o600)
     if T.is_root and uid is not None:

@@ -1,0 +1,209 @@
+/*
+ * proxy.c -- the PROXY protocol header, versions 1 and 2 (HAProxy's
+ * proxy-protocol.txt): what a front end in front of popd (HAProxy with
+ * send-proxy-v2, nginx with proxy_protocol on) sends first, naming the
+ * client it relays.  Only parsing here, so that a unit test and a fuzzer
+ * reach every case; the listener reads the bytes (never one past the
+ * header) and decides whom to believe.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "proxy.h"
+
+static const unsigned char v2sig[12] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
+};
+static const char v1sig[] = "PROXY ";
+
+static int	parse_v1(const unsigned char *, size_t, struct proxy_hdr *,
+		    const char **);
+static int	parse_v2(const unsigned char *, size_t, struct proxy_hdr *,
+		    const char **);
+static int	set_addr(struct proxy_hdr *, int, const void *, unsigned int);
+
+/*
+ * The header at the start of buf (len bytes): its length once complete,
+ * with *h filled in; 0 while buf is the start of a header that needs more
+ * bytes; -1 with *errstr when it is not a valid header.
+ */
+int
+proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h,
+    const char **errstr)
+{
+	memset(h, 0, sizeof(*h));
+	if (memcmp(buf, v2sig, len < sizeof(v2sig) ? len : sizeof(v2sig)) ==
+	    0)
+		return len < sizeof(v2sig) ? 0 : parse_v2(buf, len, h, errstr);
+	if (memcmp(buf, v1sig, len < 6 ? len : 6) == 0)
+		return len < 6 ? 0 : parse_v1(buf, len, h, errstr);
+	*errstr = "not a PROXY protocol header";
+	return -1;
+}
+
+/*
+ * How many more bytes may be read after the len of buf without passing
+ * the end of the header; *to_lf is set when the header is a line (v1)
+ * whose end is its LF, which the reader must look for itself.
+ */
+size_t
+proxy_want(const unsigned char *buf, size_t len, int *to_lf)
+{
+	size_t	total;
+
+	*to_lf = 0;
+	/* The shortest header of either version is "PROXY UNKNOWN\r\n". */
+	if (len < 15)
+		return 15 - len;
+	if (memcmp(buf, v2sig, sizeof(v2sig)) != 0) {
+		*to_lf = 1;
+		return len < PROXY_V1_MAX ? PROXY_V1_MAX - len : 0;
+	}
+	if (len < PROXY_V2_MIN)
+		return PROXY_V2_MIN - len;
+	total = PROXY_V2_MIN + ((size_t)buf[14] << 8 | buf[15]);
+	return total > len ? total - len : 0;
+}
+
+/* "PROXY TCP4 192.0.2.1 192.0.2.2 56324 995\r\n", or "PROXY UNKNOWN...". */
+static int
+parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
+    const char **errstr)
+{
+	char		 line[PROXY_V1_MAX + 1], *f[7], *p;
+	unsigned char	 a[16];
+	const char	*e;
+	size_t		 i, n;
+	int		 af, port;
+
+	for (i = 0; i < len && i < PROXY_V1_MAX; i++) {
+		if (buf[i] == '\n')
+			break;
+		if ((buf[i] < 0x20 || buf[i] > 0x7e) && buf[i] != '\r') {
+			*errstr = "v1 header with a control character";
+			return -1;
+		}
+	}
+	if (i == len)
+		return len < PROXY_V1_MAX ? 0 : (*errstr = "v1 header too "
+		    "long", -1);
+	if (i == PROXY_V1_MAX || i == 0 || buf[i - 1] != '\r' ||
+	    memchr(buf, '\r', i - 1) != NULL) {
+		*errstr = i == PROXY_V1_MAX ? "v1 header too long" :
+		    "v1 header not ended by CRLF";
+		return -1;
+	}
+	memcpy(line, buf, i - 1);
+	line[i - 1] = '\0';
+	for (n = 0, p = line; n < nitems(f) && p != NULL; n++)
+		f[n] = strsep(&p, " ");
+	if (n >= 2 && strcmp(f[1], "UNKNOWN") == 0) {
+		h->local = 1;
+		return i + 1;
+	}
+	if (n != 6 || p != NULL) {
+		*errstr = "v1 header: not PROXY TCP4|TCP6 src dst sport dport";
+		return -1;
+	}
+	if (strcmp(f[1], "TCP4") == 0)
+		af = AF_INET;
+	else if (strcmp(f[1], "TCP6") == 0)
+		af = AF_INET6;
+	else {
+		*errstr = "v1 header: protocol not TCP4, TCP6 or UNKNOWN";
+		return -1;
+	}
+	/* The destination is checked, the source kept. */
+	if (inet_pton(af, f[3], a) != 1 || inet_pton(af, f[2], a) != 1) {
+		*errstr = "v1 header: bad address";
+		return -1;
+	}
+	for (n = 5; n >= 4; n--) {
+		/* Decimal, no sign, no leading zero. */
+		if (f[n][0] == '\0' || strspn(f[n], "0123456789") !=
+		    strlen(f[n]) || (f[n][0] == '0' && f[n][1] != '\0') ||
+		    (port = strtonum(f[n], 0, 65535, &e), e != NULL)) {
+			*errstr = "v1 header: bad port";
+			return -1;
+		}
+	}
+	if (set_addr(h, af, a, port) == -1) {
+		*errstr = "v1 header: bad address";
+		return -1;
+	}
+	return i + 1;
+}
+
+/* 12 bytes of signature, version and command, family, length, body. */
+static int
+parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
+    const char **errstr)
+{
+	size_t		 blen;
+	unsigned int	 port;
+
+	if (len < PROXY_V2_MIN)
+		return 0;
+	if ((buf[12] & 0xf0) != 0x20) {
+		*errstr = "v2 header: version not 2";
+		return -1;
+	}
+	if ((buf[12] & 0x0f) > 1) {
+		*errstr = "v2 header: command not LOCAL or PROXY";
+		return -1;
+	}
+	blen = (size_t)buf[14] << 8 | buf[15];
+	if (blen > PROXY_V2_MAXLEN) {
+		*errstr = "v2 header too long";
+		return -1;
+	}
+	if (len < PROXY_V2_MIN + blen)
+		return 0;
+	/* LOCAL (a health check of the proxy's own): no client named. */
+	if ((buf[12] & 0x0f) == 0 || buf[13] == 0x00) {
+		h->local = 1;
+		return PROXY_V2_MIN + blen;
+	}
+	/* Addresses, then TLVs, which are skipped: none is needed. */
+	switch (buf[13]) {
+	case 0x11:		/* TCP over IPv4 */
+		if (blen < 12)
+			break;
+		port = buf[PROXY_V2_MIN + 8] << 8 | buf[PROXY_V2_MIN + 9];
+		if (set_addr(h, AF_INET, buf + PROXY_V2_MIN, port) == -1)
+			break;
+		return PROXY_V2_MIN + blen;
+	case 0x21:		/* TCP over IPv6 */
+		if (blen < 36)
+			break;
+		port = buf[PROXY_V2_MIN + 32] << 8 | buf[PROXY_V2_MIN + 33];
+		if (set_addr(h, AF_INET6, buf + PROXY_V2_MIN, port) == -1)
+			break;
+		return PROXY_V2_MIN + blen;
+	default:
+		*errstr = "v2 header: not TCP over IPv4 or IPv6";
+		return -1;
+	}
+	*errstr = "v2 header: address block too short";
+	return -1;
+}
+
+/* The client as the rest of popd writes addresses: "1.2.3.4:5", "[v6]:5". */
+static int
+set_addr(struct proxy_hdr *h, int af, const void *a, unsigned int port)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(af, a, host, sizeof(host)) == NULL)
+		return -1;
+	(void)snprintf(h->addr, sizeof(h->addr), af == AF_INET6 ?
+	    "[%s]:%u" : "%s:%u", host, port);
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * proxy.h -- the PROXY protocol header (HAProxy's proxy-protocol.txt,
+ * versions 1 and 2) that a front end sends before the client's bytes:
+ * pure parsing (proxy.c), for the listener and its tests.
+ */
+#ifndef POPD_PROXY_H
+#define POPD_PROXY_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+#define PROXY_V1_MAX		107	/* the whole line, CRLF included */
+#define PROXY_V2_MIN		16	/* signature, command, family, length */
+#define PROXY_V2_MAXLEN		1024	/* addresses and TLVs we accept */
+#define PROXY_MAX		(PROXY_V2_MIN + PROXY_V2_MAXLEN)
+
+struct proxy_hdr {
+	int	local;			/* LOCAL, UNKNOWN, UNSPEC: no client */
+	char	addr[POPD_MAXADDR];	/* the client, "1.2.3.4:5", "[v6]:5" */
+};
+
+/* proxy.c */
+int	proxy_parse(const unsigned char *, size_t, struct proxy_hdr *,
+	    const char **);
+size_t	proxy_want(const unsigned char *, size_t, int *);
+
+#endif

@@ -1,0 +1,455 @@
+"""Behind the front ends admins run: the PROXY protocol (v1 and v2) on a
+listener, with the real HAProxy (TCP mode, send-proxy-v2, TLS passed
+through to popd) and the real nginx mail proxy (TLS terminated by nginx,
+users routed to one of two popd backends by an auth_http responder,
+proxy_protocol on).  popd must see, log, limit and trust the client's
+own address, never the proxy's, and refuse anything else on a PROXY
+listener without blocking it."""
+
+import base64
+import http.server
+import os
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+MSG = b"Subject: through the proxy\r\n\r\nhello\r\n"
+V2SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def proxy_conf(srv, flags="tls", trusted=False, extra=""):
+    """A PROXY listener on a port of its own, the harness's proxy being
+    127.0.0.1."""
+    srv.pport = T.free_port()
+    return ("listen on 127.0.0.1 port %d %s proxy-protocol\n"
+            'proxy "127.0.0.1"%s\n%s' % (srv.pport, flags,
+                                          " trusted" if trusted else "",
+                                          extra))
+
+
+def start_proxied(srv, **kw):
+    srv.conf_extra += proxy_conf(srv, **kw)
+    srv.start()
+
+
+def v2_header(src, sport, dst="127.0.0.1", dport=995, tlvs=b""):
+    body = socket.inet_aton(src) + socket.inet_aton(dst) + \
+        struct.pack("!HH", sport, dport) + tlvs
+    return V2SIG + b"\x21\x11" + struct.pack("!H", len(body)) + body
+
+
+def via_header(srv, header, src="127.0.0.1", tls=True):
+    """A client that speaks to the PROXY listener itself, header first."""
+    s = socket.create_connection((T.HOST, srv.pport), timeout=10,
+                                 source_address=(src, 0))
+    s.sendall(header)
+    r = T.Raw.__new__(T.Raw)
+    r.buf = b""
+    r.tls = tls
+    r.sock = T.client_ctx().wrap_socket(s) if tls else s
+    return r
+
+
+def login(r, user, pw):
+    T.expect(r.line()[:3], b"+OK", "greeting")
+    T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER")
+    return r.cmd("PASS " + pw)
+
+
+def is_closed(sock, timeout=5):
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except (socket.timeout, TimeoutError):
+        return False
+    except OSError:
+        return True
+
+
+# --- the PROXY listener by hand ------------------------------------------
+
+@T.test(start=False)
+def v1_and_v2_headers(srv):
+    start_proxied(srv)
+    srv.deliver("alice", MSG)
+    r = via_header(srv, b"PROXY TCP4 192.0.2.9 127.0.0.1 5555 995\r\n")
+    T.expect(login(r, "alice", srv.password("alice"))[:3], b"+OK", "v1")
+    r.cmd("QUIT")
+    r.close()
+    srv.wait_log("user alice from 192.0.2.9 port 5555")
+    r = via_header(srv, v2_header("198.51.100.7", 4242,
+                                  tlvs=b"\x01\x00\x02h2\x04\x00\x00"))
+    T.expect(login(r, "alice", "wrong")[:11], b"-ERR [AUTH]", "v2 failure")
+    r.close()
+    srv.wait_log('failed login for "alice" from 198.51.100.7 port 4242')
+    # IPv6 in a v1 header.
+    r = via_header(srv, b"PROXY TCP6 2001:db8::7 ::1 6000 995\r\n")
+    T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK", "TCP6")
+    r.cmd("QUIT")
+    r.close()
+    srv.wait_log("user bob from 2001:db8::7 port 6000")
+    # LOCAL (a health check): the proxy's own address.
+    r = via_header(srv, V2SIG + b"\x20\x00\x00\x00")
+    T.expect(r.line()[:3], b"+OK", "LOCAL greeting")
+    r.close()
+
+
+@T.test(start=False)
+def refused_without_a_good_header(srv):
+    start_proxied(srv, extra="timeout handshake 2\n")
+    # Not a proxy: refused at once, whatever it sends.
+    s = socket.create_connection((T.HOST, srv.pport), timeout=10,
+                                 source_address=("127.0.0.4", 0))
+    s.sendall(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 995\r\n")
+    T.expect_true(is_closed(s), "a connection not from a proxy")
+    s.close()
+    srv.wait_log("127.0.0.4")
+    srv.wait_log("not a proxy")
+    # From the proxy's address but no header (a client's ClientHello).
+    s = socket.create_connection((T.HOST, srv.pport), timeout=10)
+    try:
+        T.client_ctx().wrap_socket(s)
+        raise AssertionError("TLS without a PROXY header went through")
+    except (ssl.SSLError, OSError):
+        pass
+    srv.wait_log("bad PROXY header: not a PROXY protocol header")
+    for junk in (b"PROXY TCP4 1.2.3.4 5.6.7.8 99999 1\r\n",
+                 b"PROXY UDP4 1.2.3.4 5.6.7.8 1 1\r\n",
+                 b"PROXY " + b"1" * 120,
+                 V2SIG + b"\x21\x12\x00\x0c" + b"\x00" * 12,
+                 V2SIG + b"\x21\x11\xff\xff"):
+        s = socket.create_connection((T.HOST, srv.pport), timeout=10)
+        s.sendall(junk)
+        T.expect_true(is_closed(s), "closed after %r" % junk[:20])
+        s.close()
+    # Slow: half a header, then nothing, until timeout handshake.
+    s = socket.create_connection((T.HOST, srv.pport), timeout=10)
+    s.sendall(b"PROXY TCP4 1.2.")
+    t = time.monotonic()
+    T.expect_true(is_closed(s, 6), "a slow header is cut")
+    T.expect_true(time.monotonic() - t < 5, "within timeout handshake")
+    s.close()
+    srv.wait_log("no PROXY header in time")
+    # All the while the listener serves the good ones.
+    r = via_header(srv, v2_header("192.0.2.50", 1000))
+    T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK", "after")
+    r.close()
+
+
+@T.test(start=False)
+def limits_and_trust_use_the_client(srv):
+    """Per-address limits count the client the header names; a trusted
+    network is the client's; the proxy's own address is trusted only
+    when its proxy statement says so."""
+    srv.conf_extra = "limit per-address sessions 2\n" \
+        'trusted "192.0.2.0/24"\n'
+    start_proxied(srv, flags="starttls")
+    held = [via_header(srv, v2_header("203.0.113.5", 1000 + i), tls=False)
+            for i in range(2)]
+    for h in held:
+        T.expect(h.line()[:3], b"+OK", "greeting")
+    r = via_header(srv, v2_header("203.0.113.5", 2000), tls=False)
+    T.expect(r.line()[:34], b"-ERR [SYS/TEMP] too many connectio",
+             "third from the same client")
+    r.close()
+    r = via_header(srv, v2_header("203.0.113.6", 2000), tls=False)
+    T.expect(r.line()[:3], b"+OK", "another client through the proxy")
+    # 203.0.113.6 is not trusted, so no plaintext password.
+    T.expect(r.cmd("USER alice")[:11], b"-ERR [AUTH]", "plaintext refused")
+    r.close()
+    # 192.0.2.7 is in a trusted network: plaintext allowed.
+    r = via_header(srv, v2_header("192.0.2.7", 2000), tls=False)
+    T.expect(login(r, "alice", srv.password("alice"))[:3], b"+OK",
+             "trusted client through the proxy")
+    r.close()
+    for h in held:
+        h.close()
+
+
+@T.test(start=False)
+def trusted_proxy_allows_plaintext(srv):
+    start_proxied(srv, flags="starttls", trusted=True)
+    r = via_header(srv, v2_header("203.0.113.9", 3000), tls=False)
+    T.expect(login(r, "alice", srv.password("alice"))[:3], b"+OK",
+             "plaintext through a trusted proxy")
+    r.close()
+    srv.wait_log("user alice from 203.0.113.9 port 3000")
+
+
+# --- HAProxy ---------------------------------------------------------------
+
+HAPROXY_CONF = """\
+global
+    maxconn 2000
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend pop3s
+    bind 127.0.0.1:{front}
+    default_backend popd
+backend popd
+    server popd1 127.0.0.1:{back} send-proxy-v2
+"""
+
+
+class Front:
+    """A front end started from the test and stopped with it."""
+
+    def __init__(self, argv, port, log):
+        self.log = log
+        self.logf = open(log, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.logf,
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 15
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("%s exited: %s" % (argv[0],
+                                                        self.tail()))
+            try:
+                socket.create_connection((T.HOST, port), 1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError("%s does not listen: %s"
+                                         % (argv[0], self.tail()))
+                time.sleep(0.1)
+
+    def tail(self):
+        with open(self.log, "rb") as f:
+            return f.read()[-1500:].decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+
+
+@T.test(start=False, timeout=240)
+def haproxy_send_proxy_v2(srv):
+    haproxy = T.apt_install("haproxy", "haproxy")
+    start_proxied(srv)
+    srv.deliver("alice", MSG)
+    front = T.free_port()
+    conf = os.path.join(srv.tmpdir, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(HAPROXY_CONF.format(front=front, back=srv.pport))
+    hp = Front([haproxy, "-db", "-f", conf], front,
+               os.path.join(srv.tmpdir, "haproxy.log"))
+    try:
+        # TLS passes through HAProxy to popd.
+        r = T.Raw(front, src="127.0.0.3")
+        T.expect(login(r, "alice", srv.password("alice"))[:3], b"+OK",
+                 "login through HAProxy")
+        T.expect(r.cmd("STAT")[:5], b"+OK 1", "STAT")
+        T.expect(r.cmd("RETR 1")[:3], b"+OK", "RETR")
+        T.expect(b"\r\n".join(r.multiline()) + b"\r\n", MSG, "message")
+        r.cmd("QUIT")
+        r.close()
+        srv.wait_log("user alice from 127.0.0.3 port")
+        r = T.Raw(front, src="127.0.0.3")
+        T.expect(login(r, "bob", "wrong")[:11], b"-ERR [AUTH]", "failure")
+        r.close()
+        srv.wait_log('failed login for "bob" from 127.0.0.3 port')
+        log = srv.log()
+        T.expect_true("from 127.0.0.1 port" not in
+                      "".join(ln for ln in log.splitlines()
+                              if "session end" in ln or "failed" in ln),
+                      "the proxy's address is in no session line")
+        # Garbage straight to the PROXY port; HAProxy's users go on.
+        s = socket.create_connection((T.HOST, srv.pport), timeout=10)
+        s.sendall(b"GARBAGE\r\n" * 20)
+        T.expect_true(is_closed(s), "garbage header closed")
+        s.close()
+        r = T.Raw(front, src="127.0.0.3")
+        T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK",
+                 "login after garbage")
+        r.close()
+    finally:
+        hp.stop()
+
+
+# --- nginx mail proxy ------------------------------------------------------
+
+NGINX_CONF = """\
+load_module {module};
+daemon off;
+master_process off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log info;
+events {{
+    worker_connections 256;
+}}
+mail {{
+    server_name mail.test;
+    auth_http 127.0.0.1:{auth}/auth;
+    proxy_pass_error_message on;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        protocol pop3;
+        pop3_auth plain;
+        proxy_protocol on;
+    }}
+}}
+"""
+
+
+def auth_responder(routes, seen):
+    """nginx's auth_http: a user's backend from the table (Auth-Status
+    OK, Auth-Server, Auth-Port); anyone else is refused with a wait.
+    The password is left to the backend."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            user = self.headers.get("Auth-User", "")
+            seen.append((user, self.headers.get("Client-IP", ""),
+                         self.headers.get("Auth-Protocol", "")))
+            self.send_response(200)
+            if user in routes:
+                self.send_header("Auth-Status", "OK")
+                self.send_header("Auth-Server", "127.0.0.1")
+                self.send_header("Auth-Port", str(routes[user]))
+            else:
+                self.send_header("Auth-Status",
+                                 "invalid user name or password")
+                self.send_header("Auth-Wait", "1")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+@T.test(start=False, timeout=300)
+def nginx_mail_proxy_two_backends(srv):
+    nginx = T.apt_install("nginx", "nginx")
+    module = "/usr/lib/nginx/modules/ngx_mail_module.so"
+    if not os.path.exists(module):
+        T.apt_install("libnginx-mod-mail", "nginx")
+    if not os.path.exists(module):
+        raise T.Skip("libnginx-mod-mail has no %s" % module)
+    # Two backends: alice lives on the first, bob on the second.
+    start_proxied(srv, flags="starttls", trusted=True)
+    other = T.Server(users=[("bob", "pw2"), ("carol", "pw3")])
+    other.conf_extra = proxy_conf(other, flags="starttls", trusted=True)
+    try:
+        other.start()
+        srv.deliver("alice", MSG)
+        other.deliver("bob", MSG)
+        other.deliver("bob", b"Subject: second\r\n\r\nkeep me\r\n")
+        seen = []
+        httpd = auth_responder({"alice": srv.pport, "bob": other.pport},
+                               seen)
+        port = T.free_port()
+        conf = os.path.join(srv.tmpdir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(module=module, dir=srv.tmpdir,
+                                      auth=httpd.server_address[1],
+                                      cert=srv.cert, key=srv.key, port=port))
+        ng = Front([nginx, "-e", os.path.join(srv.tmpdir, "nginx-error.log"),
+                    "-p", srv.tmpdir, "-c", conf], port,
+                   os.path.join(srv.tmpdir, "nginx.log"))
+        try:
+            _through_nginx(srv, other, port, seen)
+        finally:
+            ng.stop()
+            httpd.shutdown()
+    finally:
+        other.cleanup()
+
+
+def _through_nginx(srv, other, port, seen):
+    # alice: to the first backend, fetch and delete.
+    r = T.Raw(port, src="127.0.0.3")
+    T.expect(login(r, "alice", srv.password("alice"))[:3], b"+OK",
+             "alice through nginx")
+    T.expect(r.cmd("STAT")[:5], b"+OK 1", "alice's STAT")
+    T.expect(r.cmd("RETR 1")[:3], b"+OK", "RETR")
+    T.expect(b"\r\n".join(r.multiline()) + b"\r\n", MSG, "alice's message")
+    T.expect(r.cmd("DELE 1")[:3], b"+OK", "DELE")
+    T.expect(r.cmd("QUIT")[:3], b"+OK", "QUIT")
+    r.close()
+    T.wait_for(lambda: T.files(srv.maildir("alice"), "cur") == [] and
+               T.files(srv.maildir("alice"), "new") == [],
+               what="alice's message deleted on the first backend")
+    srv.wait_log("user alice from 127.0.0.3 port")
+    # bob: the second backend, a leave-on-server client (UIDL, RETR, no
+    # DELE), twice: the same UIDLs, nothing removed.
+    uidls = []
+    for _ in range(2):
+        r = T.Raw(port, src="127.0.0.4")
+        T.expect(login(r, "bob", "pw2")[:3], b"+OK", "bob through nginx")
+        T.expect(r.cmd("UIDL")[:3], b"+OK", "UIDL")
+        uidls.append(r.multiline())
+        T.expect(r.cmd("RETR 2")[:3], b"+OK", "RETR 2")
+        T.expect(b"keep me" in b"\r\n".join(r.multiline()), True, "body")
+        T.expect(r.cmd("CAPA")[:3], b"+OK", "CAPA after login, relayed")
+        capa = r.multiline()
+        T.expect_true(b"UIDL" in capa, "popd's own CAPA", capa)
+        r.cmd("QUIT")
+        r.close()
+    T.expect(uidls[0], uidls[1], "the same UIDLs on the second visit")
+    T.expect(len(uidls[0]), 2, "both messages kept")
+    other.wait_log("user bob from 127.0.0.4 port")
+    # AUTH PLAIN to nginx: it logs in to the backend for the client.
+    r = T.Raw(port, src="127.0.0.4")
+    T.expect(r.line()[:3], b"+OK", "greeting")
+    T.expect(r.cmd(b"AUTH PLAIN " + base64.b64encode(b"\0bob\0pw2"))[:3],
+             b"+OK", "AUTH PLAIN through nginx")
+    T.expect(r.cmd("STAT")[:5], b"+OK 2", "STAT after AUTH PLAIN")
+    r.cmd("QUIT")
+    r.close()
+    # A wrong password: the backend's own -ERR, passed on.
+    r = T.Raw(port, src="127.0.0.5")
+    reply = login(r, "bob", "wrong")
+    T.expect(reply[:11], b"-ERR [AUTH]", "wrong password through nginx")
+    r.close()
+    other.wait_log('failed login for "bob" from 127.0.0.5 port')
+    # [IN-USE]: bob already has a session.
+    a = T.Raw(port, src="127.0.0.6")
+    T.expect(login(a, "bob", "pw2")[:3], b"+OK", "bob's first session")
+    b = T.Raw(port, src="127.0.0.6")
+    reply = login(b, "bob", "pw2")
+    T.expect(reply[:13], b"-ERR [IN-USE]", "second session through nginx")
+    b.close()
+    a.cmd("QUIT")
+    a.close()
+    # A user no backend has: refused by the responder itself.
+    r = T.Raw(port, src="127.0.0.7")
+    T.expect(login(r, "mallory", "x")[:4], b"-ERR", "unknown user")
+    r.close()
+    T.expect_true(any(u == "alice" and ip == "127.0.0.3"
+                      for u, ip, _ in seen),
+                  "auth_http saw the client's address", seen)
+    # Neither backend logged the proxy's address for a session.
+    for s in (srv, other):
+        lines = [ln for ln in s.log().splitlines()
+                 if "session end" in ln or "failed login" in ln]
+        T.expect_true(lines and all("from 127.0.0.1 port" not in ln
+                                    for ln in lines),
+                      "client addresses in the backend's log", lines)
+
+
+if __name__ == "__main__":
+    T.main()
