@@ -28,6 +28,7 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 
 COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
 		common/maildir.o common/maildrop.o common/popcache.o \
+		common/oldids.o \
 		common/crlf.o common/pop3.o common/sandbox.o common/addr.o \
 		common/proc.o compat/compat.o
 
@@ -49,7 +50,8 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
-		popd/popd.h compat/compat.h popd/config.h common/proxy.h
+		popd/popd.h compat/compat.h popd/config.h common/proxy.h \
+		common/oldids.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -93,6 +95,7 @@ popdpass/popdpass: ${POPDPASS_OBJS}
 # where that is known (test_crlf, test_popcache); each is one C file.
 TEST_CRLF_OBJS=	common/crlf.o common/maildir.o
 TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
+		common/oldids.o \
 		common/crlf.o common/log.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
@@ -109,11 +112,12 @@ regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 	    ${LDLIBS}
 
 # test_conf links the grammar and its checks only, not the daemon.
+TEST_CONF_OBJS=	common/addr.o common/log.o common/util.o compat/compat.o \
+		common/oldids.o common/maildir.o common/crlf.o
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
-    common/addr.o common/log.o common/util.o compat/compat.o
+    ${TEST_CONF_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
-	    common/addr.o common/log.o common/util.o compat/compat.o \
-	    ${LDLIBS}
+	    ${TEST_CONF_OBJS} ${LDLIBS}
 
 # test_msg links the message layer and what it calls.
 TEST_MSG_OBJS=	common/msg.o common/util.o common/log.o compat/compat.o
@@ -177,9 +181,10 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
+    common/oldids.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    common/popcache.c common/maildrop.c common/maildir.c \
+	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
 	    common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c common/proxy.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
@@ -203,6 +208,7 @@ regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c common/msg.c common/util.c \
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
 FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
+		common/oldids.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c \
 		compat/compat.c

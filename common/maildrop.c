@@ -28,6 +28,8 @@
 
 #define TMP_MAXAGE	(36 * 60 * 60)	/* seconds, as maildir(5) says */
 
+const char	*maildrop_uidl_format = OLDIDS_DEFAULT_FORMAT;
+
 static int	sweep_tmp(void *, const char *);
 static int	maildrop_fullscan(struct maildrop *, int *);
 static int	maildrop_scandir(struct maildrop *, const char *, int *);
@@ -193,13 +195,22 @@ maildrop_cache_write(struct maildrop *md)
 
 /* --- reading the directories -------------------------------------------- */
 
-/* The directories themselves, in a stable order: oldest names first. */
+/*
+ * The directories themselves, in a stable order: oldest names first.
+ * The UIDLs a previous server gave are taken over here (oldids.c).
+ */
 static int
 maildrop_fullscan(struct maildrop *md, int *skipped)
 {
+	int	rv;
+
 	maildrop_clear(md);
-	if (maildrop_scandir(md, "cur", skipped) == -1 ||
-	    maildrop_scandir(md, "new", skipped) == -1)
+	md->old = oldids_load(md->dirfd, md->path, maildrop_uidl_format);
+	rv = maildrop_scandir(md, "cur", skipped) == -1 ||
+	    maildrop_scandir(md, "new", skipped) == -1 ? -1 : 0;
+	oldids_free(md->old);
+	md->old = NULL;
+	if (rv == -1)
 		return -1;
 	if (md->nmsgs > 0)
 		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
@@ -236,7 +247,7 @@ maildrop_scan_one(void *arg, const char *name)
 		(*a->skipped)++;
 		return 0;
 	}
-	return maildrop_add(md, rel, size, NULL);
+	return maildrop_add(md, rel, size, oldids_get(md->old, rel));
 }
 
 static int

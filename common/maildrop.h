@@ -11,6 +11,7 @@
 #include <limits.h>
 
 #include "maildir.h"
+#include "oldids.h"
 #include "popcache.h"
 
 /*
@@ -36,7 +37,11 @@ struct maildrop {
 	size_t		 nalloc;	/* slots allocated in msgs */
 	off_t		 total;		/* octets of all messages */
 	struct popcache	 pc;		/* its popcache; pc.stats for tests */
+	struct oldids	*old;		/* a previous server's, while scanning */
 };
+
+/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
+extern const char	*maildrop_uidl_format;
 
 /* maildrop.c */
 int		 maildrop_open(struct maildrop *, const char *);

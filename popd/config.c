@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "addr.h"
+#include "oldids.h"
 #include "config.h"
 
 /*
@@ -56,6 +57,7 @@ static const struct popd_conf conf_defaults = {
 		.max = 15,
 	},
 	.expire = -1,
+	.uidl_format = OLDIDS_DEFAULT_FORMAT,
 	.login_delay = 0,
 	.last = 0,
 };
@@ -414,4 +416,7 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		fprintf(fp, "expire %d\n", conf->expire);
 	fprintf(fp, "login-delay %s\n", conf_duration(conf->login_delay));
 	fprintf(fp, "last %s\n", conf->last ? "yes" : "no");
+	fputs("uidl-format ", fp);
+	print_str(fp, conf->uidl_format);
+	fputc('\n', fp);
 }

@@ -15,6 +15,7 @@
 #define CONF_NAMELEN		128	/* pki names */
 #define CONF_ADDRLEN		64	/* listen addresses, networks */
 #define CONF_PROTOLEN		64	/* tls protocols */
+#define CONF_FMTLEN		64	/* uidl-format */
 #define CONF_MIN_IDLE		600	/* RFC 1939 section 3: 10 minutes */
 #define CONF_MAX_PROXY		64	/* proxy statements */
 
@@ -102,6 +103,7 @@ struct popd_conf {
 	int			 expire;	/* days, -1 = never */
 	int			 login_delay;	/* seconds, 0 = off */
 	int			 last;		/* RFC 1725 LAST */
+	char			 uidl_format[CONF_FMTLEN]; /* Dovecot's */
 };
 
 /*

@@ -11,6 +11,7 @@
 %{
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -24,6 +25,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maildir.h"
+#include "oldids.h"
 #include "config.h"
 
 #define MAXINCLUDE	16	/* nested include files */
@@ -110,7 +113,7 @@ static void	 where(struct conf_where *, int);
 
 %token	AUTHTAB CERT EXPIRE FAILUREDELAY INCLUDE KEY LAST LIMIT LISTEN
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
-%token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS
+%token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -261,6 +264,21 @@ main		: AUTHTAB STRING		{
 				conf->login_delay = $2;
 		}
 		| LAST yesno			{ conf->last = $2; }
+		| UIDLFORMAT STRING		{
+			char	test[UIDL_MAX + 1];
+
+			/* Dovecot's pop3_uidl_format, as oldids.c knows it. */
+			if (oldids_format($2, 4294967295UL, 4294967295UL,
+			    "1700000000.M1P1.host", test, sizeof(test)) == -1)
+				lerror($<lineno>1, "uidl-format \"%s\": only "
+				    "%%u %%v %%f %%%% with a width and X or x "
+				    "before u and v, at most %d characters", $2,
+				    UIDL_MAX);
+			else if (strlcpy(conf->uidl_format, $2,
+			    sizeof(conf->uidl_format)) >=
+			    sizeof(conf->uidl_format))
+				lerror($<lineno>1, "uidl-format: too long");
+		}
 		;
 
 listenopts	: /* empty */			{
@@ -339,6 +357,7 @@ static const struct keyword {
 	{ "timeout",		TIMEOUT },
 	{ "tls",		TLS },
 	{ "trusted",		TRUSTED },
+	{ "uidl-format",	UIDLFORMAT },
 	{ "usertab",		USERTAB },
 	{ "yes",		YES },
 };

@@ -41,6 +41,7 @@
 #include "popd.h"
 #include "config.h"
 #include "maildir.h"
+#include "oldids.h"
 #include "addr.h"
 #include "proc.h"
 #include "table.h"
@@ -1518,7 +1519,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	struct msg_refused	 mr;
 	struct msg_id		 mi;
 	char			 maildir[PATH_MAX];
-	char			*argv[16];
+	char			*argv[32];
 	int			 argc;
 	pid_t			 pid;
 
@@ -1579,6 +1580,10 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	argc = policy_argv(argv, argc);
 	if (conf->last)
 		argv[argc++] = "-L";
+	if (strcmp(conf->uidl_format, OLDIDS_DEFAULT_FORMAT) != 0) {
+		argv[argc++] = "-U";
+		argv[argc++] = conf->uidl_format;
+	}
 	argv[argc++] = u->name;
 	argv[argc++] = maildir;
 	argv[argc] = NULL;

@@ -899,6 +899,147 @@ CRLF and dot-stuffing undone; None unless fetched) and octets (what
 poplib counted; None unless fetched)."""
 
 
+# --- Dovecot, for side-by-side benchmarks and migration tests ------------
+
+DOVECOT_CONF = """\
+base_dir = {d}/run
+state_dir = {d}/state
+instance_name = popdbench
+log_path = {d}/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <{cert}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2
+auth_mechanisms = plain
+disable_plaintext_auth = yes
+first_valid_uid = 1
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:~/{sub}:INDEX=MEMORY
+pop3_uidl_format = %08Xu%08Xv
+passdb {{
+  driver = passwd-file
+  args = scheme=BLF-CRYPT {d}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {d}/passwd
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+  inet_listener pop3s {{
+    port = {port}
+    ssl = yes
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = root
+  }}
+  unix_listener stats-writer {{
+    user = root
+  }}
+}}
+"""
+
+
+def find_dovecot(imap=False):
+    """Dovecot's binary, installing dovecot-pop3d (and dovecot-imapd)
+    when missing; None if it cannot be had."""
+    try:
+        path = apt_install("dovecot-pop3d", "dovecot")
+        if imap:
+            apt_install("dovecot-imapd", "dovecot")
+            if not os.path.exists("/usr/lib/dovecot/imap"):
+                _apt_install("dovecot-imapd", "dovecot", False)
+    except Skip:
+        return None
+    if not os.path.exists("/usr/lib/dovecot/pop3"):
+        try:
+            _apt_install("dovecot-pop3d", "dovecot", False)
+        except Skip:
+            return None
+    return path
+
+
+class Dovecot:
+    """A private Dovecot on loopback for srv's users and maildirs, its
+    passdb the same bcrypt hashes (srv.hashes); extra: more settings."""
+
+    def __init__(self, dovecot, srv, extra=""):
+        self.bin = dovecot
+        self.dir = os.path.join(srv.tmpdir, "dovecot")
+        os.makedirs(self.dir, 0o755)
+        for d in ("run", "state"):
+            os.mkdir(os.path.join(self.dir, d), 0o755)
+        self.port = free_port()
+        if not hasattr(srv, "hashes"):
+            srv.hashes = {}
+            with open(srv.authtab) as f:
+                for line in f:
+                    k, v = line.split(None, 1)
+                    srv.hashes[k] = v.strip()
+        with open(os.path.join(self.dir, "passwd"), "w") as f:
+            for name, u in srv.users.items():
+                h = srv.hashes[name]
+                f.write("%s:{BLF-CRYPT}%s:%d:%d::%s::\n"
+                        % (name, h, u["uid"], u["gid"], u["home"]))
+        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write(DOVECOT_CONF.format(d=self.dir, cert=srv.cert,
+                                        key=srv.key, port=self.port,
+                                        sub=srv.subdir or ""))
+            f.write(extra)
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([self.bin, "-F", "-c", self.conf],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("dovecot exited: %s" % self.log())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("dovecot does not listen: %s" % self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "dovecot.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+
 def mailbox(srv, user="alice", retr=False, top=None, check_stat=False):
     """Log in as user, read LIST and UIDL and each message by RETR
     (retr=True) or by TOP n top (top=n), then QUIT.  With check_stat,

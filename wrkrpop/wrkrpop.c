@@ -161,7 +161,8 @@ __dead static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-dLv] [-a address] [-B bad] [-D delay] "
-	    "[-E days] [-I timeout]\n               [-t tls] user maildir\n",
+	    "[-E days] [-I timeout]\n               [-t tls] [-U format] user "
+	    "maildir\n",
 	    getprogname());
 	exit(1);
 }
@@ -172,7 +173,7 @@ main(int argc, char *argv[])
 	const char	*errstr;
 	int		 ch, debug = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:B:dD:E:I:Lt:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:B:dD:E:I:Lt:U:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			(void)strlcpy(opt.addr, optarg, sizeof(opt.addr));
@@ -203,6 +204,9 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			opt.last = 1;
+			break;
+		case 'U':
+			maildrop_uidl_format = optarg;
 			break;
 		case 't':
 			(void)strlcpy(opt.tls, optarg, sizeof(opt.tls));

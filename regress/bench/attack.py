@@ -48,7 +48,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import popdtest as T  # noqa: E402
-import login as L  # noqa: E402  (its private Dovecot instance)
 
 BIG = 4 * 1024 * 1024
 MSG = b"From: a@example.org\r\nSubject: legit\r\n\r\n" + b"x" * 4000 + b"\r\n"
@@ -425,14 +424,14 @@ def main():
         if srv.crashes():
             print("popd crashed: %s" % srv.crashes())
         srv.stop()
-        dovecot = None if args.no_dovecot else L.find_dovecot()
+        dovecot = None if args.no_dovecot else T.find_dovecot()
         if dovecot is None and not args.no_dovecot:
             print("dovecot         not installed: no comparison")
         for label, extra in (("dovecot stock", ""),
                              ("dovecot tuned", DOVECOT_TUNED)):
             if dovecot is None:
                 break
-            d = L.Dovecot(dovecot, srv)
+            d = T.Dovecot(dovecot, srv)
             if extra:
                 with open(d.conf, "a") as f:
                     f.write(extra)

@@ -22,11 +22,8 @@ server cannot be started.
 import argparse
 import multiprocessing
 import os
-import shutil
-import signal
 import socket
 import ssl
-import subprocess
 import sys
 import time
 
@@ -119,132 +116,10 @@ def measure(name, port, users, seconds):
     return rate
 
 
-# --- Dovecot ---------------------------------------------------------------
+# --- Dovecot: the harness's private instance (popdtest.Dovecot) ---------
 
-DOVECOT_CONF = """\
-base_dir = {d}/run
-state_dir = {d}/state
-instance_name = popdbench
-log_path = {d}/dovecot.log
-protocols = pop3
-listen = 127.0.0.1
-ssl = required
-ssl_cert = <{cert}
-ssl_key = <{key}
-ssl_min_protocol = TLSv1.2
-auth_mechanisms = plain
-disable_plaintext_auth = yes
-first_valid_uid = 1
-default_internal_user = dovecot
-default_login_user = dovenull
-mail_location = maildir:~/{sub}:INDEX=MEMORY
-pop3_uidl_format = %08Xu%08Xv
-passdb {{
-  driver = passwd-file
-  args = scheme=BLF-CRYPT {d}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {d}/passwd
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-  inet_listener pop3s {{
-    port = {port}
-    ssl = yes
-  }}
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = 0
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service stats {{
-  unix_listener stats-reader {{
-    user = root
-  }}
-  unix_listener stats-writer {{
-    user = root
-  }}
-}}
-"""
-
-
-def find_dovecot():
-    path = shutil.which("dovecot") or (
-        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
-    if path is not None and os.path.exists("/usr/lib/dovecot/pop3"):
-        return path
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return None
-    print("installing dovecot-pop3d for the comparison ...")
-    sys.stdout.flush()
-    r = subprocess.run(["apt-get", "install", "-y", "dovecot-pop3d"],
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if r.returncode != 0:
-        return None
-    return shutil.which("dovecot") or "/usr/sbin/dovecot"
-
-
-class Dovecot:
-    def __init__(self, dovecot, srv):
-        self.bin = dovecot
-        self.dir = os.path.join(srv.tmpdir, "dovecot")
-        os.makedirs(self.dir, 0o755)
-        for d in ("run", "state"):
-            os.mkdir(os.path.join(self.dir, d), 0o755)
-        self.port = T.free_port()
-        with open(os.path.join(self.dir, "passwd"), "w") as f:
-            for name, u in srv.users.items():
-                h = srv.hashes[name]
-                f.write("%s:{BLF-CRYPT}%s:%d:%d::%s::\n"
-                        % (name, h, u["uid"], u["gid"], u["home"]))
-        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
-        self.conf = os.path.join(self.dir, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(DOVECOT_CONF.format(d=self.dir, cert=srv.cert,
-                                        key=srv.key, port=self.port,
-                                        sub=srv.subdir or ""))
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([self.bin, "-F", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("dovecot exited: %s" % self.log())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("dovecot does not listen: %s" % self.log())
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "dovecot.log")) as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+find_dovecot = T.find_dovecot
+Dovecot = T.Dovecot
 
 
 def main():

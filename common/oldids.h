@@ -1,0 +1,24 @@
+/*
+ * oldids.h -- the UIDLs a previous POP3 server gave a maildir's messages,
+ * so that clients that leave mail on the server see the same ones from
+ * popd (oldids.c).  Dovecot's dovecot-uidlist for now.
+ */
+#ifndef POPD_OLDIDS_H
+#define POPD_OLDIDS_H
+
+#include <stddef.h>
+
+#define OLDIDS_DEFAULT_FORMAT	"%08Xu%08Xv"	/* Dovecot's pop3_uidl_format */
+#define OLDIDS_STAMP		"popd.migrated"
+
+struct oldids;
+
+/* oldids.c */
+struct oldids	*oldids_load(int, const char *, const char *);
+const char	*oldids_get(const struct oldids *, const char *);
+size_t		 oldids_count(const struct oldids *);
+void		 oldids_free(struct oldids *);
+int		 oldids_format(const char *, unsigned long, unsigned long,
+		    const char *, char *, size_t);
+
+#endif

@@ -1,0 +1,116 @@
+"""From Dovecot to popd without a single re-download: the real Dovecot
+(Debian's dovecot-pop3d, a private instance on loopback) serves a
+maildir first and writes its dovecot-uidlist; then popd, pointed at the
+same maildir, answers the same UIDLs, sizes and messages, also after
+losing its popcache, with Dovecot's default pop3_uidl_format and with
+another one (popd.conf uidl-format)."""
+
+import os
+import poplib
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+poplib._MAXLINE = 1 << 20
+
+MESSAGES = [b"Subject: one\r\n\r\nfirst\r\n",
+            b"Subject: two\nFrom: a@example.org\n\nsecond, LF only\n",
+            b"Subject: three\r\n\r\n" + b"x" * 5000 + b"\r\n",
+            b"Subject: four\r\n\r\n.dot at the start\r\nend\r\n",
+            b"Subject: five\r\n\r\nfifth\r\n"]
+
+
+def mailbox(port, user, pw):
+    """[(uidl, size, message)] from any POP3 server over TLS."""
+    p = poplib.POP3_SSL(T.HOST, port, context=T.client_ctx(), timeout=30)
+    p.user(user)
+    p.pass_(pw)
+    uidls = dict(ln.split() for ln in p.uidl()[1])
+    sizes = dict(ln.split() for ln in p.list()[1])
+    out = []
+    for n in sorted(uidls, key=int):
+        out.append((uidls[n], int(sizes[n]),
+                    b"\r\n".join(p.retr(int(n))[1])))
+    p.quit()
+    return sorted(out)
+
+
+def dovecot_then_popd(srv, extra=""):
+    dovecot = T.find_dovecot()
+    if dovecot is None:
+        raise T.Skip("dovecot-pop3d cannot be installed")
+    for i, m in enumerate(MESSAGES):
+        srv.deliver("alice", m, subdir="cur" if i < 2 else "new")
+    d = T.Dovecot(dovecot, srv, extra=extra)
+    try:
+        d.start()
+        before = mailbox(d.port, "alice", srv.password("alice"))
+    finally:
+        d.stop()
+    md = srv.maildir("alice")
+    T.expect_true(os.path.exists(os.path.join(md, "dovecot-uidlist")),
+                  "Dovecot wrote its dovecot-uidlist", os.listdir(md))
+    uidlist = open(os.path.join(md, "dovecot-uidlist"), "rb").read()
+    srv.start()
+    T.expect(mailbox(srv.port, "alice", srv.password("alice")), before,
+             "popd's UIDLs, sizes and messages are Dovecot's")
+    srv.wait_log("UIDLs taken from dovecot-uidlist")
+    T.expect_true(os.path.exists(os.path.join(md, "popd.migrated")),
+                  "the takeover is recorded")
+    # Losing the popcache changes nothing.
+    os.unlink(os.path.join(md, "popcache"))
+    T.expect(mailbox(srv.port, "alice", srv.password("alice")), before,
+             "the same after the popcache is rebuilt")
+    T.expect(open(os.path.join(md, "dovecot-uidlist"), "rb").read(),
+             uidlist, "Dovecot's file untouched")
+    # Mail that comes later gets popd's own UIDL, and keeps it.
+    srv.deliver("alice", b"Subject: later\r\n\r\nlater\r\n")
+    after = mailbox(srv.port, "alice", srv.password("alice"))
+    T.expect(len(after), len(before) + 1, "the new message listed")
+    os.unlink(os.path.join(md, "popcache"))
+    T.expect(mailbox(srv.port, "alice", srv.password("alice")), after,
+             "all UIDLs kept through another rebuild")
+    return before
+
+
+@T.test(start=False, timeout=120)
+def dovecot_default_format(srv):
+    before = dovecot_then_popd(srv)
+    # %08Xu%08Xv: 16 hexadecimal digits.
+    T.expect_true(all(len(u) == 16 for u, _, _ in before),
+                  "Dovecot's default UIDLs", before)
+
+
+@T.test(start=False, timeout=120, conf_extra='uidl-format "%v-%u"')
+def dovecot_other_format(srv):
+    before = dovecot_then_popd(srv, extra="pop3_uidl_format = %v-%u\n")
+    T.expect_true(all(b"-" in u for u, _, _ in before),
+                  "Dovecot's UIDLs in that format", before)
+
+
+@T.test
+def unusable_records_fall_back(srv):
+    """A uidlist of another server's making: records whose UIDL would be
+    too long, given twice, or a bad line fall back to popd's own, and
+    the others are taken; logged once for the maildir."""
+    md = srv.maildir("alice")
+    names = []
+    for i in range(4):
+        names.append("170000000%d.M%dP1.host" % (i, i))
+        srv.deliver("alice", b"Subject: %d\r\n\r\nbody\r\n" % i,
+                    name=names[-1], subdir="cur")
+    with open(os.path.join(md, "dovecot-uidlist"), "w") as f:
+        f.write("3 V1600000000 N10 Gabc\n")
+        f.write("1 :%s\n" % names[0])
+        f.write("2 P%s :%s\n" % ("y" * 71, names[1]))     # too long
+        f.write("3 Pdup :%s\n4 Pdup :%s\n" % (names[2], names[3]))
+        f.write("garbage line\n")
+    got = sorted(m.uidl for m in T.mailbox(srv, "alice"))
+    T.expect(got, sorted(["%08x%08x" % (1, 1600000000)] + names[1:]),
+             "the first taken over, popd's own (the name) for the others")
+    srv.wait_log("4 records unusable")
+
+
+if __name__ == "__main__":
+    T.main()
