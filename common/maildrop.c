@@ -515,16 +515,24 @@ update_remove(struct maildrop *md, struct mmsg *m, int *dirty)
 }
 
 /*
- * Move m, seen in this session, from new/ to cur/ with flag S.  A
- * failure only costs the flag: it is only logged.
+ * Give m, seen in this session, flag S in cur/ (from new/, or renamed in
+ * cur/ where another program put it without), as IMAP servers on the
+ * same maildir read it: \Seen.  A failure only costs the flag: it is
+ * only logged.
  */
 static void
 update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 {
 	char	to[PATH_MAX], *p;
+	int	fromnew = strncmp(m->name, "new/", 4) == 0;
 
-	if (maildir_seen_name(m->name + 4, to, sizeof(to)) == -1 ||
-	    (p = strdup(to)) == NULL) {
+	if (maildir_seen_name(m->name + 4, to, sizeof(to)) == -1) {
+		log_warn("%s: %s", md->path, m->name);
+		return;
+	}
+	if (strcmp(to, m->name) == 0)
+		return;		/* seen already, or flags we do not know */
+	if ((p = strdup(to)) == NULL) {
 		log_warn("%s: %s", md->path, m->name);
 		return;
 	}
@@ -535,7 +543,8 @@ update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 	}
 	free(m->name);
 	m->name = p;
-	dirty[0] |= DIRTY_MOVE;
+	if (fromnew)
+		dirty[0] |= DIRTY_MOVE;
 	dirty[1] |= DIRTY_MOVE;
 }
 
@@ -600,8 +609,7 @@ maildrop_update(struct maildrop *md)
 		if (m->flags & MMSG_DELETED) {
 			if (update_remove(md, m, dirty) == -1)
 				fail++;
-		} else if ((m->flags & MMSG_SEEN) &&
-		    strncmp(m->name, "new/", 4) == 0)
+		} else if (m->flags & MMSG_SEEN)
 			update_move(md, m, dirty);
 	}
 	fail += update_sync(md, dirty);

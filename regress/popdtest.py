@@ -906,7 +906,7 @@ base_dir = {d}/run
 state_dir = {d}/state
 instance_name = popdbench
 log_path = {d}/dovecot.log
-protocols = pop3
+protocols = {protocols}
 listen = 127.0.0.1
 ssl = required
 ssl_cert = <{cert}
@@ -941,7 +941,7 @@ service imap-login {{
     port = 0
   }}
   inet_listener imaps {{
-    port = 0
+    port = {imapport}
   }}
 }}
 service stats {{
@@ -978,13 +978,14 @@ class Dovecot:
     """A private Dovecot on loopback for srv's users and maildirs, its
     passdb the same bcrypt hashes (srv.hashes); extra: more settings."""
 
-    def __init__(self, dovecot, srv, extra=""):
+    def __init__(self, dovecot, srv, extra="", imap=False):
         self.bin = dovecot
         self.dir = os.path.join(srv.tmpdir, "dovecot")
         os.makedirs(self.dir, 0o755)
         for d in ("run", "state"):
             os.mkdir(os.path.join(self.dir, d), 0o755)
         self.port = free_port()
+        self.imap_port = free_port() if imap else 0
         if not hasattr(srv, "hashes"):
             srv.hashes = {}
             with open(srv.authtab) as f:
@@ -1001,6 +1002,9 @@ class Dovecot:
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(d=self.dir, cert=srv.cert,
                                         key=srv.key, port=self.port,
+                                        imapport=self.imap_port,
+                                        protocols="pop3 imap" if imap
+                                        else "pop3",
                                         sub=srv.subdir or ""))
             f.write(extra)
         self.proc = None

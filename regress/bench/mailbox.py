@@ -9,8 +9,10 @@ POP3S with a bcrypt cost 10 authtab:
   s+u      STAT and UIDL: from the PASS reply to the end of the UIDL list
   total    login + STAT + UIDL + QUIT
 
-warm (popcache current) and cold (popcache removed before each run),
-and mda deliveries per second.  With dovecot-pop3d installed (or
+warm (popcache current), cold (popcache removed before each run),
+migrated (cold, with a dovecot-uidlist naming every message, whose UIDLs
+are taken over: a maildir coming from Dovecot) and mda deliveries per
+second.  With dovecot-pop3d installed (or
 installable: apt-get, as root) a private Dovecot on loopback serves a
 copy of the same maildir and its figures are printed alongside.
 
@@ -164,9 +166,37 @@ def bench_popd(srv, n, count, rss):
         except FileNotFoundError:
             pass
     cold = runs(srv.port, "bench", pw, n, max(1, count // 2), drop)
+    # Migrated from Dovecot: its dovecot-uidlist next to the messages,
+    # every UIDL taken from it at the first open.
+    uidlist(md, srv.uid("bench"), srv.gid("bench"))
+
+    def drop_migrated():
+        drop()
+        try:
+            os.unlink(os.path.join(md, "popd.migrated"))
+        except FileNotFoundError:
+            pass
+    migrated = runs(srv.port, "bench", pw, n, max(1, count // 2),
+                    drop_migrated)
+    os.unlink(os.path.join(md, "dovecot-uidlist"))
+    drop_migrated()
     # Leave a settled popcache behind for the mda figures.
     one_session(srv.port, "bench", pw, n)
-    return warm, cold
+    return warm, cold, migrated
+
+
+def uidlist(md, uid, gid):
+    """A dovecot-uidlist (version 3) for every message of md, UIDs in
+    name order, with the W (virtual size) field Dovecot writes."""
+    names = sorted(os.listdir(os.path.join(md, "cur")) +
+                   os.listdir(os.path.join(md, "new")))
+    path = os.path.join(md, "dovecot-uidlist")
+    with open(path, "w") as f:
+        f.write("3 V1700000000 N%d G0123456789abcdef\n" % (len(names) + 1))
+        for i, name in enumerate(names, 1):
+            f.write("%d :%s\n" % (i, name.split(":")[0]))
+    if T.is_root:
+        os.chown(path, uid, gid)
 
 
 def session_rss(srv, user, pw):
@@ -397,8 +427,9 @@ def main():
             build(md, n, srv.uid("bench"), srv.gid("bench"))
             print("# built %d messages in %.1f s" % (n,
                   time.perf_counter() - t0), flush=True)
-            warm, cold = bench_popd(srv, n, a.r, rss)
-            for tag, r in (("warm", warm), ("cold", cold)):
+            warm, cold, migrated = bench_popd(srv, n, a.r, rss)
+            for tag, r in (("warm", warm), ("cold", cold),
+                           ("migrated", migrated)):
                 print("%-8d %-8s %-5s %s %s %s" % (n, "popd", tag,
                       ms(r["login"]), ms(r["su"]), ms(r["total"])),
                       flush=True)

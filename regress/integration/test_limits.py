@@ -114,8 +114,8 @@ def sessions_counted_out_when_authpop_dies(srv):
         h.close()
 
 
-@T.test(conf_extra="limit per-address handshakes 2\n"
-        "limit per-address sessions 2\nlimit per-address logged-in 1")
+@T.test(conf_extra="limit per-address handshakes 3\n"
+        "limit per-address sessions 1\nlimit per-address logged-in 1")
 def connections_refused_before_tls(srv):
     """With the parent stopped, finished handshakes pile up in the
     listener: the client's connections beyond its three per-address

@@ -21,8 +21,9 @@ MESSAGES = [b"Subject: one\r\n\r\nfirst\r\n",
             b"Subject: five\r\n\r\nfifth\r\n"]
 
 
-def mailbox(port, user, pw):
-    """[(uidl, size, message)] from any POP3 server over TLS."""
+def mailbox(port, user, pw, retr=True):
+    """[(uidl, size, message)] from any POP3 server over TLS (message
+    None without retr: nothing marked seen)."""
     p = poplib.POP3_SSL(T.HOST, port, context=T.client_ctx(), timeout=30)
     p.user(user)
     p.pass_(pw)
@@ -31,7 +32,7 @@ def mailbox(port, user, pw):
     out = []
     for n in sorted(uidls, key=int):
         out.append((uidls[n], int(sizes[n]),
-                    b"\r\n".join(p.retr(int(n))[1])))
+                    b"\r\n".join(p.retr(int(n))[1]) if retr else None))
     p.quit()
     return sorted(out)
 
@@ -87,6 +88,71 @@ def dovecot_other_format(srv):
     before = dovecot_then_popd(srv, extra="pop3_uidl_format = %v-%u\n")
     T.expect_true(all(b"-" in u for u, _, _ in before),
                   "Dovecot's UIDLs in that format", before)
+
+
+@T.test(start=False, timeout=180)
+def coexistence_with_dovecot_imap(srv):
+    """Dovecot's IMAP and popd on the same maildir in turn: a message
+    popd RETRs is \\Seen in IMAP; IMAP flags one (a rename in cur/),
+    moves new/ to cur/ and expunges one; the others keep their UIDLs in
+    popd, and Dovecot's numbering stays its own."""
+    import imaplib
+    dovecot = T.find_dovecot(imap=True)
+    if dovecot is None or not os.path.exists("/usr/lib/dovecot/imap"):
+        raise T.Skip("dovecot-imapd cannot be installed")
+    for i, m in enumerate(MESSAGES):
+        srv.deliver("alice", m, subdir="cur" if i < 2 else "new")
+    pw = srv.password("alice")
+    # Dovecot's POP3 leaves the flags alone here: only popd's RETR sets
+    # one.
+    d = T.Dovecot(dovecot, srv, imap=True,
+                  extra="pop3_no_flag_updates = yes\n")
+    try:
+        d.start()
+        before = mailbox(d.port, "alice", pw, retr=False)
+    finally:
+        d.stop()
+    os.rename(d.dir, d.dir + ".1")
+    srv.start()
+    T.expect(mailbox(srv.port, "alice", pw, retr=False), before,
+             "taken over")
+    # popd RETRs one message (and so marks it seen) and QUITs.
+    p = srv.pop("alice")
+    uidls = {n.decode(): u.decode()
+             for n, u in (ln.split() for ln in p.uidl()[1])}
+    p.retr(1)
+    seen_uid = int(uidls["1"][:8], 16)
+    p.quit()
+    d = T.Dovecot(dovecot, srv, imap=True)
+    try:
+        d.start()
+        im = imaplib.IMAP4_SSL(T.HOST, d.imap_port,
+                               ssl_context=T.client_ctx())
+        im.login("alice", pw)
+        im.select("INBOX")
+        typ, data = im.uid("FETCH", "1:*", "(FLAGS)")
+        flags = {int(x.split()[2]): x for x in data if x}
+        T.expect(sorted(u for u, f in flags.items() if b"\\Seen" in f),
+                 [seen_uid], "popd's RETR, and only it, is \\Seen in IMAP")
+        uids = sorted(flags)
+        flagged, expunged = uids[1], uids[-1]
+        im.uid("STORE", str(flagged), "+FLAGS", "(\\Flagged)")
+        im.uid("STORE", str(expunged), "+FLAGS", "(\\Deleted)")
+        im.expunge()
+        im.logout()
+    finally:
+        d.stop()
+    T.expect(T.files(srv.maildir("alice"), "new"), [],
+             "IMAP moved new/ to cur/")
+    after = mailbox(srv.port, "alice", pw, retr=False)
+    gone = "%08x" % expunged
+    T.expect(sorted(u for u, _, _ in after),
+             sorted(u for u, _, _ in before if not u.decode().startswith(
+                 gone)), "the others keep their UIDLs in popd")
+    T.expect_true(any("F" in n.split(":2,")[-1]
+                      for n in T.files(srv.maildir("alice"), "cur")),
+                  "IMAP's flag is in a name", T.files(srv.maildir("alice"),
+                                                      "cur"))
 
 
 @T.test
