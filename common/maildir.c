@@ -286,15 +286,29 @@ off_t
 maildir_namesize(const char *name)
 {
 	const char	*base = base_name(name), *end;
-	off_t		 v, raw;
+	off_t		 v;
 
 	end = base + strcspn(base, ":");
 	if ((v = name_field(base, end, 'W')) == -1)
 		return -1;
+	return maildir_size_fits(name, v) ? v : -1;
+}
+
+/*
+ * Whether size can be the RFC 1939 size of a file whose unique name
+ * states ",S=<n>": between n and 2n + 2 (every LF doubled, a final
+ * CRLF added).  A name without ",S=" cannot contradict it.
+ */
+int
+maildir_size_fits(const char *name, off_t size)
+{
+	const char	*base = base_name(name), *end;
+	off_t		 raw;
+
+	end = base + strcspn(base, ":");
 	raw = name_field(base, end, 'S');
-	if (raw == -1 || (v >= raw && v <= 2 * raw + 2))
-		return v;
-	return -1;
+	return size >= 0 &&
+	    (raw == -1 || (size >= raw && size <= 2 * raw + 2));
 }
 
 /*

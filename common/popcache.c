@@ -914,15 +914,19 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 	for (k = 0; k < *nnew; k++) {
 		name = e->names + e->v[k].off;
 		/*
-		 * A hint is believed only where the name says nothing of
-		 * its own (",W="); where both speak and disagree, neither
-		 * is: the file is read.
+		 * A hint lies after the checksum: it is believed only where
+		 * it fits the name's ",S=" and the name gives no ",W=" of
+		 * its own; where the two disagree, neither is: the file is
+		 * read.
 		 */
 		size = pc_hint(f, htab, hmask, name);
 		named = maildir_namesize(name);
-		if (size == -1 || (named != -1 && named != size)) {
+		if (size != -1 && (named != -1 ? named != size :
+		    !maildir_size_fits(name, size)))
+			named = -2;
+		if (size == -1 || named == -2) {
 			pc->stats.sized++;
-			if ((size != -1 ? maildir_readsize(pc->dirfd, name,
+			if ((named == -2 ? maildir_readsize(pc->dirfd, name,
 			    &size) : maildir_msgsize(pc->dirfd, name,
 			    &size)) == -1) {
 				if (errno == ENOENT)

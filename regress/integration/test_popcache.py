@@ -255,6 +255,25 @@ def damaged_hint_is_not_believed(srv):
                                for ln in recs), "records", recs)
 
 
+@T.test
+def hint_must_fit_the_raw_size(srv):
+    """A name with ",S=" but no ",W=" (another MDA's) and a hint that
+    cannot be its size (more than twice the raw octets): the file is
+    read instead."""
+    md = srv.maildir("alice")
+    fill(srv, 2, subdir="cur")
+    listing(srv)
+    data = b"Subject: s only\n\nbody\n"
+    name = "1800000001.M1P1.host,S=%d" % len(data)
+    srv.deliver("alice", data, name=name)
+    with open(os.path.join(md, "popcache"), "ab") as f:
+        f.write(b"%d %s new/%s\n" % (3 * len(data), name.encode(),
+                                     name.encode()))
+    got = listing(srv, retr=True)
+    T.expect(got[-1][:2], (name, T.rfc_size(data)), "LIST of that message")
+    T.expect(len(got[-1][2]), T.rfc_size(data), "RETR as announced")
+
+
 def fifo(path, uid=None, gid=None):
     os.mkfifo(path, 0o600)
     if T.is_root and uid is not None:
