@@ -205,7 +205,7 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	int	rv;
 
 	maildrop_clear(md);
-	md->old = oldids_load(md->dirfd, md->path, maildrop_uidl_format);
+	md->old = oldids_load(md->dirfd, md->path, maildrop_uidl_format, 0);
 	rv = maildrop_scandir(md, "cur", skipped) == -1 ||
 	    maildrop_scandir(md, "new", skipped) == -1 ? -1 : 0;
 	oldids_free(md->old);

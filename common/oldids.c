@@ -1,7 +1,13 @@
 /*
- * oldids.c -- the UIDLs Dovecot gave a maildir's messages, read from its
- * dovecot-uidlist, so that popd answers the same ones and no client that
- * leaves mail on the server downloads it all again after a migration.
+ * oldids.c -- the UIDLs Dovecot or Courier gave a maildir's messages,
+ * read from their records, so that popd answers the same ones and no
+ * client that leaves mail on the server downloads it all again after a
+ * migration.
+ *
+ * Courier's courierpop3dsizelist: "/2 <next uid> <uidvalidity>", then
+ * "<file name> <size> <uid>:<uidvalidity>" per message; its UIDL is
+ * "UID<uid>-<uidvalidity>".  qmail-pop3d and vpopmail answer the file
+ * name up to ':', which is popd's own rule already.
  *
  * dovecot-uidlist (Dovecot's Maildir format): a header line, version 3
  * "3 V<uidvalidity> N<next uid> G<guid>" (version 1: "1 <uidvalidity>
@@ -11,8 +17,8 @@
  * unless Dovecot saved the UIDL it gave in a P<uidl> field.
  *
  * A UIDL must never change.  So the first time popd takes UIDLs from a
- * maildir's uidlist it writes popd.migrated ("dovecot-uidlist V<v>
- * N<n>"), and from then on takes only UIDs below that N, with that
+ * maildir's records it writes popd.migrated ("<file> V<v> N<n>"), and
+ * from then on takes only UIDs below that N, with that
  * UIDVALIDITY: messages Dovecot (IMAP, say) numbers later were first
  * seen by popd and keep popd's own UIDLs, also when the popcache is
  * rebuilt.  Used only when popd builds its list from the directories
@@ -34,8 +40,14 @@
 #include "maildir.h"
 #include "oldids.h"
 
-#define UIDLIST			"dovecot-uidlist"
 #define UIDLIST_MAX		(512 * 1024 * 1024)
+#define COURIER			100	/* + the version of its header */
+
+/* What each server left, looked for in this order. */
+static const char *const lists[] = {
+	"dovecot-uidlist",
+	"courierpop3dsizelist",
+};
 
 struct oldent {
 	const char	*base;		/* into the file's text */
@@ -45,6 +57,7 @@ struct oldent {
 };
 
 struct oldids {
+	const char	*source;	/* the file's name */
 	char		*text;		/* the file, NULs put in */
 	struct oldent	*v;
 	size_t		 n;
@@ -54,9 +67,11 @@ struct oldids {
 
 static char	*slurp(int, const char *, size_t *);
 static int	 header(char *, unsigned long *, unsigned long *, int *);
-static int	 stamp(int, const char *, unsigned long *, unsigned long *);
+static int	 stamp(int, const char *, const char *, unsigned long *,
+		    unsigned long *, int);
 static int	 record(char *, int, unsigned long, unsigned long,
 		    const char *, struct oldent *);
+static int	 courier_record(char *, unsigned long, struct oldent *);
 static uint64_t	 hash(const char *, size_t);
 static size_t	 find(const struct oldids *, const char *, size_t);
 static size_t	 mark_dups(struct oldids *);
@@ -67,18 +82,24 @@ static int	 uidl_ok(const char *);
  * NULL when there is none (or nothing usable, logged).
  */
 struct oldids *
-oldids_load(int dirfd, const char *path, const char *fmt)
+oldids_load(int dirfd, const char *path, const char *fmt, int flags)
 {
 	struct oldids	*o;
 	unsigned long	 uidv, next, sv, sn;
 	size_t		 len, i, k, bad = 0, dup = 0;
 	char		*p, *nl, *recs;
+	const char	*list;
 	int		 version;
+	size_t		 src;
 
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return NULL;
-	if ((o->text = slurp(dirfd, UIDLIST, &len)) == NULL)
+	for (src = 0; src < nitems(lists); src++)
+		if ((o->text = slurp(dirfd, lists[src], &len)) != NULL)
+			break;
+	if (src == nitems(lists))
 		goto none;
+	list = lists[src];
 	if ((nl = memchr(o->text, '\n', len)) == NULL)
 		goto damaged;
 	*nl = '\0';
@@ -88,12 +109,13 @@ oldids_load(int dirfd, const char *path, const char *fmt)
 	/* The takeover's limit, set the first time and kept. */
 	sv = uidv;
 	sn = next;
-	switch (stamp(dirfd, path, &sv, &sn)) {
+	o->source = list;
+	switch (stamp(dirfd, path, list, &sv, &sn, flags & OLDIDS_DRYRUN)) {
 	case 0:
 		if (sv != uidv) {
 			log_warnx("%s: %s has UIDVALIDITY %lu, not %lu as when "
 			    "popd took it over: none of its UIDLs is used",
-			    path, UIDLIST, uidv, sv);
+			    path, list, uidv, sv);
 			goto none;
 		}
 		next = sn;
@@ -132,16 +154,16 @@ oldids_load(int dirfd, const char *path, const char *fmt)
 	}
 	if ((dup = mark_dups(o)) == (size_t)-1)
 		goto none;
-	log_info("%s: %zu UIDLs taken from %s", path, o->n - dup, UIDLIST);
+	log_info("%s: %zu UIDLs taken from %s", path, o->n - dup, list);
 	if (bad + dup > 0)
 		log_warnx("%s: %s: %zu records unusable (UIDL too long, not "
 		    "printable or given twice, or a bad line): popd's own "
-		    "UIDLs for those", path, UIDLIST, bad + dup);
+		    "UIDLs for those", path, list, bad + dup);
 	return o;
 
  damaged:
-	log_warnx("%s: %s: not a uidlist popd knows: popd's own UIDLs", path,
-	    UIDLIST);
+	log_warnx("%s: %s: not in a format popd knows: popd's own UIDLs",
+	    path, list);
  none:
 	oldids_free(o);
 	return NULL;
@@ -161,6 +183,13 @@ oldids_get(const struct oldids *o, const char *name)
 	if (o->tab[k] == 0 || o->v[o->tab[k] - 1].dup)
 		return NULL;
 	return o->v[o->tab[k] - 1].uidl;
+}
+
+/* Which server's file it is: "dovecot-uidlist", "courierpop3dsizelist". */
+const char *
+oldids_source(const struct oldids *o)
+{
+	return o == NULL ? NULL : o->source;
 }
 
 size_t
@@ -217,11 +246,16 @@ oldids_format(const char *fmt, unsigned long uid, unsigned long uidv,
 			r = snprintf(out + n, outlen - n, "%.*s",
 			    (int)strcspn(base, ":"), base);
 		else if (*p == 'u' || *p == 'v') {
-			/* Dovecot's X, like x, is lowercase hexadecimal. */
+			/*
+			 * Dovecot's X, like x, is lowercase hexadecimal; a
+			 * width pads with zeros after a 0, else it cuts.
+			 */
 			(void)snprintf(spec, sizeof(spec), "%%%s*l%c",
 			    zero ? "0" : "", conv == 'u' ? 'u' : 'x');
-			r = snprintf(out + n, outlen - n, spec, width,
+			r = snprintf(out + n, outlen - n, spec, zero ? width : 0,
 			    *p == 'u' ? uid : uidv);
+			if (!zero && width > 0 && r > width)
+				r = width;
 		} else
 			return -1;
 		if (r < 0 || (size_t)r >= outlen - n)
@@ -260,21 +294,31 @@ slurp(int dirfd, const char *name, size_t *len)
 	return NULL;
 }
 
-/* "3 V1700000000 N57 G..." or "1 1700000000 57". */
+/*
+ * Dovecot's "3 V1700000000 N57 G..." or "1 1700000000 57", Courier's
+ * "/2 57 1700000000" (its version + COURIER).
+ */
 static int
 header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 {
 	char	*f, *end;
-	int	 i;
+	int	 i, courier;
 
 	*uidv = *next = 0;
 	if ((f = strsep(&line, " ")) == NULL)
 		return -1;
+	if ((courier = *f == '/'))
+		f++;
 	*version = strtol(f, &end, 10);
-	if (*end != '\0' || (*version != 1 && *version != 3))
+	if (*end != '\0' || (courier ? *version != 2 && *version != 3 :
+	    *version != 1 && *version != 3))
 		return -1;
+	if (courier)
+		*version += COURIER;
 	for (i = 0; (f = strsep(&line, " ")) != NULL; i++) {
-		if (*version == 1 && i < 2)
+		if (courier && i < 2)
+			*(i == 0 ? next : uidv) = strtoul(f, &end, 10);
+		else if (*version == 1 && i < 2)
 			*(i == 0 ? uidv : next) = strtoul(f, &end, 10);
 		else if (*version == 3 && (*f == 'V' || *f == 'N'))
 			*(*f == 'V' ? uidv : next) = strtoul(f + 1, &end, 10);
@@ -283,7 +327,7 @@ header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 		if (*end != '\0')
 			return -1;
 	}
-	return *uidv == 0 || *next == 0 ? -1 : 0;
+	return (*uidv == 0 && !courier) || *next == 0 ? -1 : 0;
 }
 
 /*
@@ -293,27 +337,29 @@ header(char *line, unsigned long *uidv, unsigned long *next, int *version)
  * read or written (logged).
  */
 static int
-stamp(int dirfd, const char *path, unsigned long *uidv, unsigned long *next)
+stamp(int dirfd, const char *path, const char *list, unsigned long *uidv,
+    unsigned long *next, int dryrun)
 {
-	char	 buf[128], *text;
+	char	 buf[128], name[32], *text;
 	size_t	 len;
 	int	 fd, n;
 
 	if ((text = slurp(dirfd, OLDIDS_STAMP, &len)) != NULL) {
-		n = sscanf(text, "dovecot-uidlist V%lu N%lu", uidv, next);
+		n = sscanf(text, "%31s V%lu N%lu", name, uidv, next);
 		free(text);
-		if (n == 2)
+		if (n == 3 && strcmp(name, list) == 0)
 			return 0;
-		log_warnx("%s/%s: damaged: no UIDLs taken over", path,
-		    OLDIDS_STAMP);
+		log_warnx("%s/%s: damaged, or not of %s: no UIDLs taken "
+		    "over", path, OLDIDS_STAMP, list);
 		return -1;
 	}
 	if (errno != ENOENT) {
 		log_warn("%s/%s", path, OLDIDS_STAMP);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "dovecot-uidlist V%lu N%lu\n",
-	    *uidv, *next);
+	if (dryrun)
+		return 1;
+	n = snprintf(buf, sizeof(buf), "%s V%lu N%lu\n", list, *uidv, *next);
 	if ((fd = maildir_openat(dirfd, OLDIDS_STAMP ".tmp",
 	    O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
 	    write(fd, buf, n) != n || fsync(fd) == -1 || close(fd) == -1 ||
@@ -336,6 +382,8 @@ record(char *line, int version, unsigned long uidv, unsigned long next,
 	unsigned long	 uid;
 	char		*end, *f, *base = NULL, *pop3 = NULL;
 
+	if (version > COURIER)
+		return courier_record(line, next, e);
 	uid = strtoul(line, &end, 10);
 	if (end == line || *end != ' ' || uid == 0)
 		return -1;
@@ -360,13 +408,54 @@ record(char *line, int version, unsigned long uidv, unsigned long next,
 		return -1;
 	e->base = base;
 	e->baselen = strcspn(base, ":");
-	if (pop3 != NULL) {
+	if (pop3 != NULL && *pop3 == '\0') {
+		/* An empty P: the file's unique name. */
+		if (e->baselen >= sizeof(e->uidl))
+			return -1;
+		memcpy(e->uidl, base, e->baselen);
+		e->uidl[e->baselen] = '\0';
+	} else if (pop3 != NULL) {
 		if (strlcpy(e->uidl, pop3, sizeof(e->uidl)) >= sizeof(e->uidl))
 			return -1;
 	} else if (oldids_format(fmt, uid, uidv, base, e->uidl,
 	    sizeof(e->uidl)) == -1)
 		return -1;
 	return uidl_ok(e->uidl) ? 0 : -1;
+}
+
+/*
+ * Courier's "<file name> <size> <uid>:<uidvalidity>[:...]", read from
+ * the right (a name may hold spaces); its UIDL is "UID<uid>-<uidv>", or
+ * "UID<uid>" without one.  0, 1 to skip it, -1 when unusable.
+ */
+static int
+courier_record(char *line, unsigned long next, struct oldent *e)
+{
+	unsigned long	 uid, uidv;
+	char		*ids, *size, *end;
+
+	if ((ids = strrchr(line, ' ')) == NULL)
+		return -1;
+	*ids++ = '\0';
+	if ((size = strrchr(line, ' ')) == NULL || size == line)
+		return -1;
+	*size = '\0';
+	uid = strtoul(ids, &end, 10);
+	if (end == ids || *end != ':' || uid == 0)
+		return -1;
+	uidv = strtoul(end + 1, &end, 10);
+	if (*end != '\0' && *end != ':')
+		return -1;
+	if (uid >= next)
+		return 1;
+	e->base = line;
+	e->baselen = strcspn(line, ":");
+	if (uidv == 0)
+		(void)snprintf(e->uidl, sizeof(e->uidl), "UID%lu", uid);
+	else
+		(void)snprintf(e->uidl, sizeof(e->uidl), "UID%lu-%lu", uid,
+		    uidv);
+	return 0;
 }
 
 /* 1 to 70 characters from 0x21 to 0x7e (RFC 1939). */

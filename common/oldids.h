@@ -14,7 +14,10 @@
 struct oldids;
 
 /* oldids.c */
-struct oldids	*oldids_load(int, const char *, const char *);
+#define OLDIDS_DRYRUN		0x01	/* oldids_load: write no popd.migrated */
+
+struct oldids	*oldids_load(int, const char *, const char *, int);
+const char	*oldids_source(const struct oldids *);
 const char	*oldids_get(const struct oldids *, const char *);
 size_t		 oldids_count(const struct oldids *);
 void		 oldids_free(struct oldids *);

@@ -168,6 +168,9 @@ static char		*numarg(int, long long);
 static int		 policy_argv(char **, int);
 static int		 prefix_argv(char **, int);
 static int		 login_too_soon(const char *);
+static int		 migration_report(void);
+static void		 report_maildir(const struct userent *, const char *);
+static int		 report_count(void *, const char *);
 static int		proc_start(enum proc_id);
 static void		proc_restart(int, short, void *);
 static void		proc_eof(struct chan *);
@@ -257,8 +260,8 @@ preauth_cmp(struct preauth *a, struct preauth *b)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: popd [-dnv] [-D macro=value] [-f file]\n"
-	    "       popd [-dnTv] -a authtab -c certfile [-e subdir] "
+	fprintf(stderr, "usage: popd [-dmnv] [-D macro=value] [-f file]\n"
+	    "       popd [-dmnTv] -a authtab -c certfile [-e subdir] "
 	    "-k keyfile [-l address]\n"
 	    "            [-p address] [-t network] -u usertab\n");
 	exit(1);
@@ -272,6 +275,7 @@ main(int argc, char *argv[])
 	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
 	char		*trusted_args[MAX_LISTEN], *flags[5] = { NULL };
 	int		 ch, nl = 0, np = 0, nt = 0, noaction = 0, tls12 = 0;
+	int		 report = 0;
 	int		 legacy = 0, id;
 
 	/* The listener is this program, exec'd again with a role flag. */
@@ -279,7 +283,7 @@ main(int argc, char *argv[])
 		listener_main(argc, argv);
 
 	log_init(1, LOG_MAIL);
-	while ((ch = getopt(argc, argv, "a:c:dD:e:f:k:l:np:Tt:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:dD:e:f:k:l:mnp:Tt:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			flags[0] = optarg;
@@ -318,6 +322,9 @@ main(int argc, char *argv[])
 			else
 				plain_args[np++] = optarg;
 			legacy = 1;
+			break;
+		case 'm':
+			report = 1;
 			break;
 		case 'n':
 			noaction = 1;
@@ -380,6 +387,8 @@ main(int argc, char *argv[])
 	if (conf_usable(conf, &users, &authtab) != 0)
 		exit(1);
 	find_helpers();
+	if (report)
+		exit(migration_report());
 	if (noaction) {
 		if (verbose)
 			conf_print(stdout, conf);
@@ -938,6 +947,93 @@ listener_argv(char **argv, size_t max)
 	}
 	argv[argc] = NULL;
 	return argc;
+}
+
+/*
+ * popd -m: for each user, which UIDLs its maildir would keep from the
+ * server before (oldids.c) at its first open, and which get popd's own.
+ * Read only, as the user (a child per maildir), nothing written.
+ */
+static int
+migration_report(void)
+{
+	struct userent	*u;
+	char		 path[PATH_MAX];
+	pid_t		 pid;
+	int		 status, bad = 0;
+
+	RB_FOREACH(u, usertree, &users) {
+		if (maildir_path(path, sizeof(path), u->path,
+		    conf->maildir) == -1) {
+			printf("%s: maildir path too long\n", u->name);
+			bad = 1;
+			continue;
+		}
+		fflush(stdout);
+		if ((pid = fork()) == -1)
+			err(1, "fork");
+		if (pid == 0) {
+			if (privsep && proc_become(u->name, u->uid, u->gid) == -1)
+				_exit(1);
+			report_maildir(u, path);
+			fflush(stdout);
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			bad = 1;
+	}
+	return bad;
+}
+
+struct report {
+	const struct oldids	*old;
+	size_t			 n, kept;
+};
+
+static void
+report_maildir(const struct userent *u, const char *path)
+{
+	struct report	 r = { NULL, 0, 0 };
+	struct oldids	*old;
+	struct stat	 st;
+	int		 dirfd;
+
+	if ((dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		printf("%s: %s: %s\n", u->name, path, strerror(errno));
+		return;
+	}
+	if (fstatat(dirfd, "popcache", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		printf("%s: %s: served by popd already (popcache): its UIDLs "
+		    "stay\n", u->name, path);
+		close(dirfd);
+		return;
+	}
+	old = oldids_load(dirfd, path, conf->uidl_format, OLDIDS_DRYRUN);
+	r.old = old;
+	if (maildir_readdir(dirfd, "cur", report_count, &r) == -1 ||
+	    maildir_readdir(dirfd, "new", report_count, &r) == -1)
+		printf("%s: %s: %s\n", u->name, path, strerror(errno));
+	else if (old == NULL)
+		printf("%s: %s: %zu messages, popd's own UIDLs (no records of "
+		    "another server)\n", u->name, path, r.n);
+	else
+		printf("%s: %s: %zu messages, %zu UIDLs from %s, %zu popd's "
+		    "own\n", u->name, path, r.n, r.kept, oldids_source(old),
+		    r.n - r.kept);
+	oldids_free(old);
+	close(dirfd);
+}
+
+static int
+report_count(void *arg, const char *name)
+{
+	struct report	*r = arg;
+
+	r->n++;
+	if (oldids_get(r->old, name) != NULL)
+		r->kept++;
+	return 0;
 }
 
 static int

@@ -1,9 +1,11 @@
-"""From Dovecot to popd without a single re-download: the real Dovecot
-(Debian's dovecot-pop3d, a private instance on loopback) serves a
-maildir first and writes its dovecot-uidlist; then popd, pointed at the
-same maildir, answers the same UIDLs, sizes and messages, also after
-losing its popcache, with Dovecot's default pop3_uidl_format and with
-another one (popd.conf uidl-format)."""
+"""From Dovecot, Courier or qmail to popd without a single re-download:
+the real Dovecot (Debian's dovecot-pop3d and dovecot-imapd, a private
+instance on loopback) serves a maildir first and writes its
+dovecot-uidlist; then popd, pointed at the same maildir, answers the
+same UIDLs, sizes and messages, also after losing its popcache, with
+Dovecot's default pop3_uidl_format and with another one (popd.conf
+uidl-format), and next to Dovecot's IMAP.  Courier's sizelist is written
+by the test from its format; qmail's names are popd's own rule."""
 
 import os
 import poplib
@@ -156,6 +158,48 @@ def coexistence_with_dovecot_imap(srv):
 
 
 @T.test
+def courier_sizelist(srv):
+    """Courier's courierpop3dsizelist, written here from its format
+    ("/2 <next uid> <uidvalidity>", then "<name> <size> <uid>:<uidv>"):
+    popd answers Courier's UIDLs, "UID<uid>-<uidvalidity>", keeps them
+    when the popcache is lost, and never writes the file."""
+    md = srv.maildir("alice")
+    names = []
+    for i, m in enumerate(MESSAGES[:3]):
+        names.append("17000000%02d.M%dP9.courier" % (i, i))
+        srv.deliver("alice", m, name=names[-1] + (":2,S" if i else ""),
+                    subdir="cur" if i else "new")
+    text = "/2 4 1600000000\n" + "".join(
+        "%s %d %d:1600000000\n" % (n, len(MESSAGES[i]), i + 1)
+        for i, n in enumerate(names))
+    path = os.path.join(md, "courierpop3dsizelist")
+    with open(path, "w") as f:
+        f.write(text)
+    want = sorted("UID%d-1600000000" % (i + 1) for i in range(3))
+    T.expect(sorted(m.uidl for m in T.mailbox(srv, "alice")), want,
+             "Courier's UIDLs")
+    srv.wait_log("3 UIDLs taken from courierpop3dsizelist")
+    os.unlink(os.path.join(md, "popcache"))
+    T.expect(sorted(m.uidl for m in T.mailbox(srv, "alice")), want,
+             "after the popcache is rebuilt")
+    T.expect(open(path).read(), text, "Courier's file untouched")
+    T.expect(open(os.path.join(md, "popd.migrated")).read().split()[0],
+             "courierpop3dsizelist", "the takeover recorded")
+
+
+@T.test
+def qmail_names(srv):
+    """qmail-pop3d and vpopmail answer a message's file name up to ':':
+    popd's own UIDL is the same, in new/ and in cur/ with flags."""
+    names = ["1700000000.12345.mail.example.org",
+             "1700000001.12346.mail.example.org"]
+    srv.deliver("alice", MESSAGES[0], name=names[0])
+    srv.deliver("alice", MESSAGES[1], name=names[1] + ":2,RS", subdir="cur")
+    T.expect(sorted(m.uidl for m in T.mailbox(srv, "alice")), names,
+             "the names up to ':'")
+
+
+@T.test
 def unusable_records_fall_back(srv):
     """A uidlist of another server's making: records whose UIDL would be
     too long, given twice, or a bad line fall back to popd's own, and
@@ -176,6 +220,35 @@ def unusable_records_fall_back(srv):
     T.expect(got, sorted(["%08x%08x" % (1, 1600000000)] + names[1:]),
              "the first taken over, popd's own (the name) for the others")
     srv.wait_log("4 records unusable")
+
+
+@T.test(start=False)
+def migration_report(srv):
+    """popd -m says, per maildir, how many UIDLs would come from the
+    previous server and how many would be popd's own; it writes
+    nothing."""
+    import subprocess
+    md = srv.maildir("alice")
+    for i in range(3):
+        srv.deliver("alice", b"Subject: %d\r\n\r\nx\r\n" % i,
+                    name="170000000%d.M%dP1.host" % (i, i), subdir="cur")
+    with open(os.path.join(md, "dovecot-uidlist"), "w") as f:
+        f.write("3 V1600000000 N3 Gabc\n1 :1700000000.M0P1.host\n"
+                "2 :1700000001.M1P1.host\n")
+    srv.deliver("bob", b"Subject: b\r\n\r\nb\r\n")
+    srv.port = T.free_port()
+    srv.argv()          # writes the configuration file
+    r = subprocess.run([T.POPD, "-m", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    out = r.stdout.decode()
+    T.expect(r.returncode, 0, "exit status (%s)" % out)
+    T.expect_true("alice: %s: 3 messages, 2 UIDLs from dovecot-uidlist, "
+                  "1 popd's own" % md in out, "alice's line", out)
+    T.expect_true("bob: %s: 1 messages, popd's own UIDLs" %
+                  srv.maildir("bob") in out, "bob's line", out)
+    T.expect(sorted(os.listdir(md)), ["cur", "dovecot-uidlist", "new",
+                                      "tmp"], "nothing written")
 
 
 if __name__ == "__main__":
