@@ -327,6 +327,32 @@ maildir_msgsize(int dirfd, const char *name, off_t *size)
 	return maildir_readsize(dirfd, name, size);
 }
 
+/*
+ * The RFC 1939 size of a maildir file from a size another server
+ * recorded, "w": every bare LF counted as CRLF, no line end added after
+ * a last line without one (Dovecot's W).  It is believed only if it fits
+ * the file's octets (w between them and twice them); the file's last
+ * octet says whether popd adds a CRLF.  Costs an open and a one-octet
+ * read, not a read of the message.  0, or -1 (read the file instead).
+ */
+int
+maildir_recsize(int dirfd, const char *name, off_t w, off_t *size)
+{
+	struct stat	 st;
+	char		 c = '\n';
+	int		 fd, rv = -1;
+
+	if (w < 0 || (fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && w >= st.st_size && w <= 2 * st.st_size &&
+	    (st.st_size == 0 || pread(fd, &c, 1, st.st_size - 1) == 1)) {
+		*size = w + (c == '\n' ? 0 : 2);
+		rv = 0;
+	}
+	close(fd);
+	return rv;
+}
+
 /* The RFC 1939 size of a maildir file, read from the file itself. */
 int
 maildir_readsize(int dirfd, const char *name, off_t *size)

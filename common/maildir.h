@@ -26,6 +26,7 @@ off_t		 maildir_namesize(const char *);
 int		 maildir_msgsize(int, const char *, off_t *);
 int		 maildir_readsize(int, const char *, off_t *);
 int		 maildir_size_fits(const char *, off_t);
+int		 maildir_recsize(int, const char *, off_t, off_t *);
 int		 maildir_seen_name(const char *, char *, size_t);
 int		 maildir_namecmp(const char *, const char *);
 

@@ -205,6 +205,7 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	int	rv;
 
 	maildrop_clear(md);
+	md->fromrec = 0;
 	md->old = oldids_load(md->dirfd, md->path, maildrop_uidl_format, 0);
 	rv = maildrop_scandir(md, "cur", skipped) == -1 ||
 	    maildrop_scandir(md, "new", skipped) == -1 ? -1 : 0;
@@ -215,8 +216,9 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	if (md->nmsgs > 0)
 		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
 	(void)maildrop_uniq(md);
-	log_debug("%s: scanned %zu messages, %lld octets", md->path,
-	    md->nmsgs, (long long)md->total);
+	log_debug("%s: scanned %zu messages, %lld octets, %zu sized from "
+	    "another server's records", md->path, md->nmsgs,
+	    (long long)md->total, md->fromrec);
 	return 0;
 }
 
@@ -237,7 +239,13 @@ maildrop_scan_one(void *arg, const char *name)
 	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", a->sub, name) >=
 	    sizeof(rel))
 		return 0;
-	if (maildir_msgsize(md->dirfd, rel, &size) == -1) {
+	/* The name's ,W=, else the previous server's record, else read. */
+	if ((size = maildir_namesize(rel)) == -1 &&
+	    maildir_recsize(md->dirfd, rel, oldids_size(md->old, rel),
+	    &size) == 0)
+		md->fromrec++;
+	else if (size == -1 && maildir_msgsize(md->dirfd, rel,
+	    &size) == -1) {
 		if (errno == ENOENT)
 			return 0;	/* removed meanwhile */
 		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)

@@ -38,6 +38,7 @@ struct maildrop {
 	off_t		 total;		/* octets of all messages */
 	struct popcache	 pc;		/* its popcache; pc.stats for tests */
 	struct oldids	*old;		/* a previous server's, while scanning */
+	size_t		 fromrec;	/* sizes taken from its records */
 };
 
 /* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */

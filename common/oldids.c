@@ -53,6 +53,7 @@ struct oldent {
 	const char	*base;		/* into the file's text */
 	size_t		 baselen;
 	char		 uidl[UIDL_MAX + 1];
+	off_t		 vsize;		/* Dovecot's W: CRLF size, or -1 */
 	int		 dup;		/* another record has this UIDL */
 };
 
@@ -169,9 +170,9 @@ oldids_load(int dirfd, const char *path, const char *fmt, int flags)
 	return NULL;
 }
 
-/* The UIDL taken over for a message ("new/x", "cur/x:2,S"), or NULL. */
-const char *
-oldids_get(const struct oldids *o, const char *name)
+/* The record of a message ("new/x", "cur/x:2,S"), or NULL. */
+static const struct oldent *
+lookup(const struct oldids *o, const char *name)
 {
 	const char	*base = strrchr(name, '/');
 	size_t		 k;
@@ -180,9 +181,29 @@ oldids_get(const struct oldids *o, const char *name)
 	if (o == NULL || o->n == 0)
 		return NULL;
 	k = find(o, base, strcspn(base, ":"));
-	if (o->tab[k] == 0 || o->v[o->tab[k] - 1].dup)
-		return NULL;
-	return o->v[o->tab[k] - 1].uidl;
+	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
+}
+
+/* The UIDL taken over for a message, or NULL. */
+const char *
+oldids_get(const struct oldids *o, const char *name)
+{
+	const struct oldent	*e = lookup(o, name);
+
+	return e == NULL || e->dup ? NULL : e->uidl;
+}
+
+/*
+ * The size Dovecot recorded for a message (its W: every bare LF counted
+ * as CRLF, no line end added after a last line without one), or -1.
+ * Not checked here: see maildir_recsize().
+ */
+off_t
+oldids_size(const struct oldids *o, const char *name)
+{
+	const struct oldent	*e = lookup(o, name);
+
+	return e == NULL ? -1 : e->vsize;
 }
 
 /* Which server's file it is: "dovecot-uidlist", "courierpop3dsizelist". */
@@ -390,6 +411,7 @@ record(char *line, int version, unsigned long uidv, unsigned long next,
 	if (uid >= next)
 		return 1;
 	line = end + 1;
+	e->vsize = -1;
 	if (version == 1)
 		base = line;
 	else
@@ -403,6 +425,10 @@ record(char *line, int version, unsigned long uidv, unsigned long next,
 			}
 			if (*f == 'P')
 				pop3 = f + 1;
+			else if (*f == 'W' && f[1] >= '0' && f[1] <= '9' &&
+			    strlen(f + 1) <= 15 && strspn(f + 1,
+			    "0123456789") == strlen(f + 1))
+				e->vsize = strtoll(f + 1, NULL, 10);
 		}
 	if (base == NULL || *base == '\0')
 		return -1;
@@ -448,6 +474,7 @@ courier_record(char *line, unsigned long next, struct oldent *e)
 		return -1;
 	if (uid >= next)
 		return 1;
+	e->vsize = -1;		/* counts CRLF lines twice: not exact */
 	e->base = line;
 	e->baselen = strcspn(line, ":");
 	if (uidv == 0)

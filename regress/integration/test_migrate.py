@@ -59,6 +59,9 @@ def dovecot_then_popd(srv, extra=""):
     T.expect(mailbox(srv.port, "alice", srv.password("alice")), before,
              "popd's UIDLs, sizes and messages are Dovecot's")
     srv.wait_log("UIDLs taken from dovecot-uidlist")
+    # Sized from Dovecot's W records, checked against the files, not by
+    # reading the messages.
+    srv.wait_log("%d sized from another server's records" % len(MESSAGES))
     T.expect_true(os.path.exists(os.path.join(md, "popd.migrated")),
                   "the takeover is recorded")
     # Losing the popcache changes nothing.
@@ -212,14 +215,37 @@ def unusable_records_fall_back(srv):
                     name=names[-1], subdir="cur")
     with open(os.path.join(md, "dovecot-uidlist"), "w") as f:
         f.write("3 V1600000000 N10 Gabc\n")
-        f.write("1 :%s\n" % names[0])
+        f.write("1 W9999 :%s\n" % names[0])     # a W that cannot be
         f.write("2 P%s :%s\n" % ("y" * 71, names[1]))     # too long
         f.write("3 Pdup :%s\n4 Pdup :%s\n" % (names[2], names[3]))
         f.write("garbage line\n")
-    got = sorted(m.uidl for m in T.mailbox(srv, "alice"))
+    msgs = T.mailbox(srv, "alice")
+    T.expect(sorted(m.size for m in msgs),
+             sorted(T.rfc_size(b"Subject: %d\r\n\r\nbody\r\n" % i)
+                    for i in range(4)), "sizes: a W that does not fit is "
+             "not believed")
+    got = sorted(m.uidl for m in msgs)
     T.expect(got, sorted(["%08x%08x" % (1, 1600000000)] + names[1:]),
              "the first taken over, popd's own (the name) for the others")
     srv.wait_log("4 records unusable")
+
+
+@T.test
+def dovecot_size_of_a_last_line_without_end(srv):
+    """Dovecot's W adds no CRLF after a last line that has none; popd
+    does (and sends it), so the record is taken plus 2, from the file's
+    last octet, without reading the message."""
+    md = srv.maildir("alice")
+    data = b"Subject: open end\n\nno line end"
+    name = "1700000100.M1P1.host"
+    srv.deliver("alice", data, name=name, subdir="cur")
+    with open(os.path.join(md, "dovecot-uidlist"), "w") as f:
+        f.write("3 V1600000000 N2 Gabc\n1 W%d :%s\n"
+                % (len(data) + data.count(b"\n"), name))
+    msgs = T.mailbox(srv, "alice", retr=True)
+    T.expect(msgs[0].size, T.rfc_size(data), "LIST")
+    T.expect(len(msgs[0].data), T.rfc_size(data), "RETR as announced")
+    srv.wait_log("1 sized from another server's records")
 
 
 @T.test(start=False)
