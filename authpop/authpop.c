@@ -124,7 +124,6 @@ struct job {
 	TAILQ_ENTRY(job)	 entry;
 	uint64_t		 id;		/* the session's */
 	int			 known;		/* user in both tables */
-	double			 took;		/* seconds the check took */
 	int			 failing;	/* its address failed lately */
 	int			 toolong;	/* password cannot match */
 	int			 ok;		/* result */
@@ -1440,7 +1439,6 @@ static void *
 worker_main(void *arg)
 {
 	struct job		*j;
-	double			 t0;
 	int			 r;
 
 	for (;;) {
@@ -1452,9 +1450,7 @@ worker_main(void *arg)
 		TAILQ_REMOVE(&jobs_todo, j, entry);
 		xunlock(&jobs_mtx);
 
-		t0 = now();
 		r = compat_checkpass(j->pass, j->hash);
-		j->took = now() - t0;
 		if (r == -1 && errno != EACCES) {
 			j->err = errno;
 			j->ok = 0;

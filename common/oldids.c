@@ -213,12 +213,6 @@ oldids_source(const struct oldids *o)
 	return o == NULL ? NULL : o->source;
 }
 
-size_t
-oldids_count(const struct oldids *o)
-{
-	return o == NULL ? 0 : o->n;
-}
-
 void
 oldids_free(struct oldids *o)
 {

@@ -20,7 +20,6 @@ struct oldids	*oldids_load(int, const char *, const char *, int);
 const char	*oldids_source(const struct oldids *);
 const char	*oldids_get(const struct oldids *, const char *);
 off_t		 oldids_size(const struct oldids *, const char *);
-size_t		 oldids_count(const struct oldids *);
 void		 oldids_free(struct oldids *);
 int		 oldids_format(const char *, unsigned long, unsigned long,
 		    const char *, char *, size_t);

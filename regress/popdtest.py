@@ -1081,6 +1081,18 @@ def mailbox(srv, user="alice", retr=False, top=None, check_stat=False):
             pass
 
 
+def is_closed(sock, timeout=5):
+    """True if the server closes the raw socket sock within timeout (a
+    byte read meanwhile is dropped)."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except (socket.timeout, TimeoutError):
+        return False
+    except OSError:
+        return True
+
+
 def try_pop(srv, user="alice", pw=None):
     """srv.pop(user, pw), or None when the login fails for any reason:
     for wait_for(lambda: try_pop(srv)) while a process restarts."""

@@ -47,16 +47,6 @@ def stalled(srv, src):
                                     source_address=(src, 0))
 
 
-def is_closed(sock, timeout=5):
-    sock.settimeout(timeout)
-    try:
-        return sock.recv(1) == b""
-    except (socket.timeout, TimeoutError):
-        return False
-    except OSError:
-        return True
-
-
 def timed_fail(r, user, pw):
     """Seconds from PASS to the server's -ERR."""
     T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER")
@@ -146,7 +136,7 @@ def connections_refused_before_tls(srv):
             held.append(tls_when_done(srv, "127.0.0.21"))
         s = socket.create_connection((T.HOST, srv.port), timeout=10,
                                      source_address=("127.0.0.21", 0))
-        T.expect_true(is_closed(s), "sixth connection closed before TLS")
+        T.expect_true(T.is_closed(s), "sixth connection closed before TLS")
         s.close()
         # Another address is not affected.
         held.append(tls_when_done(srv, "127.0.0.22"))
@@ -164,7 +154,7 @@ def per_address_handshakes(srv):
     held = [stalled(srv, "127.0.0.4") for _ in range(4)]
     time.sleep(0.3)
     s = stalled(srv, "127.0.0.4")
-    T.expect_true(is_closed(s), "fifth handshake from 127.0.0.4 refused")
+    T.expect_true(T.is_closed(s), "fifth handshake from 127.0.0.4 refused")
     s.close()
     srv.wait_log("limit per-address handshakes")
     login(srv, "127.0.0.5").close()
@@ -182,10 +172,10 @@ def total_handshakes_cut_the_oldest(srv):
         held.append(stalled(srv, "127.0.1.%d" % (i // 2 + 1)))
         time.sleep(0.05)
     time.sleep(0.3)
-    T.expect_true(not is_closed(held[0], 0.3), "oldest still open at 8")
+    T.expect_true(not T.is_closed(held[0], 0.3), "oldest still open at 8")
     # A ninth cuts the oldest, not the newcomer.
     ninth = stalled(srv, "127.0.1.9")
-    T.expect_true(is_closed(held[0]), "oldest handshake cut at the limit")
+    T.expect_true(T.is_closed(held[0]), "oldest handshake cut at the limit")
     srv.wait_log("limit handshakes")
     # A client that completes its handshake gets in while they stall.
     login(srv, "127.0.0.6").close()

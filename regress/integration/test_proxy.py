@@ -63,16 +63,6 @@ def login(r, user, pw):
     return r.cmd("PASS " + pw)
 
 
-def is_closed(sock, timeout=5):
-    sock.settimeout(timeout)
-    try:
-        return sock.recv(1) == b""
-    except (socket.timeout, TimeoutError):
-        return False
-    except OSError:
-        return True
-
-
 # --- the PROXY listener by hand ------------------------------------------
 
 @T.test(start=False)
@@ -108,7 +98,7 @@ def refused_without_a_good_header(srv):
     s = socket.create_connection((T.HOST, srv.pport), timeout=10,
                                  source_address=("127.0.0.4", 0))
     s.sendall(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 995\r\n")
-    T.expect_true(is_closed(s), "a connection not from a proxy")
+    T.expect_true(T.is_closed(s), "a connection not from a proxy")
     s.close()
     srv.wait_log("127.0.0.4")
     srv.wait_log("not a proxy")
@@ -127,13 +117,13 @@ def refused_without_a_good_header(srv):
                  V2SIG + b"\x21\x11\xff\xff"):
         s = socket.create_connection((T.HOST, srv.pport), timeout=10)
         s.sendall(junk)
-        T.expect_true(is_closed(s), "closed after %r" % junk[:20])
+        T.expect_true(T.is_closed(s), "closed after %r" % junk[:20])
         s.close()
     # Slow: half a header, then nothing, until timeout handshake.
     s = socket.create_connection((T.HOST, srv.pport), timeout=10)
     s.sendall(b"PROXY TCP4 1.2.")
     t = time.monotonic()
-    T.expect_true(is_closed(s, 6), "a slow header is cut")
+    T.expect_true(T.is_closed(s, 6), "a slow header is cut")
     T.expect_true(time.monotonic() - t < 5, "within timeout handshake")
     s.close()
     srv.wait_log("no PROXY header in time")
@@ -275,7 +265,7 @@ def haproxy_send_proxy_v2(srv):
         # Garbage straight to the PROXY port; HAProxy's users go on.
         s = socket.create_connection((T.HOST, srv.pport), timeout=10)
         s.sendall(b"GARBAGE\r\n" * 20)
-        T.expect_true(is_closed(s), "garbage header closed")
+        T.expect_true(T.is_closed(s), "garbage header closed")
         s.close()
         r = T.Raw(front, src="127.0.0.3")
         T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK",
