@@ -26,17 +26,28 @@ CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-DCHROOTDIR=\"${CHROOTDIR}\"
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 
-COMMON_OBJS=	common/log.o common/msg.o common/table.o common/util.o \
-		common/maildir.o common/maildrop.o common/popcache.o \
-		common/oldids.o \
-		common/crlf.o common/pop3.o common/sandbox.o common/addr.o \
-		common/proc.o compat/compat.o
+# common/ in three layers, each linked only into the programs that use it:
+# the process layer (log, channels and messages, the settings, the child
+# prologue, sandbox, addresses), the protocol helpers (POP3 lines, the
+# user tables), and the mail store (maildir naming, CRLF, popcache, the
+# UIDLs of other servers, the maildrop) for wrkrpop, mda and popd -m.
+PROC_OBJS=	common/log.o common/msg.o common/proto.o common/settings.o \
+		common/util.o common/proc.o common/sandbox.o common/addr.o \
+		compat/compat.o
+STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
+		common/oldids.o common/maildrop.o
+COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 
 POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o popd/parse.o \
-		popd/config.o common/proxy.o
+		popd/config.o popd/pki.o popd/proxy.o
+POPD_LIBS=	${PROC_OBJS} common/table.o common/maildir.o common/oldids.o \
+		common/crlf.o
 AUTHPOP_OBJS=	authpop/authpop.o
+AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
+WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
+MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o
@@ -50,8 +61,8 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
-		popd/popd.h compat/compat.h popd/config.h common/proxy.h \
-		common/oldids.h
+		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
+		common/oldids.h common/chan.h common/settings.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -76,17 +87,17 @@ popd/parse.c: popd/parse.y
 	${YACC} -o $@ popd/parse.y
 popd/parse.o: popd/parse.c
 
-popd/popd: ${POPD_OBJS} ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${COMMON_OBJS} ${LDLIBS}
+popd/popd: ${POPD_OBJS} ${POPD_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${LDLIBS}
 
-authpop/authpop: ${AUTHPOP_OBJS} ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${COMMON_OBJS} ${LDLIBS}
+authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${LDLIBS}
 
-wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${COMMON_OBJS} ${LDLIBS}
+wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} ${LDLIBS}
 
-mda/mda: ${MDA_OBJS} ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ ${MDA_OBJS} ${COMMON_OBJS} ${LDLIBS}
+mda/mda: ${MDA_OBJS} ${MDA_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${MDA_OBJS} ${MDA_LIBS} ${LDLIBS}
 
 popdpass/popdpass: ${POPDPASS_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${LDLIBS}
@@ -113,22 +124,24 @@ regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 
 # test_conf links the grammar and its checks only, not the daemon.
 TEST_CONF_OBJS=	common/addr.o common/log.o common/util.o compat/compat.o \
-		common/oldids.o common/maildir.o common/crlf.o
+		common/oldids.o common/maildir.o common/crlf.o common/settings.o \
+		common/msg.o common/proto.o
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
     ${TEST_CONF_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
 	    ${TEST_CONF_OBJS} ${LDLIBS}
 
 # test_msg links the message layer and what it calls.
-TEST_MSG_OBJS=	common/msg.o common/util.o common/log.o compat/compat.o
+TEST_MSG_OBJS=	common/msg.o common/proto.o common/settings.o common/addr.o \
+		common/util.o common/log.o compat/compat.o
 regress/unit/test_msg: regress/unit/test_msg.o ${TEST_MSG_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msg.o ${TEST_MSG_OBJS} \
 	    ${LDLIBS}
 
-# test_proxy links proxy.c alone: the parsing is pure.
-regress/unit/test_proxy: regress/unit/test_proxy.o common/proxy.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o common/proxy.o \
-	    ${LDLIBS}
+# test_proxy links proxy.c and the addresses it makes: the parsing is pure.
+regress/unit/test_proxy: regress/unit/test_proxy.o popd/proxy.o common/addr.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o popd/proxy.o \
+	    common/addr.o ${LDLIBS}
 
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
@@ -186,9 +199,10 @@ regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
 	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
 	    common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
-regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c common/proxy.c ${HDRS}
+regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/proxy.c common/addr.c \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
-	    common/proxy.c ${PKG_LIBS}
+	    popd/proxy.c common/addr.c ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}
@@ -199,11 +213,11 @@ regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
 	    regress/fuzz/fuzz_maildir.c common/maildir.c common/crlf.c \
 	    ${PKG_LIBS}
 
-regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c common/msg.c common/util.c \
-    common/log.c compat/compat.c ${HDRS}
-	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c common/msg.c \
-	    common/util.c common/log.c compat/compat.c ${PKG_LIBS} \
-	    ${CRYPT_LIBS}
+FUZZ_MSG_SRCS=	common/msg.c common/proto.c common/settings.c common/addr.c \
+		common/util.c common/log.c compat/compat.c
+regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c \
+	    ${FUZZ_MSG_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
@@ -211,7 +225,7 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/oldids.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c \
-		compat/compat.c
+		common/proto.c common/settings.c compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \

@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "proto.h"
+#include "chan.h"
 #include "pop3.h"
 #include "table.h"
 #include "proc.h"
@@ -78,7 +78,8 @@ struct session {
 	int			 fd;
 	uint32_t		 flags;		/* SESSION_* */
 	enum sess_state		 state;
-	char			 addr[POPD_MAXADDR];
+	struct peeraddr		 peer;		/* the client */
+	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
 	int			 nfail;
@@ -134,13 +135,8 @@ struct job {
 TAILQ_HEAD(jobq, job);
 
 
-static int	login_timeout = POP3_IDLE_TIMEOUT;	/* -L */
-static int	max_fail = POP3_MAXFAIL;		/* -F */
-static int	login_delay;				/* -D */
-static int	max_bad = 10;				/* -B */
-static int	expire_days = -1;			/* -E */
-static int	delay_first = 1, delay_max = 15;	/* -W, -M */
-static int	v4bits = 32, v6bits = 64;		/* -4, -6 */
+/* The configuration, from the parent (MSG_PARENT_CONF). */
+static struct conf_settings	set;
 
 static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
@@ -150,16 +146,18 @@ RB_PROTOTYPE_STATIC(hosttree, host, entry, host_cmp)
 RB_GENERATE_STATIC(hosttree, host, entry, host_cmp)
 
 __dead static void	usage(void);
+static void		authpop_parent_conf(struct chan *, const void *, int);
+static void		authpop_parent_conf_end(struct chan *, const void *,
+			    int);
 static void		authpop_parent_session(struct chan *, const void *,
-			    size_t, int);
-static void		authpop_parent_drain(struct chan *, const void *,
-			    size_t, int);
+			    int);
+static void		authpop_parent_drain(struct chan *, const void *, int);
 static void		authpop_parent_spawned(struct chan *, const void *,
-			    size_t, int);
+			    int);
 static void		authpop_parent_refused(struct chan *, const void *,
-			    size_t, int);
+			    int);
 static void		authpop_parent_passwd(struct chan *, const void *,
-			    size_t, int);
+			    int);
 static struct session	*handed_over(uint64_t, uint32_t);
 static void		authpop_parent_eof(struct chan *);
 static void		authpop_open(void *);
@@ -197,7 +195,7 @@ static void		auth_result(struct session *, struct job *);
 static void		dummy_init(void);
 static double		slowest_check(void);
 static double		now(void);
-static struct host	*host_get(const char *);
+static struct host	*host_get(const struct peeraddr *);
 static void		host_put(struct host *);
 static void		host_decay(struct host *, double);
 static double		host_delay(unsigned int);
@@ -215,17 +213,18 @@ static void		jobs_collect(int, short, void *);
 static void		xlock(pthread_mutex_t *);
 static void		xunlock(pthread_mutex_t *);
 
-/* What the parent may send (msg.c checks each message). */
-static const struct msg_rule from_parent[] = {
-	{ MSG_PARENT_SESSION, sizeof(struct msg_session), MSG_FD,
-	    authpop_parent_session },
-	{ MSG_PARENT_SPAWNED, sizeof(struct msg_id), MSG_NOFD,
-	    authpop_parent_spawned },
-	{ MSG_PARENT_REFUSED, sizeof(struct msg_refused), MSG_NOFD,
-	    authpop_parent_refused },
-	{ MSG_PARENT_DRAIN, 0, MSG_NOFD, authpop_parent_drain },
-	{ MSG_PARENT_PASSWD, sizeof(struct msg_passwd), MSG_NOFD,
-	    authpop_parent_passwd },
+/*
+ * What authpop does with each message the parent sends it (proto.c
+ * declares them; msg.c checks each one before its handler runs).
+ */
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,	authpop_parent_conf },
+	{ MSG_PARENT_CONF_END,	authpop_parent_conf_end },
+	{ MSG_PARENT_SESSION,	authpop_parent_session },
+	{ MSG_PARENT_SPAWNED,	authpop_parent_spawned },
+	{ MSG_PARENT_REFUSED,	authpop_parent_refused },
+	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
+	{ MSG_PARENT_PASSWD,	authpop_parent_passwd },
 };
 
 /*
@@ -282,9 +281,9 @@ session_cmp(struct session *a, struct session *b)
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: authpop [-dv] [-4 bits] [-6 bits] -a authtab "
-	    "[-B bad] [-D delay]\n               [-E days] [-F failures] "
-	    "[-L timeout] [-M delay] [-W delay]\n               -u usertab\n");
+	fprintf(stderr, "usage: authpop [-dv]\n"
+	    "authpop is started by popd, which sends it its configuration "
+	    "on fd %d\n", POPD_CHANNEL_FD);
 	exit(1);
 }
 
@@ -301,64 +300,13 @@ main(int argc, char *argv[])
 		.open = authpop_open,
 		.sandbox = authpop_sandbox,
 	};
-	const char		*authfile = NULL, *userfile = NULL, *errstr;
-	int			 ch, debug = 0, verbose = 0;
+	int			 ch, debug = 0, verbose = 0, type;
+	socklen_t		 len = sizeof(type);
 
-	while ((ch = getopt(argc, argv, "4:6:a:B:dD:E:F:L:M:u:vW:")) != -1) {
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
 		switch (ch) {
-		case '4':
-			v4bits = strtonum(optarg, 8, 32, &errstr);
-			if (errstr != NULL)
-				errx(1, "-4 %s: %s", optarg, errstr);
-			break;
-		case '6':
-			v6bits = strtonum(optarg, 16, 128, &errstr);
-			if (errstr != NULL)
-				errx(1, "-6 %s: %s", optarg, errstr);
-			break;
-		case 'M':
-			delay_max = strtonum(optarg, 0, 3600, &errstr);
-			if (errstr != NULL)
-				errx(1, "-M %s: %s", optarg, errstr);
-			break;
-		case 'W':
-			delay_first = strtonum(optarg, 0, 3600, &errstr);
-			if (errstr != NULL)
-				errx(1, "-W %s: %s", optarg, errstr);
-			break;
-		case 'a':
-			authfile = optarg;
-			break;
-		case 'B':
-			max_bad = strtonum(optarg, 1, 1000000, &errstr);
-			if (errstr != NULL)
-				errx(1, "-B %s: %s", optarg, errstr);
-			break;
 		case 'd':
 			debug = 1;
-			break;
-		case 'D':
-			login_delay = strtonum(optarg, 0, 86400 * 365, &errstr);
-			if (errstr != NULL)
-				errx(1, "-D %s: %s", optarg, errstr);
-			break;
-		case 'E':
-			expire_days = strtonum(optarg, 0, 100000, &errstr);
-			if (errstr != NULL)
-				errx(1, "-E %s: %s", optarg, errstr);
-			break;
-		case 'F':
-			max_fail = strtonum(optarg, 1, 1000, &errstr);
-			if (errstr != NULL)
-				errx(1, "-F %s: %s", optarg, errstr);
-			break;
-		case 'L':
-			login_timeout = strtonum(optarg, 1, 86400, &errstr);
-			if (errstr != NULL)
-				errx(1, "-L %s: %s", optarg, errstr);
-			break;
-		case 'u':
-			userfile = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -369,10 +317,9 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 0 || authfile == NULL || userfile == NULL ||
-	    delay_max < delay_first)
+	if (argc != 0 || getsockopt(POPD_CHANNEL_FD, SOL_SOCKET, SO_TYPE,
+	    &type, &len) == -1 || type != SOCK_SEQPACKET)
 		usage();
-	pop3_set_policy(expire_days, login_delay);
 
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
@@ -380,11 +327,17 @@ main(int argc, char *argv[])
 
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("no channel to the parent on fd %d", POPD_CHANNEL_FD);
+	chan_init(&parent, POPD_CHANNEL_FD, PROC_AUTHPOP, PROC_PARENT,
+	    PH_CONF, from_parent, nitems(from_parent), authpop_parent_eof,
+	    NULL);
+	while (parent.phase == PH_CONF)
+		chan_poll(&parent);
 
 	/* The parent has checked both files already: errors are rare. */
-	if (table_load_auth(authfile, &authtab) == -1 ||
-	    table_load_users(userfile, &usertab) == -1 ||
-	    table_crosscheck(authfile, &authtab, userfile, &usertab) == -1)
+	if (table_load_auth(set.authtab, &authtab) == -1 ||
+	    table_load_users(set.usertab, &usertab) == -1 ||
+	    table_crosscheck(set.authtab, &authtab, set.usertab,
+	    &usertab) == -1)
 		exit(1);
 
 	/* Before the chroot: these read /dev/urandom and /sys. */
@@ -407,10 +360,9 @@ main(int argc, char *argv[])
 	 */
 	workers_start();
 
-	chan_init(&parent, POPD_CHANNEL_FD, "authpop", "parent",
-	    from_parent, nitems(from_parent), authpop_parent_eof, NULL);
 	/* A reload's password changes before any line read with them. */
 	chan_priority(&parent, 0);
+	chan_start(&parent);
 	log_debug("ready");
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
@@ -446,31 +398,37 @@ authpop_parent_eof(struct chan *c)
 	exit(0);
 }
 
+/* The settings, once, before anything else. */
+static void
+authpop_parent_conf(struct chan *c, const void *data, int fd)
+{
+	memcpy(&set, data, sizeof(set));
+}
+
+static void
+authpop_parent_conf_end(struct chan *c, const void *data, int fd)
+{
+}
+
 /* A new session from the parent, with its socket. */
 static void
-authpop_parent_session(struct chan *c, const void *data, size_t len, int fd)
+authpop_parent_session(struct chan *c, const void *data, int fd)
 {
-	struct msg_session	 ms;
-	struct msg_id		 mi;
+	const struct msg_session	*ms = data;
+	struct msg_id			 mi;
 
-	memcpy(&ms, data, sizeof(ms));
 	if (fd == -1) {
 		/* Lost to our shortage of descriptors (logged): let go. */
 		memset(&mi, 0, sizeof(mi));
-		mi.id = ms.id;
+		mi.id = ms->id;
 		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 		return;
 	}
-	msg_check_str(c, MSG_PARENT_SESSION, ms.addr, sizeof(ms.addr));
-	if (ms.flags & ~(SESSION_TLS | SESSION_TRUSTED | SESSION_STLS |
-	    SESSION_RESUMED))
-		fatalx("authpop: %s from parent: flags %#x",
-		    msg_type_str(MSG_PARENT_SESSION), ms.flags);
-	if (session_find(ms.id) != NULL)
-		fatalx("authpop: %s from parent: session %llu exists",
+	if (session_find(ms->id) != NULL)
+		fatalx("%s from parent: session %llu exists",
 		    msg_type_str(MSG_PARENT_SESSION),
-		    (unsigned long long)ms.id);
-	session_new(&ms, fd);
+		    (unsigned long long)ms->id);
+	session_new(ms, fd);
 }
 
 /*
@@ -478,51 +436,45 @@ authpop_parent_session(struct chan *c, const void *data, size_t len, int fd)
  * this (draining) authpop still has check against the new one from now.
  */
 static void
-authpop_parent_passwd(struct chan *c, const void *data, size_t len, int fd)
+authpop_parent_passwd(struct chan *c, const void *data, int fd)
 {
-	struct msg_passwd	 mp;
+	const struct msg_passwd	*mp = data;
 	struct userent		*a, *u;
 	char			*hash;
 
-	memcpy(&mp, data, sizeof(mp));
-	if (msg_check_str(c, MSG_PARENT_PASSWD, mp.user,
-	    sizeof(mp.user)) == -1 || msg_check_str(c, MSG_PARENT_PASSWD,
-	    mp.hash, sizeof(mp.hash)) == -1)
-		return;
-	a = table_lookup(&authtab, mp.user);
-	if (mp.hash[0] == '\0') {
+	a = table_lookup(&authtab, mp->user);
+	if (mp->hash[0] == '\0') {
 		if (a != NULL) {
 			RB_REMOVE(usertree, &authtab, a);
 			freezero(a->hash, strlen(a->hash));
 			free(a);
 		}
 	} else {
-		if ((hash = strdup(mp.hash)) == NULL)
+		if ((hash = strdup(mp->hash)) == NULL)
 			fatal("%s", __func__);
 		if (a == NULL) {
 			if ((a = calloc(1, sizeof(*a))) == NULL)
 				fatal("%s", __func__);
-			(void)strlcpy(a->name, mp.user, sizeof(a->name));
+			(void)strlcpy(a->name, mp->user, sizeof(a->name));
 			RB_INSERT(usertree, &authtab, a);
 		} else
 			freezero(a->hash, strlen(a->hash));
 		a->hash = hash;
 		/* The parent's usertab has every authtab user. */
-		if (table_lookup(&usertab, mp.user) == NULL) {
+		if (table_lookup(&usertab, mp->user) == NULL) {
 			if ((u = calloc(1, sizeof(*u))) == NULL)
 				fatal("%s", __func__);
-			(void)strlcpy(u->name, mp.user, sizeof(u->name));
+			(void)strlcpy(u->name, mp->user, sizeof(u->name));
 			RB_INSERT(usertree, &usertab, u);
 		}
 	}
-	log_debug("password of %s %s", logname(mp.user),
-	    mp.hash[0] == '\0' ? "removed" : "changed");
-	explicit_bzero(&mp, sizeof(mp));
+	log_debug("password of %s %s", logname(mp->user),
+	    mp->hash[0] == '\0' ? "removed" : "changed");
 }
 
 /* After a reload: finish these sessions, then leave. */
 static void
-authpop_parent_drain(struct chan *c, const void *data, size_t len, int fd)
+authpop_parent_drain(struct chan *c, const void *data, int fd)
 {
 	draining = 1;
 	setproctitle("draining");
@@ -545,7 +497,7 @@ handed_over(uint64_t id, uint32_t type)
 		return NULL;
 	}
 	if (s->state != S_HANDOFF)
-		fatalx("authpop: %s from parent for session %llu, which has "
+		fatalx("%s from parent for session %llu, which has "
 		    "not logged in", msg_type_str(type),
 		    (unsigned long long)id);
 	return s;
@@ -553,13 +505,12 @@ handed_over(uint64_t id, uint32_t type)
 
 /* wrkrpop owns the socket now and answers the PASS. */
 static void
-authpop_parent_spawned(struct chan *c, const void *data, size_t len, int fd)
+authpop_parent_spawned(struct chan *c, const void *data, int fd)
 {
-	struct msg_id	 mi;
-	struct session	*s;
+	const struct msg_id	*mi = data;
+	struct session		*s;
 
-	memcpy(&mi, data, sizeof(mi));
-	if ((s = handed_over(mi.id, MSG_PARENT_SPAWNED)) == NULL)
+	if ((s = handed_over(mi->id, MSG_PARENT_SPAWNED)) == NULL)
 		return;
 	log_debug("session %llu: handed to wrkrpop", (unsigned long long)s->id);
 	session_close(s, 0);
@@ -567,27 +518,23 @@ authpop_parent_spawned(struct chan *c, const void *data, size_t len, int fd)
 
 /* No wrkrpop for a good password: say why, then close. */
 static void
-authpop_parent_refused(struct chan *c, const void *data, size_t len, int fd)
+authpop_parent_refused(struct chan *c, const void *data, int fd)
 {
-	struct msg_refused	 mr;
-	struct session		*s;
+	const struct msg_refused	*mr = data;
+	struct session			*s;
 
-	memcpy(&mr, data, sizeof(mr));
-	if (mr.code < REFUSED_TEMP || mr.code > REFUSED_BUSY)
-		fatalx("authpop: %s from parent: code %u",
-		    msg_type_str(MSG_PARENT_REFUSED), mr.code);
-	if ((s = handed_over(mr.id, MSG_PARENT_REFUSED)) == NULL)
+	if ((s = handed_over(mr->id, MSG_PARENT_REFUSED)) == NULL)
 		return;
-	if (mr.code == REFUSED_TEMP)
+	if (mr->code == REFUSED_TEMP)
 		session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop now, "
 		    "try again later");
-	else if (mr.code == REFUSED_DELAY)
+	else if (mr->code == REFUSED_DELAY)
 		session_reply(s, "-ERR [LOGIN-DELAY] logins are at least %d "
-		    "seconds apart, try again later", login_delay);
-	else if (mr.code == REFUSED_BUSY_ADDR)
+		    "seconds apart, try again later", set.login_delay);
+	else if (mr->code == REFUSED_BUSY_ADDR)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions from your "
 		    "address, try again later");
-	else if (mr.code == REFUSED_BUSY)
+	else if (mr->code == REFUSED_BUSY)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions, try again "
 		    "later");
 	else
@@ -618,7 +565,7 @@ session_new(const struct msg_session *ms, int fd)
 	/* The parent passes only stream socketpair ends. */
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_STREAM)
-		fatalx("authpop: %s from parent: not a stream socket",
+		fatalx("%s from parent: not a stream socket",
 		    msg_type_str(MSG_PARENT_SESSION));
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -634,9 +581,10 @@ session_new(const struct msg_session *ms, int fd)
 	s->id = ms->id;
 	s->fd = fd;
 	s->flags = ms->flags;
-	(void)strlcpy(s->addr, ms->addr, sizeof(s->addr));
-	s->host = host_get(s->addr);
-	s->deadline = now() + login_timeout;
+	s->peer = ms->peer;
+	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
+	s->host = host_get(&s->peer);
+	s->deadline = now() + set.timeout.login;
 	s->state = S_CMD;
 	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
 	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
@@ -776,9 +724,9 @@ session_timeout(int fd, short ev, void *arg)
 		/* FALLTHROUGH */
 	case S_CMD:
 		log_info("session %llu: %s: no login within %d s, closing",
-		    (unsigned long long)s->id, s->addr, login_timeout);
+		    (unsigned long long)s->id, s->addr, set.timeout.login);
 		session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
-		    "closing", login_timeout);
+		    "closing", set.timeout.login);
 		s->state = S_CLOSING;
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
 		session_update(s);
@@ -875,13 +823,13 @@ plaintext_ok(struct session *s)
 static int
 plaintext_refused(struct session *s)
 {
-	char	addr[POPD_MAXADDR + 8];
+	char	addr[PEER_STRLEN];
 
 	if (plaintext_ok(s))
 		return 0;
 	if (!s->plainlogged) {
 		log_info("plaintext login refused from %s",
-		    addr_log(s->addr, addr, sizeof(addr)));
+		    peer_log(&s->peer, addr, sizeof(addr)));
 		s->plainlogged = 1;
 	}
 	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
@@ -932,7 +880,7 @@ cmd_capa(struct session *s, struct pop3_line *l)
 	/* The list comes complete with CRLFs and the final dot. */
 	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
 	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
-	    CAPA_STLS : 0));
+	    CAPA_STLS : 0), set.expire, set.login_delay);
 	if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
 		fatal("evbuffer_add");
 }
@@ -1038,7 +986,7 @@ cmd_unknown(struct session *s, struct pop3_line *l)
 static void
 bad_command(struct session *s, const char *fmt, ...)
 {
-	char	addr[POPD_MAXADDR + 8];
+	char	addr[PEER_STRLEN];
 	va_list	ap;
 
 	va_start(ap, fmt);
@@ -1046,10 +994,10 @@ bad_command(struct session *s, const char *fmt, ...)
 	    evbuffer_add(s->out, "\r\n", 2) == -1)
 		fatal("evbuffer_add");
 	va_end(ap);
-	if (++s->nbad < max_bad)
+	if (++s->nbad < set.limit.bad_commands)
 		return;
 	log_info("too many invalid commands from %s, closing",
-	    addr_log(s->addr, addr, sizeof(addr)));
+	    peer_log(&s->peer, addr, sizeof(addr)));
 	session_reply(s, "-ERR too many invalid commands, closing");
 	s->sasl = 0;
 	s->state = S_CLOSING;
@@ -1222,7 +1170,7 @@ static void
 auth_result(struct session *s, struct job *j)
 {
 	struct host	*h = s->host;
-	char		 addr[POPD_MAXADDR + 8];
+	char		 addr[PEER_STRLEN];
 	double		 t = now(), at, wait;
 
 	if (j->ok) {
@@ -1251,7 +1199,7 @@ auth_result(struct session *s, struct job *j)
 	}
 	s->nfail++;
 	log_info("failed login for \"%s\" from %s: %s",
-	    logname(s->user), addr_log(s->addr, addr, sizeof(addr)),
+	    logname(s->user), peer_log(&s->peer, addr, sizeof(addr)),
 	    j->known ? "wrong password" : "unknown user");
 	explicit_bzero(s->user, sizeof(s->user));
 	host_decay(h, t);
@@ -1262,7 +1210,7 @@ auth_result(struct session *s, struct job *j)
 	if (h->next < s->started + wait)
 		h->next = s->started + wait;
 	host_schedule(h);
-	s->failclose = s->nfail >= max_fail;
+	s->failclose = s->nfail >= set.limit.failures;
 	at = s->started + (wait > fail_floor ? wait : fail_floor);
 	if (at <= t) {
 		fail_reply(s);
@@ -1579,11 +1527,12 @@ host_cmp(struct host *a, struct host *b)
 
 /* The host a session address counts under, with one more session. */
 static struct host *
-host_get(const char *addr)
+host_get(const struct peeraddr *peer)
 {
 	struct host	 key, *h;
 
-	addr_key(addr, v4bits, v6bits, &key.key);
+	addr_key(peer, set.per_address.ipv4_prefix,
+	    set.per_address.ipv6_prefix, &key.key);
 	if ((h = RB_FIND(hosttree, &hosts, &key)) == NULL) {
 		if ((h = calloc(1, sizeof(*h))) == NULL)
 			fatal("%s", __func__);
@@ -1651,10 +1600,10 @@ host_delay(unsigned int n)
 {
 	double	d;
 
-	if (n == 0 || delay_first == 0)
+	if (n == 0 || set.failure_delay.first == 0)
 		return 0;
-	d = (double)delay_first * (1U << (n > 16 ? 16 : n - 1));
-	return d > delay_max ? delay_max : d;
+	d = (double)set.failure_delay.first * (1U << (n > 16 ? 16 : n - 1));
+	return d > set.failure_delay.max ? set.failure_delay.max : d;
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
- * addr.c -- the text of listening addresses (-l, -p) and trusted
- * networks (-t), apart from the binding so that a unit test can reach
- * every case (regress/unit/test_addr.c links this file alone).
+ * addr.c -- the text of listening addresses (-l, -p) and networks, and
+ * client addresses (struct peeraddr) for the rules and the logs, apart
+ * from the binding so that a unit test can reach every case
+ * (regress/unit/test_addr.c links this file alone).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -117,31 +118,141 @@ net_parse(const char *arg, struct netaddr *n, const char **errstr)
 }
 
 /*
- * A client address as the listener reports it, "1.2.3.4:port" or
- * "[v6]:port", as af and 4 or 16 bytes in a.  An IPv4-mapped IPv6
- * address stays IPv6: IPv4 networks do not match it.  Returns -1 if it
- * does not parse.
+ * p is the client af a (4 or 16 bytes) port.  An IPv4-mapped IPv6
+ * address stays IPv6: IPv4 networks do not match it.  -1 for another
+ * family or port.
  */
-static int
-peer_parse(const char *peer, int *af, unsigned char a[16])
+int
+peer_set(struct peeraddr *p, int af, const void *a, unsigned int port)
 {
-	char	 buf[ADDR_PEERMAX], *p;
+	memset(p, 0, sizeof(*p));
+	if ((af != AF_INET && af != AF_INET6) || port > 65535)
+		return -1;
+	p->af = af;
+	p->port = port;
+	memcpy(p->a, a, af == AF_INET ? 4 : 16);
+	return 0;
+}
 
-	if (strlcpy(buf, peer, sizeof(buf)) >= sizeof(buf))
+/* The client of an accepted connection; -1 if not IPv4 or IPv6. */
+int
+peer_from_sockaddr(struct peeraddr *p, const struct sockaddr *sa,
+    size_t len)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+
+	memset(p, 0, sizeof(*p));
+	if (sa->sa_family == AF_INET && len >= sizeof(*sin))
+		return peer_set(p, AF_INET, &sin->sin_addr,
+		    ntohs(sin->sin_port));
+	if (sa->sa_family == AF_INET6 && len >= sizeof(*sin6))
+		return peer_set(p, AF_INET6, &sin6->sin6_addr,
+		    ntohs(sin6->sin6_port));
+	return -1;
+}
+
+/*
+ * "1.2.3.4:port" or "[v6]:port" (as peer_str writes them), or
+ * "1.2.3.4" (port 0), for tests and tools.  Returns -1 if it does not
+ * parse.
+ */
+int
+peer_parse(const char *text, struct peeraddr *p)
+{
+	char		 buf[ADDR_PEERMAX], *colon;
+	unsigned char	 a[16];
+	const char	*errstr;
+	long long	 port;
+	int		 af;
+
+	memset(p, 0, sizeof(*p));
+	if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	/* An IPv4 address may come without its port. */
+	if ((colon = strrchr(buf, ':')) == NULL) {
+		if (inet_pton(AF_INET, buf, a) != 1)
+			return -1;
+		return peer_set(p, AF_INET, a, 0);
+	}
+	*colon++ = '\0';
+	port = strtonum(colon, 0, 65535, &errstr);
+	if (errstr != NULL)
 		return -1;
 	if (buf[0] == '[') {
-		if ((p = strchr(buf, ']')) == NULL)
+		if (colon - buf < 3 || colon[-2] != ']')
 			return -1;
-		*p = '\0';
-		memmove(buf, buf + 1, strlen(buf + 1) + 1);
-		*af = AF_INET6;
+		colon[-2] = '\0';
+		af = AF_INET6;
+		if (inet_pton(af, buf + 1, a) != 1)
+			return -1;
 	} else {
-		if ((p = strrchr(buf, ':')) != NULL)
-			*p = '\0';
-		*af = AF_INET;
+		af = AF_INET;
+		if (inet_pton(af, buf, a) != 1)
+			return -1;
 	}
-	memset(a, 0, 16);
-	return inet_pton(*af, buf, a) == 1 ? 0 : -1;
+	return peer_set(p, af, a, port);
+}
+
+/*
+ * Is p what peer_set makes?  For a peer that came in a message: the
+ * bytes past the address are zero, as is everything of an unknown one.
+ */
+int
+peer_valid(const struct peeraddr *p)
+{
+	static const unsigned char	zero[16];
+
+	if (p->af == AF_INET)
+		return memcmp(p->a + 4, zero, 12) == 0;
+	if (p->af == AF_INET6)
+		return 1;
+	return p->af == 0 && p->port == 0 && memcmp(p->a, zero, 16) == 0;
+}
+
+/* "1.2.3.4:5", "[2001:db8::1]:5", or "unknown". */
+const char *
+peer_str(const struct peeraddr *p, char *buf, size_t len)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	if (p->af == 0 || inet_ntop(p->af, p->a, host, sizeof(host)) == NULL)
+		(void)snprintf(buf, len, "unknown");
+	else
+		(void)snprintf(buf, len, p->af == AF_INET6 ? "[%s]:%u" :
+		    "%s:%u", host, (unsigned)p->port);
+	return buf;
+}
+
+/*
+ * The client as log lines write it: "1.2.3.4 port 5" (fail2ban's
+ * <HOST> then stands alone), or "unknown".
+ */
+const char *
+peer_log(const struct peeraddr *p, char *buf, size_t len)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	if (p->af == 0 || inet_ntop(p->af, p->a, host, sizeof(host)) == NULL)
+		(void)snprintf(buf, len, "unknown");
+	else
+		(void)snprintf(buf, len, "%s port %u", host, (unsigned)p->port);
+	return buf;
+}
+
+/* A network as popd.conf writes it: "192.0.2.0/24", or "192.0.2.1". */
+const char *
+net_str(const struct netaddr *n, char *buf, size_t len)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(n->af, n->addr, host, sizeof(host)) == NULL)
+		(void)strlcpy(host, "?", sizeof(host));
+	if (n->bits == (n->af == AF_INET ? 32 : 128))
+		(void)snprintf(buf, len, "%s", host);
+	else
+		(void)snprintf(buf, len, "%s/%d", host, n->bits);
+	return buf;
 }
 
 /* Do the first bits bits of a and b agree? */
@@ -157,23 +268,15 @@ prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
 	return bits == 0 || ((a[k] ^ b[k]) & (0xff << (8 - bits))) == 0;
 }
 
-/*
- * Is a client address as the listener reports it, "1.2.3.4:port" or
- * "[v6]:port", in one of the n networks?  An address that does not
- * parse is in none.
- */
+/* Is the client p in one of the n networks?  An unknown one is in none. */
 int
-net_match(const struct netaddr *nets, size_t n, const char *peer)
+net_match(const struct netaddr *nets, size_t n, const struct peeraddr *p)
 {
-	unsigned char	 a[16];
-	size_t		 i;
-	int		 af;
+	size_t	i;
 
-	if (peer_parse(peer, &af, a) == -1)
-		return 0;
 	for (i = 0; i < n; i++)
-		if (nets[i].af == af && prefix_eq(a, nets[i].addr,
-		    nets[i].bits))
+		if (p->af != 0 && nets[i].af == p->af &&
+		    prefix_eq(p->a, nets[i].addr, nets[i].bits))
 			return 1;
 	return 0;
 }
@@ -185,18 +288,17 @@ net_match(const struct netaddr *nets, size_t n, const char *peer)
  * address that does not parse gets the key of all such addresses.
  */
 void
-addr_key(const char *peer, int v4bits, int v6bits, struct addrkey *k)
+addr_key(const struct peeraddr *p, int v4bits, int v6bits, struct addrkey *k)
 {
-	unsigned char	a[16];
-	int		af, bits, i;
+	int	bits, i;
 
 	memset(k, 0, sizeof(*k));
-	if (peer_parse(peer, &af, a) == -1)
+	if (p->af != AF_INET && p->af != AF_INET6)
 		return;
-	k->af = af;
-	bits = af == AF_INET ? v4bits : v6bits;
+	k->af = p->af;
+	bits = p->af == AF_INET ? v4bits : v6bits;
 	for (i = 0; i < 16 && bits > 0; i++, bits -= 8)
-		k->a[i] = bits >= 8 ? a[i] : a[i] & (0xff << (8 - bits));
+		k->a[i] = bits >= 8 ? p->a[i] : p->a[i] & (0xff << (8 - bits));
 }
 
 int
@@ -221,24 +323,5 @@ addrkey_str(const struct addrkey *k, int v4bits, int v6bits, char *buf,
 		(void)snprintf(buf, len, "%s", host);
 	else
 		(void)snprintf(buf, len, "%s/%d", host, bits);
-	return buf;
-}
-
-/*
- * A session address, "1.2.3.4:5" or "[v6]:5", as log lines write it:
- * "1.2.3.4 port 5" (fail2ban's <HOST> then stands alone).  Anything
- * else is written as it is.
- */
-const char *
-addr_log(const char *addr, char *buf, size_t len)
-{
-	char		 host[ADDR_HOSTMAX], port[ADDR_PORTMAX];
-	const char	*errstr;
-
-	if (addr_split(addr, "1", host, sizeof(host), port, sizeof(port),
-	    &errstr) == 0)
-		(void)snprintf(buf, len, "%s port %s", host, port);
-	else
-		(void)snprintf(buf, len, "%s", addr);
 	return buf;
 }

@@ -1,12 +1,17 @@
 /*
- * addr.h -- listening addresses and trusted networks as text: the pure
- * parsing the parent does before it binds (addr.c).  No function here
- * logs, binds or keeps state: each returns -1 and a reason.
+ * addr.h -- listening addresses, networks and client addresses: the
+ * pure parsing and formatting every process shares (addr.c).  No
+ * function here logs, binds or keeps state: each returns -1 and a
+ * reason.  A client's address travels between processes typed (struct
+ * peeraddr) and is written as text only for logs.
  */
 #ifndef POPD_ADDR_H
 #define POPD_ADDR_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct sockaddr;
 
 #define ADDR_HOSTMAX		256	/* host part of an -l/-p address */
 #define ADDR_PORTMAX		8	/* "65535" and a NUL */
@@ -18,6 +23,17 @@ struct netaddr {
 	int		 bits;		/* prefix length */
 };
 
+/*
+ * A client: the address and port the listener accepted, or that a
+ * PROXY header named.  af 0: unknown (a PROXY header's LOCAL).
+ */
+struct peeraddr {
+	uint16_t	 af;		/* AF_INET, AF_INET6 or 0 */
+	uint16_t	 port;		/* host byte order */
+	unsigned char	 a[16];		/* 4 or 16 bytes of address */
+};
+#define PEER_STRLEN		64	/* "[v6addr]:port" and "... port N" */
+
 /* A client as per-address limits count it: its address, masked. */
 struct addrkey {
 	int		 af;		/* 0 when the address did not parse */
@@ -28,9 +44,16 @@ struct addrkey {
 int	addr_split(const char *, const char *, char *, size_t, char *, size_t,
 	    const char **);
 int	net_parse(const char *, struct netaddr *, const char **);
-int	net_match(const struct netaddr *, size_t, const char *);
-const char *addr_log(const char *, char *, size_t);
-void	addr_key(const char *, int, int, struct addrkey *);
+int	net_match(const struct netaddr *, size_t, const struct peeraddr *);
+const char *net_str(const struct netaddr *, char *, size_t);
+int	peer_set(struct peeraddr *, int, const void *, unsigned int);
+int	peer_from_sockaddr(struct peeraddr *, const struct sockaddr *,
+	    size_t);
+int	peer_parse(const char *, struct peeraddr *);
+int	peer_valid(const struct peeraddr *);
+const char *peer_str(const struct peeraddr *, char *, size_t);
+const char *peer_log(const struct peeraddr *, char *, size_t);
+void	addr_key(const struct peeraddr *, int, int, struct addrkey *);
 int	addrkey_cmp(const struct addrkey *, const struct addrkey *);
 const char *addrkey_str(const struct addrkey *, int, int, char *, size_t);
 

@@ -28,7 +28,6 @@
 
 #define TMP_MAXAGE	(36 * 60 * 60)	/* seconds, as maildir(5) says */
 
-const char	*maildrop_uidl_format = OLDIDS_DEFAULT_FORMAT;
 
 static int	sweep_tmp(void *, const char *);
 static int	maildrop_fullscan(struct maildrop *, int *);
@@ -52,10 +51,12 @@ static void	update_compact(struct maildrop *);
 
 /* Open (creating it if needed) the maildir at path. */
 int
-maildrop_open(struct maildrop *md, const char *path)
+maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 {
 	memset(md, 0, sizeof(*md));
 	md->dirfd = md->lockfd = -1;
+	md->uidl_format = uidl_format != NULL ? uidl_format :
+	    OLDIDS_DEFAULT_FORMAT;
 	if (strlcpy(md->path, path, sizeof(md->path)) >= sizeof(md->path)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -206,7 +207,7 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 
 	maildrop_clear(md);
 	md->fromrec = 0;
-	md->old = oldids_load(md->dirfd, md->path, maildrop_uidl_format, 0);
+	md->old = oldids_load(md->dirfd, md->path, md->uidl_format, 0);
 	rv = maildrop_scandir(md, "cur", skipped) == -1 ||
 	    maildrop_scandir(md, "new", skipped) == -1 ? -1 : 0;
 	oldids_free(md->old);

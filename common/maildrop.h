@@ -39,13 +39,12 @@ struct maildrop {
 	struct popcache	 pc;		/* its popcache; pc.stats for tests */
 	struct oldids	*old;		/* a previous server's, while scanning */
 	size_t		 fromrec;	/* sizes taken from its records */
+	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
+	const char	*uidl_format;
 };
 
-/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
-extern const char	*maildrop_uidl_format;
-
 /* maildrop.c */
-int		 maildrop_open(struct maildrop *, const char *);
+int		 maildrop_open(struct maildrop *, const char *, const char *);
 int		 maildrop_lock(struct maildrop *);
 int		 maildrop_scan(struct maildrop *);
 int		 maildrop_cache_load(struct maildrop *);

@@ -1,9 +1,12 @@
 /*
- * msg.c -- typed messages between popd processes over SOCK_SEQPACKET
- * socketpairs, with optional descriptor passing.  A malformed message
- * from a peer is treated as a compromise of that peer: fatal, unless the
- * channel has a bad() handler (the parent's channels to its children),
- * which ends that peer instead.
+ * msg.c -- the transport of typed messages between popd processes over
+ * SOCK_SEQPACKET socketpairs, with optional descriptor passing.  Every
+ * message sent and received is checked against its one declaration
+ * (proto.c): sender, receiver, phase, exact size, descriptor and fields.
+ * A malformed message from a peer is treated as a compromise of that
+ * peer: fatal, unless the channel has a bad() handler (the parent's
+ * channels to its children), which ends that peer instead.  Sending one
+ * against its declaration is our own bug: fatal.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -11,13 +14,15 @@
 
 #include <errno.h>
 #include <event.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "chan.h"
 
 static struct lograte	rate_lost;
 
@@ -26,53 +31,90 @@ static void	chan_update(struct chan *);
 static void	chan_flush(struct chan *);
 static void	chan_read(struct chan *);
 
-static const char *const msg_names[MSG_MAX] = {
-	[MSG_PARENT_LISTEN] = "PARENT_LISTEN",
-	[MSG_PARENT_STARTTLS] = "PARENT_STARTTLS",
-	[MSG_PARENT_SESSION] = "PARENT_SESSION",
-	[MSG_PARENT_SPAWNED] = "PARENT_SPAWNED",
-	[MSG_PARENT_REFUSED] = "PARENT_REFUSED",
-	[MSG_PARENT_DRAIN] = "PARENT_DRAIN",
-	[MSG_PARENT_PASSWD] = "PARENT_PASSWD",
-	[MSG_LISTENER_SESSION] = "LISTENER_SESSION",
-	[MSG_AUTHPOP_LOGIN] = "AUTHPOP_LOGIN",
-	[MSG_AUTHPOP_CLOSED] = "AUTHPOP_CLOSED",
-	[MSG_AUTHPOP_STLS] = "AUTHPOP_STLS",
-};
-
-const char *
-msg_type_str(uint32_t type)
+/* The handler of type on c, or NULL. */
+static const struct msg_handler *
+chan_handler(const struct chan *c, uint32_t type)
 {
-	if (type < MSG_MAX && msg_names[type] != NULL)
-		return msg_names[type];
-	return "UNKNOWN";
+	size_t	i;
+
+	for (i = 0; i < c->nhandlers; i++)
+		if (c->handlers[i].type == type)
+			return &c->handlers[i];
+	return NULL;
 }
 
 /*
- * c talks to peer over fd; rules say what peer may send us (see struct
- * msg_rule).  eof: the peer closed the channel (NULL: fatal).
+ * c is self's end of a channel to peer over fd, in phase; handlers say
+ * what self does with each message peer sends it, and must cover exactly
+ * the types declared from peer to self.  eof: the peer closed the
+ * channel (NULL: fatal).  The channel reads only when chan_poll() is
+ * called until chan_start() puts it into the event loop.
  */
 void
-chan_init(struct chan *c, int fd, const char *self, const char *peer,
-    const struct msg_rule *rules, size_t nrules, void (*eof)(struct chan *),
-    void *arg)
+chan_init(struct chan *c, int fd, int self, int peer, int phase,
+    const struct msg_handler *handlers, size_t nhandlers,
+    void (*eof)(struct chan *), void *arg)
 {
+	const struct msg_decl	*d;
+	size_t			 i, n;
+
+	d = msg_decls(&n);
+	for (i = 0; i < n; i++)
+		if (d[i].from == peer && (d[i].to & self) &&
+		    chan_handler(&(struct chan){ .handlers = handlers,
+		    .nhandlers = nhandlers }, d[i].type) == NULL)
+			fatalx("no handler for %s from %s", d[i].name,
+			    proc_str(peer));
+	for (i = 0; i < nhandlers; i++)
+		if ((d = msg_decl(handlers[i].type)) == NULL ||
+		    d->from != peer || !(d->to & self))
+			fatalx("a handler for %s, which %s does not send",
+			    msg_type_str(handlers[i].type), proc_str(peer));
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->self = self;
 	c->peer = peer;
-	c->rules = rules;
-	c->nrules = nrules;
+	c->phase = phase;
+	c->handlers = handlers;
+	c->nhandlers = nhandlers;
 	c->eof = eof;
 	c->arg = arg;
 	c->pri = -1;
 	TAILQ_INIT(&c->outq);
 	if (set_nonblock(fd) == -1)
-		fatal("%s: chan_init", self);
+		fatal("channel to %s", proc_str(peer));
+}
+
+/* From now on the event loop reads and writes c. */
+void
+chan_start(struct chan *c)
+{
+	c->started = 1;
 	c->events = EV_READ;
-	event_set(&c->ev, fd, c->events | EV_PERSIST, chan_event, c);
+	event_set(&c->ev, c->fd, c->events | EV_PERSIST, chan_event, c);
+	if (c->pri != -1 && event_priority_set(&c->ev, c->pri) == -1)
+		fatalx("event_priority_set");
 	if (event_add(&c->ev, NULL) == -1)
-		fatal("%s: event_add", self);
+		fatal("event_add");
+	chan_update(c);
+}
+
+/*
+ * Before the event loop: wait for one message and handle it (one only,
+ * so a phase change is seen before the next message).
+ */
+void
+chan_poll(struct chan *c)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	while (c->fd != -1 && poll(&pfd, 1, -1) == -1)
+		if (errno != EINTR)
+			fatal("poll");
+	if (c->fd != -1)
+		chan_read(c);
 }
 
 /*
@@ -82,13 +124,25 @@ chan_init(struct chan *c, int fd, const char *self, const char *peer,
 void
 chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
 {
-	struct chan_msg	*m;
+	const struct msg_decl	*d;
+	struct chan_msg		*m;
+	const char		*why;
 
-	if (len > MSG_MAXPAYLOAD)
-		fatalx("%s: %s message to %s too large", c->self,
-		    msg_type_str(type), c->peer);
+	if ((d = msg_decl(type)) == NULL || d->from != c->self ||
+	    !(d->to & c->peer))
+		fatalx("%s is not a message to %s", msg_type_str(type),
+		    proc_str(c->peer));
+	if (len != d->size || (fd != -1) != (d->fd == MSG_FD) ||
+	    !(d->phases & c->phase))
+		fatalx("%s to %s: %zu bytes, fd %d, phase %#x, against its "
+		    "declaration", d->name, proc_str(c->peer), len, fd,
+		    c->phase);
+	if ((why = d->valid(data)) != NULL)
+		fatalx("%s to %s: %s", d->name, proc_str(c->peer), why);
+	if (d->next != 0)
+		c->phase = d->next;
 	if ((m = calloc(1, sizeof(*m) + len)) == NULL)
-		fatal("%s: chan_send", c->self);
+		fatal("chan_send");
 	m->hdr.type = type;
 	m->hdr.version = MSG_VERSION;
 	m->hdr.len = len;
@@ -108,7 +162,8 @@ chan_close(struct chan *c)
 
 	if (c->fd == -1)
 		return;
-	event_del(&c->ev);
+	if (c->started)
+		event_del(&c->ev);
 	while ((m = TAILQ_FIRST(&c->outq)) != NULL) {
 		TAILQ_REMOVE(&c->outq, m, entry);
 		if (m->fd != -1)
@@ -128,11 +183,13 @@ void
 chan_priority(struct chan *c, int pri)
 {
 	c->pri = pri;
+	if (!c->started)
+		return;
 	event_del(&c->ev);
 	if (event_priority_set(&c->ev, pri) == -1)
-		fatalx("%s: event_priority_set", c->self);
+		fatalx("event_priority_set");
 	if (event_add(&c->ev, NULL) == -1)
-		fatal("%s: event_add", c->self);
+		fatal("event_add");
 }
 
 /*
@@ -166,22 +223,11 @@ chan_bad(struct chan *c, const char *fmt, ...)
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (c->bad == NULL)
-		fatalx("%s: %s", c->self, msg);
-	log_warnx("%s: %s: %s is compromised or broken, ending it", c->self,
-	    msg, c->peer);
+		fatalx("%s", msg);
+	log_warnx("%s: %s is compromised or broken, ending it", msg,
+	    proc_str(c->peer));
 	c->bad(c);
 	chan_close(c);
-}
-
-/* A string field must be NUL-terminated inside its fixed-size buffer. */
-int
-msg_check_str(struct chan *c, uint32_t type, const char *s, size_t size)
-{
-	if (memchr(s, '\0', size) != NULL)
-		return 0;
-	chan_bad(c, "%s from %s: unterminated string", msg_type_str(type),
-	    c->peer);
-	return -1;
 }
 
 static void
@@ -189,7 +235,7 @@ chan_update(struct chan *c)
 {
 	short	want = EV_READ;
 
-	if (c->fd == -1)
+	if (c->fd == -1 || !c->started)
 		return;
 	if (!TAILQ_EMPTY(&c->outq))
 		want |= EV_WRITE;
@@ -199,9 +245,9 @@ chan_update(struct chan *c)
 	c->events = want;
 	event_set(&c->ev, c->fd, want | EV_PERSIST, chan_event, c);
 	if (c->pri != -1 && event_priority_set(&c->ev, c->pri) == -1)
-		fatalx("%s: event_priority_set", c->self);
+		fatalx("event_priority_set");
 	if (event_add(&c->ev, NULL) == -1)
-		fatal("%s: event_add", c->self);
+		fatal("event_add");
 }
 
 static void
@@ -242,7 +288,7 @@ chan_flush(struct chan *c)
 				/* The read side reports the end. */
 				break;
 			}
-			fatal("%s: sendmsg to %s", c->self, c->peer);
+			fatal("sendmsg to %s", proc_str(c->peer));
 		}
 		TAILQ_REMOVE(&c->outq, m, entry);
 		if (m->fd != -1) {
@@ -256,16 +302,17 @@ chan_flush(struct chan *c)
 
 /*
  * What is wrong with a received message, or NULL: the datagram, its
- * descriptors and the rule for its type must agree exactly.
+ * descriptors and the declaration of its type must agree exactly, and
+ * the message must come from the peer that sends it, in its phase.
  */
 static const char *
 msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
-    int ctlbad, size_t nfds, const struct msg_rule **rulep)
+    int ctlbad, size_t nfds, const struct msg_decl **declp)
 {
-	static char		 why[128];
+	static char		 why[160];
 	struct msg_hdr		 hdr;
-	const struct msg_rule	*r;
-	size_t			 i;
+	const struct msg_decl	*d;
+	const char		*bad;
 	int			 lost = 0;
 
 	if (flags & MSG_TRUNC)
@@ -293,37 +340,40 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 		    msg_type_str(hdr.type), hdr.len, n);
 		return why;
 	}
-	for (i = 0, r = NULL; i < c->nrules; i++)
-		if (c->rules[i].type == hdr.type) {
-			r = &c->rules[i];
-			break;
-		}
-	if (r == NULL) {
+	if ((d = msg_decl(hdr.type)) == NULL || d->from != c->peer ||
+	    !(d->to & c->self)) {
 		(void)snprintf(why, sizeof(why), "unexpected %s (%u)",
 		    msg_type_str(hdr.type), hdr.type);
 		return why;
 	}
-	if (hdr.len != r->size) {
-		(void)snprintf(why, sizeof(why), "%s: payload %u bytes, want %zu",
-		    msg_type_str(hdr.type), hdr.len, r->size);
+	if (!(d->phases & c->phase)) {
+		(void)snprintf(why, sizeof(why), "%s out of order (phase %#x)",
+		    d->name, c->phase);
 		return why;
 	}
-	if (lost && r->fd == MSG_FD) {
-		log_rate(&rate_lost, "%s: %s from %s lost its descriptor: "
-		    "out of descriptors", c->self, msg_type_str(hdr.type),
-		    c->peer);
-		*rulep = r;
+	if (hdr.len != d->size) {
+		(void)snprintf(why, sizeof(why), "%s: payload %u bytes, want %zu",
+		    d->name, hdr.len, d->size);
+		return why;
+	}
+	if ((bad = d->valid(buf + sizeof(hdr))) != NULL) {
+		(void)snprintf(why, sizeof(why), "%s: bad %s", d->name, bad);
+		return why;
+	}
+	if (lost && d->fd == MSG_FD) {
+		log_rate(&rate_lost, "%s from %s lost its descriptor: out of "
+		    "descriptors", d->name, proc_str(c->peer));
+		*declp = d;
 		return NULL;
 	}
 	if (lost)
 		return "truncated message";
-	if (nfds != (r->fd == MSG_FD ? 1 : 0)) {
+	if (nfds != (d->fd == MSG_FD ? 1 : 0)) {
 		(void)snprintf(why, sizeof(why), "%s with %zu descriptors, "
-		    "want %d", msg_type_str(hdr.type), nfds,
-		    r->fd == MSG_FD ? 1 : 0);
+		    "want %d", d->name, nfds, d->fd == MSG_FD ? 1 : 0);
 		return why;
 	}
-	*rulep = r;
+	*declp = d;
 	return NULL;
 }
 
@@ -342,8 +392,13 @@ chan_read(struct chan *c)
 		unsigned char	buf[CMSG_SPACE(sizeof(int) * MSG_MAXFDS)];
 	} cmsgbuf;
 	struct cmsghdr		*cm;
-	const struct msg_rule	*rule;
-	unsigned char		 buf[sizeof(struct msg_hdr) + MSG_MAXPAYLOAD];
+	const struct msg_decl	*decl;
+	/* Aligned, so that handlers may read the payload as its struct. */
+	union {
+		max_align_t	align;
+		unsigned char	buf[sizeof(struct msg_hdr) + MSG_MAXPAYLOAD];
+	} u;
+	unsigned char		*buf = u.buf;
 	const char		*why;
 	ssize_t			 n;
 	size_t			 nfds, i, k;
@@ -352,7 +407,7 @@ chan_read(struct chan *c)
 	for (;;) {
 		memset(&mh, 0, sizeof(mh));
 		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf);
+		iov.iov_len = sizeof(u.buf);
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
 		mh.msg_control = &cmsgbuf.buf;
@@ -361,10 +416,13 @@ chan_read(struct chan *c)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				return;
-			if (errno == ECONNRESET)
+			/* The peer is gone: the end, with nothing received. */
+			if (errno == ECONNRESET) {
 				n = 0;
-			else
-				fatal("%s: recvmsg from %s", c->self, c->peer);
+				mh.msg_controllen = 0;
+				mh.msg_flags = 0;
+			} else
+				fatal("recvmsg from %s", proc_str(c->peer));
 		}
 		nfds = 0;
 		ctlbad = 0;
@@ -387,21 +445,26 @@ chan_read(struct chan *c)
 			if (c->eof != NULL)
 				c->eof(c);
 			else
-				fatalx("%s: %s closed the channel", c->self,
-				    c->peer);
+				fatalx("%s closed the channel",
+				    proc_str(c->peer));
 			return;
 		}
-		rule = NULL;
+		decl = NULL;
 		if ((why = msg_check(c, buf, n, mh.msg_flags, ctlbad, nfds,
-		    &rule)) != NULL) {
+		    &decl)) != NULL) {
 			for (i = 0; i < nfds; i++)
 				close(fds[i]);
-			chan_bad(c, "%s from %s", why, c->peer);
+			chan_bad(c, "%s from %s", why, proc_str(c->peer));
 			return;
 		}
-		rule->handler(c, buf + sizeof(struct msg_hdr),
-		    n - sizeof(struct msg_hdr), nfds ? fds[0] : -1);
+		chan_handler(c, decl->type)->fn(c, buf + sizeof(struct msg_hdr),
+		    nfds ? fds[0] : -1);
 		if (c->fd == -1)
+			return;
+		if (decl->next != 0)
+			c->phase = decl->next;
+		/* Before the event loop, one message per chan_poll(). */
+		if (!c->started)
 			return;
 	}
 }

@@ -32,9 +32,6 @@ static const struct {
 	{ "USER", CMD_USER },
 };
 
-static int	policy_expire = -1;
-static int	policy_login_delay;
-
 /*
  * Split one command line (without its CRLF) into a keyword and up to two
  * arguments.  Keywords are case-insensitive (RFC 1939 section 3).  PASS
@@ -103,11 +100,13 @@ pop3_parse(struct pop3_line *l, const char *line, size_t len)
 }
 
 /*
- * The CAPA response body, multi-line terminator included.  Every line
- * is well under POP3_MAXLINE octets.
+ * The CAPA response body, multi-line terminator included: flags say what
+ * this session may do; expire (days, -1: never) and login_delay (seconds,
+ * 0: none) are the site's policy.  Every line is well under POP3_MAXLINE
+ * octets.
  */
 const char *
-pop3_capa(int flags)
+pop3_capa(int flags, int expire, int login_delay)
 {
 	static char	buf[512];
 	char		line[64];
@@ -122,31 +121,19 @@ pop3_capa(int flags)
 	if (flags & CAPA_STLS)
 		(void)strlcat(buf, "STLS\r\n", sizeof(buf));
 	/* RFC 2449: what popd enforces, in both states. */
-	if (policy_expire < 0)
+	if (expire < 0)
 		(void)strlcat(buf, "EXPIRE NEVER\r\n", sizeof(buf));
 	else {
-		(void)snprintf(line, sizeof(line), "EXPIRE %d\r\n",
-		    policy_expire);
+		(void)snprintf(line, sizeof(line), "EXPIRE %d\r\n", expire);
 		(void)strlcat(buf, line, sizeof(buf));
 	}
-	if (policy_login_delay > 0) {
+	if (login_delay > 0) {
 		(void)snprintf(line, sizeof(line), "LOGIN-DELAY %d\r\n",
-		    policy_login_delay);
+		    login_delay);
 		(void)strlcat(buf, line, sizeof(buf));
 	}
 	(void)strlcat(buf, "IMPLEMENTATION popd\r\n.\r\n", sizeof(buf));
 	return buf;
-}
-
-/*
- * The site's EXPIRE (days, -1: never) and LOGIN-DELAY (seconds, 0: none),
- * from popd.conf through the command line of authpop and wrkrpop.
- */
-void
-pop3_set_policy(int expire, int login_delay)
-{
-	policy_expire = expire;
-	policy_login_delay = login_delay;
 }
 
 static int

@@ -51,8 +51,7 @@ struct pop3_framer {
 #define CAPA_SASL		0x04	/* AUTH PLAIN allowed here */
 long long	 pop3_number(const char *);
 int		 pop3_parse(struct pop3_line *, const char *, size_t);
-const char	*pop3_capa(int);
-void		 pop3_set_policy(int, int);
+const char	*pop3_capa(int, int, int);
 int		 pop3_frame(struct pop3_framer *, const char *, size_t, size_t,
 		    size_t *);
 void		 pop3_frame_reset(struct pop3_framer *);

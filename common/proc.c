@@ -24,7 +24,6 @@
 #include "util.h"
 #include "proc.h"
 
-static void	proc_nofile(void);
 static void	proc_inherited(const char *);
 
 void
@@ -92,39 +91,51 @@ proc_become(const char *who, uid_t uid, gid_t gid)
 
 /*
  * The parent's side of a split, in the child just forked: fd becomes
- * POPD_CHANNEL_FD, nothing else stays open beyond stdio, and every
- * signal is back to its default for the program exec'd next.
+ * POPD_CHANNEL_FD and conf (or -1) POPD_CONF_FD, nothing else stays open
+ * beyond stdio, and every signal is back to its default for the program
+ * exec'd next.
  */
 int
-proc_child_fds(int fd)
+proc_child_fds(int fd, int conf)
 {
 	int	i;
 
+	/* Out of the way of the first one. */
+	if (conf == POPD_CHANNEL_FD && (conf = dup(conf)) == -1)
+		return -1;
 	/* dup2 onto itself would keep close-on-exec set. */
 	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
 	    dup2(fd, POPD_CHANNEL_FD) == -1)
 		return -1;
-	closefrom(POPD_CHANNEL_FD + 1);
+	if (conf != -1 && (conf == POPD_CONF_FD ? fcntl(conf, F_SETFD, 0) ==
+	    -1 : dup2(conf, POPD_CONF_FD) == -1))
+		return -1;
+	closefrom((conf != -1 ? POPD_CONF_FD : POPD_CHANNEL_FD) + 1);
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
 	return 0;
 }
 
-/* Each session holds descriptors: allow all we may. */
-static void
+/*
+ * Each session holds descriptors: allow all we may.  Returns the limit
+ * in force.
+ */
+rlim_t
 proc_nofile(void)
 {
 	struct rlimit	rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit");
+		fatal("getrlimit RLIMIT_NOFILE");
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 			log_warn("setrlimit RLIMIT_NOFILE");
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	return rl.rlim_cur;
 }
-
 /*
  * The parent set our ids before exec (wrkrpop): prove that they are not
  * root's, that real, effective and saved ids agree, and that root's

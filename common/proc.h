@@ -6,6 +6,7 @@
 #define POPD_PROC_H
 
 #include <sys/types.h>
+#include <sys/resource.h>
 
 /*
  * What a role needs from its prologue.  With a user (started as root),
@@ -29,6 +30,7 @@ struct proc_setup {
 /* proc.c */
 void	proc_prologue(const struct proc_setup *);
 int	proc_become(const char *, uid_t, gid_t);
-int	proc_child_fds(int);
+int	proc_child_fds(int, int);
+rlim_t	proc_nofile(void);
 
 #endif

@@ -1,35 +1,41 @@
 /*
- * proto.h -- the messages between popd processes and the channels that
- * carry them (msg.c).
+ * proto.h -- the wire format of the messages between popd processes: the
+ * types, their payloads, and the one declaration of each (proto.c) that
+ * the transport (chan.h, msg.c) enforces on both ends.
  */
 #ifndef POPD_PROTO_H
 #define POPD_PROTO_H
 
 #include <sys/types.h>
-#include <sys/queue.h>
 
-#include <event.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
+#include "addr.h"
+#include "settings.h"
 
 /*
- * Messages between processes.  Every channel is a SOCK_SEQPACKET
- * socketpair, so one datagram is one message: a header, then exactly
- * hdr.len payload bytes, and at most one passed descriptor.  Messages
- * are named by their sender and meaning; each hop has its own type and
- * payload.  A receiver declares what it takes from each peer in a table
- * of rules (struct msg_rule): msg.c checks every message against it
- * (version, type, exact size, descriptor) before the handler sees it.
- * Bump MSG_VERSION on any change to the types or payloads below.
+ * Every channel is a SOCK_SEQPACKET socketpair, so one datagram is one
+ * message: a header, then exactly hdr.len payload bytes, and at most one
+ * passed descriptor.  Messages are named by their sender and meaning;
+ * each hop has its own type and payload.  Bump MSG_VERSION on any change
+ * to the types or payloads below.
  */
-#define MSG_VERSION		7
-#define MSG_MAXPAYLOAD		1024
+#define MSG_VERSION		8
+#define MSG_MAXPAYLOAD		16384	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
 enum msg_type {
 	MSG_NONE = 0,
 
+	/* parent -> a child, before it serves: its configuration */
+	MSG_PARENT_CONF,	/* struct conf_settings */
+	MSG_PARENT_CONF_PKI,	/* to the listener: a keypair; msg_pki */
+	MSG_PARENT_CONF_PROXY,	/* to the listener: a proxy; msg_proxy */
+	MSG_PARENT_CONF_END,	/* the configuration is complete */
+	MSG_PARENT_WORKER,	/* to a wrkrpop: its session; msg_worker */
 	/* parent -> listener */
 	MSG_PARENT_LISTEN,	/* fd: a listening socket; msg_listen */
 	MSG_PARENT_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
@@ -37,8 +43,9 @@ enum msg_type {
 	MSG_PARENT_SESSION,	/* fd: a new session; msg_session */
 	MSG_PARENT_SPAWNED,	/* a wrkrpop has the session; msg_id */
 	MSG_PARENT_REFUSED,	/* no wrkrpop for it; msg_refused */
-	MSG_PARENT_PASSWD,	/* to a draining authpop: a user's password
-				   changed in a reload; msg_passwd */
+	MSG_PARENT_PASSWD,	/* a user's password changed in a reload
+				   that did not replace this authpop;
+				   msg_passwd */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
@@ -61,8 +68,48 @@ struct msg_hdr {
 	uint32_t	pad;
 };
 
+/* The processes, as senders and receivers of messages. */
+#define PROC_PARENT		0x01
+#define PROC_LISTENER		0x02
+#define PROC_AUTHPOP		0x04
+#define PROC_WRKRPOP		0x08
+
+/*
+ * The phases of a channel, the same on both ends: a child is configured
+ * (PH_CONF) until MSG_PARENT_CONF_END (or MSG_PARENT_WORKER), serves
+ * (PH_RUN), and after MSG_PARENT_DRAIN finishes what it has (PH_DRAIN).
+ */
+#define PH_CONF			0x01
+#define PH_RUN			0x02
+#define PH_DRAIN		0x04
+
+#define POPD_MAXPKI		16	/* keypairs, chosen by SNI */
+#define POPD_MAXPROXY		64	/* proxy statements */
+#define POPD_MAXTLS		16	/* "TLSv1.3", "plaintext" */
+
+/* MSG_PARENT_CONF_PKI */
+struct msg_pki {
+	char		cert[PATH_MAX];
+	char		key[PATH_MAX];
+};
+
+/* MSG_PARENT_CONF_PROXY */
+struct msg_proxy {
+	struct netaddr	net;
+	uint32_t	trusted;	/* it terminated TLS for the client */
+};
+
+/* MSG_PARENT_WORKER: who logged in, from where, into which maildir. */
+struct msg_worker {
+	char		user[POPD_MAXUSER + 1];
+	char		maildir[PATH_MAX];
+	struct peeraddr	peer;		/* the client, for logs */
+	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
+};
+
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */
+#define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY)
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {
@@ -76,14 +123,13 @@ struct msg_listen {
 #define SESSION_RESUMED		0x08	/* after STLS: no new greeting */
 #define SESSION_PROXYTRUST	0x10	/* listener to parent: via a proxy
 					   that terminated TLS (trusted) */
-
-#define POPD_MAXTLS		16	/* "TLSv1.3", "plaintext" */
+#define SESSION_ALL		0x1f
 
 /* MSG_LISTENER_SESSION: the listener's name for a session is its lid. */
 struct msg_newsession {
 	uint32_t	lid;
-	uint32_t	flags;		/* SESSION_TLS/STLS/RESUMED */
-	char		addr[POPD_MAXADDR];
+	uint32_t	flags;		/* SESSION_TLS/STLS/RESUMED/PROXYTRUST */
+	struct peeraddr	peer;		/* the client */
 	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
 };
 
@@ -91,7 +137,7 @@ struct msg_newsession {
 struct msg_session {
 	uint64_t	id;
 	uint32_t	flags;		/* SESSION_*, TRUSTED added */
-	char		addr[POPD_MAXADDR];
+	struct peeraddr	peer;		/* the client */
 };
 
 /* MSG_PARENT_STARTTLS */
@@ -128,62 +174,32 @@ struct msg_passwd {
 	char		hash[COMPAT_HASH_MAX + 1];
 };
 
-/* One end of a channel, driven by libevent. */
-struct chan_msg {
-	TAILQ_ENTRY(chan_msg)	 entry;
-	struct msg_hdr		 hdr;
-	int			 fd;
-	unsigned char		 data[];
-};
-
-struct chan;
-
 /*
- * What a receiver takes from one peer: each type it accepts, the exact
- * size of its payload, whether it carries a descriptor, and the handler,
- * which owns that descriptor.  Anything else is a protocol violation.
+ * The one declaration of a message type: who sends it to whom, its exact
+ * payload, whether a descriptor comes with it, what its fields may hold,
+ * the phases of the channel it may arrive in, and the phase it moves the
+ * channel to (0: none).  msg.c checks every message sent and received
+ * against it, so a handler sees only checked payloads.
  */
 #define MSG_NOFD		0
 #define MSG_FD			1
-/*
- * A handler of a MSG_FD type gets -1 instead of the descriptor when it
- * was lost to our own shortage of descriptors (logged by msg.c): the
- * message still counts, the session it names has gone.
- */
-struct msg_rule {
+struct msg_decl {
 	uint32_t	  type;
+	const char	 *name;
+	int		  from;		/* PROC_* */
+	int		  to;		/* PROC_*, one or more */
 	size_t		  size;
 	int		  fd;		/* MSG_FD or MSG_NOFD */
-	void		(*handler)(struct chan *, const void *, size_t, int);
+	/* NULL if the payload is good, else what is wrong with it. */
+	const char	*(*valid)(const void *);
+	int		  phases;	/* PH_* it may arrive in */
+	int		  next;		/* PH_* after it, or 0 */
 };
 
-struct chan {
-	int				 fd;
-	const char			*self;	/* our name, for errors */
-	const char			*peer;	/* the other end */
-	struct event			 ev;
-	short				 events;
-	TAILQ_HEAD(, chan_msg)		 outq;
-	size_t				 outfds; /* descriptors in outq */
-	int				 pri;	/* event priority, -1 default */
-	const struct msg_rule		*rules;	/* what the peer may send */
-	size_t				 nrules;
-	void				 (*eof)(struct chan *);
-	/* A malformed message: end this peer (it must close c), or fatal. */
-	void				 (*bad)(struct chan *);
-	void				*arg;
-};
-
-/* msg.c */
-const char	*msg_type_str(uint32_t);
-void		 chan_init(struct chan *, int, const char *, const char *,
-		    const struct msg_rule *, size_t, void (*)(struct chan *),
-		    void *);
-void		 chan_send(struct chan *, uint32_t, int, const void *, size_t);
-void		 chan_close(struct chan *);
-void		 chan_priority(struct chan *, int);
-void		 chan_bad(struct chan *, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
-int		 msg_check_str(struct chan *, uint32_t, const char *, size_t);
+/* proto.c */
+const struct msg_decl	*msg_decl(uint32_t);
+const struct msg_decl	*msg_decls(size_t *);
+const char		*msg_type_str(uint32_t);
+const char		*proc_str(int);
 
 #endif

@@ -173,7 +173,7 @@ compat_title_init(void)
 {
 	FILE			*fp;
 	char			 buf[1024], *p;
-	unsigned long long	 v, start = 0, end = 0;
+	unsigned long long	 v, start = 0, end = 0, env_start = 0, env_end = 0;
 	int			 field;
 
 	if ((fp = fopen("/proc/self/stat", "re")) == NULL)
@@ -184,19 +184,30 @@ compat_title_init(void)
 	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
 		return;
 	/* Each space found starts field number "field" (1-based). */
-	for (field = 3; field <= 49; field++) {
+	for (field = 3; field <= 51; field++) {
 		if ((p = strchr(p + 1, ' ')) == NULL)
-			return;
+			break;
 		if (field < 48)
 			continue;
 		v = strtoull(p + 1, NULL, 10);
 		if (field == 48)
 			start = v;
-		else
+		else if (field == 49)
 			end = v;
+		else if (field == 50)
+			env_start = v;
+		else
+			env_end = v;
 	}
 	if (start == 0 || end <= start + 1)
 		return;
+	/*
+	 * The environment strings follow the arguments: the title may use
+	 * them too (popd's children have short command lines, and popd
+	 * gives them an environment with room for a title).
+	 */
+	if (env_start == end && env_end > env_start)
+		end = env_end;
 	title_base = (char *)(uintptr_t)start;
 	title_size = end - start;
 }

@@ -20,72 +20,7 @@
 #include "addr.h"
 #include "oldids.h"
 #include "config.h"
-
-/*
- * Every default, in one place; popd.conf(5) lists each one next to its
- * keyword.  The lists are empty: conf_new() initializes their heads.
- */
-static const struct popd_conf conf_defaults = {
-	.authtab = "/etc/mail/authtab",
-	.usertab = "/etc/mail/usertab",
-	.maildir = "",
-	.tls_protocols = "tlsv1.3",
-	.protocols = TLS_PROTOCOL_TLSv1_3,
-	.timeout = {
-		.handshake = 60,
-		.login = 600,
-		.idle = 600,
-		.send = 600,
-		.close = 60,
-	},
-	.limit = {
-		.handshakes = 1024,
-		.sessions = 4096,
-		.logged_in = 10000,
-		.failures = 3,
-		.bad_commands = 10,
-	},
-	.per_address = {
-		.handshakes = 16,
-		.sessions = 32,
-		.logged_in = 64,
-		.ipv4_prefix = 32,
-		.ipv6_prefix = 64,
-	},
-	.failure_delay = {
-		.first = 1,
-		.max = 15,
-	},
-	.expire = -1,
-	.uidl_format = OLDIDS_DEFAULT_FORMAT,
-	.login_delay = 0,
-	.last = 0,
-};
-
-#define T(f)	offsetof(struct popd_conf, timeout.f)
-#define L(f)	offsetof(struct popd_conf, limit.f)
-#define A(f)	offsetof(struct popd_conf, per_address.f)
-static const struct conf_knob knobs[] = {
-	{ KNOB_TIMEOUT, "handshake",	T(handshake),	1, 86400, NULL },
-	{ KNOB_TIMEOUT, "login",	T(login),	1, 86400, NULL },
-	{ KNOB_TIMEOUT, "idle",		T(idle),	CONF_MIN_IDLE, 86400,
-	    "RFC 1939 asks for at least 10m" },
-	{ KNOB_TIMEOUT, "send",		T(send),	1, 86400, NULL },
-	{ KNOB_TIMEOUT, "close",	T(close),	1, 3600, NULL },
-	{ KNOB_LIMIT,	"handshakes",	L(handshakes),	1, 1000000, NULL },
-	{ KNOB_LIMIT,	"sessions",	L(sessions),	1, 1000000, NULL },
-	{ KNOB_LIMIT,	"logged-in",	L(logged_in),	1, 1000000, NULL },
-	{ KNOB_LIMIT,	"failures",	L(failures),	1, 1000, NULL },
-	{ KNOB_LIMIT,	"bad-commands",	L(bad_commands), 1, 1000000, NULL },
-	{ KNOB_PERADDR,	"handshakes",	A(handshakes),	1, 1000000, NULL },
-	{ KNOB_PERADDR,	"sessions",	A(sessions),	1, 1000000, NULL },
-	{ KNOB_PERADDR,	"logged-in",	A(logged_in),	1, 1000000, NULL },
-	{ KNOB_PERADDR,	"ipv4-prefix",	A(ipv4_prefix),	8, 32, NULL },
-	{ KNOB_PERADDR,	"ipv6-prefix",	A(ipv6_prefix),	16, 128, NULL },
-};
-#undef T
-#undef L
-#undef A
+#include "chan.h"
 
 static int	conf_error(const struct popd_conf *, const struct conf_where *,
 		    const char *, ...)
@@ -98,7 +33,8 @@ conf_new(void)
 
 	if ((conf = malloc(sizeof(*conf))) == NULL)
 		return NULL;
-	*conf = conf_defaults;
+	memset(conf, 0, sizeof(*conf));
+	conf->set = settings_defaults;
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->pkis);
 	TAILQ_INIT(&conf->trusted);
@@ -138,17 +74,6 @@ conf_free(struct popd_conf *conf)
 	free(conf);
 }
 
-const struct conf_knob *
-conf_knob(enum conf_knob_kind kind, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
-		if (knobs[i].kind == kind && strcmp(knobs[i].name, name) == 0)
-			return &knobs[i];
-	return NULL;
-}
-
 /*
  * Seconds in the largest unit that divides them: "90s", "10m", "2h".
  * A few static buffers, so that one printf can show several.
@@ -171,8 +96,8 @@ conf_duration(long long secs)
 }
 
 /*
- * "192.0.2.0/24", "2001:db8::/32" or a single address; host bits are
- * cleared.  A small parser of its own until common/ has a shared one.
+ * "192.0.2.0/24", "2001:db8::/32" or a single address (net_parse); host
+ * bits are cleared, and the text is kept for popd -n -v.
  */
 int
 conf_parse_network(const char *text, struct conf_trusted *t,
@@ -190,15 +115,13 @@ conf_parse_network(const char *text, struct conf_trusted *t,
 	}
 	if (net_parse(text, &n, errstr) == -1)
 		return -1;
-	t->af = n.af;
-	t->prefix = n.bits;
-	memcpy(t->addr, n.addr, sizeof(t->addr));
 	for (i = 0; i < 16; i++) {
-		if (i * 8 >= t->prefix)
-			t->addr[i] = 0;
-		else if (i * 8 + 8 > t->prefix)
-			t->addr[i] &= 0xff << (8 - (t->prefix - i * 8));
+		if (i * 8 >= n.bits)
+			n.addr[i] = 0;
+		else if (i * 8 + 8 > n.bits)
+			n.addr[i] &= 0xff << (8 - (n.bits - i * 8));
 	}
+	t->net = n;
 	if (strlcpy(t->text, text, sizeof(t->text)) >= sizeof(t->text)) {
 		*errstr = "too long";
 		return -1;
@@ -332,22 +255,23 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	const struct conf_listen	*l;
 	const struct conf_pki		*p;
 	const struct conf_trusted	*t;
-	char				 buf[INET6_ADDRSTRLEN];
-	size_t				 i;
+	const struct conf_knob		*knobs;
+	char				 buf[INET6_ADDRSTRLEN + 8];
+	size_t				 i, nknobs;
 	int				 v;
 
 	fputs("authtab ", fp);
-	print_str(fp, conf->authtab);
+	print_str(fp, conf->set.authtab);
 	fputs("\nusertab ", fp);
-	print_str(fp, conf->usertab);
+	print_str(fp, conf->set.usertab);
 	fputc('\n', fp);
-	if (conf->maildir[0] != '\0') {
+	if (conf->set.maildir[0] != '\0') {
 		fputs("maildir ", fp);
-		print_str(fp, conf->maildir);
+		print_str(fp, conf->set.maildir);
 		fputc('\n', fp);
 	}
 	fputs("tls protocols ", fp);
-	print_str(fp, conf->tls_protocols);
+	print_str(fp, conf->set.tls_protocols);
 	fputc('\n', fp);
 
 	TAILQ_FOREACH(p, &conf->pkis, entry) {
@@ -379,26 +303,18 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fputs(" proxy-protocol", fp);
 		fputc('\n', fp);
 	}
-	TAILQ_FOREACH(t, &conf->trusted, entry) {
-		if (inet_ntop(t->af, t->addr, buf, sizeof(buf)) == NULL)
-			(void)strlcpy(buf, "?", sizeof(buf));
-		if (t->prefix == (t->af == AF_INET ? 32 : 128))
-			fprintf(fp, "trusted \"%s\"\n", buf);
-		else
-			fprintf(fp, "trusted \"%s/%d\"\n", buf, t->prefix);
-	}
-	TAILQ_FOREACH(t, &conf->proxies, entry) {
-		if (inet_ntop(t->af, t->addr, buf, sizeof(buf)) == NULL)
-			(void)strlcpy(buf, "?", sizeof(buf));
-		if (t->prefix == (t->af == AF_INET ? 32 : 128))
-			fprintf(fp, "proxy \"%s\"", buf);
-		else
-			fprintf(fp, "proxy \"%s/%d\"", buf, t->prefix);
-		fputs(t->trusted ? " trusted\n" : "\n", fp);
-	}
+	TAILQ_FOREACH(t, &conf->trusted, entry)
+		fprintf(fp, "trusted \"%s\"\n", net_str(&t->net, buf,
+		    sizeof(buf)));
+	TAILQ_FOREACH(t, &conf->proxies, entry)
+		fprintf(fp, "proxy \"%s\"%s\n", net_str(&t->net, buf,
+		    sizeof(buf)), t->trusted ? " trusted" : "");
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		memcpy(&v, (const char *)conf + knobs[i].off, sizeof(v));
+	knobs = conf_knobs(&nknobs);
+	for (i = 0; i < nknobs; i++) {
+		memcpy(&v, (const char *)&conf->set + knobs[i].off, sizeof(v));
+		if (knobs[i].kind == KNOB_OTHER)
+			continue;
 		if (knobs[i].kind == KNOB_TIMEOUT)
 			fprintf(fp, "timeout %s %s\n", knobs[i].name,
 			    conf_duration(v));
@@ -408,15 +324,49 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			    knobs[i].name, v);
 	}
 	fprintf(fp, "failure-delay %s %s\n",
-	    conf_duration(conf->failure_delay.first),
-	    conf_duration(conf->failure_delay.max));
-	if (conf->expire == -1)
+	    conf_duration(conf->set.failure_delay.first),
+	    conf_duration(conf->set.failure_delay.max));
+	if (conf->set.expire == -1)
 		fputs("expire never\n", fp);
 	else
-		fprintf(fp, "expire %d\n", conf->expire);
-	fprintf(fp, "login-delay %s\n", conf_duration(conf->login_delay));
-	fprintf(fp, "last %s\n", conf->last ? "yes" : "no");
+		fprintf(fp, "expire %d\n", conf->set.expire);
+	fprintf(fp, "login-delay %s\n", conf_duration(conf->set.login_delay));
+	fprintf(fp, "last %s\n", conf->set.last ? "yes" : "no");
 	fputs("uidl-format ", fp);
-	print_str(fp, conf->uidl_format);
+	print_str(fp, conf->set.uidl_format);
 	fputc('\n', fp);
+}
+
+/*
+ * A child's configuration, built here and nowhere else: the settings,
+ * then for the listener its keypairs and proxies, then the end of it.
+ * proc: PROC_* of the child (a wrkrpop's MSG_PARENT_WORKER, which the
+ * caller sends, ends its configuration).
+ */
+void
+conf_send(struct chan *c, const struct popd_conf *conf, int proc)
+{
+	const struct conf_pki		*pki;
+	const struct conf_trusted	*t;
+	struct msg_pki			 mp;
+	struct msg_proxy		 mx;
+
+	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
+	if (proc == PROC_LISTENER) {
+		TAILQ_FOREACH(pki, &conf->pkis, entry) {
+			memset(&mp, 0, sizeof(mp));
+			(void)strlcpy(mp.cert, pki->cert, sizeof(mp.cert));
+			(void)strlcpy(mp.key, pki->key, sizeof(mp.key));
+			chan_send(c, MSG_PARENT_CONF_PKI, -1, &mp, sizeof(mp));
+		}
+		TAILQ_FOREACH(t, &conf->proxies, entry) {
+			memset(&mx, 0, sizeof(mx));
+			mx.net = t->net;
+			mx.trusted = t->trusted != 0;
+			chan_send(c, MSG_PARENT_CONF_PROXY, -1, &mx,
+			    sizeof(mx));
+		}
+	}
+	if (proc != PROC_WRKRPOP)
+		chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }

@@ -29,16 +29,14 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "chan.h"
 #include "addr.h"
 #include "proxy.h"
-#include "config.h"
 #include "pop3.h"
 #include "proc.h"
 #include "sandbox.h"
 
 #define RELAY_BUFSZ		16384	/* per direction and session */
-#define MAX_PKI			16	/* keypairs, chosen by SNI */
-#define MAX_PROXY		CONF_MAX_PROXY	/* proxy statements */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 #define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
@@ -67,8 +65,6 @@ enum sess_state {
 };
 
 #define STLS_OK			"+OK begin TLS negotiation\r\n"
-#define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
-			"address, try later\r\n"
 
 /*
  * One direction of the relay.  The buffer is allocated only while it
@@ -84,18 +80,18 @@ struct relaybuf {
  * A client address (addr.c's key: masked to a /32 or /64) with its
  * connections, and those of them in their TLS handshake.
  */
-struct client {
-	RB_ENTRY(client)	 entry;
+struct source {
+	RB_ENTRY(source)	 entry;
 	struct addrkey		 key;
 	unsigned int		 nconn;
 	unsigned int		 nhs;
 };
-RB_HEAD(clienttree, client);
+RB_HEAD(sourcetree, source);
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
 	TAILQ_ENTRY(session)	 hsentry;	/* in handshakes, oldest 1st */
-	struct client		*client;
+	struct source		*client;
 	int			 inhs;		/* in its TLS handshake */
 	enum sess_state		 state;
 	uint32_t		 lid;		/* our name for it, for STLS */
@@ -109,7 +105,8 @@ struct session {
 	int			 proxytrust;	/* via a trusted proxy */
 	unsigned char		*ph;		/* the PROXY header so far */
 	size_t			 phlen;
-	char			 addr[POPD_MAXADDR];
+	struct peeraddr		 peer;		/* the client */
+	char			 addr[PEER_STRLEN];	/* it, for logs */
 	struct event		 sockev;
 	short			 sockwant;
 	struct event		 pairev;
@@ -132,33 +129,32 @@ static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
 static TAILQ_HEAD(, session)		handshakes =
     TAILQ_HEAD_INITIALIZER(handshakes);
-static struct clienttree		clients = RB_INITIALIZER(&clients);
+static struct sourcetree		clients = RB_INITIALIZER(&clients);
 static unsigned int			nhandshakes;
-static int				max_handshakes = 1024;	/* -H */
-static int				max_hs_addr = 16;	/* -A */
-static int				max_conn_addr = 112;	/* -C */
-static int				v4bits = 32, v6bits = 64; /* -4 -6 */
+/* The configuration, from the parent (MSG_PARENT_CONF...). */
+static struct conf_settings		set;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static struct lograte			rate_notproxy, rate_badproxy;
-/* Who may send PROXY headers (-x), and which of them are trusted (-X). */
-static struct netaddr			proxies[MAX_PROXY], tproxies[MAX_PROXY];
+/* Who may send PROXY headers, and which of them are trusted. */
+static struct netaddr			proxies[POPD_MAXPROXY];
+static struct netaddr			tproxies[POPD_MAXPROXY];
 static size_t				nproxies, ntproxies;
-static struct tls			*tls_srv[MAX_PKI];
+/* The keypairs' files until loaded, then their TLS contexts. */
+static char				*certs[POPD_MAXPKI], *keys[POPD_MAXPKI];
+static struct tls			*tls_srv[POPD_MAXPKI];
 static size_t				 npki;
-static int				 handshake_timeout = 60;
-static int				 send_timeout = 600;
-static int				 close_timeout = 60;
 static unsigned int			 nsessions;
 static uint32_t				 next_lid;
 static int				 draining;
 static int				 spare[2] = { -1, -1 };
 
-static void	listener_parent_listen(struct chan *, const void *, size_t,
-		    int);
-static void	listener_parent_drain(struct chan *, const void *, size_t,
-		    int);
-static void	listener_parent_starttls(struct chan *, const void *, size_t,
-		    int);
+static void	listener_parent_conf(struct chan *, const void *, int);
+static void	listener_parent_conf_pki(struct chan *, const void *, int);
+static void	listener_parent_conf_proxy(struct chan *, const void *, int);
+static void	listener_parent_conf_end(struct chan *, const void *, int);
+static void	listener_parent_listen(struct chan *, const void *, int);
+static void	listener_parent_drain(struct chan *, const void *, int);
+static void	listener_parent_starttls(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
@@ -194,9 +190,11 @@ static int	client_admit(struct session *);
 static void	client_leave(struct session *);
 static int	hs_begin(struct session *);
 static void	hs_end(struct session *);
-static int	client_cmp(struct client *, struct client *);
-RB_PROTOTYPE_STATIC(clienttree, client, entry, client_cmp)
-RB_GENERATE_STATIC(clienttree, client, entry, client_cmp)
+static int	source_cmp(struct source *, struct source *);
+static const char *source_str(const struct source *, char *, size_t);
+static unsigned int conn_per_addr(void);
+RB_PROTOTYPE_STATIC(sourcetree, source, entry, source_cmp)
+RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
 static ssize_t	client_read(struct session *, void *, size_t);
 static ssize_t	client_write(struct session *, const void *, size_t);
 static const char *client_error(struct session *);
@@ -206,97 +204,26 @@ static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
 static void	relaybuf_consume(struct relaybuf *, size_t, int);
 static void	relaybuf_release(struct relaybuf *);
 
-static const struct msg_rule from_parent[] = {
-	{ MSG_PARENT_LISTEN, sizeof(struct msg_listen), MSG_FD,
-	    listener_parent_listen },
-	{ MSG_PARENT_STARTTLS, sizeof(struct msg_lid), MSG_NOFD,
-	    listener_parent_starttls },
-	{ MSG_PARENT_DRAIN, 0, MSG_NOFD, listener_parent_drain },
+/* What the listener does with each message the parent sends it. */
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,		listener_parent_conf },
+	{ MSG_PARENT_CONF_PKI,		listener_parent_conf_pki },
+	{ MSG_PARENT_CONF_PROXY,	listener_parent_conf_proxy },
+	{ MSG_PARENT_CONF_END,		listener_parent_conf_end },
+	{ MSG_PARENT_LISTEN,		listener_parent_listen },
+	{ MSG_PARENT_STARTTLS,		listener_parent_starttls },
+	{ MSG_PARENT_DRAIN,		listener_parent_drain },
 };
 
 /*
- * A TLS server context with the n keypairs certs[i], keys[i], keypair
- * first as the default and the others chosen by SNI, or NULL with the
- * reason logged.  The parent calls it too, to refuse a bad certificate
- * at startup or reload before a listener would die on it.
- */
-struct tls *
-listener_tls(size_t n, char *const certs[], char *const keys[],
-    size_t first, const char *protocols)
-{
-	struct tls_config	*cfg;
-	struct tls		*ctx = NULL;
-	uint8_t			*cert = NULL, *key = NULL;
-	size_t			 certlen = 0, keylen = 0, i, k;
-	uint32_t		 protos;
-	int			 r;
-
-	if ((cfg = tls_config_new()) == NULL) {
-		log_warnx("tls_config_new failed");
-		return NULL;
-	}
-	if (tls_config_parse_protocols(&protos, protocols) == -1 ||
-	    tls_config_set_protocols(cfg, protos) == -1) {
-		log_warnx("tls protocols \"%s\": %s", protocols,
-		    tls_config_error(cfg));
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		k = i == 0 ? first : (i <= first ? i - 1 : i);
-		if ((cert = tls_load_file(certs[k], &certlen, NULL)) == NULL) {
-			log_warn("%s", certs[k]);
-			goto done;
-		}
-		if ((key = tls_load_file(keys[k], &keylen, NULL)) == NULL) {
-			log_warn("%s", keys[k]);
-			goto done;
-		}
-		if (i == 0)
-			r = tls_config_set_keypair_mem(cfg, cert, certlen, key,
-			    keylen);
-		else
-			r = tls_config_add_keypair_mem(cfg, cert, certlen, key,
-			    keylen);
-		if (r == -1) {
-			log_warnx("%s, %s: %s", certs[k], keys[k],
-			    tls_config_error(cfg));
-			goto done;
-		}
-		tls_unload_file(cert, certlen);
-		tls_unload_file(key, keylen);		/* wipes the key */
-		cert = key = NULL;
-	}
-	if ((ctx = tls_server()) == NULL) {
-		log_warnx("tls_server failed");
-		goto done;
-	}
-	if (tls_configure(ctx, cfg) == -1) {
-		log_warnx("%s, %s: %s", certs[first], keys[first],
-		    tls_error(ctx));
-		tls_free(ctx);
-		ctx = NULL;
-	}
- done:
-	if (cert != NULL)
-		tls_unload_file(cert, certlen);
-	if (key != NULL)
-		tls_unload_file(key, keylen);
-	/* The server context keeps its own copy; drop ours. */
-	tls_config_clear_keys(cfg);
-	tls_config_free(cfg);
-	return ctx;
-}
-
-/*
- * Load what needs the file system (certificate and key), then the
- * prologue every role shares locks us in (proc.c), then serve.
+ * Take the configuration from the parent, load what needs the file
+ * system (certificates and keys), then the prologue every role shares
+ * locks us in (proc.c), then serve.
  */
 __dead void
 listener_main(int argc, char *argv[])
 {
-	char			*certs[MAX_PKI], *keys[MAX_PKI];
-	const char		*protocols = "tlsv1.3", *errstr = NULL;
-	size_t			 ncert = 0, nkey = 0, i;
+	size_t			 i;
 	int			 ch, debug = 0, verbose = 0, type;
 	socklen_t		 len = sizeof(type);
 	const struct proc_setup	 ps = {
@@ -310,77 +237,22 @@ listener_main(int argc, char *argv[])
 		.sandbox = listener_sandbox,
 	};
 
-	/* argv: popd -P listener [options] */
+	/* argv: popd -P listener [-d] [-v]; the rest comes as messages. */
 	optind = 3;
-	while ((ch = getopt(argc, argv, "4:6:A:C:c:dH:h:k:p:s:t:vX:x:")) !=
-	    -1) {
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
 		switch (ch) {
-		case '4':
-			v4bits = strtonum(optarg, 8, 32, &errstr);
-			break;
-		case '6':
-			v6bits = strtonum(optarg, 16, 128, &errstr);
-			break;
-		case 'A':
-			max_hs_addr = strtonum(optarg, 1, 1000000, &errstr);
-			break;
-		case 'C':
-			max_conn_addr = strtonum(optarg, 1, 3000000, &errstr);
-			break;
-		case 'H':
-			max_handshakes = strtonum(optarg, 1, 1000000, &errstr);
-			break;
-		case 'c':
-			if (ncert == MAX_PKI)
-				errx(1, "too many certificates");
-			certs[ncert++] = optarg;
-			break;
 		case 'd':
 			debug = 1;
-			break;
-		case 'h':
-			handshake_timeout = strtonum(optarg, 1, 86400, &errstr);
-			break;
-		case 'k':
-			if (nkey == MAX_PKI)
-				errx(1, "too many keys");
-			keys[nkey++] = optarg;
-			break;
-		case 'p':
-			protocols = optarg;
-			break;
-		case 's':
-			send_timeout = strtonum(optarg, 1, 86400, &errstr);
-			break;
-		case 't':
-			close_timeout = strtonum(optarg, 1, 86400, &errstr);
 			break;
 		case 'v':
 			verbose++;
 			break;
-		case 'X':
-			if (ntproxies == MAX_PROXY ||
-			    net_parse(optarg, &tproxies[ntproxies++],
-			    &errstr) == -1)
-				errx(1, "-X %s: %s", optarg, errstr ? errstr :
-				    "too many");
-			/* FALLTHROUGH */
-		case 'x':
-			if (nproxies == MAX_PROXY || net_parse(optarg,
-			    &proxies[nproxies++], &errstr) == -1)
-				errx(1, "-x %s: %s", optarg, errstr ? errstr :
-				    "too many");
-			break;
 		default:
-			errx(1, "-P listener: bad option: it is popd's internal "
-			    "listener role, started by popd itself");
+			argc = 0;
 		}
-		if (errstr != NULL)
-			errx(1, "-%c %s: %s", ch, optarg, errstr);
 	}
 	/* A user who typed -P gets a word, not a silent exit. */
 	if (argc < 3 || strcmp(argv[2], "listener") != 0 || argc != optind ||
-	    ncert == 0 || ncert != nkey ||
 	    getsockopt(POPD_CHANNEL_FD, SOL_SOCKET, SO_TYPE, &type,
 	    &len) == -1 || type != SOCK_SEQPACKET)
 		errx(1, "-P is popd's internal listener role, started by popd "
@@ -392,20 +264,68 @@ listener_main(int argc, char *argv[])
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("channel");
 
-	npki = ncert;
+	chan_init(&parent_chan, POPD_CHANNEL_FD, PROC_LISTENER, PROC_PARENT,
+	    PH_CONF, from_parent, nitems(from_parent), listener_parent_eof,
+	    NULL);
+	while (parent_chan.phase == PH_CONF)
+		chan_poll(&parent_chan);
+	if (npki == 0)
+		fatalx("no certificate in the configuration");
 	for (i = 0; i < npki; i++)
-		if ((tls_srv[i] = listener_tls(npki, certs, keys, i,
-		    protocols)) == NULL)
+		if ((tls_srv[i] = pki_tls(npki, certs, keys, i,
+		    set.tls_protocols)) == NULL)
 			fatalx("cannot serve TLS");
+	for (i = 0; i < npki; i++) {
+		free(certs[i]);
+		free(keys[i]);
+	}
 
 	proc_prologue(&ps);
 
-	chan_init(&parent_chan, POPD_CHANNEL_FD, "listener", "parent",
-	    from_parent, nitems(from_parent), listener_parent_eof, NULL);
-	log_debug("ready, %s", protocols);
+	chan_start(&parent_chan);
+	log_debug("ready, %s", set.tls_protocols);
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
 	fatalx("event loop ended");
+}
+
+/* The settings, once, before anything else. */
+static void
+listener_parent_conf(struct chan *c, const void *data, int fd)
+{
+	memcpy(&set, data, sizeof(set));
+}
+
+/* A keypair: the first is index 0, as MSG_PARENT_LISTEN names them. */
+static void
+listener_parent_conf_pki(struct chan *c, const void *data, int fd)
+{
+	const struct msg_pki	*m = data;
+
+	if (npki == POPD_MAXPKI)
+		fatalx("more than %d keypairs", POPD_MAXPKI);
+	if ((certs[npki] = strdup(m->cert)) == NULL ||
+	    (keys[npki] = strdup(m->key)) == NULL)
+		fatal("keypair");
+	npki++;
+}
+
+/* A proxy that may send PROXY headers, trusted if it terminated TLS. */
+static void
+listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
+{
+	const struct msg_proxy	*m = data;
+
+	if (nproxies == POPD_MAXPROXY)
+		fatalx("more than %d proxies", POPD_MAXPROXY);
+	proxies[nproxies++] = m->net;
+	if (m->trusted)
+		tproxies[ntproxies++] = m->net;
+}
+
+static void
+listener_parent_conf_end(struct chan *c, const void *data, int fd)
+{
 }
 
 /* Before the sandbox, so it need not allow creating the poller. */
@@ -424,41 +344,38 @@ listener_sandbox(void *arg)
 
 /* A listening socket, with its flags and default keypair. */
 static void
-listener_parent_listen(struct chan *c, const void *data, size_t len, int fd)
+listener_parent_listen(struct chan *c, const void *data, int fd)
 {
-	struct msg_listen	ml;
+	const struct msg_listen	*ml = data;
 
-	memcpy(&ml, data, sizeof(ml));
 	if (fd == -1)
-		fatalx("listener: no descriptors for the listening sockets");
-	if (ml.flags & ~(LISTEN_TLS | LISTEN_PROXY) || ml.pki >= npki)
-		fatalx("listener: %s from parent: flags 0x%x pki %u",
-		    msg_type_str(MSG_PARENT_LISTEN), ml.flags, ml.pki);
-	listener_add(fd, ml.flags, ml.pki);
+		fatalx("no descriptors for the listening sockets");
+	if (ml->pki >= npki)
+		fatalx("%s from parent: pki %u of %zu",
+		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
+	listener_add(fd, ml->flags, ml->pki);
 }
 
 static void
-listener_parent_drain(struct chan *c, const void *data, size_t len, int fd)
+listener_parent_drain(struct chan *c, const void *data, int fd)
 {
 	listener_drain();
 }
 
 /* authpop saw STLS on a plaintext session: start TLS on it. */
 static void
-listener_parent_starttls(struct chan *c, const void *data, size_t len,
-    int fd)
+listener_parent_starttls(struct chan *c, const void *data, int fd)
 {
-	struct msg_lid		 ml;
+	const struct msg_lid	*ml = data;
 	struct session		*s;
 
-	memcpy(&ml, data, sizeof(ml));
 	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->lid == ml.lid)
+		if (s->lid == ml->lid)
 			break;
 	/* Gone already, or a stale request: nothing to do. */
 	if (s == NULL || s->tls != NULL || s->state != SESS_RELAY) {
 		log_debug("STLS for session %u: no such plaintext session",
-		    ml.lid);
+		    ml->lid);
 		return;
 	}
 	/* What the client sent after STLS is never relayed. */
@@ -591,20 +508,28 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
     const struct listen_sock *l)
 {
 	struct session	*s;
+	struct peeraddr	 peer;
 	int		 on = 1;
 
+	if (peer_from_sockaddr(&peer, sa, salen) == -1) {
+		log_warnx("connection from %s: not IPv4 or IPv6",
+		    sockaddr_str(sa, salen));
+		close(fd);
+		return;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("session");
 		close(fd);
 		return;
 	}
+	s->peer = peer;
 	s->sock = fd;
 	s->tlsctx = l->tls;
 	s->lid = ++next_lid;
 	s->pair = spare[0];
 	s->handoff = spare[1];
 	spare[0] = spare[1] = -1;
-	(void)strlcpy(s->addr, sockaddr_str(sa, salen), sizeof(s->addr));
+	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
 	/* Replies are small and already framed as TLS records. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("%s: TCP_NODELAY: %s", s->addr, strerror(errno));
@@ -619,13 +544,13 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	s->tlsport = (l->flags & LISTEN_TLS) != 0;
 	if (l->flags & LISTEN_PROXY) {
 		/* Only from a proxy, and its header first. */
-		if (!net_match(proxies, nproxies, s->addr)) {
+		if (!net_match(proxies, nproxies, &s->peer)) {
 			log_rate(&rate_notproxy, "%s: refused: not a proxy, "
 			    "on a proxy-protocol listener", s->addr);
 			session_free(s);
 			return;
 		}
-		s->proxytrust = net_match(tproxies, ntproxies, s->addr);
+		s->proxytrust = net_match(tproxies, ntproxies, &s->peer);
 		if ((s->ph = malloc(PROXY_MAX)) == NULL) {
 			log_warn("%s: PROXY header", s->addr);
 			session_free(s);
@@ -720,10 +645,12 @@ session_proxy(struct session *s)
 		session_free(s);
 		return -1;
 	}
+	if (!h.local) {
+		s->peer = h.peer;
+		(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
+	}
 	log_debug("%s: PROXY header for %s", s->addr, h.local ? "the proxy "
-	    "itself" : h.addr);
-	if (!h.local)
-		(void)strlcpy(s->addr, h.addr, sizeof(s->addr));
+	    "itself" : "its client");
 	freezero(s->ph, PROXY_MAX);
 	s->ph = NULL;
 	session_timer(s, 0);
@@ -747,7 +674,7 @@ session_start(struct session *s)
 		    (s->proxytrust ? SESSION_PROXYTRUST : 0);
 	else
 		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
-	(void)strlcpy(ms.addr, s->addr, sizeof(ms.addr));
+	ms.peer = s->peer;
 	(void)strlcpy(ms.tls, s->tls != NULL ? tls_conn_version(s->tls) :
 	    "plaintext", sizeof(ms.tls));
 	/* chan_send closes it once sent. */
@@ -1091,14 +1018,14 @@ state_timeout(enum sess_state state)
 	switch (state) {
 	case SESS_PROXY:
 	case SESS_HANDSHAKE:
-		return handshake_timeout;
+		return set.timeout.handshake;
 	case SESS_RELAY:
-		return send_timeout;
+		return set.timeout.send;
 	case SESS_CLOSING:
 	case SESS_STLS:
 		break;
 	}
-	return close_timeout;
+	return set.timeout.close;
 }
 
 /*
@@ -1107,7 +1034,7 @@ state_timeout(enum sess_state state)
  * Progress only moves lastsend, so the timer is rearmed here for what
  * is left instead of on every write.  Progress is what we write into
  * the kernel: a reader slow enough to free less than half of a fully
- * grown send buffer (2 MB on Linux) in send_timeout looks dead.
+ * grown send buffer (2 MB on Linux) in timeout send looks dead.
  */
 static void
 session_timeout(int fd, short ev, void *arg)
@@ -1390,9 +1317,29 @@ relaybuf_release(struct relaybuf *b)
 }
 
 static int
-client_cmp(struct client *a, struct client *b)
+source_cmp(struct source *a, struct source *b)
 {
 	return addrkey_cmp(&a->key, &b->key);
+}
+
+/* The address as per-address limits count it, for logs. */
+static const char *
+source_str(const struct source *c, char *buf, size_t len)
+{
+	return addrkey_str(&c->key, set.per_address.ipv4_prefix,
+	    set.per_address.ipv6_prefix, buf, len);
+}
+
+/*
+ * The connections one address may hold: the per-address limits of all
+ * stages together, so that a client over them is refused before TLS
+ * costs anything.
+ */
+static unsigned int
+conn_per_addr(void)
+{
+	return set.per_address.handshakes + set.per_address.sessions +
+	    set.per_address.logged_in;
 }
 
 /*
@@ -1403,22 +1350,22 @@ client_cmp(struct client *a, struct client *b)
 static int
 client_admit(struct session *s)
 {
-	struct client	 key, *c;
+	struct source	 key, *c;
 	char		 buf[INET6_ADDRSTRLEN + 8];
 
-	addr_key(s->addr, v4bits, v6bits, &key.key);
-	if ((c = RB_FIND(clienttree, &clients, &key)) == NULL) {
+	addr_key(&s->peer, set.per_address.ipv4_prefix,
+	    set.per_address.ipv6_prefix, &key.key);
+	if ((c = RB_FIND(sourcetree, &clients, &key)) == NULL) {
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			log_warn("%s: client", s->addr);
 			return -1;
 		}
 		c->key = key.key;
-		RB_INSERT(clienttree, &clients, c);
-	} else if (c->nconn >= (unsigned int)max_conn_addr) {
+		RB_INSERT(sourcetree, &clients, c);
+	} else if (c->nconn >= conn_per_addr()) {
 		log_rate(&rate_conn, "%s: refused: %u connections from %s "
 		    "(the per-address limits of all stages together)",
-		    s->addr, c->nconn, addrkey_str(&c->key, v4bits, v6bits,
-		    buf, sizeof(buf)));
+		    s->addr, c->nconn, source_str(c, buf, sizeof(buf)));
 		return -1;
 	}
 	c->nconn++;
@@ -1429,13 +1376,13 @@ client_admit(struct session *s)
 static void
 client_leave(struct session *s)
 {
-	struct client	*c = s->client;
+	struct source	*c = s->client;
 
 	if (c == NULL)
 		return;
 	s->client = NULL;
 	if (--c->nconn == 0) {
-		RB_REMOVE(clienttree, &clients, c);
+		RB_REMOVE(sourcetree, &clients, c);
 		free(c);
 	}
 }
@@ -1450,18 +1397,17 @@ client_leave(struct session *s)
 static int
 hs_begin(struct session *s)
 {
-	struct client	*c = s->client;
+	struct source	*c = s->client;
 	struct session	*old;
 	char		 buf[INET6_ADDRSTRLEN + 8];
 
-	if (c->nhs >= (unsigned int)max_hs_addr) {
+	if (c->nhs >= (unsigned int)set.per_address.handshakes) {
 		log_rate(&rate_addr, "%s: refused: %u TLS handshakes in "
 		    "progress from %s (limit per-address handshakes)",
-		    s->addr, c->nhs, addrkey_str(&c->key, v4bits, v6bits, buf,
-		    sizeof(buf)));
+		    s->addr, c->nhs, source_str(c, buf, sizeof(buf)));
 		return -1;
 	}
-	if (nhandshakes >= (unsigned int)max_handshakes &&
+	if (nhandshakes >= (unsigned int)set.limit.handshakes &&
 	    (old = TAILQ_FIRST(&handshakes)) != NULL) {
 		log_rate(&rate_total, "%u TLS handshakes in progress (limit "
 		    "handshakes): closing the oldest, from %s", nhandshakes,

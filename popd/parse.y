@@ -184,11 +184,11 @@ pkipart		: CERT				{ $$ = 0; }
 		;
 
 main		: AUTHTAB STRING		{
-			(void)set_path(conf->authtab, "authtab", $2,
+			(void)set_path(conf->set.authtab, "authtab", $2,
 			    $<lineno>1);
 		}
 		| USERTAB STRING		{
-			(void)set_path(conf->usertab, "usertab", $2,
+			(void)set_path(conf->set.usertab, "usertab", $2,
 			    $<lineno>1);
 		}
 		| MAILDIR STRING		{
@@ -196,8 +196,8 @@ main		: AUTHTAB STRING		{
 			    strstr($2, "..") != NULL)
 				lerror($<lineno>1, "maildir \"%s\": must be a "
 				    "relative path without \"..\"", $2);
-			else if (strlcpy(conf->maildir, $2,
-			    sizeof(conf->maildir)) >= sizeof(conf->maildir))
+			else if (strlcpy(conf->set.maildir, $2,
+			    sizeof(conf->set.maildir)) >= sizeof(conf->set.maildir))
 				lerror($<lineno>1, "maildir: too long");
 		}
 		| PKI STRING pkipart STRING	{
@@ -214,12 +214,12 @@ main		: AUTHTAB STRING		{
 			    TLS_PROTOCOL_TLSv1_3)) != 0)
 				lerror($<lineno>1, "tls protocols \"%s\": "
 				    "only tlsv1.2 and tlsv1.3 are allowed", $3);
-			else if (strlcpy(conf->tls_protocols, $3,
-			    sizeof(conf->tls_protocols)) >=
-			    sizeof(conf->tls_protocols))
+			else if (strlcpy(conf->set.tls_protocols, $3,
+			    sizeof(conf->set.tls_protocols)) >=
+			    sizeof(conf->set.tls_protocols))
 				lerror($<lineno>1, "tls protocols: too long");
 			else
-				conf->protocols = p;
+				conf->set.protocols = p;
 		}
 		| LISTEN ON STRING listenopts	{
 			add_listen($3, $<lineno>1);
@@ -248,22 +248,28 @@ main		: AUTHTAB STRING		{
 		| FAILUREDELAY time time	{
 			set_failure_delay($2, $3, $<lineno>1);
 		}
-		| EXPIRE NEVER			{ conf->expire = -1; }
+		| EXPIRE NEVER			{ conf->set.expire = -1; }
 		| EXPIRE NUMBER			{
-			if ($2 < 0 || $2 > 36500)
+			const struct conf_knob *k;
+
+			k = conf_knob(KNOB_OTHER, "expire");
+			if ($2 < 0 || $2 > k->max)
 				lerror($<lineno>1, "expire %lld: days must be "
-				    "0 to 36500, or never", $2);
+				    "0 to %lld, or never", $2, k->max);
 			else
-				conf->expire = $2;
+				conf->set.expire = $2;
 		}
 		| LOGINDELAY time		{
-			if ($2 > 86400)
+			const struct conf_knob *k;
+
+			k = conf_knob(KNOB_OTHER, "login-delay");
+			if ($2 > k->max)
 				lerror($<lineno>1, "login-delay %s: more than "
 				    "a day", conf_duration($2));
 			else if ($2 >= 0)
-				conf->login_delay = $2;
+				conf->set.login_delay = $2;
 		}
-		| LAST yesno			{ conf->last = $2; }
+		| LAST yesno			{ conf->set.last = $2; }
 		| UIDLFORMAT STRING		{
 			char	test[UIDL_MAX + 1];
 
@@ -274,9 +280,9 @@ main		: AUTHTAB STRING		{
 				    "%%u %%v %%f %%%% with a width and X or x "
 				    "before u and v, at most %d characters", $2,
 				    UIDL_MAX);
-			else if (strlcpy(conf->uidl_format, $2,
-			    sizeof(conf->uidl_format)) >=
-			    sizeof(conf->uidl_format))
+			else if (strlcpy(conf->set.uidl_format, $2,
+			    sizeof(conf->set.uidl_format)) >=
+			    sizeof(conf->set.uidl_format))
 				lerror($<lineno>1, "uidl-format: too long");
 		}
 		;
@@ -934,7 +940,7 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 		return;
 	}
 	iv = v;
-	memcpy((char *)conf + k->off, &iv, sizeof(iv));
+	memcpy((char *)&conf->set + k->off, &iv, sizeof(iv));
 }
 
 /*
@@ -944,18 +950,21 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 static void
 set_failure_delay(long long first, long long max, int line)
 {
+	const struct conf_knob	*k = conf_knob(KNOB_OTHER, "failure-delay");
+
 	if (first < 0 || max < 0)
 		return;		/* reported by duration() */
-	if (first > 3600 || max > 3600)
-		lerror(line, "failure-delay %s: at most 1h",
-		    conf_duration(first > 3600 ? first : max));
+	if (first > k->max || max > k->max)
+		lerror(line, "failure-delay %s: at most %s",
+		    conf_duration(first > k->max ? first : max),
+		    conf_duration(k->max));
 	else if (max < first)
 		lerror(line, "failure-delay %s %s: the second is the most, "
 		    "not less than the first", conf_duration(first),
 		    conf_duration(max));
 	else {
-		conf->failure_delay.first = first;
-		conf->failure_delay.max = max;
+		conf->set.failure_delay.first = first;
+		conf->set.failure_delay.max = max;
 	}
 }
 

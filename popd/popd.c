@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "chan.h"
 #include "config.h"
 #include "maildir.h"
 #include "oldids.h"
@@ -48,13 +49,10 @@
 #include "sandbox.h"
 
 #define MAX_LISTEN	64	/* bound sockets */
-#define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
-#define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
-			"address, try later\r\n"
 #define FD_RESERVE	64	/* descriptors kept for children, reloads */
 #define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
 
-enum proc_id { PROC_LISTENER, PROC_AUTHPOP, PROC_MAX };
+enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_MAX };
 
 /*
  * A supervised child.  The current one of each kind is restarted when it
@@ -99,7 +97,8 @@ struct preauth {
 	pid_t			 lpid;		/* the listener that relays it */
 	uint32_t		 lid;		/* the listener's name for it */
 	uint32_t		 flags;		/* SESSION_* */
-	char			 addr[POPD_MAXADDR];	/* for the worker's log */
+	struct peeraddr		 peer;		/* the client */
+	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 tls[POPD_MAXTLS];
 	dev_t			 dev;
 	ino_t			 ino;
@@ -141,7 +140,7 @@ static int		conf_usable(struct popd_conf *, struct usertree *,
 			    struct usertree *);
 static void		passwd_changes(struct usertree *, struct usertree *,
 			    const struct proc *);
-static struct client	*client_get(const char *);
+static struct client	*client_get(const struct peeraddr *);
 static void		client_put(struct client *);
 static void		worker_add(pid_t, struct client *);
 static void		worker_gone(pid_t);
@@ -154,19 +153,15 @@ static int		bind_listen(const struct conf_listen *);
 static const char	*listen_name(const struct conf_listen *);
 static int		bind_one(const struct conf_listen *, struct sockaddr *,
 			    socklen_t);
-static int		is_trusted(const char *);
+static int		is_trusted(const struct peeraddr *);
 static const char *const *conf_files(const struct popd_conf *);
-static void		raise_nofile(void);
 static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
+static void		fd_budget_set(rlim_t);
 static void		find_helpers(void);
 static void		check_users(void);
 static int		child_argv(char **, const char *, const char *);
-static int		listener_argv(char **, size_t);
-static pid_t		child_exec(const char *, char **, int,
+static pid_t		child_exec(const char *, char **, int, int,
 			    const struct userent *, const char *);
-static char		*numarg(int, long long);
-static int		 policy_argv(char **, int);
-static int		 prefix_argv(char **, int);
 static int		 login_too_soon(const char *);
 static int		 migration_report(void);
 static void		 report_maildir(const struct userent *, const char *);
@@ -178,15 +173,15 @@ static void		proc_bad(struct chan *);
 static void		proc_exited(struct proc *, int);
 static void		reload(void);
 static void		parent_listener_session(struct chan *, const void *,
-			    size_t, int);
-static void		parent_authpop_login(struct chan *, const void *,
-			    size_t, int);
+			    int);
+static void		parent_authpop_login(struct chan *, const void *, int);
 static void		parent_authpop_closed(struct chan *, const void *,
-			    size_t, int);
-static void		parent_authpop_stls(struct chan *, const void *,
-			    size_t, int);
+			    int);
+static void		parent_authpop_stls(struct chan *, const void *, int);
 static void		spawn_worker(struct chan *, const struct msg_login *,
 			    const struct preauth *, int);
+static int		worker_conf(const char *, const char *,
+			    const struct preauth *);
 static void		preauth_clear(struct proc *);
 static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
@@ -194,34 +189,34 @@ static void		sig_handler(int, short, void *);
 static void		shutdown_children(void);
 
 /*
- * What the parent takes from each child.  msg.c checks every message
- * against these rules; anything else ends that child.
+ * What the parent does with each message a child sends it (proto.c
+ * declares them; msg.c checks every one, and a message that breaks its
+ * declaration ends that child).
  */
-static const struct msg_rule from_listener[] = {
-	{ MSG_LISTENER_SESSION, sizeof(struct msg_newsession), MSG_FD,
-	    parent_listener_session },
+static const struct msg_handler from_listener[] = {
+	{ MSG_LISTENER_SESSION,	parent_listener_session },
 };
-static const struct msg_rule from_authpop[] = {
-	{ MSG_AUTHPOP_LOGIN, sizeof(struct msg_login), MSG_FD,
-	    parent_authpop_login },
-	{ MSG_AUTHPOP_CLOSED, sizeof(struct msg_id), MSG_NOFD,
-	    parent_authpop_closed },
-	{ MSG_AUTHPOP_STLS, sizeof(struct msg_id), MSG_NOFD,
-	    parent_authpop_stls },
+static const struct msg_handler from_authpop[] = {
+	{ MSG_AUTHPOP_LOGIN,	parent_authpop_login },
+	{ MSG_AUTHPOP_CLOSED,	parent_authpop_closed },
+	{ MSG_AUTHPOP_STLS,	parent_authpop_stls },
 };
 
 static const struct {
 	const char		*name;
-	const struct msg_rule	*rules;
-	size_t			 nrules;
-} proc_kinds[PROC_MAX] = {
-	[PROC_LISTENER] = { "listener", from_listener, nitems(from_listener) },
-	[PROC_AUTHPOP] = { "authpop", from_authpop, nitems(from_authpop) },
+	int			 proc;		/* PROC_* */
+	const struct msg_handler *handlers;
+	size_t			 nhandlers;
+} proc_kinds[KIND_MAX] = {
+	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
+	    nitems(from_listener) },
+	[KIND_AUTHPOP] = { "authpop", PROC_AUTHPOP, from_authpop,
+	    nitems(from_authpop) },
 };
 
 static struct proclist	 procs = TAILQ_HEAD_INITIALIZER(procs);
-static struct proc	*current[PROC_MAX];
-static struct event	 restart_ev[PROC_MAX];
+static struct proc	*current[KIND_MAX];
+static struct event	 restart_ev[KIND_MAX];
 
 /* The bound sockets: kept across reloads (new addresses need a restart). */
 static struct {
@@ -402,7 +397,7 @@ main(int argc, char *argv[])
 	TAILQ_FOREACH(l, &conf->listens, entry)
 		if (bind_listen(l) == -1)
 			exit(1);
-	raise_nofile();
+	fd_budget_set(proc_nofile());
 
 	if (!debug && daemon(0, 0) == -1)
 		err(1, "daemon");
@@ -425,10 +420,10 @@ main(int argc, char *argv[])
 	/* Confined before the first child: they all inherit it. */
 	sandbox_parent((const char *const []){ self_path, authpop_path,
 	    wrkrpop_path, NULL }, conf_files(conf));
-	for (id = 0; id < PROC_MAX; id++)
+	for (id = 0; id < KIND_MAX; id++)
 		evtimer_set(&restart_ev[id], proc_restart,
 		    (void *)(intptr_t)id);
-	if (proc_start(PROC_AUTHPOP) == -1 || proc_start(PROC_LISTENER) == -1)
+	if (proc_start(KIND_AUTHPOP) == -1 || proc_start(KIND_LISTENER) == -1)
 		fatalx("cannot start the children");
 	log_info("started: %d address%s, %s, confinement: %s", nlistens,
 	    nlistens == 1 ? "" : "es",
@@ -479,21 +474,21 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 	if ((c = conf_new()) == NULL || (pki = calloc(1, sizeof(*pki))) ==
 	    NULL)
 		err(1, NULL);
-	if (strlcpy(c->authtab, flags[0], sizeof(c->authtab)) >=
-	    sizeof(c->authtab) || strlcpy(c->usertab, flags[4],
-	    sizeof(c->usertab)) >= sizeof(c->usertab) ||
+	if (strlcpy(c->set.authtab, flags[0], sizeof(c->set.authtab)) >=
+	    sizeof(c->set.authtab) || strlcpy(c->set.usertab, flags[4],
+	    sizeof(c->set.usertab)) >= sizeof(c->set.usertab) ||
 	    strlcpy(pki->cert, flags[1], sizeof(pki->cert)) >=
 	    sizeof(pki->cert) || strlcpy(pki->key, flags[3],
 	    sizeof(pki->key)) >= sizeof(pki->key) ||
-	    (flags[2] != NULL && strlcpy(c->maildir, flags[2],
-	    sizeof(c->maildir)) >= sizeof(c->maildir)))
+	    (flags[2] != NULL && strlcpy(c->set.maildir, flags[2],
+	    sizeof(c->set.maildir)) >= sizeof(c->set.maildir)))
 		errx(1, "path too long");
 	(void)strlcpy(pki->name, "default", sizeof(pki->name));
 	TAILQ_INSERT_TAIL(&c->pkis, pki, entry);
 	if (tls12) {
-		(void)strlcpy(c->tls_protocols, "tlsv1.2,tlsv1.3",
-		    sizeof(c->tls_protocols));
-		c->protocols = TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3;
+		(void)strlcpy(c->set.tls_protocols, "tlsv1.2,tlsv1.3",
+		    sizeof(c->set.tls_protocols));
+		c->set.protocols = TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3;
 	}
 	for (i = 0; i < ntls; i++)
 		if (legacy_listen(c, tls_args[i], CONF_LISTEN_TLS) == -1)
@@ -553,29 +548,29 @@ conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
 	struct userent	*ue;
 	struct conf_pki	*pki;
 	struct tls	*ctx;
-	char		*certs[16], *keys[16];
+	char		*certs[POPD_MAXPKI], *keys[POPD_MAXPKI];
 	size_t		 n;
 
-	if (table_load_users(c->usertab, u) == -1) {
-		log_warnx("%s: not loaded", c->usertab);
+	if (table_load_users(c->set.usertab, u) == -1) {
+		log_warnx("%s: not loaded", c->set.usertab);
 		return -1;
 	}
 	RB_FOREACH(ue, usertree, u)
 		if (ue->uid == daemon_uid[0] || ue->uid == daemon_uid[1]) {
 			log_warnx("%s:%zu: user %s has uid %u, the uid of %s: "
-			    "give mail users uids of their own", c->usertab,
+			    "give mail users uids of their own", c->set.usertab,
 			    ue->lineno, ue->name, (unsigned)ue->uid,
 			    ue->uid == daemon_uid[0] ? POPD_USER :
 			    POPD_AUTH_USER);
 			table_free(u);
 			return -1;
 		}
-	if (table_load_auth(c->authtab, auth) == -1) {
-		log_warnx("%s: not loaded", c->authtab);
+	if (table_load_auth(c->set.authtab, auth) == -1) {
+		log_warnx("%s: not loaded", c->set.authtab);
 		table_free(u);
 		return -1;
 	}
-	if (table_crosscheck(c->authtab, auth, c->usertab, u) == -1) {
+	if (table_crosscheck(c->set.authtab, auth, c->set.usertab, u) == -1) {
 		log_warnx("tables do not agree");
 		table_free(auth);
 		table_free(u);
@@ -592,7 +587,7 @@ conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
 		certs[n] = pki->cert;
 		keys[n++] = pki->key;
 	}
-	if ((ctx = listener_tls(n, certs, keys, 0, c->tls_protocols)) ==
+	if ((ctx = pki_tls(n, certs, keys, 0, c->set.tls_protocols)) ==
 	    NULL) {
 		table_free(auth);
 		table_free(u);
@@ -733,20 +728,15 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
 	return 0;
 }
 
-/* Is "1.2.3.4:port" or "[v6]:port" in a trusted network? */
+/* Is the client in a trusted network? */
 static int
-is_trusted(const char *addr)
+is_trusted(const struct peeraddr *peer)
 {
 	const struct conf_trusted	*t;
-	struct netaddr			 net;
 
-	TAILQ_FOREACH(t, &conf->trusted, entry) {
-		net.af = t->af;
-		memcpy(net.addr, t->addr, sizeof(net.addr));
-		net.bits = t->prefix;
-		if (net_match(&net, 1, addr))
+	TAILQ_FOREACH(t, &conf->trusted, entry)
+		if (net_match(&t->net, 1, peer))
 			return 1;
-	}
 	return 0;
 }
 
@@ -811,8 +801,8 @@ conf_files(const struct popd_conf *c)
 	if ((files = reallocarray(NULL, n + 4, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
-	files[n++] = c->authtab;
-	files[n++] = c->usertab;
+	files[n++] = c->set.authtab;
+	files[n++] = c->set.usertab;
 	if (conffile != NULL)
 		files[n++] = conffile;
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
@@ -824,31 +814,16 @@ conf_files(const struct popd_conf *c)
 }
 
 /*
- * Every session passes through the parent as a descriptor: take all the
- * kernel allows, as the listener and authpop do.
+ * Sessions waiting for authpop hold a descriptor here each: a stalled
+ * authpop must not take the ones we need for anything else.
  */
 static void
-raise_nofile(void)
+fd_budget_set(rlim_t nofile)
 {
-	struct rlimit	 rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		fatal("getrlimit RLIMIT_NOFILE");
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
-			log_warn("setrlimit RLIMIT_NOFILE");
-			(void)getrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
-	/*
-	 * Sessions waiting for authpop hold a descriptor here each: a
-	 * stalled authpop must not take the ones we need for anything else.
-	 */
-	if (rl.rlim_cur > 1000000)
-		rl.rlim_cur = 1000000;
-	fd_budget = rl.rlim_cur > FD_RESERVE + (rlim_t)nlistens + 16 ?
-	    rl.rlim_cur - FD_RESERVE - nlistens : 16;
+	if (nofile > 1000000)
+		nofile = 1000000;
+	fd_budget = nofile > FD_RESERVE + (rlim_t)nlistens + 16 ?
+	    nofile - FD_RESERVE - nlistens : 16;
 }
 
 static void
@@ -900,56 +875,6 @@ child_argv(char **argv, const char *name, const char *role)
 }
 
 /*
- * The listener's command line (listener_main parses it):
- *	popd -P listener [-d] [-v] -p protocols -h handshake -s send
- *	    -t close -H handshakes -A handshakes-per-address
- *	    -C connections-per-address -4 bits -6 bits [-x|-X proxy ...]
- *	    -c cert -k key [-c cert -k key ...]
- * Returns the count; argv ends with NULL.
- */
-static int
-listener_argv(char **argv, size_t max)
-{
-	const struct conf_pki	*pki;
-	const struct conf_trusted *t;
-	int			 argc;
-
-	argc = child_argv(argv, "popd", "listener");
-	argv[argc++] = "-p";
-	argv[argc++] = conf->tls_protocols;
-	argv[argc++] = "-h";
-	argv[argc++] = numarg(5, conf->timeout.handshake);
-	argv[argc++] = "-s";
-	argv[argc++] = numarg(6, conf->timeout.send);
-	argv[argc++] = "-t";
-	argv[argc++] = numarg(7, conf->timeout.close);
-	argv[argc++] = "-H";
-	argv[argc++] = numarg(9, conf->limit.handshakes);
-	argv[argc++] = "-A";
-	argv[argc++] = numarg(10, conf->per_address.handshakes);
-	argv[argc++] = "-C";
-	argv[argc++] = numarg(15, (long long)conf->per_address.handshakes +
-	    conf->per_address.sessions + conf->per_address.logged_in);
-	argc = prefix_argv(argv, argc);
-	TAILQ_FOREACH(t, &conf->proxies, entry) {
-		if ((size_t)argc + 3 > max)
-			fatalx("too many proxy statements for the listener");
-		argv[argc++] = t->trusted ? "-X" : "-x";
-		argv[argc++] = (char *)t->text;
-	}
-	TAILQ_FOREACH(pki, &conf->pkis, entry) {
-		if ((size_t)argc + 5 > max)
-			fatalx("too many pki for the listener");
-		argv[argc++] = "-c";
-		argv[argc++] = (char *)pki->cert;
-		argv[argc++] = "-k";
-		argv[argc++] = (char *)pki->key;
-	}
-	argv[argc] = NULL;
-	return argc;
-}
-
-/*
  * popd -m: for each user, which UIDLs its maildir would keep from the
  * server before (oldids.c) at its first open, and which get popd's own.
  * Read only, as the user (a child per maildir), nothing written.
@@ -964,7 +889,7 @@ migration_report(void)
 
 	RB_FOREACH(u, usertree, &users) {
 		if (maildir_path(path, sizeof(path), u->path,
-		    conf->maildir) == -1) {
+		    conf->set.maildir) == -1) {
 			printf("%s: maildir path too long\n", u->name);
 			bad = 1;
 			continue;
@@ -1009,7 +934,7 @@ report_maildir(const struct userent *u, const char *path)
 		close(dirfd);
 		return;
 	}
-	old = oldids_load(dirfd, path, conf->uidl_format, OLDIDS_DRYRUN);
+	old = oldids_load(dirfd, path, conf->set.uidl_format, OLDIDS_DRYRUN);
 	r.old = old;
 	if (maildir_readdir(dirfd, "cur", report_count, &r) == -1 ||
 	    maildir_readdir(dirfd, "new", report_count, &r) == -1)
@@ -1052,7 +977,7 @@ login_too_soon(const char *user)
 	struct lastlogin	 key, *l;
 	time_t			 now = monotime();
 
-	if (conf->login_delay <= 0)
+	if (conf->set.login_delay <= 0)
 		return 0;
 	(void)strlcpy(key.name, user, sizeof(key.name));
 	if ((l = RB_FIND(lastlogintree, &lastlogins, &key)) == NULL) {
@@ -1060,64 +985,31 @@ login_too_soon(const char *user)
 			fatal("%s", __func__);
 		(void)strlcpy(l->name, user, sizeof(l->name));
 		RB_INSERT(lastlogintree, &lastlogins, l);
-	} else if (now - l->when < conf->login_delay)
+	} else if (now - l->when < conf->set.login_delay)
 		return 1;
 	l->when = now;
 	return 0;
 }
 
 /*
- * What authpop and wrkrpop share: EXPIRE and LOGIN-DELAY for their CAPA,
- * and limit bad-commands.
- */
-static int
-policy_argv(char **argv, int argc)
-{
-	argv[argc++] = "-B";
-	argv[argc++] = numarg(8, conf->limit.bad_commands);
-	if (conf->expire >= 0) {
-		argv[argc++] = "-E";
-		argv[argc++] = numarg(3, conf->expire);
-	}
-	if (conf->login_delay > 0) {
-		argv[argc++] = "-D";
-		argv[argc++] = numarg(4, conf->login_delay);
-	}
-	return argc;
-}
-
-/* The prefix lengths that make a client address, for per-address limits. */
-static int
-prefix_argv(char **argv, int argc)
-{
-	argv[argc++] = "-4";
-	argv[argc++] = numarg(11, conf->per_address.ipv4_prefix);
-	argv[argc++] = "-6";
-	argv[argc++] = numarg(12, conf->per_address.ipv6_prefix);
-	return argc;
-}
-
-/* A number as an argument for a child; slot: one of a few buffers. */
-static char *
-numarg(int slot, long long n)
-{
-	static char	buf[20][24];
-
-	(void)snprintf(buf[slot], sizeof(buf[slot]), "%lld", n);
-	return buf[slot];
-}
-
-/*
- * Fork and exec path with fd as its POPD_CHANNEL_FD and nothing else
- * open beyond stdio, as the ids of u when given (a mail user).  The
- * child's own prologue (proc.c) checks those ids again.  A daemonized
- * parent gives the child its log relay for role as stderr.
+ * Fork and exec path with fd as its POPD_CHANNEL_FD, conffd (or -1) as
+ * its POPD_CONF_FD and nothing else open beyond stdio, as the ids of u
+ * when given (a mail user).  The child's own prologue (proc.c) checks
+ * those ids again.  A daemonized parent gives the child its log relay
+ * for role as stderr.
  */
 static pid_t
-child_exec(const char *path, char **argv, int fd, const struct userent *u,
-    const char *role)
+child_exec(const char *path, char **argv, int fd, int conffd,
+    const struct userent *u, const char *role)
 {
-	char	*envp[] = { "PATH=/usr/bin:/bin", NULL };
+	/*
+	 * The children's command lines are short (their configuration
+	 * comes as messages), and setproctitle(3) on Linux writes over the
+	 * argv and environment strings: room for "wrkrpop: <user>".
+	 */
+	char	*envp[] = { "PATH=/usr/bin:/bin", "TITLE="
+	    "................................................................"
+	    "................", NULL };
 	pid_t	 pid;
 	int	 saved, lfd;
 
@@ -1126,7 +1018,7 @@ child_exec(const char *path, char **argv, int fd, const struct userent *u,
 	if (!debug && (lfd = logrelay_fd(role)) != -1 &&
 	    dup2(lfd, STDERR_FILENO) == -1)
 		_exit(1);
-	if (proc_child_fds(fd) == -1)
+	if (proc_child_fds(fd, conffd) == -1)
 		_exit(1);
 	saved = 0;
 	if (u != NULL && privsep && proc_become(u->name, u->uid, u->gid) == -1)
@@ -1155,7 +1047,7 @@ proc_start(enum proc_id id)
 {
 	struct proc	*p;
 	const char	*name = proc_kinds[id].name;
-	char		*argv[256];
+	char		*argv[8];
 	const char	*path;
 	int		 sp[2], argc, i;
 	pid_t		 pid;
@@ -1164,31 +1056,17 @@ proc_start(enum proc_id id)
 		log_warn("cannot start %s: socketpair", name);
 		return -1;
 	}
-	if (id == PROC_LISTENER) {
+	if (id == KIND_LISTENER) {
 		path = self_path;
-		argc = listener_argv(argv, nitems(argv));
+		argc = child_argv(argv, "popd", "listener");
 	} else {
 		path = authpop_path;
 		argc = child_argv(argv, "authpop", NULL);
-		argv[argc++] = "-a";
-		argv[argc++] = conf->authtab;
-		argv[argc++] = "-u";
-		argv[argc++] = conf->usertab;
-		argv[argc++] = "-F";
-		argv[argc++] = numarg(0, conf->limit.failures);
-		argv[argc++] = "-L";
-		argv[argc++] = numarg(1, conf->timeout.login);
-		argv[argc++] = "-W";
-		argv[argc++] = numarg(13, conf->failure_delay.first);
-		argv[argc++] = "-M";
-		argv[argc++] = numarg(14, conf->failure_delay.max);
-		argc = prefix_argv(argv, argc);
-		argc = policy_argv(argv, argc);
-		argv[argc] = NULL;
 	}
+	argv[argc] = NULL;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pid = child_exec(path, argv, sp[1], NULL, name)) == -1) {
+	    (pid = child_exec(path, argv, sp[1], -1, NULL, name)) == -1) {
 		log_warn("cannot start %s", name);
 		free(p);
 		close(sp[0]);
@@ -1198,14 +1076,17 @@ proc_start(enum proc_id id)
 	close(sp[1]);
 	p->id = id;
 	p->pid = pid;
-	chan_init(&p->chan, sp[0], "parent", name, proc_kinds[id].rules,
-	    proc_kinds[id].nrules, proc_eof, p);
+	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_CONF,
+	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
 	p->chan.bad = proc_bad;
+	chan_start(&p->chan);
+	conf_send(&p->chan, conf, id == KIND_LISTENER ? PROC_LISTENER :
+	    PROC_AUTHPOP);
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	current[id] = p;
 	log_debug("started %s, pid %d", name, (int)pid);
 
-	if (id == PROC_LISTENER) {
+	if (id == KIND_LISTENER) {
 		struct msg_listen	 ml;
 		int			 fd;
 
@@ -1242,7 +1123,7 @@ proc_restart(int fd, short ev, void *arg)
 static void
 proc_eof(struct chan *c)
 {
-	log_debug("%s closed its channel", c->peer);
+	log_debug("%s closed its channel", proc_str(c->peer));
 }
 
 /*
@@ -1275,7 +1156,7 @@ proc_exited(struct proc *p, int status)
 		log_warnx("%s (pid %d) exited %d%s", name, (int)p->pid,
 		    WEXITSTATUS(status), restart ? ", restarting" : "");
 	chan_close(&p->chan);
-	if (p->id == PROC_AUTHPOP)
+	if (p->id == KIND_AUTHPOP)
 		preauth_clear(p);
 	TAILQ_REMOVE(&procs, p, entry);
 	if (restart) {
@@ -1297,7 +1178,7 @@ reload(void)
 {
 	struct popd_conf	*nconf;
 	struct usertree		 nusers, nauth;
-	struct proc		*old[PROC_MAX];
+	struct proc		*old[KIND_MAX];
 	int			 id, error;
 
 	if (conffile != NULL) {
@@ -1327,11 +1208,11 @@ reload(void)
 	table_free(&users);
 	users = nusers;
 
-	for (id = 0; id < PROC_MAX; id++) {
+	for (id = 0; id < KIND_MAX; id++) {
 		old[id] = current[id];
 		current[id] = NULL;
 	}
-	for (id = 0; id < PROC_MAX; id++) {
+	for (id = 0; id < KIND_MAX; id++) {
 		if (proc_start(id) == -1) {
 			log_warnx("reload: keeping the previous %s",
 			    proc_kinds[id].name);
@@ -1344,12 +1225,12 @@ reload(void)
 		chan_send(&old[id]->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
 	}
 	/* Sessions that older authpops still serve use the new passwords. */
-	passwd_changes(&authtab, &nauth, current[PROC_AUTHPOP] !=
-	    old[PROC_AUTHPOP] ? current[PROC_AUTHPOP] : NULL);
+	passwd_changes(&authtab, &nauth, current[KIND_AUTHPOP] !=
+	    old[KIND_AUTHPOP] ? current[KIND_AUTHPOP] : NULL);
 	table_free(&authtab);
 	authtab = nauth;
 	log_info("reloaded %s%s%s and %s", conffile ? conffile : "",
-	    conffile ? ", " : "", conf->authtab, conf->usertab);
+	    conffile ? ", " : "", conf->set.authtab, conf->set.usertab);
 }
 
 /*
@@ -1385,7 +1266,7 @@ passwd_changes(struct usertree *o, struct usertree *n,
 				(void)strlcpy(mp.hash, a->hash,
 				    sizeof(mp.hash));
 			TAILQ_FOREACH(p, &procs, entry)
-				if (p->id == PROC_AUTHPOP &&
+				if (p->id == KIND_AUTHPOP &&
 				    p != fresh &&
 				    p->chan.fd != -1)
 					chan_send(&p->chan, MSG_PARENT_PASSWD,
@@ -1424,83 +1305,66 @@ conf_changes(const struct popd_conf *o, const struct popd_conf *n)
  * port): hand the session to the current authpop, with our own id.
  */
 static void
-parent_listener_session(struct chan *c, const void *data, size_t len, int fd)
+parent_listener_session(struct chan *c, const void *data, int fd)
 {
-	struct msg_newsession	 mn;
-	struct msg_session	 ms;
-	struct preauth		*pa;
-	struct client		*cl;
-	struct stat		 st;
-	struct proc		*auth = current[PROC_AUTHPOP];
-	size_t			 i;
+	const struct msg_newsession	*mn = data;
+	struct msg_session		 ms;
+	struct preauth			*pa;
+	struct client			*cl;
+	struct stat			 st;
+	struct proc			*auth = current[KIND_AUTHPOP];
+	char				 addr[PEER_STRLEN];
 
-	memcpy(&mn, data, sizeof(mn));
 	if (fd == -1)
 		return;		/* lost to our shortage, logged */
-	if (msg_check_str(c, MSG_LISTENER_SESSION, mn.addr,
-	    sizeof(mn.addr)) == -1 || msg_check_str(c, MSG_LISTENER_SESSION,
-	    mn.tls, sizeof(mn.tls)) == -1)
-		goto bad;
-	/* Only for logs, ours and authpop's: printable or '?'. */
-	for (i = 0; mn.addr[i] != '\0'; i++)
-		if (mn.addr[i] < 0x21 || mn.addr[i] > 0x7e)
-			mn.addr[i] = '?';
-	for (i = 0; mn.tls[i] != '\0'; i++)
-		if (mn.tls[i] < 0x21 || mn.tls[i] > 0x7e)
-			mn.tls[i] = '?';
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
 		chan_bad(c, "listener passed a non-socket");
-		goto bad;
+		close(fd);
+		return;
 	}
-	if ((mn.flags & ~(SESSION_TLS | SESSION_STLS | SESSION_RESUMED |
-	    SESSION_PROXYTRUST)) != 0 || ((mn.flags & SESSION_TLS) == 0) ==
-	    ((mn.flags & SESSION_STLS) == 0)) {
-		chan_bad(c, "%s from listener: flags %#x",
-		    msg_type_str(MSG_LISTENER_SESSION), mn.flags);
-		goto bad;
-	}
+	(void)peer_str(&mn->peer, addr, sizeof(addr));
 	memset(&ms, 0, sizeof(ms));
 	/*
 	 * Plaintext passwords: from a trusted network, or through a proxy
 	 * said to be trusted (it terminated TLS, proxy ... trusted).
 	 */
-	ms.flags = mn.flags & ~SESSION_PROXYTRUST;
-	if (!(mn.flags & SESSION_TLS) && (is_trusted(mn.addr) ||
-	    (mn.flags & SESSION_PROXYTRUST)))
+	ms.flags = mn->flags & ~SESSION_PROXYTRUST;
+	if (!(mn->flags & SESSION_TLS) && (is_trusted(&mn->peer) ||
+	    (mn->flags & SESSION_PROXYTRUST)))
 		ms.flags |= SESSION_TRUSTED;
-	(void)strlcpy(ms.addr, mn.addr, sizeof(ms.addr));
+	ms.peer = mn->peer;
 	if (auth == NULL || auth->chan.fd == -1) {
 		log_rate(&rate_busy, "session from %s refused: authpop is "
-		    "restarting", mn.addr);
+		    "restarting", addr);
 		session_refuse(fd, BUSY);
 		return;
 	}
-	if (npreauth >= (size_t)conf->limit.sessions) {
+	if (npreauth >= (size_t)conf->set.limit.sessions) {
 		log_rate(&rate_busy, "session from %s refused: %zu sessions "
-		    "before login (limit sessions)", mn.addr, npreauth);
+		    "before login (limit sessions)", addr, npreauth);
 		session_refuse(fd, BUSY);
 		return;
 	}
 	if (auth->chan.outfds >= fd_budget) {
 		log_rate(&rate_busy, "session from %s refused: authpop is not "
-		    "taking sessions, %zu wait", mn.addr, auth->chan.outfds);
+		    "taking sessions, %zu wait", addr, auth->chan.outfds);
 		session_refuse(fd, BUSY);
 		return;
 	}
-	if ((cl = client_get(mn.addr)) == NULL) {
+	if ((cl = client_get(&mn->peer)) == NULL) {
 		session_refuse(fd, BUSY);
 		return;
 	}
-	if (cl->prelogin >= (unsigned int)conf->per_address.sessions) {
+	if (cl->prelogin >= (unsigned int)conf->set.per_address.sessions) {
 		log_rate(&rate_prelogin, "session from %s refused: %u sessions "
 		    "before login from that address (limit per-address "
-		    "sessions)", mn.addr, cl->prelogin);
+		    "sessions)", addr, cl->prelogin);
 		client_put(cl);
 		session_refuse(fd, BUSY_ADDR);
 		return;
 	}
 	if ((pa = calloc(1, sizeof(*pa))) == NULL) {
-		log_warn("session from %s", mn.addr);
+		log_warn("session from %s", addr);
 		client_put(cl);
 		session_refuse(fd, BUSY);
 		return;
@@ -1510,18 +1374,16 @@ parent_listener_session(struct chan *c, const void *data, size_t len, int fd)
 	pa->id = ms.id = next_id++;
 	pa->owner = auth;
 	pa->lpid = ((struct proc *)c->arg)->pid;
-	pa->lid = mn.lid;
+	pa->lid = mn->lid;
 	pa->flags = ms.flags;
-	(void)strlcpy(pa->addr, mn.addr, sizeof(pa->addr));
-	(void)strlcpy(pa->tls, mn.tls, sizeof(pa->tls));
+	pa->peer = mn->peer;
+	(void)strlcpy(pa->addr, addr, sizeof(pa->addr));
+	(void)strlcpy(pa->tls, mn->tls, sizeof(pa->tls));
 	pa->dev = st.st_dev;
 	pa->ino = st.st_ino;
 	RB_INSERT(preauthtree, &preauths, pa);
 	npreauth++;
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
-	return;
- bad:
-	close(fd);
 }
 
 /*
@@ -1530,26 +1392,22 @@ parent_listener_session(struct chan *c, const void *data, size_t len, int fd)
  * at most name an existing user for its own session.
  */
 static void
-parent_authpop_login(struct chan *c, const void *data, size_t len, int fd)
+parent_authpop_login(struct chan *c, const void *data, int fd)
 {
-	struct msg_login	 ml;
+	const struct msg_login	*ml = data;
 	struct msg_refused	 mr;
 	struct preauth		*pa;
 	struct stat		 st;
 
-	memcpy(&ml, data, sizeof(ml));
-	if (msg_check_str(c, MSG_AUTHPOP_LOGIN, ml.user,
-	    sizeof(ml.user)) == -1)
-		goto bad;
-	if ((pa = preauth_take(c->arg, ml.id)) == NULL) {
+	if ((pa = preauth_take(c->arg, ml->id)) == NULL) {
 		chan_bad(c, "authpop logged in unknown session %llu",
-		    (unsigned long long)ml.id);
+		    (unsigned long long)ml->id);
 		goto bad;
 	}
 	if (fd == -1) {
 		/* Lost to our own shortage of descriptors (logged). */
 		memset(&mr, 0, sizeof(mr));
-		mr.id = ml.id;
+		mr.id = ml->id;
 		mr.code = REFUSED_TEMP;
 		chan_send(c, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		preauth_free(pa);
@@ -1559,10 +1417,10 @@ parent_authpop_login(struct chan *c, const void *data, size_t len, int fd)
 	    st.st_ino != pa->ino) {
 		preauth_free(pa);
 		chan_bad(c, "authpop passed another socket for session %llu",
-		    (unsigned long long)ml.id);
+		    (unsigned long long)ml->id);
 		goto bad;
 	}
-	spawn_worker(c, &ml, pa, fd);
+	spawn_worker(c, ml, pa, fd);
 	preauth_free(pa);
 	return;
  bad:
@@ -1572,12 +1430,11 @@ parent_authpop_login(struct chan *c, const void *data, size_t len, int fd)
 
 /* A session authpop closed may be unknown to us already. */
 static void
-parent_authpop_closed(struct chan *c, const void *data, size_t len, int fd)
+parent_authpop_closed(struct chan *c, const void *data, int fd)
 {
-	struct msg_id	mi;
+	const struct msg_id	*mi = data;
 
-	memcpy(&mi, data, sizeof(mi));
-	preauth_free(preauth_take(c->arg, mi.id));
+	preauth_free(preauth_take(c->arg, mi->id));
 }
 
 /*
@@ -1585,18 +1442,17 @@ parent_authpop_closed(struct chan *c, const void *data, size_t len, int fd)
  * hands over a new one.
  */
 static void
-parent_authpop_stls(struct chan *c, const void *data, size_t len, int fd)
+parent_authpop_stls(struct chan *c, const void *data, int fd)
 {
-	struct msg_id	 mi;
-	struct preauth	*pa;
+	const struct msg_id	*mi = data;
+	struct preauth		*pa;
 
-	memcpy(&mi, data, sizeof(mi));
-	pa = preauth_take(c->arg, mi.id);
+	pa = preauth_take(c->arg, mi->id);
 	if (pa == NULL || !(pa->flags & SESSION_STLS)) {
 		preauth_free(pa);
 		chan_bad(c, "%s for session %llu, not a plaintext session of "
 		    "this authpop", msg_type_str(MSG_AUTHPOP_STLS),
-		    (unsigned long long)mi.id);
+		    (unsigned long long)mi->id);
 		return;
 	}
 	starttls(pa);
@@ -1615,24 +1471,24 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	struct msg_refused	 mr;
 	struct msg_id		 mi;
 	char			 maildir[PATH_MAX];
-	char			*argv[32];
-	int			 argc;
+	char			*argv[8];
+	int			 argc, conffd;
 	pid_t			 pid;
 
 	memset(&mr, 0, sizeof(mr));
 	mr.id = ml->id;
 	if ((u = table_lookup(&users, ml->user)) == NULL) {
 		log_warnx("login of \"%s\" refused: not in %s", ml->user,
-		    conf->usertab);
+		    conf->set.usertab);
 		close(fd);
 		mr.code = REFUSED_PERM;
 		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
 	if (pa->client->loggedin >=
-	    (unsigned int)conf->per_address.logged_in ||
-	    nworkers >= (size_t)conf->limit.logged_in) {
-		if (nworkers >= (size_t)conf->limit.logged_in) {
+	    (unsigned int)conf->set.per_address.logged_in ||
+	    nworkers >= (size_t)conf->set.limit.logged_in) {
+		if (nworkers >= (size_t)conf->set.limit.logged_in) {
 			log_rate(&rate_loggedin, "login of \"%s\" from %s "
 			    "refused: %zu sessions logged in (limit "
 			    "logged-in)", u->name, pa->addr, nworkers);
@@ -1650,14 +1506,14 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	}
 	if (login_too_soon(u->name)) {
 		log_info("login of \"%s\" refused: within the login-delay of "
-		    "%d seconds", u->name, conf->login_delay);
+		    "%d seconds", u->name, conf->set.login_delay);
 		close(fd);
 		mr.code = REFUSED_DELAY;
 		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
 	if (maildir_path(maildir, sizeof(maildir), u->path,
-	    conf->maildir) == -1) {
+	    conf->set.maildir) == -1) {
 		log_warnx("login of \"%s\" refused: maildir path too long",
 		    u->name);
 		close(fd);
@@ -1667,36 +1523,59 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	}
 
 	argc = child_argv(argv, "wrkrpop", NULL);
-	argv[argc++] = "-I";
-	argv[argc++] = numarg(2, conf->timeout.idle);
-	argv[argc++] = "-a";
-	argv[argc++] = (char *)pa->addr;
-	argv[argc++] = "-t";
-	argv[argc++] = (char *)pa->tls;
-	argc = policy_argv(argv, argc);
-	if (conf->last)
-		argv[argc++] = "-L";
-	if (strcmp(conf->uidl_format, OLDIDS_DEFAULT_FORMAT) != 0) {
-		argv[argc++] = "-U";
-		argv[argc++] = conf->uidl_format;
-	}
-	argv[argc++] = u->name;
-	argv[argc++] = maildir;
 	argv[argc] = NULL;
-
-	if ((pid = child_exec(wrkrpop_path, argv, fd, u, "wrkrpop")) == -1) {
-		log_warn("fork wrkrpop for %s", u->name);
+	if ((conffd = worker_conf(u->name, maildir, pa)) == -1 ||
+	    (pid = child_exec(wrkrpop_path, argv, fd, conffd, u,
+	    "wrkrpop")) == -1) {
+		log_warn("wrkrpop for %s", u->name);
+		if (conffd != -1)
+			close(conffd);
 		close(fd);
 		mr.code = REFUSED_TEMP;
 		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
+	close(conffd);
 	close(fd);
 	worker_add(pid, pa->client);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
 	mi.id = ml->id;
 	chan_send(auth, MSG_PARENT_SPAWNED, -1, &mi, sizeof(mi));
+}
+
+/*
+ * A wrkrpop's configuration, on a channel of its own that is done with
+ * once it has read it: the settings and its session.  Returns the
+ * child's end (to become its POPD_CONF_FD), or -1.
+ */
+static int
+worker_conf(const char *user, const char *maildir, const struct preauth *pa)
+{
+	struct chan		 wc;
+	struct msg_worker	 mw;
+	int			 sp[2], ok;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		return -1;
+	memset(&mw, 0, sizeof(mw));
+	(void)strlcpy(mw.user, user, sizeof(mw.user));
+	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
+	mw.peer = pa->peer;
+	(void)strlcpy(mw.tls, pa->tls, sizeof(mw.tls));
+	chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_CONF, NULL, 0,
+	    NULL, NULL);
+	conf_send(&wc, conf, PROC_WRKRPOP);
+	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
+	/* An empty socket takes both at once: nothing may wait. */
+	ok = TAILQ_EMPTY(&wc.outq);
+	chan_close(&wc);
+	if (!ok) {
+		close(sp[1]);
+		errno = ENOBUFS;
+		return -1;
+	}
+	return sp[1];
 }
 
 /*
@@ -1752,16 +1631,16 @@ worker_cmp(struct worker *a, struct worker *b)
  * stays while the caller holds a count on it), or NULL with no memory.
  */
 static struct client *
-client_get(const char *addr)
+client_get(const struct peeraddr *peer)
 {
 	struct client	 key, *cl;
 
-	addr_key(addr, conf->per_address.ipv4_prefix,
-	    conf->per_address.ipv6_prefix, &key.key);
+	addr_key(peer, conf->set.per_address.ipv4_prefix,
+	    conf->set.per_address.ipv6_prefix, &key.key);
 	if ((cl = RB_FIND(clienttree, &clients, &key)) != NULL)
 		return cl;
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
-		log_warn("session from %s", addr);
+		log_warn("%s", __func__);
 		return NULL;
 	}
 	cl->key = key.key;
@@ -1828,7 +1707,7 @@ starttls(const struct preauth *pa)
 	struct msg_lid	 ml;
 
 	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == PROC_LISTENER && p->pid == pa->lpid)
+		if (p->id == KIND_LISTENER && p->pid == pa->lpid)
 			break;
 	if (p == NULL || p->chan.fd == -1) {
 		log_debug("STLS for session %llu: its listener is gone",

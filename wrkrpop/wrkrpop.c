@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "chan.h"
+#include "oldids.h"
 #include "pop3.h"
 #include "crlf.h"
 #include "maildrop.h"
@@ -114,16 +116,21 @@ static void		expire_write(struct session *, struct expent *, size_t,
 			    long long);
 __dead static void	startup_fail(struct session *, const char *);
 
-/* What the parent tells us on the command line. */
-static struct {
-	char	 addr[POPD_MAXADDR];	/* the client, for the log */
-	char	 tls[32];		/* "TLSv1.3" or "plaintext" */
-	int	 idle;			/* seconds without a command */
-	int	 expire;		/* EXPIRE days, -1: never */
-	int	 last;			/* RFC 1725 LAST */
-	int	 login_delay;		/* LOGIN-DELAY, for CAPA */
-	int	 bad;			/* invalid commands before the end */
-} opt = { "unknown", "unknown", POP3_IDLE_TIMEOUT, -1, 0, 0, 10 };
+/*
+ * What the parent tells us before we start (MSG_PARENT_CONF, then
+ * MSG_PARENT_WORKER on POPD_CONF_FD): the settings, and who logged in,
+ * from where, into which maildir.
+ */
+static struct conf_settings	set;
+static struct msg_worker	who;
+
+static void	wrkrpop_parent_conf(struct chan *, const void *, int);
+static void	wrkrpop_parent_worker(struct chan *, const void *, int);
+
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,	wrkrpop_parent_conf },
+	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
+};
 
 /*
  * The commands of the TRANSACTION state: how many arguments each takes
@@ -160,56 +167,25 @@ static const struct cmd {
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dLv] [-a address] [-B bad] [-D delay] "
-	    "[-E days] [-I timeout]\n               [-t tls] [-U format] user "
-	    "maildir\n",
-	    getprogname());
+	fprintf(stderr, "usage: %s [-dv]\n"
+	    "wrkrpop is started by popd, with the session on fd %d and its "
+	    "configuration on fd %d\n", getprogname(), POPD_CHANNEL_FD,
+	    POPD_CONF_FD);
 	exit(1);
 }
 
 int
 main(int argc, char *argv[])
 {
-	const char	*errstr;
-	int		 ch, debug = 0, verbose = 0;
+	struct chan	 parent;
+	char		 test[UIDL_MAX + 1];
+	int		 ch, debug = 0, verbose = 0, type;
+	socklen_t	 len = sizeof(type);
 
-	while ((ch = getopt(argc, argv, "a:B:dD:E:I:Lt:U:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
 		switch (ch) {
-		case 'a':
-			(void)strlcpy(opt.addr, optarg, sizeof(opt.addr));
-			break;
-		case 'B':
-			opt.bad = strtonum(optarg, 1, 1000000, &errstr);
-			if (errstr != NULL)
-				errx(1, "-B %s: %s", optarg, errstr);
-			break;
 		case 'd':
 			debug = 1;
-			break;
-		case 'D':
-			opt.login_delay = strtonum(optarg, 0, 86400 * 365,
-			    &errstr);
-			if (errstr != NULL)
-				errx(1, "-D %s: %s", optarg, errstr);
-			break;
-		case 'E':
-			opt.expire = strtonum(optarg, 0, 100000, &errstr);
-			if (errstr != NULL)
-				errx(1, "-E %s: %s", optarg, errstr);
-			break;
-		case 'I':
-			opt.idle = strtonum(optarg, 1, 86400, &errstr);
-			if (errstr != NULL)
-				errx(1, "-I %s: %s", optarg, errstr);
-			break;
-		case 'L':
-			opt.last = 1;
-			break;
-		case 'U':
-			maildrop_uidl_format = optarg;
-			break;
-		case 't':
-			(void)strlcpy(opt.tls, optarg, sizeof(opt.tls));
 			break;
 		case 'v':
 			verbose++;
@@ -220,22 +196,42 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2)
+	if (argc != 0 || getsockopt(POPD_CONF_FD, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || type != SOCK_SEQPACKET)
 		usage();
-	pop3_set_policy(opt.expire, opt.login_delay);
 
 	/* Before log_init: syslog's socket must survive. */
-	closefrom(POPD_CHANNEL_FD + 1);
+	closefrom(POPD_CONF_FD + 1);
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
 	log_procinit("wrkrpop");
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("no session socket on fd %d", POPD_CHANNEL_FD);
-	if (!valid_username(argv[0]))
-		fatalx("invalid user name");
-	if (argv[1][0] != '/')
-		fatalx("%s: maildir path must be absolute", argv[1]);
-	wrkrpop_main(argv[0], argv[1]);
+
+	/* The configuration, then the channel is done with. */
+	chan_init(&parent, POPD_CONF_FD, PROC_WRKRPOP, PROC_PARENT, PH_CONF,
+	    from_parent, nitems(from_parent), NULL, NULL);
+	while (parent.phase == PH_CONF)
+		chan_poll(&parent);
+	chan_close(&parent);
+	if (oldids_format(set.uidl_format, 1, 1, "1.M1P1.host", test,
+	    sizeof(test)) == -1)
+		fatalx("uidl-format \"%s\" from the parent", set.uidl_format);
+	wrkrpop_main(who.user, who.maildir);
+}
+
+/* The settings, once, first. */
+static void
+wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
+{
+	memcpy(&set, data, sizeof(set));
+}
+
+/* The session: checked (proto.c) before it gets here. */
+static void
+wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
+{
+	memcpy(&who, data, sizeof(who));
 }
 
 /* What the prologue's hooks need to reach the maildir. */
@@ -295,7 +291,7 @@ wrkrpop_open(void *arg)
 	struct wrkrpop_start	*ws = arg;
 	struct session		*s = ws->s;
 
-	if (maildrop_open(&s->md, ws->path) == -1) {
+	if (maildrop_open(&s->md, ws->path, set.uidl_format) == -1) {
 		log_warn("%s: %s", s->user, ws->path);
 		startup_fail(s, "-ERR [SYS/TEMP] cannot open the maildrop");
 	}
@@ -534,7 +530,7 @@ cmd_noop(struct session *s, struct pop3_line *l)
 static void
 cmd_last(struct session *s, struct pop3_line *l)
 {
-	if (opt.last)
+	if (set.last)
 		reply(s, "+OK %zu", s->lastno);
 	else
 		reply(s, "-ERR unknown command");
@@ -543,7 +539,10 @@ cmd_last(struct session *s, struct pop3_line *l)
 static void
 cmd_capa(struct session *s, struct pop3_line *l)
 {
-	out(s, pop3_capa(0), strlen(pop3_capa(0)));
+	const char	*capa;
+
+	capa = pop3_capa(0, set.expire, set.login_delay);
+	out(s, capa, strlen(capa));
 }
 
 static void
@@ -573,7 +572,7 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	size_t	ndeleted;
 	int	r;
 
-	if (opt.expire >= 0)
+	if (set.expire >= 0)
 		(void)expire_old(s);
 	ndeleted = s->md.nmsgs - s->live;
 	r = maildrop_update(&s->md);
@@ -783,7 +782,7 @@ wait_io(struct session *s, short events)
 	int		r;
 
 	for (;;) {
-		left = s->last + opt.idle - monotime();
+		left = s->last + set.timeout.idle - monotime();
 		if (left <= 0) {
 			log_info("%s: autologout", s->user);
 			/* Only between replies: never inside one. */
@@ -830,7 +829,7 @@ static void
 session_log(struct session *s, size_t ndele, const char *how)
 {
 	struct timespec	 ts;
-	char		 addr[POPD_MAXADDR + 8];
+	char		 addr[PEER_STRLEN];
 	double		 secs;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -838,7 +837,7 @@ session_log(struct session *s, size_t ndele, const char *how)
 	    (ts.tv_nsec - s->start.tv_nsec) / 1e9;
 	log_info("session end: user %s from %s, %s: retr %zu/%lld, "
 	    "top %zu/%lld, dele %zu, %.3fs, %s", s->user,
-	    addr_log(opt.addr, addr, sizeof(addr)), opt.tls, s->nretr,
+	    peer_log(&who.peer, addr, sizeof(addr)), who.tls, s->nretr,
 	    (long long)s->retroct, s->ntop, (long long)s->topoct, ndele,
 	    secs, how);
 }
@@ -866,7 +865,7 @@ bad_command(struct session *s, const char *fmt, ...)
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	reply(s, "%s", buf);
-	if (++s->nbad < opt.bad)
+	if (++s->nbad < set.limit.bad_commands)
 		return;
 	reply(s, "-ERR too many invalid commands, closing");
 	out_flush(s);
@@ -891,7 +890,7 @@ last_seen(const struct maildrop *md)
 /*
  * EXPIRE (RFC 2449): EXPIRE_FILE in the maildir lists "UIDL seconds" for
  * each message a session retrieved with RETR and committed with QUIT.
- * At QUIT, messages listed at least opt.expire days ago are deleted with
+ * At QUIT, messages listed at least expire days ago are deleted with
  * this UPDATE; messages retrieved in this session are added with the
  * time now; messages gone are dropped.  The file is replaced atomically.
  * A lost or damaged file only delays expiry: nothing is ever removed
@@ -922,7 +921,7 @@ expire_old(struct session *s)
 	long long	 now_s = time(NULL), limit;
 	int		 fd;
 
-	limit = now_s - (long long)opt.expire * 86400;
+	limit = now_s - (long long)set.expire * 86400;
 	/* Never a FIFO or a device: a regular file only. */
 	if ((fd = maildir_openat(s->md.dirfd, EXPIRE_FILE, O_RDONLY, 0)) ==
 	    -1 && errno == EINVAL)
@@ -965,7 +964,7 @@ expire_old(struct session *s)
 	free(ents);
 	if (nexp > 0)
 		log_info("%s: %zu messages expired (retrieved %d days ago or "
-		    "more)", s->user, nexp, opt.expire);
+		    "more)", s->user, nexp, set.expire);
 	return nexp;
 }
 

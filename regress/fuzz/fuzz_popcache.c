@@ -351,7 +351,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(fd);
 	}
 
-	if (maildrop_open(&md, dir) == -1)
+	if (maildrop_open(&md, dir, NULL) == -1)
 		abort();
 	r = maildrop_cache_load(&md);
 	if (r == 0) {

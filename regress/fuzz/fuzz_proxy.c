@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "compat.h"
-#include "proxy.h"
+#include "../../popd/proxy.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -28,8 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int			 r, whole, to_lf;
 
 	whole = proxy_parse(data, size, &h, &errstr);
-	if (whole > (int)size || (whole > 0 && !h.local && (h.addr[0] == '\0' ||
-	    memchr(h.addr, '\0', sizeof(h.addr)) == NULL)))
+	if (whole > (int)size || (whole > 0 && !h.local &&
+	    (h.peer.af == 0 || !peer_valid(&h.peer))))
 		abort();
 	/* Read as the listener reads: never a byte past the header. */
 	for (have = 0; have < size; have += more) {

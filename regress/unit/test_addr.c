@@ -6,6 +6,8 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -67,6 +69,23 @@ parse(const char *arg, int af, int bits, const char *want)
 	}
 }
 
+/*
+ * A client address as text, typed as the listener would send it; what
+ * does not parse is an unknown client (af 0).  Two buffers, for two
+ * arguments of one call.
+ */
+static const struct peeraddr *
+P(const char *text)
+{
+	static struct peeraddr	 p[2];
+	static int		 i;
+
+	i = !i;
+	if (peer_parse(text, &p[i]) == -1)
+		memset(&p[i], 0, sizeof(p[i]));
+	return &p[i];
+}
+
 /* Is peer in the one network net? */
 static void
 match(const char *net, const char *peer, int want)
@@ -79,7 +98,7 @@ match(const char *net, const char *peer, int want)
 		CHECK(0, "net_parse(\"%s\"): %s", net, errstr);
 		return;
 	}
-	got = net_match(&n, 1, peer);
+	got = net_match(&n, 1, P(peer));
 	CHECK(got == want, "net_match(%s, \"%s\"): expected %d, got %d", net,
 	    peer, want, got);
 }
@@ -197,10 +216,10 @@ test_match(void)
 		CHECK(0, "net_parse: %s", errstr);
 		return;
 	}
-	CHECK_INT(net_match(nets, 2, "[::1]:110"), 1);
-	CHECK_INT(net_match(nets, 2, "10.1.1.1:110"), 1);
-	CHECK_INT(net_match(nets, 2, "127.0.0.1:110"), 0);
-	CHECK_INT(net_match(nets, 0, "10.1.1.1:110"), 0);
+	CHECK_INT(net_match(nets, 2, P("[::1]:110")), 1);
+	CHECK_INT(net_match(nets, 2, P("10.1.1.1:110")), 1);
+	CHECK_INT(net_match(nets, 2, P("127.0.0.1:110")), 0);
+	CHECK_INT(net_match(nets, 0, P("10.1.1.1:110")), 0);
 }
 
 /* Do a and b count as one client, with these prefixes? */
@@ -210,8 +229,8 @@ same_client(const char *a, const char *b, int v4, int v6, int want)
 	struct addrkey	ka, kb;
 	int		got;
 
-	addr_key(a, v4, v6, &ka);
-	addr_key(b, v4, v6, &kb);
+	addr_key(P(a), v4, v6, &ka);
+	addr_key(P(b), v4, v6, &kb);
 	got = addrkey_cmp(&ka, &kb) == 0;
 	CHECK(got == want, "addr_key /%d /%d: \"%s\" and \"%s\": expected "
 	    "%s, got %s", v4, v6, a, b, want ? "one client" : "two",
@@ -224,10 +243,68 @@ key_text(const char *a, int v4, int v6, const char *want)
 	struct addrkey	k;
 	char		buf[64];
 
-	addr_key(a, v4, v6, &k);
+	addr_key(P(a), v4, v6, &k);
 	addrkey_str(&k, v4, v6, buf, sizeof(buf));
 	CHECK(strcmp(buf, want) == 0, "addrkey_str(\"%s\"): expected \"%s\", "
 	    "got \"%s\"", a, want, buf);
+}
+
+/*
+ * A client address typed: from a socket address, as text for the rules'
+ * tests and logs, and checked as a message field.
+ */
+static void
+test_peer(void)
+{
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+	struct peeraddr		 p;
+	char			 buf[PEER_STRLEN];
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(995);
+	(void)inet_pton(AF_INET, "192.0.2.7", &sin.sin_addr);
+	CHECK_INT(peer_from_sockaddr(&p, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "192.0.2.7:995");
+	CHECK_STR(peer_log(&p, buf, sizeof(buf)), "192.0.2.7 port 995");
+	CHECK_INT(peer_valid(&p), 1);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(40000);
+	(void)inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr);
+	CHECK_INT(peer_from_sockaddr(&p, (struct sockaddr *)&sin6,
+	    sizeof(sin6)), 0);
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "[2001:db8::1]:40000");
+	CHECK_STR(peer_log(&p, buf, sizeof(buf)), "2001:db8::1 port 40000");
+	/* Short, or another family: not a client. */
+	CHECK_INT(peer_from_sockaddr(&p, (struct sockaddr *)&sin6,
+	    sizeof(sin)), -1);
+	sin.sin_family = AF_UNIX;
+	CHECK_INT(peer_from_sockaddr(&p, (struct sockaddr *)&sin,
+	    sizeof(sin)), -1);
+	/* Text and back. */
+	CHECK_INT(peer_parse("[::ffff:192.0.2.1]:1", &p), 0);
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "[::ffff:192.0.2.1]:1");
+	CHECK_INT(peer_parse("192.0.2.1:65536", &p), -1);
+	CHECK_INT(peer_parse("192.0.2.1", &p), 0);
+	CHECK_INT(p.port, 0);
+	CHECK_INT(peer_parse("[::1:1", &p), -1);
+	memset(&p, 0, sizeof(p));
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "unknown");
+	CHECK_STR(peer_log(&p, buf, sizeof(buf)), "unknown");
+	CHECK_INT(peer_valid(&p), 1);
+	/* A message field: nothing past the address, no other family. */
+	CHECK_INT(peer_parse("192.0.2.1:5", &p), 0);
+	p.a[4] = 1;
+	CHECK_INT(peer_valid(&p), 0);
+	memset(&p, 0, sizeof(p));
+	p.af = 99;
+	CHECK_INT(peer_valid(&p), 0);
+	memset(&p, 0, sizeof(p));
+	p.port = 1;
+	CHECK_INT(peer_valid(&p), 0);
 }
 
 /* Per-address limits: which session addresses are one client. */
@@ -267,5 +344,6 @@ main(void)
 	test_parse();
 	test_match();
 	test_key();
+	test_peer();
 	return unit_done();
 }

@@ -225,12 +225,12 @@ api(void)
 	struct conf_listen	*l;
 
 	conf = conf_new();
-	CHECK_STR(conf->authtab, "/etc/mail/authtab");
-	CHECK_STR(conf->usertab, "/etc/mail/usertab");
-	CHECK_STR(conf->maildir, "");
-	CHECK_INT(conf->timeout.idle, 600);
-	CHECK_INT(conf->limit.sessions, 4096);
-	CHECK_INT(conf->expire, -1);
+	CHECK_STR(conf->set.authtab, "/etc/mail/authtab");
+	CHECK_STR(conf->set.usertab, "/etc/mail/usertab");
+	CHECK_STR(conf->set.maildir, "");
+	CHECK_INT(conf->set.timeout.idle, 600);
+	CHECK_INT(conf->set.limit.sessions, 4096);
+	CHECK_INT(conf->set.expire, -1);
 	CHECK(TAILQ_EMPTY(&conf->listens), "no listener by default");
 	conf_free(conf);
 	conf_free(NULL);
@@ -254,10 +254,10 @@ api(void)
 	t = TAILQ_FIRST(&conf->trusted);
 	CHECK(t != NULL, "a trusted network");
 	if (t != NULL) {
-		CHECK_INT(t->af, AF_INET);
-		CHECK_INT(t->prefix, 8);
-		CHECK_INT(t->addr[0], 10);
-		CHECK_INT(t->addr[1], 0);	/* host bits cleared */
+		CHECK_INT(t->net.af, AF_INET);
+		CHECK_INT(t->net.bits, 8);
+		CHECK_INT(t->net.addr[0], 10);
+		CHECK_INT(t->net.addr[1], 0);	/* host bits cleared */
 		CHECK_STR(t->text, "10.1.2.3/8");
 		CHECK_STR(t->where.file, "full.conf");
 	}

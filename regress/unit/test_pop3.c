@@ -145,7 +145,7 @@ test_capa(void)
 {
 	const char	*c, *p, *e;
 
-	c = pop3_capa(0);
+	c = pop3_capa(0, -1, 0);
 	CHECK(strncmp(c, "+OK", 3) == 0, "capa starts with +OK: %s", c);
 	CHECK(strstr(c, "\r\nUSER\r\n") == NULL, "no USER without flag");
 	CHECK(strstr(c, "\r\nSASL PLAIN\r\n") == NULL, "no SASL without flag");
@@ -153,7 +153,16 @@ test_capa(void)
 	CHECK(strstr(c, "\r\nRESP-CODES\r\n") != NULL, "RESP-CODES");
 	CHECK(strstr(c, "\r\nAUTH-RESP-CODE\r\n") != NULL, "AUTH-RESP-CODE");
 	CHECK(strstr(c, "\r\nPIPELINING\r\n") != NULL, "PIPELINING");
-	c = pop3_capa(CAPA_USER | CAPA_SASL | CAPA_STLS);
+	CHECK(strstr(c, "\r\nEXPIRE NEVER\r\n") != NULL, "EXPIRE NEVER");
+	CHECK(strstr(c, "LOGIN-DELAY") == NULL, "no LOGIN-DELAY at 0");
+	/* The site's policy is a parameter, not a setting of the module. */
+	c = pop3_capa(0, 30, 900);
+	CHECK(strstr(c, "\r\nEXPIRE 30\r\n") != NULL, "EXPIRE 30: %s", c);
+	CHECK(strstr(c, "\r\nLOGIN-DELAY 900\r\n") != NULL,
+	    "LOGIN-DELAY 900: %s", c);
+	c = pop3_capa(0, -1, 0);
+	CHECK(strstr(c, "EXPIRE NEVER") != NULL, "EXPIRE NEVER again");
+	c = pop3_capa(CAPA_USER | CAPA_SASL | CAPA_STLS, -1, 0);
 	CHECK(strstr(c, "\r\nUSER\r\n") != NULL, "USER with flag");
 	CHECK(strstr(c, "\r\nSASL PLAIN\r\n") != NULL, "SASL with flag");
 	CHECK(strstr(c, "\r\nSTLS\r\n") != NULL, "STLS with flag");

@@ -245,7 +245,7 @@ same(const struct snap *a, const struct snap *b, const char *what)
 static void
 session(struct maildrop *md)
 {
-	if (maildrop_open(md, root) == -1 || maildrop_lock(md) == -1 ||
+	if (maildrop_open(md, root, NULL) == -1 || maildrop_lock(md) == -1 ||
 	    maildrop_scan(md) == -1) {
 		perror("maildrop");
 		exit(2);
@@ -506,7 +506,7 @@ main(void)
 			spew_signed(bad[i], i == sizeof(bad) / sizeof(bad[0])
 			    - 1 ? 2 : 1);
 			memset(&md, 0, sizeof(md));
-			if (maildrop_open(&md, root) == -1)
+			if (maildrop_open(&md, root, NULL) == -1)
 				exit(2);
 			n = maildrop_cache_load(&md);
 			CHECK(n == -1, "expected -1 for %s",
@@ -516,7 +516,7 @@ main(void)
 		/* The same frame with good fields loads. */
 		spew_signed("popcache 1 - - 1\n5 u new/1.x\n", 1);
 		memset(&md, 0, sizeof(md));
-		if (maildrop_open(&md, root) == -1)
+		if (maildrop_open(&md, root, NULL) == -1)
 			exit(2);
 		CHECK_INT(maildrop_cache_load(&md), 0);
 		maildrop_close(&md);

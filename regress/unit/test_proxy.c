@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "compat.h"
-#include "proxy.h"
+#include "../../popd/proxy.h"
 #include "unit.h"
 
 static const unsigned char sig[12] = {
@@ -45,6 +45,7 @@ expect(const char *what, const unsigned char *buf, size_t len, int want,
 	struct proxy_hdr	 h;
 	const unsigned char	*lf;
 	const char		*errstr = NULL;
+	char			 got[PEER_STRLEN];
 	size_t			 i, more;
 	int			 r, to_lf;
 
@@ -54,8 +55,12 @@ expect(const char *what, const unsigned char *buf, size_t len, int want,
 	if (r == -1)
 		CHECK(errstr != NULL, "%s: a reason for -1", what);
 	if (r > 0) {
-		CHECK(strcmp(h.addr, addr) == 0 && h.local == (*addr == '\0'),
-		    "%s: client \"%s\" local %d, want \"%s\"", what, h.addr,
+		if (h.local)
+			got[0] = '\0';
+		else
+			(void)peer_str(&h.peer, got, sizeof(got));
+		CHECK(strcmp(got, addr) == 0 && h.local == (*addr == '\0'),
+		    "%s: client \"%s\" local %d, want \"%s\"", what, got,
 		    h.local, addr);
 		/* Read as the listener does, the header ends where it ends. */
 		for (i = 0; i < (size_t)r; i += more) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "util.h"
+#include "addr.h"
 
 #define PROXY_V1_MAX		107	/* the whole line, CRLF included */
 #define PROXY_V2_MIN		16	/* signature, command, family, length */
@@ -16,8 +17,8 @@
 #define PROXY_MAX		(PROXY_V2_MIN + PROXY_V2_MAXLEN)
 
 struct proxy_hdr {
-	int	local;			/* LOCAL, UNKNOWN, UNSPEC: no client */
-	char	addr[POPD_MAXADDR];	/* the client, "1.2.3.4:5", "[v6]:5" */
+	int		local;		/* LOCAL, UNKNOWN, UNSPEC: no client */
+	struct peeraddr	peer;		/* the client, unless local */
 };
 
 /* proxy.c */

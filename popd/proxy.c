@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "addr.h"
 #include "proxy.h"
 
 static const unsigned char v2sig[12] = {
@@ -27,7 +28,6 @@ static int	parse_v1(const unsigned char *, size_t, struct proxy_hdr *,
 		    const char **);
 static int	parse_v2(const unsigned char *, size_t, struct proxy_hdr *,
 		    const char **);
-static int	set_addr(struct proxy_hdr *, int, const void *, unsigned int);
 
 /*
  * The header at the start of buf (len bytes): its length once complete,
@@ -134,7 +134,7 @@ parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 			return -1;
 		}
 	}
-	if (set_addr(h, af, a, port) == -1) {
+	if (peer_set(&h->peer, af, a, port) == -1) {
 		*errstr = "v1 header: bad address";
 		return -1;
 	}
@@ -177,14 +177,14 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 		if (blen < 12)
 			break;
 		port = buf[PROXY_V2_MIN + 8] << 8 | buf[PROXY_V2_MIN + 9];
-		if (set_addr(h, AF_INET, buf + PROXY_V2_MIN, port) == -1)
+		if (peer_set(&h->peer, AF_INET, buf + PROXY_V2_MIN, port) == -1)
 			break;
 		return PROXY_V2_MIN + blen;
 	case 0x21:		/* TCP over IPv6 */
 		if (blen < 36)
 			break;
 		port = buf[PROXY_V2_MIN + 32] << 8 | buf[PROXY_V2_MIN + 33];
-		if (set_addr(h, AF_INET6, buf + PROXY_V2_MIN, port) == -1)
+		if (peer_set(&h->peer, AF_INET6, buf + PROXY_V2_MIN, port) == -1)
 			break;
 		return PROXY_V2_MIN + blen;
 	default:
@@ -193,17 +193,4 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 	}
 	*errstr = "v2 header: address block too short";
 	return -1;
-}
-
-/* The client as the rest of popd writes addresses: "1.2.3.4:5", "[v6]:5". */
-static int
-set_addr(struct proxy_hdr *h, int af, const void *a, unsigned int port)
-{
-	char	host[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(af, a, host, sizeof(host)) == NULL)
-		return -1;
-	(void)snprintf(h->addr, sizeof(h->addr), af == AF_INET6 ?
-	    "[%s]:%u" : "%s:%u", host, port);
-	return 0;
 }

@@ -1,0 +1,69 @@
+/*
+ * chan.h -- the transport of popd's messages (msg.c): one end of a
+ * SOCK_SEQPACKET channel to a peer process, driven by libevent once it
+ * is started, checking every message against its declaration (proto.h).
+ */
+#ifndef POPD_CHAN_H
+#define POPD_CHAN_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <event.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct chan;
+
+/*
+ * What a receiver does with each type it takes from its peer.  The
+ * payload is checked (size, fields) and aligned for its struct.  The
+ * handler owns the descriptor of a MSG_FD type; it gets -1 instead when
+ * the descriptor was lost to our own shortage of descriptors (logged by
+ * msg.c): the message still counts, the session it names has gone.
+ */
+struct msg_handler {
+	uint32_t	  type;
+	void		(*fn)(struct chan *, const void *, int);
+};
+
+struct chan_msg {
+	TAILQ_ENTRY(chan_msg)	 entry;
+	struct msg_hdr		 hdr;
+	int			 fd;
+	unsigned char		 data[];
+};
+
+struct chan {
+	int				 fd;
+	int				 self;	/* PROC_*: this end */
+	int				 peer;	/* PROC_*: the other end */
+	int				 phase;	/* PH_*, as both ends see it */
+	int				 started; /* in the event loop */
+	struct event			 ev;
+	short				 events;
+	TAILQ_HEAD(, chan_msg)		 outq;
+	size_t				 outfds; /* descriptors in outq */
+	int				 pri;	/* event priority, -1 default */
+	const struct msg_handler	*handlers;
+	size_t				 nhandlers;
+	void				 (*eof)(struct chan *);
+	/* A malformed message: end this peer (it must close c), or fatal. */
+	void				 (*bad)(struct chan *);
+	void				*arg;
+};
+
+/* msg.c */
+void	chan_init(struct chan *, int, int, int, int,
+	    const struct msg_handler *, size_t, void (*)(struct chan *),
+	    void *);
+void	chan_start(struct chan *);
+void	chan_poll(struct chan *);
+void	chan_send(struct chan *, uint32_t, int, const void *, size_t);
+void	chan_close(struct chan *);
+void	chan_priority(struct chan *, int);
+void	chan_bad(struct chan *, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * proto.c -- every message between popd processes, declared once: its
+ * sender, receivers, payload, descriptor, field checks and phases
+ * (struct msg_decl in proto.h).  The transport (msg.c) enforces all of
+ * it on both ends; handlers receive checked payloads.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <string.h>
+
+#include "proto.h"
+
+/* A string field must end inside its fixed-size buffer. */
+#define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
+
+static const char *
+valid_none(const void *p)
+{
+	return NULL;
+}
+
+static const char *
+valid_conf(const void *p)
+{
+	return settings_check(p);
+}
+
+static const char *
+valid_pki(const void *p)
+{
+	const struct msg_pki	*m = p;
+
+	if (!TERMINATED(m->cert) || !TERMINATED(m->key))
+		return "unterminated path";
+	if (m->cert[0] == '\0' || m->key[0] == '\0')
+		return "empty path";
+	return NULL;
+}
+
+static const char *
+valid_proxy(const void *p)
+{
+	const struct msg_proxy	*m = p;
+
+	if (m->net.af != AF_INET && m->net.af != AF_INET6)
+		return "address family";
+	if (m->net.bits < 0 || m->net.bits > (m->net.af == AF_INET ? 32 : 128))
+		return "prefix length";
+	if (m->trusted > 1)
+		return "trusted flag";
+	return NULL;
+}
+
+static const char *
+valid_worker(const void *p)
+{
+	const struct msg_worker	*m = p;
+
+	if (!TERMINATED(m->user) || !TERMINATED(m->maildir) ||
+	    !TERMINATED(m->tls))
+		return "unterminated string";
+	if (!valid_username(m->user))
+		return "user name";
+	if (m->maildir[0] != '/')
+		return "maildir path not absolute";
+	if (!peer_valid(&m->peer))
+		return "client address";
+	return NULL;
+}
+
+static const char *
+valid_listen(const void *p)
+{
+	const struct msg_listen	*m = p;
+
+	if (m->flags & ~LISTEN_ALL)
+		return "flags";
+	if (m->pki >= POPD_MAXPKI)
+		return "pki index";
+	return NULL;
+}
+
+static const char *
+valid_newsession(const void *p)
+{
+	const struct msg_newsession	*m = p;
+
+	if (m->flags & ~SESSION_ALL)
+		return "flags";
+	/* Implicit TLS or a plaintext port offering STLS: one of them. */
+	if (((m->flags & SESSION_TLS) == 0) == ((m->flags & SESSION_STLS) == 0))
+		return "flags";
+	if (!TERMINATED(m->tls))
+		return "unterminated string";
+	if (!peer_valid(&m->peer))
+		return "client address";
+	return NULL;
+}
+
+static const char *
+valid_session(const void *p)
+{
+	const struct msg_session	*m = p;
+
+	if (m->flags & ~(SESSION_ALL & ~SESSION_PROXYTRUST))
+		return "flags";
+	if (!peer_valid(&m->peer))
+		return "client address";
+	return NULL;
+}
+
+static const char *
+valid_login(const void *p)
+{
+	const struct msg_login	*m = p;
+
+	if (!TERMINATED(m->user) || !valid_username(m->user))
+		return "user name";
+	return NULL;
+}
+
+static const char *
+valid_refused(const void *p)
+{
+	const struct msg_refused	*m = p;
+
+	if (m->code < REFUSED_TEMP || m->code > REFUSED_BUSY)
+		return "refusal code";
+	return NULL;
+}
+
+static const char *
+valid_passwd(const void *p)
+{
+	const struct msg_passwd	*m = p;
+
+	if (!TERMINATED(m->user) || !TERMINATED(m->hash))
+		return "unterminated string";
+	if (!valid_username(m->user))
+		return "user name";
+	return NULL;
+}
+
+#define P	PROC_PARENT
+#define L	PROC_LISTENER
+#define A	PROC_AUTHPOP
+#define W	PROC_WRKRPOP
+#define RUN	PH_RUN
+#define ANY	(PH_RUN | PH_DRAIN)
+#define D(t, from, to, payload, fd, valid, phases, next)		\
+	{ t, #t + 4, from, to, payload, fd, valid, phases, next }
+static const struct msg_decl decls[] = {
+	D(MSG_PARENT_CONF, P, L | A | W, sizeof(struct conf_settings),
+	    MSG_NOFD, valid_conf, PH_CONF, 0),
+	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
+	    valid_pki, PH_CONF, 0),
+	D(MSG_PARENT_CONF_PROXY, P, L, sizeof(struct msg_proxy), MSG_NOFD,
+	    valid_proxy, PH_CONF, 0),
+	D(MSG_PARENT_CONF_END, P, L | A, 0, MSG_NOFD, valid_none, PH_CONF,
+	    PH_RUN),
+	D(MSG_PARENT_WORKER, P, W, sizeof(struct msg_worker), MSG_NOFD,
+	    valid_worker, PH_CONF, PH_RUN),
+	D(MSG_PARENT_LISTEN, P, L, sizeof(struct msg_listen), MSG_FD,
+	    valid_listen, RUN, 0),
+	/* A draining listener still relays the sessions it has. */
+	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
+	    valid_none, ANY, 0),
+	/* Never to a draining authpop: it takes no new sessions. */
+	D(MSG_PARENT_SESSION, P, A, sizeof(struct msg_session), MSG_FD,
+	    valid_session, RUN, 0),
+	D(MSG_PARENT_SPAWNED, P, A, sizeof(struct msg_id), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_PARENT_REFUSED, P, A, sizeof(struct msg_refused), MSG_NOFD,
+	    valid_refused, ANY, 0),
+	/* Also to a current authpop when its successor could not start. */
+	D(MSG_PARENT_PASSWD, P, A, sizeof(struct msg_passwd), MSG_NOFD,
+	    valid_passwd, ANY, 0),
+	D(MSG_PARENT_DRAIN, P, L | A, 0, MSG_NOFD, valid_none, RUN, PH_DRAIN),
+	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
+	    valid_newsession, ANY, 0),
+	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
+	    valid_login, ANY, 0),
+	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_AUTHPOP_STLS, A, P, sizeof(struct msg_id), MSG_NOFD,
+	    valid_none, ANY, 0),
+};
+#undef D
+#undef P
+#undef L
+#undef A
+#undef W
+#undef RUN
+#undef ANY
+
+const struct msg_decl *
+msg_decl(uint32_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(decls); i++)
+		if (decls[i].type == type)
+			return &decls[i];
+	return NULL;
+}
+
+/* All of them, for the tests. */
+const struct msg_decl *
+msg_decls(size_t *n)
+{
+	*n = nitems(decls);
+	return decls;
+}
+
+const char *
+msg_type_str(uint32_t type)
+{
+	const struct msg_decl	*d;
+
+	if ((d = msg_decl(type)) == NULL)
+		return "UNKNOWN";
+	return d->name;
+}
+
+const char *
+proc_str(int proc)
+{
+	switch (proc) {
+	case PROC_PARENT:
+		return "parent";
+	case PROC_LISTENER:
+		return "listener";
+	case PROC_AUTHPOP:
+		return "authpop";
+	case PROC_WRKRPOP:
+		return "wrkrpop";
+	}
+	return "unknown";
+}

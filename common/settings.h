@@ -1,0 +1,85 @@
+/*
+ * settings.h -- popd.conf(5)'s settings as every process receives them:
+ * one typed struct, its defaults and the range of each number, declared
+ * once (settings.c).  The parent builds it from popd.conf (popd/parse.y,
+ * popd/config.c) and sends it to each child (MSG_PARENT_CONF); a child
+ * checks it with settings_check() and reads its values from it.
+ */
+#ifndef POPD_SETTINGS_H
+#define POPD_SETTINGS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_PROTOLEN		64	/* tls protocols */
+#define CONF_FMTLEN		64	/* uidl-format */
+#define CONF_MIN_IDLE		600	/* RFC 1939 section 3: 10 minutes */
+
+/*
+ * The settings: everything of popd.conf but the lists.  This struct is
+ * what the parent sends each child as its configuration (MSG_PARENT_CONF,
+ * proto.h), so a setting lives here, in settings.c (its default and
+ * range) and in popd/parse.y (its grammar), and nowhere else.
+ */
+struct conf_settings {
+	char			 authtab[PATH_MAX];
+	char			 usertab[PATH_MAX];
+	char			 maildir[PATH_MAX];	/* "" = the path itself */
+	char			 tls_protocols[CONF_PROTOLEN];
+	uint32_t		 protocols;	/* TLS_PROTOCOL_* of the above */
+	struct {			/* seconds */
+		int		 handshake;	/* TLS handshake */
+		int		 login;		/* AUTHORIZATION state */
+		int		 idle;		/* TRANSACTION, no command */
+		int		 send;		/* client reads nothing */
+		int		 close;		/* last reply, peer gone */
+	}			 timeout;
+	struct {
+		int		 handshakes;	/* TLS handshakes, in total */
+		int		 sessions;	/* before login, in total */
+		int		 logged_in;	/* after login, in total */
+		int		 failures;	/* failed logins per connection */
+		int		 bad_commands;	/* invalid commands per session */
+	}			 limit;
+	struct {			/* per client address */
+		int		 handshakes;
+		int		 sessions;
+		int		 logged_in;
+		int		 ipv4_prefix;	/* bits that make an address */
+		int		 ipv6_prefix;
+	}			 per_address;
+	struct {			/* seconds, per client address */
+		int		 first;		/* after the first failure */
+		int		 max;		/* doubling up to this */
+	}			 failure_delay;
+	int			 expire;	/* days, -1 = never */
+	int			 login_delay;	/* seconds, 0 = off */
+	int			 last;		/* RFC 1725 LAST */
+	char			 uidl_format[CONF_FMTLEN]; /* Dovecot's */
+};
+
+/*
+ * The range of every number in struct conf_settings, declared once in
+ * settings.c's table: the grammar checks what it reads against it, the
+ * children check the configuration they receive (settings_check),
+ * and conf_print() prints the "timeout NAME", "limit NAME" and "limit
+ * per-address NAME" statements from it.  KNOB_OTHER: a number with a
+ * statement of its own (expire, login-delay, failure-delay, last).
+ */
+enum conf_knob_kind { KNOB_TIMEOUT, KNOB_LIMIT, KNOB_PERADDR, KNOB_OTHER };
+struct conf_knob {
+	enum conf_knob_kind	 kind;
+	const char		*name;
+	size_t			 off;		/* int in struct conf_settings */
+	long long		 min, max;
+	const char		*why;		/* shown below min, or NULL */
+};
+
+/* settings.c */
+extern const struct conf_settings	 settings_defaults;
+const struct conf_knob	*conf_knob(enum conf_knob_kind, const char *);
+const struct conf_knob	*conf_knobs(size_t *);
+const char		*settings_check(const struct conf_settings *);
+
+#endif
