@@ -332,27 +332,54 @@ def classify(pid):
 
 # --- the client side -----------------------------------------------------
 
+class ProtoError(Exception):
+    """A POP3 answer that is not the one wanted (Raw.ok, Raw.login)."""
+
+
 class Raw:
-    """A line-oriented client on one TLS (or plain) connection.  The
-    greeting is NOT consumed: read it with line()."""
+    """A line-oriented POP3 client on one TLS (or plain) connection, for
+    tests and benchmarks.  The greeting is NOT consumed: read it with
+    line().  src: the loopback address it connects from; preamble: bytes
+    sent before TLS starts (a PROXY protocol header); rcvbuf: SO_RCVBUF
+    set before connecting (a client that reads slowly).  t0 is the
+    perf_counter() of the connect, for timings.  .buf holds what was
+    received and not read yet (a bytearray)."""
 
     def __init__(self, port, host=HOST, tls=True, ctx=None, timeout=30,
-                 src=None):
-        self.sock = socket.create_connection(
-            (host, port), timeout=timeout,
-            source_address=(src, 0) if src else None)
-        self.buf = b""
+                 src=None, preamble=b"", rcvbuf=None):
+        self.t0 = time.perf_counter()
+        sock = socket.socket(socket.AF_INET6 if ":" in host
+                             else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if rcvbuf:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.settimeout(timeout)
+            if src:
+                sock.bind((src, 0))
+            sock.connect((host, port))
+            if preamble:
+                sock.sendall(preamble)
+            self.sock = (ctx or client_ctx()).wrap_socket(sock) if tls \
+                else sock
+        except BaseException:
+            sock.close()
+            raise
+        self.buf = bytearray()
         self.tls = tls
-        if tls:
-            self.sock = (ctx or client_ctx()).wrap_socket(self.sock)
 
     def starttls(self, ctx=None):
         """Upgrade after "+OK" to STLS.  Bytes already buffered are
         returned (they should be none)."""
-        left, self.buf = self.buf, b""
+        left = self.drain()
         self.sock = (ctx or client_ctx()).wrap_socket(self.sock)
         self.tls = True
         return left
+
+    def drain(self):
+        """The bytes received and not read yet, taken out of .buf."""
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
 
     def settimeout(self, t):
         self.sock.settimeout(t)
@@ -362,27 +389,33 @@ class Raw:
             data = data.encode()
         self.sock.sendall(data)
 
-    def _fill(self):
+    def fill(self):
+        """Receive what the server sent next into .buf."""
         d = self.sock.recv(65536)
         if not d:
             raise EOFError("connection closed by server (unread: %r)"
-                           % self.buf[:200])
+                           % bytes(self.buf[:200]))
         self.buf += d
 
     def read_until(self, token):
-        """Bytes up to and including token."""
+        """Bytes up to and including token; only new bytes are searched,
+        so a long answer read at once costs one pass."""
+        start = 0
         while True:
-            i = self.buf.find(token)
+            i = self.buf.find(token, start)
             if i >= 0:
                 i += len(token)
-                out, self.buf = self.buf[:i], self.buf[i:]
+                out = bytes(self.buf[:i])
+                del self.buf[:i]
                 return out
-            self._fill()
+            start = max(0, len(self.buf) - len(token) + 1)
+            self.fill()
 
     def read_exact(self, n):
         while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
+            self.fill()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
 
     def line(self):
@@ -396,6 +429,26 @@ class Raw:
         self.send(line + b"\r\n")
         return self.line()
 
+    def ok(self, line, what=None):
+        """cmd(line), raising ProtoError unless the answer is +OK."""
+        r = self.cmd(line)
+        if not r.startswith(b"+OK"):
+            if isinstance(line, str):
+                line = line.encode()
+            raise ProtoError("%s: %r" % (what or line.split()[0].decode(),
+                                         r[:100]))
+        return r
+
+    def login(self, user, pw):
+        """USER and PASS (greeting already read); the PASS answer, or
+        ProtoError."""
+        if isinstance(user, str):
+            user = user.encode()
+        if isinstance(pw, str):
+            pw = pw.encode()
+        self.ok(b"USER " + user)
+        return self.ok(b"PASS " + pw, "PASS")
+
     def multiline(self):
         """Lines of a multi-line answer up to ".", dot-unstuffed (the
         status line is not included: read it with line() first)."""
@@ -407,6 +460,17 @@ class Raw:
             if ln.startswith(b"."):
                 ln = ln[1:]
             out.append(ln)
+
+    def block(self):
+        """The body of a multi-line answer as sent, CRLFs and
+        dot-stuffing kept, without the final ".\r\n" (the status line
+        was read): one search, however long the answer."""
+        while len(self.buf) < 3:
+            self.fill()
+        if self.buf[:3] == b".\r\n":
+            del self.buf[:3]
+            return b""
+        return self.read_until(b"\r\n.\r\n")[:-3]
 
     def closed(self, timeout=5):
         """True if the server closes the connection within timeout
@@ -434,6 +498,15 @@ class Raw:
             self.sock.close()
         except OSError:
             pass
+
+    def abort(self):
+        """Close with a RST (SO_LINGER 0)."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            pass
+        self.close()
 
     def __enter__(self):
         return self
@@ -899,6 +972,113 @@ CRLF and dot-stuffing undone; None unless fetched) and octets (what
 poplib counted; None unless fetched)."""
 
 
+# --- foreign daemons the tests and benchmarks start -------------------------
+
+class ForeignDaemon:
+    """Another program's daemon (HAProxy, nginx, OpenSMTPD, rsyslogd,
+    Dovecot) run by a test or a benchmark: a private directory under top
+    (self.dir), its files written there with write(), started as
+    [prog] + self.args in a session of its own (its output in
+    self.dir/output), ready once something listens on self.port or the
+    file self.ready_path exists, both within self.timeout seconds, else
+    stopped and RuntimeError with its output and its log (self.logfile,
+    if it writes one).  stop(): SIGTERM to its process group, SIGKILL
+    after a bounded wait.  As a context manager it is started, then
+    stopped and its directory removed (POPDTEST_KEEP=1 keeps it).  A
+    subclass sets name and, in its __init__, its files, args and port
+    or ready_path."""
+
+    name = "daemon"
+    timeout = 20
+
+    def __init__(self, prog, top):
+        self.prog = prog
+        self.dir = tempfile.mkdtemp(prefix=self.name + ".", dir=top)
+        os.chmod(self.dir, 0o755)
+        self.args = []
+        self.port = None
+        self.ready_path = None
+        self.logfile = None
+        self.outfile = self.path("output")
+        self.proc = None
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text, mode=0o644):
+        """Write self.dir/name; returns its path."""
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def ready(self):
+        if self.port is not None:
+            return _listening(self.port)
+        return os.path.exists(self.ready_path)
+
+    def start(self):
+        with open(self.outfile, "ab") as out:
+            self.proc = subprocess.Popen([self.prog] + self.args,
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True,
+                                         preexec_fn=_die_with_harness)
+        deadline = time.monotonic() + self.timeout
+        while not self.ready():
+            if self.proc.poll() is not None:
+                why = "exited with %s" % self.proc.returncode
+            elif time.monotonic() > deadline:
+                why = "not ready after %ds" % self.timeout
+            else:
+                time.sleep(0.05)
+                continue
+            self.stop()
+            raise RuntimeError("%s %s:\n%s" % (self.name, why,
+                                                self.log_tail()))
+        return self
+
+    def log(self):
+        """What it printed, then its log file."""
+        text = ""
+        for path in filter(None, (self.outfile, self.logfile)):
+            try:
+                with open(path, "rb") as f:
+                    text += f.read().decode(errors="replace")
+            except OSError:
+                pass
+        return text
+
+    def log_tail(self, n=30):
+        return "\n".join(self.log().splitlines()[-n:])
+
+    def stop(self, timeout=10):
+        if self.proc is None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+
+    def cleanup(self):
+        self.stop()
+        if not os.environ.get("POPDTEST_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.cleanup()
+
+
 # --- Dovecot, for side-by-side benchmarks and migration tests ------------
 
 DOVECOT_CONF = """\
@@ -974,74 +1154,43 @@ def find_dovecot(imap=False):
     return path
 
 
-class Dovecot:
-    """A private Dovecot on loopback for srv's users and maildirs, its
-    passdb the same bcrypt hashes (srv.hashes); extra: more settings."""
+class Dovecot(ForeignDaemon):
+    """A private Dovecot on loopback (POP3S on self.port, IMAPS on
+    self.imap_port with imap=True) for srv's users, its passdb the same
+    bcrypt hashes (srv.hashes, read from srv's authtab); their maildirs
+    are srv's, or with own_homes=True copies the caller puts in
+    self.home/USER.  extra: more settings, after DOVECOT_CONF's (a
+    setting given again there wins)."""
 
-    def __init__(self, dovecot, srv, extra="", imap=False):
-        self.bin = dovecot
-        self.dir = os.path.join(srv.tmpdir, "dovecot")
-        os.makedirs(self.dir, 0o755)
+    name = "dovecot"
+
+    def __init__(self, dovecot, srv, extra="", imap=False, own_homes=False):
+        super().__init__(dovecot, srv.tmpdir)
         for d in ("run", "state"):
-            os.mkdir(os.path.join(self.dir, d), 0o755)
+            os.mkdir(self.path(d), 0o755)
         self.port = free_port()
         self.imap_port = free_port() if imap else 0
+        self.logfile = self.path("dovecot.log")
+        self.home = self.path("home") if own_homes else None
+        if self.home:
+            os.mkdir(self.home, 0o755)
         if not hasattr(srv, "hashes"):
             srv.hashes = {}
             with open(srv.authtab) as f:
                 for line in f:
                     k, v = line.split(None, 1)
                     srv.hashes[k] = v.strip()
-        with open(os.path.join(self.dir, "passwd"), "w") as f:
-            for name, u in srv.users.items():
-                h = srv.hashes[name]
-                f.write("%s:{BLF-CRYPT}%s:%d:%d::%s::\n"
-                        % (name, h, u["uid"], u["gid"], u["home"]))
-        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
-        self.conf = os.path.join(self.dir, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(DOVECOT_CONF.format(d=self.dir, cert=srv.cert,
-                                        key=srv.key, port=self.port,
-                                        imapport=self.imap_port,
-                                        protocols="pop3 imap" if imap
-                                        else "pop3",
-                                        sub=srv.subdir or ""))
-            f.write(extra)
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([self.bin, "-F", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("dovecot exited: %s" % self.log())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("dovecot does not listen: %s" % self.log())
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "dovecot.log")) as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
+        self.write("passwd", "".join(
+            "%s:{BLF-CRYPT}%s:%d:%d::%s::\n"
+            % (name, srv.hashes[name], u["uid"], u["gid"],
+               os.path.join(self.home, name) if self.home else u["home"])
+            for name, u in srv.users.items()))
+        self.conf = self.write("dovecot.conf", DOVECOT_CONF.format(
+            d=self.dir, cert=srv.cert, key=srv.key, port=self.port,
+            imapport=self.imap_port,
+            protocols="pop3 imap" if imap else "pop3",
+            sub=srv.subdir or "") + extra)
+        self.args = ["-F", "-c", self.conf]
 
 
 def mailbox(srv, user="alice", retr=False, top=None, check_stat=False):

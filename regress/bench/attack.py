@@ -89,17 +89,9 @@ class Attack:
         self.hs_held = 0
         self.threads = []
 
-    def ctx(self):
-        return T.client_ctx()
-
     def tls(self, src, timeout=10):
-        s = socket.create_connection((T.HOST, self.port), timeout=timeout,
-                                     source_address=(src, 0))
-        try:
-            return self.ctx().wrap_socket(s)
-        except Exception:
-            s.close()
-            raise
+        """A POP3 client over TLS from src (greeting not read)."""
+        return T.Raw(self.port, src=src, timeout=timeout)
 
     # --- attackers ---------------------------------------------------
 
@@ -111,7 +103,7 @@ class Attack:
                 self.stop.wait(0.5)
                 continue
             try:
-                c = self.tls("127.0.0.2", 5)
+                c = self.tls("127.0.0.2", 5).sock
                 c.settimeout(5)
                 if c.recv(64).startswith(b"+OK"):
                     held.append(c)
@@ -186,8 +178,7 @@ class Attack:
         n = 0
         while not self.stop.is_set():
             try:
-                c = self.tls(src, 30)
-                r = _Lines(c)
+                r = self.tls(src, 30)
                 r.line()
                 while not self.stop.is_set():
                     n += 1
@@ -200,7 +191,7 @@ class Attack:
                             self.guesses += 1
                     if not rep.startswith(b"-ERR [AUTH] invalid"):
                         break
-                c.close()
+                r.close()
             except (OSError, ssl.SSLError, EOFError):
                 self.stop.wait(0.05)
 
@@ -210,7 +201,7 @@ class Attack:
         while not self.stop.is_set():
             try:
                 c = self.tls(src, 10)
-                c.sendall(junk)
+                c.send(junk)
                 c.close()
             except (OSError, ssl.SSLError):
                 self.stop.wait(0.2)
@@ -218,18 +209,17 @@ class Attack:
     def noread(self, src, k):
         while not self.stop.is_set():
             try:
-                c = self.tls(src, 30)
-                r = _Lines(c)
+                r = self.tls(src, 30)
                 r.line()
                 r.send(b"USER slow%d\r\nPASS slowpw%d\r\n" % (k, k))
                 r.line()
                 if not r.line().startswith(b"+OK"):
-                    c.close()
+                    r.close()
                     self.stop.wait(1)
                     continue
                 r.send(b"RETR 1\r\n")
                 self.stop.wait(self.args.time + 10)
-                c.close()
+                r.close()
             except (OSError, ssl.SSLError, EOFError):
                 self.stop.wait(1)
 
@@ -262,8 +252,7 @@ class Attack:
     def legit_once(self):
         t = time.monotonic()
         try:
-            c = self.tls("127.0.0.1", 30)
-            r = _Lines(c)
+            r = self.tls("127.0.0.1", 30)
             ok = r.line().startswith(b"+OK")
             r.send(b"USER alice\r\nPASS pw1\r\n")
             ok = r.line().startswith(b"+OK") and ok
@@ -271,11 +260,10 @@ class Attack:
             r.send(b"STAT\r\nRETR 1\r\n")
             ok = r.line().startswith(b"+OK 1 ") and ok
             ok = r.line().startswith(b"+OK") and ok
-            while r.line() != b".":
-                pass
+            r.multiline()
             r.send(b"QUIT\r\n")
             r.line()
-            c.close()
+            r.close()
         except (OSError, ssl.SSLError, EOFError):
             ok = False
         return ok, time.monotonic() - t
@@ -291,24 +279,6 @@ class Attack:
                 fails += 1
             time.sleep(max(0.0, 1.0 - d))
         return lat, fails
-
-
-class _Lines:
-    def __init__(self, sock):
-        self.s = sock
-        self.buf = b""
-
-    def send(self, b):
-        self.s.sendall(b)
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-        ln, self.buf = self.buf.split(b"\r\n", 1)
-        return ln
 
 
 def legit_proc(port, args, conn):
@@ -402,11 +372,6 @@ def main():
     srv = T.Server(users=users, cost=10,
                    conf_extra="failure-delay 1s 15s\n")
     srv.nofile = hard
-    srv.hashes = {}
-    with open(srv.authtab) as f:
-        for line in f:
-            k, v = line.split(None, 1)
-            srv.hashes[k] = v.strip()
     srv.deliver("alice", MSG)
     big = b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * (BIG // 1000)
     for k in range(args.noread):
@@ -431,18 +396,11 @@ def main():
                              ("dovecot tuned", DOVECOT_TUNED)):
             if dovecot is None:
                 break
-            d = T.Dovecot(dovecot, srv)
-            if extra:
-                with open(d.conf, "a") as f:
-                    f.write(extra)
             try:
-                d.start()
-                results.append(run(label, d.port, d.proc.pid, args))
+                with T.Dovecot(dovecot, srv, extra=extra) as d:
+                    results.append(run(label, d.port, d.proc.pid, args))
             except RuntimeError as e:
                 print("%s could not run: %s" % (label, e))
-            finally:
-                d.stop()
-            os.rename(d.dir, d.dir + "." + label.split()[1])
     finally:
         if srv.running:
             srv.stop()

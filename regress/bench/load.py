@@ -81,97 +81,26 @@ _CTX = None
 def ctx():
     global _CTX
     if _CTX is None:
-        c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        c.check_hostname = False
-        c.verify_mode = ssl.CERT_NONE
-        c.minimum_version = ssl.TLSVersion.TLSv1_2
-        _CTX = c
+        _CTX = T.client_ctx(ssl.TLSVersion.TLSv1_2)
     return _CTX
 
 
-class ProtoError(Exception):
-    pass
+ProtoError = T.ProtoError
 
 
-class Client:
-    """A small, fast POP3S client: greeting read by the constructor."""
+class Client(T.Raw):
+    """The harness's Raw client (TLS 1.2 or later), the greeting read by
+    the constructor and checked by login()."""
 
     def __init__(self, port, timeout=30, tls=True, rcvbuf=None):
-        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        raw.settimeout(timeout)
-        try:
-            raw.connect((HOST, port))
-            self.s = ctx().wrap_socket(raw) if tls else raw
-        except BaseException:
-            raw.close()
-            raise
-        self.buf = bytearray()
+        super().__init__(port, HOST, tls=tls, ctx=ctx(), timeout=timeout,
+                         rcvbuf=rcvbuf)
         self.greeting = self.line()
-
-    def fill(self):
-        d = self.s.recv(65536)
-        if not d:
-            raise EOFError("closed by server")
-        self.buf += d
-
-    def until(self, token):
-        start = 0
-        while True:
-            i = self.buf.find(token, start)
-            if i >= 0:
-                i += len(token)
-                r = bytes(self.buf[:i])
-                del self.buf[:i]
-                return r
-            start = max(0, len(self.buf) - len(token) + 1)
-            self.fill()
-
-    def line(self):
-        return self.until(b"\r\n")[:-2]
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def cmd(self, line):
-        self.send(line + b"\r\n")
-        return self.line()
-
-    def ok(self, line, what=None):
-        r = self.cmd(line)
-        if not r.startswith(b"+OK"):
-            raise ProtoError("%s: %r" % (what or line.split()[0].decode(),
-                                         r[:100]))
-        return r
-
-    def multi(self):
-        """The body of a multi-line answer up to the final dot,
-        undotted CRLF included; the status line was read."""
-        blk = self.until(b"\r\n.\r\n") if not self.buf.startswith(b".\r\n") \
-            else self.until(b".\r\n")
-        return blk[:-3]
 
     def login(self, user, pw):
         if not self.greeting.startswith(b"+OK"):
             raise ProtoError("greeting %r" % self.greeting[:100])
-        self.ok(b"USER " + user.encode())
-        return self.ok(b"PASS " + pw.encode(), "PASS")
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
-    def abort(self):
-        """Close with a RST (SO_LINGER 0)."""
-        try:
-            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                              b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        except OSError:
-            pass
-        self.close()
+        return super().login(user, pw)
 
 
 def errname(e):
@@ -359,9 +288,9 @@ def idle_holder(port, m, ready_q, release, hold_max):
     alive = 0
     for c in conns:
         try:
-            c.s.settimeout(0.0)
+            c.settimeout(0.0)
             try:
-                d = c.s.recv(1)
+                d = c.sock.recv(1)
                 if d:
                     alive += 1      # unexpected data, but open
             except (ssl.SSLWantReadError, BlockingIOError):
@@ -416,14 +345,14 @@ def session_worker(port, users, start_ev, go_ev, go_at, seconds, think,
                 t2 = time.perf_counter()
                 lat["STAT"].append(t2 - t)
                 c.ok(b"UIDL")
-                body = c.multi()
+                body = c.block()
                 if body.count(b"\r\n") != len(SIZES):
                     raise ProtoError("UIDL %r" % body[:200])
                 t3 = time.perf_counter()
                 lat["UIDL"].append(t3 - t2)
                 i = k % len(SIZES)
                 r = c.ok(b"RETR %d" % (i + 1))
-                body = c.multi()
+                body = c.block()
                 # Message numbers follow the scan, not the delivery.
                 sz = int(r.split()[1])
                 if len(body) != sz or sz not in SIZES:
@@ -673,7 +602,7 @@ def churn_worker(port, jobs, q, wid, stop_at):
                 c = Client(port, timeout=60)
                 c.login(user, pw)
                 c.ok(b"UIDL")
-                body = c.multi()
+                body = c.block()
                 if body.count(b"\r\n") < 1:
                     raise ProtoError("UIDL empty")
                 r = c.cmd(b"QUIT")
@@ -796,7 +725,7 @@ def abuse_worker(port, tid, users, wrong, ctrl, dele_user, stop, q,
         r = c.line()
         r2 = c.cmd(b"CAPA")
         if r2.startswith(b"+OK"):
-            c.multi()
+            c.block()
         c.ok(b"QUIT")
         c.close()
         return "answered %r" % r[:30]
@@ -832,7 +761,7 @@ def abuse_worker(port, tid, users, wrong, ctrl, dele_user, stop, q,
     def never_read_post():
         c = Client(port, timeout=30, rcvbuf=4096)
         c.login(user, pw)
-        c.s.settimeout(3)
+        c.settimeout(3)
         try:
             for i in range(50):
                 c.send(b"RETR %d\r\n" % (len(SIZES) + 1))
@@ -845,7 +774,7 @@ def abuse_worker(port, tid, users, wrong, ctrl, dele_user, stop, q,
 
     def never_read_pre():
         c = Client(port, timeout=30, rcvbuf=4096)
-        c.s.settimeout(3)
+        c.settimeout(3)
         try:
             c.send(b"CAPA\r\n" * 20000)
             r = "all sent"

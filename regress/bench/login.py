@@ -22,7 +22,6 @@ server cannot be started.
 import argparse
 import multiprocessing
 import os
-import socket
 import ssl
 import sys
 import time
@@ -32,47 +31,23 @@ sys.path.insert(0, os.path.dirname(HERE))
 import popdtest as T  # noqa: E402
 
 
-def client_ctx():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
-
-
-def readline(s, buf):
-    while b"\n" not in buf:
-        d = s.recv(4096)
-        if not d:
-            raise EOFError("connection closed")
-        buf += d
-    i = buf.index(b"\n") + 1
-    return buf[:i], buf[i:]
-
-
 def one_login(port, user, password, ctx):
     """One full session; True if PASS got +OK."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
-        with ctx.wrap_socket(raw) as s:
-            buf = b""
-            greet, buf = readline(s, buf)
-            if not greet.startswith(b"+OK"):
-                return False
-            s.sendall(b"USER %s\r\n" % user.encode())
-            r, buf = readline(s, buf)
-            s.sendall(b"PASS %s\r\n" % password.encode())
-            r, buf = readline(s, buf)
-            ok = r.startswith(b"+OK")
-            s.sendall(b"QUIT\r\n")
-            try:
-                readline(s, buf)
-            except (EOFError, OSError):
-                pass
-            return ok
+    with T.Raw(port, ctx=ctx, timeout=30) as c:
+        if not c.line().startswith(b"+OK"):
+            return False
+        c.cmd(b"USER %s" % user.encode())
+        ok = c.cmd(b"PASS %s" % password.encode()).startswith(b"+OK")
+        c.send(b"QUIT\r\n")
+        try:
+            c.line()
+        except (EOFError, OSError):
+            pass
+        return ok
 
 
 def worker(port, user, password, start, deadline, q):
-    ctx = client_ctx()
+    ctx = T.client_ctx(ssl.TLSVersion.TLSv1_2)
     ok = bad = 0
     first_err = None
     while time.time() < start:
@@ -116,12 +91,6 @@ def measure(name, port, users, seconds):
     return rate
 
 
-# --- Dovecot: the harness's private instance (popdtest.Dovecot) ---------
-
-find_dovecot = T.find_dovecot
-Dovecot = T.Dovecot
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-c", "--clients", type=int, default=8)
@@ -133,12 +102,6 @@ def main():
     users = [("bench%d" % i, "benchpw%d" % i)
              for i in range(1, args.clients + 1)]
     srv = T.Server(users=users, cost=args.cost)
-    # The hashes the harness wrote, for Dovecot's passwd-file.
-    srv.hashes = {}
-    with open(srv.authtab) as f:
-        for line in f:
-            k, v = line.split(None, 1)
-            srv.hashes[k] = v.strip()
     print("login benchmark: %d clients, %.0f s each, TLS, USER/PASS/QUIT, "
           "bcrypt cost %d, %d CPUs"
           % (args.clients, args.time, args.cost, os.cpu_count()))
@@ -150,20 +113,17 @@ def main():
             print("popd died during the benchmark:\n%s" % srv.log_tail())
         srv.stop()
 
-        dovecot = None if args.no_dovecot else find_dovecot()
+        dovecot = None if args.no_dovecot else T.find_dovecot()
         if dovecot is None:
             if not args.no_dovecot:
                 print("dovecot    not installed: no comparison")
         else:
-            d = Dovecot(dovecot, srv)
             try:
-                d.start()
-                rates["dovecot"] = measure("dovecot", d.port, users,
-                                           args.time)
+                with T.Dovecot(dovecot, srv) as d:
+                    rates["dovecot"] = measure("dovecot", d.port, users,
+                                               args.time)
             except RuntimeError as e:
                 print("dovecot    could not run: %s" % e)
-            finally:
-                d.stop()
     finally:
         if srv.running:
             srv.stop()

@@ -24,13 +24,10 @@ Targets: s+u on 100,000 messages under 60 ms warm; a cold open
 
 import argparse
 import os
-import pwd
 import random
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,7 +35,6 @@ sys.path.insert(0, os.path.dirname(HERE))
 import popdtest as T  # noqa: E402
 
 SETTLE = 2.2    # popcache trusts directory stamps once 2 s old
-POLICY = "/usr/sbin/policy-rc.d"
 
 
 # --- building maildirs ----------------------------------------------------
@@ -70,65 +66,24 @@ def build(md, n, uid, gid):
             os.chown(os.path.join(md, sub), uid, gid)
 
 
-# --- a minimal, fast POP3S client -----------------------------------------
-
-class Client:
-    def __init__(self, port):
-        self.t0 = time.perf_counter()
-        s = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.s = T.client_ctx().wrap_socket(s)
-        self.buf = bytearray()
-
-    def _until(self, token):
-        """Bytes up to and including token; only new bytes are searched,
-        so a 6 MB UIDL list costs one pass."""
-        start = 0
-        while True:
-            i = self.buf.find(token, start)
-            if i >= 0:
-                out = bytes(self.buf[:i + len(token)])
-                del self.buf[:i + len(token)]
-                return out
-            start = max(0, len(self.buf) - len(token) + 1)
-            d = self.s.recv(1 << 20)
-            if not d:
-                raise EOFError("server closed")
-            self.buf += d
-
-    def line(self):
-        return self._until(b"\r\n")
-
-    def cmd(self, c):
-        self.s.sendall(c + b"\r\n")
-        ln = self.line()
-        if not ln.startswith(b"+OK"):
-            raise RuntimeError("%r -> %r" % (c, ln))
-        return ln
-
-    def multi(self, c):
-        self.cmd(c)
-        return self._until(b"\r\n.\r\n")
-
-    def close(self):
-        self.s.close()
-
+# --- one session ------------------------------------------------------------
 
 def one_session(port, user, pw, want):
-    c = Client(port)
+    c = T.Raw(port, timeout=120)
     c.line()
-    c.cmd(b"USER " + user.encode())
-    c.cmd(b"PASS " + pw.encode())
+    c.login(user, pw)
     t_login = time.perf_counter()
-    stat = c.cmd(b"STAT")
-    lst = c.multi(b"UIDL")
+    stat = c.ok(b"STAT")
+    c.ok(b"UIDL")
+    lst = c.block()
     t_uidl = time.perf_counter()
-    c.cmd(b"QUIT")
+    c.ok(b"QUIT")
     t_end = time.perf_counter()
     c.close()
     n = int(stat.split()[1])
-    if n != want or lst.count(b"\r\n") != want + 1:
+    if n != want or lst.count(b"\r\n") != want:
         raise RuntimeError("expected %d messages, STAT says %d, UIDL has "
-                           "%d lines" % (want, n, lst.count(b"\r\n") - 1))
+                           "%d lines" % (want, n, lst.count(b"\r\n")))
     return {"login": t_login - c.t0, "su": t_uidl - t_login,
             "total": t_end - c.t0}
 
@@ -201,11 +156,11 @@ def uidlist(md, uid, gid):
 
 def session_rss(srv, user, pw):
     """Peak resident memory of a wrkrpop that has sent the UIDL list."""
-    c = Client(srv.port)
+    c = T.Raw(srv.port, timeout=120)
     c.line()
-    c.cmd(b"USER " + user.encode())
-    c.cmd(b"PASS " + pw.encode())
-    c.multi(b"UIDL")
+    c.login(user, pw)
+    c.ok(b"UIDL")
+    c.block()
     kb = None
     for pid in srv.pids()["wrkrpop"]:
         try:
@@ -215,7 +170,7 @@ def session_rss(srv, user, pw):
                         kb = int(ln.split()[1])
         except OSError:
             pass
-    c.cmd(b"QUIT")
+    c.ok(b"QUIT")
     c.close()
     return kb
 
@@ -246,119 +201,16 @@ def mda_rate(srv, seconds=3.0, parallel=1):
 
 # --- Dovecot --------------------------------------------------------------
 
-def find_dovecot():
-    for p in ("/usr/sbin/dovecot",):
-        if os.access(p, os.X_OK) and \
-                os.path.exists("/usr/lib/dovecot/pop3"):
-            return p
-    return None
-
-
-def install_dovecot():
-    if find_dovecot():
-        return find_dovecot()
-    if not T.is_root or shutil.which("apt-get") is None:
-        return None
-    ours = not os.path.exists(POLICY)
-    if ours:
-        with open(POLICY, "w") as f:
-            f.write("#!/bin/sh\nexit 101\n")
-        os.chmod(POLICY, 0o755)
-    try:
-        print("# installing dovecot-pop3d ...", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q",
-                        "--no-install-recommends", "dovecot-pop3d"],
-                       env=dict(os.environ,
-                                DEBIAN_FRONTEND="noninteractive"),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=900)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    finally:
-        if ours:
-            os.unlink(POLICY)
-    return find_dovecot()
-
-
-class Dovecot:
-    def __init__(self, binary, top, srv, hashed):
-        self.top = top
-        self.port = T.free_port()
-        run = os.path.join(top, "run")
-        os.mkdir(run, 0o755)
-        self.conf = os.path.join(top, "dovecot.conf")
-        passwd = os.path.join(top, "passwd")
-        with open(passwd, "w") as f:
-            f.write("bench:{BLF-CRYPT}%s\n" % hashed)
-        os.chmod(passwd, 0o644)
-        uid, gid = srv.uid("bench"), srv.gid("bench")
-        self.home = os.path.join(top, "home")
-        conf = """
-base_dir = %(run)s
-state_dir = %(run)s/state
-log_path = %(top)s/dovecot.log
-protocols = pop3
-listen = 127.0.0.1
-ssl = required
-ssl_cert = <%(cert)s
-ssl_key = <%(key)s
+# The harness's Dovecot (popdtest.Dovecot) with indexes on disk, as a
+# server keeps them, and UIDLs from the file names: its cheapest setup.
+DOVECOT_BENCH = """
 ssl_min_protocol = TLSv1.3
-disable_plaintext_auth = yes
-auth_mechanisms = plain
-passdb {
-  driver = passwd-file
-  args = scheme=BLF-CRYPT %(passwd)s
-}
-userdb {
-  driver = static
-  args = uid=%(uid)d gid=%(gid)d home=%(home)s/%%u
-}
 mail_location = maildir:~
-pop3_uidl_format = %%f
-first_valid_uid = 1
-service pop3-login {
-  inet_listener pop3 {
-    port = 0
-  }
-  inet_listener pop3s {
-    port = %(port)d
-    ssl = yes
-  }
-}
+pop3_uidl_format = %f
 service anvil {
   chroot =
 }
-""" % {"run": run, "top": top, "cert": srv.cert, "key": srv.key,
-            "passwd": passwd, "uid": uid, "gid": gid, "home": self.home,
-            "port": self.port}
-        with open(self.conf, "w") as f:
-            f.write(conf)
-        os.mkdir(os.path.join(run, "state"), 0o755)
-        self.proc = subprocess.Popen([binary, "-F", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while not T._listening(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("dovecot did not start: %s" % self.log())
-            time.sleep(0.1)
-
-    def log(self):
-        try:
-            with open(os.path.join(self.top, "dovecot.log")) as f:
-                return f.read()[-1500:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+"""
 
 
 def bench_dovecot(dv, n, count):
@@ -396,17 +248,12 @@ def main():
 
     srv = T.Server(users=[("bench", "benchpw")], cost=10)
     dv = None
-    dtop = None
     try:
         srv.start()
-        binary = None if a.no_dovecot else install_dovecot()
+        binary = None if a.no_dovecot else T.find_dovecot()
         if binary is not None:
-            dtop = tempfile.mkdtemp(prefix="popdbench.dovecot.")
-            os.chmod(dtop, 0o755)
-            with open(srv.authtab) as f:
-                hashed = f.read().split()[1]
-            dv = Dovecot(binary, dtop, srv, hashed)
-            os.makedirs(dv.home, 0o755)
+            dv = T.Dovecot(binary, srv, extra=DOVECOT_BENCH,
+                           own_homes=True).start()
         elif not a.no_dovecot:
             print("# dovecot-pop3d not available: popd figures only")
         print("# %s, %d cores, bcrypt cost 10, median of %d runs (cold: "
@@ -447,7 +294,7 @@ def main():
                               tag, ms(r["login"]), ms(r["su"]),
                               ms(r["total"])), flush=True)
                 except Exception as e:
-                    print("# dovecot failed: %s %s" % (e, dv.log()))
+                    print("# dovecot failed: %s %s" % (e, dv.log_tail(20)))
                 shutil.rmtree(dmd, ignore_errors=True)
             rates[n] = (mda_rate(srv, 3.0, 1), mda_rate(srv, 3.0, 2))
         print()
@@ -464,9 +311,7 @@ def main():
         raise
     finally:
         if dv is not None:
-            dv.stop()
-        if dtop is not None:
-            shutil.rmtree(dtop, ignore_errors=True)
+            dv.cleanup()
         srv.cleanup()
 
 

@@ -45,12 +45,8 @@ def dovecot_then_popd(srv, extra=""):
         raise T.Skip("dovecot-pop3d cannot be installed")
     for i, m in enumerate(MESSAGES):
         srv.deliver("alice", m, subdir="cur" if i < 2 else "new")
-    d = T.Dovecot(dovecot, srv, extra=extra)
-    try:
-        d.start()
+    with T.Dovecot(dovecot, srv, extra=extra) as d:
         before = mailbox(d.port, "alice", srv.password("alice"))
-    finally:
-        d.stop()
     md = srv.maildir("alice")
     T.expect_true(os.path.exists(os.path.join(md, "dovecot-uidlist")),
                   "Dovecot wrote its dovecot-uidlist", os.listdir(md))
@@ -110,14 +106,9 @@ def coexistence_with_dovecot_imap(srv):
     pw = srv.password("alice")
     # Dovecot's POP3 leaves the flags alone here: only popd's RETR sets
     # one.
-    d = T.Dovecot(dovecot, srv, imap=True,
-                  extra="pop3_no_flag_updates = yes\n")
-    try:
-        d.start()
+    with T.Dovecot(dovecot, srv, imap=True,
+                   extra="pop3_no_flag_updates = yes\n") as d:
         before = mailbox(d.port, "alice", pw, retr=False)
-    finally:
-        d.stop()
-    os.rename(d.dir, d.dir + ".1")
     srv.start()
     T.expect(mailbox(srv.port, "alice", pw, retr=False), before,
              "taken over")
@@ -128,9 +119,7 @@ def coexistence_with_dovecot_imap(srv):
     p.retr(1)
     seen_uid = int(uidls["1"][:8], 16)
     p.quit()
-    d = T.Dovecot(dovecot, srv, imap=True)
-    try:
-        d.start()
+    with T.Dovecot(dovecot, srv, imap=True) as d:
         im = imaplib.IMAP4_SSL(T.HOST, d.imap_port,
                                ssl_context=T.client_ctx())
         im.login("alice", pw)
@@ -145,8 +134,6 @@ def coexistence_with_dovecot_imap(srv):
         im.uid("STORE", str(expunged), "+FLAGS", "(\\Deleted)")
         im.expunge()
         im.logout()
-    finally:
-        d.stop()
     T.expect(T.files(srv.maildir("alice"), "new"), [],
              "IMAP moved new/ to cur/")
     after = mailbox(srv.port, "alice", pw, retr=False)

@@ -10,7 +10,6 @@ import shutil
 import smtplib
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
@@ -35,59 +34,37 @@ def install_smtpd():
     return smtpd
 
 
-class Smtpd:
+class Smtpd(T.ForeignDaemon):
+    """OpenSMTPD in the foreground (-d -v) on a port of its own, for
+    srv's users at DOMAIN, delivering through mda -e subdir with srv's
+    usertab as its userbase; its configuration checked with -n first."""
+
+    name = "smtpd"
+
     def __init__(self, srv, smtpd, subdir):
-        self.dir = os.path.join(srv.tmpdir, "smtpd")
-        os.mkdir(self.dir, 0o755)
+        super().__init__(smtpd, srv.tmpdir)
         self.port = T.free_port()
-        self.vusers = os.path.join(self.dir, "vusers")
-        self.conf = os.path.join(self.dir, "smtpd.conf")
-        self.logfile = os.path.join(self.dir, "smtpd.log")
-        with open(self.vusers, "w") as f:
-            for u in srv.users:
-                f.write("%s@%s\t%s\n" % (u, DOMAIN, u))
+        vusers = self.write("vusers", "".join(
+            "%s@%s\t%s\n" % (u, DOMAIN, u) for u in srv.users))
         mda = "%s -e %s" % (T.MDA, subdir)
         # The usertab popd reads is the userbase OpenSMTPD reads.
-        with open(self.conf, "w") as f:
-            f.write('table vusers file:%s\n'
-                    'table users file:%s\n'
-                    'listen on 127.0.0.1 port %d\n'
-                    'action "pop" mda "%s" virtual <vusers> '
-                    'userbase <users>\n'
-                    'match from any for domain "%s" action "pop"\n'
-                    % (self.vusers, srv.usertab, self.port, mda, DOMAIN))
-        os.chmod(self.conf, 0o644)
-        r = subprocess.run([smtpd, "-n", "-f", self.conf],
+        self.conf = self.write(
+            "smtpd.conf", 'table vusers file:%s\n'
+            'table users file:%s\n'
+            'listen on 127.0.0.1 port %d\n'
+            'action "pop" mda "%s" virtual <vusers> '
+            'userbase <users>\n'
+            'match from any for domain "%s" action "pop"\n'
+            % (vusers, srv.usertab, self.port, mda, DOMAIN))
+        self.args = ["-d", "-v", "-f", self.conf]
+
+    def start(self):
+        r = subprocess.run([self.prog, "-n", "-f", self.conf],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if r.returncode != 0:
             raise AssertionError("smtpd -n rejects our smtpd.conf: %s"
                                  % r.stdout.decode(errors="replace"))
-        self.logf = open(self.logfile, "wb")
-        self.proc = subprocess.Popen([smtpd, "-d", "-v", "-f", self.conf],
-                                     stdout=self.logf,
-                                     stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.monotonic() + 20
-        while not T._listening(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError("smtpd did not start:\n%s"
-                                     % self.log()[-2000:])
-            time.sleep(0.1)
-
-    def log(self):
-        with open(self.logfile, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait()
-        self.logf.close()
+        return super().start()
 
 
 def strip_added(msg):
@@ -110,8 +87,7 @@ def strip_added(msg):
 @T.test(subdir="Maildir", timeout=900)
 def smtp_to_pop3_byte_for_byte(srv):
     smtpd_path = install_smtpd()
-    smtpd = Smtpd(srv, smtpd_path, srv.subdir)
-    try:
+    with Smtpd(srv, smtpd_path, srv.subdir) as smtpd:
         sent = []
         bodies = [
             b"plain text\r\nsecond line\r\n",
@@ -176,8 +152,6 @@ def smtp_to_pop3_byte_for_byte(srv):
             T.expect(strip_added(got[i]), want, "message %d" % i)
             T.expect_true(b"Delivered-To: alice@" + DOMAIN.encode()
                           in got[i], "OpenSMTPD's Delivered-To", got[i][:300])
-    finally:
-        smtpd.stop()
 
 
 if __name__ == "__main__":

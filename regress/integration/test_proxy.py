@@ -12,7 +12,6 @@ import os
 import socket
 import ssl
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -47,14 +46,7 @@ def v2_header(src, sport, dst="127.0.0.1", dport=995, tlvs=b""):
 
 def via_header(srv, header, src="127.0.0.1", tls=True):
     """A client that speaks to the PROXY listener itself, header first."""
-    s = socket.create_connection((T.HOST, srv.pport), timeout=10,
-                                 source_address=(src, 0))
-    s.sendall(header)
-    r = T.Raw.__new__(T.Raw)
-    r.buf = b""
-    r.tls = tls
-    r.sock = T.client_ctx().wrap_socket(s) if tls else s
-    return r
+    return T.Raw(srv.pport, tls=tls, timeout=10, src=src, preamble=header)
 
 
 def login(r, user, pw):
@@ -191,44 +183,18 @@ backend popd
 """
 
 
-class Front:
-    """A front end started from the test and stopped with it."""
+class Haproxy(T.ForeignDaemon):
+    """HAProxy in the foreground on a port of its own, passing TCP on to
+    the PROXY listener on port back with a v2 header."""
 
-    def __init__(self, argv, port, log):
-        self.log = log
-        self.logf = open(log, "ab")
-        self.proc = subprocess.Popen(argv, stdout=self.logf,
-                                     stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-        deadline = time.monotonic() + 15
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError("%s exited: %s" % (argv[0],
-                                                        self.tail()))
-            try:
-                socket.create_connection((T.HOST, port), 1).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise AssertionError("%s does not listen: %s"
-                                         % (argv[0], self.tail()))
-                time.sleep(0.1)
+    name = "haproxy"
 
-    def tail(self):
-        with open(self.log, "rb") as f:
-            return f.read()[-1500:].decode(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logf.close()
+    def __init__(self, haproxy, top, back):
+        super().__init__(haproxy, top)
+        self.port = T.free_port()
+        conf = self.write("haproxy.cfg", HAPROXY_CONF.format(front=self.port,
+                                                             back=back))
+        self.args = ["-db", "-f", conf]
 
 
 @T.test(start=False, timeout=240)
@@ -236,13 +202,8 @@ def haproxy_send_proxy_v2(srv):
     haproxy = T.apt_install("haproxy", "haproxy")
     start_proxied(srv)
     srv.deliver("alice", MSG)
-    front = T.free_port()
-    conf = os.path.join(srv.tmpdir, "haproxy.cfg")
-    with open(conf, "w") as f:
-        f.write(HAPROXY_CONF.format(front=front, back=srv.pport))
-    hp = Front([haproxy, "-db", "-f", conf], front,
-               os.path.join(srv.tmpdir, "haproxy.log"))
-    try:
+    with Haproxy(haproxy, srv.tmpdir, srv.pport) as hp:
+        front = hp.port
         # TLS passes through HAProxy to popd.
         r = T.Raw(front, src="127.0.0.3")
         T.expect(login(r, "alice", srv.password("alice"))[:3], b"+OK",
@@ -271,8 +232,6 @@ def haproxy_send_proxy_v2(srv):
         T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK",
                  "login after garbage")
         r.close()
-    finally:
-        hp.stop()
 
 
 # --- nginx mail proxy ------------------------------------------------------
@@ -282,7 +241,7 @@ load_module {module};
 daemon off;
 master_process off;
 pid {dir}/nginx.pid;
-error_log {dir}/nginx-error.log info;
+error_log {log} info;
 events {{
     worker_connections 256;
 }}
@@ -300,6 +259,23 @@ mail {{
     }}
 }}
 """
+
+
+class Nginx(T.ForeignDaemon):
+    """nginx's mail proxy in the foreground (no master process) on a
+    port of its own, asking auth_http on port auth, TLS with srv's
+    certificate."""
+
+    name = "nginx"
+
+    def __init__(self, nginx, srv, module, auth):
+        super().__init__(nginx, srv.tmpdir)
+        self.port = T.free_port()
+        self.logfile = self.path("nginx-error.log")
+        conf = self.write("nginx.conf", NGINX_CONF.format(
+            module=module, dir=self.dir, log=self.logfile, auth=auth,
+            cert=srv.cert, key=srv.key, port=self.port))
+        self.args = ["-e", self.logfile, "-p", self.dir, "-c", conf]
 
 
 def auth_responder(routes, seen):
@@ -336,7 +312,8 @@ def nginx_mail_proxy_two_backends(srv):
     nginx = T.apt_install("nginx", "nginx")
     module = "/usr/lib/nginx/modules/ngx_mail_module.so"
     if not os.path.exists(module):
-        T.apt_install("libnginx-mod-mail", "nginx")
+        # nginx is there, so apt_install would not install the module.
+        T._apt_install("libnginx-mod-mail", "nginx", False)
     if not os.path.exists(module):
         raise T.Skip("libnginx-mod-mail has no %s" % module)
     # Two backends: alice lives on the first, bob on the second.
@@ -351,19 +328,10 @@ def nginx_mail_proxy_two_backends(srv):
         seen = []
         httpd = auth_responder({"alice": srv.pport, "bob": other.pport},
                                seen)
-        port = T.free_port()
-        conf = os.path.join(srv.tmpdir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(module=module, dir=srv.tmpdir,
-                                      auth=httpd.server_address[1],
-                                      cert=srv.cert, key=srv.key, port=port))
-        ng = Front([nginx, "-e", os.path.join(srv.tmpdir, "nginx-error.log"),
-                    "-p", srv.tmpdir, "-c", conf], port,
-                   os.path.join(srv.tmpdir, "nginx.log"))
         try:
-            _through_nginx(srv, other, port, seen)
+            with Nginx(nginx, srv, module, httpd.server_address[1]) as ng:
+                _through_nginx(srv, other, ng.port, seen)
         finally:
-            ng.stop()
             httpd.shutdown()
     finally:
         other.cleanup()

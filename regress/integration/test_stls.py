@@ -4,7 +4,6 @@ sent after STLS never reaches a later state, and nothing learned before
 TLS (the USER name) is kept."""
 
 import os
-import socket
 import subprocess
 import sys
 
@@ -12,46 +11,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
 
-class Plain:
-    """A line client on the plaintext port that can switch to TLS."""
+def plain(port):
+    """A Raw client on the plaintext port (STLS with starttls())."""
+    return T.Raw(port, tls=False, timeout=10)
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=10)
-        self.buf = b""
 
-    def send(self, data):
-        self.sock.sendall(data)
+def capa_of(c):
+    T.expect(c.cmd(b"CAPA")[:3], b"+OK", "CAPA")
+    out = []
+    for _ in range(40):
+        ln = c.line()
+        if ln == b".":
+            return out
+        out.append(ln)
+    raise AssertionError("CAPA does not end")
 
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.sock.recv(4096)
-            if not d:
-                raise EOFError("connection closed; buffered %r" % self.buf)
-            self.buf += d
-        ln, self.buf = self.buf.split(b"\r\n", 1)
-        return ln
 
-    def cmd(self, c):
-        self.send(c + b"\r\n")
-        return self.line()
-
-    def capa(self):
-        T.expect(self.cmd(b"CAPA")[:3], b"+OK", "CAPA")
-        out = []
-        for _ in range(40):
-            ln = self.line()
-            if ln == b".":
-                return out
-            out.append(ln)
-        raise AssertionError("CAPA does not end")
-
-    def starttls(self):
-        T.expect(self.buf, b"", "nothing buffered before TLS")
-        self.sock = T.client_ctx().wrap_socket(self.sock)
-
-    def close(self):
-        self.sock.close()
+def starttls(c):
+    T.expect(c.starttls(), b"", "nothing buffered before TLS")
 
 
 def plain_server(srv, *extra):
@@ -64,9 +41,9 @@ def plain_server(srv, *extra):
 @T.test(start=False)
 def stls_then_login(srv):
     srv.deliver("alice", b"Subject: s\r\n\r\nover stls\r\n")
-    c = Plain(plain_server(srv))
+    c = plain(plain_server(srv))
     T.expect(c.line()[:3], b"+OK", "greeting")
-    capa = c.capa()
+    capa = capa_of(c)
     T.expect_true(b"STLS" in capa and b"USER" not in capa and
                   b"SASL PLAIN" not in capa,
                   "plaintext CAPA: STLS, no USER or SASL", capa)
@@ -75,9 +52,9 @@ def stls_then_login(srv):
              "AUTH PLAIN in the clear")
     T.expect(c.cmd(b"STLS x")[:4], b"-ERR", "STLS with an argument")
     T.expect(c.cmd(b"STLS")[:3], b"+OK", "STLS")
-    c.starttls()
+    starttls(c)
     T.expect(c.sock.version(), "TLSv1.3", "TLS version after STLS")
-    capa = c.capa()             # no second greeting comes first
+    capa = capa_of(c)          # no second greeting comes first
     T.expect_true(b"USER" in capa and b"STLS" not in capa,
                   "CAPA after STLS: USER, no STLS", capa)
     T.expect(c.cmd(b"STLS")[:4], b"-ERR", "STLS twice")
@@ -93,11 +70,11 @@ def stls_then_login(srv):
 @T.test(start=False, users=[("alice", "pw1")])
 def user_before_stls_forgotten(srv):
     # Trusted, so USER is taken in the clear; STLS must forget it.
-    c = Plain(plain_server(srv, "-t", "127.0.0.0/8"))
+    c = plain(plain_server(srv, "-t", "127.0.0.0/8"))
     c.line()
     T.expect(c.cmd(b"USER alice")[:3], b"+OK", "USER (trusted)")
     T.expect(c.cmd(b"STLS")[:3], b"+OK", "STLS")
-    c.starttls()
+    starttls(c)
     T.expect(c.cmd(b"PASS pw1")[:4], b"-ERR", "PASS after STLS without "
              "a new USER")
     T.expect(c.cmd(b"USER alice")[:3], b"+OK", "USER again")
@@ -113,13 +90,12 @@ def plaintext_after_stls_is_discarded(srv):
     were thrown away with the plaintext session."""
     port = plain_server(srv, "-t", "127.0.0.0/8")
     for _ in range(5):
-        c = Plain(port)
+        c = plain(port)
         c.line()
         c.send(b"STLS\r\nUSER alice\r\nPASS pw1\r\n")
         T.expect(c.line()[:3], b"+OK", "STLS")
-        c.buf = b""
         try:
-            c.starttls()
+            c.starttls()        # drops what came in the clear
             r = c.cmd(b"STAT")
         except (OSError, EOFError):
             r = None        # the handshake read the plaintext: refused
@@ -132,9 +108,9 @@ def plaintext_after_stls_is_discarded(srv):
 
 @T.test(start=False)
 def trusted_network_plaintext_login(srv):
-    c = Plain(plain_server(srv, "-t", "10.0.0.0/8", "-t", "127.0.0.1"))
+    c = plain(plain_server(srv, "-t", "10.0.0.0/8", "-t", "127.0.0.1"))
     c.line()
-    capa = c.capa()
+    capa = capa_of(c)
     T.expect_true(b"USER" in capa and b"STLS" in capa,
                   "trusted CAPA: USER and STLS", capa)
     T.expect(c.cmd(b"USER alice")[:3], b"+OK", "USER")
@@ -145,7 +121,7 @@ def trusted_network_plaintext_login(srv):
 
 @T.test(start=False)
 def untrusted_network_refused(srv):
-    c = Plain(plain_server(srv, "-t", "10.0.0.0/8", "-t", "::1"))
+    c = plain(plain_server(srv, "-t", "10.0.0.0/8", "-t", "::1"))
     c.line()
     T.expect(c.cmd(b"USER alice"),
              b"-ERR [AUTH] plaintext login is only allowed over TLS",

@@ -24,45 +24,33 @@ import popdtest as T  # noqa: E402
 FILTER = os.path.join(T.REPO, "popd", "fail2ban", "popd.conf")
 
 
-class Syslogd:
-    """rsyslogd in the foreground with a private socket and mail log."""
+class Syslogd(T.ForeignDaemon):
+    """rsyslogd in the foreground with a private socket (dev/log, in the
+    /dev that make_dev fills) and mail logs (maillog: mail.*, infolog:
+    mail.info); ready when its socket exists."""
 
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.dev = os.path.join(tmp, "dev")
-        self.sock = os.path.join(self.dev, "log")
-        self.logfile = os.path.join(tmp, "mail.log")
-        self.infofile = os.path.join(tmp, "mail.info")
-        self.conf = os.path.join(tmp, "rsyslog.conf")
-        self.pidfile = os.path.join(tmp, "rsyslogd.pid")
-        self.proc = None
-        with open(self.conf, "w") as f:
-            f.write('global(workDirectory="%s")\n'
-                    'module(load="imuxsock" SysSock.Name="%s"\n'
-                    '    SysSock.RateLimit.Interval="0")\n'
-                    'mail.* action(type="omfile" file="%s"\n'
-                    '    template="RSYSLOG_TraditionalFileFormat")\n'
-                    'mail.info action(type="omfile" file="%s"\n'
-                    '    template="RSYSLOG_TraditionalFileFormat")\n'
-                    % (tmp, self.sock, self.logfile, self.infofile))
+    name = "rsyslogd"
 
-    def start(self):
-        self.proc = subprocess.Popen(
-            [T.need_prog("rsyslogd"), "-n", "-f", self.conf, "-i",
-             self.pidfile], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        T.wait_for(lambda: os.path.exists(self.sock), 10,
-                   "rsyslogd's socket")
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.proc = None
+    def __init__(self, rsyslogd, top):
+        super().__init__(rsyslogd, top)
+        self.dev = self.path("dev")
+        self.sock = self.ready_path = os.path.join(self.dev, "log")
+        self.maillog = self.path("mail.log")
+        self.infolog = self.path("mail.info")
+        conf = self.write(
+            "rsyslog.conf", 'global(workDirectory="%s")\n'
+            'module(load="imuxsock" SysSock.Name="%s"\n'
+            '    SysSock.RateLimit.Interval="0")\n'
+            'mail.* action(type="omfile" file="%s"\n'
+            '    template="RSYSLOG_TraditionalFileFormat")\n'
+            'mail.info action(type="omfile" file="%s"\n'
+            '    template="RSYSLOG_TraditionalFileFormat")\n'
+            % (self.dir, self.sock, self.maillog, self.infolog))
+        self.args = ["-n", "-f", conf, "-i", self.path("rsyslogd.pid")]
 
     def lines(self, path=None):
         try:
-            with open(path or self.logfile, errors="replace") as f:
+            with open(path or self.maillog, errors="replace") as f:
                 return f.read().splitlines()
         except OSError:
             return []
@@ -167,9 +155,9 @@ def daemon_logs_reach_syslog(srv):
     """Every process's lines in syslog, also after a syslogd restart; the
     session and failure lines; fail2ban-regex matches the failures."""
     T.need_root()
-    T.apt_install("rsyslog", "rsyslogd")
+    rsyslogd = T.apt_install("rsyslog", "rsyslogd")
     T.apt_install("fail2ban", "fail2ban-regex")
-    syslogd = Syslogd(srv.tmpdir)
+    syslogd = Syslogd(rsyslogd, srv.tmpdir)
     make_dev(syslogd.dev)
     syslogd.start()
     pid = None
@@ -213,14 +201,14 @@ def daemon_logs_reach_syslog(srv):
         s.close()
         syslogd.wait(r"listener: 127\.0\.0\.1:\d+: closed during the TLS "
                      r"handshake")
-        for ln in syslogd.lines(syslogd.infofile):
+        for ln in syslogd.lines(syslogd.infolog):
             T.expect_true("client read" not in ln and "client write" not in
                           ln and "TLS handshake" not in ln,
                           "a client leaving logged as a fault", ln)
         T.expect_true(any("session end: user bob" in ln for ln in
-                          syslogd.lines(syslogd.infofile)),
+                          syslogd.lines(syslogd.infolog)),
                       "session lines at the default level")
-        hosts, out = fail2ban_regex(srv.tmpdir, syslogd.logfile)
+        hosts, out = fail2ban_regex(srv.tmpdir, syslogd.maillog)
         T.expect(hosts, ["127.0.0.1"] * 4, "addresses fail2ban-regex "
                  "would ban (one per failed login):\n" + out)
     finally:

@@ -532,9 +532,9 @@ def retr_10mb_time(srv):
         T.expect(r.cmd("RETR 1"), b"+OK %d octets" % len(converted(body)),
                  "RETR status")
         buf = bytearray(len(want))
-        view, got = memoryview(buf), len(r.buf)
-        view[:got] = r.buf
-        r.buf = b""
+        early = r.drain()
+        view, got = memoryview(buf), len(early)
+        view[:got] = early
         while got < len(want):
             n = r.sock.recv_into(view[got:], len(want) - got)
             T.expect_true(n > 0, "connection open during RETR")
