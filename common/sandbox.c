@@ -600,7 +600,7 @@ sandbox_parent(const char *const exec[], const char *const rd[])
 
 	for (i = 0; exec != NULL && exec[i] != NULL; i++) {
 		if (n >= sizeof(paths) / sizeof(paths[0]) - 2)
-			fatalx("parent: too many helper programs");
+			fatalx("too many helper programs");
 		paths[n].path = exec[i];
 		paths[n++].access = LL_FS_EXECUTE;
 	}

@@ -193,7 +193,11 @@ conf_check(struct popd_conf *conf)
 	struct conf_trusted	*t;
 	int			 errors = 0, n;
 
+	n = 0;
 	TAILQ_FOREACH(p, &conf->pkis, entry) {
+		if (++n == POPD_MAXPKI + 1)
+			errors += -conf_error(conf, &p->where, "more than %d "
+			    "pki statements", POPD_MAXPKI);
 		if (p->cert[0] == '\0')
 			errors += -conf_error(conf, &p->where,
 			    "pki %s: no cert", p->name);
@@ -205,9 +209,9 @@ conf_check(struct popd_conf *conf)
 		errors += -conf_error(conf, NULL, "no \"listen on\" statement");
 	n = 0;
 	TAILQ_FOREACH(t, &conf->proxies, entry)
-		if (++n == CONF_MAX_PROXY + 1)
+		if (++n == POPD_MAXPROXY + 1)
 			errors += -conf_error(conf, &t->where, "more than %d "
-			    "proxy statements", CONF_MAX_PROXY);
+			    "proxy statements", POPD_MAXPROXY);
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,

@@ -17,7 +17,6 @@
 #define POPD_CONF		"/etc/popd.conf"
 #define CONF_NAMELEN		128	/* pki names */
 #define CONF_ADDRLEN		64	/* listen addresses, networks */
-#define CONF_MAX_PROXY		64	/* proxy statements */
 
 /* parse_config() options */
 #define CONF_NOCHECK		0x01	/* syntax only: skip conf_check() */

@@ -424,19 +424,19 @@ listener_add(int fd, uint32_t flags, uint32_t pki)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
 	    !on)
-		fatalx("listener: parent passed a socket that does not "
+		fatalx("parent passed a socket that does not "
 		    "listen");
 	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
-		fatal("listener: listening socket");
+		fatal("listening socket");
 	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("listener: calloc");
+		fatal("listening socket: calloc");
 	l->fd = fd;
 	l->flags = flags;
 	l->tls = tls_srv[pki];
 	event_set(&l->ev, fd, EV_READ | EV_PERSIST, listener_accept, l);
 	evtimer_set(&l->pause, listener_resume, l);
 	if (event_add(&l->ev, NULL) == -1)
-		fatal("listener: event_add");
+		fatal("event_add");
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	log_debug("accepting on fd %d%s", fd,
 	    (flags & LISTEN_TLS) ? " (TLS)" : "");
@@ -465,7 +465,7 @@ listener_accept(int fd, short ev, void *arg)
 			    spare) == -1)
 				goto fail;
 			if (set_nonblock(spare[0]) == -1)
-				fatal("listener: socketpair");
+				fatal("socketpair");
 		}
 		what = "accept";
 		len = sizeof(ss);
@@ -500,7 +500,7 @@ listener_resume(int fd, short ev, void *arg)
 	struct listen_sock	*l = arg;
 
 	if (event_add(&l->ev, NULL) == -1)
-		fatal("listener: event_add");
+		fatal("event_add");
 }
 
 static void
@@ -1071,7 +1071,7 @@ session_watch(struct session *s, int fd, struct event *ev, short *cur,
 		return;
 	event_set(ev, fd, want | EV_PERSIST, session_event, s);
 	if (event_add(ev, NULL) == -1)
-		fatal("listener: event_add");
+		fatal("event_add");
 }
 
 /*
