@@ -1,9 +1,10 @@
 /*
  * authpop.c -- the AUTHORIZATION state of every POP3 session (RFC 1939
  * section 4): CAPA, USER/PASS, AUTH PLAIN, QUIT.  Passwords are checked
- * against authtab by a pool of worker threads so that bcrypt never stalls
- * the other sessions.  After a good password the session socket goes to
- * the parent, which starts a wrkrpop for the user.
+ * against authtab by a pool of worker threads (check.c) so that bcrypt
+ * never stalls the other sessions, in an order and at times that
+ * host.c decides per client address.  After a good password the session
+ * socket goes to the parent, which starts a wrkrpop for the user.
  *
  * Peers (what the parent may send is in from_parent[] below):
  *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_SESSION, PARENT_SPAWNED,
@@ -16,6 +17,8 @@
  * to the LF, then recv exactly that line), so commands a client pipelines
  * after PASS stay in the socket for wrkrpop.  authpop never answers a
  * successful PASS: wrkrpop does, once the maildrop is locked.
+ *
+ * Everything in this file runs in the event loop's thread.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -25,8 +28,6 @@
 #include <err.h>
 #include <errno.h>
 #include <event.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,109 +42,23 @@
 #include "table.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "authpop.h"
 
 #define AUTH_PEEK		1024	/* bytes looked at per recv */
 #define AUTH_MAXLINE		POP3_SASL_MAXLINE /* RFC 5034 responses */
-#define AUTH_MAXPASS		COMPAT_PASS_MAX
 #define AUTH_OUTMAX		4096	/* stop reading while this is unsent */
 #define AUTH_BURST		16	/* lines per read event, for fairness */
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
 #define AUTH_MAXTHREADS		64
-#define AUTH_DEFAULT_COST	10
-#define HOST_DECAY		60	/* seconds that forgive one failure */
-#define HOST_KEEP		16384	/* addresses kept without a session */
 
-enum sess_state {
-	S_CMD,		/* reading commands */
-	S_CHECK,	/* its password check waits or runs; not reading */
-	S_DELAY,	/* wrong password: the -ERR waits for its time */
-	S_DRAIN,	/* password good: flushing replies before the handoff */
-	S_HANDOFF,	/* the parent has the socket; waiting for its answer */
-	S_CLOSING,	/* flushing the last reply, then close */
-	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
-	S_STLS		/* the listener starts TLS: discard until it closes */
-};
-
-struct job;
-
-struct session {
-	RB_ENTRY(session)	 entry;
-	TAILQ_ENTRY(session)	 qentry;	/* in its host's queue */
-	struct host		*host;
-	struct job		*job;		/* while it waits its turn */
-	double			 deadline;	/* timeout login, absolute */
-	double			 started;	/* its check went to a worker */
-	int			 failclose;	/* limit failures reached */
-	uint64_t		 id;		/* the parent's */
-	int			 fd;
-	uint32_t		 flags;		/* SESSION_* */
-	enum sess_state		 state;
-	struct peeraddr		 peer;		/* the client */
-	char			 addr[PEER_STRLEN];	/* it, for logs */
-	char			 user[POP3_MAXLINE + 1];	/* as sent */
-	int			 hasuser;
-	int			 nfail;
-	int			 plainlogged;	/* refusal logged once */
-	int			 nbad;		/* invalid commands */
-	int			 sasl;		/* AUTH PLAIN response due */
-	struct pop3_framer	 fr;		/* the line being read */
-	struct evbuffer		*out;
-	struct event		 rev, wev, tmo;
-	int			 reading, writing;
-};
 RB_HEAD(sesstree, session);
-TAILQ_HEAD(sessq, session);
-TAILQ_HEAD(hostq, host);
-
-/*
- * A client address (masked: a /32 or /64) as the password checks see it:
- * its sessions whose check waits, taken in turn with other addresses'
- * so that no address's flood goes first, and its recent failures, which
- * delay its failure replies and its next check (1 s doubling to 15 s by
- * default).  One failure is forgiven per HOST_DECAY seconds without one.
- */
-struct host {
-	RB_ENTRY(host)		 entry;
-	TAILQ_ENTRY(host)	 turn;		/* in a ready queue, or idle */
-	struct hostq		*rq;		/* that ready queue */
-	struct addrkey		 key;
-	struct sessq		 waiting;
-	unsigned int		 nsess;		/* sessions of this address */
-	unsigned int		 fails;
-	double			 lastfail;
-	double			 next;		/* no check starts before */
-	int			 where;		/* H_NONE, H_READY, H_IDLE */
-	struct event		 wake;		/* at next, if waiting */
-};
-RB_HEAD(hosttree, host);
-#define H_NONE		0
-#define H_READY		1
-#define H_IDLE		2
-
-/* One password check, owned by one thread at a time. */
-struct job {
-	TAILQ_ENTRY(job)	 entry;
-	uint64_t		 id;		/* the session's */
-	int			 known;		/* user in both tables */
-	int			 failing;	/* its address failed lately */
-	int			 toolong;	/* password cannot match */
-	int			 ok;		/* result */
-	int			 err;		/* crypt failed: errno */
-	char			 hash[COMPAT_HASH_MAX + 1];
-	char			 pass[AUTH_MAXPASS + 1];
-};
-TAILQ_HEAD(jobq, job);
-
 
 /* The configuration, from the parent (MSG_PARENT_CONF). */
-static struct conf_settings	set;
+struct conf_settings	set;
 
 static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
-static int	host_cmp(struct host *, struct host *);
-RB_PROTOTYPE_STATIC(hosttree, host, entry, host_cmp)
-RB_GENERATE_STATIC(hosttree, host, entry, host_cmp)
 
 __dead static void	usage(void);
 static void		authpop_parent_conf(struct chan *, const void *, int);
@@ -185,33 +100,14 @@ static void		session_sasl(struct session *, const char *);
 static void		session_handoff(struct session *);
 static void		session_stls(struct session *);
 static void		stls_discard(struct session *);
-static void		session_close(struct session *, int);
 static int		plaintext_ok(struct session *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static const char	*logname(const char *);
 static void		auth_start(struct session *, const char *);
 static void		auth_result(struct session *, struct job *);
-static void		dummy_init(void);
-static double		slowest_check(void);
-static double		now(void);
-static struct host	*host_get(const struct peeraddr *);
-static void		host_put(struct host *);
-static void		host_decay(struct host *, double);
-static double		host_delay(unsigned int);
-static void		host_schedule(struct host *);
-static void		host_wake(int, short, void *);
-static void		jobs_dispatch(void);
-static void		jobs_kick(void);
-static void		jobs_kicked(int, short, void *);
 static void		session_deadline(struct session *);
-static void		timer_in(struct event *, double);
 static void		fail_reply(struct session *);
-static void		workers_start(void);
-static void		*worker_main(void *);
-static void		jobs_collect(int, short, void *);
-static void		xlock(pthread_mutex_t *);
-static void		xunlock(pthread_mutex_t *);
 
 /*
  * What authpop does with each message the parent sends it (proto.c
@@ -250,27 +146,7 @@ static struct usertree	 authtab, usertab;
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
 static int		 draining;	/* a newer authpop took over */
-static char		 dummy_hash[COMPAT_HASH_MAX + 1];
-static long		 nworkers;
 static double		 fail_floor;	/* no failure reply sooner: seconds */
-
-/* Addresses with sessions or failures; those with checks waiting, in turn. */
-static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
-static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
-static struct hostq	 ready_failing = TAILQ_HEAD_INITIALIZER(ready_failing);
-static struct hostq	 idle = TAILQ_HEAD_INITIALIZER(idle);
-static size_t		 nidle;
-static long		 inflight;	/* checks the workers have */
-static long		 inflight_failing; /* of those, failing addresses' */
-
-/* The queue to the workers, and their answers back to the event loop. */
-static pthread_mutex_t	 jobs_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 jobs_cv = PTHREAD_COND_INITIALIZER;
-static struct jobq	 jobs_todo = TAILQ_HEAD_INITIALIZER(jobs_todo);
-static struct jobq	 jobs_done = TAILQ_HEAD_INITIALIZER(jobs_done);
-static int		 jobs_pipe[2] = { -1, -1 };
-static struct event	 jobs_ev;
-static struct event	 kick_ev;	/* jobs_dispatch, from the loop */
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -341,8 +217,8 @@ main(int argc, char *argv[])
 		exit(1);
 
 	/* Before the chroot: these read /dev/urandom and /sys. */
-	dummy_init();
-	fail_floor = 2 * slowest_check() + 0.05;
+	dummy_init(&authtab);
+	fail_floor = 2 * slowest_check(&authtab) + 0.05;
 	log_debug("failure replies after %.3f s at least", fail_floor);
 	nworkers = sysconf(_SC_NPROCESSORS_ONLN);
 	if (nworkers < 2)
@@ -376,13 +252,8 @@ authpop_open(void *arg)
 	event_init();
 	if (event_priority_init(2) == -1)
 		fatalx("event_priority_init");
-	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatal("pipe2");
-	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
-	    NULL);
+	jobs_init();
 	evtimer_set(&kick_ev, jobs_kicked, NULL);
-	if (event_add(&jobs_ev, NULL) == -1)
-		fatal("event_add");
 }
 
 static void
@@ -617,7 +488,7 @@ session_deadline(struct session *s)
 }
 
 /* Fire ev in secs seconds (at once if secs is not positive). */
-static void
+void
 timer_in(struct event *ev, double secs)
 {
 	struct timeval	tv = { 0, 0 };
@@ -718,7 +589,7 @@ session_timeout(int fd, short ev, void *arg)
 			/* A worker has it: the result comes, then this. */
 			return;
 		}
-		TAILQ_REMOVE(&s->host->waiting, s, qentry);
+		host_dequeue(s);
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		/* FALLTHROUGH */
@@ -1084,8 +955,7 @@ auth_start(struct session *s, const char *pass)
 
 	s->state = S_CHECK;
 	s->job = j;
-	TAILQ_INSERT_TAIL(&s->host->waiting, s, qentry);
-	host_schedule(s->host);
+	host_enqueue(s);
 	/*
 	 * Not here: dispatching may close a session whose client has gone,
 	 * and the caller, reading this one, still holds it.
@@ -1093,70 +963,18 @@ auth_start(struct session *s, const char *pass)
 	jobs_kick();
 }
 
-/* Dispatch from the event loop, once the current callback is done. */
-static void
-jobs_kick(void)
+/* From jobs_collect: a finished check, for its session if it still waits. */
+void
+auth_checked(struct job *j)
 {
-	struct timeval	tv = { 0, 0 };
-
-	if (evtimer_add(&kick_ev, &tv) == -1)
-		fatal("evtimer_add");
-}
-
-static void
-jobs_kicked(int fd, short ev, void *arg)
-{
-	jobs_dispatch();
-}
-
-/*
- * Give the workers checks while they have room, one address at a time
- * in turn.  A check whose client has hung up is dropped here instead:
- * the listener's EOF is in the socket even while we do not read it.
- */
-static void
-jobs_dispatch(void)
-{
-	struct host	*h;
 	struct session	*s;
-	struct job	*j;
-	char		 c;
-	double		 t;
 
-	while (inflight < nworkers && ((h = TAILQ_FIRST(&ready)) != NULL ||
-	    (inflight_failing < (nworkers > 1 ? nworkers - 1 : 1) &&
-	    (h = TAILQ_FIRST(&ready_failing)) != NULL))) {
-		TAILQ_REMOVE(h->rq, h, turn);
-		h->where = H_NONE;
-		if ((s = TAILQ_FIRST(&h->waiting)) == NULL)
-			continue;	/* its sessions left meanwhile */
-		TAILQ_REMOVE(&h->waiting, s, qentry);
-		j = s->job;
-		s->job = NULL;
-		if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
-			log_debug("session %llu: %s: gone before its password "
-			    "check", (unsigned long long)s->id, s->addr);
-			freezero(j, sizeof(*j));
-			host_schedule(h);	/* its other sessions' turn */
-			session_close(s, 1);	/* may free h: not used below */
-			continue;
-		}
-		t = now();
-		s->started = t;
-		host_decay(h, t);
-		if ((j->failing = h->fails > 0))
-			inflight_failing++;
-		/* An address that failed lately has one check at a time. */
-		if (h->fails > 0 && h->next < t + host_delay(h->fails))
-			h->next = t + host_delay(h->fails);
-		host_schedule(h);
-		inflight++;
-		xlock(&jobs_mtx);
-		TAILQ_INSERT_TAIL(&jobs_todo, j, entry);
-		if ((errno = pthread_cond_signal(&jobs_cv)) != 0)
-			fatal("pthread_cond_signal");
-		xunlock(&jobs_mtx);
-	}
+	if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
+		auth_result(s, j);
+		session_update(s);
+	} else
+		log_debug("session %llu: password checked after the "
+		    "session closed", (unsigned long long)j->id);
 }
 
 /*
@@ -1169,16 +987,13 @@ jobs_dispatch(void)
 static void
 auth_result(struct session *s, struct job *j)
 {
-	struct host	*h = s->host;
 	char		 addr[PEER_STRLEN];
 	double		 t = now(), at, wait;
 
 	if (j->ok) {
 		log_info("session %llu: %s: login %s",
 		    (unsigned long long)s->id, s->addr, s->user);
-		host_decay(h, t);
-		if (h->fails > 0 && --h->fails == 0)
-			h->next = 0;
+		host_success(s->host, t);
 		s->state = S_DRAIN;
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
 		return;
@@ -1202,14 +1017,7 @@ auth_result(struct session *s, struct job *j)
 	    logname(s->user), peer_log(&s->peer, addr, sizeof(addr)),
 	    j->known ? "wrong password" : "unknown user");
 	explicit_bzero(s->user, sizeof(s->user));
-	host_decay(h, t);
-	if (h->fails < 32)
-		h->fails++;
-	h->lastfail = t;
-	wait = host_delay(h->fails);
-	if (h->next < s->started + wait)
-		h->next = s->started + wait;
-	host_schedule(h);
+	wait = host_failure(s->host, t, s->started);
 	s->failclose = s->nfail >= set.limit.failures;
 	at = s->started + (wait > fail_floor ? wait : fail_floor);
 	if (at <= t) {
@@ -1298,7 +1106,7 @@ session_handoff(struct session *s)
 }
 
 /* End a session; tell the parent unless wrkrpop has taken it over. */
-static void
+void
 session_close(struct session *s, int notify)
 {
 	struct msg_id	mi;
@@ -1315,7 +1123,7 @@ session_close(struct session *s, int notify)
 	(void)evtimer_del(&s->tmo);
 	if (s->job != NULL) {
 		/* Its check never started: it is dropped, not run. */
-		TAILQ_REMOVE(&s->host->waiting, s, qentry);
+		host_dequeue(s);
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 	}
@@ -1342,131 +1150,8 @@ session_close(struct session *s, int notify)
 	trim_after_spike(nsessions);
 }
 
-/*
- * The hash that unknown users are checked against: bcrypt with the cost
- * of the real ones, so that a miss costs as much time as a wrong password.
- */
-static void
-dummy_init(void)
-{
-	struct userent		*a;
-	int			 n[32] = { 0 }, c, cost = AUTH_DEFAULT_COST;
-
-	/* The cost most users have: an unknown name then costs the same. */
-	RB_FOREACH(a, usertree, &authtab) {
-		if (a->hash[0] != '$' || a->hash[1] != '2')
-			continue;
-		c = (a->hash[4] - '0') * 10 + (a->hash[5] - '0');
-		if (c >= 4 && c <= 31 && ++n[c] > n[cost])
-			cost = c;
-	}
-	if (compat_newhash("not a password", cost, dummy_hash,
-	    sizeof(dummy_hash)) == -1)
-		fatal("bcrypt hash at cost %d", cost);
-	log_debug("dummy hash: bcrypt cost %d", cost);
-}
-
-/* As many checkers as CPUs (at least 2): logins use every core. */
-static void
-workers_start(void)
-{
-	pthread_t	t;
-	long		i;
-
-	for (i = 0; i < nworkers; i++) {
-		if ((errno = pthread_create(&t, NULL, worker_main, NULL)) != 0)
-			fatal("pthread_create");
-		if ((errno = pthread_detach(t)) != 0)
-			fatal("pthread_detach");
-	}
-	log_debug("%ld password checkers", nworkers);
-}
-
-/* A worker thread: it touches only the job queues, never libevent. */
-static void *
-worker_main(void *arg)
-{
-	struct job		*j;
-	int			 r;
-
-	for (;;) {
-		xlock(&jobs_mtx);
-		while ((j = TAILQ_FIRST(&jobs_todo)) == NULL)
-			if ((errno = pthread_cond_wait(&jobs_cv,
-			    &jobs_mtx)) != 0)
-				fatal("pthread_cond_wait");
-		TAILQ_REMOVE(&jobs_todo, j, entry);
-		xunlock(&jobs_mtx);
-
-		r = compat_checkpass(j->pass, j->hash);
-		if (r == -1 && errno != EACCES) {
-			j->err = errno;
-			j->ok = 0;
-		} else
-			j->ok = r == 0 && j->known && !j->toolong;
-		/* Too long to hash at all: a plain failure, not an error. */
-		if (j->toolong)
-			j->err = 0;
-		explicit_bzero(j->pass, sizeof(j->pass));
-
-		xlock(&jobs_mtx);
-		TAILQ_INSERT_TAIL(&jobs_done, j, entry);
-		xunlock(&jobs_mtx);
-		/* A full pipe already holds a wakeup: EAGAIN is fine. */
-		(void)write(jobs_pipe[1], "", 1);
-	}
-	return NULL;
-}
-
-/* Results back in the event loop. */
-static void
-jobs_collect(int fd, short ev, void *arg)
-{
-	struct jobq	 done = TAILQ_HEAD_INITIALIZER(done);
-	struct job	*j;
-	struct session	*s;
-	char		 buf[64];
-
-	/* Drain first: a job finished after this wakes us again. */
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	xlock(&jobs_mtx);
-	TAILQ_CONCAT(&done, &jobs_done, entry);
-	xunlock(&jobs_mtx);
-
-	while ((j = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, j, entry);
-		inflight--;
-		if (j->failing)
-			inflight_failing--;
-		if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
-			auth_result(s, j);
-			session_update(s);
-		} else
-			log_debug("session %llu: password checked after the "
-			    "session closed", (unsigned long long)j->id);
-		freezero(j, sizeof(*j));
-	}
-	jobs_dispatch();
-}
-
-
-static void
-xlock(pthread_mutex_t *m)
-{
-	if ((errno = pthread_mutex_lock(m)) != 0)
-		fatal("pthread_mutex_lock");
-}
-
-static void
-xunlock(pthread_mutex_t *m)
-{
-	if ((errno = pthread_mutex_unlock(m)) != 0)
-		fatal("pthread_mutex_unlock");
-}
-
 /* Monotonic seconds, to the microsecond. */
-static double
+double
 now(void)
 {
 	struct timespec	ts;
@@ -1474,167 +1159,4 @@ now(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * How long the slowest kind of hash in authtab takes to check (each
- * kind once: bcrypt at each cost, SHA-crypt at each rounds, the dummy):
- * no failure is answered sooner, whichever hash it met.
- */
-static double
-slowest_check(void)
-{
-	struct userent	*a;
-	char		 kinds[64][32], kind[32], *p;
-	size_t		 nkinds = 0, i, n;
-	double		 t, took, most;
-
-	t = now();
-	(void)compat_checkpass("not the password", dummy_hash);
-	most = now() - t;
-	RB_FOREACH(a, usertree, &authtab) {
-		/* The kind: up to the salt, "$2b$10", "$6$rounds=9000". */
-		(void)strlcpy(kind, a->hash, sizeof(kind));
-		n = 0;
-		for (p = kind; *p != '\0'; p++)
-			if (*p == '$' && ++n == 3)
-				break;
-		*p = '\0';
-		if ((p = strchr(kind + 1, '$')) != NULL &&
-		    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2')
-			p[1] = '\0';
-		for (i = 0; i < nkinds; i++)
-			if (strcmp(kinds[i], kind) == 0)
-				break;
-		if (i < nkinds || nkinds == nitems(kinds))
-			continue;
-		(void)strlcpy(kinds[nkinds++], kind, sizeof(kinds[0]));
-		t = now();
-		(void)compat_checkpass("not the password", a->hash);
-		if ((took = now() - t) > most)
-			most = took;
-	}
-	log_debug("%zu kinds of hash, the slowest checks in %.3f s", nkinds,
-	    most);
-	return most;
-}
-
-static int
-host_cmp(struct host *a, struct host *b)
-{
-	return addrkey_cmp(&a->key, &b->key);
-}
-
-/* The host a session address counts under, with one more session. */
-static struct host *
-host_get(const struct peeraddr *peer)
-{
-	struct host	 key, *h;
-
-	addr_key(peer, set.per_address.ipv4_prefix,
-	    set.per_address.ipv6_prefix, &key.key);
-	if ((h = RB_FIND(hosttree, &hosts, &key)) == NULL) {
-		if ((h = calloc(1, sizeof(*h))) == NULL)
-			fatal("%s", __func__);
-		h->key = key.key;
-		TAILQ_INIT(&h->waiting);
-		evtimer_set(&h->wake, host_wake, h);
-		RB_INSERT(hosttree, &hosts, h);
-	} else if (h->where == H_IDLE) {
-		TAILQ_REMOVE(&idle, h, turn);
-		h->where = H_NONE;
-		nidle--;
-	}
-	h->nsess++;
-	return h;
-}
-
-/*
- * A session of h is gone.  Without sessions, h is kept while it has
- * failures to remember, at most HOST_KEEP of them (the oldest go).
- */
-static void
-host_put(struct host *h)
-{
-	struct host	*old;
-
-	if (--h->nsess > 0)
-		return;
-	if (h->where == H_READY) {
-		/* Its last waiting session left after it got its turn. */
-		TAILQ_REMOVE(h->rq, h, turn);
-		h->where = H_NONE;
-	}
-	host_decay(h, now());
-	if (h->fails > 0) {
-		TAILQ_INSERT_TAIL(&idle, h, turn);
-		h->where = H_IDLE;
-		if (++nidle <= HOST_KEEP)
-			return;
-		h = TAILQ_FIRST(&idle);
-		TAILQ_REMOVE(&idle, h, turn);
-		nidle--;
-	}
-	old = h;
-	evtimer_del(&old->wake);
-	RB_REMOVE(hosttree, &hosts, old);
-	free(old);
-}
-
-/* Forgive one failure per HOST_DECAY seconds without one. */
-static void
-host_decay(struct host *h, double t)
-{
-	unsigned int	k;
-
-	if (h->fails == 0 || t - h->lastfail < HOST_DECAY)
-		return;
-	k = (t - h->lastfail) / HOST_DECAY;
-	h->fails = k >= h->fails ? 0 : h->fails - k;
-	h->lastfail += (double)k * HOST_DECAY;
-}
-
-/* The failure delay after n failures: doubling from -W up to -M. */
-static double
-host_delay(unsigned int n)
-{
-	double	d;
-
-	if (n == 0 || set.failure_delay.first == 0)
-		return 0;
-	d = (double)set.failure_delay.first * (1U << (n > 16 ? 16 : n - 1));
-	return d > set.failure_delay.max ? set.failure_delay.max : d;
-}
-
-/*
- * Put h in turn for a worker if it has a check waiting and may start
- * one now, or wake it when it may.  Addresses that failed lately wait
- * in a queue of their own, served only when no other address waits and
- * never on every worker at once: a sprayer's checks do not hold up a
- * user who types the right password.
- */
-static void
-host_schedule(struct host *h)
-{
-	double	t;
-
-	if (TAILQ_EMPTY(&h->waiting) || h->where == H_READY)
-		return;
-	t = now();
-	if (h->next <= t) {
-		evtimer_del(&h->wake);
-		host_decay(h, t);
-		h->rq = h->fails > 0 ? &ready_failing : &ready;
-		TAILQ_INSERT_TAIL(h->rq, h, turn);
-		h->where = H_READY;
-		return;
-	}
-	timer_in(&h->wake, h->next - t);
-}
-
-static void
-host_wake(int fd, short ev, void *arg)
-{
-	host_schedule(arg);
-	jobs_dispatch();
 }

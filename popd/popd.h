@@ -1,9 +1,13 @@
 /*
- * popd.h -- the popd program: the parent (popd.c) and the listener
- * (listener.c).
+ * popd.h -- the popd program: the parent (popd.c, bind.c, supervise.c,
+ * login.c, migrate.c; the state they share is in parent.h) and the
+ * listener (listener.c).
  */
 #ifndef POPD_POPD_H
 #define POPD_POPD_H
+
+#include <sys/types.h>
+#include <sys/resource.h>
 
 #include "proto.h"
 
@@ -14,6 +18,38 @@
 #define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
 #define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
 			"address, try later\r\n"
+
+/* The supervised children (supervise.c). */
+enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_MAX };
+
+struct chan;
+struct conf_listen;
+struct proc;
+struct userent;
+
+/* bind.c */
+int		 bind_listen(const struct conf_listen *);
+
+/* supervise.c */
+int		 child_argv(char **, const char *, const char *);
+pid_t		 child_exec(const char *, char **, int, int,
+		    const struct userent *, const char *);
+int		 proc_start(enum proc_id);
+void		 proc_restart(int, short, void *);
+void		 proc_exited(struct proc *, int);
+void		 shutdown_children(void);
+
+/* login.c */
+void		 parent_listener_session(struct chan *, const void *, int);
+void		 parent_authpop_login(struct chan *, const void *, int);
+void		 parent_authpop_closed(struct chan *, const void *, int);
+void		 parent_authpop_stls(struct chan *, const void *, int);
+void		 preauth_clear(struct proc *);
+void		 worker_gone(pid_t);
+void		 fd_budget_set(rlim_t);
+
+/* migrate.c */
+int		 migration_report(void);
 
 /* syslog.c */
 void		 logrelay_init(void);

@@ -1,0 +1,113 @@
+/*
+ * authpop.h -- the authpop program: the sessions and their commands
+ * (authpop.c), the password check threads (check.c) and the per-address
+ * scheduler that feeds them (host.c).  Only what crosses files is here;
+ * the rest stays static in its own file.
+ */
+#ifndef POPD_AUTHPOP_H
+#define POPD_AUTHPOP_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <event.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "compat.h"
+#include "pop3.h"
+#include "settings.h"
+#include "table.h"
+
+#define AUTH_MAXPASS		COMPAT_PASS_MAX
+
+enum sess_state {
+	S_CMD,		/* reading commands */
+	S_CHECK,	/* its password check waits or runs; not reading */
+	S_DELAY,	/* wrong password: the -ERR waits for its time */
+	S_DRAIN,	/* password good: flushing replies before the handoff */
+	S_HANDOFF,	/* the parent has the socket; waiting for its answer */
+	S_CLOSING,	/* flushing the last reply, then close */
+	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
+	S_STLS		/* the listener starts TLS: discard until it closes */
+};
+
+/*
+ * One password check, owned by one thread at a time.  It carries copies
+ * of the hash and the password, so that a worker reads nothing else.
+ */
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	uint64_t		 id;		/* the session's */
+	int			 known;		/* user in both tables */
+	int			 failing;	/* its address failed lately */
+	int			 toolong;	/* password cannot match */
+	int			 ok;		/* result */
+	int			 err;		/* crypt failed: errno */
+	char			 hash[COMPAT_HASH_MAX + 1];
+	char			 pass[AUTH_MAXPASS + 1];
+};
+TAILQ_HEAD(jobq, job);
+
+/* A client address, as host.c schedules its checks; opaque elsewhere. */
+struct host;
+
+struct session {
+	RB_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 qentry;	/* in its host's queue */
+	struct host		*host;
+	struct job		*job;		/* while it waits its turn */
+	double			 deadline;	/* timeout login, absolute */
+	double			 started;	/* its check went to a worker */
+	int			 failclose;	/* limit failures reached */
+	uint64_t		 id;		/* the parent's */
+	int			 fd;
+	uint32_t		 flags;		/* SESSION_* */
+	enum sess_state		 state;
+	struct peeraddr		 peer;		/* the client */
+	char			 addr[PEER_STRLEN];	/* it, for logs */
+	char			 user[POP3_MAXLINE + 1];	/* as sent */
+	int			 hasuser;
+	int			 nfail;
+	int			 plainlogged;	/* refusal logged once */
+	int			 nbad;		/* invalid commands */
+	int			 sasl;		/* AUTH PLAIN response due */
+	struct pop3_framer	 fr;		/* the line being read */
+	struct evbuffer		*out;
+	struct event		 rev, wev, tmo;
+	int			 reading, writing;
+};
+
+/* authpop.c */
+extern struct conf_settings	 set;
+double		 now(void);
+void		 timer_in(struct event *, double);
+void		 session_close(struct session *, int);
+void		 auth_checked(struct job *);
+
+/* check.c */
+extern char		 dummy_hash[COMPAT_HASH_MAX + 1];
+extern long		 nworkers;
+extern long		 inflight;
+extern long		 inflight_failing;
+extern struct jobq	 jobs_todo;	/* elsewhere only in the fuzzer */
+void		 dummy_init(struct usertree *);
+double		 slowest_check(struct usertree *);
+void		 jobs_init(void);
+void		 workers_start(void);
+void		 jobs_submit(struct job *);
+
+/* host.c */
+extern struct event	 kick_ev;	/* set by authpop_open */
+struct host	*host_get(const struct peeraddr *);
+void		 host_put(struct host *);
+void		 host_enqueue(struct session *);
+void		 host_dequeue(struct session *);
+void		 host_success(struct host *, double);
+double		 host_failure(struct host *, double, double);
+void		 jobs_dispatch(void);
+void		 jobs_kick(void);
+void		 jobs_kicked(int, short, void *);
+
+#endif

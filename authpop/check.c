@@ -1,0 +1,249 @@
+/*
+ * check.c -- the password checks: a pool of threads that run crypt(3),
+ * so that a bcrypt never stalls the event loop and the other sessions.
+ * This is the only threaded code in popd; it is kept apart so that it
+ * can be audited alone.
+ *
+ * The threads (worker_main) touch these, and nothing else:
+ *	jobs_todo, jobs_done	the queues in and out, only under jobs_mtx
+ *	jobs_cv			waited on and signalled under jobs_mtx
+ *	one struct job		the one a thread took off jobs_todo, until it
+ *				puts it on jobs_done.  The event loop keeps
+ *				no pointer to a job in the pool (jobs_dispatch
+ *				clears s->job first) and finds its session by
+ *				id afterwards, so a session may close while
+ *				its check runs.
+ *	jobs_pipe[1]		one byte per result, to wake the event loop;
+ *				set before the threads start, never changed
+ * and, beside those, compat_checkpass (on Linux crypt_rn with a buffer
+ * of its own), their own errno, and fatal() if pthreads fail.
+ *
+ * Everything else belongs to the event loop, which is single-threaded:
+ * the sessions, the hosts, libevent, authtab and usertab (which a reload
+ * changes: a job holds a copy of its hash instead), the settings, and in
+ * this file nworkers, inflight, inflight_failing (which host.c reads to
+ * decide what to dispatch), jobs_pipe[0], jobs_ev and dummy_hash.
+ * dummy_init and slowest_check run before any thread exists.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authpop.h"
+
+#define AUTH_DEFAULT_COST	10
+
+static void	*worker_main(void *);
+static void	 jobs_collect(int, short, void *);
+static void	 xlock(pthread_mutex_t *);
+static void	 xunlock(pthread_mutex_t *);
+
+/* What unknown users are checked against (dummy_init). */
+char			 dummy_hash[COMPAT_HASH_MAX + 1];
+long			 nworkers;	/* threads, set by main */
+long			 inflight;	/* checks the workers have */
+long			 inflight_failing; /* of those, failing addresses' */
+
+/*
+ * The queue to the workers, and their answers back to the event loop.
+ * jobs_todo is global only for regress/fuzz/fuzz_authpop.c, which runs
+ * no thread and plays the worker itself.
+ */
+static pthread_mutex_t	 jobs_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 jobs_cv = PTHREAD_COND_INITIALIZER;
+struct jobq		 jobs_todo = TAILQ_HEAD_INITIALIZER(jobs_todo);
+static struct jobq	 jobs_done = TAILQ_HEAD_INITIALIZER(jobs_done);
+static int		 jobs_pipe[2] = { -1, -1 };
+static struct event	 jobs_ev;
+
+/*
+ * The hash that unknown users are checked against: bcrypt with the cost
+ * of the real ones, so that a miss costs as much time as a wrong password.
+ */
+void
+dummy_init(struct usertree *authtab)
+{
+	struct userent		*a;
+	int			 n[32] = { 0 }, c, cost = AUTH_DEFAULT_COST;
+
+	/* The cost most users have: an unknown name then costs the same. */
+	RB_FOREACH(a, usertree, authtab) {
+		if (a->hash[0] != '$' || a->hash[1] != '2')
+			continue;
+		c = (a->hash[4] - '0') * 10 + (a->hash[5] - '0');
+		if (c >= 4 && c <= 31 && ++n[c] > n[cost])
+			cost = c;
+	}
+	if (compat_newhash("not a password", cost, dummy_hash,
+	    sizeof(dummy_hash)) == -1)
+		fatal("bcrypt hash at cost %d", cost);
+	log_debug("dummy hash: bcrypt cost %d", cost);
+}
+
+/*
+ * How long the slowest kind of hash in authtab takes to check (each
+ * kind once: bcrypt at each cost, SHA-crypt at each rounds, the dummy):
+ * no failure is answered sooner, whichever hash it met.
+ */
+double
+slowest_check(struct usertree *authtab)
+{
+	struct userent	*a;
+	char		 kinds[64][32], kind[32], *p;
+	size_t		 nkinds = 0, i, n;
+	double		 t, took, most;
+
+	t = now();
+	(void)compat_checkpass("not the password", dummy_hash);
+	most = now() - t;
+	RB_FOREACH(a, usertree, authtab) {
+		/* The kind: up to the salt, "$2b$10", "$6$rounds=9000". */
+		(void)strlcpy(kind, a->hash, sizeof(kind));
+		n = 0;
+		for (p = kind; *p != '\0'; p++)
+			if (*p == '$' && ++n == 3)
+				break;
+		*p = '\0';
+		if ((p = strchr(kind + 1, '$')) != NULL &&
+		    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2')
+			p[1] = '\0';
+		for (i = 0; i < nkinds; i++)
+			if (strcmp(kinds[i], kind) == 0)
+				break;
+		if (i < nkinds || nkinds == nitems(kinds))
+			continue;
+		(void)strlcpy(kinds[nkinds++], kind, sizeof(kinds[0]));
+		t = now();
+		(void)compat_checkpass("not the password", a->hash);
+		if ((took = now() - t) > most)
+			most = took;
+	}
+	log_debug("%zu kinds of hash, the slowest checks in %.3f s", nkinds,
+	    most);
+	return most;
+}
+
+/* The workers' way back into the event loop, once it exists. */
+void
+jobs_init(void)
+{
+	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe2");
+	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
+	    NULL);
+	if (event_add(&jobs_ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* As many checkers as CPUs (at least 2): logins use every core. */
+void
+workers_start(void)
+{
+	pthread_t	t;
+	long		i;
+
+	for (i = 0; i < nworkers; i++) {
+		if ((errno = pthread_create(&t, NULL, worker_main, NULL)) != 0)
+			fatal("pthread_create");
+		if ((errno = pthread_detach(t)) != 0)
+			fatal("pthread_detach");
+	}
+	log_debug("%ld password checkers", nworkers);
+}
+
+/* A check for the workers, from the event loop (jobs_dispatch). */
+void
+jobs_submit(struct job *j)
+{
+	if (j->failing)
+		inflight_failing++;
+	inflight++;
+	xlock(&jobs_mtx);
+	TAILQ_INSERT_TAIL(&jobs_todo, j, entry);
+	if ((errno = pthread_cond_signal(&jobs_cv)) != 0)
+		fatal("pthread_cond_signal");
+	xunlock(&jobs_mtx);
+}
+
+/* A worker thread: it touches only the job queues, never libevent. */
+static void *
+worker_main(void *arg)
+{
+	struct job		*j;
+	int			 r;
+
+	for (;;) {
+		xlock(&jobs_mtx);
+		while ((j = TAILQ_FIRST(&jobs_todo)) == NULL)
+			if ((errno = pthread_cond_wait(&jobs_cv,
+			    &jobs_mtx)) != 0)
+				fatal("pthread_cond_wait");
+		TAILQ_REMOVE(&jobs_todo, j, entry);
+		xunlock(&jobs_mtx);
+
+		r = compat_checkpass(j->pass, j->hash);
+		if (r == -1 && errno != EACCES) {
+			j->err = errno;
+			j->ok = 0;
+		} else
+			j->ok = r == 0 && j->known && !j->toolong;
+		/* Too long to hash at all: a plain failure, not an error. */
+		if (j->toolong)
+			j->err = 0;
+		explicit_bzero(j->pass, sizeof(j->pass));
+
+		xlock(&jobs_mtx);
+		TAILQ_INSERT_TAIL(&jobs_done, j, entry);
+		xunlock(&jobs_mtx);
+		/* A full pipe already holds a wakeup: EAGAIN is fine. */
+		(void)write(jobs_pipe[1], "", 1);
+	}
+	return NULL;
+}
+
+/* Results back in the event loop. */
+static void
+jobs_collect(int fd, short ev, void *arg)
+{
+	struct jobq	 done = TAILQ_HEAD_INITIALIZER(done);
+	struct job	*j;
+	char		 buf[64];
+
+	/* Drain first: a job finished after this wakes us again. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	xlock(&jobs_mtx);
+	TAILQ_CONCAT(&done, &jobs_done, entry);
+	xunlock(&jobs_mtx);
+
+	while ((j = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, j, entry);
+		inflight--;
+		if (j->failing)
+			inflight_failing--;
+		auth_checked(j);
+		freezero(j, sizeof(*j));
+	}
+	jobs_dispatch();
+}
+
+static void
+xlock(pthread_mutex_t *m)
+{
+	if ((errno = pthread_mutex_lock(m)) != 0)
+		fatal("pthread_mutex_lock");
+}
+
+static void
+xunlock(pthread_mutex_t *m)
+{
+	if ((errno = pthread_mutex_unlock(m)) != 0)
+		fatal("pthread_mutex_unlock");
+}

@@ -1,0 +1,143 @@
+/*
+ * bind.c -- the parent's listening sockets.  They are bound once, as
+ * root, before the parent confines itself, and kept across reloads: a
+ * new listener gets a copy of each, and a reload cannot bind anew.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "config.h"
+#include "util.h"
+
+static const char	*listen_name(const struct conf_listen *);
+static int		bind_one(const struct conf_listen *, struct sockaddr *,
+			    socklen_t);
+
+/* The bound sockets: kept across reloads (new addresses need a restart). */
+struct listen_socket	 listens[MAX_LISTEN];
+int			 nlistens;
+
+/* "-l 1.2.3.4:995" or "popd.conf:12: listen on 1.2.3.4", for messages. */
+static const char *
+listen_name(const struct conf_listen *l)
+{
+	static char	buf[PATH_MAX + 128];
+
+	if (l->where.file != NULL && l->where.line == 0)
+		return l->where.file;
+	if (l->where.file != NULL)
+		(void)snprintf(buf, sizeof(buf), "%s:%d: listen on %s",
+		    l->where.file, l->where.line, l->addr);
+	else
+		(void)snprintf(buf, sizeof(buf), "listen on %s", l->addr);
+	return buf;
+}
+
+/*
+ * Bind every address of l: "*" (all), a numeric address, or an
+ * interface name (each of its addresses).
+ */
+int
+bind_listen(const struct conf_listen *l)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct ifaddrs	*ifa, *i;
+	char		 port[8];
+	const char	*h;
+	int		 error, n = 0;
+
+	(void)snprintf(port, sizeof(port), "%d", l->port);
+	h = strcmp(l->addr, "*") == 0 ? NULL : l->addr;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((error = getaddrinfo(h, port, &hints, &res)) == 0) {
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if (bind_one(l, ai->ai_addr, ai->ai_addrlen) == -1) {
+				freeaddrinfo(res);
+				return -1;
+			}
+			n++;
+		}
+		freeaddrinfo(res);
+		return 0;
+	}
+	/* Not an address: an interface. */
+	if (getifaddrs(&ifa) == -1) {
+		log_warn("%s: getifaddrs", listen_name(l));
+		return -1;
+	}
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, l->addr) != 0 ||
+		    (i->ifa_addr->sa_family != AF_INET &&
+		    i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			((struct sockaddr_in *)i->ifa_addr)->sin_port =
+			    htons(l->port);
+		else
+			((struct sockaddr_in6 *)i->ifa_addr)->sin6_port =
+			    htons(l->port);
+		if (bind_one(l, i->ifa_addr, i->ifa_addr->sa_family ==
+		    AF_INET ? sizeof(struct sockaddr_in) :
+		    sizeof(struct sockaddr_in6)) == -1) {
+			freeifaddrs(ifa);
+			return -1;
+		}
+		n++;
+	}
+	freeifaddrs(ifa);
+	if (n == 0) {
+		log_warnx("%s: not an address or an interface with an "
+		    "address", listen_name(l));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
+{
+	int	 fd, on = 1;
+
+	if (nlistens == MAX_LISTEN) {
+		log_warnx("%s: too many addresses (max %d)", listen_name(l),
+		    MAX_LISTEN);
+		return -1;
+	}
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+	    -1) {
+		log_warn("%s: socket", listen_name(l));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)) {
+		log_warn("%s: setsockopt", listen_name(l));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, sa, salen) == -1 || listen(fd, 512) == -1) {
+		log_warn("%s: %s", listen_name(l), sockaddr_str(sa, salen));
+		close(fd);
+		return -1;
+	}
+	log_debug("listening on %s", sockaddr_str(sa, salen));
+	listens[nlistens].fd = fd;
+	listens[nlistens].flags = ((l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS :
+	    0) | ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0);
+	(void)strlcpy(listens[nlistens].pki, l->pki,
+	    sizeof(listens[nlistens].pki));
+	nlistens++;
+	return 0;
+}

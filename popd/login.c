@@ -1,0 +1,616 @@
+/*
+ * login.c -- the parent's sessions before login, and the logins.  Each
+ * session the listener hands over goes to the current authpop, counted
+ * against the limits where it is taken and released on every path that
+ * ends it, so that no client holds more than the limits allow.  A login
+ * is believed only for a session the parent handed out, with that
+ * session's own socket, and the wrkrpop's ids and maildir come from the
+ * parent's usertab, never from authpop: a compromised authpop can at
+ * most name an existing user for its own session.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "chan.h"
+#include "config.h"
+#include "maildir.h"
+#include "addr.h"
+#include "table.h"
+
+#define FD_RESERVE	64	/* descriptors kept for children, reloads */
+
+/*
+ * A client address, masked as limit per-address ipv4-prefix/ipv6-prefix
+ * say, with its sessions before and after login.  Freed when it has none.
+ */
+struct client {
+	RB_ENTRY(client)	 entry;
+	struct addrkey		 key;
+	unsigned int		 prelogin;
+	unsigned int		 loggedin;
+};
+RB_HEAD(clienttree, client);
+
+/* A wrkrpop, for limit logged-in: the client it serves. */
+struct worker {
+	RB_ENTRY(worker)	 entry;
+	pid_t			 pid;
+	struct client		*client;
+};
+RB_HEAD(workertree, worker);
+
+/* A session handed to an authpop, not yet logged in (MON_ONCE state). */
+struct preauth {
+	RB_ENTRY(preauth)	 entry;
+	uint64_t		 id;
+	struct client		*client;
+	struct proc		*owner;		/* the authpop that has it */
+	pid_t			 lpid;		/* the listener that relays it */
+	uint32_t		 lid;		/* the listener's name for it */
+	uint32_t		 flags;		/* SESSION_* */
+	struct peeraddr		 peer;		/* the client */
+	char			 addr[PEER_STRLEN];	/* it, for logs */
+	char			 tls[POPD_MAXTLS];
+	dev_t			 dev;
+	ino_t			 ino;
+};
+
+RB_HEAD(preauthtree, preauth);
+
+/*
+ * LOGIN-DELAY: when each user last logged in (monotonic).  Only users of
+ * usertab get here, so the tree is no larger than usertab.  A restart of
+ * popd forgets it.
+ */
+struct lastlogin {
+	RB_ENTRY(lastlogin)	 entry;
+	char			 name[POPD_MAXUSER + 1];
+	time_t			 when;
+};
+RB_HEAD(lastlogintree, lastlogin);
+static int	lastlogin_cmp(struct lastlogin *, struct lastlogin *);
+RB_PROTOTYPE_STATIC(lastlogintree, lastlogin, entry, lastlogin_cmp)
+RB_GENERATE_STATIC(lastlogintree, lastlogin, entry, lastlogin_cmp)
+static struct lastlogintree lastlogins = RB_INITIALIZER(&lastlogins);
+
+static int	preauth_cmp(struct preauth *, struct preauth *);
+RB_PROTOTYPE_STATIC(preauthtree, preauth, entry, preauth_cmp)
+RB_GENERATE_STATIC(preauthtree, preauth, entry, preauth_cmp)
+static int	client_cmp(struct client *, struct client *);
+RB_PROTOTYPE_STATIC(clienttree, client, entry, client_cmp)
+RB_GENERATE_STATIC(clienttree, client, entry, client_cmp)
+static int	worker_cmp(struct worker *, struct worker *);
+RB_PROTOTYPE_STATIC(workertree, worker, entry, worker_cmp)
+RB_GENERATE_STATIC(workertree, worker, entry, worker_cmp)
+
+static struct client	*client_get(const struct peeraddr *);
+static void		client_put(struct client *);
+static void		worker_add(pid_t, struct client *);
+static void		preauth_remove(struct preauth *);
+static void		preauth_free(struct preauth *);
+static void		session_refuse(int, const char *);
+static int		is_trusted(const struct peeraddr *);
+static int		 login_too_soon(const char *);
+static void		spawn_worker(struct chan *, const struct msg_login *,
+			    const struct preauth *, int);
+static int		worker_conf(const char *, const char *,
+			    const struct preauth *);
+static void		starttls(const struct preauth *);
+static struct preauth	*preauth_take(struct proc *, uint64_t);
+
+static struct preauthtree preauths = RB_INITIALIZER(&preauths);
+static size_t		 npreauth;
+static struct clienttree clients = RB_INITIALIZER(&clients);
+static struct workertree workers = RB_INITIALIZER(&workers);
+static size_t		 nworkers;
+static size_t		 fd_budget = 256; /* session fds queued to authpop */
+static struct lograte	 rate_prelogin, rate_loggedin, rate_busy;
+static uint64_t		 next_id = 1;
+
+static int
+preauth_cmp(struct preauth *a, struct preauth *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Is the client in a trusted network? */
+static int
+is_trusted(const struct peeraddr *peer)
+{
+	const struct conf_trusted	*t;
+
+	TAILQ_FOREACH(t, &conf->trusted, entry)
+		if (net_match(&t->net, 1, peer))
+			return 1;
+	return 0;
+}
+
+/*
+ * Sessions waiting for authpop hold a descriptor here each: a stalled
+ * authpop must not take the ones we need for anything else.
+ */
+void
+fd_budget_set(rlim_t nofile)
+{
+	if (nofile > 1000000)
+		nofile = 1000000;
+	fd_budget = nofile > FD_RESERVE + (rlim_t)nlistens + 16 ?
+	    nofile - FD_RESERVE - nlistens : 16;
+}
+
+static int
+lastlogin_cmp(struct lastlogin *a, struct lastlogin *b)
+{
+	return strcmp(a->name, b->name);
+}
+
+/*
+ * A login of user sooner than login-delay after the previous one is
+ * refused (RFC 2449 LOGIN-DELAY); otherwise it is recorded.
+ */
+static int
+login_too_soon(const char *user)
+{
+	struct lastlogin	 key, *l;
+	time_t			 now = monotime();
+
+	if (conf->set.login_delay <= 0)
+		return 0;
+	(void)strlcpy(key.name, user, sizeof(key.name));
+	if ((l = RB_FIND(lastlogintree, &lastlogins, &key)) == NULL) {
+		if ((l = calloc(1, sizeof(*l))) == NULL)
+			fatal("%s", __func__);
+		(void)strlcpy(l->name, user, sizeof(l->name));
+		RB_INSERT(lastlogintree, &lastlogins, l);
+	} else if (now - l->when < conf->set.login_delay)
+		return 1;
+	l->when = now;
+	return 0;
+}
+
+/*
+ * A client is ready (after its TLS handshake, or at once on a plaintext
+ * port): hand the session to the current authpop, with our own id.
+ */
+void
+parent_listener_session(struct chan *c, const void *data, int fd)
+{
+	const struct msg_newsession	*mn = data;
+	struct msg_session		 ms;
+	struct preauth			*pa;
+	struct client			*cl;
+	struct stat			 st;
+	struct proc			*auth = current[KIND_AUTHPOP];
+	char				 addr[PEER_STRLEN];
+
+	if (fd == -1)
+		return;		/* lost to our shortage, logged */
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		chan_bad(c, "listener passed a non-socket");
+		close(fd);
+		return;
+	}
+	(void)peer_str(&mn->peer, addr, sizeof(addr));
+	memset(&ms, 0, sizeof(ms));
+	/*
+	 * Plaintext passwords: from a trusted network, or through a proxy
+	 * said to be trusted (it terminated TLS, proxy ... trusted).
+	 */
+	ms.flags = mn->flags & ~SESSION_PROXYTRUST;
+	if (!(mn->flags & SESSION_TLS) && (is_trusted(&mn->peer) ||
+	    (mn->flags & SESSION_PROXYTRUST)))
+		ms.flags |= SESSION_TRUSTED;
+	ms.peer = mn->peer;
+	if (auth == NULL || auth->chan.fd == -1) {
+		log_rate(&rate_busy, "session from %s refused: authpop is "
+		    "restarting", addr);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	if (npreauth >= (size_t)conf->set.limit.sessions) {
+		log_rate(&rate_busy, "session from %s refused: %zu sessions "
+		    "before login (limit sessions)", addr, npreauth);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	if (auth->chan.outfds >= fd_budget) {
+		log_rate(&rate_busy, "session from %s refused: authpop is not "
+		    "taking sessions, %zu wait", addr, auth->chan.outfds);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	if ((cl = client_get(&mn->peer)) == NULL) {
+		session_refuse(fd, BUSY);
+		return;
+	}
+	if (cl->prelogin >= (unsigned int)conf->set.per_address.sessions) {
+		log_rate(&rate_prelogin, "session from %s refused: %u sessions "
+		    "before login from that address (limit per-address "
+		    "sessions)", addr, cl->prelogin);
+		client_put(cl);
+		session_refuse(fd, BUSY_ADDR);
+		return;
+	}
+	if ((pa = calloc(1, sizeof(*pa))) == NULL) {
+		log_warn("session from %s", addr);
+		client_put(cl);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	pa->client = cl;
+	cl->prelogin++;
+	pa->id = ms.id = next_id++;
+	pa->owner = auth;
+	pa->lpid = ((struct proc *)c->arg)->pid;
+	pa->lid = mn->lid;
+	pa->flags = ms.flags;
+	pa->peer = mn->peer;
+	(void)strlcpy(pa->addr, addr, sizeof(pa->addr));
+	(void)strlcpy(pa->tls, mn->tls, sizeof(pa->tls));
+	pa->dev = st.st_dev;
+	pa->ino = st.st_ino;
+	RB_INSERT(preauthtree, &preauths, pa);
+	npreauth++;
+	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
+}
+
+/*
+ * A good password.  Only for a session we handed out and that has not
+ * logged in yet, and only with its own socket: a compromised authpop can
+ * at most name an existing user for its own session.
+ */
+void
+parent_authpop_login(struct chan *c, const void *data, int fd)
+{
+	const struct msg_login	*ml = data;
+	struct msg_refused	 mr;
+	struct preauth		*pa;
+	struct stat		 st;
+
+	if ((pa = preauth_take(c->arg, ml->id)) == NULL) {
+		chan_bad(c, "authpop logged in unknown session %llu",
+		    (unsigned long long)ml->id);
+		goto bad;
+	}
+	if (fd == -1) {
+		/* Lost to our own shortage of descriptors (logged). */
+		memset(&mr, 0, sizeof(mr));
+		mr.id = ml->id;
+		mr.code = REFUSED_TEMP;
+		chan_send(c, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		preauth_free(pa);
+		return;
+	}
+	if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
+	    st.st_ino != pa->ino) {
+		preauth_free(pa);
+		chan_bad(c, "authpop passed another socket for session %llu",
+		    (unsigned long long)ml->id);
+		goto bad;
+	}
+	spawn_worker(c, ml, pa, fd);
+	preauth_free(pa);
+	return;
+ bad:
+	if (fd != -1)
+		close(fd);
+}
+
+/* A session authpop closed may be unknown to us already. */
+void
+parent_authpop_closed(struct chan *c, const void *data, int fd)
+{
+	const struct msg_id	*mi = data;
+
+	preauth_free(preauth_take(c->arg, mi->id));
+}
+
+/*
+ * STLS: the session ends here for authpop; the listener starts TLS and
+ * hands over a new one.
+ */
+void
+parent_authpop_stls(struct chan *c, const void *data, int fd)
+{
+	const struct msg_id	*mi = data;
+	struct preauth		*pa;
+
+	pa = preauth_take(c->arg, mi->id);
+	if (pa == NULL || !(pa->flags & SESSION_STLS)) {
+		preauth_free(pa);
+		chan_bad(c, "%s for session %llu, not a plaintext session of "
+		    "this authpop", msg_type_str(MSG_AUTHPOP_STLS),
+		    (unsigned long long)mi->id);
+		return;
+	}
+	starttls(pa);
+	preauth_free(pa);
+}
+
+/*
+ * The only place that creates a process with a mail user's ids: the ids
+ * and path come from our own usertab, never from authpop.
+ */
+static void
+spawn_worker(struct chan *auth, const struct msg_login *ml,
+    const struct preauth *pa, int fd)
+{
+	struct userent		*u;
+	struct msg_refused	 mr;
+	struct msg_id		 mi;
+	char			 maildir[PATH_MAX];
+	char			*argv[8];
+	int			 argc, conffd;
+	pid_t			 pid;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.id = ml->id;
+	if ((u = table_lookup(&users, ml->user)) == NULL) {
+		log_warnx("login of \"%s\" refused: not in %s", ml->user,
+		    conf->set.usertab);
+		close(fd);
+		mr.code = REFUSED_PERM;
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		return;
+	}
+	if (pa->client->loggedin >=
+	    (unsigned int)conf->set.per_address.logged_in ||
+	    nworkers >= (size_t)conf->set.limit.logged_in) {
+		if (nworkers >= (size_t)conf->set.limit.logged_in) {
+			log_rate(&rate_loggedin, "login of \"%s\" from %s "
+			    "refused: %zu sessions logged in (limit "
+			    "logged-in)", u->name, pa->addr, nworkers);
+			mr.code = REFUSED_BUSY;
+		} else {
+			log_rate(&rate_loggedin, "login of \"%s\" from %s "
+			    "refused: %u sessions logged in from that "
+			    "address (limit per-address logged-in)", u->name,
+			    pa->addr, pa->client->loggedin);
+			mr.code = REFUSED_BUSY_ADDR;
+		}
+		close(fd);
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		return;
+	}
+	if (login_too_soon(u->name)) {
+		log_info("login of \"%s\" refused: within the login-delay of "
+		    "%d seconds", u->name, conf->set.login_delay);
+		close(fd);
+		mr.code = REFUSED_DELAY;
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		return;
+	}
+	if (maildir_path(maildir, sizeof(maildir), u->path,
+	    conf->set.maildir) == -1) {
+		log_warnx("login of \"%s\" refused: maildir path too long",
+		    u->name);
+		close(fd);
+		mr.code = REFUSED_PERM;
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		return;
+	}
+
+	argc = child_argv(argv, "wrkrpop", NULL);
+	argv[argc] = NULL;
+	if ((conffd = worker_conf(u->name, maildir, pa)) == -1 ||
+	    (pid = child_exec(wrkrpop_path, argv, fd, conffd, u,
+	    "wrkrpop")) == -1) {
+		log_warn("wrkrpop for %s", u->name);
+		if (conffd != -1)
+			close(conffd);
+		close(fd);
+		mr.code = REFUSED_TEMP;
+		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		return;
+	}
+	close(conffd);
+	close(fd);
+	worker_add(pid, pa->client);
+	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
+	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
+	mi.id = ml->id;
+	chan_send(auth, MSG_PARENT_SPAWNED, -1, &mi, sizeof(mi));
+}
+
+/*
+ * A wrkrpop's configuration, on a channel of its own that is done with
+ * once it has read it: the settings and its session.  Returns the
+ * child's end (to become its POPD_CONF_FD), or -1.
+ */
+static int
+worker_conf(const char *user, const char *maildir, const struct preauth *pa)
+{
+	struct chan		 wc;
+	struct msg_worker	 mw;
+	int			 sp[2], ok;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		return -1;
+	memset(&mw, 0, sizeof(mw));
+	(void)strlcpy(mw.user, user, sizeof(mw.user));
+	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
+	mw.peer = pa->peer;
+	(void)strlcpy(mw.tls, pa->tls, sizeof(mw.tls));
+	chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_CONF, NULL, 0,
+	    NULL, NULL);
+	conf_send(&wc, conf, PROC_WRKRPOP);
+	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
+	/* An empty socket takes both at once: nothing may wait. */
+	ok = TAILQ_EMPTY(&wc.outq);
+	chan_close(&wc);
+	if (!ok) {
+		close(sp[1]);
+		errno = ENOBUFS;
+		return -1;
+	}
+	return sp[1];
+}
+
+/*
+ * The pre-login session id of owner, taken out of the table (MON_ONCE),
+ * or NULL if owner has no such session.
+ */
+static struct preauth *
+preauth_take(struct proc *owner, uint64_t id)
+{
+	struct preauth	 key, *pa;
+
+	key.id = id;
+	if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
+	    pa->owner != owner)
+		return NULL;
+	preauth_remove(pa);
+	return pa;
+}
+
+/* Out of the table: the client has one session before login less. */
+static void
+preauth_remove(struct preauth *pa)
+{
+	RB_REMOVE(preauthtree, &preauths, pa);
+	npreauth--;
+	pa->client->prelogin--;
+}
+
+/* A pre-login session taken out (preauth_take) is done with. */
+static void
+preauth_free(struct preauth *pa)
+{
+	if (pa == NULL)
+		return;
+	client_put(pa->client);
+	free(pa);
+}
+
+static int
+client_cmp(struct client *a, struct client *b)
+{
+	return addrkey_cmp(&a->key, &b->key);
+}
+
+static int
+worker_cmp(struct worker *a, struct worker *b)
+{
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+/*
+ * The client that a session address counts against, created if new (it
+ * stays while the caller holds a count on it), or NULL with no memory.
+ */
+static struct client *
+client_get(const struct peeraddr *peer)
+{
+	struct client	 key, *cl;
+
+	addr_key(peer, conf->set.per_address.ipv4_prefix,
+	    conf->set.per_address.ipv6_prefix, &key.key);
+	if ((cl = RB_FIND(clienttree, &clients, &key)) != NULL)
+		return cl;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	cl->key = key.key;
+	RB_INSERT(clienttree, &clients, cl);
+	return cl;
+}
+
+/* Forget a client that has no session left. */
+static void
+client_put(struct client *cl)
+{
+	if (cl == NULL || cl->prelogin > 0 || cl->loggedin > 0)
+		return;
+	RB_REMOVE(clienttree, &clients, cl);
+	free(cl);
+}
+
+static void
+worker_add(pid_t pid, struct client *cl)
+{
+	struct worker	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("%s", __func__);
+	w->pid = pid;
+	w->client = cl;
+	cl->loggedin++;
+	RB_INSERT(workertree, &workers, w);
+	nworkers++;
+}
+
+/* A wrkrpop was reaped: its client has one session less. */
+void
+worker_gone(pid_t pid)
+{
+	struct worker	 key, *w;
+
+	key.pid = pid;
+	if ((w = RB_FIND(workertree, &workers, &key)) == NULL)
+		return;
+	RB_REMOVE(workertree, &workers, w);
+	nworkers--;
+	w->client->loggedin--;
+	client_put(w->client);
+	free(w);
+}
+
+/*
+ * A canned reply and a close: nothing from the client is read.  Never
+ * wait: the listener may have filled the socket.
+ */
+static void
+session_refuse(int fd, const char *reply)
+{
+	(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/* Ask the listener that relays a session to start TLS on it. */
+static void
+starttls(const struct preauth *pa)
+{
+	struct proc	*p;
+	struct msg_lid	 ml;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_LISTENER && p->pid == pa->lpid)
+			break;
+	if (p == NULL || p->chan.fd == -1) {
+		log_debug("STLS for session %llu: its listener is gone",
+		    (unsigned long long)pa->id);
+		return;
+	}
+	memset(&ml, 0, sizeof(ml));
+	ml.lid = pa->lid;
+	chan_send(&p->chan, MSG_PARENT_STARTTLS, -1, &ml, sizeof(ml));
+}
+
+/* The sessions of an authpop that died are gone with it. */
+void
+preauth_clear(struct proc *owner)
+{
+	struct preauth	*pa, *next;
+
+	RB_FOREACH_SAFE(pa, preauthtree, &preauths, next) {
+		if (pa->owner != owner)
+			continue;
+		preauth_remove(pa);
+		preauth_free(pa);
+	}
+}

@@ -1,0 +1,70 @@
+/*
+ * parent.h -- the state the popd parent's files share (popd.c, bind.c,
+ * supervise.c, login.c, migrate.c).  The listener runs from the same
+ * program, but in a process of its own where none of this is set: it
+ * does not include this header.
+ */
+#ifndef POPD_PARENT_H
+#define POPD_PARENT_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <event.h>
+#include <limits.h>
+
+#include "popd.h"
+#include "chan.h"
+#include "config.h"
+#include "table.h"
+
+#define MAX_LISTEN	64	/* bound sockets */
+
+/*
+ * A supervised child.  The current one of each kind is restarted when it
+ * dies; after a reload the previous one drains: it gets no new work and
+ * exits once its sessions are over.
+ */
+struct proc {
+	TAILQ_ENTRY(proc)	 entry;
+	enum proc_id		 id;
+	pid_t			 pid;
+	int			 draining;
+	struct chan		 chan;
+};
+TAILQ_HEAD(proclist, proc);
+
+/* What the parent runs for each kind, and takes from it. */
+struct proc_kind {
+	const char		*name;
+	int			 proc;		/* PROC_* */
+	const struct msg_handler *handlers;
+	size_t			 nhandlers;
+};
+
+/* A bound socket, and what the listener is told about it. */
+struct listen_socket {
+	int		 fd;
+	int		 flags;			/* LISTEN_* */
+	char		 pki[CONF_NAMELEN];	/* "" = the first */
+};
+
+/* popd.c */
+extern struct popd_conf		*conf;
+extern struct usertree		 users;
+extern char			 self_path[PATH_MAX];
+extern char			 authpop_path[PATH_MAX];
+extern char			 wrkrpop_path[PATH_MAX];
+extern int			 debug, verbose, privsep;
+
+/* bind.c */
+extern struct listen_socket	 listens[MAX_LISTEN];
+extern int			 nlistens;
+
+/* supervise.c */
+extern const struct proc_kind	 proc_kinds[KIND_MAX];
+extern struct proclist		 procs;
+extern struct proc		*current[KIND_MAX];
+extern struct event		 restart_ev[KIND_MAX];
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * supervise.c -- the parent's children.  The listener and authpop are
+ * supervised: each is fork+exec'd with its channel on a fixed fd, and
+ * restarted when it dies, so that a crash costs its sessions, not the
+ * service.  A wrkrpop is exec'd the same way (child_exec) but not
+ * supervised: it ends with its session.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "chan.h"
+#include "config.h"
+#include "proc.h"
+#include "table.h"
+
+#define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
+
+static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
+static void		proc_eof(struct chan *);
+static void		proc_bad(struct chan *);
+
+/*
+ * What the parent does with each message a child sends it (proto.c
+ * declares them; msg.c checks every one, and a message that breaks its
+ * declaration ends that child).
+ */
+static const struct msg_handler from_listener[] = {
+	{ MSG_LISTENER_SESSION,	parent_listener_session },
+};
+static const struct msg_handler from_authpop[] = {
+	{ MSG_AUTHPOP_LOGIN,	parent_authpop_login },
+	{ MSG_AUTHPOP_CLOSED,	parent_authpop_closed },
+	{ MSG_AUTHPOP_STLS,	parent_authpop_stls },
+};
+
+const struct proc_kind	 proc_kinds[KIND_MAX] = {
+	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
+	    nitems(from_listener) },
+	[KIND_AUTHPOP] = { "authpop", PROC_AUTHPOP, from_authpop,
+	    nitems(from_authpop) },
+};
+
+struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
+struct proc		*current[KIND_MAX];
+struct event		 restart_ev[KIND_MAX];
+
+/* argv[0] and the flags every child shares; returns the count. */
+int
+child_argv(char **argv, const char *name, const char *role)
+{
+	static char	 vflag[8];
+	int		 argc = 0;
+
+	argv[argc++] = (char *)name;
+	if (role != NULL) {
+		argv[argc++] = "-P";
+		argv[argc++] = (char *)role;
+	}
+	if (debug)
+		argv[argc++] = "-d";
+	if (verbose > 0) {
+		(void)snprintf(vflag, sizeof(vflag), "-%.*s",
+		    verbose > 5 ? 5 : verbose, "vvvvv");
+		argv[argc++] = vflag;
+	}
+	return argc;
+}
+
+/*
+ * Fork and exec path with fd as its POPD_CHANNEL_FD, conffd (or -1) as
+ * its POPD_CONF_FD and nothing else open beyond stdio, as the ids of u
+ * when given (a mail user).  The child's own prologue (proc.c) checks
+ * those ids again.  A daemonized parent gives the child its log relay
+ * for role as stderr.
+ */
+pid_t
+child_exec(const char *path, char **argv, int fd, int conffd,
+    const struct userent *u, const char *role)
+{
+	/*
+	 * The children's command lines are short (their configuration
+	 * comes as messages), and setproctitle(3) on Linux writes over the
+	 * argv and environment strings: room for "wrkrpop: <user>".
+	 */
+	char	*envp[] = { "PATH=/usr/bin:/bin", "TITLE="
+	    "................................................................"
+	    "................", NULL };
+	pid_t	 pid;
+	int	 saved, lfd;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if (!debug && (lfd = logrelay_fd(role)) != -1 &&
+	    dup2(lfd, STDERR_FILENO) == -1)
+		_exit(1);
+	if (proc_child_fds(fd, conffd) == -1)
+		_exit(1);
+	saved = 0;
+	if (u != NULL && privsep && proc_become(u->name, u->uid, u->gid) == -1)
+		goto fail;
+	execve(path, argv, envp);
+	saved = errno;
+	log_warn("exec %s", path);
+ fail:
+	if (u != NULL) {
+		/* The client's PASS is waiting for an answer. */
+		(void)write(POPD_CHANNEL_FD, EXEC_FAILED,
+		    sizeof(EXEC_FAILED) - 1);
+		if (saved == EACCES)
+			log_warnx("%s replaced since popd started? restart "
+			    "popd after an upgrade", path);
+	}
+	_exit(1);
+}
+
+/* The listener's index of a pki name ("" is the first). */
+static uint32_t
+conf_pki_index(const struct popd_conf *c, const char *name)
+{
+	const struct conf_pki	*pki;
+	uint32_t		 i = 0;
+
+	TAILQ_FOREACH(pki, &c->pkis, entry) {
+		if (strcmp(pki->name, name) == 0)
+			return i;
+		i++;
+	}
+	return 0;
+}
+
+/*
+ * Fork+exec a supervised child with its channel on POPD_CHANNEL_FD.
+ * Returns -1 (logged) when descriptors, memory or processes are short.
+ */
+int
+proc_start(enum proc_id id)
+{
+	struct proc	*p;
+	const char	*name = proc_kinds[id].name;
+	char		*argv[8];
+	const char	*path;
+	int		 sp[2], argc, i;
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("cannot start %s: socketpair", name);
+		return -1;
+	}
+	if (id == KIND_LISTENER) {
+		path = self_path;
+		argc = child_argv(argv, "popd", "listener");
+	} else {
+		path = authpop_path;
+		argc = child_argv(argv, "authpop", NULL);
+	}
+	argv[argc] = NULL;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (pid = child_exec(path, argv, sp[1], -1, NULL, name)) == -1) {
+		log_warn("cannot start %s", name);
+		free(p);
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	close(sp[1]);
+	p->id = id;
+	p->pid = pid;
+	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_CONF,
+	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
+	p->chan.bad = proc_bad;
+	chan_start(&p->chan);
+	conf_send(&p->chan, conf, id == KIND_LISTENER ? PROC_LISTENER :
+	    PROC_AUTHPOP);
+	TAILQ_INSERT_TAIL(&procs, p, entry);
+	current[id] = p;
+	log_debug("started %s, pid %d", name, (int)pid);
+
+	if (id == KIND_LISTENER) {
+		struct msg_listen	 ml;
+		int			 fd;
+
+		for (i = 0; i < nlistens; i++) {
+			/* chan_send closes what it passes: keep ours. */
+			if ((fd = dup(listens[i].fd)) == -1) {
+				/* It exits when it sees us close it. */
+				log_warn("cannot start listener: dup");
+				(void)kill(pid, SIGKILL);
+				chan_close(&p->chan);
+				return -1;
+			}
+			set_cloexec(fd);
+			memset(&ml, 0, sizeof(ml));
+			ml.flags = listens[i].flags;
+			ml.pki = conf_pki_index(conf, listens[i].pki);
+			chan_send(&p->chan, MSG_PARENT_LISTEN, fd, &ml,
+			    sizeof(ml));
+		}
+	}
+	return 0;
+}
+
+void
+proc_restart(int fd, short ev, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	enum proc_id	 id = (enum proc_id)(intptr_t)arg;
+
+	if (current[id] == NULL && proc_start(id) == -1)
+		evtimer_add(&restart_ev[id], &tv);
+}
+
+static void
+proc_eof(struct chan *c)
+{
+	log_debug("%s closed its channel", proc_str(c->peer));
+}
+
+/*
+ * A malformed message: the child is compromised or broken.  End it; the
+ * parent goes on, and restarts it when it is reaped.
+ */
+static void
+proc_bad(struct chan *c)
+{
+	struct proc	*p = c->arg;
+
+	(void)kill(p->pid, SIGKILL);
+}
+
+/* Reaped: forget it, and restart it unless it was draining. */
+void
+proc_exited(struct proc *p, int status)
+{
+	struct timeval	 tv = { 1, 0 };
+	const char	*name = proc_kinds[p->id].name;
+	int		 restart;
+
+	restart = (current[p->id] == p);
+	if (p->draining && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_debug("previous %s (pid %d) drained", name, (int)p->pid);
+	else if (WIFSIGNALED(status))
+		log_warnx("%s (pid %d) killed by signal %d%s", name,
+		    (int)p->pid, WTERMSIG(status), restart ? ", restarting" : "");
+	else
+		log_warnx("%s (pid %d) exited %d%s", name, (int)p->pid,
+		    WEXITSTATUS(status), restart ? ", restarting" : "");
+	chan_close(&p->chan);
+	if (p->id == KIND_AUTHPOP)
+		preauth_clear(p);
+	TAILQ_REMOVE(&procs, p, entry);
+	if (restart) {
+		current[p->id] = NULL;
+		evtimer_add(&restart_ev[p->id], &tv);
+	}
+	free(p);
+}
+
+void
+shutdown_children(void)
+{
+	struct proc	*p;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		(void)kill(p->pid, SIGTERM);
+}
