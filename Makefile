@@ -38,11 +38,12 @@ STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 		common/oldids.o common/maildrop.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 
-POPD_OBJS=	popd/popd.o popd/listener.o popd/syslog.o popd/parse.o \
+POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
+		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o
 POPD_LIBS=	${PROC_OBJS} common/table.o common/maildir.o common/oldids.o \
 		common/crlf.o
-AUTHPOP_OBJS=	authpop/authpop.o
+AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
@@ -62,7 +63,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
-		common/oldids.h common/chan.h common/settings.h
+		common/oldids.h common/chan.h common/settings.h popd/parent.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -70,7 +71,8 @@ CONF_OBJS=	popd/parse.o popd/config.o
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
 		regress/unit/test_conf regress/unit/test_addr \
-		regress/unit/test_msg regress/unit/test_proxy
+		regress/unit/test_msg regress/unit/test_proxy \
+		regress/unit/test_proto
 
 all: ${PROGS}
 
@@ -81,6 +83,7 @@ all: ${PROGS}
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o: ${HDRS}
+${AUTHPOP_OBJS}: authpop/authpop.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y
@@ -138,6 +141,14 @@ regress/unit/test_msg: regress/unit/test_msg.o ${TEST_MSG_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msg.o ${TEST_MSG_OBJS} \
 	    ${LDLIBS}
 
+# test_proto sends what the grammar parsed through conf_send (config.c)
+# over the message layer: the grammar, its checks and the message layer.
+TEST_PROTO_OBJS=	${TEST_CONF_OBJS}
+regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
+    ${TEST_PROTO_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_proto.o ${CONF_OBJS} \
+	    ${TEST_PROTO_OBJS} ${LDLIBS}
+
 # test_proxy links proxy.c and the addresses it makes: the parsing is pure.
 regress/unit/test_proxy: regress/unit/test_proxy.o popd/proxy.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o popd/proxy.o \
@@ -150,7 +161,7 @@ regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
-regress/unit/test_proxy.o: ${HDRS} \
+regress/unit/test_proxy.o regress/unit/test_proto.o: ${HDRS} \
     regress/unit/unit.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -233,10 +244,10 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 	    ${CRYPT_LIBS}
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
-    ${FUZZ_ROLE_SRCS} ${HDRS}
+    authpop/check.c authpop/host.c authpop/authpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
-	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
-	    ${CRYPT_LIBS}
+	    authpop/check.c authpop/host.c ${FUZZ_ROLE_SRCS} \
+	    -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} ${CRYPT_LIBS}
 
 fuzz: ${FUZZ_PROGS}
 

@@ -49,7 +49,7 @@ struct chan {
 	const struct msg_handler	*handlers;
 	size_t				 nhandlers;
 	void				 (*eof)(struct chan *);
-	/* A malformed message: end this peer (it must close c), or fatal. */
+	/* A malformed message: end this peer (chan_bad then closes c). */
 	void				 (*bad)(struct chan *);
 	void				*arg;
 };

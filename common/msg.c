@@ -141,6 +141,12 @@ chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
 		fatalx("%s to %s: %s", d->name, proc_str(c->peer), why);
 	if (d->next != 0)
 		c->phase = d->next;
+	/* A closed channel takes nothing: the descriptor is ours to close. */
+	if (c->fd == -1) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
 	if ((m = calloc(1, sizeof(*m) + len)) == NULL)
 		fatal("chan_send");
 	m->hdr.type = type;

@@ -149,7 +149,7 @@ valid_passwd(const void *p)
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
-	{ t, #t + 4, from, to, payload, fd, valid, phases, next }
+	{ t, &(#t)[4], from, to, payload, fd, valid, phases, next }
 static const struct msg_decl decls[] = {
 	D(MSG_PARENT_CONF, P, L | A | W, sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_CONF, 0),

@@ -133,6 +133,7 @@ static struct sourcetree		clients = RB_INITIALIZER(&clients);
 static unsigned int			nhandshakes;
 /* The configuration, from the parent (MSG_PARENT_CONF...). */
 static struct conf_settings		set;
+static int				have_conf;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static struct lograte			rate_notproxy, rate_badproxy;
 /* Who may send PROXY headers, and which of them are trusted. */
@@ -293,6 +294,8 @@ listener_main(int argc, char *argv[])
 static void
 listener_parent_conf(struct chan *c, const void *data, int fd)
 {
+	if (have_conf++)
+		fatalx("the settings came twice");
 	memcpy(&set, data, sizeof(set));
 }
 
@@ -326,6 +329,8 @@ listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
 static void
 listener_parent_conf_end(struct chan *c, const void *data, int fd)
 {
+	if (!have_conf)
+		fatalx("a configuration without its settings");
 }
 
 /* Before the sandbox, so it need not allow creating the poller. */

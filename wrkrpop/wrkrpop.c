@@ -123,6 +123,7 @@ __dead static void	startup_fail(struct session *, const char *);
  */
 static struct conf_settings	set;
 static struct msg_worker	who;
+static int			have_conf;
 
 static void	wrkrpop_parent_conf(struct chan *, const void *, int);
 static void	wrkrpop_parent_worker(struct chan *, const void *, int);
@@ -224,6 +225,8 @@ main(int argc, char *argv[])
 static void
 wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 {
+	if (have_conf++)
+		fatalx("the settings came twice");
 	memcpy(&set, data, sizeof(set));
 }
 
@@ -231,6 +234,8 @@ wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 static void
 wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 {
+	if (!have_conf)
+		fatalx("a session without its settings");
 	memcpy(&who, data, sizeof(who));
 }
 

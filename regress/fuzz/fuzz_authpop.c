@@ -1,13 +1,15 @@
 /*
  * fuzz_authpop -- libFuzzer target for authpop's AUTHORIZATION state as
- * it runs: the real authpop.c (its line framing with peek-then-read,
- * over-long lines, USER/PASS, AUTH PLAIN with its continuation state,
- * CAPA, STLS, QUIT) on one session per input over a real socketpair,
- * with a channel to a stand-in parent.  Password checks go through the
- * per-address queue and are answered at once as failures (the bcrypt
- * threads do not run, the failure delay is not waited for), which takes
- * the session back to its commands.  Aborts on any sanitizer finding, or if
- * a descriptor or a session outlives its input.
+ * it runs: the real authpop.c with its scheduler (host.c) and check
+ * queue (check.c), configured with what the parent would send (its line
+ * framing with peek-then-read, over-long lines, USER/PASS, AUTH PLAIN
+ * with its continuation state, CAPA, STLS, QUIT) on one session per
+ * input over a real socketpair, with a channel to a stand-in parent.
+ * Password checks go through the per-address queue and are answered at
+ * once as failures (the bcrypt threads do not run, the failure delay is
+ * not waited for), which takes the session back to its commands.  Aborts
+ * on any sanitizer finding, or if a descriptor or a session outlives its
+ * input.
  *
  *	make fuzz && regress/fuzz/fuzz_authpop -max_total_time=60
  *
@@ -59,8 +61,8 @@ drain_parent(void)
 
 /*
  * The bcrypt workers' answer, at once: wrong password, through the fair
- * queue (jobs_dispatch) and the failure delay, whose timer is not waited
- * for.
+ * queue (jobs_dispatch, host.c) and the failure delay, whose timer is
+ * not waited for.  What jobs_collect (check.c) does with an answer.
  */
 static void
 answer_checks(void)
@@ -104,10 +106,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		event_init();
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 			abort();
-		chan_init(&parent, sp[0], "authpop", "parent", from_parent,
-		    nitems(from_parent), authpop_parent_eof, NULL);
+		/* Configured (MSG_PARENT_CONF_END) and serving. */
+		chan_init(&parent, sp[0], PROC_AUTHPOP, PROC_PARENT, PH_RUN,
+		    from_parent, nitems(from_parent), authpop_parent_eof,
+		    NULL);
+		chan_start(&parent);
 		parent_end = sp[1];
-		pop3_set_policy(30, 60);
+		/* What the parent would send, with EXPIRE and LOGIN-DELAY. */
+		set = settings_defaults;
+		set.expire = 30;
+		set.login_delay = 60;
 		evtimer_set(&kick_ev, jobs_kicked, NULL);
 		nworkers = 1;		/* answer_checks plays the worker */
 		init = 1;
@@ -120,7 +128,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&ms, 0, sizeof(ms));
 	ms.id = ++id;
 	ms.flags = kinds[data[0] % nitems(kinds)];
-	(void)strlcpy(ms.addr, "127.0.0.1:1", sizeof(ms.addr));
+	if (peer_parse("127.0.0.1:1", &ms.peer) == -1)
+		abort();
 	session_new(&ms, cs[0]);
 	if ((s = session_find(ms.id)) == NULL)
 		abort();

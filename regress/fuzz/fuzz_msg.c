@@ -1,15 +1,21 @@
 /*
  * fuzz_msg -- libFuzzer target for the receive path of the message layer
- * (common/msg.c) as the parent uses it: arbitrary datagrams, with 0 to 3
- * passed descriptors, read by a channel with the parent's rules for the
- * listener or for authpop.  Aborts if a descriptor leaks, if a handler
- * sees a message its rule does not allow, or on any sanitizer finding.
+ * (common/msg.c) and the declarations it enforces (common/proto.c):
+ * arbitrary datagrams, with 0 to 3 passed descriptors, read by a channel
+ * in any phase.  Above all the parent's ends, which read what the
+ * listener and authpop send (the network's side of popd); also the
+ * children's ends, for the validators of the parent's messages.  Aborts
+ * if a descriptor leaks, if a handler sees a message that does not pass
+ * its declaration (sender, receiver, phase, exact size, fields,
+ * descriptor), or on any sanitizer finding.
  *
  *	make fuzz && regress/fuzz/fuzz_msg -max_total_time=60
  *
- * Input: byte 0 picks the sender (bit 0) and the descriptor count (bits
- * 1-2) and whether they go in one or several control messages (bit 3);
- * the rest is the datagram.
+ * Input: byte 0 picks the channel (bits 0-2, modulo 5: the parent's end
+ * to the listener, to authpop, the listener's, authpop's, a wrkrpop's
+ * end to the parent), the descriptor count (bits 3-4), whether they go
+ * in one or several control messages (bit 5) and the phase (bits 6-7:
+ * run, drain, configuration, run); the rest is the datagram.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -22,30 +28,106 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "chan.h"
+#include "log.h"
 #include "../fdcount.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const struct msg_rule	*current;
-static size_t			 ncurrent;
+static const uint8_t	*datagram;	/* what was sent */
+static size_t		 datagram_len;
 
-/* A handler may only see what a rule allows: check it, then drop it. */
+/*
+ * A handler may only see a message that passes its declaration: the
+ * datagram is exactly its header and payload, from this peer, in this
+ * phase, with good fields and its descriptor.  Check it, then drop it.
+ */
 static void
-handler(struct chan *c, const void *data, size_t len, int fd)
+handled(struct chan *c, uint32_t type, const void *data, int fd)
 {
-	size_t	i;
+	const struct msg_decl	*d;
+	struct msg_hdr		 hdr;
 
-	for (i = 0; i < ncurrent; i++)
-		if (current[i].size == len &&
-		    (current[i].fd == MSG_FD) == (fd != -1))
-			break;
-	if (i == ncurrent)
+	if ((d = msg_decl(type)) == NULL || d->from != c->peer ||
+	    !(d->to & c->self) || !(d->phases & c->phase))
+		abort();
+	if (datagram_len != sizeof(hdr) + d->size)
+		abort();
+	memcpy(&hdr, datagram, sizeof(hdr));
+	if (hdr.type != type || hdr.version != MSG_VERSION ||
+	    hdr.len != d->size)
+		abort();
+	if (d->size > 0 && memcmp(data, datagram + sizeof(hdr), d->size) != 0)
+		abort();
+	if (d->valid(data) != NULL)
+		abort();
+	/* No shortage of descriptors here: one came if one was due. */
+	if ((fd != -1) != (d->fd == MSG_FD))
 		abort();
 	if (fd != -1)
 		close(fd);
 }
 
+#define HANDLER(t)							\
+static void								\
+on_##t(struct chan *c, const void *data, int fd)			\
+{									\
+	handled(c, t, data, fd);					\
+}
+HANDLER(MSG_PARENT_CONF)
+HANDLER(MSG_PARENT_CONF_PKI)
+HANDLER(MSG_PARENT_CONF_PROXY)
+HANDLER(MSG_PARENT_CONF_END)
+HANDLER(MSG_PARENT_WORKER)
+HANDLER(MSG_PARENT_LISTEN)
+HANDLER(MSG_PARENT_STARTTLS)
+HANDLER(MSG_PARENT_SESSION)
+HANDLER(MSG_PARENT_SPAWNED)
+HANDLER(MSG_PARENT_REFUSED)
+HANDLER(MSG_PARENT_PASSWD)
+HANDLER(MSG_PARENT_DRAIN)
+HANDLER(MSG_LISTENER_SESSION)
+HANDLER(MSG_AUTHPOP_LOGIN)
+HANDLER(MSG_AUTHPOP_CLOSED)
+HANDLER(MSG_AUTHPOP_STLS)
+#undef HANDLER
+#define H(t)	{ t, on_##t }
+
+static const struct msg_handler from_listener[] = {
+	H(MSG_LISTENER_SESSION),
+};
+static const struct msg_handler from_authpop[] = {
+	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
+};
+static const struct msg_handler to_listener[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
+	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
+	H(MSG_PARENT_DRAIN),
+};
+static const struct msg_handler to_authpop[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
+	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
+	H(MSG_PARENT_DRAIN),
+};
+static const struct msg_handler to_wrkrpop[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER),
+};
+#undef H
+
+static const struct {
+	int				 self, peer;
+	const struct msg_handler	*h;
+	size_t				 n;
+} ends[] = {
+	{ PROC_PARENT, PROC_LISTENER, from_listener, nitems(from_listener) },
+	{ PROC_PARENT, PROC_AUTHPOP, from_authpop, nitems(from_authpop) },
+	{ PROC_LISTENER, PROC_PARENT, to_listener, nitems(to_listener) },
+	{ PROC_AUTHPOP, PROC_PARENT, to_authpop, nitems(to_authpop) },
+	{ PROC_WRKRPOP, PROC_PARENT, to_wrkrpop, nitems(to_wrkrpop) },
+};
+static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_RUN };
+
+/* The parent ends the peer; the channel is closed by msg.c. */
 static void
 bad(struct chan *c)
 {
@@ -55,16 +137,6 @@ static void
 eof(struct chan *c)
 {
 }
-
-static const struct msg_rule from_listener[] = {
-	{ MSG_LISTENER_SESSION, sizeof(struct msg_newsession), MSG_FD,
-	    handler },
-};
-static const struct msg_rule from_authpop[] = {
-	{ MSG_AUTHPOP_LOGIN, sizeof(struct msg_login), MSG_FD, handler },
-	{ MSG_AUTHPOP_CLOSED, sizeof(struct msg_id), MSG_NOFD, handler },
-	{ MSG_AUTHPOP_STLS, sizeof(struct msg_id), MSG_NOFD, handler },
-};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct msghdr	 mh;
 	struct iovec	 iov;
 	struct cmsghdr	*cm;
-	int		 sp[2], pfd[2], fds[3], nfds, split, before, i;
+	int		 sp[2], pfd[2], fds[3], nfds, split, before, e, i, n;
 	size_t		 clen = 0;
 
 	if (!init) {
@@ -91,25 +163,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > sizeof(struct msg_hdr) + MSG_MAXPAYLOAD + 64)
 		return 0;
 	before = open_fds();
-	if (data[0] & 1) {
-		current = from_authpop;
-		ncurrent = nitems(from_authpop);
-	} else {
-		current = from_listener;
-		ncurrent = nitems(from_listener);
-	}
-	nfds = (data[0] >> 1) & 3;
-	split = (data[0] >> 3) & 1;
+	e = (data[0] & 7) % nitems(ends);
+	nfds = (data[0] >> 3) & 3;
+	split = (data[0] >> 5) & 1;
+	datagram = data + 1;
+	datagram_len = size - 1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 		abort();
-	chan_init(&c, sp[0], "parent", "child", current, ncurrent, eof,
-	    NULL);
+	chan_init(&c, sp[0], ends[e].self, ends[e].peer, phases[data[0] >> 6],
+	    ends[e].h, ends[e].n, eof, NULL);
 	c.bad = bad;
+	chan_start(&c);
 
 	memset(&mh, 0, sizeof(mh));
 	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = (void *)(data + 1);
-	iov.iov_len = size - 1;
+	iov.iov_base = (void *)datagram;
+	iov.iov_len = datagram_len;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	for (i = 0; i < nfds; i++) {
@@ -122,9 +191,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mh.msg_control = cbuf.buf;
 		mh.msg_controllen = sizeof(cbuf.buf);
 		cm = CMSG_FIRSTHDR(&mh);
+		n = split ? 1 : nfds;
 		for (i = 0; i < (split ? nfds : 1); i++) {
-			int	n = split ? 1 : nfds;
-
 			cm->cmsg_level = SOL_SOCKET;
 			cm->cmsg_type = SCM_RIGHTS;
 			cm->cmsg_len = CMSG_LEN(sizeof(int) * n);

@@ -39,12 +39,15 @@ fuzz_setup(struct session *s)
 		close(fd);
 	}
 	log_init(0, LOG_USER);
-	opt.last = 1;
+	/* What the parent would send (MSG_PARENT_CONF), with LAST on. */
+	set = settings_defaults;
+	set.last = 1;
 	/* The end at limit bad-commands is an exit: not within a run. */
-	opt.bad = INT_MAX;
+	set.limit.bad_commands = INT_MAX;
 	s->user = "fuzz";
 	if ((s->fd = open("/dev/null", O_WRONLY)) == -1 ||
-	    maildrop_open(&s->md, dir) == -1 || maildrop_scan(&s->md) == -1)
+	    maildrop_open(&s->md, dir, set.uidl_format) == -1 ||
+	    maildrop_scan(&s->md) == -1)
 		abort();
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh -- run libFuzzer targets, each on a scratch copy of its seed
-# corpus regress/fuzz/corpus_NAME (libFuzzer adds the inputs it finds to
+# corpus regress/fuzz/corpus_NAME or corpus_NAME-without-fuzz_ (libFuzzer adds the inputs it finds to
 # its first corpus directory: they must not land in the tree).
 #
 #	sh regress/fuzz/run.sh '-max_total_time=10' regress/fuzz/fuzz_pop3 ...
@@ -27,6 +27,8 @@ export TMPDIR
 for f; do
 	name=$(basename "$f")
 	seeds=$(dirname "$f")/corpus_$name
+	# Some seed folders are named without the fuzz_ prefix.
+	[ -d "$seeds" ] || seeds=$(dirname "$f")/corpus_${name#fuzz_}
 	work=$scratch/$name
 	mkdir "$work" || exit 1
 	if [ -d "$seeds" ]; then

@@ -1,16 +1,22 @@
 /*
- * test_msg -- the message layer (common/msg.c) against its rules, over
- * real SOCK_SEQPACKET socketpairs, with datagrams crafted by hand: every
- * malformed message is rejected before any handler runs, the peer is
- * reported (bad handler) or the receiver dies (no bad handler), and no
- * descriptor that came with a rejected message stays open.  Links msg.c
- * and what it calls (log.c, util.c, compat) only.
+ * test_msg -- the message layer (common/msg.c) and the declarations it
+ * enforces (common/proto.c), over real SOCK_SEQPACKET socketpairs, with
+ * datagrams crafted by hand: every malformed message (short, long, of
+ * another version, type, sender, receiver or phase, with a field its
+ * declaration refuses, with descriptors it should not have) is rejected
+ * before any handler runs, the peer is reported (bad handler) or the
+ * receiver dies (no bad handler), and no descriptor that came with a
+ * rejected message stays open.  Sending against a declaration, or a
+ * handler table that does not cover what the peer sends, is fatal.
+ * Links msg.c, proto.c and what they call only.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+
+#include <netinet/in.h>
 
 #include <event.h>
 #include <fcntl.h>
@@ -21,20 +27,56 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "chan.h"
+#include "log.h"
 #include "../fdcount.h"
 #include "unit.h"
 
-static int	handled, handled_fd, bad_called, eof_called;
-static size_t	handled_len;
+static int		handled, handled_fd, bad_called, eof_called;
+static int		owned_fd = -1;	/* the last descriptor handed over */
+static uint32_t		handled_type;
+static unsigned char	handled_data[MSG_MAXPAYLOAD];
 
+/* Every handler: what it was given, copied for the checks. */
 static void
-on_msg(struct chan *c, const void *data, size_t len, int fd)
+got(uint32_t type, const void *data, int fd)
 {
+	const struct msg_decl	*d = msg_decl(type);
+
 	handled++;
+	handled_type = type;
 	handled_fd = fd;
-	handled_len = len;
+	if (fd != -1)
+		owned_fd = fd;
+	if (d != NULL && d->size > 0)
+		memcpy(handled_data, data, d->size);
 }
+
+/* One handler per type, so that the checks see which one ran. */
+#define HANDLER(t)							\
+static void								\
+on_##t(struct chan *c, const void *data, int fd)			\
+{									\
+	got(t, data, fd);						\
+}
+HANDLER(MSG_PARENT_CONF)
+HANDLER(MSG_PARENT_CONF_PKI)
+HANDLER(MSG_PARENT_CONF_PROXY)
+HANDLER(MSG_PARENT_CONF_END)
+HANDLER(MSG_PARENT_WORKER)
+HANDLER(MSG_PARENT_LISTEN)
+HANDLER(MSG_PARENT_STARTTLS)
+HANDLER(MSG_PARENT_SESSION)
+HANDLER(MSG_PARENT_SPAWNED)
+HANDLER(MSG_PARENT_REFUSED)
+HANDLER(MSG_PARENT_PASSWD)
+HANDLER(MSG_PARENT_DRAIN)
+HANDLER(MSG_LISTENER_SESSION)
+HANDLER(MSG_AUTHPOP_LOGIN)
+HANDLER(MSG_AUTHPOP_CLOSED)
+HANDLER(MSG_AUTHPOP_STLS)
+#undef HANDLER
+#define H(t)	{ t, on_##t }
 
 static void
 on_bad(struct chan *c)
@@ -48,12 +90,87 @@ on_eof(struct chan *c)
 	eof_called++;
 }
 
-/* What this test's receiver takes: one rule of each kind. */
-static const struct msg_rule rules[] = {
-	{ MSG_PARENT_LISTEN, sizeof(struct msg_listen), MSG_FD, on_msg },
-	{ MSG_PARENT_STARTTLS, sizeof(struct msg_lid), MSG_NOFD, on_msg },
-	{ MSG_PARENT_DRAIN, 0, MSG_NOFD, on_msg },
+/* The ends of the channels, with what each end takes from its peer. */
+static const struct msg_handler to_listener[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
+	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
+	H(MSG_PARENT_DRAIN),
 };
+static const struct msg_handler to_authpop[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
+	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
+	H(MSG_PARENT_DRAIN),
+};
+static const struct msg_handler to_wrkrpop[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER),
+};
+static const struct msg_handler from_listener[] = {
+	H(MSG_LISTENER_SESSION),
+};
+static const struct msg_handler from_authpop[] = {
+	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
+};
+/* Not a complete table: chan_init must refuse these. */
+static const struct msg_handler to_listener_short[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
+	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
+};
+static const struct msg_handler to_authpop_extra[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
+	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
+	H(MSG_PARENT_DRAIN), H(MSG_PARENT_LISTEN),
+};
+#undef H
+
+enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
+    E_PARENT_W };
+static const struct end {
+	int				 self, peer;
+	const struct msg_handler	*h;
+	size_t				 n;
+} ends[] = {
+	[E_LISTENER] = { PROC_LISTENER, PROC_PARENT, to_listener,
+	    nitems(to_listener) },
+	[E_AUTHPOP] = { PROC_AUTHPOP, PROC_PARENT, to_authpop,
+	    nitems(to_authpop) },
+	[E_WRKRPOP] = { PROC_WRKRPOP, PROC_PARENT, to_wrkrpop,
+	    nitems(to_wrkrpop) },
+	[E_PARENT_L] = { PROC_PARENT, PROC_LISTENER, from_listener,
+	    nitems(from_listener) },
+	[E_PARENT_A] = { PROC_PARENT, PROC_AUTHPOP, from_authpop,
+	    nitems(from_authpop) },
+	[E_PARENT_W] = { PROC_PARENT, PROC_WRKRPOP, NULL, 0 },
+};
+
+static void
+open_end(struct chan *c, int fd, int e, int phase, int bad)
+{
+	chan_init(c, fd, ends[e].self, ends[e].peer, phase, ends[e].h,
+	    ends[e].n, on_eof, NULL);
+	if (bad)
+		c->bad = on_bad;
+}
+
+static void
+reset(void)
+{
+	handled = bad_called = eof_called = 0;
+	handled_fd = -1;
+	handled_type = MSG_NONE;
+}
+
+static int
+xpipe(void)
+{
+	int	pfd[2];
+
+	if (pipe(pfd) == -1) {
+		perror("pipe");
+		exit(2);
+	}
+	close(pfd[1]);
+	return pfd[0];
+}
 
 /*
  * Send one raw datagram: hdr (if hdrlen), then payload, with the fds in
@@ -102,47 +219,64 @@ send_raw(int s, const void *hdr, size_t hdrlen, const void *payload,
 	}
 }
 
+/* A whole message as chan_send would make it, sent raw. */
+static void
+send_msg(int s, uint32_t type, const void *payload, size_t len, int nfds)
+{
+	struct msg_hdr	 hdr;
+	int		 fds[4] = { -1, -1, -1, -1 }, i;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.type = type;
+	hdr.version = MSG_VERSION;
+	hdr.len = len;
+	for (i = 0; i < nfds; i++)
+		fds[i] = xpipe();
+	send_raw(s, &hdr, sizeof(hdr), payload, len, fds, nfds, 1);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
 struct msgcase {
 	const char	*name;
+	int		 end, phase;		/* the receiver */
 	uint32_t	 type, version, len;	/* header fields */
 	size_t		 hdrlen, plen;		/* bytes actually sent */
 	int		 nfds, ncmsg;
 	int		 ok;			/* handler expected */
+	const void	*payload;		/* NULL: zeros */
 };
 
 /*
- * Run one case on a fresh channel; check the handler ran or the peer was
- * reported, and that descriptors are back to what they were.
+ * Run one case on a fresh channel; check the handler ran with what was
+ * sent (and the phase moved as declared) or the peer was reported, and
+ * that descriptors are back to what they were.
  */
 static void
 run_case(const struct msgcase *tc)
 {
-	struct chan	 c;
-	struct msg_hdr	 hdr;
-	unsigned char	 payload[64];
-	int		 sp[2], pfd[2], fds[4], before, i;
+	static const unsigned char	 zeros[MSG_MAXPAYLOAD + 64];
+	const struct msg_decl		*d;
+	struct chan			 c;
+	struct msg_hdr			 hdr;
+	const void			*payload;
+	int				 sp[2], fds[4], before, i, want;
 
 	before = open_fds();
-	handled = bad_called = eof_called = 0;
-	handled_fd = -1;
+	reset();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1) {
 		perror("socketpair");
 		exit(2);
 	}
-	chan_init(&c, sp[0], "test", "peer", rules, nitems(rules), on_eof,
-	    NULL);
-	c.bad = on_bad;
+	open_end(&c, sp[0], tc->end, tc->phase, 1);
+	chan_start(&c);
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.type = tc->type;
 	hdr.version = tc->version;
 	hdr.len = tc->len;
-	memset(payload, 0, sizeof(payload));
-	for (i = 0; i < tc->nfds; i++) {
-		if (pipe(pfd) == -1)
-			exit(2);
-		fds[i] = pfd[0];
-		close(pfd[1]);
-	}
+	payload = tc->payload != NULL ? tc->payload : zeros;
+	for (i = 0; i < tc->nfds; i++)
+		fds[i] = xpipe();
 	send_raw(sp[1], &hdr, tc->hdrlen, payload, tc->plen, fds, tc->nfds,
 	    tc->ncmsg ? tc->ncmsg : 1);
 	for (i = 0; i < tc->nfds; i++)
@@ -150,54 +284,343 @@ run_case(const struct msgcase *tc)
 	(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
 
 	if (tc->ok) {
+		d = msg_decl(tc->type);
 		CHECK(handled == 1 && bad_called == 0, "%s: handled %d, bad %d,"
 		    " want 1, 0", tc->name, handled, bad_called);
+		CHECK(handled_type == tc->type, "%s: handler of %s ran, want "
+		    "%s", tc->name, msg_type_str(handled_type),
+		    msg_type_str(tc->type));
 		CHECK((tc->nfds == 1) == (handled_fd != -1),
 		    "%s: handler fd %d with %d sent", tc->name, handled_fd,
 		    tc->nfds);
-		CHECK(handled_len == tc->len, "%s: handler got %zu bytes, "
-		    "want %u", tc->name, handled_len, tc->len);
+		CHECK(d != NULL && d->size == tc->len &&
+		    memcmp(handled_data, payload, tc->len) == 0,
+		    "%s: the handler got other bytes than the %u sent",
+		    tc->name, tc->len);
+		want = d != NULL && d->next != 0 ? d->next : tc->phase;
+		CHECK(c.phase == want, "%s: phase %#x after it, want %#x",
+		    tc->name, c.phase, want);
 		if (handled_fd != -1)
 			close(handled_fd);
 	} else
-		CHECK(handled == 0 && bad_called == 1 && eof_called == 0,
-		    "%s: handled %d, bad %d, eof %d, want 0, 1, 0", tc->name,
-		    handled, bad_called, eof_called);
+		CHECK(handled == 0 && bad_called == 1 && eof_called == 0 &&
+		    c.fd == -1, "%s: handled %d, bad %d, eof %d, open %d, "
+		    "want 0, 1, 0, 0", tc->name, handled, bad_called,
+		    eof_called, c.fd != -1);
 	chan_close(&c);
 	close(sp[1]);
 	CHECK(open_fds() == before, "%s: %d descriptors open, %d before",
 	    tc->name, open_fds(), before);
 }
 
+/* Run fn in a child with stderr closed; its exit status. */
+static int
+in_child(void (*fn)(const void *), const void *arg)
+{
+	pid_t	pid;
+	int	status, fd;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_WRONLY)) != -1)
+			(void)dup2(fd, STDERR_FILENO);
+		event_reinit(event_init());
+		fn(arg);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) == -1) {
+		perror("waitpid");
+		exit(2);
+	}
+	return status;
+}
+
+#define DIED(st)	(WIFEXITED(st) && WEXITSTATUS(st) == 1)
+#define LIVED(st)	(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+
 /* Without a bad() handler a malformed message is fatal: in a child. */
+struct nobad {
+	const char	*name;
+	int		 end, phase;
+	uint32_t	 type;
+	const void	*payload;
+	size_t		 len;
+	int		 nfds;
+	int		 close;		/* the peer closes instead (EOF) */
+	int		 eof;		/* with an eof() handler */
+};
+
+static void
+nobad_child(const void *arg)
+{
+	const struct nobad	*tc = arg;
+	struct chan		 c;
+	int			 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
+		_exit(2);
+	chan_init(&c, sp[0], ends[tc->end].self, ends[tc->end].peer,
+	    tc->phase, ends[tc->end].h, ends[tc->end].n,
+	    tc->eof ? on_eof : NULL, NULL);
+	chan_start(&c);
+	if (tc->close)
+		close(sp[1]);
+	else
+		send_msg(sp[1], tc->type, tc->payload, tc->len, tc->nfds);
+	(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	_exit(handled == 1 || eof_called == 1 ? 0 : 3);
+}
+
 static void
 fatal_without_handler(void)
 {
-	struct chan	 c;
-	struct msg_hdr	 hdr;
-	int		 sp[2], status;
-	pid_t		 pid;
+	const struct msg_session	 badflags = { .id = 1, .flags = 0x80 };
+	const struct msg_session	 good = { .id = 1,
+	    .flags = SESSION_TLS };
+	const struct nobad		 cases[] = {
+		{ "unknown type", E_LISTENER, PH_RUN, 99, NULL, 0, 0, 0, 1 },
+		{ "out of phase", E_AUTHPOP, PH_DRAIN, MSG_PARENT_SESSION,
+		    &good, sizeof(good), 1, 0, 1 },
+		{ "a field refused", E_AUTHPOP, PH_RUN, MSG_PARENT_SESSION,
+		    &badflags, sizeof(badflags), 1, 0, 1 },
+		{ "EOF without eof()", E_WRKRPOP, PH_CONF, 0, NULL, 0, 0, 1,
+		    0 },
+	};
+	const struct nobad		 fine[] = {
+		{ "a good message", E_AUTHPOP, PH_RUN, MSG_PARENT_SESSION,
+		    &good, sizeof(good), 1, 0, 1 },
+		{ "EOF with eof()", E_LISTENER, PH_RUN, 0, NULL, 0, 0, 1, 1 },
+	};
+	size_t				 i;
+	int				 st;
+
+	for (i = 0; i < nitems(cases); i++) {
+		st = in_child(nobad_child, &cases[i]);
+		CHECK(DIED(st), "a receiver without bad() dies of %s: status "
+		    "%#x", cases[i].name, st);
+	}
+	for (i = 0; i < nitems(fine); i++) {
+		st = in_child(nobad_child, &fine[i]);
+		CHECK(LIVED(st), "a receiver without bad() takes %s: status "
+		    "%#x", fine[i].name, st);
+	}
+}
+
+/*
+ * chan_send checks the message against its declaration before it
+ * leaves: anything else is our own bug, fatal (in a child).
+ */
+struct sendcase {
+	const char	*name;
+	int		 end, phase;	/* the sender */
+	uint32_t	 type;
+	int		 fd;		/* pass a descriptor */
+	const void	*payload;
+	size_t		 len;
+	int		 ok;
+};
+
+static void
+send_child(const void *arg)
+{
+	const struct sendcase	*tc = arg;
+	struct chan		 c;
+	int			 sp[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
-		exit(2);
-	if ((pid = fork()) == 0) {
-		close(sp[1]);
-		(void)dup2(open("/dev/null", O_WRONLY), STDERR_FILENO);
-		event_reinit(event_init());
-		chan_init(&c, sp[0], "test", "peer", rules, nitems(rules),
-		    on_eof, NULL);
-		(void)event_loop(0);
-		_exit(0);
+		_exit(2);
+	open_end(&c, sp[0], tc->end, tc->phase, 1);
+	chan_send(&c, tc->type, tc->fd ? xpipe() : -1, tc->payload, tc->len);
+	_exit(TAILQ_EMPTY(&c.outq) ? 0 : 3);
+}
+
+static void
+send_checked(void)
+{
+	const struct msg_session	 sess = { .id = 1,
+	    .flags = SESSION_STLS };
+	const struct msg_session	 badflags = { .id = 1, .flags = 0x80 };
+	const struct msg_login		 login = { .id = 1, .user = "alice" };
+	const struct msg_login		 badlogin = { .id = 1,
+	    .user = "al ice" };
+	const struct msg_worker		 relative = { .user = "alice",
+	    .maildir = "home/alice/Maildir" };
+	const struct msg_worker		 worker = { .user = "alice",
+	    .maildir = "/home/alice/Maildir" };
+	const struct msg_id		 mi = { .id = 1 };
+	struct conf_settings		 conf = settings_defaults;
+	const struct sendcase		 cases[] = {
+		{ "a session", E_PARENT_A, PH_RUN, MSG_PARENT_SESSION, 1,
+		    &sess, sizeof(sess), 1 },
+		{ "a login", E_AUTHPOP, PH_RUN, MSG_AUTHPOP_LOGIN, 1,
+		    &login, sizeof(login), 1 },
+		{ "a worker", E_PARENT_W, PH_CONF, MSG_PARENT_WORKER, 0,
+		    &worker, sizeof(worker), 1 },
+		{ "the configuration", E_PARENT_L, PH_CONF, MSG_PARENT_CONF, 0,
+		    &conf, sizeof(conf), 1 },
+		{ "a short session", E_PARENT_A, PH_RUN, MSG_PARENT_SESSION, 1,
+		    &sess, sizeof(sess) - 1, 0 },
+		{ "a long closed", E_AUTHPOP, PH_RUN, MSG_AUTHPOP_CLOSED, 0,
+		    &login, sizeof(mi) + 1, 0 },
+		{ "a session without its socket", E_PARENT_A, PH_RUN,
+		    MSG_PARENT_SESSION, 0, &sess, sizeof(sess), 0 },
+		{ "spawned with a socket", E_PARENT_A, PH_RUN,
+		    MSG_PARENT_SPAWNED, 1, &mi, sizeof(mi), 0 },
+		{ "a session to a draining authpop", E_PARENT_A, PH_DRAIN,
+		    MSG_PARENT_SESSION, 1, &sess, sizeof(sess), 0 },
+		{ "the configuration after its end", E_PARENT_L, PH_RUN,
+		    MSG_PARENT_CONF, 0, &conf, sizeof(conf), 0 },
+		{ "a session with unknown flags", E_PARENT_A, PH_RUN,
+		    MSG_PARENT_SESSION, 1, &badflags, sizeof(badflags), 0 },
+		{ "a login of an invalid name", E_AUTHPOP, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, 1, &badlogin, sizeof(badlogin), 0 },
+		{ "a worker in a relative maildir", E_PARENT_W, PH_CONF,
+		    MSG_PARENT_WORKER, 0, &relative, sizeof(relative), 0 },
+		{ "the parent's message from authpop", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_DRAIN, 0, NULL, 0, 0 },
+		{ "authpop's message to the listener", E_PARENT_L, PH_RUN,
+		    MSG_PARENT_SESSION, 1, &sess, sizeof(sess), 0 },
+		{ "an unknown type", E_PARENT_L, PH_RUN, 99, 0, NULL, 0, 0 },
+		{ "no type", E_PARENT_L, PH_RUN, MSG_NONE, 0, NULL, 0, 0 },
+	};
+	size_t				 i;
+	int				 st;
+
+	for (i = 0; i < nitems(cases); i++) {
+		st = in_child(send_child, &cases[i]);
+		if (cases[i].ok)
+			CHECK(LIVED(st), "chan_send of %s: status %#x, want "
+			    "exit 0", cases[i].name, st);
+		else
+			CHECK(DIED(st), "chan_send of %s: status %#x, want "
+			    "fatal", cases[i].name, st);
 	}
-	close(sp[0]);
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.type = 99;
-	hdr.version = MSG_VERSION;
-	send_raw(sp[1], &hdr, sizeof(hdr), NULL, 0, NULL, 0, 1);
-	(void)waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1,
-	    "a receiver without bad() dies: status %#x", status);
-	close(sp[1]);
+}
+
+/* chan_init takes only a table that covers what the peer may send. */
+struct initcase {
+	const char			*name;
+	int				 self, peer;
+	const struct msg_handler	*h;
+	size_t				 n;
+	int				 ok;
+};
+
+static void
+init_child(const void *arg)
+{
+	const struct initcase	*tc = arg;
+	struct chan		 c;
+	int			 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
+		_exit(2);
+	chan_init(&c, sp[0], tc->self, tc->peer, PH_CONF, tc->h, tc->n, NULL,
+	    NULL);
+}
+
+static void
+init_checked(void)
+{
+	const struct initcase	 cases[] = {
+		{ "the listener's table", PROC_LISTENER, PROC_PARENT,
+		    to_listener, nitems(to_listener), 1 },
+		{ "the parent's table for wrkrpop", PROC_PARENT, PROC_WRKRPOP,
+		    NULL, 0, 1 },
+		{ "a table without DRAIN", PROC_LISTENER, PROC_PARENT,
+		    to_listener_short, nitems(to_listener_short), 0 },
+		{ "a table with LISTEN for authpop", PROC_AUTHPOP,
+		    PROC_PARENT, to_authpop_extra, nitems(to_authpop_extra),
+		    0 },
+		{ "authpop's table on the listener", PROC_LISTENER,
+		    PROC_PARENT, to_authpop, nitems(to_authpop), 0 },
+		{ "no table for authpop", PROC_PARENT, PROC_AUTHPOP, NULL, 0,
+		    0 },
+		{ "the parent's table for the wrong child", PROC_PARENT,
+		    PROC_LISTENER, from_authpop, nitems(from_authpop), 0 },
+	};
+	size_t			 i;
+	int			 st;
+
+	for (i = 0; i < nitems(cases); i++) {
+		st = in_child(init_child, &cases[i]);
+		if (cases[i].ok)
+			CHECK(LIVED(st), "chan_init with %s: status %#x, want "
+			    "exit 0", cases[i].name, st);
+		else
+			CHECK(DIED(st), "chan_init with %s: status %#x, want "
+			    "fatal", cases[i].name, st);
+	}
+}
+
+/*
+ * Every type between MSG_NONE and MSG_MAX is declared exactly once, in
+ * full: a name (msg_type_str's), one sender, receivers other than it,
+ * a validator, a size that fits, phases, and a next phase or none.
+ */
+static void
+declarations(void)
+{
+	const struct msg_decl	*all, *d;
+	size_t			 n, i;
+	uint32_t		 t;
+	int			 count, procs, phases;
+
+	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP;
+	phases = PH_CONF | PH_RUN | PH_DRAIN;
+	all = msg_decls(&n);
+	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
+	    MSG_MAX - 1);
+	for (i = 0; i < n; i++)
+		CHECK(all[i].type > MSG_NONE && all[i].type < MSG_MAX,
+		    "declaration %zu: type %u out of the enum", i, all[i].type);
+	for (t = MSG_NONE + 1; t < MSG_MAX; t++) {
+		for (count = 0, i = 0; i < n; i++)
+			if (all[i].type == t)
+				count++;
+		CHECK(count == 1, "type %u: %d declarations", t, count);
+		if (count != 1 || (d = msg_decl(t)) == NULL)
+			continue;
+		CHECK(d->type == t, "msg_decl(%u) is of type %u", t, d->type);
+		CHECK(d->name != NULL && d->name[0] != '\0' &&
+		    strcmp(msg_type_str(t), d->name) == 0,
+		    "type %u: name \"%s\"", t, d->name ? d->name : "(null)");
+		CHECK(d->valid != NULL, "%s: no validator", d->name);
+		CHECK((d->from & procs) == d->from && d->from != 0 &&
+		    (d->from & (d->from - 1)) == 0, "%s: sender %#x",
+		    d->name, d->from);
+		CHECK((d->to & procs) == d->to && d->to != 0 &&
+		    (d->to & d->from) == 0, "%s: receivers %#x", d->name,
+		    d->to);
+		/* The parent talks to each child, children not to another. */
+		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT,
+		    "%s: neither end is the parent", d->name);
+		CHECK(d->size <= MSG_MAXPAYLOAD, "%s: %zu bytes, at most %d",
+		    d->name, d->size, MSG_MAXPAYLOAD);
+		CHECK(d->fd == MSG_FD || d->fd == MSG_NOFD, "%s: fd %d",
+		    d->name, d->fd);
+		CHECK(d->phases != 0 && (d->phases & phases) == d->phases,
+		    "%s: phases %#x", d->name, d->phases);
+		CHECK(d->next == 0 || d->next == PH_CONF ||
+		    d->next == PH_RUN || d->next == PH_DRAIN,
+		    "%s: next phase %#x", d->name, d->next);
+		/* A message that moves the phase may arrive only before it. */
+		CHECK(d->next == 0 || (d->phases & d->next) == 0,
+		    "%s: moves to phase %#x, in which it may arrive again",
+		    d->name, d->next);
+	}
+	CHECK(msg_decl(MSG_NONE) == NULL && msg_decl(MSG_MAX) == NULL,
+	    "MSG_NONE and MSG_MAX are not messages");
+	CHECK_STR(msg_type_str(MSG_AUTHPOP_LOGIN), "AUTHPOP_LOGIN");
+	CHECK_STR(msg_type_str(MSG_PARENT_CONF_END), "PARENT_CONF_END");
+	CHECK_STR(msg_type_str(12345), "UNKNOWN");
+	CHECK_STR(proc_str(PROC_PARENT), "parent");
+	CHECK_STR(proc_str(PROC_WRKRPOP), "wrkrpop");
+	CHECK_STR(proc_str(0x40), "unknown");
 }
 
 /* chan_send to chan_read: payload and descriptor arrive as sent. */
@@ -205,29 +628,87 @@ static void
 round_trip(void)
 {
 	struct chan		 a, b;
-	struct msg_listen	 ml = { LISTEN_TLS, 0 };
-	int			 sp[2], pfd[2], before;
+	struct msg_listen	 ml = { LISTEN_TLS, 3 };
+	int			 sp[2], before;
 
 	before = open_fds();
-	handled = bad_called = 0;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1 ||
-	    pipe(pfd) == -1)
+	reset();
+	owned_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 		exit(2);
-	close(pfd[1]);
-	chan_init(&a, sp[0], "a", "b", NULL, 0, on_eof, NULL);
-	chan_init(&b, sp[1], "b", "a", rules, nitems(rules), on_eof, NULL);
-	b.bad = on_bad;
-	chan_send(&a, MSG_PARENT_LISTEN, pfd[0], &ml, sizeof(ml));
+	open_end(&a, sp[0], E_PARENT_L, PH_RUN, 1);
+	open_end(&b, sp[1], E_LISTENER, PH_RUN, 1);
+	chan_start(&a);
+	chan_start(&b);
+	chan_send(&a, MSG_PARENT_LISTEN, xpipe(), &ml, sizeof(ml));
+	CHECK(a.phase == PH_RUN, "round trip: sender phase %#x after LISTEN",
+	    a.phase);
 	chan_send(&a, MSG_PARENT_DRAIN, -1, NULL, 0);
+	CHECK(a.phase == PH_DRAIN, "round trip: sender phase %#x after DRAIN",
+	    a.phase);
 	(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
 	(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
 	CHECK(handled == 2 && bad_called == 0, "round trip: handled %d, "
 	    "bad %d", handled, bad_called);
+	CHECK(b.phase == PH_DRAIN, "round trip: receiver phase %#x, want "
+	    "PH_DRAIN", b.phase);
+	CHECK(handled_type == MSG_PARENT_DRAIN, "round trip: last %s",
+	    msg_type_str(handled_type));
 	chan_close(&a);
 	chan_close(&b);
 	CHECK(open_fds() == before + 1, "round trip: the handler owns one "
 	    "descriptor (%d open, %d before)", open_fds(), before);
-	close(handled_fd);
+	close(owned_fd);
+	CHECK(open_fds() == before, "round trip: %d open, %d before",
+	    open_fds(), before);
+}
+
+/*
+ * Before the event loop, chan_poll handles one message per call, so the
+ * phase a message moves to is in place for the next one: a session right
+ * behind the end of the configuration is taken.
+ */
+static void
+poll_one(void)
+{
+	struct chan		 a, b;
+	struct conf_settings	 set = settings_defaults;
+	struct msg_session	 ms = { .id = 7, .flags = SESSION_TLS };
+	int			 sp[2], before;
+
+	before = open_fds();
+	reset();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
+		exit(2);
+	open_end(&a, sp[0], E_PARENT_A, PH_CONF, 1);
+	open_end(&b, sp[1], E_AUTHPOP, PH_CONF, 1);
+	chan_send(&a, MSG_PARENT_CONF, -1, &set, sizeof(set));
+	chan_send(&a, MSG_PARENT_CONF_END, -1, NULL, 0);
+	chan_send(&a, MSG_PARENT_SESSION, xpipe(), &ms, sizeof(ms));
+	CHECK(TAILQ_EMPTY(&a.outq) && a.outfds == 0 && a.phase == PH_RUN,
+	    "poll: all sent before the loop, phase %#x", a.phase);
+	chan_poll(&b);
+	CHECK(handled == 1 && handled_type == MSG_PARENT_CONF &&
+	    b.phase == PH_CONF, "poll 1: handled %d (%s), phase %#x", handled,
+	    msg_type_str(handled_type), b.phase);
+	CHECK(memcmp(handled_data, &set, sizeof(set)) == 0,
+	    "poll 1: the settings as sent");
+	chan_poll(&b);
+	CHECK(handled == 2 && handled_type == MSG_PARENT_CONF_END &&
+	    b.phase == PH_RUN, "poll 2: handled %d (%s), phase %#x", handled,
+	    msg_type_str(handled_type), b.phase);
+	chan_poll(&b);
+	CHECK(handled == 3 && handled_type == MSG_PARENT_SESSION &&
+	    handled_fd != -1 && b.fd != -1, "poll 3: handled %d (%s), fd %d",
+	    handled, msg_type_str(handled_type), handled_fd);
+	if (handled_fd != -1)
+		close(handled_fd);
+	chan_close(&a);
+	chan_poll(&b);
+	CHECK(eof_called == 1 && b.fd == -1, "poll 4: eof %d", eof_called);
+	chan_close(&b);
+	CHECK(open_fds() == before, "poll: %d open, %d before", open_fds(),
+	    before);
 }
 
 /*
@@ -236,29 +717,21 @@ round_trip(void)
  * and the channel stays.  A message that must not carry one still is.
  */
 static void
-own_shortage(void)
+own_shortage(uint32_t type, const void *payload, size_t len, int ok)
 {
-	struct chan		 c;
-	struct msg_hdr		 hdr;
-	struct msg_listen	 ml = { LISTEN_TLS, 0 };
-	struct rlimit		 rl, low;
-	int			 sp[2], pfd[2], hog[64], nhog = 0, fd;
+	struct chan	 c;
+	struct rlimit	 rl, low;
+	int		 sp[2], hog[64], nhog = 0, fd, before;
 
-	handled = bad_called = eof_called = 0;
+	before = open_fds();
+	reset();
 	handled_fd = 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1 ||
-	    pipe(pfd) == -1 || getrlimit(RLIMIT_NOFILE, &rl) == -1)
+	    getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		exit(2);
-	close(pfd[1]);
-	chan_init(&c, sp[0], "test", "peer", rules, nitems(rules), on_eof,
-	    NULL);
-	c.bad = on_bad;
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.type = MSG_PARENT_LISTEN;
-	hdr.version = MSG_VERSION;
-	hdr.len = sizeof(ml);
-	send_raw(sp[1], &hdr, sizeof(hdr), &ml, sizeof(ml), &pfd[0], 1, 1);
-	close(pfd[0]);
+	open_end(&c, sp[0], E_LISTENER, PH_RUN, 1);
+	chan_start(&c);
+	send_msg(sp[1], type, payload, len, 1);
 	/* Every descriptor below the limit taken: none left to receive. */
 	low = rl;
 	low.rlim_cur = open_fds() + 8;
@@ -270,12 +743,20 @@ own_shortage(void)
 	while (nhog > 0)
 		close(hog[--nhog]);
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
-	CHECK(handled == 1 && handled_fd == -1 && bad_called == 0,
-	    "own shortage: handled %d with fd %d, bad %d; want 1, -1, 0",
-	    handled, handled_fd, bad_called);
-	CHECK(c.fd != -1, "own shortage: the channel stays open");
+	if (ok) {
+		CHECK(handled == 1 && handled_fd == -1 && bad_called == 0,
+		    "own shortage, %s: handled %d with fd %d, bad %d; want 1, "
+		    "-1, 0", msg_type_str(type), handled, handled_fd,
+		    bad_called);
+		CHECK(c.fd != -1, "own shortage: the channel stays open");
+	} else
+		CHECK(handled == 0 && bad_called == 1, "own shortage, %s "
+		    "with a descriptor: handled %d, bad %d; want 0, 1",
+		    msg_type_str(type), handled, bad_called);
 	chan_close(&c);
 	close(sp[1]);
+	CHECK(open_fds() == before, "own shortage: %d open, %d before",
+	    open_fds(), before);
 }
 
 int
@@ -285,40 +766,249 @@ main(void)
 	const uint32_t	 V = MSG_VERSION;
 	const uint32_t	 LS = sizeof(struct msg_listen);
 	const uint32_t	 LD = sizeof(struct msg_lid);
-	const struct msgcase cases[] = {
-		{ "listen with its socket", MSG_PARENT_LISTEN, V, LS, H, LS,
-		    1, 1, 1 },
-		{ "drain", MSG_PARENT_DRAIN, V, 0, H, 0, 0, 1, 1 },
-		{ "starttls", MSG_PARENT_STARTTLS, V, LD, H, LD, 0, 1, 1 },
-		{ "short header", MSG_PARENT_DRAIN, V, 0, 3, 0, 0, 1, 0 },
-		{ "short header with a socket", MSG_PARENT_DRAIN, V, 0, 3, 0,
-		    1, 1, 0 },
-		{ "payload too long", MSG_PARENT_LISTEN, V, LS + 4, H, LS + 4,
-		    1, 1, 0 },
-		{ "payload too short", MSG_PARENT_STARTTLS, V, LD - 1, H,
-		    LD - 1, 0, 1, 0 },
-		{ "length not the datagram's", MSG_PARENT_STARTTLS, V, LD, H,
-		    LD + 2, 0, 1, 0 },
-		{ "wrong version", MSG_PARENT_DRAIN, V + 1, 0, H, 0, 0, 1, 0 },
-		{ "wrong version with a socket", MSG_PARENT_LISTEN, V + 1, LS,
-		    H, LS, 1, 1, 0 },
-		{ "unknown type", 99, V, 0, H, 0, 0, 1, 0 },
-		{ "not from this sender", MSG_AUTHPOP_CLOSED, V,
-		    sizeof(struct msg_id), H, sizeof(struct msg_id), 0, 1, 0 },
-		{ "descriptor missing", MSG_PARENT_LISTEN, V, LS, H, LS, 0, 1,
-		    0 },
-		{ "descriptor unexpected", MSG_PARENT_DRAIN, V, 0, H, 0, 1, 1,
-		    0 },
-		{ "two descriptors", MSG_PARENT_LISTEN, V, LS, H, LS, 2, 1,
-		    0 },
-		{ "two control messages", MSG_PARENT_LISTEN, V, LS, H, LS, 2,
-		    2, 0 },
-		{ "four descriptors, no header", 0, 0, 0, 0, 0, 4, 2, 0 },
-		{ "empty datagram with a descriptor", 0, 0, 0, 0, 0, 1, 1, 0 },
+	const uint32_t	 ID = sizeof(struct msg_id);
+	const uint32_t	 SS = sizeof(struct msg_session);
+	const uint32_t	 NS = sizeof(struct msg_newsession);
+	const uint32_t	 LG = sizeof(struct msg_login);
+	const uint32_t	 WK = sizeof(struct msg_worker);
+	const uint32_t	 RF = sizeof(struct msg_refused);
+	const uint32_t	 PW = sizeof(struct msg_passwd);
+	const uint32_t	 PK = sizeof(struct msg_pki);
+	const uint32_t	 PX = sizeof(struct msg_proxy);
+	const uint32_t	 CF = sizeof(struct conf_settings);
+	const struct msg_session	 sess = { .id = 1,
+	    .flags = SESSION_STLS | SESSION_TRUSTED };
+	const struct msg_session	 sess_flags = { .id = 1,
+	    .flags = 0x80 };
+	const struct msg_session	 sess_proxytrust = { .id = 1,
+	    .flags = SESSION_TLS | SESSION_PROXYTRUST };
+	const struct msg_session	 sess_addr = { .id = 1,
+	    .flags = SESSION_TLS, .peer = { .af = AF_INET, .port = 1,
+	    .a = { 192, 0, 2, 1, 1 } } };
+	const struct msg_newsession	 ns = { .lid = 1, .flags = SESSION_TLS,
+	    .peer = { .af = AF_INET6, .port = 995, .a = { 0x20, 0x01 } },
+	    .tls = "TLSv1.3" };
+	const struct msg_newsession	 ns_both = { .lid = 1,
+	    .flags = SESSION_TLS | SESSION_STLS };
+	const struct msg_newsession	 ns_neither = { .lid = 1 };
+	const struct msg_login		 login = { .id = 1,
+	    .user = "alice@example.org" };
+	const struct msg_login		 login_space = { .id = 1,
+	    .user = "al ice" };
+	const struct msg_login		 login_dash = { .id = 1,
+	    .user = "-alice" };
+	const struct msg_login		 login_empty = { .id = 1 };
+	const struct msg_worker		 worker = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .tls = "TLSv1.3" };
+	const struct msg_worker		 worker_rel = { .user = "alice",
+	    .maildir = "Maildir" };
+	const struct msg_worker		 worker_user = { .user = "../alice",
+	    .maildir = "/home/alice/Maildir" };
+	const struct msg_refused	 refused = { .id = 1,
+	    .code = REFUSED_BUSY };
+	const struct msg_refused	 refused_0 = { .id = 1 };
+	const struct msg_refused	 refused_6 = { .id = 1,
+	    .code = REFUSED_BUSY + 1 };
+	const struct msg_listen		 listen_flags = { .flags = 0x04 };
+	const struct msg_listen		 listen_pki = { .flags = LISTEN_TLS,
+	    .pki = POPD_MAXPKI };
+	const struct msg_pki		 pki = { .cert = "/etc/ssl/a.crt",
+	    .key = "/etc/ssl/private/a.key" };
+	const struct msg_pki		 pki_empty = {
+	    .cert = "/etc/ssl/a.crt" };
+	const struct msg_proxy		 proxy = { .net = { .af = AF_INET,
+	    .addr = { 192, 0, 2 }, .bits = 24 }, .trusted = 1 };
+	const struct msg_proxy		 proxy_bits = { .net = { .af = AF_INET,
+	    .bits = 33 } };
+	const struct msg_proxy		 proxy_af = { .net = { .af = 0 } };
+	const struct msg_proxy		 proxy_trusted = { .net = {
+	    .af = AF_INET6, .bits = 128 }, .trusted = 2 };
+	struct msg_login		 login_unterm;
+	struct msg_passwd		 passwd_unterm;
+	struct conf_settings		 set = settings_defaults;
+	struct conf_settings		 set_idle = settings_defaults;
+	struct conf_settings		 set_unterm = settings_defaults;
+	struct conf_settings		 set_delay = settings_defaults;
+	const struct msgcase		 cases[] = {
+		/* The datagram and its descriptors. */
+		{ "listen with its socket", E_LISTENER, PH_RUN,
+		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 1, NULL },
+		{ "drain", E_LISTENER, PH_RUN, MSG_PARENT_DRAIN, V, 0, H, 0,
+		    0, 1, 1, NULL },
+		{ "starttls", E_LISTENER, PH_RUN, MSG_PARENT_STARTTLS, V, LD,
+		    H, LD, 0, 1, 1, NULL },
+		{ "short header", E_LISTENER, PH_RUN, MSG_PARENT_DRAIN, V, 0,
+		    3, 0, 0, 1, 0, NULL },
+		{ "short header with a socket", E_LISTENER, PH_RUN,
+		    MSG_PARENT_DRAIN, V, 0, 3, 0, 1, 1, 0, NULL },
+		{ "payload too long", E_LISTENER, PH_RUN, MSG_PARENT_LISTEN,
+		    V, LS + 4, H, LS + 4, 1, 1, 0, NULL },
+		{ "payload too short", E_LISTENER, PH_RUN,
+		    MSG_PARENT_STARTTLS, V, LD - 1, H, LD - 1, 0, 1, 0, NULL },
+		{ "length not the datagram's", E_LISTENER, PH_RUN,
+		    MSG_PARENT_STARTTLS, V, LD, H, LD + 2, 0, 1, 0, NULL },
+		{ "wrong version", E_LISTENER, PH_RUN, MSG_PARENT_DRAIN,
+		    V + 1, 0, H, 0, 0, 1, 0, NULL },
+		{ "wrong version with a socket", E_LISTENER, PH_RUN,
+		    MSG_PARENT_LISTEN, V + 1, LS, H, LS, 1, 1, 0, NULL },
+		{ "the previous version", E_LISTENER, PH_RUN,
+		    MSG_PARENT_DRAIN, V - 1, 0, H, 0, 0, 1, 0, NULL },
+		{ "unknown type", E_LISTENER, PH_RUN, 99, V, 0, H, 0, 0, 1, 0,
+		    NULL },
+		{ "type MSG_NONE", E_LISTENER, PH_RUN, MSG_NONE, V, 0, H, 0,
+		    0, 1, 0, NULL },
+		{ "type MSG_MAX", E_LISTENER, PH_RUN, MSG_MAX, V, 0, H, 0, 0,
+		    1, 0, NULL },
+		{ "descriptor missing", E_LISTENER, PH_RUN, MSG_PARENT_LISTEN,
+		    V, LS, H, LS, 0, 1, 0, NULL },
+		{ "descriptor unexpected", E_LISTENER, PH_RUN,
+		    MSG_PARENT_DRAIN, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "two descriptors", E_LISTENER, PH_RUN, MSG_PARENT_LISTEN, V,
+		    LS, H, LS, 2, 1, 0, NULL },
+		{ "two control messages", E_LISTENER, PH_RUN,
+		    MSG_PARENT_LISTEN, V, LS, H, LS, 2, 2, 0, NULL },
+		{ "four descriptors, no header", E_LISTENER, PH_RUN, 0, 0, 0,
+		    0, 0, 4, 2, 0, NULL },
+		{ "empty datagram with a descriptor", E_LISTENER, PH_RUN, 0,
+		    0, 0, 0, 0, 1, 1, 0, NULL },
+
+		/* The sender and the receiver. */
+		{ "not from this sender", E_LISTENER, PH_RUN,
+		    MSG_AUTHPOP_CLOSED, V, ID, H, ID, 0, 1, 0, NULL },
+		{ "not to this receiver", E_LISTENER, PH_RUN,
+		    MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0, &sess },
+		{ "the listener's message from authpop", E_PARENT_A, PH_RUN,
+		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0, &ns },
+		{ "authpop's message from the listener", E_PARENT_L, PH_RUN,
+		    MSG_AUTHPOP_CLOSED, V, ID, H, ID, 0, 1, 0, NULL },
+		{ "the parent's message to the parent", E_PARENT_A, PH_RUN,
+		    MSG_PARENT_DRAIN, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "a worker to authpop", E_AUTHPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker },
+		{ "a keypair to authpop", E_AUTHPOP, PH_CONF,
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
+		{ "the end of configuration to wrkrpop", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
+
+		/* The phases. */
+		{ "the configuration", E_LISTENER, PH_CONF, MSG_PARENT_CONF,
+		    V, CF, H, CF, 0, 1, 1, &set },
+		{ "a keypair", E_LISTENER, PH_CONF, MSG_PARENT_CONF_PKI, V, PK,
+		    H, PK, 0, 1, 1, &pki },
+		{ "a proxy", E_LISTENER, PH_CONF, MSG_PARENT_CONF_PROXY, V, PX,
+		    H, PX, 0, 1, 1, &proxy },
+		{ "the end of the configuration", E_AUTHPOP, PH_CONF,
+		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 1, NULL },
+		{ "the worker", E_WRKRPOP, PH_CONF, MSG_PARENT_WORKER, V, WK,
+		    H, WK, 0, 1, 1, &worker },
+		{ "a session", E_AUTHPOP, PH_RUN, MSG_PARENT_SESSION, V, SS,
+		    H, SS, 1, 1, 1, &sess },
+		{ "a session to a draining authpop", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0, &sess },
+		{ "a session before the configuration ends", E_AUTHPOP,
+		    PH_CONF, MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0,
+		    &sess },
+		{ "listen during the configuration", E_LISTENER, PH_CONF,
+		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, NULL },
+		{ "the configuration after its end", E_LISTENER, PH_RUN,
+		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, &set },
+		{ "a keypair after the end", E_LISTENER, PH_RUN,
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
+		{ "the end of the configuration twice", E_LISTENER, PH_RUN,
+		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "a second worker", E_WRKRPOP, PH_RUN, MSG_PARENT_WORKER, V,
+		    WK, H, WK, 0, 1, 0, &worker },
+		{ "drain before the configuration ends", E_LISTENER, PH_CONF,
+		    MSG_PARENT_DRAIN, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "drain twice", E_AUTHPOP, PH_DRAIN, MSG_PARENT_DRAIN, V, 0,
+		    H, 0, 0, 1, 0, NULL },
+		{ "spawned while draining", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_SPAWNED, V, ID, H, ID, 0, 1, 1, NULL },
+		{ "refused while draining", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_REFUSED, V, RF, H, RF, 0, 1, 1, &refused },
+		{ "starttls to a draining listener", E_LISTENER, PH_DRAIN,
+		    MSG_PARENT_STARTTLS, V, LD, H, LD, 0, 1, 1, NULL },
+		{ "a session from a draining listener", E_PARENT_L, PH_DRAIN,
+		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 1, &ns },
+		{ "a session from an unconfigured listener", E_PARENT_L,
+		    PH_CONF, MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0,
+		    &ns },
+		{ "a login from a draining authpop", E_PARENT_A, PH_DRAIN,
+		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 1, &login },
+
+		/* The fields: each declaration's validator. */
+		{ "a session with unknown flags", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0, &sess_flags },
+		{ "a session with the listener's proxy flag", E_AUTHPOP,
+		    PH_RUN, MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0,
+		    &sess_proxytrust },
+		{ "a session from an IPv4 address of 5 bytes", E_AUTHPOP,
+		    PH_RUN, MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0,
+		    &sess_addr },
+		{ "a new session over TLS and STLS", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0, &ns_both },
+		{ "a new session over neither", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0, &ns_neither },
+		{ "a login", E_PARENT_A, PH_RUN, MSG_AUTHPOP_LOGIN, V, LG, H,
+		    LG, 1, 1, 1, &login },
+		{ "a login of an unterminated name", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0, &login_unterm },
+		{ "a login of a name with a space", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0, &login_space },
+		{ "a login of a name like an option", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0, &login_dash },
+		{ "a login of no name", E_PARENT_A, PH_RUN, MSG_AUTHPOP_LOGIN,
+		    V, LG, H, LG, 1, 1, 0, &login_empty },
+		{ "a worker in a relative maildir", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_rel },
+		{ "a worker of an invalid name", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_user },
+		{ "refused with code 0", E_AUTHPOP, PH_RUN, MSG_PARENT_REFUSED,
+		    V, RF, H, RF, 0, 1, 0, &refused_0 },
+		{ "refused with an unknown code", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_REFUSED, V, RF, H, RF, 0, 1, 0, &refused_6 },
+		{ "a password change of an unterminated hash", E_AUTHPOP,
+		    PH_DRAIN, MSG_PARENT_PASSWD, V, PW, H, PW, 0, 1, 0,
+		    &passwd_unterm },
+		{ "listen with an unknown flag", E_LISTENER, PH_RUN,
+		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_flags },
+		{ "listen with keypair 16", E_LISTENER, PH_RUN,
+		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_pki },
+		{ "a keypair without a key", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki_empty },
+		{ "a proxy of prefix 33", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF_PROXY, V, PX, H, PX, 0, 1, 0, &proxy_bits },
+		{ "a proxy of no family", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF_PROXY, V, PX, H, PX, 0, 1, 0, &proxy_af },
+		{ "a proxy trusted 2", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF_PROXY, V, PX, H, PX, 0, 1, 0,
+		    &proxy_trusted },
+		{ "the configuration with timeout idle 599", E_AUTHPOP,
+		    PH_CONF, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    &set_idle },
+		{ "the configuration with an unterminated authtab", E_AUTHPOP,
+		    PH_CONF, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    &set_unterm },
+		{ "the configuration with failure-delay 10s 5s", E_WRKRPOP,
+		    PH_CONF, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    &set_delay },
+		{ "all zeros as the configuration", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, NULL },
 	};
-	size_t		 i;
-	struct chan	 c;
-	int		 sp[2];
+	struct msg_listen	 ml = { LISTEN_TLS, 0 };
+	struct msg_lid		 lid = { 1 };
+	size_t			 i;
+	struct chan		 c;
+	int			 sp[2];
+
+	memset(&login_unterm, 'a', sizeof(login_unterm));
+	login_unterm.id = 1;
+	memset(&passwd_unterm, 'x', sizeof(passwd_unterm));
+	(void)strlcpy(passwd_unterm.user, "alice", sizeof(passwd_unterm.user));
+	set_idle.timeout.idle = CONF_MIN_IDLE - 1;
+	memset(set_unterm.authtab, 'a', sizeof(set_unterm.authtab));
+	set_delay.failure_delay.first = 10;
+	set_delay.failure_delay.max = 5;
 
 	log_init(1, LOG_MAIL);
 	log_procinit("test_msg");
@@ -330,21 +1020,23 @@ main(void)
 		run_case(&cases[i]);
 
 	/* A real end of channel is EOF, not a malformed message. */
-	eof_called = bad_called = 0;
+	reset();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 		exit(2);
-	chan_init(&c, sp[0], "test", "peer", rules, nitems(rules), on_eof,
-	    NULL);
-	c.bad = on_bad;
+	open_end(&c, sp[0], E_LISTENER, PH_RUN, 1);
+	chan_start(&c);
 	close(sp[1]);
 	(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
-	CHECK(eof_called == 1 && bad_called == 0, "close is EOF: eof %d, "
-	    "bad %d", eof_called, bad_called);
+	CHECK(eof_called == 1 && bad_called == 0 && c.fd == -1,
+	    "close is EOF: eof %d, bad %d", eof_called, bad_called);
 
+	declarations();
 	round_trip();
-	own_shortage();
+	poll_one();
+	own_shortage(MSG_PARENT_LISTEN, &ml, sizeof(ml), 1);
+	own_shortage(MSG_PARENT_STARTTLS, &lid, sizeof(lid), 0);
 	fatal_without_handler();
-	CHECK_STR(msg_type_str(MSG_AUTHPOP_LOGIN), "AUTHPOP_LOGIN");
-	CHECK_STR(msg_type_str(12345), "UNKNOWN");
+	send_checked();
+	init_checked();
 	return unit_done();
 }

@@ -1,0 +1,494 @@
+/*
+ * test_proto -- a child's configuration as messages: every good
+ * configuration in regress/unit/conf/ (and one at the limits, made
+ * here) is parsed (popd/parse.y), sent by conf_send() (popd/config.c)
+ * for the listener, authpop and a wrkrpop over a real SOCK_SEQPACKET
+ * socketpair, received with chan_init(PH_CONF) and chan_poll() as the
+ * children do, rebuilt into a struct popd_conf by handlers, and printed:
+ * conf_print() of the rebuilt configuration must equal that of the
+ * parsed one (what popd -n -v prints) for what each child is sent.  The
+ * settings arrive byte for byte, the phase ends in PH_RUN, and nothing
+ * comes after the message that ends the configuration.
+ *
+ * The names of keypairs, listen statements and trusted networks are not
+ * sent (a listener knows its keypairs by index, the parent keeps the
+ * rest): they are copied from the parsed configuration.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <event.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "log.h"
+#include "../../popd/config.h"
+#include "../fdcount.h"
+#include "unit.h"
+
+static const struct popd_conf	*sent;	/* what is sent */
+static struct popd_conf		*rebuilt; /* what arrived */
+static struct msg_worker	 worker;
+static uint32_t			 types[512];	/* in the order received */
+static size_t			 ntypes;
+static int			 eof_called, bad_called;
+
+static void
+die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static void
+received(uint32_t type)
+{
+	if (ntypes < nitems(types))
+		types[ntypes++] = type;
+}
+
+static void
+on_conf(struct chan *c, const void *data, int fd)
+{
+	received(MSG_PARENT_CONF);
+	memcpy(&rebuilt->set, data, sizeof(rebuilt->set));
+}
+
+/* The n-th keypair, under the name of the n-th one parsed. */
+static void
+on_pki(struct chan *c, const void *data, int fd)
+{
+	const struct msg_pki	*m = data;
+	const struct conf_pki	*p;
+	struct conf_pki		*np;
+	size_t			 n = 0, i = 0;
+
+	received(MSG_PARENT_CONF_PKI);
+	TAILQ_FOREACH(np, &rebuilt->pkis, entry)
+		n++;
+	if ((np = calloc(1, sizeof(*np))) == NULL)
+		die("calloc");
+	(void)strlcpy(np->name, "(not sent)", sizeof(np->name));
+	TAILQ_FOREACH(p, &sent->pkis, entry)
+		if (i++ == n)
+			(void)strlcpy(np->name, p->name, sizeof(np->name));
+	(void)strlcpy(np->cert, m->cert, sizeof(np->cert));
+	(void)strlcpy(np->key, m->key, sizeof(np->key));
+	TAILQ_INSERT_TAIL(&rebuilt->pkis, np, entry);
+}
+
+static void
+on_proxy(struct chan *c, const void *data, int fd)
+{
+	const struct msg_proxy	*m = data;
+	struct conf_trusted	*t;
+
+	received(MSG_PARENT_CONF_PROXY);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		die("calloc");
+	t->net = m->net;
+	t->trusted = m->trusted;
+	TAILQ_INSERT_TAIL(&rebuilt->proxies, t, entry);
+}
+
+static void
+on_end(struct chan *c, const void *data, int fd)
+{
+	received(MSG_PARENT_CONF_END);
+}
+
+static void
+on_worker(struct chan *c, const void *data, int fd)
+{
+	received(MSG_PARENT_WORKER);
+	memcpy(&worker, data, sizeof(worker));
+}
+
+/* What a child takes only once it serves: never during this test. */
+static void
+on_later(struct chan *c, const void *data, int fd)
+{
+	received(MSG_NONE);
+	if (fd != -1)
+		close(fd);
+}
+
+static void
+on_eof(struct chan *c)
+{
+	eof_called++;
+}
+
+static void
+on_bad(struct chan *c)
+{
+	bad_called++;
+}
+
+static const struct msg_handler to_listener[] = {
+	{ MSG_PARENT_CONF,		on_conf },
+	{ MSG_PARENT_CONF_PKI,		on_pki },
+	{ MSG_PARENT_CONF_PROXY,	on_proxy },
+	{ MSG_PARENT_CONF_END,		on_end },
+	{ MSG_PARENT_LISTEN,		on_later },
+	{ MSG_PARENT_STARTTLS,		on_later },
+	{ MSG_PARENT_DRAIN,		on_later },
+};
+static const struct msg_handler to_authpop[] = {
+	{ MSG_PARENT_CONF,		on_conf },
+	{ MSG_PARENT_CONF_END,		on_end },
+	{ MSG_PARENT_SESSION,		on_later },
+	{ MSG_PARENT_SPAWNED,		on_later },
+	{ MSG_PARENT_REFUSED,		on_later },
+	{ MSG_PARENT_PASSWD,		on_later },
+	{ MSG_PARENT_DRAIN,		on_later },
+};
+static const struct msg_handler to_wrkrpop[] = {
+	{ MSG_PARENT_CONF,		on_conf },
+	{ MSG_PARENT_WORKER,		on_worker },
+};
+/* The parent's end takes what the child may say, which is nothing here. */
+static const struct msg_handler from_listener[] = {
+	{ MSG_LISTENER_SESSION,		on_later },
+};
+static const struct msg_handler from_authpop[] = {
+	{ MSG_AUTHPOP_LOGIN,		on_later },
+	{ MSG_AUTHPOP_CLOSED,		on_later },
+	{ MSG_AUTHPOP_STLS,		on_later },
+};
+
+static const struct child {
+	int				 proc;
+	const struct msg_handler	*to, *from;
+	size_t				 nto, nfrom;
+} children[] = {
+	{ PROC_LISTENER, to_listener, from_listener, nitems(to_listener),
+	    nitems(from_listener) },
+	{ PROC_AUTHPOP, to_authpop, from_authpop, nitems(to_authpop),
+	    nitems(from_authpop) },
+	{ PROC_WRKRPOP, to_wrkrpop, NULL, nitems(to_wrkrpop), 0 },
+};
+
+/* The configuration as conf_print() shows it (malloc'd). */
+static char *
+printed(const struct popd_conf *conf)
+{
+	char	*buf;
+	size_t	 len;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		die("open_memstream");
+	conf_print(fp, conf);
+	if (fclose(fp) == EOF)
+		die("fclose");
+	return buf;
+}
+
+/* Copies of the lists that are not sent (or are, for the expectation). */
+static void
+copy_listens(struct popd_conf *dst, const struct popd_conf *src)
+{
+	const struct conf_listen	*l;
+	struct conf_listen		*n;
+
+	TAILQ_FOREACH(l, &src->listens, entry) {
+		if ((n = malloc(sizeof(*n))) == NULL)
+			die("malloc");
+		*n = *l;
+		n->where.file = NULL;
+		TAILQ_INSERT_TAIL(&dst->listens, n, entry);
+	}
+}
+
+static void
+copy_nets(struct conf_trusteds *dst, const struct conf_trusteds *src)
+{
+	const struct conf_trusted	*t;
+	struct conf_trusted		*n;
+
+	TAILQ_FOREACH(t, src, entry) {
+		if ((n = malloc(sizeof(*n))) == NULL)
+			die("malloc");
+		*n = *t;
+		n->where.file = NULL;
+		TAILQ_INSERT_TAIL(dst, n, entry);
+	}
+}
+
+static void
+copy_pkis(struct popd_conf *dst, const struct popd_conf *src)
+{
+	const struct conf_pki	*p;
+	struct conf_pki		*n;
+
+	TAILQ_FOREACH(p, &src->pkis, entry) {
+		if ((n = malloc(sizeof(*n))) == NULL)
+			die("malloc");
+		*n = *p;
+		n->where.file = NULL;
+		TAILQ_INSERT_TAIL(&dst->pkis, n, entry);
+	}
+}
+
+static size_t
+count(const uint32_t type)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < ntypes; i++)
+		if (types[i] == type)
+			n++;
+	return n;
+}
+
+/*
+ * Send conf to one child as the parent does and take it as the child
+ * does; what it printed is what was sent.
+ */
+static void
+send_receive(const char *name, const struct popd_conf *conf,
+    const struct child *ch)
+{
+	const char		*cname = proc_str(ch->proc);
+	struct popd_conf	*want;
+	struct msg_worker	 mw;
+	struct chan		 p, r;
+	char			*got_text, *want_text;
+	size_t			 npki = 0, nproxy = 0;
+	const struct conf_pki	*pki;
+	const struct conf_trusted *t;
+	int			 sp[2], before, last;
+
+	before = open_fds();
+	memset(&mw, 0, sizeof(mw));
+	sent = conf;
+	if ((rebuilt = conf_new()) == NULL)
+		die("conf_new");
+	copy_listens(rebuilt, conf);
+	copy_nets(&rebuilt->trusted, &conf->trusted);
+	ntypes = 0;
+	eof_called = bad_called = 0;
+	memset(&worker, 0, sizeof(worker));
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
+		die("socketpair");
+	chan_init(&p, sp[0], PROC_PARENT, ch->proc, PH_CONF, ch->from,
+	    ch->nfrom, on_eof, NULL);
+	chan_init(&r, sp[1], ch->proc, PROC_PARENT, PH_CONF, ch->to, ch->nto,
+	    on_eof, NULL);
+	r.bad = on_bad;
+	/* Started, so that what does not fit the socket leaves later. */
+	chan_start(&p);
+	conf_send(&p, conf, ch->proc);
+	if (ch->proc == PROC_WRKRPOP) {
+		CHECK(p.phase == PH_CONF, "%s, %s: phase %#x after conf_send, "
+		    "want PH_CONF until the worker", name, cname, p.phase);
+		(void)strlcpy(mw.user, "alice", sizeof(mw.user));
+		(void)strlcpy(mw.maildir, "/home/alice/Maildir",
+		    sizeof(mw.maildir));
+		(void)peer_parse("[2001:db8::1]:4321", &mw.peer);
+		(void)strlcpy(mw.tls, "TLSv1.3", sizeof(mw.tls));
+		chan_send(&p, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
+	}
+	CHECK(p.phase == PH_RUN, "%s, %s: the parent's end in phase %#x, "
+	    "want PH_RUN", name, cname, p.phase);
+
+	/* As the child does: one message at a time until it may serve. */
+	while (r.fd != -1 && r.phase == PH_CONF) {
+		if (!TAILQ_EMPTY(&p.outq))
+			(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
+		else if (p.fd != -1)
+			chan_close(&p);		/* all sent: the end next */
+		chan_poll(&r);
+	}
+	CHECK(r.phase == PH_RUN && r.fd != -1 && bad_called == 0 &&
+	    eof_called == 0, "%s, %s: phase %#x, open %d, bad %d, eof %d; "
+	    "want PH_RUN, 1, 0, 0", name, cname, r.phase, r.fd != -1,
+	    bad_called, eof_called);
+	/* Nothing after the end of the configuration. */
+	last = ntypes;
+	while (!TAILQ_EMPTY(&p.outq))
+		(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
+	chan_close(&p);
+	while (r.fd != -1)
+		chan_poll(&r);
+	CHECK((size_t)last == ntypes && eof_called == 1 && bad_called == 0,
+	    "%s, %s: %zu messages after the end, eof %d, bad %d", name, cname,
+	    ntypes - last, eof_called, bad_called);
+
+	/* Settings first, once; the end last; what each child gets. */
+	TAILQ_FOREACH(pki, &conf->pkis, entry)
+		npki++;
+	TAILQ_FOREACH(t, &conf->proxies, entry)
+		nproxy++;
+	CHECK(ntypes > 0 && types[0] == MSG_PARENT_CONF &&
+	    count(MSG_PARENT_CONF) == 1, "%s, %s: the settings first and "
+	    "once (%zu)", name, cname, count(MSG_PARENT_CONF));
+	CHECK(ntypes > 0 && types[ntypes - 1] == (ch->proc == PROC_WRKRPOP ?
+	    MSG_PARENT_WORKER : MSG_PARENT_CONF_END), "%s, %s: ends with %s",
+	    name, cname, ntypes > 0 ? msg_type_str(types[ntypes - 1]) : "-");
+	CHECK(count(MSG_PARENT_CONF_PKI) == (ch->proc == PROC_LISTENER ?
+	    npki : 0), "%s, %s: %zu keypairs of %zu", name, cname,
+	    count(MSG_PARENT_CONF_PKI), npki);
+	CHECK(count(MSG_PARENT_CONF_PROXY) == (ch->proc == PROC_LISTENER ?
+	    nproxy : 0), "%s, %s: %zu proxies of %zu", name, cname,
+	    count(MSG_PARENT_CONF_PROXY), nproxy);
+	CHECK(count(MSG_NONE) == 0, "%s, %s: a message of a later phase",
+	    name, cname);
+	CHECK(memcmp(&rebuilt->set, &conf->set, sizeof(conf->set)) == 0,
+	    "%s, %s: the settings are not those sent", name, cname);
+	if (ch->proc == PROC_WRKRPOP)
+		CHECK(memcmp(&worker, &mw, sizeof(mw)) == 0, "%s, %s: the "
+		    "worker is not the one sent", name, cname);
+
+	/* Printed: the parsed configuration, less what this child lacks. */
+	if ((want = conf_new()) == NULL)
+		die("conf_new");
+	want->set = conf->set;
+	copy_listens(want, conf);
+	copy_nets(&want->trusted, &conf->trusted);
+	if (ch->proc == PROC_LISTENER) {
+		copy_pkis(want, conf);
+		copy_nets(&want->proxies, &conf->proxies);
+	}
+	got_text = printed(rebuilt);
+	want_text = printed(want);
+	CHECK(strcmp(got_text, want_text) == 0, "%s, %s: expected:\n%s-- "
+	    "got:\n%s--", name, cname, want_text, got_text);
+	if (ch->proc == PROC_LISTENER) {
+		free(want_text);
+		want_text = printed(conf);
+		CHECK(strcmp(got_text, want_text) == 0, "%s, listener: "
+		    "popd -n prints:\n%s-- got:\n%s--", name, want_text,
+		    got_text);
+	}
+	free(got_text);
+	free(want_text);
+	conf_free(want);
+	conf_free(rebuilt);
+	rebuilt = NULL;
+	CHECK(open_fds() == before, "%s, %s: %d descriptors open, %d before",
+	    name, cname, open_fds(), before);
+}
+
+static void
+each_child(const char *name, const struct popd_conf *conf)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(children); i++)
+		send_receive(name, conf, &children[i]);
+}
+
+/*
+ * A configuration at the limits of the messages: POPD_MAXPKI keypairs
+ * with paths of PATH_MAX - 1, POPD_MAXPROXY proxies, every setting off
+ * its default.  More than fits a socket's buffer at once.
+ */
+static void
+at_the_limits(const char *dir)
+{
+	struct popd_conf	*conf;
+	char			 path[PATH_MAX], file[PATH_MAX];
+	FILE			*fp;
+	int			 i, n;
+
+	(void)snprintf(file, sizeof(file), "%s/limits.conf", dir);
+	if ((fp = fopen(file, "w")) == NULL)
+		die(file);
+	n = PATH_MAX - 1 - (int)strlen("/etc/ssl/00.crt");
+	fprintf(fp, "authtab \"/%0*d\"\n", PATH_MAX - 2, 1);
+	fprintf(fp, "usertab \"/%0*d\"\n", PATH_MAX - 2, 2);
+	fprintf(fp, "maildir \"%0*d\"\n", PATH_MAX - 1, 3);
+	fputs("tls protocols \"tlsv1.2,tlsv1.3\"\n", fp);
+	for (i = 0; i < POPD_MAXPKI; i++) {
+		memset(path, 'c', n);
+		path[n] = '\0';
+		fprintf(fp, "pki p%d cert \"/etc/ssl/%s%02d.crt\"\n", i, path,
+		    i);
+		memset(path, 'k', n);
+		fprintf(fp, "pki p%d key \"/etc/ssl/%s%02d.key\"\n", i, path,
+		    i);
+		fprintf(fp, "listen on 192.0.2.%d port %d tls pki p%d%s\n", i,
+		    995 + i, i, i % 2 ? " proxy-protocol" : "");
+	}
+	for (i = 0; i < POPD_MAXPROXY; i++) {
+		if (i % 2)
+			fprintf(fp, "proxy 2001:db8:%x::/%d%s\n", i, 48 + i,
+			    i % 3 ? " trusted" : "");
+		else
+			fprintf(fp, "proxy 198.51.%d.0/%d%s\n", i, 24 + i % 9,
+			    i % 3 ? " trusted" : "");
+	}
+	fputs("trusted 10.0.0.0/8\ntrusted ::1\n"
+	    "timeout handshake 1\ntimeout login 24h\ntimeout idle 24h\n"
+	    "timeout send 24h\ntimeout close 1h\n"
+	    "limit handshakes 1000000\nlimit sessions 1000000\n"
+	    "limit logged-in 1000000\nlimit failures 1000\n"
+	    "limit bad-commands 1000000\n"
+	    "limit per-address handshakes 1\nlimit per-address sessions 1\n"
+	    "limit per-address logged-in 1\n"
+	    "limit per-address ipv4-prefix 8\n"
+	    "limit per-address ipv6-prefix 128\n"
+	    "failure-delay 1h 1h\nexpire 36500\nlogin-delay 24h\nlast yes\n"
+	    "uidl-format \"%08Xu%08Xv\"\n", fp);
+	if (fclose(fp) == EOF)
+		die(file);
+	conf = parse_config(file, 0);
+	CHECK(conf != NULL, "%s: should parse", file);
+	if (conf != NULL)
+		each_child("limits.conf", conf);
+	conf_free(conf);
+	(void)unlink(file);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct popd_conf	*conf;
+	glob_t			 g;
+	char			 self[PATH_MAX], dir[PATH_MAX];
+	char			 tmpdir[] = "/tmp/test_proto.XXXXXX";
+	size_t			 i, ngood = 0;
+
+	log_init(1, LOG_MAIL);
+	log_procinit("test_proto");
+	event_init();
+	if (mkdtemp(tmpdir) == NULL)
+		die("mkdtemp");
+	(void)strlcpy(self, argv[0], sizeof(self));
+	(void)snprintf(dir, sizeof(dir), "%s/conf", dirname(self));
+	if (chdir(dir) == -1)
+		die(dir);
+	if (glob("*.conf", 0, NULL, &g) != 0) {
+		fprintf(stderr, "%s: no *.conf\n", dir);
+		return 2;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (strncmp(g.gl_pathv[i], "bad-", 4) == 0)
+			continue;
+		conf = parse_config(g.gl_pathv[i], 0);
+		CHECK(conf != NULL, "%s: should parse", g.gl_pathv[i]);
+		if (conf == NULL)
+			continue;
+		each_child(g.gl_pathv[i], conf);
+		conf_free(conf);
+		ngood++;
+	}
+	globfree(&g);
+	CHECK(ngood >= 10, "only %zu good configurations in %s", ngood, dir);
+	at_the_limits(tmpdir);
+	(void)rmdir(tmpdir);
+	return unit_done();
+}
