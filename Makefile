@@ -41,11 +41,10 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o
-POPD_LIBS=	${PROC_OBJS} common/table.o common/maildir.o common/oldids.o \
-		common/crlf.o
+POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
-WRKRPOP_OBJS=	wrkrpop/wrkrpop.o
+WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS}
@@ -84,6 +83,7 @@ ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/authpop.h
+${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y
@@ -107,9 +107,9 @@ popdpass/popdpass: ${POPDPASS_OBJS}
 
 # Unit tests link the code they test and what it calls, nothing more
 # where that is known (test_crlf, test_popcache); each is one C file.
-TEST_CRLF_OBJS=	common/crlf.o common/maildir.o
+TEST_CRLF_OBJS=	common/crlf.o common/maildir.o common/settings.o
 TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
-		common/oldids.o \
+		common/oldids.o common/settings.o \
 		common/crlf.o common/log.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
@@ -205,11 +205,10 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
-    common/oldids.c \
-    ${HDRS}
+    common/oldids.c common/settings.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
 	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
-	    common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
+	    common/settings.c common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/proxy.c common/addr.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
@@ -238,9 +237,9 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c \
 		common/proto.c common/settings.c compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
-    ${FUZZ_ROLE_SRCS} ${HDRS}
+    wrkrpop/report.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
-	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
+	    wrkrpop/report.c ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \

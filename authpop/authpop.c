@@ -55,7 +55,6 @@ RB_HEAD(sesstree, session);
 
 /* The configuration, from the parent (MSG_PARENT_CONF). */
 struct conf_settings	set;
-static int		have_conf;	/* the settings came */
 
 static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
@@ -274,16 +273,13 @@ authpop_parent_eof(struct chan *c)
 static void
 authpop_parent_conf(struct chan *c, const void *data, int fd)
 {
-	if (have_conf++)
-		fatalx("the settings came twice");
 	memcpy(&set, data, sizeof(set));
 }
 
 static void
 authpop_parent_conf_end(struct chan *c, const void *data, int fd)
 {
-	if (!have_conf)
-		fatalx("a configuration without its settings");
+	/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
 }
 
 /* A new session from the parent, with its socket. */

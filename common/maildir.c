@@ -1,6 +1,6 @@
 /*
  * maildir.c -- maildir naming, shared by the maildrop (maildrop.c), the
- * popcache (popcache.c) and mda: the path of a user's maildir, UIDLs,
+ * popcache (popcache.c) and mda: UIDLs,
  * sizes from ",S=" and ",W=", flags of seen messages, message order,
  * reading new/ and cur/ and the layout of a new maildir.
  *
@@ -24,38 +24,6 @@
 static const char *base_name(const char *);
 static void	uidl_hash(const char *, size_t, unsigned int, char *, size_t);
 static off_t	name_field(const char *, const char *, char);
-
-/*
- * A maildir below the home directory (popd -e, mda -e) must stay below
- * it: a relative path without "..".
- */
-int
-maildir_subdir_ok(const char *subdir)
-{
-	return subdir[0] != '\0' && subdir[0] != '/' &&
-	    strstr(subdir, "..") == NULL;
-}
-
-/*
- * "<home>/<subdir>", or home alone when subdir is NULL or "", into out.
- * Returns 0, or -1 with errno ENAMETOOLONG when it does not fit.  The
- * caller checks subdir with maildir_subdir_ok first.
- */
-int
-maildir_path(char *out, size_t outlen, const char *home, const char *subdir)
-{
-	int	r;
-
-	if (subdir != NULL && subdir[0] != '\0')
-		r = snprintf(out, outlen, "%s/%s", home, subdir);
-	else
-		r = snprintf(out, outlen, "%s", home);
-	if (r < 0 || (size_t)r >= outlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
 
 /*
  * Create a maildir (tmp/, new/, cur/; mode 0700) where it is missing.

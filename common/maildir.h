@@ -1,6 +1,6 @@
 /*
  * maildir.h -- maildir naming: UIDLs, sizes and flags from file names,
- * the path of a user's maildir, reading the subdirectories and making
+ * reading the subdirectories and making
  * a new maildir (maildir.c).  Nothing here knows about sessions or the
  * popcache.
  */
@@ -9,13 +9,11 @@
 
 #include <sys/types.h>
 
+#include "settings.h"
 #include "util.h"
 
-#define UIDL_MAX		70
 
 /* maildir.c */
-int		 maildir_subdir_ok(const char *);
-int		 maildir_path(char *, size_t, const char *, const char *);
 int		 maildir_openat(int, const char *, int, mode_t);
 int		 maildir_create(const char *);
 int		 maildir_readdir(int, const char *,

@@ -56,7 +56,7 @@ maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 	memset(md, 0, sizeof(*md));
 	md->dirfd = md->lockfd = -1;
 	md->uidl_format = uidl_format != NULL ? uidl_format :
-	    OLDIDS_DEFAULT_FORMAT;
+	    UIDL_DEFAULT_FORMAT;
 	if (strlcpy(md->path, path, sizeof(md->path)) >= sizeof(md->path)) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -224,63 +224,6 @@ oldids_free(struct oldids *o)
 	free(o);
 }
 
-/*
- * pop3_uidl_format, as Dovecot expands it: %u the UID, %v the
- * UIDVALIDITY, %f the file's unique name, %% a percent sign; a width
- * ("%08") and X or x (hexadecimal, lowercase both) may come before u
- * and v.  Returns the
- * length, or -1 for a format popd does not know or a result longer than
- * a UIDL may be.
- */
-int
-oldids_format(const char *fmt, unsigned long uid, unsigned long uidv,
-    const char *base, char *out, size_t outlen)
-{
-	size_t		 n = 0;
-	int		 width, zero, r;
-	char		 conv, spec[16];
-	const char	*p;
-
-	for (p = fmt; *p != '\0'; p++) {
-		if (*p != '%') {
-			if (n + 1 >= outlen)
-				return -1;
-			out[n++] = *p;
-			continue;
-		}
-		p++;
-		zero = *p == '0';
-		for (width = 0; *p >= '0' && *p <= '9' && width < 100; p++)
-			width = width * 10 + (*p - '0');
-		conv = 'u';
-		if (*p == 'X' || *p == 'x')
-			conv = *p++;
-		if (*p == '%' && width == 0 && conv == 'u')
-			r = snprintf(out + n, outlen - n, "%%");
-		else if (*p == 'f' && width == 0 && conv == 'u')
-			r = snprintf(out + n, outlen - n, "%.*s",
-			    (int)strcspn(base, ":"), base);
-		else if (*p == 'u' || *p == 'v') {
-			/*
-			 * Dovecot's X, like x, is lowercase hexadecimal; a
-			 * width pads with zeros after a 0, else it cuts.
-			 */
-			(void)snprintf(spec, sizeof(spec), "%%%s*l%c",
-			    zero ? "0" : "", conv == 'u' ? 'u' : 'x');
-			r = snprintf(out + n, outlen - n, spec, zero ? width : 0,
-			    *p == 'u' ? uid : uidv);
-			if (!zero && width > 0 && r > width)
-				r = width;
-		} else
-			return -1;
-		if (r < 0 || (size_t)r >= outlen - n)
-			return -1;
-		n += r;
-	}
-	out[n] = '\0';
-	return n;
-}
-
 /* The whole of a regular file in dirfd, NUL-terminated, or NULL. */
 static char *
 slurp(int dirfd, const char *name, size_t *len)
@@ -437,7 +380,7 @@ record(char *line, int version, unsigned long uidv, unsigned long next,
 	} else if (pop3 != NULL) {
 		if (strlcpy(e->uidl, pop3, sizeof(e->uidl)) >= sizeof(e->uidl))
 			return -1;
-	} else if (oldids_format(fmt, uid, uidv, base, e->uidl,
+	} else if (settings_uidl(fmt, uid, uidv, base, e->uidl,
 	    sizeof(e->uidl)) == -1)
 		return -1;
 	return uidl_ok(e->uidl) ? 0 : -1;

@@ -8,7 +8,6 @@
 
 #include <stddef.h>
 
-#define OLDIDS_DEFAULT_FORMAT	"%08Xu%08Xv"	/* Dovecot's pop3_uidl_format */
 #define OLDIDS_STAMP		"popd.migrated"
 
 struct oldids;
@@ -21,7 +20,5 @@ const char	*oldids_source(const struct oldids *);
 const char	*oldids_get(const struct oldids *, const char *);
 off_t		 oldids_size(const struct oldids *, const char *);
 void		 oldids_free(struct oldids *);
-int		 oldids_format(const char *, unsigned long, unsigned long,
-		    const char *, char *, size_t);
 
 #endif

@@ -66,6 +66,8 @@ valid_worker(const void *p)
 		return "maildir path not absolute";
 	if (!peer_valid(&m->peer))
 		return "client address";
+	if (m->flags & ~WORKER_ALL)
+		return "flags";
 	return NULL;
 }
 
@@ -151,8 +153,9 @@ valid_passwd(const void *p)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
 	{ t, &(#t)[4], from, to, payload, fd, valid, phases, next }
 static const struct msg_decl decls[] = {
+	/* Once and first: the phase it moves the channel to takes no more. */
 	D(MSG_PARENT_CONF, P, L | A | W, sizeof(struct conf_settings),
-	    MSG_NOFD, valid_conf, PH_CONF, 0),
+	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L, sizeof(struct msg_proxy), MSG_NOFD,

@@ -23,7 +23,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		8
+#define MSG_VERSION		9
 #define MSG_MAXPAYLOAD		16384	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -75,13 +75,16 @@ struct msg_hdr {
 #define PROC_WRKRPOP		0x08
 
 /*
- * The phases of a channel, the same on both ends: a child is configured
+ * The phases of a channel, the same on both ends: a child waits for its
+ * settings (PH_START: MSG_PARENT_CONF, once and first), is configured
  * (PH_CONF) until MSG_PARENT_CONF_END (or MSG_PARENT_WORKER), serves
  * (PH_RUN), and after MSG_PARENT_DRAIN finishes what it has (PH_DRAIN).
  */
-#define PH_CONF			0x01
-#define PH_RUN			0x02
-#define PH_DRAIN		0x04
+#define PH_START		0x01
+#define PH_CONF			0x02
+#define PH_RUN			0x04
+#define PH_DRAIN		0x08
+#define PH_SETUP		(PH_START | PH_CONF)
 
 #define POPD_MAXPKI		16	/* keypairs, chosen by SNI */
 #define POPD_MAXPROXY		64	/* proxy statements */
@@ -105,7 +108,10 @@ struct msg_worker {
 	char		maildir[PATH_MAX];
 	struct peeraddr	peer;		/* the client, for logs */
 	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
+	uint32_t	flags;		/* WORKER_* */
 };
+#define WORKER_REPORT		0x01	/* popd -m: report, serve nobody */
+#define WORKER_ALL		WORKER_REPORT
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */

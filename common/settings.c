@@ -6,12 +6,13 @@
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <tls.h>
 
 #include "compat.h"
-#include "oldids.h"
 #include "settings.h"
 
 /*
@@ -50,7 +51,7 @@ const struct conf_settings settings_defaults = {
 		.max = 15,
 	},
 	.expire = -1,
-	.uidl_format = OLDIDS_DEFAULT_FORMAT,
+	.uidl_format = UIDL_DEFAULT_FORMAT,
 	.login_delay = 0,
 	.last = 0,
 };
@@ -112,8 +113,7 @@ conf_knobs(size_t *n)
  * What is wrong with a configuration a child received, or NULL: every
  * string ends inside its buffer and every number is in the range the
  * grammar allows.  The parent built it from a checked popd.conf, so this
- * fails only when the parent is broken or not ours.  The
- * uidl-format is checked where it is used (wrkrpop).
+ * fails only when the parent is broken or not ours.
  */
 const char *
 settings_check(const struct conf_settings *set)
@@ -128,6 +128,10 @@ settings_check(const struct conf_settings *set)
 	    sizeof(set->tls_protocols)) == NULL ||
 	    memchr(set->uidl_format, '\0', sizeof(set->uidl_format)) == NULL)
 		return "unterminated string";
+	if (set->maildir[0] != '\0' && !settings_subdir_ok(set->maildir))
+		return "maildir";
+	if (!settings_uidl_ok(set->uidl_format))
+		return "uidl-format";
 	for (i = 0; i < nitems(knobs); i++) {
 		memcpy(&v, (const char *)set + knobs[i].off, sizeof(v));
 		if (v < knobs[i].min || v > knobs[i].max)
@@ -138,3 +142,106 @@ settings_check(const struct conf_settings *set)
 	return NULL;
 }
 
+
+/*
+ * The maildir setting (a directory below each user's path): a relative
+ * path without "..".
+ */
+int
+settings_subdir_ok(const char *subdir)
+{
+	return subdir[0] != '\0' && subdir[0] != '/' &&
+	    strstr(subdir, "..") == NULL;
+}
+
+/*
+ * A user's maildir: "<home>/<subdir>", or home alone when subdir is NULL
+ * or "", into out.  Returns 0, or -1 with errno ENAMETOOLONG when it does
+ * not fit.  The caller checked subdir with settings_subdir_ok.
+ */
+int
+settings_maildir(char *out, size_t outlen, const char *home,
+    const char *subdir)
+{
+	int	r;
+
+	if (subdir != NULL && subdir[0] != '\0')
+		r = snprintf(out, outlen, "%s/%s", home, subdir);
+	else
+		r = snprintf(out, outlen, "%s", home);
+	if (r < 0 || (size_t)r >= outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The uidl-format setting, Dovecot's pop3_uidl_format, as Dovecot expands
+ * it: %u the UID, %v the UIDVALIDITY, %f the file's unique name (up to
+ * ':'), %% a percent sign; a width ("%08") and X or x (hexadecimal,
+ * lowercase both) may come before u and v.  Returns the length, or -1
+ * for a format popd does not know or a result longer than a UIDL may be.
+ */
+int
+settings_uidl(const char *fmt, unsigned long uid, unsigned long uidv,
+    const char *base, char *out, size_t outlen)
+{
+	size_t		 n = 0;
+	int		 width, zero, r;
+	char		 conv, spec[16];
+	const char	*p;
+
+	for (p = fmt; *p != '\0'; p++) {
+		if (*p != '%') {
+			if (n + 1 >= outlen)
+				return -1;
+			out[n++] = *p;
+			continue;
+		}
+		p++;
+		zero = *p == '0';
+		for (width = 0; *p >= '0' && *p <= '9' && width < 100; p++)
+			width = width * 10 + (*p - '0');
+		conv = 'u';
+		if (*p == 'X' || *p == 'x')
+			conv = *p++;
+		if (*p == '%' && width == 0 && conv == 'u')
+			r = snprintf(out + n, outlen - n, "%%");
+		else if (*p == 'f' && width == 0 && conv == 'u')
+			r = snprintf(out + n, outlen - n, "%.*s",
+			    (int)strcspn(base, ":"), base);
+		else if (*p == 'u' || *p == 'v') {
+			/*
+			 * Dovecot's X, like x, is lowercase hexadecimal; a
+			 * width pads with zeros after a 0, else it cuts.
+			 */
+			(void)snprintf(spec, sizeof(spec), "%%%s*l%c",
+			    zero ? "0" : "", conv == 'u' ? 'u' : 'x');
+			r = snprintf(out + n, outlen - n, spec, zero ? width : 0,
+			    *p == 'u' ? uid : uidv);
+			if (!zero && width > 0 && r > width)
+				r = width;
+		} else
+			return -1;
+		if (r < 0 || (size_t)r >= outlen - n)
+			return -1;
+		n += r;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/*
+ * Whether fmt is a uidl-format settings_uidl knows, whose UIDLs are not
+ * empty and fit UIDL_MAX for the largest UID and UIDVALIDITY and a
+ * typical name.
+ */
+int
+settings_uidl_ok(const char *fmt)
+{
+	char	test[UIDL_MAX + 1];
+
+	return settings_uidl(fmt, 4294967295UL, 4294967295UL,
+	    "1700000000.M1P1.host", test, sizeof(test)) > 0;
+}

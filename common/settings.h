@@ -15,6 +15,8 @@
 #define CONF_PROTOLEN		64	/* tls protocols */
 #define CONF_FMTLEN		64	/* uidl-format */
 #define CONF_MIN_IDLE		600	/* RFC 1939 section 3: 10 minutes */
+#define UIDL_MAX		70	/* RFC 1939 section 7 */
+#define UIDL_DEFAULT_FORMAT	"%08Xu%08Xv"	/* Dovecot's pop3_uidl_format */
 
 /*
  * The settings: everything of popd.conf but the lists.  This struct is
@@ -81,5 +83,11 @@ extern const struct conf_settings	 settings_defaults;
 const struct conf_knob	*conf_knob(enum conf_knob_kind, const char *);
 const struct conf_knob	*conf_knobs(size_t *);
 const char		*settings_check(const struct conf_settings *);
+int			 settings_subdir_ok(const char *);
+int			 settings_maildir(char *, size_t, const char *,
+			    const char *);
+int			 settings_uidl(const char *, unsigned long,
+			    unsigned long, const char *, char *, size_t);
+int			 settings_uidl_ok(const char *);
 
 #endif

@@ -177,7 +177,7 @@ parse_args(int argc, char *argv[], const char **subdir)
 	argv += optind;
 	if (argc > 1)
 		usage();
-	if (*subdir != NULL && !maildir_subdir_ok(*subdir)) {
+	if (*subdir != NULL && !settings_subdir_ok(*subdir)) {
 		warnx("-e %s: must be a relative path without \"..\"",
 		    *subdir);
 		usage();
@@ -206,7 +206,7 @@ mda_open(const char *home, const char *subdir)
 	char	real[PATH_MAX];
 	int	dirfd;
 
-	if (maildir_path(maildir, sizeof(maildir), home, subdir) == -1)
+	if (settings_maildir(maildir, sizeof(maildir), home, subdir) == -1)
 		errx(EX_USAGE, "%s: maildir path too long", home);
 	if (maildir_create(maildir) == -1)
 		err(EX_TEMPFAIL, "%s: cannot create the maildir", maildir);

@@ -18,7 +18,6 @@
 
 #include "log.h"
 #include "addr.h"
-#include "oldids.h"
 #include "config.h"
 #include "chan.h"
 

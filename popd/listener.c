@@ -133,7 +133,6 @@ static struct sourcetree		clients = RB_INITIALIZER(&clients);
 static unsigned int			nhandshakes;
 /* The configuration, from the parent (MSG_PARENT_CONF...). */
 static struct conf_settings		set;
-static int				have_conf;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static struct lograte			rate_notproxy, rate_badproxy;
 /* Who may send PROXY headers, and which of them are trusted. */
@@ -266,9 +265,9 @@ listener_main(int argc, char *argv[])
 		fatal("channel");
 
 	chan_init(&parent_chan, POPD_CHANNEL_FD, PROC_LISTENER, PROC_PARENT,
-	    PH_CONF, from_parent, nitems(from_parent), listener_parent_eof,
+	    PH_START, from_parent, nitems(from_parent), listener_parent_eof,
 	    NULL);
-	while (parent_chan.phase == PH_CONF)
+	while (parent_chan.phase & PH_SETUP)
 		chan_poll(&parent_chan);
 	if (npki == 0)
 		fatalx("no certificate in the configuration");
@@ -294,8 +293,6 @@ listener_main(int argc, char *argv[])
 static void
 listener_parent_conf(struct chan *c, const void *data, int fd)
 {
-	if (have_conf++)
-		fatalx("the settings came twice");
 	memcpy(&set, data, sizeof(set));
 }
 
@@ -329,8 +326,7 @@ listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
 static void
 listener_parent_conf_end(struct chan *c, const void *data, int fd)
 {
-	if (!have_conf)
-		fatalx("a configuration without its settings");
+	/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
 }
 
 /* Before the sandbox, so it need not allow creating the poller. */

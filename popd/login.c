@@ -27,7 +27,7 @@
 #include "parent.h"
 #include "chan.h"
 #include "config.h"
-#include "maildir.h"
+#include "settings.h"
 #include "addr.h"
 #include "table.h"
 
@@ -107,8 +107,6 @@ static int		is_trusted(const struct peeraddr *);
 static int		 login_too_soon(const char *);
 static void		spawn_worker(struct chan *, const struct msg_login *,
 			    const struct preauth *, int);
-static int		worker_conf(const char *, const char *,
-			    const struct preauth *);
 static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
 
@@ -394,7 +392,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
-	if (maildir_path(maildir, sizeof(maildir), u->path,
+	if (settings_maildir(maildir, sizeof(maildir), u->path,
 	    conf->set.maildir) == -1) {
 		log_warnx("login of \"%s\" refused: maildir path too long",
 		    u->name);
@@ -406,7 +404,8 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 
 	argc = child_argv(argv, "wrkrpop", NULL);
 	argv[argc] = NULL;
-	if ((conffd = worker_conf(u->name, maildir, pa)) == -1 ||
+	if ((conffd = worker_conf(u->name, maildir, &pa->peer, pa->tls,
+	    0)) == -1 ||
 	    (pid = child_exec(wrkrpop_path, argv, fd, conffd, u,
 	    "wrkrpop")) == -1) {
 		log_warn("wrkrpop for %s", u->name);
@@ -428,11 +427,12 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 
 /*
  * A wrkrpop's configuration, on a channel of its own that is done with
- * once it has read it: the settings and its session.  Returns the
- * child's end (to become its POPD_CONF_FD), or -1.
+ * once it has read it: the settings and its session (WORKER_* flags).
+ * Returns the child's end (to become its POPD_CONF_FD), or -1.
  */
-static int
-worker_conf(const char *user, const char *maildir, const struct preauth *pa)
+int
+worker_conf(const char *user, const char *maildir,
+    const struct peeraddr *peer, const char *tls, uint32_t flags)
 {
 	struct chan		 wc;
 	struct msg_worker	 mw;
@@ -443,9 +443,10 @@ worker_conf(const char *user, const char *maildir, const struct preauth *pa)
 	memset(&mw, 0, sizeof(mw));
 	(void)strlcpy(mw.user, user, sizeof(mw.user));
 	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
-	mw.peer = pa->peer;
-	(void)strlcpy(mw.tls, pa->tls, sizeof(mw.tls));
-	chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_CONF, NULL, 0,
+	mw.peer = *peer;
+	(void)strlcpy(mw.tls, tls, sizeof(mw.tls));
+	mw.flags = flags;
+	chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_START, NULL, 0,
 	    NULL, NULL);
 	conf_send(&wc, conf, PROC_WRKRPOP);
 	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));

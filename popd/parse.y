@@ -25,8 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "maildir.h"
-#include "oldids.h"
+#include "settings.h"
 #include "config.h"
 
 #define MAXINCLUDE	16	/* nested include files */
@@ -192,8 +191,7 @@ main		: AUTHTAB STRING		{
 			    $<lineno>1);
 		}
 		| MAILDIR STRING		{
-			if ($2[0] == '\0' || $2[0] == '/' ||
-			    strstr($2, "..") != NULL)
+			if (!settings_subdir_ok($2))
 				lerror($<lineno>1, "maildir \"%s\": must be a "
 				    "relative path without \"..\"", $2);
 			else if (strlcpy(conf->set.maildir, $2,
@@ -271,11 +269,8 @@ main		: AUTHTAB STRING		{
 		}
 		| LAST yesno			{ conf->set.last = $2; }
 		| UIDLFORMAT STRING		{
-			char	test[UIDL_MAX + 1];
-
-			/* Dovecot's pop3_uidl_format, as oldids.c knows it. */
-			if (oldids_format($2, 4294967295UL, 4294967295UL,
-			    "1700000000.M1P1.host", test, sizeof(test)) == -1)
+			/* Dovecot's pop3_uidl_format, as settings.c knows it. */
+			if (!settings_uidl_ok($2))
 				lerror($<lineno>1, "uidl-format \"%s\": only "
 				    "%%u %%v %%f %%%% with a width and X or x "
 				    "before u and v, at most %d characters", $2,

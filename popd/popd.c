@@ -45,7 +45,7 @@
 #include "parent.h"
 #include "chan.h"
 #include "config.h"
-#include "maildir.h"
+#include "settings.h"
 #include "addr.h"
 #include "proc.h"
 #include "table.h"
@@ -294,7 +294,7 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 		    "(implicit TLS) or -p address (STLS)\n");
 		usage();
 	}
-	if (flags[2] != NULL && !maildir_subdir_ok(flags[2]))
+	if (flags[2] != NULL && !settings_subdir_ok(flags[2]))
 		errx(1, "-e %s: must be a relative path without \"..\"",
 		    flags[2]);
 	if ((c = conf_new()) == NULL || (pki = calloc(1, sizeof(*pki))) ==

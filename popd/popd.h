@@ -47,6 +47,9 @@ void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);
 void		 worker_gone(pid_t);
 void		 fd_budget_set(rlim_t);
+struct peeraddr;
+int		 worker_conf(const char *, const char *,
+		    const struct peeraddr *, const char *, uint32_t);
 
 /* migrate.c */
 int		 migration_report(void);

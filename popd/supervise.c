@@ -179,7 +179,7 @@ proc_start(enum proc_id id)
 	close(sp[1]);
 	p->id = id;
 	p->pid = pid;
-	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_CONF,
+	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_START,
 	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
 	p->chan.bad = proc_bad;
 	chan_start(&p->chan);

@@ -30,12 +30,12 @@
 
 #include "addr.h"
 #include "chan.h"
-#include "oldids.h"
 #include "pop3.h"
 #include "crlf.h"
 #include "maildrop.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "wrkrpop.h"
 
 #define RBUF_SIZE	16384
 #define WBUF_SIZE	65536
@@ -123,7 +123,6 @@ __dead static void	startup_fail(struct session *, const char *);
  */
 static struct conf_settings	set;
 static struct msg_worker	who;
-static int			have_conf;
 
 static void	wrkrpop_parent_conf(struct chan *, const void *, int);
 static void	wrkrpop_parent_worker(struct chan *, const void *, int);
@@ -179,7 +178,6 @@ int
 main(int argc, char *argv[])
 {
 	struct chan	 parent;
-	char		 test[UIDL_MAX + 1];
 	int		 ch, debug = 0, verbose = 0, type;
 	socklen_t	 len = sizeof(type);
 
@@ -210,14 +208,13 @@ main(int argc, char *argv[])
 		fatal("no session socket on fd %d", POPD_CHANNEL_FD);
 
 	/* The configuration, then the channel is done with. */
-	chan_init(&parent, POPD_CONF_FD, PROC_WRKRPOP, PROC_PARENT, PH_CONF,
+	chan_init(&parent, POPD_CONF_FD, PROC_WRKRPOP, PROC_PARENT, PH_START,
 	    from_parent, nitems(from_parent), NULL, NULL);
-	while (parent.phase == PH_CONF)
+	while (parent.phase & PH_SETUP)
 		chan_poll(&parent);
 	chan_close(&parent);
-	if (oldids_format(set.uidl_format, 1, 1, "1.M1P1.host", test,
-	    sizeof(test)) == -1)
-		fatalx("uidl-format \"%s\" from the parent", set.uidl_format);
+	if (who.flags & WORKER_REPORT)
+		report_main(who.user, who.maildir, set.uidl_format);
 	wrkrpop_main(who.user, who.maildir);
 }
 
@@ -225,8 +222,6 @@ main(int argc, char *argv[])
 static void
 wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 {
-	if (have_conf++)
-		fatalx("the settings came twice");
 	memcpy(&set, data, sizeof(set));
 }
 
@@ -234,8 +229,6 @@ wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 static void
 wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 {
-	if (!have_conf)
-		fatalx("a session without its settings");
 	memcpy(&who, data, sizeof(who));
 }
 

@@ -125,7 +125,7 @@ static const struct {
 	{ PROC_AUTHPOP, PROC_PARENT, to_authpop, nitems(to_authpop) },
 	{ PROC_WRKRPOP, PROC_PARENT, to_wrkrpop, nitems(to_wrkrpop) },
 };
-static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_RUN };
+static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_START };
 
 /* The parent ends the peer; the channel is closed by msg.c. */
 static void

@@ -8,6 +8,7 @@ uidl-format), and next to Dovecot's IMAP.  Courier's sizelist is written
 by the test from its format; qmail's names are popd's own rule."""
 
 import os
+import shutil
 import poplib
 import sys
 
@@ -262,6 +263,21 @@ def migration_report(srv):
                   srv.maildir("bob") in out, "bob's line", out)
     T.expect(sorted(os.listdir(md)), ["cur", "dovecot-uidlist", "new",
                                       "tmp"], "nothing written")
+
+    # Read as each user by its own wrkrpop: a maildir already served and
+    # a maildir that is missing each get their line, and the status says
+    # something went wrong.
+    open(os.path.join(srv.maildir("bob"), "popcache"), "w").close()
+    shutil.rmtree(md)
+    r = subprocess.run([T.POPD, "-m", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    out = r.stdout.decode()
+    T.expect(r.returncode, 1, "exit status (%s)" % out)
+    T.expect_true("alice: %s: No such file or directory" % md in out,
+                  "alice's line", out)
+    T.expect_true("bob: %s: served by popd already (popcache)" %
+                  srv.maildir("bob") in out, "bob's line", out)
 
 
 if __name__ == "__main__":

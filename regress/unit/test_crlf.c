@@ -325,18 +325,18 @@ maildir_names(void)
 {
 	char	out[PATH_MAX], small[8];
 
-	CHECK(maildir_subdir_ok("Maildir"), "Maildir is a subdir");
-	CHECK(maildir_subdir_ok("mail/inbox"), "mail/inbox is a subdir");
-	CHECK(!maildir_subdir_ok(""), "empty subdir refused");
-	CHECK(!maildir_subdir_ok("/etc"), "absolute subdir refused");
-	CHECK(!maildir_subdir_ok("../x"), "subdir with .. refused");
-	CHECK(!maildir_subdir_ok("a/..b"), "subdir with .. refused");
-	CHECK_INT(maildir_path(out, sizeof(out), "/home/a", "Maildir"), 0);
+	CHECK(settings_subdir_ok("Maildir"), "Maildir is a subdir");
+	CHECK(settings_subdir_ok("mail/inbox"), "mail/inbox is a subdir");
+	CHECK(!settings_subdir_ok(""), "empty subdir refused");
+	CHECK(!settings_subdir_ok("/etc"), "absolute subdir refused");
+	CHECK(!settings_subdir_ok("../x"), "subdir with .. refused");
+	CHECK(!settings_subdir_ok("a/..b"), "subdir with .. refused");
+	CHECK_INT(settings_maildir(out, sizeof(out), "/home/a", "Maildir"), 0);
 	CHECK_STR(out, "/home/a/Maildir");
-	CHECK_INT(maildir_path(out, sizeof(out), "/home/a", NULL), 0);
+	CHECK_INT(settings_maildir(out, sizeof(out), "/home/a", NULL), 0);
 	CHECK_STR(out, "/home/a");
-	CHECK_INT(maildir_path(small, sizeof(small), "/home/a", "M"), -1);
-	CHECK_INT(maildir_path(small, sizeof(small), "/home/a/", NULL), -1);
+	CHECK_INT(settings_maildir(small, sizeof(small), "/home/a", "M"), -1);
+	CHECK_INT(settings_maildir(small, sizeof(small), "/home/a/", NULL), -1);
 
 	check_seen("1.x", "cur/1.x:2,S");
 	check_seen("1.x:2,", "cur/1.x:2,S");

@@ -460,8 +460,12 @@ send_checked(void)
 		    &login, sizeof(login), 1 },
 		{ "a worker", E_PARENT_W, PH_CONF, MSG_PARENT_WORKER, 0,
 		    &worker, sizeof(worker), 1 },
-		{ "the configuration", E_PARENT_L, PH_CONF, MSG_PARENT_CONF, 0,
-		    &conf, sizeof(conf), 1 },
+		{ "the configuration", E_PARENT_L, PH_START, MSG_PARENT_CONF,
+		    0, &conf, sizeof(conf), 1 },
+		{ "the configuration twice", E_PARENT_L, PH_CONF,
+		    MSG_PARENT_CONF, 0, &conf, sizeof(conf), 0 },
+		{ "a worker before its settings", E_PARENT_W, PH_START,
+		    MSG_PARENT_WORKER, 0, &worker, sizeof(worker), 0 },
 		{ "a short session", E_PARENT_A, PH_RUN, MSG_PARENT_SESSION, 1,
 		    &sess, sizeof(sess) - 1, 0 },
 		{ "a long closed", E_AUTHPOP, PH_RUN, MSG_AUTHPOP_CLOSED, 0,
@@ -571,7 +575,7 @@ declarations(void)
 	int			 count, procs, phases;
 
 	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP;
-	phases = PH_CONF | PH_RUN | PH_DRAIN;
+	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN;
 	all = msg_decls(&n);
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
 	    MSG_MAX - 1);
@@ -680,8 +684,8 @@ poll_one(void)
 	reset();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 		exit(2);
-	open_end(&a, sp[0], E_PARENT_A, PH_CONF, 1);
-	open_end(&b, sp[1], E_AUTHPOP, PH_CONF, 1);
+	open_end(&a, sp[0], E_PARENT_A, PH_START, 1);
+	open_end(&b, sp[1], E_AUTHPOP, PH_START, 1);
 	chan_send(&a, MSG_PARENT_CONF, -1, &set, sizeof(set));
 	chan_send(&a, MSG_PARENT_CONF_END, -1, NULL, 0);
 	chan_send(&a, MSG_PARENT_SESSION, xpipe(), &ms, sizeof(ms));
@@ -804,6 +808,8 @@ main(void)
 	    .maildir = "Maildir" };
 	const struct msg_worker		 worker_user = { .user = "../alice",
 	    .maildir = "/home/alice/Maildir" };
+	const struct msg_worker		 worker_flag = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .flags = WORKER_ALL + 1 };
 	const struct msg_refused	 refused = { .id = 1,
 	    .code = REFUSED_BUSY };
 	const struct msg_refused	 refused_0 = { .id = 1 };
@@ -829,6 +835,8 @@ main(void)
 	struct conf_settings		 set_idle = settings_defaults;
 	struct conf_settings		 set_unterm = settings_defaults;
 	struct conf_settings		 set_delay = settings_defaults;
+	struct conf_settings		 set_uidl = settings_defaults;
+	struct conf_settings		 set_subdir = settings_defaults;
 	const struct msgcase		 cases[] = {
 		/* The datagram and its descriptors. */
 		{ "listen with its socket", E_LISTENER, PH_RUN,
@@ -891,8 +899,18 @@ main(void)
 		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
 
 		/* The phases. */
-		{ "the configuration", E_LISTENER, PH_CONF, MSG_PARENT_CONF,
+		{ "the configuration", E_LISTENER, PH_START, MSG_PARENT_CONF,
 		    V, CF, H, CF, 0, 1, 1, &set },
+		{ "the configuration twice", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, &set },
+		{ "a keypair before the settings", E_LISTENER, PH_START,
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
+		{ "the end before the settings", E_AUTHPOP, PH_START,
+		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "a worker before the settings", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker },
+		{ "a session before the settings", E_AUTHPOP, PH_START,
+		    MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0, &sess },
 		{ "a keypair", E_LISTENER, PH_CONF, MSG_PARENT_CONF_PKI, V, PK,
 		    H, PK, 0, 1, 1, &pki },
 		{ "a proxy", E_LISTENER, PH_CONF, MSG_PARENT_CONF_PROXY, V, PX,
@@ -963,6 +981,8 @@ main(void)
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_rel },
 		{ "a worker of an invalid name", E_WRKRPOP, PH_CONF,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_user },
+		{ "a worker with an unknown flag", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_flag },
 		{ "refused with code 0", E_AUTHPOP, PH_RUN, MSG_PARENT_REFUSED,
 		    V, RF, H, RF, 0, 1, 0, &refused_0 },
 		{ "refused with an unknown code", E_AUTHPOP, PH_RUN,
@@ -984,15 +1004,21 @@ main(void)
 		    MSG_PARENT_CONF_PROXY, V, PX, H, PX, 0, 1, 0,
 		    &proxy_trusted },
 		{ "the configuration with timeout idle 599", E_AUTHPOP,
-		    PH_CONF, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
 		    &set_idle },
 		{ "the configuration with an unterminated authtab", E_AUTHPOP,
-		    PH_CONF, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
 		    &set_unterm },
 		{ "the configuration with failure-delay 10s 5s", E_WRKRPOP,
-		    PH_CONF, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
 		    &set_delay },
-		{ "all zeros as the configuration", E_WRKRPOP, PH_CONF,
+		{ "the configuration with uidl-format %g", E_WRKRPOP,
+		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    &set_uidl },
+		{ "the configuration with maildir ../x", E_WRKRPOP,
+		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
+		    &set_subdir },
+		{ "all zeros as the configuration", E_WRKRPOP, PH_START,
 		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, NULL },
 	};
 	struct msg_listen	 ml = { LISTEN_TLS, 0 };
@@ -1009,6 +1035,8 @@ main(void)
 	memset(set_unterm.authtab, 'a', sizeof(set_unterm.authtab));
 	set_delay.failure_delay.first = 10;
 	set_delay.failure_delay.max = 5;
+	(void)strlcpy(set_uidl.uidl_format, "%g", sizeof(set_uidl.uidl_format));
+	(void)strlcpy(set_subdir.maildir, "../x", sizeof(set_subdir.maildir));
 
 	log_init(1, LOG_MAIL);
 	log_procinit("test_msg");

@@ -3,7 +3,7 @@
  * configuration in regress/unit/conf/ (and one at the limits, made
  * here) is parsed (popd/parse.y), sent by conf_send() (popd/config.c)
  * for the listener, authpop and a wrkrpop over a real SOCK_SEQPACKET
- * socketpair, received with chan_init(PH_CONF) and chan_poll() as the
+ * socketpair, received with chan_init(PH_START) and chan_poll() as the
  * children do, rebuilt into a struct popd_conf by handlers, and printed:
  * conf_print() of the rebuilt configuration must equal that of the
  * parsed one (what popd -n -v prints) for what each child is sent.  The
@@ -283,9 +283,9 @@ send_receive(const char *name, const struct popd_conf *conf,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 		die("socketpair");
-	chan_init(&p, sp[0], PROC_PARENT, ch->proc, PH_CONF, ch->from,
+	chan_init(&p, sp[0], PROC_PARENT, ch->proc, PH_START, ch->from,
 	    ch->nfrom, on_eof, NULL);
-	chan_init(&r, sp[1], ch->proc, PROC_PARENT, PH_CONF, ch->to, ch->nto,
+	chan_init(&r, sp[1], ch->proc, PROC_PARENT, PH_START, ch->to, ch->nto,
 	    on_eof, NULL);
 	r.bad = on_bad;
 	/* Started, so that what does not fit the socket leaves later. */
@@ -305,7 +305,7 @@ send_receive(const char *name, const struct popd_conf *conf,
 	    "want PH_RUN", name, cname, p.phase);
 
 	/* As the child does: one message at a time until it may serve. */
-	while (r.fd != -1 && r.phase == PH_CONF) {
+	while (r.fd != -1 && (r.phase & PH_SETUP)) {
 		if (!TAILQ_EMPTY(&p.outq))
 			(void)event_loop(EVLOOP_NONBLOCK | EVLOOP_ONCE);
 		else if (p.fd != -1)

@@ -1,0 +1,122 @@
+/*
+ * report.c -- popd -m, for one maildir: which UIDLs popd would keep from
+ * the POP3 server before it (oldids.c) at its first open, and which get
+ * popd's own.  popd starts a wrkrpop per usertab user as that user, with
+ * WORKER_REPORT and its standard output as the session descriptor; it
+ * reads, confined like a session, writes one line there and exits.
+ * Nothing in the maildir is written.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "maildir.h"
+#include "oldids.h"
+#include "proc.h"
+#include "util.h"
+#include "sandbox.h"
+#include "wrkrpop.h"
+
+static struct report	*report_who;
+
+struct report {
+	const char		*user, *path, *fmt;
+	int			 dirfd;
+	const struct oldids	*old;
+	size_t			 n, kept;
+};
+
+static void	report_open(void *);
+static void	report_sandbox(void *);
+static int	report_count(void *, const char *);
+__dead static void report_done(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+
+__dead void
+report_main(const char *user, const char *path, const char *fmt)
+{
+	struct report		 r = { user, path, fmt, -1, NULL, 0, 0 };
+	struct oldids		*old;
+	struct stat		 st;
+	const struct proc_setup	 ps = {
+		.role = "wrkrpop",
+		.title = user,
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = report_open,
+		.sandbox = report_sandbox,
+		.arg = &r,
+	};
+
+	report_who = &r;
+	proc_prologue(&ps);
+	if (fstatat(r.dirfd, "popcache", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		report_done(0, "served by popd already (popcache): its UIDLs "
+		    "stay");
+	old = oldids_load(r.dirfd, path, fmt, OLDIDS_DRYRUN);
+	r.old = old;
+	if (maildir_readdir(r.dirfd, "cur", report_count, &r) == -1 ||
+	    maildir_readdir(r.dirfd, "new", report_count, &r) == -1)
+		report_done(1, "%s", strerror(errno));
+	if (old == NULL)
+		report_done(0, "%zu messages, popd's own UIDLs (no records of "
+		    "another server)", r.n);
+	report_done(0, "%zu messages, %zu UIDLs from %s, %zu popd's own",
+	    r.n, r.kept, oldids_source(old), r.n - r.kept);
+}
+
+/* The maildir, as its user, before confinement. */
+static void
+report_open(void *arg)
+{
+	struct report	*r = arg;
+
+	if ((r->dirfd = open(r->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		report_done(1, "%s", strerror(errno));
+}
+
+static void
+report_sandbox(void *arg)
+{
+	struct report	*r = arg;
+
+	sandbox_wrkrpop(r->path);
+}
+
+static int
+report_count(void *arg, const char *name)
+{
+	struct report	*r = arg;
+
+	r->n++;
+	if (oldids_get(r->old, name) != NULL)
+		r->kept++;
+	return 0;
+}
+
+/* "user: path: what", one line on the report descriptor, and exit. */
+static void
+report_done(int status, const char *fmt, ...)
+{
+	char	 line[1024];
+	va_list	 ap;
+	int	 n, m;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		exit(1);
+	m = dprintf(POPD_CHANNEL_FD, "%s: %s: %s\n", report_who->user,
+	    report_who->path, line);
+	exit(m < 0 ? 1 : status);
+}
