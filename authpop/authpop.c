@@ -204,9 +204,9 @@ main(int argc, char *argv[])
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("no channel to the parent on fd %d", POPD_CHANNEL_FD);
 	chan_init(&parent, POPD_CHANNEL_FD, PROC_AUTHPOP, PROC_PARENT,
-	    PH_CONF, from_parent, nitems(from_parent), authpop_parent_eof,
+	    PH_START, from_parent, nitems(from_parent), authpop_parent_eof,
 	    NULL);
-	while (parent.phase == PH_CONF)
+	while (parent.phase & PH_SETUP)
 		chan_poll(&parent);
 
 	/* The parent has checked both files already: errors are rare. */
