@@ -50,6 +50,7 @@
 #define AUTH_BURST		16	/* lines per read event, for fairness */
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
 #define AUTH_MAXTHREADS		64
+#define LOAD_HALF		10	/* seconds: a slowdown forgotten by half */
 
 RB_HEAD(sesstree, session);
 
@@ -73,6 +74,9 @@ static void		authpop_parent_refused(struct chan *, const void *,
 			    int);
 static void		authpop_parent_passwd(struct chan *, const void *,
 			    int);
+static void		authpop_parent_penalty(struct chan *, const void *,
+			    int);
+static void		drained(int, short, void *);
 static struct session	*handed_over(uint64_t, uint32_t);
 static void		authpop_parent_eof(struct chan *);
 static void		authpop_open(void *);
@@ -107,6 +111,7 @@ static const char	*logname(const char *);
 static void		auth_start(struct session *, const char *);
 static void		auth_result(struct session *, struct job *);
 static void		session_deadline(struct session *);
+static double		failure_floor(double, double, double);
 static void		fail_reply(struct session *);
 
 /*
@@ -121,6 +126,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_REFUSED,	authpop_parent_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_PASSWD,	authpop_parent_passwd },
+	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 };
 
 /*
@@ -147,6 +153,8 @@ static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
 static int		 draining;	/* a newer authpop took over */
 static double		 fail_floor;	/* no failure reply sooner: seconds */
+static double		 slowest;	/* the slowest check at start */
+static double		 load, load_at;	/* how much slower checks run now */
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -218,7 +226,8 @@ main(int argc, char *argv[])
 
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init(&authtab);
-	fail_floor = 2 * slowest_check(&authtab) + 0.05;
+	slowest = slowest_check(&authtab);
+	fail_floor = 2 * slowest + 0.05;
 	log_debug("failure replies after %.3f s at least", fail_floor);
 	nworkers = sysconf(_SC_NPROCESSORS_ONLN);
 	if (nworkers < 2)
@@ -253,6 +262,7 @@ authpop_open(void *arg)
 	if (event_priority_init(2) == -1)
 		fatalx("event_priority_init");
 	jobs_init();
+	host_init();
 	evtimer_set(&kick_ev, jobs_kicked, NULL);
 }
 
@@ -350,8 +360,30 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 {
 	draining = 1;
 	setproctitle("draining");
+	host_export(c);
 	if (nsessions == 0)
+		drained(-1, 0, NULL);
+}
+
+/* Exit once what host_export queued is sent (at most a few seconds). */
+static void
+drained(int fd, short ev, void *arg)
+{
+	static struct event	 ev_drained;
+	static int		 tries;
+
+	if (TAILQ_EMPTY(&parent.outq) || parent.fd == -1 || tries++ > 300)
 		exit(0);
+	if (tries == 1)
+		evtimer_set(&ev_drained, drained, NULL);
+	timer_in(&ev_drained, 0.01);
+}
+
+/* Our predecessor's failures and familiar users (host.c). */
+static void
+authpop_parent_penalty(struct chan *c, const void *data, int fd)
+{
+	host_import(data);
 }
 
 /*
@@ -953,6 +985,8 @@ auth_start(struct session *s, const char *pass)
 	/* crypt(3) takes at most AUTH_MAXPASS: no stored hash can match. */
 	if (strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
 		j->toolong = 1;
+	j->passmac = passmac(pass);
+	j->expected = check_expected(j->hash);
 
 	s->state = S_CHECK;
 	s->job = j;
@@ -989,12 +1023,13 @@ static void
 auth_result(struct session *s, struct job *j)
 {
 	char		 addr[PEER_STRLEN];
-	double		 t = now(), at, wait;
+	double		 t = now(), at, wait, floor;
 
+	floor = failure_floor(t - s->started, j->expected, t);
 	if (j->ok) {
 		log_info("session %llu: %s: login %s",
 		    (unsigned long long)s->id, s->addr, s->user);
-		host_success(s->host, t);
+		host_success(s->host, s->user, t);
 		s->state = S_DRAIN;
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
 		return;
@@ -1017,16 +1052,40 @@ auth_result(struct session *s, struct job *j)
 	log_info("failed login for \"%s\" from %s: %s",
 	    logname(s->user), peer_log(&s->peer, addr, sizeof(addr)),
 	    j->known ? "wrong password" : "unknown user");
+	wait = host_failure(s->host, s->user, j->passmac, t, s->started);
 	explicit_bzero(s->user, sizeof(s->user));
-	wait = host_failure(s->host, t, s->started);
 	s->failclose = s->nfail >= set.limit.failures;
-	at = s->started + (wait > fail_floor ? wait : fail_floor);
+	at = s->started + (wait > floor ? wait : floor);
 	if (at <= t) {
 		fail_reply(s);
 		return;
 	}
 	s->state = S_DELAY;
 	timer_in(&s->tmo, at - t);
+}
+
+/*
+ * How long after its check started a failure is answered: fail_floor,
+ * or longer while checks run slower than they did at start (a busy
+ * machine), so that no check, of whatever hash, ends after its reply
+ * would be due.  load is the most any check was slowed down lately,
+ * forgotten by half every LOAD_HALF seconds.
+ */
+static double
+failure_floor(double took, double expected, double t)
+{
+	double	f;
+
+	if (t - load_at > 32 * LOAD_HALF)
+		load = 0;
+	for (; t - load_at >= LOAD_HALF; load_at += LOAD_HALF)
+		load /= 2;
+	if (load == 0)
+		load_at = t;
+	if (expected > 0 && took / expected > load)
+		load = took / expected;
+	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
+	return f > fail_floor ? f : fail_floor;
 }
 
 /* The reply to a failed login, when its time has come. */
@@ -1147,7 +1206,7 @@ session_close(struct session *s, int notify)
 	    nsessions);
 	freezero(s, sizeof(*s));
 	if (draining && nsessions == 0)
-		exit(0);
+		drained(-1, 0, NULL);
 	trim_after_spike(nsessions);
 }
 

@@ -43,6 +43,8 @@ struct job {
 	int			 known;		/* user in both tables */
 	int			 failing;	/* its address failed lately */
 	int			 toolong;	/* password cannot match */
+	uint64_t		 passmac;	/* host.c's keyed hash of it */
+	double			 expected;	/* its kind's time unloaded */
 	int			 ok;		/* result */
 	int			 err;		/* crypt failed: errno */
 	char			 hash[COMPAT_HASH_MAX + 1];
@@ -60,6 +62,8 @@ struct session {
 	struct job		*job;		/* while it waits its turn */
 	double			 deadline;	/* timeout login, absolute */
 	double			 started;	/* its check went to a worker */
+	int			 familiar;	/* host.c: it skips the queue */
+	int			 pairfails;	/* host.c: its user failed */
 	int			 failclose;	/* limit failures reached */
 	uint64_t		 id;		/* the parent's */
 	int			 fd;
@@ -94,6 +98,7 @@ extern long		 inflight_failing;
 extern struct jobq	 jobs_todo;	/* elsewhere only in the fuzzer */
 void		 dummy_init(struct usertree *);
 double		 slowest_check(struct usertree *);
+double		 check_expected(const char *);
 void		 jobs_init(void);
 void		 workers_start(void);
 void		 jobs_submit(struct job *);
@@ -102,10 +107,17 @@ void		 jobs_submit(struct job *);
 extern struct event	 kick_ev;	/* set by authpop_open */
 struct host	*host_get(const struct peeraddr *);
 void		 host_put(struct host *);
+struct chan;
+struct msg_penalty;
+void		 host_init(void);
+void		 host_export(struct chan *);
+void		 host_import(const struct msg_penalty *);
+uint64_t	 passmac(const char *);
 void		 host_enqueue(struct session *);
 void		 host_dequeue(struct session *);
-void		 host_success(struct host *, double);
-double		 host_failure(struct host *, double, double);
+void		 host_success(struct host *, const char *, double);
+double		 host_failure(struct host *, const char *, uint64_t, double,
+		    double);
 void		 jobs_dispatch(void);
 void		 jobs_kick(void);
 void		 jobs_kicked(int, short, void *);

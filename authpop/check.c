@@ -88,6 +88,34 @@ dummy_init(struct usertree *authtab)
 }
 
 /*
+ * Each kind of hash in authtab ("$2b$10", "$6$rounds=9000"), the dummy
+ * first, and how long one check of it took at start.
+ */
+static struct {
+	char	 name[32];
+	double	 took;
+} kinds[64];
+static size_t	 nkinds;
+static double	 most;
+
+/* The kind of a hash: up to its salt. */
+static void
+hash_kind(const char *hash, char *kind, size_t len)
+{
+	char	*p;
+	size_t	 n = 0;
+
+	(void)strlcpy(kind, hash, len);
+	for (p = kind; *p != '\0'; p++)
+		if (*p == '$' && ++n == 3)
+			break;
+	*p = '\0';
+	if ((p = strchr(kind + 1, '$')) != NULL &&
+	    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2')
+		p[1] = '\0';
+}
+
+/*
  * How long the slowest kind of hash in authtab takes to check (each
  * kind once: bcrypt at each cost, SHA-crypt at each rounds, the dummy):
  * no failure is answered sooner, whichever hash it met.
@@ -96,37 +124,55 @@ double
 slowest_check(struct usertree *authtab)
 {
 	struct userent	*a;
-	char		 kinds[64][32], kind[32], *p;
-	size_t		 nkinds = 0, i, n;
-	double		 t, took, most;
+	char		 kind[32];
+	size_t		 i;
+	double		 t;
 
-	t = now();
-	(void)compat_checkpass("not the password", dummy_hash);
-	most = now() - t;
+	nkinds = 0;
 	RB_FOREACH(a, usertree, authtab) {
-		/* The kind: up to the salt, "$2b$10", "$6$rounds=9000". */
-		(void)strlcpy(kind, a->hash, sizeof(kind));
-		n = 0;
-		for (p = kind; *p != '\0'; p++)
-			if (*p == '$' && ++n == 3)
-				break;
-		*p = '\0';
-		if ((p = strchr(kind + 1, '$')) != NULL &&
-		    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2')
-			p[1] = '\0';
+		if (nkinds == 0) {
+			hash_kind(dummy_hash, kinds[0].name,
+			    sizeof(kinds[0].name));
+			t = now();
+			(void)compat_checkpass("not the password", dummy_hash);
+			most = kinds[nkinds++].took = now() - t;
+		}
+		hash_kind(a->hash, kind, sizeof(kind));
 		for (i = 0; i < nkinds; i++)
-			if (strcmp(kinds[i], kind) == 0)
+			if (strcmp(kinds[i].name, kind) == 0)
 				break;
 		if (i < nkinds || nkinds == nitems(kinds))
 			continue;
-		(void)strlcpy(kinds[nkinds++], kind, sizeof(kinds[0]));
+		(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
 		t = now();
 		(void)compat_checkpass("not the password", a->hash);
-		if ((took = now() - t) > most)
-			most = took;
+		if ((kinds[nkinds++].took = now() - t) > most)
+			most = kinds[nkinds - 1].took;
 	}
-	log_debug("%zu kinds of hash, the slowest checks in %.3f s", nkinds,
-	    most);
+	if (nkinds == 0) {
+		t = now();
+		(void)compat_checkpass("not the password", dummy_hash);
+		most = now() - t;
+	}
+	log_debug("%zu kind%s of hash, the slowest checks in %.3f s", nkinds,
+	    nkinds == 1 ? "" : "s", most);
+	return most;
+}
+
+/*
+ * How long a check of hash took at start: what a check of it should take
+ * when the machine is not loaded (the slowest kind for a kind not seen).
+ */
+double
+check_expected(const char *hash)
+{
+	char	kind[32];
+	size_t	i;
+
+	hash_kind(hash, kind, sizeof(kind));
+	for (i = 0; i < nkinds; i++)
+		if (strcmp(kinds[i].name, kind) == 0)
+			return kinds[i].took > 0 ? kinds[i].took : most;
 	return most;
 }
 

@@ -1,10 +1,25 @@
 /*
  * host.c -- the per-address scheduler: which waiting password check
  * goes to the workers next, and not before when.  Its state (struct
- * host, known only here) outlives a session, so that failures count
- * against an address rather than a connection.  All of it runs in the
- * event loop; the workers see only the jobs that jobs_dispatch hands
- * to check.c (jobs_submit).
+ * host and struct pair, known only here) outlives a session, so that
+ * failures count against an address rather than a connection.  All of
+ * it runs in the event loop; the workers see only the jobs that
+ * jobs_dispatch hands to check.c (jobs_submit).
+ *
+ * Many users may share one address (NAT, CGNAT, webmail), one of them
+ * an attacker.  What keeps the others going (struct pair):
+ *  - a user who logged in from an address lately is familiar there: its
+ *    checks skip the address's queue and failure delay (it has no
+ *    failure since: a wrong password ends it, so an attacker who tries
+ *    a familiar user's name gets one guess per real login);
+ *  - in the address's queue, users without failures from it go before
+ *    those with;
+ *  - the same wrong password again for the same user (a client with a
+ *    stale saved password) is not counted again.
+ * Everything else from the address takes its turn, one check at a time
+ * once it failed lately, after its growing failure delay: a sprayer
+ * gets no more guesses than before, whatever names and connections it
+ * uses.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -12,13 +27,18 @@
 #include <sys/tree.h>
 
 #include <event.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "authpop.h"
+#include "chan.h"
+#include "proto.h"
 
 #define HOST_DECAY		60	/* seconds that forgive one failure */
 #define HOST_KEEP		16384	/* addresses kept without a session */
+#define PAIR_KEEP		16384	/* users of addresses remembered */
+#define PAIR_FAMILIAR		(7 * 86400)	/* a login is remembered */
 
 TAILQ_HEAD(sessq, session);
 TAILQ_HEAD(hostq, host);
@@ -35,7 +55,8 @@ struct host {
 	TAILQ_ENTRY(host)	 turn;		/* in a ready queue, or idle */
 	struct hostq		*rq;		/* that ready queue */
 	struct addrkey		 key;
-	struct sessq		 waiting;
+	struct sessq		 waiting;	/* its queue */
+	struct sessq		 familiar;	/* checks that skip it */
 	unsigned int		 nsess;		/* sessions of this address */
 	unsigned int		 fails;
 	double			 lastfail;
@@ -48,14 +69,39 @@ RB_HEAD(hosttree, host);
 #define H_READY		1
 #define H_IDLE		2
 
+/*
+ * A user name as tried from one address: its failures from there, when
+ * it last logged in from there (0: not lately, or it failed since), and
+ * a keyed hash of its last wrong password.  Kept while there is one of
+ * these to remember, at most PAIR_KEEP (the least recently used go).
+ */
+struct pair {
+	RB_ENTRY(pair)		 entry;
+	TAILQ_ENTRY(pair)	 lru;
+	struct addrkey		 key;
+	char			 user[POPD_MAXUSER + 1];
+	unsigned int		 fails;
+	double			 lastfail;
+	double			 familiar;
+	uint64_t		 lastbad;
+};
+RB_HEAD(pairtree, pair);
+TAILQ_HEAD(pairq, pair);
+
 static int	host_cmp(struct host *, struct host *);
 RB_PROTOTYPE_STATIC(hosttree, host, entry, host_cmp)
 RB_GENERATE_STATIC(hosttree, host, entry, host_cmp)
+static int	pair_cmp(struct pair *, struct pair *);
+RB_PROTOTYPE_STATIC(pairtree, pair, entry, pair_cmp)
+RB_GENERATE_STATIC(pairtree, pair, entry, pair_cmp)
 
 static void	host_decay(struct host *, double);
 static double	host_delay(unsigned int);
 static void	host_schedule(struct host *);
 static void	host_wake(int, short, void *);
+static struct pair *pair_get(const struct addrkey *, const char *, int);
+static void	pair_decay(struct pair *, double);
+static void	pair_done(struct pair *);
 
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
 static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
@@ -63,12 +109,31 @@ static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
 static struct hostq	 ready_failing = TAILQ_HEAD_INITIALIZER(ready_failing);
 static struct hostq	 idle = TAILQ_HEAD_INITIALIZER(idle);
 static size_t		 nidle;
+static struct pairtree	 pairs = RB_INITIALIZER(&pairs);
+static struct pairq	 pairs_lru = TAILQ_HEAD_INITIALIZER(pairs_lru);
+static size_t		 npairs;
 struct event		 kick_ev;	/* jobs_dispatch, from the loop */
+
+/*
+ * The key of passmac(): wrong passwords are remembered only as SipHash-2-4
+ * values under a key that never leaves this process.
+ */
+static uint64_t		 mackey[2];
 
 static int
 host_cmp(struct host *a, struct host *b)
 {
 	return addrkey_cmp(&a->key, &b->key);
+}
+
+static int
+pair_cmp(struct pair *a, struct pair *b)
+{
+	int	r;
+
+	if ((r = addrkey_cmp(&a->key, &b->key)) != 0)
+		return r;
+	return strcmp(a->user, b->user);
 }
 
 /* The host a session address counts under, with one more session. */
@@ -84,6 +149,7 @@ host_get(const struct peeraddr *peer)
 			fatal("%s", __func__);
 		h->key = key.key;
 		TAILQ_INIT(&h->waiting);
+		TAILQ_INIT(&h->familiar);
 		evtimer_set(&h->wake, host_wake, h);
 		RB_INSERT(hosttree, &hosts, h);
 	} else if (h->where == H_IDLE) {
@@ -127,41 +193,96 @@ host_put(struct host *h)
 	free(old);
 }
 
-/* The check of s (s->job) waits behind the others of its address. */
+/*
+ * The check of s (s->job) for s->user waits its turn: in the address's
+ * queue (users without failures from it first), or beside it when the
+ * user logged in from this address lately and has not failed since.
+ */
 void
 host_enqueue(struct session *s)
 {
-	TAILQ_INSERT_TAIL(&s->host->waiting, s, qentry);
-	host_schedule(s->host);
+	struct host	*h = s->host;
+	struct pair	*p;
+	struct session	*o;
+	double		 t = now();
+
+	s->familiar = 0;
+	s->pairfails = 0;
+	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
+		pair_decay(p, t);
+		s->familiar = p->familiar > 0 &&
+		    t - p->familiar < PAIR_FAMILIAR;
+		s->pairfails = p->fails > 0;
+	}
+	if (s->familiar)
+		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
+	else if (!s->pairfails) {
+		TAILQ_FOREACH(o, &h->waiting, qentry)
+			if (o->pairfails)
+				break;
+		if (o != NULL)
+			TAILQ_INSERT_BEFORE(o, s, qentry);
+		else
+			TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
+	} else
+		TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
+	host_schedule(h);
 }
 
 /* The check of s leaves before it started; the caller frees s->job. */
 void
 host_dequeue(struct session *s)
 {
-	TAILQ_REMOVE(&s->host->waiting, s, qentry);
+	TAILQ_REMOVE(s->familiar ? &s->host->familiar : &s->host->waiting,
+	    s, qentry);
 }
 
-/* A good password from h at t: one failure fewer to remember. */
+/* A good password for user from h at t: familiar there from now on. */
 void
-host_success(struct host *h, double t)
+host_success(struct host *h, const char *user, double t)
 {
+	struct pair	*p;
+
 	host_decay(h, t);
 	if (h->fails > 0 && --h->fails == 0)
 		h->next = 0;
+	if ((p = pair_get(&h->key, user, 1)) != NULL) {
+		p->fails = 0;
+		p->lastbad = 0;
+		p->familiar = t;
+		pair_done(p);
+	}
 }
 
 /*
- * A wrong password from h at t, whose check started at started: one
- * more failure, and no check from h before its failure delay, which
- * is returned.
+ * A wrong password (passmac: its keyed hash) for user from h at t, whose
+ * check started at started: one more failure, and no check from h's
+ * queue before its failure delay, which is returned.  The user is no
+ * longer familiar at h.  The same wrong password as last time for this
+ * user from h is not counted again: a client with a stale saved password
+ * retries it, an attacker would not.
  */
 double
-host_failure(struct host *h, double t, double started)
+host_failure(struct host *h, const char *user, uint64_t passmac, double t,
+    double started)
 {
-	double	wait;
+	struct pair	*p;
+	double		 wait;
 
 	host_decay(h, t);
+	if ((p = pair_get(&h->key, user, 1)) != NULL) {
+		pair_decay(p, t);
+		p->familiar = 0;
+		if (p->fails > 0 && p->lastbad == passmac) {
+			pair_done(p);
+			return host_delay(h->fails);
+		}
+		if (p->fails < 32)
+			p->fails++;
+		p->lastfail = t;
+		p->lastbad = passmac;
+		pair_done(p);
+	}
 	if (h->fails < 32)
 		h->fails++;
 	h->lastfail = t;
@@ -170,6 +291,68 @@ host_failure(struct host *h, double t, double started)
 		h->next = started + wait;
 	host_schedule(h);
 	return wait;
+}
+
+/*
+ * The pair of user at key, made when create says so (NULL when not
+ * found, or when the name cannot be kept), and now the most recently
+ * used one.  The caller ends with pair_done().
+ */
+static struct pair *
+pair_get(const struct addrkey *key, const char *user, int create)
+{
+	struct pair	 k, *p;
+
+	memset(&k, 0, sizeof(k));
+	k.key = *key;
+	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
+		return NULL;
+	if ((p = RB_FIND(pairtree, &pairs, &k)) != NULL) {
+		TAILQ_REMOVE(&pairs_lru, p, lru);
+		TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
+		return p;
+	}
+	if (!create)
+		return NULL;
+	if (npairs >= PAIR_KEEP) {
+		p = TAILQ_FIRST(&pairs_lru);
+		TAILQ_REMOVE(&pairs_lru, p, lru);
+		RB_REMOVE(pairtree, &pairs, p);
+		npairs--;
+		free(p);
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	*p = k;
+	RB_INSERT(pairtree, &pairs, p);
+	TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
+	npairs++;
+	return p;
+}
+
+/* Forgive the pair one failure per HOST_DECAY seconds without one. */
+static void
+pair_decay(struct pair *p, double t)
+{
+	unsigned int	k;
+
+	if (p->fails == 0 || t - p->lastfail < HOST_DECAY)
+		return;
+	k = (t - p->lastfail) / HOST_DECAY;
+	p->fails = k >= p->fails ? 0 : p->fails - k;
+	p->lastfail += (double)k * HOST_DECAY;
+}
+
+/* A pair with nothing left to remember goes. */
+static void
+pair_done(struct pair *p)
+{
+	if (p->fails > 0 || p->familiar > 0)
+		return;
+	TAILQ_REMOVE(&pairs_lru, p, lru);
+	RB_REMOVE(pairtree, &pairs, p);
+	npairs--;
+	free(p);
 }
 
 /* Forgive one failure per HOST_DECAY seconds without one. */
@@ -202,14 +385,23 @@ host_delay(unsigned int n)
  * one now, or wake it when it may.  Addresses that failed lately wait
  * in a queue of their own, served only when no other address waits and
  * never on every worker at once: a sprayer's checks do not hold up a
- * user who types the right password.
+ * user who types the right password.  A familiar user's check does not
+ * wait for its address's failure delay.
  */
 static void
 host_schedule(struct host *h)
 {
 	double	t;
 
-	if (TAILQ_EMPTY(&h->waiting) || h->where == H_READY)
+	if (h->where == H_READY)
+		return;
+	if (!TAILQ_EMPTY(&h->familiar)) {
+		h->rq = &ready;
+		TAILQ_INSERT_TAIL(h->rq, h, turn);
+		h->where = H_READY;
+		return;
+	}
+	if (TAILQ_EMPTY(&h->waiting))
 		return;
 	t = now();
 	if (h->next <= t) {
@@ -255,6 +447,7 @@ void
 jobs_dispatch(void)
 {
 	struct host	*h;
+	struct hostq	*from;
 	struct session	*s;
 	struct job	*j;
 	char		 c;
@@ -263,11 +456,20 @@ jobs_dispatch(void)
 	while (inflight < nworkers && ((h = TAILQ_FIRST(&ready)) != NULL ||
 	    (inflight_failing < (nworkers > 1 ? nworkers - 1 : 1) &&
 	    (h = TAILQ_FIRST(&ready_failing)) != NULL))) {
+		from = h->rq;
 		TAILQ_REMOVE(h->rq, h, turn);
 		h->where = H_NONE;
-		if ((s = TAILQ_FIRST(&h->waiting)) == NULL)
+		t = now();
+		if ((s = TAILQ_FIRST(&h->familiar)) != NULL)
+			TAILQ_REMOVE(&h->familiar, s, qentry);
+		else if (h->next > t || (from == &ready && h->fails > 0)) {
+			/* Its familiar check left: the rest waits its turn. */
+			host_schedule(h);
+			continue;
+		} else if ((s = TAILQ_FIRST(&h->waiting)) != NULL)
+			TAILQ_REMOVE(&h->waiting, s, qentry);
+		else
 			continue;	/* its sessions left meanwhile */
-		TAILQ_REMOVE(&h->waiting, s, qentry);
 		j = s->job;
 		s->job = NULL;
 		if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
@@ -278,14 +480,165 @@ jobs_dispatch(void)
 			session_close(s, 1);	/* may free h: not used below */
 			continue;
 		}
-		t = now();
 		s->started = t;
 		host_decay(h, t);
-		j->failing = h->fails > 0;
+		j->failing = h->fails > 0 && !s->familiar;
 		/* An address that failed lately has one check at a time. */
-		if (h->fails > 0 && h->next < t + host_delay(h->fails))
+		if (j->failing && h->next < t + host_delay(h->fails))
 			h->next = t + host_delay(h->fails);
 		host_schedule(h);
 		jobs_submit(j);
+	}
+}
+
+/* Before the sandbox: the key of passmac(). */
+void
+host_init(void)
+{
+	arc4random_buf(mackey, sizeof(mackey));
+}
+
+#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3) do {					\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
+} while (0)
+
+/*
+ * SipHash-2-4 (Aumasson and Bernstein) of a password under mackey: what
+ * host_failure compares to tell a stale client's retry from a new guess.
+ * Never 0, which stands for no password.
+ */
+uint64_t
+passmac(const char *pass)
+{
+	const unsigned char	*in = (const unsigned char *)pass;
+	size_t			 len = strlen(pass), i;
+	uint64_t		 v0, v1, v2, v3, m;
+	int			 k;
+
+	v0 = mackey[0] ^ 0x736f6d6570736575ULL;
+	v1 = mackey[1] ^ 0x646f72616e646f6dULL;
+	v2 = mackey[0] ^ 0x6c7967656e657261ULL;
+	v3 = mackey[1] ^ 0x7465646279746573ULL;
+	for (i = 0; i + 8 <= len; i += 8) {
+		for (m = 0, k = 7; k >= 0; k--)
+			m = (m << 8) | in[i + k];
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	m = (uint64_t)len << 56;
+	for (k = 0; i + k < len; k++)
+		m |= (uint64_t)in[i + k] << (8 * k);
+	v3 ^= m;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	for (k = 0; k < 4; k++)
+		SIPROUND(v0, v1, v2, v3);
+	m = v0 ^ v1 ^ v2 ^ v3;
+	return m != 0 ? m : 1;
+}
+
+/*
+ * Draining after a reload: tell the parent what we know of addresses
+ * (their failures) and of users as tried from them (failures, familiar),
+ * for our successor, so that a reload forgives no sprayer and forgets
+ * no regular.  The keyed hashes of wrong passwords stay here: the key
+ * does.
+ */
+void
+host_export(struct chan *c)
+{
+	struct msg_penalty	 m;
+	struct penalty_rec	*r;
+	struct host		*h;
+	struct pair		*p;
+	double			 t = now();
+
+	memset(&m, 0, sizeof(m));
+	RB_FOREACH(h, hosttree, &hosts) {
+		host_decay(h, t);
+		if (h->fails == 0)
+			continue;
+		r = &m.rec[m.n++];
+		r->key = h->key;
+		r->fails = h->fails;
+		r->lastfail = h->lastfail;
+		r->next = h->next;
+		if (m.n == PENALTY_RECS) {
+			chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
+			memset(&m, 0, sizeof(m));
+		}
+	}
+	TAILQ_FOREACH(p, &pairs_lru, lru) {
+		pair_decay(p, t);
+		if (p->fails == 0 && p->familiar == 0)
+			continue;
+		r = &m.rec[m.n++];
+		r->key = p->key;
+		(void)strlcpy(r->user, p->user, sizeof(r->user));
+		r->fails = p->fails;
+		r->lastfail = p->lastfail;
+		r->familiar = p->familiar;
+		if (m.n == PENALTY_RECS) {
+			chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
+			memset(&m, 0, sizeof(m));
+		}
+	}
+	if (m.n > 0)
+		chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
+}
+
+/* What our predecessor knew (host_export), merged with what we know. */
+void
+host_import(const struct msg_penalty *m)
+{
+	const struct penalty_rec	*r;
+	struct host			 key, *h;
+	struct pair			*p;
+	uint32_t			 i;
+
+	for (i = 0; i < m->n; i++) {
+		r = &m->rec[i];
+		if (r->user[0] != '\0') {
+			if ((p = pair_get(&r->key, r->user, 1)) == NULL)
+				continue;
+			if (r->fails > p->fails) {
+				p->fails = r->fails;
+				p->lastfail = r->lastfail;
+			}
+			if (r->familiar > p->familiar && p->fails == 0)
+				p->familiar = r->familiar;
+			pair_done(p);
+			continue;
+		}
+		key.key = r->key;
+		if ((h = RB_FIND(hosttree, &hosts, &key)) == NULL) {
+			if (nidle >= HOST_KEEP)
+				continue;
+			if ((h = calloc(1, sizeof(*h))) == NULL)
+				fatal("%s", __func__);
+			h->key = r->key;
+			TAILQ_INIT(&h->waiting);
+			TAILQ_INIT(&h->familiar);
+			evtimer_set(&h->wake, host_wake, h);
+			RB_INSERT(hosttree, &hosts, h);
+			TAILQ_INSERT_TAIL(&idle, h, turn);
+			h->where = H_IDLE;
+			nidle++;
+		}
+		if (r->fails > h->fails) {
+			h->fails = r->fails;
+			h->lastfail = r->lastfail;
+		}
+		if (r->next > h->next)
+			h->next = r->next;
+		host_schedule(h);
 	}
 }

@@ -463,12 +463,13 @@ chan_read(struct chan *c)
 			chan_bad(c, "%s from %s", why, proc_str(c->peer));
 			return;
 		}
+		/* The handler runs in the phase the message moves to. */
+		if (decl->next != 0)
+			c->phase = decl->next;
 		chan_handler(c, decl->type)->fn(c, buf + sizeof(struct msg_hdr),
 		    nfds ? fds[0] : -1);
 		if (c->fd == -1)
 			return;
-		if (decl->next != 0)
-			c->phase = decl->next;
 		/* Before the event loop, one message per chan_poll(). */
 		if (!c->started)
 			return;

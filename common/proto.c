@@ -144,6 +144,37 @@ valid_passwd(const void *p)
 	return NULL;
 }
 
+static int
+valid_time(double t)
+{
+	return t >= 0 && t < 1e12;	/* and not NaN */
+}
+
+static const char *
+valid_penalty(const void *p)
+{
+	const struct msg_penalty	*m = p;
+	const struct penalty_rec	*r;
+	uint32_t			 i;
+
+	if (m->n == 0 || m->n > PENALTY_RECS)
+		return "record count";
+	for (i = 0; i < m->n; i++) {
+		r = &m->rec[i];
+		if (r->key.af != 0 && r->key.af != AF_INET &&
+		    r->key.af != AF_INET6)
+			return "address family";
+		if (!TERMINATED(r->user))
+			return "unterminated string";
+		if (r->fails > 32)
+			return "failures";
+		if (!valid_time(r->lastfail) || !valid_time(r->next) ||
+		    !valid_time(r->familiar))
+			return "time";
+	}
+	return NULL;
+}
+
 #define P	PROC_PARENT
 #define L	PROC_LISTENER
 #define A	PROC_AUTHPOP
@@ -180,6 +211,8 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_PASSWD, P, A, sizeof(struct msg_passwd), MSG_NOFD,
 	    valid_passwd, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A, 0, MSG_NOFD, valid_none, RUN, PH_DRAIN),
+	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
+	    valid_penalty, RUN, 0),
 	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
 	    valid_newsession, ANY, 0),
 	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
@@ -188,6 +221,8 @@ static const struct msg_decl decls[] = {
 	    valid_none, ANY, 0),
 	D(MSG_AUTHPOP_STLS, A, P, sizeof(struct msg_id), MSG_NOFD,
 	    valid_none, ANY, 0),
+	D(MSG_AUTHPOP_PENALTY, A, P, sizeof(struct msg_penalty), MSG_NOFD,
+	    valid_penalty, PH_DRAIN, 0),
 };
 #undef D
 #undef P

@@ -23,7 +23,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		9
+#define MSG_VERSION		10
 #define MSG_MAXPAYLOAD		16384	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -49,6 +49,8 @@ enum msg_type {
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
+	MSG_PARENT_PENALTY,	/* to authpop: failures and familiar users
+				   its predecessor knew; msg_penalty */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -57,6 +59,8 @@ enum msg_type {
 	MSG_AUTHPOP_LOGIN,	/* fd: the session socket; msg_login */
 	MSG_AUTHPOP_CLOSED,	/* session ended before login; msg_id */
 	MSG_AUTHPOP_STLS,	/* client said STLS; msg_id */
+	MSG_AUTHPOP_PENALTY,	/* draining: what it knows of addresses, for
+				   its successor; msg_penalty */
 
 	MSG_MAX
 };
@@ -155,6 +159,26 @@ struct msg_lid {
 struct msg_login {
 	uint64_t	id;
 	char		user[POPD_MAXUSER + 1];
+};
+
+/*
+ * MSG_AUTHPOP_PENALTY, MSG_PARENT_PENALTY: an address's recent failures
+ * (user ""), or a user's as tried from an address, and when it last
+ * logged in from there (authpop/host.c).  Times are CLOCK_MONOTONIC
+ * seconds, which both authpops share.
+ */
+#define PENALTY_RECS		48
+struct penalty_rec {
+	struct addrkey	key;
+	char		user[POPD_MAXUSER + 1];
+	uint32_t	fails;
+	double		lastfail;
+	double		next;		/* address: no check before */
+	double		familiar;	/* user: logged in at, or 0 */
+};
+struct msg_penalty {
+	uint32_t		n;
+	struct penalty_rec	rec[PENALTY_RECS];
 };
 
 /* MSG_AUTHPOP_CLOSED, MSG_AUTHPOP_STLS, MSG_PARENT_SPAWNED */

@@ -318,6 +318,21 @@ parent_authpop_closed(struct chan *c, const void *data, int fd)
 }
 
 /*
+ * A draining authpop's knowledge of addresses, for the authpop that took
+ * over (none when it is still the current one: its successor could not
+ * start).
+ */
+void
+parent_authpop_penalty(struct chan *c, const void *data, int fd)
+{
+	struct proc	*cur = current[KIND_AUTHPOP];
+
+	if (cur != NULL && &cur->chan != c && !cur->draining)
+		chan_send(&cur->chan, MSG_PARENT_PENALTY, -1, data,
+		    sizeof(struct msg_penalty));
+}
+
+/*
  * STLS: the session ends here for authpop; the listener starts TLS and
  * hands over a new one.
  */

@@ -44,6 +44,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,	parent_authpop_login },
 	{ MSG_AUTHPOP_CLOSED,	parent_authpop_closed },
 	{ MSG_AUTHPOP_STLS,	parent_authpop_stls },
+	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 };
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {

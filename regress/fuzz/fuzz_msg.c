@@ -86,10 +86,12 @@ HANDLER(MSG_PARENT_SPAWNED)
 HANDLER(MSG_PARENT_REFUSED)
 HANDLER(MSG_PARENT_PASSWD)
 HANDLER(MSG_PARENT_DRAIN)
+HANDLER(MSG_PARENT_PENALTY)
 HANDLER(MSG_LISTENER_SESSION)
 HANDLER(MSG_AUTHPOP_LOGIN)
 HANDLER(MSG_AUTHPOP_CLOSED)
 HANDLER(MSG_AUTHPOP_STLS)
+HANDLER(MSG_AUTHPOP_PENALTY)
 #undef HANDLER
 #define H(t)	{ t, on_##t }
 
@@ -98,6 +100,7 @@ static const struct msg_handler from_listener[] = {
 };
 static const struct msg_handler from_authpop[] = {
 	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
+	H(MSG_AUTHPOP_PENALTY),
 };
 static const struct msg_handler to_listener[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
@@ -107,7 +110,7 @@ static const struct msg_handler to_listener[] = {
 static const struct msg_handler to_authpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
 	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
-	H(MSG_PARENT_DRAIN),
+	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY),
 };
 static const struct msg_handler to_wrkrpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER),

@@ -214,8 +214,10 @@ def _login_ok(srv, src, user):
 
 @T.test(conf_extra="failure-delay 1s 15s", timeout=60)
 def failure_delay_grows_per_address(srv):
+    # New guesses each time: a retry of the same wrong password is a
+    # stale client's and is not counted again (stale_password_counted_once).
     r = greeted(srv, "127.0.0.9")
-    took = [timed_fail(r, "alice", "wrong")]
+    took = [timed_fail(r, "alice", "wrong1")]
     # Meanwhile another address logs in at once.
     done = {}
 
@@ -225,7 +227,7 @@ def failure_delay_grows_per_address(srv):
         done["t"] = time.monotonic() - t
     th = threading.Thread(target=other)
     th.start()
-    took.append(timed_fail(r, "alice", "wrong"))
+    took.append(timed_fail(r, "alice", "wrong2"))
     th.join(10)
     T.expect_true(done.get("t", 99) < 1.0,
                   "another address not held up by the delay", done)
@@ -242,7 +244,7 @@ def failure_delay_grows_per_address(srv):
                       took)
     # The same address on a new connection waits longer still...
     r = greeted(srv, "127.0.0.9")
-    T.expect_true(timed_fail(r, "alice", "wrong") >= 7.9,
+    T.expect_true(timed_fail(r, "alice", "wrong4") >= 7.9,
                   "fourth failure of the address waits 8 s")
     r.close()
     # ...while a success from elsewhere is not slowed down.
@@ -369,6 +371,180 @@ def revocation_on_old_connections(srv):
 
 def login_ready(srv, src):
     return greeted(srv, src)
+
+
+def _sprayers(srv, src, n, stop, names=("nobody",), counter=None):
+    """n connections from src sending new wrong passwords back to back
+    (rotating through names) until stop is set."""
+    def run(k):
+        i = 0
+        while not stop.is_set():
+            try:
+                r = greeted(srv, src)
+                while not stop.is_set():
+                    user = names[(i + k) % len(names)]
+                    i += 1
+                    if r.cmd("USER " + user)[:3] != b"+OK":
+                        break
+                    reply = r.cmd("PASS guess-%d-%d" % (k, i))
+                    if counter is not None:
+                        counter.append(reply[:12])
+                    if not reply.startswith(b"-ERR [AUTH] invalid"):
+                        break
+                r.close()
+            except Exception:  # noqa: BLE001
+                time.sleep(0.05)
+    ths = [threading.Thread(target=run, args=(k,), daemon=True)
+           for k in range(n)]
+    for th in ths:
+        th.start()
+    return ths
+
+
+@T.test(conf_extra="failure-delay 1s 15s", timeout=120)
+def shared_address_good_user_not_held(srv):
+    """Four connections on one address spray wrong passwords back to
+    back; a user behind the same address (NAT) who logged in from it
+    before logs in at about its unloaded speed, and the sprayers get no
+    more checks than the address's failure delay allows."""
+    src = "127.0.0.5"
+    t = time.monotonic()
+    login(srv, src, "bob").close()
+    unloaded = time.monotonic() - t
+    stop = threading.Event()
+    replies = []
+    ths = _sprayers(srv, src, 4, stop, names=("nobody", "alice", "x1",
+                                               "x2", "x3"), counter=replies)
+    time.sleep(4)
+    took = []
+    for _ in range(5):
+        t = time.monotonic()
+        login(srv, src, "bob").close()
+        took.append(time.monotonic() - t)
+        time.sleep(0.5)
+    stop.set()
+    for th in ths:
+        th.join(20)
+    med = statistics.median(took)
+    T.expect_true(med < max(0.5, 4 * unloaded),
+                  "bob's logins from the sprayed address (unloaded %.3f s)"
+                  % unloaded, took)
+    # 1 + 2 + 4 + 8 s of delay cover the 4 + 5 s of spraying: a handful
+    # of guesses, as before, not one per check time.
+    n = srv.log().count("failed login for")
+    T.expect_true(n <= 8, "guesses checked for the sprayers (%d)" % n,
+                  n)
+
+
+@T.test(conf_extra="failure-delay 1s 4s", timeout=120)
+def shared_address_first_login_bounded(srv):
+    """A user's first login from an address where another client keeps
+    failing for one user name waits at most the longest failure delay,
+    ahead of that client's next guesses."""
+    src = "127.0.0.6"
+    stop = threading.Event()
+    ths = _sprayers(srv, src, 4, stop)
+    time.sleep(5)
+    t = time.monotonic()
+    login(srv, src, "bob").close()
+    took = time.monotonic() - t
+    stop.set()
+    for th in ths:
+        th.join(20)
+    T.expect_true(took < 4.8, "first login within the longest delay",
+                  took)
+
+
+@T.test(conf_extra="failure-delay 1s 15s", timeout=90)
+def stale_password_counted_once(srv):
+    """A client with a stale saved password retries it every few
+    seconds: counted once, its delay does not grow, and its address's
+    other users are not held up."""
+    src = "127.0.0.7"
+    took = []
+    for _ in range(4):
+        r = greeted(srv, src)
+        took.append(timed_fail(r, "alice", "old-password"))
+        r.close()
+    T.expect_true(all(x < 1.8 for x in took),
+                  "the same wrong password does not grow the delay", took)
+    t = time.monotonic()
+    login(srv, src, "bob").close()
+    T.expect_true(time.monotonic() - t < 1.5,
+                  "another user of the address", time.monotonic() - t)
+    # A new wrong password does count: with one failure remembered
+    # (bob's login forgave the other), 2 s after a second.
+    r = greeted(srv, src)
+    T.expect_true(timed_fail(r, "alice", "guess-1") < 1.8, "a new guess")
+    T.expect_true(timed_fail(r, "alice", "guess-2") >= 1.9,
+                  "new guesses grow the delay")
+    r.close()
+
+
+@T.test(conf_extra="failure-delay 1s 15s", timeout=120)
+def failure_state_survives_reload(srv):
+    """A reload (sites reload after every password change) neither
+    forgives a sprayer its delay nor forgets a regular user's address."""
+    src = "127.0.0.4"
+    login(srv, src, "bob").close()
+    r = greeted(srv, src)
+    for i in range(3):
+        timed_fail(r, "nobody", "guess-%d" % i)
+    r.close()
+    srv.reload()
+    srv.wait_log("reloaded")
+    # The new authpop knows: a fourth failure waits 8 s, not 1 s...
+    r = greeted(srv, src)
+    T.expect_true(timed_fail(r, "nobody", "guess-3") >= 7.9,
+                  "the failure delay after a reload")
+    # ...and bob, familiar at this address, is not held by it.
+    t = time.monotonic()
+    login(srv, src, "bob").close()
+    T.expect_true(time.monotonic() - t < 1.0, "bob after the reload",
+                  time.monotonic() - t)
+    r.close()
+
+
+@T.test(conf_extra="failure-delay 1s 15s\nlimit per-address sessions 32",
+        timeout=180)
+def many_users_of_a_penalized_address(srv):
+    """50 clients of one address log in at once while that address is
+    penalized: each gets in or gets a clear -ERR [SYS/TEMP] or
+    [IN-USE], never a silent close."""
+    src = "127.0.0.8"
+    for i in range(3):
+        r = greeted(srv, src)
+        timed_fail(r, "nobody", "guess%d" % i)
+        r.close()
+    results = [None] * 50
+
+    def one(k):
+        user = ("alice", "bob")[k % 2]
+        try:
+            r = srv.raw(src=src, timeout=60)
+            g = r.line()
+            if not g.startswith(b"+OK"):
+                results[k] = g
+                return
+            u = r.cmd("USER " + user)
+            if not u.startswith(b"+OK"):
+                results[k] = u
+                return
+            results[k] = r.cmd("PASS " + srv.password(user))
+            r.close()
+        except Exception as e:  # noqa: BLE001
+            results[k] = repr(e).encode()
+    ths = [threading.Thread(target=one, args=(k,)) for k in range(50)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(120)
+    bad = [x for x in results if not (x.startswith(b"+OK") or
+           x.startswith(b"-ERR [SYS/TEMP]") or x.startswith(b"-ERR [IN-USE]"))]
+    T.expect(bad, [], "every client got in or a clear -ERR (%r)" %
+             sorted(set(results)))
+    T.expect_true(any(x.startswith(b"+OK") for x in results),
+                  "some got in", results)
 
 
 @T.test(start=False, allow_crash=False, timeout=120)

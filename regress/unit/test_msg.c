@@ -71,10 +71,12 @@ HANDLER(MSG_PARENT_SPAWNED)
 HANDLER(MSG_PARENT_REFUSED)
 HANDLER(MSG_PARENT_PASSWD)
 HANDLER(MSG_PARENT_DRAIN)
+HANDLER(MSG_PARENT_PENALTY)
 HANDLER(MSG_LISTENER_SESSION)
 HANDLER(MSG_AUTHPOP_LOGIN)
 HANDLER(MSG_AUTHPOP_CLOSED)
 HANDLER(MSG_AUTHPOP_STLS)
+HANDLER(MSG_AUTHPOP_PENALTY)
 #undef HANDLER
 #define H(t)	{ t, on_##t }
 
@@ -99,7 +101,7 @@ static const struct msg_handler to_listener[] = {
 static const struct msg_handler to_authpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
 	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
-	H(MSG_PARENT_DRAIN),
+	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY),
 };
 static const struct msg_handler to_wrkrpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER),
@@ -109,6 +111,7 @@ static const struct msg_handler from_listener[] = {
 };
 static const struct msg_handler from_authpop[] = {
 	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
+	H(MSG_AUTHPOP_PENALTY),
 };
 /* Not a complete table: chan_init must refuse these. */
 static const struct msg_handler to_listener_short[] = {
@@ -118,7 +121,7 @@ static const struct msg_handler to_listener_short[] = {
 static const struct msg_handler to_authpop_extra[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
 	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
-	H(MSG_PARENT_DRAIN), H(MSG_PARENT_LISTEN),
+	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY), H(MSG_PARENT_LISTEN),
 };
 #undef H
 
@@ -780,6 +783,9 @@ main(void)
 	const uint32_t	 PK = sizeof(struct msg_pki);
 	const uint32_t	 PX = sizeof(struct msg_proxy);
 	const uint32_t	 CF = sizeof(struct conf_settings);
+	const uint32_t	 PN = sizeof(struct msg_penalty);
+	static struct msg_penalty	 pen, pen_zero, pen_many, pen_fails,
+					 pen_time, pen_unterm, pen_af;
 	const struct msg_session	 sess = { .id = 1,
 	    .flags = SESSION_STLS | SESSION_TRUSTED };
 	const struct msg_session	 sess_flags = { .id = 1,
@@ -1018,6 +1024,26 @@ main(void)
 		{ "the configuration with maildir ../x", E_WRKRPOP,
 		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
 		    &set_subdir },
+		{ "penalties", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY, V, PN,
+		    H, PN, 0, 1, 1, &pen },
+		{ "penalties to a draining authpop", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_PENALTY, V, PN, H, PN, 0, 1, 0, &pen },
+		{ "penalties from a draining authpop", E_PARENT_A, PH_DRAIN,
+		    MSG_AUTHPOP_PENALTY, V, PN, H, PN, 0, 1, 1, &pen },
+		{ "penalties from a serving authpop", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTY, V, PN, H, PN, 0, 1, 0, &pen },
+		{ "no penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
+		    V, PN, H, PN, 0, 1, 0, &pen_zero },
+		{ "49 penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
+		    V, PN, H, PN, 0, 1, 0, &pen_many },
+		{ "33 failures", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY, V, PN,
+		    H, PN, 0, 1, 0, &pen_fails },
+		{ "a failure at a NaN time", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_PENALTY, V, PN, H, PN, 0, 1, 0, &pen_time },
+		{ "a penalty of an unterminated user", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_PENALTY, V, PN, H, PN, 0, 1, 0, &pen_unterm },
+		{ "a penalty of family 3", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_PENALTY, V, PN, H, PN, 0, 1, 0, &pen_af },
 		{ "all zeros as the configuration", E_WRKRPOP, PH_START,
 		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, NULL },
 	};
@@ -1036,6 +1062,19 @@ main(void)
 	set_delay.failure_delay.first = 10;
 	set_delay.failure_delay.max = 5;
 	(void)strlcpy(set_uidl.uidl_format, "%g", sizeof(set_uidl.uidl_format));
+	pen.n = 2;
+	pen.rec[0].key.af = AF_INET;
+	pen.rec[0].fails = 3;
+	pen.rec[0].lastfail = 100.5;
+	pen.rec[1].key.af = AF_INET6;
+	(void)strlcpy(pen.rec[1].user, "alice", sizeof(pen.rec[1].user));
+	pen.rec[1].familiar = 99;
+	pen_many = pen_fails = pen_time = pen_unterm = pen_af = pen;
+	pen_many.n = PENALTY_RECS + 1;
+	pen_fails.rec[1].fails = 33;
+	pen_time.rec[0].lastfail = 0.0 / 0.0;
+	memset(pen_unterm.rec[1].user, 'a', sizeof(pen_unterm.rec[1].user));
+	pen_af.rec[0].key.af = 3;
 	(void)strlcpy(set_subdir.maildir, "../x", sizeof(set_subdir.maildir));
 
 	log_init(1, LOG_MAIL);

@@ -152,6 +152,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_REFUSED,		on_later },
 	{ MSG_PARENT_PASSWD,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
+	{ MSG_PARENT_PENALTY,		on_later },
 };
 static const struct msg_handler to_wrkrpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
@@ -165,6 +166,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,		on_later },
 	{ MSG_AUTHPOP_CLOSED,		on_later },
 	{ MSG_AUTHPOP_STLS,		on_later },
+	{ MSG_AUTHPOP_PENALTY,		on_later },
 };
 
 static const struct child {
