@@ -74,9 +74,17 @@ addr_split(const char *arg, const char *defport, char *host, size_t hostsz,
 	return 0;
 }
 
+/* The IPv4-mapped IPv6 prefix, ::ffff:0:0/96 (RFC 4291 2.5.5.2). */
+static const unsigned char v4mapped[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
 /*
  * "192.0.2.0/24", "2001:db8::/32" or a single address (all of its
- * bits).  Returns 0 with *n filled in, or -1 with *errstr.
+ * bits).  An IPv4-mapped network of /96 or longer is the IPv4 network
+ * it maps ("::ffff:192.0.2.0/120" is 192.0.2.0/24), since clients are
+ * never IPv4-mapped (peer_set).  Returns 0 with *n filled in, or -1
+ * with *errstr.
  */
 int
 net_parse(const char *arg, struct netaddr *n, const char **errstr)
@@ -114,13 +122,29 @@ net_parse(const char *arg, struct netaddr *n, const char **errstr)
 			return -1;
 		}
 	}
+	if (n->af == AF_INET6 && memcmp(n->addr, v4mapped,
+	    sizeof(v4mapped)) == 0) {
+		if (n->bits < 96) {
+			*errstr = "IPv4-mapped network shorter than /96";
+			return -1;
+		}
+		n->af = AF_INET;
+		n->bits -= 96;
+		memmove(n->addr, n->addr + 12, 4);
+		memset(n->addr + 4, 0, 12);
+	}
 	return 0;
 }
 
 /*
  * p is the client af a (4 or 16 bytes) port.  An IPv4-mapped IPv6
- * address stays IPv6: IPv4 networks do not match it.  -1 for another
- * family or port.
+ * address (::ffff:192.0.2.1), as a dual-stack socket or proxy names an
+ * IPv4 client, is made the IPv4 address it maps, here where every
+ * client address is made: limits, delays, networks and logs then see
+ * one IPv4 client, never all of IPv4 as one IPv6 /64.  IPv4-compatible
+ * (::192.0.2.1, deprecated, and :: and ::1 have that form) and NAT64
+ * (64:ff9b::/96, which an IPv6 host could take to pass for an IPv4
+ * network) addresses stay IPv6.  -1 for another family or port.
  */
 int
 peer_set(struct peeraddr *p, int af, const void *a, unsigned int port)
@@ -128,13 +152,21 @@ peer_set(struct peeraddr *p, int af, const void *a, unsigned int port)
 	memset(p, 0, sizeof(*p));
 	if ((af != AF_INET && af != AF_INET6) || port > 65535)
 		return -1;
+	if (af == AF_INET6 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+		af = AF_INET;
+		a = (const unsigned char *)a + sizeof(v4mapped);
+	}
 	p->af = af;
 	p->port = port;
 	memcpy(p->a, a, af == AF_INET ? 4 : 16);
 	return 0;
 }
 
-/* The client of an accepted connection; -1 if not IPv4 or IPv6. */
+/*
+ * The client of an accepted connection; -1 if not IPv4 or IPv6.  popd
+ * binds its IPv6 sockets IPV6_V6ONLY (bind.c), so none names an IPv4
+ * client ::ffff:a.b.c.d; were one to, peer_set makes it IPv4.
+ */
 int
 peer_from_sockaddr(struct peeraddr *p, const struct sockaddr *sa,
     size_t len)
@@ -196,7 +228,8 @@ peer_parse(const char *text, struct peeraddr *p)
 
 /*
  * Is p what peer_set makes?  For a peer that came in a message: the
- * bytes past the address are zero, as is everything of an unknown one.
+ * bytes past the address are zero, as is everything of an unknown one,
+ * and an IPv6 address is not IPv4-mapped.
  */
 int
 peer_valid(const struct peeraddr *p)
@@ -206,7 +239,7 @@ peer_valid(const struct peeraddr *p)
 	if (p->af == AF_INET)
 		return memcmp(p->a + 4, zero, 12) == 0;
 	if (p->af == AF_INET6)
-		return 1;
+		return memcmp(p->a, v4mapped, sizeof(v4mapped)) != 0;
 	return p->af == 0 && p->port == 0 && memcmp(p->a, zero, 16) == 0;
 }
 
@@ -284,8 +317,11 @@ net_match(const struct netaddr *nets, size_t n, const struct peeraddr *p)
 /*
  * The key that per-address limits count a client under: its address
  * with only the first v4bits (IPv4) or v6bits (IPv6) kept, so that one
- * IPv6 /64, which one customer usually has whole, is one client.  An
- * address that does not parse gets the key of all such addresses.
+ * IPv6 /64, which one customer usually has whole, is one client (an
+ * IPv4 client named ::ffff:a.b.c.d is IPv4 by now: peer_set).  A peer
+ * without an address (af 0) gets the key of all such peers; no session
+ * has one: the listener refuses a PROXY header whose address does not
+ * parse, and keeps the proxy's own for a LOCAL or UNKNOWN one.
  */
 void
 addr_key(const struct peeraddr *p, int v4bits, int v6bits, struct addrkey *k)

@@ -25,7 +25,8 @@ struct netaddr {
 
 /*
  * A client: the address and port the listener accepted, or that a
- * PROXY header named.  af 0: unknown (a PROXY header's LOCAL).
+ * PROXY header named; never IPv4-mapped (peer_set makes it AF_INET).
+ * af 0: none, for a worker that serves no client (popd -m).
  */
 struct peeraddr {
 	uint16_t	 af;		/* AF_INET, AF_INET6 or 0 */

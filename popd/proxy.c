@@ -120,7 +120,13 @@ parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 		*errstr = "v1 header: protocol not TCP4, TCP6 or UNKNOWN";
 		return -1;
 	}
-	/* The destination is checked, the source kept. */
+	/*
+	 * The destination is checked, the source kept.  An address that
+	 * does not parse (a scope, "fe80::1%eth0"; "unknown") makes the
+	 * header bad, refused: only the protocol UNKNOWN names no client.
+	 * An IPv4 client in a TCP6 line, "::ffff:192.0.2.1", as a
+	 * dual-stack proxy names it, is IPv4 from here on (peer_set).
+	 */
 	if (inet_pton(af, f[3], a) != 1 || inet_pton(af, f[2], a) != 1) {
 		*errstr = "v1 header: bad address";
 		return -1;
@@ -180,7 +186,7 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 		if (peer_set(&h->peer, AF_INET, buf + PROXY_V2_MIN, port) == -1)
 			break;
 		return PROXY_V2_MIN + blen;
-	case 0x21:		/* TCP over IPv6 */
+	case 0x21:		/* TCP over IPv6; ::ffff:a.b.c.d is IPv4 */
 		if (blen < 36)
 			break;
 		port = buf[PROXY_V2_MIN + 32] << 8 | buf[PROXY_V2_MIN + 33];

@@ -39,9 +39,12 @@ def start_proxied(srv, **kw):
 
 
 def v2_header(src, sport, dst="127.0.0.1", dport=995, tlvs=b""):
-    body = socket.inet_aton(src) + socket.inet_aton(dst) + \
+    """A v2 PROXY header, TCP over IPv6 when src is IPv6 (dst then too)."""
+    af = socket.AF_INET6 if ":" in src else socket.AF_INET
+    body = socket.inet_pton(af, src) + socket.inet_pton(af, dst) + \
         struct.pack("!HH", sport, dport) + tlvs
-    return V2SIG + b"\x21\x11" + struct.pack("!H", len(body)) + body
+    return V2SIG + (b"\x21\x21" if af == socket.AF_INET6 else
+                    b"\x21\x11") + struct.pack("!H", len(body)) + body
 
 
 def via_header(srv, header, src="127.0.0.1", tls=True):
@@ -77,6 +80,18 @@ def v1_and_v2_headers(srv):
     r.cmd("QUIT")
     r.close()
     srv.wait_log("user bob from 2001:db8::7 port 6000")
+    # An IPv4 client as a dual-stack proxy names it, v1 and v2: IPv4.
+    r = via_header(srv, b"PROXY TCP6 ::ffff:192.0.2.33 ::ffff:127.0.0.1 "
+                   b"6001 995\r\n")
+    T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK", "mapped v1")
+    r.cmd("QUIT")
+    r.close()
+    srv.wait_log("user bob from 192.0.2.33 port 6001")
+    r = via_header(srv, v2_header("::ffff:198.51.100.34", 6002,
+                                  dst="::ffff:127.0.0.1"))
+    T.expect(login(r, "bob", "wrong")[:11], b"-ERR [AUTH]", "mapped v2")
+    r.close()
+    srv.wait_log('failed login for "bob" from 198.51.100.34 port 6002')
     # LOCAL (a health check): the proxy's own address.
     r = via_header(srv, V2SIG + b"\x20\x00\x00\x00")
     T.expect(r.line()[:3], b"+OK", "LOCAL greeting")
@@ -123,6 +138,37 @@ def refused_without_a_good_header(srv):
     r = via_header(srv, v2_header("192.0.2.50", 1000))
     T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK", "after")
     r.close()
+
+
+@T.test(start=False)
+def unparseable_client_refused(srv):
+    """A TCP4/TCP6 line whose client does not parse (a scoped link-local
+    address, which no proxy writes; "unknown") is a bad header: closed
+    and logged like any other, never a client, let alone one key for all
+    of them.  The protocol UNKNOWN (a proxy's health check) names no
+    client: the connection keeps the proxy's own address and is served."""
+    start_proxied(srv, flags="starttls")
+    for n, junk in enumerate((b"PROXY TCP6 fe80::1%eth0 ::1 1 110\r\n",
+                              b"PROXY TCP6 unknown ::1 1 110\r\n",
+                              b"PROXY TCP4 unknown 127.0.0.1 1 110\r\n"),
+                             start=1):
+        # One such line a second is logged: wait for the next second.
+        time.sleep(1.1)
+        s = socket.create_connection((T.HOST, srv.pport), timeout=10)
+        s.sendall(junk)
+        T.expect_true(T.is_closed(s), "closed after %r" % junk)
+        s.close()
+        T.wait_for(lambda: srv.log().count(
+            "bad PROXY header: v1 header: bad address") == n,
+            what="%r logged as a bad header" % junk)
+    for header in (b"PROXY UNKNOWN\r\n", b"PROXY UNKNOWN fe80::1%eth0 "
+                   b"::1 1 110\r\n", V2SIG + b"\x20\x00\x00\x00"):
+        r = via_header(srv, header, tls=False)
+        T.expect(r.line()[:3], b"+OK", "greeting after %r" % header)
+        r.close()
+    T.wait_for(lambda: srv.log().count("PROXY header for the proxy "
+                                       "itself") == 3,
+               what="three health checks with the proxy's address")
 
 
 @T.test(start=False)
@@ -232,6 +278,125 @@ def haproxy_send_proxy_v2(srv):
         T.expect(login(r, "bob", srv.password("bob"))[:3], b"+OK",
                  "login after garbage")
         r.close()
+
+
+HAPROXY_V4V6_CONF = """\
+global
+    maxconn 2000
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend pop3
+    bind ::ffff:127.0.0.1:{front} v4v6
+    default_backend popd
+backend popd
+    server popd1 127.0.0.1:{back} {send}
+"""
+
+
+class HaproxyV4v6(T.ForeignDaemon):
+    """HAProxy on a dual-stack socket (an IPv6 socket taking IPv4, bound
+    to 127.0.0.1 as ::ffff:127.0.0.1, so that only loopback reaches it),
+    as a site with "bind :::995 v4v6" has: it names its IPv4 clients
+    ::ffff:a.b.c.d in the header it sends (send is send-proxy for v1,
+    send-proxy-v2 for v2)."""
+
+    name = "haproxy"
+
+    def __init__(self, haproxy, top, back, send):
+        super().__init__(haproxy, top)
+        self.port = T.free_port()
+        conf = self.write("haproxy.cfg", HAPROXY_V4V6_CONF.format(
+            front=self.port, back=back, send=send))
+        self.args = ["-db", "-f", conf]
+
+    def ready(self):
+        # A listening IPv6 socket is in /proc/net/tcp6, not tcp.
+        want = ":%04X" % self.port
+        with open("/proc/net/tcp6") as f:
+            return any(ln.split()[1].endswith(want) and
+                       ln.split()[3] == "0A" for ln in list(f)[1:])
+
+
+def _dual_stack(srv, send):
+    """IPv4 clients through a dual-stack HAProxy are IPv4 clients, each
+    of its own: per-address limits, failure delays, trusted networks and
+    the log lines take each one's own address (127.0.0.x), not one
+    IPv6 address, nor one /64, for all of them."""
+    haproxy = T.apt_install("haproxy", "haproxy")
+    srv.conf_extra = "limit per-address sessions 2\n" \
+        "failure-delay 1s 15s\n" 'trusted "127.0.0.0/24"\n'
+    start_proxied(srv, flags="starttls")
+    with HaproxyV4v6(haproxy, srv.tmpdir, srv.pport, send) as hp:
+        def greeted(src):
+            r = T.Raw(hp.port, src=src, tls=False, timeout=20)
+            T.expect(r.line()[:3], b"+OK", "greeting for %s" % src)
+            return r
+        # Five clients, one connection each, and a second for the first:
+        # all in, under a limit of 2 per address.
+        held = [greeted("127.0.0.%d" % i) for i in range(11, 16)]
+        held.append(greeted("127.0.0.11"))
+        r = T.Raw(hp.port, src="127.0.0.11", tls=False, timeout=20)
+        T.expect(r.line()[:34], b"-ERR [SYS/TEMP] too many connectio",
+                 "a third from 127.0.0.11")
+        r.close()
+        for h in held:
+            h.close()
+        srv.wait_log("refused: 2 sessions before login")
+        T.expect_true(any(ln.endswith("(limit per-address sessions)") and
+                          "from 127.0.0.11:" in ln
+                          for ln in srv.log().splitlines()),
+                      "the refusal names 127.0.0.11", srv.log_tail(5))
+        # 127.0.0.12 fails; meanwhile 127.0.0.13 logs in at once.  Both
+        # are in the trusted 127.0.0.0/24: passwords in the clear.
+        bad = greeted("127.0.0.12")
+        T.expect(bad.cmd("USER alice")[:3], b"+OK", "USER, trusted")
+        T.expect(bad.cmd("PASS wrong")[:11], b"-ERR [AUTH]", "failure 1")
+        took = {}
+
+        def second_failure():
+            t = time.monotonic()
+            bad.cmd("USER alice")
+            took["fail"] = (bad.cmd("PASS wrong"), time.monotonic() - t)
+        th = threading.Thread(target=second_failure)
+        th.start()
+        time.sleep(0.2)
+        t = time.monotonic()
+        good = T.Raw(hp.port, src="127.0.0.13", tls=False, timeout=20)
+        T.expect(login(good, "bob", srv.password("bob"))[:3], b"+OK",
+                 "bob from 127.0.0.13")
+        took["good"] = time.monotonic() - t
+        good.cmd("QUIT")
+        good.close()
+        th.join(20)
+        bad.close()
+        T.expect_true(took["good"] < 1.0, "127.0.0.13 not held up by "
+                      "127.0.0.12's failures", took)
+        T.expect_true(took.get("fail", (b"", 0))[1] >= 1.9,
+                      "127.0.0.12's second failure waits 2 s", took)
+        # The log names each client by its IPv4 address.
+        srv.wait_log('failed login for "alice" from 127.0.0.12 port')
+        srv.wait_log("user bob from 127.0.0.13 port")
+        # Outside the trusted network: no password in the clear.
+        r = greeted("127.0.1.5")
+        T.expect(r.cmd("USER alice")[:11], b"-ERR [AUTH]",
+                 "plaintext from 127.0.1.5")
+        r.close()
+        log = srv.log()
+        T.expect_true("::ffff:" not in log, "no mapped address logged",
+                      [ln for ln in log.splitlines() if "::ffff:" in ln])
+
+
+@T.test(start=False, timeout=240)
+def haproxy_dual_stack_v1(srv):
+    _dual_stack(srv, "send-proxy")
+
+
+@T.test(start=False, timeout=240)
+def haproxy_dual_stack_v2(srv):
+    _dual_stack(srv, "send-proxy-v2")
 
 
 # --- nginx mail proxy ------------------------------------------------------

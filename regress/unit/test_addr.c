@@ -147,6 +147,14 @@ test_parse(void)
 	parse("::1", AF_INET6, 128, NULL);
 	parse("::/0", AF_INET6, 0, NULL);
 	parse("fe80::/64", AF_INET6, 64, NULL);
+	/* IPv4-mapped networks are the IPv4 networks they map. */
+	parse("::ffff:192.0.2.0/120", AF_INET, 24, NULL);
+	parse("::ffff:127.0.0.1", AF_INET, 32, NULL);
+	parse("::ffff:0:0/96", AF_INET, 0, NULL);
+	parse("::ffff:0:0/95", 0, 0, "IPv4-mapped network shorter than /96");
+	/* IPv4-compatible and NAT64 ones stay IPv6. */
+	parse("::192.0.2.0/120", AF_INET6, 120, NULL);
+	parse("64:ff9b::/96", AF_INET6, 96, NULL);
 
 	parse("example.org", 0, 0, "not an IPv4 or IPv6 network");
 	parse("", 0, 0, "not an IPv4 or IPv6 network");
@@ -196,9 +204,22 @@ test_match(void)
 	match("::1", "[::1]:110", 1);
 	match("::1/128", "[::2]:110", 0);
 
-	/* The families never mix, not even for v4-mapped addresses. */
-	match("127.0.0.0/8", "[::ffff:127.0.0.1]:110", 0);
-	match("::ffff:127.0.0.0/104", "127.0.0.1:110", 0);
+	/*
+	 * An IPv4-mapped client is IPv4, whichever way the network is
+	 * written; IPv6 networks no longer take it.
+	 */
+	match("127.0.0.0/8", "[::ffff:127.0.0.1]:110", 1);
+	match("127.0.0.0/8", "[::ffff:128.0.0.1]:110", 0);
+	match("::ffff:127.0.0.0/104", "127.0.0.1:110", 1);
+	match("::ffff:127.0.0.0/104", "[::ffff:127.0.0.1]:110", 1);
+	match("0.0.0.0/0", "[::ffff:192.0.2.1]:110", 1);
+	match("::/0", "[::ffff:192.0.2.1]:110", 0);
+	/* The families never mix otherwise: compatible and NAT64 forms. */
+	match("127.0.0.1", "[::127.0.0.1]:110", 0);
+	match("::/96", "[::127.0.0.1]:110", 1);
+	match("192.0.2.0/24", "[64:ff9b::192.0.2.1]:110", 0);
+	match("64:ff9b::/96", "[64:ff9b::192.0.2.1]:110", 1);
+	match("::/0", "[64:ff9b::192.0.2.1]:110", 1);
 
 	/* Addresses that do not parse are in no network. */
 	match("0.0.0.0/0", "", 0);
@@ -259,6 +280,9 @@ test_peer(void)
 	struct sockaddr_in	 sin;
 	struct sockaddr_in6	 sin6;
 	struct peeraddr		 p;
+	struct netaddr		 n;
+	struct addrkey		 k, k4;
+	const char		*errstr;
 	char			 buf[PEER_STRLEN];
 
 	memset(&sin, 0, sizeof(sin));
@@ -278,15 +302,41 @@ test_peer(void)
 	    sizeof(sin6)), 0);
 	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "[2001:db8::1]:40000");
 	CHECK_STR(peer_log(&p, buf, sizeof(buf)), "2001:db8::1 port 40000");
+	/*
+	 * An IPv4 client on a dual-stack socket (IPV6_V6ONLY off) is
+	 * IPv4: in the logs, in IPv4 networks, under its IPv4 key.
+	 */
+	(void)inet_pton(AF_INET6, "::ffff:192.0.2.7", &sin6.sin6_addr);
+	CHECK_INT(peer_from_sockaddr(&p, (struct sockaddr *)&sin6,
+	    sizeof(sin6)), 0);
+	CHECK_INT(p.af, AF_INET);
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "192.0.2.7:40000");
+	CHECK_STR(peer_log(&p, buf, sizeof(buf)), "192.0.2.7 port 40000");
+	CHECK_INT(peer_valid(&p), 1);
+	if (net_parse("192.0.2.0/24", &n, &errstr) == -1)
+		CHECK(0, "net_parse: %s", errstr);
+	else
+		CHECK_INT(net_match(&n, 1, &p), 1);
+	addr_key(&p, 32, 64, &k);
+	addr_key(P("192.0.2.7:1"), 32, 64, &k4);
+	CHECK_INT(addrkey_cmp(&k, &k4), 0);
+	/* peer_set, from a PROXY header: the same. */
+	CHECK_INT(peer_set(&p, AF_INET6, &sin6.sin6_addr, 7), 0);
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "192.0.2.7:7");
+	CHECK_INT(peer_valid(&p), 1);
 	/* Short, or another family: not a client. */
 	CHECK_INT(peer_from_sockaddr(&p, (struct sockaddr *)&sin6,
 	    sizeof(sin)), -1);
 	sin.sin_family = AF_UNIX;
 	CHECK_INT(peer_from_sockaddr(&p, (struct sockaddr *)&sin,
 	    sizeof(sin)), -1);
-	/* Text and back. */
+	/* Text and back; mapped text is IPv4, compatible text is not. */
 	CHECK_INT(peer_parse("[::ffff:192.0.2.1]:1", &p), 0);
-	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "[::ffff:192.0.2.1]:1");
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "192.0.2.1:1");
+	CHECK_INT(peer_parse("[::192.0.2.1]:1", &p), 0);
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "[::192.0.2.1]:1");
+	CHECK_INT(peer_parse("[64:ff9b::192.0.2.1]:1", &p), 0);
+	CHECK_STR(peer_str(&p, buf, sizeof(buf)), "[64:ff9b::c000:201]:1");
 	CHECK_INT(peer_parse("192.0.2.1:65536", &p), -1);
 	CHECK_INT(peer_parse("192.0.2.1", &p), 0);
 	CHECK_INT(p.port, 0);
@@ -304,6 +354,11 @@ test_peer(void)
 	CHECK_INT(peer_valid(&p), 0);
 	memset(&p, 0, sizeof(p));
 	p.port = 1;
+	CHECK_INT(peer_valid(&p), 0);
+	/* An IPv4-mapped IPv6 address is not what peer_set makes. */
+	memset(&p, 0, sizeof(p));
+	p.af = AF_INET6;
+	(void)inet_pton(AF_INET6, "::ffff:192.0.2.1", p.a);
 	CHECK_INT(peer_valid(&p), 0);
 }
 
@@ -324,10 +379,20 @@ test_key(void)
 	same_client("[2001:db8:1:2::1]:995", "[2001:db8:1:3::1]:995",
 	    32, 48, 1);
 	same_client("[2001:db8::1]:995", "[2001:db8::2]:995", 32, 128, 0);
-	/* Families never mix, nor does a mapped address with IPv4. */
+	/* Families never mix... */
 	same_client("0.0.0.0:1", "[::]:1", 32, 64, 0);
-	same_client("[::ffff:192.0.2.1]:1", "192.0.2.1:1", 32, 64, 0);
-	/* What does not parse is one client of its own. */
+	same_client("[::192.0.2.1]:1", "192.0.2.1:1", 32, 64, 0);
+	/* ...but a mapped address is IPv4: its own client, not a /64. */
+	same_client("[::ffff:192.0.2.1]:1", "192.0.2.1:1", 32, 64, 1);
+	same_client("[::ffff:192.0.2.1]:1", "[::ffff:192.0.2.2]:1", 32, 64,
+	    0);
+	same_client("[::ffff:192.0.2.1]:1", "[::ffff:192.0.2.2]:1", 24, 64,
+	    1);
+	key_text("[::ffff:192.0.2.77]:5", 32, 64, "192.0.2.77");
+	/*
+	 * No address (a peer that did not parse here; no session has one)
+	 * is one client of its own.
+	 */
 	same_client("unknown", "garbage", 32, 64, 1);
 	same_client("unknown", "192.0.2.1:1", 32, 64, 0);
 	key_text("192.0.2.77:5", 32, 64, "192.0.2.77");

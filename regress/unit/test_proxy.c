@@ -1,7 +1,8 @@
 /*
- * test_proxy -- the PROXY protocol header parser (common/proxy.c):
- * versions 1 and 2, every way a header can be short, long or wrong, and
- * proxy_want never letting the listener read past a header's end.
+ * test_proxy -- the PROXY protocol header parser (popd/proxy.c):
+ * versions 1 and 2, every way a header can be short, long or wrong,
+ * proxy_want never letting the listener read past a header's end, and
+ * the IPv4 client of a dual-stack proxy (::ffff:a.b.c.d) made IPv4.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -89,9 +90,15 @@ test_v1(void)
 		    "192.0.2.1:56324" },
 		{ "PROXY TCP6 2001:db8::1 2001:db8::2 4 995\r\n",
 		    "[2001:db8::1]:4" },
+		/* An IPv4 client of a dual-stack proxy is IPv4. */
 		{ "PROXY TCP6 ::ffff:192.0.2.1 ::1 0 65535\r\n",
-		    "[::ffff:192.0.2.1]:0" },
+		    "192.0.2.1:0" },
+		{ "PROXY TCP6 ::ffff:192.0.2.1 ::ffff:192.0.2.2 1 995\r\n",
+		    "192.0.2.1:1" },
+		{ "PROXY TCP6 ::192.0.2.1 ::1 2 995\r\n",
+		    "[::192.0.2.1]:2" },
 		{ "PROXY UNKNOWN\r\n", "" },
+		{ "PROXY UNKNOWN fe80::1%eth0 ::1 1 995\r\n", "" },
 		{ "PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 "
 		    "65535\r\n", "" },
 	};
@@ -100,6 +107,13 @@ test_v1(void)
 		"PROXY TCP4 192.0.2.1 192.0.2.2 56324 995 x\r\n",
 		"PROXY TCP4 2001:db8::1 192.0.2.2 1 2\r\n",
 		"PROXY TCP6 192.0.2.1 2001:db8::2 1 2\r\n",
+		/* A client that does not parse: a bad header, not UNKNOWN. */
+		"PROXY TCP6 fe80::1%eth0 ::1 1 995\r\n",
+		"PROXY TCP6 fe80::1%1 ::1 1 995\r\n",
+		"PROXY TCP6 unknown ::1 1 995\r\n",
+		"PROXY TCP4 unknown 192.0.2.2 1 995\r\n",
+		"PROXY TCP6 ::ffff:192.0.2.1%eth0 ::1 1 995\r\n",
+		"PROXY TCP4 ::ffff:192.0.2.1 192.0.2.2 1 995\r\n",
 		"PROXY TCP4 192.0.2.1 192.0.2.2 65536 995\r\n",
 		"PROXY TCP4 192.0.2.1 192.0.2.2 -1 995\r\n",
 		"PROXY TCP4 192.0.2.1 192.0.2.2 0995 995\r\n",
@@ -165,6 +179,15 @@ test_v2(void)
 	body[35] = 0xe3;
 	n = v2(b, 0x21, 0x21, body, 36);
 	expect("v2 TCP6", b, n, n, "[2001:db8::1]:4");
+	/* TCP6 [::ffff:192.0.2.1]:4 -> [::ffff:192.0.2.2]:995: IPv4. */
+	memset(body, 0, 36);
+	memcpy(body + 10, "\xff\xff\xc0\x00\x02\x01", 6);
+	memcpy(body + 26, "\xff\xff\xc0\x00\x02\x02", 6);
+	body[33] = 4;
+	body[34] = 0x03;
+	body[35] = 0xe3;
+	n = v2(b, 0x21, 0x21, body, 36);
+	expect("v2 TCP6 IPv4-mapped", b, n, n, "192.0.2.1:4");
 	n = v2(b, 0x20, 0x00, NULL, 0);
 	expect("v2 LOCAL", b, n, n, "");
 	n = v2(b, 0x20, 0x11, body, 12);
@@ -196,10 +219,60 @@ test_v2(void)
 	expect("v2 bad signature", b, 12, -1, "");
 }
 
+/*
+ * What a dual-stack proxy names ::ffff:192.0.2.1, in v1 and v2, is the
+ * IPv4 client 192.0.2.1 for everything after the parser: the log line,
+ * IPv4 networks (trusted, proxy), and the per-address key.
+ */
+static void
+test_mapped(void)
+{
+	const char		*v1 = "PROXY TCP6 ::ffff:192.0.2.1 "
+				    "::ffff:192.0.2.2 56324 995\r\n";
+	unsigned char		 b[64], body[36];
+	struct proxy_hdr	 h;
+	struct netaddr		 net;
+	struct peeraddr		 v4;
+	struct addrkey		 k, k4;
+	const char		*errstr = NULL;
+	char			 buf[PEER_STRLEN];
+	size_t			 n;
+	int			 i;
+
+	memset(body, 0, sizeof(body));
+	memcpy(body + 10, "\xff\xff\xc0\x00\x02\x01", 6);
+	memcpy(body + 26, "\xff\xff\xc0\x00\x02\x02", 6);
+	memcpy(body + 32, "\xdc\x04\x03\xe3", 4);
+	n = v2(b, 0x21, 0x21, body, sizeof(body));
+	if (net_parse("192.0.2.0/24", &net, &errstr) == -1 ||
+	    peer_parse("192.0.2.1:1", &v4) == -1) {
+		CHECK(0, "net_parse, peer_parse: %s", errstr);
+		return;
+	}
+	addr_key(&v4, 32, 64, &k4);
+	for (i = 0; i < 2; i++) {
+		if (i == 0)
+			CHECK_INT(proxy_parse((const unsigned char *)v1,
+			    strlen(v1), &h, &errstr), (int)strlen(v1));
+		else
+			CHECK_INT(proxy_parse(b, n, &h, &errstr), (int)n);
+		CHECK_INT(h.local, 0);
+		CHECK_INT(h.peer.af, AF_INET);
+		CHECK_INT(peer_valid(&h.peer), 1);
+		CHECK_STR(peer_log(&h.peer, buf, sizeof(buf)),
+		    "192.0.2.1 port 56324");
+		CHECK_INT(net_match(&net, 1, &h.peer), 1);
+		addr_key(&h.peer, 32, 64, &k);
+		CHECK(addrkey_cmp(&k, &k4) == 0, "v%d: the key of 192.0.2.1",
+		    i + 1);
+	}
+}
+
 int
 main(void)
 {
 	test_v1();
 	test_v2();
+	test_mapped();
 	return unit_done();
 }
