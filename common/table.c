@@ -3,7 +3,8 @@
  * "file" tables: one "key value" per line, key and value separated by
  * any run of spaces, tabs or colons; blank lines and lines whose first
  * non-blank character is '#' are ignored; the last line may lack '\n'.
- * Every bad line is reported as "file:line: reason".
+ * Every bad line is reported as "file:line: reason".  Only a regular
+ * file is read (open_regular), and a NUL byte is an error.
  */
 #include <sys/types.h>
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "table.h"
 
@@ -127,18 +129,30 @@ table_parse(const char *file, struct usertree *t, int isauth)
 {
 	FILE		*fp;
 	char		*line = NULL, *key, *val, *end;
+	const char	*errstr;
 	size_t		 sz = 0, lineno = 0;
 	ssize_t		 len;
 	struct userent	*u;
-	int		 bad = 0;
+	int		 fd, bad = 0;
 
 	RB_INIT(t);
-	if ((fp = fopen(file, "re")) == NULL) {
+	/* A FIFO or a device would hang or harm the root parent. */
+	if ((fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
 		log_warn("%s", file);
+		close(fd);
 		return -1;
 	}
 	while ((len = getline(&line, &sz, fp)) != -1) {
 		lineno++;
+		if (memchr(line, '\0', len) != NULL) {
+			log_warnx("%s:%zu: NUL byte", file, lineno);
+			bad = 1;
+			continue;
+		}
 		/* Trailing newline, CR and blanks are not part of the value. */
 		end = line + len;
 		while (end > line && (end[-1] == '\n' || end[-1] == '\r' ||

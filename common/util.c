@@ -3,6 +3,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -46,6 +47,54 @@ set_nonblock(int fd)
 	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * Open a file that the configuration names (popd.conf and its includes,
+ * authtab, usertab, certificates and keys) for reading, as root: only a
+ * regular file, and without waiting.  Opening a FIFO blocks until a
+ * writer comes, and so would the whole parent; opening a device may do
+ * anything.  So the type is checked before the open, and again on the
+ * descriptor opened with O_NONBLOCK (it may have been swapped), and only
+ * then is O_NONBLOCK cleared.  The descriptor, or -1 with *errstr saying
+ * why: strerror(errno) or "not a regular file".
+ */
+int
+open_regular(const char *path, const char **errstr)
+{
+	struct stat	st;
+	int		fd, flags;
+
+	if (stat(path, &st) == -1) {
+		*errstr = strerror(errno);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*errstr = "not a regular file";
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) ==
+	    -1) {
+		*errstr = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		*errstr = strerror(errno);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*errstr = "not a regular file";
+		goto fail;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		*errstr = strerror(errno);
+		goto fail;
+	}
+	return fd;
+ fail:
+	close(fd);
+	return -1;
 }
 
 int

@@ -21,10 +21,6 @@
 #include "config.h"
 #include "chan.h"
 
-static int	conf_error(const struct popd_conf *, const struct conf_where *,
-		    const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
-
 struct popd_conf *
 conf_new(void)
 {
@@ -58,6 +54,8 @@ conf_free(struct popd_conf *conf)
 	while ((p = TAILQ_FIRST(&conf->pkis)) != NULL) {
 		TAILQ_REMOVE(&conf->pkis, p, entry);
 		free(p->where.file);
+		free(p->cert_where.file);
+		free(p->key_where.file);
 		free(p);
 	}
 	while ((t = TAILQ_FIRST(&conf->proxies)) != NULL) {
@@ -70,6 +68,8 @@ conf_free(struct popd_conf *conf)
 		free(t->where.file);
 		free(t);
 	}
+	free(conf->authtab_where.file);
+	free(conf->usertab_where.file);
 	free(conf);
 }
 
@@ -152,7 +152,12 @@ conf_valid_listen_addr(const char *addr)
 	return 1;
 }
 
-static int
+/*
+ * An error about the statement read at w ("file:line: message"), or about
+ * the whole file when w has no place; without a file (the command-line
+ * flags) the message alone.  Returns -1.
+ */
+int
 conf_error(const struct popd_conf *conf, const struct conf_where *w,
     const char *fmt, ...)
 {
@@ -164,8 +169,10 @@ conf_error(const struct popd_conf *conf, const struct conf_where *w,
 	va_end(ap);
 	if (w != NULL && w->file != NULL)
 		log_warnx("%s:%d: %s", w->file, w->line, msg);
-	else
+	else if (conf->file[0] != '\0')
 		log_warnx("%s: %s", conf->file, msg);
+	else
+		log_warnx("%s", msg);
 	return -1;
 }
 

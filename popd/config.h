@@ -46,7 +46,9 @@ struct conf_pki {
 	char			 name[CONF_NAMELEN];
 	char			 cert[PATH_MAX];	/* "" = not given */
 	char			 key[PATH_MAX];
-	struct conf_where	 where;
+	struct conf_where	 where;		/* the first statement */
+	struct conf_where	 cert_where;
+	struct conf_where	 key_where;
 };
 
 struct conf_trusted {
@@ -64,6 +66,8 @@ TAILQ_HEAD(conf_trusteds, conf_trusted);
 struct popd_conf {
 	char			 file[PATH_MAX];
 	struct conf_settings	 set;
+	struct conf_where	 authtab_where;	/* file NULL: the default */
+	struct conf_where	 usertab_where;
 	struct conf_listens	 listens;
 	struct conf_pkis	 pkis;
 	struct conf_trusteds	 trusted;
@@ -78,6 +82,9 @@ int			 cmdline_symset(const char *);
 struct popd_conf	*conf_new(void);
 void			 conf_free(struct popd_conf *);
 int			 conf_check(struct popd_conf *);
+int			 conf_error(const struct popd_conf *,
+			    const struct conf_where *, const char *, ...)
+			    __attribute__((__format__ (printf, 3, 4)));
 void			 conf_print(FILE *, const struct popd_conf *);
 struct chan;
 void			 conf_send(struct chan *, const struct popd_conf *, int);

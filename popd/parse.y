@@ -7,6 +7,11 @@
  * "file:line: message" and parsing goes on to the end, so that the admin
  * sees every mistake at once.  parse_config() returns a whole new
  * configuration or NULL.
+ *
+ * Every file is opened with open_regular(): a FIFO would hang the parent.
+ * A NUL byte is an error wherever it is (it would end a word unseen), and
+ * so is a macro value with a newline (it would start a statement of its
+ * own, and reset the bound on expansions within a line).
  */
 %{
 #include <sys/types.h>
@@ -25,6 +30,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 #include "settings.h"
 #include "config.h"
 
@@ -43,6 +49,7 @@ struct file {
 	unsigned char		*unget;		/* pushed back, last first */
 	size_t			 nunget, unget_size;
 	int			 eof_nl;	/* the '\n' at EOF was given */
+	int			 nul_line;	/* a NUL byte reported here */
 };
 TAILQ_HEAD(files, file);
 
@@ -89,8 +96,7 @@ static struct {
 
 int		 yyparse(void);
 int		 yylex(void);
-void		 yyerror(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
+void		 yyerror(const char *);
 static void	 lerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static struct file *pushfile(const char *, int);
@@ -99,6 +105,8 @@ static int	 symset(const char *, const char *, int);
 static const char *symget(const char *);
 static int	 valid_macro_name(const char *);
 static int	 set_path(char *, const char *, const char *, int);
+static void	 set_table(char *, struct conf_where *, const char *,
+		    const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
@@ -183,12 +191,12 @@ pkipart		: CERT				{ $$ = 0; }
 		;
 
 main		: AUTHTAB STRING		{
-			(void)set_path(conf->set.authtab, "authtab", $2,
-			    $<lineno>1);
+			set_table(conf->set.authtab, &conf->authtab_where,
+			    "authtab", $2, $<lineno>1);
 		}
 		| USERTAB STRING		{
-			(void)set_path(conf->set.usertab, "usertab", $2,
-			    $<lineno>1);
+			set_table(conf->set.usertab, &conf->usertab_where,
+			    "usertab", $2, $<lineno>1);
 		}
 		| MAILDIR STRING		{
 			if (!settings_subdir_ok($2))
@@ -406,24 +414,6 @@ vlerror(int line, const char *fmt, va_list ap)
 	log_warnx("%s:%d: %s", file->name, line, msg);
 }
 
-/*
- * yacc's syntax errors.  After the lexer's own message about a token, a
- * second one would only be noise.
- */
-void
-yyerror(const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (yychar == ERROR) {
-		errors++;
-		return;
-	}
-	va_start(ap, fmt);
-	vlerror(yylval.lineno, fmt, ap);
-	va_end(ap);
-}
-
 /* An error in the statement that starts at line. */
 static void
 lerror(int line, const char *fmt, ...)
@@ -433,6 +423,60 @@ lerror(int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlerror(line, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * yacc's syntax errors, with the token where the grammar went wrong (the
+ * lookahead, yychar): 'syntax error near "word"'.  After the lexer's own
+ * message about a token, a second one would only be noise.
+ */
+void
+yyerror(const char *msg)
+{
+	char		 num[32], word[48];
+	const char	*w = NULL;
+	size_t		 i, n;
+
+	if (file == NULL) {	/* past the end of the top file */
+		errors++;
+		log_warnx("%s: %s at end of file", conf->file, msg);
+		return;
+	}
+	/* The lexer said why already: a bad token, a NUL byte. */
+	if (yychar == ERROR || yylval.lineno == file->nul_line) {
+		errors++;
+		return;
+	}
+	switch (yychar) {
+	case '\n':
+		lerror(yylval.lineno, "%s at end of line", msg);
+		return;
+	case STRING:
+		w = yylval.v.string;
+		break;
+	case NUMBER:
+		(void)snprintf(num, sizeof(num), "%lld", yylval.v.number);
+		w = num;
+		break;
+	default:
+		for (i = 0; i < nitems(keywords); i++)
+			if (keywords[i].token == yychar)
+				w = keywords[i].name;
+		if (w == NULL) {
+			num[0] = yychar;
+			num[1] = '\0';
+			w = num;
+		}
+	}
+	/* Bytes that would garble the message are shown as '?'. */
+	for (n = 0; w[n] != '\0' && n < sizeof(word) - 4; n++)
+		word[n] = (w[n] < 0x20 || w[n] >= 0x7f || w[n] == '"') ? '?' :
+		    w[n];
+	if (w[n] != '\0')
+		(void)strlcpy(word + n, "...", sizeof(word) - n);
+	else
+		word[n] = '\0';
+	lerror(yylval.lineno, "%s near \"%s\"", msg, word);
 }
 
 static int
@@ -455,7 +499,11 @@ unget(int c)
 	return 0;
 }
 
-/* The next character; a backslash before a newline joins the lines. */
+/*
+ * The next character; a backslash before a newline joins the lines.  A
+ * NUL byte is reported (once a line) and read as a space, so that the
+ * rest of the line is still checked.
+ */
 static int
 lgetc(void)
 {
@@ -464,7 +512,13 @@ lgetc(void)
 	if (file->nunget > 0)
 		return file->unget[--file->nunget];
 	for (;;) {
-		if ((c = getc(file->stream)) != '\\')
+		if ((c = getc(file->stream)) == '\0') {
+			if (file->nul_line != file->lineno)
+				lerror(file->lineno, "NUL byte");
+			file->nul_line = file->lineno;
+			return ' ';
+		}
+		if (c != '\\')
 			return c;
 		if ((next = getc(file->stream)) != '\n') {
 			if (next != EOF)
@@ -492,7 +546,7 @@ expand(void)
 
 	while ((c = lgetc()) != EOF && (isalnum(c) || c == '_')) {
 		if (n == sizeof(name) - 1) {
-			yyerror("macro name too long");
+			lerror(yylval.lineno, "macro name too long");
 			return -1;
 		}
 		name[n++] = c;
@@ -500,20 +554,27 @@ expand(void)
 	(void)unget(c);
 	name[n] = '\0';
 	if (n == 0) {
-		yyerror("\"$\" without a macro name");
+		lerror(yylval.lineno, "\"$\" without a macro name");
 		return -1;
 	}
 	if ((val = symget(name)) == NULL) {
-		yyerror("macro \"%s\" is not defined", name);
+		lerror(yylval.lineno, "macro \"%s\" is not defined", name);
+		return -1;
+	}
+	/* Only -D can give one. */
+	if (strchr(val, '\n') != NULL) {
+		lerror(yylval.lineno, "macro \"%s\": the value has a newline",
+		    name);
 		return -1;
 	}
 	if (++expansions > MAXEXPAND) {
-		yyerror("macro \"%s\": too many expansions", name);
+		lerror(yylval.lineno, "macro \"%s\": too many expansions",
+		    name);
 		return -1;
 	}
 	for (i = strlen(val); i > 0; i--)
 		if (unget((unsigned char)val[i - 1]) == -1) {
-			yyerror("macro \"%s\": too long", name);
+			lerror(yylval.lineno, "macro \"%s\": too long", name);
 			return -1;
 		}
 	return 0;
@@ -528,7 +589,7 @@ quoted(int quote)
 
 	for (;;) {
 		if ((c = lgetc()) == EOF || c == '\n') {
-			yyerror("unterminated quoted string");
+			lerror(yylval.lineno, "unterminated quoted string");
 			if (c == '\n')
 				(void)unget(c);
 			return ERROR;
@@ -549,7 +610,7 @@ quoted(int quote)
 	}
 	buf[n] = '\0';
 	if (toolong) {
-		yyerror("quoted string too long");
+		lerror(yylval.lineno, "quoted string too long");
 		return ERROR;
 	}
 	yylval.v.string = token_string(buf);
@@ -599,7 +660,7 @@ yylex(void)
 	n = 0;
 	do {
 		if (n == sizeof(buf) - 1) {
-			yyerror("word too long");
+			lerror(yylval.lineno, "word too long");
 			while (word_char(c = lgetc()))
 				;
 			(void)unget(c);
@@ -614,7 +675,7 @@ yylex(void)
 	    n - (buf[0] == '-') && n > (size_t)(buf[0] == '-')) {
 		yylval.v.number = strtonum(buf, LLONG_MIN, LLONG_MAX, &errstr);
 		if (errstr != NULL) {
-			yyerror("number %s is %s", buf, errstr);
+			lerror(yylval.lineno, "number %s is %s", buf, errstr);
 			return ERROR;
 		}
 		return NUMBER;
@@ -635,8 +696,8 @@ pushfile(const char *name, int line)
 	struct file	*nf, *f;
 	struct stat	 st;
 	char		 path[PATH_MAX];
-	const char	*slash;
-	int		 depth = 0;
+	const char	*slash, *errstr;
+	int		 depth = 0, fd;
 
 	if (file != NULL && name[0] != '/' &&
 	    (slash = strrchr(file->name, '/')) != NULL) {
@@ -666,10 +727,20 @@ pushfile(const char *name, int line)
 	    (nf->unget = malloc(64)) == NULL)
 		fatal("pushfile");
 	nf->unget_size = 64;
+	nf->nul_line = -1;
 	/* An include file starts with the '\n' that ends the include. */
 	nf->lineno = file != NULL ? 0 : 1;
-	if ((nf->stream = fopen(path, "r")) == NULL ||
-	    fstat(fileno(nf->stream), &st) == -1) {
+	if ((fd = open_regular(path, &errstr)) == -1) {
+		if (file != NULL)
+			lerror(line, "include \"%s\": %s", path, errstr);
+		else {
+			errors++;
+			log_warnx("%s: %s", path, errstr);
+		}
+		goto fail;
+	}
+	if ((nf->stream = fdopen(fd, "r")) == NULL ||
+	    fstat(fd, &st) == -1) {
 		if (file != NULL)
 			lerror(line, "include \"%s\": %s", path,
 			    strerror(errno));
@@ -677,16 +748,8 @@ pushfile(const char *name, int line)
 			errors++;
 			log_warn("%s", path);
 		}
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		if (file != NULL)
-			lerror(line, "include \"%s\": not a regular file",
-			    path);
-		else {
-			errors++;
-			log_warnx("%s: not a regular file", path);
-		}
+		if (nf->stream == NULL)
+			close(fd);
 		goto fail;
 	}
 	TAILQ_FOREACH(f, &files, entry)
@@ -865,6 +928,23 @@ set_path(char *dst, const char *what, const char *path, int line)
 	return 0;
 }
 
+/*
+ * authtab and usertab: one statement each.  A second one would replace
+ * the first unseen, so it is an error that names both.
+ */
+static void
+set_table(char *dst, struct conf_where *w, const char *what,
+    const char *path, int line)
+{
+	if (w->file != NULL) {
+		lerror(line, "%s given twice, first at %s:%d", what, w->file,
+		    w->line);
+		return;
+	}
+	where(w, line);
+	(void)set_path(dst, what, path, line);
+}
+
 /* "90", "90s", "10m", "2h" in seconds, or -1 after an error. */
 static long long
 duration(const char *s, int line)
@@ -1034,7 +1114,8 @@ add_pki(const char *name, int part, const char *path, int line)
 		lerror(line, "pki %s: %s given twice", name, what);
 		return;
 	}
-	(void)set_path(dst, what, path, line);
+	if (set_path(dst, what, path, line) == 0)
+		where(part == 0 ? &p->cert_where : &p->key_where, line);
 }
 
 /* trusted NETWORK, proxy NETWORK [trusted]: onto list. */

@@ -6,13 +6,66 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <tls.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "popd.h"
+
+static uint8_t	*pki_load(const char *, size_t *);
+
+/*
+ * The whole of a certificate or key file, or NULL with the reason logged
+ * ("path: reason").  What tls_load_file() does without a password, but
+ * through open_regular(): a FIFO named as a certificate must not hang
+ * the parent or the listener.  Free with freezero(): it may be a key.
+ */
+static uint8_t *
+pki_load(const char *path, size_t *lenp)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	const char	*errstr;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open_regular(path, &errstr)) == -1) {
+		log_warnx("%s: %s", path, errstr);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s", path);
+		close(fd);
+		return NULL;
+	}
+	if ((buf = malloc(st.st_size > 0 ? st.st_size : 1)) == NULL) {
+		log_warn("%s", path);
+		close(fd);
+		return NULL;
+	}
+	while (len < (size_t)st.st_size) {
+		if ((n = read(fd, buf + len, st.st_size - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s", path);
+			freezero(buf, st.st_size);
+			close(fd);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	*lenp = len;
+	return buf;
+}
 
 /*
  * A TLS server context with the n keypairs certs[i], keys[i], keypair
@@ -44,14 +97,9 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 	}
 	for (i = 0; i < n; i++) {
 		k = i == 0 ? first : (i <= first ? i - 1 : i);
-		if ((cert = tls_load_file(certs[k], &certlen, NULL)) == NULL) {
-			log_warn("%s", certs[k]);
+		if ((cert = pki_load(certs[k], &certlen)) == NULL ||
+		    (key = pki_load(keys[k], &keylen)) == NULL)
 			goto done;
-		}
-		if ((key = tls_load_file(keys[k], &keylen, NULL)) == NULL) {
-			log_warn("%s", keys[k]);
-			goto done;
-		}
 		if (i == 0)
 			r = tls_config_set_keypair_mem(cfg, cert, certlen, key,
 			    keylen);
@@ -63,8 +111,8 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 			    tls_config_error(cfg));
 			goto done;
 		}
-		tls_unload_file(cert, certlen);
-		tls_unload_file(key, keylen);		/* wipes the key */
+		freezero(cert, certlen);
+		freezero(key, keylen);		/* wipes the key */
 		cert = key = NULL;
 	}
 	if ((ctx = tls_server()) == NULL) {
@@ -79,9 +127,9 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 	}
  done:
 	if (cert != NULL)
-		tls_unload_file(cert, certlen);
+		freezero(cert, certlen);
 	if (key != NULL)
-		tls_unload_file(key, keylen);
+		freezero(key, keylen);
 	/* The server context keeps its own copy; drop ours. */
 	tls_config_clear_keys(cfg);
 	tls_config_free(cfg);

@@ -55,8 +55,11 @@ __dead static void	usage(void);
 static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
 			    int, char **, int);
 static int		legacy_listen(struct popd_conf *, const char *, int);
+static void		absolute(const char *, const char *, char *, size_t);
 static int		conf_usable(struct popd_conf *, struct usertree *,
 			    struct usertree *);
+static int		pki_file_ok(const struct popd_conf *,
+			    const struct conf_pki *, int);
 static void		passwd_changes(struct usertree *, struct usertree *,
 			    const struct proc *);
 static void		conf_changes(const struct popd_conf *,
@@ -74,6 +77,7 @@ char			 self_path[PATH_MAX];
 char			 authpop_path[PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
 static const char	*conffile;		/* NULL: the flags' shorthand */
+static char		 conffile_abs[PATH_MAX];
 int			 debug, verbose, privsep;
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
 static uid_t		 daemon_uid[2] = { (uid_t)-1, (uid_t)-1 };
@@ -196,6 +200,8 @@ main(int argc, char *argv[])
 				usage();
 			}
 		}
+		absolute("-f", conffile, conffile_abs, sizeof(conffile_abs));
+		conffile = conffile_abs;
 		conf = parse_config(conffile, 0);
 	}
 	if (conf == NULL)
@@ -300,15 +306,13 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 	if ((c = conf_new()) == NULL || (pki = calloc(1, sizeof(*pki))) ==
 	    NULL)
 		err(1, NULL);
-	if (strlcpy(c->set.authtab, flags[0], sizeof(c->set.authtab)) >=
-	    sizeof(c->set.authtab) || strlcpy(c->set.usertab, flags[4],
-	    sizeof(c->set.usertab)) >= sizeof(c->set.usertab) ||
-	    strlcpy(pki->cert, flags[1], sizeof(pki->cert)) >=
-	    sizeof(pki->cert) || strlcpy(pki->key, flags[3],
-	    sizeof(pki->key)) >= sizeof(pki->key) ||
-	    (flags[2] != NULL && strlcpy(c->set.maildir, flags[2],
-	    sizeof(c->set.maildir)) >= sizeof(c->set.maildir)))
-		errx(1, "path too long");
+	absolute("-a", flags[0], c->set.authtab, sizeof(c->set.authtab));
+	absolute("-u", flags[4], c->set.usertab, sizeof(c->set.usertab));
+	absolute("-c", flags[1], pki->cert, sizeof(pki->cert));
+	absolute("-k", flags[3], pki->key, sizeof(pki->key));
+	if (flags[2] != NULL && strlcpy(c->set.maildir, flags[2],
+	    sizeof(c->set.maildir)) >= sizeof(c->set.maildir))
+		errx(1, "-e %s: too long", flags[2]);
 	(void)strlcpy(pki->name, "default", sizeof(pki->name));
 	TAILQ_INSERT_TAIL(&c->pkis, pki, entry);
 	if (tls12) {
@@ -364,9 +368,36 @@ legacy_listen(struct popd_conf *c, const char *arg, int flags)
 }
 
 /*
+ * A file named on the command line, made absolute from the working
+ * directory at startup: popd reads its files again on SIGHUP, and its
+ * children read them, after daemon(3) has moved it to "/".  Symbolic
+ * links are left to be followed again at each reload.
+ */
+static void
+absolute(const char *flag, const char *path, char *dst, size_t len)
+{
+	char	cwd[PATH_MAX];
+	int	r;
+
+	if (path[0] == '/')
+		r = snprintf(dst, len, "%s", path);
+	else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			err(1, "%s %s: getcwd", flag, path);
+		while (path[0] == '.' && path[1] == '/')
+			path += 2;
+		r = snprintf(dst, len, "%s%s%s", cwd,
+		    strcmp(cwd, "/") == 0 ? "" : "/", path);
+	}
+	if (r < 0 || (size_t)r >= len)
+		errx(1, "%s %s: path too long", flag, path);
+}
+
+/*
  * Tables and certificates of c: both tables load and agree (users gets
- * usertab), and every pki makes a TLS server.  Errors are logged; -1 for
- * the tables, -2 for the certificates.
+ * usertab), and every pki makes a TLS server.  Errors are logged, each
+ * with the popd.conf statement that names the file; -1 for the tables,
+ * -2 for the certificates.
  */
 static int
 conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
@@ -374,12 +405,14 @@ conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
 	struct userent	*ue;
 	struct conf_pki	*pki;
 	struct tls	*ctx;
-	char		*certs[POPD_MAXPKI], *keys[POPD_MAXPKI];
-	size_t		 n;
+	char		*cert, *key;
+	int		 badtab = 0, badpki = 0, badfile;
 
+	/* Every error at once: both tables and every pki are checked. */
 	if (table_load_users(c->set.usertab, u) == -1) {
-		log_warnx("%s: not loaded", c->set.usertab);
-		return -1;
+		conf_error(c, &c->usertab_where, "usertab \"%s\": not loaded",
+		    c->set.usertab);
+		badtab = 1;
 	}
 	RB_FOREACH(ue, usertree, u)
 		if (ue->uid == daemon_uid[0] || ue->uid == daemon_uid[1]) {
@@ -388,38 +421,64 @@ conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
 			    ue->lineno, ue->name, (unsigned)ue->uid,
 			    ue->uid == daemon_uid[0] ? POPD_USER :
 			    POPD_AUTH_USER);
-			table_free(u);
-			return -1;
+			badtab = 1;
 		}
 	if (table_load_auth(c->set.authtab, auth) == -1) {
-		log_warnx("%s: not loaded", c->set.authtab);
-		table_free(u);
-		return -1;
+		conf_error(c, &c->authtab_where, "authtab \"%s\": not loaded",
+		    c->set.authtab);
+		badtab = 1;
 	}
-	if (table_crosscheck(c->set.authtab, auth, c->set.usertab, u) == -1) {
+	if (!badtab &&
+	    table_crosscheck(c->set.authtab, auth, c->set.usertab, u) == -1) {
 		log_warnx("tables do not agree");
-		table_free(auth);
-		table_free(u);
-		return -1;
+		badtab = 1;
 	}
-	n = 0;
+	/* Each pki on its own, so that its statement can be named. */
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
-		if (n == nitems(certs)) {
-			log_warnx("more than %zu pki", nitems(certs));
-			table_free(auth);
-			table_free(u);
-			return -1;
+		badfile = 0;
+		if (pki_file_ok(c, pki, 0) == -1)
+			badfile = 1;
+		if (pki_file_ok(c, pki, 1) == -1)
+			badfile = 1;
+		if (badfile) {
+			badpki = 1;
+			continue;
 		}
-		certs[n] = pki->cert;
-		keys[n++] = pki->key;
+		cert = pki->cert;
+		key = pki->key;
+		if ((ctx = pki_tls(1, &cert, &key, 0, c->set.tls_protocols)) ==
+		    NULL) {
+			conf_error(c, &pki->where, "pki %s: not loaded",
+			    pki->name);
+			badpki = 1;
+			continue;
+		}
+		tls_free(ctx);
 	}
-	if ((ctx = pki_tls(n, certs, keys, 0, c->set.tls_protocols)) ==
-	    NULL) {
+	if (badtab || badpki) {
 		table_free(auth);
 		table_free(u);
-		return -2;
+		return badtab ? -1 : -2;
 	}
-	tls_free(ctx);
+	return 0;
+}
+
+/*
+ * The certificate (iskey 0) or key file of pki opens as a regular file,
+ * or an error names it and its pki statement.
+ */
+static int
+pki_file_ok(const struct popd_conf *c, const struct conf_pki *pki,
+    int iskey)
+{
+	const char	*path = iskey ? pki->key : pki->cert, *errstr;
+	int		 fd;
+
+	if ((fd = open_regular(path, &errstr)) == -1)
+		return conf_error(c, iskey ? &pki->key_where :
+		    &pki->cert_where, "pki %s %s \"%s\": %s", pki->name,
+		    iskey ? "key" : "cert", path, errstr);
+	close(fd);
 	return 0;
 }
 
@@ -632,7 +691,8 @@ passwd_changes(struct usertree *o, struct usertree *n,
 	}
 	explicit_bzero(&mp, sizeof(mp));
 	if (count > 0)
-		log_debug("reload: %zu passwords changed", count);
+		log_debug("reload: %zu password%s changed", count,
+		    count == 1 ? "" : "s");
 }
 
 /*

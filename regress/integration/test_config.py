@@ -93,6 +93,169 @@ def check_bad_tables_and_certificate(srv):
     T.expect_true(srv.usertab + ":" in out, "names usertab:line", out)
 
 
+def fifo_conf(srv, kind):
+    """A configuration of srv in which kind ("include", "authtab",
+    "usertab", "cert" or "key") names a FIFO; (conf, fifo, line of the
+    statement that names it)."""
+    fifo = os.path.join(srv.tmpdir, kind + ".fifo")
+    os.mkfifo(fifo)
+    text, _ = srv.config()
+    lines = text.splitlines()
+    for i, ln in enumerate(lines):
+        if kind in ("authtab", "usertab") and ln.startswith(kind + " "):
+            lines[i] = '%s "%s"' % (kind, fifo)
+            break
+        if kind in ("cert", "key") and ln.startswith("pki test " + kind):
+            lines[i] = 'pki test %s "%s"' % (kind, fifo)
+            break
+    else:
+        lines.append('include "%s"' % fifo)
+        i = len(lines) - 1
+    conf = write(os.path.join(srv.tmpdir, kind + ".conf"),
+                 "\n".join(lines) + "\n")
+    return conf, fifo, i + 1
+
+
+def check_fifo(srv, kind):
+    """popd -n on a configuration with a FIFO: a prompt refusal that
+    names the FIFO and the popd.conf line, exit 1."""
+    srv.port = T.free_port()
+    conf, fifo, line = fifo_conf(srv, kind)
+    try:
+        rc, out = popd(["-n", "-f", conf], timeout=10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("popd -n blocks on the FIFO %s" % fifo)
+    T.expect(rc, 1, "exit status")
+    T.expect_true(fifo + "\": not a regular file" in out or
+                  fifo + ": not a regular file" in out,
+                  "names the FIFO and says why", out)
+    T.expect_true(re.search(r"(?m)^%s:%d: .*%s" % (re.escape(conf), line,
+                                                   re.escape(fifo)), out),
+                  "names the popd.conf line %d" % line, out)
+    T.expect_true("configuration OK" not in out, "no OK", out)
+
+
+@T.test(start=False)
+def check_fifo_include(srv):
+    check_fifo(srv, "include")
+    # The file itself, too.
+    fifo = os.path.join(srv.tmpdir, "include.fifo")
+    rc, out = popd(["-n", "-f", fifo], timeout=10)
+    T.expect((rc, fifo + ": not a regular file" in out), (1, True),
+             "popd -n -f FIFO: %s" % out)
+
+
+@T.test(start=False)
+def check_fifo_table(srv):
+    check_fifo(srv, "authtab")
+
+
+@T.test(start=False)
+def check_fifo_usertab(srv):
+    check_fifo(srv, "usertab")
+
+
+@T.test(start=False)
+def check_fifo_certificate(srv):
+    check_fifo(srv, "cert")
+
+
+@T.test(start=False)
+def check_fifo_key(srv):
+    check_fifo(srv, "key")
+
+
+@T.test(start=False)
+def check_pki_errors_name_the_line(srv):
+    """A missing certificate or key: the file and the pki statement."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    for kind in ("cert", "key"):
+        missing = os.path.join(srv.tmpdir, "missing." + kind)
+        lines = text.splitlines()
+        line = [i for i, ln in enumerate(lines, 1)
+                if ln.startswith("pki test " + kind)][0]
+        lines[line - 1] = 'pki test %s "%s"' % (kind, missing)
+        conf = write(os.path.join(srv.tmpdir, kind + ".conf"),
+                     "\n".join(lines) + "\n")
+        rc, out = popd(["-n", "-f", conf])
+        T.expect(rc, 1, "exit status, missing " + kind)
+        want = '%s:%d: pki test %s "%s": No such file or directory' % (
+            conf, line, kind, missing)
+        T.expect_true(want in out, "expected %r" % want, out)
+
+
+@T.test(start=False)
+def check_singletons_given_twice(srv):
+    """A second authtab or usertab is an error naming both lines."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "twice.conf"), text +
+                 'authtab "/etc/other/authtab"\n'
+                 'usertab "/etc/other/usertab"\n')
+    n = len(text.splitlines())
+    rc, out = popd(["-n", "-f", conf])
+    T.expect(rc, 1, "exit status")
+    for kind, first, second in (("authtab", 1, n + 1),
+                                ("usertab", 2, n + 2)):
+        want = "%s:%d: %s given twice, first at %s:%d" % (
+            conf, second, kind, conf, first)
+        T.expect_true(want in out, "expected %r" % want, out)
+
+
+@T.test(start=False)
+def check_syntax_error_names_the_word(srv):
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "syntax.conf"), text +
+                 "frobnicate yes\nlisten on 127.0.0.1 port tls\n"
+                 "authtab\n")
+    n = len(text.splitlines())
+    rc, out = popd(["-n", "-f", conf])
+    T.expect(rc, 1, "exit status")
+    for line, near in ((n + 1, 'near "yes"'), (n + 2, 'near "tls"'),
+                       (n + 3, "at end of line")):
+        want = "%s:%d: syntax error %s" % (conf, line, near)
+        T.expect_true(want in out, "expected %r" % want, out)
+
+
+@T.test(start=False)
+def check_nul_byte(srv):
+    """A NUL byte ends nothing silently: maildir "Maildir\\0/../../etc"
+    is not maildir "Maildir"."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    n = len(text.splitlines())
+    for bad in (b"maildir Maildir\0/../../etc\n",
+                b'maildir "Maildir\0/../../etc"\n'):
+        conf = os.path.join(srv.tmpdir, "nul.conf")
+        with open(conf, "wb") as f:
+            f.write(text.encode() + bad + b"last yes\n")
+        rc, out = popd(["-n", "-v", "-f", conf])
+        T.expect(rc, 1, "exit status for %r" % bad)
+        want = "%s:%d: NUL byte" % (conf, n + 1)
+        T.expect_true(want in out, "expected %r" % want, out)
+
+
+@T.test(start=False)
+def check_macro_newline_loop(srv):
+    """-D a=<newline>$a: an error, not an endless loop."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    n = len(text.splitlines())
+    conf = write(os.path.join(srv.tmpdir, "macro.conf"),
+                 text + "listen on $a port %d tls\n" % T.free_port())
+    for value in ("x\n$a", "\n$a", "$a\n"):
+        try:
+            rc, out = popd(["-n", "-D", "a=" + value, "-f", conf],
+                           timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("popd -n -D a=%r loops" % value)
+        T.expect(rc, 1, "exit status for -D a=%r" % value)
+        want = '%s:%d: macro "a": the value has a newline' % (conf, n + 1)
+        T.expect_true(want in out, "expected %r" % want, out)
+
+
 @T.test(start=False)
 def usertab_may_not_name_daemon_uids(srv):
     T.need_root()

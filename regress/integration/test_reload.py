@@ -3,6 +3,9 @@ authpop; sessions in progress, before and after login, are not cut, and
 the previous processes leave once their sessions are over."""
 
 import os
+import re
+import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -124,6 +127,149 @@ def bad_certificate_reload_keeps_serving(srv):
     T.expect(peer_cert(srv), before, "old certificate still served")
     p = srv.pop("alice")
     p.quit()
+
+
+@T.test
+def reload_counts_password_changes(srv):
+    """The debug line of a reload counts the passwords it changed, in
+    words that agree with the count."""
+    with open(srv.authtab) as f:
+        lines = f.read().splitlines()
+    for n in (1, 2):
+        lines = ["%s %s" % (ln.split()[0], T.make_hash("new%d" % n))
+                 if i < n else ln for i, ln in enumerate(lines)]
+        srv.rewrite_authtab("\n".join(lines) + "\n")
+        srv.reload()
+        srv.wait_log("reload: %d password%s changed" % (n, "" if n == 1
+                                                          else "s"))
+    p = srv.pop("alice", "new2")
+    p.quit()
+
+
+def fifo_reload(srv, kind):
+    """SIGHUP while kind ("include", "authtab" or "cert") is a FIFO: the
+    parent refuses it at once, logs the file and the popd.conf line, and
+    keeps serving with the old configuration, new sessions included."""
+    fifo = os.path.join(srv.tmpdir, kind + ".fifo")
+    os.mkfifo(fifo)
+    before = peer_cert(srv)
+    with open(srv.conffile) as f:
+        lines = f.read().splitlines()
+    if kind == "include":
+        lines.append('include "%s"' % fifo)
+        line = len(lines)
+    else:
+        line = [i for i, ln in enumerate(lines, 1)
+                if ln.startswith(kind) or ln.startswith("pki test " + kind)][0]
+        lines[line - 1] = lines[line - 1].rsplit(" ", 1)[0] + ' "%s"' % fifo
+    with open(srv.conffile, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    srv.reload()
+    log = srv.wait_log("keeping the old")
+    T.expect_true(re.search(r"%s:%d: .*%s" % (re.escape(srv.conffile), line,
+                                              re.escape(fifo)), log),
+                  "the file and the popd.conf line in the log", log[-800:])
+    T.expect_true("not a regular file" in log, "says why", log[-800:])
+    T.expect_true("reloaded" not in log, "nothing reloaded", log[-800:])
+    # Still served, old password and old certificate, new sessions too.
+    p = srv.pop("alice")
+    T.expect(p.stat()[0], 0, "STAT after the refused reload")
+    p.quit()
+    T.expect(peer_cert(srv), before, "old certificate still served")
+
+
+@T.test(timeout=60)
+def reload_refuses_fifo_include(srv):
+    fifo_reload(srv, "include")
+
+
+@T.test(timeout=60)
+def reload_refuses_fifo_table(srv):
+    fifo_reload(srv, "authtab")
+
+
+@T.test(timeout=60)
+def reload_refuses_fifo_certificate(srv):
+    fifo_reload(srv, "cert")
+
+
+def pass_reply(srv, user):
+    """The answer to PASS with user's password; the session is closed."""
+    with srv.raw() as r:
+        r.line()
+        r.cmd(b"USER " + user.encode())
+        resp = r.cmd(b"PASS " + srv.password(user).encode())
+        r.send(b"QUIT\r\n")
+        return resp
+
+
+def subreaper():
+    """Become the parent of the daemon once it has detached."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)                # PR_SET_CHILD_SUBREAPER
+
+
+def daemon_revokes(srv, args):
+    """popd args (relative paths, no -d) started from srv.tmpdir as a
+    daemon, which then works from "/": logins work, and after alice is
+    removed from authtab and SIGHUP her password is refused."""
+    subreaper()
+    r = subprocess.run([T.POPD] + args, cwd=srv.tmpdir,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    T.expect(r.returncode, 0, "popd (daemon) exit status: %s"
+             % r.stdout.decode(errors="replace"))
+    pids = T.wait_for(lambda: [p for p in T.proc_children().get(
+        os.getpid(), []) if T.proc_title(p).startswith("popd: parent")],
+        10, "the daemonized popd parent")
+    pid = pids[0]
+    try:
+        T.wait_for(lambda: pass_reply(srv, "alice").startswith(b"+OK"), 10,
+                   "alice's login")
+        with open(srv.authtab) as f:
+            left = [ln for ln in f if not ln.startswith("alice")]
+        srv.rewrite_authtab("".join(left))
+        os.kill(pid, signal.SIGHUP)
+        # The old password is refused once the reload is done.
+        T.wait_for(lambda: pass_reply(srv, "alice").startswith(
+            b"-ERR [AUTH] invalid user name or password"), 10,
+            "alice's password refused after the reload")
+        T.wait_for(lambda: pass_reply(srv, "bob").startswith(b"+OK"), 10,
+                   "bob's login")
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        T.wait_for(lambda: os.waitpid(pid, os.WNOHANG)[0] == pid, 10,
+                   "popd to stop")
+
+
+@T.test(start=False, check_alive=False)
+def relative_conf_file_in_daemon_mode(srv):
+    """popd -f popd.conf, relative, with a relative include: a reload
+    reads the same files."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    # The tables come from an include named relative to popd.conf.
+    tables = [ln for ln in text.splitlines() if ln.startswith(("authtab",
+                                                               "usertab"))]
+    rest = [ln for ln in text.splitlines() if ln not in tables]
+    with open(os.path.join(srv.tmpdir, "tables.conf"), "w") as f:
+        f.write("\n".join(tables) + "\n")
+    with open(srv.conffile, "w") as f:
+        f.write("\n".join(rest) + '\ninclude "tables.conf"\n')
+    daemon_revokes(srv, ["-f", "popd.conf"])
+
+
+@T.test(start=False, check_alive=False)
+def relative_flags_in_daemon_mode(srv):
+    """popd -a authtab -u usertab -c cert.pem -k key.pem: the children
+    and the reloads read the files named from the starting directory."""
+    srv.port = T.free_port()
+    args = ["-a", "authtab", "-u", "usertab", "-c", "cert.pem", "-k",
+            "./key.pem", "-l", "%s:%d" % (T.HOST, srv.port)]
+    if srv.subdir:
+        args += ["-e", srv.subdir]
+    daemon_revokes(srv, args)
 
 
 if __name__ == "__main__":

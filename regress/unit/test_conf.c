@@ -8,10 +8,12 @@
  *			line ("file:line: message"), every one of them
  *
  * Files under conf/inc/ are only included.  The test runs in conf/, so
- * the file names in the messages are relative.
+ * the file names in the messages are relative.  What a golden file cannot
+ * hold (a FIFO, a -D macro) is written to a temporary directory.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +119,20 @@ parse_captured(const char *path, int opts)
 	return conf;
 }
 
+/* A file of text in tmpdir; its path in path. */
+static void
+tmpfile_text(char *path, size_t len, const char *name, const char *text)
+{
+	FILE	*fp;
+
+	(void)snprintf(path, len, "%s/%s", tmpdir, name);
+	if ((fp = fopen(path, "w")) == NULL)
+		die(path);
+	fputs(text, fp);
+	if (fclose(fp) == EOF)
+		die(path);
+}
+
 /* name.conf -> name.ext */
 static void
 golden(char *dst, size_t len, const char *conf, const char *ext)
@@ -194,6 +210,7 @@ cmdline(void)
 {
 	struct popd_conf	*conf;
 	char			*out, *want;
+	char			 path[PATH_MAX], want2[2 * PATH_MAX];
 	int			 i;
 
 	CHECK_INT(cmdline_symset("noequals"), -1);
@@ -214,6 +231,56 @@ cmdline(void)
 		free(want);
 		conf_free(conf);
 	}
+
+	/*
+	 * Only -D can put a newline in a macro: it would end the line, start
+	 * another statement, and let a macro that names itself expand
+	 * without end.  An error where it is used.
+	 */
+	CHECK_INT(cmdline_symset("nl=x\n$nl"), 0);
+	tmpfile_text(path, sizeof(path), "nl.conf",
+	    "pki a cert \"/etc/ssl/a.crt\"\npki a key \"/etc/ssl/a.key\"\n"
+	    "listen on $nl tls\n");
+	alarm(10);
+	conf = parse_captured(path, 0);
+	alarm(0);
+	CHECK(conf == NULL, "a macro with a newline");
+	(void)snprintf(want2, sizeof(want2), "%s:3: macro \"nl\": the value "
+	    "has a newline\n", path);
+	CHECK_STR(errs, want2);
+	(void)unlink(path);
+}
+
+/*
+ * A FIFO as popd.conf or as an include is refused at once, with the
+ * include's file:line; opening it would block until a writer came (the
+ * alarm turns such a hang into a failure).
+ */
+static void
+fifo(void)
+{
+	struct popd_conf	*conf;
+	char			 path[PATH_MAX], conffile[PATH_MAX];
+	char			 want[3 * PATH_MAX];
+
+	(void)snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	if (mkfifo(path, 0600) == -1)
+		die(path);
+	tmpfile_text(conffile, sizeof(conffile), "fifo.conf",
+	    "listen on * tls\ninclude \"fifo\"\n");
+	alarm(10);
+	conf = parse_captured(conffile, CONF_NOCHECK);
+	CHECK(conf == NULL, "an include that is a FIFO");
+	(void)snprintf(want, sizeof(want), "%s:2: include \"%s\": not a "
+	    "regular file\n", conffile, path);
+	CHECK_STR(errs, want);
+	conf = parse_captured(path, CONF_NOCHECK);
+	CHECK(conf == NULL, "popd.conf that is a FIFO");
+	(void)snprintf(want, sizeof(want), "%s: not a regular file\n", path);
+	CHECK_STR(errs, want);
+	alarm(0);
+	(void)unlink(path);
+	(void)unlink(conffile);
 }
 
 /* What the golden files cannot show: defaults, options, parsed bits. */
@@ -299,6 +366,7 @@ main(int argc, char *argv[])
 	}
 	globfree(&g);
 	api();
+	fifo();
 	cmdline();
 
 	(void)snprintf(dir, sizeof(dir), "%s/stderr", tmpdir);

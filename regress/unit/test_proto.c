@@ -239,6 +239,8 @@ copy_pkis(struct popd_conf *dst, const struct popd_conf *src)
 			die("malloc");
 		*n = *p;
 		n->where.file = NULL;
+		n->cert_where.file = NULL;
+		n->key_where.file = NULL;
 		TAILQ_INSERT_TAIL(&dst->pkis, n, entry);
 	}
 }

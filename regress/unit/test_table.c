@@ -3,6 +3,7 @@
  * cases, each checking the result and the "file:line: reason" message.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -323,6 +324,67 @@ test_lookup(void)
 	table_free(&t);
 }
 
+/*
+ * Only a regular file is read, and a FIFO is refused at once: opening
+ * one would block until a writer came (the SIGALRM set in main() turns
+ * such a hang into a failure).
+ */
+static void
+test_not_regular(void)
+{
+	struct usertree	t;
+	char		path[PATH_MAX], want[PATH_MAX + 64];
+	int		saved, i;
+
+	(void)snprintf(path, sizeof(path), "%s/fifo", dir);
+	if (mkfifo(path, 0600) == -1) {
+		perror(path);
+		exit(2);
+	}
+	for (i = 0; i < 2; i++) {
+		saved = capture_start();
+		CHECK_INT(i == 0 ? table_load_auth(path, &t) :
+		    table_load_users(path, &t), -1);
+		capture_end(saved);
+		(void)snprintf(want, sizeof(want), "%s: not a regular file\n",
+		    path);
+		CHECK(strstr(errs, want) != NULL, "expected \"%s\", got \"%s\"",
+		    want, errs);
+	}
+	saved = capture_start();
+	CHECK_INT(table_load_users(dir, &t), -1);
+	capture_end(saved);
+	(void)snprintf(want, sizeof(want), "%s: not a regular file\n", dir);
+	CHECK(strstr(errs, want) != NULL, "expected \"%s\", got \"%s\"", want,
+	    errs);
+}
+
+/* A NUL byte would cut a line short where nobody sees it. */
+static void
+test_nul(void)
+{
+	struct usertree	 t;
+	char		 path[PATH_MAX];
+	const char	*p;
+	FILE		*fp;
+	int		 saved;
+	static const char text[] = "alice 1000:1000:/home/alice\0/../../root\n"
+	    "bob 1001:1001:/home/bob\n";
+
+	p = mkfile("usertab", "");
+	(void)strlcpy(path, p, sizeof(path));
+	if ((fp = fopen(path, "w")) == NULL ||
+	    fwrite(text, 1, sizeof(text) - 1, fp) != sizeof(text) - 1 ||
+	    fclose(fp) == EOF) {
+		perror(path);
+		exit(2);
+	}
+	saved = capture_start();
+	CHECK_INT(table_load_users(path, &t), -1);
+	capture_end(saved);
+	CHECK_LOGGED(path, 1, "NUL byte");
+}
+
 int
 main(void)
 {
@@ -335,6 +397,10 @@ main(void)
 	test_bad_usertab();
 	test_authtab();
 	test_lookup();
+	alarm(10);
+	test_not_regular();
+	test_nul();
+	alarm(0);
 	{
 		char	cmd[PATH_MAX + 16];
 
