@@ -1068,8 +1068,9 @@ auth_result(struct session *s, struct job *j)
  * How long after its check started a failure is answered: fail_floor,
  * or longer while checks run slower than they did at start (a busy
  * machine), so that no check, of whatever hash, ends after its reply
- * would be due.  load is the most any check was slowed down lately,
- * forgotten by half every LOAD_HALF seconds.
+ * would be due.  load is the most a check of a costly kind (a quarter of
+ * the slowest or more) was slowed down lately, forgotten by half every
+ * LOAD_HALF seconds.
  */
 static double
 failure_floor(double took, double expected, double t)
@@ -1082,7 +1083,11 @@ failure_floor(double took, double expected, double t)
 		load /= 2;
 	if (load == 0)
 		load_at = t;
-	if (expected > 0 && took / expected > load)
+	/*
+	 * Only checks of the costlier kinds tell the load: a cheap one is
+	 * mostly the time the loop took to see it, not the hash's.
+	 */
+	if (expected >= slowest / 4 && expected > 0 && took / expected > load)
 		load = took / expected;
 	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
 	return f > fail_floor ? f : fail_floor;

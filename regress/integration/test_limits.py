@@ -253,8 +253,9 @@ def failure_delay_grows_per_address(srv):
     T.expect_true(time.monotonic() - t < 1.0, "a good login at once")
 
 
-def _hash_users(srv):
-    """Users with every kind of hash: bcrypt 4 and 10, SHA-512-crypt."""
+def _hash_users(srv, cost=10):
+    """Users with every kind of hash: bcrypt 4 and 10 (or cost),
+    SHA-512-crypt."""
     u = srv.users["alice"]
     utab = open(srv.usertab).read()
     atab = open(srv.authtab).read()
@@ -262,8 +263,8 @@ def _hash_users(srv):
                          stdout=subprocess.PIPE, check=True,
                          text=True).stdout.strip()
     T.expect(sha[:3], "$6$", "openssl passwd -6")
-    extra = {"cost4": T.make_hash("pw4", 4), "cost10": T.make_hash("pw10", 10),
-             "sha512": sha}
+    extra = {"cost4": T.make_hash("pw4", 4),
+             "cost10": T.make_hash("pw10", cost), "sha512": sha}
     for name, h in extra.items():
         home = os.path.join(srv.homes, name)
         for d in ("", "tmp", "new", "cur"):
@@ -297,6 +298,41 @@ def constant_time_failures(srv):
     # Not a delay of zero: longer than the slowest check (bcrypt 10).
     T.expect_true(lo > 0.03, "failure replies wait for the slowest hash",
                   med)
+
+
+@T.test(start=False, conf_extra="failure-delay 0", timeout=400)
+def constant_time_failures_under_load(srv):
+    """Both cores busy (eight processes spinning, started after popd
+    timed its hashes, each in a session of its own so that the
+    scheduler's autogroups give popd a ninth of the machine), bcrypt 12 beside bcrypt 4, SHA-512-crypt and
+    unknown users: the checks run several times slower than when popd
+    measured them, and still a failure does not tell which kind of hash,
+    if any, it met."""
+    _hash_users(srv, cost=12)
+    srv.start()
+    spin = [subprocess.Popen([sys.executable, "-c",
+                              "import time\nend = time.time() + 300\n"
+                              "while time.time() < end: pass"],
+                             start_new_session=True)
+            for _ in range(8)]
+    try:
+        kinds = ("nosuchuser", "cost4", "cost10", "sha512")
+        times = {k: [] for k in kinds}
+        for i in range(8):
+            for k in kinds:
+                r = greeted(srv, "127.0.%d.%d" % (40 + i,
+                                                  2 + kinds.index(k)))
+                times[k].append(timed_fail(r, k, "wrong password"))
+                r.close()
+    finally:
+        for p in spin:
+            p.kill()
+            p.wait()
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print("# medians under load: %r" % med)
+    lo, hi = min(med.values()), max(med.values())
+    T.expect_true(hi <= lo * 1.2, "medians within 20%% of each other "
+                  "under load", med)
 
 
 @T.test(cost=10, conf_extra="failure-delay 1s 15s", timeout=90)
