@@ -885,7 +885,9 @@ cmd_unknown(struct session *s, struct pop3_line *l)
 /*
  * An invalid command: answered, and counted; at limit bad-commands the
  * session ends, so that a stream of garbage costs one connection a few
- * replies, not one each.
+ * replies, not one each.  One reply per command, so that a pipelining
+ * client stays in step: the command that reaches the limit gets the
+ * closing one only.
  */
 static void
 bad_command(struct session *s, const char *fmt, ...)
@@ -893,13 +895,14 @@ bad_command(struct session *s, const char *fmt, ...)
 	char	addr[PEER_STRLEN];
 	va_list	ap;
 
-	va_start(ap, fmt);
-	if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
-	    evbuffer_add(s->out, "\r\n", 2) == -1)
-		fatal("evbuffer_add");
-	va_end(ap);
-	if (++s->nbad < set.limit.bad_commands)
+	if (++s->nbad < set.limit.bad_commands) {
+		va_start(ap, fmt);
+		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
+		    evbuffer_add(s->out, "\r\n", 2) == -1)
+			fatal("evbuffer_add");
+		va_end(ap);
 		return;
+	}
 	log_info("too many invalid commands from %s, closing",
 	    peer_log(&s->peer, addr, sizeof(addr)));
 	session_reply(s, "-ERR too many invalid commands, closing");

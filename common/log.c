@@ -28,6 +28,7 @@
 
 static int		 debug;
 static int		 verbose;
+static int		 fatal_status = 1;
 static const char	*procname = "popd";
 
 /*
@@ -118,6 +119,16 @@ int
 log_getverbose(void)
 {
 	return verbose;
+}
+
+/*
+ * The exit status of fatal() and fatalx().  mda sets EX_TEMPFAIL: a
+ * failure that is not the message's fault must not bounce it.
+ */
+void
+log_setfatalstatus(int status)
+{
+	fatal_status = status;
 }
 
 void
@@ -232,7 +243,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog_errno(LOG_CRIT, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(fatal_status);
 }
 
 __dead void
@@ -243,5 +254,5 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_CRIT, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(fatal_status);
 }

@@ -363,6 +363,8 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_MAIL);		/* shared code logs to stderr */
 	log_procinit("mda");
+	/* A fatal() in shared code (the sandbox) is no bounce either. */
+	log_setfatalstatus(EX_TEMPFAIL);
 	(void)umask(077);
 
 	home = parse_args(argc, argv, &subdir);

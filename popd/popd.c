@@ -79,14 +79,15 @@ char			 wrkrpop_path[PATH_MAX];
 static const char	*conffile;		/* NULL: the flags' shorthand */
 static char		 conffile_abs[PATH_MAX];
 int			 debug, verbose, privsep;
+static int		 foreground;	/* -F: no detaching, still syslog */
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
 static uid_t		 daemon_uid[2] = { (uid_t)-1, (uid_t)-1 };
 
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: popd [-dmnv] [-D macro=value] [-f file]\n"
-	    "       popd [-dmnTv] -a authtab -c certfile [-e subdir] "
+	fprintf(stderr, "usage: popd [-dFmnv] [-D macro=value] [-f file]\n"
+	    "       popd [-dFmnTv] -a authtab -c certfile [-e subdir] "
 	    "-k keyfile [-l address]\n"
 	    "            [-p address] [-t network] -u usertab\n");
 	exit(1);
@@ -108,7 +109,7 @@ main(int argc, char *argv[])
 		listener_main(argc, argv);
 
 	log_init(1, LOG_MAIL);
-	while ((ch = getopt(argc, argv, "a:c:dD:e:f:k:l:mnp:Tt:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:Tt:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			flags[0] = optarg;
@@ -132,6 +133,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			break;
+		case 'F':
+			foreground = 1;
 			break;
 		case 'k':
 			flags[3] = optarg;
@@ -231,7 +235,8 @@ main(int argc, char *argv[])
 			exit(1);
 	fd_budget_set(proc_nofile());
 
-	if (!debug && daemon(0, 0) == -1)
+	/* -F: a service manager keeps us; the log still goes to syslog. */
+	if (!debug && !foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);

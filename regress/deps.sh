@@ -2,8 +2,10 @@
 # Make sure what the build and the tests need is installed.  On a fresh
 # Debian as root, install the missing packages with apt-get; anywhere
 # else, say what is missing.
+# libclang-rt-dev: libFuzzer, which clang only recommends.
 PKGS="libtls-dev libevent-dev libseccomp-dev libbsd-dev libcrypt-dev
-    pkg-config make gcc clang curl openssl mandoc python3 procps byacc"
+    pkg-config make gcc clang libclang-rt-dev curl openssl mandoc python3
+    procps byacc"
 
 missing=
 pkg-config --exists libtls libevent libseccomp libbsd-overlay libbsd-ctor \
@@ -12,6 +14,15 @@ pkg-config --exists libtls libevent libseccomp libbsd-overlay libbsd-ctor \
 for p in cc clang curl openssl mandoc python3 ps yacc; do
 	command -v $p >/dev/null 2>&1 || missing=yes
 done
+# The fuzz smoke run links libFuzzer (Debian: libclang-rt-dev).
+if [ -z "$missing" ] && [ "$(uname -s)" = Linux ]; then
+	t=$(mktemp -d) || exit 1
+	echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)
+	    { return 0; }' >"$t/f.c"
+	clang -fsanitize=fuzzer -o "$t/f" "$t/f.c" >/dev/null 2>&1 ||
+	    missing=yes
+	rm -rf "$t"
+fi
 [ -z "$missing" ] && exit 0
 
 if [ "$(uname -s)" != Linux ]; then

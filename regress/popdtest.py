@@ -31,6 +31,11 @@ unless it says allow_crash=True.
 Arguments to the test script select tests by name; -v prints the daemon
 log of failed tests; POPDTEST_KEEP=1 keeps the temporary directories.
 
+A skip is only for what cannot be done here (not root, no apt-get, no
+IPv6 on loopback) and says why.  A program a test needs (curl, nginx,
+Dovecot, fail2ban...) is installed with apt-get (need_prog, apt_install);
+if it could be installed and was not, the test fails (NotInstalled).
+
 As root the mail users get real distinct uids (system users popdtest1,
 popdtest2, ... created when missing) and the daemon runs with full
 privilege separation; as non-root everything runs as the current user
@@ -72,16 +77,31 @@ class Skip(Exception):
     """Raised by a test that cannot run here; the reason is printed."""
 
 
+class NotInstalled(AssertionError):
+    """A program a test needs could be installed here and was not: a
+    failure, never a skip."""
+
+
 def need_root():
     if not is_root:
         raise Skip("needs root (real uids and privilege separation)")
 
 
-def need_prog(name):
-    path = shutil.which(name)
-    if path is None:
-        raise Skip("%s is not installed" % name)
-    return path
+# The Debian package of each program the tests run, where the names differ.
+PACKAGE_OF = {
+    "unshare": "util-linux",
+    "fail2ban-regex": "fail2ban",
+    "fail2ban-server": "fail2ban",
+    "fail2ban-client": "fail2ban",
+    "rsyslogd": "rsyslog",
+    "smtpd": "opensmtpd",
+}
+
+
+def need_prog(name, package=None):
+    """The path of the program name, installed from Debian's package
+    (PACKAGE_OF, or the program's name) when missing."""
+    return apt_install(package or PACKAGE_OF.get(name, name), name)
 
 
 def expect(got, want, what):
@@ -910,24 +930,27 @@ def find_prog(prog, dirs=("/usr/sbin", "/usr/bin", "/sbin", "/bin")):
 _not_installed = {}
 
 
-def apt_install(package, prog, recommends=False):
-    """The path of prog, installing Debian's package with apt-get when it
-    is missing, with no service started (a policy-rc.d that says no, for
-    the time of the install).  Raises Skip, naming why, when it cannot
-    (and again at once for a package that already failed)."""
+def apt_install(package, prog, recommends=False, needs=None):
+    """The path of prog, installing Debian's package with apt-get when
+    prog (or the file needs, when given) is missing, with no service
+    started (a policy-rc.d that says no, for the time of the install)
+    and nothing upgraded.  Raises Skip, naming why, when installing is
+    impossible here (not root, no apt-get), and NotInstalled when the
+    install did not give prog (again at once for a package that already
+    failed)."""
     path = find_prog(prog)
-    if path is not None:
+    if path is not None and (needs is None or os.path.exists(needs)):
         return path
     if package in _not_installed:
-        raise Skip(_not_installed[package])
+        raise _not_installed[package]
     try:
-        return _apt_install(package, prog, recommends)
-    except Skip as e:
-        _not_installed[package] = str(e)
+        return _apt_install(package, prog, recommends, needs)
+    except (Skip, NotInstalled) as e:
+        _not_installed[package] = e
         raise
 
 
-def _apt_install(package, prog, recommends):
+def _apt_install(package, prog, recommends, needs):
     if not is_root:
         raise Skip("%s is not installed and installing it needs root"
                    % package)
@@ -940,29 +963,36 @@ def _apt_install(package, prog, recommends):
                     "exit 101\n")
         os.chmod(POLICY_RC_D, 0o755)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-q"] + \
+    # Another install may hold the dpkg lock for a while: wait for it.
+    cmd = ["apt-get", "install", "-y", "-q", "--no-upgrade",
+           "-o", "DPkg::Lock::Timeout=300"] + \
         ([] if recommends else ["--no-install-recommends"]) + [package]
     try:
         r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=600)
+                           stderr=subprocess.STDOUT, timeout=900)
         if r.returncode != 0:
             # A stale package list is the usual reason: refresh once.
-            subprocess.run(["apt-get", "update", "-q"], env=env,
+            subprocess.run(["apt-get", "update", "-q",
+                            "-o", "DPkg::Lock::Timeout=300"], env=env,
                            stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=600)
+                           stderr=subprocess.DEVNULL, timeout=900)
             r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, timeout=600)
+                               stderr=subprocess.STDOUT, timeout=900)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise Skip("%s cannot be installed: %s" % (package, e))
+        raise NotInstalled("%s could not be installed: %s" % (package, e))
     finally:
         if ours:
             os.unlink(POLICY_RC_D)
     path = find_prog(prog)
-    if path is None:
+    if path is None or (needs is not None and not os.path.exists(needs)):
         tail = r.stdout.decode(errors="replace").strip().splitlines()[-3:]
-        raise Skip("%s cannot be installed: %s" % (package,
-                                                   " | ".join(tail)))
+        raise NotInstalled("%s could not be installed (no %s after apt-get "
+                           "install, exit %d): %s"
+                           % (package, needs if path else prog,
+                              r.returncode, " | ".join(tail)))
     return path
+
+
 # --- reading a maildrop back ---------------------------------------------
 
 Msg = collections.namedtuple("Msg", "num uidl size data octets")
@@ -1135,23 +1165,22 @@ service stats {{
 """
 
 
-def find_dovecot(imap=False):
+def need_dovecot(imap=False):
     """Dovecot's binary, installing dovecot-pop3d (and dovecot-imapd)
-    when missing; None if it cannot be had."""
-    try:
-        path = apt_install("dovecot-pop3d", "dovecot")
-        if imap:
-            apt_install("dovecot-imapd", "dovecot")
-            if not os.path.exists("/usr/lib/dovecot/imap"):
-                _apt_install("dovecot-imapd", "dovecot", False)
-    except Skip:
-        return None
-    if not os.path.exists("/usr/lib/dovecot/pop3"):
-        try:
-            _apt_install("dovecot-pop3d", "dovecot", False)
-        except Skip:
-            return None
+    when missing; Skip or NotInstalled as apt_install."""
+    path = apt_install("dovecot-pop3d", "dovecot",
+                       needs="/usr/lib/dovecot/pop3")
+    if imap:
+        apt_install("dovecot-imapd", "dovecot", needs="/usr/lib/dovecot/imap")
     return path
+
+
+def find_dovecot(imap=False):
+    """need_dovecot() for the benchmarks: None if it cannot be had."""
+    try:
+        return need_dovecot(imap)
+    except (Skip, NotInstalled):
+        return None
 
 
 class Dovecot(ForeignDaemon):

@@ -7,9 +7,16 @@ this script builds nothing except through `make fuzz-smoke`.
   regress/sandbox/sbtest         sandbox tests, if built
   regress/integration/test_*.py  integration tests, one process per file
   make fuzz-smoke                short fuzz run of each target of FUZZ_PROGS
-                                 (one test each); a named skip when clang
-                                 (FUZZ_CC) is missing, cannot link
-                                 libFuzzer, or the target has no source
+                                 (one test each); a failure when clang
+                                 (FUZZ_CC) is missing or cannot link
+                                 libFuzzer where regress/deps.sh could
+                                 install it (root with apt-get), else a
+                                 named skip; a named skip when the target
+                                 has no source
+
+A skip is only for what cannot be done here, and the summary lists each
+with its reason; a program the tests need that could be installed and
+was not is a failure (the tests install theirs: popdtest.NotInstalled).
 
 Arguments: names (or substrings) of test files to run only those.
 """
@@ -84,6 +91,18 @@ def skip(label, why):
     total["skipped"] += 1
 
 
+def missing(label, why):
+    """A tool the tests need is missing: a failure where regress/deps.sh
+    could install it (root with apt-get), a named skip elsewhere."""
+    if os.geteuid() == 0 and shutil.which("apt-get") is not None:
+        print("=== %s\nFAIL %s: %s" % (label, label, why), flush=True)
+        failures.append("%s: %s (regress/deps.sh installs it)"
+                        % (label, why))
+        total["failed"] += 1
+    else:
+        skip(label, why + " (installing it needs root and apt-get)")
+
+
 def has_make_target(target):
     r = subprocess.run(["make", "-n", target], cwd=REPO,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -114,7 +133,7 @@ def fuzz_smoke():
         if not (selected("fuzz-smoke") or selected(prog)):
             continue
         if shutil.which(cc) is None:
-            skip(label, "%s is not installed" % cc)
+            missing(label, "%s is not installed" % cc)
             continue
         if not os.path.exists(os.path.join(REPO, prog + ".c")):
             skip(label, "no source %s.c" % prog)
@@ -133,7 +152,8 @@ def fuzz_smoke():
             ok, why = False, "timed out"
         if not ok and re.search(r"clang_rt\.fuzzer|unsupported option "
                                 r"'-fsanitize=fuzzer", out):
-            skip(label, "%s cannot link libFuzzer (-fsanitize=fuzzer)" % cc)
+            missing(label, "%s cannot link libFuzzer (-fsanitize=fuzzer)"
+                    % cc)
             continue
         # Only the tail and the totals: fuzzers are chatty.
         lines = out.splitlines()

@@ -851,7 +851,9 @@ startup_fail(struct session *s, const char *msg)
 
 /*
  * An invalid command: answered and counted; at limit bad-commands the
- * session ends (without UPDATE: nothing is removed).
+ * session ends (without UPDATE: nothing is removed).  One reply per
+ * command, so that a pipelining client stays in step: the command that
+ * reaches the limit gets the closing one only.
  */
 static void
 bad_command(struct session *s, const char *fmt, ...)
@@ -859,15 +861,15 @@ bad_command(struct session *s, const char *fmt, ...)
 	char	buf[POP3_MAXLINE + 64];
 	va_list	ap;
 
+	if (++s->nbad >= set.limit.bad_commands) {
+		reply(s, "-ERR too many invalid commands, closing");
+		out_flush(s);
+		session_end(s, "too many invalid commands", END_ERROR);
+	}
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	reply(s, "%s", buf);
-	if (++s->nbad < set.limit.bad_commands)
-		return;
-	reply(s, "-ERR too many invalid commands, closing");
-	out_flush(s);
-	session_end(s, "too many invalid commands", END_ERROR);
 }
 
 /* LAST before any RETR: the highest message already seen (":2,...S"). */

@@ -517,14 +517,13 @@ def bad_commands_end_the_session(srv):
         T.expect(r.cmd(b"RETR")[:4], b"-ERR", "after login: 2")
         T.expect(r.cmd(b"STAT")[:3], b"+OK", "still open after 2")
         r.send(b"X" * 300 + b"\r\n")
-        T.expect(r.line(), b"-ERR line too long", "third")
         T.expect(r.line(), b"-ERR too many invalid commands, closing",
-                 "the close")
+                 "the third: its one reply is the close")
         T.expect_true(r.closed(), "connection closed")
     with srv.raw() as r:
         r.line()
         r.send(b"A\r\nB\r\nC\r\nD\r\n")
-        for _ in range(3):
+        for _ in range(2):
             T.expect(r.line()[:4], b"-ERR", "garbage answered")
         T.expect(r.line(), b"-ERR too many invalid commands, closing",
                  "closed before login")

@@ -362,8 +362,7 @@ def listener_restart_under_sandbox(srv):
 def mda_delivery_under_sandbox(srv):
     """mda confines itself to the target maildir once it is open, and
     the delivery it makes is then served."""
-    if not os.access(T.MDA, os.X_OK):
-        raise T.Skip("mda/mda is not built")
+    T.expect_true(os.access(T.MDA, os.X_OK), "mda/mda is built", T.MDA)
     md = srv.maildir("alice")
     r = T.run_mda(srv, "alice", MSG1, args=[md])
     out = (r.stdout + r.stderr).decode(errors="replace")

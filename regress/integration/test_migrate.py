@@ -41,9 +41,7 @@ def mailbox(port, user, pw, retr=True):
 
 
 def dovecot_then_popd(srv, extra=""):
-    dovecot = T.find_dovecot()
-    if dovecot is None:
-        raise T.Skip("dovecot-pop3d cannot be installed")
+    dovecot = T.need_dovecot()
     for i, m in enumerate(MESSAGES):
         srv.deliver("alice", m, subdir="cur" if i < 2 else "new")
     with T.Dovecot(dovecot, srv, extra=extra) as d:
@@ -99,9 +97,7 @@ def coexistence_with_dovecot_imap(srv):
     moves new/ to cur/ and expunges one; the others keep their UIDLs in
     popd, and Dovecot's numbering stays its own."""
     import imaplib
-    dovecot = T.find_dovecot(imap=True)
-    if dovecot is None or not os.path.exists("/usr/lib/dovecot/imap"):
-        raise T.Skip("dovecot-imapd cannot be installed")
+    dovecot = T.need_dovecot(imap=True)
     for i, m in enumerate(MESSAGES):
         srv.deliver("alice", m, subdir="cur" if i < 2 else "new")
     pw = srv.password("alice")

@@ -324,6 +324,25 @@ def pipelined_failure_then_login(srv):
                  "pipelined replies %r" % got)
 
 
+@T.test(conf_extra="limit bad-commands 4\n")
+def bad_command_limit_one_reply_each(srv):
+    """Before login, pipelined: each invalid command gets one reply, the
+    one that reaches limit bad-commands only the closing -ERR, and what
+    follows it (NOOP) none: a pipelining client stays in step."""
+    bad = [b"FOO", b"RETR 1", b"USER a\x00b", b"X" * 300]
+    with srv.raw() as r:
+        greet(r)
+        r.send(b"".join(c + b"\r\n" for c in bad) + b"NOOP\r\n")
+        T.expect_true(r.closed(10), "closed at the limit", bytes(r.buf))
+        got = r.drain().split(b"\r\n")
+    T.expect(got[-1], b"", "replies end with a CRLF")
+    T.expect(got[:-1], [b"-ERR unknown command",
+                        b"-ERR RETR is not valid before login",
+                        b"-ERR invalid character in command",
+                        b"-ERR too many invalid commands, closing"],
+             "one reply per command, then EOF")
+
+
 # --- sessions --------------------------------------------------------------
 
 @T.test

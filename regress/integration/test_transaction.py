@@ -454,6 +454,28 @@ def pipeline_with_login(srv):
     T.expect(srv.files("alice", "cur"), ["13000.a:2,S"], "moved at QUIT")
 
 
+@T.test(conf_extra="limit bad-commands 4\n")
+def bad_command_limit_one_reply_each(srv):
+    """After login, pipelined: each invalid command gets one reply, the
+    one that reaches limit bad-commands only the closing -ERR, and what
+    follows it (NOOP) none: a pipelining client stays in step."""
+    srv.deliver("alice", b"Subject: a\n\na\n")
+    bad = [b"FOO", b"RETR", b"LIST\x00", b"X" * 300]
+    with srv.raw() as r:
+        login(srv, r)
+        r.send(b"".join(c + b"\r\n" for c in bad) + b"NOOP\r\n")
+        T.expect_true(r.closed(10), "closed at the limit", bytes(r.buf))
+        got = r.drain().split(b"\r\n")
+    T.expect(got[-1], b"", "replies end with a CRLF")
+    T.expect(len(got[:-1]), len(bad), "one reply per command, then EOF: %r"
+             % got)
+    T.expect([g[:4] for g in got[:-2]], [b"-ERR"] * 3, "the first three")
+    T.expect(got[-2], b"-ERR too many invalid commands, closing",
+             "the last reply")
+    T.expect(len(srv.files("alice", "new")) +
+             len(srv.files("alice", "cur")), 1, "nothing removed")
+
+
 @T.test
 def line_limits(srv):
     srv.deliver("alice", b"Subject: a\n\na\n")

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""The harness itself (popdtest.py): a program a test needs that could
+be installed here and was not makes the test fail, never skip, so that
+`make test` cannot pass without running it; a skip stays for what cannot
+be done here (not root) and names why."""
+
+import os
+import pwd
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import popdtest as T  # noqa: E402
+
+# python3 is installed (regress/deps.sh) and holds no such program, so
+# apt-get succeeds, changes nothing, and the program is still missing.
+SCRIPT = """
+import popdtest as T
+
+
+@T.test(start=False, check_alive=False)
+def needs_a_program(srv):
+    T.apt_install("python3", "popd-regress-no-such-program")
+
+
+T.main()
+"""
+
+
+def run_script(srv, user=None):
+    path = os.path.join(srv.tmpdir, "test_needs.py")
+    with open(path, "w") as f:
+        f.write(SCRIPT)
+    os.chmod(path, 0o644)
+    drop = None
+    if user is not None:
+        def drop():
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+    env = dict(os.environ, PYTHONPATH=os.path.join(T.REPO, "regress"),
+               PYTHONDONTWRITEBYTECODE="1")
+    # Debian's python3: another one may live where nobody cannot read.
+    r = subprocess.run([T.find_prog("python3"), path], cwd=srv.tmpdir,
+                       env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT,
+                       timeout=900, preexec_fn=drop)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+@T.test(start=False, check_alive=False, timeout=900)
+def installable_program_missing_fails(srv):
+    T.need_root()
+    rc, out = run_script(srv)
+    T.expect_true(out.startswith("FAIL needs_a_program: python3 could not "
+                                 "be installed (no popd-regress-no-such-"
+                                 "program after apt-get install"),
+                  "a FAIL naming the package and the program", out)
+    T.expect_true(out.rstrip().endswith("0 passed, 1 failed, 0 skipped"),
+                  "counted as a failure", out)
+    T.expect(rc, 1, "exit status of the test script:\n" + out)
+
+
+@T.test(start=False, check_alive=False, timeout=900)
+def not_root_is_a_named_skip(srv):
+    """Installing is impossible without root: a skip, saying so."""
+    T.need_root()
+    rc, out = run_script(srv, pwd.getpwnam("nobody"))
+    T.expect_true(out.startswith("skip needs_a_program: python3 is not "
+                                 "installed and installing it needs root"),
+                  "a named skip", out)
+    T.expect(rc, 0, "exit status of the test script:\n" + out)
+
+
+if __name__ == "__main__":
+    T.main()
