@@ -50,7 +50,7 @@
 #define AUTH_BURST		16	/* lines per read event, for fairness */
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
 #define AUTH_MAXTHREADS		64
-#define LOAD_HALF		10	/* seconds: a slowdown forgotten by half */
+#define LOAD_HALF		60.0	/* seconds: a slowdown forgotten by half */
 
 RB_HEAD(sesstree, session);
 
@@ -1072,20 +1072,18 @@ auth_result(struct session *s, struct job *j)
  * or longer while checks run slower than they did at start (a busy
  * machine), so that no check, of whatever hash, ends after its reply
  * would be due.  load is the most a check of a costly kind (a quarter of
- * the slowest or more) was slowed down lately, forgotten by half every
- * LOAD_HALF seconds.
+ * the slowest or more) was slowed down lately, forgotten smoothly: by
+ * half after LOAD_HALF seconds, so that checks a few seconds apart see
+ * about the same floor.
  */
 static double
 failure_floor(double took, double expected, double t)
 {
 	double	f;
 
-	if (t - load_at > 32 * LOAD_HALF)
-		load = 0;
-	for (; t - load_at >= LOAD_HALF; load_at += LOAD_HALF)
-		load /= 2;
-	if (load == 0)
-		load_at = t;
+	if (t > load_at)
+		load *= LOAD_HALF / (LOAD_HALF + (t - load_at));
+	load_at = t;
 	/*
 	 * Only checks of the costlier kinds tell the load: a cheap one is
 	 * mostly the time the loop took to see it, not the hash's.

@@ -257,6 +257,18 @@ peer_str(const struct peeraddr *p, char *buf, size_t len)
 	return buf;
 }
 
+/* A socket's own address, "1.2.3.4:995" or "[::1]:995", for logs. */
+const char *
+sockaddr_str(const struct sockaddr *sa, socklen_t len)
+{
+	static char		 buf[PEER_STRLEN];
+	struct peeraddr		 p;
+
+	if (peer_from_sockaddr(&p, sa, len) == -1)
+		return "unknown";
+	return peer_str(&p, buf, sizeof(buf));
+}
+
 /*
  * The client as log lines write it: "1.2.3.4 port 5" (fail2ban's
  * <HOST> then stands alone), or "unknown".

@@ -53,6 +53,7 @@ int	peer_from_sockaddr(struct peeraddr *, const struct sockaddr *,
 int	peer_parse(const char *, struct peeraddr *);
 int	peer_valid(const struct peeraddr *);
 const char *peer_str(const struct peeraddr *, char *, size_t);
+const char *sockaddr_str(const struct sockaddr *, socklen_t);
 const char *peer_log(const struct peeraddr *, char *, size_t);
 void	addr_key(const struct peeraddr *, int, int, struct addrkey *);
 int	addrkey_cmp(const struct addrkey *, const struct addrkey *);

@@ -164,23 +164,6 @@ ids_final(const char *who, uid_t uid, gid_t gid)
 	return 0;
 }
 
-/* "1.2.3.4:995" or "[::1]:995", for logs. */
-const char *
-sockaddr_str(const struct sockaddr *sa, socklen_t len)
-{
-	static char	buf[POPD_MAXADDR];
-	char		host[INET6_ADDRSTRLEN], serv[8];
-
-	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		return "unknown";
-	if (sa->sa_family == AF_INET6)
-		(void)snprintf(buf, sizeof(buf), "[%s]:%s", host, serv);
-	else
-		(void)snprintf(buf, sizeof(buf), "%s:%s", host, serv);
-	return buf;
-}
-
 /* Seconds on a clock that no change of the date moves, for timeouts. */
 time_t
 monotime(void)

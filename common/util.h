@@ -16,7 +16,6 @@
 #define POPD_CHANNEL_FD		3	/* a child's channel or session fd */
 #define POPD_CONF_FD		4	/* wrkrpop: its configuration */
 #define POPD_MAXUSER		64
-#define POPD_MAXADDR		64	/* "[v6addr]:port" for logs */
 
 /* util.c */
 int		 valid_username(const char *);
@@ -25,7 +24,6 @@ int		 set_cloexec(int);
 int		 open_regular(const char *, const char **);
 int		 drop_privileges(const char *, uid_t, gid_t);
 int		 ids_final(const char *, uid_t, gid_t);
-const char	*sockaddr_str(const struct sockaddr *, socklen_t);
 time_t		 monotime(void);
 void		 trim_after_spike(size_t);
 

@@ -16,6 +16,7 @@
 #include "popd.h"
 #include "parent.h"
 #include "config.h"
+#include "addr.h"
 #include "util.h"
 
 static const char	*listen_name(const struct conf_listen *);

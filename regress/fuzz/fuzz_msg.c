@@ -48,8 +48,10 @@ handled(struct chan *c, uint32_t type, const void *data, int fd)
 	const struct msg_decl	*d;
 	struct msg_hdr		 hdr;
 
+	/* A message that moves the phase is handled in the new one. */
 	if ((d = msg_decl(type)) == NULL || d->from != c->peer ||
-	    !(d->to & c->self) || !(d->phases & c->phase))
+	    !(d->to & c->self) || (d->next != 0 ? c->phase != d->next :
+	    !(d->phases & c->phase)))
 		abort();
 	if (datagram_len != sizeof(hdr) + d->size)
 		abort();
