@@ -186,6 +186,7 @@ FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
 		regress/fuzz/fuzz_popcache \
+		regress/fuzz/fuzz_oldids \
 		regress/fuzz/fuzz_crlf \
 		regress/fuzz/fuzz_maildir \
 		regress/fuzz/fuzz_msg \
@@ -209,6 +210,12 @@ regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
 	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
 	    common/settings.c common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
+regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
+    common/maildir.c common/crlf.c common/settings.c regress/fuzz/logstub.c \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_oldids.c \
+	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS}
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/proxy.c common/addr.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \

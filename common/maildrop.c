@@ -31,8 +31,9 @@
 
 static int	sweep_tmp(void *, const char *);
 static int	maildrop_fullscan(struct maildrop *, int *);
-static int	maildrop_scandir(struct maildrop *, const char *, int *);
+static int	maildrop_scandir(struct maildrop *, const char *);
 static int	maildrop_scan_one(void *, const char *);
+static int	maildrop_size_one(struct maildrop *, struct mmsg *, int *);
 static int	maildrop_relocate(struct maildrop *, struct mmsg *);
 static int	move_noreplace(int, const char *, const char *);
 static int	link_unlink(int, const char *, const char *);
@@ -198,22 +199,56 @@ maildrop_cache_write(struct maildrop *md)
 
 /*
  * The directories themselves, in a stable order: oldest names first.
- * The UIDLs a previous server gave are taken over here (oldids.c).
+ * The names come first, then the UIDLs a previous server gave (oldids.c,
+ * which keeps the records of these names only), then the sizes.
  */
 static int
 maildrop_fullscan(struct maildrop *md, int *skipped)
 {
-	int	rv;
+	struct stat	 st;
+	size_t		 i, n;
+	int		 flags = 0, rv = -1, saved;
 
 	maildrop_clear(md);
 	md->fromrec = 0;
-	md->old = oldids_load(md->dirfd, md->path, md->uidl_format, 0);
-	rv = maildrop_scandir(md, "cur", skipped) == -1 ||
-	    maildrop_scandir(md, "new", skipped) == -1 ? -1 : 0;
+	if ((md->old = oldids_new()) == NULL)
+		return -1;
+	if (maildrop_scandir(md, "cur") == -1 ||
+	    maildrop_scandir(md, "new") == -1)
+		goto done;
+	/* A popcache without popd.migrated: an older popd took none. */
+	if (fstatat(md->dirfd, POPCACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		flags |= OLDIDS_SERVED;
+	if (oldids_load(md->old, md->dirfd, md->path, md->uidl_format,
+	    flags) == -1)
+		goto done;
+	for (i = n = 0; i < md->nmsgs; i++) {
+		switch (maildrop_size_one(md, &md->msgs[i], skipped)) {
+		case -1:
+			for (; i < md->nmsgs; i++)
+				md->msgs[n++] = md->msgs[i];
+			md->nmsgs = n;
+			goto done;
+		case 0:
+			md->total += md->msgs[i].size;
+			md->msgs[n++] = md->msgs[i];
+			break;
+		default:
+			free(md->msgs[i].name);	/* gone, or skipped */
+			break;
+		}
+	}
+	md->nmsgs = n;
+	rv = 0;
+ done:
+	saved = errno;
 	oldids_free(md->old);
 	md->old = NULL;
-	if (rv == -1)
+	if (rv == -1) {
+		maildrop_clear(md);
+		errno = saved;	/* EBADMSG: popd.migrated is damaged */
 		return -1;
+	}
 	if (md->nmsgs > 0)
 		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
 	(void)maildrop_uniq(md);
@@ -226,43 +261,61 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 struct scan_arg {
 	struct maildrop	*md;
 	const char	*sub;
-	int		*skipped;
 };
 
+/* A name of the first pass: listed with popd's own UIDL, no size yet. */
 static int
 maildrop_scan_one(void *arg, const char *name)
 {
 	struct scan_arg	*a = arg;
 	struct maildrop	*md = a->md;
 	char		 rel[PATH_MAX];
-	off_t		 size;
 
 	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", a->sub, name) >=
 	    sizeof(rel))
 		return 0;
+	if (maildrop_add(md, rel, 0, NULL) == -1 ||
+	    oldids_want(md->old, rel) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The size of m and the UIDL it keeps: 0, 1 when it is gone or
+ * unreadable (skipped, logged), -1 on a shortage (memory, descriptors).
+ */
+static int
+maildrop_size_one(struct maildrop *md, struct mmsg *m, int *skipped)
+{
+	const char	*uidl;
+	off_t		 size;
+
 	/* The name's ,W=, else the previous server's record, else read. */
-	if ((size = maildir_namesize(rel)) == -1 &&
-	    maildir_recsize(md->dirfd, rel, oldids_size(md->old, rel),
-	    &size) == 0)
+	if ((size = maildir_namesize(m->name)) == -1 &&
+	    maildir_recsize(md->dirfd, m->name, oldids_size(md->old,
+	    m->name), &size) == 0)
 		md->fromrec++;
-	else if (size == -1 && maildir_msgsize(md->dirfd, rel,
+	else if (size == -1 && maildir_msgsize(md->dirfd, m->name,
 	    &size) == -1) {
 		if (errno == ENOENT)
-			return 0;	/* removed meanwhile */
+			return 1;	/* removed meanwhile */
 		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)
 			return -1;
 		/* One unreadable file must not hide the others. */
-		log_warn("%s/%s: skipped", md->path, rel);
-		(*a->skipped)++;
-		return 0;
+		log_warn("%s/%s: skipped", md->path, m->name);
+		(*skipped)++;
+		return 1;
 	}
-	return maildrop_add(md, rel, size, oldids_get(md->old, rel));
+	m->size = size;
+	if ((uidl = oldids_get(md->old, m->name)) != NULL)
+		(void)strlcpy(m->uidl, uidl, sizeof(m->uidl));
+	return 0;
 }
 
 static int
-maildrop_scandir(struct maildrop *md, const char *sub, int *skipped)
+maildrop_scandir(struct maildrop *md, const char *sub)
 {
-	struct scan_arg	a = { md, sub, skipped };
+	struct scan_arg	a = { md, sub };
 
 	if (maildir_readdir(md->dirfd, sub, maildrop_scan_one, &a) == -1) {
 		log_warn("%s/%s: scan", md->path, sub);

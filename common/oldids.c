@@ -1,13 +1,8 @@
 /*
  * oldids.c -- the UIDLs Dovecot or Courier gave a maildir's messages,
- * read from their records, so that popd answers the same ones and no
- * client that leaves mail on the server downloads it all again after a
- * migration.
- *
- * Courier's courierpop3dsizelist: "/2 <next uid> <uidvalidity>", then
- * "<file name> <size> <uid>:<uidvalidity>" per message; its UIDL is
- * "UID<uid>-<uidvalidity>".  qmail-pop3d and vpopmail answer the file
- * name up to ':', which is popd's own rule already.
+ * so that popd answers the same ones and no client that leaves mail on
+ * the server downloads it all again after a migration, and popd's own
+ * record of the UIDLs it took over, popd.migrated (popcache(5)).
  *
  * dovecot-uidlist (Dovecot's Maildir format): a header line, version 3
  * "3 V<uidvalidity> N<next uid> G<guid>" (version 1: "1 <uidvalidity>
@@ -16,13 +11,28 @@
  * UIDL is pop3_uidl_format applied to its UID and the UIDVALIDITY,
  * unless Dovecot saved the UIDL it gave in a P<uidl> field.
  *
- * A UIDL must never change.  So the first time popd takes UIDLs from a
- * maildir's records it writes popd.migrated ("<file> V<v> N<n>"), and
- * from then on takes only UIDs below that N, with that
- * UIDVALIDITY: messages Dovecot (IMAP, say) numbers later were first
- * seen by popd and keep popd's own UIDLs, also when the popcache is
- * rebuilt.  Used only when popd builds its list from the directories
- * (no popcache, or a damaged one).
+ * Courier's courierpop3dsizelist: "/2 <next uid> <uidvalidity>", then
+ * "<file name> <size> <uid>:<uidvalidity>" per message; its UIDL is
+ * "UID<uid>-<uidvalidity>".  qmail-pop3d and vpopmail answer the file
+ * name up to ':', which is popd's own rule already.
+ *
+ * A UIDL must never change, whatever the other servers do with their
+ * files afterwards: Dovecot's IMAP next to popd writes a
+ * dovecot-uidlist of its own, or starts a new UIDVALIDITY.  So the first
+ * time popd builds a maildir's list from its directories it takes the
+ * UIDLs of the messages there from the first of those files it finds,
+ * and writes them to popd.migrated (unique name -> UIDL; none at all
+ * when there was nothing to take) before it serves any.  From then on
+ * it reads that record only, never the other servers' files: a message
+ * the record does not name came later and has popd's own UIDL.  A
+ * record that does not check is refused (-1, errno EBADMSG, logged with
+ * its line): a list built without it could hand out a different UIDL
+ * for a message that had one.
+ *
+ * What this costs in memory is what the maildir holds, not what the
+ * files hold: the caller names the maildir's messages first
+ * (oldids_want), the files are read a line at a time through one
+ * buffer, and only the records of those messages are kept.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -30,6 +40,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +51,13 @@
 #include "maildir.h"
 #include "oldids.h"
 
-#define UIDLIST_MAX		(512 * 1024 * 1024)
+#define FILE_MAX		(512 * 1024 * 1024) /* others' files */
+#define LINE_BUF		(64 * 1024)	/* the longest line, + 1 */
+#define RECORD_TMP		OLDIDS_RECORD ".tmp"
+#define RECORD_VERSION		2
+#define RECORD_LINE		(UIDL_MAX + 1 + NAME_MAX + 1)
 #define COURIER			100	/* + the version of its header */
+#define FNV_INIT		0xcbf29ce484222325ULL
 
 /* What each server left, looked for in this order. */
 static const char *const lists[] = {
@@ -49,148 +65,189 @@ static const char *const lists[] = {
 	"courierpop3dsizelist",
 };
 
+/* A message of the maildir, by its unique name. */
 struct oldent {
-	const char	*base;		/* into the file's text */
-	size_t		 baselen;
-	char		 uidl[UIDL_MAX + 1];
+	size_t		 name;		/* in pool */
+	size_t		 namelen;
+	size_t		 uidl;		/* in pool; 0: none */
 	off_t		 vsize;		/* Dovecot's W: CRLF size, or -1 */
-	int		 dup;		/* another record has this UIDL */
+	int		 dup;		/* another message has this UIDL */
 };
 
 struct oldids {
-	const char	*source;	/* the file's name */
-	char		*text;		/* the file, NULs put in */
+	const char	*source;	/* the UIDLs' file, or NULL */
+	char		*pool;		/* names and UIDLs, each with a NUL */
+	size_t		 poollen, poolsize;
 	struct oldent	*v;
-	size_t		 n;
-	uint32_t	*tab;		/* index + 1 by base name */
+	size_t		 n, nalloc;
+	size_t		*tab;		/* index + 1 by name */
 	size_t		 mask;
 };
 
-static char	*slurp(int, const char *, size_t *);
-static int	 header(char *, unsigned long *, unsigned long *, int *);
-static int	 stamp(int, const char *, const char *, unsigned long *,
-		    unsigned long *, int);
-static int	 record(char *, int, unsigned long, unsigned long,
-		    const char *, struct oldent *);
-static int	 courier_record(char *, unsigned long, struct oldent *);
-static uint64_t	 hash(const char *, size_t);
-static size_t	 find(const struct oldids *, const char *, size_t);
-static size_t	 mark_dups(struct oldids *);
-static int	 uidl_ok(const char *);
+/* A file read a line at a time. */
+struct lines {
+	int		 fd;
+	char		*buf;		/* LINE_BUF bytes */
+	size_t		 off, len;	/* buf[off..len) is unread */
+	size_t		 no;		/* the line's number */
+	int		 eof;
+	int		 partial;	/* a last line without a newline */
+};
 
-/*
- * The UIDLs of dirfd's dovecot-uidlist, fmt being its pop3_uidl_format;
- * NULL when there is none (or nothing usable, logged).
- */
+/* A record of another server's file. */
+struct rec {
+	unsigned long	 uid;
+	unsigned long	 uidv;		/* Courier's own, per record */
+	const char	*name;		/* up to the end of the line */
+	size_t		 namelen;	/* up to ':' */
+	const char	*pop3;		/* Dovecot's P: the UIDL it gave */
+	off_t		 vsize;
+};
+
+/* What popd.migrated version 1 said: the takeover's limit. */
+struct limit {
+	const char	*list;
+	unsigned long	 uidv, next;
+};
+
+static int	 lines_open(struct lines *, int, const char *, const char *);
+static int	 lines_next(struct lines *, char **, size_t *);
+static void	 lines_close(struct lines *);
+static int	 takeover(struct oldids *, int, const char *, const char *,
+		    int, const struct limit *);
+static int	 list_read(struct oldids *, struct lines *, const char *,
+		    const char *, const char *, const struct limit *);
+static int	 header(char *, unsigned long *, unsigned long *, int *);
+static int	 dovecot_rec(char *, int, struct rec *);
+static int	 courier_rec(char *, struct rec *);
+static int	 rec_uidl(const struct rec *, int, unsigned long,
+		    const char *, char *);
+static int	 number(const char *, unsigned long long,
+		    unsigned long long *);
+static const char *list_name(const char *);
+static int	 record_header(struct oldids *, const char *,
+		    unsigned long long *, struct limit *);
+static int	 record_line(struct oldids *, const char *, size_t,
+		    const char **);
+static int	 record_read(struct oldids *, int, const char *,
+		    struct limit *);
+static int	 record_write(struct oldids *, int, const char *);
+static int	 writeall(int, const char *, size_t);
+static ssize_t	 pool_add(struct oldids *, const char *, size_t);
+static int	 index_build(struct oldids *);
+static size_t	 find(const struct oldids *, const char *, size_t);
+static struct oldent *lookup(const struct oldids *, const char *, size_t);
+static size_t	 mark_dups(struct oldids *);
+static void	 forget(struct oldids *);
+static int	 uidl_ok(const char *);
+static uint64_t	 fnv(uint64_t, const void *, size_t);
+
 struct oldids *
-oldids_load(int dirfd, const char *path, const char *fmt, int flags)
+oldids_new(void)
 {
 	struct oldids	*o;
-	unsigned long	 uidv, next, sv, sn;
-	size_t		 len, i, k, bad = 0, dup = 0;
-	char		*p, *nl, *recs;
-	const char	*list;
-	int		 version;
-	size_t		 src;
 
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return NULL;
-	for (src = 0; src < nitems(lists); src++)
-		if ((o->text = slurp(dirfd, lists[src], &len)) != NULL)
-			break;
-	if (src == nitems(lists))
-		goto none;
-	list = lists[src];
-	if ((nl = memchr(o->text, '\n', len)) == NULL)
-		goto damaged;
-	*nl = '\0';
-	recs = nl + 1;
-	if (header(o->text, &uidv, &next, &version) == -1)
-		goto damaged;
-	/* The takeover's limit, set the first time and kept. */
-	sv = uidv;
-	sn = next;
-	o->source = list;
-	switch (stamp(dirfd, path, list, &sv, &sn, flags & OLDIDS_DRYRUN)) {
-	case 0:
-		if (sv != uidv) {
-			log_warnx("%s: %s has UIDVALIDITY %lu, not %lu as when "
-			    "popd took it over: none of its UIDLs is used",
-			    path, list, uidv, sv);
-			goto none;
-		}
-		next = sn;
-		break;
-	case 1:
-		break;		/* just written: this is the takeover */
-	default:
-		goto none;
+	/* Offset 0 is "none". */
+	if (pool_add(o, "", 0) == -1) {
+		oldids_free(o);
+		return NULL;
 	}
-	for (p = recs, k = 0; p < o->text + len; p = nl + 1, k++)
-		if ((nl = memchr(p, '\n', o->text + len - p)) == NULL)
-			break;
-	if ((o->v = calloc(k + 1, sizeof(*o->v))) == NULL)
-		goto none;
-	for (p = recs; p < o->text + len; p = nl + 1) {
-		if ((nl = memchr(p, '\n', o->text + len - p)) == NULL)
-			break;		/* a line being written */
-		*nl = '\0';
-		switch (record(p, version, uidv, next, fmt, &o->v[o->n])) {
-		case 0:
-			o->n++;
-			break;
-		case -1:
-			bad++;
-			break;
-		}
-	}
-	for (o->mask = 15; o->mask < o->n * 2; o->mask = o->mask * 2 + 1)
-		;
-	if ((o->tab = calloc(o->mask + 1, sizeof(*o->tab))) == NULL)
-		goto none;
-	for (i = 0; i < o->n; i++) {
-		k = find(o, o->v[i].base, o->v[i].baselen);
-		if (o->tab[k] == 0)
-			o->tab[k] = i + 1;
-	}
-	if ((dup = mark_dups(o)) == (size_t)-1)
-		goto none;
-	log_info("%s: %zu UIDLs taken from %s", path, o->n - dup, list);
-	if (bad + dup > 0)
-		log_warnx("%s: %s: %zu records unusable (UIDL too long, not "
-		    "printable or given twice, or a bad line): popd's own "
-		    "UIDLs for those", path, list, bad + dup);
 	return o;
-
- damaged:
-	log_warnx("%s: %s: not in a format popd knows: popd's own UIDLs",
-	    path, list);
- none:
-	oldids_free(o);
-	return NULL;
 }
 
-/* The record of a message ("new/x", "cur/x:2,S"), or NULL. */
-static const struct oldent *
-lookup(const struct oldids *o, const char *name)
+/*
+ * A message of the maildir ("new/x", "cur/x:2,S"), named before
+ * oldids_load: only its records are kept.  0, or -1 without memory.
+ * The names are indexed only when a file has records to look up: a
+ * maildir popd served from the start costs a copy of each name.
+ */
+int
+oldids_want(struct oldids *o, const char *name)
 {
 	const char	*base = strrchr(name, '/');
-	size_t		 k;
+	struct oldent	*e;
+	ssize_t		 off;
+	size_t		 len, n;
 
 	base = base == NULL ? name : base + 1;
-	if (o == NULL || o->n == 0)
-		return NULL;
-	k = find(o, base, strcspn(base, ":"));
-	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
+	if (o->tab != NULL) {
+		errno = EINVAL;		/* after oldids_load */
+		return -1;
+	}
+	if ((len = strcspn(base, ":")) == 0)
+		return 0;
+	if (o->n == o->nalloc) {
+		n = o->nalloc == 0 ? 256 : o->nalloc * 2;
+		if ((e = reallocarray(o->v, n, sizeof(*e))) == NULL)
+			return -1;
+		o->v = e;
+		o->nalloc = n;
+	}
+	if ((off = pool_add(o, base, len)) == -1)
+		return -1;
+	e = &o->v[o->n];
+	memset(e, 0, sizeof(*e));
+	e->name = off;
+	e->namelen = len;
+	e->vsize = -1;
+	o->n++;
+	return 0;
 }
 
-/* The UIDL taken over for a message, or NULL. */
+/*
+ * The UIDLs the wanted messages had: from popd.migrated, or the first
+ * time from another server's file (then recorded in popd.migrated,
+ * unless OLDIDS_DRYRUN), none if OLDIDS_SERVED says popd served the
+ * maildir before without taking any.  0 (with or without UIDLs), or -1
+ * (logged): errno EBADMSG for a popd.migrated that does not check, else
+ * what stopped reading or writing.  Nothing was served then.
+ */
+int
+oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
+    int flags)
+{
+	struct limit	 lim;
+	int		 fd, r, saved;
+
+	forget(o);
+	if ((fd = maildir_openat(dirfd, OLDIDS_RECORD, O_RDONLY, 0)) != -1) {
+		r = record_read(o, fd, path, &lim);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		if (r == 1)	/* version 1: take over again, then record */
+			return takeover(o, dirfd, path, fmt, flags, &lim);
+		return r;
+	}
+	if (errno != ENOENT) {
+		log_warn("%s/%s", path, OLDIDS_RECORD);
+		return -1;
+	}
+	if (flags & OLDIDS_SERVED) {
+		/* Served by a popd that wrote no record: its UIDLs stay. */
+		log_info("%s: no %s but a popcache: popd's own UIDLs",
+		    path, OLDIDS_RECORD);
+		if (!(flags & OLDIDS_DRYRUN))
+			(void)record_write(o, dirfd, path);
+		return 0;
+	}
+	return takeover(o, dirfd, path, fmt, flags, NULL);
+}
+
+/* The UIDL a message keeps, or NULL: popd's own. */
 const char *
 oldids_get(const struct oldids *o, const char *name)
 {
-	const struct oldent	*e = lookup(o, name);
+	const char		*base = strrchr(name, '/');
+	const struct oldent	*e;
 
-	return e == NULL || e->dup ? NULL : e->uidl;
+	if (o == NULL)
+		return NULL;
+	base = base == NULL ? name : base + 1;
+	e = lookup(o, base, strcspn(base, ":"));
+	return e == NULL || e->uidl == 0 || e->dup ? NULL : o->pool + e->uidl;
 }
 
 /*
@@ -201,12 +258,21 @@ oldids_get(const struct oldids *o, const char *name)
 off_t
 oldids_size(const struct oldids *o, const char *name)
 {
-	const struct oldent	*e = lookup(o, name);
+	const char		*base = strrchr(name, '/');
+	const struct oldent	*e;
 
+	if (o == NULL)
+		return -1;
+	base = base == NULL ? name : base + 1;
+	e = lookup(o, base, strcspn(base, ":"));
 	return e == NULL ? -1 : e->vsize;
 }
 
-/* Which server's file it is: "dovecot-uidlist", "courierpop3dsizelist". */
+/*
+ * Where the UIDLs came from: "dovecot-uidlist" or
+ * "courierpop3dsizelist" at the takeover, "popd.migrated" after it;
+ * NULL when nothing was taken over.
+ */
 const char *
 oldids_source(const struct oldids *o)
 {
@@ -218,38 +284,212 @@ oldids_free(struct oldids *o)
 {
 	if (o == NULL)
 		return;
-	free(o->text);
+	free(o->pool);
 	free(o->v);
 	free(o->tab);
 	free(o);
 }
 
-/* The whole of a regular file in dirfd, NUL-terminated, or NULL. */
-static char *
-slurp(int dirfd, const char *name, size_t *len)
-{
-	struct stat	 st;
-	char		*buf = NULL;
-	ssize_t		 n;
-	size_t		 off = 0;
-	int		 fd;
+/* --- reading a file a line at a time ------------------------------------- */
 
-	if ((fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || st.st_size > UIDLIST_MAX ||
-	    (buf = malloc(st.st_size + 1)) == NULL)
-		goto fail;
-	while (off < (size_t)st.st_size && (n = read(fd, buf + off,
-	    st.st_size - off)) > 0)
-		off += n;
-	close(fd);
-	buf[off] = '\0';
-	*len = off;
-	return buf;
- fail:
-	close(fd);
-	free(buf);
-	return NULL;
+/* 0, or -1 (errno ENOENT: no such file, EFBIG: too big; else logged). */
+static int
+lines_open(struct lines *lr, int dirfd, const char *path, const char *name)
+{
+	struct stat	st;
+	int		saved;
+
+	memset(lr, 0, sizeof(*lr));
+	if ((lr->fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s/%s", path, name);
+		return -1;
+	}
+	if (fstat(lr->fd, &st) == -1 || (lr->buf = malloc(LINE_BUF)) ==
+	    NULL) {
+		saved = errno;
+		log_warn("%s/%s", path, name);
+	} else if (st.st_size > FILE_MAX)
+		saved = EFBIG;
+	else
+		return 0;
+	free(lr->buf);
+	close(lr->fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * The next line in *line, its newline replaced by a NUL, and its length:
+ * 1, 0 at the end, -1 on a read error.  A last line without a newline
+ * (being written, or cut short) is not a line: lr->partial says there
+ * was one.  A line that does not fit the buffer or holds a NUL comes
+ * as *line NULL.
+ */
+static int
+lines_next(struct lines *lr, char **line, size_t *len)
+{
+	char	*nl;
+	ssize_t	 r;
+	int	 skip = 0;
+
+	for (;;) {
+		nl = memchr(lr->buf + lr->off, '\n', lr->len - lr->off);
+		if (nl != NULL) {
+			*nl = '\0';
+			*line = lr->buf + lr->off;
+			*len = nl - *line;
+			lr->off = nl + 1 - lr->buf;
+			lr->no++;
+			if (skip || memchr(*line, '\0', *len) != NULL)
+				*line = NULL;
+			return 1;
+		}
+		if (lr->eof) {
+			lr->partial = skip || lr->off < lr->len;
+			return 0;
+		}
+		memmove(lr->buf, lr->buf + lr->off, lr->len - lr->off);
+		lr->len -= lr->off;
+		lr->off = 0;
+		if (lr->len == LINE_BUF) {
+			skip = 1;	/* too long: drop it */
+			lr->len = 0;
+		}
+		r = read(lr->fd, lr->buf + lr->len, LINE_BUF - lr->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			lr->eof = 1;
+		lr->len += r;
+	}
+}
+
+static void
+lines_close(struct lines *lr)
+{
+	free(lr->buf);
+	close(lr->fd);
+}
+
+/* --- the takeover -------------------------------------------------------- */
+
+/*
+ * The first takeover (lim NULL), or the one of a popd.migrated of
+ * version 1 (lim: the file it took over, with its limit): the UIDLs of
+ * the first other server's file found, recorded in popd.migrated.
+ */
+static int
+takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
+    int flags, const struct limit *lim)
+{
+	struct lines	 lr;
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < nitems(lists); i++) {
+		if (lim != NULL && strcmp(lists[i], lim->list) != 0)
+			continue;
+		if (lines_open(&lr, dirfd, path, lists[i]) == 0)
+			break;
+		if (errno == EFBIG) {
+			log_warnx("%s/%s: over %d bytes, not read: popd's own "
+			    "UIDLs", path, lists[i], FILE_MAX);
+			i = nitems(lists);
+			break;
+		}
+		if (errno != ENOENT)
+			return -1;	/* try again in the next session */
+	}
+	if (i < nitems(lists)) {
+		r = index_build(o) == -1 ? -1 :
+		    list_read(o, &lr, path, lists[i], fmt, lim);
+		lines_close(&lr);
+		if (r == -1) {
+			log_warn("%s/%s", path, lists[i]);
+			return -1;
+		}
+	}
+	/*
+	 * UIDLs taken over are served only once recorded.  A record of none
+	 * that cannot be written (a full disk) costs nothing: popd's own
+	 * UIDLs are served, and the popcache, once there, says the same.
+	 */
+	if (flags & OLDIDS_DRYRUN)
+		return 0;
+	if (record_write(o, dirfd, path) == -1 && o->source != NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * The records of another server's file for the wanted messages: 0
+ * (with none when the file is not in a form popd knows, logged), or -1
+ * on a read error.
+ */
+static int
+list_read(struct oldids *o, struct lines *lr, const char *path,
+    const char *list, const char *fmt, const struct limit *lim)
+{
+	struct oldent	*e;
+	struct rec	 rec;
+	unsigned long	 uidv, next;
+	size_t		 len, taken = 0, bad = 0, dup;
+	ssize_t		 off;
+	char		*line, uidl[UIDL_MAX + 1];
+	int		 r, version;
+
+	if ((r = lines_next(lr, &line, &len)) == -1)
+		return -1;
+	if (r == 0 || line == NULL || header(line, &uidv, &next,
+	    &version) == -1) {
+		log_warnx("%s/%s:1: not in a format popd knows: popd's own "
+		    "UIDLs", path, list);
+		return 0;
+	}
+	if (lim != NULL && uidv != lim->uidv) {
+		log_warnx("%s: %s has UIDVALIDITY %lu, not %lu as when popd "
+		    "took it over: none of its UIDLs is used", path, list,
+		    uidv, lim->uidv);
+		return 0;
+	}
+	/*
+	 * Dovecot appends records without rewriting its header: at the
+	 * first takeover its N is no limit.  A record of version 1 had one.
+	 */
+	next = lim != NULL ? lim->next : ULONG_MAX;
+	while ((r = lines_next(lr, &line, &len)) == 1) {
+		if (line == NULL || (version > COURIER ?
+		    courier_rec(line, &rec) : dovecot_rec(line, version,
+		    &rec)) == -1) {
+			bad++;
+			continue;
+		}
+		/* Numbered after the takeover, or not in the maildir. */
+		if (rec.uid >= next || (e = lookup(o, rec.name,
+		    rec.namelen)) == NULL || e->uidl != 0)
+			continue;
+		if (rec_uidl(&rec, version, uidv, fmt, uidl) == -1) {
+			bad++;
+			continue;
+		}
+		if ((off = pool_add(o, uidl, strlen(uidl))) == -1)
+			return -1;
+		e->uidl = off;
+		e->vsize = rec.vsize;
+		taken++;
+	}
+	if (r == -1 || (dup = mark_dups(o)) == (size_t)-1)
+		return -1;
+	o->source = taken > dup ? list : NULL;
+	log_info("%s: %zu UIDLs taken from %s", path, taken - dup, list);
+	if (bad + dup > 0)
+		log_warnx("%s: %s: %zu records unusable (UIDL too long, not "
+		    "printable or given twice, or a bad line): popd's own "
+		    "UIDLs for those", path, list, bad + dup);
+	return 0;
 }
 
 /*
@@ -260,6 +500,7 @@ static int
 header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 {
 	char	*f, *end;
+	long	 v;
 	int	 i, courier;
 
 	*uidv = *next = 0;
@@ -267,12 +508,11 @@ header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 		return -1;
 	if ((courier = *f == '/'))
 		f++;
-	*version = strtol(f, &end, 10);
-	if (*end != '\0' || (courier ? *version != 2 && *version != 3 :
-	    *version != 1 && *version != 3))
+	v = strtol(f, &end, 10);
+	if (end == f || *end != '\0' || (courier ? v != 2 && v != 3 :
+	    v != 1 && v != 3))
 		return -1;
-	if (courier)
-		*version += COURIER;
+	*version = courier ? v + COURIER : v;
 	for (i = 0; (f = strsep(&line, " ")) != NULL; i++) {
 		if (courier && i < 2)
 			*(i == 0 ? next : uidv) = strtoul(f, &end, 10);
@@ -288,138 +528,483 @@ header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 	return (*uidv == 0 && !courier) || *next == 0 ? -1 : 0;
 }
 
-/*
- * popd.migrated: 0 with the takeover's UIDVALIDITY and next UID in
- * *uidv and *next, 1 when there was none and it has been written now
- * with the current ones (given in *uidv and *next), -1 if it cannot be
- * read or written (logged).
- */
+/* One line of a dovecot-uidlist into *r: 0, or -1 when unusable. */
 static int
-stamp(int dirfd, const char *path, const char *list, unsigned long *uidv,
-    unsigned long *next, int dryrun)
+dovecot_rec(char *line, int version, struct rec *r)
 {
-	char	 buf[128], name[32], *text;
-	size_t	 len;
-	int	 fd, n;
+	char	*end, *f;
 
-	if ((text = slurp(dirfd, OLDIDS_STAMP, &len)) != NULL) {
-		n = sscanf(text, "%31s V%lu N%lu", name, uidv, next);
-		free(text);
-		if (n == 3 && strcmp(name, list) == 0)
-			return 0;
-		log_warnx("%s/%s: damaged, or not of %s: no UIDLs taken "
-		    "over", path, OLDIDS_STAMP, list);
+	memset(r, 0, sizeof(*r));
+	r->vsize = -1;
+	r->uid = strtoul(line, &end, 10);
+	if (end == line || *end != ' ' || r->uid == 0)
 		return -1;
-	}
-	if (errno != ENOENT) {
-		log_warn("%s/%s", path, OLDIDS_STAMP);
-		return -1;
-	}
-	if (dryrun)
-		return 1;
-	n = snprintf(buf, sizeof(buf), "%s V%lu N%lu\n", list, *uidv, *next);
-	if ((fd = maildir_openat(dirfd, OLDIDS_STAMP ".tmp",
-	    O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
-	    write(fd, buf, n) != n || fsync(fd) == -1 || close(fd) == -1 ||
-	    renameat(dirfd, OLDIDS_STAMP ".tmp", dirfd, OLDIDS_STAMP) == -1) {
-		log_warn("%s/%s: not written, no UIDLs taken over", path,
-		    OLDIDS_STAMP);
-		return -1;
-	}
-	return 1;
-}
-
-/*
- * One record into *e: 0, 1 to skip it (a UID after the takeover), -1
- * when it is unusable.
- */
-static int
-record(char *line, int version, unsigned long uidv, unsigned long next,
-    const char *fmt, struct oldent *e)
-{
-	unsigned long	 uid;
-	char		*end, *f, *base = NULL, *pop3 = NULL;
-
-	if (version > COURIER)
-		return courier_record(line, next, e);
-	uid = strtoul(line, &end, 10);
-	if (end == line || *end != ' ' || uid == 0)
-		return -1;
-	if (uid >= next)
-		return 1;
 	line = end + 1;
-	e->vsize = -1;
 	if (version == 1)
-		base = line;
+		r->name = line;
 	else
 		while ((f = strsep(&line, " ")) != NULL) {
 			if (*f == ':') {
 				/* The name is the rest, spaces and all. */
-				base = f + 1;
+				r->name = f + 1;
 				if (line != NULL)
 					line[-1] = ' ';
 				break;
 			}
 			if (*f == 'P')
-				pop3 = f + 1;
+				r->pop3 = f + 1;
 			else if (*f == 'W' && f[1] >= '0' && f[1] <= '9' &&
 			    strlen(f + 1) <= 15 && strspn(f + 1,
 			    "0123456789") == strlen(f + 1))
-				e->vsize = strtoll(f + 1, NULL, 10);
+				r->vsize = strtoll(f + 1, NULL, 10);
 		}
-	if (base == NULL || *base == '\0')
+	if (r->name == NULL || (r->namelen = strcspn(r->name, ":")) == 0)
 		return -1;
-	e->base = base;
-	e->baselen = strcspn(base, ":");
-	if (pop3 != NULL && *pop3 == '\0') {
-		/* An empty P: the file's unique name. */
-		if (e->baselen >= sizeof(e->uidl))
-			return -1;
-		memcpy(e->uidl, base, e->baselen);
-		e->uidl[e->baselen] = '\0';
-	} else if (pop3 != NULL) {
-		if (strlcpy(e->uidl, pop3, sizeof(e->uidl)) >= sizeof(e->uidl))
-			return -1;
-	} else if (settings_uidl(fmt, uid, uidv, base, e->uidl,
-	    sizeof(e->uidl)) == -1)
-		return -1;
-	return uidl_ok(e->uidl) ? 0 : -1;
+	return 0;
 }
 
 /*
  * Courier's "<file name> <size> <uid>:<uidvalidity>[:...]", read from
- * the right (a name may hold spaces); its UIDL is "UID<uid>-<uidv>", or
- * "UID<uid>" without one.  0, 1 to skip it, -1 when unusable.
+ * the right (a name may hold spaces).  0, or -1 when unusable.
  */
 static int
-courier_record(char *line, unsigned long next, struct oldent *e)
+courier_rec(char *line, struct rec *r)
 {
-	unsigned long	 uid, uidv;
-	char		*ids, *size, *end;
+	char	*ids, *size, *end;
 
+	memset(r, 0, sizeof(*r));
+	r->vsize = -1;		/* counts CRLF lines twice: not exact */
 	if ((ids = strrchr(line, ' ')) == NULL)
 		return -1;
 	*ids++ = '\0';
 	if ((size = strrchr(line, ' ')) == NULL || size == line)
 		return -1;
 	*size = '\0';
-	uid = strtoul(ids, &end, 10);
-	if (end == ids || *end != ':' || uid == 0)
+	r->uid = strtoul(ids, &end, 10);
+	if (end == ids || *end != ':' || r->uid == 0)
 		return -1;
-	uidv = strtoul(end + 1, &end, 10);
+	r->uidv = strtoul(end + 1, &end, 10);
 	if (*end != '\0' && *end != ':')
 		return -1;
-	if (uid >= next)
-		return 1;
-	e->vsize = -1;		/* counts CRLF lines twice: not exact */
-	e->base = line;
-	e->baselen = strcspn(line, ":");
-	if (uidv == 0)
-		(void)snprintf(e->uidl, sizeof(e->uidl), "UID%lu", uid);
-	else
-		(void)snprintf(e->uidl, sizeof(e->uidl), "UID%lu-%lu", uid,
-		    uidv);
+	r->name = line;
+	if ((r->namelen = strcspn(line, ":")) == 0)
+		return -1;
 	return 0;
+}
+
+/* The UIDL a record gave into uidl (UIDL_MAX + 1 bytes): 0, or -1. */
+static int
+rec_uidl(const struct rec *r, int version, unsigned long uidv,
+    const char *fmt, char *uidl)
+{
+	if (version > COURIER) {
+		if (r->uidv == 0)
+			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu", r->uid);
+		else
+			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu-%lu",
+			    r->uid, r->uidv);
+	} else if (r->pop3 != NULL && *r->pop3 == '\0') {
+		/* An empty P: the file's unique name. */
+		if (r->namelen > UIDL_MAX)
+			return -1;
+		memcpy(uidl, r->name, r->namelen);
+		uidl[r->namelen] = '\0';
+	} else if (r->pop3 != NULL) {
+		if (strlcpy(uidl, r->pop3, UIDL_MAX + 1) >= UIDL_MAX + 1)
+			return -1;
+	} else if (settings_uidl(fmt, r->uid, uidv, r->name, uidl,
+	    UIDL_MAX + 1) == -1)
+		return -1;
+	return uidl_ok(uidl) ? 0 : -1;
+}
+
+/* --- popd.migrated ------------------------------------------------------- */
+
+/* s is a number without a sign or a leading zero, up to max: 0, or -1. */
+static int
+number(const char *s, unsigned long long max, unsigned long long *v)
+{
+	size_t	len = strspn(s, "0123456789");
+
+	if (len == 0 || len > 19 || s[len] != '\0' || (s[0] == '0' &&
+	    len > 1))
+		return -1;
+	*v = strtoull(s, NULL, 10);
+	return *v <= max ? 0 : -1;
+}
+
+/* The files popd takes over: the entry of lists[], or NULL. */
+static const char *
+list_name(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(lists); i++)
+		if (strcmp(s, lists[i]) == 0)
+			return lists[i];
+	return NULL;
+}
+
+/*
+ * The header of popd.migrated, "popd.migrated 2 <source> <count>", in a
+ * copy: 0 with *count, 1 for version 1 ("<file> V<uidv> N<next>", in
+ * *lim), or -1.
+ */
+static int
+record_header(struct oldids *o, const char *line, unsigned long long *count,
+    struct limit *lim)
+{
+	char			 buf[RECORD_LINE + 1], *f[5], *p = buf;
+	unsigned long long	 v, n;
+	size_t			 i;
+
+	if (strlcpy(buf, line, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	for (i = 0; i < nitems(f); i++)
+		f[i] = strsep(&p, " ");
+	if (f[0] == NULL || f[1] == NULL || f[2] == NULL)
+		return -1;
+	if (strcmp(f[0], OLDIDS_RECORD) != 0) {
+		/* Version 1: the file it took over and that file's limit. */
+		if (f[3] != NULL || (lim->list = list_name(f[0])) == NULL ||
+		    f[1][0] != 'V' || number(f[1] + 1, ULONG_MAX, &v) == -1 ||
+		    f[2][0] != 'N' || number(f[2] + 1, ULONG_MAX, &n) == -1)
+			return -1;
+		lim->uidv = v;
+		lim->next = n;
+		return 1;
+	}
+	if (f[3] == NULL || f[4] != NULL || strcmp(f[1], "2") != 0 ||
+	    (list_name(f[2]) == NULL && strcmp(f[2], "-") != 0) ||
+	    number(f[3], LLONG_MAX, count) == -1)
+		return -1;
+	o->source = list_name(f[2]) != NULL ? OLDIDS_RECORD : NULL;
+	return 0;
+}
+
+/*
+ * One record of popd.migrated, "<uidl> <unique name>", kept if the name
+ * is wanted: 0, 1 if it is wrong (*why), -1 without memory.
+ */
+static int
+record_line(struct oldids *o, const char *line, size_t len, const char **why)
+{
+	struct oldent	*e;
+	const char	*sp, *name;
+	ssize_t		 off;
+	size_t		 ulen, nlen, i;
+
+	if ((sp = memchr(line, ' ', len)) == NULL) {
+		*why = "not \"<uidl> <name>\"";
+		return 1;
+	}
+	ulen = sp - line;
+	name = sp + 1;
+	nlen = len - ulen - 1;
+	for (i = 0; i < ulen; i++)
+		if (line[i] < 0x21 || line[i] > 0x7e)
+			break;
+	if (ulen == 0 || ulen > UIDL_MAX || i < ulen) {
+		*why = "not a UIDL";
+		return 1;
+	}
+	if (nlen == 0 || nlen > NAME_MAX || name[0] == '.' ||
+	    memchr(name, '/', nlen) != NULL ||
+	    memchr(name, ':', nlen) != NULL) {
+		*why = "not a unique name";
+		return 1;
+	}
+	if ((e = lookup(o, name, nlen)) == NULL)
+		return 0;	/* gone since */
+	if (e->uidl != 0) {
+		*why = "a message given twice";
+		return 1;
+	}
+	if ((off = pool_add(o, line, ulen)) == -1)
+		return -1;
+	e->uidl = off;
+	return 0;
+}
+
+/*
+ * Read popd.migrated (fd): 0 with the UIDLs of the wanted messages, 1
+ * for version 1 (what it took over in *lim), -1 if it does not check
+ * (errno EBADMSG) or cannot be read (logged either way).
+ */
+static int
+record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
+{
+	struct lines		 lr;
+	unsigned long long	 count = 0, nrec = 0;
+	uint64_t		 sum = FNV_INIT;
+	size_t			 len, dup;
+	char			*line, tail[RECORD_LINE + 1];
+	const char		*why = NULL;
+	int			 r, saved;
+
+	memset(&lr, 0, sizeof(lr));
+	lr.fd = fd;
+	if ((lr.buf = malloc(LINE_BUF)) == NULL)
+		goto fail;
+	while ((r = lines_next(&lr, &line, &len)) == 1) {
+		if (line == NULL || len > RECORD_LINE) {
+			why = "a line too long or with a NUL";
+			break;
+		}
+		if (lr.no > 1 && nrec == count) {
+			/* "end <count> <checksum>" */
+			if (snprintf(tail, sizeof(tail), "end %llu %016llx",
+			    count, (unsigned long long)sum) != (int)len ||
+			    strcmp(line, tail) != 0)
+				why = strncmp(line, tail, strcspn(tail + 4,
+				    " ") + 5) == 0 ? "the checksum does not "
+				    "match" : "not the end line";
+			break;
+		}
+		sum = fnv(fnv(sum, line, len), "\n", 1);
+		if (lr.no == 1) {
+			if ((r = record_header(o, line, &count, lim)) == 1) {
+				free(lr.buf);
+				return 1;
+			}
+			if (r == -1) {
+				why = "not a header popd knows";
+				break;
+			}
+			continue;
+		}
+		nrec++;
+		if (index_build(o) == -1 ||
+		    (r = record_line(o, line, len, &why)) == -1)
+			goto fail;
+		if (r == 1)
+			break;
+	}
+	if (r == -1 && why == NULL)
+		goto fail;
+	if (why == NULL && r == 0)
+		why = lr.no == 0 && !lr.partial ? "empty" : "cut short";
+	else if (why == NULL && (lines_next(&lr, &line, &len) != 0 ||
+	    lr.partial))
+		why = "lines after the end";
+	if (why == NULL && (dup = mark_dups(o)) != 0) {
+		if (dup == (size_t)-1)
+			goto fail;
+		why = "one UIDL for two messages";
+	}
+	if (why != NULL) {
+		log_warnx("%s/%s:%zu: %s: refused; no list is served without "
+		    "it (see MIGRATION in popd(8))", path, OLDIDS_RECORD,
+		    lr.no + (r == 0), why);
+		forget(o);
+		free(lr.buf);
+		errno = EBADMSG;
+		return -1;
+	}
+	free(lr.buf);
+	return 0;
+ fail:
+	saved = errno;
+	log_warn("%s/%s", path, OLDIDS_RECORD);
+	free(lr.buf);
+	forget(o);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Write popd.migrated: the UIDLs taken over, or none, atomically
+ * (temporary file, fsync, rename, fsync of the maildir).  0, or -1
+ * (logged).
+ */
+static int
+record_write(struct oldids *o, int dirfd, const char *path)
+{
+	const struct oldent	*e;
+	char			*buf, *p;
+	size_t			 i, n = 0, size = 128;
+	int			 fd = -1, r, saved;
+
+	for (i = 0; i < o->n; i++) {
+		e = &o->v[i];
+		if (e->uidl != 0 && !e->dup) {
+			n++;
+			size += strlen(o->pool + e->uidl) + e->namelen + 2;
+		}
+	}
+	if ((buf = malloc(size)) == NULL)
+		goto fail;
+	p = buf + snprintf(buf, size, "%s %d %s %zu\n", OLDIDS_RECORD,
+	    RECORD_VERSION, o->source != NULL ? o->source : "-", n);
+	for (i = 0; i < o->n; i++) {
+		e = &o->v[i];
+		if (e->uidl != 0 && !e->dup)
+			p += snprintf(p, size - (p - buf), "%s %s\n",
+			    o->pool + e->uidl, o->pool + e->name);
+	}
+	p += snprintf(p, size - (p - buf), "end %zu %016llx\n", n,
+	    (unsigned long long)fnv(FNV_INIT, buf, p - buf));
+	/* A file of that name is a write that died: never write through it. */
+	if ((unlinkat(dirfd, RECORD_TMP, 0) == -1 && errno != ENOENT) ||
+	    (fd = maildir_openat(dirfd, RECORD_TMP, O_WRONLY | O_CREAT |
+	    O_EXCL, 0600)) == -1 || writeall(fd, buf, p - buf) == -1 ||
+	    fsync(fd) == -1)
+		goto fail;
+	r = close(fd);
+	fd = -1;
+	if (r == -1 || renameat(dirfd, RECORD_TMP, dirfd,
+	    OLDIDS_RECORD) == -1 || fsync(dirfd) == -1)
+		goto fail;
+	free(buf);
+	return 0;
+ fail:
+	saved = errno;
+	log_warn("%s/%s: not written", path, OLDIDS_RECORD);
+	if (fd != -1)
+		close(fd);
+	(void)unlinkat(dirfd, RECORD_TMP, 0);
+	free(buf);
+	errno = saved;
+	return -1;
+}
+
+static int
+writeall(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* --- the table of wanted messages ---------------------------------------- */
+
+/* Append s (len bytes) and a NUL to the pool: its offset, or -1. */
+static ssize_t
+pool_add(struct oldids *o, const char *s, size_t len)
+{
+	size_t	 size, off = o->poollen;
+	char	*p;
+
+	if (o->poolsize - o->poollen < len + 1) {
+		for (size = o->poolsize == 0 ? 4096 : o->poolsize;
+		    size - o->poollen < len + 1; size *= 2)
+			;
+		if ((p = realloc(o->pool, size)) == NULL)
+			return -1;
+		o->pool = p;
+		o->poolsize = size;
+	}
+	memcpy(o->pool + off, s, len);
+	o->pool[off + len] = '\0';
+	o->poollen += len + 1;
+	return off;
+}
+
+/*
+ * The table of the wanted names, made once they are all known; a name
+ * wanted twice (a copy in new/ and cur/) is one message.
+ */
+static int
+index_build(struct oldids *o)
+{
+	size_t	i, k;
+
+	if (o->tab != NULL)
+		return 0;
+	for (o->mask = 63; o->mask < o->n * 2; o->mask = o->mask * 2 + 1)
+		;
+	if ((o->tab = calloc(o->mask + 1, sizeof(*o->tab))) == NULL)
+		return -1;
+	for (i = 0; i < o->n; i++) {
+		k = find(o, o->pool + o->v[i].name, o->v[i].namelen);
+		if (o->tab[k] == 0)
+			o->tab[k] = i + 1;
+	}
+	return 0;
+}
+
+/* The slot of name (len bytes) in o->tab: its own, or the empty one. */
+static size_t
+find(const struct oldids *o, const char *name, size_t len)
+{
+	const struct oldent	*e;
+	size_t			 k;
+
+	k = fnv(FNV_INIT, name, len) & o->mask;
+	for (; o->tab[k] != 0; k = (k + 1) & o->mask) {
+		e = &o->v[o->tab[k] - 1];
+		if (e->namelen == len && memcmp(o->pool + e->name, name,
+		    len) == 0)
+			break;
+	}
+	return k;
+}
+
+static struct oldent *
+lookup(const struct oldids *o, const char *name, size_t len)
+{
+	size_t	k;
+
+	if (o->tab == NULL)
+		return NULL;	/* no records looked at */
+	k = find(o, name, len);
+	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
+}
+
+/*
+ * A UIDL that two messages got is neither's: mark them.  Returns how
+ * many lost theirs, or -1 without memory.
+ */
+static size_t
+mark_dups(struct oldids *o)
+{
+	const char	*u;
+	size_t		*t, i, j, mask, dup = 0;
+
+	for (mask = 63; mask < o->n * 2; mask = mask * 2 + 1)
+		;
+	if ((t = calloc(mask + 1, sizeof(*t))) == NULL)
+		return (size_t)-1;
+	for (i = 0; i < o->n; i++) {
+		if (o->v[i].uidl == 0)
+			continue;
+		u = o->pool + o->v[i].uidl;
+		j = fnv(FNV_INIT, u, strlen(u)) & mask;
+		for (; t[j] != 0; j = (j + 1) & mask)
+			if (strcmp(o->pool + o->v[t[j] - 1].uidl, u) == 0)
+				break;
+		if (t[j] == 0) {
+			t[j] = i + 1;
+			continue;
+		}
+		dup += o->v[t[j] - 1].dup ? 1 : 2;
+		o->v[t[j] - 1].dup = o->v[i].dup = 1;
+	}
+	free(t);
+	return dup;
+}
+
+/* Drop every UIDL taken. */
+static void
+forget(struct oldids *o)
+{
+	size_t	i;
+
+	o->source = NULL;
+	for (i = 0; i < o->n; i++) {
+		o->v[i].uidl = 0;
+		o->v[i].vsize = -1;
+		o->v[i].dup = 0;
+	}
 }
 
 /* 1 to 70 characters from 0x21 to 0x7e (RFC 1939). */
@@ -434,58 +1019,14 @@ uidl_ok(const char *u)
 	return i >= 1 && i <= UIDL_MAX;
 }
 
-/* 64-bit FNV-1a. */
+/* 64-bit FNV-1a, going on from h. */
 static uint64_t
-hash(const char *s, size_t len)
+fnv(uint64_t h, const void *p, size_t len)
 {
-	uint64_t	h = 0xcbf29ce484222325ULL;
-	size_t		i;
+	const unsigned char	*s = p;
+	size_t			 i;
 
 	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+		h = (h ^ s[i]) * 0x100000001b3ULL;
 	return h;
-}
-
-/* The slot of base (len bytes) in o->tab: its own, or the empty one. */
-static size_t
-find(const struct oldids *o, const char *base, size_t len)
-{
-	const struct oldent	*e;
-	size_t			 k;
-
-	k = hash(base, len) & o->mask;
-	for (; o->tab[k] != 0; k = (k + 1) & o->mask) {
-		e = &o->v[o->tab[k] - 1];
-		if (e->baselen == len && memcmp(e->base, base, len) == 0)
-			break;
-	}
-	return k;
-}
-
-/*
- * A UIDL that two records give is neither's: mark them.  Returns how
- * many records lost theirs, or -1 without memory.
- */
-static size_t
-mark_dups(struct oldids *o)
-{
-	uint32_t	*u;
-	size_t		 i, j, dup = 0;
-
-	if ((u = calloc(o->mask + 1, sizeof(*u))) == NULL)
-		return (size_t)-1;
-	for (i = 0; i < o->n; i++) {
-		j = hash(o->v[i].uidl, strlen(o->v[i].uidl)) & o->mask;
-		for (; u[j] != 0; j = (j + 1) & o->mask)
-			if (strcmp(o->v[u[j] - 1].uidl, o->v[i].uidl) == 0)
-				break;
-		if (u[j] == 0) {
-			u[j] = i + 1;
-			continue;
-		}
-		dup += o->v[u[j] - 1].dup ? 1 : 2;
-		o->v[u[j] - 1].dup = o->v[i].dup = 1;
-	}
-	free(u);
-	return dup;
 }

@@ -1,21 +1,29 @@
 /*
- * oldids.h -- the UIDLs a previous POP3 server gave a maildir's messages,
+ * oldids.h -- the UIDLs a previous POP3 server gave a maildir's
+ * messages (Dovecot's dovecot-uidlist, Courier's courierpop3dsizelist),
  * so that clients that leave mail on the server see the same ones from
- * popd (oldids.c).  Dovecot's dovecot-uidlist for now.
+ * popd, and popd's own record of them, popd.migrated (oldids.c).
  */
 #ifndef POPD_OLDIDS_H
 #define POPD_OLDIDS_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
-#define OLDIDS_STAMP		"popd.migrated"
+#define OLDIDS_RECORD		"popd.migrated"
+
+/* oldids_load flags */
+#define OLDIDS_DRYRUN		0x01	/* write no popd.migrated */
+#define OLDIDS_SERVED		0x02	/* popd served it before: take none */
 
 struct oldids;
 
 /* oldids.c */
-#define OLDIDS_DRYRUN		0x01	/* oldids_load: write no popd.migrated */
-
-struct oldids	*oldids_load(int, const char *, const char *, int);
+struct oldids	*oldids_new(void);
+int		 oldids_want(struct oldids *, const char *);
+int		 oldids_load(struct oldids *, int, const char *, const char *,
+		    int);
 const char	*oldids_source(const struct oldids *);
 const char	*oldids_get(const struct oldids *, const char *);
 off_t		 oldids_size(const struct oldids *, const char *);

@@ -35,7 +35,7 @@
 
 #include "popcache.h"
 
-#define PC_FILE		"popcache"
+#define PC_FILE		POPCACHE_FILE
 #define PC_TMP		"popcache.tmp"
 #define PC_LOCK		"popcache.lock"
 #define PC_VERSION	1

@@ -12,6 +12,8 @@
 
 #include "maildir.h"
 
+#define POPCACHE_FILE		"popcache"	/* in the maildir */
+
 #define POPCACHE_REBUILD	0	/* no usable cache: full scan */
 #define POPCACHE_WARM		1	/* nothing changed: the file only */
 #define POPCACHE_UPDATED	2	/* changed directories were read */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "oldids.h"
+#include "popcache.h"
 #include "proc.h"
 #include "util.h"
 #include "sandbox.h"
@@ -37,6 +38,7 @@ struct report {
 
 static void	report_open(void *);
 static void	report_sandbox(void *);
+static int	report_want(void *, const char *);
 static int	report_count(void *, const char *);
 __dead static void report_done(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
@@ -58,15 +60,24 @@ report_main(const char *user, const char *path, const char *fmt)
 
 	report_who = &r;
 	proc_prologue(&ps);
-	if (fstatat(r.dirfd, "popcache", &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (fstatat(r.dirfd, POPCACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		report_done(0, "served by popd already (popcache): its UIDLs "
 		    "stay");
-	old = oldids_load(r.dirfd, path, fmt, OLDIDS_DRYRUN);
+	/* As a session's first open does it (maildrop.c), writing nothing. */
+	if ((old = oldids_new()) == NULL)
+		report_done(1, "%s", strerror(errno));
 	r.old = old;
+	if (maildir_readdir(r.dirfd, "cur", report_want, old) == -1 ||
+	    maildir_readdir(r.dirfd, "new", report_want, old) == -1)
+		report_done(1, "%s", strerror(errno));
+	if (oldids_load(old, r.dirfd, path, fmt, OLDIDS_DRYRUN) == -1)
+		report_done(1, "%s", errno == EBADMSG ? OLDIDS_RECORD " is "
+		    "damaged (logged): no session can list this maildrop" :
+		    strerror(errno));
 	if (maildir_readdir(r.dirfd, "cur", report_count, &r) == -1 ||
 	    maildir_readdir(r.dirfd, "new", report_count, &r) == -1)
 		report_done(1, "%s", strerror(errno));
-	if (old == NULL)
+	if (oldids_source(old) == NULL)
 		report_done(0, "%zu messages, popd's own UIDLs (no records of "
 		    "another server)", r.n);
 	report_done(0, "%zu messages, %zu UIDLs from %s, %zu popd's own",
@@ -90,6 +101,12 @@ report_sandbox(void *arg)
 	struct report	*r = arg;
 
 	sandbox_wrkrpop(r->path);
+}
+
+static int
+report_want(void *arg, const char *name)
+{
+	return oldids_want(arg, name);
 }
 
 static int

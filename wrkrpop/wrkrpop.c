@@ -267,7 +267,10 @@ wrkrpop_main(const char *user, const char *path)
 
 	if (maildrop_scan(&s->md) == -1) {
 		log_warn("%s: scan %s", user, path);
-		startup_fail(s, "-ERR [SYS/TEMP] cannot read the maildrop");
+		/* A damaged popd.migrated needs the administrator. */
+		startup_fail(s, errno == EBADMSG ? "-ERR [SYS/PERM] the "
+		    "maildrop's UIDL record is damaged, ask the administrator" :
+		    "-ERR [SYS/TEMP] cannot read the maildrop");
 	}
 	s->live = s->md.nmsgs;
 	s->liveoct = s->md.total;

@@ -5,8 +5,11 @@
  * cur/, deletions), hints appended by mda, and every kind of damage
  * (missing, truncated, bad checksum, bad fields with a good checksum,
  * unknown version, stale stamps) falling back to a rebuild that keeps
- * the UIDLs.  Takes a few seconds: directory stamps are only trusted
- * once they are two seconds old.
+ * the UIDLs.  Then popd.migrated (oldids.c), the record of the UIDLs
+ * taken over from another server: written at the first rebuild (empty
+ * when there was nothing to take), the only source once it is there,
+ * and every kind of damage refused with EBADMSG.  Takes a few seconds:
+ * directory stamps are only trusted once they are two seconds old.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -264,6 +267,255 @@ settle(void)
 {
 	/* Directory stamps younger than 2 s are not trusted: wait. */
 	sleep(3);
+}
+
+
+/* --- popd.migrated ---------------------------------------------------- */
+
+/* 64-bit FNV-1a, the checksum of popd.migrated, from popcache(5). */
+static uint64_t
+fnv(const char *s, size_t len)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* rel in the maildir: body, then "end <count> <checksum>" if count >= 0. */
+static void
+put_signed(const char *rel, const char *body, long count)
+{
+	char	buf[4096];
+
+	if (count < 0)
+		(void)strlcpy(buf, body, sizeof(buf));
+	else
+		(void)snprintf(buf, sizeof(buf), "%send %ld %016llx\n", body,
+		    count, (unsigned long long)fnv(body, strlen(body)));
+	put(rel, buf);
+}
+
+/* The whole of a file of the maildir, NUL-terminated; NULL if none. */
+static char *
+readall(const char *rel)
+{
+	static char	buf[8192];
+	ssize_t		n;
+	int		fd;
+
+	if ((fd = open(mpath(rel), O_RDONLY)) == -1)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	return buf;
+}
+
+/* A cold open: 0, or the errno of a scan that failed. */
+static int
+cold(struct maildrop *md)
+{
+	rm("popcache");
+	if (maildrop_open(md, root, NULL) == -1 || maildrop_lock(md) == -1) {
+		perror("maildrop");
+		exit(2);
+	}
+	errno = 0;
+	if (maildrop_scan(md) == -1)
+		return errno != 0 ? errno : -1;
+	return 0;
+}
+
+/* The UIDL of the message with unique name uniq, or "". */
+static const char *
+uidl_of(const struct maildrop *md, const char *uniq)
+{
+	size_t	i, n = strlen(uniq);
+
+	for (i = 0; i < md->nmsgs; i++)
+		if (strncmp(md->msgs[i].name + 4, uniq, n) == 0 &&
+		    (md->msgs[i].name[4 + n] == '\0' ||
+		    md->msgs[i].name[4 + n] == ':'))
+			return md->msgs[i].uidl;
+	return "";
+}
+
+static void
+test_migrated(void)
+{
+	struct maildrop	 md;
+	const char	*t;
+	char		 body[1024];
+	size_t		 i;
+	int		 e;
+	static const char *bad[] = {
+		/* header */
+		"popd.migrated 3 - 0\n",
+		"popd.migrated 2 other-list 0\n",
+		"popd.migrated 2 - 01\n1 1700000000.M1P1.a\n",
+		"popd.migrated 2 -  0\n",
+		"popd.migrated 2 - -1\n",
+		"popd.migrated  2 - 0\n",
+		"dovecot-uidlist V1 N2 extra\n",
+		"unknown-list V1 N2\n",
+		"dovecot-uidlist V1 N02\n",
+		/* records */
+		"popd.migrated 2 - 1\n1 1700000000.M1P1.a\n",	/* -
+		    ok: the control below */
+		"popd.migrated 2 - 1\n" "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+		    "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy 1700000000.M1P1.a\n",
+		"popd.migrated 2 - 1\na\001 1700000000.M1P1.a\n",
+		"popd.migrated 2 - 1\n 1700000000.M1P1.a\n",
+		"popd.migrated 2 - 1\nu \n",
+		"popd.migrated 2 - 1\nu cur/1700000000.M1P1.a\n",
+		"popd.migrated 2 - 1\nu 1700000000.M1P1.a:2,S\n",
+		"popd.migrated 2 - 1\nu .1700000000.M1P1.a\n",
+		"popd.migrated 2 - 1\nnospace\n",
+		"popd.migrated 2 - 2\nu 1700000000.M1P1.a\nv "
+		    "1700000000.M1P1.a\n",
+		"popd.migrated 2 - 2\nu 1700000000.M1P1.a\nu "
+		    "1700000001.M2P2.b\n",
+	};
+
+	/* A new maildir: the first rebuild records that it took nothing. */
+	snprintf(root, sizeof(root), "%s/Migrated", base);
+	if (maildir_create(root) == -1) {
+		perror(root);
+		exit(2);
+	}
+	put("cur/1700000000.M1P1.a:2,S", "Subject: a\n\na\n");
+	put("new/1700000001.M2P2.b", "Subject: b\n\nb\n");
+	CHECK_INT(cold(&md), 0);
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "1700000000.M1P1.a");
+	maildrop_close(&md);
+	(void)snprintf(body, sizeof(body), "popd.migrated 2 - 0\nend 0 "
+	    "%016llx\n", (unsigned long long)fnv("popd.migrated 2 - 0\n",
+	    20));
+	CHECK_STR(readall("popd.migrated"), body);
+	CHECK(access(mpath("popd.migrated.tmp"), F_OK) == -1,
+	    "expected no popd.migrated.tmp left");
+
+	/* Once it is there, another server's file counts for nothing. */
+	put("dovecot-uidlist", "3 V1600000000 N3 Gabc\n"
+	    "1 :1700000000.M1P1.a\n2 :1700000001.M2P2.b\n");
+	CHECK_INT(cold(&md), 0);
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "1700000000.M1P1.a");
+	maildrop_close(&md);
+
+	/* Without a record, the first rebuild takes over and records. */
+	rm("popd.migrated");
+	CHECK_INT(cold(&md), 0);
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "000000015f5e1000");
+	CHECK_STR(uidl_of(&md, "1700000001.M2P2.b"), "000000025f5e1000");
+	maildrop_close(&md);
+	t = readall("popd.migrated");
+	CHECK(t != NULL && strncmp(t, "popd.migrated 2 dovecot-uidlist 2\n",
+	    34) == 0 && strstr(t, "\n000000015f5e1000 1700000000.M1P1.a\n")
+	    != NULL && strstr(t, "\n000000025f5e1000 1700000001.M2P2.b\n") !=
+	    NULL, "expected the two UIDLs recorded, got %s", t ? t : "none");
+	/* Another UIDVALIDITY, a lost popcache: the same UIDLs. */
+	put("dovecot-uidlist", "3 V1700000000 N3 Gabc\n"
+	    "1 :1700000001.M2P2.b\n2 :1700000000.M1P1.a\n");
+	CHECK_INT(cold(&md), 0);
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "000000015f5e1000");
+	CHECK_STR(uidl_of(&md, "1700000001.M2P2.b"), "000000025f5e1000");
+	maildrop_close(&md);
+
+	/*
+	 * No record but a popcache (damaged here): a popd from before the
+	 * record served this maildir with its own UIDLs, which stay.
+	 */
+	rm("popd.migrated");
+	put("popcache", "damaged\n");
+	CHECK(maildrop_open(&md, root, NULL) == 0 && maildrop_lock(&md) == 0 &&
+	    maildrop_scan(&md) == 0, "scan with a damaged popcache");
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "1700000000.M1P1.a");
+	maildrop_close(&md);
+	t = readall("popd.migrated");
+	CHECK(t != NULL && strncmp(t, "popd.migrated 2 - 0\n", 20) == 0,
+	    "expected an empty record, got %s", t ? t : "none");
+
+	/* A record written by hand: its UIDLs, records of gone files too. */
+	put_signed("popd.migrated", "popd.migrated 2 courierpop3dsizelist 2\n"
+	    "UID1-5 1700000000.M1P1.a\nUID9-5 1600000000.M9P9.gone\n", 2);
+	CHECK_INT(cold(&md), 0);
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "UID1-5");
+	CHECK_STR(uidl_of(&md, "1700000001.M2P2.b"), "1700000001.M2P2.b");
+	maildrop_close(&md);
+
+	/* The example of popcache(5), as it is there. */
+	put("cur/1763600000.M1P2.mx,S=1253,W=1290:2,S", "x\n");
+	put("new/1763600100.4a5b.example.org", "y\n");
+	put("popd.migrated", "popd.migrated 2 dovecot-uidlist 2\n"
+	    "000000015f5e1000 1763600000.M1P2.mx,S=1253,W=1290\n"
+	    "000000025f5e1000 1763600100.4a5b.example.org\n"
+	    "end 2 18055e843ffb8822\n");
+	CHECK_INT(cold(&md), 0);
+	CHECK_STR(uidl_of(&md, "1763600000.M1P2.mx,S=1253,W=1290"),
+	    "000000015f5e1000");
+	CHECK_STR(uidl_of(&md, "1763600100.4a5b.example.org"),
+	    "000000025f5e1000");
+	maildrop_close(&md);
+	rm("cur/1763600000.M1P2.mx,S=1253,W=1290:2,S");
+	rm("new/1763600100.4a5b.example.org");
+
+	/* Bad fields behind a good checksum: each refused, nothing kept. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put_signed("popd.migrated", bad[i], i == 2 ? 1 : i >= 17 ? 2 :
+		    i >= 9 ? 1 : 0);
+		e = cold(&md);
+		if (i == 9)
+			CHECK(e == 0, "expected the control record to load, "
+			    "got %s", strerror(e));
+		else
+			CHECK(e == EBADMSG, "expected EBADMSG for %s, got %s",
+			    bad[i], e > 0 ? strerror(e) : "success");
+		CHECK_INT(md.nmsgs, 0 + (i == 9) * 2);
+		maildrop_close(&md);
+		CHECK(access(mpath("popcache"), F_OK) == -1 || i == 9,
+		    "expected no popcache written for %s", bad[i]);
+	}
+
+	/* Damage in the frame. */
+	(void)snprintf(body, sizeof(body), "popd.migrated 2 - 1\nu "
+	    "1700000000.M1P1.a\nend 1 %016llx\n",
+	    (unsigned long long)fnv("popd.migrated 2 - 1\nu "
+	    "1700000000.M1P1.a\n", 40));
+	put("popd.migrated", body);
+	CHECK_INT(cold(&md), 0);
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "u");
+	maildrop_close(&md);
+	{
+		char	 buf[1024];
+		size_t	 len = strlen(body);
+		static const char *what[] = { "a changed byte", "the end "
+		    "line cut", "the end line missing", "a line after the end",
+		    "a wrong count in the end line", "empty" };
+
+		for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+			(void)strlcpy(buf, body, sizeof(buf));
+			if (i == 0)
+				buf[20] = 'v';
+			else if (i == 1)
+				buf[len - 3] = '\0';
+			else if (i == 2)
+				*strstr(buf, "end ") = '\0';
+			else if (i == 3)
+				(void)strlcat(buf, "x\n", sizeof(buf));
+			else if (i == 4)
+				strstr(buf, "end ")[4] = '2';
+			else
+				buf[0] = '\0';
+			put("popd.migrated", buf);
+			e = cold(&md);
+			CHECK(e == EBADMSG, "%s: expected EBADMSG, got %s",
+			    what[i], e > 0 ? strerror(e) : "success");
+			maildrop_close(&md);
+		}
+	}
 }
 
 static const char *bodies[] = {
@@ -684,6 +936,8 @@ main(void)
 	session_end(&md);
 
 	close(fd);
+
+	test_migrated();
 
 	(void)snprintf(name, sizeof(name), "rm -rf '%s'", base);
 	if (system(name) != 0)
