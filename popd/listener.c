@@ -58,6 +58,8 @@ struct listen_sock {
 
 enum sess_state {
 	SESS_PROXY,		/* reading the proxy's PROXY protocol header */
+	SESS_WAITHS,		/* over limit per-address handshakes: waits,
+				   unread, for one of its address's to end */
 	SESS_HANDSHAKE,		/* TLS handshake running, worker not asked */
 	SESS_RELAY,		/* bytes flow both ways */
 	SESS_CLOSING,		/* worker gone: flush to the client, close */
@@ -85,14 +87,17 @@ struct source {
 	struct addrkey		 key;
 	unsigned int		 nconn;
 	unsigned int		 nhs;
+	TAILQ_HEAD(, session)	 waiting;	/* SESS_WAITHS, in order */
 };
 RB_HEAD(sourcetree, source);
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;
 	TAILQ_ENTRY(session)	 hsentry;	/* in handshakes, oldest 1st */
+	TAILQ_ENTRY(session)	 waitentry;	/* in its client's waiting */
 	struct source		*client;
 	int			 inhs;		/* in its TLS handshake */
+	int			 waiting;	/* in its client's waiting */
 	enum sess_state		 state;
 	uint32_t		 lid;		/* our name for it, for STLS */
 	int			 resumed;	/* TLS started with STLS */
@@ -190,6 +195,9 @@ static int	client_admit(struct session *);
 static void	client_leave(struct session *);
 static int	hs_begin(struct session *);
 static void	hs_end(struct session *);
+static void	hs_wait(struct session *, int);
+static int	hs_start(struct session *);
+static int	session_unwait(struct session *);
 static int	source_cmp(struct source *, struct source *);
 static const char *source_str(const struct source *, char *, size_t);
 static unsigned int conn_per_addr(void);
@@ -583,6 +591,46 @@ session_begin(struct session *s)
 		session_start(s);
 		return 0;
 	}
+	/*
+	 * Many users behind one address (NAT) may connect at once: beyond
+	 * its handshakes in progress, a connection waits its turn, unread,
+	 * within timeout handshake, instead of being cut before TLS could
+	 * carry a reply.  How many may wait is bounded by client_admit.
+	 */
+	if (s->client->nhs >= (unsigned int)set.per_address.handshakes ||
+	    !TAILQ_EMPTY(&s->client->waiting)) {
+		hs_wait(s, 0);
+		return 0;
+	}
+	return hs_start(s);
+}
+
+/* Wait for a handshake of s's address to end (first: at the front). */
+static void
+hs_wait(struct session *s, int first)
+{
+	char	buf[INET6_ADDRSTRLEN + 8];
+
+	if (s->state != SESS_WAITHS)
+		log_rate(&rate_addr, "%s: waits: %u TLS handshakes in progress "
+		    "from %s (limit per-address handshakes)", s->addr,
+		    s->client->nhs, source_str(s->client, buf, sizeof(buf)));
+	s->state = SESS_WAITHS;
+	if (first)
+		TAILQ_INSERT_HEAD(&s->client->waiting, s, waitentry);
+	else
+		TAILQ_INSERT_TAIL(&s->client->waiting, s, waitentry);
+	s->waiting = 1;
+	/* Nothing is read meanwhile: not even a ClientHello wakes it. */
+	session_watch(s, s->sock, &s->sockev, &s->sockwant, 0);
+	session_watch(s, s->pair, &s->pairev, &s->pairwant, 0);
+	session_timer(s, 1);
+}
+
+/* The TLS handshake of s starts now.  -1 once the session is gone. */
+static int
+hs_start(struct session *s)
+{
 	if (hs_begin(s) == -1) {
 		session_free(s);
 		return -1;
@@ -594,7 +642,27 @@ session_begin(struct session *s)
 		return -1;
 	}
 	s->state = SESS_HANDSHAKE;
+	session_timer(s, 0);
 	session_timer(s, 1);
+	return 0;
+}
+
+/*
+ * A waiting session's turn (hs_end woke it): its handshake starts, or
+ * it waits again at the front if another took the slot meanwhile.  -1
+ * while it waits or once it is gone.
+ */
+static int
+session_unwait(struct session *s)
+{
+	if (s->waiting)
+		return -1;		/* a stale wake-up */
+	if (s->client->nhs >= (unsigned int)set.per_address.handshakes) {
+		hs_wait(s, 1);
+		return -1;
+	}
+	if (hs_start(s) == -1)
+		return -1;
 	return 0;
 }
 
@@ -704,6 +772,8 @@ session_run(struct session *s)
 	int		 progress, sent = 0, rounds = 0;
 
 	if (s->state == SESS_PROXY && session_proxy(s) == -1)
+		return;
+	if (s->state == SESS_WAITHS && session_unwait(s) == -1)
 		return;
 	if (s->state == SESS_STLS && session_stls(s) == -1)
 		return;
@@ -1018,6 +1088,7 @@ state_timeout(enum sess_state state)
 {
 	switch (state) {
 	case SESS_PROXY:
+	case SESS_WAITHS:
 	case SESS_HANDSHAKE:
 		return set.timeout.handshake;
 	case SESS_RELAY:
@@ -1052,7 +1123,9 @@ session_timeout(int fd, short ev, void *arg)
 		return;
 	}
 	log_info("%s: %s", s->addr, s->state == SESS_HANDSHAKE ?
-	    "TLS handshake timeout" : s->state == SESS_PROXY ?
+	    "TLS handshake timeout" : s->state == SESS_WAITHS ?
+	    "no turn for a TLS handshake in time, closing" :
+	    s->state == SESS_PROXY ?
 	    "no PROXY header in time, closing" :
 	    "client takes no data, closing");
 	session_free(s);
@@ -1181,6 +1254,8 @@ session_free(struct session *s)
 {
 	log_debug("%s: closed", s->addr);
 	hs_end(s);
+	if (s->waiting)
+		TAILQ_REMOVE(&s->client->waiting, s, waitentry);
 	client_leave(s);
 	if (s->sockwant != 0)
 		event_del(&s->sockev);
@@ -1362,6 +1437,7 @@ client_admit(struct session *s)
 			return -1;
 		}
 		c->key = key.key;
+		TAILQ_INIT(&c->waiting);
 		RB_INSERT(sourcetree, &clients, c);
 	} else if (c->nconn >= conn_per_addr()) {
 		log_rate(&rate_conn, "%s: refused: %u connections from %s "
@@ -1390,8 +1466,8 @@ client_leave(struct session *s)
 
 /*
  * A TLS handshake starts: count it against limit per-address handshakes
- * (over it, the connection is refused: before TLS there is no way to
- * send a POP3 reply) and limit handshakes (at it, the oldest handshake
+ * (over it, an STLS session is refused; a new connection waits its turn
+ * instead, session_begin) and limit handshakes (at it, the oldest handshake
  * in progress is cut, so that a flood of stalled handshakes cannot keep
  * out a client that completes its own in milliseconds).  -1 if refused.
  */
@@ -1426,10 +1502,19 @@ hs_begin(struct session *s)
 static void
 hs_end(struct session *s)
 {
+	struct session	*w;
+	struct timeval	 now = { 0, 0 };
+
 	if (!s->inhs)
 		return;
 	s->inhs = 0;
 	TAILQ_REMOVE(&handshakes, s, hsentry);
 	nhandshakes--;
 	s->client->nhs--;
+	/* The next waiting connection of the address, from the loop. */
+	if ((w = TAILQ_FIRST(&s->client->waiting)) != NULL) {
+		TAILQ_REMOVE(&s->client->waiting, w, waitentry);
+		w->waiting = 0;
+		evtimer_add(&w->again, &now);
+	}
 }
