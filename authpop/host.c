@@ -237,21 +237,30 @@ host_dequeue(struct session *s)
 	    s, qentry);
 }
 
-/* A good password for user from h at t: familiar there from now on. */
+/*
+ * A good password for user from h at t: familiar there from now on, and
+ * the failures it made from h are forgiven (a user who mistyped).  The
+ * address's other failures stay: a neighbour's logins, or an attacker's
+ * own account, do not buy a sprayer behind the same address more guesses.
+ */
 void
 host_success(struct host *h, const char *user, double t)
 {
 	struct pair	*p;
 
 	host_decay(h, t);
-	if (h->fails > 0 && --h->fails == 0)
-		h->next = 0;
-	if ((p = pair_get(&h->key, user, 1)) != NULL) {
-		p->fails = 0;
-		p->lastbad = 0;
-		p->familiar = t;
-		pair_done(p);
+	if ((p = pair_get(&h->key, user, 1)) == NULL)
+		return;
+	pair_decay(p, t);
+	if (p->fails > 0) {
+		h->fails = p->fails >= h->fails ? 0 : h->fails - p->fails;
+		if (h->fails == 0)
+			h->next = 0;
 	}
+	p->fails = 0;
+	p->lastbad = 0;
+	p->familiar = t;
+	pair_done(p);
 }
 
 /*
