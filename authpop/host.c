@@ -247,6 +247,7 @@ void
 host_success(struct host *h, const char *user, double t)
 {
 	struct pair	*p;
+	struct session	*s, *next;
 
 	host_decay(h, t);
 	if ((p = pair_get(&h->key, user, 1)) == NULL)
@@ -261,6 +262,16 @@ host_success(struct host *h, const char *user, double t)
 	p->lastbad = 0;
 	p->familiar = t;
 	pair_done(p);
+	/* Its other checks waiting at h need not wait any longer. */
+	for (s = TAILQ_FIRST(&h->waiting); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, qentry);
+		if (strcmp(s->user, user) != 0)
+			continue;
+		TAILQ_REMOVE(&h->waiting, s, qentry);
+		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
+		s->familiar = 1;
+	}
+	host_schedule(h);
 }
 
 /*
