@@ -92,6 +92,7 @@ class Attack:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.guesses = 0
+        self.seq = 0
         self.idle_held = 0
         self.idle_refused = 0
         self.hs_held = 0
@@ -183,13 +184,17 @@ class Attack:
             s.close()
 
     def spray(self, src):
-        n = 0
         while not self.stop.is_set():
             try:
                 r = self.tls(src, 30)
                 r.line()
                 while not self.stop.is_set():
-                    n += 1
+                    # Every guess a new one: the same user and password
+                    # again tells an attacker nothing (and popd counts
+                    # such a retry once, as a stale client's).
+                    with self.lock:
+                        self.seq += 1
+                        n = self.seq
                     r.send(b"USER guess%d\r\n" % n)
                     r.line()
                     r.send(b"PASS password%d\r\n" % n)
