@@ -109,7 +109,7 @@ popdpass/popdpass: ${POPDPASS_OBJS}
 # where that is known (test_crlf, test_popcache); each is one C file.
 TEST_CRLF_OBJS=	common/crlf.o common/maildir.o common/settings.o
 TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
-		common/oldids.o common/settings.o \
+		common/oldids.o common/settings.o common/util.o compat/compat.o \
 		common/crlf.o common/log.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
@@ -127,8 +127,7 @@ regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 
 # test_conf links the grammar and its checks only, not the daemon.
 TEST_CONF_OBJS=	common/addr.o common/log.o common/util.o compat/compat.o \
-		common/oldids.o common/maildir.o common/crlf.o common/settings.o \
-		common/msg.o common/proto.o
+		common/settings.o common/msg.o common/proto.o
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
     ${TEST_CONF_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
@@ -206,16 +205,18 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
-    common/oldids.c common/settings.c ${HDRS}
+    common/oldids.c common/settings.c common/util.c compat/compat.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
 	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
-	    common/settings.c common/crlf.c regress/fuzz/logstub.c ${PKG_LIBS}
+	    common/settings.c common/util.c compat/compat.c common/crlf.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
-    common/maildir.c common/crlf.c common/settings.c regress/fuzz/logstub.c \
-    ${HDRS}
+    common/maildir.c common/crlf.c common/settings.c common/util.c \
+    compat/compat.c regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_oldids.c \
 	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
-	    regress/fuzz/logstub.c ${PKG_LIBS}
+	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
+	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/proxy.c common/addr.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \

@@ -95,12 +95,12 @@ static int	pair_cmp(struct pair *, struct pair *);
 RB_PROTOTYPE_STATIC(pairtree, pair, entry, pair_cmp)
 RB_GENERATE_STATIC(pairtree, pair, entry, pair_cmp)
 
-static void	host_decay(struct host *, double);
+static void	decay(unsigned int *, double *, double);
+static struct penalty_rec *export_rec(struct chan *, struct msg_penalty *);
 static double	host_delay(unsigned int);
 static void	host_schedule(struct host *);
 static void	host_wake(int, short, void *);
 static struct pair *pair_get(const struct addrkey *, const char *, int);
-static void	pair_decay(struct pair *, double);
 static void	pair_done(struct pair *);
 
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
@@ -177,7 +177,7 @@ host_put(struct host *h)
 		TAILQ_REMOVE(h->rq, h, turn);
 		h->where = H_NONE;
 	}
-	host_decay(h, now());
+	decay(&h->fails, &h->lastfail, now());
 	if (h->fails > 0) {
 		TAILQ_INSERT_TAIL(&idle, h, turn);
 		h->where = H_IDLE;
@@ -209,7 +209,7 @@ host_enqueue(struct session *s)
 	s->familiar = 0;
 	s->pairfails = 0;
 	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
-		pair_decay(p, t);
+		decay(&p->fails, &p->lastfail, t);
 		s->familiar = p->familiar > 0 &&
 		    t - p->familiar < PAIR_FAMILIAR;
 		s->pairfails = p->fails > 0;
@@ -249,10 +249,10 @@ host_success(struct host *h, const char *user, double t)
 	struct pair	*p;
 	struct session	*s, *next;
 
-	host_decay(h, t);
+	decay(&h->fails, &h->lastfail, t);
 	if ((p = pair_get(&h->key, user, 1)) == NULL)
 		return;
-	pair_decay(p, t);
+	decay(&p->fails, &p->lastfail, t);
 	if (p->fails > 0) {
 		h->fails = p->fails >= h->fails ? 0 : h->fails - p->fails;
 		if (h->fails == 0)
@@ -289,9 +289,9 @@ host_failure(struct host *h, const char *user, uint64_t passmac, double t,
 	struct pair	*p;
 	double		 wait;
 
-	host_decay(h, t);
+	decay(&h->fails, &h->lastfail, t);
 	if ((p = pair_get(&h->key, user, 1)) != NULL) {
-		pair_decay(p, t);
+		decay(&p->fails, &p->lastfail, t);
 		p->familiar = 0;
 		if (p->fails > 0 && p->lastbad == passmac) {
 			pair_done(p);
@@ -350,19 +350,6 @@ pair_get(const struct addrkey *key, const char *user, int create)
 	return p;
 }
 
-/* Forgive the pair one failure per HOST_DECAY seconds without one. */
-static void
-pair_decay(struct pair *p, double t)
-{
-	unsigned int	k;
-
-	if (p->fails == 0 || t - p->lastfail < HOST_DECAY)
-		return;
-	k = (t - p->lastfail) / HOST_DECAY;
-	p->fails = k >= p->fails ? 0 : p->fails - k;
-	p->lastfail += (double)k * HOST_DECAY;
-}
-
 /* A pair with nothing left to remember goes. */
 static void
 pair_done(struct pair *p)
@@ -375,17 +362,20 @@ pair_done(struct pair *p)
 	free(p);
 }
 
-/* Forgive one failure per HOST_DECAY seconds without one. */
+/*
+ * Forgive one of *fails (an address's, or a user's at an address) per
+ * HOST_DECAY seconds without one since *lastfail.
+ */
 static void
-host_decay(struct host *h, double t)
+decay(unsigned int *fails, double *lastfail, double t)
 {
 	unsigned int	k;
 
-	if (h->fails == 0 || t - h->lastfail < HOST_DECAY)
+	if (*fails == 0 || t - *lastfail < HOST_DECAY)
 		return;
-	k = (t - h->lastfail) / HOST_DECAY;
-	h->fails = k >= h->fails ? 0 : h->fails - k;
-	h->lastfail += (double)k * HOST_DECAY;
+	k = (t - *lastfail) / HOST_DECAY;
+	*fails = k >= *fails ? 0 : *fails - k;
+	*lastfail += (double)k * HOST_DECAY;
 }
 
 /* The failure delay after n failures: doubling from -W up to -M. */
@@ -426,7 +416,7 @@ host_schedule(struct host *h)
 	t = now();
 	if (h->next <= t) {
 		evtimer_del(&h->wake);
-		host_decay(h, t);
+		decay(&h->fails, &h->lastfail, t);
 		h->rq = h->fails > 0 ? &ready_failing : &ready;
 		TAILQ_INSERT_TAIL(h->rq, h, turn);
 		h->where = H_READY;
@@ -501,7 +491,7 @@ jobs_dispatch(void)
 			continue;
 		}
 		s->started = t;
-		host_decay(h, t);
+		decay(&h->fails, &h->lastfail, t);
 		j->failing = h->fails > 0 && !s->familiar;
 		/* An address that failed lately has one check at a time. */
 		if (j->failing && h->next < t + host_delay(h->fails))
@@ -583,36 +573,39 @@ host_export(struct chan *c)
 
 	memset(&m, 0, sizeof(m));
 	RB_FOREACH(h, hosttree, &hosts) {
-		host_decay(h, t);
+		decay(&h->fails, &h->lastfail, t);
 		if (h->fails == 0)
 			continue;
-		r = &m.rec[m.n++];
+		r = export_rec(c, &m);
 		r->key = h->key;
 		r->fails = h->fails;
 		r->lastfail = h->lastfail;
 		r->next = h->next;
-		if (m.n == PENALTY_RECS) {
-			chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
-			memset(&m, 0, sizeof(m));
-		}
 	}
 	TAILQ_FOREACH(p, &pairs_lru, lru) {
-		pair_decay(p, t);
+		decay(&p->fails, &p->lastfail, t);
 		if (p->fails == 0 && p->familiar == 0)
 			continue;
-		r = &m.rec[m.n++];
+		r = export_rec(c, &m);
 		r->key = p->key;
 		(void)strlcpy(r->user, p->user, sizeof(r->user));
 		r->fails = p->fails;
 		r->lastfail = p->lastfail;
 		r->familiar = p->familiar;
-		if (m.n == PENALTY_RECS) {
-			chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
-			memset(&m, 0, sizeof(m));
-		}
 	}
 	if (m.n > 0)
 		chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
+}
+
+/* The next free record of m, sending m first when it is full. */
+static struct penalty_rec *
+export_rec(struct chan *c, struct msg_penalty *m)
+{
+	if (m->n == PENALTY_RECS) {
+		chan_send(c, MSG_AUTHPOP_PENALTY, -1, m, sizeof(*m));
+		memset(m, 0, sizeof(*m));
+	}
+	return &m->rec[m->n++];
 }
 
 /* What our predecessor knew (host_export), merged with what we know. */

@@ -136,11 +136,23 @@ maildir_namecmp(const char *a, const char *b)
 	return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
 }
 
-#define FNV_BASIS	0xcbf29ce484222325ULL
+/* 1 to UIDL_MAX characters from 0x21 to 0x7e (RFC 1939 section 7). */
+int
+maildir_uidl_ok(const char *u, size_t len)
+{
+	size_t	i;
 
-/* 64-bit FNV-1a, continued from h. */
-static uint64_t
-fnv1a(uint64_t h, const void *p, size_t len)
+	if (len < 1 || len > UIDL_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* 64-bit FNV-1a, continued from h (MAILDIR_FNV_BASIS to start). */
+uint64_t
+maildir_fnv(uint64_t h, const void *p, size_t len)
 {
 	const unsigned char	*s = p;
 	size_t			 i;
@@ -164,12 +176,12 @@ uidl_hash(const char *s, size_t len, unsigned int salt, char *out,
 	char			 sbuf[16];
 	int			 n;
 
-	h1 = fnv1a(FNV_BASIS, s, len);
-	h2 = fnv1a(fnv1a(FNV_BASIS, prefix, sizeof(prefix) - 1), s, len);
+	h1 = maildir_fnv(MAILDIR_FNV_BASIS, s, len);
+	h2 = maildir_fnv(maildir_fnv(MAILDIR_FNV_BASIS, prefix, sizeof(prefix) - 1), s, len);
 	if (salt > 0) {
 		n = snprintf(sbuf, sizeof(sbuf), "#%u", salt);
-		h1 = fnv1a(h1, sbuf, n);
-		h2 = fnv1a(h2, sbuf, n);
+		h1 = maildir_fnv(h1, sbuf, n);
+		h2 = maildir_fnv(h2, sbuf, n);
 	}
 	(void)snprintf(out, outlen, "H%016llx%016llx", (unsigned long long)h1,
 	    (unsigned long long)h2);

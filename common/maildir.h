@@ -9,11 +9,17 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #include "settings.h"
 #include "util.h"
 
 
+#define MAILDIR_FNV_BASIS	0xcbf29ce484222325ULL
+
 /* maildir.c */
+int		 maildir_uidl_ok(const char *, size_t);
+uint64_t	 maildir_fnv(uint64_t, const void *, size_t);
 int		 maildir_openat(int, const char *, int, mode_t);
 int		 maildir_create(const char *);
 int		 maildir_readdir(int, const char *,

@@ -371,11 +371,7 @@ mmsg_cmp(const void *a, const void *b)
 static uint64_t
 str_hash(const char *s)
 {
-	uint64_t	h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
+	return maildir_fnv(MAILDIR_FNV_BASIS, s, strlen(s));
 }
 
 /*

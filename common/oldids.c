@@ -57,7 +57,6 @@
 #define RECORD_VERSION		2
 #define RECORD_LINE		(UIDL_MAX + 1 + NAME_MAX + 1)
 #define COURIER			100	/* + the version of its header */
-#define FNV_INIT		0xcbf29ce484222325ULL
 
 /* What each server left, looked for in this order. */
 static const char *const lists[] = {
@@ -132,15 +131,12 @@ static int	 record_line(struct oldids *, const char *, size_t,
 static int	 record_read(struct oldids *, int, const char *,
 		    struct limit *);
 static int	 record_write(struct oldids *, int, const char *);
-static int	 writeall(int, const char *, size_t);
 static ssize_t	 pool_add(struct oldids *, const char *, size_t);
 static int	 index_build(struct oldids *);
 static size_t	 find(const struct oldids *, const char *, size_t);
 static struct oldent *lookup(const struct oldids *, const char *, size_t);
 static size_t	 mark_dups(struct oldids *);
 static void	 forget(struct oldids *);
-static int	 uidl_ok(const char *);
-static uint64_t	 fnv(uint64_t, const void *, size_t);
 
 struct oldids *
 oldids_new(void)
@@ -615,7 +611,7 @@ rec_uidl(const struct rec *r, int version, unsigned long uidv,
 	} else if (settings_uidl(fmt, r->uid, uidv, r->name, uidl,
 	    UIDL_MAX + 1) == -1)
 		return -1;
-	return uidl_ok(uidl) ? 0 : -1;
+	return maildir_uidl_ok(uidl, strlen(uidl)) ? 0 : -1;
 }
 
 /* --- popd.migrated ------------------------------------------------------- */
@@ -692,7 +688,7 @@ record_line(struct oldids *o, const char *line, size_t len, const char **why)
 	struct oldent	*e;
 	const char	*sp, *name;
 	ssize_t		 off;
-	size_t		 ulen, nlen, i;
+	size_t		 ulen, nlen;
 
 	if ((sp = memchr(line, ' ', len)) == NULL) {
 		*why = "not \"<uidl> <name>\"";
@@ -701,10 +697,7 @@ record_line(struct oldids *o, const char *line, size_t len, const char **why)
 	ulen = sp - line;
 	name = sp + 1;
 	nlen = len - ulen - 1;
-	for (i = 0; i < ulen; i++)
-		if (line[i] < 0x21 || line[i] > 0x7e)
-			break;
-	if (ulen == 0 || ulen > UIDL_MAX || i < ulen) {
+	if (!maildir_uidl_ok(line, ulen)) {
 		*why = "not a UIDL";
 		return 1;
 	}
@@ -736,7 +729,7 @@ record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
 {
 	struct lines		 lr;
 	unsigned long long	 count = 0, nrec = 0;
-	uint64_t		 sum = FNV_INIT;
+	uint64_t		 sum = MAILDIR_FNV_BASIS;
 	size_t			 len, dup;
 	char			*line, tail[RECORD_LINE + 1];
 	const char		*why = NULL;
@@ -761,7 +754,7 @@ record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
 				    "match" : "not the end line";
 			break;
 		}
-		sum = fnv(fnv(sum, line, len), "\n", 1);
+		sum = maildir_fnv(maildir_fnv(sum, line, len), "\n", 1);
 		if (lr.no == 1) {
 			if ((r = record_header(o, line, &count, lim)) == 1) {
 				free(lr.buf);
@@ -843,11 +836,11 @@ record_write(struct oldids *o, int dirfd, const char *path)
 			    o->pool + e->uidl, o->pool + e->name);
 	}
 	p += snprintf(p, size - (p - buf), "end %zu %016llx\n", n,
-	    (unsigned long long)fnv(FNV_INIT, buf, p - buf));
+	    (unsigned long long)maildir_fnv(MAILDIR_FNV_BASIS, buf, p - buf));
 	/* A file of that name is a write that died: never write through it. */
 	if ((unlinkat(dirfd, RECORD_TMP, 0) == -1 && errno != ENOENT) ||
 	    (fd = maildir_openat(dirfd, RECORD_TMP, O_WRONLY | O_CREAT |
-	    O_EXCL, 0600)) == -1 || writeall(fd, buf, p - buf) == -1 ||
+	    O_EXCL, 0600)) == -1 || write_all(fd, buf, p - buf) == -1 ||
 	    fsync(fd) == -1)
 		goto fail;
 	r = close(fd);
@@ -866,23 +859,6 @@ record_write(struct oldids *o, int dirfd, const char *path)
 	free(buf);
 	errno = saved;
 	return -1;
-}
-
-static int
-writeall(int fd, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
 }
 
 /* --- the table of wanted messages ---------------------------------------- */
@@ -939,7 +915,7 @@ find(const struct oldids *o, const char *name, size_t len)
 	const struct oldent	*e;
 	size_t			 k;
 
-	k = fnv(FNV_INIT, name, len) & o->mask;
+	k = maildir_fnv(MAILDIR_FNV_BASIS, name, len) & o->mask;
 	for (; o->tab[k] != 0; k = (k + 1) & o->mask) {
 		e = &o->v[o->tab[k] - 1];
 		if (e->namelen == len && memcmp(o->pool + e->name, name,
@@ -978,7 +954,7 @@ mark_dups(struct oldids *o)
 		if (o->v[i].uidl == 0)
 			continue;
 		u = o->pool + o->v[i].uidl;
-		j = fnv(FNV_INIT, u, strlen(u)) & mask;
+		j = maildir_fnv(MAILDIR_FNV_BASIS, u, strlen(u)) & mask;
 		for (; t[j] != 0; j = (j + 1) & mask)
 			if (strcmp(o->pool + o->v[t[j] - 1].uidl, u) == 0)
 				break;
@@ -1007,26 +983,3 @@ forget(struct oldids *o)
 	}
 }
 
-/* 1 to 70 characters from 0x21 to 0x7e (RFC 1939). */
-static int
-uidl_ok(const char *u)
-{
-	size_t	i;
-
-	for (i = 0; u[i] != '\0'; i++)
-		if (u[i] < 0x21 || u[i] > 0x7e)
-			return 0;
-	return i >= 1 && i <= UIDL_MAX;
-}
-
-/* 64-bit FNV-1a, going on from h. */
-static uint64_t
-fnv(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char	*s = p;
-	size_t			 i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}

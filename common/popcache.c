@@ -101,7 +101,6 @@ static uint64_t	 pc_hash(const void *, size_t, uint64_t);
 static uint32_t	*pc_tab(size_t, size_t *);
 static void	 pc_tab_put(uint32_t *, size_t, uint64_t, size_t);
 static int	 pc_name_ok(const char *, size_t);
-static int	 pc_uidl_ok(const char *, size_t);
 static int	 pc_rec_ok(const char *, const char *, off_t);
 static char	*pc_putrec(char *, off_t, const char *, const char *);
 static ssize_t	 pc_pread(int, char *, size_t, off_t);
@@ -138,7 +137,6 @@ static int	 pc_stamp_now(struct popcache *, struct popcache_stamp *);
 static int	 pc_load_warm(struct popcache *, const struct popcache_msgs *,
 		    struct pc_file *);
 static int	 pc_lock(int, int);
-static int	 pc_writeall(int, const char *, size_t);
 static int	 pc_carry_hints(struct popcache *, int);
 static size_t	 pc_check_msgs(struct popcache *, const struct popcache_msgs *,
 		    size_t, size_t *);
@@ -360,25 +358,12 @@ pc_name_ok(const char *name, size_t len)
 	    memchr(name + 4, '\0', len - 4) == NULL;
 }
 
-static int
-pc_uidl_ok(const char *u, size_t len)
-{
-	size_t	i;
-
-	if (len < 1 || len > UIDL_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 /* A record the reader will take: never write another one. */
 static int
 pc_rec_ok(const char *name, const char *uidl, off_t size)
 {
 	return pc_name_ok(name, strlen(name)) &&
-	    pc_uidl_ok(uidl, strlen(uidl)) && size >= 0 && size <= PC_MAXSIZE;
+	    maildir_uidl_ok(uidl, strlen(uidl)) && size >= 0 && size <= PC_MAXSIZE;
 }
 
 /* "<size> <uidl> <name>\n" at p; returns the end. */
@@ -443,7 +428,7 @@ pc_parse_rec(char *p, char *end, struct pc_rec *r)
 	if (pc_num(&p, PC_SIZEDIGITS, &v) == -1 || *p != ' ')
 		return -1;
 	u = p + 1;
-	if ((p = strchr(u, ' ')) == NULL || !pc_uidl_ok(u, p - u))
+	if ((p = strchr(u, ' ')) == NULL || !maildir_uidl_ok(u, p - u))
 		return -1;
 	*p++ = '\0';
 	n = p;
@@ -1159,23 +1144,6 @@ pc_lock(int dirfd, int ms)
 	return -1;
 }
 
-static int
-pc_writeall(int fd, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /*
  * Copy to the new file (tmpfd) the hints mda appended to the current
  * one since we read or wrote it; called under popcache.lock.  Returns
@@ -1227,7 +1195,7 @@ pc_carry_hints(struct popcache *pc, int tmpfd)
 		if (pc_parse_rec(line, line + (nl - p), &r) == -1 ||
 		    r.dir != D_NEW)
 			continue;
-		if (pc_writeall(tmpfd, p, nl - p + 1) == -1)
+		if (write_all(tmpfd, p, nl - p + 1) == -1)
 			goto done;
 		out += nl - p + 1;
 	}
@@ -1336,7 +1304,7 @@ pc_replace(struct popcache *pc, const char *buf, size_t len,
 	    0600);
 	if (fd == -1)
 		return -1;
-	if (pc_writeall(fd, buf, len) == -1 || fsync(fd) == -1)
+	if (write_all(fd, buf, len) == -1 || fsync(fd) == -1)
 		goto fail;
 
 	/* The lock only covers the rename and the hints that came since. */
@@ -1454,9 +1422,9 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	if (st.st_size > 0 && pread(fd, &c, 1, st.st_size - 1) != 1)
 		c = 0;
 	if (c == '\n') {
-		if (pc_writeall(fd, line + 1, p - line - 1) == -1)
+		if (write_all(fd, line + 1, p - line - 1) == -1)
 			goto fail;
-	} else if (pc_writeall(fd, line, p - line) == -1)
+	} else if (write_all(fd, line, p - line) == -1)
 		goto fail;
 	close(fd);
 	close(lockfd);

@@ -164,6 +164,25 @@ ids_final(const char *who, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* Write all of buf to fd, through short writes and EINTR: 0, or -1. */
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Seconds on a clock that no change of the date moves, for timeouts. */
 time_t
 monotime(void)

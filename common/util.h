@@ -22,6 +22,7 @@ int		 valid_username(const char *);
 int		 set_nonblock(int);
 int		 set_cloexec(int);
 int		 open_regular(const char *, const char **);
+int		 write_all(int, const void *, size_t);
 int		 drop_privileges(const char *, uid_t, gid_t);
 int		 ids_final(const char *, uid_t, gid_t);
 time_t		 monotime(void);

@@ -133,18 +133,6 @@ get(const char *name, size_t *len)
 	return p;
 }
 
-/* 64-bit FNV-1a, popd.migrated's checksum, from popcache(5). */
-static uint64_t
-fnv(const uint8_t *s, size_t len)
-{
-	uint64_t	h = 0xcbf29ce484222325ULL;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 /* popd.migrated from its header and records, with its end line. */
 static void
 put_record(const uint8_t *p, size_t len)
@@ -161,22 +149,9 @@ put_record(const uint8_t *p, size_t len)
 	for (i = 0; i < blen; i++)
 		n += buf[i] == '\n';
 	t = snprintf((char *)buf + blen, 64, "end %zu %016llx\n",
-	    n > 0 ? n - 1 : 0, (unsigned long long)fnv(buf, blen));
+	    n > 0 ? n - 1 : 0, (unsigned long long)maildir_fnv(MAILDIR_FNV_BASIS, buf, blen));
 	put(OLDIDS_RECORD, buf, blen + t);
 	free(buf);
-}
-
-static int
-valid_uidl(const char *u)
-{
-	size_t	i, len = strlen(u);
-
-	if (len < 1 || len > UIDL_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] > 0x7e)
-			return 0;
-	return 1;
 }
 
 /* The unique name (up to ':', after '/') of names[i] equals names[j]'s. */
@@ -259,7 +234,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		u[i] = oldids_get(o, names[i]);
 		if (r == -1 && u[i] != NULL)
 			abort();
-		if (u[i] != NULL && !valid_uidl(u[i]))
+		if (u[i] != NULL && !maildir_uidl_ok(u[i], strlen(u[i])))
 			abort();
 		if (oldids_size(o, names[i]) < -1)
 			abort();
