@@ -40,7 +40,7 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
-		popd/config.o popd/pki.o popd/proxy.o
+		popd/config.o popd/pki.o popd/proxy.o popd/users.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o

@@ -72,6 +72,7 @@ static void		authpop_parent_spawned(struct chan *, const void *,
 			    int);
 static void		authpop_parent_refused(struct chan *, const void *,
 			    int);
+static const char	*user_hash(const char *);
 static void		authpop_parent_passwd(struct chan *, const void *,
 			    int);
 static void		authpop_parent_penalty(struct chan *, const void *,
@@ -147,8 +148,23 @@ static const struct {
 	{ CMD_UNKNOWN,	cmd_unknown },
 };
 
+/*
+ * A password a reload changed (hash "": removed), while this authpop
+ * drains: it counts before authtab's.
+ */
+struct pwchange {
+	RB_ENTRY(pwchange)	 entry;
+	char			 user[POPD_MAXUSER + 1];
+	char			 hash[COMPAT_HASH_MAX + 1];
+};
+RB_HEAD(pwchanges, pwchange);
+static int	pwchange_cmp(struct pwchange *, struct pwchange *);
+RB_PROTOTYPE_STATIC(pwchanges, pwchange, entry, pwchange_cmp)
+RB_GENERATE_STATIC(pwchanges, pwchange, entry, pwchange_cmp)
+
 static struct chan	 parent;
-static struct usertree	 authtab, usertab;
+static struct table	 authtab;
+static struct pwchanges	 changed = RB_INITIALIZER(&changed);
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
 static int		 draining;	/* a newer authpop took over */
@@ -217,11 +233,12 @@ main(int argc, char *argv[])
 	while (parent.phase & PH_SETUP)
 		chan_poll(&parent);
 
-	/* The parent has checked both files already: errors are rare. */
-	if (table_load_auth(set.authtab, &authtab) == -1 ||
-	    table_load_users(set.usertab, &usertab) == -1 ||
-	    table_crosscheck(set.authtab, &authtab, set.usertab,
-	    &usertab) == -1)
+	/*
+	 * The parent has checked authtab against usertab already: errors
+	 * are rare.  The parent keeps usertab: a user it does not know is
+	 * refused there.
+	 */
+	if (table_load(set.authtab, TABLE_AUTH, NULL, NULL, &authtab) == -1)
 		exit(1);
 
 	/* Before the chroot: these read /dev/urandom and /sys. */
@@ -248,6 +265,8 @@ main(int argc, char *argv[])
 	/* A reload's password changes before any line read with them. */
 	chan_priority(&parent, 0);
 	chan_start(&parent);
+	/* After a reload, our predecessor serves until it reads this. */
+	chan_send(&parent, MSG_AUTHPOP_READY, -1, NULL, 0);
 	log_debug("ready");
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
@@ -321,37 +340,38 @@ static void
 authpop_parent_passwd(struct chan *c, const void *data, int fd)
 {
 	const struct msg_passwd	*mp = data;
-	struct userent		*a, *u;
-	char			*hash;
+	struct pwchange		 k, *pc;
 
-	a = table_lookup(&authtab, mp->user);
-	if (mp->hash[0] == '\0') {
-		if (a != NULL) {
-			RB_REMOVE(usertree, &authtab, a);
-			freezero(a->hash, strlen(a->hash));
-			free(a);
-		}
-	} else {
-		if ((hash = strdup(mp->hash)) == NULL)
+	memset(&k, 0, sizeof(k));
+	(void)strlcpy(k.user, mp->user, sizeof(k.user));
+	if ((pc = RB_FIND(pwchanges, &changed, &k)) == NULL) {
+		if ((pc = calloc(1, sizeof(*pc))) == NULL)
 			fatal("%s", __func__);
-		if (a == NULL) {
-			if ((a = calloc(1, sizeof(*a))) == NULL)
-				fatal("%s", __func__);
-			(void)strlcpy(a->name, mp->user, sizeof(a->name));
-			RB_INSERT(usertree, &authtab, a);
-		} else
-			freezero(a->hash, strlen(a->hash));
-		a->hash = hash;
-		/* The parent's usertab has every authtab user. */
-		if (table_lookup(&usertab, mp->user) == NULL) {
-			if ((u = calloc(1, sizeof(*u))) == NULL)
-				fatal("%s", __func__);
-			(void)strlcpy(u->name, mp->user, sizeof(u->name));
-			RB_INSERT(usertree, &usertab, u);
-		}
+		*pc = k;
+		RB_INSERT(pwchanges, &changed, pc);
 	}
+	(void)strlcpy(pc->hash, mp->hash, sizeof(pc->hash));
 	log_debug("password of %s %s", logname(mp->user),
 	    mp->hash[0] == '\0' ? "removed" : "changed");
+}
+
+static int
+pwchange_cmp(struct pwchange *a, struct pwchange *b)
+{
+	return strcmp(a->user, b->user);
+}
+
+/* The hash of user: a reload's change, else authtab's; NULL if none. */
+static const char *
+user_hash(const char *user)
+{
+	struct pwchange	 k, *pc;
+
+	if (!RB_EMPTY(&changed) &&
+	    strlcpy(k.user, user, sizeof(k.user)) < sizeof(k.user) &&
+	    (pc = RB_FIND(pwchanges, &changed, &k)) != NULL)
+		return pc->hash[0] == '\0' ? NULL : pc->hash;
+	return table_get(&authtab, user);
 }
 
 /* After a reload: finish these sessions, then leave. */
@@ -973,15 +993,13 @@ static void
 auth_start(struct session *s, const char *pass)
 {
 	struct job	*j;
-	struct userent	*a;
+	const char	*hash;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->id = s->id;
-	if (valid_username(s->user) &&
-	    (a = table_lookup(&authtab, s->user)) != NULL &&
-	    table_lookup(&usertab, s->user) != NULL &&
-	    strlcpy(j->hash, a->hash, sizeof(j->hash)) < sizeof(j->hash))
+	if (valid_username(s->user) && (hash = user_hash(s->user)) != NULL &&
+	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
 		j->known = 1;
 	else
 		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));

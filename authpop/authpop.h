@@ -96,8 +96,8 @@ extern long		 nworkers;
 extern long		 inflight;
 extern long		 inflight_failing;
 extern struct jobq	 jobs_todo;	/* elsewhere only in the fuzzer */
-void		 dummy_init(struct usertree *);
-double		 slowest_check(struct usertree *);
+void		 dummy_init(const struct table *);
+double		 slowest_check(const struct table *);
 double		 check_expected(const char *);
 void		 jobs_init(void);
 void		 workers_start(void);

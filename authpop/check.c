@@ -19,7 +19,7 @@
  * of its own), their own errno, and fatal() if pthreads fail.
  *
  * Everything else belongs to the event loop, which is single-threaded:
- * the sessions, the hosts, libevent, authtab and usertab (which a reload
+ * the sessions, the hosts, libevent, authtab (which a reload
  * changes: a job holds a copy of its hash instead), the settings, and in
  * this file nworkers, inflight, inflight_failing (which host.c reads to
  * decide what to dispatch), jobs_pipe[0], jobs_ev and dummy_hash.
@@ -68,16 +68,18 @@ static struct event	 jobs_ev;
  * of the real ones, so that a miss costs as much time as a wrong password.
  */
 void
-dummy_init(struct usertree *authtab)
+dummy_init(const struct table *authtab)
 {
-	struct userent		*a;
+	const char		*h;
+	size_t			 i;
 	int			 n[32] = { 0 }, c, cost = AUTH_DEFAULT_COST;
 
 	/* The cost most users have: an unknown name then costs the same. */
-	RB_FOREACH(a, usertree, authtab) {
-		if (a->hash[0] != '$' || a->hash[1] != '2')
+	for (i = 0; i < authtab->n; i++) {
+		h = table_value(authtab, i);
+		if (h[0] != '$' || h[1] != '2')
 			continue;
-		c = (a->hash[4] - '0') * 10 + (a->hash[5] - '0');
+		c = (h[4] - '0') * 10 + (h[5] - '0');
 		if (c >= 4 && c <= 31 && ++n[c] > n[cost])
 			cost = c;
 	}
@@ -121,15 +123,16 @@ hash_kind(const char *hash, char *kind, size_t len)
  * no failure is answered sooner, whichever hash it met.
  */
 double
-slowest_check(struct usertree *authtab)
+slowest_check(const struct table *authtab)
 {
-	struct userent	*a;
+	const char	*h;
 	char		 kind[32];
-	size_t		 i;
+	size_t		 i, u;
 	double		 t;
 
 	nkinds = 0;
-	RB_FOREACH(a, usertree, authtab) {
+	for (u = 0; u < authtab->n; u++) {
+		h = table_value(authtab, u);
 		if (nkinds == 0) {
 			hash_kind(dummy_hash, kinds[0].name,
 			    sizeof(kinds[0].name));
@@ -137,7 +140,7 @@ slowest_check(struct usertree *authtab)
 			(void)compat_checkpass("not the password", dummy_hash);
 			most = kinds[nkinds++].took = now() - t;
 		}
-		hash_kind(a->hash, kind, sizeof(kind));
+		hash_kind(h, kind, sizeof(kind));
 		for (i = 0; i < nkinds; i++)
 			if (strcmp(kinds[i].name, kind) == 0)
 				break;
@@ -145,7 +148,7 @@ slowest_check(struct usertree *authtab)
 			continue;
 		(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
 		t = now();
-		(void)compat_checkpass("not the password", a->hash);
+		(void)compat_checkpass("not the password", h);
 		if ((kinds[nkinds++].took = now() - t) > most)
 			most = kinds[nkinds - 1].took;
 	}

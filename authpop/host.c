@@ -508,51 +508,15 @@ host_init(void)
 	arc4random_buf(mackey, sizeof(mackey));
 }
 
-#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND(v0, v1, v2, v3) do {					\
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
-} while (0)
-
 /*
- * SipHash-2-4 (Aumasson and Bernstein) of a password under mackey: what
- * host_failure compares to tell a stale client's retry from a new guess.
- * Never 0, which stands for no password.
+ * SipHash-2-4 of a password under mackey: what host_failure compares to
+ * tell a stale client's retry from a new guess.  Never 0, which stands
+ * for no password.
  */
 uint64_t
 passmac(const char *pass)
 {
-	const unsigned char	*in = (const unsigned char *)pass;
-	size_t			 len = strlen(pass), i;
-	uint64_t		 v0, v1, v2, v3, m;
-	int			 k;
-
-	v0 = mackey[0] ^ 0x736f6d6570736575ULL;
-	v1 = mackey[1] ^ 0x646f72616e646f6dULL;
-	v2 = mackey[0] ^ 0x6c7967656e657261ULL;
-	v3 = mackey[1] ^ 0x7465646279746573ULL;
-	for (i = 0; i + 8 <= len; i += 8) {
-		for (m = 0, k = 7; k >= 0; k--)
-			m = (m << 8) | in[i + k];
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	m = (uint64_t)len << 56;
-	for (k = 0; i + k < len; k++)
-		m |= (uint64_t)in[i + k] << (8 * k);
-	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
-	v2 ^= 0xff;
-	for (k = 0; k < 4; k++)
-		SIPROUND(v0, v1, v2, v3);
-	m = v0 ^ v1 ^ v2 ^ v3;
-	return m != 0 ? m : 1;
+	return siphash(mackey, pass, strlen(pass));
 }
 
 /*

@@ -223,6 +223,7 @@ static const struct msg_decl decls[] = {
 	    valid_none, ANY, 0),
 	D(MSG_AUTHPOP_PENALTY, A, P, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, PH_DRAIN, 0),
+	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
 };
 #undef D
 #undef P

@@ -23,7 +23,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		10
+#define MSG_VERSION		11
 #define MSG_MAXPAYLOAD		16384	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -61,6 +61,8 @@ enum msg_type {
 	MSG_AUTHPOP_STLS,	/* client said STLS; msg_id */
 	MSG_AUTHPOP_PENALTY,	/* draining: what it knows of addresses, for
 				   its successor; msg_penalty */
+	MSG_AUTHPOP_READY,	/* its tables are loaded, it is confined:
+				   it may have sessions now; no payload */
 
 	MSG_MAX
 };

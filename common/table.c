@@ -5,11 +5,21 @@
  * non-blank character is '#' are ignored; the last line may lack '\n'.
  * Every bad line is reported as "file:line: reason".  Only a regular
  * file is read (open_regular), and a NUL byte is an error.
+ *
+ * A loaded table is one mapping of records and a second one, the index,
+ * sorted by name.  No allocation
+ * per entry, a lookup is a binary search (its time does not depend on
+ * where the user is in the file), and both go back to the system with
+ * table_free().
  */
 #include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,48 +27,118 @@
 
 #include "table.h"
 
-static int	userent_cmp(struct userent *, struct userent *);
-static int	parse_userinfo(struct userent *, char *, const char *, size_t);
-static int	valid_hash(const char *);
-static int	table_parse(const char *, struct usertree *, int);
+#define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
 
-RB_GENERATE(usertree, userent, entry, userent_cmp)
+static void	 unmap_tail(void *, size_t *, size_t);
+static int	 ent_cmp(const void *, const void *);
+static int	 check_userinfo(char *, const char *, size_t);
+static int	 valid_hash(const char *);
+static int	 add_record(void *, char *, char *, size_t);
 
-static int
-userent_cmp(struct userent *a, struct userent *b)
+/* A record as it is loaded: where it is, and its line for messages. */
+struct tabent {
+	uint32_t	 off;
+	uint32_t	 line;
+};
+
+static const char	*sortbuf;	/* of the table ent_cmp sorts */
+
+/* Give back the pages of a mapping of *len beyond its first used bytes. */
+static void
+unmap_tail(void *p, size_t *len, size_t used)
 {
-	return strcmp(a->name, b->name);
+	size_t	pg = getpagesize(), keep;
+
+	keep = (used + pg - 1) / pg * pg;
+	if (keep == 0)
+		keep = pg;
+	if (keep < *len && munmap((char *)p + keep, *len - keep) == -1)
+		fatal("%s: munmap", __func__);
+	if (keep < *len)
+		*len = keep;
 }
 
-struct userent *
-table_lookup(struct usertree *t, const char *name)
+static int
+ent_cmp(const void *a, const void *b)
 {
-	struct userent	key;
+	const struct tabent	*x = a, *y = b;
+	int			 c;
 
-	if (strlcpy(key.name, name, sizeof(key.name)) >= sizeof(key.name))
-		return NULL;
-	return RB_FIND(usertree, t, &key);
+	if ((c = strcmp(sortbuf + x->off, sortbuf + y->off)) != 0)
+		return c;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The entry of name, or -1. */
+ssize_t
+table_find(const struct table *t, const char *name)
+{
+	size_t	lo = 0, hi = t->n, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(name, t->buf + t->off[mid])) == 0)
+			return mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+const char *
+table_name(const struct table *t, size_t i)
+{
+	return t->buf + t->off[i];
+}
+
+/* The hash (authtab) or "uid:gid:/path" (usertab) of entry i. */
+const char *
+table_value(const struct table *t, size_t i)
+{
+	const char	*name = table_name(t, i);
+
+	return name + strlen(name) + 1;
+}
+
+/* The value of name, or NULL. */
+const char *
+table_get(const struct table *t, const char *name)
+{
+	ssize_t	i;
+
+	return (i = table_find(t, name)) == -1 ? NULL : table_value(t, i);
+}
+
+/* Entry i of a usertab, checked when it was loaded. */
+void
+table_user(const struct table *t, size_t i, struct userinfo *ui)
+{
+	char	*p;
+
+	ui->name = table_name(t, i);
+	ui->uid = strtoul(table_value(t, i), &p, 10);
+	ui->gid = strtoul(p + 1, &p, 10);
+	ui->path = p + 1;
 }
 
 void
-table_free(struct usertree *t)
+table_free(struct table *t)
 {
-	struct userent	*u, *next;
-
-	RB_FOREACH_SAFE(u, usertree, t, next) {
-		RB_REMOVE(usertree, t, u);
-		if (u->hash != NULL)
-			freezero(u->hash, strlen(u->hash) + 1);
-		freezero(u, sizeof(*u));
-	}
+	unmap(t->buf, t->bufsz);
+	unmap(t->off, t->offsz);
+	memset(t, 0, sizeof(*t));
 }
 
 /* "uid:gid:/absolute/path", as OpenSMTPD's userinfo tables. */
 static int
-parse_userinfo(struct userent *u, char *val, const char *file, size_t lineno)
+check_userinfo(char *val, const char *file, size_t lineno)
 {
 	char		*uid, *gid, *path;
 	const char	*errstr;
+	long long	 id[2];
 
 	uid = strsep(&val, ":");
 	gid = strsep(&val, ":");
@@ -67,19 +147,19 @@ parse_userinfo(struct userent *u, char *val, const char *file, size_t lineno)
 		log_warnx("%s:%zu: value must be uid:gid:/path", file, lineno);
 		return -1;
 	}
-	u->uid = strtonum(uid, 0, UINT32_MAX - 1, &errstr);
+	id[0] = strtonum(uid, 0, UINT32_MAX - 1, &errstr);
 	if (errstr != NULL) {
 		log_warnx("%s:%zu: uid \"%s\" is %s", file, lineno, uid,
 		    errstr);
 		return -1;
 	}
-	u->gid = strtonum(gid, 0, UINT32_MAX - 1, &errstr);
+	id[1] = strtonum(gid, 0, UINT32_MAX - 1, &errstr);
 	if (errstr != NULL) {
 		log_warnx("%s:%zu: gid \"%s\" is %s", file, lineno, gid,
 		    errstr);
 		return -1;
 	}
-	if (u->uid == 0 || u->gid == 0) {
+	if (id[0] == 0 || id[1] == 0) {
 		log_warnx("%s:%zu: uid and gid 0 are refused", file, lineno);
 		return -1;
 	}
@@ -94,10 +174,14 @@ parse_userinfo(struct userent *u, char *val, const char *file, size_t lineno)
 		    path);
 		return -1;
 	}
-	if (strlcpy(u->path, path, sizeof(u->path)) >= sizeof(u->path)) {
-		log_warnx("%s:%zu: path too long", file, lineno);
+	if (strlen(path) >= PATH_MAX) {
+		log_warnx("%s:%zu: path too long (%zu bytes, at most %d)",
+		    file, lineno, strlen(path), PATH_MAX - 1);
 		return -1;
 	}
+	/* Put the value back together (strsep cut it). */
+	path[-1] = ':';
+	gid[-1] = ':';
 	return 0;
 }
 
@@ -124,18 +208,21 @@ valid_hash(const char *h)
 	return 0;
 }
 
-static int
-table_parse(const char *file, struct usertree *t, int isauth)
+/*
+ * Read file, a table of kind (TABLE_AUTH or TABLE_USERS), line by line:
+ * each good entry goes to fn(arg, name, value, line), each bad line is
+ * logged.  -1 if any line was bad or fn said so (it logs why).
+ */
+int
+table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
 	FILE		*fp;
-	char		*line = NULL, *key, *val, *end;
 	const char	*errstr;
+	char		*line = NULL, *key, *val, *end;
 	size_t		 sz = 0, lineno = 0;
 	ssize_t		 len;
-	struct userent	*u;
 	int		 fd, bad = 0;
 
-	RB_INIT(t);
 	/* A FIFO or a device would hang or harm the root parent. */
 	if ((fd = open_regular(file, &errstr)) == -1) {
 		log_warnx("%s: %s", file, errstr);
@@ -170,41 +257,20 @@ table_parse(const char *file, struct usertree *t, int isauth)
 			log_warnx("%s:%zu: \"%s\" has no value", file, lineno,
 			    key);
 			bad = 1;
-			continue;
-		}
-		if (!valid_username(key)) {
+		} else if (!valid_username(key)) {
 			log_warnx("%s:%zu: invalid user name \"%s\"", file,
 			    lineno, key);
 			bad = 1;
-			continue;
-		}
-		if (table_lookup(t, key) != NULL) {
-			log_warnx("%s:%zu: duplicate entry for \"%s\"", file,
-			    lineno, key);
+		} else if (kind == TABLE_AUTH && !valid_hash(val)) {
+			/* Never log the value: it may be a password. */
+			log_warnx("%s:%zu: \"%s\" has no bcrypt or SHA-crypt "
+			    "hash", file, lineno, key);
 			bad = 1;
-			continue;
-		}
-		if ((u = calloc(1, sizeof(*u))) == NULL)
-			fatal("%s", __func__);
-		(void)strlcpy(u->name, key, sizeof(u->name));
-		u->lineno = lineno;
-		if (isauth) {
-			if (!valid_hash(val)) {
-				/* Never log the value: it may be a password. */
-				log_warnx("%s:%zu: \"%s\" has no bcrypt or "
-				    "SHA-crypt hash", file, lineno, key);
-				free(u);
-				bad = 1;
-				continue;
-			}
-			if ((u->hash = strdup(val)) == NULL)
-				fatal("%s", __func__);
-		} else if (parse_userinfo(u, val, file, lineno) == -1) {
-			free(u);
+		} else if (kind == TABLE_USERS &&
+		    check_userinfo(val, file, lineno) == -1)
 			bad = 1;
-			continue;
-		}
-		RB_INSERT(usertree, t, u);
+		else if (fn(arg, key, val, lineno) == -1)
+			bad = 1;
 	}
 	if (ferror(fp)) {
 		log_warn("%s", file);
@@ -213,42 +279,115 @@ table_parse(const char *file, struct usertree *t, int isauth)
 	if (line != NULL)
 		freezero(line, sz);
 	fclose(fp);
-	if (bad) {
-		table_free(t);
+	return bad ? -1 : 0;
+}
+
+struct loading {
+	struct table	*t;
+	const char	*file;
+	table_fn	 check;		/* the caller's, or NULL */
+	void		*arg;
+	size_t		 used;		/* of t->buf */
+	struct tabent	*ent;		/* of the records */
+	size_t		 entsz;		/* mapped */
+};
+
+/* table_scan's fn for table_load: the record goes after the others. */
+static int
+add_record(void *arg, char *key, char *val, size_t lineno)
+{
+	struct loading	*l = arg;
+	struct table	*t = l->t;
+	size_t		 klen = strlen(key) + 1, vlen = strlen(val) + 1;
+
+	if (l->check != NULL && l->check(l->arg, key, val, lineno) == -1)
+		return -1;
+	/* Both mappings were made for the file's size when it was opened. */
+	if (klen + vlen > t->bufsz - l->used ||
+	    (t->n + 1) * sizeof(*l->ent) > l->entsz) {
+		log_warnx("%s:%zu: the file grew while it was read", l->file,
+		    lineno);
 		return -1;
 	}
+	l->ent[t->n].off = l->used;
+	l->ent[t->n].line = lineno;
+	t->n++;
+	memcpy(t->buf + l->used, key, klen);
+	memcpy(t->buf + l->used + klen, val, vlen);
+	l->used += klen + vlen;
 	return 0;
 }
 
-int
-table_load_users(const char *file, struct usertree *t)
-{
-	return table_parse(file, t, 0);
-}
-
-int
-table_load_auth(const char *file, struct usertree *t)
-{
-	return table_parse(file, t, 1);
-}
-
 /*
- * A user who can log in must have a mailbox: every authtab entry needs a
- * usertab entry.  usertab may list users who only receive mail.
+ * Load file as a table of kind into t, each entry checked by check(arg,
+ * name, value, line) too when given; or log every bad line and return
+ * -1 (t is then empty).
  */
 int
-table_crosscheck(const char *authfile, struct usertree *auth,
-    const char *userfile, struct usertree *users)
+table_load(const char *file, int kind, table_fn check, void *arg,
+    struct table *t)
 {
-	struct userent	*u;
-	int		 bad = 0;
+	struct loading	 l;
+	struct stat	 sb;
+	size_t		 i, first;
+	int		 bad;
 
-	RB_FOREACH(u, usertree, auth) {
-		if (table_lookup(users, u->name) == NULL) {
-			log_warnx("%s:%zu: user \"%s\" is not in %s",
-			    authfile, u->lineno, u->name, userfile);
-			bad = 1;
-		}
+	memset(t, 0, sizeof(*t));
+	if (stat(file, &sb) == -1) {
+		log_warn("%s", file);
+		return -1;
 	}
-	return bad ? -1 : 0;
+	if ((size_t)sb.st_size > TABLE_MAXSIZE) {
+		log_warnx("%s: larger than %zu bytes", file, TABLE_MAXSIZE);
+		return -1;
+	}
+	/*
+	 * Room for the whole file (a record is no longer than its line) and
+	 * for a record every 4 bytes ("a b\n"): pages never written cost
+	 * nothing, and the unused ones go back below.
+	 */
+	memset(&l, 0, sizeof(l));
+	l.t = t;
+	l.file = file;
+	l.check = check;
+	l.arg = arg;
+	t->bufsz = sb.st_size + 1;
+	t->buf = map_anon(&t->bufsz);
+	l.entsz = (sb.st_size / 4 + 1) * sizeof(*l.ent);
+	l.ent = map_anon(&l.entsz);
+	bad = table_scan(file, kind, add_record, &l) == -1;
+
+	sortbuf = t->buf;
+	qsort(l.ent, t->n, sizeof(*l.ent), ent_cmp);
+	sortbuf = NULL;
+	/* Equal names sort by offset: a run starts with the first one. */
+	for (first = 0, i = 1; i < t->n; i++) {
+		if (strcmp(t->buf + l.ent[first].off, t->buf + l.ent[i].off) !=
+		    0) {
+			first = i;
+			continue;
+		}
+		log_warnx("%s:%u: duplicate entry for \"%s\" (first on line "
+		    "%u)", file, l.ent[i].line, t->buf + l.ent[i].off,
+		    l.ent[first].line);
+		bad = 1;
+	}
+	if (!bad) {
+		t->offsz = t->n * sizeof(*t->off);
+		t->off = map_anon(&t->offsz);
+		for (i = 0; i < t->n; i++)
+			t->off[i] = l.ent[i].off;
+	}
+	unmap(l.ent, l.entsz);
+	if (bad) {
+		if (kind == TABLE_AUTH)
+			explicit_bzero(t->buf, l.used);
+		table_free(t);
+		return -1;
+	}
+	unmap_tail(t->buf, &t->bufsz, l.used);
+	if (mprotect(t->buf, t->bufsz, PROT_READ) == -1 ||
+	    mprotect(t->off, t->offsz, PROT_READ) == -1)
+		fatal("%s: mprotect", __func__);
+	return 0;
 }

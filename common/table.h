@@ -5,31 +5,47 @@
 #define POPD_TABLE_H
 
 #include <sys/types.h>
-#include <sys/tree.h>
 
-#include <limits.h>
+#include <stdint.h>
 
 #include "util.h"
 
-/* Users from usertab and credentials from authtab: table(5) file tables. */
-struct userent {
-	RB_ENTRY(userent)	 entry;
-	char			 name[POPD_MAXUSER + 1];
-	uid_t			 uid;
-	gid_t			 gid;
-	char			 path[PATH_MAX];
-	char			*hash;		/* authtab only */
-	size_t			 lineno;	/* for messages */
+#define TABLE_AUTH	1	/* name -> crypt(3) hash: authtab */
+#define TABLE_USERS	2	/* name -> uid:gid:/path: usertab */
+
+/*
+ * A loaded table costs what its file costs: the records ("name\0value\0",
+ * in file order, comments and blanks gone) in one block, and the offsets
+ * of the records sorted by name (4 bytes a user).  Both are mappings of
+ * their own, read-only once loaded and given back to the system when the
+ * table is freed.
+ */
+struct table {
+	char		*buf;
+	size_t		 bufsz;		/* mapped */
+	uint32_t	*off;		/* of each record in buf, by name */
+	size_t		 offsz;		/* mapped */
+	size_t		 n;
 };
-RB_HEAD(usertree, userent);
-RB_PROTOTYPE(usertree, userent, entry, userent_cmp)
+
+struct userinfo {
+	const char	*name;
+	uid_t		 uid;
+	gid_t		 gid;
+	const char	*path;
+};
+
+typedef int	(*table_fn)(void *, char *, char *, size_t);
 
 /* table.c */
-int		 table_load_users(const char *, struct usertree *);
-int		 table_load_auth(const char *, struct usertree *);
-int		 table_crosscheck(const char *, struct usertree *,
-		    const char *, struct usertree *);
-struct userent	*table_lookup(struct usertree *, const char *);
-void		 table_free(struct usertree *);
+int		 table_scan(const char *, int, table_fn, void *);
+int		 table_load(const char *, int, table_fn, void *,
+		    struct table *);
+void		 table_free(struct table *);
+ssize_t		 table_find(const struct table *, const char *);
+const char	*table_name(const struct table *, size_t);
+const char	*table_value(const struct table *, size_t);
+const char	*table_get(const struct table *, const char *);
+void		 table_user(const struct table *, size_t, struct userinfo *);
 
 #endif

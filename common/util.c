@@ -2,6 +2,7 @@
  * util.c -- small helpers shared by all programs.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -210,4 +211,79 @@ trim_after_spike(size_t n)
 		compat_memtrim();
 		peak = n;
 	}
+}
+
+#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3) do {					\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
+} while (0)
+
+/*
+ * SipHash-2-4 (Aumasson and Bernstein) of len bytes under key: a value
+ * that whoever lacks the key can neither predict nor collide.  Never 0,
+ * which its users keep for "none".
+ */
+uint64_t
+siphash(const uint64_t key[2], const void *data, size_t len)
+{
+	const unsigned char	*in = data;
+	uint64_t		 v0, v1, v2, v3, m;
+	size_t			 i;
+	int			 k;
+
+	v0 = key[0] ^ 0x736f6d6570736575ULL;
+	v1 = key[1] ^ 0x646f72616e646f6dULL;
+	v2 = key[0] ^ 0x6c7967656e657261ULL;
+	v3 = key[1] ^ 0x7465646279746573ULL;
+	for (i = 0; i + 8 <= len; i += 8) {
+		for (m = 0, k = 7; k >= 0; k--)
+			m = (m << 8) | in[i + k];
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	m = (uint64_t)len << 56;
+	for (k = 0; i + k < len; k++)
+		m |= (uint64_t)in[i + k] << (8 * k);
+	v3 ^= m;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	for (k = 0; k < 4; k++)
+		SIPROUND(v0, v1, v2, v3);
+	m = v0 ^ v1 ^ v2 ^ v3;
+	return m != 0 ? m : 1;
+}
+
+/*
+ * Zeroed memory of at least *len bytes (rounded up to pages) in a
+ * mapping of its own, so that unmap() gives it back to the system at
+ * once: for the big tables, whatever malloc's thresholds are.
+ */
+void *
+map_anon(size_t *len)
+{
+	size_t	 pg = getpagesize();
+	void	*p;
+
+	*len = (*len + pg - 1) / pg * pg;
+	if (*len == 0)
+		*len = pg;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		fatal("%s: mmap", __func__);
+	return p;
+}
+
+void
+unmap(void *p, size_t len)
+{
+	if (p != NULL && munmap(p, len) == -1)
+		fatal("%s: munmap", __func__);
 }

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stdint.h>
+
 #include "compat.h"
 #include "log.h"
 
@@ -27,5 +29,8 @@ int		 drop_privileges(const char *, uid_t, gid_t);
 int		 ids_final(const char *, uid_t, gid_t);
 time_t		 monotime(void);
 void		 trim_after_spike(size_t);
+uint64_t	 siphash(const uint64_t [2], const void *, size_t);
+void		*map_anon(size_t *);
+void		 unmap(void *, size_t);
 
 #endif

@@ -362,7 +362,8 @@ static void
 spawn_worker(struct chan *auth, const struct msg_login *ml,
     const struct preauth *pa, int fd)
 {
-	struct userent		*u;
+	struct userinfo		 ui, *u = &ui;
+	ssize_t			 i;
 	struct msg_refused	 mr;
 	struct msg_id		 mi;
 	char			 maildir[PATH_MAX];
@@ -372,7 +373,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 
 	memset(&mr, 0, sizeof(mr));
 	mr.id = ml->id;
-	if ((u = table_lookup(&users, ml->user)) == NULL) {
+	if ((i = table_find(&users.tab, ml->user)) == -1) {
 		log_warnx("login of \"%s\" refused: not in %s", ml->user,
 		    conf->set.usertab);
 		close(fd);
@@ -380,6 +381,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 		return;
 	}
+	table_user(&users.tab, i, u);
 	if (pa->client->loggedin >=
 	    (unsigned int)conf->set.per_address.logged_in ||
 	    nworkers >= (size_t)conf->set.limit.logged_in) {

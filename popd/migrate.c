@@ -25,7 +25,8 @@
 int
 migration_report(void)
 {
-	struct userent		*u;
+	struct userinfo		 ui, *u = &ui;
+	size_t			 i;
 	struct peeraddr		 nobody;
 	char			 path[PATH_MAX], *argv[8];
 	pid_t			 pid;
@@ -34,7 +35,8 @@ migration_report(void)
 	peer_set(&nobody, 0, NULL, 0);
 	argc = child_argv(argv, "wrkrpop", NULL);
 	argv[argc] = NULL;
-	RB_FOREACH(u, usertree, &users) {
+	for (i = 0; i < users.tab.n; i++) {
+		table_user(&users.tab, i, u);
 		if (settings_maildir(path, sizeof(path), u->path,
 		    conf->set.maildir) == -1) {
 			printf("%s: maildir path too long\n", u->name);

@@ -1,6 +1,6 @@
 /*
  * parent.h -- the state the popd parent's files share (popd.c, bind.c,
- * supervise.c, login.c, migrate.c).  The listener runs from the same
+ * supervise.c, login.c, migrate.c, users.c).  The listener runs from the same
  * program, but in a process of its own where none of this is set: it
  * does not include this header.
  */
@@ -12,6 +12,7 @@
 
 #include <event.h>
 #include <limits.h>
+#include <stdint.h>
 
 #include "popd.h"
 #include "chan.h"
@@ -23,13 +24,16 @@
 /*
  * A supervised child.  The current one of each kind is restarted when it
  * dies; after a reload the previous one drains: it gets no new work and
- * exits once its sessions are over.
+ * exits once its sessions are over.  A new authpop takes over only once
+ * it is ready (it has loaded authtab): until then it is the successor,
+ * and the current one serves on.
  */
 struct proc {
 	TAILQ_ENTRY(proc)	 entry;
 	enum proc_id		 id;
 	pid_t			 pid;
 	int			 draining;
+	int			 announce;	/* reloaded() when ready */
 	struct chan		 chan;
 };
 TAILQ_HEAD(proclist, proc);
@@ -49,13 +53,26 @@ struct listen_socket {
 	char		 pki[CONF_NAMELEN];	/* "" = the first */
 };
 
+/*
+ * usertab, and for each of its users a keyed hash of its password hash
+ * in authtab (0: none), see users.c.
+ */
+struct users {
+	struct table		 tab;
+	uint64_t		*mac;
+	size_t			 macsz;
+};
+struct pwchange;
+TAILQ_HEAD(pwchangeq, pwchange);
+
 /* popd.c */
 extern struct popd_conf		*conf;
-extern struct usertree		 users;
+extern struct users		 users;
 extern char			 self_path[PATH_MAX];
 extern char			 authpop_path[PATH_MAX];
 extern char			 wrkrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
+extern uid_t			 daemon_uid[2];	/* the listener's, authpop's */
 
 /* bind.c */
 extern struct listen_socket	 listens[MAX_LISTEN];
@@ -65,6 +82,16 @@ extern int			 nlistens;
 extern const struct proc_kind	 proc_kinds[KIND_MAX];
 extern struct proclist		 procs;
 extern struct proc		*current[KIND_MAX];
+extern struct proc		*successor[KIND_MAX];
 extern struct event		 restart_ev[KIND_MAX];
+
+/* users.c */
+#define USERS_BADUSERTAB	0x01
+#define USERS_BADAUTHTAB	0x02
+int		 users_load(const char *, const char *, struct users *,
+		    const struct users *, struct pwchangeq *);
+void		 users_free(struct users *);
+void		 pwchanges_send(struct pwchangeq *, const struct proc *);
+void		 pwchanges_free(struct pwchangeq *);
 
 #endif

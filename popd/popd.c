@@ -31,7 +31,9 @@
 #include <err.h>
 #include <errno.h>
 #include <event.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,23 +58,22 @@ static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
 			    int, char **, int);
 static int		legacy_listen(struct popd_conf *, const char *, int);
 static void		absolute(const char *, const char *, char *, size_t);
-static int		conf_usable(struct popd_conf *, struct usertree *,
-			    struct usertree *);
+static int		conf_usable(struct popd_conf *, struct users *, int,
+			    struct pwchangeq *);
 static int		pki_file_ok(const struct popd_conf *,
 			    const struct conf_pki *, int);
-static void		passwd_changes(struct usertree *, struct usertree *,
-			    const struct proc *);
 static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static const char *const *conf_files(const struct popd_conf *);
 static void		find_helpers(void);
 static void		check_users(void);
 static void		reload(void);
+static void		*reload_tables(void *);
+static void		reload_done(int, short, void *);
 static void		sig_handler(int, short, void *);
 
 struct popd_conf	*conf;
-struct usertree		 users;
-static struct usertree	 authtab;	/* to tell draining authpops changes */
+struct users		 users;
 char			 self_path[PATH_MAX];
 char			 authpop_path[PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
@@ -81,7 +82,7 @@ static char		 conffile_abs[PATH_MAX];
 int			 debug, verbose, privsep;
 static int		 foreground;	/* -F: no detaching, still syslog */
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
-static uid_t		 daemon_uid[2] = { (uid_t)-1, (uid_t)-1 };
+uid_t			 daemon_uid[2] = { (uid_t)-1, (uid_t)-1 };
 
 __dead static void
 usage(void)
@@ -215,7 +216,8 @@ main(int argc, char *argv[])
 	/* Check everything before daemonizing, so errors reach the admin. */
 	if (privsep)
 		check_users();
-	if (conf_usable(conf, &users, &authtab) != 0)
+	if (conf_usable(conf, &users, users_load(conf->set.usertab,
+	    conf->set.authtab, &users, NULL, NULL), NULL) != 0)
 		exit(1);
 	find_helpers();
 	if (report)
@@ -260,7 +262,8 @@ main(int argc, char *argv[])
 	for (id = 0; id < KIND_MAX; id++)
 		evtimer_set(&restart_ev[id], proc_restart,
 		    (void *)(intptr_t)id);
-	if (proc_start(KIND_AUTHPOP) == -1 || proc_start(KIND_LISTENER) == -1)
+	if (proc_start(KIND_AUTHPOP) == NULL ||
+	    proc_start(KIND_LISTENER) == NULL)
 		fatalx("cannot start the children");
 	log_info("started: %d address%s, %s, confinement: %s", nlistens,
 	    nlistens == 1 ? "" : "es",
@@ -399,45 +402,28 @@ absolute(const char *flag, const char *path, char *dst, size_t len)
 }
 
 /*
- * Tables and certificates of c: both tables load and agree (users gets
- * usertab), and every pki makes a TLS server.  Errors are logged, each
- * with the popd.conf statement that names the file; -1 for the tables,
- * -2 for the certificates.
+ * Tables and certificates of c: both tables loaded and agreed (u, and
+ * badtab: what users_load returned), and every pki makes a TLS server.
+ * Errors are logged, each with the popd.conf statement that names the
+ * file; -1 for the tables, -2 for the certificates (u and changes are
+ * then freed).
  */
 static int
-conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
+conf_usable(struct popd_conf *c, struct users *u, int badtab,
+    struct pwchangeq *changes)
 {
-	struct userent	*ue;
 	struct conf_pki	*pki;
 	struct tls	*ctx;
 	char		*cert, *key;
-	int		 badtab = 0, badpki = 0, badfile;
+	int		 badpki = 0, badfile;
 
 	/* Every error at once: both tables and every pki are checked. */
-	if (table_load_users(c->set.usertab, u) == -1) {
+	if (badtab & USERS_BADUSERTAB)
 		conf_error(c, &c->usertab_where, "usertab \"%s\": not loaded",
 		    c->set.usertab);
-		badtab = 1;
-	}
-	RB_FOREACH(ue, usertree, u)
-		if (ue->uid == daemon_uid[0] || ue->uid == daemon_uid[1]) {
-			log_warnx("%s:%zu: user %s has uid %u, the uid of %s: "
-			    "give mail users uids of their own", c->set.usertab,
-			    ue->lineno, ue->name, (unsigned)ue->uid,
-			    ue->uid == daemon_uid[0] ? POPD_USER :
-			    POPD_AUTH_USER);
-			badtab = 1;
-		}
-	if (table_load_auth(c->set.authtab, auth) == -1) {
+	if (badtab & USERS_BADAUTHTAB)
 		conf_error(c, &c->authtab_where, "authtab \"%s\": not loaded",
 		    c->set.authtab);
-		badtab = 1;
-	}
-	if (!badtab &&
-	    table_crosscheck(c->set.authtab, auth, c->set.usertab, u) == -1) {
-		log_warnx("tables do not agree");
-		badtab = 1;
-	}
 	/* Each pki on its own, so that its statement can be named. */
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		badfile = 0;
@@ -461,8 +447,9 @@ conf_usable(struct popd_conf *c, struct usertree *u, struct usertree *auth)
 		tls_free(ctx);
 	}
 	if (badtab || badpki) {
-		table_free(auth);
-		table_free(u);
+		users_free(u);
+		if (changes != NULL)
+			pwchanges_free(changes);
 		return badtab ? -1 : -2;
 	}
 	return 0;
@@ -592,15 +579,36 @@ check_users(void)
  * (which load the tables and the certificates as root before confining
  * themselves).  The old ones drain: sessions in progress are not cut.
  * Anything wrong keeps the whole old configuration.
+ *
+ * The tables are read by a thread of their own (a million users take
+ * a second), while the event loop goes on serving logins with the old
+ * ones.  The thread reads the new configuration's file names and the
+ * old users, which nothing changes meanwhile, and writes only to struct
+ * reloading; the event loop takes its result when it writes its pipe.
+ * One reload at a time: a SIGHUP meanwhile makes another one after it.
  */
+static struct reloading {
+	int			 busy, again;
+	pthread_t		 thread;
+	int			 pipe[2];
+	struct event		 ev;
+	struct popd_conf	*nconf;
+	struct users		 nusers;
+	int			 badtab;	/* users_load's */
+	struct pwchangeq	 changes;
+} rl;
+
 static void
 reload(void)
 {
 	struct popd_conf	*nconf;
-	struct usertree		 nusers, nauth;
-	struct proc		*old[KIND_MAX];
-	int			 id, error;
+	sigset_t		 all, saved;
 
+	if (rl.busy) {
+		log_info("reload: one is under way, another one after it");
+		rl.again = 1;
+		return;
+	}
 	if (conffile != NULL) {
 		if ((nconf = parse_config(conffile, 0)) == NULL) {
 			log_warnx("reload: %s has errors, keeping the old "
@@ -609,7 +617,64 @@ reload(void)
 		}
 	} else
 		nconf = conf;
-	if ((error = conf_usable(nconf, &nusers, &nauth)) != 0) {
+	rl.nconf = nconf;
+	TAILQ_INIT(&rl.changes);
+	if (pipe2(rl.pipe, O_CLOEXEC) == -1) {
+		log_warn("reload: pipe");
+		goto fail;
+	}
+	/* Signals are the event loop's. */
+	sigfillset(&all);
+	if ((errno = pthread_sigmask(SIG_BLOCK, &all, &saved)) != 0)
+		fatal("pthread_sigmask");
+	errno = pthread_create(&rl.thread, NULL, reload_tables, &rl);
+	if (pthread_sigmask(SIG_SETMASK, &saved, NULL) != 0)
+		fatal("pthread_sigmask");
+	if (errno != 0) {
+		log_warn("reload: pthread_create");
+		close(rl.pipe[0]);
+		close(rl.pipe[1]);
+		goto fail;
+	}
+	rl.busy = 1;
+	event_set(&rl.ev, rl.pipe[0], EV_READ, reload_done, NULL);
+	if (event_add(&rl.ev, NULL) == -1)
+		fatal("event_add");
+	return;
+fail:
+	log_warnx("reload: keeping the old tables and configuration");
+	if (nconf != conf)
+		conf_free(nconf);
+}
+
+/* The reload's thread: only this. */
+static void *
+reload_tables(void *arg)
+{
+	struct reloading	*r = arg;
+
+	r->badtab = users_load(r->nconf->set.usertab, r->nconf->set.authtab,
+	    &r->nusers, &users, &r->changes);
+	while (write(r->pipe[1], "", 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* The new tables are read: check the rest and switch over. */
+static void
+reload_done(int fd, short ev, void *arg)
+{
+	struct popd_conf	*nconf = rl.nconf;
+	struct proc		*fresh[KIND_MAX];
+	int			 id, error;
+
+	if ((errno = pthread_join(rl.thread, NULL)) != 0)
+		fatal("pthread_join");
+	close(rl.pipe[0]);
+	close(rl.pipe[1]);
+	rl.busy = 0;
+	if ((error = conf_usable(nconf, &rl.nusers, rl.badtab,
+	    &rl.changes)) != 0) {
 		if (error == -1)
 			log_warnx("reload: keeping the old tables and "
 			    "configuration");
@@ -618,86 +683,39 @@ reload(void)
 			    "tables");
 		if (nconf != conf)
 			conf_free(nconf);
-		return;
-	}
-	if (nconf != conf) {
-		conf_changes(conf, nconf);
-		conf_free(conf);
-		conf = nconf;
-	}
-	table_free(&users);
-	users = nusers;
-
-	for (id = 0; id < KIND_MAX; id++) {
-		old[id] = current[id];
-		current[id] = NULL;
-	}
-	for (id = 0; id < KIND_MAX; id++) {
-		if (proc_start(id) == -1) {
-			log_warnx("reload: keeping the previous %s",
-			    proc_kinds[id].name);
-			current[id] = old[id];
-			continue;
+	} else {
+		if (nconf != conf) {
+			conf_changes(conf, nconf);
+			conf_free(conf);
+			conf = nconf;
 		}
-		if (old[id] == NULL)
-			continue;
-		old[id]->draining = 1;
-		chan_send(&old[id]->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
+		users_free(&users);
+		users = rl.nusers;
+		for (id = 0; id < KIND_MAX; id++)
+			if ((fresh[id] = proc_start(id)) == NULL)
+				log_warnx("reload: keeping the previous %s",
+				    proc_kinds[id].name);
+		/* Sessions older authpops still serve: new passwords. */
+		pwchanges_send(&rl.changes, fresh[KIND_AUTHPOP]);
+		/* Said once the new authpop serves. */
+		if (fresh[KIND_AUTHPOP] != NULL &&
+		    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP])
+			fresh[KIND_AUTHPOP]->announce = 1;
+		else
+			reloaded();
 	}
-	/* Sessions that older authpops still serve use the new passwords. */
-	passwd_changes(&authtab, &nauth, current[KIND_AUTHPOP] !=
-	    old[KIND_AUTHPOP] ? current[KIND_AUTHPOP] : NULL);
-	table_free(&authtab);
-	authtab = nauth;
-	log_info("reloaded %s%s%s and %s", conffile ? conffile : "",
-	    conffile ? ", " : "", conf->set.authtab, conf->set.usertab);
+	if (rl.again) {
+		rl.again = 0;
+		reload();
+	}
 }
 
-/*
- * Tell every authpop but fresh, the one that read the new authtab,
- * about each user whose password the reload changed, added or removed,
- * so that no attempt after the reload checks a password it revoked.
- */
-static void
-passwd_changes(struct usertree *o, struct usertree *n,
-    const struct proc *fresh)
+/* A reload is in effect: new sessions get its settings and tables. */
+void
+reloaded(void)
 {
-	struct msg_passwd	 mp;
-	struct userent		*a, *b;
-	struct proc		*p;
-	size_t			 count = 0;
-	int			 pass;
-
-	/* Pass 0: users of the old table; pass 1: users only in the new. */
-	for (pass = 0; pass < 2; pass++) {
-		RB_FOREACH(a, usertree, pass == 0 ? o : n) {
-			b = table_lookup(pass == 0 ? n : o, a->name);
-			if (pass == 1 && b != NULL)
-				continue;
-			if (pass == 0 && b != NULL &&
-			    strcmp(a->hash, b->hash) == 0)
-				continue;
-			memset(&mp, 0, sizeof(mp));
-			(void)strlcpy(mp.user, a->name, sizeof(mp.user));
-			if (pass == 0 && b != NULL)
-				(void)strlcpy(mp.hash, b->hash,
-				    sizeof(mp.hash));
-			else if (pass == 1)
-				(void)strlcpy(mp.hash, a->hash,
-				    sizeof(mp.hash));
-			TAILQ_FOREACH(p, &procs, entry)
-				if (p->id == KIND_AUTHPOP &&
-				    p != fresh &&
-				    p->chan.fd != -1)
-					chan_send(&p->chan, MSG_PARENT_PASSWD,
-					    -1, &mp, sizeof(mp));
-			count++;
-		}
-	}
-	explicit_bzero(&mp, sizeof(mp));
-	if (count > 0)
-		log_debug("reload: %zu password%s changed", count,
-		    count == 1 ? "" : "s");
+	log_info("reloaded %s%s%s and %s", conffile ? conffile : "",
+	    conffile ? ", " : "", conf->set.authtab, conf->set.usertab);
 }
 
 /*

@@ -25,7 +25,7 @@ enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_MAX };
 struct chan;
 struct conf_listen;
 struct proc;
-struct userent;
+struct userinfo;
 
 /* bind.c */
 int		 bind_listen(const struct conf_listen *);
@@ -33,8 +33,9 @@ int		 bind_listen(const struct conf_listen *);
 /* supervise.c */
 int		 child_argv(char **, const char *, const char *);
 pid_t		 child_exec(const char *, char **, int, int,
-		    const struct userent *, const char *);
-int		 proc_start(enum proc_id);
+		    const struct userinfo *, const char *);
+struct proc	*proc_start(enum proc_id);
+void		 reloaded(void);
 void		 proc_restart(int, short, void *);
 void		 proc_exited(struct proc *, int);
 void		 shutdown_children(void);
@@ -45,6 +46,7 @@ void		 parent_authpop_login(struct chan *, const void *, int);
 void		 parent_authpop_closed(struct chan *, const void *, int);
 void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
+void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);
 void		 worker_gone(pid_t);
 void		 fd_budget_set(rlim_t);

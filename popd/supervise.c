@@ -31,6 +31,8 @@
 static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
+static void		proc_takeover(struct proc *);
+static void		proc_drain(struct proc *);
 
 /*
  * What the parent does with each message a child sends it (proto.c
@@ -45,6 +47,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_CLOSED,	parent_authpop_closed },
 	{ MSG_AUTHPOP_STLS,	parent_authpop_stls },
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
+	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
 };
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
@@ -56,6 +59,7 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 
 struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
 struct proc		*current[KIND_MAX];
+struct proc		*successor[KIND_MAX];
 struct event		 restart_ev[KIND_MAX];
 
 /* argv[0] and the flags every child shares; returns the count. */
@@ -89,7 +93,7 @@ child_argv(char **argv, const char *name, const char *role)
  */
 pid_t
 child_exec(const char *path, char **argv, int fd, int conffd,
-    const struct userent *u, const char *role)
+    const struct userinfo *u, const char *role)
 {
 	/*
 	 * The children's command lines are short (their configuration
@@ -143,10 +147,14 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 }
 
 /*
- * Fork+exec a supervised child with its channel on POPD_CHANNEL_FD.
- * Returns -1 (logged) when descriptors, memory or processes are short.
+ * Fork+exec a supervised child with its channel on POPD_CHANNEL_FD, and
+ * make it the current one of its kind: at once, or, for an authpop that
+ * replaces a running one, once it is ready (parent_authpop_ready), so
+ * that no session waits while it loads authtab.  The one it replaces
+ * drains.  NULL (logged) when descriptors, memory or processes are
+ * short: the current one serves on.
  */
-int
+struct proc *
 proc_start(enum proc_id id)
 {
 	struct proc	*p;
@@ -158,7 +166,7 @@ proc_start(enum proc_id id)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("cannot start %s: socketpair", name);
-		return -1;
+		return NULL;
 	}
 	if (id == KIND_LISTENER) {
 		path = self_path;
@@ -175,7 +183,7 @@ proc_start(enum proc_id id)
 		free(p);
 		close(sp[0]);
 		close(sp[1]);
-		return -1;
+		return NULL;
 	}
 	close(sp[1]);
 	p->id = id;
@@ -187,7 +195,6 @@ proc_start(enum proc_id id)
 	conf_send(&p->chan, conf, id == KIND_LISTENER ? PROC_LISTENER :
 	    PROC_AUTHPOP);
 	TAILQ_INSERT_TAIL(&procs, p, entry);
-	current[id] = p;
 	log_debug("started %s, pid %d", name, (int)pid);
 
 	if (id == KIND_LISTENER) {
@@ -201,7 +208,7 @@ proc_start(enum proc_id id)
 				log_warn("cannot start listener: dup");
 				(void)kill(pid, SIGKILL);
 				chan_close(&p->chan);
-				return -1;
+				return NULL;
 			}
 			set_cloexec(fd);
 			memset(&ml, 0, sizeof(ml));
@@ -211,7 +218,53 @@ proc_start(enum proc_id id)
 			    sizeof(ml));
 		}
 	}
-	return 0;
+	/* A successor that a newer reload replaces before it was ready. */
+	if (successor[id] != NULL)
+		proc_drain(successor[id]);
+	if (id == KIND_AUTHPOP && current[id] != NULL)
+		successor[id] = p;
+	else
+		proc_takeover(p);
+	return p;
+}
+
+/* p becomes the current one of its kind; the one before it drains. */
+static void
+proc_takeover(struct proc *p)
+{
+	struct proc	*prev = current[p->id];
+
+	current[p->id] = p;
+	if (successor[p->id] == p)
+		successor[p->id] = NULL;
+	if (prev != NULL && prev != p)
+		proc_drain(prev);
+	if (p->announce) {
+		p->announce = 0;
+		reloaded();
+	}
+}
+
+/* After a reload: p takes no new work, and exits once it has none. */
+static void
+proc_drain(struct proc *p)
+{
+	if (successor[p->id] == p)
+		successor[p->id] = NULL;
+	p->draining = 1;
+	chan_send(&p->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
+}
+
+/* An authpop has loaded authtab: a successor takes over now. */
+void
+parent_authpop_ready(struct chan *c, const void *data, int fd)
+{
+	struct proc	*p = c->arg;
+
+	if (successor[p->id] == p) {
+		log_debug("authpop %d ready: it takes over", (int)p->pid);
+		proc_takeover(p);
+	}
 }
 
 void
@@ -220,7 +273,12 @@ proc_restart(int fd, short ev, void *arg)
 	struct timeval	 tv = { 1, 0 };
 	enum proc_id	 id = (enum proc_id)(intptr_t)arg;
 
-	if (current[id] == NULL && proc_start(id) == -1)
+	if (current[id] != NULL)
+		return;
+	/* A successor that was loading takes over at once. */
+	if (successor[id] != NULL)
+		proc_takeover(successor[id]);
+	else if (proc_start(id) == NULL)
 		evtimer_add(&restart_ev[id], &tv);
 }
 
@@ -251,6 +309,11 @@ proc_exited(struct proc *p, int status)
 	int		 restart;
 
 	restart = (current[p->id] == p);
+	if (successor[p->id] == p) {
+		log_warnx("reload: the new %s (pid %d) exited before it was "
+		    "ready: the previous one serves on", name, (int)p->pid);
+		successor[p->id] = NULL;
+	}
 	if (p->draining && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		log_debug("previous %s (pid %d) drained", name, (int)p->pid);
 	else if (WIFSIGNALED(status))

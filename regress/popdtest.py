@@ -1189,11 +1189,14 @@ class Dovecot(ForeignDaemon):
     bcrypt hashes (srv.hashes, read from srv's authtab); their maildirs
     are srv's, or with own_homes=True copies the caller puts in
     self.home/USER.  extra: more settings, after DOVECOT_CONF's (a
-    setting given again there wins)."""
+    setting given again there wins).  passwd_extra: more passwd-file
+    lines, after those of srv's users (bench/users.py: a million users
+    written by the caller, as it wrote them into srv's tables)."""
 
     name = "dovecot"
 
-    def __init__(self, dovecot, srv, extra="", imap=False, own_homes=False):
+    def __init__(self, dovecot, srv, extra="", imap=False, own_homes=False,
+                 passwd_extra=""):
         super().__init__(dovecot, srv.tmpdir)
         for d in ("run", "state"):
             os.mkdir(self.path(d), 0o755)
@@ -1208,12 +1211,13 @@ class Dovecot(ForeignDaemon):
             with open(srv.authtab) as f:
                 for line in f:
                     k, v = line.split(None, 1)
-                    srv.hashes[k] = v.strip()
+                    if k in srv.users:
+                        srv.hashes[k] = v.strip()
         self.write("passwd", "".join(
             "%s:{BLF-CRYPT}%s:%d:%d::%s::\n"
             % (name, srv.hashes[name], u["uid"], u["gid"],
                os.path.join(self.home, name) if self.home else u["home"])
-            for name, u in srv.users.items()))
+            for name, u in srv.users.items()) + passwd_extra)
         self.conf = self.write("dovecot.conf", DOVECOT_CONF.format(
             d=self.dir, cert=srv.cert, key=srv.key, port=self.port,
             imapport=self.imap_port,

@@ -94,6 +94,7 @@ HANDLER(MSG_AUTHPOP_LOGIN)
 HANDLER(MSG_AUTHPOP_CLOSED)
 HANDLER(MSG_AUTHPOP_STLS)
 HANDLER(MSG_AUTHPOP_PENALTY)
+HANDLER(MSG_AUTHPOP_READY)
 #undef HANDLER
 #define H(t)	{ t, on_##t }
 
@@ -102,7 +103,7 @@ static const struct msg_handler from_listener[] = {
 };
 static const struct msg_handler from_authpop[] = {
 	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
-	H(MSG_AUTHPOP_PENALTY),
+	H(MSG_AUTHPOP_PENALTY), H(MSG_AUTHPOP_READY),
 };
 static const struct msg_handler to_listener[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),

@@ -1,13 +1,15 @@
 /*
  * fuzz_table -- libFuzzer target for the authtab/usertab parser
- * (common/table.c): each input is parsed as both tables, then the two
- * are cross-checked.  The log functions are stubs that still format
+ * (common/table.c): each input is loaded as both tables, and every entry
+ * of a table that loads is checked and looked up again.  The log functions are stubs that still format
  * every message, so bad format arguments show up under the sanitizers.
  *
  *	make fuzz && regress/fuzz/fuzz_table -max_total_time=60
  */
 #include <sys/types.h>
 #include <sys/mman.h>
+
+#include <limits.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,20 +22,28 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* Every entry is what the parser may let through, and is found again. */
 static void
-check_tree(struct usertree *t, int auth)
+check_table(const struct table *t, int auth)
 {
-	struct userent	*u;
+	struct userinfo	 u;
+	const char	*v;
+	size_t		 i;
 
-	RB_FOREACH(u, usertree, t) {
-		if (!valid_username(u->name) || u->lineno == 0)
+	for (i = 0; i < t->n; i++) {
+		if (!valid_username(table_name(t, i)) ||
+		    table_find(t, table_name(t, i)) != (ssize_t)i)
 			abort();
-		if (auth && (u->hash == NULL || u->hash[0] != '$'))
+		if (i > 0 && strcmp(table_name(t, i - 1), table_name(t, i)) >= 0)
 			abort();
-		if (!auth && (u->uid == 0 || u->gid == 0 || u->path[0] != '/' ||
-		    strstr(u->path, "/../") != NULL))
+		v = table_value(t, i);
+		if (auth && v[0] != '$')
 			abort();
-		if (table_lookup(t, u->name) != u)
+		if (auth)
+			continue;
+		table_user(t, i, &u);
+		if (u.uid == 0 || u.gid == 0 || u.path[0] != '/' ||
+		    strstr(u.path, "/../") != NULL || strlen(u.path) >= PATH_MAX)
 			abort();
 	}
 }
@@ -43,8 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int	 fd = -1;
 	static char	 path[64];
-	struct usertree	 auth, users;
-	int		 ra, ru;
+	struct table	 t;
+	int		 kind;
 
 	if (fd == -1) {
 		if ((fd = memfd_create("fuzz_table", 0)) == -1)
@@ -55,21 +65,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
 
-	ra = table_load_auth(path, &auth);
-	ru = table_load_users(path, &users);
-	if (ra == 0)
-		check_tree(&auth, 1);
-	if (ru == 0)
-		check_tree(&users, 0);
-	if (ra == 0 && ru == 0) {
-		(void)table_crosscheck(path, &auth, path, &users);
-		table_free(&auth);
-		table_free(&users);
-	} else {
-		if (ra == 0)
-			table_free(&auth);
-		if (ru == 0)
-			table_free(&users);
+	for (kind = TABLE_AUTH; kind <= TABLE_USERS; kind++) {
+		if (table_load(path, kind, NULL, NULL, &t) == -1) {
+			if (t.n != 0 || t.buf != NULL || t.off != NULL)
+				abort();
+			continue;
+		}
+		check_table(&t, kind == TABLE_AUTH);
+		table_free(&t);
 	}
 	return 0;
 }

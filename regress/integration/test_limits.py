@@ -506,7 +506,9 @@ def shared_address_first_login_bounded(srv):
     stop.set()
     for th in ths:
         th.join(20)
-    T.expect_true(took < 4.8, "first login within the longest delay",
+    # 4 s of delay, and the TLS handshake and checks of a loaded machine
+    # (a full make test once took 5.0 s): never a second delay (8 s).
+    T.expect_true(took < 6, "first login within the longest delay",
                   took)
 
 

@@ -1,6 +1,7 @@
 /*
  * test_table -- authtab and usertab parsing (common/table.c): golden
- * cases, each checking the result and the "file:line: reason" message.
+ * cases, each checking the result and the "file:line: reason" message,
+ * the limits (user name, path), and lookups in a big table.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -22,27 +23,31 @@
 #define H6	"$6$rounds=5000$saltsalt$Xr4ahJ5H.Zwz8HRT6xFhJ3bL2dIaZ8mZL1p" \
 		"T3nV9.qXW7A0k1mH6Y8r0e2yI3u5o7a9c1e3g5i7k9m1o3q5s7u9w1y3A"
 
+#define NMANY	10000		/* users in test_many */
+
 static char	 dir[] = "/tmp/test_table.XXXXXX";
 static char	 errs[8192];	/* what the last load logged */
 
-/* Write a table file; returns its path (static buffer). */
+/* Write len bytes of a table file; returns its path (static buffer). */
 static const char *
-mkfile(const char *name, const char *content)
+mkfile_len(const char *name, const char *content, size_t len)
 {
 	static char	 path[PATH_MAX];
 	FILE		*fp;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "w")) == NULL) {
-		perror(path);
-		exit(2);
-	}
-	fputs(content, fp);
-	if (fclose(fp) == EOF) {
+	if ((fp = fopen(path, "w")) == NULL ||
+	    fwrite(content, 1, len, fp) != len || fclose(fp) == EOF) {
 		perror(path);
 		exit(2);
 	}
 	return path;
+}
+
+static const char *
+mkfile(const char *name, const char *content)
+{
+	return mkfile_len(name, content, strlen(content));
 }
 
 /* Run a table function with stderr captured into errs[]. */
@@ -81,30 +86,47 @@ capture_end(int saved)
 	close(saved);
 }
 
+/* table_load of path with the log captured. */
 static int
-load(int auth, const char *content, struct usertree *t, char *path,
-    size_t len)
+load_path(const char *path, int kind, struct table *t)
 {
-	const char	*p;
-	int		 saved, r;
+	int	saved, r;
 
-	p = mkfile(auth ? "authtab" : "usertab", content);
-	(void)strlcpy(path, p, len);
 	saved = capture_start();
-	r = auth ? table_load_auth(path, t) : table_load_users(path, t);
+	r = table_load(path, kind, NULL, NULL, t);
 	capture_end(saved);
 	return r;
 }
 
+/* Load content as an authtab or usertab, path set to its file. */
 static int
-count(struct usertree *t)
+load(int kind, const char *content, struct table *t, char *path,
+    size_t len)
 {
-	struct userent	*u;
-	int		 n = 0;
+	const char	*p;
 
-	RB_FOREACH(u, usertree, t)
-		n++;
-	return n;
+	p = mkfile(kind == TABLE_AUTH ? "authtab" : "usertab", content);
+	(void)strlcpy(path, p, len);
+	return load_path(path, kind, t);
+}
+
+/* Entry of name in a usertab: 1 and *ui filled, or 0. */
+static int
+user(const struct table *t, const char *name, struct userinfo *ui)
+{
+	ssize_t	i;
+
+	if ((i = table_find(t, name)) == -1)
+		return 0;
+	table_user(t, i, ui);
+	return 1;
+}
+
+/* A failed load leaves the table empty. */
+static int
+empty(const struct table *t)
+{
+	return t->n == 0 && t->buf == NULL && t->off == NULL;
 }
 
 /* The log holds "path:line: reason". */
@@ -125,11 +147,11 @@ logged(const char *path, int line, const char *reason)
 static void
 test_good_usertab(void)
 {
-	struct usertree	 t;
-	struct userent	*u;
+	struct table	 t;
+	struct userinfo	 u;
 	char		 path[PATH_MAX];
 
-	CHECK_INT(load(0,
+	CHECK_INT(load(TABLE_USERS,
 	    "# comment\n"
 	    "\n"
 	    "   # indented comment\n"
@@ -141,187 +163,515 @@ test_good_usertab(void)
 	    "first.last+tag@example.org 1005:1005:/m/p with space\n"
 	    "eve 1006:1006:/m/eve", &t, path, sizeof(path)), 0);
 	CHECK_STR(errs, "");
-	CHECK_INT(count(&t), 6);
-	u = table_lookup(&t, "alice");
-	CHECK(u != NULL, "alice: expected an entry");
-	if (u != NULL) {
-		CHECK_INT(u->uid, 1000);
-		CHECK_INT(u->gid, 1000);
-		CHECK_STR(u->path, "/home/alice");
-		CHECK_INT(u->lineno, 4);
+	CHECK_INT(t.n, 6);
+	CHECK(user(&t, "alice", &u), "alice: expected an entry");
+	if (user(&t, "alice", &u)) {
+		CHECK_STR(u.name, "alice");
+		CHECK_INT(u.uid, 1000);
+		CHECK_INT(u.gid, 1000);
+		CHECK_STR(u.path, "/home/alice");
 	}
-	u = table_lookup(&t, "bob");
-	CHECK(u != NULL && u->uid == 1001 && u->gid == 1002 &&
-	    strcmp(u->path, "/var/mail/bob") == 0,
+	CHECK_STR(table_get(&t, "alice"), "1000:1000:/home/alice");
+	CHECK(user(&t, "bob", &u) && u.uid == 1001 && u.gid == 1002 &&
+	    strcmp(u.path, "/var/mail/bob") == 0,
 	    "bob: tabs and trailing blanks: got %s",
-	    u != NULL ? u->path : "nothing");
-	u = table_lookup(&t, "carol");
-	CHECK(u != NULL && strcmp(u->path, "/srv/mail/carol") == 0,
+	    user(&t, "bob", &u) ? u.path : "nothing");
+	CHECK(user(&t, "carol", &u) && strcmp(u.path, "/srv/mail/carol") == 0,
 	    "carol: colon separator and CRLF: got \"%s\"",
-	    u != NULL ? u->path : "nothing");
-	u = table_lookup(&t, "dave");
-	CHECK(u != NULL && u->uid == 1004, "dave: mixed separator run");
-	u = table_lookup(&t, "first.last+tag@example.org");
-	CHECK(u != NULL && strcmp(u->path, "/m/p with space") == 0,
+	    user(&t, "carol", &u) ? u.path : "nothing");
+	CHECK(user(&t, "dave", &u) && u.uid == 1004,
+	    "dave: mixed separator run");
+	CHECK(user(&t, "first.last+tag@example.org", &u) &&
+	    strcmp(u.path, "/m/p with space") == 0,
 	    "address-like name, path with a space");
-	u = table_lookup(&t, "eve");
-	CHECK(u != NULL && strcmp(u->path, "/m/eve") == 0,
+	CHECK(user(&t, "eve", &u) && strcmp(u.path, "/m/eve") == 0,
 	    "eve: last line without newline");
-	CHECK(table_lookup(&t, "Alice") == NULL, "names are case-sensitive");
-	CHECK(table_lookup(&t, "") == NULL, "empty name");
+	CHECK_INT(table_find(&t, "Alice"), -1);
+	CHECK_INT(table_find(&t, ""), -1);
+	CHECK(table_get(&t, "Alice") == NULL, "names are case-sensitive");
 	table_free(&t);
-	CHECK_INT(count(&t), 0);
+	CHECK(empty(&t), "table_free: expected an empty table");
 }
 
 static void
 test_bad_usertab(void)
 {
-	struct usertree	t;
+	struct table	t;
 	char		path[PATH_MAX];
 
-	CHECK_INT(load(0, "alice 1000:1000:/a\nbob 1:1:/b\nalice 2:2:/c\n",
-	    &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "alice 1000:1000:/a\nbob 1:1:/b\n"
+	    "alice 2:2:/c\n", &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 3, "duplicate entry for \"alice\"");
+	CHECK(empty(&t), "a failed load leaves the table empty");
 
-	CHECK_INT(load(0, "root 0:1000:/root\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "root 0:1000:/root\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "uid and gid 0 are refused");
-	CHECK_INT(load(0, "\nwheel 1000:0:/w\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "\nwheel 1000:0:/w\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 2, "uid and gid 0 are refused");
 
-	CHECK_INT(load(0, "alice 1000:1000:home/alice\n", &t, path,
+	CHECK_INT(load(TABLE_USERS, "alice 1000:1000:home/alice\n", &t, path,
 	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "path \"home/alice\" is not absolute");
-	CHECK_INT(load(0, "a 1:1:/home/../etc\n", &t, path, sizeof(path)),
-	    -1);
+	CHECK_INT(load(TABLE_USERS, "a 1:1:/home/../etc\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "path \"/home/../etc\" contains \"..\"");
-	CHECK_INT(load(0, "a 1:1:/home/..\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "a 1:1:/home/..\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "path \"/home/..\" contains \"..\"");
-	CHECK_INT(load(0, "a 1:1:/home/..x/y\n", &t, path, sizeof(path)), 0);
+	CHECK_INT(load(TABLE_USERS, "a 1:1:/home/..x/y\n", &t, path,
+	    sizeof(path)), 0);
+	CHECK_STR(table_get(&t, "a"), "1:1:/home/..x/y");
 	table_free(&t);
 
-	CHECK_INT(load(0, "alice\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "alice\n", &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "\"alice\" has no value");
-	CHECK_INT(load(0, "# x\nalice   \t\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "# x\nalice   \t\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 2, "\"alice\" has no value");
 
-	CHECK_INT(load(0, "al/ice 1:1:/a\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "al/ice 1:1:/a\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "invalid user name \"al/ice\"");
-	CHECK_INT(load(0, "-alice 1:1:/a\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "-alice 1:1:/a\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "invalid user name \"-alice\"");
 
-	CHECK_INT(load(0, "alice 1000\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "alice 1000\n", &t, path, sizeof(path)),
+	    -1);
 	CHECK_LOGGED(path, 1, "value must be uid:gid:/path");
-	CHECK_INT(load(0, "alice x:1:/a\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "alice x:1:/a\n", &t, path, sizeof(path)),
+	    -1);
 	CHECK_LOGGED(path, 1, "uid \"x\" is invalid");
-	CHECK_INT(load(0, "alice 1:-5:/a\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_USERS, "alice 1:-5:/a\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "gid \"-5\" is too small");
-	CHECK_INT(load(0, "alice 99999999999:1:/a\n", &t, path,
+	CHECK_INT(load(TABLE_USERS, "alice 99999999999:1:/a\n", &t, path,
 	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "uid \"99999999999\" is too large");
 
 	/* Every bad line is reported, not only the first. */
-	CHECK_INT(load(0, "a 0:1:/a\nb 1:1:/b\nc 1:1:c\n", &t, path,
+	CHECK_INT(load(TABLE_USERS, "a 0:1:/a\nb 1:1:/b\nc 1:1:c\n", &t, path,
 	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "uid and gid 0 are refused");
 	CHECK_LOGGED(path, 3, "path \"c\" is not absolute");
 	CHECK(strstr(errs, ":2:") == NULL, "line 2 is good, got \"%s\"",
 	    errs);
+	CHECK(empty(&t), "a failed load leaves the table empty");
 
 	(void)snprintf(path, sizeof(path), "%s/missing", dir);
-	{
-		int	saved = capture_start();
-
-		CHECK_INT(table_load_users(path, &t), -1);
-		capture_end(saved);
-	}
+	CHECK_INT(load_path(path, TABLE_USERS, &t), -1);
 	CHECK(strstr(errs, strerror(ENOENT)) != NULL,
 	    "missing file: expected \"%s\", got \"%s\"", strerror(ENOENT),
 	    errs);
+	CHECK(strstr(errs, path) != NULL, "missing file: expected \"%s\", "
+	    "got \"%s\"", path, errs);
+	CHECK(empty(&t), "a missing file leaves the table empty");
 }
 
 static void
 test_authtab(void)
 {
-	struct usertree	 t, u;
-	struct userent	*e;
-	char		 path[PATH_MAX], upath[PATH_MAX];
-	int		 saved;
+	struct table	t;
+	char		path[PATH_MAX];
 
-	CHECK_INT(load(1, "# creds\nalice " H1 "\nbob:" H2 "\r\n"
+	CHECK_INT(load(TABLE_AUTH, "# creds\nalice " H1 "\nbob:" H2 "\r\n"
 	    "carol\t" H6, &t, path, sizeof(path)), 0);
 	CHECK_STR(errs, "");
-	CHECK_INT(count(&t), 3);
-	e = table_lookup(&t, "alice");
-	CHECK_STR(e != NULL ? e->hash : NULL, H1);
-	e = table_lookup(&t, "bob");
-	CHECK_STR(e != NULL ? e->hash : NULL, H2);
-	e = table_lookup(&t, "carol");
-	CHECK_STR(e != NULL ? e->hash : NULL, H6);
+	CHECK_INT(t.n, 3);
+	CHECK_STR(table_get(&t, "alice"), H1);
+	CHECK_STR(table_get(&t, "bob"), H2);
+	CHECK_STR(table_get(&t, "carol"), H6);
+	CHECK(table_get(&t, "dave") == NULL, "dave: expected no entry");
 	table_free(&t);
 
 	/* A clear-text password: refused, and never logged. */
-	CHECK_INT(load(1, "alice hunter2secret\n", &t, path, sizeof(path)),
-	    -1);
+	CHECK_INT(load(TABLE_AUTH, "alice hunter2secret\n", &t, path,
+	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
 	CHECK(strstr(errs, "hunter2secret") == NULL,
 	    "the bad value must not be logged: got \"%s\"", errs);
-	CHECK_INT(load(1, "alice $1$salt$abcdefghijklmnopqrstuv\n", &t, path,
-	    sizeof(path)), -1);
+	CHECK_INT(load(TABLE_AUTH, "alice $1$salt$abcdefghijklmnopqrstuv\n",
+	    &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
 	/* bcrypt with a cost crypt(3) refuses, bad length, bad alphabet. */
-	CHECK_INT(load(1, "alice $2b$99$uFPyEj/AJZe79Zyj5mRQAegzOVZOd0m0."
-	    "khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_AUTH, "alice $2b$99$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
+	    "d0m0.khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
-	CHECK_INT(load(1, "alice $2b$03$uFPyEj/AJZe79Zyj5mRQAegzOVZOd0m0."
-	    "khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
-	CHECK_INT(load(1, "alice " H1 "x\n", &t, path, sizeof(path)), -1);
-	CHECK_INT(load(1, "alice $2b$04$uFPyEj/AJZe79Zyj5mRQAegzOVZOd0m0."
-	    "khvz1lKmboKBJBheAY!q\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_AUTH, "alice $2b$03$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
+	    "d0m0.khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
+	CHECK_INT(load(TABLE_AUTH, "alice " H1 "x\n", &t, path, sizeof(path)),
+	    -1);
+	CHECK_INT(load(TABLE_AUTH, "alice $2b$04$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
+	    "d0m0.khvz1lKmboKBJBheAY!q\n", &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
-	CHECK_INT(load(1, "alice " H1 "\nalice " H2 "\n", &t, path,
+	CHECK_INT(load(TABLE_AUTH, "alice " H1 "\nalice " H2 "\n", &t, path,
 	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 2, "duplicate entry for \"alice\"");
-	CHECK_INT(load(1, "bob\n", &t, path, sizeof(path)), -1);
+	CHECK(strstr(errs, H1) == NULL && strstr(errs, H2) == NULL,
+	    "no hash is logged: got \"%s\"", errs);
+	CHECK_INT(load(TABLE_AUTH, "bob\n", &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "\"bob\" has no value");
+	CHECK(empty(&t), "a failed load leaves the table empty");
+}
 
-	/* Every authtab user needs a usertab entry. */
-	CHECK_INT(load(1, "alice " H1 "\n\ncarol " H2 "\n", &t, path,
-	    sizeof(path)), 0);
-	CHECK_INT(load(0, "alice 1000:1000:/a\nbob 1001:1001:/b\n", &u, upath,
-	    sizeof(upath)), 0);
-	saved = capture_start();
-	CHECK_INT(table_crosscheck(path, &t, upath, &u), -1);
-	capture_end(saved);
-	{
-		char	reason[PATH_MAX + 64];
+/*
+ * A duplicate names its own line and the first one, wherever the two are
+ * in the file and however many there are.
+ */
+static void
+test_duplicates(void)
+{
+	struct table	t;
+	char		path[PATH_MAX];
 
-		(void)snprintf(reason, sizeof(reason),
-		    "user \"carol\" is not in %s", upath);
+	CHECK_INT(load(TABLE_USERS, "alice 1000:1000:/a\nbob 1:1:/b\n"
+	    "alice 2:2:/c\n", &t, path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 3, "duplicate entry for \"alice\" (first on line "
+	    "1)");
+	CHECK(strstr(errs, ":1: ") == NULL && strstr(errs, ":2: ") == NULL,
+	    "only line 3 is reported, got \"%s\"", errs);
+
+	/* Comments and blank lines count; other names sort between them. */
+	CHECK_INT(load(TABLE_AUTH, "# x\nzed " H1 "\n\nbob " H1 "\n"
+	    "carol " H2 "\nbob " H2 "\namy " H1 "\n", &t, path, sizeof(path)),
+	    -1);
+	CHECK_LOGGED(path, 6, "duplicate entry for \"bob\" (first on line 4)");
+
+	/* Three times: both later ones name the first. */
+	CHECK_INT(load(TABLE_USERS, "dan 1:1:/a\nx 1:1:/x\ndan 2:2:/b\n"
+	    "y 1:1:/y\ndan 3:3:/c\n", &t, path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 3, "duplicate entry for \"dan\" (first on line 1)");
+	CHECK_LOGGED(path, 5, "duplicate entry for \"dan\" (first on line 1)");
+
+	/* A duplicate and a bad line: both reported. */
+	CHECK_INT(load(TABLE_USERS, "a 1:1:/a\nb 0:1:/b\na 1:1:/a\n", &t,
+	    path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 2, "uid and gid 0 are refused");
+	CHECK_LOGGED(path, 3, "duplicate entry for \"a\" (first on line 1)");
+
+	/* Names differing in case or by a suffix are not duplicates. */
+	CHECK_INT(load(TABLE_USERS, "a 1:1:/a\nA 1:1:/A\naa 1:1:/aa\n", &t,
+	    path, sizeof(path)), 0);
+	CHECK_STR(errs, "");
+	CHECK_INT(t.n, 3);
+	table_free(&t);
+}
+
+/* A user name of POPD_MAXUSER characters, a path of PATH_MAX - 1 bytes. */
+static void
+test_limits(void)
+{
+	struct table	 t;
+	struct userinfo	 u;
+	char		 path[PATH_MAX], name[POPD_MAXUSER + 2];
+	char		 reason[POPD_MAXUSER + 64], *text, *upath;
+	size_t		 len;
+
+	memset(name, 'n', POPD_MAXUSER);
+	name[POPD_MAXUSER] = '\0';
+	if ((text = malloc(2 * PATH_MAX)) == NULL ||
+	    (upath = malloc(PATH_MAX + 1)) == NULL) {
+		perror("malloc");
+		exit(2);
+	}
+	(void)snprintf(text, 2 * PATH_MAX, "# longest name\n%s 7:7:/n\n",
+	    name);
+	CHECK_INT(load(TABLE_USERS, text, &t, path, sizeof(path)), 0);
+	CHECK_STR(errs, "");
+	CHECK(user(&t, name, &u) && strcmp(u.name, name) == 0 &&
+	    u.uid == 7, "%d-character name: expected an entry",
+	    POPD_MAXUSER);
+	name[POPD_MAXUSER - 1] = '\0';
+	CHECK_INT(table_find(&t, name), -1);
+	table_free(&t);
+
+	name[POPD_MAXUSER - 1] = 'n';
+	name[POPD_MAXUSER] = 'n';
+	name[POPD_MAXUSER + 1] = '\0';
+	(void)snprintf(text, 2 * PATH_MAX, "ok 1:1:/o\n%s 7:7:/n\n", name);
+	CHECK_INT(load(TABLE_USERS, text, &t, path, sizeof(path)), -1);
+	(void)snprintf(reason, sizeof(reason), "invalid user name \"%s\"",
+	    name);
+	CHECK_LOGGED(path, 2, reason);
+	CHECK(empty(&t), "a failed load leaves the table empty");
+
+	/* The path: "/ppp...", PATH_MAX - 1 bytes, then PATH_MAX. */
+	for (len = PATH_MAX - 1; len <= PATH_MAX; len++) {
+		upath[0] = '/';
+		memset(upath + 1, 'p', len - 1);
+		upath[len] = '\0';
+		(void)snprintf(text, 2 * PATH_MAX, "ok 1:1:/o\n\nlong "
+		    "1000:1000:%s\r\nz 2:2:/z", upath);
+		if (len == PATH_MAX - 1) {
+			CHECK_INT(load(TABLE_USERS, text, &t, path,
+			    sizeof(path)), 0);
+			CHECK_STR(errs, "");
+			CHECK(user(&t, "long", &u) &&
+			    strcmp(u.path, upath) == 0,
+			    "path of %zu bytes: expected it whole", len);
+			CHECK_INT(t.n, 3);
+			table_free(&t);
+			continue;
+		}
+		CHECK_INT(load(TABLE_USERS, text, &t, path, sizeof(path)), -1);
+		(void)snprintf(reason, sizeof(reason), "path too long (%d "
+		    "bytes, at most %d)", PATH_MAX, PATH_MAX - 1);
 		CHECK_LOGGED(path, 3, reason);
 	}
-	CHECK(strstr(errs, "alice") == NULL, "alice is fine, got \"%s\"",
-	    errs);
-	table_free(&t);
-	CHECK_INT(load(1, "bob " H1 "\n", &t, path, sizeof(path)), 0);
-	saved = capture_start();
-	CHECK_INT(table_crosscheck(path, &t, upath, &u), 0);
-	capture_end(saved);
+	free(text);
+	free(upath);
+}
+
+/* Line ends, comments, blank lines, an empty file, no final newline. */
+static void
+test_format(void)
+{
+	struct table	 t;
+	struct userinfo	 u;
+	char		 path[PATH_MAX];
+
+	CHECK_INT(load(TABLE_USERS, "", &t, path, sizeof(path)), 0);
 	CHECK_STR(errs, "");
+	CHECK_INT(t.n, 0);
+	CHECK_INT(table_find(&t, "alice"), -1);
+	CHECK_INT(table_find(&t, ""), -1);
 	table_free(&t);
-	table_free(&u);
+	CHECK_INT(load(TABLE_AUTH, "", &t, path, sizeof(path)), 0);
+	CHECK_INT(t.n, 0);
+	CHECK(table_get(&t, "alice") == NULL, "empty authtab: no alice");
+	table_free(&t);
+
+	/* Comments and blank lines only, CRLF or not, no final newline. */
+	CHECK_INT(load(TABLE_USERS, "# a\r\n\r\n\n  \t\r\n\t# b\n#", &t, path,
+	    sizeof(path)), 0);
+	CHECK_STR(errs, "");
+	CHECK_INT(t.n, 0);
+	table_free(&t);
+
+	/* CRLF throughout, the last line without one. */
+	CHECK_INT(load(TABLE_USERS, "# users\r\nalice 1:2:/a\r\n\r\n"
+	    "bob 3:4:/b\r\ncarol 5:6:/c", &t, path, sizeof(path)), 0);
+	CHECK_STR(errs, "");
+	CHECK_INT(t.n, 3);
+	CHECK(user(&t, "alice", &u) && u.uid == 1 && u.gid == 2 &&
+	    strcmp(u.path, "/a") == 0, "alice: CRLF");
+	CHECK(user(&t, "bob", &u) && strcmp(u.path, "/b") == 0,
+	    "bob: CRLF after a blank CRLF line");
+	CHECK(user(&t, "carol", &u) && u.uid == 5 && u.gid == 6 &&
+	    strcmp(u.path, "/c") == 0,
+	    "carol: last line without newline, got \"%s\"",
+	    user(&t, "carol", &u) ? u.path : "nothing");
+	CHECK_STR(table_get(&t, "carol"), "5:6:/c");
+	table_free(&t);
+
+	/* One line, no newline, the shortest value. */
+	CHECK_INT(load(TABLE_USERS, "a 1:1:/", &t, path, sizeof(path)), 0);
+	CHECK_INT(t.n, 1);
+	CHECK_STR(table_get(&t, "a"), "1:1:/");
+	table_free(&t);
+	CHECK_INT(load(TABLE_AUTH, "alice " H1, &t, path, sizeof(path)), 0);
+	CHECK_STR(table_get(&t, "alice"), H1);
+	table_free(&t);
+
+	/* A bad last line without newline still names its line. */
+	CHECK_INT(load(TABLE_USERS, "a 1:1:/a\r\n\r\nb 1:1:b", &t, path,
+	    sizeof(path)), -1);
+	CHECK_LOGGED(path, 3, "path \"b\" is not absolute");
+}
+
+/* The name of user i of test_many: even numbers only, so odd ones miss. */
+static void
+many_name(char *buf, size_t len, unsigned int i)
+{
+	(void)snprintf(buf, len, "u%05u", 2 * i);
+}
+
+/* A table of NMANY users in shuffled order: every one found, no other. */
+static void
+test_many(void)
+{
+	struct table	 t;
+	struct userinfo	 u;
+	const char	*text;
+	char		 path[PATH_MAX], name[POPD_MAXUSER + 2], want[128];
+	char		*buf;
+	unsigned int	 order[NMANY], line[NMANY], i, j, tmp, found, right;
+	unsigned int	 seed = 12345;
+	size_t		 len = 0, sz = NMANY * 64;
+	ssize_t		 k;
+
+	for (i = 0; i < NMANY; i++)
+		order[i] = i;
+	/* Fisher-Yates with a fixed LCG: the same order on every run. */
+	for (i = NMANY - 1; i > 0; i--) {
+		seed = seed * 1103515245 + 12345;
+		j = (seed >> 8) % (i + 1);
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	if ((buf = malloc(sz)) == NULL) {
+		perror("malloc");
+		exit(2);
+	}
+	len += snprintf(buf + len, sz - len, "# %u users\n", NMANY);
+	for (i = 0; i < NMANY; i++) {
+		many_name(name, sizeof(name), order[i]);
+		len += snprintf(buf + len, sz - len, "%s %u:%u:/m/%s\n", name,
+		    1000 + order[i], 2000 + order[i], name);
+		line[order[i]] = i + 2;
+	}
+	text = mkfile_len("usertab", buf, len);
+	(void)strlcpy(path, text, sizeof(path));
+	free(buf);
+	CHECK_INT(load_path(path, TABLE_USERS, &t), 0);
+	CHECK_STR(errs, "");
+	CHECK_INT(t.n, NMANY);
+
+	for (i = 1; i < t.n; i++)
+		if (strcmp(table_name(&t, i - 1), table_name(&t, i)) >= 0)
+			break;
+	CHECK_INT(i, NMANY);
+	for (i = found = right = 0; i < NMANY; i++) {
+		many_name(name, sizeof(name), i);
+		if ((k = table_find(&t, name)) == -1)
+			continue;
+		found++;
+		(void)snprintf(want, sizeof(want), "%u:%u:/m/%s", 1000 + i,
+		    2000 + i, name);
+		table_user(&t, k, &u);
+		if (strcmp(table_name(&t, k), name) == 0 &&
+		    strcmp(table_value(&t, k), want) == 0 &&
+		    strcmp(table_get(&t, name), want) == 0 &&
+		    u.uid == 1000 + i && u.gid == 2000 + i &&
+		    strcmp(u.path + 3, name) == 0)
+			right++;
+		else
+			CHECK(0, "%s: expected \"%s\" (line %u), got \"%s\"",
+			    name, want, line[i], table_value(&t, k));
+	}
+	CHECK_INT(found, NMANY);
+	CHECK_INT(right, NMANY);
+
+	/* Between two names, before the first, after the last. */
+	CHECK_INT(table_find(&t, "u00001"), -1);
+	CHECK_INT(table_find(&t, "u10001"), -1);
+	CHECK_INT(table_find(&t, "u19997"), -1);
+	CHECK_INT(table_find(&t, "a"), -1);
+	CHECK_INT(table_find(&t, "u"), -1);
+	CHECK_INT(table_find(&t, "u19999"), -1);
+	CHECK_INT(table_find(&t, "v"), -1);
+	/* A prefix of a name, a name with a suffix, the empty name. */
+	CHECK_INT(table_find(&t, "u0000"), -1);
+	CHECK_INT(table_find(&t, "u1999"), -1);
+	CHECK_INT(table_find(&t, "u00000x"), -1);
+	CHECK_INT(table_find(&t, "u19998 "), -1);
+	CHECK_INT(table_find(&t, ""), -1);
+	CHECK(table_get(&t, "u00001") == NULL, "u00001: expected no value");
+	/* The first and the last are there. */
+	CHECK(table_find(&t, "u00000") == 0, "u00000: expected entry 0");
+	CHECK(table_find(&t, "u19998") == NMANY - 1,
+	    "u19998: expected the last entry");
+	/* An over-long name. */
+	memset(name, 'u', sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	CHECK_INT(table_find(&t, name), -1);
+	table_free(&t);
 }
 
 static void
 test_lookup(void)
 {
-	struct usertree	t;
+	struct table	t;
 	char		path[PATH_MAX], name[POPD_MAXUSER + 2];
 
 	memset(name, 'a', sizeof(name));
 	name[sizeof(name) - 1] = '\0';
-	CHECK_INT(load(0, "alice 1:1:/a\n", &t, path, sizeof(path)), 0);
-	CHECK(table_lookup(&t, name) == NULL, "over-long name: no entry");
+	CHECK_INT(load(TABLE_USERS, "alice 1:1:/a\n", &t, path, sizeof(path)),
+	    0);
+	CHECK_INT(table_find(&t, name), -1);
+	CHECK(table_get(&t, name) == NULL, "over-long name: no entry");
 	table_free(&t);
+}
+
+/* What the callback of test_scan got, and the line it refuses. */
+struct scanned {
+	char	 got[1024];
+	size_t	 refuse;
+	int	 calls;
+};
+
+static int
+scan_fn(void *arg, char *name, char *value, size_t line)
+{
+	struct scanned	*s = arg;
+	size_t		 len = strlen(s->got);
+
+	s->calls++;
+	(void)snprintf(s->got + len, sizeof(s->got) - len, "%zu %s=%s;", line,
+	    name, value);
+	if (line == s->refuse) {
+		log_warnx("refused line %zu", line);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+scan(const char *path, int kind, struct scanned *s)
+{
+	int	saved, r;
+
+	s->got[0] = '\0';
+	s->calls = 0;
+	saved = capture_start();
+	r = table_scan(path, kind, scan_fn, s);
+	capture_end(saved);
+	return r;
+}
+
+/* table_scan: each good line to the callback, in file order. */
+static void
+test_scan(void)
+{
+	struct scanned	 s;
+	char		 path[PATH_MAX];
+
+	(void)strlcpy(path, mkfile("usertab", "# c\nbob 2:3:/b\r\n\n"
+	    "alice:1:1:/a \ncarol 4:4:/c"), sizeof(path));
+	s.refuse = 0;
+	CHECK_INT(scan(path, TABLE_USERS, &s), 0);
+	CHECK_STR(errs, "");
+	CHECK_INT(s.calls, 3);
+	CHECK_STR(s.got, "2 bob=2:3:/b;4 alice=1:1:/a;5 carol=4:4:/c;");
+
+	/* The callback's -1 fails the scan, which goes on to the end. */
+	s.refuse = 4;
+	CHECK_INT(scan(path, TABLE_USERS, &s), -1);
+	CHECK_INT(s.calls, 3);
+	CHECK_STR(s.got, "2 bob=2:3:/b;4 alice=1:1:/a;5 carol=4:4:/c;");
+	CHECK(strstr(errs, "refused line 4") != NULL && strstr(errs, path) ==
+	    NULL, "only the callback's message, got \"%s\"", errs);
+	s.refuse = 5;
+	CHECK_INT(scan(path, TABLE_USERS, &s), -1);
+
+	/* A bad line never reaches the callback. */
+	(void)strlcpy(path, mkfile("authtab", "a " H1 "\nb secret\nc " H2
+	    "\n"), sizeof(path));
+	s.refuse = 0;
+	CHECK_INT(scan(path, TABLE_AUTH, &s), -1);
+	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt or SHA-crypt hash");
+	CHECK_INT(s.calls, 2);
+	CHECK_STR(s.got, "1 a=" H1 ";3 c=" H2 ";");
+
+	(void)snprintf(path, sizeof(path), "%s/missing", dir);
+	CHECK_INT(scan(path, TABLE_USERS, &s), -1);
+	CHECK_INT(s.calls, 0);
+	CHECK(strstr(errs, strerror(ENOENT)) != NULL,
+	    "missing file: expected \"%s\", got \"%s\"", strerror(ENOENT),
+	    errs);
 }
 
 /*
@@ -332,9 +682,9 @@ test_lookup(void)
 static void
 test_not_regular(void)
 {
-	struct usertree	t;
+	struct table	t;
 	char		path[PATH_MAX], want[PATH_MAX + 64];
-	int		saved, i;
+	int		i;
 
 	(void)snprintf(path, sizeof(path), "%s/fifo", dir);
 	if (mkfifo(path, 0600) == -1) {
@@ -342,18 +692,15 @@ test_not_regular(void)
 		exit(2);
 	}
 	for (i = 0; i < 2; i++) {
-		saved = capture_start();
-		CHECK_INT(i == 0 ? table_load_auth(path, &t) :
-		    table_load_users(path, &t), -1);
-		capture_end(saved);
+		CHECK_INT(load_path(path, i == 0 ? TABLE_AUTH : TABLE_USERS,
+		    &t), -1);
 		(void)snprintf(want, sizeof(want), "%s: not a regular file\n",
 		    path);
 		CHECK(strstr(errs, want) != NULL, "expected \"%s\", got \"%s\"",
 		    want, errs);
+		CHECK(empty(&t), "a failed load leaves the table empty");
 	}
-	saved = capture_start();
-	CHECK_INT(table_load_users(dir, &t), -1);
-	capture_end(saved);
+	CHECK_INT(load_path(dir, TABLE_USERS, &t), -1);
 	(void)snprintf(want, sizeof(want), "%s: not a regular file\n", dir);
 	CHECK(strstr(errs, want) != NULL, "expected \"%s\", got \"%s\"", want,
 	    errs);
@@ -363,26 +710,16 @@ test_not_regular(void)
 static void
 test_nul(void)
 {
-	struct usertree	 t;
+	struct table	 t;
 	char		 path[PATH_MAX];
-	const char	*p;
-	FILE		*fp;
-	int		 saved;
 	static const char text[] = "alice 1000:1000:/home/alice\0/../../root\n"
 	    "bob 1001:1001:/home/bob\n";
 
-	p = mkfile("usertab", "");
-	(void)strlcpy(path, p, sizeof(path));
-	if ((fp = fopen(path, "w")) == NULL ||
-	    fwrite(text, 1, sizeof(text) - 1, fp) != sizeof(text) - 1 ||
-	    fclose(fp) == EOF) {
-		perror(path);
-		exit(2);
-	}
-	saved = capture_start();
-	CHECK_INT(table_load_users(path, &t), -1);
-	capture_end(saved);
+	(void)strlcpy(path, mkfile_len("usertab", text, sizeof(text) - 1),
+	    sizeof(path));
+	CHECK_INT(load_path(path, TABLE_USERS, &t), -1);
 	CHECK_LOGGED(path, 1, "NUL byte");
+	CHECK(empty(&t), "a failed load leaves the table empty");
 }
 
 int
@@ -396,7 +733,12 @@ main(void)
 	test_good_usertab();
 	test_bad_usertab();
 	test_authtab();
+	test_duplicates();
+	test_limits();
+	test_format();
+	test_many();
 	test_lookup();
+	test_scan();
 	alarm(10);
 	test_not_regular();
 	test_nul();

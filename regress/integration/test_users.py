@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""authtab and usertab as an admin of many users sees them: 100,000
+users start, log in and reload in bounded time (the figures are
+printed: start and reload times, the PSS of popd's process tree), a
+reload revokes for sessions already open, and the table files' edge
+cases (CRLF, comments, blank lines, no final newline, a path of
+PATH_MAX - 1 bytes) behave as table(5) says."""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+NUSERS = 100000
+PATH_MAX = 4096
+
+
+def name_at(i):
+    """The user on line i of the big tables: a permutation of 0..NUSERS-1,
+    so the file is not in name order."""
+    return "user%05d@example.org" % (i * 7919 % NUSERS)
+
+
+def make_maildir(srv, name, nmsgs):
+    """A maildir for name under srv.homes, owned by alice's uid (the mail
+    users share it), with nmsgs messages in new/; returns its path."""
+    u = srv.users["alice"]
+    home = os.path.join(srv.homes, name)
+    for d in ("", "tmp", "new", "cur"):
+        os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+        os.chown(os.path.join(home, d), u["uid"], u["gid"])
+    for k in range(nmsgs):
+        path = os.path.join(home, "new", "%d.M%dP1.popdtest" % (k, k))
+        with open(path, "wb") as f:
+            f.write(b"Subject: %d of %s\r\n\r\nhello\r\n"
+                    % (k, name.encode()))
+        os.chown(path, u["uid"], u["gid"])
+    return home
+
+
+def usertab_line(srv, name, home=None):
+    u = srv.users["alice"]
+    return "%s\t%d:%d:%s\n" % (name, u["uid"], u["gid"],
+                               home or os.path.join(srv.homes, name))
+
+
+def pass_reply(srv, user, pw):
+    """The answer to PASS over TLS; on +OK, STAT's answer is checked and
+    the session ends with QUIT.  Returns (PASS answer, STAT count)."""
+    with srv.raw() as r:
+        T.expect(r.line()[:3], b"+OK", "greeting")
+        T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER " + user)
+        resp = r.cmd("PASS " + pw)
+        count = None
+        if resp.startswith(b"+OK"):
+            count = int(r.ok("STAT").split()[1])
+            r.ok("QUIT")
+        return resp, count
+
+
+def logs_in(srv, user, pw, nmsgs):
+    """user logs in with pw and STAT shows the nmsgs messages of its own
+    maildir; [IN-USE] (its previous session's worker still leaving) is
+    waited out, for 10 s at most."""
+    def once():
+        resp, count = pass_reply(srv, user, pw)
+        if b"[IN-USE]" in resp:
+            return None
+        return resp, count
+    resp, count = T.wait_for(once, 10, "%s's maildrop lock" % user)
+    T.expect(resp[:3], b"+OK", "PASS of " + user)
+    T.expect(count, nmsgs, "STAT count of " + user)
+
+
+def refused(srv, user, pw, what):
+    resp, _ = pass_reply(srv, user, pw)
+    T.expect(resp[:11], b"-ERR [AUTH]", what)
+
+
+def tree_pss_kb(srv):
+    """Pss of popd's parent and every descendant, in kB, and how many
+    processes that is (from /proc/PID/smaps_rollup)."""
+    total = n = 0
+    for pid in [srv.proc.pid] + T.descendants(srv.proc.pid):
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for ln in f:
+                    if ln.startswith("Pss:"):
+                        total += int(ln.split()[1])
+                        n += 1
+                        break
+        except OSError:
+            pass                # gone meanwhile, or a zombie
+    return total, n
+
+
+def before_pass(srv, user):
+    """A TLS session in AUTHORIZATION that has sent USER user."""
+    r = srv.raw()
+    T.expect(r.line()[:3], b"+OK", "greeting")
+    T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER " + user)
+    return r
+
+
+@T.test(start=False, timeout=90)
+def hundred_thousand_users(srv):
+    t_begin = time.monotonic()
+    pw, newpw = "shared-pw", "changed-pw"
+    hash_ = T.make_hash(pw, 4)
+    names = [name_at(i) for i in range(NUSERS)]
+    first, middle, last = names[0], names[NUSERS // 2], names[-1]
+    added = "newcomer@example.org"
+    mail = {first: 1, middle: 2, last: 3, added: 4}
+    for name, n in mail.items():
+        make_maildir(srv, name, n)
+    auth = ["%s %s\n" % (n, hash_) for n in names]
+    utab = [usertab_line(srv, n) for n in names]
+    srv.rewrite_authtab("".join(auth))
+    srv.rewrite_usertab("".join(utab))
+    t0 = time.monotonic()
+    srv.start(timeout=30)
+    start_s = time.monotonic() - t0
+
+    for name in (first, middle, last):
+        logs_in(srv, name, pw, mail[name])
+    refused(srv, last, "not-" + pw, "a wrong password for " + last)
+    refused(srv, "nobody@example.org", pw, "an unknown user")
+    pss1, np1 = tree_pss_kb(srv)
+
+    # Two sessions opened before the reload, USER sent, PASS not yet.
+    old_removed = before_pass(srv, middle)
+    old_changed = before_pass(srv, last)
+    # middle is removed, last gets a new password, added arrives.
+    auth = [ln for ln in auth if not ln.startswith(middle + " ")]
+    auth[-1] = "%s %s\n" % (last, T.make_hash(newpw, 4))
+    auth.append("%s %s\n" % (added, hash_))
+    utab = [ln for ln in utab if not ln.startswith(middle + "\t")]
+    utab.append(usertab_line(srv, added))
+    srv.rewrite_authtab("".join(auth))
+    srv.rewrite_usertab("".join(utab))
+    t0 = time.monotonic()
+    srv.reload()
+    srv.wait_log("reloaded", timeout=30)
+    reload_s = time.monotonic() - t0
+    refused(srv, middle, pw, "the removed user, next attempt")
+    first_after_s = time.monotonic() - t0
+    refused(srv, last, pw, "the changed user's old password")
+    logs_in(srv, last, newpw, mail[last])
+    logs_in(srv, added, pw, mail[added])
+    logs_in(srv, first, pw, mail[first])
+    # The sessions opened before the reload: revoked for them too.
+    T.expect(old_removed.cmd("PASS " + pw)[:11], b"-ERR [AUTH]",
+             "the removed user in a session opened before the reload")
+    T.expect(old_changed.cmd("PASS " + pw)[:11], b"-ERR [AUTH]",
+             "the old password in a session opened before the reload")
+    for r in (old_removed, old_changed):
+        r.close()
+    # Once the old authpop and listener have drained (not a check).
+    n0 = 1 + len(T.descendants(srv.proc.pid))
+    try:
+        T.wait_for(lambda: 1 + len(T.descendants(srv.proc.pid)) <= np1,
+                   10, "the old processes to leave")
+    except AssertionError:
+        pass
+    pss2, np2 = tree_pss_kb(srv)
+    total_s = time.monotonic() - t_begin
+
+    print("#  %d users: start %.2f s; reload %.2f s to \"reloaded\", "
+          "%.2f s to the first answer" % (NUSERS, start_s, reload_s,
+                                          first_after_s))
+    print("#  PSS of popd's tree: %.1f MB in %d processes after the "
+          "first logins, %.1f MB in %d after the reload (%d right "
+          "after it)" % (pss1 / 1024, np1, pss2 / 1024, np2, n0))
+    print("#  whole test %.1f s" % total_s)
+    T.expect_true(start_s < 30, "start under 30 s", start_s)
+    T.expect_true(first_after_s < 30, "reload under 30 s", first_after_s)
+    T.expect_true(total_s < 60, "the whole test under 60 s", total_s)
+
+
+@T.test(start=False, timeout=120)
+def logins_go_on_during_reloads(srv):
+    """While the parent reads 100,000 users again (in a thread) and the
+    new authpop loads them, a user keeps logging in: every login is
+    answered +OK (or [IN-USE] while its last session's worker leaves),
+    by the old tables or the new.  A second SIGHUP that
+    comes during a reload makes another one after it: the tables of the
+    second one are in force at the end."""
+    import threading
+    pw = "shared-pw"
+    hash_ = T.make_hash(pw, 4)
+    names = [name_at(i) for i in range(NUSERS)]
+    first, one, two = names[0], "one@example.org", "two@example.org"
+    for name in (first, one, two):
+        make_maildir(srv, name, 1)
+    auth = ["%s %s\n" % (n, hash_) for n in names]
+    utab = [usertab_line(srv, n) for n in names]
+    srv.rewrite_authtab("".join(auth))
+    srv.rewrite_usertab("".join(utab))
+    srv.start(timeout=30)
+    logs_in(srv, first, pw, 1)
+
+    answers, stop = [], threading.Event()
+
+    def busy():
+        while not stop.is_set() and len(answers) < 2000:
+            try:
+                answers.append(pass_reply(srv, first, pw)[0])
+            except (OSError, EOFError) as e:
+                answers.append(repr(e).encode())
+    t = threading.Thread(target=busy, daemon=True)
+    t.start()
+    try:
+        for extra in ([one], [one, two]):
+            srv.rewrite_authtab("".join(auth) + "".join(
+                "%s %s\n" % (n, hash_) for n in extra))
+            srv.rewrite_usertab("".join(utab) + "".join(
+                usertab_line(srv, n) for n in extra))
+            srv.reload()
+            time.sleep(0.05)
+        T.wait_for(lambda: pass_reply(srv, two, pw)[0].startswith(b"+OK"),
+                   30, "the second reload's user")
+        logs_in(srv, one, pw, 1)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        t.join(30)
+    # [IN-USE]: the previous session's worker still leaving, as always.
+    bad = [a for a in answers
+           if not a.startswith(b"+OK") and b"[IN-USE]" not in a]
+    print("#  %d logins during two reloads, %d not +OK" % (len(answers),
+                                                         len(bad)))
+    T.expect_true(len(answers) > 0, "logins during the reloads", answers)
+    T.expect(bad, [], "answers other than +OK during the reloads")
+
+
+@T.test(start=False, users=[("alice", "pw1"), ("bob", "pw2"),
+                            ("carol", "pw3")])
+def table_file_edge_cases(srv):
+    """CRLF line ends, comments (one of them a user's line commented
+    out), blank and blank-looking lines, runs of blanks between key and
+    value, and a last line without a newline: every user logs in and
+    the commented-out one does not."""
+    h = {n: T.make_hash(srv.password(n)) for n in srv.users}
+    u = {n: "%d:%d:%s" % (srv.uid(n), srv.gid(n), srv.users[n]["home"])
+         for n in srv.users}
+    srv.rewrite_authtab(
+        "# popd authtab\r\n"
+        "\r\n"
+        "alice\t%s\r\n"
+        "   # an indented comment\r\n"
+        "#dave %s\r\n"
+        " \t \r\n"
+        "bob   \t %s  \r\n"
+        "\n"
+        "carol %s" % (h["alice"], T.make_hash("pw4"), h["bob"], h["carol"]))
+    srv.rewrite_usertab(
+        "\r\n"
+        "carol\t%s\r\n"
+        "# dave 1000:1000:/tmp\r\n"
+        "bob  %s\r\n"
+        "\t\r\n"
+        "alice\t\t%s" % (u["carol"], u["bob"], u["alice"]))
+    srv.start()
+    for name in srv.users:
+        logs_in(srv, name, srv.password(name), 0)
+    refused(srv, "dave", "pw4", "a user commented out")
+
+
+def popd_n(conf):
+    r = subprocess.run([T.POPD, "-n", "-f", conf], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=20)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+@T.test(start=False)
+def usertab_path_max(srv):
+    """A usertab path of PATH_MAX - 1 bytes loads (popd -n); one of
+    PATH_MAX bytes is refused, the message naming usertab:line."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = os.path.join(srv.tmpdir, "long.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    with open(srv.usertab) as f:
+        good = f.read()
+    lineno = len(good.splitlines()) + 2
+    u = srv.users["alice"]
+    for length, ok in ((PATH_MAX - 1, True), (PATH_MAX, False)):
+        path = ("/" + "d" * 254) * (length // 255) + "/"
+        path += "f" * (length - len(path))
+        T.expect(len(path), length, "path length")
+        srv.rewrite_usertab(good + "# long\nlong %d:%d:%s\n"
+                            % (u["uid"], u["gid"], path))
+        rc, out = popd_n(conf)
+        if ok:
+            T.expect((rc, out.strip()), (0, "configuration OK"),
+                     "popd -n with a %d-byte path" % length)
+        else:
+            T.expect(rc, 1, "popd -n exit status with a %d-byte path"
+                     % length)
+            T.expect_true("%s:%d: " % (srv.usertab, lineno) in out,
+                          "names usertab:%d" % lineno, out)
+            T.expect_true("configuration OK" not in out, "no OK", out)
+
+
+if __name__ == "__main__":
+    T.main()
