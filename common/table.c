@@ -30,18 +30,18 @@
 #define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
 
 static void	 unmap_tail(void *, size_t *, size_t);
-static int	 ent_cmp(const void *, const void *);
+static int	 off_cmp(const void *, const void *);
+static int	 dup_line(void *, char *, char *, size_t);
+static void	 report_duplicates(const char *, int, const struct table *);
 static int	 check_userinfo(char *, const char *, size_t);
 static int	 valid_hash(const char *);
 static int	 add_record(void *, char *, char *, size_t);
 
-/* A record as it is loaded: where it is, and its line for messages. */
-struct tabent {
-	uint32_t	 off;
-	uint32_t	 line;
-};
+static const char	*sortbuf;	/* of the table off_cmp sorts */
+static int		 quiet;		/* table_scan again: said already */
 
-static const char	*sortbuf;	/* of the table ent_cmp sorts */
+#define WARNX(...)	do { if (!quiet) log_warnx(__VA_ARGS__); } while (0)
+#define WARN(...)	do { if (!quiet) log_warn(__VA_ARGS__); } while (0)
 
 /* Give back the pages of a mapping of *len beyond its first used bytes. */
 static void
@@ -59,14 +59,14 @@ unmap_tail(void *p, size_t *len, size_t used)
 }
 
 static int
-ent_cmp(const void *a, const void *b)
+off_cmp(const void *a, const void *b)
 {
-	const struct tabent	*x = a, *y = b;
-	int			 c;
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int		c;
 
-	if ((c = strcmp(sortbuf + x->off, sortbuf + y->off)) != 0)
+	if ((c = strcmp(sortbuf + x, sortbuf + y)) != 0)
 		return c;
-	return x->off < y->off ? -1 : x->off > y->off;
+	return x < y ? -1 : x > y;
 }
 
 /* The entry of name, or -1. */
@@ -144,38 +144,38 @@ check_userinfo(char *val, const char *file, size_t lineno)
 	gid = strsep(&val, ":");
 	path = val;
 	if (gid == NULL || path == NULL) {
-		log_warnx("%s:%zu: value must be uid:gid:/path", file, lineno);
+		WARNX("%s:%zu: value must be uid:gid:/path", file, lineno);
 		return -1;
 	}
 	id[0] = strtonum(uid, 0, UINT32_MAX - 1, &errstr);
 	if (errstr != NULL) {
-		log_warnx("%s:%zu: uid \"%s\" is %s", file, lineno, uid,
+		WARNX("%s:%zu: uid \"%s\" is %s", file, lineno, uid,
 		    errstr);
 		return -1;
 	}
 	id[1] = strtonum(gid, 0, UINT32_MAX - 1, &errstr);
 	if (errstr != NULL) {
-		log_warnx("%s:%zu: gid \"%s\" is %s", file, lineno, gid,
+		WARNX("%s:%zu: gid \"%s\" is %s", file, lineno, gid,
 		    errstr);
 		return -1;
 	}
 	if (id[0] == 0 || id[1] == 0) {
-		log_warnx("%s:%zu: uid and gid 0 are refused", file, lineno);
+		WARNX("%s:%zu: uid and gid 0 are refused", file, lineno);
 		return -1;
 	}
 	if (path[0] != '/') {
-		log_warnx("%s:%zu: path \"%s\" is not absolute", file, lineno,
+		WARNX("%s:%zu: path \"%s\" is not absolute", file, lineno,
 		    path);
 		return -1;
 	}
 	if (strstr(path, "/../") != NULL ||
 	    (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)) {
-		log_warnx("%s:%zu: path \"%s\" contains \"..\"", file, lineno,
+		WARNX("%s:%zu: path \"%s\" contains \"..\"", file, lineno,
 		    path);
 		return -1;
 	}
 	if (strlen(path) >= PATH_MAX) {
-		log_warnx("%s:%zu: path too long (%zu bytes, at most %d)",
+		WARNX("%s:%zu: path too long (%zu bytes, at most %d)",
 		    file, lineno, strlen(path), PATH_MAX - 1);
 		return -1;
 	}
@@ -225,18 +225,18 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 
 	/* A FIFO or a device would hang or harm the root parent. */
 	if ((fd = open_regular(file, &errstr)) == -1) {
-		log_warnx("%s: %s", file, errstr);
+		WARNX("%s: %s", file, errstr);
 		return -1;
 	}
 	if ((fp = fdopen(fd, "r")) == NULL) {
-		log_warn("%s", file);
+		WARN("%s", file);
 		close(fd);
 		return -1;
 	}
 	while ((len = getline(&line, &sz, fp)) != -1) {
 		lineno++;
 		if (memchr(line, '\0', len) != NULL) {
-			log_warnx("%s:%zu: NUL byte", file, lineno);
+			WARNX("%s:%zu: NUL byte", file, lineno);
 			bad = 1;
 			continue;
 		}
@@ -254,16 +254,16 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			val += strspn(val, " \t:");
 		}
 		if (*val == '\0') {
-			log_warnx("%s:%zu: \"%s\" has no value", file, lineno,
+			WARNX("%s:%zu: \"%s\" has no value", file, lineno,
 			    key);
 			bad = 1;
 		} else if (!valid_username(key)) {
-			log_warnx("%s:%zu: invalid user name \"%s\"", file,
+			WARNX("%s:%zu: invalid user name \"%s\"", file,
 			    lineno, key);
 			bad = 1;
 		} else if (kind == TABLE_AUTH && !valid_hash(val)) {
 			/* Never log the value: it may be a password. */
-			log_warnx("%s:%zu: \"%s\" has no bcrypt or SHA-crypt "
+			WARNX("%s:%zu: \"%s\" has no bcrypt or SHA-crypt "
 			    "hash", file, lineno, key);
 			bad = 1;
 		} else if (kind == TABLE_USERS &&
@@ -273,7 +273,7 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			bad = 1;
 	}
 	if (ferror(fp)) {
-		log_warn("%s", file);
+		WARN("%s", file);
 		bad = 1;
 	}
 	if (line != NULL)
@@ -288,8 +288,6 @@ struct loading {
 	table_fn	 check;		/* the caller's, or NULL */
 	void		*arg;
 	size_t		 used;		/* of t->buf */
-	struct tabent	*ent;		/* of the records */
-	size_t		 entsz;		/* mapped */
 };
 
 /* table_scan's fn for table_load: the record goes after the others. */
@@ -304,18 +302,85 @@ add_record(void *arg, char *key, char *val, size_t lineno)
 		return -1;
 	/* Both mappings were made for the file's size when it was opened. */
 	if (klen + vlen > t->bufsz - l->used ||
-	    (t->n + 1) * sizeof(*l->ent) > l->entsz) {
+	    (t->n + 1) * sizeof(*t->off) > t->offsz) {
 		log_warnx("%s:%zu: the file grew while it was read", l->file,
 		    lineno);
 		return -1;
 	}
-	l->ent[t->n].off = l->used;
-	l->ent[t->n].line = lineno;
-	t->n++;
+	t->off[t->n++] = l->used;
 	memcpy(t->buf + l->used, key, klen);
 	memcpy(t->buf + l->used + klen, val, vlen);
 	l->used += klen + vlen;
 	return 0;
+}
+
+/*
+ * The names that t has more than once, as runs of its index, and the
+ * line each was first seen on: what dup_line fills in, reading the file
+ * again (a table keeps no line numbers: they would cost as much as its
+ * index).
+ */
+struct dupscan {
+	const char		*file;
+	const struct table	*t;
+	size_t			*run;		/* index of its first entry */
+	size_t			*first;		/* line, 0: not seen yet */
+	size_t			 nrun;
+};
+
+static int
+dup_line(void *arg, char *name, char *val, size_t line)
+{
+	struct dupscan	*d = arg;
+	ssize_t		 i;
+	size_t		 lo = 0, hi = d->nrun, mid;
+
+	if ((i = table_find(d->t, name)) == -1)
+		return 0;
+	while (i > 0 && strcmp(table_name(d->t, i - 1), name) == 0)
+		i--;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (d->run[mid] == (size_t)i) {
+			if (d->first[mid] == 0)
+				d->first[mid] = line;
+			else
+				log_warnx("%s:%zu: duplicate entry for \"%s\" "
+				    "(first on line %zu)", d->file, line, name,
+				    d->first[mid]);
+			return 0;
+		}
+		if (d->run[mid] < (size_t)i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Each name t has more than once, with the lines it is on. */
+static void
+report_duplicates(const char *file, int kind, const struct table *t)
+{
+	struct dupscan	 d;
+	size_t		 i;
+
+	memset(&d, 0, sizeof(d));
+	d.file = file;
+	d.t = t;
+	if ((d.run = calloc(t->n, sizeof(*d.run))) == NULL ||
+	    (d.first = calloc(t->n, sizeof(*d.first))) == NULL)
+		fatal("%s", __func__);
+	for (i = 1; i < t->n; i++)
+		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0 &&
+		    (d.nrun == 0 || strcmp(table_name(t, d.run[d.nrun - 1]),
+		    table_name(t, i)) != 0))
+			d.run[d.nrun++] = i - 1;
+	quiet = 1;
+	(void)table_scan(file, kind, dup_line, &d);
+	quiet = 0;
+	free(d.run);
+	free(d.first);
 }
 
 /*
@@ -329,7 +394,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 {
 	struct loading	 l;
 	struct stat	 sb;
-	size_t		 i, first;
+	size_t		 i;
 	int		 bad;
 
 	memset(t, 0, sizeof(*t));
@@ -353,32 +418,21 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	l.arg = arg;
 	t->bufsz = sb.st_size + 1;
 	t->buf = map_anon(&t->bufsz);
-	l.entsz = (sb.st_size / 4 + 1) * sizeof(*l.ent);
-	l.ent = map_anon(&l.entsz);
+	t->offsz = (sb.st_size / 4 + 1) * sizeof(*t->off);
+	t->off = map_anon(&t->offsz);
 	bad = table_scan(file, kind, add_record, &l) == -1;
 
+	/* Equal names sort by offset, the first in the file first. */
 	sortbuf = t->buf;
-	qsort(l.ent, t->n, sizeof(*l.ent), ent_cmp);
+	qsort(t->off, t->n, sizeof(*t->off), off_cmp);
 	sortbuf = NULL;
-	/* Equal names sort by offset: a run starts with the first one. */
-	for (first = 0, i = 1; i < t->n; i++) {
-		if (strcmp(t->buf + l.ent[first].off, t->buf + l.ent[i].off) !=
-		    0) {
-			first = i;
-			continue;
-		}
-		log_warnx("%s:%u: duplicate entry for \"%s\" (first on line "
-		    "%u)", file, l.ent[i].line, t->buf + l.ent[i].off,
-		    l.ent[first].line);
+	for (i = 1; i < t->n; i++)
+		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0)
+			break;
+	if (i < t->n) {
+		report_duplicates(file, kind, t);
 		bad = 1;
 	}
-	if (!bad) {
-		t->offsz = t->n * sizeof(*t->off);
-		t->off = map_anon(&t->offsz);
-		for (i = 0; i < t->n; i++)
-			t->off[i] = l.ent[i].off;
-	}
-	unmap(l.ent, l.entsz);
 	if (bad) {
 		if (kind == TABLE_AUTH)
 			explicit_bzero(t->buf, l.used);
@@ -386,6 +440,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 		return -1;
 	}
 	unmap_tail(t->buf, &t->bufsz, l.used);
+	unmap_tail(t->off, &t->offsz, t->n * sizeof(*t->off));
 	if (mprotect(t->buf, t->bufsz, PROT_READ) == -1 ||
 	    mprotect(t->off, t->offsz, PROT_READ) == -1)
 		fatal("%s: mprotect", __func__);
