@@ -30,14 +30,14 @@
 #define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
 
 static void	 unmap_tail(void *, size_t *, size_t);
-static int	 off_cmp(const void *, const void *);
+static int	 off_less(const char *, uint32_t, uint32_t);
+static void	 sort_offsets(const char *, uint32_t *, size_t);
 static int	 dup_line(void *, char *, char *, size_t);
 static void	 report_duplicates(const char *, int, const struct table *);
 static int	 check_userinfo(char *, const char *, size_t);
 static int	 valid_hash(const char *);
 static int	 add_record(void *, char *, char *, size_t);
 
-static const char	*sortbuf;	/* of the table off_cmp sorts */
 static int		 quiet;		/* table_scan again: said already */
 
 #define WARNX(...)	do { if (!quiet) log_warnx(__VA_ARGS__); } while (0)
@@ -58,15 +58,65 @@ unmap_tail(void *p, size_t *len, size_t used)
 		*len = keep;
 }
 
+/* The entry at offset a sorts before b: by name, then by offset. */
 static int
-off_cmp(const void *a, const void *b)
+off_less(const char *buf, uint32_t a, uint32_t b)
 {
-	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int		c;
+	int	c;
 
-	if ((c = strcmp(sortbuf + x, sortbuf + y)) != 0)
-		return c;
-	return x < y ? -1 : x > y;
+	if ((c = strcmp(buf + a, buf + b)) != 0)
+		return c < 0;
+	return a < b;
+}
+
+#define SWAP(v, i, j)	do {						\
+	uint32_t tmp_ = (v)[i]; (v)[i] = (v)[j]; (v)[j] = tmp_;		\
+} while (0)
+
+/*
+ * Sort the n offsets of v by the names they point to in buf (equal names
+ * by offset: the first in the file first), in place: qsort(3) may take a
+ * copy as large as the index, which a reload would add to its peak.
+ * Quicksort on the median of three, the smaller side by recursion (depth
+ * at most log2 n), insertion sort for short runs.
+ */
+static void
+sort_offsets(const char *buf, uint32_t *v, size_t n)
+{
+	size_t		i, j, mid;
+	uint32_t	pivot;
+
+	while (n > 16) {
+		mid = n / 2;
+		if (off_less(buf, v[mid], v[0]))
+			SWAP(v, mid, 0);
+		if (off_less(buf, v[n - 1], v[0]))
+			SWAP(v, n - 1, 0);
+		if (off_less(buf, v[n - 1], v[mid]))
+			SWAP(v, n - 1, mid);
+		pivot = v[mid];
+		/* Hoare: no two offsets are equal, v[0] <= pivot <= v[n-1]. */
+		for (i = 0, j = n - 1;; i++, j--) {
+			while (off_less(buf, v[i], pivot))
+				i++;
+			while (off_less(buf, pivot, v[j]))
+				j--;
+			if (i >= j)
+				break;
+			SWAP(v, i, j);
+		}
+		if (j + 1 < n - (j + 1)) {
+			sort_offsets(buf, v, j + 1);
+			v += j + 1;
+			n -= j + 1;
+		} else {
+			sort_offsets(buf, v + j + 1, n - (j + 1));
+			n = j + 1;
+		}
+	}
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && off_less(buf, v[j], v[j - 1]); j--)
+			SWAP(v, j, j - 1);
 }
 
 /* The entry of name, or -1. */
@@ -423,9 +473,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	bad = table_scan(file, kind, add_record, &l) == -1;
 
 	/* Equal names sort by offset, the first in the file first. */
-	sortbuf = t->buf;
-	qsort(t->off, t->n, sizeof(*t->off), off_cmp);
-	sortbuf = NULL;
+	sort_offsets(t->buf, t->off, t->n);
 	for (i = 1; i < t->n; i++)
 		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0)
 			break;

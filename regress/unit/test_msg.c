@@ -77,6 +77,7 @@ HANDLER(MSG_AUTHPOP_LOGIN)
 HANDLER(MSG_AUTHPOP_CLOSED)
 HANDLER(MSG_AUTHPOP_STLS)
 HANDLER(MSG_AUTHPOP_PENALTY)
+HANDLER(MSG_AUTHPOP_READY)
 #undef HANDLER
 #define H(t)	{ t, on_##t }
 
@@ -111,7 +112,7 @@ static const struct msg_handler from_listener[] = {
 };
 static const struct msg_handler from_authpop[] = {
 	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
-	H(MSG_AUTHPOP_PENALTY),
+	H(MSG_AUTHPOP_PENALTY), H(MSG_AUTHPOP_READY),
 };
 /* Not a complete table: chan_init must refuse these. */
 static const struct msg_handler to_listener_short[] = {
@@ -1032,6 +1033,14 @@ main(void)
 		    MSG_AUTHPOP_PENALTY, V, PN, H, PN, 0, 1, 1, &pen },
 		{ "penalties from a serving authpop", E_PARENT_A, PH_RUN,
 		    MSG_AUTHPOP_PENALTY, V, PN, H, PN, 0, 1, 0, &pen },
+		{ "ready from a serving authpop", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_READY, V, 0, H, 0, 0, 1, 1, NULL },
+		{ "ready from a draining authpop", E_PARENT_A, PH_DRAIN,
+		    MSG_AUTHPOP_READY, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "ready with a payload", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_READY, V, 4, H, 4, 0, 1, 0, NULL },
+		{ "ready with a descriptor", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_READY, V, 0, H, 0, 1, 1, 0, NULL },
 		{ "no penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
 		    V, PN, H, PN, 0, 1, 0, &pen_zero },
 		{ "49 penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,

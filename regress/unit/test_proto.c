@@ -167,6 +167,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_CLOSED,		on_later },
 	{ MSG_AUTHPOP_STLS,		on_later },
 	{ MSG_AUTHPOP_PENALTY,		on_later },
+	{ MSG_AUTHPOP_READY,		on_later },
 };
 
 static const struct child {
