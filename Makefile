@@ -162,6 +162,7 @@ regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o: ${HDRS} \
     regress/unit/unit.h
+regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
 regress/mkhash: regress/mkhash.c
@@ -233,7 +234,8 @@ regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
 
 FUZZ_MSG_SRCS=	common/msg.c common/proto.c common/settings.c common/addr.c \
 		common/util.c common/log.c compat/compat.c
-regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS}
+regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS} \
+    regress/msgends.h
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c \
 	    ${FUZZ_MSG_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 

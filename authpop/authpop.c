@@ -149,8 +149,8 @@ static const struct {
 };
 
 /*
- * A password a reload changed (hash "": removed), while this authpop
- * drains: it counts before authtab's.
+ * A password a reload changed (hash "": removed), told by the parent
+ * while a newer authpop loads or serves: it counts before authtab's.
  */
 struct pwchange {
 	RB_ENTRY(pwchange)	 entry;

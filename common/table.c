@@ -7,10 +7,10 @@
  * file is read (open_regular), and a NUL byte is an error.
  *
  * A loaded table is one mapping of records and a second one, the index,
- * sorted by name.  No allocation
- * per entry, a lookup is a binary search (its time does not depend on
- * where the user is in the file), and both go back to the system with
- * table_free().
+ * sorted by name.  No allocation per entry, a lookup is a binary search
+ * (its time does not depend on where the user is in the file), and both
+ * go back to the system with table_free().  Nothing here is global: the
+ * parent loads tables in a thread of its own while its event loop runs.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -34,12 +34,11 @@ static int	 off_less(const char *, uint32_t, uint32_t);
 static void	 sort_offsets(const char *, uint32_t *, size_t);
 static int	 dup_line(void *, char *, char *, size_t);
 static void	 report_duplicates(const char *, int, const struct table *);
-static int	 check_userinfo(char *, const char *, size_t);
+static int	 check_userinfo(char *, const char *, size_t, int);
 static int	 valid_hash(const char *);
 static int	 add_record(void *, char *, char *, size_t);
 
-static int		 quiet;		/* table_scan again: said already */
-
+/* What table_scan says, unless it reads a file again (TABLE_QUIET). */
 #define WARNX(...)	do { if (!quiet) log_warnx(__VA_ARGS__); } while (0)
 #define WARN(...)	do { if (!quiet) log_warn(__VA_ARGS__); } while (0)
 
@@ -184,7 +183,7 @@ table_free(struct table *t)
 
 /* "uid:gid:/absolute/path", as OpenSMTPD's userinfo tables. */
 static int
-check_userinfo(char *val, const char *file, size_t lineno)
+check_userinfo(char *val, const char *file, size_t lineno, int quiet)
 {
 	char		*uid, *gid, *path;
 	const char	*errstr;
@@ -259,9 +258,10 @@ valid_hash(const char *h)
 }
 
 /*
- * Read file, a table of kind (TABLE_AUTH or TABLE_USERS), line by line:
- * each good entry goes to fn(arg, name, value, line), each bad line is
- * logged.  -1 if any line was bad or fn said so (it logs why).
+ * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
+ * for no messages), line by line: each good entry goes to fn(arg, name,
+ * value, line) if there is one, each bad line is logged.  -1 if any line
+ * was bad or fn said so (it logs why).
  */
 int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
@@ -271,8 +271,9 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 	char		*line = NULL, *key, *val, *end;
 	size_t		 sz = 0, lineno = 0;
 	ssize_t		 len;
-	int		 fd, bad = 0;
+	int		 fd, bad = 0, quiet = kind & TABLE_QUIET;
 
+	kind &= ~TABLE_QUIET;
 	/* A FIFO or a device would hang or harm the root parent. */
 	if ((fd = open_regular(file, &errstr)) == -1) {
 		WARNX("%s: %s", file, errstr);
@@ -317,9 +318,9 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			    "hash", file, lineno, key);
 			bad = 1;
 		} else if (kind == TABLE_USERS &&
-		    check_userinfo(val, file, lineno) == -1)
+		    check_userinfo(val, file, lineno, quiet) == -1)
 			bad = 1;
-		else if (fn(arg, key, val, lineno) == -1)
+		else if (fn != NULL && fn(arg, key, val, lineno) == -1)
 			bad = 1;
 	}
 	if (ferror(fp)) {
@@ -426,9 +427,7 @@ report_duplicates(const char *file, int kind, const struct table *t)
 		    (d.nrun == 0 || strcmp(table_name(t, d.run[d.nrun - 1]),
 		    table_name(t, i)) != 0))
 			d.run[d.nrun++] = i - 1;
-	quiet = 1;
-	(void)table_scan(file, kind, dup_line, &d);
-	quiet = 0;
+	(void)table_scan(file, kind | TABLE_QUIET, dup_line, &d);
 	free(d.run);
 	free(d.first);
 }

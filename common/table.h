@@ -12,6 +12,7 @@
 
 #define TABLE_AUTH	1	/* name -> crypt(3) hash: authtab */
 #define TABLE_USERS	2	/* name -> uid:gid:/path: usertab */
+#define TABLE_QUIET	0x10	/* table_scan: no messages */
 
 /*
  * A loaded table costs what its file costs: the records ("name\0value\0",

@@ -36,7 +36,6 @@ struct authscan {
 
 static int	user_line(void *, char *, char *, size_t);
 static int	auth_line(void *, char *, char *, size_t);
-static int	auth_syntax(void *, char *, char *, size_t);
 static void	change(struct pwchangeq *, const char *, const char *);
 
 static uint64_t	mackey[2];
@@ -85,13 +84,6 @@ auth_line(void *arg, char *name, char *hash, size_t line)
 	return 0;
 }
 
-/* Without a usertab, authtab's lines can only be checked alone. */
-static int
-auth_syntax(void *arg, char *name, char *hash, size_t line)
-{
-	return 0;
-}
-
 static void
 change(struct pwchangeq *q, const char *user, const char *hash)
 {
@@ -123,8 +115,9 @@ users_load(const char *userfile, const char *authfile, struct users *u,
 		arc4random_buf(mackey, sizeof(mackey));
 	if (table_load(userfile, TABLE_USERS, user_line, (void *)userfile,
 	    &u->tab) == -1) {
+		/* Without usertab, authtab's lines are checked alone. */
 		return USERS_BADUSERTAB | (table_scan(authfile, TABLE_AUTH,
-		    auth_syntax, NULL) == -1 ? USERS_BADAUTHTAB : 0);
+		    NULL, NULL) == -1 ? USERS_BADAUTHTAB : 0);
 	}
 	u->macsz = u->tab.n * sizeof(*u->mac);
 	u->mac = map_anon(&u->macsz);

@@ -43,7 +43,7 @@ static size_t		 datagram_len;
  * phase, with good fields and its descriptor.  Check it, then drop it.
  */
 static void
-handled(struct chan *c, uint32_t type, const void *data, int fd)
+on_message(struct chan *c, uint32_t type, const void *data, int fd)
 {
 	const struct msg_decl	*d;
 	struct msg_hdr		 hdr;
@@ -70,54 +70,7 @@ handled(struct chan *c, uint32_t type, const void *data, int fd)
 		close(fd);
 }
 
-#define HANDLER(t)							\
-static void								\
-on_##t(struct chan *c, const void *data, int fd)			\
-{									\
-	handled(c, t, data, fd);					\
-}
-HANDLER(MSG_PARENT_CONF)
-HANDLER(MSG_PARENT_CONF_PKI)
-HANDLER(MSG_PARENT_CONF_PROXY)
-HANDLER(MSG_PARENT_CONF_END)
-HANDLER(MSG_PARENT_WORKER)
-HANDLER(MSG_PARENT_LISTEN)
-HANDLER(MSG_PARENT_STARTTLS)
-HANDLER(MSG_PARENT_SESSION)
-HANDLER(MSG_PARENT_SPAWNED)
-HANDLER(MSG_PARENT_REFUSED)
-HANDLER(MSG_PARENT_PASSWD)
-HANDLER(MSG_PARENT_DRAIN)
-HANDLER(MSG_PARENT_PENALTY)
-HANDLER(MSG_LISTENER_SESSION)
-HANDLER(MSG_AUTHPOP_LOGIN)
-HANDLER(MSG_AUTHPOP_CLOSED)
-HANDLER(MSG_AUTHPOP_STLS)
-HANDLER(MSG_AUTHPOP_PENALTY)
-HANDLER(MSG_AUTHPOP_READY)
-#undef HANDLER
-#define H(t)	{ t, on_##t }
-
-static const struct msg_handler from_listener[] = {
-	H(MSG_LISTENER_SESSION),
-};
-static const struct msg_handler from_authpop[] = {
-	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
-	H(MSG_AUTHPOP_PENALTY), H(MSG_AUTHPOP_READY),
-};
-static const struct msg_handler to_listener[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
-	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
-	H(MSG_PARENT_DRAIN),
-};
-static const struct msg_handler to_authpop[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
-	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
-	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY),
-};
-static const struct msg_handler to_wrkrpop[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER),
-};
+#include "../msgends.h"
 #undef H
 
 static const struct {

@@ -7,6 +7,7 @@ cases (CRLF, comments, blank lines, no final newline, a path of
 PATH_MAX - 1 bytes) behave as table(5) says."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -234,6 +235,71 @@ def logins_go_on_during_reloads(srv):
                                                          len(bad)))
     T.expect_true(len(answers) > 0, "logins during the reloads", answers)
     T.expect(bad, [], "answers other than +OK during the reloads")
+
+
+def authpops(srv):
+    return {p for p in T.descendants(srv.proc.pid)
+            if T.classify(p) == "authpop"}
+
+
+@T.test(start=False, timeout=120)
+def successor_serves_once_ready(srv):
+    """After a reload the new authpop takes over only once it has loaded
+    authtab.  Stopped before it is ready (SIGSTOP), it gets no session:
+    logins go on with the old authpop, which has the reload's password
+    change, and "reloaded" is not logged; killed before it is ready, it
+    leaves the old one serving, and the parent says so."""
+    pw, newpw = "shared-pw", "changed-pw"
+    hash_ = T.make_hash(pw, 4)
+    names = [name_at(i) for i in range(NUSERS)]
+    first = names[0]
+    make_maildir(srv, first, 1)
+    auth = ["%s %s\n" % (n, hash_) for n in names]
+    srv.rewrite_authtab("".join(auth))
+    srv.rewrite_usertab("".join(usertab_line(srv, n) for n in names))
+    srv.start(timeout=30)
+    logs_in(srv, first, pw, 1)
+    old = authpops(srv)
+    T.expect(len(old), 1, "authpops before the reload")
+
+    # Catch the new authpop while it loads 100,000 users (a few tries:
+    # it may be ready before it is seen).
+    caught = None
+    for attempt in range(5):
+        auth[0] = "%s %s\n" % (first, T.make_hash(newpw if attempt % 2 == 0
+                                                  else pw, 4))
+        want = newpw if attempt % 2 == 0 else pw
+        srv.rewrite_authtab("".join(auth))
+        nlog = srv.log().count("reloaded")
+        srv.reload()
+        deadline = time.monotonic() + 10
+        while caught is None and time.monotonic() < deadline:
+            new = authpops(srv) - old
+            if new:
+                caught = new.pop()
+                os.kill(caught, signal.SIGSTOP)
+        if caught is not None and srv.log().count("reloaded") == nlog:
+            break
+        # Too late: it was ready already.  Let it finish and try again.
+        if caught is not None:
+            os.kill(caught, signal.SIGCONT)
+        T.wait_for(lambda: srv.log().count("reloaded") > nlog, 30,
+                   "the reload")
+        T.wait_for(lambda: len(authpops(srv)) == 1, 30,
+                   "the old authpop to leave")
+        old, caught = authpops(srv), None
+    T.expect_true(caught is not None, "a new authpop caught before it "
+                  "was ready", caught)
+    other = pw if want == newpw else newpw
+    time.sleep(1)
+    T.expect(srv.log().count("reloaded"), nlog,
+             "\"reloaded\" while the new authpop is not ready")
+    logs_in(srv, first, want, 1)
+    refused(srv, first, other, "the password the reload replaced")
+    os.kill(caught, signal.SIGKILL)
+    srv.wait_log("exited before it was ready: the previous one serves on")
+    logs_in(srv, first, want, 1)
+    T.expect(authpops(srv), old, "the authpop that serves on")
 
 
 @T.test(start=False, users=[("alice", "pw1"), ("bob", "pw2"),

@@ -37,9 +37,12 @@ static int		owned_fd = -1;	/* the last descriptor handed over */
 static uint32_t		handled_type;
 static unsigned char	handled_data[MSG_MAXPAYLOAD];
 
-/* Every handler: what it was given, copied for the checks. */
+/*
+ * Every handler (one per type, so that the checks see which one ran):
+ * what it was given, copied for the checks.
+ */
 static void
-got(uint32_t type, const void *data, int fd)
+on_message(struct chan *c, uint32_t type, const void *data, int fd)
 {
 	const struct msg_decl	*d = msg_decl(type);
 
@@ -52,34 +55,8 @@ got(uint32_t type, const void *data, int fd)
 		memcpy(handled_data, data, d->size);
 }
 
-/* One handler per type, so that the checks see which one ran. */
-#define HANDLER(t)							\
-static void								\
-on_##t(struct chan *c, const void *data, int fd)			\
-{									\
-	got(t, data, fd);						\
-}
-HANDLER(MSG_PARENT_CONF)
-HANDLER(MSG_PARENT_CONF_PKI)
-HANDLER(MSG_PARENT_CONF_PROXY)
-HANDLER(MSG_PARENT_CONF_END)
-HANDLER(MSG_PARENT_WORKER)
-HANDLER(MSG_PARENT_LISTEN)
-HANDLER(MSG_PARENT_STARTTLS)
-HANDLER(MSG_PARENT_SESSION)
-HANDLER(MSG_PARENT_SPAWNED)
-HANDLER(MSG_PARENT_REFUSED)
-HANDLER(MSG_PARENT_PASSWD)
-HANDLER(MSG_PARENT_DRAIN)
-HANDLER(MSG_PARENT_PENALTY)
-HANDLER(MSG_LISTENER_SESSION)
-HANDLER(MSG_AUTHPOP_LOGIN)
-HANDLER(MSG_AUTHPOP_CLOSED)
-HANDLER(MSG_AUTHPOP_STLS)
-HANDLER(MSG_AUTHPOP_PENALTY)
-HANDLER(MSG_AUTHPOP_READY)
-#undef HANDLER
-#define H(t)	{ t, on_##t }
+/* The ends of the channels, with what each end takes from its peer. */
+#include "../msgends.h"
 
 static void
 on_bad(struct chan *c)
@@ -93,27 +70,6 @@ on_eof(struct chan *c)
 	eof_called++;
 }
 
-/* The ends of the channels, with what each end takes from its peer. */
-static const struct msg_handler to_listener[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
-	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
-	H(MSG_PARENT_DRAIN),
-};
-static const struct msg_handler to_authpop[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
-	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
-	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY),
-};
-static const struct msg_handler to_wrkrpop[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER),
-};
-static const struct msg_handler from_listener[] = {
-	H(MSG_LISTENER_SESSION),
-};
-static const struct msg_handler from_authpop[] = {
-	H(MSG_AUTHPOP_LOGIN), H(MSG_AUTHPOP_CLOSED), H(MSG_AUTHPOP_STLS),
-	H(MSG_AUTHPOP_PENALTY), H(MSG_AUTHPOP_READY),
-};
 /* Not a complete table: chan_init must refuse these. */
 static const struct msg_handler to_listener_short[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),

@@ -638,6 +638,7 @@ test_scan(void)
 {
 	struct scanned	 s;
 	char		 path[PATH_MAX];
+	int		 saved;
 
 	(void)strlcpy(path, mkfile("usertab", "# c\nbob 2:3:/b\r\n\n"
 	    "alice:1:1:/a \ncarol 4:4:/c"), sizeof(path));
@@ -665,6 +666,17 @@ test_scan(void)
 	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt or SHA-crypt hash");
 	CHECK_INT(s.calls, 2);
 	CHECK_STR(s.got, "1 a=" H1 ";3 c=" H2 ";");
+
+	/* TABLE_QUIET: the same answer, no message; no callback: checks. */
+	CHECK_INT(scan(path, TABLE_AUTH | TABLE_QUIET, &s), -1);
+	CHECK_STR(errs, "");
+	CHECK_INT(s.calls, 2);
+	saved = capture_start();
+	CHECK_INT(table_scan(path, TABLE_AUTH, NULL, NULL), -1);
+	capture_end(saved);
+	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt or SHA-crypt hash");
+	(void)strlcpy(path, mkfile("authtab", "a " H1 "\n"), sizeof(path));
+	CHECK_INT(table_scan(path, TABLE_AUTH, NULL, NULL), 0);
 
 	(void)snprintf(path, sizeof(path), "%s/missing", dir);
 	CHECK_INT(scan(path, TABLE_USERS, &s), -1);
