@@ -6,6 +6,9 @@ SBINDIR?=	${PREFIX}/sbin
 LIBEXECDIR?=	${PREFIX}/libexec/popd
 MANDIR?=	${PREFIX}/man
 CHROOTDIR?=	/var/empty
+# OpenSMTPD's table programs (opensmtpd-extras): Debian's place; the
+# OpenBSD package's is /usr/local/libexec/smtpd.
+TABLEDIR?=	/usr/libexec/opensmtpd
 DESTDIR?=
 
 CC?=		cc
@@ -23,7 +26,7 @@ CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
 		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} \
 		-DSBINDIR=\"${SBINDIR}\" -DLIBEXECDIR=\"${LIBEXECDIR}\" \
-		-DCHROOTDIR=\"${CHROOTDIR}\"
+		-DCHROOTDIR=\"${CHROOTDIR}\" -DTABLEDIR=\"${TABLEDIR}\"
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 
 # common/ in three layers, each linked only into the programs that use it:
@@ -40,7 +43,8 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
-		popd/config.o popd/pki.o popd/proxy.o popd/users.o
+		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
+		popd/lookup.o popd/system.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
@@ -62,7 +66,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
-		common/oldids.h common/chan.h common/settings.h popd/parent.h
+		common/oldids.h common/chan.h common/settings.h popd/parent.h \
+		popd/lookup.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o

@@ -75,6 +75,8 @@ static void		authpop_parent_refused(struct chan *, const void *,
 static const char	*user_hash(const char *);
 static void		authpop_parent_passwd(struct chan *, const void *,
 			    int);
+static void		authpop_parent_cred(struct chan *, const void *, int);
+static void		auth_enqueue(struct session *);
 static void		authpop_parent_penalty(struct chan *, const void *,
 			    int);
 static void		drained(int, short, void *);
@@ -128,6 +130,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_PASSWD,	authpop_parent_passwd },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
+	{ MSG_PARENT_CRED,	authpop_parent_cred },
 };
 
 /*
@@ -202,6 +205,7 @@ main(int argc, char *argv[])
 	};
 	int			 ch, debug = 0, verbose = 0, type;
 	socklen_t		 len = sizeof(type);
+	char			 sysauth[32];
 
 	while ((ch = getopt(argc, argv, "dv")) != -1) {
 		switch (ch) {
@@ -236,9 +240,18 @@ main(int argc, char *argv[])
 	/*
 	 * The parent has checked authtab against usertab already: errors
 	 * are rare.  The parent keeps usertab: a user it does not know is
-	 * refused there.
+	 * refused there.  The system's accounts come as a file of no name
+	 * on POPD_CONF_FD; a database table is asked through the parent
+	 * for each login (MSG_AUTHPOP_LOOKUP).
 	 */
-	if (table_load(set.authtab, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+	if (set.authsrc == TABSRC_SYSTEM) {
+		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
+		    POPD_CONF_FD);
+		if (table_load(sysauth, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+			exit(1);
+		close(POPD_CONF_FD);
+	} else if (set.authsrc == TABSRC_FILE &&
+	    table_load(set.authtab, TABLE_AUTH, NULL, NULL, &authtab) == -1)
 		exit(1);
 
 	/* Before the chroot: these read /dev/urandom and /sys. */
@@ -637,6 +650,11 @@ session_timeout(int fd, short ev, void *arg)
 		fail_reply(s);
 		session_update(s);
 		break;
+	case S_LOOKUP:
+		/* The parent's answer, if it comes, finds no one. */
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		goto timedout;
 	case S_CHECK:
 		if (s->job == NULL) {
 			/* A worker has it: the result comes, then this. */
@@ -647,6 +665,7 @@ session_timeout(int fd, short ev, void *arg)
 		s->job = NULL;
 		/* FALLTHROUGH */
 	case S_CMD:
+ timedout:
 		log_info("session %llu: %s: no login within %d s, closing",
 		    (unsigned long long)s->id, s->addr, set.timeout.login);
 		session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
@@ -992,31 +1011,97 @@ logname(const char *user)
 static void
 auth_start(struct session *s, const char *pass)
 {
-	struct job	*j;
-	const char	*hash;
+	struct job		*j;
+	const char		*hash;
+	struct msg_login	 ml;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->id = s->id;
-	if (valid_username(s->user) && (hash = user_hash(s->user)) != NULL &&
-	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
-		j->known = 1;
-	else
-		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	/* crypt(3) takes at most AUTH_MAXPASS: no stored hash can match. */
 	if (strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
 		j->toolong = 1;
 	j->passmac = passmac(pass);
-	j->expected = check_expected(j->hash);
-
-	s->state = S_CHECK;
+	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	s->job = j;
+	if (!valid_username(s->user)) {
+		auth_enqueue(s);
+		return;
+	}
+	if (set.authsrc == TABSRC_LOOKUP) {
+		/* The parent asks the database; authpop_parent_cred. */
+		memset(&ml, 0, sizeof(ml));
+		ml.id = s->id;
+		(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+		s->state = S_LOOKUP;
+		chan_send(&parent, MSG_AUTHPOP_LOOKUP, -1, &ml, sizeof(ml));
+		return;
+	}
+	if ((hash = user_hash(s->user)) != NULL &&
+	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
+		j->known = 1;
+	else
+		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
+	auth_enqueue(s);
+}
+
+/*
+ * Queue a password check behind the others of the same address.  A user
+ * missing from either table is checked against the dummy hash, so that
+ * the reply and its timing are those of a wrong password.
+ */
+static void
+auth_enqueue(struct session *s)
+{
+	s->job->expected = check_expected(s->job->hash);
+	s->state = S_CHECK;
 	host_enqueue(s);
 	/*
 	 * Not here: dispatching may close a session whose client has gone,
 	 * and the caller, reading this one, still holds it.
 	 */
 	jobs_kick();
+}
+
+/*
+ * authtab's database answered for a session: the user's hash, no such
+ * user (the dummy hash: a wrong password to the client), or no answer
+ * at all, which is never passed off as a wrong password.
+ */
+static void
+authpop_parent_cred(struct chan *c, const void *data, int fd)
+{
+	const struct msg_cred	*mc = data;
+	struct session		*s;
+
+	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP) {
+		log_debug("session %llu: its password hash came after the "
+		    "session ended", (unsigned long long)mc->id);
+		return;
+	}
+	if (mc->status == CRED_TEMP) {
+		log_warnx("session %llu: %s: authtab <%s> could not answer for "
+		    "%s", (unsigned long long)s->id, s->addr, set.authtab,
+		    logname(s->user));
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		s->state = S_CMD;
+		s->hasuser = 0;
+		explicit_bzero(s->user, sizeof(s->user));
+		session_reply(s, "-ERR [SYS/TEMP] cannot check passwords now, "
+		    "try again later");
+		session_deadline(s);
+		session_update(s);
+		return;
+	}
+	if (mc->status == CRED_FOUND &&
+	    strlcpy(s->job->hash, mc->hash, sizeof(s->job->hash)) <
+	    sizeof(s->job->hash))
+		s->job->known = 1;
+	else
+		(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
+	auth_enqueue(s);
+	session_update(s);
 }
 
 /* From jobs_collect: a finished check, for its session if it still waits. */
@@ -1044,8 +1129,15 @@ static void
 auth_result(struct session *s, struct job *j)
 {
 	char		 addr[PEER_STRLEN];
-	double		 t = now(), at, wait, floor;
+	double		 t = now(), at, wait, floor, most;
 
+	/* A database's hash of a kind not seen before: now it is. */
+	if (j->known && set.authsrc == TABSRC_LOOKUP &&
+	    (most = check_learn(j->hash, j->took)) > slowest) {
+		slowest = most;
+		if (2 * slowest + 0.05 > fail_floor)
+			fail_floor = 2 * slowest + 0.05;
+	}
 	floor = failure_floor(t - s->started, j->expected, t);
 	if (j->ok) {
 		log_info("session %llu: %s: login %s",
@@ -1207,7 +1299,8 @@ session_close(struct session *s, int notify)
 	(void)evtimer_del(&s->tmo);
 	if (s->job != NULL) {
 		/* Its check never started: it is dropped, not run. */
-		host_dequeue(s);
+		if (s->state == S_CHECK)
+			host_dequeue(s);
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 	}

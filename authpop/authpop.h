@@ -24,6 +24,7 @@
 
 enum sess_state {
 	S_CMD,		/* reading commands */
+	S_LOOKUP,	/* the parent asks authtab's database; not reading */
 	S_CHECK,	/* its password check waits or runs; not reading */
 	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
@@ -45,6 +46,7 @@ struct job {
 	int			 toolong;	/* password cannot match */
 	uint64_t		 passmac;	/* host.c's keyed hash of it */
 	double			 expected;	/* its kind's time unloaded */
+	double			 took;		/* the check, seconds */
 	int			 ok;		/* result */
 	int			 err;		/* crypt failed: errno */
 	char			 hash[COMPAT_HASH_MAX + 1];
@@ -99,6 +101,7 @@ extern struct jobq	 jobs_todo;	/* elsewhere only in the fuzzer */
 void		 dummy_init(const struct table *);
 double		 slowest_check(const struct table *);
 double		 check_expected(const char *);
+double		 check_learn(const char *, double);
 void		 jobs_init(void);
 void		 workers_start(void);
 void		 jobs_submit(struct job *);

@@ -113,7 +113,8 @@ hash_kind(const char *hash, char *kind, size_t len)
 			break;
 	*p = '\0';
 	if ((p = strchr(kind + 1, '$')) != NULL &&
-	    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2')
+	    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2' &&
+	    kind[1] != 'y')
 		p[1] = '\0';
 }
 
@@ -179,6 +180,32 @@ check_expected(const char *hash)
 	return most;
 }
 
+/*
+ * A database table's hash of a kind not seen at start was checked in
+ * took seconds: remember the kind.  The slowest time, raised if this one
+ * is slower (returned, or 0 if it is not): from now on no failure is
+ * answered sooner than a check of this kind ends.
+ */
+double
+check_learn(const char *hash, double took)
+{
+	char	kind[32];
+	size_t	i;
+
+	hash_kind(hash, kind, sizeof(kind));
+	for (i = 0; i < nkinds; i++)
+		if (strcmp(kinds[i].name, kind) == 0)
+			return 0;
+	if (nkinds == nitems(kinds))
+		return 0;
+	(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
+	kinds[nkinds++].took = took;
+	log_debug("new kind of hash %s: checks in %.3f s", kind, took);
+	if (took <= most)
+		return 0;
+	return most = took;
+}
+
 /* The workers' way back into the event loop, once it exists. */
 void
 jobs_init(void)
@@ -237,7 +264,9 @@ worker_main(void *arg)
 		TAILQ_REMOVE(&jobs_todo, j, entry);
 		xunlock(&jobs_mtx);
 
+		j->took = now();
 		r = compat_checkpass(j->pass, j->hash);
+		j->took = now() - j->took;
 		if (r == -1 && errno != EACCES) {
 			j->err = errno;
 			j->ok = 0;

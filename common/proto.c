@@ -144,6 +144,20 @@ valid_passwd(const void *p)
 	return NULL;
 }
 
+static const char *
+valid_cred(const void *p)
+{
+	const struct msg_cred	*m = p;
+
+	if (m->status < CRED_FOUND || m->status > CRED_TEMP)
+		return "status";
+	if (!TERMINATED(m->hash))
+		return "unterminated string";
+	if ((m->status == CRED_FOUND) != (m->hash[0] != '\0'))
+		return "hash";
+	return NULL;
+}
+
 static int
 valid_time(double t)
 {
@@ -210,6 +224,9 @@ static const struct msg_decl decls[] = {
 	/* Also to a current authpop when its successor could not start. */
 	D(MSG_PARENT_PASSWD, P, A, sizeof(struct msg_passwd), MSG_NOFD,
 	    valid_passwd, ANY, 0),
+	/* A draining authpop still checks the passwords it was given. */
+	D(MSG_PARENT_CRED, P, A, sizeof(struct msg_cred), MSG_NOFD,
+	    valid_cred, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A, 0, MSG_NOFD, valid_none, RUN, PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, RUN, 0),
@@ -224,6 +241,8 @@ static const struct msg_decl decls[] = {
 	D(MSG_AUTHPOP_PENALTY, A, P, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, PH_DRAIN, 0),
 	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
+	D(MSG_AUTHPOP_LOOKUP, A, P, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
 };
 #undef D
 #undef P

@@ -23,7 +23,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		11
+#define MSG_VERSION		12
 #define MSG_MAXPAYLOAD		16384	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -46,6 +46,7 @@ enum msg_type {
 	MSG_PARENT_PASSWD,	/* a user's password changed in a reload
 				   that did not replace this authpop;
 				   msg_passwd */
+	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
@@ -63,6 +64,8 @@ enum msg_type {
 				   its successor; msg_penalty */
 	MSG_AUTHPOP_READY,	/* its tables are loaded, it is confined:
 				   it may have sessions now; no payload */
+	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
+				   password hash, please; msg_login */
 
 	MSG_MAX
 };
@@ -157,7 +160,7 @@ struct msg_lid {
 	uint32_t	lid;
 };
 
-/* MSG_AUTHPOP_LOGIN */
+/* MSG_AUTHPOP_LOGIN, MSG_AUTHPOP_LOOKUP */
 struct msg_login {
 	uint64_t	id;
 	char		user[POPD_MAXUSER + 1];
@@ -204,6 +207,20 @@ struct msg_refused {
 struct msg_passwd {
 	char		user[POPD_MAXUSER + 1];
 	char		hash[COMPAT_HASH_MAX + 1];
+};
+
+/*
+ * MSG_PARENT_CRED: a database table's answer for session id's user.
+ * CRED_NONE: no such user (checked against the dummy hash, as unknown
+ * users of a file); CRED_TEMP: the table could not answer ([SYS/TEMP]).
+ */
+#define CRED_FOUND		1
+#define CRED_NONE		2
+#define CRED_TEMP		3
+struct msg_cred {
+	uint64_t	id;
+	uint32_t	status;		/* CRED_* */
+	char		hash[COMPAT_HASH_MAX + 1];	/* CRED_FOUND */
 };
 
 /*

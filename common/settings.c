@@ -31,6 +31,7 @@ const struct conf_settings settings_defaults = {
 		.idle = 600,
 		.send = 600,
 		.close = 60,
+		.lookup = 5,
 	},
 	.limit = {
 		.handshakes = 1024,
@@ -67,6 +68,7 @@ static const struct conf_knob knobs[] = {
 	    "RFC 1939 asks for at least 10m" },
 	{ KNOB_TIMEOUT, "send",		T(send),	1, 86400, NULL },
 	{ KNOB_TIMEOUT, "close",	T(close),	1, 3600, NULL },
+	{ KNOB_TIMEOUT, "lookup",	T(lookup),	1, 60, NULL },
 	{ KNOB_LIMIT,	"handshakes",	L(handshakes),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"sessions",	L(sessions),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"logged-in",	L(logged_in),	1, 1000000, NULL },
@@ -128,6 +130,9 @@ settings_check(const struct conf_settings *set)
 	    sizeof(set->tls_protocols)) == NULL ||
 	    memchr(set->uidl_format, '\0', sizeof(set->uidl_format)) == NULL)
 		return "unterminated string";
+	if (set->authsrc < TABSRC_FILE || set->authsrc > TABSRC_SYSTEM ||
+	    set->usersrc < TABSRC_FILE || set->usersrc > TABSRC_SYSTEM)
+		return "table source";
 	if (set->maildir[0] != '\0' && !settings_subdir_ok(set->maildir))
 		return "maildir";
 	if (!settings_uidl_ok(set->uidl_format))

@@ -24,9 +24,22 @@
  * proto.h), so a setting lives here, in settings.c (its default and
  * range) and in popd/parse.y (its grammar), and nowhere else.
  */
+/*
+ * Where authtab and usertab come from: a file (the path), a database
+ * table whose backend the parent runs (the table's name: authpop asks
+ * the parent for each password hash, the parent looks up each user it
+ * starts a wrkrpop for), or the system's accounts, which the parent
+ * reads and hands authpop as a file of its own (POPD_CONF_FD).
+ */
+#define TABSRC_FILE		0
+#define TABSRC_LOOKUP		1
+#define TABSRC_SYSTEM		2
+
 struct conf_settings {
 	char			 authtab[PATH_MAX];
 	char			 usertab[PATH_MAX];
+	int			 authsrc;	/* TABSRC_* */
+	int			 usersrc;
 	char			 maildir[PATH_MAX];	/* "" = the path itself */
 	char			 tls_protocols[CONF_PROTOLEN];
 	uint32_t		 protocols;	/* TLS_PROTOCOL_* of the above */
@@ -36,6 +49,7 @@ struct conf_settings {
 		int		 idle;		/* TRANSACTION, no command */
 		int		 send;		/* client reads nothing */
 		int		 close;		/* last reply, peer gone */
+		int		 lookup;	/* a database table's answer */
 	}			 timeout;
 	struct {
 		int		 handshakes;	/* TLS handshakes, in total */

@@ -35,7 +35,6 @@ static void	 sort_offsets(const char *, uint32_t *, size_t);
 static int	 dup_line(void *, char *, char *, size_t);
 static void	 report_duplicates(const char *, int, const struct table *);
 static int	 check_userinfo(char *, const char *, size_t, int);
-static int	 valid_hash(const char *);
 static int	 add_record(void *, char *, char *, size_t);
 
 /* What table_scan says, unless it reads a file again (TABLE_QUIET). */
@@ -181,9 +180,13 @@ table_free(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* "uid:gid:/absolute/path", as OpenSMTPD's userinfo tables. */
-static int
-check_userinfo(char *val, const char *file, size_t lineno, int quiet)
+/*
+ * "uid:gid:/absolute/path", as OpenSMTPD's userinfo tables, parsed in
+ * place into ui (name not set); or -1 and why in why.  usertab lines and
+ * the userinfo answers of database tables (lookup.c) alike.
+ */
+int
+table_parse_user(char *val, struct userinfo *ui, char *why, size_t len)
 {
 	char		*uid, *gid, *path;
 	const char	*errstr;
@@ -193,50 +196,67 @@ check_userinfo(char *val, const char *file, size_t lineno, int quiet)
 	gid = strsep(&val, ":");
 	path = val;
 	if (gid == NULL || path == NULL) {
-		WARNX("%s:%zu: value must be uid:gid:/path", file, lineno);
+		(void)snprintf(why, len, "value must be uid:gid:/path");
 		return -1;
 	}
 	id[0] = strtonum(uid, 0, UINT32_MAX - 1, &errstr);
 	if (errstr != NULL) {
-		WARNX("%s:%zu: uid \"%s\" is %s", file, lineno, uid,
-		    errstr);
+		(void)snprintf(why, len, "uid \"%.32s\" is %s", uid, errstr);
 		return -1;
 	}
 	id[1] = strtonum(gid, 0, UINT32_MAX - 1, &errstr);
 	if (errstr != NULL) {
-		WARNX("%s:%zu: gid \"%s\" is %s", file, lineno, gid,
-		    errstr);
+		(void)snprintf(why, len, "gid \"%.32s\" is %s", gid, errstr);
 		return -1;
 	}
 	if (id[0] == 0 || id[1] == 0) {
-		WARNX("%s:%zu: uid and gid 0 are refused", file, lineno);
+		(void)snprintf(why, len, "uid and gid 0 are refused");
 		return -1;
 	}
 	if (path[0] != '/') {
-		WARNX("%s:%zu: path \"%s\" is not absolute", file, lineno,
+		(void)snprintf(why, len, "path \"%.64s\" is not absolute",
 		    path);
 		return -1;
 	}
 	if (strstr(path, "/../") != NULL ||
 	    (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)) {
-		WARNX("%s:%zu: path \"%s\" contains \"..\"", file, lineno,
+		(void)snprintf(why, len, "path \"%.64s\" contains \"..\"",
 		    path);
 		return -1;
 	}
 	if (strlen(path) >= PATH_MAX) {
-		WARNX("%s:%zu: path too long (%zu bytes, at most %d)",
-		    file, lineno, strlen(path), PATH_MAX - 1);
+		(void)snprintf(why, len, "path too long (%zu bytes, at most "
+		    "%d)", strlen(path), PATH_MAX - 1);
 		return -1;
 	}
+	ui->uid = id[0];
+	ui->gid = id[1];
+	ui->path = path;
 	/* Put the value back together (strsep cut it). */
 	path[-1] = ':';
 	gid[-1] = ':';
 	return 0;
 }
 
-/* crypt(3) hashes we can check: bcrypt, and SHA-crypt as smtpctl makes. */
 static int
-valid_hash(const char *h)
+check_userinfo(char *val, const char *file, size_t lineno, int quiet)
+{
+	struct userinfo	ui;
+	char		why[160];
+
+	if (table_parse_user(val, &ui, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: %s", file, lineno, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * crypt(3) hashes we can check: bcrypt, SHA-crypt as smtpctl makes, and
+ * yescrypt, the default of Debian's and Fedora's shadow files.
+ */
+int
+table_valid_hash(const char *h)
 {
 	size_t	len = strlen(h);
 	int	cost;
@@ -253,6 +273,8 @@ valid_hash(const char *h)
 	}
 	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
 	    h[2] == '$')
+		return 1;
+	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
 		return 1;
 	return 0;
 }
@@ -312,10 +334,10 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			WARNX("%s:%zu: invalid user name \"%s\"", file,
 			    lineno, key);
 			bad = 1;
-		} else if (kind == TABLE_AUTH && !valid_hash(val)) {
+		} else if (kind == TABLE_AUTH && !table_valid_hash(val)) {
 			/* Never log the value: it may be a password. */
-			WARNX("%s:%zu: \"%s\" has no bcrypt or SHA-crypt "
-			    "hash", file, lineno, key);
+			WARNX("%s:%zu: \"%s\" has no bcrypt, SHA-crypt or "
+			    "yescrypt hash", file, lineno, key);
 			bad = 1;
 		} else if (kind == TABLE_USERS &&
 		    check_userinfo(val, file, lineno, quiet) == -1)

@@ -48,5 +48,7 @@ const char	*table_name(const struct table *, size_t);
 const char	*table_value(const struct table *, size_t);
 const char	*table_get(const struct table *, const char *);
 void		 table_user(const struct table *, size_t, struct userinfo *);
+int		 table_parse_user(char *, struct userinfo *, char *, size_t);
+int		 table_valid_hash(const char *);
 
 #endif

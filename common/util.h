@@ -15,6 +15,7 @@
 
 #define POPD_USER		"_pop3d"	/* listener */
 #define POPD_AUTH_USER		"_pop3auth"	/* authpop */
+#define POPD_TABLE_USER		"_pop3table"	/* table backends */
 #define POPD_CHANNEL_FD		3	/* a child's channel or session fd */
 #define POPD_CONF_FD		4	/* wrkrpop: its configuration */
 #define POPD_MAXUSER		64

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #ifdef __linux__
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #endif
 
@@ -11,6 +12,7 @@
 #include <crypt.h>
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -232,6 +234,22 @@ compat_setproctitle(const char *fmt, ...)
 	(void)strlcpy(title_base, title, title_size);
 }
 #endif
+
+int
+compat_anonfile(const char *name)
+{
+#ifdef __linux__
+	return memfd_create(name, MFD_CLOEXEC);
+#else
+	char	path[] = "/tmp/popd.XXXXXXXXXX";
+	int	fd;
+
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
+		return -1;
+	(void)unlink(path);
+	return fd;
+#endif
+}
 
 /*
  * Give the memory that ended sessions held back to the system.  glibc

@@ -33,6 +33,12 @@ int	compat_exe_path(char *, size_t);
 /* Return freed heap memory to the system (glibc keeps it). */
 void	compat_memtrim(void);
 
+/*
+ * A file of no name, read and write, close-on-exec: the system accounts
+ * the parent hands authpop as a table.  -1 on failure.
+ */
+int	compat_anonfile(const char *);
+
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
 

@@ -8,18 +8,29 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tls.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "addr.h"
 #include "config.h"
 #include "chan.h"
+
+static int	resolve_table(struct popd_conf *, const char *, char *, int *,
+		    const struct conf_where *);
+static int	table_files_ok(const struct popd_conf *,
+		    const struct conf_table *);
+static void	print_tab(FILE *, const char *, const char *, int);
 
 struct popd_conf *
 conf_new(void)
@@ -34,6 +45,10 @@ conf_new(void)
 	TAILQ_INIT(&conf->pkis);
 	TAILQ_INIT(&conf->trusted);
 	TAILQ_INIT(&conf->proxies);
+	TAILQ_INIT(&conf->tables);
+	/* Debian's login.defs UID_MIN and UID_MAX. */
+	conf->system_uid[0] = 1000;
+	conf->system_uid[1] = 60000;
 	return conf;
 }
 
@@ -43,6 +58,7 @@ conf_free(struct popd_conf *conf)
 	struct conf_listen	*l;
 	struct conf_pki		*p;
 	struct conf_trusted	*t;
+	struct conf_table	*tb;
 
 	if (conf == NULL)
 		return;
@@ -67,6 +83,11 @@ conf_free(struct popd_conf *conf)
 		TAILQ_REMOVE(&conf->trusted, t, entry);
 		free(t->where.file);
 		free(t);
+	}
+	while ((tb = TAILQ_FIRST(&conf->tables)) != NULL) {
+		TAILQ_REMOVE(&conf->tables, tb, entry);
+		free(tb->where.file);
+		free(tb);
 	}
 	free(conf->authtab_where.file);
 	free(conf->usertab_where.file);
@@ -197,7 +218,23 @@ conf_check(struct popd_conf *conf)
 	struct conf_listen	*l, *l2;
 	struct conf_pki		*p;
 	struct conf_trusted	*t;
+	const struct conf_table	*tb;
 	int			 errors = 0, n;
+
+	if (resolve_table(conf, "authtab", conf->set.authtab,
+	    &conf->set.authsrc, &conf->authtab_where) == -1)
+		errors++;
+	if (resolve_table(conf, "usertab", conf->set.usertab,
+	    &conf->set.usersrc, &conf->usertab_where) == -1)
+		errors++;
+	n = 0;
+	TAILQ_FOREACH(tb, &conf->tables, entry) {
+		if (++n == POPD_MAXTABLES + 1)
+			errors += -conf_error(conf, &tb->where, "more than %d "
+			    "table statements", POPD_MAXTABLES);
+		if (table_files_ok(conf, tb) == -1)
+			errors++;
+	}
 
 	n = 0;
 	TAILQ_FOREACH(p, &conf->pkis, entry) {
@@ -246,6 +283,92 @@ conf_check(struct popd_conf *conf)
 	return errors ? -1 : 0;
 }
 
+/* Letters, digits, "-" and "_": table names, as in <name>. */
+int
+conf_valid_table_name(const char *name)
+{
+	size_t	n = strlen(name);
+
+	return n > 0 && n < CONF_NAMELEN && strspn(name,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == n;
+}
+
+const struct conf_table *
+conf_table(const struct popd_conf *conf, const char *name)
+{
+	const struct conf_table	*t;
+
+	TAILQ_FOREACH(t, &conf->tables, entry)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+/*
+ * authtab <name> (usertab <name>): the table must exist; a file table
+ * is the same as naming its file.
+ */
+static int
+resolve_table(struct popd_conf *conf, const char *what, char *name,
+    int *src, const struct conf_where *w)
+{
+	const struct conf_table	*t;
+
+	if (*src != TABSRC_LOOKUP)
+		return 0;
+	if ((t = conf_table(conf, name)) == NULL)
+		return conf_error(conf, w, "%s <%s>: no table %s", what, name,
+		    name);
+	if (strcmp(t->backend, "file") == 0) {
+		(void)strlcpy(name, t->config, PATH_MAX);
+		*src = TABSRC_FILE;
+	}
+	return 0;
+}
+
+/*
+ * What popd -n can tell of a backend table: its program runs, its
+ * configuration file is there, and the backend's user may read it (the
+ * parent is root: access(2) would say yes to anything).
+ */
+static int
+table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+	const char	*errstr;
+	int		 fd;
+
+	if (strcmp(t->backend, "file") == 0)
+		return 0;
+	if (stat(t->program, &st) == -1)
+		return conf_error(conf, &t->where, "table %s: %s: %s%s",
+		    t->name, t->program, strerror(errno), errno == ENOENT ?
+		    " (Debian: apt-get install opensmtpd-extras)" : "");
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
+		return conf_error(conf, &t->where, "table %s: %s: not an "
+		    "executable file", t->name, t->program);
+	if ((fd = open_regular(t->config, &errstr)) == -1)
+		return conf_error(conf, &t->where, "table %s: %s: %s",
+		    t->name, t->config, errstr);
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return conf_error(conf, &t->where, "table %s: %s: %s",
+		    t->name, t->config, strerror(errno));
+	}
+	close(fd);
+	if (geteuid() == 0 && (pw = getpwnam(POPD_TABLE_USER)) != NULL &&
+	    !(st.st_mode & S_IROTH) &&
+	    !(st.st_uid == pw->pw_uid && (st.st_mode & S_IRUSR)) &&
+	    !(st.st_gid == pw->pw_gid && (st.st_mode & S_IRGRP)))
+		return conf_error(conf, &t->where, "table %s: %s: not "
+		    "readable by %s, who runs %s (chgrp %s and chmod g+r "
+		    "it)", t->name, t->config, POPD_TABLE_USER, t->program,
+		    POPD_TABLE_USER);
+	return 0;
+}
+
 /* A string as the lexer reads it back. */
 static void
 print_str(FILE *fp, const char *s)
@@ -259,9 +382,24 @@ print_str(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+static void
+print_tab(FILE *fp, const char *what, const char *v, int src)
+{
+	fprintf(fp, "%s ", what);
+	if (src == TABSRC_LOOKUP)
+		fprintf(fp, "<%s>\n", v);
+	else if (src == TABSRC_SYSTEM)
+		fputs("system\n", fp);
+	else {
+		print_str(fp, v);
+		fputc('\n', fp);
+	}
+}
+
 void
 conf_print(FILE *fp, const struct popd_conf *conf)
 {
+	const struct conf_table		*tb;
 	const struct conf_listen	*l;
 	const struct conf_pki		*p;
 	const struct conf_trusted	*t;
@@ -270,11 +408,25 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	size_t				 i, nknobs;
 	int				 v;
 
-	fputs("authtab ", fp);
-	print_str(fp, conf->set.authtab);
-	fputs("\nusertab ", fp);
-	print_str(fp, conf->set.usertab);
-	fputc('\n', fp);
+	TAILQ_FOREACH(tb, &conf->tables, entry) {
+		fprintf(fp, "table %s ", tb->name);
+		if (strcmp(tb->backend, "proc") == 0)
+			fprintf(fp, "\"%s:%s\"", tb->program, tb->config);
+		else
+			fprintf(fp, "\"%s:%s\"", tb->backend, tb->config);
+		if (tb->cache > 0)
+			fprintf(fp, " cache %s", conf_duration(tb->cache));
+		fputc('\n', fp);
+	}
+	print_tab(fp, "authtab", conf->set.authtab, conf->set.authsrc);
+	print_tab(fp, "usertab", conf->set.usertab, conf->set.usersrc);
+	if (conf->set.authsrc == TABSRC_SYSTEM ||
+	    conf->set.usersrc == TABSRC_SYSTEM) {
+		fprintf(fp, "system uid %u-%u\n", conf->system_uid[0],
+		    conf->system_uid[1]);
+		if (conf->system_group[0] != '\0')
+			fprintf(fp, "system group %s\n", conf->system_group);
+	}
 	if (conf->set.maildir[0] != '\0') {
 		fputs("maildir ", fp);
 		print_str(fp, conf->set.maildir);

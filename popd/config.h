@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "settings.h"
+#include "util.h"
 
 #define POPD_CONF		"/etc/popd.conf"
 #define CONF_NAMELEN		128	/* pki names */
@@ -59,7 +60,24 @@ struct conf_trusted {
 	struct conf_where	 where;
 };
 
+/*
+ * A table statement: "file" (config is the path) or a backend program
+ * that the parent runs (lookup.c).
+ */
+#define CONF_MAXCACHE		300	/* seconds */
+#define POPD_MAXTABLES		16	/* table statements */
+struct conf_table {
+	TAILQ_ENTRY(conf_table)	 entry;
+	char			 name[CONF_NAMELEN];
+	char			 backend[CONF_NAMELEN];	/* "file", "sqlite".. */
+	char			 program[PATH_MAX];	/* "" for file */
+	char			 config[PATH_MAX];
+	int			 cache;		/* seconds, 0: none */
+	struct conf_where	 where;
+};
+
 TAILQ_HEAD(conf_listens, conf_listen);
+TAILQ_HEAD(conf_tables, conf_table);
 TAILQ_HEAD(conf_pkis, conf_pki);
 TAILQ_HEAD(conf_trusteds, conf_trusted);
 
@@ -72,6 +90,9 @@ struct popd_conf {
 	struct conf_pkis	 pkis;
 	struct conf_trusteds	 trusted;
 	struct conf_trusteds	 proxies;	/* may send PROXY headers */
+	struct conf_tables	 tables;
+	uint32_t		 system_uid[2];	/* who of the system */
+	char			 system_group[POPD_MAXUSER + 1];
 };
 
 /* parse.y */
@@ -91,6 +112,8 @@ void			 conf_send(struct chan *, const struct popd_conf *, int);
 int			 conf_parse_network(const char *, struct conf_trusted *,
 			    const char **);
 int			 conf_valid_listen_addr(const char *);
+int			 conf_valid_table_name(const char *);
+const struct conf_table	*conf_table(const struct popd_conf *, const char *);
 const char		*conf_duration(long long);
 
 #endif

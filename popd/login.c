@@ -30,6 +30,7 @@
 #include "settings.h"
 #include "addr.h"
 #include "table.h"
+#include "lookup.h"
 
 #define FD_RESERVE	64	/* descriptors kept for children, reloads */
 
@@ -106,7 +107,16 @@ static void		session_refuse(int, const char *);
 static int		is_trusted(const struct peeraddr *);
 static int		 login_too_soon(const char *);
 static void		spawn_worker(struct chan *, const struct msg_login *,
+			    const struct preauth *, int,
+			    const struct userinfo *);
+static void		spawn_known(struct chan *, const struct msg_login *,
 			    const struct preauth *, int);
+static void		refuse(struct chan *, uint64_t, uint32_t, int);
+struct userinfo_wait;
+static void		userinfo_ask(struct proc *, const struct msg_login *,
+			    struct preauth *, int);
+static void		userinfo_answer(void *, int, const char *);
+static void		cred_answer(void *, int, const char *);
 static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
 
@@ -300,7 +310,11 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		    (unsigned long long)ml->id);
 		goto bad;
 	}
-	spawn_worker(c, ml, pa, fd);
+	if (conf->set.usersrc == TABSRC_LOOKUP) {
+		userinfo_ask(c->arg, ml, pa, fd);
+		return;
+	}
+	spawn_known(c, ml, pa, fd);
 	preauth_free(pa);
 	return;
  bad:
@@ -354,16 +368,184 @@ parent_authpop_stls(struct chan *c, const void *data, int fd)
 	preauth_free(pa);
 }
 
+/* Refuse a login: the session's socket goes, authpop says why. */
+static void
+refuse(struct chan *auth, uint64_t id, uint32_t code, int fd)
+{
+	struct msg_refused	mr;
+
+	close(fd);
+	memset(&mr, 0, sizeof(mr));
+	mr.id = id;
+	mr.code = code;
+	chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+}
+
+/* A login of a user of the usertab file (or of the system). */
+static void
+spawn_known(struct chan *auth, const struct msg_login *ml,
+    const struct preauth *pa, int fd)
+{
+	struct userinfo	ui;
+	ssize_t		i;
+
+	if (users.tabkind != TABLE_USERS ||
+	    (i = table_find(&users.tab, ml->user)) == -1) {
+		log_warnx("login of \"%s\" refused: not in %s", ml->user,
+		    conf->set.usertab);
+		refuse(auth, ml->id, REFUSED_PERM, fd);
+		return;
+	}
+	table_user(&users.tab, i, &ui);
+	spawn_worker(auth, ml, pa, fd, &ui);
+}
+
+/*
+ * A login while usertab is a database table: the session waits (still
+ * counted before login) while the table is asked for the user's ids.
+ */
+struct userinfo_wait {
+	pid_t			 authpid;	/* the authpop that asked */
+	struct msg_login	 ml;
+	struct preauth		*pa;
+	int			 fd;
+};
+
+static void
+userinfo_ask(struct proc *auth, const struct msg_login *ml,
+    struct preauth *pa, int fd)
+{
+	struct userinfo_wait	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("login of \"%s\"", ml->user);
+		refuse(&auth->chan, ml->id, REFUSED_TEMP, fd);
+		preauth_free(pa);
+		return;
+	}
+	w->authpid = auth->pid;
+	w->ml = *ml;
+	w->pa = pa;
+	w->fd = fd;
+	/* Still before login: counted as such until the answer. */
+	pa->client->prelogin++;
+	npreauth++;
+	lookup(conf->set.usertab, LOOKUP_USERINFO, ml->user, userinfo_answer,
+	    w);
+}
+
+/*
+ * The table's answer: the ids and path are checked as usertab's lines
+ * are (no uid or gid 0, none of popd's daemon uids, an absolute path
+ * without ".."), here in the parent, whatever the backend said.
+ */
+static void
+userinfo_answer(void *arg, int status, const char *value)
+{
+	struct userinfo_wait	*w = arg;
+	struct userinfo		 ui;
+	struct proc		*p;
+	char			 buf[PATH_MAX + 64], why[160];
+
+	w->pa->client->prelogin--;
+	npreauth--;
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_AUTHPOP && p->pid == w->authpid)
+			break;
+	if (p == NULL || p->chan.fd == -1) {
+		log_debug("login of \"%s\": its authpop is gone", w->ml.user);
+		close(w->fd);
+	} else if (status == LOOKUP_TEMP) {
+		log_warnx("login of \"%s\" refused: table %s could not say "
+		    "who the user is", w->ml.user, conf->set.usertab);
+		refuse(&p->chan, w->ml.id, REFUSED_TEMP, w->fd);
+	} else if (status == LOOKUP_NONE) {
+		log_warnx("login of \"%s\" refused: not in table %s",
+		    w->ml.user, conf->set.usertab);
+		refuse(&p->chan, w->ml.id, REFUSED_PERM, w->fd);
+	} else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf) ||
+	    table_parse_user(buf, &ui, why, sizeof(why)) == -1 ||
+	    users_refused_uid(ui.uid, why, sizeof(why))) {
+		if (strlen(value) >= sizeof(buf))
+			(void)strlcpy(why, "too long", sizeof(why));
+		log_warnx("login of \"%s\" refused: the userinfo of table %s: "
+		    "%s", w->ml.user, conf->set.usertab, why);
+		refuse(&p->chan, w->ml.id, REFUSED_PERM, w->fd);
+	} else {
+		ui.name = w->ml.user;
+		spawn_worker(&p->chan, &w->ml, w->pa, w->fd, &ui);
+	}
+	preauth_free(w->pa);
+	free(w);
+}
+
+/*
+ * authtab is a database table: a session's password hash, for the
+ * authpop that asked (if it is still there).
+ */
+struct cred_wait {
+	pid_t		 authpid;
+	uint64_t	 id;
+};
+
+void
+parent_authpop_lookup(struct chan *c, const void *data, int fd)
+{
+	const struct msg_login	*ml = data;
+	struct cred_wait	*w;
+	struct msg_cred		 mc;
+
+	if (conf->set.authsrc != TABSRC_LOOKUP) {
+		chan_bad(c, "%s, but authtab is no database table",
+		    msg_type_str(MSG_AUTHPOP_LOOKUP));
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s", __func__);
+		memset(&mc, 0, sizeof(mc));
+		mc.id = ml->id;
+		mc.status = CRED_TEMP;
+		chan_send(c, MSG_PARENT_CRED, -1, &mc, sizeof(mc));
+		return;
+	}
+	w->authpid = ((struct proc *)c->arg)->pid;
+	w->id = ml->id;
+	lookup(conf->set.authtab, LOOKUP_CREDENTIALS, ml->user, cred_answer,
+	    w);
+}
+
+static void
+cred_answer(void *arg, int status, const char *hash)
+{
+	struct cred_wait	*w = arg;
+	struct msg_cred		 mc;
+	struct proc		*p;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_AUTHPOP && p->pid == w->authpid)
+			break;
+	if (p != NULL && p->chan.fd != -1) {
+		memset(&mc, 0, sizeof(mc));
+		mc.id = w->id;
+		mc.status = status == LOOKUP_FOUND ? CRED_FOUND :
+		    status == LOOKUP_NONE ? CRED_NONE : CRED_TEMP;
+		if (status == LOOKUP_FOUND)
+			(void)strlcpy(mc.hash, hash, sizeof(mc.hash));
+		chan_send(&p->chan, MSG_PARENT_CRED, -1, &mc, sizeof(mc));
+		explicit_bzero(&mc, sizeof(mc));
+	}
+	free(w);
+}
+
 /*
  * The only place that creates a process with a mail user's ids: the ids
- * and path come from our own usertab, never from authpop.
+ * and path come from our own usertab, or from the parent's own question
+ * to usertab's database table, never from authpop.
  */
 static void
 spawn_worker(struct chan *auth, const struct msg_login *ml,
-    const struct preauth *pa, int fd)
+    const struct preauth *pa, int fd, const struct userinfo *u)
 {
-	struct userinfo		 ui, *u = &ui;
-	ssize_t			 i;
 	struct msg_refused	 mr;
 	struct msg_id		 mi;
 	char			 maildir[PATH_MAX];
@@ -373,15 +555,6 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 
 	memset(&mr, 0, sizeof(mr));
 	mr.id = ml->id;
-	if ((i = table_find(&users.tab, ml->user)) == -1) {
-		log_warnx("login of \"%s\" refused: not in %s", ml->user,
-		    conf->set.usertab);
-		close(fd);
-		mr.code = REFUSED_PERM;
-		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
-		return;
-	}
-	table_user(&users.tab, i, u);
 	if (pa->client->loggedin >=
 	    (unsigned int)conf->set.per_address.logged_in ||
 	    nworkers >= (size_t)conf->set.limit.logged_in) {

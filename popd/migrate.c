@@ -32,6 +32,13 @@ migration_report(void)
 	pid_t			 pid;
 	int			 argc, conffd, status, bad = 0;
 
+	if (users.tabkind != TABLE_USERS) {
+		fprintf(stderr, "popd -m: usertab <%s> is a database table, "
+		    "whose users popd cannot list: run popd -m -f with a "
+		    "configuration whose usertab is a file of them\n",
+		    conf->set.usertab);
+		return 1;
+	}
 	peer_set(&nobody, 0, NULL, 0);
 	argc = child_argv(argv, "wrkrpop", NULL);
 	argv[argc] = NULL;

@@ -54,13 +54,17 @@ struct listen_socket {
 };
 
 /*
- * usertab, and for each of its users a keyed hash of its password hash
- * in authtab (0: none), see users.c.
+ * The users the parent knows, see users.c: usertab, or, when usertab is
+ * a database table, authtab's names (nothing when both are); for each,
+ * a keyed hash of its password hash in authtab (0: none).  authfd: the
+ * system's accounts as an authtab for authpop (authtab system), or -1.
  */
 struct users {
 	struct table		 tab;
+	int			 tabkind;	/* TABLE_USERS, TABLE_AUTH, 0 */
 	uint64_t		*mac;
 	size_t			 macsz;
+	int			 authfd;
 };
 struct pwchange;
 TAILQ_HEAD(pwchangeq, pwchange);
@@ -72,7 +76,10 @@ extern char			 self_path[PATH_MAX];
 extern char			 authpop_path[PATH_MAX];
 extern char			 wrkrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
-extern uid_t			 daemon_uid[2];	/* the listener's, authpop's */
+#define DAEMON_UIDS	3
+extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
+							     authpop's, the
+							     tables' */
 
 /* bind.c */
 extern struct listen_socket	 listens[MAX_LISTEN];
@@ -88,8 +95,12 @@ extern struct event		 restart_ev[KIND_MAX];
 /* users.c */
 #define USERS_BADUSERTAB	0x01
 #define USERS_BADAUTHTAB	0x02
-int		 users_load(const char *, const char *, struct users *,
+int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
+int		 users_refused_uid(uid_t, char *, size_t);
+
+/* system.c */
+int		 system_tables(const struct popd_conf *, int *, int *);
 void		 users_free(struct users *);
 void		 pwchanges_send(struct pwchangeq *, const struct proc *);
 void		 pwchanges_free(struct pwchangeq *);

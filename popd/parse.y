@@ -105,8 +105,10 @@ static int	 symset(const char *, const char *, int);
 static const char *symget(const char *);
 static int	 valid_macro_name(const char *);
 static int	 set_path(char *, const char *, const char *, int);
-static void	 set_table(char *, struct conf_where *, const char *,
-		    const char *, int);
+static void	 set_table(char *, int *, struct conf_where *, const char *,
+		    const char *, int, int);
+static void	 add_table(const char *, const char *, long long, int);
+static void	 set_system(const char *, const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
@@ -118,10 +120,10 @@ static char	*token_string(const char *);
 static void	 where(struct conf_where *, int);
 %}
 
-%token	AUTHTAB CERT EXPIRE FAILUREDELAY INCLUDE KEY LAST LIMIT LISTEN
+%token	AUTHTAB CACHE CERT EXPIRE FAILUREDELAY INCLUDE KEY LAST LIMIT LISTEN
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
-%token	TRUSTED USERTAB YES ERROR
+%token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -191,12 +193,52 @@ pkipart		: CERT				{ $$ = 0; }
 		;
 
 main		: AUTHTAB STRING		{
-			set_table(conf->set.authtab, &conf->authtab_where,
-			    "authtab", $2, $<lineno>1);
+			set_table(conf->set.authtab, &conf->set.authsrc,
+			    &conf->authtab_where, "authtab", $2, TABSRC_FILE,
+			    $<lineno>1);
+		}
+		| AUTHTAB '<' STRING '>'	{
+			set_table(conf->set.authtab, &conf->set.authsrc,
+			    &conf->authtab_where, "authtab", $3, TABSRC_LOOKUP,
+			    $<lineno>1);
+		}
+		| AUTHTAB SYSTEM		{
+			set_table(conf->set.authtab, &conf->set.authsrc,
+			    &conf->authtab_where, "authtab", "system",
+			    TABSRC_SYSTEM, $<lineno>1);
 		}
 		| USERTAB STRING		{
-			set_table(conf->set.usertab, &conf->usertab_where,
-			    "usertab", $2, $<lineno>1);
+			set_table(conf->set.usertab, &conf->set.usersrc,
+			    &conf->usertab_where, "usertab", $2, TABSRC_FILE,
+			    $<lineno>1);
+		}
+		| USERTAB '<' STRING '>'	{
+			set_table(conf->set.usertab, &conf->set.usersrc,
+			    &conf->usertab_where, "usertab", $3, TABSRC_LOOKUP,
+			    $<lineno>1);
+		}
+		| USERTAB SYSTEM		{
+			set_table(conf->set.usertab, &conf->set.usersrc,
+			    &conf->usertab_where, "usertab", "system",
+			    TABSRC_SYSTEM, $<lineno>1);
+		}
+		| TABLE STRING STRING		{
+			add_table($2, $3, 0, $<lineno>1);
+		}
+		| TABLE STRING STRING CACHE time {
+			add_table($2, $3, $5 == 0 ? -1 : $5, $<lineno>1);
+		}
+		| SYSTEM UID STRING		{
+			set_system("uid", $3, $<lineno>1);
+		}
+		| SYSTEM UID NUMBER		{
+			char	buf[32];
+
+			(void)snprintf(buf, sizeof(buf), "%lld", $3);
+			set_system("uid", buf, $<lineno>1);
+		}
+		| SYSTEM GROUP STRING		{
+			set_system("group", $3, $<lineno>1);
 		}
 		| MAILDIR STRING		{
 			if (!settings_subdir_ok($2))
@@ -343,9 +385,11 @@ static const struct keyword {
 	int		 token;
 } keywords[] = {
 	{ "authtab",		AUTHTAB },
+	{ "cache",		CACHE },
 	{ "cert",		CERT },
 	{ "expire",		EXPIRE },
 	{ "failure-delay",	FAILUREDELAY },
+	{ "group",		GROUP },
 	{ "include",		INCLUDE },
 	{ "key",		KEY },
 	{ "last",		LAST },
@@ -363,9 +407,12 @@ static const struct keyword {
 	{ "proxy",		PROXY },
 	{ "proxy-protocol",	PROXYPROTOCOL },
 	{ "starttls",		STARTTLS },
+	{ "system",		SYSTEM },
+	{ "table",		TABLE },
 	{ "timeout",		TIMEOUT },
 	{ "tls",		TLS },
 	{ "trusted",		TRUSTED },
+	{ "uid",		UID },
 	{ "uidl-format",	UIDLFORMAT },
 	{ "usertab",		USERTAB },
 	{ "yes",		YES },
@@ -930,11 +977,13 @@ set_path(char *dst, const char *what, const char *path, int line)
 
 /*
  * authtab and usertab: one statement each.  A second one would replace
- * the first unseen, so it is an error that names both.
+ * the first unseen, so it is an error that names both.  A file's path,
+ * the name of a table statement's table (resolved by conf_check: the
+ * table may come later), or "system".
  */
 static void
-set_table(char *dst, struct conf_where *w, const char *what,
-    const char *path, int line)
+set_table(char *dst, int *src, struct conf_where *w, const char *what,
+    const char *arg, int kind, int line)
 {
 	if (w->file != NULL) {
 		lerror(line, "%s given twice, first at %s:%d", what, w->file,
@@ -942,7 +991,120 @@ set_table(char *dst, struct conf_where *w, const char *what,
 		return;
 	}
 	where(w, line);
-	(void)set_path(dst, what, path, line);
+	*src = kind;
+	if (kind == TABSRC_FILE)
+		(void)set_path(dst, what, arg, line);
+	else if (!conf_valid_table_name(arg))
+		lerror(line, "%s <%s>: a table name is letters, digits, "
+		    "\"-\" and \"_\"", what, arg);
+	else
+		(void)strlcpy(dst, arg, PATH_MAX);
+}
+
+/*
+ * table NAME BACKEND:CONFIG, as in smtpd.conf(5): "file:/path" is an
+ * authtab or usertab file, any other backend one of OpenSMTPD's table
+ * programs (TABLEDIR/table-BACKEND, or an absolute path) that the parent
+ * runs with CONFIG as its argument.  cache: seconds, -1 for "cache 0".
+ */
+static void
+add_table(const char *name, const char *spec, long long cache, int line)
+{
+	struct conf_table	*t;
+	const char		*colon;
+	size_t			 n;
+
+	if (!conf_valid_table_name(name)) {
+		lerror(line, "table %s: a table name is letters, digits, "
+		    "\"-\" and \"_\"", name);
+		return;
+	}
+	TAILQ_FOREACH(t, &conf->tables, entry)
+		if (strcmp(t->name, name) == 0) {
+			lerror(line, "table %s given twice, first at %s:%d",
+			    name, t->where.file, t->where.line);
+			return;
+		}
+	if ((colon = strchr(spec, ':')) == NULL || colon == spec ||
+	    colon[1] == '\0') {
+		lerror(line, "table %s \"%s\": must be backend:config, as "
+		    "file:/etc/mail/authtab or sqlite:/etc/mail/sqlite.conf",
+		    name, spec);
+		return;
+	}
+	if (cache > CONF_MAXCACHE) {
+		lerror(line, "table %s cache %s: at most %s", name,
+		    conf_duration(cache), conf_duration(CONF_MAXCACHE));
+		return;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("%s", __func__);
+	(void)strlcpy(t->name, name, sizeof(t->name));
+	n = colon - spec;
+	if (spec[0] == '/') {
+		/* A program of our own choosing: "/path/table-x:config". */
+		(void)strlcpy(t->backend, "proc", sizeof(t->backend));
+		if (n >= sizeof(t->program))
+			lerror(line, "table %s: program path too long", name);
+		else
+			memcpy(t->program, spec, n);
+	} else if (n >= sizeof(t->backend) ||
+	    strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789-_") != n) {
+		lerror(line, "table %s \"%.*s\": a backend is a name such as "
+		    "file, sqlite, postgres, mysql or ldap, or a program's "
+		    "absolute path", name, (int)n, spec);
+		free(t);
+		return;
+	} else {
+		memcpy(t->backend, spec, n);
+		if (strcmp(t->backend, "file") != 0 &&
+		    snprintf(t->program, sizeof(t->program), "%s/table-%s",
+		    TABLEDIR, t->backend) >= (int)sizeof(t->program))
+			lerror(line, "table %s: program path too long", name);
+	}
+	if (strcmp(t->backend, "file") == 0 && colon[1] != '/')
+		lerror(line, "table %s \"%s\": the file must be an absolute "
+		    "path", name, spec);
+	else if (strlcpy(t->config, colon + 1, sizeof(t->config)) >=
+	    sizeof(t->config))
+		lerror(line, "table %s: path too long", name);
+	else if (strcmp(t->backend, "file") == 0 && cache != 0)
+		lerror(line, "table %s: a file table has no cache: popd keeps "
+		    "it whole and reads it again on SIGHUP", name);
+	t->cache = cache < 0 ? 0 : cache;
+	where(&t->where, line);
+	TAILQ_INSERT_TAIL(&conf->tables, t, entry);
+}
+
+/* system uid MIN-MAX, system group NAME: who of the system may log in. */
+static void
+set_system(const char *what, const char *arg, int line)
+{
+	const char	*errstr = NULL;
+	char		 buf[32], *dash;
+	long long	 lo, hi;
+
+	if (strcmp(what, "group") == 0) {
+		if (!valid_username(arg))
+			lerror(line, "system group \"%s\": not a group name",
+			    arg);
+		else
+			(void)strlcpy(conf->system_group, arg,
+			    sizeof(conf->system_group));
+		return;
+	}
+	(void)strlcpy(buf, arg, sizeof(buf));
+	if ((dash = strchr(buf, '-')) != NULL)
+		*dash++ = '\0';
+	lo = strtonum(buf, 1, UINT32_MAX - 1, &errstr);
+	hi = dash == NULL ? lo : strtonum(dash, 1, UINT32_MAX - 1, &errstr);
+	if (errstr != NULL || hi < lo)
+		lerror(line, "system uid %s: must be MIN-MAX, 1 to %u, as "
+		    "1000-60000", arg, UINT32_MAX - 1);
+	else {
+		conf->system_uid[0] = lo;
+		conf->system_uid[1] = hi;
+	}
 }
 
 /* "90", "90s", "10m", "2h" in seconds, or -1 after an error. */

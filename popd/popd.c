@@ -52,6 +52,7 @@
 #include "proc.h"
 #include "table.h"
 #include "sandbox.h"
+#include "lookup.h"
 
 __dead static void	usage(void);
 static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
@@ -65,6 +66,7 @@ static int		pki_file_ok(const struct popd_conf *,
 static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static const char *const *conf_files(const struct popd_conf *);
+static const char *const *exec_paths(const struct popd_conf *);
 static void		find_helpers(void);
 static void		check_users(void);
 static void		reload(void);
@@ -82,7 +84,8 @@ static char		 conffile_abs[PATH_MAX];
 int			 debug, verbose, privsep;
 static int		 foreground;	/* -F: no detaching, still syslog */
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
-uid_t			 daemon_uid[2] = { (uid_t)-1, (uid_t)-1 };
+uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
+			    (uid_t)-1 };
 
 __dead static void
 usage(void)
@@ -216,8 +219,8 @@ main(int argc, char *argv[])
 	/* Check everything before daemonizing, so errors reach the admin. */
 	if (privsep)
 		check_users();
-	if (conf_usable(conf, &users, users_load(conf->set.usertab,
-	    conf->set.authtab, &users, NULL, NULL), NULL) != 0)
+	if (conf_usable(conf, &users, users_load(conf, &users, NULL, NULL),
+	    NULL) != 0)
 		exit(1);
 	find_helpers();
 	if (report)
@@ -257,8 +260,8 @@ main(int argc, char *argv[])
 	signal_add(&ev_sighup, NULL);
 
 	/* Confined before the first child: they all inherit it. */
-	sandbox_parent((const char *const []){ self_path, authpop_path,
-	    wrkrpop_path, NULL }, conf_files(conf));
+	sandbox_parent(exec_paths(conf), conf_files(conf));
+	lookup_start(conf);
 	for (id = 0; id < KIND_MAX; id++)
 		evtimer_set(&restart_ev[id], proc_restart,
 		    (void *)(intptr_t)id);
@@ -522,6 +525,30 @@ find_helpers(void)
 	}
 }
 
+/*
+ * What the parent and its children may exec, for good (Landlock, unveil):
+ * our helpers, and OpenSMTPD's table programs (TABLEDIR, and programs
+ * named by their path at start: a reload cannot add one).
+ */
+static const char *const *
+exec_paths(const struct popd_conf *c)
+{
+	static const char	*paths[8 + POPD_MAXTABLES];
+	const struct conf_table	*t;
+	size_t			 n = 0;
+
+	paths[n++] = self_path;
+	paths[n++] = authpop_path;
+	paths[n++] = wrkrpop_path;
+	if (access(TABLEDIR, F_OK) == 0)
+		paths[n++] = TABLEDIR;
+	TAILQ_FOREACH(t, &c->tables, entry)
+		if (strcmp(t->backend, "proc") == 0 && n < nitems(paths) - 1)
+			paths[n++] = t->program;
+	paths[n] = NULL;
+	return paths;
+}
+
 /* What the parent reads on SIGHUP: for unveil(2) on OpenBSD. */
 static const char *const *
 conf_files(const struct popd_conf *c)
@@ -535,8 +562,10 @@ conf_files(const struct popd_conf *c)
 	if ((files = reallocarray(NULL, n + 4, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
-	files[n++] = c->set.authtab;
-	files[n++] = c->set.usertab;
+	if (c->set.authsrc == TABSRC_FILE)
+		files[n++] = c->set.authtab;
+	if (c->set.usersrc == TABSRC_FILE)
+		files[n++] = c->set.usertab;
 	if (conffile != NULL)
 		files[n++] = conffile;
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
@@ -564,6 +593,14 @@ check_users(void)
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
 	daemon_uid[1] = pw->pw_uid;
+	/* Needed only to run database tables (lookup.c says so). */
+	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
+		daemon_uid[2] = pw->pw_uid;
+	else if (conf->set.authsrc == TABSRC_LOOKUP ||
+	    conf->set.usersrc == TABSRC_LOOKUP)
+		errx(1, "user %s does not exist: useradd -r -d %s "
+		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
+		    POPD_TABLE_USER);
 	if (stat(CHROOTDIR, &st) == -1)
 		err(1, "chroot directory %s (mkdir -m 755 %s)", CHROOTDIR,
 		    CHROOTDIR);
@@ -653,8 +690,7 @@ reload_tables(void *arg)
 {
 	struct reloading	*r = arg;
 
-	r->badtab = users_load(r->nconf->set.usertab, r->nconf->set.authtab,
-	    &r->nusers, &users, &r->changes);
+	r->badtab = users_load(r->nconf, &r->nusers, &users, &r->changes);
 	while (write(r->pipe[1], "", 1) == -1 && errno == EINTR)
 		;
 	return NULL;
@@ -691,6 +727,7 @@ reload_done(int fd, short ev, void *arg)
 		}
 		users_free(&users);
 		users = rl.nusers;
+		lookup_start(conf);
 		for (id = 0; id < KIND_MAX; id++)
 			if ((fresh[id] = proc_start(id)) == NULL)
 				log_warnx("reload: keeping the previous %s",
@@ -750,6 +787,7 @@ sig_handler(int sig, short ev, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("stopping on signal %d", sig);
+		lookup_shutdown();
 		shutdown_children();
 		exit(0);
 	case SIGHUP:
@@ -764,6 +802,8 @@ sig_handler(int sig, short ev, void *arg)
 				proc_exited(p, status);
 				continue;
 			}
+			if (lookup_exited(pid, status))
+				continue;
 			worker_gone(pid);
 			if (WIFSIGNALED(status))
 				log_warnx("wrkrpop %d killed by signal %d",

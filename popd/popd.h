@@ -47,6 +47,7 @@ void		 parent_authpop_closed(struct chan *, const void *, int);
 void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
+void		 parent_authpop_lookup(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);
 void		 worker_gone(pid_t);
 void		 fd_budget_set(rlim_t);

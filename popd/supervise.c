@@ -48,6 +48,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_STLS,	parent_authpop_stls },
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
+	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
 };
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
@@ -161,7 +162,7 @@ proc_start(enum proc_id id)
 	const char	*name = proc_kinds[id].name;
 	char		*argv[8];
 	const char	*path;
-	int		 sp[2], argc, i;
+	int		 sp[2], argc, i, conffd = -1;
 	pid_t		 pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -177,8 +178,14 @@ proc_start(enum proc_id id)
 	}
 	argv[argc] = NULL;
 
+	/* authtab system: the accounts, read from the start. */
+	if (id == KIND_AUTHPOP && conf->set.authsrc == TABSRC_SYSTEM) {
+		conffd = users.authfd;
+		if (lseek(conffd, 0, SEEK_SET) == -1)
+			fatal("authtab system: lseek");
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pid = child_exec(path, argv, sp[1], -1, NULL, name)) == -1) {
+	    (pid = child_exec(path, argv, sp[1], conffd, NULL, name)) == -1) {
 		log_warn("cannot start %s", name);
 		free(p);
 		close(sp[0]);

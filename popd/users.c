@@ -5,17 +5,25 @@
  * authtab to check it against usertab and, at a reload, to tell the
  * authpops still draining which passwords changed, so that no attempt
  * after the reload checks a password it revoked.
+ *
+ * A database table is asked for each login instead (lookup.c): with
+ * usertab one, the parent keeps authtab's names for the changes; with
+ * authtab one, nothing of it.  The system's accounts (system.c) are
+ * written as files first and then loaded as files are.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "popd.h"
 #include "parent.h"
 #include "chan.h"
+#include "config.h"
 #include "proto.h"
 #include "table.h"
 
@@ -35,24 +43,51 @@ struct authscan {
 };
 
 static int	user_line(void *, char *, char *, size_t);
+static int	auth_index_line(void *, char *, char *, size_t);
 static int	auth_line(void *, char *, char *, size_t);
 static void	change(struct pwchangeq *, const char *, const char *);
 
 static uint64_t	mackey[2];
 
+/*
+ * Is uid one of popd's daemon users'?  Then why says whose, and no mail
+ * user may have it.
+ */
+int
+users_refused_uid(uid_t uid, char *why, size_t len)
+{
+	static const char *const names[DAEMON_UIDS] = { POPD_USER,
+	    POPD_AUTH_USER, POPD_TABLE_USER };
+	int	i;
+
+	for (i = 0; i < DAEMON_UIDS; i++)
+		if (uid == daemon_uid[i]) {
+			(void)snprintf(why, len, "uid %u is the uid of %s: "
+			    "give mail users uids of their own",
+			    (unsigned)uid, names[i]);
+			return 1;
+		}
+	return 0;
+}
+
 /* A line of usertab: no mail user may have a daemon's uid. */
 static int
 user_line(void *arg, char *name, char *info, size_t line)
 {
-	uid_t	uid = strtoul(info, NULL, 10);
+	char	why[128];
 
-	if (uid == daemon_uid[0] || uid == daemon_uid[1]) {
-		log_warnx("%s:%zu: user %s has uid %u, the uid of %s: give "
-		    "mail users uids of their own", (const char *)arg, line,
-		    name, (unsigned)uid, uid == daemon_uid[0] ? POPD_USER :
-		    POPD_AUTH_USER);
+	if (users_refused_uid(strtoul(info, NULL, 10), why, sizeof(why))) {
+		log_warnx("%s:%zu: user %s: %s", (const char *)arg, line,
+		    name, why);
 		return -1;
 	}
+	return 0;
+}
+
+/* An authtab line when authtab's names are the index: its keyed hash. */
+static int
+auth_index_line(void *arg, char *name, char *hash, size_t line)
+{
 	return 0;
 }
 
@@ -72,6 +107,7 @@ auth_line(void *arg, char *name, char *hash, size_t line)
 		    name, a->userfile);
 		return -1;
 	}
+	/* authtab's own names: a duplicate was found when it was loaded. */
 	if (a->u->mac[i] != 0) {
 		log_warnx("%s:%zu: duplicate entry for \"%s\"", a->file, line,
 		    name);
@@ -97,40 +133,83 @@ change(struct pwchangeq *q, const char *user, const char *hash)
 }
 
 /*
- * Load usertab and check authtab against it into u.  Every bad line of
- * both is logged; USERS_BADUSERTAB and USERS_BADAUTHTAB say which file
- * had them, and u is then empty.  With old (a reload), the passwords
- * that differ from old's go to changes.
+ * The tables of c into u.  Every bad line is logged; USERS_BADUSERTAB
+ * and USERS_BADAUTHTAB say which table had them, and u is then empty.
+ * With old (a reload), the passwords that differ from old's go to
+ * changes.  A table thread may call this (the reload).
  */
 int
-users_load(const char *userfile, const char *authfile, struct users *u,
+users_load(const struct popd_conf *c, struct users *u,
     const struct users *old, struct pwchangeq *changes)
 {
+	const struct conf_settings *set = &c->set;
 	struct authscan	 a;
+	char		 userpath[32], authpath[32];
+	const char	*userfile = NULL, *authfile = NULL;
+	int		 userfd = -1, authfd = -1, bad = 0;
 	size_t		 i;
 	ssize_t		 j;
 
 	memset(u, 0, sizeof(*u));
+	u->authfd = -1;
 	if (mackey[0] == 0 && mackey[1] == 0)
 		arc4random_buf(mackey, sizeof(mackey));
-	if (table_load(userfile, TABLE_USERS, user_line, (void *)userfile,
-	    &u->tab) == -1) {
-		/* Without usertab, authtab's lines are checked alone. */
-		return USERS_BADUSERTAB | (table_scan(authfile, TABLE_AUTH,
-		    NULL, NULL) == -1 ? USERS_BADAUTHTAB : 0);
+	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
+		if (system_tables(c, set->usersrc == TABSRC_SYSTEM ? &userfd :
+		    NULL, set->authsrc == TABSRC_SYSTEM ? &authfd : NULL) ==
+		    -1)
+			return (set->usersrc == TABSRC_SYSTEM ?
+			    USERS_BADUSERTAB : 0) |
+			    (set->authsrc == TABSRC_SYSTEM ?
+			    USERS_BADAUTHTAB : 0);
+		(void)snprintf(userpath, sizeof(userpath), "/dev/fd/%d",
+		    userfd);
+		(void)snprintf(authpath, sizeof(authpath), "/dev/fd/%d",
+		    authfd);
+	}
+	if (set->usersrc == TABSRC_FILE)
+		userfile = set->usertab;
+	else if (set->usersrc == TABSRC_SYSTEM)
+		userfile = userpath;
+	if (set->authsrc == TABSRC_FILE)
+		authfile = set->authtab;
+	else if (set->authsrc == TABSRC_SYSTEM)
+		authfile = authpath;
+
+	if (userfile != NULL) {
+		if (table_load(userfile, TABLE_USERS, user_line,
+		    (void *)userfile, &u->tab) == -1) {
+			/* Without usertab, authtab's lines are checked alone. */
+			bad = USERS_BADUSERTAB | (authfile != NULL &&
+			    table_scan(authfile, TABLE_AUTH, NULL, NULL) == -1 ?
+			    USERS_BADAUTHTAB : 0);
+			goto done;
+		}
+		u->tabkind = TABLE_USERS;
+	} else if (authfile != NULL) {
+		/* usertab is a database: authtab's names are the index. */
+		if (table_load(authfile, TABLE_AUTH, auth_index_line, NULL,
+		    &u->tab) == -1) {
+			bad = USERS_BADAUTHTAB;
+			goto done;
+		}
+		u->tabkind = TABLE_AUTH;
 	}
 	u->macsz = u->tab.n * sizeof(*u->mac);
-	u->mac = map_anon(&u->macsz);
-	a.file = authfile;
-	a.userfile = userfile;
-	a.u = u;
-	a.old = old;
-	a.changes = changes;
-	if (table_scan(authfile, TABLE_AUTH, auth_line, &a) == -1) {
-		users_free(u);
-		if (changes != NULL)
-			pwchanges_free(changes);
-		return USERS_BADAUTHTAB;
+	u->mac = u->tab.n > 0 ? map_anon(&u->macsz) : NULL;
+	if (authfile != NULL) {
+		a.file = authfile;
+		a.userfile = userfile;
+		a.u = u;
+		a.old = old;
+		a.changes = changes;
+		if (table_scan(authfile, TABLE_AUTH, auth_line, &a) == -1) {
+			users_free(u);
+			if (changes != NULL)
+				pwchanges_free(changes);
+			bad = USERS_BADAUTHTAB;
+			goto done;
+		}
 	}
 	/* Users whose password authtab no longer has. */
 	for (i = 0; old != NULL && i < old->tab.n; i++) {
@@ -140,15 +219,26 @@ users_load(const char *userfile, const char *authfile, struct users *u,
 		if (j == -1 || u->mac[j] == 0)
 			change(changes, table_name(&old->tab, i), NULL);
 	}
-	return 0;
+ done:
+	if (userfd != -1)
+		close(userfd);
+	if (bad == 0 && authfd != -1)
+		u->authfd = authfd;
+	else if (authfd != -1)
+		close(authfd);
+	return bad;
 }
 
 void
 users_free(struct users *u)
 {
 	table_free(&u->tab);
-	unmap(u->mac, u->macsz);
+	if (u->mac != NULL)
+		unmap(u->mac, u->macsz);
+	if (u->authfd != -1)
+		close(u->authfd);
 	memset(u, 0, sizeof(*u));
+	u->authfd = -1;
 }
 
 /*

@@ -147,7 +147,8 @@ _users_checked = False
 
 
 def _ensure_daemon_users():
-    """The same as popd/mkusers.sh: _pop3d, _pop3auth and CHROOTDIR."""
+    """The same as popd/mkusers.sh: _pop3d, _pop3auth, _pop3table and
+    CHROOTDIR."""
     global _users_checked
     if _users_checked or not is_root:
         return
@@ -155,7 +156,7 @@ def _ensure_daemon_users():
     if os.path.exists(MKUSERS):
         subprocess.run(["sh", MKUSERS], check=True, cwd=REPO,
                        stdout=subprocess.DEVNULL)
-    for name in ("_pop3d", "_pop3auth"):
+    for name in ("_pop3d", "_pop3auth", "_pop3table"):
         _useradd(name, CHROOTDIR)
     if not os.path.isdir(CHROOTDIR):
         os.mkdir(CHROOTDIR, 0o755)

@@ -78,7 +78,8 @@ static const struct msg_handler to_listener_short[] = {
 static const struct msg_handler to_authpop_extra[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
 	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
-	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY), H(MSG_PARENT_LISTEN),
+	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY), H(MSG_PARENT_CRED),
+	H(MSG_PARENT_LISTEN),
 };
 #undef H
 

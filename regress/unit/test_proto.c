@@ -153,6 +153,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_PASSWD,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
+	{ MSG_PARENT_CRED,		on_later },
 };
 static const struct msg_handler to_wrkrpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
@@ -168,6 +169,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_STLS,		on_later },
 	{ MSG_AUTHPOP_PENALTY,		on_later },
 	{ MSG_AUTHPOP_READY,		on_later },
+	{ MSG_AUTHPOP_LOOKUP,		on_later },
 };
 
 static const struct child {

@@ -289,23 +289,23 @@ test_authtab(void)
 	/* A clear-text password: refused, and never logged. */
 	CHECK_INT(load(TABLE_AUTH, "alice hunter2secret\n", &t, path,
 	    sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
 	CHECK(strstr(errs, "hunter2secret") == NULL,
 	    "the bad value must not be logged: got \"%s\"", errs);
 	CHECK_INT(load(TABLE_AUTH, "alice $1$salt$abcdefghijklmnopqrstuv\n",
 	    &t, path, sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
 	/* bcrypt with a cost crypt(3) refuses, bad length, bad alphabet. */
 	CHECK_INT(load(TABLE_AUTH, "alice $2b$99$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
 	    "d0m0.khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
 	CHECK_INT(load(TABLE_AUTH, "alice $2b$03$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
 	    "d0m0.khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
 	CHECK_INT(load(TABLE_AUTH, "alice " H1 "x\n", &t, path, sizeof(path)),
 	    -1);
 	CHECK_INT(load(TABLE_AUTH, "alice $2b$04$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
 	    "d0m0.khvz1lKmboKBJBheAY!q\n", &t, path, sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt or SHA-crypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
 	CHECK_INT(load(TABLE_AUTH, "alice " H1 "\nalice " H2 "\n", &t, path,
 	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 2, "duplicate entry for \"alice\"");
@@ -663,7 +663,7 @@ test_scan(void)
 	    "\n"), sizeof(path));
 	s.refuse = 0;
 	CHECK_INT(scan(path, TABLE_AUTH, &s), -1);
-	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt or SHA-crypt hash");
+	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt, SHA-crypt or yescrypt hash");
 	CHECK_INT(s.calls, 2);
 	CHECK_STR(s.got, "1 a=" H1 ";3 c=" H2 ";");
 
@@ -674,7 +674,7 @@ test_scan(void)
 	saved = capture_start();
 	CHECK_INT(table_scan(path, TABLE_AUTH, NULL, NULL), -1);
 	capture_end(saved);
-	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt or SHA-crypt hash");
+	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt, SHA-crypt or yescrypt hash");
 	(void)strlcpy(path, mkfile("authtab", "a " H1 "\n"), sizeof(path));
 	CHECK_INT(table_scan(path, TABLE_AUTH, NULL, NULL), 0);
 

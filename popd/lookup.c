@@ -1,0 +1,925 @@
+/*
+ * lookup.c -- database tables: the parent runs OpenSMTPD's table
+ * programs (opensmtpd-extras: table-sqlite, table-postgres, table-mysql,
+ * table-ldap...) with the very configuration files smtpd.conf names, and
+ * asks them for a user's credentials (for authpop) and userinfo (for a
+ * wrkrpop's ids and maildir).
+ *
+ * The protocol is smtpd's (its table_proc.c, the extras' table_api.c):
+ * imsg frames on the program's standard input, a stream socket.  A frame
+ * is a 16-byte header (type, total length, flags, peer id, pid; host
+ * order) and its payload.  We send PROC_TABLE_OPEN (API version 2 and a
+ * name) and then one PROC_TABLE_LOOKUP at a time (the service, no
+ * parameters, the key with its NUL); every answer is PROC_TABLE_OK with
+ * an int, 1 found (then the value with its NUL), 0 not found, -1 error.
+ * Answers carry no request id: a late one would be read as the answer
+ * to the next question.  So each process has at most one question out,
+ * and after a timeout or a frame that is not exactly what we asked for
+ * the stream is out of step: the process is killed and started again.
+ *
+ * Each table runs LOOKUP_PROCS processes, as POPD_TABLE_USER, with
+ * nothing of ours open but their socket and a pipe for their messages
+ * (logged as "table NAME: ..."); they inherit the parent's confinement
+ * (no exec, no namespaces).  A process that exits is started again after
+ * a pause that doubles up to LOOKUP_BACKOFF_MAX.  Questions wait in one
+ * queue per table, each with its own deadline (timeout lookup); an
+ * answer that does not come in time, a table without a running process
+ * and a full queue are all LOOKUP_TEMP, never "no such user".
+ *
+ * After a reload the tables of the new configuration get processes of
+ * their own; the old ones answer what they were asked and then go.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "config.h"
+#include "lookup.h"
+#include "proc.h"
+#include "table.h"
+
+#define LOOKUP_PROCS		2	/* processes per table */
+#define LOOKUP_QUEUE		1024	/* questions waiting per table */
+#define LOOKUP_BACKOFF_MAX	8	/* seconds between restarts */
+#define LOOKUP_CACHE_MAX	65536	/* answers kept per table */
+
+/* OpenSMTPD's table API, version 2 (smtpd-api.h). */
+#define TAPI_VERSION		2
+#define TAPI_NAMELEN		2048	/* LINE_MAX in struct table_open_params */
+#define TAPI_OK			0
+#define TAPI_OPEN		2
+#define TAPI_LOOKUP		6
+#define IMSG_HDRLEN		16
+#define IMSG_MAXLEN		16384
+
+struct request {
+	TAILQ_ENTRY(request)	 entry;
+	struct dbtable		*t;
+	struct backend		*b;		/* answering it, or NULL */
+	int			 queued;		/* in t->queue */
+	int			 service;
+	char			 key[POPD_MAXUSER + 1];
+	struct event		 tmo;
+	lookup_cb		 cb;
+	void			*arg;
+};
+TAILQ_HEAD(requestq, request);
+
+enum bstate { B_DOWN, B_OPENING, B_IDLE, B_BUSY };
+
+/* One process of a table. */
+struct backend {
+	struct dbtable		*t;
+	int			 slot;
+	enum bstate		 state;
+	pid_t			 pid;		/* -1: none */
+	int			 fd;		/* the imsg stream */
+	int			 errfd;		/* its stderr and stdout */
+	struct event		 rev, errev, restart;
+	struct request		*req;
+	int			 backoff;	/* seconds */
+	unsigned char		 in[IMSG_MAXLEN];
+	size_t			 inlen;
+	char			 err[512];
+	size_t			 errlen;
+};
+
+/* An answer kept for table ... cache. */
+struct cached {
+	RB_ENTRY(cached)	 entry;
+	int			 service;
+	char			 key[POPD_MAXUSER + 1];
+	int			 status;
+	char			*value;
+	time_t			 expires;
+};
+RB_HEAD(cachetree, cached);
+
+struct dbtable {
+	TAILQ_ENTRY(dbtable)	 entry;
+	char			 name[CONF_NAMELEN];
+	char			 program[PATH_MAX];
+	char			 config[PATH_MAX];
+	const char		*progname;	/* in program */
+	int			 cache;		/* seconds */
+	int			 old;		/* replaced by a reload */
+	struct backend		 be[LOOKUP_PROCS];
+	struct requestq		 queue;
+	size_t			 nqueue, nflight;
+	struct cachetree	 cached;
+	size_t			 ncached;
+};
+TAILQ_HEAD(dbtableq, dbtable);
+
+static struct dbtableq	 tables = TAILQ_HEAD_INITIALIZER(tables);
+
+static int	 cached_cmp(struct cached *, struct cached *);
+RB_PROTOTYPE_STATIC(cachetree, cached, entry, cached_cmp)
+RB_GENERATE_STATIC(cachetree, cached, entry, cached_cmp)
+
+static void	 backend_start(struct backend *);
+static void	 backend_restart(int, short, void *);
+static void	 backend_kill(struct backend *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	 backend_down(struct backend *);
+static void	 backend_read(int, short, void *);
+static void	 backend_stderr(int, short, void *);
+static int	 backend_frame(struct backend *, uint32_t, const unsigned char *,
+		    size_t);
+static int	 backend_send(struct backend *, uint32_t, const void *,
+		    size_t);
+static void	 request_timeout(int, short, void *);
+static void	 request_done(struct request *, int, const char *);
+static void	 dispatch(struct dbtable *);
+static void	 table_retire(struct dbtable *);
+static void	 table_free_if_done(struct dbtable *);
+static const char *answer_check(struct request *, char *);
+static void	 cache_put(struct dbtable *, const struct request *, int,
+		    const char *);
+static struct cached *cache_get(struct dbtable *, int, const char *);
+static void	 cache_clear(struct dbtable *);
+
+static int
+cached_cmp(struct cached *a, struct cached *b)
+{
+	if (a->service != b->service)
+		return a->service < b->service ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+const char *
+lookup_service_str(int service)
+{
+	return service == LOOKUP_CREDENTIALS ? "credentials" : "userinfo";
+}
+
+/*
+ * The database tables of c that authtab and usertab name, each with its
+ * processes; the tables of an earlier configuration finish what they
+ * were asked and go.
+ */
+void
+lookup_start(const struct popd_conf *c)
+{
+	const struct conf_table	*ct;
+	struct dbtable		*t, *nt, *next;
+	struct request		*r;
+	const char		*names[2];
+	int			 i, j;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		t->old = 1;
+	names[0] = c->set.authsrc == TABSRC_LOOKUP ? c->set.authtab : NULL;
+	names[1] = c->set.usersrc == TABSRC_LOOKUP ? c->set.usertab : NULL;
+	for (i = 0; i < 2; i++) {
+		if (names[i] == NULL || (i == 1 && names[0] != NULL &&
+		    strcmp(names[0], names[1]) == 0))
+			continue;
+		if ((ct = conf_table(c, names[i])) == NULL)
+			fatalx("%s: no table %s", __func__, names[i]);
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			fatal("%s", __func__);
+		(void)strlcpy(t->name, ct->name, sizeof(t->name));
+		(void)strlcpy(t->program, ct->program, sizeof(t->program));
+		(void)strlcpy(t->config, ct->config, sizeof(t->config));
+		t->progname = strrchr(t->program, '/') != NULL ?
+		    strrchr(t->program, '/') + 1 : t->program;
+		t->cache = ct->cache;
+		TAILQ_INIT(&t->queue);
+		RB_INIT(&t->cached);
+		TAILQ_INSERT_HEAD(&tables, t, entry);
+		for (j = 0; j < LOOKUP_PROCS; j++) {
+			t->be[j].t = t;
+			t->be[j].slot = j;
+			t->be[j].pid = -1;
+			t->be[j].fd = t->be[j].errfd = -1;
+			evtimer_set(&t->be[j].restart, backend_restart,
+			    &t->be[j]);
+			backend_start(&t->be[j]);
+		}
+	}
+	/*
+	 * The old tables' waiting questions go to the new table of the same
+	 * name; they answer only what they have been asked already.
+	 */
+	for (t = TAILQ_FIRST(&tables); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (!t->old)
+			continue;
+		TAILQ_FOREACH(nt, &tables, entry)
+			if (!nt->old && strcmp(nt->name, t->name) == 0)
+				break;
+		while ((r = TAILQ_FIRST(&t->queue)) != NULL) {
+			TAILQ_REMOVE(&t->queue, r, entry);
+			t->nqueue--;
+			r->queued = 0;
+			if (nt == NULL) {
+				request_done(r, LOOKUP_TEMP, NULL);
+				continue;
+			}
+			r->t = nt;
+			r->queued = 1;
+			TAILQ_INSERT_TAIL(&nt->queue, r, entry);
+			nt->nqueue++;
+		}
+		if (nt != NULL)
+			dispatch(nt);
+		table_retire(t);
+		table_free_if_done(t);
+	}
+}
+
+/* SIGTERM: the processes go with us. */
+void
+lookup_shutdown(void)
+{
+	struct dbtable	*t;
+	int		 i;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		for (i = 0; i < LOOKUP_PROCS; i++)
+			if (t->be[i].pid != -1)
+				(void)kill(t->be[i].pid, SIGTERM);
+}
+
+/*
+ * Ask table name for key's service; cb(arg, LOOKUP_*, value) is called
+ * once, perhaps before this returns.  The value is a checked password
+ * hash (credentials) or "uid:gid:/path" (userinfo, checked as usertab's
+ * lines are), valid during the call.
+ */
+void
+lookup(const char *name, int service, const char *key, lookup_cb cb,
+    void *arg)
+{
+	struct dbtable	*t;
+	struct request	*r;
+	struct cached	*c;
+	struct timeval	 tv;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		if (!t->old && strcmp(t->name, name) == 0)
+			break;
+	if (t == NULL) {
+		log_warnx("table %s: not running", name);
+		cb(arg, LOOKUP_TEMP, NULL);
+		return;
+	}
+	if (t->cache > 0 && (c = cache_get(t, service, key)) != NULL) {
+		cb(arg, c->status, c->value);
+		return;
+	}
+	if (t->nqueue >= LOOKUP_QUEUE) {
+		log_warnx("table %s: %zu lookups wait already: the database "
+		    "is too slow", t->name, t->nqueue);
+		cb(arg, LOOKUP_TEMP, NULL);
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_warn("table %s", t->name);
+		cb(arg, LOOKUP_TEMP, NULL);
+		return;
+	}
+	r->t = t;
+	r->service = service;
+	(void)strlcpy(r->key, key, sizeof(r->key));
+	r->cb = cb;
+	r->arg = arg;
+	evtimer_set(&r->tmo, request_timeout, r);
+	tv.tv_sec = conf->set.timeout.lookup;
+	tv.tv_usec = 0;
+	if (evtimer_add(&r->tmo, &tv) == -1)
+		fatal("evtimer_add");
+	r->queued = 1;
+	TAILQ_INSERT_TAIL(&t->queue, r, entry);
+	t->nqueue++;
+	dispatch(t);
+}
+
+/* Hand waiting questions to idle processes; none running: fail them. */
+static void
+dispatch(struct dbtable *t)
+{
+	struct request	*r;
+	struct backend	*b;
+	unsigned char	 msg[sizeof(int32_t) + sizeof(uint64_t) +
+			    POPD_MAXUSER + 1];
+	int32_t		 service;
+	uint64_t	 nparams = 0;
+	size_t		 len;
+	int		 i, up = 0;
+
+	for (i = 0; i < LOOKUP_PROCS; i++)
+		if (t->be[i].state != B_DOWN)
+			up++;
+	while ((r = TAILQ_FIRST(&t->queue)) != NULL) {
+		if (up == 0) {
+			log_warnx("table %s: no %s running: %s lookup of "
+			    "\"%s\" failed", t->name, t->progname,
+			    lookup_service_str(r->service), r->key);
+			request_done(r, LOOKUP_TEMP, NULL);
+			continue;
+		}
+		for (i = 0; i < LOOKUP_PROCS; i++)
+			if (t->be[i].state == B_IDLE)
+				break;
+		if (i == LOOKUP_PROCS)
+			return;
+		b = &t->be[i];
+		TAILQ_REMOVE(&t->queue, r, entry);
+		t->nqueue--;
+		r->queued = 0;
+		service = r->service;
+		memcpy(msg, &service, sizeof(service));
+		memcpy(msg + sizeof(service), &nparams, sizeof(nparams));
+		len = strlen(r->key) + 1;
+		memcpy(msg + sizeof(service) + sizeof(nparams), r->key, len);
+		r->b = b;
+		b->req = r;
+		b->state = B_BUSY;
+		t->nflight++;
+		if (backend_send(b, TAPI_LOOKUP, msg, sizeof(service) +
+		    sizeof(nparams) + len) == -1) {
+			backend_kill(b, "cannot send it a lookup");
+			up--;
+		}
+	}
+}
+
+static void
+request_timeout(int fd, short ev, void *arg)
+{
+	struct request	*r = arg;
+	struct dbtable	*t = r->t;
+
+	if (r->b != NULL) {
+		backend_kill(r->b, "no answer to the %s lookup of \"%s\" "
+		    "within %d s (timeout lookup)",
+		    lookup_service_str(r->service), r->key,
+		    conf->set.timeout.lookup);
+		return;
+	}
+	log_warnx("table %s: the %s lookup of \"%s\" waited %d s for a "
+	    "free %s (timeout lookup)", t->name,
+	    lookup_service_str(r->service), r->key, conf->set.timeout.lookup,
+	    t->progname);
+	request_done(r, LOOKUP_TEMP, NULL);
+}
+
+/* The answer to r (queued or in flight) is status: tell the asker. */
+static void
+request_done(struct request *r, int status, const char *value)
+{
+	struct dbtable	*t = r->t;
+
+	if (r->b != NULL) {
+		r->b->req = NULL;
+		t->nflight--;
+	} else if (r->queued) {
+		TAILQ_REMOVE(&t->queue, r, entry);
+		t->nqueue--;
+	}
+	(void)evtimer_del(&r->tmo);
+	if (status != LOOKUP_TEMP && t->cache > 0 && !t->old)
+		cache_put(t, r, status, value);
+	r->cb(r->arg, status, value);
+	freezero(r, sizeof(*r));
+	if (t->old)
+		table_retire(t);
+}
+
+/* Fork and exec one process of a table, as POPD_TABLE_USER. */
+static void
+backend_start(struct backend *b)
+{
+	struct dbtable	*t = b->t;
+	struct passwd	*pw = NULL;
+	struct rlimit	 rl;
+	char		*argv[3], *envp[3];
+	char		 home[PATH_MAX + 8];
+	int		 sp[2], ep[2];
+	pid_t		 pid;
+
+	if (privsep && (pw = getpwnam(POPD_TABLE_USER)) == NULL) {
+		log_warnx("table %s: no user %s to run %s as (popd's "
+		    "mkusers.sh makes it)", t->name, POPD_TABLE_USER,
+		    t->progname);
+		goto later;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("table %s: socketpair", t->name);
+		goto later;
+	}
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		log_warn("table %s: pipe", t->name);
+		close(sp[0]);
+		close(sp[1]);
+		goto later;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("table %s: fork", t->name);
+		close(sp[0]);
+		close(sp[1]);
+		close(ep[0]);
+		close(ep[1]);
+		goto later;
+	}
+	if (pid == 0) {
+		/* Its socket as stdin, our pipe as stdout and stderr. */
+		if (dup2(sp[1], STDIN_FILENO) == -1 ||
+		    dup2(ep[1], STDOUT_FILENO) == -1 ||
+		    dup2(ep[1], STDERR_FILENO) == -1)
+			_exit(1);
+		closefrom(STDERR_FILENO + 1);
+		for (int i = 1; i < NSIG; i++)
+			signal(i, SIG_DFL);
+		rl.rlim_cur = rl.rlim_max = 0;
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		if (setsid() == -1 || chdir("/") == -1)
+			_exit(1);
+		if (pw != NULL && proc_become(POPD_TABLE_USER, pw->pw_uid,
+		    pw->pw_gid) == -1)
+			_exit(1);
+		(void)snprintf(home, sizeof(home), "HOME=%s",
+		    pw != NULL ? pw->pw_dir : "/");
+		envp[0] = "PATH=/usr/bin:/bin";
+		envp[1] = home;
+		envp[2] = NULL;
+		argv[0] = (char *)t->progname;
+		argv[1] = t->config;
+		argv[2] = NULL;
+		execve(t->program, argv, envp);
+		fprintf(stderr, "exec %s: %s\n", t->program, strerror(errno));
+		_exit(1);
+	}
+	close(sp[1]);
+	close(ep[1]);
+	b->pid = pid;
+	b->fd = sp[0];
+	b->errfd = ep[0];
+	b->inlen = b->errlen = 0;
+	if (set_nonblock(b->fd) == -1 || set_nonblock(b->errfd) == -1)
+		fatal("%s", __func__);
+	event_set(&b->rev, b->fd, EV_READ | EV_PERSIST, backend_read, b);
+	event_set(&b->errev, b->errfd, EV_READ | EV_PERSIST, backend_stderr,
+	    b);
+	if (event_add(&b->rev, NULL) == -1 || event_add(&b->errev, NULL) == -1)
+		fatal("event_add");
+	b->state = B_OPENING;
+	log_debug("table %s: started %s %s, pid %d", t->name, t->program,
+	    t->config, (int)pid);
+	{
+		unsigned char	open[sizeof(uint32_t) + TAPI_NAMELEN];
+		uint32_t	version = TAPI_VERSION;
+
+		memset(open, 0, sizeof(open));
+		memcpy(open, &version, sizeof(version));
+		(void)strlcpy((char *)open + sizeof(version), t->name,
+		    TAPI_NAMELEN);
+		if (backend_send(b, TAPI_OPEN, open, sizeof(open)) == -1)
+			backend_kill(b, "cannot open the table");
+	}
+	return;
+ later:
+	backend_down(b);
+}
+
+static void
+backend_restart(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	struct timeval	 tv = { 1, 0 };
+
+	if (b->t->old || b->state != B_DOWN)
+		return;
+	if (b->pid != -1) {
+		/* Not reaped yet. */
+		if (evtimer_add(&b->restart, &tv) == -1)
+			fatal("evtimer_add");
+		return;
+	}
+	backend_start(b);
+}
+
+/*
+ * A process out of step (or gone): kill it; its question fails.  Its
+ * exit is reaped by lookup_exited().
+ */
+static void
+backend_kill(struct backend *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[256];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_warnx("table %s: %s (pid %d): %s: restarting it", b->t->name,
+	    b->t->progname, (int)b->pid, why);
+	if (b->pid != -1)
+		(void)kill(b->pid, SIGKILL);
+	backend_down(b);
+}
+
+/*
+ * The process is no more of use: close its stream, fail its question and
+ * schedule a new one (its pid stays until it is reaped).
+ */
+static void
+backend_down(struct backend *b)
+{
+	struct dbtable	*t = b->t;
+	struct timeval	 tv;
+
+	if (b->fd != -1) {
+		(void)event_del(&b->rev);
+		close(b->fd);
+		b->fd = -1;
+	}
+	b->state = B_DOWN;
+	if (b->req != NULL)
+		request_done(b->req, LOOKUP_TEMP, NULL);
+	if (t->old)
+		return;
+	b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
+	if (b->backoff > LOOKUP_BACKOFF_MAX)
+		b->backoff = LOOKUP_BACKOFF_MAX;
+	tv.tv_sec = b->backoff;
+	tv.tv_usec = 0;
+	if (evtimer_add(&b->restart, &tv) == -1)
+		fatal("evtimer_add");
+	/* Nothing runs: the questions waiting fail now. */
+	dispatch(t);
+}
+
+/* SIGCHLD: was pid one of ours? */
+int
+lookup_exited(pid_t pid, int status)
+{
+	struct dbtable	*t;
+	struct backend	*b;
+	int		 i;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		for (i = 0; i < LOOKUP_PROCS; i++) {
+			b = &t->be[i];
+			if (b->pid != pid)
+				continue;
+			/* Its last words first. */
+			if (b->errfd != -1)
+				backend_stderr(b->errfd, EV_READ, b);
+			if (!t->old) {
+				if (WIFSIGNALED(status))
+					log_warnx("table %s: %s (pid %d) "
+					    "killed by signal %d", t->name,
+					    t->progname, (int)pid,
+					    WTERMSIG(status));
+				else
+					log_warnx("table %s: %s (pid %d) "
+					    "exited with status %d", t->name,
+					    t->progname, (int)pid,
+					    WEXITSTATUS(status));
+			}
+			b->pid = -1;
+			if (b->errfd != -1) {
+				(void)event_del(&b->errev);
+				close(b->errfd);
+				b->errfd = -1;
+			}
+			if (b->state != B_DOWN)
+				backend_down(b);
+			table_free_if_done(t);
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Frames from a process: exactly one answer to what it was asked, or it
+ * is out of step.
+ */
+static void
+backend_read(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	uint32_t	 type;
+	uint16_t	 len;
+	ssize_t		 n;
+
+	n = read(fd, b->in + b->inlen, sizeof(b->in) - b->inlen);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		backend_kill(b, "read: %s", strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		/* It exited: lookup_exited() says how. */
+		backend_down(b);
+		return;
+	}
+	b->inlen += n;
+	while (b->inlen >= IMSG_HDRLEN && b->fd != -1) {
+		memcpy(&type, b->in, sizeof(type));
+		memcpy(&len, b->in + 4, sizeof(len));
+		if (len < IMSG_HDRLEN) {
+			backend_kill(b, "a frame of %u bytes", len);
+			return;
+		}
+		if (b->inlen < len)
+			return;
+		if (backend_frame(b, type, b->in + IMSG_HDRLEN,
+		    len - IMSG_HDRLEN) == -1)
+			return;
+		memmove(b->in, b->in + len, b->inlen - len);
+		b->inlen -= len;
+	}
+}
+
+/*
+ * One whole frame.  -1 if the process was killed for it.  After the open,
+ * an answer must be PROC_TABLE_OK with an int: 1 and a string that ends
+ * the frame, or 0 or -1 alone.
+ */
+static int
+backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
+    size_t len)
+{
+	struct request	*r = b->req;
+	char		 value[IMSG_MAXLEN];
+	const char	*why;
+	int32_t		 res;
+
+	if (type != TAPI_OK) {
+		backend_kill(b, "a frame of type %u", type);
+		return -1;
+	}
+	if (b->state == B_OPENING) {
+		if (len != 0) {
+			backend_kill(b, "%zu bytes in its answer to open", len);
+			return -1;
+		}
+		b->state = B_IDLE;
+		b->backoff = 0;
+		log_debug("table %s: %s (pid %d) ready", b->t->name,
+		    b->t->progname, (int)b->pid);
+		dispatch(b->t);
+		return 0;
+	}
+	if (b->state != B_BUSY || r == NULL) {
+		backend_kill(b, "an answer to no question");
+		return -1;
+	}
+	if (len < sizeof(res)) {
+		backend_kill(b, "an answer of %zu bytes", len);
+		return -1;
+	}
+	memcpy(&res, p, sizeof(res));
+	p += sizeof(res);
+	len -= sizeof(res);
+	if ((res == 0 || res == -1) && len != 0) {
+		backend_kill(b, "%zu bytes after its answer %d", len,
+		    (int)res);
+		return -1;
+	}
+	if (res == 1 && (len == 0 || memchr(p, '\0', len) != p + len - 1)) {
+		backend_kill(b, "a value that is not one string");
+		return -1;
+	}
+	if (res != 0 && res != 1 && res != -1) {
+		backend_kill(b, "the answer %d", (int)res);
+		return -1;
+	}
+	b->state = B_IDLE;
+	if (res == -1) {
+		log_warnx("table %s: %s lookup of \"%s\" failed (see the "
+		    "lines of %s before this one)", b->t->name,
+		    lookup_service_str(r->service), r->key, b->t->progname);
+		request_done(r, LOOKUP_TEMP, NULL);
+	} else if (res == 0)
+		request_done(r, LOOKUP_NONE, NULL);
+	else {
+		memcpy(value, p, len);
+		if ((why = answer_check(r, value)) != NULL) {
+			log_warnx("table %s: the %s of \"%s\": %s",
+			    b->t->name, lookup_service_str(r->service),
+			    r->key, why);
+			request_done(r, LOOKUP_TEMP, NULL);
+		} else
+			request_done(r, LOOKUP_FOUND, value);
+		explicit_bzero(value, len);
+	}
+	if (b->fd != -1 && b->state == B_IDLE)
+		dispatch(b->t);
+	return b->fd == -1 ? -1 : 0;
+}
+
+/*
+ * Is value a good answer to r?  Credentials are "user:hash", for the
+ * user asked, and value becomes the hash.  The reason if not; never the
+ * value, which may be a password.
+ */
+static const char *
+answer_check(struct request *r, char *value)
+{
+	char		*hash;
+	size_t		 n;
+
+	/* The parent checks the ids and path itself (login.c). */
+	if (r->service == LOOKUP_USERINFO)
+		return NULL;
+	if ((hash = strchr(value, ':')) == NULL)
+		return "not user:hash";
+	*hash++ = '\0';
+	if (strcmp(value, r->key) != 0)
+		return "the answer is for another user";
+	if ((n = strlen(hash)) > COMPAT_HASH_MAX || !table_valid_hash(hash))
+		return "no bcrypt, SHA-crypt or yescrypt hash";
+	memmove(value, hash, n + 1);
+	return NULL;
+}
+
+/* Its messages, a line at a time, as ours. */
+static void
+backend_stderr(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	char		*nl, *line;
+	ssize_t		 n;
+
+	for (;;) {
+		n = read(fd, b->err + b->errlen, sizeof(b->err) - 1 -
+		    b->errlen);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				(void)event_del(&b->errev);
+				close(b->errfd);
+				b->errfd = -1;
+			}
+			break;
+		}
+		b->errlen += n;
+		b->err[b->errlen] = '\0';
+		while ((nl = strchr(b->err, '\n')) != NULL ||
+		    b->errlen == sizeof(b->err) - 1) {
+			if (nl == NULL)
+				nl = b->err + b->errlen - 1;
+			*nl = '\0';
+			line = b->err;
+			for (char *c = line; *c != '\0'; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
+			if (strstr(line, "debug: ") != NULL)
+				log_debug("table %s: %s", b->t->name, line);
+			else if (*line != '\0')
+				log_warnx("table %s: %s", b->t->name, line);
+			b->errlen -= nl + 1 - b->err;
+			memmove(b->err, nl + 1, b->errlen);
+			b->err[b->errlen] = '\0';
+		}
+	}
+}
+
+static int
+backend_send(struct backend *b, uint32_t type, const void *data, size_t len)
+{
+	unsigned char	 frame[IMSG_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
+	uint16_t	 flen = IMSG_HDRLEN + len;
+	uint32_t	 zero = 0, pid = getpid();
+	ssize_t		 n;
+
+	if (len > sizeof(frame) - IMSG_HDRLEN)
+		return -1;
+	memcpy(frame, &type, 4);
+	memcpy(frame + 4, &flen, 2);
+	memcpy(frame + 6, &zero, 2);
+	memcpy(frame + 8, &zero, 4);
+	memcpy(frame + 12, &pid, 4);
+	memcpy(frame + IMSG_HDRLEN, data, len);
+	/* A quiet stream of a few kilobytes: it all fits at once. */
+	n = send(b->fd, frame, flen, MSG_NOSIGNAL | MSG_DONTWAIT);
+	explicit_bzero(frame, flen);
+	return n == flen ? 0 : -1;
+}
+
+/*
+ * A table replaced by a reload closes the streams of its processes that
+ * have no question out: they exit on EOF.
+ */
+static void
+table_retire(struct dbtable *t)
+{
+	struct backend	*b;
+	int		 i;
+
+	for (i = 0; i < LOOKUP_PROCS; i++) {
+		b = &t->be[i];
+		(void)evtimer_del(&b->restart);
+		if (b->state == B_IDLE || b->state == B_OPENING) {
+			(void)event_del(&b->rev);
+			close(b->fd);
+			b->fd = -1;
+			b->state = B_DOWN;
+		}
+	}
+}
+
+/* ... and goes once every process of it is reaped. */
+static void
+table_free_if_done(struct dbtable *t)
+{
+	int	i;
+
+	if (!t->old || t->nflight > 0 || t->nqueue > 0)
+		return;
+	for (i = 0; i < LOOKUP_PROCS; i++)
+		if (t->be[i].pid != -1)
+			return;
+	cache_clear(t);
+	TAILQ_REMOVE(&tables, t, entry);
+	free(t);
+}
+
+static struct cached *
+cache_get(struct dbtable *t, int service, const char *key)
+{
+	struct cached	 k, *c;
+
+	k.service = service;
+	(void)strlcpy(k.key, key, sizeof(k.key));
+	if ((c = RB_FIND(cachetree, &t->cached, &k)) == NULL)
+		return NULL;
+	if (c->expires > monotime())
+		return c;
+	RB_REMOVE(cachetree, &t->cached, c);
+	t->ncached--;
+	if (c->value != NULL)
+		freezero(c->value, strlen(c->value));
+	free(c);
+	return NULL;
+}
+
+static void
+cache_put(struct dbtable *t, const struct request *r, int status,
+    const char *value)
+{
+	struct cached	*c, *next;
+	time_t		 now = monotime();
+
+	if (t->ncached >= LOOKUP_CACHE_MAX)
+		RB_FOREACH_SAFE(c, cachetree, &t->cached, next)
+			if (c->expires <= now) {
+				RB_REMOVE(cachetree, &t->cached, c);
+				t->ncached--;
+				if (c->value != NULL)
+					freezero(c->value, strlen(c->value));
+				free(c);
+			}
+	if (t->ncached >= LOOKUP_CACHE_MAX ||
+	    (c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->service = r->service;
+	(void)strlcpy(c->key, r->key, sizeof(c->key));
+	if (RB_FIND(cachetree, &t->cached, c) != NULL ||
+	    (value != NULL && (c->value = strdup(value)) == NULL)) {
+		free(c);
+		return;
+	}
+	c->status = status;
+	c->expires = now + t->cache;
+	RB_INSERT(cachetree, &t->cached, c);
+	t->ncached++;
+}
+
+static void
+cache_clear(struct dbtable *t)
+{
+	struct cached	*c, *next;
+
+	RB_FOREACH_SAFE(c, cachetree, &t->cached, next) {
+		RB_REMOVE(cachetree, &t->cached, c);
+		if (c->value != NULL)
+			freezero(c->value, strlen(c->value));
+		free(c);
+	}
+	t->ncached = 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * lookup.h -- the parent's database tables: OpenSMTPD's table programs,
+ * run and asked by lookup.c.
+ */
+#ifndef POPD_LOOKUP_H
+#define POPD_LOOKUP_H
+
+#include <sys/types.h>
+
+/* What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO. */
+#define LOOKUP_CREDENTIALS	0x04
+#define LOOKUP_USERINFO		0x10
+
+/* The answers. */
+#define LOOKUP_FOUND		1
+#define LOOKUP_NONE		0	/* no such user */
+#define LOOKUP_TEMP		(-1)	/* the table could not answer */
+
+struct popd_conf;
+typedef void	(*lookup_cb)(void *, int, const char *);
+
+void		 lookup_start(const struct popd_conf *);
+void		 lookup(const char *, int, const char *, lookup_cb, void *);
+int		 lookup_exited(pid_t, int);
+void		 lookup_shutdown(void);
+const char	*lookup_service_str(int);
+
+#endif
