@@ -44,7 +44,7 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
-		popd/lookup.o popd/system.o
+		popd/lookup.o popd/system.o popd/tapi.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
@@ -67,7 +67,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h
+		popd/lookup.h popd/tapi.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o

@@ -56,20 +56,13 @@
 #include "lookup.h"
 #include "proc.h"
 #include "table.h"
+#include "tapi.h"
 
 #define LOOKUP_PROCS		2	/* processes per table */
 #define LOOKUP_QUEUE		1024	/* questions waiting per table */
 #define LOOKUP_BACKOFF_MAX	8	/* seconds between restarts */
 #define LOOKUP_CACHE_MAX	65536	/* answers kept per table */
 
-/* OpenSMTPD's table API, version 2 (smtpd-api.h). */
-#define TAPI_VERSION		2
-#define TAPI_NAMELEN		2048	/* LINE_MAX in struct table_open_params */
-#define TAPI_OK			0
-#define TAPI_OPEN		2
-#define TAPI_LOOKUP		6
-#define IMSG_HDRLEN		16
-#define IMSG_MAXLEN		16384
 
 struct request {
 	TAILQ_ENTRY(request)	 entry;
@@ -97,7 +90,7 @@ struct backend {
 	struct event		 rev, errev, restart;
 	struct request		*req;
 	int			 backoff;	/* seconds */
-	unsigned char		 in[IMSG_MAXLEN];
+	unsigned char		 in[TAPI_MAXLEN];
 	size_t			 inlen;
 	char			 err[512];
 	size_t			 errlen;
@@ -152,7 +145,6 @@ static void	 request_done(struct request *, int, const char *);
 static void	 dispatch(struct dbtable *);
 static void	 table_retire(struct dbtable *);
 static void	 table_free_if_done(struct dbtable *);
-static const char *answer_check(struct request *, char *);
 static void	 cache_put(struct dbtable *, const struct request *, int,
 		    const char *);
 static struct cached *cache_get(struct dbtable *, int, const char *);
@@ -622,8 +614,9 @@ backend_read(int fd, short ev, void *arg)
 {
 	struct backend	*b = arg;
 	uint32_t	 type;
-	uint16_t	 len;
+	size_t		 plen;
 	ssize_t		 n;
+	char		 why[128];
 
 	n = read(fd, b->in + b->inlen, sizeof(b->in) - b->inlen);
 	if (n == -1) {
@@ -638,44 +631,34 @@ backend_read(int fd, short ev, void *arg)
 		return;
 	}
 	b->inlen += n;
-	while (b->inlen >= IMSG_HDRLEN && b->fd != -1) {
-		memcpy(&type, b->in, sizeof(type));
-		memcpy(&len, b->in + 4, sizeof(len));
-		if (len < IMSG_HDRLEN) {
-			backend_kill(b, "a frame of %u bytes", len);
+	while (b->fd != -1 && (n = tapi_frame(b->in, b->inlen, &type, &plen,
+	    why, sizeof(why))) != 0) {
+		if (n == -1) {
+			backend_kill(b, "%s", why);
 			return;
 		}
-		if (b->inlen < len)
+		if (backend_frame(b, type, b->in + TAPI_HDRLEN, plen) == -1)
 			return;
-		if (backend_frame(b, type, b->in + IMSG_HDRLEN,
-		    len - IMSG_HDRLEN) == -1)
-			return;
-		memmove(b->in, b->in + len, b->inlen - len);
-		b->inlen -= len;
+		memmove(b->in, b->in + n, b->inlen - n);
+		b->inlen -= n;
 	}
 }
 
 /*
- * One whole frame.  -1 if the process was killed for it.  After the open,
- * an answer must be PROC_TABLE_OK with an int: 1 and a string that ends
- * the frame, or 0 or -1 alone.
+ * One whole frame: the answer to the open, or to the one question out.
+ * -1 if the process was killed for it.
  */
 static int
 backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
     size_t len)
 {
 	struct request	*r = b->req;
-	char		 value[IMSG_MAXLEN];
-	const char	*why;
-	int32_t		 res;
+	char		 value[TAPI_MAXLEN], why[128];
+	int		 res;
 
-	if (type != TAPI_OK) {
-		backend_kill(b, "a frame of type %u", type);
-		return -1;
-	}
 	if (b->state == B_OPENING) {
-		if (len != 0) {
-			backend_kill(b, "%zu bytes in its answer to open", len);
+		if (tapi_opened(type, len, why, sizeof(why)) == -1) {
+			backend_kill(b, "%s", why);
 			return -1;
 		}
 		b->state = B_IDLE;
@@ -689,73 +672,31 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 		backend_kill(b, "an answer to no question");
 		return -1;
 	}
-	if (len < sizeof(res)) {
-		backend_kill(b, "an answer of %zu bytes", len);
-		return -1;
-	}
-	memcpy(&res, p, sizeof(res));
-	p += sizeof(res);
-	len -= sizeof(res);
-	if ((res == 0 || res == -1) && len != 0) {
-		backend_kill(b, "%zu bytes after its answer %d", len,
-		    (int)res);
-		return -1;
-	}
-	if (res == 1 && (len == 0 || memchr(p, '\0', len) != p + len - 1)) {
-		backend_kill(b, "a value that is not one string");
-		return -1;
-	}
-	if (res != 0 && res != 1 && res != -1) {
-		backend_kill(b, "the answer %d", (int)res);
+	res = tapi_answer(type, p, len, r->service, r->key, value,
+	    sizeof(value), why, sizeof(why));
+	if (res == TAPI_BAD) {
+		backend_kill(b, "%s", why);
 		return -1;
 	}
 	b->state = B_IDLE;
-	if (res == -1) {
+	if (res == TAPI_ERROR) {
 		log_warnx("table %s: %s lookup of \"%s\" failed (see the "
 		    "lines of %s before this one)", b->t->name,
 		    lookup_service_str(r->service), r->key, b->t->progname);
 		request_done(r, LOOKUP_TEMP, NULL);
-	} else if (res == 0)
+	} else if (res == TAPI_INVALID) {
+		log_warnx("table %s: the %s of \"%s\": %s", b->t->name,
+		    lookup_service_str(r->service), r->key, why);
+		request_done(r, LOOKUP_TEMP, NULL);
+	} else if (res == TAPI_NONE)
 		request_done(r, LOOKUP_NONE, NULL);
 	else {
-		memcpy(value, p, len);
-		if ((why = answer_check(r, value)) != NULL) {
-			log_warnx("table %s: the %s of \"%s\": %s",
-			    b->t->name, lookup_service_str(r->service),
-			    r->key, why);
-			request_done(r, LOOKUP_TEMP, NULL);
-		} else
-			request_done(r, LOOKUP_FOUND, value);
-		explicit_bzero(value, len);
+		request_done(r, LOOKUP_FOUND, value);
+		explicit_bzero(value, strlen(value));
 	}
 	if (b->fd != -1 && b->state == B_IDLE)
 		dispatch(b->t);
 	return b->fd == -1 ? -1 : 0;
-}
-
-/*
- * Is value a good answer to r?  Credentials are "user:hash", for the
- * user asked, and value becomes the hash.  The reason if not; never the
- * value, which may be a password.
- */
-static const char *
-answer_check(struct request *r, char *value)
-{
-	char		*hash;
-	size_t		 n;
-
-	/* The parent checks the ids and path itself (login.c). */
-	if (r->service == LOOKUP_USERINFO)
-		return NULL;
-	if ((hash = strchr(value, ':')) == NULL)
-		return "not user:hash";
-	*hash++ = '\0';
-	if (strcmp(value, r->key) != 0)
-		return "the answer is for another user";
-	if ((n = strlen(hash)) > COMPAT_HASH_MAX || !table_valid_hash(hash))
-		return "no bcrypt, SHA-crypt or yescrypt hash";
-	memmove(value, hash, n + 1);
-	return NULL;
 }
 
 /* Its messages, a line at a time, as ours. */
@@ -802,23 +743,16 @@ backend_stderr(int fd, short ev, void *arg)
 static int
 backend_send(struct backend *b, uint32_t type, const void *data, size_t len)
 {
-	unsigned char	 frame[IMSG_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
-	uint16_t	 flen = IMSG_HDRLEN + len;
-	uint32_t	 zero = 0, pid = getpid();
+	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
+	size_t		 flen;
 	ssize_t		 n;
 
-	if (len > sizeof(frame) - IMSG_HDRLEN)
+	if ((flen = tapi_request(frame, sizeof(frame), type, data, len)) == 0)
 		return -1;
-	memcpy(frame, &type, 4);
-	memcpy(frame + 4, &flen, 2);
-	memcpy(frame + 6, &zero, 2);
-	memcpy(frame + 8, &zero, 4);
-	memcpy(frame + 12, &pid, 4);
-	memcpy(frame + IMSG_HDRLEN, data, len);
 	/* A quiet stream of a few kilobytes: it all fits at once. */
 	n = send(b->fd, frame, flen, MSG_NOSIGNAL | MSG_DONTWAIT);
 	explicit_bzero(frame, flen);
-	return n == flen ? 0 : -1;
+	return n == (ssize_t)flen ? 0 : -1;
 }
 
 /*

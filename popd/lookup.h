@@ -7,7 +7,7 @@
 
 #include <sys/types.h>
 
-/* What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO. */
+/* What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO (tapi.h). */
 #define LOOKUP_CREDENTIALS	0x04
 #define LOOKUP_USERINFO		0x10
 

@@ -1,0 +1,155 @@
+/*
+ * tapi.c -- the frames of OpenSMTPD's table API, read as strictly as
+ * what a client sends: a table program (and the database behind it) is
+ * outside popd.  Nothing here has state; regress/fuzz/fuzz_tapi.c feeds
+ * it what a program could write.
+ *
+ * A frame is an imsg: a 16-byte header (type, total length, flags, peer
+ * id, pid; host order) and its payload.  The answer to PROC_TABLE_OPEN
+ * is PROC_TABLE_OK with nothing; the answer to a lookup is PROC_TABLE_OK
+ * with an int, 1 and then the value as one string that ends the frame,
+ * or 0 or -1 alone.  Anything else means the stream is out of step.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "compat.h"
+#include "table.h"
+#include "tapi.h"
+
+/*
+ * The length of the first frame in buf (its type in *type, its payload
+ * length in *plen), 0 if buf does not hold all of it yet, or -1 with why
+ * if it cannot be a frame.
+ */
+ssize_t
+tapi_frame(const unsigned char *buf, size_t len, uint32_t *type,
+    size_t *plen, char *why, size_t whylen)
+{
+	uint16_t	flen;
+
+	if (len < TAPI_HDRLEN)
+		return 0;
+	memcpy(type, buf, sizeof(*type));
+	memcpy(&flen, buf + 4, sizeof(flen));
+	if (flen < TAPI_HDRLEN) {
+		(void)snprintf(why, whylen, "a frame of %u bytes",
+		    (unsigned)flen);
+		return -1;
+	}
+	if (len < flen)
+		return 0;
+	*plen = flen - TAPI_HDRLEN;
+	return flen;
+}
+
+/* A frame of type with payload data into buf; its length, 0 if too big. */
+size_t
+tapi_request(unsigned char *buf, size_t len, uint32_t type, const void *data,
+    size_t dlen)
+{
+	uint16_t	flen;
+	uint32_t	zero = 0;
+
+	if (dlen > TAPI_MAXLEN - TAPI_HDRLEN || TAPI_HDRLEN + dlen > len)
+		return 0;
+	flen = TAPI_HDRLEN + dlen;
+	memcpy(buf, &type, 4);
+	memcpy(buf + 4, &flen, 2);
+	memcpy(buf + 6, &zero, 2);
+	memcpy(buf + 8, &zero, 4);
+	memcpy(buf + 12, &zero, 4);
+	memcpy(buf + TAPI_HDRLEN, data, dlen);
+	return flen;
+}
+
+/* The answer to our PROC_TABLE_OPEN: 0, or -1 and why. */
+int
+tapi_opened(uint32_t type, size_t plen, char *why, size_t whylen)
+{
+	if (type != TAPI_OK) {
+		(void)snprintf(why, whylen, "a frame of type %u", type);
+		return -1;
+	}
+	if (plen != 0) {
+		(void)snprintf(why, whylen, "%zu bytes in its answer to open",
+		    plen);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The answer to a lookup of key for service, a frame of type with
+ * payload p.  TAPI_FOUND puts the value in value: for credentials
+ * ("user:hash", for the user asked) the hash alone, which must be one
+ * that authpop can check; for userinfo the string as it came (the parent
+ * checks it as it checks usertab's lines).  why never holds the value:
+ * it may be a password.
+ */
+int
+tapi_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
+    const char *key, char *value, size_t vlen, char *why, size_t whylen)
+{
+	int32_t		 res;
+	char		*hash;
+	size_t		 n;
+
+	if (type != TAPI_OK) {
+		(void)snprintf(why, whylen, "a frame of type %u", type);
+		return TAPI_BAD;
+	}
+	if (plen < sizeof(res)) {
+		(void)snprintf(why, whylen, "an answer of %zu bytes", plen);
+		return TAPI_BAD;
+	}
+	memcpy(&res, p, sizeof(res));
+	p += sizeof(res);
+	plen -= sizeof(res);
+	if (res == 0 || res == -1) {
+		if (plen != 0) {
+			(void)snprintf(why, whylen, "%zu bytes after its "
+			    "answer %d", plen, (int)res);
+			return TAPI_BAD;
+		}
+		return res == 0 ? TAPI_NONE : TAPI_ERROR;
+	}
+	if (res != 1) {
+		(void)snprintf(why, whylen, "the answer %d", (int)res);
+		return TAPI_BAD;
+	}
+	if (plen == 0 || memchr(p, '\0', plen) != p + plen - 1) {
+		(void)snprintf(why, whylen, "a value that is not one string");
+		return TAPI_BAD;
+	}
+	if (plen > vlen) {
+		(void)snprintf(why, whylen, "a value of %zu bytes", plen - 1);
+		return TAPI_INVALID;
+	}
+	memcpy(value, p, plen);
+	if (service != TAPI_CREDENTIALS)
+		return TAPI_FOUND;
+	if ((hash = strchr(value, ':')) == NULL) {
+		(void)snprintf(why, whylen, "not user:hash");
+		goto invalid;
+	}
+	*hash++ = '\0';
+	if (strcmp(value, key) != 0) {
+		(void)snprintf(why, whylen, "the answer is for another user");
+		goto invalid;
+	}
+	if ((n = strlen(hash)) > COMPAT_HASH_MAX || !table_valid_hash(hash)) {
+		(void)snprintf(why, whylen, "no bcrypt, SHA-crypt or yescrypt "
+		    "hash");
+		goto invalid;
+	}
+	memmove(value, hash, n + 1);
+	return TAPI_FOUND;
+ invalid:
+	explicit_bzero(value, plen);
+	return TAPI_INVALID;
+}
