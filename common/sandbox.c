@@ -104,6 +104,7 @@ sb_nocore(const char *role)
 
 #define LL_NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
 #define LL_NET_CONNECT_TCP	(1ULL << 1)	/* ABI 4 */
+#define LL_NOBIND		2	/* ll_restrict nonet: TCP bind only */
 
 #define LL_SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
 #define LL_SCOPE_SIGNAL		(1ULL << 1)	/* ABI 6 */
@@ -208,7 +209,8 @@ ll_degraded(const char *role, const char *why)
 /*
  * Restrict this thread (and everything it forks or execs later) with a
  * new Landlock layer: handle the fs rights in fs that the running ABI
- * knows, deny TCP bind/connect if nonet, scope abstract unix sockets
+ * knows, deny TCP bind and connect if nonet (bind only if it is
+ * LL_NOBIND), scope abstract unix sockets
  * and signals to our own domain if scope, and allow only what paths
  * grant.  Returns the ABI used, or 0 if Landlock was skipped (logged).
  * A role that needs an ABI newer than minabi to work at all (REFER for
@@ -252,7 +254,7 @@ ll_restrict(const char *role, uint64_t fs, int nonet, int scope,
 	if (abi >= 4) {
 		if (nonet)
 			attr.handled_access_net = LL_NET_BIND_TCP |
-			    LL_NET_CONNECT_TCP;
+			    (nonet == LL_NOBIND ? 0 : LL_NET_CONNECT_TCP);
 		asize += sizeof(attr.handled_access_net);
 	}
 	if (abi >= 6) {
@@ -533,7 +535,7 @@ sb_describe(int abi, const char *role)
  * would turn a root compromise into a kernel one.
  */
 void
-sandbox_parent(const char *const exec[], const char *const rd[])
+sandbox_parent(const char *const exec[], const char *const rd[], int tcp)
 {
 #ifdef __OpenBSD__
 	size_t	i;
@@ -612,7 +614,8 @@ sandbox_parent(const char *const exec[], const char *const rd[])
 	paths[n++].access = LL_FS_REFER;
 	abi = ll_restrict("parent", LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
 	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
-	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, 1, 1, paths, n, 2);
+	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, tcp ? LL_NOBIND : 1,
+	    1, paths, n, 2);
 
 	ctx = sc_init("parent", SCMP_ACT_ALLOW);
 	for (i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {

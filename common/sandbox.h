@@ -8,7 +8,7 @@
 #include "util.h"
 
 /* sandbox.c */
-void		 sandbox_parent(const char *const [], const char *const []);
+void		 sandbox_parent(const char *const [], const char *const [], int);
 void		 sandbox_listener(void);
 void		 sandbox_authpop(void);
 void		 sandbox_wrkrpop(const char *);

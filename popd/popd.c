@@ -260,7 +260,10 @@ main(int argc, char *argv[])
 	signal_add(&ev_sighup, NULL);
 
 	/* Confined before the first child: they all inherit it. */
-	sandbox_parent(exec_paths(conf), conf_files(conf));
+	/* Database tables may be reached over TCP: their programs inherit. */
+	sandbox_parent(exec_paths(conf), conf_files(conf),
+	    conf->set.authsrc == TABSRC_LOOKUP ||
+	    conf->set.usersrc == TABSRC_LOOKUP);
 	lookup_start(conf);
 	for (id = 0; id < KIND_MAX; id++)
 		evtimer_set(&restart_ev[id], proc_restart,

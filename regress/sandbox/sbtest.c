@@ -845,7 +845,9 @@ apply(const char *role)
 	const char	*rd[] = { "/etc/passwd", NULL };
 
 	if (strcmp(role, "parent") == 0)
-		sandbox_parent(exec, rd);
+		sandbox_parent(exec, rd, 0);
+	else if (strcmp(role, "parent-tables") == 0)
+		sandbox_parent(exec, rd, 1);	/* database tables */
 	else if (strcmp(role, "listener") == 0)
 		sandbox_listener();
 	else if (strcmp(role, "authpop") == 0)
@@ -1033,6 +1035,13 @@ static const struct check checks[] = {
 	LL("parent", "connect to a TCP port", prep_tcp_socket, act_connect,
 	    EACCES, 4),
 	LL("parent", "bind a TCP port", prep_tcp_socket, act_bind, EACCES, 4),
+	/* With database tables: their programs may reach a server. */
+	OK("parent-tables", "connect to a TCP port", prep_tcp_socket,
+	    act_connect),
+	LL("parent-tables", "bind a TCP port", prep_tcp_socket, act_bind,
+	    EACCES, 4),
+	LL("parent-tables", "exec /bin/true (not a helper)", NULL, act_execve,
+	    EACCES, 1),
 	LL("parent", "signal a process outside its domain", NULL,
 	    act_kill_other, EPERM, 6),
 	LL("parent", "create a symlink", NULL, act_symlink_outside, EACCES, 1),
