@@ -89,6 +89,7 @@ struct backend {
 	int			 errfd;		/* its stderr and stdout */
 	struct event		 rev, errev, restart;
 	struct request		*req;
+	int			 warned;	/* since req was sent */
 	int			 backoff;	/* seconds */
 	unsigned char		 in[TAPI_MAXLEN];
 	size_t			 inlen;
@@ -124,6 +125,7 @@ struct dbtable {
 TAILQ_HEAD(dbtableq, dbtable);
 
 static struct dbtableq	 tables = TAILQ_HEAD_INITIALIZER(tables);
+char			**table_env;	/* popd's at start (popd.c) */
 
 static int	 cached_cmp(struct cached *, struct cached *);
 RB_PROTOTYPE_STATIC(cachetree, cached, entry, cached_cmp)
@@ -347,6 +349,7 @@ dispatch(struct dbtable *t)
 		memcpy(msg + sizeof(service) + sizeof(nparams), r->key, len);
 		r->b = b;
 		b->req = r;
+		b->warned = 0;
 		b->state = B_BUSY;
 		t->nflight++;
 		if (backend_send(b, TAPI_LOOKUP, msg, sizeof(service) +
@@ -406,8 +409,9 @@ backend_start(struct backend *b)
 	struct dbtable	*t = b->t;
 	struct passwd	*pw = NULL;
 	struct rlimit	 rl;
-	char		*argv[3], *envp[3];
+	char		*argv[3], **envp;
 	char		 home[PATH_MAX + 8];
+	size_t		 n, i;
 	int		 sp[2], ep[2];
 	pid_t		 pid;
 
@@ -442,7 +446,7 @@ backend_start(struct backend *b)
 		    dup2(ep[1], STDERR_FILENO) == -1)
 			_exit(1);
 		closefrom(STDERR_FILENO + 1);
-		for (int i = 1; i < NSIG; i++)
+		for (i = 1; i < NSIG; i++)
 			signal(i, SIG_DFL);
 		rl.rlim_cur = rl.rlim_max = 0;
 		(void)setrlimit(RLIMIT_CORE, &rl);
@@ -451,11 +455,22 @@ backend_start(struct backend *b)
 		if (pw != NULL && proc_become(POPD_TABLE_USER, pw->pw_uid,
 		    pw->pw_gid) == -1)
 			_exit(1);
+		/*
+		 * popd's environment at start, as smtpd gives its table
+		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
+		 * table user's HOME.
+		 */
 		(void)snprintf(home, sizeof(home), "HOME=%s",
 		    pw != NULL ? pw->pw_dir : "/");
-		envp[0] = "PATH=/usr/bin:/bin";
-		envp[1] = home;
-		envp[2] = NULL;
+		for (n = 0; table_env != NULL && table_env[n] != NULL; n++)
+			;
+		if ((envp = calloc(n + 2, sizeof(*envp))) == NULL)
+			_exit(1);
+		for (i = n = 0; table_env != NULL && table_env[i] != NULL; i++)
+			if (strncmp(table_env[i], "HOME=", 5) != 0)
+				envp[n++] = table_env[i];
+		envp[n++] = home;
+		envp[n] = NULL;
 		argv[0] = (char *)t->progname;
 		argv[1] = t->config;
 		argv[2] = NULL;
@@ -672,8 +687,20 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 		backend_kill(b, "an answer to no question");
 		return -1;
 	}
+	/*
+	 * What it wrote on stderr before this answer is in the pipe now:
+	 * read it first.  table-ldap answers "not found" when it cannot
+	 * reach the directory, after a warning: that is no answer.
+	 */
+	if (b->errfd != -1)
+		backend_stderr(b->errfd, EV_READ, b);
 	res = tapi_answer(type, p, len, r->service, r->key, value,
 	    sizeof(value), why, sizeof(why));
+	if (res == TAPI_NONE && b->warned) {
+		(void)snprintf(why, sizeof(why), "\"not found\" after a "
+		    "warning: taken as no answer");
+		res = TAPI_INVALID;
+	}
 	if (res == TAPI_BAD) {
 		backend_kill(b, "%s", why);
 		return -1;
@@ -704,7 +731,7 @@ static void
 backend_stderr(int fd, short ev, void *arg)
 {
 	struct backend	*b = arg;
-	char		*nl, *line;
+	char		*nl, *line, *c;
 	ssize_t		 n;
 
 	for (;;) {
@@ -726,13 +753,17 @@ backend_stderr(int fd, short ev, void *arg)
 				nl = b->err + b->errlen - 1;
 			*nl = '\0';
 			line = b->err;
-			for (char *c = line; *c != '\0'; c++)
+			for (c = line; *c != '\0'; c++)
 				if ((unsigned char)*c < 0x20 || *c == 0x7f)
 					*c = '?';
-			if (strstr(line, "debug: ") != NULL)
-				log_debug("table %s: %s", b->t->name, line);
-			else if (*line != '\0')
+			/*
+			 * Not its debug lines: table-ldap's show its
+			 * configuration, the bind password too.
+			 */
+			if (strstr(line, "debug: ") == NULL && *line != '\0') {
 				log_warnx("table %s: %s", b->t->name, line);
+				b->warned = 1;
+			}
 			b->errlen -= nl + 1 - b->err;
 			memmove(b->err, nl + 1, b->errlen);
 			b->err[b->errlen] = '\0';

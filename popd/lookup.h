@@ -19,6 +19,8 @@
 struct popd_conf;
 typedef void	(*lookup_cb)(void *, int, const char *);
 
+extern char	**table_env;
+
 void		 lookup_start(const struct popd_conf *);
 void		 lookup(const char *, int, const char *, lookup_cb, void *);
 int		 lookup_exited(pid_t, int);

@@ -67,6 +67,7 @@ static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static const char *const *conf_files(const struct popd_conf *);
 static const char *const *exec_paths(const struct popd_conf *);
+static void		save_environment(void);
 static void		find_helpers(void);
 static void		check_users(void);
 static void		reload(void);
@@ -111,6 +112,7 @@ main(int argc, char *argv[])
 	/* The listener is this program, exec'd again with a role flag. */
 	if (argc > 1 && strcmp(argv[1], "-P") == 0)
 		listener_main(argc, argv);
+	save_environment();
 
 	log_init(1, LOG_MAIL);
 	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:Tt:u:v")) != -1) {
@@ -526,6 +528,25 @@ find_helpers(void)
 		    authpop_path : wrkrpop_path, self_path, SBINDIR,
 		    LIBEXECDIR);
 	}
+}
+
+/*
+ * Our environment, for the table programs (lookup.c), before
+ * setproctitle() may write over it.
+ */
+static void
+save_environment(void)
+{
+	extern char	**environ;
+	size_t		 n, i;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if ((table_env = calloc(n + 1, sizeof(*table_env))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < n; i++)
+		if ((table_env[i] = strdup(environ[i])) == NULL)
+			err(1, NULL);
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "compat.h"
 #include "table.h"
@@ -139,6 +140,15 @@ tapi_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 	}
 	*hash++ = '\0';
 	if (strcmp(value, key) != 0) {
+		/*
+		 * A directory that compares names without case (LDAP)
+		 * found "alice" for "Alice": popd's names have case, so
+		 * there is no user "Alice".
+		 */
+		if (strcasecmp(value, key) == 0) {
+			explicit_bzero(value, plen);
+			return TAPI_NONE;
+		}
 		(void)snprintf(why, whylen, "the answer is for another user");
 		goto invalid;
 	}
