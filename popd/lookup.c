@@ -760,7 +760,12 @@ backend_stderr(int fd, short ev, void *arg)
 			 * Not its debug lines: table-ldap's show its
 			 * configuration, the bind password too.
 			 */
-			if (strstr(line, "debug: ") == NULL && *line != '\0') {
+			if (strstr(line, "debug: ") != NULL || *line == '\0')
+				;
+			else if (b->t->old)
+				/* "pipe closed": we closed it. */
+				log_debug("table %s: %s", b->t->name, line);
+			else {
 				log_warnx("table %s: %s", b->t->name, line);
 				b->warned = 1;
 			}

@@ -775,8 +775,16 @@ reload_done(int fd, short ev, void *arg)
 void
 reloaded(void)
 {
-	log_info("reloaded %s%s%s and %s", conffile ? conffile : "",
-	    conffile ? ", " : "", conf->set.authtab, conf->set.usertab);
+	log_info("reloaded %s%s%s%s%s and %s%s%s", conffile ? conffile : "",
+	    conffile ? ", " : "",
+	    conf->set.authsrc == TABSRC_LOOKUP ? "table " : "",
+	    conf->set.authsrc == TABSRC_SYSTEM ? "the system's passwords" :
+	    conf->set.authtab,
+	    conf->set.authsrc == TABSRC_LOOKUP ? " (database)" : "",
+	    conf->set.usersrc == TABSRC_LOOKUP ? "table " : "",
+	    conf->set.usersrc == TABSRC_SYSTEM ? "the system's accounts" :
+	    conf->set.usertab,
+	    conf->set.usersrc == TABSRC_LOOKUP ? " (database)" : "");
 }
 
 /*
