@@ -76,7 +76,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
 		regress/unit/test_conf regress/unit/test_addr \
 		regress/unit/test_msg regress/unit/test_proxy \
-		regress/unit/test_proto
+		regress/unit/test_proto regress/unit/test_tapi
 
 all: ${PROGS}
 
@@ -158,6 +158,12 @@ regress/unit/test_proxy: regress/unit/test_proxy.o popd/proxy.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o popd/proxy.o \
 	    common/addr.o ${LDLIBS}
 
+# test_tapi links tapi.c and the checks of table.c it calls: both pure.
+TEST_TAPI_OBJS=	popd/tapi.o ${TEST_TABLE_OBJS}
+regress/unit/test_tapi: regress/unit/test_tapi.o ${TEST_TAPI_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_tapi.o ${TEST_TAPI_OBJS} \
+	    ${LDLIBS}
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
@@ -165,7 +171,8 @@ regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
-regress/unit/test_proxy.o regress/unit/test_proto.o: ${HDRS} \
+regress/unit/test_proxy.o regress/unit/test_proto.o \
+regress/unit/test_tapi.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
@@ -197,7 +204,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_msg \
 		regress/fuzz/fuzz_wrkrpop \
 		regress/fuzz/fuzz_authpop \
-		regress/fuzz/fuzz_proxy
+		regress/fuzz/fuzz_proxy \
+		regress/fuzz/fuzz_tapi
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -227,6 +235,11 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/proxy.c common/addr.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
 	    popd/proxy.c common/addr.c ${PKG_LIBS}
+regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
+    common/util.c compat/compat.c regress/fuzz/logstub.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
+	    common/table.c common/util.c compat/compat.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

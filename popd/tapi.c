@@ -25,7 +25,9 @@
 /*
  * The length of the first frame in buf (its type in *type, its payload
  * length in *plen), 0 if buf does not hold all of it yet, or -1 with why
- * if it cannot be a frame.
+ * if it cannot be a frame.  A frame is at most TAPI_MAXLEN bytes, as in
+ * imsg(3): one that says it is longer could never fit the caller's
+ * buffer, which would wait for it forever.
  */
 ssize_t
 tapi_frame(const unsigned char *buf, size_t len, uint32_t *type,
@@ -37,9 +39,9 @@ tapi_frame(const unsigned char *buf, size_t len, uint32_t *type,
 		return 0;
 	memcpy(type, buf, sizeof(*type));
 	memcpy(&flen, buf + 4, sizeof(flen));
-	if (flen < TAPI_HDRLEN) {
-		(void)snprintf(why, whylen, "a frame of %u bytes",
-		    (unsigned)flen);
+	if (flen < TAPI_HDRLEN || flen > TAPI_MAXLEN) {
+		(void)snprintf(why, whylen, "a frame of %u bytes (%d to %d)",
+		    (unsigned)flen, TAPI_HDRLEN, TAPI_MAXLEN);
 		return -1;
 	}
 	if (len < flen)
