@@ -742,6 +742,7 @@ main(void)
 	const uint32_t	 PX = sizeof(struct msg_proxy);
 	const uint32_t	 CF = sizeof(struct conf_settings);
 	const uint32_t	 PN = sizeof(struct msg_penalty);
+	const uint32_t	 CR = sizeof(struct msg_cred);
 	static struct msg_penalty	 pen, pen_zero, pen_many, pen_fails,
 					 pen_time, pen_unterm, pen_af;
 	const struct msg_session	 sess = { .id = 1,
@@ -793,7 +794,22 @@ main(void)
 	const struct msg_proxy		 proxy_af = { .net = { .af = 0 } };
 	const struct msg_proxy		 proxy_trusted = { .net = {
 	    .af = AF_INET6, .bits = 128 }, .trusted = 2 };
+	const struct msg_cred		 cred = { .id = 1,
+	    .status = CRED_FOUND, .hash = "$2b$04$YdByxKSiJ.4e00dW5oeBN./"
+	    "JDD86S0BXGZETea57GhiFIf4iu2nQG" };
+	const struct msg_cred		 cred_none = { .id = 1,
+	    .status = CRED_NONE };
+	const struct msg_cred		 cred_temp = { .id = 1,
+	    .status = CRED_TEMP };
+	const struct msg_cred		 cred_0 = { .id = 1 };
+	const struct msg_cred		 cred_4 = { .id = 1,
+	    .status = CRED_TEMP + 1 };
+	const struct msg_cred		 cred_empty = { .id = 1,
+	    .status = CRED_FOUND };
+	const struct msg_cred		 cred_none_hash = { .id = 1,
+	    .status = CRED_NONE, .hash = "$y$j9T$salt$hash" };
 	struct msg_login		 login_unterm;
+	struct msg_cred			 cred_unterm;
 	struct msg_passwd		 passwd_unterm;
 	struct conf_settings		 set = settings_defaults;
 	struct conf_settings		 set_idle = settings_defaults;
@@ -998,6 +1014,44 @@ main(void)
 		    MSG_AUTHPOP_READY, V, 4, H, 4, 0, 1, 0, NULL },
 		{ "ready with a descriptor", E_PARENT_A, PH_RUN,
 		    MSG_AUTHPOP_READY, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "a lookup from a serving authpop", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 1, &login },
+		{ "a lookup from a draining authpop", E_PARENT_A, PH_DRAIN,
+		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 1, &login },
+		{ "a lookup of an unterminated name", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 0, &login_unterm },
+		{ "a lookup of a name with a space", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 0, &login_space },
+		{ "a lookup of no name", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 0, &login_empty },
+		{ "a lookup with a descriptor", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 1, 1, 0, &login },
+		{ "a lookup to authpop", E_AUTHPOP, PH_RUN,
+		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 0, &login },
+		{ "a hash to a serving authpop", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 1, &cred },
+		{ "a hash to a draining authpop", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 1, &cred },
+		{ "no such user", E_AUTHPOP, PH_RUN, MSG_PARENT_CRED, V, CR,
+		    H, CR, 0, 1, 1, &cred_none },
+		{ "a table that could not say", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 1, &cred_temp },
+		{ "a credential of status 0", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred_0 },
+		{ "a credential of status 4", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred_4 },
+		{ "a credential found with no hash", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred_empty },
+		{ "no such user with a hash", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred_none_hash },
+		{ "a credential of an unterminated hash", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred_unterm },
+		{ "a credential with a descriptor", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 1, 1, 0, &cred },
+		{ "a credential one byte short", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_CRED, V, CR - 1, H, CR - 1, 0, 1, 0, &cred },
+		{ "a credential from authpop", E_PARENT_A, PH_RUN,
+		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred },
 		{ "no penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
 		    V, PN, H, PN, 0, 1, 0, &pen_zero },
 		{ "49 penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
@@ -1022,6 +1076,9 @@ main(void)
 	memset(&login_unterm, 'a', sizeof(login_unterm));
 	login_unterm.id = 1;
 	memset(&passwd_unterm, 'x', sizeof(passwd_unterm));
+	memset(&cred_unterm, 'x', sizeof(cred_unterm));
+	cred_unterm.id = 1;
+	cred_unterm.status = CRED_FOUND;
 	(void)strlcpy(passwd_unterm.user, "alice", sizeof(passwd_unterm.user));
 	set_idle.timeout.idle = CONF_MIN_IDLE - 1;
 	memset(set_unterm.authtab, 'a', sizeof(set_unterm.authtab));
