@@ -590,7 +590,7 @@ sandbox_parent(const char *const exec[], const char *const rd[], int tcp)
 		CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
 		CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP,
 	};
-	struct ll_path	 paths[32];
+	struct ll_path	 paths[48];
 	const char	*interp;
 	scmp_filter_ctx	 ctx;
 	size_t		 i, n = 0;

@@ -67,6 +67,7 @@ static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static const char *const *conf_files(const struct popd_conf *);
 static const char *const *exec_paths(const struct popd_conf *);
+static const char	*script_interp(const char *);
 static void		save_environment(void);
 static void		find_helpers(void);
 static void		check_users(void);
@@ -552,25 +553,63 @@ save_environment(void)
 /*
  * What the parent and its children may exec, for good (Landlock, unveil):
  * our helpers, and OpenSMTPD's table programs (TABLEDIR, and programs
- * named by their path at start: a reload cannot add one).
+ * named by their path at start: a reload cannot add one).  A program
+ * that is a script needs its interpreter too: the kernel execs that.
  */
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[8 + POPD_MAXTABLES];
+	static const char	*paths[8 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
-	size_t			 n = 0;
+	const char		*interp;
+	size_t			 i, n = 0;
 
 	paths[n++] = self_path;
 	paths[n++] = authpop_path;
 	paths[n++] = wrkrpop_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
-	TAILQ_FOREACH(t, &c->tables, entry)
-		if (strcmp(t->backend, "proc") == 0 && n < nitems(paths) - 1)
-			paths[n++] = t->program;
+	TAILQ_FOREACH(t, &c->tables, entry) {
+		if (strcmp(t->backend, "proc") != 0)
+			continue;
+		paths[n++] = t->program;
+		if ((interp = script_interp(t->program)) == NULL)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcmp(paths[i], interp) == 0)
+				break;
+		if (i == n)
+			paths[n++] = interp;
+	}
 	paths[n] = NULL;
 	return paths;
+}
+
+/*
+ * The interpreter of a script ("#!/usr/bin/python3 -u": /usr/bin/python3),
+ * kept for good; NULL if path is no script or names none we could run.
+ */
+static const char *
+script_interp(const char *path)
+{
+	char	 line[PATH_MAX + 3], *p;
+	ssize_t	 len;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return NULL;
+	len = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (len < 3 || line[0] != '#' || line[1] != '!')
+		return NULL;
+	line[len] = '\0';
+	p = line + 2 + strspn(line + 2, " \t");
+	p[strcspn(p, " \t\n")] = '\0';
+	if (*p != '/' || access(p, X_OK) == -1)
+		return NULL;
+	if ((p = strdup(p)) == NULL)
+		fatal("%s", __func__);
+	return p;
 }
 
 /* What the parent reads on SIGHUP: for unveil(2) on OpenBSD. */
