@@ -547,6 +547,9 @@ class Server:
         self.subdir = subdir
         self.extra_args = list(extra_args or [])
         self.conf_extra = conf_extra
+        # popd.conf lines in place of authtab and usertab FILE: table
+        # statements, "authtab <NAME>", "usertab system"...
+        self.tables = None
         self.nofile = None      # RLIMIT_NOFILE of the daemon, if set
         self.cost = cost
         self.proc = None
@@ -627,17 +630,21 @@ class Server:
         return self.users[user]["password"]
 
     def config(self):
-        """popd.conf for this server: its tables, certificate and port,
+        """popd.conf for this server: its tables (authtab and usertab,
+        or self.tables when set), certificate and port,
         the original command-line flags found in extra_args (-e -l -p -t
         -T) as the statements they stand for, then conf_extra.  Returns
         (text, the other arguments)."""
-        lines = ['authtab "%s"' % self.authtab, 'usertab "%s"' % self.usertab,
-                 'pki test cert "%s"' % self.cert,
-                 'pki test key "%s"' % self.key,
-                 "listen on %s port %d tls" % (HOST, self.port),
-                 # Tests fail logins on purpose, all from 127.0.0.1:
-                 # test_limits.py tests the default delay.
-                 "failure-delay 0"]
+        tabs = ['authtab "%s"' % self.authtab, 'usertab "%s"' % self.usertab]
+        if self.tables is not None:
+            tabs = self.tables.splitlines()
+        lines = tabs + ['pki test cert "%s"' % self.cert,
+                        'pki test key "%s"' % self.key,
+                        "listen on %s port %d tls" % (HOST, self.port),
+                        # Tests fail logins on purpose, all from
+                        # 127.0.0.1: test_limits.py tests the default
+                        # delay.
+                        "failure-delay 0"]
         if self.subdir:
             lines.append('maildir "%s"' % self.subdir)
         rest, args = [], list(self.extra_args)

@@ -2,10 +2,13 @@
 """End to end: Debian's OpenSMTPD receives mail on a loopback port and
 delivers it through mda (action mda ... virtual ... userbase ...), then
 popd serves it over POP3S byte for byte, OpenSMTPD's own header lines
-aside.  Installs opensmtpd with apt-get when it is missing and we are
-root; skipped only when it cannot be installed."""
+aside; the same with one SQLite database (OpenSMTPD's table-sqlite) as
+the tables of both.  Installs opensmtpd and opensmtpd-extras with
+apt-get when they are missing and we are root; skipped only when they
+cannot be installed."""
 
 import os
+import pwd
 import shutil
 import smtplib
 import subprocess
@@ -14,6 +17,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 import popdtest as T  # noqa: E402
+import dbtest as D  # noqa: E402
 
 DOMAIN = "popd.test"
 
@@ -37,25 +41,29 @@ def install_smtpd():
 class Smtpd(T.ForeignDaemon):
     """OpenSMTPD in the foreground (-d -v) on a port of its own, for
     srv's users at DOMAIN, delivering through mda -e subdir with srv's
-    usertab as its userbase; its configuration checked with -n first."""
+    usertab as its userbase; its configuration checked with -n first.
+    tables: smtpd.conf's table statements for <vusers> and <users>
+    instead (a database's)."""
 
     name = "smtpd"
 
-    def __init__(self, srv, smtpd, subdir):
+    def __init__(self, srv, smtpd, subdir, tables=None):
         super().__init__(smtpd, srv.tmpdir)
         self.port = T.free_port()
-        vusers = self.write("vusers", "".join(
-            "%s@%s\t%s\n" % (u, DOMAIN, u) for u in srv.users))
+        if tables is None:
+            vusers = self.write("vusers", "".join(
+                "%s@%s\t%s\n" % (u, DOMAIN, u) for u in srv.users))
+            # The usertab popd reads is the userbase OpenSMTPD reads.
+            tables = ('table vusers file:%s\ntable users file:%s\n'
+                      % (vusers, srv.usertab))
         mda = "%s -e %s" % (T.MDA, subdir)
-        # The usertab popd reads is the userbase OpenSMTPD reads.
         self.conf = self.write(
-            "smtpd.conf", 'table vusers file:%s\n'
-            'table users file:%s\n'
+            "smtpd.conf", tables +
             'listen on 127.0.0.1 port %d\n'
             'action "pop" mda "%s" virtual <vusers> '
             'userbase <users>\n'
             'match from any for domain "%s" action "pop"\n'
-            % (vusers, srv.usertab, self.port, mda, DOMAIN))
+            % (self.port, mda, DOMAIN))
         self.args = ["-d", "-v", "-f", self.conf]
 
     def start(self):
@@ -152,6 +160,96 @@ def smtp_to_pop3_byte_for_byte(srv):
             T.expect(strip_added(got[i]), want, "message %d" % i)
             T.expect_true(b"Delivered-To: alice@" + DOMAIN.encode()
                           in got[i], "OpenSMTPD's Delivered-To", got[i][:300])
+
+
+def smtpd_user():
+    """The user OpenSMTPD's lookup process (and so its table programs)
+    runs as: Debian's opensmtpd, or OpenBSD's _smtpd."""
+    for name in ("opensmtpd", "_smtpd"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+    raise AssertionError("no user opensmtpd or _smtpd after installing "
+                         "OpenSMTPD")
+
+
+@T.test(start=False, subdir="Maildir", timeout=900)
+def sqlite_user_smtp_to_pop3(srv):
+    """One SQLite database drives both: OpenSMTPD's virtual and userbase
+    tables (table-sqlite) deliver through mda to carol, a user of the
+    database alone, and popd (table users sqlite:, the same
+    configuration file) lets carol log in with the password whose hash
+    is there and serves her that message."""
+    smtpd_path = install_smtpd()
+    D.need_backend("sqlite")
+    db = D.Sqlite(srv.tmpdir).start()
+    pe = T.mailuser(3)
+    home = os.path.join(srv.homes, "carol")
+    for d in ("", "Maildir", "Maildir/tmp", "Maildir/new", "Maildir/cur"):
+        os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+        os.chown(os.path.join(home, d), pe.pw_uid, pe.pw_gid)
+    db.add_user("carol", T.make_hash("carol-pw"), pe.pw_uid, pe.pw_gid,
+                home)
+    db.run([("CREATE TABLE virtuals (email TEXT PRIMARY KEY, "
+             "destination TEXT NOT NULL)", ()),
+            ("INSERT INTO virtuals VALUES (?, ?)",
+             ("carol@" + DOMAIN, "carol"))])
+    users = db.table_config()
+    virtuals = db.path("table-virtuals.conf")
+    with open(virtuals, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT destination FROM virtuals "
+                "WHERE email = ?\n" % db.db)
+    # Read by smtpd's table-sqlite as its own user and by popd's as
+    # _pop3table: owner the one, group the other, no one else.
+    for p in (db.db, users, virtuals):
+        os.chown(p, smtpd_user().pw_uid, D.table_user().pw_gid)
+        os.chmod(p, 0o640)
+    for p in (srv.authtab, srv.usertab):
+        T.expect_true("carol" not in open(p).read(), "carol only in SQLite")
+    srv.tables = ("table users sqlite:%s\nauthtab <users>\nusertab <users>"
+                  % users)
+    srv.start()
+    tables = ("table vusers sqlite:%s\ntable users sqlite:%s\n"
+              % (virtuals, users))
+    msg = (b"From: sender@example.org\r\nTo: carol@" + DOMAIN.encode() +
+           b"\r\nSubject: from SQLite to SQLite\r\n"
+           b"Date: Mon, 01 Jan 2024 00:00:00 +0000\r\n"
+           b"Message-ID: <sqlite-e2e@example.org>\r\n\r\n"
+           b"carol lives in a database\r\n.leading dot\r\n")
+    with Smtpd(srv, smtpd_path, srv.subdir, tables) as smtpd:
+        with smtplib.SMTP("127.0.0.1", smtpd.port, timeout=30) as s:
+            s.sendmail("sender@example.org", ["carol@" + DOMAIN], msg)
+            try:
+                s.sendmail("sender@example.org", ["nobody@" + DOMAIN],
+                           b"Subject: x\r\n\r\nx\r\n")
+                raise AssertionError("mail to an unknown user accepted")
+            except smtplib.SMTPRecipientsRefused:
+                pass
+        new = os.path.join(home, "Maildir", "new")
+        try:
+            T.wait_for(lambda: os.listdir(new), 60, "delivery to carol")
+        except AssertionError:
+            raise AssertionError("not delivered; smtpd log: %s"
+                                 % smtpd.log()[-1500:])
+        T.expect(os.stat(os.path.join(new, os.listdir(new)[0])).st_uid,
+                 pe.pw_uid, "owner of carol's message (the userbase's uid)")
+    with srv.raw() as r:
+        r.line()
+        T.expect(r.cmd("USER carol")[:3], b"+OK", "USER carol")
+        T.expect(r.cmd("PASS wrong")[:11], b"-ERR [AUTH]", "wrong password")
+        r.login("carol", "carol-pw")
+        T.expect(r.ok("STAT").split()[1], b"1", "carol's messages")
+        r.ok("RETR 1")
+        got = r.multiline()
+        r.ok("QUIT")
+    got = b"".join(ln + b"\r\n" for ln in got)
+    T.expect(strip_added(got), msg, "carol's message over POP3S")
+    T.expect_true(b"Delivered-To: carol@" + DOMAIN.encode() in got,
+                  "OpenSMTPD's Delivered-To", got[:300])
+    T.expect_true("wrkrpop for carol: pid" in srv.log() and
+                  "uid %d " % pe.pw_uid in srv.log(), "carol served with "
+                  "the database's uid")
 
 
 if __name__ == "__main__":

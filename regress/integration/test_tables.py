@@ -1,0 +1,621 @@
+#!/usr/bin/env python3
+"""popd's users in a database table and in the system's accounts
+(issue 17), against the real daemon: SQLite through OpenSMTPD's
+table-sqlite (Debian's opensmtpd-extras, installed when missing) for
+logins, revocation without a reload, a userinfo of uid 0, a killed
+backend, a database that cannot answer and comes back, and timing;
+regress/tablefake.py, a table program of our own, for a database that is
+slow or answers garbage; Unix accounts made with useradd and chpasswd
+for "authtab system" and "usertab system"."""
+
+import contextlib
+import grp
+import json
+import os
+import pwd
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+import dbtest as D  # noqa: E402
+
+TEMP = b"-ERR [SYS/TEMP] "
+PERM = b"-ERR [SYS/PERM] "
+AUTH = b"-ERR [AUTH] "
+FAKE = os.path.join(T.REPO, "regress", "tablefake.py")
+MSG = (b"From: a@example.org\r\nSubject: table test\r\n\r\n"
+       b"delivered for a table's user\r\n")
+
+
+# --- helpers ---------------------------------------------------------------
+
+def hash_of(srv, user):
+    """user's hash in srv's authtab."""
+    with open(srv.authtab) as f:
+        for ln in f:
+            k, v = ln.split(None, 1)
+            if k == user:
+                return v.strip()
+    raise KeyError(user)
+
+
+def sqlite_tables(srv, users=("alice", "bob")):
+    """A SQLite database (dbtest.Sqlite in srv.tmpdir) holding users of
+    srv with their hashes, ids and homes, and srv configured to read it:
+    table users sqlite:CONF, authtab <users>, usertab <users>.  Returns
+    the database."""
+    T.need_root()
+    D.need_backend("sqlite")
+    db = D.Sqlite(srv.tmpdir).start()
+    for name in users:
+        u = srv.users[name]
+        db.add_user(name, hash_of(srv, name), u["uid"], u["gid"], u["home"])
+    srv.tables = ("table users sqlite:%s\nauthtab <users>\nusertab <users>"
+                  % db.table_config())
+    return db
+
+
+def fake_tables(srv, users):
+    """srv configured with regress/tablefake.py as its table "users"
+    (copied into srv.tmpdir, where _pop3table may run it) and users (the
+    "users" of its configuration) in it.  Returns a function that
+    rewrites the configuration with other users."""
+    T.need_root()
+    prog = os.path.join(srv.tmpdir, "tablefake.py")
+    shutil.copy(FAKE, prog)
+    os.chmod(prog, 0o755)
+    conf = os.path.join(srv.tmpdir, "tablefake.json")
+
+    def write(users):
+        tmp = conf + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"users": users}, f)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, conf)
+    write(users)
+    srv.tables = ('table users "%s:%s"\nauthtab <users>\nusertab <users>'
+                  % (prog, conf))
+    return write
+
+
+def userinfo(srv, user):
+    u = srv.users[user]
+    return "%d:%d:%s" % (u["uid"], u["gid"], u["home"])
+
+
+def pass_reply(srv, user, pw, src=None, timeout=30):
+    """(the answer to PASS, seconds from PASS to it); a session that logs
+    in reads its first message (checked against MSG when there is one)
+    and ends with QUIT."""
+    with srv.raw(src=src, timeout=timeout) as r:
+        T.expect(r.line()[:3], b"+OK", "greeting")
+        T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER " + user)
+        t = time.monotonic()
+        resp = r.cmd("PASS " + pw)
+        took = time.monotonic() - t
+        if resp.startswith(b"+OK"):
+            if int(r.ok("STAT").split()[1]) > 0:
+                r.ok("RETR 1")
+                T.expect(r.block(), MSG, "message of " + user)
+            r.ok("QUIT")
+        return resp, took
+
+
+def reply(srv, user, pw=None, src=None):
+    """The answer to PASS; [IN-USE] (the user's last session still
+    leaving) is waited out."""
+    pw = srv.password(user) if pw is None else pw
+
+    def once():
+        resp = pass_reply(srv, user, pw, src)[0]
+        return None if b"[IN-USE]" in resp else resp
+    return T.wait_for(once, 10, "%s's maildrop lock" % user)
+
+
+def logs_in(srv, user, pw=None, what=None):
+    resp = reply(srv, user, pw)
+    T.expect(resp[:3], b"+OK", what or "login of " + user)
+
+
+def refused(srv, user, pw, prefix, what):
+    resp = reply(srv, user, pw)
+    T.expect(resp[:len(prefix)], prefix, what)
+    return resp
+
+
+def backends(srv, comm):
+    """pids of the parent's live children named comm (its table
+    programs), not the zombies of those killed and not reaped yet."""
+    out = []
+    for p in T.proc_children().get(srv.proc.pid, []):
+        try:
+            if T.proc_comm(p) == comm and \
+                    not T.proc_status(p)["State"].startswith("Z"):
+                out.append(p)
+        except OSError:
+            pass
+    return sorted(out)
+
+
+def check_backends(srv, comm, n=2):
+    """n processes of comm, each with _pop3table's uids and gids only;
+    returns their pids."""
+    tu = pwd.getpwnam(D.TABLE_USER)
+    T.expect_true(tu.pw_uid != 0, "%s is not root" % D.TABLE_USER)
+    def running():
+        pids = backends(srv, comm)
+        return len(pids) == n and pids
+    pids = T.wait_for(running, 10, "%d %s" % (n, comm))
+    for p in pids:
+        st = T.proc_status(p)
+        T.expect(st["Uid"], [tu.pw_uid] * 4, "uids of %s %d" % (comm, p))
+        T.expect(st["Gid"], [tu.pw_gid] * 4, "gids of %s %d" % (comm, p))
+        T.expect_true(set(st["Groups"]) <= {tu.pw_gid}, "groups of %s %d"
+                      % (comm, p), st["Groups"])
+    return pids
+
+
+def log_since(srv, mark):
+    return srv.log()[mark:]
+
+
+# --- SQLite through table-sqlite -------------------------------------------
+
+@T.test(start=False)
+def sqlite_logins(srv):
+    sqlite_tables(srv)
+    srv.deliver("alice", MSG)
+    srv.start()
+    logs_in(srv, "alice")
+    logs_in(srv, "bob")
+    wrong = refused(srv, "alice", "wrong", AUTH, "wrong password")
+    unknown = refused(srv, "nosuchuser", "pw1", AUTH, "unknown user")
+    T.expect(unknown, wrong, "an unknown user's answer is a wrong "
+             "password's")
+    log = srv.log()
+    T.expect_true('failed login for "nosuchuser"' in log and
+                  'failed login for "alice"' in log, "failures logged")
+    T.expect_true("wrkrpop for alice" in log, "alice served")
+    # Two table-sqlite per table, as _pop3table, never root.
+    check_backends(srv, "table-sqlite")
+
+
+@T.test(start=False)
+def sqlite_userinfo_of_root_or_daemon_refused(srv):
+    db = sqlite_tables(srv)
+    h = hash_of(srv, "alice")
+    home = srv.users["alice"]["home"]
+    db.add_user("rooty", h, 0, 0, home)
+    db.add_user("tabled", h, pwd.getpwnam(D.TABLE_USER).pw_uid,
+                srv.gid("alice"), home)
+    srv.start()
+    for user in ("rooty", "tabled"):
+        refused(srv, user, srv.password("alice"), PERM, "userinfo of " +
+                user)
+        ln = [x for x in srv.log().splitlines()
+              if 'login of "%s" refused' % user in x]
+        T.expect_true(ln and "table users" in ln[0], "a log line naming "
+                      "the table", ln)
+        T.expect_true("wrkrpop for " + user not in srv.log(),
+                      "no worker for " + user)
+    logs_in(srv, "alice")
+
+
+@T.test(start=False)
+def sqlite_password_change_and_removal(srv):
+    db = sqlite_tables(srv)
+    srv.start()
+    logs_in(srv, "alice")
+    # A new password works at once, the old one no more: no reload.
+    db.set_password("alice", T.make_hash("newpw"))
+    refused(srv, "alice", srv.password("alice"), AUTH, "old password")
+    logs_in(srv, "alice", "newpw", "new password")
+    # bob is removed while logged in: his session goes on, the next
+    # login fails.
+    srv.deliver("bob", MSG)
+    with srv.raw() as r:
+        r.line()
+        r.login("bob", srv.password("bob"))
+        db.remove_user("bob")
+        T.expect(r.ok("STAT").split()[1], b"1", "STAT of the open session")
+        r.ok("RETR 1")
+        T.expect(r.block(), MSG, "RETR of the open session")
+        r.ok("QUIT")
+    refused(srv, "bob", srv.password("bob"), AUTH, "removed user")
+    T.expect_true("reload" not in srv.log(), "no reload")
+
+
+@T.test(start=False)
+def sqlite_backend_killed(srv):
+    sqlite_tables(srv)
+    srv.start()
+    logs_in(srv, "alice")
+    old = check_backends(srv, "table-sqlite")
+    for p in old:
+        os.kill(p, signal.SIGKILL)
+    # At once: either no backend yet ([SYS/TEMP]) or a new one.
+    resp = reply(srv, "alice")
+    T.expect_true(resp.startswith(b"+OK") or resp.startswith(TEMP),
+                  "a login right after the kill", resp)
+    t = time.monotonic()
+    T.wait_for(lambda: reply(srv, "alice").startswith(b"+OK"), 5,
+               "logins after the backends were killed", interval=0.2)
+    print("#  logins again %.1f s after the kill" % (time.monotonic() - t))
+    new = check_backends(srv, "table-sqlite")
+    T.expect_true(not set(new) & set(old), "new backends", (old, new))
+    srv.wait_log("table users: table-sqlite (pid %d) killed by signal 9"
+                 % old[0])
+
+
+@T.test(start=False, timeout=120)
+def sqlite_database_cannot_answer(srv):
+    db = sqlite_tables(srv)
+    srv.start()
+    logs_in(srv, "alice")
+    pids = check_backends(srv, "table-sqlite")
+    # Locked by a writer: every query fails at once.
+    db.stop()
+    mark = len(srv.log())
+    for user, pw in (("alice", srv.password("alice")), ("alice", "wrong"),
+                     ("nosuchuser", "pw")):
+        resp, took = pass_reply(srv, user, pw)
+        T.expect(resp, TEMP + b"cannot check passwords now, try again "
+                 b"later", "%s with the database locked" % user)
+        T.expect_true(took < 6, "[SYS/TEMP] within timeout lookup", took)
+    log = log_since(srv, mark)
+    T.expect_true('table users: credentials lookup of "nosuchuser" failed'
+                  in log, "a log line naming the table", log[-600:])
+    T.expect_true("database is locked" in log, "table-sqlite's reason "
+                  "logged", log[-600:])
+    db.start()
+    logs_in(srv, "alice", what="login once the lock is gone")
+    T.expect(check_backends(srv, "table-sqlite"), pids, "same backends")
+
+    # Unreadable, and table-sqlite started again: it cannot open it.
+    os.chmod(db.db, 0)
+    for p in pids:
+        os.kill(p, signal.SIGKILL)
+    mark = len(srv.log())
+    T.wait_for(lambda: "unable to open database file" in
+               log_since(srv, mark), 10, "table-sqlite failing to open")
+    for user, pw in (("alice", srv.password("alice")),
+                     ("nosuchuser", "pw")):
+        resp, took = pass_reply(srv, user, pw)
+        T.expect(resp[:len(TEMP)], TEMP, "%s with the database unreadable"
+                 % user)
+        T.expect_true(took < 6, "[SYS/TEMP] within timeout lookup", took)
+    log = log_since(srv, mark)
+    T.expect_true("table users: table-sqlite[" in log and
+                  "table users: no table-sqlite running" in log,
+                  "log lines naming the table", log[-800:])
+    # Readable again: logins come back by themselves (a restart after
+    # at most 8 s, its longest pause).
+    os.chmod(db.db, 0o640)
+    t = time.monotonic()
+    T.wait_for(lambda: pass_reply(srv, "alice", srv.password("alice"))[0]
+               .startswith(b"+OK"), 15, "logins once readable again",
+               interval=0.5)
+    print("#  logins again %.1f s after the fix" % (time.monotonic() - t))
+    check_backends(srv, "table-sqlite")
+
+
+# --- a table program of our own: slow, or answering garbage ----------------
+
+@T.test(start=False, conf_extra="timeout lookup 2")
+def slow_backend_temp_in_time(srv):
+    write = fake_tables(srv, {
+        "alice": {"hash": hash_of(srv, "alice"),
+                  "userinfo": userinfo(srv, "alice")},
+        "slowpoke": {"hash": hash_of(srv, "alice"),
+                     "userinfo": userinfo(srv, "alice"), "sleep": 6}})
+    srv.start()
+    logs_in(srv, "alice")
+    pids = check_backends(srv, "tablefake.py")
+    slow = srv.raw()
+    slow.line()
+    slow.ok("USER slowpoke")
+    t = time.monotonic()
+    slow.send("PASS " + srv.password("alice") + "\r\n")
+    # While one backend sleeps: another session is answered, and alice
+    # logs in through the other backend.
+    with srv.raw() as r:
+        r.line()
+        r.ok("CAPA")
+        r.multiline()
+        r.ok("QUIT")
+    T.expect_true(time.monotonic() - t < 1.5, "CAPA answered while a "
+                  "lookup waits", time.monotonic() - t)
+    resp, took = pass_reply(srv, "alice", srv.password("alice"))
+    T.expect(resp[:3], b"+OK", "alice while slowpoke's lookup waits")
+    T.expect_true(time.monotonic() - t < 1.8, "alice before slowpoke's "
+                  "lookup times out", time.monotonic() - t)
+    resp = slow.line()
+    took = time.monotonic() - t
+    slow.close()
+    T.expect(resp, TEMP + b"cannot check passwords now, try again later",
+             "slow lookup")
+    T.expect_true(1.9 <= took <= 3.0, "[SYS/TEMP] after timeout lookup "
+                  "(2 s), within 1 s more", took)
+    srv.wait_log('no answer to the credentials lookup of "slowpoke" '
+                 'within 2 s (timeout lookup): restarting it')
+    T.expect_true("table users: tablefake.py (pid " in srv.log(),
+                  "the log names the table")
+    # The one killed is started again; logins go on.
+    T.wait_for(lambda: len(set(backends(srv, "tablefake.py")) -
+                           set(pids)) == 1, 10,
+               "the slow backend started again")
+    new = check_backends(srv, "tablefake.py")
+    T.expect(len(set(new) & set(pids)), 1, "the other backend kept")
+    logs_in(srv, "alice", what="login after the slow lookup")
+    # Slow no more: slowpoke logs in.
+    write({"slowpoke": {"hash": hash_of(srv, "alice"),
+                        "userinfo": userinfo(srv, "alice")}})
+    logs_in(srv, "slowpoke", srv.password("alice"), "slowpoke, fast")
+
+
+@T.test(start=False)
+def garbage_backend_temp(srv):
+    h = hash_of(srv, "alice")
+    ui = userinfo(srv, "alice")
+    fake_tables(srv, {
+        "alice": {"hash": h, "userinfo": ui},
+        # A frame that is no PROC_TABLE_OK: the stream is out of step.
+        "badframe": {"hash": h, "userinfo": ui, "frame": 5},
+        # alice's line for another user: never the other user's login.
+        "imposter": {"hash": h, "userinfo": ui, "as": "alice"},
+        "nohash": {"hash": "plain-text", "userinfo": ui}})
+    srv.start()
+    pids = check_backends(srv, "tablefake.py")
+    pw = srv.password("alice")
+    for user, why in (("badframe", "a frame of type 5: restarting it"),
+                      ("imposter", 'the credentials of "imposter": the '
+                       'answer is for another user'),
+                      ("nohash", 'the credentials of "nohash": no '
+                       'bcrypt, SHA-crypt or yescrypt hash')):
+        mark = len(srv.log())
+        resp, _ = pass_reply(srv, user, pw if user != "nohash"
+                             else "plain-text")
+        T.expect(resp, TEMP + b"cannot check passwords now, try again "
+                 b"later", "garbage for " + user)
+        T.wait_for(lambda: why in log_since(srv, mark), 5, why)
+        T.expect_true("table users: " in log_since(srv, mark),
+                      "the log names the table")
+    # The backend that sent a bad frame was killed and started again.
+    T.wait_for(lambda: len(set(backends(srv, "tablefake.py")) -
+                           set(pids)) == 1, 10, "a new backend")
+    check_backends(srv, "tablefake.py")
+    logs_in(srv, "alice", what="login after the garbage")
+
+
+# --- the system's accounts ---------------------------------------------------
+
+SYS_RANGE = (7700, 7749)
+
+
+def free_uid(lo, hi):
+    for uid in range(lo, hi + 1):
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+    raise T.Skip("no free uid in %d-%d" % (lo, hi))
+
+
+def run(argv, input=None):
+    r = subprocess.run(argv, input=input, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        raise AssertionError("%s: exit %d: %s" % (" ".join(argv),
+                             r.returncode, r.stdout.decode().strip()))
+
+
+class SystemUsers:
+    """Unix accounts made for a test (useradd, chpasswd), each with a
+    home in srv.tmpdir holding Maildir with MSG in it, removed (userdel
+    -r) on leaving, whatever happened; and groups (groupadd)."""
+
+    def __init__(self, srv):
+        self.srv = srv
+        self.names, self.groups = [], []
+
+    def group(self, name):
+        with contextlib.suppress(KeyError):
+            grp.getgrnam(name)
+            run(["groupdel", name])
+        run(["groupadd", name])
+        self.groups.append(name)
+
+    def add(self, name, pw, uid, method=None, gid=None, groups=None):
+        """A user of uid with password pw set by chpasswd (PAM's
+        default, yescrypt on Debian 12, or -c method); its primary group
+        gid, or one of its own."""
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            run(["userdel", "-r", "-f", name])
+        home = os.path.join(self.srv.tmpdir, "sys", name)
+        os.makedirs(os.path.dirname(home), 0o755, exist_ok=True)
+        argv = ["useradd", "-M", "-d", home, "-s", "/usr/sbin/nologin",
+                "-u", str(uid)]
+        if gid is not None:
+            argv += ["-g", str(gid)]
+        if groups:
+            argv += ["-G", ",".join(groups)]
+        run(argv + [name])
+        self.names.append(name)
+        run(["chpasswd"] + (["-c", method] if method else []),
+            input=("%s:%s\n" % (name, pw)).encode())
+        pe = pwd.getpwnam(name)
+        md = os.path.join(home, "Maildir")
+        for d in ("", "Maildir", "Maildir/tmp", "Maildir/new",
+                  "Maildir/cur"):
+            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+            os.chown(os.path.join(home, d), pe.pw_uid, pe.pw_gid)
+        path = os.path.join(md, "new", "1.M1P1.popdtest")
+        with open(path, "wb") as f:
+            f.write(MSG)
+        os.chown(path, pe.pw_uid, pe.pw_gid)
+        return pe
+
+    def shadow(self, name):
+        with open("/etc/shadow") as f:
+            for ln in f:
+                f = ln.split(":")
+                if f[0] == name:
+                    return f[1]
+        return None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        for name in self.names:
+            subprocess.run(["userdel", "-r", "-f", name],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        for name in self.groups:
+            subprocess.run(["groupdel", name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+
+
+@T.test(start=False, subdir="Maildir")
+def system_accounts(srv):
+    T.need_root()
+    lo, hi = SYS_RANGE
+    with SystemUsers(srv) as su:
+        su.add("popdsys-y", "yes-pw", free_uid(lo, hi))
+        su.add("popdsys-s", "sha-pw", free_uid(lo, hi), method="SHA512")
+        # In the range, but of group root; and one out of the range.
+        su.add("popdsys-g", "gid0-pw", free_uid(lo, hi), gid=0)
+        su.add("popdsys-o", "out-pw", free_uid(hi + 1, hi + 50))
+        T.expect(su.shadow("popdsys-y")[:3], "$y$", "Debian's default "
+                 "hash (yescrypt) in /etc/shadow")
+        T.expect(su.shadow("popdsys-s")[:3], "$6$", "chpasswd -c SHA512")
+        srv.tables = ("authtab system\nusertab system\nsystem uid %d-%d"
+                      % (lo, hi))
+        srv.start()
+        logs_in(srv, "popdsys-y", "yes-pw", "yescrypt system user")
+        logs_in(srv, "popdsys-s", "sha-pw", "SHA-512 system user")
+        T.expect_true("wrkrpop for popdsys-y: pid" in srv.log() and
+                      "uid %d " % pwd.getpwnam("popdsys-y").pw_uid
+                      in srv.log(), "served with its own uid",
+                      srv.log_tail(5))
+        wrong = refused(srv, "popdsys-y", "wrong", AUTH, "wrong password")
+        for user, pw in (("popdsys-g", "gid0-pw"), ("popdsys-o", "out-pw"),
+                         ("root", "root"), ("nosuchuser", "pw")):
+            T.expect(refused(srv, user, pw, AUTH, user), wrong,
+                     "%s is an unknown user" % user)
+        T.expect_true("wrkrpop for popdsys-g" not in srv.log() and
+                      "wrkrpop for popdsys-o" not in srv.log(),
+                      "no worker outside the range or of gid 0")
+        T.expect_true(srv.alive(), "daemon alive")
+        srv.stop()
+
+
+@T.test(start=False, subdir="Maildir")
+def system_group(srv):
+    T.need_root()
+    lo, hi = SYS_RANGE
+    with SystemUsers(srv) as su:
+        su.group("popdsysg")
+        gid = grp.getgrnam("popdsysg").gr_gid
+        su.add("popdsys-m", "mem-pw", free_uid(lo, hi), groups=["popdsysg"])
+        su.add("popdsys-p", "pri-pw", free_uid(lo, hi), gid=gid)
+        su.add("popdsys-n", "non-pw", free_uid(lo, hi))
+        srv.tables = ("authtab system\nusertab system\nsystem uid %d-%d\n"
+                      "system group popdsysg" % (lo, hi))
+        srv.start()
+        logs_in(srv, "popdsys-m", "mem-pw", "a member of the group")
+        logs_in(srv, "popdsys-p", "pri-pw", "the group is its primary one")
+        refused(srv, "popdsys-n", "non-pw", AUTH, "not in the group")
+        T.expect_true(srv.alive(), "daemon alive")
+        srv.stop()
+
+
+# --- timing ------------------------------------------------------------------
+
+def timing_users(srv, db):
+    """bcrypt 4 and 10 and SHA-512-crypt users in db, their homes
+    alice's ids; returns {name: password}."""
+    sha = subprocess.run(["openssl", "passwd", "-6", "pw-sha"],
+                         stdout=subprocess.PIPE, check=True,
+                         text=True).stdout.strip()
+    T.expect(sha[:3], "$6$", "openssl passwd -6")
+    users = {"cost4": ("pw4", T.make_hash("pw4", 4)),
+             "cost10": ("pw10", T.make_hash("pw10", 10)),
+             "sha512": ("pw-sha", sha)}
+    u = srv.users["alice"]
+    for name, (_, h) in users.items():
+        db.add_user(name, h, u["uid"], u["gid"], u["home"])
+    return {name: pw for name, (pw, _) in users.items()}
+
+
+@T.test(start=False, timeout=180)
+def sqlite_constant_time_failures(srv):
+    db = sqlite_tables(srv)
+    pws = timing_users(srv, db)
+    srv.start()
+    # The passwords do work: the hashes are real.
+    for user, pw in pws.items():
+        logs_in(srv, user, pw)
+    kinds = ("nosuchuser", "cost4", "cost10", "sha512")
+    times = {k: [] for k in kinds}
+    for i in range(20):
+        for j, k in enumerate(kinds):
+            # Each from an address of its own: no failure delay at all.
+            resp, took = pass_reply(srv, k, "wrong password",
+                                    src="127.0.%d.%d" % (60 + i, 2 + j))
+            T.expect(resp[:len(AUTH)], AUTH, "failed PASS of " + k)
+            times[k].append(took)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print("#  medians: %s" % ", ".join("%s %.3f s" % kv
+                                       for kv in med.items()))
+    lo, hi = min(med.values()), max(med.values())
+    T.expect_true(hi <= lo * 1.2, "medians within 20%% of each other", med)
+    # Not a delay of zero: longer than the slowest check (bcrypt 10).
+    T.expect_true(lo > 0.03, "failure replies wait for the slowest hash",
+                  med)
+
+
+def timed_logins(srv, user, n):
+    """n times from PASS to +OK for user (each session then ends)."""
+    out = []
+    while len(out) < n:
+        resp, took = pass_reply(srv, user, srv.password(user))
+        if b"[IN-USE]" in resp:
+            time.sleep(0.05)
+            continue
+        T.expect(resp[:3], b"+OK", "login of " + user)
+        out.append(took)
+    return out
+
+
+@T.test(start=False, cost=10, timeout=180)
+def sqlite_login_as_fast_as_file(srv):
+    # Two servers with the same users and bcrypt cost 10: one reads
+    # SQLite, the other its files; logins alternate between them.
+    sqlite_tables(srv)
+    srv.start()
+    with T.Server(cost=10) as files:
+        files.start()
+        times = {"sqlite": [], "file": []}
+        for _ in range(20):
+            times["sqlite"] += timed_logins(srv, "alice", 1)
+            times["file"] += timed_logins(files, "alice", 1)
+        T.expect_true(not files.crashes(), "file server log",
+                      files.crashes())
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print("#  login medians: sqlite %.4f s, file %.4f s"
+          % (med["sqlite"], med["file"]))
+    T.expect_true(med["sqlite"] <= med["file"] * 1.2, "a login through "
+                  "SQLite within 20% of one through a file", med)
+    T.expect_true(med["file"] <= med["sqlite"] * 1.2, "a login through "
+                  "a file within 20% of one through SQLite", med)
+
+
+if __name__ == "__main__":
+    T.main()

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""tablefake -- a table program for popd's tests: it speaks OpenSMTPD's
+table protocol (API version 2) on its standard input as opensmtpd-extras'
+backends do, and answers from its configuration, a JSON file (argv[1])
+read again at each lookup, in which each user may misbehave:
+
+    {"users": {"NAME": {"hash": "$2b$04$...",
+                        "userinfo": "UID:GID:/home",
+                        "sleep": seconds to wait before answering,
+                        "frame": the type of the answer's frame
+                                 (PROC_TABLE_OK, 0, unless given),
+                        "as": the name a credentials answer gives
+                              (NAME unless given)}}}
+
+A user missing from "users" is not found (0); a lookup of another
+service is an error (-1).  Test programs copy it where the table user
+may run it (regress/integration/test_tables.py)."""
+
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+HDR = struct.Struct("=IHHII")           # type, len, flags, peerid, pid
+PROC_TABLE_OK, PROC_TABLE_OPEN, PROC_TABLE_LOOKUP = 0, 2, 6
+K_CREDENTIALS, K_USERINFO = 0x004, 0x010
+
+
+class Stream:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def frame(self):
+        """(type, data) of the next frame; exits at the end of the
+        stream, as the real backends do."""
+        while True:
+            if len(self.buf) >= HDR.size:
+                type, length = HDR.unpack_from(self.buf)[:2]
+                if length < HDR.size:
+                    sys.exit("tablefake: a frame of %d bytes" % length)
+                if len(self.buf) >= length:
+                    data = self.buf[HDR.size:length]
+                    self.buf = self.buf[length:]
+                    return type, data
+            got = self.sock.recv(65536)
+            if not got:
+                sys.exit(0)
+            self.buf += got
+
+    def send(self, type, data=b""):
+        self.sock.sendall(HDR.pack(type, HDR.size + len(data), 0, 0,
+                                   os.getpid()) + data)
+
+
+def answer(conf, service, key):
+    """(frame type, data) of the answer to a lookup."""
+    with open(conf) as f:
+        users = json.load(f)["users"]
+    u = users.get(key)
+    if u is None:
+        return PROC_TABLE_OK, struct.pack("=i", 0)
+    time.sleep(u.get("sleep", 0))
+    if service == K_CREDENTIALS:
+        value = "%s:%s" % (u.get("as", key), u["hash"])
+    elif service == K_USERINFO:
+        value = u["userinfo"]
+    else:
+        return PROC_TABLE_OK, struct.pack("=i", -1)
+    return (u.get("frame", PROC_TABLE_OK),
+            struct.pack("=i", 1) + value.encode() + b"\0")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: tablefake config.json")
+    s = Stream(socket.socket(fileno=0))
+    while True:
+        type, data = s.frame()
+        if type == PROC_TABLE_OPEN:
+            version = struct.unpack_from("=I", data)[0]
+            if version != 2:
+                sys.exit("tablefake: API version %d" % version)
+            s.send(PROC_TABLE_OK)
+        elif type == PROC_TABLE_LOOKUP:
+            service = struct.unpack_from("=i", data)[0]
+            key = data[12:-1].decode()
+            s.send(*answer(sys.argv[1], service, key))
+        else:
+            sys.exit("tablefake: a frame of type %d" % type)
+
+
+if __name__ == "__main__":
+    main()
