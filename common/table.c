@@ -182,8 +182,10 @@ table_free(struct table *t)
 
 /*
  * "uid:gid:/absolute/path", as OpenSMTPD's userinfo tables, parsed in
- * place into ui (name not set); or -1 and why in why.  usertab lines and
- * the userinfo answers of database tables (lookup.c) alike.
+ * place into ui (name not set); or why in why and -1 if it is not of
+ * that form, -2 if it is but popd refuses it (root's ids, a path not
+ * absolute or with "..").  usertab lines and the userinfo answers of
+ * database tables (login.c) alike.
  */
 int
 table_parse_user(char *val, struct userinfo *ui, char *why, size_t len)
@@ -211,23 +213,23 @@ table_parse_user(char *val, struct userinfo *ui, char *why, size_t len)
 	}
 	if (id[0] == 0 || id[1] == 0) {
 		(void)snprintf(why, len, "uid and gid 0 are refused");
-		return -1;
+		return -2;
 	}
 	if (path[0] != '/') {
 		(void)snprintf(why, len, "path \"%.64s\" is not absolute",
 		    path);
-		return -1;
+		return -2;
 	}
 	if (strstr(path, "/../") != NULL ||
 	    (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)) {
 		(void)snprintf(why, len, "path \"%.64s\" contains \"..\"",
 		    path);
-		return -1;
+		return -2;
 	}
 	if (strlen(path) >= PATH_MAX) {
 		(void)snprintf(why, len, "path too long (%zu bytes, at most "
 		    "%d)", strlen(path), PATH_MAX - 1);
-		return -1;
+		return -2;
 	}
 	ui->uid = id[0];
 	ui->gid = id[1];
@@ -244,7 +246,7 @@ check_userinfo(char *val, const char *file, size_t lineno, int quiet)
 	struct userinfo	ui;
 	char		why[160];
 
-	if (table_parse_user(val, &ui, why, sizeof(why)) == -1) {
+	if (table_parse_user(val, &ui, why, sizeof(why)) < 0) {
 		WARNX("%s:%zu: %s", file, lineno, why);
 		return -1;
 	}

@@ -446,6 +446,7 @@ userinfo_answer(void *arg, int status, const char *value)
 	struct userinfo		 ui;
 	struct proc		*p;
 	char			 buf[PATH_MAX + 64], why[160];
+	int			 r = 0;
 
 	w->pa->client->prelogin--;
 	npreauth--;
@@ -464,13 +465,17 @@ userinfo_answer(void *arg, int status, const char *value)
 		    w->ml.user, conf->set.usertab);
 		refuse(&p->chan, w->ml.id, REFUSED_PERM, w->fd);
 	} else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf) ||
-	    table_parse_user(buf, &ui, why, sizeof(why)) == -1 ||
+	    (r = table_parse_user(buf, &ui, why, sizeof(why))) < 0 ||
 	    users_refused_uid(ui.uid, why, sizeof(why))) {
-		if (strlen(value) >= sizeof(buf))
+		/* Garbage is no answer; ids we refuse are one. */
+		if (strlen(value) >= sizeof(buf)) {
 			(void)strlcpy(why, "too long", sizeof(why));
+			r = -1;
+		}
 		log_warnx("login of \"%s\" refused: the userinfo of table %s: "
 		    "%s", w->ml.user, conf->set.usertab, why);
-		refuse(&p->chan, w->ml.id, REFUSED_PERM, w->fd);
+		refuse(&p->chan, w->ml.id, r == -1 ? REFUSED_TEMP :
+		    REFUSED_PERM, w->fd);
 	} else {
 		ui.name = w->ml.user;
 		spawn_worker(&p->chan, &w->ml, w->pa, w->fd, &ui);

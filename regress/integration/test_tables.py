@@ -231,6 +231,37 @@ def sqlite_password_change_and_removal(srv):
 
 
 @T.test(start=False)
+def sqlite_cache_and_reload(srv):
+    """cache 2s: a changed password still works, and the new one fails,
+    for at most that long; nothing is cached without it (the test
+    above).  A reload starts new table programs; logins go on."""
+    db = sqlite_tables(srv)
+    srv.tables = srv.tables.replace("sqlite:%s" % db.table_config(),
+                                    "sqlite:%s cache 2s" %
+                                    db.table_config())
+    srv.start()
+    logs_in(srv, "alice")
+    old = backends(srv, "table-sqlite")
+    db.set_password("alice", T.make_hash("newpw"))
+    t = time.monotonic()
+    resp = reply(srv, "alice")
+    if time.monotonic() - t < 1.5:
+        T.expect(resp[:3], b"+OK", "the old password, from the cache")
+    time.sleep(max(0, 2.2 - (time.monotonic() - t)))
+    refused(srv, "alice", srv.password("alice"), AUTH,
+            "the old password once the cache expired")
+    logs_in(srv, "alice", "newpw", "the new password after the cache")
+    mark = len(srv.log())
+    srv.reload()
+    T.wait_for(lambda: "reloaded" in srv.log()[mark:], 20, "reloaded")
+    T.wait_for(lambda: len(backends(srv, "table-sqlite")) == 2 and
+               not set(backends(srv, "table-sqlite")) & set(old), 20,
+               "two new table-sqlite after the reload")
+    logs_in(srv, "alice", "newpw", "a login after the reload")
+    logs_in(srv, "bob", None, "bob after the reload")
+
+
+@T.test(start=False)
 def sqlite_backend_killed(srv):
     sqlite_tables(srv)
     srv.start()

@@ -398,7 +398,7 @@ test_parse_user(void)
 	static const struct {
 		const char	*val;
 		uid_t		 uid;		/* 0: refused */
-		gid_t		 gid;
+		gid_t		 gid;		/* refused: -1 or -2 */
 		const char	*path;		/* refused: in why */
 	} cases[] = {
 		{ "1000:1000:/home/alice", 1000, 1000, "/home/alice" },
@@ -406,20 +406,20 @@ test_parse_user(void)
 		{ "1000:1000:/home/a:b", 1000, 1000, "/home/a:b" },
 		{ "4294967294:4294967294:/x", 4294967294U, 4294967294U,
 		    "/x" },
-		{ "4294967295:1:/x", 0, 0, "uid" },
-		{ "1:4294967295:/x", 0, 0, "gid" },
-		{ "0:1000:/x", 0, 0, "0 are refused" },
-		{ "1000:0:/x", 0, 0, "0 are refused" },
-		{ "-1:1:/x", 0, 0, "uid" },
-		{ "abc:1:/x", 0, 0, "uid" },
-		{ ":1:/x", 0, 0, "uid" },
-		{ "1000:1000:home/alice", 0, 0, "not absolute" },
-		{ "1000:1000:", 0, 0, "not absolute" },
-		{ "1000:1000:/a/../b", 0, 0, "\"..\"" },
-		{ "1000:1000:/a/..", 0, 0, "\"..\"" },
-		{ "1000:/x", 0, 0, "uid:gid:/path" },
-		{ "1000", 0, 0, "uid:gid:/path" },
-		{ "", 0, 0, "uid:gid:/path" },
+		{ "4294967295:1:/x", 0, -1, "uid" },
+		{ "1:4294967295:/x", 0, -1, "gid" },
+		{ "0:1000:/x", 0, -2, "0 are refused" },
+		{ "1000:0:/x", 0, -2, "0 are refused" },
+		{ "-1:1:/x", 0, -1, "uid" },
+		{ "abc:1:/x", 0, -1, "uid" },
+		{ ":1:/x", 0, -1, "uid" },
+		{ "1000:1000:home/alice", 0, -2, "not absolute" },
+		{ "1000:1000:", 0, -2, "not absolute" },
+		{ "1000:1000:/a/../b", 0, -2, "\"..\"" },
+		{ "1000:1000:/a/..", 0, -2, "\"..\"" },
+		{ "1000:/x", 0, -1, "uid:gid:/path" },
+		{ "1000", 0, -1, "uid:gid:/path" },
+		{ "", 0, -1, "uid:gid:/path" },
 	};
 	static char		 buf[PATH_MAX + 64];
 	struct userinfo		 ui;
@@ -433,9 +433,11 @@ test_parse_user(void)
 		why[0] = '\0';
 		r = table_parse_user(buf, &ui, why, sizeof(why));
 		if (cases[i].uid == 0) {
-			CHECK(r == -1 && strstr(why, cases[i].path) != NULL,
-			    "\"%s\": %d (%s), want -1 with \"%s\"",
-			    cases[i].val, r, why, cases[i].path);
+			CHECK(r == (int)cases[i].gid &&
+			    strstr(why, cases[i].path) != NULL,
+			    "\"%s\": %d (%s), want %d with \"%s\"",
+			    cases[i].val, r, why, (int)cases[i].gid,
+			    cases[i].path);
 			continue;
 		}
 		CHECK(r == 0 && ui.uid == cases[i].uid &&
@@ -456,7 +458,7 @@ test_parse_user(void)
 	CHECK_INT(table_parse_user(buf, &ui, why, sizeof(why)), 0);
 	buf[4 + PATH_MAX - 1] = 'a';
 	buf[4 + PATH_MAX] = '\0';
-	CHECK(table_parse_user(buf, &ui, why, sizeof(why)) == -1 &&
+	CHECK(table_parse_user(buf, &ui, why, sizeof(why)) == -2 &&
 	    strstr(why, "too long") != NULL, "a path of PATH_MAX: %s", why);
 }
 
