@@ -69,6 +69,7 @@ struct request {
 	struct dbtable		*t;
 	struct backend		*b;		/* answering it, or NULL */
 	int			 queued;		/* in t->queue */
+	int			 again;		/* asked a second time */
 	int			 service;
 	char			 key[POPD_MAXUSER + 1];
 	struct event		 tmo;
@@ -142,6 +143,7 @@ static int	 backend_frame(struct backend *, uint32_t, const unsigned char *,
 		    size_t);
 static int	 backend_send(struct backend *, uint32_t, const void *,
 		    size_t);
+static int	 request_send(struct backend *, struct request *);
 static void	 request_timeout(int, short, void *);
 static void	 request_done(struct request *, int, const char *);
 static void	 dispatch(struct dbtable *);
@@ -315,11 +317,6 @@ dispatch(struct dbtable *t)
 {
 	struct request	*r;
 	struct backend	*b;
-	unsigned char	 msg[sizeof(int32_t) + sizeof(uint64_t) +
-			    POPD_MAXUSER + 1];
-	int32_t		 service;
-	uint64_t	 nparams = 0;
-	size_t		 len;
 	int		 i, up = 0;
 
 	for (i = 0; i < LOOKUP_PROCS; i++)
@@ -342,22 +339,36 @@ dispatch(struct dbtable *t)
 		TAILQ_REMOVE(&t->queue, r, entry);
 		t->nqueue--;
 		r->queued = 0;
-		service = r->service;
-		memcpy(msg, &service, sizeof(service));
-		memcpy(msg + sizeof(service), &nparams, sizeof(nparams));
-		len = strlen(r->key) + 1;
-		memcpy(msg + sizeof(service) + sizeof(nparams), r->key, len);
 		r->b = b;
 		b->req = r;
-		b->warned = 0;
 		b->state = B_BUSY;
 		t->nflight++;
-		if (backend_send(b, TAPI_LOOKUP, msg, sizeof(service) +
-		    sizeof(nparams) + len) == -1) {
-			backend_kill(b, "cannot send it a lookup");
+		if (request_send(b, r) == -1)
 			up--;
-		}
 	}
+}
+
+/* Send r's question to b; -1 if b was killed for it. */
+static int
+request_send(struct backend *b, struct request *r)
+{
+	unsigned char	 msg[sizeof(int32_t) + sizeof(uint64_t) +
+			    POPD_MAXUSER + 1];
+	int32_t		 service = r->service;
+	uint64_t	 nparams = 0;
+	size_t		 len;
+
+	memcpy(msg, &service, sizeof(service));
+	memcpy(msg + sizeof(service), &nparams, sizeof(nparams));
+	len = strlen(r->key) + 1;
+	memcpy(msg + sizeof(service) + sizeof(nparams), r->key, len);
+	b->warned = 0;
+	if (backend_send(b, TAPI_LOOKUP, msg, sizeof(service) +
+	    sizeof(nparams) + len) == -1) {
+		backend_kill(b, "cannot send it a lookup");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -690,12 +701,20 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	/*
 	 * What it wrote on stderr before this answer is in the pipe now:
 	 * read it first.  table-ldap answers "not found" when it cannot
-	 * reach the directory, after a warning: that is no answer.
+	 * reach the directory, after a warning: that is no answer.  But
+	 * table-postgres and table-mysql warn too when they reconnect
+	 * (the database restarted), then answer: a "not found" after a
+	 * warning is asked once more, and only a second one is no answer
+	 * (table-ldap, still without its directory, dies at it).
 	 */
 	if (b->errfd != -1)
 		backend_stderr(b->errfd, EV_READ, b);
 	res = tapi_answer(type, p, len, r->service, r->key, value,
 	    sizeof(value), why, sizeof(why));
+	if (res == TAPI_NONE && b->warned && !r->again) {
+		r->again = 1;
+		return request_send(b, r);
+	}
 	if (res == TAPI_NONE && b->warned) {
 		(void)snprintf(why, sizeof(why), "\"not found\" after a "
 		    "warning: taken as no answer");
@@ -758,12 +777,15 @@ backend_stderr(int fd, short ev, void *arg)
 					*c = '?';
 			/*
 			 * Not its debug lines: table-ldap's show its
-			 * configuration, the bind password too.
+			 * configuration, the bind password too.  Its info
+			 * lines are no warning: table-ldap says "closed
+			 * previous connection" at each key it does not find.
 			 */
 			if (strstr(line, "debug: ") != NULL || *line == '\0')
 				;
-			else if (b->t->old)
-				/* "pipe closed": we closed it. */
+			else if (b->t->old ||
+			    strstr(line, "]: info: ") != NULL)
+				/* Ours ("pipe closed"), or no warning. */
 				log_debug("table %s: %s", b->t->name, line);
 			else {
 				log_warnx("table %s: %s", b->t->name, line);
