@@ -773,7 +773,10 @@ backend_stderr(int fd, short ev, void *arg)
 			*nl = '\0';
 			line = b->err;
 			for (c = line; *c != '\0'; c++)
-				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				if (*c == '\t')
+					*c = ' ';
+				else if ((unsigned char)*c < 0x20 ||
+				    *c == 0x7f)
 					*c = '?';
 			/*
 			 * Not its debug lines: table-ldap's show its
