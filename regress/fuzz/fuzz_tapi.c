@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "compat.h"
 #include "table.h"
@@ -81,9 +82,21 @@ check_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 
 	switch (r) {
 	case TAPI_NONE:
+		/* 0, or credentials of the key in another case (LDAP). */
+		if (type == TAPI_OK && plen == sizeof(res) && res == 0)
+			break;
+		if (type != TAPI_OK || res != 1 ||
+		    service != TAPI_CREDENTIALS || plen <= sizeof(res) ||
+		    strncasecmp(sent, KEY ":", strlen(KEY ":")) != 0 ||
+		    strncmp(sent, KEY ":", strlen(KEY ":")) == 0)
+			abort();
+		/* Nothing of it left. */
+		for (i = 0; i < plen - sizeof(res); i++)
+			if (value[i] != '\0')
+				abort();
+		break;
 	case TAPI_ERROR:
-		if (type != TAPI_OK || plen != sizeof(res) ||
-		    res != (r == TAPI_NONE ? 0 : -1))
+		if (type != TAPI_OK || plen != sizeof(res) || res != -1)
 			abort();
 		break;
 	case TAPI_FOUND:
