@@ -450,10 +450,7 @@ userinfo_answer(void *arg, int status, const char *value)
 
 	w->pa->client->prelogin--;
 	npreauth--;
-	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_AUTHPOP && p->pid == w->authpid)
-			break;
-	if (p == NULL || p->chan.fd == -1) {
+	if ((p = proc_alive(KIND_AUTHPOP, w->authpid)) == NULL) {
 		log_debug("login of \"%s\": its authpop is gone", w->ml.user);
 		close(w->fd);
 	} else if (status == LOOKUP_TEMP) {
@@ -526,10 +523,7 @@ cred_answer(void *arg, int status, const char *hash)
 	struct msg_cred		 mc;
 	struct proc		*p;
 
-	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_AUTHPOP && p->pid == w->authpid)
-			break;
-	if (p != NULL && p->chan.fd != -1) {
+	if ((p = proc_alive(KIND_AUTHPOP, w->authpid)) != NULL) {
 		memset(&mc, 0, sizeof(mc));
 		mc.id = w->id;
 		mc.status = status == LOOKUP_FOUND ? CRED_FOUND :
@@ -784,10 +778,7 @@ starttls(const struct preauth *pa)
 	struct proc	*p;
 	struct msg_lid	 ml;
 
-	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_LISTENER && p->pid == pa->lpid)
-			break;
-	if (p == NULL || p->chan.fd == -1) {
+	if ((p = proc_alive(KIND_LISTENER, pa->lpid)) == NULL) {
 		log_debug("STLS for session %llu: its listener is gone",
 		    (unsigned long long)pa->id);
 		return;

@@ -83,7 +83,6 @@ enum bstate { B_DOWN, B_OPENING, B_IDLE, B_BUSY };
 /* One process of a table. */
 struct backend {
 	struct dbtable		*t;
-	int			 slot;
 	enum bstate		 state;
 	pid_t			 pid;		/* -1: none */
 	int			 fd;		/* the imsg stream */
@@ -141,8 +140,7 @@ static void	 backend_read(int, short, void *);
 static void	 backend_stderr(int, short, void *);
 static int	 backend_frame(struct backend *, uint32_t, const unsigned char *,
 		    size_t);
-static int	 backend_send(struct backend *, uint32_t, const void *,
-		    size_t);
+static int	 backend_send(struct backend *, unsigned char *, size_t);
 static int	 request_send(struct backend *, struct request *);
 static void	 request_timeout(int, short, void *);
 static void	 request_done(struct request *, int, const char *);
@@ -205,7 +203,6 @@ lookup_start(const struct popd_conf *c)
 		TAILQ_INSERT_HEAD(&tables, t, entry);
 		for (j = 0; j < LOOKUP_PROCS; j++) {
 			t->be[j].t = t;
-			t->be[j].slot = j;
 			t->be[j].pid = -1;
 			t->be[j].fd = t->be[j].errfd = -1;
 			evtimer_set(&t->be[j].restart, backend_restart,
@@ -352,19 +349,12 @@ dispatch(struct dbtable *t)
 static int
 request_send(struct backend *b, struct request *r)
 {
-	unsigned char	 msg[sizeof(int32_t) + sizeof(uint64_t) +
-			    POPD_MAXUSER + 1];
-	int32_t		 service = r->service;
-	uint64_t	 nparams = 0;
-	size_t		 len;
+	unsigned char	frame[TAPI_HDRLEN + sizeof(int32_t) +
+			    sizeof(uint64_t) + TAPI_KEYMAX];
 
-	memcpy(msg, &service, sizeof(service));
-	memcpy(msg + sizeof(service), &nparams, sizeof(nparams));
-	len = strlen(r->key) + 1;
-	memcpy(msg + sizeof(service) + sizeof(nparams), r->key, len);
 	b->warned = 0;
-	if (backend_send(b, TAPI_LOOKUP, msg, sizeof(service) +
-	    sizeof(nparams) + len) == -1) {
+	if (backend_send(b, frame, tapi_lookup(frame, sizeof(frame),
+	    r->service, r->key)) == -1) {
 		backend_kill(b, "cannot send it a lookup");
 		return -1;
 	}
@@ -423,6 +413,7 @@ backend_start(struct backend *b)
 	char		*argv[3], **envp;
 	char		 home[PATH_MAX + 8];
 	size_t		 n, i;
+	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
 	int		 sp[2], ep[2];
 	pid_t		 pid;
 
@@ -505,17 +496,9 @@ backend_start(struct backend *b)
 	b->state = B_OPENING;
 	log_debug("table %s: started %s %s, pid %d", t->name, t->program,
 	    t->config, (int)pid);
-	{
-		unsigned char	open[sizeof(uint32_t) + TAPI_NAMELEN];
-		uint32_t	version = TAPI_VERSION;
-
-		memset(open, 0, sizeof(open));
-		memcpy(open, &version, sizeof(version));
-		(void)strlcpy((char *)open + sizeof(version), t->name,
-		    TAPI_NAMELEN);
-		if (backend_send(b, TAPI_OPEN, open, sizeof(open)) == -1)
-			backend_kill(b, "cannot open the table");
-	}
+	if (backend_send(b, frame, tapi_open(frame, sizeof(frame),
+	    t->name)) == -1)
+		backend_kill(b, "cannot open the table");
 	return;
  later:
 	backend_down(b);
@@ -802,18 +785,16 @@ backend_stderr(int fd, short ev, void *arg)
 }
 
 static int
-backend_send(struct backend *b, uint32_t type, const void *data, size_t len)
+backend_send(struct backend *b, unsigned char *frame, size_t len)
 {
-	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
-	size_t		 flen;
-	ssize_t		 n;
+	ssize_t	n;
 
-	if ((flen = tapi_request(frame, sizeof(frame), type, data, len)) == 0)
+	if (len == 0)
 		return -1;
 	/* A quiet stream of a few kilobytes: it all fits at once. */
-	n = send(b->fd, frame, flen, MSG_NOSIGNAL | MSG_DONTWAIT);
-	explicit_bzero(frame, flen);
-	return n == (ssize_t)flen ? 0 : -1;
+	n = send(b->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	explicit_bzero(frame, len);
+	return n == (ssize_t)len ? 0 : -1;
 }
 
 /*

@@ -35,6 +35,7 @@ int		 child_argv(char **, const char *, const char *);
 pid_t		 child_exec(const char *, char **, int, int,
 		    const struct userinfo *, const char *);
 struct proc	*proc_start(enum proc_id);
+struct proc	*proc_alive(enum proc_id, pid_t);
 void		 reloaded(void);
 void		 proc_restart(int, short, void *);
 void		 proc_exited(struct proc *, int);

@@ -132,6 +132,21 @@ child_exec(const char *path, char **argv, int fd, int conffd,
 	_exit(1);
 }
 
+/*
+ * The child of kind id with that pid, if its channel is still open: the
+ * one a session or a question belongs to may have died meanwhile.
+ */
+struct proc *
+proc_alive(enum proc_id id, pid_t pid)
+{
+	struct proc	*p;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == id && p->pid == pid)
+			return p->chan.fd != -1 ? p : NULL;
+	return NULL;
+}
+
 /* The listener's index of a pki name ("" is the first). */
 static uint32_t
 conf_pki_index(const struct popd_conf *c, const char *name)

@@ -70,6 +70,45 @@ tapi_request(unsigned char *buf, size_t len, uint32_t type, const void *data,
 	return flen;
 }
 
+/*
+ * Our PROC_TABLE_OPEN of the table name (struct table_open_params:
+ * the API version, the name in LINE_MAX bytes), as a frame in buf; its
+ * length, 0 if buf is too small.
+ */
+size_t
+tapi_open(unsigned char *buf, size_t len, const char *name)
+{
+	unsigned char	op[sizeof(uint32_t) + TAPI_NAMELEN];
+	uint32_t	version = TAPI_VERSION;
+
+	memset(op, 0, sizeof(op));
+	memcpy(op, &version, sizeof(version));
+	(void)strlcpy((char *)op + sizeof(version), name, TAPI_NAMELEN);
+	return tapi_request(buf, len, TAPI_OPEN, op, sizeof(op));
+}
+
+/*
+ * A PROC_TABLE_LOOKUP of key for service (an int, no parameters: a
+ * size_t 0, the key with its NUL), as a frame in buf; its length, 0 if
+ * buf is too small.
+ */
+size_t
+tapi_lookup(unsigned char *buf, size_t len, int service, const char *key)
+{
+	unsigned char	lk[sizeof(int32_t) + sizeof(uint64_t) + TAPI_KEYMAX];
+	int32_t		svc = service;
+	uint64_t	nparams = 0;
+	size_t		klen = strlen(key) + 1;
+
+	if (klen > TAPI_KEYMAX)
+		return 0;
+	memcpy(lk, &svc, sizeof(svc));
+	memcpy(lk + sizeof(svc), &nparams, sizeof(nparams));
+	memcpy(lk + sizeof(svc) + sizeof(nparams), key, klen);
+	return tapi_request(buf, len, TAPI_LOOKUP, lk, sizeof(svc) +
+	    sizeof(nparams) + klen);
+}
+
 /* The answer to our PROC_TABLE_OPEN: 0, or -1 and why. */
 int
 tapi_opened(uint32_t type, size_t plen, char *why, size_t whylen)

@@ -17,6 +17,7 @@
 #define TAPI_LOOKUP		6
 #define TAPI_HDRLEN		16	/* struct imsg_hdr */
 #define TAPI_MAXLEN		16384	/* MAX_IMSGSIZE */
+#define TAPI_KEYMAX		256	/* a key we ask, with its NUL */
 
 /* K_CREDENTIALS and K_USERINFO */
 #define TAPI_CREDENTIALS	0x04
@@ -33,6 +34,8 @@ ssize_t		 tapi_frame(const unsigned char *, size_t, uint32_t *,
 		    size_t *, char *, size_t);
 size_t		 tapi_request(unsigned char *, size_t, uint32_t, const void *,
 		    size_t);
+size_t		 tapi_open(unsigned char *, size_t, const char *);
+size_t		 tapi_lookup(unsigned char *, size_t, int, const char *);
 int		 tapi_opened(uint32_t, size_t, char *, size_t);
 int		 tapi_answer(uint32_t, const unsigned char *, size_t, int,
 		    const char *, char *, size_t, char *, size_t);

@@ -168,7 +168,7 @@ def log_since(srv, mark):
 
 @T.test(start=False)
 def sqlite_logins(srv):
-    sqlite_tables(srv)
+    db = sqlite_tables(srv)
     srv.deliver("alice", MSG)
     srv.start()
     logs_in(srv, "alice")
@@ -181,8 +181,21 @@ def sqlite_logins(srv):
     T.expect_true('failed login for "nosuchuser"' in log and
                   'failed login for "alice"' in log, "failures logged")
     T.expect_true("wrkrpop for alice" in log, "alice served")
-    # Two table-sqlite per table, as _pop3table, never root.
-    check_backends(srv, "table-sqlite")
+    # Two table-sqlite per table, as _pop3table, never root, holding
+    # nothing of popd's: their socket and message pipe on 0-2, and
+    # beyond those only the database's own files.
+    for p in check_backends(srv, "table-sqlite"):
+        fds = {int(f): os.readlink("/proc/%d/fd/%s" % (p, f))
+               for f in os.listdir("/proc/%d/fd" % p)}
+        T.expect_true({0, 1, 2} <= set(fds) and
+                      fds[0].startswith("socket:") and
+                      fds[1].startswith("pipe:") and fds[2] == fds[1],
+                      "table-sqlite's stdin a socket, stdout and stderr "
+                      "a pipe", fds)
+        extra = {f: t for f, t in fds.items() if f > 2}
+        T.expect_true(all(t.startswith(db.dir) for t in extra.values()),
+                      "table-sqlite holds only its database beyond 0-2",
+                      extra)
 
 
 @T.test(start=False)

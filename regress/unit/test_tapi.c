@@ -137,6 +137,11 @@ test_request(void)
 	CHECK_STR((char *)buf + TAPI_HDRLEN + 4, "auth");	/* op.name */
 	CHECK_INT(frame(want, 2, n, op, sizeof(op)), n);
 	CHECK(memcmp(buf, want, n) == 0, "open: other bytes than by hand");
+	/* What lookup.c sends: the same bytes. */
+	memset(buf, 0xa5, sizeof(buf));
+	CHECK(tapi_open(buf, sizeof(buf), "auth") == n &&
+	    memcmp(buf, want, n) == 0, "tapi_open: other bytes than by hand");
+	CHECK_INT(tapi_open(buf, n - 1, "auth"), 0);
 
 	/* A lookup of alice's credentials. */
 	memcpy(lookup, &service, 4);
@@ -157,6 +162,18 @@ test_request(void)
 	CHECK_STR((char *)buf + TAPI_HDRLEN + 12, "alice");
 	CHECK_INT(frame(want, 6, n, lookup, sizeof(lookup)), n);
 	CHECK(memcmp(buf, want, n) == 0, "lookup: other bytes than by hand");
+	memset(buf, 0xa5, sizeof(buf));
+	CHECK(tapi_lookup(buf, sizeof(buf), TAPI_CREDENTIALS, "alice") == n &&
+	    memcmp(buf, want, n) == 0, "tapi_lookup: other bytes than by "
+	    "hand");
+	CHECK_INT(tapi_lookup(buf, n - 1, TAPI_CREDENTIALS, "alice"), 0);
+	memset(big, 'k', TAPI_KEYMAX);
+	big[TAPI_KEYMAX] = '\0';
+	CHECK_INT(tapi_lookup(buf, sizeof(buf), TAPI_USERINFO, (char *)big),
+	    0);
+	big[TAPI_KEYMAX - 1] = '\0';
+	CHECK_INT(tapi_lookup(buf, sizeof(buf), TAPI_USERINFO, (char *)big),
+	    TAPI_HDRLEN + 12 + TAPI_KEYMAX);
 
 	/* The largest frame fits, one byte more does not, nor a small buf. */
 	memset(big, 'k', sizeof(big));
