@@ -46,7 +46,8 @@ POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
-AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o
+AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
+		authpop/http.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
@@ -76,7 +77,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
 		regress/unit/test_conf regress/unit/test_addr \
 		regress/unit/test_msg regress/unit/test_proxy \
-		regress/unit/test_proto regress/unit/test_tapi
+		regress/unit/test_proto regress/unit/test_tapi \
+		regress/unit/test_http
 
 all: ${PROGS}
 
@@ -88,6 +90,7 @@ ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/authpop.h
+authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
@@ -164,6 +167,12 @@ regress/unit/test_tapi: regress/unit/test_tapi.o ${TEST_TAPI_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_tapi.o ${TEST_TAPI_OBJS} \
 	    ${LDLIBS}
 
+# test_http links authpop's http.c and the addresses it makes: both pure.
+regress/unit/test_http: regress/unit/test_http.o authpop/http.o common/addr.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_http.o authpop/http.o \
+	    common/addr.o ${LDLIBS}
+regress/unit/test_http.o: authpop/http.h
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
@@ -172,7 +181,7 @@ regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
-regress/unit/test_tapi.o: ${HDRS} \
+regress/unit/test_tapi.o regress/unit/test_http.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
@@ -205,7 +214,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_wrkrpop \
 		regress/fuzz/fuzz_authpop \
 		regress/fuzz/fuzz_proxy \
-		regress/fuzz/fuzz_tapi
+		regress/fuzz/fuzz_tapi \
+		regress/fuzz/fuzz_http
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -240,6 +250,10 @@ regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
 	    common/table.c common/util.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
+    authpop/http.h common/addr.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
+	    authpop/http.c common/addr.c ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

@@ -1,0 +1,424 @@
+/*
+ * http.c -- the request nginx's mail module sends its auth_http server
+ * (ngx_mail_auth_http_module: "GET /auth HTTP/1.0", a few headers, no
+ * body), read as strictly as what a client sends, and the answers
+ * authpop writes back.  Nothing here has state, does I/O or logs:
+ * regress/unit/test_http.c and regress/fuzz/fuzz_http.c reach every
+ * case.
+ *
+ * http_parse() is given all the bytes that have come so far and reads
+ * them again from the start each time: a head is at most HTTP_MAXREQ
+ * bytes and nginx writes it at once.  It keeps no copy of the password
+ * but the decoded one in the caller's struct, which it wipes unless it
+ * returns HTTP_DONE.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+/* The headers we read; any other is counted and skipped. */
+enum http_hdr {
+	H_METHOD, H_USER, H_PASS, H_PROTOCOL, H_ATTEMPT, H_CLIENT
+};
+static const struct {
+	const char	*name;
+	int		 required;
+} hdrs[] = {
+	[H_METHOD] =	{ "Auth-Method", 1 },
+	[H_USER] =	{ "Auth-User", 1 },
+	[H_PASS] =	{ "Auth-Pass", 1 },
+	[H_PROTOCOL] =	{ "Auth-Protocol", 1 },
+	[H_ATTEMPT] =	{ "Auth-Login-Attempt", 0 },
+	[H_CLIENT] =	{ "Client-IP", 1 },
+};
+
+/* Auth-Method as nginx names them (ngx_mail_auth_http_method). */
+static const char *const methods[] = {
+	[HM_PLAIN] = "plain",
+	[HM_LOGIN] = "login",
+	[HM_APOP] = "apop",
+	[HM_CRAMMD5] = "cram-md5",
+	[HM_EXTERNAL] = "external",
+	[HM_NONE] = "none",
+};
+
+static const char *const protocols[] = {
+	[HP_POP3] = "pop3",
+	[HP_IMAP] = "imap",
+	[HP_SMTP] = "smtp",
+};
+
+/* RFC 9110 5.6.2: tchar. */
+static int
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+is_token(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_tchar(s[i]))
+			return 0;
+	return 1;
+}
+
+/* Is s, n bytes, the string word, without regard to case? */
+static int
+word_eq(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode the n bytes of v into out, of max bytes and a NUL.  A
+ * value that decodes to more than max bytes leaves out "" and sets
+ * *toolong; a byte below 0x20 or 0x7f sets *badchars.  Every escape is
+ * read, also past max.  Returns -1 for an escape that is not %XX.
+ */
+static int
+decode(const char *v, size_t n, char *out, size_t max, int *toolong,
+    int *badchars)
+{
+	size_t		i, o;
+	int		hi, lo;
+	unsigned char	c;
+
+	for (i = 0, o = 0; i < n; i++, o++) {
+		c = v[i];
+		if (c == '%') {
+			if (n - i < 3 || (hi = hexval(v[i + 1])) == -1 ||
+			    (lo = hexval(v[i + 2])) == -1) {
+				explicit_bzero(out, max + 1);
+				return -1;
+			}
+			c = hi << 4 | lo;
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			*badchars = 1;
+		if (o < max)
+			out[o] = c;
+	}
+	if (o > max) {
+		explicit_bzero(out, max + 1);
+		*toolong = 1;
+	} else
+		out[o] = '\0';
+	return 0;
+}
+
+/* Client-IP: an IPv4 or IPv6 address, nothing else.  -1 if not. */
+static int
+client_ip(const char *v, size_t n, struct peeraddr *p)
+{
+	char		 text[INET6_ADDRSTRLEN];
+	unsigned char	 a[16];
+
+	if (n >= sizeof(text))
+		return -1;
+	memcpy(text, v, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, a) == 1)
+		return peer_set(p, AF_INET, a, 0);
+	if (inet_pton(AF_INET6, text, a) == 1)
+		return peer_set(p, AF_INET6, a, 0);
+	return -1;
+}
+
+/* "GET <path> HTTP/1.0" or HTTP/1.1; the path any printable bytes. */
+static int
+request_line(const char *l, size_t n)
+{
+	size_t	i;
+
+	if (n < 4 || memcmp(l, "GET ", 4) != 0)
+		return -1;
+	for (i = 4; i < n && l[i] > ' ' && l[i] < 0x7f; i++)
+		;
+	if (i == 4 || n - i != 9 || (memcmp(l + i, " HTTP/1.0", 9) != 0 &&
+	    memcmp(l + i, " HTTP/1.1", 9) != 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * One header line l of n bytes (no CRLF), line number lineno.  Returns
+ * 0, or -1 with why.  seen holds a bit for each header of hdrs[] read.
+ */
+static int
+header(const char *l, size_t n, int lineno, struct http_req *r,
+    unsigned int *seen, char *why, size_t whylen)
+{
+	const char	*colon, *v;
+	const char	*errstr;
+	char		 num[8];
+	size_t		 vlen, i, h;
+
+	if ((colon = memchr(l, ':', n)) == NULL) {
+		(void)snprintf(why, whylen, "line %d: a header without ':'",
+		    lineno);
+		return -1;
+	}
+	if (!is_token(l, colon - l)) {
+		(void)snprintf(why, whylen, "line %d: a header name that is "
+		    "not a token", lineno);
+		return -1;
+	}
+	v = colon + 1;
+	vlen = n - (v - l);
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+
+	for (h = 0; h < nitems(hdrs); h++)
+		if (word_eq(l, colon - l, hdrs[h].name))
+			break;
+	if (h == nitems(hdrs))
+		return 0;
+	if (*seen & (1U << h)) {
+		(void)snprintf(why, whylen, "line %d: %s given twice", lineno,
+		    hdrs[h].name);
+		return -1;
+	}
+	*seen |= 1U << h;
+
+	switch (h) {
+	case H_METHOD:
+		r->method = HM_OTHER;
+		for (i = 0; i < nitems(methods); i++)
+			if (word_eq(v, vlen, methods[i]))
+				r->method = i;
+		break;
+	case H_PROTOCOL:
+		for (i = 0; i < nitems(protocols); i++)
+			if (word_eq(v, vlen, protocols[i]))
+				break;
+		if (i == nitems(protocols)) {
+			(void)snprintf(why, whylen, "line %d: Auth-Protocol "
+			    "is not pop3, imap or smtp", lineno);
+			return -1;
+		}
+		r->protocol = i;
+		break;
+	case H_ATTEMPT:
+		/* strtonum would take a sign or leading blanks. */
+		for (i = 0; i < vlen && v[i] >= '0' && v[i] <= '9'; i++)
+			;
+		if (vlen > 0 && vlen <= 4 && i == vlen) {
+			memcpy(num, v, vlen);
+			num[vlen] = '\0';
+			r->attempt = strtonum(num, 1, 9999, &errstr);
+		} else
+			errstr = "invalid";
+		if (errstr != NULL) {
+			(void)snprintf(why, whylen, "line %d: "
+			    "Auth-Login-Attempt is not a number from 1 to "
+			    "9999", lineno);
+			return -1;
+		}
+		break;
+	case H_CLIENT:
+		if (client_ip(v, vlen, &r->client) == -1) {
+			(void)snprintf(why, whylen, "line %d: Client-IP is "
+			    "not an IPv4 or IPv6 address", lineno);
+			return -1;
+		}
+		break;
+	case H_USER:
+	case H_PASS:
+		if ((h == H_USER ? decode(v, vlen, r->user, POPD_MAXUSER,
+		    &r->usertoolong, &r->badchars) : decode(v, vlen, r->pass,
+		    COMPAT_PASS_MAX, &r->passtoolong, &r->badchars)) == -1) {
+			(void)snprintf(why, whylen, "line %d: %s has a %% "
+			    "not followed by two hex digits", lineno,
+			    hdrs[h].name);
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Read nginx's request from buf, the len bytes that came so far (not a
+ * string: a NUL is refused).  HTTP_DONE: *r is the request, *used the
+ * length of its head, CRLFCRLF included.  HTTP_MORE: no end of head yet
+ * and nothing wrong so far.  HTTP_BAD: why says what, never with bytes
+ * of the user name or password.  *r is wiped unless HTTP_DONE.
+ */
+int
+http_parse(const char *buf, size_t len, struct http_req *r, size_t *used,
+    char *why, size_t whylen)
+{
+	size_t		 i, start = 0;
+	unsigned int	 seen = 0;
+	int		 lineno = 1, nhdrs = 0;
+	size_t		 h;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < len && i < HTTP_MAXREQ; i++) {
+		if (buf[i] != '\n') {
+			if (i > start && buf[i - 1] == '\r') {
+				(void)snprintf(why, whylen, "line %d: a CR "
+				    "without LF", lineno);
+				goto bad;
+			}
+			if (buf[i] == '\0') {
+				(void)snprintf(why, whylen, "line %d: a NUL "
+				    "byte", lineno);
+				goto bad;
+			}
+			/* No room left for its LF. */
+			if (i - start + 1 >= HTTP_MAXLINE) {
+				(void)snprintf(why, whylen, "line %d: longer "
+				    "than %d bytes", lineno, HTTP_MAXLINE);
+				goto bad;
+			}
+			continue;
+		}
+		if (i == start || buf[i - 1] != '\r') {
+			(void)snprintf(why, whylen, "line %d: an LF without "
+			    "CR", lineno);
+			goto bad;
+		}
+
+		/* A line, [start, i - 1). */
+		if (lineno == 1) {
+			if (request_line(buf, i - 1) == -1) {
+				(void)snprintf(why, whylen, "line 1: not "
+				    "GET <path> HTTP/1.0");
+				goto bad;
+			}
+		} else if (i - 1 == start) {
+			for (h = 0; h < nitems(hdrs); h++)
+				if (hdrs[h].required && !(seen & (1U << h))) {
+					(void)snprintf(why, whylen, "no %s",
+					    hdrs[h].name);
+					goto bad;
+				}
+			if (!(seen & (1U << H_ATTEMPT)))
+				r->attempt = 1;
+			if (r->badchars) {
+				explicit_bzero(r->user, sizeof(r->user));
+				explicit_bzero(r->pass, sizeof(r->pass));
+			}
+			*used = i + 1;
+			return HTTP_DONE;
+		} else {
+			if (++nhdrs > HTTP_MAXHDRS) {
+				(void)snprintf(why, whylen, "more than %d "
+				    "headers", HTTP_MAXHDRS);
+				goto bad;
+			}
+			if (header(buf + start, i - 1 - start, lineno, r,
+			    &seen, why, whylen) == -1)
+				goto bad;
+		}
+		start = i + 1;
+		lineno++;
+	}
+	explicit_bzero(r, sizeof(*r));
+	if (i < HTTP_MAXREQ)
+		return HTTP_MORE;
+	(void)snprintf(why, whylen, "a head longer than %d bytes",
+	    HTTP_MAXREQ);
+	return HTTP_BAD;
+bad:
+	explicit_bzero(r, sizeof(*r));
+	return HTTP_BAD;
+}
+
+/* Append s to buf, of size bytes, *len used.  -1 if it does not fit. */
+static int
+append(char *buf, size_t size, size_t *len, const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n >= size - *len)
+		return -1;
+	memcpy(buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+/*
+ * The answer "HTTP/1.0 200 OK", Auth-Status: status and the headers
+ * ("Name: value", NULL-terminated; may be NULL), into buf with a NUL.
+ * Its length, or 0 if it does not fit size or HTTP_MAXANSWER bytes
+ * (nginx would wait for the rest of a longer one), or if status or a
+ * header holds a CR or LF, or a header is not "Name:...".
+ */
+size_t
+http_answer(char *buf, size_t size, const char *status,
+    const char *const *headers)
+{
+	size_t	len = 0, i;
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+	if (strpbrk(status, "\r\n") != NULL)
+		return 0;
+	if (append(buf, size, &len, "HTTP/1.0 200 OK\r\nAuth-Status: ") ==
+	    -1 || append(buf, size, &len, status) == -1 ||
+	    append(buf, size, &len, "\r\n") == -1)
+		goto fail;
+	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
+		if (strpbrk(headers[i], "\r\n") != NULL ||
+		    !is_token(headers[i], strcspn(headers[i], ":")) ||
+		    headers[i][strcspn(headers[i], ":")] != ':')
+			goto fail;
+		if (append(buf, size, &len, headers[i]) == -1 ||
+		    append(buf, size, &len, "\r\n") == -1)
+			goto fail;
+	}
+	if (append(buf, size, &len, "\r\n") == -1 || len > HTTP_MAXANSWER)
+		goto fail;
+	return len;
+fail:
+	buf[0] = '\0';
+	return 0;
+}
+
+/* "400 Bad Request" for a request http_parse() refused: its length. */
+size_t
+http_bad(char *buf, size_t size)
+{
+	size_t	len = 0;
+
+	if (size == 0 || append(buf, size, &len, "HTTP/1.0 400 Bad Request\r\n"
+	    "Connection: close\r\n\r\n") == -1)
+		return 0;
+	return len;
+}
