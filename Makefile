@@ -21,6 +21,8 @@ PKG_LIBS!=	pkg-config --libs ${PKGS} 2>/dev/null || true
 OS_CFLAGS!=	if [ "`uname -s`" = Linux ]; then echo -D_GNU_SOURCE; fi
 CRYPT_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lcrypt -lpthread; \
 		else echo -lpthread; fi
+# SHA-256 (sha2.h, ticket.c): libc on OpenBSD, libmd (libbsd's) on Linux.
+MD_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lmd; fi
 
 CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
@@ -44,10 +46,10 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
-		popd/lookup.o popd/system.o popd/tapi.o
+		popd/lookup.o popd/system.o popd/tapi.o popd/route.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
-		authpop/http.o
+		authpop/http.o authpop/nginx.o authpop/ticket.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
@@ -102,7 +104,8 @@ popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${LDLIBS}
 
 authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${LDLIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${LDLIBS} \
+	    ${MD_LIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} ${LDLIBS}
@@ -285,10 +288,12 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 	    ${CRYPT_LIBS}
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
-    authpop/check.c authpop/host.c authpop/authpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    authpop/check.c authpop/host.c authpop/nginx.c authpop/http.c \
+    authpop/ticket.c authpop/authpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
-	    authpop/check.c authpop/host.c ${FUZZ_ROLE_SRCS} \
-	    -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} ${CRYPT_LIBS}
+	    authpop/check.c authpop/host.c authpop/nginx.c authpop/http.c \
+	    authpop/ticket.c ${FUZZ_ROLE_SRCS} \
+	    -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} ${CRYPT_LIBS} ${MD_LIBS}
 
 fuzz: ${FUZZ_PROGS}
 

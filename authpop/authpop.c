@@ -48,7 +48,6 @@
 #define AUTH_MAXLINE		POP3_SASL_MAXLINE /* RFC 5034 responses */
 #define AUTH_OUTMAX		4096	/* stop reading while this is unsent */
 #define AUTH_BURST		16	/* lines per read event, for fairness */
-#define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
 #define AUTH_MAXTHREADS		64
 #define LOAD_HALF		60.0	/* seconds: a slowdown forgotten by half */
 
@@ -76,6 +75,9 @@ static const char	*user_hash(const char *);
 static void		authpop_parent_passwd(struct chan *, const void *,
 			    int);
 static void		authpop_parent_cred(struct chan *, const void *, int);
+static void		authpop_parent_route(struct chan *, const void *, int);
+static void		authpop_parent_listen(struct chan *, const void *, int);
+static void		authpop_parent_proxy(struct chan *, const void *, int);
 static void		auth_enqueue(struct session *);
 static void		authpop_parent_penalty(struct chan *, const void *,
 			    int);
@@ -89,7 +91,6 @@ static struct session	*session_find(uint64_t);
 static void		session_read(int, short, void *);
 static void		session_write(int, short, void *);
 static void		session_timeout(int, short, void *);
-static void		session_update(struct session *);
 static void		session_timer(struct session *, int);
 static void		session_reply(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
@@ -111,7 +112,6 @@ static int		plaintext_ok(struct session *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static const char	*logname(const char *);
-static void		auth_start(struct session *, const char *);
 static void		auth_result(struct session *, struct job *);
 static void		session_deadline(struct session *);
 static double		failure_floor(double, double, double);
@@ -131,6 +131,9 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_PASSWD,	authpop_parent_passwd },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_CRED,	authpop_parent_cred },
+	{ MSG_PARENT_ROUTE,	authpop_parent_route },
+	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
+	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
 };
 
 /*
@@ -254,6 +257,9 @@ main(int argc, char *argv[])
 	    table_load(set.authtab, TABLE_AUTH, NULL, NULL, &authtab) == -1)
 		exit(1);
 
+	if (set.ticket_key[0] != '\0' && ticket_init(set.ticket_key) == -1)
+		exit(1);
+
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init(&authtab);
 	slowest = slowest_check(&authtab);
@@ -301,7 +307,8 @@ authpop_open(void *arg)
 static void
 authpop_sandbox(void *arg)
 {
-	sandbox_authpop();
+	/* auth_http sockets come with a route (conf_check). */
+	sandbox_authpop(set.route[0] != '\0');
 }
 
 static void
@@ -393,6 +400,7 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 {
 	draining = 1;
 	setproctitle("draining");
+	http_stop();
 	host_export(c);
 	if (nsessions == 0)
 		drained(-1, 0, NULL);
@@ -505,30 +513,12 @@ session_new(const struct msg_session *ms, int fd)
 		fatalx("%s from parent: not a stream socket",
 		    msg_type_str(MSG_PARENT_SESSION));
 
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->out = evbuffer_new()) == NULL) {
-		log_warn("session %llu", (unsigned long long)ms->id);
-		free(s);
-		close(fd);
+	if ((s = session_alloc(ms->id, fd, ms->flags, &ms->peer)) == NULL) {
 		memset(&mi, 0, sizeof(mi));
 		mi.id = ms->id;
 		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 		return;
 	}
-	s->id = ms->id;
-	s->fd = fd;
-	s->flags = ms->flags;
-	s->peer = ms->peer;
-	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
-	s->host = host_get(&s->peer);
-	s->deadline = now() + set.timeout.login;
-	s->state = S_CMD;
-	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
-	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
-	evtimer_set(&s->tmo, session_timeout, s);
-	RB_INSERT(sesstree, &sessions, s);
-	nsessions++;
-	trim_after_spike(nsessions);
 	if (set_nonblock(fd) == -1) {
 		log_warn("session %llu: set_nonblock",
 		    (unsigned long long)s->id);
@@ -544,6 +534,48 @@ session_new(const struct msg_session *ms, int fd)
 		session_reply(s, "+OK popd ready");
 	session_deadline(s);
 	session_update(s);
+}
+
+/*
+ * A session in S_CMD on socket fd, with its events and timer set but not
+ * added; NULL (logged, fd closed) without memory.  POP3 sessions come
+ * from the parent (session_new), auth_http ones from nginx (nginx.c).
+ */
+struct session *
+session_alloc(uint64_t id, int fd, uint32_t flags,
+    const struct peeraddr *peer)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->out = evbuffer_new()) == NULL) {
+		log_warn("session %llu", (unsigned long long)id);
+		free(s);
+		close(fd);
+		return NULL;
+	}
+	s->id = id;
+	s->fd = fd;
+	s->flags = flags;
+	s->peer = *peer;
+	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
+	s->host = host_get(&s->peer);
+	s->deadline = now() + set.timeout.login;
+	s->state = S_CMD;
+	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
+	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
+	evtimer_set(&s->tmo, session_timeout, s);
+	RB_INSERT(sesstree, &sessions, s);
+	nsessions++;
+	trim_after_spike(nsessions);
+	return s;
+}
+
+/* A message to the parent, for nginx.c. */
+void
+auth_parent_send(uint32_t type, const void *data, size_t len)
+{
+	chan_send(&parent, type, -1, data, len);
 }
 
 /* The timer at the end of timeout login, which nothing extends. */
@@ -594,7 +626,7 @@ session_reply(struct session *s, const char *fmt, ...)
  * Bring the session's events in line with its state.  This may close
  * the session or hand it off, so callers must not touch s afterwards.
  */
-static void
+void
 session_update(struct session *s)
 {
 	size_t	pending = evbuffer_get_length(s->out);
@@ -655,6 +687,14 @@ session_timeout(int fd, short ev, void *arg)
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		goto timedout;
+	case S_ROUTE:
+		/* The route's answer, if it comes, finds no one. */
+		log_warnx("session %llu: %s: no answer from route <%s> "
+		    "within %d s", (unsigned long long)s->id, s->addr,
+		    set.route, set.timeout.login);
+		http_temp(s);
+		session_update(s);
+		break;
 	case S_CHECK:
 		if (s->job == NULL) {
 			/* A worker has it: the result comes, then this. */
@@ -666,6 +706,13 @@ session_timeout(int fd, short ev, void *arg)
 		/* FALLTHROUGH */
 	case S_CMD:
  timedout:
+		if (s->http) {
+			/* nginx has given up (auth_http_timeout) or stalls. */
+			log_info("session %llu: auth-http: no answer within "
+			    "the time, closing", (unsigned long long)s->id);
+			session_close(s, 0);
+			break;
+		}
 		log_info("session %llu: %s: no login within %d s, closing",
 		    (unsigned long long)s->id, s->addr, set.timeout.login);
 		session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
@@ -701,6 +748,10 @@ session_read(int fd, short ev, void *arg)
 
 	if (s->state == S_STLS) {
 		stls_discard(s);
+		return;
+	}
+	if (s->http) {
+		http_read(s);
 		return;
 	}
 	while (s->state == S_CMD && lines < AUTH_BURST &&
@@ -856,7 +907,7 @@ cmd_pass(struct session *s, struct pop3_line *l)
 		session_reply(s, "-ERR usage: PASS password");
 		return;
 	}
-	auth_start(s, l->args[0]);
+	auth_start(s, l->args[0], 0);
 }
 
 static void
@@ -971,7 +1022,7 @@ session_sasl(struct session *s, const char *resp)
 		    "-ERR [AUTH] malformed AUTH PLAIN response");
 		return;
 	}
-	auth_start(s, pass);
+	auth_start(s, pass, 0);
 	explicit_bzero(pass, sizeof(pass));
 }
 
@@ -1008,19 +1059,35 @@ logname(const char *user)
  * missing from either table is checked against the dummy hash, so that
  * the reply and its timing are those of a wrong password.
  */
-static void
-auth_start(struct session *s, const char *pass)
+void
+auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
-	const char		*hash;
+	const char		*hash, *why;
 	struct msg_login	 ml;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->id = s->id;
 	/* crypt(3) takes at most AUTH_MAXPASS: no stored hash can match. */
-	if (strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
+	if (toolong ||
+	    strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
 		j->toolong = 1;
+	/* A router's ticket (ticket.c): the password was checked there. */
+	if (!s->http && !j->toolong && ticket_like(pass) &&
+	    valid_username(s->user)) {
+		if (ticket_check(s->user, pass, &why)) {
+			freezero(j, sizeof(*j));
+			log_info("session %llu: %s: login %s with a ticket",
+			    (unsigned long long)s->id, s->addr, s->user);
+			host_success(s->host, s->user, now());
+			s->state = S_DRAIN;
+			session_timer(s, AUTH_CLOSE_TIMEOUT);
+			return;
+		}
+		log_info("session %llu: %s: a ticket for %s refused: %s",
+		    (unsigned long long)s->id, s->addr, logname(s->user), why);
+	}
 	j->passmac = passmac(pass);
 	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	s->job = j;
@@ -1085,6 +1152,11 @@ authpop_parent_cred(struct chan *c, const void *data, int fd)
 		    logname(s->user));
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
+		if (s->http) {
+			http_temp(s);
+			session_update(s);
+			return;
+		}
 		s->state = S_CMD;
 		s->hasuser = 0;
 		explicit_bzero(s->user, sizeof(s->user));
@@ -1102,6 +1174,46 @@ authpop_parent_cred(struct chan *c, const void *data, int fd)
 		(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
 	auth_enqueue(s);
 	session_update(s);
+}
+
+/* auth_http: the backend of a user whose password was good. */
+static void
+authpop_parent_route(struct chan *c, const void *data, int fd)
+{
+	const struct msg_route	*mr = data;
+	struct session		*s;
+
+	if ((s = session_find(mr->id)) == NULL || s->state != S_ROUTE) {
+		log_debug("session %llu: its route came after the session "
+		    "ended", (unsigned long long)mr->id);
+		return;
+	}
+	http_route(s, mr);
+	session_update(s);
+}
+
+/* auth_http's listening sockets, and who may use them over TCP. */
+static void
+authpop_parent_listen(struct chan *c, const void *data, int fd)
+{
+	const struct msg_listen	*ml = data;
+
+	if (!(ml->flags & LISTEN_HTTP) || set.route[0] == '\0')
+		fatalx("%s from parent: not an auth-http socket",
+		    msg_type_str(MSG_PARENT_LISTEN));
+	if (draining) {
+		close(fd);
+		return;
+	}
+	http_listen(fd, (ml->flags & LISTEN_UNIX) != 0);
+}
+
+static void
+authpop_parent_proxy(struct chan *c, const void *data, int fd)
+{
+	const struct msg_proxy	*mx = data;
+
+	http_proxy(&mx->net);
 }
 
 /* From jobs_collect: a finished check, for its session if it still waits. */
@@ -1139,6 +1251,11 @@ auth_result(struct session *s, struct job *j)
 			fail_floor = 2 * slowest + 0.05;
 	}
 	floor = failure_floor(t - s->started, j->expected, t);
+	if (j->ok && s->http) {
+		host_success(s->host, s->user, t);
+		http_checked(s, 1, 0, 0);
+		return;
+	}
 	if (j->ok) {
 		log_info("session %llu: %s: login %s",
 		    (unsigned long long)s->id, s->addr, s->user);
@@ -1155,6 +1272,10 @@ auth_result(struct session *s, struct job *j)
 		errno = j->err;
 		log_warn("session %llu: %s: cannot check the password of %s",
 		    (unsigned long long)s->id, s->addr, logname(s->user));
+		if (s->http) {
+			http_checked(s, 0, 1, 0);
+			return;
+		}
 		session_reply(s, "-ERR [SYS/TEMP] cannot check passwords now, "
 		    "try again later");
 		explicit_bzero(s->user, sizeof(s->user));
@@ -1169,6 +1290,11 @@ auth_result(struct session *s, struct job *j)
 	explicit_bzero(s->user, sizeof(s->user));
 	s->failclose = s->nfail >= set.limit.failures;
 	at = s->started + (wait > floor ? wait : floor);
+	if (s->http) {
+		/* nginx waits out the rest of the delay (Auth-Wait). */
+		s->authwait = wait - floor;
+		at = s->started + floor;
+	}
 	if (at <= t) {
 		fail_reply(s);
 		return;
@@ -1208,6 +1334,10 @@ failure_floor(double took, double expected, double t)
 static void
 fail_reply(struct session *s)
 {
+	if (s->http) {
+		http_checked(s, 0, 0, s->authwait);
+		return;
+	}
 	if (s->failclose) {
 		session_reply(s, "-ERR [AUTH] too many failures");
 		s->state = S_CLOSING;
@@ -1289,7 +1419,9 @@ session_close(struct session *s, int notify)
 	char		buf[1024];
 	int		i;
 
-	if (notify) {
+	if (s->http)
+		http_closed(s);
+	else if (notify) {
 		memset(&mi, 0, sizeof(mi));
 		mi.id = s->id;
 		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));

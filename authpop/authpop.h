@@ -29,6 +29,7 @@ enum sess_state {
 	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
 	S_HANDOFF,	/* the parent has the socket; waiting for its answer */
+	S_ROUTE,	/* auth_http: the parent asks the route table */
 	S_CLOSING,	/* flushing the last reply, then close */
 	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
 	S_STLS		/* the listener starts TLS: discard until it closes */
@@ -79,18 +80,49 @@ struct session {
 	int			 plainlogged;	/* refusal logged once */
 	int			 nbad;		/* invalid commands */
 	int			 sasl;		/* AUTH PLAIN response due */
+	int			 http;		/* nginx's auth_http: nginx.c */
+	int			 proto;		/* its Auth-Protocol, HP_* */
+	int			 attempt;	/* its Auth-Login-Attempt */
+	double			 authwait;	/* its Auth-Wait, seconds */
+	char			*req;		/* the request head so far */
+	size_t			 reqlen;
 	struct pop3_framer	 fr;		/* the line being read */
 	struct evbuffer		*out;
 	struct event		 rev, wev, tmo;
 	int			 reading, writing;
 };
 
+#define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
+#define TICKET_MAX		128	/* a ticket and its NUL */
+
 /* authpop.c */
 extern struct conf_settings	 set;
 double		 now(void);
 void		 timer_in(struct event *, double);
+struct session	*session_alloc(uint64_t, int, uint32_t,
+		    const struct peeraddr *);
+void		 session_update(struct session *);
 void		 session_close(struct session *, int);
+void		 auth_start(struct session *, const char *, int);
 void		 auth_checked(struct job *);
+void		 auth_parent_send(uint32_t, const void *, size_t);
+
+/* nginx.c */
+struct msg_route;
+void		 http_proxy(const struct netaddr *);
+void		 http_listen(int, int);
+void		 http_stop(void);
+void		 http_read(struct session *);
+void		 http_checked(struct session *, int, int, double);
+void		 http_route(struct session *, const struct msg_route *);
+void		 http_temp(struct session *);
+void		 http_closed(struct session *);
+
+/* ticket.c */
+int		 ticket_init(const char *);
+int		 ticket_make(const char *, char *, size_t);
+int		 ticket_like(const char *);
+int		 ticket_check(const char *, const char *, const char **);
 
 /* check.c */
 extern char		 dummy_hash[COMPAT_HASH_MAX + 1];

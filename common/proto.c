@@ -6,6 +6,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <string.h>
 
@@ -158,6 +159,23 @@ valid_cred(const void *p)
 	return NULL;
 }
 
+static const char *
+valid_route(const void *p)
+{
+	const struct msg_route	*m = p;
+	unsigned char		 a[16];
+
+	if (m->status < ROUTE_FOUND || m->status > ROUTE_TEMP)
+		return "status";
+	if (!TERMINATED(m->addr))
+		return "unterminated string";
+	if (m->status != ROUTE_FOUND ? m->addr[0] != '\0' :
+	    inet_pton(AF_INET, m->addr, a) != 1 &&
+	    inet_pton(AF_INET6, m->addr, a) != 1)
+		return "address";
+	return NULL;
+}
+
 static int
 valid_time(double t)
 {
@@ -203,13 +221,13 @@ static const struct msg_decl decls[] = {
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
 	    valid_pki, PH_CONF, 0),
-	D(MSG_PARENT_CONF_PROXY, P, L, sizeof(struct msg_proxy), MSG_NOFD,
+	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),
 	D(MSG_PARENT_CONF_END, P, L | A, 0, MSG_NOFD, valid_none, PH_CONF,
 	    PH_RUN),
 	D(MSG_PARENT_WORKER, P, W, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_CONF, PH_RUN),
-	D(MSG_PARENT_LISTEN, P, L, sizeof(struct msg_listen), MSG_FD,
+	D(MSG_PARENT_LISTEN, P, L | A, sizeof(struct msg_listen), MSG_FD,
 	    valid_listen, RUN, 0),
 	/* A draining listener still relays the sessions it has. */
 	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
@@ -227,6 +245,8 @@ static const struct msg_decl decls[] = {
 	/* A draining authpop still checks the passwords it was given. */
 	D(MSG_PARENT_CRED, P, A, sizeof(struct msg_cred), MSG_NOFD,
 	    valid_cred, ANY, 0),
+	D(MSG_PARENT_ROUTE, P, A, sizeof(struct msg_route), MSG_NOFD,
+	    valid_route, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A, 0, MSG_NOFD, valid_none, RUN, PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, RUN, 0),
@@ -242,6 +262,8 @@ static const struct msg_decl decls[] = {
 	    valid_penalty, PH_DRAIN, 0),
 	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
 	D(MSG_AUTHPOP_LOOKUP, A, P, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_AUTHPOP_ROUTE, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 };
 #undef D

@@ -7,6 +7,7 @@
 #define POPD_PROTO_H
 
 #include <sys/types.h>
+#include <netinet/in.h>
 
 #include <limits.h>
 #include <stddef.h>
@@ -23,8 +24,8 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		12
-#define MSG_MAXPAYLOAD		16384	/* struct conf_settings fits */
+#define MSG_VERSION		13
+#define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
 enum msg_type {
@@ -33,10 +34,11 @@ enum msg_type {
 	/* parent -> a child, before it serves: its configuration */
 	MSG_PARENT_CONF,	/* struct conf_settings */
 	MSG_PARENT_CONF_PKI,	/* to the listener: a keypair; msg_pki */
-	MSG_PARENT_CONF_PROXY,	/* to the listener: a proxy; msg_proxy */
+	MSG_PARENT_CONF_PROXY,	/* to the listener and authpop: a proxy;
+				   msg_proxy */
 	MSG_PARENT_CONF_END,	/* the configuration is complete */
 	MSG_PARENT_WORKER,	/* to a wrkrpop: its session; msg_worker */
-	/* parent -> listener */
+	/* parent -> listener (authpop: LISTEN_HTTP ones) */
 	MSG_PARENT_LISTEN,	/* fd: a listening socket; msg_listen */
 	MSG_PARENT_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
 	/* parent -> authpop */
@@ -47,6 +49,7 @@ enum msg_type {
 				   that did not replace this authpop;
 				   msg_passwd */
 	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
+	MSG_PARENT_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
@@ -66,6 +69,8 @@ enum msg_type {
 				   it may have sessions now; no payload */
 	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
 				   password hash, please; msg_login */
+	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
+				   msg_login */
 
 	MSG_MAX
 };
@@ -124,7 +129,10 @@ struct msg_worker {
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */
-#define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY)
+#define LISTEN_HTTP		0x04	/* nginx's auth_http: to authpop */
+#define LISTEN_UNIX		0x08	/* a unix socket (with LISTEN_HTTP) */
+#define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY | LISTEN_HTTP | \
+				    LISTEN_UNIX)
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {
@@ -221,6 +229,20 @@ struct msg_cred {
 	uint64_t	id;
 	uint32_t	status;		/* CRED_* */
 	char		hash[COMPAT_HASH_MAX + 1];	/* CRED_FOUND */
+};
+
+/*
+ * MSG_PARENT_ROUTE: the route table's backend for session id's user (or
+ * for its domain), a literal IP address; ROUTE_TEMP: the table could not
+ * answer, or its answer is not one address (logged by the parent).
+ */
+#define ROUTE_FOUND		1
+#define ROUTE_NONE		2
+#define ROUTE_TEMP		3
+struct msg_route {
+	uint64_t	id;
+	uint32_t	status;		/* ROUTE_* */
+	char		addr[INET6_ADDRSTRLEN];	/* ROUTE_FOUND */
 };
 
 /*

@@ -685,14 +685,16 @@ sandbox_listener(void)
  * authpop: _pop3auth in an empty chroot, holding the password hashes
  * (read before) and seeing every password typed.  It needs nothing on
  * disk after startup (the parent restarts it to reload authtab), no
- * network beyond the session sockets it is handed, no exec, no fork.
+ * network beyond the session sockets it is handed (and with http, the
+ * connections it accepts on nginx's auth_http sockets), no exec, no
+ * fork.
  * It may start threads (the bcrypt workers) after the sandbox: clone(2)
  * is allowed with CLONE_THREAD only.  Call it before creating threads
  * if at all possible: Landlock (before ABI 8) restricts the calling
  * thread only, while the seccomp filter is synced to all threads.
  */
 void
-sandbox_authpop(void)
+sandbox_authpop(int http)
 {
 #ifdef __OpenBSD__
 	sb_unveil("/", "");
@@ -700,9 +702,11 @@ sandbox_authpop(void)
 	/*
 	 * stdio: the session sockets and the bcrypt worker threads;
 	 * recvfd: session sockets from the parent; sendfd: back to the
-	 * parent after a login.
+	 * parent after a login; inet and unix: accept(2) on the auth_http
+	 * sockets the parent hands it (http).
 	 */
-	sb_pledge("authpop", "stdio sendfd recvfd");
+	sb_pledge("authpop", http ? "stdio sendfd recvfd inet unix" :
+	    "stdio sendfd recvfd");
 #else
 	static const int allow[] = {
 		/* Threads: setup by glibc, then the worker loop. */
@@ -720,6 +724,10 @@ sandbox_authpop(void)
 	sc_child_base(ctx, "authpop");
 	sc_nofs(ctx, "authpop");
 	sc_allow(ctx, "authpop", allow, sizeof(allow) / sizeof(allow[0]));
+	/* nginx's auth_http: connections on the sockets it was handed. */
+	if (http)
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(accept4), 0), "authpop", "accept4");
 	/* Threads only: clone(2) without CLONE_THREAD (fork) kills. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),

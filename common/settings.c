@@ -55,6 +55,9 @@ const struct conf_settings settings_defaults = {
 	.uidl_format = UIDL_DEFAULT_FORMAT,
 	.login_delay = 0,
 	.last = 0,
+	.route = "",
+	.route_port = { 110, 143, 25 },
+	.ticket_key = "",
 };
 
 #define T(f)	offsetof(struct conf_settings, timeout.f)
@@ -128,8 +131,15 @@ settings_check(const struct conf_settings *set)
 	    memchr(set->maildir, '\0', sizeof(set->maildir)) == NULL ||
 	    memchr(set->tls_protocols, '\0',
 	    sizeof(set->tls_protocols)) == NULL ||
-	    memchr(set->uidl_format, '\0', sizeof(set->uidl_format)) == NULL)
+	    memchr(set->uidl_format, '\0', sizeof(set->uidl_format)) == NULL ||
+	    memchr(set->route, '\0', sizeof(set->route)) == NULL ||
+	    memchr(set->ticket_key, '\0', sizeof(set->ticket_key)) == NULL)
 		return "unterminated string";
+	if (set->routesrc != TABSRC_FILE && set->routesrc != TABSRC_LOOKUP)
+		return "route source";
+	for (i = 0; i < nitems(set->route_port); i++)
+		if (set->route_port[i] < 1 || set->route_port[i] > 65535)
+			return "route port";
 	if (set->authsrc < TABSRC_FILE || set->authsrc > TABSRC_SYSTEM ||
 	    set->usersrc < TABSRC_FILE || set->usersrc > TABSRC_SYSTEM)
 		return "table source";

@@ -73,7 +73,25 @@ struct conf_settings {
 	int			 login_delay;	/* seconds, 0 = off */
 	int			 last;		/* RFC 1725 LAST */
 	char			 uidl_format[CONF_FMTLEN]; /* Dovecot's */
+	/*
+	 * nginx's auth_http (authpop answers it): each user's backend from
+	 * route (a file, or a database table's name; "" = none), with a
+	 * port per protocol, and the key of the tickets that let a backend
+	 * trust the router's check ("" = none).
+	 */
+	char			 route[PATH_MAX];
+	int			 routesrc;	/* TABSRC_FILE or _LOOKUP */
+	int			 route_port[3];	/* ROUTE_POP3, _IMAP, _SMTP */
+	char			 ticket_key[PATH_MAX];
 };
+/* A ticket key file's size: at least 256 bits of secret. */
+#define TICKET_KEYMIN		32
+#define TICKET_KEYMAX		4096
+#define TICKET_KEYSIZES		"32 to 4096 bytes"
+
+#define ROUTE_POP3		0
+#define ROUTE_IMAP		1
+#define ROUTE_SMTP		2
 
 /*
  * The range of every number in struct conf_settings, declared once in

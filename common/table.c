@@ -15,6 +15,9 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -291,7 +294,7 @@ int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
 	FILE		*fp;
-	const char	*errstr;
+	const char	*errstr, *sep;
 	char		*line = NULL, *key, *val, *end;
 	size_t		 sz = 0, lineno = 0;
 	ssize_t		 len;
@@ -323,10 +326,12 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		key = line + strspn(line, " \t");
 		if (*key == '\0' || *key == '#')
 			continue;
-		val = key + strcspn(key, " \t:");
+		/* An IPv6 address starts with ':' maybe: no ':' in routes. */
+		sep = kind == TABLE_ROUTES ? " \t" : " \t:";
+		val = key + strcspn(key, sep);
 		if (*val != '\0') {
 			*val++ = '\0';
-			val += strspn(val, " \t:");
+			val += strspn(val, sep);
 		}
 		if (*val == '\0') {
 			WARNX("%s:%zu: \"%s\" has no value", file, lineno,
@@ -340,6 +345,10 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			/* Never log the value: it may be a password. */
 			WARNX("%s:%zu: \"%s\" has no bcrypt, SHA-crypt or "
 			    "yescrypt hash", file, lineno, key);
+			bad = 1;
+		} else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
+			WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
+			    "IPv6 address", file, lineno, key, val);
 			bad = 1;
 		} else if (kind == TABLE_USERS &&
 		    check_userinfo(val, file, lineno, quiet) == -1)
@@ -516,4 +525,17 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	    mprotect(t->off, t->offsz, PROT_READ) == -1)
 		fatal("%s: mprotect", __func__);
 	return 0;
+}
+
+/*
+ * A route's backend: one literal IPv4 or IPv6 address, as nginx takes
+ * it in Auth-Server (it resolves no names there).
+ */
+int
+table_valid_route(const char *v)
+{
+	unsigned char	a[16];
+
+	return strlen(v) < INET6_ADDRSTRLEN && (inet_pton(AF_INET, v, a) == 1 ||
+	    inet_pton(AF_INET6, v, a) == 1);
 }

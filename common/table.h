@@ -12,6 +12,7 @@
 
 #define TABLE_AUTH	1	/* name -> crypt(3) hash: authtab */
 #define TABLE_USERS	2	/* name -> uid:gid:/path: usertab */
+#define TABLE_ROUTES	3	/* name or domain -> IP address: route */
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
 
 /*
@@ -50,5 +51,6 @@ const char	*table_get(const struct table *, const char *);
 void		 table_user(const struct table *, size_t, struct userinfo *);
 int		 table_parse_user(char *, struct userinfo *, char *, size_t);
 int		 table_valid_hash(const char *);
+int		 table_valid_route(const char *);
 
 #endif

@@ -5,7 +5,12 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
+
+#include <errno.h>
+#include <grp.h>
 
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -22,6 +27,7 @@
 static const char	*listen_name(const struct conf_listen *);
 static int		bind_one(const struct conf_listen *, struct sockaddr *,
 			    socklen_t);
+static int		bind_socket(const struct conf_listen *);
 
 /* The bound sockets: kept across reloads (new addresses need a restart). */
 struct listen_socket	 listens[MAX_LISTEN];
@@ -36,8 +42,9 @@ listen_name(const struct conf_listen *l)
 	if (l->where.file != NULL && l->where.line == 0)
 		return l->where.file;
 	if (l->where.file != NULL)
-		(void)snprintf(buf, sizeof(buf), "%s:%d: listen on %s",
-		    l->where.file, l->where.line, l->addr);
+		(void)snprintf(buf, sizeof(buf), "%s:%d: listen on %s%s",
+		    l->where.file, l->where.line, l->path[0] != '\0' ?
+		    "socket " : "", l->path[0] != '\0' ? l->path : l->addr);
 	else
 		(void)snprintf(buf, sizeof(buf), "listen on %s", l->addr);
 	return buf;
@@ -56,6 +63,8 @@ bind_listen(const struct conf_listen *l)
 	const char	*h;
 	int		 error, n = 0;
 
+	if (l->path[0] != '\0')
+		return bind_socket(l);
 	(void)snprintf(port, sizeof(port), "%d", l->port);
 	h = strcmp(l->addr, "*") == 0 ? NULL : l->addr;
 	memset(&hints, 0, sizeof(hints));
@@ -136,9 +145,88 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
 	log_debug("listening on %s", sockaddr_str(sa, salen));
 	listens[nlistens].fd = fd;
 	listens[nlistens].flags = ((l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS :
-	    0) | ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0);
+	    0) | ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0) |
+	    ((l->flags & CONF_LISTEN_HTTP) ? LISTEN_HTTP : 0);
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
+	nlistens++;
+	return 0;
+}
+
+/*
+ * listen on socket PATH auth-http [group NAME]: mode 0660 root:NAME, or
+ * 0600 without a group.  A socket file left by a crash is replaced; one
+ * that answers belongs to a running popd, which keeps it.
+ */
+static int
+bind_socket(const struct conf_listen *l)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	struct group		*gr = NULL;
+	int			 fd, probe;
+
+	if (nlistens == MAX_LISTEN) {
+		log_warnx("%s: too many addresses (max %d)", listen_name(l),
+		    MAX_LISTEN);
+		return -1;
+	}
+	if (l->group[0] != '\0' && (gr = getgrnam(l->group)) == NULL) {
+		log_warnx("%s: no group %s", listen_name(l), l->group);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, l->path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("%s: path too long", listen_name(l));
+		return -1;
+	}
+	if (lstat(l->path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_warnx("%s: %s exists and is not a socket",
+			    listen_name(l), l->path);
+			return -1;
+		}
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1) {
+			log_warn("%s: socket", listen_name(l));
+			return -1;
+		}
+		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
+		    errno != ECONNREFUSED) {
+			log_warnx("%s: %s is in use (another popd?)",
+			    listen_name(l), l->path);
+			close(probe);
+			return -1;
+		}
+		close(probe);
+		if (unlink(l->path) == -1) {
+			log_warn("%s: unlink %s", listen_name(l), l->path);
+			return -1;
+		}
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("%s: socket", listen_name(l));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("%s: bind %s", listen_name(l), l->path);
+		close(fd);
+		return -1;
+	}
+	if (chmod(l->path, gr != NULL ? 0660 : 0600) == -1 ||
+	    (gr != NULL && chown(l->path, 0, gr->gr_gid) == -1) ||
+	    listen(fd, 512) == -1) {
+		log_warn("%s: %s", listen_name(l), l->path);
+		(void)unlink(l->path);
+		close(fd);
+		return -1;
+	}
+	log_debug("listening on %s", l->path);
+	listens[nlistens].fd = fd;
+	listens[nlistens].flags = LISTEN_HTTP | LISTEN_UNIX;
+	listens[nlistens].pki[0] = '\0';
 	nlistens++;
 	return 0;
 }

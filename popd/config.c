@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@
 
 static int	resolve_table(struct popd_conf *, const char *, char *, int *,
 		    const struct conf_where *);
+static int	http_check(const struct popd_conf *);
 static int	table_files_ok(const struct popd_conf *,
 		    const struct conf_table *);
 static void	print_tab(FILE *, const char *, const char *, int);
@@ -255,8 +257,15 @@ conf_check(struct popd_conf *conf)
 		if (++n == POPD_MAXPROXY + 1)
 			errors += -conf_error(conf, &t->where, "more than %d "
 			    "proxy statements", POPD_MAXPROXY);
+	if (resolve_table(conf, "route", conf->set.route,
+	    &conf->set.routesrc, &conf->route_where) == -1)
+		errors++;
+	if (http_check(conf) == -1)
+		errors++;
 	TAILQ_FOREACH(l, &conf->listens, entry) {
-		if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
+		if (l->flags & CONF_LISTEN_HTTP)
+			;	/* http_check's */
+		else if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,
 			    "listen on %s: unknown pki %s", l->addr, l->pki);
 		else if (TAILQ_EMPTY(&conf->pkis))
@@ -272,14 +281,66 @@ conf_check(struct popd_conf *conf)
 			if (l2 == l)
 				break;
 			if (l2->port == l->port &&
-			    strcmp(l2->addr, l->addr) == 0) {
+			    strcmp(l2->addr, l->addr) == 0 &&
+			    strcmp(l2->path, l->path) == 0) {
 				errors += -conf_error(conf, &l->where,
 				    "listen on %s port %d: given twice",
-				    l->addr, l->port);
+				    l->path[0] != '\0' ? l->path : l->addr,
+				    l->port);
 				break;
 			}
 		}
 	}
+	return errors ? -1 : 0;
+}
+
+/*
+ * nginx's auth_http: a route for it to answer with, TCP only from the
+ * proxy statements' addresses, a socket's group known, and a ticket key
+ * that only root may read (the router signs logins with it).
+ */
+static int
+http_check(const struct popd_conf *conf)
+{
+	const struct conf_listen	*l;
+	struct stat			 st;
+	const char			*errstr;
+	int				 fd, errors = 0, http = 0;
+
+	TAILQ_FOREACH(l, &conf->listens, entry) {
+		if (!(l->flags & CONF_LISTEN_HTTP))
+			continue;
+		http = 1;
+		if (l->path[0] == '\0' && TAILQ_EMPTY(&conf->proxies))
+			errors += -conf_error(conf, &l->where, "listen on %s "
+			    "auth-http: no \"proxy\" statement names the "
+			    "nginx hosts that may ask it", l->addr);
+		if (l->group[0] != '\0' && getgrnam(l->group) == NULL)
+			errors += -conf_error(conf, &l->where, "listen on "
+			    "socket %s: no group %s", l->path, l->group);
+	}
+	if (http && conf->set.route[0] == '\0')
+		errors += -conf_error(conf, NULL, "auth-http: no \"route\" "
+		    "statement names the users' backends");
+	if (!http && conf->set.route[0] != '\0')
+		errors += -conf_error(conf, &conf->route_where, "route: no "
+		    "\"listen on ... auth-http\" statement asks it");
+	if (conf->set.ticket_key[0] == '\0')
+		return errors ? -1 : 0;
+	if ((fd = open_regular(conf->set.ticket_key, &errstr)) == -1)
+		return conf_error(conf, &conf->ticket_where, "ticket key %s: "
+		    "%s", conf->set.ticket_key, errstr);
+	errstr = NULL;
+	if (fstat(fd, &st) == -1)
+		errstr = strerror(errno);
+	else if (st.st_mode & S_IRWXO)
+		errstr = "others may read it (chmod o-rwx it)";
+	else if (st.st_size < TICKET_KEYMIN || st.st_size > TICKET_KEYMAX)
+		errstr = "must hold " TICKET_KEYSIZES;
+	close(fd);
+	if (errstr != NULL)
+		errors += -conf_error(conf, &conf->ticket_where, "ticket key "
+		    "%s: %s", conf->set.ticket_key, errstr);
 	return errors ? -1 : 0;
 }
 
@@ -452,11 +513,39 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fputc('\n', fp);
 		}
 	}
+	if (conf->set.route[0] != '\0') {
+		fprintf(fp, "route ");
+		if (conf->set.routesrc == TABSRC_LOOKUP)
+			fprintf(fp, "<%s>", conf->set.route);
+		else
+			print_str(fp, conf->set.route);
+		fprintf(fp, " pop3 %d imap %d smtp %d\n",
+		    conf->set.route_port[ROUTE_POP3],
+		    conf->set.route_port[ROUTE_IMAP],
+		    conf->set.route_port[ROUTE_SMTP]);
+	}
+	if (conf->set.ticket_key[0] != '\0') {
+		fputs("ticket key ", fp);
+		print_str(fp, conf->set.ticket_key);
+		fputc('\n', fp);
+	}
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		fputs("listen on ", fp);
+		if (l->path[0] != '\0') {
+			fputs("socket ", fp);
+			print_str(fp, l->path);
+			fputs(" auth-http", fp);
+			if (l->group[0] != '\0') {
+				fputs(" group ", fp);
+				print_str(fp, l->group);
+			}
+			fputc('\n', fp);
+			continue;
+		}
 		print_str(fp, l->addr);
 		fprintf(fp, " port %d %s", l->port,
-		    (l->flags & CONF_LISTEN_TLS) ? "tls" : "starttls");
+		    (l->flags & CONF_LISTEN_TLS) ? "tls" :
+		    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" : "starttls");
 		if (l->pki[0] != '\0') {
 			fputs(" pki ", fp);
 			print_str(fp, l->pki);
@@ -501,7 +590,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 
 /*
  * A child's configuration, built here and nowhere else: the settings,
- * then for the listener its keypairs and proxies, then the end of it.
+ * then for the listener its keypairs and proxies (authpop: the proxies,
+ * for auth_http), then the end of it.
  * proc: PROC_* of the child (a wrkrpop's MSG_PARENT_WORKER, which the
  * caller sends, ends its configuration).
  */
@@ -521,6 +611,9 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 			(void)strlcpy(mp.key, pki->key, sizeof(mp.key));
 			chan_send(c, MSG_PARENT_CONF_PKI, -1, &mp, sizeof(mp));
 		}
+	}
+	/* authpop: who may ask auth_http over TCP. */
+	if (proc == PROC_LISTENER || proc == PROC_AUTHPOP) {
 		TAILQ_FOREACH(t, &conf->proxies, entry) {
 			memset(&mx, 0, sizeof(mx));
 			mx.net = t->net;

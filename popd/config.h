@@ -26,6 +26,7 @@
 #define CONF_LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define CONF_LISTEN_STARTTLS	0x02	/* plaintext with STLS (RFC 2595) */
 #define CONF_LISTEN_PROXY	0x04	/* a PROXY protocol header first */
+#define CONF_LISTEN_HTTP	0x08	/* nginx's auth_http (authpop) */
 
 /* Where a statement was read: for conf_check() messages. */
 struct conf_where {
@@ -36,6 +37,8 @@ struct conf_where {
 struct conf_listen {
 	TAILQ_ENTRY(conf_listen) entry;
 	char			 addr[CONF_ADDRLEN]; /* "*", IP or interface */
+	char			 path[PATH_MAX];	/* a unix socket: addr "" */
+	char			 group[POPD_MAXUSER + 1];	/* its group */
 	int			 port;
 	int			 flags;
 	char			 pki[CONF_NAMELEN]; /* "" = the first pki */
@@ -86,6 +89,8 @@ struct popd_conf {
 	struct conf_settings	 set;
 	struct conf_where	 authtab_where;	/* file NULL: the default */
 	struct conf_where	 usertab_where;
+	struct conf_where	 route_where;
+	struct conf_where	 ticket_where;
 	struct conf_listens	 listens;
 	struct conf_pkis	 pkis;
 	struct conf_trusteds	 trusted;

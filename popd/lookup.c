@@ -163,13 +163,14 @@ cached_cmp(struct cached *a, struct cached *b)
 const char *
 lookup_service_str(int service)
 {
-	return service == LOOKUP_CREDENTIALS ? "credentials" : "userinfo";
+	return service == LOOKUP_CREDENTIALS ? "credentials" :
+	    service == LOOKUP_ALIAS ? "alias" : "userinfo";
 }
 
 /*
- * The database tables of c that authtab and usertab name, each with its
- * processes; the tables of an earlier configuration finish what they
- * were asked and go.
+ * The database tables of c that authtab, usertab and route name, each
+ * with its processes; the tables of an earlier configuration finish what
+ * they were asked and go.
  */
 void
 lookup_start(const struct popd_conf *c)
@@ -177,16 +178,22 @@ lookup_start(const struct popd_conf *c)
 	const struct conf_table	*ct;
 	struct dbtable		*t, *nt, *next;
 	struct request		*r;
-	const char		*names[2];
-	int			 i, j;
+	const char		*names[3];
+	int			 i, j, k;
 
 	TAILQ_FOREACH(t, &tables, entry)
 		t->old = 1;
 	names[0] = c->set.authsrc == TABSRC_LOOKUP ? c->set.authtab : NULL;
 	names[1] = c->set.usersrc == TABSRC_LOOKUP ? c->set.usertab : NULL;
-	for (i = 0; i < 2; i++) {
-		if (names[i] == NULL || (i == 1 && names[0] != NULL &&
-		    strcmp(names[0], names[1]) == 0))
+	names[2] = c->set.route[0] != '\0' &&
+	    c->set.routesrc == TABSRC_LOOKUP ? c->set.route : NULL;
+	for (i = 0; i < 3; i++) {
+		if (names[i] == NULL)
+			continue;
+		for (k = 0; k < i; k++)
+			if (names[k] != NULL && strcmp(names[k], names[i]) == 0)
+				break;
+		if (k < i)
 			continue;
 		if ((ct = conf_table(c, names[i])) == NULL)
 			fatalx("%s: no table %s", __func__, names[i]);

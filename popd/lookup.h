@@ -7,7 +7,11 @@
 
 #include <sys/types.h>
 
-/* What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO (tapi.h). */
+/*
+ * What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO (tapi.h), and
+ * K_ALIAS for route (every backend answers it with one string).
+ */
+#define LOOKUP_ALIAS		0x01
 #define LOOKUP_CREDENTIALS	0x04
 #define LOOKUP_USERINFO		0x10
 

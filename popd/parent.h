@@ -65,6 +65,7 @@ struct users {
 	uint64_t		*mac;
 	size_t			 macsz;
 	int			 authfd;
+	struct table		 routes;	/* route, a file */
 };
 struct pwchange;
 TAILQ_HEAD(pwchangeq, pwchange);
@@ -95,6 +96,7 @@ extern struct event		 restart_ev[KIND_MAX];
 /* users.c */
 #define USERS_BADUSERTAB	0x01
 #define USERS_BADAUTHTAB	0x02
+#define USERS_BADROUTE		0x04
 int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
 int		 users_refused_uid(uid_t, char *, size_t);

@@ -18,6 +18,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -91,6 +92,7 @@ static struct {
 	int		 flags;
 	int		 proxy;
 	const char	*pki;
+	const char	*group;
 	int		 errors;
 } lopts;
 
@@ -112,7 +114,8 @@ static void	 set_system(const char *, const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
-static void	 add_listen(const char *, int);
+static void	 add_listen(const char *, const char *, int);
+static void	 set_route_port(const char *, long long, int);
 static void	 add_pki(const char *, int, const char *, int);
 static void	 add_trusted(struct conf_trusteds *, const char *,
 		    const char *, int, int);
@@ -124,6 +127,7 @@ static void	 where(struct conf_where *, int);
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
+%token	AUTHHTTP SOCKET ROUTE TICKET
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -270,7 +274,29 @@ main		: AUTHTAB STRING		{
 				conf->set.protocols = p;
 		}
 		| LISTEN ON STRING listenopts	{
-			add_listen($3, $<lineno>1);
+			add_listen($3, NULL, $<lineno>1);
+		}
+		| LISTEN ON SOCKET STRING listenopts	{
+			add_listen("", $4, $<lineno>1);
+		}
+		| ROUTE STRING			{
+			set_table(conf->set.route, &conf->set.routesrc,
+			    &conf->route_where, "route", $2, TABSRC_FILE,
+			    $<lineno>1);
+		} routeports
+		| ROUTE '<' STRING '>'		{
+			set_table(conf->set.route, &conf->set.routesrc,
+			    &conf->route_where, "route", $3, TABSRC_LOOKUP,
+			    $<lineno>1);
+		} routeports
+		| TICKET KEY STRING		{
+			if (conf->ticket_where.file != NULL)
+				lerror($<lineno>1, "ticket key given twice, "
+				    "first at %s:%d", conf->ticket_where.file,
+				    conf->ticket_where.line);
+			else if (set_path(conf->set.ticket_key, "ticket key",
+			    $3, $<lineno>1) == 0)
+				where(&conf->ticket_where, $<lineno>1);
 		}
 		| TRUSTED STRING		{
 			add_trusted(&conf->trusted, "trusted", $2, 0,
@@ -332,6 +358,12 @@ main		: AUTHTAB STRING		{
 		}
 		;
 
+routeports	: /* empty */
+		| routeports STRING NUMBER	{
+			set_route_port($2, $3, $<lineno>2);
+		}
+		;
+
 listenopts	: /* empty */			{
 			memset(&lopts, 0, sizeof(lopts));
 		}
@@ -351,19 +383,34 @@ listenopt	: PORT NUMBER			{
 		}
 		| TLS				{
 			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls or starttls given "
-				    "twice");
+				lerror($<lineno>1, "tls, starttls or "
+				    "auth-http given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_TLS;
 		}
 		| STARTTLS			{
 			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls or starttls given "
-				    "twice");
+				lerror($<lineno>1, "tls, starttls or "
+				    "auth-http given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_STARTTLS;
+		}
+		| AUTHHTTP			{
+			if (lopts.flags != 0) {
+				lerror($<lineno>1, "tls, starttls or "
+				    "auth-http given twice");
+				lopts.errors++;
+			}
+			lopts.flags = CONF_LISTEN_HTTP;
+		}
+		| GROUP STRING			{
+			if (lopts.group != NULL) {
+				lerror($<lineno>1, "group given twice");
+				lopts.errors++;
+			} else
+				lopts.group = $2;
 		}
 		| PROXYPROTOCOL			{
 			lopts.proxy = CONF_LISTEN_PROXY;
@@ -384,6 +431,7 @@ static const struct keyword {
 	const char	*name;
 	int		 token;
 } keywords[] = {
+	{ "auth-http",		AUTHHTTP },
 	{ "authtab",		AUTHTAB },
 	{ "cache",		CACHE },
 	{ "cert",		CERT },
@@ -406,9 +454,12 @@ static const struct keyword {
 	{ "protocols",		PROTOCOLS },
 	{ "proxy",		PROXY },
 	{ "proxy-protocol",	PROXYPROTOCOL },
+	{ "route",		ROUTE },
+	{ "socket",		SOCKET },
 	{ "starttls",		STARTTLS },
 	{ "system",		SYSTEM },
 	{ "table",		TABLE },
+	{ "ticket",		TICKET },
 	{ "timeout",		TIMEOUT },
 	{ "tls",		TLS },
 	{ "trusted",		TRUSTED },
@@ -1213,12 +1264,35 @@ where(struct conf_where *w, int line)
 	w->line = line;
 }
 
+/*
+ * listen on ADDR [port N] tls|starttls|auth-http ..., or listen on
+ * socket PATH auth-http [group NAME] (path not NULL, addr "").
+ */
 static void
-add_listen(const char *addr, int line)
+add_listen(const char *addr, const char *path, int line)
 {
 	struct conf_listen	*l;
+	const char		*name = path != NULL ? path : addr;
 
-	if (!conf_valid_listen_addr(addr)) {
+	if (path != NULL) {
+		if (lopts.flags != CONF_LISTEN_HTTP) {
+			lerror(line, "listen on socket %s: only auth-http is "
+			    "served on a socket", path);
+			lopts.errors++;
+		}
+		if (lopts.port != 0 || lopts.proxy || lopts.pki != NULL) {
+			lerror(line, "listen on socket %s: port, pki and "
+			    "proxy-protocol are for addresses", path);
+			lopts.errors++;
+		}
+		if (path[0] != '/' || strlen(path) >= sizeof(((struct
+		    sockaddr_un *)0)->sun_path)) {
+			lerror(line, "listen on socket \"%s\": must be an "
+			    "absolute path of at most %zu bytes", path,
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+			lopts.errors++;
+		}
+	} else if (!conf_valid_listen_addr(addr)) {
 		lerror(line, "listen on \"%s\": not an address, \"*\" or an "
 		    "interface name", addr);
 		lopts.errors++;
@@ -1227,7 +1301,27 @@ add_listen(const char *addr, int line)
 		lopts.errors++;
 	}
 	if (lopts.flags == 0 && lopts.errors == 0) {
-		lerror(line, "listen on %s: tls or starttls is needed", addr);
+		lerror(line, "listen on %s: tls, starttls or auth-http is "
+		    "needed", addr);
+		lopts.errors++;
+	}
+	if (lopts.flags == CONF_LISTEN_HTTP && path == NULL &&
+	    lopts.errors == 0) {
+		if (lopts.port == 0) {
+			lerror(line, "listen on %s auth-http: a port is "
+			    "needed", addr);
+			lopts.errors++;
+		}
+		if (lopts.proxy || lopts.pki != NULL) {
+			lerror(line, "listen on %s auth-http: nginx speaks "
+			    "plain HTTP: no pki or proxy-protocol", addr);
+			lopts.errors++;
+		}
+	}
+	if (lopts.group != NULL && (path == NULL ||
+	    strlen(lopts.group) > POPD_MAXUSER)) {
+		lerror(line, "listen on %s: group is for a socket, a name of "
+		    "at most %d bytes", name, POPD_MAXUSER);
 		lopts.errors++;
 	}
 	if (lopts.pki != NULL && strlen(lopts.pki) >= sizeof(l->pki)) {
@@ -1238,9 +1332,13 @@ add_listen(const char *addr, int line)
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			fatal("listen");
 		(void)strlcpy(l->addr, addr, sizeof(l->addr));
+		if (path != NULL)
+			(void)strlcpy(l->path, path, sizeof(l->path));
+		if (lopts.group != NULL)
+			(void)strlcpy(l->group, lopts.group, sizeof(l->group));
 		l->flags = lopts.flags | lopts.proxy;
 		l->port = lopts.port;
-		if (l->port == 0)
+		if (l->port == 0 && path == NULL)
 			l->port = (l->flags & CONF_LISTEN_TLS) ? 995 : 110;
 		if (lopts.pki != NULL)
 			(void)strlcpy(l->pki, lopts.pki, sizeof(l->pki));
@@ -1248,6 +1346,25 @@ add_listen(const char *addr, int line)
 		TAILQ_INSERT_TAIL(&conf->listens, l, entry);
 	}
 	memset(&lopts, 0, sizeof(lopts));
+}
+
+/* route ... pop3 N imap N smtp N: the backends' port for each. */
+static void
+set_route_port(const char *proto, long long port, int line)
+{
+	static const char	*names[] = { "pop3", "imap", "smtp" };
+	size_t			 i;
+
+	for (i = 0; i < nitems(names); i++)
+		if (strcmp(proto, names[i]) == 0)
+			break;
+	if (i == nitems(names))
+		lerror(line, "route: \"%s\" is not pop3, imap or smtp", proto);
+	else if (port < 1 || port > 65535)
+		lerror(line, "route %s port %lld: must be 1 to 65535", proto,
+		    port);
+	else
+		conf->set.route_port[i] = port;
 }
 
 static void

@@ -433,6 +433,9 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
 	if (badtab & USERS_BADAUTHTAB)
 		conf_error(c, &c->authtab_where, "authtab \"%s\": not loaded",
 		    c->set.authtab);
+	if (badtab & USERS_BADROUTE)
+		conf_error(c, &c->route_where, "route \"%s\": not loaded",
+		    c->set.route);
 	/* Each pki on its own, so that its statement can be named. */
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		badfile = 0;

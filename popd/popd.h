@@ -49,6 +49,9 @@ void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 parent_authpop_lookup(struct chan *, const void *, int);
+
+/* route.c */
+void		 parent_authpop_route(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);
 void		 worker_gone(pid_t);
 void		 fd_budget_set(rlim_t);

@@ -49,6 +49,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
+	{ MSG_AUTHPOP_ROUTE,	parent_authpop_route },
 };
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
@@ -219,11 +220,15 @@ proc_start(enum proc_id id)
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
 
-	if (id == KIND_LISTENER) {
+	/* The listener's sockets, and authpop's: nginx's auth_http. */
+	{
 		struct msg_listen	 ml;
 		int			 fd;
 
 		for (i = 0; i < nlistens; i++) {
+			if (((listens[i].flags & LISTEN_HTTP) != 0) !=
+			    (id == KIND_AUTHPOP))
+				continue;
 			/* chan_send closes what it passes: keep ours. */
 			if ((fd = dup(listens[i].fd)) == -1) {
 				/* It exits when it sees us close it. */

@@ -19,7 +19,8 @@
 #define TAPI_MAXLEN		16384	/* MAX_IMSGSIZE */
 #define TAPI_KEYMAX		256	/* a key we ask, with its NUL */
 
-/* K_CREDENTIALS and K_USERINFO */
+/* K_ALIAS, K_CREDENTIALS and K_USERINFO */
+#define TAPI_ALIAS		0x01
 #define TAPI_CREDENTIALS	0x04
 #define TAPI_USERINFO		0x10
 

@@ -154,6 +154,11 @@ users_load(const struct popd_conf *c, struct users *u,
 	u->authfd = -1;
 	if (mackey[0] == 0 && mackey[1] == 0)
 		arc4random_buf(mackey, sizeof(mackey));
+	/* nginx's auth_http: each user's backend. */
+	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE &&
+	    table_load(set->route, TABLE_ROUTES, NULL, NULL, &u->routes) ==
+	    -1)
+		return USERS_BADROUTE;
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
 		if (system_tables(c, set->usersrc == TABSRC_SYSTEM ? &userfd :
 		    NULL, set->authsrc == TABSRC_SYSTEM ? &authfd : NULL) ==
@@ -233,6 +238,7 @@ void
 users_free(struct users *u)
 {
 	table_free(&u->tab);
+	table_free(&u->routes);
 	if (u->mac != NULL)
 		unmap(u->mac, u->macsz);
 	if (u->authfd != -1)

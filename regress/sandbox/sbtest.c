@@ -851,7 +851,9 @@ apply(const char *role)
 	else if (strcmp(role, "listener") == 0)
 		sandbox_listener();
 	else if (strcmp(role, "authpop") == 0)
-		sandbox_authpop();
+		sandbox_authpop(0);
+	else if (strcmp(role, "authpop-http") == 0)
+		sandbox_authpop(1);	/* auth_http: accept4 */
 	else if (strcmp(role, "wrkrpop") == 0) {
 		/* As the mail user, as the parent execs it. */
 		if (geteuid() == 0 &&

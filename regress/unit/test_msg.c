@@ -780,7 +780,7 @@ main(void)
 	const struct msg_refused	 refused_0 = { .id = 1 };
 	const struct msg_refused	 refused_6 = { .id = 1,
 	    .code = REFUSED_BUSY + 1 };
-	const struct msg_listen		 listen_flags = { .flags = 0x04 };
+	const struct msg_listen		 listen_flags = { .flags = 0x10 };
 	const struct msg_listen		 listen_pki = { .flags = LISTEN_TLS,
 	    .pki = POPD_MAXPKI };
 	const struct msg_pki		 pki = { .cert = "/etc/ssl/a.crt",

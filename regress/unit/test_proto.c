@@ -154,6 +154,9 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
 	{ MSG_PARENT_CRED,		on_later },
+	{ MSG_PARENT_ROUTE,		on_later },
+	{ MSG_PARENT_LISTEN,		on_later },
+	{ MSG_PARENT_CONF_PROXY,	on_proxy },
 };
 static const struct msg_handler to_wrkrpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
@@ -170,6 +173,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,		on_later },
 	{ MSG_AUTHPOP_READY,		on_later },
 	{ MSG_AUTHPOP_LOOKUP,		on_later },
+	{ MSG_AUTHPOP_ROUTE,		on_later },
 };
 
 static const struct child {
@@ -372,8 +376,9 @@ send_receive(const char *name, const struct popd_conf *conf,
 	CHECK(count(MSG_PARENT_CONF_PKI) == (ch->proc == PROC_LISTENER ?
 	    npki : 0), "%s, %s: %zu keypairs of %zu", name, cname,
 	    count(MSG_PARENT_CONF_PKI), npki);
-	CHECK(count(MSG_PARENT_CONF_PROXY) == (ch->proc == PROC_LISTENER ?
-	    nproxy : 0), "%s, %s: %zu proxies of %zu", name, cname,
+	CHECK(count(MSG_PARENT_CONF_PROXY) == (ch->proc == PROC_LISTENER ||
+	    ch->proc == PROC_AUTHPOP ? nproxy : 0), "%s, %s: %zu proxies of "
+	    "%zu", name, cname,
 	    count(MSG_PARENT_CONF_PROXY), nproxy);
 	CHECK(count(MSG_NONE) == 0, "%s, %s: a message of a later phase",
 	    name, cname);
@@ -389,10 +394,11 @@ send_receive(const char *name, const struct popd_conf *conf,
 	want->set = conf->set;
 	copy_listens(want, conf);
 	copy_nets(&want->trusted, &conf->trusted);
-	if (ch->proc == PROC_LISTENER) {
+	if (ch->proc == PROC_LISTENER)
 		copy_pkis(want, conf);
+	/* authpop: who may ask auth_http over TCP. */
+	if (ch->proc == PROC_LISTENER || ch->proc == PROC_AUTHPOP)
 		copy_nets(&want->proxies, &conf->proxies);
-	}
 	got_text = printed(rebuilt);
 	want_text = printed(want);
 	CHECK(strcmp(got_text, want_text) == 0, "%s, %s: expected:\n%s-- "

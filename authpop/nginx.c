@@ -1,0 +1,403 @@
+/*
+ * nginx.c -- nginx's mail auth_http, answered by authpop: nginx asks,
+ * one HTTP/1.0 request a login, whether a client's user and password are
+ * good and which backend serves the user.  The password is checked as a
+ * POP3 client's is (check.c, host.c: the same queues, delays and failure
+ * times), keyed on the Client-IP nginx vouches for; the backend comes
+ * from the parent's route table (MSG_AUTHPOP_ROUTE).
+ *
+ * The parent hands authpop the listening sockets (MSG_PARENT_LISTEN with
+ * LISTEN_HTTP): a unix socket, which its mode guards, or TCP, served only
+ * to the addresses of popd.conf's proxy statements.  http.c reads the
+ * request; nothing here trusts a byte of it before that.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+#include "authpop.h"
+#include "http.h"
+
+#define HTTP_MAXLISTEN	16
+#define HTTP_READTIME	10	/* seconds for the request head */
+#define HTTP_ACCEPTS	32	/* per accept event, for fairness */
+
+struct httplisten {
+	int		 fd;
+	int		 local;		/* a unix socket, else TCP: proxies */
+	struct event	 ev;
+	struct event	 pause;		/* out of descriptors */
+};
+
+/* What an answer says, besides OK: see texts[]. */
+enum answer { A_FAIL, A_LAST, A_TEMP, A_METHOD, A_BADCHARS };
+
+/*
+ * Auth-Status for each protocol, as nginx shows it to the client after
+ * "-ERR ", "tag NO " or the smtp code; RFC 2449/3206 and RFC 5530 codes.
+ */
+static const struct {
+	const char	*text[3];	/* HP_POP3, HP_IMAP, HP_SMTP */
+	const char	*smtpcode;
+} texts[] = {
+	[A_FAIL] = { { "[AUTH] invalid user name or password",
+	    "[AUTHENTICATIONFAILED] Invalid user name or password",
+	    "Authentication credentials invalid" }, "535 5.7.8" },
+	[A_LAST] = { { "[AUTH] too many failures",
+	    "[AUTHENTICATIONFAILED] Too many failures",
+	    "Too many authentication failures" }, "535 5.7.8" },
+	[A_TEMP] = { { "[SYS/TEMP] cannot log in now, try again later",
+	    "[UNAVAILABLE] Cannot log in now, try again later",
+	    "Temporary authentication failure" }, "454 4.7.0" },
+	[A_METHOD] = { { "[AUTH] authentication method not supported",
+	    "[CANNOT] Authentication method not supported",
+	    "Authentication mechanism not supported" }, "504 5.5.4" },
+	[A_BADCHARS] = { { "[AUTH] invalid characters in user name or "
+	    "password", "[AUTHENTICATIONFAILED] Invalid characters in user "
+	    "name or password", "Authentication credentials invalid" },
+	    "535 5.7.8" },
+};
+
+static const char *protos[] = { "pop3", "imap", "smtp" };
+
+static struct httplisten listens[HTTP_MAXLISTEN];
+static size_t		 nlistens;
+static struct netaddr	 proxies[POPD_MAXPROXY];
+static size_t		 nproxies;
+static size_t		 nhttp;		/* open requests */
+static uint64_t		 nextid = 1ULL << 63;	/* the parent's are below */
+
+static void	http_accept(int, short, void *);
+static void	http_resume(int, short, void *);
+static void	http_new(int, const struct peeraddr *, int);
+static void	http_request(struct session *, struct http_req *);
+static void	http_send(struct session *, const char *, const char *const *);
+static void	http_refuse(struct session *, enum answer, int);
+
+/* A proxy statement: who may ask over TCP. */
+void
+http_proxy(const struct netaddr *net)
+{
+	if (nproxies < nitems(proxies))
+		proxies[nproxies++] = *net;
+}
+
+/* A listening socket from the parent. */
+void
+http_listen(int fd, int local)
+{
+	struct httplisten	*l;
+
+	if (nlistens == nitems(listens) || set_nonblock(fd) == -1) {
+		log_warnx("auth-http: cannot take listening socket %d", fd);
+		close(fd);
+		return;
+	}
+	l = &listens[nlistens++];
+	l->fd = fd;
+	l->local = local;
+	event_set(&l->ev, fd, EV_READ | EV_PERSIST, http_accept, l);
+	evtimer_set(&l->pause, http_resume, l);
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* Draining: a newer authpop answers nginx now. */
+void
+http_stop(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nlistens; i++) {
+		(void)event_del(&listens[i].ev);
+		(void)evtimer_del(&listens[i].pause);
+		close(listens[i].fd);
+	}
+	nlistens = 0;
+}
+
+static void
+http_accept(int fd, short ev, void *arg)
+{
+	struct httplisten	*l = arg;
+	struct sockaddr_storage	 ss;
+	struct peeraddr		 peer;
+	socklen_t		 len;
+	char			 addr[PEER_STRLEN];
+	int			 i, cfd;
+
+	for (i = 0; i < HTTP_ACCEPTS; i++) {
+		len = sizeof(ss);
+		if ((cfd = accept4(fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Level-triggered: pause rather than spin. */
+				log_warn("auth-http: accept");
+				(void)event_del(&l->ev);
+				timer_in(&l->pause, 1);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("auth-http: accept");
+			return;
+		}
+		memset(&peer, 0, sizeof(peer));
+		if (!l->local && (peer_from_sockaddr(&peer,
+		    (struct sockaddr *)&ss, len) == -1 ||
+		    !net_match(proxies, nproxies, &peer))) {
+			log_info("auth-http: %s is not a proxy, closed",
+			    peer_log(&peer, addr, sizeof(addr)));
+			close(cfd);
+			continue;
+		}
+		if (nhttp >= (size_t)set.limit.sessions) {
+			log_warnx("auth-http: %zu requests open (limit "
+			    "sessions), closed one", nhttp);
+			close(cfd);
+			continue;
+		}
+		http_new(cfd, &peer, l->local);
+	}
+}
+
+static void
+http_resume(int fd, short ev, void *arg)
+{
+	struct httplisten	*l = arg;
+
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+static void
+http_new(int fd, const struct peeraddr *proxy, int local)
+{
+	struct session	*s;
+
+	if ((s = session_alloc(nextid++, fd, 0, proxy)) == NULL)
+		return;
+	s->http = 1;
+	nhttp++;
+	if ((s->req = malloc(HTTP_MAXREQ)) == NULL) {
+		log_warn("auth-http");
+		session_close(s, 0);
+		return;
+	}
+	/* Until the head is read: then timeout login, as for POP3. */
+	s->deadline = now() + HTTP_READTIME;
+	timer_in(&s->tmo, HTTP_READTIME);
+	session_update(s);
+}
+
+/* Called by session_close. */
+void
+http_closed(struct session *s)
+{
+	if (s->req != NULL) {
+		freezero(s->req, HTTP_MAXREQ);
+		s->req = NULL;
+	}
+	nhttp--;
+}
+
+/* The request head, as it comes; nothing after it is read. */
+void
+http_read(struct session *s)
+{
+	struct http_req	 r;
+	char		 why[128];
+	ssize_t		 n;
+	size_t		 used;
+	int		 res;
+
+	if (s->req == NULL)
+		return;
+	n = recv(s->fd, s->req + s->reqlen, HTTP_MAXREQ - s->reqlen, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_debug("session %llu: auth-http: %s",
+		    (unsigned long long)s->id, n == 0 ? "closed by nginx" :
+		    strerror(errno));
+		session_close(s, 0);
+		return;
+	}
+	s->reqlen += n;
+	res = http_parse(s->req, s->reqlen, &r, &used, why, sizeof(why));
+	if (res == HTTP_MORE)
+		return;
+	freezero(s->req, HTTP_MAXREQ);
+	s->req = NULL;
+	if (res == HTTP_BAD) {
+		log_warnx("session %llu: auth-http: bad request: %s",
+		    (unsigned long long)s->id, why);
+		if ((used = http_bad(why, sizeof(why))) > 0 &&
+		    evbuffer_add(s->out, why, used) == -1)
+			fatal("evbuffer_add");
+		s->state = S_CLOSING;
+		timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+	} else
+		http_request(s, &r);
+	explicit_bzero(&r, sizeof(r));
+	session_update(s);
+}
+
+/* A whole request: the client is Client-IP from now on. */
+static void
+http_request(struct session *s, struct http_req *r)
+{
+	char	addr[PEER_STRLEN];
+
+	host_put(s->host);
+	s->peer = r->client;
+	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
+	s->host = host_get(&s->peer);
+	s->proto = r->protocol;
+	s->attempt = r->attempt;
+	s->deadline = now() + set.timeout.login;
+	timer_in(&s->tmo, set.timeout.login);
+	log_debug("session %llu: auth-http %s from %s, attempt %d",
+	    (unsigned long long)s->id, protos[s->proto], s->addr, s->attempt);
+	if (r->method != HM_PLAIN && r->method != HM_LOGIN) {
+		/* apop, cram-md5: nginx would take an OK without Auth-Pass. */
+		log_info("auth-http: %s from %s: method not supported",
+		    protos[s->proto], peer_log(&s->peer, addr, sizeof(addr)));
+		http_refuse(s, A_METHOD, 0);
+		return;
+	}
+	if (r->badchars) {
+		/* A CR or LF would be a command of its own at the backend. */
+		log_info("failed login from %s: control characters in the "
+		    "user name or password", peer_log(&s->peer, addr,
+		    sizeof(addr)));
+		http_refuse(s, A_BADCHARS, 0);
+		return;
+	}
+	if (s->attempt > set.limit.failures) {
+		log_info("auth-http: %s from %s: attempt %d, over limit "
+		    "failures", protos[s->proto], peer_log(&s->peer, addr,
+		    sizeof(addr)), s->attempt);
+		http_refuse(s, A_LAST, 0);
+		return;
+	}
+	/* Too long: no such user, checked (and failed) as one. */
+	(void)strlcpy(s->user, r->user, sizeof(s->user));
+	s->hasuser = 1;
+	auth_start(s, r->pass, r->passtoolong);
+}
+
+/*
+ * The check is over.  A failure is answered at its time (the caller's
+ * timer), with what is left of the address's delay in Auth-Wait, for
+ * nginx to wait before it tells the client; the last attempt has none,
+ * so nginx closes.  A good password asks the parent for the route.
+ */
+void
+http_checked(struct session *s, int ok, int err, double delay)
+{
+	struct msg_login	ml;
+
+	if (err) {
+		http_refuse(s, A_TEMP, 0);
+		return;
+	}
+	if (!ok) {
+		if (s->attempt >= set.limit.failures)
+			http_refuse(s, A_LAST, 0);
+		else
+			http_refuse(s, A_FAIL, delay < 1 ? 1 :
+			    (int)delay + (delay > (int)delay));
+		return;
+	}
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	s->state = S_ROUTE;
+	auth_parent_send(MSG_AUTHPOP_ROUTE, &ml, sizeof(ml));
+}
+
+/* The parent's answer: where nginx sends the client. */
+void
+http_route(struct session *s, const struct msg_route *mr)
+{
+	char		 server[64], port[32], pass[TICKET_MAX + 16];
+	char		 ticket[TICKET_MAX];
+	const char	*h[4] = { server, port, NULL, NULL };
+
+	if (mr->status != ROUTE_FOUND) {
+		log_warnx("session %llu: %s: %s, but route <%s> has %s",
+		    (unsigned long long)s->id, s->addr, s->user, set.route,
+		    mr->status == ROUTE_NONE ? "no backend for the user or "
+		    "its domain" : "no answer");
+		http_refuse(s, A_TEMP, 0);
+		return;
+	}
+	(void)snprintf(server, sizeof(server), "Auth-Server: %s", mr->addr);
+	(void)snprintf(port, sizeof(port), "Auth-Port: %d",
+	    set.route_port[s->proto]);
+	/* The backend takes the ticket for the password: one check. */
+	if (s->proto == HP_POP3 && ticket_make(s->user, ticket,
+	    sizeof(ticket)) == 0) {
+		(void)snprintf(pass, sizeof(pass), "Auth-Pass: %s", ticket);
+		h[2] = pass;
+	}
+	log_info("session %llu: %s: login %s, %s to %s port %d",
+	    (unsigned long long)s->id, s->addr, s->user, protos[s->proto],
+	    mr->addr, set.route_port[s->proto]);
+	http_send(s, "OK", h);
+	explicit_bzero(ticket, sizeof(ticket));
+	explicit_bzero(pass, sizeof(pass));
+}
+
+/* A database could not say, or the check failed: no answer but this. */
+void
+http_temp(struct session *s)
+{
+	http_refuse(s, A_TEMP, 0);
+}
+
+static void
+http_refuse(struct session *s, enum answer a, int wait)
+{
+	char		 code[64], w[32];
+	const char	*h[3] = { NULL, NULL, NULL };
+	int		 n = 0;
+
+	if (s->proto == HP_SMTP) {
+		(void)snprintf(code, sizeof(code), "Auth-Error-Code: %s",
+		    texts[a].smtpcode);
+		h[n++] = code;
+	}
+	if (wait > 0) {
+		(void)snprintf(w, sizeof(w), "Auth-Wait: %d", wait);
+		h[n++] = w;
+	}
+	http_send(s, texts[a].text[s->proto], h);
+}
+
+static void
+http_send(struct session *s, const char *status, const char *const *h)
+{
+	char	buf[HTTP_MAXANSWER];
+	size_t	n;
+
+	if ((n = http_answer(buf, sizeof(buf), status, h)) == 0)
+		fatalx("%s: answer does not fit", __func__);
+	if (evbuffer_add(s->out, buf, n) == -1)
+		fatal("evbuffer_add");
+	explicit_bzero(buf, sizeof(buf));
+	s->state = S_CLOSING;
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+}

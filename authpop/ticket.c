@@ -1,0 +1,228 @@
+/*
+ * ticket.c -- how a router's authpop vouches for a login to the backend
+ * that nginx then logs in to, so that a fleet checks each password once.
+ * nginx's auth_http answer for pop3 names the ticket in Auth-Pass, and
+ * nginx sends it to the backend as the password.  A backend's authpop
+ * takes a ticket for the user it was made for, once, within its life.
+ *
+ *	popd1.EXPIRY.NONCE.MAC
+ *
+ * EXPIRY: Unix seconds, TICKET_LIFE after it was made; NONCE: 16 random
+ * hex digits; MAC: HMAC-SHA256 (RFC 2104), in hex, under the key that
+ * router and backends share, of "popd1.EXPIRY.NONCE" NUL user.  Router
+ * and backends need clocks that agree within TICKET_LIFE.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sha2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "settings.h"
+#include "util.h"
+#include "authpop.h"
+
+#define TICKET_TAG	"popd1."
+#define TICKET_LIFE	60	/* seconds */
+#define HMAC_BLOCK	64	/* SHA-256's */
+
+/* A nonce taken, until its ticket has expired. */
+struct spent {
+	RB_ENTRY(spent)		 entry;
+	TAILQ_ENTRY(spent)	 qentry;	/* by expiry, roughly */
+	uint64_t		 nonce;
+	long long		 expiry;
+};
+RB_HEAD(spenttree, spent);
+TAILQ_HEAD(spentq, spent);
+static int	spent_cmp(struct spent *, struct spent *);
+RB_PROTOTYPE_STATIC(spenttree, spent, entry, spent_cmp)
+RB_GENERATE_STATIC(spenttree, spent, entry, spent_cmp)
+
+static unsigned char	 ipad[HMAC_BLOCK], opad[HMAC_BLOCK];
+static int		 haskey;
+static struct spenttree	 spent = RB_INITIALIZER(&spent);
+static struct spentq	 spentq = TAILQ_HEAD_INITIALIZER(spentq);
+
+static void	mac(const char *, size_t, const char *, char *);
+
+static int
+spent_cmp(struct spent *a, struct spent *b)
+{
+	return a->nonce < b->nonce ? -1 : a->nonce > b->nonce;
+}
+
+/*
+ * Read the key from path (before the chroot; popd -n checked its size
+ * and mode).  Only the two padded forms of it stay in memory.
+ */
+int
+ticket_init(const char *path)
+{
+	unsigned char	 key[TICKET_KEYMAX + 1], hk[SHA256_DIGEST_LENGTH];
+	SHA2_CTX	 ctx;
+	ssize_t		 n;
+	size_t		 len, i;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		log_warn("ticket key %s", path);
+		return -1;
+	}
+	n = read(fd, key, sizeof(key));
+	close(fd);
+	if (n < TICKET_KEYMIN || n > TICKET_KEYMAX) {
+		if (n == -1)
+			log_warn("ticket key %s", path);
+		else
+			log_warnx("ticket key %s: must hold %s", path,
+			    TICKET_KEYSIZES);
+		explicit_bzero(key, sizeof(key));
+		return -1;
+	}
+	len = n;
+	if (len > HMAC_BLOCK) {
+		SHA256Init(&ctx);
+		SHA256Update(&ctx, key, len);
+		SHA256Final(hk, &ctx);
+		memcpy(key, hk, sizeof(hk));
+		len = sizeof(hk);
+		explicit_bzero(hk, sizeof(hk));
+	}
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(opad, 0x5c, sizeof(opad));
+	for (i = 0; i < len; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	explicit_bzero(key, sizeof(key));
+	haskey = 1;
+	return 0;
+}
+
+/* HMAC-SHA256 of head NUL user, as 64 hex digits and a NUL in out. */
+static void
+mac(const char *head, size_t headlen, const char *user, char *out)
+{
+	SHA2_CTX	 ctx;
+	unsigned char	 d[SHA256_DIGEST_LENGTH];
+	size_t		 i;
+
+	SHA256Init(&ctx);
+	SHA256Update(&ctx, ipad, sizeof(ipad));
+	SHA256Update(&ctx, (const unsigned char *)head, headlen);
+	SHA256Update(&ctx, (const unsigned char *)"", 1);
+	SHA256Update(&ctx, (const unsigned char *)user, strlen(user));
+	SHA256Final(d, &ctx);
+	SHA256Init(&ctx);
+	SHA256Update(&ctx, opad, sizeof(opad));
+	SHA256Update(&ctx, d, sizeof(d));
+	SHA256Final(d, &ctx);
+	for (i = 0; i < sizeof(d); i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", d[i]);
+	explicit_bzero(d, sizeof(d));
+}
+
+/* A ticket for user into buf (TICKET_MAX), or -1 without a key. */
+int
+ticket_make(const char *user, char *buf, size_t size)
+{
+	uint64_t	 nonce;
+	int		 n;
+
+	if (!haskey || size < TICKET_MAX)
+		return -1;
+	arc4random_buf(&nonce, sizeof(nonce));
+	n = snprintf(buf, size, TICKET_TAG "%lld.%016llx.",
+	    (long long)time(NULL) + TICKET_LIFE, (unsigned long long)nonce);
+	mac(buf, n - 1, user, buf + n);
+	return 0;
+}
+
+/* Whether pass has the form of a ticket (then ticket_check it). */
+int
+ticket_like(const char *pass)
+{
+	return haskey && strncmp(pass, TICKET_TAG, strlen(TICKET_TAG)) == 0;
+}
+
+/*
+ * 1 if pass is a good ticket for user, not used before; 0, with why
+ * set, if not.  A good one is spent.
+ */
+int
+ticket_check(const char *user, const char *pass, const char **why)
+{
+	struct spent	 k, *sp;
+	const char	*p = pass + strlen(TICKET_TAG), *dot;
+	char		 want[2 * SHA256_DIGEST_LENGTH + 1], num[24];
+	long long	 expiry, t = time(NULL);
+	size_t		 headlen, i;
+	unsigned char	 diff;
+
+	*why = "malformed";
+	/* EXPIRY: digits; NONCE: 16 hex digits; MAC: 64 hex digits. */
+	if ((dot = strchr(p, '.')) == NULL || dot == p ||
+	    (size_t)(dot - p) >= sizeof(num) ||
+	    strspn(p, "0123456789") != (size_t)(dot - p))
+		return 0;
+	memcpy(num, p, dot - p);
+	num[dot - p] = '\0';
+	expiry = strtoll(num, NULL, 10);
+	p = dot + 1;
+	if (strspn(p, "0123456789abcdef") != 16 || p[16] != '.')
+		return 0;
+	k.nonce = strtoull(p, NULL, 16);
+	headlen = p + 16 - pass;
+	p += 17;
+	if (strlen(p) != 2 * SHA256_DIGEST_LENGTH ||
+	    strspn(p, "0123456789abcdef") != strlen(p))
+		return 0;
+	mac(pass, headlen, user, want);
+	/* In constant time (glibc has no timingsafe_bcmp). */
+	for (i = 0, diff = 0; i < sizeof(want) - 1; i++)
+		diff |= want[i] ^ p[i];
+	if (diff != 0) {
+		*why = "not made for this user with our key";
+		return 0;
+	}
+	if (expiry < t) {
+		*why = "expired";
+		return 0;
+	}
+	if (expiry > t + 2 * TICKET_LIFE) {
+		*why = "from the future: are the clocks apart?";
+		return 0;
+	}
+	/* Forget the spent ones that have expired. */
+	while ((sp = TAILQ_FIRST(&spentq)) != NULL && sp->expiry < t) {
+		TAILQ_REMOVE(&spentq, sp, qentry);
+		RB_REMOVE(spenttree, &spent, sp);
+		free(sp);
+	}
+	if (RB_FIND(spenttree, &spent, &k) != NULL) {
+		*why = "used before";
+		return 0;
+	}
+	if ((sp = calloc(1, sizeof(*sp))) == NULL) {
+		*why = "out of memory";
+		return 0;
+	}
+	sp->nonce = k.nonce;
+	sp->expiry = expiry;
+	RB_INSERT(spenttree, &spent, sp);
+	TAILQ_INSERT_TAIL(&spentq, sp, qentry);
+	*why = NULL;
+	return 1;
+}
