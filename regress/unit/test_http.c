@@ -136,6 +136,142 @@ test_nginx(void)
 	CHECK_STR(req.user, "alice");
 }
 
+/*
+ * What nginx 1.22.1 (Debian 12) sent, captured from its mail module
+ * with auth_http pointed at a socket that refused each login with
+ * Auth-Wait: 1: USER/PASS, AUTH PLAIN, APOP, CRAM-MD5 and AUTH LOGIN
+ * over POP3, IMAP LOGIN, SMTP AUTH and SMTP without AUTH.  They are the
+ * nginx_* seeds of regress/fuzz/corpus_http too.
+ */
+static const struct {
+	const char	*name;
+	const char	*bytes;
+	int		 method, protocol, attempt;
+	const char	*user, *pass;
+	int		 badchars;
+} captured[] = {
+	{ "POP3 USER alice, PASS s%cr t",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: plain\r\n"
+	    "Auth-User: alice\r\n"
+	    "Auth-Pass: s%25cr%20t\r\n"
+	    "Auth-Protocol: pop3\r\n"
+	    "Auth-Login-Attempt: 1\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "\r\n",
+	    HM_PLAIN, HP_POP3, 1, "alice", "s%cr t", 0 },
+	{ "POP3 AUTH PLAIN, a CRLF in the password",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: plain\r\n"
+	    "Auth-User: bob\r\n"
+	    "Auth-Pass: p%0D%0Aw\r\n"
+	    "Auth-Protocol: pop3\r\n"
+	    "Auth-Login-Attempt: 1\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "\r\n",
+	    HM_PLAIN, HP_POP3, 1, "", "", 1 },
+	{ "IMAP LOGIN",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: plain\r\n"
+	    "Auth-User: alice\r\n"
+	    "Auth-Pass: secret\r\n"
+	    "Auth-Protocol: imap\r\n"
+	    "Auth-Login-Attempt: 1\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "\r\n",
+	    HM_PLAIN, HP_IMAP, 1, "alice", "secret", 0 },
+	{ "SMTP AUTH PLAIN",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: plain\r\n"
+	    "Auth-User: alice\r\n"
+	    "Auth-Pass: pw\r\n"
+	    "Auth-Protocol: smtp\r\n"
+	    "Auth-Login-Attempt: 1\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "Client-Host: [UNAVAILABLE]\r\n"
+	    "\r\n",
+	    HM_PLAIN, HP_SMTP, 1, "alice", "pw", 0 },
+	{ "SMTP without AUTH: From and To unescaped",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: none\r\n"
+	    "Auth-User: \r\n"
+	    "Auth-Pass: \r\n"
+	    "Auth-Protocol: smtp\r\n"
+	    "Auth-Login-Attempt: 1\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "Client-Host: [UNAVAILABLE]\r\n"
+	    "Auth-SMTP-Helo: client.example\r\n"
+	    "Auth-SMTP-From: MAIL FROM:<a@b.c>\r\n"
+	    "Auth-SMTP-To: RCPT TO:<x@y.z>\r\n"
+	    "\r\n",
+	    HM_NONE, HP_SMTP, 1, "", "", 0 },
+	{ "POP3 APOP",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: apop\r\n"
+	    "Auth-User: alice\r\n"
+	    "Auth-Pass: 0d864568f3a1ae20e57a04a57badae51\r\n"
+	    "Auth-Salt: <77025982.1795462761@vm>\r\n"
+	    "Auth-Protocol: pop3\r\n"
+	    "Auth-Login-Attempt: 1\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "\r\n",
+	    HM_APOP, HP_POP3, 1, "alice",
+	    "0d864568f3a1ae20e57a04a57badae51", 0 },
+	{ "POP3 AUTH CRAM-MD5, after a failure",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: cram-md5\r\n"
+	    "Auth-User: alice\r\n"
+	    "Auth-Pass: 8dfa363819284692b871597ac2a9309c\r\n"
+	    "Auth-Salt: <77025982.1795462761@vm>\r\n"
+	    "Auth-Protocol: pop3\r\n"
+	    "Auth-Login-Attempt: 2\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "\r\n",
+	    HM_CRAMMD5, HP_POP3, 2, "alice",
+	    "8dfa363819284692b871597ac2a9309c", 0 },
+	/* nginx names LOGIN "plain", and sends 0x7f unescaped. */
+	{ "POP3 AUTH LOGIN",
+	    "GET /auth HTTP/1.0\r\n"
+	    "Host: 127.0.0.1\r\n"
+	    "Auth-Method: plain\r\n"
+	    "Auth-User: al%20ice%25\r\n"
+	    "Auth-Pass: p\x7f""w\r\n"
+	    "Auth-Protocol: pop3\r\n"
+	    "Auth-Login-Attempt: 3\r\n"
+	    "Client-IP: 127.0.0.1\r\n"
+	    "\r\n",
+	    HM_PLAIN, HP_POP3, 3, "", "", 1 },
+};
+
+static void
+test_captured(void)
+{
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < nitems(captured); i++) {
+		rc = parse(captured[i].bytes);
+		CHECK(rc == HTTP_DONE && used == strlen(captured[i].bytes) &&
+		    req.method == captured[i].method &&
+		    req.protocol == captured[i].protocol &&
+		    req.attempt == captured[i].attempt &&
+		    strcmp(req.user, captured[i].user) == 0 &&
+		    strcmp(req.pass, captured[i].pass) == 0 &&
+		    req.badchars == captured[i].badchars &&
+		    req.client.af == AF_INET, "%s: rc %d (%s) method %d "
+		    "protocol %d attempt %d user \"%s\" badchars %d",
+		    captured[i].name, rc, why, req.method, req.protocol,
+		    req.attempt, req.user, req.badchars);
+	}
+}
+
 static void
 test_methods(void)
 {
@@ -640,6 +776,7 @@ int
 main(void)
 {
 	test_nginx();
+	test_captured();
 	test_methods();
 	test_request_line();
 	test_framing();
