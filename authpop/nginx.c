@@ -279,8 +279,8 @@ http_request(struct session *s, struct http_req *r)
 	}
 	if (r->badchars) {
 		/* A CR or LF would be a command of its own at the backend. */
-		log_info("failed login from %s: control characters in the "
-		    "user name or password", peer_log(&s->peer, addr,
+		log_info("failed login for \"\" from %s: control characters "
+		    "in the user name or password", peer_log(&s->peer, addr,
 		    sizeof(addr)));
 		http_refuse(s, A_BADCHARS, 0);
 		return;

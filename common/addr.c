@@ -251,6 +251,8 @@ peer_str(const struct peeraddr *p, char *buf, size_t len)
 
 	if (p->af == 0 || inet_ntop(p->af, p->a, host, sizeof(host)) == NULL)
 		(void)snprintf(buf, len, "unknown");
+	else if (p->port == 0)	/* nginx's Client-IP has none */
+		(void)snprintf(buf, len, "%s", host);
 	else
 		(void)snprintf(buf, len, p->af == AF_INET6 ? "[%s]:%u" :
 		    "%s:%u", host, (unsigned)p->port);
