@@ -277,8 +277,12 @@ listener_main(int argc, char *argv[])
 	    NULL);
 	while (parent_chan.phase & PH_SETUP)
 		chan_poll(&parent_chan);
+	/*
+	 * No keypair: popd.conf has no POP3 listener (a router answering
+	 * nginx's auth_http only), and the parent sends us no socket.
+	 */
 	if (npki == 0)
-		fatalx("no certificate in the configuration");
+		log_debug("no certificate: no POP3 listener");
 	for (i = 0; i < npki; i++)
 		if ((tls_srv[i] = pki_tls(npki, certs, keys, i,
 		    set.tls_protocols)) == NULL)
@@ -359,7 +363,7 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 
 	if (fd == -1)
 		fatalx("no descriptors for the listening sockets");
-	if (ml->pki >= npki)
+	if (ml->pki >= npki || (ml->flags & LISTEN_HTTP))
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
 	listener_add(fd, ml->flags, ml->pki);
