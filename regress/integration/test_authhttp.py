@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""popd's answer to nginx's mail auth_http (issue 18), spoken to directly
+as nginx speaks it, against the real daemon: routes by user and by
+domain, a user without a route, the answers of each protocol, refusals
+(methods, control bytes, attempts, malformed requests), TCP only from
+proxy networks, a router with no POP3 listener, and the tickets: their
+MAC recomputed here with Python's hmac, a backend that takes one once,
+and every kind of bad ticket refused.  test_fleet.py runs the same with
+the real nginx in front."""
+
+import hashlib
+import hmac
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+KEY = b"k" * 20 + b"0123456789abcdef\n"
+USERS = [("alice", "alice-pw"), ("bob@example.org", "bob-pw"),
+         ("carol", "carol-pw")]
+
+
+def router(srv, extra="", tcp=False):
+    """srv made a router: a unix auth-http socket, a route file (alice by
+    name, example.org by domain, carol none), a ticket key."""
+    srv.sock = os.path.join(srv.tmpdir, "auth.sock")
+    srv.keyfile = os.path.join(srv.tmpdir, "ticket.key")
+    with open(srv.keyfile, "wb") as f:
+        f.write(KEY)
+    os.chmod(srv.keyfile, 0o600)
+    routes = os.path.join(srv.tmpdir, "routes")
+    with open(routes, "w") as f:
+        f.write("alice 127.0.0.2\nexample.org ::1\n")
+    srv.conf_extra = ('listen on socket "%s" auth-http\n'
+                      'route "%s" imap 1143\nticket key "%s"\n%s'
+                      % (srv.sock, routes, srv.keyfile, extra))
+    if tcp:
+        srv.httpport = T.free_port()
+        srv.conf_extra += ("listen on 127.0.0.1 port %d auth-http\n"
+                           "proxy 127.0.0.3\n" % srv.httpport)
+
+
+def request(user, pw, proto="pop3", method="plain", client="192.0.2.7",
+            attempt=1):
+    return ("GET /auth HTTP/1.0\r\nHost: localhost\r\n"
+            "Auth-Method: %s\r\nAuth-User: %s\r\nAuth-Pass: %s\r\n"
+            "Auth-Protocol: %s\r\nAuth-Login-Attempt: %d\r\n"
+            "Client-IP: %s\r\n\r\n" % (method, user, pw, proto, attempt,
+                                       client)).encode()
+
+
+def ask(srv, data, tcp=None, src="127.0.0.1"):
+    """Send data as a request; returns (status line, headers, seconds)."""
+    if tcp is None:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(srv.sock)
+    else:
+        s = socket.socket()
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", tcp))
+    s.settimeout(20)
+    t = time.monotonic()
+    s.sendall(data)
+    got = b""
+    while True:
+        try:
+            x = s.recv(4096)
+        except ConnectionResetError:
+            break
+        if not x:
+            break
+        got += x
+    took = time.monotonic() - t
+    s.close()
+    if not got:
+        return None, {}, took
+    head = got.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    T.expect_true(got.endswith(b"\r\n\r\n") and len(got) <= 1024,
+                  "an answer nginx reads", got)
+    hdrs = dict(h.split(": ", 1) for h in head[1:])
+    return head[0], hdrs, took
+
+
+def login(srv, user, pw, **kw):
+    return ask(srv, request(user, pw, **kw))
+
+
+def ticket_mac(key, head, user):
+    return hmac.new(key, head.encode() + b"\0" + user.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def make_ticket(user, expiry=None, nonce="0123456789abcdef", key=KEY):
+    head = "popd1.%d.%s" % (expiry or int(time.time()) + 60, nonce)
+    return head + "." + ticket_mac(key, head, user)
+
+
+@T.test(users=USERS, start=False)
+def routes_and_answers(srv):
+    """alice by her name, bob@example.org by his domain (an IPv6
+    backend), carol has none: [SYS/TEMP], logged; each protocol's
+    port; the failure texts of each protocol with Auth-Wait."""
+    router(srv)
+    srv.start()
+    st, h, _ = login(srv, "alice", "alice-pw")
+    T.expect(st, "HTTP/1.0 200 OK", "status line")
+    T.expect((h["Auth-Status"], h["Auth-Server"], h["Auth-Port"]),
+             ("OK", "127.0.0.2", "110"), "alice's pop3 route")
+    st, h, _ = login(srv, "bob%40example.org", "bob-pw", proto="imap")
+    T.expect((h["Auth-Status"], h["Auth-Server"], h["Auth-Port"]),
+             ("OK", "::1", "1143"), "bob's imap route, by domain")
+    T.expect_true("Auth-Pass" not in h, "no ticket for imap", h)
+    st, h, _ = login(srv, "alice", "alice-pw", proto="smtp")
+    T.expect(h["Auth-Port"], "25", "smtp's default port")
+    st, h, _ = login(srv, "carol", "carol-pw")
+    T.expect(h["Auth-Status"], "[SYS/TEMP] cannot log in now, try again "
+             "later", "carol has no route")
+    T.expect_true("Auth-Wait" not in h, "no retry for a temporary "
+                  "failure", h)
+    srv.wait_log("carol, but route")
+    for proto, text in (("pop3", "[AUTH] invalid user name or password"),
+                        ("imap", "[AUTHENTICATIONFAILED] Invalid user "
+                         "name or password"),
+                        ("smtp", "Authentication credentials invalid")):
+        st, h, _ = login(srv, "alice", "wrong", proto=proto)
+        T.expect(h["Auth-Status"], text, proto + " failure")
+        T.expect_true(int(h["Auth-Wait"]) >= 1, proto + ": Auth-Wait", h)
+        T.expect(h.get("Auth-Error-Code"),
+                 "535 5.7.8" if proto == "smtp" else None,
+                 proto + ": smtp's code only")
+    T.expect_true('failed login for "alice" from 192.0.2.7 port 0: wrong '
+                  'password' in srv.log(), "fail2ban's line, with the "
+                  "Client-IP")
+
+
+@T.test(users=USERS, start=False)
+def refusals(srv):
+    """Methods other than plain/login, control bytes in the name or the
+    password, attempts over limit failures, malformed requests: refused,
+    never OK, the daemon serving on."""
+    router(srv)
+    srv.start()
+    for m in ("apop", "cram-md5", "external", "none"):
+        st, h, took = login(srv, "alice", "alice-pw", method=m)
+        T.expect(h["Auth-Status"], "[AUTH] authentication method not "
+                 "supported", m + " refused")
+    for u, p in (("alice%0d%0aDELE 1", "alice-pw"),
+                 ("alice", "alice-pw%0d%0aDELE%201"),
+                 ("alice", "alice-pw\x7f")):
+        st, h, _ = login(srv, u, p)
+        T.expect(h["Auth-Status"], "[AUTH] invalid characters in user "
+                 "name or password", "control bytes: %r" % u)
+    st, h, _ = login(srv, "alice", "alice-pw", attempt=4)
+    T.expect(h["Auth-Status"], "[AUTH] too many failures", "attempt 4")
+    st, h, _ = login(srv, "alice", "wrong", attempt=3)
+    T.expect((h["Auth-Status"], "Auth-Wait" in h),
+             ("[AUTH] too many failures", False),
+             "the last attempt: nginx closes")
+    for bad in (b"garbage\r\n\r\n",
+                b"GET /auth HTTP/1.0\r\n" + b"X-A: b\r\n" * 33 + b"\r\n",
+                b"GET /auth HTTP/1.0\r\nX: " + b"a" * 5000,
+                request("alice", "pw", client="not-an-address"),
+                request("alice", "pw").replace(b"Auth-Pass", b"X-Pass")):
+        st, h, _ = ask(srv, bad)
+        T.expect(st, "HTTP/1.0 400 Bad Request", "400 for %r" % bad[:40])
+    st, h, _ = login(srv, "alice", "alice-pw")
+    T.expect(h["Auth-Status"], "OK", "still serving")
+
+
+@T.test(users=USERS, start=False)
+def timing_and_delay(srv):
+    """An unknown user is answered when a wrong password is (the
+    constant failure time); the address's failure delay goes in
+    Auth-Wait, not into the answer's time; another address is not held."""
+    router(srv, extra="failure-delay 4s 8s\n")
+    srv.start()
+    wrong, unknown = [], []
+    for i in range(4):
+        # Fresh addresses: a failing one's next check waits its turn.
+        wrong.append(login(srv, "alice", "wrong",
+                           client="198.51.100.%d" % (10 + i))[2])
+        unknown.append(login(srv, "nobody", "wrong",
+                             client="198.51.100.%d" % (20 + i))[2])
+    w, u = sorted(wrong)[1], sorted(unknown)[1]
+    T.expect_true(abs(w - u) < 0.05, "unknown user as slow as a wrong "
+                  "password", (wrong, unknown))
+    st, h, took = login(srv, "alice", "wrong", client="203.0.113.9")
+    T.expect_true(int(h["Auth-Wait"]) >= 3 and took < 2,
+                  "the delay goes to nginx (Auth-Wait), not into the "
+                  "answer", (h, took))
+    # The address's next check waits out its delay (its queue), and
+    # nginx is told the longer one that follows (another password: the
+    # same wrong one again is not counted twice).
+    time.sleep(4)
+    st, h, took = login(srv, "alice", "wrong2", client="203.0.113.9")
+    T.expect_true(int(h["Auth-Wait"]) >= 7, "the delay grows", h)
+    st, h, took = login(srv, "alice", "alice-pw", client="203.0.113.10")
+    T.expect((h["Auth-Status"], took < 1), ("OK", True),
+             "another address is not held")
+
+
+@T.test(users=USERS, start=False)
+def tcp_from_proxies_only(srv):
+    """A TCP auth-http listener answers the proxy statements' addresses
+    and closes others, logged."""
+    router(srv, tcp=True)
+    srv.start()
+    st, h, _ = ask(srv, request("alice", "alice-pw"), tcp=srv.httpport,
+                   src="127.0.0.3")
+    T.expect(h.get("Auth-Status"), "OK", "from a proxy")
+    st, h, _ = ask(srv, request("alice", "alice-pw"), tcp=srv.httpport,
+                   src="127.0.0.4")
+    T.expect(st, None, "from elsewhere: closed")
+    srv.wait_log("auth-http: 127.0.0.4 port")
+
+
+@T.test(users=USERS, start=False)
+def router_only(srv):
+    """A router with no POP3 listener at all starts, answers, reloads,
+    and leaves no process restarting."""
+    router(srv)
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    text = "\n".join(ln for ln in text.splitlines()
+                     if not ln.startswith(("listen on 127", "pki ")))
+    conf = os.path.join(srv.tmpdir, "router.conf")
+    with open(conf, "w") as f:
+        f.write(text + "\n")
+    import subprocess
+    logf = open(srv.logfile, "ab")
+    p = subprocess.Popen([T.POPD, "-d", "-v", "-f", conf], stdout=logf,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        T.wait_for(lambda: os.path.exists(srv.sock) and
+                   "ready" in srv.log(), 10, "the router's socket")
+        st, h, _ = login(srv, "alice", "alice-pw")
+        T.expect(h["Auth-Status"], "OK", "a router without POP3")
+        os.kill(p.pid, 1)
+        T.wait_for(lambda: "reloaded" in srv.log(), 10, "reload")
+        st, h, _ = login(srv, "alice", "alice-pw")
+        T.expect(h["Auth-Status"], "OK", "after a reload")
+        T.expect_true("restarting" not in srv.log(), "no child restarted",
+                      srv.log_tail())
+    finally:
+        p.terminate()
+        p.wait(10)
+        logf.close()
+    # A crash leaves the socket file: the next start takes it over.
+    T.expect_true(os.path.exists(srv.sock), "socket file left")
+
+
+@T.test(users=USERS, start=False)
+def tickets(srv):
+    """The router's ticket is HMAC-SHA256 of what it says under the key
+    (recomputed here); a backend (srv itself: the same key) logs alice
+    in with it without a password check, once; a replay, another user's
+    ticket, an expired one, one from another key and a forged one are
+    checked as passwords and fail."""
+    router(srv)
+    srv.start()
+    st, h, _ = login(srv, "alice", "alice-pw")
+    t = h["Auth-Pass"]
+    tag, expiry, nonce, mac = t.split(".")
+    T.expect_true(tag == "popd1" and abs(int(expiry) - time.time() - 60)
+                  < 5 and len(nonce) == 16, "ticket form", t)
+    T.expect(mac, ticket_mac(KEY, "%s.%s.%s" % (tag, expiry, nonce),
+                             "alice"), "the ticket's HMAC-SHA256")
+    with srv.raw() as r:
+        r.line()
+        r.ok("USER alice")
+        resp = r.cmd("PASS " + t)
+        T.expect(resp[:3], b"+OK", "a ticket logs in")
+        r.ok("QUIT")
+    srv.wait_log("login alice with a ticket")
+    T.expect_true(srv.log().count("password checkers") == 1 and
+                  "login alice with a ticket" in srv.log(), "ticket login")
+
+    def refused(user, pw, why):
+        with srv.raw() as r:
+            r.line()
+            r.ok("USER " + user)
+            resp = r.cmd("PASS " + pw)
+            T.expect(resp[:12], b"-ERR [AUTH] ", why)
+        srv.wait_log("a ticket for %s refused: %s" % (user, why))
+    time.sleep(0.2)
+    refused("alice", t, "used before")
+    refused("carol", make_ticket("alice"), "not made for this user with "
+            "our key")
+    refused("alice", make_ticket("alice", expiry=int(time.time()) - 1),
+            "expired")
+    refused("alice", make_ticket("alice", key=b"another key" * 4),
+            "not made for this user with our key")
+    refused("alice", make_ticket("alice", expiry=int(time.time()) + 3600),
+            "from the future: are the clocks apart?")
+    refused("alice", "popd1.1.zz.00", "malformed")
+    # A fresh good one, made here with the key: taken once.
+    good = make_ticket("alice", nonce="fedcba9876543210")
+    with srv.raw() as r:
+        r.line()
+        r.ok("USER alice")
+        T.expect(r.cmd("PASS " + good)[:3], b"+OK", "our own ticket")
+        r.ok("QUIT")
+    # An auth_http request never takes a ticket for a password.
+    st, h, _ = login(srv, "alice", make_ticket("alice", nonce="1" * 16))
+    T.expect(h["Auth-Status"], "[AUTH] invalid user name or password",
+             "no ticket through auth_http")
+
+
+@T.test(users=USERS, start=False)
+def bad_ticket_key(srv):
+    """popd -n: a key others may read, or too short, is refused with
+    its statement's place."""
+    router(srv)
+    import subprocess
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = os.path.join(srv.tmpdir, "k.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    for mode, data, why in ((0o644, KEY, "others may read it"),
+                            (0o600, b"short", "must hold 32 to 4096 "
+                             "bytes")):
+        with open(srv.keyfile, "wb") as f:
+            f.write(data)
+        os.chmod(srv.keyfile, mode)
+        r = subprocess.run([T.POPD, "-n", "-f", conf],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        T.expect_true(r.returncode != 0 and why.encode() in r.stdout and
+                      b"k.conf:" in r.stdout, "popd -n: " + why, r.stdout)
+
+
+if __name__ == "__main__":
+    T.main(users=USERS)
