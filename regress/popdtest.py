@@ -1117,6 +1117,71 @@ class ForeignDaemon:
         self.cleanup()
 
 
+# --- nginx's mail proxy ------------------------------------------------------
+
+NGINX_MODULE = "/usr/lib/nginx/modules/ngx_mail_module.so"
+
+NGINX_CONF = """\
+load_module {module};
+daemon off;
+{master}
+pid {dir}/nginx.pid;
+error_log {log} info;
+events {{
+    worker_connections 1024;
+}}
+mail {{
+    server_name mail.test;
+    auth_http {auth};
+    proxy_pass_error_message on;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+{servers}}}
+"""
+
+
+def need_nginx():
+    """nginx with its mail module (libnginx-mod-mail), installed when
+    missing; Skip or NotInstalled as apt_install."""
+    return apt_install("libnginx-mod-mail", "nginx", needs=NGINX_MODULE)
+
+
+class Nginx(ForeignDaemon):
+    """nginx's mail proxy in the foreground, its TLS certificate and key
+    cert and key, asking auth_http at auth ("127.0.0.1:PORT/auth" or
+    "unix:PATH:/auth").  servers: {name: (protocol, tls, lines)}, one
+    server block each on 127.0.0.1, a port of its own in
+    self.ports[name] (self.port: the first's), listening with TLS when
+    tls, lines (directives, "pop3_auth plain; proxy_protocol on;")
+    inside.  user None: no master process, the one process root (as
+    test_proxy.py runs it); user "www-data": a master (root) and one
+    worker as that user, as Debian runs it, reaching auth_http with
+    that user's rights."""
+
+    name = "nginx"
+
+    def __init__(self, nginx, top, cert, key, auth, servers, user=None):
+        super().__init__(nginx, top)
+        self.logfile = self.path("nginx-error.log")
+        self.ports = {}
+        blocks = []
+        for name, (proto, tls, lines) in servers.items():
+            self.ports[name] = free_port()
+            if self.port is None:
+                self.port = self.ports[name]
+            blocks.append("    server {\n        listen 127.0.0.1:%d%s;\n"
+                          "        protocol %s;\n        %s\n    }\n"
+                          % (self.ports[name], " ssl" if tls else "",
+                             proto, lines))
+        master = "master_process off;" if user is None else \
+            "master_process on;\nuser %s;\nworker_processes 1;" % user
+        conf = self.write("nginx.conf", NGINX_CONF.format(
+            module=NGINX_MODULE, master=master, dir=self.dir,
+            log=self.logfile, auth=auth, cert=cert, key=key,
+            servers="".join(blocks)))
+        self.args = ["-e", self.logfile, "-p", self.dir, "-c", conf]
+
+
 # --- Dovecot, for side-by-side benchmarks and migration tests ------------
 
 DOVECOT_CONF = """\

@@ -403,48 +403,6 @@ def haproxy_dual_stack_v2(srv):
 
 # --- nginx mail proxy ------------------------------------------------------
 
-NGINX_CONF = """\
-load_module {module};
-daemon off;
-master_process off;
-pid {dir}/nginx.pid;
-error_log {log} info;
-events {{
-    worker_connections 256;
-}}
-mail {{
-    server_name mail.test;
-    auth_http 127.0.0.1:{auth}/auth;
-    proxy_pass_error_message on;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        protocol pop3;
-        pop3_auth plain;
-        proxy_protocol on;
-    }}
-}}
-"""
-
-
-class Nginx(T.ForeignDaemon):
-    """nginx's mail proxy in the foreground (no master process) on a
-    port of its own, asking auth_http on port auth, TLS with srv's
-    certificate."""
-
-    name = "nginx"
-
-    def __init__(self, nginx, srv, module, auth):
-        super().__init__(nginx, srv.tmpdir)
-        self.port = T.free_port()
-        self.logfile = self.path("nginx-error.log")
-        conf = self.write("nginx.conf", NGINX_CONF.format(
-            module=module, dir=self.dir, log=self.logfile, auth=auth,
-            cert=srv.cert, key=srv.key, port=self.port))
-        self.args = ["-e", self.logfile, "-p", self.dir, "-c", conf]
-
-
 def auth_responder(routes, seen):
     """nginx's auth_http: a user's backend from the table (Auth-Status
     OK, Auth-Server, Auth-Port); anyone else is refused with a wait.
@@ -476,8 +434,7 @@ def auth_responder(routes, seen):
 
 @T.test(start=False, timeout=300)
 def nginx_mail_proxy_two_backends(srv):
-    module = "/usr/lib/nginx/modules/ngx_mail_module.so"
-    nginx = T.apt_install("libnginx-mod-mail", "nginx", needs=module)
+    nginx = T.need_nginx()
     # Two backends: alice lives on the first, bob on the second.
     start_proxied(srv, flags="starttls", trusted=True)
     other = T.Server(users=[("bob", "pw2"), ("carol", "pw3")])
@@ -491,7 +448,10 @@ def nginx_mail_proxy_two_backends(srv):
         httpd = auth_responder({"alice": srv.pport, "bob": other.pport},
                                seen)
         try:
-            with Nginx(nginx, srv, module, httpd.server_address[1]) as ng:
+            with T.Nginx(nginx, srv.tmpdir, srv.cert, srv.key,
+                         "127.0.0.1:%d/auth" % httpd.server_address[1],
+                         {"pop3s": ("pop3", True, "pop3_auth plain; "
+                                    "proxy_protocol on;")}) as ng:
                 _through_nginx(srv, other, ng.port, seen)
         finally:
             httpd.shutdown()
