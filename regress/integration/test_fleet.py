@@ -396,6 +396,58 @@ def wrong_password_waits(srv):
 
 
 @T.test(start=False)
+def answers_per_protocol(srv):
+    """The router's answers for imap and smtp (no ticket; smtp's port
+    the default 25; failures with their codes), a temporary one (no
+    route) for each protocol without Auth-Wait, the last attempt
+    (limit failures, 3) without Auth-Wait: through nginx, the third
+    wrong password on one connection is answered and the connection
+    closed; an IPv4-mapped Client-IP is the IPv4 client."""
+    f = router(srv)
+    ok = {"imap": f.imap, "smtp": 25}
+    for proto, port in ok.items():
+        h = headers(ask(f, request("alice", "pw1", proto=proto)))
+        T.expect((h.get("auth-status"), h.get("auth-server"),
+                  h.get("auth-port"), h.get("auth-pass")),
+                 (b"OK", B1.encode(), b"%d" % port, None),
+                 "alice's %s answer" % proto)
+    for proto, status, code in (
+            ("pop3", b"[AUTH] invalid user name or password", None),
+            ("imap", b"[AUTHENTICATIONFAILED] Invalid user name or "
+             b"password", None),
+            ("smtp", b"Authentication credentials invalid", b"535 5.7.8")):
+        h = headers(ask(f, request("alice", "bad", proto=proto)))
+        T.expect((h.get("auth-status"), h.get("auth-error-code"),
+                  h.get("auth-wait")), (status, code, b"1"),
+                 "a wrong %s password" % proto)
+    for proto, status, code in (("pop3", b"[SYS/TEMP]", None),
+                                ("imap", b"[UNAVAILABLE]", None),
+                                ("smtp", b"", b"454 4.7.0")):
+        h = headers(ask(f, request("carol", "pw3", proto=proto)))
+        T.expect_true(h.get("auth-status", b"OK").startswith(status) and
+                      h.get("auth-status") != b"OK" and
+                      h.get("auth-error-code") == code and
+                      "auth-wait" not in h and "auth-server" not in h,
+                      "no route for carol, %s" % proto, h)
+    h = headers(ask(f, request("alice", "bad", attempt=3)))
+    T.expect_true(h.get("auth-status", b"").startswith(b"[AUTH] ") and
+                  "auth-wait" not in h, "the last attempt", h)
+    r = front(f, "127.0.0.8")
+    for i in (1, 2, 3):
+        rep, _ = login(r, "alice", "bad%d" % i)
+        T.expect(rep[:12], b"-ERR [AUTH] ", "wrong password %d" % i)
+    T.expect_true(r.closed(), "nginx closes after the last attempt")
+    r.close()
+    T.expect(headers(ask(f, request("alice", "pw1",
+                                    ip="::ffff:127.0.0.33"))
+                     ).get("auth-status"), b"OK", "a mapped Client-IP")
+    T.wait_for(lambda: logged(srv, " 127.0.0.33", "login alice, pop3 to"),
+               what="the login logged with 127.0.0.33")
+    T.expect_true("::ffff:" not in srv.log(), "no mapped address logged")
+    f.check()
+
+
+@T.test(start=False)
 def reload_revokes(srv):
     """SIGHUP to the router after bob's line left its authtab: bob's
     next login through nginx is refused, alice's goes on."""
