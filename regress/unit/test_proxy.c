@@ -92,7 +92,7 @@ test_v1(void)
 		    "[2001:db8::1]:4" },
 		/* An IPv4 client of a dual-stack proxy is IPv4. */
 		{ "PROXY TCP6 ::ffff:192.0.2.1 ::1 0 65535\r\n",
-		    "192.0.2.1:0" },
+		    "192.0.2.1" },
 		{ "PROXY TCP6 ::ffff:192.0.2.1 ::ffff:192.0.2.2 1 995\r\n",
 		    "192.0.2.1:1" },
 		{ "PROXY TCP6 ::192.0.2.1 ::1 2 995\r\n",
@@ -210,7 +210,7 @@ test_v2(void)
 	expect("v2 body over 1024", b, n, -1, "");
 	memset(body, 0, sizeof(body));
 	n = v2(b, 0x21, 0x11, body, 1024);
-	expect("v2 body of 1024", b, n, n, "0.0.0.0:0");
+	expect("v2 body of 1024", b, n, n, "0.0.0.0");
 	/* Truncated: asks for more, at every length. */
 	n = v2(b, 0x21, 0x11, body, 12);
 	expect("v2 truncated", b, n - 1, 0, "");
