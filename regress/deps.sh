@@ -3,7 +3,7 @@
 # Debian as root, install the missing packages with apt-get; anywhere
 # else, say what is missing.
 # libclang-rt-dev: libFuzzer, which clang only recommends.
-PKGS="libtls-dev libevent-dev libseccomp-dev libbsd-dev libcrypt-dev
+PKGS="libtls-dev libevent-dev libseccomp-dev libbsd-dev libmd-dev libcrypt-dev
     pkg-config make gcc clang libclang-rt-dev curl openssl mandoc python3
     procps byacc"
 
