@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
+import dbtest as D  # noqa: E402
 
 KEY = b"k" * 20 + b"0123456789abcdef\n"
 USERS = [("alice", "alice-pw"), ("bob@example.org", "bob-pw"),
@@ -307,6 +308,91 @@ def tickets(srv):
     st, h, _ = login(srv, "alice", make_ticket("alice", nonce="1" * 16))
     T.expect(h["Auth-Status"], "[AUTH] invalid user name or password",
              "no ticket through auth_http")
+
+
+@T.test(users=USERS, start=False)
+def route_values(srv):
+    """nginx takes only a literal IP in Auth-Server: a route file with a
+    host name is refused naming its line; a database's answer that is
+    not one address (a host name, two rows) is [SYS/TEMP], logged,
+    never sent to nginx."""
+    import sqlite3
+    import subprocess
+    router(srv)
+    srv.port = T.free_port()
+    with open(os.path.join(srv.tmpdir, "routes"), "w") as f:
+        f.write("alice 127.0.0.2\nbob@example.org mail2.example.org\n")
+    text, _ = srv.config()
+    conf = os.path.join(srv.tmpdir, "r.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    r = subprocess.run([T.POPD, "-n", "-f", conf], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    T.expect_true(r.returncode != 0 and b'routes:2: "bob@example.org": '
+                  b'"mail2.example.org" is not an IPv4 or IPv6 address'
+                  in r.stdout, "a host name in a route file", r.stdout)
+    T.need_root()
+    D.need_backend("sqlite")
+    db = D.Sqlite(srv.tmpdir).start()
+    con = sqlite3.connect(db.db)
+    with con:
+        con.execute("CREATE TABLE routes (k TEXT, v TEXT)")
+        con.executemany("INSERT INTO routes VALUES (?, ?)",
+                        [("alice", "mail1.example.org"),
+                         ("carol", "127.0.0.2"), ("carol", "127.0.0.3"),
+                         ("example.org", "127.0.0.4")])
+    con.close()
+    dbconf = os.path.join(db.dir, "routes.conf")
+    with open(dbconf, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT v FROM routes WHERE k = ?\n"
+                % db.db)
+    D._owned(dbconf, mode=0o640)
+    srv.conf_extra = srv.conf_extra.replace(
+        'route "%s"' % os.path.join(srv.tmpdir, "routes"),
+        "table routes sqlite:%s\nroute <routes>" % dbconf)
+    try:
+        srv.start()
+        st, h, _ = login(srv, "bob%40example.org", "bob-pw")
+        T.expect(h["Auth-Server"], "127.0.0.4", "bob by his domain")
+        for user, pw in (("alice", "alice-pw"), ("carol", "carol-pw")):
+            st, h, _ = login(srv, user, pw)
+            T.expect((h["Auth-Status"], "Auth-Server" in h),
+                     ("[SYS/TEMP] cannot log in now, try again later",
+                      False), "%s's route is not one address" % user)
+            srv.wait_log("route <routes>: the backend of %s is not one "
+                         "IPv4 or IPv6 address" % user)
+    finally:
+        srv.stop()
+        db.cleanup()
+
+
+@T.test(users=USERS, start=False)
+def request_deadline_and_limit(srv):
+    """Before its request is whole, an auth_http connection has 10 s;
+    at most limit sessions are open at once, the next ones closed at
+    once and logged; then requests are answered again."""
+    router(srv, extra="limit sessions 3\n")
+    srv.start()
+    held = []
+    for i in range(3):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(srv.sock)
+        s.sendall(b"GET /auth HTTP/1.0\r\nAuth-Method: pl")
+        held.append(s)
+    time.sleep(0.3)
+    st, h, took = login(srv, "alice", "alice-pw")
+    T.expect((st, took < 1), (None, True), "over limit sessions: closed")
+    srv.wait_log("requests open (limit sessions)")
+    t = time.monotonic()
+    held[0].settimeout(20)
+    T.expect(held[0].recv(100), b"", "a slow request closed")
+    took = time.monotonic() - t
+    T.expect_true(8 < took < 12, "within its 10 s", took)
+    for s in held:
+        s.close()
+    time.sleep(0.3)
+    st, h, _ = login(srv, "alice", "alice-pw")
+    T.expect(h.get("Auth-Status"), "OK", "answered again")
 
 
 @T.test(users=USERS, start=False)

@@ -743,6 +743,7 @@ main(void)
 	const uint32_t	 CF = sizeof(struct conf_settings);
 	const uint32_t	 PN = sizeof(struct msg_penalty);
 	const uint32_t	 CR = sizeof(struct msg_cred);
+	const uint32_t	 RT = sizeof(struct msg_route);
 	static struct msg_penalty	 pen, pen_zero, pen_many, pen_fails,
 					 pen_time, pen_unterm, pen_af;
 	const struct msg_session	 sess = { .id = 1,
@@ -808,6 +809,17 @@ main(void)
 	    .status = CRED_FOUND };
 	const struct msg_cred		 cred_none_hash = { .id = 1,
 	    .status = CRED_NONE, .hash = "$y$j9T$salt$hash" };
+	const struct msg_route		 route = { .id = 1,
+	    .status = ROUTE_FOUND, .addr = "2001:db8::21" };
+	const struct msg_route		 route_none = { .id = 1,
+	    .status = ROUTE_NONE };
+	const struct msg_route		 route_name = { .id = 1,
+	    .status = ROUTE_FOUND, .addr = "mail2.example.org" };
+	const struct msg_route		 route_none_addr = { .id = 1,
+	    .status = ROUTE_NONE, .addr = "192.0.2.21" };
+	const struct msg_route		 route_4 = { .id = 1,
+	    .status = ROUTE_TEMP + 1 };
+	struct msg_route		 route_unterm;
 	struct msg_login		 login_unterm;
 	struct msg_cred			 cred_unterm;
 	struct msg_passwd		 passwd_unterm;
@@ -1052,6 +1064,24 @@ main(void)
 		    MSG_PARENT_CRED, V, CR - 1, H, CR - 1, 0, 1, 0, &cred },
 		{ "a credential from authpop", E_PARENT_A, PH_RUN,
 		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred },
+		{ "a route to a draining authpop", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 1, &route },
+		{ "no route", E_AUTHPOP, PH_RUN, MSG_PARENT_ROUTE, V, RT, H,
+		    RT, 0, 1, 1, &route_none },
+		{ "a route to a host name", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route_name },
+		{ "no route with an address", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route_none_addr },
+		{ "a route of status 4", E_AUTHPOP, PH_RUN, MSG_PARENT_ROUTE,
+		    V, RT, H, RT, 0, 1, 0, &route_4 },
+		{ "a route of an unterminated address", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route_unterm },
+		{ "a route from authpop", E_PARENT_A, PH_RUN,
+		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
+		{ "a route asked by authpop", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
+		{ "a route asked of an invalid name", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 0, &login_space },
 		{ "no penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
 		    V, PN, H, PN, 0, 1, 0, &pen_zero },
 		{ "49 penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
@@ -1076,6 +1106,9 @@ main(void)
 	memset(&login_unterm, 'a', sizeof(login_unterm));
 	login_unterm.id = 1;
 	memset(&passwd_unterm, 'x', sizeof(passwd_unterm));
+	memset(&route_unterm, '1', sizeof(route_unterm));
+	route_unterm.id = 1;
+	route_unterm.status = ROUTE_FOUND;
 	memset(&cred_unterm, 'x', sizeof(cred_unterm));
 	cred_unterm.id = 1;
 	cred_unterm.status = CRED_FOUND;
