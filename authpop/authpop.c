@@ -113,6 +113,7 @@ static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static const char	*logname(const char *);
 static void		auth_result(struct session *, struct job *);
+static void		login_ok(struct session *, double, const char *);
 static void		session_deadline(struct session *);
 static double		failure_floor(double, double, double);
 static void		fail_reply(struct session *);
@@ -1066,6 +1067,16 @@ auth_start(struct session *s, const char *pass, int toolong)
 	const char		*hash, *why;
 	struct msg_login	 ml;
 
+	/* A router's ticket (ticket.c): the password was checked there. */
+	if (!s->http && !toolong && ticket_like(pass) &&
+	    valid_username(s->user)) {
+		if (ticket_check(s->user, pass, &why)) {
+			login_ok(s, now(), " with a ticket");
+			return;
+		}
+		log_info("session %llu: %s: a ticket for %s refused: %s",
+		    (unsigned long long)s->id, s->addr, logname(s->user), why);
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->id = s->id;
@@ -1073,21 +1084,6 @@ auth_start(struct session *s, const char *pass, int toolong)
 	if (toolong ||
 	    strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
 		j->toolong = 1;
-	/* A router's ticket (ticket.c): the password was checked there. */
-	if (!s->http && !j->toolong && ticket_like(pass) &&
-	    valid_username(s->user)) {
-		if (ticket_check(s->user, pass, &why)) {
-			freezero(j, sizeof(*j));
-			log_info("session %llu: %s: login %s with a ticket",
-			    (unsigned long long)s->id, s->addr, s->user);
-			host_success(s->host, s->user, now());
-			s->state = S_DRAIN;
-			session_timer(s, AUTH_CLOSE_TIMEOUT);
-			return;
-		}
-		log_info("session %llu: %s: a ticket for %s refused: %s",
-		    (unsigned long long)s->id, s->addr, logname(s->user), why);
-	}
 	j->passmac = passmac(pass);
 	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	s->job = j;
@@ -1257,11 +1253,7 @@ auth_result(struct session *s, struct job *j)
 		return;
 	}
 	if (j->ok) {
-		log_info("session %llu: %s: login %s",
-		    (unsigned long long)s->id, s->addr, s->user);
-		host_success(s->host, s->user, t);
-		s->state = S_DRAIN;
-		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		login_ok(s, t, "");
 		return;
 	}
 	s->state = S_CMD;
@@ -1301,6 +1293,20 @@ auth_result(struct session *s, struct job *j)
 	}
 	s->state = S_DELAY;
 	timer_in(&s->tmo, at - t);
+}
+
+/*
+ * A good password, or a good ticket (how says which): the session goes
+ * to the parent once our replies have left (S_DRAIN).
+ */
+static void
+login_ok(struct session *s, double t, const char *how)
+{
+	log_info("session %llu: %s: login %s%s", (unsigned long long)s->id,
+	    s->addr, s->user, how);
+	host_success(s->host, s->user, t);
+	s->state = S_DRAIN;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
 }
 
 /*

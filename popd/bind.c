@@ -28,6 +28,7 @@ static const char	*listen_name(const struct conf_listen *);
 static int		bind_one(const struct conf_listen *, struct sockaddr *,
 			    socklen_t);
 static int		bind_socket(const struct conf_listen *);
+static void		listen_add(const struct conf_listen *, int, int);
 
 /* The bound sockets: kept across reloads (new addresses need a restart). */
 struct listen_socket	 listens[MAX_LISTEN];
@@ -143,14 +144,22 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
 		return -1;
 	}
 	log_debug("listening on %s", sockaddr_str(sa, salen));
+	listen_add(l, fd, 0);
+	return 0;
+}
+
+/* fd, bound for l, into listens[] (a slot checked free before). */
+static void
+listen_add(const struct conf_listen *l, int fd, int flags)
+{
 	listens[nlistens].fd = fd;
-	listens[nlistens].flags = ((l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS :
-	    0) | ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0) |
+	listens[nlistens].flags = flags |
+	    ((l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS : 0) |
+	    ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0) |
 	    ((l->flags & CONF_LISTEN_HTTP) ? LISTEN_HTTP : 0);
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
 	nlistens++;
-	return 0;
 }
 
 /*
@@ -224,9 +233,6 @@ bind_socket(const struct conf_listen *l)
 		return -1;
 	}
 	log_debug("listening on %s", l->path);
-	listens[nlistens].fd = fd;
-	listens[nlistens].flags = LISTEN_HTTP | LISTEN_UNIX;
-	listens[nlistens].pki[0] = '\0';
-	nlistens++;
+	listen_add(l, fd, LISTEN_UNIX);
 	return 0;
 }

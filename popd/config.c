@@ -443,18 +443,17 @@ print_str(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* authtab, usertab or route and its table, without the newline. */
 static void
 print_tab(FILE *fp, const char *what, const char *v, int src)
 {
 	fprintf(fp, "%s ", what);
 	if (src == TABSRC_LOOKUP)
-		fprintf(fp, "<%s>\n", v);
+		fprintf(fp, "<%s>", v);
 	else if (src == TABSRC_SYSTEM)
-		fputs("system\n", fp);
-	else {
+		fputs("system", fp);
+	else
 		print_str(fp, v);
-		fputc('\n', fp);
-	}
 }
 
 void
@@ -480,7 +479,9 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		fputc('\n', fp);
 	}
 	print_tab(fp, "authtab", conf->set.authtab, conf->set.authsrc);
+	fputc('\n', fp);
 	print_tab(fp, "usertab", conf->set.usertab, conf->set.usersrc);
+	fputc('\n', fp);
 	if (conf->set.authsrc == TABSRC_SYSTEM ||
 	    conf->set.usersrc == TABSRC_SYSTEM) {
 		fprintf(fp, "system uid %u-%u\n", conf->system_uid[0],
@@ -514,11 +515,7 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		}
 	}
 	if (conf->set.route[0] != '\0') {
-		fprintf(fp, "route ");
-		if (conf->set.routesrc == TABSRC_LOOKUP)
-			fprintf(fp, "<%s>", conf->set.route);
-		else
-			print_str(fp, conf->set.route);
+		print_tab(fp, "route", conf->set.route, conf->set.routesrc);
 		fprintf(fp, " pop3 %d imap %d smtp %d\n",
 		    conf->set.route_port[ROUTE_POP3],
 		    conf->set.route_port[ROUTE_IMAP],

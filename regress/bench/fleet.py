@@ -42,7 +42,6 @@ server cannot be started.
 """
 
 import argparse
-import multiprocessing
 import os
 import re
 import shutil
@@ -57,7 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import popdtest as T  # noqa: E402
-from tables import cpu, busy, ours, fmt  # noqa: E402
+from tables import cpu, busy, ours, fmt, clients  # noqa: E402
 
 B1, B2 = "127.0.0.21", "127.0.0.22"
 MSG = b"From: a@example.org\r\nSubject: fleet\r\n\r\nhello\r\n"
@@ -109,18 +108,9 @@ def worker(port, user, password, start, deadline, q):
 def measure(label, port, users, seconds, roots, authpops):
     """The clients for seconds: {rate, ms (median session), cpu (ms per
     login, roots' trees), auth (ms per login, authpops), others}."""
-    q = multiprocessing.Queue()
     c0, a0 = cpu(roots), cpu(authpops)
     b0, o0, w0 = busy(), ours(), time.monotonic()
-    start = time.time() + 0.5
-    procs = [multiprocessing.Process(target=worker, args=(
-        port, u, pw, start, start + seconds, q)) for u, pw in users]
-    for p in procs:
-        p.start()
-    res = [q.get() for _ in procs]
-    for p in procs:
-        p.join()
-    elapsed = time.time() - start
+    res, elapsed = clients(worker, port, users, seconds)
     used, auth = cpu(roots) - c0, cpu(authpops) - a0
     others = max(0, busy() - b0 - used - (ours() - o0)) / \
         ((time.monotonic() - w0) * os.cpu_count())

@@ -174,14 +174,13 @@ def ours():
     return t.user + t.system + t.children_user + t.children_system
 
 
-def measure(label, port, users, seconds, roots):
-    """login.py's clients for seconds: (logins/s, milliseconds of CPU
-    per login in the processes roots and below, the share of the
-    machine's CPU time that other processes took meanwhile)."""
+def clients(work, port, users, seconds):
+    """One process per (user, password) of users running work(port,
+    user, password, start, deadline, queue) for seconds from half a
+    second on: (what each put in the queue, the seconds they ran)."""
     q = multiprocessing.Queue()
-    c0, b0, o0, w0 = cpu(roots), busy(), ours(), time.monotonic()
     start = time.time() + 0.5
-    procs = [multiprocessing.Process(target=worker, args=(
+    procs = [multiprocessing.Process(target=work, args=(
         port, u, pw, start, start + seconds, q)) for u, pw in users]
     for p in procs:
         p.start()
@@ -189,7 +188,15 @@ def measure(label, port, users, seconds, roots):
     for p in procs:
         p.join()
     # Sessions in flight at the deadline finish late: count real time.
-    elapsed = time.time() - start
+    return res, time.time() - start
+
+
+def measure(label, port, users, seconds, roots):
+    """login.py's clients for seconds: (logins/s, milliseconds of CPU
+    per login in the processes roots and below, the share of the
+    machine's CPU time that other processes took meanwhile)."""
+    c0, b0, o0, w0 = cpu(roots), busy(), ours(), time.monotonic()
+    res, elapsed = clients(worker, port, users, seconds)
     used = cpu(roots) - c0
     others = max(0, busy() - b0 - used - (ours() - o0)) / \
         ((time.monotonic() - w0) * os.cpu_count())

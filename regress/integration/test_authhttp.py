@@ -179,15 +179,16 @@ def timing_and_delay(srv):
     router(srv, extra="failure-delay 4s 8s\n")
     srv.start()
     wrong, unknown = [], []
-    for i in range(4):
+    for i in range(6):
         # Fresh addresses: a failing one's next check waits its turn.
         wrong.append(login(srv, "alice", "wrong",
                            client="198.51.100.%d" % (10 + i))[2])
         unknown.append(login(srv, "nobody", "wrong",
                              client="198.51.100.%d" % (20 + i))[2])
-    w, u = sorted(wrong)[1], sorted(unknown)[1]
-    T.expect_true(abs(w - u) < 0.05, "unknown user as slow as a wrong "
-                  "password", (wrong, unknown))
+    import statistics
+    w, u = statistics.median(wrong), statistics.median(unknown)
+    T.expect_true(abs(w - u) < 0.2 * w + 0.02, "unknown user as slow as "
+                  "a wrong password (medians within 20%)", (wrong, unknown))
     st, h, took = login(srv, "alice", "wrong", client="203.0.113.9")
     T.expect_true(int(h["Auth-Wait"]) >= 3 and took < 2,
                   "the delay goes to nginx (Auth-Wait), not into the "
