@@ -69,6 +69,9 @@ valid_worker(const void *p)
 		return "client address";
 	if (m->flags & ~WORKER_ALL)
 		return "flags";
+	/* A delivery worker has no client. */
+	if ((m->flags & WORKER_DELIVER) && m->peer.af != 0)
+		return "client address";
 	return NULL;
 }
 
@@ -176,6 +179,100 @@ valid_route(const void *p)
 	return NULL;
 }
 
+/* A file name of a maildir's tmp/ or new/: no path, no dot file. */
+static int
+valid_name(const char *n, size_t size)
+{
+	if (memchr(n, '\0', size) == NULL || n[0] == '\0' || n[0] == '.')
+		return 0;
+	return strchr(n, '/') == NULL;
+}
+
+static const char *
+valid_rcpt(const void *p)
+{
+	const struct msg_rcpt	*m = p;
+	size_t			 i;
+
+	if (!TERMINATED(m->addr) || m->addr[0] == '\0')
+		return "address";
+	for (i = 0; m->addr[i] != '\0'; i++)
+		if ((unsigned char)m->addr[i] <= ' ' ||
+		    (unsigned char)m->addr[i] >= 0x7f)
+			return "address";
+	return NULL;
+}
+
+static const char *
+valid_rcptok(const void *p)
+{
+	const struct msg_rcptok	*m = p;
+
+	if (m->status < RCPT_OK || m->status > RCPT_TEMP)
+		return "status";
+	if (!TERMINATED(m->user))
+		return "unterminated string";
+	if (m->status == RCPT_OK ? !valid_username(m->user) :
+	    m->user[0] != '\0')
+		return "user name";
+	return NULL;
+}
+
+static const char *
+valid_deliver(const void *p)
+{
+	const struct msg_deliver	*m = p;
+	uint32_t			 i;
+
+	if (m->nrcpt < 1 || m->nrcpt > LMTP_MAXRCPT)
+		return "recipients";
+	for (i = 0; i < LMTP_MAXRCPT; i++) {
+		if (!TERMINATED(m->user[i]))
+			return "unterminated string";
+		if (i < m->nrcpt ? !valid_username(m->user[i]) :
+		    m->user[i][0] != '\0')
+			return "user name";
+	}
+	return NULL;
+}
+
+static const char *
+valid_delivered(const void *p)
+{
+	const struct msg_delivered	*m = p;
+	uint32_t			 i;
+
+	if (m->nrcpt < 1 || m->nrcpt > LMTP_MAXRCPT)
+		return "recipients";
+	for (i = 0; i < LMTP_MAXRCPT; i++)
+		if (i < m->nrcpt ? m->status[i] < DLV_OK ||
+		    m->status[i] > DLV_MAX : m->status[i] != 0)
+			return "status";
+	return NULL;
+}
+
+static const char *
+valid_intent(const void *p)
+{
+	const struct msg_intent	*m = p;
+
+	if (!valid_name(m->tmp, sizeof(m->tmp)) ||
+	    !valid_name(m->new, sizeof(m->new)))
+		return "file name";
+	return NULL;
+}
+
+static const char *
+valid_done(const void *p)
+{
+	const struct msg_done	*m = p;
+
+	if (m->status != DLV_OK && m->status != DLV_TEMP &&
+	    m->status != DLV_FULL)
+		return "status";
+	return NULL;
+}
+
 static int
 valid_time(double t)
 {
@@ -211,23 +308,25 @@ valid_penalty(const void *p)
 #define L	PROC_LISTENER
 #define A	PROC_AUTHPOP
 #define W	PROC_WRKRPOP
+#define M	PROC_LMTP
+#define V	PROC_DLVRPOP
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
 	{ t, &(#t)[4], from, to, payload, fd, valid, phases, next }
 static const struct msg_decl decls[] = {
 	/* Once and first: the phase it moves the channel to takes no more. */
-	D(MSG_PARENT_CONF, P, L | A | W, sizeof(struct conf_settings),
+	D(MSG_PARENT_CONF, P, L | A | W | M | V, sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A, 0, MSG_NOFD, valid_none, PH_CONF,
+	D(MSG_PARENT_CONF_END, P, L | A | M, 0, MSG_NOFD, valid_none, PH_CONF,
 	    PH_RUN),
-	D(MSG_PARENT_WORKER, P, W, sizeof(struct msg_worker), MSG_NOFD,
+	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_CONF, PH_RUN),
-	D(MSG_PARENT_LISTEN, P, L | A, sizeof(struct msg_listen), MSG_FD,
+	D(MSG_PARENT_LISTEN, P, L | A | M, sizeof(struct msg_listen), MSG_FD,
 	    valid_listen, RUN, 0),
 	/* A draining listener still relays the sessions it has. */
 	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
@@ -247,9 +346,20 @@ static const struct msg_decl decls[] = {
 	    valid_cred, ANY, 0),
 	D(MSG_PARENT_ROUTE, P, A, sizeof(struct msg_route), MSG_NOFD,
 	    valid_route, ANY, 0),
-	D(MSG_PARENT_DRAIN, P, L | A, 0, MSG_NOFD, valid_none, RUN, PH_DRAIN),
+	D(MSG_PARENT_DRAIN, P, L | A | M, 0, MSG_NOFD, valid_none, RUN,
+	    PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, RUN, 0),
+	/* A draining lmtp process finishes its transactions. */
+	D(MSG_PARENT_RCPT, P, M, sizeof(struct msg_rcptok), MSG_NOFD,
+	    valid_rcptok, ANY, 0),
+	D(MSG_PARENT_DELIVERED, P, M, sizeof(struct msg_delivered), MSG_NOFD,
+	    valid_delivered, ANY, 0),
+	/* A dlvrpop's channel starts in PH_RUN, after its configuration. */
+	D(MSG_PARENT_DELIVER, P, V, sizeof(struct msg_job), MSG_FD,
+	    valid_none, RUN, 0),
+	D(MSG_PARENT_DLVCHECK, P, V, sizeof(struct msg_intent), MSG_NOFD,
+	    valid_intent, RUN, 0),
 	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
 	    valid_newsession, ANY, 0),
 	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
@@ -265,12 +375,22 @@ static const struct msg_decl decls[] = {
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_ROUTE, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
+	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,
+	    valid_rcpt, ANY, 0),
+	D(MSG_LMTP_DELIVER, M, P, sizeof(struct msg_deliver), MSG_FD,
+	    valid_deliver, ANY, 0),
+	D(MSG_DLVRPOP_INTENT, V, P, sizeof(struct msg_intent), MSG_NOFD,
+	    valid_intent, RUN, 0),
+	D(MSG_DLVRPOP_DONE, V, P, sizeof(struct msg_done), MSG_NOFD,
+	    valid_done, RUN, 0),
 };
 #undef D
 #undef P
 #undef L
 #undef A
 #undef W
+#undef M
+#undef V
 #undef RUN
 #undef ANY
 
@@ -315,6 +435,10 @@ proc_str(int proc)
 		return "authpop";
 	case PROC_WRKRPOP:
 		return "wrkrpop";
+	case PROC_LMTP:
+		return "lmtp";
+	case PROC_DLVRPOP:
+		return "dlvrpop";
 	}
 	return "unknown";
 }

@@ -24,7 +24,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		13
+#define MSG_VERSION		14
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -55,6 +55,14 @@ enum msg_type {
 				   when the last session is over; no payload */
 	MSG_PARENT_PENALTY,	/* to authpop: failures and familiar users
 				   its predecessor knew; msg_penalty */
+	/* parent -> lmtp (and MSG_PARENT_LISTEN: LISTEN_LMTP ones) */
+	MSG_PARENT_RCPT,	/* the answer to MSG_LMTP_RCPT; msg_rcptok */
+	MSG_PARENT_DELIVERED,	/* the answer to MSG_LMTP_DELIVER, one
+				   status per recipient; msg_delivered */
+	/* parent -> dlvrpop (configured as a wrkrpop: WORKER_DELIVER) */
+	MSG_PARENT_DELIVER,	/* fd: a spooled message; msg_job */
+	MSG_PARENT_DLVCHECK,	/* finish or undo what a killed worker of
+				   this maildir meant to do; msg_intent */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -72,6 +80,16 @@ enum msg_type {
 	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
 				   msg_login */
 
+	/* lmtp -> parent */
+	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
+	MSG_LMTP_DELIVER,	/* fd: the message (sealed), for the
+				   recipients the parent accepted;
+				   msg_deliver */
+
+	/* dlvrpop -> parent */
+	MSG_DLVRPOP_INTENT,	/* the names it is about to use; msg_intent */
+	MSG_DLVRPOP_DONE,	/* a job is over; msg_done */
+
 	MSG_MAX
 };
 
@@ -87,6 +105,8 @@ struct msg_hdr {
 #define PROC_LISTENER		0x02
 #define PROC_AUTHPOP		0x04
 #define PROC_WRKRPOP		0x08
+#define PROC_LMTP		0x10
+#define PROC_DLVRPOP		0x20
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
@@ -125,14 +145,16 @@ struct msg_worker {
 	uint32_t	flags;		/* WORKER_* */
 };
 #define WORKER_REPORT		0x01	/* popd -m: report, serve nobody */
-#define WORKER_ALL		WORKER_REPORT
+#define WORKER_DELIVER		0x02	/* to a dlvrpop: deliver, peer 0 */
+#define WORKER_ALL		(WORKER_REPORT | WORKER_DELIVER)
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */
 #define LISTEN_HTTP		0x04	/* nginx's auth_http: to authpop */
-#define LISTEN_UNIX		0x08	/* a unix socket (with LISTEN_HTTP) */
+#define LISTEN_UNIX		0x08	/* a unix socket (HTTP or LMTP) */
+#define LISTEN_LMTP		0x10	/* LMTP (RFC 2033): to the lmtp process */
 #define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY | LISTEN_HTTP | \
-				    LISTEN_UNIX)
+				    LISTEN_UNIX | LISTEN_LMTP)
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {
@@ -243,6 +265,76 @@ struct msg_route {
 	uint64_t	id;
 	uint32_t	status;		/* ROUTE_* */
 	char		addr[INET6_ADDRSTRLEN];	/* ROUTE_FOUND */
+};
+
+/*
+ * LMTP (popd/lmtp.c, the parent's popd/deliver.c, dlvrpop/).  A
+ * recipient is the address of RCPT TO; the parent answers with the
+ * usertab key it found for it.  A transaction's recipients are named by
+ * those keys again at delivery, and the parent looks each up again (a
+ * table lookup, or its cache): the lmtp process names users, the parent
+ * decides their ids and maildirs.
+ */
+#define LMTP_MAXADDR		255	/* RFC 5321 4.5.3.1.3: a path */
+
+/* MSG_LMTP_RCPT */
+struct msg_rcpt {
+	uint64_t	id;		/* the lmtp process's */
+	char		addr[LMTP_MAXADDR + 1];	/* no <>, not empty */
+};
+
+/* MSG_PARENT_RCPT */
+#define RCPT_OK			1	/* user: the usertab key */
+#define RCPT_NONE		2	/* 550 5.1.1 */
+#define RCPT_TEMP		3	/* 451 4.3.0: the table is down */
+struct msg_rcptok {
+	uint64_t	id;
+	uint32_t	status;		/* RCPT_* */
+	char		user[POPD_MAXUSER + 1];	/* RCPT_OK */
+};
+
+/* MSG_LMTP_DELIVER: the fd is the message, LF line ends, size bytes. */
+struct msg_deliver {
+	uint64_t	id;		/* the lmtp process's transaction */
+	uint32_t	nrcpt;		/* 1..LMTP_MAXRCPT */
+	uint32_t	pad;
+	char		user[LMTP_MAXRCPT][POPD_MAXUSER + 1];
+};
+
+/* MSG_PARENT_DELIVERED: status[i] for user[i] of the MSG_LMTP_DELIVER. */
+#define DLV_OK			1	/* 250 2.0.0: fsync'd in new/ */
+#define DLV_TEMP		2	/* 451 4.3.0: I/O, lock, a killed worker */
+#define DLV_FULL		3	/* 452 4.2.2: ENOSPC, EDQUOT */
+#define DLV_NOUSER		4	/* 550 5.1.1: gone since RCPT */
+#define DLV_MAX			DLV_NOUSER
+struct msg_delivered {
+	uint64_t	id;
+	uint32_t	nrcpt;
+	uint32_t	status[LMTP_MAXRCPT];	/* DLV_* */
+};
+
+/* MSG_PARENT_DELIVER: write the fd's message into the maildir. */
+struct msg_job {
+	uint64_t	job;		/* the parent's */
+};
+
+/*
+ * MSG_DLVRPOP_INTENT, MSG_PARENT_DLVCHECK: a job's names, tmp/ and new/
+ * (no "/"), sent before either exists.  When a worker dies during a
+ * job, the parent asks its successor to look: the message in new/ (or
+ * cur/) means it was delivered, and the job is done (DLV_OK); else the
+ * tmp/ file, if any, is removed (DLV_TEMP).  Never twice, never lost.
+ */
+struct msg_intent {
+	uint64_t	job;
+	char		tmp[NAME_MAX + 1];
+	char		new[NAME_MAX + 1];
+};
+
+/* MSG_DLVRPOP_DONE */
+struct msg_done {
+	uint64_t	job;
+	uint32_t	status;		/* DLV_OK, DLV_TEMP or DLV_FULL */
 };
 
 /*

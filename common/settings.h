@@ -17,6 +17,7 @@
 #define CONF_MIN_IDLE		600	/* RFC 1939 section 3: 10 minutes */
 #define UIDL_MAX		70	/* RFC 1939 section 7 */
 #define UIDL_DEFAULT_FORMAT	"%08Xu%08Xv"	/* Dovecot's pop3_uidl_format */
+#define LMTP_MAXRCPT		100	/* per transaction: RFC 5321 4.5.3.1.8 */
 
 /*
  * The settings: everything of popd.conf but the lists.  This struct is
@@ -50,6 +51,9 @@ struct conf_settings {
 		int		 send;		/* client reads nothing */
 		int		 close;		/* last reply, peer gone */
 		int		 lookup;	/* a database table's answer */
+		int		 lmtp;		/* LMTP client silent */
+		int		 delivery;	/* one delivery worker's job */
+		int		 delivery_idle;	/* a warm worker without jobs */
 	}			 timeout;
 	struct {
 		int		 handshakes;	/* TLS handshakes, in total */
@@ -57,6 +61,10 @@ struct conf_settings {
 		int		 logged_in;	/* after login, in total */
 		int		 failures;	/* failed logins per connection */
 		int		 bad_commands;	/* invalid commands per session */
+		int		 lmtp_sessions;	/* LMTP connections, in total */
+		int		 recipients;	/* per LMTP transaction */
+		int		 message_size;	/* octets, LMTP (SIZE) */
+		int		 delivery_workers; /* warm or busy, in total */
 	}			 limit;
 	struct {			/* per client address */
 		int		 handshakes;

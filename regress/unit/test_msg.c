@@ -535,7 +535,8 @@ declarations(void)
 	uint32_t		 t;
 	int			 count, procs, phases;
 
-	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP;
+	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP |
+	    PROC_LMTP | PROC_DLVRPOP;
 	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN;
 	all = msg_decls(&n);
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
@@ -781,7 +782,7 @@ main(void)
 	const struct msg_refused	 refused_0 = { .id = 1 };
 	const struct msg_refused	 refused_6 = { .id = 1,
 	    .code = REFUSED_BUSY + 1 };
-	const struct msg_listen		 listen_flags = { .flags = 0x10 };
+	const struct msg_listen		 listen_flags = { .flags = LISTEN_ALL + 1 };
 	const struct msg_listen		 listen_pki = { .flags = LISTEN_TLS,
 	    .pki = POPD_MAXPKI };
 	const struct msg_pki		 pki = { .cert = "/etc/ssl/a.crt",
