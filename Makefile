@@ -46,7 +46,8 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
-		popd/lookup.o popd/system.o popd/tapi.o popd/route.o
+		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
+		popd/dlvr.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o

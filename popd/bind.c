@@ -156,14 +156,15 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 	listens[nlistens].flags = flags |
 	    ((l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS : 0) |
 	    ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0) |
-	    ((l->flags & CONF_LISTEN_HTTP) ? LISTEN_HTTP : 0);
+	    ((l->flags & CONF_LISTEN_HTTP) ? LISTEN_HTTP : 0) |
+	    ((l->flags & CONF_LISTEN_LMTP) ? LISTEN_LMTP : 0);
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
 	nlistens++;
 }
 
 /*
- * listen on socket PATH auth-http [group NAME]: mode 0660 root:NAME, or
+ * listen on socket PATH auth-http|lmtp [group NAME]: mode 0660 root:NAME, or
  * 0600 without a group.  A socket file left by a crash is replaced; one
  * that answers belongs to a running popd, which keeps it.
  */

@@ -175,6 +175,21 @@ conf_valid_listen_addr(const char *addr)
 	return 1;
 }
 
+/* 127.0.0.0/8 or ::1 (or its v4-mapped form): LMTP over TCP. */
+int
+conf_loopback_addr(const char *addr)
+{
+	unsigned char	a[16];
+
+	if (inet_pton(AF_INET, addr, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		return 0;
+	if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+		return a[12] == 127;
+	return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+}
+
 /*
  * An error about the statement read at w ("file:line: message"), or about
  * the whole file when w has no place; without a file (the command-line
@@ -263,8 +278,8 @@ conf_check(struct popd_conf *conf)
 	if (http_check(conf) == -1)
 		errors++;
 	TAILQ_FOREACH(l, &conf->listens, entry) {
-		if (l->flags & CONF_LISTEN_HTTP)
-			;	/* http_check's */
+		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP))
+			;	/* http_check's, lmtp's: no TLS */
 		else if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,
 			    "listen on %s: unknown pki %s", l->addr, l->pki);
@@ -308,6 +323,9 @@ http_check(const struct popd_conf *conf)
 	int				 fd, errors = 0, http = 0;
 
 	TAILQ_FOREACH(l, &conf->listens, entry) {
+		if (l->group[0] != '\0' && getgrnam(l->group) == NULL)
+			errors += -conf_error(conf, &l->where, "listen on "
+			    "socket %s: no group %s", l->path, l->group);
 		if (!(l->flags & CONF_LISTEN_HTTP))
 			continue;
 		http = 1;
@@ -315,9 +333,6 @@ http_check(const struct popd_conf *conf)
 			errors += -conf_error(conf, &l->where, "listen on %s "
 			    "auth-http: no \"proxy\" statement names the "
 			    "nginx hosts that may ask it", l->addr);
-		if (l->group[0] != '\0' && getgrnam(l->group) == NULL)
-			errors += -conf_error(conf, &l->where, "listen on "
-			    "socket %s: no group %s", l->path, l->group);
 	}
 	if (http && conf->set.route[0] == '\0')
 		errors += -conf_error(conf, NULL, "auth-http: no \"route\" "
@@ -531,7 +546,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		if (l->path[0] != '\0') {
 			fputs("socket ", fp);
 			print_str(fp, l->path);
-			fputs(" auth-http", fp);
+			fputs((l->flags & CONF_LISTEN_LMTP) ? " lmtp" :
+			    " auth-http", fp);
 			if (l->group[0] != '\0') {
 				fputs(" group ", fp);
 				print_str(fp, l->group);
@@ -542,7 +558,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		print_str(fp, l->addr);
 		fprintf(fp, " port %d %s", l->port,
 		    (l->flags & CONF_LISTEN_TLS) ? "tls" :
-		    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" : "starttls");
+		    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
+		    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" : "starttls");
 		if (l->pki[0] != '\0') {
 			fputs(" pki ", fp);
 			print_str(fp, l->pki);
@@ -619,6 +636,6 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 			    sizeof(mx));
 		}
 	}
-	if (proc != PROC_WRKRPOP)
+	if (proc != PROC_WRKRPOP && proc != PROC_DLVRPOP)
 		chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }

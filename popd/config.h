@@ -27,6 +27,7 @@
 #define CONF_LISTEN_STARTTLS	0x02	/* plaintext with STLS (RFC 2595) */
 #define CONF_LISTEN_PROXY	0x04	/* a PROXY protocol header first */
 #define CONF_LISTEN_HTTP	0x08	/* nginx's auth_http (authpop) */
+#define CONF_LISTEN_LMTP	0x10	/* LMTP deliveries (the lmtp process) */
 
 /* Where a statement was read: for conf_check() messages. */
 struct conf_where {
@@ -117,6 +118,7 @@ void			 conf_send(struct chan *, const struct popd_conf *, int);
 int			 conf_parse_network(const char *, struct conf_trusted *,
 			    const char **);
 int			 conf_valid_listen_addr(const char *);
+int			 conf_loopback_addr(const char *);
 int			 conf_valid_table_name(const char *);
 const struct conf_table	*conf_table(const struct popd_conf *, const char *);
 const char		*conf_duration(long long);

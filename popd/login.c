@@ -625,7 +625,7 @@ worker_conf(const char *user, const char *maildir,
 {
 	struct chan		 wc;
 	struct msg_worker	 mw;
-	int			 sp[2], ok;
+	int			 sp[2], ok, proc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		return -1;
@@ -635,9 +635,11 @@ worker_conf(const char *user, const char *maildir,
 	mw.peer = *peer;
 	(void)strlcpy(mw.tls, tls, sizeof(mw.tls));
 	mw.flags = flags;
-	chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_START, NULL, 0,
-	    NULL, NULL);
-	conf_send(&wc, conf, PROC_WRKRPOP);
+	/* A dlvrpop is configured as a wrkrpop is. */
+	proc = (flags & WORKER_DELIVER) ? PROC_DLVRPOP : PROC_WRKRPOP;
+	chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START, NULL, 0, NULL,
+	    NULL);
+	conf_send(&wc, conf, proc);
 	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
 	/* An empty socket takes both at once: nothing may wait. */
 	ok = TAILQ_EMPTY(&wc.outq);

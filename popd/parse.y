@@ -127,10 +127,11 @@ static void	 where(struct conf_where *, int);
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
-%token	AUTHHTTP SOCKET ROUTE TICKET
+%token	AUTHHTTP SOCKET ROUTE TICKET LMTP
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
+%type	<v.string>	word
 %%
 
 grammar		: /* empty */
@@ -306,13 +307,13 @@ main		: AUTHTAB STRING		{
 			add_trusted(&conf->proxies, "proxy", $2, $3,
 			    $<lineno>1);
 		}
-		| TIMEOUT STRING time		{
+		| TIMEOUT word time		{
 			set_knob(KNOB_TIMEOUT, $2, $3, $<lineno>1);
 		}
-		| LIMIT STRING NUMBER		{
+		| LIMIT word NUMBER		{
 			set_knob(KNOB_LIMIT, $2, $3, $<lineno>1);
 		}
-		| LIMIT PERADDRESS STRING NUMBER	{
+		| LIMIT PERADDRESS word NUMBER	{
 			set_knob(KNOB_PERADDR, $3, $4, $<lineno>1);
 		}
 		| FAILUREDELAY time		{
@@ -359,8 +360,16 @@ main		: AUTHTAB STRING		{
 		;
 
 routeports	: /* empty */
-		| routeports STRING NUMBER	{
+		| routeports word NUMBER	{
 			set_route_port($2, $3, $<lineno>2);
+		}
+		;
+
+/* A name that is also a keyword elsewhere: timeout lmtp. */
+word		: STRING			{ $$ = $1; }
+		| LMTP				{
+			if (($$ = strdup("lmtp")) == NULL)
+				fatal("strdup");
 		}
 		;
 
@@ -383,27 +392,35 @@ listenopt	: PORT NUMBER			{
 		}
 		| TLS				{
 			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls or "
-				    "auth-http given twice");
+				lerror($<lineno>1, "tls, starttls, "
+				    "auth-http or lmtp given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_TLS;
 		}
 		| STARTTLS			{
 			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls or "
-				    "auth-http given twice");
+				lerror($<lineno>1, "tls, starttls, "
+				    "auth-http or lmtp given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_STARTTLS;
 		}
 		| AUTHHTTP			{
 			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls or "
-				    "auth-http given twice");
+				lerror($<lineno>1, "tls, starttls, "
+				    "auth-http or lmtp given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_HTTP;
+		}
+		| LMTP				{
+			if (lopts.flags != 0) {
+				lerror($<lineno>1, "tls, starttls, "
+				    "auth-http or lmtp given twice");
+				lopts.errors++;
+			}
+			lopts.flags = CONF_LISTEN_LMTP;
 		}
 		| GROUP STRING			{
 			if (lopts.group != NULL) {
@@ -443,6 +460,7 @@ static const struct keyword {
 	{ "last",		LAST },
 	{ "limit",		LIMIT },
 	{ "listen",		LISTEN },
+	{ "lmtp",		LMTP },
 	{ "login-delay",	LOGINDELAY },
 	{ "maildir",		MAILDIR },
 	{ "never",		NEVER },
@@ -1265,8 +1283,8 @@ where(struct conf_where *w, int line)
 }
 
 /*
- * listen on ADDR [port N] tls|starttls|auth-http ..., or listen on
- * socket PATH auth-http [group NAME] (path not NULL, addr "").
+ * listen on ADDR [port N] tls|starttls|auth-http|lmtp ..., or listen
+ * on socket PATH auth-http|lmtp [group NAME] (path not NULL, addr "").
  */
 static void
 add_listen(const char *addr, const char *path, int line)
@@ -1275,9 +1293,10 @@ add_listen(const char *addr, const char *path, int line)
 	const char		*name = path != NULL ? path : addr;
 
 	if (path != NULL) {
-		if (lopts.flags != CONF_LISTEN_HTTP) {
-			lerror(line, "listen on socket %s: only auth-http is "
-			    "served on a socket", path);
+		if (lopts.flags != CONF_LISTEN_HTTP &&
+		    lopts.flags != CONF_LISTEN_LMTP) {
+			lerror(line, "listen on socket %s: only auth-http and "
+			    "lmtp are served on a socket", path);
 			lopts.errors++;
 		}
 		if (lopts.port != 0 || lopts.proxy || lopts.pki != NULL) {
@@ -1301,8 +1320,8 @@ add_listen(const char *addr, const char *path, int line)
 		lopts.errors++;
 	}
 	if (lopts.flags == 0 && lopts.errors == 0) {
-		lerror(line, "listen on %s: tls, starttls or auth-http is "
-		    "needed", addr);
+		lerror(line, "listen on %s: tls, starttls, auth-http or lmtp "
+		    "is needed", addr);
 		lopts.errors++;
 	}
 	if (lopts.flags == CONF_LISTEN_HTTP && path == NULL &&
@@ -1315,6 +1334,24 @@ add_listen(const char *addr, const char *path, int line)
 		if (lopts.proxy || lopts.pki != NULL) {
 			lerror(line, "listen on %s auth-http: nginx speaks "
 			    "plain HTTP: no pki or proxy-protocol", addr);
+			lopts.errors++;
+		}
+	}
+	if (lopts.flags == CONF_LISTEN_LMTP && path == NULL &&
+	    lopts.errors == 0) {
+		if (lopts.port == 0) {
+			lerror(line, "listen on %s lmtp: a port is needed",
+			    addr);
+			lopts.errors++;
+		} else if (!conf_loopback_addr(addr)) {
+			lerror(line, "listen on %s lmtp: LMTP has no "
+			    "authentication: loopback addresses only "
+			    "(127.0.0.0/8, ::1), or a socket", addr);
+			lopts.errors++;
+		}
+		if (lopts.proxy || lopts.pki != NULL) {
+			lerror(line, "listen on %s lmtp: no pki or "
+			    "proxy-protocol", addr);
 			lopts.errors++;
 		}
 	}

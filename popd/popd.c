@@ -81,6 +81,7 @@ struct users		 users;
 char			 self_path[PATH_MAX];
 char			 authpop_path[PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
+char			 dlvrpop_path[PATH_MAX];
 static const char	*conffile;		/* NULL: the flags' shorthand */
 static char		 conffile_abs[PATH_MAX];
 int			 debug, verbose, privsep;
@@ -272,7 +273,8 @@ main(int argc, char *argv[])
 		evtimer_set(&restart_ev[id], proc_restart,
 		    (void *)(intptr_t)id);
 	if (proc_start(KIND_AUTHPOP) == NULL ||
-	    proc_start(KIND_LISTENER) == NULL)
+	    proc_start(KIND_LISTENER) == NULL ||
+	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL))
 		fatalx("cannot start the children");
 	log_info("started: %d address%s, %s, confinement: %s", nlistens,
 	    nlistens == 1 ? "" : "es",
@@ -504,6 +506,8 @@ find_helpers(void)
 		    LIBEXECDIR "/authpop");
 		r2 = snprintf(wrkrpop_path, sizeof(wrkrpop_path), "%s",
 		    LIBEXECDIR "/wrkrpop");
+		(void)snprintf(dlvrpop_path, sizeof(dlvrpop_path), "%s",
+		    LIBEXECDIR "/dlvrpop");
 	} else {
 		(void)strlcpy(dir, self_path, sizeof(dir));
 		(void)strlcpy(top, dirname(dir), sizeof(top));
@@ -513,6 +517,11 @@ find_helpers(void)
 		    "%s/authpop/authpop", top);
 		r2 = snprintf(wrkrpop_path, sizeof(wrkrpop_path),
 		    "%s/wrkrpop/wrkrpop", top);
+		if (strlcpy(dlvrpop_path, top, sizeof(dlvrpop_path)) >=
+		    sizeof(dlvrpop_path) || strlcat(dlvrpop_path,
+		    "/dlvrpop/dlvrpop", sizeof(dlvrpop_path)) >=
+		    sizeof(dlvrpop_path))
+			errx(1, "helper path too long");
 	}
 	if (r1 < 0 || (size_t)r1 >= sizeof(authpop_path) || r2 < 0 ||
 	    (size_t)r2 >= sizeof(wrkrpop_path))
@@ -570,6 +579,8 @@ exec_paths(const struct popd_conf *c)
 	paths[n++] = self_path;
 	paths[n++] = authpop_path;
 	paths[n++] = wrkrpop_path;
+	if (proc_wanted(KIND_LMTP))
+		paths[n++] = dlvrpop_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {
@@ -767,7 +778,7 @@ static void
 reload_done(int fd, short ev, void *arg)
 {
 	struct popd_conf	*nconf = rl.nconf;
-	struct proc		*fresh[KIND_MAX];
+	struct proc		*fresh[KIND_MAX] = { NULL };
 	int			 id, error;
 
 	if ((errno = pthread_join(rl.thread, NULL)) != 0)
@@ -795,7 +806,8 @@ reload_done(int fd, short ev, void *arg)
 		users = rl.nusers;
 		lookup_start(conf);
 		for (id = 0; id < KIND_MAX; id++)
-			if ((fresh[id] = proc_start(id)) == NULL)
+			if (proc_wanted(id) &&
+			    (fresh[id] = proc_start(id)) == NULL)
 				log_warnx("reload: keeping the previous %s",
 				    proc_kinds[id].name);
 		/* Sessions older authpops still serve: new passwords. */
@@ -876,7 +888,8 @@ sig_handler(int sig, short ev, void *arg)
 				proc_exited(p, status);
 				continue;
 			}
-			if (lookup_exited(pid, status))
+			if (lookup_exited(pid, status) ||
+			    dlvr_exited(pid, status))
 				continue;
 			worker_gone(pid);
 			if (WIFSIGNALED(status))

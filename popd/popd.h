@@ -20,7 +20,7 @@
 			"address, try later\r\n"
 
 /* The supervised children (supervise.c). */
-enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_MAX };
+enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_MAX };
 
 struct chan;
 struct conf_listen;
@@ -36,6 +36,7 @@ pid_t		 child_exec(const char *, char **, int, int,
 		    const struct userinfo *, const char *);
 struct proc	*proc_start(enum proc_id);
 struct proc	*proc_alive(enum proc_id, pid_t);
+int		 proc_wanted(enum proc_id);
 void		 reloaded(void);
 void		 proc_restart(int, short, void *);
 void		 proc_exited(struct proc *, int);
@@ -49,6 +50,11 @@ void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 parent_authpop_lookup(struct chan *, const void *, int);
+
+/* dlvr.c */
+void		 parent_lmtp_rcpt(struct chan *, const void *, int);
+void		 parent_lmtp_deliver(struct chan *, const void *, int);
+int		 dlvr_exited(pid_t, int);
 
 /* route.c */
 void		 parent_authpop_route(struct chan *, const void *, int);

@@ -33,6 +33,7 @@ static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
 static void		proc_takeover(struct proc *);
 static void		proc_drain(struct proc *);
+static enum proc_id	listen_kind(int);
 
 /*
  * What the parent does with each message a child sends it (proto.c
@@ -51,12 +52,17 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
 	{ MSG_AUTHPOP_ROUTE,	parent_authpop_route },
 };
+static const struct msg_handler from_lmtp[] = {
+	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
+	{ MSG_LMTP_DELIVER,	parent_lmtp_deliver },
+};
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
 	    nitems(from_listener) },
 	[KIND_AUTHPOP] = { "authpop", PROC_AUTHPOP, from_authpop,
 	    nitems(from_authpop) },
+	[KIND_LMTP] = { "lmtp", PROC_LMTP, from_lmtp, nitems(from_lmtp) },
 };
 
 struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
@@ -185,9 +191,9 @@ proc_start(enum proc_id id)
 		log_warn("cannot start %s: socketpair", name);
 		return NULL;
 	}
-	if (id == KIND_LISTENER) {
+	if (id == KIND_LISTENER || id == KIND_LMTP) {
 		path = self_path;
-		argc = child_argv(argv, "popd", "listener");
+		argc = child_argv(argv, "popd", name);
 	} else {
 		path = authpop_path;
 		argc = child_argv(argv, "authpop", NULL);
@@ -215,24 +221,22 @@ proc_start(enum proc_id id)
 	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
 	p->chan.bad = proc_bad;
 	chan_start(&p->chan);
-	conf_send(&p->chan, conf, id == KIND_LISTENER ? PROC_LISTENER :
-	    PROC_AUTHPOP);
+	conf_send(&p->chan, conf, proc_kinds[id].proc);
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
 
-	/* The listener's sockets, and authpop's: nginx's auth_http. */
+	/* The listener's sockets, authpop's (auth_http) and lmtp's. */
 	{
 		struct msg_listen	 ml;
 		int			 fd;
 
 		for (i = 0; i < nlistens; i++) {
-			if (((listens[i].flags & LISTEN_HTTP) != 0) !=
-			    (id == KIND_AUTHPOP))
+			if (listen_kind(listens[i].flags) != id)
 				continue;
 			/* chan_send closes what it passes: keep ours. */
 			if ((fd = dup(listens[i].fd)) == -1) {
 				/* It exits when it sees us close it. */
-				log_warn("cannot start listener: dup");
+				log_warn("cannot start %s: dup", name);
 				(void)kill(pid, SIGKILL);
 				chan_close(&p->chan);
 				return NULL;
@@ -253,6 +257,31 @@ proc_start(enum proc_id id)
 	else
 		proc_takeover(p);
 	return p;
+}
+
+/* Which child serves a socket of these LISTEN_* flags. */
+static enum proc_id
+listen_kind(int flags)
+{
+	if (flags & LISTEN_HTTP)
+		return KIND_AUTHPOP;
+	if (flags & LISTEN_LMTP)
+		return KIND_LMTP;
+	return KIND_LISTENER;
+}
+
+/* The lmtp process runs for LMTP sockets only; the others always. */
+int
+proc_wanted(enum proc_id id)
+{
+	int	i;
+
+	if (id != KIND_LMTP)
+		return 1;
+	for (i = 0; i < nlistens; i++)
+		if (listen_kind(listens[i].flags) == KIND_LMTP)
+			return 1;
+	return 0;
 }
 
 /* p becomes the current one of its kind; the one before it drains. */

@@ -1,0 +1,808 @@
+/*
+ * dlvr.c -- the parent's side of LMTP deliveries.  The lmtp process
+ * (lmtp.c) parses what the MTA says and names users; here the parent
+ * decides who they are (usertab, or its database table, as for a login)
+ * and hands each message to delivery workers (dlvrpop), one per maildir,
+ * started as that maildir's user and kept warm for timeout delivery-idle
+ * seconds, at most limit delivery-workers of them.  A message's
+ * recipients that share a maildir share one job: one worker round trip,
+ * one copy.  The message itself travels as one descriptor (a sealed
+ * memfd), dup'ed for each job, never copied here.
+ *
+ * A worker tells us the names it is about to use before it creates them
+ * (MSG_DLVRPOP_INTENT).  If it dies during a job (killed, or past
+ * timeout delivery), its successor for that maildir looks at what it
+ * left (MSG_PARENT_DLVCHECK): a message already in new/ was delivered
+ * and is reported so, once; anything else is removed and reported as a
+ * temporary failure, which the MTA retries.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <event.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "chan.h"
+#include "config.h"
+#include "lookup.h"
+#include "proto.h"
+#include "table.h"
+
+struct dmsg;
+
+/* One maildir's part of one message. */
+struct djob {
+	TAILQ_ENTRY(djob)	 entry;		/* its message's, its
+						   worker's, or waiting */
+	uint64_t		 id;
+	struct dmsg		*m;
+	uid_t			 uid;
+	gid_t			 gid;
+	char			 maildir[PATH_MAX];
+	char			 user[POPD_MAXUSER + 1];	/* the first */
+	int			 rcpt[LMTP_MAXRCPT];	/* indices in m */
+	int			 nrcpt;
+	int			 checked;	/* a successor looked already */
+	struct msg_intent	 intent;	/* its names, if told */
+	int			 has_intent;
+};
+TAILQ_HEAD(djobq, djob);
+
+/* One MSG_LMTP_DELIVER, until every recipient has a status. */
+struct dmsg {
+	pid_t			 lmtppid;
+	uint64_t		 id;
+	int			 fd;		/* the message */
+	uint32_t		 nrcpt;
+	char			 user[LMTP_MAXRCPT][POPD_MAXUSER + 1];
+	uint32_t		 status[LMTP_MAXRCPT];
+	int			 lookups;	/* answers still to come */
+	struct djobq		 jobs;		/* while they come */
+	int			 njobs;		/* jobs not done */
+};
+
+/* A delivery worker: a dlvrpop for one maildir. */
+struct dworker {
+	RB_ENTRY(dworker)	 entry;
+	TAILQ_ENTRY(dworker)	 lru;		/* idle ones, oldest first;
+						   or ending */
+	uid_t			 uid;
+	gid_t			 gid;
+	char			 maildir[PATH_MAX];
+	pid_t			 pid;
+	struct chan		 chan;
+	struct djob		*job;		/* at work on, or NULL */
+	struct djobq		 queue;		/* its next jobs */
+	int			 isidle;	/* in the idle list */
+	int			 closed;	/* -1 gone, 1 closing, 2 closed */
+	int			 reaped;
+	struct event		 timer;		/* idle, or the deadline */
+};
+RB_HEAD(dworkertree, dworker);
+
+static int	 dworker_cmp(struct dworker *, struct dworker *);
+RB_PROTOTYPE_STATIC(dworkertree, dworker, entry, dworker_cmp);
+RB_GENERATE_STATIC(dworkertree, dworker, entry, dworker_cmp);
+
+typedef void	(*resolve_cb)(void *, int, const struct userinfo *);
+struct rcpt_wait;
+
+static void	 resolve(const char *, resolve_cb, void *);
+static void	 resolve_answer(void *, int, const char *);
+static void	 rcpt_next(struct rcpt_wait *);
+static void	 rcpt_answer(void *, int, const struct userinfo *);
+static void	 rcpt_reply(struct rcpt_wait *, uint32_t, const char *);
+static void	 deliver_answer(void *, int, const struct userinfo *);
+static void	 dmsg_assign(struct dmsg *, int, const struct userinfo *);
+static void	 dmsg_finish(struct dmsg *);
+static void	 dmsg_reply(struct dmsg *);
+static void	 job_done(struct djob *, uint32_t);
+static void	 job_queue(struct djob *);
+static void	 waiting_run(void);
+static struct dworker *dworker_start(const struct djob *);
+static void	 dworker_next(struct dworker *);
+static void	 dworker_close(struct dworker *);
+static void	 dworker_eof(struct chan *);
+static void	 dworker_bad(struct chan *);
+static void	 dworker_timer(int, short, void *);
+static void	 dworker_intent(struct chan *, const void *, int);
+static void	 dworker_done(struct chan *, const void *, int);
+
+static const struct msg_handler from_dlvrpop[] = {
+	{ MSG_DLVRPOP_INTENT,	dworker_intent },
+	{ MSG_DLVRPOP_DONE,	dworker_done },
+};
+
+static struct dworkertree	 dworkers = RB_INITIALIZER(&dworkers);
+static TAILQ_HEAD(, dworker)	 idle = TAILQ_HEAD_INITIALIZER(idle);
+static TAILQ_HEAD(, dworker)	 ending = TAILQ_HEAD_INITIALIZER(ending);
+static struct djobq		 waiting = TAILQ_HEAD_INITIALIZER(waiting);
+static size_t			 ndworkers, ndmsgs;
+static uint64_t			 nextjob = 1;
+
+static int
+dworker_cmp(struct dworker *a, struct dworker *b)
+{
+	if (a->uid != b->uid)
+		return a->uid < b->uid ? -1 : 1;
+	if (a->gid != b->gid)
+		return a->gid < b->gid ? -1 : 1;
+	return strcmp(a->maildir, b->maildir);
+}
+
+/*
+ * A user's ids and maildir: usertab's line, or its database table's
+ * answer, checked as a login's are (login.c).  cb gets LOOKUP_FOUND
+ * with the userinfo, LOOKUP_NONE, or LOOKUP_TEMP; from a file at once.
+ */
+struct resolve_wait {
+	char		 user[POPD_MAXUSER + 1];
+	resolve_cb	 cb;
+	void		*arg;
+};
+
+static void
+resolve(const char *user, resolve_cb cb, void *arg)
+{
+	struct resolve_wait	*w;
+	struct userinfo		 ui;
+	char			 why[160];
+	ssize_t			 i;
+
+	if (conf->set.usersrc != TABSRC_LOOKUP) {
+		if (users.tabkind != TABLE_USERS ||
+		    (i = table_find(&users.tab, user)) == -1) {
+			cb(arg, LOOKUP_NONE, NULL);
+			return;
+		}
+		table_user(&users.tab, i, &ui);
+		if (users_refused_uid(ui.uid, why, sizeof(why))) {
+			log_warnx("lmtp: %s of %s: %s", user,
+			    conf->set.usertab, why);
+			cb(arg, LOOKUP_NONE, NULL);
+			return;
+		}
+		cb(arg, LOOKUP_FOUND, &ui);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("lmtp: %s", user);
+		cb(arg, LOOKUP_TEMP, NULL);
+		return;
+	}
+	(void)strlcpy(w->user, user, sizeof(w->user));
+	w->cb = cb;
+	w->arg = arg;
+	lookup(conf->set.usertab, LOOKUP_USERINFO, user, resolve_answer, w);
+}
+
+static void
+resolve_answer(void *arg, int status, const char *value)
+{
+	struct resolve_wait	*w = arg;
+	struct userinfo		 ui;
+	char			 buf[PATH_MAX + 64], why[160];
+	int			 r = 0;
+
+	if (status != LOOKUP_FOUND) {
+		if (status == LOOKUP_TEMP)
+			log_warnx("lmtp: table %s could not say who \"%s\" "
+			    "is", conf->set.usertab, w->user);
+		w->cb(w->arg, status, NULL);
+	} else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf) ||
+	    (r = table_parse_user(buf, &ui, why, sizeof(why))) < 0 ||
+	    users_refused_uid(ui.uid, why, sizeof(why))) {
+		if (strlen(value) >= sizeof(buf))
+			(void)strlcpy(why, "too long", sizeof(why));
+		log_warnx("lmtp: the userinfo of \"%s\" in table %s: %s",
+		    w->user, conf->set.usertab, why);
+		/* Garbage is no answer; ids we refuse are one. */
+		w->cb(w->arg, strlen(value) >= sizeof(buf) || r == -1 ?
+		    LOOKUP_TEMP : LOOKUP_NONE, NULL);
+	} else {
+		ui.name = w->user;
+		w->cb(w->arg, LOOKUP_FOUND, &ui);
+	}
+	free(w);
+}
+
+/*
+ * RCPT TO: the address as given, then without a +detail, then the
+ * local part of that; the first that usertab knows.  A table that
+ * cannot answer is a temporary failure, never an unknown user.
+ */
+struct rcpt_wait {
+	pid_t		 lmtppid;
+	uint64_t	 id;
+	char		 cand[3][POPD_MAXUSER + 1];
+	int		 ncand, next;
+};
+
+void
+parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
+{
+	const struct msg_rcpt	*mr = data;
+	struct rcpt_wait	*w;
+	char			 cand[3][LMTP_MAXADDR + 1], *at, *plus;
+	int			 i, j, n = 0;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		struct msg_rcptok	ok;
+
+		log_warn("lmtp: rcpt");
+		memset(&ok, 0, sizeof(ok));
+		ok.id = mr->id;
+		ok.status = RCPT_TEMP;
+		chan_send(c, MSG_PARENT_RCPT, -1, &ok, sizeof(ok));
+		return;
+	}
+	w->lmtppid = ((struct proc *)c->arg)->pid;
+	w->id = mr->id;
+	(void)strlcpy(cand[n++], mr->addr, sizeof(cand[0]));
+	at = strrchr(mr->addr, '@');
+	plus = strchr(mr->addr, '+');
+	if (plus != NULL && (at == NULL || plus < at)) {
+		(void)snprintf(cand[n], sizeof(cand[0]), "%.*s%s",
+		    (int)(plus - mr->addr), mr->addr, at != NULL ? at : "");
+		n++;
+	}
+	if (at != NULL) {
+		(void)strlcpy(cand[n], cand[n - 1], sizeof(cand[0]));
+		*strrchr(cand[n], '@') = '\0';
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		if (!valid_username(cand[i]))
+			continue;
+		for (j = 0; j < w->ncand; j++)
+			if (strcmp(w->cand[j], cand[i]) == 0)
+				break;
+		if (j == w->ncand)
+			(void)strlcpy(w->cand[w->ncand++], cand[i],
+			    sizeof(w->cand[0]));
+	}
+	rcpt_next(w);
+}
+
+static void
+rcpt_next(struct rcpt_wait *w)
+{
+	if (w->next == w->ncand)
+		rcpt_reply(w, RCPT_NONE, NULL);
+	else
+		resolve(w->cand[w->next], rcpt_answer, w);
+}
+
+static void
+rcpt_answer(void *arg, int status, const struct userinfo *ui)
+{
+	struct rcpt_wait	*w = arg;
+
+	if (status == LOOKUP_FOUND)
+		rcpt_reply(w, RCPT_OK, w->cand[w->next]);
+	else if (status == LOOKUP_TEMP)
+		rcpt_reply(w, RCPT_TEMP, NULL);
+	else {
+		w->next++;
+		rcpt_next(w);
+	}
+}
+
+static void
+rcpt_reply(struct rcpt_wait *w, uint32_t status, const char *user)
+{
+	struct msg_rcptok	 ok;
+	struct proc		*p;
+
+	if ((p = proc_alive(KIND_LMTP, w->lmtppid)) != NULL) {
+		memset(&ok, 0, sizeof(ok));
+		ok.id = w->id;
+		ok.status = status;
+		if (user != NULL)
+			(void)strlcpy(ok.user, user, sizeof(ok.user));
+		chan_send(&p->chan, MSG_PARENT_RCPT, -1, &ok, sizeof(ok));
+	}
+	free(w);
+}
+
+/*
+ * A message for the recipients the parent accepted: each is looked up
+ * again (a file, or the table's cache), and grouped by maildir.  At
+ * most one message per LMTP connection is in delivery.
+ */
+struct deliver_wait {
+	struct dmsg	*m;
+	int		 i;
+};
+
+void
+parent_lmtp_deliver(struct chan *c, const void *data, int fd)
+{
+	const struct msg_deliver	*md = data;
+	struct deliver_wait		*w;
+	struct msg_delivered		 out;
+	struct dmsg			*m;
+	uint32_t			 i;
+
+	if (fd == -1 || ndmsgs >= (size_t)conf->set.limit.lmtp_sessions ||
+	    (m = calloc(1, sizeof(*m))) == NULL) {
+		if (fd != -1)
+			log_warnx("lmtp: %zu messages in delivery already "
+			    "(limit lmtp-sessions)", ndmsgs);
+		memset(&out, 0, sizeof(out));
+		out.id = md->id;
+		out.nrcpt = md->nrcpt;
+		for (i = 0; i < md->nrcpt; i++)
+			out.status[i] = DLV_TEMP;
+		chan_send(c, MSG_PARENT_DELIVERED, -1, &out, sizeof(out));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	ndmsgs++;
+	m->lmtppid = ((struct proc *)c->arg)->pid;
+	m->id = md->id;
+	m->fd = fd;
+	m->nrcpt = md->nrcpt;
+	memcpy(m->user, md->user, sizeof(m->user));
+	TAILQ_INIT(&m->jobs);
+	m->lookups = m->nrcpt + 1;	/* + 1: until all are asked */
+	for (i = 0; i < m->nrcpt; i++) {
+		if ((w = calloc(1, sizeof(*w))) == NULL) {
+			log_warn("lmtp: deliver");
+			m->status[i] = DLV_TEMP;
+			m->lookups--;
+			continue;
+		}
+		w->m = m;
+		w->i = i;
+		resolve(m->user[i], deliver_answer, w);
+	}
+	if (--m->lookups == 0)
+		dmsg_finish(m);
+}
+
+static void
+deliver_answer(void *arg, int status, const struct userinfo *ui)
+{
+	struct deliver_wait	*w = arg;
+	struct dmsg		*m = w->m;
+
+	if (status == LOOKUP_FOUND)
+		dmsg_assign(m, w->i, ui);
+	else
+		m->status[w->i] = status == LOOKUP_NONE ? DLV_NOUSER : DLV_TEMP;
+	free(w);
+	if (--m->lookups == 0)
+		dmsg_finish(m);
+}
+
+/* Recipient i is ui: into the job of its maildir, made if need be. */
+static void
+dmsg_assign(struct dmsg *m, int i, const struct userinfo *ui)
+{
+	struct djob	*j;
+	char		 maildir[PATH_MAX];
+
+	if (settings_maildir(maildir, sizeof(maildir), ui->path,
+	    conf->set.maildir) == -1) {
+		log_warnx("lmtp: %s: maildir path too long", ui->name);
+		m->status[i] = DLV_TEMP;
+		return;
+	}
+	TAILQ_FOREACH(j, &m->jobs, entry)
+		if (j->uid == ui->uid && j->gid == ui->gid &&
+		    strcmp(j->maildir, maildir) == 0)
+			break;
+	if (j == NULL) {
+		if ((j = calloc(1, sizeof(*j))) == NULL) {
+			log_warn("lmtp: %s", ui->name);
+			m->status[i] = DLV_TEMP;
+			return;
+		}
+		j->id = nextjob++;
+		j->m = m;
+		j->uid = ui->uid;
+		j->gid = ui->gid;
+		(void)strlcpy(j->maildir, maildir, sizeof(j->maildir));
+		(void)strlcpy(j->user, ui->name, sizeof(j->user));
+		TAILQ_INSERT_TAIL(&m->jobs, j, entry);
+		m->njobs++;
+	}
+	j->rcpt[j->nrcpt++] = i;
+}
+
+/* Every recipient is known: the jobs go to their workers. */
+static void
+dmsg_finish(struct dmsg *m)
+{
+	struct djob	*j;
+
+	if (m->njobs == 0) {
+		dmsg_reply(m);
+		return;
+	}
+	while ((j = TAILQ_FIRST(&m->jobs)) != NULL) {
+		TAILQ_REMOVE(&m->jobs, j, entry);
+		job_queue(j);
+	}
+}
+
+/* Every recipient has its status: tell the lmtp process. */
+static void
+dmsg_reply(struct dmsg *m)
+{
+	struct msg_delivered	 out;
+	struct proc		*p;
+
+	memset(&out, 0, sizeof(out));
+	out.id = m->id;
+	out.nrcpt = m->nrcpt;
+	memcpy(out.status, m->status, sizeof(out.status));
+	if ((p = proc_alive(KIND_LMTP, m->lmtppid)) != NULL)
+		chan_send(&p->chan, MSG_PARENT_DELIVERED, -1, &out,
+		    sizeof(out));
+	close(m->fd);
+	free(m);
+	ndmsgs--;
+}
+
+static void
+job_done(struct djob *j, uint32_t status)
+{
+	struct dmsg	*m = j->m;
+	int		 i;
+
+	for (i = 0; i < j->nrcpt; i++)
+		m->status[j->rcpt[i]] = status;
+	free(j);
+	if (--m->njobs == 0)
+		dmsg_reply(m);
+}
+
+/*
+ * A job to its maildir's worker: the warm one, a new one, or, at limit
+ * delivery-workers with none idle to end, the queue of those waiting.
+ */
+static void
+job_queue(struct djob *j)
+{
+	struct dworker	 key, *w;
+
+	key.uid = j->uid;
+	key.gid = j->gid;
+	(void)strlcpy(key.maildir, j->maildir, sizeof(key.maildir));
+	if ((w = RB_FIND(dworkertree, &dworkers, &key)) == NULL) {
+		if (ndworkers >= (size_t)conf->set.limit.delivery_workers &&
+		    (w = TAILQ_FIRST(&idle)) != NULL)
+			dworker_close(w);
+		if (ndworkers >= (size_t)conf->set.limit.delivery_workers) {
+			TAILQ_INSERT_TAIL(&waiting, j, entry);
+			return;
+		}
+		if ((w = dworker_start(j)) == NULL) {
+			job_done(j, DLV_TEMP);
+			return;
+		}
+	}
+	TAILQ_INSERT_TAIL(&w->queue, j, entry);
+	if (w->job == NULL)
+		dworker_next(w);
+}
+
+/* A worker ended or went idle: those waiting may go now. */
+static void
+waiting_run(void)
+{
+	struct djob	*j;
+
+	while ((j = TAILQ_FIRST(&waiting)) != NULL &&
+	    (ndworkers < (size_t)conf->set.limit.delivery_workers ||
+	    !TAILQ_EMPTY(&idle))) {
+		TAILQ_REMOVE(&waiting, j, entry);
+		job_queue(j);
+	}
+}
+
+/*
+ * A dlvrpop for j's maildir, as its user: the only place besides
+ * login.c's spawn_worker that starts a process with a mail user's ids,
+ * and they come from usertab, never from the lmtp process.
+ */
+static struct dworker *
+dworker_start(const struct djob *j)
+{
+	struct dworker	*w;
+	struct userinfo	 ui;
+	struct peeraddr	 nopeer;
+	char		*argv[8];
+	int		 sp[2] = { -1, -1 }, conffd = -1, argc;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		goto fail;
+	memset(&nopeer, 0, sizeof(nopeer));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    (conffd = worker_conf(j->user, j->maildir, &nopeer, "",
+	    WORKER_DELIVER)) == -1)
+		goto fail;
+	ui.name = j->user;
+	ui.uid = j->uid;
+	ui.gid = j->gid;
+	ui.path = j->maildir;
+	argc = child_argv(argv, "dlvrpop", NULL);
+	argv[argc] = NULL;
+	if ((w->pid = child_exec(dlvrpop_path, argv, sp[1], conffd, &ui,
+	    "dlvrpop")) == -1)
+		goto fail;
+	close(sp[1]);
+	close(conffd);
+	w->uid = j->uid;
+	w->gid = j->gid;
+	(void)strlcpy(w->maildir, j->maildir, sizeof(w->maildir));
+	TAILQ_INIT(&w->queue);
+	chan_init(&w->chan, sp[0], PROC_PARENT, PROC_DLVRPOP, PH_RUN,
+	    from_dlvrpop, nitems(from_dlvrpop), dworker_eof, w);
+	w->chan.bad = dworker_bad;
+	chan_start(&w->chan);
+	evtimer_set(&w->timer, dworker_timer, w);
+	RB_INSERT(dworkertree, &dworkers, w);
+	ndworkers++;
+	log_debug("dlvrpop for %s: pid %d, uid %u gid %u, %s", j->user,
+	    (int)w->pid, (unsigned)j->uid, (unsigned)j->gid, j->maildir);
+	return w;
+ fail:
+	log_warn("lmtp: cannot start a delivery worker for %s", j->user);
+	if (sp[0] != -1) {
+		close(sp[0]);
+		close(sp[1]);
+	}
+	if (conffd != -1)
+		close(conffd);
+	free(w);
+	return NULL;
+}
+
+/* Its next job, or idle: warm for timeout delivery-idle seconds. */
+static void
+dworker_next(struct dworker *w)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct msg_job	 mj;
+	struct djob	*j;
+	int		 fd;
+
+	if (w->isidle) {
+		TAILQ_REMOVE(&idle, w, lru);
+		w->isidle = 0;
+	}
+	if ((j = TAILQ_FIRST(&w->queue)) == NULL) {
+		w->job = NULL;
+		TAILQ_INSERT_TAIL(&idle, w, lru);
+		w->isidle = 1;
+		tv.tv_sec = conf->set.timeout.delivery_idle;
+		evtimer_add(&w->timer, &tv);
+		waiting_run();
+		return;
+	}
+	TAILQ_REMOVE(&w->queue, j, entry);
+	w->job = j;
+	tv.tv_sec = conf->set.timeout.delivery;
+	evtimer_add(&w->timer, &tv);
+	if (j->has_intent) {
+		/* Its worker died: what did it leave? */
+		j->checked = 1;
+		chan_send(&w->chan, MSG_PARENT_DLVCHECK, -1, &j->intent,
+		    sizeof(j->intent));
+		return;
+	}
+	if ((fd = dup(j->m->fd)) == -1) {
+		log_warn("lmtp: dup");
+		w->job = NULL;
+		job_done(j, DLV_TEMP);
+		dworker_next(w);
+		return;
+	}
+	memset(&mj, 0, sizeof(mj));
+	mj.job = j->id;
+	chan_send(&w->chan, MSG_PARENT_DELIVER, fd, &mj, sizeof(mj));
+}
+
+/*
+ * Out of the tree (a new job for its maildir starts a new worker) and
+ * off the idle list, into the ending ones.  Its channel is closed from
+ * its timer, outside the channel's own callbacks; a worker that reads
+ * its end exits, and is freed once reaped.
+ */
+static void
+dworker_close(struct dworker *w)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (w->closed > 0)
+		return;
+	w->closed = 1;
+	RB_REMOVE(dworkertree, &dworkers, w);
+	if (w->isidle) {
+		TAILQ_REMOVE(&idle, w, lru);
+		w->isidle = 0;
+	}
+	TAILQ_INSERT_TAIL(&ending, w, lru);
+	ndworkers--;
+	evtimer_del(&w->timer);
+	evtimer_add(&w->timer, &tv);
+}
+
+/*
+ * The worker is gone (its channel closed, or it broke the protocol):
+ * its job is looked at by a successor if it had named its files, else
+ * it failed before creating any; its queue goes to that successor.
+ */
+static void
+dworker_gone(struct dworker *w)
+{
+	struct djob	*j, *check = w->job;
+
+	w->job = NULL;
+	if (check != NULL) {
+		if (!check->has_intent) {
+			log_warnx("lmtp: dlvrpop %d for %s ended before it "
+			    "wrote anything: temporary failure", (int)w->pid,
+			    w->maildir);
+			job_done(check, DLV_TEMP);
+			check = NULL;
+		} else if (check->checked) {
+			log_warnx("lmtp: dlvrpop %d for %s ended while it "
+			    "looked at tmp/%s: temporary failure",
+			    (int)w->pid, w->maildir, check->intent.tmp);
+			job_done(check, DLV_TEMP);
+			check = NULL;
+		} else
+			log_warnx("lmtp: dlvrpop %d for %s ended during a "
+			    "delivery: its successor looks at what it left",
+			    (int)w->pid, w->maildir);
+	}
+	dworker_close(w);
+	if (check != NULL)
+		job_queue(check);
+	while ((j = TAILQ_FIRST(&w->queue)) != NULL) {
+		TAILQ_REMOVE(&w->queue, j, entry);
+		job_queue(j);
+	}
+}
+
+static void
+dworker_eof(struct chan *c)
+{
+	struct dworker	*w = c->arg;
+	struct timeval	 tv = { 0, 0 };
+
+	/* Not here: msg.c is still in its read callback. */
+	evtimer_del(&w->timer);
+	evtimer_add(&w->timer, &tv);
+	if (w->closed == 0)
+		w->closed = -1;		/* gone, not yet handled */
+}
+
+/* A malformed message: end it; msg.c closes the channel after us. */
+static void
+dworker_bad(struct chan *c)
+{
+	struct dworker	*w = c->arg;
+
+	(void)kill(w->pid, SIGKILL);
+	dworker_eof(c);
+}
+
+/*
+ * The one timer of a worker: the end of its warm time (idle), the
+ * deadline of its job (timeout delivery: killed, and looked at as any
+ * killed worker's job), or the cleanup after its channel closed.
+ */
+static void
+dworker_timer(int fd, short ev, void *arg)
+{
+	struct dworker	*w = arg;
+
+	if (w->closed == -1) {
+		w->closed = 0;
+		dworker_gone(w);
+	} else if (w->closed) {
+		if (w->chan.fd != -1)
+			chan_close(&w->chan);
+		w->closed = 2;
+		if (w->reaped) {
+			TAILQ_REMOVE(&ending, w, lru);
+			free(w);
+		}
+	} else if (w->job != NULL) {
+		log_warnx("lmtp: dlvrpop %d for %s: no answer in %d seconds "
+		    "(timeout delivery), killed", (int)w->pid, w->maildir,
+		    conf->set.timeout.delivery);
+		(void)kill(w->pid, SIGKILL);
+	} else {
+		log_debug("dlvrpop %d for %s: idle, ended", (int)w->pid,
+		    w->maildir);
+		dworker_close(w);
+	}
+}
+
+/* The names of its job's files, before it creates them. */
+static void
+dworker_intent(struct chan *c, const void *data, int fd)
+{
+	const struct msg_intent	*mi = data;
+	struct dworker		*w = c->arg;
+
+	if (w->job == NULL || mi->job != w->job->id || w->job->checked) {
+		chan_bad(c, "%s for job %llu, not its job",
+		    msg_type_str(MSG_DLVRPOP_INTENT),
+		    (unsigned long long)mi->job);
+		return;
+	}
+	w->job->intent = *mi;
+	w->job->has_intent = 1;
+}
+
+static void
+dworker_done(struct chan *c, const void *data, int fd)
+{
+	const struct msg_done	*md = data;
+	struct dworker		*w = c->arg;
+	struct djob		*j = w->job;
+
+	if (j == NULL || md->job != j->id) {
+		chan_bad(c, "%s for job %llu, not its job",
+		    msg_type_str(MSG_DLVRPOP_DONE),
+		    (unsigned long long)md->job);
+		return;
+	}
+	if (j->checked)
+		log_info("lmtp: %s: the message a killed dlvrpop was "
+		    "delivering is %s", w->maildir, md->status == DLV_OK ?
+		    "in new/: delivered once" : "not there: removed, "
+		    "temporary failure");
+	evtimer_del(&w->timer);
+	w->job = NULL;
+	job_done(j, md->status);
+	dworker_next(w);
+}
+
+/* SIGCHLD: 1 if pid was a delivery worker we still know. */
+int
+dlvr_exited(pid_t pid, int status)
+{
+	struct dworker	*w;
+
+	RB_FOREACH(w, dworkertree, &dworkers)
+		if (w->pid == pid)
+			break;
+	if (w == NULL)
+		TAILQ_FOREACH(w, &ending, lru)
+			if (w->pid == pid)
+				break;
+	if (w == NULL)
+		return 0;
+	if (WIFSIGNALED(status))
+		log_warnx("dlvrpop %d for %s killed by signal %d", (int)pid,
+		    w->maildir, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		log_warnx("dlvrpop %d for %s exited %d", (int)pid, w->maildir,
+		    WEXITSTATUS(status));
+	w->reaped = 1;
+	if (w->closed == 2) {
+		TAILQ_REMOVE(&ending, w, lru);
+		free(w);
+	}
+	return 1;
+}
