@@ -164,9 +164,10 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 }
 
 /*
- * listen on socket PATH auth-http|lmtp [group NAME]: mode 0660 root:NAME, or
- * 0600 without a group.  A socket file left by a crash is replaced; one
- * that answers belongs to a running popd, which keeps it.
+ * listen on socket PATH auth-http|lmtp [group NAME]: mode 0660
+ * root:NAME, or without a group 0600 (auth-http) or 0666 (lmtp).  A
+ * socket file left by a crash is replaced; one that answers belongs to
+ * a running popd, which keeps it.
  */
 static int
 bind_socket(const struct conf_listen *l)
@@ -225,7 +226,13 @@ bind_socket(const struct conf_listen *l)
 		close(fd);
 		return -1;
 	}
-	if (chmod(l->path, gr != NULL ? 0660 : 0600) == -1 ||
+	/*
+	 * LMTP without a group: every local user may deliver, as over
+	 * loopback TCP (or port 25); the MTA's delivery user is often
+	 * one uid per virtual user.  auth_http is nginx's only.
+	 */
+	if (chmod(l->path, gr != NULL ? 0660 : (l->flags & CONF_LISTEN_LMTP) ?
+	    0666 : 0600) == -1 ||
 	    (gr != NULL && chown(l->path, 0, gr->gr_gid) == -1) ||
 	    listen(fd, 512) == -1) {
 		log_warn("%s: %s", listen_name(l), l->path);
