@@ -84,7 +84,7 @@ static const struct msg_handler to_authpop_extra[] = {
 #undef H
 
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
-    E_PARENT_W };
+    E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V };
 static const struct end {
 	int				 self, peer;
 	const struct msg_handler	*h;
@@ -101,6 +101,13 @@ static const struct end {
 	[E_PARENT_A] = { PROC_PARENT, PROC_AUTHPOP, from_authpop,
 	    nitems(from_authpop) },
 	[E_PARENT_W] = { PROC_PARENT, PROC_WRKRPOP, NULL, 0 },
+	[E_LMTP] = { PROC_LMTP, PROC_PARENT, to_lmtp, nitems(to_lmtp) },
+	[E_DLVRPOP] = { PROC_DLVRPOP, PROC_PARENT, to_dlvrpop,
+	    nitems(to_dlvrpop) },
+	[E_PARENT_M] = { PROC_PARENT, PROC_LMTP, from_lmtp,
+	    nitems(from_lmtp) },
+	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP, from_dlvrpop,
+	    nitems(from_dlvrpop) },
 };
 
 static void
@@ -743,6 +750,13 @@ main(void)
 	const uint32_t	 PX = sizeof(struct msg_proxy);
 	const uint32_t	 CF = sizeof(struct conf_settings);
 	const uint32_t	 PN = sizeof(struct msg_penalty);
+	const uint32_t	 RC = sizeof(struct msg_rcpt);
+	const uint32_t	 RO = sizeof(struct msg_rcptok);
+	const uint32_t	 DL = sizeof(struct msg_deliver);
+	const uint32_t	 DD = sizeof(struct msg_delivered);
+	const uint32_t	 JB = sizeof(struct msg_job);
+	const uint32_t	 IN = sizeof(struct msg_intent);
+	const uint32_t	 DN = sizeof(struct msg_done);
 	const uint32_t	 CR = sizeof(struct msg_cred);
 	const uint32_t	 RT = sizeof(struct msg_route);
 	static struct msg_penalty	 pen, pen_zero, pen_many, pen_fails,
@@ -821,6 +835,54 @@ main(void)
 	const struct msg_route		 route_4 = { .id = 1,
 	    .status = ROUTE_TEMP + 1 };
 	struct msg_route		 route_unterm;
+	const struct msg_rcpt		 rcpt = { .id = 1,
+	    .addr = "alice+news@example.org" };
+	const struct msg_rcpt		 rcpt_space = { .id = 1,
+	    .addr = "al ice@example.org" };
+	const struct msg_rcpt		 rcpt_empty = { .id = 1 };
+	const struct msg_rcpt		 rcpt_8bit = { .id = 1,
+	    .addr = "\xc3\xa9@example.org" };
+	const struct msg_rcptok		 rcptok = { .id = 1,
+	    .status = RCPT_OK, .user = "alice" };
+	const struct msg_rcptok		 rcptok_none_user = { .id = 1,
+	    .status = RCPT_NONE, .user = "alice" };
+	const struct msg_rcptok		 rcptok_bad_user = { .id = 1,
+	    .status = RCPT_OK, .user = "../alice" };
+	const struct msg_rcptok		 rcptok_4 = { .id = 1,
+	    .status = RCPT_TEMP + 1 };
+	const struct msg_deliver	 dlv = { .id = 1, .nrcpt = 2,
+	    .user = { "alice", "bob@example.org" } };
+	const struct msg_deliver	 dlv_0 = { .id = 1 };
+	const struct msg_deliver	 dlv_101 = { .id = 1,
+	    .nrcpt = LMTP_MAXRCPT + 1 };
+	const struct msg_deliver	 dlv_extra = { .id = 1, .nrcpt = 1,
+	    .user = { "alice", "bob" } };
+	const struct msg_deliver	 dlv_bad = { .id = 1, .nrcpt = 2,
+	    .user = { "alice", "" } };
+	const struct msg_delivered	 dlvd = { .id = 1, .nrcpt = 2,
+	    .status = { DLV_OK, DLV_FULL } };
+	const struct msg_delivered	 dlvd_0 = { .id = 1, .nrcpt = 2,
+	    .status = { DLV_OK } };
+	const struct msg_delivered	 dlvd_extra = { .id = 1, .nrcpt = 1,
+	    .status = { DLV_OK, DLV_OK } };
+	const struct msg_intent		 intent = { .job = 1,
+	    .tmp = "1700000000.M1P2R3.host",
+	    .new = "1700000000.M1P2R3.host,S=10,W=11" };
+	const struct msg_intent		 intent_slash = { .job = 1,
+	    .tmp = "../cur/x", .new = "y" };
+	const struct msg_intent		 intent_dot = { .job = 1,
+	    .tmp = "x", .new = ".." };
+	const struct msg_intent		 intent_empty = { .job = 1,
+	    .tmp = "x" };
+	const struct msg_done		 done = { .job = 1, .status = DLV_OK };
+	const struct msg_done		 done_nouser = { .job = 1,
+	    .status = DLV_NOUSER };
+	const struct msg_job		 job = { .job = 1 };
+	const struct msg_worker		 worker_dlv = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER };
+	const struct msg_worker		 worker_dlv_peer = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER,
+	    .peer = { .af = AF_INET, .a = { 127, 0, 0, 1 } } };
 	struct msg_login		 login_unterm;
 	struct msg_cred			 cred_unterm;
 	struct msg_passwd		 passwd_unterm;
@@ -1097,6 +1159,75 @@ main(void)
 		    MSG_PARENT_PENALTY, V, PN, H, PN, 0, 1, 0, &pen_af },
 		{ "all zeros as the configuration", E_WRKRPOP, PH_START,
 		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, NULL },
+
+		/* LMTP: the lmtp process and the delivery workers. */
+		{ "a recipient", E_PARENT_M, PH_RUN, MSG_LMTP_RCPT, V, RC, H,
+		    RC, 0, 1, 1, &rcpt },
+		{ "a recipient from a draining lmtp", E_PARENT_M, PH_DRAIN,
+		    MSG_LMTP_RCPT, V, RC, H, RC, 0, 1, 1, &rcpt },
+		{ "a recipient with a space", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_RCPT, V, RC, H, RC, 0, 1, 0, &rcpt_space },
+		{ "an empty recipient", E_PARENT_M, PH_RUN, MSG_LMTP_RCPT, V,
+		    RC, H, RC, 0, 1, 0, &rcpt_empty },
+		{ "an 8-bit recipient", E_PARENT_M, PH_RUN, MSG_LMTP_RCPT, V,
+		    RC, H, RC, 0, 1, 0, &rcpt_8bit },
+		{ "a recipient with a descriptor", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_RCPT, V, RC, H, RC, 1, 1, 0, &rcpt },
+		{ "a recipient from authpop", E_PARENT_A, PH_RUN,
+		    MSG_LMTP_RCPT, V, RC, H, RC, 0, 1, 0, &rcpt },
+		{ "a recipient's user", E_LMTP, PH_RUN, MSG_PARENT_RCPT, V, RO,
+		    H, RO, 0, 1, 1, &rcptok },
+		{ "no such recipient, with a user", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_none_user },
+		{ "a recipient's invalid user", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_bad_user },
+		{ "a recipient of status 4", E_LMTP, PH_RUN, MSG_PARENT_RCPT,
+		    V, RO, H, RO, 0, 1, 0, &rcptok_4 },
+		{ "a message for two", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
+		    DL, H, DL, 1, 1, 1, &dlv },
+		{ "a message without its descriptor", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_DELIVER, V, DL, H, DL, 0, 1, 0, &dlv },
+		{ "a message for nobody", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_0 },
+		{ "a message for 101", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
+		    DL, H, DL, 1, 1, 0, &dlv_101 },
+		{ "a message with a user past nrcpt", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_extra },
+		{ "a message for an empty user", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_bad },
+		{ "delivered", E_LMTP, PH_RUN, MSG_PARENT_DELIVERED, V, DD, H,
+		    DD, 0, 1, 1, &dlvd },
+		{ "delivered to a draining lmtp", E_LMTP, PH_DRAIN,
+		    MSG_PARENT_DELIVERED, V, DD, H, DD, 0, 1, 1, &dlvd },
+		{ "delivered with a status 0", E_LMTP, PH_RUN,
+		    MSG_PARENT_DELIVERED, V, DD, H, DD, 0, 1, 0, &dlvd_0 },
+		{ "delivered with a status past nrcpt", E_LMTP, PH_RUN,
+		    MSG_PARENT_DELIVERED, V, DD, H, DD, 0, 1, 0, &dlvd_extra },
+		{ "the delivery worker's configuration", E_DLVRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &worker_dlv },
+		{ "a delivery worker with a client", E_DLVRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &worker_dlv_peer },
+		{ "a job", E_DLVRPOP, PH_RUN, MSG_PARENT_DELIVER, V, JB, H, JB,
+		    1, 1, 1, &job },
+		{ "a job without its message", E_DLVRPOP, PH_RUN,
+		    MSG_PARENT_DELIVER, V, JB, H, JB, 0, 1, 0, &job },
+		{ "a check", E_DLVRPOP, PH_RUN, MSG_PARENT_DLVCHECK, V, IN, H,
+		    IN, 0, 1, 1, &intent },
+		{ "a check of ../cur/x", E_DLVRPOP, PH_RUN,
+		    MSG_PARENT_DLVCHECK, V, IN, H, IN, 0, 1, 0, &intent_slash },
+		{ "an intent", E_PARENT_V, PH_RUN, MSG_DLVRPOP_INTENT, V, IN,
+		    H, IN, 0, 1, 1, &intent },
+		{ "an intent of ..", E_PARENT_V, PH_RUN, MSG_DLVRPOP_INTENT,
+		    V, IN, H, IN, 0, 1, 0, &intent_dot },
+		{ "an intent without a new name", E_PARENT_V, PH_RUN,
+		    MSG_DLVRPOP_INTENT, V, IN, H, IN, 0, 1, 0, &intent_empty },
+		{ "done", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE, V, DN, H, DN,
+		    0, 1, 1, &done },
+		{ "done: no such user", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE,
+		    V, DN, H, DN, 0, 1, 0, &done_nouser },
+		{ "done from the lmtp process", E_PARENT_M, PH_RUN,
+		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done },
 	};
 	struct msg_listen	 ml = { LISTEN_TLS, 0 };
 	struct msg_lid		 lid = { 1 };
