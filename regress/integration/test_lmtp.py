@@ -1,0 +1,630 @@
+#!/usr/bin/env python3
+"""LMTP deliveries (listen on ... lmtp, popd.conf(5) "Deliveries over
+LMTP"): a raw LMTP client and Python's smtplib.LMTP on the unix socket
+and on loopback TCP, delivering into the users' maildirs through the
+per-maildir dlvrpop workers; every message then read back over POP3.
+Multi-recipient replies, unknown users, a read-only and a full maildir,
+the limits and deadlines, and kill -9 of the lmtp process and of the
+workers at random moments."""
+
+import os
+import random
+import re
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import popdtest as T  # noqa: E402
+
+SENDER = "sender@example.net"
+
+
+def lmtp_conf(srv, extra=""):
+    srv.sock = os.path.join(srv.tmpdir, "lmtp.sock")
+    srv.lport = T.free_port()
+    srv.conf_extra = ('listen on socket "%s" lmtp\n'
+                      'listen on 127.0.0.1 port %d lmtp\n%s'
+                      % (srv.sock, srv.lport, extra))
+
+
+def start(srv, extra=""):
+    lmtp_conf(srv, extra)
+    srv.start()
+    T.wait_for(lambda: os.path.exists(srv.sock), what="the lmtp socket")
+    return srv
+
+
+class Lmtp:
+    """A raw LMTP client: what it sends is exactly what a test says."""
+
+    def __init__(self, srv, tcp=False, timeout=30, greet=True):
+        if tcp:
+            self.s = socket.create_connection(("127.0.0.1", srv.lport),
+                                              timeout=timeout)
+        else:
+            self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.s.settimeout(timeout)
+            self.s.connect(srv.sock)
+        self.buf = b""
+        if greet:
+            code, text = self.reply()
+            T.expect(code, 220, "greeting: %r" % text)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.s.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise EOFError("connection closed; read %r" % self.buf)
+            self.buf += d
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        return ln.decode("utf-8", "replace")
+
+    def reply(self):
+        """(code, text of all lines)."""
+        lines = []
+        while True:
+            ln = self.line()
+            lines.append(ln)
+            if len(ln) < 4 or ln[3] != "-":
+                break
+        return int(lines[-1][:3]), "\n".join(lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def ok(self, line, code=250):
+        c, text = self.cmd(line)
+        T.expect(c, code, "%s: %s" % (line, text))
+        return text
+
+    def closed(self, timeout=5):
+        self.s.settimeout(timeout)
+        try:
+            while True:
+                d = self.s.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def transaction(self, rcpts, body, sender=SENDER):
+        """MAIL, RCPT each, DATA (dot-stuffed here): (RCPT replies,
+        DATA replies, one per accepted recipient)."""
+        if not getattr(self, "hello", False):
+            self.ok("LHLO test.example")
+            self.hello = True
+        self.ok("MAIL FROM:<%s>" % sender)
+        rr = [self.cmd("RCPT TO:<%s>" % r) for r in rcpts]
+        n = sum(1 for c, _ in rr if c == 250)
+        if n == 0:
+            T.expect(self.cmd("DATA")[0], 503, "DATA without recipients")
+            return rr, []
+        self.ok("DATA", 354)
+        self.send(stuff(body) + b".\r\n")
+        return rr, [self.reply() for _ in range(n)]
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+def stuff(body):
+    """body as DATA carries it: CRLF line ends, leading dots doubled,
+    a final CRLF."""
+    if isinstance(body, str):
+        body = body.encode()
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    out = re.sub(rb"(?m)^\.", b"..", body)
+    return out
+
+
+def stored(body, sender=SENDER):
+    """What POP3 RETR returns for body delivered over LMTP."""
+    if isinstance(body, str):
+        body = body.encode()
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return ("Return-Path: <%s>\r\n" % sender).encode() + body
+
+
+def messages(srv, user):
+    return [m.data for m in T.mailbox(srv, user, retr=True)]
+
+
+def msg(n=0, extra=""):
+    return ("From: %s\r\nTo: alice@popd.test\r\nSubject: test %d\r\n"
+            "Message-Id: <%d.%f@example.net>\r\n\r\nbody %d\r\n%s"
+            % (SENDER, n, n, time.time(), n, extra))
+
+
+def dlvrpops(srv):
+    return [p for p in T.descendants(srv.proc.pid)
+            if T.proc_comm(p) == "dlvrpop"]
+
+
+def lmtp_pid(srv):
+    pids = [p for p in T.descendants(srv.proc.pid)
+            if "lmtp" in T.proc_title(p) and T.proc_comm(p) == "popd"]
+    return pids[0] if pids else None
+
+
+# --- the dialogue -----------------------------------------------------------
+
+@T.test(start=False)
+def lhlo_capabilities(srv):
+    start(srv, "limit message-size 1048576\n")
+    c = Lmtp(srv)
+    text = c.ok("LHLO client.example")
+    for cap in ("PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME",
+                "SIZE 1048576"):
+        T.expect_true(re.search(r"^250[- ]%s$" % cap, text, re.M),
+                      "LHLO announces %s" % cap, text)
+    T.expect(c.cmd("EHLO client.example")[0], 500, "EHLO is not LMTP")
+    T.expect(c.cmd("HELO client.example")[0], 500, "HELO is not LMTP")
+    T.expect(c.cmd("NOOP")[0], 250, "NOOP")
+    T.expect(c.cmd("RSET")[0], 250, "RSET")
+    T.expect(c.cmd("QUIT")[0], 221, "QUIT")
+    T.expect_true(c.closed(), "closed after QUIT")
+
+
+@T.test(start=False)
+def mail_before_lhlo(srv):
+    start(srv)
+    c = Lmtp(srv)
+    T.expect(c.cmd("MAIL FROM:<%s>" % SENDER)[0] // 100, 5,
+             "MAIL before LHLO")
+    c.ok("LHLO x")
+    c.ok("MAIL FROM:<%s>" % SENDER)
+    T.expect(c.cmd("MAIL FROM:<%s>" % SENDER)[0], 503, "second MAIL")
+
+
+@T.test(start=False)
+def deliver_one(srv):
+    """One message over the socket, one over TCP: each in new/ under a
+    name with its size (S=) and RFC 1939 octets (W=), read back over
+    POP3 byte for byte after the Return-Path line."""
+    start(srv)
+    body = msg(1)
+    c = Lmtp(srv)
+    rr, dr = c.transaction(["alice@popd.test"], body)
+    T.expect(rr[0][0], 250, "RCPT alice: %s" % rr[0][1])
+    T.expect(dr[0][0], 250, "DATA: %s" % dr[0][1])
+    T.expect_true(dr[0][1].startswith("250 2."), "enhanced code",
+                  dr[0][1])
+    t = Lmtp(srv, tcp=True)
+    rr, dr = t.transaction(["alice"], msg(2))
+    T.expect(dr[0][0], 250, "DATA over TCP: %s" % dr[0][1])
+    new = srv.files("alice", "new")
+    T.expect(len(new), 2, "two files in new/")
+    for name in new:
+        data = open(os.path.join(srv.maildir("alice"), "new", name),
+                    "rb").read()
+        m = re.search(r",S=(\d+),W=(\d+)$", name)
+        T.expect_true(m, "S= and W= in the name", name)
+        T.expect(int(m.group(1)), len(data), "S= is the file size")
+        T.expect(int(m.group(2)), T.rfc_size(data), "W= is RFC 1939's")
+        T.expect_true(b"\r\n" not in data, "stored with LF line ends")
+    T.expect(srv.files("alice", "tmp"), [], "tmp/ empty")
+    got = messages(srv, "alice")
+    T.expect(len(got), 2, "two messages over POP3")
+    T.expect_true(stored(body) in got, "the first message byte for byte",
+                  got)
+
+
+@T.test(start=False)
+def content_byte_exact(srv):
+    """Dot lines, a 3,000-octet line, no final newline, 8-bit bytes, a
+    bare LF.LF inside: all served back exactly (DESIGN 24: the data
+    ends only at CRLF.CRLF)."""
+    start(srv)
+    bodies = [
+        "Subject: dots\r\n\r\n.\r\n..\r\n.hidden\r\n. \r\nend\r\n",
+        "Subject: long\r\n\r\n" + "x" * 3000 + "\r\n",
+        "Subject: no newline\r\n\r\nlast line",
+        "Subject: 8bit\r\n\r\ncaf\xe9 \u00fc\u4e2d\r\n",
+        "Subject: bare lf\r\n\r\na\n.\nb\n.\r\nc\r\n",
+    ]
+    raw = [b.encode("utf-8") for b in bodies]
+    c = Lmtp(srv)
+    for b in raw:
+        rr, dr = c.transaction(["bob@popd.test"], b)
+        T.expect(dr[0][0], 250, "DATA: %s" % dr[0][1])
+    got = messages(srv, "bob")
+    T.expect(len(got), len(raw), "every message delivered once")
+    for b in raw:
+        if b"\n" in b.replace(b"\r\n", b""):
+            # A bare LF is served as CRLF.
+            want = stored(b.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        else:
+            want = stored(b)
+        T.expect_true(want in got, "served byte for byte: %r" % b[:40],
+                      [g[:80] for g in got])
+
+
+@T.test(start=False)
+def pipelined(srv):
+    """Everything in one write, a second transaction after the dot in
+    the same write: the replies come in order, one each."""
+    start(srv)
+    c = Lmtp(srv)
+    c.send("LHLO x\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<alice>\r\n"
+           "RCPT TO:<nobody>\r\nRCPT TO:<bob>\r\nDATA\r\n")
+    T.expect(c.reply()[0], 250, "LHLO")
+    T.expect(c.reply()[0], 250, "MAIL")
+    T.expect(c.reply()[0], 250, "RCPT alice")
+    T.expect(c.reply()[0], 550, "RCPT nobody")
+    T.expect(c.reply()[0], 250, "RCPT bob")
+    T.expect(c.reply()[0], 354, "DATA")
+    c.send("Subject: one\r\n\r\n1\r\n.\r\nMAIL FROM:<>\r\n"
+           "RCPT TO:<alice>\r\nDATA\r\nSubject: two\r\n\r\n2\r\n.\r\n"
+           "QUIT\r\n")
+    T.expect(c.reply()[0], 250, "alice's reply")
+    T.expect(c.reply()[0], 250, "bob's reply")
+    T.expect(c.reply()[0], 250, "MAIL <>")
+    T.expect(c.reply()[0], 250, "RCPT alice")
+    T.expect(c.reply()[0], 354, "DATA")
+    T.expect(c.reply()[0], 250, "alice's second")
+    T.expect(c.reply()[0], 221, "QUIT")
+    T.expect(len(srv.files("alice", "new")), 2, "alice has two")
+    T.expect(len(srv.files("bob", "new")), 1, "bob has one")
+    T.expect_true(stored("Subject: two\r\n\r\n2\r\n", "") in
+                  messages(srv, "alice"), "the null sender as <>")
+
+
+@T.test(start=False)
+def recipients_each_their_reply(srv):
+    """smtplib.LMTP-style multi-recipient message: an unknown recipient
+    is refused at RCPT (550); a read-only maildir gets 4xx after DATA,
+    the others 250, each its own line."""
+    start(srv)
+    T.need_root()
+    new = os.path.join(srv.maildir("bob"), "new")
+    os.chmod(new, 0o500)
+    try:
+        c = Lmtp(srv)
+        rr, dr = c.transaction(["alice@popd.test", "nobody@popd.test",
+                                "bob@popd.test"], msg(3))
+    finally:
+        os.chmod(new, 0o700)
+    T.expect([x[0] for x in rr], [250, 550, 250], "RCPT replies")
+    T.expect_true(rr[1][1].startswith("550 5.1.1"), "550 5.1.1", rr[1][1])
+    T.expect(dr[0][0], 250, "alice delivered: %s" % dr[0][1])
+    T.expect(dr[1][0] // 100, 4, "bob's read-only new/: %s" % dr[1][1])
+    T.expect_true("<bob@popd.test>" in dr[1][1], "bob's reply names bob",
+                  dr[1][1])
+    T.expect(srv.files("bob", "new"), [], "nothing in bob's new/")
+    T.expect(srv.files("bob", "tmp"), [], "nothing in bob's tmp/")
+    T.expect(len(srv.files("alice", "new")), 1, "alice has it")
+    srv.wait_log("bob", timeout=5)
+
+
+@T.test(start=False)
+def smtplib_client(srv):
+    """Python's own LMTP client, over the unix socket."""
+    start(srv)
+    s = smtplib.LMTP(srv.sock)
+    try:
+        refused = s.sendmail(SENDER, ["alice@popd.test", "bob"],
+                             msg(4).encode())
+    finally:
+        s.quit()
+    T.expect(refused, {}, "smtplib: nobody refused")
+    T.expect(len(srv.files("alice", "new")), 1, "alice")
+    T.expect(len(srv.files("bob", "new")), 1, "bob")
+
+
+@T.test(start=False)
+def same_maildir_one_copy(srv):
+    """alice, alice@popd.test and alice+list@popd.test are one maildir:
+    one copy, three 250s."""
+    start(srv)
+    c = Lmtp(srv)
+    rr, dr = c.transaction(["alice", "alice@popd.test",
+                            "alice+list@popd.test"], msg(5))
+    T.expect([x[0] for x in rr], [250, 250, 250], "RCPTs")
+    T.expect([x[0] for x in dr], [250, 250, 250], "DATA replies")
+    T.expect(len(srv.files("alice", "new")), 1, "one copy")
+
+
+@T.test(start=False)
+def same_as_pop3_session(srv):
+    """A delivery while alice is logged in does not wait for her
+    session (DESIGN 9) and appears in her next one."""
+    start(srv)
+    srv.deliver("alice", "Subject: old\r\n\r\nold\r\n")
+    p = srv.pop("alice")
+    try:
+        p.stat()
+        t0 = time.monotonic()
+        c = Lmtp(srv)
+        rr, dr = c.transaction(["alice"], msg(6))
+        T.expect(dr[0][0], 250, "delivered during a session")
+        T.expect_true(time.monotonic() - t0 < 5, "without waiting",
+                      time.monotonic() - t0)
+        T.expect(p.stat()[0], 1, "the session keeps its list")
+        p.quit()
+    finally:
+        p.close()
+    T.expect(len(messages(srv, "alice")), 2, "the next session sees it")
+
+
+# --- limits and deadlines -----------------------------------------------------
+
+@T.test(start=False)
+def size_limit(srv):
+    start(srv, "limit message-size 2048\n")
+    c = Lmtp(srv)
+    c.ok("LHLO x")
+    code, text = c.cmd("MAIL FROM:<%s> SIZE=5000" % SENDER)
+    T.expect(code, 552, "SIZE over the limit: %s" % text)
+    c.ok("MAIL FROM:<%s> SIZE=100 BODY=8BITMIME" % SENDER)
+    c.ok("RCPT TO:<alice>")
+    c.ok("RCPT TO:<bob>")
+    c.ok("DATA", 354)
+    c.send(stuff("Subject: big\r\n\r\n" + "y" * 4000) + b".\r\n")
+    r = [c.reply() for _ in range(2)]
+    T.expect([x[0] for x in r], [552, 552], "552 for each: %s" % r)
+    T.expect(srv.files("alice", "new") + srv.files("bob", "new"), [],
+             "nothing delivered")
+    rr, dr = c.transaction(["alice"], msg(7))
+    T.expect(dr[0][0], 250, "the session goes on")
+
+
+@T.test(start=False)
+def params_refused(srv):
+    start(srv)
+    c = Lmtp(srv)
+    c.ok("LHLO x")
+    T.expect(c.cmd("MAIL FROM:<%s> FOO=bar" % SENDER)[0], 555,
+             "unknown MAIL parameter")
+    c.ok("MAIL FROM:<%s>" % SENDER)
+    T.expect(c.cmd("RCPT TO:<alice> NOTIFY=NEVER")[0], 555,
+             "RCPT parameter")
+    T.expect(c.cmd("RCPT TO:alice")[0] // 100, 5, "RCPT without <>")
+    T.expect(c.cmd("RCPT TO:<>")[0] // 100, 5, "RCPT <>")
+
+
+@T.test(start=False)
+def too_many_recipients(srv):
+    start(srv, "limit recipients 2\n")
+    c = Lmtp(srv)
+    rr, dr = c.transaction(["alice", "bob", "alice@popd.test"], msg(8))
+    T.expect([x[0] for x in rr], [250, 250, 452], "the third: 452")
+    T.expect([x[0] for x in dr], [250, 250], "two delivered")
+
+
+@T.test(start=False)
+def bad_commands_limit(srv):
+    """The command that reaches limit bad-commands gets 421 as its only
+    reply, and the connection is closed."""
+    start(srv, "limit bad-commands 3\n")
+    c = Lmtp(srv)
+    T.expect(c.cmd("FOO")[0], 500, "first")
+    T.expect(c.cmd("BAR")[0], 500, "second")
+    c.send("BAZ\r\n")
+    code, text = c.reply()
+    T.expect(code, 421, "third: %s" % text)
+    T.expect_true(c.closed(), "closed")
+    c2 = Lmtp(srv)
+    c2.send(b"X" * 2000 + b"\r\n")
+    T.expect(c2.reply()[0], 500, "an over-long line")
+    c2.ok("NOOP")
+
+
+@T.test(start=False)
+def idle_timeout_mid_data(srv):
+    """A client that stops mid-DATA is closed after timeout lmtp, and
+    nothing of its transaction is delivered."""
+    start(srv, "timeout lmtp 2\n")
+    c = Lmtp(srv)
+    c.ok("LHLO x")
+    c.ok("MAIL FROM:<%s>" % SENDER)
+    c.ok("RCPT TO:<alice>")
+    c.ok("DATA", 354)
+    c.send("Subject: never finished\r\n\r\nhalf")
+    t0 = time.monotonic()
+    code, text = c.reply()
+    T.expect(code, 421, "421 after the timeout: %s" % text)
+    T.expect_true(1.5 < time.monotonic() - t0 < 10, "after about 2s",
+                  time.monotonic() - t0)
+    T.expect_true(c.closed(), "closed")
+    T.expect(srv.files("alice", "new") + srv.files("alice", "tmp"), [],
+             "nothing delivered")
+
+
+@T.test(start=False)
+def sessions_limit(srv):
+    start(srv, "limit lmtp-sessions 2\n")
+    a, b = Lmtp(srv), Lmtp(srv)
+    c = Lmtp(srv, greet=False)
+    code, text = c.reply()
+    T.expect(code, 421, "the third connection: %s" % text)
+    T.expect_true(c.closed(), "closed")
+    a.close()
+    T.wait_for(lambda: Lmtp(srv, greet=False).reply()[0] == 220,
+               what="a free slot after one closed")
+    b.ok("LHLO x")
+
+
+@T.test(start=False)
+def full_disk(srv):
+    """alice's maildir on a full tmpfs: 452 4.2.2 for her, 250 for bob,
+    nothing left behind in her maildir."""
+    T.need_root()
+    md = srv.maildir("alice")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700",
+                    "tmpfs", md], check=True)
+    try:
+        for d in ("tmp", "new", "cur"):
+            os.mkdir(os.path.join(md, d), 0o700)
+        for root, dirs, _ in os.walk(md):
+            os.chown(root, srv.uid("alice"), srv.gid("alice"))
+            for d in dirs:
+                os.chown(os.path.join(root, d), srv.uid("alice"),
+                         srv.gid("alice"))
+        start(srv)
+        c = Lmtp(srv)
+        body = msg(9, "z" * 200000)
+        rr, dr = c.transaction(["alice", "bob"], body)
+        T.expect(dr[0][0], 452, "alice's full disk: %s" % dr[0][1])
+        T.expect_true(dr[0][1].startswith("452 4."), "a 4xx code",
+                      dr[0][1])
+        T.expect(dr[1][0], 250, "bob: %s" % dr[1][1])
+        T.expect(os.listdir(os.path.join(md, "new")), [], "new/ empty")
+        T.expect(os.listdir(os.path.join(md, "tmp")), [], "tmp/ empty")
+        rr, dr = c.transaction(["alice"], msg(10))
+        T.expect(dr[0][0], 250, "a small one fits: %s" % dr[0][1])
+        srv.stop()
+    finally:
+        subprocess.run(["umount", "-l", md])
+
+
+# --- kill -9 ----------------------------------------------------------------
+
+@T.test(start=False, allow_crash=True)
+def kill_lmtp_mid_data(srv):
+    """kill -9 of the lmtp process mid-DATA: the client sees the
+    connection end, nothing is delivered, popd starts a new lmtp
+    process and the retry is delivered once."""
+    start(srv)
+    c = Lmtp(srv)
+    c.ok("LHLO x")
+    c.ok("MAIL FROM:<%s>" % SENDER)
+    c.ok("RCPT TO:<alice>")
+    c.ok("DATA", 354)
+    c.send("Subject: killed\r\n\r\n" + "k" * 50000 + "\r\n")
+    pid = lmtp_pid(srv)
+    T.expect_true(pid, "an lmtp process")
+    os.kill(pid, 9)
+    T.expect_true(c.closed(), "the connection ends")
+    T.expect(srv.files("alice", "new"), [], "nothing delivered")
+    T.wait_for(lambda: lmtp_pid(srv) not in (None, pid), timeout=10,
+               what="a new lmtp process")
+
+    def retry():
+        try:
+            r = Lmtp(srv, timeout=5)
+        except OSError:
+            return False
+        rr, dr = r.transaction(["alice"], msg(11))
+        return dr[0][0] == 250
+    T.wait_for(retry, timeout=10, what="the retry delivered")
+    T.expect(len(srv.files("alice", "new")), 1, "delivered once")
+
+
+@T.test(start=False, allow_crash=True, timeout=240)
+def kill_workers_at_random(srv):
+    """Deliveries back to back on two connections while alice's and
+    bob's dlvrpop are killed at random moments: every message answered
+    250 is in the maildir exactly once and whole, every one answered 4xx
+    is not there at all (the MTA sends it again), tmp/ is left empty."""
+    start(srv)
+    stop = threading.Event()
+    kills = [0]
+
+    def killer():
+        rnd = random.Random(19)
+        while not stop.is_set():
+            time.sleep(rnd.uniform(0.001, 0.02))
+            for p in dlvrpops(srv):
+                try:
+                    os.kill(p, 9)
+                    kills[0] += 1
+                except ProcessLookupError:
+                    pass
+    results = {}
+
+    def sender(user, n):
+        c = Lmtp(srv)
+        for i in range(n):
+            tag = "%s-%d" % (user, i)
+            body = "Subject: %s\r\n\r\n%s\r\n%s\r\n" % (tag, tag,
+                                                         "w" * (i * 97))
+            rr, dr = c.transaction([user], body)
+            results[tag] = (dr[0][0], stored(body))
+    k = threading.Thread(target=killer)
+    k.start()
+    try:
+        ts = [threading.Thread(target=sender, args=(u, 120))
+              for u in ("alice", "bob")]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(200)
+    finally:
+        stop.set()
+        k.join()
+    T.expect(len(results), 240, "every message answered")
+    T.expect_true(kills[0] >= 5, "workers were killed", kills[0])
+    codes = [c for c, _ in results.values()]
+    T.expect_true(codes.count(250) > 0 and all(c in (250, 451)
+                                              for c in codes),
+                  "250 or 451 only", sorted(set(codes)))
+    for user in ("alice", "bob"):
+        T.expect(srv.files(user, "tmp"), [], "%s: tmp/ empty" % user)
+        got = messages(srv, user)
+        for tag, (code, want) in results.items():
+            if not tag.startswith(user + "-"):
+                continue
+            n = got.count(want)
+            T.expect(n, 1 if code == 250 else 0,
+                     "%s (answered %d) in the maildir" % (tag, code))
+        T.expect(len(got), sum(1 for t, (c, _) in results.items()
+                               if t.startswith(user + "-") and c == 250),
+                 "%s: no other file" % user)
+
+
+# --- processes ----------------------------------------------------------------
+
+@T.test(start=False)
+def worker_ids_and_reuse(srv):
+    """One dlvrpop per maildir, as that user's uid and gid, reused for
+    the next message; the lmtp process is not root."""
+    T.need_root()
+    start(srv)
+    c = Lmtp(srv)
+    c.transaction(["alice"], msg(12))
+    w = dlvrpops(srv)
+    T.expect(len(w), 1, "one worker")
+    st = T.proc_status(w[0])
+    T.expect(st["Uid"], [srv.uid("alice")] * 4, "alice's uid")
+    T.expect(st["Gid"], [srv.gid("alice")] * 4, "alice's gid")
+    c.transaction(["alice"], msg(13))
+    T.expect(dlvrpops(srv), w, "the same worker again")
+    c.transaction(["bob"], msg(14))
+    T.expect(len(dlvrpops(srv)), 2, "bob's own worker")
+    lp = lmtp_pid(srv)
+    T.expect_true(0 not in T.proc_status(lp)["Uid"],
+                  "the lmtp process is not root")
+
+
+@T.test(start=False)
+def idle_workers_end(srv):
+    start(srv, "timeout delivery-idle 1\n")
+    c = Lmtp(srv)
+    c.transaction(["alice"], msg(15))
+    T.wait_for(lambda: dlvrpops(srv) == [], timeout=10,
+               what="the idle worker to end")
+    rr, dr = c.transaction(["alice"], msg(16))
+    T.expect(dr[0][0], 250, "a new worker for the next message")
+
+
+if __name__ == "__main__":
+    T.main()
