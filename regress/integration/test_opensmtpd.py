@@ -47,7 +47,7 @@ class Smtpd(T.ForeignDaemon):
 
     name = "smtpd"
 
-    def __init__(self, srv, smtpd, subdir, tables=None):
+    def __init__(self, srv, smtpd, subdir, tables=None, lmtp=None):
         super().__init__(smtpd, srv.tmpdir)
         self.port = T.free_port()
         if tables is None:
@@ -56,14 +56,17 @@ class Smtpd(T.ForeignDaemon):
             # The usertab popd reads is the userbase OpenSMTPD reads.
             tables = ('table vusers file:%s\ntable users file:%s\n'
                       % (vusers, srv.usertab))
-        mda = "%s -e %s" % (T.MDA, subdir)
+        # lmtp: popd's LMTP socket, and OpenSMTPD's lmtp action.
+        method = 'mda "%s -e %s"' % (T.MDA, subdir)
+        if lmtp is not None:
+            method = 'lmtp "%s" rcpt-to' % lmtp
         self.conf = self.write(
             "smtpd.conf", tables +
             'listen on 127.0.0.1 port %d\n'
-            'action "pop" mda "%s" virtual <vusers> '
+            'action "pop" %s virtual <vusers> '
             'userbase <users>\n'
             'match from any for domain "%s" action "pop"\n'
-            % (self.port, mda, DOMAIN))
+            % (self.port, method, DOMAIN))
         self.args = ["-d", "-v", "-f", self.conf]
 
     def start(self):
@@ -94,8 +97,25 @@ def strip_added(msg):
 
 @T.test(subdir="Maildir", timeout=900)
 def smtp_to_pop3_byte_for_byte(srv):
+    e2e(srv, install_smtpd())
+
+
+@T.test(subdir="Maildir", timeout=900, start=False)
+def smtp_lmtp_to_pop3_byte_for_byte(srv):
+    """The same messages through OpenSMTPD's lmtp action (rcpt-to: it
+    names alice@popd.test, which popd finds as alice) into popd's LMTP
+    socket: byte for byte, with one Return-Path."""
     smtpd_path = install_smtpd()
-    with Smtpd(srv, smtpd_path, srv.subdir) as smtpd:
+    sock = os.path.join(srv.tmpdir, "lmtp.sock")
+    srv.conf_extra = 'listen on socket "%s" lmtp\n' % sock
+    srv.start()
+    e2e(srv, smtpd_path, lmtp=sock)
+    T.expect_true("dlvrpop for alice: pid" in srv.log(), "delivered by "
+                  "popd's dlvrpop", srv.log_tail())
+
+
+def e2e(srv, smtpd_path, lmtp=None):
+    with Smtpd(srv, smtpd_path, srv.subdir, lmtp=lmtp) as smtpd:
         sent = []
         bodies = [
             b"plain text\r\nsecond line\r\n",
@@ -160,6 +180,9 @@ def smtp_to_pop3_byte_for_byte(srv):
             T.expect(strip_added(got[i]), want, "message %d" % i)
             T.expect_true(b"Delivered-To: alice@" + DOMAIN.encode()
                           in got[i], "OpenSMTPD's Delivered-To", got[i][:300])
+            T.expect(got[i].count(b"\nReturn-Path: ") +
+                     got[i].startswith(b"Return-Path: "), 1,
+                     "one Return-Path line")
 
 
 def smtpd_user():
