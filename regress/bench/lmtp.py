@@ -20,7 +20,10 @@ one connection and over 8 in parallel, 4 KB and 100 KB messages:
              base_dir, the lmtp unix listener, a passwd-file userdb with
              the same users, uids and homes, mail_location =
              maildir:~/Maildir, indexes on disk, mail_fsync = always),
-             the same clients as popd-lmtp
+             the same clients as popd-lmtp (strace of its lmtp process,
+             Dovecot 2.3.19: fsync of the message before its rename
+             into new/, fdatasync of its index and uidlist files, some
+             9 a delivery into a fresh maildir; no fsync of new/)
   fsync      the machine's limit: write, fsync, link into new/, fsync
              new/, unlink, of the same message sizes into the same
              maildirs, by the same number of processes
@@ -403,7 +406,7 @@ def start_popd(srv, workers):
         srv.start(timeout=30)
     except RuntimeError as e:
         lines = [ln for ln in str(e).splitlines() if ln.strip()]
-        return None, " | ".join(lines[:3])[:300]
+        return None, " | ".join(lines[:1] + lines[-3:])[:400]
     if not lmtp_ready(path):
         why = "no LMTP greeting on %s: %s" % (path, srv.log_tail(5))
         srv.stop()
@@ -527,6 +530,7 @@ def main():
             print("# popd log: crashes:\n%s" % "\n".join(srv.crashes()))
     except Failed as e:
         failed = e
+        tails = (srv.log_tail(10), dv.log_tail(10) if dv else None)
     except Exception:
         print("# popd log tail:\n" + srv.log_tail(20))
         if dv is not None:
@@ -538,6 +542,9 @@ def main():
         srv.cleanup()
 
     if failed is not None:
+        print("# popd log tail:\n%s" % tails[0])
+        if tails[1] is not None:
+            print("# dovecot log tail:\n%s" % tails[1])
         print("FAIL: %s" % failed)
         return 1
     print()
