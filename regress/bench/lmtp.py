@@ -453,6 +453,8 @@ def main():
           "of 100 KB), %s, %d CPUs, load %.2f %.2f %.2f"
           % ((a.users, a.n, os.uname().release, os.cpu_count()) + load0),
           flush=True)
+    print("# popd-lmtp: limit delivery-workers %d; the row \"dflt\": "
+          "popd's default" % a.users)
     srv = T.Server(users=users, subdir=SUBDIR)
     dv = None
     results = {}
@@ -551,9 +553,16 @@ def main():
     print("%-15s %9s %9s %9s %9s %8s %8s %8s"
           % ("deliveries/s", "popd-lmtp", "mda", "dovecot", "fsync",
              "lmtp/mda", "lmtp/dvc", "lmtp/fs"))
-    for label, _, _, _, _ in rows:
+    dflt = "4KB x%d dflt" % c
+    for label, _, _, _, _ in rows + [(dflt,) * 5]:
+        if label == dflt and (dflt, "popd-lmtp") not in results:
+            continue
         r = {s: results.get((label, s), (None,))[0]
              for s in ("popd-lmtp", "mda", "dovecot", "fsync")}
+        if label == dflt:
+            # Beside the same row's other servers, with 100 workers.
+            r.update({s: results.get(("4KB x%d" % c, s), (None,))[0]
+                      for s in ("mda", "dovecot", "fsync")})
         print("%-15s %9s %9s %9s %9s %8s %8s %8s"
               % (label, fmt(r["popd-lmtp"], "%.0f"), fmt(r["mda"], "%.0f"),
                  fmt(r["dovecot"], "%.0f"), fmt(r["fsync"], "%.0f"),
@@ -562,7 +571,9 @@ def main():
                  fmt(ratio(r["popd-lmtp"], r["fsync"]), "%.2f")))
     print("%-15s %9s %9s %9s %9s" % ("CPU ms/deliv", "popd-lmtp", "mda",
                                      "dovecot", "fsync"))
-    for label, _, _, _, _ in rows:
+    for label, _, _, _, _ in rows + [(dflt,) * 5]:
+        if label == dflt and (dflt, "popd-lmtp") not in results:
+            continue
         m = {s: results.get((label, s), (None, None))[1]
              for s in ("popd-lmtp", "mda", "dovecot", "fsync")}
         print("%-15s %9s %9s %9s %9s"
