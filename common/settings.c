@@ -45,7 +45,7 @@ const struct conf_settings settings_defaults = {
 		.lmtp_sessions = 64,
 		.recipients = 100,
 		.message_size = 52428800,
-		.delivery_workers = 32,
+		.delivery_workers = 128,
 	},
 	.per_address = {
 		.handshakes = 16,
