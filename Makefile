@@ -47,7 +47,7 @@ POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
-		popd/dlvr.o
+		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o
@@ -71,7 +71,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tapi.h
+		popd/lookup.h popd/tapi.h popd/lmtpcmd.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -81,7 +81,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_conf regress/unit/test_addr \
 		regress/unit/test_msg regress/unit/test_proxy \
 		regress/unit/test_proto regress/unit/test_tapi \
-		regress/unit/test_http
+		regress/unit/test_http regress/unit/test_lmtpcmd
 
 all: ${PROGS}
 
@@ -177,6 +177,11 @@ regress/unit/test_http: regress/unit/test_http.o authpop/http.o common/addr.o
 	    common/addr.o ${LDLIBS}
 regress/unit/test_http.o: authpop/http.h
 
+# test_lmtpcmd links lmtpcmd.c alone: the LMTP parser is pure.
+regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtpcmd.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_lmtpcmd.o popd/lmtpcmd.o \
+	    ${LDLIBS}
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
@@ -185,7 +190,8 @@ regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
-regress/unit/test_tapi.o regress/unit/test_http.o: ${HDRS} \
+regress/unit/test_tapi.o regress/unit/test_http.o \
+regress/unit/test_lmtpcmd.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
@@ -219,7 +225,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_authpop \
 		regress/fuzz/fuzz_proxy \
 		regress/fuzz/fuzz_tapi \
-		regress/fuzz/fuzz_http
+		regress/fuzz/fuzz_http \
+		regress/fuzz/fuzz_lmtp
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -258,6 +265,9 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
     authpop/http.h common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
 	    authpop/http.c common/addr.c ${PKG_LIBS}
+regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c popd/lmtpcmd.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
+	    popd/lmtpcmd.c ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

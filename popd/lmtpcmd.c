@@ -1,0 +1,299 @@
+/*
+ * lmtpcmd.c -- LMTP command lines and the DATA stream, for the lmtp
+ * process (lmtp.c).  Pure: bytes in, a parsed command or decoded message
+ * bytes out, so that the unit test and the fuzz target run this code as
+ * the process does.
+ *
+ * Commands (RFC 2033, RFC 5321 4.1): verbs in any case; one space, or
+ * none, after "FROM:" and "TO:" (clients differ there); everything else
+ * strict.  A path is 0x21-0x7E between < and >: no controls, NUL, 8-bit
+ * or spaces (quoted local parts included), as the parent's user lookup
+ * and the logs need.  The error replies carry RFC 3463 codes.
+ *
+ * DATA (RFC 5321 4.1.1.4, 4.5.2): the message ends only at CRLF "."
+ * CRLF, a line starts only after CRLF, a "." that starts a line is
+ * removed, and each CRLF becomes LF as mda stores mail.  A bare CR or
+ * LF stays as it is: "LF.LF" or "LF.CRLF" is data (DESIGN 24).
+ */
+#include <sys/types.h>
+
+#include <limits.h>
+#include <string.h>
+
+#include "lmtpcmd.h"
+
+#define E_UNKNOWN	"500 5.5.1 unknown command"
+#define E_HELO		"500 5.5.1 this is LMTP: use LHLO"
+#define E_TOOLONG	"500 5.5.2 line too long"
+#define E_CHARS		"501 5.5.4 invalid character in command"
+#define E_LHLO		"501 5.5.4 syntax: LHLO hostname"
+#define E_MAIL		"501 5.5.4 syntax: MAIL FROM:<address>"
+#define E_RCPT		"501 5.5.4 syntax: RCPT TO:<address>"
+#define E_VRFY		"501 5.5.4 syntax: VRFY address"
+#define E_NOARGS	"501 5.5.4 no parameters allowed"
+#define E_SIZE		"501 5.5.4 bad SIZE parameter"
+#define E_BODY		"501 5.5.4 bad BODY parameter"
+#define E_DUP		"501 5.5.4 parameter given twice"
+#define E_PARAM		"555 5.5.4 unsupported parameter"
+#define E_ADDR		"553 5.1.3 invalid character or syntax in address"
+#define E_ADDRLONG	"553 5.1.3 address too long"
+#define E_EMPTY		"553 5.1.3 empty address"
+
+static const struct {
+	const char	*name;
+	enum lmtp_verb	 verb;
+} verbs[] = {
+	{ "LHLO", LMTP_LHLO },
+	{ "HELO", LMTP_HELO },
+	{ "EHLO", LMTP_HELO },
+	{ "MAIL", LMTP_MAIL },
+	{ "RCPT", LMTP_RCPT },
+	{ "DATA", LMTP_DATA },
+	{ "RSET", LMTP_RSET },
+	{ "NOOP", LMTP_NOOP },
+	{ "QUIT", LMTP_QUIT },
+	{ "VRFY", LMTP_VRFY },
+};
+
+/* ASCII case folding, whatever the locale. */
+static int
+upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+/* Do the n bytes at p spell word (upper case) in any case? */
+static int
+word_is(const char *p, size_t n, const char *word)
+{
+	size_t	i;
+
+	if (strlen(word) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (upper((unsigned char)p[i]) != word[i])
+			return 0;
+	return 1;
+}
+
+/* Printable ASCII, spaces included, from p to end. */
+static int
+printable(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if ((unsigned char)*p < ' ' || (unsigned char)*p > '~')
+			return 0;
+	return 1;
+}
+
+/* SIZE=: decimal digits, no sign, up to LLONG_MAX. */
+static const char *
+param_size(const char *p, const char *end, struct lmtp_cmd *cmd)
+{
+	long long	n = 0;
+	int		d;
+
+	if (cmd->size != -1)
+		return E_DUP;
+	if (p == end)
+		return E_SIZE;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return E_SIZE;
+		d = *p - '0';
+		if (n > (LLONG_MAX - d) / 10)
+			return E_SIZE;
+		n = n * 10 + d;
+	}
+	cmd->size = n;
+	return NULL;
+}
+
+/* BODY=7BIT or BODY=8BITMIME (RFC 6152). */
+static const char *
+param_body(const char *p, const char *end, struct lmtp_cmd *cmd)
+{
+	if (cmd->body != LMTP_BODY_NONE)
+		return E_DUP;
+	if (word_is(p, end - p, "7BIT"))
+		cmd->body = LMTP_BODY_7BIT;
+	else if (word_is(p, end - p, "8BITMIME"))
+		cmd->body = LMTP_BODY_8BITMIME;
+	else
+		return E_BODY;
+	return NULL;
+}
+
+/*
+ * MAIL and RCPT: kw (" FROM:" or " TO:"), <path>, then for MAIL the
+ * parameters SIZE= and BODY=, each after one space.
+ */
+static const char *
+parse_path(const char *p, const char *end, const char *kw, int mail,
+    struct lmtp_cmd *cmd)
+{
+	const char	*esyntax = mail ? E_MAIL : E_RCPT;
+	const char	*open, *gt, *a, *colon, *q, *why;
+	size_t		 kwlen = strlen(kw), alen;
+	unsigned char	 c;
+
+	if ((size_t)(end - p) < kwlen || !word_is(p, kwlen, kw))
+		return esyntax;
+	p += kwlen;
+	if (p < end && *p == ' ')
+		p++;
+	if (p == end || *p != '<')
+		return esyntax;
+	open = ++p;
+	for (gt = open; gt < end && *gt != '>'; gt++) {
+		c = *gt;
+		if (c <= ' ' || c > '~' || c == '<')
+			return E_ADDR;
+	}
+	if (gt == end)
+		return esyntax;
+
+	/* A source route, "@a,@b:", is obsolete: drop it (RFC 5321 C). */
+	a = open;
+	if (a < gt && *a == '@') {
+		if ((colon = memchr(a, ':', gt - a)) == NULL)
+			return E_ADDR;
+		a = colon + 1;
+	}
+	alen = gt - a;
+	/* "<>" is the null sender, of MAIL only. */
+	if (alen == 0 && (!mail || a != open))
+		return E_EMPTY;
+	if (alen > LMTP_MAXADDR)
+		return E_ADDRLONG;
+	memcpy(cmd->path, a, alen);
+	cmd->path[alen] = '\0';
+
+	for (p = gt + 1; p < end; p = q) {
+		if (*p++ != ' ')
+			return esyntax;
+		for (q = p; q < end && *q != ' '; q++)
+			;
+		if (q == p)
+			return esyntax;
+		if (!printable(p, q))
+			return E_CHARS;
+		if (!mail)
+			return E_PARAM;
+		if ((size_t)(q - p) >= 5 && word_is(p, 5, "SIZE="))
+			why = param_size(p + 5, q, cmd);
+		else if ((size_t)(q - p) >= 5 && word_is(p, 5, "BODY="))
+			why = param_body(p + 5, q, cmd);
+		else
+			why = E_PARAM;
+		if (why != NULL)
+			return why;
+	}
+	return NULL;
+}
+
+/*
+ * One command line, without its CRLF.  Fills cmd (the verb even when
+ * the line is bad) and returns NULL, or the whole error reply, without
+ * CRLF.
+ */
+const char *
+lmtp_parse(const char *line, size_t len, struct lmtp_cmd *cmd)
+{
+	const char	*end = line + len, *args;
+	size_t		 i, vlen;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->verb = LMTP_UNKNOWN;
+	cmd->size = -1;
+	if (len > LMTP_MAXLINE - 2)
+		return E_TOOLONG;
+	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
+		;
+	for (i = 0; i < nitems(verbs); i++)
+		if (word_is(line, vlen, verbs[i].name))
+			cmd->verb = verbs[i].verb;
+	args = line + vlen;
+
+	switch (cmd->verb) {
+	case LMTP_UNKNOWN:
+		return E_UNKNOWN;
+	case LMTP_HELO:
+		return E_HELO;
+	case LMTP_LHLO:
+		if (end - args < 2 || args[1] == ' ')
+			return E_LHLO;
+		return printable(args, end) ? NULL : E_CHARS;
+	case LMTP_MAIL:
+		return parse_path(args, end, " FROM:", 1, cmd);
+	case LMTP_RCPT:
+		return parse_path(args, end, " TO:", 0, cmd);
+	case LMTP_DATA:
+	case LMTP_RSET:
+	case LMTP_QUIT:
+		return args == end ? NULL : E_NOARGS;
+	case LMTP_VRFY:
+		if (end - args < 2)
+			return E_VRFY;
+		return printable(args, end) ? NULL : E_CHARS;
+	case LMTP_NOOP:
+		return printable(args, end) ? NULL : E_CHARS;
+	}
+	return E_UNKNOWN;
+}
+
+#define D_BOL		0	/* at the start of a line */
+#define D_DOT		1	/* a line began with ".": stuffing or the end */
+#define D_MID		2	/* within a line */
+
+void
+lmtp_data_init(struct lmtp_data *st)
+{
+	st->state = D_BOL;
+	st->done = 0;
+}
+
+/*
+ * Decode DATA bytes: len bytes at in, the message into out (room for
+ * len bytes: it never takes more than it consumes), its length in
+ * *outlen.  Returns the bytes consumed: all of them, except a last CR,
+ * which waits for the byte after it (the caller keeps it and offers it
+ * again with more), and except what follows the CRLF "." CRLF that
+ * ends the message (*done = 1): pipelined commands.
+ */
+size_t
+lmtp_data(struct lmtp_data *st, const char *in, size_t len, char *out,
+    size_t *outlen, int *done)
+{
+	size_t	i = 0, o = 0;
+
+	while (i < len && !st->done) {
+		if (in[i] == '.' && st->state == D_BOL) {
+			st->state = D_DOT;
+			i++;
+		} else if (in[i] == '\r') {
+			if (i + 1 == len)
+				break;
+			if (in[i + 1] != '\n') {
+				/* A bare CR is data. */
+				out[o++] = '\r';
+				i++;
+				st->state = D_MID;
+			} else if (st->state == D_DOT) {
+				i += 2;
+				st->done = 1;
+			} else {
+				out[o++] = '\n';
+				i += 2;
+				st->state = D_BOL;
+			}
+		} else {
+			/* A bare LF too: the line goes on. */
+			out[o++] = in[i++];
+			st->state = D_MID;
+		}
+	}
+	*outlen = o;
+	*done = st->done;
+	return i;
+}

@@ -1,0 +1,57 @@
+/*
+ * lmtpcmd.h -- the LMTP (RFC 2033) command lines and DATA stream as the
+ * lmtp process reads them (lmtpcmd.c): pure functions, no I/O, so that
+ * the unit test and the fuzz target run exactly what the process runs.
+ */
+#ifndef POPD_LMTPCMD_H
+#define POPD_LMTPCMD_H
+
+#include <stddef.h>
+
+#include "proto.h"
+
+/* A command line with its CRLF: RFC 5321 4.5.3.1.4. */
+#define LMTP_MAXLINE		512
+
+enum lmtp_verb {
+	LMTP_UNKNOWN,
+	LMTP_LHLO,
+	LMTP_HELO,		/* HELO or EHLO: not LMTP */
+	LMTP_MAIL,
+	LMTP_RCPT,
+	LMTP_DATA,
+	LMTP_RSET,
+	LMTP_NOOP,
+	LMTP_QUIT,
+	LMTP_VRFY,
+};
+
+#define LMTP_BODY_NONE		0
+#define LMTP_BODY_7BIT		1
+#define LMTP_BODY_8BITMIME	2
+
+struct lmtp_cmd {
+	enum lmtp_verb	 verb;
+	/* MAIL, RCPT: the path without <> and source route; MAIL: "" = <>. */
+	char		 path[LMTP_MAXADDR + 1];
+	long long	 size;		/* MAIL SIZE=, or -1 */
+	int		 body;		/* MAIL BODY=: LMTP_BODY_* */
+};
+
+/*
+ * The DATA decoder: where the bytes read so far leave us in a line.  A
+ * CR is never held across calls: lmtp_data leaves it unconsumed until
+ * the byte after it has come.
+ */
+struct lmtp_data {
+	int		 state;
+	int		 done;
+};
+
+/* lmtpcmd.c */
+const char	*lmtp_parse(const char *, size_t, struct lmtp_cmd *);
+void		 lmtp_data_init(struct lmtp_data *);
+size_t		 lmtp_data(struct lmtp_data *, const char *, size_t, char *,
+		    size_t *, int *);
+
+#endif
