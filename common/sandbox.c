@@ -682,6 +682,53 @@ sandbox_listener(void)
 }
 
 /*
+ * The lmtp process: _pop3d in an empty chroot, reading what the MTA
+ * sends.  It holds the LMTP listening sockets (unix or loopback TCP) and
+ * its channel to the parent; per message it creates one anonymous file
+ * (memfd), writes the message, seals it and passes it on.  No file by
+ * name, no new socket, no exec, no fork.
+ */
+void
+sandbox_lmtp(void)
+{
+#ifdef __OpenBSD__
+	/*
+	 * The spool is shm_mkstemp(3): a file in /tmp, unlinked at once.
+	 * The chroot (CHROOTDIR) must hold a /tmp for it.
+	 */
+	sb_unveil("/tmp", "rwc");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the sessions and the spool; inet and unix: accept(2) on
+	 * the TCP and unix LMTP sockets; recvfd: those sockets from the
+	 * parent; sendfd: each spooled message to the parent; rpath wpath
+	 * cpath: shm_mkstemp and shm_unlink in /tmp, unveiled alone.
+	 */
+	sb_pledge("lmtp", "stdio rpath wpath cpath inet unix sendfd recvfd");
+#else
+	static const int allow[] = {
+		/* New sessions on the listening sockets we were passed. */
+		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(getsockopt),
+		/* One sealed spool per message (fcntl is common). */
+		SCMP_SYS(memfd_create),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	sb_nnp("lmtp");
+	/* Every fs right handled, no rule: no file at all. */
+	abi = ll_restrict("lmtp", LL_FS_ALL, 1, 1, NULL, 0, 1);
+
+	ctx = sc_init("lmtp", SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, "lmtp");
+	sc_nofs(ctx, "lmtp");
+	sc_allow(ctx, "lmtp", allow, sizeof(allow) / sizeof(allow[0]));
+	sc_load(ctx, "lmtp");
+	sb_describe(abi, abi > 0 ? NULL : "lmtp");
+#endif
+}
+
+/*
  * authpop: _pop3auth in an empty chroot, holding the password hashes
  * (read before) and seeing every password typed.  It needs nothing on
  * disk after startup (the parent restarts it to reload authtab), no

@@ -10,6 +10,7 @@
 /* sandbox.c */
 void		 sandbox_parent(const char *const [], const char *const [], int);
 void		 sandbox_listener(void);
+void		 sandbox_lmtp(void);
 void		 sandbox_authpop(int);
 void		 sandbox_wrkrpop(const char *);
 void		 sandbox_mda(const char *);

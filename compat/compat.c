@@ -251,6 +251,40 @@ compat_anonfile(const char *name)
 #endif
 }
 
+int
+compat_spool_create(const char *name)
+{
+#ifdef __linux__
+	return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+#else
+	char	path[] = "/tmp/popd-spool.XXXXXXXXXX";
+	int	fd, saved;
+
+	(void)name;
+	if ((fd = shm_mkstemp(path)) == -1)
+		return -1;
+	if (shm_unlink(path) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+#endif
+}
+
+int
+compat_spool_seal(int fd)
+{
+#ifdef __linux__
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
+	    F_SEAL_GROW | F_SEAL_SEAL);
+#else
+	(void)fd;
+	return 0;
+#endif
+}
+
 /*
  * Give the memory that ended sessions held back to the system.  glibc
  * keeps freed heap pages for reuse (a spike of sessions would cost its

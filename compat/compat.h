@@ -39,6 +39,17 @@ void	compat_memtrim(void);
  */
 int	compat_anonfile(const char *);
 
+/*
+ * The lmtp process's spool: a file of no name, read and write,
+ * close-on-exec, that can be sealed (Linux memfd); compat_spool_seal
+ * forbids any further write, growth or shrinking, and any other seal,
+ * so that whoever is handed the descriptor reads what was written.
+ * OpenBSD has no seals: an unlinked shm_mkstemp(3) file, which only the
+ * holders of the descriptor reach.  -1 with errno on failure.
+ */
+int	compat_spool_create(const char *);
+int	compat_spool_seal(int);
+
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
 

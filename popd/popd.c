@@ -111,7 +111,10 @@ main(int argc, char *argv[])
 	int		 report = 0;
 	int		 legacy = 0, id;
 
-	/* The listener is this program, exec'd again with a role flag. */
+	/* The listener and lmtp are this program, exec'd with a role flag. */
+	if (argc > 2 && strcmp(argv[1], "-P") == 0 &&
+	    strcmp(argv[2], "lmtp") == 0)
+		lmtp_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "-P") == 0)
 		listener_main(argc, argv);
 	save_environment();

@@ -75,6 +75,9 @@ int		 logrelay_fd(const char *);
 /* listener.c */
 __dead void	 listener_main(int, char *[]);
 
+/* lmtp.c */
+__dead void	 lmtp_main(int, char *[]);
+
 /* pki.c */
 struct tls;
 struct tls	*pki_tls(size_t, char *const [], char *const [], size_t,
