@@ -340,6 +340,39 @@ act_socketpair_inet(void)
 	return socketpair(AF_INET, SOCK_STREAM, 0, sv);
 }
 
+/*
+ * The lmtp process's spool: an anonymous file, written, sealed; after
+ * the seal a write must be refused (EPERM), as dlvrpop relies on.
+ */
+static int
+act_spool(void)
+{
+	int	fd, seals, saved;
+
+	if ((fd = compat_spool_create("sbtest")) == -1)
+		return -1;
+	if (write(fd, "Return-Path: <>\n", 16) != 16 ||
+	    compat_spool_seal(fd) == -1)
+		goto fail;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals == -1)
+		goto fail;
+	if ((seals & (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
+	    F_SEAL_SEAL)) != (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK |
+	    F_SEAL_SEAL) || write(fd, "x", 1) != -1 || errno != EPERM) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	close(fd);
+	return 0;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 /* A channel, as the parent hands it over before the sandbox. */
 static int
 prep_channel(void)
@@ -850,6 +883,8 @@ apply(const char *role)
 		sandbox_parent(exec, rd, 1);	/* database tables */
 	else if (strcmp(role, "listener") == 0)
 		sandbox_listener();
+	else if (strcmp(role, "lmtp") == 0)
+		sandbox_lmtp();
 	else if (strcmp(role, "authpop") == 0)
 		sandbox_authpop(0);
 	else if (strcmp(role, "authpop-http") == 0)
@@ -1079,6 +1114,26 @@ static const struct check checks[] = {
 	SYS("listener", "make a directory", NULL, act_mkdir_tmp),
 	SYS("listener", "change uid", NULL, act_setuid0),
 
+	/* lmtp: accept, spool, pass the spool on; nothing else. */
+	OK("lmtp", "accept a connection", prep_pending, act_accept),
+	OK("lmtp", "spool a message and seal it", NULL, act_spool),
+	OK("lmtp", "pass a descriptor", prep_channel, act_fdpass),
+	OK("lmtp", "describe the confinement", NULL, act_describe_landlock),
+	ERR("lmtp", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("lmtp", "create a TCP socket", NULL, act_socket_inet, EPERM),
+	ERR("lmtp", "create a unix socket", NULL, act_socket_unix, EPERM),
+	ERR("lmtp", "connect a socket", prep_tcp_socket, act_connect, EPERM),
+	ERR("lmtp", "map executable memory", NULL, act_mmap_exec, EACCES),
+	SYS("lmtp", "create a socketpair", NULL, act_socketpair),
+	SYS("lmtp", "bind a TCP port", prep_tcp_socket, act_bind),
+	SYS("lmtp", "listen on a new socket", prep_tcp_socket, act_listen),
+	SYS("lmtp", "execve /bin/true", NULL, act_execve),
+	SYS("lmtp", "fork", NULL, act_fork),
+	SYS("lmtp", "ptrace another process", NULL, act_ptrace),
+	SYS("lmtp", "signal another process", NULL, act_kill_other),
+	SYS("lmtp", "make a directory", NULL, act_mkdir_tmp),
+	SYS("lmtp", "change uid", NULL, act_setuid0),
+
 	/* authpop: bcrypt in threads, the session sockets; nothing else. */
 	OK("authpop", "check a bcrypt hash", NULL, act_crypt),
 	OK("authpop", "start and join a thread", NULL, act_thread),
@@ -1173,6 +1228,8 @@ static const struct check checks[] = {
 	    act_accept, XP_OK, 0, 0, 0, 0, 1, 0 },
 	{ "listener", "no Landlock: open still refused", NULL,
 	    act_open_passwd, XP_ERR, EACCES, 0, 0, 0, 1, 0 },
+	{ "lmtp", "no Landlock: spool still works", NULL, act_spool, XP_OK,
+	    0, 0, 0, 0, 1, 0 },
 	{ "authpop", "no Landlock: bcrypt still works", NULL,
 	    act_crypt, XP_OK, 0, 0, 0, 0, 1, 0 },
 	{ "parent", "no Landlock: helper still runs", NULL,
