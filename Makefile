@@ -41,7 +41,10 @@ PROC_OBJS=	common/log.o common/msg.o common/proto.o common/settings.o \
 		compat/compat.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 		common/oldids.o common/maildrop.o
-COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/table.o
+# The steps of a delivery, for mda and dlvrpop.
+DELIVER_OBJS=	common/deliver.o
+COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
+		common/table.o
 
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
@@ -55,15 +58,17 @@ AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
-MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS}
+MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
+DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
+DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o
 
 PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
-		popdpass/popdpass
+		dlvrpop/dlvrpop popdpass/popdpass
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-		man/popdpass.8 man/authtab.5 man/usertab.5 man/popcache.5 \
+		man/dlvrpop.8 man/popdpass.8 man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
@@ -71,7 +76,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tapi.h popd/lmtpcmd.h
+		popd/lookup.h popd/tapi.h popd/lmtpcmd.h common/deliver.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -81,7 +86,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_conf regress/unit/test_addr \
 		regress/unit/test_msg regress/unit/test_proxy \
 		regress/unit/test_proto regress/unit/test_tapi \
-		regress/unit/test_http regress/unit/test_lmtpcmd
+		regress/unit/test_http regress/unit/test_lmtpcmd \
+		regress/unit/test_dlvrpop
 
 all: ${PROGS}
 
@@ -89,7 +95,8 @@ all: ${PROGS}
 .c.o:
 	${CC} ${CFLAGS} -c $< -o $@
 
-${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS}: ${HDRS}
+${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
+${DLVRPOP_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/authpop.h
@@ -113,6 +120,9 @@ wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 
 mda/mda: ${MDA_OBJS} ${MDA_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${MDA_OBJS} ${MDA_LIBS} ${LDLIBS}
+
+dlvrpop/dlvrpop: ${DLVRPOP_OBJS} ${DLVRPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${DLVRPOP_OBJS} ${DLVRPOP_LIBS} ${LDLIBS}
 
 popdpass/popdpass: ${POPDPASS_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${LDLIBS}
@@ -181,6 +191,11 @@ regress/unit/test_http.o: authpop/http.h
 regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtpcmd.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_lmtpcmd.o popd/lmtpcmd.o \
 	    ${LDLIBS}
+# test_dlvrpop is the parent of a real dlvrpop: the message layer only.
+TEST_DLVRPOP_OBJS=	${TEST_MSG_OBJS}
+regress/unit/test_dlvrpop: regress/unit/test_dlvrpop.o ${TEST_DLVRPOP_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_dlvrpop.o \
+	    ${TEST_DLVRPOP_OBJS} ${LDLIBS}
 
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
@@ -191,7 +206,7 @@ regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
-regress/unit/test_lmtpcmd.o: ${HDRS} \
+regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
@@ -339,9 +354,9 @@ install: all
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
 	install -m 555 popd/popd popdpass/popdpass ${DESTDIR}${SBINDIR}/
 	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
-	    ${DESTDIR}${LIBEXECDIR}/
+	    dlvrpop/dlvrpop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-	    man/popdpass.8 ${DESTDIR}${MANDIR}/man8/
+	    man/dlvrpop.8 man/popdpass.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

@@ -161,6 +161,39 @@ chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
 	chan_flush(c);
 }
 
+/*
+ * Without an event loop: wait until every queued message has left, so
+ * that what follows happens only once the peer can know of it (dlvrpop
+ * creates no file before its MSG_DLVRPOP_INTENT is out).  -1 with
+ * errno EPIPE: the peer is gone, the messages with it.
+ */
+int
+chan_sync(struct chan *c)
+{
+	struct pollfd	pfd;
+
+	for (;;) {
+		if (c->fd == -1) {
+			errno = EPIPE;
+			return -1;
+		}
+		chan_flush(c);
+		if (TAILQ_EMPTY(&c->outq))
+			return 0;
+		pfd.fd = c->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			errno = EPIPE;
+			return -1;
+		}
+	}
+}
+
 void
 chan_close(struct chan *c)
 {

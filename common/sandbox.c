@@ -787,7 +787,7 @@ sandbox_authpop(int http)
 }
 
 #ifndef __OpenBSD__
-/* wrkrpop and mda: the same rights beneath one maildir, nothing else. */
+/* wrkrpop, mda, dlvrpop: the same rights beneath one maildir, no more. */
 static void
 sb_maildir(const char *role, const char *maildir, const int *extra,
     size_t nextra)
@@ -864,6 +864,33 @@ sandbox_mda(const char *maildir)
 
 	sb_nocore("mda");
 	sb_maildir("mda", maildir, extra, sizeof(extra) / sizeof(int));
+#endif
+}
+
+/*
+ * dlvrpop: one per maildir, as the mail user, exec'd by the parent with
+ * its channel on fd 3, reused for many messages.  Called once the
+ * maildir is created and opened: from then on it reads the spooled
+ * messages it is handed (fstat, F_GET_SEALS, pread), writes them into
+ * tmp/, links them into new/, appends to popcache, and talks to the
+ * parent.  No network, no exec, no fork, no other user's mail.
+ */
+void
+sandbox_dlvrpop(const char *maildir)
+{
+#ifdef __OpenBSD__
+	/* rwc: messages, popcache and its lock; no x. */
+	sb_unveil(maildir, "rwc");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the channel, reading the spooled message; rpath wpath
+	 * cpath: tmp/, new/, popcache, and cur/ for MSG_PARENT_DLVCHECK;
+	 * flock: popcache.lock; recvfd: the messages from the parent.
+	 */
+	sb_pledge("dlvrpop", "stdio rpath wpath cpath flock recvfd");
+#else
+	/* sc_common has the channel's recvmsg/sendmsg and fcntl. */
+	sb_maildir("dlvrpop", maildir, NULL, 0);
 #endif
 }
 

@@ -14,6 +14,7 @@ void		 sandbox_lmtp(void);
 void		 sandbox_authpop(int);
 void		 sandbox_wrkrpop(const char *);
 void		 sandbox_mda(const char *);
+void		 sandbox_dlvrpop(const char *);
 const char	*sandbox_describe(void);
 
 #endif

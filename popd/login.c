@@ -617,7 +617,9 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 /*
  * A wrkrpop's configuration, on a channel of its own that is done with
  * once it has read it: the settings and its session (WORKER_* flags).
- * Returns the child's end (to become its POPD_CONF_FD), or -1.
+ * WORKER_DELIVER makes it a dlvrpop's (peer 0, tls ""): the same two
+ * messages.  Returns the child's end (to become its POPD_CONF_FD), or
+ * -1.
  */
 int
 worker_conf(const char *user, const char *maildir,

@@ -494,13 +494,14 @@ pki_file_ok(const struct popd_conf *c, const struct conf_pki *pki,
 /*
  * Installed as SBINDIR/popd, the helpers are in LIBEXECDIR.  Run from
  * anywhere else it is the build tree: the helpers are in the sibling
- * folders authpop/ and wrkrpop/.
+ * folders authpop/, wrkrpop/ and dlvrpop/.
  */
 static void
 find_helpers(void)
 {
-	char	 dir[PATH_MAX], top[PATH_MAX];
-	int	 r1, r2;
+	char		 dir[PATH_MAX], top[PATH_MAX];
+	const char	*missing;
+	int		 r1, r2, r3;
 
 	if (compat_exe_path(self_path, sizeof(self_path)) == -1)
 		err(1, "cannot find the path of the running popd");
@@ -509,7 +510,7 @@ find_helpers(void)
 		    LIBEXECDIR "/authpop");
 		r2 = snprintf(wrkrpop_path, sizeof(wrkrpop_path), "%s",
 		    LIBEXECDIR "/wrkrpop");
-		(void)snprintf(dlvrpop_path, sizeof(dlvrpop_path), "%s",
+		r3 = snprintf(dlvrpop_path, sizeof(dlvrpop_path), "%s",
 		    LIBEXECDIR "/dlvrpop");
 	} else {
 		(void)strlcpy(dir, self_path, sizeof(dir));
@@ -520,29 +521,30 @@ find_helpers(void)
 		    "%s/authpop/authpop", top);
 		r2 = snprintf(wrkrpop_path, sizeof(wrkrpop_path),
 		    "%s/wrkrpop/wrkrpop", top);
-		if (strlcpy(dlvrpop_path, top, sizeof(dlvrpop_path)) >=
-		    sizeof(dlvrpop_path) || strlcat(dlvrpop_path,
-		    "/dlvrpop/dlvrpop", sizeof(dlvrpop_path)) >=
-		    sizeof(dlvrpop_path))
-			errx(1, "helper path too long");
+		r3 = snprintf(dlvrpop_path, sizeof(dlvrpop_path),
+		    "%s/dlvrpop/dlvrpop", top);
 	}
 	if (r1 < 0 || (size_t)r1 >= sizeof(authpop_path) || r2 < 0 ||
-	    (size_t)r2 >= sizeof(wrkrpop_path))
+	    (size_t)r2 >= sizeof(wrkrpop_path) || r3 < 0 ||
+	    (size_t)r3 >= sizeof(dlvrpop_path))
 		errx(1, "helper path too long");
-	if (access(authpop_path, X_OK) == -1 ||
-	    access(wrkrpop_path, X_OK) == -1) {
+	if (access(authpop_path, X_OK) == -1)
+		missing = authpop_path;
+	else if (access(wrkrpop_path, X_OK) == -1)
+		missing = wrkrpop_path;
+	else if (access(dlvrpop_path, X_OK) == -1)
+		missing = dlvrpop_path;
+	else
+		missing = NULL;
+	if (missing != NULL) {
 		if (strcmp(self_path, SBINDIR "/popd") == 0)
 			err(1, "%s: popd runs its helpers from LIBEXECDIR "
-			    "(%s), set when it was built", access(authpop_path,
-			    X_OK) == -1 ? authpop_path : wrkrpop_path,
-			    LIBEXECDIR);
+			    "(%s), set when it was built", missing, LIBEXECDIR);
 		err(1, "%s: popd %s is not where it was installed "
 		    "(SBINDIR %s), so it looks for its helpers next to it, "
 		    "as in the build tree; a staged (DESTDIR) copy runs only "
 		    "once installed in SBINDIR, with the helpers in "
-		    "LIBEXECDIR %s", access(authpop_path, X_OK) == -1 ?
-		    authpop_path : wrkrpop_path, self_path, SBINDIR,
-		    LIBEXECDIR);
+		    "LIBEXECDIR %s", missing, self_path, SBINDIR, LIBEXECDIR);
 	}
 }
 
@@ -582,8 +584,7 @@ exec_paths(const struct popd_conf *c)
 	paths[n++] = self_path;
 	paths[n++] = authpop_path;
 	paths[n++] = wrkrpop_path;
-	if (proc_wanted(KIND_LMTP))
-		paths[n++] = dlvrpop_path;
+	paths[n++] = dlvrpop_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {

@@ -1,0 +1,60 @@
+/*
+ * deliver.h -- one message into a maildir, as mda(8) and dlvrpop(8)
+ * store it: into tmp/ under a unique name, made durable, linked into
+ * new/ under a name that is its own UIDL, new/ made durable, then the
+ * popcache record (deliver.c).
+ */
+#ifndef POPD_DELIVER_H
+#define POPD_DELIVER_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <signal.h>
+
+#define DELIVER_TRIES		100	/* names tried before giving up */
+#define DELIVER_HOSTMAX		64
+
+/*
+ * A maildir opened for deliveries, and the message being delivered.  A
+ * step that fails returns -1 with errno kept and errmsg naming the path
+ * (for err(3) or log_warn, which add errno's text); the caller then
+ * calls deliver_cleanup, which removes what the message left.
+ */
+struct delivery {
+	char			 maildir[PATH_MAX];	/* its real path */
+	int			 dirfd, tmpdirfd, newdirfd;
+	char			 host[DELIVER_HOSTMAX + 1];
+	sigset_t		 blocksigs;	/* held while a name is taken */
+	/* Problems that do not fail the delivery: warn(3), log_warn. */
+	void			(*warn)(const char *, ...)
+				    __attribute__((__format__ (printf, 1, 2)));
+	/*
+	 * Told the names before a file is created under them (dlvrpop's
+	 * MSG_DLVRPOP_INTENT); -1 stops the delivery.  NULL: nobody.
+	 */
+	int			(*intent)(struct delivery *, void *);
+	void			*arg;
+
+	/* The message. */
+	off_t			 size, octets;	/* octets: RFC 1939's count */
+	char			 tmpname[NAME_MAX + 1];
+	char			 newname[NAME_MAX + 1];
+	/* What deliver_cleanup must undo: set before the step creates it. */
+	volatile sig_atomic_t	 have_tmp, have_new;
+	volatile sig_atomic_t	 delivered;	/* never undone from here */
+	char			 errmsg[PATH_MAX + NAME_MAX + 64];
+};
+
+/* deliver.c */
+void	deliver_init(struct delivery *, void (*)(const char *, ...));
+int	deliver_open(struct delivery *, const char *);
+void	deliver_uniqname(const struct delivery *, char *, size_t, off_t,
+	    off_t, int);
+int	deliver_count(struct delivery *, int);
+int	deliver_spool(struct delivery *, int, int);
+int	deliver_commit(struct delivery *);
+void	deliver_record(struct delivery *);
+void	deliver_cleanup(struct delivery *);
+
+#endif

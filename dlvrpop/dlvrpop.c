@@ -1,0 +1,387 @@
+/*
+ * dlvrpop -- the delivery worker of one maildir: writes the messages
+ * the lmtp process spooled into the maildir, as the mail user, confined
+ * to that maildir, for as long as the parent keeps its channel open.
+ *
+ * Peers:
+ *	fd 3	the parent (SOCK_SEQPACKET): MSG_PARENT_DELIVER (a job and
+ *		the spooled message) and MSG_PARENT_DLVCHECK in,
+ *		MSG_DLVRPOP_INTENT and MSG_DLVRPOP_DONE out.
+ *	fd 4	the configuration, read once before anything else.
+ *
+ * One job at a time, synchronously: the parent sends the next job only
+ * after the DONE of the last.  A job gets mda's guarantees (deliver.c):
+ * DLV_OK only once the message is fsync'd in new/ under a unique name.
+ * The names are sent (INTENT) before a file exists under them, so that
+ * when this worker is killed mid-job, its successor can be asked
+ * (DLVCHECK) to finish the job, or to undo it: never twice, never lost.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "deliver.h"
+#include "maildir.h"
+#include "proc.h"
+#include "sandbox.h"
+
+/* The seals that make a spooled message immutable (Linux memfd). */
+#ifdef F_GET_SEALS
+#define SPOOL_SEALS	(F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | \
+			    F_SEAL_SEAL)
+#endif
+
+/* What the parent tells us before we start, on POPD_CONF_FD. */
+static struct conf_settings	set;
+static struct msg_worker	who;
+
+static struct delivery		dlv;
+static struct chan		parent;
+
+/* The job being delivered, for the INTENT hook. */
+struct job {
+	struct chan	*c;
+	uint64_t	 id;
+};
+
+__dead static void	usage(void);
+__dead static void	dlvrpop_main(const char *, const char *);
+static void		dlvrpop_open(void *);
+static void		dlvrpop_sandbox(void *);
+static void		dlvrpop_parent_conf(struct chan *, const void *, int);
+static void		dlvrpop_parent_worker(struct chan *, const void *,
+			    int);
+static void		dlvrpop_dispatch_deliver(struct chan *, const void *,
+			    int);
+static void		dlvrpop_dispatch_dlvcheck(struct chan *, const void *,
+			    int);
+static void		dlvrpop_eof(struct chan *);
+static int		dlvrpop_intent(struct delivery *, void *);
+static uint32_t		deliver_job(struct job *, int);
+static int		spool_ok(uint64_t, int);
+static uint32_t		job_failed(uint64_t);
+static int		delivered(const char *);
+static int		cur_match(void *, const char *);
+static void		done(struct chan *, uint64_t, uint32_t);
+
+static const struct msg_handler from_conf[] = {
+	{ MSG_PARENT_CONF,	dlvrpop_parent_conf },
+	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
+};
+
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_DELIVER,	dlvrpop_dispatch_deliver },
+	{ MSG_PARENT_DLVCHECK,	dlvrpop_dispatch_dlvcheck },
+};
+
+__dead static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-dv]\n"
+	    "dlvrpop is started by popd, with its channel on fd %d and its "
+	    "configuration on fd %d\n", getprogname(), POPD_CHANNEL_FD,
+	    POPD_CONF_FD);
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct chan	 conf;
+	int		 ch, debug = 0, verbose = 0, type;
+	socklen_t	 len = sizeof(type);
+
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0 || getsockopt(POPD_CONF_FD, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || type != SOCK_SEQPACKET)
+		usage();
+
+	/* Before log_init: syslog's socket must survive. */
+	closefrom(POPD_CONF_FD + 1);
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	log_procinit("dlvrpop");
+
+	/* The configuration, then that channel is done with. */
+	chan_init(&conf, POPD_CONF_FD, PROC_DLVRPOP, PROC_PARENT, PH_START,
+	    from_conf, nitems(from_conf), NULL, NULL);
+	while (conf.phase & PH_SETUP)
+		chan_poll(&conf);
+	chan_close(&conf);
+	if (!(who.flags & WORKER_DELIVER))
+		fatalx("%s: not configured as a delivery worker", who.user);
+	dlvrpop_main(who.user, who.maildir);
+}
+
+/* The settings, once, first. */
+static void
+dlvrpop_parent_conf(struct chan *c, const void *data, int fd)
+{
+	memcpy(&set, data, sizeof(set));
+}
+
+/* The user and the maildir: checked (proto.c) before they get here. */
+static void
+dlvrpop_parent_worker(struct chan *c, const void *data, int fd)
+{
+	memcpy(&who, data, sizeof(who));
+}
+
+__dead static void
+dlvrpop_main(const char *user, const char *path)
+{
+	const struct proc_setup	 ps = {
+		.role = "dlvrpop",
+		.title = user,
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = dlvrpop_open,
+		.sandbox = dlvrpop_sandbox,
+		.arg = (void *)path,
+	};
+	struct stat		 sb;
+
+	if (fstat(POPD_CHANNEL_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
+		fatalx("fd %d is not the channel to the parent",
+		    POPD_CHANNEL_FD);
+	if (set_cloexec(POPD_CHANNEL_FD) == -1)
+		fatal("channel to the parent");
+	chan_init(&parent, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_PARENT, PH_RUN,
+	    from_parent, nitems(from_parent), dlvrpop_eof, NULL);
+	deliver_init(&dlv, log_warn);
+	dlv.intent = dlvrpop_intent;
+	(void)umask(077);
+
+	/* Not dumpable before the maildir is opened, confined after. */
+	proc_prologue(&ps);
+
+	log_debug("%s: delivering into %s", user, dlv.maildir);
+	for (;;)
+		chan_poll(&parent);
+}
+
+/* As mda: the maildir is created where it is missing, then opened. */
+static void
+dlvrpop_open(void *arg)
+{
+	if (deliver_open(&dlv, arg) == -1)
+		fatal("%s", dlv.errmsg);
+}
+
+/* From here on, the maildir and the channel only. */
+static void
+dlvrpop_sandbox(void *arg)
+{
+	sandbox_dlvrpop(dlv.maildir);
+}
+
+/* The parent closed the channel: idle, or it is going away. */
+static void
+dlvrpop_eof(struct chan *c)
+{
+	log_debug("%s: channel closed, exiting", dlv.maildir);
+	exit(0);
+}
+
+/* MSG_PARENT_DELIVER: the message into the maildir, then DONE. */
+static void
+dlvrpop_dispatch_deliver(struct chan *c, const void *data, int fd)
+{
+	const struct msg_job	*mj = data;
+	struct job		 job = { c, mj->job };
+	uint32_t		 status;
+
+	status = deliver_job(&job, fd);
+	if (fd != -1)
+		close(fd);
+	done(c, mj->job, status);
+}
+
+/* Names chosen, no file yet: the parent must know them first. */
+static int
+dlvrpop_intent(struct delivery *d, void *arg)
+{
+	struct job		*job = arg;
+	struct msg_intent	 mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.job = job->id;
+	(void)strlcpy(mi.tmp, d->tmpname, sizeof(mi.tmp));
+	(void)strlcpy(mi.new, d->newname, sizeof(mi.new));
+	chan_send(job->c, MSG_DLVRPOP_INTENT, -1, &mi, sizeof(mi));
+	return chan_sync(job->c);
+}
+
+static uint32_t
+deliver_job(struct job *job, int fd)
+{
+	if (fd == -1) {
+		log_warnx("%s: job %llu: the message's descriptor was lost",
+		    dlv.maildir, (unsigned long long)job->id);
+		return DLV_TEMP;
+	}
+	if (!spool_ok(job->id, fd))
+		return DLV_TEMP;
+	dlv.arg = job;
+	if (deliver_count(&dlv, fd) == -1 ||
+	    deliver_spool(&dlv, fd, 1) == -1 ||
+	    deliver_commit(&dlv) == -1)
+		return job_failed(job->id);
+	deliver_record(&dlv);
+	log_debug("%s: job %llu: new/%s", dlv.maildir,
+	    (unsigned long long)job->id, dlv.newname);
+	return DLV_OK;
+}
+
+/*
+ * Only a message nobody can change while we copy it: a regular file
+ * and, where the system has them, sealed against writes, growing and
+ * shrinking (memfd_create(2)).
+ */
+static int
+spool_ok(uint64_t id, int fd)
+{
+	struct stat	sb;
+#ifdef F_GET_SEALS
+	int		seals;
+#endif
+
+	if (fstat(fd, &sb) == -1) {
+		log_warn("%s: job %llu: fstat of the message", dlv.maildir,
+		    (unsigned long long)id);
+		return 0;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warnx("%s: job %llu: the message is not a regular file",
+		    dlv.maildir, (unsigned long long)id);
+		return 0;
+	}
+#ifdef F_GET_SEALS
+	if ((seals = fcntl(fd, F_GET_SEALS)) == -1) {
+		log_warn("%s: job %llu: the message's seals", dlv.maildir,
+		    (unsigned long long)id);
+		return 0;
+	}
+	if ((seals & SPOOL_SEALS) != SPOOL_SEALS) {
+		log_warnx("%s: job %llu: the message is not sealed (seals "
+		    "%#x)", dlv.maildir, (unsigned long long)id, seals);
+		return 0;
+	}
+#endif
+	return 1;
+}
+
+/* A step failed: logged, undone; a full disk or quota is DLV_FULL. */
+static uint32_t
+job_failed(uint64_t id)
+{
+	int	saved = errno;
+
+	log_warn("%s (job %llu)", dlv.errmsg, (unsigned long long)id);
+	deliver_cleanup(&dlv);
+	if (saved == ENOSPC || saved == EDQUOT)
+		return DLV_FULL;
+	return DLV_TEMP;
+}
+
+/*
+ * MSG_PARENT_DLVCHECK: our predecessor was killed during a job.  The
+ * message in new/ (or moved to cur/ by a session since) means it was
+ * delivered: make new/ durable and say so.  Otherwise nothing of the job
+ * may stay: its tmp/ file goes, and the job failed.
+ */
+static void
+dlvrpop_dispatch_dlvcheck(struct chan *c, const void *data, int fd)
+{
+	const struct msg_intent	*mi = data;
+	unsigned long long	 id = mi->job;
+	uint32_t		 status = DLV_TEMP;
+	int			 r;
+
+	if ((r = delivered(mi->new)) == -1)
+		log_warn("%s: job %llu: looking for new/%s", dlv.maildir, id,
+		    mi->new);
+	else if (r == 1) {
+		if (fsync(dlv.newdirfd) == -1)
+			log_warn("%s/new: fsync (job %llu)", dlv.maildir, id);
+		else
+			status = DLV_OK;
+	}
+	if (unlinkat(dlv.tmpdirfd, mi->tmp, 0) == -1 && errno != ENOENT)
+		log_warn("%s/tmp/%s: unlink (job %llu)", dlv.maildir, mi->tmp,
+		    id);
+	log_info("%s: job %llu of a killed worker: %s", dlv.maildir, id,
+	    status == DLV_OK ? "delivered" : "undone");
+	done(c, mi->job, status);
+}
+
+/*
+ * 1 if the message named new is in new/, or in cur/ with or without
+ * flags (":2,..."); 0 if not; -1 if we cannot tell.
+ */
+static int
+delivered(const char *new)
+{
+	struct stat	sb;
+	char		path[NAME_MAX + 8];
+	int		r;
+
+	if (fstatat(dlv.newdirfd, new, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return -1;
+	(void)snprintf(path, sizeof(path), "cur/%s", new);
+	if (fstatat(dlv.dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return -1;
+	if ((r = maildir_readdir(dlv.dirfd, "cur", cur_match,
+	    (void *)new)) == -1 && errno == ENOENT)
+		return 0;
+	return r;
+}
+
+/* A name in cur/ that is new with an info part. */
+static int
+cur_match(void *arg, const char *name)
+{
+	const char	*new = arg;
+	size_t		 len = strlen(new);
+
+	return strncmp(name, new, len) == 0 && name[len] == ':';
+}
+
+static void
+done(struct chan *c, uint64_t id, uint32_t status)
+{
+	struct msg_done	md;
+
+	memset(&md, 0, sizeof(md));
+	md.job = id;
+	md.status = status;
+	chan_send(c, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
+	/* Nothing queued between jobs; a parent gone ends us at its EOF. */
+	(void)chan_sync(c);
+}
