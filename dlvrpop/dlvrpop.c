@@ -74,12 +74,14 @@ static int		delivered(const char *);
 static int		cur_match(void *, const char *);
 static void		done(struct chan *, uint64_t, uint32_t);
 
-static const struct msg_handler from_conf[] = {
+/*
+ * Both channels from the parent: the phases keep the configuration
+ * (PH_START, PH_CONF) on POPD_CONF_FD and the jobs (PH_RUN) on
+ * POPD_CHANNEL_FD.
+ */
+static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	dlvrpop_parent_conf },
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
-};
-
-static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_DELIVER,	dlvrpop_dispatch_deliver },
 	{ MSG_PARENT_DLVCHECK,	dlvrpop_dispatch_dlvcheck },
 };
@@ -127,7 +129,7 @@ main(int argc, char *argv[])
 
 	/* The configuration, then that channel is done with. */
 	chan_init(&conf, POPD_CONF_FD, PROC_DLVRPOP, PROC_PARENT, PH_START,
-	    from_conf, nitems(from_conf), NULL, NULL);
+	    from_parent, nitems(from_parent), NULL, NULL);
 	while (conf.phase & PH_SETUP)
 		chan_poll(&conf);
 	chan_close(&conf);

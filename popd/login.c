@@ -615,6 +615,22 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 }
 
 /*
+ * A dlvrpop has nothing to say on its configuration channel, which is
+ * closed unread; chan_init wants a handler for what it may send.
+ */
+static void
+worker_conf_unread(struct chan *c, const void *data, int fd)
+{
+	if (fd != -1)
+		close(fd);
+}
+
+static const struct msg_handler from_dlvrpop_conf[] = {
+	{ MSG_DLVRPOP_INTENT,	worker_conf_unread },
+	{ MSG_DLVRPOP_DONE,	worker_conf_unread },
+};
+
+/*
  * A wrkrpop's configuration, on a channel of its own that is done with
  * once it has read it: the settings and its session (WORKER_* flags).
  * WORKER_DELIVER makes it a dlvrpop's (peer 0, tls ""): the same two
@@ -627,7 +643,7 @@ worker_conf(const char *user, const char *maildir,
 {
 	struct chan		 wc;
 	struct msg_worker	 mw;
-	int			 sp[2], ok, proc;
+	int			 sp[2], ok;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		return -1;
@@ -637,11 +653,15 @@ worker_conf(const char *user, const char *maildir,
 	mw.peer = *peer;
 	(void)strlcpy(mw.tls, tls, sizeof(mw.tls));
 	mw.flags = flags;
-	/* A dlvrpop is configured as a wrkrpop is. */
-	proc = (flags & WORKER_DELIVER) ? PROC_DLVRPOP : PROC_WRKRPOP;
-	chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START, NULL, 0, NULL,
-	    NULL);
-	conf_send(&wc, conf, proc);
+	if (flags & WORKER_DELIVER)
+		chan_init(&wc, sp[0], PROC_PARENT, PROC_DLVRPOP, PH_START,
+		    from_dlvrpop_conf, nitems(from_dlvrpop_conf), NULL, NULL);
+	else
+		chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_START,
+		    NULL, 0, NULL, NULL);
+	/* A worker's settings: MSG_PARENT_WORKER, not CONF_END, ends them. */
+	conf_send(&wc, conf, (flags & WORKER_DELIVER) ? PROC_DLVRPOP :
+	    PROC_WRKRPOP);
 	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
 	/* An empty socket takes both at once: nothing may wait. */
 	ok = TAILQ_EMPTY(&wc.outq);
