@@ -240,7 +240,43 @@ prep_maildir_fd(void)
 	return heldfd == -1 ? -1 : 0;
 }
 
+/* A spooled message as the lmtp process hands it over: a sealed memfd. */
+static int
+prep_sealed_memfd(void)
+{
+#ifdef F_ADD_SEALS
+	if ((heldfd = memfd_create("lmtp", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return -1;
+	if (write(heldfd, "Subject: x\n\nbody\n", 17) != 17)
+		return -1;
+	return fcntl(heldfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
+	    F_SEAL_GROW | F_SEAL_SEAL);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 /* Actions.  Each returns 0 on success or -1 with errno. */
+
+/* dlvrpop's look at a spooled message: type, seals, contents. */
+static int
+act_read_spool(void)
+{
+	struct stat	sb;
+	char		buf[32];
+
+	if (fstat(heldfd, &sb) == -1)
+		return -1;
+#ifdef F_GET_SEALS
+	if (fcntl(heldfd, F_GET_SEALS) == -1)
+		return -1;
+#endif
+	if (pread(heldfd, buf, sizeof(buf), 0) != 17)
+		return -1;
+	return 0;
+}
 
 static int
 act_open_passwd(void)
@@ -895,6 +931,12 @@ apply(const char *role)
 		    drop_privileges("sbtest", TEST_UID, TEST_GID) == -1)
 			_exit(99);
 		sandbox_wrkrpop(maildir);
+	} else if (strcmp(role, "dlvrpop") == 0) {
+		/* As the mail user, as the parent execs it. */
+		if (geteuid() == 0 &&
+		    drop_privileges("sbtest", TEST_UID, TEST_GID) == -1)
+			_exit(99);
+		sandbox_dlvrpop(maildir);
 	} else if (strcmp(role, "mda") == 0)
 		sandbox_mda(maildir);	/* as root when we are: Landlock alone */
 	else
@@ -1211,6 +1253,34 @@ static const struct check checks[] = {
 	SYS("mda", "execve /bin/true", NULL, act_execve),
 	SYS("mda", "fork", NULL, act_fork),
 	SYS("mda", "ptrace another process", NULL, act_ptrace),
+
+	/* dlvrpop: its own maildir, the spool it is handed; nothing else. */
+	OK("dlvrpop", "read a sealed spooled message", prep_sealed_memfd,
+	    act_read_spool),
+	OK("dlvrpop", "receive a descriptor", prep_channel, act_fdpass),
+	OK("dlvrpop", "deliver by link(2)", NULL, act_maildir_link),
+	OK("dlvrpop", "deliver, move, delete", NULL, act_maildir_cycle),
+	OK("dlvrpop", "list cur/", NULL, act_maildir_readdir),
+	OK("dlvrpop", "lock and rewrite popcache", NULL,
+	    act_maildir_lock_trunc),
+	OK("dlvrpop", "describe the confinement", NULL,
+	    act_describe_landlock),
+	LL("dlvrpop", "open /etc/passwd", NULL, act_open_passwd, EACCES, 1),
+	LL("dlvrpop", "read another user's (world-readable) mail", NULL,
+	    act_read_other, EACCES, 1),
+	LL("dlvrpop", "write outside the maildir (world-writable)", NULL,
+	    act_write_outside, EACCES, 1),
+	SYS("dlvrpop", "plant a symlink in the maildir", NULL, act_symlink_in),
+	ERR("dlvrpop", "create a TCP socket", NULL, act_socket_inet, EPERM),
+	ERR("dlvrpop", "connect a socket", prep_tcp_socket, act_connect,
+	    EPERM),
+	ERR("dlvrpop", "map executable memory", NULL, act_mmap_exec, EACCES),
+	SYS("dlvrpop", "execve /bin/true", NULL, act_execve),
+	SYS("dlvrpop", "fork", NULL, act_fork),
+	SYS("dlvrpop", "create a socketpair", NULL, act_socketpair),
+	SYS("dlvrpop", "ptrace another process", NULL, act_ptrace),
+	SYS("dlvrpop", "signal another process", NULL, act_kill_other),
+	SYS("dlvrpop", "change uid", NULL, act_setuid0),
 
 	/*
 	 * A kernel without Landlock (simulated): logged once, the role

@@ -283,24 +283,31 @@ count(const char *md, const char *sub, char *name)
 	return n;
 }
 
-/* The contents of md/rel, malloc'd; *len its size. */
+/* The contents of md/rel, malloc'd and NUL-terminated; *len its size. */
 static char *
 slurp(const char *md, const char *rel, size_t *len)
 {
 	char		 p[PATH_MAX], *buf;
-	struct stat	 sb;
+	size_t		 size = 65536;
+	ssize_t		 n;
 	int		 fd;
 
 	pathcat(p, md, rel);
-	if ((fd = open(p, O_RDONLY)) == -1 || fstat(fd, &sb) == -1)
+	if ((fd = open(p, O_RDONLY)) == -1)
 		return NULL;
-	if ((buf = malloc(sb.st_size + 1)) == NULL)
+	if ((buf = malloc(size + 1)) == NULL)
 		err(1, NULL);
-	if (read(fd, buf, sb.st_size) != sb.st_size)
+	*len = 0;
+	while ((n = read(fd, buf + *len, size - *len)) > 0) {
+		*len += n;
+		if (*len == size && (buf = realloc(buf, (size *= 2) + 1)) ==
+		    NULL)
+			err(1, NULL);
+	}
+	if (n == -1)
 		err(1, "read %s", p);
-	buf[sb.st_size] = '\0';
+	buf[*len] = '\0';
 	close(fd);
-	*len = sb.st_size;
 	return buf;
 }
 
@@ -396,6 +403,14 @@ test_deliver(void)
 	CHECK(buf != NULL && len > strlen(line) &&
 	    strcmp(buf + len - strlen(line), line) == 0,
 	    "popcache ends with the record \"%s\"", line + 1);
+	free(buf);
+
+	/* Confined: seccomp filter on, no new privileges. */
+	(void)snprintf(line, sizeof(line), "/proc/%d/status", (int)w.pid);
+	buf = slurp("", line, &len);
+	CHECK(buf != NULL && strstr(buf, "\nSeccomp:\t2\n") != NULL &&
+	    strstr(buf, "\nNoNewPrivs:\t1\n") != NULL,
+	    "%s: Seccomp 2 and NoNewPrivs 1", line);
 	free(buf);
 
 	/* The same worker, many messages: a new name each time. */
