@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
 SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
-           "mda", "popdpass", "man", "regress")
+           "dlvrpop", "mda", "popdpass", "man", "regress")
 
 
 def copy_tree(dst):
@@ -51,6 +51,7 @@ def installed_popd_uses_libexecdir(srv):
         libexec = os.path.join(prefix, "libexec", "popd")
         for f in ("sbin/popd", "sbin/popdpass", "libexec/popd/authpop",
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
+                  "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
             T.expect_true(os.path.exists(os.path.join(prefix, f)),
                           "installed " + f)
