@@ -85,6 +85,7 @@ struct dworker {
 	struct djob		*job;		/* at work on, or NULL */
 	struct djobq		 queue;		/* its next jobs */
 	int			 isidle;	/* in the idle list */
+	int			 detached;	/* out of the tree: ending */
 	int			 closed;	/* -1 gone, 1 closing, 2 closed */
 	int			 reaped;
 	struct event		 timer;		/* idle, or the deadline */
@@ -112,6 +113,7 @@ static void	 job_queue(struct djob *);
 static void	 waiting_run(void);
 static struct dworker *dworker_start(const struct djob *);
 static void	 dworker_next(struct dworker *);
+static void	 dworker_detach(struct dworker *);
 static void	 dworker_close(struct dworker *);
 static void	 dworker_eof(struct chan *);
 static void	 dworker_bad(struct chan *);
@@ -351,6 +353,8 @@ parent_lmtp_deliver(struct chan *c, const void *data, int fd)
 		return;
 	}
 	ndmsgs++;
+	log_debug("lmtp: message %llu for %u recipients",
+	    (unsigned long long)md->id, md->nrcpt);
 	m->lmtppid = ((struct proc *)c->arg)->pid;
 	m->id = md->id;
 	m->fd = fd;
@@ -615,23 +619,21 @@ dworker_next(struct dworker *w)
 	}
 	memset(&mj, 0, sizeof(mj));
 	mj.job = j->id;
+	log_debug("lmtp: job %llu to dlvrpop %d for %s",
+	    (unsigned long long)j->id, (int)w->pid, w->maildir);
 	chan_send(&w->chan, MSG_PARENT_DELIVER, fd, &mj, sizeof(mj));
 }
 
 /*
  * Out of the tree (a new job for its maildir starts a new worker) and
- * off the idle list, into the ending ones.  Its channel is closed from
- * its timer, outside the channel's own callbacks; a worker that reads
- * its end exits, and is freed once reaped.
+ * off the idle list, into the ending ones, freed once reaped.
  */
 static void
-dworker_close(struct dworker *w)
+dworker_detach(struct dworker *w)
 {
-	struct timeval	tv = { 0, 0 };
-
-	if (w->closed > 0)
+	if (w->detached)
 		return;
-	w->closed = 1;
+	w->detached = 1;
 	RB_REMOVE(dworkertree, &dworkers, w);
 	if (w->isidle) {
 		TAILQ_REMOVE(&idle, w, lru);
@@ -639,6 +641,21 @@ dworker_close(struct dworker *w)
 	}
 	TAILQ_INSERT_TAIL(&ending, w, lru);
 	ndworkers--;
+}
+
+/*
+ * No more work for w: its channel is closed from its timer, outside the
+ * channel's own callbacks, and a worker that reads its end exits.
+ */
+static void
+dworker_close(struct dworker *w)
+{
+	struct timeval	tv = { 0, 0 };
+
+	dworker_detach(w);
+	if (w->closed > 0)
+		return;
+	w->closed = 1;
 	evtimer_del(&w->timer);
 	evtimer_add(&w->timer, &tv);
 }
@@ -687,11 +704,12 @@ dworker_eof(struct chan *c)
 	struct dworker	*w = c->arg;
 	struct timeval	 tv = { 0, 0 };
 
-	/* Not here: msg.c is still in its read callback. */
-	evtimer_del(&w->timer);
-	evtimer_add(&w->timer, &tv);
+	/* No new job for it; the rest not here: msg.c is still reading. */
+	dworker_detach(w);
 	if (w->closed == 0)
 		w->closed = -1;		/* gone, not yet handled */
+	evtimer_del(&w->timer);
+	evtimer_add(&w->timer, &tv);
 }
 
 /* A malformed message: end it; msg.c closes the channel after us. */

@@ -39,6 +39,7 @@
 #include "sandbox.h"
 #include "lmtpcmd.h"
 
+#define RETURN_PATH		"Return-Path:"
 #define LMTP_INBUF		16384	/* per session: commands or DATA */
 #define LMTP_OUTMAX		65536	/* queued replies: read no more */
 #define LMTP_REPLYMAX		(LMTP_MAXADDR + 128)
@@ -96,8 +97,13 @@ struct session {
 	size_t			 nrcpt, rcptcap;
 	int			 spool;
 	long long		 msgsize;	/* the message, decoded */
-	long long		 spoolsize;	/* the file: Return-Path too */
+	long long		 hdrlen;	/* our Return-Path line */
 	int			 toobig, spoolerr;
+	/* The message's first bytes, until we know whether it has a
+	   Return-Path of its own (smtpd's lmtp sends one). */
+	char			 head[sizeof(RETURN_PATH) - 1];
+	size_t			 nhead;
+	int			 headdone;
 	struct lmtp_data	 dec;
 };
 
@@ -144,6 +150,7 @@ static void	reply(struct session *, const char *, ...)
 static void	txn_reset(struct session *);
 static int	txn_spool(struct session *);
 static void	txn_write(struct session *, const char *, size_t);
+static int	txn_head(struct session *, const char *, size_t);
 
 /* What the lmtp process does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
@@ -392,7 +399,7 @@ lmtp_parent_delivered(struct chan *c, const void *data, int fd)
 		case DLV_OK:
 			log_info("%s: <%s> -> <%s> (%s): delivered, %lld bytes",
 			    s->client, s->sender, r->addr, r->user,
-			    s->spoolsize);
+			    s->msgsize + s->hdrlen);
 			reply(s, "250 2.0.0 <%s> delivered", r->addr);
 			break;
 		case DLV_FULL:
@@ -738,6 +745,11 @@ session_data_end(struct session *s)
 	size_t			 i;
 
 	s->state = L_CMD;
+	if (!s->toobig && !s->spoolerr && !s->headdone &&
+	    txn_head(s, "", 0) == -1) {
+		log_warn("%s: spool", s->client);
+		s->spoolerr = 1;
+	}
 	if (!s->toobig && !s->spoolerr && compat_spool_seal(s->spool) == -1) {
 		log_warn("%s: seal the spool", s->client);
 		s->spoolerr = 1;
@@ -969,30 +981,56 @@ txn_reset(struct session *s)
 	s->mail = 0;
 	s->sender[0] = '\0';
 	s->nrcpt = 0;
-	s->msgsize = s->spoolsize = 0;
+	s->msgsize = s->hdrlen = 0;
 	s->toobig = s->spoolerr = 0;
 }
 
-/* DATA: the spool, with the Return-Path that mda would write first. */
+/* DATA: the spool. */
 static int
 txn_spool(struct session *s)
 {
-	char	hdr[LMTP_MAXADDR + 32];
-	int	n;
-
 	if ((s->spool = compat_spool_create("lmtp")) == -1) {
 		log_warn("%s: spool", s->client);
 		return -1;
 	}
-	n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\n", s->sender);
-	if (n < 0 || (size_t)n >= sizeof(hdr) ||
-	    write_all(s->spool, hdr, n) == -1) {
-		log_warn("%s: spool", s->client);
-		close(s->spool);
-		s->spool = -1;
-		return -1;
+	s->nhead = 0;
+	s->headdone = 0;
+	return 0;
+}
+
+/*
+ * The first bytes of the message: the Return-Path that mda would write
+ * goes first, unless the message starts with one (the MTA's, as
+ * smtpd's lmtp client sends it).  Decided once enough bytes are here,
+ * or at the end of a shorter message (len 0).  -1: a write error.
+ */
+static int
+txn_head(struct session *s, const char *p, size_t len)
+{
+	char	hdr[LMTP_MAXADDR + 32];
+	size_t	take;
+	int	n;
+
+	take = sizeof(s->head) - s->nhead;
+	if (take > len)
+		take = len;
+	memcpy(s->head + s->nhead, p, take);
+	s->nhead += take;
+	if (s->nhead < sizeof(s->head) && len > 0)
+		return 0;
+	s->headdone = 1;
+	if (s->nhead < sizeof(s->head) ||
+	    strncasecmp(s->head, RETURN_PATH, sizeof(s->head)) != 0) {
+		n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\n",
+		    s->sender);
+		if (n < 0 || (size_t)n >= sizeof(hdr) ||
+		    write_all(s->spool, hdr, n) == -1)
+			return -1;
+		s->hdrlen = n;
 	}
-	s->spoolsize = n;
+	if (write_all(s->spool, s->head, s->nhead) == -1 ||
+	    write_all(s->spool, p + take, len - take) == -1)
+		return -1;
 	return 0;
 }
 
@@ -1010,11 +1048,11 @@ txn_write(struct session *s, const char *p, size_t len)
 		s->toobig = 1;
 		return;
 	}
-	if (write_all(s->spool, p, len) == -1) {
+	if (s->headdone ? write_all(s->spool, p, len) :
+	    txn_head(s, p, len)) {
 		log_warn("%s: spool", s->client);
 		s->spoolerr = 1;
 		return;
 	}
 	s->msgsize += len;
-	s->spoolsize += len;
 }

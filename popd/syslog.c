@@ -36,6 +36,8 @@ static struct relay	relays[] = {
 	{ .role = "listener" },
 	{ .role = "authpop" },
 	{ .role = "wrkrpop" },
+	{ .role = "lmtp" },
+	{ .role = "dlvrpop" },
 };
 #define NRELAYS	(sizeof(relays) / sizeof(relays[0]))
 

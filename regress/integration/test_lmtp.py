@@ -8,6 +8,7 @@ the limits and deadlines, and kill -9 of the lmtp process and of the
 workers at random moments."""
 
 import os
+import poplib
 import random
 import re
 import smtplib
@@ -22,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import popdtest as T  # noqa: E402
 
 SENDER = "sender@example.net"
+poplib._MAXLINE = 1 << 20    # a 3,000-octet line over POP3
 
 
 def lmtp_conf(srv, extra=""):
