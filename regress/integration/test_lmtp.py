@@ -127,14 +127,13 @@ class Lmtp:
 
 
 def stuff(body):
-    """body as DATA carries it: CRLF line ends, leading dots doubled,
-    a final CRLF."""
+    """body as DATA carries it: leading dots doubled, a final CRLF."""
     if isinstance(body, str):
         body = body.encode()
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
-    out = re.sub(rb"(?m)^\.", b"..", body)
-    return out
+    # A line starts after CRLF only: a dot after a bare LF is not one.
+    return re.sub(rb"(?:^|(?<=\r\n))\.", b"..", body)
 
 
 def stored(body, sender=SENDER):
