@@ -207,31 +207,10 @@ main(int argc, char *argv[])
 		.open = authpop_open,
 		.sandbox = authpop_sandbox,
 	};
-	int			 ch, debug = 0, verbose = 0, type;
-	socklen_t		 len = sizeof(type);
 	char			 sysauth[32];
 
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0 || getsockopt(POPD_CHANNEL_FD, SOL_SOCKET, SO_TYPE,
-	    &type, &len) == -1 || type != SOCK_SEQPACKET)
+	if (proc_args(argc, argv, POPD_CHANNEL_FD, "authpop") == -1)
 		usage();
-
-	log_init(debug, LOG_MAIL);
-	log_setverbose(verbose);
-	log_procinit("authpop");
 
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("no channel to the parent on fd %d", POPD_CHANNEL_FD);

@@ -15,16 +15,52 @@
  */
 #include <sys/types.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "util.h"
 #include "proc.h"
 
 static void	proc_inherited(const char *);
+
+/*
+ * A child's command line from optind on: -d (log to stderr) and -v
+ * (more each time), nothing else, and a channel (SOCK_SEQPACKET) on fd.
+ * Then logging is set up for role.  -1, nothing done: a wrong command
+ * line, which the caller answers with its usage.
+ */
+int
+proc_args(int argc, char *argv[], int fd, const char *role)
+{
+	socklen_t	len;
+	int		ch, debug = 0, verbose = 0, type;
+
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			return -1;
+		}
+	}
+	len = sizeof(type);
+	if (optind != argc || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || type != SOCK_SEQPACKET)
+		return -1;
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	log_procinit(role);
+	return 0;
+}
 
 void
 proc_prologue(const struct proc_setup *ps)

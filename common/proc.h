@@ -28,6 +28,7 @@ struct proc_setup {
 };
 
 /* proc.c */
+int	proc_args(int, char *[], int, const char *);
 void	proc_prologue(const struct proc_setup *);
 int	proc_become(const char *, uid_t, gid_t);
 int	proc_child_fds(int, int);

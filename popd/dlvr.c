@@ -696,6 +696,8 @@ dworker_gone(struct dworker *w)
 		TAILQ_REMOVE(&w->queue, j, entry);
 		job_queue(j);
 	}
+	/* Its place is free for a job that waited for one. */
+	waiting_run();
 }
 
 static void

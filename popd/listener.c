@@ -232,8 +232,6 @@ __dead void
 listener_main(int argc, char *argv[])
 {
 	size_t			 i;
-	int			 ch, debug = 0, verbose = 0, type;
-	socklen_t		 len = sizeof(type);
 	const struct proc_setup	 ps = {
 		.role = "listener",
 		.title = "listener",
@@ -247,28 +245,12 @@ listener_main(int argc, char *argv[])
 
 	/* argv: popd -P listener [-d] [-v]; the rest comes as messages. */
 	optind = 3;
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			argc = 0;
-		}
-	}
 	/* A user who typed -P gets a word, not a silent exit. */
-	if (argc < 3 || strcmp(argv[2], "listener") != 0 || argc != optind ||
-	    getsockopt(POPD_CHANNEL_FD, SOL_SOCKET, SO_TYPE, &type,
-	    &len) == -1 || type != SOCK_SEQPACKET)
+	if (argc < 3 || strcmp(argv[2], "listener") != 0 ||
+	    proc_args(argc, argv, POPD_CHANNEL_FD, "listener") == -1)
 		errx(1, "-P is popd's internal listener role, started by popd "
 		    "itself with its channel on fd %d: run popd without -P",
 		    POPD_CHANNEL_FD);
-	log_init(debug, LOG_MAIL);
-	log_setverbose(verbose);
-	log_procinit("listener");
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("channel");
 

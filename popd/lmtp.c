@@ -169,8 +169,6 @@ static const struct msg_handler from_parent[] = {
 __dead void
 lmtp_main(int argc, char *argv[])
 {
-	int			 ch, debug = 0, verbose = 0, type;
-	socklen_t		 len = sizeof(type);
 	const struct proc_setup	 ps = {
 		.role = "lmtp",
 		.title = "lmtp",
@@ -184,27 +182,11 @@ lmtp_main(int argc, char *argv[])
 
 	/* argv: popd -P lmtp [-d] [-v]; the rest comes as messages. */
 	optind = 3;
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			argc = 0;
-		}
-	}
-	if (argc < 3 || strcmp(argv[2], "lmtp") != 0 || argc != optind ||
-	    getsockopt(POPD_CHANNEL_FD, SOL_SOCKET, SO_TYPE, &type,
-	    &len) == -1 || type != SOCK_SEQPACKET)
+	if (argc < 3 || strcmp(argv[2], "lmtp") != 0 ||
+	    proc_args(argc, argv, POPD_CHANNEL_FD, "lmtp") == -1)
 		errx(1, "-P is popd's internal lmtp role, started by popd "
 		    "itself with its channel on fd %d: run popd without -P",
 		    POPD_CHANNEL_FD);
-	log_init(debug, LOG_MAIL);
-	log_setverbose(verbose);
-	log_procinit("lmtp");
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("channel");
 	/* The greeting names us; the sandbox has no uname(2). */

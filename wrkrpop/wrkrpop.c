@@ -178,32 +178,11 @@ int
 main(int argc, char *argv[])
 {
 	struct chan	 parent;
-	int		 ch, debug = 0, verbose = 0, type;
-	socklen_t	 len = sizeof(type);
 
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0 || getsockopt(POPD_CONF_FD, SOL_SOCKET, SO_TYPE, &type,
-	    &len) == -1 || type != SOCK_SEQPACKET)
-		usage();
-
-	/* Before log_init: syslog's socket must survive. */
+	/* Before logging starts: syslog's socket must survive. */
 	closefrom(POPD_CONF_FD + 1);
-	log_init(debug, LOG_MAIL);
-	log_setverbose(verbose);
-	log_procinit("wrkrpop");
+	if (proc_args(argc, argv, POPD_CONF_FD, "wrkrpop") == -1)
+		usage();
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("no session socket on fd %d", POPD_CHANNEL_FD);
 

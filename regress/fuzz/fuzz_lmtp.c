@@ -23,26 +23,7 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *p, size_t len)
-{
-	char	*np;
-
-	if (b->len + len + 1 > b->cap) {
-		b->cap = (b->len + len) * 2 + 16;
-		if ((np = realloc(b->p, b->cap)) == NULL)
-			abort();
-		b->p = np;
-	}
-	if (len > 0)
-		memcpy(b->p + b->len, p, len);
-	b->len += len;
-}
+#include "../lmtpref.h"
 
 static char *
 dup_exact(const char *p, size_t len)
@@ -90,39 +71,6 @@ check_line(const char *line, size_t len)
 	if (cmd.size < -1 || cmd.body < LMTP_BODY_NONE ||
 	    cmd.body > LMTP_BODY_8BITMIME)
 		abort();
-}
-
-static size_t
-reference(const char *in, size_t len, struct buf *out, int *done)
-{
-	const char	*p = in, *end = in + len, *q;
-	size_t		 n;
-
-	*done = 0;
-	for (;;) {
-		for (q = p; q + 1 < end && !(q[0] == '\r' && q[1] == '\n'); q++)
-			;
-		if (q + 1 >= end)
-			break;
-		if (q - p == 1 && *p == '.') {
-			*done = 1;
-			return q + 2 - in;
-		}
-		if (q > p && *p == '.')
-			p++;
-		buf_add(out, p, q - p);
-		buf_add(out, "\n", 1);
-		p = q + 2;
-	}
-	n = end - p;
-	if (n > 0 && *p == '.') {
-		p++;
-		n--;
-	}
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
-	buf_add(out, p, n);
-	return p + n - in;
 }
 
 /* Decode with cuts from the PRNG state *seed (0: in one piece). */

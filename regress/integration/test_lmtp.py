@@ -617,6 +617,34 @@ def worker_ids_and_reuse(srv):
 
 
 @T.test(start=False)
+def workers_limit(srv):
+    """limit delivery-workers 1: a message for alice and bob waits for
+    the one worker, which ends to make room; both are delivered, on two
+    connections at once too."""
+    start(srv, "limit delivery-workers 1\n")
+    c = Lmtp(srv)
+    rr, dr = c.transaction(["alice", "bob"], msg(17))
+    T.expect([x[0] for x in dr], [250, 250], "both delivered")
+    T.expect_true(len(dlvrpops(srv)) <= 1, "one worker at most",
+                  dlvrpops(srv))
+    results = []
+
+    def send(user):
+        cl = Lmtp(srv)
+        for i in range(10):
+            results.append(cl.transaction([user], msg(100 + i))[1][0][0])
+    ts = [threading.Thread(target=send, args=(u,)) for u in
+          ("alice", "bob")]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    T.expect(results, [250] * 20, "20 deliveries through one worker")
+    T.expect(len(srv.files("alice", "new")), 11, "alice's")
+    T.expect(len(srv.files("bob", "new")), 11, "bob's")
+
+
+@T.test(start=False)
 def idle_workers_end(srv):
     start(srv, "timeout delivery-idle 1\n")
     c = Lmtp(srv)

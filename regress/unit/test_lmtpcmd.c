@@ -32,23 +32,7 @@
 #define E_ADDRLONG	"553 5.1.3 address too long"
 #define E_EMPTY		"553 5.1.3 empty address"
 
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *p, size_t len)
-{
-	if (b->len + len + 1 > b->cap) {
-		b->cap = (b->len + len) * 2 + 16;
-		if ((b->p = realloc(b->p, b->cap)) == NULL)
-			abort();
-	}
-	memcpy(b->p + b->len, p, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
+#include "../lmtpref.h"
 
 /* A line given with its length, so that it may hold NUL. */
 static const char *
@@ -269,46 +253,6 @@ decode(const char *in, size_t len, const size_t *cuts, size_t ncuts,
 	return total;
 }
 
-/*
- * The reference: CRLF-delimited lines; "." alone ends the message; a
- * leading "." is removed; each line gets LF.  An unfinished last line
- * is given as the decoder must give it: its dot removed, a last CR
- * kept back.
- */
-static size_t
-reference(const char *in, size_t len, struct buf *out, int *done)
-{
-	const char	*p = in, *end = in + len, *q;
-	size_t		 n;
-
-	out->len = 0;
-	buf_add(out, "", 0);
-	*done = 0;
-	for (;;) {
-		for (q = p; q + 1 < end && !(q[0] == '\r' && q[1] == '\n'); q++)
-			;
-		if (q + 1 >= end)
-			break;
-		if (q - p == 1 && *p == '.') {
-			*done = 1;
-			return q + 2 - in;
-		}
-		if (q > p && *p == '.')
-			p++;
-		buf_add(out, p, q - p);
-		buf_add(out, "\n", 1);
-		p = q + 2;
-	}
-	n = end - p;
-	if (n > 0 && *p == '.') {
-		p++;
-		n--;
-	}
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
-	buf_add(out, p, n);
-	return p + n - in;
-}
 
 struct dcase {
 	const char	*in;
