@@ -41,6 +41,9 @@
 
 struct dmsg;
 
+/* Successors sent to look at a killed worker's job before giving up. */
+#define DLV_CHECKS	10
+
 /* One maildir's part of one message. */
 struct djob {
 	TAILQ_ENTRY(djob)	 entry;		/* its message's, its
@@ -53,7 +56,7 @@ struct djob {
 	char			 user[POPD_MAXUSER + 1];	/* the first */
 	int			 rcpt[LMTP_MAXRCPT];	/* indices in m */
 	int			 nrcpt;
-	int			 checked;	/* a successor looked already */
+	int			 checked;	/* successors sent to look */
 	struct msg_intent	 intent;	/* its names, if told */
 	int			 has_intent;
 };
@@ -605,7 +608,7 @@ dworker_next(struct dworker *w)
 	evtimer_add(&w->timer, &tv);
 	if (j->has_intent) {
 		/* Its worker died: what did it leave? */
-		j->checked = 1;
+		j->checked++;
 		chan_send(&w->chan, MSG_PARENT_DLVCHECK, -1, &j->intent,
 		    sizeof(j->intent));
 		return;
@@ -678,13 +681,19 @@ dworker_gone(struct dworker *w)
 			    w->maildir);
 			job_done(check, DLV_TEMP);
 			check = NULL;
-		} else if (check->checked) {
-			log_warnx("lmtp: dlvrpop %d for %s ended while it "
-			    "looked at tmp/%s: temporary failure",
-			    (int)w->pid, w->maildir, check->intent.tmp);
+		} else if (check->checked >= DLV_CHECKS) {
+			log_warnx("lmtp: dlvrpop %d for %s: %d successors "
+			    "ended while they looked at tmp/%s: temporary "
+			    "failure, tmp/%s left", (int)w->pid, w->maildir,
+			    check->checked, check->intent.tmp,
+			    check->intent.tmp);
 			job_done(check, DLV_TEMP);
 			check = NULL;
-		} else
+		} else if (check->checked)
+			log_warnx("lmtp: dlvrpop %d for %s ended while it "
+			    "looked at tmp/%s: another looks", (int)w->pid,
+			    w->maildir, check->intent.tmp);
+		else
 			log_warnx("lmtp: dlvrpop %d for %s ended during a "
 			    "delivery: its successor looks at what it left",
 			    (int)w->pid, w->maildir);
