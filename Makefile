@@ -38,7 +38,7 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 # UIDLs of other servers, the maildrop) for wrkrpop, mda and popd -m.
 PROC_OBJS=	common/log.o common/msg.o common/proto.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
-		compat/compat.o
+		common/stats.o compat/compat.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 		common/oldids.o common/maildrop.o
 # The steps of a delivery, for mda and dlvrpop.
@@ -50,7 +50,8 @@ POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
-		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o
+		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o popd/counters.o \
+		popd/ctlshow.o popd/ctlstub.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o
@@ -76,7 +77,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tapi.h popd/lmtpcmd.h common/deliver.h
+		popd/lookup.h popd/tapi.h popd/lmtpcmd.h common/deliver.h \
+		common/stats.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -87,7 +89,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_msg regress/unit/test_proxy \
 		regress/unit/test_proto regress/unit/test_tapi \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
-		regress/unit/test_dlvrpop
+		regress/unit/test_dlvrpop regress/unit/test_stats
 
 all: ${PROGS}
 
@@ -201,12 +203,20 @@ regress/unit/test_dlvrpop: regress/unit/test_dlvrpop.o ${TEST_DLVRPOP_OBJS}
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
 
+# test_stats links stats.c: the pages and how popctl prints them.
+TEST_STATS_OBJS=	common/stats.o common/addr.o common/util.o \
+		common/log.o compat/compat.o
+regress/unit/test_stats: regress/unit/test_stats.o ${TEST_STATS_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_stats.o ${TEST_STATS_OBJS} \
+	    ${LDLIBS}
+
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
-regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o: ${HDRS} \
+regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
+regress/unit/test_stats.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 

@@ -8,8 +8,9 @@
  *
  * Peers (what the parent may send is in from_parent[] below):
  *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_SESSION, PARENT_SPAWNED,
- *			PARENT_REFUSED, PARENT_DRAIN in; AUTHPOP_LOGIN,
- *			AUTHPOP_CLOSED, AUTHPOP_STLS out
+ *			PARENT_REFUSED, PARENT_DRAIN, popctl's
+ *			PARENT_PENALTIES, _UNPENALIZE in; AUTHPOP_LOGIN,
+ *			AUTHPOP_CLOSED, AUTHPOP_STLS, popctl's answers out
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
  *
@@ -42,6 +43,7 @@
 #include "table.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "stats.h"
 #include "authpop.h"
 
 #define AUTH_PEEK		1024	/* bytes looked at per recv */
@@ -78,6 +80,11 @@ static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_route(struct chan *, const void *, int);
 static void		authpop_parent_listen(struct chan *, const void *, int);
 static void		authpop_parent_proxy(struct chan *, const void *, int);
+static void		authpop_parent_stats(struct chan *, const void *, int);
+static void		authpop_parent_penalties(struct chan *, const void *,
+			    int);
+static void		authpop_parent_unpenalize(struct chan *, const void *,
+			    int);
 static void		auth_enqueue(struct session *);
 static void		authpop_parent_penalty(struct chan *, const void *,
 			    int);
@@ -135,6 +142,9 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_ROUTE,	authpop_parent_route },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
+	{ MSG_PARENT_STATS,	authpop_parent_stats },
+	{ MSG_PARENT_PENALTIES,	authpop_parent_penalties },
+	{ MSG_PARENT_UNPENALIZE, authpop_parent_unpenalize },
 };
 
 /*
@@ -405,6 +415,37 @@ static void
 authpop_parent_penalty(struct chan *c, const void *data, int fd)
 {
 	host_import(data);
+}
+
+/* Where we count (stats.h), mapped before the sandbox. */
+static void
+authpop_parent_stats(struct chan *c, const void *data, int fd)
+{
+	stats_attach(fd);
+}
+
+/* popctl's show penalties (host.c). */
+static void
+authpop_parent_penalties(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlq	*q = data;
+
+	host_list(c, q->req);
+}
+
+/* popctl's unpenalize: the network's failures are forgotten. */
+static void
+authpop_parent_unpenalize(struct chan *c, const void *data, int fd)
+{
+	const struct msg_net	*mn = data;
+	struct msg_count	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.req = mn->req;
+	m.n = host_forget(&mn->net);
+	chan_send(c, MSG_AUTHPOP_UNPENALIZED, -1, &m, sizeof(m));
+	/* Checks that waited out a delay may start now. */
+	jobs_kick();
 }
 
 /*
@@ -877,8 +918,10 @@ cmd_user(struct session *s, struct pop3_line *l)
 static void
 cmd_pass(struct session *s, struct pop3_line *l)
 {
-	if (plaintext_refused(s))
+	if (plaintext_refused(s)) {
+		STAT_INC(STAT_LOGIN_PLAINTEXT);
 		return;
+	}
 	if (!s->hasuser) {
 		session_reply(s, "-ERR USER first");
 		return;
@@ -905,8 +948,10 @@ cmd_auth(struct session *s, struct pop3_line *l)
 		session_reply(s, "-ERR unsupported SASL mechanism");
 		return;
 	}
-	if (plaintext_refused(s))
+	if (plaintext_refused(s)) {
+		STAT_INC(STAT_LOGIN_PLAINTEXT);
 		return;
+	}
 	s->hasuser = 0;
 	s->sasl = 1;
 	if (l->nargs == 2)
@@ -973,6 +1018,7 @@ bad_command(struct session *s, const char *fmt, ...)
 		va_end(ap);
 		return;
 	}
+	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
 	log_info("too many invalid commands from %s, closing",
 	    peer_log(&s->peer, addr, sizeof(addr)));
 	session_reply(s, "-ERR too many invalid commands, closing");
@@ -1132,6 +1178,7 @@ authpop_parent_cred(struct chan *c, const void *data, int fd)
 			session_update(s);
 			return;
 		}
+		STAT_INC(STAT_LOGIN_TEMP);
 		s->state = S_CMD;
 		s->hasuser = 0;
 		explicit_bzero(s->user, sizeof(s->user));
@@ -1247,6 +1294,7 @@ auth_result(struct session *s, struct job *j)
 			http_checked(s, 0, 1, 0);
 			return;
 		}
+		STAT_INC(STAT_LOGIN_TEMP);
 		session_reply(s, "-ERR [SYS/TEMP] cannot check passwords now, "
 		    "try again later");
 		explicit_bzero(s->user, sizeof(s->user));
@@ -1257,7 +1305,10 @@ auth_result(struct session *s, struct job *j)
 	log_info("failed login for \"%s\" from %s: %s",
 	    logname(s->user), peer_log(&s->peer, addr, sizeof(addr)),
 	    j->known ? "wrong password" : "unknown user");
-	wait = host_failure(s->host, s->user, j->passmac, t, s->started);
+	if (!s->http)
+		STAT_INC(STAT_LOGIN_AUTH);
+	wait = host_failure(s->host, s->user, j->known, j->passmac, t,
+	    s->started);
 	explicit_bzero(s->user, sizeof(s->user));
 	s->failclose = s->nfail >= set.limit.failures;
 	at = s->started + (wait > floor ? wait : floor);
@@ -1324,6 +1375,7 @@ fail_reply(struct session *s)
 		return;
 	}
 	if (s->failclose) {
+		STAT_INC(STAT_REFUSED_FAILURES);
 		session_reply(s, "-ERR [AUTH] too many failures");
 		s->state = S_CLOSING;
 		session_timer(s, AUTH_CLOSE_TIMEOUT);
@@ -1380,6 +1432,7 @@ session_handoff(struct session *s)
 
 	if ((fd = dup(s->fd)) == -1) {
 		log_warn("session %llu: dup", (unsigned long long)s->id);
+		STAT_INC(STAT_LOGIN_TEMP);
 		session_reply(s, "-ERR [SYS/TEMP] cannot start the session "
 		    "now, try again later");
 		s->state = S_CLOSING;

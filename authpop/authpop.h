@@ -151,8 +151,11 @@ uint64_t	 passmac(const char *);
 void		 host_enqueue(struct session *);
 void		 host_dequeue(struct session *);
 void		 host_success(struct host *, const char *, double);
-double		 host_failure(struct host *, const char *, uint64_t, double,
-		    double);
+double		 host_failure(struct host *, const char *, int, uint64_t,
+		    double, double);
+void		 host_list(struct chan *, uint64_t);
+struct netaddr;
+uint32_t	 host_forget(const struct netaddr *);
 void		 jobs_dispatch(void);
 void		 jobs_kick(void);
 void		 jobs_kicked(int, short, void *);

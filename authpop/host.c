@@ -72,8 +72,10 @@ RB_HEAD(hosttree, host);
 /*
  * A user name as tried from one address: its failures from there, when
  * it last logged in from there (0: not lately, or it failed since), and
- * a keyed hash of its last wrong password.  Kept while there is one of
- * these to remember, at most PAIR_KEEP (the least recently used go).
+ * a keyed hash of its last wrong password.  known: authtab has the
+ * name, so that popctl may show it (a password typed as a name is
+ * not).  Kept while there is one of these to remember, at most
+ * PAIR_KEEP (the least recently used go).
  */
 struct pair {
 	RB_ENTRY(pair)		 entry;
@@ -84,6 +86,7 @@ struct pair {
 	double			 lastfail;
 	double			 familiar;
 	uint64_t		 lastbad;
+	int			 known;
 };
 RB_HEAD(pairtree, pair);
 TAILQ_HEAD(pairq, pair);
@@ -102,6 +105,7 @@ static void	host_schedule(struct host *);
 static void	host_wake(int, short, void *);
 static struct pair *pair_get(const struct addrkey *, const char *, int);
 static void	pair_done(struct pair *);
+static struct penalty_row *list_row(struct chan *, struct msg_penalties *);
 
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
 static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
@@ -261,6 +265,7 @@ host_success(struct host *h, const char *user, double t)
 	p->fails = 0;
 	p->lastbad = 0;
 	p->familiar = t;
+	p->known = 1;
 	pair_done(p);
 	/* Its other checks waiting at h need not wait any longer. */
 	for (s = TAILQ_FIRST(&h->waiting); s != NULL; s = next) {
@@ -275,16 +280,17 @@ host_success(struct host *h, const char *user, double t)
 }
 
 /*
- * A wrong password (passmac: its keyed hash) for user from h at t, whose
- * check started at started: one more failure, and no check from h's
+ * A wrong password (passmac: its keyed hash) for user (known: in authtab)
+ * from h at t, whose check started at started: one more failure, and no
+ * check from h's
  * queue before its failure delay, which is returned.  The user is no
  * longer familiar at h.  The same wrong password as last time for this
  * user from h is not counted again: a client with a stale saved password
  * retries it, an attacker would not.
  */
 double
-host_failure(struct host *h, const char *user, uint64_t passmac, double t,
-    double started)
+host_failure(struct host *h, const char *user, int known, uint64_t passmac,
+    double t, double started)
 {
 	struct pair	*p;
 	double		 wait;
@@ -293,6 +299,7 @@ host_failure(struct host *h, const char *user, uint64_t passmac, double t,
 	if ((p = pair_get(&h->key, user, 1)) != NULL) {
 		decay(&p->fails, &p->lastfail, t);
 		p->familiar = 0;
+		p->known = known;
 		if (p->fails > 0 && p->lastbad == passmac) {
 			pair_done(p);
 			return host_delay(h->fails);
@@ -618,4 +625,114 @@ host_import(const struct msg_penalty *m)
 			h->next = r->next;
 		host_schedule(h);
 	}
+}
+
+/*
+ * popctl's show penalties: the addresses that failed lately or have
+ * checks waiting, and the users authtab knows that failed from them,
+ * in chunks.
+ */
+void
+host_list(struct chan *c, uint64_t req)
+{
+	struct msg_penalties	 m;
+	struct penalty_row	*r;
+	struct host		*h;
+	struct pair		*p;
+	struct session		*s;
+	double			 t = now();
+	uint32_t		 queued;
+
+	memset(&m, 0, sizeof(m));
+	m.req = req;
+	RB_FOREACH(h, hosttree, &hosts) {
+		decay(&h->fails, &h->lastfail, t);
+		queued = 0;
+		TAILQ_FOREACH(s, &h->waiting, qentry)
+			queued++;
+		TAILQ_FOREACH(s, &h->familiar, qentry)
+			queued++;
+		if (h->fails == 0 && queued == 0)
+			continue;
+		r = list_row(c, &m);
+		r->key = h->key;
+		r->fails = h->fails;
+		r->delay = host_delay(h->fails);
+		r->queued = queued;
+	}
+	TAILQ_FOREACH(p, &pairs_lru, lru) {
+		decay(&p->fails, &p->lastfail, t);
+		if (p->fails == 0 || !p->known || !valid_username(p->user))
+			continue;
+		r = list_row(c, &m);
+		r->key = p->key;
+		(void)strlcpy(r->user, p->user, sizeof(r->user));
+		r->fails = p->fails;
+	}
+	chan_send(c, MSG_AUTHPOP_PENALTIES, -1, &m, sizeof(m));
+}
+
+/* The next free row of m, sending m first when it is full. */
+static struct penalty_row *
+list_row(struct chan *c, struct msg_penalties *m)
+{
+	uint64_t	req = m->req;
+
+	if (m->n == PENALTY_ROWS) {
+		m->more = 1;
+		chan_send(c, MSG_AUTHPOP_PENALTIES, -1, m, sizeof(*m));
+		memset(m, 0, sizeof(*m));
+		m->req = req;
+	}
+	return &m->rec[m->n++];
+}
+
+/*
+ * popctl's unpenalize: forget the failures of the addresses (and of the
+ * users tried from them) that share addresses with net, as if none had
+ * happened.  Their waiting checks may go at once.  Returns how many
+ * addresses and users had failures to forget.
+ */
+uint32_t
+host_forget(const struct netaddr *net)
+{
+	struct host	*h, *hnext;
+	struct pair	*p, *pnext;
+	uint32_t	 n = 0;
+	int		 bits;
+
+	bits = net->af == AF_INET ? set.per_address.ipv4_prefix :
+	    set.per_address.ipv6_prefix;
+	RB_FOREACH_SAFE(h, hosttree, &hosts, hnext) {
+		if (!addrkey_in(&h->key, bits, net))
+			continue;
+		if (h->fails > 0)
+			n++;
+		h->fails = 0;
+		h->lastfail = 0;
+		h->next = 0;
+		if (h->where == H_IDLE) {
+			/* Kept only for its failures. */
+			TAILQ_REMOVE(&idle, h, turn);
+			nidle--;
+			evtimer_del(&h->wake);
+			RB_REMOVE(hosttree, &hosts, h);
+			free(h);
+			continue;
+		}
+		if (h->where == H_READY && h->rq == &ready_failing) {
+			TAILQ_REMOVE(h->rq, h, turn);
+			h->where = H_NONE;
+		}
+		host_schedule(h);
+	}
+	TAILQ_FOREACH_SAFE(p, &pairs_lru, lru, pnext) {
+		if (!addrkey_in(&p->key, bits, net) || p->fails == 0)
+			continue;
+		n++;
+		p->fails = 0;
+		p->lastbad = 0;
+		pair_done(p);
+	}
+	return n;
 }

@@ -351,6 +351,18 @@ addr_key(const struct peeraddr *p, int v4bits, int v6bits, struct addrkey *k)
 		k->a[i] = bits >= 8 ? p->a[i] : p->a[i] & (0xff << (8 - bits));
 }
 
+/*
+ * Does the client key k (an address masked to kbits) share addresses
+ * with the network n?  Yes when the shorter of the two prefixes agrees:
+ * forgiving 2001:db8::1 forgives the /64 it is counted under.
+ */
+int
+addrkey_in(const struct addrkey *k, int kbits, const struct netaddr *n)
+{
+	return k->af == n->af &&
+	    prefix_eq(k->a, n->addr, kbits < n->bits ? kbits : n->bits);
+}
+
 int
 addrkey_cmp(const struct addrkey *a, const struct addrkey *b)
 {

@@ -57,6 +57,7 @@ const char *sockaddr_str(const struct sockaddr *, socklen_t);
 const char *peer_log(const struct peeraddr *, char *, size_t);
 void	addr_key(const struct peeraddr *, int, int, struct addrkey *);
 int	addrkey_cmp(const struct addrkey *, const struct addrkey *);
+int	addrkey_in(const struct addrkey *, int, const struct netaddr *);
 const char *addrkey_str(const struct addrkey *, int, int, char *, size_t);
 
 #endif

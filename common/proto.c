@@ -84,6 +84,8 @@ valid_listen(const void *p)
 		return "flags";
 	if (m->pki >= POPD_MAXPKI)
 		return "pki index";
+	if (m->sock >= POPD_MAXLISTEN)
+		return "socket index";
 	return NULL;
 }
 
@@ -101,6 +103,10 @@ valid_newsession(const void *p)
 		return "unterminated string";
 	if (!peer_valid(&m->peer))
 		return "client address";
+	if (m->listen >= POPD_MAXLISTEN)
+		return "socket index";
+	if (m->since < 0)
+		return "time";
 	return NULL;
 }
 
@@ -304,6 +310,72 @@ valid_penalty(const void *p)
 	return NULL;
 }
 
+static const char *
+valid_net(const void *p)
+{
+	const struct msg_net	*m = p;
+	int			 max;
+
+	if (m->net.af != AF_INET && m->net.af != AF_INET6)
+		return "address family";
+	max = m->net.af == AF_INET ? 32 : 128;
+	if (m->net.bits < 0 || m->net.bits > max)
+		return "prefix length";
+	return NULL;
+}
+
+static const char *
+valid_count(const void *p)
+{
+	const struct msg_count	*m = p;
+
+	return m->pad != 0 ? "padding" : NULL;
+}
+
+static const char *
+valid_handshakes(const void *p)
+{
+	const struct msg_handshakes	*m = p;
+	uint32_t			 i;
+
+	if (m->n > HS_RECS || m->more > 1)
+		return "record count";
+	for (i = 0; i < m->n; i++) {
+		if (m->rec[i].peer.af == 0 || !peer_valid(&m->rec[i].peer))
+			return "client address";
+		if (m->rec[i].listen >= POPD_MAXLISTEN)
+			return "socket index";
+		if (m->rec[i].since < 0)
+			return "time";
+	}
+	return NULL;
+}
+
+static const char *
+valid_penalties(const void *p)
+{
+	const struct msg_penalties	*m = p;
+	const struct penalty_row	*r;
+	uint32_t			 i;
+
+	if (m->n > PENALTY_ROWS || m->more > 1)
+		return "record count";
+	for (i = 0; i < m->n; i++) {
+		r = &m->rec[i];
+		if (r->key.af != AF_INET && r->key.af != AF_INET6)
+			return "address family";
+		if (!TERMINATED(r->user))
+			return "unterminated string";
+		if (r->user[0] != '\0' && !valid_username(r->user))
+			return "user name";
+		if (r->fails > 32)
+			return "failures";
+		if (!valid_time(r->delay))
+			return "time";
+	}
+	return NULL;
+}
+
 #define P	PROC_PARENT
 #define L	PROC_LISTENER
 #define A	PROC_AUTHPOP
@@ -315,7 +387,10 @@ valid_penalty(const void *p)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
 	{ t, &(#t)[4], from, to, payload, fd, valid, phases, next }
 static const struct msg_decl decls[] = {
-	/* Once and first: the phase it moves the channel to takes no more. */
+	/*
+	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
+	 * channel to takes no more.
+	 */
 	D(MSG_PARENT_CONF, P, L | A | W | M | V, sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
@@ -360,8 +435,26 @@ static const struct msg_decl decls[] = {
 	    valid_none, RUN, 0),
 	D(MSG_PARENT_DLVCHECK, P, V, sizeof(struct msg_intent), MSG_NOFD,
 	    valid_intent, RUN, 0),
+	/* Before the configuration: the child maps it before confining. */
+	D(MSG_PARENT_STATS, P, L | A | M | W, 0, MSG_FD, valid_none, PH_START,
+	    0),
+	/* popctl's: a draining listener still has connections. */
+	D(MSG_PARENT_HANDSHAKES, P, L, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_PARENT_KICKNET, P, L, sizeof(struct msg_net), MSG_NOFD,
+	    valid_net, ANY, 0),
+	D(MSG_PARENT_PENALTIES, P, A, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_PARENT_UNPENALIZE, P, A, sizeof(struct msg_net), MSG_NOFD,
+	    valid_net, ANY, 0),
 	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
 	    valid_newsession, ANY, 0),
+	D(MSG_LISTENER_HANDSHAKES, L, P, sizeof(struct msg_handshakes),
+	    MSG_NOFD, valid_handshakes, ANY, 0),
+	D(MSG_LISTENER_KICKED, L, P, sizeof(struct msg_count), MSG_NOFD,
+	    valid_count, ANY, 0),
 	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,
@@ -375,6 +468,10 @@ static const struct msg_decl decls[] = {
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_ROUTE, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
+	D(MSG_AUTHPOP_PENALTIES, A, P, sizeof(struct msg_penalties),
+	    MSG_NOFD, valid_penalties, ANY, 0),
+	D(MSG_AUTHPOP_UNPENALIZED, A, P, sizeof(struct msg_count), MSG_NOFD,
+	    valid_count, ANY, 0),
 	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,
 	    valid_rcpt, ANY, 0),
 	D(MSG_LMTP_DELIVER, M, P, sizeof(struct msg_deliver), MSG_FD,

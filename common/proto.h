@@ -24,7 +24,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		14
+#define MSG_VERSION		15
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -63,9 +63,25 @@ enum msg_type {
 	MSG_PARENT_DELIVER,	/* fd: a spooled message; msg_job */
 	MSG_PARENT_DLVCHECK,	/* finish or undo what a killed worker of
 				   this maildir meant to do; msg_intent */
+	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */
+	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
+	/* parent -> listener (popctl) */
+	MSG_PARENT_HANDSHAKES,	/* list the connections not yet handed
+				   over (TLS handshake); msg_ctlq */
+	MSG_PARENT_KICK,	/* end a session at once; msg_lid */
+	MSG_PARENT_KICKNET,	/* end every connection of a network, say
+				   how many; msg_net */
+	/* parent -> authpop (popctl) */
+	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
+	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
+				   many entries; msg_net */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
+	MSG_LISTENER_HANDSHAKES, /* the answer to MSG_PARENT_HANDSHAKES, in
+				   chunks; msg_handshakes */
+	MSG_LISTENER_KICKED,	/* the answer to MSG_PARENT_KICKNET;
+				   msg_count */
 
 	/* authpop -> parent */
 	MSG_AUTHPOP_LOGIN,	/* fd: the session socket; msg_login */
@@ -79,6 +95,10 @@ enum msg_type {
 				   password hash, please; msg_login */
 	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
 				   msg_login */
+	MSG_AUTHPOP_PENALTIES,	/* the answer to MSG_PARENT_PENALTIES, in
+				   chunks; msg_penalties */
+	MSG_AUTHPOP_UNPENALIZED, /* the answer to MSG_PARENT_UNPENALIZE;
+				   msg_count */
 
 	/* lmtp -> parent */
 	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
@@ -123,6 +143,7 @@ struct msg_hdr {
 #define POPD_MAXPKI		16	/* keypairs, chosen by SNI */
 #define POPD_MAXPROXY		64	/* proxy statements */
 #define POPD_MAXTLS		16	/* "TLSv1.3", "plaintext" */
+#define POPD_MAXLISTEN		64	/* bound sockets (MAX_LISTEN) */
 
 /* MSG_PARENT_CONF_PKI */
 struct msg_pki {
@@ -160,6 +181,7 @@ struct msg_worker {
 struct msg_listen {
 	uint32_t	flags;		/* LISTEN_* */
 	uint32_t	pki;		/* the listener's keypair index */
+	uint32_t	sock;		/* listens[] index, < POPD_MAXLISTEN */
 };
 
 #define SESSION_TLS		0x01	/* the client talks TLS to us */
@@ -176,6 +198,8 @@ struct msg_newsession {
 	uint32_t	flags;		/* SESSION_TLS/STLS/RESUMED/PROXYTRUST */
 	struct peeraddr	peer;		/* the client */
 	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
+	uint32_t	listen;		/* msg_listen's index it came in on */
+	int64_t		since;		/* accepted at, unix time */
 };
 
 /* MSG_PARENT_SESSION: the parent's name for a session is its id. */
@@ -335,6 +359,63 @@ struct msg_intent {
 struct msg_done {
 	uint64_t	job;
 	uint32_t	status;		/* DLV_OK, DLV_TEMP or DLV_FULL */
+};
+
+/*
+ * popctl's questions to the listener and authpop (popd/ctlshow.c).  req
+ * is the parent's name for the question; the answer names it again.
+ * Lists come in chunks, the last one with more 0.
+ */
+struct msg_ctlq {
+	uint64_t	req;
+};
+
+/* MSG_PARENT_KICKNET, MSG_PARENT_UNPENALIZE: host bits are zero. */
+struct msg_net {
+	uint64_t	req;
+	struct netaddr	net;
+};
+
+/* MSG_LISTENER_KICKED, MSG_AUTHPOP_UNPENALIZED */
+struct msg_count {
+	uint64_t	req;
+	uint32_t	n;
+	uint32_t	pad;
+};
+
+/* MSG_LISTENER_HANDSHAKES: connections not handed over yet. */
+#define HS_RECS			256
+struct hs_rec {
+	struct peeraddr	peer;		/* the client (after PROXY) */
+	uint32_t	listen;		/* as in msg_newsession */
+	int64_t		since;
+};
+struct msg_handshakes {
+	uint64_t	req;
+	uint32_t	n;
+	uint32_t	more;		/* 1: another chunk follows */
+	struct hs_rec	rec[HS_RECS];
+};
+
+/*
+ * MSG_AUTHPOP_PENALTIES: an address's failures (user ""), or a user's
+ * as tried from an address (only a user authtab knows: a password
+ * typed as a name is never shown).  delay: seconds between its checks
+ * and before its failure replies now; queued: its checks waiting.
+ */
+#define PENALTY_ROWS		128
+struct penalty_row {
+	struct addrkey	key;
+	char		user[POPD_MAXUSER + 1];
+	uint32_t	fails;
+	uint32_t	queued;
+	double		delay;
+};
+struct msg_penalties {
+	uint64_t		req;
+	uint32_t		n;
+	uint32_t		more;
+	struct penalty_row	rec[PENALTY_ROWS];
 };
 
 /*

@@ -855,7 +855,11 @@ sandbox_mda(const char *maildir)
 	sb_nocore("mda");
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
-	/* As wrkrpop, without a socket: the message comes on stdin. */
+	/*
+	 * As wrkrpop, without a socket of its own: the message comes on
+	 * stdin; popd's control socket, if there, is connected already
+	 * and only written to (stdio).
+	 */
 	sb_pledge("mda", "stdio rpath wpath cpath flock");
 #else
 	static const int extra[] = {

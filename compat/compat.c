@@ -285,6 +285,28 @@ compat_spool_seal(int fd)
 #endif
 }
 
+int
+compat_page_create(const char *name, size_t size)
+{
+	int	fd, saved;
+
+	if ((fd = compat_spool_create(name)) == -1)
+		return -1;
+	if (ftruncate(fd, size) == -1)
+		goto fail;
+#ifdef __linux__
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1)
+		goto fail;
+#endif
+	return fd;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 /*
  * Give the memory that ended sessions held back to the system.  glibc
  * keeps freed heap pages for reuse (a spike of sessions would cost its

@@ -50,6 +50,14 @@ int	compat_anonfile(const char *);
 int	compat_spool_create(const char *);
 int	compat_spool_seal(int);
 
+/*
+ * A shared page of counters (stats.c): a file of no name, size bytes,
+ * close-on-exec.  On Linux it is sealed against shrinking and growing,
+ * so that no holder can make another's mapping fault (SIGBUS); OpenBSD
+ * has no seals.  -1 with errno on failure.
+ */
+int	compat_page_create(const char *, size_t);
+
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
 

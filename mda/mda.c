@@ -9,8 +9,15 @@
  * retries, and leaves nothing in new/ or tmp/.  A POP3 session never
  * makes mda wait: the only lock is popcache.lock, tried for a bounded
  * time, and without it only the popcache record is skipped.
+ *
+ * For popd's counters (popctl show stats) mda connects to popd's control
+ * socket before its confinement and, as it exits, whatever the path,
+ * writes one line: "report mda delivered" or "report mda deferred".
+ * Without popd there, or with popd slow, nothing waits and nothing fails.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
@@ -27,21 +34,29 @@
 #include "maildir.h"
 #include "sandbox.h"
 
+/* popd.conf's default control socket (popd.conf(5): control socket). */
+#define MDA_CTLSOCK	"/var/run/popd.sock"
+
 /* The one delivery: the signal handler undoes what it has begun. */
 static struct delivery	dlv;
+static int		ctlfd = -1;	/* popd's control socket */
 
 __dead static void	usage(void);
 __dead static void	fail(void);
 static void		cleanup(void);
 static void		on_signal(int);
 static const char	*parse_args(int, char *[], const char **);
+static void		report_open(const char *);
+static void		report(void);
+static void		report_none(void);
 static void		mda_open(const char *, const char *);
 static void		mda_signals(void);
 
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: mda [-e subdir] [maildir]\n");
+	report_none();
+	fprintf(stderr, "usage: mda [-e subdir] [-s socket] [maildir]\n");
 	exit(EX_USAGE);
 }
 
@@ -70,33 +85,98 @@ on_signal(int sig)
 				    "delivery abandoned\n";
 
 	/* Safely in new/ already: a retry would deliver it twice. */
-	if (dlv.delivered)
+	if (dlv.delivered) {
+		report();
 		_exit(0);
+	}
 	deliver_cleanup(&dlv);
 	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	report();
 	_exit(EX_TEMPFAIL);
 }
 
 /*
+ * Connect to popd's control socket, if it is there and takes us at once;
+ * the line goes at exit (report).  Anything else: no report.
+ */
+static void
+report_open(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return;
+	/* popd gone meanwhile: an EPIPE to ignore, not a signal. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    atexit(report) != 0) {
+		close(fd);
+		return;
+	}
+	ctlfd = fd;
+}
+
+/*
+ * At exit, on every path (exit, err, fatal, the signal handler): what
+ * became of the message.  Async-signal-safe; never waits.
+ */
+static void
+report(void)
+{
+	static const char	ok[] = "report mda delivered\n";
+	static const char	temp[] = "report mda deferred\n";
+
+	if (ctlfd == -1)
+		return;
+	if (dlv.delivered)
+		(void)write(ctlfd, ok, sizeof(ok) - 1);
+	else
+		(void)write(ctlfd, temp, sizeof(temp) - 1);
+	(void)close(ctlfd);
+	ctlfd = -1;
+}
+
+/* A bounce (EX_USAGE), neither delivered nor deferred: no report. */
+static void
+report_none(void)
+{
+	if (ctlfd != -1)
+		(void)close(ctlfd);
+	ctlfd = -1;
+}
+
+/*
  * The options and the maildir's home: the argument, or HOME as
- * OpenSMTPD sets it to the userbase directory.  Sets *subdir (-e).
+ * OpenSMTPD sets it to the userbase directory.  Sets *subdir (-e), and
+ * connects to the control socket (-s) first thing after the options.
  */
 static const char *
 parse_args(int argc, char *argv[], const char **subdir)
 {
-	const char	*home;
+	const char	*home, *sock = MDA_CTLSOCK;
 	int		 ch;
 
 	*subdir = NULL;
-	while ((ch = getopt(argc, argv, "e:")) != -1) {
+	while ((ch = getopt(argc, argv, "e:s:")) != -1) {
 		switch (ch) {
 		case 'e':
 			*subdir = optarg;
+			break;
+		case 's':
+			sock = optarg;
 			break;
 		default:
 			usage();
 		}
 	}
+	report_open(sock);
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
@@ -128,8 +208,10 @@ mda_open(const char *home, const char *subdir)
 {
 	char	path[PATH_MAX];
 
-	if (settings_maildir(path, sizeof(path), home, subdir) == -1)
+	if (settings_maildir(path, sizeof(path), home, subdir) == -1) {
+		report_none();
 		errx(EX_USAGE, "%s: maildir path too long", home);
+	}
 	if (deliver_open(&dlv, path) == -1)
 		fail();
 }

@@ -38,6 +38,7 @@
 #include "lookup.h"
 #include "proto.h"
 #include "table.h"
+#include "stats.h"
 
 struct dmsg;
 
@@ -111,6 +112,7 @@ static void	 deliver_answer(void *, int, const struct userinfo *);
 static void	 dmsg_assign(struct dmsg *, int, const struct userinfo *);
 static void	 dmsg_finish(struct dmsg *);
 static void	 dmsg_reply(struct dmsg *);
+static void	 dlv_count(const uint32_t *, uint32_t);
 static void	 job_done(struct djob *, uint32_t);
 static void	 job_queue(struct djob *);
 static void	 waiting_run(void);
@@ -342,14 +344,17 @@ parent_lmtp_deliver(struct chan *c, const void *data, int fd)
 
 	if (fd == -1 || ndmsgs >= (size_t)conf->set.limit.lmtp_sessions ||
 	    (m = calloc(1, sizeof(*m))) == NULL) {
-		if (fd != -1)
+		if (fd != -1) {
 			log_warnx("lmtp: %zu messages in delivery already "
 			    "(limit lmtp-sessions)", ndmsgs);
+			STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
+		}
 		memset(&out, 0, sizeof(out));
 		out.id = md->id;
 		out.nrcpt = md->nrcpt;
 		for (i = 0; i < md->nrcpt; i++)
 			out.status[i] = DLV_TEMP;
+		dlv_count(out.status, out.nrcpt);
 		chan_send(c, MSG_PARENT_DELIVERED, -1, &out, sizeof(out));
 		if (fd != -1)
 			close(fd);
@@ -457,12 +462,24 @@ dmsg_reply(struct dmsg *m)
 	out.id = m->id;
 	out.nrcpt = m->nrcpt;
 	memcpy(out.status, m->status, sizeof(out.status));
+	dlv_count(out.status, out.nrcpt);
 	if ((p = proc_alive(KIND_LMTP, m->lmtppid)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_DELIVERED, -1, &out,
 		    sizeof(out));
 	close(m->fd);
 	free(m);
 	ndmsgs--;
+}
+
+/* The recipients' results, as the lmtp process will answer them. */
+static void
+dlv_count(const uint32_t *status, uint32_t n)
+{
+	uint32_t	i;
+
+	for (i = 0; i < n; i++)
+		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK :
+		    status[i] == DLV_NOUSER ? STAT_LMTP_PERM : STAT_LMTP_TEMP);
 }
 
 static void
@@ -541,7 +558,7 @@ dworker_start(const struct djob *j)
 	memset(&nopeer, 0, sizeof(nopeer));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
 	    (conffd = worker_conf(j->user, j->maildir, &nopeer, "",
-	    WORKER_DELIVER)) == -1)
+	    WORKER_DELIVER, -1)) == -1)
 		goto fail;
 	ui.name = j->user;
 	ui.uid = j->uid;

@@ -6,7 +6,9 @@
  *
  * Peers (the messages it takes are in from_parent[] below):
  *	parent  ==fd 3==  listener	PARENT_LISTEN, PARENT_STARTTLS,
- *					PARENT_DRAIN in; LISTENER_SESSION out
+ *					PARENT_DRAIN, popctl's PARENT_KICK,
+ *					_KICKNET, _HANDSHAKES in;
+ *					LISTENER_SESSION, popctl's answers out
  *	client  <-TLS->   listener  <-socketpair->  authpop, then wrkrpop
  */
 #include <sys/types.h>
@@ -35,6 +37,7 @@
 #include "pop3.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "stats.h"
 
 #define RELAY_BUFSZ		16384	/* per direction and session */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
@@ -51,6 +54,7 @@ struct listen_sock {
 	TAILQ_ENTRY(listen_sock) entry;
 	int			 fd;
 	uint32_t		 flags;		/* LISTEN_* */
+	uint32_t		 sock;		/* the parent's index of it */
 	struct tls		*tls;		/* its default keypair first */
 	struct event		 ev;
 	struct event		 pause;
@@ -100,6 +104,8 @@ struct session {
 	int			 waiting;	/* in its client's waiting */
 	enum sess_state		 state;
 	uint32_t		 lid;		/* our name for it, for STLS */
+	uint32_t		 lsock;		/* its listen_sock's sock */
+	time_t			 since;		/* accepted at */
 	int			 resumed;	/* TLS started with STLS */
 	int			 sock;		/* the client's TCP socket */
 	int			 pair;		/* our end of the socketpair */
@@ -160,10 +166,14 @@ static void	listener_parent_conf_end(struct chan *, const void *, int);
 static void	listener_parent_listen(struct chan *, const void *, int);
 static void	listener_parent_drain(struct chan *, const void *, int);
 static void	listener_parent_starttls(struct chan *, const void *, int);
+static void	listener_parent_stats(struct chan *, const void *, int);
+static void	listener_parent_handshakes(struct chan *, const void *, int);
+static void	listener_parent_kick(struct chan *, const void *, int);
+static void	listener_parent_kicknet(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
-static void	listener_add(int, uint32_t, uint32_t);
+static void	listener_add(int, const struct msg_listen *);
 static void	listener_drain(void);
 static void	listener_accept(int, short, void *);
 static void	listener_resume(int, short, void *);
@@ -221,6 +231,10 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_LISTEN,		listener_parent_listen },
 	{ MSG_PARENT_STARTTLS,		listener_parent_starttls },
 	{ MSG_PARENT_DRAIN,		listener_parent_drain },
+	{ MSG_PARENT_STATS,		listener_parent_stats },
+	{ MSG_PARENT_HANDSHAKES,	listener_parent_handshakes },
+	{ MSG_PARENT_KICK,		listener_parent_kick },
+	{ MSG_PARENT_KICKNET,		listener_parent_kicknet },
 };
 
 /*
@@ -348,7 +362,7 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 	if (ml->pki >= npki || (ml->flags & LISTEN_HTTP))
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
-	listener_add(fd, ml->flags, ml->pki);
+	listener_add(fd, ml);
 }
 
 static void
@@ -377,6 +391,91 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 	relaybuf_consume(&s->up, s->up.len, 1);
 	s->state = SESS_STLS;
 	session_run(s);
+}
+
+/* Where we count (stats.h), mapped before the sandbox. */
+static void
+listener_parent_stats(struct chan *c, const void *data, int fd)
+{
+	stats_attach(fd);
+}
+
+/*
+ * popctl's show sessions: the connections the parent does not know of
+ * yet, before or in their TLS handshake (or their PROXY header), in
+ * chunks.
+ */
+static void
+listener_parent_handshakes(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlq	*q = data;
+	struct msg_handshakes	 m;
+	struct session		*s;
+
+	memset(&m, 0, sizeof(m));
+	m.req = q->req;
+	TAILQ_FOREACH(s, &sessions, entry) {
+		if (s->state == SESS_RELAY || s->state == SESS_CLOSING)
+			continue;
+		if (m.n == HS_RECS) {
+			m.more = 1;
+			chan_send(c, MSG_LISTENER_HANDSHAKES, -1, &m, sizeof(m));
+			memset(&m, 0, sizeof(m));
+			m.req = q->req;
+		}
+		m.rec[m.n].peer = s->peer;
+		m.rec[m.n].listen = s->lsock;
+		m.rec[m.n].since = s->since;
+		m.n++;
+	}
+	chan_send(c, MSG_LISTENER_HANDSHAKES, -1, &m, sizeof(m));
+}
+
+/*
+ * popctl's kick: end a session as a dropped connection, so that its
+ * wrkrpop applies no DELE.
+ */
+static void
+listener_parent_kick(struct chan *c, const void *data, int fd)
+{
+	const struct msg_lid	*ml = data;
+	struct session		*s;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->lid == ml->lid)
+			break;
+	if (s == NULL) {
+		log_debug("kick of session %u: gone already", ml->lid);
+		return;
+	}
+	log_info("%s: kicked (popctl)", s->addr);
+	session_free(s);
+}
+
+/*
+ * popctl's kick address: end every connection from a network, in any
+ * state.  The count goes first: the last session's end may end a
+ * draining listener.
+ */
+static void
+listener_parent_kicknet(struct chan *c, const void *data, int fd)
+{
+	const struct msg_net	*mn = data;
+	struct msg_count	 m;
+	struct session		*s, *next;
+
+	memset(&m, 0, sizeof(m));
+	m.req = mn->req;
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (net_match(&mn->net, 1, &s->peer))
+			m.n++;
+	chan_send(c, MSG_LISTENER_KICKED, -1, &m, sizeof(m));
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
+		if (!net_match(&mn->net, 1, &s->peer))
+			continue;
+		log_info("%s: kicked (popctl)", s->addr);
+		session_free(s);
+	}
 }
 
 /*
@@ -411,7 +510,7 @@ listener_parent_eof(struct chan *c)
 }
 
 static void
-listener_add(int fd, uint32_t flags, uint32_t pki)
+listener_add(int fd, const struct msg_listen *ml)
 {
 	struct listen_sock	*l;
 	int			 on;
@@ -426,15 +525,16 @@ listener_add(int fd, uint32_t flags, uint32_t pki)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("listening socket: calloc");
 	l->fd = fd;
-	l->flags = flags;
-	l->tls = tls_srv[pki];
+	l->flags = ml->flags;
+	l->sock = ml->sock;
+	l->tls = tls_srv[ml->pki];
 	event_set(&l->ev, fd, EV_READ | EV_PERSIST, listener_accept, l);
 	evtimer_set(&l->pause, listener_resume, l);
 	if (event_add(&l->ev, NULL) == -1)
 		fatal("event_add");
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	log_debug("accepting on fd %d%s", fd,
-	    (flags & LISTEN_TLS) ? " (TLS)" : "");
+	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
 }
 
 static void
@@ -473,6 +573,7 @@ listener_accept(int fd, short ev, void *arg)
 				continue;
 			goto fail;
 		}
+		STAT_INC(STAT_CONNECTIONS);
 		session_new(s, (struct sockaddr *)&ss, len, l);
 	}
 	return;
@@ -521,6 +622,8 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	s->sock = fd;
 	s->tlsctx = l->tls;
 	s->lid = ++next_lid;
+	s->lsock = l->sock;
+	s->since = time(NULL);
 	s->pair = spare[0];
 	s->handoff = spare[1];
 	spare[0] = spare[1] = -1;
@@ -730,6 +833,8 @@ session_start(struct session *s)
 	else
 		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
 	ms.peer = s->peer;
+	ms.listen = s->lsock;
+	ms.since = s->since;
 	(void)strlcpy(ms.tls, s->tls != NULL ? tls_conn_version(s->tls) :
 	    "plaintext", sizeof(ms.tls));
 	/* chan_send closes it once sent. */
@@ -808,6 +913,7 @@ session_handshake(struct session *s)
 		return -1;
 	}
 	if (r == -1) {
+		STAT_INC(STAT_TLS_FAILURES);
 		if (client_gone(s))
 			log_debug("%s: closed during the TLS handshake",
 			    s->addr);
@@ -1108,6 +1214,10 @@ session_timeout(int fd, short ev, void *arg)
 		evtimer_add(&s->timer, &tv);
 		return;
 	}
+	if (s->state == SESS_HANDSHAKE)
+		STAT_INC(STAT_TLS_FAILURES);
+	else if (s->state == SESS_WAITHS)
+		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
 	log_info("%s: %s", s->addr, s->state == SESS_HANDSHAKE ?
 	    "TLS handshake timeout" : s->state == SESS_WAITHS ?
 	    "no turn for a TLS handshake in time, closing" :
@@ -1426,6 +1536,7 @@ client_admit(struct session *s)
 		TAILQ_INIT(&c->waiting);
 		RB_INSERT(sourcetree, &clients, c);
 	} else if (c->nconn >= conn_per_addr()) {
+		STAT_INC(STAT_REFUSED_ADDR_CONNECTIONS);
 		log_rate(&rate_conn, "%s: refused: %u connections from %s "
 		    "(the per-address limits of all stages together)",
 		    s->addr, c->nconn, source_str(c, buf, sizeof(buf)));
@@ -1465,6 +1576,7 @@ hs_begin(struct session *s)
 	char		 buf[INET6_ADDRSTRLEN + 8];
 
 	if (c->nhs >= (unsigned int)set.per_address.handshakes) {
+		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
 		log_rate(&rate_addr, "%s: refused: %u TLS handshakes in "
 		    "progress from %s (limit per-address handshakes)",
 		    s->addr, c->nhs, source_str(c, buf, sizeof(buf)));
@@ -1472,6 +1584,7 @@ hs_begin(struct session *s)
 	}
 	if (nhandshakes >= (unsigned int)set.limit.handshakes &&
 	    (old = TAILQ_FIRST(&handshakes)) != NULL) {
+		STAT_INC(STAT_REFUSED_HANDSHAKES);
 		log_rate(&rate_total, "%u TLS handshakes in progress (limit "
 		    "handshakes): closing the oldest, from %s", nhandshakes,
 		    old->addr);

@@ -8,8 +8,9 @@
  *
  * Peers (the messages it takes are in from_parent[] below):
  *	parent  ==fd 3==  lmtp	PARENT_LISTEN, PARENT_RCPT, PARENT_DELIVERED,
- *				PARENT_DRAIN in; LMTP_RCPT, LMTP_DELIVER
- *				(and the spool's descriptor) out
+ *				PARENT_DRAIN, PARENT_STATS in; LMTP_RCPT,
+ *				LMTP_DELIVER (and the spool's descriptor)
+ *				out
  *	MTA     <-unix or loopback TCP->  lmtp
  *
  * A session reads commands (lmtpcmd.c parses them), answering each in
@@ -38,6 +39,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "lmtpcmd.h"
+#include "stats.h"
 
 #define RETURN_PATH		"Return-Path:"
 #define LMTP_INBUF		16384	/* per session: commands or DATA */
@@ -120,6 +122,7 @@ static struct lograte			rate_busy;
 
 static void	lmtp_parent_conf(struct chan *, const void *, int);
 static void	lmtp_parent_conf_end(struct chan *, const void *, int);
+static void	lmtp_parent_stats(struct chan *, const void *, int);
 static void	lmtp_parent_listen(struct chan *, const void *, int);
 static void	lmtp_parent_drain(struct chan *, const void *, int);
 static void	lmtp_parent_rcpt(struct chan *, const void *, int);
@@ -160,6 +163,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_DRAIN,		lmtp_parent_drain },
 	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
 	{ MSG_PARENT_DELIVERED,		lmtp_parent_delivered },
+	{ MSG_PARENT_STATS,		lmtp_parent_stats },
 };
 
 /*
@@ -220,6 +224,13 @@ static void
 lmtp_parent_conf_end(struct chan *c, const void *data, int fd)
 {
 	/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
+}
+
+/* Where we count (stats.h), mapped before the sandbox. */
+static void
+lmtp_parent_stats(struct chan *c, const void *data, int fd)
+{
+	stats_attach(fd);
 }
 
 /* Before the sandbox, so it need not allow creating the poller. */
@@ -439,6 +450,7 @@ lmtp_accept(int fd, short ev, void *arg)
 			return;
 		}
 		if (nsessions >= (unsigned int)set.limit.lmtp_sessions) {
+			STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
 			log_rate(&rate_busy, "%u LMTP sessions (limit "
 			    "lmtp-sessions): refused one", nsessions);
 			(void)send(s, LMTP_BUSY, sizeof(LMTP_BUSY) - 1,
@@ -639,8 +651,10 @@ session_line(struct session *s, const char *line, size_t len)
 			session_bad(s, "503 5.5.1 send LHLO first");
 		else if (s->mail)
 			session_bad(s, "503 5.5.1 MAIL already given");
-		else if (cmd.size > set.limit.message_size)
+		else if (cmd.size > set.limit.message_size) {
+			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
 			reply(s, "552 5.3.4 message too big");
+		}
 		else {
 			(void)strlcpy(s->sender, cmd.path, sizeof(s->sender));
 			s->mail = 1;
@@ -655,6 +669,7 @@ session_line(struct session *s, const char *line, size_t len)
 			break;
 		}
 		if (s->nrcpt >= maxrcpt) {
+			STAT_INC(STAT_REFUSED_RECIPIENTS);
 			reply(s, "452 4.5.3 too many recipients");
 			break;
 		}
@@ -741,6 +756,9 @@ session_data_end(struct session *s)
 	else if (s->spoolerr)
 		why = "temporary failure, cannot spool the message";
 	if (why != NULL) {
+		if (s->toobig)
+			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
+		STAT_ADD(s->toobig ? STAT_LMTP_PERM : STAT_LMTP_TEMP, s->nrcpt);
 		for (i = 0; i < s->nrcpt; i++) {
 			r = &s->rcpts[i];
 			log_info("%s: <%s> -> <%s> (%s): %s", s->client,
@@ -777,6 +795,7 @@ session_bad(struct session *s, const char *err)
 		reply(s, "%s", err);
 		return;
 	}
+	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
 	log_info("%s: %d bad commands (limit bad-commands), closing%s",
 	    s->client, s->nbad, s->mail ? ", transaction not finished" : "");
 	reply(s, "421 4.7.0 too many errors, closing");

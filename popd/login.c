@@ -31,6 +31,7 @@
 #include "addr.h"
 #include "table.h"
 #include "lookup.h"
+#include "stats.h"
 
 #define FD_RESERVE	64	/* descriptors kept for children, reloads */
 
@@ -46,11 +47,21 @@ struct client {
 };
 RB_HEAD(clienttree, client);
 
-/* A wrkrpop, for limit logged-in: the client it serves. */
+/*
+ * A wrkrpop: the client it serves, for limit logged-in, and for popctl
+ * who it is, where the session came from and the page it counts in.
+ */
 struct worker {
 	RB_ENTRY(worker)	 entry;
 	pid_t			 pid;
 	struct client		*client;
+	char			 user[POPD_MAXUSER + 1];
+	struct peeraddr		 peer;
+	pid_t			 lpid;		/* the listener that relays it */
+	uint32_t		 lid;		/* the listener's name for it */
+	uint32_t		 sock;		/* listens[] it came in on */
+	time_t			 since;		/* accepted at */
+	struct stats_page	*page;
 };
 RB_HEAD(workertree, worker);
 
@@ -64,6 +75,8 @@ struct preauth {
 	uint32_t		 lid;		/* the listener's name for it */
 	uint32_t		 flags;		/* SESSION_* */
 	struct peeraddr		 peer;		/* the client */
+	uint32_t		 sock;		/* listens[] it came in on */
+	time_t			 since;		/* accepted at */
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 tls[POPD_MAXTLS];
 	dev_t			 dev;
@@ -100,7 +113,8 @@ RB_GENERATE_STATIC(workertree, worker, entry, worker_cmp)
 
 static struct client	*client_get(const struct peeraddr *);
 static void		client_put(struct client *);
-static void		worker_add(pid_t, struct client *);
+static void		worker_add(pid_t, const struct preauth *, const char *,
+			    struct stats_page *);
 static void		preauth_remove(struct preauth *);
 static void		preauth_free(struct preauth *);
 static void		session_refuse(int, const char *);
@@ -112,6 +126,7 @@ static void		spawn_worker(struct chan *, const struct msg_login *,
 static void		spawn_known(struct chan *, const struct msg_login *,
 			    const struct preauth *, int);
 static void		refuse(struct chan *, uint64_t, uint32_t, int);
+static void		refused(struct chan *, uint64_t, uint32_t);
 struct userinfo_wait;
 static void		userinfo_ask(struct proc *, const struct msg_login *,
 			    struct preauth *, int);
@@ -230,6 +245,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 		return;
 	}
 	if (npreauth >= (size_t)conf->set.limit.sessions) {
+		STAT_INC(STAT_REFUSED_SESSIONS);
 		log_rate(&rate_busy, "session from %s refused: %zu sessions "
 		    "before login (limit sessions)", addr, npreauth);
 		session_refuse(fd, BUSY);
@@ -246,6 +262,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 		return;
 	}
 	if (cl->prelogin >= (unsigned int)conf->set.per_address.sessions) {
+		STAT_INC(STAT_REFUSED_ADDR_SESSIONS);
 		log_rate(&rate_prelogin, "session from %s refused: %u sessions "
 		    "before login from that address (limit per-address "
 		    "sessions)", addr, cl->prelogin);
@@ -267,6 +284,8 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	pa->lid = mn->lid;
 	pa->flags = ms.flags;
 	pa->peer = mn->peer;
+	pa->sock = mn->listen;
+	pa->since = mn->since;
 	(void)strlcpy(pa->addr, addr, sizeof(pa->addr));
 	(void)strlcpy(pa->tls, mn->tls, sizeof(pa->tls));
 	pa->dev = st.st_dev;
@@ -285,7 +304,6 @@ void
 parent_authpop_login(struct chan *c, const void *data, int fd)
 {
 	const struct msg_login	*ml = data;
-	struct msg_refused	 mr;
 	struct preauth		*pa;
 	struct stat		 st;
 
@@ -296,10 +314,7 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	}
 	if (fd == -1) {
 		/* Lost to our own shortage of descriptors (logged). */
-		memset(&mr, 0, sizeof(mr));
-		mr.id = ml->id;
-		mr.code = REFUSED_TEMP;
-		chan_send(c, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		refused(c, ml->id, REFUSED_TEMP);
 		preauth_free(pa);
 		return;
 	}
@@ -372,9 +387,18 @@ parent_authpop_stls(struct chan *c, const void *data, int fd)
 static void
 refuse(struct chan *auth, uint64_t id, uint32_t code, int fd)
 {
+	close(fd);
+	refused(auth, id, code);
+}
+
+/* Tell authpop why a good password got no session, and count it. */
+static void
+refused(struct chan *auth, uint64_t id, uint32_t code)
+{
 	struct msg_refused	mr;
 
-	close(fd);
+	STAT_INC(code == REFUSED_TEMP ? STAT_LOGIN_TEMP :
+	    code == REFUSED_PERM ? STAT_LOGIN_PERM : STAT_LOGIN_LIMIT);
 	memset(&mr, 0, sizeof(mr));
 	mr.id = id;
 	mr.code = code;
@@ -545,69 +569,63 @@ static void
 spawn_worker(struct chan *auth, const struct msg_login *ml,
     const struct preauth *pa, int fd, const struct userinfo *u)
 {
-	struct msg_refused	 mr;
 	struct msg_id		 mi;
+	struct stats_page	*page;
 	char			 maildir[PATH_MAX];
 	char			*argv[8];
-	int			 argc, conffd;
+	int			 argc, conffd, pagefd = -1;
 	pid_t			 pid;
 
-	memset(&mr, 0, sizeof(mr));
-	mr.id = ml->id;
+	if (nworkers >= (size_t)conf->set.limit.logged_in) {
+		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %zu "
+		    "sessions logged in (limit logged-in)", u->name, pa->addr,
+		    nworkers);
+		STAT_INC(STAT_REFUSED_LOGGED_IN);
+		refuse(auth, ml->id, REFUSED_BUSY, fd);
+		return;
+	}
 	if (pa->client->loggedin >=
-	    (unsigned int)conf->set.per_address.logged_in ||
-	    nworkers >= (size_t)conf->set.limit.logged_in) {
-		if (nworkers >= (size_t)conf->set.limit.logged_in) {
-			log_rate(&rate_loggedin, "login of \"%s\" from %s "
-			    "refused: %zu sessions logged in (limit "
-			    "logged-in)", u->name, pa->addr, nworkers);
-			mr.code = REFUSED_BUSY;
-		} else {
-			log_rate(&rate_loggedin, "login of \"%s\" from %s "
-			    "refused: %u sessions logged in from that "
-			    "address (limit per-address logged-in)", u->name,
-			    pa->addr, pa->client->loggedin);
-			mr.code = REFUSED_BUSY_ADDR;
-		}
-		close(fd);
-		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+	    (unsigned int)conf->set.per_address.logged_in) {
+		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %u "
+		    "sessions logged in from that address (limit per-address "
+		    "logged-in)", u->name, pa->addr, pa->client->loggedin);
+		STAT_INC(STAT_REFUSED_ADDR_LOGGED_IN);
+		refuse(auth, ml->id, REFUSED_BUSY_ADDR, fd);
 		return;
 	}
 	if (login_too_soon(u->name)) {
 		log_info("login of \"%s\" refused: within the login-delay of "
 		    "%d seconds", u->name, conf->set.login_delay);
-		close(fd);
-		mr.code = REFUSED_DELAY;
-		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		STAT_INC(STAT_REFUSED_LOGIN_DELAY);
+		refuse(auth, ml->id, REFUSED_DELAY, fd);
 		return;
 	}
 	if (settings_maildir(maildir, sizeof(maildir), u->path,
 	    conf->set.maildir) == -1) {
 		log_warnx("login of \"%s\" refused: maildir path too long",
 		    u->name);
-		close(fd);
-		mr.code = REFUSED_PERM;
-		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		refuse(auth, ml->id, REFUSED_PERM, fd);
 		return;
 	}
 
+	/* Without a page the session serves uncounted (logged). */
+	page = stats_page_new(&pagefd);
 	argc = child_argv(argv, "wrkrpop", NULL);
 	argv[argc] = NULL;
 	if ((conffd = worker_conf(u->name, maildir, &pa->peer, pa->tls,
-	    0)) == -1 ||
+	    0, pagefd)) == -1 ||
 	    (pid = child_exec(wrkrpop_path, argv, fd, conffd, u,
 	    "wrkrpop")) == -1) {
 		log_warn("wrkrpop for %s", u->name);
 		if (conffd != -1)
 			close(conffd);
-		close(fd);
-		mr.code = REFUSED_TEMP;
-		chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+		stats_page_free(page);
+		refuse(auth, ml->id, REFUSED_TEMP, fd);
 		return;
 	}
 	close(conffd);
 	close(fd);
-	worker_add(pid, pa->client);
+	worker_add(pid, pa, u->name, page);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
 	mi.id = ml->id;
@@ -634,19 +652,24 @@ static const struct msg_handler from_dlvrpop_conf[] = {
  * A wrkrpop's configuration, on a channel of its own that is done with
  * once it has read it: the settings and its session (WORKER_* flags).
  * WORKER_DELIVER makes it a dlvrpop's (peer 0, tls ""): the same two
- * messages.  Returns the child's end (to become its POPD_CONF_FD), or
- * -1.
+ * messages.  pagefd (or -1): the wrkrpop's page of counters, passed
+ * (and so closed) in any case.  Returns the child's end (to become its
+ * POPD_CONF_FD), or -1.
  */
 int
 worker_conf(const char *user, const char *maildir,
-    const struct peeraddr *peer, const char *tls, uint32_t flags)
+    const struct peeraddr *peer, const char *tls, uint32_t flags,
+    int pagefd)
 {
 	struct chan		 wc;
 	struct msg_worker	 mw;
 	int			 sp[2], ok;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		if (pagefd != -1)
+			close(pagefd);
 		return -1;
+	}
 	memset(&mw, 0, sizeof(mw));
 	(void)strlcpy(mw.user, user, sizeof(mw.user));
 	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
@@ -660,6 +683,8 @@ worker_conf(const char *user, const char *maildir,
 		chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_START,
 		    NULL, 0, NULL, NULL);
 	/* A worker's settings: MSG_PARENT_WORKER, not CONF_END, ends them. */
+	if (pagefd != -1)
+		chan_send(&wc, MSG_PARENT_STATS, pagefd, NULL, 0);
 	conf_send(&wc, conf, (flags & WORKER_DELIVER) ? PROC_DLVRPOP :
 	    PROC_WRKRPOP);
 	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
@@ -755,15 +780,23 @@ client_put(struct client *cl)
 }
 
 static void
-worker_add(pid_t pid, struct client *cl)
+worker_add(pid_t pid, const struct preauth *pa, const char *user,
+    struct stats_page *page)
 {
 	struct worker	*w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("%s", __func__);
 	w->pid = pid;
-	w->client = cl;
-	cl->loggedin++;
+	w->client = pa->client;
+	(void)strlcpy(w->user, user, sizeof(w->user));
+	w->peer = pa->peer;
+	w->lpid = pa->lpid;
+	w->lid = pa->lid;
+	w->sock = pa->sock;
+	w->since = pa->since;
+	w->page = page;
+	w->client->loggedin++;
 	RB_INSERT(workertree, &workers, w);
 	nworkers++;
 }
@@ -781,7 +814,64 @@ worker_gone(pid_t pid)
 	nworkers--;
 	w->client->loggedin--;
 	client_put(w->client);
+	counters_reaped(w->page);
 	free(w);
+}
+
+/*
+ * popctl's view of the sessions the parent knows: before login (handed
+ * to authpop) and logged in (a wrkrpop).  The TLS handshakes are the
+ * listeners' to tell.
+ */
+void
+login_walk(void (*fn)(const struct sessview *, void *), void *arg)
+{
+	struct sessview	 v;
+	struct preauth	*pa;
+	struct worker	*w;
+
+	RB_FOREACH(pa, preauthtree, &preauths) {
+		memset(&v, 0, sizeof(v));
+		v.peer = &pa->peer;
+		v.sock = pa->sock;
+		v.since = pa->since;
+		fn(&v, arg);
+	}
+	RB_FOREACH(w, workertree, &workers) {
+		memset(&v, 0, sizeof(v));
+		v.user = w->user;
+		v.peer = &w->peer;
+		v.sock = w->sock;
+		v.since = w->since;
+		v.loggedin = 1;
+		v.page = w->page;
+		fn(&v, arg);
+	}
+}
+
+/*
+ * popctl's kick user: each of user's sessions is ended by the listener
+ * that relays it, as a dropped connection: its wrkrpop applies no DELE.
+ * Returns how many were asked to end.
+ */
+int
+login_kick_user(const char *user)
+{
+	struct worker	*w;
+	struct proc	*l;
+	struct msg_lid	 ml;
+	int		 n = 0;
+
+	RB_FOREACH(w, workertree, &workers) {
+		if (strcmp(w->user, user) != 0 ||
+		    (l = proc_alive(KIND_LISTENER, w->lpid)) == NULL)
+			continue;
+		memset(&ml, 0, sizeof(ml));
+		ml.lid = w->lid;
+		chan_send(&l->chan, MSG_PARENT_KICK, -1, &ml, sizeof(ml));
+		n++;
+	}
+	return n;
 }
 
 /*

@@ -54,6 +54,7 @@
 #include "parent.h"
 #include "config.h"
 #include "lookup.h"
+#include "stats.h"
 #include "proc.h"
 #include "table.h"
 #include "tapi.h"
@@ -75,6 +76,7 @@ struct request {
 	struct event		 tmo;
 	lookup_cb		 cb;
 	void			*arg;
+	double			 asked;		/* monotonic seconds */
 };
 TAILQ_HEAD(requestq, request);
 
@@ -151,6 +153,8 @@ static void	 cache_put(struct dbtable *, const struct request *, int,
 		    const char *);
 static struct cached *cache_get(struct dbtable *, int, const char *);
 static void	 cache_clear(struct dbtable *);
+static double	 seconds(void);
+static void	 answered(int, double);
 
 static int
 cached_cmp(struct cached *a, struct cached *b)
@@ -275,27 +279,32 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	struct request	*r;
 	struct cached	*c;
 	struct timeval	 tv;
+	double		 asked = seconds();
 
 	TAILQ_FOREACH(t, &tables, entry)
 		if (!t->old && strcmp(t->name, name) == 0)
 			break;
 	if (t == NULL) {
 		log_warnx("table %s: not running", name);
+		answered(LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
 	if (t->cache > 0 && (c = cache_get(t, service, key)) != NULL) {
+		answered(c->status, asked);
 		cb(arg, c->status, c->value);
 		return;
 	}
 	if (t->nqueue >= LOOKUP_QUEUE) {
 		log_warnx("table %s: %zu lookups wait already: the database "
 		    "is too slow", t->name, t->nqueue);
+		answered(LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		log_warn("table %s", t->name);
+		answered(LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
@@ -304,6 +313,7 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	(void)strlcpy(r->key, key, sizeof(r->key));
 	r->cb = cb;
 	r->arg = arg;
+	r->asked = asked;
 	evtimer_set(&r->tmo, request_timeout, r);
 	tv.tv_sec = conf->set.timeout.lookup;
 	tv.tv_usec = 0;
@@ -404,6 +414,7 @@ request_done(struct request *r, int status, const char *value)
 	(void)evtimer_del(&r->tmo);
 	if (status != LOOKUP_TEMP && t->cache > 0 && !t->old)
 		cache_put(t, r, status, value);
+	answered(status, r->asked);
 	r->cb(r->arg, status, value);
 	freezero(r, sizeof(*r));
 	if (t->old)
@@ -905,4 +916,23 @@ cache_clear(struct dbtable *t)
 		free(c);
 	}
 	t->ncached = 0;
+}
+
+static double
+seconds(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A lookup asked at asked is answered: count it, and how long it took. */
+static void
+answered(int status, double asked)
+{
+	STAT_INC(status == LOOKUP_FOUND ? STAT_LOOKUP_FOUND :
+	    status == LOOKUP_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
+	stats_lookup_time(seconds() - asked);
 }

@@ -52,7 +52,7 @@ migration_report(void)
 		}
 		fflush(stdout);
 		if ((conffd = worker_conf(u->name, path, &nobody, "",
-		    WORKER_REPORT)) == -1)
+		    WORKER_REPORT, -1)) == -1)
 			err(1, "%s", u->name);
 		if ((pid = child_exec(wrkrpop_path, argv, STDOUT_FILENO,
 		    conffd, u, "wrkrpop")) == -1)

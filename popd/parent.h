@@ -19,7 +19,7 @@
 #include "config.h"
 #include "table.h"
 
-#define MAX_LISTEN	64	/* bound sockets */
+#define MAX_LISTEN	POPD_MAXLISTEN	/* bound sockets */
 
 /*
  * A supervised child.  The current one of each kind is restarted when it
@@ -35,6 +35,7 @@ struct proc {
 	int			 draining;
 	int			 announce;	/* reloaded() when ready */
 	struct chan		 chan;
+	struct stats_page	*page;		/* its counters, or NULL */
 };
 TAILQ_HEAD(proclist, proc);
 
@@ -70,6 +71,17 @@ struct users {
 struct pwchange;
 TAILQ_HEAD(pwchangeq, pwchange);
 
+/* A session as login.c knows it, for popctl (login_walk). */
+struct stats_page;
+struct sessview {
+	const char		*user;		/* NULL before login */
+	const struct peeraddr	*peer;
+	uint32_t		 sock;		/* listens[] it came in on */
+	time_t			 since;		/* accepted at */
+	int			 loggedin;	/* a wrkrpop has it */
+	const struct stats_page	*page;		/* the wrkrpop's, or NULL */
+};
+
 /* popd.c */
 extern struct popd_conf		*conf;
 extern struct users		 users;
@@ -93,6 +105,18 @@ extern struct proclist		 procs;
 extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 extern struct event		 restart_ev[KIND_MAX];
+
+/* login.c */
+void		 login_walk(void (*)(const struct sessview *, void *), void *);
+int		 login_kick_user(const char *);
+
+/* counters.c */
+void		 counters_reaped(struct stats_page *);
+void		 counters_reloaded(void);
+void		 counters_total(uint64_t *);
+void		 counters_since_reload(uint64_t *);
+time_t		 counters_started(void);
+time_t		 counters_reload_time(void);
 
 /* users.c */
 #define USERS_BADUSERTAB	0x01

@@ -272,6 +272,7 @@ main(int argc, char *argv[])
 	    conf->set.authsrc == TABSRC_LOOKUP ||
 	    conf->set.usersrc == TABSRC_LOOKUP);
 	lookup_start(conf);
+	counters_reloaded();
 	for (id = 0; id < KIND_MAX; id++)
 		evtimer_set(&restart_ev[id], proc_restart,
 		    (void *)(intptr_t)id);
@@ -833,6 +834,7 @@ reload_done(int fd, short ev, void *arg)
 void
 reloaded(void)
 {
+	counters_reloaded();
 	log_info("reloaded %s%s%s%s%s and %s%s%s", conffile ? conffile : "",
 	    conffile ? ", " : "",
 	    conf->set.authsrc == TABSRC_LOOKUP ? "table " : "",

@@ -51,6 +51,13 @@ void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 parent_authpop_lookup(struct chan *, const void *, int);
 
+/* ctlshow.c */
+void		 parent_listener_handshakes(struct chan *, const void *, int);
+void		 parent_listener_kicked(struct chan *, const void *, int);
+void		 parent_authpop_penalties(struct chan *, const void *, int);
+void		 parent_authpop_unpenalized(struct chan *, const void *, int);
+void		 ctl_proc_gone(pid_t);
+
 /* dlvr.c */
 void		 parent_lmtp_rcpt(struct chan *, const void *, int);
 void		 parent_lmtp_deliver(struct chan *, const void *, int);
@@ -63,7 +70,7 @@ void		 worker_gone(pid_t);
 void		 fd_budget_set(rlim_t);
 struct peeraddr;
 int		 worker_conf(const char *, const char *,
-		    const struct peeraddr *, const char *, uint32_t);
+		    const struct peeraddr *, const char *, uint32_t, int);
 
 /* migrate.c */
 int		 migration_report(void);

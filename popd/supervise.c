@@ -25,6 +25,7 @@
 #include "config.h"
 #include "proc.h"
 #include "table.h"
+#include "stats.h"
 
 #define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
 
@@ -42,6 +43,8 @@ static enum proc_id	listen_kind(int);
  */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,	parent_listener_session },
+	{ MSG_LISTENER_HANDSHAKES, parent_listener_handshakes },
+	{ MSG_LISTENER_KICKED,	parent_listener_kicked },
 };
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,	parent_authpop_login },
@@ -51,6 +54,8 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
 	{ MSG_AUTHPOP_ROUTE,	parent_authpop_route },
+	{ MSG_AUTHPOP_PENALTIES, parent_authpop_penalties },
+	{ MSG_AUTHPOP_UNPENALIZED, parent_authpop_unpenalized },
 };
 static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
@@ -184,7 +189,7 @@ proc_start(enum proc_id id)
 	const char	*name = proc_kinds[id].name;
 	char		*argv[8];
 	const char	*path;
-	int		 sp[2], argc, i, conffd = -1;
+	int		 sp[2], argc, i, conffd = -1, pagefd;
 	pid_t		 pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -221,6 +226,9 @@ proc_start(enum proc_id id)
 	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
 	p->chan.bad = proc_bad;
 	chan_start(&p->chan);
+	/* Without a page it serves uncounted (logged). */
+	if ((p->page = stats_page_new(&pagefd)) != NULL)
+		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	conf_send(&p->chan, conf, proc_kinds[id].proc);
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
@@ -245,6 +253,7 @@ proc_start(enum proc_id id)
 			memset(&ml, 0, sizeof(ml));
 			ml.flags = listens[i].flags;
 			ml.pki = conf_pki_index(conf, listens[i].pki);
+			ml.sock = i;
 			chan_send(&p->chan, MSG_PARENT_LISTEN, fd, &ml,
 			    sizeof(ml));
 		}
@@ -381,7 +390,9 @@ proc_exited(struct proc *p, int status)
 	chan_close(&p->chan);
 	if (p->id == KIND_AUTHPOP)
 		preauth_clear(p);
+	counters_reaped(p->page);
 	TAILQ_REMOVE(&procs, p, entry);
+	ctl_proc_gone(p->pid);
 	if (restart) {
 		current[p->id] = NULL;
 		evtimer_add(&restart_ev[p->id], &tv);

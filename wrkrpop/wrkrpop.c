@@ -6,6 +6,9 @@
  *	fd 3	session socket (SOCK_STREAM): plaintext POP3 with the
  *		client, relayed by the listener.  authpop has just checked
  *		the client's PASS/AUTH; our first line answers it.
+ *	fd 4	the parent's configuration (PARENT_CONF, PARENT_STATS,
+ *		PARENT_WORKER), read once.  The session's counters and
+ *		state go to the page PARENT_STATS passed (stats.h).
  *
  * The process is synchronous: blocking on poll(2) for the one socket,
  * with a write buffer whose flushes wait for the client.  That wait is
@@ -35,6 +38,7 @@
 #include "maildrop.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "stats.h"
 #include "wrkrpop.h"
 
 #define RBUF_SIZE	16384
@@ -114,7 +118,7 @@ static size_t		expire_old(struct session *);
 struct expent;
 static void		expire_write(struct session *, struct expent *, size_t,
 			    long long);
-__dead static void	startup_fail(struct session *, const char *);
+__dead static void	startup_fail(struct session *, int, const char *);
 
 /*
  * What the parent tells us before we start (MSG_PARENT_CONF, then
@@ -126,10 +130,12 @@ static struct msg_worker	who;
 
 static void	wrkrpop_parent_conf(struct chan *, const void *, int);
 static void	wrkrpop_parent_worker(struct chan *, const void *, int);
+static void	wrkrpop_parent_stats(struct chan *, const void *, int);
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	wrkrpop_parent_conf },
 	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
+	{ MSG_PARENT_STATS,	wrkrpop_parent_stats },
 };
 
 /*
@@ -211,6 +217,13 @@ wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 	memcpy(&who, data, sizeof(who));
 }
 
+/* The session's page (stats.h), mapped before the sandbox. */
+static void
+wrkrpop_parent_stats(struct chan *c, const void *data, int fd)
+{
+	stats_attach(fd);
+}
+
 /* What the prologue's hooks need to reach the maildir. */
 struct wrkrpop_start {
 	struct session	*s;
@@ -247,7 +260,8 @@ wrkrpop_main(const char *user, const char *path)
 	if (maildrop_scan(&s->md) == -1) {
 		log_warn("%s: scan %s", user, path);
 		/* A damaged popd.migrated needs the administrator. */
-		startup_fail(s, errno == EBADMSG ? "-ERR [SYS/PERM] the "
+		startup_fail(s, errno == EBADMSG ? STAT_LOGIN_PERM :
+		    STAT_LOGIN_TEMP, errno == EBADMSG ? "-ERR [SYS/PERM] the "
 		    "maildrop's UIDL record is damaged, ask the administrator" :
 		    "-ERR [SYS/TEMP] cannot read the maildrop");
 	}
@@ -256,6 +270,8 @@ wrkrpop_main(const char *user, const char *path)
 	s->lastno = s->lastinit = last_seen(&s->md);
 	log_info("%s: login, %zu messages, %lld octets", user, s->live,
 	    (long long)s->liveoct);
+	STAT_INC(STAT_LOGIN_OK);
+	stats->state = PAGE_TRANSACTION;
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
 	    (long long)s->liveoct);
 	session_loop(s);
@@ -273,18 +289,21 @@ wrkrpop_open(void *arg)
 
 	if (maildrop_open(&s->md, ws->path, set.uidl_format) == -1) {
 		log_warn("%s: %s", s->user, ws->path);
-		startup_fail(s, "-ERR [SYS/TEMP] cannot open the maildrop");
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot open the maildrop");
 	}
 	if (maildrop_lock(&s->md) == -1) {
 		if (errno == EWOULDBLOCK) {
 			log_info("%s: maildrop in use", s->user);
+			STAT_INC(STAT_LOGIN_INUSE);
 			reply(s, "-ERR [IN-USE] maildrop is locked by "
 			    "another session");
 			out_flush(s);
 			exit(0);
 		}
 		log_warn("%s: %s/popd.lock", s->user, ws->path);
-		startup_fail(s, "-ERR [SYS/TEMP] cannot lock the maildrop");
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot lock the maildrop");
 	}
 }
 
@@ -497,6 +516,7 @@ cmd_dele(struct session *s, struct pop3_line *l)
 	m->flags |= MMSG_DELETED;
 	s->live--;
 	s->liveoct -= m->size;
+	stats->marked = s->md.nmsgs - s->live;
 	reply(s, "+OK message %zu deleted", i + 1);
 }
 
@@ -541,6 +561,7 @@ cmd_rset(struct session *s, struct pop3_line *l)
 	s->live = s->md.nmsgs;
 	s->liveoct = s->md.total;
 	s->lastno = s->lastinit;
+	stats->marked = 0;
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
 	    (long long)s->liveoct);
 }
@@ -549,13 +570,18 @@ cmd_rset(struct session *s, struct pop3_line *l)
 __dead static void
 cmd_quit(struct session *s, struct pop3_line *l)
 {
-	size_t	ndeleted;
+	size_t	ndeleted, before;
 	int	r;
 
+	stats->state = PAGE_UPDATE;
 	if (set.expire >= 0)
 		(void)expire_old(s);
 	ndeleted = s->md.nmsgs - s->live;
+	stats->marked = ndeleted;
+	before = s->md.nmsgs;
 	r = maildrop_update(&s->md);
+	/* What is gone, even when some deleted ones could not be. */
+	STAT_ADD(STAT_DELETED, before - s->md.nmsgs);
 	/*
 	 * UPDATE is over: let the client's next login in before it reads
 	 * our reply, instead of racing our exit for the lock.
@@ -666,9 +692,11 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 	w = crlf_finish(&st, s->wbuf + s->wlen, sizeof(s->wbuf) - s->wlen);
 	s->wlen += w;
 	wire += w;
+	STAT_INC(STAT_RETRIEVED);
 	if (toplines >= 0) {
 		s->ntop++;
 		s->topoct += wire;
+		STAT_ADD(STAT_RETRIEVED_OCTETS, wire);
 	} else {
 		/* Only RETR reads a message; TOP is a preview (no \Seen). */
 		m->flags |= MMSG_SEEN;
@@ -677,6 +705,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 			s->lastno = idx + 1;
 		sent += crlf_count_finish(&cnt);
 		s->retroct += sent;
+		STAT_ADD(STAT_RETRIEVED_OCTETS, sent);
 		/* A wrong ",W=" in a name or a file changed under us. */
 		if (sent != m->size)
 			log_warnx("%s: %s: sent %lld octets, announced %lld",
@@ -824,8 +853,9 @@ session_log(struct session *s, size_t ndele, const char *how)
 
 /* The session cannot start: say why, then leave. */
 __dead static void
-startup_fail(struct session *s, const char *msg)
+startup_fail(struct session *s, int stat, const char *msg)
 {
+	STAT_INC(stat);
 	reply(s, "%s", msg);
 	out_flush(s);
 	exit(1);
@@ -844,6 +874,7 @@ bad_command(struct session *s, const char *fmt, ...)
 	va_list	ap;
 
 	if (++s->nbad >= set.limit.bad_commands) {
+		STAT_INC(STAT_REFUSED_BAD_COMMANDS);
 		reply(s, "-ERR too many invalid commands, closing");
 		out_flush(s);
 		session_end(s, "too many invalid commands", END_ERROR);

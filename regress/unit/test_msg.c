@@ -601,7 +601,7 @@ static void
 round_trip(void)
 {
 	struct chan		 a, b;
-	struct msg_listen	 ml = { LISTEN_TLS, 3 };
+	struct msg_listen	 ml = { LISTEN_TLS, 3, 0 };
 	int			 sp[2], before;
 
 	before = open_fds();
@@ -759,6 +759,28 @@ main(void)
 	const uint32_t	 DN = sizeof(struct msg_done);
 	const uint32_t	 CR = sizeof(struct msg_cred);
 	const uint32_t	 RT = sizeof(struct msg_route);
+	const uint32_t	 CQ = sizeof(struct msg_ctlq);
+	const uint32_t	 NT = sizeof(struct msg_net);
+	const uint32_t	 CT = sizeof(struct msg_count);
+	const uint32_t	 HS = sizeof(struct msg_handshakes);
+	const uint32_t	 PR = sizeof(struct msg_penalties);
+	static struct msg_handshakes	 hs, hs_many, hs_more, hs_noaddr,
+					 hs_index, hs_time;
+	static struct msg_penalties	 prow, prow_many, prow_user, prow_af,
+					 prow_delay, prow_unterm;
+	const struct msg_net		 net = { .req = 1, .net = {
+	    .af = AF_INET6, .addr = { 0x20, 0x01, 0x0d, 0xb8 }, .bits = 32 } };
+	const struct msg_net		 net_bits = { .req = 1, .net = {
+	    .af = AF_INET, .bits = 33 } };
+	const struct msg_net		 net_af = { .req = 1 };
+	const struct msg_count		 count = { .req = 1, .n = 3 };
+	const struct msg_count		 count_pad = { .req = 1, .pad = 1 };
+	const struct msg_newsession	 ns_listen = { .lid = 1,
+	    .flags = SESSION_TLS, .listen = POPD_MAXLISTEN };
+	const struct msg_newsession	 ns_since = { .lid = 1,
+	    .flags = SESSION_TLS, .since = -1 };
+	const struct msg_listen		 listen_index = { .flags = LISTEN_TLS,
+	    .sock = POPD_MAXLISTEN };
 	static struct msg_penalty	 pen, pen_zero, pen_many, pen_fails,
 					 pen_time, pen_unterm, pen_af;
 	const struct msg_session	 sess = { .id = 1,
@@ -1228,8 +1250,89 @@ main(void)
 		    V, DN, H, DN, 0, 1, 0, &done_nouser },
 		{ "done from the lmtp process", E_PARENT_M, PH_RUN,
 		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done },
+
+		/* popctl's: counters, sessions, kicks, penalties. */
+		{ "the listener's page of counters", E_LISTENER, PH_START,
+		    MSG_PARENT_STATS, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a wrkrpop's page of counters", E_WRKRPOP, PH_START,
+		    MSG_PARENT_STATS, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "the lmtp process's page of counters", E_LMTP, PH_START,
+		    MSG_PARENT_STATS, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a page of counters without its descriptor", E_AUTHPOP,
+		    PH_START, MSG_PARENT_STATS, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "a page of counters after the settings", E_AUTHPOP,
+		    PH_CONF, MSG_PARENT_STATS, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "a page of counters once serving", E_LISTENER, PH_RUN,
+		    MSG_PARENT_STATS, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "a page of counters to a delivery worker", E_DLVRPOP,
+		    PH_START, MSG_PARENT_STATS, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "a page of counters with a payload", E_LISTENER, PH_START,
+		    MSG_PARENT_STATS, V, 4, H, 4, 1, 1, 0, NULL },
+		{ "handshakes asked of a draining listener", E_LISTENER,
+		    PH_DRAIN, MSG_PARENT_HANDSHAKES, V, CQ, H, CQ, 0, 1, 1,
+		    NULL },
+		{ "handshakes asked of authpop", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_HANDSHAKES, V, CQ, H, CQ, 0, 1, 0, NULL },
+		{ "a kick", E_LISTENER, PH_RUN, MSG_PARENT_KICK, V, LD, H, LD,
+		    0, 1, 1, NULL },
+		{ "a kick with a descriptor", E_LISTENER, PH_RUN,
+		    MSG_PARENT_KICK, V, LD, H, LD, 1, 1, 0, NULL },
+		{ "a network kicked", E_LISTENER, PH_DRAIN, MSG_PARENT_KICKNET,
+		    V, NT, H, NT, 0, 1, 1, &net },
+		{ "a network of prefix 33 kicked", E_LISTENER, PH_RUN,
+		    MSG_PARENT_KICKNET, V, NT, H, NT, 0, 1, 0, &net_bits },
+		{ "a network of no family kicked", E_LISTENER, PH_RUN,
+		    MSG_PARENT_KICKNET, V, NT, H, NT, 0, 1, 0, &net_af },
+		{ "handshakes", E_PARENT_L, PH_RUN, MSG_LISTENER_HANDSHAKES, V,
+		    HS, H, HS, 0, 1, 1, &hs },
+		{ "257 handshakes", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_many },
+		{ "handshakes, more 2", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_more },
+		{ "a handshake from no address", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0,
+		    &hs_noaddr },
+		{ "a handshake on socket 64", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_index },
+		{ "a handshake before 1970", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_time },
+		{ "handshakes from authpop", E_PARENT_A, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs },
+		{ "kicked", E_PARENT_L, PH_DRAIN, MSG_LISTENER_KICKED, V, CT,
+		    H, CT, 0, 1, 1, &count },
+		{ "kicked, with padding", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_KICKED, V, CT, H, CT, 0, 1, 0, &count_pad },
+		{ "a new session on socket 64", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0, &ns_listen },
+		{ "a new session before 1970", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0, &ns_since },
+		{ "listen with socket index 64", E_LISTENER, PH_RUN,
+		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_index },
+		{ "penalties asked", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTIES,
+		    V, CQ, H, CQ, 0, 1, 1, NULL },
+		{ "a network unpenalized", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_UNPENALIZE, V, NT, H, NT, 0, 1, 1, &net },
+		{ "a network of prefix 33 unpenalized", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_UNPENALIZE, V, NT, H, NT, 0, 1, 0, &net_bits },
+		{ "penalty rows", E_PARENT_A, PH_RUN, MSG_AUTHPOP_PENALTIES, V,
+		    PR, H, PR, 0, 1, 1, &prow },
+		{ "129 penalty rows", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_many },
+		{ "a penalty row of a name with a space", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_user },
+		{ "a penalty row of no family", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_af },
+		{ "a penalty row with a NaN delay", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_delay },
+		{ "a penalty row of an unterminated name", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0,
+		    &prow_unterm },
+		{ "unpenalized", E_PARENT_A, PH_DRAIN, MSG_AUTHPOP_UNPENALIZED,
+		    V, CT, H, CT, 0, 1, 1, &count },
+		{ "penalty rows to authpop", E_AUTHPOP, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow },
 	};
-	struct msg_listen	 ml = { LISTEN_TLS, 0 };
+	struct msg_listen	 ml = { LISTEN_TLS, 0, 0 };
 	struct msg_lid		 lid = { 1 };
 	size_t			 i;
 	struct chan		 c;
@@ -1264,6 +1367,38 @@ main(void)
 	memset(pen_unterm.rec[1].user, 'a', sizeof(pen_unterm.rec[1].user));
 	pen_af.rec[0].key.af = 3;
 	(void)strlcpy(set_subdir.maildir, "../x", sizeof(set_subdir.maildir));
+	hs.req = 7;
+	hs.n = 2;
+	hs.more = 1;
+	hs.rec[0].peer.af = AF_INET;
+	hs.rec[0].peer.port = 40000;
+	hs.rec[0].since = 1700000000;
+	hs.rec[1].peer.af = AF_INET6;
+	hs.rec[1].peer.a[0] = 0x20;
+	hs.rec[1].listen = POPD_MAXLISTEN - 1;
+	hs_many = hs_more = hs_noaddr = hs_index = hs_time = hs;
+	hs_many.n = HS_RECS + 1;
+	hs_more.more = 2;
+	hs_noaddr.rec[1].peer.af = 0;
+	hs_noaddr.rec[1].peer.a[0] = 0;
+	hs_index.rec[0].listen = POPD_MAXLISTEN;
+	hs_time.rec[1].since = -1;
+	prow.req = 7;
+	prow.n = 2;
+	prow.rec[0].key.af = AF_INET;
+	prow.rec[0].fails = 5;
+	prow.rec[0].delay = 16;
+	prow.rec[0].queued = 3;
+	prow.rec[1].key.af = AF_INET6;
+	(void)strlcpy(prow.rec[1].user, "alice", sizeof(prow.rec[1].user));
+	prow.rec[1].fails = 2;
+	prow_many = prow_user = prow_af = prow_delay = prow_unterm = prow;
+	prow_many.n = PENALTY_ROWS + 1;
+	(void)strlcpy(prow_user.rec[1].user, "al ice",
+	    sizeof(prow_user.rec[1].user));
+	prow_af.rec[0].key.af = 0;
+	prow_delay.rec[0].delay = 0.0 / 0.0;
+	memset(prow_unterm.rec[1].user, 'a', sizeof(prow_unterm.rec[1].user));
 
 	log_init(1, LOG_MAIL);
 	log_procinit("test_msg");

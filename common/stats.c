@@ -1,0 +1,425 @@
+/*
+ * stats.c -- popd's counters: the shared pages they live in, and how
+ * popctl's show stats, show metrics and show sessions print them.
+ * Everything that prints is pure (it is given the numbers and a line
+ * writer), so that the unit test sees exactly what popctl prints.
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "stats.h"
+
+/*
+ * Each counter's name in show stats, and in show metrics its family
+ * (NULL: the lookup histogram, printed on its own) and its labels.
+ * Counters of one family are next to each other; the first one of a
+ * family carries its help text.
+ */
+static const struct stat_desc {
+	const char	*name;
+	const char	*family;
+	const char	*labels;
+	const char	*help;
+} descs[STAT_MAX] = {
+	[STAT_CONNECTIONS] = { "connections", "popd_connections_total", NULL,
+	    "TCP connections accepted by the POP3 listeners." },
+	[STAT_TLS_FAILURES] = { "tls_failures",
+	    "popd_tls_handshake_failures_total", NULL,
+	    "TLS handshakes that failed or timed out." },
+	[STAT_LOGIN_OK] = { "logins_ok", "popd_logins_total", "result=\"ok\"",
+	    "Logins by result: ok reached the TRANSACTION state, the others "
+	    "were refused." },
+	[STAT_LOGIN_AUTH] = { "logins_failed_auth", "popd_logins_total",
+	    "result=\"auth\"", NULL },
+	[STAT_LOGIN_PLAINTEXT] = { "logins_failed_plaintext",
+	    "popd_logins_total", "result=\"plaintext\"", NULL },
+	[STAT_LOGIN_INUSE] = { "logins_failed_in_use", "popd_logins_total",
+	    "result=\"in_use\"", NULL },
+	[STAT_LOGIN_LIMIT] = { "logins_failed_limit", "popd_logins_total",
+	    "result=\"limit\"", NULL },
+	[STAT_LOGIN_TEMP] = { "logins_failed_temp", "popd_logins_total",
+	    "result=\"temp\"", NULL },
+	[STAT_LOGIN_PERM] = { "logins_failed_perm", "popd_logins_total",
+	    "result=\"perm\"", NULL },
+	[STAT_REFUSED_HANDSHAKES] = { "refused_handshakes",
+	    "popd_refused_total", "limit=\"handshakes\"",
+	    "Connections, sessions and logins refused or ended by a limit, "
+	    "by limit." },
+	[STAT_REFUSED_ADDR_HANDSHAKES] = { "refused_per_address_handshakes",
+	    "popd_refused_total", "limit=\"per_address_handshakes\"", NULL },
+	[STAT_REFUSED_ADDR_CONNECTIONS] = { "refused_per_address_connections",
+	    "popd_refused_total", "limit=\"per_address_connections\"", NULL },
+	[STAT_REFUSED_SESSIONS] = { "refused_sessions", "popd_refused_total",
+	    "limit=\"sessions\"", NULL },
+	[STAT_REFUSED_ADDR_SESSIONS] = { "refused_per_address_sessions",
+	    "popd_refused_total", "limit=\"per_address_sessions\"", NULL },
+	[STAT_REFUSED_LOGGED_IN] = { "refused_logged_in",
+	    "popd_refused_total", "limit=\"logged_in\"", NULL },
+	[STAT_REFUSED_ADDR_LOGGED_IN] = { "refused_per_address_logged_in",
+	    "popd_refused_total", "limit=\"per_address_logged_in\"", NULL },
+	[STAT_REFUSED_LOGIN_DELAY] = { "refused_login_delay",
+	    "popd_refused_total", "limit=\"login_delay\"", NULL },
+	[STAT_REFUSED_FAILURES] = { "refused_failures", "popd_refused_total",
+	    "limit=\"failures\"", NULL },
+	[STAT_REFUSED_BAD_COMMANDS] = { "refused_bad_commands",
+	    "popd_refused_total", "limit=\"bad_commands\"", NULL },
+	[STAT_REFUSED_LMTP_SESSIONS] = { "refused_lmtp_sessions",
+	    "popd_refused_total", "limit=\"lmtp_sessions\"", NULL },
+	[STAT_REFUSED_MESSAGE_SIZE] = { "refused_message_size",
+	    "popd_refused_total", "limit=\"message_size\"", NULL },
+	[STAT_REFUSED_RECIPIENTS] = { "refused_recipients",
+	    "popd_refused_total", "limit=\"recipients\"", NULL },
+	[STAT_RETRIEVED] = { "retrieved_messages",
+	    "popd_retrieved_messages_total", NULL,
+	    "Messages sent by RETR and TOP." },
+	[STAT_RETRIEVED_OCTETS] = { "retrieved_octets",
+	    "popd_retrieved_bytes_total", NULL,
+	    "Octets sent by RETR (the message sizes) and TOP." },
+	[STAT_DELETED] = { "deleted_messages", "popd_deleted_messages_total",
+	    NULL, "Messages removed in the UPDATE state." },
+	[STAT_MDA_OK] = { "mda_delivered", "popd_deliveries_total",
+	    "via=\"mda\",result=\"ok\"",
+	    "Deliveries by mda (as it reports them) and LMTP (per "
+	    "recipient), by result." },
+	[STAT_MDA_TEMP] = { "mda_deferred", "popd_deliveries_total",
+	    "via=\"mda\",result=\"temp\"", NULL },
+	[STAT_LMTP_OK] = { "lmtp_delivered", "popd_deliveries_total",
+	    "via=\"lmtp\",result=\"ok\"", NULL },
+	[STAT_LMTP_TEMP] = { "lmtp_deferred", "popd_deliveries_total",
+	    "via=\"lmtp\",result=\"temp\"", NULL },
+	[STAT_LMTP_PERM] = { "lmtp_refused", "popd_deliveries_total",
+	    "via=\"lmtp\",result=\"perm\"", NULL },
+	[STAT_LOOKUP_FOUND] = { "lookups_found", "popd_lookups_total",
+	    "result=\"found\"",
+	    "Questions to database tables, by answer." },
+	[STAT_LOOKUP_NONE] = { "lookups_not_found", "popd_lookups_total",
+	    "result=\"not_found\"", NULL },
+	[STAT_LOOKUP_TEMP] = { "lookups_failed", "popd_lookups_total",
+	    "result=\"temp\"", NULL },
+	[STAT_LOOKUP_USEC] = { "lookup_microseconds" },
+	[STAT_LOOKUP_1MS] = { "lookups_within_1ms" },
+	[STAT_LOOKUP_10MS] = { "lookups_within_10ms" },
+	[STAT_LOOKUP_100MS] = { "lookups_within_100ms" },
+	[STAT_LOOKUP_1S] = { "lookups_within_1s" },
+};
+
+/* The histogram's buckets: their counters and upper bounds. */
+static const struct {
+	int		 id;
+	const char	*le;
+} buckets[] = {
+	{ STAT_LOOKUP_1MS, "0.001" },
+	{ STAT_LOOKUP_10MS, "0.01" },
+	{ STAT_LOOKUP_100MS, "0.1" },
+	{ STAT_LOOKUP_1S, "1" },
+};
+
+static struct stats_page	 private_page;
+struct stats_page		*stats = &private_page;
+
+/*
+ * The child's end: map the page the parent made (MSG_PARENT_STATS),
+ * before confinement, and close its descriptor.  Without it the
+ * process counts into its private page: nobody sees those numbers,
+ * nothing else is lost.
+ */
+void
+stats_attach(int fd)
+{
+	struct stat	 st;
+	void		*p;
+
+	if (stats != &private_page)
+		fatalx("a second page of counters");
+	if (fstat(fd, &st) == -1 ||
+	    st.st_size < (off_t)sizeof(struct stats_page) ||
+	    (p = mmap(NULL, sizeof(struct stats_page), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED)
+		log_warn("counters: page not mapped, not counted");
+	else
+		stats = p;
+	close(fd);
+}
+
+/*
+ * The parent's end: a new zeroed page and, in *fdp, its descriptor for
+ * the child; NULL (logged) when memory or descriptors are short.
+ */
+struct stats_page *
+stats_page_new(int *fdp)
+{
+	void	*p;
+	int	 fd;
+
+	if ((fd = compat_page_create("popd-stats",
+	    sizeof(struct stats_page))) == -1) {
+		log_warn("counters: page");
+		return NULL;
+	}
+	p = mmap(NULL, sizeof(struct stats_page), PROT_READ, MAP_SHARED, fd,
+	    0);
+	if (p == MAP_FAILED) {
+		log_warn("counters: mmap");
+		close(fd);
+		return NULL;
+	}
+	*fdp = fd;
+	return p;
+}
+
+void
+stats_page_free(struct stats_page *p)
+{
+	if (p != NULL && munmap(p, sizeof(*p)) == -1)
+		fatal("%s: munmap", __func__);
+}
+
+/* A page's counters into c[STAT_MAX], each read once: a child writes. */
+void
+stats_read(const struct stats_page *p, uint64_t *c)
+{
+	const volatile uint64_t	*v = p->c;
+	size_t			 i;
+
+	for (i = 0; i < STAT_MAX; i++)
+		c[i] = v[i];
+}
+
+/* A wrkrpop's state, clamped: what it wrote is untrusted. */
+uint32_t
+stats_state(const struct stats_page *p)
+{
+	uint32_t	s = *(const volatile uint32_t *)&p->state;
+
+	return s == PAGE_TRANSACTION || s == PAGE_UPDATE ? s : PAGE_LOGIN;
+}
+
+uint32_t
+stats_marked(const struct stats_page *p)
+{
+	return *(const volatile uint32_t *)&p->marked;
+}
+
+/* sum += c, saturating: a child may write any number. */
+void
+stats_sum(uint64_t *sum, const uint64_t *c)
+{
+	size_t	i;
+
+	for (i = 0; i < STAT_MAX; i++)
+		sum[i] = sum[i] + c[i] < sum[i] ? UINT64_MAX : sum[i] + c[i];
+}
+
+const char *
+stats_name(int id)
+{
+	return id >= 0 && id < STAT_MAX ? descs[id].name : "unknown";
+}
+
+const char *
+stats_state_str(uint32_t state)
+{
+	switch (state) {
+	case PAGE_TRANSACTION:
+		return "transaction";
+	case PAGE_UPDATE:
+		return "update";
+	}
+	return "authorization";
+}
+
+/* A database table answered in secs seconds. */
+void
+stats_lookup_time(double secs)
+{
+	size_t	i;
+	double	bound;
+
+	if (secs < 0)
+		secs = 0;
+	STAT_ADD(STAT_LOOKUP_USEC, (uint64_t)(secs * 1e6));
+	for (i = 0, bound = 0.001; i < nitems(buckets); i++, bound *= 10)
+		if (secs <= bound)
+			STAT_INC(buckets[i].id);
+}
+
+/* show stats: every counter, since start and since the last reload. */
+void
+stats_show(stats_out out, void *arg, const uint64_t *start,
+    const uint64_t *reload)
+{
+	char	line[128];
+	size_t	i;
+
+	(void)snprintf(line, sizeof(line), "%-32s %12s %12s", "COUNTER",
+	    "START", "RELOAD");
+	out(arg, line);
+	for (i = 0; i < STAT_MAX; i++) {
+		(void)snprintf(line, sizeof(line), "%-32s %12llu %12llu",
+		    descs[i].name, (unsigned long long)start[i],
+		    (unsigned long long)reload[i]);
+		out(arg, line);
+	}
+}
+
+static void
+metric_head(stats_out out, void *arg, const char *family, const char *type,
+    const char *help)
+{
+	char	line[256];
+
+	(void)snprintf(line, sizeof(line), "# HELP %s %s", family, help);
+	out(arg, line);
+	(void)snprintf(line, sizeof(line), "# TYPE %s %s", family, type);
+	out(arg, line);
+}
+
+/*
+ * show metrics: the Prometheus text exposition format (version 0.0.4),
+ * which promtool and node_exporter's textfile collector read.
+ */
+void
+stats_metrics(stats_out out, void *arg, const uint64_t *c,
+    const struct stats_gauges *g)
+{
+	static const char	*fam = "popd_lookup_duration_seconds";
+	char			 line[256];
+	uint64_t		 n;
+	size_t			 i;
+
+	for (i = 0; i < STAT_MAX; i++) {
+		if (descs[i].family == NULL)
+			continue;
+		if (descs[i].help != NULL)
+			metric_head(out, arg, descs[i].family, "counter",
+			    descs[i].help);
+		(void)snprintf(line, sizeof(line), "%s%s%s%s %llu",
+		    descs[i].family, descs[i].labels ? "{" : "",
+		    descs[i].labels ? descs[i].labels : "",
+		    descs[i].labels ? "}" : "", (unsigned long long)c[i]);
+		out(arg, line);
+	}
+
+	n = c[STAT_LOOKUP_FOUND] + c[STAT_LOOKUP_NONE] + c[STAT_LOOKUP_TEMP];
+	metric_head(out, arg, fam, "histogram",
+	    "How long database tables took to answer.");
+	for (i = 0; i < nitems(buckets); i++) {
+		(void)snprintf(line, sizeof(line), "%s_bucket{le=\"%s\"} %llu",
+		    fam, buckets[i].le,
+		    (unsigned long long)c[buckets[i].id]);
+		out(arg, line);
+	}
+	(void)snprintf(line, sizeof(line), "%s_bucket{le=\"+Inf\"} %llu", fam,
+	    (unsigned long long)n);
+	out(arg, line);
+	(void)snprintf(line, sizeof(line), "%s_sum %.6f", fam,
+	    c[STAT_LOOKUP_USEC] / 1e6);
+	out(arg, line);
+	(void)snprintf(line, sizeof(line), "%s_count %llu", fam,
+	    (unsigned long long)n);
+	out(arg, line);
+
+	metric_head(out, arg, "popd_sessions", "gauge",
+	    "POP3 sessions now, by state (after the TLS handshake).");
+	(void)snprintf(line, sizeof(line), "popd_sessions{state="
+	    "\"authorization\"} %llu", (unsigned long long)g->authorization);
+	out(arg, line);
+	(void)snprintf(line, sizeof(line), "popd_sessions{state="
+	    "\"transaction\"} %llu", (unsigned long long)g->transaction);
+	out(arg, line);
+	(void)snprintf(line, sizeof(line), "popd_sessions{state=\"update\"} "
+	    "%llu", (unsigned long long)g->update);
+	out(arg, line);
+	metric_head(out, arg, "popd_start_time_seconds", "gauge",
+	    "When popd started, in seconds since the epoch.");
+	(void)snprintf(line, sizeof(line), "popd_start_time_seconds %lld",
+	    g->started);
+	out(arg, line);
+	metric_head(out, arg, "popd_reload_time_seconds", "gauge",
+	    "When the last reload took effect (or popd started), in seconds "
+	    "since the epoch.");
+	(void)snprintf(line, sizeof(line), "popd_reload_time_seconds %lld",
+	    g->reloaded);
+	out(arg, line);
+}
+
+/* A unix time as show sessions prints it: "2026-11-23T10:00:00Z". */
+const char *
+stats_time(long long t, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)strlcpy(buf, "-", len);
+	return buf;
+}
+
+#define SESSION_FMT	"%-16s %-24s %-22s %-13s %-20s %6s %12s %6s"
+
+/* One line of show sessions; s NULL: the header. */
+void
+stats_session_line(stats_out out, void *arg, const struct stats_session *s)
+{
+	char	line[512], addr[PEER_STRLEN], since[32];
+	char	retr[24] = "-", octets[24] = "-", marked[16] = "-";
+
+	if (s == NULL) {
+		(void)snprintf(line, sizeof(line), SESSION_FMT, "USER",
+		    "ADDRESS", "LISTENER", "STATE", "SINCE", "RETR", "OCTETS",
+		    "DELE");
+		out(arg, line);
+		return;
+	}
+	if (s->counted) {
+		(void)snprintf(retr, sizeof(retr), "%llu",
+		    (unsigned long long)s->retr);
+		(void)snprintf(octets, sizeof(octets), "%llu",
+		    (unsigned long long)s->octets);
+		(void)snprintf(marked, sizeof(marked), "%u", s->marked);
+	}
+	(void)snprintf(line, sizeof(line), SESSION_FMT,
+	    s->user != NULL ? s->user : "-", peer_str(&s->peer, addr,
+	    sizeof(addr)), s->listener != NULL ? s->listener : "-",
+	    s->state != NULL ? s->state : "-",
+	    stats_time(s->since, since, sizeof(since)), retr, octets, marked);
+	out(arg, line);
+}
+
+#define PENALTY_FMT	"%-28s %-16s %8s %6s %6s"
+
+/*
+ * One line of show penalties; p NULL: the header.  An address's line
+ * has its delay and its checks waiting, a user's has its failures only.
+ */
+void
+stats_penalty_line(stats_out out, void *arg, const struct stats_penalty *p)
+{
+	char	line[256], addr[INET6_ADDRSTRLEN + 8];
+	char	fails[16], delay[24] = "-", queued[16] = "-";
+
+	if (p == NULL) {
+		(void)snprintf(line, sizeof(line), PENALTY_FMT, "ADDRESS",
+		    "USER", "FAILURES", "DELAY", "QUEUED");
+		out(arg, line);
+		return;
+	}
+	(void)snprintf(fails, sizeof(fails), "%u", p->fails);
+	if (p->user == NULL) {
+		(void)snprintf(delay, sizeof(delay), "%.0f", p->delay);
+		(void)snprintf(queued, sizeof(queued), "%u", p->queued);
+	}
+	(void)snprintf(line, sizeof(line), PENALTY_FMT, addrkey_str(&p->key,
+	    p->v4bits, p->v6bits, addr, sizeof(addr)),
+	    p->user != NULL ? p->user : "-", fails, delay, queued);
+	out(arg, line);
+}

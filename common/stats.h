@@ -1,0 +1,143 @@
+/*
+ * stats.h -- popd's counters (stats.c).  Every process counts into a
+ * page of its own with plain stores: no message, no system call on the
+ * data path.  The parent makes the page (a sealed memfd on Linux) for
+ * each listener, authpop, lmtp process and wrkrpop, passes its
+ * descriptor with MSG_PARENT_STATS, and reads the pages when popctl
+ * asks: the values are untrusted numbers, read once, states clamped.
+ * A reaped child's last values go to the parent's totals.  The parent
+ * counts its own events (limits, refusals, LMTP results, table lookups,
+ * mda reports) in a page of its own that is never shared.
+ */
+#ifndef POPD_STATS_H
+#define POPD_STATS_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/* Counters: they only grow.  The order is the one show stats prints. */
+enum stat_id {
+	STAT_CONNECTIONS,		/* listener: accepted */
+	STAT_TLS_FAILURES,		/* listener: failed, timed out */
+	STAT_LOGIN_OK,			/* wrkrpop: TRANSACTION reached */
+	STAT_LOGIN_AUTH,		/* authpop: wrong password, unknown
+					   user */
+	STAT_LOGIN_PLAINTEXT,		/* authpop: PASS/AUTH without TLS */
+	STAT_LOGIN_INUSE,		/* wrkrpop: [IN-USE] */
+	STAT_LOGIN_LIMIT,		/* parent: logged-in, login-delay */
+	STAT_LOGIN_TEMP,		/* all: [SYS/TEMP] */
+	STAT_LOGIN_PERM,		/* parent, wrkrpop: [SYS/PERM] */
+	STAT_REFUSED_HANDSHAKES,	/* listener: the oldest cut */
+	STAT_REFUSED_ADDR_HANDSHAKES,	/* listener */
+	STAT_REFUSED_ADDR_CONNECTIONS,	/* listener: all stages together */
+	STAT_REFUSED_SESSIONS,		/* parent */
+	STAT_REFUSED_ADDR_SESSIONS,	/* parent */
+	STAT_REFUSED_LOGGED_IN,		/* parent */
+	STAT_REFUSED_ADDR_LOGGED_IN,	/* parent */
+	STAT_REFUSED_LOGIN_DELAY,	/* parent */
+	STAT_REFUSED_FAILURES,		/* authpop: limit failures */
+	STAT_REFUSED_BAD_COMMANDS,	/* authpop, wrkrpop, lmtp */
+	STAT_REFUSED_LMTP_SESSIONS,	/* lmtp, parent */
+	STAT_REFUSED_MESSAGE_SIZE,	/* lmtp */
+	STAT_REFUSED_RECIPIENTS,	/* lmtp */
+	STAT_RETRIEVED,			/* wrkrpop: RETR and TOP */
+	STAT_RETRIEVED_OCTETS,		/* wrkrpop */
+	STAT_DELETED,			/* wrkrpop: removed at UPDATE */
+	STAT_MDA_OK,			/* parent: mda's reports */
+	STAT_MDA_TEMP,
+	STAT_LMTP_OK,			/* parent: per recipient */
+	STAT_LMTP_TEMP,			/* parent, lmtp */
+	STAT_LMTP_PERM,			/* parent, lmtp */
+	STAT_LOOKUP_FOUND,		/* parent: database tables */
+	STAT_LOOKUP_NONE,
+	STAT_LOOKUP_TEMP,
+	STAT_LOOKUP_USEC,		/* the time they took, summed */
+	STAT_LOOKUP_1MS,		/* answered within 1 ms */
+	STAT_LOOKUP_10MS,
+	STAT_LOOKUP_100MS,
+	STAT_LOOKUP_1S,
+	STAT_MAX
+};
+
+/* A wrkrpop's state in its page; anything else reads as PAGE_LOGIN. */
+#define PAGE_LOGIN		0	/* its login is not answered yet */
+#define PAGE_TRANSACTION	1
+#define PAGE_UPDATE		2
+
+/*
+ * A process's page.  A wrkrpop's is its session's too: its counters
+ * are what the session sent and removed, state and marked (messages
+ * marked deleted now) are for show sessions.
+ */
+struct stats_page {
+	uint64_t	c[STAT_MAX];
+	uint32_t	state;
+	uint32_t	marked;
+};
+
+/* Where this process counts: its page, or a private one until then. */
+extern struct stats_page	*stats;
+#define STAT_ADD(id, n)	(stats->c[(id)] += (n))
+#define STAT_INC(id)	STAT_ADD(id, 1)
+
+/* What a line of output is given to (stats_show, stats_metrics). */
+typedef void	(*stats_out)(void *, const char *);
+
+/* The gauges show metrics adds to the counters. */
+struct stats_gauges {
+	uint64_t	authorization;	/* sessions before login */
+	uint64_t	transaction;
+	uint64_t	update;
+	long long	started;	/* unix times */
+	long long	reloaded;
+};
+
+/* One line of show sessions; NULL strings print as "-". */
+struct stats_session {
+	const char	*user;
+	struct peeraddr	 peer;
+	const char	*listener;
+	const char	*state;
+	long long	 since;		/* unix time, 0: unknown */
+	int		 counted;	/* logged in: the next three */
+	uint64_t	 retr;
+	uint64_t	 octets;
+	uint32_t	 marked;
+};
+
+/* One line of show penalties; NULL user: the address's own line. */
+struct stats_penalty {
+	struct addrkey	 key;
+	int		 v4bits, v6bits;	/* limit per-address */
+	const char	*user;
+	uint32_t	 fails;
+	double		 delay;
+	uint32_t	 queued;
+};
+
+/* stats.c */
+void		 stats_attach(int);
+struct stats_page *stats_page_new(int *);
+void		 stats_page_free(struct stats_page *);
+void		 stats_read(const struct stats_page *, uint64_t *);
+uint32_t	 stats_state(const struct stats_page *);
+uint32_t	 stats_marked(const struct stats_page *);
+void		 stats_sum(uint64_t *, const uint64_t *);
+const char	*stats_name(int);
+const char	*stats_state_str(uint32_t);
+void		 stats_lookup_time(double);
+void		 stats_show(stats_out, void *, const uint64_t *,
+		    const uint64_t *);
+void		 stats_metrics(stats_out, void *, const uint64_t *,
+		    const struct stats_gauges *);
+void		 stats_session_line(stats_out, void *,
+		    const struct stats_session *);
+void		 stats_penalty_line(stats_out, void *,
+		    const struct stats_penalty *);
+const char	*stats_time(long long, char *, size_t);
+
+#endif

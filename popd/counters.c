@@ -1,0 +1,100 @@
+/*
+ * counters.c -- the parent's sums of popd's counters (stats.h): its own
+ * page, the last values of the children it reaped, and the pages of
+ * those alive, read when popctl asks.  Since the last reload is the
+ * total minus what it was when the reload took effect.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <string.h>
+#include <time.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "stats.h"
+
+static uint64_t	reaped[STAT_MAX];	/* children gone, summed */
+static uint64_t	at_reload[STAT_MAX];	/* the total then */
+static time_t	started, reload_time;
+
+/* A child was reaped: its last values stay in the totals. */
+void
+counters_reaped(struct stats_page *page)
+{
+	uint64_t	c[STAT_MAX];
+
+	if (page == NULL)
+		return;
+	stats_read(page, c);
+	stats_sum(reaped, c);
+	stats_page_free(page);
+}
+
+static void
+add_session(const struct sessview *v, void *arg)
+{
+	uint64_t	c[STAT_MAX];
+
+	if (v->page == NULL)
+		return;
+	stats_read(v->page, c);
+	stats_sum(arg, c);
+}
+
+/* Everything counted since popd started. */
+void
+counters_total(uint64_t *sum)
+{
+	struct proc	*p;
+	uint64_t	 c[STAT_MAX];
+
+	memcpy(sum, stats->c, sizeof(stats->c));
+	stats_sum(sum, reaped);
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (p->page == NULL)
+			continue;
+		stats_read(p->page, c);
+		stats_sum(sum, c);
+	}
+	login_walk(add_session, sum);
+}
+
+/*
+ * Since the last reload (or the start).  A child may have lowered what
+ * it wrote meanwhile: never below 0.
+ */
+void
+counters_since_reload(uint64_t *c)
+{
+	size_t	i;
+
+	counters_total(c);
+	for (i = 0; i < STAT_MAX; i++)
+		c[i] = c[i] >= at_reload[i] ? c[i] - at_reload[i] : 0;
+}
+
+/* A reload took effect (reloaded() in popd.c), or popd started. */
+void
+counters_reloaded(void)
+{
+	if (started == 0) {
+		started = time(NULL);
+		reload_time = started;
+		return;
+	}
+	counters_total(at_reload);
+	reload_time = time(NULL);
+}
+
+time_t
+counters_started(void)
+{
+	return started;
+}
+
+time_t
+counters_reload_time(void)
+{
+	return reload_time;
+}

@@ -1,0 +1,454 @@
+/*
+ * ctlshow.c -- popctl's commands about sessions, counters and failures:
+ * show sessions, stats, penalties and metrics, kick, unpenalize, and
+ * mda's reports.  The control process and the answer API are ctl.c's;
+ * the counters are counters.c's, the sessions login.c's.  What only the
+ * listeners (connections in their TLS handshake, kicks by address) or
+ * authpop (failures) know is asked of them: the answer then waits for
+ * theirs (struct pending), for at most PENDING_TIMEOUT seconds.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "chan.h"
+#include "config.h"
+#include "stats.h"
+#include "ctltmp.h"
+
+#define PENDING_TIMEOUT	5	/* seconds for a child's answer */
+#define PENDING_PIDS	8	/* listeners (one drains per reload) */
+
+/* A command waiting for answers from children. */
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;
+	uint64_t		 req;
+	struct ctlans		*a;
+	struct msg_ctlreq	 r;
+	pid_t			 owed[PENDING_PIDS];	/* -1: answered */
+	int			 nowed;
+	uint32_t		 count;		/* kicked, forgotten */
+	struct event		 timer;
+};
+TAILQ_HEAD(pendingq, pending);
+
+static struct pendingq	 pendings = TAILQ_HEAD_INITIALIZER(pendings);
+static uint64_t		 next_req = 1;
+
+static void	ans_line(void *, const char *);
+static const char *listener_name(uint32_t);
+static struct pending *pending_new(struct ctlans *, const struct msg_ctlreq *);
+static int	pending_ask(struct pending *, struct proc *, uint32_t,
+		    const void *, size_t);
+static struct pending *pending_answer(struct chan *, uint64_t, int);
+static void	pending_done(struct pending *, const char *);
+static void	pending_timeout(int, short, void *);
+static void	session_row(const struct sessview *, void *);
+static void	gauge(const struct sessview *, void *);
+
+/* stats.c's line writer, to an answer. */
+static void
+ans_line(void *a, const char *line)
+{
+	ctlans_printf(a, "%s\n", line);
+}
+
+/* "127.0.0.1:995": where listens[i] is bound; NULL if unknown. */
+static const char *
+listener_name(uint32_t i)
+{
+	static char		 names[MAX_LISTEN][PEER_STRLEN];
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (i >= (uint32_t)nlistens)
+		return NULL;
+	if (names[i][0] == '\0') {
+		if (getsockname(listens[i].fd, (struct sockaddr *)&ss,
+		    &len) == -1)
+			return NULL;
+		(void)strlcpy(names[i], sockaddr_str((struct sockaddr *)&ss,
+		    len), sizeof(names[i]));
+	}
+	return names[i];
+}
+
+/* show sessions: the handshakes from every listener, then ours. */
+void
+ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct pending	*pn;
+	struct msg_ctlq	 q;
+	struct proc	*p;
+
+	stats_session_line(ans_line, a, NULL);
+	if ((pn = pending_new(a, r)) == NULL)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.req = pn->req;
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_LISTENER)
+			(void)pending_ask(pn, p, MSG_PARENT_HANDSHAKES, &q,
+			    sizeof(q));
+	if (pn->nowed == 0)
+		pending_done(pn, NULL);
+}
+
+/* A chunk of a listener's connections in their handshake. */
+void
+parent_listener_handshakes(struct chan *c, const void *data, int fd)
+{
+	const struct msg_handshakes	*m = data;
+	struct stats_session		 s;
+	struct pending			*pn;
+	uint32_t			 i;
+
+	if ((pn = pending_answer(c, m->req, !m->more)) == NULL)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.state = "handshake";
+	for (i = 0; i < m->n; i++) {
+		s.peer = m->rec[i].peer;
+		s.listener = listener_name(m->rec[i].listen);
+		s.since = m->rec[i].since;
+		stats_session_line(ans_line, pn->a, &s);
+	}
+	if (!m->more)
+		pending_done(pn, NULL);
+}
+
+/* A session the parent knows, as a line of show sessions. */
+static void
+session_row(const struct sessview *v, void *a)
+{
+	struct stats_session	 s;
+	uint64_t		 c[STAT_MAX];
+
+	memset(&s, 0, sizeof(s));
+	s.user = v->user;
+	s.peer = *v->peer;
+	s.listener = listener_name(v->sock);
+	s.since = v->since;
+	s.state = "authorization";
+	if (v->page != NULL) {
+		stats_read(v->page, c);
+		s.state = stats_state_str(stats_state(v->page));
+		s.counted = 1;
+		s.retr = c[STAT_RETRIEVED];
+		s.octets = c[STAT_RETRIEVED_OCTETS];
+		s.marked = stats_marked(v->page);
+	}
+	stats_session_line(ans_line, a, &s);
+}
+
+void
+ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	uint64_t	start[STAT_MAX], reload[STAT_MAX];
+
+	counters_total(start);
+	counters_since_reload(reload);
+	stats_show(ans_line, a, start, reload);
+	ctlans_end(a, NULL);
+}
+
+/* The sessions now, by state, for show metrics. */
+static void
+gauge(const struct sessview *v, void *arg)
+{
+	struct stats_gauges	*g = arg;
+	uint32_t		 st;
+
+	st = v->page != NULL ? stats_state(v->page) : PAGE_LOGIN;
+	if (st == PAGE_TRANSACTION)
+		g->transaction++;
+	else if (st == PAGE_UPDATE)
+		g->update++;
+	else
+		g->authorization++;
+}
+
+void
+ctl_show_metrics(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct stats_gauges	g;
+	uint64_t		c[STAT_MAX];
+
+	memset(&g, 0, sizeof(g));
+	login_walk(gauge, &g);
+	g.started = counters_started();
+	g.reloaded = counters_reload_time();
+	counters_total(c);
+	stats_metrics(ans_line, a, c, &g);
+	ctlans_end(a, NULL);
+}
+
+void
+ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	int	n;
+
+	n = login_kick_user(r->user);
+	log_info("control: kick user \"%s\" by uid %u: %d session%s ended",
+	    r->user, (unsigned)ctlans_uid(a), n, n == 1 ? "" : "s");
+	ctlans_printf(a, "%d session%s ended\n", n, n == 1 ? "" : "s");
+	ctlans_end(a, NULL);
+}
+
+/* kick address: every listener ends the network's connections. */
+void
+ctl_kick_address(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct pending	*pn;
+	struct msg_net	 m;
+	struct proc	*p;
+
+	if ((pn = pending_new(a, r)) == NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.req = pn->req;
+	m.net = r->net;
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_LISTENER)
+			(void)pending_ask(pn, p, MSG_PARENT_KICKNET, &m,
+			    sizeof(m));
+	if (pn->nowed == 0)
+		pending_done(pn, NULL);
+}
+
+void
+parent_listener_kicked(struct chan *c, const void *data, int fd)
+{
+	const struct msg_count	*m = data;
+	struct pending		*pn;
+
+	if ((pn = pending_answer(c, m->req, 1)) == NULL)
+		return;
+	pn->count += m->n;
+	pending_done(pn, NULL);
+}
+
+/* show penalties: the current authpop's. */
+void
+ctl_show_penalties(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct pending	*pn;
+	struct msg_ctlq	 q;
+
+	stats_penalty_line(ans_line, a, NULL);
+	if ((pn = pending_new(a, r)) == NULL)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.req = pn->req;
+	if (current[KIND_AUTHPOP] != NULL)
+		(void)pending_ask(pn, current[KIND_AUTHPOP],
+		    MSG_PARENT_PENALTIES, &q, sizeof(q));
+	if (pn->nowed == 0)
+		pending_done(pn, NULL);
+}
+
+void
+parent_authpop_penalties(struct chan *c, const void *data, int fd)
+{
+	const struct msg_penalties	*m = data;
+	struct stats_penalty		 p;
+	struct pending			*pn;
+	uint32_t			 i;
+
+	if ((pn = pending_answer(c, m->req, !m->more)) == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.v4bits = conf->set.per_address.ipv4_prefix;
+	p.v6bits = conf->set.per_address.ipv6_prefix;
+	for (i = 0; i < m->n; i++) {
+		p.key = m->rec[i].key;
+		p.user = m->rec[i].user[0] != '\0' ? m->rec[i].user : NULL;
+		p.fails = m->rec[i].fails;
+		p.delay = m->rec[i].delay;
+		p.queued = m->rec[i].queued;
+		stats_penalty_line(ans_line, pn->a, &p);
+	}
+	if (!m->more)
+		pending_done(pn, NULL);
+}
+
+/* unpenalize: the current authpop forgets the network's failures. */
+void
+ctl_unpenalize(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct pending	*pn;
+	struct msg_net	 m;
+
+	if ((pn = pending_new(a, r)) == NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.req = pn->req;
+	m.net = r->net;
+	if (current[KIND_AUTHPOP] == NULL ||
+	    pending_ask(pn, current[KIND_AUTHPOP], MSG_PARENT_UNPENALIZE, &m,
+	    sizeof(m)) == -1)
+		pending_done(pn, "authpop is restarting, try again");
+}
+
+void
+parent_authpop_unpenalized(struct chan *c, const void *data, int fd)
+{
+	const struct msg_count	*m = data;
+	struct pending		*pn;
+
+	if ((pn = pending_answer(c, m->req, 1)) == NULL)
+		return;
+	pn->count += m->n;
+	pending_done(pn, NULL);
+}
+
+/* report mda delivered|deferred: any local user may send one. */
+void
+ctl_mda_report(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	STAT_INC(r->cmd == CTL_MDA_DELIVERED ? STAT_MDA_OK : STAT_MDA_TEMP);
+	ctlans_end(a, NULL);
+}
+
+/* A command that waits for children's answers; NULL: answered already. */
+static struct pending *
+pending_new(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct pending	*pn;
+	struct timeval	 tv = { PENDING_TIMEOUT, 0 };
+
+	if ((pn = calloc(1, sizeof(*pn))) == NULL) {
+		log_warn("%s", __func__);
+		ctlans_end(a, "out of memory");
+		return NULL;
+	}
+	pn->req = next_req++;
+	pn->a = a;
+	pn->r = *r;
+	evtimer_set(&pn->timer, pending_timeout, pn);
+	if (evtimer_add(&pn->timer, &tv) == -1)
+		fatal("evtimer_add");
+	TAILQ_INSERT_TAIL(&pendings, pn, entry);
+	return pn;
+}
+
+/* Ask child p (if its channel is open) for pn; -1 if it cannot answer. */
+static int
+pending_ask(struct pending *pn, struct proc *p, uint32_t type,
+    const void *data, size_t len)
+{
+	if (p->chan.fd == -1 || pn->nowed == PENDING_PIDS)
+		return -1;
+	chan_send(&p->chan, type, -1, data, len);
+	pn->owed[pn->nowed++] = p->pid;
+	return 0;
+}
+
+/*
+ * The command a child's answer is for; last: its last chunk.  An answer
+ * after the timeout finds none (NULL, logged); one the child was never
+ * asked for ends that child.
+ */
+static struct pending *
+pending_answer(struct chan *c, uint64_t req, int last)
+{
+	struct pending	*pn;
+	pid_t		 pid = ((struct proc *)c->arg)->pid;
+	int		 i;
+
+	TAILQ_FOREACH(pn, &pendings, entry)
+		if (pn->req == req)
+			break;
+	if (pn == NULL && req < next_req) {
+		log_debug("control: a late answer from %s %d",
+		    proc_str(c->peer), (int)pid);
+		return NULL;
+	}
+	for (i = 0; pn != NULL && i < pn->nowed; i++)
+		if (pn->owed[i] == pid)
+			break;
+	if (pn == NULL || i == pn->nowed) {
+		chan_bad(c, "%s answered question %llu, not asked of it",
+		    proc_str(c->peer), (unsigned long long)req);
+		return NULL;
+	}
+	if (last)
+		pn->owed[i] = -1;
+	return pn;
+}
+
+/* A child died: it owes nothing now. */
+void
+ctl_proc_gone(pid_t pid)
+{
+	struct pending	*pn, *next;
+	int		 i;
+
+	for (pn = TAILQ_FIRST(&pendings); pn != NULL; pn = next) {
+		next = TAILQ_NEXT(pn, entry);
+		for (i = 0; i < pn->nowed; i++)
+			if (pn->owed[i] == pid)
+				pn->owed[i] = -1;
+		pending_done(pn, NULL);
+	}
+}
+
+static void
+pending_timeout(int fd, short ev, void *arg)
+{
+	pending_done(arg, "no answer from popd's processes in time");
+}
+
+/*
+ * Finish pn's answer once every child asked has answered (or died); why:
+ * it ends with an error instead.
+ */
+static void
+pending_done(struct pending *pn, const char *why)
+{
+	char	what[INET6_ADDRSTRLEN + 8];
+	int	i;
+
+	if (why == NULL)
+		for (i = 0; i < pn->nowed; i++)
+			if (pn->owed[i] != -1)
+				return;
+	TAILQ_REMOVE(&pendings, pn, entry);
+	evtimer_del(&pn->timer);
+	if (why != NULL) {
+		ctlans_end(pn->a, why);
+		free(pn);
+		return;
+	}
+	switch (pn->r.cmd) {
+	case CTL_SHOW_SESSIONS:
+		login_walk(session_row, pn->a);
+		break;
+	case CTL_KICK_ADDRESS:
+		(void)net_str(&pn->r.net, what, sizeof(what));
+		log_info("control: kick address %s by uid %u: %u session%s "
+		    "ended", what, (unsigned)ctlans_uid(pn->a), pn->count,
+		    pn->count == 1 ? "" : "s");
+		ctlans_printf(pn->a, "%u session%s ended\n", pn->count,
+		    pn->count == 1 ? "" : "s");
+		break;
+	case CTL_UNPENALIZE:
+		(void)net_str(&pn->r.net, what, sizeof(what));
+		log_info("control: unpenalize %s by uid %u: %u entr%s "
+		    "forgotten", what, (unsigned)ctlans_uid(pn->a), pn->count,
+		    pn->count == 1 ? "y" : "ies");
+		ctlans_printf(pn->a, "%u entr%s forgotten\n", pn->count,
+		    pn->count == 1 ? "y" : "ies");
+		break;
+	}
+	ctlans_end(pn->a, NULL);
+	free(pn);
+}
