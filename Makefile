@@ -50,7 +50,8 @@ POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
-		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o
+		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o popd/control.o \
+		popd/ctlcmd.o popd/ctl.o popd/ctlshow.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o
@@ -64,9 +65,11 @@ DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o
+# popctl parses its command line with the control process's parser.
+POPCTL_OBJS=	popctl/popctl.o popd/ctlcmd.o common/addr.o
 
 PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
-		dlvrpop/dlvrpop popdpass/popdpass
+		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
@@ -76,7 +79,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tapi.h popd/lmtpcmd.h common/deliver.h
+		popd/lookup.h popd/tapi.h popd/lmtpcmd.h common/deliver.h \
+		popd/ctlcmd.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -98,7 +102,7 @@ all: ${PROGS}
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
-popdpass/popdpass.o: ${HDRS}
+popdpass/popdpass.o popctl/popctl.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/authpop.h
 authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
@@ -126,6 +130,9 @@ dlvrpop/dlvrpop: ${DLVRPOP_OBJS} ${DLVRPOP_LIBS}
 
 popdpass/popdpass: ${POPDPASS_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${LDLIBS}
+
+popctl/popctl: ${POPCTL_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${POPCTL_OBJS} ${LDLIBS}
 
 # Unit tests link the code they test and what it calls, nothing more
 # where that is known (test_crlf, test_popcache); each is one C file.
@@ -352,7 +359,8 @@ lint:
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${LIBEXECDIR} \
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
-	install -m 555 popd/popd popdpass/popdpass ${DESTDIR}${SBINDIR}/
+	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
+	    ${DESTDIR}${SBINDIR}/
 	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
 	    dlvrpop/dlvrpop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \

@@ -135,6 +135,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_ROUTE,	authpop_parent_route },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
+	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
 /*

@@ -729,6 +729,46 @@ sandbox_lmtp(void)
 }
 
 /*
+ * The control process: _pop3d in an empty chroot, reading popctl's
+ * requests.  It holds the control socket and its clients, and passes
+ * each client's socket to the parent with its request.  No file, no
+ * new socket (not even a socketpair: the parent must only ever get
+ * sockets that popctl's users connected), no exec, no fork.
+ */
+void
+sandbox_control(void)
+{
+#ifdef __OpenBSD__
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the clients and the channel; unix: accept(2) on the
+	 * control socket; recvfd: that socket from the parent; sendfd:
+	 * each client's socket to the parent.
+	 */
+	sb_pledge("control", "stdio unix recvfd sendfd");
+#else
+	static const int allow[] = {
+		/* Clients on the socket we were passed. */
+		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(getsockopt),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	sb_nnp("control");
+	/* Every fs right handled, no rule: no file at all. */
+	abi = ll_restrict("control", LL_FS_ALL, 1, 1, NULL, 0, 1);
+
+	ctx = sc_init("control", SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, "control");
+	sc_nofs(ctx, "control");
+	sc_allow(ctx, "control", allow, sizeof(allow) / sizeof(allow[0]));
+	sc_load(ctx, "control");
+	sb_describe(abi, abi > 0 ? NULL : "control");
+#endif
+}
+
+/*
  * authpop: _pop3auth in an empty chroot, holding the password hashes
  * (read before) and seeing every password typed.  It needs nothing on
  * disk after startup (the parent restarts it to reload authtab), no

@@ -50,6 +50,9 @@ int	compat_anonfile(const char *);
 int	compat_spool_create(const char *);
 int	compat_spool_seal(int);
 
+/* The effective uid and gid of a unix socket's peer; -1 with errno. */
+int	compat_peerid(int, uid_t *, gid_t *);
+
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
 

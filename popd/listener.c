@@ -221,6 +221,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_LISTEN,		listener_parent_listen },
 	{ MSG_PARENT_STARTTLS,		listener_parent_starttls },
 	{ MSG_PARENT_DRAIN,		listener_parent_drain },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
 /*

@@ -160,6 +160,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_DRAIN,		lmtp_parent_drain },
 	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
 	{ MSG_PARENT_DELIVERED,		lmtp_parent_delivered },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
 /*

@@ -56,6 +56,9 @@ static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
 	{ MSG_LMTP_DELIVER,	parent_lmtp_deliver },
 };
+static const struct msg_handler from_control[] = {
+	{ MSG_CONTROL_REQUEST,	parent_control_request },
+};
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
@@ -63,6 +66,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_AUTHPOP] = { "authpop", PROC_AUTHPOP, from_authpop,
 	    nitems(from_authpop) },
 	[KIND_LMTP] = { "lmtp", PROC_LMTP, from_lmtp, nitems(from_lmtp) },
+	[KIND_CONTROL] = { "control", PROC_CONTROL, from_control,
+	    nitems(from_control) },
 };
 
 struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
@@ -191,7 +196,7 @@ proc_start(enum proc_id id)
 		log_warn("cannot start %s: socketpair", name);
 		return NULL;
 	}
-	if (id == KIND_LISTENER || id == KIND_LMTP) {
+	if (id != KIND_AUTHPOP) {
 		path = self_path;
 		argc = child_argv(argv, "popd", name);
 	} else {
@@ -267,19 +272,24 @@ listen_kind(int flags)
 		return KIND_AUTHPOP;
 	if (flags & LISTEN_LMTP)
 		return KIND_LMTP;
+	if (flags & LISTEN_CONTROL)
+		return KIND_CONTROL;
 	return KIND_LISTENER;
 }
 
-/* The lmtp process runs for LMTP sockets only; the others always. */
+/*
+ * The lmtp process runs for LMTP sockets only, the control process for
+ * its socket; the others always.
+ */
 int
 proc_wanted(enum proc_id id)
 {
 	int	i;
 
-	if (id != KIND_LMTP)
+	if (id != KIND_LMTP && id != KIND_CONTROL)
 		return 1;
 	for (i = 0; i < nlistens; i++)
-		if (listen_kind(listens[i].flags) == KIND_LMTP)
+		if (listen_kind(listens[i].flags) == id)
 			return 1;
 	return 0;
 }
@@ -369,6 +379,8 @@ proc_exited(struct proc *p, int status)
 		log_warnx("reload: the new %s (pid %d) exited before it was "
 		    "ready: the previous one serves on", name, (int)p->pid);
 		successor[p->id] = NULL;
+		reload_answer("the new authpop exited before it was ready: "
+		    "the previous one serves on");
 	}
 	if (p->draining && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		log_debug("previous %s (pid %d) drained", name, (int)p->pid);
@@ -381,6 +393,8 @@ proc_exited(struct proc *p, int status)
 	chan_close(&p->chan);
 	if (p->id == KIND_AUTHPOP)
 		preauth_clear(p);
+	if (p->id == KIND_CONTROL)
+		ctl_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);
 	if (restart) {
 		current[p->id] = NULL;

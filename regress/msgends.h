@@ -43,6 +43,9 @@ HANDLER(MSG_LMTP_RCPT)
 HANDLER(MSG_LMTP_DELIVER)
 HANDLER(MSG_DLVRPOP_INTENT)
 HANDLER(MSG_DLVRPOP_DONE)
+HANDLER(MSG_PARENT_ANSWER)
+HANDLER(MSG_PARENT_VERBOSE)
+HANDLER(MSG_CONTROL_REQUEST)
 #undef HANDLER
 
 /* H(type): a table entry; the includer may use it for tables of its own. */
@@ -51,13 +54,14 @@ HANDLER(MSG_DLVRPOP_DONE)
 static const struct msg_handler to_listener[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
 	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
-	H(MSG_PARENT_DRAIN),
+	H(MSG_PARENT_DRAIN), H(MSG_PARENT_VERBOSE),
 };
 static const struct msg_handler to_authpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
 	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
 	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY), H(MSG_PARENT_CRED),
 	H(MSG_PARENT_ROUTE), H(MSG_PARENT_LISTEN), H(MSG_PARENT_CONF_PROXY),
+	H(MSG_PARENT_VERBOSE),
 };
 static const struct msg_handler to_wrkrpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER),
@@ -73,6 +77,7 @@ static const struct msg_handler from_authpop[] = {
 static const struct msg_handler to_lmtp[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN),
 	H(MSG_PARENT_DRAIN), H(MSG_PARENT_RCPT), H(MSG_PARENT_DELIVERED),
+	H(MSG_PARENT_VERBOSE),
 };
 static const struct msg_handler to_dlvrpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER), H(MSG_PARENT_DELIVER),
@@ -83,4 +88,11 @@ static const struct msg_handler from_lmtp[] = {
 };
 static const struct msg_handler from_dlvrpop[] = {
 	H(MSG_DLVRPOP_INTENT), H(MSG_DLVRPOP_DONE),
+};
+static const struct msg_handler to_control[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN),
+	H(MSG_PARENT_ANSWER), H(MSG_PARENT_VERBOSE),
+};
+static const struct msg_handler from_control[] = {
+	H(MSG_CONTROL_REQUEST),
 };

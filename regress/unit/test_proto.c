@@ -143,6 +143,7 @@ static const struct msg_handler to_listener[] = {
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_STARTTLS,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
+	{ MSG_PARENT_VERBOSE,		on_later },
 };
 static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
@@ -157,6 +158,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_ROUTE,		on_later },
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_CONF_PROXY,	on_proxy },
+	{ MSG_PARENT_VERBOSE,		on_later },
 };
 static const struct msg_handler to_wrkrpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
