@@ -91,7 +91,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_msg regress/unit/test_proxy \
 		regress/unit/test_proto regress/unit/test_tapi \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
-		regress/unit/test_dlvrpop
+		regress/unit/test_dlvrpop regress/unit/test_ctlcmd
 
 all: ${PROGS}
 
@@ -204,6 +204,12 @@ regress/unit/test_dlvrpop: regress/unit/test_dlvrpop.o ${TEST_DLVRPOP_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_dlvrpop.o \
 	    ${TEST_DLVRPOP_OBJS} ${LDLIBS}
 
+# test_ctlcmd links ctlcmd.c (pure) and the parent's check of a request.
+TEST_CTLCMD_OBJS=	popd/ctlcmd.o ${TEST_MSG_OBJS}
+regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_ctlcmd.o \
+	    ${TEST_CTLCMD_OBJS} ${LDLIBS}
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
@@ -213,7 +219,8 @@ regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
-regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o: ${HDRS} \
+regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
+regress/unit/test_ctlcmd.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
@@ -248,7 +255,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_proxy \
 		regress/fuzz/fuzz_tapi \
 		regress/fuzz/fuzz_http \
-		regress/fuzz/fuzz_lmtp
+		regress/fuzz/fuzz_lmtp \
+		regress/fuzz/fuzz_ctl
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -290,6 +298,11 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
 regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c popd/lmtpcmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
 	    popd/lmtpcmd.c ${PKG_LIBS}
+FUZZ_CTL_SRCS=	popd/ctlcmd.c common/proto.c common/settings.c common/addr.c \
+		common/util.c common/log.c compat/compat.c
+regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
+	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}
