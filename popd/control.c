@@ -48,7 +48,8 @@
 enum client_state {
 	C_READ,			/* reading the request */
 	C_WAIT,			/* the parent has it: waiting for answers */
-	C_LAST,			/* the last line is queued: flush, close */
+	C_LAST,			/* the last line is queued: flush it */
+	C_DRAIN,		/* all sent: read to the client's close */
 };
 
 struct client {
@@ -267,6 +268,12 @@ client_read(int fd, short ev, void *arg)
 	ssize_t		 n;
 	char		*lf;
 
+	if (cl->state == C_DRAIN) {
+		n = read(fd, cl->in, sizeof(cl->in));
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			client_free(cl);
+		return;
+	}
 	n = read(fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -439,8 +446,20 @@ client_write(int fd, short ev, void *arg)
 		return;
 	event_del(&cl->wev);
 	evtimer_del(&cl->tmo);
-	if (cl->state == C_LAST)
+	if (cl->state != C_LAST)
+		return;
+	/*
+	 * Closing with bytes unread (a request too long, or more after
+	 * its line) would reset the connection and lose the answer: say
+	 * we are done, and read until the client closes, for a while.
+	 */
+	if (shutdown(fd, SHUT_WR) == -1 ||
+	    event_add(&cl->rev, NULL) == -1) {
 		client_free(cl);
+		return;
+	}
+	cl->state = C_DRAIN;
+	client_timer(cl, CTL_WRITETIME);
 }
 
 /* The request took too long to come, or the answer to be read. */
@@ -451,6 +470,10 @@ client_timeout(int fd, short ev, void *arg)
 
 	if (cl->state == C_READ) {
 		client_last(cl, "timeout", NULL);
+		return;
+	}
+	if (cl->state == C_DRAIN) {
+		client_free(cl);
 		return;
 	}
 	log_info("control client: not reading its answer for %d s, dropped",
