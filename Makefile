@@ -71,7 +71,7 @@ POPCTL_OBJS=	popctl/popctl.o popd/ctlcmd.o common/addr.o
 PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
 		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-		man/dlvrpop.8 man/popdpass.8 man/authtab.5 man/usertab.5 man/popcache.5 \
+		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
@@ -377,7 +377,7 @@ install: all
 	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
 	    dlvrpop/dlvrpop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-	    man/dlvrpop.8 man/popdpass.8 ${DESTDIR}${MANDIR}/man8/
+	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

@@ -374,6 +374,28 @@ def killed_control_process_is_restarted(srv):
     T.expect(out, "reloaded %s\n" % srv.conffile, "reload answer")
 
 
+@T.test
+def unit_reload_fails_visibly(srv):
+    """systemctl reload popd runs the unit's ExecReload= (popctl reload,
+    the installed path swapped for the build tree's and the test's
+    socket): it fails on a broken popd.conf, with the error, and works
+    once it is mended."""
+    with open(os.path.join(T.REPO, "popd", "popd.service")) as f:
+        cmds = [ln.split("=", 1)[1].split() for ln in f
+                if ln.startswith("ExecReload=")]
+    T.expect(cmds, [["/usr/local/sbin/popctl", "reload"]], "ExecReload=")
+    argv = [T.POPCTL, "-s", srv.ctlsock] + cmds[0][1:]
+    with open(srv.conffile, "a") as f:
+        f.write("bogus\n")
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    T.expect(r.returncode, 1, "reload of a broken popd.conf")
+    T.expect_true(b"syntax error" in r.stderr, "the error", r.stderr)
+    srv.argv()                  # the configuration, mended
+    r = subprocess.run(argv, stdout=subprocess.PIPE, timeout=30)
+    T.expect(r.returncode, 0, "reload once mended")
+
+
 @T.test(start=False)
 def popctl_without_popd(srv):
     rc, out, err = srv.popctl("reload")
