@@ -550,9 +550,11 @@ sandbox_parent(const char *const exec[], const char *const rd[], int tcp)
 	 * stdio: channels; rpath: tables and certificates on SIGHUP;
 	 * proc exec: one process per role and per login; id: the
 	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
-	 * listening and session sockets travel through the parent.
+	 * listening and session sockets travel through the parent; unix:
+	 * getpeereid(2) and SO_TYPE on the sockets of popctl's clients
+	 * (pledge allows socket options only with unix or inet).
 	 */
-	sb_pledge("parent", "stdio rpath proc exec id sendfd recvfd");
+	sb_pledge("parent", "stdio rpath proc exec id sendfd recvfd unix");
 #else
 	static const int deny[] = {
 		/* Reaching into other processes. */
