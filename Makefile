@@ -50,8 +50,8 @@ POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
-		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o popd/counters.o \
-		popd/ctlshow.o popd/ctlstub.o
+		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o popd/control.o \
+		popd/ctlcmd.o popd/ctl.o popd/ctlshow.o popd/counters.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o
@@ -65,11 +65,13 @@ DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o
+# popctl parses its command line with the control process's parser.
+POPCTL_OBJS=	popctl/popctl.o popd/ctlcmd.o common/addr.o
 
 PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
-		dlvrpop/dlvrpop popdpass/popdpass
+		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-		man/dlvrpop.8 man/popdpass.8 man/authtab.5 man/usertab.5 man/popcache.5 \
+		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
@@ -78,7 +80,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h popd/tapi.h popd/lmtpcmd.h common/deliver.h \
-		common/stats.h
+		popd/ctlcmd.h common/stats.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -89,7 +91,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_msg regress/unit/test_proxy \
 		regress/unit/test_proto regress/unit/test_tapi \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
-		regress/unit/test_dlvrpop regress/unit/test_stats
+		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
+		regress/unit/test_stats
 
 all: ${PROGS}
 
@@ -100,7 +103,7 @@ all: ${PROGS}
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
-popdpass/popdpass.o: ${HDRS}
+popdpass/popdpass.o popctl/popctl.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/authpop.h
 authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
@@ -128,6 +131,9 @@ dlvrpop/dlvrpop: ${DLVRPOP_OBJS} ${DLVRPOP_LIBS}
 
 popdpass/popdpass: ${POPDPASS_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${LDLIBS}
+
+popctl/popctl: ${POPCTL_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${POPCTL_OBJS} ${LDLIBS}
 
 # Unit tests link the code they test and what it calls, nothing more
 # where that is known (test_crlf, test_popcache); each is one C file.
@@ -199,6 +205,12 @@ regress/unit/test_dlvrpop: regress/unit/test_dlvrpop.o ${TEST_DLVRPOP_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_dlvrpop.o \
 	    ${TEST_DLVRPOP_OBJS} ${LDLIBS}
 
+# test_ctlcmd links ctlcmd.c (pure) and the parent's check of a request.
+TEST_CTLCMD_OBJS=	popd/ctlcmd.o ${TEST_MSG_OBJS}
+regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_ctlcmd.o \
+	    ${TEST_CTLCMD_OBJS} ${LDLIBS}
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
@@ -216,7 +228,7 @@ regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
-regress/unit/test_stats.o: ${HDRS} \
+regress/unit/test_ctlcmd.o regress/unit/test_stats.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
@@ -251,7 +263,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_proxy \
 		regress/fuzz/fuzz_tapi \
 		regress/fuzz/fuzz_http \
-		regress/fuzz/fuzz_lmtp
+		regress/fuzz/fuzz_lmtp \
+		regress/fuzz/fuzz_ctl
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -293,6 +306,11 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
 regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c popd/lmtpcmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
 	    popd/lmtpcmd.c ${PKG_LIBS}
+FUZZ_CTL_SRCS=	popd/ctlcmd.c common/proto.c common/settings.c common/addr.c \
+		common/util.c common/log.c compat/compat.c
+regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
+	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}
@@ -316,7 +334,8 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/oldids.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c \
-		common/proto.c common/settings.c compat/compat.c
+		common/proto.c common/settings.c common/stats.c \
+		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
@@ -362,11 +381,12 @@ lint:
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${LIBEXECDIR} \
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
-	install -m 555 popd/popd popdpass/popdpass ${DESTDIR}${SBINDIR}/
+	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
+	    ${DESTDIR}${SBINDIR}/
 	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
 	    dlvrpop/dlvrpop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-	    man/dlvrpop.8 man/popdpass.8 ${DESTDIR}${MANDIR}/man8/
+	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

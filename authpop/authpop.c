@@ -145,6 +145,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_STATS,	authpop_parent_stats },
 	{ MSG_PARENT_PENALTIES,	authpop_parent_penalties },
 	{ MSG_PARENT_UNPENALIZE, authpop_parent_unpenalize },
+	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
 /*

@@ -30,6 +30,8 @@ static int		 debug;
 static int		 verbose;
 static int		 fatal_status = 1;
 static const char	*procname = "popd";
+static char		*capture;	/* log_capture's */
+static size_t		 capturelen;
 
 /*
  * One write(2) per line keeps the lines of several processes whole, and
@@ -131,6 +133,29 @@ log_setfatalstatus(int status)
 	fatal_status = status;
 }
 
+/*
+ * Keep a copy of the first error logged from now on in buf (""
+ * until there is one), until log_capture(NULL, 0): the reason a popctl
+ * reload gives.  The event loop's thread only.
+ */
+void
+log_capture(char *buf, size_t len)
+{
+	capture = buf;
+	capturelen = len;
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+}
+
+static void
+log_captured(int pri, const char *msg, const char *err)
+{
+	if (capture == NULL || capture[0] != '\0' || pri > LOG_ERR)
+		return;
+	(void)snprintf(capture, capturelen, "%s%s%s", msg,
+	    err != NULL ? ": " : "", err != NULL ? err : "");
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
@@ -142,6 +167,7 @@ vlog(int pri, const char *fmt, va_list ap)
 		return;
 	}
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_captured(pri, buf, NULL);
 	if (debug == LOG_TO_STDERR)
 		log_stderr(buf, NULL);
 	else if (debug == LOG_TO_RELAY)
@@ -158,6 +184,7 @@ vlog_errno(int pri, const char *fmt, va_list ap)
 	int	saved_errno = errno;
 
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_captured(pri, buf, strerror(saved_errno));
 	if (debug == LOG_TO_STDERR)
 		log_stderr(buf, strerror(saved_errno));
 	else if (debug == LOG_TO_RELAY)

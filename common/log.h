@@ -23,6 +23,7 @@ void	log_procinit(const char *);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_setfatalstatus(int);
+void	log_capture(char *, size_t);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warnx(const char *, ...)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "proto.h"
 #include "proc.h"
 
 static void	proc_inherited(const char *);
@@ -150,6 +151,18 @@ proc_child_fds(int fd, int conf)
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
 	return 0;
+}
+
+/*
+ * MSG_PARENT_VERBOSE (popctl log verbose|brief): every supervised child
+ * logs at the parent's new level.
+ */
+void
+proc_parent_verbose(struct chan *c, const void *data, int fd)
+{
+	const struct msg_verbose	*m = data;
+
+	log_setverbose(m->level);
 }
 
 /*

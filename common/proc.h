@@ -33,5 +33,7 @@ void	proc_prologue(const struct proc_setup *);
 int	proc_become(const char *, uid_t, gid_t);
 int	proc_child_fds(int, int);
 rlim_t	proc_nofile(void);
+struct chan;
+void	proc_parent_verbose(struct chan *, const void *, int);
 
 #endif

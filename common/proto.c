@@ -311,20 +311,6 @@ valid_penalty(const void *p)
 }
 
 static const char *
-valid_net(const void *p)
-{
-	const struct msg_net	*m = p;
-	int			 max;
-
-	if (m->net.af != AF_INET && m->net.af != AF_INET6)
-		return "address family";
-	max = m->net.af == AF_INET ? 32 : 128;
-	if (m->net.bits < 0 || m->net.bits > max)
-		return "prefix length";
-	return NULL;
-}
-
-static const char *
 valid_count(const void *p)
 {
 	const struct msg_count	*m = p;
@@ -348,6 +334,71 @@ valid_handshakes(const void *p)
 		if (m->rec[i].since < 0)
 			return "time";
 	}
+	return NULL;
+}
+
+/* A usertab key as popctl names it: 1..POPD_MAXUSER of 0x21..0x7e. */
+static int
+valid_key(const char *s, size_t size)
+{
+	size_t	i;
+
+	if (memchr(s, '\0', size) == NULL || s[0] == '\0' ||
+	    strlen(s) > POPD_MAXUSER)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A network of ADDRESS[/PREFIX], host bits cleared (popd/ctlcmd.c). */
+static int
+valid_net(const struct netaddr *n)
+{
+	int	i, max;
+
+	if (n->af != AF_INET && n->af != AF_INET6)
+		return 0;
+	max = n->af == AF_INET ? 32 : 128;
+	if (n->bits < 0 || n->bits > max)
+		return 0;
+	for (i = 0; i < 16; i++) {
+		if (i * 8 >= max || i * 8 >= n->bits) {
+			if (n->addr[i] != 0)
+				return 0;
+		} else if (i * 8 + 8 > n->bits &&
+		    (n->addr[i] & (0xff >> (n->bits - i * 8))) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static const char *
+valid_msgnet(const void *p)
+{
+	const struct msg_net	*m = p;
+
+	return valid_net(&m->net) ? NULL : "network";
+}
+
+static const char *
+valid_ctlreq(const void *p)
+{
+	const struct msg_ctlreq	*m = p;
+	const struct netaddr	 none = { 0 };
+	int			 net;
+
+	if (m->cmd < 1 || m->cmd > CTL_MAX || m->pad != 0)
+		return "command";
+	if (m->cmd == CTL_KICK_USER ? !valid_key(m->user, sizeof(m->user)) :
+	    memchr(m->user, '\0', sizeof(m->user)) == NULL ||
+	    m->user[0] != '\0')
+		return "user name";
+	net = m->cmd == CTL_KICK_ADDRESS || m->cmd == CTL_UNPENALIZE;
+	if (net ? !valid_net(&m->net) : memcmp(&m->net, &none,
+	    sizeof(none)) != 0)
+		return "network";
 	return NULL;
 }
 
@@ -376,12 +427,41 @@ valid_penalties(const void *p)
 	return NULL;
 }
 
+static const char *
+valid_ctlans(const void *p)
+{
+	const struct msg_ctlans	*m = p;
+
+	if (m->status < ANS_MORE || m->status > ANS_ERROR)
+		return "status";
+	if (m->len > sizeof(m->text))
+		return "length";
+	if (memchr(m->text, '\0', m->len) != NULL)
+		return "NUL in the text";
+	/* The reason is one line: "error: " and it. */
+	if (m->status == ANS_ERROR && (m->len == 0 ||
+	    memchr(m->text, '\n', m->len) != NULL))
+		return "reason";
+	return NULL;
+}
+
+static const char *
+valid_verbose(const void *p)
+{
+	const struct msg_verbose	*m = p;
+
+	if (m->level < 0 || m->level > VERBOSE_MAX)
+		return "level";
+	return NULL;
+}
+
 #define P	PROC_PARENT
 #define L	PROC_LISTENER
 #define A	PROC_AUTHPOP
 #define W	PROC_WRKRPOP
 #define M	PROC_LMTP
 #define V	PROC_DLVRPOP
+#define C	PROC_CONTROL
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
@@ -391,18 +471,19 @@ static const struct msg_decl decls[] = {
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
 	 * channel to takes no more.
 	 */
-	D(MSG_PARENT_CONF, P, L | A | W | M | V, sizeof(struct conf_settings),
+	D(MSG_PARENT_CONF, P, L | A | W | M | V | C,
+	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A | M, 0, MSG_NOFD, valid_none, PH_CONF,
-	    PH_RUN),
+	D(MSG_PARENT_CONF_END, P, L | A | M | C, 0, MSG_NOFD, valid_none,
+	    PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_CONF, PH_RUN),
-	D(MSG_PARENT_LISTEN, P, L | A | M, sizeof(struct msg_listen), MSG_FD,
-	    valid_listen, RUN, 0),
+	D(MSG_PARENT_LISTEN, P, L | A | M | C, sizeof(struct msg_listen),
+	    MSG_FD, valid_listen, RUN, 0),
 	/* A draining listener still relays the sessions it has. */
 	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
 	    valid_none, ANY, 0),
@@ -444,11 +525,16 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
 	    valid_none, ANY, 0),
 	D(MSG_PARENT_KICKNET, P, L, sizeof(struct msg_net), MSG_NOFD,
-	    valid_net, ANY, 0),
+	    valid_msgnet, ANY, 0),
 	D(MSG_PARENT_PENALTIES, P, A, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),
 	D(MSG_PARENT_UNPENALIZE, P, A, sizeof(struct msg_net), MSG_NOFD,
-	    valid_net, ANY, 0),
+	    valid_msgnet, ANY, 0),
+	/* The control process is never drained: it has no configuration. */
+	D(MSG_PARENT_ANSWER, P, C, sizeof(struct msg_ctlans), MSG_NOFD,
+	    valid_ctlans, RUN, 0),
+	D(MSG_PARENT_VERBOSE, P, L | A | M | C, sizeof(struct msg_verbose),
+	    MSG_NOFD, valid_verbose, ANY, 0),
 	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
 	    valid_newsession, ANY, 0),
 	D(MSG_LISTENER_HANDSHAKES, L, P, sizeof(struct msg_handshakes),
@@ -480,6 +566,8 @@ static const struct msg_decl decls[] = {
 	    valid_intent, RUN, 0),
 	D(MSG_DLVRPOP_DONE, V, P, sizeof(struct msg_done), MSG_NOFD,
 	    valid_done, RUN, 0),
+	D(MSG_CONTROL_REQUEST, C, P, sizeof(struct msg_ctlreq), MSG_FD,
+	    valid_ctlreq, RUN, 0),
 };
 #undef D
 #undef P
@@ -488,6 +576,7 @@ static const struct msg_decl decls[] = {
 #undef W
 #undef M
 #undef V
+#undef C
 #undef RUN
 #undef ANY
 
@@ -536,6 +625,8 @@ proc_str(int proc)
 		return "lmtp";
 	case PROC_DLVRPOP:
 		return "dlvrpop";
+	case PROC_CONTROL:
+		return "control";
 	}
 	return "unknown";
 }

@@ -75,6 +75,11 @@ enum msg_type {
 	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
 				   many entries; msg_net */
+	/* parent -> control */
+	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
+				   msg_ctlans */
+	/* parent -> listener, authpop, lmtp, control */
+	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -110,6 +115,10 @@ enum msg_type {
 	MSG_DLVRPOP_INTENT,	/* the names it is about to use; msg_intent */
 	MSG_DLVRPOP_DONE,	/* a job is over; msg_done */
 
+	/* control -> parent */
+	MSG_CONTROL_REQUEST,	/* fd: the client's socket, whose peer
+				   the parent judges; msg_ctlreq */
+
 	MSG_MAX
 };
 
@@ -127,6 +136,7 @@ struct msg_hdr {
 #define PROC_WRKRPOP		0x08
 #define PROC_LMTP		0x10
 #define PROC_DLVRPOP		0x20
+#define PROC_CONTROL		0x40
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
@@ -174,8 +184,9 @@ struct msg_worker {
 #define LISTEN_HTTP		0x04	/* nginx's auth_http: to authpop */
 #define LISTEN_UNIX		0x08	/* a unix socket (HTTP or LMTP) */
 #define LISTEN_LMTP		0x10	/* LMTP (RFC 2033): to the lmtp process */
+#define LISTEN_CONTROL		0x20	/* popctl's: to the control process */
 #define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY | LISTEN_HTTP | \
-				    LISTEN_UNIX | LISTEN_LMTP)
+				    LISTEN_UNIX | LISTEN_LMTP | LISTEN_CONTROL)
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {
@@ -416,6 +427,54 @@ struct msg_penalties {
 	uint32_t		n;
 	uint32_t		more;
 	struct penalty_row	rec[PENALTY_ROWS];
+};
+
+/*
+ * popctl (popd/control.c, the parent's popd/ctl.c).  The control process
+ * reads one request line from a client of the control socket, parses it
+ * (popd/ctlcmd.c) and sends it typed, with the client's socket: the
+ * parent judges the peer's credentials itself.  The answer comes back
+ * in pieces of text, the last one ANS_OK or ANS_ERROR.
+ */
+#define CTL_SHOW_SESSIONS	1
+#define CTL_SHOW_STATS		2
+#define CTL_SHOW_PENALTIES	3
+#define CTL_SHOW_METRICS	4
+#define CTL_KICK_USER		5
+#define CTL_KICK_ADDRESS	6
+#define CTL_UNPENALIZE		7
+#define CTL_RELOAD		8
+#define CTL_LOG_VERBOSE		9
+#define CTL_LOG_BRIEF		10
+#define CTL_MDA_DELIVERED	11
+#define CTL_MDA_DEFERRED	12
+#define CTL_MAX			CTL_MDA_DEFERRED
+
+/* MSG_CONTROL_REQUEST */
+struct msg_ctlreq {
+	uint64_t	req;		/* the control process's */
+	uint32_t	cmd;		/* CTL_* */
+	uint32_t	pad;
+	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER */
+	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE */
+};
+
+/* MSG_PARENT_ANSWER */
+#define CTL_CHUNK		16000
+#define ANS_MORE		1	/* text, more follows */
+#define ANS_OK			2	/* text, then "ok" */
+#define ANS_ERROR		3	/* text is the reason: "error: text" */
+struct msg_ctlans {
+	uint64_t	req;
+	uint32_t	status;		/* ANS_* */
+	uint32_t	len;		/* of text */
+	char		text[CTL_CHUNK];
+};
+
+/* MSG_PARENT_VERBOSE: the log level, as -v given that many times. */
+#define VERBOSE_MAX		5
+struct msg_verbose {
+	int32_t		level;
 };
 
 /*

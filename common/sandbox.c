@@ -550,9 +550,11 @@ sandbox_parent(const char *const exec[], const char *const rd[], int tcp)
 	 * stdio: channels; rpath: tables and certificates on SIGHUP;
 	 * proc exec: one process per role and per login; id: the
 	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
-	 * listening and session sockets travel through the parent.
+	 * listening and session sockets travel through the parent; unix:
+	 * getpeereid(2) and SO_TYPE on the sockets of popctl's clients
+	 * (pledge allows socket options only with unix or inet).
 	 */
-	sb_pledge("parent", "stdio rpath proc exec id sendfd recvfd");
+	sb_pledge("parent", "stdio rpath proc exec id sendfd recvfd unix");
 #else
 	static const int deny[] = {
 		/* Reaching into other processes. */
@@ -725,6 +727,46 @@ sandbox_lmtp(void)
 	sc_allow(ctx, "lmtp", allow, sizeof(allow) / sizeof(allow[0]));
 	sc_load(ctx, "lmtp");
 	sb_describe(abi, abi > 0 ? NULL : "lmtp");
+#endif
+}
+
+/*
+ * The control process: _pop3d in an empty chroot, reading popctl's
+ * requests.  It holds the control socket and its clients, and passes
+ * each client's socket to the parent with its request.  No file, no
+ * new socket (not even a socketpair: the parent must only ever get
+ * sockets that popctl's users connected), no exec, no fork.
+ */
+void
+sandbox_control(void)
+{
+#ifdef __OpenBSD__
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the clients and the channel; unix: accept(2) on the
+	 * control socket; recvfd: that socket from the parent; sendfd:
+	 * each client's socket to the parent.
+	 */
+	sb_pledge("control", "stdio unix recvfd sendfd");
+#else
+	static const int allow[] = {
+		/* Clients on the socket we were passed. */
+		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(getsockopt),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	sb_nnp("control");
+	/* Every fs right handled, no rule: no file at all. */
+	abi = ll_restrict("control", LL_FS_ALL, 1, 1, NULL, 0, 1);
+
+	ctx = sc_init("control", SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, "control");
+	sc_nofs(ctx, "control");
+	sc_allow(ctx, "control", allow, sizeof(allow) / sizeof(allow[0]));
+	sc_load(ctx, "control");
+	sb_describe(abi, abi > 0 ? NULL : "control");
 #endif
 }
 

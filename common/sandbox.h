@@ -11,6 +11,7 @@
 void		 sandbox_parent(const char *const [], const char *const [], int);
 void		 sandbox_listener(void);
 void		 sandbox_lmtp(void);
+void		 sandbox_control(void);
 void		 sandbox_authpop(int);
 void		 sandbox_wrkrpop(const char *);
 void		 sandbox_mda(const char *);

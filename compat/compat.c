@@ -3,6 +3,7 @@
  */
 #include <sys/types.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -317,5 +318,31 @@ compat_memtrim(void)
 {
 #if defined(__GLIBC__)
 	(void)malloc_trim(0);
+#endif
+}
+
+/*
+ * The effective ids of the process at the other end of a connected
+ * unix stream socket, as the kernel recorded them at connect(2):
+ * getpeereid(2) on OpenBSD, SO_PEERCRED on Linux.  -1 with errno.
+ */
+int
+compat_peerid(int fd, uid_t *uid, gid_t *gid)
+{
+#ifdef __linux__
+	struct ucred	cr;
+	socklen_t	len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return -1;
+	if (len != sizeof(cr) || cr.pid == 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	*uid = cr.uid;
+	*gid = cr.gid;
+	return 0;
+#else
+	return getpeereid(fd, uid, gid);
 #endif
 }

@@ -57,6 +57,8 @@ int	compat_spool_seal(int);
  * has no seals.  -1 with errno on failure.
  */
 int	compat_page_create(const char *, size_t);
+/* The effective uid and gid of a unix socket's peer; -1 with errno. */
+int	compat_peerid(int, uid_t *, gid_t *);
 
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);

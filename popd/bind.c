@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 
+#include <err.h>
 #include <errno.h>
 #include <grp.h>
 
@@ -29,6 +30,7 @@ static int		bind_one(const struct conf_listen *, struct sockaddr *,
 			    socklen_t);
 static int		bind_socket(const struct conf_listen *);
 static void		listen_add(const struct conf_listen *, int, int);
+static int		unix_stale(const char *, const char *);
 
 /* The bound sockets: kept across reloads (new addresses need a restart). */
 struct listen_socket	 listens[MAX_LISTEN];
@@ -173,9 +175,8 @@ static int
 bind_socket(const struct conf_listen *l)
 {
 	struct sockaddr_un	 sun;
-	struct stat		 st;
 	struct group		*gr = NULL;
-	int			 fd, probe;
+	int			 fd;
 
 	if (nlistens == MAX_LISTEN) {
 		log_warnx("%s: too many addresses (max %d)", listen_name(l),
@@ -193,29 +194,13 @@ bind_socket(const struct conf_listen *l)
 		log_warnx("%s: path too long", listen_name(l));
 		return -1;
 	}
-	if (lstat(l->path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_warnx("%s: %s exists and is not a socket",
-			    listen_name(l), l->path);
-			return -1;
-		}
-		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
-		    -1) {
-			log_warn("%s: socket", listen_name(l));
-			return -1;
-		}
-		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
-		    errno != ECONNREFUSED) {
-			log_warnx("%s: %s is in use (another popd?)",
-			    listen_name(l), l->path);
-			close(probe);
-			return -1;
-		}
-		close(probe);
-		if (unlink(l->path) == -1) {
-			log_warn("%s: unlink %s", listen_name(l), l->path);
-			return -1;
-		}
+	switch (unix_stale(l->path, listen_name(l))) {
+	case -1:
+		return -1;
+	case 1:
+		log_warnx("%s: %s is in use (another popd?)", listen_name(l),
+		    l->path);
+		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("%s: socket", listen_name(l));
@@ -242,5 +227,106 @@ bind_socket(const struct conf_listen *l)
 	}
 	log_debug("listening on %s", l->path);
 	listen_add(l, fd, LISTEN_UNIX);
+	return 0;
+}
+
+/*
+ * Before binding the unix socket path (what names it in messages): 0
+ * if nothing is there or only a socket left by a crash (then removed),
+ * 1 if a socket there answers (a running popd's), -1 (logged) if it is
+ * not a socket or cannot be looked at.
+ */
+static int
+unix_stale(const char *path, const char *what)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	int			 probe, live;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s: %s", what, path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s: %s exists and is not a socket", what, path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("%s: path too long", what);
+		return -1;
+	}
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("%s: socket", what);
+		return -1;
+	}
+	live = connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
+	    errno != ECONNREFUSED;
+	close(probe);
+	if (live)
+		return 1;
+	if (unlink(path) == -1) {
+		log_warn("%s: unlink %s", what, path);
+		return -1;
+	}
+	log_debug("%s: removed %s, left by a popd that ended", what, path);
+	return 0;
+}
+
+/*
+ * popctl's socket (control socket PATH): mode 0666 and root's, for any
+ * local user may ask; the parent judges each request by the peer's
+ * credentials.  A socket left by a crash is replaced; one that answers
+ * is another popd's, which must not be taken over: exit 1.
+ */
+int
+bind_control(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	if (nlistens == MAX_LISTEN) {
+		log_warnx("control socket %s: too many sockets (max %d)", path,
+		    MAX_LISTEN);
+		return -1;
+	}
+	switch (unix_stale(path, "control socket")) {
+	case -1:
+		return -1;
+	case 1:
+		errx(1, "%s: another popd is running (its control socket "
+		    "answers)", path);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("control socket %s: path too long", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("control socket: socket");
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("control socket: bind %s", path);
+		close(fd);
+		return -1;
+	}
+	if (chmod(path, 0666) == -1 || listen(fd, 128) == -1) {
+		log_warn("control socket %s", path);
+		(void)unlink(path);
+		close(fd);
+		return -1;
+	}
+	log_debug("control socket %s", path);
+	listens[nlistens].fd = fd;
+	listens[nlistens].flags = LISTEN_CONTROL | LISTEN_UNIX;
+	listens[nlistens].pki[0] = '\0';
+	nlistens++;
 	return 0;
 }

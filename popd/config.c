@@ -33,6 +33,7 @@ static int	http_check(const struct popd_conf *);
 static int	table_files_ok(const struct popd_conf *,
 		    const struct conf_table *);
 static void	print_tab(FILE *, const char *, const char *, int);
+static int	ctlgroup_load(struct popd_conf *);
 
 struct popd_conf *
 conf_new(void)
@@ -51,6 +52,7 @@ conf_new(void)
 	/* Debian's login.defs UID_MIN and UID_MAX. */
 	conf->system_uid[0] = 1000;
 	conf->system_uid[1] = 60000;
+	(void)strlcpy(conf->ctlsock, POPD_CTLSOCK, sizeof(conf->ctlsock));
 	return conf;
 }
 
@@ -93,6 +95,9 @@ conf_free(struct popd_conf *conf)
 	}
 	free(conf->authtab_where.file);
 	free(conf->usertab_where.file);
+	free(conf->ctlsock_where.file);
+	free(conf->ctlgroup_where.file);
+	free(conf->ctluids);
 	free(conf);
 }
 
@@ -277,6 +282,8 @@ conf_check(struct popd_conf *conf)
 		errors++;
 	if (http_check(conf) == -1)
 		errors++;
+	if (ctlgroup_load(conf) == -1)
+		errors++;
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP))
 			;	/* http_check's, lmtp's: no TLS */
@@ -307,6 +314,53 @@ conf_check(struct popd_conf *conf)
 		}
 	}
 	return errors ? -1 : 0;
+}
+
+/*
+ * control group NAME: its gid, and the uids of the members the group
+ * database lists (a peer whose egid is the gid is a member too).  Read
+ * at each load, so that a reload sees a changed group.
+ */
+static int
+ctlgroup_load(struct popd_conf *conf)
+{
+	struct group	 grbuf, *gr = NULL;
+	struct passwd	*pw;
+	char		*buf = NULL, *nbuf;
+	size_t		 len, n;
+	int		 r = ERANGE;
+
+	if (conf->ctlgroup[0] == '\0')
+		return 0;
+	/* getgrnam_r: getpwnam below may reuse getgrnam's static entry. */
+	for (len = 16384; r == ERANGE && len <= (1 << 24); len *= 2) {
+		if ((nbuf = realloc(buf, len)) == NULL) {
+			r = errno;
+			break;
+		}
+		buf = nbuf;
+		r = getgrnam_r(conf->ctlgroup, &grbuf, buf, len, &gr);
+	}
+	if (gr == NULL) {
+		free(buf);
+		return conf_error(conf, &conf->ctlgroup_where, "control group "
+		    "%s: %s", conf->ctlgroup, r != 0 ? strerror(r) :
+		    "no such group");
+	}
+	conf->ctlgid = gr->gr_gid;
+	for (n = 0; gr->gr_mem != NULL && gr->gr_mem[n] != NULL; n++)
+		;
+	if ((conf->ctluids = reallocarray(NULL, n + 1,
+	    sizeof(*conf->ctluids))) == NULL) {
+		free(buf);
+		return conf_error(conf, &conf->ctlgroup_where, "control group "
+		    "%s: %s", conf->ctlgroup, strerror(errno));
+	}
+	for (n = 0; gr->gr_mem != NULL && gr->gr_mem[n] != NULL; n++)
+		if ((pw = getpwnam(gr->gr_mem[n])) != NULL)
+			conf->ctluids[conf->nctluids++] = pw->pw_uid;
+	free(buf);
+	return 0;
 }
 
 /*
@@ -600,6 +654,11 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	fputs("uidl-format ", fp);
 	print_str(fp, conf->set.uidl_format);
 	fputc('\n', fp);
+	fputs("control socket ", fp);
+	print_str(fp, conf->ctlsock);
+	fputc('\n', fp);
+	if (conf->ctlgroup[0] != '\0')
+		fprintf(fp, "control group %s\n", conf->ctlgroup);
 }
 
 /*

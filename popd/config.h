@@ -5,6 +5,7 @@
 #ifndef POPD_CONFIG_H
 #define POPD_CONFIG_H
 
+#include <sys/types.h>
 #include <sys/queue.h>
 
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include "util.h"
 
 #define POPD_CONF		"/etc/popd.conf"
+#define POPD_CTLSOCK		"/var/run/popd.sock"
 #define CONF_NAMELEN		128	/* pki names */
 #define CONF_ADDRLEN		64	/* listen addresses, networks */
 
@@ -99,6 +101,17 @@ struct popd_conf {
 	struct conf_tables	 tables;
 	uint32_t		 system_uid[2];	/* who of the system */
 	char			 system_group[POPD_MAXUSER + 1];
+	/*
+	 * popctl: the socket, and the group whose members may use show:
+	 * its gid and its members' uids, looked up by conf_check.
+	 */
+	char			 ctlsock[PATH_MAX];
+	struct conf_where	 ctlsock_where;
+	char			 ctlgroup[POPD_MAXUSER + 1];	/* "": none */
+	struct conf_where	 ctlgroup_where;
+	gid_t			 ctlgid;
+	uid_t			*ctluids;
+	size_t			 nctluids;
 };
 
 /* parse.y */

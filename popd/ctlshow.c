@@ -22,7 +22,6 @@
 #include "chan.h"
 #include "config.h"
 #include "stats.h"
-#include "ctltmp.h"
 
 #define PENDING_TIMEOUT	5	/* seconds for a child's answer */
 #define PENDING_PIDS	8	/* listeners (one drains per reload) */

@@ -235,6 +235,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_HANDSHAKES,	listener_parent_handshakes },
 	{ MSG_PARENT_KICK,		listener_parent_kick },
 	{ MSG_PARENT_KICKNET,		listener_parent_kicknet },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
 /*

@@ -164,6 +164,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
 	{ MSG_PARENT_DELIVERED,		lmtp_parent_delivered },
 	{ MSG_PARENT_STATS,		lmtp_parent_stats },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
 /*

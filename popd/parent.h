@@ -118,6 +118,34 @@ void		 counters_since_reload(uint64_t *);
 time_t		 counters_started(void);
 time_t		 counters_reload_time(void);
 
+/*
+ * ctl.c: the answer to one popctl request, alive until ended.  A
+ * handler appends text (full chunks go out as ANS_MORE) and ends it,
+ * at once or later (after asking the listener or authpop): ok (why
+ * NULL) or "error: why".  If the control process dies meanwhile, the
+ * calls do nothing harmful: the answer is marked dead and freed at its
+ * end.
+ */
+struct ctlans;
+void	ctlans_printf(struct ctlans *, const char *, ...)
+	    __attribute__((__format__ (printf, 2, 3)));
+void	ctlans_end(struct ctlans *, const char *);
+uid_t	ctlans_uid(const struct ctlans *);	/* who asked, for logs */
+
+/* ctlshow.c: the commands' handlers; each ends its answer. */
+void	ctl_show_sessions(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_show_metrics(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);
+
+/* popd.c: popctl reload; the answer waits for the reload's end. */
+void	reload_control(struct ctlans *);
+void	reload_answer(const char *);
+
 /* users.c */
 #define USERS_BADUSERTAB	0x01
 #define USERS_BADAUTHTAB	0x02

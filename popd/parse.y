@@ -111,6 +111,7 @@ static void	 set_table(char *, int *, struct conf_where *, const char *,
 		    const char *, int, int);
 static void	 add_table(const char *, const char *, long long, int);
 static void	 set_system(const char *, const char *, int);
+static void	 set_control(const char *, const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
@@ -127,7 +128,7 @@ static void	 where(struct conf_where *, int);
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
-%token	AUTHHTTP SOCKET ROUTE TICKET LMTP
+%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -244,6 +245,12 @@ main		: AUTHTAB STRING		{
 		}
 		| SYSTEM GROUP STRING		{
 			set_system("group", $3, $<lineno>1);
+		}
+		| CONTROL SOCKET STRING		{
+			set_control("socket", $3, $<lineno>1);
+		}
+		| CONTROL GROUP STRING		{
+			set_control("group", $3, $<lineno>1);
 		}
 		| MAILDIR STRING		{
 			if (!settings_subdir_ok($2))
@@ -452,6 +459,7 @@ static const struct keyword {
 	{ "authtab",		AUTHTAB },
 	{ "cache",		CACHE },
 	{ "cert",		CERT },
+	{ "control",		CONTROL },
 	{ "expire",		EXPIRE },
 	{ "failure-delay",	FAILUREDELAY },
 	{ "group",		GROUP },
@@ -1173,6 +1181,44 @@ set_system(const char *what, const char *arg, int line)
 	else {
 		conf->system_uid[0] = lo;
 		conf->system_uid[1] = hi;
+	}
+}
+
+/*
+ * control socket PATH, control group NAME: popctl's socket, and who may
+ * use its show commands (conf_check looks the group up).
+ */
+static void
+set_control(const char *what, const char *arg, int line)
+{
+	struct conf_where	*w;
+
+	w = strcmp(what, "socket") == 0 ? &conf->ctlsock_where :
+	    &conf->ctlgroup_where;
+	if (w->file != NULL) {
+		lerror(line, "control %s given twice, first at %s:%d", what,
+		    w->file, w->line);
+		return;
+	}
+	if (w == &conf->ctlgroup_where) {
+		if (!valid_username(arg))
+			lerror(line, "control group \"%s\": not a group name",
+			    arg);
+		else {
+			(void)strlcpy(conf->ctlgroup, arg,
+			    sizeof(conf->ctlgroup));
+			where(w, line);
+		}
+		return;
+	}
+	if (arg[0] != '/' || strlen(arg) >= sizeof(((struct sockaddr_un *)
+	    0)->sun_path))
+		lerror(line, "control socket \"%s\": must be an absolute path "
+		    "of at most %zu bytes", arg,
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	else {
+		(void)strlcpy(conf->ctlsock, arg, sizeof(conf->ctlsock));
+		where(w, line);
 	}
 }
 

@@ -26,6 +26,7 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/tree.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -86,6 +87,7 @@ static const char	*conffile;		/* NULL: the flags' shorthand */
 static char		 conffile_abs[PATH_MAX];
 int			 debug, verbose, privsep;
 static int		 foreground;	/* -F: no detaching, still syslog */
+static const char	*ctlsock_flag;	/* -s: wins over popd.conf's */
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
 uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
 			    (uid_t)-1 };
@@ -93,10 +95,12 @@ uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: popd [-dFmnv] [-D macro=value] [-f file]\n"
+	fprintf(stderr, "usage: popd [-dFmnv] [-D macro=value] [-f file] "
+	    "[-s socket]\n"
 	    "       popd [-dFmnTv] -a authtab -c certfile [-e subdir] "
 	    "-k keyfile [-l address]\n"
-	    "            [-p address] [-t network] -u usertab\n");
+	    "            [-p address] [-s socket] [-t network] "
+	    "-u usertab\n");
 	exit(1);
 }
 
@@ -107,20 +111,27 @@ main(int argc, char *argv[])
 	struct conf_listen *l;
 	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
 	char		*trusted_args[MAX_LISTEN], *flags[5] = { NULL };
+	const char	*ctlsock = NULL;
 	int		 ch, nl = 0, np = 0, nt = 0, noaction = 0, tls12 = 0;
 	int		 report = 0;
 	int		 legacy = 0, id;
 
-	/* The listener and lmtp are this program, exec'd with a role flag. */
+	/*
+	 * The listener, lmtp and control are this program, exec'd with a
+	 * role flag.
+	 */
 	if (argc > 2 && strcmp(argv[1], "-P") == 0 &&
 	    strcmp(argv[2], "lmtp") == 0)
 		lmtp_main(argc, argv);
+	if (argc > 2 && strcmp(argv[1], "-P") == 0 &&
+	    strcmp(argv[2], "control") == 0)
+		control_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "-P") == 0)
 		listener_main(argc, argv);
 	save_environment();
 
 	log_init(1, LOG_MAIL);
-	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:Tt:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:s:Tt:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			flags[0] = optarg;
@@ -168,6 +179,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			noaction = 1;
+			break;
+		case 's':
+			ctlsock = optarg;
 			break;
 		case 't':
 			if (nt == MAX_LISTEN)
@@ -221,6 +235,15 @@ main(int argc, char *argv[])
 	}
 	if (conf == NULL)
 		exit(1);
+	if (ctlsock != NULL) {
+		if (ctlsock[0] != '/' || strlen(ctlsock) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path))
+			errx(1, "-s %s: must be an absolute path of at most "
+			    "%zu bytes", ctlsock,
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		ctlsock_flag = ctlsock;
+		(void)strlcpy(conf->ctlsock, ctlsock, sizeof(conf->ctlsock));
+	}
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
@@ -242,6 +265,9 @@ main(int argc, char *argv[])
 	if (!privsep)
 		log_warnx("not started as root: all processes run as uid %u, "
 		    "usertab uids are not applied", (unsigned)getuid());
+	/* First: a popd running already says so before its ports do. */
+	if (bind_control(conf->ctlsock) == -1)
+		exit(1);
 	TAILQ_FOREACH(l, &conf->listens, entry)
 		if (bind_listen(l) == -1)
 			exit(1);
@@ -280,8 +306,10 @@ main(int argc, char *argv[])
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL))
 		fatalx("cannot start the children");
-	log_info("started: %d address%s, %s, confinement: %s", nlistens,
-	    nlistens == 1 ? "" : "es",
+	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
+		fatalx("cannot start the control process");
+	log_info("started: %d address%s, %s, confinement: %s", nlistens - 1,
+	    nlistens - 1 == 1 ? "" : "es",
 	    privsep ? "privilege separation by uid" : "single uid",
 	    sandbox_describe());
 
@@ -706,6 +734,16 @@ check_users(void)
  * reloading; the event loop takes its result when it writes its pipe.
  * One reload at a time: a SIGHUP meanwhile makes another one after it.
  */
+struct waiter {
+	TAILQ_ENTRY(waiter)	 entry;
+	struct ctlans		*a;
+};
+TAILQ_HEAD(waiters, waiter);
+
+/*
+ * popctl reload: the answers waiting for the reload under way (waiting)
+ * and for the one after it (after); why: the first error of a reload.
+ */
 static struct reloading {
 	int			 busy, again;
 	pthread_t		 thread;
@@ -715,7 +753,52 @@ static struct reloading {
 	struct users		 nusers;
 	int			 badtab;	/* users_load's */
 	struct pwchangeq	 changes;
-} rl;
+	struct waiters		 waiting, after;
+	char			 why[512];
+} rl = {
+	.waiting = TAILQ_HEAD_INITIALIZER(rl.waiting),
+	.after = TAILQ_HEAD_INITIALIZER(rl.after),
+};
+
+/*
+ * popctl reload: as SIGHUP, but answered once the reload is over, with
+ * what was reloaded or its first error.  One under way: the next one.
+ */
+void
+reload_control(struct ctlans *a)
+{
+	struct waiter	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s", __func__);
+		ctlans_end(a, "out of memory");
+		return;
+	}
+	w->a = a;
+	if (rl.busy) {
+		TAILQ_INSERT_TAIL(&rl.after, w, entry);
+		rl.again = 1;
+		return;
+	}
+	TAILQ_INSERT_TAIL(&rl.waiting, w, entry);
+	reload();
+}
+
+/* The reload is over: ok (why NULL) or why not, to all who asked. */
+void
+reload_answer(const char *why)
+{
+	struct waiter	*w;
+
+	while ((w = TAILQ_FIRST(&rl.waiting)) != NULL) {
+		TAILQ_REMOVE(&rl.waiting, w, entry);
+		if (why == NULL)
+			ctlans_printf(w->a, "reloaded %s\n", conffile != NULL ?
+			    conffile : "the tables and certificates");
+		ctlans_end(w->a, why);
+		free(w);
+	}
+}
 
 static void
 reload(void)
@@ -728,12 +811,21 @@ reload(void)
 		rl.again = 1;
 		return;
 	}
+	TAILQ_CONCAT(&rl.waiting, &rl.after, entry);
 	if (conffile != NULL) {
-		if ((nconf = parse_config(conffile, 0)) == NULL) {
+		log_capture(rl.why, sizeof(rl.why));
+		nconf = parse_config(conffile, 0);
+		log_capture(NULL, 0);
+		if (nconf == NULL) {
 			log_warnx("reload: %s has errors, keeping the old "
 			    "configuration", conffile);
+			reload_answer(rl.why[0] != '\0' ? rl.why :
+			    "the configuration has errors");
 			return;
 		}
+		if (ctlsock_flag != NULL)
+			(void)strlcpy(nconf->ctlsock, ctlsock_flag,
+			    sizeof(nconf->ctlsock));
 	} else
 		nconf = conf;
 	rl.nconf = nconf;
@@ -762,6 +854,7 @@ reload(void)
 	return;
 fail:
 	log_warnx("reload: keeping the old tables and configuration");
+	reload_answer("reload failed: out of resources, see the log");
 	if (nconf != conf)
 		conf_free(nconf);
 }
@@ -791,14 +884,18 @@ reload_done(int fd, short ev, void *arg)
 	close(rl.pipe[0]);
 	close(rl.pipe[1]);
 	rl.busy = 0;
-	if ((error = conf_usable(nconf, &rl.nusers, rl.badtab,
-	    &rl.changes)) != 0) {
+	log_capture(rl.why, sizeof(rl.why));
+	error = conf_usable(nconf, &rl.nusers, rl.badtab, &rl.changes);
+	log_capture(NULL, 0);
+	if (error != 0) {
 		if (error == -1)
 			log_warnx("reload: keeping the old tables and "
 			    "configuration");
 		else
 			log_warnx("reload: keeping the old certificate and "
 			    "tables");
+		reload_answer(rl.why[0] != '\0' ? rl.why : "the tables or "
+		    "certificates have errors");
 		if (nconf != conf)
 			conf_free(nconf);
 	} else {
@@ -810,8 +907,9 @@ reload_done(int fd, short ev, void *arg)
 		users_free(&users);
 		users = rl.nusers;
 		lookup_start(conf);
+		/* The control process has no configuration: it stays. */
 		for (id = 0; id < KIND_MAX; id++)
-			if (proc_wanted(id) &&
+			if (id != KIND_CONTROL && proc_wanted(id) &&
 			    (fresh[id] = proc_start(id)) == NULL)
 				log_warnx("reload: keeping the previous %s",
 				    proc_kinds[id].name);
@@ -845,6 +943,7 @@ reloaded(void)
 	    conf->set.usersrc == TABSRC_SYSTEM ? "the system's accounts" :
 	    conf->set.usertab,
 	    conf->set.usersrc == TABSRC_LOOKUP ? " (database)" : "");
+	reload_answer(NULL);
 }
 
 /*
@@ -866,6 +965,9 @@ conf_changes(const struct popd_conf *o, const struct popd_conf *n)
 	if (a != NULL || b != NULL)
 		log_warnx("reload: the listen statements changed; popd keeps "
 		    "listening where it did: restart it to apply them");
+	if (strcmp(o->ctlsock, n->ctlsock) != 0)
+		log_warnx("reload: control socket changed; popd keeps %s: "
+		    "restart it to apply it", o->ctlsock);
 }
 
 static void

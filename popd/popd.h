@@ -20,7 +20,8 @@
 			"address, try later\r\n"
 
 /* The supervised children (supervise.c). */
-enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_MAX };
+enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_CONTROL,
+    KIND_MAX };
 
 struct chan;
 struct conf_listen;
@@ -29,6 +30,7 @@ struct userinfo;
 
 /* bind.c */
 int		 bind_listen(const struct conf_listen *);
+int		 bind_control(const char *);
 
 /* supervise.c */
 int		 child_argv(char **, const char *, const char *);
@@ -84,6 +86,13 @@ __dead void	 listener_main(int, char *[]);
 
 /* lmtp.c */
 __dead void	 lmtp_main(int, char *[]);
+
+/* control.c */
+__dead void	 control_main(int, char *[]);
+
+/* ctl.c */
+void		 parent_control_request(struct chan *, const void *, int);
+void		 ctl_gone(struct proc *);
 
 /* pki.c */
 struct tls;

@@ -61,6 +61,9 @@ static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
 	{ MSG_LMTP_DELIVER,	parent_lmtp_deliver },
 };
+static const struct msg_handler from_control[] = {
+	{ MSG_CONTROL_REQUEST,	parent_control_request },
+};
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
@@ -68,6 +71,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_AUTHPOP] = { "authpop", PROC_AUTHPOP, from_authpop,
 	    nitems(from_authpop) },
 	[KIND_LMTP] = { "lmtp", PROC_LMTP, from_lmtp, nitems(from_lmtp) },
+	[KIND_CONTROL] = { "control", PROC_CONTROL, from_control,
+	    nitems(from_control) },
 };
 
 struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
@@ -196,7 +201,7 @@ proc_start(enum proc_id id)
 		log_warn("cannot start %s: socketpair", name);
 		return NULL;
 	}
-	if (id == KIND_LISTENER || id == KIND_LMTP) {
+	if (id != KIND_AUTHPOP) {
 		path = self_path;
 		argc = child_argv(argv, "popd", name);
 	} else {
@@ -226,8 +231,12 @@ proc_start(enum proc_id id)
 	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
 	p->chan.bad = proc_bad;
 	chan_start(&p->chan);
-	/* Without a page it serves uncounted (logged). */
-	if ((p->page = stats_page_new(&pagefd)) != NULL)
+	/*
+	 * Its page of counters (the control process counts nothing);
+	 * without one it serves uncounted (logged).
+	 */
+	if (id != KIND_CONTROL &&
+	    (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	conf_send(&p->chan, conf, proc_kinds[id].proc);
 	TAILQ_INSERT_TAIL(&procs, p, entry);
@@ -276,19 +285,24 @@ listen_kind(int flags)
 		return KIND_AUTHPOP;
 	if (flags & LISTEN_LMTP)
 		return KIND_LMTP;
+	if (flags & LISTEN_CONTROL)
+		return KIND_CONTROL;
 	return KIND_LISTENER;
 }
 
-/* The lmtp process runs for LMTP sockets only; the others always. */
+/*
+ * The lmtp process runs for LMTP sockets only, the control process for
+ * its socket; the others always.
+ */
 int
 proc_wanted(enum proc_id id)
 {
 	int	i;
 
-	if (id != KIND_LMTP)
+	if (id != KIND_LMTP && id != KIND_CONTROL)
 		return 1;
 	for (i = 0; i < nlistens; i++)
-		if (listen_kind(listens[i].flags) == KIND_LMTP)
+		if (listen_kind(listens[i].flags) == id)
 			return 1;
 	return 0;
 }
@@ -378,6 +392,8 @@ proc_exited(struct proc *p, int status)
 		log_warnx("reload: the new %s (pid %d) exited before it was "
 		    "ready: the previous one serves on", name, (int)p->pid);
 		successor[p->id] = NULL;
+		reload_answer("the new authpop exited before it was ready: "
+		    "the previous one serves on");
 	}
 	if (p->draining && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		log_debug("previous %s (pid %d) drained", name, (int)p->pid);
@@ -391,6 +407,8 @@ proc_exited(struct proc *p, int status)
 	if (p->id == KIND_AUTHPOP)
 		preauth_clear(p);
 	counters_reaped(p->page);
+	if (p->id == KIND_CONTROL)
+		ctl_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);
 	ctl_proc_gone(p->pid);
 	if (restart) {

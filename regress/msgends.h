@@ -53,6 +53,9 @@ HANDLER(MSG_LISTENER_HANDSHAKES)
 HANDLER(MSG_LISTENER_KICKED)
 HANDLER(MSG_AUTHPOP_PENALTIES)
 HANDLER(MSG_AUTHPOP_UNPENALIZED)
+HANDLER(MSG_PARENT_ANSWER)
+HANDLER(MSG_PARENT_VERBOSE)
+HANDLER(MSG_CONTROL_REQUEST)
 #undef HANDLER
 
 /* H(type): a table entry; the includer may use it for tables of its own. */
@@ -63,6 +66,7 @@ static const struct msg_handler to_listener[] = {
 	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
 	H(MSG_PARENT_DRAIN), H(MSG_PARENT_STATS), H(MSG_PARENT_HANDSHAKES),
 	H(MSG_PARENT_KICK), H(MSG_PARENT_KICKNET),
+	H(MSG_PARENT_DRAIN), H(MSG_PARENT_VERBOSE),
 };
 static const struct msg_handler to_authpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
@@ -71,6 +75,7 @@ static const struct msg_handler to_authpop[] = {
 	H(MSG_PARENT_ROUTE), H(MSG_PARENT_LISTEN), H(MSG_PARENT_CONF_PROXY),
 	H(MSG_PARENT_STATS), H(MSG_PARENT_PENALTIES),
 	H(MSG_PARENT_UNPENALIZE),
+	H(MSG_PARENT_VERBOSE),
 };
 static const struct msg_handler to_wrkrpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER), H(MSG_PARENT_STATS),
@@ -89,6 +94,7 @@ static const struct msg_handler to_lmtp[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN),
 	H(MSG_PARENT_DRAIN), H(MSG_PARENT_RCPT), H(MSG_PARENT_DELIVERED),
 	H(MSG_PARENT_STATS),
+	H(MSG_PARENT_VERBOSE),
 };
 static const struct msg_handler to_dlvrpop[] = {
 	H(MSG_PARENT_CONF), H(MSG_PARENT_WORKER), H(MSG_PARENT_DELIVER),
@@ -99,4 +105,11 @@ static const struct msg_handler from_lmtp[] = {
 };
 static const struct msg_handler from_dlvrpop[] = {
 	H(MSG_DLVRPOP_INTENT), H(MSG_DLVRPOP_DONE),
+};
+static const struct msg_handler to_control[] = {
+	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN),
+	H(MSG_PARENT_ANSWER), H(MSG_PARENT_VERBOSE),
+};
+static const struct msg_handler from_control[] = {
+	H(MSG_CONTROL_REQUEST),
 };

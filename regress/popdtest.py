@@ -62,6 +62,7 @@ POPD = os.path.join(REPO, "popd", "popd")
 AUTHPOP = os.path.join(REPO, "authpop", "authpop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
+POPCTL = os.path.join(REPO, "popctl", "popctl")
 MKHASH = os.path.join(REPO, "regress", "mkhash")
 MKUSERS = os.path.join(REPO, "popd", "mkusers.sh")
 CHROOTDIR = "/var/empty"
@@ -348,6 +349,8 @@ def classify(pid):
         return "authpop"
     if "listener" in cmd:
         return "listener"
+    if "popd: control" in cmd:
+        return "control"
     return None
 
 
@@ -573,6 +576,8 @@ class Server:
         self.usertab = os.path.join(self.tmpdir, "usertab")
         self.logfile = os.path.join(self.tmpdir, "popd.log")
         self.conffile = os.path.join(self.tmpdir, "popd.conf")
+        # Each server its own: /var/run/popd.sock is a running popd's.
+        self.ctlsock = os.path.join(self.tmpdir, "popd.sock")
         self.homes = os.path.join(self.tmpdir, "home")
         os.mkdir(self.homes, 0o755)
         make_cert(self.cert, self.key)
@@ -644,7 +649,8 @@ class Server:
                         # Tests fail logins on purpose, all from
                         # 127.0.0.1: test_limits.py tests the default
                         # delay.
-                        "failure-delay 0"]
+                        "failure-delay 0",
+                        'control socket "%s"' % self.ctlsock]
         if self.subdir:
             lines.append('maildir "%s"' % self.subdir)
         rest, args = [], list(self.extra_args)
@@ -674,7 +680,7 @@ class Server:
         """The original command line, the shorthand for a file."""
         a = [POPD, "-d", "-v", "-a", self.authtab, "-u", self.usertab,
              "-l", "%s:%d" % (HOST, self.port), "-c", self.cert,
-             "-k", self.key]
+             "-k", self.key, "-s", self.ctlsock]
         if self.subdir:
             a += ["-e", self.subdir]
         return a + self.extra_args
@@ -790,6 +796,30 @@ class Server:
     def reload(self):
         self.proc.send_signal(signal.SIGHUP)
 
+    def popctl(self, *args, uid=None, timeout=30):
+        """Run the built popctl on this server's control socket, as root
+        or as uid (with that user's groups); returns (exit status,
+        stdout, stderr) as text."""
+        pre = None
+        if uid is not None:
+            try:
+                pe = pwd.getpwuid(uid)
+                gid = pe.pw_gid
+                groups = os.getgrouplist(pe.pw_name, gid)
+            except KeyError:
+                gid, groups = uid, [uid]
+
+            def pre():
+                os.setgroups(groups)
+                os.setgid(gid)
+                os.setuid(uid)
+        r = subprocess.run([POPCTL, "-s", self.ctlsock] + list(args),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, preexec_fn=pre,
+                           timeout=timeout)
+        return (r.returncode, r.stdout.decode(errors="replace"),
+                r.stderr.decode(errors="replace"))
+
     def cleanup(self):
         if self.running:
             self.stop()
@@ -858,7 +888,8 @@ class Server:
 
     def pids(self):
         out = {"parent": self.proc.pid if self.proc else None,
-               "listener": None, "authpop": None, "wrkrpop": []}
+               "listener": None, "authpop": None, "control": None,
+               "wrkrpop": []}
         if self.proc is None:
             return out
         for p in descendants(self.proc.pid):

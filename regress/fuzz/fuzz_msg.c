@@ -83,6 +83,8 @@ static const struct {
 	{ PROC_LISTENER, PROC_PARENT, to_listener, nitems(to_listener) },
 	{ PROC_AUTHPOP, PROC_PARENT, to_authpop, nitems(to_authpop) },
 	{ PROC_WRKRPOP, PROC_PARENT, to_wrkrpop, nitems(to_wrkrpop) },
+	{ PROC_CONTROL, PROC_PARENT, to_control, nitems(to_control) },
+	{ PROC_PARENT, PROC_CONTROL, from_control, nitems(from_control) },
 };
 static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_START };
 

@@ -65,8 +65,9 @@ def session_pids(srv, user="alice"):
     p = srv.pop(user)
     p.stat()
     pids = T.wait_for(lambda: (lambda d: d if d["wrkrpop"] and
-                                d["listener"] and d["authpop"] else None)
-                      (srv.pids()), what="all four processes")
+                                d["listener"] and d["authpop"] and
+                                d["control"] else None)
+                      (srv.pids()), what="all five processes")
     return p, pids
 
 
@@ -222,6 +223,7 @@ def process_status(srv):
         want = {
             "parent": (0, 0),
             "listener": (pop3d.pw_uid, pop3d.pw_gid),
+            "control": (pop3d.pw_uid, pop3d.pw_gid),
             "authpop": (pop3auth.pw_uid, pop3auth.pw_gid),
             "wrkrpop": (srv.uid("alice"), srv.gid("alice")),
         }
@@ -265,12 +267,13 @@ def process_status(srv):
 
 @T.test
 def chroots(srv):
-    """The listener and authpop live in the empty chroot."""
+    """The listener, authpop and control live in the empty chroot."""
     T.need_root()
     pids = T.wait_for(lambda: (lambda d: d if d["listener"] and
-                               d["authpop"] else None)(srv.pids()),
-                      what="listener and authpop")
-    for role in ("listener", "authpop"):
+                               d["authpop"] and d["control"] else None)(
+                                   srv.pids()),
+                      what="listener, authpop and control")
+    for role in ("listener", "authpop", "control"):
         pid = pids[role]
         T.expect(os.readlink("/proc/%d/root" % pid), T.CHROOTDIR,
                  "%s root directory" % role)
@@ -301,6 +304,11 @@ def descriptors_held(srv):
         check_cloexec("listener", fds)
         T.expect(beyond_stdio(fds, "file", "dir", "dev", "other"), [],
                  "listener: files, directories or unknown descriptors")
+
+        fds = descriptors(pids["control"])
+        check_cloexec("control", fds)
+        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "tcp"),
+                 [], "control: files, directories, TCP sockets")
 
         fds = descriptors(pids["authpop"])
         check_cloexec("authpop", fds)

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
 SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
-           "dlvrpop", "mda", "popdpass", "man", "regress")
+           "dlvrpop", "mda", "popdpass", "popctl", "man", "regress")
 
 
 def copy_tree(dst):
@@ -49,7 +49,8 @@ def installed_popd_uses_libexecdir(srv):
         make(tree, "PREFIX=" + prefix)
         make(tree, "PREFIX=" + prefix, "install")
         libexec = os.path.join(prefix, "libexec", "popd")
-        for f in ("sbin/popd", "sbin/popdpass", "libexec/popd/authpop",
+        for f in ("sbin/popd", "sbin/popdpass", "sbin/popctl",
+                  "man/man8/popctl.8", "libexec/popd/authpop",
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
@@ -64,8 +65,11 @@ def installed_popd_uses_libexecdir(srv):
         make(tree, "clean")
         srv.deliver("alice", b"Subject: installed\r\n\r\nhi\r\n")
         T.POPD, saved = os.path.join(prefix, "sbin", "popd"), T.POPD
+        T.POPCTL, saved_ctl = os.path.join(prefix, "sbin", "popctl"), \
+            T.POPCTL
         try:
             srv.start()
+            T.expect(srv.popctl("reload")[0], 0, "installed popctl reload")
             p = srv.pop("alice")
             pids = srv.pids()
             exe = {k: os.readlink("/proc/%d/exe" % pids[k])
@@ -75,6 +79,7 @@ def installed_popd_uses_libexecdir(srv):
             p.quit()
         finally:
             T.POPD = saved
+            T.POPCTL = saved_ctl
         T.expect(exe["parent"], os.path.join(prefix, "sbin", "popd"),
                  "parent binary")
         T.expect(exe["authpop"], os.path.join(libexec, "authpop"),

@@ -266,7 +266,8 @@ def relative_flags_in_daemon_mode(srv):
     and the reloads read the files named from the starting directory."""
     srv.port = T.free_port()
     args = ["-a", "authtab", "-u", "usertab", "-c", "cert.pem", "-k",
-            "./key.pem", "-l", "%s:%d" % (T.HOST, srv.port)]
+            "./key.pem", "-l", "%s:%d" % (T.HOST, srv.port),
+            "-s", srv.ctlsock]
     if srv.subdir:
         args += ["-e", srv.subdir]
     daemon_revokes(srv, args)

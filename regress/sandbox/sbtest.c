@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -34,6 +35,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +233,28 @@ prep_pending(void)
 	if ((heldfd2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	return connect(heldfd2, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+/* The same on a unix socket (abstract: no file), as popctl's. */
+static int
+prep_pending_unix(void)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	len = offsetof(struct sockaddr_un, sun_path) + 1 +
+	    snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+	    "sbtest-%d", (int)getpid());
+	if ((heldfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (bind(heldfd, (struct sockaddr *)&sun, len) == -1 ||
+	    listen(heldfd, 4) == -1)
+		return -1;
+	if ((heldfd2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	return connect(heldfd2, (struct sockaddr *)&sun, len);
 }
 
 static int
@@ -921,6 +945,8 @@ apply(const char *role)
 		sandbox_listener();
 	else if (strcmp(role, "lmtp") == 0)
 		sandbox_lmtp();
+	else if (strcmp(role, "control") == 0)
+		sandbox_control();
 	else if (strcmp(role, "authpop") == 0)
 		sandbox_authpop(0);
 	else if (strcmp(role, "authpop-http") == 0)
@@ -1176,6 +1202,32 @@ static const struct check checks[] = {
 	SYS("lmtp", "make a directory", NULL, act_mkdir_tmp),
 	SYS("lmtp", "change uid", NULL, act_setuid0),
 
+	/*
+	 * control: popctl's clients on the socket it was passed, each
+	 * passed on to the parent; no new socket, not even a pair.
+	 */
+	OK("control", "accept a unix connection", prep_pending_unix,
+	    act_accept),
+	OK("control", "pass a descriptor", prep_channel, act_fdpass),
+	OK("control", "describe the confinement", NULL,
+	    act_describe_landlock),
+	ERR("control", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("control", "create a TCP socket", NULL, act_socket_inet, EPERM),
+	ERR("control", "create a unix socket", NULL, act_socket_unix, EPERM),
+	ERR("control", "connect a socket", prep_tcp_socket, act_connect,
+	    EPERM),
+	ERR("control", "map executable memory", NULL, act_mmap_exec, EACCES),
+	SYS("control", "create a socketpair", NULL, act_socketpair),
+	SYS("control", "make an anonymous file", NULL, act_spool),
+	SYS("control", "bind a TCP port", prep_tcp_socket, act_bind),
+	SYS("control", "listen on a new socket", prep_tcp_socket, act_listen),
+	SYS("control", "execve /bin/true", NULL, act_execve),
+	SYS("control", "fork", NULL, act_fork),
+	SYS("control", "ptrace another process", NULL, act_ptrace),
+	SYS("control", "signal another process", NULL, act_kill_other),
+	SYS("control", "make a directory", NULL, act_mkdir_tmp),
+	SYS("control", "change uid", NULL, act_setuid0),
+
 	/* authpop: bcrypt in threads, the session sockets; nothing else. */
 	OK("authpop", "check a bcrypt hash", NULL, act_crypt),
 	OK("authpop", "start and join a thread", NULL, act_thread),
@@ -1300,6 +1352,10 @@ static const struct check checks[] = {
 	    act_open_passwd, XP_ERR, EACCES, 0, 0, 0, 1, 0 },
 	{ "lmtp", "no Landlock: spool still works", NULL, act_spool, XP_OK,
 	    0, 0, 0, 0, 1, 0 },
+	{ "control", "no Landlock: accept still works", prep_pending_unix,
+	    act_accept, XP_OK, 0, 0, 0, 0, 1, 0 },
+	{ "control", "no Landlock: open still refused", NULL,
+	    act_open_passwd, XP_ERR, EACCES, 0, 0, 0, 1, 0 },
 	{ "authpop", "no Landlock: bcrypt still works", NULL,
 	    act_crypt, XP_OK, 0, 0, 0, 0, 1, 0 },
 	{ "parent", "no Landlock: helper still runs", NULL,

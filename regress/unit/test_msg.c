@@ -84,7 +84,8 @@ static const struct msg_handler to_authpop_extra[] = {
 #undef H
 
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
-    E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V };
+    E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
+    E_PARENT_C };
 static const struct end {
 	int				 self, peer;
 	const struct msg_handler	*h;
@@ -106,6 +107,10 @@ static const struct end {
 	    nitems(to_dlvrpop) },
 	[E_PARENT_M] = { PROC_PARENT, PROC_LMTP, from_lmtp,
 	    nitems(from_lmtp) },
+	[E_CONTROL] = { PROC_CONTROL, PROC_PARENT, to_control,
+	    nitems(to_control) },
+	[E_PARENT_C] = { PROC_PARENT, PROC_CONTROL, from_control,
+	    nitems(from_control) },
 	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP, from_dlvrpop,
 	    nitems(from_dlvrpop) },
 };
@@ -543,7 +548,7 @@ declarations(void)
 	int			 count, procs, phases;
 
 	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP |
-	    PROC_LMTP | PROC_DLVRPOP;
+	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL;
 	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN;
 	all = msg_decls(&n);
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
@@ -593,7 +598,8 @@ declarations(void)
 	CHECK_STR(msg_type_str(12345), "UNKNOWN");
 	CHECK_STR(proc_str(PROC_PARENT), "parent");
 	CHECK_STR(proc_str(PROC_WRKRPOP), "wrkrpop");
-	CHECK_STR(proc_str(0x40), "unknown");
+	CHECK_STR(proc_str(PROC_CONTROL), "control");
+	CHECK_STR(proc_str(0x80), "unknown");
 }
 
 /* chan_send to chan_read: payload and descriptor arrive as sent. */
@@ -759,7 +765,7 @@ main(void)
 	const uint32_t	 DN = sizeof(struct msg_done);
 	const uint32_t	 CR = sizeof(struct msg_cred);
 	const uint32_t	 RT = sizeof(struct msg_route);
-	const uint32_t	 CQ = sizeof(struct msg_ctlq);
+	const uint32_t	 QQ = sizeof(struct msg_ctlq);
 	const uint32_t	 NT = sizeof(struct msg_net);
 	const uint32_t	 CT = sizeof(struct msg_count);
 	const uint32_t	 HS = sizeof(struct msg_handshakes);
@@ -781,6 +787,52 @@ main(void)
 	    .flags = SESSION_TLS, .since = -1 };
 	const struct msg_listen		 listen_index = { .flags = LISTEN_TLS,
 	    .sock = POPD_MAXLISTEN };
+	const uint32_t	 CQ = sizeof(struct msg_ctlreq);
+	const uint32_t	 CA = sizeof(struct msg_ctlans);
+	const uint32_t	 VB = sizeof(struct msg_verbose);
+	static struct msg_ctlans	 ans_more, ans_ok, ans_err, ans_0,
+					 ans_4, ans_long, ans_nul, ans_errnl,
+					 ans_errempty;
+	const struct msg_ctlreq		 creq = { .req = 1,
+	    .cmd = CTL_SHOW_STATS };
+	const struct msg_ctlreq		 creq_kick = { .req = 2,
+	    .cmd = CTL_KICK_USER, .user = "alice@example.org" };
+	const struct msg_ctlreq		 creq_kick_space = { .req = 2,
+	    .cmd = CTL_KICK_USER, .user = "al ice" };
+	const struct msg_ctlreq		 creq_kick_none = { .req = 2,
+	    .cmd = CTL_KICK_USER };
+	const struct msg_ctlreq		 creq_show_user = { .req = 2,
+	    .cmd = CTL_SHOW_SESSIONS, .user = "alice" };
+	const struct msg_ctlreq		 creq_net = { .req = 3,
+	    .cmd = CTL_KICK_ADDRESS, .net = { .af = AF_INET,
+	    .addr = { 192, 0, 2 }, .bits = 24 } };
+	const struct msg_ctlreq		 creq_net6 = { .req = 3,
+	    .cmd = CTL_UNPENALIZE, .net = { .af = AF_INET6,
+	    .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 1 }, .bits = 128 } };
+	const struct msg_ctlreq		 creq_net_host = { .req = 3,
+	    .cmd = CTL_KICK_ADDRESS, .net = { .af = AF_INET,
+	    .addr = { 192, 0, 2, 1 }, .bits = 24 } };
+	const struct msg_ctlreq		 creq_net_bits = { .req = 3,
+	    .cmd = CTL_UNPENALIZE, .net = { .af = AF_INET, .bits = 33 } };
+	const struct msg_ctlreq		 creq_net_af = { .req = 3,
+	    .cmd = CTL_UNPENALIZE, .net = { .af = 3, .bits = 8 } };
+	const struct msg_ctlreq		 creq_net_v4tail = { .req = 3,
+	    .cmd = CTL_UNPENALIZE, .net = { .af = AF_INET,
+	    .addr = { 192, 0, 2, 1, 7 }, .bits = 32 } };
+	const struct msg_ctlreq		 creq_show_net = { .req = 3,
+	    .cmd = CTL_SHOW_PENALTIES, .net = { .af = AF_INET,
+	    .bits = 0 } };
+	const struct msg_ctlreq		 creq_0 = { .req = 4 };
+	const struct msg_ctlreq		 creq_13 = { .req = 4,
+	    .cmd = CTL_MAX + 1 };
+	const struct msg_ctlreq		 creq_pad = { .req = 4,
+	    .cmd = CTL_RELOAD, .pad = 1 };
+	const struct msg_verbose	 vb = { 2 };
+	const struct msg_verbose	 vb_6 = { VERBOSE_MAX + 1 };
+	const struct msg_verbose	 vb_neg = { -1 };
+	const struct msg_listen		 listen_ctl = {
+	    .flags = LISTEN_CONTROL | LISTEN_UNIX };
 	static struct msg_penalty	 pen, pen_zero, pen_many, pen_fails,
 					 pen_time, pen_unterm, pen_af;
 	const struct msg_session	 sess = { .id = 1,
@@ -1269,10 +1321,10 @@ main(void)
 		{ "a page of counters with a payload", E_LISTENER, PH_START,
 		    MSG_PARENT_STATS, V, 4, H, 4, 1, 1, 0, NULL },
 		{ "handshakes asked of a draining listener", E_LISTENER,
-		    PH_DRAIN, MSG_PARENT_HANDSHAKES, V, CQ, H, CQ, 0, 1, 1,
+		    PH_DRAIN, MSG_PARENT_HANDSHAKES, V, QQ, H, QQ, 0, 1, 1,
 		    NULL },
 		{ "handshakes asked of authpop", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_HANDSHAKES, V, CQ, H, CQ, 0, 1, 0, NULL },
+		    MSG_PARENT_HANDSHAKES, V, QQ, H, QQ, 0, 1, 0, NULL },
 		{ "a kick", E_LISTENER, PH_RUN, MSG_PARENT_KICK, V, LD, H, LD,
 		    0, 1, 1, NULL },
 		{ "a kick with a descriptor", E_LISTENER, PH_RUN,
@@ -1309,7 +1361,7 @@ main(void)
 		{ "listen with socket index 64", E_LISTENER, PH_RUN,
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_index },
 		{ "penalties asked", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTIES,
-		    V, CQ, H, CQ, 0, 1, 1, NULL },
+		    V, QQ, H, QQ, 0, 1, 1, NULL },
 		{ "a network unpenalized", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_UNPENALIZE, V, NT, H, NT, 0, 1, 1, &net },
 		{ "a network of prefix 33 unpenalized", E_AUTHPOP, PH_RUN,
@@ -1331,6 +1383,98 @@ main(void)
 		    V, CT, H, CT, 0, 1, 1, &count },
 		{ "penalty rows to authpop", E_AUTHPOP, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow },
+		/* popctl: the control process and the parent. */
+		{ "the control socket", E_CONTROL, PH_RUN, MSG_PARENT_LISTEN,
+		    V, LS, H, LS, 1, 1, 1, &listen_ctl },
+		{ "the control's configuration", E_CONTROL, PH_START,
+		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 1, &set },
+		{ "a request", E_PARENT_C, PH_RUN, MSG_CONTROL_REQUEST, V, CQ,
+		    H, CQ, 1, 1, 1, &creq },
+		{ "a request without its client", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 0, 1, 0, &creq },
+		{ "a request before the configuration ends", E_PARENT_C,
+		    PH_CONF, MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq },
+		{ "a request one byte short", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ - 1, H, CQ - 1, 1, 1, 0, &creq },
+		{ "a request from the listener", E_PARENT_L, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0, &creq },
+		{ "a request to the control process", E_CONTROL, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0, &creq },
+		{ "a kick of a user", E_PARENT_C, PH_RUN, MSG_CONTROL_REQUEST,
+		    V, CQ, H, CQ, 1, 1, 1, &creq_kick },
+		{ "a kick of a user with a space", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_kick_space },
+		{ "a kick of no user", E_PARENT_C, PH_RUN, MSG_CONTROL_REQUEST,
+		    V, CQ, H, CQ, 1, 1, 0, &creq_kick_none },
+		{ "a show with a user", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_show_user },
+		{ "a kick of a network", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 1, &creq_net },
+		{ "an IPv6 address forgiven", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 1, &creq_net6 },
+		{ "a network with host bits", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_net_host },
+		{ "a network of prefix 33", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_net_bits },
+		{ "a network of family 3", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0, &creq_net_af },
+		{ "an IPv4 network with bytes past 4", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_net_v4tail },
+		{ "a show with a network", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_show_net },
+		{ "a request of command 0", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0, &creq_0 },
+		{ "a request of an unknown command", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0, &creq_13 },
+		{ "a request with padding", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0, &creq_pad },
+		{ "a piece of an answer", E_CONTROL, PH_RUN, MSG_PARENT_ANSWER,
+		    V, CA, H, CA, 0, 1, 1, &ans_more },
+		{ "the last piece", E_CONTROL, PH_RUN, MSG_PARENT_ANSWER, V, CA,
+		    H, CA, 0, 1, 1, &ans_ok },
+		{ "an error", E_CONTROL, PH_RUN, MSG_PARENT_ANSWER, V, CA, H,
+		    CA, 0, 1, 1, &ans_err },
+		{ "an answer of status 0", E_CONTROL, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_0 },
+		{ "an answer of status 4", E_CONTROL, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_4 },
+		{ "an answer longer than its text", E_CONTROL, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_long },
+		{ "an answer with a NUL", E_CONTROL, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_nul },
+		{ "an error of two lines", E_CONTROL, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_errnl },
+		{ "an error without a reason", E_CONTROL, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_errempty },
+		{ "an answer with a descriptor", E_CONTROL, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 1, 1, 0, &ans_ok },
+		{ "an answer to the listener", E_LISTENER, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_ok },
+		{ "an answer from the control process", E_PARENT_C, PH_RUN,
+		    MSG_PARENT_ANSWER, V, CA, H, CA, 0, 1, 0, &ans_ok },
+		{ "log verbose to the listener", E_LISTENER, PH_RUN,
+		    MSG_PARENT_VERBOSE, V, VB, H, VB, 0, 1, 1, &vb },
+		{ "log verbose to a draining authpop", E_AUTHPOP, PH_DRAIN,
+		    MSG_PARENT_VERBOSE, V, VB, H, VB, 0, 1, 1, &vb },
+		{ "log verbose to lmtp", E_LMTP, PH_RUN, MSG_PARENT_VERBOSE, V,
+		    VB, H, VB, 0, 1, 1, &vb },
+		{ "log verbose to the control process", E_CONTROL, PH_RUN,
+		    MSG_PARENT_VERBOSE, V, VB, H, VB, 0, 1, 1, &vb },
+		{ "log level 6", E_LISTENER, PH_RUN, MSG_PARENT_VERBOSE, V, VB,
+		    H, VB, 0, 1, 0, &vb_6 },
+		{ "log level -1", E_CONTROL, PH_RUN, MSG_PARENT_VERBOSE, V, VB,
+		    H, VB, 0, 1, 0, &vb_neg },
+		{ "log verbose to a wrkrpop", E_WRKRPOP, PH_RUN,
+		    MSG_PARENT_VERBOSE, V, VB, H, VB, 0, 1, 0, &vb },
+		{ "log verbose from the control process", E_PARENT_C, PH_RUN,
+		    MSG_PARENT_VERBOSE, V, VB, H, VB, 0, 1, 0, &vb },
 	};
 	struct msg_listen	 ml = { LISTEN_TLS, 0, 0 };
 	struct msg_lid		 lid = { 1 };
@@ -1338,6 +1482,23 @@ main(void)
 	struct chan		 c;
 	int			 sp[2];
 
+	ans_more.req = ans_ok.req = ans_err.req = 7;
+	ans_more.status = ANS_MORE;
+	ans_more.len = CTL_CHUNK;
+	memset(ans_more.text, 'x', sizeof(ans_more.text));
+	ans_ok.status = ANS_OK;
+	ans_err.status = ANS_ERROR;
+	ans_err.len = snprintf(ans_err.text, sizeof(ans_err.text),
+	    "permission denied");
+	ans_0 = ans_4 = ans_long = ans_nul = ans_ok;
+	ans_0.status = 0;
+	ans_4.status = ANS_ERROR + 1;
+	ans_long.len = CTL_CHUNK + 1;
+	ans_nul.len = 3;
+	ans_nul.text[0] = 'a';
+	ans_errnl = ans_errempty = ans_err;
+	ans_errnl.text[3] = '\n';
+	ans_errempty.len = 0;
 	memset(&login_unterm, 'a', sizeof(login_unterm));
 	login_unterm.id = 1;
 	memset(&passwd_unterm, 'x', sizeof(passwd_unterm));

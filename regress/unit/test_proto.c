@@ -143,6 +143,11 @@ static const struct msg_handler to_listener[] = {
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_STARTTLS,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
+	{ MSG_PARENT_VERBOSE,		on_later },
+	{ MSG_PARENT_STATS,		on_later },
+	{ MSG_PARENT_HANDSHAKES,	on_later },
+	{ MSG_PARENT_KICK,		on_later },
+	{ MSG_PARENT_KICKNET,		on_later },
 };
 static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
@@ -157,14 +162,21 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_ROUTE,		on_later },
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_CONF_PROXY,	on_proxy },
+	{ MSG_PARENT_VERBOSE,		on_later },
+	{ MSG_PARENT_STATS,		on_later },
+	{ MSG_PARENT_PENALTIES,		on_later },
+	{ MSG_PARENT_UNPENALIZE,	on_later },
 };
 static const struct msg_handler to_wrkrpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
 	{ MSG_PARENT_WORKER,		on_worker },
+	{ MSG_PARENT_STATS,		on_later },
 };
 /* The parent's end takes what the child may say, which is nothing here. */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,		on_later },
+	{ MSG_LISTENER_HANDSHAKES,	on_later },
+	{ MSG_LISTENER_KICKED,		on_later },
 };
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,		on_later },
@@ -174,6 +186,8 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_READY,		on_later },
 	{ MSG_AUTHPOP_LOOKUP,		on_later },
 	{ MSG_AUTHPOP_ROUTE,		on_later },
+	{ MSG_AUTHPOP_PENALTIES,	on_later },
+	{ MSG_AUTHPOP_UNPENALIZED,	on_later },
 };
 
 static const struct child {

@@ -1,0 +1,184 @@
+/*
+ * popctl -- see and steer a running popd over its control socket (see
+ * popctl(8)).  The command line is one request: its words are checked
+ * against the table popd parses requests with (popd/ctlcmd.c), sent as
+ * one line, and the answer is printed as it comes, but for its last
+ * line: "ok", or "error: why", which becomes popctl's exit status.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../popd/config.h"
+#include "../popd/ctlcmd.h"
+
+#define ENDED	"popd closed the connection before the end of its answer"
+
+__dead static void	usage(void);
+static void		send_all(int, const char *, size_t);
+static void		out(const char *, size_t);
+static int		finish(const char *, size_t);
+
+__dead static void
+usage(void)
+{
+	const char	*u;
+	size_t		 i;
+
+	fprintf(stderr, "usage: popctl [-s socket] command [argument]\n"
+	    "commands:\n");
+	for (i = 0; (u = ctlcmd_usage(i)) != NULL; i++)
+		if (strncmp(u, "report ", 7) != 0)	/* mda's */
+			fprintf(stderr, "\t%s\n", u);
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sockaddr_un	 sun;
+	struct msg_ctlreq	 req;
+	const char		*sock = POPD_CTLSOCK;
+	char			 line[CTL_LINEMAX], why[CTL_ERRMAX];
+	char			*buf = NULL, *nbuf, *lf, *prev;
+	size_t			 len = 0, cap = 0, n;
+	ssize_t			 r;
+	int			 ch, fd, i;
+
+	while ((ch = getopt(argc, argv, "s:")) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+
+	line[0] = '\0';
+	for (i = 0; i < argc; i++)
+		if ((i > 0 && strlcat(line, " ", sizeof(line)) >=
+		    sizeof(line)) || strlcat(line, argv[i], sizeof(line)) >=
+		    sizeof(line) - 1)
+			errx(1, "request too long");
+	if (ctlcmd_parse(line, strlen(line), &req, why, sizeof(why)) == -1) {
+		warnx("%s", why);
+		usage();
+	}
+	(void)strlcat(line, "\n", sizeof(line));
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, sock, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		errx(1, "%s: path too long", sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		err(1, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		errx(1, "%s: %s: is popd running?", sock, strerror(errno));
+	/* popd may answer before reading it all ("busy"): read that. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		err(1, "signal");
+	send_all(fd, line, strlen(line));
+
+	/*
+	 * Print every line but the last one seen: it may be the status.
+	 * buf holds that line and what came after it.
+	 */
+	for (;;) {
+		if (cap - len < 8192) {
+			if ((nbuf = realloc(buf, cap + 65536)) == NULL)
+				err(1, NULL);
+			buf = nbuf;
+			cap += 65536;
+		}
+		if ((r = read(fd, buf + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNRESET)
+				break;
+			err(1, "%s", sock);
+		}
+		if (r == 0)
+			break;
+		len += r;
+		/* The last complete line, and the one before it. */
+		if ((lf = memrchr(buf, '\n', len)) == NULL)
+			continue;
+		prev = lf > buf ? memrchr(buf, '\n', lf - buf) : NULL;
+		if (prev == NULL)
+			continue;
+		n = prev + 1 - buf;
+		out(buf, n);
+		memmove(buf, buf + n, len - n);
+		len -= n;
+	}
+	close(fd);
+	return finish(buf, len);
+}
+
+static void
+send_all(int fd, const char *s, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, s, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return;		/* its answer says why */
+			err(1, "write");
+		}
+		s += n;
+		len -= n;
+	}
+}
+
+static void
+out(const char *s, size_t len)
+{
+	if (len > 0 && fwrite(s, 1, len, stdout) != len)
+		err(1, "stdout");
+}
+
+/*
+ * What is left at the end: the last line, "ok" or "error: why" (the
+ * exit status), or text of an answer cut short.
+ */
+static int
+finish(const char *s, size_t len)
+{
+	if (len > 0 && s[len - 1] == '\n' && memchr(s, '\n', len - 1) ==
+	    NULL) {
+		if (len == 3 && memcmp(s, "ok\n", 3) == 0) {
+			if (fflush(stdout) == EOF || ferror(stdout))
+				err(1, "stdout");
+			return 0;
+		}
+		if (len > 7 && memcmp(s, "error: ", 7) == 0) {
+			if (fflush(stdout) == EOF)
+				err(1, "stdout");
+			fprintf(stderr, "popctl: %.*s\n", (int)(len - 8),
+			    s + 7);
+			return 1;
+		}
+	}
+	out(s, len);
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
+	fprintf(stderr, "popctl: %s\n", ENDED);
+	return 1;
+}

@@ -1,0 +1,495 @@
+/*
+ * control.c -- the popd control process: popctl's side of the control
+ * socket.  It runs chrooted as POPD_USER, reads one request line from
+ * each client, parses it (ctlcmd.c) and sends it typed to the parent
+ * with the client's socket, from which the parent reads the peer's
+ * credentials and decides (ctl.c).  The answer comes back in pieces,
+ * which it writes to the client, then the last line, "ok" or
+ * "error: why", and closes.  It never judges who asks: the bytes of the
+ * socket stop here, and the parent never reads them.
+ *
+ * Peers (the messages it takes are in from_parent[] below):
+ *	parent  ==fd 3==  control	PARENT_LISTEN, PARENT_ANSWER,
+ *					PARENT_VERBOSE in; CONTROL_REQUEST
+ *					(and the client's socket) out
+ *	popctl  <-unix socket->  control
+ *
+ * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
+ * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
+ * answer queued, and CTL_WRITETIME seconds without reading any of it.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <err.h>
+#include <errno.h>
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "chan.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "ctlcmd.h"
+
+#define CTL_MAXCLIENTS		32
+#define CTL_READTIME		5	/* seconds for the request */
+#define CTL_WRITETIME		10	/* seconds without progress */
+#define CTL_OUTMAX		(8 * 1024 * 1024)
+#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
+
+#define CTL_BUSY		"error: busy, try again\n"
+
+enum client_state {
+	C_READ,			/* reading the request */
+	C_WAIT,			/* the parent has it: waiting for answers */
+	C_LAST,			/* the last line is queued: flush it */
+	C_DRAIN,		/* all sent: read to the client's close */
+};
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	int			 fd;
+	enum client_state	 state;
+	uint64_t		 req;
+	struct event		 rev, wev, tmo;
+	char			 in[CTL_LINEMAX];
+	size_t			 inlen;
+	char			*out;
+	size_t			 outoff, outlen, outcap;
+	char			 last;		/* byte queued last */
+};
+
+static struct chan		 parent_chan;
+static struct event		 accept_ev, accept_pause;
+static int			 listen_fd = -1;
+static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
+static unsigned int		 nclients;
+static uint64_t			 next_req;
+static struct lograte		 rate_busy;
+
+static void	control_parent_conf(struct chan *, const void *, int);
+static void	control_parent_conf_end(struct chan *, const void *, int);
+static void	control_parent_listen(struct chan *, const void *, int);
+static void	control_parent_answer(struct chan *, const void *, int);
+static void	control_parent_eof(struct chan *);
+static void	control_open(void *);
+static void	control_sandbox(void *);
+static void	control_accept(int, short, void *);
+static void	control_resume(int, short, void *);
+static void	client_read(int, short, void *);
+static void	client_write(int, short, void *);
+static void	client_timeout(int, short, void *);
+static void	client_request(struct client *, size_t);
+static int	client_queue(struct client *, const char *, size_t);
+static void	client_last(struct client *, const char *, const char *);
+static void	client_timer(struct client *, int);
+static void	client_free(struct client *);
+
+/* What the control process does with each message the parent sends. */
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,		control_parent_conf },
+	{ MSG_PARENT_CONF_END,		control_parent_conf_end },
+	{ MSG_PARENT_LISTEN,		control_parent_listen },
+	{ MSG_PARENT_ANSWER,		control_parent_answer },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
+};
+
+/*
+ * Take the (empty) configuration from the parent, then the prologue
+ * every role shares locks us in (proc.c), then serve.
+ */
+__dead void
+control_main(int argc, char *argv[])
+{
+	const struct proc_setup	 ps = {
+		.role = "control",
+		.title = "control",
+		.user = POPD_USER,
+		.chroot = 1,
+		.nohup = 1,
+		.open = control_open,
+		.sandbox = control_sandbox,
+	};
+
+	/* argv: popd -P control [-d] [-v]; the rest comes as messages. */
+	optind = 3;
+	if (argc < 3 || strcmp(argv[2], "control") != 0 ||
+	    proc_args(argc, argv, POPD_CHANNEL_FD, "control") == -1)
+		errx(1, "-P is popd's internal control role, started by popd "
+		    "itself with its channel on fd %d: run popd without -P",
+		    POPD_CHANNEL_FD);
+	if (set_cloexec(POPD_CHANNEL_FD) == -1)
+		fatal("channel");
+
+	chan_init(&parent_chan, POPD_CHANNEL_FD, PROC_CONTROL, PROC_PARENT,
+	    PH_START, from_parent, nitems(from_parent), control_parent_eof,
+	    NULL);
+	while (parent_chan.phase & PH_SETUP)
+		chan_poll(&parent_chan);
+
+	proc_prologue(&ps);
+
+	chan_start(&parent_chan);
+	log_debug("ready, %d clients at most", CTL_MAXCLIENTS);
+	if (event_dispatch() == -1)
+		fatal("event_dispatch");
+	fatalx("event loop ended");
+}
+
+/* The limits are fixed: nothing of the settings is ours. */
+static void
+control_parent_conf(struct chan *c, const void *data, int fd)
+{
+}
+
+static void
+control_parent_conf_end(struct chan *c, const void *data, int fd)
+{
+}
+
+/* Before the sandbox, so it need not allow creating the poller. */
+static void
+control_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+}
+
+static void
+control_sandbox(void *arg)
+{
+	sandbox_control();
+}
+
+/* The parent is gone: nobody can answer a request any more. */
+static void
+control_parent_eof(struct chan *c)
+{
+	log_debug("parent closed the channel, exiting");
+	exit(0);
+}
+
+/* The control socket, bound by the parent as root. */
+static void
+control_parent_listen(struct chan *c, const void *data, int fd)
+{
+	const struct msg_listen	*ml = data;
+	int			 on;
+	socklen_t		 len = sizeof(on);
+
+	if (fd == -1)
+		fatalx("no descriptor for the control socket");
+	if (ml->flags != (LISTEN_CONTROL | LISTEN_UNIX) || listen_fd != -1)
+		fatalx("%s from parent: flags %#x, not one control socket",
+		    msg_type_str(MSG_PARENT_LISTEN), ml->flags);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 || !on)
+		fatalx("parent passed a socket that does not listen");
+	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
+		fatal("control socket");
+	listen_fd = fd;
+	event_set(&accept_ev, fd, EV_READ | EV_PERSIST, control_accept, NULL);
+	evtimer_set(&accept_pause, control_resume, NULL);
+	if (event_add(&accept_ev, NULL) == -1)
+		fatal("event_add");
+}
+
+static void
+control_accept(int fd, short ev, void *arg)
+{
+	struct timeval	 tv = { ACCEPT_PAUSE, 0 };
+	struct client	*cl;
+	int		 s;
+
+	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* Level-triggered: pause rather than spin. */
+		log_warn("accept, pausing %d s", ACCEPT_PAUSE);
+		event_del(&accept_ev);
+		evtimer_add(&accept_pause, &tv);
+		return;
+	}
+	if (nclients >= CTL_MAXCLIENTS) {
+		log_rate(&rate_busy, "%u control clients: refused one",
+		    nclients);
+		(void)send(s, CTL_BUSY, sizeof(CTL_BUSY) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(s);
+		return;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		log_warn("control client");
+		close(s);
+		return;
+	}
+	cl->fd = s;
+	cl->state = C_READ;
+	cl->last = '\n';
+	event_set(&cl->rev, s, EV_READ | EV_PERSIST, client_read, cl);
+	event_set(&cl->wev, s, EV_WRITE | EV_PERSIST, client_write, cl);
+	evtimer_set(&cl->tmo, client_timeout, cl);
+	if (event_add(&cl->rev, NULL) == -1)
+		fatal("event_add");
+	client_timer(cl, CTL_READTIME);
+	TAILQ_INSERT_TAIL(&clients, cl, entry);
+	nclients++;
+}
+
+static void
+control_resume(int fd, short ev, void *arg)
+{
+	if (event_add(&accept_ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* (Re)arm the client's one timer: the request's, or the answer's. */
+static void
+client_timer(struct client *cl, int secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	if (evtimer_add(&cl->tmo, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/* Up to the first LF, within CTL_LINEMAX bytes; what follows is ignored. */
+static void
+client_read(int fd, short ev, void *arg)
+{
+	struct client	*cl = arg;
+	ssize_t		 n;
+	char		*lf;
+
+	if (cl->state == C_DRAIN) {
+		n = read(fd, cl->in, sizeof(cl->in));
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			client_free(cl);
+		return;
+	}
+	n = read(fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* A probe (a starting popd), or a request cut short. */
+		if (n == 0 && cl->inlen > 0)
+			client_last(cl, "request without a newline", NULL);
+		else
+			client_free(cl);
+		return;
+	}
+	if ((lf = memchr(cl->in + cl->inlen, '\n', n)) != NULL) {
+		event_del(&cl->rev);
+		client_request(cl, lf - cl->in);
+		return;
+	}
+	cl->inlen += n;
+	if (cl->inlen == sizeof(cl->in))
+		client_last(cl, "request too long", NULL);
+}
+
+/* One line: parsed here, judged and answered by the parent. */
+static void
+client_request(struct client *cl, size_t len)
+{
+	struct msg_ctlreq	 req;
+	char			 why[CTL_ERRMAX];
+	int			 fd;
+
+	if (ctlcmd_parse(cl->in, len, &req, why, sizeof(why)) == -1) {
+		log_debug("client: %s", why);
+		client_last(cl, why, NULL);
+		return;
+	}
+	/* chan_send closes what it passes: the parent gets a copy. */
+	if ((fd = dup(cl->fd)) == -1) {
+		log_warn("control client: dup");
+		client_last(cl, "popd is short of descriptors, try again",
+		    NULL);
+		return;
+	}
+	req.req = cl->req = ++next_req;
+	cl->state = C_WAIT;
+	evtimer_del(&cl->tmo);
+	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
+}
+
+/*
+ * A piece of the answer to cl's request: queued, the last one with its
+ * status line.  A client gone meanwhile had its answer dropped.
+ */
+static void
+control_parent_answer(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlans	*m = data;
+	struct client		*cl;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->state == C_WAIT && cl->req == m->req)
+			break;
+	if (cl == NULL) {
+		log_debug("answer %llu: its client is gone",
+		    (unsigned long long)m->req);
+		return;
+	}
+	switch (m->status) {
+	case ANS_MORE:
+		(void)client_queue(cl, m->text, m->len);
+		break;
+	case ANS_OK:
+		if (client_queue(cl, m->text, m->len) == 0)
+			client_last(cl, NULL, NULL);
+		break;
+	default:
+		/* valid_ctlans: one line, NUL-free, not empty. */
+		client_last(cl, m->text, m->text + m->len);
+		break;
+	}
+}
+
+/*
+ * Queue len bytes for cl; 0, or -1 when cl was dropped for holding
+ * more than CTL_OUTMAX bytes that it does not read.
+ */
+static int
+client_queue(struct client *cl, const char *s, size_t len)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (len == 0)
+		return 0;
+	if (cl->outoff > 0 && cl->outoff == cl->outlen)
+		cl->outoff = cl->outlen = 0;
+	if (cl->outlen - cl->outoff + len > CTL_OUTMAX) {
+		log_warnx("control client: over %d bytes of answer not "
+		    "read, dropped", CTL_OUTMAX);
+		client_free(cl);
+		return -1;
+	}
+	if (cl->outlen + len > cl->outcap) {
+		/* Move what is left to the front, then grow. */
+		memmove(cl->out, cl->out + cl->outoff, cl->outlen -
+		    cl->outoff);
+		cl->outlen -= cl->outoff;
+		cl->outoff = 0;
+		for (cap = cl->outcap ? cl->outcap : 4096; cap < cl->outlen +
+		    len; cap *= 2)
+			;
+		if (cap > cl->outcap) {
+			if ((p = realloc(cl->out, cap)) == NULL) {
+				log_warn("control client");
+				client_free(cl);
+				return -1;
+			}
+			cl->out = p;
+			cl->outcap = cap;
+		}
+	}
+	memcpy(cl->out + cl->outlen, s, len);
+	cl->outlen += len;
+	cl->last = s[len - 1];
+	if (!event_pending(&cl->wev, EV_WRITE, NULL)) {
+		if (event_add(&cl->wev, NULL) == -1)
+			fatal("event_add");
+		client_timer(cl, CTL_WRITETIME);
+	}
+	return 0;
+}
+
+/*
+ * The last line: "ok" (why NULL), or "error: why" (up to end, or its
+ * NUL), on a line of its own; then flush and close.
+ */
+static void
+client_last(struct client *cl, const char *why, const char *end)
+{
+	char	line[CTL_CHUNK + 16];
+	int	n;
+
+	event_del(&cl->rev);
+	n = snprintf(line, sizeof(line), "%s%s%.*s\n", cl->last != '\n' ?
+	    "\n" : "", why != NULL ? "error: " : "ok", why == NULL ? 0 :
+	    end != NULL ? (int)(end - why) : (int)strlen(why),
+	    why != NULL ? why : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	cl->state = C_LAST;
+	(void)client_queue(cl, line, n);
+}
+
+static void
+client_write(int fd, short ev, void *arg)
+{
+	struct client	*cl = arg;
+	ssize_t		 n;
+
+	n = send(fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_debug("control client: %s", strerror(errno));
+		client_free(cl);
+		return;
+	}
+	cl->outoff += n;
+	client_timer(cl, CTL_WRITETIME);
+	if (cl->outoff < cl->outlen)
+		return;
+	event_del(&cl->wev);
+	evtimer_del(&cl->tmo);
+	if (cl->state != C_LAST)
+		return;
+	/*
+	 * Closing with bytes unread (a request too long, or more after
+	 * its line) would reset the connection and lose the answer: say
+	 * we are done, and read until the client closes, for a while.
+	 */
+	if (shutdown(fd, SHUT_WR) == -1 ||
+	    event_add(&cl->rev, NULL) == -1) {
+		client_free(cl);
+		return;
+	}
+	cl->state = C_DRAIN;
+	client_timer(cl, CTL_WRITETIME);
+}
+
+/* The request took too long to come, or the answer to be read. */
+static void
+client_timeout(int fd, short ev, void *arg)
+{
+	struct client	*cl = arg;
+
+	if (cl->state == C_READ) {
+		client_last(cl, "timeout", NULL);
+		return;
+	}
+	if (cl->state == C_DRAIN) {
+		client_free(cl);
+		return;
+	}
+	log_info("control client: not reading its answer for %d s, dropped",
+	    CTL_WRITETIME);
+	client_free(cl);
+}
+
+static void
+client_free(struct client *cl)
+{
+	event_del(&cl->rev);
+	event_del(&cl->wev);
+	evtimer_del(&cl->tmo);
+	close(cl->fd);
+	free(cl->out);
+	TAILQ_REMOVE(&clients, cl, entry);
+	nclients--;
+	free(cl);
+}

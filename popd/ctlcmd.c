@@ -1,0 +1,246 @@
+/*
+ * ctlcmd.c -- popctl's requests, parsed: one line of words separated by
+ * spaces, each word of a command given whole or as a prefix that only
+ * one command word at that place begins with ("sh ses"), then the
+ * command's argument, if it takes one.  The control process parses what
+ * a client sends with it, before anything reaches the parent; popctl
+ * checks its command line with it and prints its usage from the same
+ * table.  Pure: no I/O, no state, nothing logged.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "ctlcmd.h"
+
+#define MAXWORDS	5
+
+enum ctlarg { ARG_NONE, ARG_USER, ARG_NET };
+
+static const struct ctlword {
+	const char	*w[3];		/* the fixed words */
+	enum ctlarg	 arg;
+	uint32_t	 cmd;		/* CTL_* */
+	const char	*usage;
+} cmds[] = {
+	{ { "show", "sessions" }, ARG_NONE, CTL_SHOW_SESSIONS,
+	    "show sessions" },
+	{ { "show", "stats" }, ARG_NONE, CTL_SHOW_STATS, "show stats" },
+	{ { "show", "penalties" }, ARG_NONE, CTL_SHOW_PENALTIES,
+	    "show penalties" },
+	{ { "show", "metrics" }, ARG_NONE, CTL_SHOW_METRICS, "show metrics" },
+	{ { "kick", "user" }, ARG_USER, CTL_KICK_USER, "kick user NAME" },
+	{ { "kick", "address" }, ARG_NET, CTL_KICK_ADDRESS,
+	    "kick address ADDRESS[/PREFIX]" },
+	{ { "unpenalize" }, ARG_NET, CTL_UNPENALIZE,
+	    "unpenalize ADDRESS[/PREFIX]" },
+	{ { "reload" }, ARG_NONE, CTL_RELOAD, "reload" },
+	{ { "log", "verbose" }, ARG_NONE, CTL_LOG_VERBOSE, "log verbose" },
+	{ { "log", "brief" }, ARG_NONE, CTL_LOG_BRIEF, "log brief" },
+	{ { "report", "mda", "delivered" }, ARG_NONE, CTL_MDA_DELIVERED,
+	    "report mda delivered" },
+	{ { "report", "mda", "deferred" }, ARG_NONE, CTL_MDA_DEFERRED,
+	    "report mda deferred" },
+};
+
+static int	fixed(const struct ctlword *);
+static int	parse_net(const char *, struct netaddr *, const char **);
+static void	quote(char *, size_t, const char *, size_t);
+
+/* How many fixed words a command has. */
+static int
+fixed(const struct ctlword *c)
+{
+	int	n = 0;
+
+	while (n < (int)nitems(c->w) && c->w[n] != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * s (len bytes, at most 48 shown) in double quotes, bytes outside
+ * 0x20-0x7e and quotes shown as '?': what a refusal may echo back.
+ */
+static void
+quote(char *dst, size_t size, const char *s, size_t len)
+{
+	char	buf[64];
+	size_t	i, n = len > 48 ? 48 : len;
+
+	for (i = 0; i < n; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] :
+		    '?';
+	buf[n] = '\0';
+	(void)snprintf(dst, size, "\"%s%s\"", buf, n < len ? "..." : "");
+}
+
+/* ADDRESS[/PREFIX], its host bits cleared. */
+static int
+parse_net(const char *s, struct netaddr *n, const char **errstr)
+{
+	const char	*slash;
+	int		 i;
+
+	/* A prefix length is digits only: no sign, no space. */
+	if ((slash = strchr(s, '/')) != NULL &&
+	    (slash[1] < '0' || slash[1] > '9')) {
+		*errstr = "prefix length is invalid";
+		return -1;
+	}
+	if (net_parse(s, n, errstr) == -1)
+		return -1;
+	for (i = 0; i < 16; i++) {
+		if (i * 8 >= n->bits)
+			n->addr[i] = 0;
+		else if (i * 8 + 8 > n->bits)
+			n->addr[i] &= 0xff << (8 - (n->bits - i * 8));
+	}
+	return 0;
+}
+
+/*
+ * One request, len bytes without its line end (a CR before the LF is
+ * taken off too).  0 and *req filled (req->req left 0), or -1 and why
+ * in err: "unknown command \"...\"" and the like, printable.
+ */
+int
+ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
+    char *err, size_t errlen)
+{
+	char			 buf[CTL_LINEMAX], q[64];
+	char			*words[MAXWORDS + 1], *p;
+	const struct ctlword	*c, *only;
+	const char		*errstr, *seen;
+	int			 alive[nitems(cmds)], nwords = 0, i, exact;
+	size_t			 k;
+
+	memset(req, 0, sizeof(*req));
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	quote(q, sizeof(q), line, len);
+	if (len >= sizeof(buf) || memchr(line, '\0', len) != NULL)
+		goto unknown;
+	for (k = 0; k < len; k++)
+		if (line[k] < 0x20 || line[k] >= 0x7f)
+			goto unknown;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	for (p = buf; nwords <= MAXWORDS; ) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (*p == '\0')
+			break;
+		words[nwords++] = p;
+		p += strcspn(p, " ");
+	}
+	if (nwords == 0) {
+		(void)snprintf(err, errlen, "empty request");
+		return -1;
+	}
+	if (nwords > MAXWORDS)
+		goto unknown;
+
+	/* Word by word, the commands it may still be. */
+	for (k = 0; k < nitems(cmds); k++)
+		alive[k] = 1;
+	for (i = 0; i < nwords; i++) {
+		exact = 0;
+		seen = NULL;
+		for (k = 0; k < nitems(cmds); k++) {
+			c = &cmds[k];
+			if (!alive[k] || i >= fixed(c))
+				continue;	/* words[i] is its argument */
+			if (strncmp(c->w[i], words[i], strlen(words[i])) != 0)
+				alive[k] = 0;
+			else if (strcmp(c->w[i], words[i]) == 0)
+				exact = 1;
+		}
+		/* A whole word wins over longer ones it begins. */
+		for (k = 0; k < nitems(cmds); k++) {
+			c = &cmds[k];
+			if (!alive[k] || i >= fixed(c))
+				continue;
+			if (exact && strcmp(c->w[i], words[i]) != 0)
+				alive[k] = 0;
+			else if (seen != NULL && strcmp(seen, c->w[i]) != 0) {
+				(void)snprintf(err, errlen, "ambiguous word "
+				    "\"%s\" in %s", words[i], q);
+				return -1;
+			} else
+				seen = c->w[i];
+		}
+		if (seen == NULL)
+			break;		/* the argument, or too many words */
+	}
+	for (only = NULL, k = 0; k < nitems(cmds); k++) {
+		if (!alive[k])
+			continue;
+		if (fixed(&cmds[k]) > nwords) {
+			(void)snprintf(err, errlen, "incomplete command %s: "
+			    "%s ...", q, cmds[k].w[0]);
+			return -1;
+		}
+		only = &cmds[k];
+	}
+	if (only == NULL)
+		goto unknown;
+	i = fixed(only);
+	if (only->arg == ARG_NONE && nwords > i)
+		goto unknown;
+	if (only->arg != ARG_NONE && nwords != i + 1) {
+		(void)snprintf(err, errlen, "%s: %s", only->usage,
+		    nwords == i ? "an argument is missing" : "one argument "
+		    "only");
+		return -1;
+	}
+	req->cmd = only->cmd;
+	switch (only->arg) {
+	case ARG_USER:
+		if (strlcpy(req->user, words[i], sizeof(req->user)) >=
+		    sizeof(req->user)) {
+			memset(req, 0, sizeof(*req));
+			(void)snprintf(err, errlen, "kick user: a name of at "
+			    "most %d characters", POPD_MAXUSER);
+			return -1;
+		}
+		break;
+	case ARG_NET:
+		if (parse_net(words[i], &req->net, &errstr) == -1) {
+			quote(q, sizeof(q), words[i], strlen(words[i]));
+			memset(req, 0, sizeof(*req));
+			(void)snprintf(err, errlen, "%s %s: %s", only->w[1] !=
+			    NULL ? "kick address" : "unpenalize", q, errstr);
+			return -1;
+		}
+		break;
+	case ARG_NONE:
+		break;
+	}
+	return 0;
+ unknown:
+	(void)snprintf(err, errlen, "unknown command %s", q);
+	return -1;
+}
+
+/* The i-th command as popctl's usage shows it; NULL past the last. */
+const char *
+ctlcmd_usage(size_t i)
+{
+	return i < nitems(cmds) ? cmds[i].usage : NULL;
+}
+
+/* The first word of a command: what an access refusal names. */
+const char *
+ctlcmd_verb(uint32_t cmd)
+{
+	size_t	k;
+
+	for (k = 0; k < nitems(cmds); k++)
+		if (cmds[k].cmd == cmd)
+			return cmds[k].w[0];
+	return "?";
+}

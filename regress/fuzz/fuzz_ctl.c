@@ -1,0 +1,70 @@
+/*
+ * fuzz_ctl -- libFuzzer target for what a client of the control socket
+ * sends (popd/ctlcmd.c), as the control process reads it: the input is
+ * cut into lines at LF, each parsed from an exact-size heap copy.  A
+ * request accepted must pass the parent's check of MSG_CONTROL_REQUEST
+ * (proto.c), unchanged by a second parse of the same line; a refusal
+ * must leave the request zeroed and give a printable reason that fits.
+ *
+ *	make regress/fuzz/fuzz_ctl && regress/fuzz/fuzz_ctl -max_total_time=60
+ */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../popd/ctlcmd.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+check_line(const char *line, size_t len)
+{
+	static const struct msg_ctlreq	 zero;
+	const struct msg_decl		*d = msg_decl(MSG_CONTROL_REQUEST);
+	struct msg_ctlreq		 req, again;
+	char				 err[CTL_ERRMAX];
+	char				*copy;
+	size_t				 i, n;
+
+	if ((copy = malloc(len == 0 ? 1 : len)) == NULL)
+		abort();
+	memcpy(copy, line, len);
+	memset(err, 'x', sizeof(err));
+	if (ctlcmd_parse(copy, len, &req, err, sizeof(err)) == 0) {
+		if (req.req != 0 || d->valid(&req) != NULL)
+			abort();
+		if (ctlcmd_parse(copy, len, &again, err, sizeof(err)) != 0 ||
+		    memcmp(&req, &again, sizeof(req)) != 0)
+			abort();
+	} else {
+		if (memcmp(&req, &zero, sizeof(req)) != 0)
+			abort();
+		n = strnlen(err, sizeof(err));
+		if (n == 0 || n == sizeof(err))
+			abort();
+		for (i = 0; i < n; i++)
+			if (err[i] < 0x20 || err[i] >= 0x7f)
+				abort();
+	}
+	free(copy);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char	*p = (const char *)data, *lf;
+	size_t		 left = size;
+
+	while (left > 0) {
+		if ((lf = memchr(p, '\n', left)) == NULL) {
+			check_line(p, left);
+			break;
+		}
+		check_line(p, lf - p);
+		left -= lf + 1 - p;
+		p = lf + 1;
+	}
+	return 0;
+}

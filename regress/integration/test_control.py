@@ -1,0 +1,413 @@
+"""popctl and the control socket (issue 21), the plumbing: the socket's
+stale and live checks, who may do what (real uids: root, members of the
+control group by name and by primary group, others), reload answered
+when it is over with its first error, log verbose and brief, hostile
+control clients that must not touch POP3 service, and a killed control
+process restarted."""
+
+import os
+import pwd
+import grp
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+GROUP = "popdctltest"
+MEMBER = "popdctlmember"        # listed in the group
+PRIMARY = "popdctlprimary"      # the group is its primary group
+
+
+def users():
+    """The control group and its two members, made once (as the harness
+    makes its mail users) and kept."""
+    T.need_root()
+    try:
+        grp.getgrnam(GROUP)
+    except KeyError:
+        subprocess.run(["groupadd", "-r", GROUP], check=True)
+    for name, opt in ((MEMBER, ["-G", GROUP]), (PRIMARY, ["-g", GROUP])):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(["useradd", "-r", "-M", "-d", "/nonexistent",
+                            "-s", "/usr/sbin/nologin"] + opt + [name],
+                           check=True)
+    return (pwd.getpwnam(MEMBER).pw_uid, pwd.getpwnam(PRIMARY).pw_uid,
+            T.mailuser(1).pw_uid)
+
+
+def ctl_connect(srv):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(srv.ctlsock)
+    return s
+
+
+def answer(s):
+    """Everything up to the server's close."""
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return out
+        out += d
+
+
+def start_second(srv):
+    """popd again on srv's configuration (and control socket)."""
+    r = subprocess.run([T.POPD, "-d", "-f", srv.conffile],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+@T.test(start=False)
+def stale_socket_does_not_stop_a_start(srv):
+    """A socket file left by a crash (nobody listens) is replaced."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(srv.ctlsock)
+    s.close()
+    T.expect_true(os.path.exists(srv.ctlsock), "the stale socket is there")
+    srv.start()
+    T.expect(srv.popctl("reload")[0], 0, "popctl reload after the start")
+
+
+@T.test
+def live_socket_stops_a_second_popd(srv):
+    """A second popd on the same control socket refuses to start, with
+    a clear message and exit 1, and the first one serves on."""
+    rc, out = start_second(srv)
+    T.expect(rc, 1, "second popd's exit status")
+    T.expect(out.strip(), "popd: %s: another popd is running (its control "
+             "socket answers)" % srv.ctlsock, "second popd's message")
+    T.expect(srv.popctl("reload")[0], 0, "the first one still answers")
+    srv.pop("alice").quit()
+
+
+@T.test(start=False)
+def non_socket_at_the_path_stops_a_start(srv):
+    """A file that is not a socket is never removed: popd refuses."""
+    with open(srv.ctlsock, "w") as f:
+        f.write("precious\n")
+    srv.port = T.free_port()
+    srv.argv()
+    rc, out = start_second(srv)
+    T.expect(rc, 1, "exit status")
+    T.expect_true("%s exists and is not a socket" % srv.ctlsock in out,
+                  "message", out)
+    with open(srv.ctlsock) as f:
+        T.expect(f.read(), "precious\n", "the file is left alone")
+
+
+@T.test(start=False)
+def popd_n_leaves_the_socket_alone(srv):
+    """popd -n checks, prints both control statements, binds nothing."""
+    uids = users()
+    srv.conf_extra = "control group %s" % GROUP
+    srv.port = T.free_port()
+    srv.argv()
+    r = subprocess.run([T.POPD, "-n", "-v", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    out = r.stdout.decode(errors="replace")
+    T.expect(r.returncode, 0, "popd -n: %s" % out)
+    T.expect_true('control socket "%s"\n' % srv.ctlsock in out and
+                  "control group %s\n" % GROUP in out, "printed", out)
+    T.expect_true(not os.path.exists(srv.ctlsock), "no socket made")
+    del uids
+
+
+@T.test(start=False)
+def unknown_control_group_is_an_error(srv):
+    srv.conf_extra = "control group nosuchgroupatall"
+    srv.port = T.free_port()
+    srv.argv()
+    rc, out = start_second(srv)
+    n = len(open(srv.conffile).read().splitlines())
+    T.expect(rc, 1, "exit status")
+    T.expect_true("%s:%d: control group nosuchgroupatall: no such group"
+                  % (srv.conffile, n) in out, "file:line message", out)
+
+
+@T.test
+def non_root_outside_the_group_is_refused(srv):
+    uid = users()[2]
+    for args, verb in ((("show", "stats"), "show"),
+                       (("kick", "user", "alice"), "kick"),
+                       (("reload",), "reload")):
+        rc, out, err = srv.popctl(*args, uid=uid)
+        T.expect((rc, out), (1, ""), "popctl %s as uid %d" %
+                 (" ".join(args), uid))
+        T.expect(err, "popctl: permission denied: uid %d may not %s (root "
+                 "may; no control group is configured)\n" % (uid, verb),
+                 "refusal of %s" % verb)
+    srv.wait_log("control: reload refused to uid %d" % uid)
+
+
+@T.test(conf_extra="control group " + GROUP)
+def group_members_show_but_do_not_kick(srv):
+    """Members (listed, or by their primary group) may use show, not
+    kick, unpenalize, reload or log; others may do nothing."""
+    member, primary, other = users()
+    for uid in (member, primary):
+        rc, out, err = srv.popctl("show", "stats", uid=uid)
+        T.expect_true("permission denied" not in err,
+                      "show stats as member uid %d" % uid, err)
+        for args in (("kick", "user", "alice"), ("unpenalize", "::1"),
+                     ("reload",), ("log", "brief")):
+            rc, out, err = srv.popctl(*args, uid=uid)
+            T.expect((rc, err), (1, "popctl: permission denied: uid %d may "
+                     "not %s (root may; members of group %s may use "
+                     "show)\n" % (uid, args[0], GROUP)),
+                     "popctl %s as member uid %d" % (" ".join(args), uid))
+    rc, out, err = srv.popctl("show", "sessions", uid=other)
+    T.expect((rc, err), (1, "popctl: permission denied: uid %d may not "
+             "show (root and members of group %s may)\n" % (other, GROUP)),
+             "show as a non-member")
+    # Anyone may report an mda delivery (mda runs as the mail user).
+    rc, out, err = srv.popctl("report", "mda", "delivered", uid=other)
+    T.expect_true("permission denied" not in err, "report mda", err)
+
+
+@T.test
+def reload_answers_ok_then_the_first_error(srv):
+    rc, out, err = srv.popctl("reload")
+    T.expect((rc, out, err), (0, "reloaded %s\n" % srv.conffile, ""),
+             "popctl reload")
+    srv.wait_log("control: reload by uid 0")
+    with open(srv.conffile) as f:
+        text = f.read()
+    n = len(text.splitlines())
+    with open(srv.conffile, "a") as f:
+        f.write("listen on 127.0.0.1 port 99999 tls\nbogus statement\n")
+    rc, out, err = srv.popctl("reload")
+    T.expect((rc, out), (1, ""), "popctl reload of a broken popd.conf")
+    T.expect(err, "popctl: %s:%d: port 99999: must be 1 to 65535\n" %
+             (srv.conffile, n + 1), "the first error, file:line")
+    srv.pop("alice").quit()     # the old configuration serves on
+    # A table that does not load names its statement.
+    with open(srv.conffile, "w") as f:
+        f.write(text)
+    os.rename(srv.usertab, srv.usertab + ".gone")
+    try:
+        rc, out, err = srv.popctl("reload")
+        T.expect(rc, 1, "popctl reload without usertab")
+        line = [i for i, ln in enumerate(text.splitlines(), 1)
+                if ln.startswith("usertab")][0]
+        T.expect(err, 'popctl: %s:%d: usertab "%s": not loaded\n' %
+                 (srv.conffile, line, srv.usertab), "the table's error")
+        srv.pop("bob").quit()
+    finally:
+        os.rename(srv.usertab + ".gone", srv.usertab)
+    T.expect(srv.popctl("reload")[:2], (0, "reloaded %s\n" % srv.conffile),
+             "popctl reload once mended")
+
+
+@T.test
+def reloads_at_once_each_answered(srv):
+    """Several reloads asked together: each answered, none lost."""
+    res = [None] * 4
+
+    def one(i):
+        res[i] = srv.popctl("reload")
+    ths = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(60)
+    T.expect([r[:2] if r else None for r in res],
+             [(0, "reloaded %s\n" % srv.conffile)] * 4, "four answers")
+
+
+def debug_line_count(srv):
+    return srv.log().count(": connected")
+
+
+@T.test
+def log_brief_and_verbose(srv):
+    """log brief: the debug lines (a connection's "connected") stop, in
+    the listener too; log verbose: they are back."""
+    T.expect(srv.popctl("log", "brief")[:2], (0, "log brief\n"),
+             "popctl log brief")
+    srv.wait_log("control: log brief by uid 0")
+    before = debug_line_count(srv)
+    srv.pop("alice").quit()
+    time.sleep(0.5)
+    T.expect(debug_line_count(srv), before, "debug lines after log brief")
+    T.expect(srv.popctl("log", "verbose")[:2], (0, "log verbose\n"),
+             "popctl log verbose")
+    srv.pop("alice").quit()
+    T.wait_for(lambda: debug_line_count(srv) > before, 10,
+               "a debug line after log verbose")
+    # A listener started after it (a reload) logs at the new level too.
+    srv.popctl("log", "brief")
+    srv.popctl("reload")
+    before = debug_line_count(srv)
+    srv.pop("alice").quit()
+    time.sleep(0.5)
+    T.expect(debug_line_count(srv), before, "debug lines of a new listener")
+
+
+def login_time(srv, src="127.0.0.2"):
+    t0 = time.perf_counter()
+    r = srv.raw(src=src)
+    r.line()
+    r.login("alice", "pw1")
+    r.ok("QUIT")
+    r.close()
+    return time.perf_counter() - t0
+
+
+def unloaded(srv, n=7):
+    times = sorted(login_time(srv) for _ in range(n))
+    return times[n // 2]
+
+
+@T.test(timeout=300)
+def hostile_clients(srv):
+    """Garbage, a request cut short, one too long, one never sent, one
+    that never reads, and 100 clients at once: each gets its bounded
+    answer; a POP3 login from another address meanwhile stays near its
+    unloaded time, and popd answers popctl afterwards."""
+    base = unloaded(srv)
+
+    s = ctl_connect(srv)
+    s.sendall(b"\x00\x01\xffgarbage\r\n")
+    T.expect(answer(s), b'error: unknown command "???garbage"\n',
+             "garbage")
+    s.close()
+
+    s = ctl_connect(srv)
+    s.sendall(b"show stats")
+    s.shutdown(socket.SHUT_WR)
+    T.expect(answer(s), b"error: request without a newline\n",
+             "a request without its LF")
+    s.close()
+    s = ctl_connect(srv)        # cut short, and gone
+    s.sendall(b"rel")
+    s.close()
+
+    s = ctl_connect(srv)
+    try:
+        s.sendall(b"x" * 5000)
+    except OSError:
+        pass                    # closed after 1,024 bytes
+    T.expect(answer(s), b"error: request too long\n", "5,000 bytes")
+    s.close()
+
+    s = ctl_connect(srv)
+    t0 = time.monotonic()
+    T.expect(answer(s), b"error: timeout\n", "nothing sent")
+    T.expect_true(4 <= time.monotonic() - t0 < 8, "after 5 s",
+                  time.monotonic() - t0)
+    s.close()
+
+    # One that asks and never reads; popd answers others meanwhile.
+    mute = ctl_connect(srv)
+    mute.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    mute.sendall(b"reload\n")
+
+    # 100 at once: 32 held (the limit), the others told to come back.
+    held = [ctl_connect(srv) for _ in range(100)]
+    busy = 0
+    for c in held:
+        c.settimeout(0.5)
+        try:
+            if c.recv(100) == b"error: busy, try again\n":
+                busy += 1
+        except socket.timeout:
+            pass
+    T.expect_true(busy >= 100 - 32, "at least 68 told busy", busy)
+
+    # A flood of garbage from another thread while POP3 is measured.
+    stop = threading.Event()
+    flooded = [0]
+
+    def flood():
+        while not stop.is_set():
+            try:
+                f = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                f.settimeout(5)
+                f.connect(srv.ctlsock)
+                f.sendall(os.urandom(300) + b"\n")
+                f.recv(100)
+                f.close()
+                flooded[0] += 1
+            except OSError:
+                pass
+    th = threading.Thread(target=flood)
+    th.start()
+    try:
+        loaded = sorted(login_time(srv) for _ in range(7))[3]
+    finally:
+        stop.set()
+        th.join(30)
+    T.expect_true(flooded[0] > 0, "the flood ran", flooded[0])
+    T.expect_true(loaded < 3 * base + 0.05, "login %.3f s under load, "
+                  "%.3f s unloaded" % (loaded, base))
+
+    for c in held:
+        c.close()
+    mute.close()
+    rc, out, err = T.wait_for(lambda: (lambda r: r if r[0] == 0 else None)(
+        srv.popctl("reload")), 20, "popctl reload after the hostile clients")
+    T.expect(out, "reloaded %s\n" % srv.conffile, "reload answer")
+    T.expect_true(srv.proc.poll() is None, "popd is running")
+
+
+@T.test(allow_crash=True)
+def killed_control_process_is_restarted(srv):
+    old = T.wait_for(lambda: srv.pids()["control"], 10, "the control pid")
+    os.kill(old, signal.SIGKILL)
+    srv.wait_log("control (pid %d) killed by signal 9, restarting" % old)
+    new = T.wait_for(lambda: (lambda p: p if p and p != old else None)(
+        srv.pids()["control"]), 10, "a new control process")
+    T.expect_true(new != old, "a new pid", new)
+    rc, out, err = T.wait_for(lambda: (lambda r: r if r[0] == 0 else None)(
+        srv.popctl("reload")), 10, "popctl reload after the restart")
+    T.expect(out, "reloaded %s\n" % srv.conffile, "reload answer")
+
+
+@T.test
+def unit_reload_fails_visibly(srv):
+    """systemctl reload popd runs the unit's ExecReload= (popctl reload,
+    the installed path swapped for the build tree's and the test's
+    socket): it fails on a broken popd.conf, with the error, and works
+    once it is mended."""
+    with open(os.path.join(T.REPO, "popd", "popd.service")) as f:
+        cmds = [ln.split("=", 1)[1].split() for ln in f
+                if ln.startswith("ExecReload=")]
+    T.expect(cmds, [["/usr/local/sbin/popctl", "reload"]], "ExecReload=")
+    argv = [T.POPCTL, "-s", srv.ctlsock] + cmds[0][1:]
+    with open(srv.conffile, "a") as f:
+        f.write("bogus\n")
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    T.expect(r.returncode, 1, "reload of a broken popd.conf")
+    T.expect_true(b"syntax error" in r.stderr, "the error", r.stderr)
+    srv.argv()                  # the configuration, mended
+    r = subprocess.run(argv, stdout=subprocess.PIPE, timeout=30)
+    T.expect(r.returncode, 0, "reload once mended")
+
+
+@T.test(start=False)
+def popctl_without_popd(srv):
+    rc, out, err = srv.popctl("reload")
+    T.expect((rc, out), (1, ""), "popctl with no popd")
+    T.expect(err, "popctl: %s: No such file or directory: is popd "
+             "running?\n" % srv.ctlsock, "message")
+    rc, out, err = srv.popctl("bogus")
+    T.expect(rc, 1, "popctl bogus")
+    T.expect_true(err.startswith('popctl: unknown command "bogus"\nusage: '
+                                 'popctl [-s socket] command'), "usage",
+                  err)
+
+
+if __name__ == "__main__":
+    T.main()

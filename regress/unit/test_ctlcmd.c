@@ -1,0 +1,187 @@
+/*
+ * test_ctlcmd -- popctl's request parser (popd/ctlcmd.c), which the
+ * control process runs on what a client of the control socket sends:
+ * every command whole and abbreviated, the arguments (user names,
+ * addresses and networks, IPv4-mapped, host bits cleared), and garbage
+ * (control bytes, NUL, quotes, lines too long, words too many or too
+ * few), each refused with a printable reason.  Every request it accepts
+ * passes the parent's check of MSG_CONTROL_REQUEST (proto.c).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../popd/ctlcmd.h"
+#include "unit.h"
+
+/* A request accepted: its command, and the parent takes it as is. */
+static void
+ok(const char *line, uint32_t cmd, struct msg_ctlreq *out)
+{
+	const struct msg_decl	*d = msg_decl(MSG_CONTROL_REQUEST);
+	struct msg_ctlreq	 req;
+	char			 err[CTL_ERRMAX] = "";
+	const char		*bad;
+
+	CHECK(ctlcmd_parse(line, strlen(line), &req, err, sizeof(err)) == 0,
+	    "\"%s\": refused: %s", line, err);
+	CHECK_INT(req.cmd, cmd);
+	req.req = 1;
+	bad = d->valid(&req);
+	CHECK(bad == NULL, "\"%s\": the parent refuses it: %s", line,
+	    bad != NULL ? bad : "");
+	if (out != NULL)
+		*out = req;
+}
+
+/* A request refused, with this reason. */
+static void
+refused(const char *line, size_t len, const char *why)
+{
+	struct msg_ctlreq	req;
+	char			err[CTL_ERRMAX] = "";
+	size_t			i;
+	int			printable = 1;
+
+	CHECK(ctlcmd_parse(line, len, &req, err, sizeof(err)) == -1,
+	    "\"%.*s\": accepted, want \"%s\"", (int)len, line, why);
+	CHECK_STR(err, why);
+	for (i = 0; err[i] != '\0'; i++)
+		if (err[i] < 0x20 || err[i] >= 0x7f)
+			printable = 0;
+	CHECK(printable, "reason \"%s\" is printable", err);
+	CHECK_INT(req.cmd, 0);
+}
+
+#define REFUSED(line, why)	refused((line), strlen(line), (why))
+
+static void
+net_is(const struct msg_ctlreq *r, int af, const char *addr, int bits)
+{
+	unsigned char	a[16] = { 0 };
+
+	(void)inet_pton(af, addr, a);
+	CHECK(r->net.af == af && r->net.bits == bits &&
+	    memcmp(r->net.addr, a, 16) == 0, "network %s/%d: got af %d "
+	    "bits %d", addr, bits, r->net.af, r->net.bits);
+}
+
+int
+main(void)
+{
+	struct msg_ctlreq	 r;
+	char			 longline[CTL_LINEMAX + 16], name[80];
+	const char		*u;
+	size_t			 i;
+
+	/* Every command, whole. */
+	ok("show sessions", CTL_SHOW_SESSIONS, NULL);
+	ok("show stats", CTL_SHOW_STATS, NULL);
+	ok("show penalties", CTL_SHOW_PENALTIES, NULL);
+	ok("show metrics", CTL_SHOW_METRICS, NULL);
+	ok("kick user alice", CTL_KICK_USER, &r);
+	CHECK_STR(r.user, "alice");
+	ok("kick address 192.0.2.7", CTL_KICK_ADDRESS, &r);
+	net_is(&r, AF_INET, "192.0.2.7", 32);
+	ok("unpenalize 2001:db8::1", CTL_UNPENALIZE, &r);
+	net_is(&r, AF_INET6, "2001:db8::1", 128);
+	ok("reload", CTL_RELOAD, NULL);
+	ok("log verbose", CTL_LOG_VERBOSE, NULL);
+	ok("log brief", CTL_LOG_BRIEF, NULL);
+	ok("report mda delivered", CTL_MDA_DELIVERED, NULL);
+	ok("report mda deferred", CTL_MDA_DEFERRED, NULL);
+
+	/* Abbreviated: a prefix of one word only at its place. */
+	ok("sh ses", CTL_SHOW_SESSIONS, NULL);
+	ok("s st", CTL_SHOW_STATS, NULL);
+	ok("show p", CTL_SHOW_PENALTIES, NULL);
+	ok("k u bob", CTL_KICK_USER, NULL);
+	ok("k a 10.1.2.3/8", CTL_KICK_ADDRESS, &r);
+	net_is(&r, AF_INET, "10.0.0.0", 8);
+	ok("u 10.0.0.1", CTL_UNPENALIZE, NULL);
+	ok("rel", CTL_RELOAD, NULL);
+	ok("l v", CTL_LOG_VERBOSE, NULL);
+	ok("rep m def", CTL_MDA_DEFERRED, NULL);
+	REFUSED("show s", "ambiguous word \"s\" in \"show s\"");
+	REFUSED("re", "ambiguous word \"re\" in \"re\"");
+	REFUSED("show sessionsx", "unknown command \"show sessionsx\"");
+
+	/* Spaces, a CR before the LF. */
+	ok("  show    stats  ", CTL_SHOW_STATS, NULL);
+	ok("reload\r", CTL_RELOAD, NULL);
+	REFUSED("show\tstats", "unknown command \"show?stats\"");
+	REFUSED("reload\r\r", "unknown command \"reload?\"");
+
+	/* Arguments. */
+	ok("kick user alice@example.org", CTL_KICK_USER, &r);
+	CHECK_STR(r.user, "alice@example.org");
+	ok("kick user Bob!#$%&'*", CTL_KICK_USER, &r);
+	CHECK_STR(r.user, "Bob!#$%&'*");
+	memset(name, 'a', 64);
+	(void)snprintf(longline, sizeof(longline), "kick user %.64s", name);
+	ok(longline, CTL_KICK_USER, &r);
+	CHECK_INT(strlen(r.user), 64);
+	memset(name, 'a', 65);
+	(void)snprintf(longline, sizeof(longline), "kick user %.65s", name);
+	REFUSED(longline, "kick user: a name of at most 64 characters");
+	REFUSED("kick user", "kick user NAME: an argument is missing");
+	REFUSED("kick user al ice", "kick user NAME: one argument only");
+	REFUSED("kick", "incomplete command \"kick\": kick ...");
+	REFUSED("show", "incomplete command \"show\": show ...");
+	ok("kick address ::ffff:192.0.2.1", CTL_KICK_ADDRESS, &r);
+	net_is(&r, AF_INET, "192.0.2.1", 32);
+	ok("kick address ::ffff:192.0.2.1/120", CTL_KICK_ADDRESS, &r);
+	net_is(&r, AF_INET, "192.0.2.0", 24);
+	ok("unpenalize 2001:db8:ffff::1/32", CTL_UNPENALIZE, &r);
+	net_is(&r, AF_INET6, "2001:db8::", 32);
+	ok("unpenalize 198.51.100.77/0", CTL_UNPENALIZE, &r);
+	net_is(&r, AF_INET, "0.0.0.0", 0);
+	ok("unpenalize 198.51.100.77/27", CTL_UNPENALIZE, &r);
+	net_is(&r, AF_INET, "198.51.100.64", 27);
+	REFUSED("unpenalize 1.2.3.4/33",
+	    "unpenalize \"1.2.3.4/33\": prefix length is too large");
+	REFUSED("unpenalize 1.2.3.4/+3",
+	    "unpenalize \"1.2.3.4/+3\": prefix length is invalid");
+	REFUSED("unpenalize 1.2.3.4/",
+	    "unpenalize \"1.2.3.4/\": prefix length is invalid");
+	REFUSED("kick address example.org",
+	    "kick address \"example.org\": not an IPv4 or IPv6 network");
+	REFUSED("kick address ::ffff:1.2.3.4/64", "kick address "
+	    "\"::ffff:1.2.3.4/64\": IPv4-mapped network shorter than /96");
+	REFUSED("unpenalize", "unpenalize ADDRESS[/PREFIX]: an argument is "
+	    "missing");
+
+	/* Garbage. */
+	REFUSED("", "empty request");
+	REFUSED("   ", "empty request");
+	REFUSED("bogus", "unknown command \"bogus\"");
+	REFUSED("reload now", "unknown command \"reload now\"");
+	REFUSED("show stats please", "unknown command \"show stats please\"");
+	REFUSED("a b c d e f", "unknown command \"a b c d e f\"");
+	REFUSED("show \"stats\"", "unknown command \"show ?stats?\"");
+	REFUSED("\x01\x7f\xff", "unknown command \"???\"");
+	refused("show\0stats", 10, "unknown command \"show?stats\"");
+	REFUSED("GET / HTTP/1.0", "unknown command \"GET / HTTP/1.0\"");
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	REFUSED(longline, "unknown command \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxx...\"");
+	memcpy(longline, "show stats ", 11);
+	REFUSED(longline, "unknown command \"show stats xxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxx...\"");
+
+	/* The usage lists every command; verbs name refusals. */
+	for (i = 0; (u = ctlcmd_usage(i)) != NULL; i++)
+		;
+	CHECK_INT(i, CTL_MAX);
+	CHECK_STR(ctlcmd_usage(4), "kick user NAME");
+	CHECK_STR(ctlcmd_verb(CTL_KICK_ADDRESS), "kick");
+	CHECK_STR(ctlcmd_verb(CTL_SHOW_METRICS), "show");
+	CHECK_STR(ctlcmd_verb(CTL_UNPENALIZE), "unpenalize");
+	CHECK_STR(ctlcmd_verb(99), "?");
+	return unit_done();
+}
