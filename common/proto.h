@@ -63,6 +63,11 @@ enum msg_type {
 	MSG_PARENT_DELIVER,	/* fd: a spooled message; msg_job */
 	MSG_PARENT_DLVCHECK,	/* finish or undo what a killed worker of
 				   this maildir meant to do; msg_intent */
+	/* parent -> control */
+	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
+				   msg_ctlans */
+	/* parent -> listener, authpop, lmtp, control */
+	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */
 	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
 	/* parent -> listener (popctl) */
@@ -75,11 +80,6 @@ enum msg_type {
 	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
 				   many entries; msg_net */
-	/* parent -> control */
-	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
-				   msg_ctlans */
-	/* parent -> listener, authpop, lmtp, control */
-	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -140,9 +140,10 @@ struct msg_hdr {
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
- * settings (PH_START: MSG_PARENT_CONF, once and first), is configured
- * (PH_CONF) until MSG_PARENT_CONF_END (or MSG_PARENT_WORKER), serves
- * (PH_RUN), and after MSG_PARENT_DRAIN finishes what it has (PH_DRAIN).
+ * settings (PH_START: MSG_PARENT_CONF, once, after its page of counters,
+ * MSG_PARENT_STATS), is configured (PH_CONF) until MSG_PARENT_CONF_END
+ * (or MSG_PARENT_WORKER), serves (PH_RUN), and after MSG_PARENT_DRAIN
+ * finishes what it has (PH_DRAIN).
  */
 #define PH_START		0x01
 #define PH_CONF			0x02

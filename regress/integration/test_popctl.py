@@ -1,0 +1,571 @@
+"""popctl's data (issue 21), with the real programs: show sessions over
+real TLS sessions (one through the real HAProxy with send-proxy-v2), kick
+in the middle of a transaction, show stats equal to what the test did,
+show penalties and unpenalize with a sprayer, show sessions with 1,000
+sessions open, and show metrics read by Debian's promtool and served by
+a real prometheus-node-exporter.  The socket, the control process and
+who may do what are test_control.py's."""
+
+import calendar
+import os
+import resource
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+HAPROXY_CONF = """\
+global
+    maxconn 2000
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend pop3s
+    bind 127.0.0.1:{front}
+    default_backend popd
+backend popd
+    server popd1 127.0.0.1:{back} send-proxy-v2
+"""
+
+
+class Haproxy(T.ForeignDaemon):
+    """HAProxy passing TCP (TLS untouched) to popd's PROXY listener."""
+
+    name = "haproxy"
+
+    def __init__(self, haproxy, top, back):
+        super().__init__(haproxy, top)
+        self.port = T.free_port()
+        conf = self.write("haproxy.cfg", HAPROXY_CONF.format(front=self.port,
+                                                             back=back))
+        self.args = ["-db", "-f", conf]
+
+
+class NodeExporter(T.ForeignDaemon):
+    """Debian's prometheus-node-exporter on loopback with its textfile
+    collector only."""
+
+    name = "node-exporter"
+
+    def __init__(self, prog, top, textdir):
+        super().__init__(prog, top)
+        self.port = T.free_port()
+        self.args = ["--web.listen-address=127.0.0.1:%d" % self.port,
+                     "--collector.disable-defaults",
+                     "--collector.textfile",
+                     "--collector.textfile.directory=" + textdir]
+
+
+def ctl(srv, *args):
+    """popctl's output; a failure is the test's."""
+    rc, out, err = srv.popctl(*args)
+    T.expect(rc, 0, "popctl %s (stderr %r)" % (" ".join(args), err))
+    return out
+
+
+def sessions(srv):
+    """show sessions as dicts, with the header checked."""
+    lines = ctl(srv, "show", "sessions").splitlines()
+    T.expect(lines[0].split(), ["USER", "ADDRESS", "LISTENER", "STATE",
+                                "SINCE", "RETR", "OCTETS", "DELE"], "header")
+    keys = ("user", "address", "listener", "state", "since", "retr",
+            "octets", "dele")
+    return [dict(zip(keys, ln.split())) for ln in lines[1:]]
+
+
+def stats(srv):
+    """show stats: {counter: (since start, since reload)}."""
+    lines = ctl(srv, "show", "stats").splitlines()
+    T.expect(lines[0].split(), ["COUNTER", "START", "RELOAD"], "header")
+    return {f[0]: (int(f[1]), int(f[2]))
+            for f in (ln.split() for ln in lines[1:])}
+
+
+def addr(sock):
+    """The client address popd should show: "127.0.0.2:40123"."""
+    return "%s:%d" % sock.getsockname()[:2]
+
+
+def login(r, user, pw):
+    T.expect(r.line()[:3], b"+OK", "greeting")
+    T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER")
+    return r.cmd("PASS " + pw)
+
+
+def row_of(rows, address):
+    for r in rows:
+        if r["address"] == address:
+            return r
+    raise AssertionError("no session from %s in %r" % (address, rows))
+
+
+def since_ok(since, t0):
+    """SINCE is UTC, and between t0 and now (a second's rounding)."""
+    t = calendar.timegm(time.strptime(since, "%Y-%m-%dT%H:%M:%SZ"))
+    return int(t0) - 1 <= t <= time.time() + 1
+
+
+# --- show sessions --------------------------------------------------------
+
+@T.test(start=False, timeout=240)
+def sessions_three_tls_one_via_haproxy(srv):
+    """Three TLS sessions, one of them through HAProxy (PROXY v2), one
+    in authorization, and a connection held in its TLS handshake: each
+    with its user, real address, listener and state; RETR, OCTETS and
+    DELE as the session did them."""
+    haproxy = T.apt_install("haproxy", "haproxy")
+    srv.pport = T.free_port()
+    srv.conf_extra = ("listen on 127.0.0.1 port %d tls proxy-protocol\n"
+                      'proxy "127.0.0.1"\n' % srv.pport)
+    srv.start()
+    a1 = b"Subject: one\n\nfirst\n"
+    a2 = b"Subject: two\n\nsecond message\n"
+    srv.deliver("alice", a1)
+    srv.deliver("alice", a2)
+    srv.deliver("bob", b"Subject: bob\n\nhi\n")
+    t0 = time.time()
+    with Haproxy(haproxy, srv.tmpdir, srv.pport) as hp:
+        alice = T.Raw(srv.port, src="127.0.0.2")
+        T.expect(login(alice, "alice", srv.password("alice"))[:3], b"+OK",
+                 "alice")
+        alice.cmd("RETR 1")
+        alice.multiline()
+        alice.cmd("RETR 2")
+        alice.multiline()
+        T.expect(alice.cmd("DELE 2")[:3], b"+OK", "DELE")
+        bob = T.Raw(hp.port, src="127.0.0.3")
+        T.expect(login(bob, "bob", srv.password("bob"))[:3], b"+OK",
+                 "bob through HAProxy")
+        pre = T.Raw(srv.port, src="127.0.0.4")
+        T.expect(pre.line()[:3], b"+OK", "greeting")
+        hs = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                      source_address=("127.0.0.5", 0))
+        rows = sessions(srv)
+        T.expect(len(rows), 4, "four sessions: %r" % rows)
+        r = row_of(rows, addr(alice.sock))
+        T.expect((r["user"], r["listener"], r["state"], r["retr"],
+                  r["octets"], r["dele"]),
+                 ("alice", "127.0.0.1:%d" % srv.port, "transaction", "2",
+                  str(T.rfc_size(a1) + T.rfc_size(a2)), "1"), "alice")
+        T.expect_true(since_ok(r["since"], t0), "alice's SINCE", r)
+        # HAProxy's client, not HAProxy: the address it vouches for.
+        r = row_of(rows, addr(bob.sock))
+        T.expect((r["user"], r["listener"], r["state"], r["retr"],
+                  r["octets"], r["dele"]),
+                 ("bob", "127.0.0.1:%d" % srv.pport, "transaction", "0",
+                  "0", "0"), "bob")
+        r = row_of(rows, addr(pre.sock))
+        T.expect((r["user"], r["state"], r["retr"]),
+                 ("-", "authorization", "-"), "before login")
+        r = row_of(rows, addr(hs))
+        T.expect((r["user"], r["listener"], r["state"]),
+                 ("-", "127.0.0.1:%d" % srv.port, "handshake"), "handshake")
+        T.expect_true(since_ok(r["since"], t0), "handshake's SINCE", r)
+        # An address seen twice would be a session listed twice.
+        T.expect(len({r["address"] for r in rows}), 4, "one row each")
+        # QUIT: update, then gone.
+        alice.cmd("QUIT")
+        alice.close()
+        T.wait_for(lambda: len(sessions(srv)) == 3, what="alice gone")
+        bob.close()
+        pre.close()
+        hs.close()
+        T.wait_for(lambda: sessions(srv) == [], what="no session left")
+
+
+# --- kick -----------------------------------------------------------------
+
+@T.test
+def kick_user_in_transaction(srv):
+    """kick user in the middle of a transaction with DELEs: the session
+    ends at once as a dropped connection, nothing is removed, another
+    user's session goes on, and the user logs in again."""
+    for i in range(3):
+        srv.deliver("alice", b"Subject: %d\n\nbody %d\n" % (i, i))
+    fds = len(os.listdir("/proc/%d/fd" % srv.proc.pid))
+    alice = T.Raw(srv.port, src="127.0.0.2")
+    T.expect(login(alice, "alice", srv.password("alice"))[:3], b"+OK",
+             "login")
+    T.expect(alice.cmd("DELE 1")[:3], b"+OK", "DELE 1")
+    T.expect(alice.cmd("DELE 2")[:3], b"+OK", "DELE 2")
+    bob = srv.pop("bob")
+    T.expect(row_of(sessions(srv), addr(alice.sock))["dele"], "2",
+             "two marked")
+    # A page per session, mapped: no descriptor per session stays open.
+    T.expect(len(os.listdir("/proc/%d/fd" % srv.proc.pid)), fds,
+             "the parent's descriptors with two sessions")
+    t = time.monotonic()
+    T.expect(ctl(srv, "kick", "user", "alice"), "1 session ended\n", "kick")
+    T.expect_true(alice.closed(5), "alice's connection closed")
+    T.expect_true(time.monotonic() - t < 2, "at once",
+                  time.monotonic() - t)
+    srv.wait_log('control: kick user "alice" by uid 0: 1 session ended')
+    srv.wait_log("alice: session ended (connection closed), nothing removed")
+    T.wait_for(lambda: [r["user"] for r in sessions(srv)] == ["bob"],
+               what="only bob left")
+    T.expect(len(srv.files("alice", "new")) + len(srv.files("alice", "cur")),
+             3, "alice's messages")
+    T.expect(bob.noop()[:3], b"+OK", "bob goes on")
+    p = srv.pop("alice")
+    T.expect(p.stat()[0], 3, "STAT after the kick")
+    p.quit()
+    bob.quit()
+    T.expect(ctl(srv, "kick", "user", "nobody"), "0 sessions ended\n",
+             "nobody to kick")
+
+
+@T.test
+def kick_address_every_state(srv):
+    """kick address ends the sessions of a network in every state, and
+    no other."""
+    srv.deliver("alice", b"Subject: x\n\ny\n")
+    alice = T.Raw(srv.port, src="127.0.2.1")
+    login(alice, "alice", srv.password("alice"))
+    pre = T.Raw(srv.port, src="127.0.2.2")
+    pre.line()
+    hs = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                  source_address=("127.0.2.3", 0))
+    other = srv.pop("bob")
+    T.wait_for(lambda: len(sessions(srv)) == 4, what="four sessions")
+    T.expect(ctl(srv, "kick", "address", "127.0.2.0/24"),
+             "3 sessions ended\n", "kick address")
+    T.expect_true(alice.closed(5) and pre.closed(5) and T.is_closed(hs),
+                  "all three closed")
+    srv.wait_log("control: kick address 127.0.2.0/24 by uid 0: 3 sessions "
+                 "ended")
+    T.wait_for(lambda: [r["user"] for r in sessions(srv)] == ["bob"],
+               what="bob only")
+    T.expect(other.noop()[:3], b"+OK", "bob goes on")
+    other.quit()
+    T.expect(len(srv.files("alice", "new")), 1, "nothing removed")
+
+
+# --- show stats -----------------------------------------------------------
+
+def lmtp_deliver(path, rcpt, data):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    f = s.makefile("rwb")
+
+    def reply():
+        while True:
+            ln = f.readline()
+            if ln[3:4] != b"-":
+                return ln
+    T.expect(reply()[:3], b"220", "LMTP greeting")
+    for cmd in (b"LHLO test", b"MAIL FROM:<x@example.net>",
+                b"RCPT TO:<%s>" % rcpt.encode(), b"DATA"):
+        f.write(cmd + b"\r\n")
+        f.flush()
+        reply()
+    f.write(data + b"\r\n.\r\n")
+    f.flush()
+    T.expect(reply()[:3], b"250", "LMTP delivered")
+    f.write(b"QUIT\r\n")
+    f.flush()
+    s.close()
+
+
+@T.test(start=False, timeout=180)
+def stats_equal_what_was_done(srv):
+    """Every counter of show stats moves by exactly what the test did,
+    and no other; after a reload the RELOAD column starts again."""
+    srv.plain = T.free_port()
+    srv.lmtp = os.path.join(srv.tmpdir, "lmtp.sock")
+    srv.conf_extra = ("listen on 127.0.0.1 port %d starttls\n"
+                      'listen on socket "%s" lmtp\n'
+                      "limit per-address logged-in 1\n"
+                      % (srv.plain, srv.lmtp))
+    srv.start()
+    m1 = b"Subject: 1\n\none\n"
+    m2 = b"Subject: 2\n\n.two, dot-stuffed\nand more\n"
+    srv.deliver("alice", m1)
+    srv.deliver("alice", m2)
+    srv.deliver("bob", b"Subject: b\n\nbob's\n")
+    T.wait_for(lambda: os.path.exists(srv.lmtp), what="the LMTP socket")
+    before = stats(srv)
+    want = {}
+
+    def did(counter, n=1):
+        want[counter] = want.get(counter, 0) + n
+
+    # Two good logins; alice retrieves both and deletes one, QUIT.
+    a = srv.pop("alice")
+    did("connections")
+    did("logins_ok")
+    a.retr(1)
+    a.retr(2)
+    did("retrieved_messages", 2)
+    did("retrieved_octets", T.rfc_size(m1) + T.rfc_size(m2))
+    a.dele(1)
+    # A second session of alice's: [IN-USE] (from another address:
+    # per-address logged-in is 1).
+    r = T.Raw(srv.port, src="127.0.0.9")
+    T.expect(login(r, "alice", srv.password("alice"))[:12],
+             b"-ERR [IN-USE", "in use")
+    r.close()
+    did("connections")
+    did("logins_failed_in_use")
+    a.quit()
+    did("deleted_messages")
+    # bob marks one and drops the connection: nothing removed.
+    r = T.Raw(srv.port, src="127.0.0.10")
+    login(r, "bob", srv.password("bob"))
+    r.cmd("DELE 1")
+    r.close()
+    did("connections")
+    did("logins_ok")
+    T.wait_for(lambda: not sessions(srv), what="bob's wrkrpop gone")
+    # Over limit per-address logged-in: alice from bob's address.
+    b = T.Raw(srv.port, src="127.0.0.11")
+    login(b, "bob", srv.password("bob"))
+    r = T.Raw(srv.port, src="127.0.0.11")
+    T.expect(login(r, "alice", srv.password("alice"))[:14],
+             b"-ERR [SYS/TEMP", "per-address logged-in")
+    r.close()
+    b.cmd("QUIT")
+    b.close()
+    did("connections", 2)
+    did("logins_ok")
+    did("logins_failed_limit")
+    did("refused_per_address_logged_in")
+    # A wrong password and an unknown user.
+    r = T.Raw(srv.port, src="127.0.0.12")
+    T.expect(login(r, "alice", "wrong")[:11], b"-ERR [AUTH]", "wrong")
+    T.expect(r.cmd("USER nosuchuser")[:3], b"+OK", "USER")
+    T.expect(r.cmd("PASS x")[:11], b"-ERR [AUTH]", "unknown user")
+    r.close()
+    did("connections")
+    did("logins_failed_auth", 2)
+    # A password in the clear, refused.
+    r = T.Raw(srv.plain, tls=False, src="127.0.0.13")
+    T.expect(r.line()[:3], b"+OK", "greeting")
+    T.expect(r.cmd("USER alice")[:11], b"-ERR [AUTH]", "plaintext USER")
+    T.expect(r.cmd("PASS " + srv.password("alice"))[:11], b"-ERR [AUTH]",
+             "plaintext PASS")
+    r.close()
+    did("connections")
+    did("logins_failed_plaintext")
+    # A TLS handshake that fails.
+    s = socket.create_connection((T.HOST, srv.port), timeout=10)
+    s.sendall(b"\x16\x03\x01\x00\x05hello" + b"garbage" * 10)
+    s.settimeout(5)
+    try:
+        while s.recv(4096):     # a TLS alert, then the close
+            pass
+    except ConnectionResetError:
+        pass
+    s.close()
+    did("connections")
+    did("tls_failures")
+    # mda: one delivered, one deferred (no HOME and no maildir).
+    r = T.run_mda(srv, "alice", b"Subject: mda\n\nx\n",
+                  args=["-s", srv.ctlsock])
+    T.expect(r.returncode, 0, "mda (stderr %r)" % r.stderr)
+    did("mda_delivered")
+    r = T.run_mda(srv, "alice", b"Subject: mda\n\nx\n",
+                  args=["-s", srv.ctlsock], env={"HOME": None})
+    T.expect(r.returncode, 75, "mda without HOME (stderr %r)" % r.stderr)
+    did("mda_deferred")
+    # LMTP: one delivered.
+    lmtp_deliver(srv.lmtp, "bob", b"Subject: lmtp\r\n\r\nhi")
+    did("lmtp_delivered")
+
+    def moved():
+        now = stats(srv)
+        return {k: now[k][0] - before[k][0] for k in now
+                if now[k][0] != before[k][0]}
+    # mda's reports travel on their own: wait for them.
+    T.wait_for(lambda: moved() == want, timeout=10,
+               what="show stats to equal what was done")
+    T.expect(moved(), want, "counters moved")
+
+    # A reload: RELOAD starts from 0, START goes on.
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 0, "reload (%r)" % err)
+    after = stats(srv)
+    T.expect({k: v[1] for k, v in after.items() if v[1]}, {},
+             "RELOAD after the reload")
+    srv.pop("bob").quit()
+    T.wait_for(lambda: stats(srv)["logins_ok"] ==
+               (after["logins_ok"][0] + 1, 1), what="one login since")
+
+
+# --- show penalties, unpenalize --------------------------------------------
+
+def timed_login(srv, src, user):
+    r = T.Raw(srv.port, src=src)
+    t = time.monotonic()
+    T.expect(login(r, user, srv.password(user))[:3], b"+OK", "login")
+    took = time.monotonic() - t
+    r.cmd("QUIT")
+    r.close()
+    return took
+
+
+@T.test(conf_extra="failure-delay 2s 2s\n", timeout=120,
+        users=[("alice", "pw1"), ("bob", "pw2"), ("carol", "pw3"),
+               ("dave", "pw4"), ("erin", "pw5"), ("frank", "pw6")])
+def penalties_then_unpenalize(srv):
+    """A sprayer's address is in show penalties with its failures, its
+    delay, and the known user it tried (never the unknown names: a
+    password typed as a name is not shown); while there, its checks go
+    one per delay, good logins too; after unpenalize, good logins from
+    it are as fast as from an address that never failed.  (A user who
+    logged in from an address skips its delay from then on: each login
+    here is another user's.)"""
+    spray = "127.0.0.30"
+    for user in ("alice", "nosuch1", "nosuch2", "nosuch3"):
+        r = T.Raw(srv.port, src=spray)
+        T.expect(login(r, user, "guess")[:11], b"-ERR [AUTH]", "spray")
+        r.close()
+    lines = ctl(srv, "show", "penalties").splitlines()
+    T.expect(lines[0].split(), ["ADDRESS", "USER", "FAILURES", "DELAY",
+                                "QUEUED"], "header")
+    rows = [ln.split() for ln in lines[1:]]
+    T.expect(sorted(rows), [[spray, "-", "4", "2", "0"],
+                            [spray, "alice", "1", "-", "-"]], "rows")
+    T.expect_true("nosuch" not in "".join(lines), "unknown names hidden")
+    unloaded = timed_login(srv, "127.0.0.31", "bob")
+    timed_login(srv, spray, "carol")
+    T.expect_true(timed_login(srv, spray, "dave") > 1.5,
+                  "the delay holds good logins too (before)")
+    T.expect(ctl(srv, "unpenalize", spray), "5 entries forgotten\n",
+             "unpenalize")
+    srv.wait_log("control: unpenalize %s by uid 0: 5 entries forgotten"
+                 % spray)
+    T.expect(ctl(srv, "show", "penalties").splitlines()[1:], [],
+             "nothing left")
+    took = [timed_login(srv, spray, "erin"),
+            timed_login(srv, spray, "frank")]
+    T.expect_true(max(took) < unloaded + 0.3 and max(took) < 1,
+                  "as fast as unloaded (%.3f s)" % unloaded, took)
+    # A network that holds nothing: nothing forgotten.
+    T.expect(ctl(srv, "unpenalize", "192.0.2.0/24"),
+             "0 entries forgotten\n", "an empty network")
+
+
+# --- 1,000 sessions ---------------------------------------------------------
+
+@T.test(conf_extra="limit sessions 2000\nlimit per-address sessions 2000\n"
+        "limit handshakes 2000\nlimit per-address handshakes 2000\n"
+        "timeout login 300\ntimeout handshake 300\n", timeout=300)
+def thousand_sessions_listed_fast(srv):
+    """With 1,000 sessions open (700 in authorization, 300 held in their
+    TLS handshake, more than a listener's chunk), show sessions lists
+    them all within 200 ms, popctl's whole run."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    conns = []
+    try:
+        for i in range(700):
+            r = T.Raw(srv.port, src="127.0.3.%d" % (1 + i % 250))
+            T.expect(r.line()[:3], b"+OK", "greeting %d" % i)
+            conns.append(r)
+        for i in range(300):
+            conns.append(socket.create_connection(
+                (T.HOST, srv.port), timeout=10,
+                source_address=("127.0.4.%d" % (1 + i % 250), 0)))
+        T.wait_for(lambda: len(sessions(srv)) == 1000, timeout=30,
+                   what="1,000 sessions listed")
+        best = None
+        for _ in range(3):
+            t = time.monotonic()
+            rc, out, err = srv.popctl("show", "sessions")
+            took = time.monotonic() - t
+            T.expect(rc, 0, "popctl (%r)" % err)
+            T.expect(len(out.splitlines()), 1001, "lines")
+            best = took if best is None else min(best, took)
+        states = [ln.split()[3] for ln in out.splitlines()[1:]]
+        T.expect((states.count("authorization"), states.count("handshake")),
+                 (700, 300), "states")
+        T.expect_true(best < 0.2, "show sessions within 200 ms", best)
+    finally:
+        for c in conns:
+            c.close()
+
+
+# --- show metrics ---------------------------------------------------------
+
+@T.test(timeout=900)
+def metrics_promtool_and_node_exporter(srv):
+    """show metrics is the Prometheus text format: Debian's promtool
+    accepts it, and a real prometheus-node-exporter's textfile collector
+    serves popd's counters to an HTTP client."""
+    promtool = T.apt_install("prometheus", "promtool")
+    exporter = T.apt_install("prometheus-node-exporter",
+                             "prometheus-node-exporter")
+    srv.deliver("alice", b"Subject: m\n\nx\n")
+    p = srv.pop("alice")
+    p.retr(1)
+    p.quit()
+    r = T.Raw(srv.port)
+    login(r, "bob", "wrong")
+    r.close()
+    text = ctl(srv, "show", "metrics")
+    check = subprocess.run([promtool, "check", "metrics"],
+                           input=text.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+    T.expect((check.returncode, check.stdout.decode()), (0, ""),
+             "promtool check metrics")
+    T.expect_true('popd_logins_total{result="ok"} 1\n' in text, "logins")
+    textdir = os.path.join(srv.tmpdir, "textfile")
+    os.mkdir(textdir)
+    # The cron line of popctl.8: write aside, then rename.
+    with open(os.path.join(textdir, "popd.prom.tmp"), "w") as f:
+        f.write(text)
+    os.rename(os.path.join(textdir, "popd.prom.tmp"),
+              os.path.join(textdir, "popd.prom"))
+    with NodeExporter(exporter, srv.tmpdir, textdir) as ne:
+        url = "http://127.0.0.1:%d/metrics" % ne.port
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            served = resp.read().decode()
+    for line in ('popd_logins_total{result="ok"} 1',
+                 'popd_logins_total{result="auth"} 1',
+                 'popd_retrieved_messages_total 1',
+                 "node_textfile_scrape_error 0"):
+        T.expect_true(line + "\n" in served, "node_exporter serves %s"
+                      % line)
+
+
+# --- mda without popd -------------------------------------------------------
+
+@T.test
+def mda_never_waits_for_popd(srv):
+    """mda delivers the same with no popd at its socket, and with a
+    socket that nobody reads: it never waits for one."""
+    r = T.run_mda(srv, "alice", b"Subject: a\n\nx\n",
+                  args=["-s", os.path.join(srv.tmpdir, "none.sock")])
+    T.expect(r.returncode, 0, "no socket (stderr %r)" % r.stderr)
+    path = os.path.join(srv.tmpdir, "deaf.sock")
+    deaf = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deaf.bind(path)
+    os.chmod(path, 0o666)
+    deaf.listen(1)
+    try:
+        t = time.monotonic()
+        r = T.run_mda(srv, "alice", b"Subject: b\n\ny\n",
+                      args=["-s", path])
+        T.expect(r.returncode, 0, "deaf socket (stderr %r)" % r.stderr)
+        T.expect_true(time.monotonic() - t < 2, "no wait",
+                      time.monotonic() - t)
+        c, _ = deaf.accept()
+        c.settimeout(5)
+        T.expect(c.recv(100), b"report mda delivered\n", "its line")
+        c.close()
+    finally:
+        deaf.close()
+    T.expect(len(srv.files("alice", "new")), 2, "both delivered")
+
+
+if __name__ == "__main__":
+    T.main()
