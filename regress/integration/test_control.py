@@ -396,6 +396,65 @@ def unit_reload_fails_visibly(srv):
     T.expect(r.returncode, 0, "reload once mended")
 
 
+def proto_numbers():
+    """MSG_VERSION and the number of MSG_CONTROL_REQUEST, read from
+    common/proto.h (its enum counts from MSG_NONE = 0)."""
+    import re
+    with open(os.path.join(T.REPO, "common", "proto.h")) as f:
+        text = f.read()
+    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
+    start = text.index("enum msg_type {")
+    body = text[start:text.index("\tMSG_MAX\n", start)]
+    names = re.findall(r"^\s*(MSG_[A-Z_]+)", body, re.M)
+    return version, names.index("MSG_CONTROL_REQUEST")
+
+
+@T.test(allow_crash=True)
+def forged_request_without_a_client(srv):
+    """A compromised control process that passes the parent a request
+    with a descriptor that is no client's socket (a pipe) is ended and
+    restarted; the root parent goes on, and popctl works again."""
+    T.need_root()
+    import array
+    import ctypes
+    import struct
+
+    class Req(ctypes.Structure):
+        _fields_ = [("req", ctypes.c_uint64), ("cmd", ctypes.c_uint32),
+                    ("pad", ctypes.c_uint32),
+                    ("user", ctypes.c_char * 65),
+                    ("af", ctypes.c_int), ("addr", ctypes.c_ubyte * 16),
+                    ("bits", ctypes.c_int)]
+    version, mtype = proto_numbers()
+    old = T.wait_for(lambda: srv.pids()["control"], 10, "the control pid")
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(old)
+    try:
+        chan = libc.syscall(438, pidfd, 3, 0)   # SYS_pidfd_getfd
+    finally:
+        os.close(pidfd)
+    T.expect_true(chan >= 0, "the control process's channel")
+    r, w = os.pipe()
+    try:
+        payload = bytes(Req(req=1, cmd=8))      # CTL_RELOAD
+        hdr = struct.pack("=IIII", mtype, version, len(payload), 0)
+        s = socket.socket(fileno=chan)
+        s.sendmsg([hdr + payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                     array.array("i", [r]))])
+        s.close()
+    finally:
+        os.close(r)
+        os.close(w)
+    srv.wait_log("not a client's socket: control is compromised or broken")
+    T.wait_for(lambda: (lambda p: p if p and p != old else None)(
+        srv.pids()["control"]), 10, "a new control process")
+    T.expect_true("control: reload by uid" not in srv.log(),
+                  "no reload was done")
+    T.expect(T.wait_for(lambda: (lambda r: r if r[0] == 0 else None)(
+        srv.popctl("reload")), 10, "popctl reload")[1],
+        "reloaded %s\n" % srv.conffile, "reload after the restart")
+
+
 @T.test(start=False)
 def popctl_without_popd(srv):
     rc, out, err = srv.popctl("reload")
