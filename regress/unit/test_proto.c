@@ -232,7 +232,8 @@ parent_only_out(char *text)
 		n = (nl = strchr(r, '\n')) != NULL ? (size_t)(nl - r + 1) :
 		    strlen(r);
 		if (strncmp(r, "table ", 6) != 0 &&
-		    strncmp(r, "system ", 7) != 0) {
+		    strncmp(r, "system ", 7) != 0 &&
+		    strncmp(r, "control ", 8) != 0) {
 			memmove(w, r, n);
 			w += n;
 		}
@@ -418,7 +419,7 @@ send_receive(const char *name, const struct popd_conf *conf,
 	CHECK(strcmp(got_text, want_text) == 0, "%s, %s: expected:\n%s-- "
 	    "got:\n%s--", name, cname, want_text, got_text);
 	if (ch->proc == PROC_LISTENER) {
-		/* All of it but the tables: they stay with the parent. */
+		/* All of it but the tables and control: the parent's. */
 		free(want_text);
 		want_text = parent_only_out(printed(conf));
 		got_text = parent_only_out(got_text);
