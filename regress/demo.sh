@@ -12,7 +12,8 @@ PORT=${PORT:-9950}
 ADDR=127.0.0.1:$PORT
 
 if [ ! -x popd/popd ] || [ ! -x authpop/authpop ] || \
-    [ ! -x wrkrpop/wrkrpop ] || [ ! -x popdpass/popdpass ]; then
+    [ ! -x wrkrpop/wrkrpop ] || [ ! -x popdpass/popdpass ] || \
+    [ ! -x popctl/popctl ]; then
 	echo "demo: build first: make" >&2
 	exit 1
 fi
@@ -58,6 +59,7 @@ maildir "Maildir"
 pki localhost cert "$DEMO/cert.pem"
 pki localhost key "$DEMO/key.pem"
 listen on 127.0.0.1 port $PORT tls
+control socket "$DEMO/popd.sock"
 EOF
 popd/popd -n -f "$DEMO/popd.conf"
 
@@ -108,8 +110,10 @@ From another terminal:
   curl -k --user demo:demo pop3s://$ADDR/1       # fetch message 1
   openssl s_client -connect $ADDR -quiet        # talk POP3 yourself:
       USER demo / PASS demo / STAT / LIST / UIDL / RETR 1 / QUIT
+  popctl/popctl -s $DEMO/popd.sock show sessions   # who is on
 
-Files: $DEMO (popd.conf, authtab, usertab, cert.pem, home/Maildir)
+Files: $DEMO (popd.conf, authtab, usertab, cert.pem, home/Maildir,
+popd.sock)
 Stop with Ctrl-C.
 
 EOF
