@@ -480,7 +480,12 @@ jobs_dispatch(void)
 		if ((s = TAILQ_FIRST(&h->familiar)) != NULL)
 			TAILQ_REMOVE(&h->familiar, s, qentry);
 		else if (h->next > t || (from == &ready && h->fails > 0)) {
-			/* Its familiar check left: the rest waits its turn. */
+			/*
+			 * Its familiar check left, or it failed since it
+			 * got in turn (a new address's first guesses, all
+			 * sent at once): the rest waits its delay, and
+			 * then its turn among failing addresses.
+			 */
 			host_schedule(h);
 			continue;
 		} else if ((s = TAILQ_FIRST(&h->waiting)) != NULL)

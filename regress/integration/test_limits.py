@@ -10,6 +10,7 @@ Clients come from other loopback addresses (127.0.0.2 ...) than the
 harness (127.0.0.1), as a sprayer and its victims would."""
 
 import os
+import re
 import resource
 import signal
 import socket
@@ -374,6 +375,36 @@ def fair_checks_under_spray(srv):
     n = srv.log().count('failed login for "nobody"')
     T.expect_true(n <= 10, "sprayers' checks throttled (%d done)" % n, n)
     for r in spray:
+        r.close()
+
+
+@T.test(cost=10, conf_extra="failure-delay 1s 15s\n"
+        "limit per-address sessions 128", timeout=60)
+def sprayer_first_guesses_bounded(srv):
+    """A new address sends wrong passwords on more connections than
+    there are password checkers, all at once: as many are checked at once
+    as there are checkers, and the first failure holds the rest for the
+    address's delay, those already in turn for a checker too.  (Before
+    issue 16 one more went through: a sprayer's first guesses came
+    sooner, which attack.py's guesses after its warm-up do not show.)"""
+    m = re.search(r"(\d+) password checkers", srv.log())
+    T.expect_true(m is not None, "authpop logs its checkers")
+    n = int(m.group(1))
+    src = "127.0.0.17"
+    conns = [greeted(srv, src) for _ in range(n + 2)]
+    t = time.monotonic()
+    for i, r in enumerate(conns):
+        r.send(b"USER x%d\r\nPASS guess-%d\r\n" % (i, i))
+    # The checks take about 0.1 s; the first failure's delay is 1 s.
+    time.sleep(max(0.0, t + 0.8 - time.monotonic()))
+    k = srv.log().count('failed login for "x')
+    T.expect_true(k <= n, "guesses checked before the address's first "
+                  "delay ended (%d checkers)" % n, k)
+    # The rest wait their turn, they are not lost: one more after the
+    # n failures' delay (at most 15 s).
+    T.wait_for(lambda: srv.log().count('failed login for "x') > n,
+               timeout=20, what="the next guess after the delay")
+    for r in conns:
         r.close()
 
 
