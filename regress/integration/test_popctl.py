@@ -8,6 +8,7 @@ who may do what are test_control.py's."""
 
 import calendar
 import os
+import re
 import resource
 import socket
 import ssl
@@ -489,6 +490,70 @@ def thousand_sessions_listed_fast(srv):
         T.expect((states.count("authorization"), states.count("handshake")),
                  (700, 300), "states")
         T.expect_true(best < 0.2, "show sessions within 200 ms", best)
+    finally:
+        for c in conns:
+            c.close()
+
+
+@T.test(conf_extra="limit sessions 3000\nlimit per-address sessions 3000\n"
+        "timeout login 300\n", timeout=300)
+def non_reader_of_a_big_answer_dropped(srv):
+    """A control client asks for show sessions over 2,400 sessions (well
+    over a socket's buffer) and never reads: the control process holds
+    the rest, answers everyone else meanwhile, POP3 logins go on, and it
+    drops the client after 10 s without progress (popctl.8), not sooner;
+    it is not restarted and its memory stays bounded."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 8192:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    conns = []
+    try:
+        for i in range(2400):
+            r = T.Raw(srv.port, src="127.0.5.%d" % (1 + i % 250))
+            T.expect(r.line()[:3], b"+OK", "greeting %d" % i)
+            conns.append(r)
+        T.wait_for(lambda: len(sessions(srv)) == 2400, timeout=30,
+                   what="2,400 sessions listed")
+        ctlpid = srv.pids()["control"]
+        nr = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        nr.connect(srv.ctlsock)
+        nr.sendall(b"show sessions\n")
+        t0 = time.monotonic()
+        time.sleep(1)
+        for _ in range(3):
+            t = time.monotonic()
+            rc, out, err = srv.popctl("show", "stats")
+            T.expect(rc, 0, "show stats beside the non-reader (%r)" % err)
+            T.expect_true(time.monotonic() - t < 2, "show stats answered "
+                          "promptly", time.monotonic() - t)
+        timed_login(srv, "127.0.0.32", "bob")
+        rss = int(re.search(r"VmRSS:\s+(\d+)", open(
+            "/proc/%d/status" % ctlpid).read()).group(1))
+        T.expect_true(rss < 32 * 1024, "control process RSS (KB)", rss)
+        msg = "not reading its answer for 10 s, dropped"
+        T.expect_true(msg not in srv.log(), "not dropped before 10 s")
+        srv.wait_log(msg, timeout=15)
+        took = time.monotonic() - t0
+        T.expect_true(8 <= took <= 15, "dropped after about 10 s", took)
+        # What it got is a cut answer: no last line, then the end.
+        nr.settimeout(10)
+        got = b""
+        try:
+            while True:
+                b = nr.recv(65536)
+                if not b:
+                    break
+                got += b
+        except ConnectionResetError:
+            pass
+        nr.close()
+        T.expect(srv.pids()["control"], ctlpid, "the same control process")
+        rc, out, err = srv.popctl("show", "sessions")
+        T.expect(rc, 0, "show sessions afterwards (%r)" % err)
+        T.expect(len(out.splitlines()), 2401, "lines afterwards")
+        T.expect_true(0 < len(got) < len(out) and
+                      not got.endswith(b"\nok\n"), "a cut answer (of %d "
+                      "bytes)" % len(out), len(got))
     finally:
         for c in conns:
             c.close()
