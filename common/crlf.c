@@ -55,6 +55,9 @@ crlf_eol(struct crlf *st)
  * bytes used; stops early when out is nearly full or the TOP limit is
  * reached (st->done: the caller stops reading).  A CR is sent as it
  * comes, whatever follows, so nothing is held back between calls.
+ * What comes out is the RFC 1939 size plus st->stuffed (and, after
+ * crlf_finish, the 3 octets of the terminator): RETR needs no second
+ * pass to count what it sent.
  */
 size_t
 crlf_convert(struct crlf *st, const char *in, size_t inlen, char *out,
@@ -74,8 +77,10 @@ crlf_convert(struct crlf *st, const char *in, size_t inlen, char *out,
 		}
 		if (st->bol) {
 			st->bol = 0;
-			if (in[i] == '.')
+			if (in[i] == '.') {
 				out[o++] = '.';
+				st->stuffed++;
+			}
 		}
 		/* Copy the rest of the line as one run. */
 		n = inlen - i;

@@ -19,6 +19,7 @@ struct crlf {
 	int		 inbody;	/* past the header/body separator */
 	long long	 lines;		/* body lines still allowed, -1: all */
 	int		 done;		/* TOP limit reached: stop reading */
+	long long	 stuffed;	/* dots added by dot-stuffing */
 };
 
 /* crlf.c */

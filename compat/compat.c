@@ -4,6 +4,8 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -318,6 +320,16 @@ compat_memtrim(void)
 {
 #if defined(__GLIBC__)
 	(void)malloc_trim(0);
+#endif
+}
+
+int
+compat_cork(int fd, int on)
+{
+#ifdef TCP_CORK
+	return setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+#else
+	return setsockopt(fd, IPPROTO_TCP, TCP_NOPUSH, &on, sizeof(on));
 #endif
 }
 

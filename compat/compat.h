@@ -30,6 +30,12 @@
  */
 int	compat_exe_path(char *, size_t);
 
+/*
+ * Hold back (on 1) or send at once (0) the partial segments of a TCP
+ * socket: Linux TCP_CORK, BSD TCP_NOPUSH.  -1 with errno on failure.
+ */
+int	compat_cork(int, int);
+
 /* Return freed heap memory to the system (glibc keeps it). */
 void	compat_memtrim(void);
 

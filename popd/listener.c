@@ -39,7 +39,9 @@
 #include "sandbox.h"
 #include "stats.h"
 
-#define RELAY_BUFSZ		16384	/* per direction and session */
+#define RELAY_BUFSZ		65536	/* per direction, while it holds data */
+#define RELAY_SPARE		32	/* empty buffers kept for reuse */
+#define TLS_RECORD_MAX		16384	/* plaintext octets in a record */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 #define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
@@ -158,6 +160,8 @@ static unsigned int			 nsessions;
 static uint32_t				 next_lid;
 static int				 draining;
 static int				 spare[2] = { -1, -1 };
+static unsigned char			*sparebufs[RELAY_SPARE];
+static int				 nspare;
 
 static void	listener_parent_conf(struct chan *, const void *, int);
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
@@ -1080,37 +1084,49 @@ relay_worker_in(struct session *s, short *pw)
 	return -1;
 }
 
-/* Buffer to client. */
+/*
+ * Buffer to client, as far as the client takes it.  libtls writes one
+ * TLS record per call; with more than one to go, the records are corked
+ * into segments as large as the kernel makes them, instead of a packet
+ * each (TCP_NODELAY is for the short replies).
+ */
 static int
 relay_client_out(struct session *s, short *sw)
 {
 	ssize_t	n;
+	int	moved = 0, corked = 0;
 
-	if (s->down.len == 0)
-		return 0;
-	n = client_write(s, s->down.data + s->down.off, s->down.len);
-	if (n > 0) {
-		s->wpending = 0;
-		relaybuf_consume(&s->down, n, 0);
-		return 1;
+	while (s->down.len > 0) {
+		if (!corked && s->down.len > TLS_RECORD_MAX)
+			corked = compat_cork(s->sock, 1) == 0;
+		n = client_write(s, s->down.data + s->down.off, s->down.len);
+		if (n > 0) {
+			s->wpending = 0;
+			relaybuf_consume(&s->down, n, 0);
+			moved = 1;
+			continue;
+		}
+		if (n == TLS_WANT_POLLIN) {
+			s->wpending = 1;
+			*sw |= EV_READ;
+		} else if (n == TLS_WANT_POLLOUT) {
+			s->wpending = 1;
+			*sw |= EV_WRITE;
+		} else {
+			if (client_gone(s))
+				log_debug("%s: client gone: %s", s->addr,
+				    client_error(s));
+			else
+				log_info("%s: client write: %s", s->addr,
+				    client_error(s));
+			session_free(s);
+			return -1;
+		}
+		break;
 	}
-	if (n == TLS_WANT_POLLIN) {
-		s->wpending = 1;
-		*sw |= EV_READ;
-	} else if (n == TLS_WANT_POLLOUT) {
-		s->wpending = 1;
-		*sw |= EV_WRITE;
-	} else {
-		if (client_gone(s))
-			log_debug("%s: client gone: %s", s->addr,
-			    client_error(s));
-		else
-			log_info("%s: client write: %s", s->addr,
-			    client_error(s));
-		session_free(s);
-		return -1;
-	}
-	return 0;
+	if (corked)
+		(void)compat_cork(s->sock, 0);
+	return moved;
 }
 
 /*
@@ -1451,11 +1467,14 @@ relaybuf_space(struct relaybuf *b, int movable, unsigned char **p,
     size_t *room)
 {
 	if (b->data == NULL) {
-		if ((b->data = malloc(RELAY_BUFSZ)) == NULL)
+		if (nspare > 0)
+			b->data = sparebufs[--nspare];
+		else if ((b->data = malloc(RELAY_BUFSZ)) == NULL)
 			return -1;
 		b->off = b->len = 0;
 	}
-	if (b->off + b->len == RELAY_BUFSZ && b->off > 0 && movable) {
+	if (b->off + b->len == RELAY_BUFSZ && b->off > 0 && movable &&
+	    b->len <= RELAY_BUFSZ / 4) {
 		memmove(b->data, b->data + b->off, b->len);
 		b->off = 0;
 	}
@@ -1478,13 +1497,20 @@ relaybuf_consume(struct relaybuf *b, size_t n, int wipe)
 		b->off = 0;
 }
 
-/* Give an empty buffer back, so idle sessions stay small. */
+/*
+ * Give an empty buffer back, so idle sessions stay small: to the few
+ * kept for the next session that streams (no malloc and free per
+ * wakeup of a long RETR), or to the allocator.
+ */
 static void
 relaybuf_release(struct relaybuf *b)
 {
 	if (b->data == NULL || b->len > 0)
 		return;
-	free(b->data);
+	if (nspare < RELAY_SPARE)
+		sparebufs[nspare++] = b->data;
+	else
+		free(b->data);
 	b->data = NULL;
 	b->off = 0;
 }

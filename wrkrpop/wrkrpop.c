@@ -16,6 +16,7 @@
  * count against the idle timer.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <err.h>
@@ -24,6 +25,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,13 @@
 
 #define RBUF_SIZE	16384
 #define WBUF_SIZE	65536
-#define FILE_CHUNK	32768
+#define FILE_CHUNK	65536
+#define MAP_MIN		(256 * 1024)	/* RETR maps messages this big */
+#ifdef MAP_POPULATE
+#define MAP_POPULATE_RO	MAP_POPULATE	/* one fault-in, not one per page */
+#else
+#define MAP_POPULATE_RO	0
+#endif
 
 struct session {
 	int		 fd;
@@ -101,6 +109,12 @@ static void		cmd_loggedin(struct session *, struct pop3_line *);
 static void		listing(struct session *, struct pop3_line *, int);
 static void		retr_top(struct session *, struct pop3_line *, int);
 static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
+static off_t		send_conv(struct session *, struct crlf *,
+			    const char *, size_t);
+static off_t		send_read(struct session *, struct mmsg *, int,
+			    struct crlf *);
+static off_t		send_mapped(struct session *, struct mmsg *, int,
+			    struct crlf *);
 static void		send_msg(struct session *, struct mmsg *, size_t,
 			    long long);
 static void		reply(struct session *, const char *, ...)
@@ -629,6 +643,77 @@ msg_arg(struct session *s, const char *arg, size_t *idx)
 	return &s->md.msgs[n - 1];
 }
 
+/* Convert len bytes of a message into the write buffer. */
+static off_t
+send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
+{
+	size_t	off, used, w;
+	off_t	wire = 0;
+
+	for (off = 0; off < len && !st->done; off += used) {
+		if (sizeof(s->wbuf) - s->wlen < 2)
+			out_flush(s);
+		w = crlf_convert(st, p + off, len - off, s->wbuf + s->wlen,
+		    sizeof(s->wbuf) - s->wlen, &used);
+		s->wlen += w;
+		wire += w;
+	}
+	return wire;
+}
+
+/* The message through a read buffer; returns the octets sent. */
+static off_t
+send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st)
+{
+	char		 buf[FILE_CHUNK];
+	ssize_t		 n;
+	off_t		 wire = 0;
+
+	while (!st->done) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: read %s", s->user, m->name);
+			session_end(s, "message read error", END_ERROR);
+		}
+		if (n == 0)
+			break;
+		wire += send_conv(s, st, buf, n);
+		/*
+		 * A short read of a regular file is its end (maildir_openat
+		 * opened nothing else): no read just to see 0.
+		 */
+		if ((size_t)n < sizeof(buf))
+			break;
+	}
+	return wire;
+}
+
+/*
+ * A big message straight from the page cache, without copying it into
+ * a read buffer first; -1 (nothing sent) if it cannot be mapped.  A
+ * file another program of the user truncates meanwhile ends the
+ * session by SIGBUS: nothing is removed, as for any crash.
+ */
+static off_t
+send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st)
+{
+	struct stat	 sb;
+	void		*p;
+	off_t		 wire;
+
+	if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
+	    (uintmax_t)sb.st_size > SIZE_MAX)
+		return -1;
+	p = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE_RO,
+	    fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	wire = send_conv(s, st, p, sb.st_size);
+	(void)munmap(p, sb.st_size);
+	return wire;
+}
+
 /*
  * Stream a message (toplines -1) or its headers and toplines body lines
  * through crlf_convert straight into the write buffer.  Once "+OK" is
@@ -638,11 +723,8 @@ msg_arg(struct session *s, const char *arg, size_t *idx)
 static void
 send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 {
-	struct crlf	 st, cnt;
-	char		 buf[FILE_CHUNK];
-	size_t		 off, used;
-	ssize_t		 n;
-	off_t		 sent = 0, wire = 0;
+	struct crlf	 st;
+	off_t		 sent, wire;
 	int		 fd;
 	size_t		 w;
 
@@ -664,28 +746,9 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 	else
 		reply(s, "+OK top of message follows");
 	crlf_init(&st, toplines);
-	crlf_init(&cnt, -1);
-	while (!st.done) {
-		if ((n = read(fd, buf, sizeof(buf))) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s: read %s", s->user, m->name);
-			session_end(s, "message read error", END_ERROR);
-		}
-		if (n == 0)
-			break;
-		if (toplines < 0)
-			sent += crlf_count(&cnt, buf, n);
-		for (off = 0; off < (size_t)n && !st.done; off += used) {
-			if (sizeof(s->wbuf) - s->wlen < 2)
-				out_flush(s);
-			w = crlf_convert(&st, buf + off, n - off,
-			    s->wbuf + s->wlen, sizeof(s->wbuf) - s->wlen,
-			    &used);
-			s->wlen += w;
-			wire += w;
-		}
-	}
+	if (toplines >= 0 || m->size < MAP_MIN || (wire = send_mapped(s, m, fd,
+	    &st)) == -1)
+		wire = send_read(s, m, fd, &st);
 	close(fd);
 	if (sizeof(s->wbuf) - s->wlen < 5)
 		out_flush(s);
@@ -703,7 +766,8 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		s->nretr++;
 		if (idx + 1 > s->lastno)
 			s->lastno = idx + 1;
-		sent += crlf_count_finish(&cnt);
+		/* The RFC 1939 octets: less the stuffed dots and ".CRLF". */
+		sent = wire - st.stuffed - 3;
 		s->retroct += sent;
 		STAT_ADD(STAT_RETRIEVED_OCTETS, sent);
 		/* A wrong ",W=" in a name or a file changed under us. */

@@ -38,6 +38,9 @@ buf_add(struct buf *b, const char *p, size_t len)
 	b->len += len;
 }
 
+/* The dots the last convert() stuffed, as crlf_convert counted them. */
+static long long	conv_stuffed;
+
 /*
  * Convert in, split at split, through an output buffer of outsz bytes.
  */
@@ -66,6 +69,7 @@ convert(const char *in, size_t len, size_t split, size_t outsz,
 	}
 	n = crlf_finish(&st, out, outsz < 5 ? 5 : outsz);
 	buf_add(b, out, n);
+	conv_stuffed = st.stuffed;
 }
 
 /*
@@ -209,16 +213,24 @@ check_convert(const char *in, size_t len, long long top,
 {
 	struct buf	got = { NULL, 0, 0 };
 	size_t		k = 0, outsz[] = { 2, 3, 7, 65536 }, j;
-	int		ok = 1;
+	int		ok = 1, counted = 1;
+	off_t		size = top < 0 ? size_of(in, len) : 0;
 
-	for (j = 0; ok && j < sizeof(outsz) / sizeof(outsz[0]); j++) {
-		for (k = 0; ok && k <= len; k++) {
+	for (j = 0; ok && counted && j < sizeof(outsz) / sizeof(outsz[0]);
+	    j++) {
+		for (k = 0; ok && counted && k <= len; k++) {
 			convert(in, len, k, outsz[j], top, &got);
 			ok = same(&got, want);
+			/* RETR's count: what went out less stuffing and ".CRLF" */
+			counted = top >= 0 ||
+			    (off_t)got.len - conv_stuffed - 3 == size;
 		}
 	}
 	CHECK(ok, "%s: top %lld split %zu outsz %zu: expected %zu bytes, "
 	    "got %zu", what, top, k - 1, outsz[j - 1], want->len, got.len);
+	CHECK(counted, "%s: split %zu outsz %zu: %zu octets sent less %lld "
+	    "stuffed and 3 is not the size %lld", what, k - 1, outsz[j - 1],
+	    got.len, conv_stuffed, (long long)size);
 	free(got.p);
 }
 
