@@ -39,8 +39,9 @@
 #include "sandbox.h"
 #include "stats.h"
 
-#define RELAY_BUFSZ		65536	/* per direction, while it holds data */
-#define RELAY_SPARE		32	/* empty buffers kept for reuse */
+#define RELAY_UP		16384	/* client to worker: commands */
+#define RELAY_DOWN		262144	/* worker to client: replies, mail */
+#define RELAY_SPARE		8	/* empty down buffers kept for reuse */
 #define TLS_RECORD_MAX		16384	/* plaintext octets in a record */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
@@ -80,6 +81,7 @@ enum sess_state {
  */
 struct relaybuf {
 	unsigned char		*data;
+	size_t			 size;		/* RELAY_UP or RELAY_DOWN */
 	size_t			 off;
 	size_t			 len;
 };
@@ -625,6 +627,8 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	}
 	s->peer = peer;
 	s->sock = fd;
+	s->up.size = RELAY_UP;
+	s->down.size = RELAY_DOWN;
 	s->tlsctx = l->tls;
 	s->lid = ++next_lid;
 	s->lsock = l->sock;
@@ -1387,7 +1391,7 @@ session_free(struct session *s)
 		freezero(s->ph, PROXY_MAX);
 	/* Client bytes may hold a password. */
 	if (s->up.data != NULL)
-		freezero(s->up.data, RELAY_BUFSZ);
+		freezero(s->up.data, RELAY_UP);
 	free(s->down.data);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
@@ -1467,21 +1471,21 @@ relaybuf_space(struct relaybuf *b, int movable, unsigned char **p,
     size_t *room)
 {
 	if (b->data == NULL) {
-		if (nspare > 0)
+		if (b->size == RELAY_DOWN && nspare > 0)
 			b->data = sparebufs[--nspare];
-		else if ((b->data = malloc(RELAY_BUFSZ)) == NULL)
+		else if ((b->data = malloc(b->size)) == NULL)
 			return -1;
 		b->off = b->len = 0;
 	}
-	if (b->off + b->len == RELAY_BUFSZ && b->off > 0 && movable &&
-	    b->len <= RELAY_BUFSZ / 4) {
+	if (b->off + b->len == b->size && b->off > 0 && movable &&
+	    b->len <= b->size / 4) {
 		memmove(b->data, b->data + b->off, b->len);
 		b->off = 0;
 	}
-	if (b->off + b->len == RELAY_BUFSZ)
+	if (b->off + b->len == b->size)
 		return 1;
 	*p = b->data + b->off + b->len;
-	*room = RELAY_BUFSZ - b->off - b->len;
+	*room = b->size - b->off - b->len;
 	return 0;
 }
 
@@ -1507,7 +1511,7 @@ relaybuf_release(struct relaybuf *b)
 {
 	if (b->data == NULL || b->len > 0)
 		return;
-	if (nspare < RELAY_SPARE)
+	if (b->size == RELAY_DOWN && nspare < RELAY_SPARE)
 		sparebufs[nspare++] = b->data;
 	else
 		free(b->data);

@@ -44,7 +44,7 @@
 #include "wrkrpop.h"
 
 #define RBUF_SIZE	16384
-#define WBUF_SIZE	65536
+#define WBUF_SIZE	262144
 #define FILE_CHUNK	65536
 #define MAP_MIN		(256 * 1024)	/* RETR maps messages this big */
 #ifdef MAP_POPULATE

@@ -25,8 +25,13 @@ The cipher's own cost (openssl speed, AES-256-GCM, 16 KB records) is
 printed first: what the server spends above it is its own.  The client
 runs on the same cores; it reads with 256 KB buffers.
 
-    python3 regress/bench/fetch.py [-r RUNS] [--sets mixed,small]
-        [--no-dovecot] [--no-plain] [--top]
+    python3 regress/bench/fetch.py [-r RUNS] [--sets mixed,small] [-w N]
+        [--no-dovecot] [--no-plain] [--single] [--slow] [--top N]
+
+Modes: pipe (-w commands in flight, 256 by default: a client that keeps
+the connection busy, as RFC 2449 PIPELINING allows), single (one command
+at a time), slowrd (pipelined, but the client's receive buffer is 16 KB),
+topN (TOP N of every message).
 
 Targets (issue 22): cpu/MB <= 1.0 over TLS and <= 0.4 in plaintext;
 MB/s and msgs/s >= 5x Dovecot over TLS.
@@ -46,7 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import popdtest as T  # noqa: E402
 
-WINDOW = 64             # pipelined commands in flight
+WINDOW = 256            # pipelined commands in flight (-w)
 TERM = b"\r\n.\r\n"
 
 # Dovecot as a server keeps it: indexes on disk, plaintext logins allowed
@@ -151,23 +156,40 @@ def tree(pid):
     return [pid] + T.descendants(pid)
 
 
+def role(pid):
+    """popd's roles by title; Dovecot's by program name."""
+    r = T.classify(pid)
+    if r is not None:
+        return r
+    try:
+        comm = T.proc_comm(pid)
+    except OSError:
+        return "?"
+    return "other" if comm in ("popd", "dovecot") else comm
+
+
 def cpu_ns(pids):
-    total = 0
+    """On-CPU nanoseconds of pids, in total and by role."""
+    total, by = 0, {}
     for p in pids:
         try:
             with open("/proc/%d/schedstat" % p) as f:
-                total += int(f.read().split()[0])
+                ns = int(f.read().split()[0])
         except (OSError, ValueError):
-            pass
-    return total
+            continue
+        total += ns
+        r = role(p)
+        by[r] = by.get(r, 0) + ns
+    return total, by
 
 
 # --- one fetch ----------------------------------------------------------------
 
-def session(port, user, pw, tls, n, root, window, top=None):
+def session(port, user, pw, tls, n, root, window, top=None, rcvbuf=None):
     """Log in, RETR (or TOP) 1..n with window commands in flight, QUIT.
-    Returns (seconds, octets received, server CPU seconds)."""
-    c = T.Raw(port, tls=tls, timeout=300)
+    rcvbuf: a client that reads slowly (a small receive buffer).
+    Returns (seconds, octets received, server CPU seconds, by role)."""
+    c = T.Raw(port, tls=tls, timeout=300, rcvbuf=rcvbuf)
     c.line()
     c.login(user, pw)
     c.ok(b"STAT")
@@ -176,7 +198,7 @@ def session(port, user, pw, tls, n, root, window, top=None):
     buf = bytearray(1 << 18)
     view = memoryview(buf)
     pids = tree(root)
-    cpu0 = cpu_ns(pids)
+    cpu0, by0 = cpu_ns(pids)
     t0 = time.perf_counter()
     sent = done = 0
     got = 0
@@ -194,10 +216,11 @@ def session(port, user, pw, tls, n, root, window, top=None):
         done += chunk.count(TERM)
         tail = chunk[-4:]
     t1 = time.perf_counter()
-    cpu1 = cpu_ns(pids)
+    cpu1, by1 = cpu_ns(pids)
     c.ok(b"QUIT")
     c.close()
-    return t1 - t0, got, (cpu1 - cpu0) / 1e9
+    by = {r: (by1[r] - by0.get(r, 0)) / 1e9 for r in by1}
+    return t1 - t0, got, (cpu1 - cpu0) / 1e9, by
 
 
 def median(xs):
@@ -205,15 +228,27 @@ def median(xs):
     return xs[len(xs) // 2]
 
 
-def measure(port, user, pw, tls, n, root, runs, window, top=None):
-    session(port, user, pw, tls, n, root, window, top)      # warm up
-    res = [session(port, user, pw, tls, n, root, window, top)
+def measure(port, user, pw, tls, n, root, runs, window, top=None,
+            rcvbuf=None):
+    session(port, user, pw, tls, n, root, window, top, rcvbuf)  # warm up
+    res = [session(port, user, pw, tls, n, root, window, top, rcvbuf)
            for _ in range(runs)]
     t = median([r[0] for r in res])
     octets = res[0][1]
     cpu = median([r[2] for r in res])
+    mb = octets / 1e6
+    roles = sorted(set(k for r in res for k in r[3]))
+    by = {k: median([r[3].get(k, 0) for r in res]) * 1e3 / mb
+          for k in roles}
     return {"mbs": octets / t / 1e6, "msgs": n / t,
-            "cpu": cpu * 1e3 / (octets / 1e6), "octets": octets}
+            "cpu": cpu * 1e3 / mb, "octets": octets, "by": by}
+
+
+def where(d):
+    """The CPU per MB of each process kind, biggest first."""
+    return "  ".join("%s %.2f" % (k, v) for k, v in
+                     sorted(d["by"].items(), key=lambda kv: -kv[1])
+                     if v >= 0.005)
 
 
 def cipher_cost():
@@ -245,8 +280,12 @@ def main():
     ap.add_argument("--sets", default="mixed,small")
     ap.add_argument("--no-dovecot", action="store_true")
     ap.add_argument("--no-plain", action="store_true")
+    ap.add_argument("-w", type=int, default=WINDOW,
+                    help="pipelined commands in flight")
     ap.add_argument("--single", action="store_true",
                     help="also one command at a time (no pipelining)")
+    ap.add_argument("--slow", action="store_true",
+                    help="also a client with a 16 KB receive buffer")
     ap.add_argument("--top", type=int, default=None,
                     help="also TOP n of every message")
     a = ap.parse_args()
@@ -267,13 +306,15 @@ def main():
         elif not a.no_dovecot:
             print("# dovecot-pop3d not available: popd figures only")
         aes = cipher_cost()
-        print("# %s, %d cores, median of %d runs after a warm-up" % (
-              os.uname().release, os.cpu_count(), a.r))
+        print("# %s, %d cores, median of %d runs after a warm-up, %d "
+              "commands in flight" % (os.uname().release, os.cpu_count(),
+                                      a.r, a.w))
         if aes is not None:
             print("# the cipher alone (openssl speed, AES-256-GCM, 16 KB):"
                   " %.2f ms CPU per MB" % aes)
-        print("%-6s %-5s %-7s %-8s %9s %9s %8s" % ("set", "conn", "mode",
-              "server", "MB/s", "msgs/s", "cpu/MB"))
+        print("%-6s %-5s %-7s %-8s %9s %9s %8s   %s" % ("set", "conn",
+              "mode", "server", "MB/s", "msgs/s", "cpu/MB",
+              "cpu/MB by process"))
         md = srv.maildir("bench")
         for name in a.sets.split(","):
             rng = random.Random(name)
@@ -289,34 +330,36 @@ def main():
                 dmd = os.path.join(dv.home, "bench")
                 shutil.rmtree(dmd, ignore_errors=True)
                 subprocess.run(["cp", "-a", md, dmd], check=True)
-            modes = [("pipe", WINDOW, None)]
+            modes = [("pipe", a.w, None, None)]
             if a.single:
-                modes.append(("single", 1, None))
+                modes.append(("single", 1, None, None))
+            if a.slow:
+                modes.append(("slowrd", a.w, None, 16384))
             if a.top is not None:
-                modes.append(("top%d" % a.top, WINDOW, a.top))
+                modes.append(("top%d" % a.top, a.w, a.top, None))
             conns = [("tls", True)] + ([] if a.no_plain else
                                        [("plain", False)])
             for cname, tls in conns:
-                for mname, window, top in modes:
+                for mname, window, top, rcvbuf in modes:
                     p = measure(srv.port if tls else plain, "bench",
                                 "benchpw", tls, len(sizes), srv.proc.pid,
-                                a.r, window, top)
-                    print("%-6s %-5s %-7s %-8s %9.1f %9.0f %8.2f" % (
+                                a.r, window, top, rcvbuf)
+                    print("%-6s %-5s %-7s %-8s %9.1f %9.0f %8.2f   %s" % (
                           name, cname, mname, "popd", p["mbs"], p["msgs"],
-                          p["cpu"]), flush=True)
+                          p["cpu"], where(p)), flush=True)
                     if dv is None:
                         continue
                     try:
                         d = measure(dv.port if tls else dv.plain, "bench",
                                     "benchpw", tls, len(sizes),
-                                    dv.proc.pid, a.r, window, top)
+                                    dv.proc.pid, a.r, window, top, rcvbuf)
                     except Exception as e:
                         print("# dovecot failed: %s %s" % (
                               e, dv.log_tail(10)))
                         continue
-                    print("%-6s %-5s %-7s %-8s %9.1f %9.0f %8.2f" % (
+                    print("%-6s %-5s %-7s %-8s %9.1f %9.0f %8.2f   %s" % (
                           name, cname, mname, "dovecot", d["mbs"],
-                          d["msgs"], d["cpu"]))
+                          d["msgs"], d["cpu"], where(d)))
                     print("%-6s %-5s %-7s %-8s %8.2fx %8.2fx %7.2fx" % (
                           name, cname, mname, "ratio",
                           p["mbs"] / d["mbs"], p["msgs"] / d["msgs"],

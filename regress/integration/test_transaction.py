@@ -7,6 +7,7 @@ time of a 10 MB RETR."""
 
 import os
 import poplib
+import random
 import re
 import sys
 import time
@@ -59,8 +60,9 @@ def uidl_map(p):
     return out
 
 
-# Odd messages: name -> bytes.  Chunk edges: wrkrpop reads 32 KiB and
-# buffers 64 KiB of output, crlf.c converts in runs between LFs.
+# Odd messages: name -> bytes.  Chunk edges: wrkrpop reads 64 KiB (maps
+# messages of 256 KiB and more) and buffers 256 KiB of output, crlf.c
+# converts 16-byte blocks (8 without SSE2) and the rest byte by byte.
 K = 32768
 ODD = {
     "plain": b"Subject: plain\n\nhello\nworld\n",
@@ -79,6 +81,13 @@ ODD = {
     "dot_at_edge": b"a" * (K - 1) + b"\n" + b".b" * K + b"\n" +
                    b"c" * (2 * K - 3) + b"\n.\n",
     "lf_runs": b"\n" * (3 * K) + b".",
+    # Every line end, stuffing and CR case at every offset of the
+    # converter's 16-byte blocks and buffers: read (under 256 KB) and
+    # mapped (over).
+    "mix_read": bytes(random.Random(1).choice(b"aaaaaaaa.\r\n\n\0")
+                      for _ in range(200 * 1024)),
+    "mix_mapped": bytes(random.Random(2).choice(b"aaaaaaaaaaaaaa.\r\n\0")
+                        for _ in range(700 * 1024)) + b"\r",
 }
 
 
@@ -138,6 +147,9 @@ def retr_odd_messages_exact(srv):
                           (got[:60], got[-60:]))
         T.expect(r.cmd("NOOP"), b"+OK", "nothing after the terminator")
         r.cmd("QUIT")
+    # What RETR counted as it sent is what LIST announced.
+    T.expect_true("announced" not in srv.log(), "RETR sent the LIST size",
+                  [ln for ln in srv.log().splitlines() if "announced" in ln])
 
 
 @T.test
