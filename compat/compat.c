@@ -324,6 +324,33 @@ compat_memtrim(void)
 }
 
 int
+compat_relay_pipe(int fds[2], size_t size)
+{
+#ifdef __linux__
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	/* 64 KB by default; more only helps, so a refusal is no error. */
+	(void)fcntl(fds[0], F_SETPIPE_SZ, (int)size);
+	return 0;
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+ssize_t
+compat_splice(int from, int to, size_t len)
+{
+#ifdef __linux__
+	return splice(from, NULL, to, NULL, len, SPLICE_F_MOVE |
+	    SPLICE_F_NONBLOCK);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
 compat_cork(int fd, int on)
 {
 #ifdef TCP_CORK

@@ -36,6 +36,16 @@ int	compat_exe_path(char *, size_t);
  */
 int	compat_cork(int, int);
 
+/*
+ * Moving bytes between descriptors without copying them through the
+ * process: compat_relay_pipe makes a non-blocking, close-on-exec pipe
+ * of about size bytes; compat_splice moves up to len bytes from one
+ * descriptor to another, one of them a pipe, without blocking (Linux
+ * splice(2)).  Elsewhere both fail with ENOSYS and the caller copies.
+ */
+int	compat_relay_pipe(int [2], size_t);
+ssize_t	compat_splice(int, int, size_t);
+
 /* Return freed heap memory to the system (glibc keeps it). */
 void	compat_memtrim(void);
 

@@ -42,6 +42,7 @@
 #define RELAY_UP		16384	/* client to worker: commands */
 #define RELAY_DOWN		262144	/* worker to client: replies, mail */
 #define RELAY_SPARE		8	/* empty down buffers kept for reuse */
+#define RELAY_PIPES		8	/* plaintext sessions spliced at once */
 #define TLS_RECORD_MAX		16384	/* plaintext octets in a record */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
@@ -134,6 +135,8 @@ struct session {
 	int			 pair_shut;	/* we shut down our writing */
 	int			 pair_eof;	/* worker finished sending */
 	int			 wpending;	/* tls_write to redo as is */
+	int			 pipe[2];	/* plaintext down: the splice */
+	size_t			 piped;		/* octets in it */
 	struct relaybuf		 up;		/* client -> worker */
 	struct relaybuf		 down;		/* worker -> client */
 };
@@ -164,6 +167,9 @@ static int				 draining;
 static int				 spare[2] = { -1, -1 };
 static unsigned char			*sparebufs[RELAY_SPARE];
 static int				 nspare;
+/* Empty pipes for relaying plaintext without copying (pipe_take). */
+static int				 pipes[RELAY_PIPES][2];
+static int				 npipes;
 
 static void	listener_parent_conf(struct chan *, const void *, int);
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
@@ -227,6 +233,10 @@ static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
 		    size_t *);
 static void	relaybuf_consume(struct relaybuf *, size_t, int);
 static void	relaybuf_release(struct relaybuf *);
+static int	pipe_take(struct session *);
+static void	pipe_give(struct session *);
+static int	relay_splice_in(struct session *, short *);
+static int	relay_splice_out(struct session *, short *);
 
 /* What the listener does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
@@ -350,6 +360,13 @@ listener_open(void *arg)
 {
 	if (event_init() == NULL)
 		fatalx("event_init failed");
+	/* Before confinement: the sandbox allows no pipe(2). */
+	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
+		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
+			if (errno != ENOSYS)
+				log_warn("relay pipe");
+			break;
+		}
 }
 
 static void
@@ -629,6 +646,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	s->sock = fd;
 	s->up.size = RELAY_UP;
 	s->down.size = RELAY_DOWN;
+	s->pipe[0] = s->pipe[1] = -1;
 	s->tlsctx = l->tls;
 	s->lid = ++next_lid;
 	s->lsock = l->sock;
@@ -900,7 +918,8 @@ session_run(struct session *s)
 	 */
 	if (sent)
 		s->lastsend = monotime();
-	session_timer(s, s->down.len > 0 || s->state == SESS_CLOSING);
+	session_timer(s, s->down.len > 0 || s->piped > 0 ||
+	    s->state == SESS_CLOSING);
 	session_watch(s, s->sock, &s->sockev, &s->sockwant, sw);
 	session_watch(s, s->pair, &s->pairev, &s->pairwant, pw);
 }
@@ -1062,8 +1081,11 @@ relay_worker_in(struct session *s, short *pw)
 	ssize_t		 n;
 	int		 r;
 
-	if (s->pair_eof || (r = relaybuf_space(&s->down, !s->wpending, &p,
-	    &room)) == 1)
+	if (s->pair_eof || s->piped > 0)
+		return 0;
+	if (s->tls == NULL && s->down.len == 0 && pipe_take(s) == 0)
+		return relay_splice_in(s, pw);
+	if ((r = relaybuf_space(&s->down, !s->wpending, &p, &room)) == 1)
 		return 0;
 	if (r == -1)
 		return relay_nobuf(s);
@@ -1100,6 +1122,8 @@ relay_client_out(struct session *s, short *sw)
 	ssize_t	n;
 	int	moved = 0, corked = 0;
 
+	if (s->piped > 0)
+		return relay_splice_out(s, sw);
 	while (s->down.len > 0) {
 		if (!corked && s->down.len > TLS_RECORD_MAX)
 			corked = compat_cork(s->sock, 1) == 0;
@@ -1134,6 +1158,105 @@ relay_client_out(struct session *s, short *sw)
 }
 
 /*
+ * Plaintext from the worker to the client through a pipe (splice(2)):
+ * the pages the worker wrote go to the TCP socket without being copied
+ * into this process and out again.  A session holds a pipe only while
+ * octets are in it; with none free it copies as TLS sessions do.
+ */
+static int
+pipe_take(struct session *s)
+{
+	if (s->pipe[0] != -1)
+		return 0;
+	if (npipes == 0)
+		return -1;
+	npipes--;
+	s->pipe[0] = pipes[npipes][0];
+	s->pipe[1] = pipes[npipes][1];
+	return 0;
+}
+
+/*
+ * The pipe back to the pool, emptied first if the session ends with
+ * octets in it (at most the pipe's size: a few reads).
+ */
+static void
+pipe_give(struct session *s)
+{
+	char	buf[4096];
+
+	if (s->pipe[0] == -1)
+		return;
+	while (s->piped > 0 && read(s->pipe[0], buf, sizeof(buf)) > 0)
+		;
+	s->piped = 0;
+	pipes[npipes][0] = s->pipe[0];
+	pipes[npipes][1] = s->pipe[1];
+	npipes++;
+	s->pipe[0] = s->pipe[1] = -1;
+}
+
+/* Worker to pipe: as relay_worker_in, for an empty pipe. */
+static int
+relay_splice_in(struct session *s, short *pw)
+{
+	ssize_t	n;
+
+	n = compat_splice(s->pair, s->pipe[1], RELAY_DOWN);
+	if (n > 0) {
+		s->piped = n;
+		return 1;
+	}
+	pipe_give(s);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		*pw |= EV_READ;
+		return 0;
+	}
+	if (n == 0 || errno == ECONNRESET) {
+		s->pair_eof = 1;
+		s->state = SESS_CLOSING;
+		session_timer(s, 0);	/* rearmed by session_run */
+		return 1;
+	}
+	log_warn("%s: splice from worker", s->addr);
+	session_free(s);
+	return -1;
+}
+
+/* Pipe to client: as relay_client_out. */
+static int
+relay_splice_out(struct session *s, short *sw)
+{
+	ssize_t	n;
+	int	moved = 0;
+
+	while (s->piped > 0) {
+		n = compat_splice(s->pipe[0], s->sock, s->piped);
+		if (n > 0) {
+			s->piped -= n;
+			moved = 1;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
+			*sw |= EV_WRITE;
+			return moved;
+		}
+		if (errno == EPIPE || errno == ECONNRESET)
+			log_debug("%s: client gone: %s", s->addr,
+			    strerror(errno));
+		else
+			log_info("%s: client write: %s", s->addr,
+			    n == 0 ? "nothing sent" : strerror(errno));
+		session_free(s);
+		return -1;
+	}
+	pipe_give(s);
+	return moved;
+}
+
+/*
  * The worker is done and the client has it all: close TLS, then the
  * session.  Returns -1 once the session is gone.
  */
@@ -1142,7 +1265,7 @@ relay_finish(struct session *s, short *sw)
 {
 	int	r;
 
-	if (!s->pair_eof || s->down.len > 0)
+	if (!s->pair_eof || s->down.len > 0 || s->piped > 0)
 		return 0;
 	r = s->tls != NULL ? tls_close(s->tls) : 0;
 	if (r == TLS_WANT_POLLIN)
@@ -1279,8 +1402,24 @@ session_stls(struct session *s)
 	size_t		 room;
 	ssize_t		 n;
 	int		 sp[2];
+	short		 sw = 0;
 
 	for (;;) {
+		/* What authpop wrote before, spliced and not sent yet. */
+		if (s->piped > 0) {
+			if (relay_splice_out(s, &sw) == -1)
+				return -1;
+			if (s->piped > 0) {
+				session_watch(s, s->pair, &s->pairev,
+				    &s->pairwant, 0);
+				session_watch(s, s->sock, &s->sockev,
+				    &s->sockwant, EV_WRITE);
+				session_timer(s, 1);
+				return -1;
+			}
+			s->lastsend = monotime();
+			continue;
+		}
 		if (s->down.len > 0) {
 			n = send(s->sock, s->down.data + s->down.off,
 			    s->down.len, MSG_NOSIGNAL);
@@ -1393,6 +1532,7 @@ session_free(struct session *s)
 	if (s->up.data != NULL)
 		freezero(s->up.data, RELAY_UP);
 	free(s->down.data);
+	pipe_give(s);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
 	free(s);

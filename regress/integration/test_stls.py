@@ -4,8 +4,11 @@ sent after STLS never reaches a later state, and nothing learned before
 TLS (the USER name) is kept."""
 
 import os
+import random
+import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
@@ -152,6 +155,85 @@ def bad_trusted_network(srv):
         T.expect(r.returncode, 1, "exit status for -t " + arg)
         T.expect_true("-t %s: " % arg in out and why in out,
                       "message names the network", out)
+
+
+def converted(data):
+    """A message as RETR sends it before dot-stuffing: its RFC size."""
+    out = re.sub(rb"(?<!\r)\n", b"\r\n", data)
+    if data and not data.endswith(b"\n"):
+        out += b"\r\n"
+    return out
+
+
+def wire(data):
+    """RETR's reply on the wire: status, dot-stuffed lines, terminator."""
+    conv = converted(data)
+    lines = conv[:-2].split(b"\r\n") if conv else []
+    return (b"+OK %d octets\r\n" % len(conv) +
+            b"".join((b"." + ln if ln.startswith(b".") else ln) + b"\r\n"
+                     for ln in lines) + b".\r\n")
+
+
+SPLICERS = [("u%d" % i, "pw%d" % i) for i in range(12)]
+
+
+@T.test(start=False, users=SPLICERS, timeout=240)
+def plain_relay_spliced(srv):
+    """Plaintext from a trusted network is relayed by splice(2) through
+    the few pipes the listener keeps: more sessions streaming at once
+    than pipes (the others are copied), slow readers that keep a pipe
+    full, clients that leave with octets in their pipe; every session
+    gets every octet of its own, in order, and none of another's."""
+    rng = random.Random(7)
+    msgs = [bytes(rng.choice(b"aaaaaaaaaaaa.\r\n\n\0") for _ in range(n))
+            for n in (700 * 1024, 300 * 1024, 5000, 200 * 1024)]
+    big = b"x" * 99 + b"\n"
+    big = big * (8 * 1024 * 1024 // len(big))
+    for u, _ in SPLICERS:
+        for i, m in enumerate(msgs):
+            srv.deliver(u, m + u.encode(), name="%d.spl" % (5000 + i))
+        # Message 5: more than a socket's send buffer holds.
+        srv.deliver(u, big, name="%d.spl" % (5000 + len(msgs)))
+    port = plain_server(srv, "-t", "127.0.0.0/8")
+
+    def start(u, pw, rcvbuf=None):
+        c = T.Raw(port, tls=False, timeout=60, rcvbuf=rcvbuf)
+        T.expect(c.line()[:3], b"+OK", "greeting")
+        c.login(u, pw)
+        c.send(b"".join(b"RETR %d\r\n" % i
+                        for i in range(1, len(msgs) + 1)))
+        return c
+
+    def finish(c, u, slow=False):
+        want = b"".join(wire(m + u.encode()) for m in msgs)
+        got = bytearray(c.drain())
+        while len(got) < len(want):
+            if slow:
+                time.sleep(0.001)
+            got += c.sock.recv(4096 if slow else 65536)
+        T.expect_true(bytes(got) == want, "%s's octets, in order" % u,
+                      (len(got), len(want)))
+        c.ok(b"QUIT")
+        c.close()
+
+    # Leavers: the socket's send buffer full, the pipe behind it too.
+    for u, pw in SPLICERS[:10]:
+        c = T.Raw(port, tls=False, timeout=60, rcvbuf=4096)
+        c.line()
+        c.login(u, pw)
+        c.send(b"RETR %d\r\n" % (len(msgs) + 1))
+        time.sleep(0.3)
+        c.abort()
+    T.wait_for(lambda: not srv.pids()["wrkrpop"], 20, "the leavers gone")
+    # Twelve at once, none reading yet: eight pipes, four copies.
+    held = [(start(u, pw, rcvbuf=8192), u) for u, pw in SPLICERS]
+    time.sleep(0.5)
+    for i, (c, u) in enumerate(held):
+        finish(c, u, slow=(i % 3 == 0))
+    # The pipes came back clean: one more round, all at once.
+    held = [(start(u, pw), u) for u, pw in SPLICERS]
+    for c, u in held:
+        finish(c, u)
 
 
 if __name__ == "__main__":
