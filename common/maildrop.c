@@ -415,6 +415,14 @@ maildrop_uniq(struct maildrop *md)
 	return changed;
 }
 
+/* Flag m for the UPDATE state: MMSG_DELETED or MMSG_SEEN. */
+void
+maildrop_mark(struct maildrop *md, struct mmsg *m, int flag)
+{
+	m->flags |= flag;
+	md->marked++;
+}
+
 /*
  * Open a message for reading.  When another program moved it (a flag
  * change in cur/), look for its unique name again.  Anything but a
@@ -643,8 +651,11 @@ update_compact(struct maildrop *md)
 		}
 		m->flags = 0;
 		md->total += m->size;
-		md->msgs[j++] = *m;
+		if (j != i)
+			md->msgs[j] = *m;
+		j++;
 	}
+	md->removed += md->nmsgs - j;
 	md->nmsgs = j;
 }
 
@@ -662,7 +673,7 @@ maildrop_update(struct maildrop *md)
 	size_t		 i;
 	int		 fail = 0, dirty[2] = { 0, 0 };
 
-	for (i = 0; i < md->nmsgs; i++) {
+	for (i = 0; md->marked > 0 && i < md->nmsgs; i++) {
 		m = &md->msgs[i];
 		if (m->flags & MMSG_DELETED) {
 			if (update_remove(md, m, dirty) == -1)
@@ -671,11 +682,27 @@ maildrop_update(struct maildrop *md)
 			update_move(md, m, dirty);
 	}
 	fail += update_sync(md, dirty);
-	update_compact(md);
-	if (maildrop_cache_write(md) == -1)
+	if (md->marked > 0)
+		update_compact(md);
+	md->marked = 0;
+	/*
+	 * A session that changed nothing leaves a current cache as it is:
+	 * checking 100,000 records only to find that takes milliseconds.
+	 */
+	if ((dirty[0] || dirty[1] || md->removed ||
+	    !popcache_current(&md->pc)) && maildrop_cache_write(md) == -1)
 		log_warn("%s: popcache write", md->path);
-	(void)maildir_readdir(md->dirfd, "tmp", sweep_tmp, md);
 	return fail ? -1 : 0;
+}
+
+/*
+ * After UPDATE: remove what deliveries abandoned in tmp/ (sweep_tmp).
+ * No lock needed: a file 36 hours old is nobody's.
+ */
+void
+maildrop_sweep(struct maildrop *md)
+{
+	(void)maildir_readdir(md->dirfd, "tmp", sweep_tmp, md);
 }
 
 /*

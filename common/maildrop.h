@@ -39,6 +39,9 @@ struct maildrop {
 	struct popcache	 pc;		/* its popcache; pc.stats for tests */
 	struct oldids	*old;		/* a previous server's, while scanning */
 	size_t		 fromrec;	/* sizes taken from its records */
+	size_t		 removed;	/* messages UPDATE dropped */
+	size_t		 marked;	/* maildrop_mark calls (0: UPDATE
+					   has nothing to look at in msgs) */
 	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
 	const char	*uidl_format;
 };
@@ -50,7 +53,9 @@ int		 maildrop_scan(struct maildrop *);
 int		 maildrop_cache_load(struct maildrop *);
 int		 maildrop_cache_write(struct maildrop *);
 int		 maildrop_update(struct maildrop *);
+void		 maildrop_sweep(struct maildrop *);
 int		 maildrop_openmsg(struct maildrop *, struct mmsg *);
+void		 maildrop_mark(struct maildrop *, struct mmsg *, int);
 void		 maildrop_clear(struct maildrop *);
 void		 maildrop_close(struct maildrop *);
 int		 maildrop_add(struct maildrop *, const char *, off_t,

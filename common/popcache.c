@@ -1382,6 +1382,27 @@ popcache_write(struct popcache *pc, const struct popcache_msgs *pm)
 }
 
 /*
+ * Whether the file already says what popcache_write would write for an
+ * unchanged message list: read or written by us, nothing carried over,
+ * and neither directory changed since.  A cheap test (two stats) that
+ * spares a session that changed nothing a pass over every record.
+ */
+int
+popcache_current(struct popcache *pc)
+{
+	struct popcache_stamp	st;
+	int			d;
+
+	if (!pc->known || !pc->clean)
+		return 0;
+	for (d = 0; d < D_N; d++)
+		if (pc_stamp_dir(pc->dirfd, d, &st) == -1 ||
+		    !pc_stamp_eq(&pc->view[d], &st))
+			return 0;
+	return 1;
+}
+
+/*
  * mda: record a message just linked into new/ (name "new/x").  Best
  * effort and bounded: the lock is tried for PC_LOCKWAIT ms; without a
  * popcache there is nothing to append to.  Returns 0, or -1 with errno

@@ -83,6 +83,7 @@ struct popcache_msgs {
 /* popcache.c */
 void		 popcache_init(struct popcache *, int, const char *);
 int		 popcache_load(struct popcache *, const struct popcache_msgs *);
+int		 popcache_current(struct popcache *);
 int		 popcache_write(struct popcache *,
 		    const struct popcache_msgs *);
 int		 popcache_append(int, const char *, const char *, off_t);

@@ -107,6 +107,9 @@ static void		cmd_capa(struct session *, struct pop3_line *);
 static void		cmd_last(struct session *, struct pop3_line *);
 static void		cmd_loggedin(struct session *, struct pop3_line *);
 static void		listing(struct session *, struct pop3_line *, int);
+static void		listing_line(struct session *, size_t, const char *,
+			    off_t);
+static char		*put_num(char *, unsigned long long);
 static void		retr_top(struct session *, struct pop3_line *, int);
 static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
 static off_t		send_conv(struct session *, struct crlf *,
@@ -479,12 +482,47 @@ listing(struct session *s, struct pop3_line *l, int uidl)
 		m = &s->md.msgs[i];
 		if (m->flags & MMSG_DELETED)
 			continue;
-		if (uidl)
-			reply(s, "%zu %s", i + 1, m->uidl);
-		else
-			reply(s, "%zu %lld", i + 1, (long long)m->size);
+		listing_line(s, i + 1, uidl ? m->uidl : NULL, m->size);
 	}
 	out(s, ".\r\n", 3);
+}
+
+/* v in decimal at p; returns the end. */
+static char *
+put_num(char *p, unsigned long long v)
+{
+	char	num[24], *q = num + sizeof(num);
+
+	do
+		*--q = '0' + v % 10;
+	while ((v /= 10) > 0);
+	memcpy(p, q, num + sizeof(num) - q);
+	return p + (num + sizeof(num) - q);
+}
+
+/*
+ * "N UIDL" or "N SIZE" and CRLF straight into the write buffer: a
+ * listing of 100,000 messages is 100,000 of these, no printf.
+ */
+static void
+listing_line(struct session *s, size_t n, const char *uidl, off_t size)
+{
+	char	*p;
+	size_t	 len;
+
+	if (sizeof(s->wbuf) - s->wlen < 24 + 1 + UIDL_MAX + 2)
+		out_flush(s);
+	p = put_num(s->wbuf + s->wlen, n);
+	*p++ = ' ';
+	if (uidl != NULL) {
+		len = strlen(uidl);
+		memcpy(p, uidl, len);
+		p += len;
+	} else
+		p = put_num(p, size);
+	*p++ = '\r';
+	*p++ = '\n';
+	s->wlen = p - s->wbuf;
 }
 
 static void
@@ -527,7 +565,7 @@ cmd_dele(struct session *s, struct pop3_line *l)
 
 	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
 		return;
-	m->flags |= MMSG_DELETED;
+	maildrop_mark(&s->md, m, MMSG_DELETED);
 	s->live--;
 	s->liveoct -= m->size;
 	stats->marked = s->md.nmsgs - s->live;
@@ -615,6 +653,8 @@ cmd_quit(struct session *s, struct pop3_line *l)
 		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed");
 	}
 	out_flush(s);
+	/* Housekeeping the client need not wait for. */
+	maildrop_sweep(&s->md);
 	exit(0);
 }
 
@@ -762,7 +802,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		STAT_ADD(STAT_RETRIEVED_OCTETS, wire);
 	} else {
 		/* Only RETR reads a message; TOP is a preview (no \Seen). */
-		m->flags |= MMSG_SEEN;
+		maildrop_mark(&s->md, m, MMSG_SEEN);
 		s->nretr++;
 		if (idx + 1 > s->lastno)
 			s->lastno = idx + 1;
@@ -1031,7 +1071,7 @@ expire_old(struct session *s)
 		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
 		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
 		if (e != NULL && e->when <= limit) {
-			m->flags |= MMSG_DELETED;
+			maildrop_mark(&s->md, m, MMSG_DELETED);
 			s->live--;
 			s->liveoct -= m->size;
 			nexp++;

@@ -630,6 +630,37 @@ main(void)
 	session_end(&md);
 	put("new/1700000008.M1P8.host", bodies[3]);
 
+	/*
+	 * A session that changes nothing leaves a current popcache as it
+	 * is (QUIT without DELE costs no pass over the records); one that
+	 * saw a delivery meanwhile rewrites it.
+	 */
+	{
+		struct stat	a, b;
+		char		pcpath[PATH_MAX];
+
+		(void)snprintf(pcpath, sizeof(pcpath), "%s/popcache", root);
+		session(&md);
+		CHECK_INT(md.pc.stats.result, POPCACHE_WARM);
+		CHECK(stat(pcpath, &a) == 0, "popcache: %s", strerror(errno));
+		session_end(&md);
+		CHECK(stat(pcpath, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+		    a.st_mtime == b.st_mtime,
+		    "an unchanged session rewrote the popcache");
+		session(&md);
+		CHECK_INT(md.pc.stats.result, POPCACHE_WARM);
+		put("new/1750000000.M9P9.host", "Subject: mid\n\nduring\n");
+		session_end(&md);
+		CHECK(stat(pcpath, &b) == 0 && a.st_ino != b.st_ino,
+		    "a delivery during the session: popcache not rewritten");
+		rm("new/1750000000.M9P9.host");
+		settle();
+		session(&md);
+		session_end(&md);
+		settle();
+	}
+
 	/* A new message in new/: only new/ is read, only it is sized. */
 	session(&md);
 	CHECK_INT(md.pc.stats.result, POPCACHE_WARM);
@@ -653,9 +684,9 @@ main(void)
 		if (strcmp(md.msgs[i].name, "new/1700000000.M1P1.h,S=19,"
 		    "W=20") == 0 || strcmp(md.msgs[i].name,
 		    "new/1800000000.M5P5.host") == 0)
-			md.msgs[i].flags |= MMSG_SEEN;
+			maildrop_mark(&md, &md.msgs[i], MMSG_SEEN);
 		if (strcmp(md.msgs[i].name, "new/1700000002.M1P2.host") == 0)
-			md.msgs[i].flags |= MMSG_DELETED;
+			maildrop_mark(&md, &md.msgs[i], MMSG_DELETED);
 	}
 	session_end(&md);
 	j = find(&s2, "1700000002.M1P2.host");
@@ -879,7 +910,7 @@ main(void)
 	CHECK_INT(popcache_append(fd, "new/1900000001.M1P1.hint",
 	    "1900000001.M1P1.hint", 778), 0);
 	for (i = 0; i < md.nmsgs; i++)
-		md.msgs[i].flags |= MMSG_SEEN;	/* force a rewrite */
+		maildrop_mark(&md, &md.msgs[i], MMSG_SEEN); /* a rewrite */
 	session_end(&md);
 	buf = slurp(NULL);
 	CHECK(strstr(buf, "\n778 1900000001.M1P1.hint new/1900000001.M1P1."
