@@ -319,6 +319,16 @@ valid_count(const void *p)
 }
 
 static const char *
+valid_full(const void *p)
+{
+	const struct msg_count	*m = p;
+
+	if (m->pad != 0 || m->req != 0)
+		return "padding";
+	return m->n > 1 ? "not 0 or 1" : NULL;
+}
+
+static const char *
 valid_handshakes(const void *p)
 {
 	const struct msg_handshakes	*m = p;
@@ -541,6 +551,8 @@ static const struct msg_decl decls[] = {
 	    MSG_NOFD, valid_handshakes, ANY, 0),
 	D(MSG_LISTENER_KICKED, L, P, sizeof(struct msg_count), MSG_NOFD,
 	    valid_count, ANY, 0),
+	D(MSG_LISTENER_FULL, L, P, sizeof(struct msg_count), MSG_NOFD,
+	    valid_full, ANY, 0),
 	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,

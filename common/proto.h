@@ -24,7 +24,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		15
+#define MSG_VERSION		16
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -87,6 +87,10 @@ enum msg_type {
 				   chunks; msg_handshakes */
 	MSG_LISTENER_KICKED,	/* the answer to MSG_PARENT_KICKNET;
 				   msg_count */
+	MSG_LISTENER_FULL,	/* it holds as many connections as its
+				   descriptors allow (n 1) and takes no
+				   more, or takes them again (n 0);
+				   msg_count, req 0 */
 
 	/* authpop -> parent */
 	MSG_AUTHPOP_LOGIN,	/* fd: the session socket; msg_login */
@@ -388,7 +392,7 @@ struct msg_net {
 	struct netaddr	net;
 };
 
-/* MSG_LISTENER_KICKED, MSG_AUTHPOP_UNPENALIZED */
+/* MSG_LISTENER_KICKED, MSG_LISTENER_FULL, MSG_AUTHPOP_UNPENALIZED */
 struct msg_count {
 	uint64_t	req;
 	uint32_t	n;

@@ -13,6 +13,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/tree.h>
@@ -22,6 +23,7 @@
 #include <err.h>
 #include <errno.h>
 #include <event.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,9 @@
 #define RELAY_DOWN		262144	/* worker to client: replies, mail */
 #define RELAY_SPARE		8	/* empty down buffers kept for reuse */
 #define RELAY_PIPES		8	/* plaintext sessions spliced at once */
+/* Descriptors besides two per connection: listening sockets, the
+   channel, the spare socketpair and a handoff, pipes, the log. */
+#define LISTENER_RESERVE	(64 + 2 * RELAY_PIPES)
 #define TLS_RECORD_MAX		16384	/* plaintext octets in a record */
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
@@ -170,6 +175,9 @@ static int				 nspare;
 /* Empty pipes for relaying plaintext without copying (pipe_take). */
 static int				 pipes[RELAY_PIPES][2];
 static int				 npipes;
+/* The connections our descriptors allow (two each), and if we hold them. */
+static unsigned int			 maxsessions = UINT_MAX;
+static int				 full;
 
 static void	listener_parent_conf(struct chan *, const void *, int);
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
@@ -187,6 +195,7 @@ static void	listener_open(void *);
 static void	listener_sandbox(void *);
 static void	listener_add(int, const struct msg_listen *);
 static void	listener_drain(void);
+static void	listener_full(int);
 static void	listener_accept(int, short, void *);
 static void	listener_resume(int, short, void *);
 static void	session_new(int, const struct sockaddr *, socklen_t,
@@ -308,7 +317,8 @@ listener_main(int argc, char *argv[])
 	proc_prologue(&ps);
 
 	chan_start(&parent_chan);
-	log_debug("ready, %s", set.tls_protocols);
+	log_debug("ready, %s, up to %u connections", set.tls_protocols,
+	    maxsessions);
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
 	fatalx("event loop ended");
@@ -358,8 +368,16 @@ listener_parent_conf_end(struct chan *c, const void *data, int fd)
 static void
 listener_open(void *arg)
 {
+	struct rlimit	rl;
+
 	if (event_init() == NULL)
 		fatalx("event_init failed");
+	/* Raised to the hard limit by now (proc_setup's nofile). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < UINT_MAX)
+		maxsessions = rl.rlim_cur > LISTENER_RESERVE * 2 ?
+		    (rl.rlim_cur - LISTENER_RESERVE) / 2 : LISTENER_RESERVE / 2;
 	/* Before confinement: the sandbox allows no pipe(2). */
 	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
 		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
@@ -619,8 +637,38 @@ listener_resume(int fd, short ev, void *arg)
 {
 	struct listen_sock	*l = arg;
 
-	if (event_add(&l->ev, NULL) == -1)
+	if (!full && event_add(&l->ev, NULL) == -1)
 		fatal("event_add");
+}
+
+/*
+ * At (on) or back under (off) the connections our descriptors allow:
+ * stop or start accepting, and tell the parent, which starts another
+ * listener on the same sockets when every listener is full.  Between
+ * the two marks (an eighth apart) nothing flaps.
+ */
+static void
+listener_full(int on)
+{
+	struct listen_sock	*l;
+	struct msg_count	 m;
+
+	full = on;
+	TAILQ_FOREACH(l, &listeners, entry) {
+		evtimer_del(&l->pause);
+		event_del(&l->ev);
+		if (!on && event_add(&l->ev, NULL) == -1)
+			fatal("event_add");
+	}
+	if (on)
+		log_info("%u connections, as many as our descriptors allow: "
+		    "taking no more (another listener takes them)",
+		    nsessions);
+	else
+		log_info("%u connections: taking new ones again", nsessions);
+	memset(&m, 0, sizeof(m));
+	m.n = on;
+	chan_send(&parent_chan, MSG_LISTENER_FULL, -1, &m, sizeof(m));
 }
 
 static void
@@ -664,6 +712,8 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	evtimer_set(&s->again, session_again, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
+	if (!full && nsessions >= maxsessions)
+		listener_full(1);
 	trim_after_spike(nsessions);
 	log_debug("%s: connected", s->addr);
 	s->tlsport = (l->flags & LISTEN_TLS) != 0;
@@ -1538,6 +1588,8 @@ session_free(struct session *s)
 	free(s);
 	if (draining && nsessions == 0)
 		exit(0);
+	if (full && nsessions < maxsessions - maxsessions / 8)
+		listener_full(0);
 	trim_after_spike(nsessions);
 }
 

@@ -34,6 +34,8 @@ struct proc {
 	pid_t			 pid;
 	int			 draining;
 	int			 announce;	/* reloaded() when ready */
+	int			 extra;		/* a listener besides the current */
+	int			 full;		/* a listener taking no more */
 	struct chan		 chan;
 	struct stats_page	*page;		/* its counters, or NULL */
 };

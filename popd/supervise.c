@@ -28,6 +28,8 @@
 #include "stats.h"
 
 #define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
+/* Listeners at most: pid_max (32,768) over what one holds (10,000). */
+#define LISTENER_MAX	8
 
 static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		proc_eof(struct chan *);
@@ -35,6 +37,9 @@ static void		proc_bad(struct chan *);
 static void		proc_takeover(struct proc *);
 static void		proc_drain(struct proc *);
 static enum proc_id	listen_kind(int);
+static struct proc	*proc_spawn(enum proc_id);
+static void		parent_listener_full(struct chan *, const void *, int);
+static void		listeners_check(pid_t);
 
 /*
  * What the parent does with each message a child sends it (proto.c
@@ -45,6 +50,7 @@ static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,	parent_listener_session },
 	{ MSG_LISTENER_HANDSHAKES, parent_listener_handshakes },
 	{ MSG_LISTENER_KICKED,	parent_listener_kicked },
+	{ MSG_LISTENER_FULL,	parent_listener_full },
 };
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,	parent_authpop_login },
@@ -191,6 +197,24 @@ struct proc *
 proc_start(enum proc_id id)
 {
 	struct proc	*p;
+
+	if ((p = proc_spawn(id)) == NULL)
+		return NULL;
+	/* A successor that a newer reload replaces before it was ready. */
+	if (successor[id] != NULL)
+		proc_drain(successor[id]);
+	if (id == KIND_AUTHPOP && current[id] != NULL)
+		successor[id] = p;
+	else
+		proc_takeover(p);
+	return p;
+}
+
+/* The fork+exec of proc_start, and what every new child is sent. */
+static struct proc *
+proc_spawn(enum proc_id id)
+{
+	struct proc	*p;
 	const char	*name = proc_kinds[id].name;
 	char		*argv[8];
 	const char	*path;
@@ -267,14 +291,58 @@ proc_start(enum proc_id id)
 			    sizeof(ml));
 		}
 	}
-	/* A successor that a newer reload replaces before it was ready. */
-	if (successor[id] != NULL)
-		proc_drain(successor[id]);
-	if (id == KIND_AUTHPOP && current[id] != NULL)
-		successor[id] = p;
-	else
-		proc_takeover(p);
 	return p;
+}
+
+/*
+ * A listener holds as many connections as its descriptors allow (two
+ * each), or takes them again.  When every listener is full, one more is
+ * started on the same sockets: the number of sessions is the machine's
+ * limit, not one process's.  The extra ones are not restarted when they
+ * die and drain at the next reload, like the current one.
+ */
+static void
+parent_listener_full(struct chan *c, const void *data, int fd)
+{
+	const struct msg_count	*m = data;
+	struct proc		*p = c->arg;
+
+	p->full = m->n;
+	if (p->full && !p->draining)
+		listeners_check(p->pid);
+}
+
+/*
+ * Start one more listener if none of the serving ones takes connections
+ * (every one full: why names the last that said so, or the one that
+ * just died).
+ */
+static void
+listeners_check(pid_t why)
+{
+	struct proc	*q;
+	int		 n = 0, open = 0;
+
+	TAILQ_FOREACH(q, &procs, entry) {
+		if (q->id != KIND_LISTENER || q->draining ||
+		    q->chan.fd == -1)
+			continue;
+		n++;
+		if (!q->full)
+			open++;
+	}
+	/* None at all: the current one's restart timer brings one. */
+	if (open > 0 || n == 0)
+		return;
+	if (n >= LISTENER_MAX) {
+		log_warnx("%d listeners, all full: new connections wait in "
+		    "the backlog", n);
+		return;
+	}
+	log_info("listener %d is full or gone: starting listener %d (at "
+	    "most %d)", (int)why, n + 1, LISTENER_MAX);
+	if ((q = proc_spawn(KIND_LISTENER)) != NULL)
+		q->extra = 1;
 }
 
 /* Which child serves a socket of these LISTEN_* flags. */
@@ -311,13 +379,17 @@ proc_wanted(enum proc_id id)
 static void
 proc_takeover(struct proc *p)
 {
-	struct proc	*prev = current[p->id];
+	struct proc	*prev = current[p->id], *q;
 
 	current[p->id] = p;
 	if (successor[p->id] == p)
 		successor[p->id] = NULL;
 	if (prev != NULL && prev != p)
 		proc_drain(prev);
+	/* The listeners started for more connections drain too. */
+	TAILQ_FOREACH(q, &procs, entry)
+		if (q->id == p->id && q->extra && !q->draining)
+			proc_drain(q);
 	if (p->announce) {
 		p->announce = 0;
 		reloaded();
@@ -411,6 +483,9 @@ proc_exited(struct proc *p, int status)
 		ctl_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);
 	ctl_proc_gone(p->pid);
+	/* The others may all be full; a dead current one is restarted. */
+	if (p->id == KIND_LISTENER && !restart && !p->draining)
+		listeners_check(p->pid);
 	if (restart) {
 		current[p->id] = NULL;
 		evtimer_add(&restart_ev[p->id], &tv);

@@ -901,6 +901,14 @@ class Server:
                 out[kind] = p
         return out
 
+    def listeners(self):
+        """Every listener process, oldest first (more than one when one
+        is full, or while an old one drains after a reload)."""
+        if self.proc is None:
+            return []
+        return sorted(p for p in descendants(self.proc.pid)
+                      if classify(p) == "listener")
+
     # mail
     def maildir(self, user):
         return self.users[user]["maildir"]

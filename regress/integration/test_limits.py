@@ -696,5 +696,73 @@ def descriptor_shortage(srv):
     T.expect(srv.pids()["authpop"], pids["authpop"], "authpop not restarted")
 
 
+@T.test(start=False, allow_crash=True, timeout=240,
+        conf_extra="limit per-address handshakes 1000\n"
+                   "limit per-address sessions 1000\n"
+                   "limit handshakes 1000")
+def more_listeners_when_one_is_full(srv):
+    """Invariant 25: sessions are not capped by what one process may
+    hold.  With 400 descriptors a listener holds 160 connections; 260
+    clients get a second listener on the same sockets, every one is
+    served, a login works at the peak; a killed extra listener costs
+    only its own connections; a reload drains them all into one."""
+    srv.nofile = 400
+    srv.start()
+    first = srv.listeners()
+    T.expect(len(first), 1, "one listener to start with")
+    conns = []
+    try:
+        for i in range(260):
+            c = T.Raw(srv.port, timeout=20,
+                      src="127.0.%d.%d" % (20 + i // 200, 2 + i % 200))
+            T.expect(c.line()[:3], b"+OK", "greeting %d" % i)
+            conns.append(c)
+        T.wait_for(lambda: len(srv.listeners()) == 2, 10,
+                   "a second listener")
+        T.expect_true("is full or gone: starting listener 2" in srv.log(),
+                      "the parent says why", srv.log_tail(5))
+        for c in conns[::13]:
+            T.expect(c.cmd(b"CAPA")[:3], b"+OK", "CAPA at the peak")
+            c.block()
+        p = srv.pop("alice")
+        T.expect(p.stat()[0], 0, "a login at the peak")
+        p.quit()
+        # Each listener holds its own: how many, from /proc.
+        held = {}
+        for pid in srv.listeners():
+            held[pid] = sum(1 for f in os.listdir("/proc/%d/fd" % pid)
+                            if os.readlink("/proc/%d/fd/%s" % (pid, f))
+                            .startswith("socket:"))
+        T.expect_true(all(n < 400 for n in held.values()) and
+                      sum(held.values()) >= 2 * 260, "two descriptors a "
+                      "connection, spread over the listeners", held)
+        extra = [x for x in srv.listeners() if x not in first][0]
+        os.kill(extra, signal.SIGKILL)
+        T.wait_for(lambda: extra not in srv.listeners(), 10,
+                   "the killed listener gone")
+        alive = 0
+        for c in conns:
+            try:
+                if c.cmd(b"CAPA")[:3] == b"+OK":
+                    c.block()
+                    alive += 1
+            except (OSError, EOFError, ssl.SSLError, T.ProtoError):
+                pass
+        T.expect_true(150 <= alive < 260, "the first listener's "
+                      "connections live on, the killed one's ended", alive)
+        T.expect(srv.pop("alice").stat()[0], 0, "a login after the kill")
+        srv.reload()
+        T.wait_for(lambda: "reloaded" in srv.log(), 10, "reload")
+        T.wait_for(lambda: len([x for x in srv.listeners()
+                                if x not in first]) >= 1, 10,
+                   "the new listener")
+        T.expect(srv.pop("alice").stat()[0], 0, "a login after the reload")
+    finally:
+        for c in conns:
+            c.close()
+    T.wait_for(lambda: len(srv.listeners()) == 1, 20,
+               "the drained listeners gone")
+
+
 if __name__ == "__main__":
     T.main()

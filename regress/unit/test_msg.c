@@ -781,6 +781,8 @@ main(void)
 	const struct msg_net		 net_af = { .req = 1 };
 	const struct msg_count		 count = { .req = 1, .n = 3 };
 	const struct msg_count		 count_pad = { .req = 1, .pad = 1 };
+	const struct msg_count		 full = { .n = 1 };
+	const struct msg_count		 full_two = { .n = 2 };
 	const struct msg_newsession	 ns_listen = { .lid = 1,
 	    .flags = SESSION_TLS, .listen = POPD_MAXLISTEN };
 	const struct msg_newsession	 ns_since = { .lid = 1,
@@ -1354,6 +1356,14 @@ main(void)
 		    H, CT, 0, 1, 1, &count },
 		{ "kicked, with padding", E_PARENT_L, PH_RUN,
 		    MSG_LISTENER_KICKED, V, CT, H, CT, 0, 1, 0, &count_pad },
+		{ "full", E_PARENT_L, PH_RUN, MSG_LISTENER_FULL, V, CT,
+		    H, CT, 0, 1, 1, &full },
+		{ "full, 2", E_PARENT_L, PH_RUN, MSG_LISTENER_FULL, V, CT,
+		    H, CT, 0, 1, 0, &full_two },
+		{ "full, with a request id", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_FULL, V, CT, H, CT, 0, 1, 0, &count },
+		{ "full from authpop", E_PARENT_A, PH_RUN, MSG_LISTENER_FULL,
+		    V, CT, H, CT, 0, 1, 0, &full },
 		{ "a new session on socket 64", E_PARENT_L, PH_RUN,
 		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0, &ns_listen },
 		{ "a new session before 1970", E_PARENT_L, PH_RUN,

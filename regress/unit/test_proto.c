@@ -177,6 +177,7 @@ static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,		on_later },
 	{ MSG_LISTENER_HANDSHAKES,	on_later },
 	{ MSG_LISTENER_KICKED,		on_later },
+	{ MSG_LISTENER_FULL,		on_later },
 };
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,		on_later },
