@@ -323,6 +323,29 @@ compat_memtrim(void)
 #endif
 }
 
+/*
+ * Give back the stack pages below the caller's frame that setup dirtied
+ * (a 32 KB message buffer, deep calls): a process that then idles for
+ * hours, one per session, keeps only what its loop uses.  1 MB below
+ * the frame is the stack's own (Linux keeps at least 128 MB between it
+ * and other mappings); madvise skips what is not mapped.  No syscall
+ * but madvise, so it runs confined.
+ */
+void
+compat_stack_trim(void)
+{
+#ifdef __linux__
+	volatile char	 here;
+	uintptr_t	 top, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const size_t	 span = 1024 * 1024;
+
+	/* Leave a page under us for the calls that follow. */
+	top = ((uintptr_t)&here & ~(pg - 1)) - pg;
+	if (top > span)
+		(void)madvise((void *)(top - span), span, MADV_DONTNEED);
+#endif
+}
+
 int
 compat_relay_pipe(int fds[2], size_t size)
 {

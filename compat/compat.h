@@ -46,6 +46,9 @@ int	compat_cork(int, int);
 int	compat_relay_pipe(int [2], size_t);
 ssize_t	compat_splice(int, int, size_t);
 
+/* Return the stack pages below the caller's frame (Linux; else nothing). */
+void	compat_stack_trim(void);
+
 /* Return freed heap memory to the system (glibc keeps it). */
 void	compat_memtrim(void);
 

@@ -45,7 +45,7 @@
 
 #define RBUF_SIZE	16384
 #define WBUF_SIZE	262144
-#define FILE_CHUNK	65536
+#define FILE_CHUNK	16384		/* bigger messages are mapped */
 #define MAP_MIN		(256 * 1024)	/* RETR maps messages this big */
 #ifdef MAP_POPULATE
 #define MAP_POPULATE_RO	MAP_POPULATE	/* one fault-in, not one per page */
@@ -142,7 +142,16 @@ __dead static void	startup_fail(struct session *, int, const char *);
  * MSG_PARENT_WORKER on POPD_CONF_FD): the settings, and who logged in,
  * from where, into which maildir.
  */
-static struct conf_settings	set;
+/*
+ * What we use of the configuration (MSG_PARENT_CONF), not all 21 KB of
+ * it: a page or five less per session.
+ */
+static struct {
+	char		 uidl_format[CONF_FMTLEN];
+	int		 last, expire, login_delay;
+	int		 idle;		/* timeout idle */
+	int		 bad_commands;	/* limit bad-commands */
+} set;
 static struct msg_worker	who;
 
 static void	wrkrpop_parent_conf(struct chan *, const void *, int);
@@ -224,7 +233,14 @@ main(int argc, char *argv[])
 static void
 wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 {
-	memcpy(&set, data, sizeof(set));
+	const struct conf_settings	*cs = data;
+
+	memcpy(set.uidl_format, cs->uidl_format, sizeof(set.uidl_format));
+	set.last = cs->last;
+	set.expire = cs->expire;
+	set.login_delay = cs->login_delay;
+	set.idle = cs->timeout.idle;
+	set.bad_commands = cs->limit.bad_commands;
 }
 
 /* The session: checked (proto.c) before it gets here. */
@@ -289,6 +305,12 @@ wrkrpop_main(const char *user, const char *path)
 	    (long long)s->liveoct);
 	STAT_INC(STAT_LOGIN_OK);
 	stats->state = PAGE_TRANSACTION;
+	/*
+	 * What setup freed (the seccomp filter's build, a cache read) and
+	 * the stack it used go back now: idle sessions are many.
+	 */
+	compat_memtrim();
+	compat_stack_trim();
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
 	    (long long)s->liveoct);
 	session_loop(s);
@@ -895,7 +917,7 @@ wait_io(struct session *s, short events)
 	int		r;
 
 	for (;;) {
-		left = s->last + set.timeout.idle - monotime();
+		left = s->last + set.idle - monotime();
 		if (left <= 0) {
 			log_info("%s: autologout", s->user);
 			/* Only between replies: never inside one. */
@@ -977,7 +999,7 @@ bad_command(struct session *s, const char *fmt, ...)
 	char	buf[POP3_MAXLINE + 64];
 	va_list	ap;
 
-	if (++s->nbad >= set.limit.bad_commands) {
+	if (++s->nbad >= set.bad_commands) {
 		STAT_INC(STAT_REFUSED_BAD_COMMANDS);
 		reply(s, "-ERR too many invalid commands, closing");
 		out_flush(s);
