@@ -171,6 +171,13 @@ stats_page_new(int *fdp)
 		close(fd);
 		return NULL;
 	}
+	/*
+	 * One page per session stays mapped here: a fork (a login's
+	 * wrkrpop) must not copy them all, or logins slow down as
+	 * sessions grow.
+	 */
+	if (compat_nofork(p, sizeof(struct stats_page)) == -1)
+		log_warn("counters: madvise");
 	*fdp = fd;
 	return p;
 }

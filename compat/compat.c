@@ -323,6 +323,16 @@ compat_memtrim(void)
 #endif
 }
 
+int
+compat_nofork(void *p, size_t len)
+{
+#ifdef MADV_DONTFORK
+	return madvise(p, len, MADV_DONTFORK);
+#else
+	return 0;
+#endif
+}
+
 /*
  * Give back the stack pages below the caller's frame that setup dirtied
  * (a 32 KB message buffer, deep calls): a process that then idles for

@@ -46,6 +46,12 @@ int	compat_cork(int, int);
 int	compat_relay_pipe(int [2], size_t);
 ssize_t	compat_splice(int, int, size_t);
 
+/*
+ * A mapping a child of fork(2) does not get (Linux MADV_DONTFORK; else
+ * nothing).  -1 with errno on failure.
+ */
+int	compat_nofork(void *, size_t);
+
 /* Return the stack pages below the caller's frame (Linux; else nothing). */
 void	compat_stack_trim(void);
 
