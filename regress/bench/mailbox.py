@@ -6,7 +6,9 @@ Builds maildirs of 1,000, 10,000 and 100,000 small messages (names with
 POP3S with a bcrypt cost 10 authtab:
 
   login    connect, TLS, USER, PASS up to the +OK (bcrypt + open)
-  s+u      STAT and UIDL: from the PASS reply to the end of the UIDL list
+  stat     STAT: from the PASS reply to STAT's
+  uidl     UIDL: from STAT's reply to the end of the UIDL list
+  quit     QUIT (no DELE): to its reply
   total    login + STAT + UIDL + QUIT
 
 warm (popcache current), cold (popcache removed before each run),
@@ -16,7 +18,11 @@ second.  With dovecot-pop3d installed (or
 installable: apt-get, as root) a private Dovecot on loopback serves a
 copy of the same maildir and its figures are printed alongside.
 
-    python3 regress/bench/mailbox.py [-n 1000,10000,100000] [-r runs]
+    python3 regress/bench/mailbox.py [-n 2000,10000,100000] [-r runs]
+
+Then, for each size, QUIT after DELE of 1,000 messages (popd and
+Dovecot), and popd's warm login on each size less its login on the
+smallest (issue 22: within 3 ms of 2,000 messages' on 100,000).
 
 Targets: s+u on 100,000 messages under 60 ms warm; a cold open
 (no popcache, sizes in names) under 1 s.
@@ -74,6 +80,7 @@ def one_session(port, user, pw, want):
     c.login(user, pw)
     t_login = time.perf_counter()
     stat = c.ok(b"STAT")
+    t_stat = time.perf_counter()
     c.ok(b"UIDL")
     lst = c.block()
     t_uidl = time.perf_counter()
@@ -84,8 +91,26 @@ def one_session(port, user, pw, want):
     if n != want or lst.count(b"\r\n") != want:
         raise RuntimeError("expected %d messages, STAT says %d, UIDL has "
                            "%d lines" % (want, n, lst.count(b"\r\n")))
-    return {"login": t_login - c.t0, "su": t_uidl - t_login,
+    return {"login": t_login - c.t0, "stat": t_stat - t_login,
+            "uidl": t_uidl - t_stat, "quit": t_end - t_uidl,
             "total": t_end - c.t0}
+
+
+def dele_session(port, user, pw, k):
+    """DELE of messages 1..k (pipelined), then QUIT: its time."""
+    c = T.Raw(port, timeout=300)
+    c.line()
+    c.login(user, pw)
+    c.send(b"".join(b"DELE %d\r\n" % i for i in range(1, k + 1)))
+    for _ in range(k):
+        r = c.line()
+        if not r.startswith(b"+OK"):
+            raise RuntimeError("DELE: %r" % r)
+    t0 = time.perf_counter()
+    r = c.ok(b"QUIT")
+    t = time.perf_counter() - t0
+    c.close()
+    return t
 
 
 def median(xs):
@@ -234,13 +259,19 @@ def bench_dovecot(dv, n, count):
 
 # --- main -----------------------------------------------------------------
 
+def row(n, server, tag, r):
+    print("%-8d %-8s %-8s %s %s %s %s %s" % (
+          n, server, tag, ms(r["login"]), ms(r["stat"]), ms(r["uidl"]),
+          ms(r["quit"]), ms(r["total"])), flush=True)
+
+
 def ms(x):
     return "%8.1f" % (x * 1000)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-n", default="1000,10000,100000")
+    ap.add_argument("-n", default="2000,10000,100000")
     ap.add_argument("-r", type=int, default=5, help="runs per figure")
     ap.add_argument("--no-dovecot", action="store_true")
     a = ap.parse_args()
@@ -259,10 +290,13 @@ def main():
         print("# %s, %d cores, bcrypt cost 10, median of %d runs (cold: "
               "%d); times in ms" % (os.uname().release, os.cpu_count(),
                                      a.r, max(1, a.r // 2)))
-        print("%-8s %-8s %-5s %8s %8s %8s" % ("messages", "server", "open",
-                                              "login", "s+u", "total"))
+        print("%-8s %-8s %-8s %8s %8s %8s %8s %8s" % (
+              "messages", "server", "open", "login", "stat", "uidl",
+              "quit", "total"))
         rss = {}
         rates = {}
+        logins, dele, n_left = {}, {}, {}
+        pw = srv.password("bench")
         md = srv.maildir("bench")
         for n in sizes:
             for sub in ("new", "cur", "tmp"):
@@ -277,9 +311,8 @@ def main():
             warm, cold, migrated = bench_popd(srv, n, a.r, rss)
             for tag, r in (("warm", warm), ("cold", cold),
                            ("migrated", migrated)):
-                print("%-8d %-8s %-5s %s %s %s" % (n, "popd", tag,
-                      ms(r["login"]), ms(r["su"]), ms(r["total"])),
-                      flush=True)
+                row(n, "popd", tag, r)
+            logins[n] = warm["login"]
             if dv is not None:
                 dmd = os.path.join(dv.home, "bench")
                 shutil.rmtree(dmd, ignore_errors=True)
@@ -290,14 +323,28 @@ def main():
                 try:
                     dwarm, dcold = bench_dovecot(dv, n, a.r)
                     for tag, r in (("warm", dwarm), ("cold", dcold)):
-                        print("%-8d %-8s %-5s %s %s %s" % (n, "dovecot",
-                              tag, ms(r["login"]), ms(r["su"]),
-                              ms(r["total"])), flush=True)
+                        row(n, "dovecot", tag, r)
+                    dele[n] = dele.get(n, ()) + (dele_session(
+                        dv.port, "bench", "benchpw", min(1000, n)),)
                 except Exception as e:
                     print("# dovecot failed: %s %s" % (e, dv.log_tail(20)))
                 shutil.rmtree(dmd, ignore_errors=True)
+            dele[n] = (dele_session(srv.port, "bench", pw,
+                                    min(1000, n)),) + dele.get(n, ())
+            n_left[n] = n - min(1000, n)
             rates[n] = (mda_rate(srv, 3.0, 1), mda_rate(srv, 3.0, 2))
         print()
+        base = min(logins) if logins else None
+        for n in sizes:
+            if base is not None and n != base:
+                print("popd warm login on %d messages: %+.1f ms against "
+                      "%d messages" % (n, (logins[n] - logins[base]) * 1e3,
+                                       base))
+        for n in sizes:
+            d = dele.get(n, ())
+            print("QUIT after DELE of %d of %d messages: popd %.1f ms%s" % (
+                  min(1000, n), n, d[0] * 1e3, ", dovecot %.1f ms" %
+                  (d[1] * 1e3) if len(d) > 1 else ""))
         for n in sizes:
             print("mda into %d messages (popcache current): %.0f "
                   "deliveries/s sequential, %.0f with 2 in parallel"
