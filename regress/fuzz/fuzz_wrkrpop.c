@@ -40,10 +40,10 @@ fuzz_setup(struct session *s)
 	}
 	log_init(0, LOG_USER);
 	/* What the parent would send (MSG_PARENT_CONF), with LAST on. */
-	set = settings_defaults;
+	wrkrpop_parent_conf(NULL, &settings_defaults, -1);
 	set.last = 1;
 	/* The end at limit bad-commands is an exit: not within a run. */
-	set.limit.bad_commands = INT_MAX;
+	set.bad_commands = INT_MAX;
 	s->user = "fuzz";
 	if ((s->fd = open("/dev/null", O_WRONLY)) == -1 ||
 	    maildrop_open(&s->md, dir, set.uidl_format) == -1 ||
