@@ -28,7 +28,23 @@
 
 #define TMP_MAXAGE	(36 * 60 * 60)	/* seconds, as maildir(5) says */
 
+/*
+ * The names and UIDLs that are not in the popcache file's buffer, in
+ * chunks of 4 KB growing to 64 KB, freed together by maildrop_clear: a
+ * name replaced (a move to cur/) stays until then.
+ */
+#define STRINGS_MIN	4096
+#define STRINGS_MAX	65536
 
+struct mstrings {
+	struct mstrings	*next;
+	size_t		 size, used;
+	char		 buf[];
+};
+
+
+static int	md_kept(const struct maildrop *, const char *);
+static const char *md_str(struct maildrop *, const char *);
 static int	sweep_tmp(void *, const char *);
 static int	maildrop_fullscan(struct maildrop *, int *);
 static int	maildrop_scandir(struct maildrop *, const char *);
@@ -42,6 +58,7 @@ static int	mmsg_cmp(const void *, const void *);
 static uint64_t	str_hash(const char *);
 static int	pcm_reserve(void *, size_t);
 static int	pcm_add(void *, const struct popcache_rec *);
+static void	pcm_keep(void *, char *, size_t);
 static size_t	pcm_count(void *);
 static void	pcm_get(void *, size_t, struct popcache_rec *);
 static void	pc_msgs(struct maildrop *, struct popcache_msgs *);
@@ -142,6 +159,17 @@ pcm_add(void *arg, const struct popcache_rec *r)
 	return maildrop_add(arg, r->name, r->size, r->uidl);
 }
 
+/* The popcache file's buffer: pcm_add keeps pointers into it. */
+static void
+pcm_keep(void *arg, char *buf, size_t len)
+{
+	struct maildrop	*md = arg;
+
+	free(md->kept);
+	md->kept = buf;
+	md->keptlen = len;
+}
+
 static size_t
 pcm_count(void *arg)
 {
@@ -164,6 +192,7 @@ pc_msgs(struct maildrop *md, struct popcache_msgs *pm)
 	pm->arg = md;
 	pm->reserve = pcm_reserve;
 	pm->add = pcm_add;
+	pm->keep = pcm_keep;
 	pm->count = pcm_count;
 	pm->get = pcm_get;
 }
@@ -234,8 +263,7 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 			md->msgs[n++] = md->msgs[i];
 			break;
 		default:
-			free(md->msgs[i].name);	/* gone, or skipped */
-			break;
+			break;			/* gone, or skipped */
 		}
 	}
 	md->nmsgs = n;
@@ -307,8 +335,9 @@ maildrop_size_one(struct maildrop *md, struct mmsg *m, int *skipped)
 		return 1;
 	}
 	m->size = size;
-	if ((uidl = oldids_get(md->old, m->name)) != NULL)
-		(void)strlcpy(m->uidl, uidl, sizeof(m->uidl));
+	if ((uidl = oldids_get(md->old, m->name)) != NULL &&
+	    (m->uidl = md_str(md, uidl)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -324,6 +353,44 @@ maildrop_scandir(struct maildrop *md, const char *sub)
 	return 0;
 }
 
+/* Is s in the popcache file's buffer, which the list may point into? */
+static int
+md_kept(const struct maildrop *md, const char *s)
+{
+	uintptr_t	p = (uintptr_t)s, k = (uintptr_t)md->kept;
+
+	return md->kept != NULL && p >= k && p - k < md->keptlen;
+}
+
+/* s as the list keeps it: where it is if kept, else a copy. */
+static const char *
+md_str(struct maildrop *md, const char *s)
+{
+	struct mstrings	*c = md->strings;
+	size_t		 len, size;
+	char		*p;
+
+	if (md_kept(md, s))
+		return s;
+	len = strlen(s) + 1;
+	if (c == NULL || c->size - c->used < len) {
+		size = c == NULL ? STRINGS_MIN : c->size < STRINGS_MAX ?
+		    c->size * 2 : STRINGS_MAX;
+		if (size < len)
+			size = len;
+		if ((c = malloc(sizeof(*c) + size)) == NULL)
+			return NULL;
+		c->next = md->strings;
+		c->size = size;
+		c->used = 0;
+		md->strings = c;
+	}
+	p = c->buf + c->used;
+	memcpy(p, s, len);
+	c->used += len;
+	return p;
+}
+
 /*
  * Append a message; uidl NULL computes it with maildir_uidl.  For the
  * scan here and for popcache_load.
@@ -333,6 +400,7 @@ maildrop_add(struct maildrop *md, const char *name, off_t size,
     const char *uidl)
 {
 	struct mmsg	*m;
+	char		 buf[UIDL_MAX + 1];
 	size_t		 n;
 
 	if (md->nmsgs == md->nalloc) {
@@ -345,14 +413,16 @@ maildrop_add(struct maildrop *md, const char *name, off_t size,
 	m = &md->msgs[md->nmsgs];
 	memset(m, 0, sizeof(*m));
 	if (uidl == NULL) {
-		if (maildir_uidl(name, m->uidl, sizeof(m->uidl)) == -1)
+		if (maildir_uidl(name, buf, sizeof(buf)) == -1)
 			return -1;
-	} else if (strlcpy(m->uidl, uidl, sizeof(m->uidl)) >=
-	    sizeof(m->uidl)) {
+		uidl = buf;
+	}
+	if (!md_kept(md, uidl) && strlen(uidl) > UIDL_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((m->name = strdup(name)) == NULL)
+	if ((m->name = md_str(md, name)) == NULL ||
+	    (m->uidl = md_str(md, uidl)) == NULL)
 		return -1;
 	m->size = size;
 	md->nmsgs++;
@@ -384,6 +454,7 @@ maildrop_uniq(struct maildrop *md)
 {
 	const char	**tab;
 	const char	 *u;
+	char		  alt[UIDL_MAX + 1];
 	size_t		  size, i, j;
 	unsigned int	  salt;
 	int		  changed = 0;
@@ -406,8 +477,12 @@ maildrop_uniq(struct maildrop *md)
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
 				    "message", md->path, md->msgs[i].name);
-			maildir_uidl_alt(md->msgs[i].name, salt,
-			    md->msgs[i].uidl, sizeof(md->msgs[i].uidl));
+			maildir_uidl_alt(md->msgs[i].name, salt, alt,
+			    sizeof(alt));
+			if ((md->msgs[i].uidl = md_str(md, alt)) == NULL) {
+				free(tab);
+				return -1;
+			}
 			changed++;
 		}
 	}
@@ -452,7 +527,8 @@ maildrop_relocate(struct maildrop *md, struct mmsg *m)
 	DIR			*dp;
 	struct dirent		*de;
 	const char		*base = m->name + 4;	/* after "new/" */
-	char			 rel[PATH_MAX], *p;
+	const char		*p;
+	char			 rel[PATH_MAX];
 	size_t			 i, n;
 	int			 dfd, found = 0;
 
@@ -484,10 +560,9 @@ maildrop_relocate(struct maildrop *md, struct mmsg *m)
 		errno = ENOENT;
 		return -1;
 	}
-	if ((p = strdup(rel)) == NULL)
+	if ((p = md_str(md, rel)) == NULL)
 		return -1;
 	log_info("%s: %s is now %s", md->path, m->name, p);
-	free(m->name);
 	m->name = p;
 	return 0;
 }
@@ -589,8 +664,9 @@ update_remove(struct maildrop *md, struct mmsg *m, int *dirty)
 static void
 update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 {
-	char	to[PATH_MAX], *p;
-	int	fromnew = strncmp(m->name, "new/", 4) == 0;
+	const char	*p;
+	char		 to[PATH_MAX];
+	int		 fromnew = strncmp(m->name, "new/", 4) == 0;
 
 	if (maildir_seen_name(m->name + 4, to, sizeof(to)) == -1) {
 		log_warn("%s: %s", md->path, m->name);
@@ -598,16 +674,14 @@ update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 	}
 	if (strcmp(to, m->name) == 0)
 		return;		/* seen already, or flags we do not know */
-	if ((p = strdup(to)) == NULL) {
+	if ((p = md_str(md, to)) == NULL) {
 		log_warn("%s: %s", md->path, m->name);
 		return;
 	}
 	if (move_noreplace(md->dirfd, m->name, to) == -1) {
 		log_warn("%s: move %s to %s", md->path, m->name, to);
-		free(p);
 		return;
 	}
-	free(m->name);
 	m->name = p;
 	if (fromnew)
 		dirty[0] |= DIRTY_MOVE;
@@ -645,10 +719,8 @@ update_compact(struct maildrop *md)
 	md->total = 0;
 	for (i = j = 0; i < md->nmsgs; i++) {
 		m = &md->msgs[i];
-		if (m->flags & MMSG_DELETED) {
-			free(m->name);
+		if (m->flags & MMSG_DELETED)
 			continue;
-		}
 		m->flags = 0;
 		md->total += m->size;
 		if (j != i)
@@ -730,14 +802,19 @@ sweep_tmp(void *arg, const char *name)
 	return 0;
 }
 
-/* Empty md->msgs, keeping the array for reuse. */
+/* Empty md->msgs, keeping the array for reuse, and free its strings. */
 void
 maildrop_clear(struct maildrop *md)
 {
-	size_t	i;
+	struct mstrings	*c;
 
-	for (i = 0; i < md->nmsgs; i++)
-		free(md->msgs[i].name);
+	while ((c = md->strings) != NULL) {
+		md->strings = c->next;
+		free(c);
+	}
+	free(md->kept);
+	md->kept = NULL;
+	md->keptlen = 0;
 	md->nmsgs = 0;
 	md->total = 0;
 }

@@ -15,24 +15,31 @@
 #include "popcache.h"
 
 /*
- * One message of a maildrop.  name is malloc'd (maildrop_close frees
- * it) and relative to the maildir: "new/x" or "cur/x:2,S".
+ * One message of a maildrop.  name is relative to the maildir: "new/x"
+ * or "cur/x:2,S".  name and uidl point into the popcache file the list
+ * was loaded from, or into the maildrop's own copies; both live until
+ * maildrop_clear.
  */
 #define MMSG_DELETED		0x01	/* DELE in this session */
 #define MMSG_SEEN		0x02	/* RETR/TOP: move to cur/ at UPDATE */
 
 struct mmsg {
-	char		*name;
-	char		 uidl[UIDL_MAX + 1];
+	const char	*name;
+	const char	*uidl;
 	off_t		 size;		/* RFC 1939 octets: CRLF, unstuffed */
 	int		 flags;
 };
+
+struct mstrings;
 
 struct maildrop {
 	char		 path[PATH_MAX];
 	int		 dirfd;		/* the maildir itself */
 	int		 lockfd;	/* session lock, held until exit */
 	struct mmsg	*msgs;		/* grown by maildrop_add */
+	char		*kept;		/* the popcache file msgs point into */
+	size_t		 keptlen;
+	struct mstrings	*strings;	/* the other names and UIDLs */
 	size_t		 nmsgs;
 	size_t		 nalloc;	/* slots allocated in msgs */
 	off_t		 total;		/* octets of all messages */

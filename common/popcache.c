@@ -113,14 +113,14 @@ static char	*pc_parse_header(struct pc_file *, long long *,
 		    const char **);
 static char	*pc_check_trailer(struct pc_file *, char *, long long,
 		    char **, const char **);
-static int	 pc_parse_recs(struct pc_file *, char *, char *, long long,
+static int	 pc_parse_recs(struct pc_file *, char *, long long,
 		    const char **);
 static int	 pc_parse_hints(struct pc_file *, char *, const char **);
 static int	 pc_read(struct popcache *, struct pc_file *, const char **);
 static void	 pc_file_free(struct pc_file *);
 static int	 pc_ent_add(void *, const char *);
 static int	 pc_ent_cmp(const void *, const void *);
-static int	 pc_add(struct popcache *, const struct popcache_msgs *,
+static int	 pc_add(struct popcache *, const struct popcache_msgs *, int,
 		    const char *, off_t, const char *);
 static int	 pc_read_dirs(struct popcache *, const int *,
 		    struct pc_ents *);
@@ -353,9 +353,8 @@ pc_name_ok(const char *name, size_t len)
 	if (len < 5 || len > 4 + NAME_MAX || name[4] == '.' ||
 	    (memcmp(name, "new/", 4) != 0 && memcmp(name, "cur/", 4) != 0))
 		return 0;
-	return memchr(name + 4, '/', len - 4) == NULL &&
-	    memchr(name + 4, '\n', len - 4) == NULL &&
-	    memchr(name + 4, '\0', len - 4) == NULL;
+	/* One pass: strcspn stops at a NUL as well. */
+	return strcspn(name + 4, "/\n") == len - 4;
 }
 
 /* A record the reader will take: never write another one. */
@@ -565,7 +564,8 @@ pc_parse_header(struct pc_file *f, long long *count, const char **why)
 /*
  * Find the trailer "end <count> <checksum>" after count lines from
  * recs and check the sum of all above it, before the records are
- * parsed (in place).  Sets *trailer, returns the start of the hints.
+ * parsed (in place).  Sets *trailer, returns the start of the hints;
+ * f->recs[i].name is where line i starts, for pc_parse_recs.
  */
 static char *
 pc_check_trailer(struct pc_file *f, char *recs, long long count,
@@ -575,10 +575,16 @@ pc_check_trailer(struct pc_file *f, char *recs, long long count,
 	long long	 v;
 	size_t		 i;
 
+	if (count > 0 && (f->recs = calloc(count, sizeof(*f->recs))) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
 	*why = "truncated";
-	for (p = recs, i = 0; i < (size_t)count; i++, p = nl + 1)
+	for (p = recs, i = 0; i < (size_t)count; i++, p = nl + 1) {
+		f->recs[i].name = p;
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			return NULL;
+	}
 	*trailer = p;
 	if ((nl = memchr(p, '\n', end - p)) == NULL)
 		return NULL;
@@ -598,22 +604,21 @@ pc_check_trailer(struct pc_file *f, char *recs, long long count,
 	return nl + 1;
 }
 
-/* The count records from p, each a checked line before trailer. */
+/*
+ * The count records, each a checked line before trailer, starting where
+ * pc_check_trailer found them.
+ */
 static int
-pc_parse_recs(struct pc_file *f, char *p, char *trailer, long long count,
+pc_parse_recs(struct pc_file *f, char *trailer, long long count,
     const char **why)
 {
 	char	*nl;
 	size_t	 i;
 
-	if (count > 0 && (f->recs = calloc(count, sizeof(*f->recs))) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
 	*why = "bad record";
-	for (i = 0; i < (size_t)count; i++, p = nl + 1) {
-		nl = memchr(p, '\n', trailer - p);
-		if (pc_parse_rec(p, nl, &f->recs[i]) == -1)
+	for (i = 0; i < (size_t)count; i++) {
+		nl = (i + 1 < (size_t)count ? f->recs[i + 1].name : trailer) - 1;
+		if (pc_parse_rec(f->recs[i].name, nl, &f->recs[i]) == -1)
 			return -1;
 	}
 	f->nrecs = count;
@@ -671,7 +676,7 @@ pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 	}
 	if ((recs = pc_parse_header(f, &count, why)) == NULL ||
 	    (hints = pc_check_trailer(f, recs, count, &trailer, why)) == NULL ||
-	    pc_parse_recs(f, recs, trailer, count, why) == -1 ||
+	    pc_parse_recs(f, trailer, count, why) == -1 ||
 	    pc_parse_hints(f, hints, why) == -1) {
 		saved = errno == ENOMEM ? ENOMEM : EINVAL;
 		pc_file_free(f);
@@ -736,9 +741,12 @@ pc_ent_cmp(const void *a, const void *b)
 	    pc_sort_names + ((const struct pc_ent *)b)->off);
 }
 
-/* Hand one message to the maildrop, counting it for popcache_write. */
+/*
+ * Hand one message to the maildrop, counting it for popcache_write; d
+ * is its directory (D_NEW, D_CUR), or -1 to read it from name.
+ */
 static int
-pc_add(struct popcache *pc, const struct popcache_msgs *pm,
+pc_add(struct popcache *pc, const struct popcache_msgs *pm, int d,
     const char *name, off_t size, const char *uidl)
 {
 	struct popcache_rec	r;
@@ -748,7 +756,9 @@ pc_add(struct popcache *pc, const struct popcache_msgs *pm,
 	r.size = size;
 	if (pm->add(pm->arg, &r) == -1)
 		return -1;
-	pc->count[name[0] == 'n' ? D_NEW : D_CUR]++;
+	if (d == -1)
+		d = name[0] == 'n' ? D_NEW : D_CUR;
+	pc->count[d]++;
 	return 0;
 }
 
@@ -849,7 +859,7 @@ pc_add_known(struct popcache *pc, const struct popcache_msgs *pm,
 			(*gone)++;
 			continue;
 		}
-		if (pc_add(pc, pm, name, r->size, r->uidl) == -1)
+		if (pc_add(pc, pm, -1, name, r->size, r->uidl) == -1)
 			return -1;
 	}
 	return 0;
@@ -922,7 +932,7 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 			}
 		}
 		if (maildir_uidl(name, uidl, sizeof(uidl)) == -1 ||
-		    pc_add(pc, pm, name, size, uidl) == -1)
+		    pc_add(pc, pm, -1, name, size, uidl) == -1)
 			goto done;
 	}
 	rv = 0;
@@ -1027,8 +1037,8 @@ pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
 		return -1;
 	}
 	for (i = 0; i < f->nrecs; i++)
-		if (pc_add(pc, pm, f->recs[i].name, f->recs[i].size,
-		    f->recs[i].uidl) == -1) {
+		if (pc_add(pc, pm, f->recs[i].dir, f->recs[i].name,
+		    f->recs[i].size, f->recs[i].uidl) == -1) {
 			log_warn("popcache: %s", pc->path);
 			return -1;
 		}
@@ -1063,6 +1073,9 @@ popcache_load(struct popcache *pc, const struct popcache_msgs *pm)
 			    "maildir", pc->path, why);
 		return -1;
 	}
+	/* The list may point into the buffer: the maildrop's from now. */
+	pm->keep(pm->arg, f.buf, f.len + 1);
+	f.buf = NULL;
 	pc->havefile = 1;
 	pc->dev = f.dev;
 	pc->ino = f.ino;

@@ -69,13 +69,16 @@ struct popcache_rec {
 
 /*
  * The message list of the maildrop, which popcache_load fills (after
- * the maildrop emptied it) and popcache_write reads.  The strings given
- * to add are copied.
+ * the maildrop emptied it) and popcache_write reads.  Before it adds a
+ * record, popcache_load hands over the file's buffer with keep (to be
+ * freed with the list): add may keep pointers into it, and copies the
+ * other strings it is given.
  */
 struct popcache_msgs {
 	void		 *arg;
 	int		(*reserve)(void *, size_t);	/* room for n more */
 	int		(*add)(void *, const struct popcache_rec *);
+	void		(*keep)(void *, char *, size_t);	/* buf, len */
 	size_t		(*count)(void *);
 	void		(*get)(void *, size_t, struct popcache_rec *);
 };

@@ -614,9 +614,19 @@ class Server:
 
     @staticmethod
     def _write(path, text, mode):
-        with open(path, "w") as f:
+        # Replaced as an editor or a configuration tool does: a reload
+        # still reading the previous version never sees half of this one.
+        tmp = path + ".new"
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
+        with open(tmp, "w") as f:
             f.write(text)
-        os.chmod(path, mode)
+        if st is not None:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
 
     # configuration helpers
     def rewrite_authtab(self, text):

@@ -526,6 +526,32 @@ static const char *bodies[] = {
 	"Subject: e\n\nbare\rcr and \r\n mixed\n\n\n",
 };
 
+/*
+ * maildir_uidl_ok checks eight octets at a time: against the rule
+ * itself (1 to 70 octets in 0x21..0x7e) for every octet value at every
+ * position of every length, among good neighbours.
+ */
+static void
+test_uidl_ok(void)
+{
+	char	u[UIDL_MAX + 9];
+	size_t	len, pos;
+	int	v, want;
+
+	for (len = 0; len <= UIDL_MAX + 8; len++)
+		for (pos = 0; pos < len || pos == 0; pos++)
+			for (v = 0; v < 256; v++) {
+				memset(u, v % 2 ? '!' : '~', sizeof(u));
+				if (len > 0)
+					u[pos] = v;
+				want = len >= 1 && len <= UIDL_MAX &&
+				    v >= 0x21 && v <= 0x7e;
+				CHECK(maildir_uidl_ok(u, len) == want,
+				    "uidl_ok: length %zu, 0x%02x at %zu: "
+				    "want %d", len, v, pos, want);
+			}
+}
+
 int
 main(void)
 {
@@ -538,6 +564,7 @@ main(void)
 	struct timespec	 t0, t1;
 
 	log_init(1, 0);
+	test_uidl_ok();
 	snprintf(base, sizeof(base), "/tmp/test_popcache.XXXXXX");
 	if (mkdtemp(base) == NULL) {
 		perror("mkdtemp");
