@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -136,28 +137,43 @@ maildir_namecmp(const char *a, const char *b)
 	return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
 }
 
-/* 1 to UIDL_MAX characters from 0x21 to 0x7e (RFC 1939 section 7). */
-int
-maildir_uidl_ok(const char *u, size_t len)
+/*
+ * How many of the first max octets of u are UIDL characters, 0x21 to
+ * 0x7e (RFC 1939 section 7): the index of the first other one, or max.
+ */
+size_t
+maildir_uidl_span(const char *u, size_t max)
 {
 	const uint64_t	ones = 0x0101010101010101ULL, highs = ones * 0x80;
-	uint64_t	w, bad = 0;
+	uint64_t	w, bad;
 	size_t		i = 0;
 
-	if (len < 1 || len > UIDL_MAX)
-		return 0;
 	/*
 	 * Eight octets at a time: a high bit set in an octet of w - 0x21
 	 * that was clear in w means an octet below 0x21; one set in
-	 * (w + 0x01) | w, an octet above 0x7e.
+	 * (w + 0x01) | w, an octet above 0x7e.  A borrow or a carry only
+	 * runs upwards (little endian), from an octet that is bad itself:
+	 * the lowest flagged octet is the first bad one.
 	 */
-	for (; i + 8 <= len; i += 8) {
+	for (; i + 8 <= max; i += 8) {
 		memcpy(&w, u + i, 8);
-		bad |= ((w - ones * 0x21) & ~w) | (w + ones * 0x01) | w;
+		w = le64toh(w);
+		bad = (((w - ones * 0x21) & ~w) | (w + ones * 0x01) | w) &
+		    highs;
+		if (bad != 0)
+			return i + __builtin_ctzll(bad) / 8;
 	}
-	for (; i < len; i++)
-		bad |= (unsigned char)(u[i] - 0x21) > 0x7e - 0x21 ? 0x80 : 0;
-	return (bad & highs) == 0;
+	for (; i < max; i++)
+		if ((unsigned char)(u[i] - 0x21) > 0x7e - 0x21)
+			break;
+	return i;
+}
+
+/* 1 to UIDL_MAX characters from 0x21 to 0x7e. */
+int
+maildir_uidl_ok(const char *u, size_t len)
+{
+	return len >= 1 && len <= UIDL_MAX && maildir_uidl_span(u, len) == len;
 }
 
 /* 64-bit FNV-1a, continued from h (MAILDIR_FNV_BASIS to start). */

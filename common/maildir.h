@@ -19,6 +19,7 @@
 
 /* maildir.c */
 int		 maildir_uidl_ok(const char *, size_t);
+size_t		 maildir_uidl_span(const char *, size_t);
 uint64_t	 maildir_fnv(uint64_t, const void *, size_t);
 int		 maildir_openat(int, const char *, int, mode_t);
 int		 maildir_create(const char *);

@@ -44,6 +44,7 @@
 #define PC_MAXFILE	(1LL << 30)	/* a bigger popcache is not ours */
 #define PC_SIZEDIGITS	18		/* at most 18 digits: no overflow */
 #define PC_MAXSIZE	999999999999999999LL
+#define PC_AHEAD	16		/* records: pc_uidls_unique's prefetch */
 #define PC_RECMAX	(PC_SIZEDIGITS + UIDL_MAX + NAME_MAX + 8)
 
 #define D_NEW		POPCACHE_NEW
@@ -100,6 +101,7 @@ static char	*pc_putnum(char *, unsigned long long);
 static uint64_t	 pc_hash(const void *, size_t, uint64_t);
 static uint32_t	*pc_tab(size_t, size_t *);
 static void	 pc_tab_put(uint32_t *, size_t, uint64_t, size_t);
+static int	 pc_plain(const char *, size_t);
 static int	 pc_name_ok(const char *, size_t);
 static int	 pc_rec_ok(const char *, const char *, off_t);
 static char	*pc_putrec(char *, off_t, const char *, const char *);
@@ -344,6 +346,31 @@ pc_tab_put(uint32_t *tab, size_t mask, uint64_t hv, size_t i)
 }
 
 /*
+ * No '/', no '\n' and no NUL in len octets at p; eight at a time, an
+ * octet equal to c leaving a zero in w ^ c, which (x - 0x01) & ~x
+ * flags (a borrow only runs on from an octet that was zero).
+ */
+static int
+pc_plain(const char *p, size_t len)
+{
+	const uint64_t	ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	uint64_t	w, x, bad = 0;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		x = w ^ (ones * '/');
+		bad |= (x - ones) & ~x;
+		x = w ^ (ones * '\n');
+		bad |= (x - ones) & ~x;
+		bad |= (w - ones) & ~w;
+	}
+	for (; len > 0; p++, len--)
+		if (*p == '/' || *p == '\n' || *p == '\0')
+			return 0;
+	return (bad & highs) == 0;
+}
+
+/*
  * A name the file can hold: "new/" or "cur/", then a file name that is
  * not a dotfile and has no '/' and no line end.
  */
@@ -353,8 +380,7 @@ pc_name_ok(const char *name, size_t len)
 	if (len < 5 || len > 4 + NAME_MAX || name[4] == '.' ||
 	    (memcmp(name, "new/", 4) != 0 && memcmp(name, "cur/", 4) != 0))
 		return 0;
-	/* One pass: strcspn stops at a NUL as well. */
-	return strcspn(name + 4, "/\n") == len - 4;
+	return pc_plain(name + 4, len - 4);
 }
 
 /* A record the reader will take: never write another one. */
@@ -422,13 +448,17 @@ pc_parse_rec(char *p, char *end, struct pc_rec *r)
 {
 	long long	 v;
 	char		*u, *n;
+	size_t		 ulen;
 
 	*end = '\0';
 	if (pc_num(&p, PC_SIZEDIGITS, &v) == -1 || *p != ' ')
 		return -1;
 	u = p + 1;
-	if ((p = strchr(u, ' ')) == NULL || !maildir_uidl_ok(u, p - u))
+	ulen = maildir_uidl_span(u, end - u > UIDL_MAX ? UIDL_MAX + 1 :
+	    (size_t)(end - u));
+	if (ulen < 1 || ulen > UIDL_MAX || u[ulen] != ' ')
 		return -1;
+	p = u + ulen;
 	*p++ = '\0';
 	n = p;
 	if (!pc_name_ok(n, end - n))
@@ -447,32 +477,45 @@ pc_parse_rec(char *p, char *end, struct pc_rec *r)
  * The warm path hands the UIDLs out as they are: make sure no two are
  * the same (the file was written that way; a damaged or hand-made one
  * is rebuilt).  Returns 1 if they are unique, 0 if not, -1 on error.
+ *
+ * The hashes are taken first, in file order; each slot then holds a
+ * hash's upper half beside the record's index + 1, so that a probe
+ * reads no record unless the halves match, and the slot of a record
+ * PC_AHEAD further on is fetched while this one is placed: a big table
+ * is one cache miss per record, and those overlap.  An index fits in
+ * the lower half: a record takes 10 bytes of at most PC_MAXFILE.
  */
 static int
 pc_uidls_unique(const struct pc_file *f)
 {
-	uint64_t	*hv;
-	uint32_t	*tab;
-	size_t		 mask, i, j;
+	uint64_t	*hv, *tab, hi;
+	size_t		 size, mask, i, j;
 	int		 rv = 1;
 
-	tab = pc_tab(f->nrecs, &mask);
+	for (size = 64; size < f->nrecs * 2; size *= 2)
+		;
+	mask = size - 1;
+	tab = calloc(size, sizeof(*tab));
 	hv = reallocarray(NULL, f->nrecs + 1, sizeof(*hv));
 	if (tab == NULL || hv == NULL) {
 		free(tab);
 		free(hv);
 		return -1;
 	}
-	for (i = 0; i < f->nrecs && rv == 1; i++) {
+	for (i = 0; i < f->nrecs; i++)
 		hv[i] = pc_hash(f->recs[i].uidl, f->recs[i].uidllen, 0);
+	for (i = 0; i < f->nrecs && rv == 1; i++) {
+		if (i + PC_AHEAD < f->nrecs)
+			__builtin_prefetch(&tab[hv[i + PC_AHEAD] & mask], 1);
+		hi = hv[i] & 0xffffffff00000000ULL;
 		for (j = hv[i] & mask; tab[j] != 0; j = (j + 1) & mask)
-			if (hv[tab[j] - 1] == hv[i] &&
-			    strcmp(f->recs[tab[j] - 1].uidl,
+			if ((tab[j] & 0xffffffff00000000ULL) == hi &&
+			    strcmp(f->recs[(tab[j] & 0xffffffff) - 1].uidl,
 			    f->recs[i].uidl) == 0) {
 				rv = 0;
 				break;
 			}
-		tab[j] = i + 1;
+		tab[j] = hi | (i + 1);
 	}
 	free(tab);
 	free(hv);

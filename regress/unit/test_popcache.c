@@ -527,15 +527,16 @@ static const char *bodies[] = {
 };
 
 /*
- * maildir_uidl_ok checks eight octets at a time: against the rule
- * itself (1 to 70 octets in 0x21..0x7e) for every octet value at every
- * position of every length, among good neighbours.
+ * maildir_uidl_ok and maildir_uidl_span check eight octets at a time:
+ * against the rule itself (1 to 70 octets in 0x21..0x7e) for every
+ * octet value at every position of every length, among good neighbours;
+ * the span ends at the bad octet.
  */
 static void
 test_uidl_ok(void)
 {
 	char	u[UIDL_MAX + 9];
-	size_t	len, pos;
+	size_t	len, pos, span;
 	int	v, want;
 
 	for (len = 0; len <= UIDL_MAX + 8; len++)
@@ -549,6 +550,11 @@ test_uidl_ok(void)
 				CHECK(maildir_uidl_ok(u, len) == want,
 				    "uidl_ok: length %zu, 0x%02x at %zu: "
 				    "want %d", len, v, pos, want);
+				span = len > 0 && (v < 0x21 || v > 0x7e) ?
+				    pos : len;
+				CHECK(maildir_uidl_span(u, len) == span,
+				    "uidl_span: length %zu, 0x%02x at %zu: "
+				    "want %zu", len, v, pos, span);
 			}
 }
 
@@ -797,6 +803,13 @@ main(void)
 			"popcache 1 - - 1\n5 u tmp/1.x\n",
 			"popcache 1 - - 1\n5 u new/.x\n",
 			"popcache 1 - - 1\n5 u new/a/b\n",
+			"popcache 1 - - 1\n5 u new/abcdefghijk/lmnopqrstuvw\n",
+			"popcache 1 - - 1\n5 u new/abcdefghijklmnopqrstuv/\n",
+			"popcache 1 - - 1\n5 u cur/abcdefghijklmnopq\r/stu\n",
+			"popcache 1 - - 1\n5 uvwxyzabcdefg\001h new/1.x\n",
+			"popcache 1 - - 1\n5 uvwxyzabcdefgh\177 new/1.x\n",
+			"popcache 1 - - 1\n5 u123456789012345678901234567890"
+			    "1234567890123456789012345678901234567890 new/1.x\n",
 			"popcache 1 - - 1\n5 u\001 new/1.x\n",
 			"popcache 1 - - 1\n5  new/1.x\n",
 			"popcache 1 - - 1\n1234567890123456789 u new/1.x\n",
@@ -825,6 +838,15 @@ main(void)
 		}
 		/* The same frame with good fields loads. */
 		spew_signed("popcache 1 - - 1\n5 u new/1.x\n", 1);
+		memset(&md, 0, sizeof(md));
+		if (maildrop_open(&md, root, NULL) == -1)
+			exit(2);
+		CHECK_INT(maildrop_cache_load(&md), 0);
+		maildrop_close(&md);
+		/* So do a 70-octet UIDL and a long name with every octet. */
+		spew_signed("popcache 1 - - 1\n5 !~34567890123456789012345678"
+		    "90123456789012345678901234567890123456789~ cur/a b\t.\001"
+		    "\377:2,ST~\n", 1);
 		memset(&md, 0, sizeof(md));
 		if (maildrop_open(&md, root, NULL) == -1)
 			exit(2);
