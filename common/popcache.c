@@ -67,7 +67,10 @@ struct pc_file {
 	char		*buf;
 	size_t		 len;
 	struct popcache_stamp	 stamp[D_N];
-	struct pc_rec	*recs;
+	char		*first;		/* the first record's line */
+	char		*trailer;	/* the trailer's line */
+	size_t		 count;		/* lines between them */
+	struct pc_rec	*recs;		/* parsed when reconciling */
 	size_t		 nrecs;
 	struct pc_rec	*hints;		/* appended by mda after "end" */
 	size_t		 nhints;
@@ -108,15 +111,17 @@ static char	*pc_putrec(char *, off_t, const char *, const char *);
 static ssize_t	 pc_pread(int, char *, size_t, off_t);
 static size_t	 pc_uniqlen(const char *);
 static int	 pc_parse_rec(char *, char *, struct pc_rec *);
-static int	 pc_uidls_unique(const struct pc_file *);
+static int	 pc_uidls_unique(const struct popcache_msgs *,
+		    const uint64_t *, size_t);
 static int	 pc_read_file(struct popcache *, struct pc_file *,
 		    const char **);
 static char	*pc_parse_header(struct pc_file *, long long *,
 		    const char **);
 static char	*pc_check_trailer(struct pc_file *, char *, long long,
-		    char **, const char **);
-static int	 pc_parse_recs(struct pc_file *, char *, long long,
 		    const char **);
+static int	 pc_next_rec(struct pc_file *, char **, struct pc_rec *);
+static int	 pc_parse_recs(struct popcache *, struct pc_file *);
+static void	 pc_bad_rec(struct popcache *, size_t);
 static int	 pc_parse_hints(struct pc_file *, char *, const char **);
 static int	 pc_read(struct popcache *, struct pc_file *, const char **);
 static void	 pc_file_free(struct pc_file *);
@@ -474,51 +479,49 @@ pc_parse_rec(char *p, char *end, struct pc_rec *r)
 }
 
 /*
- * The warm path hands the UIDLs out as they are: make sure no two are
- * the same (the file was written that way; a damaged or hand-made one
- * is rebuilt).  Returns 1 if they are unique, 0 if not, -1 on error.
+ * The warm path hands the UIDLs out as they are: make sure no two of
+ * the n in pm are the same (the file was written that way; a damaged
+ * or hand-made one is rebuilt).  hv holds their hashes, taken in file
+ * order.  Returns 1 if they are unique, 0 if not, -1 on error.
  *
- * The hashes are taken first, in file order; each slot then holds a
- * hash's upper half beside the record's index + 1, so that a probe
- * reads no record unless the halves match, and the slot of a record
- * PC_AHEAD further on is fetched while this one is placed: a big table
- * is one cache miss per record, and those overlap.  An index fits in
- * the lower half: a record takes 10 bytes of at most PC_MAXFILE.
+ * Each slot holds a hash's upper half beside the message's index + 1,
+ * so that a probe looks at no message unless the halves match, and the
+ * slot of a message PC_AHEAD further on is fetched while this one is
+ * placed: a big table is one cache miss per message, and those overlap.
+ * An index fits in the lower half: a record takes 10 bytes of at most
+ * PC_MAXFILE.
  */
 static int
-pc_uidls_unique(const struct pc_file *f)
+pc_uidls_unique(const struct popcache_msgs *pm, const uint64_t *hv,
+    size_t n)
 {
-	uint64_t	*hv, *tab, hi;
-	size_t		 size, mask, i, j;
-	int		 rv = 1;
+	struct popcache_rec	 a, b;
+	uint64_t		*tab, hi;
+	size_t			 size, mask, i, j;
+	int			 rv = 1;
 
-	for (size = 64; size < f->nrecs * 2; size *= 2)
+	for (size = 64; size < n * 2; size *= 2)
 		;
 	mask = size - 1;
-	tab = calloc(size, sizeof(*tab));
-	hv = reallocarray(NULL, f->nrecs + 1, sizeof(*hv));
-	if (tab == NULL || hv == NULL) {
-		free(tab);
-		free(hv);
+	if ((tab = calloc(size, sizeof(*tab))) == NULL)
 		return -1;
-	}
-	for (i = 0; i < f->nrecs; i++)
-		hv[i] = pc_hash(f->recs[i].uidl, f->recs[i].uidllen, 0);
-	for (i = 0; i < f->nrecs && rv == 1; i++) {
-		if (i + PC_AHEAD < f->nrecs)
+	for (i = 0; i < n && rv == 1; i++) {
+		if (i + PC_AHEAD < n)
 			__builtin_prefetch(&tab[hv[i + PC_AHEAD] & mask], 1);
 		hi = hv[i] & 0xffffffff00000000ULL;
-		for (j = hv[i] & mask; tab[j] != 0; j = (j + 1) & mask)
-			if ((tab[j] & 0xffffffff00000000ULL) == hi &&
-			    strcmp(f->recs[(tab[j] & 0xffffffff) - 1].uidl,
-			    f->recs[i].uidl) == 0) {
+		for (j = hv[i] & mask; tab[j] != 0; j = (j + 1) & mask) {
+			if ((tab[j] & 0xffffffff00000000ULL) != hi)
+				continue;
+			pm->get(pm->arg, (tab[j] & 0xffffffff) - 1, &a);
+			pm->get(pm->arg, i, &b);
+			if (strcmp(a.uidl, b.uidl) == 0) {
 				rv = 0;
 				break;
 			}
+		}
 		tab[j] = hi | (i + 1);
 	}
 	free(tab);
-	free(hv);
 	return rv;
 }
 
@@ -607,28 +610,24 @@ pc_parse_header(struct pc_file *f, long long *count, const char **why)
 /*
  * Find the trailer "end <count> <checksum>" after count lines from
  * recs and check the sum of all above it, before the records are
- * parsed (in place).  Sets *trailer, returns the start of the hints;
- * f->recs[i].name is where line i starts, for pc_parse_recs.
+ * parsed (in place, by pc_parse_recs or pc_load_warm).  Sets f->first,
+ * f->trailer and f->count, returns the start of the hints.
  */
 static char *
 pc_check_trailer(struct pc_file *f, char *recs, long long count,
-    char **trailer, const char **why)
+    const char **why)
 {
 	char		*p, *nl, *end = f->buf + f->len, hex[17];
 	long long	 v;
 	size_t		 i;
 
-	if (count > 0 && (f->recs = calloc(count, sizeof(*f->recs))) == NULL) {
-		*why = "out of memory";
-		return NULL;
-	}
 	*why = "truncated";
-	for (p = recs, i = 0; i < (size_t)count; i++, p = nl + 1) {
-		f->recs[i].name = p;
+	for (p = recs, i = 0; i < (size_t)count; i++, p = nl + 1)
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			return NULL;
-	}
-	*trailer = p;
+	f->first = recs;
+	f->trailer = p;
+	f->count = count;
 	if ((nl = memchr(p, '\n', end - p)) == NULL)
 		return NULL;
 	*why = "bad trailer";
@@ -648,24 +647,48 @@ pc_check_trailer(struct pc_file *f, char *recs, long long count,
 }
 
 /*
- * The count records, each a checked line before trailer, starting where
- * pc_check_trailer found them.
+ * The next of the lines pc_check_trailer counted, at *pp, into r;
+ * *pp is left at the line after it.
  */
 static int
-pc_parse_recs(struct pc_file *f, char *trailer, long long count,
-    const char **why)
+pc_next_rec(struct pc_file *f, char **pp, struct pc_rec *r)
 {
 	char	*nl;
+
+	if ((nl = memchr(*pp, '\n', f->trailer - *pp)) == NULL ||
+	    pc_parse_rec(*pp, nl, r) == -1)
+		return -1;
+	*pp = nl + 1;
+	return 0;
+}
+
+/* All records into f->recs, for pc_reconcile. */
+static int
+pc_parse_recs(struct popcache *pc, struct pc_file *f)
+{
+	char	*p = f->first;
 	size_t	 i;
 
-	*why = "bad record";
-	for (i = 0; i < (size_t)count; i++) {
-		nl = (i + 1 < (size_t)count ? f->recs[i + 1].name : trailer) - 1;
-		if (pc_parse_rec(f->recs[i].name, nl, &f->recs[i]) == -1)
-			return -1;
+	if (f->count > 0 &&
+	    (f->recs = calloc(f->count, sizeof(*f->recs))) == NULL) {
+		log_warn("popcache: %s", pc->path);
+		return -1;
 	}
-	f->nrecs = count;
+	for (i = 0; i < f->count; i++)
+		if (pc_next_rec(f, &p, &f->recs[i]) == -1) {
+			pc_bad_rec(pc, i);
+			return -1;
+		}
+	f->nrecs = f->count;
 	return 0;
+}
+
+/* Record i (0 is the first) is not one. */
+static void
+pc_bad_rec(struct popcache *pc, size_t i)
+{
+	log_warnx("popcache: %s/%s:%zu: bad record", pc->path, PC_FILE,
+	    i + 2);
 }
 
 /*
@@ -706,7 +729,7 @@ pc_parse_hints(struct pc_file *f, char *p, const char **why)
 static int
 pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 {
-	char		*recs, *trailer, *hints;
+	char		*recs, *hints;
 	long long	 count;
 	int		 saved;
 
@@ -718,8 +741,7 @@ pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 		return -1;
 	}
 	if ((recs = pc_parse_header(f, &count, why)) == NULL ||
-	    (hints = pc_check_trailer(f, recs, count, &trailer, why)) == NULL ||
-	    pc_parse_recs(f, trailer, count, why) == -1 ||
+	    (hints = pc_check_trailer(f, recs, count, why)) == NULL ||
 	    pc_parse_hints(f, hints, why) == -1) {
 		saved = errno == ENOMEM ? ENOMEM : EINVAL;
 		pc_file_free(f);
@@ -1059,35 +1081,53 @@ pc_stamp_now(struct popcache *pc, struct popcache_stamp *now_st)
 	return 0;
 }
 
-/* Warm: nothing changed, the file is the maildrop. */
+/*
+ * Warm: nothing changed, the file is the maildrop.  Its records go
+ * straight into pm, which is empty, in one pass; then the UIDLs'
+ * uniqueness.
+ */
 static int
 pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
     struct pc_file *f)
 {
-	size_t	i;
+	struct pc_rec	 r;
+	uint64_t	*hv;
+	char		*p = f->first;
+	size_t		 i;
+	int		 rv = -1;
 
-	switch (pc_uidls_unique(f)) {
+	if ((hv = reallocarray(NULL, f->count + 1, sizeof(*hv))) == NULL ||
+	    pm->reserve(pm->arg, f->count) == -1) {
+		log_warn("popcache: %s", pc->path);
+		goto done;
+	}
+	for (i = 0; i < f->count; i++) {
+		if (pc_next_rec(f, &p, &r) == -1) {
+			pc_bad_rec(pc, i);
+			goto done;
+		}
+		hv[i] = pc_hash(r.uidl, r.uidllen, 0);
+		if (pc_add(pc, pm, r.dir, r.name, r.size, r.uidl) == -1) {
+			log_warn("popcache: %s", pc->path);
+			goto done;
+		}
+	}
+	f->nrecs = f->count;
+	switch (pc_uidls_unique(pm, hv, f->count)) {
 	case -1:
 		log_warn("popcache: %s", pc->path);
-		return -1;
+		goto done;
 	case 0:
 		log_warnx("popcache: %s: two records with one UIDL",
 		    pc->path);
-		return -1;
+		goto done;
 	}
-	if (pm->reserve(pm->arg, f->nrecs) == -1) {
-		log_warn("popcache: %s", pc->path);
-		return -1;
-	}
-	for (i = 0; i < f->nrecs; i++)
-		if (pc_add(pc, pm, f->recs[i].dir, f->recs[i].name,
-		    f->recs[i].size, f->recs[i].uidl) == -1) {
-			log_warn("popcache: %s", pc->path);
-			return -1;
-		}
 	pc->clean = f->nhints == 0;
 	pc->stats.result = POPCACHE_WARM;
-	return 0;
+	rv = 0;
+ done:
+	free(hv);
+	return rv;
 }
 
 /*
@@ -1135,6 +1175,8 @@ popcache_load(struct popcache *pc, const struct popcache_msgs *pm)
 		if (pc_load_warm(pc, pm, &f) == -1)
 			goto fail;
 	} else {
+		if (pc_parse_recs(pc, &f) == -1)
+			goto fail;
 		if (pc_reconcile(pc, pm, &f, changed) == -1)
 			goto fail;
 		pc->stats.result = POPCACHE_UPDATED;

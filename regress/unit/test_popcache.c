@@ -757,6 +757,56 @@ main(void)
 	session(&md);
 	take(&md, &s1);
 	session_end(&md);
+
+	/*
+	 * On the warm path, behind a good checksum: the second record with
+	 * the first one's UIDL, then a record with a bad size.  Each is
+	 * refused and rebuilt with the real UIDLs.
+	 */
+	for (n = 0; n < 2; n++) {
+		static const char *what[] = { "one UIDL twice",
+		    "a bad record" };
+		char	*out, *r1, *r2, *u1, *u1e, *u2, *e;
+
+		session(&md);
+		CHECK_INT(md.pc.stats.result, POPCACHE_WARM);
+		session_end(&md);
+		buf = slurp(&len);
+		out = malloc(len + 256);
+		if (buf == NULL || out == NULL || s1.n < 2)
+			exit(2);
+		r1 = strchr(buf, '\n') + 1;
+		r2 = strchr(r1, '\n') + 1;
+		u1 = strchr(r1, ' ') + 1;
+		u1e = strchr(u1, ' ');
+		u2 = strchr(r2, ' ') + 1;
+		e = strstr(buf, "\nend ") + 1;
+		p = out;
+		memcpy(p, buf, r2 - buf);
+		p += r2 - buf;
+		if (n == 0) {
+			memcpy(p, r2, u2 - r2);
+			p += u2 - r2;
+			memcpy(p, u1, u1e - u1);
+			p += u1e - u1;
+			u2 = strchr(u2, ' ');
+		} else
+			*p++ = 'x';
+		memcpy(p, u2, e - u2);
+		p += e - u2;
+		*p = '\0';
+		spew_signed(out, s1.n);
+		free(out);
+		free(buf);
+		session(&md);
+		CHECK(md.pc.stats.result == POPCACHE_REBUILD,
+		    "%s: expected a rebuild, got %d", what[n],
+		    md.pc.stats.result);
+		take(&md, &s2);
+		same(&s1, &s2, what[n]);
+		session_end(&md);
+		settle();
+	}
 	rm("popcache");
 	session(&md);
 	CHECK_INT(md.pc.stats.result, POPCACHE_REBUILD);
