@@ -102,7 +102,7 @@ static int	 pc_stamp_parse(char **, struct popcache_stamp *);
 static int	 pc_num(char **, int, long long *);
 static char	*pc_putnum(char *, unsigned long long);
 static uint64_t	 pc_hash(const void *, size_t, uint64_t);
-static uint32_t	*pc_tab(size_t, size_t *);
+static void	*pc_tab(size_t, size_t, size_t *);
 static void	 pc_tab_put(uint32_t *, size_t, uint64_t, size_t);
 static int	 pc_plain(const char *, size_t);
 static int	 pc_name_ok(const char *, size_t);
@@ -119,7 +119,9 @@ static char	*pc_parse_header(struct pc_file *, long long *,
 		    const char **);
 static char	*pc_check_trailer(struct pc_file *, char *, long long,
 		    const char **);
-static int	 pc_next_rec(struct pc_file *, char **, struct pc_rec *);
+static char	*pc_find_trailer(char *, char *);
+static int	 pc_next_rec(struct pc_file *, char **, size_t,
+		    struct pc_rec *);
 static int	 pc_parse_recs(struct popcache *, struct pc_file *);
 static void	 pc_bad_rec(struct popcache *, size_t);
 static int	 pc_parse_hints(struct pc_file *, char *, const char **);
@@ -326,18 +328,19 @@ pc_hash(const void *buf, size_t len, uint64_t h)
 }
 
 /*
- * The name tables: open addressing, linear probing, slots holding an
- * index + 1 (0 is free).  A table for n keys, *mask set to its size - 1.
+ * The tables: open addressing, linear probing, slots holding an index
+ * + 1 (0 is free).  A table of slotsize-byte slots for n keys, *mask
+ * set to its size - 1.
  */
-static uint32_t *
-pc_tab(size_t n, size_t *mask)
+static void *
+pc_tab(size_t n, size_t slotsize, size_t *mask)
 {
 	size_t	size;
 
 	for (size = 64; size < n * 2; size *= 2)
 		;
 	*mask = size - 1;
-	return calloc(size, sizeof(uint32_t));
+	return calloc(size, slotsize);
 }
 
 static void
@@ -497,13 +500,10 @@ pc_uidls_unique(const struct popcache_msgs *pm, const uint64_t *hv,
 {
 	struct popcache_rec	 a, b;
 	uint64_t		*tab, hi;
-	size_t			 size, mask, i, j;
+	size_t			 mask, i, j;
 	int			 rv = 1;
 
-	for (size = 64; size < n * 2; size *= 2)
-		;
-	mask = size - 1;
-	if ((tab = calloc(size, sizeof(*tab))) == NULL)
+	if ((tab = pc_tab(n, sizeof(*tab), &mask)) == NULL)
 		return -1;
 	for (i = 0; i < n && rv == 1; i++) {
 		if (i + PC_AHEAD < n)
@@ -608,28 +608,48 @@ pc_parse_header(struct pc_file *f, long long *count, const char **why)
 }
 
 /*
- * Find the trailer "end <count> <checksum>" after count lines from
- * recs and check the sum of all above it, before the records are
- * parsed (in place, by pc_parse_recs or pc_load_warm).  Sets f->first,
- * f->trailer and f->count, returns the start of the hints.
+ * The trailer's line: the last complete line from recs to end that
+ * starts with "end " (a record or a hint starts with a digit), found
+ * from the end, past the few hints, without a pass over the records.
+ * NULL if there is none.
+ */
+static char *
+pc_find_trailer(char *recs, char *end)
+{
+	char	*p = end, *start, *nl;
+
+	for (; p > recs; p = start) {
+		nl = memrchr(recs, '\n', p - 1 - recs);
+		start = nl != NULL ? nl + 1 : recs;
+		if (p[-1] == '\n' && p - start > 4 &&
+		    memcmp(start, "end ", 4) == 0)
+			return start;
+	}
+	return NULL;
+}
+
+/*
+ * Find the trailer "end <count> <checksum>" and check the sum of all
+ * above it, before the records are parsed (in place, by pc_parse_recs
+ * or pc_load_warm, which also find that count lines end at the
+ * trailer).  Sets f->first, f->trailer and f->count, returns the start
+ * of the hints.
  */
 static char *
 pc_check_trailer(struct pc_file *f, char *recs, long long count,
     const char **why)
 {
-	char		*p, *nl, *end = f->buf + f->len, hex[17];
+	char		*p, *nl, hex[17];
 	long long	 v;
-	size_t		 i;
 
 	*why = "truncated";
-	for (p = recs, i = 0; i < (size_t)count; i++, p = nl + 1)
-		if ((nl = memchr(p, '\n', end - p)) == NULL)
-			return NULL;
+	if ((p = pc_find_trailer(recs, f->buf + f->len)) == NULL ||
+	    (count == 0) != (p == recs))
+		return NULL;
 	f->first = recs;
 	f->trailer = p;
 	f->count = count;
-	if ((nl = memchr(p, '\n', end - p)) == NULL)
-		return NULL;
+	nl = memchr(p, '\n', f->buf + f->len - p);	/* a complete line */
 	*why = "bad trailer";
 	(void)snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
 	    pc_hash(f->buf, p - f->buf, 0));
@@ -647,11 +667,11 @@ pc_check_trailer(struct pc_file *f, char *recs, long long count,
 }
 
 /*
- * The next of the lines pc_check_trailer counted, at *pp, into r;
- * *pp is left at the line after it.
+ * Record i of f, at *pp, into r; *pp is left at the line after it,
+ * which after the last one is the trailer.
  */
 static int
-pc_next_rec(struct pc_file *f, char **pp, struct pc_rec *r)
+pc_next_rec(struct pc_file *f, char **pp, size_t i, struct pc_rec *r)
 {
 	char	*nl;
 
@@ -659,6 +679,8 @@ pc_next_rec(struct pc_file *f, char **pp, struct pc_rec *r)
 	    pc_parse_rec(*pp, nl, r) == -1)
 		return -1;
 	*pp = nl + 1;
+	if (i + 1 == f->count && *pp != f->trailer)
+		return -1;		/* more lines than records */
 	return 0;
 }
 
@@ -675,7 +697,7 @@ pc_parse_recs(struct popcache *pc, struct pc_file *f)
 		return -1;
 	}
 	for (i = 0; i < f->count; i++)
-		if (pc_next_rec(f, &p, &f->recs[i]) == -1) {
+		if (pc_next_rec(f, &p, i, &f->recs[i]) == -1) {
 			pc_bad_rec(pc, i);
 			return -1;
 		}
@@ -864,7 +886,7 @@ pc_match(struct pc_file *f, const int *changed, struct pc_ents *e)
 	int		 pass;
 
 	/* Index the records of the changed directories by unique name. */
-	if ((tab = pc_tab(f->nrecs, &mask)) == NULL)
+	if ((tab = pc_tab(f->nrecs, sizeof(*tab), &mask)) == NULL)
 		return -1;
 	for (i = 0; i < f->nrecs; i++)
 		if (changed[f->recs[i].dir])
@@ -966,7 +988,7 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 	qsort(e->v, *nnew, sizeof(e->v[0]), pc_ent_cmp);
 
 	/* mda's hints spare reading a new message that has no ",W=". */
-	if ((htab = pc_tab(f->nhints, &hmask)) == NULL)
+	if ((htab = pc_tab(f->nhints, sizeof(*htab), &hmask)) == NULL)
 		return -1;
 	for (i = 0; i < f->nhints; i++)
 		pc_tab_put(htab, hmask, pc_hash(f->hints[i].name,
@@ -1102,7 +1124,7 @@ pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
 		goto done;
 	}
 	for (i = 0; i < f->count; i++) {
-		if (pc_next_rec(f, &p, &r) == -1) {
+		if (pc_next_rec(f, &p, i, &r) == -1) {
 			pc_bad_rec(pc, i);
 			goto done;
 		}

@@ -124,11 +124,16 @@ def one_session(port, user, pw, want):
             "total": t_end - c.t0}
 
 
+def dele_count(n, k=1000):
+    """Sessions dele_runs takes the median of: 3 where the maildrop has
+    room for them (each removes k more), else one."""
+    return 3 if n >= 10 * k else 1
+
+
 def dele_runs(port, user, pw, n, k=1000):
-    """QUIT after DELE of k messages: the median of 3 sessions where the
-    maildrop has room for them (each removes k more), else of one."""
+    """QUIT after DELE of k messages: the median of dele_count(n)."""
     return median([dele_session(port, user, pw, min(k, n))
-                   for _ in range(3 if n >= 10 * k else 1)])
+                   for _ in range(dele_count(n, k))])
 
 
 def dele_session(port, user, pw, k):
@@ -437,7 +442,7 @@ def main():
             d = dele.get(n, ())
             print("QUIT after DELE of %d of %d messages (median of %d): "
                   "popd %.1f ms%s" % (
-                  min(1000, n), n, 3 if n >= 10000 else 1, d[0] * 1e3,
+                  min(1000, n), n, dele_count(n), d[0] * 1e3,
                   ", dovecot %.1f ms" %
                   (d[1] * 1e3) if len(d) > 1 else ""))
         for n in sizes:

@@ -888,6 +888,32 @@ main(void)
 			    (strlcpy(b, bad[i], sizeof(b)), b));
 			maildrop_close(&md);
 		}
+		/*
+		 * Header and trailer agree on a count the lines do not
+		 * have: more, fewer, none.  Refused as well.
+		 */
+		{
+			static const struct {
+				const char	*body;
+				size_t		 count;
+			} lie[] = {
+				{ "popcache 1 - - 1\n5 u new/1.x\n"
+				    "5 v new/2.x\n", 1 },
+				{ "popcache 1 - - 2\n5 u new/1.x\n", 2 },
+				{ "popcache 1 - - 0\n5 u new/1.x\n", 0 },
+				{ "popcache 1 - - 1\n", 1 },
+			};
+			for (i = 0; i < sizeof(lie) / sizeof(lie[0]); i++) {
+				spew_signed(lie[i].body, lie[i].count);
+				memset(&md, 0, sizeof(md));
+				if (maildrop_open(&md, root, NULL) == -1)
+					exit(2);
+				CHECK(maildrop_cache_load(&md) == -1,
+				    "expected -1 for lines that are not %zu "
+				    "records (case %zu)", lie[i].count, i);
+				maildrop_close(&md);
+			}
+		}
 		/* The same frame with good fields loads. */
 		spew_signed("popcache 1 - - 1\n5 u new/1.x\n", 1);
 		memset(&md, 0, sizeof(md));
