@@ -284,12 +284,40 @@ name_field(const char *base, const char *end, char key)
 }
 
 /*
- * The RFC 1939 size that the unique name of a maildir file states in
- * ",W=<n>" (set by our mda and Dovecot), or -1.  A W= that cannot
- * belong to the file size in ",S=" is not believed.
+ * Whether base (a unique name without "new/" or "cur/") is one that
+ * popd's deliveries make (deliver_uniqname):
+ * "<sec>.M<usec>P<pid>R<8 hex>." or the same without a host part.
  */
-off_t
-maildir_namesize(const char *name)
+static int
+own_name(const char *base)
+{
+	const char	*p = base;
+	int		 i;
+
+#define DIGITS(p)	do { if (*(p) < '0' || *(p) > '9') return 0; \
+			    while (*(p) >= '0' && *(p) <= '9') (p)++; } while (0)
+	DIGITS(p);
+	if (*p++ != '.' || *p++ != 'M')
+		return 0;
+	DIGITS(p);
+	if (*p++ != 'P')
+		return 0;
+	DIGITS(p);
+	if (*p++ != 'R')
+		return 0;
+#undef DIGITS
+	for (i = 0; i < 8; i++, p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return *p == '.' || *p == ',' || *p == ':' || *p == '\0';
+}
+
+/*
+ * The ",W=<n>" of a unique name that cannot belong to the file size in
+ * ",S=<n>" is not believed: -1.
+ */
+static off_t
+name_w(const char *name)
 {
 	const char	*base = base_name(name), *end;
 	off_t		 v;
@@ -298,6 +326,22 @@ maildir_namesize(const char *name)
 	if ((v = name_field(base, end, 'W')) == -1)
 		return -1;
 	return maildir_size_fits(name, v) ? v : -1;
+}
+
+/*
+ * The RFC 1939 size that the unique name of a maildir file states in
+ * ",W=<n>", or -1.  Only popd's own names (deliver_uniqname) count a
+ * CRLF after a last line without a line end, as popd sends one; in
+ * other servers' names (Dovecot's) W= is the file with every bare LF
+ * counted as CRLF and nothing added: the file's last octet decides
+ * (maildir_msgsize).
+ */
+off_t
+maildir_namesize(const char *name)
+{
+	if (!own_name(base_name(name)))
+		return -1;
+	return name_w(name);
 }
 
 /*
@@ -330,6 +374,10 @@ maildir_msgsize(int dirfd, const char *name, off_t *size)
 		*size = v;
 		return 0;
 	}
+	/* Another server's W=: an open and a one-octet read, not a read. */
+	if ((v = name_w(name)) != -1 && maildir_recsize(dirfd, name, v,
+	    size) == 0)
+		return 0;
 	return maildir_readsize(dirfd, name, size);
 }
 

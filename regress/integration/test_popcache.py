@@ -204,6 +204,48 @@ def foreign_mda_names(srv):
 
 
 @T.test
+def dovecot_w_without_final_newline(srv):
+    """Issue 43: Dovecot names a message without a final newline with
+    its W= (every LF as CRLF) and adds no line end; popd sends one, so
+    LIST, the count in RETR's +OK and the octets RETR sends are all W=
+    + 2, with a popcache, after a rebuild and without one, and nothing
+    is logged as "announced".  popd's own names keep their W= as is."""
+    md = srv.maildir("alice")
+    bodies = [b"Subject: no newline\n\nlast line without one",
+              b"Subject: crlf\r\n\r\nbody\r\nend",
+              b"Subject: with one\n\nbody\n"]
+    names = []
+    for i, b in enumerate(bodies):
+        w = len(b) + b.count(b"\n") - b.count(b"\r\n")
+        n = "17000000%02d.M%dP%d.dovecot,S=%d,W=%d" % (i, i, 100 + i,
+                                                       len(b), w)
+        srv.deliver("alice", b, name=n, subdir="new" if i % 2 else "cur")
+        names.append((n, b))
+    mark = len(srv.log())
+    for round_ in ("cold", "warm", "rebuilt"):
+        if round_ == "rebuilt":
+            os.unlink(os.path.join(md, "popcache"))
+        with T.Raw(srv.port) as c:
+            c.line()
+            c.login("alice", srv.password("alice"))
+            lst = c.cmd("LIST")
+            T.expect_true(lst.startswith(b"+OK"), "LIST", lst)
+            sizes = [int(ln.split()[1]) for ln in c.multiline()]
+            for i, (n, b) in enumerate(names):
+                want = T.rfc_size(b)
+                T.expect(sizes[i], want, "%s: LIST of %s" % (round_, n))
+                r = c.cmd("RETR %d" % (i + 1))
+                T.expect(r, b"+OK %d octets" % want,
+                         "%s: RETR's count of %s" % (round_, n))
+                data = c.block()
+                T.expect(len(data), want, "%s: octets sent of %s"
+                         % (round_, n))
+            c.ok("QUIT")
+    T.expect([ln for ln in srv.log()[mark:] if "announced" in ln], [],
+             "no size announced wrongly")
+
+
+@T.test
 def popcache_format(srv):
     fill(srv, 3)
     listing(srv)

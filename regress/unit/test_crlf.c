@@ -358,9 +358,34 @@ maildir_names(void)
 	check_seen("1.x:1,abc", "cur/1.x:1,abc");
 	check_seen("1.x:2,a1", "cur/1.x:2,a1");
 
-	CHECK_INT(maildir_namesize("new/1.x,S=10,W=12"), 12);
-	CHECK_INT(maildir_namesize("new/1.x,S=10"), -1);
-	CHECK_INT(maildir_namesize("cur/1.x,S=10,W=9:2,S"), -1);
+	/* popd's own names: W= is what popd sends. */
+	CHECK_INT(maildir_namesize("new/1700000000.M000001P2R0123abcd.x,S=10,W=12"), 12);
+	CHECK_INT(maildir_namesize("new/1700000000.M000001P2R0123abcd.x,S=10"), -1);
+	CHECK_INT(maildir_namesize("cur/1700000000.M000001P2R0123abcd.x,S=10,W=9:2,S"), -1);
+	CHECK_INT(maildir_namesize("cur/1700000000.M000001P2R0123abcd.x,S=10,W=12:2,S"), 12);
+	CHECK_INT(maildir_namesize("new/1700000000.M1P2R0123abcd,S=1,W=2"), 2);
+	/* Other servers' names: the file must say (maildir_msgsize). */
+	CHECK_INT(maildir_namesize("new/1.x,S=10,W=12"), -1);
+	CHECK_INT(maildir_namesize("new/1700000000.M1P2.host,S=10,W=12"), -1);
+	CHECK_INT(maildir_namesize("new/1700000000.M1P2R0123abc.h,S=1,W=2"),
+	    -1);
+	CHECK_INT(maildir_namesize("new/1700000000.M1P2R0123abcg.h,S=1,W=2"),
+	    -1);
+}
+
+/* A file named as another server names it, in directory dir. */
+static void
+dovecot_file(const char *dir, const char *name, const char *data)
+{
+	char	path[PATH_MAX];
+	FILE	*f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL || fputs(data, f) < 0 ||
+	    fclose(f) != 0) {
+		perror(path);
+		abort();
+	}
 }
 
 static void
@@ -402,10 +427,27 @@ maildir_rules(void)
 		abort();
 	}
 	check_msgsize(dfd, "f", 6);
-	/* No such file: sizes below come from the name alone. */
-	check_msgsize(dfd, "1.x,W=123", 123);
-	check_msgsize(dfd, "1.x,S=100,W=150:2,S", 150);
-	check_msgsize(dfd, "1.x,W=0", 0);
+	/* No such file: sizes below come from popd's own name alone. */
+	check_msgsize(dfd, "1700000000.M000001P2R0123abcd.x,W=123", 123);
+	check_msgsize(dfd, "1700000000.M000001P2R0123abcd.x,S=100,W=150:2,S", 150);
+	check_msgsize(dfd, "1700000000.M000001P2R0123abcd.x,W=0", 0);
+	/*
+	 * Dovecot's names without a final newline (issue 43): "a\nb" is
+	 * S=3,W=4, and popd sends "a\r\nb\r\n"; with one, W= is what
+	 * popd sends.  Another server's W= alone is not believed.
+	 */
+	dovecot_file(dir, "1700000000.M1P2.host,S=3,W=4", "a\nb");
+	check_msgsize(dfd, "1700000000.M1P2.host,S=3,W=4", 6);
+	dovecot_file(dir, "1700000000.M3P4.host,S=4,W=6:2,S", "a\nb\n");
+	check_msgsize(dfd, "1700000000.M3P4.host,S=4,W=6:2,S", 6);
+	dovecot_file(dir, "1700000000.M5P6.host,S=7,W=8", "a\r\nb\nc");
+	check_msgsize(dfd, "1700000000.M5P6.host,S=7,W=8", 10);
+	{
+		off_t	got;
+
+		CHECK(maildir_msgsize(dfd, "1.x,W=123", &got) == -1,
+		    "another server's W= without its file not believed");
+	}
 	{
 		off_t	got;
 
@@ -424,6 +466,9 @@ maildir_rules(void)
 		    == -1, "19-digit W= not believed");
 	}
 	(void)unlink(path);
+	(void)unlinkat(dfd, "1700000000.M1P2.host,S=3,W=4", 0);
+	(void)unlinkat(dfd, "1700000000.M3P4.host,S=4,W=6:2,S", 0);
+	(void)unlinkat(dfd, "1700000000.M5P6.host,S=7,W=8", 0);
 	close(dfd);
 	(void)rmdir(dir);
 }

@@ -614,7 +614,7 @@ main(void)
 
 		want = rfcsize(b, strlen(b));
 		if (i % 3 == 0)
-			snprintf(name, sizeof(name), "%s/1700000%03zu.M1P1.h,"
+			snprintf(name, sizeof(name), "%s/1700000%03zu.M1P1R0000abcd.h,"
 			    "S=%zu,W=%lld%s", i % 2 ? "cur" : "new", i,
 			    strlen(b), (long long)want, i % 2 ? ":2,S" : "");
 		else
@@ -728,7 +728,7 @@ main(void)
 	take(&md, &s2);
 	/* Retrieve two and delete one: UPDATE moves and removes. */
 	for (i = 0; i < md.nmsgs; i++) {
-		if (strcmp(md.msgs[i].name, "new/1700000000.M1P1.h,S=19,"
+		if (strcmp(md.msgs[i].name, "new/1700000000.M1P1R0000abcd.h,S=19,"
 		    "W=20") == 0 || strcmp(md.msgs[i].name,
 		    "new/1800000000.M5P5.host") == 0)
 			maildrop_mark(&md, &md.msgs[i], MMSG_SEEN);
