@@ -709,7 +709,10 @@ update_sync(struct maildrop *md, const int *dirty)
 	return fail;
 }
 
-/* Drop the removed messages from md->msgs and clear the flags. */
+/*
+ * Drop the removed messages (and those another program removed) from
+ * md->msgs and clear the flags.
+ */
 static void
 update_compact(struct maildrop *md)
 {
@@ -719,7 +722,7 @@ update_compact(struct maildrop *md)
 	md->total = 0;
 	for (i = j = 0; i < md->nmsgs; i++) {
 		m = &md->msgs[i];
-		if (m->flags & MMSG_DELETED)
+		if (m->flags & (MMSG_DELETED | MMSG_GONE))
 			continue;
 		m->flags = 0;
 		md->total += m->size;
@@ -747,6 +750,8 @@ maildrop_update(struct maildrop *md)
 
 	for (i = 0; md->marked > 0 && i < md->nmsgs; i++) {
 		m = &md->msgs[i];
+		if (m->flags & MMSG_GONE)
+			continue;
 		if (m->flags & MMSG_DELETED) {
 			if (update_remove(md, m, dirty) == -1)
 				fail++;

@@ -22,6 +22,8 @@
  */
 #define MMSG_DELETED		0x01	/* DELE in this session */
 #define MMSG_SEEN		0x02	/* RETR/TOP: move to cur/ at UPDATE */
+#define MMSG_GONE		0x04	/* removed by another program during
+					   the session: dropped at UPDATE */
 
 struct mmsg {
 	const char	*name;

@@ -67,8 +67,11 @@ struct session {
 
 	time_t		 last;		/* last progress either way */
 
-	size_t		 live;		/* messages not deleted */
+	size_t		 live;		/* messages not deleted or gone */
 	off_t		 liveoct;
+	size_t		 ngone;		/* found removed by another program */
+	int		 updated;	/* UPDATE done and logged (QUIT) */
+	off_t		 goneoct;
 	size_t		 nretr;		/* RETR commands answered */
 	off_t		 retroct;	/* octets of those */
 	size_t		 ntop;		/* TOP commands answered */
@@ -502,7 +505,7 @@ listing(struct session *s, struct pop3_line *l, int uidl)
 		    (long long)s->liveoct);
 	for (i = 0; i < s->md.nmsgs; i++) {
 		m = &s->md.msgs[i];
-		if (m->flags & MMSG_DELETED)
+		if (m->flags & (MMSG_DELETED | MMSG_GONE))
 			continue;
 		listing_line(s, i + 1, uidl ? m->uidl : NULL, m->size);
 	}
@@ -584,13 +587,21 @@ cmd_dele(struct session *s, struct pop3_line *l)
 {
 	struct mmsg	*m;
 	size_t		 i;
+	long long	 n;
 
+	/* What another program removed is deleted already: no error. */
+	if ((n = pop3_number(l->args[0])) > 0 &&
+	    (unsigned long long)n <= s->md.nmsgs &&
+	    s->md.msgs[n - 1].flags & MMSG_GONE) {
+		reply(s, "+OK message %lld deleted", n);
+		return;
+	}
 	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
 		return;
 	maildrop_mark(&s->md, m, MMSG_DELETED);
 	s->live--;
 	s->liveoct -= m->size;
-	stats->marked = s->md.nmsgs - s->live;
+	stats->marked = s->md.nmsgs - s->live - s->ngone;
 	reply(s, "+OK message %zu deleted", i + 1);
 }
 
@@ -632,8 +643,9 @@ cmd_rset(struct session *s, struct pop3_line *l)
 
 	for (i = 0; i < s->md.nmsgs; i++)
 		s->md.msgs[i].flags &= ~MMSG_DELETED;
-	s->live = s->md.nmsgs;
-	s->liveoct = s->md.total;
+	/* What another program removed stays gone. */
+	s->live = s->md.nmsgs - s->ngone;
+	s->liveoct = s->md.total - s->goneoct;
 	s->lastno = s->lastinit;
 	stats->marked = 0;
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
@@ -650,9 +662,9 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	stats->state = PAGE_UPDATE;
 	if (set.expire >= 0)
 		(void)expire_old(s);
-	ndeleted = s->md.nmsgs - s->live;
+	ndeleted = s->md.nmsgs - s->live - s->ngone;
 	stats->marked = ndeleted;
-	before = s->md.nmsgs;
+	before = s->md.nmsgs - s->ngone;
 	r = maildrop_update(&s->md);
 	/* What is gone, even when some deleted ones could not be. */
 	STAT_ADD(STAT_DELETED, before - s->md.nmsgs);
@@ -674,6 +686,11 @@ cmd_quit(struct session *s, struct pop3_line *l)
 		session_log(s, 0, END_ERROR);
 		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed");
 	}
+	/*
+	 * The end is logged: a client (or popctl's kick) gone before it
+	 * reads the reply changes nothing of what UPDATE did.
+	 */
+	s->updated = 1;
 	out_flush(s);
 	/* Housekeeping the client need not wait for. */
 	maildrop_sweep(&s->md);
@@ -699,6 +716,10 @@ msg_arg(struct session *s, const char *arg, size_t *idx)
 	}
 	if (s->md.msgs[n - 1].flags & MMSG_DELETED) {
 		reply(s, "-ERR message %lld is deleted", n);
+		return NULL;
+	}
+	if (s->md.msgs[n - 1].flags & MMSG_GONE) {
+		reply(s, "-ERR message %lld has been removed", n);
 		return NULL;
 	}
 	*idx = n - 1;
@@ -792,8 +813,18 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 
 	if ((fd = maildrop_openmsg(&s->md, m)) == -1) {
 		if (errno == ENOENT) {
+			/*
+			 * Another program removed it (an IMAP expunge): from
+			 * now on the session counts and lists it no more,
+			 * as if deleted, and UPDATE leaves it alone.
+			 */
 			log_warnx("%s: %s has been removed", s->user,
 			    m->name);
+			maildrop_mark(&s->md, m, MMSG_GONE);
+			s->live--;
+			s->liveoct -= m->size;
+			s->ngone++;
+			s->goneoct += m->size;
 			reply(s, "-ERR message %zu has been removed",
 			    idx + 1);
 		} else {
@@ -951,6 +982,8 @@ wait_io(struct session *s, short events)
 __dead static void
 session_end(struct session *s, const char *why, const char *how)
 {
+	if (s->updated)
+		exit(0);	/* after QUIT's UPDATE: logged already */
 	log_info("%s: session ended (%s), nothing removed", s->user, why);
 	session_log(s, 0, how);
 	exit(0);
@@ -1088,7 +1121,7 @@ expire_old(struct session *s)
 	for (i = 0; i < s->md.nmsgs; i++) {
 		struct mmsg	*m = &s->md.msgs[i];
 
-		if (m->flags & MMSG_DELETED || n == 0)
+		if (m->flags & (MMSG_DELETED | MMSG_GONE) || n == 0)
 			continue;
 		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
 		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
@@ -1118,7 +1151,7 @@ expire_when(const struct mmsg *m, struct expent *ents, size_t n,
 {
 	struct expent	 key, *e = NULL;
 
-	if (m->flags & MMSG_DELETED)
+	if (m->flags & (MMSG_DELETED | MMSG_GONE))
 		return 0;
 	if (n > 0) {
 		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));

@@ -241,7 +241,8 @@ def dovecot_w_without_final_newline(srv):
                 T.expect(len(data), want, "%s: octets sent of %s"
                          % (round_, n))
             c.ok("QUIT")
-    T.expect([ln for ln in srv.log()[mark:] if "announced" in ln], [],
+    T.expect([ln for ln in srv.log()[mark:].splitlines()
+              if "announced" in ln], [],
              "no size announced wrongly")
 
 

@@ -222,6 +222,59 @@ def kick_user_in_transaction(srv):
              "nobody to kick")
 
 
+def quit_then_gone(srv, how, n=3000):
+    """alice DELEs n messages and sends QUIT; while UPDATE removes them
+    the session is ended from outside (how(alice)).  The session has
+    one end line, the true one ("quit", n deleted), the messages are
+    gone, and nothing says "nothing removed"."""
+    md = srv.maildir("alice")
+    for i in range(n):
+        srv.deliver("alice", b"Subject: %d\n\nbody\n" % i,
+                    name="1700%06d.M1P1Q%d.host" % (i, i))
+    mark = len(srv.log())
+    alice = T.Raw(srv.port, src="127.0.0.2")
+    T.expect(login(alice, "alice", srv.password("alice"))[:3], b"+OK",
+             "login")
+    alice.send(b"".join(b"DELE %d\r\n" % (i + 1) for i in range(n)))
+    for i in range(n):
+        T.expect(alice.line()[:3], b"+OK", "DELE %d" % (i + 1))
+    alice.send(b"QUIT\r\n")
+    how(alice)
+    T.wait_for(lambda: "session end: user alice" in srv.log()[mark:],
+               what="end line")
+    T.wait_for(lambda: sessions(srv) == [], what="session gone")
+    time.sleep(0.5)         # a second end line would follow at once
+    log = srv.log()[mark:].splitlines()
+    ends = [ln for ln in log if "session end: user alice" in ln]
+    T.expect(len(ends), 1, "one end line: %r" % ends)
+    T.expect_true(ends[0].endswith(", quit") and
+                  ", dele %d," % n in ends[0], "the true end", ends[0])
+    T.expect([ln for ln in log if "nothing removed" in ln], [],
+             "no line says nothing was removed")
+    T.expect(len(os.listdir(os.path.join(md, "new"))) +
+             len(os.listdir(os.path.join(md, "cur"))), 0, "all removed")
+
+
+@T.test
+def kick_after_quit_one_end_line(srv):
+    """Issue 43: a kick that lands while QUIT's UPDATE runs ends the
+    connection, not the UPDATE: one end line, the true one."""
+    def kick(alice):
+        time.sleep(0.02)
+        ctl(srv, "kick", "user", "alice")
+    quit_then_gone(srv, kick)
+
+
+@T.test
+def reset_after_quit_one_end_line(srv):
+    """The same race as kick_after_quit_one_end_line, made certain: the
+    client resets the connection right after QUIT, so the reply UPDATE
+    writes at its end finds the connection closed."""
+    def reset(alice):
+        alice.abort()
+    quit_then_gone(srv, reset)
+
+
 @T.test
 def kick_address_every_state(srv):
     """kick address ends the sessions of a network in every state, and

@@ -94,6 +94,53 @@ ODD = {
 # --- the commands ---------------------------------------------------------
 
 @T.test
+def message_removed_meanwhile(srv):
+    """Issue 43: a message another program removes during the session
+    (an IMAP expunge) is answered "-ERR message N has been removed" once
+    the session finds it gone, and from then on STAT, LIST and UIDL no
+    longer count it, RSET does not bring it back, the other numbers stay,
+    and QUIT's count is what is left on disk."""
+    md = srv.maildir("alice")
+    names = [srv.deliver("alice", b"Subject: %d\n\nbody %d\n" % (i, i),
+                         name="1700000%03d.M1P1Q%d.host" % (i, i))
+             for i in range(5)]
+    sizes = [T.rfc_size(b"Subject: %d\n\nbody %d\n" % (i, i))
+             for i in range(5)]
+    with T.Raw(srv.port) as c:
+        c.line()
+        c.login("alice", srv.password("alice"))
+        T.expect(c.cmd("STAT"), b"+OK 5 %d" % sum(sizes), "STAT before")
+        os.unlink(os.path.join(md, "new", names[2]))
+        T.expect(c.cmd("RETR 3"), b"-ERR message 3 has been removed",
+                 "RETR of the removed one")
+        T.expect(c.cmd("STAT"), b"+OK 4 %d" % (sum(sizes) - sizes[2]),
+                 "STAT after")
+        T.expect(c.cmd("LIST")[:3], b"+OK", "LIST")
+        T.expect([int(ln.split()[0]) for ln in c.multiline()], [1, 2, 4, 5],
+                 "LIST's numbers")
+        T.expect(c.cmd("UIDL")[:3], b"+OK", "UIDL")
+        T.expect([int(ln.split()[0]) for ln in c.multiline()], [1, 2, 4, 5],
+                 "UIDL's numbers")
+        for cmd in ("LIST 3", "UIDL 3", "TOP 3 0", "RETR 3"):
+            T.expect(c.cmd(cmd), b"-ERR message 3 has been removed", cmd)
+        # DELE of what is gone anyway is no error, and changes nothing.
+        T.expect(c.cmd("DELE 3"), b"+OK message 3 deleted", "DELE 3")
+        T.expect(c.cmd("STAT")[:5], b"+OK 4", "STAT after DELE 3")
+        T.expect(c.cmd("DELE 1")[:3], b"+OK", "DELE 1")
+        T.expect(c.cmd("RSET"), b"+OK maildrop has 4 messages (%d octets)"
+                 % (sum(sizes) - sizes[2]), "RSET")
+        T.expect(c.cmd("DELE 5")[:3], b"+OK", "DELE 5")
+        T.expect(c.cmd("QUIT"), b"+OK popd signing off (3 messages left)",
+                 "QUIT")
+    left = srv.files("alice", "new") + srv.files("alice", "cur")
+    T.expect(len(left), 3, "on disk: %r" % left)
+    srv.wait_log("alice: logout, 0 retrieved, 1 deleted, 3 left")
+    p = srv.pop("alice")
+    T.expect(p.stat(), (3, sizes[0] + sizes[1] + sizes[3]), "next session")
+    p.quit()
+
+
+@T.test
 def stat_list_uidl(srv):
     msgs = [b"Subject: a\n\none\n", b"Subject: b\r\n\r\ntwo\r\n",
             b"Subject: c\n\nthree"]
