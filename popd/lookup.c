@@ -89,7 +89,7 @@ struct backend {
 	pid_t			 pid;		/* -1: none */
 	int			 fd;		/* the imsg stream */
 	int			 errfd;		/* its stderr and stdout */
-	struct event		 rev, errev, restart;
+	struct event		 rev, errev, restart, errwake;
 	struct request		*req;
 	int			 warned;	/* since req was sent */
 	int			 backoff;	/* seconds */
@@ -97,7 +97,22 @@ struct backend {
 	size_t			 inlen;
 	char			 err[512];
 	size_t			 errlen;
+	time_t			 errsec;	/* second of the lines logged */
+	int			 errlogged;	/* lines logged in errsec */
+	unsigned long long	 errquiet;	/* lines not logged since */
 };
+
+/*
+ * What a table program writes on stderr is logged by the root parent:
+ * at most ERR_RATE lines a second of each program, the rest counted
+ * (and said once the second is over), at most ERR_READ octets read per
+ * event, and once a program has had its ERR_RATE lines, its stderr is
+ * not read for a second (its writes block: its own problem, which
+ * "timeout lookup" ends), so that a program that floods its stderr
+ * costs neither the log nor the parent's CPU.
+ */
+#define ERR_RATE	20
+#define ERR_READ	(64 * 1024)
 
 /* An answer kept for table ... cache. */
 struct cached {
@@ -140,6 +155,9 @@ static void	 backend_kill(struct backend *, const char *, ...)
 static void	 backend_down(struct backend *);
 static void	 backend_read(int, short, void *);
 static void	 backend_stderr(int, short, void *);
+static void	 backend_warn(struct backend *, const char *);
+static void	 backend_quiet(struct backend *);
+static void	 backend_errwake(int, short, void *);
 static int	 backend_frame(struct backend *, uint32_t, const unsigned char *,
 		    size_t);
 static int	 backend_send(struct backend *, unsigned char *, size_t);
@@ -217,6 +235,8 @@ lookup_start(const struct popd_conf *c)
 			t->be[j].pid = -1;
 			t->be[j].fd = t->be[j].errfd = -1;
 			evtimer_set(&t->be[j].restart, backend_restart,
+			    &t->be[j]);
+			evtimer_set(&t->be[j].errwake, backend_errwake,
 			    &t->be[j]);
 			backend_start(&t->be[j]);
 		}
@@ -606,6 +626,7 @@ lookup_exited(pid_t pid, int status)
 			/* Its last words first. */
 			if (b->errfd != -1)
 				backend_stderr(b->errfd, EV_READ, b);
+			backend_quiet(b);
 			if (!t->old) {
 				if (WIFSIGNALED(status))
 					log_warnx("table %s: %s (pid %d) "
@@ -621,6 +642,7 @@ lookup_exited(pid_t pid, int status)
 			b->pid = -1;
 			if (b->errfd != -1) {
 				(void)event_del(&b->errev);
+				(void)evtimer_del(&b->errwake);
 				close(b->errfd);
 				b->errfd = -1;
 			}
@@ -727,9 +749,16 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	}
 	b->state = B_IDLE;
 	if (res == TAPI_ERROR) {
-		log_warnx("table %s: %s lookup of \"%s\" failed (see the "
-		    "lines of %s before this one)", b->t->name,
-		    lookup_service_str(r->service), r->key, b->t->progname);
+		if (b->warned)
+			log_warnx("table %s: %s lookup of \"%s\" failed (see "
+			    "the lines of %s before this one)", b->t->name,
+			    lookup_service_str(r->service), r->key,
+			    b->t->progname);
+		else
+			log_warnx("table %s: %s lookup of \"%s\" failed (%s "
+			    "said nothing on its standard error)", b->t->name,
+			    lookup_service_str(r->service), r->key,
+			    b->t->progname);
 		request_done(r, LOOKUP_TEMP, NULL);
 	} else if (res == TAPI_INVALID) {
 		log_warnx("table %s: the %s of \"%s\": %s", b->t->name,
@@ -746,6 +775,36 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	return b->fd == -1 ? -1 : 0;
 }
 
+/* Say how many lines were not logged, if any. */
+static void
+backend_quiet(struct backend *b)
+{
+	if (b->errquiet > 0)
+		log_warnx("table %s: %llu more lines of %s not logged (at "
+		    "most %d a second)", b->t->name, b->errquiet,
+		    b->t->progname, ERR_RATE);
+	b->errquiet = 0;
+}
+
+/* One warning line of a table program, within ERR_RATE a second. */
+static void
+backend_warn(struct backend *b, const char *line)
+{
+	time_t	now = monotime();
+
+	if (now != b->errsec) {
+		backend_quiet(b);
+		b->errsec = now;
+		b->errlogged = 0;
+		b->errquiet = 0;
+	}
+	if (b->errlogged < ERR_RATE) {
+		log_warnx("table %s: %s", b->t->name, line);
+		b->errlogged++;
+	} else
+		b->errquiet++;
+}
+
 /* Its messages, a line at a time, as ours. */
 static void
 backend_stderr(int fd, short ev, void *arg)
@@ -753,18 +812,22 @@ backend_stderr(int fd, short ev, void *arg)
 	struct backend	*b = arg;
 	char		*nl, *line, *c;
 	ssize_t		 n;
+	size_t		 total = 0;
 
-	for (;;) {
+	/* The rest, if any, at the next event: back to the loop. */
+	while (total < ERR_READ) {
 		n = read(fd, b->err + b->errlen, sizeof(b->err) - 1 -
 		    b->errlen);
 		if (n <= 0) {
 			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 				(void)event_del(&b->errev);
+				(void)evtimer_del(&b->errwake);
 				close(b->errfd);
 				b->errfd = -1;
 			}
 			break;
 		}
+		total += n;
 		b->errlen += n;
 		b->err[b->errlen] = '\0';
 		while ((nl = strchr(b->err, '\n')) != NULL ||
@@ -792,7 +855,7 @@ backend_stderr(int fd, short ev, void *arg)
 				/* Ours ("pipe closed"), or no warning. */
 				log_debug("table %s: %s", b->t->name, line);
 			else {
-				log_warnx("table %s: %s", b->t->name, line);
+				backend_warn(b, line);
 				b->warned = 1;
 			}
 			b->errlen -= nl + 1 - b->err;
@@ -800,6 +863,23 @@ backend_stderr(int fd, short ev, void *arg)
 			b->err[b->errlen] = '\0';
 		}
 	}
+	if (b->errfd != -1 && b->errlogged >= ERR_RATE) {
+		struct timeval	tv = { 1, 0 };
+
+		(void)event_del(&b->errev);
+		if (evtimer_add(&b->errwake, &tv) == -1)
+			fatal("evtimer_add");
+	}
+}
+
+/* A second after its stderr was set aside: read it again. */
+static void
+backend_errwake(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+
+	if (b->errfd != -1 && event_add(&b->errev, NULL) == -1)
+		fatal("event_add");
 }
 
 static int

@@ -10,7 +10,11 @@ read again at each lookup, in which each user may misbehave:
                         "frame": the type of the answer's frame
                                  (PROC_TABLE_OK, 0, unless given),
                         "as": the name a credentials answer gives
-                              (NAME unless given)}}}
+                              (NAME unless given),
+                        "error": true: an error (-1), nothing said on
+                                 stderr},
+     "flood": seconds to write lines on stderr as fast as it can, from
+              its start (a program gone mad)}
 
 A user missing from "users" is not found (0); a lookup of another
 service is an error (-1).  Test programs copy it where the table user
@@ -63,6 +67,8 @@ def answer(conf, service, key):
     if u is None:
         return PROC_TABLE_OK, struct.pack("=i", 0)
     time.sleep(u.get("sleep", 0))
+    if u.get("error"):
+        return PROC_TABLE_OK, struct.pack("=i", -1)
     if service == K_CREDENTIALS:
         value = "%s:%s" % (u.get("as", key), u["hash"])
     elif service == K_USERINFO:
@@ -73,9 +79,25 @@ def answer(conf, service, key):
             struct.pack("=i", 1) + value.encode() + b"\0")
 
 
+def flood(seconds):
+    """Lines on stderr as fast as the pipe takes them, for seconds."""
+    chunk = b"".join(b"tablefake: flood line %d\n" % i for i in range(2000))
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            os.write(2, chunk)
+        except OSError:
+            return
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: tablefake config.json")
+    with open(sys.argv[1]) as f:
+        seconds = json.load(f).get("flood", 0)
+    if seconds:
+        import threading
+        threading.Thread(target=flood, args=(seconds,), daemon=True).start()
     s = Stream(socket.socket(fileno=0))
     while True:
         type, data = s.frame()

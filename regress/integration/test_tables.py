@@ -60,7 +60,7 @@ def sqlite_tables(srv, users=("alice", "bob")):
     return db
 
 
-def fake_tables(srv, users):
+def fake_tables(srv, users, **conf_kw):
     """srv configured with regress/tablefake.py as its table "users"
     (copied into srv.tmpdir, where _pop3table may run it) and users (the
     "users" of its configuration) in it.  Returns a function that
@@ -70,11 +70,12 @@ def fake_tables(srv, users):
     shutil.copy(FAKE, prog)
     os.chmod(prog, 0o755)
     conf = os.path.join(srv.tmpdir, "tablefake.json")
+    extra = dict(conf_kw)      # tablefake's settings besides users
 
     def write(users):
         tmp = conf + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"users": users}, f)
+            json.dump(dict(extra, users=users), f)
         os.chmod(tmp, 0o644)
         os.rename(tmp, conf)
     write(users)
@@ -434,6 +435,66 @@ def garbage_backend_temp(srv):
                            set(pids)) == 1, 10, "a new backend")
     check_backends(srv, "tablefake.py")
     logs_in(srv, "alice", what="login after the garbage")
+
+
+@T.test(start=False)
+def quiet_error_says_so(srv):
+    """Issue 37: a table program that answers an error without a word on
+    its stderr: [SYS/TEMP], and the log says it said nothing instead of
+    pointing at lines that are not there."""
+    fake_tables(srv, {"quiet": {"hash": hash_of(srv, "alice"),
+                                "userinfo": userinfo(srv, "alice"),
+                                "error": True}})
+    srv.start()
+    check_backends(srv, "tablefake.py")
+    mark = len(srv.log())
+    resp, _ = pass_reply(srv, "quiet", srv.password("alice"))
+    T.expect(resp[:len(TEMP)], TEMP, "an error is [SYS/TEMP]")
+    want = ('table users: credentials lookup of "quiet" failed '
+            '(tablefake.py said nothing on its standard error)')
+    T.wait_for(lambda: want in log_since(srv, mark), 5, want)
+    T.expect_true("see the lines" not in log_since(srv, mark),
+                  "no lines pointed at", log_since(srv, mark))
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@T.test(start=False, timeout=120)
+def stderr_flood_bounded(srv):
+    """Issue 42: a table program that floods its stderr costs the root
+    parent neither its log nor its CPU: at most 20 of its lines a second
+    are logged, the rest counted in one line a second, the parent stays
+    under a fifth of a core, and logins are served meanwhile."""
+    secs = 6
+    fake_tables(srv, {"alice": {"hash": hash_of(srv, "alice"),
+                                "userinfo": userinfo(srv, "alice")}},
+                flood=secs)
+    srv.start()
+    t0 = time.monotonic()
+    cpu0 = cpu_seconds(srv.proc.pid)
+    size0 = len(srv.log())
+    while time.monotonic() - t0 < secs - 1:
+        t = time.monotonic()
+        logs_in(srv, "alice", what="login during the flood")
+        T.expect_true(time.monotonic() - t < 3, "a login in time",
+                      time.monotonic() - t)
+    time.sleep(max(0, secs + 1.5 - (time.monotonic() - t0)))
+    took = time.monotonic() - t0
+    cpu = cpu_seconds(srv.proc.pid) - cpu0
+    log = srv.log()[size0:]
+    lines = [ln for ln in log.splitlines() if "flood line" in ln]
+    T.expect_true(len(lines) <= 20 * (took + 2) * 2, "flood lines logged "
+                  "(two programs, 20 a second each)", len(lines))
+    T.expect_true("lines of tablefake.py not logged (at most 20 a second)"
+                  in log, "the rest counted", log[-2000:])
+    tl = sum(len(ln) + 1 for ln in log.splitlines() if "table users" in ln)
+    T.expect_true(tl < 64 * 1024, "the table's log lines, in octets", tl)
+    T.expect_true(cpu < 0.2 * took, "the parent's CPU: %.2fs in %.1fs"
+                  % (cpu, took))
 
 
 # --- the system's accounts ---------------------------------------------------
