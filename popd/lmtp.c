@@ -99,6 +99,7 @@ struct session {
 	size_t			 nrcpt, rcptcap;
 	int			 spool;
 	long long		 msgsize;	/* the message, decoded */
+	long long		 octets;	/* RFC 1870's: CRLF, unstuffed */
 	long long		 hdrlen;	/* our Return-Path line */
 	int			 toobig, spoolerr;
 	/* The message's first bytes, until we know whether it has a
@@ -983,7 +984,7 @@ txn_reset(struct session *s)
 	s->mail = 0;
 	s->sender[0] = '\0';
 	s->nrcpt = 0;
-	s->msgsize = s->hdrlen = 0;
+	s->msgsize = s->octets = s->hdrlen = 0;
 	s->toobig = s->spoolerr = 0;
 }
 
@@ -1044,12 +1045,23 @@ txn_head(struct session *s, const char *p, size_t len)
 static void
 txn_write(struct session *s, const char *p, size_t len)
 {
+	const char	*lf, *end = p + len;
+	long long	 octets = len;
+
 	if (len == 0 || s->toobig || s->spoolerr)
 		return;
-	if (s->msgsize + (long long)len > set.limit.message_size) {
+	/*
+	 * limit message-size is RFC 1870's size, as SIZE= and the sender
+	 * count it: line ends as CRLF, dots unstuffed.  The decoder turned
+	 * each CRLF into LF.
+	 */
+	for (lf = p; (lf = memchr(lf, '\n', end - lf)) != NULL; lf++)
+		octets++;
+	if (s->octets + octets > set.limit.message_size) {
 		s->toobig = 1;
 		return;
 	}
+	s->octets += octets;
 	if (s->headdone ? write_all(s->spool, p, len) :
 	    txn_head(s, p, len)) {
 		log_warn("%s: spool", s->client);

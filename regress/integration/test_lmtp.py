@@ -389,6 +389,30 @@ def size_limit(srv):
 
 
 @T.test(start=False)
+def size_limit_counts_crlf(srv):
+    """Issue 37: limit message-size is RFC 1870's size, CRLF line ends
+    counted as sent, dots unstuffed: 1,100 empty lines (2,214 octets
+    sent, 1,114 stored) are refused under 2,048; a message of exactly
+    2,048 octets with dots to unstuff passes."""
+    start(srv, "limit message-size 2048\n")
+    c = Lmtp(srv)
+    c.ok("LHLO x")
+    c.ok("MAIL FROM:<%s>" % SENDER)
+    c.ok("RCPT TO:<alice>")
+    c.ok("DATA", 354)
+    c.send(b"Subject: x\r\n\r\n" + b"\r\n" * 1100 + b".\r\n")
+    code, text = c.reply()
+    T.expect(code, 552, "empty lines over the limit: %s" % text)
+    T.expect(srv.files("alice", "new"), [], "nothing delivered")
+    head = b"Subject: exact\r\n\r\n"
+    body = b".dot\r\n" * 100
+    msg_ = head + body + b"x" * (2048 - len(head) - len(body) - 2) + b"\r\n"
+    T.expect(len(msg_), 2048, "the message's RFC 1870 size")
+    rr, dr = c.transaction(["alice"], msg_.decode())
+    T.expect(dr[0][0], 250, "exactly the limit: %s" % (dr,))
+
+
+@T.test(start=False)
 def params_refused(srv):
     start(srv)
     c = Lmtp(srv)
