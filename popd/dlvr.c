@@ -214,9 +214,12 @@ resolve_answer(void *arg, int status, const char *value)
 			(void)strlcpy(why, "too long", sizeof(why));
 		log_warnx("lmtp: the userinfo of \"%s\" in table %s: %s",
 		    w->user, conf->set.usertab, why);
-		/* Garbage is no answer; ids we refuse are one. */
-		w->cb(w->arg, strlen(value) >= sizeof(buf) || r == -1 ?
-		    LOOKUP_TEMP : LOOKUP_NONE, NULL);
+		/*
+		 * Garbage is no answer, and ids or a home we refuse are the
+		 * admin's error, not the sender's: the mail waits in the
+		 * queue (451) until the table is fixed.
+		 */
+		w->cb(w->arg, LOOKUP_TEMP, NULL);
 	} else {
 		ui.name = w->user;
 		w->cb(w->arg, LOOKUP_FOUND, &ui);

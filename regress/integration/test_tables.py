@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import signal
 import statistics
 import subprocess
@@ -199,6 +200,27 @@ def sqlite_logins(srv):
                       extra)
 
 
+def lmtp_rcpt(sock, user):
+    """The reply to RCPT TO:<user> in a new LMTP session on sock."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+        c.settimeout(30)
+        c.connect(sock)
+        f = c.makefile("rwb")
+
+        def reply():
+            while True:
+                ln = f.readline().decode().rstrip("\r\n")
+                if len(ln) < 4 or ln[3] != "-":
+                    return ln
+        reply()
+        for cmd in ("LHLO t", "MAIL FROM:<s@example.net>",
+                    "RCPT TO:<%s>" % user):
+            f.write(cmd.encode() + b"\r\n")
+            f.flush()
+            r = reply()
+        return r
+
+
 @T.test(start=False)
 def sqlite_userinfo_of_root_or_daemon_refused(srv):
     db = sqlite_tables(srv)
@@ -207,7 +229,22 @@ def sqlite_userinfo_of_root_or_daemon_refused(srv):
     db.add_user("rooty", h, 0, 0, home)
     db.add_user("tabled", h, pwd.getpwnam(D.TABLE_USER).pw_uid,
                 srv.gid("alice"), home)
+    db.add_user("relhome", h, srv.uid("alice"), srv.gid("alice"),
+                "relative/home")
+    sock = os.path.join(srv.tmpdir, "lmtp.sock")
+    srv.conf_extra = 'listen on socket "%s" lmtp\n' % sock
     srv.start()
+    T.wait_for(lambda: os.path.exists(sock), what="the lmtp socket")
+    # Issue 37: an answer popd refuses is the admin's error, not the
+    # sender's: LMTP answers 451 4.3.0 (the mail waits in the queue
+    # until the table is fixed), and the log says why, naming the table.
+    for user in ("rooty", "tabled", "relhome"):
+        mark = len(srv.log())
+        got = lmtp_rcpt(sock, user)
+        T.expect(got[:9], "451 4.3.0", "LMTP RCPT of %s: %s" % (user, got))
+        T.wait_for(lambda: 'lmtp: the userinfo of "%s" in table users: '
+                   % user in log_since(srv, mark), 5, "why, for " + user)
+    T.expect(lmtp_rcpt(sock, "alice")[:3], "250", "LMTP RCPT of alice")
     for user in ("rooty", "tabled"):
         refused(srv, user, srv.password("alice"), PERM, "userinfo of " +
                 user)
