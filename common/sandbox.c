@@ -543,7 +543,8 @@ sb_describe(int abi, const char *role)
  * would turn a root compromise into a kernel one.
  */
 void
-sandbox_parent(const char *const exec[], const char *const rd[], int tcp)
+sandbox_parent(const char *const exec[], const char *const rd[],
+    const char *const rm[], int tcp)
 {
 #ifdef __OpenBSD__
 	size_t	i;
@@ -553,6 +554,9 @@ sandbox_parent(const char *const exec[], const char *const rd[], int tcp)
 		sb_unveil(exec[i], "x");
 	for (i = 0; rd != NULL && rd[i] != NULL; i++)
 		sb_unveil(rd[i], "r");
+	/* The sockets it made, removed at a clean exit (bind_unlink). */
+	for (i = 0; rm != NULL && rm[i] != NULL; i++)
+		sb_unveil(rm[i], "c");
 	sb_unveil(NULL, NULL);
 	/*
 	 * stdio: channels; rpath: tables and certificates on SIGHUP;
@@ -560,9 +564,11 @@ sandbox_parent(const char *const exec[], const char *const rd[], int tcp)
 	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
 	 * listening and session sockets travel through the parent; unix:
 	 * getpeereid(2) and SO_TYPE on the sockets of popctl's clients
-	 * (pledge allows socket options only with unix or inet).
+	 * (pledge allows socket options only with unix or inet); cpath:
+	 * unlink(2) of its own sockets at exit, unveiled alone.
 	 */
-	sb_pledge("parent", "stdio rpath proc exec id sendfd recvfd unix");
+	sb_pledge("parent",
+	    "stdio rpath cpath proc exec id sendfd recvfd unix");
 #else
 	static const int deny[] = {
 		/* Reaching into other processes. */

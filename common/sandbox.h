@@ -8,7 +8,8 @@
 #include "util.h"
 
 /* sandbox.c */
-void		 sandbox_parent(const char *const [], const char *const [], int);
+void		 sandbox_parent(const char *const [], const char *const [],
+		    const char *const [], int);
 void		 sandbox_listener(void);
 void		 sandbox_lmtp(void);
 void		 sandbox_control(void);

@@ -31,6 +31,21 @@ static int		bind_one(const struct conf_listen *, struct sockaddr *,
 static int		bind_socket(const struct conf_listen *);
 static void		listen_add(const struct conf_listen *, int, int);
 static int		unix_stale(const char *, const char *);
+static void		unix_made(const char *);
+
+/*
+ * The socket files popd made (control, LMTP, auth-http), removed at a
+ * clean exit if they are still the ones it made (same device and inode):
+ * never a file someone else put there.  A crash leaves them to
+ * unix_stale.
+ */
+static struct made {
+	char	 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t	 dev;
+	ino_t	 ino;
+}			 made[MAX_LISTEN];
+static const char	*madepaths[MAX_LISTEN + 1];
+static int		 nmade;
 
 /* The bound sockets: kept across reloads (new addresses need a restart). */
 struct listen_socket	 listens[MAX_LISTEN];
@@ -226,6 +241,7 @@ bind_socket(const struct conf_listen *l)
 		return -1;
 	}
 	log_debug("listening on %s", l->path);
+	unix_made(l->path);
 	listen_add(l, fd, LISTEN_UNIX);
 	return 0;
 }
@@ -324,9 +340,50 @@ bind_control(const char *path)
 		return -1;
 	}
 	log_debug("control socket %s", path);
+	unix_made(path);
 	listens[nlistens].fd = fd;
 	listens[nlistens].flags = LISTEN_CONTROL | LISTEN_UNIX;
 	listens[nlistens].pki[0] = '\0';
 	nlistens++;
 	return 0;
+}
+
+static void
+unix_made(const char *path)
+{
+	struct stat	st;
+
+	if (nmade == MAX_LISTEN || lstat(path, &st) == -1)
+		return;
+	(void)strlcpy(made[nmade].path, path, sizeof(made[nmade].path));
+	made[nmade].dev = st.st_dev;
+	made[nmade].ino = st.st_ino;
+	madepaths[nmade] = made[nmade].path;
+	nmade++;
+}
+
+/* The socket files bind_unlink may remove (for unveil), NULL-ended. */
+const char *const *
+bind_made(void)
+{
+	return madepaths;
+}
+
+/* At a clean exit: remove the socket files that are still ours. */
+void
+bind_unlink(void)
+{
+	struct stat	st;
+	int		i;
+
+	for (i = 0; i < nmade; i++) {
+		if (lstat(made[i].path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+		    st.st_dev != made[i].dev || st.st_ino != made[i].ino) {
+			log_debug("%s: not the socket popd made, left alone",
+			    made[i].path);
+			continue;
+		}
+		if (unlink(made[i].path) == -1)
+			log_warn("unlink %s", made[i].path);
+	}
 }

@@ -294,7 +294,7 @@ main(int argc, char *argv[])
 
 	/* Confined before the first child: they all inherit it. */
 	/* Database tables may be reached over TCP: their programs inherit. */
-	sandbox_parent(exec_paths(conf), conf_files(conf),
+	sandbox_parent(exec_paths(conf), conf_files(conf), bind_made(),
 	    conf->set.authsrc == TABSRC_LOOKUP ||
 	    conf->set.usersrc == TABSRC_LOOKUP);
 	lookup_start(conf);
@@ -983,6 +983,7 @@ sig_handler(int sig, short ev, void *arg)
 		log_info("stopping on signal %d", sig);
 		lookup_shutdown();
 		shutdown_children();
+		bind_unlink();
 		exit(0);
 	case SIGHUP:
 		reload();

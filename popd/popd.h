@@ -31,6 +31,8 @@ struct userinfo;
 /* bind.c */
 int		 bind_listen(const struct conf_listen *);
 int		 bind_control(const char *);
+const char *const *bind_made(void);
+void		 bind_unlink(void);
 
 /* supervise.c */
 int		 child_argv(char **, const char *, const char *);

@@ -125,5 +125,50 @@ def bad_certificate_refuses_start(srv):
     T.expect_true(srv.key in out, "names the key file", out)
 
 
+def three_sockets(srv):
+    """srv with the control, LMTP and auth-http sockets; their paths."""
+    lmtp = os.path.join(srv.tmpdir, "lmtp.sock")
+    auth = os.path.join(srv.tmpdir, "auth.sock")
+    key = os.path.join(srv.tmpdir, "ticket.key")
+    with open(key, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(key, 0o600)
+    routes = os.path.join(srv.tmpdir, "routes")
+    with open(routes, "w") as f:
+        f.write("alice 127.0.0.2\n")
+    srv.conf_extra = ('listen on socket "%s" lmtp\n'
+                      'listen on socket "%s" auth-http\n'
+                      'route "%s" imap 1143\nticket key "%s"\n'
+                      % (lmtp, auth, routes, key))
+    srv.start()
+    paths = [srv.ctlsock, lmtp, auth]
+    T.wait_for(lambda: all(os.path.exists(p) for p in paths),
+               what="the three sockets")
+    return paths
+
+
+@T.test(start=False)
+def sockets_removed_at_sigterm(srv):
+    """Issue 37: a clean exit (SIGTERM) removes the sockets popd made."""
+    paths = three_sockets(srv)
+    T.expect(srv.stop(), 0, "exit status")
+    T.expect([p for p in paths if os.path.lexists(p)], [],
+             "socket files left")
+
+
+@T.test(start=False)
+def others_files_left_at_sigterm(srv):
+    """A socket path that someone replaced meanwhile is not popd's any
+    more: a clean exit leaves it alone, and removes the others."""
+    paths = three_sockets(srv)
+    os.unlink(paths[1])
+    with open(paths[1], "w") as f:
+        f.write("not popd's\n")
+    T.expect(srv.stop(), 0, "exit status")
+    T.expect_true(os.path.exists(paths[1]), "the other file kept")
+    T.expect([p for p in (paths[0], paths[2]) if os.path.lexists(p)], [],
+             "popd's socket files left")
+
+
 if __name__ == "__main__":
     T.main()

@@ -938,9 +938,9 @@ apply(const char *role)
 	const char	*rd[] = { "/etc/passwd", NULL };
 
 	if (strcmp(role, "parent") == 0)
-		sandbox_parent(exec, rd, 0);
+		sandbox_parent(exec, rd, NULL, 0);
 	else if (strcmp(role, "parent-tables") == 0)
-		sandbox_parent(exec, rd, 1);	/* database tables */
+		sandbox_parent(exec, rd, NULL, 1);	/* database tables */
 	else if (strcmp(role, "listener") == 0)
 		sandbox_listener();
 	else if (strcmp(role, "lmtp") == 0)
