@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -468,6 +469,7 @@ table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
 	struct passwd	*pw;
 	struct stat	 st;
 	const char	*errstr;
+	char		 interp[PATH_MAX];
 	int		 fd;
 
 	if (strcmp(t->backend, "file") == 0)
@@ -479,6 +481,10 @@ table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
 		return conf_error(conf, &t->where, "table %s: %s: not an "
 		    "executable file", t->name, t->program);
+	if (conf_script_interp(t->program, interp, sizeof(interp)) == -1)
+		return conf_error(conf, &t->where, "table %s: %s: a script "
+		    "whose interpreter cannot run: %s", t->name, t->program,
+		    interp);
 	if ((fd = open_regular(t->config, &errstr)) == -1)
 		return conf_error(conf, &t->where, "table %s: %s: %s",
 		    t->name, t->config, errstr);
@@ -497,6 +503,44 @@ table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
 		    "it)", t->name, t->config, POPD_TABLE_USER, t->program,
 		    POPD_TABLE_USER);
 	return 0;
+}
+
+/*
+ * The interpreter that the "#!" line of the script path names
+ * ("#!/usr/bin/python3 -u": /usr/bin/python3) in interp: 1; 0 if path
+ * is no script (or cannot be read); -1 if it names none that can run,
+ * with why in interp.
+ */
+int
+conf_script_interp(const char *path, char *interp, size_t len)
+{
+	char	 line[PATH_MAX + 3], *p;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return 0;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n < 3 || line[0] != '#' || line[1] != '!')
+		return 0;
+	line[n] = '\0';
+	p = line + 2 + strspn(line + 2, " \t");
+	p[strcspn(p, " \t\n")] = '\0';
+	if (*p != '/') {
+		(void)snprintf(interp, len, "\"%s\" is not an absolute path",
+		    p);
+		return -1;
+	}
+	if (access(p, X_OK) == -1) {
+		(void)snprintf(interp, len, "%s: %s", p, strerror(errno));
+		return -1;
+	}
+	if (strlcpy(interp, p, len) >= len) {
+		(void)snprintf(interp, len, "too long");
+		return -1;
+	}
+	return 1;
 }
 
 /* A string as the lexer reads it back. */

@@ -133,6 +133,7 @@ int			 conf_parse_network(const char *, struct conf_trusted *,
 int			 conf_valid_listen_addr(const char *);
 int			 conf_loopback_addr(const char *);
 int			 conf_valid_table_name(const char *);
+int			 conf_script_interp(const char *, char *, size_t);
 const struct conf_table	*conf_table(const struct popd_conf *, const char *);
 const char		*conf_duration(long long);
 

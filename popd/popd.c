@@ -600,7 +600,8 @@ save_environment(void)
  * What the parent and its children may exec, for good (Landlock, unveil):
  * our helpers, and OpenSMTPD's table programs (TABLEDIR, and programs
  * named by their path at start: a reload cannot add one).  A program
- * that is a script needs its interpreter too: the kernel execs that.
+ * that is a script, named by its path or by its backend, needs its
+ * interpreter too: the kernel execs that.
  */
 static const char *const *
 exec_paths(const struct popd_conf *c)
@@ -617,9 +618,11 @@ exec_paths(const struct popd_conf *c)
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {
-		if (strcmp(t->backend, "proc") != 0)
-			continue;
-		paths[n++] = t->program;
+		if (t->program[0] == '\0')
+			continue;	/* a file */
+		/* TABLEDIR's are there already; a script's interpreter not. */
+		if (strcmp(t->backend, "proc") == 0)
+			paths[n++] = t->program;
 		if ((interp = script_interp(t->program)) == NULL)
 			continue;
 		for (i = 0; i < n; i++)
@@ -633,28 +636,17 @@ exec_paths(const struct popd_conf *c)
 }
 
 /*
- * The interpreter of a script ("#!/usr/bin/python3 -u": /usr/bin/python3),
- * kept for good; NULL if path is no script or names none we could run.
+ * The interpreter of a script, kept for good; NULL if path is no script
+ * or names none we could run (popd -n says so: conf_script_interp).
  */
 static const char *
 script_interp(const char *path)
 {
-	char	 line[PATH_MAX + 3], *p;
-	ssize_t	 len;
-	int	 fd;
+	char	 interp[PATH_MAX], *p;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+	if (conf_script_interp(path, interp, sizeof(interp)) != 1)
 		return NULL;
-	len = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (len < 3 || line[0] != '#' || line[1] != '!')
-		return NULL;
-	line[len] = '\0';
-	p = line + 2 + strspn(line + 2, " \t");
-	p[strcspn(p, " \t\n")] = '\0';
-	if (*p != '/' || access(p, X_OK) == -1)
-		return NULL;
-	if ((p = strdup(p)) == NULL)
+	if ((p = strdup(interp)) == NULL)
 		fatal("%s", __func__);
 	return p;
 }

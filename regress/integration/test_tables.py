@@ -494,6 +494,59 @@ def quiet_error_says_so(srv):
                   "no lines pointed at", log_since(srv, mark))
 
 
+@contextlib.contextmanager
+def backend_script(name, interp="/usr/bin/python3"):
+    """regress/tablefake.py installed as TABLEDIR/table-NAME (a script
+    whose "#!" line names interp), removed after, with TABLEDIR if it was
+    made for it."""
+    made = not os.path.isdir(D.LIBEXEC)
+    os.makedirs(D.LIBEXEC, exist_ok=True)
+    path = os.path.join(D.LIBEXEC, "table-" + name)
+    with open(FAKE, "rb") as f:
+        text = f.read().split(b"\n", 1)[1]
+    with open(path, "wb") as f:
+        f.write(b"#!" + interp.encode() + b"\n" + text)
+    os.chmod(path, 0o755)
+    try:
+        yield path
+    finally:
+        os.unlink(path)
+        if made:
+            os.rmdir(D.LIBEXEC)
+
+
+@T.test(start=False)
+def script_named_by_backend(srv):
+    """Issue 37: a table program that is a script, named by its backend
+    (table users "popdtest:CONF" runs TABLEDIR/table-popdtest) runs with
+    its interpreter, as one named by its path does; one whose
+    interpreter cannot run is refused by popd -n, with the reason."""
+    write = fake_tables(srv, {"alice": {"hash": hash_of(srv, "alice"),
+                                        "userinfo": userinfo(srv, "alice")}})
+    conf = os.path.join(srv.tmpdir, "tablefake.json")
+    with backend_script("popdtest-%d" % os.getpid()) as prog:
+        name = os.path.basename(prog)[len("table-"):]
+        srv.tables = ('table users "%s:%s"\nauthtab <users>\n'
+                      'usertab <users>' % (name, conf))
+        srv.start()
+        check_backends(srv, os.path.basename(prog)[:15])
+        logs_in(srv, "alice", what="login through table-" + name)
+        T.expect_true("Permission denied" not in srv.log(),
+                      "no exec refused", srv.log_tail())
+        write({})
+    with backend_script("popdtest-%d" % os.getpid(),
+                        interp="/nonexistent/python3") as prog:
+        srv.argv()              # writes the configuration file
+        r = subprocess.run([T.POPD, "-n", "-f", srv.conffile],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30)
+        out = r.stdout.decode(errors="replace")
+        T.expect(r.returncode, 1, "popd -n: %s" % out)
+        T.expect_true("%s: a script whose interpreter cannot run: "
+                      "/nonexistent/python3: No such file or directory"
+                      % prog in out, "popd -n says why", out)
+
+
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
