@@ -100,12 +100,16 @@ hexval(unsigned char c)
 /*
  * Percent-decode the n bytes of v into out, of max bytes and a NUL.  A
  * value that decodes to more than max bytes leaves out "" and sets
- * *toolong; a byte below 0x20 or 0x7f sets *badchars.  Every escape is
- * read, also past max.  Returns -1 for an escape that is not %XX.
+ * *toolong; a byte below 0x20 or 0x7f in a name (pass 0), or NUL, CR or
+ * LF in a password (pass 1), sets *badchars: the rule of POP3 logins
+ * too (a name is valid_username's, a password any octets but those,
+ * which no POP3 command can carry and which would end a command at the
+ * backend).  Every escape is read, also past max.  Returns -1 for an
+ * escape that is not %XX.
  */
 static int
-decode(const char *v, size_t n, char *out, size_t max, int *toolong,
-    int *badchars)
+decode(const char *v, size_t n, char *out, size_t max, int pass,
+    int *toolong, int *badchars)
 {
 	size_t		i, o;
 	int		hi, lo;
@@ -122,7 +126,8 @@ decode(const char *v, size_t n, char *out, size_t max, int *toolong,
 			c = hi << 4 | lo;
 			i += 2;
 		}
-		if (c < 0x20 || c == 0x7f)
+		if (pass ? c == '\0' || c == '\r' || c == '\n' :
+		    c < 0x20 || c == 0x7f)
 			*badchars = 1;
 		if (o < max)
 			out[o] = c;
@@ -257,9 +262,10 @@ header(const char *l, size_t n, int lineno, struct http_req *r,
 		break;
 	case H_USER:
 	case H_PASS:
-		if ((h == H_USER ? decode(v, vlen, r->user, POPD_MAXUSER,
+		if ((h == H_USER ? decode(v, vlen, r->user, POPD_MAXUSER, 0,
 		    &r->usertoolong, &r->badchars) : decode(v, vlen, r->pass,
-		    COMPAT_PASS_MAX, &r->passtoolong, &r->badchars)) == -1) {
+		    COMPAT_PASS_MAX, 1, &r->passtoolong, &r->badchars)) ==
+		    -1) {
 			(void)snprintf(why, whylen, "line %d: %s has a %% "
 			    "not followed by two hex digits", lineno,
 			    hdrs[h].name);

@@ -202,7 +202,9 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
 	clen = nul - cid;
 	pw = nul + 1;
 	plen = n - (pw - raw);
-	if (clen == 0 || plen == 0 || memchr(pw, '\0', plen) != NULL)
+	/* A password is any octets but NUL, CR and LF (as auth_http's). */
+	if (clen == 0 || plen == 0 || memchr(pw, '\0', plen) != NULL ||
+	    memchr(pw, '\r', plen) != NULL || memchr(pw, '\n', plen) != NULL)
 		goto done;
 	if (zlen != 0 && (zlen != clen || memcmp(zid, cid, clen) != 0)) {
 		/* Well formed, but we do not log in as somebody else. */

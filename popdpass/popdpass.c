@@ -65,6 +65,8 @@ read_tty(const char *user)
 		    "(-s reads standard input)");
 	if (pass[0] == '\0')
 		errx(1, "empty password refused");
+	if (strchr(pass, '\r') != NULL)
+		errx(1, "password with a CR refused");
 	if (strlen(pass) > COMPAT_PASS_MAX)
 		errx(1, "password longer than %d bytes refused",
 		    COMPAT_PASS_MAX);
@@ -103,6 +105,9 @@ read_stdin(void)
 	if (len > 0 && pass[len - 1] == '\r')
 		len--;
 	pass[len] = '\0';
+	/* No POP3 client could send it: see authpop(8), PASSWORDS. */
+	if (memchr(pass, '\r', len) != NULL)
+		errx(1, "password with a CR refused");
 	if (len == 0)
 		errx(1, "empty password refused (-s reads one line "
 		    "from standard input)");

@@ -8,6 +8,7 @@ MAC recomputed here with Python's hmac, a backend that takes one once,
 and every kind of bad ticket refused.  test_fleet.py runs the same with
 the real nginx in front."""
 
+import base64
 import hashlib
 import hmac
 import os
@@ -135,6 +136,33 @@ def routes_and_answers(srv):
     T.expect_true('failed login for "alice" from 192.0.2.7 port 0: wrong '
                   'password' in srv.log(), "fail2ban's line, with the "
                   "Client-IP")
+
+
+@T.test(users=USERS + [("tabby", "ta\tb\x7fby")], start=False)
+def password_rule_both_paths(srv):
+    """Issue 37: one rule for a password on both paths: any octets but
+    NUL, CR and LF.  A password with a TAB and a DEL logs in over POP3
+    and through auth_http; CR, LF or NUL in one is refused on both."""
+    router(srv)
+    with open(os.path.join(srv.tmpdir, "routes"), "a") as f:
+        f.write("tabby 127.0.0.2\n")
+    srv.start()
+    pw = "ta\tb\x7fby"
+    p = srv.pop("tabby", pw)
+    p.quit()
+    st, h, _ = login(srv, "tabby", "ta%09b\x7fby")
+    T.expect(h.get("Auth-Status"), "OK", "tabby through auth_http: %r" % h)
+    st, h, _ = login(srv, "tabby", "ta%09b%7Fby")
+    T.expect(h.get("Auth-Status"), "OK", "escaped DEL: %r" % h)
+    for bad in ("ta%0db", "ta%0ab", "ta%00b"):
+        st, h, _ = login(srv, "tabby", bad)
+        T.expect_true(h.get("Auth-Status", "OK") != "OK", "%s refused"
+                      % bad, h)
+    for bad in (b"\0tabby\0ta\rb", b"\0tabby\0ta\nb"):
+        with T.Raw(srv.port) as r:
+            r.line()
+            got = r.cmd(b"AUTH PLAIN " + base64.b64encode(bad))
+            T.expect(got[:4], b"-ERR", "AUTH PLAIN with %r" % bad)
 
 
 @T.test(users=USERS, start=False)

@@ -156,6 +156,7 @@ def bad_input_refused(srv):
     refused(["-s", "alice"], "", "empty password refused")
     refused(["-s"], "\r\n", "empty password refused")
     refused(["-s"], "a\0b\n", "NUL byte")
+    refused(["-s"], "a\rb\n", "password with a CR refused")
     refused(["-s"], "z" * 512 + "\n", "longer than 511 bytes")
     for name in ("bad user", "al:ice", "x" * 65, "-alice", "\u00e9lise",
                  "a/b"):

@@ -247,7 +247,7 @@ static const struct {
 	    "Auth-Login-Attempt: 3\r\n"
 	    "Client-IP: 127.0.0.1\r\n"
 	    "\r\n",
-	    HM_PLAIN, HP_POP3, 3, "", "", 1 },
+	    HM_PLAIN, HP_POP3, 3, "al ice%", "p\x7f""w", 0 },
 };
 
 static void
@@ -634,11 +634,26 @@ test_decode(void)
 	CHECK(req.badchars == 1 && req.user[0] == '\0' && req.pass[0] == '\0',
 	    "CRLF in the user: badchars %d, user and password cleared",
 	    req.badchars);
+	/*
+	 * A password is any octets but NUL, CR and LF, as over POP3
+	 * (issue 37): DEL, TAB and other control bytes are its own.
+	 */
 	CHECK_INT(parse_with(METHOD USER "Auth-Pass: se%7fcret\r\n" PROTO
+	    CLIENT), HTTP_DONE);
+	CHECK_INT(req.badchars, 0);
+	CHECK_STR(req.pass, "se\x7f""cret");
+	CHECK_INT(parse_with(METHOD USER "Auth-Pass: se%1Fc%09ret\r\n" PROTO
+	    CLIENT), HTTP_DONE);
+	CHECK_INT(req.badchars, 0);
+	CHECK_STR(req.pass, "se\x1f""c\tret");
+	CHECK_INT(parse_with(METHOD USER "Auth-Pass: se%0dcret\r\n" PROTO
 	    CLIENT), HTTP_DONE);
 	CHECK_INT(req.badchars, 1);
 	CHECK_STR(req.pass, "");
-	CHECK_INT(parse_with(METHOD USER "Auth-Pass: se%1Fcret\r\n" PROTO
+	CHECK_INT(parse_with(METHOD USER "Auth-Pass: se%0acret\r\n" PROTO
+	    CLIENT), HTTP_DONE);
+	CHECK_INT(req.badchars, 1);
+	CHECK_INT(parse_with(METHOD USER "Auth-Pass: se%00cret\r\n" PROTO
 	    CLIENT), HTTP_DONE);
 	CHECK_INT(req.badchars, 1);
 	/* Sent raw (nginx escapes them): the same. */
