@@ -337,9 +337,9 @@ authpop_parent_session(struct chan *c, const void *data, int fd)
 		return;
 	}
 	if (session_find(ms->id) != NULL)
-		fatalx("%s from parent: session %llu exists",
+		fatalx("%s from parent: session %s%llu exists",
 		    msg_type_str(MSG_PARENT_SESSION),
-		    (unsigned long long)ms->id);
+		    SIDP(ms->id));
 	session_new(ms, fd);
 }
 
@@ -459,14 +459,14 @@ handed_over(uint64_t id, uint32_t type)
 	struct session	*s;
 
 	if ((s = session_find(id)) == NULL) {
-		log_debug("session %llu: %s for a closed session",
-		    (unsigned long long)id, msg_type_str(type));
+		log_debug("session %s%llu: %s for a closed session",
+		    SIDP(id), msg_type_str(type));
 		return NULL;
 	}
 	if (s->state != S_HANDOFF)
-		fatalx("%s from parent for session %llu, which has "
+		fatalx("%s from parent for session %s%llu, which has "
 		    "not logged in", msg_type_str(type),
-		    (unsigned long long)id);
+		    SIDP(id));
 	return s;
 }
 
@@ -479,7 +479,7 @@ authpop_parent_spawned(struct chan *c, const void *data, int fd)
 
 	if ((s = handed_over(mi->id, MSG_PARENT_SPAWNED)) == NULL)
 		return;
-	log_debug("session %llu: handed to wrkrpop", (unsigned long long)s->id);
+	log_debug("session %s%llu: handed to wrkrpop", SIDP(s->id));
 	session_close(s, 0);
 }
 
@@ -542,13 +542,13 @@ session_new(const struct msg_session *ms, int fd)
 		return;
 	}
 	if (set_nonblock(fd) == -1) {
-		log_warn("session %llu: set_nonblock",
-		    (unsigned long long)s->id);
+		log_warn("session %s%llu: set_nonblock",
+		    SIDP(s->id));
 		session_close(s, 1);
 		return;
 	}
-	log_debug("session %llu: from %s%s%s (%zu open)",
-	    (unsigned long long)s->id, s->addr,
+	log_debug("session %s%llu: from %s%s%s (%zu open)",
+	    SIDP(s->id), s->addr,
 	    (s->flags & SESSION_TLS) ? ", tls" : "",
 	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
 	/* No APOP timestamp: APOP is not offered.  After STLS, no new one. */
@@ -571,7 +571,7 @@ session_alloc(uint64_t id, int fd, uint32_t flags,
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->out = evbuffer_new()) == NULL) {
-		log_warn("session %llu", (unsigned long long)id);
+		log_warn("session %s%llu", SIDP(id));
 		free(s);
 		close(fd);
 		return NULL;
@@ -686,8 +686,8 @@ session_write(int fd, short ev, void *arg)
 
 	if (evbuffer_write(s->out, s->fd) == -1 && errno != EAGAIN &&
 	    errno != EWOULDBLOCK && errno != EINTR) {
-		log_debug("session %llu: write: %s",
-		    (unsigned long long)s->id, strerror(errno));
+		log_debug("session %s%llu: write: %s",
+		    SIDP(s->id), strerror(errno));
 		session_close(s, 1);
 		return;
 	}
@@ -711,8 +711,8 @@ session_timeout(int fd, short ev, void *arg)
 		goto timedout;
 	case S_ROUTE:
 		/* The route's answer, if it comes, finds no one. */
-		log_warnx("session %llu: %s: no answer from route <%s> "
-		    "within %d s", (unsigned long long)s->id, s->addr,
+		log_warnx("session %s%llu: %s: no answer from route <%s> "
+		    "within %d s", SIDP(s->id), s->addr,
 		    set.route, set.timeout.login);
 		http_temp(s);
 		session_update(s);
@@ -730,13 +730,13 @@ session_timeout(int fd, short ev, void *arg)
  timedout:
 		if (s->http) {
 			/* nginx has given up (auth_http_timeout) or stalls. */
-			log_info("session %llu: auth-http: no answer within "
-			    "the time, closing", (unsigned long long)s->id);
+			log_info("session %s%llu: auth-http: no answer within "
+			    "the time, closing", SIDP(s->id));
 			session_close(s, 0);
 			break;
 		}
-		log_info("session %llu: %s: no login within %d s, closing",
-		    (unsigned long long)s->id, s->addr, set.timeout.login);
+		log_info("session %s%llu: %s: no login within %d s, closing",
+		    SIDP(s->id), s->addr, set.timeout.login);
 		session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
 		    "closing", set.timeout.login);
 		s->state = S_CLOSING;
@@ -747,8 +747,8 @@ session_timeout(int fd, short ev, void *arg)
 		/* The timer is off in this state. */
 		break;
 	default:
-		log_debug("session %llu: %s: peer does not read, closing",
-		    (unsigned long long)s->id, s->addr);
+		log_debug("session %s%llu: %s: peer does not read, closing",
+		    SIDP(s->id), s->addr);
 		session_close(s, 1);
 		break;
 	}
@@ -782,15 +782,15 @@ session_read(int fd, short ev, void *arg)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				break;
-			log_debug("session %llu: recv: %s",
-			    (unsigned long long)s->id, strerror(errno));
+			log_debug("session %s%llu: recv: %s",
+			    SIDP(s->id), strerror(errno));
 			explicit_bzero(peek, sizeof(peek));
 			session_close(s, 1);
 			return;
 		}
 		if (n == 0) {
-			log_debug("session %llu: %s: closed by the client",
-			    (unsigned long long)s->id, s->addr);
+			log_debug("session %s%llu: %s: closed by the client",
+			    SIDP(s->id), s->addr);
 			session_close(s, 1);
 			return;
 		}
@@ -798,7 +798,7 @@ session_read(int fd, short ev, void *arg)
 		r = pop3_frame(&s->fr, peek, n, limit, &take);
 		/* What the framer took, and not a byte more, leaves the socket. */
 		if (recv(s->fd, peek, take, 0) != (ssize_t)take) {
-			log_warn("session %llu: recv", (unsigned long long)s->id);
+			log_warn("session %s%llu: recv", SIDP(s->id));
 			explicit_bzero(peek, sizeof(peek));
 			session_close(s, 1);
 			return;
@@ -1100,8 +1100,8 @@ auth_start(struct session *s, const char *pass, int toolong)
 			login_ok(s, now(), " with a ticket");
 			return;
 		}
-		log_info("session %llu: %s: a ticket for %s refused: %s",
-		    (unsigned long long)s->id, s->addr, logname(s->user), why);
+		log_info("session %s%llu: %s: a ticket for %s refused: %s",
+		    SIDP(s->id), s->addr, logname(s->user), why);
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
@@ -1164,13 +1164,13 @@ authpop_parent_cred(struct chan *c, const void *data, int fd)
 	struct session		*s;
 
 	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP) {
-		log_debug("session %llu: its password hash came after the "
-		    "session ended", (unsigned long long)mc->id);
+		log_debug("session %s%llu: its password hash came after the "
+		    "session ended", SIDP(mc->id));
 		return;
 	}
 	if (mc->status == CRED_TEMP) {
-		log_warnx("session %llu: %s: authtab <%s> could not answer for "
-		    "%s", (unsigned long long)s->id, s->addr, set.authtab,
+		log_warnx("session %s%llu: %s: authtab <%s> could not answer for "
+		    "%s", SIDP(s->id), s->addr, set.authtab,
 		    logname(s->user));
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
@@ -1207,8 +1207,8 @@ authpop_parent_route(struct chan *c, const void *data, int fd)
 	struct session		*s;
 
 	if ((s = session_find(mr->id)) == NULL || s->state != S_ROUTE) {
-		log_debug("session %llu: its route came after the session "
-		    "ended", (unsigned long long)mr->id);
+		log_debug("session %s%llu: its route came after the session "
+		    "ended", SIDP(mr->id));
 		return;
 	}
 	http_route(s, mr);
@@ -1249,8 +1249,8 @@ auth_checked(struct job *j)
 		auth_result(s, j);
 		session_update(s);
 	} else
-		log_debug("session %llu: password checked after the "
-		    "session closed", (unsigned long long)j->id);
+		log_debug("session %s%llu: password checked after the "
+		    "session closed", SIDP(j->id));
 }
 
 /*
@@ -1289,8 +1289,8 @@ auth_result(struct session *s, struct job *j)
 	if (j->err != 0) {
 		/* A system error is never passed off as a wrong password. */
 		errno = j->err;
-		log_warn("session %llu: %s: cannot check the password of %s",
-		    (unsigned long long)s->id, s->addr, logname(s->user));
+		log_warn("session %s%llu: %s: cannot check the password of %s",
+		    SIDP(s->id), s->addr, logname(s->user));
 		if (s->http) {
 			http_checked(s, 0, 1, 0);
 			return;
@@ -1303,9 +1303,9 @@ auth_result(struct session *s, struct job *j)
 		return;
 	}
 	s->nfail++;
-	log_info("failed login for \"%s\" from %s: %s",
-	    logname(s->user), peer_log(&s->peer, addr, sizeof(addr)),
-	    j->known ? "wrong password" : "unknown user");
+	log_info("session %s%llu: failed login for \"%s\" from %s: %s",
+	    SIDP(s->id), logname(s->user), peer_log(&s->peer, addr,
+	    sizeof(addr)), j->known ? "wrong password" : "unknown user");
 	if (!s->http)
 		STAT_INC(STAT_LOGIN_AUTH);
 	wait = host_failure(s->host, s->user, j->known, j->passmac, t,
@@ -1333,7 +1333,7 @@ auth_result(struct session *s, struct job *j)
 static void
 login_ok(struct session *s, double t, const char *how)
 {
-	log_info("session %llu: %s: login %s%s", (unsigned long long)s->id,
+	log_info("session %s%llu: %s: login %s%s", SIDP(s->id),
 	    s->addr, s->user, how);
 	host_success(s->host, s->user, t);
 	s->state = S_DRAIN;
@@ -1400,7 +1400,7 @@ session_stls(struct session *s)
 	memset(&mi, 0, sizeof(mi));
 	mi.id = s->id;
 	s->state = S_STLS;
-	log_debug("session %llu: STLS", (unsigned long long)s->id);
+	log_debug("session %s%llu: STLS", SIDP(s->id));
 	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
 	session_timer(s, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
@@ -1432,7 +1432,7 @@ session_handoff(struct session *s)
 	int			fd;
 
 	if ((fd = dup(s->fd)) == -1) {
-		log_warn("session %llu: dup", (unsigned long long)s->id);
+		log_warn("session %s%llu: dup", SIDP(s->id));
 		STAT_INC(STAT_LOGIN_TEMP);
 		session_reply(s, "-ERR [SYS/TEMP] cannot start the session "
 		    "now, try again later");
@@ -1490,7 +1490,7 @@ session_close(struct session *s, int notify)
 	evbuffer_free(s->out);
 	RB_REMOVE(sesstree, &sessions, s);
 	nsessions--;
-	log_debug("session %llu: closed (%zu open)", (unsigned long long)s->id,
+	log_debug("session %s%llu: closed (%zu open)", SIDP(s->id),
 	    nsessions);
 	freezero(s, sizeof(*s));
 	if (draining && nsessions == 0)

@@ -95,6 +95,16 @@ struct session {
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
 #define TICKET_MAX		128	/* a ticket and its NUL */
 
+/*
+ * Session ids: the parent's count from 1; authpop's own, for nginx's
+ * auth_http requests, from SID_HTTP up, so that the two never meet.
+ * Logs write them "session 7" and "session h7" (SIDP: two arguments
+ * for "%s%llu").
+ */
+#define SID_HTTP		(1ULL << 63)
+#define SIDP(id)		(((id) & SID_HTTP) ? "h" : ""), \
+				(unsigned long long)((id) & ~SID_HTTP)
+
 /* authpop.c */
 extern struct conf_settings	 set;
 double		 now(void);

@@ -495,8 +495,8 @@ jobs_dispatch(void)
 		j = s->job;
 		s->job = NULL;
 		if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
-			log_debug("session %llu: %s: gone before its password "
-			    "check", (unsigned long long)s->id, s->addr);
+			log_debug("session %s%llu: %s: gone before its password "
+			    "check", SIDP(s->id), s->addr);
 			freezero(j, sizeof(*j));
 			host_schedule(h);	/* its other sessions' turn */
 			session_close(s, 1);	/* may free h: not used below */

@@ -76,7 +76,7 @@ static size_t		 nlistens;
 static struct netaddr	 proxies[POPD_MAXPROXY];
 static size_t		 nproxies;
 static size_t		 nhttp;		/* open requests */
-static uint64_t		 nextid = 1ULL << 63;	/* the parent's are below */
+static uint64_t		 nextid = SID_HTTP + 1;	/* the parent's are below */
 
 static void	http_accept(int, short, void *);
 static void	http_resume(int, short, void *);
@@ -228,8 +228,8 @@ http_read(struct session *s)
 	    errno == EINTR))
 		return;
 	if (n <= 0) {
-		log_debug("session %llu: auth-http: %s",
-		    (unsigned long long)s->id, n == 0 ? "closed by nginx" :
+		log_debug("session %s%llu: auth-http: %s",
+		    SIDP(s->id), n == 0 ? "closed by nginx" :
 		    strerror(errno));
 		session_close(s, 0);
 		return;
@@ -241,8 +241,8 @@ http_read(struct session *s)
 	freezero(s->req, HTTP_MAXREQ);
 	s->req = NULL;
 	if (res == HTTP_BAD) {
-		log_warnx("session %llu: auth-http: bad request: %s",
-		    (unsigned long long)s->id, why);
+		log_warnx("session %s%llu: auth-http: bad request: %s",
+		    SIDP(s->id), why);
 		if ((used = http_bad(why, sizeof(why))) > 0 &&
 		    evbuffer_add(s->out, why, used) == -1)
 			fatal("evbuffer_add");
@@ -268,8 +268,8 @@ http_request(struct session *s, struct http_req *r)
 	s->attempt = r->attempt;
 	s->deadline = now() + set.timeout.login;
 	timer_in(&s->tmo, set.timeout.login);
-	log_debug("session %llu: auth-http %s from %s, attempt %d",
-	    (unsigned long long)s->id, protos[s->proto], s->addr, s->attempt);
+	log_debug("session %s%llu: auth-http %s from %s, attempt %d",
+	    SIDP(s->id), protos[s->proto], s->addr, s->attempt);
 	if (r->method != HM_PLAIN && r->method != HM_LOGIN) {
 		/* apop, cram-md5: nginx would take an OK without Auth-Pass. */
 		log_info("auth-http: %s from %s: method not supported",
@@ -279,9 +279,9 @@ http_request(struct session *s, struct http_req *r)
 	}
 	if (r->badchars) {
 		/* A CR or LF would be a command of its own at the backend. */
-		log_info("failed login for \"\" from %s: control characters "
-		    "in the user name or password", peer_log(&s->peer, addr,
-		    sizeof(addr)));
+		log_info("session %s%llu: failed login for \"\" from %s: "
+		    "control characters in the user name or password",
+		    SIDP(s->id), peer_log(&s->peer, addr, sizeof(addr)));
 		http_refuse(s, A_BADCHARS, 0);
 		return;
 	}
@@ -337,8 +337,8 @@ http_route(struct session *s, const struct msg_route *mr)
 	const char	*h[4] = { server, port, NULL, NULL };
 
 	if (mr->status != ROUTE_FOUND) {
-		log_warnx("session %llu: %s: %s, but route <%s> has %s",
-		    (unsigned long long)s->id, s->addr, s->user, set.route,
+		log_warnx("session %s%llu: %s: %s, but route <%s> has %s",
+		    SIDP(s->id), s->addr, s->user, set.route,
 		    mr->status == ROUTE_NONE ? "no backend for the user or "
 		    "its domain" : "no answer");
 		http_refuse(s, A_TEMP, 0);
@@ -353,8 +353,8 @@ http_route(struct session *s, const struct msg_route *mr)
 		(void)snprintf(pass, sizeof(pass), "Auth-Pass: %s", ticket);
 		h[2] = pass;
 	}
-	log_info("session %llu: %s: login %s, %s to %s port %d",
-	    (unsigned long long)s->id, s->addr, s->user, protos[s->proto],
+	log_info("session %s%llu: %s: login %s, %s to %s port %d",
+	    SIDP(s->id), s->addr, s->user, protos[s->proto],
 	    mr->addr, set.route_port[s->proto]);
 	http_send(s, "OK", h);
 	explicit_bzero(ticket, sizeof(ticket));

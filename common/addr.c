@@ -273,7 +273,8 @@ sockaddr_str(const struct sockaddr *sa, socklen_t len)
 
 /*
  * The client as log lines write it: "1.2.3.4 port 5" (fail2ban's
- * <HOST> then stands alone), or "unknown".
+ * <HOST> then stands alone), "1.2.3.4" when there is no port (nginx's
+ * Client-IP), or "unknown".
  */
 const char *
 peer_log(const struct peeraddr *p, char *buf, size_t len)
@@ -282,6 +283,9 @@ peer_log(const struct peeraddr *p, char *buf, size_t len)
 
 	if (p->af == 0 || inet_ntop(p->af, p->a, host, sizeof(host)) == NULL)
 		(void)snprintf(buf, len, "unknown");
+	else if (p->port == 0)
+		/* nginx's Client-IP: an address without a port. */
+		(void)snprintf(buf, len, "%s", host);
 	else
 		(void)snprintf(buf, len, "%s port %u", host, (unsigned)p->port);
 	return buf;

@@ -1050,6 +1050,31 @@ def _apt_install(package, prog, recommends, needs):
     return path
 
 
+def fail2ban_regex(tmp, logfile, filt):
+    """Run Debian's fail2ban-regex with the filter filt, installed
+    next to fail2ban's common.conf as in /etc/fail2ban/filter.d; returns
+    the addresses it would ban, one per matched line, and its output."""
+    prog = need_prog("fail2ban-regex")
+    fdir = os.path.join(tmp, "fail2ban", "filter.d")
+    os.makedirs(fdir)
+    shutil.copy(filt, fdir)
+    os.symlink("/etc/fail2ban/filter.d/common.conf",
+               os.path.join(fdir, "common.conf"))
+    r = subprocess.run([prog, "-v", logfile,
+                        os.path.join(fdir, "popd.conf")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=120)
+    out = r.stdout.decode(errors="replace")
+    expect(r.returncode, 0, "fail2ban-regex exit status: %s" % out)
+    m = re.search(r"Lines: (\d+) lines, (\d+) ignored, (\d+) matched", out)
+    expect_true(m is not None, "fail2ban-regex summary", out)
+    hosts = re.findall(r"^\|\s+(\S+)\s+\w{3} \w{3} +\d+ [0-9:]+ \d{4}$",
+                       out, re.M)
+    expect(len(hosts), int(m.group(3)), "addresses listed by "
+             "fail2ban-regex:\n" + out)
+    return hosts, out
+
+
 # --- reading a maildrop back ---------------------------------------------
 
 Msg = collections.namedtuple("Msg", "num uidl size data octets")

@@ -773,7 +773,7 @@ def spray_behind_a_shared_address(srv):
                   collections.Counter(replies))
     # The address's delay (1, 2, 4... s) bounds its guesses, however
     # many connections nginx holds for it: a few, not one per check.
-    n = len(logged(srv, "failed login for", "from %s " % src))
+    n = len(logged(srv, "failed login for", "from %s:" % src))
     T.expect_true(n <= sprayed + 4, "guesses checked for %s in %.1f s"
                   % (src, sprayed), n)
     f.check()

@@ -136,28 +136,7 @@ def failed_login(srv, user, pw):
 
 
 def fail2ban_regex(tmp, logfile):
-    """Run Debian's fail2ban-regex with the shipped filter, installed
-    next to fail2ban's common.conf as in /etc/fail2ban/filter.d; returns
-    the addresses it would ban, one per matched line, and its output."""
-    prog = T.need_prog("fail2ban-regex")
-    fdir = os.path.join(tmp, "fail2ban", "filter.d")
-    os.makedirs(fdir)
-    shutil.copy(FILTER, fdir)
-    os.symlink("/etc/fail2ban/filter.d/common.conf",
-               os.path.join(fdir, "common.conf"))
-    r = subprocess.run([prog, "-v", logfile,
-                        os.path.join(fdir, "popd.conf")],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=120)
-    out = r.stdout.decode(errors="replace")
-    T.expect(r.returncode, 0, "fail2ban-regex exit status: %s" % out)
-    m = re.search(r"Lines: (\d+) lines, (\d+) ignored, (\d+) matched", out)
-    T.expect_true(m is not None, "fail2ban-regex summary", out)
-    hosts = re.findall(r"^\|\s+(\S+)\s+\w{3} \w{3} +\d+ [0-9:]+ \d{4}$",
-                       out, re.M)
-    T.expect(len(hosts), int(m.group(3)), "addresses listed by "
-             "fail2ban-regex:\n" + out)
-    return hosts, out
+    return T.fail2ban_regex(tmp, logfile, FILTER)
 
 
 @T.test(start=False, extra_args=["-v"], check_alive=False)
@@ -184,8 +163,8 @@ def daemon_logs_reach_syslog(srv):
 
         syslogd.wait(r"popd\[\d+\]: parent: started")
         syslogd.wait(r"popd\[\d+\]: listener: ")
-        syslogd.wait(r"popd\[\d+\]: authpop: failed login for \"alice\" "
-                     r"from 127\.0\.0\.1 port \d+: ")
+        syslogd.wait(r"popd\[\d+\]: authpop: session \d+: failed login for "
+                     r"\"alice\" from 127\.0\.0\.1 port \d+: ")
         syslogd.wait(r"popd\[\d+\]: wrkrpop: session end: user alice "
                      r"from 127\.0\.0\.1 port \d+, TLSv1\.3: retr 1/\d+, "
                      r"top 0/0, dele 0, [0-9.]+s, quit")
@@ -196,7 +175,8 @@ def daemon_logs_reach_syslog(srv):
             os.unlink(syslogd.sock)
         syslogd.start()
         failed_login(srv, b"bob", b"after-restart")
-        syslogd.wait(r"authpop: failed login for \"bob\" from 127\.0\.0\.1")
+        syslogd.wait(r"authpop: session \d+: failed login for \"bob\" "
+                     r"from 127\.0\.0\.1")
         p = srv.pop("bob")
         p.stat()
         p.quit()
