@@ -1533,22 +1533,19 @@ session_stls(struct session *s)
 	s->handoff = sp[1];
 	relaybuf_release(&s->down);
 	relaybuf_release(&s->up);
-	if (hs_begin(s) == -1) {
-		session_free(s);
-		return -1;
-	}
-	if (tls_accept_socket(s->tlsctx, &s->tls, s->sock) == -1) {
-		log_warnx("%s: tls_accept_socket: %s", s->addr,
-		    tls_error(s->tlsctx));
-		session_free(s);
-		return -1;
-	}
 	s->resumed = 1;
-	s->state = SESS_HANDSHAKE;
-	session_timer(s, 0);
-	session_timer(s, 1);
 	log_debug("%s: STLS", s->addr);
-	return 0;
+	/*
+	 * The +OK is out: beyond the address's handshakes in progress the
+	 * handshake waits its turn, as an implicit TLS one does, instead
+	 * of a close the client could not tell from a network error.
+	 */
+	if (s->client->nhs >= (unsigned int)set.per_address.handshakes ||
+	    !TAILQ_EMPTY(&s->client->waiting)) {
+		hs_wait(s, 0);
+		return -1;
+	}
+	return hs_start(s);
 }
 
 /*

@@ -70,6 +70,28 @@ def stls_then_login(srv):
     c.close()
 
 
+@T.test(start=False)
+def stls_beyond_handshakes_waits(srv):
+    """Issue 37: more STLS clients of one address at once than limit
+    per-address handshakes: each got +OK, so each handshake waits its
+    turn, as implicit TLS ones do; none is closed without a word."""
+    srv.conf_extra = "limit per-address handshakes 2\n"
+    port = plain_server(srv)
+    cs = []
+    for i in range(12):
+        c = plain(port)
+        T.expect(c.line()[:3], b"+OK", "greeting %d" % i)
+        T.expect(c.cmd(b"STLS")[:3], b"+OK", "STLS %d" % i)
+        cs.append(c)
+    time.sleep(0.5)     # every +OK is out, two handshakes hold the slots
+    for i, c in enumerate(cs):
+        starttls(c)
+        T.expect(c.sock.version(), "TLSv1.3", "TLS %d" % i)
+        T.expect(c.cmd(b"NOOP")[:4], b"-ERR", "a command over TLS %d" % i)
+        c.close()
+    srv.wait_log("waits: 2 TLS handshakes in progress from 127.0.0.1")
+
+
 @T.test(start=False, users=[("alice", "pw1")])
 def user_before_stls_forgotten(srv):
     # Trusted, so USER is taken in the clear; STLS must forget it.
