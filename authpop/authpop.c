@@ -1144,7 +1144,26 @@ auth_enqueue(struct session *s)
 {
 	s->job->expected = check_expected(s->job->hash);
 	s->state = S_CHECK;
-	host_enqueue(s);
+	if (host_enqueue(s) == -1) {
+		/* A limit, never a wrong password. */
+		log_info("session %s%llu: %s: the check for %s refused: %d "
+		    "of its checks wait already", SIDP(s->id), s->addr,
+		    logname(s->user), PAIR_WAITING);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		if (s->http) {
+			http_checked(s, 0, 1, 0);
+			return;
+		}
+		STAT_INC(STAT_LOGIN_TEMP);
+		s->state = S_CMD;
+		s->hasuser = 0;
+		session_reply(s, "-ERR [SYS/TEMP] too many logins of this user "
+		    "waiting from your address, try again later");
+		explicit_bzero(s->user, sizeof(s->user));
+		session_deadline(s);
+		return;
+	}
 	/*
 	 * Not here: dispatching may close a session whose client has gone,
 	 * and the caller, reading this one, still holds it.

@@ -66,7 +66,6 @@ struct session {
 	double			 deadline;	/* timeout login, absolute */
 	double			 started;	/* its check went to a worker */
 	int			 familiar;	/* host.c: it skips the queue */
-	int			 pairfails;	/* host.c: its user failed */
 	int			 failclose;	/* limit failures reached */
 	uint64_t		 id;		/* the parent's */
 	int			 fd;
@@ -102,6 +101,8 @@ struct session {
  * for "%s%llu").
  */
 #define SID_HTTP		(1ULL << 63)
+#define PAIR_WAITING		4	/* checks of one user waiting at an
+					   address (host.c) */
 #define SIDP(id)		(((id) & SID_HTTP) ? "h" : ""), \
 				(unsigned long long)((id) & ~SID_HTTP)
 
@@ -158,7 +159,7 @@ void		 host_init(void);
 void		 host_export(struct chan *);
 void		 host_import(const struct msg_penalty *);
 uint64_t	 passmac(const char *);
-void		 host_enqueue(struct session *);
+int		 host_enqueue(struct session *);
 void		 host_dequeue(struct session *);
 void		 host_success(struct host *, const char *, double);
 double		 host_failure(struct host *, const char *, int, uint64_t,

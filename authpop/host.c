@@ -13,7 +13,10 @@
  *    failure since: a wrong password ends it, so an attacker who tries
  *    a familiar user's name gets one guess per real login);
  *  - in the address's queue, users without failures from it go before
- *    those with;
+ *    those with, as they stand when a check is dispatched (not when it
+ *    joined: a burst for one user sent before its first failure does
+ *    not keep its place), and one user holds at most PAIR_WAITING
+ *    checks there;
  *  - the same wrong password again for the same user (a client with a
  *    stale saved password) is not counted again.
  * Everything else from the address takes its turn, one check at a time
@@ -105,6 +108,7 @@ static void	host_schedule(struct host *);
 static void	host_wake(int, short, void *);
 static struct pair *pair_get(const struct addrkey *, const char *, int);
 static void	pair_done(struct pair *);
+static struct session *host_pick(struct host *, double);
 static struct penalty_row *list_row(struct chan *, struct msg_penalties *);
 
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
@@ -199,38 +203,61 @@ host_put(struct host *h)
 
 /*
  * The check of s (s->job) for s->user waits its turn: in the address's
- * queue (users without failures from it first), or beside it when the
- * user logged in from this address lately and has not failed since.
+ * queue (which of its checks goes first is decided at dispatch:
+ * host_pick), or beside it when the user logged in from this address
+ * lately and has not failed since.  -1 (nothing queued) when the user
+ * has PAIR_WAITING checks waiting at the address already.
  */
-void
+int
 host_enqueue(struct session *s)
 {
 	struct host	*h = s->host;
 	struct pair	*p;
 	struct session	*o;
 	double		 t = now();
+	int		 n = 0;
 
 	s->familiar = 0;
-	s->pairfails = 0;
 	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
-		decay(&p->fails, &p->lastfail, t);
 		s->familiar = p->familiar > 0 &&
 		    t - p->familiar < PAIR_FAMILIAR;
-		s->pairfails = p->fails > 0;
+		pair_done(p);
 	}
-	if (s->familiar)
+	if (s->familiar) {
 		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
-	else if (!s->pairfails) {
-		TAILQ_FOREACH(o, &h->waiting, qentry)
-			if (o->pairfails)
-				break;
-		if (o != NULL)
-			TAILQ_INSERT_BEFORE(o, s, qentry);
-		else
-			TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
-	} else
-		TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
+		host_schedule(h);
+		return 0;
+	}
+	TAILQ_FOREACH(o, &h->waiting, qentry)
+		if (strcmp(o->user, s->user) == 0 && ++n >= PAIR_WAITING)
+			return -1;
+	TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
 	host_schedule(h);
+	return 0;
+}
+
+/*
+ * The next check of h's queue: the first of a user without failures
+ * from h as things stand now, else the first.
+ */
+static struct session *
+host_pick(struct host *h, double t)
+{
+	struct session	*s;
+	struct pair	*p;
+	int		 fails;
+
+	TAILQ_FOREACH(s, &h->waiting, qentry) {
+		fails = 0;
+		if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
+			decay(&p->fails, &p->lastfail, t);
+			fails = p->fails > 0;
+			pair_done(p);
+		}
+		if (!fails)
+			return s;
+	}
+	return TAILQ_FIRST(&h->waiting);
 }
 
 /* The check of s leaves before it started; the caller frees s->job. */
@@ -488,7 +515,7 @@ jobs_dispatch(void)
 			 */
 			host_schedule(h);
 			continue;
-		} else if ((s = TAILQ_FIRST(&h->waiting)) != NULL)
+		} else if ((s = host_pick(h, t)) != NULL)
 			TAILQ_REMOVE(&h->waiting, s, qentry);
 		else
 			continue;	/* its sessions left meanwhile */

@@ -408,15 +408,48 @@ def sprayer_first_guesses_bounded(srv):
         r.close()
 
 
+@T.test(conf_extra="failure-delay 1s 4s", timeout=90)
+def burst_for_one_user_keeps_no_place(srv):
+    """Issue 37: eight wrong passwords for alice sent at once from one
+    address, then at once bob (no failure, not familiar) from it: which
+    check goes first is decided when one is dispatched, so bob waits no
+    more than the address's delay (4 s at most here; about 14 s before),
+    and alice holds at most 4 checks in the queue: the others are told
+    [SYS/TEMP] at once, never a wrong password."""
+    src = "127.0.0.23"
+    alices = [greeted(srv, src) for _ in range(8)]
+    bob = greeted(srv, src)
+    T.expect(bob.cmd("USER bob")[:3], b"+OK", "USER bob")
+    for i, r in enumerate(alices):
+        r.send(b"USER alice\r\nPASS wrong-%d\r\n" % i)
+    t = time.monotonic()
+    reply = bob.cmd("PASS " + srv.password("bob"))
+    took = time.monotonic() - t
+    T.expect(reply[:3], b"+OK", "bob's login")
+    T.expect_true(took < 5, "bob waited no more than the delay", took)
+    bob.close()
+    got = []
+    for r in alices:
+        T.expect(r.line()[:3], b"+OK", "USER alice")
+        got.append(r.line()[:16])
+    T.expect_true(set(got) == {b"-ERR [AUTH] inva", b"-ERR [SYS/TEMP] "},
+                  "alice's answers: wrong passwords, and [SYS/TEMP] "
+                  "beyond 4 waiting", got)
+    srv.wait_log("the check for alice refused: 4 of its checks wait")
+    for r in alices:
+        r.close()
+
+
 @T.test(conf_extra="failure-delay 1s 15s", timeout=60)
 def gone_clients_checks_dropped(srv):
     # A first failure makes the address wait, so that its checks queue.
     r = greeted(srv, "127.0.0.14")
     timed_fail(r, "alice", "wrong")
     r.close()
-    for _ in range(20):
+    for i in range(20):
+        # Names of their own: one user may hold 4 waiting checks.
         r = greeted(srv, "127.0.0.14")
-        r.send(b"USER alice\r\nPASS guess\r\n")
+        r.send(b"USER alice%d\r\nPASS guess\r\n" % i)
         time.sleep(0.02)
         r.close()
     T.wait_for(lambda: srv.log().count("gone before its password check")
