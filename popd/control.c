@@ -17,6 +17,11 @@
  * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
  * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
  * answer queued, and CTL_WRITETIME seconds without reading any of it.
+ * The socket is every local user's (mda reports through it), so no uid
+ * but root's holds more than CTL_PERUID clients, and CTL_ROOTSLOTS are
+ * root's alone: a local user who holds what it may cannot keep root's
+ * popctl out.  The peer's uid, read at accept, only counts here; the
+ * parent judges what a client may do from the socket itself (ctl.c).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -38,6 +43,8 @@
 #include "ctlcmd.h"
 
 #define CTL_MAXCLIENTS		32
+#define CTL_ROOTSLOTS		8	/* of CTL_MAXCLIENTS, root's only */
+#define CTL_PERUID		8	/* clients of one uid but root */
 #define CTL_READTIME		5	/* seconds for the request */
 #define CTL_WRITETIME		10	/* seconds without progress */
 #define CTL_OUTMAX		(8 * 1024 * 1024)
@@ -55,6 +62,7 @@ enum client_state {
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	int			 fd;
+	uid_t			 uid;		/* the peer's, at accept */
 	enum client_state	 state;
 	uint64_t		 req;
 	struct event		 rev, wev, tmo;
@@ -204,6 +212,9 @@ control_accept(int fd, short ev, void *arg)
 {
 	struct timeval	 tv = { ACCEPT_PAUSE, 0 };
 	struct client	*cl;
+	uid_t		 uid;
+	gid_t		 gid;
+	unsigned int	 n = 0;
 	int		 s;
 
 	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -217,9 +228,20 @@ control_accept(int fd, short ev, void *arg)
 		evtimer_add(&accept_pause, &tv);
 		return;
 	}
-	if (nclients >= CTL_MAXCLIENTS) {
-		log_rate(&rate_busy, "%u control clients: refused one",
-		    nclients);
+	if (compat_peerid(s, &uid, &gid) == -1) {
+		log_warn("control client: its credentials");
+		close(s);
+		return;
+	}
+	if (uid != 0)
+		TAILQ_FOREACH(cl, &clients, entry)
+			if (cl->uid == uid)
+				n++;
+	if (nclients >= CTL_MAXCLIENTS || (uid != 0 &&
+	    (nclients >= CTL_MAXCLIENTS - CTL_ROOTSLOTS ||
+	    n >= CTL_PERUID))) {
+		log_rate(&rate_busy, "%u control clients, %u of uid %u: "
+		    "refused one", nclients, n, (unsigned)uid);
 		(void)send(s, CTL_BUSY, sizeof(CTL_BUSY) - 1,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(s);
@@ -231,6 +253,7 @@ control_accept(int fd, short ev, void *arg)
 		return;
 	}
 	cl->fd = s;
+	cl->uid = uid;
 	cl->state = C_READ;
 	cl->last = '\n';
 	event_set(&cl->rev, s, EV_READ | EV_PERSIST, client_read, cl);

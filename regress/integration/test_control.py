@@ -175,6 +175,65 @@ def group_members_show_but_do_not_kick(srv):
     T.expect_true("permission denied" not in err, "report mda", err)
 
 
+HOG = r"""
+import socket, sys, time
+path, n, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+held, end = [], time.monotonic() + secs
+while time.monotonic() < end:
+    # Reconnect what was closed: the read deadline does not free a slot.
+    held = [s for s in held if s.fileno() != -1]
+    while len(held) < n:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+        except OSError:
+            break
+        s.setblocking(False)
+        held.append(s)
+    for s in held:
+        try:
+            if s.recv(100) == b"":
+                s.close()
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close()
+    print(len(held), flush=True)
+    time.sleep(0.05)
+"""
+
+
+@T.test(conf_extra="control group " + GROUP, timeout=120)
+def local_user_cannot_take_every_slot(srv):
+    """Issue 42: the socket is every local user's; one who holds (and
+    keeps reconnecting) as many connections as it can gets at most 8,
+    and root's popctl, a control group member's show and an mda report
+    of another user are answered meanwhile."""
+    member, primary, other = users()
+    hog = subprocess.Popen(
+        ["/usr/bin/python3", "-c", HOG, srv.ctlsock, "60", "12"],
+        stdout=subprocess.PIPE, preexec_fn=lambda: (os.setgroups([]),
+                                                   os.setgid(65534),
+                                                   os.setuid(65534)))
+    try:
+        time.sleep(2)
+        for args in (("kick", "user", "alice"), ("show", "stats"),
+                     ("reload",), ("kick", "user", "alice"),
+                     ("kick", "user", "alice")):
+            rc, out, err = srv.popctl(*args)
+            T.expect((rc, err), (0, ""), "root's popctl %s while nobody "
+                     "holds what it may" % " ".join(args))
+        rc, out, err = srv.popctl("show", "stats", uid=member)
+        T.expect((rc, err), (0, ""), "a member's show stats")
+        rc, out, err = srv.popctl("report", "mda", "delivered", uid=other)
+        T.expect((rc, err), (0, ""), "another user's mda report")
+    finally:
+        hog.kill()
+        counts = [int(x) for x in hog.communicate()[0].split()]
+    T.expect_true(counts and max(counts) >= 8, "nobody held some", counts)
+    srv.wait_log("refused one")
+
+
 @T.test
 def reload_answers_ok_then_the_first_error(srv):
     rc, out, err = srv.popctl("reload")
