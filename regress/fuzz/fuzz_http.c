@@ -39,6 +39,7 @@ all_zero(const void *p, size_t n)
 	return 1;
 }
 
+/* A name's rule: no control byte; a password's: no CR or LF. */
 static int
 has_ctl(const char *s)
 {
@@ -46,6 +47,12 @@ has_ctl(const char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 1;
 	return 0;
+}
+
+static int
+has_crlf(const char *s)
+{
+	return strchr(s, '\r') != NULL || strchr(s, '\n') != NULL;
 }
 
 /* One parse of len bytes of buf, with every invariant checked. */
@@ -84,7 +91,7 @@ parse(const char *buf, size_t len, struct http_req *r, size_t *used)
 			abort();
 		if ((r->passtoolong || r->badchars) && r->pass[0] != '\0')
 			abort();
-		if (has_ctl(r->user) || has_ctl(r->pass))
+		if (has_ctl(r->user) || has_crlf(r->pass))
 			abort();
 		if ((r->client.af != AF_INET && r->client.af != AF_INET6) ||
 		    r->client.port != 0 || !peer_valid(&r->client))

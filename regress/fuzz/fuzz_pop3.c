@@ -176,8 +176,11 @@ check_plain_raw(const uint8_t *data, size_t size)
 			clen = nul - c;
 			p = nul + 1;
 			plen = size - (p - data);
+			/* A password: any octets but NUL, CR and LF. */
 			if (clen == 0 || plen == 0 ||
-			    memchr(p, '\0', plen) != NULL)
+			    memchr(p, '\0', plen) != NULL ||
+			    memchr(p, '\r', plen) != NULL ||
+			    memchr(p, '\n', plen) != NULL)
 				want = -1;
 			else if (zlen != 0 &&
 			    (zlen != clen || memcmp(z, c, clen) != 0))
