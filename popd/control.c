@@ -1,12 +1,17 @@
 /*
  * control.c -- the popd control process: popctl's side of the control
- * socket.  It runs chrooted as POPD_USER, reads one request line from
- * each client, parses it (ctlcmd.c) and sends it typed to the parent
- * with the client's socket, from which the parent reads the peer's
- * credentials and decides (ctl.c).  The answer comes back in pieces,
- * which it writes to the client, then the last line, "ok" or
- * "error: why", and closes.  It never judges who asks: the bytes of the
- * socket stop here, and the parent never reads them.
+ * socket.  It runs chrooted as POPD_USER, waits for one request line
+ * from each client, parses it (ctlcmd.c) and sends it typed to the
+ * parent with the client's socket, from which the parent reads the
+ * peer's credentials and decides (ctl.c).  The answer comes back in
+ * pieces, which it writes to the client, then the last line, "ok" or
+ * "error: why", and closes.  It never judges who asks.
+ *
+ * It leaves the line in the socket: the parent takes it from there and
+ * runs a request only if that line, parsed again, is the request it was
+ * sent.  So even a compromised control process cannot make root's
+ * socket say what root did not, nor use it for a second request: what
+ * is forged here is refused, and all it can do is not answer.
  *
  * Peers (the messages it takes are in from_parent[] below):
  *	parent  ==fd 3==  control	PARENT_LISTEN, PARENT_ANSWER,
@@ -31,6 +36,7 @@
 #include <err.h>
 #include <errno.h>
 #include <event.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +55,7 @@
 #define CTL_WRITETIME		10	/* seconds without progress */
 #define CTL_OUTMAX		(8 * 1024 * 1024)
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
+#define PEEK_PAUSE		50000	/* microseconds: a line still coming */
 
 #define CTL_BUSY		"error: busy, try again\n"
 
@@ -65,9 +72,8 @@ struct client {
 	uid_t			 uid;		/* the peer's, at accept */
 	enum client_state	 state;
 	uint64_t		 req;
-	struct event		 rev, wev, tmo;
+	struct event		 rev, wev, tmo, peek;
 	char			 in[CTL_LINEMAX];
-	size_t			 inlen;
 	char			*out;
 	size_t			 outoff, outlen, outcap;
 	char			 last;		/* byte queued last */
@@ -91,6 +97,8 @@ static void	control_sandbox(void *);
 static void	control_accept(int, short, void *);
 static void	control_resume(int, short, void *);
 static void	client_read(int, short, void *);
+static void	client_peek(int, short, void *);
+static int	peer_done(int);
 static void	client_write(int, short, void *);
 static void	client_timeout(int, short, void *);
 static void	client_request(struct client *, size_t);
@@ -259,6 +267,7 @@ control_accept(int fd, short ev, void *arg)
 	event_set(&cl->rev, s, EV_READ | EV_PERSIST, client_read, cl);
 	event_set(&cl->wev, s, EV_WRITE | EV_PERSIST, client_write, cl);
 	evtimer_set(&cl->tmo, client_timeout, cl);
+	evtimer_set(&cl->peek, client_peek, cl);
 	if (event_add(&cl->rev, NULL) == -1)
 		fatal("event_add");
 	client_timer(cl, CTL_READTIME);
@@ -283,10 +292,17 @@ client_timer(struct client *cl, int secs)
 		fatal("evtimer_add");
 }
 
-/* Up to the first LF, within CTL_LINEMAX bytes; what follows is ignored. */
+/*
+ * Up to the first LF, within CTL_LINEMAX bytes; what follows is ignored.
+ * The line is only looked at (MSG_PEEK), never taken: the parent takes
+ * it from the socket itself, so what it runs is what the client sent.
+ * A line still coming is looked at again after PEEK_PAUSE, not at every
+ * turn of the loop (the socket stays readable while bytes wait).
+ */
 static void
 client_read(int fd, short ev, void *arg)
 {
+	struct timeval	 tv = { 0, PEEK_PAUSE };
 	struct client	*cl = arg;
 	ssize_t		 n;
 	char		*lf;
@@ -297,25 +313,57 @@ client_read(int fd, short ev, void *arg)
 			client_free(cl);
 		return;
 	}
-	n = read(fd, cl->in + cl->inlen, sizeof(cl->in) - cl->inlen);
+	if (cl->state != C_READ)
+		return;
+	n = recv(fd, cl->in, sizeof(cl->in), MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		/* A probe (a starting popd), or a request cut short. */
-		if (n == 0 && cl->inlen > 0)
-			client_last(cl, "request without a newline", NULL);
-		else
-			client_free(cl);
+		client_free(cl);	/* a probe (a starting popd) */
 		return;
 	}
-	if ((lf = memchr(cl->in + cl->inlen, '\n', n)) != NULL) {
-		event_del(&cl->rev);
+	event_del(&cl->rev);
+	if ((lf = memchr(cl->in, '\n', n)) != NULL)
 		client_request(cl, lf - cl->in);
-		return;
-	}
-	cl->inlen += n;
-	if (cl->inlen == sizeof(cl->in))
+	else if ((size_t)n == sizeof(cl->in))
 		client_last(cl, "request too long", NULL);
+	else if (peer_done(fd))
+		client_last(cl, "request without a newline", NULL);
+	else if (evtimer_add(&cl->peek, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/* Look again at a line that was still coming. */
+static void
+client_peek(int fd, short ev, void *arg)
+{
+	struct client	*cl = arg;
+
+	if (event_add(&cl->rev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * Whether the client will send no more: shown by poll(2) with bytes
+ * still waiting (Linux: POLLRDHUP; elsewhere only a closed peer's
+ * POLLHUP, and a half-closed one waits for CTL_READTIME).
+ */
+static int
+peer_done(int fd)
+{
+#ifdef POLLRDHUP
+	struct pollfd	pfd = { fd, POLLIN | POLLRDHUP, 0 };
+#else
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+#endif
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+#ifdef POLLRDHUP
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+#else
+	return (pfd.revents & (POLLHUP | POLLERR)) != 0;
+#endif
 }
 
 /* One line: parsed here, judged and answered by the parent. */
@@ -438,6 +486,7 @@ client_last(struct client *cl, const char *why, const char *end)
 	int	n;
 
 	event_del(&cl->rev);
+	evtimer_del(&cl->peek);
 	n = snprintf(line, sizeof(line), "%s%s%.*s\n", cl->last != '\n' ?
 	    "\n" : "", why != NULL ? "error: " : "ok", why == NULL ? 0 :
 	    end != NULL ? (int)(end - why) : (int)strlen(why),
@@ -510,6 +559,7 @@ client_free(struct client *cl)
 	event_del(&cl->rev);
 	event_del(&cl->wev);
 	evtimer_del(&cl->tmo);
+	evtimer_del(&cl->peek);
 	close(cl->fd);
 	free(cl->out);
 	TAILQ_REMOVE(&clients, cl, entry);

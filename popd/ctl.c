@@ -1,10 +1,14 @@
 /*
  * ctl.c -- the parent's side of popctl.  The control process sends each
  * request typed (MSG_CONTROL_REQUEST), with the client's socket; the
- * parent reads the peer's credentials from that socket itself, closes
- * it at once (it never reads from it), decides whether that uid may do
- * this, and runs the command's handler, which answers through a struct
- * ctlans: text in MSG_PARENT_ANSWER pieces, then ok or an error.
+ * parent reads the peer's credentials from that socket itself, takes
+ * the request line from it (the control process only looked at it) and
+ * goes on only if that line parses to the request it was sent, closes
+ * it, decides whether that uid may do this, and runs the command's
+ * handler, which answers through a struct ctlans: text in
+ * MSG_PARENT_ANSWER pieces, then ok or an error.  A socket without a
+ * line, or a line that says something else, is a forgery: the control
+ * process is ended.  What root's socket carries is only what root sent.
  *
  * Who may do what (popctl.8):
  *	uid 0				everything
@@ -45,6 +49,7 @@ static TAILQ_HEAD(, ctlans)	answers = TAILQ_HEAD_INITIALIZER(answers);
 static void	ans_send(struct proc *, uint64_t, uint32_t, const char *,
 		    size_t);
 static int	ctl_access(uid_t, gid_t, uint32_t, char *, size_t);
+static const char *ctl_sent(int, const struct msg_ctlreq *);
 static void	ctl_log(struct ctlans *, const struct msg_ctlreq *);
 
 /* One piece of an answer; an error's text is one line. */
@@ -107,6 +112,7 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	const struct msg_ctlreq	*m = data;
 	struct proc		*p = c->arg;
 	struct ctlans		*a;
+	const char		*forged;
 	char			 why[256];
 	uid_t			 uid;
 	gid_t			 gid;
@@ -123,10 +129,18 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	/* A connected unix stream socket, whose peer the kernel names. */
 	error = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_STREAM || compat_peerid(fd, &uid, &gid) == -1;
-	close(fd);
 	if (error) {
+		close(fd);
 		chan_bad(c, "%s from control: not a client's socket",
 		    msg_type_str(MSG_CONTROL_REQUEST));
+		return;
+	}
+	/* The request as its client sent it, once. */
+	forged = ctl_sent(fd, m);
+	close(fd);
+	if (forged != NULL) {
+		chan_bad(c, "%s from control: %s", msg_type_str(
+		    MSG_CONTROL_REQUEST), forged);
 		return;
 	}
 	if (ctl_access(uid, gid, m->cmd, why, sizeof(why)) == -1) {
@@ -197,6 +211,33 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		ctl_mda_report(a, m);
 		break;
 	}
+}
+
+/*
+ * Take the client's request line from its socket, which the control
+ * process must have left there whole; NULL if it is m, or what is wrong.
+ * The line is parsed as the control process parsed it (ctlcmd.c, the
+ * same pure code), only to compare.
+ */
+static const char *
+ctl_sent(int fd, const struct msg_ctlreq *m)
+{
+	struct msg_ctlreq	 sent;
+	char			 line[CTL_LINEMAX], err[CTL_ERRMAX];
+	const char		*lf;
+	ssize_t			 n;
+
+	n = recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0 || (lf = memchr(line, '\n', n)) == NULL)
+		return "no request line on its client's socket";
+	n = lf - line + 1;
+	if (recv(fd, line, n, MSG_DONTWAIT) != n)
+		return "the request line went away";
+	if (ctlcmd_parse(line, n - 1, &sent, err, sizeof(err)) == -1 ||
+	    sent.cmd != m->cmd || strcmp(sent.user, m->user) != 0 ||
+	    memcmp(&sent.net, &m->net, sizeof(sent.net)) != 0)
+		return "not the request its client sent";
+	return NULL;
 }
 
 /* The commands that change something, with who asked. */

@@ -3,7 +3,8 @@
  * spaces, each word of a command given whole or as a prefix that only
  * one command word at that place begins with ("sh ses"), then the
  * command's argument, if it takes one.  The control process parses what
- * a client sends with it, before anything reaches the parent; popctl
+ * a client sends with it, before anything reaches the parent, and the
+ * parent parses the same line again to check what it was sent; popctl
  * checks its command line with it and prints its usage from the same
  * table.  Pure: no I/O, no state, nothing logged.
  */

@@ -468,12 +468,25 @@ def proto_numbers():
     return version, names.index("MSG_CONTROL_REQUEST")
 
 
-@T.test(allow_crash=True)
-def forged_request_without_a_client(srv):
-    """A compromised control process that passes the parent a request
-    with a descriptor that is no client's socket (a pipe) is ended and
-    restarted; the root parent goes on, and popctl works again."""
-    T.need_root()
+def pidfd_getfd(pid, fd):
+    """A copy of process pid's descriptor fd (root): what a compromised
+    process holds."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        got = libc.syscall(438, pidfd, fd, 0)   # SYS_pidfd_getfd
+    finally:
+        os.close(pidfd)
+    if got < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_getfd")
+    return got
+
+
+def forge_request(pid, cmd, fd):
+    """Send the parent, on the channel of control process pid, a request
+    for command cmd (CTL_*) with descriptor fd, as a compromised control
+    process would."""
     import array
     import ctypes
     import struct
@@ -485,33 +498,107 @@ def forged_request_without_a_client(srv):
                     ("af", ctypes.c_int), ("addr", ctypes.c_ubyte * 16),
                     ("bits", ctypes.c_int)]
     version, mtype = proto_numbers()
-    old = T.wait_for(lambda: srv.pids()["control"], 10, "the control pid")
-    libc = ctypes.CDLL(None, use_errno=True)
-    pidfd = os.pidfd_open(old)
+    payload = bytes(Req(req=1, cmd=cmd))
+    hdr = struct.pack("=IIII", mtype, version, len(payload), 0)
+    s = socket.socket(fileno=pidfd_getfd(pid, 3))
     try:
-        chan = libc.syscall(438, pidfd, 3, 0)   # SYS_pidfd_getfd
+        s.sendmsg([hdr + payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                     array.array("i", [fd]))])
     finally:
-        os.close(pidfd)
-    T.expect_true(chan >= 0, "the control process's channel")
+        s.close()
+
+
+def held_client(pid):
+    """A copy of control process pid's end of this process's one
+    connection to it, found by the peer's pid the kernel keeps."""
+    import struct
+    found = []
+    for name in os.listdir("/proc/%d/fd" % pid):
+        if not os.readlink("/proc/%d/fd/%s" % (pid, name)).startswith(
+                "socket:"):
+            continue
+        fd = pidfd_getfd(pid, int(name))
+        s = socket.socket(fileno=fd)
+        try:
+            cred = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        except OSError:
+            cred = b"\0" * 12
+        if struct.unpack("3i", cred)[0] == os.getpid():
+            found.append(s.detach())
+        else:
+            s.close()
+    T.expect(len(found), 1, "one socket of ours in the control process")
+    return found[0]
+
+
+def restarted_control(srv, old):
+    return T.wait_for(lambda: (lambda p: p if p and p != old else None)(
+        srv.pids()["control"]), 10, "a new control process")
+
+
+def reload_works(srv):
+    T.expect(T.wait_for(lambda: (lambda r: r if r[0] == 0 else None)(
+        srv.popctl("reload")), 10, "popctl reload")[1],
+        "reloaded %s\n" % srv.conffile, "reload after the restart")
+
+
+@T.test(allow_crash=True)
+def forged_request_without_a_client(srv):
+    """A compromised control process that passes the parent a request
+    with a descriptor that is no client's socket (a pipe) is ended and
+    restarted; the root parent goes on, and popctl works again."""
+    T.need_root()
+    old = T.wait_for(lambda: srv.pids()["control"], 10, "the control pid")
     r, w = os.pipe()
     try:
-        payload = bytes(Req(req=1, cmd=8))      # CTL_RELOAD
-        hdr = struct.pack("=IIII", mtype, version, len(payload), 0)
-        s = socket.socket(fileno=chan)
-        s.sendmsg([hdr + payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                     array.array("i", [r]))])
-        s.close()
+        forge_request(old, 8, r)                # CTL_RELOAD
     finally:
         os.close(r)
         os.close(w)
     srv.wait_log("not a client's socket: control is compromised or broken")
-    T.wait_for(lambda: (lambda p: p if p and p != old else None)(
-        srv.pids()["control"]), 10, "a new control process")
+    restarted_control(srv, old)
     T.expect_true("control: reload by uid" not in srv.log(),
                   "no reload was done")
-    T.expect(T.wait_for(lambda: (lambda r: r if r[0] == 0 else None)(
-        srv.popctl("reload")), 10, "popctl reload")[1],
-        "reloaded %s\n" % srv.conffile, "reload after the restart")
+    reload_works(srv)
+
+
+@T.test(allow_crash=True)
+def forged_requests_on_roots_socket(srv):
+    """Issue 42: a compromised control process holds root's connected
+    socket.  It can neither send a second request on it after root's
+    show stats was answered, nor a request root never sent on the
+    socket of a root client that has sent nothing yet: the parent takes
+    the line from the socket itself.  Both are refused as forgeries,
+    the control process is ended, and no reload happens."""
+    T.need_root()
+    old = T.wait_for(lambda: srv.pids()["control"], 10, "the control pid")
+    root = ctl_connect(srv)
+    root.sendall(b"show stats\n")
+    T.expect_true(answer(root).endswith(b"\nok\n"), "root's show stats")
+    fd = held_client(old)                       # root's, kept open
+    try:
+        forge_request(old, 8, fd)               # CTL_RELOAD
+    finally:
+        os.close(fd)
+    srv.wait_log("no request line on its client's socket: control is "
+                 "compromised or broken")
+    root.close()
+    new = restarted_control(srv, old)
+
+    quiet = ctl_connect(srv)                    # root, sends nothing
+    time.sleep(0.3)
+    fd = held_client(new)
+    try:
+        forge_request(new, 8, fd)
+    finally:
+        os.close(fd)
+    T.wait_for(lambda: srv.log().count("no request line on its client's "
+                                       "socket") == 2, 10, "refused again")
+    quiet.close()
+    restarted_control(srv, new)
+    T.expect_true("control: reload by uid" not in srv.log(),
+                  "no reload was done", srv.log_tail())
+    reload_works(srv)
 
 
 @T.test(start=False)
