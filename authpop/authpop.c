@@ -1247,7 +1247,7 @@ authpop_parent_listen(struct chan *c, const void *data, int fd)
 		close(fd);
 		return;
 	}
-	http_listen(fd, (ml->flags & LISTEN_UNIX) != 0);
+	http_listen(fd, (ml->flags & LISTEN_UNIX) != 0, ml->uid);
 }
 
 static void

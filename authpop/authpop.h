@@ -121,7 +121,7 @@ void		 auth_parent_send(uint32_t, const void *, size_t);
 /* nginx.c */
 struct msg_route;
 void		 http_proxy(const struct netaddr *);
-void		 http_listen(int, int);
+void		 http_listen(int, int, uint32_t);
 void		 http_stop(void);
 void		 http_read(struct session *);
 void		 http_checked(struct session *, int, int, double);

@@ -36,6 +36,8 @@
 struct httplisten {
 	int		 fd;
 	int		 local;		/* a unix socket, else TCP: proxies */
+	uint32_t	 uid;		/* its user's: the only peer but root
+					   (LISTEN_ANYUID: any) */
 	struct event	 ev;
 	struct event	 pause;		/* out of descriptors */
 };
@@ -79,6 +81,7 @@ static size_t		 nhttp;		/* open requests */
 static uint64_t		 nextid = SID_HTTP + 1;	/* the parent's are below */
 
 static void	http_accept(int, short, void *);
+static int	peer_is(int, uint32_t);
 static void	http_resume(int, short, void *);
 static void	http_new(int, const struct peeraddr *, int);
 static void	http_request(struct session *, struct http_req *);
@@ -95,7 +98,7 @@ http_proxy(const struct netaddr *net)
 
 /* A listening socket from the parent. */
 void
-http_listen(int fd, int local)
+http_listen(int fd, int local, uint32_t uid)
 {
 	struct httplisten	*l;
 
@@ -107,6 +110,7 @@ http_listen(int fd, int local)
 	l = &listens[nlistens++];
 	l->fd = fd;
 	l->local = local;
+	l->uid = uid;
 	event_set(&l->ev, fd, EV_READ | EV_PERSIST, http_accept, l);
 	evtimer_set(&l->pause, http_resume, l);
 	if (event_add(&l->ev, NULL) == -1)
@@ -161,6 +165,10 @@ http_accept(int fd, short ev, void *arg)
 			close(cfd);
 			continue;
 		}
+		if (l->uid != LISTEN_ANYUID && !peer_is(cfd, l->uid)) {
+			close(cfd);
+			continue;
+		}
 		if (nhttp >= (size_t)set.limit.sessions) {
 			log_warnx("auth-http: %zu requests open (limit "
 			    "sessions), closed one", nhttp);
@@ -169,6 +177,29 @@ http_accept(int fd, short ev, void *arg)
 		}
 		http_new(cfd, &peer, l->local);
 	}
+}
+
+/*
+ * Whether the peer of a unix socket is its user or root (listen ...
+ * user): its group may hold other programs, PHP-FPM's on Debian, which
+ * must not speak for nginx.  Refusals are logged, at most a few a second.
+ */
+static int
+peer_is(int fd, uint32_t want)
+{
+	static struct lograte	 rate;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (compat_peerid(fd, &uid, &gid) == -1) {
+		log_warn("auth-http: the peer's credentials");
+		return 0;
+	}
+	if (uid == 0 || (uint32_t)uid == want)
+		return 1;
+	log_rate(&rate, "auth-http: uid %u is not the socket's user (uid "
+	    "%u), closed", (unsigned)uid, (unsigned)want);
+	return 0;
 }
 
 static void

@@ -86,6 +86,8 @@ valid_listen(const void *p)
 		return "pki index";
 	if (m->sock >= POPD_MAXLISTEN)
 		return "socket index";
+	if (m->uid != LISTEN_ANYUID && !(m->flags & LISTEN_UNIX))
+		return "a user for an address";
 	return NULL;
 }
 

@@ -24,7 +24,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		16
+#define MSG_VERSION		17
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -198,7 +198,12 @@ struct msg_listen {
 	uint32_t	flags;		/* LISTEN_* */
 	uint32_t	pki;		/* the listener's keypair index */
 	uint32_t	sock;		/* listens[] index, < POPD_MAXLISTEN */
+	uint32_t	uid;		/* a unix socket's user (listen ...
+					   user): auth-http answers only it
+					   and root, lmtp keeps room for it;
+					   LISTEN_ANYUID (root's): none */
 };
+#define LISTEN_ANYUID		0U
 
 #define SESSION_TLS		0x01	/* the client talks TLS to us */
 #define SESSION_TRUSTED		0x02	/* plaintext login allowed anyway */

@@ -62,6 +62,8 @@ struct conf_settings {
 		int		 failures;	/* failed logins per connection */
 		int		 bad_commands;	/* invalid commands per session */
 		int		 lmtp_sessions;	/* LMTP connections, in total */
+		int		 lmtp_peer;	/* of one uid or address */
+		int		 lmtp_spool;	/* octets spooled, in total */
 		int		 recipients;	/* per LMTP transaction */
 		int		 message_size;	/* octets, LMTP (SIZE) */
 		int		 delivery_workers; /* warm or busy, in total */

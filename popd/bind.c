@@ -12,6 +12,7 @@
 #include <err.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -177,20 +178,24 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 	    ((l->flags & CONF_LISTEN_LMTP) ? LISTEN_LMTP : 0);
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
+	listens[nlistens].uid = LISTEN_ANYUID;
 	nlistens++;
 }
 
 /*
- * listen on socket PATH auth-http|lmtp [group NAME]: mode 0660
- * root:NAME, or without a group 0600 (auth-http) or 0666 (lmtp).  A
- * socket file left by a crash is replaced; one that answers belongs to
- * a running popd, which keeps it.
+ * listen on socket PATH auth-http|lmtp [group NAME] [user NAME]: mode
+ * 0660 and the group, or without one 0600 (auth-http) or 0666 (lmtp);
+ * owned by the user if one is named (root otherwise), whose uid goes
+ * with the socket to the process that accepts on it.  A socket file
+ * left by a crash is replaced; one that answers belongs to a running
+ * popd, which keeps it.
  */
 static int
 bind_socket(const struct conf_listen *l)
 {
 	struct sockaddr_un	 sun;
 	struct group		*gr = NULL;
+	struct passwd		*pw = NULL;
 	int			 fd;
 
 	if (nlistens == MAX_LISTEN) {
@@ -200,6 +205,10 @@ bind_socket(const struct conf_listen *l)
 	}
 	if (l->group[0] != '\0' && (gr = getgrnam(l->group)) == NULL) {
 		log_warnx("%s: no group %s", listen_name(l), l->group);
+		return -1;
+	}
+	if (l->user[0] != '\0' && (pw = getpwnam(l->user)) == NULL) {
+		log_warnx("%s: no user %s", listen_name(l), l->user);
 		return -1;
 	}
 	memset(&sun, 0, sizeof(sun));
@@ -233,7 +242,8 @@ bind_socket(const struct conf_listen *l)
 	 */
 	if (chmod(l->path, gr != NULL ? 0660 : (l->flags & CONF_LISTEN_LMTP) ?
 	    0666 : 0600) == -1 ||
-	    (gr != NULL && chown(l->path, 0, gr->gr_gid) == -1) ||
+	    ((gr != NULL || pw != NULL) && chown(l->path, pw != NULL ?
+	    pw->pw_uid : 0, gr != NULL ? gr->gr_gid : 0) == -1) ||
 	    listen(fd, 512) == -1) {
 		log_warn("%s: %s", listen_name(l), l->path);
 		(void)unlink(l->path);
@@ -243,6 +253,8 @@ bind_socket(const struct conf_listen *l)
 	log_debug("listening on %s", l->path);
 	unix_made(l->path);
 	listen_add(l, fd, LISTEN_UNIX);
+	if (pw != NULL)
+		listens[nlistens - 1].uid = pw->pw_uid;
 	return 0;
 }
 
@@ -344,6 +356,7 @@ bind_control(const char *path)
 	listens[nlistens].fd = fd;
 	listens[nlistens].flags = LISTEN_CONTROL | LISTEN_UNIX;
 	listens[nlistens].pki[0] = '\0';
+	listens[nlistens].uid = LISTEN_ANYUID;
 	nlistens++;
 	return 0;
 }

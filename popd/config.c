@@ -283,6 +283,11 @@ conf_check(struct popd_conf *conf)
 		errors++;
 	if (http_check(conf) == -1)
 		errors++;
+	if (conf->set.limit.lmtp_spool < conf->set.limit.message_size)
+		errors += -conf_error(conf, NULL, "limit lmtp-spool %d is less "
+		    "than limit message-size %d: no message of that size "
+		    "could be taken", conf->set.limit.lmtp_spool,
+		    conf->set.limit.message_size);
 	if (ctlgroup_load(conf) == -1)
 		errors++;
 	TAILQ_FOREACH(l, &conf->listens, entry) {
@@ -373,6 +378,7 @@ static int
 http_check(const struct popd_conf *conf)
 {
 	const struct conf_listen	*l;
+	const struct passwd		*pw;
 	struct stat			 st;
 	const char			*errstr;
 	int				 fd, errors = 0, http = 0;
@@ -381,6 +387,11 @@ http_check(const struct popd_conf *conf)
 		if (l->group[0] != '\0' && getgrnam(l->group) == NULL)
 			errors += -conf_error(conf, &l->where, "listen on "
 			    "socket %s: no group %s", l->path, l->group);
+		if (l->user[0] != '\0' && ((pw = getpwnam(l->user)) == NULL ||
+		    pw->pw_uid == 0))
+			errors += -conf_error(conf, &l->where, "listen on "
+			    "socket %s: %s %s", l->path, pw == NULL ? "no user" :
+			    "root is always let in, not a user for", l->user);
 		if (!(l->flags & CONF_LISTEN_HTTP))
 			continue;
 		http = 1;
@@ -649,6 +660,10 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			if (l->group[0] != '\0') {
 				fputs(" group ", fp);
 				print_str(fp, l->group);
+			}
+			if (l->user[0] != '\0') {
+				fputs(" user ", fp);
+				print_str(fp, l->user);
 			}
 			fputc('\n', fp);
 			continue;

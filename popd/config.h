@@ -42,6 +42,7 @@ struct conf_listen {
 	char			 addr[CONF_ADDRLEN]; /* "*", IP or interface */
 	char			 path[PATH_MAX];	/* a unix socket: addr "" */
 	char			 group[POPD_MAXUSER + 1];	/* its group */
+	char			 user[POPD_MAXUSER + 1];	/* its peer */
 	int			 port;
 	int			 flags;
 	char			 pki[CONF_NAMELEN]; /* "" = the first pki */

@@ -17,6 +17,16 @@
  * order; while a RCPT or a delivery waits for the parent it reads
  * nothing more, so pipelined commands keep their order.  Replies go out
  * when no complete command is left to read, or before such a wait.
+ *
+ * The sockets are every local user's (as the loopback port is), so no
+ * client can hold what the MTA needs: a peer (a uid on a unix socket, an
+ * address over TCP) holds at most limit lmtp-peer sessions, and where a
+ * socket names the MTA's user, that uid and root are not counted so and
+ * the others together leave limit lmtp-peer sessions to them.  timeout
+ * lmtp runs from one whole command, or LMTP_INBUF bytes of a message,
+ * to the next: a byte at a time does not hold a session.  What all
+ * sessions have spooled is at most limit lmtp-spool; past it a message
+ * is refused 452 4.3.1, to come again.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -48,14 +58,18 @@
 #define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
 #define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 #define MAXLISTEN		16
+#define PEER_KEYLEN		64	/* "uid N", or an address */
 
 #define LMTP_BUSY	"421 4.3.2 too many connections, try later\r\n"
+#define LMTP_PEERBUSY	"421 4.3.2 too many connections from you, try " \
+			"later\r\n"
 
 static struct chan	parent_chan;
 
 struct lmtp_listen {
 	TAILQ_ENTRY(lmtp_listen) entry;
 	int			 fd;
+	uint32_t		 uid;	/* the MTA's (listen ... user) */
 	int			 local;		/* a unix socket */
 	struct event		 ev;
 	struct event		 pause;
@@ -82,6 +96,8 @@ struct session {
 	enum lmtp_state		 state;
 	uint64_t		 id;	/* of the request the parent answers */
 	char			 client[PEER_STRLEN];	/* "local", ip:port */
+	char			 peer[PEER_KEYLEN];	/* what is counted */
+	int			 counted;	/* against limit lmtp-peer */
 	struct event		 rev, wev, tmo;
 	int			 ron, won, tmo_on, tmo_closing;
 	char			 in[LMTP_INBUF];
@@ -101,7 +117,10 @@ struct session {
 	long long		 msgsize;	/* the message, decoded */
 	long long		 octets;	/* RFC 1870's: CRLF, unstuffed */
 	long long		 hdrlen;	/* our Return-Path line */
-	int			 toobig, spoolerr;
+	int			 toobig, spoolerr, full;
+	long long		 held;		/* of limit lmtp-spool */
+	size_t			 progress;	/* message bytes since the
+						   timer was last set */
 	/* The message's first bytes, until we know whether it has a
 	   Return-Path of its own (smtpd's lmtp sends one). */
 	char			 head[sizeof(RETURN_PATH) - 1];
@@ -117,9 +136,11 @@ static TAILQ_HEAD(, session)		sessions =
 static struct conf_settings		set;
 static char				hostname[256];
 static unsigned int			nsessions;
+static unsigned int			ncounted;	/* .counted */
+static long long			spooled;	/* all .held */
 static uint64_t				next_id;
 static int				draining;
-static struct lograte			rate_busy;
+static struct lograte			rate_busy, rate_peer;
 
 static void	lmtp_parent_conf(struct chan *, const void *, int);
 static void	lmtp_parent_conf_end(struct chan *, const void *, int);
@@ -133,7 +154,12 @@ static void	lmtp_open(void *);
 static void	lmtp_sandbox(void *);
 static void	lmtp_accept(int, short, void *);
 static void	lmtp_resume(int, short, void *);
-static void	session_new(int, const struct sockaddr *, socklen_t, int);
+static void	session_new(int, const struct sockaddr *, socklen_t, int,
+		    const char *, int);
+static int	peer_key(const struct lmtp_listen *, int,
+		    const struct sockaddr *, socklen_t, char *, int *);
+static const char *peer_room(const char *);
+static void	session_progress(struct session *);
 static void	session_read(int, short, void *);
 static void	session_write(int, short, void *);
 static void	session_timeout(int, short, void *);
@@ -277,6 +303,7 @@ lmtp_parent_listen(struct chan *c, const void *data, int fd)
 		fatal("listening socket: calloc");
 	l->fd = fd;
 	l->local = (ml->flags & LISTEN_UNIX) != 0;
+	l->uid = ml->uid;
 	event_set(&l->ev, fd, EV_READ | EV_PERSIST, lmtp_accept, l);
 	evtimer_set(&l->pause, lmtp_resume, l);
 	if (event_add(&l->ev, NULL) == -1)
@@ -429,7 +456,9 @@ lmtp_accept(int fd, short ev, void *arg)
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
 	socklen_t		 len;
-	int			 i, s;
+	char			 key[PEER_KEYLEN];
+	const char		*busy;
+	int			 i, s, counted;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		len = sizeof(ss);
@@ -460,8 +489,87 @@ lmtp_accept(int fd, short ev, void *arg)
 			close(s);
 			continue;
 		}
-		session_new(s, (struct sockaddr *)&ss, len, l->local);
+		if (peer_key(l, s, (struct sockaddr *)&ss, len, key,
+		    &counted) == -1)
+			busy = LMTP_BUSY;
+		else
+			busy = counted ? peer_room(key) : NULL;
+		if (busy != NULL) {
+			STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
+			(void)send(s, busy, strlen(busy), MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+			close(s);
+			continue;
+		}
+		session_new(s, (struct sockaddr *)&ss, len, l->local, key,
+		    counted);
 	}
+}
+
+/*
+ * Who a new client counts as: "uid N" on a unix socket (its MTA user
+ * and root not counted), its address without the port over TCP.  -1
+ * (logged) when the kernel will not say.
+ */
+static int
+peer_key(const struct lmtp_listen *l, int fd, const struct sockaddr *sa,
+    socklen_t salen, char *key, int *counted)
+{
+	struct peeraddr	 peer;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	*counted = 1;
+	if (l->local) {
+		if (compat_peerid(fd, &uid, &gid) == -1) {
+			log_warn("the peer's credentials");
+			return -1;
+		}
+		(void)snprintf(key, PEER_KEYLEN, "uid %u", (unsigned)uid);
+		*counted = uid != 0 && (uint32_t)uid != l->uid;
+		return 0;
+	}
+	if (peer_from_sockaddr(&peer, sa, salen) == -1) {
+		(void)strlcpy(key, "unknown", PEER_KEYLEN);
+		return 0;
+	}
+	peer.port = 0;
+	(void)peer_log(&peer, key, PEER_KEYLEN);
+	return 0;
+}
+
+/*
+ * Room for one more session of a counted peer: fewer than limit
+ * lmtp-peer of its own, and, when a socket names the MTA's user, the
+ * last limit lmtp-peer places left to that user and root.  NULL, or
+ * the reply that refuses it.
+ */
+static const char *
+peer_room(const char *key)
+{
+	struct session	*s;
+	int		 n = 0, keep = 0;
+	struct lmtp_listen *l;
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (l->uid != LISTEN_ANYUID)
+			keep = set.limit.lmtp_peer;
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->counted && strcmp(s->peer, key) == 0)
+			n++;
+	if (n >= set.limit.lmtp_peer) {
+		log_rate(&rate_peer, "%s holds %d LMTP sessions (limit "
+		    "lmtp-peer): refused one", key, n);
+		return LMTP_PEERBUSY;
+	}
+	if (keep > 0 && ncounted + keep >= (unsigned int)
+	    set.limit.lmtp_sessions) {
+		log_rate(&rate_peer, "%u LMTP sessions of peers that are not "
+		    "the MTA's user, %d places kept for it: refused one from "
+		    "%s", ncounted, keep, key);
+		return LMTP_BUSY;
+	}
+	return NULL;
 }
 
 static void
@@ -474,7 +582,8 @@ lmtp_resume(int fd, short ev, void *arg)
 }
 
 static void
-session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local)
+session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local,
+    const char *key, int counted)
 {
 	struct session	*s;
 	struct peeraddr	 peer;
@@ -486,6 +595,9 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local)
 	}
 	s->fd = fd;
 	s->spool = -1;
+	(void)strlcpy(s->peer, key, sizeof(s->peer));
+	s->counted = counted;
+	ncounted += counted;
 	if (local)
 		(void)strlcpy(s->client, "local", sizeof(s->client));
 	else if (peer_from_sockaddr(&peer, sa, salen) == -1)
@@ -506,7 +618,6 @@ static void
 session_read(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
-	struct timeval	 tv = { set.timeout.lmtp, 0 };
 	ssize_t		 n;
 
 	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
@@ -527,10 +638,6 @@ session_read(int fd, short ev, void *arg)
 		return;
 	}
 	s->inlen += n;
-	/* Any byte from the client restarts timeout lmtp. */
-	evtimer_add(&s->tmo, &tv);
-	s->tmo_on = 1;
-	s->tmo_closing = 0;
 	session_input(s);
 }
 
@@ -597,6 +704,7 @@ session_command(struct session *s)
 			return 0;
 		}
 		session_consume(s, lf - s->in + 1);
+		session_progress(s);
 		s->skipping = 0;
 		session_bad(s, "500 5.5.2 line too long");
 		return 1;
@@ -610,6 +718,7 @@ session_command(struct session *s)
 		return 0;
 	}
 	n = lf - s->in + 1;
+	session_progress(s);
 	if (n > LMTP_MAXLINE) {
 		session_consume(s, n);
 		session_bad(s, "500 5.5.2 line too long");
@@ -656,6 +765,12 @@ session_line(struct session *s, const char *line, size_t len)
 		else if (cmd.size > set.limit.message_size) {
 			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
 			reply(s, "552 5.3.4 message too big");
+		} else if (cmd.size > set.limit.lmtp_spool - spooled) {
+			log_info("%s: <%s> %lld octets: %lld of limit "
+			    "lmtp-spool held", s->client, cmd.path,
+			    (long long)cmd.size, spooled);
+			reply(s, "452 4.3.1 insufficient system storage, try "
+			    "later");
 		}
 		else {
 			(void)strlcpy(s->sender, cmd.path, sizeof(s->sender));
@@ -717,6 +832,18 @@ session_line(struct session *s, const char *line, size_t len)
 	}
 }
 
+/*
+ * A whole command, or LMTP_INBUF bytes of a message: timeout lmtp runs
+ * again from here (session_settle sets it), not from any byte.
+ */
+static void
+session_progress(struct session *s)
+{
+	if (s->tmo_on)
+		evtimer_del(&s->tmo);
+	s->tmo_on = 0;
+}
+
 /* Message bytes: 1 when the message ended, 0 when more must come. */
 static int
 session_data(struct session *s)
@@ -728,6 +855,10 @@ session_data(struct session *s)
 	used = lmtp_data(&s->dec, s->in, s->inlen, out, &olen, &done);
 	txn_write(s, out, olen);
 	session_consume(s, used);
+	if ((s->progress += used) >= LMTP_INBUF) {
+		s->progress = 0;
+		session_progress(s);
+	}
 	if (!done)
 		return 0;
 	session_data_end(s);
@@ -757,6 +888,8 @@ session_data_end(struct session *s)
 		why = "message too big";
 	else if (s->spoolerr)
 		why = "temporary failure, cannot spool the message";
+	else if (s->full)
+		why = "temporary failure, limit lmtp-spool reached";
 	if (why != NULL) {
 		if (s->toobig)
 			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
@@ -767,6 +900,9 @@ session_data_end(struct session *s)
 			    s->sender, r->addr, r->user, why);
 			if (s->toobig)
 				reply(s, "552 5.3.4 message too big");
+			else if (s->full)
+				reply(s, "452 4.3.1 <%s> insufficient system "
+				    "storage, try later", r->addr);
 			else
 				reply(s, "451 4.3.0 <%s> temporary failure, "
 				    "try later", r->addr);
@@ -906,6 +1042,7 @@ session_free(struct session *s)
 {
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
+	ncounted -= s->counted;
 	if (s->ron)
 		event_del(&s->rev);
 	if (s->won)
@@ -985,7 +1122,9 @@ txn_reset(struct session *s)
 	s->sender[0] = '\0';
 	s->nrcpt = 0;
 	s->msgsize = s->octets = s->hdrlen = 0;
-	s->toobig = s->spoolerr = 0;
+	s->toobig = s->spoolerr = s->full = 0;
+	spooled -= s->held;
+	s->held = 0;
 }
 
 /* DATA: the spool. */
@@ -1048,7 +1187,7 @@ txn_write(struct session *s, const char *p, size_t len)
 	const char	*lf, *end = p + len;
 	long long	 octets = len;
 
-	if (len == 0 || s->toobig || s->spoolerr)
+	if (len == 0 || s->toobig || s->spoolerr || s->full)
 		return;
 	/*
 	 * limit message-size is RFC 1870's size, as SIZE= and the sender
@@ -1062,6 +1201,13 @@ txn_write(struct session *s, const char *p, size_t len)
 		return;
 	}
 	s->octets += octets;
+	/* What every session holds, until the parent has delivered it. */
+	if (spooled + (long long)len > set.limit.lmtp_spool) {
+		s->full = 1;
+		return;
+	}
+	spooled += len;
+	s->held += len;
 	if (s->headdone ? write_all(s->spool, p, len) :
 	    txn_head(s, p, len)) {
 		log_warn("%s: spool", s->client);

@@ -54,6 +54,7 @@ struct listen_socket {
 	int		 fd;
 	int		 flags;			/* LISTEN_* */
 	char		 pki[CONF_NAMELEN];	/* "" = the first */
+	uint32_t	 uid;	/* the only peer but root; LISTEN_ANYUID */
 };
 
 /*

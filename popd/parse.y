@@ -93,6 +93,7 @@ static struct {
 	int		 proxy;
 	const char	*pki;
 	const char	*group;
+	const char	*user;
 	int		 errors;
 } lopts;
 
@@ -128,7 +129,7 @@ static void	 where(struct conf_where *, int);
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
-%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL
+%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL USER
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -436,6 +437,13 @@ listenopt	: PORT NUMBER			{
 			} else
 				lopts.group = $2;
 		}
+		| USER STRING			{
+			if (lopts.user != NULL) {
+				lerror($<lineno>1, "user given twice");
+				lopts.errors++;
+			} else
+				lopts.user = $2;
+		}
 		| PROXYPROTOCOL			{
 			lopts.proxy = CONF_LISTEN_PROXY;
 		}
@@ -491,6 +499,7 @@ static const struct keyword {
 	{ "trusted",		TRUSTED },
 	{ "uid",		UID },
 	{ "uidl-format",	UIDLFORMAT },
+	{ "user",		USER },
 	{ "usertab",		USERTAB },
 	{ "yes",		YES },
 };
@@ -1330,7 +1339,8 @@ where(struct conf_where *w, int line)
 
 /*
  * listen on ADDR [port N] tls|starttls|auth-http|lmtp ..., or listen
- * on socket PATH auth-http|lmtp [group NAME] (path not NULL, addr "").
+ * on socket PATH auth-http|lmtp [group NAME] [user NAME] (path not NULL,
+ * addr "").
  */
 static void
 add_listen(const char *addr, const char *path, int line)
@@ -1407,6 +1417,12 @@ add_listen(const char *addr, const char *path, int line)
 		    "at most %d bytes", name, POPD_MAXUSER);
 		lopts.errors++;
 	}
+	if (lopts.user != NULL && (path == NULL ||
+	    strlen(lopts.user) > POPD_MAXUSER)) {
+		lerror(line, "listen on %s: user is for a socket, a name of "
+		    "at most %d bytes", name, POPD_MAXUSER);
+		lopts.errors++;
+	}
 	if (lopts.pki != NULL && strlen(lopts.pki) >= sizeof(l->pki)) {
 		lerror(line, "pki name too long");
 		lopts.errors++;
@@ -1419,6 +1435,8 @@ add_listen(const char *addr, const char *path, int line)
 			(void)strlcpy(l->path, path, sizeof(l->path));
 		if (lopts.group != NULL)
 			(void)strlcpy(l->group, lopts.group, sizeof(l->group));
+		if (lopts.user != NULL)
+			(void)strlcpy(l->user, lopts.user, sizeof(l->user));
 		l->flags = lopts.flags | lopts.proxy;
 		l->port = lopts.port;
 		if (l->port == 0 && path == NULL)

@@ -952,7 +952,9 @@ conf_changes(const struct popd_conf *o, const struct popd_conf *n)
 	for (; a != NULL && b != NULL; a = TAILQ_NEXT(a, entry),
 	    b = TAILQ_NEXT(b, entry))
 		if (strcmp(a->addr, b->addr) != 0 || a->port != b->port ||
-		    a->flags != b->flags)
+		    a->flags != b->flags || strcmp(a->path, b->path) != 0 ||
+		    strcmp(a->group, b->group) != 0 ||
+		    strcmp(a->user, b->user) != 0)
 			break;
 	if (a != NULL || b != NULL)
 		log_warnx("reload: the listen statements changed; popd keeps "

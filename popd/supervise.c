@@ -287,6 +287,7 @@ proc_spawn(enum proc_id id)
 			ml.flags = listens[i].flags;
 			ml.pki = conf_pki_index(conf, listens[i].pki);
 			ml.sock = i;
+			ml.uid = listens[i].uid;
 			chan_send(&p->chan, MSG_PARENT_LISTEN, fd, &ml,
 			    sizeof(ml));
 		}

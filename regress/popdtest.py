@@ -179,6 +179,56 @@ def _useradd(name, home):
                            % (name, r.stdout.decode(errors="replace")))
 
 
+def daemon_user(name):
+    """passwd entry of system user name, with a group of its own (as
+    useradd -r makes it on Debian), created if missing.  Root only."""
+    return _useradd(name, "/nonexistent")
+
+
+_HOLDER = r"""
+import socket, sys
+path, n, send = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode("latin1")
+held = []
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    try:
+        s.connect(path)
+        if send:
+            s.sendall(send)
+        d = s.recv(4096)
+    except OSError as e:
+        d = ("error " + type(e).__name__).encode()
+    print(repr(d), flush=True)
+    held.append(s)
+sys.stdin.read()
+"""
+
+
+class Holder:
+    """n connections to the unix socket path, made one after the other
+    by a process of uid and gid (no other groups); each sends send (if
+    any) and reads what comes first.  got: what each read (b"" when
+    closed without a word), in order.  They are held until close()."""
+
+    def __init__(self, path, uid, gid, n, send=b""):
+        def pre():
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+        self.p = subprocess.Popen(
+            ["/usr/bin/python3", "-c", _HOLDER, path, str(n),
+             send.decode("latin1")], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, preexec_fn=pre)
+        import ast
+        self.got = [ast.literal_eval(self.p.stdout.readline().decode())
+                    for _ in range(n)]
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(10)
+
+
 def mailuser(i):
     """passwd entry of test system user popdtest<i> (i >= 1), created
     if missing.  Root only."""

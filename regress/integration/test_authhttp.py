@@ -14,6 +14,7 @@ import hmac
 import os
 import re
 import socket
+import subprocess
 import sys
 import time
 
@@ -26,7 +27,7 @@ USERS = [("alice", "alice-pw"), ("bob@example.org", "bob-pw"),
          ("carol", "carol-pw")]
 
 
-def router(srv, extra="", tcp=False):
+def router(srv, extra="", tcp=False, sockopts=""):
     """srv made a router: a unix auth-http socket, a route file (alice by
     name, example.org by domain, carol none), a ticket key."""
     srv.sock = os.path.join(srv.tmpdir, "auth.sock")
@@ -37,9 +38,9 @@ def router(srv, extra="", tcp=False):
     routes = os.path.join(srv.tmpdir, "routes")
     with open(routes, "w") as f:
         f.write("alice 127.0.0.2\nexample.org ::1\n")
-    srv.conf_extra = ('listen on socket "%s" auth-http\n'
+    srv.conf_extra = ('listen on socket "%s" auth-http%s\n'
                       'route "%s" imap 1143\nticket key "%s"\n%s'
-                      % (srv.sock, routes, srv.keyfile, extra))
+                      % (srv.sock, sockopts, routes, srv.keyfile, extra))
     if tcp:
         srv.httpport = T.free_port()
         srv.conf_extra += ("listen on 127.0.0.1 port %d auth-http\n"
@@ -278,6 +279,46 @@ def tcp_from_proxies_only(srv):
                    src="127.0.0.4")
     T.expect(st, None, "from elsewhere: closed")
     srv.wait_log("auth-http: 127.0.0.4 port")
+
+
+@T.test(users=USERS, start=False)
+def socket_user_only(srv):
+    """Issue 42: with "user", the auth socket answers only that uid (and
+    root), though its group lets others connect: on Debian PHP-FPM and
+    web applications share nginx's www-data, and could otherwise ask
+    with any Client-IP and Auth-Login-Attempt 1, so that no delay ever
+    builds up."""
+    T.need_root()
+    import grp
+    ngx = T.daemon_user("popdnginx")
+    other = T.mailuser(3)
+    router(srv, sockopts=" group popdnginx user popdnginx")
+    srv.start()
+    st = os.stat(srv.sock)
+    T.expect((oct(st.st_mode & 0o777), st.st_uid, st.st_gid),
+             (oct(0o660), ngx.pw_uid, grp.getgrnam("popdnginx").gr_gid),
+             "the socket's mode and owner")
+    req = request("alice", "alice-pw")
+    h = T.Holder(srv.sock, ngx.pw_uid, ngx.pw_gid, 1, req)
+    h.close()
+    T.expect_true(h.got[0].startswith(b"HTTP/1.0 200") and
+                  b"Auth-Status: OK" in h.got[0], "nginx's user answered",
+                  h.got[0])
+    # Another program in nginx's group: closed without an answer.
+    h = T.Holder(srv.sock, other.pw_uid, ngx.pw_gid, 3, req)
+    h.close()
+    T.expect_true(all(g in (b"", b"error ConnectionResetError")
+                      for g in h.got), "another uid of the group: closed "
+                  "without an answer", h.got)
+    srv.wait_log("auth-http: uid %d is not the socket's user (uid %d), "
+                 "closed" % (other.pw_uid, ngx.pw_uid))
+    st, hd, _ = login(srv, "alice", "alice-pw")
+    T.expect(hd.get("Auth-Status"), "OK", "root is answered")
+    r = subprocess.run([T.POPD, "-n", "-v", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    T.expect_true('auth-http group "popdnginx" user "popdnginx"' in
+                  r.stdout.decode(), "popd -n -v prints the user",
+                  r.stdout.decode())
 
 
 @T.test(users=USERS, start=False)

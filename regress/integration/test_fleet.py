@@ -7,14 +7,15 @@ that the backend needs no bcrypt check of its own.
 
 The fleet, shared by the tests (built at the first, stopped at exit):
 
-  nginx       a master (root) and one worker as www-data, as Debian runs
-              it; pop3 with TLS (terminated by nginx) and imap in the
-              clear, on 127.0.0.1; proxy_protocol on for pop3 (a v1
-              header: nginx 1.22 sends "PROXY TCP4 CLIENT NGINX CPORT
-              NPORT")
+  nginx       a master (root) and one worker as popdnginx, a user and
+              group of nginx's own, as README "nginx" advises (Debian
+              runs it as www-data, which PHP-FPM shares); pop3 with TLS
+              (terminated by nginx) and imap in the clear, on
+              127.0.0.1; proxy_protocol on for pop3 (a v1 header: nginx
+              1.22 sends "PROXY TCP4 CLIENT NGINX CPORT NPORT")
   router      each test's own popd (srv): listen on socket ... auth-http
-              group www-data, route, ticket key; users alice,
-              bob@example.org, carol (who has no route)
+              group popdnginx user popdnginx, route, ticket key; users
+              alice, bob@example.org, carol (who has no route)
   backend 1   popd on 127.0.0.21 (alice), bcrypt cost 12, a PROXY
               listener trusting nginx (proxy "127.0.0.1" trusted)
   backend 2   popd on 127.0.0.22 (bob@example.org, by his domain)
@@ -113,7 +114,7 @@ class Fleet:
             {"pop3s": ("pop3", True, "pop3_auth plain;\n"
                        "        proxy_protocol on;"),
              "imap": ("imap", False, "imap_auth plain login;")},
-            user="www-data").start()
+            user=T.daemon_user("popdnginx").pw_name).start()
         self.pop3s = self.nginx.ports["pop3s"]
         self.imap_front = self.nginx.ports["imap"]
 
@@ -127,7 +128,8 @@ class Fleet:
         return b.start()
 
     def router_conf(self, route=None):
-        return ('listen on socket "%s" auth-http group www-data\n'
+        return ('listen on socket "%s" auth-http group popdnginx '
+                'user popdnginx\n'
                 "%s pop3 %d imap %d\n"
                 'ticket key "%s"\n'
                 % (self.sock, route or 'route "%s"' % self.routes,
@@ -257,11 +259,13 @@ def users_through_nginx(srv):
     """Each user reaches their own backend through the one nginx
     address (alice by her name, bob by his domain): the UIDLs a direct
     client gets, the backend logging the real client; a user with no
-    route is a temporary error; the auth socket is 0660 root:www-data."""
+    route is a temporary error; the auth socket is 0660
+    popdnginx:popdnginx."""
     f = router(srv)
     st = os.stat(f.sock)
     T.expect((oct(st.st_mode & 0o777), st.st_uid, st.st_gid),
-             (oct(0o660), 0, grp.getgrnam("www-data").gr_gid),
+             (oct(0o660), T.daemon_user("popdnginx").pw_uid,
+              grp.getgrnam("popdnginx").gr_gid),
              "the auth socket's mode and owner")
     for user, b, src in (("alice", f.b1, "127.0.0.3"),
                          (BOB, f.b2, "127.0.0.4")):

@@ -26,16 +26,16 @@ SENDER = "sender@example.net"
 poplib._MAXLINE = 1 << 20    # a 3,000-octet line over POP3
 
 
-def lmtp_conf(srv, extra=""):
+def lmtp_conf(srv, extra="", sockopts=""):
     srv.sock = os.path.join(srv.tmpdir, "lmtp.sock")
     srv.lport = T.free_port()
-    srv.conf_extra = ('listen on socket "%s" lmtp\n'
+    srv.conf_extra = ('listen on socket "%s" lmtp%s\n'
                       'listen on 127.0.0.1 port %d lmtp\n%s'
-                      % (srv.sock, srv.lport, extra))
+                      % (srv.sock, sockopts, srv.lport, extra))
 
 
-def start(srv, extra=""):
-    lmtp_conf(srv, extra)
+def start(srv, extra="", sockopts=""):
+    lmtp_conf(srv, extra, sockopts)
     srv.start()
     T.wait_for(lambda: os.path.exists(srv.sock), what="the lmtp socket")
     return srv
@@ -486,6 +486,152 @@ def sessions_limit(srv):
     T.wait_for(lambda: Lmtp(srv, greet=False).reply()[0] == 220,
                what="a free slot after one closed")
     b.ok("LHLO x")
+
+
+PEERBUSY = b"421 4.3.2 too many connections from you, try later\r\n"
+BUSY = b"421 4.3.2 too many connections, try later\r\n"
+
+
+def greeted(got):
+    return got.startswith(b"220 ")
+
+
+@T.test(start=False)
+def local_user_cannot_take_every_slot(srv):
+    """Issue 42: the socket is every local user's.  One uid holds at
+    most limit lmtp-peer sessions; uids that are not the socket's MTA
+    user together leave limit lmtp-peer places to it; the MTA's user
+    and root are let in and deliver meanwhile."""
+    T.need_root()
+    mta = T.daemon_user("popdmta")
+    start(srv, "limit lmtp-sessions 8\nlimit lmtp-peer 2\n",
+          " user popdmta")
+    held = []
+    try:
+        h = T.Holder(srv.sock, 65534, 65534, 4)
+        held.append(h)
+        T.expect([greeted(g) for g in h.got], [True, True, False, False],
+                 "nobody's four: %r" % h.got)
+        T.expect(h.got[2:], [PEERBUSY] * 2, "the ones past lmtp-peer")
+        for i in (3, 4):
+            u = T.mailuser(i)
+            h = T.Holder(srv.sock, u.pw_uid, u.pw_gid, 3)
+            held.append(h)
+            T.expect([greeted(g) for g in h.got], [True, True, False],
+                     "uid %d's three: %r" % (u.pw_uid, h.got))
+        u = T.mailuser(5)
+        h = T.Holder(srv.sock, u.pw_uid, u.pw_gid, 1)
+        held.append(h)
+        T.expect(h.got, [BUSY], "a fourth uid: the MTA's places are kept")
+        h = T.Holder(srv.sock, mta.pw_uid, mta.pw_gid, 1)
+        held.append(h)
+        T.expect_true(greeted(h.got[0]), "the MTA's user", h.got)
+        c = Lmtp(srv)                   # root
+        rr, dr = c.transaction(["alice"], msg(1))
+        T.expect(dr[0][0], 250, "root delivers meanwhile: %s" % dr[0][1])
+        c.close()
+        srv.wait_log("uid 65534 holds 2 LMTP sessions (limit lmtp-peer): "
+                     "refused one")
+    finally:
+        for h in held:
+            h.close()
+    T.wait_for(lambda: greeted(T.Holder(srv.sock, 65534, 65534, 1).got[0]),
+               what="nobody let in once the others left")
+
+
+@T.test(start=False)
+def tcp_peer_limit(srv):
+    """Over TCP a peer is an address: limit lmtp-peer of 127.0.0.1, and
+    127.0.0.2 still let in (which is also why a local user is kept in
+    bounds by the socket's uid, not by the loopback address)."""
+    start(srv, "limit lmtp-peer 2\n")
+    a, b = Lmtp(srv, tcp=True), Lmtp(srv, tcp=True)
+    c = Lmtp(srv, tcp=True, greet=False)
+    T.expect(c.reply(), (421, "421 4.3.2 too many connections from you, "
+                         "try later"), "the third from 127.0.0.1")
+    d = socket.create_connection(("127.0.0.1", srv.lport), timeout=10,
+                                 source_address=("127.0.0.2", 0))
+    T.expect_true(d.recv(100).startswith(b"220 "), "127.0.0.2")
+    d.close()
+    a.close()
+    T.wait_for(lambda: Lmtp(srv, tcp=True, greet=False).reply()[0] == 220,
+               what="a place once one left")
+    b.ok("LHLO x")
+
+
+@T.test(start=False)
+def byte_at_a_time_does_not_hold(srv):
+    """Issue 42: timeout lmtp runs from one whole command (or 16 KB of a
+    message) to the next: a client that sends a byte every 0.4 s, in a
+    command or in DATA, is closed after the timeout all the same."""
+    start(srv, "timeout lmtp 2\n")
+    for data in (False, True):
+        c = Lmtp(srv)
+        if data:
+            c.ok("LHLO x")
+            c.ok("MAIL FROM:<%s>" % SENDER)
+            c.ok("RCPT TO:<alice>")
+            c.ok("DATA", 354)
+        t0 = time.monotonic()
+        c.s.settimeout(0.4)
+        got = b""
+        while time.monotonic() - t0 < 8 and b"\r\n" not in got:
+            try:
+                c.s.sendall(b"x")
+                got += c.s.recv(100)
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+        took = time.monotonic() - t0
+        T.expect_true(got.startswith(b"421 4.4.2 timeout"), "421 %s" %
+                      ("in DATA" if data else "in a command"), got)
+        T.expect_true(1.5 < took < 4.5, "after about 2 s", took)
+        c.close()
+    T.expect(srv.files("alice", "new"), [], "nothing delivered")
+
+
+@T.test(start=False)
+def spool_limit(srv):
+    """Issue 42: what all sessions spool is bounded (limit lmtp-spool):
+    past it a message is refused 452 4.3.1 for each recipient, at MAIL
+    when SIZE= says so, and comes again once there is room; the message
+    that holds the room is delivered."""
+    mb = 1048576
+    start(srv, "limit message-size %d\nlimit lmtp-spool %d\n"
+          % (mb, mb + mb // 2))
+    a = Lmtp(srv)
+    a.ok("LHLO x")
+    a.ok("MAIL FROM:<%s>" % SENDER)
+    a.ok("RCPT TO:<alice>")
+    a.ok("DATA", 354)
+    big = msg(1, ("y" * 998 + "\r\n") * 900)
+    a.send(stuff(big))                  # 900 KB held, not ended
+    time.sleep(0.5)
+    b = Lmtp(srv)
+    b.ok("LHLO x")
+    T.expect(b.cmd("MAIL FROM:<%s> SIZE=900000" % SENDER),
+             (452, "452 4.3.1 insufficient system storage, try later"),
+             "SIZE= past what is left")
+    rr, dr = b.transaction(["bob"], msg(2, ("z" * 998 + "\r\n") * 700))
+    T.expect(dr, [(452, "452 4.3.1 <bob> insufficient system storage, "
+                   "try later")], "DATA past what is left")
+    a.send(".\r\n")
+    T.expect(a.reply()[0], 250, "the message that held the room")
+    rr, dr = b.transaction(["bob"], msg(3, ("z" * 998 + "\r\n") * 700))
+    T.expect(dr[0][0], 250, "bob's once there is room: %s" % dr[0][1])
+    T.expect((len(srv.files("alice", "new")), len(srv.files("bob", "new"))),
+             (1, 1), "one message each")
+    srv.conf_extra += "limit lmtp-spool 1048575\n"
+    text, _ = srv.config()
+    conf = os.path.join(srv.tmpdir, "small.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    r = subprocess.run([T.POPD, "-n", "-f", conf], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    T.expect_true(r.returncode != 0 and b"limit lmtp-spool 1048575 is "
+                  b"less than limit message-size 1048576" in r.stdout,
+                  "popd -n", r.stdout)
 
 
 @T.test(start=False)

@@ -607,7 +607,7 @@ static void
 round_trip(void)
 {
 	struct chan		 a, b;
-	struct msg_listen	 ml = { LISTEN_TLS, 3, 0 };
+	struct msg_listen	 ml = { LISTEN_TLS, 3, 0, 0 };
 	int			 sp[2], before;
 
 	before = open_fds();
@@ -875,6 +875,8 @@ main(void)
 	const struct msg_listen		 listen_flags = { .flags = LISTEN_ALL + 1 };
 	const struct msg_listen		 listen_pki = { .flags = LISTEN_TLS,
 	    .pki = POPD_MAXPKI };
+	const struct msg_listen		 listen_uid = { .flags = LISTEN_TLS,
+	    .uid = 1000 };
 	const struct msg_pki		 pki = { .cert = "/etc/ssl/a.crt",
 	    .key = "/etc/ssl/private/a.key" };
 	const struct msg_pki		 pki_empty = {
@@ -1125,6 +1127,8 @@ main(void)
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_flags },
 		{ "listen with keypair 16", E_LISTENER, PH_RUN,
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_pki },
+		{ "listen on an address with a user", E_LISTENER, PH_RUN,
+		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_uid },
 		{ "a keypair without a key", E_LISTENER, PH_CONF,
 		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki_empty },
 		{ "a proxy of prefix 33", E_LISTENER, PH_CONF,
@@ -1486,7 +1490,7 @@ main(void)
 		{ "log verbose from the control process", E_PARENT_C, PH_RUN,
 		    MSG_PARENT_VERBOSE, V, VB, H, VB, 0, 1, 0, &vb },
 	};
-	struct msg_listen	 ml = { LISTEN_TLS, 0, 0 };
+	struct msg_listen	 ml = { LISTEN_TLS, 0, 0, 0 };
 	struct msg_lid		 lid = { 1 };
 	size_t			 i;
 	struct chan		 c;
