@@ -67,7 +67,8 @@ POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
 		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o popd/control.o \
-		popd/ctlcmd.o popd/ctl.o popd/ctlshow.o popd/counters.o
+		popd/ctlcmd.o popd/ctl.o popd/ctlshow.o popd/counters.o \
+		popd/spent.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o

@@ -504,6 +504,8 @@ authpop_parent_refused(struct chan *c, const void *data, int fd)
 	else if (mr->code == REFUSED_BUSY)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions, try again "
 		    "later");
+	else if (mr->code == REFUSED_TICKET)
+		session_reply(s, "-ERR [AUTH] invalid user name or password");
 	else
 		session_reply(s, "-ERR [SYS/PERM] no maildrop for this user, "
 		    "contact the administrator");
@@ -541,6 +543,7 @@ session_new(const struct msg_session *ms, int fd)
 		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 		return;
 	}
+	s->local = ms->local;
 	if (set_nonblock(fd) == -1) {
 		log_warn("session %s%llu: set_nonblock",
 		    SIDP(s->id));
@@ -1096,7 +1099,9 @@ auth_start(struct session *s, const char *pass, int toolong)
 	/* A router's ticket (ticket.c): the password was checked there. */
 	if (!s->http && !toolong && ticket_like(pass) &&
 	    valid_username(s->user)) {
-		if (ticket_check(s->user, pass, &why)) {
+		if (ticket_check(s->user, pass, &s->local, &s->tnonce,
+		    &s->texpiry, &why)) {
+			/* The parent spends it (login.c), across reloads. */
 			login_ok(s, now(), " with a ticket");
 			return;
 		}
@@ -1463,6 +1468,8 @@ session_handoff(struct session *s)
 	memset(&ml, 0, sizeof(ml));
 	ml.id = s->id;
 	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	ml.nonce = s->tnonce;
+	ml.expiry = s->texpiry;
 	s->state = S_HANDOFF;
 	if (evtimer_del(&s->tmo) == -1)
 		fatal("evtimer_del");

@@ -72,6 +72,9 @@ struct session {
 	uint32_t		 flags;		/* SESSION_* */
 	enum sess_state		 state;
 	struct peeraddr		 peer;		/* the client */
+	struct peeraddr		 local;		/* what it connected to */
+	uint64_t		 tnonce;	/* logged in with a ticket: */
+	int64_t			 texpiry;	/* its nonce, expiry; else 0 */
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
@@ -131,9 +134,11 @@ void		 http_closed(struct session *);
 
 /* ticket.c */
 int		 ticket_init(const char *);
-int		 ticket_make(const char *, char *, size_t);
+int		 ticket_make(const char *, const char *, char *, size_t);
 int		 ticket_like(const char *);
-int		 ticket_check(const char *, const char *, const char **);
+int		 ticket_check(const char *, const char *,
+		    const struct peeraddr *, uint64_t *, int64_t *,
+		    const char **);
 
 /* check.c */
 extern char		 dummy_hash[COMPAT_HASH_MAX + 1];

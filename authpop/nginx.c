@@ -379,7 +379,7 @@ http_route(struct session *s, const struct msg_route *mr)
 	(void)snprintf(port, sizeof(port), "Auth-Port: %d",
 	    set.route_port[s->proto]);
 	/* The backend takes the ticket for the password: one check. */
-	if (s->proto == HP_POP3 && ticket_make(s->user, ticket,
+	if (s->proto == HP_POP3 && ticket_make(s->user, mr->addr, ticket,
 	    sizeof(ticket)) == 0) {
 		(void)snprintf(pass, sizeof(pass), "Auth-Pass: %s", ticket);
 		h[2] = pass;

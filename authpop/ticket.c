@@ -3,20 +3,26 @@
  * that nginx then logs in to, so that a fleet checks each password once.
  * nginx's auth_http answer for pop3 names the ticket in Auth-Pass, and
  * nginx sends it to the backend as the password.  A backend's authpop
- * takes a ticket for the user it was made for, once, within its life.
+ * takes a ticket for the user it was made for, at the address it was
+ * made for; the parent takes each ticket once (popd/spent.c), across
+ * reloads, until it expires.
  *
- *	popd1.EXPIRY.NONCE.MAC
+ *	popd2.EXPIRY.NONCE.MAC
  *
  * EXPIRY: Unix seconds, TICKET_LIFE after it was made; NONCE: 16 random
  * hex digits; MAC: HMAC-SHA256 (RFC 2104), in hex, under the key that
- * router and backends share, of "popd1.EXPIRY.NONCE" NUL user.  Router
- * and backends need clocks that agree within TICKET_LIFE.
+ * router and backends share, of "popd2.EXPIRY.NONCE" NUL user NUL
+ * server, where server is the backend's address as the router names it
+ * in Auth-Server, written as inet_ntop(3) writes it (an IPv4-mapped
+ * address as IPv4): so a ticket seen on its way to one backend is
+ * nothing to another.  The backend compares the address the connection
+ * came in on.  Router and backends need clocks that agree within
+ * TICKET_LIFE.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/tree.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,37 +37,18 @@
 #include "log.h"
 #include "settings.h"
 #include "util.h"
+#include "addr.h"
 #include "authpop.h"
 
-#define TICKET_TAG	"popd1."
+#define TICKET_TAG	"popd2."
 #define TICKET_LIFE	60	/* seconds */
 #define HMAC_BLOCK	64	/* SHA-256's */
 
-/* A nonce taken, until its ticket has expired. */
-struct spent {
-	RB_ENTRY(spent)		 entry;
-	TAILQ_ENTRY(spent)	 qentry;	/* by expiry, roughly */
-	uint64_t		 nonce;
-	long long		 expiry;
-};
-RB_HEAD(spenttree, spent);
-TAILQ_HEAD(spentq, spent);
-static int	spent_cmp(struct spent *, struct spent *);
-RB_PROTOTYPE_STATIC(spenttree, spent, entry, spent_cmp)
-RB_GENERATE_STATIC(spenttree, spent, entry, spent_cmp)
-
 static unsigned char	 ipad[HMAC_BLOCK], opad[HMAC_BLOCK];
 static int		 haskey;
-static struct spenttree	 spent = RB_INITIALIZER(&spent);
-static struct spentq	 spentq = TAILQ_HEAD_INITIALIZER(spentq);
 
-static void	mac(const char *, size_t, const char *, char *);
-
-static int
-spent_cmp(struct spent *a, struct spent *b)
-{
-	return a->nonce < b->nonce ? -1 : a->nonce > b->nonce;
-}
+static void	mac(const char *, size_t, const char *, const char *, char *);
+static int	server_text(const struct peeraddr *, char *, size_t);
 
 /*
  * Read the key from path (before the chroot; popd -n checked its size
@@ -111,9 +98,10 @@ ticket_init(const char *path)
 	return 0;
 }
 
-/* HMAC-SHA256 of head NUL user, as 64 hex digits and a NUL in out. */
+/* HMAC-SHA256 of head NUL user NUL server, as 64 hex digits in out. */
 static void
-mac(const char *head, size_t headlen, const char *user, char *out)
+mac(const char *head, size_t headlen, const char *user, const char *server,
+    char *out)
 {
 	SHA2_CTX	 ctx;
 	unsigned char	 d[SHA256_DIGEST_LENGTH];
@@ -124,6 +112,8 @@ mac(const char *head, size_t headlen, const char *user, char *out)
 	SHA256Update(&ctx, (const unsigned char *)head, headlen);
 	SHA256Update(&ctx, (const unsigned char *)"", 1);
 	SHA256Update(&ctx, (const unsigned char *)user, strlen(user));
+	SHA256Update(&ctx, (const unsigned char *)"", 1);
+	SHA256Update(&ctx, (const unsigned char *)server, strlen(server));
 	SHA256Final(d, &ctx);
 	SHA256Init(&ctx);
 	SHA256Update(&ctx, opad, sizeof(opad));
@@ -134,19 +124,44 @@ mac(const char *head, size_t headlen, const char *user, char *out)
 	explicit_bzero(d, sizeof(d));
 }
 
-/* A ticket for user into buf (TICKET_MAX), or -1 without a key. */
-int
-ticket_make(const char *user, char *buf, size_t size)
+/* An address as the MAC covers it: without a port, IPv4-mapped as IPv4. */
+static int
+server_text(const struct peeraddr *p, char *buf, size_t len)
 {
+	struct peeraddr	a = *p;
+
+	a.port = 0;
+	if (a.af == 0)
+		return -1;
+	(void)peer_str(&a, buf, len);
+	return 0;
+}
+
+/*
+ * A ticket for user at the backend server (Auth-Server's literal IP)
+ * into buf (TICKET_MAX), or -1 without a key or with another server.
+ */
+int
+ticket_make(const char *user, const char *server, char *buf, size_t size)
+{
+	struct peeraddr	 p;
+	unsigned char	 a[16];
+	char		 text[PEER_STRLEN];
 	uint64_t	 nonce;
-	int		 n;
+	int		 n, af = AF_INET;
 
 	if (!haskey || size < TICKET_MAX)
+		return -1;
+	if (inet_pton(af, server, a) != 1 &&
+	    inet_pton(af = AF_INET6, server, a) != 1)
+		return -1;
+	if (peer_set(&p, af, a, 0) == -1 || server_text(&p, text,
+	    sizeof(text)) == -1)
 		return -1;
 	arc4random_buf(&nonce, sizeof(nonce));
 	n = snprintf(buf, size, TICKET_TAG "%lld.%016llx.",
 	    (long long)time(NULL) + TICKET_LIFE, (unsigned long long)nonce);
-	mac(buf, n - 1, user, buf + n);
+	mac(buf, n - 1, user, text, buf + n);
 	return 0;
 }
 
@@ -158,16 +173,20 @@ ticket_like(const char *pass)
 }
 
 /*
- * 1 if pass is a good ticket for user, not used before; 0, with why
- * set, if not.  A good one is spent.
+ * 1 if pass is a good ticket for user at local (the address the client
+ * came in on), not expired, with its nonce and expiry for the parent to
+ * spend; 0, with why set, if not.
  */
 int
-ticket_check(const char *user, const char *pass, const char **why)
+ticket_check(const char *user, const char *pass,
+    const struct peeraddr *local, uint64_t *nonce, int64_t *expiry,
+    const char **why)
 {
-	struct spent	 k, *sp;
 	const char	*p = pass + strlen(TICKET_TAG), *dot;
 	char		 want[2 * SHA256_DIGEST_LENGTH + 1], num[24];
-	long long	 expiry, t = time(NULL);
+	char		 server[PEER_STRLEN];
+	long long	 exp, t = time(NULL);
+	uint64_t	 n;
 	size_t		 headlen, i;
 	unsigned char	 diff;
 
@@ -179,50 +198,38 @@ ticket_check(const char *user, const char *pass, const char **why)
 		return 0;
 	memcpy(num, p, dot - p);
 	num[dot - p] = '\0';
-	expiry = strtoll(num, NULL, 10);
+	exp = strtoll(num, NULL, 10);
 	p = dot + 1;
 	if (strspn(p, "0123456789abcdef") != 16 || p[16] != '.')
 		return 0;
-	k.nonce = strtoull(p, NULL, 16);
+	n = strtoull(p, NULL, 16);
 	headlen = p + 16 - pass;
 	p += 17;
 	if (strlen(p) != 2 * SHA256_DIGEST_LENGTH ||
 	    strspn(p, "0123456789abcdef") != strlen(p))
 		return 0;
-	mac(pass, headlen, user, want);
+	if (server_text(local, server, sizeof(server)) == -1) {
+		*why = "no address of ours to check it against";
+		return 0;
+	}
+	mac(pass, headlen, user, server, want);
 	/* In constant time (glibc has no timingsafe_bcmp). */
 	for (i = 0, diff = 0; i < sizeof(want) - 1; i++)
 		diff |= want[i] ^ p[i];
 	if (diff != 0) {
-		*why = "not made for this user with our key";
+		*why = "not made for this user at this address with our key";
 		return 0;
 	}
-	if (expiry < t) {
+	if (exp < t) {
 		*why = "expired";
 		return 0;
 	}
-	if (expiry > t + 2 * TICKET_LIFE) {
+	if (exp > t + 2 * TICKET_LIFE) {
 		*why = "from the future: are the clocks apart?";
 		return 0;
 	}
-	/* Forget the spent ones that have expired. */
-	while ((sp = TAILQ_FIRST(&spentq)) != NULL && sp->expiry < t) {
-		TAILQ_REMOVE(&spentq, sp, qentry);
-		RB_REMOVE(spenttree, &spent, sp);
-		free(sp);
-	}
-	if (RB_FIND(spenttree, &spent, &k) != NULL) {
-		*why = "used before";
-		return 0;
-	}
-	if ((sp = calloc(1, sizeof(*sp))) == NULL) {
-		*why = "out of memory";
-		return 0;
-	}
-	sp->nonce = k.nonce;
-	sp->expiry = expiry;
-	RB_INSERT(spenttree, &spent, sp);
-	TAILQ_INSERT_TAIL(&spentq, sp, qentry);
+	*nonce = n;
+	*expiry = exp;
 	*why = NULL;
 	return 1;
 }

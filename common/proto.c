@@ -105,6 +105,8 @@ valid_newsession(const void *p)
 		return "unterminated string";
 	if (!peer_valid(&m->peer))
 		return "client address";
+	if (!peer_valid(&m->local) || m->local.af == 0)
+		return "local address";
 	if (m->listen >= POPD_MAXLISTEN)
 		return "socket index";
 	if (m->since < 0)
@@ -121,6 +123,8 @@ valid_session(const void *p)
 		return "flags";
 	if (!peer_valid(&m->peer))
 		return "client address";
+	if (!peer_valid(&m->local))
+		return "local address";
 	return NULL;
 }
 
@@ -131,6 +135,8 @@ valid_login(const void *p)
 
 	if (!TERMINATED(m->user) || !valid_username(m->user))
 		return "user name";
+	if (m->expiry < 0 || (m->expiry == 0 && m->nonce != 0))
+		return "ticket";
 	return NULL;
 }
 
@@ -139,7 +145,7 @@ valid_refused(const void *p)
 {
 	const struct msg_refused	*m = p;
 
-	if (m->code < REFUSED_TEMP || m->code > REFUSED_BUSY)
+	if (m->code < REFUSED_TEMP || m->code > REFUSED_TICKET)
 		return "refusal code";
 	return NULL;
 }

@@ -218,6 +218,7 @@ struct msg_newsession {
 	uint32_t	lid;
 	uint32_t	flags;		/* SESSION_TLS/STLS/RESUMED/PROXYTRUST */
 	struct peeraddr	peer;		/* the client */
+	struct peeraddr	local;		/* the address it connected to */
 	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
 	uint32_t	listen;		/* msg_listen's index it came in on */
 	int64_t		since;		/* accepted at, unix time */
@@ -228,6 +229,7 @@ struct msg_session {
 	uint64_t	id;
 	uint32_t	flags;		/* SESSION_*, TRUSTED added */
 	struct peeraddr	peer;		/* the client */
+	struct peeraddr	local;		/* the address it connected to */
 };
 
 /* MSG_PARENT_STARTTLS */
@@ -239,6 +241,8 @@ struct msg_lid {
 struct msg_login {
 	uint64_t	id;
 	char		user[POPD_MAXUSER + 1];
+	uint64_t	nonce;		/* a router's ticket logged in: */
+	int64_t		expiry;		/* its nonce and expiry; else 0 */
 };
 
 /*
@@ -271,6 +275,7 @@ struct msg_id {
 #define REFUSED_DELAY		3	/* [LOGIN-DELAY]: too soon again */
 #define REFUSED_BUSY_ADDR	4	/* [SYS/TEMP]: per-address logged-in */
 #define REFUSED_BUSY		5	/* [SYS/TEMP]: limit logged-in */
+#define REFUSED_TICKET		6	/* [AUTH]: a ticket used before */
 
 /* MSG_PARENT_REFUSED */
 struct msg_refused {

@@ -127,6 +127,7 @@ struct session {
 	unsigned char		*ph;		/* the PROXY header so far */
 	size_t			 phlen;
 	struct peeraddr		 peer;		/* the client */
+	struct peeraddr		 local;		/* what it connected to */
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	struct event		 sockev;
 	short			 sockwant;
@@ -676,10 +677,15 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
     const struct listen_sock *l)
 {
 	struct session	*s;
-	struct peeraddr	 peer;
+	struct peeraddr	 peer, local;
+	struct sockaddr_storage ss;
+	socklen_t	 sslen = sizeof(ss);
 	int		 on = 1;
 
-	if (peer_from_sockaddr(&peer, sa, salen) == -1) {
+	/* Our end too: a router's ticket names the backend (ticket.c). */
+	if (peer_from_sockaddr(&peer, sa, salen) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    peer_from_sockaddr(&local, (struct sockaddr *)&ss, sslen) == -1) {
 		log_warnx("connection from %s: not IPv4 or IPv6",
 		    sockaddr_str(sa, salen));
 		close(fd);
@@ -691,6 +697,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 		return;
 	}
 	s->peer = peer;
+	s->local = local;
 	s->sock = fd;
 	s->up.size = RELAY_UP;
 	s->down.size = RELAY_DOWN;
@@ -910,6 +917,7 @@ session_start(struct session *s)
 	else
 		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
 	ms.peer = s->peer;
+	ms.local = s->local;
 	ms.listen = s->lsock;
 	ms.since = s->since;
 	(void)strlcpy(ms.tls, s->tls != NULL ? tls_conn_version(s->tls) :

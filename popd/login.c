@@ -238,6 +238,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	    (mn->flags & SESSION_PROXYTRUST)))
 		ms.flags |= SESSION_TRUSTED;
 	ms.peer = mn->peer;
+	ms.local = mn->local;
 	if (auth == NULL || auth->chan.fd == -1) {
 		log_rate(&rate_busy, "session from %s refused: authpop is "
 		    "restarting", addr);
@@ -306,6 +307,7 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	const struct msg_login	*ml = data;
 	struct preauth		*pa;
 	struct stat		 st;
+	int			 spent;
 
 	if ((pa = preauth_take(c->arg, ml->id)) == NULL) {
 		chan_bad(c, "authpop logged in unknown session %llu",
@@ -324,6 +326,19 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		chan_bad(c, "authpop passed another socket for session %llu",
 		    (unsigned long long)ml->id);
 		goto bad;
+	}
+	/* A router's ticket: once, whichever authpop it came to. */
+	if (ml->expiry != 0 && (spent = spent_take(ml->nonce,
+	    ml->expiry)) != 0) {
+		log_info("session %llu: %s: a ticket for %s refused: %s",
+		    (unsigned long long)ml->id, pa->addr, ml->user,
+		    spent == SPENT_AGAIN ? "used before" : "too many tickets "
+		    "in their minute");
+		refused(c, ml->id, spent == SPENT_AGAIN ? REFUSED_TICKET :
+		    REFUSED_TEMP);
+		preauth_free(pa);
+		close(fd);
+		return;
 	}
 	if (conf->set.usersrc == TABSRC_LOOKUP) {
 		userinfo_ask(c->arg, ml, pa, fd);

@@ -109,6 +109,11 @@ extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 extern struct event		 restart_ev[KIND_MAX];
 
+/* spent.c */
+#define SPENT_AGAIN	1
+#define SPENT_FULL	2
+int		 spent_take(uint64_t, int64_t);
+
 /* login.c */
 void		 login_walk(void (*)(const struct sessview *, void *), void *);
 int		 login_kick_user(const char *);

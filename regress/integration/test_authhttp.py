@@ -95,14 +95,17 @@ def login(srv, user, pw, **kw):
     return ask(srv, request(user, pw, **kw))
 
 
-def ticket_mac(key, head, user):
-    return hmac.new(key, head.encode() + b"\0" + user.encode(),
-                    hashlib.sha256).hexdigest()
+def ticket_mac(key, head, user, server):
+    return hmac.new(key, head.encode() + b"\0" + user.encode() + b"\0" +
+                    server.encode(), hashlib.sha256).hexdigest()
 
 
-def make_ticket(user, expiry=None, nonce="0123456789abcdef", key=KEY):
-    head = "popd1.%d.%s" % (expiry or int(time.time()) + 60, nonce)
-    return head + "." + ticket_mac(key, head, user)
+def make_ticket(user, expiry=None, nonce="0123456789abcdef", key=KEY,
+                server=T.HOST):
+    """A ticket for user at the backend address server (srv listens on
+    T.HOST)."""
+    head = "popd2.%d.%s" % (expiry or int(time.time()) + 60, nonce)
+    return head + "." + ticket_mac(key, head, user, server)
 
 
 @T.test(users=USERS, start=False)
@@ -359,28 +362,23 @@ def router_only(srv):
 @T.test(users=USERS, start=False)
 def tickets(srv):
     """The router's ticket is HMAC-SHA256 of what it says under the key
-    (recomputed here); a backend (srv itself: the same key) logs alice
-    in with it without a password check, once; a replay, another user's
-    ticket, an expired one, one from another key and a forged one are
-    checked as passwords and fail."""
+    (recomputed here), bound to the backend it routes to (Auth-Server);
+    a backend (srv itself: the same key) logs alice in with a ticket
+    made for its own address without a password check, once, and again
+    not after a reload (issue 42: the parent keeps the spent ones);
+    the router's ticket for 127.0.0.2 is nothing at srv's 127.0.0.1; a
+    replay, another user's ticket, an expired one, one from another key
+    and a forged one are checked as passwords and fail."""
     router(srv)
     srv.start()
     st, h, _ = login(srv, "alice", "alice-pw")
+    T.expect(h["Auth-Server"], "127.0.0.2", "alice's backend")
     t = h["Auth-Pass"]
     tag, expiry, nonce, mac = t.split(".")
-    T.expect_true(tag == "popd1" and abs(int(expiry) - time.time() - 60)
+    T.expect_true(tag == "popd2" and abs(int(expiry) - time.time() - 60)
                   < 5 and len(nonce) == 16, "ticket form", t)
     T.expect(mac, ticket_mac(KEY, "%s.%s.%s" % (tag, expiry, nonce),
-                             "alice"), "the ticket's HMAC-SHA256")
-    with srv.raw() as r:
-        r.line()
-        r.ok("USER alice")
-        resp = r.cmd("PASS " + t)
-        T.expect(resp[:3], b"+OK", "a ticket logs in")
-        r.ok("QUIT")
-    srv.wait_log("login alice with a ticket")
-    T.expect_true(srv.log().count("password checkers") == 1 and
-                  "login alice with a ticket" in srv.log(), "ticket login")
+                             "alice", "127.0.0.2"), "the ticket's HMAC-SHA256")
 
     def refused(user, pw, why):
         with srv.raw() as r:
@@ -389,24 +387,41 @@ def tickets(srv):
             resp = r.cmd("PASS " + pw)
             T.expect(resp[:12], b"-ERR [AUTH] ", why)
         srv.wait_log("a ticket for %s refused: %s" % (user, why))
+
+    def taken(pw, what):
+        with srv.raw() as r:
+            r.line()
+            r.ok("USER alice")
+            T.expect(r.cmd("PASS " + pw)[:3], b"+OK", what)
+            r.ok("QUIT")
+
+    refused("alice", t, "not made for this user at this address with our "
+            "key")
+    good = make_ticket("alice")
+    taken(good, "a ticket made for this backend")
+    srv.wait_log("login alice with a ticket")
+    T.expect(srv.log().count("password checkers"), 1, "no password check")
     time.sleep(0.2)
-    refused("alice", t, "used before")
-    refused("carol", make_ticket("alice"), "not made for this user with "
-            "our key")
+    refused("alice", good, "used before")
+    srv.reload()
+    T.wait_for(lambda: "reloaded" in srv.log(), 10, "the reload")
+    T.wait_for(lambda: srv.log().count("password checkers") == 2, 10,
+               "a new authpop")
+    n = srv.log().count("refused: used before")
+    refused("alice", good, "used before")
+    T.expect(srv.log().count("refused: used before"), n + 1,
+             "refused by the parent after the reload")
+    refused("carol", make_ticket("alice", nonce="2" * 16), "not made for "
+            "this user at this address with our key")
     refused("alice", make_ticket("alice", expiry=int(time.time()) - 1),
             "expired")
     refused("alice", make_ticket("alice", key=b"another key" * 4),
-            "not made for this user with our key")
+            "not made for this user at this address with our key")
     refused("alice", make_ticket("alice", expiry=int(time.time()) + 3600),
             "from the future: are the clocks apart?")
-    refused("alice", "popd1.1.zz.00", "malformed")
+    refused("alice", "popd2.1.zz.00", "malformed")
     # A fresh good one, made here with the key: taken once.
-    good = make_ticket("alice", nonce="fedcba9876543210")
-    with srv.raw() as r:
-        r.line()
-        r.ok("USER alice")
-        T.expect(r.cmd("PASS " + good)[:3], b"+OK", "our own ticket")
-        r.ok("QUIT")
+    taken(make_ticket("alice", nonce="fedcba9876543210"), "our own ticket")
     # An auth_http request never takes a ticket for a password.
     st, h, _ = login(srv, "alice", make_ticket("alice", nonce="1" * 16))
     T.expect(h["Auth-Status"], "[AUTH] invalid user name or password",

@@ -322,7 +322,10 @@ def one_bcrypt_per_login(srv):
         t = time.monotonic()
         rep = r.cmd(b"PASS " + pw)
         took = time.monotonic() - t
-        r.cmd("QUIT")
+        try:
+            r.cmd("QUIT")
+        except EOFError:
+            pass        # a ticket used before: the session is closed
         r.close()
         return rep, took
 

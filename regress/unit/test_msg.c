@@ -848,7 +848,13 @@ main(void)
 	    .a = { 192, 0, 2, 1, 1 } } };
 	const struct msg_newsession	 ns = { .lid = 1, .flags = SESSION_TLS,
 	    .peer = { .af = AF_INET6, .port = 995, .a = { 0x20, 0x01 } },
+	    .local = { .af = AF_INET, .port = 995, .a = { 192, 0, 2, 21 } },
 	    .tls = "TLSv1.3" };
+	const struct msg_newsession	 ns_nolocal = { .lid = 1,
+	    .flags = SESSION_TLS, .peer = { .af = AF_INET6, .port = 995,
+	    .a = { 0x20, 0x01 } }, .tls = "TLSv1.3" };
+	const struct msg_login		 login_ticket = { .id = 1,
+	    .user = "alice", .nonce = 7 };
 	const struct msg_newsession	 ns_both = { .lid = 1,
 	    .flags = SESSION_TLS | SESSION_STLS };
 	const struct msg_newsession	 ns_neither = { .lid = 1 };
@@ -871,7 +877,7 @@ main(void)
 	    .code = REFUSED_BUSY };
 	const struct msg_refused	 refused_0 = { .id = 1 };
 	const struct msg_refused	 refused_6 = { .id = 1,
-	    .code = REFUSED_BUSY + 1 };
+	    .code = REFUSED_TICKET + 1 };
 	const struct msg_listen		 listen_flags = { .flags = LISTEN_ALL + 1 };
 	const struct msg_listen		 listen_pki = { .flags = LISTEN_TLS,
 	    .pki = POPD_MAXPKI };
@@ -1086,6 +1092,11 @@ main(void)
 		    &ns },
 		{ "a login from a draining authpop", E_PARENT_A, PH_DRAIN,
 		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 1, &login },
+		{ "a session without the address it came to", E_PARENT_L,
+		    PH_RUN, MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0,
+		    &ns_nolocal },
+		{ "a ticket's nonce without its expiry", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0, &login_ticket },
 
 		/* The fields: each declaration's validator. */
 		{ "a session with unknown flags", E_AUTHPOP, PH_RUN,
@@ -1118,7 +1129,7 @@ main(void)
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_flag },
 		{ "refused with code 0", E_AUTHPOP, PH_RUN, MSG_PARENT_REFUSED,
 		    V, RF, H, RF, 0, 1, 0, &refused_0 },
-		{ "refused with an unknown code", E_AUTHPOP, PH_RUN,
+		{ "refused with code 7", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_REFUSED, V, RF, H, RF, 0, 1, 0, &refused_6 },
 		{ "a password change of an unterminated hash", E_AUTHPOP,
 		    PH_DRAIN, MSG_PARENT_PASSWD, V, PW, H, PW, 0, 1, 0,

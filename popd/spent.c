@@ -1,0 +1,74 @@
+/*
+ * spent.c -- the router tickets the parent has let log in, until they
+ * expire: each is taken once (authpop/ticket.c checks the MAC, the user,
+ * the address and the expiry; this is the "once").  The parent outlives
+ * every authpop, so a reload, which starts a new authpop, does not make
+ * a spent ticket good again; a restart of popd does, within TICKET_LIFE
+ * of its making.  At most SPENT_MAX are kept: past that a ticket login
+ * is refused as a temporary failure rather than a set grown without end.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "popd.h"
+#include "parent.h"
+
+#define SPENT_MAX	1000000		/* about 64 MB */
+
+struct spent {
+	RB_ENTRY(spent)		 entry;
+	TAILQ_ENTRY(spent)	 qentry;	/* as taken: expiry, roughly */
+	uint64_t		 nonce;
+	int64_t			 expiry;
+};
+RB_HEAD(spenttree, spent);
+TAILQ_HEAD(spentq, spent);
+
+static int	spent_cmp(struct spent *, struct spent *);
+RB_PROTOTYPE_STATIC(spenttree, spent, entry, spent_cmp)
+RB_GENERATE_STATIC(spenttree, spent, entry, spent_cmp)
+
+static struct spenttree	 tree = RB_INITIALIZER(&tree);
+static struct spentq	 queue = TAILQ_HEAD_INITIALIZER(queue);
+static size_t		 nspent;
+
+static int
+spent_cmp(struct spent *a, struct spent *b)
+{
+	return a->nonce < b->nonce ? -1 : a->nonce > b->nonce;
+}
+
+/*
+ * Take the ticket of nonce and expiry: 0 if it was not taken before,
+ * SPENT_AGAIN if it was, SPENT_FULL if no more can be kept.
+ */
+int
+spent_take(uint64_t nonce, int64_t expiry)
+{
+	struct spent	 k, *sp;
+	int64_t		 t = time(NULL);
+
+	/* Tickets live a minute: those taken first expire first. */
+	while ((sp = TAILQ_FIRST(&queue)) != NULL && sp->expiry < t) {
+		TAILQ_REMOVE(&queue, sp, qentry);
+		RB_REMOVE(spenttree, &tree, sp);
+		free(sp);
+		nspent--;
+	}
+	k.nonce = nonce;
+	if (RB_FIND(spenttree, &tree, &k) != NULL)
+		return SPENT_AGAIN;
+	if (nspent >= SPENT_MAX || (sp = calloc(1, sizeof(*sp))) == NULL)
+		return SPENT_FULL;
+	sp->nonce = nonce;
+	sp->expiry = expiry;
+	RB_INSERT(spenttree, &tree, sp);
+	TAILQ_INSERT_TAIL(&queue, sp, qentry);
+	nspent++;
+	return 0;
+}
