@@ -413,7 +413,8 @@ refused(struct chan *auth, uint64_t id, uint32_t code)
 	struct msg_refused	mr;
 
 	STAT_INC(code == REFUSED_TEMP ? STAT_LOGIN_TEMP :
-	    code == REFUSED_PERM ? STAT_LOGIN_PERM : STAT_LOGIN_LIMIT);
+	    code == REFUSED_PERM ? STAT_LOGIN_PERM :
+	    code == REFUSED_TICKET ? STAT_LOGIN_AUTH : STAT_LOGIN_LIMIT);
 	memset(&mr, 0, sizeof(mr));
 	mr.id = id;
 	mr.code = code;

@@ -18,7 +18,7 @@
 #include "popd.h"
 #include "parent.h"
 
-#define SPENT_MAX	1000000		/* about 64 MB */
+#define SPENT_MAX	1000000		/* 80 MB, with malloc's share */
 
 struct spent {
 	RB_ENTRY(spent)		 entry;
