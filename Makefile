@@ -63,10 +63,10 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o
 
 POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
-		popd/migrate.o popd/listener.o popd/syslog.o popd/parse.o \
+		popd/migrate.o popd/listener.o popd/listener_relay.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
-		popd/dlvr.o popd/lmtp.o popd/lmtpcmd.o popd/control.o \
+		popd/dlvr.o popd/mailuser.o popd/lmtp.o popd/lmtpcmd.o popd/control.o \
 		popd/ctlcmd.o popd/ctl.o popd/ctlshow.o popd/counters.o \
 		popd/spent.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
@@ -109,7 +109,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_proto regress/unit/test_tapi \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
-		regress/unit/test_stats
+		regress/unit/test_stats regress/unit/test_ticket \
+		regress/unit/test_host
 
 all: ${PROGS}
 
@@ -213,6 +214,22 @@ regress/unit/test_http: regress/unit/test_http.o authpop/http.o common/addr.o
 	    common/addr.o ${LDLIBS}
 regress/unit/test_http.o: authpop/http.h
 
+# test_ticket links authpop's ticket.c, the addresses it writes and the
+# log it warns to; SHA-256 is libmd's (MD_LIBS), as for authpop.
+TEST_TICKET_OBJS=	authpop/ticket.o common/addr.o common/log.o
+regress/unit/test_ticket: regress/unit/test_ticket.o ${TEST_TICKET_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_ticket.o \
+	    ${TEST_TICKET_OBJS} ${LDLIBS} ${MD_LIBS}
+# test_host links authpop's host.c with what it calls in common/; the
+# rest of authpop it calls (the clock, timers, sessions, the workers,
+# the settings, the channel) the test fakes.
+TEST_HOST_OBJS=	authpop/host.o common/addr.o common/log.o common/util.o \
+		compat/compat.o
+regress/unit/test_host: regress/unit/test_host.o ${TEST_HOST_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_host.o ${TEST_HOST_OBJS} \
+	    ${LDLIBS}
+regress/unit/test_ticket.o regress/unit/test_host.o: authpop/authpop.h
+
 # test_lmtpcmd links lmtpcmd.c alone: the LMTP parser is pure.
 regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtpcmd.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_lmtpcmd.o popd/lmtpcmd.o \
@@ -246,7 +263,8 @@ regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
-regress/unit/test_ctlcmd.o regress/unit/test_stats.o: ${HDRS} \
+regress/unit/test_ctlcmd.o regress/unit/test_stats.o \
+regress/unit/test_ticket.o regress/unit/test_host.o: ${HDRS} \
     regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 

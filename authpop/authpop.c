@@ -62,10 +62,8 @@ static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
 
-__dead static void	usage(void);
-static void		authpop_parent_conf(struct chan *, const void *, int);
-static void		authpop_parent_conf_end(struct chan *, const void *,
-			    int);
+static void		authpop_load(struct proc_setup *);
+static void		authpop_run(void);
 static void		authpop_parent_session(struct chan *, const void *,
 			    int);
 static void		authpop_parent_drain(struct chan *, const void *, int);
@@ -80,7 +78,6 @@ static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_route(struct chan *, const void *, int);
 static void		authpop_parent_listen(struct chan *, const void *, int);
 static void		authpop_parent_proxy(struct chan *, const void *, int);
-static void		authpop_parent_stats(struct chan *, const void *, int);
 static void		authpop_parent_penalties(struct chan *, const void *,
 			    int);
 static void		authpop_parent_unpenalize(struct chan *, const void *,
@@ -130,8 +127,8 @@ static void		fail_reply(struct session *);
  * declares them; msg.c checks each one before its handler runs).
  */
 static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,	authpop_parent_conf },
-	{ MSG_PARENT_CONF_END,	authpop_parent_conf_end },
+	{ MSG_PARENT_CONF,	proc_parent_conf },
+	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_SESSION,	authpop_parent_session },
 	{ MSG_PARENT_SPAWNED,	authpop_parent_spawned },
 	{ MSG_PARENT_REFUSED,	authpop_parent_refused },
@@ -142,7 +139,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_ROUTE,	authpop_parent_route },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
-	{ MSG_PARENT_STATS,	authpop_parent_stats },
+	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_PENALTIES,	authpop_parent_penalties },
 	{ MSG_PARENT_UNPENALIZE, authpop_parent_unpenalize },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
@@ -196,19 +193,8 @@ session_cmp(struct session *a, struct session *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-__dead static void
-usage(void)
-{
-	fprintf(stderr, "usage: authpop [-dv]\n"
-	    "authpop is started by popd, which sends it its configuration "
-	    "on fd %d\n", POPD_CHANNEL_FD);
-	exit(1);
-}
-
-int
-main(int argc, char *argv[])
-{
-	const struct proc_setup	 ps = {
+static const struct proc_role authpop_role = {
+	.setup = {
 		.role = "authpop",
 		.title = "pre-login",
 		.user = POPD_AUTH_USER,
@@ -217,27 +203,40 @@ main(int argc, char *argv[])
 		.nohup = 1,
 		.open = authpop_open,
 		.sandbox = authpop_sandbox,
-	};
-	char			 sysauth[32];
+	},
+	.self = PROC_AUTHPOP,
+	.chan = &parent,
+	.setupfd = POPD_CHANNEL_FD,
+	.usage = "usage: authpop [-dv]\n"
+	    "authpop is started by popd, which sends it its configuration "
+	    "on its channel",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = authpop_parent_eof,
+	.load = authpop_load,
+	.run = authpop_run,
+};
 
-	if (proc_args(argc, argv, POPD_CHANNEL_FD, "authpop") == -1)
-		usage();
+int
+main(int argc, char *argv[])
+{
+	proc_run(&authpop_role, argc, argv);
+}
 
-	if (set_cloexec(POPD_CHANNEL_FD) == -1)
-		fatal("no channel to the parent on fd %d", POPD_CHANNEL_FD);
-	chan_init(&parent, POPD_CHANNEL_FD, PROC_AUTHPOP, PROC_PARENT,
-	    PH_START, from_parent, nitems(from_parent), authpop_parent_eof,
-	    NULL);
-	while (parent.phase & PH_SETUP)
-		chan_poll(&parent);
+/*
+ * Configured: authtab and the ticket key are read, and the checks
+ * timed, as root before the prologue.  The parent has checked authtab
+ * against usertab already: errors are rare.  The parent keeps usertab:
+ * a user it does not know is refused there.  The system's accounts come
+ * as a file of no name on POPD_CONF_FD; a database table is asked
+ * through the parent for each login (MSG_AUTHPOP_LOOKUP).
+ */
+static void
+authpop_load(struct proc_setup *ps)
+{
+	char	sysauth[32];
 
-	/*
-	 * The parent has checked authtab against usertab already: errors
-	 * are rare.  The parent keeps usertab: a user it does not know is
-	 * refused there.  The system's accounts come as a file of no name
-	 * on POPD_CONF_FD; a database table is asked through the parent
-	 * for each login (MSG_AUTHPOP_LOOKUP).
-	 */
 	if (set.authsrc == TABSRC_SYSTEM) {
 		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
 		    POPD_CONF_FD);
@@ -261,9 +260,11 @@ main(int argc, char *argv[])
 		nworkers = 2;
 	if (nworkers > AUTH_MAXTHREADS)
 		nworkers = AUTH_MAXTHREADS;
+}
 
-	proc_prologue(&ps);
-
+static void
+authpop_run(void)
+{
 	/*
 	 * Threads only after the sandbox: they inherit the seccomp filter
 	 * and the Landlock domain of their creator, but Landlock (before
@@ -307,19 +308,6 @@ authpop_parent_eof(struct chan *c)
 {
 	log_debug("parent closed the channel: exiting");
 	exit(0);
-}
-
-/* The settings, once, before anything else. */
-static void
-authpop_parent_conf(struct chan *c, const void *data, int fd)
-{
-	memcpy(&set, data, sizeof(set));
-}
-
-static void
-authpop_parent_conf_end(struct chan *c, const void *data, int fd)
-{
-	/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
 }
 
 /* A new session from the parent, with its socket. */
@@ -416,13 +404,6 @@ static void
 authpop_parent_penalty(struct chan *c, const void *data, int fd)
 {
 	host_import(data);
-}
-
-/* Where we count (stats.h), mapped before the sandbox. */
-static void
-authpop_parent_stats(struct chan *c, const void *data, int fd)
-{
-	stats_attach(fd);
 }
 
 /* popctl's show penalties (host.c). */

@@ -41,6 +41,8 @@ struct chan {
 	int				 peer;	/* PROC_*: the other end */
 	int				 phase;	/* PH_*, as both ends see it */
 	int				 started; /* in the event loop */
+	uint32_t			 intype; /* the type of the message
+						    being handled */
 	struct event			 ev;
 	short				 events;
 	TAILQ_HEAD(, chan_msg)		 outq;

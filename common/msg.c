@@ -499,6 +499,7 @@ chan_read(struct chan *c)
 		/* The handler runs in the phase the message moves to. */
 		if (decl->next != 0)
 			c->phase = decl->next;
+		c->intype = decl->type;
 		chan_handler(c, decl->type)->fn(c, buf + sizeof(struct msg_hdr),
 		    nfds ? fds[0] : -1);
 		if (c->fd == -1)

@@ -17,17 +17,61 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <event.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "util.h"
 #include "proto.h"
+#include "chan.h"
 #include "proc.h"
+#include "stats.h"
 
 static void	proc_inherited(const char *);
+
+/* Start the role r: the one way every child starts (proc.h). */
+__dead void
+proc_run(const struct proc_role *r, int argc, char *argv[])
+{
+	struct proc_setup	 ps = r->setup;
+	struct chan		*c = r->chan;
+
+	/* A worker's: before logging starts, syslog's socket must survive. */
+	if (r->setupfd != POPD_CHANNEL_FD)
+		closefrom(r->setupfd + 1);
+	if (proc_args(argc, argv, r->setupfd, ps.role) == -1) {
+		fprintf(stderr, "%s\n", r->usage);
+		exit(1);
+	}
+	if (set_cloexec(POPD_CHANNEL_FD) == -1)
+		fatal("%s: no channel to the parent on fd %d", ps.role,
+		    POPD_CHANNEL_FD);
+	chan_init(c, r->setupfd, r->self, PROC_PARENT, PH_START, r->handlers,
+	    r->nhandlers, r->eof, (void *)r);
+	while (c->phase & PH_SETUP)
+		chan_poll(c);
+	/* A worker's configuration channel is done with. */
+	if (r->setupfd != POPD_CHANNEL_FD)
+		chan_close(c);
+	if (r->load != NULL)
+		r->load(&ps);
+	proc_prologue(&ps);
+	if (r->run != NULL)
+		r->run();
+	/* The daemons' loop: their channel and what it brought. */
+	chan_start(c);
+	log_debug("ready");
+	if (event_dispatch() == -1)
+		fatal("event_dispatch");
+	fatalx("%s: event loop ended", ps.role);
+}
 
 /*
  * A child's command line from optind on: -d (log to stderr) and -v
@@ -151,6 +195,29 @@ proc_child_fds(int fd, int conf)
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
 	return 0;
+}
+
+/* The settings, once, before anything else: into the role's. */
+void
+proc_parent_conf(struct chan *c, const void *data, int fd)
+{
+	const struct proc_role	*r = c->arg;
+
+	if (r != NULL && r->settings != NULL)
+		memcpy(r->settings, data, sizeof(struct conf_settings));
+}
+
+/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
+void
+proc_parent_conf_end(struct chan *c, const void *data, int fd)
+{
+}
+
+/* Where the child counts (stats.h), mapped before the sandbox. */
+void
+proc_parent_stats(struct chan *c, const void *data, int fd)
+{
+	stats_attach(fd);
 }
 
 /*

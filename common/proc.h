@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 
+struct chan;
+
 /*
  * What a role needs from its prologue.  With a user (started as root),
  * the role chroots if asked and becomes that user; without one, the
@@ -27,13 +29,41 @@ struct proc_setup {
 	void		*arg;		/* for open and sandbox */
 };
 
+/*
+ * A child role, as every child starts (proc_run): its command line
+ * (-d, -v, nothing else; usage otherwise), its setup from the parent on
+ * setupfd (POPD_CHANNEL_FD, which then carries its work, or a worker's
+ * POPD_CONF_FD, closed once read) with these handlers until
+ * MSG_PARENT_CONF_END or MSG_PARENT_WORKER, then load (what needs the
+ * file system, as root; it may set the prologue's title and arg), the
+ * prologue above, and run, which never returns; without run, the event
+ * loop with the channel started (a daemon's).
+ */
+struct msg_handler;
+struct proc_role {
+	struct proc_setup	 setup;
+	int			 self;		/* PROC_* */
+	struct chan		*chan;		/* the role's, to the parent */
+	int			 setupfd;
+	const char		*usage;
+	const struct msg_handler *handlers;
+	size_t			 nhandlers;
+	void			*settings;	/* proc_parent_conf's, or NULL */
+	void			(*eof)(struct chan *);
+	void			(*load)(struct proc_setup *);
+	void			(*run)(void);
+};
+
 /* proc.c */
+__dead void proc_run(const struct proc_role *, int, char *[]);
 int	proc_args(int, char *[], int, const char *);
 void	proc_prologue(const struct proc_setup *);
 int	proc_become(const char *, uid_t, gid_t);
 int	proc_child_fds(int, int);
 rlim_t	proc_nofile(void);
-struct chan;
+void	proc_parent_conf(struct chan *, const void *, int);
+void	proc_parent_conf_end(struct chan *, const void *, int);
+void	proc_parent_stats(struct chan *, const void *, int);
 void	proc_parent_verbose(struct chan *, const void *, int);
 
 #endif

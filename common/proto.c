@@ -224,6 +224,8 @@ valid_rcptok(const void *p)
 
 	if (m->status < RCPT_OK || m->status > RCPT_TEMP)
 		return "status";
+	if ((m->status == RCPT_OK) != (m->ref != 0))
+		return "ref";
 	if (!TERMINATED(m->user))
 		return "unterminated string";
 	if (m->status == RCPT_OK ? !valid_username(m->user) :
@@ -240,13 +242,9 @@ valid_deliver(const void *p)
 
 	if (m->nrcpt < 1 || m->nrcpt > LMTP_MAXRCPT)
 		return "recipients";
-	for (i = 0; i < LMTP_MAXRCPT; i++) {
-		if (!TERMINATED(m->user[i]))
-			return "unterminated string";
-		if (i < m->nrcpt ? !valid_username(m->user[i]) :
-		    m->user[i][0] != '\0')
-			return "user name";
-	}
+	for (i = 0; i < LMTP_MAXRCPT; i++)
+		if (i < m->nrcpt ? m->ref[i] == 0 : m->ref[i] != 0)
+			return "ref";
 	return NULL;
 }
 
@@ -581,6 +579,8 @@ static const struct msg_decl decls[] = {
 	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,
 	    valid_rcpt, ANY, 0),
 	D(MSG_LMTP_DELIVER, M, P, sizeof(struct msg_deliver), MSG_FD,
+	    valid_deliver, ANY, 0),
+	D(MSG_LMTP_FORGET, M, P, sizeof(struct msg_deliver), MSG_NOFD,
 	    valid_deliver, ANY, 0),
 	D(MSG_DLVRPOP_INTENT, V, P, sizeof(struct msg_intent), MSG_NOFD,
 	    valid_intent, RUN, 0),

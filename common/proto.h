@@ -24,7 +24,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		18
+#define MSG_VERSION		19
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -114,6 +114,8 @@ enum msg_type {
 	MSG_LMTP_DELIVER,	/* fd: the message (sealed), for the
 				   recipients the parent accepted;
 				   msg_deliver */
+	MSG_LMTP_FORGET,	/* a transaction ended without DATA: its
+				   recipients; msg_deliver */
 
 	/* dlvrpop -> parent */
 	MSG_DLVRPOP_INTENT,	/* the names it is about to use; msg_intent */
@@ -318,7 +320,7 @@ struct msg_route {
 };
 
 /*
- * LMTP (popd/lmtp.c, the parent's popd/deliver.c, dlvrpop/).  A
+ * LMTP (popd/lmtp.c, the parent's popd/dlvr.c, dlvrpop/).  A
  * recipient is the address of RCPT TO; the parent answers with the
  * usertab key it found for it.  A transaction's recipients are named by
  * those keys again at delivery, and the parent looks each up again (a
@@ -339,8 +341,9 @@ struct msg_rcpt {
 #define RCPT_TEMP		3	/* 451 4.3.0: the table is down */
 struct msg_rcptok {
 	uint64_t	id;
+	uint64_t	ref;		/* RCPT_OK: the parent's name for it */
 	uint32_t	status;		/* RCPT_* */
-	char		user[POPD_MAXUSER + 1];	/* RCPT_OK */
+	char		user[POPD_MAXUSER + 1];	/* RCPT_OK, for logs */
 };
 
 /* MSG_LMTP_DELIVER: the fd is the message, LF line ends, size bytes. */
@@ -348,15 +351,14 @@ struct msg_deliver {
 	uint64_t	id;		/* the lmtp process's transaction */
 	uint32_t	nrcpt;		/* 1..LMTP_MAXRCPT */
 	uint32_t	pad;
-	char		user[LMTP_MAXRCPT][POPD_MAXUSER + 1];
+	uint64_t	ref[LMTP_MAXRCPT];	/* msg_rcptok's, each once */
 };
 
 /* MSG_PARENT_DELIVERED: status[i] for user[i] of the MSG_LMTP_DELIVER. */
 #define DLV_OK			1	/* 250 2.0.0: fsync'd in new/ */
 #define DLV_TEMP		2	/* 451 4.3.0: I/O, lock, a killed worker */
 #define DLV_FULL		3	/* 452 4.2.2: ENOSPC, EDQUOT */
-#define DLV_NOUSER		4	/* 550 5.1.1: gone since RCPT */
-#define DLV_MAX			DLV_NOUSER
+#define DLV_MAX			DLV_FULL
 struct msg_delivered {
 	uint64_t	id;
 	uint32_t	nrcpt;

@@ -54,11 +54,10 @@ struct job {
 	uint64_t	 id;
 };
 
-__dead static void	usage(void);
-__dead static void	dlvrpop_main(const char *, const char *);
+static void		dlvrpop_load(struct proc_setup *);
+static void		dlvrpop_run(void);
 static void		dlvrpop_open(void *);
 static void		dlvrpop_sandbox(void *);
-static void		dlvrpop_parent_conf(struct chan *, const void *, int);
 static void		dlvrpop_parent_worker(struct chan *, const void *,
 			    int);
 static void		dlvrpop_dispatch_deliver(struct chan *, const void *,
@@ -80,48 +79,38 @@ static void		done(struct chan *, uint64_t, uint32_t);
  * POPD_CHANNEL_FD.
  */
 static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,	dlvrpop_parent_conf },
+	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
 	{ MSG_PARENT_DELIVER,	dlvrpop_dispatch_deliver },
 	{ MSG_PARENT_DLVCHECK,	dlvrpop_dispatch_dlvcheck },
 };
 
-__dead static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s [-dv]\n"
-	    "dlvrpop is started by popd, with its channel on fd %d and its "
-	    "configuration on fd %d\n", getprogname(), POPD_CHANNEL_FD,
-	    POPD_CONF_FD);
-	exit(1);
-}
+static struct chan	conf_chan;
+
+static const struct proc_role dlvrpop_role = {
+	.setup = {
+		.role = "dlvrpop",
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = dlvrpop_open,
+		.sandbox = dlvrpop_sandbox,
+	},
+	.self = PROC_DLVRPOP,
+	.chan = &conf_chan,
+	.setupfd = POPD_CONF_FD,
+	.usage = "usage: dlvrpop [-dv]\n"
+	    "dlvrpop is started by popd, with its channel and its "
+	    "configuration on a channel of its own",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.load = dlvrpop_load,
+	.run = dlvrpop_run,
+};
 
 int
 main(int argc, char *argv[])
 {
-	struct chan	 conf;
-
-	/* Before logging starts: syslog's socket must survive. */
-	closefrom(POPD_CONF_FD + 1);
-	if (proc_args(argc, argv, POPD_CONF_FD, "dlvrpop") == -1)
-		usage();
-
-	/* The configuration, then that channel is done with. */
-	chan_init(&conf, POPD_CONF_FD, PROC_DLVRPOP, PROC_PARENT, PH_START,
-	    from_parent, nitems(from_parent), NULL, NULL);
-	while (conf.phase & PH_SETUP)
-		chan_poll(&conf);
-	chan_close(&conf);
-	if (!(who.flags & WORKER_DELIVER))
-		fatalx("%s: not configured as a delivery worker", who.user);
-	dlvrpop_main(who.user, who.maildir);
-}
-
-/* The settings, once, first. */
-static void
-dlvrpop_parent_conf(struct chan *c, const void *data, int fd)
-{
-	memcpy(&set, data, sizeof(set));
+	proc_run(&dlvrpop_role, argc, argv);
 }
 
 /* The user and the maildir: checked (proto.c) before they get here. */
@@ -131,34 +120,31 @@ dlvrpop_parent_worker(struct chan *c, const void *data, int fd)
 	memcpy(&who, data, sizeof(who));
 }
 
-__dead static void
-dlvrpop_main(const char *user, const char *path)
+/* Configured: the jobs' channel, as the user the parent made us. */
+static void
+dlvrpop_load(struct proc_setup *ps)
 {
-	const struct proc_setup	 ps = {
-		.role = "dlvrpop",
-		.title = user,
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = dlvrpop_open,
-		.sandbox = dlvrpop_sandbox,
-		.arg = (void *)path,
-	};
-	struct stat		 sb;
+	struct stat	sb;
 
+	if (!(who.flags & WORKER_DELIVER))
+		fatalx("%s: not configured as a delivery worker", who.user);
+	ps->title = who.user;
+	ps->arg = who.maildir;
 	if (fstat(POPD_CHANNEL_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
 		fatalx("fd %d is not the channel to the parent",
 		    POPD_CHANNEL_FD);
-	if (set_cloexec(POPD_CHANNEL_FD) == -1)
-		fatal("channel to the parent");
 	chan_init(&parent, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_PARENT, PH_RUN,
 	    from_parent, nitems(from_parent), dlvrpop_eof, NULL);
 	deliver_init(&dlv, log_warn);
 	dlv.intent = dlvrpop_intent;
 	(void)umask(077);
+}
 
-	/* Not dumpable before the maildir is opened, confined after. */
-	proc_prologue(&ps);
-
-	log_debug("%s: delivering into %s", user, dlv.maildir);
+/* Not dumpable before the maildir was opened, confined after. */
+static void
+dlvrpop_run(void)
+{
+	log_debug("%s: delivering into %s", who.user, dlv.maildir);
 	for (;;)
 		chan_poll(&parent);
 }

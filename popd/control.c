@@ -87,8 +87,6 @@ static unsigned int		 nclients;
 static uint64_t			 next_req;
 static struct lograte		 rate_busy;
 
-static void	control_parent_conf(struct chan *, const void *, int);
-static void	control_parent_conf_end(struct chan *, const void *, int);
 static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
 static void	control_parent_eof(struct chan *);
@@ -109,21 +107,17 @@ static void	client_free(struct client *);
 
 /* What the control process does with each message the parent sends. */
 static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,		control_parent_conf },
-	{ MSG_PARENT_CONF_END,		control_parent_conf_end },
+	{ MSG_PARENT_CONF,		proc_parent_conf },
+	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
 	{ MSG_PARENT_LISTEN,		control_parent_listen },
 	{ MSG_PARENT_ANSWER,		control_parent_answer },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
-/*
- * Take the (empty) configuration from the parent, then the prologue
- * every role shares locks us in (proc.c), then serve.
- */
-__dead void
-control_main(int argc, char *argv[])
-{
-	const struct proc_setup	 ps = {
+
+/* The limits are fixed: nothing of the settings is ours. */
+const struct proc_role control_role = {
+	.setup = {
 		.role = "control",
 		.title = "control",
 		.user = POPD_USER,
@@ -131,43 +125,16 @@ control_main(int argc, char *argv[])
 		.nohup = 1,
 		.open = control_open,
 		.sandbox = control_sandbox,
-	};
-
-	/* argv: popd -P control [-d] [-v]; the rest comes as messages. */
-	optind = 3;
-	if (argc < 3 || strcmp(argv[2], "control") != 0 ||
-	    proc_args(argc, argv, POPD_CHANNEL_FD, "control") == -1)
-		errx(1, "-P is popd's internal control role, started by popd "
-		    "itself with its channel on fd %d: run popd without -P",
-		    POPD_CHANNEL_FD);
-	if (set_cloexec(POPD_CHANNEL_FD) == -1)
-		fatal("channel");
-
-	chan_init(&parent_chan, POPD_CHANNEL_FD, PROC_CONTROL, PROC_PARENT,
-	    PH_START, from_parent, nitems(from_parent), control_parent_eof,
-	    NULL);
-	while (parent_chan.phase & PH_SETUP)
-		chan_poll(&parent_chan);
-
-	proc_prologue(&ps);
-
-	chan_start(&parent_chan);
-	log_debug("ready, %d clients at most", CTL_MAXCLIENTS);
-	if (event_dispatch() == -1)
-		fatal("event_dispatch");
-	fatalx("event loop ended");
-}
-
-/* The limits are fixed: nothing of the settings is ours. */
-static void
-control_parent_conf(struct chan *c, const void *data, int fd)
-{
-}
-
-static void
-control_parent_conf_end(struct chan *c, const void *data, int fd)
-{
-}
+	},
+	.self = PROC_CONTROL,
+	.chan = &parent_chan,
+	.setupfd = POPD_CHANNEL_FD,
+	.usage = "popd -P control is popd's internal control role, started "
+	    "by popd itself with its channel: run popd without -P",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.eof = control_parent_eof,
+};
 
 /* Before the sandbox, so it need not allow creating the poller. */
 static void

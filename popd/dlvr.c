@@ -1,8 +1,8 @@
 /*
  * dlvr.c -- the parent's side of LMTP deliveries.  The lmtp process
- * (lmtp.c) parses what the MTA says and names users; here the parent
- * decides who they are (usertab, or its database table, as for a login)
- * and hands each message to delivery workers (dlvrpop), one per maildir,
+ * (lmtp.c) parses what the MTA says and names recipients; here the
+ * parent decides who they are at RCPT (mailuser.c, as for a login),
+ * keeps that for the transaction, and at DATA hands each message to delivery workers (dlvrpop), one per maildir,
  * started as that maildir's user and kept warm for timeout delivery-idle
  * seconds, at most limit delivery-workers of them.  A message's
  * recipients that share a maildir share one job: one worker round trip,
@@ -69,10 +69,8 @@ struct dmsg {
 	uint64_t		 id;
 	int			 fd;		/* the message */
 	uint32_t		 nrcpt;
-	char			 user[LMTP_MAXRCPT][POPD_MAXUSER + 1];
 	uint32_t		 status[LMTP_MAXRCPT];
-	int			 lookups;	/* answers still to come */
-	struct djobq		 jobs;		/* while they come */
+	struct djobq		 jobs;		/* until they are queued */
 	int			 njobs;		/* jobs not done */
 };
 
@@ -100,16 +98,15 @@ static int	 dworker_cmp(struct dworker *, struct dworker *);
 RB_PROTOTYPE_STATIC(dworkertree, dworker, entry, dworker_cmp);
 RB_GENERATE_STATIC(dworkertree, dworker, entry, dworker_cmp);
 
-typedef void	(*resolve_cb)(void *, int, const struct userinfo *);
 struct rcpt_wait;
+struct rcptref;
 
-static void	 resolve(const char *, resolve_cb, void *);
-static void	 resolve_answer(void *, int, const char *);
 static void	 rcpt_next(struct rcpt_wait *);
-static void	 rcpt_answer(void *, int, const struct userinfo *);
-static void	 rcpt_reply(struct rcpt_wait *, uint32_t, const char *);
-static void	 deliver_answer(void *, int, const struct userinfo *);
-static void	 dmsg_assign(struct dmsg *, int, const struct userinfo *);
+static void	 rcpt_found(void *, int, const struct mailuser *,
+		    const char *);
+static void	 rcpt_reply(struct rcpt_wait *, uint32_t,
+		    const struct mailuser *);
+static void	 dmsg_assign(struct dmsg *, int, const struct rcptref *);
 static void	 dmsg_finish(struct dmsg *);
 static void	 dmsg_reply(struct dmsg *);
 static void	 dlv_count(const uint32_t *, uint32_t);
@@ -149,88 +146,92 @@ dworker_cmp(struct dworker *a, struct dworker *b)
 }
 
 /*
- * A user's ids and maildir: usertab's line, or its database table's
- * answer, checked as a login's are (login.c).  cb gets LOOKUP_FOUND
- * with the userinfo, LOOKUP_NONE, or LOOKUP_TEMP; from a file at once.
+ * A recipient the parent found at RCPT, kept for its transaction: DATA
+ * names it by ref and is delivered to these ids and this maildir without
+ * asking again.  The lmtp process holds only the ref; the entry goes at
+ * DATA (MSG_LMTP_DELIVER), when the transaction ends without one
+ * (MSG_LMTP_FORGET), or with the lmtp process.  An lmtp process holds at
+ * most lmtp-sessions times recipients of them, what its sessions can
+ * have in their transactions at once.
  */
-struct resolve_wait {
-	char		 user[POPD_MAXUSER + 1];
-	resolve_cb	 cb;
-	void		*arg;
+struct rcptref {
+	RB_ENTRY(rcptref)	 entry;
+	uint64_t		 ref;
+	pid_t			 lmtppid;
+	uid_t			 uid;
+	gid_t			 gid;
+	char			 user[POPD_MAXUSER + 1];
+	char			*maildir;
 };
+RB_HEAD(rcptreftree, rcptref);
+static int	 rcptref_cmp(struct rcptref *, struct rcptref *);
+RB_PROTOTYPE_STATIC(rcptreftree, rcptref, entry, rcptref_cmp);
+RB_GENERATE_STATIC(rcptreftree, rcptref, entry, rcptref_cmp);
 
-static void
-resolve(const char *user, resolve_cb cb, void *arg)
+static struct rcptreftree	 rcptrefs = RB_INITIALIZER(&rcptrefs);
+static uint64_t			 nextref = 1;
+
+static int
+rcptref_cmp(struct rcptref *a, struct rcptref *b)
 {
-	struct resolve_wait	*w;
-	struct userinfo		 ui;
-	char			 why[160];
-	ssize_t			 i;
+	return a->ref < b->ref ? -1 : a->ref > b->ref;
+}
 
-	if (conf->set.usersrc != TABSRC_LOOKUP) {
-		if (users.tabkind != TABLE_USERS ||
-		    (i = table_find(&users.tab, user)) == -1) {
-			cb(arg, LOOKUP_NONE, NULL);
-			return;
-		}
-		table_user(&users.tab, i, &ui);
-		if (users_refused_uid(ui.uid, why, sizeof(why))) {
-			log_warnx("lmtp: %s of %s: %s", user,
-			    conf->set.usertab, why);
-			cb(arg, LOOKUP_NONE, NULL);
-			return;
-		}
-		cb(arg, LOOKUP_FOUND, &ui);
-		return;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("lmtp: %s", user);
-		cb(arg, LOOKUP_TEMP, NULL);
-		return;
-	}
-	(void)strlcpy(w->user, user, sizeof(w->user));
-	w->cb = cb;
-	w->arg = arg;
-	lookup(conf->set.usertab, LOOKUP_USERINFO, user, resolve_answer, w);
+/* How many refs the lmtp process pid holds. */
+static size_t
+rcptref_count(pid_t pid)
+{
+	struct rcptref	*r;
+	size_t		 n = 0;
+
+	RB_FOREACH(r, rcptreftree, &rcptrefs)
+		if (r->lmtppid == pid)
+			n++;
+	return n;
+}
+
+/* The ref of pid's transaction, taken out of the tree, or NULL. */
+static struct rcptref *
+rcptref_take(pid_t pid, uint64_t ref)
+{
+	struct rcptref	 key, *r;
+
+	key.ref = ref;
+	if ((r = RB_FIND(rcptreftree, &rcptrefs, &key)) == NULL ||
+	    r->lmtppid != pid)
+		return NULL;
+	RB_REMOVE(rcptreftree, &rcptrefs, r);
+	return r;
 }
 
 static void
-resolve_answer(void *arg, int status, const char *value)
+rcptref_free(struct rcptref *r)
 {
-	struct resolve_wait	*w = arg;
-	struct userinfo		 ui;
-	char			 buf[PATH_MAX + 64], why[160];
-	int			 r = 0;
+	if (r == NULL)
+		return;
+	free(r->maildir);
+	free(r);
+}
 
-	if (status != LOOKUP_FOUND) {
-		if (status == LOOKUP_TEMP)
-			log_warnx("lmtp: table %s could not say who \"%s\" "
-			    "is", conf->set.usertab, w->user);
-		w->cb(w->arg, status, NULL);
-	} else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf) ||
-	    (r = table_parse_user(buf, &ui, why, sizeof(why))) < 0 ||
-	    users_refused_uid(ui.uid, why, sizeof(why))) {
-		if (strlen(value) >= sizeof(buf))
-			(void)strlcpy(why, "too long", sizeof(why));
-		log_warnx("lmtp: the userinfo of \"%s\" in table %s: %s",
-		    w->user, conf->set.usertab, why);
-		/*
-		 * Garbage is no answer, and ids or a home we refuse are the
-		 * admin's error, not the sender's: the mail waits in the
-		 * queue (451) until the table is fixed.
-		 */
-		w->cb(w->arg, LOOKUP_TEMP, NULL);
-	} else {
-		ui.name = w->user;
-		w->cb(w->arg, LOOKUP_FOUND, &ui);
-	}
-	free(w);
+/* The lmtp process pid is gone, and its transactions with it. */
+void
+dlvr_lmtp_gone(pid_t pid)
+{
+	struct rcptref	*r, *next;
+
+	RB_FOREACH_SAFE(r, rcptreftree, &rcptrefs, next)
+		if (r->lmtppid == pid) {
+			RB_REMOVE(rcptreftree, &rcptrefs, r);
+			rcptref_free(r);
+		}
 }
 
 /*
- * RCPT TO: the address as given, then without a +detail, then the
- * local part of that; the first that usertab knows.  A table that
- * cannot answer is a temporary failure, never an unknown user.
+ * RCPT TO: the keys tried, in this order, each only if the one before
+ * is not a user: the address as given, then without a +detail, then the
+ * local part of that (duplicates and invalid names skipped).  One table
+ * question per key; DATA asks none.  A table that cannot answer is a
+ * temporary failure, never an unknown user.
  */
 struct rcpt_wait {
 	pid_t		 lmtppid;
@@ -291,60 +292,124 @@ rcpt_next(struct rcpt_wait *w)
 	if (w->next == w->ncand)
 		rcpt_reply(w, RCPT_NONE, NULL);
 	else
-		resolve(w->cand[w->next], rcpt_answer, w);
+		mailuser_find(w->cand[w->next], rcpt_found, w);
 }
 
 static void
-rcpt_answer(void *arg, int status, const struct userinfo *ui)
+rcpt_found(void *arg, int status, const struct mailuser *mu,
+    const char *why)
 {
 	struct rcpt_wait	*w = arg;
 
-	if (status == LOOKUP_FOUND)
-		rcpt_reply(w, RCPT_OK, w->cand[w->next]);
-	else if (status == LOOKUP_TEMP)
-		rcpt_reply(w, RCPT_TEMP, NULL);
-	else {
+	switch (status) {
+	case MU_FOUND:
+		rcpt_reply(w, RCPT_OK, mu);
+		break;
+	case MU_NONE:
 		w->next++;
 		rcpt_next(w);
+		break;
+	case MU_TEMP:
+		log_warnx("lmtp: table %s could not say who \"%s\" is",
+		    conf->set.usertab, w->cand[w->next]);
+		rcpt_reply(w, RCPT_TEMP, NULL);
+		break;
+	default:
+		/*
+		 * Ids or a home we refuse are the admin's error, not the
+		 * sender's: the mail waits in the queue (451) until the
+		 * table is fixed.
+		 */
+		log_warnx("lmtp: the userinfo of \"%s\" in %s%s: %s",
+		    w->cand[w->next], conf->set.usersrc == TABSRC_LOOKUP ?
+		    "table " : "", conf->set.usertab, why);
+		rcpt_reply(w, RCPT_TEMP, NULL);
+		break;
 	}
 }
 
 static void
-rcpt_reply(struct rcpt_wait *w, uint32_t status, const char *user)
+rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 {
 	struct msg_rcptok	 ok;
+	struct rcptref		*r = NULL;
 	struct proc		*p;
+	size_t			 max;
 
-	if ((p = proc_alive(KIND_LMTP, w->lmtppid)) != NULL) {
-		memset(&ok, 0, sizeof(ok));
-		ok.id = w->id;
-		ok.status = status;
-		if (user != NULL)
-			(void)strlcpy(ok.user, user, sizeof(ok.user));
-		chan_send(&p->chan, MSG_PARENT_RCPT, -1, &ok, sizeof(ok));
+	if ((p = proc_alive(KIND_LMTP, w->lmtppid)) == NULL)
+		goto done;
+	memset(&ok, 0, sizeof(ok));
+	ok.id = w->id;
+	ok.status = status;
+	if (mu != NULL) {
+		max = (size_t)conf->set.limit.lmtp_sessions *
+		    (conf->set.limit.recipients < LMTP_MAXRCPT ?
+		    (size_t)conf->set.limit.recipients : LMTP_MAXRCPT);
+		if (rcptref_count(w->lmtppid) >= max) {
+			log_warnx("lmtp: %zu recipients in transactions "
+			    "already (lmtp-sessions times recipients)", max);
+			ok.status = RCPT_TEMP;
+		} else if ((r = calloc(1, sizeof(*r))) == NULL ||
+		    (r->maildir = strdup(mu->maildir)) == NULL) {
+			log_warn("lmtp: %s", mu->name);
+			rcptref_free(r);
+			ok.status = RCPT_TEMP;
+		} else {
+			r->ref = ok.ref = nextref++;
+			r->lmtppid = w->lmtppid;
+			r->uid = mu->uid;
+			r->gid = mu->gid;
+			(void)strlcpy(r->user, mu->name, sizeof(r->user));
+			RB_INSERT(rcptreftree, &rcptrefs, r);
+			(void)strlcpy(ok.user, mu->name, sizeof(ok.user));
+		}
 	}
+	chan_send(&p->chan, MSG_PARENT_RCPT, -1, &ok, sizeof(ok));
+ done:
 	free(w);
 }
 
-/*
- * A message for the recipients the parent accepted: each is looked up
- * again (a file, or the table's cache), and grouped by maildir.  At
- * most one message per LMTP connection is in delivery.
- */
-struct deliver_wait {
-	struct dmsg	*m;
-	int		 i;
-};
+/* A transaction ended without DATA: its recipients are forgotten. */
+void
+parent_lmtp_forget(struct chan *c, const void *data, int fd)
+{
+	const struct msg_deliver	*md = data;
+	pid_t				 pid = ((struct proc *)c->arg)->pid;
+	struct rcptref			*r;
+	uint32_t			 i;
 
+	for (i = 0; i < md->nrcpt; i++) {
+		if ((r = rcptref_take(pid, md->ref[i])) == NULL) {
+			chan_bad(c, "%s of recipient %llu, not one of its "
+			    "transactions'", msg_type_str(MSG_LMTP_FORGET),
+			    (unsigned long long)md->ref[i]);
+			return;
+		}
+		rcptref_free(r);
+	}
+}
+
+/*
+ * A message for the recipients the parent found at RCPT, grouped by
+ * maildir.  At most one message per LMTP connection is in delivery.
+ */
 void
 parent_lmtp_deliver(struct chan *c, const void *data, int fd)
 {
 	const struct msg_deliver	*md = data;
-	struct deliver_wait		*w;
+	pid_t				 pid = ((struct proc *)c->arg)->pid;
+	struct rcptref			*r[LMTP_MAXRCPT];
 	struct msg_delivered		 out;
-	struct dmsg			*m;
-	uint32_t			 i;
+	struct dmsg			*m = NULL;
+	uint32_t			 i, n;
 
+	for (n = 0; n < md->nrcpt; n++)
+		if ((r[n] = rcptref_take(pid, md->ref[n])) == NULL) {
+			chan_bad(c, "%s to recipient %llu, not one of its "
+			    "transactions'", msg_type_str(MSG_LMTP_DELIVER),
+			    (unsigned long long)md->ref[n]);
+			goto done;
+		}
 	if (fd == -1 || ndmsgs >= (size_t)conf->set.limit.lmtp_sessions ||
 	    (m = calloc(1, sizeof(*m))) == NULL) {
 		if (fd != -1) {
@@ -359,79 +424,49 @@ parent_lmtp_deliver(struct chan *c, const void *data, int fd)
 			out.status[i] = DLV_TEMP;
 		dlv_count(out.status, out.nrcpt);
 		chan_send(c, MSG_PARENT_DELIVERED, -1, &out, sizeof(out));
-		if (fd != -1)
-			close(fd);
-		return;
+		goto done;
 	}
 	ndmsgs++;
 	log_debug("lmtp: message %llu for %u recipients",
 	    (unsigned long long)md->id, md->nrcpt);
-	m->lmtppid = ((struct proc *)c->arg)->pid;
+	m->lmtppid = pid;
 	m->id = md->id;
 	m->fd = fd;
+	fd = -1;
 	m->nrcpt = md->nrcpt;
-	memcpy(m->user, md->user, sizeof(m->user));
 	TAILQ_INIT(&m->jobs);
-	m->lookups = m->nrcpt + 1;	/* + 1: until all are asked */
-	for (i = 0; i < m->nrcpt; i++) {
-		if ((w = calloc(1, sizeof(*w))) == NULL) {
-			log_warn("lmtp: deliver");
-			m->status[i] = DLV_TEMP;
-			m->lookups--;
-			continue;
-		}
-		w->m = m;
-		w->i = i;
-		resolve(m->user[i], deliver_answer, w);
-	}
-	if (--m->lookups == 0)
-		dmsg_finish(m);
+	for (i = 0; i < m->nrcpt; i++)
+		dmsg_assign(m, i, r[i]);
+	dmsg_finish(m);
+ done:
+	for (i = 0; i < n; i++)
+		rcptref_free(r[i]);
+	if (fd != -1)
+		close(fd);
 }
 
+/* Recipient i is r: into the job of its maildir, made if need be. */
 static void
-deliver_answer(void *arg, int status, const struct userinfo *ui)
-{
-	struct deliver_wait	*w = arg;
-	struct dmsg		*m = w->m;
-
-	if (status == LOOKUP_FOUND)
-		dmsg_assign(m, w->i, ui);
-	else
-		m->status[w->i] = status == LOOKUP_NONE ? DLV_NOUSER : DLV_TEMP;
-	free(w);
-	if (--m->lookups == 0)
-		dmsg_finish(m);
-}
-
-/* Recipient i is ui: into the job of its maildir, made if need be. */
-static void
-dmsg_assign(struct dmsg *m, int i, const struct userinfo *ui)
+dmsg_assign(struct dmsg *m, int i, const struct rcptref *r)
 {
 	struct djob	*j;
-	char		 maildir[PATH_MAX];
 
-	if (settings_maildir(maildir, sizeof(maildir), ui->path,
-	    conf->set.maildir) == -1) {
-		log_warnx("lmtp: %s: maildir path too long", ui->name);
-		m->status[i] = DLV_TEMP;
-		return;
-	}
 	TAILQ_FOREACH(j, &m->jobs, entry)
-		if (j->uid == ui->uid && j->gid == ui->gid &&
-		    strcmp(j->maildir, maildir) == 0)
+		if (j->uid == r->uid && j->gid == r->gid &&
+		    strcmp(j->maildir, r->maildir) == 0)
 			break;
 	if (j == NULL) {
 		if ((j = calloc(1, sizeof(*j))) == NULL) {
-			log_warn("lmtp: %s", ui->name);
+			log_warn("lmtp: %s", r->user);
 			m->status[i] = DLV_TEMP;
 			return;
 		}
 		j->id = nextjob++;
 		j->m = m;
-		j->uid = ui->uid;
-		j->gid = ui->gid;
-		(void)strlcpy(j->maildir, maildir, sizeof(j->maildir));
-		(void)strlcpy(j->user, ui->name, sizeof(j->user));
+		j->uid = r->uid;
+		j->gid = r->gid;
+		(void)strlcpy(j->maildir, r->maildir, sizeof(j->maildir));
+		(void)strlcpy(j->user, r->user, sizeof(j->user));
 		TAILQ_INSERT_TAIL(&m->jobs, j, entry);
 		m->njobs++;
 	}
@@ -481,8 +516,7 @@ dlv_count(const uint32_t *status, uint32_t n)
 	uint32_t	i;
 
 	for (i = 0; i < n; i++)
-		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK :
-		    status[i] == DLV_NOUSER ? STAT_LMTP_PERM : STAT_LMTP_TEMP);
+		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK : STAT_LMTP_TEMP);
 }
 
 static void
@@ -543,37 +577,30 @@ waiting_run(void)
 }
 
 /*
- * A dlvrpop for j's maildir, as its user: the only place besides
- * login.c's spawn_worker that starts a process with a mail user's ids,
- * and they come from usertab, never from the lmtp process.
+ * A dlvrpop for j's maildir, as its user (mailuser.c): the ids come from
+ * usertab at RCPT, never from the lmtp process.
  */
 static struct dworker *
 dworker_start(const struct djob *j)
 {
 	struct dworker	*w;
-	struct userinfo	 ui;
+	struct mailuser	 mu;
 	struct peeraddr	 nopeer;
-	char		*argv[8];
-	int		 sp[2] = { -1, -1 }, conffd = -1, argc;
+	int		 sp[2] = { -1, -1 };
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto fail;
 	memset(&nopeer, 0, sizeof(nopeer));
+	memset(&mu, 0, sizeof(mu));
+	(void)strlcpy(mu.name, j->user, sizeof(mu.name));
+	mu.uid = j->uid;
+	mu.gid = j->gid;
+	(void)strlcpy(mu.maildir, j->maildir, sizeof(mu.maildir));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    (conffd = worker_conf(j->user, j->maildir, &nopeer, "",
-	    WORKER_DELIVER, -1)) == -1)
-		goto fail;
-	ui.name = j->user;
-	ui.uid = j->uid;
-	ui.gid = j->gid;
-	ui.path = j->maildir;
-	argc = child_argv(argv, "dlvrpop", NULL);
-	argv[argc] = NULL;
-	if ((w->pid = child_exec(dlvrpop_path, argv, sp[1], conffd, &ui,
-	    "dlvrpop")) == -1)
+	    (w->pid = mailuser_spawn(MU_DELIVERY, &mu, &nopeer, "", sp[1],
+	    -1)) == -1)
 		goto fail;
 	close(sp[1]);
-	close(conffd);
 	w->uid = j->uid;
 	w->gid = j->gid;
 	(void)strlcpy(w->maildir, j->maildir, sizeof(w->maildir));
@@ -594,8 +621,6 @@ dworker_start(const struct djob *j)
 		close(sp[0]);
 		close(sp[1]);
 	}
-	if (conffd != -1)
-		close(conffd);
 	free(w);
 	return NULL;
 }

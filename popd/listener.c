@@ -40,112 +40,13 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "stats.h"
-
-#define RELAY_UP		16384	/* client to worker: commands */
-#define RELAY_DOWN		262144	/* worker to client: replies, mail */
-#define RELAY_SPARE		8	/* empty down buffers kept for reuse */
-#define RELAY_PIPES		8	/* plaintext sessions spliced at once */
-/* Descriptors besides two per connection: listening sockets, the
-   channel, the spare socketpair and a handoff, pipes, the log. */
-#define LISTENER_RESERVE	(64 + 2 * RELAY_PIPES)
-#define TLS_RECORD_MAX		16384	/* plaintext octets in a record */
-#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
-#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
-#define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
+#include "listener.h"
 
 /*
  * The peers of this process: only the parent, over parent_chan, and what
  * it may send (msg.c checks every message against these rules).
  */
 static struct chan	parent_chan;
-
-struct listen_sock {
-	TAILQ_ENTRY(listen_sock) entry;
-	int			 fd;
-	uint32_t		 flags;		/* LISTEN_* */
-	uint32_t		 sock;		/* the parent's index of it */
-	struct tls		*tls;		/* its default keypair first */
-	struct event		 ev;
-	struct event		 pause;
-};
-
-enum sess_state {
-	SESS_PROXY,		/* reading the proxy's PROXY protocol header */
-	SESS_WAITHS,		/* over limit per-address handshakes: waits,
-				   unread, for one of its address's to end */
-	SESS_HANDSHAKE,		/* TLS handshake running, worker not asked */
-	SESS_RELAY,		/* bytes flow both ways */
-	SESS_CLOSING,		/* worker gone: flush to the client, close */
-	SESS_STLS,		/* STLS: flush authpop's replies and our +OK */
-};
-
-#define STLS_OK			"+OK begin TLS negotiation\r\n"
-
-/*
- * One direction of the relay.  The buffer is allocated only while it
- * holds data, so an idle session costs little more than its TLS state.
- */
-struct relaybuf {
-	unsigned char		*data;
-	size_t			 size;		/* RELAY_UP or RELAY_DOWN */
-	size_t			 off;
-	size_t			 len;
-};
-
-/*
- * A client address (addr.c's key: masked to a /32 or /64) with its
- * connections, and those of them in their TLS handshake.
- */
-struct source {
-	RB_ENTRY(source)	 entry;
-	struct addrkey		 key;
-	unsigned int		 nconn;
-	unsigned int		 nhs;
-	TAILQ_HEAD(, session)	 waiting;	/* SESS_WAITHS, in order */
-};
-RB_HEAD(sourcetree, source);
-
-struct session {
-	TAILQ_ENTRY(session)	 entry;
-	TAILQ_ENTRY(session)	 hsentry;	/* in handshakes, oldest 1st */
-	TAILQ_ENTRY(session)	 waitentry;	/* in its client's waiting */
-	struct source		*client;
-	int			 inhs;		/* in its TLS handshake */
-	int			 waiting;	/* in its client's waiting */
-	enum sess_state		 state;
-	uint32_t		 lid;		/* our name for it, for STLS */
-	uint32_t		 lsock;		/* its listen_sock's sock */
-	time_t			 since;		/* accepted at */
-	int			 resumed;	/* TLS started with STLS */
-	int			 sock;		/* the client's TCP socket */
-	int			 pair;		/* our end of the socketpair */
-	int			 handoff;	/* its other end, until sent */
-	struct tls		*tls;		/* NULL for plaintext */
-	struct tls		*tlsctx;	/* its listening socket's */
-	int			 tlsport;	/* TLS from the start */
-	int			 proxytrust;	/* via a trusted proxy */
-	unsigned char		*ph;		/* the PROXY header so far */
-	size_t			 phlen;
-	struct peeraddr		 peer;		/* the client */
-	struct peeraddr		 local;		/* what it connected to */
-	char			 addr[PEER_STRLEN];	/* it, for logs */
-	struct event		 sockev;
-	short			 sockwant;
-	struct event		 pairev;
-	short			 pairwant;
-	struct event		 timer;
-	int			 timer_on;
-	struct event		 again;		/* more to relay, later */
-	time_t			 lastsend;	/* client last took data */
-	int			 client_eof;	/* client finished sending */
-	int			 pair_shut;	/* we shut down our writing */
-	int			 pair_eof;	/* worker finished sending */
-	int			 wpending;	/* tls_write to redo as is */
-	int			 pipe[2];	/* plaintext down: the splice */
-	size_t			 piped;		/* octets in it */
-	struct relaybuf		 up;		/* client -> worker */
-	struct relaybuf		 down;		/* worker -> client */
-};
 
 static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
@@ -156,7 +57,7 @@ static TAILQ_HEAD(, session)		handshakes =
 static struct sourcetree		clients = RB_INITIALIZER(&clients);
 static unsigned int			nhandshakes;
 /* The configuration, from the parent (MSG_PARENT_CONF...). */
-static struct conf_settings		set;
+struct conf_settings		set;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static struct lograte			rate_notproxy, rate_badproxy;
 /* Who may send PROXY headers, and which of them are trusted. */
@@ -171,23 +72,20 @@ static unsigned int			 nsessions;
 static uint32_t				 next_lid;
 static int				 draining;
 static int				 spare[2] = { -1, -1 };
-static unsigned char			*sparebufs[RELAY_SPARE];
-static int				 nspare;
+unsigned char			*sparebufs[RELAY_SPARE];
+int				 nspare;
 /* Empty pipes for relaying plaintext without copying (pipe_take). */
-static int				 pipes[RELAY_PIPES][2];
-static int				 npipes;
+int				 pipes[RELAY_PIPES][2];
+int				 npipes;
 /* The connections our descriptors allow (two each), and if we hold them. */
 static unsigned int			 maxsessions = UINT_MAX;
 static int				 full;
 
-static void	listener_parent_conf(struct chan *, const void *, int);
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
 static void	listener_parent_conf_proxy(struct chan *, const void *, int);
-static void	listener_parent_conf_end(struct chan *, const void *, int);
 static void	listener_parent_listen(struct chan *, const void *, int);
 static void	listener_parent_drain(struct chan *, const void *, int);
 static void	listener_parent_starttls(struct chan *, const void *, int);
-static void	listener_parent_stats(struct chan *, const void *, int);
 static void	listener_parent_handshakes(struct chan *, const void *, int);
 static void	listener_parent_kick(struct chan *, const void *, int);
 static void	listener_parent_kicknet(struct chan *, const void *, int);
@@ -206,23 +104,13 @@ static int	session_proxy(struct session *);
 static void	session_start(struct session *);
 static void	session_run(struct session *);
 static int	session_handshake(struct session *);
-static int	session_relay(struct session *, short *, short *, int *);
-static int	relay_client_in(struct session *, short *);
-static int	relay_worker_out(struct session *, short *);
-static void	relay_client_eof(struct session *);
-static int	relay_worker_in(struct session *, short *);
-static int	relay_client_out(struct session *, short *);
-static int	relay_finish(struct session *, short *);
-static int	relay_nobuf(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
 static void	session_again(int, short, void *);
 static void	session_timeout(int, short, void *);
-static void	session_timer(struct session *, int);
 static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
-static void	session_free(struct session *);
 static int	client_admit(struct session *);
 static void	client_leave(struct session *);
 static int	hs_begin(struct session *);
@@ -235,45 +123,27 @@ static const char *source_str(const struct source *, char *, size_t);
 static unsigned int conn_per_addr(void);
 RB_PROTOTYPE_STATIC(sourcetree, source, entry, source_cmp)
 RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
-static ssize_t	client_read(struct session *, void *, size_t);
-static ssize_t	client_write(struct session *, const void *, size_t);
-static const char *client_error(struct session *);
-static int	client_gone(struct session *);
-static int	relaybuf_space(struct relaybuf *, int, unsigned char **,
-		    size_t *);
-static void	relaybuf_consume(struct relaybuf *, size_t, int);
-static void	relaybuf_release(struct relaybuf *);
-static int	pipe_take(struct session *);
-static void	pipe_give(struct session *);
-static int	relay_splice_in(struct session *, short *);
-static int	relay_splice_out(struct session *, short *);
 
 /* What the listener does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,		listener_parent_conf },
+	{ MSG_PARENT_CONF,		proc_parent_conf },
 	{ MSG_PARENT_CONF_PKI,		listener_parent_conf_pki },
 	{ MSG_PARENT_CONF_PROXY,	listener_parent_conf_proxy },
-	{ MSG_PARENT_CONF_END,		listener_parent_conf_end },
+	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
 	{ MSG_PARENT_LISTEN,		listener_parent_listen },
 	{ MSG_PARENT_STARTTLS,		listener_parent_starttls },
 	{ MSG_PARENT_DRAIN,		listener_parent_drain },
-	{ MSG_PARENT_STATS,		listener_parent_stats },
+	{ MSG_PARENT_STATS,		proc_parent_stats },
 	{ MSG_PARENT_HANDSHAKES,	listener_parent_handshakes },
 	{ MSG_PARENT_KICK,		listener_parent_kick },
 	{ MSG_PARENT_KICKNET,		listener_parent_kicknet },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
-/*
- * Take the configuration from the parent, load what needs the file
- * system (certificates and keys), then the prologue every role shares
- * locks us in (proc.c), then serve.
- */
-__dead void
-listener_main(int argc, char *argv[])
-{
-	size_t			 i;
-	const struct proc_setup	 ps = {
+static void	listener_load(struct proc_setup *);
+
+const struct proc_role listener_role = {
+	.setup = {
 		.role = "listener",
 		.title = "listener",
 		.user = POPD_USER,
@@ -282,24 +152,28 @@ listener_main(int argc, char *argv[])
 		.nohup = 1,
 		.open = listener_open,
 		.sandbox = listener_sandbox,
-	};
+	},
+	.self = PROC_LISTENER,
+	.chan = &parent_chan,
+	.setupfd = POPD_CHANNEL_FD,
+	.usage = "popd -P listener is popd's internal listener role, started "
+	    "by popd itself with its channel: run popd without -P",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = listener_parent_eof,
+	.load = listener_load,
+};
 
-	/* argv: popd -P listener [-d] [-v]; the rest comes as messages. */
-	optind = 3;
-	/* A user who typed -P gets a word, not a silent exit. */
-	if (argc < 3 || strcmp(argv[2], "listener") != 0 ||
-	    proc_args(argc, argv, POPD_CHANNEL_FD, "listener") == -1)
-		errx(1, "-P is popd's internal listener role, started by popd "
-		    "itself with its channel on fd %d: run popd without -P",
-		    POPD_CHANNEL_FD);
-	if (set_cloexec(POPD_CHANNEL_FD) == -1)
-		fatal("channel");
+/*
+ * Configured: the keypairs' files are read as root, before the prologue
+ * every role shares locks us in (proc.c).
+ */
+static void
+listener_load(struct proc_setup *ps)
+{
+	size_t	i;
 
-	chan_init(&parent_chan, POPD_CHANNEL_FD, PROC_LISTENER, PROC_PARENT,
-	    PH_START, from_parent, nitems(from_parent), listener_parent_eof,
-	    NULL);
-	while (parent_chan.phase & PH_SETUP)
-		chan_poll(&parent_chan);
 	/*
 	 * No keypair: popd.conf has no POP3 listener (a router answering
 	 * nginx's auth_http only), and the parent sends us no socket.
@@ -314,22 +188,6 @@ listener_main(int argc, char *argv[])
 		free(certs[i]);
 		free(keys[i]);
 	}
-
-	proc_prologue(&ps);
-
-	chan_start(&parent_chan);
-	log_debug("ready, %s, up to %u connections", set.tls_protocols,
-	    maxsessions);
-	if (event_dispatch() == -1)
-		fatal("event_dispatch");
-	fatalx("event loop ended");
-}
-
-/* The settings, once, before anything else. */
-static void
-listener_parent_conf(struct chan *c, const void *data, int fd)
-{
-	memcpy(&set, data, sizeof(set));
 }
 
 /* A keypair: the first is index 0, as MSG_PARENT_LISTEN names them. */
@@ -357,12 +215,6 @@ listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
 	proxies[nproxies++] = m->net;
 	if (m->trusted)
 		tproxies[ntproxies++] = m->net;
-}
-
-static void
-listener_parent_conf_end(struct chan *c, const void *data, int fd)
-{
-	/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
 }
 
 /* Before the sandbox, so it need not allow creating the poller. */
@@ -434,13 +286,6 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 	relaybuf_consume(&s->up, s->up.len, 1);
 	s->state = SESS_STLS;
 	session_run(s);
-}
-
-/* Where we count (stats.h), mapped before the sandbox. */
-static void
-listener_parent_stats(struct chan *c, const void *data, int fd)
-{
-	stats_attach(fd);
 }
 
 /*
@@ -1017,335 +862,6 @@ session_handshake(struct session *s)
 	return 0;
 }
 
-/*
- * One round of the relay, in the order bytes flow: client to buffer to
- * worker, worker to buffer to client, then the ends.  Adds to *sw and
- * *pw the events the client socket and the pair wait for, sets *sent
- * when the client took data.  Returns 1 if anything moved, 0 if not,
- * -1 if the session is gone.
- */
-static int
-session_relay(struct session *s, short *sw, short *pw, int *sent)
-{
-	int	r, progress = 0;
-
-	if ((r = relay_client_in(s, sw)) == -1)
-		return -1;
-	progress |= r;
-	if ((r = relay_worker_out(s, pw)) == -1)
-		return -1;
-	progress |= r;
-	relay_client_eof(s);
-	if ((r = relay_worker_in(s, pw)) == -1)
-		return -1;
-	progress |= r;
-	if ((r = relay_client_out(s, sw)) == -1)
-		return -1;
-	if (r == 1)
-		*sent = 1;
-	progress |= r;
-	if (relay_finish(s, sw) == -1)
-		return -1;
-	return progress;
-}
-
-/* Client to buffer; nothing more is read once closing. */
-static int
-relay_client_in(struct session *s, short *sw)
-{
-	unsigned char	*p;
-	size_t		 room;
-	ssize_t		 n;
-	int		 r;
-
-	if (s->state != SESS_RELAY || s->client_eof ||
-	    (r = relaybuf_space(&s->up, 1, &p, &room)) == 1)
-		return 0;
-	if (r == -1)
-		return relay_nobuf(s);
-	n = client_read(s, p, room);
-	if (n > 0) {
-		s->up.len += n;
-		return 1;
-	}
-	if (n == 0) {
-		log_debug("%s: client closed", s->addr);
-		s->client_eof = 1;
-		return 1;
-	}
-	if (n == TLS_WANT_POLLIN)
-		*sw |= EV_READ;
-	else if (n == TLS_WANT_POLLOUT)
-		*sw |= EV_WRITE;
-	else {
-		if (client_gone(s))
-			log_debug("%s: client gone: %s", s->addr,
-			    client_error(s));
-		else
-			log_info("%s: client read: %s", s->addr,
-			    client_error(s));
-		session_free(s);
-		return -1;
-	}
-	return 0;
-}
-
-/* Buffer to worker. */
-static int
-relay_worker_out(struct session *s, short *pw)
-{
-	ssize_t	n;
-
-	if (s->up.len == 0)
-		return 0;
-	n = send(s->pair, s->up.data + s->up.off, s->up.len, MSG_NOSIGNAL);
-	if (n > 0) {
-		relaybuf_consume(&s->up, n, 1);
-		return 1;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-		*pw |= EV_WRITE;
-		return 0;
-	}
-	if (errno == EPIPE || errno == ECONNRESET) {
-		/* The worker left; its EOF ends the session. */
-		relaybuf_consume(&s->up, s->up.len, 1);
-		return 1;
-	}
-	log_warn("%s: send to worker", s->addr);
-	session_free(s);
-	return -1;
-}
-
-/*
- * Pass the client's end of input on, after everything it sent before,
- * so a pipelined QUIT still reaches the worker.
- */
-static void
-relay_client_eof(struct session *s)
-{
-	if (s->client_eof && s->up.len == 0 && !s->pair_shut) {
-		(void)shutdown(s->pair, SHUT_WR);
-		s->pair_shut = 1;
-	}
-}
-
-/* Worker to buffer. */
-static int
-relay_worker_in(struct session *s, short *pw)
-{
-	unsigned char	*p;
-	size_t		 room;
-	ssize_t		 n;
-	int		 r;
-
-	if (s->pair_eof || s->piped > 0)
-		return 0;
-	if (s->tls == NULL && s->down.len == 0 && pipe_take(s) == 0)
-		return relay_splice_in(s, pw);
-	if ((r = relaybuf_space(&s->down, !s->wpending, &p, &room)) == 1)
-		return 0;
-	if (r == -1)
-		return relay_nobuf(s);
-	n = read(s->pair, p, room);
-	if (n > 0) {
-		s->down.len += n;
-		return 1;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR)) {
-		*pw |= EV_READ;
-		return 0;
-	}
-	if (n == 0 || errno == ECONNRESET) {
-		s->pair_eof = 1;
-		s->state = SESS_CLOSING;
-		session_timer(s, 0);	/* rearmed by session_run */
-		return 1;
-	}
-	log_warn("%s: read from worker", s->addr);
-	session_free(s);
-	return -1;
-}
-
-/*
- * Buffer to client, as far as the client takes it.  libtls writes one
- * TLS record per call; with more than one to go, the records are corked
- * into segments as large as the kernel makes them, instead of a packet
- * each (TCP_NODELAY is for the short replies).
- */
-static int
-relay_client_out(struct session *s, short *sw)
-{
-	ssize_t	n;
-	int	moved = 0, corked = 0;
-
-	if (s->piped > 0)
-		return relay_splice_out(s, sw);
-	while (s->down.len > 0) {
-		if (!corked && s->down.len > TLS_RECORD_MAX)
-			corked = compat_cork(s->sock, 1) == 0;
-		n = client_write(s, s->down.data + s->down.off, s->down.len);
-		if (n > 0) {
-			s->wpending = 0;
-			relaybuf_consume(&s->down, n, 0);
-			moved = 1;
-			continue;
-		}
-		if (n == TLS_WANT_POLLIN) {
-			s->wpending = 1;
-			*sw |= EV_READ;
-		} else if (n == TLS_WANT_POLLOUT) {
-			s->wpending = 1;
-			*sw |= EV_WRITE;
-		} else {
-			if (client_gone(s))
-				log_debug("%s: client gone: %s", s->addr,
-				    client_error(s));
-			else
-				log_info("%s: client write: %s", s->addr,
-				    client_error(s));
-			session_free(s);
-			return -1;
-		}
-		break;
-	}
-	if (corked)
-		(void)compat_cork(s->sock, 0);
-	return moved;
-}
-
-/*
- * Plaintext from the worker to the client through a pipe (splice(2)):
- * the pages the worker wrote go to the TCP socket without being copied
- * into this process and out again.  A session holds a pipe only while
- * octets are in it; with none free it copies as TLS sessions do.
- */
-static int
-pipe_take(struct session *s)
-{
-	if (s->pipe[0] != -1)
-		return 0;
-	if (npipes == 0)
-		return -1;
-	npipes--;
-	s->pipe[0] = pipes[npipes][0];
-	s->pipe[1] = pipes[npipes][1];
-	return 0;
-}
-
-/*
- * The pipe back to the pool, emptied first if the session ends with
- * octets in it (at most the pipe's size: a few reads).
- */
-static void
-pipe_give(struct session *s)
-{
-	char	buf[4096];
-
-	if (s->pipe[0] == -1)
-		return;
-	while (s->piped > 0 && read(s->pipe[0], buf, sizeof(buf)) > 0)
-		;
-	s->piped = 0;
-	pipes[npipes][0] = s->pipe[0];
-	pipes[npipes][1] = s->pipe[1];
-	npipes++;
-	s->pipe[0] = s->pipe[1] = -1;
-}
-
-/* Worker to pipe: as relay_worker_in, for an empty pipe. */
-static int
-relay_splice_in(struct session *s, short *pw)
-{
-	ssize_t	n;
-
-	n = compat_splice(s->pair, s->pipe[1], RELAY_DOWN);
-	if (n > 0) {
-		s->piped = n;
-		return 1;
-	}
-	pipe_give(s);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR)) {
-		*pw |= EV_READ;
-		return 0;
-	}
-	if (n == 0 || errno == ECONNRESET) {
-		s->pair_eof = 1;
-		s->state = SESS_CLOSING;
-		session_timer(s, 0);	/* rearmed by session_run */
-		return 1;
-	}
-	log_warn("%s: splice from worker", s->addr);
-	session_free(s);
-	return -1;
-}
-
-/* Pipe to client: as relay_client_out. */
-static int
-relay_splice_out(struct session *s, short *sw)
-{
-	ssize_t	n;
-	int	moved = 0;
-
-	while (s->piped > 0) {
-		n = compat_splice(s->pipe[0], s->sock, s->piped);
-		if (n > 0) {
-			s->piped -= n;
-			moved = 1;
-			continue;
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR)) {
-			*sw |= EV_WRITE;
-			return moved;
-		}
-		if (errno == EPIPE || errno == ECONNRESET)
-			log_debug("%s: client gone: %s", s->addr,
-			    strerror(errno));
-		else
-			log_info("%s: client write: %s", s->addr,
-			    n == 0 ? "nothing sent" : strerror(errno));
-		session_free(s);
-		return -1;
-	}
-	pipe_give(s);
-	return moved;
-}
-
-/*
- * The worker is done and the client has it all: close TLS, then the
- * session.  Returns -1 once the session is gone.
- */
-static int
-relay_finish(struct session *s, short *sw)
-{
-	int	r;
-
-	if (!s->pair_eof || s->down.len > 0 || s->piped > 0)
-		return 0;
-	r = s->tls != NULL ? tls_close(s->tls) : 0;
-	if (r == TLS_WANT_POLLIN)
-		*sw |= EV_READ;
-	else if (r == TLS_WANT_POLLOUT)
-		*sw |= EV_WRITE;
-	else {
-		session_free(s);
-		return -1;
-	}
-	return 0;
-}
-
-/* No relay buffer could be had: the session ends. */
-static int
-relay_nobuf(struct session *s)
-{
-	log_warn("%s: relay buffer", s->addr);
-	session_free(s);
-	return -1;
-}
-
 static void
 session_event(int fd, short ev, void *arg)
 {
@@ -1359,7 +875,7 @@ session_again(int fd, short ev, void *arg)
 }
 
 /* Start (on) or stop the clock on the client: see session_timeout. */
-static void
+void
 session_timer(struct session *s, int on)
 {
 	struct timeval	tv = { 0, 0 };
@@ -1560,7 +1076,7 @@ session_stls(struct session *s)
  * End a session at once.  The worker sees EOF on its socket; the
  * client sees the connection close.
  */
-static void
+void
 session_free(struct session *s)
 {
 	log_debug("%s: closed", s->addr);
@@ -1596,124 +1112,6 @@ session_free(struct session *s)
 	if (full && nsessions < maxsessions - maxsessions / 8)
 		listener_full(0);
 	trim_after_spike(nsessions);
-}
-
-/* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */
-static ssize_t
-client_read(struct session *s, void *buf, size_t len)
-{
-	ssize_t	n;
-
-	if (s->tls != NULL)
-		return tls_read(s->tls, buf, len);
-	if ((n = read(s->sock, buf, len)) == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return TLS_WANT_POLLIN;
-	return n;
-}
-
-static ssize_t
-client_write(struct session *s, const void *buf, size_t len)
-{
-	ssize_t	n;
-
-	if (s->tls != NULL)
-		return tls_write(s->tls, buf, len);
-	if ((n = send(s->sock, buf, len, MSG_NOSIGNAL)) == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return TLS_WANT_POLLOUT;
-	return n;
-}
-
-/*
- * The client just went away: it closed or reset the connection, or ended
- * TLS without a close_notify (as many do after QUIT).  That is an
- * ordinary end of session, not a fault worth the default log level.
- */
-static int
-client_gone(struct session *s)
-{
-	const char	*e;
-
-	if (errno == ECONNRESET || errno == EPIPE)
-		return 1;
-	if (s->tls == NULL || (e = tls_error(s->tls)) == NULL)
-		return 0;
-	return strstr(e, "unexpected eof") != NULL ||
-	    strstr(e, "EOF") != NULL || strstr(e, "Connection reset") != NULL ||
-	    strstr(e, "Broken pipe") != NULL;
-}
-
-/* Why the last client_read/client_write/tls_handshake failed. */
-static const char *
-client_error(struct session *s)
-{
-	const char	*e;
-
-	if (s->tls == NULL)
-		return strerror(errno);
-	if ((e = tls_error(s->tls)) == NULL)
-		return "unknown error";
-	return e;
-}
-
-/*
- * Where the next read into b may go: 0 and *p, *room; 1 if b is full;
- * -1 if no buffer could be allocated.  The data moves to the front only
- * if movable: a tls_write waiting to be retried must see the same bytes
- * at the same address.
- */
-static int
-relaybuf_space(struct relaybuf *b, int movable, unsigned char **p,
-    size_t *room)
-{
-	if (b->data == NULL) {
-		if (b->size == RELAY_DOWN && nspare > 0)
-			b->data = sparebufs[--nspare];
-		else if ((b->data = malloc(b->size)) == NULL)
-			return -1;
-		b->off = b->len = 0;
-	}
-	if (b->off + b->len == b->size && b->off > 0 && movable &&
-	    b->len <= b->size / 4) {
-		memmove(b->data, b->data + b->off, b->len);
-		b->off = 0;
-	}
-	if (b->off + b->len == b->size)
-		return 1;
-	*p = b->data + b->off + b->len;
-	*room = b->size - b->off - b->len;
-	return 0;
-}
-
-/* Drop n bytes from the front; wipe them if they may hold a password. */
-static void
-relaybuf_consume(struct relaybuf *b, size_t n, int wipe)
-{
-	if (wipe)
-		explicit_bzero(b->data + b->off, n);
-	b->off += n;
-	b->len -= n;
-	if (b->len == 0)
-		b->off = 0;
-}
-
-/*
- * Give an empty buffer back, so idle sessions stay small: to the few
- * kept for the next session that streams (no malloc and free per
- * wakeup of a long RETR), or to the allocator.
- */
-static void
-relaybuf_release(struct relaybuf *b)
-{
-	if (b->data == NULL || b->len > 0)
-		return;
-	if (b->size == RELAY_DOWN && nspare < RELAY_SPARE)
-		sparebufs[nspare++] = b->data;
-	else
-		free(b->data);
-	b->data = NULL;
-	b->off = 0;
 }
 
 static int

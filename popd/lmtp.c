@@ -83,10 +83,14 @@ enum lmtp_state {
 	L_CLOSING,		/* last replies out, then close */
 };
 
-/* An accepted recipient: as the client gave it, and the parent's user. */
+/*
+ * An accepted recipient: as the client gave it, the parent's user (for
+ * logs) and the parent's name for what it found at RCPT.
+ */
 struct lmtp_rcpt {
 	char			 addr[LMTP_MAXADDR + 1];
 	char			 user[POPD_MAXUSER + 1];
+	uint64_t		 ref;
 };
 
 struct session {
@@ -113,6 +117,7 @@ struct session {
 	char			 asked[LMTP_MAXADDR + 1];	/* RCPT */
 	struct lmtp_rcpt	*rcpts;
 	size_t			 nrcpt, rcptcap;
+	int			 handed;	/* the parent has the refs */
 	int			 spool;
 	long long		 msgsize;	/* the message, decoded */
 	long long		 octets;	/* RFC 1870's: CRLF, unstuffed */
@@ -142,9 +147,6 @@ static uint64_t				next_id;
 static int				draining;
 static struct lograte			rate_busy, rate_peer;
 
-static void	lmtp_parent_conf(struct chan *, const void *, int);
-static void	lmtp_parent_conf_end(struct chan *, const void *, int);
-static void	lmtp_parent_stats(struct chan *, const void *, int);
 static void	lmtp_parent_listen(struct chan *, const void *, int);
 static void	lmtp_parent_drain(struct chan *, const void *, int);
 static void	lmtp_parent_rcpt(struct chan *, const void *, int);
@@ -178,30 +180,27 @@ static void	session_consume(struct session *, size_t);
 static void	reply(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	txn_reset(struct session *);
+static void	rcpt_forget(const uint64_t *, size_t);
 static int	txn_spool(struct session *);
 static void	txn_write(struct session *, const char *, size_t);
 static int	txn_head(struct session *, const char *, size_t);
 
 /* What the lmtp process does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,		lmtp_parent_conf },
-	{ MSG_PARENT_CONF_END,		lmtp_parent_conf_end },
+	{ MSG_PARENT_CONF,		proc_parent_conf },
+	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
 	{ MSG_PARENT_LISTEN,		lmtp_parent_listen },
 	{ MSG_PARENT_DRAIN,		lmtp_parent_drain },
 	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
 	{ MSG_PARENT_DELIVERED,		lmtp_parent_delivered },
-	{ MSG_PARENT_STATS,		lmtp_parent_stats },
+	{ MSG_PARENT_STATS,		proc_parent_stats },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
-/*
- * Take the configuration from the parent, then the prologue every role
- * shares locks us in (proc.c), then serve.
- */
-__dead void
-lmtp_main(int argc, char *argv[])
-{
-	const struct proc_setup	 ps = {
+static void	lmtp_load(struct proc_setup *);
+
+const struct proc_role lmtp_role = {
+	.setup = {
 		.role = "lmtp",
 		.title = "lmtp",
 		.user = POPD_USER,
@@ -210,55 +209,29 @@ lmtp_main(int argc, char *argv[])
 		.nohup = 1,
 		.open = lmtp_open,
 		.sandbox = lmtp_sandbox,
-	};
+	},
+	.self = PROC_LMTP,
+	.chan = &parent_chan,
+	.setupfd = POPD_CHANNEL_FD,
+	.usage = "popd -P lmtp is popd's internal lmtp role, started by popd "
+	    "itself with its channel: run popd without -P",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = lmtp_parent_eof,
+	.load = lmtp_load,
+};
 
-	/* argv: popd -P lmtp [-d] [-v]; the rest comes as messages. */
-	optind = 3;
-	if (argc < 3 || strcmp(argv[2], "lmtp") != 0 ||
-	    proc_args(argc, argv, POPD_CHANNEL_FD, "lmtp") == -1)
-		errx(1, "-P is popd's internal lmtp role, started by popd "
-		    "itself with its channel on fd %d: run popd without -P",
-		    POPD_CHANNEL_FD);
-	if (set_cloexec(POPD_CHANNEL_FD) == -1)
-		fatal("channel");
-	/* The greeting names us; the sandbox has no uname(2). */
+/* The greeting names us; the sandbox has no uname(2). */
+static void
+lmtp_load(struct proc_setup *ps)
+{
 	if (gethostname(hostname, sizeof(hostname)) == -1 ||
 	    hostname[0] == '\0')
 		(void)strlcpy(hostname, "localhost", sizeof(hostname));
 	hostname[sizeof(hostname) - 1] = '\0';
-
-	chan_init(&parent_chan, POPD_CHANNEL_FD, PROC_LMTP, PROC_PARENT,
-	    PH_START, from_parent, nitems(from_parent), lmtp_parent_eof,
-	    NULL);
-	while (parent_chan.phase & PH_SETUP)
-		chan_poll(&parent_chan);
-
-	proc_prologue(&ps);
-
-	chan_start(&parent_chan);
-	log_debug("ready, %d sessions at most", set.limit.lmtp_sessions);
-	if (event_dispatch() == -1)
-		fatal("event_dispatch");
-	fatalx("event loop ended");
-}
-
-static void
-lmtp_parent_conf(struct chan *c, const void *data, int fd)
-{
-	memcpy(&set, data, sizeof(set));
-}
-
-static void
-lmtp_parent_conf_end(struct chan *c, const void *data, int fd)
-{
-	/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
-}
-
-/* Where we count (stats.h), mapped before the sandbox. */
-static void
-lmtp_parent_stats(struct chan *c, const void *data, int fd)
-{
-	stats_attach(fd);
+	log_debug("%s, %d sessions at most", hostname,
+	    set.limit.lmtp_sessions);
 }
 
 /* Before the sandbox, so it need not allow creating the poller. */
@@ -357,6 +330,8 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 	if ((s = session_find(m->id, L_RCPT)) == NULL) {
 		log_debug("recipient %llu: no such request",
 		    (unsigned long long)m->id);
+		if (m->status == RCPT_OK)
+			rcpt_forget(&m->ref, 1);
 		return;
 	}
 	switch (m->status) {
@@ -365,6 +340,7 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 			if ((r = reallocarray(s->rcpts, s->rcptcap + 8,
 			    sizeof(*r))) == NULL) {
 				log_warn("%s: recipient", s->client);
+				rcpt_forget(&m->ref, 1);
 				reply(s, "451 4.3.0 <%s>: out of memory, try "
 				    "later", s->asked);
 				break;
@@ -375,6 +351,7 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 		r = &s->rcpts[s->nrcpt++];
 		(void)strlcpy(r->addr, s->asked, sizeof(r->addr));
 		(void)strlcpy(r->user, m->user, sizeof(r->user));
+		r->ref = m->ref;
 		reply(s, "250 2.1.5 ok");
 		break;
 	case RCPT_NONE:
@@ -430,11 +407,6 @@ lmtp_parent_delivered(struct chan *c, const void *data, int fd)
 			    r->addr, r->user);
 			reply(s, "452 4.2.2 <%s> mailbox full or disk full",
 			    r->addr);
-			break;
-		case DLV_NOUSER:
-			log_info("%s: <%s> -> <%s> (%s): no such user",
-			    s->client, s->sender, r->addr, r->user);
-			reply(s, "550 5.1.1 <%s> no such user", r->addr);
 			break;
 		default:
 			log_info("%s: <%s> -> <%s> (%s): temporary failure",
@@ -914,8 +886,8 @@ session_data_end(struct session *s)
 	md.id = s->id = ++next_id;
 	md.nrcpt = s->nrcpt;
 	for (i = 0; i < s->nrcpt; i++)
-		(void)strlcpy(md.user[i], s->rcpts[i].user,
-		    sizeof(md.user[i]));
+		md.ref[i] = s->rcpts[i].ref;
+	s->handed = 1;
 	s->state = L_DELIVER;
 	/* chan_send closes the spool once it has been passed. */
 	chan_send(&parent_chan, MSG_LMTP_DELIVER, s->spool, &md, sizeof(md));
@@ -1111,10 +1083,22 @@ reply(struct session *s, const char *fmt, ...)
 	s->outlen += n;
 }
 
-/* The end of a transaction, delivered or not: RSET, LHLO, close. */
+/*
+ * The end of a transaction, delivered or not: RSET, LHLO, close.  The
+ * parent forgets recipients that DATA did not take.
+ */
 static void
 txn_reset(struct session *s)
 {
+	uint64_t	ref[LMTP_MAXRCPT];
+	size_t		i;
+
+	if (s->nrcpt > 0 && !s->handed) {
+		for (i = 0; i < s->nrcpt; i++)
+			ref[i] = s->rcpts[i].ref;
+		rcpt_forget(ref, s->nrcpt);
+	}
+	s->handed = 0;
 	if (s->spool != -1)
 		close(s->spool);
 	s->spool = -1;
@@ -1125,6 +1109,18 @@ txn_reset(struct session *s)
 	s->toobig = s->spoolerr = s->full = 0;
 	spooled -= s->held;
 	s->held = 0;
+}
+
+/* The parent may forget these recipients: no DATA takes them. */
+static void
+rcpt_forget(const uint64_t *ref, size_t n)
+{
+	struct msg_deliver	md;
+
+	memset(&md, 0, sizeof(md));
+	md.nrcpt = n;
+	memcpy(md.ref, ref, n * sizeof(*ref));
+	chan_send(&parent_chan, MSG_LMTP_FORGET, -1, &md, sizeof(md));
 }
 
 /* DATA: the spool. */

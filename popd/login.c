@@ -122,15 +122,13 @@ static int		is_trusted(const struct peeraddr *);
 static int		 login_too_soon(const char *);
 static void		spawn_worker(struct chan *, const struct msg_login *,
 			    const struct preauth *, int,
-			    const struct userinfo *);
-static void		spawn_known(struct chan *, const struct msg_login *,
-			    const struct preauth *, int);
+			    const struct mailuser *);
 static void		refuse(struct chan *, uint64_t, uint32_t, int);
 static void		refused(struct chan *, uint64_t, uint32_t);
-struct userinfo_wait;
-static void		userinfo_ask(struct proc *, const struct msg_login *,
+static void		login_find(struct proc *, const struct msg_login *,
 			    struct preauth *, int);
-static void		userinfo_answer(void *, int, const char *);
+static void		login_found(void *, int, const struct mailuser *,
+			    const char *);
 static void		cred_answer(void *, int, const char *);
 static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
@@ -340,12 +338,7 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		close(fd);
 		return;
 	}
-	if (conf->set.usersrc == TABSRC_LOOKUP) {
-		userinfo_ask(c->arg, ml, pa, fd);
-		return;
-	}
-	spawn_known(c, ml, pa, fd);
-	preauth_free(pa);
+	login_find(c->arg, ml, pa, fd);
 	return;
  bad:
 	if (fd != -1)
@@ -421,30 +414,12 @@ refused(struct chan *auth, uint64_t id, uint32_t code)
 	chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
 }
 
-/* A login of a user of the usertab file (or of the system). */
-static void
-spawn_known(struct chan *auth, const struct msg_login *ml,
-    const struct preauth *pa, int fd)
-{
-	struct userinfo	ui;
-	ssize_t		i;
-
-	if (users.tabkind != TABLE_USERS ||
-	    (i = table_find(&users.tab, ml->user)) == -1) {
-		log_warnx("login of \"%s\" refused: not in %s", ml->user,
-		    conf->set.usertab);
-		refuse(auth, ml->id, REFUSED_PERM, fd);
-		return;
-	}
-	table_user(&users.tab, i, &ui);
-	spawn_worker(auth, ml, pa, fd, &ui);
-}
-
 /*
- * A login while usertab is a database table: the session waits (still
- * counted before login) while the table is asked for the user's ids.
+ * Who logged in: the session waits (still counted before login) while
+ * mailuser.c says who the user is, at once from a file, or when
+ * usertab's database table answers.
  */
-struct userinfo_wait {
+struct login_wait {
 	pid_t			 authpid;	/* the authpop that asked */
 	struct msg_login	 ml;
 	struct preauth		*pa;
@@ -452,10 +427,10 @@ struct userinfo_wait {
 };
 
 static void
-userinfo_ask(struct proc *auth, const struct msg_login *ml,
+login_find(struct proc *auth, const struct msg_login *ml,
     struct preauth *pa, int fd)
 {
-	struct userinfo_wait	*w;
+	struct login_wait	*w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("login of \"%s\"", ml->user);
@@ -470,53 +445,39 @@ userinfo_ask(struct proc *auth, const struct msg_login *ml,
 	/* Still before login: counted as such until the answer. */
 	pa->client->prelogin++;
 	npreauth++;
-	lookup(conf->set.usertab, LOOKUP_USERINFO, ml->user, userinfo_answer,
-	    w);
+	mailuser_find(ml->user, login_found, w);
 }
 
-/*
- * The table's answer: the ids and path are checked as usertab's lines
- * are (no uid or gid 0, none of popd's daemon uids, an absolute path
- * without ".."), here in the parent, whatever the backend said.
- */
+/* Who the user is, or why nobody: the client is told TEMP or PERM. */
 static void
-userinfo_answer(void *arg, int status, const char *value)
+login_found(void *arg, int status, const struct mailuser *mu,
+    const char *why)
 {
-	struct userinfo_wait	*w = arg;
-	struct userinfo		 ui;
+	struct login_wait	*w = arg;
 	struct proc		*p;
-	char			 buf[PATH_MAX + 64], why[160];
-	int			 r = 0;
+	const char		*tab = conf->set.usertab;
+	int			 db = conf->set.usersrc == TABSRC_LOOKUP;
 
 	w->pa->client->prelogin--;
 	npreauth--;
 	if ((p = proc_alive(KIND_AUTHPOP, w->authpid)) == NULL) {
 		log_debug("login of \"%s\": its authpop is gone", w->ml.user);
 		close(w->fd);
-	} else if (status == LOOKUP_TEMP) {
+	} else if (status == MU_TEMP) {
 		log_warnx("login of \"%s\" refused: table %s could not say "
-		    "who the user is", w->ml.user, conf->set.usertab);
+		    "who the user is", w->ml.user, tab);
 		refuse(&p->chan, w->ml.id, REFUSED_TEMP, w->fd);
-	} else if (status == LOOKUP_NONE) {
-		log_warnx("login of \"%s\" refused: not in table %s",
-		    w->ml.user, conf->set.usertab);
+	} else if (status == MU_NONE) {
+		log_warnx("login of \"%s\" refused: not in %s%s", w->ml.user,
+		    db ? "table " : "", tab);
 		refuse(&p->chan, w->ml.id, REFUSED_PERM, w->fd);
-	} else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf) ||
-	    (r = table_parse_user(buf, &ui, why, sizeof(why))) < 0 ||
-	    users_refused_uid(ui.uid, why, sizeof(why))) {
-		/* Garbage is no answer; ids we refuse are one. */
-		if (strlen(value) >= sizeof(buf)) {
-			(void)strlcpy(why, "too long", sizeof(why));
-			r = -1;
-		}
-		log_warnx("login of \"%s\" refused: the userinfo of table %s: "
-		    "%s", w->ml.user, conf->set.usertab, why);
-		refuse(&p->chan, w->ml.id, r == -1 ? REFUSED_TEMP :
-		    REFUSED_PERM, w->fd);
-	} else {
-		ui.name = w->ml.user;
-		spawn_worker(&p->chan, &w->ml, w->pa, w->fd, &ui);
-	}
+	} else if (status != MU_FOUND) {
+		log_warnx("login of \"%s\" refused: the userinfo of %s%s: %s",
+		    w->ml.user, db ? "table " : "", tab, why);
+		refuse(&p->chan, w->ml.id, status == MU_BROKEN ?
+		    REFUSED_TEMP : REFUSED_PERM, w->fd);
+	} else
+		spawn_worker(&p->chan, &w->ml, w->pa, w->fd, mu);
 	preauth_free(w->pa);
 	free(w);
 }
@@ -577,19 +538,17 @@ cred_answer(void *arg, int status, const char *hash)
 }
 
 /*
- * The only place that creates a process with a mail user's ids: the ids
- * and path come from our own usertab, or from the parent's own question
- * to usertab's database table, never from authpop.
+ * A wrkrpop for the session, as the user mailuser.c found: the ids and
+ * path come from our own usertab, or from the parent's own question to
+ * usertab's database table, never from authpop.
  */
 static void
 spawn_worker(struct chan *auth, const struct msg_login *ml,
-    const struct preauth *pa, int fd, const struct userinfo *u)
+    const struct preauth *pa, int fd, const struct mailuser *u)
 {
 	struct msg_id		 mi;
 	struct stats_page	*page;
-	char			 maildir[PATH_MAX];
-	char			*argv[8];
-	int			 argc, conffd, pagefd = -1;
+	int			 pagefd = -1;
 	pid_t			 pid;
 
 	if (nworkers >= (size_t)conf->set.limit.logged_in) {
@@ -616,103 +575,22 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		refuse(auth, ml->id, REFUSED_DELAY, fd);
 		return;
 	}
-	if (settings_maildir(maildir, sizeof(maildir), u->path,
-	    conf->set.maildir) == -1) {
-		log_warnx("login of \"%s\" refused: maildir path too long",
-		    u->name);
-		refuse(auth, ml->id, REFUSED_PERM, fd);
-		return;
-	}
 
 	/* Without a page the session serves uncounted (logged). */
 	page = stats_page_new(&pagefd);
-	argc = child_argv(argv, "wrkrpop", NULL);
-	argv[argc] = NULL;
-	if ((conffd = worker_conf(u->name, maildir, &pa->peer, pa->tls,
-	    0, pagefd)) == -1 ||
-	    (pid = child_exec(wrkrpop_path, argv, fd, conffd, u,
-	    "wrkrpop")) == -1) {
+	if ((pid = mailuser_spawn(MU_SESSION, u, &pa->peer, pa->tls, fd,
+	    pagefd)) == -1) {
 		log_warn("wrkrpop for %s", u->name);
-		if (conffd != -1)
-			close(conffd);
 		stats_page_free(page);
 		refuse(auth, ml->id, REFUSED_TEMP, fd);
 		return;
 	}
-	close(conffd);
 	close(fd);
 	worker_add(pid, pa, u->name, page);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
-	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, maildir);
+	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
 	mi.id = ml->id;
 	chan_send(auth, MSG_PARENT_SPAWNED, -1, &mi, sizeof(mi));
-}
-
-/*
- * A dlvrpop has nothing to say on its configuration channel, which is
- * closed unread; chan_init wants a handler for what it may send.
- */
-static void
-worker_conf_unread(struct chan *c, const void *data, int fd)
-{
-	if (fd != -1)
-		close(fd);
-}
-
-static const struct msg_handler from_dlvrpop_conf[] = {
-	{ MSG_DLVRPOP_INTENT,	worker_conf_unread },
-	{ MSG_DLVRPOP_DONE,	worker_conf_unread },
-};
-
-/*
- * A wrkrpop's configuration, on a channel of its own that is done with
- * once it has read it: the settings and its session (WORKER_* flags).
- * WORKER_DELIVER makes it a dlvrpop's (peer 0, tls ""): the same two
- * messages.  pagefd (or -1): the wrkrpop's page of counters, passed
- * (and so closed) in any case.  Returns the child's end (to become its
- * POPD_CONF_FD), or -1.
- */
-int
-worker_conf(const char *user, const char *maildir,
-    const struct peeraddr *peer, const char *tls, uint32_t flags,
-    int pagefd)
-{
-	struct chan		 wc;
-	struct msg_worker	 mw;
-	int			 sp[2], ok;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
-		if (pagefd != -1)
-			close(pagefd);
-		return -1;
-	}
-	memset(&mw, 0, sizeof(mw));
-	(void)strlcpy(mw.user, user, sizeof(mw.user));
-	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
-	mw.peer = *peer;
-	(void)strlcpy(mw.tls, tls, sizeof(mw.tls));
-	mw.flags = flags;
-	if (flags & WORKER_DELIVER)
-		chan_init(&wc, sp[0], PROC_PARENT, PROC_DLVRPOP, PH_START,
-		    from_dlvrpop_conf, nitems(from_dlvrpop_conf), NULL, NULL);
-	else
-		chan_init(&wc, sp[0], PROC_PARENT, PROC_WRKRPOP, PH_START,
-		    NULL, 0, NULL, NULL);
-	/* A worker's settings: MSG_PARENT_WORKER, not CONF_END, ends them. */
-	if (pagefd != -1)
-		chan_send(&wc, MSG_PARENT_STATS, pagefd, NULL, 0);
-	conf_send(&wc, conf, (flags & WORKER_DELIVER) ? PROC_DLVRPOP :
-	    PROC_WRKRPOP);
-	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
-	/* An empty socket takes both at once: nothing may wait. */
-	ok = TAILQ_EMPTY(&wc.outq);
-	chan_close(&wc);
-	if (!ok) {
-		close(sp[1]);
-		errno = ENOBUFS;
-		return -1;
-	}
-	return sp[1];
 }
 
 /*

@@ -25,12 +25,13 @@
 int
 migration_report(void)
 {
-	struct userinfo		 ui, *u = &ui;
-	size_t			 i;
+	struct userinfo		 ui;
+	struct mailuser		 mu;
 	struct peeraddr		 nobody;
-	char			 path[PATH_MAX], *argv[8];
+	char			 why[160];
+	size_t			 i;
 	pid_t			 pid;
-	int			 argc, conffd, status, bad = 0;
+	int			 status, bad = 0;
 
 	if (users.tabkind != TABLE_USERS) {
 		fprintf(stderr, "popd -m: usertab <%s> is a database table, "
@@ -40,29 +41,22 @@ migration_report(void)
 		return 1;
 	}
 	peer_set(&nobody, 0, NULL, 0);
-	argc = child_argv(argv, "wrkrpop", NULL);
-	argv[argc] = NULL;
 	for (i = 0; i < users.tab.n; i++) {
-		table_user(&users.tab, i, u);
-		if (settings_maildir(path, sizeof(path), u->path,
-		    conf->set.maildir) == -1) {
-			printf("%s: maildir path too long\n", u->name);
+		table_user(&users.tab, i, &ui);
+		if (mailuser_check(&mu, &ui, why, sizeof(why)) != MU_FOUND) {
+			printf("%s: %s\n", ui.name, why);
 			bad = 1;
 			continue;
 		}
 		fflush(stdout);
-		if ((conffd = worker_conf(u->name, path, &nobody, "",
-		    WORKER_REPORT, -1)) == -1)
-			err(1, "%s", u->name);
-		if ((pid = child_exec(wrkrpop_path, argv, STDOUT_FILENO,
-		    conffd, u, "wrkrpop")) == -1)
-			err(1, "fork");
-		close(conffd);
+		if ((pid = mailuser_spawn(MU_REPORT, &mu, &nobody, "",
+		    STDOUT_FILENO, -1)) == -1)
+			err(1, "%s", mu.name);
 		/* Exit 1: it wrote what went wrong. */
 		if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
 		    WEXITSTATUS(status) > 1)
-			printf("%s: %s: not read (see the log)\n", u->name,
-			    path);
+			printf("%s: %s: not read (see the log)\n", mu.name,
+			    mu.maildir);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			bad = 1;
 	}

@@ -1,8 +1,8 @@
 /*
- * parent.h -- the state the popd parent's files share (popd.c, bind.c,
- * supervise.c, login.c, migrate.c, users.c).  The listener runs from the same
- * program, but in a process of its own where none of this is set: it
- * does not include this header.
+ * parent.h -- the state the popd parent's files share.  The listener,
+ * lmtp and control processes run from the same program, but in
+ * processes of their own where none of this is set: they do not include
+ * this header.
  */
 #ifndef POPD_PARENT_H
 #define POPD_PARENT_H
@@ -109,6 +109,29 @@ extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 extern struct event		 restart_ev[KIND_MAX];
 
+/* mailuser.c: who a mail user is, and the one way to become one. */
+struct mailuser {
+	char		 name[POPD_MAXUSER + 1];
+	uid_t		 uid;
+	gid_t		 gid;
+	char		 maildir[PATH_MAX];	/* with the maildir setting */
+};
+#define MU_FOUND	0
+#define MU_NONE		1	/* no such user */
+#define MU_TEMP		2	/* the table could not answer */
+#define MU_BROKEN	3	/* its answer is no userinfo */
+#define MU_REFUSED	4	/* a userinfo we refuse: the admin's error */
+typedef void	(*mailuser_cb)(void *, int, const struct mailuser *,
+		    const char *);
+enum mailuser_kind { MU_SESSION, MU_DELIVERY, MU_REPORT };
+struct peeraddr;
+struct userinfo;
+int		 mailuser_check(struct mailuser *, const struct userinfo *,
+		    char *, size_t);
+void		 mailuser_find(const char *, mailuser_cb, void *);
+pid_t		 mailuser_spawn(enum mailuser_kind, const struct mailuser *,
+		    const struct peeraddr *, const char *, int, int);
+
 /* spent.c */
 #define SPENT_AGAIN	1
 #define SPENT_FULL	2
@@ -161,11 +184,11 @@ void	reload_answer(const char *);
 int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
 int		 users_refused_uid(uid_t, char *, size_t);
-
-/* system.c */
-int		 system_tables(const struct popd_conf *, int *, int *);
 void		 users_free(struct users *);
 void		 pwchanges_send(struct pwchangeq *, const struct proc *);
 void		 pwchanges_free(struct pwchangeq *);
+
+/* system.c */
+int		 system_tables(const struct popd_conf *, int *, int *);
 
 #endif

@@ -1,26 +1,30 @@
 /*
  * popd.c -- the popd parent.  It runs as root, never reads a byte from a
- * client, binds the listening sockets, starts and supervises the
- * listener and authpop, and spawns one wrkrpop per login with exactly the
- * uid, gid and path of the user's usertab entry.
+ * client, binds the listening sockets, starts and supervises its
+ * children, and starts one wrkrpop per login and one dlvrpop per
+ * maildir in delivery with exactly the uid, gid and path usertab gives
+ * the user (mailuser.c).
  *
  * This file reads the command line and the configuration, checks them,
  * and reloads them on SIGHUP.  The parent's other jobs have files of
  * their own: bind.c binds the sockets, supervise.c starts and restarts
- * the children, login.c keeps the sessions before login and spawns the
- * wrkrpops, migrate.c writes the popd -m report.
+ * the children, login.c keeps the sessions before login, dlvr.c the
+ * LMTP deliveries, mailuser.c finds and becomes mail users, ctl.c and
+ * ctlshow.c answer popctl, users.c, system.c and lookup.c hold the
+ * tables, migrate.c writes the popd -m report.
  *
- * Peers (what each may send is in from_listener[] and from_authpop[] in
- * supervise.c, and handled in login.c; msg.c checks every message
- * against them):
- *	listener	popd -P listener	fd 3	LISTENER_SESSION in;
- *						PARENT_LISTEN, PARENT_STARTTLS,
- *						PARENT_DRAIN out
- *	authpop		LIBEXECDIR/authpop	fd 3	AUTHPOP_LOGIN, _CLOSED,
- *						_STLS in; PARENT_SESSION,
- *						_SPAWNED, _REFUSED, _DRAIN out
- *	wrkrpop		LIBEXECDIR/wrkrpop	fd 3	one per session (no channel)
- *	log relay	(syslog.c)		stderr	every child's log lines
+ * Children (what each may send is declared in proto.c; the parent's
+ * handlers are in supervise.c's from_*[] tables, and msg.c checks every
+ * message against its declaration):
+ *	listener	popd -P listener	supervised, restarted
+ *	lmtp		popd -P lmtp		supervised, if an LMTP socket
+ *	control		popd -P control		supervised, if a control socket
+ *	authpop		LIBEXECDIR/authpop	supervised; a reload's new one
+ *						takes over once ready
+ *	wrkrpop		LIBEXECDIR/wrkrpop	one per session, as the user
+ *	dlvrpop		LIBEXECDIR/dlvrpop	one per maildir in delivery,
+ *						as its user, kept warm
+ *	log relay	(syslog.c)		every child's stderr
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -56,6 +60,7 @@
 #include "lookup.h"
 
 __dead static void	usage(void);
+__dead static void	role_main(int, char *[]);
 static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
 			    int, char **, int);
 static int		legacy_listen(struct popd_conf *, const char *, int);
@@ -92,6 +97,25 @@ static const char	*ctlsock_flag;	/* -s: wins over popd.conf's */
 uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
 			    (uid_t)-1 };
 
+/* popd -P ROLE [-dv]: the roles of this program, as the parent runs them. */
+__dead static void
+role_main(int argc, char *argv[])
+{
+	static const struct proc_role *const roles[] = {
+		&listener_role, &lmtp_role, &control_role,
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(roles); i++)
+		if (argc > 2 && strcmp(argv[2], roles[i]->setup.role) == 0)
+			break;
+	if (i == nitems(roles))
+		errx(1, "-P is for popd's internal roles (listener, lmtp, "
+		    "control), started by popd itself: run popd without -P");
+	optind = 3;
+	proc_run(roles[i], argc, argv);
+}
+
 __dead static void
 usage(void)
 {
@@ -120,14 +144,8 @@ main(int argc, char *argv[])
 	 * The listener, lmtp and control are this program, exec'd with a
 	 * role flag.
 	 */
-	if (argc > 2 && strcmp(argv[1], "-P") == 0 &&
-	    strcmp(argv[2], "lmtp") == 0)
-		lmtp_main(argc, argv);
-	if (argc > 2 && strcmp(argv[1], "-P") == 0 &&
-	    strcmp(argv[2], "control") == 0)
-		control_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "-P") == 0)
-		listener_main(argc, argv);
+		role_main(argc, argv);
 	save_environment();
 
 	log_init(1, LOG_MAIL);

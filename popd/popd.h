@@ -1,7 +1,7 @@
 /*
- * popd.h -- the popd program: the parent (popd.c, bind.c, supervise.c,
- * login.c, migrate.c; the state they share is in parent.h) and the
- * listener (listener.c).
+ * popd.h -- the popd program: the parent (popd.c and the files it names;
+ * the state they share is in parent.h) and the roles it runs as popd -P
+ * (listener.c, lmtp.c, control.c).
  */
 #ifndef POPD_POPD_H
 #define POPD_POPD_H
@@ -35,9 +35,9 @@ const char *const *bind_made(void);
 void		 bind_unlink(void);
 
 /* supervise.c */
+extern char	*child_envp[];
 int		 child_argv(char **, const char *, const char *);
-pid_t		 child_exec(const char *, char **, int, int,
-		    const struct userinfo *, const char *);
+pid_t		 child_fork(int, int, const char *);
 struct proc	*proc_start(enum proc_id);
 struct proc	*proc_alive(enum proc_id, pid_t);
 int		 proc_wanted(enum proc_id);
@@ -54,6 +54,9 @@ void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 parent_authpop_lookup(struct chan *, const void *, int);
+void		 preauth_clear(struct proc *);
+void		 worker_gone(pid_t);
+void		 fd_budget_set(rlim_t);
 
 /* ctlshow.c */
 void		 parent_listener_handshakes(struct chan *, const void *, int);
@@ -65,16 +68,12 @@ void		 ctl_proc_gone(pid_t);
 /* dlvr.c */
 void		 parent_lmtp_rcpt(struct chan *, const void *, int);
 void		 parent_lmtp_deliver(struct chan *, const void *, int);
+void		 parent_lmtp_forget(struct chan *, const void *, int);
+void		 dlvr_lmtp_gone(pid_t);
 int		 dlvr_exited(pid_t, int);
 
 /* route.c */
 void		 parent_authpop_route(struct chan *, const void *, int);
-void		 preauth_clear(struct proc *);
-void		 worker_gone(pid_t);
-void		 fd_budget_set(rlim_t);
-struct peeraddr;
-int		 worker_conf(const char *, const char *,
-		    const struct peeraddr *, const char *, uint32_t, int);
 
 /* migrate.c */
 int		 migration_report(void);
@@ -83,14 +82,9 @@ int		 migration_report(void);
 void		 logrelay_init(void);
 int		 logrelay_fd(const char *);
 
-/* listener.c */
-__dead void	 listener_main(int, char *[]);
-
-/* lmtp.c */
-__dead void	 lmtp_main(int, char *[]);
-
-/* control.c */
-__dead void	 control_main(int, char *[]);
+/* listener.c, lmtp.c, control.c: popd -P ROLE (proc.h) */
+struct proc_role;
+extern const struct proc_role listener_role, lmtp_role, control_role;
 
 /* ctl.c */
 void		 parent_control_request(struct chan *, const void *, int);

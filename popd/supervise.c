@@ -27,7 +27,6 @@
 #include "table.h"
 #include "stats.h"
 
-#define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
 /* Listeners at most: pid_max (32,768) over what one holds (10,000). */
 #define LISTENER_MAX	8
 
@@ -66,6 +65,7 @@ static const struct msg_handler from_authpop[] = {
 static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
 	{ MSG_LMTP_DELIVER,	parent_lmtp_deliver },
+	{ MSG_LMTP_FORGET,	parent_lmtp_forget },
 };
 static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_REQUEST,	parent_control_request },
@@ -109,26 +109,24 @@ child_argv(char **argv, const char *name, const char *role)
 }
 
 /*
- * Fork and exec path with fd as its POPD_CHANNEL_FD, conffd (or -1) as
- * its POPD_CONF_FD and nothing else open beyond stdio, as the ids of u
- * when given (a mail user).  The child's own prologue (proc.c) checks
- * those ids again.  A daemonized parent gives the child its log relay
- * for role as stderr.
+ * The children's command lines are short (their configuration comes as
+ * messages), and setproctitle(3) on Linux writes over the argv and
+ * environment strings: room for "wrkrpop: <user>".
+ */
+char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
+    "................................................................"
+    "................", NULL };
+
+/*
+ * Fork a child with fd as its POPD_CHANNEL_FD, conffd (or -1) as its
+ * POPD_CONF_FD and nothing else open beyond stdio; a daemonized parent
+ * gives it its log relay for role as stderr.  Returns as fork(2) does.
  */
 pid_t
-child_exec(const char *path, char **argv, int fd, int conffd,
-    const struct userinfo *u, const char *role)
+child_fork(int fd, int conffd, const char *role)
 {
-	/*
-	 * The children's command lines are short (their configuration
-	 * comes as messages), and setproctitle(3) on Linux writes over the
-	 * argv and environment strings: room for "wrkrpop: <user>".
-	 */
-	char	*envp[] = { "PATH=/usr/bin:/bin", "TITLE="
-	    "................................................................"
-	    "................", NULL };
 	pid_t	 pid;
-	int	 saved, lfd;
+	int	 lfd;
 
 	if ((pid = fork()) != 0)
 		return pid;
@@ -137,21 +135,24 @@ child_exec(const char *path, char **argv, int fd, int conffd,
 		_exit(1);
 	if (proc_child_fds(fd, conffd) == -1)
 		_exit(1);
-	saved = 0;
-	if (u != NULL && privsep && proc_become(u->name, u->uid, u->gid) == -1)
-		goto fail;
-	execve(path, argv, envp);
-	saved = errno;
+	return 0;
+}
+
+/*
+ * Fork and exec a supervised child (listener, authpop, lmtp, control):
+ * it becomes its daemon user itself (proc.c).  A mail user's processes
+ * are mailuser.c's.
+ */
+static pid_t
+child_exec(const char *path, char **argv, int fd, int conffd,
+    const char *role)
+{
+	pid_t	 pid;
+
+	if ((pid = child_fork(fd, conffd, role)) != 0)
+		return pid;
+	execve(path, argv, child_envp);
 	log_warn("exec %s", path);
- fail:
-	if (u != NULL) {
-		/* The client's PASS is waiting for an answer. */
-		(void)write(POPD_CHANNEL_FD, EXEC_FAILED,
-		    sizeof(EXEC_FAILED) - 1);
-		if (saved == EACCES)
-			log_warnx("%s replaced since popd started? restart "
-			    "popd after an upgrade", path);
-	}
 	_exit(1);
 }
 
@@ -241,7 +242,7 @@ proc_spawn(enum proc_id id)
 			fatal("authtab system: lseek");
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pid = child_exec(path, argv, sp[1], conffd, NULL, name)) == -1) {
+	    (pid = child_exec(path, argv, sp[1], conffd, name)) == -1) {
 		log_warn("cannot start %s", name);
 		free(p);
 		close(sp[0]);
@@ -482,6 +483,8 @@ proc_exited(struct proc *p, int status)
 	counters_reaped(p->page);
 	if (p->id == KIND_CONTROL)
 		ctl_gone(p);
+	if (p->id == KIND_LMTP)
+		dlvr_lmtp_gone(p->pid);
 	TAILQ_REMOVE(&procs, p, entry);
 	ctl_proc_gone(p->pid);
 	/* The others may all be full; a dead current one is restarted. */

@@ -14,7 +14,9 @@ read again at each lookup, in which each user may misbehave:
                         "error": true: an error (-1), nothing said on
                                  stderr},
      "flood": seconds to write lines on stderr as fast as it can, from
-              its start (a program gone mad)}
+              its start (a program gone mad),
+     "log": a file to which each lookup appends "SERVICE KEY\n"
+            (SERVICE: credentials or userinfo), as it arrives}
 
 A user missing from "users" is not found (0); a lookup of another
 service is an error (-1).  Test programs copy it where the table user
@@ -62,7 +64,13 @@ class Stream:
 def answer(conf, service, key):
     """(frame type, data) of the answer to a lookup."""
     with open(conf) as f:
-        users = json.load(f)["users"]
+        config = json.load(f)
+    users = config["users"]
+    if config.get("log"):
+        with open(config["log"], "a") as f:
+            f.write("%s %s\n" % ({K_CREDENTIALS: "credentials",
+                                  K_USERINFO: "userinfo"}.get(service, "?"),
+                                 key))
     u = users.get(key)
     if u is None:
         return PROC_TABLE_OK, struct.pack("=i", 0)

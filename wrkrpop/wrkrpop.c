@@ -90,8 +90,8 @@ struct session {
 
 static struct session	sess;
 
-__dead static void	usage(void);
-__dead static void	wrkrpop_main(const char *, const char *);
+static void		wrkrpop_load(struct proc_setup *);
+static void		wrkrpop_run(void);
 static void		wrkrpop_open(void *);
 static void		wrkrpop_sandbox(void *);
 __dead static void	session_loop(struct session *);
@@ -159,12 +159,11 @@ static struct msg_worker	who;
 
 static void	wrkrpop_parent_conf(struct chan *, const void *, int);
 static void	wrkrpop_parent_worker(struct chan *, const void *, int);
-static void	wrkrpop_parent_stats(struct chan *, const void *, int);
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	wrkrpop_parent_conf },
 	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
-	{ MSG_PARENT_STATS,	wrkrpop_parent_stats },
+	{ MSG_PARENT_STATS,	proc_parent_stats },
 };
 
 /*
@@ -199,37 +198,38 @@ static const struct cmd {
 	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
 };
 
-__dead static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s [-dv]\n"
-	    "wrkrpop is started by popd, with the session on fd %d and its "
-	    "configuration on fd %d\n", getprogname(), POPD_CHANNEL_FD,
-	    POPD_CONF_FD);
-	exit(1);
-}
+/* What the prologue's hooks need to reach the maildir. */
+struct wrkrpop_start {
+	struct session	*s;
+	const char	*path;
+};
+static struct wrkrpop_start	start;
+static struct chan		parent;
+
+static const struct proc_role wrkrpop_role = {
+	.setup = {
+		.role = "wrkrpop",
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = wrkrpop_open,
+		.sandbox = wrkrpop_sandbox,
+		.arg = &start,
+	},
+	.self = PROC_WRKRPOP,
+	.chan = &parent,
+	.setupfd = POPD_CONF_FD,
+	.usage = "usage: wrkrpop [-dv]\n"
+	    "wrkrpop is started by popd, with the session on its channel and "
+	    "its configuration on a channel of its own",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.load = wrkrpop_load,
+	.run = wrkrpop_run,
+};
 
 int
 main(int argc, char *argv[])
 {
-	struct chan	 parent;
-
-	/* Before logging starts: syslog's socket must survive. */
-	closefrom(POPD_CONF_FD + 1);
-	if (proc_args(argc, argv, POPD_CONF_FD, "wrkrpop") == -1)
-		usage();
-	if (set_cloexec(POPD_CHANNEL_FD) == -1)
-		fatal("no session socket on fd %d", POPD_CHANNEL_FD);
-
-	/* The configuration, then the channel is done with. */
-	chan_init(&parent, POPD_CONF_FD, PROC_WRKRPOP, PROC_PARENT, PH_START,
-	    from_parent, nitems(from_parent), NULL, NULL);
-	while (parent.phase & PH_SETUP)
-		chan_poll(&parent);
-	chan_close(&parent);
-	if (who.flags & WORKER_REPORT)
-		report_main(who.user, who.maildir, set.uidl_format);
-	wrkrpop_main(who.user, who.maildir);
+	proc_run(&wrkrpop_role, argc, argv);
 }
 
 /* The settings, once, first. */
@@ -253,45 +253,37 @@ wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 	memcpy(&who, data, sizeof(who));
 }
 
-/* The session's page (stats.h), mapped before the sandbox. */
+/*
+ * Configured: who logged in, from where, into which maildir; popd -m's
+ * report instead of a session (WORKER_REPORT) goes no further.
+ */
 static void
-wrkrpop_parent_stats(struct chan *c, const void *data, int fd)
+wrkrpop_load(struct proc_setup *ps)
 {
-	stats_attach(fd);
-}
+	struct session	*s = &sess;
+	struct stat	 sb;
 
-/* What the prologue's hooks need to reach the maildir. */
-struct wrkrpop_start {
-	struct session	*s;
-	const char	*path;
-};
-
-__dead static void
-wrkrpop_main(const char *user, const char *path)
-{
-	struct session		*s = &sess;
-	struct wrkrpop_start	 ws = { s, path };
-	const struct proc_setup	 ps = {
-		.role = "wrkrpop",
-		.title = user,
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = wrkrpop_open,
-		.sandbox = wrkrpop_sandbox,
-		.arg = &ws,
-	};
-	struct stat		 sb;
-
+	if (who.flags & WORKER_REPORT)
+		report_main(who.user, who.maildir, set.uidl_format);
+	start.s = s;
+	start.path = who.maildir;
+	ps->title = who.user;
 	s->fd = POPD_CHANNEL_FD;
-	s->user = user;
+	s->user = who.user;
 	if (fstat(s->fd, &sb) == -1 || !S_ISSOCK(sb.st_mode))
 		fatalx("fd %d is not the session socket", s->fd);
-	if (set_nonblock(s->fd) == -1 || set_cloexec(s->fd) == -1)
+	if (set_nonblock(s->fd) == -1)
 		fatal("session socket");
 	s->last = monotime();
 	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
+}
 
-	/* Not dumpable before the maildir is opened, confined after. */
-	proc_prologue(&ps);
+/* Opened before the sandbox as the mail user (wrkrpop_open): serve. */
+static void
+wrkrpop_run(void)
+{
+	struct session	*s = &sess;
+	const char	*user = who.user, *path = who.maildir;
 
 	if (maildrop_scan(&s->md) == -1) {
 		log_warn("%s: scan %s", user, path);

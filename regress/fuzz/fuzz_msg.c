@@ -11,11 +11,13 @@
  *
  *	make fuzz && regress/fuzz/fuzz_msg -max_total_time=60
  *
- * Input: byte 0 picks the channel (bits 0-2, modulo 5: the parent's end
- * to the listener, to authpop, the listener's, authpop's, a wrkrpop's
- * end to the parent), the descriptor count (bits 3-4), whether they go
- * in one or several control messages (bit 5) and the phase (bits 6-7:
- * run, drain, configuration, run); the rest is the datagram.
+ * Input: byte 0 picks the channel (bits 0-2, modulo 7: the parent's end
+ * to the listener, to authpop, the listener's, authpop's, a wrkrpop's,
+ * the control process's end to the parent, the parent's end to it), the
+ * descriptor count (bits 3-4), whether they go in one or several control
+ * messages (bit 5) and the phase (bits 6-7: run, drain, configuration,
+ * start); the rest is the datagram.  The handler tables are derived
+ * from the declarations (msgends.h).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -71,20 +73,19 @@ on_message(struct chan *c, uint32_t type, const void *data, int fd)
 }
 
 #include "../msgends.h"
-#undef H
 
-static const struct {
-	int				 self, peer;
-	const struct msg_handler	*h;
-	size_t				 n;
+static struct {
+	int			 self, peer;
+	struct msg_handler	 h[MSG_MAX];	/* msgends() */
+	size_t			 n;
 } ends[] = {
-	{ PROC_PARENT, PROC_LISTENER, from_listener, nitems(from_listener) },
-	{ PROC_PARENT, PROC_AUTHPOP, from_authpop, nitems(from_authpop) },
-	{ PROC_LISTENER, PROC_PARENT, to_listener, nitems(to_listener) },
-	{ PROC_AUTHPOP, PROC_PARENT, to_authpop, nitems(to_authpop) },
-	{ PROC_WRKRPOP, PROC_PARENT, to_wrkrpop, nitems(to_wrkrpop) },
-	{ PROC_CONTROL, PROC_PARENT, to_control, nitems(to_control) },
-	{ PROC_PARENT, PROC_CONTROL, from_control, nitems(from_control) },
+	{ PROC_PARENT, PROC_LISTENER },
+	{ PROC_PARENT, PROC_AUTHPOP },
+	{ PROC_LISTENER, PROC_PARENT },
+	{ PROC_AUTHPOP, PROC_PARENT },
+	{ PROC_WRKRPOP, PROC_PARENT },
+	{ PROC_CONTROL, PROC_PARENT },
+	{ PROC_PARENT, PROC_CONTROL },
 };
 static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_START };
 
@@ -112,13 +113,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct iovec	 iov;
 	struct cmsghdr	*cm;
 	int		 sp[2], pfd[2], fds[3], nfds, split, before, e, i, n;
-	size_t		 clen = 0;
+	size_t		 clen = 0, k;
 
 	if (!init) {
 		/* Rejections are logged: to syslog, not the fuzzer's output. */
 		log_init(0, LOG_USER);
 		log_procinit("fuzz_msg");
 		event_init();
+		for (k = 0; k < nitems(ends); k++)
+			ends[k].n = msgends(ends[k].self, ends[k].peer,
+			    ends[k].h, nitems(ends[k].h));
 		init = 1;
 	}
 	if (size < 1 || size > sizeof(struct msg_hdr) + MSG_MAXPAYLOAD + 64)

@@ -12,6 +12,7 @@ import poplib
 import random
 import re
 import smtplib
+import shutil
 import socket
 import subprocess
 import sys
@@ -183,6 +184,44 @@ def lhlo_capabilities(srv):
     T.expect(c.cmd("RSET")[0], 250, "RSET")
     T.expect(c.cmd("QUIT")[0], 221, "QUIT")
     T.expect_true(c.closed(), "closed after QUIT")
+
+
+@T.test(start=False)
+def mail_user_exec_fails(srv):
+    """Issue 38: a mail user's process that cannot be exec'd (its
+    program not executable by the user) is told apart by kind: the
+    POP3 client gets [SYS/TEMP] on its socket; a dlvrpop's delivery is a
+    temporary failure, and nothing POP3 goes down its channel."""
+    tree = os.path.join(srv.tmpdir, "tree")
+    for prog in ("popd", "authpop", "wrkrpop", "dlvrpop"):
+        os.makedirs(os.path.join(tree, prog))
+        shutil.copy2(os.path.join(T.REPO, prog, prog),
+                     os.path.join(tree, prog, prog))
+    for d in (srv.tmpdir, tree):
+        os.chmod(d, 0o755)
+    for prog in ("wrkrpop", "dlvrpop"):
+        os.chmod(os.path.join(tree, prog, prog), 0o700)
+    argv = srv.argv
+    srv.argv = lambda: [os.path.join(tree, "popd", "popd")] + argv()[1:]
+    start(srv)
+    with srv.raw() as r:
+        r.line()
+        r.ok("USER alice")
+        T.expect(r.cmd("PASS " + srv.password("alice")),
+                 b"-ERR [SYS/TEMP] cannot start the session, try later",
+                 "PASS when wrkrpop cannot start")
+    c = Lmtp(srv)
+    rr, dr = c.transaction(["alice"], msg(1))
+    c.close()
+    T.expect(rr[0][0], 250, "RCPT alice")
+    T.expect(dr[0][0], 451, "DATA when dlvrpop cannot start: %s" % dr[0][1])
+    srv.wait_log("ended before it wrote anything: temporary failure")
+    log = srv.log()
+    for bad in ("from dlvrpop", "killed by signal", "header"):
+        T.expect_true(bad not in log, "nothing read from a failed "
+                      "dlvrpop's channel (%s)" % bad,
+                      [ln for ln in log.splitlines() if bad in ln])
+    T.expect(srv.files("alice", "new"), [], "nothing delivered")
 
 
 @T.test(start=False)

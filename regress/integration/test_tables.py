@@ -202,6 +202,13 @@ def sqlite_logins(srv):
 
 def lmtp_rcpt(sock, user):
     """The reply to RCPT TO:<user> in a new LMTP session on sock."""
+    return lmtp_send(sock, [user], None)[0]
+
+
+def lmtp_send(sock, rcpts, data=b"Subject: t\r\n\r\nhello\r\n"):
+    """One LMTP transaction on sock to rcpts: the replies to each RCPT
+    and, when some were accepted and data is not None, DATA's replies
+    (one per accepted recipient)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
         c.settimeout(30)
         c.connect(sock)
@@ -212,13 +219,63 @@ def lmtp_rcpt(sock, user):
                 ln = f.readline().decode().rstrip("\r\n")
                 if len(ln) < 4 or ln[3] != "-":
                     return ln
-        reply()
-        for cmd in ("LHLO t", "MAIL FROM:<s@example.net>",
-                    "RCPT TO:<%s>" % user):
-            f.write(cmd.encode() + b"\r\n")
+
+        def cmd(line):
+            f.write(line.encode() + b"\r\n")
             f.flush()
-            r = reply()
-        return r
+            return reply()
+        reply()
+        cmd("LHLO t")
+        cmd("MAIL FROM:<s@example.net>")
+        got = [cmd("RCPT TO:<%s>" % r) for r in rcpts]
+        ok = sum(1 for r in got if r.startswith("250"))
+        if ok and data is not None:
+            T.expect(cmd("DATA")[:3], "354", "DATA")
+            f.write(data + b".\r\n")
+            f.flush()
+            got += [reply() for _ in range(ok)]
+        cmd("QUIT")
+        return got
+
+
+@T.test(start=False)
+def lmtp_one_question_per_rcpt(srv):
+    """Issue 38: the parent keeps what RCPT found for the transaction:
+    DATA asks the table nothing, and each RCPT asks each key once, in
+    the documented order (as given, without +detail, the local part)."""
+    log = os.path.join(srv.tmpdir, "lookups.log")
+    with open(log, "w"):
+        pass
+    os.chmod(log, 0o666)      # the table user appends to it
+    fake_tables(srv, {"alice": {"hash": hash_of(srv, "alice"),
+                                "userinfo": userinfo(srv, "alice")},
+                      "bob": {"hash": hash_of(srv, "bob"),
+                              "userinfo": userinfo(srv, "bob"),
+                              "sleep": 1}}, log=log)
+    sock = os.path.join(srv.tmpdir, "lmtp.sock")
+    srv.conf_extra = 'listen on socket "%s" lmtp\n' % sock
+    srv.start()
+    T.wait_for(lambda: os.path.exists(sock), what="the lmtp socket")
+    t = time.monotonic()
+    got = lmtp_send(sock, ["alice+x@example.org", "bob", "nobody@x.org"])
+    took = time.monotonic() - t
+    T.expect(got[0][:3], "250", "RCPT alice+x@example.org")
+    T.expect(got[1][:3], "250", "RCPT bob")
+    T.expect(got[2][:3], "550", "RCPT nobody@x.org")
+    T.expect([g[:3] for g in got[3:]], ["250", "250"], "DATA's replies")
+    with open(log) as f:
+        asked = f.read().splitlines()
+    T.expect(asked, ["userinfo alice+x@example.org",
+                     "userinfo alice@example.org", "userinfo alice",
+                     "userinfo bob",
+                     "userinfo nobody@x.org", "userinfo nobody"],
+             "the table's questions, RCPT's only, in order")
+    # bob's table answers in 1 s: once at RCPT, not again at DATA.
+    T.expect_true(took < 1.9, "one second of table for bob, not two",
+                  took)
+    for user in ("alice", "bob"):
+        new = os.listdir(os.path.join(srv.maildir(user), "new"))
+        T.expect(len(new), 1, user + "'s message in new/")
 
 
 @T.test(start=False)

@@ -38,7 +38,7 @@ static uint32_t		handled_type;
 static unsigned char	handled_data[MSG_MAXPAYLOAD];
 
 /*
- * Every handler (one per type, so that the checks see which one ran):
+ * Every handler (on_any, msgends.h) calls it with the type it handles:
  * what it was given, copied for the checks.
  */
 static void
@@ -55,7 +55,7 @@ on_message(struct chan *c, uint32_t type, const void *data, int fd)
 		memcpy(handled_data, data, d->size);
 }
 
-/* The ends of the channels, with what each end takes from its peer. */
+/* The handler tables, derived from the declarations. */
 #include "../msgends.h"
 
 static void
@@ -70,50 +70,80 @@ on_eof(struct chan *c)
 	eof_called++;
 }
 
-/* Not a complete table: chan_init must refuse these. */
-static const struct msg_handler to_listener_short[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_PKI), H(MSG_PARENT_CONF_PROXY),
-	H(MSG_PARENT_CONF_END), H(MSG_PARENT_LISTEN), H(MSG_PARENT_STARTTLS),
-};
-static const struct msg_handler to_authpop_extra[] = {
-	H(MSG_PARENT_CONF), H(MSG_PARENT_CONF_END), H(MSG_PARENT_SESSION),
-	H(MSG_PARENT_SPAWNED), H(MSG_PARENT_REFUSED), H(MSG_PARENT_PASSWD),
-	H(MSG_PARENT_DRAIN), H(MSG_PARENT_PENALTY), H(MSG_PARENT_CRED),
-	H(MSG_PARENT_LISTEN),
-};
-#undef H
-
+/* The ends of the channels, with what each end takes from its peer. */
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
     E_PARENT_C };
-static const struct end {
-	int				 self, peer;
-	const struct msg_handler	*h;
-	size_t				 n;
+static struct end {
+	int			 self, peer;
+	struct msg_handler	 h[MSG_MAX];	/* msgends() */
+	size_t			 n;
 } ends[] = {
-	[E_LISTENER] = { PROC_LISTENER, PROC_PARENT, to_listener,
-	    nitems(to_listener) },
-	[E_AUTHPOP] = { PROC_AUTHPOP, PROC_PARENT, to_authpop,
-	    nitems(to_authpop) },
-	[E_WRKRPOP] = { PROC_WRKRPOP, PROC_PARENT, to_wrkrpop,
-	    nitems(to_wrkrpop) },
-	[E_PARENT_L] = { PROC_PARENT, PROC_LISTENER, from_listener,
-	    nitems(from_listener) },
-	[E_PARENT_A] = { PROC_PARENT, PROC_AUTHPOP, from_authpop,
-	    nitems(from_authpop) },
-	[E_PARENT_W] = { PROC_PARENT, PROC_WRKRPOP, NULL, 0 },
-	[E_LMTP] = { PROC_LMTP, PROC_PARENT, to_lmtp, nitems(to_lmtp) },
-	[E_DLVRPOP] = { PROC_DLVRPOP, PROC_PARENT, to_dlvrpop,
-	    nitems(to_dlvrpop) },
-	[E_PARENT_M] = { PROC_PARENT, PROC_LMTP, from_lmtp,
-	    nitems(from_lmtp) },
-	[E_CONTROL] = { PROC_CONTROL, PROC_PARENT, to_control,
-	    nitems(to_control) },
-	[E_PARENT_C] = { PROC_PARENT, PROC_CONTROL, from_control,
-	    nitems(from_control) },
-	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP, from_dlvrpop,
-	    nitems(from_dlvrpop) },
+	[E_LISTENER] = { PROC_LISTENER, PROC_PARENT },
+	[E_AUTHPOP] = { PROC_AUTHPOP, PROC_PARENT },
+	[E_WRKRPOP] = { PROC_WRKRPOP, PROC_PARENT },
+	[E_PARENT_L] = { PROC_PARENT, PROC_LISTENER },
+	[E_PARENT_A] = { PROC_PARENT, PROC_AUTHPOP },
+	[E_PARENT_W] = { PROC_PARENT, PROC_WRKRPOP },
+	[E_LMTP] = { PROC_LMTP, PROC_PARENT },
+	[E_DLVRPOP] = { PROC_DLVRPOP, PROC_PARENT },
+	[E_PARENT_M] = { PROC_PARENT, PROC_LMTP },
+	[E_CONTROL] = { PROC_CONTROL, PROC_PARENT },
+	[E_PARENT_C] = { PROC_PARENT, PROC_CONTROL },
+	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP },
 };
+
+/*
+ * Not complete tables, chan_init must refuse them: the listener's
+ * without MSG_PARENT_DRAIN, and authpop's with one more handler, for the
+ * first message the parent sends to others only.
+ */
+static struct msg_handler	to_listener_short[MSG_MAX];
+static struct msg_handler	to_authpop_extra[MSG_MAX + 1];
+static size_t			nto_listener_short, nto_authpop_extra;
+
+static size_t
+table_without(struct msg_handler *h, size_t n, uint32_t type)
+{
+	size_t	i, k;
+
+	for (i = k = 0; i < n; i++)
+		if (h[i].type != type)
+			h[k++] = h[i];
+	return k;
+}
+
+static size_t
+table_plus_foreign(struct msg_handler *h, size_t n, int self, int peer)
+{
+	const struct msg_decl	*d;
+	size_t			 i, nd;
+
+	d = msg_decls(&nd);
+	for (i = 0; i < nd; i++)
+		if (d[i].from == peer && !(d[i].to & self)) {
+			h[n].type = d[i].type;
+			h[n].fn = on_any;
+			return n + 1;
+		}
+	return n;
+}
+
+static void
+ends_init(void)
+{
+	size_t	e;
+
+	for (e = 0; e < nitems(ends); e++)
+		ends[e].n = msgends(ends[e].self, ends[e].peer, ends[e].h,
+		    nitems(ends[e].h));
+	nto_listener_short = table_without(to_listener_short,
+	    msgends(PROC_LISTENER, PROC_PARENT, to_listener_short,
+	    nitems(to_listener_short)), MSG_PARENT_DRAIN);
+	nto_authpop_extra = table_plus_foreign(to_authpop_extra,
+	    msgends(PROC_AUTHPOP, PROC_PARENT, to_authpop_extra,
+	    nitems(to_authpop_extra) - 1), PROC_AUTHPOP, PROC_PARENT);
+}
 
 static void
 open_end(struct chan *c, int fd, int e, int phase, int bad)
@@ -505,20 +535,19 @@ init_checked(void)
 {
 	const struct initcase	 cases[] = {
 		{ "the listener's table", PROC_LISTENER, PROC_PARENT,
-		    to_listener, nitems(to_listener), 1 },
+		    ends[E_LISTENER].h, ends[E_LISTENER].n, 1 },
 		{ "the parent's table for wrkrpop", PROC_PARENT, PROC_WRKRPOP,
 		    NULL, 0, 1 },
 		{ "a table without DRAIN", PROC_LISTENER, PROC_PARENT,
-		    to_listener_short, nitems(to_listener_short), 0 },
-		{ "a table with LISTEN for authpop", PROC_AUTHPOP,
-		    PROC_PARENT, to_authpop_extra, nitems(to_authpop_extra),
-		    0 },
+		    to_listener_short, nto_listener_short, 0 },
+		{ "authpop's table with a message for others", PROC_AUTHPOP,
+		    PROC_PARENT, to_authpop_extra, nto_authpop_extra, 0 },
 		{ "authpop's table on the listener", PROC_LISTENER,
-		    PROC_PARENT, to_authpop, nitems(to_authpop), 0 },
+		    PROC_PARENT, ends[E_AUTHPOP].h, ends[E_AUTHPOP].n, 0 },
 		{ "no table for authpop", PROC_PARENT, PROC_AUTHPOP, NULL, 0,
 		    0 },
 		{ "the parent's table for the wrong child", PROC_PARENT,
-		    PROC_LISTENER, from_authpop, nitems(from_authpop), 0 },
+		    PROC_LISTENER, ends[E_PARENT_A].h, ends[E_PARENT_A].n, 0 },
 	};
 	size_t			 i;
 	int			 st;
@@ -531,6 +560,29 @@ init_checked(void)
 		else
 			CHECK(DIED(st), "chan_init with %s: status %#x, want "
 			    "fatal", cases[i].name, st);
+	}
+}
+
+/*
+ * Every end's table, as msgends() derives it, is one chan_init takes:
+ * checked first, as the other checks open these ends and die if not.
+ */
+static void
+ends_checked(void)
+{
+	struct initcase	 tc;
+	char		 name[64];
+	size_t		 e;
+	int		 st;
+
+	for (e = 0; e < nitems(ends); e++) {
+		(void)snprintf(name, sizeof(name), "%s's table for %s",
+		    proc_str(ends[e].self), proc_str(ends[e].peer));
+		tc = (struct initcase){ name, ends[e].self, ends[e].peer,
+		    ends[e].h, ends[e].n, 1 };
+		st = in_child(init_child, &tc);
+		CHECK(LIVED(st), "chan_init with %s (%zu handlers): status "
+		    "%#x, want exit 0", name, ends[e].n, st);
 	}
 }
 
@@ -602,21 +654,46 @@ declarations(void)
 	CHECK_STR(proc_str(0x80), "unknown");
 }
 
-/* chan_send to chan_read: payload and descriptor arrive as sent. */
+/* The listener's handler of MSG_PARENT_DRAIN in round_trip(). */
+static int		drain_handled;
+static uint32_t		drain_type;
+
+static void
+on_drain(struct chan *c, const void *data, int fd)
+{
+	drain_handled++;
+	drain_type = c->intype;
+	on_message(c, c->intype, data, fd);
+}
+
+/*
+ * chan_send to chan_read: payload and descriptor arrive as sent, each
+ * to its own entry of the table (DRAIN's handler is on_drain).
+ */
 static void
 round_trip(void)
 {
 	struct chan		 a, b;
 	struct msg_listen	 ml = { LISTEN_TLS, 3, 0, 0 };
+	struct msg_handler	 h[MSG_MAX];
+	size_t			 i, n;
 	int			 sp[2], before;
 
 	before = open_fds();
 	reset();
 	owned_fd = -1;
+	drain_handled = 0;
+	drain_type = MSG_NONE;
+	n = msgends(PROC_LISTENER, PROC_PARENT, h, nitems(h));
+	for (i = 0; i < n; i++)
+		if (h[i].type == MSG_PARENT_DRAIN)
+			h[i].fn = on_drain;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 		exit(2);
 	open_end(&a, sp[0], E_PARENT_L, PH_RUN, 1);
-	open_end(&b, sp[1], E_LISTENER, PH_RUN, 1);
+	chan_init(&b, sp[1], PROC_LISTENER, PROC_PARENT, PH_RUN, h, n, on_eof,
+	    NULL);
+	b.bad = on_bad;
 	chan_start(&a);
 	chan_start(&b);
 	chan_send(&a, MSG_PARENT_LISTEN, xpipe(), &ml, sizeof(ml));
@@ -633,6 +710,9 @@ round_trip(void)
 	    "PH_DRAIN", b.phase);
 	CHECK(handled_type == MSG_PARENT_DRAIN, "round trip: last %s",
 	    msg_type_str(handled_type));
+	CHECK(drain_handled == 1 && drain_type == MSG_PARENT_DRAIN,
+	    "round trip: DRAIN's own handler ran %d times, for %s; want 1, "
+	    "PARENT_DRAIN", drain_handled, msg_type_str(drain_type));
 	chan_close(&a);
 	chan_close(&b);
 	CHECK(open_fds() == before + 1, "round trip: the handler owns one "
@@ -926,23 +1006,27 @@ main(void)
 	const struct msg_rcpt		 rcpt_empty = { .id = 1 };
 	const struct msg_rcpt		 rcpt_8bit = { .id = 1,
 	    .addr = "\xc3\xa9@example.org" };
-	const struct msg_rcptok		 rcptok = { .id = 1,
+	const struct msg_rcptok		 rcptok = { .id = 1, .ref = 5,
 	    .status = RCPT_OK, .user = "alice" };
 	const struct msg_rcptok		 rcptok_none_user = { .id = 1,
 	    .status = RCPT_NONE, .user = "alice" };
 	const struct msg_rcptok		 rcptok_bad_user = { .id = 1,
-	    .status = RCPT_OK, .user = "../alice" };
+	    .ref = 5, .status = RCPT_OK, .user = "../alice" };
+	const struct msg_rcptok		 rcptok_noref = { .id = 1,
+	    .status = RCPT_OK, .user = "alice" };
+	const struct msg_rcptok		 rcptok_none_ref = { .id = 1,
+	    .ref = 5, .status = RCPT_NONE };
 	const struct msg_rcptok		 rcptok_4 = { .id = 1,
 	    .status = RCPT_TEMP + 1 };
 	const struct msg_deliver	 dlv = { .id = 1, .nrcpt = 2,
-	    .user = { "alice", "bob@example.org" } };
+	    .ref = { 5, 6 } };
 	const struct msg_deliver	 dlv_0 = { .id = 1 };
 	const struct msg_deliver	 dlv_101 = { .id = 1,
 	    .nrcpt = LMTP_MAXRCPT + 1 };
 	const struct msg_deliver	 dlv_extra = { .id = 1, .nrcpt = 1,
-	    .user = { "alice", "bob" } };
+	    .ref = { 5, 6 } };
 	const struct msg_deliver	 dlv_bad = { .id = 1, .nrcpt = 2,
-	    .user = { "alice", "" } };
+	    .ref = { 5, 0 } };
 	const struct msg_delivered	 dlvd = { .id = 1, .nrcpt = 2,
 	    .status = { DLV_OK, DLV_FULL } };
 	const struct msg_delivered	 dlvd_0 = { .id = 1, .nrcpt = 2,
@@ -959,8 +1043,8 @@ main(void)
 	const struct msg_intent		 intent_empty = { .job = 1,
 	    .tmp = "x" };
 	const struct msg_done		 done = { .job = 1, .status = DLV_OK };
-	const struct msg_done		 done_nouser = { .job = 1,
-	    .status = DLV_NOUSER };
+	const struct msg_done		 done_4 = { .job = 1,
+	    .status = DLV_MAX + 1 };
 	const struct msg_job		 job = { .job = 1 };
 	const struct msg_worker		 worker_dlv = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER };
@@ -1272,6 +1356,16 @@ main(void)
 		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_none_user },
 		{ "a recipient's invalid user", E_LMTP, PH_RUN,
 		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_bad_user },
+		{ "a recipient's user without a ref", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_noref },
+		{ "no such recipient, with a ref", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_none_ref },
+		{ "forget two recipients", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_FORGET, V, DL, H, DL, 0, 1, 1, &dlv },
+		{ "forget with a descriptor", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_FORGET, V, DL, H, DL, 1, 1, 0, &dlv },
+		{ "forget a recipient of ref 0", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_FORGET, V, DL, H, DL, 0, 1, 0, &dlv_bad },
 		{ "a recipient of status 4", E_LMTP, PH_RUN, MSG_PARENT_RCPT,
 		    V, RO, H, RO, 0, 1, 0, &rcptok_4 },
 		{ "a message for two", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
@@ -1282,9 +1376,9 @@ main(void)
 		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_0 },
 		{ "a message for 101", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
 		    DL, H, DL, 1, 1, 0, &dlv_101 },
-		{ "a message with a user past nrcpt", E_PARENT_M, PH_RUN,
+		{ "a message with a recipient past nrcpt", E_PARENT_M, PH_RUN,
 		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_extra },
-		{ "a message for an empty user", E_PARENT_M, PH_RUN,
+		{ "a message for a recipient of ref 0", E_PARENT_M, PH_RUN,
 		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_bad },
 		{ "delivered", E_LMTP, PH_RUN, MSG_PARENT_DELIVERED, V, DD, H,
 		    DD, 0, 1, 1, &dlvd },
@@ -1315,8 +1409,8 @@ main(void)
 		    MSG_DLVRPOP_INTENT, V, IN, H, IN, 0, 1, 0, &intent_empty },
 		{ "done", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE, V, DN, H, DN,
 		    0, 1, 1, &done },
-		{ "done: no such user", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE,
-		    V, DN, H, DN, 0, 1, 0, &done_nouser },
+		{ "done of status 4", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE,
+		    V, DN, H, DN, 0, 1, 0, &done_4 },
 		{ "done from the lmtp process", E_PARENT_M, PH_RUN,
 		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done },
 
@@ -1591,6 +1685,12 @@ main(void)
 	/* The bad-message log lines are expected: keep them off stdout. */
 	(void)dup2(open("/dev/null", O_WRONLY), STDERR_FILENO);
 	event_init();
+
+	/* The other checks open these ends: a table refused is fatal. */
+	ends_init();
+	ends_checked();
+	if (unit_failed != 0)
+		return unit_done();
 
 	for (i = 0; i < nitems(cases); i++)
 		run_case(&cases[i]);

@@ -1,0 +1,260 @@
+/*
+ * mailuser.c -- who a mail user is, and the one place where a process
+ * becomes one (DESIGN.md invariant 2).
+ *
+ * mailuser_find answers a user name with the user's ids and maildir:
+ * usertab's line (a file, or the system's accounts) at once, or the
+ * parent's own question to usertab's database table.  Every rule that
+ * refuses a user is here, whoever asks (a login, an LMTP recipient):
+ * garbage from a table is no answer (MU_BROKEN); ids of root or of one
+ * of popd's daemons, or a maildir path too long, are an answer we refuse
+ * (MU_REFUSED).  The caller says what each means to its client.
+ *
+ * mailuser_spawn starts a wrkrpop (a session, or popd -m's report) or a
+ * dlvrpop as that user, with its configuration on a channel of its own.
+ * The ids and path come from mailuser_find, never from authpop or the
+ * lmtp process.  Nothing else in popd execs a process as a mail user.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "chan.h"
+#include "config.h"
+#include "settings.h"
+#include "lookup.h"
+#include "proc.h"
+#include "table.h"
+
+/* Only a POP3 client reads this: its PASS is waiting for an answer. */
+#define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
+
+struct find_wait {
+	char		 user[POPD_MAXUSER + 1];
+	mailuser_cb	 cb;
+	void		*arg;
+};
+
+static void	find_answer(void *, int, const char *);
+static int	mailuser_conf(const struct mailuser *, const char *,
+		    const struct peeraddr *, const char *, uint32_t, int);
+
+/*
+ * The ids and maildir of ui, checked: the rules every user is held to,
+ * wherever its line came from (table_parse_user refused root's ids and
+ * a relative path already).  MU_FOUND, or MU_REFUSED with why.
+ */
+int
+mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
+    size_t len)
+{
+	memset(mu, 0, sizeof(*mu));
+	if (strlcpy(mu->name, ui->name, sizeof(mu->name)) >=
+	    sizeof(mu->name)) {
+		(void)strlcpy(why, "user name too long", len);
+		return MU_REFUSED;
+	}
+	if (users_refused_uid(ui->uid, why, len))
+		return MU_REFUSED;
+	if (settings_maildir(mu->maildir, sizeof(mu->maildir), ui->path,
+	    conf->set.maildir) == -1) {
+		(void)strlcpy(why, "maildir path too long", len);
+		return MU_REFUSED;
+	}
+	mu->uid = ui->uid;
+	mu->gid = ui->gid;
+	return MU_FOUND;
+}
+
+/*
+ * Who user is: cb(arg, status, the user or NULL, why or NULL), at once
+ * for a file, when the table answers for a database table.  MU_NONE: no
+ * such user; MU_TEMP: the table could not answer; MU_BROKEN: its answer
+ * is no userinfo; MU_REFUSED: a userinfo we refuse.
+ */
+void
+mailuser_find(const char *user, mailuser_cb cb, void *arg)
+{
+	struct find_wait	*w;
+	struct userinfo		 ui;
+	struct mailuser		 mu;
+	char			 why[160];
+	ssize_t			 i;
+	int			 r;
+
+	if (conf->set.usersrc != TABSRC_LOOKUP) {
+		if (users.tabkind != TABLE_USERS ||
+		    (i = table_find(&users.tab, user)) == -1) {
+			cb(arg, MU_NONE, NULL, NULL);
+			return;
+		}
+		table_user(&users.tab, i, &ui);
+		r = mailuser_check(&mu, &ui, why, sizeof(why));
+		cb(arg, r, r == MU_FOUND ? &mu : NULL, r == MU_FOUND ? NULL :
+		    why);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s: %s", __func__, user);
+		cb(arg, MU_TEMP, NULL, NULL);
+		return;
+	}
+	(void)strlcpy(w->user, user, sizeof(w->user));
+	w->cb = cb;
+	w->arg = arg;
+	lookup(conf->set.usertab, LOOKUP_USERINFO, user, find_answer, w);
+}
+
+/* The table's answer, checked here in the parent, whatever it said. */
+static void
+find_answer(void *arg, int status, const char *value)
+{
+	struct find_wait	*w = arg;
+	struct userinfo		 ui;
+	struct mailuser		 mu;
+	char			 buf[PATH_MAX + 64], why[160];
+	int			 r;
+
+	if (status == LOOKUP_TEMP)
+		w->cb(w->arg, MU_TEMP, NULL, NULL);
+	else if (status != LOOKUP_FOUND)
+		w->cb(w->arg, MU_NONE, NULL, NULL);
+	else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf))
+		w->cb(w->arg, MU_BROKEN, NULL, "too long");
+	else if ((r = table_parse_user(buf, &ui, why, sizeof(why))) < 0)
+		/* Garbage is no answer; ids or a path we refuse are one. */
+		w->cb(w->arg, r == -1 ? MU_BROKEN : MU_REFUSED, NULL, why);
+	else {
+		ui.name = w->user;
+		r = mailuser_check(&mu, &ui, why, sizeof(why));
+		w->cb(w->arg, r, r == MU_FOUND ? &mu : NULL,
+		    r == MU_FOUND ? NULL : why);
+	}
+	free(w);
+}
+
+/*
+ * Start kind as mu, fd its POPD_CHANNEL_FD (a session's socket, a
+ * dlvrpop's channel, popd -m's standard output), its configuration on
+ * a channel of its own (POPD_CONF_FD), pagefd (or -1) its page of
+ * counters, passed (and so closed) in any case.  Returns the pid, or
+ * -1 with errno set and nothing started.  A session whose wrkrpop cannot
+ * start is told so on its socket by the child that failed.
+ */
+pid_t
+mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
+    const struct peeraddr *peer, const char *tls, int fd, int pagefd)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 flags;		/* WORKER_* */
+	} kinds[] = {
+		[MU_SESSION] =	{ "wrkrpop", 0 },
+		[MU_DELIVERY] =	{ "dlvrpop", WORKER_DELIVER },
+		[MU_REPORT] =	{ "wrkrpop", WORKER_REPORT },
+	};
+	const char	*path;
+	char		*argv[8];
+	pid_t		 pid;
+	int		 conffd, saved, argc;
+
+	path = kind == MU_DELIVERY ? dlvrpop_path : wrkrpop_path;
+	if ((conffd = mailuser_conf(mu, mu->maildir, peer, tls,
+	    kinds[kind].flags, pagefd)) == -1)
+		return -1;
+	argc = child_argv(argv, kinds[kind].name, NULL);
+	argv[argc] = NULL;
+	if ((pid = child_fork(fd, conffd, kinds[kind].name)) != 0) {
+		saved = errno;
+		close(conffd);
+		errno = saved;
+		return pid;
+	}
+	/* The child's prologue (proc.c) proves these ids again. */
+	saved = 0;
+	if (privsep && proc_become(mu->name, mu->uid, mu->gid) == -1)
+		goto fail;
+	execve(path, argv, child_envp);
+	saved = errno;
+	log_warn("exec %s", path);
+ fail:
+	if (kind == MU_SESSION)
+		(void)write(POPD_CHANNEL_FD, EXEC_FAILED,
+		    sizeof(EXEC_FAILED) - 1);
+	if (saved == EACCES)
+		log_warnx("%s replaced since popd started? restart popd "
+		    "after an upgrade", path);
+	_exit(1);
+}
+
+/*
+ * A dlvrpop has nothing to say on its configuration channel, which is
+ * closed unread; chan_init wants a handler for what it may send.
+ */
+static void
+conf_unread(struct chan *c, const void *data, int fd)
+{
+	if (fd != -1)
+		close(fd);
+}
+
+static const struct msg_handler from_dlvrpop_conf[] = {
+	{ MSG_DLVRPOP_INTENT,	conf_unread },
+	{ MSG_DLVRPOP_DONE,	conf_unread },
+};
+
+/*
+ * A worker's configuration, on a channel that is done with once it has
+ * read it: its page of counters, the settings and who it works for
+ * (MSG_PARENT_WORKER, which ends them).  Returns the child's end, or -1.
+ */
+static int
+mailuser_conf(const struct mailuser *mu, const char *maildir,
+    const struct peeraddr *peer, const char *tls, uint32_t flags,
+    int pagefd)
+{
+	struct chan		 wc;
+	struct msg_worker	 mw;
+	int			 sp[2], ok, proc;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		if (pagefd != -1)
+			close(pagefd);
+		return -1;
+	}
+	memset(&mw, 0, sizeof(mw));
+	(void)strlcpy(mw.user, mu->name, sizeof(mw.user));
+	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
+	mw.peer = *peer;
+	(void)strlcpy(mw.tls, tls, sizeof(mw.tls));
+	mw.flags = flags;
+	proc = (flags & WORKER_DELIVER) ? PROC_DLVRPOP : PROC_WRKRPOP;
+	if (proc == PROC_DLVRPOP)
+		chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START,
+		    from_dlvrpop_conf, nitems(from_dlvrpop_conf), NULL, NULL);
+	else
+		chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START, NULL, 0,
+		    NULL, NULL);
+	if (pagefd != -1)
+		chan_send(&wc, MSG_PARENT_STATS, pagefd, NULL, 0);
+	conf_send(&wc, conf, proc);
+	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
+	/* An empty socket takes all of it at once: nothing may wait. */
+	ok = TAILQ_EMPTY(&wc.outq);
+	chan_close(&wc);
+	if (!ok) {
+		close(sp[1]);
+		errno = ENOBUFS;
+		return -1;
+	}
+	return sp[1];
+}
