@@ -62,7 +62,7 @@ DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o
 
-POPD_OBJS=	popd/popd.o popd/bind.o popd/supervise.o popd/login.o \
+POPD_OBJS=	popd/popd.o popd/flags.o popd/bind.o popd/supervise.o popd/login.o \
 		popd/migrate.o popd/listener.o popd/listener_relay.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
 		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \

@@ -93,6 +93,7 @@ extern char			 authpop_path[PATH_MAX];
 extern char			 wrkrpop_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
+__dead void			 popd_usage(void);
 #define DAEMON_UIDS	3
 extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
 							     authpop's, the
@@ -108,6 +109,11 @@ extern struct proclist		 procs;
 extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 extern struct event		 restart_ev[KIND_MAX];
+
+/* flags.c */
+struct popd_conf *conf_from_flags(char **, int, char **, int, char **, int,
+		    char **, int);
+void		 absolute(const char *, const char *, char *, size_t);
 
 /* mailuser.c: who a mail user is, and the one way to become one. */
 struct mailuser {

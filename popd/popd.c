@@ -59,12 +59,8 @@
 #include "sandbox.h"
 #include "lookup.h"
 
-__dead static void	usage(void);
+
 __dead static void	role_main(int, char *[]);
-static struct popd_conf	*conf_from_flags(char **, int, char **, int, char **,
-			    int, char **, int);
-static int		legacy_listen(struct popd_conf *, const char *, int);
-static void		absolute(const char *, const char *, char *, size_t);
 static int		conf_usable(struct popd_conf *, struct users *, int,
 			    struct pwchangeq *);
 static int		pki_file_ok(const struct popd_conf *,
@@ -116,8 +112,8 @@ role_main(int argc, char *argv[])
 	proc_run(roles[i], argc, argv);
 }
 
-__dead static void
-usage(void)
+__dead void
+popd_usage(void)
 {
 	fprintf(stderr, "usage: popd [-dFmnv] [-D macro=value] [-f file] "
 	    "[-s socket]\n"
@@ -220,13 +216,13 @@ main(int argc, char *argv[])
 			verbose++;
 			break;
 		default:
-			usage();
+			popd_usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage();
+		popd_usage();
 	log_setverbose(verbose);
 	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
@@ -244,7 +240,7 @@ main(int argc, char *argv[])
 			if (access(conffile, F_OK) == -1) {
 				fprintf(stderr, "popd: %s: %s\n", conffile,
 				    strerror(errno));
-				usage();
+				popd_usage();
 			}
 		}
 		absolute("-f", conffile, conffile_abs, sizeof(conffile_abs));
@@ -334,132 +330,6 @@ main(int argc, char *argv[])
 	setproctitle("parent");
 	event_dispatch();
 	fatalx("event loop ended");
-}
-
-/*
- * The original command line, a shorthand for the configuration file it
- * stands for: one pki, -l (tls) and -p (starttls) listeners, -t trusted
- * networks (nets).  flags: authtab, certfile, subdir, keyfile, usertab.
- */
-static struct popd_conf *
-conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
-    char **plain_args, int nplain, char **nets, int nnets)
-{
-	struct conf_trusted	*t;
-	const char		*errstr;
-	static const char *const names[] = { "-a authtab", "-c certfile",
-	    NULL, "-k keyfile", "-u usertab" };
-	struct popd_conf	*c;
-	struct conf_pki		*pki;
-	char			 missing[128] = "";
-	int			 i;
-
-	for (i = 0; i < 5; i++)
-		if (flags[i] == NULL && names[i] != NULL) {
-			if (missing[0] != '\0')
-				(void)strlcat(missing, ", ", sizeof(missing));
-			(void)strlcat(missing, names[i], sizeof(missing));
-		}
-	if (missing[0] != '\0') {
-		fprintf(stderr, "popd: missing %s\n", missing);
-		usage();
-	}
-	if (ntls + nplain == 0) {
-		fprintf(stderr, "popd: nothing to listen on: give -l address "
-		    "(implicit TLS) or -p address (STLS)\n");
-		usage();
-	}
-	if (flags[2] != NULL && !settings_subdir_ok(flags[2]))
-		errx(1, "-e %s: must be a relative path without \"..\"",
-		    flags[2]);
-	if ((c = conf_new()) == NULL || (pki = calloc(1, sizeof(*pki))) ==
-	    NULL)
-		err(1, NULL);
-	absolute("-a", flags[0], c->set.authtab, sizeof(c->set.authtab));
-	absolute("-u", flags[4], c->set.usertab, sizeof(c->set.usertab));
-	absolute("-c", flags[1], pki->cert, sizeof(pki->cert));
-	absolute("-k", flags[3], pki->key, sizeof(pki->key));
-	if (flags[2] != NULL && strlcpy(c->set.maildir, flags[2],
-	    sizeof(c->set.maildir)) >= sizeof(c->set.maildir))
-		errx(1, "-e %s: too long", flags[2]);
-	(void)strlcpy(pki->name, "default", sizeof(pki->name));
-	TAILQ_INSERT_TAIL(&c->pkis, pki, entry);
-	if (tls12) {
-		(void)strlcpy(c->set.tls_protocols, "tlsv1.2,tlsv1.3",
-		    sizeof(c->set.tls_protocols));
-		c->set.protocols = TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3;
-	}
-	for (i = 0; i < ntls; i++)
-		if (legacy_listen(c, tls_args[i], CONF_LISTEN_TLS) == -1)
-			exit(1);
-	for (i = 0; i < nplain; i++)
-		if (legacy_listen(c, plain_args[i], CONF_LISTEN_STARTTLS) == -1)
-			exit(1);
-	for (i = 0; i < nnets; i++) {
-		if ((t = calloc(1, sizeof(*t))) == NULL)
-			err(1, NULL);
-		if (conf_parse_network(nets[i], t, &errstr) == -1)
-			errx(1, "-t %s: %s", nets[i], errstr);
-		TAILQ_INSERT_TAIL(&c->trusted, t, entry);
-	}
-	return c;
-}
-
-/* -l and -p: "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1", "*:995". */
-static int
-legacy_listen(struct popd_conf *c, const char *arg, int flags)
-{
-	struct conf_listen	*l;
-	char			 host[ADDR_HOSTMAX], port[ADDR_PORTMAX];
-	const char		*errstr;
-	const char		*opt = (flags & CONF_LISTEN_TLS) ? "-l" : "-p";
-
-	if (addr_split(arg, (flags & CONF_LISTEN_TLS) ? POPD_PORT :
-	    POPD_PLAIN_PORT, host, sizeof(host), port, sizeof(port),
-	    &errstr) == -1) {
-		log_warnx("%s %s: %s", opt, arg, errstr);
-		return -1;
-	}
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		err(1, NULL);
-	l->flags = flags;
-	l->port = strtonum(port, 1, 65535, &errstr);	/* checked */
-	if (strlcpy(l->addr, host, sizeof(l->addr)) >= sizeof(l->addr)) {
-		log_warnx("%s %s: too long", opt, arg);
-		free(l);
-		return -1;
-	}
-	/* Messages name the flag as given (listen_name). */
-	if (asprintf(&l->where.file, "%s %s", opt, arg) == -1)
-		err(1, NULL);
-	TAILQ_INSERT_TAIL(&c->listens, l, entry);
-	return 0;
-}
-
-/*
- * A file named on the command line, made absolute from the working
- * directory at startup: popd reads its files again on SIGHUP, and its
- * children read them, after daemon(3) has moved it to "/".  Symbolic
- * links are left to be followed again at each reload.
- */
-static void
-absolute(const char *flag, const char *path, char *dst, size_t len)
-{
-	char	cwd[PATH_MAX];
-	int	r;
-
-	if (path[0] == '/')
-		r = snprintf(dst, len, "%s", path);
-	else {
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			err(1, "%s %s: getcwd", flag, path);
-		while (path[0] == '.' && path[1] == '/')
-			path += 2;
-		r = snprintf(dst, len, "%s%s%s", cwd,
-		    strcmp(cwd, "/") == 0 ? "" : "/", path);
-	}
-	if (r < 0 || (size_t)r >= len)
-		errx(1, "%s %s: path too long", flag, path);
 }
 
 /*
