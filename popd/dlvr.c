@@ -177,30 +177,20 @@ rcptref_cmp(struct rcptref *a, struct rcptref *b)
 	return a->ref < b->ref ? -1 : a->ref > b->ref;
 }
 
-/* How many refs the lmtp process pid holds. */
-static size_t
-rcptref_count(pid_t pid)
-{
-	struct rcptref	*r;
-	size_t		 n = 0;
-
-	RB_FOREACH(r, rcptreftree, &rcptrefs)
-		if (r->lmtppid == pid)
-			n++;
-	return n;
-}
-
 /* The ref of pid's transaction, taken out of the tree, or NULL. */
 static struct rcptref *
 rcptref_take(pid_t pid, uint64_t ref)
 {
 	struct rcptref	 key, *r;
+	struct proc	*p;
 
 	key.ref = ref;
 	if ((r = RB_FIND(rcptreftree, &rcptrefs, &key)) == NULL ||
 	    r->lmtppid != pid)
 		return NULL;
 	RB_REMOVE(rcptreftree, &rcptrefs, r);
+	if ((p = proc_alive(KIND_LMTP, pid)) != NULL)
+		p->nrefs--;
 	return r;
 }
 
@@ -345,7 +335,7 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 		max = (size_t)conf->set.limit.lmtp_sessions *
 		    (conf->set.limit.recipients < LMTP_MAXRCPT ?
 		    (size_t)conf->set.limit.recipients : LMTP_MAXRCPT);
-		if (rcptref_count(w->lmtppid) >= max) {
+		if (p->nrefs >= max) {
 			log_warnx("lmtp: %zu recipients in transactions "
 			    "already (lmtp-sessions times recipients)", max);
 			ok.status = RCPT_TEMP;
@@ -361,6 +351,7 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 			r->gid = mu->gid;
 			(void)strlcpy(r->user, mu->name, sizeof(r->user));
 			RB_INSERT(rcptreftree, &rcptrefs, r);
+			p->nrefs++;
 			(void)strlcpy(ok.user, mu->name, sizeof(ok.user));
 		}
 	}

@@ -38,6 +38,7 @@ struct proc {
 	int			 full;		/* a listener taking no more */
 	struct chan		 chan;
 	struct stats_page	*page;		/* its counters, or NULL */
+	size_t			 nrefs;		/* lmtp: recipients kept (dlvr.c) */
 };
 TAILQ_HEAD(proclist, proc);
 
