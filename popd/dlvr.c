@@ -2,9 +2,10 @@
  * dlvr.c -- the parent's side of LMTP deliveries.  The lmtp process
  * (lmtp.c) parses what the MTA says and names recipients; here the
  * parent decides who they are at RCPT (mailuser.c, as for a login),
- * keeps that for the transaction, and at DATA hands each message to delivery workers (dlvrpop), one per maildir,
- * started as that maildir's user and kept warm for timeout delivery-idle
- * seconds, at most limit delivery-workers of them.  A message's
+ * keeps that for the transaction, and at DATA hands each message to
+ * delivery workers (dlvrpop), one per maildir, started as that
+ * maildir's user and kept warm for timeout delivery-idle seconds, at
+ * most limit delivery-workers of them.  A message's
  * recipients that share a maildir share one job: one worker round trip,
  * one copy.  The message itself travels as one descriptor (a sealed
  * memfd), dup'ed for each job, never copied here.
@@ -14,7 +15,10 @@
  * timeout delivery), its successor for that maildir looks at what it
  * left (MSG_PARENT_DLVCHECK): a message already in new/ was delivered
  * and is reported so, once; anything else is removed and reported as a
- * temporary failure, which the MTA retries.
+ * temporary failure, which the MTA retries.  Successors that die too
+ * are followed by others, paced (DLV_PAUSE_MAX), until timeout delivery
+ * after the first death; then the job is a temporary failure and what
+ * it left stays: at worst a message the MTA sends again, never one lost.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -42,8 +46,12 @@
 
 struct dmsg;
 
-/* Successors sent to look at a killed worker's job before giving up. */
-#define DLV_CHECKS	10
+/*
+ * The n-th successor sent to look at a killed worker's job starts
+ * min(2^n, DLV_PAUSE_MAX) ms after its predecessor died: the first few
+ * at once, a worker that dies at every look at most once a second.
+ */
+#define DLV_PAUSE_MAX	1000
 
 /* One maildir's part of one message. */
 struct djob {
@@ -60,6 +68,9 @@ struct djob {
 	int			 checked;	/* successors sent to look */
 	struct msg_intent	 intent;	/* its names, if told */
 	int			 has_intent;
+	time_t			 giveup;	/* looks end, from the first
+						   worker's death */
+	struct event		 pause;		/* before the next look */
 };
 TAILQ_HEAD(djobq, djob);
 
@@ -112,6 +123,7 @@ static void	 dmsg_reply(struct dmsg *);
 static void	 dlv_count(const uint32_t *, uint32_t);
 static void	 job_done(struct djob *, uint32_t);
 static void	 job_queue(struct djob *);
+static void	 job_pause(int, short, void *);
 static void	 waiting_run(void);
 static struct dworker *dworker_start(const struct djob *);
 static void	 dworker_next(struct dworker *);
@@ -454,6 +466,7 @@ dmsg_assign(struct dmsg *m, int i, const struct rcptref *r)
 		}
 		j->id = nextjob++;
 		j->m = m;
+		evtimer_set(&j->pause, job_pause, j);
 		j->uid = r->uid;
 		j->gid = r->gid;
 		(void)strlcpy(j->maildir, r->maildir, sizeof(j->maildir));
@@ -518,6 +531,7 @@ job_done(struct djob *j, uint32_t status)
 
 	for (i = 0; i < j->nrcpt; i++)
 		m->status[j->rcpt[i]] = status;
+	evtimer_del(&j->pause);
 	free(j);
 	if (--m->njobs == 0)
 		dmsg_reply(m);
@@ -551,6 +565,13 @@ job_queue(struct djob *j)
 	TAILQ_INSERT_TAIL(&w->queue, j, entry);
 	if (w->job == NULL)
 		dworker_next(w);
+}
+
+/* A killed worker's job, after its pause: to the next successor. */
+static void
+job_pause(int fd, short ev, void *arg)
+{
+	job_queue(arg);
 }
 
 /* A worker ended or went idle: those waiting may go now. */
@@ -708,6 +729,8 @@ static void
 dworker_gone(struct dworker *w)
 {
 	struct djob	*j, *check = w->job;
+	struct timeval	 tv;
+	long		 ms;
 
 	w->job = NULL;
 	if (check != NULL) {
@@ -717,26 +740,36 @@ dworker_gone(struct dworker *w)
 			    w->maildir);
 			job_done(check, DLV_TEMP);
 			check = NULL;
-		} else if (check->checked >= DLV_CHECKS) {
-			log_warnx("lmtp: dlvrpop %d for %s: %d successors "
-			    "ended while they looked at tmp/%s: temporary "
-			    "failure, tmp/%s left", (int)w->pid, w->maildir,
-			    check->checked, check->intent.tmp,
-			    check->intent.tmp);
-			job_done(check, DLV_TEMP);
-			check = NULL;
-		} else if (check->checked)
-			log_warnx("lmtp: dlvrpop %d for %s ended while it "
-			    "looked at tmp/%s: another looks", (int)w->pid,
-			    w->maildir, check->intent.tmp);
-		else
+		} else if (check->checked == 0) {
 			log_warnx("lmtp: dlvrpop %d for %s ended during a "
 			    "delivery: its successor looks at what it left",
 			    (int)w->pid, w->maildir);
+			check->giveup = monotime() +
+			    conf->set.timeout.delivery;
+		} else if (monotime() >= check->giveup) {
+			log_warnx("lmtp: dlvrpop %d for %s: %d successors "
+			    "ended while they looked at tmp/%s, for timeout "
+			    "delivery (%d seconds): temporary failure, "
+			    "tmp/%s left", (int)w->pid, w->maildir,
+			    check->checked, check->intent.tmp,
+			    conf->set.timeout.delivery, check->intent.tmp);
+			job_done(check, DLV_TEMP);
+			check = NULL;
+		} else
+			log_warnx("lmtp: dlvrpop %d for %s ended while it "
+			    "looked at tmp/%s: another looks", (int)w->pid,
+			    w->maildir, check->intent.tmp);
 	}
 	dworker_close(w);
-	if (check != NULL)
-		job_queue(check);
+	if (check != NULL) {
+		ms = check->checked < 10 ? 1L << check->checked :
+		    DLV_PAUSE_MAX;
+		if (ms > DLV_PAUSE_MAX)
+			ms = DLV_PAUSE_MAX;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(&check->pause, &tv);
+	}
 	while ((j = TAILQ_FIRST(&w->queue)) != NULL) {
 		TAILQ_REMOVE(&w->queue, j, entry);
 		job_queue(j);
