@@ -62,13 +62,14 @@ DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o
 
-POPD_OBJS=	popd/popd.o popd/flags.o popd/bind.o popd/supervise.o popd/login.o \
-		popd/migrate.o popd/listener.o popd/listener_relay.o popd/syslog.o popd/parse.o \
-		popd/config.o popd/pki.o popd/proxy.o popd/users.o \
-		popd/lookup.o popd/system.o popd/tapi.o popd/route.o \
-		popd/dlvr.o popd/mailuser.o popd/lmtp.o popd/lmtpcmd.o popd/control.o \
-		popd/ctlcmd.o popd/ctl.o popd/ctlshow.o popd/counters.o \
-		popd/spent.o
+POPD_OBJS=	popd/popd.o popd/flags.o popd/bind.o popd/supervise.o \
+		popd/login.o popd/migrate.o popd/syslog.o popd/parse.o \
+		popd/config.o popd/pki.o popd/users.o popd/lookup.o \
+		popd/system.o popd/tapi.o popd/route.o popd/dlvr.o \
+		popd/mailuser.o popd/ctl.o popd/ctlshow.o popd/counters.o \
+		popd/spent.o \
+		popd/listener.o popd/listener_relay.o popd/listener_proxy.o \
+		popd/lmtp.o popd/lmtp_cmd.o popd/control.o popd/control_cmd.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o
@@ -83,7 +84,7 @@ DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o
 # popctl parses its command line with the control process's parser.
-POPCTL_OBJS=	popctl/popctl.o popd/ctlcmd.o common/addr.o
+POPCTL_OBJS=	popctl/popctl.o popd/control_cmd.o common/addr.o
 
 PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
 		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl
@@ -94,10 +95,11 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
-		popd/popd.h compat/compat.h popd/config.h popd/proxy.h \
+		popd/popd.h compat/compat.h popd/config.h \
+		popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tapi.h popd/lmtpcmd.h common/deliver.h \
-		popd/ctlcmd.h common/stats.h
+		popd/lookup.h popd/tapi.h popd/lmtp_cmd.h common/deliver.h \
+		popd/control_cmd.h common/stats.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -197,9 +199,11 @@ regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_proto.o ${CONF_OBJS} \
 	    ${TEST_PROTO_OBJS} ${LDLIBS}
 
-# test_proxy links proxy.c and the addresses it makes: the parsing is pure.
-regress/unit/test_proxy: regress/unit/test_proxy.o popd/proxy.o common/addr.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o popd/proxy.o \
+# test_proxy links listener_proxy.c and the addresses it makes: the
+# parsing is pure.
+regress/unit/test_proxy: regress/unit/test_proxy.o popd/listener_proxy.o \
+    common/addr.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o popd/listener_proxy.o \
 	    common/addr.o ${LDLIBS}
 
 # test_tapi links tapi.c and the checks of table.c it calls: both pure.
@@ -230,9 +234,9 @@ regress/unit/test_host: regress/unit/test_host.o ${TEST_HOST_OBJS}
 	    ${LDLIBS}
 regress/unit/test_ticket.o regress/unit/test_host.o: authpop/authpop.h
 
-# test_lmtpcmd links lmtpcmd.c alone: the LMTP parser is pure.
-regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtpcmd.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_lmtpcmd.o popd/lmtpcmd.o \
+# test_lmtpcmd links lmtp_cmd.c alone: the LMTP parser is pure.
+regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtp_cmd.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_lmtpcmd.o popd/lmtp_cmd.o \
 	    ${LDLIBS}
 # test_dlvrpop is the parent of a real dlvrpop: the message layer only.
 TEST_DLVRPOP_OBJS=	${TEST_MSG_OBJS}
@@ -240,8 +244,8 @@ regress/unit/test_dlvrpop: regress/unit/test_dlvrpop.o ${TEST_DLVRPOP_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_dlvrpop.o \
 	    ${TEST_DLVRPOP_OBJS} ${LDLIBS}
 
-# test_ctlcmd links ctlcmd.c (pure) and the parent's check of a request.
-TEST_CTLCMD_OBJS=	popd/ctlcmd.o ${TEST_MSG_OBJS}
+# test_ctlcmd links control_cmd.c (pure) and the parent's check of a request.
+TEST_CTLCMD_OBJS=	popd/control_cmd.o ${TEST_MSG_OBJS}
 regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_ctlcmd.o \
 	    ${TEST_CTLCMD_OBJS} ${LDLIBS}
@@ -326,10 +330,10 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
 	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
-regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/proxy.c common/addr.c \
-    ${HDRS}
+regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/listener_proxy.c \
+    common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
-	    popd/proxy.c common/addr.c ${PKG_LIBS}
+	    popd/listener_proxy.c common/addr.c ${PKG_LIBS}
 regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
     common/util.c compat/compat.c regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
@@ -339,11 +343,11 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
     authpop/http.h common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
 	    authpop/http.c common/addr.c ${PKG_LIBS}
-regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c popd/lmtpcmd.c ${HDRS}
+regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c popd/lmtp_cmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
-	    popd/lmtpcmd.c ${PKG_LIBS}
-FUZZ_CTL_SRCS=	popd/ctlcmd.c common/proto.c common/settings.c common/addr.c \
-		common/util.c common/log.c compat/compat.c
+	    popd/lmtp_cmd.c ${PKG_LIBS}
+FUZZ_CTL_SRCS=	popd/control_cmd.c common/proto.c common/settings.c \
+		common/addr.c common/util.c common/log.c compat/compat.c
 regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
 	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}

@@ -449,7 +449,7 @@ struct msg_penalties {
 /*
  * popctl (popd/control.c, the parent's popd/ctl.c).  The control process
  * reads one request line from a client of the control socket, parses it
- * (popd/ctlcmd.c) and sends it typed, with the client's socket: the
+ * (popd/control_cmd.c) and sends it typed, with the client's socket: the
  * parent judges the peer's credentials itself.  The answer comes back
  * in pieces of text, the last one ANS_OK or ANS_ERROR.
  */

@@ -1,7 +1,7 @@
 /*
  * control.c -- the popd control process: popctl's side of the control
  * socket.  It runs chrooted as POPD_USER, waits for one request line
- * from each client, parses it (ctlcmd.c) and sends it typed to the
+ * from each client, parses it (control_cmd.c) and sends it typed to the
  * parent with the client's socket, from which the parent reads the
  * peer's credentials and decides (ctl.c).  The answer comes back in
  * pieces, which it writes to the client, then the last line, "ok" or
@@ -46,7 +46,7 @@
 #include "chan.h"
 #include "proc.h"
 #include "sandbox.h"
-#include "ctlcmd.h"
+#include "control_cmd.h"
 
 #define CTL_MAXCLIENTS		32
 #define CTL_ROOTSLOTS		8	/* of CTL_MAXCLIENTS, root's only */

@@ -29,7 +29,7 @@
 
 #include "popd.h"
 #include "parent.h"
-#include "ctlcmd.h"
+#include "control_cmd.h"
 
 /* Answers a control process may have pending; more are refused. */
 #define CTL_MAXPENDING	64
@@ -216,7 +216,7 @@ parent_control_request(struct chan *c, const void *data, int fd)
 /*
  * Take the client's request line from its socket, which the control
  * process must have left there whole; NULL if it is m, or what is wrong.
- * The line is parsed as the control process parsed it (ctlcmd.c, the
+ * The line is parsed as the control process parsed it (control_cmd.c, the
  * same pure code), only to compare.
  */
 static const char *

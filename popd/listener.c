@@ -35,7 +35,7 @@
 #include "popd.h"
 #include "chan.h"
 #include "addr.h"
-#include "proxy.h"
+#include "listener_proxy.h"
 #include "pop3.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -685,7 +685,7 @@ session_unwait(struct session *s)
 }
 
 /*
- * Read the PROXY protocol header (proxy.c), never a byte past its end:
+ * Read the PROXY protocol header (listener_proxy.c), never a byte past its end:
  * what follows is the client's (a TLS ClientHello, or POP3 commands).
  * The session then has the client's address, or keeps the proxy's for
  * a LOCAL header (a health check).  0 when done, -1 when waiting or

@@ -13,7 +13,7 @@
  *				out
  *	MTA     <-unix or loopback TCP->  lmtp
  *
- * A session reads commands (lmtpcmd.c parses them), answering each in
+ * A session reads commands (lmtp_cmd.c parses them), answering each in
  * order; while a RCPT or a delivery waits for the parent it reads
  * nothing more, so pipelined commands keep their order.  Replies go out
  * when no complete command is left to read, or before such a wait.
@@ -48,7 +48,7 @@
 #include "addr.h"
 #include "proc.h"
 #include "sandbox.h"
-#include "lmtpcmd.h"
+#include "lmtp_cmd.h"
 #include "stats.h"
 
 #define RETURN_PATH		"Return-Path:"

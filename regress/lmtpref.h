@@ -1,6 +1,6 @@
 /*
  * lmtpref.h -- for test_lmtpcmd.c and fuzz_lmtp.c: a growing buffer, and
- * the reference the DATA decoder (popd/lmtpcmd.c) is checked against,
+ * the reference the DATA decoder (popd/lmtp_cmd.c) is checked against,
  * written the plain way, a line at a time.
  */
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_lmtp -- libFuzzer target for what an MTA sends the lmtp process
- * (popd/lmtpcmd.c).  The input is read twice:
+ * (popd/lmtp_cmd.c).  The input is read twice:
  *  - as command lines (split at LF, a CR before it dropped), each parsed
  *    from an exact-size heap copy: a reply is "NNN N.N.N text", a parsed
  *    path is 0x21-0x7E and at most LMTP_MAXADDR long (what the parent's
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../popd/lmtpcmd.h"
+#include "../../popd/lmtp_cmd.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

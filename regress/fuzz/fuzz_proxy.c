@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "compat.h"
-#include "../../popd/proxy.h"
+#include "../../popd/listener_proxy.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,10 +1,10 @@
 /*
- * proxy.h -- the PROXY protocol header (HAProxy's proxy-protocol.txt,
+ * listener_proxy.h -- the PROXY protocol header (HAProxy's proxy-protocol.txt,
  * versions 1 and 2) that a front end sends before the client's bytes:
- * pure parsing (proxy.c), for the listener and its tests.
+ * pure parsing (listener_proxy.c), for the listener and its tests.
  */
-#ifndef POPD_PROXY_H
-#define POPD_PROXY_H
+#ifndef POPD_LISTENER_PROXY_H
+#define POPD_LISTENER_PROXY_H
 
 #include <stddef.h>
 
@@ -21,7 +21,7 @@ struct proxy_hdr {
 	struct peeraddr	peer;		/* the client, unless local */
 };
 
-/* proxy.c */
+/* listener_proxy.c */
 int	proxy_parse(const unsigned char *, size_t, struct proxy_hdr *,
 	    const char **);
 size_t	proxy_want(const unsigned char *, size_t, int *);

@@ -1,5 +1,5 @@
 /*
- * lmtpcmd.c -- LMTP command lines and the DATA stream, for the lmtp
+ * lmtp_cmd.c -- LMTP command lines and the DATA stream, for the lmtp
  * process (lmtp.c).  Pure: bytes in, a parsed command or decoded message
  * bytes out, so that the unit test and the fuzz target run this code as
  * the process does.
@@ -20,7 +20,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "lmtpcmd.h"
+#include "lmtp_cmd.h"
 
 #define E_UNKNOWN	"500 5.5.1 unknown command"
 #define E_HELO		"500 5.5.1 this is LMTP: use LHLO"

@@ -1,5 +1,5 @@
 /*
- * proxy.c -- the PROXY protocol header, versions 1 and 2 (HAProxy's
+ * listener_proxy.c -- the PROXY protocol header, versions 1 and 2 (HAProxy's
  * proxy-protocol.txt): what a front end in front of popd (HAProxy with
  * send-proxy-v2, nginx with proxy_protocol on) sends first, naming the
  * client it relays.  Only parsing here, so that a unit test and a fuzzer
@@ -17,7 +17,7 @@
 
 #include "compat.h"
 #include "addr.h"
-#include "proxy.h"
+#include "listener_proxy.h"
 
 static const unsigned char v2sig[12] = {
 	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a

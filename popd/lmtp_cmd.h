@@ -1,10 +1,10 @@
 /*
- * lmtpcmd.h -- the LMTP (RFC 2033) command lines and DATA stream as the
- * lmtp process reads them (lmtpcmd.c): pure functions, no I/O, so that
+ * lmtp_cmd.h -- the LMTP (RFC 2033) command lines and DATA stream as the
+ * lmtp process reads them (lmtp_cmd.c): pure functions, no I/O, so that
  * the unit test and the fuzz target run exactly what the process runs.
  */
-#ifndef POPD_LMTPCMD_H
-#define POPD_LMTPCMD_H
+#ifndef POPD_LMTP_CMD_H
+#define POPD_LMTP_CMD_H
 
 #include <stddef.h>
 
@@ -48,7 +48,7 @@ struct lmtp_data {
 	int		 done;
 };
 
-/* lmtpcmd.c */
+/* lmtp_cmd.c */
 const char	*lmtp_parse(const char *, size_t, struct lmtp_cmd *);
 void		 lmtp_data_init(struct lmtp_data *);
 size_t		 lmtp_data(struct lmtp_data *, const char *, size_t, char *,

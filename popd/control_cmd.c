@@ -1,5 +1,5 @@
 /*
- * ctlcmd.c -- popctl's requests, parsed: one line of words separated by
+ * control_cmd.c -- popctl's requests, parsed: one line of words separated by
  * spaces, each word of a command given whole or as a prefix that only
  * one command word at that place begins with ("sh ses"), then the
  * command's argument, if it takes one.  The control process parses what
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "ctlcmd.h"
+#include "control_cmd.h"
 
 #define MAXWORDS	5
 
