@@ -62,12 +62,12 @@ DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o
 
-POPD_OBJS=	popd/popd.o popd/flags.o popd/bind.o popd/supervise.o \
-		popd/login.o popd/migrate.o popd/syslog.o popd/parse.o \
-		popd/config.o popd/pki.o popd/users.o popd/lookup.o \
-		popd/system.o popd/tapi.o popd/route.o popd/dlvr.o \
-		popd/mailuser.o popd/ctl.o popd/ctlshow.o popd/counters.o \
-		popd/spent.o \
+POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
+		popd/ctlshow.o popd/migrate.o popd/login.o popd/dlvr.o \
+		popd/route.o popd/mailuser.o popd/ctlans.o popd/counters.o \
+		popd/spent.o popd/users.o popd/system.o popd/lookup.o \
+		popd/tapi.o popd/bind.o popd/syslog.o popd/child.o \
+		popd/parent.o popd/parse.o popd/config.o popd/pki.o \
 		popd/listener.o popd/listener_relay.o popd/listener_proxy.o \
 		popd/lmtp.o popd/lmtp_cmd.o popd/control.o popd/control_cmd.o
 POPD_LIBS=	${PROC_OBJS} common/table.o

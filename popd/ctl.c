@@ -5,8 +5,8 @@
  * the request line from it (the control process only looked at it) and
  * goes on only if that line parses to the request it was sent, closes
  * it, decides whether that uid may do this, and runs the command's
- * handler, which answers through a struct ctlans: text in
- * MSG_PARENT_ANSWER pieces, then ok or an error.  A socket without a
+ * handler (ctlshow.c, or popd.c's reload), which answers through a
+ * struct ctlans (ctlans.c).  A socket without a
  * line, or a line that says something else, is a forgery: the control
  * process is ended.  What root's socket carries is only what root sent.
  *
@@ -31,40 +31,17 @@
 #include "parent.h"
 #include "control_cmd.h"
 
-/* Answers a control process may have pending; more are refused. */
-#define CTL_MAXPENDING	64
-
-struct ctlans {
-	TAILQ_ENTRY(ctlans)	 entry;
-	struct proc		*p;	/* NULL: the control process died */
-	uint64_t		 req;
-	uint32_t		 cmd;
-	uid_t			 uid;
-	size_t			 len;
-	char			 text[CTL_CHUNK];
-};
-
-static TAILQ_HEAD(, ctlans)	answers = TAILQ_HEAD_INITIALIZER(answers);
-
-static void	ans_send(struct proc *, uint64_t, uint32_t, const char *,
-		    size_t);
 static int	ctl_access(uid_t, gid_t, uint32_t, char *, size_t);
 static const char *ctl_sent(int, const struct msg_ctlreq *);
-static void	ctl_log(struct ctlans *, const struct msg_ctlreq *);
+static void	ctl_log(const struct msg_ctlreq *, uid_t);
 
-/* One piece of an answer; an error's text is one line. */
-static void
-ans_send(struct proc *p, uint64_t req, uint32_t status, const char *text,
-    size_t len)
+/* popd.c's reload, which answers once the reload is over. */
+static void	(*reload_hook)(struct ctlans *);
+
+void
+ctl_init(void (*reload)(struct ctlans *))
 {
-	struct msg_ctlans	m;
-
-	memset(&m, 0, sizeof(m));
-	m.req = req;
-	m.status = status;
-	m.len = len;
-	memcpy(m.text, text, len);
-	chan_send(&p->chan, MSG_PARENT_ANSWER, -1, &m, sizeof(m));
+	reload_hook = reload;
 }
 
 /*
@@ -116,14 +93,13 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	char			 why[256];
 	uid_t			 uid;
 	gid_t			 gid;
-	int			 n = 0, type, error;
+	int			 type, error;
 	socklen_t		 len = sizeof(type);
 
 	if (fd == -1) {
 		/* Our own shortage of descriptors (msg.c logged it). */
-		(void)snprintf(why, sizeof(why), "popd is short of "
-		    "descriptors, try again");
-		ans_send(p, m->req, ANS_ERROR, why, strlen(why));
+		ctlans_error(p, m->req, "popd is short of descriptors, "
+		    "try again");
 		return;
 	}
 	/* A connected unix stream socket, whose peer the kernel names. */
@@ -146,23 +122,14 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	if (ctl_access(uid, gid, m->cmd, why, sizeof(why)) == -1) {
 		log_info("control: %s refused to uid %u",
 		    ctlcmd_verb(m->cmd), (unsigned)uid);
-		ans_send(p, m->req, ANS_ERROR, why, strlen(why));
+		ctlans_error(p, m->req, why);
 		return;
 	}
-	TAILQ_FOREACH(a, &answers, entry)
-		if (a->p == p)
-			n++;
-	if (n >= CTL_MAXPENDING || (a = calloc(1, sizeof(*a))) == NULL) {
-		(void)snprintf(why, sizeof(why), "busy, try again");
-		ans_send(p, m->req, ANS_ERROR, why, strlen(why));
+	if ((a = ctlans_new(p, m->req, uid)) == NULL) {
+		ctlans_error(p, m->req, "busy, try again");
 		return;
 	}
-	a->p = p;
-	a->req = m->req;
-	a->cmd = m->cmd;
-	a->uid = uid;
-	TAILQ_INSERT_TAIL(&answers, a, entry);
-	ctl_log(a, m);
+	ctl_log(m, uid);
 
 	switch (m->cmd) {
 	case CTL_SHOW_SESSIONS:
@@ -187,7 +154,7 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		ctl_unpenalize(a, m);
 		break;
 	case CTL_RELOAD:
-		reload_control(a);
+		reload_hook(a);
 		break;
 	case CTL_LOG_VERBOSE:
 	case CTL_LOG_BRIEF:
@@ -242,85 +209,12 @@ ctl_sent(int fd, const struct msg_ctlreq *m)
 
 /* The commands that change something, with who asked. */
 static void
-ctl_log(struct ctlans *a, const struct msg_ctlreq *m)
+ctl_log(const struct msg_ctlreq *m, uid_t uid)
 {
 	if (m->cmd == CTL_RELOAD)
-		log_info("control: reload by uid %u", (unsigned)a->uid);
+		log_info("control: reload by uid %u", (unsigned)uid);
 	else if (m->cmd == CTL_LOG_VERBOSE || m->cmd == CTL_LOG_BRIEF)
 		log_info("control: log %s by uid %u", m->cmd == CTL_LOG_BRIEF ?
-		    "brief" : "verbose", (unsigned)a->uid);
+		    "brief" : "verbose", (unsigned)uid);
 }
 
-/* Append text; full chunks go out as ANS_MORE. */
-void
-ctlans_printf(struct ctlans *a, const char *fmt, ...)
-{
-	va_list		 ap;
-	char		*s, *t;
-	int		 n;
-	size_t		 len, k;
-
-	if (a->p == NULL)
-		return;
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n == -1) {
-		log_warn("%s", __func__);
-		return;
-	}
-	/* The answer is text: a NUL would end it early. */
-	len = strlen(s);
-	for (t = s; len > 0; t += k, len -= k) {
-		if (a->len == sizeof(a->text)) {
-			ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
-			a->len = 0;
-		}
-		k = sizeof(a->text) - a->len;
-		if (k > len)
-			k = len;
-		memcpy(a->text + a->len, t, k);
-		a->len += k;
-	}
-	free(s);
-}
-
-/* The end: ok (why NULL) or "error: why".  Frees a. */
-void
-ctlans_end(struct ctlans *a, const char *why)
-{
-	char	line[256];
-	size_t	n;
-
-	if (a->p != NULL && why == NULL)
-		ans_send(a->p, a->req, ANS_OK, a->text, a->len);
-	else if (a->p != NULL) {
-		if (a->len > 0)
-			ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
-		/* One line, not empty: valid_ctlans checks it. */
-		(void)strlcpy(line, why, sizeof(line));
-		line[strcspn(line, "\n")] = '\0';
-		if ((n = strlen(line)) == 0)
-			n = strlcpy(line, "failed", sizeof(line));
-		ans_send(a->p, a->req, ANS_ERROR, line, n);
-	}
-	TAILQ_REMOVE(&answers, a, entry);
-	free(a);
-}
-
-uid_t
-ctlans_uid(const struct ctlans *a)
-{
-	return a->uid;
-}
-
-/* The control process p died: its pending answers go nowhere. */
-void
-ctl_gone(struct proc *p)
-{
-	struct ctlans	*a;
-
-	TAILQ_FOREACH(a, &answers, entry)
-		if (a->p == p)
-			a->p = NULL;
-}

@@ -2,8 +2,8 @@
  * flags.c -- popd's original command line (-a -c -e -k -l -p -t -u -T),
  * a shorthand for the configuration file it stands for: the parent's
  * second front end to the same configuration (config.c), which popd.c
- * then checks and serves as it does popd.conf; and the files named on
- * the command line, made absolute.
+ * then checks and serves as it does popd.conf; the files named on the
+ * command line, made absolute; and popd's usage, which lists both.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -23,6 +23,20 @@
 #include "addr.h"
 
 static int	legacy_listen(struct popd_conf *, const char *, int);
+
+/* Both command lines: popd.conf's, and the original shorthand. */
+__dead void
+popd_usage(void)
+{
+	fprintf(stderr, "usage: popd [-dFmnv] [-D macro=value] [-f file] "
+	    "[-s socket]\n"
+	    "       popd [-dFmnTv] -a authtab -c certfile [-e subdir] "
+	    "-k keyfile [-l address]\n"
+	    "            [-p address] [-s socket] [-t network] "
+	    "-u usertab\n");
+	exit(1);
+}
+
 
 /*
  * The original command line, a shorthand for the configuration file it

@@ -695,21 +695,26 @@ worker_add(pid_t pid, const struct preauth *pa, const char *user,
 	nworkers++;
 }
 
-/* A wrkrpop was reaped: its client has one session less. */
-void
+/*
+ * A wrkrpop was reaped: its client has one session less.  Its counters'
+ * page is the caller's, for counters.c's totals (NULL: none).
+ */
+struct stats_page *
 worker_gone(pid_t pid)
 {
-	struct worker	 key, *w;
+	struct worker		 key, *w;
+	struct stats_page	*page;
 
 	key.pid = pid;
 	if ((w = RB_FIND(workertree, &workers, &key)) == NULL)
-		return;
+		return NULL;
 	RB_REMOVE(workertree, &workers, w);
 	nworkers--;
 	w->client->loggedin--;
 	client_put(w->client);
-	counters_reaped(w->page);
+	page = w->page;
 	free(w);
+	return page;
 }
 
 /*

@@ -1,8 +1,11 @@
 /*
- * parent.h -- the state the popd parent's files share.  The listener,
- * lmtp and control processes run from the same program, but in
- * processes of their own where none of this is set: they do not include
- * this header.
+ * parent.h -- the popd parent's files: the state they share (parent.c)
+ * and each file's functions, grouped by the file that owns them, from
+ * the bottom up: a file calls only those above it in this list, never
+ * one below.  The listener, lmtp and control processes run from the
+ * same program, but in processes of their own where none of this is
+ * set: they do not include this header.  config.c, lookup.c and tapi.c,
+ * which tests link alone, have headers of their own.
  */
 #ifndef POPD_PARENT_H
 #define POPD_PARENT_H
@@ -86,7 +89,7 @@ struct sessview {
 	const struct stats_page	*page;		/* the wrkrpop's, or NULL */
 };
 
-/* popd.c */
+/* parent.c: the state every file of the parent shares. */
 extern struct popd_conf		*conf;
 extern struct users		 users;
 extern char			 self_path[PATH_MAX];
@@ -94,27 +97,50 @@ extern char			 authpop_path[PATH_MAX];
 extern char			 wrkrpop_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
-__dead void			 popd_usage(void);
 #define DAEMON_UIDS	3
 extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
 							     authpop's, the
 							     tables' */
+extern struct proclist		 procs;
+extern struct proc		*current[KIND_MAX];
+extern struct proc		*successor[KIND_MAX];
+struct proc	*proc_alive(enum proc_id, pid_t);
+
+/* syslog.c */
+void		 logrelay_init(void);
+int		 logrelay_fd(const char *);
+
+/* child.c */
+extern char	*child_envp[];
+int		 child_argv(char **, const char *, const char *);
+pid_t		 child_fork(int, int, const char *);
 
 /* bind.c */
 extern struct listen_socket	 listens[MAX_LISTEN];
 extern int			 nlistens;
+int		 bind_listen(const struct conf_listen *);
+int		 bind_control(const char *);
+const char *const *bind_made(void);
+void		 bind_unlink(void);
 
-/* supervise.c */
-extern const struct proc_kind	 proc_kinds[KIND_MAX];
-extern struct proclist		 procs;
-extern struct proc		*current[KIND_MAX];
-extern struct proc		*successor[KIND_MAX];
-extern struct event		 restart_ev[KIND_MAX];
+/* system.c */
+int		 system_tables(const struct popd_conf *, int *, int *);
 
-/* flags.c */
-struct popd_conf *conf_from_flags(char **, int, char **, int, char **, int,
-		    char **, int);
-void		 absolute(const char *, const char *, char *, size_t);
+/* users.c */
+#define USERS_BADUSERTAB	0x01
+#define USERS_BADAUTHTAB	0x02
+#define USERS_BADROUTE		0x04
+int		 users_load(const struct popd_conf *, struct users *,
+		    const struct users *, struct pwchangeq *);
+int		 users_refused_uid(uid_t, char *, size_t);
+void		 users_free(struct users *);
+void		 pwchanges_send(struct pwchangeq *, const struct proc *);
+void		 pwchanges_free(struct pwchangeq *);
+
+/* spent.c */
+#define SPENT_AGAIN	1
+#define SPENT_FULL	2
+int		 spent_take(uint64_t, int64_t);
 
 /* mailuser.c: who a mail user is, and the one way to become one. */
 struct mailuser {
@@ -139,12 +165,16 @@ void		 mailuser_find(const char *, mailuser_cb, void *);
 pid_t		 mailuser_spawn(enum mailuser_kind, const struct mailuser *,
 		    const struct peeraddr *, const char *, int, int);
 
-/* spent.c */
-#define SPENT_AGAIN	1
-#define SPENT_FULL	2
-int		 spent_take(uint64_t, int64_t);
-
 /* login.c */
+void		 parent_listener_session(struct chan *, const void *, int);
+void		 parent_authpop_login(struct chan *, const void *, int);
+void		 parent_authpop_closed(struct chan *, const void *, int);
+void		 parent_authpop_stls(struct chan *, const void *, int);
+void		 parent_authpop_penalty(struct chan *, const void *, int);
+void		 parent_authpop_lookup(struct chan *, const void *, int);
+void		 preauth_clear(struct proc *);
+struct stats_page *worker_gone(pid_t);
+void		 fd_budget_set(rlim_t);
 void		 login_walk(void (*)(const struct sessview *, void *), void *);
 int		 login_kick_user(const char *);
 
@@ -157,7 +187,7 @@ time_t		 counters_started(void);
 time_t		 counters_reload_time(void);
 
 /*
- * ctl.c: the answer to one popctl request, alive until ended.  A
+ * ctlans.c: the answer to one popctl request, alive until ended.  A
  * handler appends text (full chunks go out as ANS_MORE) and ends it,
  * at once or later (after asking the listener or authpop): ok (why
  * NULL) or "error: why".  If the control process dies meanwhile, the
@@ -165,10 +195,13 @@ time_t		 counters_reload_time(void);
  * end.
  */
 struct ctlans;
-void	ctlans_printf(struct ctlans *, const char *, ...)
-	    __attribute__((__format__ (printf, 2, 3)));
-void	ctlans_end(struct ctlans *, const char *);
-uid_t	ctlans_uid(const struct ctlans *);	/* who asked, for logs */
+struct ctlans	*ctlans_new(struct proc *, uint64_t, uid_t);
+void		 ctlans_error(struct proc *, uint64_t, const char *);
+void		 ctlans_printf(struct ctlans *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+void		 ctlans_end(struct ctlans *, const char *);
+uid_t		 ctlans_uid(const struct ctlans *);	/* who asked */
+void		 ctlans_gone(struct proc *);
 
 /* ctlshow.c: the commands' handlers; each ends its answer. */
 void	ctl_show_sessions(struct ctlans *, const struct msg_ctlreq *);
@@ -179,23 +212,45 @@ void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);
+void	parent_listener_handshakes(struct chan *, const void *, int);
+void	parent_listener_kicked(struct chan *, const void *, int);
+void	parent_authpop_penalties(struct chan *, const void *, int);
+void	parent_authpop_unpenalized(struct chan *, const void *, int);
+void	ctl_proc_gone(pid_t);
 
-/* popd.c: popctl reload; the answer waits for the reload's end. */
-void	reload_control(struct ctlans *);
-void	reload_answer(const char *);
+/* ctl.c: a request; popd.c's reload answers once it is over. */
+void		 ctl_init(void (*)(struct ctlans *));
+void		 parent_control_request(struct chan *, const void *, int);
 
-/* users.c */
-#define USERS_BADUSERTAB	0x01
-#define USERS_BADAUTHTAB	0x02
-#define USERS_BADROUTE		0x04
-int		 users_load(const struct popd_conf *, struct users *,
-		    const struct users *, struct pwchangeq *);
-int		 users_refused_uid(uid_t, char *, size_t);
-void		 users_free(struct users *);
-void		 pwchanges_send(struct pwchangeq *, const struct proc *);
-void		 pwchanges_free(struct pwchangeq *);
+/* dlvr.c */
+void		 parent_lmtp_rcpt(struct chan *, const void *, int);
+void		 parent_lmtp_deliver(struct chan *, const void *, int);
+void		 parent_lmtp_forget(struct chan *, const void *, int);
+void		 dlvr_lmtp_gone(pid_t);
+int		 dlvr_exited(pid_t, int);
 
-/* system.c */
-int		 system_tables(const struct popd_conf *, int *, int *);
+/* route.c */
+void		 parent_authpop_route(struct chan *, const void *, int);
+
+/* migrate.c */
+int		 migration_report(void);
+
+/*
+ * supervise.c.  A reload's new authpop is the successor until it is
+ * ready; then the hook is told NULL, or why not if it died before.
+ */
+extern const struct proc_kind	 proc_kinds[KIND_MAX];
+void		 supervise_init(void (*)(const char *));
+struct proc	*proc_start(enum proc_id);
+int		 proc_wanted(enum proc_id);
+void		 proc_exited(struct proc *, int);
+void		 parent_authpop_ready(struct chan *, const void *, int);
+void		 shutdown_children(void);
+
+/* flags.c */
+__dead void	 popd_usage(void);
+struct popd_conf *conf_from_flags(char **, int, char **, int, char **, int,
+		    char **, int);
+void		 absolute(const char *, const char *, char *, size_t);
 
 #endif

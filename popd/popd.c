@@ -6,12 +6,14 @@
  * the user (mailuser.c).
  *
  * This file reads the command line and the configuration, checks them,
- * and reloads them on SIGHUP.  The parent's other jobs have files of
- * their own: bind.c binds the sockets, supervise.c starts and restarts
- * the children, login.c keeps the sessions before login, dlvr.c the
- * LMTP deliveries, mailuser.c finds and becomes mail users, ctl.c and
- * ctlshow.c answer popctl, users.c, system.c and lookup.c hold the
- * tables, migrate.c writes the popd -m report.
+ * and reloads them on SIGHUP or popctl reload.  The parent's other jobs
+ * have files of their own (parent.h lists them from the bottom up):
+ * bind.c binds the sockets, supervise.c starts and restarts the
+ * children, login.c keeps the sessions before login, dlvr.c the LMTP
+ * deliveries, mailuser.c finds and becomes mail users, ctl.c, ctlans.c
+ * and ctlshow.c answer popctl, users.c, system.c and lookup.c hold the
+ * tables, migrate.c writes the popd -m report, parent.c holds the state
+ * they share.
  *
  * The files of popd/ are named as bgpd's: a process that runs from the
  * popd binary is one file (popd.c the parent, listener.c, lmtp.c,
@@ -82,22 +84,16 @@ static void		check_users(void);
 static void		reload(void);
 static void		*reload_tables(void *);
 static void		reload_done(int, short, void *);
+static void		reload_control(struct ctlans *);
+static void		reload_answer(const char *);
+static void		reload_takeover(const char *);
+static void		reloaded(void);
 static void		sig_handler(int, short, void *);
 
-struct popd_conf	*conf;
-struct users		 users;
-char			 self_path[PATH_MAX];
-char			 authpop_path[PATH_MAX];
-char			 wrkrpop_path[PATH_MAX];
-char			 dlvrpop_path[PATH_MAX];
 static const char	*conffile;		/* NULL: the flags' shorthand */
 static char		 conffile_abs[PATH_MAX];
-int			 debug, verbose, privsep;
 static int		 foreground;	/* -F: no detaching, still syslog */
 static const char	*ctlsock_flag;	/* -s: wins over popd.conf's */
-/* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
-uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
-			    (uid_t)-1 };
 
 /* popd -P ROLE [-dv]: the roles of this program, as the parent runs them. */
 __dead static void
@@ -118,18 +114,6 @@ role_main(int argc, char *argv[])
 	proc_run(roles[i], argc, argv);
 }
 
-__dead void
-popd_usage(void)
-{
-	fprintf(stderr, "usage: popd [-dFmnv] [-D macro=value] [-f file] "
-	    "[-s socket]\n"
-	    "       popd [-dFmnTv] -a authtab -c certfile [-e subdir] "
-	    "-k keyfile [-l address]\n"
-	    "            [-p address] [-s socket] [-t network] "
-	    "-u usertab\n");
-	exit(1);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -140,7 +124,7 @@ main(int argc, char *argv[])
 	const char	*ctlsock = NULL;
 	int		 ch, nl = 0, np = 0, nt = 0, noaction = 0, tls12 = 0;
 	int		 report = 0;
-	int		 legacy = 0, id;
+	int		 legacy = 0;
 
 	/*
 	 * The listener, lmtp and control are this program, exec'd with a
@@ -319,9 +303,8 @@ main(int argc, char *argv[])
 	    conf->set.usersrc == TABSRC_LOOKUP);
 	lookup_start(conf);
 	counters_reloaded();
-	for (id = 0; id < KIND_MAX; id++)
-		evtimer_set(&restart_ev[id], proc_restart,
-		    (void *)(intptr_t)id);
+	supervise_init(reload_takeover);
+	ctl_init(reload_control);
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL))
@@ -650,7 +633,7 @@ static struct reloading {
  * popctl reload: as SIGHUP, but answered once the reload is over, with
  * what was reloaded or its first error.  One under way: the next one.
  */
-void
+static void
 reload_control(struct ctlans *a)
 {
 	struct waiter	*w;
@@ -671,7 +654,7 @@ reload_control(struct ctlans *a)
 }
 
 /* The reload is over: ok (why NULL) or why not, to all who asked. */
-void
+static void
 reload_answer(const char *why)
 {
 	struct waiter	*w;
@@ -814,8 +797,18 @@ reload_done(int fd, short ev, void *arg)
 	}
 }
 
+/* supervise.c: the reload's new authpop serves (why NULL), or died. */
+static void
+reload_takeover(const char *why)
+{
+	if (why == NULL)
+		reloaded();
+	else
+		reload_answer(why);
+}
+
 /* A reload is in effect: new sessions get its settings and tables. */
-void
+static void
 reloaded(void)
 {
 	counters_reloaded();
@@ -888,7 +881,7 @@ sig_handler(int sig, short ev, void *arg)
 			if (lookup_exited(pid, status) ||
 			    dlvr_exited(pid, status))
 				continue;
-			worker_gone(pid);
+			counters_reaped(worker_gone(pid));
 			if (WIFSIGNALED(status))
 				log_warnx("wrkrpop %d killed by signal %d",
 				    (int)pid, WTERMSIG(status));

@@ -1,9 +1,12 @@
 /*
- * supervise.c -- the parent's children.  The listener and authpop are
- * supervised: each is fork+exec'd with its channel on a fixed fd, and
- * restarted when it dies, so that a crash costs its sessions, not the
- * service.  A wrkrpop is exec'd the same way (child_exec) but not
- * supervised: it ends with its session.
+ * supervise.c -- the parent's supervised children: the listeners,
+ * authpop, the lmtp and the control process.  Each is fork+exec'd
+ * (child.c) with its channel on a fixed fd, and restarted when it dies,
+ * so that a crash costs its sessions, not the service; after a reload
+ * the new one takes over and the previous one drains.  Here too is what
+ * the parent takes from each kind (proc_kinds[]: the handlers).  The mail
+ * users' processes are mailuser.c's: they end with their session or
+ * their idle time.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -35,6 +38,7 @@ static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
 static void		proc_takeover(struct proc *);
 static void		proc_drain(struct proc *);
+static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
 static struct proc	*proc_spawn(enum proc_id);
 static void		parent_listener_full(struct chan *, const void *, int);
@@ -81,61 +85,21 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	    nitems(from_control) },
 };
 
-struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
-struct proc		*current[KIND_MAX];
-struct proc		*successor[KIND_MAX];
-struct event		 restart_ev[KIND_MAX];
+static struct event	 restart_ev[KIND_MAX];
 
-/* argv[0] and the flags every child shares; returns the count. */
-int
-child_argv(char **argv, const char *name, const char *role)
+/* popd.c's: a reload's new authpop took over (NULL) or died (why). */
+static void		(*reload_hook)(const char *);
+
+/* Before the first child: hook is told how a reload's authpop fares. */
+void
+supervise_init(void (*hook)(const char *))
 {
-	static char	 vflag[8];
-	int		 argc = 0;
+	int	id;
 
-	argv[argc++] = (char *)name;
-	if (role != NULL) {
-		argv[argc++] = "-P";
-		argv[argc++] = (char *)role;
-	}
-	if (debug)
-		argv[argc++] = "-d";
-	if (verbose > 0) {
-		(void)snprintf(vflag, sizeof(vflag), "-%.*s",
-		    verbose > 5 ? 5 : verbose, "vvvvv");
-		argv[argc++] = vflag;
-	}
-	return argc;
-}
-
-/*
- * The children's command lines are short (their configuration comes as
- * messages), and setproctitle(3) on Linux writes over the argv and
- * environment strings: room for "wrkrpop: <user>".
- */
-char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
-    "................................................................"
-    "................", NULL };
-
-/*
- * Fork a child with fd as its POPD_CHANNEL_FD, conffd (or -1) as its
- * POPD_CONF_FD and nothing else open beyond stdio; a daemonized parent
- * gives it its log relay for role as stderr.  Returns as fork(2) does.
- */
-pid_t
-child_fork(int fd, int conffd, const char *role)
-{
-	pid_t	 pid;
-	int	 lfd;
-
-	if ((pid = fork()) != 0)
-		return pid;
-	if (!debug && (lfd = logrelay_fd(role)) != -1 &&
-	    dup2(lfd, STDERR_FILENO) == -1)
-		_exit(1);
-	if (proc_child_fds(fd, conffd) == -1)
-		_exit(1);
-	return 0;
+	reload_hook = hook;
+	for (id = 0; id < KIND_MAX; id++)
+		evtimer_set(&restart_ev[id], proc_restart,
+		    (void *)(intptr_t)id);
 }
 
 /*
@@ -154,21 +118,6 @@ child_exec(const char *path, char **argv, int fd, int conffd,
 	execve(path, argv, child_envp);
 	log_warn("exec %s", path);
 	_exit(1);
-}
-
-/*
- * The child of kind id with that pid, if its channel is still open: the
- * one a session or a question belongs to may have died meanwhile.
- */
-struct proc *
-proc_alive(enum proc_id id, pid_t pid)
-{
-	struct proc	*p;
-
-	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == id && p->pid == pid)
-			return p->chan.fd != -1 ? p : NULL;
-	return NULL;
 }
 
 /* The listener's index of a pki name ("" is the first). */
@@ -394,7 +343,7 @@ proc_takeover(struct proc *p)
 			proc_drain(q);
 	if (p->announce) {
 		p->announce = 0;
-		reloaded();
+		reload_hook(NULL);
 	}
 }
 
@@ -420,7 +369,7 @@ parent_authpop_ready(struct chan *c, const void *data, int fd)
 	}
 }
 
-void
+static void
 proc_restart(int fd, short ev, void *arg)
 {
 	struct timeval	 tv = { 1, 0 };
@@ -466,7 +415,7 @@ proc_exited(struct proc *p, int status)
 		log_warnx("reload: the new %s (pid %d) exited before it was "
 		    "ready: the previous one serves on", name, (int)p->pid);
 		successor[p->id] = NULL;
-		reload_answer("the new authpop exited before it was ready: "
+		reload_hook("the new authpop exited before it was ready: "
 		    "the previous one serves on");
 	}
 	if (p->draining && WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -482,7 +431,7 @@ proc_exited(struct proc *p, int status)
 		preauth_clear(p);
 	counters_reaped(p->page);
 	if (p->id == KIND_CONTROL)
-		ctl_gone(p);
+		ctlans_gone(p);
 	if (p->id == KIND_LMTP)
 		dlvr_lmtp_gone(p->pid);
 	TAILQ_REMOVE(&procs, p, entry);

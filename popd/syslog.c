@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "popd.h"
+#include "parent.h"
 
 #define RELAY_BURST	64	/* lines per wakeup and role */
 

@@ -1,0 +1,146 @@
+/*
+ * ctlans.c -- the parent's answers to popctl requests (parent.h).  An
+ * answer is alive until ended: a handler appends text, which goes to the
+ * control process in MSG_PARENT_ANSWER pieces, and ends it ok or with an
+ * error.  If the control process dies meanwhile, the answer is marked
+ * dead: what it is told goes nowhere, and it is freed at its end.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popd.h"
+#include "parent.h"
+
+/* Answers a control process may have pending; more are refused. */
+#define CTL_MAXPENDING	64
+
+struct ctlans {
+	TAILQ_ENTRY(ctlans)	 entry;
+	struct proc		*p;	/* NULL: the control process died */
+	uint64_t		 req;
+	uid_t			 uid;
+	size_t			 len;
+	char			 text[CTL_CHUNK];
+};
+
+static TAILQ_HEAD(, ctlans)	answers = TAILQ_HEAD_INITIALIZER(answers);
+
+/* One piece of an answer; an error's text is one line. */
+static void
+ans_send(struct proc *p, uint64_t req, uint32_t status, const char *text,
+    size_t len)
+{
+	struct msg_ctlans	m;
+
+	memset(&m, 0, sizeof(m));
+	m.req = req;
+	m.status = status;
+	m.len = len;
+	memcpy(m.text, text, len);
+	chan_send(&p->chan, MSG_PARENT_ANSWER, -1, &m, sizeof(m));
+}
+
+/* A refusal, before any answer was made. */
+void
+ctlans_error(struct proc *p, uint64_t req, const char *why)
+{
+	ans_send(p, req, ANS_ERROR, why, strlen(why));
+}
+
+/* An answer to p's request req from uid; NULL if p has too many. */
+struct ctlans *
+ctlans_new(struct proc *p, uint64_t req, uid_t uid)
+{
+	struct ctlans	*a;
+	int		 n = 0;
+
+	TAILQ_FOREACH(a, &answers, entry)
+		if (a->p == p)
+			n++;
+	if (n >= CTL_MAXPENDING || (a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->p = p;
+	a->req = req;
+	a->uid = uid;
+	TAILQ_INSERT_TAIL(&answers, a, entry);
+	return a;
+}
+
+/* Append text; full chunks go out as ANS_MORE. */
+void
+ctlans_printf(struct ctlans *a, const char *fmt, ...)
+{
+	va_list		 ap;
+	char		*s, *t;
+	int		 n;
+	size_t		 len, k;
+
+	if (a->p == NULL)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n == -1) {
+		log_warn("%s", __func__);
+		return;
+	}
+	/* The answer is text: a NUL would end it early. */
+	len = strlen(s);
+	for (t = s; len > 0; t += k, len -= k) {
+		if (a->len == sizeof(a->text)) {
+			ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
+			a->len = 0;
+		}
+		k = sizeof(a->text) - a->len;
+		if (k > len)
+			k = len;
+		memcpy(a->text + a->len, t, k);
+		a->len += k;
+	}
+	free(s);
+}
+
+/* The end: ok (why NULL) or "error: why".  Frees a. */
+void
+ctlans_end(struct ctlans *a, const char *why)
+{
+	char	line[256];
+	size_t	n;
+
+	if (a->p != NULL && why == NULL)
+		ans_send(a->p, a->req, ANS_OK, a->text, a->len);
+	else if (a->p != NULL) {
+		if (a->len > 0)
+			ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
+		/* One line, not empty: valid_ctlans checks it. */
+		(void)strlcpy(line, why, sizeof(line));
+		line[strcspn(line, "\n")] = '\0';
+		if ((n = strlen(line)) == 0)
+			n = strlcpy(line, "failed", sizeof(line));
+		ans_send(a->p, a->req, ANS_ERROR, line, n);
+	}
+	TAILQ_REMOVE(&answers, a, entry);
+	free(a);
+}
+
+uid_t
+ctlans_uid(const struct ctlans *a)
+{
+	return a->uid;
+}
+
+/* The control process p died: its pending answers go nowhere. */
+void
+ctlans_gone(struct proc *p)
+{
+	struct ctlans	*a;
+
+	TAILQ_FOREACH(a, &answers, entry)
+		if (a->p == p)
+			a->p = NULL;
+}

@@ -1,0 +1,45 @@
+/*
+ * parent.c -- what the parent's files share (parent.h): the
+ * configuration and tables in effect, where the helper programs are,
+ * the ids no mail user may have, and the children alive with the
+ * current one of each supervised kind.  Nothing here calls another of
+ * the parent's files: they all stand on it.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <event.h>
+#include <limits.h>
+
+#include "popd.h"
+#include "parent.h"
+
+struct popd_conf	*conf;
+struct users		 users;
+char			 self_path[PATH_MAX];
+char			 authpop_path[PATH_MAX];
+char			 wrkrpop_path[PATH_MAX];
+char			 dlvrpop_path[PATH_MAX];
+int			 debug, verbose, privsep;
+/* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
+uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
+			    (uid_t)-1 };
+
+struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
+struct proc		*current[KIND_MAX];
+struct proc		*successor[KIND_MAX];
+
+/*
+ * The child of kind id with that pid, if its channel is still open: the
+ * one a session or a question belongs to may have died meanwhile.
+ */
+struct proc *
+proc_alive(enum proc_id id, pid_t pid)
+{
+	struct proc	*p;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == id && p->pid == pid)
+			return p->chan.fd != -1 ? p : NULL;
+	return NULL;
+}
