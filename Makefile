@@ -11,6 +11,10 @@ CHROOTDIR?=	/var/empty
 TABLEDIR?=	/usr/libexec/opensmtpd
 DESTDIR?=
 
+# The version: common/version.h holds it, make dist and make deb read it.
+VERSION!=	sed -n 's/^\#define POPD_VERSION[^"]*"\(.*\)"/\1/p' \
+		    common/version.h
+
 CC?=		cc
 YACC?=		yacc
 PKGS!=		if [ "`uname -s`" = Linux ]; then \
@@ -432,9 +436,25 @@ install: all
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \
 	    sh popd/mkusers.sh; fi
 
+# A release tarball of the committed tree (HEAD), with the grammar's
+# parser already made: its build needs neither git nor yacc.
+DISTNAME=	popd-${VERSION}
+DISTDIR?=	.
+dist: popd/parse.c
+	@git rev-parse --verify -q HEAD >/dev/null || \
+	    { echo "make dist: needs the git tree (HEAD)" >&2; exit 1; }
+	rm -rf ${DISTDIR}/${DISTNAME} ${DISTDIR}/${DISTNAME}.tar.gz
+	git archive --format=tar --prefix=${DISTNAME}/ HEAD | \
+	    (cd ${DISTDIR} && tar -xf -)
+	cp popd/parse.c ${DISTDIR}/${DISTNAME}/popd/parse.c
+	touch ${DISTDIR}/${DISTNAME}/popd/parse.c
+	cd ${DISTDIR} && tar -czf ${DISTNAME}.tar.gz ${DISTNAME} && \
+	    rm -rf ${DISTNAME}
+	@echo ${DISTDIR}/${DISTNAME}.tar.gz
+
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
-.PHONY: all test demo deps lint install clean fuzz fuzz-smoke fuzz-long \
-	fuzz-list
+.PHONY: all test demo deps lint install clean dist fuzz fuzz-smoke \
+	fuzz-long fuzz-list

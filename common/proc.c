@@ -33,6 +33,7 @@
 #include "chan.h"
 #include "proc.h"
 #include "stats.h"
+#include "version.h"
 
 static void	proc_inherited(const char *);
 
@@ -75,7 +76,8 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
 
 /*
  * A child's command line from optind on: -d (log to stderr) and -v
- * (more each time), nothing else, and a channel (SOCK_SEQPACKET) on fd.
+ * (more each time), nothing else, and a channel (SOCK_SEQPACKET) on fd;
+ * or -V alone, which prints the version and exits.
  * Then logging is set up for role.  -1, nothing done: a wrong command
  * line, which the caller answers with its usage.
  */
@@ -85,11 +87,14 @@ proc_args(int argc, char *argv[], int fd, const char *role)
 	socklen_t	len;
 	int		ch, debug = 0, verbose = 0, type;
 
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
+	while ((ch = getopt(argc, argv, "dVv")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
 			break;
+		case 'V':
+			printf("%s (popd) %s\n", role, POPD_VERSION);
+			exit(0);
 		case 'v':
 			verbose++;
 			break;

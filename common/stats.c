@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "version.h"
 #include "stats.h"
 
 /*
@@ -266,6 +267,8 @@ stats_show(stats_out out, void *arg, const uint64_t *start,
 	char	line[128];
 	size_t	i;
 
+	(void)snprintf(line, sizeof(line), "popd %s", POPD_VERSION);
+	out(arg, line);
 	(void)snprintf(line, sizeof(line), "%-32s %12s %12s", "COUNTER",
 	    "START", "RELOAD");
 	out(arg, line);
@@ -344,6 +347,11 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	out(arg, line);
 	(void)snprintf(line, sizeof(line), "popd_sessions{state=\"update\"} "
 	    "%llu", (unsigned long long)g->update);
+	out(arg, line);
+	metric_head(out, arg, "popd_build_info", "gauge",
+	    "popd's version, as a label; the value is always 1.");
+	(void)snprintf(line, sizeof(line), "popd_build_info{version=\"%s\"} 1",
+	    POPD_VERSION);
 	out(arg, line);
 	metric_head(out, arg, "popd_start_time_seconds", "gauge",
 	    "When popd started, in seconds since the epoch.");

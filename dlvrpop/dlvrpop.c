@@ -97,7 +97,7 @@ static const struct proc_role dlvrpop_role = {
 	.self = PROC_DLVRPOP,
 	.chan = &conf_chan,
 	.setupfd = POPD_CONF_FD,
-	.usage = "usage: dlvrpop [-dv]\n"
+	.usage = "usage: dlvrpop [-dVv]\n"
 	    "dlvrpop is started by popd, with its channel and its "
 	    "configuration on a channel of its own",
 	.handlers = from_parent,

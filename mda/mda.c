@@ -33,6 +33,7 @@
 #include "deliver.h"
 #include "maildir.h"
 #include "sandbox.h"
+#include "version.h"
 
 /* popd.conf's default control socket (popd.conf(5): control socket). */
 #define MDA_CTLSOCK	"/var/run/popd.sock"
@@ -56,7 +57,7 @@ __dead static void
 usage(void)
 {
 	report_none();
-	fprintf(stderr, "usage: mda [-e subdir] [-s socket] [maildir]\n");
+	fprintf(stderr, "usage: mda [-V] [-e subdir] [-s socket] [maildir]\n");
 	exit(EX_USAGE);
 }
 
@@ -164,8 +165,11 @@ parse_args(int argc, char *argv[], const char **subdir)
 	int		 ch;
 
 	*subdir = NULL;
-	while ((ch = getopt(argc, argv, "e:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "e:s:V")) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("mda (popd) %s\n", POPD_VERSION);
+			exit(0);
 		case 'e':
 			*subdir = optarg;
 			break;

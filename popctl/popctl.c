@@ -19,6 +19,7 @@
 
 #include "../popd/config.h"
 #include "../popd/control_cmd.h"
+#include "version.h"
 
 #define ENDED	"popd closed the connection before the end of its answer"
 
@@ -33,7 +34,7 @@ usage(void)
 	const char	*u;
 	size_t		 i;
 
-	fprintf(stderr, "usage: popctl [-s socket] command [argument]\n"
+	fprintf(stderr, "usage: popctl [-V] [-s socket] command [argument]\n"
 	    "commands:\n");
 	for (i = 0; (u = ctlcmd_usage(i)) != NULL; i++)
 		if (strncmp(u, "report ", 7) != 0)	/* mda's */
@@ -53,8 +54,11 @@ main(int argc, char *argv[])
 	ssize_t			 r;
 	int			 ch, fd, i;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:V")) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("popctl (popd) %s\n", POPD_VERSION);
+			exit(0);
 		case 's':
 			sock = optarg;
 			break;

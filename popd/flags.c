@@ -28,7 +28,7 @@ static int	legacy_listen(struct popd_conf *, const char *, int);
 __dead void
 popd_usage(void)
 {
-	fprintf(stderr, "usage: popd [-dFmnv] [-D macro=value] [-f file] "
+	fprintf(stderr, "usage: popd [-dFmnVv] [-D macro=value] [-f file] "
 	    "[-s socket]\n"
 	    "       popd [-dFmnTv] -a authtab -c certfile [-e subdir] "
 	    "-k keyfile [-l address]\n"

@@ -66,6 +66,7 @@
 #include "table.h"
 #include "sandbox.h"
 #include "lookup.h"
+#include "version.h"
 
 
 __dead static void	role_main(int, char *[]);
@@ -135,7 +136,7 @@ main(int argc, char *argv[])
 	save_environment();
 
 	log_init(1, LOG_MAIL);
-	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:s:Tt:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:s:Tt:u:vV")) != -1) {
 		switch (ch) {
 		case 'a':
 			flags[0] = optarg;
@@ -148,6 +149,9 @@ main(int argc, char *argv[])
 		case 'd':
 			debug = 1;
 			break;
+		case 'V':
+			printf("popd %s\n", POPD_VERSION);
+			exit(0);
 		case 'D':
 			if (cmdline_symset(optarg) == -1)
 				errx(1, "-D %s: not a macro=value definition",
@@ -311,7 +315,8 @@ main(int argc, char *argv[])
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");
-	log_info("started: %d address%s, %s, confinement: %s", nlistens - 1,
+	log_info("popd %s started: %d address%s, %s, confinement: %s",
+	    POPD_VERSION, nlistens - 1,
 	    nlistens - 1 == 1 ? "" : "es",
 	    privsep ? "privilege separation by uid" : "single uid",
 	    sandbox_describe());

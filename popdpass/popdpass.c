@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "version.h"
 
 #define POPDPASS_COST	10	/* the default; popdpass(8) states it */
 #define BCRYPT_KEYMAX	72	/* bcrypt ignores the bytes after these */
@@ -36,7 +37,7 @@ static void		read_stdin(void);
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: popdpass [-s] [-c cost] [user]\n");
+	fprintf(stderr, "usage: popdpass [-sV] [-c cost] [user]\n");
 	exit(1);
 }
 
@@ -125,8 +126,11 @@ main(int argc, char *argv[])
 	if (compat_nocoredump() == -1)
 		err(1, "cannot disable core dumps");
 
-	while ((ch = getopt(argc, argv, "c:s")) != -1) {
+	while ((ch = getopt(argc, argv, "c:sV")) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("popdpass (popd) %s\n", POPD_VERSION);
+			exit(0);
 		case 'c':
 			cost = strtonum(optarg, 4, 31, &errstr);
 			if (errstr != NULL)

@@ -65,10 +65,23 @@ MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")
 MKHASH = os.path.join(REPO, "regress", "mkhash")
 MKUSERS = os.path.join(REPO, "popd", "mkusers.sh")
+
+
 CHROOTDIR = "/var/empty"
 HOST = "127.0.0.1"
 
 is_root = os.geteuid() == 0
+
+
+def version():
+    """popd's version, as common/version.h holds it (and the Makefile
+    reads it)."""
+    with open(os.path.join(REPO, "common", "version.h")) as f:
+        for line in f:
+            f = line.split()
+            if f[:2] == ["#define", "POPD_VERSION"]:
+                return line.split('"')[1]
+    raise AssertionError("no POPD_VERSION in common/version.h")
 
 DEFAULT_USERS = [("alice", "pw1"), ("bob", "pw2")]
 TEST_TIMEOUT = int(os.environ.get("POPDTEST_TIMEOUT", "180"))

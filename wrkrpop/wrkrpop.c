@@ -217,7 +217,7 @@ static const struct proc_role wrkrpop_role = {
 	.self = PROC_WRKRPOP,
 	.chan = &parent,
 	.setupfd = POPD_CONF_FD,
-	.usage = "usage: wrkrpop [-dv]\n"
+	.usage = "usage: wrkrpop [-dVv]\n"
 	    "wrkrpop is started by popd, with the session on its channel and "
 	    "its configuration on a channel of its own",
 	.handlers = from_parent,

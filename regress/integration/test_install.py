@@ -91,5 +91,47 @@ def installed_popd_uses_libexecdir(srv):
         shutil.rmtree(work, ignore_errors=True)
 
 
+@T.test(start=False, timeout=900)
+def dist_tarball_builds_without_git(srv):
+    """make dist: popd-VERSION.tar.gz of the committed tree, whose build
+    needs neither git nor yacc (with both off PATH), and whose programs
+    say that version."""
+    if subprocess.run(["git", "-C", T.REPO, "rev-parse", "--verify", "-q",
+                       "HEAD"], stdout=subprocess.DEVNULL).returncode != 0:
+        raise T.Skip("the tree is not a git checkout")
+    v = T.version()
+    work = tempfile.mkdtemp(prefix="popddist.", dir="/tmp")
+    try:
+        r = subprocess.run(["make", "-s", "dist", "DISTDIR=" + work],
+                           cwd=T.REPO, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=300)
+        T.expect(r.returncode, 0, "make dist: %s" % r.stdout.decode())
+        tarball = os.path.join(work, "popd-%s.tar.gz" % v)
+        T.expect_true(os.path.exists(tarball), "popd-%s.tar.gz" % v)
+        subprocess.run(["tar", "-xzf", tarball], cwd=work, check=True)
+        tree = os.path.join(work, "popd-" + v)
+        T.expect_true(not os.path.exists(os.path.join(tree, ".git")),
+                      "no .git in the tarball")
+        # No git, no yacc: a PATH of what the build may use.
+        bindir = os.path.join(work, "bin")
+        os.mkdir(bindir)
+        for tool in ("make", "cc", "gcc", "pkg-config", "sh", "sed", "uname",
+                     "install", "rm", "mkdir", "cat", "echo", "as", "ld"):
+            path = shutil.which(tool)
+            if path is not None:
+                os.symlink(path, os.path.join(bindir, tool))
+        env = dict(os.environ, PATH=bindir)
+        r = subprocess.run(["make", "-s", "all"], cwd=tree, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=600)
+        T.expect(r.returncode, 0, "make all in the tarball's tree: %s"
+                 % r.stdout.decode()[-2000:])
+        r = subprocess.run([os.path.join(tree, "popd", "popd"), "-V"],
+                           stdout=subprocess.PIPE, timeout=10)
+        T.expect(r.stdout.decode(), "popd %s\n" % v, "its popd -V")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     T.main()

@@ -84,9 +84,10 @@ def sessions(srv):
 def stats(srv):
     """show stats: {counter: (since start, since reload)}."""
     lines = ctl(srv, "show", "stats").splitlines()
-    T.expect(lines[0].split(), ["COUNTER", "START", "RELOAD"], "header")
+    T.expect(lines[0], "popd " + T.version(), "the version first")
+    T.expect(lines[1].split(), ["COUNTER", "START", "RELOAD"], "header")
     return {f[0]: (int(f[1]), int(f[2]))
-            for f in (ln.split() for ln in lines[1:])}
+            for f in (ln.split() for ln in lines[2:])}
 
 
 def addr(sock):
@@ -636,6 +637,8 @@ def metrics_promtool_and_node_exporter(srv):
     T.expect((check.returncode, check.stdout.decode()), (0, ""),
              "promtool check metrics")
     T.expect_true('popd_logins_total{result="ok"} 1\n' in text, "logins")
+    T.expect_true('popd_build_info{version="%s"} 1\n' % T.version() in text,
+                  "the version", text)
     textdir = os.path.join(srv.tmpdir, "textfile")
     os.mkdir(textdir)
     # The cron line of popctl.8: write aside, then rename.

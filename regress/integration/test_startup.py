@@ -98,6 +98,39 @@ def bad_flags_print_usage(srv):
 
 
 @T.test(start=False)
+def every_program_says_its_version(srv):
+    """-V: each program prints "<program> (popd) <version>" (popd itself
+    "popd <version>") and exits 0, without a configuration or a channel;
+    the usage lines name -V; the parent logs the version at start."""
+    v = T.version()
+    T.expect_true(v.count(".") == 2 and all(x.isdigit()
+                                            for x in v.split(".")),
+                  "a version of three numbers", v)
+    progs = [([T.POPD, "-V"], "popd " + v),
+             ([T.POPD, "-P", "listener", "-V"], "listener (popd) " + v),
+             ([T.POPD, "-P", "lmtp", "-V"], "lmtp (popd) " + v),
+             ([T.POPD, "-P", "control", "-V"], "control (popd) " + v),
+             ([T.AUTHPOP, "-V"], "authpop (popd) " + v),
+             ([T.WRKRPOP, "-V"], "wrkrpop (popd) " + v),
+             ([os.path.join(T.REPO, "dlvrpop", "dlvrpop"), "-V"],
+              "dlvrpop (popd) " + v),
+             ([T.MDA, "-V"], "mda (popd) " + v),
+             ([T.POPCTL, "-V"], "popctl (popd) " + v),
+             ([os.path.join(T.REPO, "popdpass", "popdpass"), "-V"],
+              "popdpass (popd) " + v)]
+    for argv, want in progs:
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=10)
+        T.expect((r.returncode, r.stdout.decode(), r.stderr.decode()),
+                 (0, want + "\n", ""), " ".join(argv[:3]))
+    rc, out = run_popd(["-x"])
+    T.expect_true("[-dFmnVv]" in out, "popd's usage names -V", out)
+    srv.start()
+    srv.wait_log("popd %s started: " % v)
+
+
+@T.test(start=False)
 def bad_address_refused(srv):
     for addr, why in (("[::1", "missing ']'"), ("300.1.1.1:995", ""),
                       ("127.0.0.1:99999", "")):
