@@ -65,6 +65,7 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 POPD_OBJS=	popd/popd.o popd/flags.o popd/bind.o popd/supervise.o \
 		popd/login.o popd/migrate.o popd/syslog.o popd/parse.o \
 		popd/config.o popd/pki.o popd/users.o popd/lookup.o \
+		popd/tablecache.o \
 		popd/system.o popd/tapi.o popd/route.o popd/dlvr.o \
 		popd/mailuser.o popd/ctl.o popd/ctlshow.o popd/counters.o \
 		popd/spent.o \
@@ -98,7 +99,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		popd/popd.h compat/compat.h popd/config.h \
 		popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tapi.h popd/lmtp_cmd.h common/deliver.h \
+		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
+		common/deliver.h \
 		popd/control_cmd.h common/stats.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).

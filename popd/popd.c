@@ -11,7 +11,8 @@
  * the children, login.c keeps the sessions before login, dlvr.c the
  * LMTP deliveries, mailuser.c finds and becomes mail users, ctl.c and
  * ctlshow.c answer popctl, users.c, system.c and lookup.c hold the
- * tables, migrate.c writes the popd -m report.
+ * tables (tablecache.c keeps lookup.c's answers), migrate.c writes the
+ * popd -m report.
  *
  * The files of popd/ are named as bgpd's: a process that runs from the
  * popd binary is one file (popd.c the parent, listener.c, lmtp.c,
