@@ -97,7 +97,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
-		popd/listener_proxy.h \
+		popd/listener.h popd/listener_relay.h popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
 		common/deliver.h \

@@ -57,7 +57,7 @@ static TAILQ_HEAD(, session)		handshakes =
 static struct sourcetree		clients = RB_INITIALIZER(&clients);
 static unsigned int			nhandshakes;
 /* The configuration, from the parent (MSG_PARENT_CONF...). */
-struct conf_settings		set;
+static struct conf_settings		set;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static struct lograte			rate_notproxy, rate_badproxy;
 /* Who may send PROXY headers, and which of them are trusted. */
@@ -72,11 +72,6 @@ static unsigned int			 nsessions;
 static uint32_t				 next_lid;
 static int				 draining;
 static int				 spare[2] = { -1, -1 };
-unsigned char			*sparebufs[RELAY_SPARE];
-int				 nspare;
-/* Empty pipes for relaying plaintext without copying (pipe_take). */
-int				 pipes[RELAY_PIPES][2];
-int				 npipes;
 /* The connections our descriptors allow (two each), and if we hold them. */
 static unsigned int			 maxsessions = UINT_MAX;
 static int				 full;
@@ -103,6 +98,10 @@ static int	session_begin(struct session *);
 static int	session_proxy(struct session *);
 static void	session_start(struct session *);
 static void	session_run(struct session *);
+static void	session_closing(void *);
+static void	session_end(void *);
+static void	session_free(struct session *);
+static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
@@ -231,13 +230,7 @@ listener_open(void *arg)
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < UINT_MAX)
 		maxsessions = rl.rlim_cur > LISTENER_RESERVE * 2 ?
 		    (rl.rlim_cur - LISTENER_RESERVE) / 2 : LISTENER_RESERVE / 2;
-	/* Before confinement: the sandbox allows no pipe(2). */
-	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
-		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
-			if (errno != ENOSYS)
-				log_warn("relay pipe");
-			break;
-		}
+	relay_init(session_closing, session_end);
 }
 
 static void
@@ -277,13 +270,13 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 		if (s->lid == ml->lid)
 			break;
 	/* Gone already, or a stale request: nothing to do. */
-	if (s == NULL || s->tls != NULL || s->state != SESS_RELAY) {
+	if (s == NULL || s->io.tls != NULL || s->state != SESS_RELAY) {
 		log_debug("STLS for session %u: no such plaintext session",
 		    ml->lid);
 		return;
 	}
 	/* What the client sent after STLS is never relayed. */
-	relaybuf_consume(&s->up, s->up.len, 1);
+	relaybuf_consume(&s->io.up, s->io.up.len, 1);
 	s->state = SESS_STLS;
 	session_run(s);
 }
@@ -543,23 +536,25 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	}
 	s->peer = peer;
 	s->local = local;
-	s->sock = fd;
-	s->up.size = RELAY_UP;
-	s->down.size = RELAY_DOWN;
-	s->pipe[0] = s->pipe[1] = -1;
+	s->io.arg = s;
+	s->io.addr = s->addr;
+	s->io.sock = fd;
+	s->io.up.size = RELAY_UP;
+	s->io.down.size = RELAY_DOWN;
+	s->io.pipe[0] = s->io.pipe[1] = -1;
 	s->tlsctx = l->tls;
 	s->lid = ++next_lid;
 	s->lsock = l->sock;
 	s->since = time(NULL);
-	s->pair = spare[0];
+	s->io.pair = spare[0];
 	s->handoff = spare[1];
 	spare[0] = spare[1] = -1;
 	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
 	/* Replies are small and already framed as TLS records. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("%s: TCP_NODELAY: %s", s->addr, strerror(errno));
-	event_set(&s->sockev, s->sock, 0, session_event, s);
-	event_set(&s->pairev, s->pair, 0, session_event, s);
+	event_set(&s->sockev, s->io.sock, 0, session_event, s);
+	event_set(&s->pairev, s->io.pair, 0, session_event, s);
 	evtimer_set(&s->timer, session_timeout, s);
 	evtimer_set(&s->again, session_again, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
@@ -600,8 +595,8 @@ session_begin(struct session *s)
 {
 	if (client_admit(s) == -1) {
 		if (!s->tlsport)
-			(void)send(s->sock, BUSY_ADDR, sizeof(BUSY_ADDR) - 1,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)send(s->io.sock, BUSY_ADDR,
+			    sizeof(BUSY_ADDR) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		session_free(s);
 		return -1;
 	}
@@ -640,8 +635,8 @@ hs_wait(struct session *s, int first)
 		TAILQ_INSERT_TAIL(&s->client->waiting, s, waitentry);
 	s->waiting = 1;
 	/* Nothing is read meanwhile: not even a ClientHello wakes it. */
-	session_watch(s, s->sock, &s->sockev, &s->sockwant, 0);
-	session_watch(s, s->pair, &s->pairev, &s->pairwant, 0);
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
 	session_timer(s, 1);
 }
 
@@ -653,7 +648,7 @@ hs_start(struct session *s)
 		session_free(s);
 		return -1;
 	}
-	if (tls_accept_socket(s->tlsctx, &s->tls, s->sock) == -1) {
+	if (tls_accept_socket(s->tlsctx, &s->io.tls, s->io.sock) == -1) {
 		log_warnx("%s: tls_accept_socket: %s", s->addr,
 		    tls_error(s->tlsctx));
 		session_free(s);
@@ -704,11 +699,12 @@ session_proxy(struct session *s)
 	while ((r = proxy_parse(s->ph, s->phlen, &h, &errstr)) == 0) {
 		want = proxy_want(s->ph, s->phlen, &to_lf);
 		/* A line: look at what came, take it up to its LF. */
-		n = recv(s->sock, s->ph + s->phlen, want, to_lf ? MSG_PEEK : 0);
+		n = recv(s->io.sock, s->ph + s->phlen, want,
+		    to_lf ? MSG_PEEK : 0);
 		if (n > 0 && to_lf) {
 			if ((lf = memchr(s->ph + s->phlen, '\n', n)) != NULL)
 				n = lf - (s->ph + s->phlen) + 1;
-			n = recv(s->sock, s->ph + s->phlen, n, 0);
+			n = recv(s->io.sock, s->ph + s->phlen, n, 0);
 		}
 		if (n > 0) {
 			s->phlen += n;
@@ -716,7 +712,7 @@ session_proxy(struct session *s)
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR)) {
-			session_watch(s, s->sock, &s->sockev, &s->sockwant,
+			session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
 			    EV_READ);
 			return -1;
 		}
@@ -756,7 +752,7 @@ session_start(struct session *s)
 	s->state = SESS_RELAY;
 	memset(&ms, 0, sizeof(ms));
 	ms.lid = s->lid;
-	if (s->tls == NULL)
+	if (s->io.tls == NULL)
 		ms.flags = SESSION_STLS |
 		    (s->proxytrust ? SESSION_PROXYTRUST : 0);
 	else
@@ -765,7 +761,7 @@ session_start(struct session *s)
 	ms.local = s->local;
 	ms.listen = s->lsock;
 	ms.since = s->since;
-	(void)strlcpy(ms.tls, s->tls != NULL ? tls_conn_version(s->tls) :
+	(void)strlcpy(ms.tls, s->io.tls != NULL ? tls_conn_version(s->io.tls) :
 	    "plaintext", sizeof(ms.tls));
 	/* chan_send closes it once sent. */
 	chan_send(&parent_chan, MSG_LISTENER_SESSION, s->handoff, &ms,
@@ -803,7 +799,7 @@ session_run(struct session *s)
 
 	do {
 		sw = pw = 0;
-		if ((progress = session_relay(s, &sw, &pw, &sent)) == -1)
+		if ((progress = relay_round(&s->io, &sw, &pw, &sent)) == -1)
 			return;
 	} while (progress && ++rounds < RELAY_ROUNDS);
 
@@ -813,18 +809,18 @@ session_run(struct session *s)
 	 */
 	if (progress)
 		evtimer_add(&s->again, &now);
-	relaybuf_release(&s->up);
-	relaybuf_release(&s->down);
+	relaybuf_release(&s->io.up);
+	relaybuf_release(&s->io.down);
 	/*
 	 * No idle timeout here (the worker has the POP3 one), but a client
 	 * that stops taking what we owe it must not pin the session.
 	 */
 	if (sent)
 		s->lastsend = monotime();
-	session_timer(s, s->down.len > 0 || s->piped > 0 ||
+	session_timer(s, s->io.down.len > 0 || s->io.piped > 0 ||
 	    s->state == SESS_CLOSING);
-	session_watch(s, s->sock, &s->sockev, &s->sockwant, sw);
-	session_watch(s, s->pair, &s->pairev, &s->pairwant, pw);
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, sw);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, pw);
 }
 
 /*
@@ -837,27 +833,27 @@ session_handshake(struct session *s)
 {
 	int	r;
 
-	r = tls_handshake(s->tls);
+	r = tls_handshake(s->io.tls);
 	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
-		session_watch(s, s->sock, &s->sockev, &s->sockwant,
+		session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
 		    r == TLS_WANT_POLLIN ? EV_READ : EV_WRITE);
 		return -1;
 	}
 	if (r == -1) {
 		STAT_INC(STAT_TLS_FAILURES);
-		if (client_gone(s))
+		if (client_gone(&s->io))
 			log_debug("%s: closed during the TLS handshake",
 			    s->addr);
 		else
 			log_info("%s: TLS handshake: %s", s->addr,
-			    client_error(s));
+			    client_error(&s->io));
 		session_free(s);
 		return -1;
 	}
 	session_timer(s, 0);
 	hs_end(s);
-	log_debug("%s: %s %s", s->addr, tls_conn_version(s->tls),
-	    tls_conn_cipher(s->tls));
+	log_debug("%s: %s %s", s->addr, tls_conn_version(s->io.tls),
+	    tls_conn_cipher(s->io.tls));
 	session_start(s);
 	return 0;
 }
@@ -874,8 +870,28 @@ session_again(int fd, short ev, void *arg)
 	session_run(arg);
 }
 
+/*
+ * The relay's word: the worker has finished sending.  What the client
+ * has yet to take is flushed to it, then the session ends.
+ */
+static void
+session_closing(void *arg)
+{
+	struct session	*s = arg;
+
+	s->state = SESS_CLOSING;
+	session_timer(s, 0);	/* rearmed by session_run */
+}
+
+/* The relay's word: the session must end now. */
+static void
+session_end(void *arg)
+{
+	session_free(arg);
+}
+
 /* Start (on) or stop the clock on the client: see session_timeout. */
-void
+static void
 session_timer(struct session *s, int on)
 {
 	struct timeval	tv = { 0, 0 };
@@ -980,13 +996,13 @@ session_stls(struct session *s)
 
 	for (;;) {
 		/* What authpop wrote before, spliced and not sent yet. */
-		if (s->piped > 0) {
-			if (relay_splice_out(s, &sw) == -1)
+		if (s->io.piped > 0) {
+			if (relay_splice_out(&s->io, &sw) == -1)
 				return -1;
-			if (s->piped > 0) {
-				session_watch(s, s->pair, &s->pairev,
+			if (s->io.piped > 0) {
+				session_watch(s, s->io.pair, &s->pairev,
 				    &s->pairwant, 0);
-				session_watch(s, s->sock, &s->sockev,
+				session_watch(s, s->io.sock, &s->sockev,
 				    &s->sockwant, EV_WRITE);
 				session_timer(s, 1);
 				return -1;
@@ -994,19 +1010,19 @@ session_stls(struct session *s)
 			s->lastsend = monotime();
 			continue;
 		}
-		if (s->down.len > 0) {
-			n = send(s->sock, s->down.data + s->down.off,
-			    s->down.len, MSG_NOSIGNAL);
+		if (s->io.down.len > 0) {
+			n = send(s->io.sock, s->io.down.data + s->io.down.off,
+			    s->io.down.len, MSG_NOSIGNAL);
 			if (n > 0) {
-				relaybuf_consume(&s->down, n, 0);
+				relaybuf_consume(&s->io.down, n, 0);
 				s->lastsend = monotime();
 				continue;
 			}
 			if (n == -1 && (errno == EAGAIN ||
 			    errno == EWOULDBLOCK || errno == EINTR)) {
-				session_watch(s, s->pair, &s->pairev,
+				session_watch(s, s->io.pair, &s->pairev,
 				    &s->pairwant, 0);
-				session_watch(s, s->sock, &s->sockev,
+				session_watch(s, s->io.sock, &s->sockev,
 				    &s->sockwant, EV_WRITE);
 				session_timer(s, 1);
 				return -1;
@@ -1015,16 +1031,16 @@ session_stls(struct session *s)
 			session_free(s);
 			return -1;
 		}
-		if (s->pair == -1)
+		if (s->io.pair == -1)
 			break;
-		if (relaybuf_space(&s->down, 1, &p, &room) == -1) {
+		if (relaybuf_space(&s->io.down, 1, &p, &room) == -1) {
 			log_warn("%s: relay buffer", s->addr);
 			session_free(s);
 			return -1;
 		}
-		n = read(s->pair, p, room);
+		n = read(s->io.pair, p, room);
 		if (n > 0) {
-			s->down.len += n;
+			s->io.down.len += n;
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -1035,16 +1051,16 @@ session_stls(struct session *s)
 			return -1;
 		}
 		/* authpop's replies are out: now ours, and no more of its. */
-		session_watch(s, s->pair, &s->pairev, &s->pairwant, 0);
-		close(s->pair);
-		s->pair = -1;
-		if (relaybuf_space(&s->down, 1, &p, &room) != 0) {
+		session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
+		close(s->io.pair);
+		s->io.pair = -1;
+		if (relaybuf_space(&s->io.down, 1, &p, &room) != 0) {
 			log_warn("%s: relay buffer", s->addr);
 			session_free(s);
 			return -1;
 		}
 		memcpy(p, STLS_OK, sizeof(STLS_OK) - 1);
-		s->down.len += sizeof(STLS_OK) - 1;
+		s->io.down.len += sizeof(STLS_OK) - 1;
 	}
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
@@ -1053,10 +1069,10 @@ session_stls(struct session *s)
 		session_free(s);
 		return -1;
 	}
-	s->pair = sp[0];
+	s->io.pair = sp[0];
 	s->handoff = sp[1];
-	relaybuf_release(&s->down);
-	relaybuf_release(&s->up);
+	relaybuf_release(&s->io.down);
+	relaybuf_release(&s->io.up);
 	s->resumed = 1;
 	log_debug("%s: STLS", s->addr);
 	/*
@@ -1076,7 +1092,7 @@ session_stls(struct session *s)
  * End a session at once.  The worker sees EOF on its socket; the
  * client sees the connection close.
  */
-void
+static void
 session_free(struct session *s)
 {
 	log_debug("%s: closed", s->addr);
@@ -1090,20 +1106,20 @@ session_free(struct session *s)
 		event_del(&s->pairev);
 	evtimer_del(&s->timer);
 	evtimer_del(&s->again);
-	if (s->tls != NULL)
-		tls_free(s->tls);
-	close(s->sock);
-	if (s->pair != -1)
-		close(s->pair);
+	if (s->io.tls != NULL)
+		tls_free(s->io.tls);
+	close(s->io.sock);
+	if (s->io.pair != -1)
+		close(s->io.pair);
 	if (s->handoff != -1)
 		close(s->handoff);
 	if (s->ph != NULL)
 		freezero(s->ph, PROXY_MAX);
 	/* Client bytes may hold a password. */
-	if (s->up.data != NULL)
-		freezero(s->up.data, RELAY_UP);
-	free(s->down.data);
-	pipe_give(s);
+	if (s->io.up.data != NULL)
+		freezero(s->io.up.data, RELAY_UP);
+	free(s->io.down.data);
+	pipe_give(&s->io);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
 	free(s);
