@@ -69,7 +69,8 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/bind.o popd/supervise.o \
 		popd/system.o popd/tapi.o popd/route.o popd/dlvr.o \
 		popd/mailuser.o popd/ctl.o popd/ctlshow.o popd/counters.o \
 		popd/spent.o \
-		popd/listener.o popd/listener_relay.o popd/listener_proxy.o \
+		popd/listener.o popd/listener_accept.o popd/listener_admit.o \
+		popd/listener_relay.o popd/listener_proxy.o \
 		popd/lmtp.o popd/lmtp_cmd.o popd/control.o popd/control_cmd.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
@@ -97,7 +98,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
-		popd/listener.h popd/listener_relay.h popd/listener_proxy.h \
+		popd/listener.h popd/listener_accept.h popd/listener_admit.h \
+		popd/listener_relay.h popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
 		common/deliver.h \

@@ -1,39 +1,28 @@
 /*
- * listener.h -- the listener process (listener.c): its listening sockets
- * and its sessions, each with the part the relay engine sees
- * (listener_relay.h).
+ * listener.h -- the listener process (listener.c): its sessions, each
+ * with the parts its limits and its relay engine see (listener_admit.h,
+ * listener_relay.h).
  */
 #ifndef POPD_LISTENER_H
 #define POPD_LISTENER_H
 
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/tree.h>
 
 #include <event.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "addr.h"
+#include "listener_accept.h"
+#include "listener_admit.h"
 #include "listener_relay.h"
 
 /* Descriptors besides two per connection: listening sockets, the
    channel, the spare socketpair and a handoff, pipes, the log. */
 #define LISTENER_RESERVE	(64 + 2 * RELAY_PIPES)
-#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
-#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
-#define RELAY_ROUNDS		4	/* buffers relayed per wakeup, likewise */
-
-
-struct listen_sock {
-	TAILQ_ENTRY(listen_sock) entry;
-	int			 fd;
-	uint32_t		 flags;		/* LISTEN_* */
-	uint32_t		 sock;		/* the parent's index of it */
-	struct tls		*tls;		/* its default keypair first */
-	struct event		 ev;
-	struct event		 pause;
-};
+#define RELAY_ROUNDS		4	/* buffers relayed per wakeup, for
+					   fairness */
 
 enum sess_state {
 	SESS_PROXY,		/* reading the proxy's PROXY protocol header */
@@ -47,26 +36,8 @@ enum sess_state {
 
 #define STLS_OK			"+OK begin TLS negotiation\r\n"
 
-/*
- * A client address (addr.c's key: masked to a /32 or /64) with its
- * connections, and those of them in their TLS handshake.
- */
-struct source {
-	RB_ENTRY(source)	 entry;
-	struct addrkey		 key;
-	unsigned int		 nconn;
-	unsigned int		 nhs;
-	TAILQ_HEAD(, session)	 waiting;	/* SESS_WAITHS, in order */
-};
-RB_HEAD(sourcetree, source);
-
 struct session {
 	TAILQ_ENTRY(session)	 entry;
-	TAILQ_ENTRY(session)	 hsentry;	/* in handshakes, oldest 1st */
-	TAILQ_ENTRY(session)	 waitentry;	/* in its client's waiting */
-	struct source		*client;
-	int			 inhs;		/* in its TLS handshake */
-	int			 waiting;	/* in its client's waiting */
 	enum sess_state		 state;
 	uint32_t		 lid;		/* our name for it, for STLS */
 	uint32_t		 lsock;		/* its listen_sock's sock */
@@ -90,6 +61,7 @@ struct session {
 	int			 timer_on;
 	struct event		 again;		/* more to relay, later */
 	time_t			 lastsend;	/* client last took data */
+	struct admit		 adm;		/* as its limits count it */
 	struct relayio		 io;		/* its ends, and the bytes
 						   between them */
 };

@@ -33,8 +33,8 @@ static int		 nspare;
 static int		 pipes[RELAY_PIPES][2];
 static int		 npipes;
 /* listener.c's: the worker finished sending; the session must end. */
-static void		(*worker_eof)(void *);
-static void		(*session_end)(void *);
+static void		(*eof_cb)(void *);
+static void		(*end_cb)(void *);
 
 static int	relay_client_in(struct relayio *, short *);
 static int	relay_worker_out(struct relayio *, short *);
@@ -57,8 +57,8 @@ static int	pipe_take(struct relayio *);
 void
 relay_init(void (*eof)(void *), void (*end)(void *))
 {
-	worker_eof = eof;
-	session_end = end;
+	eof_cb = eof;
+	end_cb = end;
 	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
 		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
 			if (errno != ENOSYS)
@@ -134,7 +134,7 @@ relay_client_in(struct relayio *io, short *sw)
 		else
 			log_info("%s: client read: %s", io->addr,
 			    client_error(io));
-		session_end(io->arg);
+		end_cb(io->arg);
 		return -1;
 	}
 	return 0;
@@ -163,7 +163,7 @@ relay_worker_out(struct relayio *io, short *pw)
 		return 1;
 	}
 	log_warn("%s: send to worker", io->addr);
-	session_end(io->arg);
+	end_cb(io->arg);
 	return -1;
 }
 
@@ -209,11 +209,11 @@ relay_worker_in(struct relayio *io, short *pw)
 	}
 	if (n == 0 || errno == ECONNRESET) {
 		io->pair_eof = 1;
-		worker_eof(io->arg);
+		eof_cb(io->arg);
 		return 1;
 	}
 	log_warn("%s: read from worker", io->addr);
-	session_end(io->arg);
+	end_cb(io->arg);
 	return -1;
 }
 
@@ -255,7 +255,7 @@ relay_client_out(struct relayio *io, short *sw)
 			else
 				log_info("%s: client write: %s", io->addr,
 				    client_error(io));
-			session_end(io->arg);
+			end_cb(io->arg);
 			return -1;
 		}
 		break;
@@ -323,11 +323,11 @@ relay_splice_in(struct relayio *io, short *pw)
 	}
 	if (n == 0 || errno == ECONNRESET) {
 		io->pair_eof = 1;
-		worker_eof(io->arg);
+		eof_cb(io->arg);
 		return 1;
 	}
 	log_warn("%s: splice from worker", io->addr);
-	session_end(io->arg);
+	end_cb(io->arg);
 	return -1;
 }
 
@@ -356,7 +356,7 @@ relay_splice_out(struct relayio *io, short *sw)
 		else
 			log_info("%s: client write: %s", io->addr,
 			    n == 0 ? "nothing sent" : strerror(errno));
-		session_end(io->arg);
+		end_cb(io->arg);
 		return -1;
 	}
 	pipe_give(io);
@@ -380,10 +380,77 @@ relay_finish(struct relayio *io, short *sw)
 	else if (r == TLS_WANT_POLLOUT)
 		*sw |= EV_WRITE;
 	else {
-		session_end(io->arg);
+		end_cb(io->arg);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * STLS, the relay's part: send the client what the worker (authpop)
+ * wrote before the STLS (all of it is in the socket pair already),
+ * close the pair once it holds no more, then send msg (our +OK).  The
+ * caller watches the pair no more.  Returns 0 once all is sent, 1 while
+ * the client must take more (*sent once it took some), -1 once the
+ * session is gone.
+ */
+int
+relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
+{
+	unsigned char	*p;
+	size_t		 room;
+	ssize_t		 n;
+	short		 sw = 0;
+
+	for (;;) {
+		/* What the worker wrote before, spliced and not sent yet. */
+		if (io->piped > 0) {
+			if (relay_splice_out(io, &sw) == -1)
+				return -1;
+			if (io->piped > 0)
+				return 1;
+			*sent = 1;
+			continue;
+		}
+		if (io->down.len > 0) {
+			n = send(io->sock, io->down.data + io->down.off,
+			    io->down.len, MSG_NOSIGNAL);
+			if (n > 0) {
+				relaybuf_consume(&io->down, n, 0);
+				*sent = 1;
+				continue;
+			}
+			if (n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK || errno == EINTR))
+				return 1;
+			log_info("%s: STLS: %s", io->addr, strerror(errno));
+			end_cb(io->arg);
+			return -1;
+		}
+		if (io->pair == -1)
+			return 0;
+		if (relaybuf_space(&io->down, 1, &p, &room) == -1)
+			return relay_nobuf(io);
+		n = read(io->pair, p, room);
+		if (n > 0) {
+			io->down.len += n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			/* The worker went away: nobody to hand over to. */
+			end_cb(io->arg);
+			return -1;
+		}
+		/* The worker's bytes are out: now msg, and no more of its. */
+		close(io->pair);
+		io->pair = -1;
+		if (relaybuf_space(&io->down, 1, &p, &room) != 0)
+			return relay_nobuf(io);
+		memcpy(p, msg, len);
+		io->down.len += len;
+	}
 }
 
 /* No relay buffer could be had: the session ends. */
@@ -391,7 +458,7 @@ static int
 relay_nobuf(struct relayio *io)
 {
 	log_warn("%s: relay buffer", io->addr);
-	session_end(io->arg);
+	end_cb(io->arg);
 	return -1;
 }
 

@@ -52,6 +52,7 @@ struct relayio {
 void		 relay_init(void (*)(void *), void (*)(void *));
 int		 relay_round(struct relayio *, short *, short *, int *);
 int		 relay_splice_out(struct relayio *, short *);
+int		 relay_stls(struct relayio *, const char *, size_t, int *);
 void		 pipe_give(struct relayio *);
 const char	*client_error(struct relayio *);
 int		 client_gone(struct relayio *);
