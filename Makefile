@@ -71,7 +71,8 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/bind.o popd/supervise.o \
 		popd/spent.o \
 		popd/listener.o popd/listener_accept.o popd/listener_admit.o \
 		popd/listener_relay.o popd/listener_proxy.o \
-		popd/lmtp.o popd/lmtp_cmd.o popd/control.o popd/control_cmd.o
+		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
+		popd/control.o popd/control_cmd.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o
@@ -102,7 +103,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		popd/listener_relay.h popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
-		common/deliver.h \
+		popd/lmtp_accept.h popd/lmtp_txn.h common/deliver.h \
 		popd/control_cmd.h common/stats.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).

@@ -16,9 +16,8 @@
  *
  * The files of popd/ are named as bgpd's: a process that runs from the
  * popd binary is one file (popd.c the parent, listener.c, lmtp.c,
- * control.c), its own helpers carry its name (listener_relay.c,
- * listener_proxy.c, lmtp_cmd.c, control_cmd.c), and every other file is
- * a module of the parent.
+ * control.c), its own helpers carry its name (listener_*.c, lmtp_*.c,
+ * control_cmd.c), and every other file is a module of the parent.
  *
  * Children (what each may send is declared in proto.c; the parent's
  * handlers are in supervise.c's from_*[] tables, and msg.c checks every
