@@ -70,10 +70,13 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/ctlshow.o popd/migrate.o popd/login.o popd/dlvr.o \
 		popd/route.o popd/mailuser.o popd/ctlans.o popd/counters.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o \
-		popd/tapi.o popd/bind.o popd/syslog.o popd/child.o \
-		popd/parent.o popd/parse.o popd/config.o popd/pki.o \
-		popd/listener.o popd/listener_relay.o popd/listener_proxy.o \
-		popd/lmtp.o popd/lmtp_cmd.o popd/control.o popd/control_cmd.o
+		popd/tablecache.o popd/tapi.o popd/bind.o popd/syslog.o \
+		popd/child.o popd/parent.o popd/parse.o popd/config.o \
+		popd/pki.o \
+		popd/listener.o popd/listener_accept.o popd/listener_admit.o \
+		popd/listener_relay.o popd/listener_proxy.o \
+		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
+		popd/control.o popd/control_cmd.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
 		authpop/http.o authpop/nginx.o authpop/ticket.o
@@ -100,9 +103,11 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
-		popd/listener_proxy.h \
+		popd/listener.h popd/listener_accept.h popd/listener_admit.h \
+		popd/listener_relay.h popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tapi.h popd/lmtp_cmd.h common/deliver.h \
+		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
+		popd/lmtp_accept.h popd/lmtp_txn.h common/deliver.h \
 		popd/control_cmd.h common/stats.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).

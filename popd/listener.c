@@ -4,6 +4,13 @@
  * one socketpair per session.  It runs chrooted as POPD_USER and never
  * parses POP3: bytes go through unchanged in both directions.
  *
+ * This file runs the sessions (a PROXY header, the TLS handshake or
+ * STLS, the relay, their timers and their end) and answers the parent.
+ * Its helpers are below it, each told of a session only what it needs:
+ * listener_accept.c takes the connections, listener_admit.c keeps the
+ * limits per client address and on handshakes, listener_relay.c moves
+ * the bytes, and listener_proxy.c parses PROXY headers.
+ *
  * Peers (the messages it takes are in from_parent[] below):
  *	parent  ==fd 3==  listener	PARENT_LISTEN, PARENT_STARTTLS,
  *					PARENT_DRAIN, popctl's PARENT_KICK,
@@ -16,7 +23,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/tree.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -48,17 +54,10 @@
  */
 static struct chan	parent_chan;
 
-static TAILQ_HEAD(, listen_sock)	listeners =
-    TAILQ_HEAD_INITIALIZER(listeners);
 static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
-static TAILQ_HEAD(, session)		handshakes =
-    TAILQ_HEAD_INITIALIZER(handshakes);
-static struct sourcetree		clients = RB_INITIALIZER(&clients);
-static unsigned int			nhandshakes;
 /* The configuration, from the parent (MSG_PARENT_CONF...). */
-struct conf_settings		set;
-static struct lograte			rate_addr, rate_total, rate_conn;
+static struct conf_settings		set;
 static struct lograte			rate_notproxy, rate_badproxy;
 /* Who may send PROXY headers, and which of them are trusted. */
 static struct netaddr			proxies[POPD_MAXPROXY];
@@ -71,12 +70,6 @@ static size_t				 npki;
 static unsigned int			 nsessions;
 static uint32_t				 next_lid;
 static int				 draining;
-static int				 spare[2] = { -1, -1 };
-unsigned char			*sparebufs[RELAY_SPARE];
-int				 nspare;
-/* Empty pipes for relaying plaintext without copying (pipe_take). */
-int				 pipes[RELAY_PIPES][2];
-int				 npipes;
 /* The connections our descriptors allow (two each), and if we hold them. */
 static unsigned int			 maxsessions = UINT_MAX;
 static int				 full;
@@ -92,17 +85,19 @@ static void	listener_parent_kicknet(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
-static void	listener_add(int, const struct msg_listen *);
 static void	listener_drain(void);
 static void	listener_full(int);
-static void	listener_accept(int, short, void *);
-static void	listener_resume(int, short, void *);
 static void	session_new(int, const struct sockaddr *, socklen_t,
-		    const struct listen_sock *);
+		    const struct listen_sock *, int *);
 static int	session_begin(struct session *);
 static int	session_proxy(struct session *);
 static void	session_start(struct session *);
 static void	session_run(struct session *);
+static void	session_closing(void *);
+static void	session_end(void *);
+static void	session_turn(void *);
+static void	session_free(struct session *);
+static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
@@ -111,18 +106,9 @@ static void	session_timeout(int, short, void *);
 static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
-static int	client_admit(struct session *);
-static void	client_leave(struct session *);
-static int	hs_begin(struct session *);
-static void	hs_end(struct session *);
 static void	hs_wait(struct session *, int);
 static int	hs_start(struct session *);
 static int	session_unwait(struct session *);
-static int	source_cmp(struct source *, struct source *);
-static const char *source_str(const struct source *, char *, size_t);
-static unsigned int conn_per_addr(void);
-RB_PROTOTYPE_STATIC(sourcetree, source, entry, source_cmp)
-RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
 
 /* What the listener does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
@@ -231,13 +217,9 @@ listener_open(void *arg)
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < UINT_MAX)
 		maxsessions = rl.rlim_cur > LISTENER_RESERVE * 2 ?
 		    (rl.rlim_cur - LISTENER_RESERVE) / 2 : LISTENER_RESERVE / 2;
-	/* Before confinement: the sandbox allows no pipe(2). */
-	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
-		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
-			if (errno != ENOSYS)
-				log_warn("relay pipe");
-			break;
-		}
+	accept_init(session_new, &nsessions);
+	admit_init(&set, session_end, session_turn);
+	relay_init(session_closing, session_end);
 }
 
 static void
@@ -257,7 +239,7 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 	if (ml->pki >= npki || (ml->flags & LISTEN_HTTP))
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
-	listener_add(fd, ml);
+	accept_add(fd, ml, tls_srv[ml->pki]);
 }
 
 static void
@@ -277,13 +259,13 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 		if (s->lid == ml->lid)
 			break;
 	/* Gone already, or a stale request: nothing to do. */
-	if (s == NULL || s->tls != NULL || s->state != SESS_RELAY) {
+	if (s == NULL || s->io.tls != NULL || s->state != SESS_RELAY) {
 		log_debug("STLS for session %u: no such plaintext session",
 		    ml->lid);
 		return;
 	}
 	/* What the client sent after STLS is never relayed. */
-	relaybuf_consume(&s->up, s->up.len, 1);
+	relaybuf_consume(&s->io.up, s->io.up.len, 1);
 	s->state = SESS_STLS;
 	session_run(s);
 }
@@ -373,16 +355,8 @@ listener_parent_kicknet(struct chan *c, const void *data, int fd)
 static void
 listener_drain(void)
 {
-	struct listen_sock	*l;
-
 	draining = 1;
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, l, entry);
-		event_del(&l->ev);
-		evtimer_del(&l->pause);
-		close(l->fd);
-		free(l);
-	}
+	accept_close();
 	setproctitle("listener (draining)");
 	log_debug("draining, %u sessions left", nsessions);
 	if (nsessions == 0)
@@ -397,96 +371,6 @@ listener_parent_eof(struct chan *c)
 	exit(0);
 }
 
-static void
-listener_add(int fd, const struct msg_listen *ml)
-{
-	struct listen_sock	*l;
-	int			 on;
-	socklen_t		 len = sizeof(on);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
-	    !on)
-		fatalx("parent passed a socket that does not "
-		    "listen");
-	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
-		fatal("listening socket");
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("listening socket: calloc");
-	l->fd = fd;
-	l->flags = ml->flags;
-	l->sock = ml->sock;
-	l->tls = tls_srv[ml->pki];
-	event_set(&l->ev, fd, EV_READ | EV_PERSIST, listener_accept, l);
-	evtimer_set(&l->pause, listener_resume, l);
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-	TAILQ_INSERT_TAIL(&listeners, l, entry);
-	log_debug("accepting on fd %d%s", fd,
-	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
-}
-
-static void
-listener_accept(int fd, short ev, void *arg)
-{
-	struct listen_sock	*l = arg;
-	struct sockaddr_storage	 ss;
-	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
-	socklen_t		 len;
-	const char		*what;
-	int			 i, s;
-
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		/*
-		 * The session's socketpair comes first: when descriptors
-		 * run out, the client waits in the backlog instead of
-		 * being dropped after its handshake.  Only our end is
-		 * nonblocking, as the flag is shared with the receiver.
-		 */
-		what = "socketpair";
-		if (spare[0] == -1) {
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-			    spare) == -1)
-				goto fail;
-			if (set_nonblock(spare[0]) == -1)
-				fatal("socketpair");
-		}
-		what = "accept";
-		len = sizeof(ss);
-		s = accept4(fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			goto fail;
-		}
-		STAT_INC(STAT_CONNECTIONS);
-		session_new(s, (struct sockaddr *)&ss, len, l);
-	}
-	return;
-
- fail:
-	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-	    errno == ENOMEM) {
-		/* Out of descriptors or memory: retry later, not now. */
-		log_warn("%s, pausing %d s with %u sessions", what,
-		    ACCEPT_PAUSE, nsessions);
-		event_del(&l->ev);
-		evtimer_add(&l->pause, &tv);
-	} else
-		log_warn("%s", what);
-}
-
-static void
-listener_resume(int fd, short ev, void *arg)
-{
-	struct listen_sock	*l = arg;
-
-	if (!full && event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-}
-
 /*
  * At (on) or back under (off) the connections our descriptors allow:
  * stop or start accepting, and tell the parent, which starts another
@@ -496,16 +380,10 @@ listener_resume(int fd, short ev, void *arg)
 static void
 listener_full(int on)
 {
-	struct listen_sock	*l;
 	struct msg_count	 m;
 
 	full = on;
-	TAILQ_FOREACH(l, &listeners, entry) {
-		evtimer_del(&l->pause);
-		event_del(&l->ev);
-		if (!on && event_add(&l->ev, NULL) == -1)
-			fatal("event_add");
-	}
+	accept_stop(on);
 	if (on)
 		log_info("%u connections, as many as our descriptors allow: "
 		    "taking no more (another listener takes them)",
@@ -517,9 +395,13 @@ listener_full(int on)
 	chan_send(&parent_chan, MSG_LISTENER_FULL, -1, &m, sizeof(m));
 }
 
+/*
+ * A connection accepted on l (listener_accept.c), with the socketpair
+ * its session relays over, taken from spare.
+ */
 static void
 session_new(int fd, const struct sockaddr *sa, socklen_t salen,
-    const struct listen_sock *l)
+    const struct listen_sock *l, int *spare)
 {
 	struct session	*s;
 	struct peeraddr	 peer, local;
@@ -543,23 +425,27 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	}
 	s->peer = peer;
 	s->local = local;
-	s->sock = fd;
-	s->up.size = RELAY_UP;
-	s->down.size = RELAY_DOWN;
-	s->pipe[0] = s->pipe[1] = -1;
+	s->adm.arg = s;
+	s->adm.addr = s->addr;
+	s->io.arg = s;
+	s->io.addr = s->addr;
+	s->io.sock = fd;
+	s->io.up.size = RELAY_UP;
+	s->io.down.size = RELAY_DOWN;
+	s->io.pipe[0] = s->io.pipe[1] = -1;
 	s->tlsctx = l->tls;
 	s->lid = ++next_lid;
 	s->lsock = l->sock;
 	s->since = time(NULL);
-	s->pair = spare[0];
+	s->io.pair = spare[0];
 	s->handoff = spare[1];
 	spare[0] = spare[1] = -1;
 	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
 	/* Replies are small and already framed as TLS records. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("%s: TCP_NODELAY: %s", s->addr, strerror(errno));
-	event_set(&s->sockev, s->sock, 0, session_event, s);
-	event_set(&s->pairev, s->pair, 0, session_event, s);
+	event_set(&s->sockev, s->io.sock, 0, session_event, s);
+	event_set(&s->pairev, s->io.pair, 0, session_event, s);
 	evtimer_set(&s->timer, session_timeout, s);
 	evtimer_set(&s->again, session_again, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
@@ -598,10 +484,10 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 static int
 session_begin(struct session *s)
 {
-	if (client_admit(s) == -1) {
+	if (client_admit(&s->adm, &s->peer) == -1) {
 		if (!s->tlsport)
-			(void)send(s->sock, BUSY_ADDR, sizeof(BUSY_ADDR) - 1,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)send(s->io.sock, BUSY_ADDR,
+			    sizeof(BUSY_ADDR) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		session_free(s);
 		return -1;
 	}
@@ -615,33 +501,25 @@ session_begin(struct session *s)
 	 * within timeout handshake, instead of being cut before TLS could
 	 * carry a reply.  How many may wait is bounded by client_admit.
 	 */
-	if (s->client->nhs >= (unsigned int)set.per_address.handshakes ||
-	    !TAILQ_EMPTY(&s->client->waiting)) {
+	if (hs_busy(&s->adm)) {
 		hs_wait(s, 0);
 		return 0;
 	}
 	return hs_start(s);
 }
 
-/* Wait for a handshake of s's address to end (first: at the front). */
+/*
+ * Wait for a handshake of s's address to end (first: at the front, as
+ * one that waited already, hs_queue).
+ */
 static void
 hs_wait(struct session *s, int first)
 {
-	char	buf[INET6_ADDRSTRLEN + 8];
-
-	if (s->state != SESS_WAITHS)
-		log_rate(&rate_addr, "%s: waits: %u TLS handshakes in progress "
-		    "from %s (limit per-address handshakes)", s->addr,
-		    s->client->nhs, source_str(s->client, buf, sizeof(buf)));
+	hs_queue(&s->adm, first);
 	s->state = SESS_WAITHS;
-	if (first)
-		TAILQ_INSERT_HEAD(&s->client->waiting, s, waitentry);
-	else
-		TAILQ_INSERT_TAIL(&s->client->waiting, s, waitentry);
-	s->waiting = 1;
 	/* Nothing is read meanwhile: not even a ClientHello wakes it. */
-	session_watch(s, s->sock, &s->sockev, &s->sockwant, 0);
-	session_watch(s, s->pair, &s->pairev, &s->pairwant, 0);
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
 	session_timer(s, 1);
 }
 
@@ -649,11 +527,11 @@ hs_wait(struct session *s, int first)
 static int
 hs_start(struct session *s)
 {
-	if (hs_begin(s) == -1) {
+	if (hs_begin(&s->adm) == -1) {
 		session_free(s);
 		return -1;
 	}
-	if (tls_accept_socket(s->tlsctx, &s->tls, s->sock) == -1) {
+	if (tls_accept_socket(s->tlsctx, &s->io.tls, s->io.sock) == -1) {
 		log_warnx("%s: tls_accept_socket: %s", s->addr,
 		    tls_error(s->tlsctx));
 		session_free(s);
@@ -673,9 +551,9 @@ hs_start(struct session *s)
 static int
 session_unwait(struct session *s)
 {
-	if (s->waiting)
+	if (s->adm.waiting)
 		return -1;		/* a stale wake-up */
-	if (s->client->nhs >= (unsigned int)set.per_address.handshakes) {
+	if (hs_full(&s->adm)) {
 		hs_wait(s, 1);
 		return -1;
 	}
@@ -704,11 +582,12 @@ session_proxy(struct session *s)
 	while ((r = proxy_parse(s->ph, s->phlen, &h, &errstr)) == 0) {
 		want = proxy_want(s->ph, s->phlen, &to_lf);
 		/* A line: look at what came, take it up to its LF. */
-		n = recv(s->sock, s->ph + s->phlen, want, to_lf ? MSG_PEEK : 0);
+		n = recv(s->io.sock, s->ph + s->phlen, want,
+		    to_lf ? MSG_PEEK : 0);
 		if (n > 0 && to_lf) {
 			if ((lf = memchr(s->ph + s->phlen, '\n', n)) != NULL)
 				n = lf - (s->ph + s->phlen) + 1;
-			n = recv(s->sock, s->ph + s->phlen, n, 0);
+			n = recv(s->io.sock, s->ph + s->phlen, n, 0);
 		}
 		if (n > 0) {
 			s->phlen += n;
@@ -716,7 +595,7 @@ session_proxy(struct session *s)
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR)) {
-			session_watch(s, s->sock, &s->sockev, &s->sockwant,
+			session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
 			    EV_READ);
 			return -1;
 		}
@@ -756,7 +635,7 @@ session_start(struct session *s)
 	s->state = SESS_RELAY;
 	memset(&ms, 0, sizeof(ms));
 	ms.lid = s->lid;
-	if (s->tls == NULL)
+	if (s->io.tls == NULL)
 		ms.flags = SESSION_STLS |
 		    (s->proxytrust ? SESSION_PROXYTRUST : 0);
 	else
@@ -765,7 +644,7 @@ session_start(struct session *s)
 	ms.local = s->local;
 	ms.listen = s->lsock;
 	ms.since = s->since;
-	(void)strlcpy(ms.tls, s->tls != NULL ? tls_conn_version(s->tls) :
+	(void)strlcpy(ms.tls, s->io.tls != NULL ? tls_conn_version(s->io.tls) :
 	    "plaintext", sizeof(ms.tls));
 	/* chan_send closes it once sent. */
 	chan_send(&parent_chan, MSG_LISTENER_SESSION, s->handoff, &ms,
@@ -803,7 +682,7 @@ session_run(struct session *s)
 
 	do {
 		sw = pw = 0;
-		if ((progress = session_relay(s, &sw, &pw, &sent)) == -1)
+		if ((progress = relay_round(&s->io, &sw, &pw, &sent)) == -1)
 			return;
 	} while (progress && ++rounds < RELAY_ROUNDS);
 
@@ -813,18 +692,18 @@ session_run(struct session *s)
 	 */
 	if (progress)
 		evtimer_add(&s->again, &now);
-	relaybuf_release(&s->up);
-	relaybuf_release(&s->down);
+	relaybuf_release(&s->io.up);
+	relaybuf_release(&s->io.down);
 	/*
 	 * No idle timeout here (the worker has the POP3 one), but a client
 	 * that stops taking what we owe it must not pin the session.
 	 */
 	if (sent)
 		s->lastsend = monotime();
-	session_timer(s, s->down.len > 0 || s->piped > 0 ||
+	session_timer(s, s->io.down.len > 0 || s->io.piped > 0 ||
 	    s->state == SESS_CLOSING);
-	session_watch(s, s->sock, &s->sockev, &s->sockwant, sw);
-	session_watch(s, s->pair, &s->pairev, &s->pairwant, pw);
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, sw);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, pw);
 }
 
 /*
@@ -837,27 +716,27 @@ session_handshake(struct session *s)
 {
 	int	r;
 
-	r = tls_handshake(s->tls);
+	r = tls_handshake(s->io.tls);
 	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
-		session_watch(s, s->sock, &s->sockev, &s->sockwant,
+		session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
 		    r == TLS_WANT_POLLIN ? EV_READ : EV_WRITE);
 		return -1;
 	}
 	if (r == -1) {
 		STAT_INC(STAT_TLS_FAILURES);
-		if (client_gone(s))
+		if (client_gone(&s->io))
 			log_debug("%s: closed during the TLS handshake",
 			    s->addr);
 		else
 			log_info("%s: TLS handshake: %s", s->addr,
-			    client_error(s));
+			    client_error(&s->io));
 		session_free(s);
 		return -1;
 	}
 	session_timer(s, 0);
-	hs_end(s);
-	log_debug("%s: %s %s", s->addr, tls_conn_version(s->tls),
-	    tls_conn_cipher(s->tls));
+	hs_end(&s->adm);
+	log_debug("%s: %s %s", s->addr, tls_conn_version(s->io.tls),
+	    tls_conn_cipher(s->io.tls));
 	session_start(s);
 	return 0;
 }
@@ -874,8 +753,38 @@ session_again(int fd, short ev, void *arg)
 	session_run(arg);
 }
 
+/*
+ * The relay's word: the worker has finished sending.  What the client
+ * has yet to take is flushed to it, then the session ends.
+ */
+static void
+session_closing(void *arg)
+{
+	struct session	*s = arg;
+
+	s->state = SESS_CLOSING;
+	session_timer(s, 0);	/* rearmed by session_run */
+}
+
+/* The relay's or the limits' word: the session must end now. */
+static void
+session_end(void *arg)
+{
+	session_free(arg);
+}
+
+/* The limits' word: a waiting session's turn, from the loop. */
+static void
+session_turn(void *arg)
+{
+	struct session	*s = arg;
+	struct timeval	 now = { 0, 0 };
+
+	evtimer_add(&s->again, &now);
+}
+
 /* Start (on) or stop the clock on the client: see session_timeout. */
-void
+static void
 session_timer(struct session *s, int on)
 {
 	struct timeval	tv = { 0, 0 };
@@ -972,79 +881,20 @@ session_watch(struct session *s, int fd, struct event *ev, short *cur,
 static int
 session_stls(struct session *s)
 {
-	unsigned char	*p;
-	size_t		 room;
-	ssize_t		 n;
-	int		 sp[2];
-	short		 sw = 0;
+	int	sp[2], r, sent = 0;
 
-	for (;;) {
-		/* What authpop wrote before, spliced and not sent yet. */
-		if (s->piped > 0) {
-			if (relay_splice_out(s, &sw) == -1)
-				return -1;
-			if (s->piped > 0) {
-				session_watch(s, s->pair, &s->pairev,
-				    &s->pairwant, 0);
-				session_watch(s, s->sock, &s->sockev,
-				    &s->sockwant, EV_WRITE);
-				session_timer(s, 1);
-				return -1;
-			}
-			s->lastsend = monotime();
-			continue;
-		}
-		if (s->down.len > 0) {
-			n = send(s->sock, s->down.data + s->down.off,
-			    s->down.len, MSG_NOSIGNAL);
-			if (n > 0) {
-				relaybuf_consume(&s->down, n, 0);
-				s->lastsend = monotime();
-				continue;
-			}
-			if (n == -1 && (errno == EAGAIN ||
-			    errno == EWOULDBLOCK || errno == EINTR)) {
-				session_watch(s, s->pair, &s->pairev,
-				    &s->pairwant, 0);
-				session_watch(s, s->sock, &s->sockev,
-				    &s->sockwant, EV_WRITE);
-				session_timer(s, 1);
-				return -1;
-			}
-			log_info("%s: STLS: %s", s->addr, strerror(errno));
-			session_free(s);
-			return -1;
-		}
-		if (s->pair == -1)
-			break;
-		if (relaybuf_space(&s->down, 1, &p, &room) == -1) {
-			log_warn("%s: relay buffer", s->addr);
-			session_free(s);
-			return -1;
-		}
-		n = read(s->pair, p, room);
-		if (n > 0) {
-			s->down.len += n;
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			/* authpop went away: nobody to hand TLS to. */
-			session_free(s);
-			return -1;
-		}
-		/* authpop's replies are out: now ours, and no more of its. */
-		session_watch(s, s->pair, &s->pairev, &s->pairwant, 0);
-		close(s->pair);
-		s->pair = -1;
-		if (relaybuf_space(&s->down, 1, &p, &room) != 0) {
-			log_warn("%s: relay buffer", s->addr);
-			session_free(s);
-			return -1;
-		}
-		memcpy(p, STLS_OK, sizeof(STLS_OK) - 1);
-		s->down.len += sizeof(STLS_OK) - 1;
+	/* authpop's replies are in the pair already: no need to watch it. */
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
+	r = relay_stls(&s->io, STLS_OK, sizeof(STLS_OK) - 1, &sent);
+	if (r == -1)
+		return -1;
+	if (sent)
+		s->lastsend = monotime();
+	if (r == 1) {
+		session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
+		    EV_WRITE);
+		session_timer(s, 1);
+		return -1;
 	}
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
@@ -1053,10 +903,10 @@ session_stls(struct session *s)
 		session_free(s);
 		return -1;
 	}
-	s->pair = sp[0];
+	s->io.pair = sp[0];
 	s->handoff = sp[1];
-	relaybuf_release(&s->down);
-	relaybuf_release(&s->up);
+	relaybuf_release(&s->io.down);
+	relaybuf_release(&s->io.up);
 	s->resumed = 1;
 	log_debug("%s: STLS", s->addr);
 	/*
@@ -1064,8 +914,7 @@ session_stls(struct session *s)
 	 * handshake waits its turn, as an implicit TLS one does, instead
 	 * of a close the client could not tell from a network error.
 	 */
-	if (s->client->nhs >= (unsigned int)set.per_address.handshakes ||
-	    !TAILQ_EMPTY(&s->client->waiting)) {
+	if (hs_busy(&s->adm)) {
 		hs_wait(s, 0);
 		return -1;
 	}
@@ -1076,34 +925,32 @@ session_stls(struct session *s)
  * End a session at once.  The worker sees EOF on its socket; the
  * client sees the connection close.
  */
-void
+static void
 session_free(struct session *s)
 {
 	log_debug("%s: closed", s->addr);
-	hs_end(s);
-	if (s->waiting)
-		TAILQ_REMOVE(&s->client->waiting, s, waitentry);
-	client_leave(s);
+	hs_end(&s->adm);
+	client_leave(&s->adm);
 	if (s->sockwant != 0)
 		event_del(&s->sockev);
 	if (s->pairwant != 0)
 		event_del(&s->pairev);
 	evtimer_del(&s->timer);
 	evtimer_del(&s->again);
-	if (s->tls != NULL)
-		tls_free(s->tls);
-	close(s->sock);
-	if (s->pair != -1)
-		close(s->pair);
+	if (s->io.tls != NULL)
+		tls_free(s->io.tls);
+	close(s->io.sock);
+	if (s->io.pair != -1)
+		close(s->io.pair);
 	if (s->handoff != -1)
 		close(s->handoff);
 	if (s->ph != NULL)
 		freezero(s->ph, PROXY_MAX);
 	/* Client bytes may hold a password. */
-	if (s->up.data != NULL)
-		freezero(s->up.data, RELAY_UP);
-	free(s->down.data);
-	pipe_give(s);
+	if (s->io.up.data != NULL)
+		freezero(s->io.up.data, RELAY_UP);
+	free(s->io.down.data);
+	pipe_give(&s->io);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
 	free(s);
@@ -1112,134 +959,4 @@ session_free(struct session *s)
 	if (full && nsessions < maxsessions - maxsessions / 8)
 		listener_full(0);
 	trim_after_spike(nsessions);
-}
-
-static int
-source_cmp(struct source *a, struct source *b)
-{
-	return addrkey_cmp(&a->key, &b->key);
-}
-
-/* The address as per-address limits count it, for logs. */
-static const char *
-source_str(const struct source *c, char *buf, size_t len)
-{
-	return addrkey_str(&c->key, set.per_address.ipv4_prefix,
-	    set.per_address.ipv6_prefix, buf, len);
-}
-
-/*
- * The connections one address may hold: the per-address limits of all
- * stages together, so that a client over them is refused before TLS
- * costs anything.
- */
-static unsigned int
-conn_per_addr(void)
-{
-	return set.per_address.handshakes + set.per_address.sessions +
-	    set.per_address.logged_in;
-}
-
-/*
- * A connection from a client: it counts against the client's share of
- * all connections (the parent's per-address limits of every stage put
- * together), refused before TLS costs anything when over.  -1 if so.
- */
-static int
-client_admit(struct session *s)
-{
-	struct source	 key, *c;
-	char		 buf[INET6_ADDRSTRLEN + 8];
-
-	addr_key(&s->peer, set.per_address.ipv4_prefix,
-	    set.per_address.ipv6_prefix, &key.key);
-	if ((c = RB_FIND(sourcetree, &clients, &key)) == NULL) {
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			log_warn("%s: client", s->addr);
-			return -1;
-		}
-		c->key = key.key;
-		TAILQ_INIT(&c->waiting);
-		RB_INSERT(sourcetree, &clients, c);
-	} else if (c->nconn >= conn_per_addr()) {
-		STAT_INC(STAT_REFUSED_ADDR_CONNECTIONS);
-		log_rate(&rate_conn, "%s: refused: %u connections from %s "
-		    "(the per-address limits of all stages together)",
-		    s->addr, c->nconn, source_str(c, buf, sizeof(buf)));
-		return -1;
-	}
-	c->nconn++;
-	s->client = c;
-	return 0;
-}
-
-static void
-client_leave(struct session *s)
-{
-	struct source	*c = s->client;
-
-	if (c == NULL)
-		return;
-	s->client = NULL;
-	if (--c->nconn == 0) {
-		RB_REMOVE(sourcetree, &clients, c);
-		free(c);
-	}
-}
-
-/*
- * A TLS handshake starts: count it against limit per-address handshakes
- * (over it, an STLS session is refused; a new connection waits its turn
- * instead, session_begin) and limit handshakes (at it, the oldest handshake
- * in progress is cut, so that a flood of stalled handshakes cannot keep
- * out a client that completes its own in milliseconds).  -1 if refused.
- */
-static int
-hs_begin(struct session *s)
-{
-	struct source	*c = s->client;
-	struct session	*old;
-	char		 buf[INET6_ADDRSTRLEN + 8];
-
-	if (c->nhs >= (unsigned int)set.per_address.handshakes) {
-		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
-		log_rate(&rate_addr, "%s: refused: %u TLS handshakes in "
-		    "progress from %s (limit per-address handshakes)",
-		    s->addr, c->nhs, source_str(c, buf, sizeof(buf)));
-		return -1;
-	}
-	if (nhandshakes >= (unsigned int)set.limit.handshakes &&
-	    (old = TAILQ_FIRST(&handshakes)) != NULL) {
-		STAT_INC(STAT_REFUSED_HANDSHAKES);
-		log_rate(&rate_total, "%u TLS handshakes in progress (limit "
-		    "handshakes): closing the oldest, from %s", nhandshakes,
-		    old->addr);
-		session_free(old);
-	}
-	c->nhs++;
-	s->inhs = 1;
-	TAILQ_INSERT_TAIL(&handshakes, s, hsentry);
-	nhandshakes++;
-	return 0;
-}
-
-/* The handshake is over, one way or another. */
-static void
-hs_end(struct session *s)
-{
-	struct session	*w;
-	struct timeval	 now = { 0, 0 };
-
-	if (!s->inhs)
-		return;
-	s->inhs = 0;
-	TAILQ_REMOVE(&handshakes, s, hsentry);
-	nhandshakes--;
-	s->client->nhs--;
-	/* The next waiting connection of the address, from the loop. */
-	if ((w = TAILQ_FIRST(&s->client->waiting)) != NULL) {
-		TAILQ_REMOVE(&s->client->waiting, w, waitentry);
-		w->waiting = 0;
-		evtimer_add(&w->again, &now);
-	}
 }

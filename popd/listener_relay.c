@@ -2,8 +2,13 @@
  * listener_relay.c -- the listener's relay engine: bytes of a logged-in
  * or pre-login session between the client (TLS, or plaintext spliced
  * through a pipe) and its worker's socketpair, unchanged in both
- * directions, in bounded rounds.  listener.c admits the connections,
- * runs their handshakes and STLS, and calls session_relay.
+ * directions, in bounded rounds.  listener.c runs the sessions (their
+ * handshakes and STLS) and calls relay_round, and relay_stls for STLS.
+ *
+ * The relay knows a session only as its struct relayio, and tells
+ * listener.c through the callbacks given to relay_init when the worker
+ * has finished sending and when the session must end.  It keeps the
+ * pools all sessions share: empty down buffers and splice pipes.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -19,15 +24,48 @@
 #include "popd.h"
 #include "compat.h"
 #include "stats.h"
-#include "listener.h"
+#include "listener_relay.h"
 
-static int	relay_client_in(struct session *, short *);
-static int	relay_worker_out(struct session *, short *);
-static void	relay_client_eof(struct session *);
-static int	relay_worker_in(struct session *, short *);
-static int	relay_client_out(struct session *, short *);
-static int	relay_finish(struct session *, short *);
-static int	relay_splice_in(struct session *, short *);
+/* Empty down buffers, kept for the next session that streams. */
+static unsigned char	*sparebufs[RELAY_SPARE];
+static int		 nspare;
+/* Empty pipes for relaying plaintext without copying (pipe_take). */
+static int		 pipes[RELAY_PIPES][2];
+static int		 npipes;
+/* listener.c's: the worker finished sending; the session must end. */
+static void		(*eof_cb)(void *);
+static void		(*end_cb)(void *);
+
+static int	relay_client_in(struct relayio *, short *);
+static int	relay_worker_out(struct relayio *, short *);
+static void	relay_client_eof(struct relayio *);
+static int	relay_worker_in(struct relayio *, short *);
+static int	relay_client_out(struct relayio *, short *);
+static int	relay_finish(struct relayio *, short *);
+static int	relay_splice_in(struct relayio *, short *);
+static int	relay_nobuf(struct relayio *);
+static ssize_t	client_read(struct relayio *, void *, size_t);
+static ssize_t	client_write(struct relayio *, const void *, size_t);
+static int	pipe_take(struct relayio *);
+
+/*
+ * Before the sandbox, which allows no pipe(2): the splice pipes, and
+ * what the relay calls with a relayio's arg: eof once its worker has
+ * finished sending, end when its session must end at once (the relay
+ * then returns -1 to its caller).
+ */
+void
+relay_init(void (*eof)(void *), void (*end)(void *))
+{
+	eof_cb = eof;
+	end_cb = end;
+	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
+		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
+			if (errno != ENOSYS)
+				log_warn("relay pipe");
+			break;
+		}
+}
 
 /*
  * One round of the relay, in the order bytes flow: client to buffer to
@@ -37,52 +75,52 @@ static int	relay_splice_in(struct session *, short *);
  * -1 if the session is gone.
  */
 int
-session_relay(struct session *s, short *sw, short *pw, int *sent)
+relay_round(struct relayio *io, short *sw, short *pw, int *sent)
 {
 	int	r, progress = 0;
 
-	if ((r = relay_client_in(s, sw)) == -1)
+	if ((r = relay_client_in(io, sw)) == -1)
 		return -1;
 	progress |= r;
-	if ((r = relay_worker_out(s, pw)) == -1)
+	if ((r = relay_worker_out(io, pw)) == -1)
 		return -1;
 	progress |= r;
-	relay_client_eof(s);
-	if ((r = relay_worker_in(s, pw)) == -1)
+	relay_client_eof(io);
+	if ((r = relay_worker_in(io, pw)) == -1)
 		return -1;
 	progress |= r;
-	if ((r = relay_client_out(s, sw)) == -1)
+	if ((r = relay_client_out(io, sw)) == -1)
 		return -1;
 	if (r == 1)
 		*sent = 1;
 	progress |= r;
-	if (relay_finish(s, sw) == -1)
+	if (relay_finish(io, sw) == -1)
 		return -1;
 	return progress;
 }
 
-/* Client to buffer; nothing more is read once closing. */
+/* Client to buffer; nothing more is read once the worker is done. */
 static int
-relay_client_in(struct session *s, short *sw)
+relay_client_in(struct relayio *io, short *sw)
 {
 	unsigned char	*p;
 	size_t		 room;
 	ssize_t		 n;
 	int		 r;
 
-	if (s->state != SESS_RELAY || s->client_eof ||
-	    (r = relaybuf_space(&s->up, 1, &p, &room)) == 1)
+	if (io->pair_eof || io->client_eof ||
+	    (r = relaybuf_space(&io->up, 1, &p, &room)) == 1)
 		return 0;
 	if (r == -1)
-		return relay_nobuf(s);
-	n = client_read(s, p, room);
+		return relay_nobuf(io);
+	n = client_read(io, p, room);
 	if (n > 0) {
-		s->up.len += n;
+		io->up.len += n;
 		return 1;
 	}
 	if (n == 0) {
-		log_debug("%s: client closed", s->addr);
-		s->client_eof = 1;
+		log_debug("%s: client closed", io->addr);
+		io->client_eof = 1;
 		return 1;
 	}
 	if (n == TLS_WANT_POLLIN)
@@ -90,13 +128,13 @@ relay_client_in(struct session *s, short *sw)
 	else if (n == TLS_WANT_POLLOUT)
 		*sw |= EV_WRITE;
 	else {
-		if (client_gone(s))
-			log_debug("%s: client gone: %s", s->addr,
-			    client_error(s));
+		if (client_gone(io))
+			log_debug("%s: client gone: %s", io->addr,
+			    client_error(io));
 		else
-			log_info("%s: client read: %s", s->addr,
-			    client_error(s));
-		session_free(s);
+			log_info("%s: client read: %s", io->addr,
+			    client_error(io));
+		end_cb(io->arg);
 		return -1;
 	}
 	return 0;
@@ -104,15 +142,15 @@ relay_client_in(struct session *s, short *sw)
 
 /* Buffer to worker. */
 static int
-relay_worker_out(struct session *s, short *pw)
+relay_worker_out(struct relayio *io, short *pw)
 {
 	ssize_t	n;
 
-	if (s->up.len == 0)
+	if (io->up.len == 0)
 		return 0;
-	n = send(s->pair, s->up.data + s->up.off, s->up.len, MSG_NOSIGNAL);
+	n = send(io->pair, io->up.data + io->up.off, io->up.len, MSG_NOSIGNAL);
 	if (n > 0) {
-		relaybuf_consume(&s->up, n, 1);
+		relaybuf_consume(&io->up, n, 1);
 		return 1;
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -121,11 +159,11 @@ relay_worker_out(struct session *s, short *pw)
 	}
 	if (errno == EPIPE || errno == ECONNRESET) {
 		/* The worker left; its EOF ends the session. */
-		relaybuf_consume(&s->up, s->up.len, 1);
+		relaybuf_consume(&io->up, io->up.len, 1);
 		return 1;
 	}
-	log_warn("%s: send to worker", s->addr);
-	session_free(s);
+	log_warn("%s: send to worker", io->addr);
+	end_cb(io->arg);
 	return -1;
 }
 
@@ -134,34 +172,34 @@ relay_worker_out(struct session *s, short *pw)
  * so a pipelined QUIT still reaches the worker.
  */
 static void
-relay_client_eof(struct session *s)
+relay_client_eof(struct relayio *io)
 {
-	if (s->client_eof && s->up.len == 0 && !s->pair_shut) {
-		(void)shutdown(s->pair, SHUT_WR);
-		s->pair_shut = 1;
+	if (io->client_eof && io->up.len == 0 && !io->pair_shut) {
+		(void)shutdown(io->pair, SHUT_WR);
+		io->pair_shut = 1;
 	}
 }
 
 /* Worker to buffer. */
 static int
-relay_worker_in(struct session *s, short *pw)
+relay_worker_in(struct relayio *io, short *pw)
 {
 	unsigned char	*p;
 	size_t		 room;
 	ssize_t		 n;
 	int		 r;
 
-	if (s->pair_eof || s->piped > 0)
+	if (io->pair_eof || io->piped > 0)
 		return 0;
-	if (s->tls == NULL && s->down.len == 0 && pipe_take(s) == 0)
-		return relay_splice_in(s, pw);
-	if ((r = relaybuf_space(&s->down, !s->wpending, &p, &room)) == 1)
+	if (io->tls == NULL && io->down.len == 0 && pipe_take(io) == 0)
+		return relay_splice_in(io, pw);
+	if ((r = relaybuf_space(&io->down, !io->wpending, &p, &room)) == 1)
 		return 0;
 	if (r == -1)
-		return relay_nobuf(s);
-	n = read(s->pair, p, room);
+		return relay_nobuf(io);
+	n = read(io->pair, p, room);
 	if (n > 0) {
-		s->down.len += n;
+		io->down.len += n;
 		return 1;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -170,13 +208,12 @@ relay_worker_in(struct session *s, short *pw)
 		return 0;
 	}
 	if (n == 0 || errno == ECONNRESET) {
-		s->pair_eof = 1;
-		s->state = SESS_CLOSING;
-		session_timer(s, 0);	/* rearmed by session_run */
+		io->pair_eof = 1;
+		eof_cb(io->arg);
 		return 1;
 	}
-	log_warn("%s: read from worker", s->addr);
-	session_free(s);
+	log_warn("%s: read from worker", io->addr);
+	end_cb(io->arg);
 	return -1;
 }
 
@@ -187,43 +224,44 @@ relay_worker_in(struct session *s, short *pw)
  * each (TCP_NODELAY is for the short replies).
  */
 static int
-relay_client_out(struct session *s, short *sw)
+relay_client_out(struct relayio *io, short *sw)
 {
 	ssize_t	n;
 	int	moved = 0, corked = 0;
 
-	if (s->piped > 0)
-		return relay_splice_out(s, sw);
-	while (s->down.len > 0) {
-		if (!corked && s->down.len > TLS_RECORD_MAX)
-			corked = compat_cork(s->sock, 1) == 0;
-		n = client_write(s, s->down.data + s->down.off, s->down.len);
+	if (io->piped > 0)
+		return relay_splice_out(io, sw);
+	while (io->down.len > 0) {
+		if (!corked && io->down.len > TLS_RECORD_MAX)
+			corked = compat_cork(io->sock, 1) == 0;
+		n = client_write(io, io->down.data + io->down.off,
+		    io->down.len);
 		if (n > 0) {
-			s->wpending = 0;
-			relaybuf_consume(&s->down, n, 0);
+			io->wpending = 0;
+			relaybuf_consume(&io->down, n, 0);
 			moved = 1;
 			continue;
 		}
 		if (n == TLS_WANT_POLLIN) {
-			s->wpending = 1;
+			io->wpending = 1;
 			*sw |= EV_READ;
 		} else if (n == TLS_WANT_POLLOUT) {
-			s->wpending = 1;
+			io->wpending = 1;
 			*sw |= EV_WRITE;
 		} else {
-			if (client_gone(s))
-				log_debug("%s: client gone: %s", s->addr,
-				    client_error(s));
+			if (client_gone(io))
+				log_debug("%s: client gone: %s", io->addr,
+				    client_error(io));
 			else
-				log_info("%s: client write: %s", s->addr,
-				    client_error(s));
-			session_free(s);
+				log_info("%s: client write: %s", io->addr,
+				    client_error(io));
+			end_cb(io->arg);
 			return -1;
 		}
 		break;
 	}
 	if (corked)
-		(void)compat_cork(s->sock, 0);
+		(void)compat_cork(io->sock, 0);
 	return moved;
 }
 
@@ -233,16 +271,16 @@ relay_client_out(struct session *s, short *sw)
  * into this process and out again.  A session holds a pipe only while
  * octets are in it; with none free it copies as TLS sessions do.
  */
-int
-pipe_take(struct session *s)
+static int
+pipe_take(struct relayio *io)
 {
-	if (s->pipe[0] != -1)
+	if (io->pipe[0] != -1)
 		return 0;
 	if (npipes == 0)
 		return -1;
 	npipes--;
-	s->pipe[0] = pipes[npipes][0];
-	s->pipe[1] = pipes[npipes][1];
+	io->pipe[0] = pipes[npipes][0];
+	io->pipe[1] = pipes[npipes][1];
 	return 0;
 }
 
@@ -251,60 +289,59 @@ pipe_take(struct session *s)
  * octets in it (at most the pipe's size: a few reads).
  */
 void
-pipe_give(struct session *s)
+pipe_give(struct relayio *io)
 {
 	char	buf[4096];
 
-	if (s->pipe[0] == -1)
+	if (io->pipe[0] == -1)
 		return;
-	while (s->piped > 0 && read(s->pipe[0], buf, sizeof(buf)) > 0)
+	while (io->piped > 0 && read(io->pipe[0], buf, sizeof(buf)) > 0)
 		;
-	s->piped = 0;
-	pipes[npipes][0] = s->pipe[0];
-	pipes[npipes][1] = s->pipe[1];
+	io->piped = 0;
+	pipes[npipes][0] = io->pipe[0];
+	pipes[npipes][1] = io->pipe[1];
 	npipes++;
-	s->pipe[0] = s->pipe[1] = -1;
+	io->pipe[0] = io->pipe[1] = -1;
 }
 
 /* Worker to pipe: as relay_worker_in, for an empty pipe. */
 static int
-relay_splice_in(struct session *s, short *pw)
+relay_splice_in(struct relayio *io, short *pw)
 {
 	ssize_t	n;
 
-	n = compat_splice(s->pair, s->pipe[1], RELAY_DOWN);
+	n = compat_splice(io->pair, io->pipe[1], RELAY_DOWN);
 	if (n > 0) {
-		s->piped = n;
+		io->piped = n;
 		return 1;
 	}
-	pipe_give(s);
+	pipe_give(io);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR)) {
 		*pw |= EV_READ;
 		return 0;
 	}
 	if (n == 0 || errno == ECONNRESET) {
-		s->pair_eof = 1;
-		s->state = SESS_CLOSING;
-		session_timer(s, 0);	/* rearmed by session_run */
+		io->pair_eof = 1;
+		eof_cb(io->arg);
 		return 1;
 	}
-	log_warn("%s: splice from worker", s->addr);
-	session_free(s);
+	log_warn("%s: splice from worker", io->addr);
+	end_cb(io->arg);
 	return -1;
 }
 
 /* Pipe to client: as relay_client_out. */
 int
-relay_splice_out(struct session *s, short *sw)
+relay_splice_out(struct relayio *io, short *sw)
 {
 	ssize_t	n;
 	int	moved = 0;
 
-	while (s->piped > 0) {
-		n = compat_splice(s->pipe[0], s->sock, s->piped);
+	while (io->piped > 0) {
+		n = compat_splice(io->pipe[0], io->sock, io->piped);
 		if (n > 0) {
-			s->piped -= n;
+			io->piped -= n;
 			moved = 1;
 			continue;
 		}
@@ -314,15 +351,15 @@ relay_splice_out(struct session *s, short *sw)
 			return moved;
 		}
 		if (errno == EPIPE || errno == ECONNRESET)
-			log_debug("%s: client gone: %s", s->addr,
+			log_debug("%s: client gone: %s", io->addr,
 			    strerror(errno));
 		else
-			log_info("%s: client write: %s", s->addr,
+			log_info("%s: client write: %s", io->addr,
 			    n == 0 ? "nothing sent" : strerror(errno));
-		session_free(s);
+		end_cb(io->arg);
 		return -1;
 	}
-	pipe_give(s);
+	pipe_give(io);
 	return moved;
 }
 
@@ -331,55 +368,122 @@ relay_splice_out(struct session *s, short *sw)
  * session.  Returns -1 once the session is gone.
  */
 static int
-relay_finish(struct session *s, short *sw)
+relay_finish(struct relayio *io, short *sw)
 {
 	int	r;
 
-	if (!s->pair_eof || s->down.len > 0 || s->piped > 0)
+	if (!io->pair_eof || io->down.len > 0 || io->piped > 0)
 		return 0;
-	r = s->tls != NULL ? tls_close(s->tls) : 0;
+	r = io->tls != NULL ? tls_close(io->tls) : 0;
 	if (r == TLS_WANT_POLLIN)
 		*sw |= EV_READ;
 	else if (r == TLS_WANT_POLLOUT)
 		*sw |= EV_WRITE;
 	else {
-		session_free(s);
+		end_cb(io->arg);
 		return -1;
 	}
 	return 0;
 }
 
-/* No relay buffer could be had: the session ends. */
+/*
+ * STLS, the relay's part: send the client what the worker (authpop)
+ * wrote before the STLS (all of it is in the socket pair already),
+ * close the pair once it holds no more, then send msg (our +OK).  The
+ * caller watches the pair no more.  Returns 0 once all is sent, 1 while
+ * the client must take more (*sent once it took some), -1 once the
+ * session is gone.
+ */
 int
-relay_nobuf(struct session *s)
+relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 {
-	log_warn("%s: relay buffer", s->addr);
-	session_free(s);
+	unsigned char	*p;
+	size_t		 room;
+	ssize_t		 n;
+	short		 sw = 0;
+
+	for (;;) {
+		/* What the worker wrote before, spliced and not sent yet. */
+		if (io->piped > 0) {
+			if (relay_splice_out(io, &sw) == -1)
+				return -1;
+			if (io->piped > 0)
+				return 1;
+			*sent = 1;
+			continue;
+		}
+		if (io->down.len > 0) {
+			n = send(io->sock, io->down.data + io->down.off,
+			    io->down.len, MSG_NOSIGNAL);
+			if (n > 0) {
+				relaybuf_consume(&io->down, n, 0);
+				*sent = 1;
+				continue;
+			}
+			if (n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK || errno == EINTR))
+				return 1;
+			log_info("%s: STLS: %s", io->addr, strerror(errno));
+			end_cb(io->arg);
+			return -1;
+		}
+		if (io->pair == -1)
+			return 0;
+		if (relaybuf_space(&io->down, 1, &p, &room) == -1)
+			return relay_nobuf(io);
+		n = read(io->pair, p, room);
+		if (n > 0) {
+			io->down.len += n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			/* The worker went away: nobody to hand over to. */
+			end_cb(io->arg);
+			return -1;
+		}
+		/* The worker's bytes are out: now msg, and no more of its. */
+		close(io->pair);
+		io->pair = -1;
+		if (relaybuf_space(&io->down, 1, &p, &room) != 0)
+			return relay_nobuf(io);
+		memcpy(p, msg, len);
+		io->down.len += len;
+	}
+}
+
+/* No relay buffer could be had: the session ends. */
+static int
+relay_nobuf(struct relayio *io)
+{
+	log_warn("%s: relay buffer", io->addr);
+	end_cb(io->arg);
 	return -1;
 }
 
 /* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */
-ssize_t
-client_read(struct session *s, void *buf, size_t len)
+static ssize_t
+client_read(struct relayio *io, void *buf, size_t len)
 {
 	ssize_t	n;
 
-	if (s->tls != NULL)
-		return tls_read(s->tls, buf, len);
-	if ((n = read(s->sock, buf, len)) == -1 &&
+	if (io->tls != NULL)
+		return tls_read(io->tls, buf, len);
+	if ((n = read(io->sock, buf, len)) == -1 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return TLS_WANT_POLLIN;
 	return n;
 }
 
-ssize_t
-client_write(struct session *s, const void *buf, size_t len)
+static ssize_t
+client_write(struct relayio *io, const void *buf, size_t len)
 {
 	ssize_t	n;
 
-	if (s->tls != NULL)
-		return tls_write(s->tls, buf, len);
-	if ((n = send(s->sock, buf, len, MSG_NOSIGNAL)) == -1 &&
+	if (io->tls != NULL)
+		return tls_write(io->tls, buf, len);
+	if ((n = send(io->sock, buf, len, MSG_NOSIGNAL)) == -1 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return TLS_WANT_POLLOUT;
 	return n;
@@ -391,13 +495,13 @@ client_write(struct session *s, const void *buf, size_t len)
  * ordinary end of session, not a fault worth the default log level.
  */
 int
-client_gone(struct session *s)
+client_gone(struct relayio *io)
 {
 	const char	*e;
 
 	if (errno == ECONNRESET || errno == EPIPE)
 		return 1;
-	if (s->tls == NULL || (e = tls_error(s->tls)) == NULL)
+	if (io->tls == NULL || (e = tls_error(io->tls)) == NULL)
 		return 0;
 	return strstr(e, "unexpected eof") != NULL ||
 	    strstr(e, "EOF") != NULL || strstr(e, "Connection reset") != NULL ||
@@ -406,13 +510,13 @@ client_gone(struct session *s)
 
 /* Why the last client_read/client_write/tls_handshake failed. */
 const char *
-client_error(struct session *s)
+client_error(struct relayio *io)
 {
 	const char	*e;
 
-	if (s->tls == NULL)
+	if (io->tls == NULL)
 		return strerror(errno);
-	if ((e = tls_error(s->tls)) == NULL)
+	if ((e = tls_error(io->tls)) == NULL)
 		return "unknown error";
 	return e;
 }

@@ -18,6 +18,12 @@
  * nothing more, so pipelined commands keep their order.  Replies go out
  * when no complete command is left to read, or before such a wait.
  *
+ * This file runs the sessions and speaks LMTP.  Its helpers are below
+ * it, each told of a session only what it needs: lmtp_accept.c takes
+ * the connections and says who their peers are, lmtp_cmd.c parses, and
+ * lmtp_txn.c keeps a transaction's recipients and spool and tells the
+ * parent of them.
+ *
  * The sockets are every local user's (as the loopback port is), so no
  * client can hold what the MTA needs: a peer (a uid on a unix socket, an
  * address over TCP) holds at most limit lmtp-peer sessions, and where a
@@ -48,17 +54,14 @@
 #include "addr.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "lmtp_accept.h"
 #include "lmtp_cmd.h"
+#include "lmtp_txn.h"
 #include "stats.h"
 
-#define RETURN_PATH		"Return-Path:"
 #define LMTP_INBUF		16384	/* per session: commands or DATA */
 #define LMTP_OUTMAX		65536	/* queued replies: read no more */
 #define LMTP_REPLYMAX		(LMTP_MAXADDR + 128)
-#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
-#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
-#define MAXLISTEN		16
-#define PEER_KEYLEN		64	/* "uid N", or an address */
 
 #define LMTP_BUSY	"421 4.3.2 too many connections, try later\r\n"
 #define LMTP_PEERBUSY	"421 4.3.2 too many connections from you, try " \
@@ -66,31 +69,12 @@
 
 static struct chan	parent_chan;
 
-struct lmtp_listen {
-	TAILQ_ENTRY(lmtp_listen) entry;
-	int			 fd;
-	uint32_t		 uid;	/* the MTA's (listen ... user) */
-	int			 local;		/* a unix socket */
-	struct event		 ev;
-	struct event		 pause;
-};
-
 enum lmtp_state {
 	L_CMD,			/* reading commands */
 	L_DATA,			/* reading the message */
 	L_RCPT,			/* a RCPT waits for the parent */
 	L_DELIVER,		/* the message waits for the parent */
 	L_CLOSING,		/* last replies out, then close */
-};
-
-/*
- * An accepted recipient: as the client gave it, the parent's user (for
- * logs) and the parent's name for what it found at RCPT.
- */
-struct lmtp_rcpt {
-	char			 addr[LMTP_MAXADDR + 1];
-	char			 user[POPD_MAXUSER + 1];
-	uint64_t		 ref;
 };
 
 struct session {
@@ -111,38 +95,17 @@ struct session {
 	int			 skipping;	/* a line too long, to its LF */
 	int			 nbad;
 	int			 lhlo;
-	/* The transaction. */
-	int			 mail;
-	char			 sender[LMTP_MAXADDR + 1];
-	char			 asked[LMTP_MAXADDR + 1];	/* RCPT */
-	struct lmtp_rcpt	*rcpts;
-	size_t			 nrcpt, rcptcap;
-	int			 handed;	/* the parent has the refs */
-	int			 spool;
-	long long		 msgsize;	/* the message, decoded */
-	long long		 octets;	/* RFC 1870's: CRLF, unstuffed */
-	long long		 hdrlen;	/* our Return-Path line */
-	int			 toobig, spoolerr, full;
-	long long		 held;		/* of limit lmtp-spool */
 	size_t			 progress;	/* message bytes since the
 						   timer was last set */
-	/* The message's first bytes, until we know whether it has a
-	   Return-Path of its own (smtpd's lmtp sends one). */
-	char			 head[sizeof(RETURN_PATH) - 1];
-	size_t			 nhead;
-	int			 headdone;
-	struct lmtp_data	 dec;
+	struct lmtp_txn		 txn;
 };
 
-static TAILQ_HEAD(, lmtp_listen)	listeners =
-    TAILQ_HEAD_INITIALIZER(listeners);
 static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
 static struct conf_settings		set;
 static char				hostname[256];
 static unsigned int			nsessions;
 static unsigned int			ncounted;	/* .counted */
-static long long			spooled;	/* all .held */
 static uint64_t				next_id;
 static int				draining;
 static struct lograte			rate_busy, rate_peer;
@@ -154,12 +117,10 @@ static void	lmtp_parent_delivered(struct chan *, const void *, int);
 static void	lmtp_parent_eof(struct chan *);
 static void	lmtp_open(void *);
 static void	lmtp_sandbox(void *);
-static void	lmtp_accept(int, short, void *);
-static void	lmtp_resume(int, short, void *);
+static void	session_accept(int, const struct sockaddr *, socklen_t,
+		    const struct lmtp_listen *);
 static void	session_new(int, const struct sockaddr *, socklen_t, int,
 		    const char *, int);
-static int	peer_key(const struct lmtp_listen *, int,
-		    const struct sockaddr *, socklen_t, char *, int *);
 static const char *peer_room(const char *);
 static void	session_progress(struct session *);
 static void	session_read(int, short, void *);
@@ -179,11 +140,6 @@ static struct session *session_find(uint64_t, enum lmtp_state);
 static void	session_consume(struct session *, size_t);
 static void	reply(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static void	txn_reset(struct session *);
-static void	rcpt_forget(const uint64_t *, size_t);
-static int	txn_spool(struct session *);
-static void	txn_write(struct session *, const char *, size_t);
-static int	txn_head(struct session *, const char *, size_t);
 
 /* What the lmtp process does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
@@ -240,6 +196,8 @@ lmtp_open(void *arg)
 {
 	if (event_init() == NULL)
 		fatalx("event_init failed");
+	lmtp_accept_init(session_accept, &nsessions);
+	txn_init(&set, &parent_chan);
 }
 
 static void
@@ -253,9 +211,6 @@ static void
 lmtp_parent_listen(struct chan *c, const void *data, int fd)
 {
 	const struct msg_listen	*ml = data;
-	struct lmtp_listen	*l;
-	int			 on, n = 0;
-	socklen_t		 len = sizeof(on);
 
 	if (fd == -1)
 		fatalx("no descriptors for the listening sockets");
@@ -263,26 +218,7 @@ lmtp_parent_listen(struct chan *c, const void *data, int fd)
 	    (ml->flags & ~(LISTEN_LMTP | LISTEN_UNIX)))
 		fatalx("%s from parent: flags %#x, not an LMTP socket",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->flags);
-	TAILQ_FOREACH(l, &listeners, entry)
-		n++;
-	if (n == MAXLISTEN)
-		fatalx("more than %d LMTP sockets", MAXLISTEN);
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
-	    !on)
-		fatalx("parent passed a socket that does not listen");
-	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
-		fatal("listening socket");
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("listening socket: calloc");
-	l->fd = fd;
-	l->local = (ml->flags & LISTEN_UNIX) != 0;
-	l->uid = ml->uid;
-	event_set(&l->ev, fd, EV_READ | EV_PERSIST, lmtp_accept, l);
-	evtimer_set(&l->pause, lmtp_resume, l);
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-	TAILQ_INSERT_TAIL(&listeners, l, entry);
-	log_debug("accepting on fd %d%s", fd, l->local ? " (unix)" : "");
+	lmtp_accept_add(fd, ml);
 }
 
 /*
@@ -292,16 +228,8 @@ lmtp_parent_listen(struct chan *c, const void *data, int fd)
 static void
 lmtp_parent_drain(struct chan *c, const void *data, int fd)
 {
-	struct lmtp_listen	*l;
-
 	draining = 1;
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, l, entry);
-		event_del(&l->ev);
-		evtimer_del(&l->pause);
-		close(l->fd);
-		free(l);
-	}
+	lmtp_accept_close();
 	setproctitle("lmtp (draining)");
 	log_debug("draining, %u sessions left", nsessions);
 	if (nsessions == 0)
@@ -324,7 +252,6 @@ static void
 lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 {
 	const struct msg_rcptok	*m = data;
-	struct lmtp_rcpt	*r;
 	struct session		*s;
 
 	if ((s = session_find(m->id, L_RCPT)) == NULL) {
@@ -336,34 +263,25 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 	}
 	switch (m->status) {
 	case RCPT_OK:
-		if (s->nrcpt == s->rcptcap) {
-			if ((r = reallocarray(s->rcpts, s->rcptcap + 8,
-			    sizeof(*r))) == NULL) {
-				log_warn("%s: recipient", s->client);
-				rcpt_forget(&m->ref, 1);
-				reply(s, "451 4.3.0 <%s>: out of memory, try "
-				    "later", s->asked);
-				break;
-			}
-			s->rcpts = r;
-			s->rcptcap += 8;
+		if (txn_rcpt(&s->txn, m->user, m->ref) == -1) {
+			log_warn("%s: recipient", s->client);
+			rcpt_forget(&m->ref, 1);
+			reply(s, "451 4.3.0 <%s>: out of memory, try later",
+			    s->txn.asked);
+			break;
 		}
-		r = &s->rcpts[s->nrcpt++];
-		(void)strlcpy(r->addr, s->asked, sizeof(r->addr));
-		(void)strlcpy(r->user, m->user, sizeof(r->user));
-		r->ref = m->ref;
 		reply(s, "250 2.1.5 ok");
 		break;
 	case RCPT_NONE:
 		log_info("%s: <%s> -> <%s>: no such user", s->client,
-		    s->sender, s->asked);
-		reply(s, "550 5.1.1 <%s>: no such user", s->asked);
+		    s->txn.sender, s->txn.asked);
+		reply(s, "550 5.1.1 <%s>: no such user", s->txn.asked);
 		break;
 	default:
 		log_info("%s: <%s> -> <%s>: temporary failure, user table "
-		    "unavailable", s->client, s->sender, s->asked);
+		    "unavailable", s->client, s->txn.sender, s->txn.asked);
 		reply(s, "451 4.3.0 <%s>: user table unavailable, try later",
-		    s->asked);
+		    s->txn.asked);
 		break;
 	}
 	s->state = L_CMD;
@@ -387,127 +305,73 @@ lmtp_parent_delivered(struct chan *c, const void *data, int fd)
 		    (unsigned long long)m->id);
 		return;
 	}
-	if (m->nrcpt != s->nrcpt) {
+	if (m->nrcpt != s->txn.nrcpt) {
 		chan_bad(c, "%s from parent: %u statuses for %zu recipients",
-		    msg_type_str(MSG_PARENT_DELIVERED), m->nrcpt, s->nrcpt);
+		    msg_type_str(MSG_PARENT_DELIVERED), m->nrcpt, s->txn.nrcpt);
 		return;
 	}
-	for (i = 0; i < s->nrcpt; i++) {
-		r = &s->rcpts[i];
+	for (i = 0; i < s->txn.nrcpt; i++) {
+		r = &s->txn.rcpts[i];
 		switch (m->status[i]) {
 		case DLV_OK:
 			log_info("%s: <%s> -> <%s> (%s): delivered, %lld bytes",
-			    s->client, s->sender, r->addr, r->user,
-			    s->msgsize + s->hdrlen);
+			    s->client, s->txn.sender, r->addr, r->user,
+			    s->txn.msgsize + s->txn.hdrlen);
 			reply(s, "250 2.0.0 <%s> delivered", r->addr);
 			break;
 		case DLV_FULL:
 			log_info("%s: <%s> -> <%s> (%s): temporary failure, "
-			    "mailbox full or disk full", s->client, s->sender,
-			    r->addr, r->user);
+			    "mailbox full or disk full", s->client,
+			    s->txn.sender, r->addr, r->user);
 			reply(s, "452 4.2.2 <%s> mailbox full or disk full",
 			    r->addr);
 			break;
 		default:
 			log_info("%s: <%s> -> <%s> (%s): temporary failure",
-			    s->client, s->sender, r->addr, r->user);
+			    s->client, s->txn.sender, r->addr, r->user);
 			reply(s, "451 4.3.0 <%s> temporary failure, try later",
 			    r->addr);
 			break;
 		}
 	}
-	txn_reset(s);
+	txn_reset(&s->txn);
 	s->state = L_CMD;
 	session_input(s);
 }
 
-static void
-lmtp_accept(int fd, short ev, void *arg)
-{
-	struct lmtp_listen	*l = arg;
-	struct sockaddr_storage	 ss;
-	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
-	socklen_t		 len;
-	char			 key[PEER_KEYLEN];
-	const char		*busy;
-	int			 i, s, counted;
-
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		len = sizeof(ss);
-		s = accept4(fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Level-triggered: pause rather than spin. */
-				log_warn("accept, pausing %d s with %u "
-				    "sessions", ACCEPT_PAUSE, nsessions);
-				event_del(&l->ev);
-				evtimer_add(&l->pause, &tv);
-			} else
-				log_warn("accept");
-			return;
-		}
-		if (nsessions >= (unsigned int)set.limit.lmtp_sessions) {
-			STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
-			log_rate(&rate_busy, "%u LMTP sessions (limit "
-			    "lmtp-sessions): refused one", nsessions);
-			(void)send(s, LMTP_BUSY, sizeof(LMTP_BUSY) - 1,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-			close(s);
-			continue;
-		}
-		if (peer_key(l, s, (struct sockaddr *)&ss, len, key,
-		    &counted) == -1)
-			busy = LMTP_BUSY;
-		else
-			busy = counted ? peer_room(key) : NULL;
-		if (busy != NULL) {
-			STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
-			(void)send(s, busy, strlen(busy), MSG_DONTWAIT |
-			    MSG_NOSIGNAL);
-			close(s);
-			continue;
-		}
-		session_new(s, (struct sockaddr *)&ss, len, l->local, key,
-		    counted);
-	}
-}
-
 /*
- * Who a new client counts as: "uid N" on a unix socket (its MTA user
- * and root not counted), its address without the port over TCP.  -1
- * (logged) when the kernel will not say.
+ * A connection accepted on l (lmtp_accept.c): a session, unless limit
+ * lmtp-sessions or lmtp-peer refuses it.
  */
-static int
-peer_key(const struct lmtp_listen *l, int fd, const struct sockaddr *sa,
-    socklen_t salen, char *key, int *counted)
+static void
+session_accept(int s, const struct sockaddr *sa, socklen_t len,
+    const struct lmtp_listen *l)
 {
-	struct peeraddr	 peer;
-	uid_t		 uid;
-	gid_t		 gid;
+	char		 key[PEER_KEYLEN];
+	const char	*busy;
+	int		 counted;
 
-	*counted = 1;
-	if (l->local) {
-		if (compat_peerid(fd, &uid, &gid) == -1) {
-			log_warn("the peer's credentials");
-			return -1;
-		}
-		(void)snprintf(key, PEER_KEYLEN, "uid %u", (unsigned)uid);
-		*counted = uid != 0 && (uint32_t)uid != l->uid;
-		return 0;
+	if (nsessions >= (unsigned int)set.limit.lmtp_sessions) {
+		STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
+		log_rate(&rate_busy, "%u LMTP sessions (limit "
+		    "lmtp-sessions): refused one", nsessions);
+		(void)send(s, LMTP_BUSY, sizeof(LMTP_BUSY) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(s);
+		return;
 	}
-	if (peer_from_sockaddr(&peer, sa, salen) == -1) {
-		(void)strlcpy(key, "unknown", PEER_KEYLEN);
-		return 0;
+	if (peer_key(l, s, sa, len, key, &counted) == -1)
+		busy = LMTP_BUSY;
+	else
+		busy = counted ? peer_room(key) : NULL;
+	if (busy != NULL) {
+		STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
+		(void)send(s, busy, strlen(busy), MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		close(s);
+		return;
 	}
-	peer.port = 0;
-	(void)peer_log(&peer, key, PEER_KEYLEN);
-	return 0;
+	session_new(s, sa, len, l->local, key, counted);
 }
 
 /*
@@ -521,11 +385,9 @@ peer_room(const char *key)
 {
 	struct session	*s;
 	int		 n = 0, keep = 0;
-	struct lmtp_listen *l;
 
-	TAILQ_FOREACH(l, &listeners, entry)
-		if (l->uid != LISTEN_ANYUID)
-			keep = set.limit.lmtp_peer;
+	if (lmtp_accept_mta())
+		keep = set.limit.lmtp_peer;
 	TAILQ_FOREACH(s, &sessions, entry)
 		if (s->counted && strcmp(s->peer, key) == 0)
 			n++;
@@ -545,15 +407,6 @@ peer_room(const char *key)
 }
 
 static void
-lmtp_resume(int fd, short ev, void *arg)
-{
-	struct lmtp_listen	*l = arg;
-
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-}
-
-static void
 session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local,
     const char *key, int counted)
 {
@@ -566,7 +419,8 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local,
 		return;
 	}
 	s->fd = fd;
-	s->spool = -1;
+	s->txn.client = s->client;
+	s->txn.spool = -1;
 	(void)strlcpy(s->peer, key, sizeof(s->peer));
 	s->counted = counted;
 	ncounted += counted;
@@ -599,10 +453,10 @@ session_read(int fd, short ev, void *arg)
 	if (n <= 0) {
 		if (n == -1)
 			log_debug("%s: read: %s", s->client, strerror(errno));
-		if (s->mail)
+		if (s->txn.mail)
 			log_info("%s: connection closed during a transaction "
 			    "from <%s>: nothing delivered", s->client,
-			    s->sender);
+			    s->txn.sender);
 		else
 			log_debug("%s: closed by the client", s->client);
 		s->broken = 1;
@@ -635,7 +489,7 @@ session_timeout(int fd, short ev, void *arg)
 		return;
 	}
 	log_info("%s: timeout after %d s%s", s->client, set.timeout.lmtp,
-	    s->mail ? ", transaction not finished: nothing delivered" : "");
+	    s->txn.mail ? ", transaction not finished: nothing delivered" : "");
 	reply(s, "421 4.4.2 timeout, closing");
 	session_closing(s);
 	session_settle(s);
@@ -721,7 +575,7 @@ session_line(struct session *s, const char *line, size_t len)
 	}
 	switch (cmd.verb) {
 	case LMTP_LHLO:
-		txn_reset(s);
+		txn_reset(&s->txn);
 		s->lhlo = 1;
 		reply(s, "250-%s", hostname);
 		reply(s, "250-PIPELINING");
@@ -732,32 +586,33 @@ session_line(struct session *s, const char *line, size_t len)
 	case LMTP_MAIL:
 		if (!s->lhlo)
 			session_bad(s, "503 5.5.1 send LHLO first");
-		else if (s->mail)
+		else if (s->txn.mail)
 			session_bad(s, "503 5.5.1 MAIL already given");
 		else if (cmd.size > set.limit.message_size) {
 			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
 			reply(s, "552 5.3.4 message too big");
-		} else if (cmd.size > set.limit.lmtp_spool - spooled) {
+		} else if (cmd.size > set.limit.lmtp_spool - txn_spooled()) {
 			log_info("%s: <%s> %lld octets: %lld of limit "
 			    "lmtp-spool held", s->client, cmd.path,
-			    (long long)cmd.size, spooled);
+			    (long long)cmd.size, txn_spooled());
 			reply(s, "452 4.3.1 insufficient system storage, try "
 			    "later");
 		}
 		else {
-			(void)strlcpy(s->sender, cmd.path, sizeof(s->sender));
-			s->mail = 1;
+			(void)strlcpy(s->txn.sender, cmd.path,
+			    sizeof(s->txn.sender));
+			s->txn.mail = 1;
 			reply(s, "250 2.1.0 ok");
 		}
 		break;
 	case LMTP_RCPT:
 		maxrcpt = set.limit.recipients < LMTP_MAXRCPT ?
 		    (size_t)set.limit.recipients : LMTP_MAXRCPT;
-		if (!s->mail) {
+		if (!s->txn.mail) {
 			session_bad(s, "503 5.5.1 send MAIL first");
 			break;
 		}
-		if (s->nrcpt >= maxrcpt) {
+		if (s->txn.nrcpt >= maxrcpt) {
 			STAT_INC(STAT_REFUSED_RECIPIENTS);
 			reply(s, "452 4.5.3 too many recipients");
 			break;
@@ -765,27 +620,27 @@ session_line(struct session *s, const char *line, size_t len)
 		memset(&mr, 0, sizeof(mr));
 		mr.id = s->id = ++next_id;
 		(void)strlcpy(mr.addr, cmd.path, sizeof(mr.addr));
-		(void)strlcpy(s->asked, cmd.path, sizeof(s->asked));
+		(void)strlcpy(s->txn.asked, cmd.path, sizeof(s->txn.asked));
 		s->state = L_RCPT;
 		chan_send(&parent_chan, MSG_LMTP_RCPT, -1, &mr, sizeof(mr));
 		break;
 	case LMTP_DATA:
-		if (!s->mail)
+		if (!s->txn.mail)
 			session_bad(s, "503 5.5.1 send MAIL first");
 		/* Pipelined after refused RCPTs: not the client's fault. */
-		else if (s->nrcpt == 0)
+		else if (s->txn.nrcpt == 0)
 			reply(s, "503 5.5.1 no valid recipients");
-		else if (txn_spool(s) == -1)
+		else if (txn_spool(&s->txn) == -1)
 			reply(s, "451 4.3.0 cannot spool the message, try "
 			    "later");
 		else {
-			lmtp_data_init(&s->dec);
+			lmtp_data_init(&s->txn.dec);
 			s->state = L_DATA;
 			reply(s, "354 go ahead");
 		}
 		break;
 	case LMTP_RSET:
-		txn_reset(s);
+		txn_reset(&s->txn);
 		reply(s, "250 2.0.0 ok");
 		break;
 	case LMTP_NOOP:
@@ -824,8 +679,8 @@ session_data(struct session *s)
 	size_t	used, olen;
 	int	done;
 
-	used = lmtp_data(&s->dec, s->in, s->inlen, out, &olen, &done);
-	txn_write(s, out, olen);
+	used = lmtp_data(&s->txn.dec, s->in, s->inlen, out, &olen, &done);
+	txn_write(&s->txn, out, olen);
 	session_consume(s, used);
 	if ((s->progress += used) >= LMTP_INBUF) {
 		s->progress = 0;
@@ -841,57 +696,35 @@ session_data(struct session *s)
 static void
 session_data_end(struct session *s)
 {
-	struct msg_deliver	 md;
 	const struct lmtp_rcpt	*r;
-	const char		*why = NULL;
+	const char		*why;
 	size_t			 i;
 
 	s->state = L_CMD;
-	if (!s->toobig && !s->spoolerr && !s->headdone &&
-	    txn_head(s, "", 0) == -1) {
-		log_warn("%s: spool", s->client);
-		s->spoolerr = 1;
-	}
-	if (!s->toobig && !s->spoolerr && compat_spool_seal(s->spool) == -1) {
-		log_warn("%s: seal the spool", s->client);
-		s->spoolerr = 1;
-	}
-	if (s->toobig)
-		why = "message too big";
-	else if (s->spoolerr)
-		why = "temporary failure, cannot spool the message";
-	else if (s->full)
-		why = "temporary failure, limit lmtp-spool reached";
-	if (why != NULL) {
-		if (s->toobig)
+	if ((why = txn_end(&s->txn)) != NULL) {
+		if (s->txn.toobig)
 			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
-		STAT_ADD(s->toobig ? STAT_LMTP_PERM : STAT_LMTP_TEMP, s->nrcpt);
-		for (i = 0; i < s->nrcpt; i++) {
-			r = &s->rcpts[i];
+		STAT_ADD(s->txn.toobig ? STAT_LMTP_PERM : STAT_LMTP_TEMP,
+		    s->txn.nrcpt);
+		for (i = 0; i < s->txn.nrcpt; i++) {
+			r = &s->txn.rcpts[i];
 			log_info("%s: <%s> -> <%s> (%s): %s", s->client,
-			    s->sender, r->addr, r->user, why);
-			if (s->toobig)
+			    s->txn.sender, r->addr, r->user, why);
+			if (s->txn.toobig)
 				reply(s, "552 5.3.4 message too big");
-			else if (s->full)
+			else if (s->txn.full)
 				reply(s, "452 4.3.1 <%s> insufficient system "
 				    "storage, try later", r->addr);
 			else
 				reply(s, "451 4.3.0 <%s> temporary failure, "
 				    "try later", r->addr);
 		}
-		txn_reset(s);
+		txn_reset(&s->txn);
 		return;
 	}
-	memset(&md, 0, sizeof(md));
-	md.id = s->id = ++next_id;
-	md.nrcpt = s->nrcpt;
-	for (i = 0; i < s->nrcpt; i++)
-		md.ref[i] = s->rcpts[i].ref;
-	s->handed = 1;
+	s->id = ++next_id;
 	s->state = L_DELIVER;
-	/* chan_send closes the spool once it has been passed. */
-	chan_send(&parent_chan, MSG_LMTP_DELIVER, s->spool, &md, sizeof(md));
-	s->spool = -1;
+	txn_deliver(&s->txn, s->id);
 }
 
 /*
@@ -907,7 +740,8 @@ session_bad(struct session *s, const char *err)
 	}
 	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
 	log_info("%s: %d bad commands (limit bad-commands), closing%s",
-	    s->client, s->nbad, s->mail ? ", transaction not finished" : "");
+	    s->client, s->nbad,
+	    s->txn.mail ? ", transaction not finished" : "");
 	reply(s, "421 4.7.0 too many errors, closing");
 	session_closing(s);
 }
@@ -916,7 +750,7 @@ session_bad(struct session *s, const char *err)
 static void
 session_closing(struct session *s)
 {
-	txn_reset(s);
+	txn_reset(&s->txn);
 	s->state = L_CLOSING;
 	s->inlen = 0;
 }
@@ -1022,8 +856,8 @@ session_free(struct session *s)
 	evtimer_del(&s->tmo);
 	if (s->fd != -1)
 		close(s->fd);
-	txn_reset(s);
-	free(s->rcpts);
+	txn_reset(&s->txn);
+	free(s->txn.rcpts);
 	free(s->out);
 	log_debug("%s: session over", s->client);
 	free(s);
@@ -1081,134 +915,4 @@ reply(struct session *s, const char *fmt, ...)
 	}
 	memcpy(s->out + s->outlen, line, n);
 	s->outlen += n;
-}
-
-/*
- * The end of a transaction, delivered or not: RSET, LHLO, close.  The
- * parent forgets recipients that DATA did not take.
- */
-static void
-txn_reset(struct session *s)
-{
-	uint64_t	ref[LMTP_MAXRCPT];
-	size_t		i;
-
-	if (s->nrcpt > 0 && !s->handed) {
-		for (i = 0; i < s->nrcpt; i++)
-			ref[i] = s->rcpts[i].ref;
-		rcpt_forget(ref, s->nrcpt);
-	}
-	s->handed = 0;
-	if (s->spool != -1)
-		close(s->spool);
-	s->spool = -1;
-	s->mail = 0;
-	s->sender[0] = '\0';
-	s->nrcpt = 0;
-	s->msgsize = s->octets = s->hdrlen = 0;
-	s->toobig = s->spoolerr = s->full = 0;
-	spooled -= s->held;
-	s->held = 0;
-}
-
-/* The parent may forget these recipients: no DATA takes them. */
-static void
-rcpt_forget(const uint64_t *ref, size_t n)
-{
-	struct msg_deliver	md;
-
-	memset(&md, 0, sizeof(md));
-	md.nrcpt = n;
-	memcpy(md.ref, ref, n * sizeof(*ref));
-	chan_send(&parent_chan, MSG_LMTP_FORGET, -1, &md, sizeof(md));
-}
-
-/* DATA: the spool. */
-static int
-txn_spool(struct session *s)
-{
-	if ((s->spool = compat_spool_create("lmtp")) == -1) {
-		log_warn("%s: spool", s->client);
-		return -1;
-	}
-	s->nhead = 0;
-	s->headdone = 0;
-	return 0;
-}
-
-/*
- * The first bytes of the message: the Return-Path that mda would write
- * goes first, unless the message starts with one (the MTA's, as
- * smtpd's lmtp client sends it).  Decided once enough bytes are here,
- * or at the end of a shorter message (len 0).  -1: a write error.
- */
-static int
-txn_head(struct session *s, const char *p, size_t len)
-{
-	char	hdr[LMTP_MAXADDR + 32];
-	size_t	take;
-	int	n;
-
-	take = sizeof(s->head) - s->nhead;
-	if (take > len)
-		take = len;
-	memcpy(s->head + s->nhead, p, take);
-	s->nhead += take;
-	if (s->nhead < sizeof(s->head) && len > 0)
-		return 0;
-	s->headdone = 1;
-	if (s->nhead < sizeof(s->head) ||
-	    strncasecmp(s->head, RETURN_PATH, sizeof(s->head)) != 0) {
-		n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\n",
-		    s->sender);
-		if (n < 0 || (size_t)n >= sizeof(hdr) ||
-		    write_all(s->spool, hdr, n) == -1)
-			return -1;
-		s->hdrlen = n;
-	}
-	if (write_all(s->spool, s->head, s->nhead) == -1 ||
-	    write_all(s->spool, p + take, len - take) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * Decoded message bytes into the spool.  Beyond limit message-size
- * they are read and dropped to the end, then refused; a write error
- * (out of memory) is answered at the end too, as a temporary failure.
- */
-static void
-txn_write(struct session *s, const char *p, size_t len)
-{
-	const char	*lf, *end = p + len;
-	long long	 octets = len;
-
-	if (len == 0 || s->toobig || s->spoolerr || s->full)
-		return;
-	/*
-	 * limit message-size is RFC 1870's size, as SIZE= and the sender
-	 * count it: line ends as CRLF, dots unstuffed.  The decoder turned
-	 * each CRLF into LF.
-	 */
-	for (lf = p; (lf = memchr(lf, '\n', end - lf)) != NULL; lf++)
-		octets++;
-	if (s->octets + octets > set.limit.message_size) {
-		s->toobig = 1;
-		return;
-	}
-	s->octets += octets;
-	/* What every session holds, until the parent has delivered it. */
-	if (spooled + (long long)len > set.limit.lmtp_spool) {
-		s->full = 1;
-		return;
-	}
-	spooled += len;
-	s->held += len;
-	if (s->headdone ? write_all(s->spool, p, len) :
-	    txn_head(s, p, len)) {
-		log_warn("%s: spool", s->client);
-		s->spoolerr = 1;
-		return;
-	}
-	s->msgsize += len;
 }

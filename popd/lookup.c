@@ -26,6 +26,9 @@
  * answer that does not come in time, a table without a running process
  * and a full queue are all LOOKUP_TEMP, never "no such user".
  *
+ * A table with "cache" keeps its answers, but its failures, that long
+ * (tablecache.c), and answers from them without asking its programs.
+ *
  * After a reload the tables of the new configuration get processes of
  * their own; the old ones answer what they were asked and then go.
  */
@@ -33,7 +36,6 @@
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/tree.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -58,11 +60,11 @@
 #include "proc.h"
 #include "table.h"
 #include "tapi.h"
+#include "tablecache.h"
 
 #define LOOKUP_PROCS		2	/* processes per table */
 #define LOOKUP_QUEUE		1024	/* questions waiting per table */
 #define LOOKUP_BACKOFF_MAX	8	/* seconds between restarts */
-#define LOOKUP_CACHE_MAX	65536	/* answers kept per table */
 
 
 struct request {
@@ -114,39 +116,22 @@ struct backend {
 #define ERR_RATE	20
 #define ERR_READ	(64 * 1024)
 
-/* An answer kept for table ... cache. */
-struct cached {
-	RB_ENTRY(cached)	 entry;
-	int			 service;
-	char			 key[POPD_MAXUSER + 1];
-	int			 status;
-	char			*value;
-	time_t			 expires;
-};
-RB_HEAD(cachetree, cached);
-
 struct dbtable {
 	TAILQ_ENTRY(dbtable)	 entry;
 	char			 name[CONF_NAMELEN];
 	char			 program[PATH_MAX];
 	char			 config[PATH_MAX];
 	const char		*progname;	/* in program */
-	int			 cache;		/* seconds */
 	int			 old;		/* replaced by a reload */
 	struct backend		 be[LOOKUP_PROCS];
 	struct requestq		 queue;
 	size_t			 nqueue, nflight;
-	struct cachetree	 cached;
-	size_t			 ncached;
+	struct tablecache	 cache;		/* table ... cache */
 };
 TAILQ_HEAD(dbtableq, dbtable);
 
 static struct dbtableq	 tables = TAILQ_HEAD_INITIALIZER(tables);
 char			**table_env;	/* popd's at start (popd.c) */
-
-static int	 cached_cmp(struct cached *, struct cached *);
-RB_PROTOTYPE_STATIC(cachetree, cached, entry, cached_cmp)
-RB_GENERATE_STATIC(cachetree, cached, entry, cached_cmp)
 
 static void	 backend_start(struct backend *);
 static void	 backend_restart(int, short, void *);
@@ -167,20 +152,8 @@ static void	 request_done(struct request *, int, const char *);
 static void	 dispatch(struct dbtable *);
 static void	 table_retire(struct dbtable *);
 static void	 table_free_if_done(struct dbtable *);
-static void	 cache_put(struct dbtable *, const struct request *, int,
-		    const char *);
-static struct cached *cache_get(struct dbtable *, int, const char *);
-static void	 cache_clear(struct dbtable *);
 static double	 seconds(void);
 static void	 answered(int, double);
-
-static int
-cached_cmp(struct cached *a, struct cached *b)
-{
-	if (a->service != b->service)
-		return a->service < b->service ? -1 : 1;
-	return strcmp(a->key, b->key);
-}
 
 const char *
 lookup_service_str(int service)
@@ -226,9 +199,8 @@ lookup_start(const struct popd_conf *c)
 		(void)strlcpy(t->config, ct->config, sizeof(t->config));
 		t->progname = strrchr(t->program, '/') != NULL ?
 		    strrchr(t->program, '/') + 1 : t->program;
-		t->cache = ct->cache;
 		TAILQ_INIT(&t->queue);
-		RB_INIT(&t->cached);
+		tablecache_init(&t->cache, ct->cache);
 		TAILQ_INSERT_HEAD(&tables, t, entry);
 		for (j = 0; j < LOOKUP_PROCS; j++) {
 			t->be[j].t = t;
@@ -297,9 +269,10 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 {
 	struct dbtable	*t;
 	struct request	*r;
-	struct cached	*c;
 	struct timeval	 tv;
+	const char	*value;
 	double		 asked = seconds();
+	int		 status;
 
 	TAILQ_FOREACH(t, &tables, entry)
 		if (!t->old && strcmp(t->name, name) == 0)
@@ -310,9 +283,9 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
-	if (t->cache > 0 && (c = cache_get(t, service, key)) != NULL) {
-		answered(c->status, asked);
-		cb(arg, c->status, c->value);
+	if (tablecache_get(&t->cache, service, key, &status, &value)) {
+		answered(status, asked);
+		cb(arg, status, value);
 		return;
 	}
 	if (t->nqueue >= LOOKUP_QUEUE) {
@@ -432,8 +405,8 @@ request_done(struct request *r, int status, const char *value)
 		t->nqueue--;
 	}
 	(void)evtimer_del(&r->tmo);
-	if (status != LOOKUP_TEMP && t->cache > 0 && !t->old)
-		cache_put(t, r, status, value);
+	if (status != LOOKUP_TEMP && !t->old)
+		tablecache_put(&t->cache, r->service, r->key, status, value);
 	answered(status, r->asked);
 	r->cb(r->arg, status, value);
 	freezero(r, sizeof(*r));
@@ -928,74 +901,9 @@ table_free_if_done(struct dbtable *t)
 	for (i = 0; i < LOOKUP_PROCS; i++)
 		if (t->be[i].pid != -1)
 			return;
-	cache_clear(t);
+	tablecache_clear(&t->cache);
 	TAILQ_REMOVE(&tables, t, entry);
 	free(t);
-}
-
-static struct cached *
-cache_get(struct dbtable *t, int service, const char *key)
-{
-	struct cached	 k, *c;
-
-	k.service = service;
-	(void)strlcpy(k.key, key, sizeof(k.key));
-	if ((c = RB_FIND(cachetree, &t->cached, &k)) == NULL)
-		return NULL;
-	if (c->expires > monotime())
-		return c;
-	RB_REMOVE(cachetree, &t->cached, c);
-	t->ncached--;
-	if (c->value != NULL)
-		freezero(c->value, strlen(c->value));
-	free(c);
-	return NULL;
-}
-
-static void
-cache_put(struct dbtable *t, const struct request *r, int status,
-    const char *value)
-{
-	struct cached	*c, *next;
-	time_t		 now = monotime();
-
-	if (t->ncached >= LOOKUP_CACHE_MAX)
-		RB_FOREACH_SAFE(c, cachetree, &t->cached, next)
-			if (c->expires <= now) {
-				RB_REMOVE(cachetree, &t->cached, c);
-				t->ncached--;
-				if (c->value != NULL)
-					freezero(c->value, strlen(c->value));
-				free(c);
-			}
-	if (t->ncached >= LOOKUP_CACHE_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL)
-		return;
-	c->service = r->service;
-	(void)strlcpy(c->key, r->key, sizeof(c->key));
-	if (RB_FIND(cachetree, &t->cached, c) != NULL ||
-	    (value != NULL && (c->value = strdup(value)) == NULL)) {
-		free(c);
-		return;
-	}
-	c->status = status;
-	c->expires = now + t->cache;
-	RB_INSERT(cachetree, &t->cached, c);
-	t->ncached++;
-}
-
-static void
-cache_clear(struct dbtable *t)
-{
-	struct cached	*c, *next;
-
-	RB_FOREACH_SAFE(c, cachetree, &t->cached, next) {
-		RB_REMOVE(cachetree, &t->cached, c);
-		if (c->value != NULL)
-			freezero(c->value, strlen(c->value));
-		free(c);
-	}
-	t->ncached = 0;
 }
 
 static double

@@ -12,14 +12,13 @@
  * children, login.c keeps the sessions before login, dlvr.c the LMTP
  * deliveries, mailuser.c finds and becomes mail users, ctl.c, ctlans.c
  * and ctlshow.c answer popctl, users.c, system.c and lookup.c hold the
- * tables, migrate.c writes the popd -m report, parent.c holds the state
- * they share.
+ * tables (tablecache.c keeps lookup.c's answers), migrate.c writes the
+ * popd -m report, parent.c holds the state they share.
  *
  * The files of popd/ are named as bgpd's: a process that runs from the
  * popd binary is one file (popd.c the parent, listener.c, lmtp.c,
- * control.c), its own helpers carry its name (listener_relay.c,
- * listener_proxy.c, lmtp_cmd.c, control_cmd.c), and every other file is
- * a module of the parent.
+ * control.c), its own helpers carry its name (listener_*.c, lmtp_*.c,
+ * control_cmd.c), and every other file is a module of the parent.
  *
  * Children (what each may send is declared in proto.c; the parent's
  * handlers are in supervise.c's from_*[] tables, and msg.c checks every

@@ -1,0 +1,36 @@
+/*
+ * listener_accept.h -- the listener's listening sockets
+ * (listener_accept.c), as listener.c adds them and takes their
+ * connections.
+ */
+#ifndef POPD_LISTENER_ACCEPT_H
+#define POPD_LISTENER_ACCEPT_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event.h>
+#include <stdint.h>
+
+struct msg_listen;
+struct tls;
+
+struct listen_sock {
+	TAILQ_ENTRY(listen_sock) entry;
+	int			 fd;
+	uint32_t		 flags;		/* LISTEN_* */
+	uint32_t		 sock;		/* the parent's index of it */
+	struct tls		*tls;		/* its default keypair first */
+	struct event		 ev;
+	struct event		 pause;
+};
+
+/* listener_accept.c */
+void	accept_init(void (*)(int, const struct sockaddr *, socklen_t,
+	    const struct listen_sock *, int *), const unsigned int *);
+void	accept_add(int, const struct msg_listen *, struct tls *);
+void	accept_stop(int);
+void	accept_close(void);
+
+#endif

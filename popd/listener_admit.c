@@ -1,0 +1,240 @@
+/*
+ * listener_admit.c -- the listener's limits per client address, checked
+ * before TLS costs anything: the connections of one address (the
+ * parent's per-address limits of all stages together), its TLS
+ * handshakes in progress (limit per-address handshakes: beyond it a
+ * connection waits its turn, unread) and the handshakes of all
+ * addresses (limit handshakes: at it, the oldest is cut).
+ *
+ * It knows a session only as its struct admit, and tells listener.c
+ * through the callbacks given to admit_init which session to cut and
+ * which waiting one may start its handshake.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+
+#include <stdlib.h>
+
+#include "log.h"
+#include "addr.h"
+#include "settings.h"
+#include "stats.h"
+#include "listener_admit.h"
+
+/*
+ * A client address (addr.c's key: masked to a /32 or /64) with its
+ * connections, and those of them in their TLS handshake.
+ */
+struct source {
+	RB_ENTRY(source)	 entry;
+	struct addrkey		 key;
+	unsigned int		 nconn;
+	unsigned int		 nhs;
+	TAILQ_HEAD(, admit)	 waiting;	/* hs_queue'd, in order */
+};
+RB_HEAD(sourcetree, source);
+
+static struct sourcetree		clients = RB_INITIALIZER(&clients);
+static TAILQ_HEAD(, admit)		handshakes =
+    TAILQ_HEAD_INITIALIZER(handshakes);
+static unsigned int			nhandshakes;
+static struct lograte			rate_addr, rate_total, rate_conn;
+/* listener.c's: its settings; end a session now; a session's turn. */
+static const struct conf_settings	*set;
+static void				(*cut_cb)(void *);
+static void				(*turn_cb)(void *);
+
+static int	source_cmp(struct source *, struct source *);
+static const char *source_str(const struct source *, char *, size_t);
+static unsigned int conn_per_addr(void);
+RB_PROTOTYPE_STATIC(sourcetree, source, entry, source_cmp)
+RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
+
+/*
+ * The limits are conf's, the listener's settings.  With an admit's arg
+ * they call cut, to end its session at once (the oldest handshake, at
+ * limit handshakes), and turn, when its session may start its handshake
+ * (from the event loop: by then it may have to wait again).
+ */
+void
+admit_init(const struct conf_settings *conf, void (*cut)(void *),
+    void (*turn)(void *))
+{
+	set = conf;
+	cut_cb = cut;
+	turn_cb = turn;
+}
+
+static int
+source_cmp(struct source *a, struct source *b)
+{
+	return addrkey_cmp(&a->key, &b->key);
+}
+
+/* The address as per-address limits count it, for logs. */
+static const char *
+source_str(const struct source *c, char *buf, size_t len)
+{
+	return addrkey_str(&c->key, set->per_address.ipv4_prefix,
+	    set->per_address.ipv6_prefix, buf, len);
+}
+
+/*
+ * The connections one address may hold: the per-address limits of all
+ * stages together, so that a client over them is refused before TLS
+ * costs anything.
+ */
+static unsigned int
+conn_per_addr(void)
+{
+	return set->per_address.handshakes + set->per_address.sessions +
+	    set->per_address.logged_in;
+}
+
+/*
+ * A connection from a client: it counts against the client's share of
+ * all connections (the parent's per-address limits of every stage put
+ * together), refused before TLS costs anything when over.  -1 if so.
+ */
+int
+client_admit(struct admit *a, const struct peeraddr *peer)
+{
+	struct source	 key, *c;
+	char		 buf[INET6_ADDRSTRLEN + 8];
+
+	addr_key(peer, set->per_address.ipv4_prefix,
+	    set->per_address.ipv6_prefix, &key.key);
+	if ((c = RB_FIND(sourcetree, &clients, &key)) == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("%s: client", a->addr);
+			return -1;
+		}
+		c->key = key.key;
+		TAILQ_INIT(&c->waiting);
+		RB_INSERT(sourcetree, &clients, c);
+	} else if (c->nconn >= conn_per_addr()) {
+		STAT_INC(STAT_REFUSED_ADDR_CONNECTIONS);
+		log_rate(&rate_conn, "%s: refused: %u connections from %s "
+		    "(the per-address limits of all stages together)",
+		    a->addr, c->nconn, source_str(c, buf, sizeof(buf)));
+		return -1;
+	}
+	c->nconn++;
+	a->client = c;
+	return 0;
+}
+
+/* The connection ends: it no longer waits, nor counts. */
+void
+client_leave(struct admit *a)
+{
+	struct source	*c = a->client;
+
+	if (a->waiting) {
+		TAILQ_REMOVE(&c->waiting, a, waitentry);
+		a->waiting = 0;
+	}
+	if (c == NULL)
+		return;
+	a->client = NULL;
+	if (--c->nconn == 0) {
+		RB_REMOVE(sourcetree, &clients, c);
+		free(c);
+	}
+}
+
+/*
+ * Must a TLS handshake from a's address wait its turn: at limit
+ * per-address handshakes already, or others waiting before it?
+ */
+int
+hs_busy(const struct admit *a)
+{
+	return hs_full(a) || !TAILQ_EMPTY(&a->client->waiting);
+}
+
+/* At limit per-address handshakes. */
+int
+hs_full(const struct admit *a)
+{
+	return a->client->nhs >= (unsigned int)set->per_address.handshakes;
+}
+
+/*
+ * Wait for a handshake of a's address to end: at the back, logged, or
+ * (first) at the front, as one whose turn came and was taken again.
+ */
+void
+hs_queue(struct admit *a, int first)
+{
+	char	buf[INET6_ADDRSTRLEN + 8];
+
+	if (first)
+		TAILQ_INSERT_HEAD(&a->client->waiting, a, waitentry);
+	else {
+		log_rate(&rate_addr, "%s: waits: %u TLS handshakes in progress "
+		    "from %s (limit per-address handshakes)", a->addr,
+		    a->client->nhs, source_str(a->client, buf, sizeof(buf)));
+		TAILQ_INSERT_TAIL(&a->client->waiting, a, waitentry);
+	}
+	a->waiting = 1;
+}
+
+/*
+ * A TLS handshake starts: count it against limit per-address handshakes
+ * (over it, an STLS session is refused; a new connection waits its turn
+ * instead, listener.c's session_begin) and limit handshakes (at it, the
+ * oldest handshake in progress is cut, so that a flood of stalled
+ * handshakes cannot keep out a client that completes its own in
+ * milliseconds).  -1 if refused.
+ */
+int
+hs_begin(struct admit *a)
+{
+	struct source	*c = a->client;
+	struct admit	*old;
+	char		 buf[INET6_ADDRSTRLEN + 8];
+
+	if (c->nhs >= (unsigned int)set->per_address.handshakes) {
+		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
+		log_rate(&rate_addr, "%s: refused: %u TLS handshakes in "
+		    "progress from %s (limit per-address handshakes)",
+		    a->addr, c->nhs, source_str(c, buf, sizeof(buf)));
+		return -1;
+	}
+	if (nhandshakes >= (unsigned int)set->limit.handshakes &&
+	    (old = TAILQ_FIRST(&handshakes)) != NULL) {
+		STAT_INC(STAT_REFUSED_HANDSHAKES);
+		log_rate(&rate_total, "%u TLS handshakes in progress (limit "
+		    "handshakes): closing the oldest, from %s", nhandshakes,
+		    old->addr);
+		cut_cb(old->arg);
+	}
+	c->nhs++;
+	a->inhs = 1;
+	TAILQ_INSERT_TAIL(&handshakes, a, hsentry);
+	nhandshakes++;
+	return 0;
+}
+
+/* The handshake is over, one way or another. */
+void
+hs_end(struct admit *a)
+{
+	struct admit	*w;
+
+	if (!a->inhs)
+		return;
+	a->inhs = 0;
+	TAILQ_REMOVE(&handshakes, a, hsentry);
+	nhandshakes--;
+	a->client->nhs--;
+	/* The next waiting connection of the address, from the loop. */
+	if ((w = TAILQ_FIRST(&a->client->waiting)) != NULL) {
+		TAILQ_REMOVE(&a->client->waiting, w, waitentry);
+		w->waiting = 0;
+		turn_cb(w->arg);
+	}
+}

@@ -1,0 +1,41 @@
+/*
+ * listener_admit.h -- the listener's limits per client address and on
+ * TLS handshakes (listener_admit.c), as listener.c asks them for each
+ * session.
+ */
+#ifndef POPD_LISTENER_ADMIT_H
+#define POPD_LISTENER_ADMIT_H
+
+#include <sys/queue.h>
+
+struct conf_settings;
+struct peeraddr;
+struct source;
+
+/*
+ * A connection as the limits count it: its client address, and its TLS
+ * handshake in progress or its turn awaited.  The session that holds
+ * it is arg to the callbacks of admit_init.
+ */
+struct admit {
+	TAILQ_ENTRY(admit)	 hsentry;	/* in handshakes, oldest 1st */
+	TAILQ_ENTRY(admit)	 waitentry;	/* in its client's waiting */
+	struct source		*client;
+	int			 inhs;		/* in its TLS handshake */
+	int			 waiting;	/* in its client's waiting */
+	void			*arg;		/* the session */
+	const char		*addr;		/* the client, for logs */
+};
+
+/* listener_admit.c */
+void		 admit_init(const struct conf_settings *, void (*)(void *),
+		    void (*)(void *));
+int		 client_admit(struct admit *, const struct peeraddr *);
+void		 client_leave(struct admit *);
+int		 hs_busy(const struct admit *);
+int		 hs_full(const struct admit *);
+void		 hs_queue(struct admit *, int);
+int		 hs_begin(struct admit *);
+void		 hs_end(struct admit *);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * lmtp_accept.c -- the lmtp process's listening sockets, a unix socket
+ * or loopback TCP each: accepting in batches, a pause when descriptors
+ * or memory run out, all closed when the process drains; and who a
+ * connecting peer is, as limit lmtp-peer counts it.
+ *
+ * It hands each connection to lmtp.c through the callback given to
+ * lmtp_accept_init, which decides whether it may stay, and knows
+ * nothing of sessions.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "lmtp_accept.h"
+
+#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
+#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
+#define MAXLISTEN		16
+
+static TAILQ_HEAD(, lmtp_listen)	listeners =
+    TAILQ_HEAD_INITIALIZER(listeners);
+/* lmtp.c's: where a connection goes; its sessions, for logs. */
+static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
+		    const struct lmtp_listen *);
+static const unsigned int		*nsessions;
+
+static void	accept_conns(int, short, void *);
+static void	accept_resume(int, short, void *);
+
+/*
+ * Each connection goes to conn with its listening socket; nsess counts
+ * the process's sessions.
+ */
+void
+lmtp_accept_init(void (*conn)(int, const struct sockaddr *, socklen_t,
+    const struct lmtp_listen *), const unsigned int *nsess)
+{
+	conn_cb = conn;
+	nsessions = nsess;
+}
+
+/* A listening socket for LMTP: a unix socket, or loopback TCP. */
+void
+lmtp_accept_add(int fd, const struct msg_listen *ml)
+{
+	struct lmtp_listen	*l;
+	int			 on, n = 0;
+	socklen_t		 len = sizeof(on);
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		n++;
+	if (n == MAXLISTEN)
+		fatalx("more than %d LMTP sockets", MAXLISTEN);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+	    !on)
+		fatalx("parent passed a socket that does not listen");
+	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
+		fatal("listening socket");
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("listening socket: calloc");
+	l->fd = fd;
+	l->local = (ml->flags & LISTEN_UNIX) != 0;
+	l->uid = ml->uid;
+	event_set(&l->ev, fd, EV_READ | EV_PERSIST, accept_conns, l);
+	evtimer_set(&l->pause, accept_resume, l);
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("event_add");
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	log_debug("accepting on fd %d%s", fd, l->local ? " (unix)" : "");
+}
+
+/* Accept no more: the sockets are closed. */
+void
+lmtp_accept_close(void)
+{
+	struct lmtp_listen	*l;
+
+	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
+		TAILQ_REMOVE(&listeners, l, entry);
+		event_del(&l->ev);
+		evtimer_del(&l->pause);
+		close(l->fd);
+		free(l);
+	}
+}
+
+/* Does a socket name the MTA's user (listen ... user)? */
+int
+lmtp_accept_mta(void)
+{
+	struct lmtp_listen	*l;
+	int			 mta = 0;
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (l->uid != LISTEN_ANYUID)
+			mta = 1;
+	return mta;
+}
+
+static void
+accept_conns(int fd, short ev, void *arg)
+{
+	struct lmtp_listen	*l = arg;
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
+	socklen_t		 len;
+	int			 i, s;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		len = sizeof(ss);
+		s = accept4(fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Level-triggered: pause rather than spin. */
+				log_warn("accept, pausing %d s with %u "
+				    "sessions", ACCEPT_PAUSE, *nsessions);
+				event_del(&l->ev);
+				evtimer_add(&l->pause, &tv);
+			} else
+				log_warn("accept");
+			return;
+		}
+		conn_cb(s, (struct sockaddr *)&ss, len, l);
+	}
+}
+
+static void
+accept_resume(int fd, short ev, void *arg)
+{
+	struct lmtp_listen	*l = arg;
+
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * Who a new client counts as: "uid N" on a unix socket (its MTA user
+ * and root not counted), its address without the port over TCP.  -1
+ * (logged) when the kernel will not say.
+ */
+int
+peer_key(const struct lmtp_listen *l, int fd, const struct sockaddr *sa,
+    socklen_t salen, char *key, int *counted)
+{
+	struct peeraddr	 peer;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	*counted = 1;
+	if (l->local) {
+		if (compat_peerid(fd, &uid, &gid) == -1) {
+			log_warn("the peer's credentials");
+			return -1;
+		}
+		(void)snprintf(key, PEER_KEYLEN, "uid %u", (unsigned)uid);
+		*counted = uid != 0 && (uint32_t)uid != l->uid;
+		return 0;
+	}
+	if (peer_from_sockaddr(&peer, sa, salen) == -1) {
+		(void)strlcpy(key, "unknown", PEER_KEYLEN);
+		return 0;
+	}
+	peer.port = 0;
+	(void)peer_log(&peer, key, PEER_KEYLEN);
+	return 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * lmtp_txn.c -- the lmtp process's transactions: the recipients the
+ * parent accepted at RCPT (and told to forget those no DATA takes), and
+ * the message spooled once into a sealed anonymous file, with the
+ * Return-Path that mda would write, within limit message-size and,
+ * for all sessions together, limit lmtp-spool; then handed to the
+ * parent with its recipients.
+ *
+ * lmtp.c speaks LMTP and answers the client; this file keeps what a
+ * transaction holds and tells the parent, and knows nothing of
+ * sessions.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "chan.h"
+#include "lmtp_txn.h"
+
+/* lmtp.c's: its settings, and its channel to the parent. */
+static const struct conf_settings	*set;
+static struct chan			*parent;
+static long long			 spooled;	/* all .held */
+
+static int	txn_head(struct lmtp_txn *, const char *, size_t);
+
+void
+txn_init(const struct conf_settings *conf, struct chan *c)
+{
+	set = conf;
+	parent = c;
+}
+
+/* What all transactions hold of limit lmtp-spool. */
+long long
+txn_spooled(void)
+{
+	return spooled;
+}
+
+/* The parent accepted t->asked as user's, its ref: -1 if out of memory. */
+int
+txn_rcpt(struct lmtp_txn *t, const char *user, uint64_t ref)
+{
+	struct lmtp_rcpt	*r;
+
+	if (t->nrcpt == t->rcptcap) {
+		if ((r = reallocarray(t->rcpts, t->rcptcap + 8,
+		    sizeof(*r))) == NULL)
+			return -1;
+		t->rcpts = r;
+		t->rcptcap += 8;
+	}
+	r = &t->rcpts[t->nrcpt++];
+	(void)strlcpy(r->addr, t->asked, sizeof(r->addr));
+	(void)strlcpy(r->user, user, sizeof(r->user));
+	r->ref = ref;
+	return 0;
+}
+
+/*
+ * The end of a transaction, delivered or not: RSET, LHLO, close.  The
+ * parent forgets recipients that DATA did not take.
+ */
+void
+txn_reset(struct lmtp_txn *t)
+{
+	uint64_t	ref[LMTP_MAXRCPT];
+	size_t		i;
+
+	if (t->nrcpt > 0 && !t->handed) {
+		for (i = 0; i < t->nrcpt; i++)
+			ref[i] = t->rcpts[i].ref;
+		rcpt_forget(ref, t->nrcpt);
+	}
+	t->handed = 0;
+	if (t->spool != -1)
+		close(t->spool);
+	t->spool = -1;
+	t->mail = 0;
+	t->sender[0] = '\0';
+	t->nrcpt = 0;
+	t->msgsize = t->octets = t->hdrlen = 0;
+	t->toobig = t->spoolerr = t->full = 0;
+	spooled -= t->held;
+	t->held = 0;
+}
+
+/* The parent may forget these recipients: no DATA takes them. */
+void
+rcpt_forget(const uint64_t *ref, size_t n)
+{
+	struct msg_deliver	md;
+
+	memset(&md, 0, sizeof(md));
+	md.nrcpt = n;
+	memcpy(md.ref, ref, n * sizeof(*ref));
+	chan_send(parent, MSG_LMTP_FORGET, -1, &md, sizeof(md));
+}
+
+/* DATA: the spool. */
+int
+txn_spool(struct lmtp_txn *t)
+{
+	if ((t->spool = compat_spool_create("lmtp")) == -1) {
+		log_warn("%s: spool", t->client);
+		return -1;
+	}
+	t->nhead = 0;
+	t->headdone = 0;
+	return 0;
+}
+
+/*
+ * The first bytes of the message: the Return-Path that mda would write
+ * goes first, unless the message starts with one (the MTA's, as
+ * smtpd's lmtp client sends it).  Decided once enough bytes are here,
+ * or at the end of a shorter message (len 0).  -1: a write error.
+ */
+static int
+txn_head(struct lmtp_txn *t, const char *p, size_t len)
+{
+	char	hdr[LMTP_MAXADDR + 32];
+	size_t	take;
+	int	n;
+
+	take = sizeof(t->head) - t->nhead;
+	if (take > len)
+		take = len;
+	memcpy(t->head + t->nhead, p, take);
+	t->nhead += take;
+	if (t->nhead < sizeof(t->head) && len > 0)
+		return 0;
+	t->headdone = 1;
+	if (t->nhead < sizeof(t->head) ||
+	    strncasecmp(t->head, RETURN_PATH, sizeof(t->head)) != 0) {
+		n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\n",
+		    t->sender);
+		if (n < 0 || (size_t)n >= sizeof(hdr) ||
+		    write_all(t->spool, hdr, n) == -1)
+			return -1;
+		t->hdrlen = n;
+	}
+	if (write_all(t->spool, t->head, t->nhead) == -1 ||
+	    write_all(t->spool, p + take, len - take) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Decoded message bytes into the spool.  Beyond limit message-size
+ * they are read and dropped to the end, then refused; a write error
+ * (out of memory) is answered at the end too, as a temporary failure.
+ */
+void
+txn_write(struct lmtp_txn *t, const char *p, size_t len)
+{
+	const char	*lf, *end = p + len;
+	long long	 octets = len;
+
+	if (len == 0 || t->toobig || t->spoolerr || t->full)
+		return;
+	/*
+	 * limit message-size is RFC 1870's size, as SIZE= and the sender
+	 * count it: line ends as CRLF, dots unstuffed.  The decoder turned
+	 * each CRLF into LF.
+	 */
+	for (lf = p; (lf = memchr(lf, '\n', end - lf)) != NULL; lf++)
+		octets++;
+	if (t->octets + octets > set->limit.message_size) {
+		t->toobig = 1;
+		return;
+	}
+	t->octets += octets;
+	/* What every session holds, until the parent has delivered it. */
+	if (spooled + (long long)len > set->limit.lmtp_spool) {
+		t->full = 1;
+		return;
+	}
+	spooled += len;
+	t->held += len;
+	if (t->headdone ? write_all(t->spool, p, len) :
+	    txn_head(t, p, len)) {
+		log_warn("%s: spool", t->client);
+		t->spoolerr = 1;
+		return;
+	}
+	t->msgsize += len;
+}
+
+/*
+ * CRLF "." CRLF: the spool's last bytes, then its seal.  NULL if the
+ * message may go to the parent, else why it is refused.
+ */
+const char *
+txn_end(struct lmtp_txn *t)
+{
+	if (!t->toobig && !t->spoolerr && !t->headdone &&
+	    txn_head(t, "", 0) == -1) {
+		log_warn("%s: spool", t->client);
+		t->spoolerr = 1;
+	}
+	if (!t->toobig && !t->spoolerr && compat_spool_seal(t->spool) == -1) {
+		log_warn("%s: seal the spool", t->client);
+		t->spoolerr = 1;
+	}
+	if (t->toobig)
+		return "message too big";
+	if (t->spoolerr)
+		return "temporary failure, cannot spool the message";
+	if (t->full)
+		return "temporary failure, limit lmtp-spool reached";
+	return NULL;
+}
+
+/* The message and its recipients to the parent, as delivery id. */
+void
+txn_deliver(struct lmtp_txn *t, uint64_t id)
+{
+	struct msg_deliver	 md;
+	size_t			 i;
+
+	memset(&md, 0, sizeof(md));
+	md.id = id;
+	md.nrcpt = t->nrcpt;
+	for (i = 0; i < t->nrcpt; i++)
+		md.ref[i] = t->rcpts[i].ref;
+	t->handed = 1;
+	/* chan_send closes the spool once it has been passed. */
+	chan_send(parent, MSG_LMTP_DELIVER, t->spool, &md, sizeof(md));
+	t->spool = -1;
+}

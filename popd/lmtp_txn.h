@@ -1,0 +1,63 @@
+/*
+ * lmtp_txn.h -- an LMTP transaction as the lmtp process keeps it
+ * (lmtp_txn.c): its sender, the recipients the parent accepted, and the
+ * message spooled for the parent's delivery workers.
+ */
+#ifndef POPD_LMTP_TXN_H
+#define POPD_LMTP_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "lmtp_cmd.h"
+
+#define RETURN_PATH		"Return-Path:"
+
+struct chan;
+struct conf_settings;
+
+/*
+ * An accepted recipient: as the client gave it, the parent's user (for
+ * logs) and the parent's name for what it found at RCPT.
+ */
+struct lmtp_rcpt {
+	char			 addr[LMTP_MAXADDR + 1];
+	char			 user[POPD_MAXUSER + 1];
+	uint64_t		 ref;
+};
+
+struct lmtp_txn {
+	const char		*client;	/* its session's, for logs */
+	int			 mail;
+	char			 sender[LMTP_MAXADDR + 1];
+	char			 asked[LMTP_MAXADDR + 1];	/* RCPT */
+	struct lmtp_rcpt	*rcpts;
+	size_t			 nrcpt, rcptcap;
+	int			 handed;	/* the parent has the refs */
+	int			 spool;
+	long long		 msgsize;	/* the message, decoded */
+	long long		 octets;	/* RFC 1870: CRLF, unstuffed */
+	long long		 hdrlen;	/* our Return-Path line */
+	int			 toobig, spoolerr, full;
+	long long		 held;		/* of limit lmtp-spool */
+	/* The message's first bytes, until we know whether it has a
+	   Return-Path of its own (smtpd's lmtp sends one). */
+	char			 head[sizeof(RETURN_PATH) - 1];
+	size_t			 nhead;
+	int			 headdone;
+	struct lmtp_data	 dec;
+};
+
+/* lmtp_txn.c */
+void		 txn_init(const struct conf_settings *, struct chan *);
+long long	 txn_spooled(void);
+int		 txn_rcpt(struct lmtp_txn *, const char *, uint64_t);
+void		 rcpt_forget(const uint64_t *, size_t);
+int		 txn_spool(struct lmtp_txn *);
+void		 txn_write(struct lmtp_txn *, const char *, size_t);
+const char	*txn_end(struct lmtp_txn *);
+void		 txn_deliver(struct lmtp_txn *, uint64_t);
+void		 txn_reset(struct lmtp_txn *);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * tablecache.c -- the answers of a database table kept for "table ...
+ * cache" seconds, so that a busy user does not cost the database a
+ * question per login.  lookup.c asks here first, and keeps here what a
+ * table program answered: found, or no such user, never a failure.
+ *
+ * At most TABLECACHE_MAX answers per table: when full, the expired ones
+ * go, and while it stays full nothing new is kept.  Values (password
+ * hashes, userinfo) are wiped when they go.
+ */
+#include <sys/types.h>
+#include <sys/tree.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+#include "tablecache.h"
+
+#define TABLECACHE_MAX		65536	/* answers kept per table */
+
+/* An answer kept for table ... cache. */
+struct cached {
+	RB_ENTRY(cached)	 entry;
+	int			 service;
+	char			 key[POPD_MAXUSER + 1];
+	int			 status;
+	char			*value;
+	time_t			 expires;
+};
+
+static int	 cached_cmp(struct cached *, struct cached *);
+static void	 cached_free(struct tablecache *, struct cached *);
+RB_PROTOTYPE_STATIC(cachetree, cached, entry, cached_cmp)
+RB_GENERATE_STATIC(cachetree, cached, entry, cached_cmp)
+
+static int
+cached_cmp(struct cached *a, struct cached *b)
+{
+	if (a->service != b->service)
+		return a->service < b->service ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* Empty, to keep answers ttl seconds (none if 0 or less). */
+void
+tablecache_init(struct tablecache *tc, int ttl)
+{
+	RB_INIT(&tc->tree);
+	tc->n = 0;
+	tc->ttl = ttl;
+}
+
+/*
+ * The answer kept for key's service, if it has not expired: 1 with
+ * *status and *value (NULL if it was kept without one), valid until
+ * the next call here; 0 if none.
+ */
+int
+tablecache_get(struct tablecache *tc, int service, const char *key,
+    int *status, const char **value)
+{
+	struct cached	 k, *c;
+
+	if (tc->ttl <= 0)
+		return 0;
+	k.service = service;
+	(void)strlcpy(k.key, key, sizeof(k.key));
+	if ((c = RB_FIND(cachetree, &tc->tree, &k)) == NULL)
+		return 0;
+	if (c->expires > monotime()) {
+		*status = c->status;
+		*value = c->value;
+		return 1;
+	}
+	cached_free(tc, c);
+	return 0;
+}
+
+/* Keep an answer for ttl seconds, if there is room. */
+void
+tablecache_put(struct tablecache *tc, int service, const char *key,
+    int status, const char *value)
+{
+	struct cached	*c, *next;
+	time_t		 now;
+
+	if (tc->ttl <= 0)
+		return;
+	now = monotime();
+	if (tc->n >= TABLECACHE_MAX)
+		RB_FOREACH_SAFE(c, cachetree, &tc->tree, next)
+			if (c->expires <= now)
+				cached_free(tc, c);
+	if (tc->n >= TABLECACHE_MAX ||
+	    (c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->service = service;
+	(void)strlcpy(c->key, key, sizeof(c->key));
+	if (RB_FIND(cachetree, &tc->tree, c) != NULL ||
+	    (value != NULL && (c->value = strdup(value)) == NULL)) {
+		free(c);
+		return;
+	}
+	c->status = status;
+	c->expires = now + tc->ttl;
+	RB_INSERT(cachetree, &tc->tree, c);
+	tc->n++;
+}
+
+/* Every answer goes. */
+void
+tablecache_clear(struct tablecache *tc)
+{
+	struct cached	*c, *next;
+
+	RB_FOREACH_SAFE(c, cachetree, &tc->tree, next)
+		cached_free(tc, c);
+}
+
+static void
+cached_free(struct tablecache *tc, struct cached *c)
+{
+	RB_REMOVE(cachetree, &tc->tree, c);
+	tc->n--;
+	if (c->value != NULL)
+		freezero(c->value, strlen(c->value));
+	free(c);
+}
