@@ -78,8 +78,9 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
 		popd/control.o popd/control_cmd.o
 POPD_LIBS=	${PROC_OBJS} common/table.o
-AUTHPOP_OBJS=	authpop/authpop.o authpop/check.o authpop/host.o \
-		authpop/http.o authpop/nginx.o authpop/ticket.o
+AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
+		authpop/verify.o authpop/host.o authpop/check.o \
+		authpop/http.o authpop/ticket.o authpop/state.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
@@ -133,7 +134,7 @@ ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS}: ${HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o popctl/popctl.o: ${HDRS}
-${AUTHPOP_OBJS}: authpop/authpop.h
+${AUTHPOP_OBJS}: authpop/auth.h
 authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 
@@ -241,7 +242,7 @@ TEST_HOST_OBJS=	authpop/host.o common/addr.o common/log.o common/util.o \
 regress/unit/test_host: regress/unit/test_host.o ${TEST_HOST_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_host.o ${TEST_HOST_OBJS} \
 	    ${LDLIBS}
-regress/unit/test_ticket.o regress/unit/test_host.o: authpop/authpop.h
+regress/unit/test_ticket.o regress/unit/test_host.o: authpop/auth.h
 
 # test_lmtpcmd links lmtp_cmd.c alone: the LMTP parser is pure.
 regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtp_cmd.o
@@ -392,11 +393,12 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 	    ${CRYPT_LIBS}
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
-    authpop/check.c authpop/host.c authpop/nginx.c authpop/http.c \
-    authpop/ticket.c authpop/authpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
+    authpop/host.c authpop/nginx.c authpop/http.c authpop/ticket.c \
+    authpop/auth.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
-	    authpop/check.c authpop/host.c authpop/nginx.c authpop/http.c \
-	    authpop/ticket.c ${FUZZ_ROLE_SRCS} \
+	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
+	    authpop/nginx.c authpop/http.c authpop/ticket.c ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} ${CRYPT_LIBS} ${MD_LIBS}
 
 fuzz: ${FUZZ_PROGS}

@@ -36,11 +36,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "authpop.h"
+#include "auth.h"
 
 #define AUTH_DEFAULT_COST	10
 
 static void	*worker_main(void *);
+/* jobs_init's: where results go, and what runs after them. */
+static void	(*done_cb)(struct job *);
+static void	(*next_cb)(void);
 static void	 jobs_collect(int, short, void *);
 static void	 xlock(pthread_mutex_t *);
 static void	 xunlock(pthread_mutex_t *);
@@ -207,10 +210,16 @@ check_learn(const char *hash, double took)
 	return most = took;
 }
 
-/* The workers' way back into the event loop, once it exists. */
+/*
+ * The workers' way back into the event loop, once it exists: done gets
+ * each finished job (session.c's auth_checked), next runs after a batch
+ * (host.c's jobs_dispatch: the workers have room again).
+ */
 void
-jobs_init(void)
+jobs_init(void (*done)(struct job *), void (*next)(void))
 {
+	done_cb = done;
+	next_cb = next;
 	if (pipe2(jobs_pipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		fatal("pipe2");
 	event_set(&jobs_ev, jobs_pipe[0], EV_READ | EV_PERSIST, jobs_collect,
@@ -307,10 +316,10 @@ jobs_collect(int fd, short ev, void *arg)
 		inflight--;
 		if (j->failing)
 			inflight_failing--;
-		auth_checked(j);
+		done_cb(j);
 		freezero(j, sizeof(*j));
 	}
-	jobs_dispatch();
+	next_cb();
 }
 
 static void

@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authpop.h"
+#include "auth.h"
 #include "chan.h"
 #include "proto.h"
 
@@ -95,6 +95,8 @@ RB_HEAD(pairtree, pair);
 TAILQ_HEAD(pairq, pair);
 
 static int	host_cmp(struct host *, struct host *);
+/* host_init's: how a session whose client left is closed. */
+static void	(*gone_cb)(struct session *, int);
 RB_PROTOTYPE_STATIC(hosttree, host, entry, host_cmp)
 RB_GENERATE_STATIC(hosttree, host, entry, host_cmp)
 static int	pair_cmp(struct pair *, struct pair *);
@@ -526,7 +528,7 @@ jobs_dispatch(void)
 			    "check", SIDP(s->id), s->addr);
 			freezero(j, sizeof(*j));
 			host_schedule(h);	/* its other sessions' turn */
-			session_close(s, 1);	/* may free h: not used below */
+			gone_cb(s, 1);		/* may free h: not used below */
 			continue;
 		}
 		s->started = t;
@@ -540,10 +542,14 @@ jobs_dispatch(void)
 	}
 }
 
-/* Before the sandbox: the key of passmac(). */
+/*
+ * Before the sandbox: the key of passmac(); gone closes a session whose
+ * client hung up while its check waited (session.c's session_close).
+ */
 void
-host_init(void)
+host_init(void (*gone)(struct session *, int))
 {
+	gone_cb = gone;
 	arc4random_buf(mackey, sizeof(mackey));
 }
 

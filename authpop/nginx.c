@@ -26,7 +26,7 @@
 #include "log.h"
 #include "proto.h"
 #include "util.h"
-#include "authpop.h"
+#include "auth.h"
 #include "http.h"
 
 #define HTTP_MAXLISTEN	16
@@ -87,6 +87,15 @@ static void	http_new(int, const struct peeraddr *, int);
 static void	http_request(struct session *, struct http_req *);
 static void	http_send(struct session *, const char *, const char *const *);
 static void	http_refuse(struct session *, enum answer, int);
+static void	http_read(struct session *);
+static void	http_good(struct session *, double, const char *);
+static void	http_temp(struct session *, const char *);
+static double	http_fail_at(struct session *, double, double);
+static void	http_failed(struct session *);
+static void	http_timeout(struct session *);
+static void	http_closed(struct session *, int);
+
+static const struct session_ops http_ops;
 
 /* A proxy statement: who may ask over TCP. */
 void
@@ -216,9 +225,8 @@ http_new(int fd, const struct peeraddr *proxy, int local)
 {
 	struct session	*s;
 
-	if ((s = session_alloc(nextid++, fd, 0, proxy)) == NULL)
+	if ((s = session_alloc(nextid++, fd, 0, proxy, &http_ops)) == NULL)
 		return;
-	s->http = 1;
 	nhttp++;
 	if ((s->req = malloc(HTTP_MAXREQ)) == NULL) {
 		log_warn("auth-http");
@@ -232,8 +240,8 @@ http_new(int fd, const struct peeraddr *proxy, int local)
 }
 
 /* Called by session_close. */
-void
-http_closed(struct session *s)
+static void
+http_closed(struct session *s, int notify)
 {
 	if (s->req != NULL) {
 		freezero(s->req, HTTP_MAXREQ);
@@ -243,7 +251,7 @@ http_closed(struct session *s)
 }
 
 /* The request head, as it comes; nothing after it is read. */
-void
+static void
 http_read(struct session *s)
 {
 	struct http_req	 r;
@@ -329,29 +337,13 @@ http_request(struct session *s, struct http_req *r)
 	auth_start(s, r->pass, r->passtoolong);
 }
 
-/*
- * The check is over.  A failure is answered at its time (the caller's
- * timer), with what is left of the address's delay in Auth-Wait, for
- * nginx to wait before it tells the client; the last attempt has none,
- * so nginx closes.  A good password asks the parent for the route.
- */
-void
-http_checked(struct session *s, int ok, int err, double delay)
+/* A good password: the parent is asked for the route. */
+static void
+http_good(struct session *s, double t, const char *how)
 {
 	struct msg_login	ml;
 
-	if (err) {
-		http_refuse(s, A_TEMP, 0);
-		return;
-	}
-	if (!ok) {
-		if (s->attempt >= set.limit.failures)
-			http_refuse(s, A_LAST, 0);
-		else
-			http_refuse(s, A_FAIL, delay < 1 ? 1 :
-			    (int)delay + (delay > (int)delay));
-		return;
-	}
+	host_success(s->host, s->user, t);
 	memset(&ml, 0, sizeof(ml));
 	ml.id = s->id;
 	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
@@ -392,11 +384,54 @@ http_route(struct session *s, const struct msg_route *mr)
 	explicit_bzero(pass, sizeof(pass));
 }
 
+/*
+ * A failure is answered at its time: the floor after the check began
+ * (http_fail_at), with what is left of the address's delay in
+ * Auth-Wait, for nginx to wait before it tells the client; the last
+ * attempt has none, so nginx closes.
+ */
+static double
+http_fail_at(struct session *s, double wait, double floor)
+{
+	s->authwait = wait - floor;
+	return floor;
+}
+
+static void
+http_failed(struct session *s)
+{
+	double	delay = s->authwait;
+
+	if (s->attempt >= set.limit.failures)
+		http_refuse(s, A_LAST, 0);
+	else
+		http_refuse(s, A_FAIL, delay < 1 ? 1 :
+		    (int)delay + (delay > (int)delay));
+}
+
 /* A database could not say, or the check failed: no answer but this. */
-void
-http_temp(struct session *s)
+static void
+http_temp(struct session *s, const char *why)
 {
 	http_refuse(s, A_TEMP, 0);
+}
+
+/* No request or no route in time: nginx has given up, or stalls. */
+static void
+http_timeout(struct session *s)
+{
+	if (s->state == S_ROUTE) {
+		/* The route's answer, if it comes, finds no one. */
+		log_warnx("session %s%llu: %s: no answer from route <%s> "
+		    "within %d s", SIDP(s->id), s->addr,
+		    set.route, set.timeout.login);
+		http_refuse(s, A_TEMP, 0);
+		session_update(s);
+		return;
+	}
+	log_info("session %s%llu: auth-http: no answer within the time, "
+	    "closing", SIDP(s->id));
+	session_close(s, 0);
 }
 
 static void
@@ -432,3 +467,9 @@ http_send(struct session *s, const char *status, const char *const *h)
 	s->state = S_CLOSING;
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 }
+
+/* nginx's auth_http requests, as sessions (session.c). */
+static const struct session_ops http_ops = {
+	0, http_read, http_good, http_temp, http_fail_at, http_failed,
+	http_timeout, http_closed
+};

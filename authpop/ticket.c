@@ -38,7 +38,7 @@
 #include "settings.h"
 #include "util.h"
 #include "addr.h"
-#include "authpop.h"
+#include "auth.h"
 
 #define TICKET_TAG	"popd2."
 #define TICKET_LIFE	60	/* seconds */

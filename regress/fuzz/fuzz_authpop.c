@@ -1,7 +1,8 @@
 /*
  * fuzz_authpop -- libFuzzer target for authpop's AUTHORIZATION state as
- * it runs: the real authpop.c with its scheduler (host.c) and check
- * queue (check.c), configured with what the parent would send (its line
+ * it runs: the real authpop.c and session.c (included, for their static
+ * functions) with verify.c, its scheduler (host.c) and check queue
+ * (check.c), configured with what the parent would send (its line
  * framing with peek-then-read, over-long lines, USER/PASS, AUTH PLAIN
  * with its continuation state, CAPA, STLS, QUIT) on one session per
  * input over a real socketpair, with a channel to a stand-in parent.
@@ -19,6 +20,9 @@
 #define main	authpop_program_main
 #include "../../authpop/authpop.c"
 #undef main
+#include "../../authpop/session.c"
+
+#include <syslog.h>
 
 #include "../fdcount.h"
 
@@ -80,7 +84,7 @@ answer_checks(void)
 		if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
 			auth_result(s, j);
 			if (s->state == S_DELAY)
-				fail_reply(s);
+				s->ops->failed(s);
 		}
 		freezero(j, sizeof(*j));
 		jobs_dispatch();

@@ -5,7 +5,7 @@
  * (timer_in: host.c's wake-ups, run through libevent's own callbacks),
  * the workers (jobs_submit records each check handed over, in order,
  * and whether it counted as a failing address's), sessions closed
- * (session_close), the settings (set) and the channel to the parent
+ * (the callback host_init is given), the settings (set) and the channel to the parent
  * (chan_send keeps what host_export sends).  What is tested is what
  * host.c's comments promise: addresses take turns; an address's
  * failure delay, 1 s doubling to the maximum, one failure forgiven per
@@ -35,14 +35,14 @@
 #include "log.h"
 #include "chan.h"
 #include "proto.h"
-#include "../../authpop/authpop.h"
+#include "../../authpop/auth.h"
 #include "unit.h"
 
 #define HOST_DECAY	60		/* host.c's: one failure forgiven */
 #define FAMILIAR	(7 * 86400)	/* host.c's PAIR_FAMILIAR */
 #define DAY		86400.0
 
-/* ---- the fakes of authpop.c and check.c that host.c calls ---- */
+/* ---- the fakes of state.c, session.c and check.c for host.c ---- */
 
 struct conf_settings	 set;
 long			 nworkers;
@@ -142,8 +142,9 @@ sess_free(struct session *s)
 	free(s);
 }
 
-void
-session_close(struct session *s, int how)
+/* host_init's callback: what session.c's session_close would do. */
+static void
+sess_gone(struct session *s, int how)
 {
 	closes[ncloses++] = s->id;
 	sess_free(s);
@@ -246,7 +247,7 @@ queue(const char *lbl, const char *ip, const char *user, const char *pass)
 
 /*
  * The check of s is back from the workers: right (ok) or wrong, as
- * authpop.c's auth_result tells host.c; then the workers take more, as
+ * verify.c's auth_result tells host.c; then the workers take more, as
  * jobs_collect does.  The failure delay host_failure gave, or 0.
  */
 static double
@@ -1319,7 +1320,7 @@ main(void)
 	set.per_address.ipv6_prefix = 64;
 	set.failure_delay.first = 1;
 	set.failure_delay.max = 15;
-	host_init();
+	host_init(sess_gone);
 
 	test_turns();
 	test_gone();

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "../../authpop/authpop.h"
+#include "../../authpop/auth.h"
 #include "unit.h"
 
 #define TAG		"popd2."

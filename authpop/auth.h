@@ -1,11 +1,14 @@
 /*
- * authpop.h -- the authpop program: the sessions and their commands
- * (authpop.c), the password check threads (check.c) and the per-address
- * scheduler that feeds them (host.c).  Only what crosses files is here;
- * the rest stays static in its own file.
+ * auth.h -- what crosses the files of the authpop program: the session
+ * and the password check, and each file's functions, grouped by the file
+ * that owns them, from the bottom up: a file calls only those above it
+ * in this list, and learns of what is below it through the callbacks it
+ * is given (jobs_init, host_init, session_last, struct session_ops).
+ * authpop.c, at the top, declares nothing.  The rest stays static in its
+ * own file.
  */
-#ifndef POPD_AUTHPOP_H
-#define POPD_AUTHPOP_H
+#ifndef POPD_AUTH_H
+#define POPD_AUTH_H
 
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -57,6 +60,24 @@ TAILQ_HEAD(jobq, job);
 
 /* A client address, as host.c schedules its checks; opaque elsewhere. */
 struct host;
+struct session;
+
+/*
+ * What a kind of session does where POP3 clients (session.c) and nginx's
+ * auth_http (nginx.c) differ: how it reads, and how it answers a
+ * password's outcome.
+ */
+struct session_ops {
+	int	  pop3;		/* a POP3 client's: tickets, login counters */
+	void	(*read)(struct session *);		/* S_CMD, readable */
+	void	(*good)(struct session *, double, const char *);
+	void	(*temp)(struct session *, const char *); /* no check made */
+	double	(*fail_at)(struct session *, double, double); /* delay,
+							   floor: when */
+	void	(*failed)(struct session *);		/* its time came */
+	void	(*timeout)(struct session *);		/* S_CMD, S_ROUTE */
+	void	(*closed)(struct session *, int);
+};
 
 struct session {
 	RB_ENTRY(session)	 entry;
@@ -82,7 +103,7 @@ struct session {
 	int			 plainlogged;	/* refusal logged once */
 	int			 nbad;		/* invalid commands */
 	int			 sasl;		/* AUTH PLAIN response due */
-	int			 http;		/* nginx's auth_http: nginx.c */
+	const struct session_ops *ops;		/* its kind */
 	int			 proto;		/* its Auth-Protocol, HP_* */
 	int			 attempt;	/* its Auth-Login-Attempt */
 	double			 authwait;	/* its Auth-Wait, seconds */
@@ -109,28 +130,19 @@ struct session {
 #define SIDP(id)		(((id) & SID_HTTP) ? "h" : ""), \
 				(unsigned long long)((id) & ~SID_HTTP)
 
-/* authpop.c */
+struct chan;
+struct msg_cred;
+struct msg_passwd;
+struct msg_penalty;
+struct msg_route;
+struct netaddr;
+
+/* state.c */
 extern struct conf_settings	 set;
+extern struct chan		 parent;
 double		 now(void);
 void		 timer_in(struct event *, double);
-struct session	*session_alloc(uint64_t, int, uint32_t,
-		    const struct peeraddr *);
-void		 session_update(struct session *);
-void		 session_close(struct session *, int);
-void		 auth_start(struct session *, const char *, int);
-void		 auth_checked(struct job *);
 void		 auth_parent_send(uint32_t, const void *, size_t);
-
-/* nginx.c */
-struct msg_route;
-void		 http_proxy(const struct netaddr *);
-void		 http_listen(int, int, uint32_t);
-void		 http_stop(void);
-void		 http_read(struct session *);
-void		 http_checked(struct session *, int, int, double);
-void		 http_route(struct session *, const struct msg_route *);
-void		 http_temp(struct session *);
-void		 http_closed(struct session *);
 
 /* ticket.c */
 int		 ticket_init(const char *);
@@ -140,7 +152,7 @@ int		 ticket_check(const char *, const char *,
 		    const struct peeraddr *, uint64_t *, int64_t *,
 		    const char **);
 
-/* check.c */
+/* check.c: done gets each finished job, then next runs. */
 extern char		 dummy_hash[COMPAT_HASH_MAX + 1];
 extern long		 nworkers;
 extern long		 inflight;
@@ -150,17 +162,15 @@ void		 dummy_init(const struct table *);
 double		 slowest_check(const struct table *);
 double		 check_expected(const char *);
 double		 check_learn(const char *, double);
-void		 jobs_init(void);
+void		 jobs_init(void (*)(struct job *), void (*)(void));
 void		 workers_start(void);
 void		 jobs_submit(struct job *);
 
-/* host.c */
+/* host.c: gone closes a session whose client left before its check. */
 extern struct event	 kick_ev;	/* set by authpop_open */
 struct host	*host_get(const struct peeraddr *);
 void		 host_put(struct host *);
-struct chan;
-struct msg_penalty;
-void		 host_init(void);
+void		 host_init(void (*)(struct session *, int));
 void		 host_export(struct chan *);
 void		 host_import(const struct msg_penalty *);
 uint64_t	 passmac(const char *);
@@ -170,10 +180,42 @@ void		 host_success(struct host *, const char *, double);
 double		 host_failure(struct host *, const char *, int, uint64_t,
 		    double, double);
 void		 host_list(struct chan *, uint64_t);
-struct netaddr;
 uint32_t	 host_forget(const struct netaddr *);
 void		 jobs_dispatch(void);
 void		 jobs_kick(void);
 void		 jobs_kicked(int, short, void *);
+
+/* verify.c */
+void		 verify_load(void);
+void		 verify_passwd(const struct msg_passwd *);
+void		 verify_cred(struct session *, const struct msg_cred *);
+const char	*logname(const char *);
+void		 auth_start(struct session *, const char *, int);
+void		 auth_enqueue(struct session *);
+void		 auth_result(struct session *, struct job *);
+
+/* session.c */
+struct msg_session;
+extern const struct session_ops	 pop3_ops;
+size_t		 session_count(void);
+void		 session_last(void (*)(void));
+struct session	*session_find(uint64_t);
+void		 session_new(const struct msg_session *, int);
+struct session	*session_alloc(uint64_t, int, uint32_t,
+		    const struct peeraddr *, const struct session_ops *);
+void		 session_deadline(struct session *);
+void		 session_timer(struct session *, int);
+void		 session_reply(struct session *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+void		 session_update(struct session *);
+void		 auth_checked(struct job *);
+void		 session_refused(struct session *, uint32_t);
+void		 session_close(struct session *, int);
+
+/* nginx.c */
+void		 http_proxy(const struct netaddr *);
+void		 http_listen(int, int, uint32_t);
+void		 http_stop(void);
+void		 http_route(struct session *, const struct msg_route *);
 
 #endif

@@ -1,0 +1,862 @@
+/*
+ * session.c -- authpop's sessions: the POP3 AUTHORIZATION state of
+ * every client (RFC 1939 section 4: CAPA, USER/PASS, AUTH PLAIN, STLS,
+ * QUIT), and what every session has, POP3 or nginx's auth_http
+ * (nginx.c): its socket, replies, timer and end.  What differs between
+ * the two kinds is behind struct session_ops: pop3_ops here,
+ * http_ops in nginx.c.  A password goes through verify.c; after a good
+ * one the session socket goes to the parent, which starts a wrkrpop for
+ * the user.
+ *
+ * authpop reads each session socket one line at a time (recv MSG_PEEK up
+ * to the LF, then recv exactly that line), so commands a client pipelines
+ * after PASS stay in the socket for wrkrpop.  authpop never answers a
+ * successful PASS: wrkrpop does, once the maildrop is locked.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "chan.h"
+#include "log.h"
+#include "pop3.h"
+#include "proto.h"
+#include "stats.h"
+#include "util.h"
+#include "auth.h"
+
+#define AUTH_PEEK		1024	/* bytes looked at per recv */
+#define AUTH_MAXLINE		POP3_SASL_MAXLINE /* RFC 5034 responses */
+#define AUTH_OUTMAX		4096	/* stop reading while this is unsent */
+#define AUTH_BURST		16	/* lines per read event, for fairness */
+
+RB_HEAD(sesstree, session);
+static int	session_cmp(struct session *, struct session *);
+RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
+RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
+
+static void		session_read(int, short, void *);
+static void		session_write(int, short, void *);
+static void		session_timeout(int, short, void *);
+static void		session_line(struct session *, char *, size_t);
+static int		plaintext_ok(struct session *);
+static int		plaintext_refused(struct session *);
+static void		cmd_capa(struct session *, struct pop3_line *);
+static void		cmd_user(struct session *, struct pop3_line *);
+static void		cmd_pass(struct session *, struct pop3_line *);
+static void		cmd_auth(struct session *, struct pop3_line *);
+static void		cmd_quit(struct session *, struct pop3_line *);
+static void		cmd_stls(struct session *, struct pop3_line *);
+static void		cmd_apop(struct session *, struct pop3_line *);
+static void		cmd_unknown(struct session *, struct pop3_line *);
+static void		bad_command(struct session *, const char *, ...)
+			    __attribute__((__format__ (printf, 2, 3)));
+static void		session_sasl(struct session *, const char *);
+static void		session_handoff(struct session *);
+static void		session_stls(struct session *);
+static void		stls_discard(struct session *);
+static void		pop3_read(struct session *);
+static void		pop3_good(struct session *, double, const char *);
+static void		pop3_temp(struct session *, const char *);
+static double		pop3_fail_at(struct session *, double, double);
+static void		pop3_failed(struct session *);
+static void		pop3_timeout(struct session *);
+static void		pop3_closed(struct session *, int);
+
+/*
+ * The commands of the AUTHORIZATION state; any other known one gets
+ * "not valid before login".
+ */
+static const struct {
+	enum pop3_cmd	 cmd;
+	void		(*fn)(struct session *, struct pop3_line *);
+} commands[] = {
+	{ CMD_CAPA,	cmd_capa },
+	{ CMD_USER,	cmd_user },
+	{ CMD_PASS,	cmd_pass },
+	{ CMD_AUTH,	cmd_auth },
+	{ CMD_QUIT,	cmd_quit },
+	{ CMD_STLS,	cmd_stls },
+	{ CMD_APOP,	cmd_apop },
+	{ CMD_UNKNOWN,	cmd_unknown },
+};
+
+static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
+static size_t		 nsessions;
+static void		(*last_gone)(void);	/* authpop.c's, when draining */
+
+static int
+session_cmp(struct session *a, struct session *b)
+{
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The sessions open now. */
+size_t
+session_count(void)
+{
+	return nsessions;
+}
+
+/* fn runs when the last session closes (a draining authpop's end). */
+void
+session_last(void (*fn)(void))
+{
+	last_gone = fn;
+}
+
+/* The session of the parent's (or nginx.c's) id, or NULL. */
+struct session *
+session_find(uint64_t id)
+{
+	struct session	key;
+
+	key.id = id;
+	return RB_FIND(sesstree, &sessions, &key);
+}
+
+/* A POP3 client's session, from the parent, with its socket. */
+void
+session_new(const struct msg_session *ms, int fd)
+{
+	struct session	*s;
+	struct msg_id	 mi;
+	int		 type;
+	socklen_t	 len = sizeof(type);
+
+	/* The parent passes only stream socketpair ends. */
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM)
+		fatalx("%s from parent: not a stream socket",
+		    msg_type_str(MSG_PARENT_SESSION));
+
+	if ((s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
+	    &pop3_ops)) == NULL) {
+		memset(&mi, 0, sizeof(mi));
+		mi.id = ms->id;
+		auth_parent_send(MSG_AUTHPOP_CLOSED, &mi, sizeof(mi));
+		return;
+	}
+	s->local = ms->local;
+	if (set_nonblock(fd) == -1) {
+		log_warn("session %s%llu: set_nonblock",
+		    SIDP(s->id));
+		session_close(s, 1);
+		return;
+	}
+	log_debug("session %s%llu: from %s%s%s (%zu open)",
+	    SIDP(s->id), s->addr,
+	    (s->flags & SESSION_TLS) ? ", tls" : "",
+	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
+	/* No APOP timestamp: APOP is not offered.  After STLS, no new one. */
+	if (!(s->flags & SESSION_RESUMED))
+		session_reply(s, "+OK popd ready");
+	session_deadline(s);
+	session_update(s);
+}
+
+/*
+ * A session of kind ops in S_CMD on socket fd, with its events and timer
+ * set but not added; NULL (logged, fd closed) without memory.  POP3 sessions come
+ * from the parent (session_new), auth_http ones from nginx (nginx.c).
+ */
+struct session *
+session_alloc(uint64_t id, int fd, uint32_t flags,
+    const struct peeraddr *peer, const struct session_ops *ops)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->out = evbuffer_new()) == NULL) {
+		log_warn("session %s%llu", SIDP(id));
+		free(s);
+		close(fd);
+		return NULL;
+	}
+	s->id = id;
+	s->ops = ops;
+	s->fd = fd;
+	s->flags = flags;
+	s->peer = *peer;
+	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
+	s->host = host_get(&s->peer);
+	s->deadline = now() + set.timeout.login;
+	s->state = S_CMD;
+	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
+	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
+	evtimer_set(&s->tmo, session_timeout, s);
+	RB_INSERT(sesstree, &sessions, s);
+	nsessions++;
+	trim_after_spike(nsessions);
+	return s;
+}
+
+/* The timer at the end of timeout login, which nothing extends. */
+void
+session_deadline(struct session *s)
+{
+	timer_in(&s->tmo, s->deadline - now());
+}
+
+/* (Re)arm the session's one timer. */
+void
+session_timer(struct session *s, int secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	if (evtimer_add(&s->tmo, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/* One line to the client; CRLF added. */
+void
+session_reply(struct session *s, const char *fmt, ...)
+{
+	va_list	ap;
+	int	r;
+
+	va_start(ap, fmt);
+	r = evbuffer_add_vprintf(s->out, fmt, ap);
+	va_end(ap);
+	if (r == -1 || evbuffer_add(s->out, "\r\n", 2) == -1)
+		fatal("evbuffer_add");
+}
+
+/*
+ * Bring the session's events in line with its state.  This may close
+ * the session or hand it off, so callers must not touch s afterwards.
+ */
+void
+session_update(struct session *s)
+{
+	size_t	pending = evbuffer_get_length(s->out);
+	int	want_read, want_write;
+
+	want_read = (s->state == S_CMD && pending < AUTH_OUTMAX) ||
+	    s->state == S_STLS;
+	want_write = pending > 0;
+	if (want_read != s->reading) {
+		if ((want_read ? event_add(&s->rev, NULL) :
+		    event_del(&s->rev)) == -1)
+			fatal("event_add/del");
+		s->reading = want_read;
+	}
+	if (want_write != s->writing) {
+		if ((want_write ? event_add(&s->wev, NULL) :
+		    event_del(&s->wev)) == -1)
+			fatal("event_add/del");
+		s->writing = want_write;
+	}
+	if (pending == 0) {
+		if (s->state == S_CLOSING)
+			session_close(s, 1);
+		else if (s->state == S_DRAIN)
+			session_handoff(s);
+		else if (s->state == S_STLS_DRAIN)
+			session_stls(s);
+	}
+}
+
+static void
+session_write(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (evbuffer_write(s->out, s->fd) == -1 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		log_debug("session %s%llu: write: %s",
+		    SIDP(s->id), strerror(errno));
+		session_close(s, 1);
+		return;
+	}
+	session_update(s);
+}
+
+static void
+session_timeout(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case S_DELAY:
+		s->ops->failed(s);
+		session_update(s);
+		break;
+	case S_LOOKUP:
+		/* The parent's answer, if it comes, finds no one. */
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		goto timedout;
+	case S_ROUTE:
+		s->ops->timeout(s);
+		break;
+	case S_CHECK:
+		if (s->job == NULL) {
+			/* A worker has it: the result comes, then this. */
+			return;
+		}
+		host_dequeue(s);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		/* FALLTHROUGH */
+	case S_CMD:
+ timedout:
+		s->ops->timeout(s);
+		break;
+	case S_HANDOFF:
+		/* The timer is off in this state. */
+		break;
+	default:
+		log_debug("session %s%llu: %s: peer does not read, closing",
+		    SIDP(s->id), s->addr);
+		session_close(s, 1);
+		break;
+	}
+}
+
+/*
+ * Readable: after STLS, bytes to discard; else what the session's kind
+ * reads (pop3_read, or nginx's request).
+ */
+static void
+session_read(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == S_STLS) {
+		stls_discard(s);
+		return;
+	}
+	s->ops->read(s);
+}
+
+/*
+ * Consume complete lines, never a byte past the LF of the line in hand:
+ * what follows a PASS belongs to wrkrpop.  A partial line is taken into
+ * the framer (s->fr) so that a level-triggered read event does not spin on it.
+ */
+static void
+pop3_read(struct session *s)
+{
+	char		 peek[AUTH_PEEK];
+	ssize_t		 n;
+	size_t		 take, limit;
+	int		 r, lines = 0;
+
+	while (s->state == S_CMD && lines < AUTH_BURST &&
+	    evbuffer_get_length(s->out) < AUTH_OUTMAX) {
+		if ((n = recv(s->fd, peek, sizeof(peek), MSG_PEEK)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			log_debug("session %s%llu: recv: %s",
+			    SIDP(s->id), strerror(errno));
+			explicit_bzero(peek, sizeof(peek));
+			session_close(s, 1);
+			return;
+		}
+		if (n == 0) {
+			log_debug("session %s%llu: %s: closed by the client",
+			    SIDP(s->id), s->addr);
+			session_close(s, 1);
+			return;
+		}
+		limit = s->sasl ? AUTH_MAXLINE : POP3_MAXLINE;
+		r = pop3_frame(&s->fr, peek, n, limit, &take);
+		/* What the framer took, and not a byte more, leaves the socket. */
+		if (recv(s->fd, peek, take, 0) != (ssize_t)take) {
+			log_warn("session %s%llu: recv", SIDP(s->id));
+			explicit_bzero(peek, sizeof(peek));
+			session_close(s, 1);
+			return;
+		}
+		/* A partial line counts too: no client holds the loop. */
+		lines++;
+		if (r == FRAME_MORE)
+			continue;
+		/*
+		 * No rearming of the timer here: timeout login is a deadline
+		 * for the whole AUTHORIZATION state, which talking (NOOP,
+		 * CAPA, one byte at a time) cannot extend.
+		 */
+		if (r == FRAME_TOOLONG) {
+			/* RFC 2449: 255 octets; reject, keep the session. */
+			s->sasl = 0;
+			bad_command(s, "-ERR line too long");
+			continue;
+		}
+		session_line(s, s->fr.line, s->fr.len);
+		pop3_frame_reset(&s->fr);
+	}
+	explicit_bzero(peek, sizeof(peek));
+	session_update(s);
+}
+
+/* USER/PASS and AUTH only where the password cannot be sniffed. */
+static int
+plaintext_ok(struct session *s)
+{
+	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
+}
+
+/*
+ * Refuse a credential command where plaintext_ok says no, and say so in
+ * the log once per session; 1 if refused.
+ */
+static int
+plaintext_refused(struct session *s)
+{
+	char	addr[PEER_STRLEN];
+
+	if (plaintext_ok(s))
+		return 0;
+	if (!s->plainlogged) {
+		log_info("plaintext login refused from %s",
+		    peer_log(&s->peer, addr, sizeof(addr)));
+		s->plainlogged = 1;
+	}
+	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
+	    "TLS");
+	return 1;
+}
+
+/* One line from the client: a command, or the rest of an AUTH PLAIN. */
+static void
+session_line(struct session *s, char *buf, size_t len)
+{
+	struct pop3_line	 l;
+	size_t			 i;
+
+	if (s->sasl) {
+		session_sasl(s, buf);
+		return;
+	}
+	switch (pop3_parse(&l, buf, len)) {
+	case POP3_OK:
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (commands[i].cmd == l.cmd)
+				break;
+		if (i < sizeof(commands) / sizeof(commands[0]))
+			commands[i].fn(s, &l);
+		else
+			bad_command(s, "-ERR %s is not valid before login",
+			    l.name);
+		break;
+	case POP3_ETOOLONG:
+		bad_command(s, "-ERR line too long");
+		break;
+	case POP3_EBADCHAR:
+		bad_command(s, "-ERR invalid character in command");
+		break;
+	default:
+		bad_command(s, "-ERR invalid arguments");
+		break;
+	}
+	explicit_bzero(&l, sizeof(l));
+}
+
+static void
+cmd_capa(struct session *s, struct pop3_line *l)
+{
+	const char	*capa;
+
+	/* The list comes complete with CRLFs and the final dot. */
+	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
+	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
+	    CAPA_STLS : 0), set.expire, set.login_delay);
+	if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
+		fatal("evbuffer_add");
+}
+
+static void
+cmd_user(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s))
+		return;
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: USER name");
+		return;
+	}
+	/* Always "+OK": the reply must not tell who exists. */
+	(void)strlcpy(s->user, l->args[0], sizeof(s->user));
+	s->hasuser = 1;
+	session_reply(s, "+OK send PASS");
+}
+
+static void
+cmd_pass(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s)) {
+		STAT_INC(STAT_LOGIN_PLAINTEXT);
+		return;
+	}
+	if (!s->hasuser) {
+		session_reply(s, "-ERR USER first");
+		return;
+	}
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: PASS password");
+		return;
+	}
+	auth_start(s, l->args[0], 0);
+}
+
+static void
+cmd_auth(struct session *s, struct pop3_line *l)
+{
+	if (l->nargs == 0) {
+		/* Mechanism list, as most servers answer. */
+		session_reply(s, "+OK SASL mechanisms follow");
+		if (plaintext_ok(s))
+			session_reply(s, "PLAIN");
+		session_reply(s, ".");
+		return;
+	}
+	if (strcasecmp(l->args[0], "PLAIN") != 0) {
+		session_reply(s, "-ERR unsupported SASL mechanism");
+		return;
+	}
+	if (plaintext_refused(s)) {
+		STAT_INC(STAT_LOGIN_PLAINTEXT);
+		return;
+	}
+	s->hasuser = 0;
+	s->sasl = 1;
+	if (l->nargs == 2)
+		/* RFC 5034 initial response; "=" is an empty one. */
+		session_sasl(s, l->args[1]);
+	else
+		session_reply(s, "+ ");
+}
+
+static void
+cmd_quit(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "+OK bye");
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+}
+
+static void
+cmd_stls(struct session *s, struct pop3_line *l)
+{
+	if (s->flags & SESSION_TLS)
+		session_reply(s, "-ERR TLS is already active");
+	else if (!(s->flags & SESSION_STLS))
+		session_reply(s, "-ERR STLS is not available here");
+	else if (l->nargs != 0)
+		session_reply(s, "-ERR STLS takes no argument");
+	else {
+		/* Nothing learned before TLS is kept (RFC 2595). */
+		explicit_bzero(s->user, sizeof(s->user));
+		s->state = S_STLS_DRAIN;
+	}
+}
+
+static void
+cmd_apop(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "-ERR APOP is not supported");
+}
+
+static void
+cmd_unknown(struct session *s, struct pop3_line *l)
+{
+	bad_command(s, "-ERR unknown command");
+}
+
+/*
+ * An invalid command: answered, and counted; at limit bad-commands the
+ * session ends, so that a stream of garbage costs one connection a few
+ * replies, not one each.  One reply per command, so that a pipelining
+ * client stays in step: the command that reaches the limit gets the
+ * closing one only.
+ */
+static void
+bad_command(struct session *s, const char *fmt, ...)
+{
+	char	addr[PEER_STRLEN];
+	va_list	ap;
+
+	if (++s->nbad < set.limit.bad_commands) {
+		va_start(ap, fmt);
+		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
+		    evbuffer_add(s->out, "\r\n", 2) == -1)
+			fatal("evbuffer_add");
+		va_end(ap);
+		return;
+	}
+	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
+	log_info("too many invalid commands from %s, closing",
+	    peer_log(&s->peer, addr, sizeof(addr)));
+	session_reply(s, "-ERR too many invalid commands, closing");
+	s->sasl = 0;
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+}
+
+/* The client's AUTH PLAIN response, as an initial response or a line. */
+static void
+session_sasl(struct session *s, const char *resp)
+{
+	char	pass[AUTH_MAXLINE];
+	int	r;
+
+	s->sasl = 0;
+	if (strcmp(resp, "*") == 0) {
+		session_reply(s, "-ERR authentication cancelled");
+		return;
+	}
+	if ((r = pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
+	    sizeof(pass))) != 0) {
+		explicit_bzero(pass, sizeof(pass));
+		explicit_bzero(s->user, sizeof(s->user));
+		session_reply(s, r == -2 ? "-ERR [AUTH] authorization identity "
+		    "must be empty or the user's own" :
+		    "-ERR [AUTH] malformed AUTH PLAIN response");
+		return;
+	}
+	auth_start(s, pass, 0);
+	explicit_bzero(pass, sizeof(pass));
+}
+
+/*
+ * From check.c's jobs_collect: a finished check, for its session if it
+ * still waits.
+ */
+void
+auth_checked(struct job *j)
+{
+	struct session	*s;
+
+	if ((s = session_find(j->id)) != NULL && s->state == S_CHECK) {
+		auth_result(s, j);
+		session_update(s);
+	} else
+		log_debug("session %s%llu: password checked after the "
+		    "session closed", SIDP(j->id));
+}
+
+/* A good password, or a good ticket (how says which). */
+static void
+pop3_good(struct session *s, double t, const char *how)
+{
+	log_info("session %s%llu: %s: login %s%s", SIDP(s->id),
+	    s->addr, s->user, how);
+	host_success(s->host, s->user, t);
+	/* The session goes to the parent once our replies have left. */
+	s->state = S_DRAIN;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+}
+
+/*
+ * No check could be made (a limit, the database, crypt(3)): never
+ * passed off as a wrong password.  The client may try again.
+ */
+static void
+pop3_temp(struct session *s, const char *why)
+{
+	STAT_INC(STAT_LOGIN_TEMP);
+	s->state = S_CMD;
+	s->hasuser = 0;
+	explicit_bzero(s->user, sizeof(s->user));
+	session_reply(s, "-ERR [SYS/TEMP] %s, try again later", why);
+	session_deadline(s);
+}
+
+/* A failure is answered after the address's delay and the floor. */
+static double
+pop3_fail_at(struct session *s, double wait, double floor)
+{
+	return wait > floor ? wait : floor;
+}
+
+/* The reply to a failed login, when its time has come. */
+static void
+pop3_failed(struct session *s)
+{
+	if (s->failclose) {
+		STAT_INC(STAT_REFUSED_FAILURES);
+		session_reply(s, "-ERR [AUTH] too many failures");
+		s->state = S_CLOSING;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		return;
+	}
+	session_reply(s, "-ERR [AUTH] invalid user name or password");
+	s->state = S_CMD;
+	session_deadline(s);
+}
+
+/* timeout login: the deadline of the whole AUTHORIZATION state. */
+static void
+pop3_timeout(struct session *s)
+{
+	log_info("session %s%llu: %s: no login within %d s, closing",
+	    SIDP(s->id), s->addr, set.timeout.login);
+	session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
+	    "closing", set.timeout.login);
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	session_update(s);
+}
+
+/* Closed: the parent forgets it, unless wrkrpop has it (notify 0). */
+static void
+pop3_closed(struct session *s, int notify)
+{
+	struct msg_id	mi;
+
+	if (!notify)
+		return;
+	memset(&mi, 0, sizeof(mi));
+	mi.id = s->id;
+	auth_parent_send(MSG_AUTHPOP_CLOSED, &mi, sizeof(mi));
+}
+
+/* A POP3 client's session, from the parent. */
+const struct session_ops pop3_ops = {
+	1, pop3_read, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
+	pop3_timeout, pop3_closed
+};
+
+/* No wrkrpop for a good password: say why (code), then close. */
+void
+session_refused(struct session *s, uint32_t code)
+{
+	if (code == REFUSED_TEMP)
+		session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop now, "
+		    "try again later");
+	else if (code == REFUSED_DELAY)
+		session_reply(s, "-ERR [LOGIN-DELAY] logins are at least %d "
+		    "seconds apart, try again later", set.login_delay);
+	else if (code == REFUSED_BUSY_ADDR)
+		session_reply(s, "-ERR [SYS/TEMP] too many sessions from your "
+		    "address, try again later");
+	else if (code == REFUSED_BUSY)
+		session_reply(s, "-ERR [SYS/TEMP] too many sessions, try again "
+		    "later");
+	else if (code == REFUSED_TICKET)
+		session_reply(s, "-ERR [AUTH] invalid user name or password");
+	else
+		session_reply(s, "-ERR [SYS/PERM] no maildrop for this user, "
+		    "contact the administrator");
+	s->state = S_CLOSING;
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	session_update(s);
+}
+
+/*
+ * STLS: our replies are out; the listener now answers +OK itself, starts
+ * TLS and brings the client back as a new session.  This one only waits
+ * for the listener to close it.
+ */
+static void
+session_stls(struct session *s)
+{
+	struct msg_id	mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.id = s->id;
+	s->state = S_STLS;
+	log_debug("session %s%llu: STLS", SIDP(s->id));
+	auth_parent_send(MSG_AUTHPOP_STLS, &mi, sizeof(mi));
+	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	session_update(s);
+}
+
+/* Plaintext the client sent after STLS: never read as commands. */
+static void
+stls_discard(struct session *s)
+{
+	char	buf[1024];
+	ssize_t	n;
+
+	while ((n = recv(s->fd, buf, sizeof(buf), 0)) > 0)
+		;
+	explicit_bzero(buf, sizeof(buf));
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR))
+		session_close(s, 0);
+}
+
+/*
+ * The password is good and our replies have left: pass a copy of the
+ * socket to the parent and keep ours until it answers.
+ */
+static void
+session_handoff(struct session *s)
+{
+	struct msg_login	ml;
+	int			fd;
+
+	if ((fd = dup(s->fd)) == -1) {
+		log_warn("session %s%llu: dup", SIDP(s->id));
+		STAT_INC(STAT_LOGIN_TEMP);
+		session_reply(s, "-ERR [SYS/TEMP] cannot start the session "
+		    "now, try again later");
+		s->state = S_CLOSING;
+		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		session_update(s);
+		return;
+	}
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	ml.nonce = s->tnonce;
+	ml.expiry = s->texpiry;
+	s->state = S_HANDOFF;
+	if (evtimer_del(&s->tmo) == -1)
+		fatal("evtimer_del");
+	chan_send(&parent, MSG_AUTHPOP_LOGIN, fd, &ml, sizeof(ml));
+}
+
+/* End a session; notify: tell whom it concerns (not after a handoff). */
+void
+session_close(struct session *s, int notify)
+{
+	char		buf[1024];
+	int		i;
+
+	s->ops->closed(s, notify);
+	(void)event_del(&s->rev);
+	(void)event_del(&s->wev);
+	(void)evtimer_del(&s->tmo);
+	if (s->job != NULL) {
+		/* Its check never started: it is dropped, not run. */
+		if (s->state == S_CHECK)
+			host_dequeue(s);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+	}
+	host_put(s->host);
+	if (s->state != S_HANDOFF) {
+		/*
+		 * Unread input at close() turns the listener's EOF into
+		 * ECONNRESET, which could cost the client our last reply.
+		 */
+		for (i = 0; i < 8; i++)
+			if (recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+				break;
+		explicit_bzero(buf, sizeof(buf));
+	}
+	close(s->fd);
+	evbuffer_free(s->out);
+	RB_REMOVE(sesstree, &sessions, s);
+	nsessions--;
+	log_debug("session %s%llu: closed (%zu open)", SIDP(s->id),
+	    nsessions);
+	freezero(s, sizeof(*s));
+	if (nsessions == 0 && last_gone != NULL)
+		last_gone();
+	trim_after_spike(nsessions);
+}

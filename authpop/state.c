@@ -1,0 +1,52 @@
+/*
+ * state.c -- what every file of authpop stands on: the settings the
+ * parent sent, the channel to the parent, and the clock.  It calls none
+ * of the other files.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <event.h>
+#include <time.h>
+
+#include "chan.h"
+#include "log.h"
+#include "settings.h"
+#include "auth.h"
+
+/* The configuration, from the parent (MSG_PARENT_CONF). */
+struct conf_settings	set;
+/* The channel to the parent (authpop.c's role starts it). */
+struct chan		parent;
+
+/* Monotonic seconds, to the microsecond. */
+double
+now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Fire ev in secs seconds (at once if secs is not positive). */
+void
+timer_in(struct event *ev, double secs)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (secs > 0) {
+		tv.tv_sec = (time_t)secs;
+		tv.tv_usec = (suseconds_t)((secs - tv.tv_sec) * 1e6);
+	}
+	if (evtimer_add(ev, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/* A message to the parent, without a descriptor. */
+void
+auth_parent_send(uint32_t type, const void *data, size_t len)
+{
+	chan_send(&parent, type, -1, data, len);
+}

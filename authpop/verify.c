@@ -1,0 +1,345 @@
+/*
+ * verify.c -- a password's way through authpop, the same for a POP3
+ * client (session.c) and for nginx's auth_http (nginx.c): the stored
+ * hash (authtab, a reload's change, or the parent's database answer),
+ * the queue of its address (host.c), the check (check.c), and the time
+ * its answer is due.  What the answer looks like is the session kind's
+ * (struct session_ops): this file never writes to a client.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "log.h"
+#include "proto.h"
+#include "stats.h"
+#include "table.h"
+#include "util.h"
+#include "auth.h"
+
+#define LOAD_HALF		60.0	/* seconds: a slowdown forgotten by half */
+
+/*
+ * A password a reload changed (hash "": removed), told by the parent
+ * while a newer authpop loads or serves: it counts before authtab's.
+ */
+struct pwchange {
+	RB_ENTRY(pwchange)	 entry;
+	char			 user[POPD_MAXUSER + 1];
+	char			 hash[COMPAT_HASH_MAX + 1];
+};
+RB_HEAD(pwchanges, pwchange);
+static int	pwchange_cmp(struct pwchange *, struct pwchange *);
+RB_PROTOTYPE_STATIC(pwchanges, pwchange, entry, pwchange_cmp)
+RB_GENERATE_STATIC(pwchanges, pwchange, entry, pwchange_cmp)
+
+static struct table	 authtab;
+static struct pwchanges	 changed = RB_INITIALIZER(&changed);
+static double		 fail_floor;	/* no failure reply sooner: seconds */
+static double		 slowest;	/* the slowest check at start */
+static double		 load, load_at;	/* how much slower checks run now */
+
+static const char	*user_hash(const char *);
+static double		 failure_floor(double, double, double);
+
+/*
+ * Configured: authtab and the ticket key are read, and the checks
+ * timed, as root before the prologue.  The parent has checked authtab
+ * against usertab already: errors are rare.  The parent keeps usertab:
+ * a user it does not know is refused there.  The system's accounts come
+ * as a file of no name on POPD_CONF_FD; a database table is asked
+ * through the parent for each login (MSG_AUTHPOP_LOOKUP).
+ */
+void
+verify_load(void)
+{
+	char	sysauth[32];
+
+	if (set.authsrc == TABSRC_SYSTEM) {
+		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
+		    POPD_CONF_FD);
+		if (table_load(sysauth, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+			exit(1);
+		close(POPD_CONF_FD);
+	} else if (set.authsrc == TABSRC_FILE &&
+	    table_load(set.authtab, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+		exit(1);
+
+	if (set.ticket_key[0] != '\0' && ticket_init(set.ticket_key) == -1)
+		exit(1);
+
+	/* Before the chroot: these read /dev/urandom and /sys. */
+	dummy_init(&authtab);
+	slowest = slowest_check(&authtab);
+	fail_floor = 2 * slowest + 0.05;
+	log_debug("failure replies after %.3f s at least", fail_floor);
+}
+
+/*
+ * A reload changed, added or removed a user's password: the sessions
+ * this (draining) authpop still has check against the new one from now.
+ */
+void
+verify_passwd(const struct msg_passwd *mp)
+{
+	struct pwchange		 k, *pc;
+
+	memset(&k, 0, sizeof(k));
+	(void)strlcpy(k.user, mp->user, sizeof(k.user));
+	if ((pc = RB_FIND(pwchanges, &changed, &k)) == NULL) {
+		if ((pc = calloc(1, sizeof(*pc))) == NULL)
+			fatal("%s", __func__);
+		*pc = k;
+		RB_INSERT(pwchanges, &changed, pc);
+	}
+	(void)strlcpy(pc->hash, mp->hash, sizeof(pc->hash));
+	log_debug("password of %s %s", logname(mp->user),
+	    mp->hash[0] == '\0' ? "removed" : "changed");
+}
+
+static int
+pwchange_cmp(struct pwchange *a, struct pwchange *b)
+{
+	return strcmp(a->user, b->user);
+}
+
+/* The hash of user: a reload's change, else authtab's; NULL if none. */
+static const char *
+user_hash(const char *user)
+{
+	struct pwchange	 k, *pc;
+
+	if (!RB_EMPTY(&changed) &&
+	    strlcpy(k.user, user, sizeof(k.user)) < sizeof(k.user) &&
+	    (pc = RB_FIND(pwchanges, &changed, &k)) != NULL)
+		return pc->hash[0] == '\0' ? NULL : pc->hash;
+	return table_get(&authtab, user);
+}
+
+/* A user name as sent by a client, safe for one log line. */
+const char *
+logname(const char *user)
+{
+	static char	 buf[POPD_MAXUSER * 4 + 4];
+	unsigned char	 c;
+	size_t		 i, n = 0;
+
+	/*
+	 * Printable, and unambiguous inside the quotes of a log line:
+	 * '"' and '\\' escaped, other bytes as \xNN (fail2ban relies on it).
+	 */
+	for (i = 0; user[i] != '\0' && i < POPD_MAXUSER; i++) {
+		c = user[i];
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = c;
+		} else if (c < 0x20 || c > 0x7e)
+			n += snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
+		else
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (user[i] != '\0')
+		(void)strlcat(buf, "...", sizeof(buf));
+	return buf;
+}
+
+/*
+ * A password for s->user: a router's ticket is taken at once; else its
+ * check is queued with the user's stored hash, from authtab, or from
+ * the database once the parent has asked it (verify_cred).
+ */
+void
+auth_start(struct session *s, const char *pass, int toolong)
+{
+	struct job		*j;
+	const char		*hash, *why;
+	struct msg_login	 ml;
+
+	/* A router's ticket (ticket.c): the password was checked there. */
+	if (s->ops->pop3 && !toolong && ticket_like(pass) &&
+	    valid_username(s->user)) {
+		if (ticket_check(s->user, pass, &s->local, &s->tnonce,
+		    &s->texpiry, &why)) {
+			/* The parent spends it (login.c), across reloads. */
+			s->ops->good(s, now(), " with a ticket");
+			return;
+		}
+		log_info("session %s%llu: %s: a ticket for %s refused: %s",
+		    SIDP(s->id), s->addr, logname(s->user), why);
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("%s", __func__);
+	j->id = s->id;
+	/* crypt(3) takes at most AUTH_MAXPASS: no stored hash can match. */
+	if (toolong ||
+	    strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
+		j->toolong = 1;
+	j->passmac = passmac(pass);
+	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
+	s->job = j;
+	if (!valid_username(s->user)) {
+		auth_enqueue(s);
+		return;
+	}
+	if (set.authsrc == TABSRC_LOOKUP) {
+		/* The parent asks the database; then verify_cred. */
+		memset(&ml, 0, sizeof(ml));
+		ml.id = s->id;
+		(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+		s->state = S_LOOKUP;
+		auth_parent_send(MSG_AUTHPOP_LOOKUP, &ml, sizeof(ml));
+		return;
+	}
+	if ((hash = user_hash(s->user)) != NULL &&
+	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
+		j->known = 1;
+	else
+		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
+	auth_enqueue(s);
+}
+
+/*
+ * Queue a password check behind the others of the same address.  A user
+ * missing from either table is checked against the dummy hash, so that
+ * the reply and its timing are those of a wrong password.
+ */
+void
+auth_enqueue(struct session *s)
+{
+	s->job->expected = check_expected(s->job->hash);
+	s->state = S_CHECK;
+	if (host_enqueue(s) == -1) {
+		/* A limit, never a wrong password. */
+		log_info("session %s%llu: %s: the check for %s refused: %d "
+		    "of its checks wait already", SIDP(s->id), s->addr,
+		    logname(s->user), PAIR_WAITING);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		s->ops->temp(s, "too many logins of this user waiting from "
+		    "your address");
+		return;
+	}
+	/*
+	 * Not here: dispatching may close a session whose client has gone,
+	 * and the caller, reading this one, still holds it.
+	 */
+	jobs_kick();
+}
+
+/*
+ * authtab's database answered for a session: the user's hash, no such
+ * user (the dummy hash: a wrong password to the client), or no answer
+ * at all, which is never passed off as a wrong password.
+ */
+void
+verify_cred(struct session *s, const struct msg_cred *mc)
+{
+	if (mc->status == CRED_TEMP) {
+		log_warnx("session %s%llu: %s: authtab <%s> could not answer for "
+		    "%s", SIDP(s->id), s->addr, set.authtab,
+		    logname(s->user));
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		s->ops->temp(s, "cannot check passwords now");
+		return;
+	}
+	if (mc->status == CRED_FOUND &&
+	    strlcpy(s->job->hash, mc->hash, sizeof(s->job->hash)) <
+	    sizeof(s->job->hash))
+		s->job->known = 1;
+	else
+		(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
+	auth_enqueue(s);
+}
+
+/*
+ * A check is back (session.c's auth_checked).  A good password goes on
+ * at once.  A wrong one is
+ * answered at a time that does not depend on the stored hash or on
+ * whether the user exists (fail_floor, longer than the slowest check
+ * in authtab, after the check started) nor sooner than the address's
+ * failure delay; meanwhile the session reads nothing.
+ */
+void
+auth_result(struct session *s, struct job *j)
+{
+	char		 addr[PEER_STRLEN];
+	double		 t = now(), at, wait, floor, most;
+
+	/* A database's hash of a kind not seen before: now it is. */
+	if (j->known && set.authsrc == TABSRC_LOOKUP &&
+	    (most = check_learn(j->hash, j->took)) > slowest) {
+		slowest = most;
+		if (2 * slowest + 0.05 > fail_floor)
+			fail_floor = 2 * slowest + 0.05;
+	}
+	floor = failure_floor(t - s->started, j->expected, t);
+	if (j->ok) {
+		s->ops->good(s, t, "");
+		return;
+	}
+	s->state = S_CMD;
+	/* RFC 1939: after a failed PASS the client starts over. */
+	s->hasuser = 0;
+	if (j->err != 0) {
+		/* A system error is never passed off as a wrong password. */
+		errno = j->err;
+		log_warn("session %s%llu: %s: cannot check the password of %s",
+		    SIDP(s->id), s->addr, logname(s->user));
+		s->ops->temp(s, "cannot check passwords now");
+		return;
+	}
+	s->nfail++;
+	log_info("session %s%llu: failed login for \"%s\" from %s: %s",
+	    SIDP(s->id), logname(s->user), peer_log(&s->peer, addr,
+	    sizeof(addr)), j->known ? "wrong password" : "unknown user");
+	if (s->ops->pop3)
+		STAT_INC(STAT_LOGIN_AUTH);
+	wait = host_failure(s->host, s->user, j->known, j->passmac, t,
+	    s->started);
+	explicit_bzero(s->user, sizeof(s->user));
+	s->failclose = s->nfail >= set.limit.failures;
+	at = s->started + s->ops->fail_at(s, wait, floor);
+	if (at <= t) {
+		s->ops->failed(s);
+		return;
+	}
+	s->state = S_DELAY;
+	timer_in(&s->tmo, at - t);
+}
+
+/*
+ * How long after its check started a failure is answered: fail_floor,
+ * or longer while checks run slower than they did at start (a busy
+ * machine), so that no check, of whatever hash, ends after its reply
+ * would be due.  load is the most a check of a costly kind (a quarter of
+ * the slowest or more) was slowed down lately, forgotten smoothly: by
+ * half after LOAD_HALF seconds, so that checks a few seconds apart see
+ * about the same floor.
+ */
+static double
+failure_floor(double took, double expected, double t)
+{
+	double	f;
+
+	if (t > load_at)
+		load *= LOAD_HALF / (LOAD_HALF + (t - load_at));
+	load_at = t;
+	/*
+	 * Only checks of the costlier kinds tell the load: a cheap one is
+	 * mostly the time the loop took to see it, not the hash's.
+	 */
+	if (expected >= slowest / 4 && expected > 0 && took / expected > load)
+		load = took / expected;
+	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
+	return f > fail_floor ? f : fail_floor;
+}
