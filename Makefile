@@ -77,7 +77,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/listener_relay.o popd/listener_proxy.o \
 		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
 		popd/control.o popd/control_cmd.o
-POPD_LIBS=	${PROC_OBJS} common/table.o
+POPD_LIBS=	${PROC_OBJS} common/table.o common/acceptor.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/http.o authpop/ticket.o authpop/state.o
@@ -109,7 +109,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
 		popd/lmtp_accept.h popd/lmtp_txn.h common/deliver.h \
-		popd/control_cmd.h common/stats.h
+		popd/control_cmd.h common/stats.h common/acceptor.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o

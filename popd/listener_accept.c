@@ -1,7 +1,7 @@
 /*
- * listener_accept.c -- the listener's listening sockets: accepting in
- * batches, each connection with the socketpair its session will relay
- * over, a pause when descriptors or memory run out, no accepting while
+ * listener_accept.c -- the listener's listening sockets (acceptor.c:
+ * batches, a pause when descriptors or memory run out): each connection
+ * with the socketpair its session will relay over, no accepting while
  * the listener is full, and the sockets closed when it drains.
  *
  * It hands each connection to listener.c through the callback given to
@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "acceptor.h"
+#include "log.h"
 #include "proto.h"
 #include "stats.h"
+#include "util.h"
 #include "listener_accept.h"
-
-#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
-#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 
 static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
@@ -34,8 +34,8 @@ static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
 		    const struct listen_sock *, int *);
 static const unsigned int		*nsessions;
 
-static void	accept_conns(int, short, void *);
-static void	accept_resume(int, short, void *);
+static int	spare_make(void *, const char **);
+static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
 
 /*
  * Each connection goes to conn with its listening socket and the spare
@@ -55,90 +55,47 @@ void
 accept_add(int fd, const struct msg_listen *ml, struct tls *tls)
 {
 	struct listen_sock	*l;
-	int			 on;
-	socklen_t		 len = sizeof(on);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
-	    !on)
-		fatalx("parent passed a socket that does not "
-		    "listen");
-	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
-		fatal("listening socket");
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("listening socket: calloc");
-	l->fd = fd;
 	l->flags = ml->flags;
 	l->sock = ml->sock;
 	l->tls = tls;
-	event_set(&l->ev, fd, EV_READ | EV_PERSIST, accept_conns, l);
-	evtimer_set(&l->pause, accept_resume, l);
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
+	l->acc.arg = l;
+	l->acc.prepare = spare_make;
+	l->acc.conn = accept_conn;
+	l->acc.nsessions = nsessions;
+	l->acc.stopped = stopped;
+	acceptor_start(&l->acc, fd);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	log_debug("accepting on fd %d%s", fd,
 	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
 }
 
-static void
-accept_conns(int fd, short ev, void *arg)
+/*
+ * The session's socketpair comes first: when descriptors run out, the
+ * client waits in the backlog instead of being dropped after its
+ * handshake.  Only our end is nonblocking, as the flag is shared with
+ * the receiver.
+ */
+static int
+spare_make(void *arg, const char **what)
 {
-	struct listen_sock	*l = arg;
-	struct sockaddr_storage	 ss;
-	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
-	socklen_t		 len;
-	const char		*what;
-	int			 i, s;
-
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		/*
-		 * The session's socketpair comes first: when descriptors
-		 * run out, the client waits in the backlog instead of
-		 * being dropped after its handshake.  Only our end is
-		 * nonblocking, as the flag is shared with the receiver.
-		 */
-		what = "socketpair";
-		if (spare[0] == -1) {
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-			    spare) == -1)
-				goto fail;
-			if (set_nonblock(spare[0]) == -1)
-				fatal("socketpair");
-		}
-		what = "accept";
-		len = sizeof(ss);
-		s = accept4(fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			goto fail;
-		}
-		STAT_INC(STAT_CONNECTIONS);
-		conn_cb(s, (struct sockaddr *)&ss, len, l, spare);
-	}
-	return;
-
- fail:
-	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-	    errno == ENOMEM) {
-		/* Out of descriptors or memory: retry later, not now. */
-		log_warn("%s, pausing %d s with %u sessions", what,
-		    ACCEPT_PAUSE, *nsessions);
-		event_del(&l->ev);
-		evtimer_add(&l->pause, &tv);
-	} else
-		log_warn("%s", what);
+	*what = "socketpair";
+	if (spare[0] != -1)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, spare) == -1)
+		return -1;
+	if (set_nonblock(spare[0]) == -1)
+		fatal("socketpair");
+	return 0;
 }
 
 static void
-accept_resume(int fd, short ev, void *arg)
+accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 {
-	struct listen_sock	*l = arg;
-
-	if (!stopped && event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
+	STAT_INC(STAT_CONNECTIONS);
+	conn_cb(s, sa, len, arg, spare);
 }
 
 /* Stop (on) or start again accepting on every socket. */
@@ -148,12 +105,8 @@ accept_stop(int on)
 	struct listen_sock	*l;
 
 	stopped = on;
-	TAILQ_FOREACH(l, &listeners, entry) {
-		evtimer_del(&l->pause);
-		event_del(&l->ev);
-		if (!on && event_add(&l->ev, NULL) == -1)
-			fatal("event_add");
-	}
+	TAILQ_FOREACH(l, &listeners, entry)
+		acceptor_stop(&l->acc, on);
 }
 
 /* Accept no more: the sockets are closed. */
@@ -164,9 +117,7 @@ accept_close(void)
 
 	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
 		TAILQ_REMOVE(&listeners, l, entry);
-		event_del(&l->ev);
-		evtimer_del(&l->pause);
-		close(l->fd);
+		acceptor_close(&l->acc);
 		free(l);
 	}
 }

@@ -13,17 +13,17 @@
 #include <event.h>
 #include <stdint.h>
 
+#include "acceptor.h"
+
 struct msg_listen;
 struct tls;
 
 struct listen_sock {
 	TAILQ_ENTRY(listen_sock) entry;
-	int			 fd;
+	struct acceptor		 acc;
 	uint32_t		 flags;		/* LISTEN_* */
 	uint32_t		 sock;		/* the parent's index of it */
 	struct tls		*tls;		/* its default keypair first */
-	struct event		 ev;
-	struct event		 pause;
 };
 
 /* listener_accept.c */

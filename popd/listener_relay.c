@@ -43,6 +43,8 @@ static int	relay_worker_in(struct relayio *, short *);
 static int	relay_client_out(struct relayio *, short *);
 static int	relay_finish(struct relayio *, short *);
 static int	relay_splice_in(struct relayio *, short *);
+static int	relay_worker_none(struct relayio *, ssize_t, short *,
+		    const char *);
 static int	relay_nobuf(struct relayio *);
 static ssize_t	client_read(struct relayio *, void *, size_t);
 static ssize_t	client_write(struct relayio *, const void *, size_t);
@@ -202,6 +204,17 @@ relay_worker_in(struct relayio *io, short *pw)
 		io->down.len += n;
 		return 1;
 	}
+	return relay_worker_none(io, n, pw, "read");
+}
+
+/*
+ * Nothing came from the worker (n, of read or splice, is 0 or -1): wait
+ * for more, or it has finished (EOF: what it sent still goes out), or
+ * the session ends.
+ */
+static int
+relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
+{
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR)) {
 		*pw |= EV_READ;
@@ -212,7 +225,7 @@ relay_worker_in(struct relayio *io, short *pw)
 		eof_cb(io->arg);
 		return 1;
 	}
-	log_warn("%s: read from worker", io->addr);
+	log_warn("%s: %s from worker", io->addr, how);
 	end_cb(io->arg);
 	return -1;
 }
@@ -316,19 +329,7 @@ relay_splice_in(struct relayio *io, short *pw)
 		return 1;
 	}
 	pipe_give(io);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR)) {
-		*pw |= EV_READ;
-		return 0;
-	}
-	if (n == 0 || errno == ECONNRESET) {
-		io->pair_eof = 1;
-		eof_cb(io->arg);
-		return 1;
-	}
-	log_warn("%s: splice from worker", io->addr);
-	end_cb(io->arg);
-	return -1;
+	return relay_worker_none(io, n, pw, "splice");
 }
 
 /* Pipe to client: as relay_client_out. */

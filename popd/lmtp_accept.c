@@ -1,7 +1,7 @@
 /*
  * lmtp_accept.c -- the lmtp process's listening sockets, a unix socket
- * or loopback TCP each: accepting in batches, a pause when descriptors
- * or memory run out, all closed when the process drains; and who a
+ * or loopback TCP each (acceptor.c: batches, a pause when descriptors or
+ * memory run out), all closed when the process drains; and who a
  * connecting peer is, as limit lmtp-peer counts it.
  *
  * It hands each connection to lmtp.c through the callback given to
@@ -20,11 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acceptor.h"
 #include "proto.h"
 #include "lmtp_accept.h"
 
-#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
-#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
 #define MAXLISTEN		16
 
 static TAILQ_HEAD(, lmtp_listen)	listeners =
@@ -34,8 +33,7 @@ static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
 		    const struct lmtp_listen *);
 static const unsigned int		*nsessions;
 
-static void	accept_conns(int, short, void *);
-static void	accept_resume(int, short, void *);
+static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
 
 /*
  * Each connection goes to conn with its listening socket; nsess counts
@@ -54,29 +52,28 @@ void
 lmtp_accept_add(int fd, const struct msg_listen *ml)
 {
 	struct lmtp_listen	*l;
-	int			 on, n = 0;
-	socklen_t		 len = sizeof(on);
+	int			 n = 0;
 
 	TAILQ_FOREACH(l, &listeners, entry)
 		n++;
 	if (n == MAXLISTEN)
 		fatalx("more than %d LMTP sockets", MAXLISTEN);
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
-	    !on)
-		fatalx("parent passed a socket that does not listen");
-	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
-		fatal("listening socket");
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("listening socket: calloc");
-	l->fd = fd;
 	l->local = (ml->flags & LISTEN_UNIX) != 0;
 	l->uid = ml->uid;
-	event_set(&l->ev, fd, EV_READ | EV_PERSIST, accept_conns, l);
-	evtimer_set(&l->pause, accept_resume, l);
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
+	l->acc.arg = l;
+	l->acc.conn = accept_conn;
+	l->acc.nsessions = nsessions;
+	acceptor_start(&l->acc, fd);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	log_debug("accepting on fd %d%s", fd, l->local ? " (unix)" : "");
+}
+
+static void
+accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
+{
+	conn_cb(s, sa, len, arg);
 }
 
 /* Accept no more: the sockets are closed. */
@@ -87,9 +84,7 @@ lmtp_accept_close(void)
 
 	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
 		TAILQ_REMOVE(&listeners, l, entry);
-		event_del(&l->ev);
-		evtimer_del(&l->pause);
-		close(l->fd);
+		acceptor_close(&l->acc);
 		free(l);
 	}
 }
@@ -105,48 +100,6 @@ lmtp_accept_mta(void)
 		if (l->uid != LISTEN_ANYUID)
 			mta = 1;
 	return mta;
-}
-
-static void
-accept_conns(int fd, short ev, void *arg)
-{
-	struct lmtp_listen	*l = arg;
-	struct sockaddr_storage	 ss;
-	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
-	socklen_t		 len;
-	int			 i, s;
-
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		len = sizeof(ss);
-		s = accept4(fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Level-triggered: pause rather than spin. */
-				log_warn("accept, pausing %d s with %u "
-				    "sessions", ACCEPT_PAUSE, *nsessions);
-				event_del(&l->ev);
-				evtimer_add(&l->pause, &tv);
-			} else
-				log_warn("accept");
-			return;
-		}
-		conn_cb(s, (struct sockaddr *)&ss, len, l);
-	}
-}
-
-static void
-accept_resume(int fd, short ev, void *arg)
-{
-	struct lmtp_listen	*l = arg;
-
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
 }
 
 /*

@@ -12,17 +12,17 @@
 #include <event.h>
 #include <stdint.h>
 
+#include "acceptor.h"
+
 #define PEER_KEYLEN		64	/* "uid N", or an address */
 
 struct msg_listen;
 
 struct lmtp_listen {
 	TAILQ_ENTRY(lmtp_listen) entry;
-	int			 fd;
+	struct acceptor		 acc;
 	uint32_t		 uid;	/* the MTA's (listen ... user) */
 	int			 local;		/* a unix socket */
-	struct event		 ev;
-	struct event		 pause;
 };
 
 /* lmtp_accept.c */

@@ -44,6 +44,7 @@ and tests that need root call T.need_root().
 
 import collections
 import os
+import resource
 import poplib
 import pwd
 import re
@@ -71,6 +72,47 @@ CHROOTDIR = "/var/empty"
 HOST = "127.0.0.1"
 
 is_root = os.geteuid() == 0
+
+
+def lowest_free_fd(pid):
+    """The descriptor pid would get next: a limit of it allows no more."""
+    fds = set(int(f) for f in os.listdir("/proc/%d/fd" % pid))
+    n = 0
+    while n in fds:
+        n += 1
+    return n
+
+
+def prlimit_as_owner(pid, resource_id, limits):
+    """prlimit(2) on pid from a child with pid's uids and gids: root here
+    lacks CAP_SYS_RESOURCE (see env), and a process may change the limits
+    of its own user's processes.  Returns the old (soft, hard); limits
+    None only reads them."""
+    st = proc_status(pid)
+    uid, gid = st["Uid"][1], st["Gid"][1]
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            old = (resource.prlimit(pid, resource_id) if limits is None
+                   else resource.prlimit(pid, resource_id, limits))
+            os.write(w, ("%d %d" % old).encode())
+            os._exit(0)
+        except BaseException as e:
+            os.write(w, ("error %r" % e).encode())
+            os._exit(1)
+    os.close(w)
+    out = os.read(r, 200).decode()
+    os.close(r)
+    os.waitpid(child, 0)
+    if out.startswith("error"):
+        raise AssertionError("prlimit of %d as its owner: %s" % (pid, out))
+    soft, hard = out.split()
+    return int(soft), int(hard)
 
 
 def version():

@@ -729,6 +729,45 @@ def descriptor_shortage(srv):
     T.expect(srv.pids()["authpop"], pids["authpop"], "authpop not restarted")
 
 
+def cpu_seconds(pid):
+    """User and system CPU time of pid so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        f = f.read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@T.test(timeout=120)
+def accept_pauses_without_descriptors(srv):
+    """The listener out of descriptors (its limit lowered under it):
+    it does not spin on the listening socket but pauses accepting and
+    says so; the client waits in the backlog and is served once
+    descriptors are back."""
+    lpid = srv.pids()["listener"]
+    nfd = T.lowest_free_fd(lpid)
+    soft, hard = T.prlimit_as_owner(lpid, resource.RLIMIT_NOFILE, None)
+    T.prlimit_as_owner(lpid, resource.RLIMIT_NOFILE, (nfd, hard))
+    c = None
+    try:
+        c = socket.create_connection((T.HOST, srv.port), timeout=10)
+        srv.wait_log(", pausing 1 s with 0 sessions: Too many open files")
+        t = time.monotonic()
+        cpu = cpu_seconds(lpid)
+        time.sleep(1.5)
+        T.expect_true(cpu_seconds(lpid) - cpu < 0.3, "no spinning",
+                      cpu_seconds(lpid) - cpu)
+    finally:
+        T.prlimit_as_owner(lpid, resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        tls = T.client_ctx().wrap_socket(c)
+        tls.settimeout(10)
+        T.expect(tls.recv(100)[:3], b"+OK", "served once descriptors "
+                 "are back (after %.1f s)" % (time.monotonic() - t))
+        tls.close()
+    finally:
+        c.close()
+    T.expect(srv.pids()["listener"], lpid, "the same listener")
+
+
 @T.test(start=False, allow_crash=True, timeout=240,
         conf_extra="limit per-address handshakes 1000\n"
                    "limit per-address sessions 1000\n"

@@ -167,6 +167,28 @@ def lmtp_pid(srv):
     return pids[0] if pids else None
 
 
+@T.test(start=False, timeout=120)
+def accept_pauses_without_descriptors(srv):
+    """The lmtp process out of descriptors: it pauses accepting and says
+    so; the MTA waits in the backlog and is greeted once descriptors are
+    back."""
+    import resource
+    start(srv)
+    lp = lmtp_pid(srv)
+    nfd = T.lowest_free_fd(lp)
+    soft, hard = T.prlimit_as_owner(lp, resource.RLIMIT_NOFILE, None)
+    T.prlimit_as_owner(lp, resource.RLIMIT_NOFILE, (nfd, hard))
+    try:
+        c = Lmtp(srv, greet=False)
+        srv.wait_log("accept, pausing 1 s with 0 sessions")
+    finally:
+        T.prlimit_as_owner(lp, resource.RLIMIT_NOFILE, (soft, hard))
+    code, text = c.reply()
+    T.expect(code, 220, "greeted once descriptors are back: %r" % text)
+    c.transaction(["alice"], msg(21))
+    T.expect(lmtp_pid(srv), lp, "the same lmtp process")
+
+
 # --- the dialogue -----------------------------------------------------------
 
 @T.test(start=False)

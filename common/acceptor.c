@@ -1,0 +1,114 @@
+/*
+ * acceptor.c -- one listening socket, for the listener and the lmtp
+ * process: connections accepted in batches (ACCEPT_BATCH a wakeup, so
+ * that one busy socket does not starve the others), each handed to its
+ * owner's conn callback; when descriptors or memory run out, accepting
+ * pauses for ACCEPT_PAUSE seconds instead of spinning on a
+ * level-triggered event, and the clients wait in the backlog.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <event.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "acceptor.h"
+
+#define ACCEPT_PAUSE		1	/* seconds without accept at EMFILE */
+#define ACCEPT_BATCH		64	/* accepts per wakeup, for fairness */
+
+static void	acceptor_conns(int, short, void *);
+static void	acceptor_resume(int, short, void *);
+
+/* Accepting on fd, a listening socket the parent bound. */
+void
+acceptor_start(struct acceptor *a, int fd)
+{
+	int		on;
+	socklen_t	len = sizeof(on);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 ||
+	    !on)
+		fatalx("parent passed a socket that does not listen");
+	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
+		fatal("listening socket");
+	a->fd = fd;
+	event_set(&a->ev, fd, EV_READ | EV_PERSIST, acceptor_conns, a);
+	evtimer_set(&a->pause, acceptor_resume, a);
+	if (!a->stopped && event_add(&a->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+static void
+acceptor_conns(int fd, short ev, void *arg)
+{
+	struct acceptor		*a = arg;
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv = { ACCEPT_PAUSE, 0 };
+	socklen_t		 len;
+	const char		*what;
+	int			 i, s;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (a->prepare != NULL && a->prepare(a->arg, &what) == -1)
+			goto fail;
+		what = "accept";
+		len = sizeof(ss);
+		s = accept4(fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			goto fail;
+		}
+		a->conn(a->arg, s, (struct sockaddr *)&ss, len);
+	}
+	return;
+
+ fail:
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		/* Out of descriptors or memory: retry later, not now. */
+		log_warn("%s, pausing %d s with %u sessions", what,
+		    ACCEPT_PAUSE, *a->nsessions);
+		event_del(&a->ev);
+		evtimer_add(&a->pause, &tv);
+	} else
+		log_warn("%s", what);
+}
+
+static void
+acceptor_resume(int fd, short ev, void *arg)
+{
+	struct acceptor	*a = arg;
+
+	if (!a->stopped && event_add(&a->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* Stop (on) or start again accepting. */
+void
+acceptor_stop(struct acceptor *a, int on)
+{
+	a->stopped = on;
+	evtimer_del(&a->pause);
+	event_del(&a->ev);
+	if (!on && event_add(&a->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* Accept no more: the socket is closed. */
+void
+acceptor_close(struct acceptor *a)
+{
+	event_del(&a->ev);
+	evtimer_del(&a->pause);
+	close(a->fd);
+	a->fd = -1;
+}
