@@ -55,12 +55,13 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 # the process layer (log, channels and messages, the settings, the child
 # prologue, sandbox, addresses), the protocol helpers (POP3 lines, the
 # user tables), and the mail store (maildir naming, CRLF, popcache, the
-# UIDLs of other servers, the maildrop) for wrkrpop, mda and popd -m.
+# UIDLs of other servers, the maildrop, Maildir++ quotas) for wrkrpop,
+# mda and popd -m.
 PROC_OBJS=	common/log.o common/msg.o common/proto.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
 		common/stats.o compat/compat.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
-		common/oldids.o common/maildrop.o
+		common/oldids.o common/maildrop.o common/quota.o
 # The steps of a delivery, for mda and dlvrpop.
 DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
@@ -109,7 +110,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
 		popd/lmtp_accept.h popd/lmtp_txn.h common/deliver.h \
-		popd/control_cmd.h common/stats.h common/acceptor.h
+		popd/control_cmd.h common/stats.h common/acceptor.h \
+		common/quota.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -122,7 +124,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
 		regress/unit/test_stats regress/unit/test_ticket \
-		regress/unit/test_host
+		regress/unit/test_host regress/unit/test_quota
 
 all: ${PROGS}
 
@@ -260,6 +262,13 @@ regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_ctlcmd.o \
 	    ${TEST_CTLCMD_OBJS} ${LDLIBS}
 
+# test_quota links quota.c and the maildir naming it counts with.
+TEST_QUOTA_OBJS=	common/quota.o common/maildir.o common/crlf.o \
+		common/settings.o
+regress/unit/test_quota: regress/unit/test_quota.o ${TEST_QUOTA_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_quota.o ${TEST_QUOTA_OBJS} \
+	    ${LDLIBS}
+
 # test_addr links addr.c alone: the parsing is pure.
 regress/unit/test_addr: regress/unit/test_addr.o common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_addr.o common/addr.o ${LDLIBS}
@@ -278,8 +287,8 @@ regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
 regress/unit/test_ctlcmd.o regress/unit/test_stats.o \
-regress/unit/test_ticket.o regress/unit/test_host.o: ${HDRS} \
-    regress/unit/unit.h
+regress/unit/test_ticket.o regress/unit/test_host.o \
+regress/unit/test_quota.o: ${HDRS} regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -314,7 +323,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_tapi \
 		regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_lmtp \
-		regress/fuzz/fuzz_ctl
+		regress/fuzz/fuzz_ctl \
+		regress/fuzz/fuzz_quota
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -361,6 +371,10 @@ FUZZ_CTL_SRCS=	popd/control_cmd.c common/proto.c common/settings.c \
 regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
 	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c
+regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
+	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

@@ -345,6 +345,18 @@ maildir_namesize(const char *name)
 }
 
 /*
+ * The file size that the unique name of a maildir file states in
+ * ",S=<n>" (Maildir++, for quotas), or -1.
+ */
+off_t
+maildir_rawsize(const char *name)
+{
+	const char	*base = base_name(name);
+
+	return name_field(base, base + strcspn(base, ":"), 'S');
+}
+
+/*
  * Whether size can be the RFC 1939 size of a file whose unique name
  * states ",S=<n>": between n and 2n + 2 (every LF doubled, a final
  * CRLF added).  A name without ",S=" cannot contradict it.
@@ -352,11 +364,8 @@ maildir_namesize(const char *name)
 int
 maildir_size_fits(const char *name, off_t size)
 {
-	const char	*base = base_name(name), *end;
-	off_t		 raw;
+	off_t	raw = maildir_rawsize(name);
 
-	end = base + strcspn(base, ":");
-	raw = name_field(base, end, 'S');
 	return size >= 0 &&
 	    (raw == -1 || (size >= raw && size <= 2 * raw + 2));
 }

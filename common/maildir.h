@@ -28,6 +28,7 @@ int		 maildir_readdir(int, const char *,
 int		 maildir_uidl(const char *, char *, size_t);
 void		 maildir_uidl_alt(const char *, unsigned int, char *, size_t);
 off_t		 maildir_namesize(const char *);
+off_t		 maildir_rawsize(const char *);
 int		 maildir_msgsize(int, const char *, off_t *);
 int		 maildir_readsize(int, const char *, off_t *);
 int		 maildir_size_fits(const char *, off_t);

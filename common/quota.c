@@ -1,0 +1,551 @@
+/*
+ * quota.c -- Maildir++ quotas: reading, recalculating and appending to
+ * the "maildirsize" file in a maildir's root (quota.h says what the
+ * file holds and how far its count can be off).
+ *
+ * Writers append one line with a single write(2) under O_APPEND: a line
+ * is far below PIPE_BUF, so lines from concurrent writers never mix,
+ * and nothing is locked, so a writer killed anywhere leaves nothing
+ * held; at worst a line cut short, which is damage the next reader
+ * repairs by a recalculation.  A recalculation writes the new file in
+ * tmp/ and renames it over the old one, so readers see one or the
+ * other, whole.
+ *
+ * Folders and Trash: the maildir and every folder (".Name") are
+ * counted, Trash and messages flagged T included, as Dovecot counts
+ * them by default (Courier leaves both out unless built with
+ * --with-trashquota); Dovecot and popd then agree on the same maildir.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "maildir.h"
+#include "quota.h"
+
+/* A count of the maildir and a stamp of the directories it read. */
+struct scan {
+	int		count;		/* read the messages, not only stat */
+	int		dirfd;		/* new/ or cur/ being read */
+	int64_t		bytes, msgs;
+	uint64_t	stamp;		/* sum over the directories' stamps */
+};
+
+static int	say(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static int	close_failed(int);
+static int	write_close(int, const char *, int);
+static int	parse_num(const char **, const char *, int64_t *);
+static int	parse_pair(const char *, const char *, int64_t *, int64_t *);
+static int	count_msg(void *, const char *);
+static int	scan_sub(int, const char *, struct scan *);
+static int	scan_maildir(int, struct scan *);
+static int	write_file(int, const struct quota_limit *,
+		    const struct scan *, char *, size_t);
+
+/* Put a message in msg (if any), errno kept; returns -1 for failures. */
+static int
+say(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+
+	if (msg != NULL && msglen > 0) {
+		va_start(ap, fmt);
+		(void)vsnprintf(msg, msglen, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved;
+	return -1;
+}
+
+/* Close fd after a failure: -1, errno of the failure kept. */
+static int
+close_failed(int fd)
+{
+	int	saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * One write(2) of the whole buffer, then close: a short write is a
+ * failure (EIO), not something to finish with a second write, which
+ * another writer's line could come between.
+ */
+static int
+write_close(int fd, const char *buf, int len)
+{
+	ssize_t	n;
+
+	if ((n = write(fd, buf, len)) != len) {
+		if (n >= 0)
+			errno = EIO;
+		return close_failed(fd);
+	}
+	return close(fd);
+}
+
+int
+quota_def_parse(const char *s, size_t len, struct quota_limit *lim)
+{
+	const char	*p = s, *end = s + len;
+	uint64_t	 v, bytes = 0, msgs = 0;
+	unsigned int	 d;
+
+	while (p < end) {
+		if (p > s && *p++ != ',')
+			return -1;
+		for (v = 0, d = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+			if (v > (UINT64_MAX - (*p - '0')) / 10)
+				return -1;
+			v = v * 10 + (*p - '0');
+			d++;
+		}
+		if (d == 0 || p == end ||
+		    !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+			return -1;
+		/* Other letters are kinds of quota we do not know. */
+		if (*p == 'S')
+			bytes = v;
+		else if (*p == 'C')
+			msgs = v;
+		p++;
+	}
+	lim->bytes = bytes;
+	lim->msgs = msgs;
+	return 0;
+}
+
+int
+quota_def_format(const struct quota_limit *lim, char *buf, size_t len)
+{
+	unsigned long long	b = lim->bytes, c = lim->msgs;
+	int			n;
+
+	/* Dovecot's form: "0S" rather than an empty line for no limit. */
+	if (c == 0)
+		n = snprintf(buf, len, "%lluS", b);
+	else if (b == 0)
+		n = snprintf(buf, len, "%lluC", c);
+	else
+		n = snprintf(buf, len, "%lluS,%lluC", b, c);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ERANGE;
+		return -1;
+	}
+	return n;
+}
+
+/* An integer with an optional '-', within int64_t. */
+static int
+parse_num(const char **pp, const char *end, int64_t *v)
+{
+	const char	*p = *pp;
+	int64_t		 n = 0;
+	int		 neg = 0;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+		if (__builtin_mul_overflow(n, 10, &n) ||
+		    __builtin_add_overflow(n, neg ? -(*p - '0') : *p - '0',
+		    &n))
+			return -1;
+	*pp = p;
+	*v = n;
+	return 0;
+}
+
+#define BLANK(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || \
+			    (c) == '\v' || (c) == '\f')
+
+/* A line of two integers between blanks, [p, end), no newline. */
+static int
+parse_pair(const char *p, const char *end, int64_t *a, int64_t *b)
+{
+	while (p < end && BLANK(*p))
+		p++;
+	if (parse_num(&p, end, a) == -1 || p == end || !BLANK(*p))
+		return -1;
+	while (p < end && BLANK(*p))
+		p++;
+	if (parse_num(&p, end, b) == -1)
+		return -1;
+	while (p < end && BLANK(*p))
+		p++;
+	return p == end ? 0 : -1;
+}
+
+int
+quota_parse(const char *buf, size_t len, struct quota_limit *def,
+    struct quota_use *use, char *err, size_t errlen)
+{
+	const char	*p, *end = buf + len, *nl;
+	int64_t		 b, m, sb = 0, sm = 0;
+	int		 line = 1;
+
+	if ((nl = memchr(buf, '\n', len)) == NULL)
+		return say(err, errlen, "line 1: %s", len == 0 ? "empty file" :
+		    "no newline at the end");
+	if (quota_def_parse(buf, nl - buf, def) == -1)
+		return say(err, errlen, "line 1: not a quota definition");
+	for (p = nl + 1; p < end; p = nl + 1) {
+		if (line == INT_MAX)
+			return say(err, errlen, "too many lines");
+		line++;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			return say(err, errlen,
+			    "line %d: no newline at the end", line);
+		if (parse_pair(p, nl, &b, &m) == -1)
+			return say(err, errlen, "line %d: not two integers",
+			    line);
+		if (__builtin_add_overflow(sb, b, &sb) ||
+		    __builtin_add_overflow(sm, m, &sm))
+			return say(err, errlen, "line %d: total out of range",
+			    line);
+	}
+	if (line == 1)
+		return say(err, errlen, "line 2: missing, no usage line");
+	if (sb < 0 || sm < 0)
+		return say(err, errlen, "negative total (%lld bytes, "
+		    "%lld messages)", (long long)sb, (long long)sm);
+	use->bytes = sb;
+	use->msgs = sm;
+	return line - 1;
+}
+
+int
+quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
+    char *msg, size_t msglen)
+{
+	struct quota_limit	 def;
+	struct stat		 st;
+	char			 buf[QUOTA_FILEMAX], err[64];
+	char			 d1[QUOTA_DEFMAX], d2[QUOTA_DEFMAX];
+	size_t			 len = 0;
+	ssize_t			 n = 0;
+	int			 fd, lines, how;
+
+	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_RDONLY, 0)) == -1) {
+		if (errno == ENOENT) {
+			how = QUOTA_MISSING;
+			(void)say(msg, msglen, QUOTA_FILE ": missing");
+		} else if (errno == EINVAL || errno == ELOOP) {
+			/* A link or a FIFO: replaced, never followed. */
+			how = QUOTA_DAMAGED;
+			(void)say(msg, msglen, QUOTA_FILE
+			    ": not a regular file");
+		} else
+			return say(msg, msglen, QUOTA_FILE ": open");
+		goto recalc;
+	}
+	/* The size rule: a file that fills the buffer is not read. */
+	while (len < sizeof(buf)) {
+		if ((n = read(fd, buf + len, sizeof(buf) - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (n == -1 || fstat(fd, &st) == -1) {
+		(void)close_failed(fd);
+		return say(msg, msglen, QUOTA_FILE ": read");
+	}
+	close(fd);
+	if (len == sizeof(buf)) {
+		how = QUOTA_SIZERULE;
+		(void)say(msg, msglen, QUOTA_FILE ": %d bytes or more",
+		    QUOTA_FILEMAX);
+		goto recalc;
+	}
+	if ((lines = quota_parse(buf, len, &def, use, err, sizeof(err))) ==
+	    -1) {
+		how = QUOTA_DAMAGED;
+		(void)say(msg, msglen, QUOTA_FILE " %s", err);
+		goto recalc;
+	}
+	if (def.bytes != want->bytes || def.msgs != want->msgs) {
+		how = QUOTA_REDEFINED;
+		(void)quota_def_format(&def, d1, sizeof(d1));
+		(void)quota_def_format(want, d2, sizeof(d2));
+		(void)say(msg, msglen, QUOTA_FILE ": definition %s, not %s",
+		    d1, d2);
+		goto recalc;
+	}
+	/*
+	 * Before refusing mail, make sure (README.maildirquota): a count
+	 * over quota holds only in a fresh file of one line, which a
+	 * recalculation wrote.
+	 */
+	if (quota_over(want, use) && (lines > 1 ||
+	    time(NULL) - st.st_mtime >= QUOTA_STALE)) {
+		how = QUOTA_OVERSTALE;
+		(void)say(msg, msglen, QUOTA_FILE ": over quota by %s",
+		    lines > 1 ? "several lines" : "an old count");
+		goto recalc;
+	}
+	if (msg != NULL && msglen > 0)
+		msg[0] = '\0';
+	return QUOTA_READ;
+
+ recalc:
+	if (quota_recalc(dirfd, want, use, msg, msglen) == -1)
+		return -1;
+	return how;
+}
+
+/* One message file of the directory being read (maildir_readdir). */
+static int
+count_msg(void *arg, const char *name)
+{
+	struct scan	*sc = arg;
+	struct stat	 st;
+	off_t		 size;
+
+	if ((size = maildir_rawsize(name)) == -1) {
+		if (fstatat(sc->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			/* Moved or removed since it was listed. */
+			return errno == ENOENT ? 0 : -1;
+		size = st.st_size;
+	}
+	/* Absurd ",S=" values stop at the top rather than wrap. */
+	if (__builtin_add_overflow(sc->bytes, size, &sc->bytes))
+		sc->bytes = INT64_MAX;
+	sc->msgs++;
+	return 0;
+}
+
+/*
+ * new/ or cur/ of the maildir or folder fd: stamped before it is read
+ * (README.maildirquota), so that a change while it is read shows; read
+ * when counting.  A missing one is an empty one.
+ */
+static int
+scan_sub(int fd, const char *sub, struct scan *sc)
+{
+	struct stat	st;
+	uint64_t	v[5];
+	int		rv = 0;
+
+	if ((sc->dirfd = openat(fd, sub, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ?
+		    0 : -1;
+	if (fstat(sc->dirfd, &st) == -1)
+		rv = -1;
+	else {
+		/* Summed: the order folders are listed in does not matter. */
+		v[0] = st.st_ino;
+		v[1] = st.st_mtim.tv_sec;
+		v[2] = st.st_mtim.tv_nsec;
+		v[3] = st.st_ctim.tv_sec;
+		v[4] = st.st_ctim.tv_nsec;
+		sc->stamp += maildir_fnv(maildir_fnv(MAILDIR_FNV_BASIS, sub,
+		    strlen(sub)), v, sizeof(v));
+		if (sc->count)
+			rv = maildir_readdir(sc->dirfd, ".", count_msg, sc);
+	}
+	if (rv == -1)
+		(void)close_failed(sc->dirfd);
+	else
+		close(sc->dirfd);
+	sc->dirfd = -1;
+	return rv;
+}
+
+/*
+ * The maildir's new/ and cur/, then those of each folder: a directory
+ * whose name starts with '.' (Maildir++).  Links are not followed.
+ */
+static int
+scan_maildir(int dirfd, struct scan *sc)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	int		 fd, rv = 0, saved;
+
+	if (scan_sub(dirfd, "new", sc) == -1 ||
+	    scan_sub(dirfd, "cur", sc) == -1)
+		return -1;
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if ((dp = fdopendir(fd)) == NULL)
+		return close_failed(fd);
+	while (rv == 0) {
+		errno = 0;
+		if ((de = readdir(dp)) == NULL) {
+			rv = errno != 0 ? -1 : 1;	/* 1: the end */
+			break;
+		}
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		if ((fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			/* Gone, a file or a link: no folder. */
+			if (errno != ENOENT && errno != ENOTDIR &&
+			    errno != ELOOP)
+				rv = -1;
+			continue;
+		}
+		if (scan_sub(fd, "new", sc) == -1 ||
+		    scan_sub(fd, "cur", sc) == -1)
+			rv = close_failed(fd);
+		else
+			close(fd);
+	}
+	saved = errno;
+	closedir(dp);
+	errno = saved;
+	return rv == -1 ? -1 : 0;
+}
+
+/*
+ * A new maildirsize, the definition and the count, made in tmp/ under a
+ * name of its own and renamed into place.  Not fsync'd: a file lost or
+ * cut short in a crash is missing or damaged, and recalculated.
+ */
+static int
+write_file(int dirfd, const struct quota_limit *lim, const struct scan *sc,
+    char *msg, size_t msglen)
+{
+	struct timeval	tv;
+	char		buf[QUOTA_DEFMAX + 48], tmp[80];
+	int		fd, n, len, tries = 0, saved;
+
+	if ((n = quota_def_format(lim, buf, sizeof(buf))) == -1)
+		return say(msg, msglen, QUOTA_FILE ": definition");
+	len = snprintf(buf + n, sizeof(buf) - n, "\n%lld %lld\n",
+	    (long long)sc->bytes, (long long)sc->msgs);
+	if (len < 0 || (size_t)len >= sizeof(buf) - n) {
+		errno = ERANGE;
+		return say(msg, msglen, QUOTA_FILE ": format");
+	}
+	len += n;
+	do {
+		(void)gettimeofday(&tv, NULL);
+		(void)snprintf(tmp, sizeof(tmp), "tmp/%lld.M%06ldP%ldR%08x."
+		    QUOTA_FILE, (long long)tv.tv_sec, (long)tv.tv_usec,
+		    (long)getpid(), arc4random());
+		fd = maildir_openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL,
+		    0600);
+	} while (fd == -1 && errno == EEXIST && ++tries < 10);
+	if (fd == -1)
+		return say(msg, msglen, "%s: create", tmp);
+	if (write_close(fd, buf, len) == -1) {
+		(void)say(msg, msglen, "%s: write", tmp);
+		goto fail;
+	}
+	if (renameat(dirfd, tmp, dirfd, QUOTA_FILE) == -1) {
+		(void)say(msg, msglen, "%s: rename to " QUOTA_FILE, tmp);
+		goto fail;
+	}
+	return 0;
+
+ fail:
+	saved = errno;
+	(void)unlinkat(dirfd, tmp, 0);
+	errno = saved;
+	return -1;
+}
+
+int
+quota_recalc(int dirfd, const struct quota_limit *lim, struct quota_use *use,
+    char *msg, size_t msglen)
+{
+	struct scan	sc, again;
+	int		try;
+
+	for (try = 1;; try++) {
+		memset(&sc, 0, sizeof(sc));
+		sc.count = 1;
+		if (scan_maildir(dirfd, &sc) == -1)
+			return say(msg, msglen, "counting the maildir");
+		if (write_file(dirfd, lim, &sc, msg, msglen) == -1)
+			return -1;
+		/*
+		 * A directory that changed since it was read may hold a
+		 * message counted twice or not at all, and a line appended
+		 * to the old file meanwhile is lost: count again.  A
+		 * maildir that never holds still keeps the last count.
+		 */
+		memset(&again, 0, sizeof(again));
+		if (try == QUOTA_TRIES || (scan_maildir(dirfd, &again) == 0 &&
+		    again.stamp == sc.stamp))
+			break;
+	}
+	use->bytes = sc.bytes;
+	use->msgs = sc.msgs;
+	return 0;
+}
+
+int
+quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
+    int64_t msgs, char *msg, size_t msglen)
+{
+	struct quota_use	use;
+	char			line[48];
+	int			fd, len;
+
+	if (bytes == 0 && msgs == 0)
+		return 0;
+	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_WRONLY | O_APPEND,
+	    0)) == -1) {
+		if (errno == ENOENT || errno == EINVAL || errno == ELOOP)
+			return quota_recalc(dirfd, lim, &use, msg, msglen);
+		return say(msg, msglen, QUOTA_FILE ": open");
+	}
+	len = snprintf(line, sizeof(line), "%lld %lld\n", (long long)bytes,
+	    (long long)msgs);
+	/* One write(2): appends from several writers never mix. */
+	if (write_close(fd, line, len) == -1)
+		return say(msg, msglen, QUOTA_FILE ": append");
+	return 0;
+}
+
+int
+quota_over(const struct quota_limit *lim, const struct quota_use *use)
+{
+	return (lim->bytes != 0 && use->bytes >= 0 &&
+	    (uint64_t)use->bytes >= lim->bytes) ||
+	    (lim->msgs != 0 && use->msgs >= 0 &&
+	    (uint64_t)use->msgs >= lim->msgs);
+}
+
+int
+quota_fits(const struct quota_limit *lim, const struct quota_use *use,
+    uint64_t size)
+{
+	uint64_t	b = use->bytes > 0 ? (uint64_t)use->bytes : 0;
+	uint64_t	m = use->msgs > 0 ? (uint64_t)use->msgs : 0;
+
+	if (lim->bytes != 0 && (b > lim->bytes || size > lim->bytes - b))
+		return 0;
+	if (lim->msgs != 0 && m >= lim->msgs)
+		return 0;
+	return 1;
+}
