@@ -182,7 +182,7 @@ ticket_check(const char *user, const char *pass,
     const struct peeraddr *local, uint64_t *nonce, int64_t *expiry,
     const char **why)
 {
-	const char	*p = pass + strlen(TICKET_TAG), *dot;
+	const char	*p, *dot;
 	char		 want[2 * SHA256_DIGEST_LENGTH + 1], num[24];
 	char		 server[PEER_STRLEN];
 	long long	 exp, t = time(NULL);
@@ -190,7 +190,14 @@ ticket_check(const char *user, const char *pass,
 	size_t		 headlen, i;
 	unsigned char	 diff;
 
+	/* Not a ticket unless ours and keyed, whoever asks (ticket_like). */
+	*why = "no ticket key";
+	if (!haskey)
+		return 0;
 	*why = "malformed";
+	if (strncmp(pass, TICKET_TAG, strlen(TICKET_TAG)) != 0)
+		return 0;
+	p = pass + strlen(TICKET_TAG);
 	/* EXPIRY: digits; NONCE: 16 hex digits; MAC: 64 hex digits. */
 	if ((dot = strchr(p, '.')) == NULL || dot == p ||
 	    (size_t)(dot - p) >= sizeof(num) ||
