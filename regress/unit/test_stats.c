@@ -22,6 +22,7 @@
 
 #include "util.h"
 #include "stats.h"
+#include "version.h"
 #include "unit.h"
 
 /* What the formatters printed, one line after another. */
@@ -176,10 +177,11 @@ show_stats(void)
 	}
 	reset();
 	stats_show(collect, NULL, start, reload);
-	CHECK_INT(out_lines, STAT_MAX + 1);
-	CHECK(strncmp(out_buf, "COUNTER                                 "
-	    "START       RELOAD\nconnections                               "
-	    "100            0\ntls_failures ", 126) == 0,
+	CHECK_INT(out_lines, STAT_MAX + 2);
+	CHECK(strncmp(out_buf, "popd " POPD_VERSION "\nCOUNTER        "
+	    "                         START       RELOAD\nconnections    "
+	    "                           100            0\ntls_failures ",
+	    126 + strlen("popd " POPD_VERSION "\n")) == 0,
 	    "show stats begins:\n%.200s", out_buf);
 	CHECK(has_line("logins_failed_in_use                      105"
 	    "            5"), "no logins_failed_in_use line:\n%s", out_buf);
@@ -231,6 +233,8 @@ metrics(void)
 	CHECK(has_line("popd_sessions{state=\"update\"} 3"), "update gauge");
 	CHECK(has_line("popd_start_time_seconds 1700000000"), "start");
 	CHECK(has_line("popd_reload_time_seconds 1700000100"), "reload");
+	CHECK(has_line("popd_build_info{version=\"" POPD_VERSION "\"} 1"),
+	    "the version");
 	/* One HELP and one TYPE per family. */
 	for (n = 0, p = out_buf; (p = strstr(p, "# TYPE popd_logins_total "))
 	    != NULL; p++)
@@ -238,7 +242,7 @@ metrics(void)
 	CHECK_INT(n, 1);
 	for (n = 0, p = out_buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		n++;
-	CHECK_INT(n, 13);
+	CHECK_INT(n, 14);
 	/* Nothing but HELP, TYPE and samples. */
 	CHECK(strstr(out_buf, "\n\n") == NULL && out_buf[0] == '#',
 	    "blank lines or a bad start");
