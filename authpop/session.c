@@ -167,8 +167,9 @@ session_new(const struct msg_session *ms, int fd)
 
 /*
  * A session of kind ops in S_CMD on socket fd, with its events and timer
- * set but not added; NULL (logged, fd closed) without memory.  POP3 sessions come
- * from the parent (session_new), auth_http ones from nginx (nginx.c).
+ * set but not added; NULL (logged, fd closed) without memory.  POP3
+ * sessions come from the parent (session_new), auth_http ones from nginx
+ * (nginx.c).
  */
 struct session *
 session_alloc(uint64_t id, int fd, uint32_t flags,

@@ -1,21 +1,21 @@
 /*
  * test_host -- authpop's per-address scheduler (authpop/host.c) alone,
  * with the rest of authpop it calls played here: a clock the test moves
- * (now), timers that fire when the test says the time has come
- * (timer_in: host.c's wake-ups, run through libevent's own callbacks),
- * the workers (jobs_submit records each check handed over, in order,
- * and whether it counted as a failing address's), sessions closed
- * (the callback host_init is given), the settings (set) and the channel to the parent
+ * (now), timers that fire when the test says the time has come (timer_in:
+ * host.c's wake-ups, run through libevent's own callbacks), the workers
+ * (jobs_submit records each check handed over, in order, and whether it
+ * counted as a failing address's), sessions closed (the callback
+ * host_init is given), the settings (set) and the channel to the parent
  * (chan_send keeps what host_export sends).  What is tested is what
- * host.c's comments promise: addresses take turns; an address's
- * failure delay, 1 s doubling to the maximum, one failure forgiven per
- * minute; from an address that failed lately one check per delay, in
- * turn after the other addresses', never on every worker; users without
- * failures first in an address's queue, as they stand at dispatch; at
- * most PAIR_WAITING checks of a user in the queue; a user who logged in
- * lately skips queue and delay until a wrong password; the same wrong
- * password again counts once; a check whose client hung up is dropped;
- * what host_export tells a successor, and host_import takes back.
+ * host.c's comments promise: addresses take turns; an address's failure
+ * delay, 1 s doubling to the maximum, one failure forgiven per minute;
+ * from an address that failed lately one check per delay, in turn after
+ * the other addresses', never on every worker; users without failures
+ * first in an address's queue, as they stand at dispatch; at most
+ * PAIR_WAITING checks of a user in the queue; a user who logged in lately
+ * skips queue and delay until a wrong password; the same wrong password
+ * again counts once; a check whose client hung up is dropped; what
+ * host_export tells a successor, and host_import takes back.
  * -DTEST_HOST_GAPS adds tests of two promises host.c does not keep.
  */
 #include <sys/types.h>
