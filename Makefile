@@ -443,6 +443,13 @@ deps:
 lint:
 	mandoc -Tlint -Wwarning ${MANS}
 
+# What can be checked here of the OpenBSD side (regress/openbsd/check.py:
+# the OpenBSD branches compiled against OpenBSD's declarations, the BSD
+# make build of openbsd/ against this one, the port); make test runs it
+# through regress/integration/test_openbsd.py.  bmake: Debian's bmake.
+openbsd-check: all popd/parse.c
+	python3 regress/openbsd/check.py
+
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${LIBEXECDIR} \
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
@@ -478,4 +485,4 @@ clean:
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
 .PHONY: all test demo deps lint install clean dist fuzz fuzz-smoke \
-	fuzz-long fuzz-list
+	fuzz-long fuzz-list openbsd-check

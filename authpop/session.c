@@ -240,7 +240,7 @@ session_reply(struct session *s, const char *fmt, ...)
 void
 session_update(struct session *s)
 {
-	size_t	pending = evbuffer_get_length(s->out);
+	size_t	pending = EVBUFFER_LENGTH(s->out);
 	int	want_read, want_write;
 
 	want_read = (s->state == S_CMD && pending < AUTH_OUTMAX) ||
@@ -355,7 +355,7 @@ pop3_read(struct session *s)
 	int		 r, lines = 0;
 
 	while (s->state == S_CMD && lines < AUTH_BURST &&
-	    evbuffer_get_length(s->out) < AUTH_OUTMAX) {
+	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
 		if ((n = recv(s->fd, peek, sizeof(peek), MSG_PEEK)) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)

@@ -2,12 +2,12 @@
  * compat.c -- OS glue that role files must not carry as #ifdefs.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #ifdef __linux__
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #endif
 
