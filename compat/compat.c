@@ -16,6 +16,10 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#ifdef __linux__
+#include <shadow.h>
+#endif
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -237,6 +241,60 @@ compat_setproctitle(const char *fmt, ...)
 	(void)strlcpy(title_base, title, title_size);
 }
 #endif
+
+int
+compat_getpwent(struct passwd *pwbuf, char *buf, size_t len,
+    struct passwd **pw)
+{
+#ifdef __linux__
+	int	r;
+
+	if ((r = getpwent_r(pwbuf, buf, len, pw)) == ENOENT) {
+		*pw = NULL;
+		return 0;
+	}
+	return *pw == NULL ? r : 0;
+#else
+	(void)pwbuf;
+	(void)buf;
+	(void)len;
+	errno = 0;
+	if ((*pw = getpwent()) == NULL && errno != 0 && errno != ENOENT)
+		return errno;
+	return 0;
+#endif
+}
+
+int
+compat_pwhash(const char *user, char *hash, size_t len)
+{
+#ifdef __linux__
+	struct spwd	 spbuf, *sp;
+	char		*buf;
+	size_t		 buflen = 16384;
+	int		 r, found = 0;
+
+	if ((buf = malloc(buflen)) == NULL)
+		return -1;
+	r = getspnam_r(user, &spbuf, buf, buflen, &sp);
+	if (sp == NULL && r != 0 && r != ENOENT) {
+		freezero(buf, buflen);
+		errno = r;
+		return -1;
+	}
+	if (sp != NULL && strlcpy(hash, sp->sp_pwdp, len) < len)
+		found = 1;
+	freezero(buf, buflen);
+	return found;
+#else
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam_shadow(user)) == NULL)
+		return errno != 0 && errno != ENOENT ? -1 : 0;
+	return strlcpy(hash, pw->pw_passwd, len) < len;
+#endif
+}
 
 int
 compat_anonfile(const char *name)

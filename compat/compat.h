@@ -82,6 +82,22 @@ int	compat_spool_seal(int);
  * has no seals.  -1 with errno on failure.
  */
 int	compat_page_create(const char *, size_t);
+/*
+ * The next entry of the user database, as getpwent(3): 0 with *pw the
+ * entry in pwbuf and buf (Linux) or in static storage (OpenBSD), or
+ * NULL at the end; else an errno value.
+ */
+struct passwd;
+int	compat_getpwent(struct passwd *, char *, size_t, struct passwd **);
+
+/*
+ * user's password hash from the shadow database (Linux getspnam_r(3),
+ * OpenBSD getpwnam_shadow(3)), root only: 1 with it in hash, 0 if the
+ * user has none or it does not fit, -1 with errno if the database
+ * cannot be read.  Not to be called while compat_getpwent walks.
+ */
+int	compat_pwhash(const char *, char *, size_t);
+
 /* The effective uid and gid of a unix socket's peer; -1 with errno. */
 int	compat_peerid(int, uid_t *, gid_t *);
 

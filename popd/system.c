@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "table.h"
 
 static int	member(const struct group *, const struct passwd *);
+static int	auth_lines(FILE *, char **, size_t, size_t *);
 
 /* Is pw in group g, as its primary group or a listed member? */
 static int
@@ -50,15 +50,13 @@ int
 system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 {
 	struct passwd	 pwbuf, *pw;
-	struct spwd	 spbuf, *sp;
 	struct group	 grbuf, *gr = NULL;
 	FILE		*uf = NULL, *af = NULL;
-	char		*buf = NULL, *sbuf = NULL, *gbuf = NULL;
-	size_t		 len = 16384, n = 0, nauth = 0;
+	char		*buf = NULL, *gbuf = NULL, **names = NULL, **nn;
+	size_t		 len = 16384, n = 0, nauth = 0, nnames = 0, j;
 	int		 r, fd, i, ret = -1;
 
-	if ((buf = malloc(len)) == NULL || (sbuf = malloc(len)) == NULL ||
-	    (gbuf = malloc(len * 4)) == NULL) {
+	if ((buf = malloc(len)) == NULL || (gbuf = malloc(len * 4)) == NULL) {
 		log_warn("%s", __func__);
 		goto done;
 	}
@@ -86,15 +84,14 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 	}
 	setpwent();
 	for (;;) {
-		if ((r = getpwent_r(&pwbuf, buf, len, &pw)) != 0 || pw == NULL) {
-			if (r != 0 && r != ENOENT) {
-				errno = r;
-				log_warn("usertab system: the user database");
-				endpwent();
-				goto done;
-			}
-			break;
+		if ((r = compat_getpwent(&pwbuf, buf, len, &pw)) != 0) {
+			errno = r;
+			log_warn("usertab system: the user database");
+			endpwent();
+			goto done;
 		}
+		if (pw == NULL)
+			break;
 		if (pw->pw_uid < c->system_uid[0] ||
 		    pw->pw_uid > c->system_uid[1] || pw->pw_uid == 0 ||
 		    pw->pw_gid == 0 || (gr != NULL && !member(gr, pw)))
@@ -123,24 +120,22 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 		n++;
 		if (af == NULL)
 			continue;
-		r = getspnam_r(pw->pw_name, &spbuf, sbuf, len, &sp);
-		if (sp == NULL && r != 0 && r != ENOENT) {
-			errno = r;
-			log_warn("authtab system: the shadow database "
-			    "(readable by root only)");
+		/* Their hashes once the walk is over: OpenBSD's share it. */
+		if ((nn = reallocarray(names, nnames + 1,
+		    sizeof(*names))) == NULL ||
+		    (nn[nnames] = strdup(pw->pw_name)) == NULL) {
+			log_warn("authtab system");
+			if (nn != NULL)
+				names = nn;
 			endpwent();
 			goto done;
 		}
-		/* Locked ("!", "*") and empty passwords never log in. */
-		if (sp != NULL && table_valid_hash(sp->sp_pwdp) &&
-		    strlen(sp->sp_pwdp) <= COMPAT_HASH_MAX) {
-			fprintf(af, "%s %s\n", pw->pw_name, sp->sp_pwdp);
-			nauth++;
-		}
-		if (sp != NULL)
-			explicit_bzero(sbuf, len);
+		names = nn;
+		nnames++;
 	}
 	endpwent();
+	if (af != NULL && auth_lines(af, names, nnames, &nauth) == -1)
+		goto done;
 	if ((uf != NULL && (fflush(uf) == EOF || ferror(uf))) ||
 	    (af != NULL && (fflush(af) == EOF || ferror(af)))) {
 		log_warn("system tables");
@@ -169,7 +164,36 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 	if (af != NULL)
 		fclose(af);
 	free(buf);
-	freezero(sbuf, len);
 	free(gbuf);
+	for (j = 0; j < nnames; j++)
+		free(names[j]);
+	free(names);
 	return ret;
+}
+
+/*
+ * The authtab lines of names: each one's hash from the shadow database.
+ * Locked ("!", "*") and empty passwords never log in: no line.  -1
+ * (logged) if the database cannot be read.
+ */
+static int
+auth_lines(FILE *af, char **names, size_t n, size_t *nauth)
+{
+	char	hash[COMPAT_HASH_MAX + 1];
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = compat_pwhash(names[i], hash, sizeof(hash))) == -1) {
+			log_warn("authtab system: the shadow database "
+			    "(readable by root only)");
+			return -1;
+		}
+		if (r == 1 && table_valid_hash(hash)) {
+			fprintf(af, "%s %s\n", names[i], hash);
+			(*nauth)++;
+		}
+		explicit_bzero(hash, sizeof(hash));
+	}
+	return 0;
 }

@@ -72,7 +72,6 @@ PROGS = ("popd/popd", "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
 # Files known not to compile for OpenBSD, with the error each must
 # give; a file that compiles, or fails otherwise, fails the check.
 XFAIL = {
-    "popd/system.c": "<shadow.h> does not exist on OpenBSD",
 }
 
 # Typos put into copies of the tree's files: (file, text, typo, the
