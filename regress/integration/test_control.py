@@ -610,7 +610,7 @@ def popctl_without_popd(srv):
     rc, out, err = srv.popctl("bogus")
     T.expect(rc, 1, "popctl bogus")
     T.expect_true(err.startswith('popctl: unknown command "bogus"\nusage: '
-                                 'popctl [-s socket] command'), "usage",
+                                 'popctl [-V] [-s socket] command'), "usage",
                   err)
 
 

@@ -170,8 +170,8 @@ def bad_input_refused(srv):
                             "pw\n")
     T.expect(rc, 0, "name with ._-+@ (stderr %r)" % err)
     for args, want in ((["a", "b"], "one user name at most"),
-                       (["-c"], "usage: popdpass [-s] [-c cost] [user]"),
-                       (["-x"], "usage: popdpass [-s] [-c cost] [user]")):
+                       (["-c"], "usage: popdpass [-sV] [-c cost] [user]"),
+                       (["-x"], "usage: popdpass [-sV] [-c cost] [user]")):
         refused(args, "pw\n", want)
     # No -s and no terminal: say how to give the password instead.
     refused(["-c", "4"], "pw\npw\n", "-s reads standard input")
