@@ -59,7 +59,9 @@ log_stderr(const char *msg, const char *err)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	(void)write(STDERR_FILENO, line, n);
+	if (write(STDERR_FILENO, line, n) == -1) {
+		/* nowhere else to say it */
+	}
 }
 
 /* One datagram per line to the parent's relay (see popd/syslog.c). */

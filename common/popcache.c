@@ -1574,7 +1574,9 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	saved = errno;
 	/* Take back a partial record (disk full). */
 	if (st.st_size >= 0)
-		(void)ftruncate(fd, st.st_size);
+		if (ftruncate(fd, st.st_size) == -1) {
+			/* the next open finds it damaged and rebuilds */
+		}
 	close(fd);
 	close(lockfd);
 	errno = saved;

@@ -92,7 +92,9 @@ on_signal(int sig)
 		_exit(0);
 	}
 	deliver_cleanup(&dlv);
-	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1) {
+		/* the exit status says it */
+	}
 	report();
 	_exit(EX_TEMPFAIL);
 }
@@ -137,10 +139,10 @@ report(void)
 
 	if (ctlfd == -1)
 		return;
-	if (dlv.delivered)
-		(void)write(ctlfd, ok, sizeof(ok) - 1);
-	else
-		(void)write(ctlfd, temp, sizeof(temp) - 1);
+	/* Never waited for: a report lost is a count missed. */
+	if (write(ctlfd, dlv.delivered ? ok : temp, dlv.delivered ?
+	    sizeof(ok) - 1 : sizeof(temp) - 1) == -1) {
+	}
 	(void)close(ctlfd);
 	ctlfd = -1;
 }

@@ -188,8 +188,10 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 	log_warn("exec %s", path);
  fail:
 	if (kind == MU_SESSION)
-		(void)write(POPD_CHANNEL_FD, EXEC_FAILED,
-		    sizeof(EXEC_FAILED) - 1);
+		if (write(POPD_CHANNEL_FD, EXEC_FAILED,
+		    sizeof(EXEC_FAILED) - 1) == -1) {
+			/* the client sees the connection close */
+		}
 	if (saved == EACCES)
 		log_warnx("%s replaced since popd started? restart popd "
 		    "after an upgrade", path);

@@ -948,7 +948,9 @@ wait_io(struct session *s, short events)
 				static const char	msg[] =
 				    "-ERR autologout: idle for too long\r\n";
 
-				(void)write(s->fd, msg, sizeof(msg) - 1);
+				/* Best effort: the session ends anyway. */
+				if (write(s->fd, msg, sizeof(msg) - 1) == -1) {
+				}
 			}
 			session_end(s, "idle timeout", END_TIMEOUT);
 		}
