@@ -175,15 +175,16 @@ static struct peeraddr
 peer(const char *ip, unsigned port)
 {
 	struct peeraddr	p;
-	unsigned char	a[16];
-	int		af = AF_INET;
+	char		buf[64];
 
-	if (inet_pton(af, ip, a) != 1 && inet_pton(af = AF_INET6, ip, a) != 1) {
+	if (strchr(ip, ':') != NULL)
+		(void)snprintf(buf, sizeof(buf), "[%s]:%u", ip, port);
+	else
+		(void)snprintf(buf, sizeof(buf), "%s:%u", ip, port);
+	if (peer_parse(buf, &p) == -1) {
 		printf("bad address %s in the test\n", ip);
 		exit(2);
 	}
-	if (peer_set(&p, af, a, port) == -1)
-		exit(2);
 	return p;
 }
 
