@@ -73,7 +73,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o \
 		popd/tablecache.o popd/tapi.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/pki.o \
+		popd/pki.o popd/userquota.o \
 		popd/listener.o popd/listener_accept.o popd/listener_admit.o \
 		popd/listener_relay.o popd/listener_proxy.o \
 		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
@@ -173,11 +173,12 @@ popctl/popctl: ${POPCTL_OBJS}
 TEST_CRLF_OBJS=	common/crlf.o common/maildir.o common/settings.o
 TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
 		common/oldids.o common/settings.o common/util.o compat/compat.o \
-		common/crlf.o common/log.o
+		common/crlf.o common/log.o common/quota.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o ${LDLIBS}
-TEST_TABLE_OBJS=	common/table.o common/util.o common/log.o compat/compat.o
+TEST_TABLE_OBJS=	common/table.o common/settings.o common/util.o common/log.o \
+			compat/compat.o
 regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
 	    ${LDLIBS}
@@ -332,15 +333,18 @@ regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
 	    common/pop3.c ${PKG_LIBS}
 regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
-    common/util.c compat/compat.c regress/fuzz/logstub.c ${HDRS}
+    common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
-	    common/table.c common/util.c compat/compat.c \
+	    common/table.c common/settings.c common/util.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
-    common/oldids.c common/settings.c common/util.c compat/compat.c ${HDRS}
+    common/oldids.c common/settings.c common/util.c compat/compat.c \
+    common/quota.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
 	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
+	    common/quota.c \
 	    common/settings.c common/util.c compat/compat.c common/crlf.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
@@ -395,7 +399,7 @@ regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS} \
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
 FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
-		common/oldids.c \
+		common/oldids.c common/quota.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c \
 		common/proto.c common/settings.c common/stats.c \

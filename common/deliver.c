@@ -29,6 +29,7 @@
 #include "deliver.h"
 #include "maildir.h"
 #include "popcache.h"
+#include "quota.h"
 
 #define DELIVER_BUFSZ	65536
 
@@ -348,6 +349,54 @@ deliver_record(struct delivery *d)
 	else if (popcache_append(d->dirfd, rel, uidl, d->octets) == -1)
 		d->warn("%s/popcache: record for %s skipped", d->maildir,
 		    d->newname);
+}
+
+/*
+ * Before the message is written (after deliver_count): whether it fits
+ * under lim, the maildir's use read from maildirsize, or recalculated
+ * when it cannot be trusted (quota.c).  1 it fits, 0 it does not, -1
+ * if the use cannot be had (errmsg says why).  No limit: 1 at once.
+ */
+int
+deliver_fits(struct delivery *d, const struct quota_limit *lim,
+    struct quota_use *use)
+{
+	char	msg[128];
+	int	how;
+
+	memset(use, 0, sizeof(*use));
+	if (lim->bytes == 0 && lim->msgs == 0)
+		return 1;
+	if ((how = quota_read(d->dirfd, lim, use, msg, sizeof(msg))) == -1) {
+		(void)snprintf(d->errmsg, sizeof(d->errmsg), "%s/%s",
+		    d->maildir, msg);
+		return -1;
+	}
+	/* Missing, too long or over: the format's way. Damage is news. */
+	if (how == QUOTA_DAMAGED) {
+		errno = EBADMSG;
+		d->warn("%s/%s: recalculated: %lld bytes, %lld messages",
+		    d->maildir, msg, (long long)use->bytes,
+		    (long long)use->msgs);
+	}
+	return quota_fits(lim, use, d->size);
+}
+
+/*
+ * Step 4, after the commit: the message counted in maildirsize, one
+ * line appended (or the file made, under a limit); without a limit
+ * only a maildirsize others keep is appended to.  A failure costs the
+ * count until the next recalculation: only a warning.
+ */
+void
+deliver_account(struct delivery *d, const struct quota_limit *lim)
+{
+	char	msg[128];
+	int	none = lim->bytes == 0 && lim->msgs == 0;
+
+	if (quota_add(d->dirfd, none ? NULL : lim, d->size, 1, msg,
+	    sizeof(msg)) == -1)
+		d->warn("%s/%s: %s", d->maildir, msg, strerror(errno));
 }
 
 /*

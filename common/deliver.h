@@ -46,6 +46,9 @@ struct delivery {
 	char			 errmsg[PATH_MAX + NAME_MAX + 64];
 };
 
+struct quota_limit;
+struct quota_use;
+
 /* deliver.c */
 void	deliver_init(struct delivery *, void (*)(const char *, ...));
 int	deliver_open(struct delivery *, const char *);
@@ -55,6 +58,9 @@ int	deliver_count(struct delivery *, int);
 int	deliver_spool(struct delivery *, int, int);
 int	deliver_commit(struct delivery *);
 void	deliver_record(struct delivery *);
+int	deliver_fits(struct delivery *, const struct quota_limit *,
+	    struct quota_use *);
+void	deliver_account(struct delivery *, const struct quota_limit *);
 void	deliver_cleanup(struct delivery *);
 
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "maildrop.h"
+#include "quota.h"
 
 #define LOCK_NAME	"popd.lock"
 
@@ -54,6 +55,7 @@ static int	maildrop_relocate(struct maildrop *, struct mmsg *);
 static int	move_noreplace(int, const char *, const char *);
 static int	link_unlink(int, const char *, const char *);
 static int	remove_msg(struct maildrop *, struct mmsg *);
+static off_t	quota_size(struct maildrop *, const char *);
 static int	mmsg_cmp(const void *, const void *);
 static uint64_t	str_hash(const char *);
 static int	pcm_reserve(void *, size_t);
@@ -610,15 +612,39 @@ move_noreplace(int dirfd, const char *from, const char *to)
 static int
 remove_msg(struct maildrop *md, struct mmsg *m)
 {
-	if (unlinkat(md->dirfd, m->name, 0) == 0)
-		return 0;
-	if (errno != ENOENT)
+	off_t	size;
+
+	if ((size = quota_size(md, m->name)) == -1 && errno != ENOENT)
+		return -1;
+	if (size != -1 && unlinkat(md->dirfd, m->name, 0) == 0)
+		goto removed;
+	if (size != -1 && errno != ENOENT)
 		return -1;
 	if (maildrop_relocate(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (unlinkat(md->dirfd, m->name, 0) == -1 && errno != ENOENT)
-		return -1;
+	if ((size = quota_size(md, m->name)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (unlinkat(md->dirfd, m->name, 0) == -1)
+		return errno == ENOENT ? 0 : -1;
+ removed:
+	/* Only what this session removed: another remover counts its own. */
+	md->qbytes += size;
+	md->qmsgs++;
 	return 0;
+}
+
+/* What maildirsize counts of a message: its ",S=", else its size. */
+static off_t
+quota_size(struct maildrop *md, const char *name)
+{
+	struct stat	sb;
+	off_t		size;
+
+	if ((size = maildir_rawsize(name)) != -1)
+		return size;
+	if (fstatat(md->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	return sb.st_size;
 }
 
 static int
@@ -747,6 +773,7 @@ maildrop_update(struct maildrop *md)
 	struct mmsg	*m;
 	size_t		 i;
 	int		 fail = 0, dirty[2] = { 0, 0 };
+	char		 qmsg[128];
 
 	for (i = 0; md->marked > 0 && i < md->nmsgs; i++) {
 		m = &md->msgs[i];
@@ -759,6 +786,12 @@ maildrop_update(struct maildrop *md)
 			update_move(md, m, dirty);
 	}
 	fail += update_sync(md, dirty);
+	/* maildirsize, where others keep one (quota.h): one line. */
+	if (md->qmsgs > 0 && quota_add(md->dirfd, NULL, -(int64_t)md->qbytes,
+	    -(int64_t)md->qmsgs, qmsg, sizeof(qmsg)) == -1)
+		log_warn("%s/%s", md->path, qmsg);
+	md->qbytes = 0;
+	md->qmsgs = 0;
 	if (md->marked > 0)
 		update_compact(md);
 	md->marked = 0;

@@ -49,6 +49,8 @@ struct maildrop {
 	struct oldids	*old;		/* a previous server's, while scanning */
 	size_t		 fromrec;	/* sizes taken from its records */
 	size_t		 removed;	/* messages UPDATE dropped */
+	off_t		 qbytes;	/* what UPDATE removed, as */
+	int64_t		 qmsgs;		/* maildirsize counts it */
 	size_t		 marked;	/* maildrop_mark calls (0: UPDATE
 					   has nothing to look at in msgs) */
 	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */

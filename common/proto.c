@@ -222,7 +222,7 @@ valid_rcptok(const void *p)
 {
 	const struct msg_rcptok	*m = p;
 
-	if (m->status < RCPT_OK || m->status > RCPT_TEMP)
+	if (m->status < RCPT_OK || m->status > RCPT_QUOTASIZE)
 		return "status";
 	if ((m->status == RCPT_OK) != (m->ref != 0))
 		return "ref";
@@ -279,9 +279,31 @@ valid_done(const void *p)
 {
 	const struct msg_done	*m = p;
 
-	if (m->status != DLV_OK && m->status != DLV_TEMP &&
-	    m->status != DLV_FULL)
+	if (m->status < DLV_OK || m->status > DLV_MAX)
 		return "status";
+	if (m->counted > 1 || m->over > m->counted)
+		return "counted";
+	return NULL;
+}
+
+static const char *
+valid_quota(const void *p)
+{
+	const struct msg_quota	*m = p;
+
+	if ((m->bytes == 0 && m->msgs == 0) || m->bytes > INT64_MAX ||
+	    m->msgs > INT64_MAX)
+		return "limit";
+	return NULL;
+}
+
+static const char *
+valid_job(const void *p)
+{
+	const struct msg_job	*m = p;
+
+	if (m->bytes > INT64_MAX || m->msgs > INT64_MAX)
+		return "limit";
 	return NULL;
 }
 
@@ -529,7 +551,9 @@ static const struct msg_decl decls[] = {
 	    valid_delivered, ANY, 0),
 	/* A dlvrpop's channel starts in PH_RUN, after its configuration. */
 	D(MSG_PARENT_DELIVER, P, V, sizeof(struct msg_job), MSG_FD,
-	    valid_none, RUN, 0),
+	    valid_job, RUN, 0),
+	D(MSG_PARENT_QUOTA, P, V, sizeof(struct msg_quota), MSG_NOFD,
+	    valid_quota, RUN, 0),
 	D(MSG_PARENT_DLVCHECK, P, V, sizeof(struct msg_intent), MSG_NOFD,
 	    valid_intent, RUN, 0),
 	/* Before the configuration: the child maps it before confining. */

@@ -24,7 +24,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		19
+#define MSG_VERSION		20
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -63,6 +63,8 @@ enum msg_type {
 	MSG_PARENT_DELIVER,	/* fd: a spooled message; msg_job */
 	MSG_PARENT_DLVCHECK,	/* finish or undo what a killed worker of
 				   this maildir meant to do; msg_intent */
+	MSG_PARENT_QUOTA,	/* the maildir's use against a limit, for
+				   RCPT and popctl show quota; msg_quota */
 	/* parent -> control */
 	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
 				   msg_ctlans */
@@ -332,6 +334,7 @@ struct msg_route {
 /* MSG_LMTP_RCPT */
 struct msg_rcpt {
 	uint64_t	id;		/* the lmtp process's */
+	uint64_t	size;		/* MAIL's SIZE=, 0 if none */
 	char		addr[LMTP_MAXADDR + 1];	/* no <>, not empty */
 };
 
@@ -339,6 +342,8 @@ struct msg_rcpt {
 #define RCPT_OK			1	/* user: the usertab key */
 #define RCPT_NONE		2	/* 550 5.1.1 */
 #define RCPT_TEMP		3	/* 451 4.3.0: the table is down */
+#define RCPT_QUOTA		4	/* over quota: 552 5.2.2 or 452 4.2.2 */
+#define RCPT_QUOTASIZE		5	/* SIZE= does not fit: the same */
 struct msg_rcptok {
 	uint64_t	id;
 	uint64_t	ref;		/* RCPT_OK: the parent's name for it */
@@ -358,7 +363,8 @@ struct msg_deliver {
 #define DLV_OK			1	/* 250 2.0.0: fsync'd in new/ */
 #define DLV_TEMP		2	/* 451 4.3.0: I/O, lock, a killed worker */
 #define DLV_FULL		3	/* 452 4.2.2: ENOSPC, EDQUOT */
-#define DLV_MAX			DLV_FULL
+#define DLV_QUOTA		4	/* over quota: 552 5.2.2 or 452 4.2.2 */
+#define DLV_MAX			DLV_QUOTA
 struct msg_delivered {
 	uint64_t	id;
 	uint32_t	nrcpt;
@@ -368,6 +374,20 @@ struct msg_delivered {
 /* MSG_PARENT_DELIVER: write the fd's message into the maildir. */
 struct msg_job {
 	uint64_t	job;		/* the parent's */
+	uint64_t	bytes;		/* the user's limit, 0: none */
+	uint64_t	msgs;
+};
+
+/*
+ * MSG_PARENT_QUOTA: the maildir's use (quota_read) against this limit;
+ * DONE says DLV_QUOTA if a message of size bytes would not fit (size
+ * 0: if the maildir is at or over the limit), with the use.
+ */
+struct msg_quota {
+	uint64_t	job;
+	uint64_t	bytes;		/* the limit, not both 0 */
+	uint64_t	msgs;
+	uint64_t	size;
 };
 
 /*
@@ -386,7 +406,14 @@ struct msg_intent {
 /* MSG_DLVRPOP_DONE */
 struct msg_done {
 	uint64_t	job;
-	uint32_t	status;		/* DLV_OK, DLV_TEMP or DLV_FULL */
+	uint32_t	status;		/* DLV_OK, _TEMP, _FULL or _QUOTA */
+	uint32_t	counted;	/* bytes, msgs: the use, after a
+					   delivery under a limit, or
+					   MSG_PARENT_QUOTA's */
+	int64_t		bytes;
+	int64_t		msgs;
+	uint32_t	over;		/* counted: at or over the limit */
+	uint32_t	pad;
 };
 
 /*
@@ -465,14 +492,16 @@ struct msg_penalties {
 #define CTL_LOG_BRIEF		10
 #define CTL_MDA_DELIVERED	11
 #define CTL_MDA_DEFERRED	12
-#define CTL_MAX			CTL_MDA_DEFERRED
+#define CTL_MDA_QUOTA		13
+#define CTL_SHOW_QUOTA		14
+#define CTL_MAX			CTL_SHOW_QUOTA
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {
 	uint64_t	req;		/* the control process's */
 	uint32_t	cmd;		/* CTL_* */
 	uint32_t	pad;
-	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER */
+	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER, _SHOW_QUOTA */
 	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE */
 };
 

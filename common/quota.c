@@ -151,6 +151,32 @@ quota_def_format(const struct quota_limit *lim, char *buf, size_t len)
 	return n;
 }
 
+int
+quota_file_limit(int dirfd, struct quota_limit *lim)
+{
+	char	buf[QUOTA_DEFMAX + 2];
+	ssize_t	n;
+	char	*nl;
+	int	fd;
+
+	memset(lim, 0, sizeof(*lim));
+	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_RDONLY, 0)) == -1)
+		return errno == ENOENT || errno == EINVAL || errno == ELOOP ?
+		    0 : -1;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) == -1 && errno == EINTR)
+		continue;
+	if (n == -1)
+		return close_failed(fd);
+	close(fd);
+	buf[n] = '\0';
+	if ((nl = strchr(buf, '\n')) == NULL ||
+	    quota_def_parse(buf, nl - buf, lim) == -1) {
+		memset(lim, 0, sizeof(*lim));
+		return 0;
+	}
+	return lim->bytes != 0 || lim->msgs != 0;
+}
+
 /* An integer with an optional '-', within int64_t. */
 static int
 parse_num(const char **pp, const char *end, int64_t *v)
@@ -516,7 +542,8 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_WRONLY | O_APPEND,
 	    0)) == -1) {
 		if (errno == ENOENT || errno == EINVAL || errno == ELOOP)
-			return quota_recalc(dirfd, lim, &use, msg, msglen);
+			return lim == NULL ? 0 :
+			    quota_recalc(dirfd, lim, &use, msg, msglen);
 		return say(msg, msglen, QUOTA_FILE ": open");
 	}
 	len = snprintf(line, sizeof(line), "%lld %lld\n", (long long)bytes,

@@ -57,6 +57,18 @@ enum quota_how {
  * the step, for log_warn or warn(3), which add errno's text.
  */
 
+/* settings.c: a limit as popd.conf and the quota tables write it */
+
+/*
+ * "SIZE", "SIZE messages N", "messages N" or "none" (SIZE: digits with
+ * K, M, G or T, powers of 1024, and an optional B).  0, or -1 with why
+ * in err (NULL: none).
+ */
+int	quota_spec_parse(const char *, struct quota_limit *, char *, size_t);
+
+/* The other way, with the largest exact unit: "1G messages 1000". */
+int	quota_spec_format(const struct quota_limit *, char *, size_t);
+
 /* quota.c */
 
 /*
@@ -105,10 +117,20 @@ int	quota_recalc(int, const struct quota_limit *, struct quota_use *,
 	    char *, size_t);
 
 /*
+ * The limit maildirsize's definition line states, for a writer that
+ * has none of its own (Maildir++: mda without -q).  1 if there is one,
+ * 0 if none (no file, a definition of no limit, or damage), -1 with
+ * errno if the file cannot be read.
+ */
+int	quota_file_limit(int, struct quota_limit *);
+
+/*
  * Record a change (bytes and messages, negative for removals) made to
  * the maildir: one line appended to maildirsize by one write(2).  When
  * there is no maildirsize it is recalculated instead, which counts the
- * change already made.  Nothing to do for 0 and 0.  0 or -1.
+ * change already made; with no limit (NULL: a writer that only keeps
+ * the count of a file others made, wrkrpop), nothing.  Nothing to do
+ * for 0 and 0.  0 or -1.
  */
 int	quota_add(int, const struct quota_limit *, int64_t, int64_t,
 	    char *, size_t);

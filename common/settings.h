@@ -93,6 +93,19 @@ struct conf_settings {
 	int			 routesrc;	/* TABSRC_FILE or _LOOKUP */
 	int			 route_port[3];	/* ROUTE_POP3, _IMAP, _SMTP */
 	char			 ticket_key[PATH_MAX];
+	/*
+	 * Quotas (quota.h): the default limit of every user, 0 for none
+	 * of a kind; each user's own from quota_users (a file, or a
+	 * database table's name asked with K_ALIAS; "" = none), which
+	 * wins; and how LMTP refuses a recipient over quota.
+	 */
+	struct {
+		uint64_t	 bytes;
+		uint64_t	 msgs;
+		char		 users[PATH_MAX];
+		int		 userssrc;	/* TABSRC_FILE or _LOOKUP */
+		int		 temporary;	/* 452 4.2.2, not 552 5.2.2 */
+	}			 quota;
 };
 /* A ticket key file's size: at least 256 bits of secret. */
 #define TICKET_KEYMIN		32

@@ -78,6 +78,17 @@ static const struct stat_desc {
 	    "popd_refused_total", "limit=\"message_size\"", NULL },
 	[STAT_REFUSED_RECIPIENTS] = { "refused_recipients",
 	    "popd_refused_total", "limit=\"recipients\"", NULL },
+	[STAT_REFUSED_QUOTA_RCPT] = { "quota_refused_rcpt",
+	    "popd_quota_refused_total", "at=\"rcpt\"",
+	    "Recipients refused for their quota: over it at RCPT, SIZE= "
+	    "too big for what is left, the message too big after DATA, "
+	    "by mda." },
+	[STAT_REFUSED_QUOTA_SIZE] = { "quota_refused_size",
+	    "popd_quota_refused_total", "at=\"size\"", NULL },
+	[STAT_REFUSED_QUOTA_DATA] = { "quota_refused_data",
+	    "popd_quota_refused_total", "at=\"data\"", NULL },
+	[STAT_REFUSED_QUOTA_MDA] = { "quota_refused_mda",
+	    "popd_quota_refused_total", "at=\"mda\"", NULL },
 	[STAT_RETRIEVED] = { "retrieved_messages",
 	    "popd_retrieved_messages_total", NULL,
 	    "Messages sent by RETR and TOP." },
@@ -347,6 +358,12 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	out(arg, line);
 	(void)snprintf(line, sizeof(line), "popd_sessions{state=\"update\"} "
 	    "%llu", (unsigned long long)g->update);
+	out(arg, line);
+	metric_head(out, arg, "popd_quota_users_over", "gauge",
+	    "Maildirs over their quota, as their last delivery or check "
+	    "found them.");
+	(void)snprintf(line, sizeof(line), "popd_quota_users_over %llu",
+	    (unsigned long long)g->quota_over);
 	out(arg, line);
 	metric_head(out, arg, "popd_build_info", "gauge",
 	    "popd's version, as a label; the value is always 1.");

@@ -44,6 +44,10 @@ enum stat_id {
 	STAT_REFUSED_LMTP_SESSIONS,	/* lmtp, parent */
 	STAT_REFUSED_MESSAGE_SIZE,	/* lmtp */
 	STAT_REFUSED_RECIPIENTS,	/* lmtp */
+	STAT_REFUSED_QUOTA_RCPT,	/* parent: over quota at RCPT */
+	STAT_REFUSED_QUOTA_SIZE,	/* parent: SIZE= does not fit */
+	STAT_REFUSED_QUOTA_DATA,	/* parent: after DATA, per recipient */
+	STAT_REFUSED_QUOTA_MDA,		/* parent: mda's reports */
 	STAT_RETRIEVED,			/* wrkrpop: RETR and TOP */
 	STAT_RETRIEVED_OCTETS,		/* wrkrpop */
 	STAT_DELETED,			/* wrkrpop: removed at UPDATE */
@@ -92,6 +96,7 @@ struct stats_gauges {
 	uint64_t	authorization;	/* sessions before login */
 	uint64_t	transaction;
 	uint64_t	update;
+	uint64_t	quota_over;	/* maildirs, as of their last check */
 	long long	started;	/* unix times */
 	long long	reloaded;
 };

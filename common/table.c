@@ -28,6 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "quota.h"
+#include "settings.h"
 #include "table.h"
 
 #define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
@@ -295,7 +297,8 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
 	FILE		*fp;
 	const char	*errstr, *sep;
-	char		*line = NULL, *key, *val, *end;
+	char		*line = NULL, *key, *val, *end, why[128];
+	struct quota_limit lim;
 	size_t		 sz = 0, lineno = 0;
 	ssize_t		 len;
 	int		 fd, bad = 0, quiet = kind & TABLE_QUIET;
@@ -327,7 +330,8 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		if (*key == '\0' || *key == '#')
 			continue;
 		/* An IPv6 address starts with ':' maybe: no ':' in routes. */
-		sep = kind == TABLE_ROUTES ? " \t" : " \t:";
+		sep = kind == TABLE_ROUTES || kind == TABLE_QUOTAS ? " \t" :
+		    " \t:";
 		val = key + strcspn(key, sep);
 		if (*val != '\0') {
 			*val++ = '\0';
@@ -349,6 +353,11 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		} else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
 			WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
 			    "IPv6 address", file, lineno, key, val);
+			bad = 1;
+		} else if (kind == TABLE_QUOTAS &&
+		    quota_spec_parse(val, &lim, why, sizeof(why)) == -1) {
+			WARNX("%s:%zu: \"%s\": quota %s", file, lineno, key,
+			    why);
 			bad = 1;
 		} else if (kind == TABLE_USERS &&
 		    check_userinfo(val, file, lineno, quiet) == -1)

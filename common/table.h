@@ -13,6 +13,7 @@
 #define TABLE_AUTH	1	/* name -> crypt(3) hash: authtab */
 #define TABLE_USERS	2	/* name -> uid:gid:/path: usertab */
 #define TABLE_ROUTES	3	/* name or domain -> IP address: route */
+#define TABLE_QUOTAS	4	/* name -> SIZE [messages N]: quota users */
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
 
 /*

@@ -5,8 +5,9 @@
  *
  * Peers:
  *	fd 3	the parent (SOCK_SEQPACKET): MSG_PARENT_DELIVER (a job and
- *		the spooled message) and MSG_PARENT_DLVCHECK in,
- *		MSG_DLVRPOP_INTENT and MSG_DLVRPOP_DONE out.
+ *		the spooled message), MSG_PARENT_DLVCHECK and
+ *		MSG_PARENT_QUOTA in, MSG_DLVRPOP_INTENT and
+ *		MSG_DLVRPOP_DONE out.
  *	fd 4	the configuration, read once before anything else.
  *
  * One job at a time, synchronously: the parent sends the next job only
@@ -15,6 +16,11 @@
  * The names are sent (INTENT) before a file exists under them, so that
  * when this worker is killed mid-job, its successor can be asked
  * (DLVCHECK) to finish the job, or to undo it: never twice, never lost.
+ *
+ * Quotas: a job names the user's limit.  A message that does not fit
+ * under it is refused (DLV_QUOTA) before anything is written; one that
+ * fits is counted in maildirsize after it is in new/.  Jobs of one
+ * maildir are one worker's, one at a time: LMTP alone never overshoots.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,6 +39,7 @@
 #include "deliver.h"
 #include "maildir.h"
 #include "proc.h"
+#include "quota.h"
 #include "sandbox.h"
 
 /* The seals that make a spooled message immutable (Linux memfd). */
@@ -64,14 +71,18 @@ static void		dlvrpop_dispatch_deliver(struct chan *, const void *,
 			    int);
 static void		dlvrpop_dispatch_dlvcheck(struct chan *, const void *,
 			    int);
+static void		dlvrpop_dispatch_quota(struct chan *, const void *,
+			    int);
 static void		dlvrpop_eof(struct chan *);
 static int		dlvrpop_intent(struct delivery *, void *);
-static uint32_t		deliver_job(struct job *, int);
+static uint32_t		deliver_job(struct job *, int,
+			    const struct quota_limit *, struct quota_use *);
 static int		spool_ok(uint64_t, int);
 static uint32_t		job_failed(uint64_t);
 static int		delivered(const char *);
 static int		cur_match(void *, const char *);
-static void		done(struct chan *, uint64_t, uint32_t);
+static void		done(struct chan *, uint64_t, uint32_t,
+			    const struct quota_limit *, const struct quota_use *);
 
 /*
  * Both channels from the parent: the phases keep the configuration
@@ -83,6 +94,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
 	{ MSG_PARENT_DELIVER,	dlvrpop_dispatch_deliver },
 	{ MSG_PARENT_DLVCHECK,	dlvrpop_dispatch_dlvcheck },
+	{ MSG_PARENT_QUOTA,	dlvrpop_dispatch_quota },
 };
 
 static struct chan	conf_chan;
@@ -178,12 +190,49 @@ dlvrpop_dispatch_deliver(struct chan *c, const void *data, int fd)
 {
 	const struct msg_job	*mj = data;
 	struct job		 job = { c, mj->job };
+	struct quota_limit	 lim = { mj->bytes, mj->msgs };
+	struct quota_use	 use;
 	uint32_t		 status;
 
-	status = deliver_job(&job, fd);
+	memset(&use, 0, sizeof(use));
+	status = deliver_job(&job, fd, &lim, &use);
 	if (fd != -1)
 		close(fd);
-	done(c, mj->job, status);
+	done(c, mj->job, status, &lim, (status == DLV_OK ||
+	    status == DLV_QUOTA) && (lim.bytes != 0 || lim.msgs != 0) ? &use :
+	    NULL);
+}
+
+/*
+ * MSG_PARENT_QUOTA: the maildir's use against a limit, for a RCPT (will
+ * a message of size fit?) or popctl show quota (size 0: is it over?).
+ */
+static void
+dlvrpop_dispatch_quota(struct chan *c, const void *data, int fd)
+{
+	const struct msg_quota	*mq = data;
+	struct quota_limit	 lim = { mq->bytes, mq->msgs };
+	struct quota_use	 use;
+	char			 msg[128];
+	uint32_t		 status;
+	int			 how;
+
+	if ((how = quota_read(dlv.dirfd, &lim, &use, msg, sizeof(msg))) ==
+	    -1) {
+		log_warn("%s/%s", dlv.maildir, msg);
+		done(c, mq->job, DLV_TEMP, NULL, NULL);
+		return;
+	}
+	if (how != QUOTA_READ)
+		log_info("%s/%s: recalculated: %lld bytes, %lld messages",
+		    dlv.maildir, msg, (long long)use.bytes,
+		    (long long)use.msgs);
+	if (mq->size == 0)
+		status = quota_over(&lim, &use) ? DLV_QUOTA : DLV_OK;
+	else
+		status = quota_fits(&lim, &use, mq->size) ? DLV_OK :
+		    DLV_QUOTA;
+	done(c, mq->job, status, &lim, &use);
 }
 
 /* Names chosen, no file yet: the parent must know them first. */
@@ -202,8 +251,11 @@ dlvrpop_intent(struct delivery *d, void *arg)
 }
 
 static uint32_t
-deliver_job(struct job *job, int fd)
+deliver_job(struct job *job, int fd, const struct quota_limit *lim,
+    struct quota_use *use)
 {
+	int	fits;
+
 	if (fd == -1) {
 		log_warnx("%s: job %llu: the message's descriptor was lost",
 		    dlv.maildir, (unsigned long long)job->id);
@@ -212,11 +264,26 @@ deliver_job(struct job *job, int fd)
 	if (!spool_ok(job->id, fd))
 		return DLV_TEMP;
 	dlv.arg = job;
-	if (deliver_count(&dlv, fd) == -1 ||
-	    deliver_spool(&dlv, fd, 1) == -1 ||
+	if (deliver_count(&dlv, fd) == -1)
+		return job_failed(job->id);
+	if ((fits = deliver_fits(&dlv, lim, use)) == -1)
+		return job_failed(job->id);
+	if (fits == 0) {
+		log_info("%s: job %llu: %lld bytes do not fit: %lld bytes, "
+		    "%lld messages of %llu bytes, %llu messages",
+		    dlv.maildir, (unsigned long long)job->id,
+		    (long long)dlv.size, (long long)use->bytes,
+		    (long long)use->msgs, (unsigned long long)lim->bytes,
+		    (unsigned long long)lim->msgs);
+		return DLV_QUOTA;
+	}
+	if (deliver_spool(&dlv, fd, 1) == -1 ||
 	    deliver_commit(&dlv) == -1)
 		return job_failed(job->id);
 	deliver_record(&dlv);
+	deliver_account(&dlv, lim);
+	use->bytes += dlv.size;
+	use->msgs++;
 	log_debug("%s: job %llu: new/%s", dlv.maildir,
 	    (unsigned long long)job->id, dlv.newname);
 	return DLV_OK;
@@ -301,7 +368,12 @@ dlvrpop_dispatch_dlvcheck(struct chan *c, const void *data, int fd)
 		    id);
 	log_info("%s: job %llu of a killed worker: %s", dlv.maildir, id,
 	    status == DLV_OK ? "delivered" : "undone");
-	done(c, mi->job, status);
+	/*
+	 * Delivered: its line in maildirsize may be missing, which the
+	 * next recalculation repairs (quota.h's bound); never counted
+	 * twice from here.
+	 */
+	done(c, mi->job, status, NULL, NULL);
 }
 
 /*
@@ -341,13 +413,20 @@ cur_match(void *arg, const char *name)
 }
 
 static void
-done(struct chan *c, uint64_t id, uint32_t status)
+done(struct chan *c, uint64_t id, uint32_t status,
+    const struct quota_limit *lim, const struct quota_use *use)
 {
 	struct msg_done	md;
 
 	memset(&md, 0, sizeof(md));
 	md.job = id;
 	md.status = status;
+	if (use != NULL) {
+		md.counted = 1;
+		md.bytes = use->bytes;
+		md.msgs = use->msgs;
+		md.over = quota_over(lim, use);
+	}
 	chan_send(c, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
 	/* Nothing queued between jobs; a parent gone ends us at its EOF. */
 	(void)chan_sync(c);

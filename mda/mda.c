@@ -14,6 +14,17 @@
  * socket before its confinement and, as it exits, whatever the path,
  * writes one line: "report mda delivered" or "report mda deferred".
  * Without popd there, or with popd slow, nothing waits and nothing fails.
+ *
+ * Quotas: the limit is -q's, else the one maildirsize's first line
+ * states (Maildir++: set by whoever keeps the user's limit, popd's
+ * LMTP deliveries or Dovecot).  A message that does not fit is
+ * removed from tmp/ and refused with EX_NOPERM, which OpenSMTPD turns
+ * into a bounce with mda's last line of output as its text (smtpd's
+ * mda.c: every status but EX_TEMPFAIL and EX_OSERR is permanent);
+ * with -t, EX_TEMPFAIL: the mail waits in the queue.  One that fits is
+ * counted in maildirsize once it is in new/.  Concurrent mdas each
+ * check before they count: together they overshoot the limit by at
+ * most one message per mda running at once for that maildir.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -24,6 +35,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +45,7 @@
 
 #include "deliver.h"
 #include "maildir.h"
+#include "quota.h"
 #include "sandbox.h"
 #include "version.h"
 
@@ -42,12 +55,15 @@
 /* The one delivery: the signal handler undoes what it has begun. */
 static struct delivery	dlv;
 static int		ctlfd = -1;	/* popd's control socket */
+static int		overquota;	/* refused for the quota */
 
 __dead static void	usage(void);
 __dead static void	fail(void);
 static void		cleanup(void);
 static void		on_signal(int);
-static const char	*parse_args(int, char *[], const char **);
+static const char	*parse_args(int, char *[], const char **,
+			    struct quota_limit *, int *, int *);
+static void		quota_check(const struct quota_limit *, int);
 static void		report_open(const char *);
 static void		report(void);
 static void		report_none(void);
@@ -58,7 +74,8 @@ __dead static void
 usage(void)
 {
 	report_none();
-	fprintf(stderr, "usage: mda [-V] [-e subdir] [-s socket] [maildir]\n");
+	fprintf(stderr, "usage: mda [-tV] [-e subdir] [-q quota] [-s socket] "
+	    "[maildir]\n");
 	exit(EX_USAGE);
 }
 
@@ -136,12 +153,14 @@ report(void)
 {
 	static const char	ok[] = "report mda delivered\n";
 	static const char	temp[] = "report mda deferred\n";
+	static const char	quota[] = "report mda quota\n";
+	const char		*line = dlv.delivered ? ok : overquota ?
+				    quota : temp;
 
 	if (ctlfd == -1)
 		return;
 	/* Never waited for: a report lost is a count missed. */
-	if (write(ctlfd, dlv.delivered ? ok : temp, dlv.delivered ?
-	    sizeof(ok) - 1 : sizeof(temp) - 1) == -1) {
+	if (write(ctlfd, line, strlen(line)) == -1) {
 	}
 	(void)close(ctlfd);
 	ctlfd = -1;
@@ -162,14 +181,29 @@ report_none(void)
  * connects to the control socket (-s) first thing after the options.
  */
 static const char *
-parse_args(int argc, char *argv[], const char **subdir)
+parse_args(int argc, char *argv[], const char **subdir,
+    struct quota_limit *lim, int *haslim, int *temp)
 {
 	const char	*home, *sock = MDA_CTLSOCK;
+	char		 why[128];
 	int		 ch;
 
 	*subdir = NULL;
-	while ((ch = getopt(argc, argv, "e:s:V")) != -1) {
+	*haslim = *temp = 0;
+	memset(lim, 0, sizeof(*lim));
+	while ((ch = getopt(argc, argv, "e:q:s:tV")) != -1) {
 		switch (ch) {
+		case 'q':
+			if (quota_spec_parse(optarg, lim, why,
+			    sizeof(why)) == -1) {
+				warnx("-q %s", why);
+				usage();
+			}
+			*haslim = 1;
+			break;
+		case 't':
+			*temp = 1;
+			break;
 		case 'V':
 			printf("mda (popd) %s\n", POPD_VERSION);
 			exit(0);
@@ -252,7 +286,9 @@ mda_signals(void)
 int
 main(int argc, char *argv[])
 {
-	const char	*home, *subdir;
+	struct quota_limit	 lim;
+	const char		*home, *subdir;
+	int			 haslim, temp;
 
 	log_init(1, LOG_MAIL);		/* shared code logs to stderr */
 	log_procinit("mda");
@@ -261,16 +297,53 @@ main(int argc, char *argv[])
 	(void)umask(077);
 	deliver_init(&dlv, warn);
 
-	home = parse_args(argc, argv, &subdir);
+	home = parse_args(argc, argv, &subdir, &lim, &haslim, &temp);
 	mda_open(home, subdir);
+	/* Without -q: maildirsize's own limit, read before confinement. */
+	if (!haslim && quota_file_limit(dlv.dirfd, &lim) == -1)
+		warn("%s/%s: its limit cannot be read: none applied",
+		    dlv.maildir, QUOTA_FILE);
 	mda_signals();
 
 	/* From here on, the maildir is all mda needs to see. */
 	sandbox_mda(dlv.maildir);
 
-	if (deliver_spool(&dlv, STDIN_FILENO, 0) == -1 ||
-	    deliver_commit(&dlv) == -1)
+	if (deliver_spool(&dlv, STDIN_FILENO, 0) == -1)
+		fail();
+	quota_check(&lim, temp);
+	if (deliver_commit(&dlv) == -1)
 		fail();
 	deliver_record(&dlv);
+	deliver_account(&dlv, &lim);
 	return 0;
+}
+
+/*
+ * The message is in tmp/, its size known: refused if it does not fit
+ * (tmp/ is cleaned at exit), with one line that ends in the bounce.
+ */
+static void
+quota_check(const struct quota_limit *lim, int temp)
+{
+	struct quota_use	use;
+	int			fits;
+
+	if ((fits = deliver_fits(&dlv, lim, &use)) == -1)
+		fail();
+	if (fits)
+		return;
+	overquota = 1;
+	fflush(stderr);
+	if (lim->msgs != 0 && (uint64_t)use.msgs >= lim->msgs)
+		fprintf(stderr, "mda: %s mailbox full: %lld messages, the "
+		    "quota of %s is %llu\n", temp ? "4.2.2" : "5.2.2",
+		    (long long)use.msgs, dlv.maildir,
+		    (unsigned long long)lim->msgs);
+	else
+		fprintf(stderr, "mda: %s mailbox full: the message (%lld "
+		    "bytes) would exceed the quota of %s (%lld of %llu bytes "
+		    "used)\n", temp ? "4.2.2" : "5.2.2", (long long)dlv.size,
+		    dlv.maildir, (long long)use.bytes,
+		    (unsigned long long)lim->bytes);
+	exit(temp ? EX_TEMPFAIL : EX_NOPERM);
 }

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "addr.h"
 #include "config.h"
+#include "quota.h"
 #include "chan.h"
 
 static int	resolve_table(struct popd_conf *, const char *, char *, int *,
@@ -280,6 +281,9 @@ conf_check(struct popd_conf *conf)
 			    "proxy statements", POPD_MAXPROXY);
 	if (resolve_table(conf, "route", conf->set.route,
 	    &conf->set.routesrc, &conf->route_where) == -1)
+		errors++;
+	if (resolve_table(conf, "quota users", conf->set.quota.users,
+	    &conf->set.quota.userssrc, &conf->quota_where) == -1)
 		errors++;
 	if (http_check(conf) == -1)
 		errors++;
@@ -588,7 +592,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	const struct conf_pki		*p;
 	const struct conf_trusted	*t;
 	const struct conf_knob		*knobs;
-	char				 buf[INET6_ADDRSTRLEN + 8];
+	struct quota_limit		 lim;
+	char				 buf[INET6_ADDRSTRLEN + 64];
 	size_t				 i, nknobs;
 	int				 v;
 
@@ -645,6 +650,17 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		    conf->set.route_port[ROUTE_IMAP],
 		    conf->set.route_port[ROUTE_SMTP]);
 	}
+	lim.bytes = conf->set.quota.bytes;
+	lim.msgs = conf->set.quota.msgs;
+	(void)quota_spec_format(&lim, buf, sizeof(buf));
+	fprintf(fp, "quota %s\n", buf);
+	if (conf->set.quota.users[0] != '\0') {
+		print_tab(fp, "quota users", conf->set.quota.users,
+		    conf->set.quota.userssrc);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "quota full %s\n", conf->set.quota.temporary ?
+	    "temporary" : "permanent");
 	if (conf->set.ticket_key[0] != '\0') {
 		fputs("ticket key ", fp);
 		print_str(fp, conf->set.ticket_key);

@@ -94,6 +94,7 @@ struct popd_conf {
 	struct conf_where	 authtab_where;	/* file NULL: the default */
 	struct conf_where	 usertab_where;
 	struct conf_where	 route_where;
+	struct conf_where	 quota_where;
 	struct conf_where	 ticket_where;
 	struct conf_listens	 listens;
 	struct conf_pkis	 pkis;

@@ -45,6 +45,9 @@ static const struct ctlword {
 	    "report mda delivered" },
 	{ { "report", "mda", "deferred" }, ARG_NONE, CTL_MDA_DEFERRED,
 	    "report mda deferred" },
+	{ { "report", "mda", "quota" }, ARG_NONE, CTL_MDA_QUOTA,
+	    "report mda quota" },
+	{ { "show", "quota" }, ARG_USER, CTL_SHOW_QUOTA, "show quota NAME" },
 };
 
 static int	fixed(const struct ctlword *);

@@ -56,10 +56,12 @@ ctl_access(uid_t uid, gid_t gid, uint32_t cmd, char *why, size_t len)
 	int		 show, member = 0;
 	size_t		 i;
 
-	if (uid == 0 || cmd == CTL_MDA_DELIVERED || cmd == CTL_MDA_DEFERRED)
+	if (uid == 0 || cmd == CTL_MDA_DELIVERED || cmd == CTL_MDA_DEFERRED ||
+	    cmd == CTL_MDA_QUOTA)
 		return 0;
 	show = cmd == CTL_SHOW_SESSIONS || cmd == CTL_SHOW_STATS ||
-	    cmd == CTL_SHOW_PENALTIES || cmd == CTL_SHOW_METRICS;
+	    cmd == CTL_SHOW_PENALTIES || cmd == CTL_SHOW_METRICS ||
+	    cmd == CTL_SHOW_QUOTA;
 	if (grp[0] != '\0') {
 		member = gid == conf->ctlgid;
 		for (i = 0; !member && i < conf->nctluids; i++)
@@ -146,6 +148,9 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		break;
 	case CTL_KICK_USER:
 		ctl_kick_user(a, m);
+		break;
+	case CTL_SHOW_QUOTA:
+		ctl_show_quota(a, m);
 		break;
 	case CTL_KICK_ADDRESS:
 		ctl_kick_address(a, m);

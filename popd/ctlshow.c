@@ -22,6 +22,8 @@
 #include "chan.h"
 #include "config.h"
 #include "stats.h"
+#include "lookup.h"
+#include "quota.h"
 
 #define PENDING_TIMEOUT	5	/* seconds for a child's answer */
 #define PENDING_PIDS	8	/* listeners (one drains per reload) */
@@ -183,6 +185,7 @@ ctl_show_metrics(struct ctlans *a, const struct msg_ctlreq *r)
 
 	memset(&g, 0, sizeof(g));
 	login_walk(gauge, &g);
+	g.quota_over = userquota_nover();
 	g.started = counters_started();
 	g.reloaded = counters_reload_time();
 	counters_total(c);
@@ -200,6 +203,95 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 	    r->user, (unsigned)ctlans_uid(a), n, n == 1 ? "" : "s");
 	ctlans_printf(a, "%d session%s ended\n", n, n == 1 ? "" : "s");
 	ctlans_end(a, NULL);
+}
+
+/*
+ * show quota NAME: the user's limit, from its table or the default,
+ * and its use, which its maildir's dlvrpop reads (dlvr_quota): the
+ * parent never opens a maildir.  a stays valid: ctlans outlives a
+ * control process that went away meanwhile.
+ */
+struct quota_ask {
+	struct ctlans		*a;
+	struct mailuser		 mu;
+	struct quota_limit	 lim;
+};
+
+static void	quota_user(void *, int, const struct mailuser *,
+		    const char *);
+static void	quota_limit(void *, int, const struct quota_limit *);
+static void	quota_use(void *, uint32_t, const struct quota_use *, int);
+
+void
+ctl_show_quota(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct quota_ask	*q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		ctlans_end(a, "out of memory");
+		return;
+	}
+	q->a = a;
+	mailuser_find(r->user, quota_user, q);
+}
+
+static void
+quota_user(void *arg, int status, const struct mailuser *mu,
+    const char *why)
+{
+	struct quota_ask	*q = arg;
+
+	if (status != MU_FOUND) {
+		ctlans_end(q->a, status == MU_NONE ? "no such user" :
+		    status == MU_TEMP ? "the user table cannot answer" :
+		    "the user's userinfo is refused");
+		free(q);
+		return;
+	}
+	q->mu = *mu;
+	userquota_find(mu->name, quota_limit, q);
+}
+
+static void
+quota_limit(void *arg, int status, const struct quota_limit *lim)
+{
+	struct quota_ask	*q = arg;
+
+	if (status != LOOKUP_FOUND) {
+		ctlans_end(q->a, "the quota table cannot answer");
+		free(q);
+		return;
+	}
+	ctlans_printf(q->a, "user %s\nmaildir %s\n", q->mu.name,
+	    q->mu.maildir);
+	if (lim->bytes == 0 && lim->msgs == 0) {
+		ctlans_printf(q->a, "limit none\n");
+		ctlans_end(q->a, NULL);
+		free(q);
+		return;
+	}
+	q->lim = *lim;
+	dlvr_quota(&q->mu, lim, 0, quota_use, q);
+}
+
+static void
+quota_use(void *arg, uint32_t status, const struct quota_use *use, int over)
+{
+	struct quota_ask	*q = arg;
+
+	ctlans_printf(q->a, "limit %llu bytes, %llu messages\n",
+	    (unsigned long long)q->lim.bytes,
+	    (unsigned long long)q->lim.msgs);
+	if (use == NULL)
+		ctlans_end(q->a, "the maildir's use cannot be read: see the "
+		    "log");
+	else {
+		ctlans_printf(q->a, "used %lld bytes, %lld messages\n"
+		    "over %s\n", (long long)use->bytes, (long long)use->msgs,
+		    over ? "yes" : "no");
+		ctlans_end(q->a, NULL);
+	}
+	free(q);
 }
 
 /* kick address: every listener ends the network's connections. */
@@ -313,7 +405,8 @@ parent_authpop_unpenalized(struct chan *c, const void *data, int fd)
 void
 ctl_mda_report(struct ctlans *a, const struct msg_ctlreq *r)
 {
-	STAT_INC(r->cmd == CTL_MDA_DELIVERED ? STAT_MDA_OK : STAT_MDA_TEMP);
+	STAT_INC(r->cmd == CTL_MDA_DELIVERED ? STAT_MDA_OK :
+	    r->cmd == CTL_MDA_QUOTA ? STAT_REFUSED_QUOTA_MDA : STAT_MDA_TEMP);
 	ctlans_end(a, NULL);
 }
 

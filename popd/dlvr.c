@@ -19,6 +19,13 @@
  * are followed by others, paced (DLV_PAUSE_MAX), until timeout delivery
  * after the first death; then the job is a temporary failure and what
  * it left stays: at worst a message the MTA sends again, never one lost.
+ *
+ * Quotas (userquota.c has each user's limit): a recipient with a limit
+ * is checked at RCPT by its maildir's worker (MSG_PARENT_QUOTA, a job
+ * without a message), which refuses it when the maildir is over, or
+ * when SIZE= says the message cannot fit; its delivery job carries the
+ * limit, and the worker refuses it (DLV_QUOTA) if the message does not
+ * fit then.  popctl show quota asks the same way.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -43,6 +50,7 @@
 #include "proto.h"
 #include "table.h"
 #include "stats.h"
+#include "quota.h"
 
 struct dmsg;
 
@@ -53,12 +61,22 @@ struct dmsg;
  */
 #define DLV_PAUSE_MAX	1000
 
-/* One maildir's part of one message. */
+/*
+ * One maildir's part of one message; or, without a message (m NULL), a
+ * question about its use: done() is told the answer.
+ */
 struct djob {
 	TAILQ_ENTRY(djob)	 entry;		/* its message's, its
 						   worker's, or waiting */
 	uint64_t		 id;
 	struct dmsg		*m;
+	struct quota_limit	 lim;		/* the first recipient's */
+	uint64_t		 size;		/* a question's */
+	dlvr_quota_cb		 done;		/* a question's */
+	void			*arg;
+	struct quota_use	 use;		/* the worker's answer */
+	int			 counted;	/* use is set */
+	int			 over;		/* and at or over lim */
 	uid_t			 uid;
 	gid_t			 gid;
 	char			 maildir[PATH_MAX];
@@ -115,6 +133,8 @@ struct rcptref;
 static void	 rcpt_next(struct rcpt_wait *);
 static void	 rcpt_found(void *, int, const struct mailuser *,
 		    const char *);
+static void	 rcpt_limit(void *, int, const struct quota_limit *);
+static void	 rcpt_use(void *, uint32_t, const struct quota_use *, int);
 static void	 rcpt_reply(struct rcpt_wait *, uint32_t,
 		    const struct mailuser *);
 static void	 dmsg_assign(struct dmsg *, int, const struct rcptref *);
@@ -174,6 +194,7 @@ struct rcptref {
 	gid_t			 gid;
 	char			 user[POPD_MAXUSER + 1];
 	char			*maildir;
+	struct quota_limit	 lim;
 };
 RB_HEAD(rcptreftree, rcptref);
 static int	 rcptref_cmp(struct rcptref *, struct rcptref *);
@@ -236,10 +257,13 @@ dlvr_lmtp_gone(pid_t pid)
  * temporary failure, never an unknown user.
  */
 struct rcpt_wait {
-	pid_t		 lmtppid;
-	uint64_t	 id;
-	char		 cand[3][POPD_MAXUSER + 1];
-	int		 ncand, next;
+	pid_t			 lmtppid;
+	uint64_t		 id;
+	uint64_t		 size;		/* SIZE=, 0 if none */
+	char			 cand[3][POPD_MAXUSER + 1];
+	int			 ncand, next;
+	struct mailuser		 mu;		/* found: who, its quota */
+	struct quota_limit	 lim;
 };
 
 void
@@ -262,6 +286,7 @@ parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
 	}
 	w->lmtppid = ((struct proc *)c->arg)->pid;
 	w->id = mr->id;
+	w->size = mr->size;
 	(void)strlcpy(cand[n++], mr->addr, sizeof(cand[0]));
 	at = strrchr(mr->addr, '@');
 	plus = strchr(mr->addr, '+');
@@ -305,7 +330,12 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 
 	switch (status) {
 	case MU_FOUND:
-		rcpt_reply(w, RCPT_OK, mu);
+		if (!userquota_on()) {
+			rcpt_reply(w, RCPT_OK, mu);
+			break;
+		}
+		w->mu = *mu;
+		userquota_find(mu->name, rcpt_limit, w);
 		break;
 	case MU_NONE:
 		w->next++;
@@ -328,6 +358,41 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 		rcpt_reply(w, RCPT_TEMP, NULL);
 		break;
 	}
+}
+
+/* The recipient's limit: none, or ask its maildir's worker. */
+static void
+rcpt_limit(void *arg, int status, const struct quota_limit *lim)
+{
+	struct rcpt_wait	*w = arg;
+
+	if (status != LOOKUP_FOUND) {
+		rcpt_reply(w, RCPT_TEMP, NULL);
+		return;
+	}
+	w->lim = *lim;
+	if (lim->bytes == 0 && lim->msgs == 0) {
+		rcpt_reply(w, RCPT_OK, &w->mu);
+		return;
+	}
+	dlvr_quota(&w->mu, lim, w->size, rcpt_use, w);
+}
+
+/* Its worker's answer: over quota, too big for what is left, or in. */
+static void
+rcpt_use(void *arg, uint32_t status, const struct quota_use *use, int over)
+{
+	struct rcpt_wait	*w = arg;
+
+	if (status == DLV_QUOTA) {
+		STAT_INC(use != NULL && !over ? STAT_REFUSED_QUOTA_SIZE :
+		    STAT_REFUSED_QUOTA_RCPT);
+		rcpt_reply(w, use != NULL && !over ? RCPT_QUOTASIZE :
+		    RCPT_QUOTA, NULL);
+	} else if (status == DLV_OK)
+		rcpt_reply(w, RCPT_OK, &w->mu);
+	else
+		rcpt_reply(w, RCPT_TEMP, NULL);
 }
 
 static void
@@ -361,6 +426,7 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 			r->lmtppid = w->lmtppid;
 			r->uid = mu->uid;
 			r->gid = mu->gid;
+			r->lim = w->lim;
 			(void)strlcpy(r->user, mu->name, sizeof(r->user));
 			RB_INSERT(rcptreftree, &rcptrefs, r);
 			p->nrefs++;
@@ -469,6 +535,7 @@ dmsg_assign(struct dmsg *m, int i, const struct rcptref *r)
 		evtimer_set(&j->pause, job_pause, j);
 		j->uid = r->uid;
 		j->gid = r->gid;
+		j->lim = r->lim;
 		(void)strlcpy(j->maildir, r->maildir, sizeof(j->maildir));
 		(void)strlcpy(j->user, r->user, sizeof(j->user));
 		TAILQ_INSERT_TAIL(&m->jobs, j, entry);
@@ -520,7 +587,9 @@ dlv_count(const uint32_t *status, uint32_t n)
 	uint32_t	i;
 
 	for (i = 0; i < n; i++)
-		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK : STAT_LMTP_TEMP);
+		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK :
+		    status[i] == DLV_QUOTA && !conf->set.quota.temporary ?
+		    STAT_LMTP_PERM : STAT_LMTP_TEMP);
 }
 
 static void
@@ -529,6 +598,17 @@ job_done(struct djob *j, uint32_t status)
 	struct dmsg	*m = j->m;
 	int		 i;
 
+	if (j->counted)
+		userquota_seen(j->maildir, j->over);
+	if (status == DLV_QUOTA && m != NULL)
+		STAT_ADD(STAT_REFUSED_QUOTA_DATA, j->nrcpt);
+	if (m == NULL) {
+		evtimer_del(&j->pause);
+		j->done(j->arg, status, j->counted ? &j->use : NULL,
+		    j->over);
+		free(j);
+		return;
+	}
 	for (i = 0; i < j->nrcpt; i++)
 		m->status[j->rcpt[i]] = status;
 	evtimer_del(&j->pause);
@@ -643,6 +723,7 @@ dworker_next(struct dworker *w)
 {
 	struct timeval	 tv = { 0, 0 };
 	struct msg_job	 mj;
+	struct msg_quota mq;
 	struct djob	*j;
 	int		 fd;
 
@@ -663,6 +744,15 @@ dworker_next(struct dworker *w)
 	w->job = j;
 	tv.tv_sec = conf->set.timeout.delivery;
 	evtimer_add(&w->timer, &tv);
+	if (j->m == NULL) {
+		memset(&mq, 0, sizeof(mq));
+		mq.job = j->id;
+		mq.bytes = j->lim.bytes;
+		mq.msgs = j->lim.msgs;
+		mq.size = j->size;
+		chan_send(&w->chan, MSG_PARENT_QUOTA, -1, &mq, sizeof(mq));
+		return;
+	}
 	if (j->has_intent) {
 		/* Its worker died: what did it leave? */
 		j->checked++;
@@ -679,6 +769,8 @@ dworker_next(struct dworker *w)
 	}
 	memset(&mj, 0, sizeof(mj));
 	mj.job = j->id;
+	mj.bytes = j->lim.bytes;
+	mj.msgs = j->lim.msgs;
 	log_debug("lmtp: job %llu to dlvrpop %d for %s",
 	    (unsigned long long)j->id, (int)w->pid, w->maildir);
 	chan_send(&w->chan, MSG_PARENT_DELIVER, fd, &mj, sizeof(mj));
@@ -870,10 +962,46 @@ dworker_done(struct chan *c, const void *data, int fd)
 		    "delivering is %s", w->maildir, md->status == DLV_OK ?
 		    "in new/: delivered once" : "not there: removed, "
 		    "temporary failure");
+	if (md->counted) {
+		j->counted = 1;
+		j->over = md->over;
+		j->use.bytes = md->bytes;
+		j->use.msgs = md->msgs;
+	}
 	evtimer_del(&w->timer);
 	w->job = NULL;
 	job_done(j, md->status);
 	dworker_next(w);
+}
+
+/*
+ * Ask mu's maildir's worker for its use against lim, and whether a
+ * message of size bytes fits (0: whether it is over): done(arg, DLV_OK
+ * or DLV_QUOTA, the use, whether it is over) or done(arg, DLV_TEMP,
+ * NULL, 0), perhaps before this returns.
+ */
+void
+dlvr_quota(const struct mailuser *mu, const struct quota_limit *lim,
+    uint64_t size, dlvr_quota_cb done, void *arg)
+{
+	struct djob	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		log_warn("%s", __func__);
+		done(arg, DLV_TEMP, NULL, 0);
+		return;
+	}
+	j->id = nextjob++;
+	evtimer_set(&j->pause, job_pause, j);
+	j->uid = mu->uid;
+	j->gid = mu->gid;
+	j->lim = *lim;
+	j->size = size;
+	j->done = done;
+	j->arg = arg;
+	(void)strlcpy(j->maildir, mu->maildir, sizeof(j->maildir));
+	(void)strlcpy(j->user, mu->name, sizeof(j->user));
+	job_queue(j);
 }
 
 /* SIGCHLD: 1 if pid was a delivery worker we still know. */

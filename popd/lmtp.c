@@ -112,6 +112,7 @@ static struct lograte			rate_busy, rate_peer;
 
 static void	lmtp_parent_listen(struct chan *, const void *, int);
 static void	lmtp_parent_drain(struct chan *, const void *, int);
+static const char	*quota_code(void);
 static void	lmtp_parent_rcpt(struct chan *, const void *, int);
 static void	lmtp_parent_delivered(struct chan *, const void *, int);
 static void	lmtp_parent_eof(struct chan *);
@@ -247,6 +248,13 @@ lmtp_parent_eof(struct chan *c)
 	exit(0);
 }
 
+/* A recipient over quota: 552 5.2.2, or 452 4.2.2 (quota full temporary). */
+static const char *
+quota_code(void)
+{
+	return set.quota.temporary ? "452 4.2.2" : "552 5.2.2";
+}
+
 /* The parent's answer to a RCPT: the recipient's user, or why not. */
 static void
 lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
@@ -276,6 +284,15 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 		log_info("%s: <%s> -> <%s>: no such user", s->client,
 		    s->txn.sender, s->txn.asked);
 		reply(s, "550 5.1.1 <%s>: no such user", s->txn.asked);
+		break;
+	case RCPT_QUOTA:
+	case RCPT_QUOTASIZE:
+		log_info("%s: <%s> -> <%s>: %s", s->client, s->txn.sender,
+		    s->txn.asked, m->status == RCPT_QUOTA ? "over quota" :
+		    "SIZE= over what the quota leaves");
+		reply(s, "%s <%s> mailbox full: %s", quota_code(),
+		    s->txn.asked, m->status == RCPT_QUOTA ?
+		    "over quota" : "the message would exceed the quota");
 		break;
 	default:
 		log_info("%s: <%s> -> <%s>: temporary failure, user table "
@@ -325,6 +342,13 @@ lmtp_parent_delivered(struct chan *c, const void *data, int fd)
 			    s->txn.sender, r->addr, r->user);
 			reply(s, "452 4.2.2 <%s> mailbox full or disk full",
 			    r->addr);
+			break;
+		case DLV_QUOTA:
+			log_info("%s: <%s> -> <%s> (%s): over quota, %lld "
+			    "bytes", s->client, s->txn.sender, r->addr,
+			    r->user, s->txn.msgsize + s->txn.hdrlen);
+			reply(s, "%s <%s> mailbox full: the message would "
+			    "exceed the quota", quota_code(), r->addr);
 			break;
 		default:
 			log_info("%s: <%s> -> <%s> (%s): temporary failure",
@@ -601,6 +625,7 @@ session_line(struct session *s, const char *line, size_t len)
 		else {
 			(void)strlcpy(s->txn.sender, cmd.path,
 			    sizeof(s->txn.sender));
+			s->txn.declared = cmd.size > 0 ? cmd.size : 0;
 			s->txn.mail = 1;
 			reply(s, "250 2.1.0 ok");
 		}
@@ -619,6 +644,7 @@ session_line(struct session *s, const char *line, size_t len)
 		}
 		memset(&mr, 0, sizeof(mr));
 		mr.id = s->id = ++next_id;
+		mr.size = s->txn.declared;
 		(void)strlcpy(mr.addr, cmd.path, sizeof(mr.addr));
 		(void)strlcpy(s->txn.asked, cmd.path, sizeof(s->txn.asked));
 		s->state = L_RCPT;

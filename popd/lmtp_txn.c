@@ -84,6 +84,7 @@ txn_reset(struct lmtp_txn *t)
 	t->spool = -1;
 	t->mail = 0;
 	t->sender[0] = '\0';
+	t->declared = 0;
 	t->nrcpt = 0;
 	t->msgsize = t->octets = t->hdrlen = 0;
 	t->toobig = t->spoolerr = t->full = 0;

@@ -31,6 +31,7 @@ struct lmtp_txn {
 	const char		*client;	/* its session's, for logs */
 	int			 mail;
 	char			 sender[LMTP_MAXADDR + 1];
+	long long		 declared;	/* MAIL's SIZE=, 0 if none */
 	char			 asked[LMTP_MAXADDR + 1];	/* RCPT */
 	struct lmtp_rcpt	*rcpts;
 	size_t			 nrcpt, rcptcap;

@@ -173,7 +173,7 @@ lookup_start(const struct popd_conf *c)
 	const struct conf_table	*ct;
 	struct dbtable		*t, *nt, *next;
 	struct request		*r;
-	const char		*names[3];
+	const char		*names[4];
 	int			 i, j, k;
 
 	TAILQ_FOREACH(t, &tables, entry)
@@ -182,7 +182,10 @@ lookup_start(const struct popd_conf *c)
 	names[1] = c->set.usersrc == TABSRC_LOOKUP ? c->set.usertab : NULL;
 	names[2] = c->set.route[0] != '\0' &&
 	    c->set.routesrc == TABSRC_LOOKUP ? c->set.route : NULL;
-	for (i = 0; i < 3; i++) {
+	names[3] = c->set.quota.users[0] != '\0' &&
+	    c->set.quota.userssrc == TABSRC_LOOKUP ? c->set.quota.users :
+	    NULL;
+	for (i = 0; i < 4; i++) {
 		if (names[i] == NULL)
 			continue;
 		for (k = 0; k < i; k++)

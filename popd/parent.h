@@ -74,6 +74,7 @@ struct users {
 	size_t			 macsz;
 	int			 authfd;
 	struct table		 routes;	/* route, a file */
+	struct table		 quotas;	/* quota users, a file */
 };
 struct pwchange;
 TAILQ_HEAD(pwchangeq, pwchange);
@@ -130,12 +131,21 @@ int		 system_tables(const struct popd_conf *, int *, int *);
 #define USERS_BADUSERTAB	0x01
 #define USERS_BADAUTHTAB	0x02
 #define USERS_BADROUTE		0x04
+#define USERS_BADQUOTA		0x08
 int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
 int		 users_refused_uid(uid_t, char *, size_t);
 void		 users_free(struct users *);
 void		 pwchanges_send(struct pwchangeq *, const struct proc *);
 void		 pwchanges_free(struct pwchangeq *);
+
+/* userquota.c */
+struct quota_limit;
+typedef void	(*userquota_cb)(void *, int, const struct quota_limit *);
+int		 userquota_on(void);
+void		 userquota_find(const char *, userquota_cb, void *);
+void		 userquota_seen(const char *, int);
+size_t		 userquota_nover(void);
 
 /* spent.c */
 #define SPENT_AGAIN	1
@@ -209,6 +219,7 @@ void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_metrics(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);
@@ -227,6 +238,11 @@ void		 parent_lmtp_rcpt(struct chan *, const void *, int);
 void		 parent_lmtp_deliver(struct chan *, const void *, int);
 void		 parent_lmtp_forget(struct chan *, const void *, int);
 void		 dlvr_lmtp_gone(pid_t);
+struct quota_use;
+typedef void	(*dlvr_quota_cb)(void *, uint32_t, const struct quota_use *,
+		    int);
+void		 dlvr_quota(const struct mailuser *, const struct quota_limit *,
+		    uint64_t, dlvr_quota_cb, void *);
 int		 dlvr_exited(pid_t, int);
 
 /* route.c */

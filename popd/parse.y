@@ -34,6 +34,7 @@
 #include "util.h"
 #include "settings.h"
 #include "config.h"
+#include "quota.h"
 
 #define MAXINCLUDE	16	/* nested include files */
 #define MAXEXPAND	64	/* macro expansions in one line */
@@ -118,6 +119,8 @@ static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
 static void	 add_listen(const char *, const char *, int);
 static void	 set_route_port(const char *, long long, int);
+static void	 quota_arg(const char *, int);
+static void	 set_quota(int);
 static void	 add_pki(const char *, int, const char *, int);
 static void	 add_trusted(struct conf_trusteds *, const char *,
 		    const char *, int, int);
@@ -129,7 +132,7 @@ static void	 where(struct conf_where *, int);
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
-%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL USER
+%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL USER QUOTA
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -298,6 +301,9 @@ main		: AUTHTAB STRING		{
 			    &conf->route_where, "route", $3, TABSRC_LOOKUP,
 			    $<lineno>1);
 		} routeports
+		| QUOTA { nqargs = 0; } qargs	{
+			set_quota($<lineno>1);
+		}
 		| TICKET KEY STRING		{
 			if (conf->ticket_where.file != NULL)
 				lerror($<lineno>1, "ticket key given twice, "
@@ -365,6 +371,21 @@ main		: AUTHTAB STRING		{
 			    sizeof(conf->set.uidl_format))
 				lerror($<lineno>1, "uidl-format: too long");
 		}
+		;
+
+/* quota's words, read by set_quota: "<name>" for a table. */
+qargs		: qarg
+		| qargs qarg
+		;
+
+qarg		: STRING			{ quota_arg($1, 0); }
+		| NUMBER			{
+			char	buf[32];
+
+			(void)snprintf(buf, sizeof(buf), "%lld", $1);
+			quota_arg(buf, 0);
+		}
+		| '<' STRING '>'		{ quota_arg($2, 1); }
 		;
 
 routeports	: /* empty */
@@ -488,6 +509,7 @@ static const struct keyword {
 	{ "protocols",		PROTOCOLS },
 	{ "proxy",		PROXY },
 	{ "proxy-protocol",	PROXYPROTOCOL },
+	{ "quota",		QUOTA },
 	{ "route",		ROUTE },
 	{ "socket",		SOCKET },
 	{ "starttls",		STARTTLS },
@@ -1447,6 +1469,84 @@ add_listen(const char *addr, const char *path, int line)
 		TAILQ_INSERT_TAIL(&conf->listens, l, entry);
 	}
 	memset(&lopts, 0, sizeof(lopts));
+}
+
+/*
+ * The words of a quota statement, up to QUOTA_ARGS of them; a table's
+ * name keeps its '<' '>'.
+ */
+#define QUOTA_ARGS	4
+static char	qargs[QUOTA_ARGS][PATH_MAX + 2];
+static int	nqargs;
+
+static void
+quota_arg(const char *w, int table)
+{
+	if (nqargs < QUOTA_ARGS)
+		(void)snprintf(qargs[nqargs], sizeof(qargs[0]),
+		    table ? "<%s>" : "%s", w);
+	nqargs++;
+}
+
+/*
+ * quota SIZE [messages N] | messages N | none: every user's limit;
+ * quota users FILE | <table>: each user's own; quota full temporary |
+ * permanent: how LMTP refuses a recipient over quota.
+ */
+static void
+set_quota(int line)
+{
+	struct quota_limit	 lim;
+	char			 spec[128], err[128], *name;
+	int			 i;
+
+	if (nqargs > QUOTA_ARGS) {
+		lerror(line, "quota: too many words");
+		return;
+	}
+	if (strcmp(qargs[0], "users") == 0) {
+		if (nqargs != 2) {
+			lerror(line, "quota users: a file or a <table>");
+			return;
+		}
+		name = qargs[1];
+		if (name[0] == '<') {
+			name[strlen(name) - 1] = '\0';
+			set_table(conf->set.quota.users,
+			    &conf->set.quota.userssrc, &conf->quota_where,
+			    "quota users", name + 1, TABSRC_LOOKUP, line);
+		} else
+			set_table(conf->set.quota.users,
+			    &conf->set.quota.userssrc, &conf->quota_where,
+			    "quota users", name, TABSRC_FILE, line);
+		return;
+	}
+	if (strcmp(qargs[0], "full") == 0) {
+		if (nqargs == 2 && strcmp(qargs[1], "temporary") == 0)
+			conf->set.quota.temporary = 1;
+		else if (nqargs == 2 && strcmp(qargs[1], "permanent") == 0)
+			conf->set.quota.temporary = 0;
+		else
+			lerror(line, "quota full: temporary or permanent");
+		return;
+	}
+	spec[0] = '\0';
+	for (i = 0; i < nqargs; i++) {
+		if (qargs[i][0] == '<') {
+			lerror(line, "quota %s: a table only after \"quota "
+			    "users\"", qargs[i]);
+			return;
+		}
+		if (i > 0)
+			(void)strlcat(spec, " ", sizeof(spec));
+		(void)strlcat(spec, qargs[i], sizeof(spec));
+	}
+	if (quota_spec_parse(spec, &lim, err, sizeof(err)) == -1) {
+		lerror(line, "quota %s", err);
+		return;
+	}
+	conf->set.quota.bytes = lim.bytes;
+	conf->set.quota.msgs = lim.msgs;
 }
 
 /* route ... pop3 N imap N smtp N: the backends' port for each. */

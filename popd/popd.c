@@ -351,6 +351,9 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
 	if (badtab & USERS_BADROUTE)
 		conf_error(c, &c->route_where, "route \"%s\": not loaded",
 		    c->set.route);
+	if (badtab & USERS_BADQUOTA)
+		conf_error(c, &c->quota_where, "quota users \"%s\": not "
+		    "loaded", c->set.quota.users);
 	/* Each pki on its own, so that its statement can be named. */
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		badfile = 0;

@@ -159,6 +159,14 @@ users_load(const struct popd_conf *c, struct users *u,
 	    table_load(set->route, TABLE_ROUTES, NULL, NULL, &u->routes) ==
 	    -1)
 		return USERS_BADROUTE;
+	/* Each user's quota. */
+	if (set->quota.users[0] != '\0' &&
+	    set->quota.userssrc == TABSRC_FILE &&
+	    table_load(set->quota.users, TABLE_QUOTAS, NULL, NULL,
+	    &u->quotas) == -1) {
+		table_free(&u->routes);
+		return USERS_BADQUOTA;
+	}
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
 		if (system_tables(c, set->usersrc == TABSRC_SYSTEM ? &userfd :
 		    NULL, set->authsrc == TABSRC_SYSTEM ? &authfd : NULL) ==
@@ -239,6 +247,7 @@ users_free(struct users *u)
 {
 	table_free(&u->tab);
 	table_free(&u->routes);
+	table_free(&u->quotas);
 	if (u->mac != NULL)
 		unmap(u->mac, u->macsz);
 	if (u->authfd != -1)

@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
 
-	for (kind = TABLE_AUTH; kind <= TABLE_USERS; kind++) {
+	for (kind = TABLE_AUTH; kind <= TABLE_QUOTAS; kind++) {
 		if (table_load(path, kind, NULL, NULL, &t) == -1) {
 			if (t.n != 0 || t.buf != NULL || t.off != NULL)
 				abort();
