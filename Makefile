@@ -375,10 +375,12 @@ FUZZ_CTL_SRCS=	popd/control_cmd.c common/proto.c common/settings.c \
 regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
 	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c
+FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c \
+			common/settings.c common/util.c compat/compat.c \
+			regress/fuzz/logstub.c
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
-	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS}
+	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

@@ -369,9 +369,11 @@ quota_spec_parse(const char *spec, struct quota_limit *lim, char *err,
 	}
 	if (n - i == 2 && strcmp(w[i], "messages") == 0) {
 		if (parse_size(w[i + 1], &v) == -1 || v == 0 ||
-		    strspn(w[i + 1], "0123456789") != strlen(w[i + 1]))
+		    strspn(w[i + 1], "0123456789") != strlen(w[i + 1])) {
+			memset(lim, 0, sizeof(*lim));
 			return spec_err(err, errlen, "messages \"%s\": not a "
 			    "number of messages above 0", w[i + 1]);
+		}
 		lim->msgs = v;
 		i += 2;
 	}

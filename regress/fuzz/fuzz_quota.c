@@ -110,6 +110,33 @@ check_def(const char *s, size_t len)
 		abort();
 }
 
+/*
+ * A limit as a quota table's answer writes it (outside bytes: a
+ * database's): refused with a reason, or formatted back to itself.
+ */
+static void
+check_spec(const char *s, size_t len)
+{
+	struct quota_limit	lim, back;
+	char			buf[256], out[64], err[128];
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	err[0] = '\0';
+	if (quota_spec_parse(buf, &lim, err, sizeof(err)) == -1) {
+		if (err[0] == '\0' || lim.bytes != 0 || lim.msgs != 0)
+			abort();
+		return;
+	}
+	if (lim.bytes > INT64_MAX || lim.msgs > INT64_MAX ||
+	    quota_spec_format(&lim, out, sizeof(out)) >= (int)sizeof(out) ||
+	    quota_spec_parse(out, &back, NULL, 0) == -1 ||
+	    back.bytes != lim.bytes || back.msgs != lim.msgs)
+		abort();
+}
+
 /* quota_parse on the file; its number of lines, or -1. */
 static int
 check_parse(const char *s, size_t len, struct quota_limit *def,
@@ -207,6 +234,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mdfd == -1)
 		setup();
 	check_def(s, size);
+	check_spec(s, size);
 	if ((nl = memchr(s, '\n', size)) != NULL)
 		check_def(s, nl - s);
 	lines = check_parse(s, size, &def, &use);

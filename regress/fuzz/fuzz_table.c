@@ -18,14 +18,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "quota.h"
+#include "settings.h"
 #include "table.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* Every entry is what the parser may let through, and is found again. */
 static void
-check_table(const struct table *t, int auth)
+check_table(const struct table *t, int kind)
 {
+	struct quota_limit lim;
 	struct userinfo	 u;
 	const char	*v;
 	size_t		 i;
@@ -37,9 +40,14 @@ check_table(const struct table *t, int auth)
 		if (i > 0 && strcmp(table_name(t, i - 1), table_name(t, i)) >= 0)
 			abort();
 		v = table_value(t, i);
-		if (auth && v[0] != '$')
+		if (kind == TABLE_AUTH && v[0] != '$')
 			abort();
-		if (auth)
+		if (kind == TABLE_ROUTES && !table_valid_route(v))
+			abort();
+		if (kind == TABLE_QUOTAS &&
+		    quota_spec_parse(v, &lim, NULL, 0) == -1)
+			abort();
+		if (kind != TABLE_USERS)
 			continue;
 		table_user(t, i, &u);
 		if (u.uid == 0 || u.gid == 0 || u.path[0] != '/' ||
@@ -71,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			continue;
 		}
-		check_table(&t, kind == TABLE_AUTH);
+		check_table(&t, kind);
 		table_free(&t);
 	}
 	return 0;

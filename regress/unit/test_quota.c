@@ -716,6 +716,96 @@ test_race(void)
 	    "at the end\n", race_recalcs, (long long)(end.msgs - quiet.msgs));
 }
 
+/* popd.conf's and the quota tables' way to write a limit. */
+static void
+test_spec(void)
+{
+	static const struct {
+		const char	*in;
+		int		 ok;
+		uint64_t	 bytes, msgs;
+		const char	*out;
+	} t[] = {
+		{ "none", 1, 0, 0, "none" },
+		{ "0", 1, 0, 0, "none" },
+		{ "1G", 1, 1073741824ULL, 0, "1G" },
+		{ "1g", 1, 1073741824ULL, 0, "1G" },
+		{ "1GB", 1, 1073741824ULL, 0, "1G" },
+		{ "500M", 1, 524288000ULL, 0, "500M" },
+		{ "1536K", 1, 1572864ULL, 0, "1536K" },
+		{ "1048576", 1, 1048576ULL, 0, "1M" },
+		{ "1000", 1, 1000, 0, "1000" },
+		{ "2T", 1, 2199023255552ULL, 0, "2T" },
+		{ "10M messages 1000", 1, 10485760ULL, 1000,
+		    "10M messages 1000" },
+		{ "messages 20", 1, 0, 20, "messages 20" },
+		{ "  10M \tmessages   5 ", 1, 10485760ULL, 5,
+		    "10M messages 5" },
+		{ "8388607T", 1, 9223370937343148032ULL, 0, "8388607T" },
+		{ "8388608T", 0, 0, 0, NULL },		/* over 2^63 */
+		{ "99999999999999999999", 0, 0, 0, NULL },
+		{ "10X", 0, 0, 0, NULL },
+		{ "-5M", 0, 0, 0, NULL },
+		{ "0M messages 5", 0, 0, 0, NULL },
+		{ "5M messages 0", 0, 0, 0, NULL },
+		{ "5M messages 1K", 0, 0, 0, NULL },
+		{ "5M messages", 0, 0, 0, NULL },
+		{ "5M 6M", 0, 0, 0, NULL },
+		{ "messages 5 5M", 0, 0, 0, NULL },
+		{ "", 0, 0, 0, NULL },
+		{ "1048576S,100C", 0, 0, 0, NULL },
+	};
+	struct quota_limit	lim;
+	char			buf[64], err[128];
+	size_t			i;
+	int			r;
+
+	for (i = 0; i < nitems(t); i++) {
+		err[0] = '\0';
+		r = quota_spec_parse(t[i].in, &lim, err, sizeof(err));
+		CHECK(r == (t[i].ok ? 0 : -1), "spec \"%s\": %d (%s)",
+		    t[i].in, r, err);
+		if (!t[i].ok) {
+			CHECK(err[0] != '\0', "spec \"%s\": a reason",
+			    t[i].in);
+			CHECK(lim.bytes == 0 && lim.msgs == 0,
+			    "spec \"%s\": no limit left", t[i].in);
+			continue;
+		}
+		CHECK(lim.bytes == t[i].bytes && lim.msgs == t[i].msgs,
+		    "spec \"%s\": %llu %llu", t[i].in,
+		    (unsigned long long)lim.bytes,
+		    (unsigned long long)lim.msgs);
+		(void)quota_spec_format(&lim, buf, sizeof(buf));
+		CHECK_STR(buf, t[i].out);
+	}
+}
+
+/* mda without -q: the limit maildirsize's first line states. */
+static void
+test_file_limit(void)
+{
+	struct quota_limit	lim;
+
+	(void)unlink(QUOTA_FILE);
+	CHECK_INT(quota_file_limit(mdfd, &lim), 0);
+	put(QUOTA_FILE, "1048576S,100C\n5 1\n", -1);
+	CHECK_INT(quota_file_limit(mdfd, &lim), 1);
+	CHECK(lim.bytes == 1048576 && lim.msgs == 100, "the file's limit");
+	put(QUOTA_FILE, "0S\n5 1\n", -1);
+	CHECK_INT(quota_file_limit(mdfd, &lim), 0);
+	put(QUOTA_FILE, "garbage", -1);
+	CHECK_INT(quota_file_limit(mdfd, &lim), 0);
+	CHECK(lim.bytes == 0 && lim.msgs == 0, "damage: no limit");
+	(void)unlink(QUOTA_FILE);
+	CHECK(symlink("/etc/passwd", QUOTA_FILE) == 0, "symlink");
+	CHECK_INT(quota_file_limit(mdfd, &lim), 0);
+	(void)unlink(QUOTA_FILE);
+	/* wrkrpop's way: no file, no limit: nothing made. */
+	CHECK_INT(quota_add(mdfd, NULL, -100, -1, NULL, 0), 0);
+	CHECK(access(QUOTA_FILE, F_OK) == -1, "no maildirsize made");
+}
+
 int
 main(void)
 {
@@ -724,6 +814,7 @@ main(void)
 	test_def();
 	test_parse();
 	test_checks();
+	test_spec();
 
 	/* The maildir is the working directory: paths are relative. */
 	(void)strlcpy(base, "/tmp/test_quota.XXXXXX", sizeof(base));
@@ -734,6 +825,7 @@ main(void)
 		return 2;
 	}
 	test_read();
+	test_file_limit();
 	test_concurrent();
 	test_race();
 	close(mdfd);
