@@ -358,10 +358,12 @@ quota_spec_parse(const char *spec, struct quota_limit *lim, char *err,
 	}
 	if (n == 1 && (strcmp(w[0], "none") == 0 || strcmp(w[0], "0") == 0))
 		return 0;
+	if (n == 1 && strcmp(w[0], "messages") == 0)
+		return spec_err(err, errlen, "messages: a number must follow");
 	if (n == 1 || n == 3) {
 		if (parse_size(w[0], &v) == -1)
 			return spec_err(err, errlen, "\"%s\": not a size (a number, "
-			    "and K, M, G or T)", w[0]);
+			    "and K, M, G or T; at most 8388607T)", w[0]);
 		if (v == 0)
 			goto bad;
 		lim->bytes = v;

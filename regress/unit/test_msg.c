@@ -843,6 +843,7 @@ main(void)
 	const uint32_t	 JB = sizeof(struct msg_job);
 	const uint32_t	 IN = sizeof(struct msg_intent);
 	const uint32_t	 DN = sizeof(struct msg_done);
+	const uint32_t	 QT = sizeof(struct msg_quota);
 	const uint32_t	 CR = sizeof(struct msg_cred);
 	const uint32_t	 RT = sizeof(struct msg_route);
 	const uint32_t	 QQ = sizeof(struct msg_ctlq);
@@ -1017,7 +1018,7 @@ main(void)
 	const struct msg_rcptok		 rcptok_none_ref = { .id = 1,
 	    .ref = 5, .status = RCPT_NONE };
 	const struct msg_rcptok		 rcptok_4 = { .id = 1,
-	    .status = RCPT_TEMP + 1 };
+	    .status = RCPT_QUOTASIZE + 1 };
 	const struct msg_deliver	 dlv = { .id = 1, .nrcpt = 2,
 	    .ref = { 5, 6 } };
 	const struct msg_deliver	 dlv_0 = { .id = 1 };
@@ -1045,7 +1046,18 @@ main(void)
 	const struct msg_done		 done = { .job = 1, .status = DLV_OK };
 	const struct msg_done		 done_4 = { .job = 1,
 	    .status = DLV_MAX + 1 };
+	const struct msg_done		 done_used = { .job = 1,
+	    .status = DLV_QUOTA, .counted = 1, .bytes = 5, .msgs = 1,
+	    .over = 1 };
+	const struct msg_done		 done_counted2 = { .job = 1,
+	    .status = DLV_OK, .counted = 2 };
+	const struct msg_done		 done_overonly = { .job = 1,
+	    .status = DLV_QUOTA, .over = 1 };
 	const struct msg_job		 job = { .job = 1 };
+	const struct msg_job		 job_huge = { .job = 1,
+	    .bytes = (uint64_t)INT64_MAX + 1 };
+	const struct msg_quota		 quota = { .job = 1, .bytes = 1024 };
+	const struct msg_quota		 quota_none = { .job = 1, .size = 5 };
 	const struct msg_worker		 worker_dlv = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER };
 	const struct msg_worker		 worker_dlv_peer = { .user = "alice",
@@ -1366,7 +1378,8 @@ main(void)
 		    MSG_LMTP_FORGET, V, DL, H, DL, 1, 1, 0, &dlv },
 		{ "forget a recipient of ref 0", E_PARENT_M, PH_RUN,
 		    MSG_LMTP_FORGET, V, DL, H, DL, 0, 1, 0, &dlv_bad },
-		{ "a recipient of status 4", E_LMTP, PH_RUN, MSG_PARENT_RCPT,
+		{ "a recipient of an unknown status", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT,
 		    V, RO, H, RO, 0, 1, 0, &rcptok_4 },
 		{ "a message for two", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
 		    DL, H, DL, 1, 1, 1, &dlv },
@@ -1397,6 +1410,12 @@ main(void)
 		    1, 1, 1, &job },
 		{ "a job without its message", E_DLVRPOP, PH_RUN,
 		    MSG_PARENT_DELIVER, V, JB, H, JB, 0, 1, 0, &job },
+		{ "a job of a limit over 2^63", E_DLVRPOP, PH_RUN,
+		    MSG_PARENT_DELIVER, V, JB, H, JB, 1, 1, 0, &job_huge },
+		{ "a quota question", E_DLVRPOP, PH_RUN, MSG_PARENT_QUOTA, V,
+		    QT, H, QT, 0, 1, 1, &quota },
+		{ "a quota question without a limit", E_DLVRPOP, PH_RUN,
+		    MSG_PARENT_QUOTA, V, QT, H, QT, 0, 1, 0, &quota_none },
 		{ "a check", E_DLVRPOP, PH_RUN, MSG_PARENT_DLVCHECK, V, IN, H,
 		    IN, 0, 1, 1, &intent },
 		{ "a check of ../cur/x", E_DLVRPOP, PH_RUN,
@@ -1411,6 +1430,12 @@ main(void)
 		    0, 1, 1, &done },
 		{ "done of status 4", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE,
 		    V, DN, H, DN, 0, 1, 0, &done_4 },
+		{ "done over quota, with the use", E_PARENT_V, PH_RUN,
+		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 1, &done_used },
+		{ "done counted twice", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE,
+		    V, DN, H, DN, 0, 1, 0, &done_counted2 },
+		{ "done over without a use", E_PARENT_V, PH_RUN,
+		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done_overonly },
 		{ "done from the lmtp process", E_PARENT_M, PH_RUN,
 		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done },
 
