@@ -81,7 +81,8 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 POPD_LIBS=	${PROC_OBJS} common/table.o common/acceptor.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
-		authpop/http.o authpop/ticket.o authpop/state.o
+		authpop/http.o authpop/ticket.o authpop/state.o \
+		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o

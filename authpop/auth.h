@@ -49,6 +49,8 @@ struct job {
 	int			 failing;	/* its address failed lately */
 	int			 toolong;	/* password cannot match */
 	uint64_t		 passmac;	/* host.c's keyed hash of it */
+	uint64_t		 lcmac[2];	/* logincache.c's, if lcmacked */
+	int			 lcmacked;
 	double			 expected;	/* its kind's time unloaded */
 	double			 took;		/* the check, seconds */
 	int			 ok;		/* result */
@@ -184,6 +186,14 @@ uint32_t	 host_forget(const struct netaddr *);
 void		 jobs_dispatch(void);
 void		 jobs_kick(void);
 void		 jobs_kicked(int, short, void *);
+
+/* logincache.c */
+void		 logincache_init(int, int);
+int		 logincache_mac(const char *, const char *, const char *,
+		    uint64_t [2]);
+int		 logincache_hit(const char *, const uint64_t [2], double);
+void		 logincache_put(const char *, const uint64_t [2], double);
+size_t		 logincache_size(void);
 
 /* verify.c */
 void		 verify_load(void);

@@ -52,6 +52,7 @@ const struct conf_settings settings_defaults = {
 		.recipients = 100,
 		.message_size = 52428800,
 		.delivery_workers = 128,
+		.login_cache = 100000,
 	},
 	.per_address = {
 		.handshakes = 16,
@@ -67,6 +68,7 @@ const struct conf_settings settings_defaults = {
 	.expire = -1,
 	.uidl_format = UIDL_DEFAULT_FORMAT,
 	.login_delay = 0,
+	.login_cache = 3600,
 	.last = 0,
 	.route = "",
 	.route_port = { 110, 143, 25 },
@@ -102,6 +104,7 @@ static const struct conf_knob knobs[] = {
 	{ KNOB_LIMIT,	"message-size",	L(message_size), 1024, INT_MAX, NULL },
 	{ KNOB_LIMIT,	"delivery-workers", L(delivery_workers), 1, 10000,
 	    NULL },
+	{ KNOB_LIMIT,	"login-cache",	L(login_cache),	1, 10000000, NULL },
 	{ KNOB_PERADDR,	"handshakes",	A(handshakes),	1, 1000000, NULL },
 	{ KNOB_PERADDR,	"sessions",	A(sessions),	1, 1000000, NULL },
 	{ KNOB_PERADDR,	"logged-in",	A(logged_in),	1, 1000000, NULL },
@@ -113,6 +116,7 @@ static const struct conf_knob knobs[] = {
 	    NULL },
 	{ KNOB_OTHER,	"expire",	O(expire),	-1, 36500, NULL },
 	{ KNOB_OTHER,	"login-delay",	O(login_delay),	0, 86400, NULL },
+	{ KNOB_OTHER,	"login-cache",	O(login_cache),	0, 86400, NULL },
 	{ KNOB_OTHER,	"last",		O(last),	0, 1, NULL },
 };
 #undef T

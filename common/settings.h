@@ -67,6 +67,7 @@ struct conf_settings {
 		int		 recipients;	/* per LMTP transaction */
 		int		 message_size;	/* octets, LMTP (SIZE) */
 		int		 delivery_workers; /* warm or busy, in total */
+		int		 login_cache;	/* entries in authpop */
 	}			 limit;
 	struct {			/* per client address */
 		int		 handshakes;
@@ -81,6 +82,7 @@ struct conf_settings {
 	}			 failure_delay;
 	int			 expire;	/* days, -1 = never */
 	int			 login_delay;	/* seconds, 0 = off */
+	int			 login_cache;	/* seconds, 0 = off */
 	int			 last;		/* RFC 1725 LAST */
 	char			 uidl_format[CONF_FMTLEN]; /* Dovecot's */
 	/*

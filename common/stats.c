@@ -121,6 +121,15 @@ static const struct stat_desc {
 	[STAT_LOOKUP_10MS] = { "lookups_within_10ms" },
 	[STAT_LOOKUP_100MS] = { "lookups_within_100ms" },
 	[STAT_LOOKUP_1S] = { "lookups_within_1s" },
+	[STAT_LOGIN_CACHE_HIT] = { "login_cache_hits",
+	    "popd_login_cache_total", "result=\"hit\"",
+	    "Passwords of known users looked up in authpop's login cache: a "
+	    "hit skipped the hash check, a miss made it; evictions made "
+	    "room." },
+	[STAT_LOGIN_CACHE_MISS] = { "login_cache_misses",
+	    "popd_login_cache_total", "result=\"miss\"", NULL },
+	[STAT_LOGIN_CACHE_EVICT] = { "login_cache_evictions",
+	    "popd_login_cache_total", "result=\"eviction\"", NULL },
 };
 
 /* The histogram's buckets: their counters and upper bounds. */

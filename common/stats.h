@@ -64,6 +64,9 @@ enum stat_id {
 	STAT_LOOKUP_10MS,
 	STAT_LOOKUP_100MS,
 	STAT_LOOKUP_1S,
+	STAT_LOGIN_CACHE_HIT,		/* authpop: the login cache */
+	STAT_LOGIN_CACHE_MISS,
+	STAT_LOGIN_CACHE_EVICT,		/* the least recently used, for room */
 	STAT_MAX
 };
 

@@ -132,7 +132,7 @@ static void	 where(struct conf_where *, int);
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
-%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL USER QUOTA
+%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL USER QUOTA LOGIN
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -358,6 +358,16 @@ main		: AUTHTAB STRING		{
 			else if ($2 >= 0)
 				conf->set.login_delay = $2;
 		}
+		| LOGIN CACHE time		{
+			const struct conf_knob *k;
+
+			k = conf_knob(KNOB_OTHER, "login-cache");
+			if ($3 > k->max)
+				lerror($<lineno>1, "login cache %s: more than "
+				    "a day", conf_duration($3));
+			else if ($3 >= 0)
+				conf->set.login_cache = $3;
+		}
 		| LAST yesno			{ conf->set.last = $2; }
 		| UIDLFORMAT STRING		{
 			/* Dovecot's pop3_uidl_format, as settings.c knows it. */
@@ -398,6 +408,10 @@ routeports	: /* empty */
 word		: STRING			{ $$ = $1; }
 		| LMTP				{
 			if (($$ = strdup("lmtp")) == NULL)
+				fatal("strdup");
+		}
+		| LOGIN				{
+			if (($$ = strdup("login")) == NULL)
 				fatal("strdup");
 		}
 		;
@@ -498,6 +512,7 @@ static const struct keyword {
 	{ "limit",		LIMIT },
 	{ "listen",		LISTEN },
 	{ "lmtp",		LMTP },
+	{ "login",		LOGIN },
 	{ "login-delay",	LOGINDELAY },
 	{ "maildir",		MAILDIR },
 	{ "never",		NEVER },

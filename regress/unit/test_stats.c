@@ -245,7 +245,7 @@ metrics(void)
 	CHECK_INT(n, 1);
 	for (n = 0, p = out_buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		n++;
-	CHECK_INT(n, 16);
+	CHECK_INT(n, 17);
 	/* Nothing but HELP, TYPE and samples. */
 	CHECK(strstr(out_buf, "\n\n") == NULL && out_buf[0] == '#',
 	    "blank lines or a bad start");

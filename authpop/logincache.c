@@ -1,0 +1,189 @@
+/*
+ * logincache.c -- logins verified lately: a client that polls with the
+ * same password is let in without the slow hash check each time.
+ *
+ * After a password passed the full check against a user's stored hash,
+ * the cache keeps, for the user, a 128-bit keyed MAC of (user name,
+ * password, stored hash) and when that check was made.  The key is
+ * random, made at authpop's start, and never leaves its memory.  A
+ * later login of that user within login cache TIME whose MAC is the
+ * same is let in at once; anything else (no entry, another MAC: another
+ * password or a changed hash, an entry older than TIME) goes through
+ * the full check, and its failure floor, as without the cache.
+ * Failures are never cached and never remove an entry.  An entry is
+ * never made younger by a hit: each user pays one full check per TIME.
+ *
+ * Bounded: at most limit login-cache entries of one allocation each
+ * (struct lcentry); at the bound the least recently used goes first.
+ * A reload starts a new authpop, with an empty cache.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <event.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+#include "log.h"
+#include "proto.h"
+#include "stats.h"
+#include "table.h"
+#include "util.h"
+#include "auth.h"
+
+struct lcentry {
+	RB_ENTRY(lcentry)	 entry;
+	TAILQ_ENTRY(lcentry)	 lru;		/* least recently used first */
+	uint64_t		 mac[2];
+	double			 checked;	/* the full check, now()'s */
+	char			 user[POPD_MAXUSER + 1];
+};
+RB_HEAD(lctree, lcentry);
+static int	lcentry_cmp(struct lcentry *, struct lcentry *);
+RB_PROTOTYPE_STATIC(lctree, lcentry, entry, lcentry_cmp)
+RB_GENERATE_STATIC(lctree, lcentry, entry, lcentry_cmp)
+
+static struct lctree			 cache = RB_INITIALIZER(&cache);
+static TAILQ_HEAD(, lcentry)		 lru = TAILQ_HEAD_INITIALIZER(lru);
+static uint64_t				 key[2][2];
+static size_t				 n, max;
+static double				 ttl;
+
+static int
+lcentry_cmp(struct lcentry *a, struct lcentry *b)
+{
+	return strcmp(a->user, b->user);
+}
+
+/* TIME in seconds (0: off) and the most entries; a fresh key. */
+void
+logincache_init(int seconds, int entries)
+{
+	ttl = seconds;
+	max = entries > 0 ? (size_t)entries : 0;
+	arc4random_buf(key, sizeof(key));
+	if (ttl > 0)
+		log_debug("login cache: %d seconds, %zu entries at most",
+		    seconds, max);
+}
+
+/*
+ * The MAC of user, pass and hash, two SipHash-2-4 of independent keys:
+ * made before the check, which wipes the password.  0 if the cache is
+ * off (no MAC made), else 1.
+ */
+int
+logincache_mac(const char *user, const char *pass, const char *hash,
+    uint64_t mac[2])
+{
+	char	buf[POPD_MAXUSER + AUTH_MAXPASS + COMPAT_HASH_MAX + 3];
+	size_t	lu = strlen(user), lp = strlen(pass), lh = strlen(hash);
+
+	/* Each part NUL-terminated: no two triples give the same bytes. */
+	memcpy(buf, user, lu + 1);
+	memcpy(buf + lu + 1, pass, lp + 1);
+	memcpy(buf + lu + lp + 2, hash, lh + 1);
+	if (ttl <= 0)
+		return 0;
+	mac[0] = siphash(key[0], buf, lu + lp + lh + 3);
+	mac[1] = siphash(key[1], buf, lu + lp + lh + 3);
+	explicit_bzero(buf, sizeof(buf));
+	return 1;
+}
+
+static struct lcentry *
+lc_find(const char *user)
+{
+	struct lcentry	k;
+
+	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
+		return NULL;
+	return RB_FIND(lctree, &cache, &k);
+}
+
+static void
+lc_remove(struct lcentry *e)
+{
+	RB_REMOVE(lctree, &cache, e);
+	TAILQ_REMOVE(&lru, e, lru);
+	freezero(e, sizeof(*e));
+	n--;
+}
+
+/*
+ * Whether the MAC of user's password and stored hash is the one of a
+ * full check that passed less than TIME before t: 1 (a hit), or 0.
+ * Only for a user whose hash is known: an unknown user is never a hit
+ * nor a miss.
+ */
+int
+logincache_hit(const char *user, const uint64_t mac[2], double t)
+{
+	struct lcentry	*e;
+	int		 hit;
+
+	if (ttl <= 0)
+		return 0;
+	if ((e = lc_find(user)) != NULL && t - e->checked >= ttl) {
+		lc_remove(e);
+		e = NULL;
+	}
+	if (e == NULL) {
+		STAT_INC(STAT_LOGIN_CACHE_MISS);
+		return 0;
+	}
+	/* In constant time: a branch on each word would tell which. */
+	hit = ((mac[0] ^ e->mac[0]) | (mac[1] ^ e->mac[1])) == 0;
+	if (!hit) {
+		STAT_INC(STAT_LOGIN_CACHE_MISS);
+		return 0;
+	}
+	STAT_INC(STAT_LOGIN_CACHE_HIT);
+	TAILQ_REMOVE(&lru, e, lru);
+	TAILQ_INSERT_TAIL(&lru, e, lru);
+	return 1;
+}
+
+/* The full check of the MAC's password passed at t: remember it. */
+void
+logincache_put(const char *user, const uint64_t mac[2], double t)
+{
+	struct lcentry	*e;
+
+	if (ttl <= 0 || max == 0)
+		return;
+	if ((e = lc_find(user)) != NULL)
+		TAILQ_REMOVE(&lru, e, lru);
+	else {
+		if (n >= max) {
+			lc_remove(TAILQ_FIRST(&lru));
+			STAT_INC(STAT_LOGIN_CACHE_EVICT);
+		}
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			log_warn("%s", __func__);
+			return;
+		}
+		if (strlcpy(e->user, user, sizeof(e->user)) >=
+		    sizeof(e->user)) {
+			free(e);
+			return;
+		}
+		RB_INSERT(lctree, &cache, e);
+		n++;
+	}
+	e->mac[0] = mac[0];
+	e->mac[1] = mac[1];
+	e->checked = t;
+	TAILQ_INSERT_TAIL(&lru, e, lru);
+}
+
+/* Entries now, for tests and popctl. */
+size_t
+logincache_size(void)
+{
+	return n;
+}
