@@ -124,7 +124,9 @@ class Fleet:
         b.addr = addr
         b.conf_extra = ("listen on %s port %d starttls proxy-protocol\n"
                         'proxy "127.0.0.1" trusted\n'
-                        'ticket key "%s"\n' % (addr, self.pop3, self.key))
+                        'ticket key "%s"\n'
+                        # A direct login is a cost-12 check each time.
+                        'login cache 0\n' % (addr, self.pop3, self.key))
         return b.start()
 
     def router_conf(self, route=None):
