@@ -286,7 +286,13 @@ parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
 	}
 	w->lmtppid = ((struct proc *)c->arg)->pid;
 	w->id = mr->id;
-	w->size = mr->size;
+	/*
+	 * SIZE= counts CRLF line ends, the maildir LF: the message is
+	 * stored in at least half of it.  Only that much must fit at
+	 * RCPT, so that no message that would fit is refused before it
+	 * was sent; DATA checks the real size.
+	 */
+	w->size = mr->size / 2 + mr->size % 2;
 	(void)strlcpy(cand[n++], mr->addr, sizeof(cand[0]));
 	at = strrchr(mr->addr, '@');
 	plus = strchr(mr->addr, '+');
