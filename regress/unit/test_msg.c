@@ -885,6 +885,10 @@ main(void)
 	    .cmd = CTL_KICK_USER };
 	const struct msg_ctlreq		 creq_show_user = { .req = 2,
 	    .cmd = CTL_SHOW_SESSIONS, .user = "alice" };
+	const struct msg_ctlreq		 creq_quota = { .req = 2,
+	    .cmd = CTL_SHOW_QUOTA, .user = "alice@example.org" };
+	const struct msg_ctlreq		 creq_quota_none = { .req = 2,
+	    .cmd = CTL_SHOW_QUOTA };
 	const struct msg_ctlreq		 creq_net = { .req = 3,
 	    .cmd = CTL_KICK_ADDRESS, .net = { .af = AF_INET,
 	    .addr = { 192, 0, 2 }, .bits = 24 } };
@@ -1530,6 +1534,11 @@ main(void)
 		{ "a show with a user", E_PARENT_C, PH_RUN,
 		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
 		    &creq_show_user },
+		{ "show quota of a user", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 1, &creq_quota },
+		{ "show quota of no user", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_quota_none },
 		{ "a kick of a network", E_PARENT_C, PH_RUN,
 		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 1, &creq_net },
 		{ "an IPv6 address forgiven", E_PARENT_C, PH_RUN,
