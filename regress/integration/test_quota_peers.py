@@ -427,17 +427,24 @@ def popd_reads_dovecot_maildirsize(srv):
 
         room = MIB - used[0]
         # One byte too many: refused by Dovecot and by popd (at RCPT
-        # with SIZE=, after DATA without), nothing counted.
+        # with a SIZE= that cannot fit, after DATA otherwise); nothing
+        # counted.
         rc, err = d.lda("alice", body_of(room + 1, "dovecot-too-big"))
         T.expect(rc, EX_NOPERM, "dovecot-lda of room + 1 bytes: %s" % err)
         T.expect_true("Quota exceeded" in err, "Dovecot's refusal", err)
         too_big = body_of(room + 1 - len(RETURN_PATH), "popd-too-big")
-        # SIZE= as a client declares it (RFC 1870: CRLF line ends),
-        # compared as it is: more than the room.
+        # SIZE= as a client declares it (RFC 1870: CRLF line ends): the
+        # message may be stored in half of it, and half fits: not
+        # refused at RCPT, refused after DATA for its real size.
         code, where, text = lmtp(srv, "alice", too_big,
                                  size=len(too_big) + too_big.count(b"\n"))
-        T.expect((code, where), (552, "RCPT"), "SIZE= over the room: %s"
-                 % text)
+        T.expect((code, where), (552, "DATA"), "SIZE= over the room, its "
+                 "half in it: %s" % text)
+        # A SIZE= whose half does not fit: refused at RCPT.
+        code, where, text = lmtp(srv, "alice", too_big,
+                                 size=2 * (room + 1))
+        T.expect((code, where), (552, "RCPT"), "SIZE= over twice the room: "
+                 "%s" % text)
         T.expect(text, "552 5.2.2 <alice> mailbox full: the message would "
                  "exceed the quota", "popd's refusal at RCPT")
         code, where, text = lmtp(srv, "alice", too_big)
