@@ -429,7 +429,9 @@ valid_ctlreq(const void *p)
 
 	if (m->cmd < 1 || m->cmd > CTL_MAX || m->pad != 0)
 		return "command";
-	if (m->cmd == CTL_KICK_USER ? !valid_key(m->user, sizeof(m->user)) :
+	/* The commands that name a user: a usertab key, nothing else. */
+	if (m->cmd == CTL_KICK_USER || m->cmd == CTL_SHOW_QUOTA ?
+	    !valid_key(m->user, sizeof(m->user)) :
 	    memchr(m->user, '\0', sizeof(m->user)) == NULL ||
 	    m->user[0] != '\0')
 		return "user name";

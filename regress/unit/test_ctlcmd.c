@@ -94,6 +94,9 @@ main(void)
 	ok("log brief", CTL_LOG_BRIEF, NULL);
 	ok("report mda delivered", CTL_MDA_DELIVERED, NULL);
 	ok("report mda deferred", CTL_MDA_DEFERRED, NULL);
+	ok("report mda quota", CTL_MDA_QUOTA, NULL);
+	ok("show quota alice", CTL_SHOW_QUOTA, &r);
+	CHECK_STR(r.user, "alice");
 
 	/* Abbreviated: a prefix of one word only at its place. */
 	ok("sh ses", CTL_SHOW_SESSIONS, NULL);

@@ -1016,8 +1016,8 @@ main(void)
 	    .status = RCPT_OK, .user = "alice" };
 	const struct msg_rcptok		 rcptok_none_ref = { .id = 1,
 	    .ref = 5, .status = RCPT_NONE };
-	const struct msg_rcptok		 rcptok_4 = { .id = 1,
-	    .status = RCPT_TEMP + 1 };
+	const struct msg_rcptok		 rcptok_6 = { .id = 1,
+	    .status = RCPT_QUOTASIZE + 1 };
 	const struct msg_deliver	 dlv = { .id = 1, .nrcpt = 2,
 	    .ref = { 5, 6 } };
 	const struct msg_deliver	 dlv_0 = { .id = 1 };
@@ -1366,8 +1366,8 @@ main(void)
 		    MSG_LMTP_FORGET, V, DL, H, DL, 1, 1, 0, &dlv },
 		{ "forget a recipient of ref 0", E_PARENT_M, PH_RUN,
 		    MSG_LMTP_FORGET, V, DL, H, DL, 0, 1, 0, &dlv_bad },
-		{ "a recipient of status 4", E_LMTP, PH_RUN, MSG_PARENT_RCPT,
-		    V, RO, H, RO, 0, 1, 0, &rcptok_4 },
+		{ "a recipient of status 6", E_LMTP, PH_RUN, MSG_PARENT_RCPT,
+		    V, RO, H, RO, 0, 1, 0, &rcptok_6 },
 		{ "a message for two", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
 		    DL, H, DL, 1, 1, 1, &dlv },
 		{ "a message without its descriptor", E_PARENT_M, PH_RUN,
