@@ -185,8 +185,10 @@ show_stats(void)
 	    "show stats begins:\n%.200s", out_buf);
 	CHECK(has_line("logins_failed_in_use                      105"
 	    "            5"), "no logins_failed_in_use line:\n%s", out_buf);
-	CHECK(has_line("lookups_within_1s                         137"
-	    "           37"), "no lookups_within_1s line");
+	CHECK(has_line("lookups_within_1s                         141"
+	    "           41"), "no lookups_within_1s line");
+	CHECK(has_line("quota_refused_mda                         125"
+	    "           25"), "no quota_refused_mda line");
 	/* Every name once, snake case. */
 	for (i = 0; i < STAT_MAX; i++)
 		CHECK(strspn(stats_name(i), "abcdefghijklmnopqrstuvwxyz"
@@ -197,7 +199,7 @@ show_stats(void)
 static void
 metrics(void)
 {
-	struct stats_gauges	g = { 1, 2, 3, 1700000000, 1700000100 };
+	struct stats_gauges	g = { 1, 2, 3, 7, 1700000000, 1700000100 };
 	uint64_t		c[STAT_MAX];
 	const char		*p;
 	int			n;
@@ -214,6 +216,7 @@ metrics(void)
 	c[STAT_LOOKUP_10MS] = 3;
 	c[STAT_LOOKUP_100MS] = 4;
 	c[STAT_LOOKUP_1S] = 5;
+	c[STAT_REFUSED_QUOTA_DATA] = 2;
 	reset();
 	stats_metrics(collect, NULL, c, &g);
 	CHECK(has_line("# TYPE popd_logins_total counter"), "logins type");
@@ -231,6 +234,11 @@ metrics(void)
 	CHECK(has_line("popd_lookup_duration_seconds_sum 1.234567"), "sum");
 	CHECK(has_line("popd_lookup_duration_seconds_count 6"), "count");
 	CHECK(has_line("popd_sessions{state=\"update\"} 3"), "update gauge");
+	CHECK(has_line("popd_quota_refused_total{at=\"data\"} 2"),
+	    "quota refused after DATA");
+	CHECK(has_line("popd_quota_refused_total{at=\"mda\"} 0"),
+	    "quota refused by mda");
+	CHECK(has_line("popd_quota_users_over 7"), "users over quota");
 	CHECK(has_line("popd_start_time_seconds 1700000000"), "start");
 	CHECK(has_line("popd_reload_time_seconds 1700000100"), "reload");
 	CHECK(has_line("popd_build_info{version=\"" POPD_VERSION "\"} 1"),
@@ -242,7 +250,7 @@ metrics(void)
 	CHECK_INT(n, 1);
 	for (n = 0, p = out_buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		n++;
-	CHECK_INT(n, 14);
+	CHECK_INT(n, 16);
 	/* Nothing but HELP, TYPE and samples. */
 	CHECK(strstr(out_buf, "\n\n") == NULL && out_buf[0] == '#',
 	    "blank lines or a bad start");
