@@ -396,7 +396,7 @@ deliver_account(struct delivery *d, const struct quota_limit *lim)
 
 	if (quota_add(d->dirfd, none ? NULL : lim, d->size, 1, msg,
 	    sizeof(msg)) == -1)
-		d->warn("%s/%s: %s", d->maildir, msg, strerror(errno));
+		d->warn("%s/%s", d->maildir, msg);	/* warn adds errno */
 }
 
 /*

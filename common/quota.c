@@ -541,7 +541,13 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 		return 0;
 	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_WRONLY | O_APPEND,
 	    0)) == -1) {
-		if (errno == ENOENT || errno == EINVAL || errno == ELOOP)
+		/*
+		 * No file, a link or something else (a FIFO without a
+		 * reader fails ENXIO, O_NONBLOCK): there is no count to
+		 * append to.
+		 */
+		if (errno == ENOENT || errno == EINVAL || errno == ELOOP ||
+		    errno == ENXIO)
 			return lim == NULL ? 0 :
 			    quota_recalc(dirfd, lim, &use, msg, msglen);
 		return say(msg, msglen, QUOTA_FILE ": open");

@@ -472,6 +472,7 @@ test_read(void)
 	struct quota_limit	lim = { 1000000, 0 }, lim2 = { 1000000, 50 };
 	struct quota_limit	small = { 100, 0 };
 	struct quota_use	use;
+	struct stat		st;
 	char			msg[256], want[256];
 	int64_t			bytes, msgs;
 	size_t			i;
@@ -570,6 +571,20 @@ test_read(void)
 		abort();
 	CHECK_INT(quota_add(mdfd, &lim, 4096, 1, msg, sizeof(msg)), 0);
 	CHECK(file_is("1000000S", bytes, msgs), "an append without a file");
+	/*
+	 * A FIFO (opened for writing without a reader: ENXIO) is no count:
+	 * left alone without a limit, replaced under one, never blocked on.
+	 */
+	if (unlink(QUOTA_FILE) == -1 || mkfifo(QUOTA_FILE, 0600) == -1) {
+		perror("mkfifo");
+		exit(2);
+	}
+	CHECK_INT(quota_add(mdfd, NULL, -4096, -1, msg, sizeof(msg)), 0);
+	CHECK(lstat(QUOTA_FILE, &st) == 0 && S_ISFIFO(st.st_mode),
+	    "a FIFO left by a writer without a limit");
+	CHECK_INT(quota_add(mdfd, &lim, 4096, 1, msg, sizeof(msg)), 0);
+	CHECK(lstat(QUOTA_FILE, &st) == 0 && S_ISREG(st.st_mode) &&
+	    file_is("1000000S", bytes, msgs), "a FIFO replaced");
 	CHECK_INT(quota_recalc(mdfd, &small, &use, msg, sizeof(msg)), 0);
 	CHECK(file_is("100S", bytes, msgs), "quota_recalc for 100S");
 	CHECK_INT(tmp_files(), 1);
