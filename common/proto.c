@@ -222,7 +222,7 @@ valid_rcptok(const void *p)
 {
 	const struct msg_rcptok	*m = p;
 
-	if (m->status < RCPT_OK || m->status > RCPT_QUOTASIZE)
+	if (m->status < RCPT_OK || m->status > RCPT_MAX)
 		return "status";
 	if ((m->status == RCPT_OK) != (m->ref != 0))
 		return "ref";

@@ -344,6 +344,8 @@ struct msg_rcpt {
 #define RCPT_TEMP		3	/* 451 4.3.0: the table is down */
 #define RCPT_QUOTA		4	/* over quota: 552 5.2.2 or 452 4.2.2 */
 #define RCPT_QUOTASIZE		5	/* SIZE= does not fit: the same */
+#define RCPT_QUOTATEMP		6	/* 451 4.3.0: the use cannot be read */
+#define RCPT_MAX		RCPT_QUOTATEMP
 struct msg_rcptok {
 	uint64_t	id;
 	uint64_t	ref;		/* RCPT_OK: the parent's name for it */

@@ -373,7 +373,7 @@ rcpt_limit(void *arg, int status, const struct quota_limit *lim)
 	struct rcpt_wait	*w = arg;
 
 	if (status != LOOKUP_FOUND) {
-		rcpt_reply(w, RCPT_TEMP, NULL);
+		rcpt_reply(w, RCPT_QUOTATEMP, NULL);	/* userquota.c logs */
 		return;
 	}
 	w->lim = *lim;
@@ -397,8 +397,11 @@ rcpt_use(void *arg, uint32_t status, const struct quota_use *use, int over)
 		    RCPT_QUOTA, NULL);
 	} else if (status == DLV_OK)
 		rcpt_reply(w, RCPT_OK, &w->mu);
-	else
-		rcpt_reply(w, RCPT_TEMP, NULL);
+	else {
+		log_warnx("lmtp: the quota use of %s in %s could not be read",
+		    w->mu.name, w->mu.maildir);
+		rcpt_reply(w, RCPT_QUOTATEMP, NULL);
+	}
 }
 
 static void

@@ -294,6 +294,13 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 		    s->txn.asked, m->status == RCPT_QUOTA ?
 		    "over quota" : "the message would exceed the quota");
 		break;
+	case RCPT_QUOTATEMP:
+		log_info("%s: <%s> -> <%s>: temporary failure, the quota use "
+		    "could not be read", s->client, s->txn.sender,
+		    s->txn.asked);
+		reply(s, "451 4.3.0 <%s>: cannot check the mailbox's quota, "
+		    "try later", s->txn.asked);
+		break;
 	default:
 		log_info("%s: <%s> -> <%s>: temporary failure, user table "
 		    "unavailable", s->client, s->txn.sender, s->txn.asked);

@@ -1022,7 +1022,7 @@ main(void)
 	const struct msg_rcptok		 rcptok_none_ref = { .id = 1,
 	    .ref = 5, .status = RCPT_NONE };
 	const struct msg_rcptok		 rcptok_4 = { .id = 1,
-	    .status = RCPT_QUOTASIZE + 1 };
+	    .status = RCPT_MAX + 1 };
 	const struct msg_deliver	 dlv = { .id = 1, .nrcpt = 2,
 	    .ref = { 5, 6 } };
 	const struct msg_deliver	 dlv_0 = { .id = 1 };
