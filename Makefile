@@ -360,9 +360,10 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/listener_proxy.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
 	    popd/listener_proxy.c common/addr.c ${PKG_LIBS}
 regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
-    common/util.c compat/compat.c regress/fuzz/logstub.c ${HDRS}
+    common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
-	    common/table.c common/util.c compat/compat.c \
+	    common/table.c common/settings.c common/util.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
     authpop/http.h common/addr.c ${HDRS}
@@ -416,10 +417,11 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
     authpop/host.c authpop/nginx.c authpop/http.c authpop/ticket.c \
-    authpop/auth.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    authpop/logincache.c authpop/auth.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
-	    authpop/nginx.c authpop/http.c authpop/ticket.c ${FUZZ_ROLE_SRCS} \
+	    authpop/nginx.c authpop/http.c authpop/ticket.c \
+	    authpop/logincache.c ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} ${CRYPT_LIBS} ${MD_LIBS}
 
 fuzz: ${FUZZ_PROGS}

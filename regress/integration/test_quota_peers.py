@@ -39,6 +39,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 import popdtest as T  # noqa: E402
+from test_opensmtpd import install_smtpd  # noqa: E402
 
 DOMAIN = "popd.test"
 SENDER = "sender@example.net"
@@ -532,22 +533,6 @@ listen on 127.0.0.1 port {port}
 action "pop" mda "{mda} -e Maildir -t" virtual <vusers> userbase <users>
 match from any for domain "popd.test" action "pop"
 """
-
-
-def install_smtpd():
-    """OpenSMTPD's smtpd, installed from Debian when missing; its
-    service must not keep port 25 if a service manager started it."""
-    if not T.is_root:
-        raise T.Skip("OpenSMTPD runs as root only")
-    installed = T.find_prog("smtpd") is not None
-    smtpd = T.apt_install("opensmtpd", "smtpd")
-    if not installed:
-        for cmd in (["systemctl", "stop", "opensmtpd"],
-                    ["service", "opensmtpd", "stop"]):
-            if T.find_prog(cmd[0]):
-                subprocess.run(cmd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    return smtpd
 
 
 class Smtpd(T.ForeignDaemon):
