@@ -141,8 +141,28 @@ class Database(T.ForeignDaemon):
 
     def freeze(self):
         """SIGSTOP to the server and every process under it (PostgreSQL's
-        have process groups of their own): a database that hangs."""
+        have process groups of their own): a database that hangs, once
+        every thread of them is stopped (kill returns before a thread
+        running on another CPU stops: it could answer one more query)."""
         self._signal(signal.SIGSTOP)
+        pids = [self.proc.pid] + T.descendants(self.proc.pid)
+
+        def stopped():
+            for pid in pids:
+                try:
+                    tasks = os.listdir("/proc/%d/task" % pid)
+                except FileNotFoundError:
+                    continue
+                for t in tasks:
+                    try:
+                        with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
+                            st = f.read()
+                    except FileNotFoundError:
+                        continue
+                    if st[st.rindex(")") + 2] not in "tTXZ":
+                        return False
+            return True
+        T.wait_for(stopped, timeout=10, what="the database stopped")
 
     def thaw(self):
         self._signal(signal.SIGCONT)
