@@ -44,9 +44,21 @@ popd-lmtp runs with `limit delivery-workers` as many as the users (each
 maildir keeps its warm worker); one more row shows popd's default of 32
 for 100 users (--no-default-row leaves it out).
 
+With --quota (issue 39) it measures the cost of quota accounting
+instead: popd-lmtp with no quota and with `quota 10G` (every RCPT asks
+the maildir's worker, every delivery appends to maildirsize), mda with
+no quota and with -q 10G, Dovecot's LMTP without and with its quota
+plugin (quota = maildir, quota_rule = *:storage=10G), on the rows 4KB
+x1, 4KB xC and 100KB xC.  Off and on alternate, --repeat times (default
+3), each server restarted for each; the medians are printed with the
+cost (1 - on/off) and the goal: under 5%% of deliveries/s.  After an
+"on" row every maildir has a maildirsize that counts what it holds, and
+after an "off" row none: else the run FAILS.
+
     python3 regress/bench/lmtp.py [-n deliveries] [-c connections]
                                   [--users 100] [--quick] [--no-dovecot]
                                   [--no-default-row]
+                                  [--quota [--repeat 3]]
     quick: --quick (-n 200)
 
 Runs as root and installs dovecot-lmtpd when missing.  A popd without
@@ -89,6 +101,18 @@ service lmtp {
   }
 }
 """ % SUBDIR
+
+
+# With --quota: Dovecot's quota plugin, the same limit as popd's.
+DOVECOT_QUOTA = """
+mail_plugins = $mail_plugins quota
+plugin {
+  quota = maildir:User quota
+  quota_rule = *:storage=10G
+}
+"""
+QUOTA = "10G"
+QUOTA_PLUGIN = "/usr/lib/dovecot/modules/lib10_quota_plugin.so"
 
 
 class Failed(Exception):
@@ -212,7 +236,8 @@ def lmtp_worker(w, job, barrier):
 def mda_worker(w, job, barrier):
     """mda exec'd per message and recipient, as OpenSMTPD runs it; its
     CPU is the mda processes' (reaped children)."""
-    msg, nmsg, conns, rcpts, users = job
+    msg, nmsg, conns, rcpts, users = job[:5]
+    args = job[5] if len(job) > 5 else []
     ok, bad = 0, []
     barrier.wait()
     t0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -220,7 +245,7 @@ def mda_worker(w, job, barrier):
         data = msg % (k, k)
         for u in recipients(k, rcpts, len(users)):
             home, uid, gid = users[u]
-            p = subprocess.run([T.MDA, "-e", SUBDIR], input=data,
+            p = subprocess.run([T.MDA, "-e", SUBDIR] + args, input=data,
                                env={"PATH": "/usr/bin:/bin", "HOME": home},
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, user=uid, group=gid,
@@ -326,7 +351,7 @@ def empty(mds):
             for x in os.listdir(d):
                 os.unlink(os.path.join(d, x))
         for x in os.listdir(md):
-            if x.startswith(("popcache", "dovecot")):
+            if x.startswith(("popcache", "dovecot", "maildirsize")):
                 p = os.path.join(md, x)
                 if os.path.isdir(p) and not os.path.islink(p):
                     shutil.rmtree(p)
@@ -360,6 +385,23 @@ def check(mds, want, seq_marker, label):
 
 
 # --- main ----------------------------------------------------------------
+
+def row(mds, label, server, worker, job, conns, roots, want):
+    """One row into the emptied maildirs mds, printed and checked:
+    (deliveries/s, server CPU ms a delivery, others' share)."""
+    empty(mds)
+    wall, ok, bad, scpu, others = run_clients(worker, job, conns, roots)
+    rate = ok / wall
+    ms = 1000 * scpu / ok if ok else None
+    print("%-15s %-10s %6d %7.2f %9.1f %8s %6.0f%%"
+          % (label, server, ok, wall, rate, fmt(ms, "%.2f"), 100 * others),
+          flush=True)
+    if bad:
+        raise Failed("%s %s: %d refused or failed, first: %s"
+                     % (label, server, len(bad), bad[0]))
+    check(mds, want, b"X-Bench-Seq: ", "%s %s" % (label, server))
+    return rate, ms, others
+
 
 def fmt(x, f):
     return "-" if x is None else f % x
@@ -395,11 +437,12 @@ def dovecot_settings(dv):
     return ", ".join(out.splitlines())
 
 
-def start_popd(srv, workers):
-    """srv with its LMTP socket and limit delivery-workers workers
-    (None: popd's default): (socket path, None) or (None, why not)."""
+def start_popd(srv, workers, extra=""):
+    """srv with its LMTP socket, limit delivery-workers workers (None:
+    popd's default) and the lines extra: (socket path, None) or (None,
+    why not)."""
     path = os.path.join(srv.tmpdir, "lmtp.sock")
-    srv.conf_extra = 'listen on socket "%s" lmtp\n' % path
+    srv.conf_extra = 'listen on socket "%s" lmtp\n' % path + extra
     if workers is not None:
         srv.conf_extra += "limit delivery-workers %d\n" % workers
     try:
@@ -414,6 +457,119 @@ def start_popd(srv, workers):
     return path, None
 
 
+def counted(mds, on, label):
+    """After a row with quota on: every maildir's maildirsize counts the
+    messages it holds; with quota off there is none.  Else Failed."""
+    errs = []
+    for md in mds:
+        path = os.path.join(md, "maildirsize")
+        if not on:
+            if os.path.exists(path):
+                errs.append("%s with quota off" % path)
+            continue
+        try:
+            with open(path, "rb") as f:
+                lines = f.read().decode().splitlines()[1:]
+        except OSError as e:
+            errs.append("%s: %s" % (path, e.strerror))
+            continue
+        n = sum(int(ln.split()[1]) for ln in lines if ln.strip())
+        held = sum(len(os.listdir(os.path.join(md, s)))
+                   for s in ("new", "cur"))
+        if n != held:
+            errs.append("%s counts %d messages, the maildir holds %d"
+                        % (path, n, held))
+    if errs:
+        raise Failed("%s: %d maildirs: %s" % (label, len(errs),
+                                             "; ".join(errs[:3])))
+
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    return xs[len(xs) // 2] if len(xs) % 2 else \
+        (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2 if xs else None
+
+
+def quota_rows(a, dovecot, srv, mds, names, homes):
+    """--quota: every server with quota off and on, --repeat times,
+    alternating; the medians and the cost.  0, or Failed."""
+    c = a.connections
+    rows = [("4KB x1", 4096, 1, a.n), ("4KB x%d" % c, 4096, c, a.n),
+            ("100KB x%d" % c, 102400, c, a.n // 2)]
+    servers = ["popd-lmtp", "mda"] + (["dovecot"] if dovecot else [])
+    res = collections.defaultdict(list)
+    print("%-15s %-10s %6s %7s %9s %8s %7s"
+          % ("row", "server", "deliv", "seconds", "deliv/s", "CPU ms",
+             "others"), flush=True)
+    for rep in range(a.repeat):
+        for on in ((False, True) if rep % 2 == 0 else (True, False)):
+            tag = "on" if on else "off"
+            for server in servers:
+                dv = None
+                if server == "popd-lmtp":
+                    srv.port = None
+                    sock, why = start_popd(srv, a.users, "quota %s\n" % QUOTA
+                                           if on else "")
+                    if sock is None:
+                        raise Failed("popd-lmtp quota %s: %s" % (tag, why))
+                    roots = [srv.proc.pid]
+                else:
+                    srv.stop()
+                if server == "dovecot":
+                    dv = T.Dovecot(dovecot, srv, extra=DOVECOT_LMTP + (
+                        DOVECOT_QUOTA if on else "")).start()
+                    sock = dv.path("run/lmtp")
+                    if not lmtp_ready(sock):
+                        raise Failed("dovecot quota %s: no LMTP greeting: %s"
+                                     % (tag, dv.log_tail(5)))
+                    roots = [dv.proc.pid]
+                try:
+                    for label, size, conns, n in rows:
+                        msg = message(size)
+                        if server == "mda":
+                            job = (msg.replace(b"\r\n", b"\n"), n, conns, 1,
+                                   homes, ["-q", QUOTA] if on else [])
+                            worker, roots = mda_worker, []
+                        else:
+                            job = (sock, msg, n, conns, 1, names)
+                            worker = lmtp_worker
+                        name = "%s %s" % (server, tag)
+                        r = row(mds, label, name, worker, job, conns, roots,
+                                expected(n, 1, a.users))
+                        counted(mds, on, "%s %s" % (label, name))
+                        res[label, server, on].append(r)
+                finally:
+                    if dv is not None:
+                        dv.cleanup()
+    empty(mds)
+    print()
+    print("medians of %d runs; cost = 1 - (quota on / quota off)" % a.repeat)
+    print("%-15s %-10s %9s %9s %7s %9s %9s"
+          % ("row", "server", "off /s", "on /s", "cost", "off CPUms",
+             "on CPUms"))
+    worst = {}
+    for label, _, _, _ in rows:
+        for server in servers:
+            off = median([r[0] for r in res[label, server, False]])
+            on = median([r[0] for r in res[label, server, True]])
+            coff = median([r[1] for r in res[label, server, False]])
+            con = median([r[1] for r in res[label, server, True]])
+            cost = 1 - on / off if off and on else None
+            if cost is not None:
+                worst[server] = max(worst.get(server, cost), cost)
+            print("%-15s %-10s %9s %9s %6s%% %9s %9s"
+                  % (label, server, fmt(off, "%.0f"), fmt(on, "%.0f"),
+                     fmt(cost and 100 * cost, "%.1f"), fmt(coff, "%.2f"),
+                     fmt(con, "%.2f")))
+    for server in servers:
+        x = worst.get(server)
+        goal = "" if server == "dovecot" else " (goal < 5%%: %s)" % (
+            "not measured" if x is None else "met" if x < 0.05 else "NOT met")
+        print("quota cost, %s, worst row: %s%%%s"
+              % (server, fmt(x and 100 * x, "%.1f"), goal))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=2000,
@@ -423,6 +579,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="-n 200")
     ap.add_argument("--no-dovecot", action="store_true")
     ap.add_argument("--no-default-row", action="store_true")
+    ap.add_argument("--quota", action="store_true",
+                    help="the cost of quota accounting, off against on")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="with --quota: runs of each row and state")
     a = ap.parse_args()
     T.need_root()
     if a.quick:
@@ -436,6 +596,8 @@ def main():
             dovecot = T.need_dovecot()
             T.apt_install("dovecot-lmtpd", "dovecot",
                           needs="/usr/lib/dovecot/lmtp")
+            if a.quota:
+                T.apt_install("dovecot-core", "doveconf", needs=QUOTA_PLUGIN)
         except (T.Skip, T.NotInstalled) as e:
             print("# dovecot-lmtpd not available: %s" % e)
             dovecot = None
@@ -464,69 +626,61 @@ def main():
         names = [("%s@%s" % (u, DOMAIN)).encode() for u, _ in users]
         homes = [(srv.users[u]["home"], srv.uid(u), srv.gid(u))
                  for u, _ in users]
-        sock, why = start_popd(srv, a.users)
-        if sock is None:
-            print("# popd-lmtp not measured: popd refuses or does not "
-                  "serve `listen on socket PATH lmtp`: %s" % why)
-        dsock = None
-        if dovecot is not None:
-            try:
-                dv = T.Dovecot(dovecot, srv, extra=DOVECOT_LMTP).start()
-                dsock = dv.path("run/lmtp")
-                print("# dovecot %s" % dovecot_settings(dv))
-                if not lmtp_ready(dsock):
-                    raise RuntimeError("no LMTP greeting on %s: %s"
-                                       % (dsock, dv.log_tail(5)))
-            except RuntimeError as e:
-                print("# dovecot-lmtp not measured: %s" % e)
-                dsock = None
-        print("%-15s %-10s %6s %7s %9s %8s %7s"
-              % ("row", "server", "deliv", "seconds", "deliv/s",
-                 "CPU ms", "others"), flush=True)
+        if a.quota:
+            quota_rows(a, dovecot, srv, mds, names, homes)
+        else:
+            sock, why = start_popd(srv, a.users)
+            if sock is None:
+                print("# popd-lmtp not measured: popd refuses or does not "
+                      "serve `listen on socket PATH lmtp`: %s" % why)
+            dsock = None
+            if dovecot is not None:
+                try:
+                    dv = T.Dovecot(dovecot, srv, extra=DOVECOT_LMTP).start()
+                    dsock = dv.path("run/lmtp")
+                    print("# dovecot %s" % dovecot_settings(dv))
+                    if not lmtp_ready(dsock):
+                        raise RuntimeError("no LMTP greeting on %s: %s"
+                                           % (dsock, dv.log_tail(5)))
+                except RuntimeError as e:
+                    print("# dovecot-lmtp not measured: %s" % e)
+                    dsock = None
+            print("%-15s %-10s %6s %7s %9s %8s %7s"
+                  % ("row", "server", "deliv", "seconds", "deliv/s",
+                     "CPU ms", "others"), flush=True)
 
-        def one(label, server, worker, job, conns, roots, want, size):
-            empty(mds)
-            wall, ok, bad, scpu, others = run_clients(worker, job, conns,
-                                                      roots)
-            rate = ok / wall
-            ms = 1000 * scpu / ok if ok else None
-            print("%-15s %-10s %6d %7.2f %9.1f %8s %6.0f%%"
-                  % (label, server, ok, wall, rate, fmt(ms, "%.2f"),
-                     100 * others), flush=True)
-            if bad:
-                raise Failed("%s %s: %d refused or failed, first: %s"
-                             % (label, server, len(bad), bad[0]))
-            check(mds, want, b"X-Bench-Seq: ", "%s %s" % (label, server))
-            results[label, server] = (rate, ms, others)
+            def one(label, server, worker, job, conns, roots, want, size):
+                results[label, server] = row(mds, label, server, worker, job,
+                                             conns, roots, want)
 
-        for label, size, conns, rcpts, n in rows:
-            nmsg = n // rcpts
-            msg = message(size)
-            lf = msg.replace(b"\r\n", b"\n")
-            want = expected(nmsg, rcpts, a.users)
-            one(label, "fsync", fsync_worker,
-                (lf, nmsg, conns, rcpts, mds), conns, [], want, size)
-            if sock is not None:
-                one(label, "popd-lmtp", lmtp_worker,
-                    (sock, msg, nmsg, conns, rcpts, names), conns,
-                    [srv.proc.pid], want, size)
-            one(label, "mda", mda_worker, (lf, nmsg, conns, rcpts, homes),
-                conns, [], want, size)
-            if dsock is not None:
-                one(label, "dovecot", lmtp_worker,
-                    (dsock, msg, nmsg, conns, rcpts, names), conns,
-                    [dv.proc.pid], want, size)
-        if sock is not None and not a.no_default_row:
-            # popd's default limit delivery-workers (32) for 100 users:
-            # a worker ends for another maildir's.
-            srv.stop()
-            srv.port = None
-            sock, why = start_popd(srv, None)
-            if sock is not None:
-                label = "4KB x%d dflt" % c
-                one(label, "popd-lmtp", lmtp_worker,
-                    (sock, message(4096), a.n, c, 1, names), c,
-                    [srv.proc.pid], expected(a.n, 1, a.users), 4096)
+            for label, size, conns, rcpts, n in rows:
+                nmsg = n // rcpts
+                msg = message(size)
+                lf = msg.replace(b"\r\n", b"\n")
+                want = expected(nmsg, rcpts, a.users)
+                one(label, "fsync", fsync_worker,
+                    (lf, nmsg, conns, rcpts, mds), conns, [], want, size)
+                if sock is not None:
+                    one(label, "popd-lmtp", lmtp_worker,
+                        (sock, msg, nmsg, conns, rcpts, names), conns,
+                        [srv.proc.pid], want, size)
+                one(label, "mda", mda_worker, (lf, nmsg, conns, rcpts, homes),
+                    conns, [], want, size)
+                if dsock is not None:
+                    one(label, "dovecot", lmtp_worker,
+                        (dsock, msg, nmsg, conns, rcpts, names), conns,
+                        [dv.proc.pid], want, size)
+            if sock is not None and not a.no_default_row:
+                # popd's default limit delivery-workers (32) for 100 users:
+                # a worker ends for another maildir's.
+                srv.stop()
+                srv.port = None
+                sock, why = start_popd(srv, None)
+                if sock is not None:
+                    label = "4KB x%d dflt" % c
+                    one(label, "popd-lmtp", lmtp_worker,
+                        (sock, message(4096), a.n, c, 1, names), c,
+                        [srv.proc.pid], expected(a.n, 1, a.users), 4096)
         empty(mds)
         if srv.running and srv.crashes():
             print("# popd log: crashes:\n%s" % "\n".join(srv.crashes()))
@@ -549,6 +703,10 @@ def main():
             print("# dovecot log tail:\n%s" % tails[1])
         print("FAIL: %s" % failed)
         return 1
+    if a.quota:
+        print("load average before %.2f %.2f %.2f, after %.2f %.2f %.2f"
+              % (load0 + os.getloadavg()))
+        return 0
     print()
     print("%-15s %9s %9s %9s %9s %8s %8s %8s"
           % ("deliveries/s", "popd-lmtp", "mda", "dovecot", "fsync",
