@@ -44,6 +44,11 @@ WRKRPOP_LDLIBS!= if [ "`uname -s`" = Linux ]; then \
 		    -lpthread; \
 		else echo '$${LDLIBS}'; fi
 
+# libretls (libtls on OpenSSL) issues no session ticket without
+# compat/tlsticket.c; OpenBSD's libtls needs none.
+TLS_COMPAT!=	if [ "`uname -s`" = Linux ]; then \
+		    echo compat/tlsticket.o; fi
+
 CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
 		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} ${SECTIONS} \
@@ -73,7 +78,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o \
 		popd/tablecache.o popd/tapi.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/pki.o popd/userquota.o \
+		popd/pki.o popd/userquota.o popd/tickets.o ${TLS_COMPAT} \
 		popd/listener.o popd/listener_accept.o popd/listener_admit.o \
 		popd/listener_relay.o popd/listener_proxy.o \
 		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \

@@ -567,6 +567,12 @@ static const struct msg_decl decls[] = {
 	    valid_none, ANY, 0),
 	D(MSG_PARENT_KICKNET, P, L, sizeof(struct msg_net), MSG_NOFD,
 	    valid_msgnet, ANY, 0),
+	/*
+	 * After its configuration, before its sockets; a draining one
+	 * still makes TLS for its sessions' STLS.
+	 */
+	D(MSG_PARENT_TICKET, P, L, sizeof(struct msg_ticket), MSG_NOFD,
+	    valid_none, ANY, 0),
 	D(MSG_PARENT_PENALTIES, P, A, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),
 	D(MSG_PARENT_UNPENALIZE, P, A, sizeof(struct msg_net), MSG_NOFD,

@@ -24,7 +24,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		20
+#define MSG_VERSION		21
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -78,6 +78,8 @@ enum msg_type {
 	MSG_PARENT_KICK,	/* end a session at once; msg_lid */
 	MSG_PARENT_KICKNET,	/* end every connection of a network, say
 				   how many; msg_net */
+	/* parent -> listener, from its start and as they rotate */
+	MSG_PARENT_TICKET,	/* a TLS session ticket key; msg_ticket */
 	/* parent -> authpop (popctl) */
 	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
@@ -168,6 +170,17 @@ struct msg_hdr {
 struct msg_pki {
 	char		cert[PATH_MAX];
 	char		key[PATH_MAX];
+};
+
+/*
+ * MSG_PARENT_TICKET: the newest key of the tickets every listener issues
+ * (popd/tickets.c); rev names it inside a ticket.  libtls's
+ * TLS_TICKET_KEY_SIZE: the AES-256 key and the HMAC key.
+ */
+#define TICKET_KEYLEN		48
+struct msg_ticket {
+	uint32_t	rev;
+	uint8_t		key[TICKET_KEYLEN];
 };
 
 /* MSG_PARENT_CONF_PROXY */

@@ -69,6 +69,7 @@ const struct conf_settings settings_defaults = {
 	.uidl_format = UIDL_DEFAULT_FORMAT,
 	.login_delay = 0,
 	.login_cache = 3600,
+	.tls_tickets = 3600,
 	.last = 0,
 	.route = "",
 	.route_port = { 110, 143, 25 },
@@ -117,6 +118,7 @@ static const struct conf_knob knobs[] = {
 	{ KNOB_OTHER,	"expire",	O(expire),	-1, 36500, NULL },
 	{ KNOB_OTHER,	"login-delay",	O(login_delay),	0, 86400, NULL },
 	{ KNOB_OTHER,	"login-cache",	O(login_cache),	0, 86400, NULL },
+	{ KNOB_OTHER,	"tls-tickets",	O(tls_tickets),	0, 86400, NULL },
 	{ KNOB_OTHER,	"last",		O(last),	0, 1, NULL },
 };
 #undef T
@@ -189,6 +191,8 @@ settings_check(const struct conf_settings *set)
 	}
 	if (set->failure_delay.max < set->failure_delay.first)
 		return "failure-delay";
+	if (set->tls_tickets != 0 && set->tls_tickets < CONF_MIN_TICKETS)
+		return "tls-tickets";
 	return NULL;
 }
 

@@ -15,6 +15,7 @@
 #define CONF_PROTOLEN		64	/* tls protocols */
 #define CONF_FMTLEN		64	/* uidl-format */
 #define CONF_MIN_IDLE		600	/* RFC 1939 section 3: 10 minutes */
+#define CONF_MIN_TICKETS	60	/* libtls: a session lives a minute or more */
 #define UIDL_MAX		70	/* RFC 1939 section 7 */
 #define UIDL_DEFAULT_FORMAT	"%08Xu%08Xv"	/* Dovecot's pop3_uidl_format */
 #define LMTP_MAXRCPT		100	/* per transaction: RFC 5321 4.5.3.1.8 */
@@ -44,6 +45,7 @@ struct conf_settings {
 	char			 maildir[PATH_MAX];	/* "" = the path itself */
 	char			 tls_protocols[CONF_PROTOLEN];
 	uint32_t		 protocols;	/* TLS_PROTOCOL_* of the above */
+	int			 tls_tickets;	/* session lifetime, seconds; 0 off */
 	struct {			/* seconds */
 		int		 handshake;	/* TLS handshake */
 		int		 login;		/* AUTHORIZATION state */

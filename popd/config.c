@@ -626,6 +626,7 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	fputs("tls protocols ", fp);
 	print_str(fp, conf->set.tls_protocols);
 	fputc('\n', fp);
+	fprintf(fp, "tls tickets %s\n", conf_duration(conf->set.tls_tickets));
 
 	TAILQ_FOREACH(p, &conf->pkis, entry) {
 		if (p->cert[0] != '\0') {

@@ -66,6 +66,7 @@ static size_t				nproxies, ntproxies;
 /* The keypairs' files until loaded, then their TLS contexts. */
 static char				*certs[POPD_MAXPKI], *keys[POPD_MAXPKI];
 static struct tls			*tls_srv[POPD_MAXPKI];
+static struct tls_config		*tls_cfg[POPD_MAXPKI];	/* tickets */
 static size_t				 npki;
 static unsigned int			 nsessions;
 static uint32_t				 next_lid;
@@ -82,6 +83,7 @@ static void	listener_parent_starttls(struct chan *, const void *, int);
 static void	listener_parent_handshakes(struct chan *, const void *, int);
 static void	listener_parent_kick(struct chan *, const void *, int);
 static void	listener_parent_kicknet(struct chan *, const void *, int);
+static void	listener_parent_ticket(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
@@ -124,6 +126,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_KICK,		listener_parent_kick },
 	{ MSG_PARENT_KICKNET,		listener_parent_kicknet },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
+	{ MSG_PARENT_TICKET,		listener_parent_ticket },
 };
 
 static void	listener_load(struct proc_setup *);
@@ -168,7 +171,7 @@ listener_load(struct proc_setup *ps)
 		log_debug("no certificate: no POP3 listener");
 	for (i = 0; i < npki; i++)
 		if ((tls_srv[i] = pki_tls(npki, certs, keys, i,
-		    set.tls_protocols)) == NULL)
+		    set.tls_protocols, set.tls_tickets, &tls_cfg[i])) == NULL)
 			fatalx("cannot serve TLS");
 	for (i = 0; i < npki; i++) {
 		free(certs[i]);
@@ -188,6 +191,28 @@ listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 	    (keys[npki] = strdup(m->key)) == NULL)
 		fatal("keypair");
 	npki++;
+}
+
+/*
+ * The newest key of the session tickets (popd/tickets.c): every context
+ * issues its tickets under it from now on, and still takes those of the
+ * three before it.
+ */
+static void
+listener_parent_ticket(struct chan *c, const void *data, int fd)
+{
+	struct msg_ticket	 m;
+	size_t			 i;
+
+	_Static_assert(sizeof(m.key) == TLS_TICKET_KEY_SIZE, "ticket key");
+	memcpy(&m, data, sizeof(m));
+	for (i = 0; i < npki; i++)
+		if (set.tls_tickets > 0 &&
+		    tls_config_add_ticket_key(tls_cfg[i], m.rev, m.key,
+		    sizeof(m.key)) == -1)
+			log_warnx("tls tickets: key %u: %s", (unsigned)m.rev,
+			    tls_config_error(tls_cfg[i]));
+	explicit_bzero(&m, sizeof(m));
 }
 
 /* A proxy that may send PROXY headers, trusted if it terminated TLS. */
@@ -735,8 +760,9 @@ session_handshake(struct session *s)
 	}
 	session_timer(s, 0);
 	hs_end(&s->adm);
-	log_debug("%s: %s %s", s->addr, tls_conn_version(s->io.tls),
-	    tls_conn_cipher(s->io.tls));
+	log_debug("%s: %s %s%s", s->addr, tls_conn_version(s->io.tls),
+	    tls_conn_cipher(s->io.tls),
+	    tls_conn_session_resumed(s->io.tls) ? ", resumed" : "");
 	session_start(s);
 	return 0;
 }

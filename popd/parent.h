@@ -107,6 +107,10 @@ extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 struct proc	*proc_alive(enum proc_id, pid_t);
 
+/* tickets.c: the listeners' TLS session ticket keys. */
+void		 tickets_start(int);
+void		 tickets_send(struct chan *);
+
 /* syslog.c */
 void		 logrelay_init(void);
 int		 logrelay_fd(const char *);

@@ -132,7 +132,7 @@ static void	 where(struct conf_where *, int);
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
-%token	AUTHHTTP SOCKET ROUTE TICKET LMTP CONTROL USER QUOTA LOGIN
+%token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -284,6 +284,20 @@ main		: AUTHTAB STRING		{
 				lerror($<lineno>1, "tls protocols: too long");
 			else
 				conf->set.protocols = p;
+		}
+		| TLS TICKETS time		{
+			const struct conf_knob *k;
+
+			k = conf_knob(KNOB_OTHER, "tls-tickets");
+			if ($3 > k->max)
+				lerror($<lineno>1, "tls tickets %s: more than "
+				    "a day", conf_duration($3));
+			else if ($3 > 0 && $3 < CONF_MIN_TICKETS)
+				lerror($<lineno>1, "tls tickets %s: less than "
+				    "a minute (0 turns them off)",
+				    conf_duration($3));
+			else if ($3 >= 0)
+				conf->set.tls_tickets = $3;
 		}
 		| LISTEN ON STRING listenopts	{
 			add_listen($3, NULL, $<lineno>1);
@@ -531,6 +545,7 @@ static const struct keyword {
 	{ "system",		SYSTEM },
 	{ "table",		TABLE },
 	{ "ticket",		TICKET },
+	{ "tickets",		TICKETS },
 	{ "timeout",		TIMEOUT },
 	{ "tls",		TLS },
 	{ "trusted",		TRUSTED },

@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <tls.h>
 #include <unistd.h>
 
@@ -73,16 +75,23 @@ pki_load(const char *path, size_t *lenp)
  * reason logged.  The listener serves with it; the parent calls it to
  * refuse a bad certificate at startup or reload before a listener would
  * die on it.
+ * tickets: the session lifetime of TLS session tickets in seconds, 0
+ * for none; their keys come later (tickets.c), added to *cfgp, which is
+ * the context's configuration (NULL: not wanted).  Every listener names
+ * the sessions of a default keypair alike, so that a ticket one of them
+ * issued resumes on another.
  */
 struct tls *
 pki_tls(size_t n, char *const certs[], char *const keys[],
-    size_t first, const char *protocols)
+    size_t first, const char *protocols, int tickets,
+    struct tls_config **cfgp)
 {
 	struct tls_config	*cfg;
 	struct tls		*ctx = NULL;
 	uint8_t			*cert = NULL, *key = NULL;
 	size_t			 certlen = 0, keylen = 0, i, k;
 	uint32_t		 protos;
+	char			 sid[32];
 	int			 r;
 
 	if ((cfg = tls_config_new()) == NULL) {
@@ -92,6 +101,15 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 	if (tls_config_parse_protocols(&protos, protocols) == -1 ||
 	    tls_config_set_protocols(cfg, protos) == -1) {
 		log_warnx("tls protocols \"%s\": %s", protocols,
+		    tls_config_error(cfg));
+		goto done;
+	}
+	(void)snprintf(sid, sizeof(sid), "popd pki %zu", first);
+	if (tickets > 0 &&
+	    (tls_config_set_session_lifetime(cfg, tickets) == -1 ||
+	    tls_config_set_session_id(cfg, (unsigned char *)sid,
+	    strlen(sid)) == -1)) {
+		log_warnx("tls tickets %d: %s", tickets,
 		    tls_config_error(cfg));
 		goto done;
 	}
@@ -132,6 +150,10 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 		freezero(key, keylen);
 	/* The server context keeps its own copy; drop ours. */
 	tls_config_clear_keys(cfg);
-	tls_config_free(cfg);
+	/* It holds a reference of its own: ticket keys added reach it. */
+	if (cfgp != NULL && ctx != NULL)
+		*cfgp = cfg;
+	else
+		tls_config_free(cfg);
 	return ctx;
 }

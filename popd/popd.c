@@ -308,6 +308,7 @@ main(int argc, char *argv[])
 	counters_reloaded();
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
+	tickets_start(conf->set.tls_tickets);
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL))
@@ -367,8 +368,8 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
 		}
 		cert = pki->cert;
 		key = pki->key;
-		if ((ctx = pki_tls(1, &cert, &key, 0, c->set.tls_protocols)) ==
-		    NULL) {
+		if ((ctx = pki_tls(1, &cert, &key, 0, c->set.tls_protocols,
+		    c->set.tls_tickets, NULL)) == NULL) {
 			conf_error(c, &pki->where, "pki %s: not loaded",
 			    pki->name);
 			badpki = 1;
@@ -783,6 +784,7 @@ reload_done(int fd, short ev, void *arg)
 		users_free(&users);
 		users = rl.nusers;
 		lookup_start(conf);
+		tickets_start(conf->set.tls_tickets);
 		/* The control process has no configuration: it stays. */
 		for (id = 0; id < KIND_MAX; id++)
 			if (id != KIND_CONTROL && proc_wanted(id) &&

@@ -34,7 +34,8 @@ extern const struct proc_role listener_role, lmtp_role, control_role;
 
 /* pki.c */
 struct tls;
+struct tls_config;
 struct tls	*pki_tls(size_t, char *const [], char *const [], size_t,
-		    const char *);
+		    const char *, int, struct tls_config **);
 
 #endif

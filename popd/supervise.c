@@ -213,6 +213,9 @@ proc_spawn(enum proc_id id)
 	    (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	conf_send(&p->chan, conf, proc_kinds[id].proc);
+	/* Before its sockets: the tickets it issues resume elsewhere. */
+	if (id == KIND_LISTENER)
+		tickets_send(&p->chan);
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
 

@@ -15,11 +15,14 @@ and the same certificate, and is measured the same way.
     python3 regress/bench/login.py [-c clients] [-t seconds] [--cost N]
                                    [--no-dovecot]
 
-popd runs twice: with "login cache 0", every login a full bcrypt check
-as Dovecot as shipped makes (the "popd" line, which the ratio uses), and
-with its default login cache, where these clients, returning with the
-same password, are let in without one (the "popd-cached" line; see
-authpop(8)).
+popd runs three times: with "login cache 0", every login a full bcrypt
+check as Dovecot as shipped makes (the "popd" line, which the ratio
+uses); with its default login cache, where these clients, returning
+with the same password, are let in without one (the "popd-cached" line;
+see authpop(8)); and the same with clients that keep their TLS 1.3
+session and resume it with the listener's ticket, as Thunderbird does
+("popd-resumed", with the share of connections resumed; popd.conf(5)
+"tls tickets").
 
 This is a benchmark, not a test: it prints figures and exits 0 unless a
 server cannot be started.
@@ -28,6 +31,7 @@ server cannot be started.
 import argparse
 import multiprocessing
 import os
+import socket
 import ssl
 import sys
 import time
@@ -52,15 +56,39 @@ def one_login(port, user, password, ctx):
         return ok
 
 
-def worker(port, user, password, start, deadline, q):
-    ctx = T.client_ctx(ssl.TLSVersion.TLSv1_2)
-    ok = bad = 0
+def resumed_login(port, user, password, ctx, session):
+    """One full session offering session: (PASS got +OK, the session to
+    offer next, whether this one was resumed)."""
+    sock = socket.create_connection((T.HOST, port), timeout=30)
+    with ctx.wrap_socket(sock, session=session) as s:
+        f = s.makefile("rb")
+        if not f.readline().startswith(b"+OK"):
+            return False, None, False
+        s.sendall(b"USER %s\r\nPASS %s\r\nQUIT\r\n"
+                  % (user.encode(), password.encode()))
+        f.readline()
+        ok = f.readline().startswith(b"+OK")
+        f.readline()
+        return ok, s.session, s.session_reused
+
+
+def worker(port, user, password, start, deadline, q, resume):
+    ctx = T.client_ctx(ssl.TLSVersion.TLSv1_3 if resume else
+                       ssl.TLSVersion.TLSv1_2)
+    ok = bad = resumed = 0
+    session = None
     first_err = None
     while time.time() < start:
         time.sleep(0.001)
     while time.time() < deadline:
         try:
-            if one_login(port, user, password, ctx):
+            if resume:
+                good, session, again = resumed_login(port, user, password,
+                                                     ctx, session)
+                resumed += again
+            else:
+                good = one_login(port, user, password, ctx)
+            if good:
                 ok += 1
             else:
                 bad += 1
@@ -68,16 +96,17 @@ def worker(port, user, password, start, deadline, q):
             bad += 1
             if first_err is None:
                 first_err = repr(e)
-    q.put((ok, bad, first_err))
+    q.put((ok, bad, first_err, resumed))
 
 
-def measure(name, port, users, seconds):
+def measure(name, port, users, seconds, resume=False):
     """Run len(users) client processes for `seconds`; logins/s."""
     q = multiprocessing.Queue()
     start = time.time() + 0.5
     deadline = start + seconds
     procs = [multiprocessing.Process(target=worker,
-                                     args=(port, u, pw, start, deadline, q))
+                                     args=(port, u, pw, start, deadline, q,
+                                           resume))
              for u, pw in users]
     for p in procs:
         p.start()
@@ -90,9 +119,12 @@ def measure(name, port, users, seconds):
     bad = sum(r[1] for r in res)
     errs = [r[2] for r in res if r[2]]
     rate = ok / elapsed
-    print("%-11s %6d logins in %5.1f s = %6.1f logins/s  (%d failed%s)"
+    resumed = sum(r[3] for r in res)
+    print("%-12s %6d logins in %5.1f s = %6.1f logins/s  (%d failed%s)%s"
           % (name, ok, elapsed, rate, bad,
-             ": " + errs[0] if errs else ""))
+             ": " + errs[0] if errs else "",
+             ", %.0f%% resumed" % (100.0 * resumed / max(ok + bad, 1))
+             if resume else ""))
     sys.stdout.flush()
     return rate
 
@@ -123,6 +155,8 @@ def main():
         srv.start()
         rates["popd-cached"] = measure("popd-cached", srv.port, users,
                                        args.time)
+        rates["popd-resumed"] = measure("popd-resumed", srv.port, users,
+                                        args.time, resume=True)
         srv.stop()
 
         dovecot = None if args.no_dovecot else T.find_dovecot()
@@ -144,6 +178,8 @@ def main():
         print("popd/dovecot: %.2f" % (rates["popd"] / rates["dovecot"]))
         print("popd-cached/dovecot: %.2f"
               % (rates["popd-cached"] / rates["dovecot"]))
+        print("popd-resumed/dovecot: %.2f"
+              % (rates["popd-resumed"] / rates["dovecot"]))
     return 0
 
 

@@ -851,6 +851,7 @@ main(void)
 	const uint32_t	 CT = sizeof(struct msg_count);
 	const uint32_t	 HS = sizeof(struct msg_handshakes);
 	const uint32_t	 PR = sizeof(struct msg_penalties);
+	const uint32_t	 TK = sizeof(struct msg_ticket);
 	static struct msg_handshakes	 hs, hs_many, hs_more, hs_noaddr,
 					 hs_index, hs_time;
 	static struct msg_penalties	 prow, prow_many, prow_user, prow_af,
@@ -1469,6 +1470,16 @@ main(void)
 		    0, 1, 1, NULL },
 		{ "a kick with a descriptor", E_LISTENER, PH_RUN,
 		    MSG_PARENT_KICK, V, LD, H, LD, 1, 1, 0, NULL },
+		{ "a ticket key", E_LISTENER, PH_RUN, MSG_PARENT_TICKET, V,
+		    TK, H, TK, 0, 1, 1, NULL },
+		{ "a ticket key to a draining listener", E_LISTENER, PH_DRAIN,
+		    MSG_PARENT_TICKET, V, TK, H, TK, 0, 1, 1, NULL },
+		{ "a ticket key before the configuration", E_LISTENER,
+		    PH_CONF, MSG_PARENT_TICKET, V, TK, H, TK, 0, 1, 0, NULL },
+		{ "a short ticket key", E_LISTENER, PH_RUN, MSG_PARENT_TICKET,
+		    V, TK - 1, H, TK - 1, 0, 1, 0, NULL },
+		{ "a ticket key to authpop", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_TICKET, V, TK, H, TK, 0, 1, 0, NULL },
 		{ "a network kicked", E_LISTENER, PH_DRAIN, MSG_PARENT_KICKNET,
 		    V, NT, H, NT, 0, 1, 1, &net },
 		{ "a network of prefix 33 kicked", E_LISTENER, PH_RUN,

@@ -1,0 +1,51 @@
+/*
+ * tlsticket.c -- libtls on OpenSSL (libretls, Linux) issues no session
+ * ticket: once its ticket key callback has set up a new ticket's keys it
+ * returns 0, which LibreSSL takes for success and OpenSSL (1.1.0 and
+ * later) for "issue none": an empty ticket in TLS 1.2, no
+ * NewSessionTicket at all in TLS 1.3.  popd defines the one libssl call
+ * through which libtls installs that callback (a program's own
+ * definitions come first for the libraries it loads) and puts a wrapper
+ * in front of the callback that says 1, OpenSSL's success, where libtls
+ * says 0 to an encryption; every other call goes on to libssl as it
+ * came.  Only popd links it; OpenBSD's libtls needs none of it, and
+ * openbsd/ does not build it.
+ */
+#include <dlfcn.h>
+#include <stddef.h>
+
+/* openssl/ssl.h: SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB */
+#define TICKET_KEY_CB	72
+
+typedef int	(*ticket_cb)(void *, unsigned char *, unsigned char *, void *,
+		    void *, int);
+typedef long	(*callback_ctrl)(void *, int, void (*)(void));
+
+long		 SSL_CTX_callback_ctrl(void *, int, void (*)(void));
+
+static ticket_cb	libtls_cb;
+
+static int
+ticket_fix(void *ssl, unsigned char *name, unsigned char *iv, void *cctx,
+    void *hctx, int enc)
+{
+	int	r;
+
+	r = libtls_cb(ssl, name, iv, cctx, hctx, enc);
+	return enc == 1 && r == 0 ? 1 : r;
+}
+
+long
+SSL_CTX_callback_ctrl(void *ctx, int cmd, void (*fp)(void))
+{
+	static callback_ctrl	next;
+
+	if (next == NULL && (next = (callback_ctrl)dlsym(RTLD_NEXT,
+	    "SSL_CTX_callback_ctrl")) == NULL)
+		return 0;	/* libtls: "failed to set the ticket callback" */
+	if (cmd == TICKET_KEY_CB && fp != NULL) {
+		libtls_cb = (ticket_cb)fp;
+		fp = (void (*)(void))ticket_fix;
+	}
+	return next(ctx, cmd, fp);
+}

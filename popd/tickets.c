@@ -1,0 +1,100 @@
+/*
+ * tickets.c -- the keys of the TLS session tickets every listener issues
+ * (popd.conf's `tls tickets TIME`), so that a client that keeps its
+ * session (Thunderbird, K-9, Outlook) resumes it without a full
+ * handshake on whichever listener takes its next connection: the
+ * current one, the ones started when it is full, the one a reload
+ * starts.  They are made here, with arc4random, held in this process's
+ * memory and the listeners', and written nowhere.
+ *
+ * TIME is the session's lifetime, L.  A new key every L/4 goes to every
+ * listener; a listener issues tickets under the newest and accepts the
+ * four newest (libtls keeps four, and drops a key L after it got it),
+ * while OpenSSL refuses a session older than L.  So a ticket resumes
+ * for at least 3L/4 and at most L after its full handshake, and a key
+ * that leaves the ring takes every ticket made under it along.  A
+ * reload that changes TIME starts a new ring: tickets made before it
+ * are refused (a full handshake follows); one that keeps TIME keeps the
+ * keys, and tickets resume on the new listener.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <event.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proto.h"
+#include "util.h"
+#include "parent.h"
+
+#define TICKET_RING	4	/* libtls's TLS_NUM_TICKETS */
+
+static struct msg_ticket	 ring[TICKET_RING];	/* [0] the newest */
+static int			 nkeys;
+static int			 lifetime;		/* seconds, 0 = off */
+static uint32_t			 nextrev;
+static struct event		 rotate_ev;
+
+static void	tickets_rotate(int, short, void *);
+
+/* At start and after each reload: the ring for life seconds (0: none). */
+void
+tickets_start(int life)
+{
+	static int	 started;
+
+	if (started && life == lifetime)
+		return;
+	if (!started) {
+		evtimer_set(&rotate_ev, tickets_rotate, NULL);
+		started = 1;
+		nextrev = arc4random();
+	}
+	evtimer_del(&rotate_ev);
+	explicit_bzero(ring, sizeof(ring));
+	nkeys = 0;
+	lifetime = life;
+	if (life > 0)
+		tickets_rotate(-1, 0, NULL);
+	else
+		log_info("tls tickets: off");
+}
+
+/*
+ * A new key to every listener, every L/4; a draining one too: it still
+ * makes TLS for its sessions' STLS, and libtls fails a handshake when it
+ * has no key younger than L to issue a ticket with.
+ */
+static void
+tickets_rotate(int fd, short ev, void *arg)
+{
+	struct timeval	 tv = { lifetime / 4, 0 };
+	struct proc	*p;
+
+	memmove(&ring[1], &ring[0], sizeof(ring) - sizeof(ring[0]));
+	ring[0].rev = nextrev++;
+	arc4random_buf(ring[0].key, sizeof(ring[0].key));
+	if (nkeys < TICKET_RING)
+		nkeys++;
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_LISTENER && p->chan.fd != -1)
+			chan_send(&p->chan, MSG_PARENT_TICKET, -1, &ring[0],
+			    sizeof(ring[0]));
+	if (evtimer_add(&rotate_ev, &tv) == -1)
+		fatal("evtimer_add");
+	log_debug("tls tickets: key %u made, the next in %ds",
+	    (unsigned)ring[0].rev, lifetime / 4);
+}
+
+/* A listener just configured: every key, the oldest first. */
+void
+tickets_send(struct chan *c)
+{
+	int	i;
+
+	for (i = nkeys - 1; i >= 0; i--)
+		chan_send(c, MSG_PARENT_TICKET, -1, &ring[i], sizeof(ring[i]));
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""TLS session tickets (popd.conf(5) "tls tickets"), against the real
+daemon with Python's ssl (OpenSSL) as the client that keeps its
+session, as Thunderbird, K-9 and Outlook do: a ticket the listener
+issued resumes the session on the next connection, on the listener a
+reload starts too (the parent made the keys and gives them to every
+listener); a key rotation keeps the tickets of the keys before it; a
+reload that changes the lifetime starts a new ring and the old tickets
+get a full handshake; a ticket of another server's keys and a server
+with tickets off give a full handshake, never a refusal.  Whether a
+session was resumed is read from the client (SSLSocket.session_reused)
+and from the listener's log line, never from a timer."""
+
+import os
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+USERS = [("alice", "pw1")]
+
+
+def poll(srv, ctx, session=None, port=None):
+    """One poll over TLS as fetchmail makes it (USER, PASS, STAT, QUIT),
+    offering session: (the SSL session after it, whether it was
+    resumed, the client's port, the STAT answer)."""
+    sock = socket.create_connection((T.HOST, port or srv.port), timeout=30)
+    with ctx.wrap_socket(sock, session=session) as s:
+        f = s.makefile("rb")
+        T.expect(f.readline()[:3], b"+OK", "greeting")
+        s.sendall(b"USER alice\r\nPASS pw1\r\nSTAT\r\nQUIT\r\n")
+        answers = [f.readline() for _ in range(4)]
+        T.expect([a[:3] for a in answers], [b"+OK"] * 4,
+                 "USER, PASS, STAT, QUIT: %r" % answers)
+        return s.session, s.session_reused, s.getsockname()[1], answers[2]
+
+
+def served(srv, port):
+    """The listener's log line of the connection from port: (its pid,
+    whether it says resumed)."""
+    tag = "%s:%d: TLSv1.3" % (T.HOST, port)
+    log = T.wait_for(lambda: tag in srv.log() and srv.log(), 10,
+                     "the listener's line for port %d" % port)
+    line = [ln for ln in log.splitlines() if tag in ln][-1]
+    pid = int(line.split("[", 1)[1].split("]", 1)[0])
+    return pid, line.endswith(", resumed")
+
+
+def rewrite_conf(srv, extra):
+    srv.conf_extra = extra
+    text, _ = srv.config()
+    srv._write(srv.conffile, text, 0o644)
+
+
+def reload(srv):
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 0, "popctl reload: %s%s" % (out, err))
+
+
+@T.test(start=False, users=USERS)
+def resumed_on_every_listener(srv):
+    """With the default lifetime a full handshake gets a ticket; the next
+    connection resumes with it and logs in; after a reload the new
+    listener (another process) resumes it too."""
+    srv.start()
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    sess, reused, port, _ = poll(srv, ctx)
+    T.expect(reused, False, "the first connection is a full handshake")
+    T.expect_true(sess.has_ticket, "a ticket came with it")
+    T.expect(sess.ticket_lifetime_hint, 3600, "its lifetime: tls tickets "
+             "1h, the default")
+    first, said = served(srv, port)
+    T.expect(said, False, "the listener logs a full handshake")
+    _, reused, port, _ = poll(srv, ctx, sess)
+    T.expect(reused, True, "the second connection resumed")
+    T.expect(served(srv, port), (first, True), "the listener says resumed")
+
+    reload(srv)
+    T.wait_for(lambda: srv.pids()["listener"] not in (None, first), 10,
+               "a new listener after the reload")
+    _, reused, port, _ = poll(srv, ctx, sess)
+    pid, said = served(srv, port)
+    T.expect_true(pid != first, "served by the new listener (%d, the old "
+                  "one %d)" % (pid, first))
+    T.expect((reused, said), (True, True), "the new listener resumed a "
+             "ticket of the old one")
+
+
+@T.test(start=False, users=USERS, conf_extra="tls tickets 1m\n")
+def rotation_keeps_recent_tickets(srv):
+    """tls tickets 1m: a new key every 15 seconds; a ticket made before a
+    rotation still resumes after it, and so does one made after it."""
+    srv.start()
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    sess, _, _, _ = poll(srv, ctx)
+    T.expect(sess.ticket_lifetime_hint, 60, "the lifetime hint")
+    made = srv.log().count("tls tickets: key ")
+    T.expect(made, 1, "one key at the start")
+    T.wait_for(lambda: srv.log().count("tls tickets: key ") > made, 20,
+               "a key rotation")
+    _, reused, port, _ = poll(srv, ctx, sess)
+    T.expect(reused, True, "the ticket of the previous key resumed")
+    sess2, _, _, _ = poll(srv, ctx)
+    _, reused, _, _ = poll(srv, ctx, sess2)
+    T.expect(reused, True, "a ticket of the new key resumed")
+
+
+@T.test(start=False, users=USERS)
+def new_lifetime_is_a_new_ring(srv):
+    """A reload that changes tls tickets makes new keys: a ticket from
+    before it gets a full handshake, and the session works; the ticket
+    that handshake gave resumes."""
+    srv.start()
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    sess, _, _, _ = poll(srv, ctx)
+    T.expect(poll(srv, ctx, sess)[1], True, "resumed before the reload")
+    first = srv.pids()["listener"]
+    rewrite_conf(srv, "tls tickets 2h\n")
+    reload(srv)
+    T.wait_for(lambda: srv.pids()["listener"] not in (None, first), 10,
+               "a new listener after the reload")
+    sess2, reused, port, stat = poll(srv, ctx, sess)
+    T.expect(reused, False, "an old ring's ticket: a full handshake")
+    T.expect(stat[:3], b"+OK", "and the session works")
+    T.expect(sess2.ticket_lifetime_hint, 7200, "the new lifetime")
+    T.expect(poll(srv, ctx, sess2)[1], True, "the new ticket resumes")
+
+
+@T.test(start=False, users=USERS)
+def another_servers_ticket(srv):
+    """A ticket of another popd (its own keys) is no ticket here: a full
+    handshake, then a login."""
+    other = T.Server(users=USERS)
+    try:
+        other.start()
+        ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+        sess, _, _, _ = poll(other, ctx)
+        T.expect(poll(other, ctx, sess)[1], True, "resumed where issued")
+    finally:
+        other.cleanup()
+    srv.start()
+    _, reused, port, stat = poll(srv, ctx, sess)
+    T.expect(reused, False, "elsewhere: a full handshake")
+    T.expect(served(srv, port)[1], False, "the listener logs it so")
+
+
+@T.test(start=False, users=USERS, conf_extra="tls tickets 0\n")
+def off(srv):
+    """tls tickets 0: no resumption (OpenSSL still sends TLS 1.3 clients
+    a stateful ticket, a session id that no cache holds); popd -n -v
+    says so."""
+    srv.start()
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    sess, _, _, _ = poll(srv, ctx)
+    sess2, reused, port, _ = poll(srv, ctx, sess)
+    T.expect(reused, False, "no resumption")
+    T.expect(served(srv, port)[1], False, "the listener logs no resumption")
+    T.expect(poll(srv, ctx, sess2)[1], False, "nor with the next one")
+    r = subprocess.run([T.POPD, "-n", "-v", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    T.expect_true("tls tickets 0s\n" in r.stdout.decode(),
+                  "popd -n -v prints tls tickets 0s", r.stdout.decode())
+    T.expect_true("tls tickets: off" in srv.log(), "the log says off")
+
+
+@T.test(start=False, users=USERS)
+def bad_lifetimes(srv):
+    """Less than a minute (libtls's least) or more than a day: a file:line
+    error, and popd does not start with it."""
+    srv.port = T.free_port()
+    for value, why in (("30s", "less than a minute"),
+                       ("25h", "more than a day")):
+        rewrite_conf(srv, "\ntls tickets %s\n" % value)
+        r = subprocess.run([T.POPD, "-n", "-f", srv.conffile],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30)
+        out = r.stdout.decode()
+        lineno = open(srv.conffile).read().splitlines().index(
+            "tls tickets %s" % value) + 1
+        T.expect(r.returncode, 1, "popd -n with tls tickets %s" % value)
+        T.expect_true("%s:%d: tls tickets %s: %s" % (srv.conffile, lineno,
+                                                     value, why) in out,
+                      "the error names file:line and why", out)
+
+
+if __name__ == "__main__":
+    T.main()
