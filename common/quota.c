@@ -43,6 +43,28 @@ struct scan {
 	uint64_t	stamp;		/* sum over the directories' stamps */
 };
 
+/*
+ * The count this process last read or appended to, and the file it is
+ * in: a delivery worker reads it at RCPT and again at DATA, then
+ * appends, each time to the file of the same maildir; the file is read
+ * again only when it changed (another writer's line, a recalculation's
+ * rename), which one fstatat(2) tells: another inode, size or mtime.
+ * Maildir++ writers append or rename; a file rewritten in place to the
+ * same size within the file system's timestamp granularity is the one
+ * change it would miss, until the next line or recalculation.
+ */
+static struct {
+	int			valid;
+	dev_t			dev;
+	ino_t			ino;
+	off_t			size;
+	struct timespec		mtim;
+	struct quota_limit	def;
+	struct quota_use	use;
+	int			lines;
+} last;
+
+static int	same_file(const struct stat *);
 static int	say(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static int	close_failed(int);
@@ -54,6 +76,17 @@ static int	scan_sub(int, const char *, struct scan *);
 static int	scan_maildir(int, struct scan *);
 static int	write_file(int, const struct quota_limit *,
 		    const struct scan *, char *, size_t);
+
+/* The file of the count kept in last, unchanged since? */
+static int
+same_file(const struct stat *st)
+{
+	return last.valid && S_ISREG(st->st_mode) &&
+	    st->st_dev == last.dev && st->st_ino == last.ino &&
+	    st->st_size == last.size &&
+	    st->st_mtim.tv_sec == last.mtim.tv_sec &&
+	    st->st_mtim.tv_nsec == last.mtim.tv_nsec;
+}
 
 /* Put a message in msg (if any), errno kept; returns -1 for failures. */
 static int
@@ -271,6 +304,15 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 	ssize_t			 n = 0;
 	int			 fd, lines, how;
 
+	if (last.valid && last.def.bytes == want->bytes &&
+	    last.def.msgs == want->msgs &&
+	    fstatat(dirfd, QUOTA_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    same_file(&st)) {
+		*use = last.use;
+		lines = last.lines;
+		goto check;
+	}
+	last.valid = 0;
 	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_RDONLY, 0)) == -1) {
 		if (errno == ENOENT) {
 			how = QUOTA_MISSING;
@@ -320,6 +362,15 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 		    d1, d2);
 		goto recalc;
 	}
+	last.dev = st.st_dev;
+	last.ino = st.st_ino;
+	last.size = st.st_size;
+	last.mtim = st.st_mtim;
+	last.def = def;
+	last.use = *use;
+	last.lines = lines;
+	last.valid = 1;
+ check:
 	/*
 	 * Before refusing mail, make sure (README.maildirquota): a count
 	 * over quota holds only in a fresh file of one line, which a
@@ -506,6 +557,7 @@ quota_recalc(int dirfd, const struct quota_limit *lim, struct quota_use *use,
 	struct scan	sc, again;
 	int		try;
 
+	last.valid = 0;		/* a new file, read again when asked */
 	for (try = 1;; try++) {
 		memset(&sc, 0, sizeof(sc));
 		sc.count = 1;
@@ -534,7 +586,9 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
     int64_t msgs, char *msg, size_t msglen)
 {
 	struct quota_use	use;
+	struct stat		st;
 	char			line[48];
+	ssize_t			n;
 	int			fd, len;
 
 	if (bytes == 0 && msgs == 0)
@@ -555,8 +609,28 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 	len = snprintf(line, sizeof(line), "%lld %lld\n", (long long)bytes,
 	    (long long)msgs);
 	/* One write(2): appends from several writers never mix. */
-	if (write_close(fd, line, len) == -1)
+	if ((n = write(fd, line, len)) != len) {
+		if (n >= 0)
+			errno = EIO;
+		last.valid = 0;
+		(void)close_failed(fd);
 		return say(msg, msglen, QUOTA_FILE ": append");
+	}
+	/* The count kept goes on only if ours is the one line added. */
+	if (last.valid && fstat(fd, &st) == 0 && st.st_dev == last.dev &&
+	    st.st_ino == last.ino && st.st_size == last.size + len &&
+	    last.use.bytes + bytes >= 0 && last.use.msgs + msgs >= 0) {
+		last.size = st.st_size;
+		last.mtim = st.st_mtim;
+		last.use.bytes += bytes;
+		last.use.msgs += msgs;
+		last.lines++;
+	} else
+		last.valid = 0;
+	if (close(fd) == -1) {
+		last.valid = 0;
+		return say(msg, msglen, QUOTA_FILE ": append");
+	}
 	return 0;
 }
 

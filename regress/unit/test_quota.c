@@ -37,11 +37,16 @@
 static char	base[128];
 static int	mdfd = -1;	/* the maildir, also the working directory */
 
-/* A file of len bytes, or of the string data when len is -1. */
+/*
+ * A file of len bytes, or of the string data when len is -1: a new file
+ * renamed into place, as Maildir++ writers replace maildirsize (one
+ * rewritten in place within the file system's timestamp granularity
+ * would look unchanged to quota_read's kept count).
+ */
 static void
 put(const char *rel, const char *data, ssize_t len)
 {
-	char	buf[4096];
+	char	buf[4096], tmp[PATH_MAX];
 	int	fd;
 
 	if (len == -1)
@@ -52,8 +57,10 @@ put(const char *rel, const char *data, ssize_t len)
 		memset(buf, 'x', len);
 		data = buf;
 	}
-	if ((fd = open(rel, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
-	    write(fd, data, len) != len || close(fd) == -1) {
+	(void)snprintf(tmp, sizeof(tmp), "%s.put", rel);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    write(fd, data, len) != len || close(fd) == -1 ||
+	    rename(tmp, rel) == -1) {
 		perror(rel);
 		exit(2);
 	}
@@ -604,6 +611,59 @@ test_read(void)
 }
 
 /* A writer of test_concurrent: NAPPENDS lines of "<i + 1> 1". */
+/*
+ * The count a worker keeps between its reads and its own lines: every
+ * change another writer makes is read, however it makes it.
+ */
+static void
+test_cache(void)
+{
+	struct quota_limit	lim = { 1000000, 0 };
+	struct quota_use	use;
+	char			msg[256];
+	int			fd;
+
+	setfile("1000000S\n100 1\n", 0);
+	CHECK_INT(quota_read(mdfd, &lim, &use, msg, sizeof(msg)), QUOTA_READ);
+	CHECK_INT(use.bytes, 100);
+	CHECK_INT(use.msgs, 1);
+	/* Our own line: kept without reading, and right. */
+	CHECK_INT(quota_add(mdfd, &lim, 50, 1, msg, sizeof(msg)), 0);
+	CHECK_INT(quota_read(mdfd, &lim, &use, msg, sizeof(msg)), QUOTA_READ);
+	CHECK_INT(use.bytes, 150);
+	CHECK_INT(use.msgs, 2);
+	/* Another writer's line after ours. */
+	if ((fd = open(QUOTA_FILE, O_WRONLY | O_APPEND)) == -1 ||
+	    write(fd, "7 1\n", 4) != 4 || close(fd) == -1)
+		exit(2);
+	CHECK_INT(quota_read(mdfd, &lim, &use, msg, sizeof(msg)), QUOTA_READ);
+	CHECK_INT(use.bytes, 157);
+	CHECK_INT(use.msgs, 3);
+	/* Another writer's line before ours: ours does not hide it. */
+	if ((fd = open(QUOTA_FILE, O_WRONLY | O_APPEND)) == -1 ||
+	    write(fd, "3 1\n", 4) != 4 || close(fd) == -1)
+		exit(2);
+	CHECK_INT(quota_add(mdfd, &lim, 10, 1, msg, sizeof(msg)), 0);
+	CHECK_INT(quota_read(mdfd, &lim, &use, msg, sizeof(msg)), QUOTA_READ);
+	CHECK_INT(use.bytes, 170);
+	CHECK_INT(use.msgs, 5);
+	/* Replaced by a rename (a recalculation elsewhere). */
+	put("tmp/new", "1000000S\n200 9\n", -1);
+	if (rename("tmp/new", QUOTA_FILE) == -1)
+		exit(2);
+	CHECK_INT(quota_read(mdfd, &lim, &use, msg, sizeof(msg)), QUOTA_READ);
+	CHECK_INT(use.bytes, 200);
+	CHECK_INT(use.msgs, 9);
+	/* Replaced by one of the same size. */
+	setfile("1000000S\n300 9\n", 0);
+	CHECK_INT(quota_read(mdfd, &lim, &use, msg, sizeof(msg)), QUOTA_READ);
+	CHECK_INT(use.bytes, 300);
+	/* Another limit: read again, and redefined. */
+	lim.bytes = 2000000;
+	CHECK_INT(quota_read(mdfd, &lim, &use, msg, sizeof(msg)),
+	    QUOTA_REDEFINED);
+}
+
 static int
 appender(int i)
 {
@@ -840,6 +900,7 @@ main(void)
 		return 2;
 	}
 	test_read();
+	test_cache();
 	test_file_limit();
 	test_concurrent();
 	test_race();
