@@ -633,26 +633,3 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 	}
 	return 0;
 }
-
-int
-quota_over(const struct quota_limit *lim, const struct quota_use *use)
-{
-	return (lim->bytes != 0 && use->bytes >= 0 &&
-	    (uint64_t)use->bytes >= lim->bytes) ||
-	    (lim->msgs != 0 && use->msgs >= 0 &&
-	    (uint64_t)use->msgs >= lim->msgs);
-}
-
-int
-quota_fits(const struct quota_limit *lim, const struct quota_use *use,
-    uint64_t size)
-{
-	uint64_t	b = use->bytes > 0 ? (uint64_t)use->bytes : 0;
-	uint64_t	m = use->msgs > 0 ? (uint64_t)use->msgs : 0;
-
-	if (lim->bytes != 0 && (b > lim->bytes || size > lim->bytes - b))
-		return 0;
-	if (lim->msgs != 0 && m >= lim->msgs)
-		return 0;
-	return 1;
-}

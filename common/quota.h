@@ -135,11 +135,33 @@ int	quota_file_limit(int, struct quota_limit *);
 int	quota_add(int, const struct quota_limit *, int64_t, int64_t,
 	    char *, size_t);
 
-/* Whether the use is at or over a limit: no message fits any more. */
-int	quota_over(const struct quota_limit *, const struct quota_use *);
+/*
+ * Whether the use is at or over a limit: no message fits any more.
+ * Arithmetic only, here for the parent too (userquota.c), which
+ * touches no maildir and links none of quota.c.
+ */
+static inline int
+quota_over(const struct quota_limit *lim, const struct quota_use *use)
+{
+	return (lim->bytes != 0 && use->bytes >= 0 &&
+	    (uint64_t)use->bytes >= lim->bytes) ||
+	    (lim->msgs != 0 && use->msgs >= 0 &&
+	    (uint64_t)use->msgs >= lim->msgs);
+}
 
 /* Whether one more message of size bytes fits under the limits. */
-int	quota_fits(const struct quota_limit *, const struct quota_use *,
-	    uint64_t);
+static inline int
+quota_fits(const struct quota_limit *lim, const struct quota_use *use,
+    uint64_t size)
+{
+	uint64_t	b = use->bytes > 0 ? (uint64_t)use->bytes : 0;
+	uint64_t	m = use->msgs > 0 ? (uint64_t)use->msgs : 0;
+
+	if (lim->bytes != 0 && (b > lim->bytes || size > lim->bytes - b))
+		return 0;
+	if (lim->msgs != 0 && m >= lim->msgs)
+		return 0;
+	return 1;
+}
 
 #endif

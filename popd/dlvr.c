@@ -23,9 +23,10 @@
  * Quotas (userquota.c has each user's limit): a recipient with a limit
  * is checked at RCPT by its maildir's worker (MSG_PARENT_QUOTA, a job
  * without a message), which refuses it when the maildir is over, or
- * when SIZE= says the message cannot fit; its delivery job carries the
- * limit, and the worker refuses it (DLV_QUOTA) if the message does not
- * fit then.  popctl show quota asks the same way.
+ * when SIZE= says the message cannot fit, unless that worker said
+ * within seconds that it had room (userquota_room); its delivery job
+ * carries the limit, and the worker refuses it (DLV_QUOTA) if the
+ * message does not fit then.  popctl show quota asks the same way.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -377,7 +378,8 @@ rcpt_limit(void *arg, int status, const struct quota_limit *lim)
 		return;
 	}
 	w->lim = *lim;
-	if (lim->bytes == 0 && lim->msgs == 0) {
+	if ((lim->bytes == 0 && lim->msgs == 0) ||
+	    userquota_room(w->mu.maildir, lim, w->size)) {
 		rcpt_reply(w, RCPT_OK, &w->mu);
 		return;
 	}
@@ -608,7 +610,7 @@ job_done(struct djob *j, uint32_t status)
 	int		 i;
 
 	if (j->counted)
-		userquota_seen(j->maildir, j->over);
+		userquota_seen(j->maildir, &j->lim, &j->use, j->over);
 	if (status == DLV_QUOTA && m != NULL)
 		STAT_ADD(STAT_REFUSED_QUOTA_DATA, j->nrcpt);
 	if (m == NULL) {

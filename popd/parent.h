@@ -145,10 +145,14 @@ void		 pwchanges_free(struct pwchangeq *);
 
 /* userquota.c */
 struct quota_limit;
+struct quota_use;
 typedef void	(*userquota_cb)(void *, int, const struct quota_limit *);
 int		 userquota_on(void);
 void		 userquota_find(const char *, userquota_cb, void *);
-void		 userquota_seen(const char *, int);
+void		 userquota_seen(const char *, const struct quota_limit *,
+		    const struct quota_use *, int);
+int		 userquota_room(const char *, const struct quota_limit *,
+		    uint64_t);
 size_t		 userquota_nover(void);
 
 /* spent.c */

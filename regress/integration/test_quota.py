@@ -350,6 +350,39 @@ def lmtp_size_refused_at_rcpt(srv):
     T.expect(qsum(srv.maildir("alice")), (10000, 2), "maildirsize")
 
 
+def fill(srv, user, size):
+    """Another writer's delivery, as mda makes it: a message of size
+    bytes, then its line appended to maildirsize."""
+    put(srv, user, size)
+    with open(os.path.join(srv.maildir(user), QFILE), "a") as f:
+        f.write("%d 1\n" % size)
+
+
+@T.test(start=False)
+def fresh_answer_then_another_writer(srv):
+    """The worker's answer is kept two seconds (userquota.c): alice's
+    next RCPT is taken without asking; another writer that fills her
+    maildir meanwhile gets her refused after DATA (552, nothing left),
+    and once the answer is older, at RCPT again."""
+    L.start(srv, "quota 10K\n")
+    c = L.Lmtp(srv)
+    rr, dr = c.transaction(["alice"], body_of("first", 2000))
+    T.expect([r[0] for r in rr] + [r[0] for r in dr], [250, 250],
+             "the first message")
+    fill(srv, "alice", 9000)
+    rr, dr = c.transaction(["alice", "bob"], body_of("second", 2000))
+    T.expect([r[0] for r in rr], [250, 250], "RCPT within the fresh "
+             "answer's two seconds: taken without asking")
+    T.expect([r[0] for r in dr], [552, 250], "alice refused after DATA, "
+             "bob delivered")
+    T.expect(len(srv.files("alice", "new")), 2, "alice has the first and "
+             "the other writer's only")
+    time.sleep(2.2)
+    rr, dr = c.transaction(["alice", "bob"], body_of("third", 2000))
+    T.expect(rr[0][0], 552, "an answer past its two seconds: asked, "
+             "refused at RCPT")
+
+
 @T.test(start=False)
 def lmtp_refused_after_data(srv):
     """A message too big for alice's quota, sent without SIZE=: both

@@ -167,6 +167,28 @@ def off(srv):
 
 
 @T.test(start=False, users=USERS)
+def tickets_stay_in_the_listener(srv):
+    """A ticket is TLS, which only the listener speaks: a resumed session
+    reaches authpop and its wrkrpop as plain POP3, and neither program
+    links a TLS library or holds a TLS function (their dynamic section,
+    their symbols); the key message goes to listeners only (test_msg)."""
+    srv.start()
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    sess, _, _, _ = poll(srv, ctx)
+    _, reused, _, stat = poll(srv, ctx, sess)
+    T.expect((reused, stat[:3]), (True, b"+OK"), "a resumed poll")
+    for prog in (T.AUTHPOP, T.WRKRPOP):
+        r = subprocess.run(["readelf", "-d", "-W", "-s", prog],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30)
+        out = r.stdout.decode(errors="replace")
+        T.expect(r.returncode, 0, "readelf %s" % prog)
+        bad = [w for w in ("libtls", "libssl", "libcrypto", "SSL_",
+                           "tls_config", "tls_accept") if w in out]
+        T.expect(bad, [], "%s links no TLS" % os.path.basename(prog))
+
+
+@T.test(start=False, users=USERS)
 def bad_lifetimes(srv):
     """Less than a minute (libtls's least) or more than a day: a file:line
     error, and popd does not start with it."""
