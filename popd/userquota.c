@@ -42,52 +42,37 @@ struct quota_wait {
 	char		 user[POPD_MAXUSER + 1];
 };
 
-/* A maildir whose last answer said it is over quota. */
-struct overq {
-	RB_ENTRY(overq)	 entry;
-	char		*maildir;
-};
-RB_HEAD(overtree, overq);
-static int	overq_cmp(struct overq *, struct overq *);
-RB_PROTOTYPE_STATIC(overtree, overq, entry, overq_cmp);
-RB_GENERATE_STATIC(overtree, overq, entry, overq_cmp);
-
-static struct overtree	over = RB_INITIALIZER(&over);
-static size_t		nover;
-
-/* A maildir's last answer, for QUOTA_FRESH seconds (oldest first). */
+/*
+ * A maildir's last answer, with its use and limit: kept while it says
+ * the maildir is over (popd_quota_users_over counts those), and for
+ * QUOTA_FRESH seconds after it (on age, oldest first) in any case.
+ */
 #define QUOTA_FRESH	2
-struct freshq {
-	RB_ENTRY(freshq)	 entry;
-	TAILQ_ENTRY(freshq)	 age;
+struct seen {
+	RB_ENTRY(seen)		 entry;
+	TAILQ_ENTRY(seen)	 age;
+	int			 aging;		/* on age */
+	int			 over;
 	struct quota_limit	 lim;
 	struct quota_use	 use;
 	time_t			 when;
 	char			*maildir;
 };
-RB_HEAD(freshtree, freshq);
-static int	freshq_cmp(struct freshq *, struct freshq *);
-RB_PROTOTYPE_STATIC(freshtree, freshq, entry, freshq_cmp);
-RB_GENERATE_STATIC(freshtree, freshq, entry, freshq_cmp);
+RB_HEAD(seentree, seen);
+static int	seen_cmp(struct seen *, struct seen *);
+RB_PROTOTYPE_STATIC(seentree, seen, entry, seen_cmp);
+RB_GENERATE_STATIC(seentree, seen, entry, seen_cmp);
 
-static struct freshtree		 fresh = RB_INITIALIZER(&fresh);
-static TAILQ_HEAD(, freshq)	 freshage = TAILQ_HEAD_INITIALIZER(freshage);
+static struct seentree		 seens = RB_INITIALIZER(&seens);
+static TAILQ_HEAD(, seen)	 age = TAILQ_HEAD_INITIALIZER(age);
+static size_t			 nover;
 
-static void	fresh_expire(time_t);
-static void	fresh_put(const char *, const struct quota_limit *,
-		    const struct quota_use *);
-
+static void	seen_expire(time_t);
 static void	quota_answer(struct quota_wait *, int, const char *);
 static void	quota_looked(void *, int, const char *);
 
 static int
-overq_cmp(struct overq *a, struct overq *b)
-{
-	return strcmp(a->maildir, b->maildir);
-}
-
-static int
-freshq_cmp(struct freshq *a, struct freshq *b)
+seen_cmp(struct seen *a, struct seen *b)
 {
 	return strcmp(a->maildir, b->maildir);
 }
@@ -167,45 +152,25 @@ quota_answer(struct quota_wait *w, int status, const char *value)
 		w->cb(w->arg, LOOKUP_FOUND, &lim);
 }
 
-/* The answers older than QUOTA_FRESH seconds are forgotten. */
+/*
+ * Answers QUOTA_FRESH seconds old leave age, and the tree unless they
+ * said over.
+ */
 static void
-fresh_expire(time_t now)
+seen_expire(time_t now)
 {
-	struct freshq	*f;
+	struct seen	*e;
 
-	while ((f = TAILQ_FIRST(&freshage)) != NULL &&
-	    now - f->when >= QUOTA_FRESH) {
-		TAILQ_REMOVE(&freshage, f, age);
-		RB_REMOVE(freshtree, &fresh, f);
-		free(f->maildir);
-		free(f);
-	}
-}
-
-/* maildir's answer, the newest: kept, or kept again. */
-static void
-fresh_put(const char *maildir, const struct quota_limit *lim,
-    const struct quota_use *use)
-{
-	struct freshq	 key, *f;
-	time_t		 now = monotime();
-
-	fresh_expire(now);
-	key.maildir = (char *)maildir;
-	if ((f = RB_FIND(freshtree, &fresh, &key)) != NULL)
-		TAILQ_REMOVE(&freshage, f, age);
-	else {
-		if ((f = calloc(1, sizeof(*f))) == NULL ||
-		    (f->maildir = strdup(maildir)) == NULL) {
-			free(f);
-			return;
+	while ((e = TAILQ_FIRST(&age)) != NULL &&
+	    now - e->when >= QUOTA_FRESH) {
+		TAILQ_REMOVE(&age, e, age);
+		e->aging = 0;
+		if (!e->over) {
+			RB_REMOVE(seentree, &seens, e);
+			free(e->maildir);
+			free(e);
 		}
-		RB_INSERT(freshtree, &fresh, f);
 	}
-	f->lim = *lim;
-	f->use = *use;
-	f->when = now;
-	TAILQ_INSERT_TAIL(&freshage, f, age);
 }
 
 /*
@@ -217,14 +182,14 @@ int
 userquota_room(const char *maildir, const struct quota_limit *lim,
     uint64_t size)
 {
-	struct freshq	 key, *f;
+	struct seen	 key, *e;
 
-	fresh_expire(monotime());
+	seen_expire(monotime());
 	key.maildir = (char *)maildir;
-	if ((f = RB_FIND(freshtree, &fresh, &key)) == NULL ||
-	    f->lim.bytes != lim->bytes || f->lim.msgs != lim->msgs)
+	if ((e = RB_FIND(seentree, &seens, &key)) == NULL || !e->aging ||
+	    e->lim.bytes != lim->bytes || e->lim.msgs != lim->msgs)
 		return 0;
-	return !quota_over(lim, &f->use) && quota_fits(lim, &f->use, size);
+	return !quota_over(lim, &e->use) && quota_fits(lim, &e->use, size);
 }
 
 /*
@@ -235,26 +200,30 @@ void
 userquota_seen(const char *maildir, const struct quota_limit *lim,
     const struct quota_use *use, int isover)
 {
-	struct overq	 key, *o;
+	struct seen	 key, *e;
+	time_t		 now = monotime();
 
-	fresh_put(maildir, lim, use);
-
+	seen_expire(now);
 	key.maildir = (char *)maildir;
-	o = RB_FIND(overtree, &over, &key);
-	if (isover && o == NULL) {
-		if ((o = calloc(1, sizeof(*o))) == NULL ||
-		    (o->maildir = strdup(maildir)) == NULL) {
-			free(o);
+	if ((e = RB_FIND(seentree, &seens, &key)) == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL ||
+		    (e->maildir = strdup(maildir)) == NULL) {
+			free(e);
 			return;
 		}
-		RB_INSERT(overtree, &over, o);
+		RB_INSERT(seentree, &seens, e);
+	} else if (e->aging)
+		TAILQ_REMOVE(&age, e, age);
+	if (isover && !e->over)
 		nover++;
-	} else if (!isover && o != NULL) {
-		RB_REMOVE(overtree, &over, o);
-		free(o->maildir);
-		free(o);
+	else if (!isover && e->over)
 		nover--;
-	}
+	e->over = isover != 0;
+	e->lim = *lim;
+	e->use = *use;
+	e->when = now;
+	e->aging = 1;
+	TAILQ_INSERT_TAIL(&age, e, age);
 }
 
 /* For the metrics: maildirs over quota, as of their last answer. */
