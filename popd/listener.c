@@ -205,10 +205,11 @@ listener_parent_ticket(struct chan *c, const void *data, int fd)
 	size_t			 i;
 
 	_Static_assert(sizeof(m.key) == TLS_TICKET_KEY_SIZE, "ticket key");
+	if (set.tls_tickets == 0)	/* a draining one of before a reload */
+		return;
 	memcpy(&m, data, sizeof(m));
 	for (i = 0; i < npki; i++)
-		if (set.tls_tickets > 0 &&
-		    tls_config_add_ticket_key(tls_cfg[i], m.rev, m.key,
+		if (tls_config_add_ticket_key(tls_cfg[i], m.rev, m.key,
 		    sizeof(m.key)) == -1)
 			log_warnx("tls tickets: key %u: %s", (unsigned)m.rev,
 			    tls_config_error(tls_cfg[i]));

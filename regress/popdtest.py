@@ -1477,6 +1477,18 @@ class Dovecot(ForeignDaemon):
             sub=srv.subdir or "") + extra)
         self.args = ["-F", "-c", self.conf]
 
+    def settings(self, keys, wants):
+        """doveconf's reading of keys in this configuration, a line a
+        setting joined by ", "; RuntimeError unless each of wants is in
+        it (the settings a figure depends on took)."""
+        r = subprocess.run(["doveconf", "-c", self.conf] + list(keys),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30)
+        out = r.stdout.decode(errors="replace").strip()
+        if r.returncode != 0 or any(w not in out for w in wants):
+            raise RuntimeError("doveconf: %s" % out)
+        return ", ".join(out.splitlines())
+
 
 def mailbox(srv, user="alice", retr=False, top=None, check_stat=False):
     """Log in as user, read LIST and UIDL and each message by RETR

@@ -435,20 +435,6 @@ def lmtp_ready(path, timeout=20):
     return False
 
 
-def dovecot_settings(dv):
-    """The settings that make Dovecot's figures comparable, as doveconf
-    reads dv's configuration; RuntimeError unless they are ours."""
-    keys = ["protocols", "mail_location", "mail_fsync"]
-    r = subprocess.run(["doveconf", "-c", dv.conf] + keys,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=30)
-    out = r.stdout.decode(errors="replace").strip()
-    if r.returncode != 0 or "mail_fsync = always" not in out or \
-            "lmtp" not in out:
-        raise RuntimeError("doveconf: %s" % out)
-    return ", ".join(out.splitlines())
-
-
 def start_popd(srv, workers, extra=""):
     """srv with its LMTP socket, limit delivery-workers workers (None:
     popd's default) and the lines extra: (socket path, None) or (None,
@@ -680,7 +666,10 @@ def main():
                 try:
                     dv = T.Dovecot(dovecot, srv, extra=DOVECOT_LMTP).start()
                     dsock = dv.path("run/lmtp")
-                    print("# dovecot %s" % dovecot_settings(dv))
+                    took = dv.settings(
+                        ["protocols", "mail_location", "mail_fsync"],
+                        ["mail_fsync = always", "lmtp"])
+                    print("# dovecot %s" % took)
                     if not lmtp_ready(dsock):
                         raise RuntimeError("no LMTP greeting on %s: %s"
                                            % (dsock, dv.log_tail(5)))

@@ -38,6 +38,15 @@ def install_smtpd():
     return smtpd
 
 
+def smtpd_check(prog, conf):
+    """smtpd -n on conf: AssertionError unless it takes it."""
+    r = subprocess.run([prog, "-n", "-f", conf], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError("smtpd -n rejects our smtpd.conf: %s"
+                             % r.stdout.decode(errors="replace"))
+
+
 class Smtpd(T.ForeignDaemon):
     """OpenSMTPD in the foreground (-d -v) on a port of its own, for
     srv's users at DOMAIN, delivering through mda -e subdir with srv's
@@ -70,11 +79,7 @@ class Smtpd(T.ForeignDaemon):
         self.args = ["-d", "-v", "-f", self.conf]
 
     def start(self):
-        r = subprocess.run([self.prog, "-n", "-f", self.conf],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if r.returncode != 0:
-            raise AssertionError("smtpd -n rejects our smtpd.conf: %s"
-                                 % r.stdout.decode(errors="replace"))
+        smtpd_check(self.prog, self.conf)
         return super().start()
 
 

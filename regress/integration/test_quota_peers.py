@@ -39,7 +39,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 import popdtest as T  # noqa: E402
-from test_opensmtpd import install_smtpd  # noqa: E402
+from test_opensmtpd import install_smtpd, smtpd_check  # noqa: E402
 
 DOMAIN = "popd.test"
 SENDER = "sender@example.net"
@@ -557,11 +557,7 @@ class Smtpd(T.ForeignDaemon):
         self.before = set()
 
     def start(self):
-        r = subprocess.run([self.prog, "-n", "-f", self.conf],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if r.returncode != 0:
-            raise AssertionError("smtpd -n rejects our smtpd.conf: %s"
-                                 % r.stdout.decode(errors="replace"))
+        smtpd_check(self.prog, self.conf)
         super().start()
         self.before = set(e.split("|")[0][:8] for e in self.queue())
         return self
