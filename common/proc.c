@@ -11,7 +11,7 @@
  * ids are final, because a credential change resets the dumpable flag
  * on Linux, and before anything secret or private is opened by the
  * final ids (wrkrpop's maildir).  uid 0 and gid 0 are refused for every
- * unprivileged role the same way, here and in the parent's fork path.
+ * unprivileged role the same way, here and in the parent's spawn (child.c).
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -173,33 +173,6 @@ proc_become(const char *who, uid_t uid, gid_t gid)
 		return -1;
 	}
 	return drop_privileges(who, uid, gid);
-}
-
-/*
- * The parent's side of a split, in the child just forked: fd becomes
- * POPD_CHANNEL_FD and conf (or -1) POPD_CONF_FD, nothing else stays open
- * beyond stdio, and every signal is back to its default for the program
- * exec'd next.
- */
-int
-proc_child_fds(int fd, int conf)
-{
-	int	i;
-
-	/* Out of the way of the first one. */
-	if (conf == POPD_CHANNEL_FD && (conf = dup(conf)) == -1)
-		return -1;
-	/* dup2 onto itself would keep close-on-exec set. */
-	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
-	    dup2(fd, POPD_CHANNEL_FD) == -1)
-		return -1;
-	if (conf != -1 && (conf == POPD_CONF_FD ? fcntl(conf, F_SETFD, 0) ==
-	    -1 : dup2(conf, POPD_CONF_FD) == -1))
-		return -1;
-	closefrom((conf != -1 ? POPD_CONF_FD : POPD_CHANNEL_FD) + 1);
-	for (i = 1; i < NSIG; i++)
-		signal(i, SIG_DFL);
-	return 0;
 }
 
 /* The settings, once, before anything else: into the role's. */

@@ -1,12 +1,22 @@
 /*
  * child.c -- how the parent starts any child: its command line, its
- * environment, and a fork that leaves it its channel, its configuration
- * channel and its log relay, nothing else.  supervise.c execs the
+ * environment, and a spawn that leaves it its channel, its configuration
+ * channel and its log relay, nothing else.  supervise.c starts the
  * supervised daemons with it, mailuser.c the mail users' processes.
  */
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+#include <sys/wait.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "popd.h"
@@ -44,23 +54,168 @@ char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
     "................................................................"
     "................", NULL };
 
+/* What the child is to do, and what it could not. */
+struct spawn {
+	const char		*path;
+	char			**argv;
+	const struct mailuser	*mu;		/* or NULL */
+	sigset_t		 mask;		/* the parent's */
+	int			 fd, conffd, logfd;
+	const char		*failed;	/* what the child could not do */
+	int			 err;		/* its errno */
+};
+
+#ifdef __linux__
 /*
- * Fork a child with fd as its POPD_CHANNEL_FD, conffd (or -1) as its
- * POPD_CONF_FD and nothing else open beyond stdio; a daemonized parent
- * gives it its log relay for role as stderr.  Returns as fork(2) does.
+ * glibc's wrappers of these would have the parent's threads change ids
+ * too (its setxid broadcast): in a child that shares the parent's
+ * memory, only the kernel's calls, for this process alone.
+ */
+#ifdef SYS_setresuid32
+#define spawn_setgroups(n, g)	syscall(SYS_setgroups32, (n), (g))
+#define spawn_setresgid(g)	syscall(SYS_setresgid32, (g), (g), (g))
+#define spawn_setresuid(u)	syscall(SYS_setresuid32, (u), (u), (u))
+#else
+#define spawn_setgroups(n, g)	syscall(SYS_setgroups, (n), (g))
+#define spawn_setresgid(g)	syscall(SYS_setresgid, (g), (g), (g))
+#define spawn_setresuid(u)	syscall(SYS_setresuid, (u), (u), (u))
+#endif
+/* libbsd's closefrom may read /proc with malloc(3): the kernel's call. */
+#define spawn_closefrom(fd)	close_range((fd), ~0U, 0)
+#else
+#define spawn_setgroups(n, g)	setgroups((n), (g))
+#define spawn_setresgid(g)	setresgid((g), (g), (g))
+#define spawn_setresuid(u)	setresuid((u), (u), (u))
+#define spawn_closefrom(fd)	closefrom(fd)
+#endif
+
+#define SPAWN_FAIL(sp, what) do {					\
+	(sp)->err = errno;						\
+	(sp)->failed = (what);						\
+	_exit(127);							\
+} while (0)
+
+/*
+ * The child, in the parent's memory until its execve: system calls
+ * only (no malloc, no stdio, no log), and what failed left in sp for
+ * the parent, which goes on only once the child has exec'd or exited.
+ * fd becomes POPD_CHANNEL_FD and conffd (or -1) POPD_CONF_FD, nothing
+ * else stays open beyond stdio, every signal is back to its default.
+ */
+static int
+spawn_child(void *arg)
+{
+	struct spawn	*sp = arg;
+	int		 i, fd = sp->fd, cfd = sp->conffd;
+
+	/* Not the parent's handlers, which would run in its memory. */
+	for (i = 1; i < NSIG; i++)
+		(void)signal(i, SIG_DFL);
+	if (sp->logfd != -1 && dup2(sp->logfd, STDERR_FILENO) == -1)
+		SPAWN_FAIL(sp, "its log relay");
+	/* Out of the way of the first one. */
+	if (cfd == POPD_CHANNEL_FD && (cfd = dup(cfd)) == -1)
+		SPAWN_FAIL(sp, "its channels");
+	/* dup2 onto itself would keep close-on-exec set. */
+	if (fd == POPD_CHANNEL_FD ? fcntl(fd, F_SETFD, 0) == -1 :
+	    dup2(fd, POPD_CHANNEL_FD) == -1)
+		SPAWN_FAIL(sp, "its channels");
+	if (cfd != -1 && (cfd == POPD_CONF_FD ? fcntl(cfd, F_SETFD, 0) ==
+	    -1 : dup2(cfd, POPD_CONF_FD) == -1))
+		SPAWN_FAIL(sp, "its channels");
+	if (spawn_closefrom((cfd != -1 ? POPD_CONF_FD : POPD_CHANNEL_FD) +
+	    1) == -1)
+		SPAWN_FAIL(sp, "closefrom");
+	/* The program proves these ids again (proc.c, proc_inherited). */
+	if (sp->mu != NULL) {
+		if (spawn_setgroups(1, &sp->mu->gid) == -1)
+			SPAWN_FAIL(sp, "setgroups");
+		if (spawn_setresgid(sp->mu->gid) == -1)
+			SPAWN_FAIL(sp, "setresgid");
+		if (spawn_setresuid(sp->mu->uid) == -1)
+			SPAWN_FAIL(sp, "setresuid");
+	}
+	if (sigprocmask(SIG_SETMASK, &sp->mask, NULL) == -1)
+		SPAWN_FAIL(sp, "sigprocmask");
+	execve(sp->path, sp->argv, child_envp);
+	SPAWN_FAIL(sp, "exec");
+}
+
+/*
+ * Start path with argv (and child_envp) as role's child: fd its
+ * POPD_CHANNEL_FD, conffd (or -1) its POPD_CONF_FD and nothing else
+ * open beyond stdio; a daemonized parent gives it its log relay for
+ * role as stderr.  With mu, as mu's uid and gid (mailuser.c, the one
+ * caller that passes one: setgroups, setresgid, setresuid); without,
+ * with the parent's, to become its daemon user itself (proc.c).
+ *
+ * The child shares the parent's memory until it execs, as posix_spawn's
+ * does (Linux: clone(2) with CLONE_VM and CLONE_VFORK; elsewhere
+ * vfork(2)), and the parent waits for that: a session's wrkrpop costs
+ * no copy of the parent's page tables made and thrown away.
+ *
+ * Returns the pid, or -1 with errno set and the reason logged (a child
+ * that could not exec is reaped here).
  */
 pid_t
-child_fork(int fd, int conffd, const char *role)
+child_spawn(const char *path, char **argv, int fd, int conffd,
+    const char *role, const struct mailuser *mu)
 {
-	pid_t	 pid;
-	int	 lfd;
+#ifdef __linux__
+	static char	 stack[65536] __attribute__((aligned(16)));
+#endif
+	struct spawn	 sp;
+	sigset_t	 all;
+	pid_t		 pid;
+	int		 saved;
 
-	if ((pid = fork()) != 0)
+	if (mu != NULL && (mu->uid == 0 || mu->gid == 0)) {
+		log_warnx("%s for %s: refusing uid %u gid %u: root's ids",
+		    role, mu->name, (unsigned)mu->uid, (unsigned)mu->gid);
+		errno = EPERM;
+		return -1;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.path = path;
+	sp.argv = argv;
+	sp.mu = mu;
+	sp.fd = fd;
+	sp.conffd = conffd;
+	sp.logfd = debug ? -1 : logrelay_fd(role);
+
+	/* No handler of ours may run in the child before it resets them. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &sp.mask) == -1) {
+		log_warn("%s: sigprocmask", role);
+		return -1;
+	}
+#ifdef __linux__
+	pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM |
+	    CLONE_VFORK | SIGCHLD, &sp);
+#else
+	if ((pid = vfork()) == 0)
+		spawn_child(&sp);
+#endif
+	saved = errno;
+	if (sigprocmask(SIG_SETMASK, &sp.mask, NULL) == -1)
+		fatal("sigprocmask");
+	if (pid == -1) {
+		errno = saved;
+		log_warn("cannot start %s", role);
+		return -1;
+	}
+	if (sp.failed == NULL)
 		return pid;
-	if (!debug && (lfd = logrelay_fd(role)) != -1 &&
-	    dup2(lfd, STDERR_FILENO) == -1)
-		_exit(1);
-	if (proc_child_fds(fd, conffd) == -1)
-		_exit(1);
-	return 0;
+
+	(void)waitpid(pid, NULL, 0);
+	errno = sp.err;
+	if (mu != NULL)
+		log_warn("%s for %s: %s %s", role, mu->name, sp.failed, path);
+	else
+		log_warn("%s: %s %s", role, sp.failed, path);
+	if (sp.err == EACCES && strcmp(sp.failed, "exec") == 0)
+		log_warnx("%s replaced since popd started? restart popd "
+		    "after an upgrade", path);
+	errno = sp.err;
+	return -1;
 }

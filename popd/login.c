@@ -580,7 +580,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	page = stats_page_new(&pagefd);
 	if ((pid = mailuser_spawn(MU_SESSION, u, &pa->peer, pa->tls, fd,
 	    pagefd)) == -1) {
-		log_warn("wrkrpop for %s", u->name);
+		/* mailuser_spawn said why. */
 		stats_page_free(page);
 		refuse(auth, ml->id, REFUSED_TEMP, fd);
 		return;

@@ -35,9 +35,6 @@
 #include "proc.h"
 #include "table.h"
 
-/* Only a POP3 client reads this: its PASS is waiting for an answer. */
-#define EXEC_FAILED	"-ERR [SYS/TEMP] cannot start the session, try later\r\n"
-
 struct find_wait {
 	char		 user[POPD_MAXUSER + 1];
 	mailuser_cb	 cb;
@@ -147,8 +144,8 @@ find_answer(void *arg, int status, const char *value)
  * dlvrpop's channel, popd -m's standard output), its configuration on
  * a channel of its own (POPD_CONF_FD), pagefd (or -1) its page of
  * counters, passed (and so closed) in any case.  Returns the pid, or
- * -1 with errno set and nothing started.  A session whose wrkrpop cannot
- * start is told so on its socket by the child that failed.
+ * -1 with errno set, the reason logged and nothing left running: the
+ * caller answers its client (a session: [SYS/TEMP]).
  */
 pid_t
 mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
@@ -169,33 +166,20 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 
 	path = kind == MU_DELIVERY ? dlvrpop_path : wrkrpop_path;
 	if ((conffd = mailuser_conf(mu, mu->maildir, peer, tls,
-	    kinds[kind].flags, pagefd)) == -1)
+	    kinds[kind].flags, pagefd)) == -1) {
+		log_warn("%s for %s: its configuration", kinds[kind].name,
+		    mu->name);
 		return -1;
+	}
 	argc = child_argv(argv, kinds[kind].name, NULL);
 	argv[argc] = NULL;
-	if ((pid = child_fork(fd, conffd, kinds[kind].name)) != 0) {
-		saved = errno;
-		close(conffd);
-		errno = saved;
-		return pid;
-	}
-	/* The child's prologue (proc.c) proves these ids again. */
-	saved = 0;
-	if (privsep && proc_become(mu->name, mu->uid, mu->gid) == -1)
-		goto fail;
-	execve(path, argv, child_envp);
+	/* The one place a process becomes a mail user: child.c does it. */
+	pid = child_spawn(path, argv, fd, conffd, kinds[kind].name,
+	    privsep ? mu : NULL);
 	saved = errno;
-	log_warn("exec %s", path);
- fail:
-	if (kind == MU_SESSION)
-		if (write(POPD_CHANNEL_FD, EXEC_FAILED,
-		    sizeof(EXEC_FAILED) - 1) == -1) {
-			/* the client sees the connection close */
-		}
-	if (saved == EACCES)
-		log_warnx("%s replaced since popd started? restart popd "
-		    "after an upgrade", path);
-	_exit(1);
+	close(conffd);
+	errno = saved;
+	return pid;
 }
 
 /*

@@ -11,8 +11,10 @@
 #include <sys/wait.h>
 
 #include <err.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "popd.h"
@@ -50,8 +52,12 @@ migration_report(void)
 		}
 		fflush(stdout);
 		if ((pid = mailuser_spawn(MU_REPORT, &mu, &nobody, "",
-		    STDOUT_FILENO, -1)) == -1)
-			err(1, "%s", mu.name);
+		    STDOUT_FILENO, -1)) == -1) {
+			printf("%s: %s: not read: cannot start wrkrpop: %s\n",
+			    mu.name, mu.maildir, strerror(errno));
+			bad = 1;
+			continue;
+		}
 		/* Exit 1: it wrote what went wrong. */
 		if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
 		    WEXITSTATUS(status) > 1)

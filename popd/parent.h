@@ -118,7 +118,9 @@ int		 logrelay_fd(const char *);
 /* child.c */
 extern char	*child_envp[];
 int		 child_argv(char **, const char *, const char *);
-pid_t		 child_fork(int, int, const char *);
+struct mailuser;
+pid_t		 child_spawn(const char *, char **, int, int, const char *,
+		    const struct mailuser *);
 
 /* bind.c */
 extern struct listen_socket	 listens[MAX_LISTEN];

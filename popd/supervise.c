@@ -1,6 +1,6 @@
 /*
  * supervise.c -- the parent's supervised children: the listeners,
- * authpop, the lmtp and the control process.  Each is fork+exec'd
+ * authpop, the lmtp and the control process.  Each is spawned
  * (child.c) with its channel on a fixed fd, and restarted when it dies,
  * so that a crash costs its sessions, not the service; after a reload
  * the new one takes over and the previous one drains.  Here too is what
@@ -102,24 +102,6 @@ supervise_init(void (*hook)(const char *))
 		    (void *)(intptr_t)id);
 }
 
-/*
- * Fork and exec a supervised child (listener, authpop, lmtp, control):
- * it becomes its daemon user itself (proc.c).  A mail user's processes
- * are mailuser.c's.
- */
-static pid_t
-child_exec(const char *path, char **argv, int fd, int conffd,
-    const char *role)
-{
-	pid_t	 pid;
-
-	if ((pid = child_fork(fd, conffd, role)) != 0)
-		return pid;
-	execve(path, argv, child_envp);
-	log_warn("exec %s", path);
-	_exit(1);
-}
-
 /* The listener's index of a pki name ("" is the first). */
 static uint32_t
 conf_pki_index(const struct popd_conf *c, const char *name)
@@ -191,8 +173,8 @@ proc_spawn(enum proc_id id)
 			fatal("authtab system: lseek");
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pid = child_exec(path, argv, sp[1], conffd, name)) == -1) {
-		log_warn("cannot start %s", name);
+	    (pid = child_spawn(path, argv, sp[1], conffd, name, NULL)) == -1) {
+		/* child_spawn said why. */
 		free(p);
 		close(sp[0]);
 		close(sp[1]);

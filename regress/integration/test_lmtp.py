@@ -212,8 +212,10 @@ def lhlo_capabilities(srv):
 def mail_user_exec_fails(srv):
     """Issue 38: a mail user's process that cannot be exec'd (its
     program not executable by the user) is told apart by kind: the
-    POP3 client gets [SYS/TEMP] on its socket; a dlvrpop's delivery is a
-    temporary failure, and nothing POP3 goes down its channel."""
+    POP3 client gets [SYS/TEMP]; a dlvrpop's delivery is a temporary
+    failure, and nothing POP3 goes down its channel.  The parent, which
+    the spawning child shares memory with until its exec (child.c),
+    logs which step failed and why, and reaps the child."""
     tree = os.path.join(srv.tmpdir, "tree")
     for prog in ("popd", "authpop", "wrkrpop", "dlvrpop"):
         os.makedirs(os.path.join(tree, prog))
@@ -230,20 +232,33 @@ def mail_user_exec_fails(srv):
         r.line()
         r.ok("USER alice")
         T.expect(r.cmd("PASS " + srv.password("alice")),
-                 b"-ERR [SYS/TEMP] cannot start the session, try later",
-                 "PASS when wrkrpop cannot start")
+                 b"-ERR [SYS/TEMP] cannot open the maildrop now, try again "
+                 b"later", "PASS when wrkrpop cannot start")
+    srv.wait_log("wrkrpop for alice: exec %s: Permission denied"
+                 % os.path.join(tree, "wrkrpop", "wrkrpop"))
     c = Lmtp(srv)
     rr, dr = c.transaction(["alice"], msg(1))
     c.close()
     T.expect(rr[0][0], 250, "RCPT alice")
     T.expect(dr[0][0], 451, "DATA when dlvrpop cannot start: %s" % dr[0][1])
-    srv.wait_log("ended before it wrote anything: temporary failure")
+    srv.wait_log("dlvrpop for alice: exec %s: Permission denied"
+                 % os.path.join(tree, "dlvrpop", "dlvrpop"))
     log = srv.log()
     for bad in ("from dlvrpop", "killed by signal", "header"):
         T.expect_true(bad not in log, "nothing read from a failed "
                       "dlvrpop's channel (%s)" % bad,
                       [ln for ln in log.splitlines() if bad in ln])
     T.expect(srv.files("alice", "new"), [], "nothing delivered")
+    zombies = []
+    for pid in T.descendants(srv.proc.pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if st[st.rindex(")") + 2] == "Z":
+            zombies.append(st[:st.rindex(")") + 1])
+    T.expect(zombies, [], "the failed children reaped")
 
 
 @T.test(start=False)
