@@ -47,6 +47,7 @@
 #define WBUF_SIZE	262144
 #define FILE_CHUNK	16384		/* bigger messages are mapped */
 #define MAP_MIN		(256 * 1024)	/* RETR maps messages this big */
+#define TRIM_IDLE_MS	1000		/* idle this long: give memory back */
 #ifdef MAP_POPULATE
 #define MAP_POPULATE_RO	MAP_POPULATE	/* one fault-in, not one per page */
 #else
@@ -66,6 +67,7 @@ struct session {
 	size_t		 wlen;
 
 	time_t		 last;		/* last progress either way */
+	int		 trimmed;	/* memory given back since then */
 
 	size_t		 live;		/* messages not deleted or gone */
 	off_t		 liveoct;
@@ -300,12 +302,6 @@ wrkrpop_run(void)
 	    (long long)s->liveoct);
 	STAT_INC(STAT_LOGIN_OK);
 	stats->state = PAGE_TRANSACTION;
-	/*
-	 * What setup freed (the seccomp filter's build, a cache read) and
-	 * the stack it used go back now: idle sessions are many.
-	 */
-	compat_memtrim();
-	compat_stack_trim();
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
 	    (long long)s->liveoct);
 	session_loop(s);
@@ -380,6 +376,7 @@ session_loop(struct session *s)
 			session_end(s, "connection closed", END_DROPPED);
 		s->rlen += n;
 		s->last = monotime();
+		s->trimmed = 0;
 	}
 }
 
@@ -937,7 +934,7 @@ wait_io(struct session *s, short events)
 {
 	struct pollfd	pfd;
 	time_t		left;
-	int		r;
+	int		r, trim;
 
 	for (;;) {
 		left = s->last + set.idle - monotime();
@@ -957,8 +954,9 @@ wait_io(struct session *s, short events)
 		pfd.fd = s->fd;
 		pfd.events = events;
 		pfd.revents = 0;
-		r = poll(&pfd, 1, left > INT_MAX / 1000 ? INT_MAX :
-		    (int)left * 1000);
+		trim = events == POLLIN && !s->trimmed;
+		r = poll(&pfd, 1, trim ? TRIM_IDLE_MS : left > INT_MAX / 1000 ?
+		    INT_MAX : (int)left * 1000);
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
@@ -966,6 +964,18 @@ wait_io(struct session *s, short events)
 		}
 		if (r > 0)
 			return;	/* ready, hung up or failed: I/O tells */
+		if (trim) {
+			/*
+			 * Idle sessions are many: what setup and the last
+			 * commands freed (the seccomp filter's build, a
+			 * cache read) and the stack they used go back.  A
+			 * poller that is gone within the second never
+			 * pays for it.
+			 */
+			compat_memtrim();
+			compat_stack_trim();
+			s->trimmed = 1;
+		}
 	}
 }
 

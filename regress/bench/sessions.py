@@ -272,7 +272,8 @@ auth_failure_delay = 0
 def phase_idle(label, port, root, n, procs):
     base, _, _, _ = census(root)
     pipes, ps, times, errors = hold(port, n, procs)
-    time.sleep(1)
+    # A wrkrpop gives back what its setup used after a second idle.
+    time.sleep(2)
     pss, nproc, fds, biggest = census(root)
     release(pipes, ps)
     got = len(times)
@@ -353,7 +354,7 @@ def main():
             c = T.Raw(srv.port, src="127.0.0.8")
             c.line()
             c.login(probe, PW)
-            time.sleep(0.5)
+            time.sleep(1.5)
             w = srv.pids()["wrkrpop"]
             if w:
                 show_smaps("wrkrpop", w[0])

@@ -736,5 +736,40 @@ def memory_given_back_after_a_spike(srv):
                "peak %d kB, now %d kB)" % (base, peak, _rss_kb(lp)))
     T.expect(srv.pids()["listener"], lp, "the same listener")
 
+def _heap_stack_kb(pid):
+    """Rss of [heap] and [stack] of pid, in kB."""
+    kb, cur = 0, None
+    with open("/proc/%d/smaps" % pid) as f:
+        for ln in f:
+            p = ln.split()
+            if "-" in p[0] and len(p) >= 5:
+                cur = p[5] if len(p) > 5 else None
+            elif p[0] == "Rss:" and cur in ("[heap]", "[stack]"):
+                kb += int(p[1])
+    return kb
+
+
+@T.test
+def wrkrpop_gives_back_setup_memory_when_idle(srv):
+    """A wrkrpop gives back the heap and stack its setup used (the
+    seccomp filter's build, the configuration's buffer) once its
+    session has been idle for a second, not at login: a poller gone
+    sooner never pays for it.  Idle sessions are many."""
+    p = srv.pop("alice")
+    w = srv.pids()["wrkrpop"][0]
+    t0 = time.monotonic()
+    before = _heap_stack_kb(w)
+    T.expect_true(time.monotonic() - t0 < 0.5, "measured at once")
+    T.wait_for(lambda: _heap_stack_kb(w) <= before - 32, 10,
+               "heap and stack given back (%d kB at login, %d kB now)"
+               % (before, _heap_stack_kb(w)))
+    after = _heap_stack_kb(w)
+    p.stat()
+    T.expect_true(_heap_stack_kb(w) < before, "a command after it does "
+                  "not take it all again", (before, after,
+                                            _heap_stack_kb(w)))
+    p.quit()
+
+
 if __name__ == "__main__":
     T.main()
