@@ -4,7 +4,9 @@
  * channel and its log relay, nothing else.  supervise.c starts the
  * supervised daemons with it, mailuser.c the mail users' processes.
  */
+#include <sys/param.h>
 #include <sys/types.h>
+#include <sys/tree.h>
 #ifdef __linux__
 #include <sys/syscall.h>
 #endif
@@ -16,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +57,89 @@ char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
     "................................................................"
     "................", NULL };
 
+/*
+ * The children that SIGCHLD reports and waitpid reaps: all but the
+ * ones with a process descriptor (child_spawn).  On SIGCHLD each is
+ * asked by pid, in one step each: waitpid(-1) would walk every child
+ * the parent has, 10,000 sessions' wrkrpops included, for each exit.
+ * Beyond CHILD_BYPID of them the walk is cheaper, and taken.
+ */
+#define CHILD_BYPID	64
+struct tracked {
+	RB_ENTRY(tracked)	 entry;
+	pid_t			 pid;
+};
+static int	tracked_cmp(struct tracked *, struct tracked *);
+RB_HEAD(trackedtree, tracked);
+RB_PROTOTYPE_STATIC(trackedtree, tracked, entry, tracked_cmp)
+RB_GENERATE_STATIC(trackedtree, tracked, entry, tracked_cmp)
+static struct trackedtree tracked = RB_INITIALIZER(&tracked);
+static size_t		  ntracked;
+
+static int
+tracked_cmp(struct tracked *a, struct tracked *b)
+{
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+/* pid is a child that SIGCHLD reports (lookup.c forks its own). */
+void
+child_track(pid_t pid)
+{
+	struct tracked	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("%s", __func__);
+	t->pid = pid;
+	if (RB_INSERT(trackedtree, &tracked, t) != NULL)
+		free(t);	/* a pid reused before we heard: known */
+	else
+		ntracked++;
+}
+
+static void
+child_untrack(pid_t pid)
+{
+	struct tracked	 key, *t;
+
+	key.pid = pid;
+	if ((t = RB_FIND(trackedtree, &tracked, &key)) != NULL) {
+		RB_REMOVE(trackedtree, &tracked, t);
+		ntracked--;
+		free(t);
+	}
+}
+
+/*
+ * SIGCHLD: every child that exited and has no process descriptor goes
+ * to reaped with its status.  So may one that has (its exit signals
+ * too): reaped then closes its descriptor.
+ */
+void
+child_reap(void (*reaped)(pid_t, int))
+{
+	struct tracked	*t, *next;
+	pid_t		 pid;
+	int		 status;
+
+	if (ntracked > CHILD_BYPID) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			child_untrack(pid);
+			reaped(pid, status);
+		}
+		return;
+	}
+	RB_FOREACH_SAFE(t, trackedtree, &tracked, next) {
+		if ((pid = waitpid(t->pid, &status, WNOHANG)) == 0)
+			continue;
+		RB_REMOVE(trackedtree, &tracked, t);
+		ntracked--;
+		free(t);
+		if (pid > 0)
+			reaped(pid, status);
+	}
+}
+
 /* What the child is to do, and what it could not. */
 struct spawn {
 	const char		*path;
@@ -82,6 +168,14 @@ struct spawn {
 #endif
 /* libbsd's closefrom may read /proc with malloc(3): the kernel's call. */
 #define spawn_closefrom(fd)	close_range((fd), ~0U, 0)
+/*
+ * The child starts on the parent's descriptor table (CLONE_FILES) and
+ * takes a copy of the part below fd alone: not a reference to each of
+ * the sessions' process descriptors, that it would only close again
+ * (login.c keeps them above the rest).  Linux 5.9.
+ */
+#define SPAWN_FILES		CLONE_FILES
+#define spawn_unshare(fd)	close_range((fd), ~0U, CLOSE_RANGE_UNSHARE)
 #else
 #define spawn_setgroups(n, g)	setgroups((n), (g))
 #define spawn_setresgid(g)	setresgid((g), (g), (g))
@@ -108,6 +202,12 @@ spawn_child(void *arg)
 	struct spawn	*sp = arg;
 	int		 i, fd = sp->fd, cfd = sp->conffd;
 
+#ifdef __linux__
+	/* First of all: a table of its own, before any dup2. */
+	if (spawn_unshare(MAX(MAX(fd, cfd), MAX(sp->logfd, STDERR_FILENO)) +
+	    1) == -1)
+		SPAWN_FAIL(sp, "close_range");
+#endif
 	/* Not the parent's handlers, which would run in its memory. */
 	for (i = 1; i < NSIG; i++)
 		(void)signal(i, SIG_DFL);
@@ -154,12 +254,18 @@ spawn_child(void *arg)
  * vfork(2)), and the parent waits for that: a session's wrkrpop costs
  * no copy of the parent's page tables made and thrown away.
  *
+ * With pidfd (Linux), the child comes with a process descriptor, put
+ * in *pidfd: waitid(2) on it reaps that child in one step, however many
+ * the parent has (login.c), and child_reap leaves it alone.  Without
+ * one, or when the kernel gives none (*pidfd is then -1), it is
+ * child_reap's, on SIGCHLD.
+ *
  * Returns the pid, or -1 with errno set and the reason logged (a child
  * that could not exec is reaped here).
  */
 pid_t
 child_spawn(const char *path, char **argv, int fd, int conffd,
-    const char *role, const struct mailuser *mu)
+    const char *role, const struct mailuser *mu, int *pidfd)
 {
 #ifdef __linux__
 	static char	 stack[65536] __attribute__((aligned(16)));
@@ -189,9 +295,18 @@ child_spawn(const char *path, char **argv, int fd, int conffd,
 		log_warn("%s: sigprocmask", role);
 		return -1;
 	}
+	pid = -1;
+	if (pidfd != NULL)
+		*pidfd = -1;
 #ifdef __linux__
-	pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM |
-	    CLONE_VFORK | SIGCHLD, &sp);
+	/* Out of descriptors (or an old kernel): SIGCHLD's, as any. */
+	if (pidfd != NULL && (pid = clone(spawn_child, stack + sizeof(stack),
+	    CLONE_VM | CLONE_VFORK | SPAWN_FILES | CLONE_PIDFD | SIGCHLD, &sp,
+	    pidfd)) == -1)
+		*pidfd = -1;
+	if (pid == -1)
+		pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM |
+		    CLONE_VFORK | SPAWN_FILES | SIGCHLD, &sp);
 #else
 	if ((pid = vfork()) == 0)
 		spawn_child(&sp);
@@ -204,10 +319,17 @@ child_spawn(const char *path, char **argv, int fd, int conffd,
 		log_warn("cannot start %s", role);
 		return -1;
 	}
-	if (sp.failed == NULL)
+	if (sp.failed == NULL) {
+		if (pidfd == NULL || *pidfd == -1)
+			child_track(pid);
 		return pid;
+	}
 
 	(void)waitpid(pid, NULL, 0);
+	if (pidfd != NULL && *pidfd != -1) {
+		close(*pidfd);
+		*pidfd = -1;
+	}
 	errno = sp.err;
 	if (mu != NULL)
 		log_warn("%s for %s: %s %s", role, mu->name, sp.failed, path);

@@ -14,9 +14,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/tree.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <event.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,12 @@
 #include "stats.h"
 
 #define FD_RESERVE	64	/* descriptors kept for children, reloads */
+/*
+ * Of the descriptors sessions may hold here, the share that workers'
+ * process descriptors may take: the rest stays for sessions waiting
+ * for authpop.  Workers beyond it are reaped on SIGCHLD.
+ */
+#define PIDFD_SHARE(budget)	((budget) / 4 * 3)
 
 /*
  * A client address, masked as limit per-address ipv4-prefix/ipv6-prefix
@@ -62,6 +72,8 @@ struct worker {
 	uint32_t		 sock;		/* listens[] it came in on */
 	time_t			 since;		/* accepted at */
 	struct stats_page	*page;
+	int			 pidfd;		/* or -1: SIGCHLD's (popd.c) */
+	struct event		 exitev;	/* pidfd readable: it exited */
 };
 RB_HEAD(workertree, worker);
 
@@ -114,7 +126,9 @@ RB_GENERATE_STATIC(workertree, worker, entry, worker_cmp)
 static struct client	*client_get(const struct peeraddr *);
 static void		client_put(struct client *);
 static void		worker_add(pid_t, const struct preauth *, const char *,
-			    struct stats_page *);
+			    struct stats_page *, int);
+static void		worker_exited(int, short, void *);
+static struct stats_page *worker_gone(pid_t);
 static void		preauth_remove(struct preauth *);
 static void		preauth_free(struct preauth *);
 static void		session_refuse(int, const char *);
@@ -138,6 +152,8 @@ static size_t		 npreauth;
 static struct clienttree clients = RB_INITIALIZER(&clients);
 static struct workertree workers = RB_INITIALIZER(&workers);
 static size_t		 nworkers;
+static size_t		 npidfds;	/* workers reaped through one */
+static int		 pidfd_floor;	/* where they are kept: above the rest */
 static size_t		 fd_budget = 256; /* session fds queued to authpop */
 static struct lograte	 rate_prelogin, rate_loggedin, rate_busy;
 static uint64_t		 next_id = 1;
@@ -171,6 +187,7 @@ fd_budget_set(rlim_t nofile)
 		nofile = 1000000;
 	fd_budget = nofile > FD_RESERVE + (rlim_t)nlistens + 16 ?
 	    nofile - FD_RESERVE - nlistens : 16;
+	pidfd_floor = nofile - PIDFD_SHARE(fd_budget);
 }
 
 static int
@@ -250,7 +267,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 		session_refuse(fd, BUSY);
 		return;
 	}
-	if (auth->chan.outfds >= fd_budget) {
+	if (auth->chan.outfds + npidfds >= fd_budget) {
 		log_rate(&rate_busy, "session from %s refused: authpop is not "
 		    "taking sessions, %zu wait", addr, auth->chan.outfds);
 		session_refuse(fd, BUSY);
@@ -548,7 +565,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 {
 	struct msg_id		 mi;
 	struct stats_page	*page;
-	int			 pagefd = -1;
+	int			 pagefd = -1, pidfd = -1, moved;
 	pid_t			 pid;
 
 	if (nworkers >= (size_t)conf->set.limit.logged_in) {
@@ -579,14 +596,24 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	/* Without a page the session serves uncounted (logged). */
 	page = stats_page_new(&pagefd);
 	if ((pid = mailuser_spawn(MU_SESSION, u, &pa->peer, pa->tls, fd,
-	    pagefd)) == -1) {
+	    pagefd, npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
 		/* mailuser_spawn said why. */
 		stats_page_free(page);
 		refuse(auth, ml->id, REFUSED_TEMP, fd);
 		return;
 	}
 	close(fd);
-	worker_add(pid, pa, u->name, page);
+	/*
+	 * Up, out of the way: a child spawned next copies the descriptors
+	 * below its own and not these (child.c).  Where there is no room
+	 * up there it stays, and only costs the next spawns a copy.
+	 */
+	if (pidfd != -1 && pidfd < pidfd_floor &&
+	    (moved = fcntl(pidfd, F_DUPFD_CLOEXEC, pidfd_floor)) != -1) {
+		close(pidfd);
+		pidfd = moved;
+	}
+	worker_add(pid, pa, u->name, page, pidfd);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
 	mi.id = ml->id;
@@ -675,7 +702,7 @@ client_put(struct client *cl)
 
 static void
 worker_add(pid_t pid, const struct preauth *pa, const char *user,
-    struct stats_page *page)
+    struct stats_page *page, int pidfd)
 {
 	struct worker	*w;
 
@@ -690,16 +717,69 @@ worker_add(pid_t pid, const struct preauth *pa, const char *user,
 	w->sock = pa->sock;
 	w->since = pa->since;
 	w->page = page;
+	w->pidfd = pidfd;
 	w->client->loggedin++;
 	RB_INSERT(workertree, &workers, w);
 	nworkers++;
+	if (pidfd != -1) {
+		event_set(&w->exitev, pidfd, EV_READ, worker_exited, w);
+		if (event_add(&w->exitev, NULL) == -1)
+			fatal("%s: event_add", __func__);
+		npidfds++;
+	}
+}
+
+/*
+ * A wrkrpop with a process descriptor exited: reap it, that one alone
+ * (child_reap leaves it to us).  Its status, as waitpid's.
+ */
+static void
+worker_exited(int fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	pid_t		 pid = w->pid;
+	int		 status;
+#ifdef __linux__
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == -1) {
+		log_warn("wrkrpop %d: waitid", (int)pid);
+		return;
+	}
+	if (si.si_pid == 0)
+		return;		/* not yet: the event comes again */
+	if (si.si_code == CLD_EXITED)
+		status = W_EXITCODE(si.si_status, 0);
+	else
+		status = W_EXITCODE(0, si.si_status) |
+		    (si.si_code == CLD_DUMPED ? WCOREFLAG : 0);
+#else
+	/* child_spawn gives none elsewhere. */
+	if (waitpid(pid, &status, WNOHANG) <= 0)
+		return;
+#endif
+	worker_reaped(pid, status);
+}
+
+/* A wrkrpop reaped, either way: its counters and how it ended. */
+void
+worker_reaped(pid_t pid, int status)
+{
+	counters_reaped(worker_gone(pid));
+	if (WIFSIGNALED(status))
+		log_warnx("wrkrpop %d killed by signal %d", (int)pid,
+		    WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		log_debug("wrkrpop %d exited %d", (int)pid,
+		    WEXITSTATUS(status));
 }
 
 /*
  * A wrkrpop was reaped: its client has one session less.  Its counters'
  * page is the caller's, for counters.c's totals (NULL: none).
  */
-struct stats_page *
+static struct stats_page *
 worker_gone(pid_t pid)
 {
 	struct worker		 key, *w;
@@ -710,6 +790,11 @@ worker_gone(pid_t pid)
 		return NULL;
 	RB_REMOVE(workertree, &workers, w);
 	nworkers--;
+	if (w->pidfd != -1) {
+		event_del(&w->exitev);
+		close(w->pidfd);
+		npidfds--;
+	}
 	w->client->loggedin--;
 	client_put(w->client);
 	page = w->page;

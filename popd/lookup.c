@@ -494,6 +494,7 @@ backend_start(struct backend *b)
 		fprintf(stderr, "exec %s: %s\n", t->program, strerror(errno));
 		_exit(1);
 	}
+	child_track(pid);
 	close(sp[1]);
 	close(ep[1]);
 	b->pid = pid;

@@ -143,13 +143,16 @@ find_answer(void *arg, int status, const char *value)
  * Start kind as mu, fd its POPD_CHANNEL_FD (a session's socket, a
  * dlvrpop's channel, popd -m's standard output), its configuration on
  * a channel of its own (POPD_CONF_FD), pagefd (or -1) its page of
- * counters, passed (and so closed) in any case.  Returns the pid, or
- * -1 with errno set, the reason logged and nothing left running: the
- * caller answers its client (a session: [SYS/TEMP]).
+ * counters, passed (and so closed) in any case; with pidfd, the
+ * child is reaped through a process descriptor if the kernel gives one
+ * (child_spawn).  Returns the pid, or -1 with errno set, the reason
+ * logged and nothing left running: the caller answers its client (a
+ * session: [SYS/TEMP]).
  */
 pid_t
 mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
-    const struct peeraddr *peer, const char *tls, int fd, int pagefd)
+    const struct peeraddr *peer, const char *tls, int fd, int pagefd,
+    int *pidfd)
 {
 	static const struct {
 		const char	*name;
@@ -175,7 +178,7 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 	argv[argc] = NULL;
 	/* The one place a process becomes a mail user: child.c does it. */
 	pid = child_spawn(path, argv, fd, conffd, kinds[kind].name,
-	    privsep ? mu : NULL);
+	    privsep ? mu : NULL, pidfd);
 	saved = errno;
 	close(conffd);
 	errno = saved;

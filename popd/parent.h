@@ -120,7 +120,9 @@ extern char	*child_envp[];
 int		 child_argv(char **, const char *, const char *);
 struct mailuser;
 pid_t		 child_spawn(const char *, char **, int, int, const char *,
-		    const struct mailuser *);
+		    const struct mailuser *, int *);
+void		 child_track(pid_t);
+void		 child_reap(void (*)(pid_t, int));
 
 /* bind.c */
 extern struct listen_socket	 listens[MAX_LISTEN];
@@ -183,7 +185,7 @@ int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
 pid_t		 mailuser_spawn(enum mailuser_kind, const struct mailuser *,
-		    const struct peeraddr *, const char *, int, int);
+		    const struct peeraddr *, const char *, int, int, int *);
 
 /* login.c */
 void		 parent_listener_session(struct chan *, const void *, int);
@@ -193,7 +195,7 @@ void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 parent_authpop_lookup(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);
-struct stats_page *worker_gone(pid_t);
+void		 worker_reaped(pid_t, int);
 void		 fd_budget_set(rlim_t);
 void		 login_walk(void (*)(const struct sessview *, void *), void *);
 int		 login_kick_user(const char *);

@@ -860,12 +860,25 @@ conf_changes(const struct popd_conf *o, const struct popd_conf *n)
 		    "restart it to apply it", o->ctlsock);
 }
 
+/* A child reaped (child.c): whose it was. */
+static void
+child_exited(pid_t pid, int status)
+{
+	struct proc	*p;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->pid == pid) {
+			proc_exited(p, status);
+			return;
+		}
+	if (lookup_exited(pid, status) || dlvr_exited(pid, status))
+		return;
+	worker_reaped(pid, status);
+}
+
 static void
 sig_handler(int sig, short ev, void *arg)
 {
-	struct proc	*p;
-	pid_t		 pid;
-	int		 status;
 
 	switch (sig) {
 	case SIGTERM:
@@ -879,25 +892,7 @@ sig_handler(int sig, short ev, void *arg)
 		reload();
 		break;
 	case SIGCHLD:
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			TAILQ_FOREACH(p, &procs, entry)
-				if (p->pid == pid)
-					break;
-			if (p != NULL) {
-				proc_exited(p, status);
-				continue;
-			}
-			if (lookup_exited(pid, status) ||
-			    dlvr_exited(pid, status))
-				continue;
-			counters_reaped(worker_gone(pid));
-			if (WIFSIGNALED(status))
-				log_warnx("wrkrpop %d killed by signal %d",
-				    (int)pid, WTERMSIG(status));
-			else if (WEXITSTATUS(status) != 0)
-				log_debug("wrkrpop %d exited %d", (int)pid,
-				    WEXITSTATUS(status));
-		}
+		child_reap(child_exited);
 		break;
 	}
 }

@@ -173,7 +173,8 @@ proc_spawn(enum proc_id id)
 			fatal("authtab system: lseek");
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pid = child_spawn(path, argv, sp[1], conffd, name, NULL)) == -1) {
+	    (pid = child_spawn(path, argv, sp[1], conffd, name, NULL,
+	    NULL)) == -1) {
 		/* child_spawn said why. */
 		free(p);
 		close(sp[0]);

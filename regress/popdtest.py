@@ -409,6 +409,20 @@ def descendants(pid):
     return out
 
 
+def zombies(pid):
+    """The descendants of pid that are zombies, as "pid (comm)"."""
+    out = []
+    for c in descendants(pid):
+        try:
+            with open("/proc/%d/stat" % c) as f:
+                st = f.read()
+        except OSError:
+            continue
+        if st[st.rindex(")") + 2] == "Z":
+            out.append(st[:st.rindex(")") + 1])
+    return out
+
+
 def proc_cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:

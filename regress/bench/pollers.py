@@ -102,6 +102,7 @@ LATE = 0.1              # a slot started later than this is late
 GRACE = 2.0             # after the schedule's end no slot starts
 BASE_TIME = 1700000000  # the maildir names' time stamps
 LINKS = 20000           # maildirs per message file at most (ext4: 65,000)
+CONFIGS = ("popd", "popd-resumed", "popd-nocache", "dovecot-best", "dovecot")
 
 DOVECOT_BEST = """
 auth_cache_size = 10M

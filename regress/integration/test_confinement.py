@@ -107,7 +107,7 @@ def socket_table():
 
 def descriptors(pid):
     """[(fd, kind, detail, cloexec)]: kind is file, dir, tcp, unix,
-    pipe, epoll, dev or other."""
+    pipe, epoll, pidfd, dev or other."""
     socks = socket_table()
     out = []
     for name in sorted(os.listdir("/proc/%d/fd" % pid), key=int):
@@ -126,6 +126,8 @@ def descriptors(pid):
             kind, detail = "pipe", target
         elif "eventpoll" in target:
             kind, detail = "epoll", target
+        elif target == "anon_inode:[pidfd]":
+            kind, detail = "pidfd", target
         elif target.startswith("/dev/"):
             kind, detail = "dev", target
         elif target.startswith("/"):
@@ -305,20 +307,24 @@ def descriptors_held(srv):
         tcp = [d for fd, kind, d, _ in fds if kind == "tcp"]
         T.expect(tcp, ["0A"], "parent: TCP sockets (one listening, "
                  "no client connection)")
+        T.expect(len(beyond_stdio(fds, "pidfd")), len(pids["wrkrpop"]),
+                 "parent: a process descriptor per session's wrkrpop")
 
         fds = descriptors(pids["listener"])
         check_cloexec("listener", fds)
-        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other"), [],
-                 "listener: files, directories or unknown descriptors")
+        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "pidfd"),
+                 [], "listener: files, directories or unknown descriptors")
 
         fds = descriptors(pids["control"])
         check_cloexec("control", fds)
-        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "tcp"),
+        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "tcp",
+                              "pidfd"),
                  [], "control: files, directories, TCP sockets")
 
         fds = descriptors(pids["authpop"])
         check_cloexec("authpop", fds)
-        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "tcp"),
+        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "tcp",
+                              "pidfd"),
                  [], "authpop: files, directories, TCP sockets")
 
         wpid = pids["wrkrpop"][0]

@@ -160,5 +160,87 @@ def bad_message_from_listener(srv):
     p.quit()
 
 
+# --- reaping: process descriptors, and SIGCHLD past them ------------------
+
+def parent_fds(srv):
+    """{fd: target} of the parent's descriptors."""
+    d = "/proc/%d/fd" % srv.proc.pid
+    out = {}
+    for f in os.listdir(d):
+        try:
+            out[int(f)] = os.readlink(os.path.join(d, f))
+        except OSError:
+            pass
+    return out
+
+
+def pidfds(srv):
+    return sorted(fd for fd, t in parent_fds(srv).items()
+                  if t == "anon_inode:[pidfd]")
+
+
+@T.test(allow_crash=True)
+def sessions_reaped_through_process_descriptors(srv):
+    """Issue 41: on Linux the parent reaps each wrkrpop through a process
+    descriptor of its own (waitid on it: one step, whatever the number
+    of sessions; waitpid(-1) walks every child), kept above its other
+    descriptors so that the next spawn copies none of them.  A worker
+    killed with SIGKILL is reaped and logged; none is left behind."""
+    T.need_root()
+    a = srv.pop("alice")
+    b = srv.pop("bob")
+    held = pidfds(srv)
+    T.expect(len(held), 2, "a process descriptor for each session")
+    others = [fd for fd, t in parent_fds(srv).items()
+              if t != "anon_inode:[pidfd]"]
+    T.expect_true(min(held) > max(others), "above every other descriptor",
+                  (held, others))
+    ws = srv.pids()["wrkrpop"]
+    victim = [w for w in ws if T.proc_title(w) == "wrkrpop: alice"][0]
+    os.kill(victim, signal.SIGKILL)
+    srv.wait_log("wrkrpop %d killed by signal 9" % victim)
+    T.wait_for(lambda: len(pidfds(srv)) == 1, 10, "alice's descriptor "
+               "closed")
+    T.expect(b.stat()[0], 0, "bob's session goes on")
+    b.quit()
+    a.sock.close()
+    T.wait_for(lambda: not pidfds(srv), 10, "no process descriptor left")
+    T.wait_for(lambda: not T.zombies(srv.proc.pid), 10, "no zombie left")
+    rc, out, _ = srv.popctl("show", "sessions")
+    T.expect_true(rc == 0 and "alice" not in out and "bob" not in out,
+                  "popctl show sessions: none", out)
+
+
+USERS = [("r%02d" % i, "Pw-r%02d-x" % i) for i in range(24)]
+
+
+@T.test(start=False, users=USERS, conf_extra="limit per-address "
+        "logged-in 64\nlimit per-address sessions 64\n")
+def sessions_past_the_descriptors_reaped_on_sigchld(srv):
+    """With few descriptors (RLIMIT_NOFILE 90: 24 for sessions, 18 of
+    them for process descriptors), the sessions past that share start
+    as before and are reaped on SIGCHLD by pid: all 24 serve, and when
+    they end every one is reaped, counted and gone."""
+    T.need_root()
+    srv.nofile = 90
+    srv.start()
+    sessions = [srv.pop(u, pw) for u, pw in USERS]
+    held = pidfds(srv)
+    T.expect_true(0 < len(held) < len(USERS), "some sessions, not all, "
+                  "with a process descriptor", held)
+    T.expect(len(srv.pids()["wrkrpop"]), len(USERS), "every wrkrpop")
+    for p in sessions:
+        T.expect(p.stat()[0], 0, "STAT")
+        p.quit()
+    T.wait_for(lambda: not srv.pids()["wrkrpop"], 10, "every wrkrpop gone")
+    T.wait_for(lambda: not T.zombies(srv.proc.pid), 10, "no zombie left")
+    T.expect(pidfds(srv), [], "no process descriptor left")
+    rc, out, _ = srv.popctl("show", "sessions")
+    T.expect_true(rc == 0 and not any(u in out for u, _ in USERS),
+                  "popctl show sessions: none", out)
+    # And the next logins still find room.
+    srv.pop(USERS[0][0], USERS[0][1]).quit()
+
+
 if __name__ == "__main__":
     T.main()

@@ -249,16 +249,7 @@ def mail_user_exec_fails(srv):
                       "dlvrpop's channel (%s)" % bad,
                       [ln for ln in log.splitlines() if bad in ln])
     T.expect(srv.files("alice", "new"), [], "nothing delivered")
-    zombies = []
-    for pid in T.descendants(srv.proc.pid):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                st = f.read()
-        except OSError:
-            continue
-        if st[st.rindex(")") + 2] == "Z":
-            zombies.append(st[:st.rindex(")") + 1])
-    T.expect(zombies, [], "the failed children reaped")
+    T.expect(T.zombies(srv.proc.pid), [], "the failed children reaped")
 
 
 @T.test(start=False)
