@@ -154,6 +154,7 @@ static struct workertree workers = RB_INITIALIZER(&workers);
 static size_t		 nworkers;
 static size_t		 npidfds;	/* workers reaped through one */
 static int		 pidfd_floor;	/* where they are kept: above the rest */
+static void		(*reaped_to)(pid_t, int); /* popd.c: whose child */
 static size_t		 fd_budget = 256; /* session fds queued to authpop */
 static struct lograte	 rate_prelogin, rate_loggedin, rate_busy;
 static uint64_t		 next_id = 1;
@@ -759,20 +760,32 @@ worker_exited(int fd, short ev, void *arg)
 	if (waitpid(pid, &status, WNOHANG) <= 0)
 		return;
 #endif
-	worker_reaped(pid, status);
+	reaped_to(pid, status);
 }
 
-/* A wrkrpop reaped, either way: its counters and how it ended. */
+/* Where a wrkrpop reaped through its descriptor goes, as any child. */
 void
+login_reaped_to(void (*fn)(pid_t, int))
+{
+	reaped_to = fn;
+}
+
+/*
+ * A wrkrpop reaped, either way: how it ended.  Its counters' page is
+ * the caller's, for counters.c's totals (NULL: none).
+ */
+struct stats_page *
 worker_reaped(pid_t pid, int status)
 {
-	counters_reaped(worker_gone(pid));
+	struct stats_page	*page = worker_gone(pid);
+
 	if (WIFSIGNALED(status))
 		log_warnx("wrkrpop %d killed by signal %d", (int)pid,
 		    WTERMSIG(status));
 	else if (WEXITSTATUS(status) != 0)
 		log_debug("wrkrpop %d exited %d", (int)pid,
 		    WEXITSTATUS(status));
+	return page;
 }
 
 /*

@@ -89,6 +89,7 @@ static void		reload_answer(const char *);
 static void		reload_takeover(const char *);
 static void		reloaded(void);
 static void		sig_handler(int, short, void *);
+static void		child_exited(pid_t, int);
 
 static const char	*conffile;		/* NULL: the flags' shorthand */
 static char		 conffile_abs[PATH_MAX];
@@ -291,6 +292,7 @@ main(int argc, char *argv[])
 	if (!debug)
 		logrelay_init();
 	signal_set(&ev_sigchld, SIGCHLD, sig_handler, NULL);
+	login_reaped_to(child_exited);
 	signal_set(&ev_sigterm, SIGTERM, sig_handler, NULL);
 	signal_set(&ev_sigint, SIGINT, sig_handler, NULL);
 	signal_set(&ev_sighup, SIGHUP, sig_handler, NULL);
@@ -873,7 +875,7 @@ child_exited(pid_t pid, int status)
 		}
 	if (lookup_exited(pid, status) || dlvr_exited(pid, status))
 		return;
-	worker_reaped(pid, status);
+	counters_reaped(worker_reaped(pid, status));
 }
 
 static void
