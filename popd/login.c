@@ -72,7 +72,7 @@ struct worker {
 	uint32_t		 sock;		/* listens[] it came in on */
 	time_t			 since;		/* accepted at */
 	struct stats_page	*page;
-	int			 pidfd;		/* or -1: SIGCHLD's (popd.c) */
+	int			 pidfd;		/* or -1: child.c reaps it on SIGCHLD */
 	struct event		 exitev;	/* pidfd readable: it exited */
 };
 RB_HEAD(workertree, worker);
