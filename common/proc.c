@@ -35,6 +35,7 @@
 #include "stats.h"
 #include "version.h"
 
+static void	proc_finish_drop(void);
 static void	proc_inherited(const char *);
 
 /* Start the role r: the one way every child starts (proc.h). */
@@ -44,6 +45,7 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
 	struct proc_setup	 ps = r->setup;
 	struct chan		*c = r->chan;
 
+	proc_finish_drop();
 	/* A worker's: before logging starts, syslog's socket must survive. */
 	if (r->setupfd != POPD_CHANNEL_FD)
 		closefrom(r->setupfd + 1);
@@ -230,6 +232,26 @@ proc_nofile(void)
 	}
 	return rl.rlim_cur;
 }
+/*
+ * A mail user's process (wrkrpop, dlvrpop) comes from the parent's
+ * spawn with its real uid root's and its effective and saved uid the
+ * mail user's (popd/child.c says why): before anything else, make the
+ * real uid the mail user's too.  Nothing else starts that way.  The
+ * ids are proved in the prologue (proc_inherited).
+ */
+static void
+proc_finish_drop(void)
+{
+	uid_t	ru, eu, su;
+
+	if (getresuid(&ru, &eu, &su) == -1)
+		fatal("getresuid");
+	if (ru != 0 || eu == 0)
+		return;
+	if (setresuid(eu, eu, eu) == -1)
+		fatal("setresuid(%u)", (unsigned)eu);
+}
+
 /*
  * The parent set our ids before exec (wrkrpop): prove that they are not
  * root's, that real, effective and saved ids agree, and that root's

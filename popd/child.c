@@ -8,7 +8,9 @@
 #include <sys/types.h>
 #include <sys/tree.h>
 #ifdef __linux__
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <linux/securebits.h>
 #endif
 #include <sys/wait.h>
 
@@ -160,12 +162,15 @@ struct spawn {
 #ifdef SYS_setresuid32
 #define spawn_setgroups(n, g)	syscall(SYS_setgroups32, (n), (g))
 #define spawn_setresgid(g)	syscall(SYS_setresgid32, (g), (g), (g))
-#define spawn_setresuid(u)	syscall(SYS_setresuid32, (u), (u), (u))
+#define spawn_seteuid(u)	syscall(SYS_setresuid32, 0, (u), 0)
 #else
 #define spawn_setgroups(n, g)	syscall(SYS_setgroups, (n), (g))
 #define spawn_setresgid(g)	syscall(SYS_setresgid, (g), (g), (g))
-#define spawn_setresuid(u)	syscall(SYS_setresuid, (u), (u), (u))
+#define spawn_seteuid(u)	syscall(SYS_setresuid, 0, (u), 0)
 #endif
+#define spawn_noroot()		syscall(SYS_prctl, PR_SET_SECUREBITS,	\
+				    SECBIT_NOROOT | SECBIT_NOROOT_LOCKED, \
+				    0, 0, 0)
 /* libbsd's closefrom may read /proc with malloc(3): the kernel's call. */
 #define spawn_closefrom(fd)	close_range((fd), ~0U, 0)
 /*
@@ -179,7 +184,9 @@ struct spawn {
 #else
 #define spawn_setgroups(n, g)	setgroups((n), (g))
 #define spawn_setresgid(g)	setresgid((g), (g), (g))
-#define spawn_setresuid(u)	setresuid((u), (u), (u))
+#define spawn_seteuid(u)	setresuid(0, (u), 0)
+/* Real uid root gives nothing at exec where only uid 0 is privileged. */
+#define spawn_noroot()		0
 #define spawn_closefrom(fd)	closefrom(fd)
 #endif
 
@@ -226,13 +233,25 @@ spawn_child(void *arg)
 	if (spawn_closefrom((cfd != -1 ? POPD_CONF_FD : POPD_CHANNEL_FD) +
 	    1) == -1)
 		SPAWN_FAIL(sp, "closefrom");
-	/* The program proves these ids again (proc.c, proc_inherited). */
+	/*
+	 * The mail user's ids, all but the real and saved uid, which stay
+	 * root's until the exec: a process may signal only those whose
+	 * real or saved uid is its own, so no process of the mail user's
+	 * can stop this one while the parent waits for its exec.  The
+	 * exec makes the saved uid the mail user's, and the program
+	 * itself then drops root's real uid before anything else
+	 * (proc.c, proc_finish_drop), and proves its ids (proc_inherited).
+	 * On Linux, a real uid of root would give the program root's
+	 * capabilities at its exec: SECBIT_NOROOT, locked, gives none.
+	 */
 	if (sp->mu != NULL) {
 		if (spawn_setgroups(1, &sp->mu->gid) == -1)
 			SPAWN_FAIL(sp, "setgroups");
 		if (spawn_setresgid(sp->mu->gid) == -1)
 			SPAWN_FAIL(sp, "setresgid");
-		if (spawn_setresuid(sp->mu->uid) == -1)
+		if (spawn_noroot() == -1)
+			SPAWN_FAIL(sp, "securebits");
+		if (spawn_seteuid(sp->mu->uid) == -1)
 			SPAWN_FAIL(sp, "setresuid");
 	}
 	if (sigprocmask(SIG_SETMASK, &sp->mask, NULL) == -1)
@@ -252,7 +271,10 @@ spawn_child(void *arg)
  * The child shares the parent's memory until it execs, as posix_spawn's
  * does (Linux: clone(2) with CLONE_VM and CLONE_VFORK; elsewhere
  * vfork(2)), and the parent waits for that: a session's wrkrpop costs
- * no copy of the parent's page tables made and thrown away.
+ * no copy of the parent's page tables made and thrown away.  That wait
+ * is on a process no mail user may signal (spawn_child keeps its real
+ * and saved uid root's until the exec): root never waits on a process
+ * that a less privileged user can stop.
  *
  * With pidfd (Linux), the child comes with a process descriptor, put
  * in *pidfd: waitid(2) on it reaps that child in one step, however many
