@@ -13,13 +13,16 @@
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
 """popd's command line and configuration checks: addresses (IPv4, IPv6,
-several -l), and bad tables or flags refusing startup with a clear
+several -l, listen on * on a host without IPv6: served on IPv4, said in
+the log), and bad tables or flags refusing startup with a clear
 message naming file:line, before anything listens."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
@@ -63,6 +66,121 @@ def ipv6_and_two_addresses(srv):
     raw.close()
     p = srv.pop("alice")     # the IPv4 address still works
     p.quit()
+
+
+# A kernel without IPv6 (built without it, or booted with
+# ipv6.disable=1) answers socket(AF_INET6, ...) with EAFNOSUPPORT.  A
+# network namespace cannot take IPv6 away that far: with disable_ipv6
+# on every interface, lo included, socket(AF_INET6) and bind("::")
+# still succeed.  This seccomp filter gives popd's processes the
+# kernel's answer (they inherit it, across exec, as they would inherit
+# the kernel); installed as root, so no no_new_privs.  Per arch: the
+# AUDIT_ARCH value and socket's number.
+SOCKET_NR = {"x86_64": (0xc000003e, 41), "aarch64": (0xc00000b7, 198)}
+
+
+def deny_ipv6_sockets():
+    """preexec_fn: socket(AF_INET6, ...) fails with EAFNOSUPPORT."""
+    import ctypes
+    arch, nr = SOCKET_NR[os.uname().machine]
+    ld, jeq, ret = 0x20, 0x15, 0x06     # BPF_LD|W|ABS, JMP|JEQ|K, RET|K
+
+    class Insn(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                    ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort),
+                    ("filter", ctypes.POINTER(Insn))]
+
+    # seccomp_data: nr at 0, arch at 4, args[0]'s low half at 16.
+    code = [(ld, 0, 0, 4), (jeq, 0, 5, arch),
+            (ld, 0, 0, 0), (jeq, 0, 3, nr),
+            (ld, 0, 0, 16), (jeq, 0, 1, socket.AF_INET6),
+            (ret, 0, 0, 0x00050000 | 97),           # RET_ERRNO|EAFNOSUPPORT
+            (ret, 0, 0, 0x7fff0000)]                # RET_ALLOW
+    insns = (Insn * len(code))(*[Insn(*i) for i in code])
+    prog = Prog(len(code), insns)
+    libc = ctypes.CDLL(None, use_errno=True)
+    # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)
+    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:
+        os._exit(99)
+
+
+LOGIN4 = r"""
+import poplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+p = poplib.POP3_SSL("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=10)
+p.user(sys.argv[2])
+p.pass_(sys.argv[3])
+print(p.stat()[0])
+p.quit()
+"""
+
+
+@T.test(start=False)
+def listen_any_without_ipv6(srv):
+    """listen on * in a network namespace with IPv6 disabled on every
+    interface and popd's sockets refused IPv6 as a kernel without it
+    refuses them: popd serves IPv4 (alice logs in over 127.0.0.1) and
+    logs that it serves IPv4 only."""
+    T.need_root()
+    T.need_prog("ip", "iproute2")
+    if os.uname().machine not in SOCKET_NR:
+        raise T.Skip("no seccomp filter written for %s" % os.uname().machine)
+    ns = "popdtest-noip6-%d-%d" % (os.getpid(), T.free_port())
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        def in_ns(argv, **kw):
+            return subprocess.run(["ip", "netns", "exec", ns] + argv,
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=30, **kw)
+        in_ns(["ip", "link", "set", "lo", "up"], check=True)
+        for i in ("all", "default", "lo"):
+            in_ns(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % i],
+                  check=True)
+        srv.port = 995          # the namespace's own ports: all free
+        text, _ = srv.config()
+        text = text.replace("listen on %s port 995 tls" % T.HOST,
+                            "listen on * port 995 tls")
+        srv._write(srv.conffile, text, 0o644)
+        srv.logf = open(srv.logfile, "ab")
+        srv.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, T.POPD, "-d", "-v", "-f",
+             srv.conffile], cwd=T.REPO, stdin=subprocess.DEVNULL,
+            stdout=srv.logf, stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: (T._die_with_harness(), deny_ipv6_sockets()))
+        srv.running = True
+        T.wait_for(lambda: "started:" in srv.log() or
+                   srv.proc.poll() is not None, 15, "popd's start")
+        T.expect(srv.proc.poll(), None, "popd runs:\n" + srv.log_tail())
+        T.expect_true(re.search(r"popd\.conf:\d+: listen on \*: no IPv6 on "
+                                r"this host \(Address family not supported "
+                                r"by protocol\), serving IPv4 only",
+                                srv.log()), "the log says IPv4 only",
+                      srv.log_tail())
+        for _ in range(50):
+            r = in_ns(["python3", "-c", LOGIN4, "995", "alice",
+                       srv.password("alice")])
+            if r.returncode == 0 or "Connection refused" not in \
+                    r.stdout.decode(errors="replace"):
+                break
+            time.sleep(0.1)
+        T.expect((r.returncode, r.stdout.decode(errors="replace").strip()),
+                 (0, "0"), "alice's login and STAT over 127.0.0.1")
+        listening = in_ns(["ss", "-Hltn"]).stdout.decode()
+        T.expect_true("0.0.0.0:995" in listening and
+                      ":::995" not in listening and
+                      "[::]:995" not in listening,
+                      "IPv4 only in the namespace", listening)
+        T.expect(srv.stop(), 0, "popd's exit at SIGTERM")
+    finally:
+        srv.stop()
+        subprocess.run(["ip", "netns", "del", ns])
 
 
 def refused_with(srv, table, extra, want):
