@@ -14,7 +14,8 @@
 
 """popd's command line and configuration checks: addresses (IPv4, IPv6,
 several -l, listen on * on a host without IPv6: served on IPv4, said in
-the log), and bad tables or flags refusing startup with a clear
+the log), Landlock refused with EPERM (popd does not start and says
+what to do), and bad tables or flags refusing startup with a clear
 message naming file:line, before anything listens."""
 
 import os
@@ -68,21 +69,22 @@ def ipv6_and_two_addresses(srv):
     p.quit()
 
 
-# A kernel without IPv6 (built without it, or booted with
-# ipv6.disable=1) answers socket(AF_INET6, ...) with EAFNOSUPPORT.  A
-# network namespace cannot take IPv6 away that far: with disable_ipv6
-# on every interface, lo included, socket(AF_INET6) and bind("::")
-# still succeed.  This seccomp filter gives popd's processes the
-# kernel's answer (they inherit it, across exec, as they would inherit
-# the kernel); installed as root, so no no_new_privs.  Per arch: the
-# AUDIT_ARCH value and socket's number.
-SOCKET_NR = {"x86_64": (0xc000003e, 41), "aarch64": (0xc00000b7, 198)}
+# The kernel's answers popd must meet, where this machine's kernel does
+# not give them: a seccomp filter installed before popd is exec'd (its
+# processes inherit it across fork and exec, as they would inherit the
+# kernel or a container's filter), as root, so without no_new_privs.
+# Per arch: AUDIT_ARCH and the system call numbers.
+ARCH = {"x86_64": (0xc000003e, {"socket": 41,
+                                "landlock_create_ruleset": 444}),
+        "aarch64": (0xc00000b7, {"socket": 198,
+                                 "landlock_create_ruleset": 444})}
 
 
-def deny_ipv6_sockets():
-    """preexec_fn: socket(AF_INET6, ...) fails with EAFNOSUPPORT."""
+def seccomp_errno(call, errno, arg0=None):
+    """In a preexec_fn: call (with args[0] == arg0, if given) fails with
+    errno; every other call is left alone."""
     import ctypes
-    arch, nr = SOCKET_NR[os.uname().machine]
+    arch, nrs = ARCH[os.uname().machine]
     ld, jeq, ret = 0x20, 0x15, 0x06     # BPF_LD|W|ABS, JMP|JEQ|K, RET|K
 
     class Insn(ctypes.Structure):
@@ -93,18 +95,36 @@ def deny_ipv6_sockets():
         _fields_ = [("len", ctypes.c_ushort),
                     ("filter", ctypes.POINTER(Insn))]
 
-    # seccomp_data: nr at 0, arch at 4, args[0]'s low half at 16.
-    code = [(ld, 0, 0, 4), (jeq, 0, 5, arch),
-            (ld, 0, 0, 0), (jeq, 0, 3, nr),
-            (ld, 0, 0, 16), (jeq, 0, 1, socket.AF_INET6),
-            (ret, 0, 0, 0x00050000 | 97),           # RET_ERRNO|EAFNOSUPPORT
-            (ret, 0, 0, 0x7fff0000)]                # RET_ALLOW
+    # seccomp_data: nr at 0, arch at 4, args[0]'s low half at 16.  The
+    # jumps' false branch skips to the last instruction, RET_ALLOW.
+    code = [(ld, 0, 0, 4), (jeq, 0, 3, arch), (ld, 0, 0, 0),
+            (jeq, 0, 1, nrs[call])]
+    if arg0 is not None:
+        code = [(ld, 0, 0, 4), (jeq, 0, 5, arch), (ld, 0, 0, 0),
+                (jeq, 0, 3, nrs[call]), (ld, 0, 0, 16), (jeq, 0, 1, arg0)]
+    code += [(ret, 0, 0, 0x00050000 | errno),      # RET_ERRNO
+             (ret, 0, 0, 0x7fff0000)]              # RET_ALLOW
     insns = (Insn * len(code))(*[Insn(*i) for i in code])
     prog = Prog(len(code), insns)
     libc = ctypes.CDLL(None, use_errno=True)
     # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)
     if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:
         os._exit(99)
+
+
+def need_seccomp_arch():
+    if os.uname().machine not in ARCH:
+        raise T.Skip("no seccomp filter written for %s" %
+                     os.uname().machine)
+
+
+# A kernel without IPv6 (built without it, or booted with
+# ipv6.disable=1) answers socket(AF_INET6, ...) with EAFNOSUPPORT.  A
+# network namespace cannot take IPv6 away that far: with disable_ipv6
+# on every interface, lo included, socket(AF_INET6) and bind("::")
+# still succeed.
+def deny_ipv6_sockets():
+    seccomp_errno("socket", 97, socket.AF_INET6)        # EAFNOSUPPORT
 
 
 LOGIN4 = r"""
@@ -128,8 +148,7 @@ def listen_any_without_ipv6(srv):
     logs that it serves IPv4 only."""
     T.need_root()
     T.need_prog("ip", "iproute2")
-    if os.uname().machine not in SOCKET_NR:
-        raise T.Skip("no seccomp filter written for %s" % os.uname().machine)
+    need_seccomp_arch()
     ns = "popdtest-noip6-%d-%d" % (os.getpid(), T.free_port())
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
@@ -181,6 +200,33 @@ def listen_any_without_ipv6(srv):
     finally:
         srv.stop()
         subprocess.run(["ip", "netns", "del", ns])
+
+
+@T.test(start=False)
+def landlock_refused_stops_popd(srv):
+    """A kernel with Landlock that refuses it to popd with EPERM (what
+    systemd-nspawn 252's filter does): popd does not start, exits 1,
+    and its message says what to do, as popd.8 does."""
+    need_seccomp_arch()
+    import ctypes
+    # landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    if ctypes.CDLL(None).syscall(ARCH[os.uname().machine][1][
+            "landlock_create_ruleset"], None, 0, 1) < 1:
+        raise T.Skip("this kernel has no Landlock to refuse")
+    srv.port = T.free_port()
+    r = subprocess.run(srv.argv(), cwd=T.REPO, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30, preexec_fn=lambda: seccomp_errno(
+                           "landlock_create_ruleset", 1))      # EPERM
+    out = r.stdout.decode(errors="replace")
+    T.expect(r.returncode, 1, "popd's exit status:\n" + out)
+    T.expect_true(re.search(r"landlock_create_ruleset: Operation not "
+                            r"permitted: Landlock is refused to popd .*"
+                            r"allow landlock_create_ruleset, "
+                            r"landlock_add_rule and landlock_restrict_self, "
+                            r"or run popd on the host", out),
+                  "the message says what to do", out)
+    T.expect_true("started" not in out, "no child, no start", out)
 
 
 def refused_with(srv, table, extra, want):
