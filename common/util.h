@@ -29,7 +29,16 @@
 #include "compat.h"
 #include "log.h"
 
+/*
+ * The daemon users.  On OpenBSD every package user is registered in the
+ * ports tree's infrastructure/db/user.list, where _pop3d is mail/pop3d's
+ * (uid 733, retired, never given again): the listener is _popd there.
+ */
+#ifdef __OpenBSD__
+#define POPD_USER		"_popd"		/* listener */
+#else
 #define POPD_USER		"_pop3d"	/* listener */
+#endif
 #define POPD_AUTH_USER		"_pop3auth"	/* authpop */
 #define POPD_TABLE_USER		"_pop3table"	/* table backends */
 #define POPD_CHANNEL_FD		3	/* a child's channel or session fd */

@@ -26,7 +26,11 @@ NOLOGIN=/usr/sbin/nologin
 if [ ! -d "$CHROOTDIR" ]; then
 	mkdir -m 755 "$CHROOTDIR"
 fi
-for u in _pop3d _pop3auth _pop3table; do
+# The listener's user: common/util.h's POPD_USER, _popd on OpenBSD,
+# whose ports' user.list has _pop3d for another server.
+LISTENER=_pop3d
+[ "$(uname -s)" = OpenBSD ] && LISTENER=_popd
+for u in $LISTENER _pop3auth _pop3table; do
 	if ! id "$u" >/dev/null 2>&1; then
 		if command -v useradd >/dev/null 2>&1; then
 			useradd -r -d "$CHROOTDIR" -s "$NOLOGIN" -U "$u" 2>/dev/null ||
