@@ -494,12 +494,17 @@ dist: popd/parse.c
 	    rm -rf ${DISTNAME}
 	@echo ${DISTDIR}/${DISTNAME}.tar.gz
 
+# deb-deps: debian/control's Build-Depends, installed with apt-get
+# build-dep when missing (as root on Debian), as deps does for test.
+deb-deps:
+	@sh regress/deps.sh deb
+
 # The Debian package (debian/): popd_VERSION-N_ARCH.deb and its -dbgsym
 # in the directory above the tree, built with Debian's hardening flags
 # and its paths (/usr/sbin, /usr/libexec/popd); debian/rules fails when
 # debian/changelog's upstream version is not VERSION.  The tree is
 # cleaned before and after: its objects would hold the package's paths.
-deb:
+deb: deb-deps
 	dpkg-buildpackage -us -uc -b -tc -J2
 	@v=`dpkg-parsechangelog -S Version` && \
 	    a=`dpkg-architecture -q DEB_HOST_ARCH` && \
@@ -510,5 +515,5 @@ clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
-.PHONY: all test demo deps lint install clean dist deb fuzz fuzz-smoke \
-	fuzz-long fuzz-list openbsd-check
+.PHONY: all test demo deps deb-deps lint install clean dist deb fuzz \
+	fuzz-smoke fuzz-long fuzz-list openbsd-check

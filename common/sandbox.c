@@ -1,4 +1,20 @@
 /*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
  * sandbox.c -- the confinement of every popd process, one function per
  * role.  Each sandbox_<role>() holds the OpenBSD promises (pledge(2),
  * unveil(2)) and their Linux equivalent (no_new_privs, a Landlock
@@ -180,7 +196,11 @@ sb_nnp(const char *role)
 
 /*
  * The Landlock ABI version, 0 if the kernel has no Landlock (ENOSYS) or
- * it is disabled at boot (EOPNOTSUPP).  Anything else is a failure.
+ * it is disabled at boot (EOPNOTSUPP).  Anything else is a failure: a
+ * kernel that has Landlock but refuses it to us (EPERM from a
+ * container's system call filter, as systemd-nspawn 252's) must not
+ * get a popd with less confinement than it offers.  Nothing in popd
+ * turns that off, so the message says what the admin can change.
  */
 static int
 ll_abi(void)
@@ -191,7 +211,12 @@ ll_abi(void)
 	    LL_CREATE_RULESET_VERSION);
 	if (abi == -1) {
 		if (errno != ENOSYS && errno != EOPNOTSUPP)
-			fatal("landlock_create_ruleset(VERSION)");
+			fatalx("landlock_create_ruleset: %s: Landlock is "
+			    "refused to popd (a container's system call "
+			    "filter?) and popd does not run less confined; "
+			    "allow landlock_create_ruleset, landlock_add_rule "
+			    "and landlock_restrict_self, or run popd on the "
+			    "host", strerror(errno));
 		abi = 0;
 	}
 	return sandbox_landlock_abi_hook((int)abi);

@@ -1,4 +1,20 @@
 /*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
  * util.h -- names, sizes and small helpers that every popd program shares
  * (util.c).
  */
@@ -13,7 +29,16 @@
 #include "compat.h"
 #include "log.h"
 
+/*
+ * The daemon users.  On OpenBSD every package user is registered in the
+ * ports tree's infrastructure/db/user.list, where _pop3d is mail/pop3d's
+ * (uid 733, retired, never given again): the listener is _popd there.
+ */
+#ifdef __OpenBSD__
+#define POPD_USER		"_popd"		/* listener */
+#else
 #define POPD_USER		"_pop3d"	/* listener */
+#endif
 #define POPD_AUTH_USER		"_pop3auth"	/* authpop */
 #define POPD_TABLE_USER		"_pop3table"	/* table backends */
 #define POPD_CHANNEL_FD		3	/* a child's channel or session fd */

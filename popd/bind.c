@@ -1,4 +1,20 @@
 /*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
  * bind.c -- the parent's listening sockets.  They are bound once, as
  * root, before the parent confines itself, and kept across reloads: a
  * new listener gets a copy of each, and a reload cannot bind anew.
@@ -28,7 +44,7 @@
 
 static const char	*listen_name(const struct conf_listen *);
 static int		bind_one(const struct conf_listen *, struct sockaddr *,
-			    socklen_t);
+			    socklen_t, int);
 static int		bind_socket(const struct conf_listen *);
 static void		listen_add(const struct conf_listen *, int, int);
 static int		unix_stale(const char *, const char *);
@@ -92,7 +108,8 @@ bind_listen(const struct conf_listen *l)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((error = getaddrinfo(h, port, &hints, &res)) == 0) {
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			if (bind_one(l, ai->ai_addr, ai->ai_addrlen) == -1) {
+			if (bind_one(l, ai->ai_addr, ai->ai_addrlen,
+			    h == NULL) == -1) {
 				freeaddrinfo(res);
 				return -1;
 			}
@@ -119,7 +136,7 @@ bind_listen(const struct conf_listen *l)
 			    htons(l->port);
 		if (bind_one(l, i->ifa_addr, i->ifa_addr->sa_family ==
 		    AF_INET ? sizeof(struct sockaddr_in) :
-		    sizeof(struct sockaddr_in6)) == -1) {
+		    sizeof(struct sockaddr_in6), 0) == -1) {
 			freeifaddrs(ifa);
 			return -1;
 		}
@@ -134,8 +151,16 @@ bind_listen(const struct conf_listen *l)
 	return 0;
 }
 
+/*
+ * any: sa is one of the wildcard addresses of "listen on *", which
+ * names every address the host has.  A kernel without IPv6 (built
+ * without it, or booted with ipv6.disable=1) refuses AF_INET6 sockets
+ * with EAFNOSUPPORT: "*" then means IPv4 alone, as an admin expects,
+ * and the log says so.  An IPv6 address named on its own still fails.
+ */
 static int
-bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
+bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
+    int any)
 {
 	int	 fd, on = 1;
 
@@ -146,6 +171,12 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen)
 	}
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
 	    -1) {
+		if (any && sa->sa_family == AF_INET6 &&
+		    errno == EAFNOSUPPORT) {
+			log_info("%s: no IPv6 on this host (%s), serving IPv4 "
+			    "only", listen_name(l), strerror(errno));
+			return 0;
+		}
 		log_warn("%s: socket", listen_name(l));
 		return -1;
 	}

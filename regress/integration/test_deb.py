@@ -1,9 +1,27 @@
 #!/usr/bin/env python3
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
 """The Debian package (debian/, make deb), installed as an admin installs
 it.
 
-deb_builds_lintian_clean: make deb in a copy of the tree gives
-popd_VERSION-1_amd64.deb, its -dbgsym and the .changes; Debian's
+deb_builds_lintian_clean: the README's steps in a fresh Debian 12
+root (the one package_lifecycle boots, below, as a chroot): apt-get
+install make, then make deb in a copy of the tree, which installs
+debian/control's Build-Depends itself (regress/deps.sh deb: the root
+has no debhelper before) and gives popd_VERSION-1_amd64.deb, its
+-dbgsym and the .changes; Debian's
 lintian finds no error and no warning in them, and hardening-check
 finds every binary built PIE, with the stack protector, fortified
 functions, RELRO and BIND_NOW (not CET: bookworm's crt files lack its
@@ -73,13 +91,16 @@ state = {}              # what the first test built, for the second
 
 
 def _cleanup():
-    """At exit: the second build and the work directory, if the second
-    test did not get to remove them (it removes them itself)."""
+    """At exit: the second build, the build root's /proc and the work
+    directory, if the second test did not get to remove them (it
+    removes them itself)."""
     if "build2" in state and state["build2"][0].poll() is None:
         state["build2"][0].kill()
         state["build2"][0].wait()
+    if "build_root" in state:
+        state["build_root"].umount()
     if "work" in state and not glob.glob(os.path.join(state["work"],
-                                                      "root", "proc", "1")):
+                                                      "*", "proc", "1")):
         shutil.rmtree(state["work"], ignore_errors=True)
 
 
@@ -112,8 +133,8 @@ def sh(argv, what, timeout=300, ok=(0,), env=None, cwd=None):
 
 def need_tools():
     T.need_root()
-    for package, prog in (("debhelper", "dh"),
-                          ("dpkg-dev", "dpkg-buildpackage"),
+    # Not debhelper: make deb installs it, in the root it builds in.
+    for package, prog in (("dpkg-dev", "dpkg-architecture"),
                           ("lintian", "lintian"),
                           ("devscripts", "hardening-check"),
                           ("debootstrap", "debootstrap"),
@@ -148,8 +169,10 @@ def bump_changelog(tree, version):
                 "b-seed-1a04194a.example>  %s\n\n%s" % (version, date, old))
 
 
-def make_deb(tree):
-    return ["make", "-s", "deb"], dict(os.environ, LC_ALL="C.UTF-8")
+def in_root(root, argv):
+    """argv run in root (a chroot), as root.chroot runs it."""
+    return ["chroot", root.path, "env", "-i", PATH, "LC_ALL=C.UTF-8",
+            "DEBIAN_FRONTEND=noninteractive"] + list(argv)
 
 
 def debs(top, version):
@@ -161,20 +184,37 @@ def debs(top, version):
                             ("buildinfo", "popd", "buildinfo"))}
 
 
-@T.test(start=False, timeout=400)
+@T.test(start=False, timeout=1500)
 def deb_builds_lintian_clean(srv):
     need_tools()
     v = T.version()
     work = tempfile.mkdtemp(prefix="popddeb.", dir="/var/tmp")
     state["work"] = work
     t0 = time.monotonic()
-    tree = os.path.join(work, "v1", "src")
+    # The README's steps, as on a fresh Debian 12: make, then make deb.
+    broot = make_root(os.path.join(work, "build"))
+    state["build_root"] = broot
+    shutil.copy("/etc/resolv.conf", broot.file("/etc/resolv.conf"))
+    broot.mount_proc()
+    broot.chroot(["apt-get", "update", "-q"], "apt-get update", timeout=600)
+    broot.chroot(["apt-get", "install", "-y", "-q",
+                  "--no-install-recommends", "make"],
+                 "apt-get install make", timeout=600)
+    status = broot.chroot(["dpkg-query", "-W", "-f", "${Status}",
+                           "debhelper"], "dpkg-query debhelper",
+                          ok=range(256))
+    T.expect_true("install ok installed" not in status,
+                  "a fresh root: no debhelper before make deb", status)
+    tree = broot.file("/build/v1/src")
     copy_tree(tree)
     subprocess.run(["make", "-s", "clean"], cwd=tree,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    argv, env = make_deb(tree)
-    out = sh(argv, "make deb", timeout=600, env=env, cwd=tree)
-    step("make deb (%s-1)" % v, t0)
+    out = broot.chroot(["make", "-C", "/build/v1/src", "-s", "deb"],
+                       "make deb in a fresh Debian 12", timeout=1200)
+    T.expect_true("deps: installing the build dependencies of "
+                  "debian/control" in out,
+                  "make deb installed its build dependencies", out)
+    step("make deb (%s-1), its dependencies installed" % v, t0)
     one = debs(os.path.dirname(tree), v + "-1")
     for k, path in one.items():
         T.expect_true(os.path.exists(path), "make deb made %s" % path, out)
@@ -183,29 +223,31 @@ def deb_builds_lintian_clean(srv):
     state["one"] = one
 
     # The package of the upgrade, built while this test goes on.
-    tree2 = os.path.join(work, "v2", "src")
+    tree2 = broot.file("/build/v2/src")
     shutil.copytree(tree, tree2, symlinks=True)
     bump_changelog(tree2, v + "-2")
     state["two"] = debs(os.path.dirname(tree2), v + "-2")
-    log2 = open(os.path.join(work, "v2", "build.log"), "wb")
+    log2 = open(os.path.join(work, "build2.log"), "wb")
     state["build2"] = (subprocess.Popen(
-        argv, cwd=tree2, env=dict(env, DEB_BUILD_OPTIONS="noddebs"),
+        in_root(broot, ["DEB_BUILD_OPTIONS=noddebs", "make", "-C",
+                        "/build/v2/src", "-s", "deb"]),
         stdin=subprocess.DEVNULL, stdout=log2, stderr=subprocess.STDOUT,
         preexec_fn=T._die_with_harness), log2)
 
     # A changelog that does not say common/version.h's version.
-    bad = os.path.join(work, "bad", "src")
+    bad = broot.file("/build/bad/src")
     os.makedirs(os.path.dirname(bad))
     shutil.copytree(os.path.join(tree, "debian"),
                     os.path.join(bad, "debian"))
     shutil.copytree(os.path.join(tree, "common"), os.path.join(bad, "common"))
     bump_changelog(bad, v + ".1-1")
-    r = subprocess.run(["debian/rules", "override_dh_auto_configure"],
-                       cwd=bad, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
-    T.expect_true(r.returncode != 0 and b"common/version.h" in r.stdout,
+    out = broot.chroot(["sh", "-c", "cd /build/bad/src && "
+                        "debian/rules override_dh_auto_configure"],
+                       "debian/rules with a changelog of %s.1" % v,
+                       timeout=60, ok=range(1, 256))
+    T.expect_true("common/version.h" in out,
                   "debian/rules refuses a changelog version (%s.1) that is "
-                  "not common/version.h's" % v, r.stdout.decode())
+                  "not common/version.h's" % v, out)
 
     out = sh(["lintian", "--fail-on", "none", one["changes"]], "lintian",
              timeout=300)
@@ -213,7 +255,7 @@ def deb_builds_lintian_clean(srv):
     T.expect(bad_tags, [], "lintian errors and warnings")
     step("lintian", t0)
 
-    x = os.path.join(work, "v1", "x")
+    x = os.path.join(work, "x")
     sh(["dpkg-deb", "-x", one["deb"], x], "dpkg-deb -x")
     elves = [os.path.join(x, "usr/sbin", p)
              for p in ("popd", "popdpass", "popctl")] + \
@@ -883,6 +925,11 @@ def package_lifecycle(srv):
         log.close()
         if root is not None:
             root.remove()
+        if "build2" in state and state["build2"][0].poll() is None:
+            state["build2"][0].kill()
+            state["build2"][0].wait()
+        if "build_root" in state:
+            state.pop("build_root").remove()
         shutil.rmtree(work, ignore_errors=True)
         step("cleaned up", t0)
 

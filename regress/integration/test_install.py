@@ -1,9 +1,25 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
 """make install: an installed popd runs its helpers from LIBEXECDIR (the
 paths come from the build, never from the build tree), and DESTDIR
-stages the same layout.  Built in a copy of the tree with its own
+stages the same layout; the README and the manual pages name mda where
+each way of installing puts it.  Built in a copy of the tree with its own
 PREFIX so the working tree is left alone."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,6 +147,57 @@ def dist_tarball_builds_without_git(srv):
         T.expect(r.stdout.decode(), "popd %s\n" % v, "its popd -V")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def make_var(args, name):
+    """A variable as GNU make expands it in this tree."""
+    r = subprocess.run(["make", "-s", "--no-print-directory"] + args +
+                       ["--eval", "printvar: ; @echo $(%s)" % name,
+                        "printvar"], cwd=T.REPO, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    T.expect(r.returncode, 0, "make's %s: %s" % (name, r.stdout.decode()))
+    return r.stdout.decode().strip()
+
+
+@T.test(start=False, users=[])
+def documented_mda_paths(srv):
+    """Where mda is after each way of installing (make install's
+    default LIBEXECDIR, debian/rules', the OpenBSD port's under
+    /usr/local), the README's table says, and every mda path the
+    README and the manual pages name is one of them."""
+    paths = {"make install": make_var([], "LIBEXECDIR")}
+    m = re.search(r"LIBEXECDIR=(\S+)", make_var(["-f", "debian/rules"],
+                                                 "PATHS"))
+    T.expect_true(m is not None, "debian/rules' LIBEXECDIR")
+    paths["the Debian package"] = m.group(1)
+    with open(os.path.join(T.REPO, "openbsd", "mail", "popd",
+                           "Makefile")) as f:
+        m = re.search(r"LIBEXECDIR=(\S+)", f.read())
+    T.expect_true(m is not None, "the port's LIBEXECDIR")
+    # TRUEPREFIX is LOCALBASE, /usr/local, in OpenBSD's ports.
+    paths["the OpenBSD port"] = m.group(1).replace("${TRUEPREFIX}",
+                                                   "/usr/local")
+    with open(os.path.join(T.REPO, "README.md")) as f:
+        readme = f.read()
+    for how, d in paths.items():
+        T.expect_true(re.search(r"^\| `?%s\b[^|]*\| %s/mda\b" % (
+            re.escape(how), re.escape(d)), readme, re.M),
+            "README's table: %s puts mda in %s" % (how, d))
+    known = set(d + "/mda" for d in paths.values())
+    named = []
+    for doc in ["README.md"] + sorted(
+            os.path.join("man", f) for f in os.listdir(
+                os.path.join(T.REPO, "man"))):
+        with open(os.path.join(T.REPO, doc)) as f:
+            for path in re.findall(r"(/[\w/]*/libexec/popd/mda)\b",
+                                   f.read()):
+                named.append((doc, path))
+    T.expect([(doc, path) for doc, path in named if path not in known], [],
+             "mda paths that no way of installing puts mda at")
+    for d in paths.values():
+        T.expect_true(any(p == d + "/mda" for _, p in named if
+                          _.startswith("man/")),
+                      "a manual page names %s/mda" % d)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,17 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
 """From Dovecot, Courier or qmail to popd without a single re-download:
 the real Dovecot (Debian's dovecot-pop3d and dovecot-imapd, a private
 instance on loopback) serves a maildir first and writes its
@@ -586,6 +600,48 @@ def migration_report(srv):
                   "alice's line", out)
     T.expect_true("bob: %s: served by popd already (popcache)" %
                   srv.maildir("bob") in out, "bob's line", out)
+
+
+@T.test(start=False, users=[("alice", "pw1"), ("bob", "pw2"),
+                             ("carol", "pw3")])
+def migration_report_past_a_worker_that_cannot_start(srv):
+    """popd -m goes on past a user whose wrkrpop cannot start: bob may
+    not execute wrkrpop (its group is bob's, with no rights, so the
+    kernel refuses his execve with EACCES, whatever the others' bits
+    say); alice before him and carol after him are read, bob's line and
+    the log name him, and the exit status is 1.  A copy of the build
+    (popd finds its helpers next to itself), so the tree's wrkrpop stays
+    as it is."""
+    import subprocess
+    T.need_root()
+    T.expect_true(len({srv.gid(u) for u in ("alice", "bob", "carol")}) == 3,
+                  "each user a group of its own")
+    for u in ("alice", "bob", "carol"):
+        srv.deliver(u, b"Subject: %s\r\n\r\nx\r\n" % u.encode())
+    top = os.path.join(srv.tmpdir, "build")
+    for prog in ("popd", "authpop", "wrkrpop", "dlvrpop"):
+        os.makedirs(os.path.join(top, prog), 0o755)
+        shutil.copy(os.path.join(T.REPO, prog, prog),
+                    os.path.join(top, prog, prog))
+    wrkrpop = os.path.join(top, "wrkrpop", "wrkrpop")
+    os.chown(wrkrpop, 0, srv.gid("bob"))
+    os.chmod(wrkrpop, 0o705)
+    srv.port = T.free_port()
+    srv.argv()          # writes the configuration file
+    r = subprocess.run([os.path.join(top, "popd", "popd"), "-m", "-f",
+                        srv.conffile], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    out = r.stdout.decode()
+    T.expect(r.returncode, 1, "exit status (%s)" % out)
+    for u in ("alice", "carol"):
+        T.expect_true("%s: %s: 1 messages, popd's own UIDLs" %
+                      (u, srv.maildir(u)) in out, u + "'s line", out)
+    T.expect_true("bob: %s: not read: cannot start wrkrpop: Permission "
+                  "denied" % srv.maildir("bob") in out, "bob's line", out)
+    T.expect_true("wrkrpop for bob: exec %s: Permission denied" % wrkrpop
+                  in out, "the log names bob and the failure", out)
+    T.expect_true(out.index("alice:") < out.index("bob:") <
+                  out.index("carol:"), "bob is read between the two", out)
 
 
 def fnv64(data):

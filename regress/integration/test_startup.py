@@ -1,11 +1,29 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
 """popd's command line and configuration checks: addresses (IPv4, IPv6,
-several -l), and bad tables or flags refusing startup with a clear
+several -l, listen on * on a host without IPv6: served on IPv4, said in
+the log), Landlock refused with EPERM (popd does not start and says
+what to do), and bad tables or flags refusing startup with a clear
 message naming file:line, before anything listens."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
@@ -49,6 +67,166 @@ def ipv6_and_two_addresses(srv):
     raw.close()
     p = srv.pop("alice")     # the IPv4 address still works
     p.quit()
+
+
+# The kernel's answers popd must meet, where this machine's kernel does
+# not give them: a seccomp filter installed before popd is exec'd (its
+# processes inherit it across fork and exec, as they would inherit the
+# kernel or a container's filter), as root, so without no_new_privs.
+# Per arch: AUDIT_ARCH and the system call numbers.
+ARCH = {"x86_64": (0xc000003e, {"socket": 41,
+                                "landlock_create_ruleset": 444}),
+        "aarch64": (0xc00000b7, {"socket": 198,
+                                 "landlock_create_ruleset": 444})}
+
+
+def seccomp_errno(call, errno, arg0=None):
+    """In a preexec_fn: call (with args[0] == arg0, if given) fails with
+    errno; every other call is left alone."""
+    import ctypes
+    arch, nrs = ARCH[os.uname().machine]
+    ld, jeq, ret = 0x20, 0x15, 0x06     # BPF_LD|W|ABS, JMP|JEQ|K, RET|K
+
+    class Insn(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                    ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort),
+                    ("filter", ctypes.POINTER(Insn))]
+
+    # seccomp_data: nr at 0, arch at 4, args[0]'s low half at 16.  The
+    # jumps' false branch skips to the last instruction, RET_ALLOW.
+    code = [(ld, 0, 0, 4), (jeq, 0, 3, arch), (ld, 0, 0, 0),
+            (jeq, 0, 1, nrs[call])]
+    if arg0 is not None:
+        code = [(ld, 0, 0, 4), (jeq, 0, 5, arch), (ld, 0, 0, 0),
+                (jeq, 0, 3, nrs[call]), (ld, 0, 0, 16), (jeq, 0, 1, arg0)]
+    code += [(ret, 0, 0, 0x00050000 | errno),      # RET_ERRNO
+             (ret, 0, 0, 0x7fff0000)]              # RET_ALLOW
+    insns = (Insn * len(code))(*[Insn(*i) for i in code])
+    prog = Prog(len(code), insns)
+    libc = ctypes.CDLL(None, use_errno=True)
+    # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)
+    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:
+        os._exit(99)
+
+
+def need_seccomp_arch():
+    if os.uname().machine not in ARCH:
+        raise T.Skip("no seccomp filter written for %s" %
+                     os.uname().machine)
+
+
+# A kernel without IPv6 (built without it, or booted with
+# ipv6.disable=1) answers socket(AF_INET6, ...) with EAFNOSUPPORT.  A
+# network namespace cannot take IPv6 away that far: with disable_ipv6
+# on every interface, lo included, socket(AF_INET6) and bind("::")
+# still succeed.
+def deny_ipv6_sockets():
+    seccomp_errno("socket", 97, socket.AF_INET6)        # EAFNOSUPPORT
+
+
+LOGIN4 = r"""
+import poplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+p = poplib.POP3_SSL("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=10)
+p.user(sys.argv[2])
+p.pass_(sys.argv[3])
+print(p.stat()[0])
+p.quit()
+"""
+
+
+@T.test(start=False)
+def listen_any_without_ipv6(srv):
+    """listen on * in a network namespace with IPv6 disabled on every
+    interface and popd's sockets refused IPv6 as a kernel without it
+    refuses them: popd serves IPv4 (alice logs in over 127.0.0.1) and
+    logs that it serves IPv4 only."""
+    T.need_root()
+    T.need_prog("ip", "iproute2")
+    need_seccomp_arch()
+    ns = "popdtest-noip6-%d-%d" % (os.getpid(), T.free_port())
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        def in_ns(argv, **kw):
+            return subprocess.run(["ip", "netns", "exec", ns] + argv,
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=30, **kw)
+        in_ns(["ip", "link", "set", "lo", "up"], check=True)
+        for i in ("all", "default", "lo"):
+            in_ns(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % i],
+                  check=True)
+        srv.port = 995          # the namespace's own ports: all free
+        text, _ = srv.config()
+        text = text.replace("listen on %s port 995 tls" % T.HOST,
+                            "listen on * port 995 tls")
+        srv._write(srv.conffile, text, 0o644)
+        srv.logf = open(srv.logfile, "ab")
+        srv.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, T.POPD, "-d", "-v", "-f",
+             srv.conffile], cwd=T.REPO, stdin=subprocess.DEVNULL,
+            stdout=srv.logf, stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: (T._die_with_harness(), deny_ipv6_sockets()))
+        srv.running = True
+        T.wait_for(lambda: "started:" in srv.log() or
+                   srv.proc.poll() is not None, 15, "popd's start")
+        T.expect(srv.proc.poll(), None, "popd runs:\n" + srv.log_tail())
+        T.expect_true(re.search(r"popd\.conf:\d+: listen on \*: no IPv6 on "
+                                r"this host \(Address family not supported "
+                                r"by protocol\), serving IPv4 only",
+                                srv.log()), "the log says IPv4 only",
+                      srv.log_tail())
+        for _ in range(50):
+            r = in_ns(["python3", "-c", LOGIN4, "995", "alice",
+                       srv.password("alice")])
+            if r.returncode == 0 or "Connection refused" not in \
+                    r.stdout.decode(errors="replace"):
+                break
+            time.sleep(0.1)
+        T.expect((r.returncode, r.stdout.decode(errors="replace").strip()),
+                 (0, "0"), "alice's login and STAT over 127.0.0.1")
+        listening = in_ns(["ss", "-Hltn"]).stdout.decode()
+        T.expect_true("0.0.0.0:995" in listening and
+                      ":::995" not in listening and
+                      "[::]:995" not in listening,
+                      "IPv4 only in the namespace", listening)
+        T.expect(srv.stop(), 0, "popd's exit at SIGTERM")
+    finally:
+        srv.stop()
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+@T.test(start=False)
+def landlock_refused_stops_popd(srv):
+    """A kernel with Landlock that refuses it to popd with EPERM (what
+    systemd-nspawn 252's filter does): popd does not start, exits 1,
+    and its message says what to do, as popd.8 does."""
+    need_seccomp_arch()
+    import ctypes
+    # landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    if ctypes.CDLL(None).syscall(ARCH[os.uname().machine][1][
+            "landlock_create_ruleset"], None, 0, 1) < 1:
+        raise T.Skip("this kernel has no Landlock to refuse")
+    srv.port = T.free_port()
+    r = subprocess.run(srv.argv(), cwd=T.REPO, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30, preexec_fn=lambda: seccomp_errno(
+                           "landlock_create_ruleset", 1))      # EPERM
+    out = r.stdout.decode(errors="replace")
+    T.expect(r.returncode, 1, "popd's exit status:\n" + out)
+    T.expect_true(re.search(r"landlock_create_ruleset: Operation not "
+                            r"permitted: Landlock is refused to popd .*"
+                            r"allow landlock_create_ruleset, "
+                            r"landlock_add_rule and landlock_restrict_self, "
+                            r"or run popd on the host", out),
+                  "the message says what to do", out)
+    T.expect_true("started" not in out, "no child, no start", out)
 
 
 def refused_with(srv, table, extra, want):

@@ -1,4 +1,18 @@
 #!/usr/bin/env python3
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
 """What can be checked of popd's OpenBSD side on Linux, where no OpenBSD
 machine is reachable: `make openbsd-check`, and in `make test` through
 regress/integration/test_openbsd.py.  Each check, and what it stands for:
@@ -29,7 +43,13 @@ regress/integration/test_openbsd.py.  Each check, and what it stands for:
              the program's objects call (nm), no more.
   port       openbsd/mail/popd: V is POPD_VERSION; PLIST lists what
              make install installs, the three users of common/util.h
-             (ids as user.list wants them) and the example popd.conf;
+             as OpenBSD's build sees it (ids as user.list wants them,
+             no name or id user.list has given: a snapshot of its
+             facts in USER_LIST_*), the chroot the port compiles in
+             (not base's /var/empty) as root's and its tmp/ as the
+             listener user's, where the lmtp process's shm_mkstemp
+             makes its spool (compat.c, unveiled by sandbox_lmtp),
+             and the example popd.conf;
              WANTLIB is what the BSD make build links; pkg/popd.rc is
              popd/popd.rc with the package's paths and its pexp is the
              parent's title; both parse (sh -n); the example popd.conf
@@ -408,11 +428,56 @@ def check_bsdmake():
 
 
 def util_users():
-    with open(os.path.join(REPO, "common", "util.h")) as f:
-        users = re.findall(r'#define\s+POPD_\w*USER\s+"(_\w+)"', f.read())
-    if len(users) != 3:
-        raise Fail("common/util.h: expected 3 POPD_*USER, found %s" % users)
-    return users
+    """The daemon users an OpenBSD build compiles in: common/util.h's
+    POPD_USER, POPD_AUTH_USER, POPD_TABLE_USER, preprocessed as
+    OpenBSD's (the listener's name differs from Linux's)."""
+    flags = [f for f in obsd_flags() if f != "-fsyntax-only"]
+    rc, out = run([cc(), "-E", "-dM"] + flags +
+                  [os.path.join(REPO, "common", "util.h")])
+    if rc != 0:
+        raise Fail("common/util.h, preprocessed for OpenBSD: %s" % out)
+    users = dict(re.findall(r'^#define\s+(POPD_\w*USER)\s+"(_[\w-]+)"$',
+                            out, re.M))
+    names = ("POPD_USER", "POPD_AUTH_USER", "POPD_TABLE_USER")
+    if sorted(users) != sorted(names):
+        raise Fail("common/util.h: expected %s, found %s" % (names, users))
+    return [users[n] for n in names]
+
+
+# OpenBSD's ports register every package user and group in
+# infrastructure/db/user.list (id, name, port), never reusing a name or
+# an id, also once commented out when its port is gone.  Read from
+# user.list 1.490 (2026/06/06): the highest id given is 908, and the
+# names below are those of other mail servers' users, POP3 ones above
+# all.  Take the next free ids when the port is imported (the README of
+# the port says so); the check keeps the ports's ids above 908.
+USER_LIST_TOP = 908
+USER_LIST_TAKEN = {"_pop3d": 733, "_popa3d": 737, "_solid-pop3d": 635,
+                   "_dovecot": 518, "_dovenull": 666, "_courier": 571,
+                   "_cyrus": 543, "_perdition": 573, "_poppassd": 595,
+                   "_smtpd": None, "_smtpq": None}   # base's, not ports'
+
+
+def plist_dirs(plist):
+    """{directory: (owner, group, mode)} of PLIST's @sample DIR/ lines,
+    with the @owner, @group and @mode in force there (empty: root,
+    wheel and the default)."""
+    owner = group = mode = ""
+    dirs = {}
+    for ln in plist:
+        w = ln.split()
+        if not w:
+            continue
+        if w[0] == "@owner":
+            owner = w[1] if len(w) > 1 else ""
+        elif w[0] == "@group":
+            group = w[1] if len(w) > 1 else ""
+        elif w[0] == "@mode":
+            mode = w[1] if len(w) > 1 else ""
+        elif w[0] == "@sample" and w[1].endswith("/"):
+            dirs[w[1].rstrip("/")] = (owner or "root", group or "wheel",
+                                      mode)
+    return dirs
 
 
 def popd_version():
@@ -507,6 +572,42 @@ def check_port():
         if f[1] in ids:
             bad.append("PLIST: id %s used twice" % f[1])
         ids.add(f[1])
+        if u in USER_LIST_TAKEN or (f[1].isdigit() and (
+                int(f[1]) in USER_LIST_TAKEN.values() or
+                not USER_LIST_TOP < int(f[1]) < 1000)):
+            bad.append("PLIST: %s:%s: user.list has that name or id "
+                       "(ids up to %d are taken, ports' end below 1000)"
+                       % (u, f[1], USER_LIST_TOP))
+    # The chroot: the port's own, with the tmp/ that the lmtp process's
+    # spool needs (shm_mkstemp(3) makes its files in /tmp, the one path
+    # sandbox_lmtp unveils), the listener's user's alone.
+    m = re.search(r"\bCHROOTDIR=(\S+)", mk)
+    chroot = m.group(1) if m else "/var/empty"
+    compat = read(os.path.join(REPO, "compat", "compat.c"))
+    spool = re.search(r'char\s+path\[\] = "(/[^"/]+)/popd-spool\.X+";\n'
+                      r'.*\n.*\n.*\n\s+if \(\(fd = shm_mkstemp\(path\)\)',
+                      compat)
+    sandbox = read(os.path.join(REPO, "common", "sandbox.c"))
+    if spool is None or 'sb_unveil("%s", "rwc")' % spool.group(1) not in \
+            sandbox:
+        bad.append("compat.c's shm_mkstemp template or sandbox_lmtp's "
+                   "unveil of its directory not found")
+    else:
+        dirs = plist_dirs(plist)
+        tmp = chroot + spool.group(1)
+        if chroot == "/var/empty":
+            bad.append("Makefile: CHROOTDIR is base's /var/empty, which "
+                       "must stay empty, and the lmtp process needs %s" %
+                       tmp)
+        if dirs.get(chroot, ("",) * 3)[:2] != ("root", "wheel") or \
+                dirs[chroot][2] not in ("", "0755", "755"):
+            bad.append("PLIST: no @sample %s/ of root's, mode 0755 (%s)" %
+                       (chroot, dirs.get(chroot)))
+        listener = util_users()[0]
+        if dirs.get(tmp) != (listener, listener, "0700"):
+            bad.append("PLIST: no @sample %s/ of %s's, mode 0700, for "
+                       "the lmtp process's spool (%s)" %
+                       (tmp, listener, dirs.get(tmp)))
     want = set(gnu_install()) | {"share/examples/popd/popd.conf"}
     got = set(ln.split()[-1] for ln in plist if ln and ln[0] != "@" and
               not ln.endswith("/") or ln.startswith(("@bin ", "@man ")))
