@@ -14,11 +14,13 @@ session was resumed is read from the client (SSLSocket.session_reused)
 and from the listener's log line, never from a timer."""
 
 import os
+import signal
 import socket
 import ssl
 import struct
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
@@ -186,6 +188,47 @@ def wall_clock_forward_step(srv):
     pid, said = served(srv, port)
     T.expect((pid != first, reused, said), (True, True, True),
              "the new listener resumed the ticket made after the step")
+
+
+@T.test(start=False, users=USERS, conf_extra="tls tickets 1m\n")
+def wall_clock_step_key_late(srv):
+    """The new key is late (the parent stopped while the listener's
+    wall clock steps ahead): the handshake that noticed the step waits
+    for it instead of failing, and completes with a ticket once the
+    parent goes on."""
+    step = shifted(srv)
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    polled(srv, ctx, what="before the step")
+    result = []
+
+    def client():
+        try:
+            result.append(poll(srv, ctx))
+        except Exception as e:
+            result.append(e)
+
+    os.kill(srv.proc.pid, signal.SIGSTOP)
+    try:
+        step(120)
+        t = threading.Thread(target=client)
+        t.start()
+        T.wait_for(lambda: "a new key asked" in srv.log(), 10,
+                   "the listener asks for a key")
+        # Long enough for a handshake that did not wait to fail; one
+        # that waits is still waiting, however long this takes.
+        t.join(2)
+        waited = t.is_alive()
+    finally:
+        os.kill(srv.proc.pid, signal.SIGCONT)
+    t.join(30)
+    T.expect(len(result), 1, "the poll is over")
+    T.expect_true(waited and not isinstance(result[0], Exception),
+                  "the handshake waited for the late key",
+                  "%r\n%s" % (result[0], srv.log_tail(8)))
+    sess = result[0][0]
+    T.expect_true(sess.has_ticket, "a ticket came with it")
+    T.expect(polled(srv, ctx, sess, "with that ticket")[1], True,
+             "it resumes")
 
 
 @T.test(start=False, users=USERS, conf_extra="tls tickets 1m\n",
