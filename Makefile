@@ -302,6 +302,11 @@ regress/unit/test_msg.o: regress/msgends.h
 regress/mkhash: regress/mkhash.c
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/mkhash.c ${LDLIBS}
 
+# Test helper: a wall clock of its own for the listener (test_tickets.py).
+regress/clockshift.so: regress/clockshift.c
+	${CC} -O2 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -o $@ \
+	    regress/clockshift.c -ldl
+
 # The sandbox proof: links the real sandbox.c (regress/sandbox/sbtest.c).
 SANDBOX_TEST=	regress/sandbox/sbtest
 regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS}
@@ -513,6 +518,7 @@ deb: deb-deps
 
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
+	    regress/clockshift.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
 .PHONY: all test demo deps deb-deps lint install clean dist deb fuzz \

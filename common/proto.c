@@ -606,6 +606,9 @@ static const struct msg_decl decls[] = {
 	    valid_count, ANY, 0),
 	D(MSG_LISTENER_FULL, L, P, sizeof(struct msg_count), MSG_NOFD,
 	    valid_full, ANY, 0),
+	/* A draining one still makes TLS for its sessions' STLS. */
+	D(MSG_LISTENER_REKEY, L, P, sizeof(struct msg_rekey), MSG_NOFD,
+	    valid_none, ANY, 0),
 	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,

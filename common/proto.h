@@ -40,7 +40,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		21
+#define MSG_VERSION		22
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -111,6 +111,8 @@ enum msg_type {
 				   descriptors allow (n 1) and takes no
 				   more, or takes them again (n 0);
 				   msg_count, req 0 */
+	MSG_LISTENER_REKEY,	/* its wall clock stepped ahead: a ticket
+				   key now, please; msg_rekey */
 
 	/* authpop -> parent */
 	MSG_AUTHPOP_LOGIN,	/* fd: the session socket; msg_login */
@@ -197,6 +199,18 @@ struct msg_pki {
 struct msg_ticket {
 	uint32_t	rev;
 	uint8_t		key[TICKET_KEYLEN];
+};
+
+/*
+ * MSG_LISTENER_REKEY: the listener's newest key looks older by its wall
+ * clock than the parent's timer lets a key get (listener.c); rev names
+ * that key, so that the parent makes one key for a step, not one per
+ * listener that saw it, and lifetime is the listener's tls tickets (a
+ * draining one's may be a reload older than the parent's).
+ */
+struct msg_rekey {
+	uint32_t	rev;
+	uint32_t	lifetime;
 };
 
 /* MSG_PARENT_CONF_PROXY */

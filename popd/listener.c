@@ -29,9 +29,10 @@
  *
  * Peers (the messages it takes are in from_parent[] below):
  *	parent  ==fd 3==  listener	PARENT_LISTEN, PARENT_STARTTLS,
- *					PARENT_DRAIN, popctl's PARENT_KICK,
- *					_KICKNET, _HANDSHAKES in;
- *					LISTENER_SESSION, popctl's answers out
+ *					PARENT_DRAIN, PARENT_TICKET,
+ *					popctl's PARENT_KICK, _KICKNET,
+ *					_HANDSHAKES in; LISTENER_SESSION,
+ *					_REKEY, popctl's answers out
  *	client  <-TLS->   listener  <-socketpair->  authpop, then wrkrpop
  */
 #include <sys/types.h>
@@ -90,6 +91,16 @@ static int				 draining;
 /* The connections our descriptors allow (two each), and if we hold them. */
 static unsigned int			 maxsessions = UINT_MAX;
 static int				 full;
+/*
+ * The newest ticket key, and when libtls stamped it, by the wall clock
+ * that libtls reads (time(NULL)) on every handshake.
+ */
+static struct {
+	uint32_t	 rev;
+	time_t		 added;
+	int		 have;
+	int		 asked;		/* for a key after rev */
+} tkey;
 
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
 static void	listener_parent_conf_proxy(struct chan *, const void *, int);
@@ -126,6 +137,8 @@ static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
 static void	hs_wait(struct session *, int);
 static int	hs_start(struct session *);
+static int	hs_tls(struct session *);
+static int	hs_waitkey(void);
 static int	session_unwait(struct session *);
 
 /* What the listener does with each message the parent sends it. */
@@ -218,6 +231,7 @@ static void
 listener_parent_ticket(struct chan *c, const void *data, int fd)
 {
 	struct msg_ticket	 m;
+	struct session		*s;
 	size_t			 i;
 
 	_Static_assert(sizeof(m.key) == TLS_TICKET_KEY_SIZE, "ticket key");
@@ -229,7 +243,49 @@ listener_parent_ticket(struct chan *c, const void *data, int fd)
 		    sizeof(m.key)) == -1)
 			log_warnx("tls tickets: key %u: %s", (unsigned)m.rev,
 			    tls_config_error(tls_cfg[i]));
+	tkey.rev = m.rev;
+	tkey.added = time(NULL);
+	tkey.have = 1;
+	tkey.asked = 0;
 	explicit_bzero(&m, sizeof(m));
+	/* The handshakes that waited for it go on, from the loop. */
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->state == SESS_WAITKEY)
+			session_turn(s);
+}
+
+/*
+ * Whether a handshake starting now must wait for a new ticket key.  The
+ * parent makes one every L/4 by its monotonic clock, so the newest looks
+ * older than L/2 only when the wall clock stepped ahead (an NTP step, a
+ * VM resumed): ask for a new key at once.  libtls fails a handshake
+ * when the newest key is L old by the wall clock; the handshakes that
+ * could get there before the new key comes wait for it, unread, within
+ * timeout handshake.  A step back makes the key look younger: libtls
+ * takes it, and the parent's ring still drops it in time.
+ */
+static int
+hs_waitkey(void)
+{
+	struct msg_rekey	 m;
+	time_t			 age;
+
+	if (set.tls_tickets == 0 || !tkey.have)
+		return 0;
+	age = time(NULL) - tkey.added;
+	if (age <= set.tls_tickets / 2)
+		return 0;
+	if (!tkey.asked) {
+		log_info("tls tickets: the wall clock stepped ahead: key %u "
+		    "looks %llds old, a new key asked", (unsigned)tkey.rev,
+		    (long long)age);
+		memset(&m, 0, sizeof(m));
+		m.rev = tkey.rev;
+		m.lifetime = set.tls_tickets;
+		chan_send(&parent_chan, MSG_LISTENER_REKEY, -1, &m, sizeof(m));
+		tkey.asked = 1;
+	}
+	return age > set.tls_tickets - set.tls_tickets / 4;
 }
 
 /* A proxy that may send PROXY headers, trusted if it terminated TLS. */
@@ -565,7 +621,10 @@ hs_wait(struct session *s, int first)
 	session_timer(s, 1);
 }
 
-/* The TLS handshake of s starts now.  -1 once the session is gone. */
+/*
+ * The TLS handshake of s starts now, or once a ticket key comes
+ * (hs_waitkey).  -1 while it waits or once the session is gone.
+ */
 static int
 hs_start(struct session *s)
 {
@@ -573,6 +632,21 @@ hs_start(struct session *s)
 		session_free(s);
 		return -1;
 	}
+	if (hs_waitkey()) {
+		s->state = SESS_WAITKEY;
+		session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
+		session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
+		session_timer(s, 0);
+		session_timer(s, 1);
+		return -1;
+	}
+	return hs_tls(s);
+}
+
+/* Its libtls context: the handshake runs.  -1 once the session is gone. */
+static int
+hs_tls(struct session *s)
+{
 	if (tls_accept_socket(s->tlsctx, &s->io.tls, s->io.sock) == -1) {
 		log_warnx("%s: tls_accept_socket: %s", s->addr,
 		    tls_error(s->tlsctx));
@@ -719,6 +793,9 @@ session_run(struct session *s)
 		return;
 	if (s->state == SESS_STLS && session_stls(s) == -1)
 		return;
+	/* A ticket key came, or a stale wake-up. */
+	if (s->state == SESS_WAITKEY && (hs_waitkey() || hs_tls(s) == -1))
+		return;
 	if (s->state == SESS_HANDSHAKE && session_handshake(s) == -1)
 		return;
 
@@ -851,6 +928,7 @@ state_timeout(enum sess_state state)
 	switch (state) {
 	case SESS_PROXY:
 	case SESS_WAITHS:
+	case SESS_WAITKEY:
 	case SESS_HANDSHAKE:
 		return set.timeout.handshake;
 	case SESS_RELAY:
@@ -884,12 +962,13 @@ session_timeout(int fd, short ev, void *arg)
 		evtimer_add(&s->timer, &tv);
 		return;
 	}
-	if (s->state == SESS_HANDSHAKE)
+	if (s->state == SESS_HANDSHAKE || s->state == SESS_WAITKEY)
 		STAT_INC(STAT_TLS_FAILURES);
 	else if (s->state == SESS_WAITHS)
 		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
 	log_info("%s: %s", s->addr, s->state == SESS_HANDSHAKE ?
-	    "TLS handshake timeout" : s->state == SESS_WAITHS ?
+	    "TLS handshake timeout" : s->state == SESS_WAITKEY ?
+	    "no TLS ticket key in time, closing" : s->state == SESS_WAITHS ?
 	    "no turn for a TLS handshake in time, closing" :
 	    s->state == SESS_PROXY ?
 	    "no PROXY header in time, closing" :

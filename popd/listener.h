@@ -44,6 +44,8 @@ enum sess_state {
 	SESS_PROXY,		/* reading the proxy's PROXY protocol header */
 	SESS_WAITHS,		/* over limit per-address handshakes: waits,
 				   unread, for one of its address's to end */
+	SESS_WAITKEY,		/* its handshake counted, waits, unread,
+				   for a ticket key (a wall clock step) */
 	SESS_HANDSHAKE,		/* TLS handshake running, worker not asked */
 	SESS_RELAY,		/* bytes flow both ways */
 	SESS_CLOSING,		/* worker gone: flush to the client, close */

@@ -126,6 +126,7 @@ struct proc	*proc_alive(enum proc_id, pid_t);
 /* tickets.c: the listeners' TLS session ticket keys. */
 void		 tickets_start(int);
 void		 tickets_send(struct chan *);
+void		 tickets_rekey(uint32_t, uint32_t);
 
 /* syslog.c */
 void		 logrelay_init(void);

@@ -58,6 +58,7 @@ static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
 static struct proc	*proc_spawn(enum proc_id);
 static void		parent_listener_full(struct chan *, const void *, int);
+static void		parent_listener_rekey(struct chan *, const void *, int);
 static void		listeners_check(pid_t);
 
 /*
@@ -70,6 +71,7 @@ static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_HANDSHAKES, parent_listener_handshakes },
 	{ MSG_LISTENER_KICKED,	parent_listener_kicked },
 	{ MSG_LISTENER_FULL,	parent_listener_full },
+	{ MSG_LISTENER_REKEY,	parent_listener_rekey },
 };
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,	parent_authpop_login },
@@ -263,6 +265,15 @@ parent_listener_full(struct chan *c, const void *data, int fd)
 	p->full = m->n;
 	if (p->full && !p->draining)
 		listeners_check(p->pid);
+}
+
+/* Its wall clock stepped ahead: a ticket key at once (tickets.c). */
+static void
+parent_listener_rekey(struct chan *c, const void *data, int fd)
+{
+	const struct msg_rekey	*m = data;
+
+	tickets_rekey(m->rev, m->lifetime);
 }
 
 /*

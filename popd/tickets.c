@@ -32,6 +32,16 @@
  * reload that changes TIME starts a new ring: tickets made before it
  * are refused (a full handshake follows); one that keeps TIME keeps the
  * keys, and tickets resume on the new listener.
+ *
+ * Our timer is monotonic, but libtls stamps each key with the wall
+ * clock when a listener adds it, and issues no ticket, failing the
+ * handshake, once the newest is L old by that clock.  So a step of the
+ * wall clock ahead (an NTP step at boot, a VM or laptop resumed) would
+ * fail every handshake until our next key.  A listener notices it (its
+ * newest key looks older than our timer lets one get) and asks for a
+ * key, which every listener gets at once; its handshakes wait for it.
+ * A step back leaves the keys stamped in libtls's future, valid by its
+ * clock, and still each leaves the ring L after it was made by ours.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -103,6 +113,27 @@ tickets_rotate(int fd, short ev, void *arg)
 		fatal("evtimer_add");
 	log_debug("tls tickets: key %u made, the next in %ds",
 	    (unsigned)ring[0].rev, lifetime / 4);
+}
+
+/*
+ * A listener's wall clock stepped ahead of rev, its newest key: a new
+ * key now, unless one newer than rev is made already (on its way to
+ * that listener: one key per step, however many listeners ask), or the
+ * listener drains with the tickets of before a reload (off now, or
+ * another lifetime: its idea of a key's age is not our timer's).
+ */
+void
+tickets_rekey(uint32_t rev, uint32_t life)
+{
+	if (nkeys == 0 || life != (uint32_t)lifetime || rev != ring[0].rev) {
+		log_debug("tls tickets: a key after key %u asked: %s",
+		    (unsigned)rev, nkeys == 0 || life != (uint32_t)lifetime ?
+		    "tickets changed in a reload" : "made already");
+		return;
+	}
+	log_info("tls tickets: a listener's wall clock stepped ahead of key "
+	    "%u: a new key now", (unsigned)rev);
+	tickets_rotate(-1, 0, NULL);
 }
 
 /* A listener just configured: every key, the oldest first. */

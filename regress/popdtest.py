@@ -687,6 +687,7 @@ class Server:
         # statements, "authtab <NAME>", "usertab system"...
         self.tables = None
         self.nofile = None      # RLIMIT_NOFILE of the daemon, if set
+        self.env = None         # popd's environment, if not the harness's
         self.cost = cost
         self.proc = None
         self.port = None
@@ -834,7 +835,7 @@ class Server:
         if self.port is None:
             self.port = free_port()
         self.logf = open(self.logfile, "ab")
-        self.proc = subprocess.Popen(self.argv(), cwd=REPO,
+        self.proc = subprocess.Popen(self.argv(), cwd=REPO, env=self.env,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.logf,
                                      stderr=subprocess.STDOUT,

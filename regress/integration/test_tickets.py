@@ -21,14 +21,21 @@ reload starts too (the parent made the keys and gives them to every
 listener); a key rotation keeps the tickets of the keys before it; a
 reload that changes the lifetime starts a new ring and the old tickets
 get a full handshake; a ticket of another server's keys and a server
-with tickets off give a full handshake, never a refusal.  Whether a
+with tickets off give a full handshake, never a refusal; a step of
+the listener's wall clock (regress/clockshift.so moves it for the
+listener alone) breaks no handshake.  Whether a
 session was resumed is read from the client (SSLSocket.session_reused)
 and from the listener's log line, never from a timer."""
 
 import os
+import signal
 import socket
+import ssl
+import struct
 import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
@@ -60,6 +67,46 @@ def served(srv, port):
     line = [ln for ln in log.splitlines() if tag in ln][-1]
     pid = int(line.split("[", 1)[1].split("]", 1)[0])
     return pid, line.endswith(", resumed")
+
+
+def shifted(srv):
+    """Start srv with a wall clock of the listener's own
+    (regress/clockshift.c): returns step(seconds), which sets it that far
+    from the real one, for every listener, at once."""
+    subprocess.run(["make", "-s", "regress/clockshift.so"], cwd=T.REPO,
+                   check=True, stdout=subprocess.DEVNULL)
+    path = os.path.join(srv.tmpdir, "clockshift")
+    with open(path, "wb") as f:
+        f.write(struct.pack("=q", 0))
+
+    def step(seconds):
+        with open(path, "r+b") as f:
+            f.write(struct.pack("=q", seconds))
+
+    srv.env = dict(os.environ, CLOCKSHIFT_LISTENER=path,
+                   LD_PRELOAD=os.path.join(T.REPO, "regress",
+                                           "clockshift.so"))
+    srv.start()
+    pid = srv.pids()["listener"]
+    T.expect_true("clockshift.so" in open("/proc/%d/maps" % pid).read(),
+                  "the listener runs with regress/clockshift.so")
+    env = open("/proc/%d/environ" % srv.proc.pid, "rb").read().split(b"\0")
+    T.expect_true(not any(e.startswith(b"CLOCKSHIFT=") for e in env),
+                  "the parent keeps the real clock")
+    return step
+
+
+def polled(srv, ctx, session=None, what="a poll"):
+    """poll(), a failed handshake an assertion that says so."""
+    try:
+        return poll(srv, ctx, session)
+    except (ssl.SSLError, OSError, EOFError) as e:
+        raise AssertionError("%s: %s: %s\n%s" % (what, type(e).__name__, e,
+                                                  srv.log_tail(8)))
+
+
+def keys_made(srv):
+    return srv.log().count("tls tickets: key ")
 
 
 def rewrite_conf(srv, extra):
@@ -119,6 +166,120 @@ def rotation_keeps_recent_tickets(srv):
     sess2, _, _, _ = poll(srv, ctx)
     _, reused, _, _ = poll(srv, ctx, sess2)
     T.expect(reused, True, "a ticket of the new key resumed")
+
+
+@T.test(start=False, users=USERS, conf_extra="tls tickets 1m\n")
+def wall_clock_forward_step(srv):
+    """The listener's wall clock steps two lifetimes ahead (an NTP step
+    at boot, a VM resumed) between two of the parent's rotations: the
+    next handshakes succeed at once, each with a ticket that resumes; a
+    ticket from before the step is past its lifetime by that clock and
+    gets a full handshake; the key made for the step is every
+    listener's (one a reload starts resumes its tickets)."""
+    step = shifted(srv)
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    sess, _, _, _ = polled(srv, ctx, what="before the step")
+    T.expect(polled(srv, ctx, sess, "before the step")[1], True,
+             "resumed before the step")
+    step(120)
+    sess2, reused, port, stat = polled(srv, ctx, sess, "the first "
+                                       "handshake after a step of 2m")
+    T.expect((reused, stat[:3]), (False, b"+OK"), "a ticket from before "
+             "the step: a full handshake, and the session works")
+    T.expect_true(sess2.has_ticket, "a ticket came with it")
+    for i in range(5):
+        T.expect(polled(srv, ctx, sess2, "handshake %d after the step" %
+                        (i + 2))[1], True, "the new ticket resumes (%d)" %
+                 (i + 1))
+    T.expect(srv.log().count("wall clock stepped ahead of key"), 1,
+             "one key made for the step, the log says why")
+    first = srv.pids()["listener"]
+    reload(srv)
+    T.wait_for(lambda: srv.pids()["listener"] not in (None, first), 10,
+               "a new listener after the reload")
+    _, reused, port, _ = polled(srv, ctx, sess2, "after the reload")
+    pid, said = served(srv, port)
+    T.expect((pid != first, reused, said), (True, True, True),
+             "the new listener resumed the ticket made after the step")
+
+
+@T.test(start=False, users=USERS, conf_extra="tls tickets 1m\n")
+def wall_clock_step_key_late(srv):
+    """The new key is late (the parent stopped while the listener's
+    wall clock steps ahead): the handshake that noticed the step waits
+    for it instead of failing, and completes with a ticket once the
+    parent goes on."""
+    step = shifted(srv)
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    polled(srv, ctx, what="before the step")
+    result = []
+
+    def client():
+        try:
+            result.append(poll(srv, ctx))
+        except Exception as e:
+            result.append(e)
+
+    os.kill(srv.proc.pid, signal.SIGSTOP)
+    try:
+        step(120)
+        t = threading.Thread(target=client)
+        t.start()
+        T.wait_for(lambda: "a new key asked" in srv.log(), 10,
+                   "the listener asks for a key")
+        # Long enough for a handshake that did not wait to fail; one
+        # that waits is still waiting, however long this takes.
+        t.join(2)
+        waited = t.is_alive()
+    finally:
+        os.kill(srv.proc.pid, signal.SIGCONT)
+    t.join(30)
+    T.expect(len(result), 1, "the poll is over")
+    T.expect_true(waited and not isinstance(result[0], Exception),
+                  "the handshake waited for the late key",
+                  "%r\n%s" % (result[0], srv.log_tail(8)))
+    sess = result[0][0]
+    T.expect_true(sess.has_ticket, "a ticket came with it")
+    T.expect(polled(srv, ctx, sess, "with that ticket")[1], True,
+             "it resumes")
+
+
+@T.test(start=False, users=USERS, conf_extra="tls tickets 1m\n",
+        timeout=240)
+def wall_clock_backward_step(srv):
+    """The listener's wall clock steps an hour back: its keys are stamped
+    in its future, and so is the session inside a ticket from before the
+    step.  Handshakes go on, that ticket still resumes and new ones do,
+    no key is made for it; and the ticket's key still leaves the ring a
+    lifetime after it was made, by the parent's monotonic clock: then
+    the ticket gets a full handshake, though its session looks an hour
+    younger and the client still offers it (made late in its key's
+    quarter, it has a lifetime left by the client's clock)."""
+    step = shifted(srv)
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    made = keys_made(srv)
+    T.wait_for(lambda: keys_made(srv) > made, 20, "a key rotation")
+    time.sleep(12)      # late in the quarter of that key, before the next
+    sess, _, _, _ = polled(srv, ctx, what="before the step")
+    issued = time.monotonic()
+    made = keys_made(srv)
+    step(-3600)
+    _, reused, _, _ = polled(srv, ctx, sess, "after a step of -1h")
+    T.expect(reused, True, "a ticket from before the step resumed")
+    sess2, _, _, _ = polled(srv, ctx, what="a full handshake after it")
+    T.expect(polled(srv, ctx, sess2, "the new ticket")[1], True,
+             "a ticket made after the step resumed")
+    T.expect_true("stepped ahead" not in srv.log(), "no key made for a "
+                  "step back", srv.log_tail(10))
+    T.wait_for(lambda: keys_made(srv) >= made + 4, 90,
+               "four rotations: the ticket's key out of the ring")
+    _, reused, _, stat = polled(srv, ctx, sess, "a lifetime later")
+    age = time.monotonic() - issued
+    T.expect_true(age < 58, "the client still offers the ticket: %.1fs "
+                  "old of its 60s (a slower machine cannot test this)" %
+                  age)
+    T.expect((reused, stat[:3]), (False, b"+OK"), "a ticket of a key out "
+             "of the ring: a full handshake, and the session works")
 
 
 @T.test(start=False, users=USERS)

@@ -868,6 +868,7 @@ main(void)
 	const uint32_t	 HS = sizeof(struct msg_handshakes);
 	const uint32_t	 PR = sizeof(struct msg_penalties);
 	const uint32_t	 TK = sizeof(struct msg_ticket);
+	const uint32_t	 RK = sizeof(struct msg_rekey);
 	static struct msg_handshakes	 hs, hs_many, hs_more, hs_noaddr,
 					 hs_index, hs_time;
 	static struct msg_penalties	 prow, prow_many, prow_user, prow_af,
@@ -1527,6 +1528,16 @@ main(void)
 		    H, CT, 0, 1, 0, &full_two },
 		{ "full, with a request id", E_PARENT_L, PH_RUN,
 		    MSG_LISTENER_FULL, V, CT, H, CT, 0, 1, 0, &count },
+		{ "a new ticket key asked", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_REKEY, V, RK, H, RK, 0, 1, 1, NULL },
+		{ "a new ticket key asked by a draining listener", E_PARENT_L,
+		    PH_DRAIN, MSG_LISTENER_REKEY, V, RK, H, RK, 0, 1, 1, NULL },
+		{ "a new ticket key asked, long", E_PARENT_L, PH_RUN,
+		    MSG_LISTENER_REKEY, V, RK + 4, H, RK + 4, 0, 1, 0, NULL },
+		{ "a new ticket key asked with a descriptor", E_PARENT_L,
+		    PH_RUN, MSG_LISTENER_REKEY, V, RK, H, RK, 1, 1, 0, NULL },
+		{ "a new ticket key asked by authpop", E_PARENT_A, PH_RUN,
+		    MSG_LISTENER_REKEY, V, RK, H, RK, 0, 1, 0, NULL },
 		{ "full from authpop", E_PARENT_A, PH_RUN, MSG_LISTENER_FULL,
 		    V, CT, H, CT, 0, 1, 0, &full },
 		{ "a new session on socket 64", E_PARENT_L, PH_RUN,

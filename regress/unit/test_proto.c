@@ -195,6 +195,7 @@ static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_HANDSHAKES,	on_later },
 	{ MSG_LISTENER_KICKED,		on_later },
 	{ MSG_LISTENER_FULL,		on_later },
+	{ MSG_LISTENER_REKEY,		on_later },
 };
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_LOGIN,		on_later },
