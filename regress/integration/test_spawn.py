@@ -149,20 +149,13 @@ def own_user(srv, user, name):
 def stopped_of(uid):
     """pids of uid's processes in state T, with their comm."""
     out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    for d in filter(str.isdigit, os.listdir("/proc")):
         try:
-            with open("/proc/%s/status" % d) as f:
-                st = f.read()
+            st = T.proc_status(int(d))
         except OSError:
             continue
-        fields = dict(ln.split(":", 1) for ln in st.splitlines()
-                      if ":" in ln)
-        if int(fields.get("Uid", "-1 ").split()[0]) != uid:
-            continue
-        if fields.get("State", "").strip().startswith("T"):
-            out.append((int(d), fields.get("Name", "").strip()))
+        if st["Uid"][0] == uid and st["State"].startswith("T"):
+            out.append((int(d), st["Name"]))
     return out
 
 
