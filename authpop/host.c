@@ -495,8 +495,16 @@ host_schedule(struct host *h)
 {
 	double	t;
 
-	if (h->where == H_READY)
-		return;
+	if (h->where == H_READY) {
+		/*
+		 * In turn among the failing addresses as a familiar check
+		 * comes: it goes among the others, not after them all.
+		 */
+		if (h->rq == &ready || TAILQ_EMPTY(&h->familiar))
+			return;
+		TAILQ_REMOVE(h->rq, h, turn);
+		h->where = H_NONE;
+	}
 	if (!TAILQ_EMPTY(&h->familiar)) {
 		h->rq = &ready;
 		TAILQ_INSERT_TAIL(h->rq, h, turn);
