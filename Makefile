@@ -130,7 +130,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
 		regress/unit/test_stats regress/unit/test_ticket \
-		regress/unit/test_host regress/unit/test_quota
+		regress/unit/test_host regress/unit/test_quota \
+		regress/unit/test_logincache
 
 all: ${PROGS}
 
@@ -252,6 +253,14 @@ regress/unit/test_host: regress/unit/test_host.o ${TEST_HOST_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_host.o ${TEST_HOST_OBJS} \
 	    ${LDLIBS}
 regress/unit/test_ticket.o regress/unit/test_host.o: authpop/auth.h
+# test_logincache links authpop's logincache.c and what it calls: the
+# counters it counts in, SipHash and the log.
+TEST_LC_OBJS=	authpop/logincache.o common/stats.o common/addr.o \
+		common/util.o common/log.o compat/compat.o
+regress/unit/test_logincache: regress/unit/test_logincache.o ${TEST_LC_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_logincache.o \
+	    ${TEST_LC_OBJS} ${LDLIBS}
+regress/unit/test_logincache.o: authpop/auth.h
 
 # test_lmtpcmd links lmtp_cmd.c alone: the LMTP parser is pure.
 regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtp_cmd.o
@@ -295,7 +304,8 @@ regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
 regress/unit/test_ctlcmd.o regress/unit/test_stats.o \
 regress/unit/test_ticket.o regress/unit/test_host.o \
-regress/unit/test_quota.o: ${HDRS} regress/unit/unit.h
+regress/unit/test_quota.o regress/unit/test_logincache.o: ${HDRS} \
+    regress/unit/unit.h
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.

@@ -25,9 +25,11 @@
  * Many users may share one address (NAT, CGNAT, webmail), one of them
  * an attacker.  What keeps the others going (struct pair):
  *  - a user who logged in from an address lately is familiar there: its
- *    checks skip the address's queue and failure delay (it has no
- *    failure since: a wrong password ends it, so an attacker who tries
- *    a familiar user's name gets one guess per real login);
+ *    checks skip the address's queue and failure delay, one at a time
+ *    (it has no failure since: a wrong password ends it, and the next
+ *    check waits in the queue until the one before is answered, so an
+ *    attacker who tries a familiar user's name, however many guesses
+ *    it sends at once, gets one guess per real login);
  *  - in the address's queue, users without failures from it go before
  *    those with, as they stand when a check is dispatched (not when it
  *    joined: a burst for one user sent before its first failure does
@@ -76,6 +78,7 @@ struct host {
 	struct addrkey		 key;
 	struct sessq		 waiting;	/* its queue */
 	struct sessq		 familiar;	/* checks that skip it */
+	struct sessq		 famrun;	/* those at the workers */
 	unsigned int		 nsess;		/* sessions of this address */
 	unsigned int		 fails;
 	double			 lastfail;
@@ -125,6 +128,7 @@ static double	host_delay(unsigned int);
 static void	host_schedule(struct host *);
 static void	host_wake(int, short, void *);
 static struct pair *pair_get(const struct addrkey *, const char *, int);
+static int	familiar_busy(struct host *, const char *);
 static void	pair_done(struct pair *);
 static struct session *host_pick(struct host *, double);
 static struct penalty_row *list_row(struct chan *, struct msg_penalties *);
@@ -176,6 +180,7 @@ host_get(const struct peeraddr *peer)
 		h->key = key.key;
 		TAILQ_INIT(&h->waiting);
 		TAILQ_INIT(&h->familiar);
+		TAILQ_INIT(&h->famrun);
 		evtimer_set(&h->wake, host_wake, h);
 		RB_INSERT(hosttree, &hosts, h);
 	} else if (h->where == H_IDLE) {
@@ -220,11 +225,31 @@ host_put(struct host *h)
 }
 
 /*
+ * Whether user has a check at h that skips the queue, waiting or at the
+ * workers: a familiar user's next one waits in the queue until that one
+ * is answered (host_success lets it out then).
+ */
+static int
+familiar_busy(struct host *h, const char *user)
+{
+	struct session	*o;
+
+	TAILQ_FOREACH(o, &h->familiar, qentry)
+		if (strcmp(o->user, user) == 0)
+			return 1;
+	TAILQ_FOREACH(o, &h->famrun, qentry)
+		if (strcmp(o->user, user) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * The check of s (s->job) for s->user waits its turn: in the address's
  * queue (which of its checks goes first is decided at dispatch:
  * host_pick), or beside it when the user logged in from this address
- * lately and has not failed since.  -1 (nothing queued) when the user
- * has PAIR_WAITING checks waiting at the address already.
+ * lately, has not failed since and has no other check beside it.  -1
+ * (nothing queued) when the user has PAIR_WAITING checks waiting at
+ * the address already, beside the queue or in it.
  */
 int
 host_enqueue(struct session *s)
@@ -233,22 +258,28 @@ host_enqueue(struct session *s)
 	struct pair	*p;
 	struct session	*o;
 	double		 t = now();
-	int		 n = 0;
+	int		 n = 0, familiar = 0;
 
 	s->familiar = 0;
 	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
-		s->familiar = p->familiar > 0 &&
+		familiar = p->familiar > 0 &&
 		    t - p->familiar < PAIR_FAMILIAR;
 		pair_done(p);
 	}
-	if (s->familiar) {
+	if (familiar && !familiar_busy(h, s->user)) {
+		s->familiar = 1;
 		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
 		host_schedule(h);
 		return 0;
 	}
+	TAILQ_FOREACH(o, &h->familiar, qentry)
+		if (strcmp(o->user, s->user) == 0)
+			n++;
 	TAILQ_FOREACH(o, &h->waiting, qentry)
-		if (strcmp(o->user, s->user) == 0 && ++n >= PAIR_WAITING)
-			return -1;
+		if (strcmp(o->user, s->user) == 0)
+			n++;
+	if (n >= PAIR_WAITING)
+		return -1;
 	TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
 	host_schedule(h);
 	return 0;
@@ -278,12 +309,23 @@ host_pick(struct host *h, double t)
 	return TAILQ_FIRST(&h->waiting);
 }
 
-/* The check of s leaves before it started; the caller frees s->job. */
+/*
+ * The check of s is done with here: it leaves its queue before it
+ * started (the caller frees s->job), or it was answered, or its session
+ * closes while a worker has it.  A familiar check frees its user's turn
+ * beside the queue.
+ */
 void
 host_dequeue(struct session *s)
 {
-	TAILQ_REMOVE(s->familiar ? &s->host->familiar : &s->host->waiting,
-	    s, qentry);
+	struct host	*h = s->host;
+
+	if (s->job != NULL)
+		TAILQ_REMOVE(s->familiar ? &h->familiar : &h->waiting, s,
+		    qentry);
+	else if (s->familiar)
+		TAILQ_REMOVE(&h->famrun, s, qentry);
+	s->familiar = 0;
 }
 
 /*
@@ -296,7 +338,7 @@ void
 host_success(struct host *h, const char *user, double t)
 {
 	struct pair	*p;
-	struct session	*s, *next;
+	struct session	*s;
 
 	decay(&h->fails, &h->lastfail, t);
 	if ((p = pair_get(&h->key, user, 1)) == NULL)
@@ -312,15 +354,19 @@ host_success(struct host *h, const char *user, double t)
 	p->familiar = t;
 	p->known = 1;
 	pair_done(p);
-	/* Its other checks waiting at h need not wait any longer. */
-	for (s = TAILQ_FIRST(&h->waiting); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, qentry);
-		if (strcmp(s->user, user) != 0)
-			continue;
-		TAILQ_REMOVE(&h->waiting, s, qentry);
-		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
-		s->familiar = 1;
-	}
+	/*
+	 * Its first check waiting at h need not wait any longer; the next
+	 * one goes when that one is answered right.
+	 */
+	if (!familiar_busy(h, user))
+		TAILQ_FOREACH(s, &h->waiting, qentry) {
+			if (strcmp(s->user, user) != 0)
+				continue;
+			TAILQ_REMOVE(&h->waiting, s, qentry);
+			TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
+			s->familiar = 1;
+			break;
+		}
 	host_schedule(h);
 }
 
@@ -329,7 +375,8 @@ host_success(struct host *h, const char *user, double t)
  * from h at t, whose check started at started: one more failure, and no
  * check from h's
  * queue before its failure delay, which is returned.  The user is no
- * longer familiar at h.  The same wrong password as last time for this
+ * longer familiar at h: its check beside the queue, if one waits there,
+ * goes back in it.  The same wrong password as last time for this
  * user from h is not counted again: a client with a stale saved password
  * retries it, an attacker would not.
  */
@@ -338,8 +385,17 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
     double t, double started)
 {
 	struct pair	*p;
+	struct session	*s, *next;
 	double		 wait;
 
+	for (s = TAILQ_FIRST(&h->familiar); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, qentry);
+		if (strcmp(s->user, user) != 0)
+			continue;
+		TAILQ_REMOVE(&h->familiar, s, qentry);
+		TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
+		s->familiar = 0;
+	}
 	decay(&h->fails, &h->lastfail, t);
 	if ((p = pair_get(&h->key, user, 1)) != NULL) {
 		decay(&p->fails, &p->lastfail, t);
@@ -455,8 +511,16 @@ host_schedule(struct host *h)
 {
 	double	t;
 
-	if (h->where == H_READY)
-		return;
+	if (h->where == H_READY) {
+		/*
+		 * In turn among the failing addresses as a familiar check
+		 * comes: it goes among the others, not after them all.
+		 */
+		if (h->rq == &ready || TAILQ_EMPTY(&h->familiar))
+			return;
+		TAILQ_REMOVE(h->rq, h, turn);
+		h->where = H_NONE;
+	}
 	if (!TAILQ_EMPTY(&h->familiar)) {
 		h->rq = &ready;
 		TAILQ_INSERT_TAIL(h->rq, h, turn);
@@ -542,12 +606,16 @@ jobs_dispatch(void)
 		if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
 			log_debug("session %s%llu: %s: gone before its password "
 			    "check", SIDP(s->id), s->addr);
+			s->familiar = 0;	/* in no queue: see host_dequeue */
 			freezero(j, sizeof(*j));
 			host_schedule(h);	/* its other sessions' turn */
 			gone_cb(s, 1);		/* may free h: not used below */
 			continue;
 		}
 		s->started = t;
+		/* Its user's next check waits for this one's answer. */
+		if (s->familiar)
+			TAILQ_INSERT_TAIL(&h->famrun, s, qentry);
 		decay(&h->fails, &h->lastfail, t);
 		j->failing = h->fails > 0 && !s->familiar;
 		/* An address that failed lately has one check at a time. */
@@ -665,6 +733,7 @@ host_import(const struct msg_penalty *m)
 			h->key = r->key;
 			TAILQ_INIT(&h->waiting);
 			TAILQ_INIT(&h->familiar);
+			TAILQ_INIT(&h->famrun);
 			evtimer_set(&h->wake, host_wake, h);
 			RB_INSERT(hosttree, &hosts, h);
 			TAILQ_INSERT_TAIL(&idle, h, turn);

@@ -90,21 +90,25 @@ logincache_init(int seconds, int entries)
 /*
  * The MAC of user, pass and hash, two SipHash-2-4 of independent keys:
  * made before the check, which wipes the password.  0 if the cache is
- * off (no MAC made), else 1.
+ * off (no MAC made, nothing copied), else 1.
  */
 int
 logincache_mac(const char *user, const char *pass, const char *hash,
     uint64_t mac[2])
 {
 	char	buf[POPD_MAXUSER + AUTH_MAXPASS + COMPAT_HASH_MAX + 3];
-	size_t	lu = strlen(user), lp = strlen(pass), lh = strlen(hash);
+	size_t	lu, lp, lh;
 
+	/* Off: the password and the hash are not copied anywhere. */
+	if (ttl <= 0)
+		return 0;
+	lu = strlen(user);
+	lp = strlen(pass);
+	lh = strlen(hash);
 	/* Each part NUL-terminated: no two triples give the same bytes. */
 	memcpy(buf, user, lu + 1);
 	memcpy(buf + lu + 1, pass, lp + 1);
 	memcpy(buf + lu + lp + 2, hash, lh + 1);
-	if (ttl <= 0)
-		return 0;
 	mac[0] = siphash(key[0], buf, lu + lp + lh + 3);
 	mac[1] = siphash(key[1], buf, lu + lp + lh + 3);
 	explicit_bzero(buf, sizeof(buf));

@@ -848,10 +848,10 @@ session_close(struct session *s, int notify)
 	(void)event_del(&s->rev);
 	(void)event_del(&s->wev);
 	(void)evtimer_del(&s->tmo);
+	/* Its check waits (it is dropped, not run) or a worker has it. */
+	if (s->state == S_CHECK)
+		host_dequeue(s);
 	if (s->job != NULL) {
-		/* Its check never started: it is dropped, not run. */
-		if (s->state == S_CHECK)
-			host_dequeue(s);
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 	}

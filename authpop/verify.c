@@ -305,6 +305,8 @@ auth_result(struct session *s, struct job *j)
 	char		 addr[PEER_STRLEN];
 	double		 t = now(), at, wait, floor, most;
 
+	/* Its user's next check may skip the queue now (host.c). */
+	host_dequeue(s);
 	/* A database's hash of a kind not seen before: now it is. */
 	if (j->known && set.authsrc == TABSRC_LOOKUP &&
 	    (most = check_learn(j->hash, j->took)) > slowest) {

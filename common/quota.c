@@ -601,7 +601,7 @@ int
 quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
     int64_t msgs, char *msg, size_t msglen)
 {
-	struct quota_use	use;
+	struct quota_use	use, sum;
 	struct stat		st;
 	char			line[48];
 	ssize_t			n;
@@ -632,14 +632,19 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 		(void)close_failed(fd);
 		return say(msg, msglen, QUOTA_FILE ": append");
 	}
-	/* The count kept goes on only if ours is the one line added. */
+	/*
+	 * The count kept goes on only if ours is the one line added.  A
+	 * total now past int64_t or negative is damage, as quota_parse
+	 * finds it: forgotten, so that the next read recalculates.
+	 */
 	if (last.valid && fstat(fd, &st) == 0 && st.st_dev == last.dev &&
 	    st.st_ino == last.ino && st.st_size == last.size + len &&
-	    last.use.bytes + bytes >= 0 && last.use.msgs + msgs >= 0) {
+	    !__builtin_add_overflow(last.use.bytes, bytes, &sum.bytes) &&
+	    !__builtin_add_overflow(last.use.msgs, msgs, &sum.msgs) &&
+	    sum.bytes >= 0 && sum.msgs >= 0 && last.lines < INT_MAX) {
 		last.size = st.st_size;
 		last.mtim = st.st_mtim;
-		last.use.bytes += bytes;
-		last.use.msgs += msgs;
+		last.use = sum;
 		last.lines++;
 	} else
 		last.valid = 0;

@@ -144,6 +144,7 @@ static void		client_put(struct client *);
 static void		worker_add(pid_t, const struct preauth *, const char *,
 			    struct stats_page *, int);
 static void		worker_exited(int, short, void *);
+static void		worker_to_sigchld(struct worker *);
 static struct stats_page *worker_gone(pid_t);
 static void		preauth_remove(struct preauth *);
 static void		preauth_free(struct preauth *);
@@ -749,6 +750,15 @@ worker_add(pid_t pid, const struct preauth *pa, const char *user,
 /*
  * A wrkrpop with a process descriptor exited: reap it, that one alone
  * (child_reap leaves it to us).  Its status, as waitpid's.
+ *
+ * The descriptor reads only once the process has exited (not when it
+ * stops or continues), and the event is not persistent.  One exit
+ * waitid may not reap yet: a worker traced when it exits (strace -p,
+ * gdb) is a zombie only its tracer sees, until the tracer reaps it,
+ * detaches or exits, and the descriptor reads all that time (a
+ * persistent event would spin).  The kernel then sends us SIGCHLD: the
+ * worker is child_reap's from here on, by pid, as one spawned without
+ * a descriptor.
  */
 static void
 worker_exited(int fd, short ev, void *arg)
@@ -762,10 +772,15 @@ worker_exited(int fd, short ev, void *arg)
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == -1) {
 		log_warn("wrkrpop %d: waitid", (int)pid);
+		worker_to_sigchld(w);
 		return;
 	}
-	if (si.si_pid == 0)
-		return;		/* not yet: the event comes again */
+	if (si.si_pid == 0) {
+		log_debug("wrkrpop %d: exited, not yet reaped (traced?): "
+		    "reaped on SIGCHLD", (int)pid);
+		worker_to_sigchld(w);
+		return;
+	}
 	if (si.si_code == CLD_EXITED)
 		status = W_EXITCODE(si.si_status, 0);
 	else
@@ -773,10 +788,23 @@ worker_exited(int fd, short ev, void *arg)
 		    (si.si_code == CLD_DUMPED ? WCOREFLAG : 0);
 #else
 	/* child_spawn gives none elsewhere. */
-	if (waitpid(pid, &status, WNOHANG) <= 0)
+	if (waitpid(pid, &status, WNOHANG) <= 0) {
+		worker_to_sigchld(w);
 		return;
+	}
 #endif
 	reaped_to(pid, status);
+}
+
+/* A worker's descriptor closed: child_reap reaps it on SIGCHLD. */
+static void
+worker_to_sigchld(struct worker *w)
+{
+	event_del(&w->exitev);
+	close(w->pidfd);
+	w->pidfd = -1;
+	npidfds--;
+	child_track(w->pid);
 }
 
 /* Where a wrkrpop reaped through its descriptor goes, as any child. */

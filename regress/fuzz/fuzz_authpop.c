@@ -137,6 +137,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		set.expire = 30;
 		set.login_delay = 60;
 		evtimer_set(&kick_ev, jobs_kicked, NULL);
+		/*
+		 * As authpop_open: a check whose client hung up while it
+		 * waited (a later input's, once an earlier one's failure
+		 * delay ends) is closed by jobs_dispatch through this.
+		 */
+		host_init(session_close);
 		nworkers = 1;		/* answer_checks plays the worker */
 		init = 1;
 	}

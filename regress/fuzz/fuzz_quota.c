@@ -29,7 +29,10 @@
  * result is the file's own total exactly when it is under 5120 bytes,
  * parses, has the limit's definition and is not over it in several
  * lines; otherwise the maildir's true count, written back in Dovecot's
- * form.
+ * form.  A file read as it is then gets a delivery's line (quota_add),
+ * and is read again: its total plus the line, or, over the limit in
+ * several lines, recalculated, as is a total the line takes past
+ * int64_t (damage).
  *
  *	make fuzz && regress/fuzz/fuzz_quota -max_total_time=60 \
  *	    /tmp/corpus regress/fuzz/corpus_quota
@@ -60,10 +63,15 @@ static const char *const msgs[] = {
 #define MD_BYTES	545
 #define MD_MSGS		3
 #define MD_WANT		"1000S,10C\n545 3\n"
+#define ADD_BYTES	100		/* check_add's delivery */
+#define ADD_LINE	"100 1\n"
 
 static const struct quota_limit	want = { 1000, 10 };
 static char			top[PATH_MAX];
 static int			mdfd = -1;
+
+static void	check_add(size_t, const struct quota_use *);
+static void	check_recalculated(const struct quota_use *);
 
 static int
 remove_one(const char *path, const struct stat *st, int flag,
@@ -200,15 +208,21 @@ check_read(const char *s, size_t len, int lines,
     const struct quota_limit *def, const struct quota_use *fuse)
 {
 	struct quota_use	 use;
-	char			 got[64], msg[256];
-	ssize_t			 n;
+	char			 msg[256];
 	int			 fd, how, expect;
 
-	if ((fd = openat(mdfd, QUOTA_FILE, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0600)) == -1 ||
+	/*
+	 * Renamed into place, as Maildir++ writers replace the file: one
+	 * rewritten in place to the same size within the timestamp
+	 * granularity would look unchanged to quota_read's kept count.
+	 */
+	if ((fd = openat(mdfd, "tmp/fuzz." QUOTA_FILE, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_CLOEXEC, 0600)) == -1 ||
 	    (len > 0 && write(fd, s, len) != (ssize_t)len))
 		abort();
 	close(fd);
+	if (renameat(mdfd, "tmp/fuzz." QUOTA_FILE, mdfd, QUOTA_FILE) == -1)
+		abort();
 
 	if (len >= QUOTA_FILEMAX)
 		expect = QUOTA_SIZERULE;
@@ -225,9 +239,50 @@ check_read(const char *s, size_t len, int lines,
 	if (how == QUOTA_READ) {
 		if (use.bytes != fuse->bytes || use.msgs != fuse->msgs)
 			abort();
+		check_add(len, fuse);
 		return;
 	}
-	if (use.bytes != MD_BYTES || use.msgs != MD_MSGS)
+	check_recalculated(&use);
+}
+
+/*
+ * A delivery's line appended to a file read as it is (kept by quota.c
+ * since), then read again.
+ */
+static void
+check_add(size_t len, const struct quota_use *fuse)
+{
+	struct quota_use	 sum, use;
+	int			 expect;
+
+	if (quota_add(mdfd, &want, ADD_BYTES, 1, NULL, 0) == -1)
+		abort();
+	if (__builtin_add_overflow(fuse->bytes, ADD_BYTES, &sum.bytes) ||
+	    __builtin_add_overflow(fuse->msgs, 1, &sum.msgs))
+		/* Past int64_t: the file is read again, and damaged. */
+		expect = len + strlen(ADD_LINE) >= QUOTA_FILEMAX ?
+		    QUOTA_SIZERULE : QUOTA_DAMAGED;
+	else if (quota_over(&want, &sum))
+		expect = QUOTA_OVERSTALE;	/* two lines at least */
+	else
+		expect = QUOTA_READ;
+	if (quota_read(mdfd, &want, &use, NULL, 0) != expect)
+		abort();
+	if (expect != QUOTA_READ)
+		check_recalculated(&use);
+	else if (use.bytes != sum.bytes || use.msgs != sum.msgs)
+		abort();
+}
+
+/* The maildir's true count, and the file written back with it. */
+static void
+check_recalculated(const struct quota_use *use)
+{
+	char	got[64];
+	ssize_t	n;
+	int	fd;
+
+	if (use->bytes != MD_BYTES || use->msgs != MD_MSGS)
 		abort();
 	if ((fd = openat(mdfd, QUOTA_FILE, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    (n = read(fd, got, sizeof(got) - 1)) == -1)

@@ -16,6 +16,7 @@
 removed that QUIT did not commit, other sessions go on, and the parent
 restarts a dead listener or authpop."""
 
+import ctypes
 import os
 import signal
 import sys
@@ -223,6 +224,81 @@ def sessions_reaped_through_process_descriptors(srv):
     rc, out, _ = srv.popctl("show", "sessions")
     T.expect_true(rc == 0 and "alice" not in out and "bob" not in out,
                   "popctl show sessions: none", out)
+
+
+def proc_state(pid):
+    """The state letter of /proc/PID/stat (R, S, T, Z...), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return None
+    return st[st.rindex(")") + 2]
+
+
+def ptrace_seize(pid):
+    """Trace pid as root's strace -p or gdb would (PTRACE_SEIZE: it
+    goes on running); the caller becomes the one its exit goes to."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
+                            ctypes.c_void_p]
+    libc.ptrace.restype = ctypes.c_long
+    if libc.ptrace(0x4206, pid, None, None) == -1:     # PTRACE_SEIZE
+        e = ctypes.get_errno()
+        raise OSError(e, "ptrace(PTRACE_SEIZE, %d): %s" % (pid,
+                                                          os.strerror(e)))
+
+
+def metric(srv, name):
+    rc, out, err = srv.popctl("show", "metrics")
+    T.expect(rc, 0, "popctl show metrics: %s" % err)
+    for ln in out.splitlines():
+        if ln.startswith(name + " "):
+            return int(ln.split()[1])
+    raise AssertionError("no %s in show metrics" % name)
+
+
+@T.test(allow_crash=True, conf_extra="limit per-address logged-in 1\n")
+def traced_worker_reaped_when_its_tracer_lets_go(srv):
+    """Issue 51: the parent reaps a wrkrpop through its process
+    descriptor, whose event is not persistent.  A stop and a continue
+    do not make the descriptor readable: the session goes on.  A worker
+    traced when it exits (root's strace -p or gdb) is a zombie only its
+    tracer sees: the descriptor reads, and waitid on it finds nothing to
+    reap.  Once the tracer reaps it the kernel gives it back to the
+    parent with SIGCHLD, and the parent must reap it then: no zombie,
+    no session left in show sessions and show metrics, and the user
+    logs in again (limit per-address logged-in 1: a worker the parent
+    lost would hold the place for ever)."""
+    T.need_root()
+    a = srv.pop("alice")
+    victim = [w for w in srv.pids()["wrkrpop"]
+              if T.proc_title(w) == "wrkrpop: alice"][0]
+    os.kill(victim, signal.SIGSTOP)
+    T.wait_for(lambda: proc_state(victim) == "T", 10, "the worker stopped")
+    os.kill(victim, signal.SIGCONT)
+    T.expect(a.stat()[0], 0, "STAT after a stop and a continue")
+    ptrace_seize(victim)
+    os.kill(victim, signal.SIGKILL)
+    T.wait_for(lambda: proc_state(victim) == "Z", 10, "the worker a zombie")
+    # A round trip through the parent's loop: it has seen the descriptor.
+    rc, out, _ = srv.popctl("show", "sessions")
+    T.expect_true(rc == 0 and "alice" in out, "the session is not gone "
+                  "before the tracer lets go of it", out)
+    T.expect(os.waitpid(victim, 0), (victim, signal.SIGKILL),
+             "the tracer's wait")
+    srv.wait_log("wrkrpop %d killed by signal 9" % victim)
+    T.wait_for(lambda: not T.zombies(srv.proc.pid), 10, "no zombie left")
+    rc, out, _ = srv.popctl("show", "sessions")
+    T.expect_true(rc == 0 and "alice" not in out,
+                  "popctl show sessions: alice's gone", out)
+    T.expect(metric(srv, 'popd_sessions{state="transaction"}'), 0,
+             "sessions in TRANSACTION")
+    a.sock.close()
+    T.expect(pidfds(srv), [], "no process descriptor left")
+    p = T.pop_when_free(srv, "alice")
+    T.expect(p.stat()[0], 0, "alice's STAT in a new session")
+    p.quit()
 
 
 USERS = [("r%02d" % i, "Pw-r%02d-x" % i) for i in range(24)]

@@ -32,7 +32,6 @@
  * skips queue and delay until a wrong password; the same wrong password
  * again counts once; a check whose client hung up is dropped; what
  * host_export tells a successor, and host_import takes back.
- * -DTEST_HOST_GAPS adds tests of two promises host.c does not keep.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -146,10 +145,10 @@ static int		 gone_fd = -1;	/* one that hung up */
 static void
 sess_free(struct session *s)
 {
+	/* Its check waits (dropped, not run) or the workers have it. */
+	if (s->state == S_CHECK)
+		host_dequeue(s);
 	if (s->job != NULL) {
-		/* Its check never started: it is dropped, not run. */
-		if (s->state == S_CHECK)
-			host_dequeue(s);
 		free(s->job);
 		s->job = NULL;
 	}
@@ -287,6 +286,7 @@ finish(struct session *s, int ok)
 	inflight--;
 	if (j->failing)
 		inflight_failing--;
+	host_dequeue(s);
 	s->state = S_CMD;
 	if (ok)
 		host_success(s->host, s->user, now());
@@ -977,16 +977,15 @@ test_familiar(void)
 	end_test();
 }
 
-#ifdef TEST_HOST_GAPS
 /*
  * "an attacker who tries a familiar user's name gets one guess per real
- * login": not when its guesses are queued before the first is answered.
- * Each was familiar when it joined and stays in the familiar queue after
- * the wrong password: all go, without the failure delay, and without
- * PAIR_WAITING's bound.  Built only with -DTEST_HOST_GAPS: it fails.
+ * login", also with its guesses all queued before the first is answered
+ * (issue 51): one check of a familiar user at a time skips the queue,
+ * the others wait in it, within PAIR_WAITING's bound, and after the
+ * wrong password for the failure delay.
  */
 static void
-test_familiar_gap(void)
+test_familiar_burst(void)
 {
 	struct session	*f, *g[PAIR_WAITING + 1];
 	char		 lbl[16];
@@ -1008,18 +1007,77 @@ test_familiar_gap(void)
 	CHECK_STR(taken(), "g1");
 	(void)finish(g[0], 0);
 	CHECK_STR(taken(), "");		/* the next guess waits 1 s */
+	advance(1);
+	CHECK_STR(taken(), "g2!");
+	end_test();
+
+	/*
+	 * The user's own two clients at once, beside a sprayer (delay
+	 * 8 s): the second waits for the first, then goes at once.
+	 */
+	nworkers = 2;
+	f = queue("f0", "192.0.2.86", "fred", "right");
+	jobs_dispatch();
+	(void)taken();
+	(void)finish(f, 1);
+	f = sess_new("r", "192.0.2.86", "root");
+	for (i = 0; i < 4; i++)
+		(void)host_failure(f->host, "root", 1, 100 + i, now(), now());
+	g[0] = queue("f1", "192.0.2.86", "fred", "right");
+	g[1] = queue("f2", "192.0.2.86", "fred", "right");
+	CHECK_INT(g[0]->familiar, 1);
+	CHECK_INT(g[1]->familiar, 0);
+	jobs_dispatch();
+	CHECK_STR(taken(), "f1");
+	(void)finish(g[0], 1);
+	CHECK_INT(g[1]->familiar, 1);
+	CHECK_STR(taken(), "f2");
+	CHECK_INT(inflight_failing, 0);
+	(void)finish(g[1], 1);
+	/* A client that leaves while its check runs frees the turn. */
+	g[2] = queue("f3", "192.0.2.86", "fred", "right");
+	jobs_dispatch();
+	CHECK_STR(taken(), "f3");
+	sess_free(g[2]);
+	g[3] = queue("f4", "192.0.2.86", "fred", "right");
+	CHECK_INT(g[3]->familiar, 1);
+	jobs_dispatch();
+	CHECK_STR(taken(), "f4");
+	end_test();
+
+	/*
+	 * A wrong password for the user while its check waits beside the
+	 * queue (the workers busy): that check goes back in the queue,
+	 * and waits for the failure delay.
+	 */
+	nworkers = 1;
+	f = queue("f0", "192.0.2.86", "fred", "right");
+	jobs_dispatch();
+	(void)taken();
+	(void)finish(f, 1);
+	g[0] = queue("x", "192.0.2.89", "xena", "pw");
+	jobs_dispatch();
+	CHECK_STR(taken(), "x");
+	g[1] = queue("f1", "192.0.2.86", "fred", "right");
+	CHECK_INT(g[1]->familiar, 1);
+	(void)host_failure(g[1]->host, "fred", 1, 7, now(), now());
+	CHECK_INT(g[1]->familiar, 0);
+	(void)finish(g[0], 1);
+	CHECK_STR(taken(), "");
+	advance(1);
+	CHECK_STR(taken(), "f1!");
 	end_test();
 }
 
 /*
  * "A familiar user's check does not wait for its address's failure
  * delay", and "a sprayer's checks do not hold up a user who types the
- * right password": not when the address is in turn among the failing
- * ones as the familiar check arrives (host_schedule leaves it there):
- * then it waits for every other address's queue to empty.
+ * right password", also when the address is in turn among the failing
+ * ones as the familiar check arrives: it goes in turn among the others,
+ * not after every other address's queue (issue 51).
  */
 static void
-test_familiar_failing_gap(void)
+test_familiar_failing(void)
 {
 	struct session	*f, *r, *o[4];
 	double		 t;
@@ -1048,7 +1106,6 @@ test_familiar_failing_gap(void)
 	CHECK_STR(taken(), "f");	/* its turn among the others */
 	end_test();
 }
-#endif
 
 /* (f) The same wrong password again for the same user counts once. */
 static void
@@ -1347,10 +1404,8 @@ main(void)
 	test_order();
 	test_pair_waiting();
 	test_familiar();
-#ifdef TEST_HOST_GAPS
-	test_familiar_gap();
-	test_familiar_failing_gap();
-#endif
+	test_familiar_burst();
+	test_familiar_failing();
 	test_stale();
 	test_export();
 	return unit_done();

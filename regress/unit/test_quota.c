@@ -23,7 +23,8 @@
  * with flags, folders .Sent and .Trash): each reason quota_read has to
  * recalculate (missing, damaged, another definition, the 5120-byte
  * rule at 5119 and 5120 bytes, over quota in several lines or an old
- * file), appends of exactly one line, 16 processes appending at once
+ * file), appends of exactly one line, an append that takes the total
+ * past int64_t (recalculated), 16 processes appending at once
  * summing exactly, and a recalculation racing appends and deliveries
  * leaving a file that parses.
  */
@@ -680,6 +681,50 @@ test_cache(void)
 	    QUOTA_REDEFINED);
 }
 
+/*
+ * A total an append takes past int64_t: a user who may write his
+ * maildirsize puts the largest count in it, and the next delivery's
+ * line takes the sum past it (signed overflow in the kept count,
+ * which UBSan stops at).  Damage, as quota_parse finds it in the file:
+ * the next read recalculates, and the count is the maildir's, never a
+ * wrapped one.  For bytes, and for messages.
+ */
+static void
+test_overflow(void)
+{
+	static const struct {
+		const char		*file, *def;
+		struct quota_limit	 lim;
+	} t[] = {
+		{ "0S,100C\n9223372036854775807 0\n", "100C", { 0, 100 } },
+		{ "1000000S\n0 9223372036854775807\n", "1000000S",
+		    { 1000000, 0 } },
+	};
+	struct quota_use	truth, use;
+	char			msg[256];
+	size_t			i;
+
+	for (i = 0; i < nitems(t); i++) {
+		CHECK_INT(quota_recalc(mdfd, &t[i].lim, &truth, NULL, 0), 0);
+		setfile(t[i].file, 0);
+		CHECK_INT(quota_read(mdfd, &t[i].lim, &use, msg, sizeof(msg)),
+		    QUOTA_READ);
+		CHECK(use.bytes == INT64_MAX || use.msgs == INT64_MAX,
+		    "%s: read %lld bytes, %lld messages", t[i].def,
+		    (long long)use.bytes, (long long)use.msgs);
+		CHECK_INT(quota_add(mdfd, &t[i].lim, 50, 1, msg, sizeof(msg)),
+		    0);
+		CHECK_INT(quota_read(mdfd, &t[i].lim, &use, msg, sizeof(msg)),
+		    QUOTA_DAMAGED);
+		CHECK(strcmp(msg, QUOTA_FILE " line 3: total out of range") ==
+		    0, "got \"%s\"", msg);
+		CHECK_INT(use.bytes, truth.bytes);
+		CHECK_INT(use.msgs, truth.msgs);
+		CHECK(file_is(t[i].def, truth.bytes, truth.msgs),
+		    "%s: not recalculated", t[i].def);
+	}
+}
+
 static int
 appender(int i)
 {
@@ -917,6 +962,7 @@ main(void)
 	}
 	test_read();
 	test_cache();
+	test_overflow();
 	test_file_limit();
 	test_concurrent();
 	test_race();
