@@ -52,6 +52,7 @@ static int	table_files_ok(const struct popd_conf *,
 		    const struct conf_table *);
 static void	print_tab(FILE *, const char *, const char *, int);
 static int	ctlgroup_load(struct popd_conf *);
+static int	lmtp_spool_check(const struct popd_conf *);
 
 struct popd_conf *
 conf_new(void)
@@ -115,6 +116,7 @@ conf_free(struct popd_conf *conf)
 	free(conf->usertab_where.file);
 	free(conf->ctlsock_where.file);
 	free(conf->ctlgroup_where.file);
+	free(conf->spool_where.file);
 	free(conf->ctluids);
 	free(conf);
 }
@@ -237,6 +239,36 @@ conf_error(const struct popd_conf *conf, const struct conf_where *w,
 	return -1;
 }
 
+/*
+ * One LMTP peer (a local user) may hold limit lmtp-peer sessions with a
+ * message of up to limit message-size each: that share must leave one
+ * message-size of limit lmtp-spool, the part kept for root and the
+ * socket's MTA user (lmtp_txn.c), or one peer could hold all of it.
+ */
+static int
+lmtp_spool_check(const struct popd_conf *conf)
+{
+	long long	share, size, spool;
+	char		fix[64];
+
+	share = (long long)conf->set.limit.lmtp_peer *
+	    conf->set.limit.message_size;
+	size = conf->set.limit.message_size;
+	spool = conf->set.limit.lmtp_spool;
+	if (share <= spool - size)
+		return 0;
+	if (share + size > INT_MAX)
+		(void)strlcpy(fix, "lower limit lmtp-peer or limit message-size",
+		    sizeof(fix));
+	else
+		(void)snprintf(fix, sizeof(fix), "limit lmtp-spool must be at "
+		    "least %lld", share + size);
+	return conf_error(conf, &conf->spool_where, "limit lmtp-peer %d "
+	    "times limit message-size %lld (what one peer may hold) leaves "
+	    "less than one message-size of limit lmtp-spool %lld for the "
+	    "MTA: %s", conf->set.limit.lmtp_peer, size, spool, fix);
+}
+
 static struct conf_pki *
 pki_find(const struct popd_conf *conf, const char *name)
 {
@@ -303,11 +335,8 @@ conf_check(struct popd_conf *conf)
 		errors++;
 	if (http_check(conf) == -1)
 		errors++;
-	if (conf->set.limit.lmtp_spool < conf->set.limit.message_size)
-		errors += -conf_error(conf, NULL, "limit lmtp-spool %d is less "
-		    "than limit message-size %d: no message of that size "
-		    "could be taken", conf->set.limit.lmtp_spool,
-		    conf->set.limit.message_size);
+	if (lmtp_spool_check(conf) == -1)
+		errors++;
 	if (ctlgroup_load(conf) == -1)
 		errors++;
 	TAILQ_FOREACH(l, &conf->listens, entry) {

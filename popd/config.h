@@ -112,6 +112,8 @@ struct popd_conf {
 	struct conf_where	 route_where;
 	struct conf_where	 quota_where;
 	struct conf_where	 ticket_where;
+	/* The last limit lmtp-peer, lmtp-spool or message-size. */
+	struct conf_where	 spool_where;
 	struct conf_listens	 listens;
 	struct conf_pkis	 pkis;
 	struct conf_trusteds	 trusted;

@@ -41,14 +41,18 @@
  * parent of them.
  *
  * The sockets are every local user's (as the loopback port is), so no
- * client can hold what the MTA needs: a peer (a uid on a unix socket, an
- * address over TCP) holds at most limit lmtp-peer sessions, and where a
- * socket names the MTA's user, that uid and root are not counted so and
- * the others together leave limit lmtp-peer sessions to them.  timeout
+ * client can hold what the MTA needs: a peer (a uid on a unix socket;
+ * over TCP the loopback addresses together, which any local user may
+ * take) holds at most limit lmtp-peer sessions, and where a socket
+ * names the MTA's user, that uid and root are not counted so and the
+ * others together leave limit lmtp-peer sessions to them.  timeout
  * lmtp runs from one whole command, or LMTP_INBUF bytes of a message,
  * to the next: a byte at a time does not hold a session.  What all
- * sessions have spooled is at most limit lmtp-spool; past it a message
- * is refused 452 4.3.1, to come again.
+ * sessions have spooled is at most limit lmtp-spool, and what counted
+ * peers have spooled leaves limit message-size of it to root and the
+ * MTA's user (lmtp_txn.c); past it a message is refused 452 4.3.1, to
+ * come again.  A counted peer's own share, limit lmtp-peer sessions of
+ * a message each, is less than that (popd -n checks it).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -100,8 +104,7 @@ struct session {
 	enum lmtp_state		 state;
 	uint64_t		 id;	/* of the request the parent answers */
 	char			 client[PEER_STRLEN];	/* "local", ip:port */
-	char			 peer[PEER_KEYLEN];	/* what is counted */
-	int			 counted;	/* against limit lmtp-peer */
+	struct lmtp_peer	*peer;		/* who it counts as */
 	struct event		 rev, wev, tmo;
 	int			 ron, won, tmo_on, tmo_closing;
 	char			 in[LMTP_INBUF];
@@ -430,23 +433,21 @@ session_accept(int s, const struct sockaddr *sa, socklen_t len,
 static const char *
 peer_room(const char *key)
 {
-	struct session	*s;
-	int		 n = 0, keep = 0;
+	struct lmtp_peer	*p;
+	unsigned int		 n, keep = 0;
 
 	if (lmtp_accept_mta())
 		keep = set.limit.lmtp_peer;
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->counted && strcmp(s->peer, key) == 0)
-			n++;
-	if (n >= set.limit.lmtp_peer) {
-		log_rate(&rate_peer, "%s holds %d LMTP sessions (limit "
+	n = (p = peer_find(key, 1)) != NULL ? p->nsessions : 0;
+	if (n >= (unsigned int)set.limit.lmtp_peer) {
+		log_rate(&rate_peer, "%s holds %u LMTP sessions (limit "
 		    "lmtp-peer): refused one", key, n);
 		return LMTP_PEERBUSY;
 	}
 	if (keep > 0 && ncounted + keep >= (unsigned int)
 	    set.limit.lmtp_sessions) {
 		log_rate(&rate_peer, "%u LMTP sessions of peers that are not "
-		    "the MTA's user, %d places kept for it: refused one from "
+		    "the MTA's user, %u places kept for it: refused one from "
 		    "%s", ncounted, keep, key);
 		return LMTP_BUSY;
 	}
@@ -465,11 +466,15 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local,
 		close(fd);
 		return;
 	}
+	if ((s->peer = peer_get(key, counted)) == NULL) {
+		free(s);
+		close(fd);
+		return;
+	}
 	s->fd = fd;
 	s->txn.client = s->client;
+	s->txn.peer = s->peer;
 	s->txn.spool = -1;
-	(void)strlcpy(s->peer, key, sizeof(s->peer));
-	s->counted = counted;
 	ncounted += counted;
 	if (local)
 		(void)strlcpy(s->client, "local", sizeof(s->client));
@@ -638,10 +643,13 @@ session_line(struct session *s, const char *line, size_t len)
 		else if (cmd.size > set.limit.message_size) {
 			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
 			reply(s, "552 5.3.4 message too big");
-		} else if (cmd.size > set.limit.lmtp_spool - txn_spooled()) {
-			log_info("%s: <%s> %lld octets: %lld of limit "
-			    "lmtp-spool held", s->client, cmd.path,
-			    (long long)cmd.size, txn_spooled());
+		} else if (cmd.size > txn_room(&s->txn)) {
+			log_info("%s (%s): <%s> %lld octets: %lld of limit "
+			    "lmtp-spool held, %lld left to %s", s->client,
+			    s->peer->key, cmd.path, (long long)cmd.size,
+			    txn_spooled(), txn_room(&s->txn),
+			    s->peer->counted ? "peers other than root and "
+			    "the MTA's user" : "root and the MTA's user");
 			reply(s, "452 4.3.1 insufficient system storage, try "
 			    "later");
 		}
@@ -753,6 +761,10 @@ session_data_end(struct session *s)
 	if ((why = txn_end(&s->txn)) != NULL) {
 		if (s->txn.toobig)
 			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
+		else if (s->txn.full)
+			log_info("%s: %s holds %lld octets of limit lmtp-spool, "
+			    "all sessions %lld", s->client, s->peer->key,
+			    s->peer->held, txn_spooled());
 		STAT_ADD(s->txn.toobig ? STAT_LMTP_PERM : STAT_LMTP_TEMP,
 		    s->txn.nrcpt);
 		for (i = 0; i < s->txn.nrcpt; i++) {
@@ -897,7 +909,7 @@ session_free(struct session *s)
 {
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
-	ncounted -= s->counted;
+	ncounted -= s->peer->counted;
 	if (s->ron)
 		event_del(&s->rev);
 	if (s->won)
@@ -906,6 +918,7 @@ session_free(struct session *s)
 	if (s->fd != -1)
 		close(s->fd);
 	txn_reset(&s->txn);
+	peer_put(s->peer);
 	free(s->txn.rcpts);
 	free(s->out);
 	log_debug("%s: session over", s->client);

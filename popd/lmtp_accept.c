@@ -18,7 +18,8 @@
  * lmtp_accept.c -- the lmtp process's listening sockets, a unix socket
  * or loopback TCP each (acceptor.c: batches, a pause when descriptors or
  * memory run out), all closed when the process drains; and who a
- * connecting peer is, as limit lmtp-peer counts it.
+ * connecting peer is, as limit lmtp-peer and limit lmtp-spool count it,
+ * with what each peer holds while it has sessions.
  *
  * It hands each connection to lmtp.c through the callback given to
  * lmtp_accept_init, which decides whether it may stay, and knows
@@ -28,6 +29,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/tree.h>
 
 #include <errno.h>
 #include <event.h>
@@ -50,6 +52,13 @@ static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
 static const unsigned int		*nsessions;
 
 static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
+
+/* The peers that have sessions: no more of them than sessions. */
+RB_HEAD(peertree, lmtp_peer);
+static int	peer_cmp(struct lmtp_peer *, struct lmtp_peer *);
+RB_PROTOTYPE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
+RB_GENERATE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
+static struct peertree	peers = RB_INITIALIZER(&peers);
 
 /*
  * Each connection goes to conn with its listening socket; nsess counts
@@ -120,16 +129,19 @@ lmtp_accept_mta(void)
 
 /*
  * Who a new client counts as: "uid N" on a unix socket (its MTA user
- * and root not counted), its address without the port over TCP.  -1
- * (logged) when the kernel will not say.
+ * and root not counted), "loopback" over TCP from any address of
+ * 127.0.0.0/8 or ::1 (any local user may take any of them, so they are
+ * one peer), else its address without the port.  -1 (logged) when the
+ * kernel will not say.
  */
 int
 peer_key(const struct lmtp_listen *l, int fd, const struct sockaddr *sa,
     socklen_t salen, char *key, int *counted)
 {
-	struct peeraddr	 peer;
-	uid_t		 uid;
-	gid_t		 gid;
+	static const unsigned char	 v6lo[16] = { [15] = 1 };
+	struct peeraddr			 peer;
+	uid_t				 uid;
+	gid_t				 gid;
 
 	*counted = 1;
 	if (l->local) {
@@ -145,7 +157,67 @@ peer_key(const struct lmtp_listen *l, int fd, const struct sockaddr *sa,
 		(void)strlcpy(key, "unknown", PEER_KEYLEN);
 		return 0;
 	}
+	/* peer_from_sockaddr made an IPv4-mapped address AF_INET. */
+	if ((peer.af == AF_INET && peer.a[0] == 127) ||
+	    (peer.af == AF_INET6 && memcmp(peer.a, v6lo, 16) == 0)) {
+		(void)strlcpy(key, "loopback", PEER_KEYLEN);
+		return 0;
+	}
 	peer.port = 0;
 	(void)peer_log(&peer, key, PEER_KEYLEN);
 	return 0;
+}
+
+static int
+peer_cmp(struct lmtp_peer *a, struct lmtp_peer *b)
+{
+	if (a->counted != b->counted)
+		return a->counted < b->counted ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/*
+ * The peer key as counted (or not: the MTA's user on its own socket)
+ * while it has sessions, or NULL.
+ */
+struct lmtp_peer *
+peer_find(const char *key, int counted)
+{
+	struct lmtp_peer	 find;
+
+	(void)strlcpy(find.key, key, sizeof(find.key));
+	find.counted = counted;
+	return RB_FIND(peertree, &peers, &find);
+}
+
+/* One more session of a peer: NULL (logged) if out of memory. */
+struct lmtp_peer *
+peer_get(const char *key, int counted)
+{
+	struct lmtp_peer	*p;
+
+	if ((p = peer_find(key, counted)) == NULL) {
+		if ((p = calloc(1, sizeof(*p))) == NULL) {
+			log_warn("peer");
+			return NULL;
+		}
+		(void)strlcpy(p->key, key, sizeof(p->key));
+		p->counted = counted;
+		RB_INSERT(peertree, &peers, p);
+	}
+	p->nsessions++;
+	return p;
+}
+
+/* A session of p is over: p goes with its last (having let go of all). */
+void
+peer_put(struct lmtp_peer *p)
+{
+	if (--p->nsessions > 0)
+		return;
+	if (p->held != 0)
+		fatalx("peer %s: %lld octets of limit lmtp-spool held without "
+		    "a session", p->key, p->held);
+	RB_REMOVE(peertree, &peers, p);
+	free(p);
 }

@@ -15,8 +15,9 @@
  */
 
 /*
- * lmtp_accept.h -- the lmtp process's listening sockets
- * (lmtp_accept.c), as lmtp.c adds them and takes their connections.
+ * lmtp_accept.h -- the lmtp process's listening sockets and the peers
+ * of their connections (lmtp_accept.c), as lmtp.c adds them, takes
+ * their connections and counts what each peer holds.
  */
 #ifndef POPD_LMTP_ACCEPT_H
 #define POPD_LMTP_ACCEPT_H
@@ -24,13 +25,14 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 
 #include <event.h>
 #include <stdint.h>
 
 #include "acceptor.h"
 
-#define PEER_KEYLEN		64	/* "uid N", or an address */
+#define PEER_KEYLEN		64	/* "uid N", "loopback" or an address */
 
 struct msg_listen;
 
@@ -41,6 +43,19 @@ struct lmtp_listen {
 	int			 local;		/* a unix socket */
 };
 
+/*
+ * A peer as limit lmtp-peer and limit lmtp-spool count it, while it
+ * has sessions.  Not counted: root and the socket's MTA user, which
+ * may use the places and the spool kept for the MTA.
+ */
+struct lmtp_peer {
+	RB_ENTRY(lmtp_peer)	 entry;
+	char			 key[PEER_KEYLEN];
+	int			 counted;
+	unsigned int		 nsessions;
+	long long		 held;		/* of limit lmtp-spool */
+};
+
 /* lmtp_accept.c */
 void	lmtp_accept_init(void (*)(int, const struct sockaddr *, socklen_t,
 	    const struct lmtp_listen *), const unsigned int *);
@@ -49,5 +64,8 @@ void	lmtp_accept_close(void);
 int	lmtp_accept_mta(void);
 int	peer_key(const struct lmtp_listen *, int, const struct sockaddr *,
 	    socklen_t, char *, int *);
+struct lmtp_peer *peer_find(const char *, int);
+struct lmtp_peer *peer_get(const char *, int);
+void	peer_put(struct lmtp_peer *);
 
 #endif

@@ -19,8 +19,9 @@
  * parent accepted at RCPT (and told to forget those no DATA takes), and
  * the message spooled once into a sealed anonymous file, with the
  * Return-Path that mda would write, within limit message-size and,
- * for all sessions together, limit lmtp-spool; then handed to the
- * parent with its recipients.
+ * for all sessions together, limit lmtp-spool, of which the peers
+ * counted by limit lmtp-peer leave limit message-size to root and the
+ * MTA's user; then handed to the parent with its recipients.
  *
  * lmtp.c speaks LMTP and answers the client; this file keeps what a
  * transaction holds and tells the parent, and knows nothing of
@@ -36,12 +37,14 @@
 
 #include "proto.h"
 #include "chan.h"
+#include "lmtp_accept.h"
 #include "lmtp_txn.h"
 
 /* lmtp.c's: its settings, and its channel to the parent. */
 static const struct conf_settings	*set;
 static struct chan			*parent;
 static long long			 spooled;	/* all .held */
+static long long			 bycounted;	/* of it, counted peers' */
 
 static int	txn_head(struct lmtp_txn *, const char *, size_t);
 
@@ -57,6 +60,27 @@ long long
 txn_spooled(void)
 {
 	return spooled;
+}
+
+/*
+ * What t's peer may still spool: all of limit lmtp-spool left, less,
+ * for a peer counted by limit lmtp-peer, one limit message-size kept
+ * so that root and the MTA's user can always deliver a message.
+ */
+long long
+txn_room(const struct lmtp_txn *t)
+{
+	long long	room, left;
+
+	room = set->limit.lmtp_spool - spooled;
+	if (t->peer->counted) {
+		/* The counted peers' part: all but one message-size. */
+		left = set->limit.lmtp_spool - set->limit.message_size -
+		    bycounted;
+		if (left < room)
+			room = left;
+	}
+	return room > 0 ? room : 0;
 }
 
 /* The parent accepted t->asked as user's, its ref: -1 if out of memory. */
@@ -105,6 +129,9 @@ txn_reset(struct lmtp_txn *t)
 	t->msgsize = t->octets = t->hdrlen = 0;
 	t->toobig = t->spoolerr = t->full = 0;
 	spooled -= t->held;
+	t->peer->held -= t->held;
+	if (t->peer->counted)
+		bycounted -= t->held;
 	t->held = 0;
 }
 
@@ -195,12 +222,16 @@ txn_write(struct lmtp_txn *t, const char *p, size_t len)
 	}
 	t->octets += octets;
 	/* What every session holds, until the parent has delivered it. */
-	if (spooled + (long long)len > set->limit.lmtp_spool) {
-		t->full = 1;
+	if ((long long)len > txn_room(t)) {
+		t->full = spooled + (long long)len > set->limit.lmtp_spool ?
+		    TXN_FULL : TXN_FULL_KEPT;
 		return;
 	}
 	spooled += len;
 	t->held += len;
+	t->peer->held += len;
+	if (t->peer->counted)
+		bycounted += len;
 	if (t->headdone ? write_all(t->spool, p, len) :
 	    txn_head(t, p, len)) {
 		log_warn("%s: spool", t->client);
@@ -230,8 +261,11 @@ txn_end(struct lmtp_txn *t)
 		return "message too big";
 	if (t->spoolerr)
 		return "temporary failure, cannot spool the message";
-	if (t->full)
+	if (t->full == TXN_FULL)
 		return "temporary failure, limit lmtp-spool reached";
+	if (t->full)
+		return "temporary failure, limit lmtp-spool reached but for "
+		    "what is kept for root and the MTA's user";
 	return NULL;
 }
 

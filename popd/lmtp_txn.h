@@ -30,8 +30,14 @@
 
 #define RETURN_PATH		"Return-Path:"
 
+/* Why a message found no room: all of limit lmtp-spool is held, or
+   all but what is kept for root and the MTA's user. */
+#define TXN_FULL		1
+#define TXN_FULL_KEPT		2
+
 struct chan;
 struct conf_settings;
+struct lmtp_peer;
 
 /*
  * An accepted recipient: as the client gave it, the parent's user (for
@@ -45,6 +51,7 @@ struct lmtp_rcpt {
 
 struct lmtp_txn {
 	const char		*client;	/* its session's, for logs */
+	struct lmtp_peer	*peer;		/* its session's */
 	int			 mail;
 	char			 sender[LMTP_MAXADDR + 1];
 	long long		 declared;	/* MAIL's SIZE=, 0 if none */
@@ -56,7 +63,8 @@ struct lmtp_txn {
 	long long		 msgsize;	/* the message, decoded */
 	long long		 octets;	/* RFC 1870: CRLF, unstuffed */
 	long long		 hdrlen;	/* our Return-Path line */
-	int			 toobig, spoolerr, full;
+	int			 toobig, spoolerr;
+	int			 full;		/* TXN_FULL_* */
 	long long		 held;		/* of limit lmtp-spool */
 	/* The message's first bytes, until we know whether it has a
 	   Return-Path of its own (smtpd's lmtp sends one). */
@@ -69,6 +77,7 @@ struct lmtp_txn {
 /* lmtp_txn.c */
 void		 txn_init(const struct conf_settings *, struct chan *);
 long long	 txn_spooled(void);
+long long	 txn_room(const struct lmtp_txn *);
 int		 txn_rcpt(struct lmtp_txn *, const char *, uint64_t);
 void		 rcpt_forget(const uint64_t *, size_t);
 int		 txn_spool(struct lmtp_txn *);

@@ -1370,6 +1370,13 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 	}
 	iv = v;
 	memcpy((char *)&conf->set + k->off, &iv, sizeof(iv));
+	/* conf_check weighs these three together: name where. */
+	if (kind == KNOB_LIMIT && (strcmp(name, "lmtp-peer") == 0 ||
+	    strcmp(name, "lmtp-spool") == 0 ||
+	    strcmp(name, "message-size") == 0)) {
+		free(conf->spool_where.file);
+		where(&conf->spool_where, line);
+	}
 }
 
 /*

@@ -21,6 +21,8 @@ Multi-recipient replies, unknown users, a read-only and a full maildir,
 the limits and deadlines, and kill -9 of the lmtp process and of the
 workers at random moments."""
 
+import fcntl
+import json
 import os
 import poplib
 import random
@@ -28,8 +30,10 @@ import re
 import smtplib
 import shutil
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -622,9 +626,9 @@ def local_user_cannot_take_every_slot(srv):
 
 @T.test(start=False)
 def tcp_peer_limit(srv):
-    """Over TCP a peer is an address: limit lmtp-peer of 127.0.0.1, and
-    127.0.0.2 still let in (which is also why a local user is kept in
-    bounds by the socket's uid, not by the loopback address)."""
+    """Issue 51: over TCP every loopback address is one peer (any local
+    user may connect from any of 127.0.0.0/8): limit lmtp-peer of
+    127.0.0.1, and 127.0.0.2 refused as well."""
     start(srv, "limit lmtp-peer 2\n")
     a, b = Lmtp(srv, tcp=True), Lmtp(srv, tcp=True)
     c = Lmtp(srv, tcp=True, greet=False)
@@ -632,8 +636,10 @@ def tcp_peer_limit(srv):
                          "try later"), "the third from 127.0.0.1")
     d = socket.create_connection(("127.0.0.1", srv.lport), timeout=10,
                                  source_address=("127.0.0.2", 0))
-    T.expect_true(d.recv(100).startswith(b"220 "), "127.0.0.2")
+    T.expect(d.recv(100), PEERBUSY, "127.0.0.2: the same peer")
     d.close()
+    srv.wait_log("loopback holds 2 LMTP sessions (limit lmtp-peer): "
+                 "refused one")
     a.close()
     T.wait_for(lambda: Lmtp(srv, tcp=True, greet=False).reply()[0] == 220,
                what="a place once one left")
@@ -677,18 +683,23 @@ def spool_limit(srv):
     """Issue 42: what all sessions spool is bounded (limit lmtp-spool):
     past it a message is refused 452 4.3.1 for each recipient, at MAIL
     when SIZE= says so, and comes again once there is room; the message
-    that holds the room is delivered."""
+    that holds the room is delivered.  Root may use all of it."""
     mb = 1048576
-    start(srv, "limit message-size %d\nlimit lmtp-spool %d\n"
-          % (mb, mb + mb // 2))
-    a = Lmtp(srv)
-    a.ok("LHLO x")
-    a.ok("MAIL FROM:<%s>" % SENDER)
-    a.ok("RCPT TO:<alice>")
-    a.ok("DATA", 354)
-    big = msg(1, ("y" * 998 + "\r\n") * 900)
-    a.send(stuff(big))                  # 900 KB held, not ended
-    time.sleep(0.5)
+    start(srv, "limit message-size %d\nlimit lmtp-peer 1\n"
+          "limit lmtp-spool %d\n" % (mb, 2 * mb))
+    held = []
+    for i in (1, 4):
+        a = Lmtp(srv)
+        a.ok("LHLO x")
+        a.ok("MAIL FROM:<%s>" % SENDER)
+        a.ok("RCPT TO:<alice>")
+        a.ok("DATA", 354)
+        big = msg(i, ("y" * 998 + "\r\n") * 900)
+        a.send(stuff(big))              # 900 KB held, not ended
+        held.append(a)
+    T.wait_for(lambda: all(unread(a) == 0 for a in held),
+               what="the lmtp process to read what was sent")
+    a = held[0]
     b = Lmtp(srv)
     b.ok("LHLO x")
     T.expect(b.cmd("MAIL FROM:<%s> SIZE=900000" % SENDER),
@@ -703,16 +714,214 @@ def spool_limit(srv):
     T.expect(dr[0][0], 250, "bob's once there is room: %s" % dr[0][1])
     T.expect((len(srv.files("alice", "new")), len(srv.files("bob", "new"))),
              (1, 1), "one message each")
-    srv.conf_extra += "limit lmtp-spool 1048575\n"
+    held[1].close()
+
+
+def popd_n(srv, extra):
+    """popd -n of srv's configuration with the lines extra: (exit
+    status, output)."""
     text, _ = srv.config()
-    conf = os.path.join(srv.tmpdir, "small.conf")
+    conf = os.path.join(srv.tmpdir, "check.conf")
     with open(conf, "w") as f:
-        f.write(text)
+        f.write(text + extra)
     r = subprocess.run([T.POPD, "-n", "-f", conf], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
-    T.expect_true(r.returncode != 0 and b"limit lmtp-spool 1048575 is "
-                  b"less than limit message-size 1048576" in r.stdout,
-                  "popd -n", r.stdout)
+    return r.returncode, r.stdout.decode(errors="replace"), conf
+
+
+@T.test(start=False)
+def spool_share_checked(srv):
+    """Issue 51: popd -n refuses settings where one peer's share, limit
+    lmtp-peer sessions of limit message-size each, leaves less than one
+    message-size of limit lmtp-spool for the MTA, at the line of the
+    last of the three, naming them; one octet more is accepted."""
+    lmtp_conf(srv)
+    srv.port = T.free_port()
+    mb = 1048576
+    rc, out, conf = popd_n(srv, "limit lmtp-peer 3\nlimit message-size %d\n"
+                           "limit lmtp-spool %d\n" % (mb, 4 * mb - 1))
+    line = len(open(conf).read().splitlines())
+    T.expect_true(rc != 0 and "%s:%d: limit lmtp-peer 3 times limit "
+                  "message-size 1048576 (what one peer may hold) leaves "
+                  "less than one message-size of limit lmtp-spool 4194303 "
+                  "for the MTA: limit lmtp-spool must be at least 4194304"
+                  % (conf, line) in out, "popd -n refuses", out)
+    rc, out, conf = popd_n(srv, "limit lmtp-peer 10000\n"
+                           "limit message-size 2000000\n")
+    T.expect_true(rc != 0 and "lower limit lmtp-peer or limit "
+                  "message-size" in out, "past what lmtp-spool can be", out)
+    rc, out, conf = popd_n(srv, "limit lmtp-peer 3\nlimit message-size %d\n"
+                           "limit lmtp-spool %d\n" % (mb, 4 * mb))
+    T.expect(rc, 0, "popd -n takes one octet more: %s" % out)
+    rc, out, conf = popd_n(srv, "")
+    T.expect(rc, 0, "the defaults: %s" % out)
+
+
+def unread(c):
+    """Octets c sent that the lmtp process has not read yet: the receive
+    queue of the other end (/proc/net/tcp), or what a unix socket still
+    has queued (SIOCOUTQ)."""
+    if c.s.family == socket.AF_UNIX:
+        return struct.unpack("i", fcntl.ioctl(
+            c.s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    return tcp_unread(c.s.getsockname())
+
+
+def tcp_unread(addr):
+    """The receive queue of the server end of the TCP connection from
+    addr (an IPv4 (host, port))."""
+    a = socket.inet_aton(addr[0])
+    want = "%08X:%04X" % (int.from_bytes(a, "little"), addr[1])
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for ln in f:
+            fld = ln.split()
+            if fld[2] == want:
+                return int(fld[4].split(":")[1], 16)
+    raise RuntimeError("no server end for %s:%d" % addr)
+
+
+# A local user's program (issue 51): LMTP sessions over TCP from
+# 127.0.0.2 to .5, each holding a message of nearly limit message-size
+# mid-DATA, then, after a line on stdin, one on the socket as its own
+# uid.  Prints a JSON line per event; holds every session until its
+# stdin closes.
+_HOSTILE = r"""
+import json, socket, sys
+path, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+line = b"x" * 998 + b"\r\n"
+body = line * (size // len(line))
+
+def say(**kw):
+    print(json.dumps(kw), flush=True)
+
+def reply(s):
+    buf = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            return buf.decode()
+        buf += d
+        lines = buf.split(b"\r\n")
+        if len(lines) > 1 and lines[-2][3:4] != b"-":
+            return lines[-2].decode()
+
+def cmd(s, c):
+    s.sendall(c + b"\r\n")
+    return reply(s)
+
+held = []
+for i in (2, 3, 4, 5):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30,
+                                 source_address=("127.0.0.%d" % i, 0))
+    held.append(s)
+    r = reply(s)
+    if not r.startswith("220"):
+        say(tcp=i, greeting=r)
+        continue
+    got = [cmd(s, c) for c in (b"LHLO evil", b"MAIL FROM:<>",
+                               b"RCPT TO:<alice>", b"DATA")]
+    s.sendall(body)
+    say(tcp=i, greeting=r, got=got, held=s.getsockname())
+sys.stdin.readline()
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(30)
+s.connect(path)
+held.append(s)
+say(unix=reply(s))
+got = [cmd(s, c) for c in (b"LHLO evil", b"MAIL FROM:<> SIZE=%d" % len(body),
+                           b"MAIL FROM:<>", b"RCPT TO:<alice>", b"DATA")]
+s.sendall(body + b".\r\n")
+got.append(reply(s))
+say(unix=got)
+sys.stdin.read()
+"""
+
+
+@T.test(start=False)
+def spool_kept_for_the_mta(srv):
+    """Issue 51: a local user (a real uid) holding LMTP sessions
+    mid-DATA from 127.0.0.2 and 127.0.0.3 (every loopback address one
+    peer), and one on the socket as its own uid, cannot fill limit
+    lmtp-spool: one limit message-size of it is kept for root and the
+    socket's MTA user, who each deliver a message of that size (250,
+    in new/), while the local user is refused 452 4.3.1, never 5xx."""
+    T.need_root()
+    mta = T.daemon_user("popdmta")
+    evil = T.mailuser(6)
+    size = 65536
+    start(srv, "limit lmtp-peer 2\nlimit message-size %d\n"
+          "limit lmtp-spool %d\n" % (size, 3 * size), " user popdmta")
+
+    def pre():
+        os.setgroups([])
+        os.setgid(evil.pw_gid)
+        os.setuid(evil.pw_uid)
+    p = subprocess.Popen(["/usr/bin/python3", "-c", _HOSTILE, srv.sock,
+                          str(srv.lport), str(size)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, preexec_fn=pre)
+    try:
+        ev = [json.loads(p.stdout.readline()) for _ in range(4)]
+        tcp = {e["tcp"]: e for e in ev}
+        T.expect(sorted(tcp), [2, 3, 4, 5], "its TCP sessions: %r" % ev)
+        for i in (2, 3):
+            T.expect([r[:3] for r in tcp[i]["got"]],
+                     ["250", "250", "250", "354"],
+                     "127.0.0.%d's transaction: %r" % (i, tcp[i]))
+        T.wait_for(lambda: all(tcp_unread(tuple(e["held"])) == 0
+                               for e in tcp.values() if "held" in e),
+                   what="the lmtp process to read what was sent")
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        ev += [json.loads(p.stdout.readline()) for _ in range(2)]
+        # A message of exactly limit message-size octets (RFC 1870).
+        big = "Subject: big\r\n\r\n"
+        big += "z" * (size - len(big) - 2) + "\r\n"
+        c = Lmtp(srv)                   # root
+        rr, dr = c.transaction(["alice"], big)
+        T.expect(dr[0][0], 250, "root delivers meanwhile: %s" % dr[0][1])
+        c.close()
+        r = subprocess.run(
+            ["/usr/bin/python3", "-c", "import smtplib, sys\n"
+             "c = smtplib.LMTP(sys.argv[1])\n"
+             "try:\n"
+             "    c.sendmail(%r, ['bob'], sys.stdin.buffer.read())\n"
+             "except smtplib.SMTPException as e:\n"
+             "    sys.exit(repr(e))\n"
+             "c.quit()\n" % SENDER, srv.sock], input=big.encode(),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            preexec_fn=lambda: (os.setgroups([]), os.setgid(mta.pw_gid),
+                                os.setuid(mta.pw_uid)))
+        T.expect(r.returncode, 0, "the MTA's user delivers meanwhile: %s"
+                 % r.stdout.decode(errors="replace"))
+        T.expect((len(srv.files("alice", "new")),
+                  len(srv.files("bob", "new"))), (1, 1),
+                 "the MTA's messages in new/")
+        T.expect(messages(srv, "bob"), [stored(big)], "bob's, whole")
+        T.expect([tcp[i]["greeting"] for i in (4, 5)], [PEERBUSY.decode()
+                  .rstrip("\r\n")] * 2, "127.0.0.4 and .5: one peer, "
+                  "limit lmtp-peer")
+        unix = [e["unix"] for e in ev if "unix" in e]
+        T.expect_true(unix[0].startswith("220 ") and
+                      unix[1][0].startswith("250 "), "its socket session",
+                      unix)
+        T.expect(unix[1][1], "452 4.3.1 insufficient system storage, try "
+                 "later", "its SIZE= on the socket: %r" % unix)
+        T.expect(unix[1][-1], "452 4.3.1 <alice> insufficient system "
+                 "storage, try later", "its DATA on the socket: %r" % unix)
+        replies = [r for e in tcp.values() for r in e.get("got", [])]
+        replies += [e["greeting"] for e in tcp.values()] + unix[1]
+        T.expect([r for r in replies if r.startswith("5")], [],
+                 "no 5xx for the local user")
+        # 65 lines of 1,000 octets, LF for CRLF: 64,935 held each.
+        srv.wait_log("local (uid %d): <> 65000 octets: 129870 of limit "
+                     "lmtp-spool held, 1202 left to peers other than root "
+                     "and the MTA's user" % evil.pw_uid)
+        srv.wait_log("temporary failure, limit lmtp-spool reached but for "
+                     "what is kept for root and the MTA's user")
+    finally:
+        p.stdin.close()
+        p.wait(10)
 
 
 @T.test(start=False)
