@@ -25,6 +25,8 @@
 #include <netinet/tcp.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #endif
 
 #ifdef __linux__
@@ -178,6 +180,25 @@ compat_nocoredump(void)
 	/* Also keeps /proc/PID/mem and ptrace away from same-uid peers. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		return -1;
+#endif
+	return 0;
+}
+
+int
+compat_spawn_ready(void)
+{
+#ifdef __linux__
+	struct __user_cap_header_struct	hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return -1;
+	if ((data[CAP_TO_INDEX(CAP_SETPCAP)].effective &
+	    CAP_TO_MASK(CAP_SETPCAP)) == 0) {
+		errno = EPERM;
+		return -1;
+	}
 #endif
 	return 0;
 }

@@ -68,6 +68,14 @@ ssize_t	compat_splice(int, int, size_t);
  */
 int	compat_nofork(void *, size_t);
 
+/*
+ * Can the root parent start a mail user's process with root's real uid
+ * and no capabilities at its exec (popd/child.c)?  On Linux that needs
+ * CAP_SETPCAP, for SECBIT_NOROOT: 0, or -1 with errno EPERM without it.
+ * Elsewhere 0.
+ */
+int	compat_spawn_ready(void);
+
 /* Return the stack pages below the caller's frame (Linux; else nothing). */
 void	compat_stack_trim(void);
 

@@ -271,8 +271,14 @@ main(int argc, char *argv[])
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
-	if (privsep)
+	if (privsep) {
 		check_users();
+		/* Else no mail user's process could start: say so now. */
+		if (compat_spawn_ready() == -1)
+			err(1, "CAP_SETPCAP, which starting a mail user's "
+			    "process needs (popd(8)), is missing: a service's "
+			    "CapabilityBoundingSet?");
+	}
 	if (conf_usable(conf, &users, users_load(conf, &users, NULL, NULL),
 	    NULL) != 0)
 		exit(1);

@@ -229,6 +229,32 @@ def landlock_refused_stops_popd(srv):
     T.expect_true("started" not in out, "no child, no start", out)
 
 
+@T.test(start=False)
+def no_setpcap_refuses_start(srv):
+    """Without CAP_SETPCAP (a systemd unit's CapabilityBoundingSet that
+    lacks it) the parent could not start a mail user's process as
+    child.c does: popd -n and popd refuse at once, saying what is
+    missing, not at every login."""
+    T.need_root()
+    srv.port = T.free_port()
+    for extra in (["-n"], []):
+        r = subprocess.run(["setpriv", "--bounding-set=-setpcap"] +
+                           srv.argv() + extra, cwd=T.REPO,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        out = r.stdout.decode(errors="replace")
+        T.expect(r.returncode, 1, "popd %s's exit status:\n%s"
+                 % (" ".join(extra), out))
+        T.expect_true("CAP_SETPCAP, which starting a mail user's process "
+                      "needs (popd(8)), is missing" in out,
+                      "the message names CAP_SETPCAP", out)
+    r = subprocess.run(srv.argv() + ["-n"], cwd=T.REPO,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    T.expect(r.returncode, 0, "popd -n with it: " +
+             r.stdout.decode(errors="replace"))
+
+
 def refused_with(srv, table, extra, want):
     """Append extra to a table; popd must refuse to start, saying want."""
     with open(table) as f:
