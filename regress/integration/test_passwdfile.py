@@ -276,6 +276,16 @@ def refused_lines(srv):
     rc, out = popd_n(srv)
     T.expect_true(rc != 0 and "route <dovecot>: a passwd-file has no routes"
                   in out, "no routes from a passwd-file", out)
+    # As a file table: an absolute path, and no cache.
+    srv.tables = ('table d1 "passwd-file:etc/users"\n'
+                  'table d2 "passwd-file:%s" cache 10s\n'
+                  'authtab "%s"\nusertab "%s"'
+                  % (srv.pwfile, srv.authtab, srv.usertab))
+    rc, out = popd_n(srv)
+    T.expect_true(rc != 0 and 'table d1 "passwd-file:etc/users": the file '
+                  'must be an absolute path' in out and
+                  "table d2: a file table has no cache" in out,
+                  "a passwd-file is a file table", out)
 
 
 if __name__ == "__main__":
