@@ -959,7 +959,8 @@ test_passwd_load(void)
 	CHECK_INT(load_passwd(TABLE_AUTH, "a:" H1 "\nb:{PLAIN}secret\n"
 	    "c\nd::1:1::/d\n", &t, path, sizeof(path)), -1);
 	CHECK(empty(&t), "table not empty");
-	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt");
+	/* The words may change as the hash kinds grow: the line and user. */
+	CHECK_LOGGED(path, 2, "\"b\"");
 	CHECK(strstr(errs, ":3:") == NULL && strstr(errs, ":4:") == NULL,
 	    "no password is no error: %s", errs);
 	CHECK(strstr(errs, "secret") == NULL, "the password logged: %s", errs);
