@@ -334,6 +334,7 @@ FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
 FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
+		regress/fuzz/fuzz_passwdfile \
 		regress/fuzz/fuzz_popcache \
 		regress/fuzz/fuzz_oldids \
 		regress/fuzz/fuzz_crlf \
@@ -357,6 +358,12 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
+	    common/table.c common/settings.c common/util.c compat/compat.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
+    common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_passwdfile.c \
 	    common/table.c common/settings.c common/util.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \

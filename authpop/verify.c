@@ -85,8 +85,10 @@ verify_load(void)
 		if (table_load(sysauth, TABLE_AUTH, NULL, NULL, &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
-	} else if (set.authsrc == TABSRC_FILE &&
-	    table_load(set.authtab, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+	} else if ((set.authsrc == TABSRC_FILE ||
+	    set.authsrc == TABSRC_PASSWD) && table_load(set.authtab,
+	    TABLE_AUTH | (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0),
+	    NULL, NULL, &authtab) == -1)
 		exit(1);
 
 	if (set.ticket_key[0] != '\0' && ticket_init(set.ticket_key) == -1)

@@ -186,15 +186,16 @@ settings_check(const struct conf_settings *set)
 	if (set->routesrc != TABSRC_FILE && set->routesrc != TABSRC_LOOKUP)
 		return "route source";
 	if ((set->quota.userssrc != TABSRC_FILE &&
-	    set->quota.userssrc != TABSRC_LOOKUP) ||
+	    set->quota.userssrc != TABSRC_LOOKUP &&
+	    set->quota.userssrc != TABSRC_PASSWD) ||
 	    (set->quota.temporary != 0 && set->quota.temporary != 1) ||
 	    set->quota.bytes > INT64_MAX || set->quota.msgs > INT64_MAX)
 		return "quota";
 	for (i = 0; i < nitems(set->route_port); i++)
 		if (set->route_port[i] < 1 || set->route_port[i] > 65535)
 			return "route port";
-	if (set->authsrc < TABSRC_FILE || set->authsrc > TABSRC_SYSTEM ||
-	    set->usersrc < TABSRC_FILE || set->usersrc > TABSRC_SYSTEM)
+	if (set->authsrc < TABSRC_FILE || set->authsrc > TABSRC_PASSWD ||
+	    set->usersrc < TABSRC_FILE || set->usersrc > TABSRC_PASSWD)
 		return "table source";
 	if (set->maildir[0] != '\0' && !settings_subdir_ok(set->maildir))
 		return "maildir";

@@ -47,11 +47,14 @@
  * table whose backend the parent runs (the table's name: authpop asks
  * the parent for each password hash, the parent looks up each user it
  * starts a wrkrpop for), or the system's accounts, which the parent
- * reads and hands authpop as a file of its own (POPD_CONF_FD).
+ * reads and hands authpop as a file of its own (POPD_CONF_FD), or
+ * Dovecot's passwd-file (the path), each process reading the columns
+ * it uses.
  */
 #define TABSRC_FILE		0
 #define TABSRC_LOOKUP		1
 #define TABSRC_SYSTEM		2
+#define TABSRC_PASSWD		3	/* a file in Dovecot's passwd-file form */
 
 struct conf_settings {
 	char			 authtab[PATH_MAX];
@@ -123,7 +126,7 @@ struct conf_settings {
 		uint64_t	 bytes;
 		uint64_t	 msgs;
 		char		 users[PATH_MAX];
-		int		 userssrc;	/* TABSRC_FILE or _LOOKUP */
+		int		 userssrc;	/* TABSRC_FILE, _LOOKUP, _PASSWD */
 		int		 temporary;	/* 452 4.2.2, not 552 5.2.2 */
 	}			 quota;
 };

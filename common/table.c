@@ -191,6 +191,9 @@ table_user(const struct table *t, size_t i, struct userinfo *ui)
 	ui->uid = strtoul(table_value(t, i), &p, 10);
 	ui->gid = strtoul(p + 1, &p, 10);
 	ui->path = p + 1;
+	/* A passwd-file's userdb_mail: the maildir itself. */
+	if ((ui->own = ui->path[0] == '=') != 0)
+		ui->path++;
 }
 
 void
@@ -255,6 +258,7 @@ table_parse_user(char *val, struct userinfo *ui, char *why, size_t len)
 	ui->uid = id[0];
 	ui->gid = id[1];
 	ui->path = path;
+	ui->own = 0;
 	/* Put the value back together (strsep cut it). */
 	path[-1] = ':';
 	gid[-1] = ':';
@@ -272,6 +276,282 @@ check_userinfo(char *val, const char *file, size_t lineno, int quiet)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Dovecot's passwd-file (db-passwd-file.c reads it so):
+ * "user:password:uid:gid:gecos:home:shell:extra_fields", the fields
+ * split at every ':', any of them empty or missing but the name; the
+ * extra fields are the rest of the line, ':' included, split at spaces,
+ * each "key=value".  An empty eighth field is the old format: the rest
+ * is then the mail location.  Keys that start with "userdb_" are the
+ * user's, the others the password's.
+ */
+
+/*
+ * Password fields that refuse, redirect or rename a login: popd cannot
+ * do what they say, and ignoring one would let in whom Dovecot keeps
+ * out, so a line with one is refused.
+ */
+static const char *const passdb_refused[] = {
+	"allow_nets", "allow_real_nets", "deny", "domain", "host",
+	"master", "nologin", "noauthenticate", "nopassword", "proxy",
+	"proxy_maybe", "user", "username"
+};
+
+/* A number of Dovecot's quota rules: "10", "1G", "512k" (times mult). */
+static int
+rule_number(const char *s, uint64_t mult, uint64_t *v)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	for (i = 0; isdigit((unsigned char)s[i]); i++) {
+		if (n > (INT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	switch (s[i]) {
+	case '\0':
+		break;
+	case 'b': case 'B':
+		mult = 1;
+		break;
+	case 'k': case 'K':
+		mult = 1024ULL;
+		break;
+	case 'm': case 'M':
+		mult = 1024ULL * 1024;
+		break;
+	case 'g': case 'G':
+		mult = 1024ULL * 1024 * 1024;
+		break;
+	case 't': case 'T':
+		mult = 1024ULL * 1024 * 1024 * 1024;
+		break;
+	default:
+		return -1;
+	}
+	if (s[i] != '\0' && s[i + 1] != '\0')
+		return -1;
+	if (n != 0 && mult > INT64_MAX / n)
+		return -1;
+	*v = n * mult;
+	return 0;
+}
+
+/*
+ * A quota_rule: "*:storage=1G:messages=1000" is the user's limit
+ * (storage without a unit is in kilobytes, bytes in bytes, as Dovecot
+ * reads them); a rule for one folder ("Trash:ignore") or relative to
+ * the default ("+10M", "10%") has no meaning for a POP3 maildrop: 1,
+ * ignored.  -1 with why for a rule Dovecot would refuse too.
+ */
+static int
+quota_rule(char *rule, struct passwdline *pl, char *why, size_t len)
+{
+	struct passwdline	 tmp = *pl;
+	char			*box, *lim, *val;
+	uint64_t		 v, mult;
+
+	box = strsep(&rule, ":");
+	if (strcmp(box, "*") != 0 || rule == NULL)
+		return 1;
+	while ((lim = strsep(&rule, ":")) != NULL) {
+		if ((val = strchr(lim, '=')) == NULL) {
+			if (strcmp(lim, "ignore") == 0 ||
+			    strncmp(lim, "backend", 7) == 0)
+				return 1;
+			(void)snprintf(why, len, "quota rule limit \"%.32s\" "
+			    "is not key=value", lim);
+			return -1;
+		}
+		*val++ = '\0';
+		if (strcmp(lim, "backend") == 0 || val[0] == '+' ||
+		    val[0] == '-' || (val[0] != '\0' &&
+		    val[strlen(val) - 1] == '%'))
+			return 1;
+		if (strcmp(lim, "storage") == 0)
+			mult = 1024;
+		else if (strcmp(lim, "bytes") == 0 ||
+		    strcmp(lim, "messages") == 0)
+			mult = 1;
+		else {
+			(void)snprintf(why, len, "quota rule: unknown limit "
+			    "\"%.32s\"", lim);
+			return -1;
+		}
+		if (rule_number(val, mult, &v) == -1 ||
+		    (strcmp(lim, "messages") == 0 &&
+		    strspn(val, "0123456789") != strlen(val))) {
+			(void)snprintf(why, len, "quota rule: %s \"%.32s\" is "
+			    "not a number%s", lim, val,
+			    mult == 1024 ? " (and b, k, M, G or T)" : "");
+			return -1;
+		}
+		if (strcmp(lim, "messages") == 0)
+			tmp.msgs = v;
+		else
+			tmp.bytes = v;
+		tmp.has_limit = 1;
+	}
+	*pl = tmp;
+	return 0;
+}
+
+/*
+ * Cut line, a passwd-file line that is not empty, a comment or one
+ * that starts with ':' (Dovecot skips those), in place into pl; or say
+ * why in why and return -1.
+ */
+int
+table_parse_passwd(char *line, struct passwdline *pl, char *why,
+    size_t len)
+{
+	static char	 empty[] = "";
+	char		*f[6], *rest, *item, *eq;
+	size_t		 i;
+	int		 r;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->name = strsep(&line, ":");
+	for (i = 0; i < nitems(f); i++)
+		f[i] = line != NULL ? strsep(&line, ":") : empty;
+	rest = line;
+	pl->pass = f[0];
+	pl->uid = f[1];
+	pl->gid = f[2];
+	pl->home = f[4];
+	if (pl->name[0] == '\0') {
+		(void)snprintf(why, len, "no user name");
+		return -1;
+	}
+	if (rest == NULL || rest[0] == '\0')
+		return 0;
+	if (rest[0] == ':') {
+		/* The old format: the mail location after an empty field. */
+		if (rest[1] != '\0')
+			pl->mail = rest + 1;
+		return 0;
+	}
+	while ((item = strsep(&rest, " ")) != NULL) {
+		if (item[0] == '\0')
+			continue;
+		if ((eq = strchr(item, '=')) != NULL)
+			*eq = '\0';
+		for (i = 0; i < nitems(passdb_refused); i++)
+			if (strcmp(item, passdb_refused[i]) == 0) {
+				(void)snprintf(why, len, "user \"%.64s\": "
+				    "popd does not do what the field "
+				    "\"%s\" says: remove it or the user",
+				    pl->name, item);
+				return -1;
+			}
+		r = 1;
+		if (eq == NULL)
+			;
+		else if (strcmp(item, "userdb_mail") == 0 ||
+		    strcmp(item, "userdb_mail_path") == 0) {
+			pl->mail = eq + 1;
+			r = 0;
+		} else if (strcmp(item, "userdb_uid") == 0) {
+			pl->uid = eq + 1;
+			r = 0;
+		} else if (strcmp(item, "userdb_gid") == 0) {
+			pl->gid = eq + 1;
+			r = 0;
+		} else if (strcmp(item, "userdb_home") == 0) {
+			pl->home = eq + 1;
+			r = 0;
+		} else if (strncmp(item, "userdb_quota_rule", 17) == 0 &&
+		    strspn(item + 17, "0123456789") == strlen(item + 17)) {
+			if ((r = quota_rule(eq + 1, pl, why, len)) == -1)
+				return -1;
+		}
+		if (r == 1) {
+			if (pl->ignored++ == 0)
+				pl->ignored_key = item;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The usertab value of pl, "uid:gid:/path", in val: the maildir that
+ * userdb_mail names ("maildir:~/Maildir", its options cut off), marked
+ * with '=' before the path (table_user: the maildir setting does not
+ * apply to it), or the home.  -1 with why if Dovecot's line does not
+ * say it, or says what popd refuses.
+ */
+int
+table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
+    char *why, size_t len)
+{
+	struct userinfo	 ui;
+	const char	*loc, *colon, *slash;
+	char		 path[PATH_MAX], *p;
+	size_t		 n;
+	int		 own = 0;
+
+	if (pl->uid[0] == '\0' || pl->gid[0] == '\0') {
+		(void)snprintf(why, len, "no %s: popd reads no userdb "
+		    "defaults, give the user its uid and gid in the file",
+		    pl->uid[0] == '\0' ? "uid" : "gid");
+		return -1;
+	}
+	if ((loc = pl->mail) != NULL) {
+		if (strncmp(loc, "maildir:", 8) == 0)
+			loc += 8;
+		else if ((colon = strchr(loc, ':')) != NULL &&
+		    ((slash = strchr(loc, '/')) == NULL || colon < slash)) {
+			(void)snprintf(why, len, "mail location \"%.64s\" is "
+			    "not a maildir", pl->mail);
+			return -1;
+		}
+		n = strcspn(loc, ":");
+		if (memchr(loc, '%', n) != NULL) {
+			(void)snprintf(why, len, "mail location \"%.64s\": "
+			    "popd expands no %% variables", pl->mail);
+			return -1;
+		}
+		if (loc[0] == '~' && (n == 1 || loc[1] == '/')) {
+			if (pl->home[0] == '\0') {
+				(void)snprintf(why, len, "mail location "
+				    "\"%.64s\" needs a home", pl->mail);
+				return -1;
+			}
+			if ((size_t)snprintf(path, sizeof(path), "%s%.*s",
+			    pl->home, (int)n - 1, loc + 1) >= sizeof(path))
+				goto toolong;
+		} else if (n >= sizeof(path))
+			goto toolong;
+		else {
+			memcpy(path, loc, n);
+			path[n] = '\0';
+		}
+		own = 1;
+	} else if (pl->home[0] == '\0') {
+		(void)snprintf(why, len, "no home and no userdb_mail");
+		return -1;
+	} else if (strlcpy(path, pl->home, sizeof(path)) >= sizeof(path))
+		goto toolong;
+	if ((size_t)snprintf(val, vlen, "%s:%s:%s", pl->uid, pl->gid, path) >=
+	    vlen)
+		goto toolong;
+	if (table_parse_user(val, &ui, why, len) < 0)
+		return -1;
+	if (own) {
+		p = val + strlen(pl->uid) + strlen(pl->gid) + 2;
+		memmove(p + 1, p, strlen(p) + 1);
+		*p = '=';
+	}
+	return 0;
+ toolong:
+	(void)snprintf(why, len, "path too long (at most %d bytes)",
+	    PATH_MAX - 1);
+	return -1;
 }
 
 /*
@@ -313,13 +593,21 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
 	FILE		*fp;
 	const char	*errstr, *sep;
-	char		*line = NULL, *key, *val, *end, why[128];
+	char		*line = NULL, *key, *val, *end, why[160];
+	char		 uval[PATH_MAX + 64], ignkey[64];
 	struct quota_limit lim;
-	size_t		 sz = 0, lineno = 0;
+	struct passwdline pl;
+	size_t		 sz = 0, lineno = 0, nign = 0, ignline = 0;
 	ssize_t		 len;
 	int		 fd, bad = 0, quiet = kind & TABLE_QUIET;
+	int		 passwd = kind & TABLE_PASSWD;
 
-	kind &= ~TABLE_QUIET;
+	kind &= ~(TABLE_QUIET | TABLE_PASSWD);
+	if (passwd && kind != TABLE_AUTH && kind != TABLE_USERS &&
+	    kind != TABLE_QUOTAS) {
+		WARNX("%s: a passwd-file has no routes", file);
+		return -1;
+	}
 	/* A FIFO or a device would hang or harm the root parent. */
 	if ((fd = open_regular(file, &errstr)) == -1) {
 		WARNX("%s: %s", file, errstr);
@@ -342,16 +630,60 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		while (end > line && (end[-1] == '\n' || end[-1] == '\r' ||
 		    end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
-		key = line + strspn(line, " \t");
-		if (*key == '\0' || *key == '#')
-			continue;
-		/* An IPv6 address starts with ':' maybe: no ':' in routes. */
-		sep = kind == TABLE_ROUTES || kind == TABLE_QUOTAS ? " \t" :
-		    " \t:";
-		val = key + strcspn(key, sep);
-		if (*val != '\0') {
-			*val++ = '\0';
-			val += strspn(val, sep);
+		if (passwd) {
+			/* Dovecot's rules: no blanks before a comment. */
+			if (line[0] == '\0' || line[0] == '#' || line[0] == ':')
+				continue;
+			if (table_parse_passwd(line, &pl, why,
+			    sizeof(why)) == -1) {
+				WARNX("%s:%zu: %s", file, lineno, why);
+				bad = 1;
+				continue;
+			}
+			key = pl.name;
+			if (pl.ignored > 0 && nign++ == 0) {
+				ignline = lineno;
+				(void)strlcpy(ignkey, pl.ignored_key,
+				    sizeof(ignkey));
+			}
+			if (kind == TABLE_AUTH) {
+				/* No password: Dovecot lets no one in with it. */
+				if (pl.pass[0] == '\0')
+					continue;
+				val = pl.pass;
+			} else if (kind == TABLE_QUOTAS) {
+				/* No rule: the default limit. */
+				if (!pl.has_limit)
+					continue;
+				lim.bytes = pl.bytes;
+				lim.msgs = pl.msgs;
+				(void)quota_spec_format(&lim, uval,
+				    sizeof(uval));
+				val = uval;
+			} else if (!valid_username(key)) {
+				/* Refused below, with its reason. */
+				(void)strlcpy(uval, "-", sizeof(uval));
+				val = uval;
+			} else if (table_passwd_user(&pl, uval, sizeof(uval),
+			    why, sizeof(why)) == -1) {
+				WARNX("%s:%zu: user \"%s\": %s", file, lineno,
+				    key, why);
+				bad = 1;
+				continue;
+			} else
+				val = uval;
+		} else {
+			key = line + strspn(line, " \t");
+			if (*key == '\0' || *key == '#')
+				continue;
+			/* An IPv6 address starts with ':' maybe: none here. */
+			sep = kind == TABLE_ROUTES || kind == TABLE_QUOTAS ?
+			    " \t" : " \t:";
+			val = key + strcspn(key, sep);
+			if (*val != '\0') {
+				*val++ = '\0';
+				val += strspn(val, sep);
+			}
 		}
 		if (*val == '\0') {
 			WARNX("%s:%zu: \"%s\" has no value", file, lineno,
@@ -375,7 +707,7 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			WARNX("%s:%zu: \"%s\": quota %s", file, lineno, key,
 			    why);
 			bad = 1;
-		} else if (kind == TABLE_USERS &&
+		} else if (kind == TABLE_USERS && !passwd &&
 		    check_userinfo(val, file, lineno, quiet) == -1)
 			bad = 1;
 		else if (fn != NULL && fn(arg, key, val, lineno) == -1)
@@ -385,6 +717,11 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		WARN("%s", file);
 		bad = 1;
 	}
+	/* Once a load, in the parent's scan of the users. */
+	if (nign > 0 && kind == TABLE_USERS)
+		WARNX("%s: %zu line%s with extra fields popd ignores (the "
+		    "first on line %zu: %s)", file, nign, nign == 1 ? "" : "s",
+		    ignline, ignkey);
 	if (line != NULL)
 		freezero(line, sz);
 	fclose(fp);
@@ -539,7 +876,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 		bad = 1;
 	}
 	if (bad) {
-		if (kind == TABLE_AUTH)
+		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD)) == TABLE_AUTH)
 			explicit_bzero(t->buf, l.used);
 		table_free(t);
 		return -1;

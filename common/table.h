@@ -31,6 +31,7 @@
 #define TABLE_ROUTES	3	/* name or domain -> IP address: route */
 #define TABLE_QUOTAS	4	/* name -> SIZE [messages N]: quota users */
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
+#define TABLE_PASSWD	0x20	/* the file is Dovecot's passwd-file */
 
 /*
  * A loaded table costs what its file costs: the records ("name\0value\0",
@@ -52,6 +53,28 @@ struct userinfo {
 	uid_t		 uid;
 	gid_t		 gid;
 	const char	*path;
+	int		 own;		/* path is the maildir: no subdir */
+};
+
+/*
+ * A line of Dovecot's passwd-file, cut in place: the strings point into
+ * the line ("" for an empty field).  mail is the maildir that
+ * userdb_mail names (NULL: none), limit the "*" quota rule (has_limit
+ * 0: none); ignored counts the extra fields popd has no use for, and
+ * ignored_key names the first of them.
+ */
+struct passwdline {
+	char		*name;
+	char		*pass;
+	char		*uid;
+	char		*gid;
+	char		*home;
+	char		*mail;
+	uint64_t	 bytes;
+	uint64_t	 msgs;
+	int		 has_limit;
+	size_t		 ignored;
+	const char	*ignored_key;
 };
 
 typedef int	(*table_fn)(void *, char *, char *, size_t);
@@ -67,6 +90,10 @@ const char	*table_value(const struct table *, size_t);
 const char	*table_get(const struct table *, const char *);
 void		 table_user(const struct table *, size_t, struct userinfo *);
 int		 table_parse_user(char *, struct userinfo *, char *, size_t);
+int		 table_parse_passwd(char *, struct passwdline *, char *,
+		    size_t);
+int		 table_passwd_user(const struct passwdline *, char *, size_t,
+		    char *, size_t);
 int		 table_valid_hash(const char *);
 int		 table_valid_route(const char *);
 

@@ -50,7 +50,8 @@ static int	resolve_table(struct popd_conf *, const char *, char *, int *,
 static int	http_check(const struct popd_conf *);
 static int	table_files_ok(const struct popd_conf *,
 		    const struct conf_table *);
-static void	print_tab(FILE *, const char *, const char *, int);
+static void	print_tab(FILE *, const struct popd_conf *, const char *,
+		    const char *, int);
 static int	ctlgroup_load(struct popd_conf *);
 static int	lmtp_spool_check(const struct popd_conf *);
 
@@ -496,9 +497,18 @@ conf_table(const struct popd_conf *conf, const char *name)
 	return NULL;
 }
 
+/* A table that popd reads itself: "file" or "passwd-file". */
+int
+conf_table_file(const struct conf_table *t)
+{
+	return strcmp(t->backend, "file") == 0 ||
+	    strcmp(t->backend, "passwd-file") == 0;
+}
+
 /*
  * authtab <name> (usertab <name>): the table must exist; a file table
- * is the same as naming its file.
+ * is the same as naming its file, a passwd-file one its file read as
+ * Dovecot's.
  */
 static int
 resolve_table(struct popd_conf *conf, const char *what, char *name,
@@ -511,9 +521,14 @@ resolve_table(struct popd_conf *conf, const char *what, char *name,
 	if ((t = conf_table(conf, name)) == NULL)
 		return conf_error(conf, w, "%s <%s>: no table %s", what, name,
 		    name);
-	if (strcmp(t->backend, "file") == 0) {
+	if (strcmp(t->backend, "passwd-file") == 0 &&
+	    strcmp(what, "route") == 0)
+		return conf_error(conf, w, "%s <%s>: a passwd-file has no "
+		    "routes", what, name);
+	if (conf_table_file(t)) {
+		*src = strcmp(t->backend, "file") == 0 ? TABSRC_FILE :
+		    TABSRC_PASSWD;
 		(void)strlcpy(name, t->config, PATH_MAX);
-		*src = TABSRC_FILE;
 	}
 	return 0;
 }
@@ -532,7 +547,7 @@ table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
 	char		 interp[PATH_MAX];
 	int		 fd;
 
-	if (strcmp(t->backend, "file") == 0)
+	if (conf_table_file(t))
 		return 0;
 	if (stat(t->program, &st) == -1)
 		return conf_error(conf, &t->where, "table %s: %s: %s%s",
@@ -616,12 +631,24 @@ print_str(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-/* authtab, usertab or route and its table, without the newline. */
+/*
+ * authtab, usertab or route and its table, without the newline; a
+ * passwd-file by the name of its table, the only way to say it.
+ */
 static void
-print_tab(FILE *fp, const char *what, const char *v, int src)
+print_tab(FILE *fp, const struct popd_conf *conf, const char *what,
+    const char *v, int src)
 {
+	const struct conf_table	*t;
+
 	fprintf(fp, "%s ", what);
-	if (src == TABSRC_LOOKUP)
+	if (src == TABSRC_PASSWD) {
+		TAILQ_FOREACH(t, &conf->tables, entry)
+			if (strcmp(t->backend, "passwd-file") == 0 &&
+			    strcmp(t->config, v) == 0)
+				break;
+		fprintf(fp, "<%s>", t != NULL ? t->name : "?");
+	} else if (src == TABSRC_LOOKUP)
 		fprintf(fp, "<%s>", v);
 	else if (src == TABSRC_SYSTEM)
 		fputs("system", fp);
@@ -652,9 +679,9 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fprintf(fp, " cache %s", conf_duration(tb->cache));
 		fputc('\n', fp);
 	}
-	print_tab(fp, "authtab", conf->set.authtab, conf->set.authsrc);
+	print_tab(fp, conf, "authtab", conf->set.authtab, conf->set.authsrc);
 	fputc('\n', fp);
-	print_tab(fp, "usertab", conf->set.usertab, conf->set.usersrc);
+	print_tab(fp, conf, "usertab", conf->set.usertab, conf->set.usersrc);
 	fputc('\n', fp);
 	if (conf->set.authsrc == TABSRC_SYSTEM ||
 	    conf->set.usersrc == TABSRC_SYSTEM) {
@@ -690,7 +717,7 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		}
 	}
 	if (conf->set.route[0] != '\0') {
-		print_tab(fp, "route", conf->set.route, conf->set.routesrc);
+		print_tab(fp, conf, "route", conf->set.route, conf->set.routesrc);
 		fprintf(fp, " pop3 %d imap %d smtp %d\n",
 		    conf->set.route_port[ROUTE_POP3],
 		    conf->set.route_port[ROUTE_IMAP],
@@ -701,7 +728,7 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	(void)quota_spec_format(&lim, buf, sizeof(buf));
 	fprintf(fp, "quota %s\n", buf);
 	if (conf->set.quota.users[0] != '\0') {
-		print_tab(fp, "quota users", conf->set.quota.users,
+		print_tab(fp, conf, "quota users", conf->set.quota.users,
 		    conf->set.quota.userssrc);
 		fputc('\n', fp);
 	}

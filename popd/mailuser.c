@@ -79,7 +79,7 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 	if (users_refused_uid(ui->uid, why, len))
 		return MU_REFUSED;
 	if (settings_maildir(mu->maildir, sizeof(mu->maildir), ui->path,
-	    conf->set.maildir) == -1) {
+	    ui->own ? NULL : conf->set.maildir) == -1) {
 		(void)strlcpy(why, "maildir path too long", len);
 		return MU_REFUSED;
 	}

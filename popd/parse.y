@@ -1157,7 +1157,8 @@ set_table(char *dst, int *src, struct conf_where *w, const char *what,
 
 /*
  * table NAME BACKEND:CONFIG, as in smtpd.conf(5): "file:/path" is an
- * authtab or usertab file, any other backend one of OpenSMTPD's table
+ * authtab or usertab file, "passwd-file:/path" Dovecot's passwd-file
+ * (both at once, and quotas), any other backend one of OpenSMTPD's table
  * programs (TABLEDIR/table-BACKEND, or an absolute path) that the parent
  * runs with CONFIG as its argument.  cache: seconds, -1 for "cache 0".
  */
@@ -1211,18 +1212,18 @@ add_table(const char *name, const char *spec, long long cache, int line)
 		return;
 	} else {
 		memcpy(t->backend, spec, n);
-		if (strcmp(t->backend, "file") != 0 &&
+		if (!conf_table_file(t) &&
 		    snprintf(t->program, sizeof(t->program), "%s/table-%s",
 		    TABLEDIR, t->backend) >= (int)sizeof(t->program))
 			lerror(line, "table %s: program path too long", name);
 	}
-	if (strcmp(t->backend, "file") == 0 && colon[1] != '/')
+	if (conf_table_file(t) && colon[1] != '/')
 		lerror(line, "table %s \"%s\": the file must be an absolute "
 		    "path", name, spec);
 	else if (strlcpy(t->config, colon + 1, sizeof(t->config)) >=
 	    sizeof(t->config))
 		lerror(line, "table %s: path too long", name);
-	else if (strcmp(t->backend, "file") == 0 && cache != 0)
+	else if (conf_table_file(t) && cache != 0)
 		lerror(line, "table %s: a file table has no cache: popd keeps "
 		    "it whole and reads it again on SIGHUP", name);
 	t->cache = cache < 0 ? 0 : cache;

@@ -573,9 +573,9 @@ conf_files(const struct popd_conf *c)
 	if ((files = reallocarray(NULL, n + 4, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
-	if (c->set.authsrc == TABSRC_FILE)
+	if (c->set.authsrc == TABSRC_FILE || c->set.authsrc == TABSRC_PASSWD)
 		files[n++] = c->set.authtab;
-	if (c->set.usersrc == TABSRC_FILE)
+	if (c->set.usersrc == TABSRC_FILE || c->set.usersrc == TABSRC_PASSWD)
 		files[n++] = c->set.usertab;
 	if (conffile != NULL)
 		files[n++] = conffile;

@@ -113,7 +113,8 @@ userquota_find(const char *user, userquota_cb cb, void *arg)
 	const char		*v = NULL;
 
 	if (conf->set.quota.users[0] == '\0' ||
-	    conf->set.quota.userssrc == TABSRC_FILE) {
+	    conf->set.quota.userssrc == TABSRC_FILE ||
+	    conf->set.quota.userssrc == TABSRC_PASSWD) {
 		fw.cb = cb;
 		fw.arg = arg;
 		(void)strlcpy(fw.user, user, sizeof(fw.user));

@@ -165,7 +165,13 @@ users_load(const struct popd_conf *c, struct users *u,
 	int		 userfd = -1, authfd = -1, bad = 0;
 	size_t		 i;
 	ssize_t		 j;
+	int		 userkind, authkind;
 
+	/* Dovecot's passwd-file: each reading takes the columns it needs. */
+	userkind = TABLE_USERS |
+	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
+	authkind = TABLE_AUTH |
+	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	memset(u, 0, sizeof(*u));
 	u->authfd = -1;
 	if (mackey[0] == 0 && mackey[1] == 0)
@@ -177,9 +183,11 @@ users_load(const struct popd_conf *c, struct users *u,
 		return USERS_BADROUTE;
 	/* Each user's quota. */
 	if (set->quota.users[0] != '\0' &&
-	    set->quota.userssrc == TABSRC_FILE &&
-	    table_load(set->quota.users, TABLE_QUOTAS, NULL, NULL,
-	    &u->quotas) == -1) {
+	    (set->quota.userssrc == TABSRC_FILE ||
+	    set->quota.userssrc == TABSRC_PASSWD) &&
+	    table_load(set->quota.users, TABLE_QUOTAS |
+	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
+	    NULL, &u->quotas) == -1) {
 		table_free(&u->routes);
 		return USERS_BADQUOTA;
 	}
@@ -196,28 +204,28 @@ users_load(const struct popd_conf *c, struct users *u,
 		(void)snprintf(authpath, sizeof(authpath), "/dev/fd/%d",
 		    authfd);
 	}
-	if (set->usersrc == TABSRC_FILE)
+	if (set->usersrc == TABSRC_FILE || set->usersrc == TABSRC_PASSWD)
 		userfile = set->usertab;
 	else if (set->usersrc == TABSRC_SYSTEM)
 		userfile = userpath;
-	if (set->authsrc == TABSRC_FILE)
+	if (set->authsrc == TABSRC_FILE || set->authsrc == TABSRC_PASSWD)
 		authfile = set->authtab;
 	else if (set->authsrc == TABSRC_SYSTEM)
 		authfile = authpath;
 
 	if (userfile != NULL) {
-		if (table_load(userfile, TABLE_USERS, user_line,
+		if (table_load(userfile, userkind, user_line,
 		    (void *)userfile, &u->tab) == -1) {
 			/* Without usertab, authtab's lines are checked alone. */
 			bad = USERS_BADUSERTAB | (authfile != NULL &&
-			    table_scan(authfile, TABLE_AUTH, NULL, NULL) == -1 ?
+			    table_scan(authfile, authkind, NULL, NULL) == -1 ?
 			    USERS_BADAUTHTAB : 0);
 			goto done;
 		}
 		u->tabkind = TABLE_USERS;
 	} else if (authfile != NULL) {
 		/* usertab is a database: authtab's names are the index. */
-		if (table_load(authfile, TABLE_AUTH, auth_index_line, NULL,
+		if (table_load(authfile, authkind, auth_index_line, NULL,
 		    &u->tab) == -1) {
 			bad = USERS_BADAUTHTAB;
 			goto done;
@@ -232,7 +240,7 @@ users_load(const struct popd_conf *c, struct users *u,
 		a.u = u;
 		a.old = old;
 		a.changes = changes;
-		if (table_scan(authfile, TABLE_AUTH, auth_line, &a) == -1) {
+		if (table_scan(authfile, authkind, auth_line, &a) == -1) {
 			users_free(u);
 			if (changes != NULL)
 				pwchanges_free(changes);

@@ -750,6 +750,249 @@ test_nul(void)
 	CHECK(empty(&t), "a failed load leaves the table empty");
 }
 
+/* One passwd-file line through table_parse_passwd: 0 and *pl, or -1. */
+static int
+pwline(const char *text, struct passwdline *pl, char *buf, size_t len,
+    char *why, size_t whylen)
+{
+	(void)strlcpy(buf, text, len);
+	why[0] = '\0';
+	return table_parse_passwd(buf, pl, why, whylen);
+}
+
+/* Dovecot's passwd-file lines, cut as db-passwd-file.c cuts them. */
+static void
+test_passwd_parse(void)
+{
+	struct passwdline pl;
+	char		 buf[1024], why[256], val[PATH_MAX + 64];
+
+	/* Dovecot's documented examples, with a crypt hash. */
+	CHECK_INT(pwline("user:" H1 ":1000:1000::/home/user::"
+	    "userdb_mail=maildir:~/Maildir", &pl, buf, sizeof(buf), why,
+	    sizeof(why)), 0);
+	CHECK_STR(pl.name, "user");
+	CHECK_STR(pl.pass, H1);
+	CHECK_STR(pl.uid, "1000");
+	CHECK_STR(pl.gid, "1000");
+	CHECK_STR(pl.home, "/home/user");
+	CHECK_STR(pl.mail, "maildir:~/Maildir");
+	CHECK_INT(pl.has_limit, 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    0);
+	CHECK_STR(val, "1000:1000:=/home/user/Maildir");
+
+	CHECK_INT(pwline("user2@example.com:" H1 ":1001:1001::/home/user2::"
+	    "userdb_quota_rule=*:storage=100M", &pl, buf, sizeof(buf), why,
+	    sizeof(why)), 0);
+	CHECK_STR(pl.name, "user2@example.com");
+	CHECK_INT(pl.has_limit, 1);
+	CHECK_INT(pl.bytes, 100ULL * 1024 * 1024);
+	CHECK_INT(pl.msgs, 0);
+	CHECK_INT(pl.ignored, 0);
+	CHECK(pl.mail == NULL, "mail \"%s\", expected none", pl.mail);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    0);
+	CHECK_STR(val, "1001:1001:/home/user2");
+
+	/* storage without a unit is in kilobytes; a second rule adds. */
+	CHECK_INT(pwline("u3:" H1 ":5:5::/h::userdb_quota_rule=*:storage=1000 "
+	    "userdb_quota_rule2=*:messages=50 userdb_quota_rule3=Trash:ignore "
+	    "userdb_nice=10", &pl, buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(pl.bytes, 1000 * 1024);
+	CHECK_INT(pl.msgs, 50);
+	CHECK_INT(pl.ignored, 2);
+	CHECK_STR(pl.ignored_key, "userdb_quota_rule3");
+	CHECK_INT(pwline("u4:" H1 ":5:5::/h::userdb_quota_rule=*:bytes=512:"
+	    "messages=7", &pl, buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(pl.bytes, 512);
+	CHECK_INT(pl.msgs, 7);
+	/* Relative or per-folder rules are ignored, not misread. */
+	CHECK_INT(pwline("u5:" H1 ":5:5::/h::userdb_quota_rule=*:storage=+10M",
+	    &pl, buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(pl.has_limit, 0);
+	CHECK_INT(pl.ignored, 1);
+	CHECK_INT(pwline("u5:" H1 ":5:5::/h::userdb_quota_rule=*:storage=0",
+	    &pl, buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(pl.has_limit, 1);
+	CHECK_INT(pl.bytes, 0);
+
+	/* Only the name and password: a passdb line, no user info. */
+	CHECK_INT(pwline("alice:" H1, &pl, buf, sizeof(buf), why,
+	    sizeof(why)), 0);
+	CHECK_STR(pl.pass, H1);
+	CHECK_STR(pl.uid, "");
+	CHECK_STR(pl.home, "");
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    -1);
+	CHECK(strstr(why, "no uid") != NULL, "why \"%s\"", why);
+	CHECK_INT(pwline("alice:" H1 ":1000:::/h", &pl, buf, sizeof(buf),
+	    why, sizeof(why)), 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    -1);
+	CHECK(strstr(why, "no gid") != NULL, "why \"%s\"", why);
+	CHECK_INT(pwline("alice:" H1 ":1000:1000", &pl, buf, sizeof(buf),
+	    why, sizeof(why)), 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    -1);
+	CHECK(strstr(why, "no home") != NULL, "why \"%s\"", why);
+	/* Root's ids, as usertab. */
+	CHECK_INT(pwline("r:" H1 ":0:0::/root", &pl, buf, sizeof(buf),
+	    why, sizeof(why)), 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    -1);
+	CHECK(strstr(why, "uid and gid 0") != NULL, "why \"%s\"", why);
+
+	/* The old format: an empty 8th field, then the mail location. */
+	CHECK_INT(pwline("old:" H1 ":7:7::/home/old:::maildir:/var/mail/old:"
+	    "LAYOUT=fs", &pl, buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_STR(pl.mail, "maildir:/var/mail/old:LAYOUT=fs");
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    0);
+	CHECK_STR(val, "7:7:=/var/mail/old");
+	/* userdb_ fields override the columns. */
+	CHECK_INT(pwline("v:" H1 ":::::/bin/false:userdb_uid=8 userdb_gid=9 "
+	    "userdb_home=/srv/v", &pl, buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    0);
+	CHECK_STR(val, "8:9:/srv/v");
+	/* Not a maildir, variables, ~ without a home. */
+	CHECK_INT(pwline("m:" H1 ":8:8::/h::userdb_mail=mdbox:~/mdbox", &pl,
+	    buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    -1);
+	CHECK(strstr(why, "not a maildir") != NULL, "why \"%s\"", why);
+	CHECK_INT(pwline("m:" H1 ":8:8::/h::userdb_mail=maildir:/m/%u", &pl,
+	    buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    -1);
+	CHECK(strstr(why, "variables") != NULL, "why \"%s\"", why);
+	CHECK_INT(pwline("m:" H1 ":8:8::::userdb_mail=maildir:~/Maildir", &pl,
+	    buf, sizeof(buf), why, sizeof(why)), 0);
+	CHECK_INT(table_passwd_user(&pl, val, sizeof(val), why, sizeof(why)),
+	    -1);
+	CHECK(strstr(why, "needs a home") != NULL, "why \"%s\"", why);
+
+	/* What Dovecot would refuse or popd cannot honour. */
+	CHECK_INT(pwline(":" H1, &pl, buf, sizeof(buf), why, sizeof(why)),
+	    -1);
+	CHECK_INT(pwline("n:" H1 ":1:1::/h::nologin=y", &pl, buf, sizeof(buf),
+	    why, sizeof(why)), -1);
+	CHECK(strstr(why, "\"nologin\"") != NULL, "why \"%s\"", why);
+	CHECK_INT(pwline("n:" H1 ":1:1::/h::allow_nets=10.0.0.0/8", &pl, buf,
+	    sizeof(buf), why, sizeof(why)), -1);
+	CHECK_INT(pwline("q:" H1 ":1:1::/h::userdb_quota_rule=*:storage=1Q",
+	    &pl, buf, sizeof(buf), why, sizeof(why)), -1);
+	CHECK(strstr(why, "storage \"1Q\"") != NULL, "why \"%s\"", why);
+	CHECK_INT(pwline("q:" H1 ":1:1::/h::userdb_quota_rule=*:size=1",
+	    &pl, buf, sizeof(buf), why, sizeof(why)), -1);
+	CHECK_INT(pwline("q:" H1 ":1:1::/h::userdb_quota_rule=*:messages=1k",
+	    &pl, buf, sizeof(buf), why, sizeof(why)), -1);
+	CHECK_INT(pwline("q:" H1 ":1:1::/h::userdb_quota_rule=*:storage="
+	    "99999999999999999999", &pl, buf, sizeof(buf), why, sizeof(why)),
+	    -1);
+}
+
+/* Load content as a passwd-file read for kind. */
+static int
+load_passwd(int kind, const char *content, struct table *t, char *path,
+    size_t len)
+{
+	(void)strlcpy(path, mkfile("users", content), len);
+	return load_path(path, kind | TABLE_PASSWD, t);
+}
+
+#define PWFILE								\
+	"# Dovecot's users\n"						\
+	"\n"								\
+	"alice:" H1 ":1000:1000::/home/alice::"				\
+	    "userdb_mail=maildir:~/Maildir userdb_quota_rule=*:storage=1G\n" \
+	"bob@example.com:" H6 ":1001:1002:Bob B:/home/bob:/bin/false\n"	\
+	":ignored:line\n"						\
+	"carol:" H2 ":1003:1003::/home/carol::"				\
+	    "userdb_quota_rule=*:messages=10 userdb_quota_rule2=Trash:ignore\r\n"
+
+/* One file, three readings: hashes, user info, quotas. */
+static void
+test_passwd_load(void)
+{
+	struct table	 t;
+	struct userinfo	 u;
+	char		 path[PATH_MAX];
+
+	CHECK_INT(load_passwd(TABLE_AUTH, PWFILE, &t, path, sizeof(path)), 0);
+	CHECK_INT(t.n, 3);
+	CHECK_STR(table_get(&t, "alice"), H1);
+	CHECK_STR(table_get(&t, "bob@example.com"), H6);
+	CHECK_STR(table_get(&t, "carol"), H2);
+	CHECK_STR(errs, "");
+	table_free(&t);
+
+	CHECK_INT(load_passwd(TABLE_USERS, PWFILE, &t, path, sizeof(path)), 0);
+	CHECK_INT(t.n, 3);
+	CHECK_INT(user(&t, "alice", &u), 1);
+	CHECK_INT(u.uid, 1000);
+	CHECK_STR(u.path, "/home/alice/Maildir");
+	CHECK_INT(u.own, 1);
+	CHECK_INT(user(&t, "bob@example.com", &u), 1);
+	CHECK_INT(u.uid, 1001);
+	CHECK_INT(u.gid, 1002);
+	CHECK_STR(u.path, "/home/bob");
+	CHECK_INT(u.own, 0);
+	/* No hash in the users' reading. */
+	CHECK(memmem(t.buf, t.bufsz, "$2b$", 4) == NULL,
+	    "a hash in the user info");
+	/* The ignored rule, once. */
+	CHECK(strstr(errs, "1 line with extra fields popd ignores (the first "
+	    "on line 6: userdb_quota_rule2)") != NULL, "log \"%s\"", errs);
+	table_free(&t);
+
+	CHECK_INT(load_passwd(TABLE_QUOTAS, PWFILE, &t, path, sizeof(path)),
+	    0);
+	CHECK_INT(t.n, 2);
+	CHECK_STR(table_get(&t, "alice"), "1G");
+	CHECK_STR(table_get(&t, "carol"), "messages 10");
+	CHECK(table_get(&t, "bob@example.com") == NULL, "bob has a quota");
+	table_free(&t);
+
+	/* A bad line: file:line, and the load refused, as authtab's. */
+	CHECK_INT(load_passwd(TABLE_AUTH, "a:" H1 "\nb:{PLAIN}secret\n"
+	    "c\nd::1:1::/d\n", &t, path, sizeof(path)), -1);
+	CHECK(empty(&t), "table not empty");
+	/* The words may change as the hash kinds grow: the line and user. */
+	CHECK_LOGGED(path, 2, "\"b\"");
+	CHECK(strstr(errs, ":3:") == NULL && strstr(errs, ":4:") == NULL,
+	    "no password is no error: %s", errs);
+	CHECK(strstr(errs, "secret") == NULL, "the password logged: %s", errs);
+	/* No password: a user whom no password lets in, as in Dovecot. */
+	CHECK_INT(load_passwd(TABLE_AUTH, "a:" H1 "\nd::1:1::/d\n", &t, path,
+	    sizeof(path)), 0);
+	CHECK_INT(t.n, 1);
+	CHECK(table_get(&t, "d") == NULL, "d has a password");
+	table_free(&t);
+	CHECK_INT(load_passwd(TABLE_USERS, "a:" H1 ":1:1::/a\nb:" H1 "\n"
+	    "c:" H1 ":0:1::/c\nd/x:" H1 ":1:1::/d\n", &t, path, sizeof(path)),
+	    -1);
+	CHECK_LOGGED(path, 2, "user \"b\": no uid");
+	CHECK_LOGGED(path, 3, "user \"c\": uid and gid 0 are refused");
+	CHECK_LOGGED(path, 4, "invalid user name \"d/x\"");
+	/* Only the user info needs the ids: the hashes load. */
+	CHECK_INT(load_passwd(TABLE_AUTH, "a:" H1 ":1:1::/a\nb:" H1 "\n",
+	    &t, path, sizeof(path)), 0);
+	table_free(&t);
+	CHECK_INT(load_passwd(TABLE_QUOTAS, "a:" H1 ":1:1::/a::"
+	    "userdb_quota_rule=*:storage=x\n", &t, path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 1, "quota rule: storage \"x\" is not a number");
+	CHECK_INT(load_passwd(TABLE_AUTH, "a:" H1 "\na:" H2 "\n", &t, path,
+	    sizeof(path)), -1);
+	CHECK_LOGGED(path, 2, "duplicate entry for \"a\" (first on line 1)");
+	CHECK_INT(load_passwd(TABLE_ROUTES, "a:" H1 "\n", &t, path,
+	    sizeof(path)), -1);
+	/* Blanks before '#': not a comment for Dovecot (a user " #"). */
+	CHECK_INT(load_passwd(TABLE_AUTH, " # x:" H1 "\n", &t, path,
+	    sizeof(path)), -1);
+}
+
 int
 main(void)
 {
@@ -770,6 +1013,8 @@ main(void)
 	alarm(10);
 	test_not_regular();
 	test_nul();
+	test_passwd_parse();
+	test_passwd_load();
 	alarm(0);
 	{
 		char	cmd[PATH_MAX + 16];

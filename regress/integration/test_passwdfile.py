@@ -1,0 +1,296 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+"""Dovecot's passwd-file read as it is: "table NAME passwd-file:/path"
+as authtab, usertab and quota users.  A real Dovecot 2.3 serves the same
+file (passdb and userdb passwd-file): the same users log in to both with
+the same passwords, popd takes uid, gid, home, userdb_mail and the
+userdb_quota_rule limit from it without a byte changed, a bad line is
+file:line and refuses the load as authtab's do, and a reload reads an
+edited file."""
+
+import grp
+import os
+import poplib
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
+import popdtest as T  # noqa: E402
+import test_lmtp as L  # noqa: E402  (its helpers; its tests are its own)
+
+USERS = [("alice", "pw1"), ("bob", "pw2"), ("carol", "pw3")]
+SUB = "Maildir"
+# yescrypt of "pw3" (Debian's default for shadow): libxcrypt makes it,
+# Dovecot's CRYPT and popd check it.
+YESCRYPT = ("$y$j9T$F5Jx5fExrKuPp53xLKQ..1$"
+            "eGZhLuxcSCZtEhU7hDuBnwwoTfcAiJfsk7SLEhZHgYD")
+
+
+def sha512_crypt(pw):
+    """A SHA-crypt hash as doveadm pw -s SHA512-CRYPT makes it, prefix
+    cut (this branch reads no {SCHEME} prefix; Dovecot's passwd-file
+    takes a bare crypt string as {CRYPT})."""
+    out = subprocess.run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", pw],
+                         stdout=subprocess.PIPE, check=True, timeout=30)
+    h = out.stdout.decode().strip()
+    T.expect(h.startswith("{SHA512-CRYPT}$6$"), True, "doveadm's hash %s" % h)
+    return h[len("{SHA512-CRYPT}"):]
+
+
+def users_file(srv, bob_hash=None):
+    """The passwd-file of srv's users as a Dovecot site has it: a
+    comment, a blank line, bcrypt, SHA-crypt and yescrypt hashes, a
+    gecos and a shell, a quota rule (and a Trash rule popd ignores), and
+    carol's maildir from userdb_mail rather than mail_location."""
+    def ids(u):
+        return srv.uid(u), srv.gid(u)
+    if bob_hash is None:
+        bob_hash = sha512_crypt("pw2")
+    return ("# /etc/dovecot/users\n"
+            "\n"
+            "alice:%s:%d:%d::%s::userdb_quota_rule=*:storage=10K "
+            "userdb_quota_rule2=Trash:ignore\n"
+            "bob:%s:%d:%d:Bob B:%s:/bin/false:\n"
+            "carol:%s:%d:%d::%s::userdb_mail=maildir:~/Other\n"
+            % ((T.make_hash("pw1"),) + ids("alice") +
+               (srv.users["alice"]["home"],) +
+               (bob_hash,) + ids("bob") + (srv.users["bob"]["home"],) +
+               (YESCRYPT,) + ids("carol") + (srv.users["carol"]["home"],)))
+
+
+def setup(srv, text, extra=""):
+    """Write text as srv's passwd-file (srv.pwfile) and configure popd
+    to read it for passwords, users and quotas."""
+    srv.pwfile = os.path.join(srv.tmpdir, "dovecot-users")
+    with open(srv.pwfile, "w") as f:
+        f.write(text)
+    # As Debian's /etc/dovecot/users: Dovecot's auth process reads it as
+    # the dovecot user, popd as root.
+    try:
+        os.chown(srv.pwfile, 0, grp.getgrnam("dovecot").gr_gid)
+    except KeyError:
+        pass
+    os.chmod(srv.pwfile, 0o640)
+    srv.tables = ('table dovecot "passwd-file:%s"\n'
+                  "authtab <dovecot>\nusertab <dovecot>" % srv.pwfile)
+    srv.conf_extra = extra
+
+
+def other_maildir(srv):
+    """carol's ~/Other, the maildir her userdb_mail names, with one
+    message in new/."""
+    md = os.path.join(srv.users["carol"]["home"], "Other")
+    for d in ("", "tmp", "new", "cur"):
+        os.makedirs(os.path.join(md, d), 0o700, exist_ok=True)
+        os.chown(os.path.join(md, d), srv.uid("carol"), srv.gid("carol"))
+    path = os.path.join(md, "new", "1700000000.other.test")
+    with open(path, "wb") as f:
+        f.write(b"Subject: in Other\r\n\r\ncarol's own maildir\r\n")
+    os.chown(path, srv.uid("carol"), srv.gid("carol"))
+    return md
+
+
+def bodies(port, user, pw):
+    """[(size, message)] of user's maildrop on the POP3 server at port."""
+    p = poplib.POP3_SSL(T.HOST, port, context=T.client_ctx(), timeout=30)
+    p.user(user)
+    p.pass_(pw)
+    out = []
+    for ln in p.list()[1]:
+        n, size = ln.split()
+        out.append((int(size), b"\r\n".join(p.retr(int(n))[1])))
+    p.quit()
+    return sorted(out)
+
+
+def refused(port, user, pw):
+    """The server at port refuses user's pw: its -ERR line."""
+    p = poplib.POP3_SSL(T.HOST, port, context=T.client_ctx(), timeout=30)
+    try:
+        p.user(user)
+        p.pass_(pw)
+    except poplib.error_proto as e:
+        return e.args[0].decode()
+    finally:
+        p.close()
+    raise AssertionError("%s logged in with %r" % (user, pw))
+
+
+def dovecot_on(dovecot, srv):
+    """A Dovecot whose passdb and userdb are srv's passwd-file, unprefixed
+    hashes as {CRYPT} (its default)."""
+    d = T.Dovecot(dovecot, srv)
+    conf = open(d.conf).read()
+    conf = conf.replace("args = scheme=BLF-CRYPT %s/passwd" % d.dir,
+                        "args = %s" % srv.pwfile)
+    conf = conf.replace("args = %s/passwd" % d.dir, "args = %s" % srv.pwfile)
+    T.expect(conf.count(srv.pwfile), 2, "passdb and userdb on the file")
+    d.write("dovecot.conf", conf)
+    return d
+
+
+def popd_n(srv):
+    """popd -n on srv's configuration: (exit status, output)."""
+    if srv.port is None:
+        srv.port = T.free_port()
+    text, _ = srv.config()
+    with open(srv.conffile, "w") as f:
+        f.write(text)
+    r = subprocess.run([T.POPD, "-n", "-v", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+@T.test(start=False, users=USERS, subdir=SUB, timeout=120)
+def dovecot_and_popd_same_file(srv):
+    """Dovecot and popd on one passwd-file, unchanged: every user logs
+    in to both with the same password (bcrypt, SHA-crypt, yescrypt) and
+    sees the same messages, carol in the maildir of her userdb_mail; a
+    wrong password fails on both; the Trash rule is logged once."""
+    dovecot = T.need_dovecot()
+    setup(srv, users_file(srv))
+    before = open(srv.pwfile, "rb").read()
+    for u, _ in USERS:
+        srv.deliver(u, "Subject: to %s\r\n\r\nhello %s\r\n" % (u, u))
+    other_maildir(srv)
+    srv.start()
+    with dovecot_on(dovecot, srv) as d:
+        for u, pw in USERS:
+            theirs = bodies(d.port, u, pw)
+            ours = bodies(srv.port, u, pw)
+            T.expect(ours, theirs, "%s: popd's maildrop is Dovecot's" % u)
+            T.expect(len(ours), 1, "%s: one message" % u)
+            T.expect(refused(d.port, u, pw + "x").startswith("-ERR"), True,
+                     "Dovecot refuses a wrong password")
+            T.expect_true("-ERR [AUTH]" in refused(srv.port, u, pw + "x"),
+                          "popd refuses a wrong password", u)
+        T.expect_true(b"carol's own maildir" in
+                      bodies(srv.port, "carol", "pw3")[0][1],
+                      "carol's maildir is userdb_mail's ~/Other")
+    T.expect(open(srv.pwfile, "rb").read(), before, "the file unchanged")
+    log = srv.log()
+    T.expect(log.count("with extra fields popd ignores"), 1,
+             "the ignored rule logged once: %s" % log)
+    srv.wait_log("%s: 1 line with extra fields popd ignores (the first on "
+                 "line 3: userdb_quota_rule2)" % srv.pwfile)
+    # popd -n -v prints the table form back.
+    rc, out = popd_n(srv)
+    T.expect(rc, 0, "popd -n: %s" % out)
+    T.expect_true("authtab <dovecot>" in out and "usertab <dovecot>" in out,
+                  "popd -n -v prints the table's name", out)
+
+
+@T.test(start=False, users=USERS, subdir=SUB, timeout=60)
+def quota_rule_at_lmtp(srv):
+    """quota users <dovecot>: alice's userdb_quota_rule=*:storage=10K
+    refuses her at RCPT once she holds 12000 bytes, LMTP's own answer;
+    bob has no rule (the default, none) and gets the message, written
+    with the uid and gid of his line into his home's Maildir."""
+    setup(srv, users_file(srv, bob_hash=T.make_hash("pw2")))
+    srv.deliver("alice", "Subject: big\r\n\r\n" + "x" * 12000 + "\r\n")
+    L.lmtp_conf(srv, "quota users <dovecot>\n")
+    srv.start()
+    T.wait_for(lambda: os.path.exists(srv.sock), what="the lmtp socket")
+    c = L.Lmtp(srv)
+    rr, dr = c.transaction(["alice@popd.test", "bob@popd.test"], L.msg(1))
+    T.expect(rr, [(552, "552 5.2.2 <alice@popd.test> mailbox full: over "
+                   "quota"), (250, "250 2.1.5 ok")], "RCPT replies")
+    T.expect([x[0] for x in dr], [250], "bob's DATA")
+    new = srv.files("bob", "new")
+    T.expect(len(new), 1, "bob's message")
+    st = os.stat(os.path.join(srv.maildir("bob"), "new", new[0]))
+    T.expect((st.st_uid, st.st_gid), (srv.uid("bob"), srv.gid("bob")),
+             "written as bob's uid:gid from the file")
+    rc, out, _ = srv.popctl("show", "quota", "alice")
+    T.expect_true("limit 10240 bytes" in out, "show quota alice", out)
+
+
+@T.test(start=False, users=USERS, subdir=SUB, timeout=60)
+def bad_line_and_reload(srv):
+    """A reload of an edited file: with a bad line it is refused
+    (file:line, the old passwords go on), as authtab's; once fixed,
+    bob's new password works and his old one no longer does."""
+    setup(srv, users_file(srv, bob_hash=T.make_hash("pw2")))
+    srv.start()
+    srv.pop("bob", "pw2").quit()
+    good = users_file(srv, bob_hash=T.make_hash("new2"))
+    with open(srv.pwfile, "w") as f:
+        f.write(good + "dave:{PLAIN}secret:1:1::/x\n")
+    srv.reload()
+    # Whatever the words for a {PLAIN} password (the hash kinds may grow),
+    # the line is named, with its user.
+    log = srv.wait_log("%s:6: " % srv.pwfile)
+    T.expect_true('%s:6: "dave"' % srv.pwfile in log or
+                  '%s:6: user "dave"' % srv.pwfile in log,
+                  "file:line names dave", log)
+    T.expect_true("secret" not in srv.log(), "the password not logged")
+    srv.pop("bob", "pw2").quit()
+    with open(srv.pwfile, "w") as f:
+        f.write(good)
+    srv.reload()
+    T.wait_for(lambda: T.try_pop(srv, "bob", "new2"), 10,
+               "bob's new password after the reload").quit()
+    T.expect_true("-ERR [AUTH]" in refused(srv.port, "bob", "pw2"),
+                  "bob's old password refused")
+
+
+@T.test(start=False, users=USERS, subdir=SUB)
+def refused_lines(srv):
+    """popd -n names each line it cannot take, file:line: no uid (popd
+    reads no userdb defaults), root's ids, a password field that
+    restricts logins, a mail location that is no maildir; a line without
+    user info is fine when the file is only the authtab; a passwd-file
+    is no route table."""
+    h = T.make_hash("pw")
+    setup(srv, "alice:%s\n"
+          "bob:%s:0:0::/root\n"
+          "carol:%s:5:5::/h::nologin=y\n"
+          "dave:%s:5:5::/h::userdb_mail=mdbox:~/mdbox\n" % (h, h, h, h))
+    rc, out = popd_n(srv)
+    T.expect(rc != 0, True, "popd -n refuses the file: %s" % out)
+    for want in ('%s:1: user "alice": no uid' % srv.pwfile,
+                 '%s:2: user "bob": uid and gid 0 are refused' % srv.pwfile,
+                 '%s:3: user "carol": popd does not do what the field '
+                 '"nologin" says' % srv.pwfile,
+                 '%s:4: user "dave": mail location "mdbox:~/mdbox" is not '
+                 'a maildir' % srv.pwfile):
+        T.expect_true(want in out, "reported", (want, out))
+    # Only the passwords from it: alice's line is enough.
+    setup(srv, "".join("%s:%s\n" % (u, T.make_hash(pw)) for u, pw in USERS))
+    srv.tables = ('table dovecot "passwd-file:%s"\nauthtab <dovecot>\n'
+                  'usertab "%s"' % (srv.pwfile, srv.usertab))
+    rc, out = popd_n(srv)
+    T.expect(rc, 0, "a passdb-only file as authtab: %s" % out)
+    srv.tables += "\nroute <dovecot>"
+    rc, out = popd_n(srv)
+    T.expect_true(rc != 0 and "route <dovecot>: a passwd-file has no routes"
+                  in out, "no routes from a passwd-file", out)
+    # As a file table: an absolute path, and no cache.
+    srv.tables = ('table d1 "passwd-file:etc/users"\n'
+                  'table d2 "passwd-file:%s" cache 10s\n'
+                  'authtab "%s"\nusertab "%s"'
+                  % (srv.pwfile, srv.authtab, srv.usertab))
+    rc, out = popd_n(srv)
+    T.expect_true(rc != 0 and 'table d1 "passwd-file:etc/users": the file '
+                  'must be an absolute path' in out and
+                  "table d2: a file table has no cache" in out,
+                  "a passwd-file is a file table", out)
+
+
+if __name__ == "__main__":
+    T.main()
