@@ -188,6 +188,7 @@ def mail_user_stopping_spawns_cannot_freeze_root(srv):
     stoppers = [subprocess.Popen([prog, "300"], preexec_fn=drop)
                 for _ in range(os.cpu_count() or 2)]
     logins = stuck = 0
+    answers = {}
     t0 = time.monotonic()
     try:
         for i in range(LOGINS):
@@ -202,7 +203,7 @@ def mail_user_stopping_spawns_cannot_freeze_root(srv):
                 answered = False
                 for _ in range(150):
                     try:
-                        r.line()
+                        answer = r.line()
                         answered = True
                         break
                     except TimeoutError:
@@ -213,10 +214,15 @@ def mail_user_stopping_spawns_cannot_freeze_root(srv):
                             if name == "wrkrpop"]
                     for pid in mine:
                         os.kill(pid, signal.SIGKILL)
+                    # Reaped, her maildrop free: the next login spawns.
+                    for pid in mine:
+                        T.wait_for(lambda: not os.path.exists(
+                            "/proc/%d" % pid), 10, "wrkrpop %d reaped" % pid)
                     if mine:
                         break
                 if answered:
                     logins += 1
+                    answers[answer[:12]] = answers.get(answer[:12], 0) + 1
                 else:
                     stuck += 1
                 r.abort()
@@ -241,8 +247,8 @@ def mail_user_stopping_spawns_cannot_freeze_root(srv):
             os.kill(pid, signal.SIGKILL)
         subprocess.run(["rm", "-rf", tmp])
     T.expect(caught, [], "mail user's processes stopped before their exec")
-    print("# %d logins answered, %d stopped after their exec, in %.0f s"
-          % (logins, stuck, time.monotonic() - t0))
+    print("# %d logins answered (%r), %d stopped after their exec, in "
+          "%.0f s" % (logins, answers, stuck, time.monotonic() - t0))
     srv.proc.send_signal(signal.SIGTERM)
     try:
         srv.proc.wait(10)
