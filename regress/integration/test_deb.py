@@ -755,8 +755,9 @@ def check_unit_confined(c):
                   if ":" in ln)
     T.expect(fields["NoNewPrivs"].strip(), "1", "NoNewPrivileges")
     # CAP_CHOWN 0, DAC_OVERRIDE 1, DAC_READ_SEARCH 2, KILL 5, SETGID 6,
-    # SETUID 7, NET_BIND_SERVICE 10, SYS_CHROOT 18.
-    want = sum(1 << b for b in (0, 1, 2, 5, 6, 7, 10, 18))
+    # SETUID 7, SETPCAP 8 (child.c's SECBIT_NOROOT), NET_BIND_SERVICE 10,
+    # SYS_CHROOT 18.
+    want = sum(1 << b for b in (0, 1, 2, 5, 6, 7, 8, 10, 18))
     T.expect(int(fields["CapBnd"], 16), want, "the capability bounding set")
     log = c.run(["journalctl", "-u", "popd", "--no-pager", "-o", "cat"],
                 "journalctl -u popd")
