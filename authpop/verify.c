@@ -78,15 +78,17 @@ void
 verify_load(void)
 {
 	char	sysauth[32];
+	int	authkind = TABLE_AUTH | (set.weak_hashes ? TABLE_WEAK : 0);
 
 	if (set.authsrc == TABSRC_SYSTEM) {
 		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
 		    POPD_CONF_FD);
-		if (table_load(sysauth, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+		if (table_load(sysauth, authkind, NULL, NULL, &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
 	} else if (set.authsrc == TABSRC_FILE &&
-	    table_load(set.authtab, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+	    table_load(set.authtab, authkind, NULL,
+	    NULL, &authtab) == -1)
 		exit(1);
 
 	if (set.ticket_key[0] != '\0' && ticket_init(set.ticket_key) == -1)

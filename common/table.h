@@ -31,6 +31,7 @@
 #define TABLE_ROUTES	3	/* name or domain -> IP address: route */
 #define TABLE_QUOTAS	4	/* name -> SIZE [messages N]: quota users */
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
+#define TABLE_WEAK	0x20	/* TABLE_AUTH: weak hashes too (weak-hashes) */
 
 /*
  * A loaded table costs what its file costs: the records ("name\0value\0",

@@ -163,6 +163,8 @@ users_load(const struct popd_conf *c, struct users *u,
 	char		 userpath[32], authpath[32];
 	const char	*userfile = NULL, *authfile = NULL;
 	int		 userfd = -1, authfd = -1, bad = 0;
+	int		 authkind = TABLE_AUTH |
+			    (set->weak_hashes ? TABLE_WEAK : 0);
 	size_t		 i;
 	ssize_t		 j;
 
@@ -210,14 +212,14 @@ users_load(const struct popd_conf *c, struct users *u,
 		    (void *)userfile, &u->tab) == -1) {
 			/* Without usertab, authtab's lines are checked alone. */
 			bad = USERS_BADUSERTAB | (authfile != NULL &&
-			    table_scan(authfile, TABLE_AUTH, NULL, NULL) == -1 ?
+			    table_scan(authfile, authkind, NULL, NULL) == -1 ?
 			    USERS_BADAUTHTAB : 0);
 			goto done;
 		}
 		u->tabkind = TABLE_USERS;
 	} else if (authfile != NULL) {
 		/* usertab is a database: authtab's names are the index. */
-		if (table_load(authfile, TABLE_AUTH, auth_index_line, NULL,
+		if (table_load(authfile, authkind, auth_index_line, NULL,
 		    &u->tab) == -1) {
 			bad = USERS_BADAUTHTAB;
 			goto done;
@@ -232,7 +234,7 @@ users_load(const struct popd_conf *c, struct users *u,
 		a.u = u;
 		a.old = old;
 		a.changes = changes;
-		if (table_scan(authfile, TABLE_AUTH, auth_line, &a) == -1) {
+		if (table_scan(authfile, authkind, auth_line, &a) == -1) {
 			users_free(u);
 			if (changes != NULL)
 				pwchanges_free(changes);
