@@ -100,7 +100,7 @@ DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
 DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
-		compat/compat.o
+		compat/compat.o common/pwscheme.o
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o popd/control_cmd.o common/addr.o
 

@@ -492,7 +492,7 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 	}
 	if (ph.flags & PWS_PLAIN) {
 		(void)snprintf(why, whylen, "a {%s} password in clear: "
-		    "\"popdpass -c\" turns such lines into bcrypt hashes",
+		    "\"popdpass -P\" turns such lines into bcrypt hashes",
 		    name);
 		return -1;
 	}

@@ -208,7 +208,7 @@ main(void)
 			CHECK(strstr(why, "reset the user's password") != NULL,
 			    "%s: why: %s", plain[i].hash, why);
 		else
-			CHECK(strstr(why, "popdpass -c") != NULL,
+			CHECK(strstr(why, "popdpass -P") != NULL,
 			    "%s: why: %s", plain[i].hash, why);
 		/* Never the value in a message. */
 		CHECK(strstr(why, "horse") == NULL &&

@@ -322,7 +322,7 @@ test_authtab(void)
 	CHECK_INT(load(TABLE_AUTH | TABLE_WEAK, "alice {PLAIN}hunter2secret\n",
 	    &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "\"alice\" has a {PLAIN} password in clear: "
-	    "\"popdpass -c\" turns such lines into bcrypt hashes");
+	    "\"popdpass -P\" turns such lines into bcrypt hashes");
 	CHECK(strstr(errs, "hunter2secret") == NULL,
 	    "the bad value must not be logged: got \"%s\"", errs);
 	CHECK_INT(load(TABLE_AUTH, "bob {CRAM-MD5}5350280f85bc507e6b49c9eee8"

@@ -286,7 +286,7 @@ test_answer(void)
 		    "RW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEp"
 		    "lY=", NULL, NULL },
 		{ "Dovecot's PLAIN", TAPI_OK, 1, "alice:{PLAIN}hunter2", 0,
-		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "popdpass -c",
+		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "popdpass -P",
 		    "hunter2" },
 		{ "Dovecot's CRAM-MD5", TAPI_OK, 1, "alice:{CRAM-MD5}5350280f8"
 		    "5bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c", 0,
