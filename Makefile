@@ -340,6 +340,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
 		regress/fuzz/fuzz_popcache \
 		regress/fuzz/fuzz_oldids \
+		regress/fuzz/fuzz_pwscheme \
 		regress/fuzz/fuzz_crlf \
 		regress/fuzz/fuzz_maildir \
 		regress/fuzz/fuzz_msg \
@@ -407,6 +408,13 @@ FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c \
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
 	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
+			regress/fuzz/logstub.c
+regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pwscheme.c \
+	    ${FUZZ_PWSCHEME_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
+	    ${ARGON2_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}

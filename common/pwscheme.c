@@ -208,7 +208,6 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 			goto bad;
 		return 0;
 	case PWM_DIGEST:
-		ph->dlen = pwscheme_dlen(s->digest);
 		/* Dovecot's MD5: md5crypt, else an MD5 digest. */
 		if (strcasecmp(s->name, "MD5") == 0 &&
 		    strncmp(body, "$1$", 3) == 0) {
@@ -217,6 +216,7 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 			ph->crypt = body;
 			return 0;
 		}
+		ph->dlen = pwscheme_dlen(s->digest);
 		if (!(given = enc != ENC_DEFAULT))
 			enc = s->digest == PWD_MD5 &&
 			    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
@@ -470,8 +470,15 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 	if (kind != NULL)
 		*kind = "";
 	if (pwscheme_parse(h, &ph) == -1) {
+		/*
+		 * Name the scheme only if it looks like one, in capitals
+		 * as Dovecot writes them: a password in clear might start
+		 * with a '{'.
+		 */
 		if (h[0] == '{' && strchr(h, '}') != NULL &&
-		    strchr(h, '}') - h < 32)
+		    strchr(h, '}') - h < 32 && strchr(h, '}') - h > 1 &&
+		    strspn(h + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+		    (size_t)(strchr(h, '}') - h - 1))
 			(void)snprintf(why, whylen, "a hash of kind %.*s "
 			    "that popd does not read, or a malformed one",
 			    (int)(strchr(h, '}') - h + 1), h);
