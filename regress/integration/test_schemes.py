@@ -77,12 +77,37 @@ def hashlib_pbkdf2(pw):
     return "{PBKDF2}$1$%s$3000$%s" % (salt, key.hex())
 
 
+def argon2_lanes(pw, lanes=2):
+    """An argon2id hash of several lanes, as PHP's password_hash makes
+    with "threads" above 1 (libsodium, and so doveadm, makes 1 only):
+    from libargon2 itself, which authpop then runs with threads."""
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("argon2") or "libargon2.so.1"
+    lib = ctypes.CDLL(name)
+    sz, u32, cp = ctypes.c_size_t, ctypes.c_uint32, ctypes.c_char_p
+    lib.argon2_hash.argtypes = (u32, u32, u32, cp, sz, cp, sz,
+                                ctypes.c_void_p, sz, cp, sz, ctypes.c_int,
+                                ctypes.c_int)
+    out = ctypes.create_string_buffer(256)
+    salt = os.urandom(16)
+    # argon2_hash(t, m, p, pwd, pwdlen, salt, saltlen, hash, hashlen,
+    #             encoded, encodedlen, Argon2_id, ARGON2_VERSION_13)
+    r = lib.argon2_hash(2, 8192, lanes, pw.encode(), len(pw.encode()),
+                        salt, len(salt), None, 32, out, len(out), 2, 0x13)
+    T.expect(r, 0, "argon2_hash")
+    h = out.value.decode()
+    T.expect_true(",p=%d$" % lanes in h, "argon2id of %d lanes" % lanes, h)
+    return h
+
+
 def strong_hashes():
     """user -> hash of every kind that loads without weak-hashes."""
     h = {user: doveadm(s) for user, s in STRONG}
     # Bare: PHP's password_hash writes argon2 without a prefix.
     h["b-argon2id"] = doveadm("ARGON2ID")[len("{ARGON2ID}"):]
     h["b-argon2i"] = doveadm("ARGON2I")[len("{ARGON2I}"):]
+    h["b-argon2id-p2"] = argon2_lanes(PASSWORD)
     h["h-ssha512"] = hashlib_ssha512(PASSWORD)
     h["h-pbkdf2"] = hashlib_pbkdf2(PASSWORD)
     return h
