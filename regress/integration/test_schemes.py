@@ -34,7 +34,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 import popdtest as T  # noqa: E402
+import test_tables as TT  # noqa: E402  (its table backend helpers)
 
 PASSWORD = "correct horse battery"
 
@@ -294,6 +296,71 @@ def same_failure_time_every_kind(srv):
     T.expect_true(hi <= lo * 1.2, "medians within 20%% of each other", med)
     T.expect_true(lo > 0.03, "failure replies wait for the slowest hash",
                   med)
+
+
+@T.test(start=False, timeout=120)
+def table_backend_kinds(srv):
+    """Credentials from an OpenSMTPD table backend (regress/tablefake.py
+    as table-mysql or table-ldap would answer): an {SSHA512} logs in; a
+    weak {SHA} or a {PLAIN} answer is never a wrong password but
+    [SYS/TEMP], with a log line naming the table, the user and why; with
+    weak-hashes yes the weak one logs in, the plain one still not."""
+    ui = TT.userinfo(srv, "alice")
+    TT.fake_tables(srv, {
+        "strong": {"hash": doveadm("SSHA512"), "userinfo": ui},
+        "weak": {"hash": doveadm("SHA"), "userinfo": ui},
+        "plain": {"hash": "{PLAIN}" + PASSWORD, "userinfo": ui}})
+    srv.start()
+    reply, _ = pass_reply(srv, "strong", PASSWORD)
+    T.expect(reply[:3], b"+OK", "{SSHA512} from the table")
+    for user, why in (("weak", 'table users: the credentials of "weak": '
+                       'a weak {SHA} hash, read only with "weak-hashes '
+                       'yes" in popd.conf'),
+                      ("plain", 'table users: the credentials of "plain": '
+                       'a {PLAIN} password in clear: "popdpass -P" turns '
+                       'such lines into bcrypt hashes')):
+        mark = len(srv.log())
+        reply, _ = pass_reply(srv, user, PASSWORD)
+        T.expect(reply, TT.TEMP + b"cannot check passwords now, try again "
+                 b"later", "the answer for " + user)
+        T.wait_for(lambda: why in srv.log()[mark:], 5, why)
+    T.expect_true(PASSWORD not in srv.log(), "no password in the log")
+    srv.stop()
+    srv.conf_extra = "weak-hashes yes"
+    srv.start()
+    reply, _ = pass_reply(srv, "weak", PASSWORD)
+    T.expect(reply[:3], b"+OK", "{SHA} from the table with weak-hashes")
+    reply, _ = pass_reply(srv, "plain", PASSWORD)
+    T.expect(reply[:16], TT.TEMP, "{PLAIN} from the table, weak-hashes")
+
+
+@T.test(start=False, subdir="Maildir", timeout=120)
+def system_md5crypt(srv):
+    """A system account whose shadow hash is md5crypt (chpasswd -c MD5):
+    left out, said in the log, without weak-hashes; logs in with it."""
+    T.need_root()
+    lo, hi = TT.SYS_RANGE
+    with TT.SystemUsers(srv) as su:
+        su.add("popdsys-md5", "md5-pw", TT.free_uid(lo, hi), method="MD5")
+        su.add("popdsys-y", "yes-pw", TT.free_uid(lo, hi))
+        T.expect(su.shadow("popdsys-md5")[:3], "$1$", "chpasswd -c MD5")
+        srv.tables = ("authtab system\nusertab system\nsystem uid %d-%d"
+                      % (lo, hi))
+        srv.start()
+        srv.wait_log('authtab system: user popdsys-md5: a weak md5crypt '
+                     'hash, read only with "weak-hashes yes" in popd.conf: '
+                     'no login')
+        reply, _ = pass_reply(srv, "popdsys-md5", "md5-pw")
+        T.expect(reply[:12], b"-ERR [AUTH] ", "md5crypt without the setting")
+        TT.logs_in(srv, "popdsys-y", "yes-pw", "yescrypt beside it")
+        srv.stop()
+        srv.conf_extra = "weak-hashes yes"
+        srv.start()
+        TT.logs_in(srv, "popdsys-md5", "md5-pw", "md5crypt, weak-hashes yes")
+        rc, out = check(srv, "-v")
+        T.expect_true("authtab: popdsys-md5 has a weak md5crypt hash" in
+                      out, "popd -n -v names the system user", out)
+        srv.stop()
 
 
 @T.test(start=False, timeout=120)
