@@ -187,8 +187,8 @@ TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o ${LDLIBS}
-TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/settings.o common/util.o common/log.o \
-			compat/compat.o
+TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/settings.o \
+			common/util.o common/log.o compat/compat.o
 regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
 	    ${LDLIBS}
@@ -358,11 +358,13 @@ FUZZ_RUNS?=	10000000
 regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
 	    common/pop3.c ${PKG_LIBS}
-regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c common/pwscheme.c \
+regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
+    common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
-	    common/table.c common/pwscheme.c common/settings.c common/util.c compat/compat.c \
+	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
@@ -384,11 +386,13 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
 	    popd/listener_proxy.c common/addr.c ${PKG_LIBS}
-regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c common/pwscheme.c \
+regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
+    common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
-	    common/table.c common/pwscheme.c common/settings.c common/util.c compat/compat.c \
+	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
     authpop/http.h common/addr.c ${HDRS}
@@ -455,7 +459,7 @@ regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
 	    authpop/nginx.c authpop/http.c authpop/ticket.c \
 	    authpop/logincache.c authpop/scheme.c ${FUZZ_ROLE_SRCS} \
-	    -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} ${CRYPT_LIBS} ${MD_LIBS} \
+	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
 	    ${ARGON2_LIBS}
 
 fuzz: ${FUZZ_PROGS}

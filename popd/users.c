@@ -341,7 +341,7 @@ kind_line(void *arg, char *name, char *hash, size_t lineno)
 	explicit_bzero(&ph, sizeof(ph));
 	if (k->fp != NULL) {
 		if (weak)
-			fprintf(k->fp, "authtab: %s has a weak %s hash\n", name,
+			fprintf(k->fp, "# authtab: %s has a weak %s hash\n", name,
 			    kind);
 		return 0;
 	}
@@ -363,7 +363,8 @@ kind_line(void *arg, char *name, char *hash, size_t lineno)
 /*
  * popd -nv: how many users of authtab (a file, or the system's accounts)
  * have each kind of hash, and which have weak ones, to reset before
- * weak-hashes is turned off.  A database's table is not listed.
+ * weak-hashes is turned off.  A database's table is not listed.  As
+ * comments: what -nv prints stays a configuration popd reads.
  */
 void
 users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
@@ -383,13 +384,13 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 	memset(&k, 0, sizeof(k));
 	(void)table_scan(file, TABLE_AUTH | TABLE_WEAK | TABLE_QUIET,
 	    kind_line, &k);
-	fprintf(fp, "authtab: %zu user%s\n", k.users, k.users == 1 ? "" :
+	fprintf(fp, "# authtab: %zu user%s\n", k.users, k.users == 1 ? "" :
 	    "s");
 	for (i = 0; i < k.nkinds; i++)
-		fprintf(fp, "authtab: %zu %s%s\n", k.counts[i], k.names[i],
+		fprintf(fp, "# authtab: %zu %s%s\n", k.counts[i], k.names[i],
 		    k.weak[i] ? " (weak)" : "");
 	if (k.other > 0)
-		fprintf(fp, "authtab: %zu of other kinds\n", k.other);
+		fprintf(fp, "# authtab: %zu of other kinds\n", k.other);
 	k.fp = fp;
 	(void)table_scan(file, TABLE_AUTH | TABLE_WEAK | TABLE_QUIET,
 	    kind_line, &k);
