@@ -324,7 +324,8 @@ regress/clockshift.so: regress/clockshift.c
 # The sandbox proof: links the real sandbox.c (regress/sandbox/sbtest.c).
 SANDBOX_TEST=	regress/sandbox/sbtest
 regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/sandbox/sbtest.o ${COMMON_OBJS} ${LDLIBS}
+	${CC} ${LDFLAGS} -o $@ regress/sandbox/sbtest.o ${COMMON_OBJS} ${LDLIBS} \
+	    ${ARGON2_LIBS}
 regress/sandbox/sbtest.o: ${HDRS}
 
 # libFuzzer targets for the parsers of untrusted bytes (clang only).

@@ -95,6 +95,9 @@ verify_load(void)
 		exit(1);
 
 	logincache_init(set.login_cache, set.limit.login_cache);
+	/* libargon2's threads end with pthread_exit: glibc's libgcc_s. */
+	if (compat_threads_ready() == -1)
+		fatal("a thread before the chroot");
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init(&authtab);
 	slowest = slowest_check(&authtab);

@@ -304,15 +304,24 @@ def table_backend_kinds(srv):
     as table-mysql or table-ldap would answer): an {SSHA512} logs in; a
     weak {SHA} or a {PLAIN} answer is never a wrong password but
     [SYS/TEMP], with a log line naming the table, the user and why; with
-    weak-hashes yes the weak one logs in, the plain one still not."""
+    weak-hashes yes the weak one logs in, the plain one still not.  An
+    argon2id of two lanes, the first authpop meets (none in a file to
+    time at start), logs in."""
     ui = TT.userinfo(srv, "alice")
     TT.fake_tables(srv, {
         "strong": {"hash": doveadm("SSHA512"), "userinfo": ui},
+        "lanes": {"hash": argon2_lanes(PASSWORD), "userinfo": ui},
         "weak": {"hash": doveadm("SHA"), "userinfo": ui},
         "plain": {"hash": "{PLAIN}" + PASSWORD, "userinfo": ui}})
     srv.start()
     reply, _ = pass_reply(srv, "strong", PASSWORD)
     T.expect(reply[:3], b"+OK", "{SSHA512} from the table")
+    # Its first argon2 of two lanes, long after the chroot and sandbox:
+    # libargon2's threads end with pthread_exit, which needs libgcc_s.
+    reply, _ = pass_reply(srv, "lanes", PASSWORD)
+    T.expect(reply[:3], b"+OK", "argon2id of two lanes from the table")
+    T.expect_true("authpop" not in "".join(srv.crashes()),
+                  "authpop alive", srv.log_tail())
     for user, why in (("weak", 'table users: the credentials of "weak": '
                        'a weak {SHA} hash, read only with "weak-hashes '
                        'yes" in popd.conf'),
