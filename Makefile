@@ -323,9 +323,11 @@ regress/clockshift.so: regress/clockshift.c
 
 # The sandbox proof: links the real sandbox.c (regress/sandbox/sbtest.c).
 SANDBOX_TEST=	regress/sandbox/sbtest
-regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/sandbox/sbtest.o ${COMMON_OBJS} ${LDLIBS} \
-	    ${ARGON2_LIBS}
+# authpop's hash checks (scheme.c) for its argon2 case.
+regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS} \
+    authpop/scheme.o
+	${CC} ${LDFLAGS} -o $@ regress/sandbox/sbtest.o ${COMMON_OBJS} \
+	    authpop/scheme.o ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
 regress/sandbox/sbtest.o: ${HDRS}
 
 # libFuzzer targets for the parsers of untrusted bytes (clang only).

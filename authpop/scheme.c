@@ -30,6 +30,7 @@
 #include <argon2.h>
 #include <errno.h>
 #include <md5.h>
+#include <pthread.h>
 #include <sha1.h>
 #include <sha2.h>
 #include <stdint.h>
@@ -221,4 +222,27 @@ pwscheme_check(const char *pass, const char *hash)
 	explicit_bzero(&ph, sizeof(ph));
 	errno = saved;
 	return r;
+}
+
+static void *
+exit_at_once(void *arg)
+{
+	pthread_exit(arg);
+}
+
+/*
+ * Before the chroot: glibc opens libgcc_s at the first pthread_exit(3),
+ * to unwind the thread, and aborts the process if it cannot, and
+ * libargon2 ends the thread of each lane of a hash so.  -1 with errno
+ * if a thread could not be made.
+ */
+int
+pwscheme_init(void)
+{
+	pthread_t	t;
+
+	if ((errno = pthread_create(&t, NULL, exit_at_once, NULL)) != 0 ||
+	    (errno = pthread_join(t, NULL)) != 0)
+		return -1;
+	return 0;
 }

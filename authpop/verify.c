@@ -36,6 +36,7 @@
 #include "chan.h"
 #include "log.h"
 #include "proto.h"
+#include "pwscheme.h"
 #include "stats.h"
 #include "table.h"
 #include "util.h"
@@ -96,7 +97,7 @@ verify_load(void)
 
 	logincache_init(set.login_cache, set.limit.login_cache);
 	/* libargon2's threads end with pthread_exit: glibc's libgcc_s. */
-	if (compat_threads_ready() == -1)
+	if (pwscheme_init() == -1)
 		fatal("a thread before the chroot");
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init(&authtab);

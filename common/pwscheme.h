@@ -74,6 +74,7 @@ const char	*pwscheme_name(const char *);
 size_t		 pwscheme_dlen(int);
 
 /* authpop/scheme.c */
+int		 pwscheme_init(void);
 int		 pwscheme_verify(const char *, const struct pwhash *);
 int		 pwscheme_check(const char *, const char *);
 

@@ -37,7 +37,6 @@
 #include <shadow.h>
 #endif
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -492,32 +491,4 @@ compat_peerid(int fd, uid_t *uid, gid_t *gid)
 #else
 	return getpeereid(fd, uid, gid);
 #endif
-}
-
-#ifdef __linux__
-static void *
-exit_at_once(void *arg)
-{
-	pthread_exit(arg);
-}
-#endif
-
-/*
- * glibc opens libgcc_s at the first pthread_exit(3), to unwind the
- * thread, and aborts the process if it cannot.  libargon2 ends the
- * threads of a hash of several lanes so: have it loaded while files
- * can still be opened (before the chroot and the sandbox).  -1 with
- * errno if a thread could not be made.
- */
-int
-compat_threads_ready(void)
-{
-#ifdef __linux__
-	pthread_t	t;
-
-	if ((errno = pthread_create(&t, NULL, exit_at_once, NULL)) != 0 ||
-	    (errno = pthread_join(t, NULL)) != 0)
-		return -1;
-#endif
-	return 0;
 }

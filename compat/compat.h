@@ -119,7 +119,6 @@ int	compat_peerid(int, uid_t *, gid_t *);
 
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);
-int	compat_threads_ready(void);
 
 /*
  * crypt(3) through libxcrypt on Linux, crypt_checkpass(3) on OpenBSD.

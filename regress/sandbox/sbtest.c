@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "pwscheme.h"
 #include "sandbox.h"
 
 #define TEST_UID	61991	/* any unused id: drop_privileges needs no user */
@@ -706,7 +707,7 @@ act_crypt(void)
 static int
 prep_threads(void)
 {
-	return compat_threads_ready();
+	return pwscheme_init();
 }
 
 /*
