@@ -63,8 +63,11 @@ static const struct pwscheme schemes[] = {
 	{ "PLAIN",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEAR",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEARTEXT",		PWS_PLAIN,	PWM_NONE,	0 },
-	{ "PLAIN-TRUNC",	PWS_PLAIN,	PWM_NONE,	0 },
-	/* Secrets a login proves knowing without the password. */
+	/*
+	 * Secrets a login proves knowing without the password, and a
+	 * password cut short, of which popdpass -P cannot know the rest.
+	 */
+	{ "PLAIN-TRUNC",	PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "CRAM-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "HMAC-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "DIGEST-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },

@@ -102,7 +102,7 @@ static const struct {
 	{ "{PLAIN}correct horse", 0 },
 	{ "{CLEAR}correct horse", 0 },
 	{ "{CLEARTEXT}correct horse", 0 },
-	{ "{PLAIN-TRUNC}correct horse", 0 },
+	{ "{PLAIN-TRUNC}correct horse", 1 },
 	{ "{CRAM-MD5}5350280f85bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c",
 	    1 },
 	{ "{HMAC-MD5}5350280f85bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c",
