@@ -27,6 +27,8 @@ CRYPT_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lcrypt -lpthread; \
 		else echo -lpthread; fi
 # SHA-256 (sha2.h, ticket.c): libc on OpenBSD, libmd (libbsd's) on Linux.
 MD_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lmd; fi
+# argon2 hashes (authpop/scheme.c): libargon2, authpop alone.
+ARGON2_LIBS=	-largon2
 # Each program keeps only the functions it calls and links only the
 # libraries those need: a library costs every process its relocated
 # pages (about 8 KB each for a wrkrpop, one per session).
@@ -70,7 +72,7 @@ STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 # The steps of a delivery, for mda and dlvrpop.
 DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
-		common/table.o
+		common/table.o common/pwscheme.o
 
 POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/ctlshow.o popd/migrate.o popd/login.o popd/dlvr.o \
@@ -83,12 +85,13 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/listener_relay.o popd/listener_proxy.o \
 		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
 		popd/control.o popd/control_cmd.o
-POPD_LIBS=	${PROC_OBJS} common/table.o common/acceptor.o
+POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/acceptor.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
+		authpop/scheme.o \
 		authpop/http.o authpop/ticket.o authpop/state.o \
 		authpop/logincache.o
-AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pop3.o
+AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
@@ -97,7 +100,7 @@ DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
 DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
-		compat/compat.o
+		compat/compat.o common/pwscheme.o
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o popd/control_cmd.o common/addr.o
 
@@ -117,7 +120,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
 		popd/lmtp_accept.h popd/lmtp_txn.h common/deliver.h \
 		popd/control_cmd.h common/stats.h common/acceptor.h \
-		common/quota.h
+		common/quota.h common/pwscheme.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -131,7 +134,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
 		regress/unit/test_stats regress/unit/test_ticket \
 		regress/unit/test_host regress/unit/test_quota \
-		regress/unit/test_logincache
+		regress/unit/test_logincache regress/unit/test_pwscheme
 
 all: ${PROGS}
 
@@ -156,8 +159,8 @@ popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${LDLIBS}
 
 authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${LDLIBS} \
-	    ${MD_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
+	    ${LDLIBS} ${ARGON2_LIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -184,8 +187,8 @@ TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o ${LDLIBS}
-TEST_TABLE_OBJS=	common/table.o common/settings.o common/util.o common/log.o \
-			compat/compat.o
+TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/settings.o \
+			common/util.o common/log.o compat/compat.o
 regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
 	    ${LDLIBS}
@@ -244,6 +247,16 @@ TEST_TICKET_OBJS=	authpop/ticket.o common/addr.o common/log.o
 regress/unit/test_ticket: regress/unit/test_ticket.o ${TEST_TICKET_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_ticket.o \
 	    ${TEST_TICKET_OBJS} ${LDLIBS} ${MD_LIBS}
+# test_pwscheme links the kinds of hash (pwscheme.c) and authpop's
+# checks of them (scheme.c) with what those call: crypt(3), libmd,
+# libargon2.
+TEST_PWSCHEME_OBJS=	common/pwscheme.o authpop/scheme.o compat/compat.o
+regress/unit/test_pwscheme: regress/unit/test_pwscheme.o \
+    ${TEST_PWSCHEME_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_pwscheme.o \
+	    ${TEST_PWSCHEME_OBJS} ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
+regress/unit/test_pwscheme.o: common/pwscheme.h
+
 # test_host links authpop's host.c with what it calls in common/; the
 # rest of authpop it calls (the clock, timers, sessions, the workers,
 # the settings, the channel) the test fakes.
@@ -319,8 +332,11 @@ regress/clockshift.so: regress/clockshift.c
 
 # The sandbox proof: links the real sandbox.c (regress/sandbox/sbtest.c).
 SANDBOX_TEST=	regress/sandbox/sbtest
-regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS}
-	${CC} ${LDFLAGS} -o $@ regress/sandbox/sbtest.o ${COMMON_OBJS} ${LDLIBS}
+# authpop's hash checks (scheme.c) for its argon2 case.
+regress/sandbox/sbtest: regress/sandbox/sbtest.o ${COMMON_OBJS} \
+    authpop/scheme.o
+	${CC} ${LDFLAGS} -o $@ regress/sandbox/sbtest.o ${COMMON_OBJS} \
+	    authpop/scheme.o ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
 regress/sandbox/sbtest.o: ${HDRS}
 
 # libFuzzer targets for the parsers of untrusted bytes (clang only).
@@ -337,6 +353,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_passwdfile \
 		regress/fuzz/fuzz_popcache \
 		regress/fuzz/fuzz_oldids \
+		regress/fuzz/fuzz_pwscheme \
 		regress/fuzz/fuzz_crlf \
 		regress/fuzz/fuzz_maildir \
 		regress/fuzz/fuzz_msg \
@@ -355,17 +372,19 @@ regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
 	    common/pop3.c ${PKG_LIBS}
 regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
+    common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
-	    common/table.c common/settings.c common/util.c compat/compat.c \
+	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
-    common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
-    ${HDRS}
+    common/pwscheme.c common/settings.c common/util.c compat/compat.c \
+    regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_passwdfile.c \
-	    common/table.c common/settings.c common/util.c compat/compat.c \
-	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
+	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
     common/oldids.c common/settings.c common/util.c compat/compat.c \
@@ -387,10 +406,12 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/listener_proxy.c \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
 	    popd/listener_proxy.c common/addr.c ${PKG_LIBS}
 regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
+    common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
-	    common/table.c common/settings.c common/util.c compat/compat.c \
+	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
     authpop/http.h common/addr.c ${HDRS}
@@ -410,6 +431,13 @@ FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c \
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
 	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
+			regress/fuzz/logstub.c
+regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pwscheme.c \
+	    ${FUZZ_PWSCHEME_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
+	    ${ARGON2_LIBS}
 regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
 	    common/crlf.c ${PKG_LIBS}
@@ -432,7 +460,7 @@ regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS} \
 FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/oldids.c common/quota.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
-		common/sandbox.c common/log.c common/msg.c common/table.c \
+		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
 		common/proto.c common/settings.c common/stats.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
@@ -444,12 +472,14 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
     authpop/host.c authpop/nginx.c authpop/http.c authpop/ticket.c \
-    authpop/logincache.c authpop/auth.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
 	    authpop/nginx.c authpop/http.c authpop/ticket.c \
-	    authpop/logincache.c ${FUZZ_ROLE_SRCS} \
-	    -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} ${CRYPT_LIBS} ${MD_LIBS}
+	    authpop/logincache.c authpop/scheme.c ${FUZZ_ROLE_SRCS} \
+	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
+	    ${ARGON2_LIBS}
 
 fuzz: ${FUZZ_PROGS}
 

@@ -31,14 +31,17 @@
  *				its check runs.
  *	jobs_pipe[1]		one byte per result, to wake the event loop;
  *				set before the threads start, never changed
- * and, beside those, compat_checkpass (on Linux crypt_rn with a buffer
- * of its own), their own errno, and fatal() if pthreads fail.
+ * and, beside those, pwscheme_verify (scheme.c: crypt_rn with a buffer
+ * of its own on Linux, libargon2, libmd), mem_used under jobs_mtx and
+ * mem_cv (argon2's memory), their own errno, and fatal() if pthreads
+ * fail.
  *
  * Everything else belongs to the event loop, which is single-threaded:
  * the sessions, the hosts, libevent, authtab (which a reload
  * changes: a job holds a copy of its hash instead), the settings, and in
  * this file nworkers, inflight, inflight_failing (which host.c reads to
- * decide what to dispatch), jobs_pipe[0], jobs_ev and dummy_hash.
+ * decide what to dispatch), jobs_pipe[0], jobs_ev, dummy_hash and
+ * mem_budget (set before the threads start).
  * dummy_init and slowest_check run before any thread exists.
  */
 #include <sys/types.h>
@@ -53,6 +56,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "pwscheme.h"
 
 #define AUTH_DEFAULT_COST	10
 
@@ -83,6 +87,16 @@ static int		 jobs_pipe[2] = { -1, -1 };
 static struct event	 jobs_ev;
 
 /*
+ * argon2 takes its memory cost (64 MiB for Dovecot's ARGON2ID) for each
+ * check: the checks of it that run at once hold at most mem_budget KiB,
+ * a quarter of the machine's memory, so that a burst of logins cannot
+ * make authpop run out of memory; one runs alone whatever it costs.
+ */
+static pthread_cond_t	 mem_cv = PTHREAD_COND_INITIALIZER;
+static unsigned long	 mem_used;	/* KiB, under jobs_mtx */
+static unsigned long	 mem_budget;
+
+/*
  * The hash that unknown users are checked against: bcrypt with the cost
  * of the real ones, so that a miss costs as much time as a wrong password.
  */
@@ -96,7 +110,11 @@ dummy_init(const struct table *authtab)
 	/* The cost most users have: an unknown name then costs the same. */
 	for (i = 0; i < authtab->n; i++) {
 		h = table_value(authtab, i);
-		if (h[0] != '$' || h[1] != '2')
+		/* "{BLF-CRYPT}$2y$05$...": its bcrypt. */
+		if (h[0] == '{' && (h = strchr(h, '}')) != NULL)
+			h++;
+		if (h == NULL || h[0] != '$' || h[1] != '2' ||
+		    strlen(h) < 7)
 			continue;
 		c = (h[4] - '0') * 10 + (h[5] - '0');
 		if (c >= 4 && c <= 31 && ++n[c] > n[cost])
@@ -113,29 +131,22 @@ dummy_init(const struct table *authtab)
  * first, and how long one check of it took at start.
  */
 static struct {
-	char	 name[32];
+	char	 name[48];
 	double	 took;
 } kinds[64];
 static size_t	 nkinds;
 static double	 most;
 
-/* The kind of a hash: up to its salt. */
+/* The kind of a hash: up to its salt (pwscheme.c). */
 static void
 hash_kind(const char *hash, char *kind, size_t len)
 {
-	char	*p;
-	size_t	 n = 0;
-
-	(void)strlcpy(kind, hash, len);
-	for (p = kind; *p != '\0'; p++)
-		if (*p == '$' && ++n == 3)
-			break;
-	*p = '\0';
-	/* "" (no dummy yet: the fuzzer) has no kind-1 to search. */
-	if (kind[0] != '\0' && (p = strchr(kind + 1, '$')) != NULL &&
-	    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2' &&
-	    kind[1] != 'y')
-		p[1] = '\0';
+	/* "" (no dummy yet: the fuzzer) has no kind. */
+	if (hash[0] == '\0') {
+		kind[0] = '\0';
+		return;
+	}
+	pwscheme_kind(hash, kind, len);
 }
 
 /*
@@ -147,7 +158,7 @@ double
 slowest_check(const struct table *authtab)
 {
 	const char	*h;
-	char		 kind[32];
+	char		 kind[48];
 	size_t		 i, u;
 	double		 t;
 
@@ -158,7 +169,7 @@ slowest_check(const struct table *authtab)
 			hash_kind(dummy_hash, kinds[0].name,
 			    sizeof(kinds[0].name));
 			t = now();
-			(void)compat_checkpass("not the password", dummy_hash);
+			(void)pwscheme_check("not the password", dummy_hash);
 			most = kinds[nkinds++].took = now() - t;
 		}
 		hash_kind(h, kind, sizeof(kind));
@@ -169,13 +180,13 @@ slowest_check(const struct table *authtab)
 			continue;
 		(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
 		t = now();
-		(void)compat_checkpass("not the password", h);
+		(void)pwscheme_check("not the password", h);
 		if ((kinds[nkinds++].took = now() - t) > most)
 			most = kinds[nkinds - 1].took;
 	}
 	if (nkinds == 0) {
 		t = now();
-		(void)compat_checkpass("not the password", dummy_hash);
+		(void)pwscheme_check("not the password", dummy_hash);
 		most = now() - t;
 	}
 	log_debug("%zu kind%s of hash, the slowest checks in %.3f s", nkinds,
@@ -190,7 +201,7 @@ slowest_check(const struct table *authtab)
 double
 check_expected(const char *hash)
 {
-	char	kind[32];
+	char	kind[48];
 	size_t	i;
 
 	hash_kind(hash, kind, sizeof(kind));
@@ -209,7 +220,7 @@ check_expected(const char *hash)
 double
 check_learn(const char *hash, double took)
 {
-	char	kind[32];
+	char	kind[48];
 	size_t	i;
 
 	hash_kind(hash, kind, sizeof(kind));
@@ -249,7 +260,14 @@ void
 workers_start(void)
 {
 	pthread_t	t;
-	long		i;
+	long		i, pages, psz;
+
+	if ((pages = sysconf(_SC_PHYS_PAGES)) <= 0 ||
+	    (psz = sysconf(_SC_PAGESIZE)) <= 0)
+		mem_budget = 256 * 1024;
+	else
+		mem_budget = (unsigned long)pages / 4 * (psz / 1024);
+	log_debug("argon2 checks hold %lu MiB at most", mem_budget / 1024);
 
 	for (i = 0; i < nworkers; i++) {
 		if ((errno = pthread_create(&t, NULL, worker_main, NULL)) != 0)
@@ -279,6 +297,8 @@ static void *
 worker_main(void *arg)
 {
 	struct job		*j;
+	struct pwhash		 ph;
+	unsigned long		 need;
 	int			 r;
 
 	for (;;) {
@@ -290,9 +310,31 @@ worker_main(void *arg)
 		TAILQ_REMOVE(&jobs_todo, j, entry);
 		xunlock(&jobs_mtx);
 
+		need = 0;
+		if ((r = pwscheme_parse(j->hash, &ph)) == 0 &&
+		    ph.s->method == PWM_ARGON2) {
+			need = ph.kib;
+			xlock(&jobs_mtx);
+			while (mem_used > 0 && mem_used + need > mem_budget)
+				if ((errno = pthread_cond_wait(&mem_cv,
+				    &jobs_mtx)) != 0)
+					fatal("pthread_cond_wait");
+			mem_used += need;
+			xunlock(&jobs_mtx);
+		}
+		/* The wait for memory is not the check's own time. */
 		j->took = now();
-		r = compat_checkpass(j->pass, j->hash);
+		if (r == 0)
+			r = pwscheme_verify(j->pass, &ph);
 		j->took = now() - j->took;
+		explicit_bzero(&ph, sizeof(ph));
+		if (need > 0) {
+			xlock(&jobs_mtx);
+			mem_used -= need;
+			if ((errno = pthread_cond_broadcast(&mem_cv)) != 0)
+				fatal("pthread_cond_broadcast");
+			xunlock(&jobs_mtx);
+		}
 		if (r == -1 && errno != EACCES) {
 			j->err = errno;
 			j->ok = 0;

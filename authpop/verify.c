@@ -36,6 +36,7 @@
 #include "chan.h"
 #include "log.h"
 #include "proto.h"
+#include "pwscheme.h"
 #include "stats.h"
 #include "table.h"
 #include "util.h"
@@ -78,16 +79,17 @@ void
 verify_load(void)
 {
 	char	sysauth[32];
+	int	authkind = TABLE_AUTH | (set.weak_hashes ? TABLE_WEAK : 0);
 
 	if (set.authsrc == TABSRC_SYSTEM) {
 		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
 		    POPD_CONF_FD);
-		if (table_load(sysauth, TABLE_AUTH, NULL, NULL, &authtab) == -1)
+		if (table_load(sysauth, authkind, NULL, NULL, &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
 	} else if ((set.authsrc == TABSRC_FILE ||
 	    set.authsrc == TABSRC_PASSWD) && table_load(set.authtab,
-	    TABLE_AUTH | (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0),
+	    authkind | (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0),
 	    NULL, NULL, &authtab) == -1)
 		exit(1);
 
@@ -95,6 +97,9 @@ verify_load(void)
 		exit(1);
 
 	logincache_init(set.login_cache, set.limit.login_cache);
+	/* libargon2's threads end with pthread_exit: glibc's libgcc_s. */
+	if (pwscheme_init() == -1)
+		fatal("a thread before the chroot");
 	/* Before the chroot: these read /dev/urandom and /sys. */
 	dummy_init(&authtab);
 	slowest = slowest_check(&authtab);

@@ -87,6 +87,7 @@ const struct conf_settings settings_defaults = {
 	.login_cache = 3600,
 	.tls_tickets = 3600,
 	.last = 0,
+	.weak_hashes = 0,
 	.route = "",
 	.route_port = { 110, 143, 25 },
 	.ticket_key = "",
@@ -136,6 +137,7 @@ static const struct conf_knob knobs[] = {
 	{ KNOB_OTHER,	"login-cache",	O(login_cache),	0, 86400, NULL },
 	{ KNOB_OTHER,	"tls-tickets",	O(tls_tickets),	0, 86400, NULL },
 	{ KNOB_OTHER,	"last",		O(last),	0, 1, NULL },
+	{ KNOB_OTHER,	"weak-hashes",	O(weak_hashes),	0, 1, NULL },
 };
 #undef T
 #undef L

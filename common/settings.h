@@ -105,6 +105,7 @@ struct conf_settings {
 	int			 login_delay;	/* seconds, 0 = off */
 	int			 login_cache;	/* seconds, 0 = off */
 	int			 last;		/* RFC 1725 LAST */
+	int			 weak_hashes;	/* read weak kinds (pwscheme.h) */
 	char			 uidl_format[CONF_FMTLEN]; /* Dovecot's */
 	/*
 	 * nginx's auth_http (authpop answers it): each user's backend from

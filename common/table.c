@@ -44,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pwscheme.h"
 #include "quota.h"
 #include "settings.h"
 #include "table.h"
@@ -555,31 +556,14 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 }
 
 /*
- * crypt(3) hashes we can check: bcrypt, SHA-crypt as smtpctl makes, and
- * yescrypt, the default of Debian's and Fedora's shadow files.
+ * A hash popd reads in authtab, of any kind (pwscheme.c), weak kinds
+ * too: table_scan and the callers that read a table's answer tell those
+ * apart with pwscheme_allowed.
  */
 int
 table_valid_hash(const char *h)
 {
-	size_t	len = strlen(h);
-	int	cost;
-
-	/* "$2b$NN$" and 53 characters of bcrypt's base64, cost 4..31. */
-	if (len == 60 && h[0] == '$' && h[1] == '2' &&
-	    (h[2] == 'a' || h[2] == 'b' || h[2] == 'y') && h[3] == '$' &&
-	    isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
-	    h[6] == '$') {
-		cost = (h[4] - '0') * 10 + (h[5] - '0');
-		return cost >= 4 && cost <= 31 &&
-		    strspn(h + 7, "./ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789") == 53;
-	}
-	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
-	    h[2] == '$')
-		return 1;
-	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
-		return 1;
-	return 0;
+	return pwscheme_allowed(h, 1, NULL, NULL, 0) == 0;
 }
 
 /*
@@ -599,10 +583,12 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 	struct passwdline pl;
 	size_t		 sz = 0, lineno = 0, nign = 0, ignline = 0;
 	ssize_t		 len;
+	const char	*hkind;
 	int		 fd, bad = 0, quiet = kind & TABLE_QUIET;
 	int		 passwd = kind & TABLE_PASSWD;
+	int		 weakok = kind & TABLE_WEAK;
 
-	kind &= ~(TABLE_QUIET | TABLE_PASSWD);
+	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK);
 	if (passwd && kind != TABLE_AUTH && kind != TABLE_USERS &&
 	    kind != TABLE_QUOTAS) {
 		WARNX("%s: a passwd-file has no routes", file);
@@ -693,10 +679,10 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			WARNX("%s:%zu: invalid user name \"%s\"", file,
 			    lineno, key);
 			bad = 1;
-		} else if (kind == TABLE_AUTH && !table_valid_hash(val)) {
+		} else if (kind == TABLE_AUTH && pwscheme_allowed(val, weakok,
+		    &hkind, why, sizeof(why)) == -1) {
 			/* Never log the value: it may be a password. */
-			WARNX("%s:%zu: \"%s\" has no bcrypt, SHA-crypt or "
-			    "yescrypt hash", file, lineno, key);
+			WARNX("%s:%zu: \"%s\" has %s", file, lineno, key, why);
 			bad = 1;
 		} else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
 			WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
@@ -876,7 +862,8 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 		bad = 1;
 	}
 	if (bad) {
-		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD)) == TABLE_AUTH)
+		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK)) ==
+		    TABLE_AUTH)
 			explicit_bzero(t->buf, l.used);
 		table_free(t);
 		return -1;

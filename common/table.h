@@ -32,6 +32,7 @@
 #define TABLE_QUOTAS	4	/* name -> SIZE [messages N]: quota users */
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
 #define TABLE_PASSWD	0x20	/* the file is Dovecot's passwd-file */
+#define TABLE_WEAK	0x40	/* TABLE_AUTH: weak hashes too (weak-hashes) */
 
 /*
  * A loaded table costs what its file costs: the records ("name\0value\0",

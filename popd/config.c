@@ -800,6 +800,7 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	fprintf(fp, "login-delay %s\n", conf_duration(conf->set.login_delay));
 	fprintf(fp, "login cache %s\n", conf_duration(conf->set.login_cache));
 	fprintf(fp, "last %s\n", conf->set.last ? "yes" : "no");
+	fprintf(fp, "weak-hashes %s\n", conf->set.weak_hashes ? "yes" : "no");
 	fputs("uidl-format ", fp);
 	print_str(fp, conf->set.uidl_format);
 	fputc('\n', fp);

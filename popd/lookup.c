@@ -74,6 +74,7 @@
 #include "lookup.h"
 #include "stats.h"
 #include "proc.h"
+#include "pwscheme.h"
 #include "table.h"
 #include "tapi.h"
 #include "tablecache.h"
@@ -695,7 +696,7 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
     size_t len)
 {
 	struct request	*r = b->req;
-	char		 value[TAPI_MAXLEN], why[128];
+	char		 value[TAPI_MAXLEN], why[192];
 	int		 res;
 
 	if (b->state == B_OPENING) {
@@ -734,6 +735,16 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	if (res == TAPI_NONE && b->warned) {
 		(void)snprintf(why, sizeof(why), "\"not found\" after a "
 		    "warning: taken as no answer");
+		res = TAPI_INVALID;
+	}
+	/*
+	 * A weak kind of hash (pwscheme.h) only when popd.conf says so:
+	 * else the login is not answered, as for any hash not taken.
+	 */
+	if (res == TAPI_FOUND && r->service == TAPI_CREDENTIALS &&
+	    pwscheme_allowed(value, conf->set.weak_hashes, NULL, why,
+	    sizeof(why)) == -1) {
+		explicit_bzero(value, sizeof(value));
 		res = TAPI_INVALID;
 	}
 	if (res == TAPI_BAD) {

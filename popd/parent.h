@@ -161,6 +161,8 @@ int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
 int		 users_refused_uid(uid_t, char *, size_t);
 void		 users_free(struct users *);
+void		 users_kinds(FILE *, const struct popd_conf *,
+		    const struct users *);
 void		 pwchanges_send(struct pwchangeq *, const struct proc *);
 void		 pwchanges_free(struct pwchangeq *);
 

@@ -149,6 +149,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
+%token	WEAKHASHES
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -399,6 +400,7 @@ main		: AUTHTAB STRING		{
 				conf->set.login_cache = $3;
 		}
 		| LAST yesno			{ conf->set.last = $2; }
+		| WEAKHASHES yesno		{ conf->set.weak_hashes = $2; }
 		| UIDLFORMAT STRING		{
 			/* Dovecot's pop3_uidl_format, as settings.c knows it. */
 			if (!settings_uidl_ok($2))
@@ -569,6 +571,7 @@ static const struct keyword {
 	{ "uidl-format",	UIDLFORMAT },
 	{ "user",		USER },
 	{ "usertab",		USERTAB },
+	{ "weak-hashes",	WEAKHASHES },
 	{ "yes",		YES },
 };
 

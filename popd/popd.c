@@ -286,8 +286,10 @@ main(int argc, char *argv[])
 	if (report)
 		exit(migration_report());
 	if (noaction) {
-		if (verbose)
+		if (verbose) {
 			conf_print(stdout, conf);
+			users_kinds(stdout, conf, &users);
+		}
 		printf("configuration OK\n");
 		exit(0);
 	}

@@ -38,10 +38,11 @@
 #include "popd.h"
 #include "parent.h"
 #include "config.h"
+#include "pwscheme.h"
 #include "table.h"
 
 static int	member(const struct group *, const struct passwd *);
-static int	auth_lines(FILE *, char **, size_t, size_t *);
+static int	auth_lines(FILE *, char **, size_t, size_t *, int);
 
 /* Is pw in group g, as its primary group or a listed member? */
 static int
@@ -150,7 +151,8 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 		nnames++;
 	}
 	endpwent();
-	if (af != NULL && auth_lines(af, names, nnames, &nauth) == -1)
+	if (af != NULL && auth_lines(af, names, nnames, &nauth,
+	    c->set.weak_hashes) == -1)
 		goto done;
 	if ((uf != NULL && (fflush(uf) == EOF || ferror(uf))) ||
 	    (af != NULL && (fflush(af) == EOF || ferror(af)))) {
@@ -189,15 +191,17 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 
 /*
  * The authtab lines of names: each one's hash from the shadow database.
- * Locked ("!", "*") and empty passwords never log in: no line.  -1
- * (logged) if the database cannot be read.
+ * Locked ("!", "*") and empty passwords never log in: no line; nor does
+ * a weak hash (md5crypt) unless weakok, said once for each.  -1 (logged)
+ * if the database cannot be read.
  */
 static int
-auth_lines(FILE *af, char **names, size_t n, size_t *nauth)
+auth_lines(FILE *af, char **names, size_t n, size_t *nauth, int weakok)
 {
-	char	hash[COMPAT_HASH_MAX + 1];
-	size_t	i;
-	int	r;
+	char		 hash[COMPAT_HASH_MAX + 1], why[160];
+	const char	*kind;
+	size_t		 i;
+	int		 r;
 
 	for (i = 0; i < n; i++) {
 		if ((r = compat_pwhash(names[i], hash, sizeof(hash))) == -1) {
@@ -206,8 +210,14 @@ auth_lines(FILE *af, char **names, size_t n, size_t *nauth)
 			return -1;
 		}
 		if (r == 1 && table_valid_hash(hash)) {
-			fprintf(af, "%s %s\n", names[i], hash);
-			(*nauth)++;
+			if (pwscheme_allowed(hash, weakok, &kind, why,
+			    sizeof(why)) == -1)
+				log_warnx("authtab system: user %s: %s: no "
+				    "login", names[i], why);
+			else {
+				fprintf(af, "%s %s\n", names[i], hash);
+				(*nauth)++;
+			}
 		}
 		explicit_bzero(hash, sizeof(hash));
 	}

@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "compat.h"
+#include "pwscheme.h"
 #include "table.h"
 #include "tapi.h"
 
@@ -209,11 +210,13 @@ tapi_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 		(void)snprintf(why, whylen, "the answer is for another user");
 		goto invalid;
 	}
-	if ((n = strlen(hash)) > COMPAT_HASH_MAX || !table_valid_hash(hash)) {
-		(void)snprintf(why, whylen, "no bcrypt, SHA-crypt or yescrypt "
-		    "hash");
+	/* Weak kinds pass here: the caller knows whether they may. */
+	if ((n = strlen(hash)) > COMPAT_HASH_MAX) {
+		(void)snprintf(why, whylen, "a hash of %zu bytes", n);
 		goto invalid;
 	}
+	if (pwscheme_allowed(hash, 1, NULL, why, whylen) == -1)
+		goto invalid;
 	memmove(value, hash, n + 1);
 	return TAPI_FOUND;
  invalid:

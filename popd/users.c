@@ -41,6 +41,7 @@
 #include "chan.h"
 #include "config.h"
 #include "proto.h"
+#include "pwscheme.h"
 #include "table.h"
 
 struct pwchange {
@@ -170,7 +171,7 @@ users_load(const struct popd_conf *c, struct users *u,
 	/* Dovecot's passwd-file: each reading takes the columns it needs. */
 	userkind = TABLE_USERS |
 	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
-	authkind = TABLE_AUTH |
+	authkind = TABLE_AUTH | (set->weak_hashes ? TABLE_WEAK : 0) |
 	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	memset(u, 0, sizeof(*u));
 	u->authfd = -1;
@@ -322,4 +323,81 @@ pwchanges_free(struct pwchangeq *changes)
 			freezero(c->hash, strlen(c->hash));
 		free(c);
 	}
+}
+
+/* users_kinds' count: each kind of hash, and the users of weak ones. */
+struct kindcount {
+	FILE		*fp;		/* NULL: count; else name weak ones */
+	const char	*names[64];
+	size_t		 counts[64];
+	int		 weak[64];
+	size_t		 nkinds, other, users;
+};
+
+static int
+kind_line(void *arg, char *name, char *hash, size_t lineno)
+{
+	struct kindcount	*k = arg;
+	struct pwhash		 ph;
+	const char		*kind = pwscheme_name(hash);
+	size_t			 i;
+	int			 weak;
+
+	weak = pwscheme_parse(hash, &ph) == 0 && (ph.flags & PWS_WEAK);
+	explicit_bzero(&ph, sizeof(ph));
+	if (k->fp != NULL) {
+		if (weak)
+			fprintf(k->fp, "# authtab: %s has a weak %s hash\n", name,
+			    kind);
+		return 0;
+	}
+	k->users++;
+	for (i = 0; i < k->nkinds; i++)
+		if (strcmp(k->names[i], kind) == 0)
+			break;
+	if (i == k->nkinds && k->nkinds < nitems(k->names)) {
+		k->weak[i] = weak;
+		k->names[k->nkinds++] = kind;
+	}
+	if (i < k->nkinds)
+		k->counts[i]++;
+	else
+		k->other++;
+	return 0;
+}
+
+/*
+ * popd -nv: how many users of authtab (a file, or the system's accounts)
+ * have each kind of hash, and which have weak ones, to reset before
+ * weak-hashes is turned off.  A database's table is not listed.  As
+ * comments: what -nv prints stays a configuration popd reads.
+ */
+void
+users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
+{
+	struct kindcount	 k;
+	char			 path[32];
+	const char		*file;
+	size_t			 i;
+
+	if (c->set.authsrc == TABSRC_FILE)
+		file = c->set.authtab;
+	else if (c->set.authsrc == TABSRC_SYSTEM && u->authfd != -1) {
+		(void)snprintf(path, sizeof(path), "/dev/fd/%d", u->authfd);
+		file = path;
+	} else
+		return;
+	memset(&k, 0, sizeof(k));
+	(void)table_scan(file, TABLE_AUTH | TABLE_WEAK | TABLE_QUIET,
+	    kind_line, &k);
+	fprintf(fp, "# authtab: %zu user%s\n", k.users, k.users == 1 ? "" :
+	    "s");
+	for (i = 0; i < k.nkinds; i++)
+		fprintf(fp, "# authtab: %zu %s%s\n", k.counts[i], k.names[i],
+		    k.weak[i] ? " (weak)" : "");
+	if (k.other > 0)
+		fprintf(fp, "# authtab: %zu of other kinds\n", k.other);
+	k.fp = fp;
+	(void)table_scan(file, TABLE_AUTH | TABLE_WEAK | TABLE_QUIET,
+	    kind_line, &k);
 }

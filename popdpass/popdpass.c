@@ -23,6 +23,10 @@
  * wipes, so every exit path, errors included, leaves no copy behind.
  * Standard input is read with read(2), one byte at a time, so that no
  * stdio buffer keeps a copy and nothing after the first line is taken.
+ *
+ * With -P it turns a table of passwords in clear, Dovecot's {PLAIN}
+ * lines, into bcrypt lines (convert): each line read is wiped once
+ * written.
  */
 #include <sys/types.h>
 
@@ -32,8 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "pwscheme.h"
 #include "util.h"
 #include "version.h"
 
@@ -49,11 +55,13 @@ __dead static void	usage(void);
 static void		wipe(void);
 static void		read_tty(const char *);
 static void		read_stdin(void);
+static int		convert(const char *, int);
 
 __dead static void
 usage(void)
 {
-	fprintf(stderr, "usage: popdpass [-sV] [-c cost] [user]\n");
+	fprintf(stderr, "usage: popdpass [-sV] [-c cost] [user]\n"
+	    "       popdpass [-c cost] -P file\n");
 	exit(1);
 }
 
@@ -133,7 +141,7 @@ read_stdin(void)
 int
 main(int argc, char *argv[])
 {
-	const char	*user = NULL, *errstr;
+	const char	*user = NULL, *errstr, *plainfile = NULL;
 	int		 ch, cost = POPDPASS_COST, fromstdin = 0;
 
 	if (atexit(wipe) != 0)
@@ -142,8 +150,11 @@ main(int argc, char *argv[])
 	if (compat_nocoredump() == -1)
 		err(1, "cannot disable core dumps");
 
-	while ((ch = getopt(argc, argv, "c:sV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:P:sV")) != -1) {
 		switch (ch) {
+		case 'P':
+			plainfile = optarg;
+			break;
 		case 'V':
 			printf("popdpass (popd) %s\n", POPD_VERSION);
 			exit(0);
@@ -162,6 +173,11 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (plainfile != NULL) {
+		if (argc != 0 || fromstdin)
+			usage();
+		return convert(plainfile, cost);
+	}
 	if (argc > 1) {
 		warnx("one user name at most, and never the password");
 		usage();
@@ -197,4 +213,86 @@ main(int argc, char *argv[])
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
 	return 0;
+}
+
+/*
+ * An authtab of passwords in clear, as Dovecot's {PLAIN}, {CLEAR} and
+ * {CLEARTEXT} lines hold them ("user {PLAIN}secret", "user:{PLAIN}..."),
+ * printed with a bcrypt hash in place of each such password; comments,
+ * blank lines and hashes of other kinds as they are.  A secret that no
+ * hash can be made from ({CRAM-MD5}...) or a password authpop could not
+ * take is left out and said on standard error, and the exit is then 1.
+ */
+static int
+convert(const char *file, int cost)
+{
+	FILE		*fp;
+	struct pwhash	 ph;
+	char		*line = NULL, *key, *val, *end, *pw;
+	size_t		 sz = 0, lineno = 0, n = 0, keylen;
+	ssize_t		 len;
+	int		 bad = 0;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		err(1, "%s", file);
+	while ((len = getline(&line, &sz, fp)) != -1) {
+		lineno++;
+		end = line + len;
+		while (end > line && (end[-1] == '\n' || end[-1] == '\r' ||
+		    end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		key = line + strspn(line, " \t");
+		keylen = strcspn(key, " \t:");
+		val = key + keylen + strspn(key + keylen, " \t:");
+		if (*key == '\0' || *key == '#' || *val == '\0' ||
+		    pwscheme_parse(val, &ph) == -1 ||
+		    !(ph.flags & PWS_PLAIN)) {
+			printf("%s\n", line);
+			goto next;
+		}
+		key[keylen] = '\0';
+		pw = strchr(val, '}') + 1;
+		if (ph.flags & PWS_RESET) {
+			warnx("%s:%zu: \"%s\": a {%s} secret, from which no "
+			    "hash can be made: reset the user's password",
+			    file, lineno, key, ph.s->name);
+			bad = 1;
+		} else if (strcasecmp(ph.s->name, "PLAIN") != 0 &&
+		    strcasecmp(ph.s->name, "CLEAR") != 0 &&
+		    strcasecmp(ph.s->name, "CLEARTEXT") != 0) {
+			warnx("%s:%zu: \"%s\": {%s} is not converted: reset "
+			    "the user's password", file, lineno, key,
+			    ph.s->name);
+			bad = 1;
+		} else if (strchr(val, '.') != NULL &&
+		    strchr(val, '.') < pw) {
+			warnx("%s:%zu: \"%s\": an encoded password is not "
+			    "converted", file, lineno, key);
+			bad = 1;
+		} else if (!valid_username(key) || *pw == '\0' ||
+		    strlen(pw) > COMPAT_PASS_MAX ||
+		    strchr(pw, '\r') != NULL) {
+			warnx("%s:%zu: \"%s\": a user name or password "
+			    "authtab cannot hold", file, lineno, key);
+			bad = 1;
+		} else if (compat_newhash(pw, cost, hash, sizeof(hash)) ==
+		    -1 || compat_checkpass(pw, hash) == -1)
+			err(1, "bcrypt");
+		else {
+			printf("%s\t%s\n", key, hash);
+			n++;
+		}
+ next:
+		explicit_bzero(line, sz);
+		explicit_bzero(&ph, sizeof(ph));
+	}
+	if (ferror(fp))
+		err(1, "%s", file);
+	fclose(fp);
+	freezero(line, sz);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(1, "standard output");
+	fprintf(stderr, "popdpass: %zu password%s in clear hashed\n", n,
+	    n == 1 ? "" : "s");
+	return bad;
 }

@@ -41,13 +41,14 @@ if [ "$1" = deb ]; then
 fi
 
 PKGS="libtls-dev libevent-dev libseccomp-dev libbsd-dev libmd-dev libcrypt-dev
-    pkg-config make gcc clang libclang-rt-dev curl openssl mandoc python3
+    libargon2-dev pkg-config make gcc clang libclang-rt-dev curl openssl mandoc python3
     procps byacc"
 
 missing=
 pkg-config --exists libtls libevent libseccomp libbsd-overlay libbsd-ctor \
     2>/dev/null || missing=yes
 [ -f /usr/include/crypt.h ] || missing=yes
+[ -f /usr/include/argon2.h ] || missing=yes
 for p in cc clang curl openssl mandoc python3 ps yacc; do
 	command -v $p >/dev/null 2>&1 || missing=yes
 done

@@ -529,7 +529,8 @@ def garbage_backend_temp(srv):
                       ("imposter", 'the credentials of "imposter": the '
                        'answer is for another user'),
                       ("nohash", 'the credentials of "nohash": no '
-                       'bcrypt, SHA-crypt or yescrypt hash')):
+                       'bcrypt, SHA-crypt, yescrypt, argon2 or Dovecot '
+                       '{SCHEME} hash')):
         mark = len(srv.log())
         resp, _ = pass_reply(srv, user, pw if user != "nohash"
                              else "plain-text")

@@ -119,7 +119,8 @@ PROMISES = set("""stdio rpath wpath cpath dpath tmppath inet mcast fattr
 
 # What a program's objects call, by prefix, and the library it is in.
 LIBS_OF = (("tls_", "tls"), ("event_", "event"), ("evbuffer_", "event"),
-           ("pthread_create", "pthread"), ("pthread_join", "pthread"))
+           ("pthread_create", "pthread"), ("pthread_join", "pthread"),
+           ("argon2_", "argon2"))
 
 
 class Fail(Exception):

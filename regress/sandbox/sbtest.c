@@ -42,6 +42,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <argon2.h>
 #include <crypt.h>
 #include <dirent.h>
 #include <err.h>
@@ -59,6 +60,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "pwscheme.h"
 #include "sandbox.h"
 
 #define TEST_UID	61991	/* any unused id: drop_privileges needs no user */
@@ -701,6 +703,38 @@ act_crypt(void)
 	return -1;
 }
 
+/* What authpop does before its chroot (verify_load). */
+static int
+prep_threads(void)
+{
+	return pwscheme_init();
+}
+
+/*
+ * What authpop/scheme.c runs for an argon2 hash of two lanes (PHP's
+ * password_hash may write those): libargon2 allocates its 8 MiB and
+ * starts a thread per lane, then verifies.
+ */
+static int
+act_argon2(void)
+{
+	char		 enc[160];
+	int		 r;
+
+	if ((r = argon2id_hash_encoded(1, 8192, 2, "secret", 6,
+	    "saltsaltsaltsalt", 16, 32, enc, sizeof(enc))) != ARGON2_OK ||
+	    (r = argon2id_verify(enc, "secret", 6)) != ARGON2_OK) {
+		errno = r == ARGON2_MEMORY_ALLOCATION_ERROR ? ENOMEM :
+		    r == ARGON2_THREAD_FAIL ? EAGAIN : EINVAL;
+		return -1;
+	}
+	if (argon2id_verify(enc, "secreT", 6) != ARGON2_VERIFY_MISMATCH) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -1247,6 +1281,8 @@ static const struct check checks[] = {
 	/* authpop: bcrypt in threads, the session sockets; nothing else. */
 	OK("authpop", "check a bcrypt hash", NULL, act_crypt),
 	OK("authpop", "start and join a thread", NULL, act_thread),
+	OK("authpop", "check an argon2 hash of two lanes", prep_threads,
+	    act_argon2),
 	OK("authpop", "pass a descriptor", prep_channel, act_fdpass),
 	OK("authpop", "describe the confinement", NULL,
 	    act_describe_landlock),

@@ -305,23 +305,49 @@ test_authtab(void)
 	/* A clear-text password: refused, and never logged. */
 	CHECK_INT(load(TABLE_AUTH, "alice hunter2secret\n", &t, path,
 	    sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt, yescrypt, argon2 or Dovecot "
+	    "{SCHEME} hash");
 	CHECK(strstr(errs, "hunter2secret") == NULL,
 	    "the bad value must not be logged: got \"%s\"", errs);
+	/* md5crypt: weak, read only with weak-hashes (TABLE_WEAK). */
 	CHECK_INT(load(TABLE_AUTH, "alice $1$salt$abcdefghijklmnopqrstuv\n",
 	    &t, path, sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has a weak md5crypt hash, read only "
+	    "with \"weak-hashes yes\" in popd.conf");
+	CHECK_INT(load(TABLE_AUTH | TABLE_WEAK,
+	    "alice $1$salt$abcdefghijklmnopqrstuv\n", &t, path, sizeof(path)),
+	    0);
+	table_free(&t);
+	/* Dovecot's: in clear, never; its secrets, never, and said why. */
+	CHECK_INT(load(TABLE_AUTH | TABLE_WEAK, "alice {PLAIN}hunter2secret\n",
+	    &t, path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 1, "\"alice\" has a {PLAIN} password in clear: "
+	    "\"popdpass -P\" turns such lines into bcrypt hashes");
+	CHECK(strstr(errs, "hunter2secret") == NULL,
+	    "the bad value must not be logged: got \"%s\"", errs);
+	CHECK_INT(load(TABLE_AUTH, "bob {CRAM-MD5}5350280f85bc507e6b49c9eee8"
+	    "63ab2048b91ebfe30258f038f8aad48bfa219c\n", &t, path,
+	    sizeof(path)), -1);
+	CHECK_LOGGED(path, 1, "\"bob\" has a {CRAM-MD5} secret, as good as the "
+	    "password, which no hash can be made from: reset the user's "
+	    "password");
+	CHECK_INT(load(TABLE_AUTH, "carol {SSHA512}SugW8aQ1RrAFypW+2Yf+E+3Lmg"
+	    "39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEplY"
+	    "=\n", &t, path, sizeof(path)), 0);
+	table_free(&t);
 	/* bcrypt with a cost crypt(3) refuses, bad length, bad alphabet. */
 	CHECK_INT(load(TABLE_AUTH, "alice $2b$99$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
 	    "d0m0.khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt, yescrypt, argon2 or Dovecot "
+	    "{SCHEME} hash");
 	CHECK_INT(load(TABLE_AUTH, "alice $2b$03$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
 	    "d0m0.khvz1lKmboKBJBheAYNq\n", &t, path, sizeof(path)), -1);
 	CHECK_INT(load(TABLE_AUTH, "alice " H1 "x\n", &t, path, sizeof(path)),
 	    -1);
 	CHECK_INT(load(TABLE_AUTH, "alice $2b$04$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
 	    "d0m0.khvz1lKmboKBJBheAY!q\n", &t, path, sizeof(path)), -1);
-	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt or yescrypt hash");
+	CHECK_LOGGED(path, 1, "\"alice\" has no bcrypt, SHA-crypt, yescrypt, argon2 or Dovecot "
+	    "{SCHEME} hash");
 	CHECK_INT(load(TABLE_AUTH, "alice " H1 "\nalice " H2 "\n", &t, path,
 	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 2, "duplicate entry for \"alice\"");
@@ -679,7 +705,8 @@ test_scan(void)
 	    "\n"), sizeof(path));
 	s.refuse = 0;
 	CHECK_INT(scan(path, TABLE_AUTH, &s), -1);
-	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt, SHA-crypt or yescrypt hash");
+	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt, SHA-crypt, yescrypt, argon2 or Dovecot "
+	    "{SCHEME} hash");
 	CHECK_INT(s.calls, 2);
 	CHECK_STR(s.got, "1 a=" H1 ";3 c=" H2 ";");
 
@@ -690,7 +717,8 @@ test_scan(void)
 	saved = capture_start();
 	CHECK_INT(table_scan(path, TABLE_AUTH, NULL, NULL), -1);
 	capture_end(saved);
-	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt, SHA-crypt or yescrypt hash");
+	CHECK_LOGGED(path, 2, "\"b\" has no bcrypt, SHA-crypt, yescrypt, argon2 or Dovecot "
+	    "{SCHEME} hash");
 	(void)strlcpy(path, mkfile("authtab", "a " H1 "\n"), sizeof(path));
 	CHECK_INT(table_scan(path, TABLE_AUTH, NULL, NULL), 0);
 

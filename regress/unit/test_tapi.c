@@ -275,9 +275,23 @@ test_answer(void)
 		{ "a password alone", TAPI_OK, 1, "plaintext", 0,
 		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "user:hash",
 		    "plaintext" },
+		/* Weak: taken here, refused by lookup.c unless weak-hashes. */
 		{ "MD5-crypt", TAPI_OK, 1, "alice:$1$salt$qJH7.N4xYta3aEG/dfqo/0",
-		    0, TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "hash",
-		    "qJH7" },
+		    0, TAPI_CREDENTIALS, 0, TAPI_FOUND,
+		    "$1$salt$qJH7.N4xYta3aEG/dfqo/0", NULL, NULL },
+		{ "Dovecot's SSHA512", TAPI_OK, 1, "alice:{SSHA512}SugW8aQ1RrA"
+		    "FypW+2Yf+E+3Lmg39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCA"
+		    "ShDLiBhp/CEtdExWnZseEplY=", 0, TAPI_CREDENTIALS, 0,
+		    TAPI_FOUND, "{SSHA512}SugW8aQ1RrAFypW+2Yf+E+3Lmg39jv9zPm"
+		    "RW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEp"
+		    "lY=", NULL, NULL },
+		{ "Dovecot's PLAIN", TAPI_OK, 1, "alice:{PLAIN}hunter2", 0,
+		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "popdpass -P",
+		    "hunter2" },
+		{ "Dovecot's CRAM-MD5", TAPI_OK, 1, "alice:{CRAM-MD5}5350280f8"
+		    "5bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c", 0,
+		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "reset the user",
+		    "5350280f" },
 		{ "\"$y$\" alone", TAPI_OK, 1, "alice:$y$", 0,
 		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "hash", NULL },
 		{ "no hash", TAPI_OK, 1, "alice:", 0, TAPI_CREDENTIALS, 0,
@@ -328,7 +342,7 @@ test_answer(void)
 	};
 	static char	 value[TAPI_MAXLEN];
 	unsigned char	 p[TAPI_MAXLEN];
-	char		 why[128];
+	char		 why[192];
 	size_t		 i, j, plen, vlen, bufsz;
 	int		 r, clean;
 
@@ -412,7 +426,8 @@ test_valid_hash(void)
 		{ "$y$j", 0 },
 		{ "$y$", 0 },
 		{ "$gy$j9T$salt$hash", 0 },	/* gost-yescrypt */
-		{ "$1$salt$qJH7.N4xYta3aEG/dfqo/0", 0 },
+		{ "$1$salt$qJH7.N4xYta3aEG/dfqo/0", 1 },	/* weak */
+		{ "{PLAIN}secret", 0 },
 		{ "$7$salt$hash", 0 },
 		{ "plaintext", 0 },
 		{ "", 0 },

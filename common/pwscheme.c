@@ -1,0 +1,566 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * pwscheme.c -- what a stored password hash is, before anything checks
+ * it: crypt(3)'s kinds, argon2's PHC strings, and Dovecot's "{SCHEME}"
+ * prefixed ones, as sites moving from Dovecot, iRedMail or PostfixAdmin
+ * hold them.  Each kind is a line of schemes[]: whether it is weak (read
+ * only when popd.conf says "weak-hashes yes"), or the password itself or
+ * as good as it (never read), and how authpop checks it (scheme.c).
+ * Nothing here logs, and nothing here ever shows a hash.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pwscheme.h"
+
+#define ENC_DEFAULT	0
+#define ENC_HEX		1
+#define ENC_B64		2
+
+/* Dovecot's names, which it reads in any case. */
+static const struct pwscheme schemes[] = {
+	{ "CRYPT",		0,		PWM_CRYPT,	0 },
+	{ "BLF-CRYPT",		0,		PWM_CRYPT,	0 },
+	{ "SHA256-CRYPT",	0,		PWM_CRYPT,	0 },
+	{ "SHA512-CRYPT",	0,		PWM_CRYPT,	0 },
+	{ "MD5-CRYPT",		PWS_WEAK,	PWM_CRYPT,	0 },
+	{ "ARGON2I",		0,		PWM_ARGON2,	0 },
+	{ "ARGON2ID",		0,		PWM_ARGON2,	0 },
+	{ "SSHA",		0,		PWM_SDIGEST,	PWD_SHA1 },
+	{ "SSHA256",		0,		PWM_SDIGEST,	PWD_SHA256 },
+	{ "SSHA512",		0,		PWM_SDIGEST,	PWD_SHA512 },
+	{ "PBKDF2",		0,		PWM_PBKDF2,	PWD_SHA1 },
+	{ "SMD5",		PWS_WEAK,	PWM_SDIGEST,	PWD_MD5 },
+	/* Dovecot's MD5 is md5crypt, or else PLAIN-MD5. */
+	{ "MD5",		PWS_WEAK,	PWM_DIGEST,	PWD_MD5 },
+	{ "PLAIN-MD5",		PWS_WEAK,	PWM_DIGEST,	PWD_MD5 },
+	{ "LDAP-MD5",		PWS_WEAK,	PWM_DIGEST,	PWD_MD5 },
+	{ "SHA",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA1 },
+	{ "SHA1",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA1 },
+	{ "SHA256",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA256 },
+	{ "SHA512",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA512 },
+	{ "PLAIN",		PWS_PLAIN,	PWM_NONE,	0 },
+	{ "CLEAR",		PWS_PLAIN,	PWM_NONE,	0 },
+	{ "CLEARTEXT",		PWS_PLAIN,	PWM_NONE,	0 },
+	/*
+	 * Secrets a login proves knowing without the password, and a
+	 * password cut short, of which popdpass -P cannot know the rest.
+	 */
+	{ "PLAIN-TRUNC",	PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
+	{ "CRAM-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
+	{ "HMAC-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
+	{ "DIGEST-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
+	{ "LANMAN",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
+	{ "NTLM",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
+	{ "RPA",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
+};
+
+/* Hashes without a prefix: crypt(3)'s and PHP's password_hash's. */
+static const struct {
+	const char	*start;
+	const char	*name;
+	int		 flags;
+	int		 method;
+} bare[] = {
+	{ "$2a$",	"bcrypt",	0,		PWM_CRYPT },
+	{ "$2b$",	"bcrypt",	0,		PWM_CRYPT },
+	{ "$2y$",	"bcrypt",	0,		PWM_CRYPT },
+	{ "$5$",	"sha256-crypt",	0,		PWM_CRYPT },
+	{ "$6$",	"sha512-crypt",	0,		PWM_CRYPT },
+	{ "$y$",	"yescrypt",	0,		PWM_CRYPT },
+	{ "$1$",	"md5crypt",	PWS_WEAK,	PWM_CRYPT },
+	{ "$argon2i$",	"argon2i",	0,		PWM_ARGON2 },
+	{ "$argon2id$",	"argon2id",	0,		PWM_ARGON2 },
+};
+static const struct pwscheme bare_schemes[] = {
+	{ "bcrypt",		0,		PWM_CRYPT,	0 },
+	{ "sha256-crypt",	0,		PWM_CRYPT,	0 },
+	{ "sha512-crypt",	0,		PWM_CRYPT,	0 },
+	{ "yescrypt",		0,		PWM_CRYPT,	0 },
+	{ "md5crypt",		PWS_WEAK,	PWM_CRYPT,	0 },
+	{ "argon2i",		0,		PWM_ARGON2,	0 },
+	{ "argon2id",		0,		PWM_ARGON2,	0 },
+};
+
+static const char	 crypt64[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789";
+static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int	crypt_valid(const char *, int *);
+static int	argon2_valid(const char *, const char *, unsigned int *);
+static int	pbkdf2_parse(const char *, struct pwhash *);
+static int	decode(const char *, int, unsigned char *, size_t, size_t *);
+static int	unhex(const char *, unsigned char *, size_t, size_t *);
+static int	unb64(const char *, unsigned char *, size_t, size_t *);
+
+size_t
+pwscheme_dlen(int digest)
+{
+	switch (digest) {
+	case PWD_MD5:
+		return 16;
+	case PWD_SHA1:
+		return 20;
+	case PWD_SHA256:
+		return 32;
+	case PWD_SHA512:
+		return 64;
+	}
+	return 0;
+}
+
+/*
+ * Take hash apart into ph: 0 if it is of a kind popd knows (a refused
+ * one too: ph->flags says), else -1 (errno EINVAL).  Nothing is checked
+ * of a plaintext kind's value: it is never read.
+ */
+int
+pwscheme_parse(const char *h, struct pwhash *ph)
+{
+	const struct pwscheme	*s = NULL;
+	const char		*end, *body, *dot;
+	char			 name[32];
+	size_t			 i, n;
+	int			 enc = ENC_DEFAULT, weak, given;
+
+	memset(ph, 0, sizeof(*ph));
+	if (h[0] != '{') {
+		for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
+			if (strncmp(h, bare[i].start, strlen(bare[i].start))
+			    == 0)
+				break;
+		if (i == sizeof(bare) / sizeof(bare[0]))
+			goto bad;
+		for (n = 0; n < sizeof(bare_schemes) /
+		    sizeof(bare_schemes[0]); n++)
+			if (strcmp(bare_schemes[n].name, bare[i].name) == 0)
+				s = &bare_schemes[n];
+		ph->s = s;
+		ph->flags = s->flags;
+		ph->crypt = h;
+		if (s->method == PWM_ARGON2 ?
+		    !argon2_valid(h, bare[i].start, &ph->kib) :
+		    !crypt_valid(h, &weak))
+			goto bad;
+		return 0;
+	}
+	if ((end = strchr(h, '}')) == NULL ||
+	    (n = end - h - 1) == 0 || n >= sizeof(name))
+		goto bad;
+	memcpy(name, h + 1, n);
+	name[n] = '\0';
+	body = end + 1;
+	/* "{SSHA512.HEX}": the encoding of the value. */
+	if ((dot = strchr(name, '.')) != NULL) {
+		if (strcasecmp(dot + 1, "HEX") == 0)
+			enc = ENC_HEX;
+		else if (strcasecmp(dot + 1, "B64") == 0 ||
+		    strcasecmp(dot + 1, "BASE64") == 0)
+			enc = ENC_B64;
+		else
+			goto bad;
+		name[dot - name] = '\0';
+	}
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strcasecmp(schemes[i].name, name) == 0)
+			s = &schemes[i];
+	if (s == NULL)
+		goto bad;
+	ph->s = s;
+	ph->flags = s->flags;
+	switch (s->method) {
+	case PWM_NONE:
+		return 0;
+	case PWM_CRYPT:
+		if (enc != ENC_DEFAULT || !crypt_valid(body, &weak))
+			goto bad;
+		ph->crypt = body;
+		if (weak)
+			ph->flags |= PWS_WEAK;
+		return 0;
+	case PWM_ARGON2:
+		if (enc != ENC_DEFAULT || !argon2_valid(body,
+		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
+		    "$argon2id$", &ph->kib))
+			goto bad;
+		ph->crypt = body;
+		return 0;
+	case PWM_PBKDF2:
+		if (enc != ENC_DEFAULT || pbkdf2_parse(body, ph) == -1)
+			goto bad;
+		return 0;
+	case PWM_DIGEST:
+		/* Dovecot's MD5: md5crypt, else an MD5 digest. */
+		if (strcasecmp(s->name, "MD5") == 0 &&
+		    strncmp(body, "$1$", 3) == 0) {
+			if (enc != ENC_DEFAULT || !crypt_valid(body, &weak))
+				goto bad;
+			ph->crypt = body;
+			return 0;
+		}
+		ph->dlen = pwscheme_dlen(s->digest);
+		if (!(given = enc != ENC_DEFAULT))
+			enc = s->digest == PWD_MD5 &&
+			    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
+			    ENC_B64;
+		/* Unsalted: only the digest's length will do, either way. */
+		if (decode(body, enc, ph->raw, sizeof(ph->raw),
+		    &ph->rawlen) == -1 || ph->rawlen != ph->dlen) {
+			if (given)
+				goto bad;
+			if (decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX,
+			    ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
+			    ph->rawlen != ph->dlen)
+				goto bad;
+		}
+		return 0;
+	case PWM_SDIGEST:
+		ph->dlen = pwscheme_dlen(s->digest);
+		if (decode(body, enc == ENC_DEFAULT ? ENC_B64 : enc, ph->raw,
+		    sizeof(ph->raw), &ph->rawlen) == -1 ||
+		    ph->rawlen <= ph->dlen)
+			goto bad;
+		return 0;
+	}
+ bad:
+	explicit_bzero(ph->raw, sizeof(ph->raw));
+	memset(ph, 0, sizeof(*ph));
+	errno = EINVAL;
+	return -1;
+}
+
+/*
+ * crypt(3) hashes popd checks: bcrypt, SHA-crypt as smtpctl makes,
+ * yescrypt (Debian's and Fedora's shadow files), and md5crypt ($1$,
+ * PostfixAdmin's old default: weak).
+ */
+static int
+crypt_valid(const char *h, int *weak)
+{
+	size_t	len = strlen(h), n;
+	int	cost;
+
+	*weak = 0;
+	/* "$2b$NN$" and 53 characters of bcrypt's base64, cost 4..31. */
+	if (len == 60 && h[0] == '$' && h[1] == '2' &&
+	    (h[2] == 'a' || h[2] == 'b' || h[2] == 'y') && h[3] == '$' &&
+	    isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
+	    h[6] == '$') {
+		cost = (h[4] - '0') * 10 + (h[5] - '0');
+		return cost >= 4 && cost <= 31 &&
+		    strspn(h + 7, crypt64) == 53;
+	}
+	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
+	    h[2] == '$')
+		return 1;
+	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
+		return 1;
+	/* "$1$", up to 8 of salt, "$", 22 of digest. */
+	if (len > 3 && strncmp(h, "$1$", 3) == 0) {
+		n = strspn(h + 3, crypt64);
+		if (n > 8 || h[3 + n] != '$' ||
+		    strlen(h + 4 + n) != 22 || strspn(h + 4 + n, crypt64) != 22)
+			return 0;
+		*weak = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A number of s up to the character stop: -1 if none or over max. */
+static long
+number(const char **s, int stop, long max)
+{
+	const char	*p = *s;
+	long		 v = 0;
+
+	if (!isdigit((unsigned char)*p) || (*p == '0' && p[1] != stop))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++)
+		if ((v = v * 10 + (*p - '0')) > max)
+			return -1;
+	if (*p != stop)
+		return -1;
+	*s = p + 1;
+	return v;
+}
+
+/*
+ * An argon2 PHC string as libargon2 and libsodium write it:
+ * "$argon2id$v=19$m=65536,t=3,p=1$salt$hash", salt and hash in base64
+ * without padding.  The memory cost is bounded: a table's hash must not
+ * make authpop take a gigabyte per check.
+ */
+static int
+argon2_valid(const char *h, const char *start, unsigned int *kib)
+{
+	const char	*p;
+	long		 m, t, par;
+	size_t		 n;
+
+	if (strncmp(h, start, strlen(start)) != 0)
+		return 0;
+	p = h + strlen(start);
+	if (strncmp(p, "v=", 2) == 0) {
+		p += 2;
+		if (number(&p, '$', 255) == -1)
+			return 0;
+	}
+	if (strncmp(p, "m=", 2) != 0)
+		return 0;
+	p += 2;
+	if ((m = number(&p, ',', PWS_ARGON2_KIB)) == -1 ||
+	    strncmp(p, "t=", 2) != 0)
+		return 0;
+	p += 2;
+	if ((t = number(&p, ',', 1000)) < 1 || strncmp(p, "p=", 2) != 0)
+		return 0;
+	p += 2;
+	if ((par = number(&p, '$', 16)) < 1 || m < 8 * par)
+		return 0;
+	if ((n = strspn(p, b64)) < 11 || p[n] != '$')
+		return 0;
+	p += n + 1;
+	if ((n = strspn(p, b64)) < 16 || p[n] != '\0')
+		return 0;
+	*kib = m;
+	return 1;
+}
+
+/*
+ * Dovecot's PBKDF2 (password-scheme-pbkdf2.c): "$1$SALT$ROUNDS$KEY",
+ * SALT taken as it is written, KEY 20 bytes of PBKDF2-HMAC-SHA1 in hex.
+ */
+static int
+pbkdf2_parse(const char *b, struct pwhash *ph)
+{
+	const char	*p;
+	long		 r;
+
+	if (strncmp(b, "$1$", 3) != 0)
+		return -1;
+	ph->salt = b + 3;
+	if ((p = strchr(ph->salt, '$')) == NULL || p == ph->salt)
+		return -1;
+	ph->saltlen = p - ph->salt;
+	p++;
+	if ((r = number(&p, '$', 10000000)) < 1)
+		return -1;
+	ph->rounds = r;
+	ph->dlen = 20;
+	if (unhex(p, ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
+	    ph->rawlen != ph->dlen)
+		return -1;
+	return 0;
+}
+
+static int
+decode(const char *s, int enc, unsigned char *out, size_t outsz,
+    size_t *len)
+{
+	return enc == ENC_HEX ? unhex(s, out, outsz, len) :
+	    unb64(s, out, outsz, len);
+}
+
+static int
+unhex(const char *s, unsigned char *out, size_t outsz, size_t *len)
+{
+	size_t	i, n = strlen(s);
+	int	hi, lo;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > outsz)
+		return -1;
+	for (i = 0; i < n; i += 2) {
+		if (!isxdigit((unsigned char)s[i]) ||
+		    !isxdigit((unsigned char)s[i + 1]))
+			return -1;
+		hi = isdigit((unsigned char)s[i]) ? s[i] - '0' :
+		    tolower((unsigned char)s[i]) - 'a' + 10;
+		lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0' :
+		    tolower((unsigned char)s[i + 1]) - 'a' + 10;
+		out[i / 2] = hi << 4 | lo;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* RFC 4648 base64, padded to a multiple of 4: nothing else. */
+static int
+unb64(const char *s, unsigned char *out, size_t outsz, size_t *len)
+{
+	size_t		 i, n = strlen(s), o = 0, pad = 0;
+	unsigned long	 acc = 0;
+	const char	*p;
+	int		 k;
+
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	if (s[n - 1] == '=')
+		pad = s[n - 2] == '=' ? 2 : 1;
+	if (n / 4 * 3 - pad > outsz)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		acc = 0;
+		for (k = 0; k < 4; k++) {
+			if (i + k >= n - pad) {
+				acc <<= 6;
+				continue;
+			}
+			if (s[i + k] == '\0' ||
+			    (p = strchr(b64, s[i + k])) == NULL)
+				return -1;
+			acc = acc << 6 | (unsigned long)(p - b64);
+		}
+		out[o++] = acc >> 16;
+		if (i + 4 < n || pad < 2)
+			out[o++] = acc >> 8 & 0xff;
+		if (i + 4 < n || pad < 1)
+			out[o++] = acc & 0xff;
+	}
+	*len = o;
+	return 0;
+}
+
+/* The name of hash's kind, for counts and messages: "" if none. */
+const char *
+pwscheme_name(const char *h)
+{
+	struct pwhash	ph;
+
+	if (pwscheme_parse(h, &ph) == -1)
+		return "";
+	explicit_bzero(ph.raw, sizeof(ph.raw));
+	if (ph.s->method == PWM_CRYPT && strcmp(ph.s->name, "CRYPT") == 0 &&
+	    (ph.flags & PWS_WEAK))
+		return "CRYPT (md5crypt)";
+	return ph.s->name;
+}
+
+/*
+ * Whether hash may stand in a table: 0 if so, with its kind's name in
+ * *kind; else -1 and why, a sentence for the admin (never the value):
+ * a kind popd does not know, a weak one without weakok, a password in
+ * clear or its equivalent with how to get rid of it.
+ */
+int
+pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
+    size_t whylen)
+{
+	struct pwhash	 ph;
+	const char	*name;
+
+	if (kind != NULL)
+		*kind = "";
+	if (pwscheme_parse(h, &ph) == -1) {
+		/*
+		 * Name the scheme only if it looks like one, in capitals
+		 * as Dovecot writes them: a password in clear might start
+		 * with a '{'.
+		 */
+		if (h[0] == '{' && strchr(h, '}') != NULL &&
+		    strchr(h, '}') - h < 32 && strchr(h, '}') - h > 1 &&
+		    strspn(h + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+		    (size_t)(strchr(h, '}') - h - 1))
+			(void)snprintf(why, whylen, "a hash of kind %.*s "
+			    "that popd does not read, or a malformed one",
+			    (int)(strchr(h, '}') - h + 1), h);
+		else
+			(void)snprintf(why, whylen, "no bcrypt, SHA-crypt, "
+			    "yescrypt, argon2 or Dovecot {SCHEME} hash");
+		return -1;
+	}
+	explicit_bzero(ph.raw, sizeof(ph.raw));
+	name = pwscheme_name(h);
+	if (kind != NULL)
+		*kind = name;
+	if (ph.flags & PWS_RESET) {
+		(void)snprintf(why, whylen, "a {%s} secret, as good as the "
+		    "password, which no hash can be made from: reset the "
+		    "user's password (popdpass)", name);
+		return -1;
+	}
+	if (ph.flags & PWS_PLAIN) {
+		(void)snprintf(why, whylen, "a {%s} password in clear: "
+		    "\"popdpass -P\" turns such lines into bcrypt hashes",
+		    name);
+		return -1;
+	}
+	if ((ph.flags & PWS_WEAK) && !weakok) {
+		(void)snprintf(why, whylen, "a weak %s%s%s hash, read only "
+		    "with \"weak-hashes yes\" in popd.conf",
+		    h[0] == '{' ? "{" : "", name, h[0] == '{' ? "}" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * hash's kind for timing checks ("$2b$10", "$6$rounds=9000",
+ * "{SSHA512}", "$argon2id$v=19$m=65536,t=3,p=1", "{PBKDF2}5000"):
+ * hashes of one kind take one time to check.
+ */
+void
+pwscheme_kind(const char *hash, char *kind, size_t len)
+{
+	struct pwhash	 ph;
+	char		*p;
+	size_t		 n = 0;
+
+	kind[0] = '\0';
+	if (len == 0)
+		return;
+	if (pwscheme_parse(hash, &ph) == -1) {
+		(void)strlcpy(kind, "?", len);
+		return;
+	}
+	explicit_bzero(ph.raw, sizeof(ph.raw));
+	switch (ph.s->method) {
+	case PWM_CRYPT:
+	case PWM_DIGEST:
+		if (ph.crypt == NULL)
+			break;
+		(void)strlcpy(kind, ph.crypt, len);
+		for (p = kind; *p != '\0'; p++)
+			if (*p == '$' && ++n == 3)
+				break;
+		*p = '\0';
+		if ((p = strchr(kind + 1, '$')) != NULL &&
+		    strncmp(p, "$rounds=", 8) != 0 && kind[1] != '2' &&
+		    kind[1] != 'y')
+			p[1] = '\0';
+		return;
+	case PWM_ARGON2:
+		(void)strlcpy(kind, ph.crypt, len);
+		/* Up to the salt: "$argon2id$v=19$m=..,t=..,p=..". */
+		if ((p = strstr(kind, ",p=")) != NULL &&
+		    (p = strchr(p, '$')) != NULL)
+			*p = '\0';
+		return;
+	case PWM_PBKDF2:
+		(void)snprintf(kind, len, "{PBKDF2}%u", ph.rounds);
+		return;
+	}
+	(void)snprintf(kind, len, "{%s}", ph.s->name);
+}

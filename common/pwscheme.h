@@ -1,0 +1,81 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * pwscheme.h -- the kinds of stored password hash popd reads: crypt(3)'s,
+ * argon2's, and Dovecot's "{SCHEME}" prefixed ones (pwscheme.c); their
+ * checks are authpop's (authpop/scheme.c).
+ */
+#ifndef POPD_PWSCHEME_H
+#define POPD_PWSCHEME_H
+
+#include <sys/types.h>
+
+#define PWS_WEAK	0x01	/* fast or unsalted: only with weak-hashes */
+#define PWS_PLAIN	0x02	/* the password, or as good as it: never */
+#define PWS_RESET	0x04	/* of PWS_PLAIN: cannot become a hash */
+
+/* How a kind is checked (authpop/scheme.c). */
+#define PWM_NONE	0	/* refused, never checked */
+#define PWM_CRYPT	1	/* crypt(3): bcrypt, SHA-crypt, yescrypt, $1$ */
+#define PWM_ARGON2	2	/* libargon2, a PHC string */
+#define PWM_DIGEST	3	/* H(pass) */
+#define PWM_SDIGEST	4	/* H(pass salt) salt */
+#define PWM_PBKDF2	5	/* PBKDF2-HMAC-SHA1, Dovecot's layout */
+
+#define PWD_MD5		1
+#define PWD_SHA1	2
+#define PWD_SHA256	3
+#define PWD_SHA512	4
+
+#define PWS_RAWMAX	384	/* decoded digest and salt, at most */
+#define PWS_ARGON2_KIB	(1024 * 1024)	/* argon2 memory cost, at most */
+
+struct pwscheme {
+	const char	*name;		/* "SSHA512", as Dovecot spells it */
+	int		 flags;		/* PWS_* */
+	int		 method;	/* PWM_* */
+	int		 digest;	/* PWD_*, of PWM_*DIGEST */
+};
+
+/* A stored hash taken apart (pwscheme_parse). */
+struct pwhash {
+	const struct pwscheme	*s;
+	int			 flags;	/* s's, or PWS_WEAK for {CRYPT}$1$ */
+	const char		*crypt;	/* PWM_CRYPT, PWM_ARGON2: in hash */
+	unsigned char		 raw[PWS_RAWMAX];	/* digest, then salt */
+	size_t			 rawlen;
+	size_t			 dlen;	/* the digest's part of raw */
+	const char		*salt;	/* PWM_PBKDF2: in hash, saltlen */
+	size_t			 saltlen;
+	unsigned int		 rounds;	/* PWM_PBKDF2 */
+	unsigned int		 kib;	/* PWM_ARGON2: memory cost */
+};
+
+/* pwscheme.c */
+int		 pwscheme_parse(const char *, struct pwhash *);
+int		 pwscheme_allowed(const char *, int, const char **, char *,
+		    size_t);
+void		 pwscheme_kind(const char *, char *, size_t);
+const char	*pwscheme_name(const char *);
+size_t		 pwscheme_dlen(int);
+
+/* authpop/scheme.c */
+int		 pwscheme_init(void);
+int		 pwscheme_verify(const char *, const struct pwhash *);
+int		 pwscheme_check(const char *, const char *);
+
+#endif

@@ -1,0 +1,401 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+"""Passwords as the servers popd replaces stored them (issue 52): an
+authtab with a user for each kind of hash Dovecot 2.3 writes (`doveadm
+pw -s SCHEME`, as its passwd-file and every SQL or LDAP site of it hold
+them), bare argon2 (PHP's password_hash, PostfixAdmin) and md5crypt
+(`openssl passwd -1`), and SSHA512 and PBKDF2 made here with hashlib as
+a second opinion.  Each user logs in over POP3 with TLS and fails with
+a wrong password; weak kinds load only with "weak-hashes yes" and are
+otherwise refused at load with the file, line, user and kind; passwords
+in clear and their equivalents never load, with the way out said;
+a table backend's weak answer is [SYS/TEMP] with a log line; a wrong
+password's failure takes the same time whatever the kind of hash; and
+popd -n -v counts the users of each kind and names the weak ones."""
+
+import base64
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+import popdtest as T  # noqa: E402
+import test_tables as TT  # noqa: E402  (its table backend helpers)
+
+PASSWORD = "correct horse battery"
+
+# Dovecot's schemes, by the user that holds each: (user, scheme, weak).
+STRONG = (("s-crypt", "CRYPT"), ("s-blf", "BLF-CRYPT"),
+          ("s-sha256crypt", "SHA256-CRYPT"), ("s-sha512crypt",
+                                              "SHA512-CRYPT"),
+          ("s-argon2i", "ARGON2I"), ("s-argon2id", "ARGON2ID"),
+          ("s-ssha", "SSHA"), ("s-ssha256", "SSHA256"),
+          ("s-ssha512", "SSHA512"), ("s-ssha512hex", "SSHA512.HEX"),
+          ("s-pbkdf2", "PBKDF2"))
+WEAK = (("w-md5crypt", "MD5-CRYPT", "MD5-CRYPT"), ("w-md5", "MD5", "MD5"),
+        ("w-plainmd5", "PLAIN-MD5", "PLAIN-MD5"),
+        ("w-ldapmd5", "LDAP-MD5", "LDAP-MD5"), ("w-sha", "SHA", "SHA"),
+        ("w-sha256", "SHA256", "SHA256"), ("w-sha512", "SHA512", "SHA512"),
+        ("w-smd5", "SMD5", "SMD5"))
+PLAIN = (("p-plain", "PLAIN", False), ("p-clear", "CLEAR", False),
+         ("p-crammd5", "CRAM-MD5", True), ("p-digestmd5", "DIGEST-MD5",
+                                           True))
+
+
+def doveadm(scheme, pw=PASSWORD):
+    path = T.apt_install("dovecot-core", "doveadm")
+    out = subprocess.run([path, "pw", "-s", scheme, "-p", pw, "-u",
+                          "someone"], stdout=subprocess.PIPE, check=True,
+                         text=True).stdout.strip()
+    T.expect_true(out.startswith("{"), "doveadm pw -s %s" % scheme, out)
+    return out
+
+
+def hashlib_ssha512(pw):
+    salt = os.urandom(8)
+    d = hashlib.sha512(pw.encode() + salt).digest()
+    return "{SSHA512}" + base64.b64encode(d + salt).decode()
+
+
+def hashlib_pbkdf2(pw):
+    salt = base64.b64encode(os.urandom(12), b"./").decode()
+    key = hashlib.pbkdf2_hmac("sha1", pw.encode(), salt.encode(), 3000)
+    return "{PBKDF2}$1$%s$3000$%s" % (salt, key.hex())
+
+
+def argon2_lanes(pw, lanes=2):
+    """An argon2id hash of several lanes, as PHP's password_hash makes
+    with "threads" above 1 (libsodium, and so doveadm, makes 1 only):
+    from libargon2 itself, which authpop then runs with threads."""
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("argon2") or "libargon2.so.1"
+    lib = ctypes.CDLL(name)
+    sz, u32, cp = ctypes.c_size_t, ctypes.c_uint32, ctypes.c_char_p
+    lib.argon2_hash.argtypes = (u32, u32, u32, cp, sz, cp, sz,
+                                ctypes.c_void_p, sz, cp, sz, ctypes.c_int,
+                                ctypes.c_int)
+    out = ctypes.create_string_buffer(256)
+    salt = os.urandom(16)
+    # argon2_hash(t, m, p, pwd, pwdlen, salt, saltlen, hash, hashlen,
+    #             encoded, encodedlen, Argon2_id, ARGON2_VERSION_13)
+    r = lib.argon2_hash(2, 8192, lanes, pw.encode(), len(pw.encode()),
+                        salt, len(salt), None, 32, out, len(out), 2, 0x13)
+    T.expect(r, 0, "argon2_hash")
+    h = out.value.decode()
+    T.expect_true(",p=%d$" % lanes in h, "argon2id of %d lanes" % lanes, h)
+    return h
+
+
+def strong_hashes():
+    """user -> hash of every kind that loads without weak-hashes."""
+    h = {user: doveadm(s) for user, s in STRONG}
+    # Bare: PHP's password_hash writes argon2 without a prefix.
+    h["b-argon2id"] = doveadm("ARGON2ID")[len("{ARGON2ID}"):]
+    h["b-argon2i"] = doveadm("ARGON2I")[len("{ARGON2I}"):]
+    h["b-argon2id-p2"] = argon2_lanes(PASSWORD)
+    h["h-ssha512"] = hashlib_ssha512(PASSWORD)
+    h["h-pbkdf2"] = hashlib_pbkdf2(PASSWORD)
+    return h
+
+
+def weak_hashes():
+    h = {user: doveadm(s) for user, s, _ in WEAK}
+    md5crypt = subprocess.run(["openssl", "passwd", "-1", PASSWORD],
+                              stdout=subprocess.PIPE, check=True,
+                              text=True).stdout.strip()
+    T.expect(md5crypt[:3], "$1$", "openssl passwd -1")
+    h["b-md5crypt"] = md5crypt
+    return h
+
+
+def add_users(srv, hashes):
+    """A maildrop and a usertab line for each user, its authtab line."""
+    u = srv.users["alice"]
+    utab = open(srv.usertab).read()
+    atab = open(srv.authtab).read()
+    for name, h in hashes.items():
+        home = os.path.join(srv.homes, name)
+        for d in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+            os.chown(os.path.join(home, d), u["uid"], u["gid"])
+        utab += "%s\t%d:%d:%s\n" % (name, u["uid"], u["gid"], home)
+        atab += "%s %s\n" % (name, h)
+    srv.rewrite_usertab(utab)
+    srv.rewrite_authtab(atab)
+
+
+def check(srv, *args):
+    """popd -n [args] on srv's configuration: (exit status, output)."""
+    if srv.port is None:
+        srv.port = T.free_port()
+    srv.argv()
+    r = subprocess.run([T.POPD, "-n", "-f", srv.conffile] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=120)
+    return r.returncode, r.stdout
+
+
+def line_of(srv, user):
+    for i, line in enumerate(open(srv.authtab), 1):
+        if line.split()[0] == user:
+            return i
+    raise AssertionError("%s not in authtab" % user)
+
+
+def pass_reply(srv, user, pw, src="127.0.0.1"):
+    r = srv.raw(src=src, timeout=60)
+    try:
+        T.expect(r.line()[:3], b"+OK", "greeting")
+        T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER " + user)
+        t = time.monotonic()
+        reply = r.cmd("PASS " + pw)
+        return reply, time.monotonic() - t
+    finally:
+        r.close()
+
+
+@T.test(start=False, conf_extra="weak-hashes yes", timeout=300)
+def every_kind_logs_in(srv):
+    """Each user, whatever its kind, logs in with its password over
+    POP3 with TLS and not with another."""
+    hashes = strong_hashes()
+    hashes.update(weak_hashes())
+    add_users(srv, hashes)
+    srv.start()
+    for i, user in enumerate(sorted(hashes)):
+        p = srv.pop(user, PASSWORD)
+        T.expect(p.stat()[0], 0, "a login as %s (%s)" % (
+            user, hashes[user][:hashes[user].find("$", 2) + 1]))
+        p.quit()
+        reply, _ = pass_reply(srv, user, PASSWORD + "x",
+                              src="127.0.%d.%d" % (10 + i // 200,
+                                                   2 + i % 200))
+        T.expect(reply[:12], b"-ERR [AUTH] ", "a wrong password for " +
+                 user)
+    T.expect_true("cannot check" not in srv.log(), "no check failed",
+                  srv.log_tail())
+
+
+@T.test(start=False, timeout=120)
+def weak_kinds_need_the_setting(srv):
+    """Without weak-hashes, every weak line is named with its file,
+    line, user and kind, and popd does not start; with it, it does."""
+    add_users(srv, weak_hashes())
+    rc, out = check(srv)
+    T.expect(rc, 1, "popd -n with weak hashes, not allowed")
+    for user, _, kind in WEAK + (("b-md5crypt", None, "md5crypt"),):
+        want = '%s:%d: "%s" has a weak %s hash, read only with ' \
+            '"weak-hashes yes" in popd.conf' % (
+                srv.authtab, line_of(srv, user), user,
+                kind if user.startswith("b-") else "{%s}" % kind)
+        T.expect_true(want in out, "the message for " + user, out)
+    T.expect_true(PASSWORD not in out, "no password in the output")
+    srv.conf_extra = "weak-hashes yes"
+    rc, out = check(srv)
+    T.expect(rc, 0, "popd -n with weak-hashes yes: " + out)
+    # A reload that brings a weak hash without the setting is refused.
+    srv.conf_extra = ""
+    srv.rewrite_authtab("alice %s\n" % T.make_hash(srv.password("alice")))
+    srv.start()
+    srv.rewrite_authtab("alice %s\n" % doveadm("SHA",
+                                              srv.password("alice")))
+    mark = len(srv.log())
+    srv.reload()
+    T.wait_for(lambda: 'has a weak {SHA} hash' in srv.log()[mark:], 10,
+               "the reload's message")
+    p = srv.pop("alice")
+    p.quit()
+
+
+@T.test(start=False, conf_extra="weak-hashes yes", timeout=120)
+def plaintext_never_loads(srv):
+    """{PLAIN} and {CLEAR}: refused, pointing at popdpass -P; CRAM-MD5
+    and DIGEST-MD5: refused, the password to be reset.  weak-hashes
+    does not change that."""
+    add_users(srv, {user: doveadm(s) for user, s, _ in PLAIN})
+    rc, out = check(srv)
+    T.expect(rc, 1, "popd -n with passwords in clear")
+    for user, scheme, reset in PLAIN:
+        if reset:
+            want = '%s:%d: "%s" has a {%s} secret, as good as the ' \
+                'password, which no hash can be made from: reset the ' \
+                "user's password" % (srv.authtab, line_of(srv, user),
+                                     user, scheme)
+        else:
+            want = '%s:%d: "%s" has a {%s} password in clear: ' \
+                '"popdpass -P" turns such lines into bcrypt hashes' % (
+                    srv.authtab, line_of(srv, user), user, scheme)
+        T.expect_true(want in out, "the message for " + user, out)
+    T.expect_true(PASSWORD not in out, "no password in the output")
+    # What the message says works: popdpass -P, then every user logs in
+    # but those whose secrets cannot be converted.
+    conv = subprocess.run([os.path.join(T.REPO, "popdpass", "popdpass"),
+                           "-c", "4", "-P", srv.authtab],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    T.expect(conv.returncode, 1, "popdpass -P with CRAM-MD5 lines")
+    T.expect_true("reset the user's password" in conv.stderr,
+                  "popdpass names what it cannot convert", conv.stderr)
+    T.expect_true(PASSWORD not in conv.stdout + conv.stderr,
+                  "popdpass shows no password")
+    srv.rewrite_authtab(conv.stdout)
+    srv.start()
+    for user, _, reset in PLAIN:
+        reply, _ = pass_reply(srv, user, PASSWORD)
+        T.expect(reply[:3], b"-ER" if reset else b"+OK",
+                 "%s after popdpass -P" % user)
+
+
+@T.test(start=False, conf_extra="weak-hashes yes", timeout=400)
+def same_failure_time_every_kind(srv):
+    """A wrong password is answered after the same time whatever the
+    kind of hash met, the fast unsalted and salted ones (SHA, SSHA512)
+    as the slow ones (argon2id at 64 MiB, PBKDF2, bcrypt) and an
+    unknown user: test_limits.py's constant_time_failures, across the
+    new kinds."""
+    kinds = {"k-argon2id": doveadm("ARGON2ID"),
+             "k-ssha512": doveadm("SSHA512"),
+             "k-pbkdf2": doveadm("PBKDF2"),
+             "k-sha": doveadm("SHA"),
+             "k-sha512crypt": doveadm("SHA512-CRYPT"),
+             "k-bcrypt": T.make_hash(PASSWORD, 10)}
+    add_users(srv, kinds)
+    srv.start()
+    for user in kinds:
+        reply, _ = pass_reply(srv, user, PASSWORD)
+        T.expect(reply[:3], b"+OK", "a login as " + user)
+    names = ("nosuchuser",) + tuple(kinds)
+    times = {k: [] for k in names}
+    for i in range(12):
+        for j, k in enumerate(names):
+            # Each from an address of its own: no failure delay at all.
+            reply, took = pass_reply(srv, k, "wrong password",
+                                     src="127.0.%d.%d" % (20 + i, 2 + j))
+            T.expect(reply[:12], b"-ERR [AUTH] ", "failed PASS for " + k)
+            times[k].append(took)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print("# medians: %r" % med)
+    lo, hi = min(med.values()), max(med.values())
+    T.expect_true(hi <= lo * 1.2, "medians within 20%% of each other", med)
+    T.expect_true(lo > 0.03, "failure replies wait for the slowest hash",
+                  med)
+
+
+@T.test(start=False, timeout=120)
+def table_backend_kinds(srv):
+    """Credentials from an OpenSMTPD table backend (regress/tablefake.py
+    as table-mysql or table-ldap would answer): an {SSHA512} logs in; a
+    weak {SHA} or a {PLAIN} answer is never a wrong password but
+    [SYS/TEMP], with a log line naming the table, the user and why; with
+    weak-hashes yes the weak one logs in, the plain one still not.  An
+    argon2id of two lanes, the first authpop meets (none in a file to
+    time at start), logs in."""
+    ui = TT.userinfo(srv, "alice")
+    TT.fake_tables(srv, {
+        "strong": {"hash": doveadm("SSHA512"), "userinfo": ui},
+        "lanes": {"hash": argon2_lanes(PASSWORD), "userinfo": ui},
+        "weak": {"hash": doveadm("SHA"), "userinfo": ui},
+        "plain": {"hash": "{PLAIN}" + PASSWORD, "userinfo": ui}})
+    srv.start()
+    reply, _ = pass_reply(srv, "strong", PASSWORD)
+    T.expect(reply[:3], b"+OK", "{SSHA512} from the table")
+    # Its first argon2 of two lanes, long after the chroot and sandbox:
+    # libargon2's threads end with pthread_exit, which needs libgcc_s.
+    reply, _ = pass_reply(srv, "lanes", PASSWORD)
+    T.expect(reply[:3], b"+OK", "argon2id of two lanes from the table")
+    T.expect_true("authpop" not in "".join(srv.crashes()),
+                  "authpop alive", srv.log_tail())
+    for user, why in (("weak", 'table users: the credentials of "weak": '
+                       'a weak {SHA} hash, read only with "weak-hashes '
+                       'yes" in popd.conf'),
+                      ("plain", 'table users: the credentials of "plain": '
+                       'a {PLAIN} password in clear: "popdpass -P" turns '
+                       'such lines into bcrypt hashes')):
+        mark = len(srv.log())
+        reply, _ = pass_reply(srv, user, PASSWORD)
+        T.expect(reply, TT.TEMP + b"cannot check passwords now, try again "
+                 b"later", "the answer for " + user)
+        T.wait_for(lambda: why in srv.log()[mark:], 5, why)
+    T.expect_true(PASSWORD not in srv.log(), "no password in the log")
+    srv.stop()
+    srv.conf_extra = "weak-hashes yes"
+    srv.start()
+    reply, _ = pass_reply(srv, "weak", PASSWORD)
+    T.expect(reply[:3], b"+OK", "{SHA} from the table with weak-hashes")
+    reply, _ = pass_reply(srv, "plain", PASSWORD)
+    T.expect(reply[:16], TT.TEMP, "{PLAIN} from the table, weak-hashes")
+
+
+@T.test(start=False, subdir="Maildir", timeout=120)
+def system_md5crypt(srv):
+    """A system account whose shadow hash is md5crypt (chpasswd -c MD5):
+    left out, said in the log, without weak-hashes; logs in with it."""
+    T.need_root()
+    lo, hi = TT.SYS_RANGE
+    with TT.SystemUsers(srv) as su:
+        su.add("popdsys-md5", "md5-pw", TT.free_uid(lo, hi), method="MD5")
+        su.add("popdsys-y", "yes-pw", TT.free_uid(lo, hi))
+        T.expect(su.shadow("popdsys-md5")[:3], "$1$", "chpasswd -c MD5")
+        srv.tables = ("authtab system\nusertab system\nsystem uid %d-%d"
+                      % (lo, hi))
+        srv.start()
+        srv.wait_log('authtab system: user popdsys-md5: a weak md5crypt '
+                     'hash, read only with "weak-hashes yes" in popd.conf: '
+                     'no login')
+        reply, _ = pass_reply(srv, "popdsys-md5", "md5-pw")
+        T.expect(reply[:12], b"-ERR [AUTH] ", "md5crypt without the setting")
+        TT.logs_in(srv, "popdsys-y", "yes-pw", "yescrypt beside it")
+        srv.stop()
+        srv.conf_extra = "weak-hashes yes"
+        srv.start()
+        TT.logs_in(srv, "popdsys-md5", "md5-pw", "md5crypt, weak-hashes yes")
+        rc, out = check(srv, "-v")
+        T.expect_true("# authtab: popdsys-md5 has a weak md5crypt hash" in
+                      out, "popd -n -v names the system user", out)
+        srv.stop()
+
+
+@T.test(start=False, timeout=120)
+def check_counts_kinds(srv):
+    """popd -n -v: how many users of each kind, the weak ones marked
+    and named."""
+    add_users(srv, {"c-ssha512": doveadm("SSHA512"),
+                    "c-ssha512b": doveadm("SSHA512"),
+                    "c-argon2id": doveadm("ARGON2ID"),
+                    "c-sha": doveadm("SHA"),
+                    "c-md5crypt": doveadm("MD5-CRYPT")})
+    srv.conf_extra = "weak-hashes yes"
+    rc, out = check(srv, "-v")
+    T.expect(rc, 0, "popd -n -v: " + out)
+    n = len(srv.users)      # the harness's own, bcrypt
+    for want in ("# authtab: %d users" % (n + 5),
+                 "# authtab: %d bcrypt" % n,
+                 "# authtab: 2 SSHA512\n",
+                 "# authtab: 1 ARGON2ID\n",
+                 "# authtab: 1 SHA (weak)\n",
+                 "# authtab: 1 MD5-CRYPT (weak)\n",
+                 "# authtab: c-sha has a weak SHA hash\n",
+                 "# authtab: c-md5crypt has a weak MD5-CRYPT hash\n"):
+        T.expect_true(want in out, repr(want), out)
+    T.expect_true("c-ssha512 has" not in out, "strong kinds not named")
+
+
+if __name__ == "__main__":
+    T.main()

@@ -1,0 +1,248 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * test_pwscheme.c -- every kind of stored hash popd reads (pwscheme.c)
+ * checked by authpop's code (scheme.c) against hashes the real programs
+ * made: Dovecot 2.3's "doveadm pw -s SCHEME -p 'correct horse'" (and a
+ * password of 70 bytes, longer than HMAC-SHA1's block), OpenSSL's
+ * "passwd -1" for a bare md5crypt, libargon2's argon2_hash for an
+ * argon2id of two lanes (PHP's password_hash may make those).  Each
+ * matches its password and no other; what is weak, plaintext or
+ * malformed is told apart; every truncation of every vector is refused
+ * or fails, never matches.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pwscheme.h"
+#include "unit.h"
+
+#define PASS	"correct horse"
+#define LONG	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+static const struct {
+	const char	*hash;
+	const char	*pass;
+	const char	*name;
+	int		 weak;
+} good[] = {
+	{ "{CRYPT}$2y$05$g1iRNyb4EEXjJWVHLfGab.4LcMqCsKc8dLW2JjpRDoiEqFhRz1NW6",
+	    PASS, "CRYPT", 0 },
+	{ "{MD5-CRYPT}$1$I0VkoW2P$FKi1up3C6qXqKTXojo6hi/", PASS, "MD5-CRYPT",
+	    1 },
+	{ "{SHA256-CRYPT}$5$UXNNEtNkCFAHIHSC$TIysTlWJdho.C0vv7EHBMmlTTtve8pqC83G/6VW2ep0",
+	    PASS, "SHA256-CRYPT", 0 },
+	{ "{SHA512-CRYPT}$6$YL8aphBtxOMmCczQ$bdcXuJ5PDyCepgiPLNYIA2t1nbqI8OXHVN6YwpaiwELbZOKajSmQg.wNVCRR/9C2HfAaDl0Rt4DPXl8p237fv.",
+	    PASS, "SHA512-CRYPT", 0 },
+	{ "{BLF-CRYPT}$2y$05$iGGbmpxKWxCwy4K085AAKe6/SHdvkvrCsx2y29vbPWQohjq4XbEDm",
+	    PASS, "BLF-CRYPT", 0 },
+	{ "{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$rnwSXGeG3KIzMbR5oPD+fw$byOaUQzkNgc+aQY3pNSGnJ6nsn4cY9xmPYIoCpPlG1o",
+	    PASS, "ARGON2I", 0 },
+	{ "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	    PASS, "ARGON2ID", 0 },
+	{ "$argon2id$v=19$m=4096,t=2,p=2$c2FsdHNhbHRzYWx0c2FsdA$Jyzx6by67FiLx2uJbCjdvoDYHWjzeahLax7DC0jKcHw",
+	    PASS, "argon2id", 0 },
+	{ "$argon2i$v=19$m=32768,t=4,p=1$rnwSXGeG3KIzMbR5oPD+fw$byOaUQzkNgc+aQY3pNSGnJ6nsn4cY9xmPYIoCpPlG1o",
+	    PASS, "argon2i", 0 },
+	{ "{SSHA}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt/", PASS, "SSHA", 0 },
+	{ "{SSHA256}r4t1J896RxNuiDkVHAy6Gdfc6+LH5M79Lwo286h6NQuBspu7", PASS,
+	    "SSHA256", 0 },
+	{ "{SSHA512}SugW8aQ1RrAFypW+2Yf+E+3Lmg39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEplY=",
+	    PASS, "SSHA512", 0 },
+	{ "{SSHA512.HEX}a790de95008c00f4663801047737d864b0d6c944904715b52b188b180531e0ca3dea2c69a837ade88baaa67722a8d5ff6163cab1e87e92e94890d51a92f66eeea966331a",
+	    PASS, "SSHA512", 0 },
+	{ "{SSHA256.HEX}a28f8393a662b6a74a1ec9306a0f754bfc552ea55c4888da07c2a56a9957e89dc53aad32",
+	    PASS, "SSHA256", 0 },
+	{ "{SSHA512}nEq3AGnT8CFcwt/lqI5yKmkHzDz3x/RMj4zeSjO/KNXVwzy3sX4K2P70VugnlVQjEjTr5gPPPzWafMgyJ8ftGanROX0=",
+	    LONG, "SSHA512", 0 },
+	{ "{PBKDF2}$1$a38mcM0P4P/LEh9P$5000$ba978979279e19828713958c010be927c628e6df",
+	    PASS, "PBKDF2", 0 },
+	{ "{PBKDF2}$1$R6/kbX3fEn/R.tN5$5000$6e5742e58ad2da7b47fd014b3e0d750e701a31ad",
+	    LONG, "PBKDF2", 0 },
+	{ "{MD5}$1$K//26UOw$Mfzr0mDCJuHlxFUGsYYGj.", PASS, "MD5", 1 },
+	{ "{PLAIN-MD5}3cb4e732631f47e6eb961f34554b7cde", PASS, "PLAIN-MD5",
+	    1 },
+	{ "{MD5}3cb4e732631f47e6eb961f34554b7cde", PASS, "MD5", 1 },
+	{ "{LDAP-MD5}PLTnMmMfR+brlh80VUt83g==", PASS, "LDAP-MD5", 1 },
+	{ "{SMD5}qopOaQXMiEPHoin8uZBNzDwqBHg=", PASS, "SMD5", 1 },
+	{ "{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=", PASS, "SHA", 1 },
+	{ "{sha}L55TUjtiq8FBorTWAZ0jy6g129A=", PASS, "SHA", 1 },
+	{ "{SHA256}QQTTb42iwlQ0n4WDZ5Pr4CngyVcGOjTJHC6SAxh7VjE=", PASS,
+	    "SHA256", 1 },
+	{ "{SHA512}VraY3v7bWkNbY0r+MyC7rz/c2SC2xQOkRvx7endrKY1HnRumqLYXgI6wv1ec6aldZoNHvKtxSQhayTyyeZUZew==",
+	    PASS, "SHA512", 1 },
+	{ "{SHA512.HEX}56b698defedb5a435b634afe3320bbaf3fdcd920b6c503a446fc7b7a776b298d479d1ba6a8b617808eb0bf579ce9a95d668347bcab7149085ac93cb27995197b",
+	    PASS, "SHA512", 1 },
+	{ "$1$abcdefgh$y6iHhJNbuC0xpbk0w9pm80", PASS, "md5crypt", 1 },
+};
+
+/* Never read: the password in clear, or a secret as good as it. */
+static const struct {
+	const char	*hash;
+	int		 reset;
+} plain[] = {
+	{ "{PLAIN}correct horse", 0 },
+	{ "{CLEAR}correct horse", 0 },
+	{ "{CLEARTEXT}correct horse", 0 },
+	{ "{PLAIN-TRUNC}correct horse", 1 },
+	{ "{CRAM-MD5}5350280f85bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c",
+	    1 },
+	{ "{HMAC-MD5}5350280f85bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c",
+	    1 },
+	{ "{DIGEST-MD5}0a146d5420bd13fb2f0266f3affd2215", 1 },
+	{ "{NTLM}0a146d5420bd13fb2f0266f3affd2215", 1 },
+	{ "{LANMAN}0a146d5420bd13fb2f0266f3affd2215", 1 },
+	{ "{RPA}0a146d5420bd13fb2f0266f3affd2215", 1 },
+};
+
+/* Malformed, or of no kind popd reads. */
+static const char *bad[] = {
+	"",
+	"{",
+	"{}",
+	"{SSHA512",
+	"{NOSUCH}abc",
+	"{SCRAM-SHA-256}4096,IJbTTsSunSLB5imN2jlNPA==,urvKppBw3MF9YYNVPqhHiItRpEQu9AT8ihYy33jYGJQ=,qnTiISssRDQbTWNH4BKBBXVlLvp5DLS4LlndxTbeJFA=",
+	"{DES-CRYPT}eDhzzDy5lk14Q",
+	"eDhzzDy5lk14Q",
+	"{SSHA}",
+	"{SSHA}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt",		/* not padded */
+	"{SSHA}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt!",
+	"{SSHA}L55TUjtiq8FBorTWAZ0jy6g129A=",	/* no salt */
+	"{SSHA.HEX}2f9e53523b62abc141a2b4d6019d23cba835dbd0",	/* no salt */
+	"{SSHA.XYZ}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt/",
+	"{SHA}L55TUjtiq8FBorTWAZ0jy6g129A",
+	"{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=AAAA",
+	"{SHA.HEX}L55TUjtiq8FBorTWAZ0jy6g129A=",
+	"{PLAIN-MD5}3cb4e732631f47e6eb961f34554b7cd",
+	"{PLAIN-MD5}3cb4e732631f47e6eb961f34554b7cdg",
+	"{PBKDF2}$1$a38mcM0P4P/LEh9P$5000$ba978979279e19828713958c010be927c628e6d",
+	"{PBKDF2}$1$a38mcM0P4P/LEh9P$$ba978979279e19828713958c010be927c628e6df",
+	"{PBKDF2}$1$$5000$ba978979279e19828713958c010be927c628e6df",
+	"{PBKDF2}$2$a38mcM0P4P/LEh9P$5000$ba978979279e19828713958c010be927c628e6df",
+	"{PBKDF2}$1$a38mcM0P4P/LEh9P$0$ba978979279e19828713958c010be927c628e6df",
+	"{PBKDF2}$1$a38mcM0P4P/LEh9P$99999999999$ba978979279e19828713958c010be927c628e6df",
+	"{ARGON2ID}$argon2i$v=19$m=32768,t=4,p=1$rnwSXGeG3KIzMbR5oPD+fw$byOaUQzkNgc+aQY3pNSGnJ6nsn4cY9xmPYIoCpPlG1o",
+	"$argon2id$v=19$m=99999999,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	"$argon2id$v=19$m=65536,t=0,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	"$argon2id$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$",
+	"$argon2d$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	"{CRYPT}eDhzzDy5lk14Q",
+	"{BLF-CRYPT}$2y$05$iGGbmpxKWxCwy4K085AAKe6/SHdvkvrCsx2y29vbPWQohjq4XbED",
+	"$1$abcdefghi$y6iHhJNbuC0xpbk0w9pm80",
+	"$1$abcdefgh$y6iHhJNbuC0xpbk0w9pm8",
+};
+
+int
+main(void)
+{
+	struct pwhash	 ph;
+	const char	*kind;
+	char		 why[256], buf[512], k[64];
+	size_t		 i, n;
+	int		 r;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		r = pwscheme_check(good[i].pass, good[i].hash);
+		CHECK(r == 0, "%s: the right password refused (%s)",
+		    good[i].hash, strerror(errno));
+		r = pwscheme_check("correct horsf", good[i].hash);
+		CHECK(r == -1 && errno == EACCES, "%s: a wrong password: %d "
+		    "(%s)", good[i].hash, r, strerror(errno));
+		r = pwscheme_check("", good[i].hash);
+		CHECK(r == -1 && errno == EACCES, "%s: empty: %d",
+		    good[i].hash, r);
+		CHECK_STR(pwscheme_name(good[i].hash), good[i].name);
+		r = pwscheme_allowed(good[i].hash, 0, &kind, why,
+		    sizeof(why));
+		CHECK(r == (good[i].weak ? -1 : 0), "%s: allowed without "
+		    "weak-hashes: %d", good[i].hash, r);
+		if (good[i].weak)
+			CHECK(strstr(why, "weak") != NULL &&
+			    strstr(why, good[i].name) != NULL &&
+			    strstr(why, "weak-hashes yes") != NULL,
+			    "%s: why: %s", good[i].hash, why);
+		CHECK(pwscheme_allowed(good[i].hash, 1, &kind, why,
+		    sizeof(why)) == 0, "%s: refused with weak-hashes: %s",
+		    good[i].hash, why);
+		pwscheme_kind(good[i].hash, k, sizeof(k));
+		CHECK(k[0] != '\0' && k[0] != '?' &&
+		    strlen(k) < strlen(good[i].hash), "%s: kind \"%s\"",
+		    good[i].hash, k);
+		/* Every truncation: refused, or a wrong password. */
+		for (n = 0; n < strlen(good[i].hash); n++) {
+			memcpy(buf, good[i].hash, n);
+			buf[n] = '\0';
+			if (pwscheme_parse(buf, &ph) == -1)
+				continue;
+			r = pwscheme_verify(good[i].pass, &ph);
+			CHECK(r == -1, "%s cut at %zu: matches",
+			    good[i].hash, n);
+		}
+	}
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		CHECK(pwscheme_parse(plain[i].hash, &ph) == 0 &&
+		    (ph.flags & PWS_PLAIN), "%s: not plaintext", plain[i].hash);
+		r = pwscheme_allowed(plain[i].hash, 1, &kind, why,
+		    sizeof(why));
+		CHECK(r == -1, "%s: allowed", plain[i].hash);
+		if (plain[i].reset)
+			CHECK(strstr(why, "reset the user's password") != NULL,
+			    "%s: why: %s", plain[i].hash, why);
+		else
+			CHECK(strstr(why, "popdpass -P") != NULL,
+			    "%s: why: %s", plain[i].hash, why);
+		/* Never the value in a message. */
+		CHECK(strstr(why, "horse") == NULL &&
+		    strstr(why, "0a146d") == NULL, "%s: why shows it: %s",
+		    plain[i].hash, why);
+		r = pwscheme_check("correct horse", plain[i].hash);
+		CHECK(r == -1 && errno != EACCES, "%s: checked: %d",
+		    plain[i].hash, r);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(pwscheme_parse(bad[i], &ph) == -1, "\"%s\": taken",
+		    bad[i]);
+		CHECK(pwscheme_allowed(bad[i], 1, NULL, why, sizeof(why)) ==
+		    -1, "\"%s\": allowed", bad[i]);
+		r = pwscheme_check(PASS, bad[i]);
+		CHECK(r == -1 && errno != EACCES, "\"%s\": checked: %d",
+		    bad[i], r);
+	}
+	/* One kind for hashes of one cost, whatever their salt. */
+	pwscheme_kind("{SSHA512}SugW8aQ1RrAFypW+2Yf+E+3Lmg39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEplY=",
+	    k, sizeof(k));
+	CHECK_STR(k, "{SSHA512}");
+	pwscheme_kind("{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	    k, sizeof(k));
+	CHECK_STR(k, "$argon2id$v=19$m=65536,t=3,p=1");
+	pwscheme_kind("{PBKDF2}$1$a38mcM0P4P/LEh9P$5000$ba978979279e19828713958c010be927c628e6df",
+	    k, sizeof(k));
+	CHECK_STR(k, "{PBKDF2}5000");
+	pwscheme_kind("{BLF-CRYPT}$2y$05$iGGbmpxKWxCwy4K085AAKe6/SHdvkvrCsx2y29vbPWQohjq4XbEDm",
+	    k, sizeof(k));
+	CHECK_STR(k, "$2y$05");
+	pwscheme_kind("$6$rounds=9000$abc$def", k, sizeof(k));
+	CHECK_STR(k, "$6$rounds=9000");
+	pwscheme_kind("$6$abc$def", k, sizeof(k));
+	CHECK_STR(k, "$6$");
+	return unit_done();
+}
