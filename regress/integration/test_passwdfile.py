@@ -41,19 +41,19 @@ YESCRYPT = ("$y$j9T$F5Jx5fExrKuPp53xLKQ..1$"
 
 
 def sha512_crypt(pw):
-    """A SHA-crypt hash as doveadm pw -s SHA512-CRYPT makes it, prefix
-    cut (this branch reads no {SCHEME} prefix; Dovecot's passwd-file
-    takes a bare crypt string as {CRYPT})."""
+    """A SHA-crypt hash as doveadm pw -s SHA512-CRYPT makes it, with its
+    {SHA512-CRYPT} prefix, as Dovecot sites store it."""
     out = subprocess.run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", pw],
                          stdout=subprocess.PIPE, check=True, timeout=30)
     h = out.stdout.decode().strip()
     T.expect(h.startswith("{SHA512-CRYPT}$6$"), True, "doveadm's hash %s" % h)
-    return h[len("{SHA512-CRYPT}"):]
+    return h
 
 
 def users_file(srv, bob_hash=None):
     """The passwd-file of srv's users as a Dovecot site has it: a
-    comment, a blank line, bcrypt, SHA-crypt and yescrypt hashes, a
+    comment, a blank line, bcrypt, {SHA512-CRYPT} (doveadm's, prefix and
+    all) and yescrypt hashes, a
     gecos and a shell, a quota rule (and a Trash rule popd ignores), and
     carol's maildir from userdb_mail rather than mail_location."""
     def ids(u):
