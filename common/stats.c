@@ -406,6 +406,41 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	(void)snprintf(line, sizeof(line), "popd_reload_time_seconds %lld",
 	    g->reloaded);
 	out(arg, line);
+	if (g->kinds == NULL || g->kinds->nkinds == 0)
+		return;
+	metric_head(out, arg, "popd_users_by_hash", "gauge",
+	    "Users of authtab by the kind of their password hash, as the "
+	    "last load or reload read it; weak ones work only with "
+	    "weak-hashes yes.");
+	for (i = 0; i < g->kinds->nkinds; i++) {
+		(void)snprintf(line, sizeof(line), "popd_users_by_hash{kind="
+		    "\"%s\",weak=\"%s\"} %llu", g->kinds->name[i],
+		    g->kinds->weak[i] ? "yes" : "no",
+		    (unsigned long long)g->kinds->n[i]);
+		out(arg, line);
+	}
+}
+
+/*
+ * One more user of kind, a name that lives as long as k (pwscheme.c's);
+ * names past STATS_KINDS are not counted (pwscheme.c has fewer).
+ */
+void
+stats_kind_add(struct stats_kinds *k, const char *kind, int weak)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nkinds; i++)
+		if (strcmp(k->name[i], kind) == 0)
+			break;
+	if (i == k->nkinds) {
+		if (k->nkinds == STATS_KINDS)
+			return;
+		k->name[i] = kind;
+		k->weak[i] = weak;
+		k->nkinds++;
+	}
+	k->n[i]++;
 }
 
 /* A unix time as show sessions prints it: "2026-11-23T10:00:00Z". */

@@ -110,6 +110,18 @@ extern struct stats_page	*stats;
 /* What a line of output is given to (stats_show, stats_metrics). */
 typedef void	(*stats_out)(void *, const char *);
 
+/*
+ * The users of a loaded authtab by their hash's kind (pwscheme_name),
+ * counted as the parent reads it at a load or reload, never per scrape.
+ */
+#define STATS_KINDS	48	/* more than pwscheme.c has names */
+struct stats_kinds {
+	const char	*name[STATS_KINDS];
+	uint64_t	 n[STATS_KINDS];
+	int		 weak[STATS_KINDS];
+	size_t		 nkinds;
+};
+
 /* The gauges show metrics adds to the counters. */
 struct stats_gauges {
 	uint64_t	authorization;	/* sessions before login */
@@ -118,6 +130,7 @@ struct stats_gauges {
 	uint64_t	quota_over;	/* maildirs, as of their last check */
 	long long	started;	/* unix times */
 	long long	reloaded;
+	const struct stats_kinds *kinds;	/* NULL: no authtab read */
 };
 
 /* One line of show sessions; NULL strings print as "-". */
@@ -158,6 +171,7 @@ void		 stats_show(stats_out, void *, const uint64_t *,
 		    const uint64_t *);
 void		 stats_metrics(stats_out, void *, const uint64_t *,
 		    const struct stats_gauges *);
+void		 stats_kind_add(struct stats_kinds *, const char *, int);
 void		 stats_session_line(stats_out, void *,
 		    const struct stats_session *);
 void		 stats_penalty_line(stats_out, void *,

@@ -569,7 +569,8 @@ table_valid_hash(const char *h)
 /*
  * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
  * for no messages), line by line: each good entry goes to fn(arg, name,
- * value, line) if there is one, each bad line is logged.  -1 if any line
+ * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
+ * a hash of any kind, refused ones too, is a good entry (popd -m's count).  -1 if any line
  * was bad or fn said so (it logs why).
  */
 int
@@ -587,8 +588,9 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 	int		 fd, bad = 0, quiet = kind & TABLE_QUIET;
 	int		 passwd = kind & TABLE_PASSWD;
 	int		 weakok = kind & TABLE_WEAK;
+	int		 anyhash = kind & TABLE_ANYHASH;
 
-	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK);
+	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK | TABLE_ANYHASH);
 	if (passwd && kind != TABLE_AUTH && kind != TABLE_USERS &&
 	    kind != TABLE_QUOTAS) {
 		WARNX("%s: a passwd-file has no routes", file);
@@ -679,8 +681,9 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			WARNX("%s:%zu: invalid user name \"%s\"", file,
 			    lineno, key);
 			bad = 1;
-		} else if (kind == TABLE_AUTH && pwscheme_allowed(val, weakok,
-		    &hkind, why, sizeof(why)) == -1) {
+		} else if (kind == TABLE_AUTH && !anyhash &&
+		    pwscheme_allowed(val, weakok, &hkind, why,
+		    sizeof(why)) == -1) {
 			/* Never log the value: it may be a password. */
 			WARNX("%s:%zu: \"%s\" has %s", file, lineno, key, why);
 			bad = 1;

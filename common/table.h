@@ -33,6 +33,7 @@
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
 #define TABLE_PASSWD	0x20	/* the file is Dovecot's passwd-file */
 #define TABLE_WEAK	0x40	/* TABLE_AUTH: weak hashes too (weak-hashes) */
+#define TABLE_ANYHASH	0x80	/* table_scan, TABLE_AUTH: every kind to fn */
 
 /*
  * A loaded table costs what its file costs: the records ("name\0value\0",

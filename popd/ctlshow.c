@@ -204,6 +204,7 @@ ctl_show_metrics(struct ctlans *a, const struct msg_ctlreq *r)
 	g.quota_over = userquota_nover();
 	g.started = counters_started();
 	g.reloaded = counters_reload_time();
+	g.kinds = users.kinds_read ? &users.kinds : NULL;
 	counters_total(c);
 	stats_metrics(ans_line, a, c, &g);
 	ctlans_end(a, NULL);

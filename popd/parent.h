@@ -36,6 +36,7 @@
 #include "popd.h"
 #include "chan.h"
 #include "config.h"
+#include "stats.h"
 #include "table.h"
 
 #define MAX_LISTEN	POPD_MAXLISTEN	/* bound sockets */
@@ -91,6 +92,8 @@ struct users {
 	int			 authfd;
 	struct table		 routes;	/* route, a file */
 	struct table		 quotas;	/* quota users, a file */
+	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
+	int			 kinds_read;	/* a file or the system's */
 };
 struct pwchange;
 TAILQ_HEAD(pwchangeq, pwchange);
@@ -161,6 +164,8 @@ int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
 int		 users_refused_uid(uid_t, char *, size_t);
 void		 users_free(struct users *);
+void		 users_passwords(FILE *, const struct popd_conf *,
+		    const struct users *);
 void		 users_kinds(FILE *, const struct popd_conf *,
 		    const struct users *);
 void		 pwchanges_send(struct pwchangeq *, const struct proc *);

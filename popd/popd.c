@@ -140,7 +140,7 @@ main(int argc, char *argv[])
 	char		*trusted_args[MAX_LISTEN], *flags[5] = { NULL };
 	const char	*ctlsock = NULL;
 	int		 ch, nl = 0, np = 0, nt = 0, noaction = 0, tls12 = 0;
-	int		 report = 0;
+	int		 report = 0, badtab;
 	int		 legacy = 0;
 
 	/*
@@ -279,8 +279,11 @@ main(int argc, char *argv[])
 			    "process needs (popd(8)), is missing: a service's "
 			    "CapabilityBoundingSet?");
 	}
-	if (conf_usable(conf, &users, users_load(conf, &users, NULL, NULL),
-	    NULL) != 0)
+	badtab = users_load(conf, &users, NULL, NULL);
+	/* Before the verdict: the users whose hashes refuse authtab. */
+	if (report)
+		users_passwords(stdout, conf, &users);
+	if (conf_usable(conf, &users, badtab, NULL) != 0)
 		exit(1);
 	find_helpers();
 	if (report)

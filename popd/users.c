@@ -116,8 +116,10 @@ static int
 auth_line(void *arg, char *name, char *hash, size_t line)
 {
 	struct authscan	*a = arg;
+	struct pwhash	 ph;
 	ssize_t		 i, o;
 	uint64_t	 mac;
+	int		 weak;
 
 	if ((i = table_find(&a->u->tab, name)) == -1) {
 		log_warnx("%s:%zu: user \"%s\" is not in %s", a->file, line,
@@ -131,6 +133,10 @@ auth_line(void *arg, char *name, char *hash, size_t line)
 		return -1;
 	}
 	a->u->mac[i] = mac = siphash(mackey, hash, strlen(hash));
+	/* show metrics' gauge, counted here where the hash is at hand. */
+	weak = pwscheme_parse(hash, &ph) == 0 && (ph.flags & PWS_WEAK);
+	explicit_bzero(&ph, sizeof(ph));
+	stats_kind_add(&a->u->kinds, pwscheme_name(hash), weak);
 	if (a->old != NULL && ((o = table_find(&a->old->tab, name)) == -1 ||
 	    a->old->mac[o] != mac))
 		change(a->changes, name, hash);
@@ -248,6 +254,7 @@ users_load(const struct popd_conf *c, struct users *u,
 			bad = USERS_BADAUTHTAB;
 			goto done;
 		}
+		u->kinds_read = 1;
 	}
 	/* Users whose password authtab no longer has. */
 	for (i = 0; old != NULL && i < old->tab.n; i++) {
@@ -400,4 +407,110 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 	k.fp = fp;
 	(void)table_scan(file, TABLE_AUTH | TABLE_WEAK | TABLE_QUIET,
 	    kind_line, &k);
+}
+
+/* popd -m's count of authtab's hashes: which work, which never can. */
+struct pwcount {
+	struct stats_kinds	 ok, weak, plain, reset;
+	uint64_t		 users, nok, nweak, nnever, unknown;
+};
+
+static int
+pwcount_line(void *arg, char *name, char *hash, size_t lineno)
+{
+	struct pwcount	*p = arg;
+	struct pwhash	 ph;
+	int		 r, flags;
+
+	r = pwscheme_parse(hash, &ph);
+	flags = ph.flags;
+	explicit_bzero(&ph, sizeof(ph));
+	p->users++;
+	if (r == -1) {
+		p->unknown++;
+		p->nnever++;
+	} else if (flags & PWS_RESET) {
+		stats_kind_add(&p->reset, pwscheme_name(hash), 0);
+		p->nnever++;
+	} else if (flags & PWS_PLAIN) {
+		stats_kind_add(&p->plain, pwscheme_name(hash), 0);
+		p->nnever++;
+	} else if (flags & PWS_WEAK) {
+		stats_kind_add(&p->weak, pwscheme_name(hash), 1);
+		p->nweak++;
+	} else {
+		stats_kind_add(&p->ok, pwscheme_name(hash), 0);
+		p->nok++;
+	}
+	return 0;
+}
+
+static void
+pwcount_print(FILE *fp, const struct stats_kinds *k, const char *what)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nkinds; i++)
+		fprintf(fp, "passwords: %llu %s: %s\n",
+		    (unsigned long long)k->n[i], k->name[i], what);
+}
+
+/*
+ * popd -m: how many users of authtab (a file, a passwd-file or the
+ * system's accounts) hold a hash popd checks, a weak one that works only
+ * with weak-hashes, or one that can never work, and what to do about it.
+ * Every line is read, refused ones too: an authtab with any is refused
+ * whole, which popd -m says after this.
+ */
+void
+users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
+{
+	struct pwcount	 p;
+	char		 path[32];
+	const char	*file;
+	int		 kind = TABLE_AUTH | TABLE_QUIET | TABLE_ANYHASH;
+	int		 weakok = c->set.weak_hashes;
+
+	if (c->set.authsrc == TABSRC_FILE)
+		file = c->set.authtab;
+	else if (c->set.authsrc == TABSRC_PASSWD) {
+		file = c->set.authtab;
+		kind |= TABLE_PASSWD;
+	} else if (c->set.authsrc == TABSRC_SYSTEM) {
+		(void)snprintf(path, sizeof(path), "/dev/fd/%d", u->authfd);
+		file = u->authfd != -1 ? path : NULL;
+	} else {
+		fprintf(fp, "passwords: authtab is a database table, whose "
+		    "hashes popd reads only at each login: not counted\n");
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	if (file == NULL || (table_scan(file, kind, pwcount_line, &p) == -1 &&
+	    p.users == 0)) {
+		fprintf(fp, "passwords: authtab not read: see below\n");
+		fflush(fp);
+		return;
+	}
+	fprintf(fp, "passwords: %llu user%s: %llu will work, %llu only with "
+	    "weak-hashes yes (%s), %llu never\n", (unsigned long long)p.users,
+	    p.users == 1 ? "" : "s",
+	    (unsigned long long)(p.nok + (weakok ? p.nweak : 0)),
+	    (unsigned long long)p.nweak, weakok ? "set" : "not set",
+	    (unsigned long long)p.nnever);
+	pwcount_print(fp, &p.ok, "checked");
+	pwcount_print(fp, &p.weak, weakok ? "weak, checked as weak-hashes "
+	    "is yes: give these users new passwords" : "weak, refused "
+	    "without weak-hashes yes");
+	pwcount_print(fp, &p.plain, "in clear, never read: \"popdpass -P\" "
+	    "turns them into bcrypt hashes");
+	pwcount_print(fp, &p.reset, "never read, and no hash can be made "
+	    "from it: reset these users' passwords (popdpass)");
+	if (p.unknown > 0)
+		fprintf(fp, "passwords: %llu of no kind popd reads: reset these "
+		    "users' passwords (popdpass)\n",
+		    (unsigned long long)p.unknown);
+	if (p.nnever > 0 || (p.nweak > 0 && !weakok))
+		fprintf(fp, "passwords: while any is refused, popd refuses "
+		    "authtab whole: no one logs in\n");
+	fflush(fp);
 }

@@ -661,6 +661,8 @@ def metrics_promtool_and_node_exporter(srv):
     T.expect_true('popd_logins_total{result="ok"} 1\n' in text, "logins")
     T.expect_true('popd_build_info{version="%s"} 1\n' % T.version() in text,
                   "the version", text)
+    T.expect_true('popd_users_by_hash{kind="bcrypt",weak="no"} %d\n' %
+                  len(srv.users) in text, "authtab's users by hash", text)
     textdir = os.path.join(srv.tmpdir, "textfile")
     os.mkdir(textdir)
     # The cron line of popctl.8: write aside, then rename.

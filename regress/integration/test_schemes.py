@@ -397,5 +397,114 @@ def check_counts_kinds(srv):
     T.expect_true("c-ssha512 has" not in out, "strong kinds not named")
 
 
+def metrics(srv):
+    rc, out, err = srv.popctl("show", "metrics")
+    T.expect(rc, 0, "popctl show metrics: " + err)
+    return out
+
+
+@T.test(start=False, conf_extra="weak-hashes yes", timeout=180)
+def metrics_count_kinds(srv):
+    """show metrics: a gauge of authtab's users by hash kind, the weak
+    ones labelled, as the last load or reload counted them; promtool
+    accepts it."""
+    add_users(srv, {"m-ssha512": doveadm("SSHA512"),
+                    "m-ssha512b": doveadm("SSHA512"),
+                    "m-argon2id": doveadm("ARGON2ID"),
+                    "m-sha": doveadm("SHA")})
+    srv.start()
+    n = len(srv.users)      # the harness's own, bcrypt
+    text = metrics(srv)
+    for want in ('popd_users_by_hash{kind="bcrypt",weak="no"} %d\n' % n,
+                 'popd_users_by_hash{kind="SSHA512",weak="no"} 2\n',
+                 'popd_users_by_hash{kind="ARGON2ID",weak="no"} 1\n',
+                 'popd_users_by_hash{kind="SHA",weak="yes"} 1\n',
+                 "# TYPE popd_users_by_hash gauge\n"):
+        T.expect_true(want in text, repr(want), text)
+    promtool = T.apt_install("prometheus", "promtool")
+    chk = subprocess.run([promtool, "check", "metrics"], input=text,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, timeout=60)
+    T.expect((chk.returncode, chk.stdout), (0, ""), "promtool check")
+    # A reload counts again: m-sha gone, one SSHA512 now MD5-CRYPT.
+    atab = [line for line in open(srv.authtab)
+            if line.split()[0] not in ("m-sha", "m-ssha512b")]
+    atab.append("m-ssha512b %s\n" % doveadm("MD5-CRYPT"))
+    utab = [line for line in open(srv.usertab)
+            if line.split()[0] != "m-sha"]
+    srv.rewrite_usertab("".join(utab))
+    srv.rewrite_authtab("".join(atab))
+    srv.reload()
+    T.wait_for(lambda: 'kind="SHA"' not in metrics(srv), 10, "the reload")
+    text = metrics(srv)
+    for want in ('popd_users_by_hash{kind="SSHA512",weak="no"} 1\n',
+                 'popd_users_by_hash{kind="MD5-CRYPT",weak="yes"} 1\n',
+                 'popd_users_by_hash{kind="bcrypt",weak="no"} %d\n' % n):
+        T.expect_true(want in text, repr(want), text)
+
+
+def report(srv):
+    """popd -m on srv's configuration: (exit status, stdout, stderr)."""
+    if srv.port is None:
+        srv.port = T.free_port()
+    srv.argv()
+    r = subprocess.run([T.POPD, "-m", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=120)
+    return r.returncode, r.stdout, r.stderr
+
+
+@T.test(start=False, timeout=180)
+def migration_report_passwords(srv):
+    """popd -m says how many users' passwords will work, which are weak
+    and whether weak-hashes is set, which never will and what to do;
+    with refused ones it goes on to the errors by line and exits 1."""
+    hashes = {"r-ssha512": doveadm("SSHA512"), "r-sha": doveadm("SHA"),
+              "r-md5crypt": doveadm("MD5-CRYPT"),
+              "r-plain": doveadm("PLAIN"), "r-crammd5": doveadm("CRAM-MD5"),
+              "r-unknown": "{NOSUCH}abc"}
+    add_users(srv, hashes)
+    n = len(srv.users)
+    rc, out, err = report(srv)
+    T.expect(rc, 1, "popd -m with refused hashes: " + out + err)
+    for want in ("passwords: %d users: %d will work, 2 only with "
+                 "weak-hashes yes (not set), 3 never\n" % (n + 6, n + 1),
+                 "passwords: %d bcrypt: checked\n" % n,
+                 "passwords: 1 SSHA512: checked\n",
+                 "passwords: 1 SHA: weak, refused without weak-hashes "
+                 "yes\n",
+                 "passwords: 1 MD5-CRYPT: weak, refused without "
+                 "weak-hashes yes\n",
+                 'passwords: 1 PLAIN: in clear, never read: "popdpass -P" '
+                 "turns them into bcrypt hashes\n",
+                 "passwords: 1 CRAM-MD5: never read, and no hash can be "
+                 "made from it: reset these users' passwords (popdpass)\n",
+                 "passwords: 1 of no kind popd reads: reset these users' "
+                 "passwords (popdpass)\n",
+                 "passwords: while any is refused, popd refuses authtab "
+                 "whole: no one logs in\n"):
+        T.expect_true(want in out, repr(want), out)
+    T.expect_true(PASSWORD not in out + err, "no password shown")
+    T.expect_true('%s:%d: "r-plain" has' % (srv.authtab,
+                                            line_of(srv, "r-plain"))
+                  in err, "the refused line, by file:line", err)
+    # Weak ones set, the others gone: every password works, and the
+    # maildirs' report follows.
+    srv.rewrite_authtab("".join(
+        line for line in open(srv.authtab)
+        if line.split()[0] not in ("r-plain", "r-crammd5", "r-unknown")))
+    srv.conf_extra = "weak-hashes yes"
+    rc, out, err = report(srv)
+    T.expect(rc, 0, "popd -m: " + out + err)
+    T.expect_true("passwords: %d users: %d will work, 2 only with "
+                  "weak-hashes yes (set), 0 never\n" % (n + 3, n + 3)
+                  in out, "the count", out)
+    T.expect_true("passwords: 1 SHA: weak, checked as weak-hashes is yes: "
+                  "give these users new passwords\n" in out, "weak", out)
+    T.expect_true("refuses authtab" not in out, "no refusal", out)
+    T.expect_true("r-ssha512: %s: " % os.path.join(srv.homes, "r-ssha512")
+                  in out, "the maildirs' report", out)
+
+
 if __name__ == "__main__":
     T.main()

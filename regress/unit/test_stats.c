@@ -215,7 +215,9 @@ show_stats(void)
 static void
 metrics(void)
 {
-	struct stats_gauges	g = { 1, 2, 3, 4, 1700000000, 1700000100 };
+	struct stats_gauges	g = { 1, 2, 3, 4, 1700000000, 1700000100,
+				    NULL };
+	struct stats_kinds	k;
 	uint64_t		c[STAT_MAX];
 	const char		*p;
 	int			n;
@@ -264,7 +266,26 @@ metrics(void)
 	CHECK_INT(n, 17);
 	/* Nothing but HELP, TYPE and samples. */
 	CHECK(strstr(out_buf, "\n\n") == NULL && out_buf[0] == '#',
-	    "blank lines or a bad start");
+	    "blank lines or a bad start");	/* No authtab read: no gauge of its hashes. */
+	CHECK(strstr(out_buf, "popd_users_by_hash") == NULL, "no kinds");
+
+	/* One line per kind, in the order first seen, weak ones marked. */
+	memset(&k, 0, sizeof(k));
+	stats_kind_add(&k, "bcrypt", 0);
+	stats_kind_add(&k, "SHA", 1);
+	stats_kind_add(&k, "bcrypt", 0);
+	g.kinds = &k;
+	reset();
+	stats_metrics(collect, NULL, c, &g);
+	CHECK(has_line("# TYPE popd_users_by_hash gauge"), "kinds type");
+	CHECK(has_line("popd_users_by_hash{kind=\"bcrypt\",weak=\"no\"} 2"),
+	    "bcrypt");
+	CHECK(has_line("popd_users_by_hash{kind=\"SHA\",weak=\"yes\"} 1"),
+	    "SHA");
+	for (n = 0, p = out_buf; (p = strstr(p, "popd_users_by_hash{")) !=
+	    NULL; p++)
+		n++;
+	CHECK_INT(n, 2);
 }
 
 static void
