@@ -447,15 +447,24 @@ unb64(const char *s, unsigned char *out, size_t outsz, size_t *len)
 const char *
 pwscheme_name(const char *h)
 {
-	struct pwhash	ph;
+	struct pwhash	 ph;
+	const char	*name;
 
 	if (pwscheme_parse(h, &ph) == -1)
 		return "";
+	name = pwscheme_hname(&ph);
 	explicit_bzero(ph.raw, sizeof(ph.raw));
-	if (ph.s->method == PWM_CRYPT && strcmp(ph.s->name, "CRYPT") == 0 &&
-	    (ph.flags & PWS_WEAK))
+	return name;
+}
+
+/* pwscheme_name of a hash parsed already: a load counts it in one parse. */
+const char *
+pwscheme_hname(const struct pwhash *ph)
+{
+	if (ph->s->method == PWM_CRYPT && strcmp(ph->s->name, "CRYPT") == 0 &&
+	    (ph->flags & PWS_WEAK))
 		return "CRYPT (md5crypt)";
-	return ph.s->name;
+	return ph->s->name;
 }
 
 /*

@@ -71,6 +71,7 @@ int		 pwscheme_allowed(const char *, int, const char **, char *,
 		    size_t);
 void		 pwscheme_kind(const char *, char *, size_t);
 const char	*pwscheme_name(const char *);
+const char	*pwscheme_hname(const struct pwhash *);
 size_t		 pwscheme_dlen(int);
 
 /* authpop/scheme.c */

@@ -119,7 +119,6 @@ auth_line(void *arg, char *name, char *hash, size_t line)
 	struct pwhash	 ph;
 	ssize_t		 i, o;
 	uint64_t	 mac;
-	int		 weak;
 
 	if ((i = table_find(&a->u->tab, name)) == -1) {
 		log_warnx("%s:%zu: user \"%s\" is not in %s", a->file, line,
@@ -133,10 +132,14 @@ auth_line(void *arg, char *name, char *hash, size_t line)
 		return -1;
 	}
 	a->u->mac[i] = mac = siphash(mackey, hash, strlen(hash));
-	/* show metrics' gauge, counted here where the hash is at hand. */
-	weak = pwscheme_parse(hash, &ph) == 0 && (ph.flags & PWS_WEAK);
-	explicit_bzero(&ph, sizeof(ph));
-	stats_kind_add(&a->u->kinds, pwscheme_name(hash), weak);
+	/*
+	 * show metrics' gauge, counted here where the hash is at hand;
+	 * table_scan parsed it already (pwscheme_allowed).
+	 */
+	if (pwscheme_parse(hash, &ph) == 0)
+		stats_kind_add(&a->u->kinds, pwscheme_hname(&ph),
+		    ph.flags & PWS_WEAK);
+	explicit_bzero(ph.raw, sizeof(ph.raw));
 	if (a->old != NULL && ((o = table_find(&a->old->tab, name)) == -1 ||
 	    a->old->mac[o] != mac))
 		change(a->changes, name, hash);
@@ -420,28 +423,27 @@ pwcount_line(void *arg, char *name, char *hash, size_t lineno)
 {
 	struct pwcount	*p = arg;
 	struct pwhash	 ph;
-	int		 r, flags;
 
-	r = pwscheme_parse(hash, &ph);
-	flags = ph.flags;
-	explicit_bzero(&ph, sizeof(ph));
 	p->users++;
-	if (r == -1) {
+	if (pwscheme_parse(hash, &ph) == -1) {
 		p->unknown++;
 		p->nnever++;
-	} else if (flags & PWS_RESET) {
-		stats_kind_add(&p->reset, pwscheme_name(hash), 0);
+		return 0;
+	}
+	if (ph.flags & PWS_RESET) {
+		stats_kind_add(&p->reset, pwscheme_hname(&ph), 0);
 		p->nnever++;
-	} else if (flags & PWS_PLAIN) {
-		stats_kind_add(&p->plain, pwscheme_name(hash), 0);
+	} else if (ph.flags & PWS_PLAIN) {
+		stats_kind_add(&p->plain, pwscheme_hname(&ph), 0);
 		p->nnever++;
-	} else if (flags & PWS_WEAK) {
-		stats_kind_add(&p->weak, pwscheme_name(hash), 1);
+	} else if (ph.flags & PWS_WEAK) {
+		stats_kind_add(&p->weak, pwscheme_hname(&ph), 1);
 		p->nweak++;
 	} else {
-		stats_kind_add(&p->ok, pwscheme_name(hash), 0);
+		stats_kind_add(&p->ok, pwscheme_hname(&ph), 0);
 		p->nok++;
 	}
+	explicit_bzero(ph.raw, sizeof(ph.raw));
 	return 0;
 }
 
