@@ -147,14 +147,16 @@ def own_user(srv, user, name):
 
 
 def stopped_of(uid):
-    """pids of uid's processes in state T, with their comm."""
+    """pids of uid's processes in state T, with their comm: uid is any
+    of their real, effective and saved uids (a wrkrpop stopped right
+    after its exec has still root's real uid)."""
     out = []
     for d in filter(str.isdigit, os.listdir("/proc")):
         try:
             st = T.proc_status(int(d))
         except OSError:
             continue
-        if st["Uid"][0] == uid and st["State"].startswith("T"):
+        if uid in st["Uid"][:3] and st["State"].startswith("T"):
             out.append((int(d), st["Name"]))
     return out
 
