@@ -32,7 +32,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
-# Run as the mail user for at most argv[1] seconds: wait for the next
+# Run as the mail user for at most argv[1] seconds, in argv[2] processes:
+# wait for the next
 # pid the kernel hands out and SIGSTOP it as soon as the kernel lets us,
 # then the next one.  A pid is counted before its process can be found
 # (ESRCH: try again for 10 ms), and while the process is another
@@ -78,6 +79,10 @@ main(int argc, char *argv[])
 	time_t		end = time(NULL) + atoi(argv[1]);
 	int		e, n, target, waiting = 0;
 
+	/* The copies first: none may stop another before it runs. */
+	for (n = atoi(argv[2]); n > 1; n--)
+		if (fork() == 0)
+			break;
 	if ((fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY)) == -1)
 		return 1;
 	target = last_pid() + 1;
@@ -185,10 +190,12 @@ def mail_user_stopping_spawns_cannot_freeze_root(srv):
         os.setgid(gid)
         os.setuid(uid)
     tmp = tempfile.mkdtemp(prefix="popdspawn")
-    prog = build_stopper(tmp)
-    # One a core: the child may run on either.
-    stoppers = [subprocess.Popen([prog, "300"], preexec_fn=drop)
-                for _ in range(os.cpu_count() or 2)]
+    # One a core (the child may run on either), in a process group of
+    # their own.  One program forks the others: a stopper would stop the
+    # next one's start as readily as popd's children.
+    stopper = subprocess.Popen([build_stopper(tmp), "300",
+                                str(os.cpu_count() or 2)],
+                               preexec_fn=drop, start_new_session=True)
     logins = stuck = 0
     answers = {}
     t0 = time.monotonic()
@@ -240,9 +247,8 @@ def mail_user_stopping_spawns_cannot_freeze_root(srv):
                 T.expect(rc, 0, "popctl show stats during login %d: %s"
                          % (i, err))
     finally:
-        for p in stoppers:
-            p.kill()
-            p.wait(10)
+        os.killpg(stopper.pid, signal.SIGKILL)
+        stopper.wait(10)
         # A child caught before its exec is still called popd.
         caught = [(pid, n) for pid, n in stopped_of(uid) if n == "popd"]
         for pid, _ in stopped_of(uid):
