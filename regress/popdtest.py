@@ -769,6 +769,33 @@ class Server:
     def rewrite_usertab(self, text):
         self._write(self.usertab, text, 0o644)
 
+    def add_users(self, hashes):
+        """More users, {name: hash}, with alice's uid and gid: a
+        maildrop each, their usertab and authtab lines."""
+        u = self.users["alice"]
+        utab = open(self.usertab).read()
+        atab = open(self.authtab).read()
+        for name, h in hashes.items():
+            home = os.path.join(self.homes, name)
+            for d in ("", "tmp", "new", "cur"):
+                os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+                os.chown(os.path.join(home, d), u["uid"], u["gid"])
+            utab += "%s\t%d:%d:%s\n" % (name, u["uid"], u["gid"], home)
+            atab += "%s %s\n" % (name, h)
+        self.rewrite_usertab(utab)
+        self.rewrite_authtab(atab)
+
+    def check_config(self, *args):
+        """popd -n [args] on this server's configuration, written out
+        first: (exit status, output as text)."""
+        if self.port is None:
+            self.port = free_port()
+        self.argv()
+        r = subprocess.run([POPD, "-n", "-f", self.conffile] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=120)
+        return r.returncode, r.stdout.decode(errors="replace")
+
     def uid(self, user):
         return self.users[user]["uid"]
 

@@ -290,24 +290,12 @@ def failure_delay_grows_per_address(srv):
 def _hash_users(srv, cost=10):
     """Users with every kind of hash: bcrypt 4 and 10 (or cost),
     SHA-512-crypt."""
-    u = srv.users["alice"]
-    utab = open(srv.usertab).read()
-    atab = open(srv.authtab).read()
     sha = subprocess.run(["openssl", "passwd", "-6", "pw-sha"],
                          stdout=subprocess.PIPE, check=True,
                          text=True).stdout.strip()
     T.expect(sha[:3], "$6$", "openssl passwd -6")
-    extra = {"cost4": T.make_hash("pw4", 4),
-             "cost10": T.make_hash("pw10", cost), "sha512": sha}
-    for name, h in extra.items():
-        home = os.path.join(srv.homes, name)
-        for d in ("", "tmp", "new", "cur"):
-            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
-            os.chown(os.path.join(home, d), u["uid"], u["gid"])
-        utab += "%s\t%d:%d:%s\n" % (name, u["uid"], u["gid"], home)
-        atab += "%s %s\n" % (name, h)
-    srv.rewrite_usertab(utab)
-    srv.rewrite_authtab(atab)
+    srv.add_users({"cost4": T.make_hash("pw4", 4),
+                   "cost10": T.make_hash("pw10", cost), "sha512": sha})
 
 
 @T.test(start=False, conf_extra="failure-delay 0", timeout=180)

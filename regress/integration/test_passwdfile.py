@@ -144,16 +144,8 @@ def dovecot_on(dovecot, srv):
 
 
 def popd_n(srv):
-    """popd -n on srv's configuration: (exit status, output)."""
-    if srv.port is None:
-        srv.port = T.free_port()
-    text, _ = srv.config()
-    with open(srv.conffile, "w") as f:
-        f.write(text)
-    r = subprocess.run([T.POPD, "-n", "-v", "-f", srv.conffile],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=30)
-    return r.returncode, r.stdout.decode(errors="replace")
+    """popd -n -v on srv's configuration: (exit status, output)."""
+    return srv.check_config("-v")
 
 
 @T.test(start=False, users=USERS, subdir=SUB, timeout=120)

@@ -30,7 +30,6 @@ import random
 import re
 import sqlite3
 import stat
-import subprocess
 import sys
 import threading
 import time
@@ -225,16 +224,9 @@ def rcpt(c, user, size=None):
 def popd_n(srv, extra):
     """popd -n -v on srv's configuration with extra (written to
     srv.conffile): (exit status, output, the configuration's text)."""
-    if srv.port is None:
-        srv.port = T.free_port()
     srv.conf_extra = extra
-    text, _ = srv.config()
-    with open(srv.conffile, "w") as f:
-        f.write(text)
-    r = subprocess.run([T.POPD, "-n", "-v", "-f", srv.conffile],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=30)
-    return r.returncode, r.stdout.decode(errors="replace"), text
+    rc, out = srv.check_config("-v")
+    return rc, out, open(srv.conffile).read()
 
 
 def line_of(text, stmt):

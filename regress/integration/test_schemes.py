@@ -125,31 +125,9 @@ def weak_hashes():
     return h
 
 
-def add_users(srv, hashes):
-    """A maildrop and a usertab line for each user, its authtab line."""
-    u = srv.users["alice"]
-    utab = open(srv.usertab).read()
-    atab = open(srv.authtab).read()
-    for name, h in hashes.items():
-        home = os.path.join(srv.homes, name)
-        for d in ("", "tmp", "new", "cur"):
-            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
-            os.chown(os.path.join(home, d), u["uid"], u["gid"])
-        utab += "%s\t%d:%d:%s\n" % (name, u["uid"], u["gid"], home)
-        atab += "%s %s\n" % (name, h)
-    srv.rewrite_usertab(utab)
-    srv.rewrite_authtab(atab)
-
-
 def check(srv, *args):
     """popd -n [args] on srv's configuration: (exit status, output)."""
-    if srv.port is None:
-        srv.port = T.free_port()
-    srv.argv()
-    r = subprocess.run([T.POPD, "-n", "-f", srv.conffile] + list(args),
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=120)
-    return r.returncode, r.stdout
+    return srv.check_config(*args)
 
 
 def line_of(srv, user):
@@ -177,7 +155,7 @@ def every_kind_logs_in(srv):
     POP3 with TLS and not with another."""
     hashes = strong_hashes()
     hashes.update(weak_hashes())
-    add_users(srv, hashes)
+    srv.add_users(hashes)
     srv.start()
     for i, user in enumerate(sorted(hashes)):
         p = srv.pop(user, PASSWORD)
@@ -197,7 +175,7 @@ def every_kind_logs_in(srv):
 def weak_kinds_need_the_setting(srv):
     """Without weak-hashes, every weak line is named with its file,
     line, user and kind, and popd does not start; with it, it does."""
-    add_users(srv, weak_hashes())
+    srv.add_users(weak_hashes())
     rc, out = check(srv)
     T.expect(rc, 1, "popd -n with weak hashes, not allowed")
     for user, _, kind in WEAK + (("b-md5crypt", None, "md5crypt"),):
@@ -229,7 +207,7 @@ def plaintext_never_loads(srv):
     """{PLAIN} and {CLEAR}: refused, pointing at popdpass -P; CRAM-MD5
     and DIGEST-MD5: refused, the password to be reset.  weak-hashes
     does not change that."""
-    add_users(srv, {user: doveadm(s) for user, s, _ in PLAIN})
+    srv.add_users({user: doveadm(s) for user, s, _ in PLAIN})
     rc, out = check(srv)
     T.expect(rc, 1, "popd -n with passwords in clear")
     for user, scheme, reset in PLAIN:
@@ -276,7 +254,7 @@ def same_failure_time_every_kind(srv):
              "k-sha": doveadm("SHA"),
              "k-sha512crypt": doveadm("SHA512-CRYPT"),
              "k-bcrypt": T.make_hash(PASSWORD, 10)}
-    add_users(srv, kinds)
+    srv.add_users(kinds)
     srv.start()
     for user in kinds:
         reply, _ = pass_reply(srv, user, PASSWORD)
@@ -376,7 +354,7 @@ def system_md5crypt(srv):
 def check_counts_kinds(srv):
     """popd -n -v: how many users of each kind, the weak ones marked
     and named."""
-    add_users(srv, {"c-ssha512": doveadm("SSHA512"),
+    srv.add_users({"c-ssha512": doveadm("SSHA512"),
                     "c-ssha512b": doveadm("SSHA512"),
                     "c-argon2id": doveadm("ARGON2ID"),
                     "c-sha": doveadm("SHA"),
@@ -408,7 +386,7 @@ def metrics_count_kinds(srv):
     """show metrics: a gauge of authtab's users by hash kind, the weak
     ones labelled, as the last load or reload counted them; promtool
     accepts it."""
-    add_users(srv, {"m-ssha512": doveadm("SSHA512"),
+    srv.add_users({"m-ssha512": doveadm("SSHA512"),
                     "m-ssha512b": doveadm("SSHA512"),
                     "m-argon2id": doveadm("ARGON2ID"),
                     "m-sha": doveadm("SHA")})
@@ -463,7 +441,7 @@ def migration_report_passwords(srv):
               "r-md5crypt": doveadm("MD5-CRYPT"),
               "r-plain": doveadm("PLAIN"), "r-crammd5": doveadm("CRAM-MD5"),
               "r-unknown": "{NOSUCH}abc"}
-    add_users(srv, hashes)
+    srv.add_users(hashes)
     n = len(srv.users)
     rc, out, err = report(srv)
     T.expect(rc, 1, "popd -m with refused hashes: " + out + err)
