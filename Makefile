@@ -85,13 +85,15 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/listener_relay.o popd/listener_proxy.o \
 		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
 		popd/control.o popd/control_cmd.o
-POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/acceptor.o
+POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/acceptor.o \
+		common/apppass.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
 		authpop/http.o authpop/ticket.o authpop/state.o \
 		authpop/logincache.o
-AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o
+AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
+		common/apppass.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
@@ -100,7 +102,7 @@ DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
 DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
-		compat/compat.o common/pwscheme.o
+		compat/compat.o common/pwscheme.o common/apppass.o common/addr.o
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o popd/control_cmd.o common/addr.o
 
@@ -111,6 +113,7 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
+		common/apppass.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
@@ -156,7 +159,7 @@ popd/parse.c: popd/parse.y
 popd/parse.o: popd/parse.c
 
 popd/popd: ${POPD_OBJS} ${POPD_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${LDLIBS}
+	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${MD_LIBS} ${LDLIBS}
 
 authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
@@ -173,7 +176,7 @@ dlvrpop/dlvrpop: ${DLVRPOP_OBJS} ${DLVRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${DLVRPOP_OBJS} ${DLVRPOP_LIBS} ${LDLIBS}
 
 popdpass/popdpass: ${POPDPASS_OBJS}
-	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${LDLIBS}
+	${CC} ${LDFLAGS} -o $@ ${POPDPASS_OBJS} ${MD_LIBS} ${LDLIBS}
 
 popctl/popctl: ${POPCTL_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${POPCTL_OBJS} ${LDLIBS}

@@ -1,0 +1,488 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * apppass.c -- app passwords (apppass.h): the secret's form, its keyed
+ * hash, and the records that hold one.  Pure but for apppass_key and
+ * apppass_scan, which read a file, and apppass_secret's randomness.
+ *
+ * A secret is APP_SECRETLEN symbols of Crockford's base32 (no i, l, o,
+ * u), shown in groups of four joined by "-".  What a client sends is
+ * read as a person types it: any case, with or without the dashes or
+ * spaces, "o" for zero and "i" or "l" for one.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apppass.h"
+#include "log.h"
+#include "util.h"
+
+#define HMAC_BLOCK	64
+#define TIMEFMT		"%Y-%m-%dT%H:%M:%SZ"
+
+static const char	symbols[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+static int	parse_time(const char *, time_t *);
+static int	parse_from(char *, struct apprec *, char *, size_t);
+
+/*
+ * The secret in pass, as APP_SECRETLEN symbols into norm (its size
+ * APP_SECRETLEN + 1): 1, or 0 if pass is no app password's form.
+ */
+int
+apppass_shaped(const char *pass, char *norm)
+{
+	size_t		 n = 0;
+	const char	*p;
+	int		 c;
+
+	for (p = pass; *p != '\0'; p++) {
+		c = tolower((unsigned char)*p);
+		if (c == '-' || c == ' ')
+			continue;
+		if (c == 'o')
+			c = '0';
+		else if (c == 'i' || c == 'l')
+			c = '1';
+		if (strchr(symbols, c) == NULL || c == '\0' ||
+		    n >= APP_SECRETLEN) {
+			explicit_bzero(norm, APP_SECRETLEN + 1);
+			return 0;
+		}
+		norm[n++] = c;
+	}
+	norm[n] = '\0';
+	if (n != APP_SECRETLEN) {
+		explicit_bzero(norm, APP_SECRETLEN + 1);
+		return 0;
+	}
+	return 1;
+}
+
+/* A new secret: norm as it is hashed, shown as a person reads it. */
+void
+apppass_secret(char *norm, char *shown)
+{
+	size_t	i, j = 0;
+
+	for (i = 0; i < APP_SECRETLEN; i++) {
+		norm[i] = symbols[arc4random_uniform(sizeof(symbols) - 1)];
+		if (i > 0 && i % 4 == 0)
+			shown[j++] = '-';
+		shown[j++] = norm[i];
+	}
+	norm[i] = '\0';
+	shown[j] = '\0';
+}
+
+/*
+ * HMAC-SHA256 (RFC 2104) of user, a NUL and the secret's symbols, under
+ * the site's key, as APP_HASHPFX and hex into out (APP_HASHLEN + 1).
+ * The user is part of it: a record copied to another user is worth
+ * nothing.
+ */
+void
+apppass_mac(const struct appkey *key, const char *user, const char *norm,
+    char *out)
+{
+	SHA2_CTX	 ctx;
+	unsigned char	 k[HMAC_BLOCK], pad[HMAC_BLOCK];
+	unsigned char	 inner[SHA256_DIGEST_LENGTH], mac[SHA256_DIGEST_LENGTH];
+	size_t		 i;
+
+	memset(k, 0, sizeof(k));
+	if (key->len > HMAC_BLOCK) {
+		SHA256Init(&ctx);
+		SHA256Update(&ctx, key->k, key->len);
+		SHA256Final(k, &ctx);
+	} else
+		memcpy(k, key->k, key->len);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256Init(&ctx);
+	SHA256Update(&ctx, pad, sizeof(pad));
+	SHA256Update(&ctx, (const unsigned char *)user, strlen(user) + 1);
+	SHA256Update(&ctx, (const unsigned char *)norm, strlen(norm));
+	SHA256Final(inner, &ctx);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256Init(&ctx);
+	SHA256Update(&ctx, pad, sizeof(pad));
+	SHA256Update(&ctx, inner, sizeof(inner));
+	SHA256Final(mac, &ctx);
+	(void)strlcpy(out, APP_HASHPFX, APP_HASHLEN + 1);
+	for (i = 0; i < sizeof(mac); i++)
+		(void)snprintf(out + sizeof(APP_HASHPFX) - 1 + 2 * i, 3,
+		    "%02x", mac[i]);
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(pad, sizeof(pad));
+	explicit_bzero(inner, sizeof(inner));
+	explicit_bzero(mac, sizeof(mac));
+	explicit_bzero(&ctx, sizeof(ctx));
+}
+
+/* The key file: its bytes, APP_KEYMIN to APP_KEYMAX of them. */
+int
+apppass_key(const char *path, struct appkey *key, char *why, size_t len)
+{
+	const char	*errstr;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd;
+
+	memset(key, 0, sizeof(*key));
+	if ((fd = open_regular(path, &errstr)) == -1) {
+		(void)snprintf(why, len, "%s", errstr);
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, key->k + got, sizeof(key->k) - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+		if (got == sizeof(key->k)) {
+			/* One byte more says it is too long. */
+			char	c;
+
+			if (read(fd, &c, 1) == 1)
+				got++;
+			break;
+		}
+	}
+	close(fd);
+	if (n == -1) {
+		(void)snprintf(why, len, "%s", strerror(errno));
+		explicit_bzero(key, sizeof(*key));
+		return -1;
+	}
+	if (got < APP_KEYMIN || got > APP_KEYMAX) {
+		(void)snprintf(why, len, "%zu bytes: a key is %d to %d bytes "
+		    "(popdpass -A makes one)", got, APP_KEYMIN, APP_KEYMAX);
+		explicit_bzero(key, sizeof(*key));
+		return -1;
+	}
+	key->len = got;
+	return 0;
+}
+
+int
+apppass_valid_label(const char *s)
+{
+	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	return n > 0 && n <= APP_LABELMAX && s[n] == '\0' &&
+	    strcmp(s, "main") != 0;
+}
+
+static int
+parse_time(const char *s, time_t *t)
+{
+	struct tm	 tm;
+	const char	*end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, TIMEFMT, &tm)) == NULL || *end != '\0' ||
+	    strlen(s) != 20)
+		return -1;
+	if ((*t = timegm(&tm)) == -1 || *t <= 0)
+		return -1;
+	return 0;
+}
+
+const char *
+apppass_time(time_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, TIMEFMT, &tm) == 0)
+		(void)strlcpy(buf, "never", len);
+	return buf;
+}
+
+static int
+parse_from(char *s, struct apprec *r, char *why, size_t len)
+{
+	const char	*errstr;
+	char		*net;
+
+	r->nnets = 0;
+	if (strcmp(s, "any") == 0)
+		return 0;
+	while ((net = strsep(&s, ";")) != NULL) {
+		if (r->nnets == APP_MAXNETS) {
+			(void)snprintf(why, len, "more than %d networks",
+			    APP_MAXNETS);
+			return -1;
+		}
+		if (net_parse(net, &r->nets[r->nnets], &errstr) == -1) {
+			(void)snprintf(why, len, "network \"%s\": %s", net,
+			    errstr);
+			return -1;
+		}
+		r->nnets++;
+	}
+	return 0;
+}
+
+/* One record (apppass.h): 0, or -1 and why. */
+int
+apppass_parse(const char *text, struct apprec *r, char *why, size_t len)
+{
+	char	 buf[APP_RECSMAX], *f[6], *p;
+	size_t	 n = 0, i;
+
+	memset(r, 0, sizeof(*r));
+	if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf)) {
+		(void)snprintf(why, len, "record too long");
+		return -1;
+	}
+	p = buf;
+	while (n < nitems(f)) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		f[n++] = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	p += strspn(p, " \t");
+	if (n == 2 && strcmp(f[0], "main") == 0) {
+		if (strcmp(f[1], "barred") != 0) {
+			(void)snprintf(why, len, "\"main\" is followed by "
+			    "\"barred\" or nothing else");
+			return -1;
+		}
+		(void)strlcpy(r->label, "main", sizeof(r->label));
+		return 0;
+	}
+	if (n != 5 || *p != '\0') {
+		(void)snprintf(why, len, "%s fields, not 5: label hash "
+		    "created expires from", n < 5 ? "fewer" : "more");
+		return -1;
+	}
+	if (!apppass_valid_label(f[0])) {
+		(void)snprintf(why, len, "label \"%.40s\": 1 to %d letters, "
+		    "digits, \".\", \"_\" or \"-\", not \"main\"", f[0],
+		    APP_LABELMAX);
+		return -1;
+	}
+	(void)strlcpy(r->label, f[0], sizeof(r->label));
+	if (strlen(f[1]) != APP_HASHLEN ||
+	    strncmp(f[1], APP_HASHPFX, sizeof(APP_HASHPFX) - 1) != 0 ||
+	    strspn(f[1] + sizeof(APP_HASHPFX) - 1, "0123456789abcdef") !=
+	    2 * APP_MACLEN) {
+		(void)snprintf(why, len, "app password \"%s\": the hash is "
+		    "not %s and %d hex digits", r->label, APP_HASHPFX,
+		    2 * APP_MACLEN);
+		return -1;
+	}
+	(void)strlcpy(r->hash, f[1], sizeof(r->hash));
+	if (parse_time(f[2], &r->created) == -1) {
+		(void)snprintf(why, len, "app password \"%s\": created "
+		    "\"%.24s\" is not YYYY-MM-DDTHH:MM:SSZ", r->label, f[2]);
+		return -1;
+	}
+	if (strcmp(f[3], "never") == 0)
+		r->expires = 0;
+	else if (parse_time(f[3], &r->expires) == -1) {
+		(void)snprintf(why, len, "app password \"%s\": expires "
+		    "\"%.24s\" is not YYYY-MM-DDTHH:MM:SSZ or never",
+		    r->label, f[3]);
+		return -1;
+	}
+	if (parse_from(f[4], r, why, len) == -1) {
+		i = strlen(why);
+		(void)snprintf(why + i, len - i, " (app password \"%s\")",
+		    r->label);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A user's records as a database answers them (or the parent joins a
+ * file's), separated by ",": how many, at most max, or -1 and why.  Two
+ * of one label are an error: revoking one would leave the other.
+ */
+int
+apppass_split(const char *joined, struct apprec *recs, size_t max,
+    char *why, size_t len)
+{
+	char	 buf[APP_RECSMAX], *p, *rec;
+	size_t	 n = 0, i;
+
+	if (strlcpy(buf, joined, sizeof(buf)) >= sizeof(buf)) {
+		(void)snprintf(why, len, "records longer than %d bytes",
+		    APP_RECSMAX - 1);
+		return -1;
+	}
+	p = buf;
+	while ((rec = strsep(&p, ",")) != NULL) {
+		rec += strspn(rec, " \t");
+		if (*rec == '\0')
+			continue;
+		if (n == max) {
+			(void)snprintf(why, len, "more than %zu records", max);
+			return -1;
+		}
+		if (apppass_parse(rec, &recs[n], why, len) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(recs[i].label, recs[n].label) == 0) {
+				(void)snprintf(why, len, "label \"%s\" twice",
+				    recs[n].label);
+				return -1;
+			}
+		n++;
+	}
+	return n;
+}
+
+/* A record as apppass_parse reads it: 0, or -1 if len is too short. */
+int
+apppass_format(const struct apprec *r, char *buf, size_t len)
+{
+	char	 c[32], e[32], from[APP_MAXNETS * (INET6_ADDRSTRLEN + 5)];
+	char	 net[INET6_ADDRSTRLEN + 5];
+	size_t	 i;
+	int	 n;
+
+	if (strcmp(r->label, "main") == 0)
+		n = snprintf(buf, len, "main barred");
+	else {
+		(void)strlcpy(from, r->nnets == 0 ? "any" : "", sizeof(from));
+		for (i = 0; i < r->nnets; i++) {
+			if (i > 0)
+				(void)strlcat(from, ";", sizeof(from));
+			(void)strlcat(from, net_str(&r->nets[i], net,
+			    sizeof(net)), sizeof(from));
+		}
+		n = snprintf(buf, len, "%s %s %s %s %s", r->label, r->hash,
+		    apppass_time(r->created, c, sizeof(c)),
+		    apppass_time(r->expires, e, sizeof(e)), from);
+	}
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/*
+ * The record of recs whose hash is hash, or -1: every record compared
+ * whole, in time that does not depend on where they differ.
+ */
+int
+apppass_match(const struct apprec *recs, size_t n, const char *hash)
+{
+	size_t		 i, j;
+	unsigned char	 diff;
+	int		 found = -1;
+
+	for (i = 0; i < n; i++) {
+		diff = recs[i].hash[0] == '\0';
+		for (j = 0; j < APP_HASHLEN; j++)
+			diff |= recs[i].hash[j] ^ hash[j];
+		if (diff == 0)
+			found = i;
+	}
+	return found;
+}
+
+/*
+ * A file of app passwords: "user record" a line, "#" comments and blank
+ * lines skipped; fn(arg, user, record, lineno) for each good line.  Bad
+ * lines are logged with file:line; -1 if any was bad.
+ */
+int
+apppass_scan(const char *file, apppass_fn fn, void *arg)
+{
+	FILE		*fp;
+	struct apprec	 r;
+	const char	*errstr;
+	char		*line = NULL, *user, *rec, *end, why[160];
+	size_t		 sz = 0, lineno = 0;
+	ssize_t		 len;
+	int		 fd, bad = 0;
+
+	if ((fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		log_warn("%s", file);
+		close(fd);
+		return -1;
+	}
+	while ((len = getline(&line, &sz, fp)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', len) != NULL) {
+			log_warnx("%s:%zu: NUL byte", file, lineno);
+			bad = 1;
+			continue;
+		}
+		end = line + len;
+		while (end > line && (end[-1] == '\n' || end[-1] == '\r' ||
+		    end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		user = line + strspn(line, " \t");
+		if (*user == '\0' || *user == '#')
+			continue;
+		rec = user + strcspn(user, " \t");
+		if (*rec != '\0') {
+			*rec++ = '\0';
+			rec += strspn(rec, " \t");
+		}
+		if (!valid_username(user)) {
+			log_warnx("%s:%zu: invalid user name \"%.64s\"", file,
+			    lineno, user);
+			bad = 1;
+		} else if (strchr(rec, ',') != NULL) {
+			log_warnx("%s:%zu: \"%s\": a record has no \",\"",
+			    file, lineno, user);
+			bad = 1;
+		} else if (apppass_parse(rec, &r, why, sizeof(why)) == -1) {
+			log_warnx("%s:%zu: \"%s\": %s", file, lineno, user,
+			    why);
+			bad = 1;
+		} else if (fn != NULL && fn(arg, user, rec, lineno) == -1)
+			bad = 1;
+	}
+	if (ferror(fp)) {
+		log_warn("%s", file);
+		bad = 1;
+	}
+	if (line != NULL)
+		free(line);
+	fclose(fp);
+	return bad ? -1 : 0;
+}
