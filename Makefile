@@ -77,7 +77,7 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/ctlshow.o popd/migrate.o popd/login.o popd/dlvr.o \
 		popd/route.o popd/mailuser.o popd/ctlans.o popd/counters.o \
-		popd/spent.o popd/users.o popd/system.o popd/lookup.o \
+		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
 		popd/tablecache.o popd/tapi.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/pki.o popd/userquota.o popd/tickets.o ${TLS_COMPAT} \

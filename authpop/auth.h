@@ -71,6 +71,7 @@ struct job {
 	double			 took;		/* the check, seconds */
 	int			 ok;		/* result */
 	int			 err;		/* crypt failed: errno */
+	char			 why[96];	/* failure, if not the hash's */
 	char			 hash[COMPAT_HASH_MAX + 1];
 	char			 pass[AUTH_MAXPASS + 1];
 };
@@ -215,6 +216,8 @@ size_t		 logincache_size(void);
 void		 verify_load(void);
 void		 verify_passwd(const struct msg_passwd *);
 void		 verify_cred(struct session *, const struct msg_cred *);
+struct msg_apps;
+void		 verify_apps(struct session *, const struct msg_apps *);
 const char	*logname(const char *);
 void		 auth_start(struct session *, const char *, int);
 void		 auth_enqueue(struct session *);

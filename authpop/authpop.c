@@ -77,6 +77,8 @@ static void		authpop_parent_passwd(struct chan *, const void *,
 			    int);
 static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_route(struct chan *, const void *, int);
+static void		authpop_parent_apps(struct chan *, const void *, int);
+static void	authpop_parent_apps(struct chan *, const void *, int);
 static void		authpop_parent_listen(struct chan *, const void *, int);
 static void		authpop_parent_proxy(struct chan *, const void *, int);
 static void		authpop_parent_penalty(struct chan *, const void *,
@@ -106,6 +108,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_CRED,	authpop_parent_cred },
 	{ MSG_PARENT_ROUTE,	authpop_parent_route },
+	{ MSG_PARENT_APPS,	authpop_parent_apps },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
@@ -364,6 +367,22 @@ authpop_parent_cred(struct chan *c, const void *data, int fd)
 		return;
 	}
 	verify_cred(s, mc);
+	session_update(s);
+}
+
+/* A user's app passwords, or none, or no answer (verify_apps). */
+static void
+authpop_parent_apps(struct chan *c, const void *data, int fd)
+{
+	const struct msg_apps	*ma = data;
+	struct session		*s;
+
+	if ((s = session_find(ma->id)) == NULL || s->state != S_LOOKUP) {
+		log_debug("session %s%llu: its app passwords came after the "
+		    "session ended", SIDP(ma->id));
+		return;
+	}
+	verify_apps(s, ma);
 	session_update(s);
 }
 

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apppass.h"
 #include "chan.h"
 #include "log.h"
 #include "proto.h"
@@ -64,7 +65,11 @@ static double		 fail_floor;	/* no failure reply sooner: seconds */
 static double		 slowest;	/* the slowest check at start */
 static double		 load, load_at;	/* how much slower checks run now */
 
+static struct appkey	 appkey;	/* app passwords' hashes */
+
 static const char	*user_hash(const char *);
+static void		 auth_main(struct session *);
+static void		 app_fail(struct session *, const char *);
 static double		 failure_floor(double, double, double);
 
 /*
@@ -78,7 +83,7 @@ static double		 failure_floor(double, double, double);
 void
 verify_load(void)
 {
-	char	sysauth[32];
+	char	sysauth[32], why[160];
 	int	authkind = TABLE_AUTH | (set.weak_hashes ? TABLE_WEAK : 0);
 
 	if (set.authsrc == TABSRC_SYSTEM) {
@@ -95,6 +100,9 @@ verify_load(void)
 
 	if (set.ticket_key[0] != '\0' && ticket_init(set.ticket_key) == -1)
 		exit(1);
+	if (set.app_key[0] != '\0' && apppass_key(set.app_key, &appkey, why,
+	    sizeof(why)) == -1)
+		fatalx("app-passwords key %s: %s", set.app_key, why);
 
 	logincache_init(set.login_cache, set.limit.login_cache);
 	/* libargon2's threads end with pthread_exit: glibc's libgcc_s. */
@@ -185,7 +193,7 @@ void
 auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
-	const char		*hash, *why;
+	const char		*why;
 	struct msg_login	 ml;
 
 	/* A router's ticket (ticket.c): the password was checked there. */
@@ -214,6 +222,29 @@ auth_start(struct session *s, const char *pass, int toolong)
 		auth_enqueue(s);
 		return;
 	}
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	if (set.app_key[0] != '\0') {
+		/* The user's app passwords first (verify_apps). */
+		s->state = S_LOOKUP;
+		auth_parent_send(MSG_AUTHPOP_APPS, &ml, sizeof(ml));
+		return;
+	}
+	auth_main(s);
+}
+
+/*
+ * The user's main password: its hash from authtab, or from the
+ * database once the parent has asked it (verify_cred).
+ */
+static void
+auth_main(struct session *s)
+{
+	struct job		*j = s->job;
+	const char		*hash;
+	struct msg_login	 ml;
+
 	if (set.authsrc == TABSRC_LOOKUP) {
 		/* The parent asks the database; then verify_cred. */
 		memset(&ml, 0, sizeof(ml));
@@ -236,6 +267,98 @@ auth_start(struct session *s, const char *pass, int toolong)
  * missing from either table is checked against the dummy hash, so that
  * the reply and its timing are those of a wrong password.
  */
+/*
+ * The parent's answer: the user's app passwords.  A password of their
+ * form is hashed under the site's key and compared with each (a few
+ * microseconds: no checker thread); one that matches logs in if it has
+ * not expired and the client is in its networks.  Anything else is the
+ * main password's to check, unless the user's records bar it.
+ */
+void
+verify_apps(struct session *s, const struct msg_apps *ma)
+{
+	struct job		*j = s->job;
+	struct apprec		*recs;
+	struct msg_appused	 mu;
+	char			 norm[APP_SECRETLEN + 1], mac[APP_HASHLEN + 1];
+	char			 why[160];
+	int			 n = 0, i, barred = 0;
+
+	if (ma->status == CRED_TEMP) {
+		log_warnx("session %s%llu: %s: app-passwords could not answer "
+		    "for %s", SIDP(s->id), s->addr, logname(s->user));
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		s->ops->temp(s, "cannot check passwords now");
+		return;
+	}
+	if ((recs = calloc(APP_MAXPERUSER, sizeof(*recs))) == NULL)
+		fatal("%s", __func__);
+	/* The parent checked them: this fails only if it lies. */
+	if (ma->status == CRED_FOUND && (n = apppass_split(ma->recs, recs,
+	    APP_MAXPERUSER, why, sizeof(why))) == -1)
+		fatalx("%s from parent: %s", msg_type_str(MSG_PARENT_APPS),
+		    why);
+	for (i = 0; i < n; i++)
+		if (strcmp(recs[i].label, "main") == 0)
+			barred = 1;
+	if (n > 0 && !j->toolong && apppass_shaped(j->pass, norm)) {
+		apppass_mac(&appkey, s->user, norm, mac);
+		explicit_bzero(norm, sizeof(norm));
+		if ((i = apppass_match(recs, n, mac)) != -1) {
+			if (recs[i].expires != 0 &&
+			    recs[i].expires <= time(NULL))
+				(void)snprintf(why, sizeof(why), "app password "
+				    "\"%s\" expired", recs[i].label);
+			else if (recs[i].nnets > 0 && !net_match(recs[i].nets,
+			    recs[i].nnets, &s->peer))
+				(void)snprintf(why, sizeof(why), "app password "
+				    "\"%s\" used outside its networks",
+				    recs[i].label);
+			else {
+				memset(&mu, 0, sizeof(mu));
+				(void)strlcpy(mu.user, s->user,
+				    sizeof(mu.user));
+				(void)strlcpy(mu.label, recs[i].label,
+				    sizeof(mu.label));
+				mu.peer = s->peer;
+				auth_parent_send(MSG_AUTHPOP_APPUSED, &mu,
+				    sizeof(mu));
+				(void)snprintf(why, sizeof(why), " with app "
+				    "password \"%s\"", recs[i].label);
+				free(recs);
+				freezero(s->job, sizeof(*s->job));
+				s->job = NULL;
+				s->ops->good(s, now(), why);
+				return;
+			}
+			free(recs);
+			app_fail(s, why);
+			return;
+		}
+	}
+	free(recs);
+	if (barred) {
+		app_fail(s, "main password barred (app passwords only)");
+		return;
+	}
+	auth_main(s);
+}
+
+/*
+ * An app password that may not log in, or a barred main password: a
+ * failure like a wrong password, at the same time, with its own reason
+ * in the log.
+ */
+static void
+app_fail(struct session *s, const char *why)
+{
+	(void)strlcpy(s->job->why, why, sizeof(s->job->why));
+	(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
+	s->job->known = 1;
+	auth_enqueue(s);
+}
+
 void
 auth_enqueue(struct session *s)
 {
@@ -342,7 +465,8 @@ auth_result(struct session *s, struct job *j)
 	s->nfail++;
 	log_info("session %s%llu: failed login for \"%s\" from %s: %s",
 	    SIDP(s->id), logname(s->user), peer_log(&s->peer, addr,
-	    sizeof(addr)), j->known ? "wrong password" : "unknown user");
+	    sizeof(addr)), j->why[0] != '\0' ? j->why : j->known ?
+	    "wrong password" : "unknown user");
 	if (s->ops->pop3)
 		STAT_INC(STAT_LOGIN_AUTH);
 	wait = host_failure(s->host, s->user, j->known, j->passmac, t,

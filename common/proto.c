@@ -193,6 +193,37 @@ valid_cred(const void *p)
 }
 
 static const char *
+valid_apps(const void *p)
+{
+	const struct msg_apps	*m = p;
+
+	if (m->status < CRED_FOUND || m->status > CRED_TEMP)
+		return "status";
+	if (!TERMINATED(m->recs))
+		return "unterminated string";
+	if ((m->status == CRED_FOUND) != (m->recs[0] != '\0'))
+		return "records";
+	return NULL;
+}
+
+static const char *
+valid_appused(const void *p)
+{
+	const struct msg_appused	*m = p;
+	size_t				 n;
+
+	if (!TERMINATED(m->user) || !valid_username(m->user))
+		return "user name";
+	n = strspn(m->label, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	if (!TERMINATED(m->label) || n == 0 || m->label[n] != '\0')
+		return "label";
+	if (!peer_valid(&m->peer))
+		return "address";
+	return NULL;
+}
+
+static const char *
 valid_route(const void *p)
 {
 	const struct msg_route	*m = p;
@@ -445,7 +476,8 @@ valid_ctlreq(const void *p)
 
 	if (m->cmd < 1 || m->cmd > CTL_MAX || m->pad != 0)
 		return "command";
-	if (m->cmd == CTL_KICK_USER || m->cmd == CTL_SHOW_QUOTA ?
+	if (m->cmd == CTL_KICK_USER || m->cmd == CTL_SHOW_QUOTA ||
+	    m->cmd == CTL_SHOW_APPS ?
 	    !valid_key(m->user, sizeof(m->user)) :
 	    memchr(m->user, '\0', sizeof(m->user)) == NULL ||
 	    m->user[0] != '\0')
@@ -557,6 +589,8 @@ static const struct msg_decl decls[] = {
 	    valid_cred, ANY, 0),
 	D(MSG_PARENT_ROUTE, P, A, sizeof(struct msg_route), MSG_NOFD,
 	    valid_route, ANY, 0),
+	D(MSG_PARENT_APPS, P, A, sizeof(struct msg_apps), MSG_NOFD,
+	    valid_apps, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A | M, 0, MSG_NOFD, valid_none, RUN,
 	    PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
@@ -626,6 +660,10 @@ static const struct msg_decl decls[] = {
 	    MSG_NOFD, valid_penalties, ANY, 0),
 	D(MSG_AUTHPOP_UNPENALIZED, A, P, sizeof(struct msg_count), MSG_NOFD,
 	    valid_count, ANY, 0),
+	D(MSG_AUTHPOP_APPS, A, P, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_AUTHPOP_APPUSED, A, P, sizeof(struct msg_appused), MSG_NOFD,
+	    valid_appused, ANY, 0),
 	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,
 	    valid_rcpt, ANY, 0),
 	D(MSG_LMTP_DELIVER, M, P, sizeof(struct msg_deliver), MSG_FD,

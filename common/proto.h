@@ -40,7 +40,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		23
+#define MSG_VERSION		24
 #define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -66,6 +66,7 @@ enum msg_type {
 				   msg_passwd */
 	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
 	MSG_PARENT_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
+	MSG_PARENT_APPS,	/* the answer to MSG_AUTHPOP_APPS; msg_apps */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
@@ -130,6 +131,8 @@ enum msg_type {
 				   chunks; msg_penalties */
 	MSG_AUTHPOP_UNPENALIZED, /* the answer to MSG_PARENT_UNPENALIZE;
 				   msg_count */
+	MSG_AUTHPOP_APPS,	/* a user's app passwords, please; msg_login */
+	MSG_AUTHPOP_APPUSED,	/* an app password logged in; msg_appused */
 
 	/* lmtp -> parent */
 	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
@@ -365,6 +368,31 @@ struct msg_route {
 };
 
 /*
+ * MSG_PARENT_APPS: the app passwords of session id's user, as records
+ * joined by "," (apppass.h), from the parent's file or a database's
+ * alias answer; CRED_NONE: the user has none; CRED_TEMP: the table
+ * could not answer, or answered what is no records (logged).
+ */
+#define APPS_RECSMAX		8192	/* apppass.h's APP_RECSMAX */
+struct msg_apps {
+	uint64_t	id;
+	uint32_t	status;		/* CRED_* */
+	char		recs[APPS_RECSMAX];	/* CRED_FOUND */
+};
+
+/*
+ * MSG_AUTHPOP_APPUSED: user logged in with its app password label from
+ * peer (the address the proxy vouches for), for the last use popctl
+ * shows.
+ */
+#define APPS_LABELMAX		32	/* apppass.h's APP_LABELMAX */
+struct msg_appused {
+	char		 user[POPD_MAXUSER + 1];
+	char		 label[APPS_LABELMAX + 1];
+	struct peeraddr	 peer;
+};
+
+/*
  * LMTP (popd/lmtp.c, the parent's popd/dlvr.c, dlvrpop/).  A
  * recipient is the address of RCPT TO; the parent answers with the
  * usertab key it found for it.  A transaction's recipients are named by
@@ -539,7 +567,8 @@ struct msg_penalties {
 #define CTL_MDA_DEFERRED	12
 #define CTL_MDA_QUOTA		13
 #define CTL_SHOW_QUOTA		14
-#define CTL_MAX			CTL_SHOW_QUOTA
+#define CTL_SHOW_APPS		15
+#define CTL_MAX			CTL_SHOW_APPS
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {

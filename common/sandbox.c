@@ -579,9 +579,12 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 		sb_unveil(exec[i], "x");
 	for (i = 0; rd != NULL && rd[i] != NULL; i++)
 		sb_unveil(rd[i], "r");
-	/* The sockets it made, removed at a clean exit (bind_unlink). */
+	/*
+	 * The sockets it made, removed at a clean exit (bind_unlink), and
+	 * the directory of its state file (app passwords' last use).
+	 */
 	for (i = 0; rm != NULL && rm[i] != NULL; i++)
-		sb_unveil(rm[i], "c");
+		sb_unveil(rm[i], "rwc");
 	sb_unveil(NULL, NULL);
 	/*
 	 * stdio: channels; rpath: tables and certificates on SIGHUP;
@@ -590,10 +593,11 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 	 * listening and session sockets travel through the parent; unix:
 	 * getpeereid(2) and SO_TYPE on the sockets of popctl's clients
 	 * (pledge allows socket options only with unix or inet); cpath:
-	 * unlink(2) of its own sockets at exit, unveiled alone.
+	 * unlink(2) of its own sockets at exit, unveiled alone; wpath:
+	 * the state file, written as a new file renamed over the old.
 	 */
 	sb_pledge("parent",
-	    "stdio rpath cpath proc exec id sendfd recvfd unix");
+	    "stdio rpath wpath cpath proc exec id sendfd recvfd unix");
 #else
 	static const int deny[] = {
 		/* Reaching into other processes. */

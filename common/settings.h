@@ -118,6 +118,11 @@ struct conf_settings {
 	int			 route_port[3];	/* ROUTE_POP3, _IMAP, _SMTP */
 	char			 ticket_key[PATH_MAX];
 	/*
+	 * App passwords (apppass.h): the key of their hashes ("" = none);
+	 * the parent keeps or asks for the records (popd_conf's apps).
+	 */
+	char			 app_key[PATH_MAX];
+	/*
 	 * Quotas (quota.h): the default limit of every user, 0 for none
 	 * of a kind; each user's own from quota_users (a file, or a
 	 * database table's name asked with K_ALIAS; "" = none), which

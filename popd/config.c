@@ -41,6 +41,7 @@
 
 #include "log.h"
 #include "addr.h"
+#include "apppass.h"
 #include "config.h"
 #include "quota.h"
 #include "chan.h"
@@ -54,6 +55,9 @@ static void	print_tab(FILE *, const struct popd_conf *, const char *,
 		    const char *, int);
 static int	ctlgroup_load(struct popd_conf *);
 static int	lmtp_spool_check(const struct popd_conf *);
+static int	key_file_ok(const struct popd_conf *,
+		    const struct conf_where *, const char *, const char *,
+		    off_t, off_t);
 
 struct popd_conf *
 conf_new(void)
@@ -73,6 +77,8 @@ conf_new(void)
 	conf->system_uid[0] = 1000;
 	conf->system_uid[1] = 60000;
 	(void)strlcpy(conf->ctlsock, POPD_CTLSOCK, sizeof(conf->ctlsock));
+	(void)strlcpy(conf->apps_last, POPD_STATEDIR "/app-passwords.last",
+	    sizeof(conf->apps_last));
 	return conf;
 }
 
@@ -331,6 +337,13 @@ conf_check(struct popd_conf *conf)
 	if (resolve_table(conf, "route", conf->set.route,
 	    &conf->set.routesrc, &conf->route_where) == -1)
 		errors++;
+	if (resolve_table(conf, "app-passwords", conf->apps, &conf->appssrc,
+	    &conf->apps_where) == -1)
+		errors++;
+	if (conf->apps[0] != '\0' && key_file_ok(conf, &conf->apps_where,
+	    "app-passwords key", conf->set.app_key, APP_KEYMIN,
+	    APP_KEYMAX) == -1)
+		errors++;
 	if (resolve_table(conf, "quota users", conf->set.quota.users,
 	    &conf->set.quota.userssrc, &conf->quota_where) == -1)
 		errors++;
@@ -429,9 +442,7 @@ http_check(const struct popd_conf *conf)
 {
 	const struct conf_listen	*l;
 	const struct passwd		*pw;
-	struct stat			 st;
-	const char			*errstr;
-	int				 fd, errors = 0, http = 0;
+	int				 errors = 0, http = 0;
 
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		if (l->group[0] != '\0' && getgrnam(l->group) == NULL)
@@ -456,23 +467,39 @@ http_check(const struct popd_conf *conf)
 	if (!http && conf->set.route[0] != '\0')
 		errors += -conf_error(conf, &conf->route_where, "route: no "
 		    "\"listen on ... auth-http\" statement asks it");
-	if (conf->set.ticket_key[0] == '\0')
-		return errors ? -1 : 0;
-	if ((fd = open_regular(conf->set.ticket_key, &errstr)) == -1)
-		return conf_error(conf, &conf->ticket_where, "ticket key %s: "
-		    "%s", conf->set.ticket_key, errstr);
+	if (conf->set.ticket_key[0] != '\0' && key_file_ok(conf,
+	    &conf->ticket_where, "ticket key", conf->set.ticket_key,
+	    TICKET_KEYMIN, TICKET_KEYMAX) == -1)
+		errors++;
+	return errors ? -1 : 0;
+}
+
+/*
+ * A key file: a regular file that others may not read, min to max
+ * bytes; else an error names what and its statement.
+ */
+static int
+key_file_ok(const struct popd_conf *conf, const struct conf_where *w,
+    const char *what, const char *path, off_t min, off_t max)
+{
+	struct stat	 st;
+	const char	*errstr;
+	int		 fd;
+
+	if ((fd = open_regular(path, &errstr)) == -1)
+		return conf_error(conf, w, "%s %s: %s", what, path, errstr);
 	errstr = NULL;
 	if (fstat(fd, &st) == -1)
 		errstr = strerror(errno);
 	else if (st.st_mode & S_IRWXO)
 		errstr = "others may read it (chmod o-rwx it)";
-	else if (st.st_size < TICKET_KEYMIN || st.st_size > TICKET_KEYMAX)
-		errstr = "must hold " TICKET_KEYSIZES;
 	close(fd);
+	if (errstr == NULL && (st.st_size < min || st.st_size > max))
+		return conf_error(conf, w, "%s %s: must hold %lld to %lld "
+		    "bytes", what, path, (long long)min, (long long)max);
 	if (errstr != NULL)
-		errors += -conf_error(conf, &conf->ticket_where, "ticket key "
-		    "%s: %s", conf->set.ticket_key, errstr);
-	return errors ? -1 : 0;
+		return conf_error(conf, w, "%s %s: %s", what, path, errstr);
+	return 0;
 }
 
 /* Letters, digits, "-" and "_": table names, as in <name>. */
@@ -522,9 +549,10 @@ resolve_table(struct popd_conf *conf, const char *what, char *name,
 		return conf_error(conf, w, "%s <%s>: no table %s", what, name,
 		    name);
 	if (strcmp(t->backend, "passwd-file") == 0 &&
-	    strcmp(what, "route") == 0)
+	    (strcmp(what, "route") == 0 || strcmp(what, "app-passwords") == 0))
 		return conf_error(conf, w, "%s <%s>: a passwd-file has no "
-		    "routes", what, name);
+		    "%s", what, name, what[0] == 'r' ? "routes" :
+		    "app passwords");
 	if (conf_table_file(t)) {
 		*src = strcmp(t->backend, "file") == 0 ? TABSRC_FILE :
 		    TABSRC_PASSWD;
@@ -734,6 +762,15 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	}
 	fprintf(fp, "quota full %s\n", conf->set.quota.temporary ?
 	    "temporary" : "permanent");
+	if (conf->apps[0] != '\0') {
+		print_tab(fp, conf, "app-passwords", conf->apps,
+		    conf->appssrc);
+		fputs(" key ", fp);
+		print_str(fp, conf->set.app_key);
+		fputs(" last ", fp);
+		print_str(fp, conf->apps_last);
+		fputc('\n', fp);
+	}
 	if (conf->set.ticket_key[0] != '\0') {
 		fputs("ticket key ", fp);
 		print_str(fp, conf->set.ticket_key);

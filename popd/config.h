@@ -33,6 +33,11 @@
 #include "util.h"
 
 #define POPD_CONF		"/etc/popd.conf"
+#ifdef __OpenBSD__
+#define POPD_STATEDIR		"/var/db/popd"
+#else
+#define POPD_STATEDIR		"/var/lib/popd"
+#endif
 #define POPD_CTLSOCK		"/var/run/popd.sock"
 #define CONF_NAMELEN		128	/* pki names */
 #define CONF_ADDRLEN		64	/* listen addresses, networks */
@@ -112,6 +117,15 @@ struct popd_conf {
 	struct conf_where	 route_where;
 	struct conf_where	 quota_where;
 	struct conf_where	 ticket_where;
+	/*
+	 * App passwords: a file of records, or a database table's name
+	 * asked with the alias service ("" = none), and the state file of
+	 * their last use.
+	 */
+	char			 apps[PATH_MAX];
+	int			 appssrc;	/* TABSRC_FILE or _LOOKUP */
+	char			 apps_last[PATH_MAX];
+	struct conf_where	 apps_where;
 	/* The last limit lmtp-peer, lmtp-spool or message-size. */
 	struct conf_where	 spool_where;
 	struct conf_listens	 listens;

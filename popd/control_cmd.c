@@ -64,6 +64,8 @@ static const struct ctlword {
 	{ { "report", "mda", "quota" }, ARG_NONE, CTL_MDA_QUOTA,
 	    "report mda quota" },
 	{ { "show", "quota" }, ARG_USER, CTL_SHOW_QUOTA, "show quota NAME" },
+	{ { "show", "app-passwords" }, ARG_USER, CTL_SHOW_APPS,
+	    "show app-passwords NAME" },
 };
 
 static int	fixed(const struct ctlword *);

@@ -77,7 +77,7 @@ ctl_access(uid_t uid, gid_t gid, uint32_t cmd, char *why, size_t len)
 		return 0;
 	show = cmd == CTL_SHOW_SESSIONS || cmd == CTL_SHOW_STATS ||
 	    cmd == CTL_SHOW_PENALTIES || cmd == CTL_SHOW_METRICS ||
-	    cmd == CTL_SHOW_QUOTA;
+	    cmd == CTL_SHOW_QUOTA || cmd == CTL_SHOW_APPS;
 	if (grp[0] != '\0') {
 		member = gid == conf->ctlgid;
 		for (i = 0; !member && i < conf->nctluids; i++)
@@ -167,6 +167,9 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		break;
 	case CTL_SHOW_QUOTA:
 		ctl_show_quota(a, m);
+		break;
+	case CTL_SHOW_APPS:
+		ctl_show_apps(a, m);
 		break;
 	case CTL_KICK_ADDRESS:
 		ctl_kick_address(a, m);

@@ -190,7 +190,7 @@ lookup_start(const struct popd_conf *c)
 	const struct conf_table	*ct;
 	struct dbtable		*t, *nt, *next;
 	struct request		*r;
-	const char		*names[4];
+	const char		*names[5];
 	int			 i, j, k;
 
 	TAILQ_FOREACH(t, &tables, entry)
@@ -202,7 +202,9 @@ lookup_start(const struct popd_conf *c)
 	names[3] = c->set.quota.users[0] != '\0' &&
 	    c->set.quota.userssrc == TABSRC_LOOKUP ? c->set.quota.users :
 	    NULL;
-	for (i = 0; i < 4; i++) {
+	names[4] = c->apps[0] != '\0' && c->appssrc == TABSRC_LOOKUP ?
+	    c->apps : NULL;
+	for (i = 0; i < (int)nitems(names); i++) {
 		if (names[i] == NULL)
 			continue;
 		for (k = 0; k < i; k++)

@@ -84,6 +84,16 @@ struct listen_socket {
  * a keyed hash of its password hash in authtab (0: none).  authfd: the
  * system's accounts as an authtab for authpop (authtab system), or -1.
  */
+/* A file of app passwords (apps.c): each user's records, joined. */
+struct appuser {
+	char			*user;
+	char			*recs;
+};
+struct appfile {
+	struct appuser		*v;		/* by user */
+	size_t			 n;
+};
+
 struct users {
 	struct table		 tab;
 	int			 tabkind;	/* TABLE_USERS, TABLE_AUTH, 0 */
@@ -92,6 +102,7 @@ struct users {
 	int			 authfd;
 	struct table		 routes;	/* route, a file */
 	struct table		 quotas;	/* quota users, a file */
+	struct appfile		 apps;		/* app-passwords, a file */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 };
@@ -160,6 +171,7 @@ int		 system_tables(const struct popd_conf *, int *, int *);
 #define USERS_BADAUTHTAB	0x02
 #define USERS_BADROUTE		0x04
 #define USERS_BADQUOTA		0x08
+#define USERS_BADAPPS		0x10
 int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
 int		 users_refused_uid(uid_t, char *, size_t);
@@ -182,6 +194,17 @@ void		 userquota_seen(const char *, const struct quota_limit *,
 int		 userquota_room(const char *, const struct quota_limit *,
 		    uint64_t);
 size_t		 userquota_nover(void);
+
+/* apps.c */
+typedef void	(*apps_cb)(void *, int, const char *);
+int		 apps_load(const char *, struct appfile *);
+void		 apps_free(struct appfile *);
+void		 apps_find(const char *, apps_cb, void *);
+time_t		 apps_last(const char *, const char *, const char **);
+void		 apps_start(void);
+void		 apps_flush(void);
+void		 parent_authpop_apps(struct chan *, const void *, int);
+void		 parent_authpop_appused(struct chan *, const void *, int);
 
 /* spent.c */
 #define SPENT_AGAIN	1
@@ -257,6 +280,7 @@ void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_metrics(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_show_apps(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);

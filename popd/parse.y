@@ -135,6 +135,7 @@ static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
 static void	 add_listen(const char *, const char *, int);
 static void	 set_route_port(const char *, long long, int);
+static void	 set_apps(const char *, int, const char *, int);
 static void	 quota_arg(const char *, int);
 static void	 set_quota(int);
 static void	 add_pki(const char *, int, const char *, int);
@@ -149,7 +150,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
-%token	WEAKHASHES
+%token	WEAKHASHES APPPASSWORDS
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -332,6 +333,12 @@ main		: AUTHTAB STRING		{
 			    &conf->route_where, "route", $3, TABSRC_LOOKUP,
 			    $<lineno>1);
 		} routeports
+		| APPPASSWORDS STRING KEY STRING	{
+			set_apps($2, TABSRC_FILE, $4, $<lineno>1);
+		} appslast
+		| APPPASSWORDS '<' STRING '>' KEY STRING	{
+			set_apps($3, TABSRC_LOOKUP, $6, $<lineno>1);
+		} appslast
 		| QUOTA { nqargs = 0; } qargs	{
 			set_quota($<lineno>1);
 		}
@@ -428,6 +435,13 @@ qarg		: STRING			{ quota_arg($1, 0); }
 			quota_arg(buf, 0);
 		}
 		| '<' STRING '>'		{ quota_arg($2, 1); }
+		;
+
+appslast	: /* empty */
+		| LAST STRING			{
+			(void)set_path(conf->apps_last, "app-passwords last",
+			    $2, $<lineno>2);
+		}
 		;
 
 routeports	: /* empty */
@@ -530,6 +544,7 @@ static const struct keyword {
 	const char	*name;
 	int		 token;
 } keywords[] = {
+	{ "app-passwords",	APPPASSWORDS },
 	{ "auth-http",		AUTHHTTP },
 	{ "authtab",		AUTHTAB },
 	{ "cache",		CACHE },
@@ -1156,6 +1171,18 @@ set_table(char *dst, int *src, struct conf_where *w, const char *what,
 		    "\"-\" and \"_\"", what, arg);
 	else
 		(void)strlcpy(dst, arg, PATH_MAX);
+}
+
+/*
+ * app-passwords FILE|<TABLE> key KEYFILE [last FILE]: the records, the
+ * key of their hashes, and where their last use is kept.
+ */
+static void
+set_apps(const char *arg, int kind, const char *key, int line)
+{
+	set_table(conf->apps, &conf->appssrc, &conf->apps_where,
+	    "app-passwords", arg, kind, line);
+	(void)set_path(conf->set.app_key, "app-passwords key", key, line);
 }
 
 /*

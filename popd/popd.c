@@ -92,6 +92,7 @@ static int		pki_file_ok(const struct popd_conf *,
 static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static const char *const *conf_files(const struct popd_conf *);
+static const char *const *made_paths(const struct popd_conf *);
 static const char *const *exec_paths(const struct popd_conf *);
 static const char	*script_interp(const char *);
 static void		save_environment(void);
@@ -328,11 +329,16 @@ main(int argc, char *argv[])
 	signal_add(&ev_sigint, NULL);
 	signal_add(&ev_sighup, NULL);
 
+	/* Its directory made before unveil(2) names it. */
+	apps_start();
 	/* Confined before the first child: they all inherit it. */
 	/* Database tables may be reached over TCP: their programs inherit. */
-	sandbox_parent(exec_paths(conf), conf_files(conf), bind_made(),
+	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf),
 	    conf->set.authsrc == TABSRC_LOOKUP ||
-	    conf->set.usersrc == TABSRC_LOOKUP);
+	    conf->set.usersrc == TABSRC_LOOKUP ||
+	    conf->appssrc == TABSRC_LOOKUP ||
+	    conf->set.routesrc == TABSRC_LOOKUP ||
+	    conf->set.quota.userssrc == TABSRC_LOOKUP);
 	lookup_start(conf);
 	counters_reloaded();
 	supervise_init(reload_takeover);
@@ -381,6 +387,9 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
 	if (badtab & USERS_BADROUTE)
 		conf_error(c, &c->route_where, "route \"%s\": not loaded",
 		    c->set.route);
+	if (badtab & USERS_BADAPPS)
+		conf_error(c, &c->apps_where, "app-passwords \"%s\": not "
+		    "loaded", c->apps);
 	if (badtab & USERS_BADQUOTA)
 		conf_error(c, &c->quota_where, "quota users \"%s\": not "
 		    "loaded", c->set.quota.users);
@@ -575,9 +584,14 @@ conf_files(const struct popd_conf *c)
 
 	TAILQ_FOREACH(pki, &c->pkis, entry)
 		n += 2;
-	if ((files = reallocarray(NULL, n + 4, sizeof(*files))) == NULL)
+	if ((files = reallocarray(NULL, n + 6, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
+	if (c->apps[0] != '\0') {
+		if (c->appssrc == TABSRC_FILE)
+			files[n++] = c->apps;
+		files[n++] = c->set.app_key;
+	}
 	if (c->set.authsrc == TABSRC_FILE || c->set.authsrc == TABSRC_PASSWD)
 		files[n++] = c->set.authtab;
 	if (c->set.usersrc == TABSRC_FILE || c->set.usersrc == TABSRC_PASSWD)
@@ -590,6 +604,35 @@ conf_files(const struct popd_conf *c)
 	}
 	files[n] = NULL;
 	return files;
+}
+
+/*
+ * What the parent creates or removes: its sockets, and the directory
+ * of the app passwords' state file.
+ */
+static const char *const *
+made_paths(const struct popd_conf *c)
+{
+	static char		  dir[PATH_MAX];
+	static const char	**paths;
+	const char *const	 *made = bind_made();
+	char			 *slash;
+	size_t			  n = 0, i;
+
+	while (made != NULL && made[n] != NULL)
+		n++;
+	if ((paths = reallocarray(NULL, n + 2, sizeof(*paths))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < n; i++)
+		paths[i] = made[i];
+	(void)strlcpy(dir, c->apps_last, sizeof(dir));
+	if (c->apps[0] != '\0' && (slash = strrchr(dir, '/')) != NULL &&
+	    slash != dir) {
+		*slash = '\0';
+		paths[n++] = dir;
+	}
+	paths[n] = NULL;
+	return paths;
 }
 
 static void
@@ -913,6 +956,7 @@ sig_handler(int sig, short ev, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("stopping on signal %d", sig);
+		apps_flush();
 		lookup_shutdown();
 		shutdown_children();
 		bind_unlink();

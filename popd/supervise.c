@@ -83,6 +83,8 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_ROUTE,	parent_authpop_route },
 	{ MSG_AUTHPOP_PENALTIES, parent_authpop_penalties },
 	{ MSG_AUTHPOP_UNPENALIZED, parent_authpop_unpenalized },
+	{ MSG_AUTHPOP_APPS,	parent_authpop_apps },
+	{ MSG_AUTHPOP_APPUSED,	parent_authpop_appused },
 };
 static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },

@@ -191,6 +191,12 @@ users_load(const struct popd_conf *c, struct users *u,
 	    table_load(set->route, TABLE_ROUTES, NULL, NULL, &u->routes) ==
 	    -1)
 		return USERS_BADROUTE;
+	/* App passwords, if a file holds them. */
+	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
+	    apps_load(c->apps, &u->apps) == -1) {
+		table_free(&u->routes);
+		return USERS_BADAPPS;
+	}
 	/* Each user's quota. */
 	if (set->quota.users[0] != '\0' &&
 	    (set->quota.userssrc == TABSRC_FILE ||
@@ -199,6 +205,7 @@ users_load(const struct popd_conf *c, struct users *u,
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
 	    NULL, &u->quotas) == -1) {
 		table_free(&u->routes);
+		apps_free(&u->apps);
 		return USERS_BADQUOTA;
 	}
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
@@ -283,6 +290,7 @@ users_free(struct users *u)
 	table_free(&u->tab);
 	table_free(&u->routes);
 	table_free(&u->quotas);
+	apps_free(&u->apps);
 	if (u->mac != NULL)
 		unmap(u->mac, u->macsz);
 	if (u->authfd != -1)

@@ -1,0 +1,353 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+"""App passwords (popd.conf app-passwords): one secret per device,
+stored as HMAC-SHA256 under the site's key, each with a label, an expiry
+and the networks it may be used from; the main password may be barred.
+Through POP3 with real clients: two devices, one revoked by a reload
+while the other and a session already in go on; expiry; network scope;
+"app passwords only"; the forms a person types; the last use kept
+across a restart and shown by popctl; the same from a SQLite table
+through OpenSMTPD's table-sqlite (alias service, keyed by the user),
+where a deleted row is refused at once; and popd -n's errors.
+
+The records are made here with Python's hmac, independently of popd;
+test_popdpass.py makes them with popdpass."""
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import popdtest as T  # noqa: E402
+import dbtest as D  # noqa: E402
+
+SYMBOLS = "0123456789abcdefghjkmnpqrstvwxyz"
+AUTH = b"-ERR [AUTH] "
+USERS = [("alice", "alice-main"), ("bob", "bob-main")]
+
+
+def stamp(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def keyfile(srv):
+    """The site's key, 32 random bytes, 0600."""
+    path = os.path.join(srv.tmpdir, "app.key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+    return path
+
+
+def make_app(srv, user, label, expires=None, nets=None, created=None):
+    """(the secret as shown, its record): the secret as popd makes one
+    (28 symbols, in groups of four), hashed here with Python's hmac."""
+    norm = "".join(secrets.choice(SYMBOLS) for _ in range(28))
+    with open(keyfile(srv), "rb") as f:
+        key = f.read()
+    mac = hmac.new(key, user.encode() + b"\0" + norm.encode(),
+                   hashlib.sha256).hexdigest()
+    rec = "%s hmac-sha256:%s %s %s %s" % (
+        label, mac, stamp(created or time.time() - 60),
+        "never" if expires is None else stamp(expires),
+        "any" if not nets else ";".join(nets))
+    shown = "-".join(norm[i:i + 4] for i in range(0, 28, 4))
+    return shown, rec
+
+
+def configure(srv, lines, extra=""):
+    """srv reads the app-password file made of lines ("user record")."""
+    srv.appfile = os.path.join(srv.tmpdir, "apppass")
+    srv.applast = os.path.join(srv.tmpdir, "state", "app-passwords.last")
+    write_apps(srv, lines)
+    srv.conf_extra = ('app-passwords "%s" key "%s" last "%s"\n%s'
+                      % (srv.appfile, keyfile(srv), srv.applast, extra))
+
+
+def write_apps(srv, lines):
+    tmp = srv.appfile + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("# user  label  hash  created  expires  from\n")
+        f.write("".join(ln + "\n" for ln in lines))
+    os.chmod(tmp, 0o600)
+    os.rename(tmp, srv.appfile)
+
+
+def answer(srv, user, pw, src=None):
+    """PASS's answer (a login ends with QUIT); [IN-USE] waited out."""
+    def once():
+        with srv.raw(src=src) as r:
+            r.line()
+            r.cmd("USER " + user)
+            resp = r.cmd("PASS " + pw)
+            if resp.startswith(b"+OK"):
+                r.ok("QUIT")
+            return None if b"[IN-USE]" in resp else resp
+    return T.wait_for(once, 10, "%s's maildrop lock" % user)
+
+
+def reload(srv):
+    n = srv.log().count("reloaded")
+    srv.reload()
+    T.wait_for(lambda: srv.log().count("reloaded") > n, what="the reload")
+
+
+def show(srv, user, uid=None):
+    rc, out, err = srv.popctl("show", "app-passwords", user, uid=uid)
+    T.expect(rc, 0, "popctl show app-passwords %s: %s" % (user, err))
+    return out
+
+
+# --- the tests -------------------------------------------------------------
+
+@T.test(start=False, users=USERS)
+def two_devices_one_revoked(srv):
+    """alice's phone and laptop both log in, and her main password too;
+    the phone's line removed and a reload: the phone is refused (a wrong
+    password to the client, its reason in the log), the laptop and the
+    main password go on, and a session the phone opened before the
+    reload is not ended."""
+    phone, prec = make_app(srv, "alice", "phone")
+    laptop, lrec = make_app(srv, "alice", "laptop")
+    configure(srv, ["alice " + prec, "alice " + lrec])
+    srv.start()
+    for what, pw in (("phone", phone), ("laptop", laptop),
+                     ("main password", "alice-main")):
+        T.expect(answer(srv, "alice", pw)[:3], b"+OK", "alice's " + what)
+    T.expect_true(srv.log().count('with app password "phone"') == 1,
+                  "the log names the app password", srv.log_tail(5))
+    # bob has none: his main password, and alice's phone is not his.
+    T.expect(answer(srv, "bob", "bob-main")[:3], b"+OK", "bob")
+    T.expect(answer(srv, "bob", phone)[:len(AUTH)], AUTH,
+             "alice's app password as bob's")
+    held = srv.raw()
+    held.line()
+    T.expect(held.login("alice", phone)[:3], b"+OK", "the phone's session")
+    write_apps(srv, ["alice " + lrec])
+    reload(srv)
+    # The held session goes on after the reload.
+    T.expect(held.cmd("STAT")[:3], b"+OK", "the phone's session after")
+    held.ok("QUIT")
+    held.close()
+    T.expect(answer(srv, "alice", phone)[:len(AUTH)], AUTH,
+             "the revoked phone")
+    srv.wait_log('failed login for "alice" from 127.0.0.1 port')
+    T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "the laptop after")
+    T.expect(answer(srv, "alice", "alice-main")[:3], b"+OK",
+             "the main password after")
+
+
+@T.test(start=False, users=USERS)
+def typed_forms(srv):
+    """The secret as a person types it: capitals, no dashes, spaces, O
+    for zero and I or L for one; one symbol wrong is a wrong password."""
+    shown, rec = make_app(srv, "alice", "tablet")
+    configure(srv, ["alice " + rec])
+    srv.start()
+    plain = shown.replace("-", "")
+    forms = [shown.upper(), plain, " ".join(shown.split("-")),
+             shown.replace("0", "O").replace("1", "l")]
+    for f in forms:
+        T.expect(answer(srv, "alice", f)[:3], b"+OK", "typed as %r" % f)
+    wrong = ("a" if plain[0] != "a" else "b") + plain[1:]
+    T.expect(answer(srv, "alice", wrong)[:len(AUTH)], AUTH, "one wrong")
+
+
+@T.test(start=False, users=USERS)
+def expiry_and_networks(srv):
+    """An expired app password and one used outside its networks are
+    refused as a wrong password would be (the log says which); one that
+    expires later, and one scoped to 127.0.0.0/8 and 2001:db8::/32, log
+    in.  The failures go through the same delays: after them, the
+    address's next failure waits (failure-delay)."""
+    old, orec = make_app(srv, "alice", "old", expires=time.time() - 5)
+    new, nrec = make_app(srv, "alice", "new", expires=time.time() + 3600)
+    far, frec = make_app(srv, "alice", "far", nets=["10.0.0.0/8"])
+    near, nearrec = make_app(srv, "alice", "near",
+                             nets=["127.0.0.0/8", "2001:db8::/32"])
+    configure(srv, ["alice " + r for r in (orec, nrec, frec, nearrec)])
+    srv.start()
+    T.expect(answer(srv, "alice", old)[:len(AUTH)], AUTH, "expired")
+    srv.wait_log('"alice" from 127.0.0.1 port')
+    T.wait_for(lambda: 'app password "old" expired' in srv.log(),
+               what="the expiry in the log")
+    T.expect(answer(srv, "alice", far)[:len(AUTH)], AUTH, "10/8 only")
+    T.wait_for(lambda: 'app password "far" used outside its networks'
+               in srv.log(), what="the network in the log")
+    T.expect(answer(srv, "alice", new)[:3], b"+OK", "not yet expired")
+    T.expect(answer(srv, "alice", near)[:3], b"+OK", "from 127/8")
+    # fail2ban's filter reads these failures as any other.
+    lines = [ln for ln in srv.log().splitlines()
+             if "failed login" in ln and "app password" in ln]
+    T.expect(len(lines), 2, "failure lines")
+    for ln in lines:
+        T.expect_true(re.search(r'failed login for "alice" from 127\.0\.0\.1'
+                                r' port \d+: app password', ln),
+                      "a fail2ban-shaped line", ln)
+
+
+@T.test(start=False, users=USERS)
+def app_passwords_only(srv):
+    """"alice main barred": her main password is refused (logged as
+    such), her app password logs in; bob's main password is not
+    touched."""
+    phone, rec = make_app(srv, "alice", "phone")
+    configure(srv, ["alice " + rec, "alice main barred"])
+    srv.start()
+    T.expect(answer(srv, "alice", "alice-main")[:len(AUTH)], AUTH,
+             "alice's main password")
+    T.wait_for(lambda: "main password barred (app passwords only)" in
+               srv.log(), what="the bar in the log")
+    T.expect(answer(srv, "alice", phone)[:3], b"+OK", "her app password")
+    T.expect(answer(srv, "bob", "bob-main")[:3], b"+OK", "bob")
+    T.expect_true("main password barred" in show(srv, "alice"),
+                  "popctl shows the bar", show(srv, "alice"))
+
+
+@T.test(start=False, users=USERS)
+def last_use_survives_restart(srv):
+    """popctl show app-passwords: label, created, expires, networks and
+    the last use (time, address), never a hash; the last use is in the
+    state file after popd stops and shown again after a restart; a
+    member of the control group may see it."""
+    phone, prec = make_app(srv, "alice", "phone", nets=["127.0.0.0/8"])
+    spare, srec = make_app(srv, "alice", "spare",
+                           expires=time.time() + 86400)
+    configure(srv, ["alice " + prec, "alice " + srec])
+    srv.start()
+    before = show(srv, "alice")
+    T.expect_true(re.search(r"app-password phone created \S+Z expires "
+                            r"never from 127\.0\.0\.0/8 last-used never",
+                            before), "phone before use", before)
+    t0 = int(time.time())
+    T.expect(answer(srv, "alice", phone, src="127.0.0.9")[:3], b"+OK",
+             "the phone from 127.0.0.9")
+    after = show(srv, "alice")
+    m = re.search(r"app-password phone .* last-used (\S+) 127\.0\.0\.9",
+                  after)
+    T.expect_true(m, "the phone's last use", after)
+    used = time.mktime(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ")) \
+        - time.timezone
+    T.expect_true(abs(used - t0) <= 5, "last use at login", (used, t0))
+    T.expect_true("spare" in after and "spare created" in after and
+                  re.search(r"spare .* last-used never", after),
+                  "the unused one", after)
+    T.expect_true("hmac" not in after and "main password" not in after,
+                  "no hash, no bar", after)
+    srv.stop()
+    with open(srv.applast) as f:
+        state = f.read()
+    T.expect_true(re.match(r"alice phone \d+ 127\.0\.0\.9\n$", state),
+                  "the state file", state)
+    T.expect(oct(os.stat(srv.applast).st_mode & 0o777), oct(0o600),
+             "the state file's mode")
+    srv.start()
+    T.expect(re.search(r"phone .*", show(srv, "alice")).group(0),
+             re.search(r"phone .*", after).group(0),
+             "the last use after a restart")
+    T.expect(show(srv, "nobody-here").splitlines()[0], "user nobody-here",
+             "a user without app passwords")
+
+
+@T.test(start=False, users=USERS)
+def sqlite_table(srv):
+    """The records in SQLite, asked through table-sqlite's alias
+    service with the user as key (one question for all of a user's
+    records): both devices log in, a deleted row is refused at the next
+    login without a reload, a row that is no record is [SYS/TEMP] with
+    the table named in the log, never a wrong password."""
+    T.need_root()
+    D.need_backend("sqlite")
+    phone, prec = make_app(srv, "alice", "phone")
+    laptop, lrec = make_app(srv, "alice", "laptop")
+    db = D.Sqlite(srv.tmpdir).start()
+    db.run([("CREATE TABLE apppass (user TEXT, record TEXT)", ()),
+            ("INSERT INTO apppass VALUES ('alice', ?), ('alice', ?)",
+             (prec, lrec))])
+    conf = os.path.join(srv.tmpdir, "apps-sqlite.conf")
+    with open(conf, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT record FROM apppass "
+                "WHERE user = ?\n" % db.db)
+    D._owned(conf, mode=0o640)
+    keyfile(srv)
+    srv.applast = os.path.join(srv.tmpdir, "app-passwords.last")
+    srv.conf_extra = ('table apps sqlite:%s\napp-passwords <apps> key "%s" '
+                      'last "%s"\n' % (conf, keyfile(srv), srv.applast))
+    srv.start()
+    T.expect(answer(srv, "alice", phone)[:3], b"+OK", "phone from SQLite")
+    T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "laptop")
+    T.expect(answer(srv, "bob", "bob-main")[:3], b"+OK", "bob (no rows)")
+    T.expect_true("app-password phone" in show(srv, "alice") and
+                  "app-password laptop" in show(srv, "alice"),
+                  "popctl lists the database's", show(srv, "alice"))
+    db.run([("DELETE FROM apppass WHERE record LIKE 'phone %'", ())])
+    T.expect(answer(srv, "alice", phone)[:len(AUTH)], AUTH,
+             "the deleted phone")
+    T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "laptop after")
+    db.run([("UPDATE apppass SET record = 'laptop not-a-hash' "
+             "WHERE user = 'alice'", ())])
+    T.expect(answer(srv, "alice", laptop)[:16], b"-ERR [SYS/TEMP] ",
+             "a broken row")
+    T.wait_for(lambda: "app-passwords <apps>: the app passwords of alice"
+               in srv.log(), what="the table named in the log")
+
+
+@T.test(start=False, users=USERS)
+def config_errors(srv):
+    """popd -n: a bad record is file:line naming the user, a label twice
+    names both lines, a missing key or one others may read is named,
+    and a passwd-file table cannot hold app passwords."""
+    phone, rec = make_app(srv, "alice", "phone")
+    configure(srv, ["alice " + rec, "alice phone " + rec.split(" ", 1)[1],
+                    "bob laptop hmac-sha256:00 never never any"])
+    rc, err = srv.check_config()
+    T.expect(rc, 1, "popd -n with bad records")
+    T.expect_true('%s:4: "bob": app password "laptop": the hash is not'
+                  % srv.appfile in err, "the bad hash's line", err)
+    T.expect_true('%s:3: "alice": "phone" is on line 2 already'
+                  % srv.appfile in err, "the label twice", err)
+    configure(srv, ["alice " + rec])
+    srv.appkey = keyfile(srv)
+    os.chmod(srv.appkey, 0o644)
+    rc, out = srv.check_config()
+    T.expect_true(rc == 1 and "app-passwords key %s: others may read it"
+                  % keyfile(srv) in out, "a key others may read", out)
+    os.unlink(keyfile(srv))
+    rc, out = srv.check_config()
+    T.expect_true(rc == 1 and "app-passwords key %s: " % srv.appkey in out,
+                  "no key", out)
+    keyfile(srv)
+    pw = os.path.join(srv.tmpdir, "dovecot-users")
+    with open(pw, "w") as f:
+        f.write("alice:{PLAIN}x:1000:1000::/tmp::\n")
+    srv.conf_extra = ('table dove "passwd-file:%s"\napp-passwords <dove> '
+                      'key "%s"\n' % (pw, keyfile(srv)))
+    rc, out = srv.check_config()
+    T.expect_true(rc == 1 and "a passwd-file has no app passwords" in out,
+                  "passwd-file", out)
+    configure(srv, ["alice " + rec])
+    rc, out = srv.check_config()
+    T.expect((rc, out.strip()[-16:]), (0, "configuration OK"),
+             "a good configuration")
+
+
+if __name__ == "__main__":
+    T.main(users=USERS)
