@@ -476,11 +476,12 @@ regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
     authpop/host.c authpop/nginx.c authpop/http.c authpop/ticket.c \
     authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
-    ${HDRS}
+    common/apppass.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
 	    authpop/nginx.c authpop/http.c authpop/ticket.c \
-	    authpop/logincache.c authpop/scheme.c ${FUZZ_ROLE_SRCS} \
+	    authpop/logincache.c authpop/scheme.c common/apppass.c \
+	    ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
 	    ${ARGON2_LIBS}
 

@@ -53,6 +53,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import popdtest as T  # noqa: E402
 import dbtest as D  # noqa: E402
 
@@ -490,6 +491,48 @@ def reload_revokes(srv):
     r.close()
     r = front(f, "127.0.0.3")
     T.expect(login(r, "alice", "pw1")[0][:3], b"+OK", "alice after")
+    r.cmd("QUIT")
+    r.close()
+    f.check()
+
+
+@T.test(start=False)
+def app_password_through_nginx(srv):
+    """An app password of alice's at the router logs her in through
+    nginx to her backend (a ticket, as her main password would), its
+    last use the client's own address; revoked and reloaded, it is
+    refused at nginx with the router's failure line, while her main
+    password goes on."""
+    import test_apppass as A
+    phone, rec = A.make_app(srv, "alice", "phone")
+    srv.appfile = os.path.join(srv.tmpdir, "apppass")
+    srv.applast = os.path.join(srv.tmpdir, "app-passwords.last")
+    A.write_apps(srv, ["alice " + rec])
+    f = router(srv, 'app-passwords "%s" key "%s" last "%s"\n'
+               % (srv.appfile, A.keyfile(srv), srv.applast))
+    r = front(f, "127.0.0.3")
+    T.expect(login(r, "alice", phone)[0][:3], b"+OK", "the app password")
+    T.expect(len(uidls_of(r)), len(MSGS["alice"]), "alice's messages")
+    r.cmd("QUIT")
+    r.close()
+    T.wait_for(lambda: logged(f.b1, "login alice with a ticket"),
+               what="the ticket login on her backend")
+    rc, out, err = srv.popctl("show", "app-passwords", "alice")
+    T.expect_true(rc == 0 and " last-used " in out and
+                  out.rstrip().endswith(" 127.0.0.3"),
+                  "the last use from nginx's client", (out, err))
+    A.write_apps(srv, [])
+    n = srv.log().count("reloaded")
+    srv.reload()
+    T.wait_for(lambda: srv.log().count("reloaded") > n, what="the reload")
+    r = front(f, "127.0.0.3")
+    T.expect(login(r, "alice", phone)[0], AUTH_FAIL, "the revoked one")
+    r.close()
+    T.wait_for(lambda: logged(srv, 'failed login for "alice" from '
+                              '127.0.0.3: wrong password'),
+               what="the router's failure line")
+    r = front(f, "127.0.0.3")
+    T.expect(login(r, "alice", "pw1")[0][:3], b"+OK", "the main password")
     r.cmd("QUIT")
     r.close()
     f.check()

@@ -177,6 +177,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_PENALTY,		on_later },
 	{ MSG_PARENT_CRED,		on_later },
 	{ MSG_PARENT_ROUTE,		on_later },
+	{ MSG_PARENT_APPS,		on_later },
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_CONF_PROXY,	on_proxy },
 	{ MSG_PARENT_VERBOSE,		on_later },
@@ -207,6 +208,8 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_ROUTE,		on_later },
 	{ MSG_AUTHPOP_PENALTIES,	on_later },
 	{ MSG_AUTHPOP_UNPENALIZED,	on_later },
+	{ MSG_AUTHPOP_APPS,		on_later },
+	{ MSG_AUTHPOP_APPUSED,		on_later },
 };
 
 static const struct child {
