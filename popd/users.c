@@ -385,7 +385,8 @@ kind_line(void *arg, char *name, char *hash, size_t lineno)
 }
 
 /*
- * popd -nv: how many users of authtab (a file, or the system's accounts)
+ * popd -nv: how many users of authtab (a file, a passwd-file, or the
+ * system's accounts)
  * have each kind of hash, and which have weak ones, to reset before
  * weak-hashes is turned off.  A database's table is not listed.  As
  * comments: what -nv prints stays a configuration popd reads.
@@ -397,8 +398,11 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 	char			 path[32];
 	const char		*file;
 	size_t			 i;
+	int			 kind = TABLE_AUTH | TABLE_WEAK | TABLE_QUIET;
 
-	if (c->set.authsrc == TABSRC_FILE)
+	if (c->set.authsrc == TABSRC_PASSWD)
+		kind |= TABLE_PASSWD;
+	if (c->set.authsrc == TABSRC_FILE || c->set.authsrc == TABSRC_PASSWD)
 		file = c->set.authtab;
 	else if (c->set.authsrc == TABSRC_SYSTEM && u->authfd != -1) {
 		(void)snprintf(path, sizeof(path), "/dev/fd/%d", u->authfd);
@@ -406,8 +410,7 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 	} else
 		return;
 	memset(&k, 0, sizeof(k));
-	(void)table_scan(file, TABLE_AUTH | TABLE_WEAK | TABLE_QUIET,
-	    kind_line, &k);
+	(void)table_scan(file, kind, kind_line, &k);
 	fprintf(fp, "# authtab: %zu user%s\n", k.users, k.users == 1 ? "" :
 	    "s");
 	for (i = 0; i < k.nkinds; i++)
@@ -416,8 +419,7 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 	if (k.other > 0)
 		fprintf(fp, "# authtab: %zu of other kinds\n", k.other);
 	k.fp = fp;
-	(void)table_scan(file, TABLE_AUTH | TABLE_WEAK | TABLE_QUIET,
-	    kind_line, &k);
+	(void)table_scan(file, kind, kind_line, &k);
 }
 
 /* popd -m's count of authtab's hashes: which work, which never can. */
