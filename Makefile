@@ -137,7 +137,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
 		regress/unit/test_stats regress/unit/test_ticket \
 		regress/unit/test_host regress/unit/test_quota \
-		regress/unit/test_logincache regress/unit/test_pwscheme
+		regress/unit/test_logincache regress/unit/test_pwscheme \
+		regress/unit/test_apppass
 
 all: ${PROGS}
 
@@ -259,6 +260,14 @@ regress/unit/test_pwscheme: regress/unit/test_pwscheme.o \
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pwscheme.o \
 	    ${TEST_PWSCHEME_OBJS} ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
 regress/unit/test_pwscheme.o: common/pwscheme.h
+# test_apppass links apppass.c and what it calls: the networks, the
+# file checks and the log (whose capture it reads); SHA-256 is libmd's.
+TEST_APPPASS_OBJS=	common/apppass.o common/addr.o common/util.o \
+			common/log.o compat/compat.o
+regress/unit/test_apppass: regress/unit/test_apppass.o ${TEST_APPPASS_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_apppass.o \
+	    ${TEST_APPPASS_OBJS} ${MD_LIBS} ${LDLIBS}
+regress/unit/test_apppass.o: ${HDRS} regress/unit/unit.h
 
 # test_host links authpop's host.c with what it calls in common/; the
 # rest of authpop it calls (the clock, timers, sessions, the workers,
