@@ -376,7 +376,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_lmtp \
 		regress/fuzz/fuzz_ctl \
-		regress/fuzz/fuzz_quota
+		regress/fuzz/fuzz_quota \
+		regress/fuzz/fuzz_apppass
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -443,6 +444,12 @@ FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c \
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
 	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+FUZZ_APPPASS_SRCS=	common/apppass.c common/addr.c common/util.c \
+			compat/compat.c regress/fuzz/logstub.c
+regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
+	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
 FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
