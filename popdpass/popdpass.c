@@ -516,24 +516,28 @@ check_label(const char *label)
 
 /*
  * -k: the site key, made when there is none (APP_NEWKEY random bytes,
- * mode 0600), then read as popd reads it.  O_EXCL: two runs at once
- * cannot both make one, and an existing key is never replaced, which
- * would void every hash made with it.
+ * mode 0600), then read as popd reads it.  It is written to a temporary
+ * file and link(2)ed into place, which fails if there is one: a run
+ * never reads a key half written, two runs at once cannot both make
+ * one, and an existing key is never replaced, which would void every
+ * hash made with it.
  */
 static void
 load_key(const char *path)
 {
 	unsigned char	 k[APP_NEWKEY];
-	char		 why[160];
+	char		 tmp[PATH_MAX], dir[PATH_MAX], why[160];
 	ssize_t		 n;
 	size_t		 done = 0;
-	int		 fd;
+	int		 fd = -1, made = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd == -1 && errno != EEXIST)
-		err(1, "key file %s", path);
-	if (fd != -1) {
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
+		    snprintf(tmp, sizeof(tmp), "%s/.popdpass.XXXXXXXXXX",
+		    dirname(dir)) >= (int)sizeof(tmp))
+			errx(1, "key file %s: path too long", path);
+		if ((fd = mkstemp(tmp)) == -1)
+			err(1, "key file %s", path);
 		arc4random_buf(k, sizeof(k));
 		if (fchmod(fd, 0600) == -1)
 			goto fail;
@@ -546,14 +550,24 @@ load_key(const char *path)
 			done += n;
 		}
 		explicit_bzero(k, sizeof(k));
-		if (fsync(fd) == -1 || close(fd) == -1) {
+		n = fsync(fd);
+		if (close(fd) == -1 || n == -1) {
 			fd = -1;
 			goto fail;
 		}
-		fsync_dir(path);
-		fprintf(stderr, "popdpass: made the key file %s (%d random "
-		    "bytes, mode 0600): keep it, every app password's hash "
-		    "is made with it\n", path, APP_NEWKEY);
+		fd = -1;
+		if (link(tmp, path) == 0)
+			made = 1;
+		else if (errno != EEXIST)
+			goto fail;
+		(void)unlink(tmp);
+		if (made) {
+			fsync_dir(path);
+			fprintf(stderr, "popdpass: made the key file %s (%d "
+			    "random bytes, mode 0600): keep it, every app "
+			    "password's hash is made with it\n", path,
+			    APP_NEWKEY);
+		}
 	}
 	if (apppass_key(path, &sitekey, why, sizeof(why)) == -1)
 		errx(1, "key file %s: %s", path, why);
@@ -563,8 +577,7 @@ load_key(const char *path)
 	warn("key file %s", path);
 	if (fd != -1)
 		close(fd);
-	/* A short key would be refused later: leave none. */
-	(void)unlink(path);
+	(void)unlink(tmp);
 	exit(1);
 }
 
