@@ -77,9 +77,9 @@ static struct appkey sitekey;
 /* What apppass_scan found in a file for one user (app_scan). */
 struct appscan {
 	const char	*user;
-	const char	*label;		/* lines of it are listed in drop */
+	const char	*label;		/* its lines are in drop */
 	size_t		 nrecs;		/* the user's records */
-	size_t		 joined;	/* their bytes joined by ",", NUL */
+	size_t		 joined;	/* their bytes joined, NUL */
 	size_t		*drop;
 	size_t		 ndrop;
 };
@@ -590,10 +590,12 @@ fsync_dir(const char *path)
 
 	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
 		errx(1, "%s: path too long", path);
+	/* Said, not fatal: what it follows is done already. */
 	if ((fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1 || fsync(fd) == -1)
-		err(1, "directory of %s", path);
-	close(fd);
+		warn("fsync of the directory of %s", path);
+	if (fd != -1)
+		close(fd);
 }
 
 /*
@@ -631,6 +633,9 @@ lock_file(const char *file, int create, struct stat *st)
 			errx(1, "%s: not a regular file", file);
 		if (flock(fd, LOCK_EX) == -1)
 			err(1, "%s: flock", file);
+		/* The owner and mode rewrite keeps: as they are now. */
+		if (fstat(fd, st) == -1)
+			err(1, "%s", file);
 		if (stat(file, &now) == 0 && now.st_dev == st->st_dev &&
 		    now.st_ino == st->st_ino)
 			return fd;
@@ -761,8 +766,8 @@ app_add(const char *user, const char *label, const char *expiry,
 	struct appscan	 sc;
 	struct apprec	 r, back;
 	struct stat	 st;
-	char		 rec[APP_RECSMAX], line[APP_RECSMAX + POPD_MAXUSER + 2];
-	char		 why[160];
+	char		 rec[APP_RECSMAX], why[160];
+	char		 line[APP_RECSMAX + POPD_MAXUSER + 2];
 	time_t		 now = time(NULL);
 	int		 fd = -1;
 
@@ -812,6 +817,10 @@ app_add(const char *user, const char *label, const char *expiry,
 	} else
 		printf("%s\n%s\n", shown, line);
 	explicit_bzero(shown, sizeof(shown));
+	if ((fflush(stdout) == EOF || ferror(stdout)) && file != NULL)
+		err(1, "standard output: the secret is lost, its record is in "
+		    "%s: popdpass -R %s -f %s %s revokes it", file, label,
+		    file, user);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
 	if (file != NULL)
