@@ -768,8 +768,9 @@ app_add(const char *user, const char *label, const char *expiry,
 	struct stat	 st;
 	char		 rec[APP_RECSMAX], why[160];
 	char		 line[APP_RECSMAX + POPD_MAXUSER + 2];
+	char		 out[APP_SHOWNLEN + sizeof(line) + 2];
 	time_t		 now = time(NULL);
-	int		 fd = -1;
+	int		 fd = -1, n;
 
 	/* Every argument is checked before anything is made. */
 	check_label(label);
@@ -802,10 +803,11 @@ app_add(const char *user, const char *label, const char *expiry,
 	explicit_bzero(secret, sizeof(secret));
 	explicit_bzero(&sitekey, sizeof(sitekey));
 	/* Nothing is kept or printed that popd would not read back. */
-	if (apppass_format(&r, rec, sizeof(rec)) == -1 ||
-	    apppass_parse(rec, &back, why, sizeof(why)) == -1)
+	if (apppass_format(&r, rec, sizeof(rec)) == -1)
+		errx(1, "the new record is longer than %zu bytes", sizeof(rec));
+	if (apppass_parse(rec, &back, why, sizeof(why)) == -1)
 		errx(1, "the new record does not parse: %s", why);
-	if (sc.joined + strlen(rec) + 1 > APP_RECSMAX)
+	if (file != NULL && sc.joined + strlen(rec) + 1 > APP_RECSMAX)
 		errx(1, "%s: %s's records would be longer than the %d bytes "
 		    "popd takes", file, user, APP_RECSMAX - 1);
 	(void)snprintf(line, sizeof(line), "%s %s", user, rec);
@@ -813,16 +815,20 @@ app_add(const char *user, const char *label, const char *expiry,
 	if (file != NULL) {
 		rewrite(file, fd, &st, &sc, line);
 		close(fd);
-		printf("%s\n", shown);
-	} else
-		printf("%s\n%s\n", shown, line);
+	}
+	/* write(2), not stdio: no buffer of the secret is left behind. */
+	n = snprintf(out, sizeof(out), "%s\n%s%s", shown,
+	    file == NULL ? line : "", file == NULL ? "\n" : "");
 	explicit_bzero(shown, sizeof(shown));
-	if ((fflush(stdout) == EOF || ferror(stdout)) && file != NULL)
-		err(1, "standard output: the secret is lost, its record is in "
-		    "%s: popdpass -R %s -f %s %s revokes it", file, label,
-		    file, user);
-	if (fflush(stdout) == EOF || ferror(stdout))
+	if (n < 0 || (size_t)n >= sizeof(out) || write_all(STDOUT_FILENO, out, n) == -1) {
+		explicit_bzero(out, sizeof(out));
+		if (file != NULL)
+			err(1, "standard output: the secret is lost, its "
+			    "record is in %s: popdpass -R %s -f %s %s revokes "
+			    "it", file, label, file, user);
 		err(1, "standard output");
+	}
+	explicit_bzero(out, sizeof(out));
 	if (file != NULL)
 		fprintf(stderr, "popdpass: app password \"%s\" of %s added to "
 		    "%s; it is shown this once; \"popctl reload\" makes popd "

@@ -472,6 +472,19 @@ def app_with_file(srv):
     app_ok(["-A", "phone", "-k", key, "-f", apw, "bob"], "bob's phone")
     T.expect_true(read(apw).startswith(old), "appended after the rest")
 
+    # The secret cannot be shown: the record is kept, and said how to
+    # revoke it.
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([POPDPASS, "-A", "lost", "-k", key, "-f", apw,
+                            "alice"], stdout=full, stderr=subprocess.PIPE,
+                           timeout=60)
+    T.expect(r.returncode, 1, "exit status with stdout full")
+    T.expect_true(b"the secret is lost" in r.stderr and
+                  ("popdpass -R lost -f %s alice" % apw).encode()
+                  in r.stderr, "how to revoke it", r.stderr)
+    T.expect_true(" lost " in read(apw).decode().splitlines()[-1],
+                  "the record kept", read(apw))
+
 
 @T.test(start=False)
 def app_limits(srv):
