@@ -137,7 +137,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
 		regress/unit/test_stats regress/unit/test_ticket \
 		regress/unit/test_host regress/unit/test_quota \
-		regress/unit/test_logincache regress/unit/test_pwscheme
+		regress/unit/test_logincache regress/unit/test_pwscheme \
+		regress/unit/test_apppass
 
 all: ${PROGS}
 
@@ -259,6 +260,14 @@ regress/unit/test_pwscheme: regress/unit/test_pwscheme.o \
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pwscheme.o \
 	    ${TEST_PWSCHEME_OBJS} ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
 regress/unit/test_pwscheme.o: common/pwscheme.h
+# test_apppass links apppass.c and what it calls: the networks, the
+# file checks and the log (whose capture it reads); SHA-256 is libmd's.
+TEST_APPPASS_OBJS=	common/apppass.o common/addr.o common/util.o \
+			common/log.o compat/compat.o
+regress/unit/test_apppass: regress/unit/test_apppass.o ${TEST_APPPASS_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_apppass.o \
+	    ${TEST_APPPASS_OBJS} ${MD_LIBS} ${LDLIBS}
+regress/unit/test_apppass.o: ${HDRS} regress/unit/unit.h
 
 # test_host links authpop's host.c with what it calls in common/; the
 # rest of authpop it calls (the clock, timers, sessions, the workers,
@@ -367,7 +376,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_lmtp \
 		regress/fuzz/fuzz_ctl \
-		regress/fuzz/fuzz_quota
+		regress/fuzz/fuzz_quota \
+		regress/fuzz/fuzz_apppass
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -434,6 +444,12 @@ FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c \
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
 	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+FUZZ_APPPASS_SRCS=	common/apppass.c common/addr.c common/util.c \
+			compat/compat.c regress/fuzz/logstub.c
+regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
+	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
 FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
