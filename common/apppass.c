@@ -179,12 +179,13 @@ apppass_key(const char *path, struct appkey *key, char *why, size_t len)
 			break;
 		}
 	}
-	close(fd);
 	if (n == -1) {
 		(void)snprintf(why, len, "%s", strerror(errno));
+		close(fd);
 		explicit_bzero(key, sizeof(*key));
 		return -1;
 	}
+	close(fd);
 	if (got < APP_KEYMIN || got > APP_KEYMAX) {
 		(void)snprintf(why, len, "%zu bytes: a key is %d to %d bytes "
 		    "(popdpass -A makes one)", got, APP_KEYMIN, APP_KEYMAX);

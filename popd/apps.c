@@ -147,7 +147,7 @@ appline_cmp(const void *a, const void *b)
 
 /*
  * The file of app passwords into af: each user once, with its records
- * joined by ", ".  Every bad line is logged with file:line (a user's
+ * joined by ",".  Every bad line is logged with file:line (a user's
  * label twice, more than APP_MAXPERUSER records); -1 if any.
  */
 int
@@ -170,7 +170,7 @@ apps_load(const char *file, struct appfile *af)
 		len = 0;
 		for (j = i; j < a.n && strcmp(a.v[j].user, a.v[i].user) == 0;
 		    j++) {
-			len += strlen(a.v[j].rec) + 2;
+			len += strlen(a.v[j].rec) + 1;
 			for (k = i; k < j; k++)
 				if (strcmp(a.v[k].label, a.v[j].label) == 0) {
 					log_warnx("%s:%zu: \"%s\": \"%s\" is "
@@ -196,7 +196,7 @@ apps_load(const char *file, struct appfile *af)
 		af->v[af->n].recs[0] = '\0';
 		for (k = i; k < j; k++) {
 			if (k > i)
-				(void)strlcat(af->v[af->n].recs, ", ", len + 1);
+				(void)strlcat(af->v[af->n].recs, ",", len + 1);
 			(void)strlcat(af->v[af->n].recs, a.v[k].rec, len + 1);
 		}
 		af->v[af->n].user = a.v[i].user;

@@ -503,7 +503,7 @@ def app_password_through_nginx(srv):
     last use the client's own address; revoked and reloaded, it is
     refused at nginx with the router's failure line, while her main
     password goes on."""
-    import test_apppass as A
+    import test_apppasswords as A
     phone, rec = A.make_app(srv, "alice", "phone")
     srv.appfile = os.path.join(srv.tmpdir, "apppass")
     srv.applast = os.path.join(srv.tmpdir, "app-passwords.last")

@@ -30,6 +30,7 @@ import hmac
 import os
 import re
 import secrets
+import subprocess
 import sys
 import time
 
@@ -153,6 +154,52 @@ def two_devices_one_revoked(srv):
     T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "the laptop after")
     T.expect(answer(srv, "alice", "alice-main")[:3], b"+OK",
              "the main password after")
+
+
+def popdpass(*args):
+    r = subprocess.run([os.path.join(T.REPO, "popdpass", "popdpass")] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    T.expect(r.returncode, 0, "popdpass %s: %s" % (" ".join(args),
+                                                   r.stderr))
+    return r.stdout.decode()
+
+
+@T.test(start=False, users=USERS)
+def made_by_popdpass(srv):
+    """What an admin does: popdpass -A makes the key and alice's phone
+    and laptop (expiring, 127/8 only) in the file popd reads; both log
+    in; popdpass -R phone and popctl reload: the phone is refused;
+    popdpass -B and a reload: the main password is barred, the laptop
+    still logs in."""
+    srv.appfile = os.path.join(srv.tmpdir, "apppass")
+    key = os.path.join(srv.tmpdir, "made.key")
+    srv.conf_extra = ('app-passwords "%s" key "%s" last "%s"\n'
+                      % (srv.appfile, key,
+                         os.path.join(srv.tmpdir, "last")))
+    phone = popdpass("-A", "phone", "-k", key, "-f", srv.appfile,
+                     "alice").strip()
+    laptop = popdpass("-A", "laptop", "-e", "30d", "-n", "127.0.0.0/8",
+                      "-k", key, "-f", srv.appfile, "alice").strip()
+    T.expect_true(re.match(r"^([0-9a-hjkmnp-tv-z]{4}-){6}[0-9a-hjkmnp-tv-z]"
+                           r"{4}$", phone), "the secret's form", phone)
+    T.expect(oct(os.stat(key).st_mode & 0o777), oct(0o600), "key mode")
+    srv.start()
+    T.expect(answer(srv, "alice", phone)[:3], b"+OK", "the phone")
+    T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "the laptop")
+    listed = show(srv, "alice")
+    T.expect_true(re.search(r"app-password laptop created \S+ expires "
+                            r"\S+Z from 127\.0\.0\.0/8", listed),
+                  "the laptop listed", listed)
+    popdpass("-R", "phone", "-f", srv.appfile, "alice")
+    T.expect(srv.popctl("reload")[0], 0, "popctl reload")
+    T.wait_for(lambda: answer(srv, "alice", phone)[:len(AUTH)] == AUTH,
+               what="the phone refused after the reload")
+    T.expect(answer(srv, "alice", "alice-main")[:3], b"+OK", "main")
+    popdpass("-B", "-f", srv.appfile, "alice")
+    T.expect(srv.popctl("reload")[0], 0, "popctl reload")
+    T.wait_for(lambda: answer(srv, "alice", "alice-main")[:len(AUTH)] ==
+               AUTH, what="the main password barred after the reload")
+    T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "the laptop")
 
 
 @T.test(start=False, users=USERS)
