@@ -182,6 +182,7 @@ double		 slowest_check(const struct table *);
 double		 check_expected(const char *);
 double		 check_learn(const char *, double);
 void		 jobs_init(void (*)(struct job *), void (*)(void));
+void		 jobs_budget(void);
 void		 workers_start(void);
 void		 jobs_submit(struct job *);
 

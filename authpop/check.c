@@ -89,8 +89,9 @@ static struct event	 jobs_ev;
 /*
  * argon2 takes its memory cost (64 MiB for Dovecot's ARGON2ID) for each
  * check: the checks of it that run at once hold at most mem_budget KiB,
- * a quarter of the machine's memory, so that a burst of logins cannot
- * make authpop run out of memory; one runs alone whatever it costs.
+ * a quarter of the memory authpop may use (jobs_budget), so that a burst
+ * of logins cannot make authpop run out of memory; one runs alone
+ * whatever it costs.
  */
 static pthread_cond_t	 mem_cv = PTHREAD_COND_INITIALIZER;
 static unsigned long	 mem_used;	/* KiB, under jobs_mtx */
@@ -255,19 +256,35 @@ jobs_init(void (*done)(struct job *), void (*next)(void))
 		fatal("event_add");
 }
 
+/*
+ * argon2's budget: a quarter of the memory authpop may use, the least
+ * of the machine's and of its limits (a service's MemoryMax, a
+ * container's).  Before the chroot: the cgroup's limit is in /sys.
+ */
+void
+jobs_budget(void)
+{
+	unsigned long	limit;
+	long		pages, psz;
+
+	if ((pages = sysconf(_SC_PHYS_PAGES)) <= 0 ||
+	    (psz = sysconf(_SC_PAGESIZE)) <= 0)
+		mem_budget = 1024 * 1024;
+	else
+		mem_budget = (unsigned long)pages * (psz / 1024);
+	if ((limit = compat_mem_limit()) > 0 && limit < mem_budget)
+		mem_budget = limit;
+	mem_budget /= 4;
+	log_debug("argon2 checks hold %lu MiB at most%s", mem_budget / 1024,
+	    limit > 0 ? " (a memory limit)" : "");
+}
+
 /* As many checkers as CPUs (at least 2): logins use every core. */
 void
 workers_start(void)
 {
 	pthread_t	t;
-	long		i, pages, psz;
-
-	if ((pages = sysconf(_SC_PHYS_PAGES)) <= 0 ||
-	    (psz = sysconf(_SC_PAGESIZE)) <= 0)
-		mem_budget = 256 * 1024;
-	else
-		mem_budget = (unsigned long)pages / 4 * (psz / 1024);
-	log_debug("argon2 checks hold %lu MiB at most", mem_budget / 1024);
+	long		i;
 
 	for (i = 0; i < nworkers; i++) {
 		if ((errno = pthread_create(&t, NULL, worker_main, NULL)) != 0)

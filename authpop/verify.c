@@ -109,6 +109,7 @@ verify_load(void)
 	if (pwscheme_init() == -1)
 		fatal("a thread before the chroot");
 	/* Before the chroot: these read /dev/urandom and /sys. */
+	jobs_budget();
 	dummy_init(&authtab);
 	slowest = slowest_check(&authtab);
 	fail_floor = 2 * slowest + 0.05;

@@ -418,6 +418,93 @@ compat_memtrim(void)
 #endif
 }
 
+#ifdef __linux__
+/* The number in file, or 0 if it has none ("max", no file). */
+static unsigned long long
+limit_in(const char *file)
+{
+	FILE			*fp;
+	unsigned long long	 v = 0;
+
+	if ((fp = fopen(file, "re")) == NULL)
+		return 0;
+	if (fscanf(fp, "%llu", &v) != 1)
+		v = 0;
+	fclose(fp);
+	return v;
+}
+
+/*
+ * The least memory limit of the cgroup path or its ancestors under top
+ * (file: memory.max of cgroup v2, memory.limit_in_bytes of v1), bytes;
+ * 0 for none.
+ */
+static unsigned long long
+cgroup_limit(const char *top, const char *path, const char *file)
+{
+	char			 p[PATH_MAX], f[PATH_MAX], *slash;
+	unsigned long long	 v, least = 0;
+
+	if (strlcpy(p, path, sizeof(p)) >= sizeof(p))
+		return 0;
+	for (;;) {
+		if ((size_t)snprintf(f, sizeof(f), "%s%s/%s", top, p, file) <
+		    sizeof(f) && (v = limit_in(f)) > 0 &&
+		    (least == 0 || v < least))
+			least = v;
+		if ((slash = strrchr(p, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	return least;
+}
+#endif
+
+/*
+ * The memory this process may use, KiB, 0 if nothing says: the least of
+ * its address space and data limits and, on Linux, its memory cgroup's
+ * (a systemd unit's MemoryMax, a container's limit), v2 or v1.  Read
+ * before a chroot: /proc and /sys are gone after it.
+ */
+unsigned long
+compat_mem_limit(void)
+{
+	struct rlimit		 rl;
+	unsigned long long	 least = 0, v;
+	int			 i;
+	static const int	 res[] = { RLIMIT_AS, RLIMIT_DATA };
+#ifdef __linux__
+	FILE			*fp;
+	char			*line = NULL, *path;
+	size_t			 sz = 0;
+
+	if ((fp = fopen("/proc/self/cgroup", "re")) != NULL) {
+		while (getline(&line, &sz, fp) != -1) {
+			line[strcspn(line, "\n")] = '\0';
+			v = 0;
+			if (strncmp(line, "0::", 3) == 0) {
+				path = line + 3;
+				if ((v = cgroup_limit("/sys/fs/cgroup", path,
+				    "memory.max")) == 0)
+					v = cgroup_limit("/sys/fs/cgroup/unified",
+					    path, "memory.max");
+			} else if ((path = strstr(line, ":memory:")) != NULL)
+				v = cgroup_limit("/sys/fs/cgroup/memory",
+				    path + 8, "memory.limit_in_bytes");
+			if (v > 0 && (least == 0 || v < least))
+				least = v;
+		}
+		free(line);
+		fclose(fp);
+	}
+#endif
+	for (i = 0; i < (int)(sizeof(res) / sizeof(res[0])); i++)
+		if (getrlimit(res[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    (least == 0 || rl.rlim_cur < least))
+			least = rl.rlim_cur;
+	return (unsigned long)(least / 1024);
+}
+
 int
 compat_nofork(void *p, size_t len)
 {

@@ -82,6 +82,9 @@ void	compat_stack_trim(void);
 /* Return freed heap memory to the system (glibc keeps it). */
 void	compat_memtrim(void);
 
+/* The memory this process may use (limits, cgroup), KiB; 0: none. */
+unsigned long	compat_mem_limit(void);
+
 /*
  * A file of no name, read and write, close-on-exec: the system accounts
  * the parent hands authpop as a table.  -1 on failure.

@@ -687,6 +687,7 @@ class Server:
         # statements, "authtab <NAME>", "usertab system"...
         self.tables = None
         self.nofile = None      # RLIMIT_NOFILE of the daemon, if set
+        self.cgroup = None      # a cgroup.procs file popd starts in
         self.env = None         # popd's environment, if not the harness's
         self.cost = cost
         self.proc = None
@@ -897,6 +898,9 @@ class Server:
 
     def _preexec(self):
         _die_with_harness()
+        if self.cgroup is not None:
+            with open(self.cgroup, "w") as f:
+                f.write("%d\n" % os.getpid())
         if self.nofile is not None:
             import resource
             resource.setrlimit(resource.RLIMIT_NOFILE,

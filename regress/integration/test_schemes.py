@@ -31,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -79,10 +80,9 @@ def hashlib_pbkdf2(pw):
     return "{PBKDF2}$1$%s$3000$%s" % (salt, key.hex())
 
 
-def argon2_lanes(pw, lanes=2):
-    """An argon2id hash of several lanes, as PHP's password_hash makes
-    with "threads" above 1 (libsodium, and so doveadm, makes 1 only):
-    from libargon2 itself, which authpop then runs with threads."""
+def argon2_hash(pw, t=2, m_kib=8192, lanes=1):
+    """An argon2id hash from libargon2 itself (ctypes): t passes over
+    m_kib KiB in lanes lanes."""
     import ctypes
     import ctypes.util
     name = ctypes.util.find_library("argon2") or "libargon2.so.1"
@@ -95,12 +95,51 @@ def argon2_lanes(pw, lanes=2):
     salt = os.urandom(16)
     # argon2_hash(t, m, p, pwd, pwdlen, salt, saltlen, hash, hashlen,
     #             encoded, encodedlen, Argon2_id, ARGON2_VERSION_13)
-    r = lib.argon2_hash(2, 8192, lanes, pw.encode(), len(pw.encode()),
+    r = lib.argon2_hash(t, m_kib, lanes, pw.encode(), len(pw.encode()),
                         salt, len(salt), None, 32, out, len(out), 2, 0x13)
     T.expect(r, 0, "argon2_hash")
-    h = out.value.decode()
+    return out.value.decode()
+
+
+def argon2_lanes(pw, lanes=2):
+    """An argon2id hash of several lanes, as PHP's password_hash makes
+    with "threads" above 1 (libsodium, and so doveadm, makes 1 only):
+    from libargon2 itself, which authpop then runs with threads."""
+    h = argon2_hash(pw, lanes=lanes)
     T.expect_true(",p=%d$" % lanes in h, "argon2id of %d lanes" % lanes, h)
     return h
+
+
+class MemoryCgroup:
+    """A memory cgroup of limit bytes and no swap, v2 or v1 as this
+    machine mounts it (a systemd unit's MemoryMax, a container's
+    limit); procs: its cgroup.procs."""
+
+    def __init__(self, limit):
+        name = "popdtest-%d" % os.getpid()
+        if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+                f.write("+memory\n")
+            self.dir = os.path.join("/sys/fs/cgroup", name)
+            files = {"memory.max": limit, "memory.swap.max": 0}
+        else:
+            self.dir = os.path.join("/sys/fs/cgroup/memory", name)
+            files = {"memory.limit_in_bytes": limit,
+                     "memory.memsw.limit_in_bytes": limit}
+        os.mkdir(self.dir)
+        for k, v in files.items():
+            if os.path.exists(os.path.join(self.dir, k)):
+                with open(os.path.join(self.dir, k), "w") as f:
+                    f.write("%d\n" % v)
+        self.procs = os.path.join(self.dir, "cgroup.procs")
+
+    def remove(self):
+        for _ in range(100):
+            try:
+                os.rmdir(self.dir)
+                return
+            except OSError:
+                time.sleep(0.1)
 
 
 def strong_hashes():
@@ -274,6 +313,47 @@ def same_failure_time_every_kind(srv):
     T.expect_true(hi <= lo * 1.2, "medians within 20%% of each other", med)
     T.expect_true(lo > 0.03, "failure replies wait for the slowest hash",
                   med)
+
+
+@T.test(start=False, timeout=300)
+def argon2_memory_bound(srv):
+    """argon2 checks running at once hold at most a quarter of the
+    memory authpop may use, a cgroup's limit included: popd in a
+    memory cgroup of 400 MB (no swap), a user whose argon2id costs 256
+    MiB a check, 4 of them logging in at once.  Each check runs alone (a quarter is
+    100 MiB; one runs whatever it costs), so all 4 log in and authpop
+    is never killed; two at once would need 512 MiB, and the kernel
+    would kill authpop."""
+    T.need_root()
+    big = argon2_hash(PASSWORD, t=1, m_kib=256 * 1024)
+    # Four users, four addresses: no [IN-USE], no queue of one address.
+    srv.add_users({"heavy%d" % i: big for i in range(4)})
+    cg = MemoryCgroup(400 * 1024 * 1024)
+    try:
+        srv.cgroup = cg.procs
+        srv.start(timeout=60)
+        T.wait_for(lambda: "argon2 checks hold 100 MiB at most (a memory "
+                   "limit)" in srv.log(), what="authpop's budget")
+        auth = srv.pids()["authpop"]
+        results = []
+
+        def one(i):
+            results.append(pass_reply(srv, "heavy%d" % i, PASSWORD,
+                                      src="127.0.0.%d" % (11 + i))[0])
+        threads = [threading.Thread(target=one, args=(i,))
+                   for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        T.expect([r[:3] for r in results], [b"+OK"] * 4,
+                 "4 logins at once (%s)" % srv.log_tail(8))
+        T.expect(srv.pids()["authpop"], auth, "the same authpop")
+        T.expect(srv.crashes(), [], "crashes")
+        srv.stop()
+    finally:
+        srv.cleanup()
+        cg.remove()
 
 
 @T.test(start=False, timeout=120)
