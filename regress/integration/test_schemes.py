@@ -280,6 +280,41 @@ def plaintext_never_loads(srv):
                  "%s after popdpass -P" % user)
 
 
+@T.test(start=False, conf_extra="weak-hashes yes", timeout=300)
+def every_kind_in_a_passwd_file(srv):
+    """The same users in Dovecot's passwd-file, as doveadm pw wrote
+    their hashes (prefix and all), read unchanged as credentials and
+    users (table passwd-file): each logs in and not with another
+    password."""
+    hashes = strong_hashes()
+    hashes.update(weak_hashes())
+    u = srv.users["alice"]
+    lines = ["# /etc/dovecot/users, as doveadm pw made it\n"]
+    for name, h in sorted(hashes.items()):
+        home = os.path.join(srv.homes, name)
+        for d in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+            os.chown(os.path.join(home, d), u["uid"], u["gid"])
+        lines.append("%s:%s:%d:%d::%s::\n" % (name, h, u["uid"], u["gid"],
+                                              home))
+    pwfile = os.path.join(srv.tmpdir, "dovecot-users")
+    with open(pwfile, "w") as f:
+        f.write("".join(lines))
+    os.chmod(pwfile, 0o640)
+    srv.tables = ('table dove "passwd-file:%s"\nauthtab <dove>\n'
+                  'usertab <dove>' % pwfile)
+    srv.start()
+    for i, user in enumerate(sorted(hashes)):
+        p = srv.pop(user, PASSWORD)
+        T.expect(p.stat()[0], 0, "a login as %s" % user)
+        p.quit()
+        reply, _ = pass_reply(srv, user, PASSWORD + "x",
+                              src="127.0.%d.%d" % (10 + i // 200,
+                                                   2 + i % 200))
+        T.expect(reply[:12], b"-ERR [AUTH] ", "a wrong password for " +
+                 user)
+
+
 @T.test(start=False, conf_extra="weak-hashes yes", timeout=400)
 def same_failure_time_every_kind(srv):
     """A wrong password is answered after the same time whatever the
