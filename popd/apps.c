@@ -56,7 +56,7 @@
 #include "parent.h"
 
 #define APPS_FLUSH	60		/* seconds: the state file's staleness */
-#define APPS_LASTMAX	(1024 * 1024)	/* last uses kept */
+#define APPS_LASTMAX	100000		/* a table's last uses kept: 15 MB */
 
 /* A file's records, by user (users.apps). */
 struct appline {
@@ -97,6 +97,8 @@ static int	appline_cmp(const void *, const void *);
 static void	apps_answer(void *, int, const char *);
 static void	apps_authpop(void *, int, const char *);
 static void	flush_timer(int, short, void *);
+static int	has_label(const char *, const char *);
+static const char *apps_file_get(const struct appfile *, const char *);
 static struct lastuse *lastuse_get(const char *, const char *, int);
 
 struct appscan {
@@ -368,7 +370,8 @@ lastuse_get(const char *user, const char *label, int create)
 		return NULL;
 	if ((l = RB_FIND(lastuses, &lasts, &k)) != NULL || !create)
 		return l;
-	if (nlasts >= APPS_LASTMAX) {
+	/* A file's are bounded by its records (has_label); a table's not. */
+	if (nlasts >= APPS_LASTMAX && conf->appssrc != TABSRC_FILE) {
 		log_rate(&rate_full, "app passwords: %d last uses kept "
 		    "already, %s's \"%s\" not", APPS_LASTMAX, user, label);
 		return NULL;
@@ -383,6 +386,24 @@ lastuse_get(const char *user, const char *label, int create)
 	return l;
 }
 
+/* Do records (joined) hold label? */
+static int
+has_label(const char *recs, const char *label)
+{
+	struct apprec	*v;
+	char		 why[160];
+	int		 n, i, found = 0;
+
+	if (recs == NULL || (v = calloc(APP_MAXPERUSER, sizeof(*v))) == NULL)
+		return 0;
+	n = apppass_split(recs, v, APP_MAXPERUSER, why, sizeof(why));
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].label, label) == 0)
+			found = 1;
+	free(v);
+	return found;
+}
+
 /* authpop: an app password logged in. */
 void
 parent_authpop_appused(struct chan *c, const void *data, int fd)
@@ -392,6 +413,16 @@ parent_authpop_appused(struct chan *c, const void *data, int fd)
 	struct peeraddr			 peer;
 	struct timeval			 tv = { APPS_FLUSH, 0 };
 
+	/*
+	 * A file's: only a label the user has (a reload may have just
+	 * revoked it), so that authpop cannot fill this tree with others.
+	 */
+	if (conf->appssrc == TABSRC_FILE &&
+	    !has_label(apps_file_get(&users.apps, mu->user), mu->label)) {
+		log_debug("app password \"%s\" of %s used, but not in %s",
+		    mu->label, mu->user, conf->apps);
+		return;
+	}
 	if ((l = lastuse_get(mu->user, mu->label, 1)) == NULL)
 		return;
 	l->at = time(NULL);
@@ -559,7 +590,7 @@ flush_timer(int fd, short ev, void *arg)
 void
 apps_flush(void)
 {
-	struct lastuse	*l;
+	struct lastuse	*l, *next;
 	FILE		*fp;
 	char		 tmp[PATH_MAX];
 	int		 fd;
@@ -581,9 +612,18 @@ apps_flush(void)
 			close(fd);
 		return;
 	}
-	RB_FOREACH(l, lastuses, &lasts)
+	RB_FOREACH_SAFE(l, lastuses, &lasts, next) {
+		/* A file's revoked app passwords are forgotten here. */
+		if (conf->appssrc == TABSRC_FILE && !has_label(
+		    apps_file_get(&users.apps, l->user), l->label)) {
+			RB_REMOVE(lastuses, &lasts, l);
+			free(l);
+			nlasts--;
+			continue;
+		}
 		fprintf(fp, "%s %s %lld %s\n", l->user, l->label,
 		    (long long)l->at, l->addr);
+	}
 	if (fflush(fp) == EOF || fsync(fd) == -1) {
 		log_warn("app-passwords last %s", tmp);
 		fclose(fp);
