@@ -42,6 +42,7 @@ import dbtest as D  # noqa: E402
 SYMBOLS = "0123456789abcdefghjkmnpqrstvwxyz"
 AUTH = b"-ERR [AUTH] "
 USERS = [("alice", "alice-main"), ("bob", "bob-main")]
+POPDPASS = os.path.join(T.REPO, "popdpass", "popdpass")
 
 
 def stamp(t):
@@ -154,10 +155,16 @@ def two_devices_one_revoked(srv):
     T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "the laptop after")
     T.expect(answer(srv, "alice", "alice-main")[:3], b"+OK",
              "the main password after")
+    # The state file forgets the revoked one, keeps the laptop's use.
+    srv.stop()
+    with open(srv.applast) as f:
+        state = f.read()
+    T.expect([ln.split()[:2] for ln in state.splitlines()],
+             [["alice", "laptop"]], "the state file after the revocation")
 
 
 def popdpass(*args):
-    r = subprocess.run([os.path.join(T.REPO, "popdpass", "popdpass")] + list(args), stdout=subprocess.PIPE,
+    r = subprocess.run([POPDPASS] + list(args), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=60)
     T.expect(r.returncode, 0, "popdpass %s: %s" % (" ".join(args),
                                                    r.stderr))
