@@ -115,7 +115,11 @@ login.
     python3 regress/bench/pollers.py [--users 10000] [--messages 20]
                                      [-c 16] [-t 20] [--rate R]
                                      [--cost 10] [--no-dovecot]
+                                     [--quiet]
     quick: --quick (500 users, 5 s)
+
+popd runs with -d -v as in the tests (its debug lines logged) unless
+--quiet: without -v, as in production.
 
 Runs as root.  This is a benchmark, not a test: it exits 0 unless a
 server cannot be started or a poll gets wrong data (a UIDL listing that
@@ -163,6 +167,15 @@ class Wrong(Exception):
 
 class Refused(Exception):
     """An answer that is not +OK (counted as a failed poll)."""
+
+
+class Quiet(T.Server):
+    """popd as it runs in production: without -v (no debug lines: three
+    of authpop's four log lines a login, each a write to the parent's
+    log relay)."""
+
+    def argv(self):
+        return [x for x in super().argv() if x != "-v"]
 
 
 # --- users and maildirs ---------------------------------------------------
@@ -773,6 +786,9 @@ def main():
                     "of popd's saturation rate)")
     ap.add_argument("--cost", type=int, default=10)
     ap.add_argument("--no-dovecot", action="store_true")
+    ap.add_argument("--quiet", action="store_true",
+                    help="popd without -v (no debug lines), as in "
+                    "production")
     ap.add_argument("--quick", action="store_true",
                     help="--users 500 -t 5 unless given")
     a = ap.parse_args()
@@ -794,7 +810,7 @@ def main():
         if dovecot is None:
             print("# dovecot-pop3d not available: popd figures only")
     hsh = T.make_hash(PW, a.cost)
-    srv = T.Server(users=[], cost=a.cost)
+    srv = (Quiet if a.quiet else T.Server)(users=[], cost=a.cost)
     pe = T.mailuser(1)
     t0 = time.monotonic()
     rows, failed, broken = {}, None, []
@@ -803,9 +819,10 @@ def main():
                                          pe.pw_uid, pe.pw_gid)
         print("# pollers benchmark: %d users, %d messages each (%.1f KB a "
               "maildir), made in %.1f s; bcrypt cost %d; %d clients; "
-              "phases of %.0f s; %s, %d CPUs, load %.2f %.2f %.2f"
+              "phases of %.0f s; popd %s; %s, %d CPUs, load %.2f %.2f %.2f"
               % ((a.users, a.messages, octets / 1024,
                   time.monotonic() - t0, a.cost, a.clients, a.time,
+                  "without -v" if a.quiet else "-v (debug lines)",
                   os.uname().release, os.cpu_count()) + load0), flush=True)
 
         srv.start(timeout=60)
