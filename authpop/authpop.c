@@ -78,6 +78,7 @@ static void		authpop_parent_passwd(struct chan *, const void *,
 static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_route(struct chan *, const void *, int);
 static void		authpop_parent_apps(struct chan *, const void *, int);
+static void		authpop_parent_appsask(struct chan *, const void *, int);
 static void	authpop_parent_apps(struct chan *, const void *, int);
 static void		authpop_parent_listen(struct chan *, const void *, int);
 static void		authpop_parent_proxy(struct chan *, const void *, int);
@@ -109,6 +110,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CRED,	authpop_parent_cred },
 	{ MSG_PARENT_ROUTE,	authpop_parent_route },
 	{ MSG_PARENT_APPS,	authpop_parent_apps },
+	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
@@ -382,8 +384,15 @@ authpop_parent_apps(struct chan *c, const void *data, int fd)
 		    "session ended", SIDP(ma->id));
 		return;
 	}
-	verify_apps(s, ma);
+	verify_apps(s, ma->status, ma->recs);
 	session_update(s);
+}
+
+/* A reload read app passwords newer than ours: the parent's from now. */
+static void
+authpop_parent_appsask(struct chan *c, const void *data, int fd)
+{
+	verify_appsask();
 }
 
 /* auth_http: the backend of a user whose password was good. */

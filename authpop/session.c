@@ -259,6 +259,20 @@ session_update(struct session *s)
 	size_t	pending = EVBUFFER_LENGTH(s->out);
 	int	want_read, want_write;
 
+	/*
+	 * A reply goes out at once if the socket takes it: no wake-up and
+	 * no event to arm for it (most replies are one short line).
+	 */
+	if (pending > 0 && !s->writing) {
+		if (evbuffer_write(s->out, s->fd) == -1 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR) {
+			log_debug("session %s%llu: write: %s", SIDP(s->id),
+			    strerror(errno));
+			session_close(s, 1);
+			return;
+		}
+		pending = EVBUFFER_LENGTH(s->out);
+	}
 	want_read = (s->state == S_CMD && pending < AUTH_OUTMAX) ||
 	    s->state == S_STLS;
 	want_write = pending > 0;

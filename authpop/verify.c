@@ -66,6 +66,13 @@ static double		 slowest;	/* the slowest check at start */
 static double		 load, load_at;	/* how much slower checks run now */
 
 static struct appkey	 appkey;	/* app passwords' hashes */
+/*
+ * App passwords of a file: read here, each user's asked of no one, until
+ * a reload reads a newer file (apps_ask: the parent's then).  A database
+ * table's are always the parent's to ask.
+ */
+static struct appfile	 appfile;
+static int		 apps_ask;
 
 static const char	*user_hash(const char *);
 static void		 auth_main(struct session *);
@@ -103,6 +110,10 @@ verify_load(void)
 	if (set.app_key[0] != '\0' && apppass_key(set.app_key, &appkey, why,
 	    sizeof(why)) == -1)
 		fatalx("app-passwords key %s: %s", set.app_key, why);
+	if (set.apps_file[0] != '\0' &&
+	    appfile_load(set.apps_file, &appfile) == -1)
+		exit(1);
+	apps_ask = set.apps_file[0] == '\0';
 
 	logincache_init(set.login_cache, set.limit.login_cache);
 	/* libargon2's threads end with pthread_exit: glibc's libgcc_s. */
@@ -194,7 +205,7 @@ void
 auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
-	const char		*why;
+	const char		*why, *hash;
 	struct msg_login	 ml;
 
 	/* A router's ticket (ticket.c): the password was checked there. */
@@ -226,8 +237,14 @@ auth_start(struct session *s, const char *pass, int toolong)
 	memset(&ml, 0, sizeof(ml));
 	ml.id = s->id;
 	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	if (set.app_key[0] != '\0' && !apps_ask) {
+		/* The user's app passwords first: ours. */
+		hash = appfile_get(&appfile, s->user);
+		verify_apps(s, hash != NULL ? CRED_FOUND : CRED_NONE, hash);
+		return;
+	}
 	if (set.app_key[0] != '\0') {
-		/* The user's app passwords first (verify_apps). */
+		/* The parent's, then verify_apps. */
 		s->state = S_LOOKUP;
 		auth_parent_send(MSG_AUTHPOP_APPS, &ml, sizeof(ml));
 		return;
@@ -276,7 +293,17 @@ auth_main(struct session *s)
  * main password's to check, unless the user's records bar it.
  */
 void
-verify_apps(struct session *s, const struct msg_apps *ma)
+verify_appsask(void)
+{
+	if (!apps_ask)
+		log_debug("app passwords: a reload read a newer file, the "
+		    "parent's from now on");
+	apps_ask = 1;
+	appfile_free(&appfile);
+}
+
+void
+verify_apps(struct session *s, int status, const char *joined)
 {
 	struct job		*j = s->job;
 	struct apprec		*recs;
@@ -285,7 +312,7 @@ verify_apps(struct session *s, const struct msg_apps *ma)
 	char			 why[160];
 	int			 n = 0, i, barred = 0;
 
-	if (ma->status == CRED_TEMP) {
+	if (status == CRED_TEMP) {
 		log_warnx("session %s%llu: %s: app-passwords could not answer "
 		    "for %s", SIDP(s->id), s->addr, logname(s->user));
 		freezero(s->job, sizeof(*s->job));
@@ -295,11 +322,10 @@ verify_apps(struct session *s, const struct msg_apps *ma)
 	}
 	if ((recs = calloc(APP_MAXPERUSER, sizeof(*recs))) == NULL)
 		fatal("%s", __func__);
-	/* The parent checked them: this fails only if it lies. */
-	if (ma->status == CRED_FOUND && (n = apppass_split(ma->recs, recs,
+	/* The parent checked them, and a file's were checked at load. */
+	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
 	    APP_MAXPERUSER, why, sizeof(why))) == -1)
-		fatalx("%s from parent: %s", msg_type_str(MSG_PARENT_APPS),
-		    why);
+		fatalx("the app passwords of %s: %s", logname(s->user), why);
 	for (i = 0; i < n; i++)
 		if (strcmp(recs[i].label, "main") == 0)
 			barred = 1;

@@ -52,6 +52,9 @@ static const char	symbols[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
 static int	parse_time(const char *, time_t *);
 static int	parse_from(char *, struct apprec *, char *, size_t);
+static int	appline_add(void *, const char *, const char *, size_t);
+static int	appline_cmp(const void *, const void *);
+static int	appuser_cmp(const void *, const void *);
 
 /*
  * The secret in pass, as APP_SECRETLEN symbols into norm (its size
@@ -486,4 +489,159 @@ apppass_scan(const char *file, apppass_fn fn, void *arg)
 		free(line);
 	fclose(fp);
 	return bad ? -1 : 0;
+}
+
+/* A file's records, by user (struct appfile). */
+struct appline {
+	char		*user;
+	char		*rec;
+	char		 label[APP_LABELMAX + 1];
+	size_t		 lineno;
+};
+
+struct appscan {
+	struct appline	*v;
+	size_t		 n, size;
+};
+
+static int
+appline_add(void *arg, const char *user, const char *rec, size_t lineno)
+{
+	struct appscan	*a = arg;
+	struct appline	*v;
+	struct apprec	 r;
+	char		 why[160];
+
+	if (a->n == a->size) {
+		if ((v = reallocarray(a->v, a->size + 1024,
+		    sizeof(*v))) == NULL) {
+			log_warn("%s", __func__);
+			return -1;
+		}
+		a->v = v;
+		a->size += 1024;
+	}
+	if ((a->v[a->n].user = strdup(user)) == NULL ||
+	    (a->v[a->n].rec = strdup(rec)) == NULL) {
+		free(a->v[a->n].user);
+		log_warn("%s", __func__);
+		return -1;
+	}
+	/* apppass_scan parsed it already. */
+	(void)apppass_parse(rec, &r, why, sizeof(why));
+	(void)strlcpy(a->v[a->n].label, r.label, sizeof(a->v[a->n].label));
+	a->v[a->n++].lineno = lineno;
+	return 0;
+}
+
+static int
+appline_cmp(const void *a, const void *b)
+{
+	const struct appline	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->user, y->user)) != 0)
+		return c;
+	return x->lineno < y->lineno ? -1 : x->lineno > y->lineno;
+}
+
+/*
+ * The file of app passwords into af: each user once, with its records
+ * joined by ",".  Every bad line is logged with file:line (a user's
+ * label twice, more than APP_MAXPERUSER records); -1 if any.
+ */
+int
+appfile_load(const char *file, struct appfile *af)
+{
+	struct appscan	 a;
+	size_t		 i, j, k, len;
+	int		 bad = 0;
+
+	memset(af, 0, sizeof(*af));
+	memset(&a, 0, sizeof(a));
+	if (apppass_scan(file, appline_add, &a) == -1)
+		bad = 1;
+	qsort(a.v, a.n, sizeof(*a.v), appline_cmp);
+	if (!bad && a.n > 0 && (af->v = calloc(a.n, sizeof(*af->v))) == NULL) {
+		log_warn("%s", __func__);
+		bad = 1;
+	}
+	for (i = 0; i < a.n; i = j) {
+		len = 0;
+		for (j = i; j < a.n && strcmp(a.v[j].user, a.v[i].user) == 0;
+		    j++) {
+			len += strlen(a.v[j].rec) + 1;
+			for (k = i; k < j; k++)
+				if (strcmp(a.v[k].label, a.v[j].label) == 0) {
+					log_warnx("%s:%zu: \"%s\": \"%s\" is "
+					    "on line %zu already", file,
+					    a.v[j].lineno, a.v[j].user,
+					    a.v[j].label, a.v[k].lineno);
+					bad = 1;
+				}
+		}
+		if (j - i > APP_MAXPERUSER || len >= APP_RECSMAX) {
+			log_warnx("%s:%zu: \"%s\": more than %d app passwords "
+			    "or %d bytes of them", file, a.v[j - 1].lineno,
+			    a.v[i].user, APP_MAXPERUSER, APP_RECSMAX - 1);
+			bad = 1;
+		}
+		if (bad)
+			continue;
+		if ((af->v[af->n].recs = malloc(len + 1)) == NULL) {
+			log_warn("%s", __func__);
+			bad = 1;
+			continue;
+		}
+		af->v[af->n].recs[0] = '\0';
+		for (k = i; k < j; k++) {
+			if (k > i)
+				(void)strlcat(af->v[af->n].recs, ",", len + 1);
+			(void)strlcat(af->v[af->n].recs, a.v[k].rec, len + 1);
+		}
+		af->v[af->n].user = a.v[i].user;
+		a.v[i].user = NULL;
+		af->n++;
+	}
+	for (i = 0; i < a.n; i++) {
+		free(a.v[i].user);
+		free(a.v[i].rec);
+	}
+	free(a.v);
+	if (bad) {
+		appfile_free(af);
+		return -1;
+	}
+	return 0;
+}
+
+void
+appfile_free(struct appfile *af)
+{
+	size_t	i;
+
+	for (i = 0; i < af->n; i++) {
+		free(af->v[i].user);
+		free(af->v[i].recs);
+	}
+	free(af->v);
+	memset(af, 0, sizeof(*af));
+}
+
+static int
+appuser_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct appuser *)e)->user);
+}
+
+/* A file's records of user, or NULL. */
+const char *
+appfile_get(const struct appfile *af, const char *user)
+{
+	const struct appuser	*u;
+
+	if (af->n == 0)
+		return NULL;
+	u = bsearch(user, af->v, af->n, sizeof(*af->v), appuser_cmp);
+	return u != NULL ? u->recs : NULL;
 }

@@ -69,6 +69,16 @@ struct appkey {
 	size_t		 len;
 };
 
+/* A file of app passwords, loaded: each user's records, joined by ",". */
+struct appuser {
+	char		*user;
+	char		*recs;
+};
+struct appfile {
+	struct appuser	*v;		/* by user */
+	size_t		 n;
+};
+
 typedef int	(*apppass_fn)(void *, const char *, const char *, size_t);
 
 int	 apppass_shaped(const char *, char *);
@@ -84,5 +94,8 @@ int	 apppass_format(const struct apprec *, char *, size_t);
 int	 apppass_scan(const char *, apppass_fn, void *);
 int	 apppass_match(const struct apprec *, size_t, const char *);
 const char *apppass_time(time_t, char *, size_t);
+int	 appfile_load(const char *, struct appfile *);
+void	 appfile_free(struct appfile *);
+const char *appfile_get(const struct appfile *, const char *);
 
 #endif

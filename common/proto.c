@@ -591,6 +591,7 @@ static const struct msg_decl decls[] = {
 	    valid_route, ANY, 0),
 	D(MSG_PARENT_APPS, P, A, sizeof(struct msg_apps), MSG_NOFD,
 	    valid_apps, ANY, 0),
+	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A | M, 0, MSG_NOFD, valid_none, RUN,
 	    PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,

@@ -40,8 +40,8 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		24
-#define MSG_MAXPAYLOAD		32768	/* struct conf_settings fits */
+#define MSG_VERSION		25
+#define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
 enum msg_type {
@@ -67,6 +67,8 @@ enum msg_type {
 	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
 	MSG_PARENT_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
 	MSG_PARENT_APPS,	/* the answer to MSG_AUTHPOP_APPS; msg_apps */
+	MSG_PARENT_APPSASK,	/* a reload read app passwords this authpop
+				   has not: ask for them; no payload */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */

@@ -118,10 +118,12 @@ struct conf_settings {
 	int			 route_port[3];	/* ROUTE_POP3, _IMAP, _SMTP */
 	char			 ticket_key[PATH_MAX];
 	/*
-	 * App passwords (apppass.h): the key of their hashes ("" = none);
-	 * the parent keeps or asks for the records (popd_conf's apps).
+	 * App passwords (apppass.h): the key of their hashes ("" = none),
+	 * and their file, which authpop reads too ("" = a database table,
+	 * which the parent asks: popd_conf's apps).
 	 */
 	char			 app_key[PATH_MAX];
+	char			 apps_file[PATH_MAX];
 	/*
 	 * Quotas (quota.h): the default limit of every user, 0 for none
 	 * of a kind; each user's own from quota_users (a file, or a

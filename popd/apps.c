@@ -58,13 +58,6 @@
 #define APPS_FLUSH	60		/* seconds: the state file's staleness */
 #define APPS_LASTMAX	100000		/* a table's last uses kept: 15 MB */
 
-/* A file's records, by user (users.apps). */
-struct appline {
-	char		*user;
-	char		*rec;
-	char		 label[APP_LABELMAX + 1];
-	size_t		 lineno;
-};
 
 struct lastuse {
 	RB_ENTRY(lastuse)	 entry;
@@ -92,161 +85,12 @@ struct apps_wait {
 	void		*arg;
 };
 
-static int	appline_add(void *, const char *, const char *, size_t);
-static int	appline_cmp(const void *, const void *);
 static void	apps_answer(void *, int, const char *);
 static void	apps_authpop(void *, int, const char *);
 static void	flush_timer(int, short, void *);
 static int	has_label(const char *, const char *);
-static const char *apps_file_get(const struct appfile *, const char *);
 static struct lastuse *lastuse_get(const char *, const char *, int);
 
-struct appscan {
-	struct appline	*v;
-	size_t		 n, size;
-};
-
-static int
-appline_add(void *arg, const char *user, const char *rec, size_t lineno)
-{
-	struct appscan	*a = arg;
-	struct appline	*v;
-	struct apprec	 r;
-	char		 why[160];
-
-	if (a->n == a->size) {
-		if ((v = reallocarray(a->v, a->size + 1024,
-		    sizeof(*v))) == NULL) {
-			log_warn("%s", __func__);
-			return -1;
-		}
-		a->v = v;
-		a->size += 1024;
-	}
-	if ((a->v[a->n].user = strdup(user)) == NULL ||
-	    (a->v[a->n].rec = strdup(rec)) == NULL) {
-		free(a->v[a->n].user);
-		log_warn("%s", __func__);
-		return -1;
-	}
-	/* apppass_scan parsed it already. */
-	(void)apppass_parse(rec, &r, why, sizeof(why));
-	(void)strlcpy(a->v[a->n].label, r.label, sizeof(a->v[a->n].label));
-	a->v[a->n++].lineno = lineno;
-	return 0;
-}
-
-static int
-appline_cmp(const void *a, const void *b)
-{
-	const struct appline	*x = a, *y = b;
-	int			 c;
-
-	if ((c = strcmp(x->user, y->user)) != 0)
-		return c;
-	return x->lineno < y->lineno ? -1 : x->lineno > y->lineno;
-}
-
-/*
- * The file of app passwords into af: each user once, with its records
- * joined by ",".  Every bad line is logged with file:line (a user's
- * label twice, more than APP_MAXPERUSER records); -1 if any.
- */
-int
-apps_load(const char *file, struct appfile *af)
-{
-	struct appscan	 a;
-	size_t		 i, j, k, len;
-	int		 bad = 0;
-
-	memset(af, 0, sizeof(*af));
-	memset(&a, 0, sizeof(a));
-	if (apppass_scan(file, appline_add, &a) == -1)
-		bad = 1;
-	qsort(a.v, a.n, sizeof(*a.v), appline_cmp);
-	if (!bad && a.n > 0 && (af->v = calloc(a.n, sizeof(*af->v))) == NULL) {
-		log_warn("%s", __func__);
-		bad = 1;
-	}
-	for (i = 0; i < a.n; i = j) {
-		len = 0;
-		for (j = i; j < a.n && strcmp(a.v[j].user, a.v[i].user) == 0;
-		    j++) {
-			len += strlen(a.v[j].rec) + 1;
-			for (k = i; k < j; k++)
-				if (strcmp(a.v[k].label, a.v[j].label) == 0) {
-					log_warnx("%s:%zu: \"%s\": \"%s\" is "
-					    "on line %zu already", file,
-					    a.v[j].lineno, a.v[j].user,
-					    a.v[j].label, a.v[k].lineno);
-					bad = 1;
-				}
-		}
-		if (j - i > APP_MAXPERUSER || len >= APP_RECSMAX) {
-			log_warnx("%s:%zu: \"%s\": more than %d app passwords "
-			    "or %d bytes of them", file, a.v[j - 1].lineno,
-			    a.v[i].user, APP_MAXPERUSER, APP_RECSMAX - 1);
-			bad = 1;
-		}
-		if (bad)
-			continue;
-		if ((af->v[af->n].recs = malloc(len + 1)) == NULL) {
-			log_warn("%s", __func__);
-			bad = 1;
-			continue;
-		}
-		af->v[af->n].recs[0] = '\0';
-		for (k = i; k < j; k++) {
-			if (k > i)
-				(void)strlcat(af->v[af->n].recs, ",", len + 1);
-			(void)strlcat(af->v[af->n].recs, a.v[k].rec, len + 1);
-		}
-		af->v[af->n].user = a.v[i].user;
-		a.v[i].user = NULL;
-		af->n++;
-	}
-	for (i = 0; i < a.n; i++) {
-		free(a.v[i].user);
-		free(a.v[i].rec);
-	}
-	free(a.v);
-	if (bad) {
-		apps_free(af);
-		return -1;
-	}
-	return 0;
-}
-
-void
-apps_free(struct appfile *af)
-{
-	size_t	i;
-
-	for (i = 0; i < af->n; i++) {
-		free(af->v[i].user);
-		free(af->v[i].recs);
-	}
-	free(af->v);
-	memset(af, 0, sizeof(*af));
-}
-
-static int
-appuser_cmp(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct appuser *)e)->user);
-}
-
-/* A file's records of user, or NULL. */
-static const char *
-apps_file_get(const struct appfile *af, const char *user)
-{
-	const struct appuser	*u;
-
-	if (af->n == 0)
-		return NULL;
-	u = bsearch(user, af->v, af->n, sizeof(*af->v), appuser_cmp);
-	return u != NULL ? u->recs : NULL;
-}
 
 /*
  * The records of user, from the file or the database: cb(arg, status,
@@ -260,7 +104,7 @@ apps_find(const char *user, apps_cb cb, void *arg)
 	const char		*v;
 
 	if (conf->appssrc == TABSRC_FILE) {
-		v = apps_file_get(&users.apps, user);
+		v = appfile_get(&users.apps, user);
 		cb(arg, v != NULL ? LOOKUP_FOUND : LOOKUP_NONE, v);
 		return;
 	}
@@ -306,16 +150,14 @@ parent_authpop_apps(struct chan *c, const void *data, int fd)
 	struct apps_wait	*w;
 	struct msg_apps		 ma;
 
-	if (conf->apps[0] == '\0') {
-		chan_bad(c, "%s, but popd.conf has no app-passwords",
-		    msg_type_str(MSG_AUTHPOP_APPS));
-		return;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("%s", __func__);
+	/* An authpop of before a reload that removed them: none. */
+	if (conf->apps[0] == '\0' ||
+	    (w = calloc(1, sizeof(*w))) == NULL) {
+		if (conf->apps[0] != '\0')
+			log_warn("%s", __func__);
 		memset(&ma, 0, sizeof(ma));
 		ma.id = ml->id;
-		ma.status = CRED_TEMP;
+		ma.status = conf->apps[0] == '\0' ? CRED_NONE : CRED_TEMP;
 		chan_send(c, MSG_PARENT_APPS, -1, &ma, sizeof(ma));
 		return;
 	}
@@ -418,7 +260,7 @@ parent_authpop_appused(struct chan *c, const void *data, int fd)
 	 * revoked it), so that authpop cannot fill this tree with others.
 	 */
 	if (conf->appssrc == TABSRC_FILE &&
-	    !has_label(apps_file_get(&users.apps, mu->user), mu->label)) {
+	    !has_label(appfile_get(&users.apps, mu->user), mu->label)) {
 		log_debug("app password \"%s\" of %s used, but not in %s",
 		    mu->label, mu->user, conf->apps);
 		return;
@@ -615,7 +457,7 @@ apps_flush(void)
 	RB_FOREACH_SAFE(l, lastuses, &lasts, next) {
 		/* A file's revoked app passwords are forgotten here. */
 		if (conf->appssrc == TABSRC_FILE && !has_label(
-		    apps_file_get(&users.apps, l->user), l->label)) {
+		    appfile_get(&users.apps, l->user), l->label)) {
 			RB_REMOVE(lastuses, &lasts, l);
 			free(l);
 			nlasts--;

@@ -340,6 +340,9 @@ conf_check(struct popd_conf *conf)
 	if (resolve_table(conf, "app-passwords", conf->apps, &conf->appssrc,
 	    &conf->apps_where) == -1)
 		errors++;
+	if (conf->apps[0] != '\0' && conf->appssrc == TABSRC_FILE)
+		(void)strlcpy(conf->set.apps_file, conf->apps,
+		    sizeof(conf->set.apps_file));
 	if (conf->apps[0] != '\0' && key_file_ok(conf, &conf->apps_where,
 	    "app-passwords key", conf->set.app_key, APP_KEYMIN,
 	    APP_KEYMAX) == -1)

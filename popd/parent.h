@@ -84,15 +84,7 @@ struct listen_socket {
  * a keyed hash of its password hash in authtab (0: none).  authfd: the
  * system's accounts as an authtab for authpop (authtab system), or -1.
  */
-/* A file of app passwords (apps.c): each user's records, joined. */
-struct appuser {
-	char			*user;
-	char			*recs;
-};
-struct appfile {
-	struct appuser		*v;		/* by user */
-	size_t			 n;
-};
+#include "apppass.h"
 
 struct users {
 	struct table		 tab;
@@ -197,8 +189,6 @@ size_t		 userquota_nover(void);
 
 /* apps.c */
 typedef void	(*apps_cb)(void *, int, const char *);
-int		 apps_load(const char *, struct appfile *);
-void		 apps_free(struct appfile *);
 void		 apps_find(const char *, apps_cb, void *);
 time_t		 apps_last(const char *, const char *, const char **);
 void		 apps_start(void);

@@ -193,7 +193,7 @@ users_load(const struct popd_conf *c, struct users *u,
 		return USERS_BADROUTE;
 	/* App passwords, if a file holds them. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
-	    apps_load(c->apps, &u->apps) == -1) {
+	    appfile_load(c->apps, &u->apps) == -1) {
 		table_free(&u->routes);
 		return USERS_BADAPPS;
 	}
@@ -205,7 +205,7 @@ users_load(const struct popd_conf *c, struct users *u,
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
 	    NULL, &u->quotas) == -1) {
 		table_free(&u->routes);
-		apps_free(&u->apps);
+		appfile_free(&u->apps);
 		return USERS_BADQUOTA;
 	}
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
@@ -290,7 +290,7 @@ users_free(struct users *u)
 	table_free(&u->tab);
 	table_free(&u->routes);
 	table_free(&u->quotas);
-	apps_free(&u->apps);
+	appfile_free(&u->apps);
 	if (u->mac != NULL)
 		unmap(u->mac, u->macsz);
 	if (u->authfd != -1)
@@ -325,6 +325,13 @@ pwchanges_send(struct pwchangeq *changes, const struct proc *fresh)
 	}
 	explicit_bzero(&mp, sizeof(mp));
 	pwchanges_free(changes);
+	/*
+	 * App passwords: an older authpop's file is the old one, if any;
+	 * it asks the parent, which has the new, from now on.
+	 */
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_AUTHPOP && p != fresh && p->chan.fd != -1)
+			chan_send(&p->chan, MSG_PARENT_APPSASK, -1, NULL, 0);
 	if (count > 0)
 		log_debug("reload: %zu password%s changed", count,
 		    count == 1 ? "" : "s");

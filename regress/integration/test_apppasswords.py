@@ -125,8 +125,9 @@ def two_devices_one_revoked(srv):
     """alice's phone and laptop both log in, and her main password too;
     the phone's line removed and a reload: the phone is refused (a wrong
     password to the client, its reason in the log), the laptop and the
-    main password go on, and a session the phone opened before the
-    reload is not ended."""
+    main password go on, a session the phone opened before the reload is
+    not ended, and one connected before the reload that logs in after it
+    (the older authpop's, which read the old file) is refused too."""
     phone, prec = make_app(srv, "alice", "phone")
     laptop, lrec = make_app(srv, "alice", "laptop")
     configure(srv, ["alice " + prec, "alice " + lrec])
@@ -143,8 +144,16 @@ def two_devices_one_revoked(srv):
     held = srv.raw()
     held.line()
     T.expect(held.login("alice", phone)[:3], b"+OK", "the phone's session")
+    # Connected before the reload, logging in after it: the older
+    # authpop serves it, and must know of the revocation.
+    early = srv.raw()
+    early.line()
     write_apps(srv, ["alice " + lrec])
     reload(srv)
+    T.expect(early.cmd("USER alice")[:3], b"+OK", "USER after the reload")
+    T.expect(early.cmd("PASS " + phone)[:len(AUTH)], AUTH,
+             "the revoked phone in a session of before the reload")
+    early.close()
     # The held session goes on after the reload.
     T.expect(held.cmd("STAT")[:3], b"+OK", "the phone's session after")
     held.ok("QUIT")

@@ -178,6 +178,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CRED,		on_later },
 	{ MSG_PARENT_ROUTE,		on_later },
 	{ MSG_PARENT_APPS,		on_later },
+	{ MSG_PARENT_APPSASK,		on_later },
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_CONF_PROXY,	on_proxy },
 	{ MSG_PARENT_VERBOSE,		on_later },
