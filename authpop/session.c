@@ -382,9 +382,13 @@ pop3_read(struct session *s)
 	char		 peek[AUTH_PEEK];
 	ssize_t		 n;
 	size_t		 take, limit;
-	int		 r, lines = 0;
+	int		 r, lines = 0, empty = 0;
 
-	while (s->state == S_CMD && lines < AUTH_BURST &&
+	/*
+	 * empty: the last look saw all the socket held, and all of it was
+	 * taken; another would find nothing (the read event says when).
+	 */
+	while (s->state == S_CMD && lines < AUTH_BURST && !empty &&
 	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
 		if ((n = recv(s->fd, peek, sizeof(peek), MSG_PEEK)) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -413,6 +417,7 @@ pop3_read(struct session *s)
 		}
 		/* A partial line counts too: no client holds the loop. */
 		lines++;
+		empty = take == (size_t)n && (size_t)n < sizeof(peek);
 		if (r == FRAME_MORE)
 			continue;
 		/*
