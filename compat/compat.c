@@ -470,10 +470,11 @@ unsigned long
 compat_mem_limit(void)
 {
 	struct rlimit		 rl;
-	unsigned long long	 least = 0, v;
+	unsigned long long	 least = 0;
 	int			 i;
 	static const int	 res[] = { RLIMIT_AS, RLIMIT_DATA };
 #ifdef __linux__
+	unsigned long long	 v;
 	FILE			*fp;
 	char			*line = NULL, *path;
 	size_t			 sz = 0;

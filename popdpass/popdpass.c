@@ -431,11 +431,9 @@ convert(const char *file, int cost)
 static time_t
 parse_expiry(const char *arg, time_t now)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	struct tm	 tm, want;
-	const char	*errstr, *end = NULL;
-	char		 num[16], when[32];
-	size_t		 len = strlen(arg), i;
+	const char	*errstr;
+	char		 num[16], when[32], full[32];
+	size_t		 len = strlen(arg);
 	long long	 n;
 	time_t		 t;
 
@@ -450,22 +448,11 @@ parse_expiry(const char *arg, time_t now)
 			errx(1, "expiry \"%s\": the number is %s", arg, errstr);
 		t = now + n * (arg[len - 1] == 'd' ? 86400 : 3600);
 	} else {
-		/* strptime alone would take signs, spaces and one digit. */
-		for (i = 0; i < len && (len == 10 || len == 20); i++)
-			if (shape[i] == 'd' ? arg[i] < '0' || arg[i] > '9' :
-			    arg[i] != shape[i])
-				break;
-		memset(&tm, 0, sizeof(tm));
-		if (i == len && len == 10)
-			end = strptime(arg, "%Y-%m-%d", &tm);
-		else if (i == len && len == 20)
-			end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		want = tm;
-		/* timegm moves February 30 to March: no such date. */
-		if (end == NULL || *end != '\0' || (t = timegm(&tm)) == -1 ||
-		    tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon ||
-		    tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour ||
-		    tm.tm_min != want.tm_min || tm.tm_sec != want.tm_sec)
+		/* A day is its first second. */
+		(void)snprintf(full, sizeof(full), "%s%s", arg,
+		    len == 10 ? "T00:00:00Z" : "");
+		if ((len != 10 && len != 20) ||
+		    apppass_parse_time(full, &t) == -1)
 			errx(1, "expiry \"%s\": not Nd (days from now), Nh "
 			    "(hours), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
 			    arg);
