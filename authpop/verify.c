@@ -205,7 +205,7 @@ void
 auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
-	const char		*why, *hash;
+	const char		*why, *recs;
 	struct msg_login	 ml;
 
 	/* A router's ticket (ticket.c): the password was checked there. */
@@ -239,8 +239,8 @@ auth_start(struct session *s, const char *pass, int toolong)
 	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
 	if (set.app_key[0] != '\0' && !apps_ask) {
 		/* The user's app passwords first: ours. */
-		hash = appfile_get(&appfile, s->user);
-		verify_apps(s, hash != NULL ? CRED_FOUND : CRED_NONE, hash);
+		recs = appfile_get(&appfile, s->user);
+		verify_apps(s, recs != NULL ? CRED_FOUND : CRED_NONE, recs);
 		return;
 	}
 	if (set.app_key[0] != '\0') {
