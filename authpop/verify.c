@@ -234,9 +234,6 @@ auth_start(struct session *s, const char *pass, int toolong)
 		auth_enqueue(s);
 		return;
 	}
-	memset(&ml, 0, sizeof(ml));
-	ml.id = s->id;
-	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
 	if (set.app_key[0] != '\0' && !apps_ask) {
 		/* The user's app passwords first: ours. */
 		recs = appfile_get(&appfile, s->user);
@@ -245,6 +242,9 @@ auth_start(struct session *s, const char *pass, int toolong)
 	}
 	if (set.app_key[0] != '\0') {
 		/* The parent's, then verify_apps. */
+		memset(&ml, 0, sizeof(ml));
+		ml.id = s->id;
+		(void)strlcpy(ml.user, s->user, sizeof(ml.user));
 		s->state = S_LOOKUP;
 		auth_parent_send(MSG_AUTHPOP_APPS, &ml, sizeof(ml));
 		return;

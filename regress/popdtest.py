@@ -395,6 +395,18 @@ def _die_with_harness():
         pass
 
 
+def cpu_ticks(pid):
+    """[utime, stime, cutime, cstime] of pid in clock ticks (every
+    thread's, the dead ones' too, then the children it reaped), or None
+    if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return None
+    return list(map(int, st[st.rindex(")") + 2:].split()[11:15]))
+
+
 def proc_children():
     """{ppid: [pid, ...]} for every process."""
     kids = {}
@@ -1238,6 +1250,21 @@ def fail2ban_regex(tmp, logfile, filt):
     expect(len(hosts), int(m.group(3)), "addresses listed by "
              "fail2ban-regex:\n" + out)
     return hosts, out
+
+
+def fail2ban_failures(srv):
+    """srv's "failed login" lines as the journal writes them, read by
+    fail2ban-regex with the shipped filter: (the addresses it would ban,
+    one per matched line, the lines, its output)."""
+    lines = [ln for ln in srv.log().splitlines() if "failed login for" in ln]
+    log = os.path.join(srv.tmpdir, "journal.log")
+    with open(log, "w") as f:
+        for ln in lines:
+            f.write(time.strftime("%b %d %H:%M:%S") + " mx popd[1]: " + ln +
+                    "\n")
+    hosts, out = fail2ban_regex(srv.tmpdir, log, os.path.join(
+        REPO, "popd", "fail2ban", "popd.conf"))
+    return hosts, lines, out
 
 
 # --- reading a maildrop back ---------------------------------------------

@@ -164,13 +164,7 @@ def cpu(roots):
     ticks = 0
     for root in roots:
         for pid in [root] + T.descendants(root):
-            try:
-                with open("/proc/%d/stat" % pid) as f:
-                    st = f.read()
-            except OSError:
-                continue
-            # utime, stime, cutime, cstime
-            ticks += sum(map(int, st[st.rindex(")") + 2:].split()[11:15]))
+            ticks += sum(T.cpu_ticks(pid) or [])
     return ticks / HZ
 
 

@@ -30,6 +30,7 @@ import hmac
 import os
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import time
@@ -259,18 +260,49 @@ def expiry_and_networks(srv):
     T.expect(answer(srv, "alice", near)[:3], b"+OK", "from 127/8")
     # fail2ban's filter (Debian's fail2ban-regex) reads these failures
     # as any other, as the journal writes them.
-    lines = [ln for ln in srv.log().splitlines()
-             if "failed login" in ln and "app password" in ln]
-    T.expect(len(lines), 2, "failure lines")
-    log = os.path.join(srv.tmpdir, "journal.log")
-    with open(log, "w") as f:
-        for ln in lines:
-            f.write(time.strftime("%b %d %H:%M:%S") + " mx popd[1]: " + ln +
-                    "\n")
-    hosts, out = T.fail2ban_regex(srv.tmpdir, log, os.path.join(
-        T.REPO, "popd", "fail2ban", "popd.conf"))
+    hosts, lines, out = T.fail2ban_failures(srv)
+    T.expect(len([ln for ln in lines if "app password" in ln]), 2,
+             "failure lines")
     T.expect(hosts, ["127.0.0.1", "127.0.0.1"], "banned by the filter: %s"
              % out)
+
+
+@T.test(start=False, users=USERS, timeout=300)
+def failures_take_the_same_time(srv):
+    """Invariant 18 across app passwords: a wrong password of their
+    form, an expired one, one from outside its networks, a barred main
+    password and an unknown user are all answered after the same time
+    as a wrong main password of bcrypt cost 10 (each from an address of
+    its own: no failure delay): no sooner than the floor authpop logs
+    at start, medians within 20%."""
+    srv.cost = 10
+    srv.add_users({"carol": T.make_hash("carol-main", 10)})
+    old, orec = make_app(srv, "alice", "old", expires=time.time() - 5)
+    far, frec = make_app(srv, "alice", "far", nets=["10.0.0.0/8"])
+    shaped, _ = make_app(srv, "alice", "never-stored")
+    configure(srv, ["alice " + orec, "alice " + frec, "bob main barred"])
+    srv.start()
+    floor = float(T.wait_for(lambda: re.search(
+        r"failure replies after ([0-9.]+) s at least", srv.log()),
+        what="authpop's floor").group(1))
+    tries = {"wrong app-shaped": ("alice", shaped), "expired": ("alice", old),
+             "outside": ("alice", far), "barred": ("bob", "bob-main"),
+             "unknown": ("nobody", "x"), "wrong bcrypt": ("carol", "no")}
+    times = {k: [] for k in tries}
+    for i in range(6):
+        for j, (k, (user, pw)) in enumerate(sorted(tries.items())):
+            with srv.raw(src="127.0.%d.%d" % (20 + i, 2 + j)) as r:
+                r.line()
+                r.cmd("USER " + user)
+                t = time.monotonic()
+                T.expect(r.cmd("PASS " + pw)[:len(AUTH)], AUTH, k)
+                times[k].append(time.monotonic() - t)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print("# floor %.3f s, medians: %r" % (floor, med))
+    T.expect_true(min(min(v) for v in times.values()) >= floor * 0.95,
+                  "no failure sooner than the floor", (floor, times))
+    T.expect_true(max(med.values()) <= min(med.values()) * 1.2,
+                  "medians within 20% of each other", med)
 
 
 @T.test(start=False, users=USERS)

@@ -171,15 +171,7 @@ def routes_and_answers(srv):
         T.expect(r.cmd(b"AUTH PLAIN " + base64.b64encode(pop_fail))[:4],
                  b"-ERR", "a POP3 failure")
     srv.wait_log('failed login for "alice" from 127.0.0.1 port')
-    lines = [ln for ln in srv.log().splitlines()
-             if "failed login for" in ln]
-    log = os.path.join(srv.tmpdir, "journal.log")
-    with open(log, "w") as f:
-        for ln in lines:
-            f.write(time.strftime("%b %d %H:%M:%S") + " mx popd[1]: " + ln +
-                    "\n")
-    hosts, out = T.fail2ban_regex(srv.tmpdir, log, os.path.join(
-        T.REPO, "popd", "fail2ban", "popd.conf"))
+    hosts, lines, out = T.fail2ban_failures(srv)
     T.expect(sorted(set(hosts)), ["127.0.0.1", "192.0.2.7"],
              "banned by the filter: %s" % out)
     T.expect(len(hosts), len(lines), "every failed login matched")

@@ -164,6 +164,22 @@ def weak_hashes():
     return h
 
 
+def each_logs_in(srv, hashes):
+    """Each user of hashes logs in with PASSWORD over POP3 with TLS, and
+    not with another password (each from an address of its own: no
+    failure delay)."""
+    for i, user in enumerate(sorted(hashes)):
+        p = srv.pop(user, PASSWORD)
+        T.expect(p.stat()[0], 0, "a login as %s (%s)" % (
+            user, hashes[user][:hashes[user].find("$", 2) + 1]))
+        p.quit()
+        reply, _ = pass_reply(srv, user, PASSWORD + "x",
+                              src="127.0.%d.%d" % (10 + i // 200,
+                                                   2 + i % 200))
+        T.expect(reply[:12], b"-ERR [AUTH] ", "a wrong password for " +
+                 user)
+
+
 def check(srv, *args):
     """popd -n [args] on srv's configuration: (exit status, output)."""
     return srv.check_config(*args)
@@ -196,16 +212,7 @@ def every_kind_logs_in(srv):
     hashes.update(weak_hashes())
     srv.add_users(hashes)
     srv.start()
-    for i, user in enumerate(sorted(hashes)):
-        p = srv.pop(user, PASSWORD)
-        T.expect(p.stat()[0], 0, "a login as %s (%s)" % (
-            user, hashes[user][:hashes[user].find("$", 2) + 1]))
-        p.quit()
-        reply, _ = pass_reply(srv, user, PASSWORD + "x",
-                              src="127.0.%d.%d" % (10 + i // 200,
-                                                   2 + i % 200))
-        T.expect(reply[:12], b"-ERR [AUTH] ", "a wrong password for " +
-                 user)
+    each_logs_in(srv, hashes)
     T.expect_true("cannot check" not in srv.log(), "no check failed",
                   srv.log_tail())
 
@@ -288,15 +295,13 @@ def every_kind_in_a_passwd_file(srv):
     password."""
     hashes = strong_hashes()
     hashes.update(weak_hashes())
+    # Their maildrops as add_users makes them; the file names them.
+    srv.add_users(hashes)
     u = srv.users["alice"]
     lines = ["# /etc/dovecot/users, as doveadm pw made it\n"]
     for name, h in sorted(hashes.items()):
-        home = os.path.join(srv.homes, name)
-        for d in ("", "tmp", "new", "cur"):
-            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
-            os.chown(os.path.join(home, d), u["uid"], u["gid"])
         lines.append("%s:%s:%d:%d::%s::\n" % (name, h, u["uid"], u["gid"],
-                                              home))
+                                              os.path.join(srv.homes, name)))
     pwfile = os.path.join(srv.tmpdir, "dovecot-users")
     with open(pwfile, "w") as f:
         f.write("".join(lines))
@@ -304,15 +309,7 @@ def every_kind_in_a_passwd_file(srv):
     srv.tables = ('table dove "passwd-file:%s"\nauthtab <dove>\n'
                   'usertab <dove>' % pwfile)
     srv.start()
-    for i, user in enumerate(sorted(hashes)):
-        p = srv.pop(user, PASSWORD)
-        T.expect(p.stat()[0], 0, "a login as %s" % user)
-        p.quit()
-        reply, _ = pass_reply(srv, user, PASSWORD + "x",
-                              src="127.0.%d.%d" % (10 + i // 200,
-                                                   2 + i % 200))
-        T.expect(reply[:12], b"-ERR [AUTH] ", "a wrong password for " +
-                 user)
+    each_logs_in(srv, hashes)
 
 
 @T.test(start=False, conf_extra="weak-hashes yes", timeout=400)
