@@ -86,7 +86,7 @@ def resumed_login(port, user, password, ctx, session):
         return ok, s.session, s.session_reused
 
 
-def worker(port, user, password, start, deadline, q, resume):
+def worker(port, user, password, start, deadline, q, resume=False):
     ctx = T.client_ctx(ssl.TLSVersion.TLSv1_3 if resume else
                        ssl.TLSVersion.TLSv1_2)
     ok = bad = resumed = 0
