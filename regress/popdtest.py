@@ -359,12 +359,23 @@ def split_address(arg, defport):
     return arg, defport
 
 
+_ports_given = set()
+
+
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port free on HOST, never one this process was given before: the
+    kernel may hand a closed port out again at once, and a test asking
+    for two (a second listener, then the server's own) got one twice."""
+    for _ in range(1000):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise RuntimeError("no port free on %s that was not given before"
+                       % HOST)
 
 
 def _listening(port):
