@@ -36,6 +36,7 @@
 #include "addr.h"
 #include "compat.h"
 #include "pop3.h"
+#include "proto.h"
 #include "settings.h"
 #include "table.h"
 
@@ -47,7 +48,7 @@ enum sess_state {
 	S_CHECK,	/* its password check waits or runs; not reading */
 	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
-	S_HANDOFF,	/* the parent has the socket; waiting for its answer */
+	S_HANDOFF,	/* logged in: the socket goes to the parent */
 	S_ROUTE,	/* auth_http: the parent asks the route table */
 	S_CLOSING,	/* flushing the last reply, then close */
 	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
@@ -115,6 +116,10 @@ struct session {
 	struct peeraddr		 local;		/* what it connected to */
 	uint64_t		 tnonce;	/* logged in with a ticket: */
 	int64_t			 texpiry;	/* its nonce, expiry; else 0 */
+	char			 app[APPS_LABELMAX + 1]; /* or an app
+						   password, its label */
+	int			 returned;	/* a refused login's socket,
+						   back from the parent */
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
@@ -240,7 +245,7 @@ void		 session_reply(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 void		 session_update(struct session *);
 void		 auth_checked(struct job *);
-void		 session_refused(struct session *, uint32_t);
+void		 session_refused(const struct msg_refused *, int);
 void		 session_close(struct session *, int);
 
 /* nginx.c */

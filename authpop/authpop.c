@@ -30,7 +30,7 @@
  *	nginx.c		nginx's auth_http sessions
  *
  * Peers (what the parent may send is in from_parent[] below):
- *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_SESSION, PARENT_SPAWNED,
+ *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_SESSION,
  *			PARENT_REFUSED, PARENT_DRAIN, popctl's
  *			PARENT_PENALTIES, _UNPENALIZE in; AUTHPOP_LOGIN,
  *			AUTHPOP_CLOSED, AUTHPOP_STLS, popctl's answers out
@@ -69,8 +69,6 @@ static void		authpop_parent_eof(struct chan *);
 static void		authpop_parent_session(struct chan *, const void *,
 			    int);
 static void		authpop_parent_drain(struct chan *, const void *, int);
-static void		authpop_parent_spawned(struct chan *, const void *,
-			    int);
 static void		authpop_parent_refused(struct chan *, const void *,
 			    int);
 static void		authpop_parent_passwd(struct chan *, const void *,
@@ -79,7 +77,6 @@ static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_route(struct chan *, const void *, int);
 static void		authpop_parent_apps(struct chan *, const void *, int);
 static void		authpop_parent_appsask(struct chan *, const void *, int);
-static void	authpop_parent_apps(struct chan *, const void *, int);
 static void		authpop_parent_listen(struct chan *, const void *, int);
 static void		authpop_parent_proxy(struct chan *, const void *, int);
 static void		authpop_parent_penalty(struct chan *, const void *,
@@ -90,7 +87,6 @@ static void		authpop_parent_unpenalize(struct chan *, const void *,
 			    int);
 static void		drained(void);
 static void		drain_wait(int, short, void *);
-static struct session	*handed_over(uint64_t, uint32_t);
 
 static int		 draining;	/* a newer authpop took over */
 
@@ -102,7 +98,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_SESSION,	authpop_parent_session },
-	{ MSG_PARENT_SPAWNED,	authpop_parent_spawned },
 	{ MSG_PARENT_REFUSED,	authpop_parent_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_PASSWD,	authpop_parent_passwd },
@@ -306,50 +301,11 @@ authpop_parent_unpenalize(struct chan *c, const void *data, int fd)
 	jobs_kick();
 }
 
-/*
- * The session handed over at login, for an answer from the parent; NULL
- * (logged) if it has gone meanwhile, fatal if it never logged in.
- */
-static struct session *
-handed_over(uint64_t id, uint32_t type)
-{
-	struct session	*s;
-
-	if ((s = session_find(id)) == NULL) {
-		log_debug("session %s%llu: %s for a closed session",
-		    SIDP(id), msg_type_str(type));
-		return NULL;
-	}
-	if (s->state != S_HANDOFF)
-		fatalx("%s from parent for session %s%llu, which has "
-		    "not logged in", msg_type_str(type),
-		    SIDP(id));
-	return s;
-}
-
-/* wrkrpop owns the socket now and answers the PASS. */
-static void
-authpop_parent_spawned(struct chan *c, const void *data, int fd)
-{
-	const struct msg_id	*mi = data;
-	struct session		*s;
-
-	if ((s = handed_over(mi->id, MSG_PARENT_SPAWNED)) == NULL)
-		return;
-	log_debug("session %s%llu: handed to wrkrpop", SIDP(s->id));
-	session_close(s, 0);
-}
-
-/* No wrkrpop for a good password: say why, then close. */
+/* No wrkrpop for a good password: its socket, back to say why. */
 static void
 authpop_parent_refused(struct chan *c, const void *data, int fd)
 {
-	const struct msg_refused	*mr = data;
-	struct session			*s;
-
-	if ((s = handed_over(mr->id, MSG_PARENT_REFUSED)) == NULL)
-		return;
-	session_refused(s, mr->code);
+	session_refused(data, fd);
 }
 
 /*

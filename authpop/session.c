@@ -27,7 +27,12 @@
  * authpop reads each session socket one line at a time (recv MSG_PEEK up
  * to the LF, then recv exactly that line), so commands a client pipelines
  * after PASS stay in the socket for wrkrpop.  authpop never answers a
- * successful PASS: wrkrpop does, once the maildrop is locked.
+ * successful PASS: wrkrpop does, once the maildrop is locked.  The socket
+ * goes to the parent with the login, and the session ends here; should
+ * the parent refuse the login, it sends the socket back to say why.
+ *
+ * Every recv and send on a session socket is MSG_DONTWAIT: authpop never
+ * blocks on a client, and needs no fcntl of the sockets it is given.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -63,6 +68,7 @@ RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
 
 static void		session_read(int, short, void *);
 static void		session_write(int, short, void *);
+static int		session_send(struct session *);
 static void		session_timeout(int, short, void *);
 static void		session_line(struct session *, char *, size_t);
 static int		plaintext_ok(struct session *);
@@ -141,20 +147,15 @@ session_find(uint64_t id)
 	return RB_FIND(sesstree, &sessions, &key);
 }
 
-/* A POP3 client's session, from the parent, with its socket. */
+/*
+ * A POP3 client's session, from the parent, with its socket (a stream
+ * socketpair end: the parent checked it).
+ */
 void
 session_new(const struct msg_session *ms, int fd)
 {
 	struct session	*s;
 	struct msg_id	 mi;
-	int		 type;
-	socklen_t	 len = sizeof(type);
-
-	/* The parent passes only stream socketpair ends. */
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    type != SOCK_STREAM)
-		fatalx("%s from parent: not a stream socket",
-		    msg_type_str(MSG_PARENT_SESSION));
 
 	if ((s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
 	    &pop3_ops)) == NULL) {
@@ -164,12 +165,6 @@ session_new(const struct msg_session *ms, int fd)
 		return;
 	}
 	s->local = ms->local;
-	if (set_nonblock(fd) == -1) {
-		log_warn("session %s%llu: set_nonblock",
-		    SIDP(s->id));
-		session_close(s, 1);
-		return;
-	}
 	log_debug("session %s%llu: from %s%s%s (%zu open)",
 	    SIDP(s->id), s->addr,
 	    (s->flags & SESSION_TLS) ? ", tls" : "",
@@ -264,10 +259,7 @@ session_update(struct session *s)
 	 * no event to arm for it (most replies are one short line).
 	 */
 	if (pending > 0 && !s->writing) {
-		if (evbuffer_write(s->out, s->fd) == -1 && errno != EAGAIN &&
-		    errno != EWOULDBLOCK && errno != EINTR) {
-			log_debug("session %s%llu: write: %s", SIDP(s->id),
-			    strerror(errno));
+		if (session_send(s) == -1) {
 			session_close(s, 1);
 			return;
 		}
@@ -303,14 +295,33 @@ session_write(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (evbuffer_write(s->out, s->fd) == -1 && errno != EAGAIN &&
-	    errno != EWOULDBLOCK && errno != EINTR) {
-		log_debug("session %s%llu: write: %s",
-		    SIDP(s->id), strerror(errno));
+	if (session_send(s) == -1) {
 		session_close(s, 1);
 		return;
 	}
 	session_update(s);
+}
+
+/* What the socket takes of our replies now; -1 (logged) if it is gone. */
+static int
+session_send(struct session *s)
+{
+	ssize_t	n;
+
+	while (EVBUFFER_LENGTH(s->out) > 0) {
+		n = send(s->fd, EVBUFFER_DATA(s->out), EVBUFFER_LENGTH(s->out),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return 0;
+			log_debug("session %s%llu: send: %s", SIDP(s->id),
+			    strerror(errno));
+			return -1;
+		}
+		evbuffer_drain(s->out, n);
+	}
+	return 0;
 }
 
 static void
@@ -343,9 +354,6 @@ session_timeout(int fd, short ev, void *arg)
 	case S_CMD:
  timedout:
 		s->ops->timeout(s);
-		break;
-	case S_HANDOFF:
-		/* The timer is off in this state. */
 		break;
 	default:
 		log_debug("session %s%llu: %s: peer does not read, closing",
@@ -390,7 +398,8 @@ pop3_read(struct session *s)
 	 */
 	while (s->state == S_CMD && lines < AUTH_BURST && !empty &&
 	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
-		if ((n = recv(s->fd, peek, sizeof(peek), MSG_PEEK)) == -1) {
+		if ((n = recv(s->fd, peek, sizeof(peek),
+		    MSG_PEEK | MSG_DONTWAIT)) == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				break;
@@ -409,7 +418,7 @@ pop3_read(struct session *s)
 		limit = s->sasl ? AUTH_MAXLINE : POP3_MAXLINE;
 		r = pop3_frame(&s->fr, peek, n, limit, &take);
 		/* What the framer took, and not a byte more, leaves the socket. */
-		if (recv(s->fd, peek, take, 0) != (ssize_t)take) {
+		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
 			log_warn("session %s%llu: recv", SIDP(s->id));
 			explicit_bzero(peek, sizeof(peek));
 			session_close(s, 1);
@@ -752,7 +761,7 @@ pop3_closed(struct session *s, int notify)
 {
 	struct msg_id	mi;
 
-	if (!notify)
+	if (!notify || s->returned)
 		return;
 	memset(&mi, 0, sizeof(mi));
 	mi.id = s->id;
@@ -765,10 +774,20 @@ const struct session_ops pop3_ops = {
 	pop3_timeout, pop3_closed
 };
 
-/* No wrkrpop for a good password: say why (code), then close. */
+/*
+ * No wrkrpop for a good password: the parent sent the socket back.  Say
+ * why, then close; the parent has forgotten the session already.
+ */
 void
-session_refused(struct session *s, uint32_t code)
+session_refused(const struct msg_refused *mr, int fd)
 {
+	struct session	*s;
+	uint32_t	 code = mr->code;
+
+	if ((s = session_alloc(mr->id, fd, mr->flags, &mr->peer,
+	    &pop3_ops)) == NULL)
+		return;
+	s->returned = 1;
 	if (code == REFUSED_TEMP)
 		session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop now, "
 		    "try again later");
@@ -817,7 +836,7 @@ stls_discard(struct session *s)
 	char	buf[1024];
 	ssize_t	n;
 
-	while ((n = recv(s->fd, buf, sizeof(buf), 0)) > 0)
+	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 		;
 	explicit_bzero(buf, sizeof(buf));
 	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -826,34 +845,29 @@ stls_discard(struct session *s)
 }
 
 /*
- * The password is good and our replies have left: pass a copy of the
- * socket to the parent and keep ours until it answers.
+ * The password is good and our replies have left: the socket goes to
+ * the parent, and the session ends here.  If the parent refuses the
+ * login, it sends the socket back (session_refused).
  */
 static void
 session_handoff(struct session *s)
 {
 	struct msg_login	ml;
-	int			fd;
 
-	if ((fd = dup(s->fd)) == -1) {
-		log_warn("session %s%llu: dup", SIDP(s->id));
-		STAT_INC(STAT_LOGIN_TEMP);
-		session_reply(s, "-ERR [SYS/TEMP] cannot start the session "
-		    "now, try again later");
-		s->state = S_CLOSING;
-		session_timer(s, AUTH_CLOSE_TIMEOUT);
-		session_update(s);
-		return;
-	}
 	memset(&ml, 0, sizeof(ml));
 	ml.id = s->id;
 	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
 	ml.nonce = s->tnonce;
 	ml.expiry = s->texpiry;
+	(void)strlcpy(ml.app, s->app, sizeof(ml.app));
 	s->state = S_HANDOFF;
-	if (evtimer_del(&s->tmo) == -1)
-		fatal("evtimer_del");
-	chan_send(&parent, MSG_AUTHPOP_LOGIN, fd, &ml, sizeof(ml));
+	/* Out of the event loop before the descriptor leaves. */
+	if (event_del(&s->rev) == -1 || event_del(&s->wev) == -1 ||
+	    evtimer_del(&s->tmo) == -1)
+		fatal("event_del");
+	chan_send(&parent, MSG_AUTHPOP_LOGIN, s->fd, &ml, sizeof(ml));
+	s->fd = -1;
+	session_close(s, 0);
 }
 
 /* End a session; notify: tell whom it concerns (not after a handoff). */
@@ -875,7 +889,7 @@ session_close(struct session *s, int notify)
 		s->job = NULL;
 	}
 	host_put(s->host);
-	if (s->state != S_HANDOFF) {
+	if (s->fd != -1) {
 		/*
 		 * Unread input at close() turns the listener's EOF into
 		 * ECONNRESET, which could cost the client our last reply.
@@ -884,8 +898,8 @@ session_close(struct session *s, int notify)
 			if (recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
 				break;
 		explicit_bzero(buf, sizeof(buf));
+		close(s->fd);
 	}
-	close(s->fd);
 	evbuffer_free(s->out);
 	RB_REMOVE(sesstree, &sessions, s);
 	nsessions--;

@@ -77,6 +77,7 @@ static int		 apps_ask;
 static const char	*user_hash(const char *);
 static void		 auth_main(struct session *);
 static void		 app_fail(struct session *, const char *);
+static void		 app_used(struct session *, const char *);
 static double		 failure_floor(double, double, double);
 
 /*
@@ -307,7 +308,6 @@ verify_apps(struct session *s, int status, const char *joined)
 {
 	struct job		*j = s->job;
 	struct apprec		*recs;
-	struct msg_appused	 mu;
 	char			 norm[APP_SECRETLEN + 1], mac[APP_HASHLEN + 1];
 	char			 why[160];
 	int			 n = 0, i, barred = 0;
@@ -343,14 +343,7 @@ verify_apps(struct session *s, int status, const char *joined)
 				    "\"%s\" used outside its networks",
 				    recs[i].label);
 			else {
-				memset(&mu, 0, sizeof(mu));
-				(void)strlcpy(mu.user, s->user,
-				    sizeof(mu.user));
-				(void)strlcpy(mu.label, recs[i].label,
-				    sizeof(mu.label));
-				mu.peer = s->peer;
-				auth_parent_send(MSG_AUTHPOP_APPUSED, &mu,
-				    sizeof(mu));
+				app_used(s, recs[i].label);
 				(void)snprintf(why, sizeof(why), " with app "
 				    "password \"%s\"", recs[i].label);
 				free(recs);
@@ -370,6 +363,26 @@ verify_apps(struct session *s, int status, const char *joined)
 		return;
 	}
 	auth_main(s);
+}
+
+/*
+ * The last use of an app password, for the parent: a POP3 login says it
+ * with the socket (session_handoff); a router's is said now.
+ */
+static void
+app_used(struct session *s, const char *label)
+{
+	struct msg_appused	 mu;
+
+	if (s->ops->pop3) {
+		(void)strlcpy(s->app, label, sizeof(s->app));
+		return;
+	}
+	memset(&mu, 0, sizeof(mu));
+	(void)strlcpy(mu.user, s->user, sizeof(mu.user));
+	(void)strlcpy(mu.label, label, sizeof(mu.label));
+	mu.peer = s->peer;
+	auth_parent_send(MSG_AUTHPOP_APPUSED, &mu, sizeof(mu));
 }
 
 /*

@@ -433,9 +433,12 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 }
 
 /*
- * Read and dispatch every waiting message.  Every descriptor that comes
- * in, however many a datagram carries, is either handed to the handler
- * (which owns it) or closed here: a rejected message leaks nothing.
+ * Read and dispatch one message.  The event is level-triggered: the loop
+ * comes back for the next one, with the other events' turns between,
+ * and no read is spent on finding the socket empty.  Every descriptor
+ * that comes in, however many a datagram carries, is either handed to
+ * the handler (which owns it) or closed here: a rejected message leaks
+ * nothing.
  */
 static void
 chan_read(struct chan *c)
@@ -459,71 +462,61 @@ chan_read(struct chan *c)
 	size_t			 nfds, i, k;
 	int			 fds[MSG_MAXFDS], ctlbad;
 
-	for (;;) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(u.buf);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = &cmsgbuf.buf;
-		mh.msg_controllen = sizeof(cmsgbuf.buf);
-		if ((n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC)) == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return;
-			/* The peer is gone: the end, with nothing received. */
-			if (errno == ECONNRESET) {
-				n = 0;
-				mh.msg_controllen = 0;
-				mh.msg_flags = 0;
-			} else
-				fatal("recvmsg from %s", proc_str(c->peer));
-		}
-		nfds = 0;
-		ctlbad = 0;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-		    cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_SOCKET ||
-			    cm->cmsg_type != SCM_RIGHTS) {
-				ctlbad = 1;
-				continue;
-			}
-			k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (i = 0; i < k && nfds < MSG_MAXFDS; i++)
-				memcpy(&fds[nfds++], CMSG_DATA(cm) +
-				    i * sizeof(int), sizeof(int));
-		}
-		/* The end, unless an empty datagram came with something. */
-		if (n == 0 && nfds == 0 && !ctlbad &&
-		    !(mh.msg_flags & MSG_CTRUNC)) {
-			chan_close(c);
-			if (c->eof != NULL)
-				c->eof(c);
-			else
-				fatalx("%s closed the channel",
-				    proc_str(c->peer));
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(u.buf);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = &cmsgbuf.buf;
+	mh.msg_controllen = sizeof(cmsgbuf.buf);
+	if ((n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		}
-		decl = NULL;
-		if ((why = msg_check(c, buf, n, mh.msg_flags, ctlbad, nfds,
-		    &decl)) != NULL) {
-			for (i = 0; i < nfds; i++)
-				close(fds[i]);
-			chan_bad(c, "%s from %s", why, proc_str(c->peer));
-			return;
-		}
-		/* The handler runs in the phase the message moves to. */
-		if (decl->next != 0)
-			c->phase = decl->next;
-		c->intype = decl->type;
-		chan_handler(c, decl->type)->fn(c, buf + sizeof(struct msg_hdr),
-		    nfds ? fds[0] : -1);
-		if (c->fd == -1)
-			return;
-		/* Before the event loop, one message per chan_poll(). */
-		if (!c->started)
-			return;
+		/* The peer is gone: the end, with nothing received. */
+		if (errno == ECONNRESET) {
+			n = 0;
+			mh.msg_controllen = 0;
+			mh.msg_flags = 0;
+		} else
+			fatal("recvmsg from %s", proc_str(c->peer));
 	}
+	nfds = 0;
+	ctlbad = 0;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS) {
+			ctlbad = 1;
+			continue;
+		}
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k && nfds < MSG_MAXFDS; i++)
+			memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
+	}
+	/* The end, unless an empty datagram came with something. */
+	if (n == 0 && nfds == 0 && !ctlbad &&
+	    !(mh.msg_flags & MSG_CTRUNC)) {
+		chan_close(c);
+		if (c->eof != NULL)
+			c->eof(c);
+		else
+			fatalx("%s closed the channel", proc_str(c->peer));
+		return;
+	}
+	decl = NULL;
+	if ((why = msg_check(c, buf, n, mh.msg_flags, ctlbad, nfds,
+	    &decl)) != NULL) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		chan_bad(c, "%s from %s", why, proc_str(c->peer));
+		return;
+	}
+	/* The handler runs in the phase the message moves to. */
+	if (decl->next != 0)
+		c->phase = decl->next;
+	c->intype = decl->type;
+	chan_handler(c, decl->type)->fn(c, buf + sizeof(struct msg_hdr),
+	    nfds ? fds[0] : -1);
 }
 
 static void

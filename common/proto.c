@@ -144,6 +144,19 @@ valid_session(const void *p)
 	return NULL;
 }
 
+/* An app password's label, as apppass.c reads them: NUL-terminated. */
+static int
+valid_label(const char *label, size_t size)
+{
+	size_t	n;
+
+	if (memchr(label, '\0', size) == NULL)
+		return 0;
+	n = strspn(label, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	return n > 0 && label[n] == '\0';
+}
+
 static const char *
 valid_login(const void *p)
 {
@@ -153,6 +166,8 @@ valid_login(const void *p)
 		return "user name";
 	if (m->expiry < 0 || (m->expiry == 0 && m->nonce != 0))
 		return "ticket";
+	if (m->app[0] != '\0' && !valid_label(m->app, sizeof(m->app)))
+		return "label";
 	return NULL;
 }
 
@@ -163,6 +178,8 @@ valid_refused(const void *p)
 
 	if (m->code < REFUSED_TEMP || m->code > REFUSED_TICKET)
 		return "refusal code";
+	if (!peer_valid(&m->peer))
+		return "address";
 	return NULL;
 }
 
@@ -210,13 +227,10 @@ static const char *
 valid_appused(const void *p)
 {
 	const struct msg_appused	*m = p;
-	size_t				 n;
 
 	if (!TERMINATED(m->user) || !valid_username(m->user))
 		return "user name";
-	n = strspn(m->label, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-	if (!TERMINATED(m->label) || n == 0 || m->label[n] != '\0')
+	if (!valid_label(m->label, sizeof(m->label)))
 		return "label";
 	if (!peer_valid(&m->peer))
 		return "address";
@@ -577,9 +591,8 @@ static const struct msg_decl decls[] = {
 	/* Never to a draining authpop: it takes no new sessions. */
 	D(MSG_PARENT_SESSION, P, A, sizeof(struct msg_session), MSG_FD,
 	    valid_session, RUN, 0),
-	D(MSG_PARENT_SPAWNED, P, A, sizeof(struct msg_id), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_PARENT_REFUSED, P, A, sizeof(struct msg_refused), MSG_NOFD,
+	/* Also to the current authpop, when the one that asked is gone. */
+	D(MSG_PARENT_REFUSED, P, A, sizeof(struct msg_refused), MSG_FD,
 	    valid_refused, ANY, 0),
 	/* Also to a current authpop when its successor could not start. */
 	D(MSG_PARENT_PASSWD, P, A, sizeof(struct msg_passwd), MSG_NOFD,

@@ -40,7 +40,7 @@
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
  * to the types or payloads below.
  */
-#define MSG_VERSION		25
+#define MSG_VERSION		26
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -59,8 +59,8 @@ enum msg_type {
 	MSG_PARENT_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
 	/* parent -> authpop */
 	MSG_PARENT_SESSION,	/* fd: a new session; msg_session */
-	MSG_PARENT_SPAWNED,	/* a wrkrpop has the session; msg_id */
-	MSG_PARENT_REFUSED,	/* no wrkrpop for it; msg_refused */
+	MSG_PARENT_REFUSED,	/* fd: the socket of a login that gets no
+				   wrkrpop, back to say why; msg_refused */
 	MSG_PARENT_PASSWD,	/* a user's password changed in a reload
 				   that did not replace this authpop;
 				   msg_passwd */
@@ -289,12 +289,18 @@ struct msg_lid {
 	uint32_t	lid;
 };
 
-/* MSG_AUTHPOP_LOGIN, MSG_AUTHPOP_LOOKUP */
+/*
+ * MSG_AUTHPOP_LOGIN (app: the label of the app password that logged in,
+ * else ""), MSG_AUTHPOP_LOOKUP, _ROUTE, _APPS (app "")
+ */
+#define APPS_LABELMAX		32	/* apppass.h's APP_LABELMAX */
+
 struct msg_login {
 	uint64_t	id;
 	char		user[POPD_MAXUSER + 1];
 	uint64_t	nonce;		/* a router's ticket logged in: */
 	int64_t		expiry;		/* its nonce and expiry; else 0 */
+	char		app[APPS_LABELMAX + 1];
 };
 
 /*
@@ -317,7 +323,7 @@ struct msg_penalty {
 	struct penalty_rec	rec[PENALTY_RECS];
 };
 
-/* MSG_AUTHPOP_CLOSED, MSG_AUTHPOP_STLS, MSG_PARENT_SPAWNED */
+/* MSG_AUTHPOP_CLOSED, MSG_AUTHPOP_STLS */
 struct msg_id {
 	uint64_t	id;
 };
@@ -331,8 +337,10 @@ struct msg_id {
 
 /* MSG_PARENT_REFUSED */
 struct msg_refused {
-	uint64_t	id;
-	uint32_t	code;		/* REFUSED_* */
+	uint64_t	 id;
+	uint32_t	 code;		/* REFUSED_* */
+	uint32_t	 flags;		/* the session's SESSION_* */
+	struct peeraddr	 peer;		/* its client */
 };
 
 /* MSG_PARENT_PASSWD: hash "" means the user is gone. */
@@ -383,11 +391,10 @@ struct msg_apps {
 };
 
 /*
- * MSG_AUTHPOP_APPUSED: user logged in with its app password label from
- * peer (the address the proxy vouches for), for the last use popctl
- * shows.
+ * MSG_AUTHPOP_APPUSED: user's app password label was good for an
+ * auth_http router from peer (the address the proxy vouches for), for
+ * the last use popctl shows; a POP3 login says it in MSG_AUTHPOP_LOGIN.
  */
-#define APPS_LABELMAX		32	/* apppass.h's APP_LABELMAX */
 struct msg_appused {
 	char		 user[POPD_MAXUSER + 1];
 	char		 label[APPS_LABELMAX + 1];

@@ -246,11 +246,19 @@ has_label(const char *recs, const char *label)
 	return found;
 }
 
-/* authpop: an app password logged in. */
+/* authpop: an app password was good for an auth_http router. */
 void
 parent_authpop_appused(struct chan *c, const void *data, int fd)
 {
 	const struct msg_appused	*mu = data;
+
+	apps_used(mu->user, mu->label, &mu->peer);
+}
+
+/* user's app password label was good, from peer (MSG_AUTHPOP_LOGIN's). */
+void
+apps_used(const char *user, const char *label, const struct peeraddr *from)
+{
 	struct lastuse			*l;
 	struct peeraddr			 peer;
 	struct timeval			 tv = { APPS_FLUSH, 0 };
@@ -260,16 +268,16 @@ parent_authpop_appused(struct chan *c, const void *data, int fd)
 	 * revoked it), so that authpop cannot fill this tree with others.
 	 */
 	if (conf->appssrc == TABSRC_FILE &&
-	    !has_label(appfile_get(&users.apps, mu->user), mu->label)) {
+	    !has_label(appfile_get(&users.apps, user), label)) {
 		log_debug("app password \"%s\" of %s used, but not in %s",
-		    mu->label, mu->user, conf->apps);
+		    label, user, conf->apps);
 		return;
 	}
-	if ((l = lastuse_get(mu->user, mu->label, 1)) == NULL)
+	if ((l = lastuse_get(user, label, 1)) == NULL)
 		return;
 	l->at = time(NULL);
 	/* The address alone: a port says nothing of a device. */
-	peer = mu->peer;
+	peer = *from;
 	peer.port = 0;
 	(void)peer_str(&peer, l->addr, sizeof(l->addr));
 	if (!dirty && conf->apps_last[0] != '\0')

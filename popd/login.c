@@ -151,11 +151,11 @@ static void		preauth_free(struct preauth *);
 static void		session_refuse(int, const char *);
 static int		is_trusted(const struct peeraddr *);
 static int		 login_too_soon(const char *);
-static void		spawn_worker(struct chan *, const struct msg_login *,
+static void		spawn_worker(pid_t, const struct msg_login *,
 			    const struct preauth *, int,
 			    const struct mailuser *);
-static void		refuse(struct chan *, uint64_t, uint32_t, int);
-static void		refused(struct chan *, uint64_t, uint32_t);
+static void		refuse(pid_t, uint64_t, uint32_t, int,
+			    const struct preauth *);
 static void		login_find(struct proc *, const struct msg_login *,
 			    struct preauth *, int);
 static void		login_found(void *, int, const struct mailuser *,
@@ -252,11 +252,16 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	struct stat			 st;
 	struct proc			*auth = current[KIND_AUTHPOP];
 	char				 addr[PEER_STRLEN];
+	int				 type;
+	socklen_t			 len = sizeof(type);
 
 	if (fd == -1)
 		return;		/* lost to our shortage, logged */
-	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
-		chan_bad(c, "listener passed a non-socket");
+	/* authpop and wrkrpop take it as it is: a stream socket. */
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM) {
+		chan_bad(c, "listener passed no stream socket");
 		close(fd);
 		return;
 	}
@@ -340,6 +345,7 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	const struct msg_login	*ml = data;
 	struct preauth		*pa;
 	struct stat		 st;
+	pid_t			 authpid = ((struct proc *)c->arg)->pid;
 	int			 spent;
 
 	if ((pa = preauth_take(c->arg, ml->id)) == NULL) {
@@ -349,7 +355,7 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	}
 	if (fd == -1) {
 		/* Lost to our own shortage of descriptors (logged). */
-		refused(c, ml->id, REFUSED_TEMP);
+		refuse(authpid, ml->id, REFUSED_TEMP, -1, pa);
 		preauth_free(pa);
 		return;
 	}
@@ -367,12 +373,13 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		    (unsigned long long)ml->id, pa->addr, ml->user,
 		    spent == SPENT_AGAIN ? "used before" : "too many tickets "
 		    "in their minute");
-		refused(c, ml->id, spent == SPENT_AGAIN ? REFUSED_TICKET :
-		    REFUSED_TEMP);
+		refuse(authpid, ml->id, spent == SPENT_AGAIN ?
+		    REFUSED_TICKET : REFUSED_TEMP, fd, pa);
 		preauth_free(pa);
-		close(fd);
 		return;
 	}
+	if (ml->app[0] != '\0')
+		apps_used(ml->user, ml->app, &pa->peer);
 	login_find(c->arg, ml, pa, fd);
 	return;
  bad:
@@ -426,27 +433,36 @@ parent_authpop_stls(struct chan *c, const void *data, int fd)
 	preauth_free(pa);
 }
 
-/* Refuse a login: the session's socket goes, authpop says why. */
+/*
+ * A good password that gets no session, counted: its socket (pa's, if
+ * we still have it) goes back to authpop to say why, to the one that
+ * asked or, if that one has gone (a reload drained it), the current one.
+ */
 static void
-refuse(struct chan *auth, uint64_t id, uint32_t code, int fd)
+refuse(pid_t authpid, uint64_t id, uint32_t code, int fd,
+    const struct preauth *pa)
 {
-	close(fd);
-	refused(auth, id, code);
-}
-
-/* Tell authpop why a good password got no session, and count it. */
-static void
-refused(struct chan *auth, uint64_t id, uint32_t code)
-{
-	struct msg_refused	mr;
+	struct msg_refused	 mr;
+	struct proc		*p;
 
 	STAT_INC(code == REFUSED_TEMP ? STAT_LOGIN_TEMP :
 	    code == REFUSED_PERM ? STAT_LOGIN_PERM :
 	    code == REFUSED_TICKET ? STAT_LOGIN_AUTH : STAT_LOGIN_LIMIT);
+	if (fd == -1)
+		return;
+	if ((p = proc_alive(KIND_AUTHPOP, authpid)) == NULL &&
+	    ((p = current[KIND_AUTHPOP]) == NULL || p->chan.fd == -1)) {
+		log_debug("session %llu: no authpop to say why its login "
+		    "was refused", (unsigned long long)id);
+		close(fd);
+		return;
+	}
 	memset(&mr, 0, sizeof(mr));
 	mr.id = id;
 	mr.code = code;
-	chan_send(auth, MSG_PARENT_REFUSED, -1, &mr, sizeof(mr));
+	mr.flags = pa->flags;
+	mr.peer = pa->peer;
+	chan_send(&p->chan, MSG_PARENT_REFUSED, fd, &mr, sizeof(mr));
 }
 
 /*
@@ -469,7 +485,7 @@ login_find(struct proc *auth, const struct msg_login *ml,
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("login of \"%s\"", ml->user);
-		refuse(&auth->chan, ml->id, REFUSED_TEMP, fd);
+		refuse(auth->pid, ml->id, REFUSED_TEMP, fd, pa);
 		preauth_free(pa);
 		return;
 	}
@@ -489,30 +505,27 @@ login_found(void *arg, int status, const struct mailuser *mu,
     const char *why)
 {
 	struct login_wait	*w = arg;
-	struct proc		*p;
 	const char		*tab = conf->set.usertab;
 	int			 db = conf->set.usersrc == TABSRC_LOOKUP;
 
+	/* The authpop that asked may have gone: the session is ours. */
 	w->pa->client->prelogin--;
 	npreauth--;
-	if ((p = proc_alive(KIND_AUTHPOP, w->authpid)) == NULL) {
-		log_debug("login of \"%s\": its authpop is gone", w->ml.user);
-		close(w->fd);
-	} else if (status == MU_TEMP) {
+	if (status == MU_TEMP) {
 		log_warnx("login of \"%s\" refused: table %s could not say "
 		    "who the user is", w->ml.user, tab);
-		refuse(&p->chan, w->ml.id, REFUSED_TEMP, w->fd);
+		refuse(w->authpid, w->ml.id, REFUSED_TEMP, w->fd, w->pa);
 	} else if (status == MU_NONE) {
 		log_warnx("login of \"%s\" refused: not in %s%s", w->ml.user,
 		    db ? "table " : "", tab);
-		refuse(&p->chan, w->ml.id, REFUSED_PERM, w->fd);
+		refuse(w->authpid, w->ml.id, REFUSED_PERM, w->fd, w->pa);
 	} else if (status != MU_FOUND) {
 		log_warnx("login of \"%s\" refused: the userinfo of %s%s: %s",
 		    w->ml.user, db ? "table " : "", tab, why);
-		refuse(&p->chan, w->ml.id, status == MU_BROKEN ?
-		    REFUSED_TEMP : REFUSED_PERM, w->fd);
+		refuse(w->authpid, w->ml.id, status == MU_BROKEN ?
+		    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa);
 	} else
-		spawn_worker(&p->chan, &w->ml, w->pa, w->fd, mu);
+		spawn_worker(w->authpid, &w->ml, w->pa, w->fd, mu);
 	preauth_free(w->pa);
 	free(w);
 }
@@ -578,10 +591,9 @@ cred_answer(void *arg, int status, const char *hash)
  * usertab's database table, never from authpop.
  */
 static void
-spawn_worker(struct chan *auth, const struct msg_login *ml,
+spawn_worker(pid_t authpid, const struct msg_login *ml,
     const struct preauth *pa, int fd, const struct mailuser *u)
 {
-	struct msg_id		 mi;
 	struct stats_page	*page;
 	int			 pagefd = -1, pidfd = -1, moved;
 	pid_t			 pid;
@@ -591,7 +603,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		    "sessions logged in (limit logged-in)", u->name, pa->addr,
 		    nworkers);
 		STAT_INC(STAT_REFUSED_LOGGED_IN);
-		refuse(auth, ml->id, REFUSED_BUSY, fd);
+		refuse(authpid, ml->id, REFUSED_BUSY, fd, pa);
 		return;
 	}
 	if (pa->client->loggedin >=
@@ -600,14 +612,14 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 		    "sessions logged in from that address (limit per-address "
 		    "logged-in)", u->name, pa->addr, pa->client->loggedin);
 		STAT_INC(STAT_REFUSED_ADDR_LOGGED_IN);
-		refuse(auth, ml->id, REFUSED_BUSY_ADDR, fd);
+		refuse(authpid, ml->id, REFUSED_BUSY_ADDR, fd, pa);
 		return;
 	}
 	if (login_too_soon(u->name)) {
 		log_info("login of \"%s\" refused: within the login-delay of "
 		    "%d seconds", u->name, conf->set.login_delay);
 		STAT_INC(STAT_REFUSED_LOGIN_DELAY);
-		refuse(auth, ml->id, REFUSED_DELAY, fd);
+		refuse(authpid, ml->id, REFUSED_DELAY, fd, pa);
 		return;
 	}
 
@@ -617,7 +629,7 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	    pagefd, npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
 		/* mailuser_spawn said why. */
 		stats_page_free(page);
-		refuse(auth, ml->id, REFUSED_TEMP, fd);
+		refuse(authpid, ml->id, REFUSED_TEMP, fd, pa);
 		return;
 	}
 	close(fd);
@@ -634,8 +646,6 @@ spawn_worker(struct chan *auth, const struct msg_login *ml,
 	worker_add(pid, pa, u->name, page, pidfd);
 	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
-	mi.id = ml->id;
-	chan_send(auth, MSG_PARENT_SPAWNED, -1, &mi, sizeof(mi));
 }
 
 /*

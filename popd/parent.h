@@ -191,6 +191,8 @@ size_t		 userquota_nover(void);
 typedef void	(*apps_cb)(void *, int, const char *);
 void		 apps_find(const char *, apps_cb, void *);
 time_t		 apps_last(const char *, const char *, const char **);
+void		 apps_used(const char *, const char *,
+		    const struct peeraddr *);
 void		 apps_start(void);
 void		 apps_flush(void);
 void		 parent_authpop_apps(struct chan *, const void *, int);

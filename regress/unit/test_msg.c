@@ -491,8 +491,6 @@ send_checked(void)
 		    &login, sizeof(mi) + 1, 0 },
 		{ "a session without its socket", E_PARENT_A, PH_RUN,
 		    MSG_PARENT_SESSION, 0, &sess, sizeof(sess), 0 },
-		{ "spawned with a socket", E_PARENT_A, PH_RUN,
-		    MSG_PARENT_SPAWNED, 1, &mi, sizeof(mi), 0 },
 		{ "a session to a draining authpop", E_PARENT_A, PH_DRAIN,
 		    MSG_PARENT_SESSION, 1, &sess, sizeof(sess), 0 },
 		{ "the configuration after its end", E_PARENT_L, PH_RUN,
@@ -981,6 +979,13 @@ main(void)
 	const struct msg_refused	 refused_0 = { .id = 1 };
 	const struct msg_refused	 refused_6 = { .id = 1,
 	    .code = REFUSED_TICKET + 1 };
+	const struct msg_refused	 refused_addr = { .id = 1,
+	    .code = REFUSED_BUSY, .peer = { .af = AF_INET, .port = 1,
+	    .a = { 192, 0, 2, 1, 1 } } };
+	const struct msg_login		 login_app = { .id = 1,
+	    .user = "alice", .app = "phone-2" };
+	const struct msg_login		 login_applabel = { .id = 1,
+	    .user = "alice", .app = "a b" };
 	const struct msg_listen		 listen_flags = { .flags = LISTEN_ALL + 1 };
 	const struct msg_listen		 listen_pki = { .flags = LISTEN_TLS,
 	    .pki = POPD_MAXPKI };
@@ -1197,10 +1202,10 @@ main(void)
 		    MSG_PARENT_DRAIN, V, 0, H, 0, 0, 1, 0, NULL },
 		{ "drain twice", E_AUTHPOP, PH_DRAIN, MSG_PARENT_DRAIN, V, 0,
 		    H, 0, 0, 1, 0, NULL },
-		{ "spawned while draining", E_AUTHPOP, PH_DRAIN,
-		    MSG_PARENT_SPAWNED, V, ID, H, ID, 0, 1, 1, NULL },
 		{ "refused while draining", E_AUTHPOP, PH_DRAIN,
-		    MSG_PARENT_REFUSED, V, RF, H, RF, 0, 1, 1, &refused },
+		    MSG_PARENT_REFUSED, V, RF, H, RF, 1, 1, 1, &refused },
+		{ "refused without its socket", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_REFUSED, V, RF, H, RF, 0, 1, 0, &refused },
 		{ "starttls to a draining listener", E_LISTENER, PH_DRAIN,
 		    MSG_PARENT_STARTTLS, V, LD, H, LD, 0, 1, 1, NULL },
 		{ "a session from a draining listener", E_PARENT_L, PH_DRAIN,
@@ -1246,9 +1251,17 @@ main(void)
 		{ "a worker with an unknown flag", E_WRKRPOP, PH_CONF,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_flag },
 		{ "refused with code 0", E_AUTHPOP, PH_RUN, MSG_PARENT_REFUSED,
-		    V, RF, H, RF, 0, 1, 0, &refused_0 },
+		    V, RF, H, RF, 1, 1, 0, &refused_0 },
 		{ "refused with code 7", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_REFUSED, V, RF, H, RF, 0, 1, 0, &refused_6 },
+		    MSG_PARENT_REFUSED, V, RF, H, RF, 1, 1, 0, &refused_6 },
+		{ "refused from an IPv4 address of 5 bytes", E_AUTHPOP,
+		    PH_RUN, MSG_PARENT_REFUSED, V, RF, H, RF, 1, 1, 0,
+		    &refused_addr },
+		{ "a login with an app password", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 1, &login_app },
+		{ "a login with an app password of no label", E_PARENT_A,
+		    PH_RUN, MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0,
+		    &login_applabel },
 		{ "a password change of an unterminated hash", E_AUTHPOP,
 		    PH_DRAIN, MSG_PARENT_PASSWD, V, PW, H, PW, 0, 1, 0,
 		    &passwd_unterm },

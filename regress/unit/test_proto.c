@@ -170,7 +170,6 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
 	{ MSG_PARENT_CONF_END,		on_end },
 	{ MSG_PARENT_SESSION,		on_later },
-	{ MSG_PARENT_SPAWNED,		on_later },
 	{ MSG_PARENT_REFUSED,		on_later },
 	{ MSG_PARENT_PASSWD,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
