@@ -523,6 +523,11 @@ demo: deps
 	@${MAKE} all regress/mkhash
 	sh regress/demo.sh
 
+# The lines of C the root and pre-login programs can run (how: the
+# script's comment).
+count: all
+	python3 regress/codecount.py
+
 deps:
 	@sh regress/deps.sh
 
@@ -588,5 +593,5 @@ clean:
 	    regress/clockshift.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
-.PHONY: all test demo deps deb-deps lint install clean dist deb fuzz \
+.PHONY: all test demo count deps deb-deps lint install clean dist deb fuzz \
 	fuzz-smoke fuzz-long fuzz-list openbsd-check

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+"""codecount.py -- how many lines of C a reviewer reads to know what one
+program can do: the root code (popd, the parent) and the code that runs
+before login (the listener and authpop).  `make count` runs it on the
+programs just built.
+
+How it is counted:
+  - The programs are linked with --gc-sections (Makefile, Linux): a
+    function is in a program only if something reachable from its main
+    refers to it, by a call or through a pointer (a handler table, an
+    event callback).  So the functions `nm -l` lists are the code the
+    program can run.
+  - Each function of ours (a file under the tree; libraries are not
+    counted) counts from the line of its name (KNF: the type is on the
+    line before) to the line before the next function of its file, or
+    the file's end: its body and the comment that introduces the next.
+  - yacc's output (popd/parse.y, parse.c) is followed but not counted:
+    what it calls is counted where it lives.
+  - A static function the compiler inlined everywhere has no symbol and
+    is not counted; its caller's span is.
+
+Usage: codecount.py [-v] [TOP]   (-v: the lines of each file)
+"""
+
+import collections
+import os
+import re
+import subprocess
+import sys
+
+ROOT = ("popd/popd",)
+PRELOGIN = ("listener/listener", "authpop/authpop")
+NOT_COUNTED = ("popd/parse.y", "popd/parse.c")
+
+SYMBOL = re.compile(r"^[0-9a-f]+ [tTwW] (\S+)\t(.*):(\d+)$")
+DEFINITION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\(")
+
+
+def kept(binary, top):
+    """{file relative to top: set of first lines} of the functions in
+    binary."""
+    out = subprocess.run(["nm", "-l", "--defined-only", binary],
+                         capture_output=True, text=True, check=True).stdout
+    funcs = collections.defaultdict(set)
+    for line in out.splitlines():
+        m = SYMBOL.match(line)
+        if m is None:
+            continue
+        path = os.path.realpath(m.group(2))
+        if path.startswith(top + os.sep):
+            funcs[os.path.relpath(path, top)].add(int(m.group(3)))
+    return funcs
+
+
+def definitions(path):
+    """The first line of every function definition in a C file, and its
+    number of lines."""
+    starts, n = [], 0
+    with open(path, errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if DEFINITION.match(line):
+                starts.append(n)
+    return starts, n
+
+
+def count(binary, top):
+    """{file: lines} of binary's functions."""
+    per = {}
+    for rel, firsts in kept(binary, top).items():
+        if rel in NOT_COUNTED:
+            continue
+        starts, n = definitions(os.path.join(top, rel))
+        lines = 0
+        for i, s in enumerate(starts):
+            if s in firsts:
+                end = starts[i + 1] - 1 if i + 1 < len(starts) else n
+                lines += end - s + 1
+        if lines:
+            per[rel] = lines
+    return per
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "-v"]
+    verbose = "-v" in sys.argv[1:]
+    top = os.path.realpath(args[0] if args else
+                           os.path.join(os.path.dirname(__file__), ".."))
+    for label, progs in (("root", ROOT), ("pre-login", PRELOGIN)):
+        total, parts = 0, []
+        for prog in progs:
+            path = os.path.join(top, prog)
+            if not os.path.exists(path):
+                continue
+            per = count(path, top)
+            total += sum(per.values())
+            parts.append("%s %d" % (prog, sum(per.values())))
+            if verbose:
+                for rel, n in sorted(per.items(), key=lambda kv: -kv[1]):
+                    print("  %-28s %-28s %5d" % (prog, rel, n))
+        print("%s: %d lines (%s)" % (label, total, ", ".join(parts)))
+
+
+if __name__ == "__main__":
+    main()
