@@ -94,7 +94,7 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
-WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
+WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
@@ -138,7 +138,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_stats regress/unit/test_ticket \
 		regress/unit/test_host regress/unit/test_quota \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
-		regress/unit/test_apppass
+		regress/unit/test_apppass regress/unit/test_msgid
 
 all: ${PROGS}
 
@@ -202,6 +202,12 @@ regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
 regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${TEST_PC_OBJS} \
 	    ${LDLIBS}
+regress/unit/test_msgid: regress/unit/test_msgid.o wrkrpop/msgid.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_msgid.o wrkrpop/msgid.o \
+	    compat/compat.o ${LDLIBS}
+regress/unit/test_msgid.o: regress/unit/test_msgid.c wrkrpop/wrkrpop.h \
+    regress/unit/unit.h ${HDRS}
+	${CC} ${CFLAGS} -Iwrkrpop -c -o $@ regress/unit/test_msgid.c
 
 # test_conf links the grammar and its checks only, not the daemon.
 TEST_CONF_OBJS=	common/addr.o common/log.o common/util.o compat/compat.o \
@@ -377,7 +383,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_lmtp \
 		regress/fuzz/fuzz_ctl \
 		regress/fuzz/fuzz_quota \
-		regress/fuzz/fuzz_apppass
+		regress/fuzz/fuzz_apppass \
+		regress/fuzz/fuzz_msgid
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -450,6 +457,10 @@ regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
 	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_msgid: regress/fuzz/fuzz_msgid.c wrkrpop/msgid.c \
+    wrkrpop/wrkrpop.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_msgid.c \
+	    wrkrpop/msgid.c compat/compat.c ${PKG_LIBS} ${CRYPT_LIBS}
 FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
@@ -483,9 +494,10 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/proto.c common/settings.c common/stats.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
-    wrkrpop/report.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
-	    wrkrpop/report.c ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
+	    wrkrpop/report.c wrkrpop/msgid.c ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \

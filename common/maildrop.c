@@ -646,6 +646,8 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 	/* Only what this session removed: another remover counts its own. */
 	md->qbytes += size;
 	md->qmsgs++;
+	if (md->removed_fn != NULL)
+		md->removed_fn(md->removed_arg, m);
 	return 0;
 }
 

@@ -40,6 +40,7 @@
 #define MMSG_SEEN		0x02	/* RETR/TOP: move to cur/ at UPDATE */
 #define MMSG_GONE		0x04	/* removed by another program during
 					   the session: dropped at UPDATE */
+#define MMSG_EXPIRED		0x08	/* with DELETED: by EXPIRE, not DELE */
 
 struct mmsg {
 	const char	*name;
@@ -71,6 +72,9 @@ struct maildrop {
 					   has nothing to look at in msgs) */
 	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
 	const char	*uidl_format;
+	/* Called with each message UPDATE removed (its file is gone). */
+	void		(*removed_fn)(void *, const struct mmsg *);
+	void		*removed_arg;
 };
 
 /* maildrop.c */

@@ -69,13 +69,26 @@ valid_proxy(const void *p)
 	return NULL;
 }
 
+/* An app password's label, as apppass.c reads them: NUL-terminated. */
+static int
+valid_label(const char *label, size_t size)
+{
+	size_t	n;
+
+	if (memchr(label, '\0', size) == NULL)
+		return 0;
+	n = strspn(label, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	return n > 0 && label[n] == '\0';
+}
+
 static const char *
 valid_worker(const void *p)
 {
 	const struct msg_worker	*m = p;
 
 	if (!TERMINATED(m->user) || !TERMINATED(m->maildir) ||
-	    !TERMINATED(m->tls))
+	    !TERMINATED(m->tls) || !TERMINATED(m->cred))
 		return "unterminated string";
 	if (!valid_username(m->user))
 		return "user name";
@@ -88,6 +101,10 @@ valid_worker(const void *p)
 	/* A delivery worker has no client. */
 	if ((m->flags & WORKER_DELIVER) && m->peer.af != 0)
 		return "client address";
+	if (m->cred[0] != '\0' && strcmp(m->cred, "password") != 0 &&
+	    strcmp(m->cred, "ticket") != 0 && (strncmp(m->cred, "app:", 4) !=
+	    0 || !valid_label(m->cred + 4, sizeof(m->cred) - 4)))
+		return "credential";
 	return NULL;
 }
 
@@ -142,19 +159,6 @@ valid_session(const void *p)
 	if (!peer_valid(&m->local))
 		return "local address";
 	return NULL;
-}
-
-/* An app password's label, as apppass.c reads them: NUL-terminated. */
-static int
-valid_label(const char *label, size_t size)
-{
-	size_t	n;
-
-	if (memchr(label, '\0', size) == NULL)
-		return 0;
-	n = strspn(label, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-	return n > 0 && label[n] == '\0';
 }
 
 static const char *

@@ -224,12 +224,18 @@ struct msg_proxy {
 	uint32_t	trusted;	/* it terminated TLS for the client */
 };
 
+#define APPS_LABELMAX		32	/* apppass.h's APP_LABELMAX */
+#define WORKER_CREDMAX		(4 + APPS_LABELMAX + 1)	/* "app:" LABEL */
+
 /* MSG_PARENT_WORKER: who logged in, from where, into which maildir. */
 struct msg_worker {
 	char		user[POPD_MAXUSER + 1];
 	char		maildir[PATH_MAX];
 	struct peeraddr	peer;		/* the client, for logs */
 	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
+	char		cred[WORKER_CREDMAX];	/* what logged in, for logs:
+					   "password", "ticket", "app:LABEL";
+					   "" without a client */
 	uint32_t	flags;		/* WORKER_* */
 };
 #define WORKER_REPORT		0x01	/* popd -m: report, serve nobody */
@@ -293,8 +299,6 @@ struct msg_lid {
  * MSG_AUTHPOP_LOGIN (app: the label of the app password that logged in,
  * else ""), MSG_AUTHPOP_LOOKUP, _ROUTE, _APPS (app "")
  */
-#define APPS_LABELMAX		32	/* apppass.h's APP_LABELMAX */
-
 struct msg_login {
 	uint64_t	id;
 	char		user[POPD_MAXUSER + 1];

@@ -716,7 +716,7 @@ dworker_start(const struct djob *j)
 	mu.gid = j->gid;
 	(void)strlcpy(mu.maildir, j->maildir, sizeof(mu.maildir));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    (w->pid = mailuser_spawn(MU_DELIVERY, &mu, &nopeer, "", sp[1],
+	    (w->pid = mailuser_spawn(MU_DELIVERY, &mu, &nopeer, "", "", sp[1],
 	    -1, NULL)) == -1)
 		goto fail;
 	close(sp[1]);

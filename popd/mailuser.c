@@ -59,7 +59,8 @@ struct find_wait {
 
 static void	find_answer(void *, int, const char *);
 static int	mailuser_conf(const struct mailuser *, const char *,
-		    const struct peeraddr *, const char *, uint32_t, int);
+		    const struct peeraddr *, const char *, const char *,
+		    uint32_t, int);
 
 /*
  * The ids and maildir of ui, checked: the rules every user is held to,
@@ -167,8 +168,8 @@ find_answer(void *arg, int status, const char *value)
  */
 pid_t
 mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
-    const struct peeraddr *peer, const char *tls, int fd, int pagefd,
-    int *pidfd)
+    const struct peeraddr *peer, const char *tls, const char *cred, int fd,
+    int pagefd, int *pidfd)
 {
 	static const struct {
 		const char	*name;
@@ -184,7 +185,7 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 	int		 conffd, saved, argc;
 
 	path = kind == MU_DELIVERY ? dlvrpop_path : wrkrpop_path;
-	if ((conffd = mailuser_conf(mu, mu->maildir, peer, tls,
+	if ((conffd = mailuser_conf(mu, mu->maildir, peer, tls, cred,
 	    kinds[kind].flags, pagefd)) == -1) {
 		log_warn("%s for %s: its configuration", kinds[kind].name,
 		    mu->name);
@@ -224,8 +225,8 @@ static const struct msg_handler from_dlvrpop_conf[] = {
  */
 static int
 mailuser_conf(const struct mailuser *mu, const char *maildir,
-    const struct peeraddr *peer, const char *tls, uint32_t flags,
-    int pagefd)
+    const struct peeraddr *peer, const char *tls, const char *cred,
+    uint32_t flags, int pagefd)
 {
 	struct chan		 wc;
 	struct msg_worker	 mw;
@@ -241,6 +242,7 @@ mailuser_conf(const struct mailuser *mu, const char *maildir,
 	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
 	mw.peer = *peer;
 	(void)strlcpy(mw.tls, tls, sizeof(mw.tls));
+	(void)strlcpy(mw.cred, cred, sizeof(mw.cred));
 	mw.flags = flags;
 	proc = (flags & WORKER_DELIVER) ? PROC_DLVRPOP : PROC_WRKRPOP;
 	if (proc == PROC_DLVRPOP)

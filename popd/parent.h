@@ -224,7 +224,8 @@ int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
 pid_t		 mailuser_spawn(enum mailuser_kind, const struct mailuser *,
-		    const struct peeraddr *, const char *, int, int, int *);
+		    const struct peeraddr *, const char *, const char *, int,
+		    int, int *);
 
 /* login.c */
 void		 parent_listener_session(struct chan *, const void *, int);

@@ -108,6 +108,14 @@ struct session {
 
 static struct session	sess;
 
+/* What UPDATE is to remove, in message order, for its record. */
+struct removal {
+	const struct mmsg	*m;
+	char			 msgid[MSGID_MAX];
+};
+static struct removal	*removals;
+static size_t		 nremovals, removal_next;
+
 static void		wrkrpop_load(struct proc_setup *);
 static void		wrkrpop_run(void);
 static void		wrkrpop_open(void *);
@@ -136,9 +144,9 @@ static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
 static off_t		send_conv(struct session *, struct crlf *,
 			    const char *, size_t);
 static off_t		send_read(struct session *, struct mmsg *, int,
-			    struct crlf *);
+			    struct crlf *, char *);
 static off_t		send_mapped(struct session *, struct mmsg *, int,
-			    struct crlf *);
+			    struct crlf *, char *);
 static void		send_msg(struct session *, struct mmsg *, size_t,
 			    long long);
 static void		reply(struct session *, const char *, ...)
@@ -149,6 +157,10 @@ static void		wait_io(struct session *, short);
 __dead static void	session_end(struct session *, const char *,
 			    const char *);
 static void		session_log(struct session *, size_t, const char *);
+static void		msg_record(struct session *, const char *,
+			    const struct mmsg *, const char *);
+static void		removals_read(struct session *, size_t);
+static void		removed(void *, const struct mmsg *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static size_t		last_seen(const struct maildrop *);
@@ -670,6 +682,7 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	ndeleted = s->md.nmsgs - s->live - s->ngone;
 	stats->marked = ndeleted;
 	before = s->md.nmsgs - s->ngone;
+	removals_read(s, ndeleted);
 	r = maildrop_update(&s->md);
 	/* What is gone, even when some deleted ones could not be. */
 	STAT_ADD(STAT_DELETED, before - s->md.nmsgs);
@@ -749,14 +762,19 @@ send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
 	return wire;
 }
 
-/* The message through a read buffer; returns the octets sent. */
+/*
+ * The message through a read buffer; returns the octets sent.  Its
+ * Message-ID from the first chunk, for the record, into msgid.
+ */
 static off_t
-send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st)
+send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
+    char *msgid)
 {
 	char		 buf[FILE_CHUNK];
 	ssize_t		 n;
 	off_t		 wire = 0;
 
+	(void)strlcpy(msgid, "none", MSGID_MAX);
 	while (!st->done) {
 		if ((n = read(fd, buf, sizeof(buf))) == -1) {
 			if (errno == EINTR)
@@ -766,6 +784,8 @@ send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st)
 		}
 		if (n == 0)
 			break;
+		if (wire == 0)
+			msgid_parse(buf, n, msgid, MSGID_MAX);
 		wire += send_conv(s, st, buf, n);
 		/*
 		 * A short read of a regular file is its end (maildir_openat
@@ -781,10 +801,12 @@ send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st)
  * A big message straight from the page cache, without copying it into
  * a read buffer first; -1 (nothing sent) if it cannot be mapped.  A
  * file another program of the user truncates meanwhile ends the
- * session by SIGBUS: nothing is removed, as for any crash.
+ * session by SIGBUS: nothing is removed, as for any crash.  Its
+ * Message-ID, for the record, into msgid.
  */
 static off_t
-send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st)
+send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st,
+    char *msgid)
 {
 	struct stat	 sb;
 	void		*p;
@@ -797,6 +819,7 @@ send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st)
 	    fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	msgid_parse(p, sb.st_size, msgid, MSGID_MAX);
 	wire = send_conv(s, st, p, sb.st_size);
 	(void)munmap(p, sb.st_size);
 	return wire;
@@ -815,6 +838,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 	off_t		 sent, wire;
 	int		 fd;
 	size_t		 w;
+	char		 msgid[MSGID_MAX];
 
 	if ((fd = maildrop_openmsg(&s->md, m)) == -1) {
 		if (errno == ENOENT) {
@@ -845,8 +869,8 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		reply(s, "+OK top of message follows");
 	crlf_init(&st, toplines);
 	if (toplines >= 0 || m->size < MAP_MIN || (wire = send_mapped(s, m, fd,
-	    &st)) == -1)
-		wire = send_read(s, m, fd, &st);
+	    &st, msgid)) == -1)
+		wire = send_read(s, m, fd, &st, msgid);
 	close(fd);
 	if (sizeof(s->wbuf) - s->wlen < 5)
 		out_flush(s);
@@ -874,6 +898,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 			    s->user, m->name, (long long)sent,
 			    (long long)m->size);
 	}
+	msg_record(s, toplines >= 0 ? "top" : "retr", m, msgid);
 }
 
 /* One response line; CRLF added. */
@@ -1030,6 +1055,76 @@ session_log(struct session *s, size_t ndele, const char *how)
 	    secs, how);
 }
 
+/*
+ * The record of one message a client read (retr, top) or UPDATE removed
+ * (dele, expire): one line of fixed words and values without blanks, for
+ * grep and fail2ban-style tools (wrkrpop.8).
+ */
+static void
+msg_record(struct session *s, const char *what, const struct mmsg *m,
+    const char *msgid)
+{
+	char	addr[PEER_STRLEN];
+
+	log_info("message %s: user %s uidl %s size %lld message-id %s from "
+	    "%s credential %s", what, s->user, m->uidl, (long long)m->size,
+	    msgid, peer_log(&who.peer, addr, sizeof(addr)),
+	    who.cred[0] != '\0' ? who.cred : "none");
+}
+
+/*
+ * Before UPDATE: the Message-ID of each message it is to remove, read
+ * while the file is there, for the record once it is gone (removed).
+ */
+static void
+removals_read(struct session *s, size_t ndeleted)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	int		 fd;
+
+	s->md.removed_fn = removed;
+	s->md.removed_arg = s;
+	if (ndeleted == 0)
+		return;
+	if ((removals = calloc(ndeleted, sizeof(*removals))) == NULL) {
+		log_warn("%s: the Message-IDs of %zu messages", s->user,
+		    ndeleted);
+		return;
+	}
+	for (i = 0; i < s->md.nmsgs && nremovals < ndeleted; i++) {
+		m = &s->md.msgs[i];
+		if (!(m->flags & MMSG_DELETED) || (m->flags & MMSG_GONE))
+			continue;
+		removals[nremovals].m = m;
+		if ((fd = maildrop_openmsg(&s->md, m)) == -1)
+			(void)strlcpy(removals[nremovals].msgid, "none",
+			    MSGID_MAX);
+		else {
+			msgid_read(fd, removals[nremovals].msgid, MSGID_MAX);
+			close(fd);
+		}
+		nremovals++;
+	}
+}
+
+/* UPDATE removed m (maildrop.c calls it in message order): its record. */
+static void
+removed(void *arg, const struct mmsg *m)
+{
+	struct session	*s = arg;
+	const char	*msgid = "none";
+	size_t		 i;
+
+	for (i = removal_next; i < nremovals; i++)
+		if (removals[i].m == m) {
+			msgid = removals[i].msgid;
+			removal_next = i + 1;
+			break;
+		}
+	msg_record(s, (m->flags & MMSG_EXPIRED) ? "expire" : "dele", m, msgid);
+}
+
 /* The session cannot start: say why, then leave. */
 __dead static void
 startup_fail(struct session *s, int stat, const char *msg)
@@ -1146,7 +1241,7 @@ expire_old(struct session *s)
 		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
 		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
 		if (e != NULL && e->when <= limit) {
-			maildrop_mark(&s->md, m, MMSG_DELETED);
+			maildrop_mark(&s->md, m, MMSG_DELETED | MMSG_EXPIRED);
 			s->live--;
 			s->liveoct -= m->size;
 			nexp++;

@@ -16,12 +16,19 @@
 
 /*
  * wrkrpop.h -- what wrkrpop's files share: popd -m's report of one
- * maildir (report.c), run instead of a session when the parent asks.
+ * maildir (report.c), run instead of a session when the parent asks,
+ * and a message's Message-ID for the log (msgid.c).
  */
 #ifndef POPD_WRKRPOP_H
 #define POPD_WRKRPOP_H
 
 /* report.c */
 __dead void	report_main(const char *, const char *, const char *);
+
+/* msgid.c */
+#define MSGID_MAX	256	/* a Message-ID as logged, with its NUL */
+#define MSGID_HEAD	8192	/* the bytes of a header looked at */
+void		msgid_parse(const char *, size_t, char *, size_t);
+void		msgid_read(int, char *, size_t);
 
 #endif

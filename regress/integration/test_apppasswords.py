@@ -173,6 +173,35 @@ def two_devices_one_revoked(srv):
              [["alice", "laptop"]], "the state file after the revocation")
 
 
+@T.test(start=False, users=USERS)
+def records_name_the_device(srv):
+    """The record of each message read or removed names the credential:
+    the app password's label, or the main password (test_records.py)."""
+    phone, prec = make_app(srv, "alice", "phone")
+    configure(srv, ["alice " + prec])
+    srv.start()
+    for i in range(2):
+        srv.deliver("alice", b"Message-ID: <d%d@example.org>\r\n\r\nx\r\n"
+                    % i, name="%d.M%dP1.devices" % (1700000000 + i, i))
+    for pw, src in ((phone, "127.0.0.8"), ("alice-main", "127.0.0.9")):
+        with srv.raw(src=src) as r:
+            r.line()
+            r.login("alice", pw)
+            r.ok("RETR 1")
+            r.multiline()
+            r.ok("DELE 1")
+            r.ok("QUIT")
+        srv.wait_log("session end: user alice from %s" % src)
+    got = re.findall(r"message (\w+): user alice uidl \S+ size \d+ "
+                     r"message-id (\S+) from (\S+) port \d+ credential "
+                     r"(\S+)$", srv.log(), re.M)
+    T.expect(got, [("retr", "<d0@example.org>", "127.0.0.8", "app:phone"),
+                   ("dele", "<d0@example.org>", "127.0.0.8", "app:phone"),
+                   ("retr", "<d1@example.org>", "127.0.0.9", "password"),
+                   ("dele", "<d1@example.org>", "127.0.0.9", "password")],
+             "each record names its device")
+
+
 def popdpass(*args):
     r = subprocess.run([POPDPASS] + list(args), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=60)

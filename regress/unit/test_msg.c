@@ -974,6 +974,12 @@ main(void)
 	    .maildir = "/home/alice/Maildir" };
 	const struct msg_worker		 worker_flag = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_ALL + 1 };
+	const struct msg_worker		 worker_app = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .cred = "app:phone" };
+	const struct msg_worker		 worker_cred = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .cred = "app:" };
+	const struct msg_worker		 worker_pw = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .cred = "passwd" };
 	const struct msg_refused	 refused = { .id = 1,
 	    .code = REFUSED_BUSY };
 	const struct msg_refused	 refused_0 = { .id = 1 };
@@ -1250,6 +1256,13 @@ main(void)
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_user },
 		{ "a worker with an unknown flag", E_WRKRPOP, PH_CONF,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_flag },
+		{ "a worker of an app password", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &worker_app },
+		{ "a worker of an app password without its label",
+		    E_WRKRPOP, PH_CONF, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1,
+		    0, &worker_cred },
+		{ "a worker of an unknown credential", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_pw },
 		{ "refused with code 0", E_AUTHPOP, PH_RUN, MSG_PARENT_REFUSED,
 		    V, RF, H, RF, 1, 1, 0, &refused_0 },
 		{ "refused with code 7", E_AUTHPOP, PH_RUN,

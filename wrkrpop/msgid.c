@@ -1,0 +1,103 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * msgid.c -- a message's Message-ID (RFC 5322 section 3.6.4), for the
+ * record wrkrpop logs of each message a client reads or removes.  Only
+ * the first MSGID_HEAD bytes are looked at, the header section only; the
+ * value is the header's first word (after a fold, too), with every byte
+ * outside printable ASCII, and the backslash, written as \xNN, so that
+ * a log line keeps one word for it whatever the message says.  A message
+ * without one records "none".
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "wrkrpop.h"
+
+#define FIELD		"Message-ID:"
+
+static int	wsp(char);
+
+/*
+ * The Message-ID of the header in p[0..len) (its first MSGID_HEAD bytes),
+ * or "none", into out.
+ */
+void
+msgid_parse(const char *p, size_t len, char *out, size_t outlen)
+{
+	const char	*end = p + (len < MSGID_HEAD ? len : MSGID_HEAD), *nl;
+	size_t		 n = 0, flen = sizeof(FIELD) - 1;
+	unsigned char	 c;
+
+	(void)strlcpy(out, "none", outlen);
+	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
+	    p[1] == '\n')) {
+		if ((size_t)(end - p) > flen &&
+		    strncasecmp(p, FIELD, flen) == 0)
+			break;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			return;
+		p = nl + 1;
+	}
+	if (p >= end || *p == '\n' || *p == '\r')
+		return;		/* the header ended without one */
+	/* Blanks, and a fold: CRLF (or LF) and a blank. */
+	for (p += flen; p < end; p++) {
+		if (wsp(*p))
+			continue;
+		if (*p == '\r' && end - p > 2 && p[1] == '\n' && wsp(p[2]))
+			p++;
+		else if (!(*p == '\n' && end - p > 1 && wsp(p[1])))
+			break;
+	}
+	for (; p < end && !wsp(*p) && *p != '\r' && *p != '\n'; p++) {
+		c = *p;
+		if (n + 5 > outlen)
+			break;		/* the rest of a long one is lost */
+		if (c > 0x20 && c < 0x7f && c != '\\')
+			out[n++] = c;
+		else
+			n += snprintf(out + n, outlen - n, "\\x%02x", c);
+	}
+	if (n > 0)
+		out[n] = '\0';
+}
+
+/* The Message-ID of the message open on fd (msgid_parse). */
+void
+msgid_read(int fd, char *out, size_t outlen)
+{
+	char	buf[MSGID_HEAD];
+	ssize_t	n;
+
+	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0) {
+		(void)strlcpy(out, "none", outlen);
+		return;
+	}
+	msgid_parse(buf, n, out, outlen);
+}
+
+static int
+wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
