@@ -16,7 +16,7 @@
 """The Debian package (debian/, make deb), installed as an admin installs
 it.
 
-deb_builds_lintian_clean: the README's steps in a fresh Debian 12
+deb_builds_lintian_clean: INSTALL.md's steps in a fresh Debian 12
 root (the one package_lifecycle boots, below, as a chroot): apt-get
 install make, then make deb in a copy of the tree, which installs
 debian/control's Build-Depends itself (regress/deps.sh deb: the root
@@ -42,7 +42,7 @@ admin would:
   hardening in force (no_new_privs, the capability bounding set), its
   log in the journal, serving POP3S on port 995 with the snakeoil
   certificate, to nobody;
-- one user added with the README's three lines (popdpass, a usertab
+- one user added with INSTALL.md's three lines (popdpass, a usertab
   line, systemctl reload popd), a message delivered by the packaged
   mda: the user's STAT over POP3S;
 - the admin's edit of /etc/popd.conf (listen on 127.0.0.1, another
@@ -81,7 +81,7 @@ CACHE = os.path.join(CACHE_DIR, "%s-minbase-systemd.tar.gz" % SUITE)
 BOOT_PKGS = ["systemd", "systemd-sysv", "dbus"]
 SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
            "dlvrpop", "mda", "popdpass", "popctl", "man", "regress",
-           "debian", "README.md")
+           "debian", "README.md", "INSTALL.md", "SECURITY.md", "doc")
 PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USERS = ("_pop3d", "_pop3auth", "_pop3table")
 CHROOTDIR = "/var/lib/popd/empty"
@@ -191,7 +191,7 @@ def deb_builds_lintian_clean(srv):
     work = tempfile.mkdtemp(prefix="popddeb.", dir="/var/tmp")
     state["work"] = work
     t0 = time.monotonic()
-    # The README's steps, as on a fresh Debian 12: make, then make deb.
+    # INSTALL.md's steps, as on a fresh Debian 12: make, then make deb.
     broot = make_root(os.path.join(work, "build"))
     state["build_root"] = broot
     shutil.copy("/etc/resolv.conf", broot.file("/etc/resolv.conf"))
@@ -694,6 +694,14 @@ def check_installed(c, root, v):
               "/usr/share/man/man8/popdpass.8.gz",
               "/usr/share/doc/popd/copyright"):
         T.expect_true(os.path.exists(root.file(f)), "installed " + f)
+    # debian/docs: the map, the security model and the walkthroughs
+    # (dh_compress may have compressed the larger ones).
+    for f in ["README.md", "SECURITY.md"] + sorted(
+            os.path.join("doc", d) for d in os.listdir(
+                os.path.join(T.REPO, "doc")) if d.endswith(".md")):
+        f = "/usr/share/doc/popd/" + f
+        T.expect_true(os.path.exists(root.file(f)) or
+                      os.path.exists(root.file(f + ".gz")), "installed " + f)
     with open(os.path.join(T.REPO, "debian", "popd.conf")) as f:
         T.expect(root.read("/etc/popd.conf"), f.read(),
                  "/etc/popd.conf as shipped")
@@ -818,7 +826,7 @@ def package_lifecycle(srv):
             check_unit_confined(c)
         step("installed, started, serving nobody", t0)
 
-        # The README's three lines, and a message from the packaged mda.
+        # INSTALL.md's three lines, and a message from the packaged mda.
         c.run(["adduser", "--disabled-password", "--gecos", "", "carol"],
               "adduser carol")
         c.run(["sh", "-c", "printf '%s\\n' carol-pw | "
@@ -831,8 +839,8 @@ def package_lifecycle(srv):
         c.run(["sh", "-c", "runuser -u carol -- /usr/libexec/popd/mda "
                "/home/carol/Maildir </root/message"], "mda")
         T.expect(stat(c, 995, "README"), 1,
-                 "carol's STAT after the README's three lines")
-        step("a user added as the README says, STAT", t0)
+                 "carol's STAT after INSTALL.md's three lines")
+        step("a user added as INSTALL.md says, STAT", t0)
 
         # The admin's edit, kept by the upgrade.
         conf = root.read("/etc/popd.conf")

@@ -22,7 +22,7 @@ that the backend needs no bcrypt check of its own.
 The fleet, shared by the tests (built at the first, stopped at exit):
 
   nginx       a master (root) and one worker as popdnginx, a user and
-              group of nginx's own, as README "nginx" advises (Debian
+              group of nginx's own, as doc/fleet.md advises (Debian
               runs it as www-data, which PHP-FPM shares); pop3 with TLS
               (terminated by nginx) and imap in the clear, on
               127.0.0.1; proxy_protocol on for pop3 (a v1 header: nginx

@@ -14,7 +14,7 @@
 
 """make install: an installed popd runs its helpers from LIBEXECDIR (the
 paths come from the build, never from the build tree), and DESTDIR
-stages the same layout; the README and the manual pages name mda where
+stages the same layout; INSTALL.md and the manual pages name mda where
 each way of installing puts it.  Built in a copy of the tree with its own
 PREFIX so the working tree is left alone."""
 
@@ -163,8 +163,9 @@ def make_var(args, name):
 def documented_mda_paths(srv):
     """Where mda is after each way of installing (make install's
     default LIBEXECDIR, debian/rules', the OpenBSD port's under
-    /usr/local), the README's table says, and every mda path the
-    README and the manual pages name is one of them."""
+    /usr/local), INSTALL.md's table says, and every mda path the
+    documents (README.md, INSTALL.md, SECURITY.md, doc/) and the
+    manual pages name is one of them."""
     paths = {"make install": make_var([], "LIBEXECDIR")}
     m = re.search(r"LIBEXECDIR=(\S+)", make_var(["-f", "debian/rules"],
                                                  "PATHS"))
@@ -177,15 +178,18 @@ def documented_mda_paths(srv):
     # TRUEPREFIX is LOCALBASE, /usr/local, in OpenBSD's ports.
     paths["the OpenBSD port"] = m.group(1).replace("${TRUEPREFIX}",
                                                    "/usr/local")
-    with open(os.path.join(T.REPO, "README.md")) as f:
-        readme = f.read()
+    with open(os.path.join(T.REPO, "INSTALL.md")) as f:
+        install = f.read()
     for how, d in paths.items():
         T.expect_true(re.search(r"^\| `?%s\b[^|]*\| %s/mda\b" % (
-            re.escape(how), re.escape(d)), readme, re.M),
-            "README's table: %s puts mda in %s" % (how, d))
+            re.escape(how), re.escape(d)), install, re.M),
+            "INSTALL.md's table: %s puts mda in %s" % (how, d))
     known = set(d + "/mda" for d in paths.values())
     named = []
-    for doc in ["README.md"] + sorted(
+    docs = ["README.md", "INSTALL.md", "SECURITY.md"]
+    docs += sorted(os.path.join("doc", f) for f in os.listdir(
+        os.path.join(T.REPO, "doc")) if f.endswith(".md"))
+    for doc in docs + sorted(
             os.path.join("man", f) for f in os.listdir(
                 os.path.join(T.REPO, "man"))):
         with open(os.path.join(T.REPO, doc)) as f:
