@@ -94,7 +94,8 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
-WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o
+WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
+		wrkrpop/journal.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
@@ -202,9 +203,12 @@ regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
 regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${TEST_PC_OBJS} \
 	    ${LDLIBS}
-regress/unit/test_msgid: regress/unit/test_msgid.o wrkrpop/msgid.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_msgid.o wrkrpop/msgid.o \
-	    compat/compat.o ${LDLIBS}
+TEST_MSGID_OBJS=	wrkrpop/msgid.o wrkrpop/journal.o common/maildir.o \
+			common/util.o common/log.o common/settings.o \
+			common/crlf.o compat/compat.o
+regress/unit/test_msgid: regress/unit/test_msgid.o ${TEST_MSGID_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_msgid.o ${TEST_MSGID_OBJS} \
+	    ${LDLIBS}
 regress/unit/test_msgid.o: regress/unit/test_msgid.c wrkrpop/wrkrpop.h \
     regress/unit/unit.h ${HDRS}
 	${CC} ${CFLAGS} -Iwrkrpop -c -o $@ regress/unit/test_msgid.c
@@ -384,7 +388,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_ctl \
 		regress/fuzz/fuzz_quota \
 		regress/fuzz/fuzz_apppass \
-		regress/fuzz/fuzz_msgid
+		regress/fuzz/fuzz_msgid \
+		regress/fuzz/fuzz_journal
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -461,6 +466,13 @@ regress/fuzz/fuzz_msgid: regress/fuzz/fuzz_msgid.c wrkrpop/msgid.c \
     wrkrpop/wrkrpop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_msgid.c \
 	    wrkrpop/msgid.c compat/compat.c ${PKG_LIBS} ${CRYPT_LIBS}
+FUZZ_JOURNAL_SRCS=	wrkrpop/journal.c common/maildir.c common/util.c \
+			common/settings.c common/crlf.c compat/compat.c \
+			regress/fuzz/logstub.c
+regress/fuzz/fuzz_journal: regress/fuzz/fuzz_journal.c ${FUZZ_JOURNAL_SRCS} \
+    wrkrpop/wrkrpop.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_journal.c \
+	    ${FUZZ_JOURNAL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
@@ -494,10 +506,11 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/proto.c common/settings.c common/stats.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
-    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} \
-    ${HDRS}
+    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/wrkrpop.h \
+    ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
-	    wrkrpop/report.c wrkrpop/msgid.c ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
+	    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c \
+	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \

@@ -98,6 +98,7 @@ struct session {
 	int		 nbad;		/* invalid commands so far */
 	off_t		 topoct;	/* octets sent by TOP */
 	struct timespec	 start;		/* for the session line */
+	time_t		 started;	/* ... and the journal's */
 };
 
 /* How a session ended, for its log line. */
@@ -115,6 +116,8 @@ struct removal {
 };
 static struct removal	*removals;
 static size_t		 nremovals, removal_next;
+static char		*jlines;	/* the journal's lines to add */
+static size_t		 jlen, jcap;
 
 static void		wrkrpop_load(struct proc_setup *);
 static void		wrkrpop_run(void);
@@ -161,6 +164,10 @@ static void		msg_record(struct session *, const char *,
 			    const struct mmsg *, const char *);
 static void		removals_read(struct session *, size_t);
 static void		removed(void *, const struct mmsg *);
+static void		journal_add(const struct jrec *);
+static void		journal_session(struct session *, size_t,
+			    const char *);
+static void		journal_who(struct jrec *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static size_t		last_seen(const struct maildrop *);
@@ -306,6 +313,7 @@ wrkrpop_load(struct proc_setup *ps)
 		fatal("session socket");
 	s->last = monotime();
 	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
+	s->started = time(NULL);
 }
 
 /* Opened before the sandbox as the mail user (wrkrpop_open): serve. */
@@ -686,6 +694,9 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	r = maildrop_update(&s->md);
 	/* What is gone, even when some deleted ones could not be. */
 	STAT_ADD(STAT_DELETED, before - s->md.nmsgs);
+	/* The maildir's own record, while the lock keeps other writers. */
+	journal_session(s, r == 0 ? ndeleted : 0, r == 0 ? END_QUIT :
+	    END_ERROR);
 	/*
 	 * UPDATE is over: let the client's next login in before it reads
 	 * our reply, instead of racing our exit for the lock.
@@ -1031,6 +1042,7 @@ session_end(struct session *s, const char *why, const char *how)
 		exit(0);	/* after QUIT's UPDATE: logged already */
 	log_info("%s: session ended (%s), nothing removed", s->user, why);
 	session_log(s, 0, how);
+	journal_session(s, 0, how);
 	exit(0);
 }
 
@@ -1113,6 +1125,7 @@ static void
 removed(void *arg, const struct mmsg *m)
 {
 	struct session	*s = arg;
+	struct jrec	 r;
 	const char	*msgid = "none";
 	size_t		 i;
 
@@ -1123,6 +1136,71 @@ removed(void *arg, const struct mmsg *m)
 			break;
 		}
 	msg_record(s, (m->flags & MMSG_EXPIRED) ? "expire" : "dele", m, msgid);
+	memset(&r, 0, sizeof(r));
+	r.kind = JREC_REMOVED;
+	r.time = time(NULL);
+	(void)strlcpy(r.uidl, m->uidl, sizeof(r.uidl));
+	(void)strlcpy(r.msgid, msgid, sizeof(r.msgid));
+	(void)strlcpy(r.what, (m->flags & MMSG_EXPIRED) ? "expire" : "dele",
+	    sizeof(r.what));
+	journal_who(&r);
+	journal_add(&r);
+}
+
+/* The client's address (no port) and credential, for a journal line. */
+static void
+journal_who(struct jrec *r)
+{
+	struct peeraddr	peer = who.peer;
+
+	peer.port = 0;
+	(void)peer_str(&peer, r->addr, sizeof(r->addr));
+	(void)strlcpy(r->cred, who.cred[0] != '\0' ? who.cred : "none",
+	    sizeof(r->cred));
+}
+
+/* One line more for the journal (journal_session writes them). */
+static void
+journal_add(const struct jrec *r)
+{
+	char	 line[JOURNAL_LINE], *p;
+	size_t	 n;
+
+	if ((n = journal_format(r, line, sizeof(line))) == 0)
+		return;
+	if (jlen + n > jcap) {
+		if ((p = realloc(jlines, jcap + n + 4096)) == NULL)
+			return;		/* only a record */
+		jlines = p;
+		jcap += n + 4096;
+	}
+	memcpy(jlines + jlen, line, n);
+	jlen += n;
+}
+
+/*
+ * The session's line, after its removals', to the maildir's journal
+ * (journal.c): before the lock goes, so one session writes at a time.
+ */
+static void
+journal_session(struct session *s, size_t ndele, const char *how)
+{
+	struct jrec	r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = JREC_SESSION;
+	r.start = s->started;
+	r.time = time(NULL);
+	if (r.time < r.start)
+		r.time = r.start;	/* the clock stepped back */
+	journal_who(&r);
+	r.retr = s->nretr;
+	r.top = s->ntop;
+	r.dele = ndele;
+	(void)strlcpy(r.how, how, sizeof(r.how));
+	journal_add(&r);
+	journal_append(s->md.dirfd, s->md.path, jlines, jlen, r.time);
+	jlen = 0;
 }
 
 /* The session cannot start: say why, then leave. */

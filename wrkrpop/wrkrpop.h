@@ -31,4 +31,25 @@ __dead void	report_main(const char *, const char *, const char *);
 void		msgid_parse(const char *, size_t, char *, size_t);
 void		msgid_read(int, char *, size_t);
 
+/* journal.c: popd.journal's lines (popcache(5)) */
+#define JOURNAL_FILE	"popd.journal"
+#define JOURNAL_LINE	512	/* the longest line, with its newline */
+#define JREC_SESSION	1
+#define JREC_REMOVED	2
+struct jrec {
+	int		 kind;		/* JREC_* */
+	long long	 start, time;	/* a session's start and end; a
+					   removal's session's end */
+	char		 addr[64];	/* the client, "unknown" */
+	char		 cred[40];	/* "password", "app:LABEL"... */
+	long long	 retr, top, dele;	/* a session's counts */
+	char		 how[16];	/* how it ended: quit, timeout... */
+	char		 uidl[70 + 1];	/* a removal's: UIDL_MAX */
+	char		 msgid[MSGID_MAX];
+	char		 what[8];	/* dele, expire */
+};
+int		journal_parse(const char *, struct jrec *);
+size_t		journal_format(const struct jrec *, char *, size_t);
+void		journal_append(int, const char *, const char *, size_t, time_t);
+
 #endif

@@ -98,5 +98,86 @@ def each_read_and_removal_recorded(srv):
     T.expect(left, [uidls[3]], "what is left")
 
 
+def journal(srv):
+    with open(os.path.join(srv.maildir("alice"), "popd.journal")) as f:
+        return f.read().splitlines()
+
+
+@T.test()
+def journal_keeps_sessions_and_removals(srv):
+    """popd.journal (popcache(5)): each session's line and each removal's,
+    in the maildir, across a restart; past its size it is rewritten with
+    the newest 100 sessions and 30 days of removals, damaged lines
+    dropped."""
+    for i, m in enumerate(MSGS):
+        srv.deliver("alice", m, name="%d.M%dP1.records" % (1700000000 + i,
+                                                            i))
+    t0 = int(time.time())
+    with srv.raw(src="127.0.0.7") as r:
+        r.line()
+        r.login("alice", srv.password("alice"))
+        r.ok("UIDL")
+        uidls = [ln.split()[1].decode() for ln in r.multiline()]
+        r.ok("RETR 1")
+        r.multiline()
+        r.ok("DELE 1")
+        r.ok("QUIT")
+    with srv.raw(src="127.0.0.8") as r:
+        r.line()
+        r.login("alice", srv.password("alice"))
+        r.ok("DELE 2")
+    srv.wait_log("session ended (connection closed), nothing removed")
+    srv.stop()
+    srv.start()
+    p = srv.pop("alice")
+    p.quit()
+    srv.wait_log("session end: user alice from 127.0.0.1")
+    lines = journal(srv)
+    T.expect(lines[0], "popd.journal 1", "the header")
+    words = [ln.split() for ln in lines[1:]]
+    T.expect([w[0] for w in words], ["removed", "session", "session",
+                                     "session"], "the lines, in order")
+    T.expect(words[0][2:], [uidls[0], "<m1@example.org>", "dele",
+                            "127.0.0.7", "password"], "the removal")
+    T.expect_true(t0 <= int(words[0][1]) <= time.time(), "its time",
+                  words[0])
+    T.expect([w[3:] for w in words[1:]],
+             [["127.0.0.7", "password", "1", "0", "1", "quit"],
+              ["127.0.0.8", "password", "0", "0", "0", "dropped"],
+              ["127.0.0.1", "password", "0", "0", "0", "quit"]],
+             "the sessions: address, credential, retr, top, dele, end")
+    # Past 256 KB: 150 old sessions, removals of 40 and of 2 days ago,
+    # a damaged line; the next session rewrites it.
+    now = int(time.time())
+    old = ["popd.journal 1"]
+    for i in range(5000):
+        old.append("removed %d u%d <x%d.%s@example.org> dele 192.0.2.1 "
+                   "password" % (now - 40 * 86400, i, i, "p" * 30))
+    for i in range(150):
+        old.append("session %d %d 192.0.2.%d app:phone 1 0 1 quit"
+                   % (now - 3600, now - 3500, i % 250))
+    old.append("removed %d recent <r@y> expire 192.0.2.9 ticket"
+               % (now - 2 * 86400))
+    old.append("session 12 cut sho")
+    path = os.path.join(srv.maildir("alice"), "popd.journal")
+    with open(path, "w") as f:
+        f.write("\n".join(old) + "\n")
+    T.expect_true(os.path.getsize(path) > 256 * 1024, "past its size")
+    p = srv.pop("alice")
+    p.quit()
+    T.wait_for(lambda: os.path.getsize(path) < 256 * 1024, 10,
+               "the journal rewritten")
+    lines = journal(srv)
+    sessions = [ln for ln in lines if ln.startswith("session ")]
+    T.expect(lines[0], "popd.journal 1", "the header after")
+    T.expect(len(sessions), 100, "the newest 100 sessions kept")
+    T.expect(sessions[-1].split()[3:], ["127.0.0.1", "password", "0", "0",
+                                        "0", "quit"], "the new one last")
+    T.expect([ln for ln in lines if ln.startswith("removed ")],
+             ["removed %d recent <r@y> expire 192.0.2.9 ticket"
+              % (now - 2 * 86400)], "only removals of the last 30 days")
+    T.expect_true("session 12 cut sho" not in lines, "the damaged line")
+
+
 if __name__ == "__main__":
     T.main()

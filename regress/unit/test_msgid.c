@@ -18,7 +18,8 @@
  * test_msgid -- the Message-ID wrkrpop logs for each message a client
  * reads or removes (wrkrpop/msgid.c): headers as mail has them (CRLF or
  * LF, folded, lower case), none, one only in the body, and bytes a log
- * line must not carry as they are.
+ * line must not carry as they are; and the lines of popd.journal
+ * (wrkrpop/journal.c) those records also go to, parsed and printed.
  */
 #include <sys/types.h>
 
@@ -32,6 +33,8 @@
 #include "wrkrpop.h"
 #include "unit.h"
 
+static void	journal_lines(void);
+
 static const char *
 id(const char *hdr)
 {
@@ -39,6 +42,46 @@ id(const char *hdr)
 
 	msgid_parse(hdr, strlen(hdr), out, sizeof(out));
 	return out;
+}
+
+static void
+journal_lines(void)
+{
+	static const char *const good[] = {
+		"session 1795659990 1795660000 192.0.2.7 app:phone 3 1 2 quit",
+		"session 5 5 2001:db8::1 password 0 0 0 dropped",
+		"removed 1795660000 1700000000.M1P2.host <a\\x01@b> expire "
+		    "unknown ticket",
+	};
+	static const char *const bad[] = {
+		"", "session", "session 6 5 a b 0 0 0 quit",
+		"session 1 2 a b 0 0 0 quit extra",
+		"session 1 2 a b 0 0 0 left", "session 1 2 a b -1 0 0 quit",
+		"session 1 2 a b +1 0 0 quit", "session 1 2 a  b 0 0 0 quit",
+		"removed 1 u m undelete a b", "removed 1 u m dele a",
+		"removed x u m dele a b", "sessions 1 2 a b 0 0 0 quit",
+		"removed 1 u m\x01 dele a b",
+	};
+	struct jrec	 r;
+	char		 line[JOURNAL_LINE];
+	size_t		 i, n;
+
+	for (i = 0; i < nitems(good); i++) {
+		CHECK(journal_parse(good[i], &r) == 0, "parses: %s", good[i]);
+		n = journal_format(&r, line, sizeof(line));
+		CHECK(n > 0 && line[n - 1] == '\n' &&
+		    strncmp(line, good[i], n - 1) == 0 &&
+		    strlen(good[i]) == n - 1, "prints back: %s", good[i]);
+	}
+	CHECK(journal_parse(good[0], &r) == 0 && r.kind == JREC_SESSION &&
+	    r.start == 1795659990 && r.time == 1795660000 && r.retr == 3 &&
+	    r.top == 1 && r.dele == 2 && strcmp(r.cred, "app:phone") == 0,
+	    "a session's fields");
+	CHECK(journal_parse(good[2], &r) == 0 && r.kind == JREC_REMOVED &&
+	    strcmp(r.what, "expire") == 0 && strcmp(r.addr, "unknown") == 0 &&
+	    strcmp(r.msgid, "<a\\x01@b>") == 0, "a removal's fields");
+	for (i = 0; i < nitems(bad); i++)
+		CHECK(journal_parse(bad[i], &r) == -1, "refused: %s", bad[i]);
 }
 
 int
@@ -84,5 +127,7 @@ main(void)
 	close(fd);
 	msgid_read(fd, out, sizeof(out));
 	CHECK_STR(out, "none");
+
+	journal_lines();
 	return unit_done();
 }

@@ -1,0 +1,272 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * journal.c -- popd.journal, a maildir's own record of its sessions and
+ * of the messages they removed, which outlives the rotation of the log
+ * (popcache(5), JOURNAL): a session appends its lines at its end, with
+ * the maildrop locked, so that one writer at a time touches the file.
+ * When the file is past JOURNAL_MAX it is rewritten with what is kept:
+ * the newest JOURNAL_SESSIONS sessions and the removals of the last
+ * JOURNAL_DAYS days, newest first until half of JOURNAL_MAX.
+ *
+ * It is only a record: a line that does not parse (a crash cut it) is
+ * dropped when the file is next rewritten, a file without its header is
+ * started again, and no failure here fails a session (logged only).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "maildir.h"
+#include "settings.h"
+#include "util.h"
+#include "wrkrpop.h"
+
+#define JOURNAL_TMP		"popd.journal.tmp"
+#define JOURNAL_HEADER		"popd.journal 1\n"
+#define JOURNAL_MAX		(256 * 1024)	/* bytes: then rewritten */
+#define JOURNAL_SESSIONS	100
+#define JOURNAL_DAYS		30
+#define JOURNAL_READMAX		(4 * JOURNAL_MAX) /* more: start again */
+
+static int	field_ok(const char *, size_t);
+static int	number(const char *, long long *);
+static int	rewrite(int, const char *, size_t, const char *, size_t,
+		    time_t);
+
+/*
+ * One line of the journal, without its newline, into r: 0, or -1 if it
+ * is not one (r then undefined).
+ */
+int
+journal_parse(const char *line, struct jrec *r)
+{
+	char		 buf[JOURNAL_LINE], *f[10], *p;
+	size_t		 n = 0;
+
+	if (strlcpy(buf, line, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	for (p = buf; n < nitems(f); ) {
+		f[n++] = p;
+		if ((p = strchr(p, ' ')) == NULL)
+			break;
+		*p++ = '\0';
+	}
+	if (p != NULL)
+		return -1;	/* more fields than any line has */
+	memset(r, 0, sizeof(*r));
+	if (n == 9 && strcmp(f[0], "session") == 0) {
+		r->kind = JREC_SESSION;
+		if (number(f[1], &r->start) == -1 ||
+		    number(f[2], &r->time) == -1 || r->start > r->time ||
+		    number(f[5], &r->retr) == -1 ||
+		    number(f[6], &r->top) == -1 ||
+		    number(f[7], &r->dele) == -1 ||
+		    !field_ok(f[8], sizeof(r->how)))
+			return -1;
+		if (strcmp(f[8], "quit") != 0 && strcmp(f[8], "timeout") != 0 &&
+		    strcmp(f[8], "dropped") != 0 && strcmp(f[8], "error") != 0)
+			return -1;
+		(void)strlcpy(r->how, f[8], sizeof(r->how));
+	} else if (n == 7 && strcmp(f[0], "removed") == 0) {
+		r->kind = JREC_REMOVED;
+		if (number(f[1], &r->time) == -1 ||
+		    !field_ok(f[2], sizeof(r->uidl)) ||
+		    !field_ok(f[3], sizeof(r->msgid)) ||
+		    (strcmp(f[4], "dele") != 0 && strcmp(f[4], "expire") != 0))
+			return -1;
+		(void)strlcpy(r->uidl, f[2], sizeof(r->uidl));
+		(void)strlcpy(r->msgid, f[3], sizeof(r->msgid));
+		(void)strlcpy(r->what, f[4], sizeof(r->what));
+		/* The session's address and credential: as in a session. */
+		f[3] = f[5];
+		f[4] = f[6];
+	} else
+		return -1;
+	if (!field_ok(f[3], sizeof(r->addr)) || !field_ok(f[4], sizeof(r->cred)))
+		return -1;
+	(void)strlcpy(r->addr, f[3], sizeof(r->addr));
+	(void)strlcpy(r->cred, f[4], sizeof(r->cred));
+	return 0;
+}
+
+/* r as a line of the journal, with its newline; its length, or 0. */
+size_t
+journal_format(const struct jrec *r, char *buf, size_t len)
+{
+	int	n;
+
+	if (r->kind == JREC_SESSION)
+		n = snprintf(buf, len, "session %lld %lld %s %s %lld %lld "
+		    "%lld %s\n", r->start, r->time, r->addr, r->cred, r->retr,
+		    r->top, r->dele, r->how);
+	else
+		n = snprintf(buf, len, "removed %lld %s %s %s %s %s\n",
+		    r->time, r->uidl, r->msgid, r->what, r->addr, r->cred);
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+/*
+ * Add lines (whole lines, each with its newline) to the journal of the
+ * maildir dirfd; path for the log.  Only logged if it cannot be done.
+ */
+void
+journal_append(int dirfd, const char *path, const char *lines, size_t len,
+    time_t now)
+{
+	struct stat	 st;
+	char		*old = NULL;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = maildir_openat(dirfd, JOURNAL_FILE, O_RDWR | O_APPEND |
+	    O_CREAT, 0600)) == -1) {
+		log_warn("%s/%s", path, JOURNAL_FILE);
+		return;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s/%s", path, JOURNAL_FILE);
+		close(fd);
+		return;
+	}
+	if (st.st_size == 0 && write_all(fd, JOURNAL_HEADER,
+	    sizeof(JOURNAL_HEADER) - 1) == -1)
+		log_warn("%s/%s", path, JOURNAL_FILE);
+	else if (st.st_size + (off_t)len <= JOURNAL_MAX) {
+		if (write_all(fd, lines, len) == -1)
+			log_warn("%s/%s", path, JOURNAL_FILE);
+		close(fd);
+		return;
+	}
+	/* Past its size: rewritten with what is kept, and lines. */
+	if (st.st_size > 0 && st.st_size <= JOURNAL_READMAX &&
+	    (old = malloc(st.st_size + 1)) != NULL &&
+	    (n = pread(fd, old, st.st_size, 0)) == st.st_size)
+		old[n] = '\0';
+	else if (st.st_size > 0) {
+		log_warnx("%s/%s: too big or unreadable, started again", path,
+		    JOURNAL_FILE);
+		free(old);
+		old = NULL;
+	}
+	close(fd);
+	if (old != NULL && strncmp(old, JOURNAL_HEADER,
+	    sizeof(JOURNAL_HEADER) - 1) != 0) {
+		log_warnx("%s/%s: not a journal, started again", path,
+		    JOURNAL_FILE);
+		free(old);
+		old = NULL;
+	}
+	if (rewrite(dirfd, old, old != NULL ? st.st_size : 0, lines, len,
+	    now) == -1)
+		log_warn("%s/%s", path, JOURNAL_FILE);
+	free(old);
+}
+
+/*
+ * The journal anew: old's lines still kept (JOURNAL_SESSIONS sessions
+ * with those of lines, removals of JOURNAL_DAYS days, newest first up to
+ * half of JOURNAL_MAX), then lines.
+ */
+static int
+rewrite(int dirfd, const char *old, size_t oldlen, const char *lines,
+    size_t len, time_t now)
+{
+	struct jrec	 r;
+	char		*keep, *p, *e, *line, tmpl[JOURNAL_LINE];
+	size_t		 nkeep = 0, room = JOURNAL_MAX / 2, l;
+	int		 fd, sessions = 0, ok;
+
+	if ((keep = malloc(room)) == NULL)
+		return -1;
+	/* The new sessions count among those kept. */
+	for (p = (char *)lines; p < lines + len; p = e + 1) {
+		if ((e = memchr(p, '\n', lines + len - p)) == NULL)
+			break;
+		if (strncmp(p, "session ", 8) == 0)
+			sessions++;
+	}
+	/* Newest first: from the end, each kept line put before the last. */
+	e = old != NULL ? (char *)old + oldlen : NULL;
+	while (old != NULL && e > old + sizeof(JOURNAL_HEADER) - 1) {
+		for (p = e - 1; p > old && p[-1] != '\n'; p--)
+			;
+		l = e - p;
+		line = p;
+		e = p;
+		if (l < 2 || line[l - 1] != '\n' || l > sizeof(tmpl))
+			continue;
+		memcpy(tmpl, line, l - 1);
+		tmpl[l - 1] = '\0';
+		if (journal_parse(tmpl, &r) == -1)
+			continue;
+		ok = r.kind == JREC_SESSION ? sessions++ < JOURNAL_SESSIONS :
+		    r.time >= (long long)now - JOURNAL_DAYS * 86400LL;
+		if (!ok || l > room - nkeep)
+			continue;
+		memmove(keep + room - nkeep - l, line, l);
+		nkeep += l;
+	}
+	if ((fd = maildir_openat(dirfd, JOURNAL_TMP, O_WRONLY | O_CREAT |
+	    O_TRUNC, 0600)) == -1) {
+		free(keep);
+		return -1;
+	}
+	ok = write_all(fd, JOURNAL_HEADER, sizeof(JOURNAL_HEADER) - 1) == 0 &&
+	    write_all(fd, keep + room - nkeep, nkeep) == 0 &&
+	    write_all(fd, lines, len) == 0;
+	free(keep);
+	if (close(fd) == -1 || !ok ||
+	    renameat(dirfd, JOURNAL_TMP, dirfd, JOURNAL_FILE) == -1) {
+		(void)unlinkat(dirfd, JOURNAL_TMP, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* A field: printable ASCII, no blank, shorter than size. */
+static int
+field_ok(const char *f, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; f[i] != '\0'; i++)
+		if (f[i] <= 0x20 || f[i] >= 0x7f)
+			return 0;
+	return i > 0 && i < size;
+}
+
+/* Digits only: a count or a time. */
+static int
+number(const char *s, long long *v)
+{
+	const char	*errstr;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	*v = strtonum(s, 0, 1LL << 50, &errstr);
+	return errstr == NULL ? 0 : -1;
+}
