@@ -31,6 +31,8 @@
 /* A string field must end inside its fixed-size buffer. */
 #define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
 
+static int	valid_word(const char *);
+
 static const char *
 valid_none(const void *p)
 {
@@ -88,7 +90,8 @@ valid_worker(const void *p)
 	const struct msg_worker	*m = p;
 
 	if (!TERMINATED(m->user) || !TERMINATED(m->maildir) ||
-	    !TERMINATED(m->tls) || !TERMINATED(m->cred))
+	    !TERMINATED(m->tls) || !TERMINATED(m->cred) ||
+	    !TERMINATED(m->find))
 		return "unterminated string";
 	if (!valid_username(m->user))
 		return "user name";
@@ -105,7 +108,20 @@ valid_worker(const void *p)
 	    strcmp(m->cred, "ticket") != 0 && (strncmp(m->cred, "app:", 4) !=
 	    0 || !valid_label(m->cred + 4, sizeof(m->cred) - 4)))
 		return "credential";
+	if (m->find[0] != '\0' && (!(m->flags & WORKER_JOURNAL) ||
+	    !valid_word(m->find)))
+		return "what to find";
 	return NULL;
+}
+
+/* Printable ASCII without a blank: one word of a log line. */
+static int
+valid_word(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s >= 0x7f)
+			return 0;
+	return 1;
 }
 
 static const char *
@@ -495,7 +511,7 @@ valid_ctlreq(const void *p)
 	if (m->cmd < 1 || m->cmd > CTL_MAX || m->pad != 0)
 		return "command";
 	if (m->cmd == CTL_KICK_USER || m->cmd == CTL_SHOW_QUOTA ||
-	    m->cmd == CTL_SHOW_APPS ?
+	    m->cmd == CTL_SHOW_APPS || m->cmd == CTL_SHOW_USER ?
 	    !valid_key(m->user, sizeof(m->user)) :
 	    memchr(m->user, '\0', sizeof(m->user)) == NULL ||
 	    m->user[0] != '\0')
@@ -504,6 +520,9 @@ valid_ctlreq(const void *p)
 	if (net ? !valid_net(&m->net) : memcmp(&m->net, &none,
 	    sizeof(none)) != 0)
 		return "network";
+	if (!TERMINATED(m->find) || (m->find[0] != '\0' &&
+	    (m->cmd != CTL_SHOW_USER || !valid_word(m->find))))
+		return "what to find";
 	return NULL;
 }
 

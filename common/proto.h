@@ -226,6 +226,7 @@ struct msg_proxy {
 
 #define APPS_LABELMAX		32	/* apppass.h's APP_LABELMAX */
 #define WORKER_CREDMAX		(4 + APPS_LABELMAX + 1)	/* "app:" LABEL */
+#define WORKER_FINDMAX		256	/* a Message-ID as logged */
 
 /* MSG_PARENT_WORKER: who logged in, from where, into which maildir. */
 struct msg_worker {
@@ -236,11 +237,16 @@ struct msg_worker {
 	char		cred[WORKER_CREDMAX];	/* what logged in, for logs:
 					   "password", "ticket", "app:LABEL";
 					   "" without a client */
+	char		find[WORKER_FINDMAX];	/* WORKER_JOURNAL: a UIDL or
+					   a Message-ID, or "" */
 	uint32_t	flags;		/* WORKER_* */
 };
 #define WORKER_REPORT		0x01	/* popd -m: report, serve nobody */
+#define WORKER_JOURNAL		0x04	/* popctl show user: the journal
+					   summed up, or find's removals */
 #define WORKER_DELIVER		0x02	/* to a dlvrpop: deliver, peer 0 */
-#define WORKER_ALL		(WORKER_REPORT | WORKER_DELIVER)
+#define WORKER_ALL		(WORKER_REPORT | WORKER_DELIVER | \
+				 WORKER_JOURNAL)
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */
@@ -581,15 +587,19 @@ struct msg_penalties {
 #define CTL_MDA_QUOTA		13
 #define CTL_SHOW_QUOTA		14
 #define CTL_SHOW_APPS		15
-#define CTL_MAX			CTL_SHOW_APPS
+#define CTL_SHOW_USER		16
+#define CTL_MAX			CTL_SHOW_USER
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {
 	uint64_t	req;		/* the control process's */
 	uint32_t	cmd;		/* CTL_* */
 	uint32_t	pad;
-	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER, _SHOW_QUOTA */
+	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER, _SHOW_QUOTA,
+					   _SHOW_APPS, _SHOW_USER */
 	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE */
+	char		find[WORKER_FINDMAX];	/* CTL_SHOW_USER: a UIDL or
+					   a Message-ID, or "" */
 };
 
 /* MSG_PARENT_ANSWER */

@@ -35,7 +35,8 @@
 
 #define MAXWORDS	5
 
-enum ctlarg { ARG_NONE, ARG_USER, ARG_NET };
+/* ARG_USER_FIND: a user, and maybe a word to find. */
+enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND };
 
 static const struct ctlword {
 	const char	*w[3];		/* the fixed words */
@@ -66,6 +67,8 @@ static const struct ctlword {
 	{ { "show", "quota" }, ARG_USER, CTL_SHOW_QUOTA, "show quota NAME" },
 	{ { "show", "app-passwords" }, ARG_USER, CTL_SHOW_APPS,
 	    "show app-passwords NAME" },
+	{ { "show", "user" }, ARG_USER_FIND, CTL_SHOW_USER,
+	    "show user NAME [UIDL | MESSAGE-ID]" },
 };
 
 static int	fixed(const struct ctlword *);
@@ -213,20 +216,32 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 	i = fixed(only);
 	if (only->arg == ARG_NONE && nwords > i)
 		goto unknown;
-	if (only->arg != ARG_NONE && nwords != i + 1) {
+	if (only->arg != ARG_NONE && (nwords == i || nwords > i +
+	    (only->arg == ARG_USER_FIND ? 2 : 1))) {
 		(void)snprintf(err, errlen, "%s: %s", only->usage,
-		    nwords == i ? "an argument is missing" : "one argument "
-		    "only");
+		    nwords == i ? "an argument is missing" :
+		    only->arg == ARG_USER_FIND ? "two arguments at most" :
+		    "one argument only");
 		return -1;
 	}
 	req->cmd = only->cmd;
 	switch (only->arg) {
+	case ARG_USER_FIND:
+		if (nwords == i + 2 && strlcpy(req->find, words[i + 1],
+		    sizeof(req->find)) >= sizeof(req->find)) {
+			memset(req, 0, sizeof(*req));
+			(void)snprintf(err, errlen, "%s: a UIDL or Message-ID "
+			    "of at most %d characters", only->usage,
+			    WORKER_FINDMAX - 1);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case ARG_USER:
 		if (strlcpy(req->user, words[i], sizeof(req->user)) >=
 		    sizeof(req->user)) {
 			memset(req, 0, sizeof(*req));
-			(void)snprintf(err, errlen, "kick user: a name of at "
-			    "most %d characters", POPD_MAXUSER);
+			(void)snprintf(err, errlen, "%s: a name of at most %d "
+			    "characters", only->usage, POPD_MAXUSER);
 			return -1;
 		}
 		break;

@@ -27,11 +27,14 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <event.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "popd.h"
 #include "parent.h"
@@ -40,6 +43,20 @@
 #include "stats.h"
 #include "lookup.h"
 #include "quota.h"
+#include "util.h"
+
+#define JOURNAL_TIMEOUT	10	/* seconds for the journal's reader */
+#define JOURNAL_ANSMAX	(64 * 1024)	/* bytes of its answer relayed */
+
+/* show user: a wrkrpop reads the user's journal, we relay its text. */
+struct journal_ask {
+	struct ctlans	*a;
+	char		 find[WORKER_FINDMAX];
+	pid_t		 pid;
+	int		 fd;
+	size_t		 relayed;
+	struct event	 ev, tmo;
+};
 
 #define PENDING_TIMEOUT	5	/* seconds for a child's answer */
 #define PENDING_PIDS	8	/* listeners (one drains per reload) */
@@ -309,6 +326,125 @@ quota_use(void *arg, uint32_t status, const struct quota_use *use, int over)
 		ctlans_end(q->a, NULL);
 	}
 	free(q);
+}
+
+static void	journal_user(void *, int, const struct mailuser *,
+		    const char *);
+static void	journal_read(int, short, void *);
+static void	journal_timeout(int, short, void *);
+static void	journal_done(struct journal_ask *, const char *);
+
+/*
+ * show user NAME [UIDL | MESSAGE-ID]: what the maildir's popd.journal
+ * says, summed up by a wrkrpop as the user (it reads and parses the
+ * file; we only relay its lines, printable ASCII, up to JOURNAL_ANSMAX).
+ */
+void
+ctl_show_user(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct journal_ask	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		ctlans_end(a, "out of memory");
+		return;
+	}
+	j->a = a;
+	j->fd = -1;
+	(void)strlcpy(j->find, r->find, sizeof(j->find));
+	mailuser_find(r->user, journal_user, j);
+}
+
+static void
+journal_user(void *arg, int status, const struct mailuser *mu,
+    const char *why)
+{
+	struct journal_ask	*j = arg;
+	struct msg_worker	 who;
+	struct timeval		 tv = { JOURNAL_TIMEOUT, 0 };
+	int			 sp[2];
+
+	if (status != MU_FOUND) {
+		journal_done(j, status == MU_NONE ? "no such user" :
+		    status == MU_TEMP ? "the user table cannot answer" :
+		    "the user's userinfo is refused");
+		return;
+	}
+	memset(&who, 0, sizeof(who));
+	(void)strlcpy(who.find, j->find, sizeof(who.find));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("show user %s", mu->name);
+		journal_done(j, "cannot start the journal's reader: see the "
+		    "log");
+		return;
+	}
+	if ((j->pid = mailuser_spawn(MU_JOURNAL, mu, &who, sp[1], -1,
+	    NULL)) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		journal_done(j, "cannot start the journal's reader: see the "
+		    "log");
+		return;
+	}
+	close(sp[1]);
+	j->fd = sp[0];
+	if (set_nonblock(j->fd) == -1)
+		fatal("%s", __func__);
+	ctlans_printf(j->a, "user %s\nmaildir %s\n", mu->name, mu->maildir);
+	event_set(&j->ev, j->fd, EV_READ | EV_PERSIST, journal_read, j);
+	evtimer_set(&j->tmo, journal_timeout, j);
+	if (event_add(&j->ev, NULL) == -1 || evtimer_add(&j->tmo, &tv) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+static void
+journal_read(int fd, short ev, void *arg)
+{
+	struct journal_ask	*j = arg;
+	char			 buf[4096];
+	ssize_t			 n, i;
+
+	if ((n = read(fd, buf, sizeof(buf))) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_warn("show user: the journal's reader");
+		journal_done(j, "the journal's reader failed: see the log");
+		return;
+	}
+	if (n == 0) {
+		journal_done(j, NULL);
+		return;
+	}
+	if (j->relayed >= JOURNAL_ANSMAX)
+		return;		/* the rest is read and dropped */
+	if ((size_t)n > JOURNAL_ANSMAX - j->relayed)
+		n = JOURNAL_ANSMAX - j->relayed;
+	for (i = 0; i < n; i++)
+		if ((buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n')
+			buf[i] = '?';
+	ctlans_printf(j->a, "%.*s", (int)n, buf);
+	j->relayed += n;
+}
+
+static void
+journal_timeout(int fd, short ev, void *arg)
+{
+	struct journal_ask	*j = arg;
+
+	(void)kill(j->pid, SIGKILL);
+	journal_done(j, "the journal's reader did not finish in time");
+}
+
+/* The answer's end (why: the error, or NULL), and ours. */
+static void
+journal_done(struct journal_ask *j, const char *why)
+{
+	if (j->fd != -1) {
+		event_del(&j->ev);
+		evtimer_del(&j->tmo);
+		close(j->fd);
+	}
+	ctlans_end(j->a, why);
+	free(j);
 }
 
 /* kick address: every listener ends the network's connections. */

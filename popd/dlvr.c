@@ -704,20 +704,20 @@ dworker_start(const struct djob *j)
 {
 	struct dworker	*w;
 	struct mailuser	 mu;
-	struct peeraddr	 nopeer;
+	struct msg_worker nobody;	/* a delivery has no client */
 	int		 sp[2] = { -1, -1 };
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto fail;
-	memset(&nopeer, 0, sizeof(nopeer));
+	memset(&nobody, 0, sizeof(nobody));
 	memset(&mu, 0, sizeof(mu));
 	(void)strlcpy(mu.name, j->user, sizeof(mu.name));
 	mu.uid = j->uid;
 	mu.gid = j->gid;
 	(void)strlcpy(mu.maildir, j->maildir, sizeof(mu.maildir));
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    (w->pid = mailuser_spawn(MU_DELIVERY, &mu, &nopeer, "", "", sp[1],
-	    -1, NULL)) == -1)
+	    (w->pid = mailuser_spawn(MU_DELIVERY, &mu, &nobody, sp[1], -1,
+	    NULL)) == -1)
 		goto fail;
 	close(sp[1]);
 	w->uid = j->uid;

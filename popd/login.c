@@ -595,7 +595,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
     const struct preauth *pa, int fd, const struct mailuser *u)
 {
 	struct stats_page	*page;
-	char			 cred[WORKER_CREDMAX];
+	struct msg_worker	 who;
 	int			 pagefd = -1, pidfd = -1, moved;
 	pid_t			 pid;
 
@@ -624,17 +624,19 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		return;
 	}
 
-	/* What logged in, for the wrkrpop's record of each message. */
+	/* Its client, and what logged in, for the record of each message. */
+	memset(&who, 0, sizeof(who));
+	who.peer = pa->peer;
+	(void)strlcpy(who.tls, pa->tls, sizeof(who.tls));
 	if (ml->app[0] != '\0')
-		(void)snprintf(cred, sizeof(cred), "app:%s", ml->app);
+		(void)snprintf(who.cred, sizeof(who.cred), "app:%s", ml->app);
 	else
-		(void)strlcpy(cred, ml->expiry != 0 ? "ticket" : "password",
-		    sizeof(cred));
+		(void)strlcpy(who.cred, ml->expiry != 0 ? "ticket" :
+		    "password", sizeof(who.cred));
 	/* Without a page the session serves uncounted (logged). */
 	page = stats_page_new(&pagefd);
-	if ((pid = mailuser_spawn(MU_SESSION, u, &pa->peer, pa->tls, cred,
-	    fd, pagefd, npidfds < PIDFD_SHARE(fd_budget) ? &pidfd :
-	    NULL)) == -1) {
+	if ((pid = mailuser_spawn(MU_SESSION, u, &who, fd, pagefd,
+	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
 		/* mailuser_spawn said why. */
 		stats_page_free(page);
 		refuse(authpid, ml->id, REFUSED_TEMP, fd, pa);

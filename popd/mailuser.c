@@ -58,9 +58,8 @@ struct find_wait {
 };
 
 static void	find_answer(void *, int, const char *);
-static int	mailuser_conf(const struct mailuser *, const char *,
-		    const struct peeraddr *, const char *, const char *,
-		    uint32_t, int);
+static int	mailuser_conf(const struct mailuser *,
+		    const struct msg_worker *, uint32_t, int);
 
 /*
  * The ids and maildir of ui, checked: the rules every user is held to,
@@ -158,8 +157,10 @@ find_answer(void *arg, int status, const char *value)
 
 /*
  * Start kind as mu, fd its POPD_CHANNEL_FD (a session's socket, a
- * dlvrpop's channel, popd -m's standard output), its configuration on
- * a channel of its own (POPD_CONF_FD), pagefd (or -1) its page of
+ * dlvrpop's channel, popd -m's standard output, popctl's report), its
+ * configuration on a channel of its own (POPD_CONF_FD): the settings and
+ * who (client, TLS, credential, what to find; mailuser_conf fills in
+ * the user, maildir and flags); pagefd (or -1) its page of
  * counters, passed (and so closed) in any case; with pidfd, the
  * child is reaped through a process descriptor if the kernel gives one
  * (child_spawn).  Returns the pid, or -1 with errno set, the reason
@@ -168,8 +169,7 @@ find_answer(void *arg, int status, const char *value)
  */
 pid_t
 mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
-    const struct peeraddr *peer, const char *tls, const char *cred, int fd,
-    int pagefd, int *pidfd)
+    const struct msg_worker *who, int fd, int pagefd, int *pidfd)
 {
 	static const struct {
 		const char	*name;
@@ -178,6 +178,7 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 		[MU_SESSION] =	{ "wrkrpop", 0 },
 		[MU_DELIVERY] =	{ "dlvrpop", WORKER_DELIVER },
 		[MU_REPORT] =	{ "wrkrpop", WORKER_REPORT },
+		[MU_JOURNAL] =	{ "wrkrpop", WORKER_JOURNAL },
 	};
 	const char	*path;
 	char		*argv[8];
@@ -185,8 +186,8 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 	int		 conffd, saved, argc;
 
 	path = kind == MU_DELIVERY ? dlvrpop_path : wrkrpop_path;
-	if ((conffd = mailuser_conf(mu, mu->maildir, peer, tls, cred,
-	    kinds[kind].flags, pagefd)) == -1) {
+	if ((conffd = mailuser_conf(mu, who, kinds[kind].flags, pagefd)) ==
+	    -1) {
 		log_warn("%s for %s: its configuration", kinds[kind].name,
 		    mu->name);
 		return -1;
@@ -224,8 +225,7 @@ static const struct msg_handler from_dlvrpop_conf[] = {
  * (MSG_PARENT_WORKER, which ends them).  Returns the child's end, or -1.
  */
 static int
-mailuser_conf(const struct mailuser *mu, const char *maildir,
-    const struct peeraddr *peer, const char *tls, const char *cred,
+mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
     uint32_t flags, int pagefd)
 {
 	struct chan		 wc;
@@ -237,12 +237,9 @@ mailuser_conf(const struct mailuser *mu, const char *maildir,
 			close(pagefd);
 		return -1;
 	}
-	memset(&mw, 0, sizeof(mw));
+	mw = *who;
 	(void)strlcpy(mw.user, mu->name, sizeof(mw.user));
-	(void)strlcpy(mw.maildir, maildir, sizeof(mw.maildir));
-	mw.peer = *peer;
-	(void)strlcpy(mw.tls, tls, sizeof(mw.tls));
-	(void)strlcpy(mw.cred, cred, sizeof(mw.cred));
+	(void)strlcpy(mw.maildir, mu->maildir, sizeof(mw.maildir));
 	mw.flags = flags;
 	proc = (flags & WORKER_DELIVER) ? PROC_DLVRPOP : PROC_WRKRPOP;
 	if (proc == PROC_DLVRPOP)

@@ -45,7 +45,7 @@ migration_report(void)
 {
 	struct userinfo		 ui;
 	struct mailuser		 mu;
-	struct peeraddr		 nobody;
+	struct msg_worker	 nobody;	/* a report has no client */
 	char			 why[160];
 	size_t			 i;
 	pid_t			 pid;
@@ -58,7 +58,7 @@ migration_report(void)
 		    conf->set.usertab);
 		return 1;
 	}
-	peer_set(&nobody, 0, NULL, 0);
+	memset(&nobody, 0, sizeof(nobody));
 	for (i = 0; i < users.tab.n; i++) {
 		table_user(&users.tab, i, &ui);
 		if (mailuser_check(&mu, &ui, why, sizeof(why)) != MU_FOUND) {
@@ -67,7 +67,7 @@ migration_report(void)
 			continue;
 		}
 		fflush(stdout);
-		if ((pid = mailuser_spawn(MU_REPORT, &mu, &nobody, "", "",
+		if ((pid = mailuser_spawn(MU_REPORT, &mu, &nobody,
 		    STDOUT_FILENO, -1, NULL)) == -1) {
 			printf("%s: %s: not read: cannot start wrkrpop: %s\n",
 			    mu.name, mu.maildir, strerror(errno));

@@ -217,15 +217,14 @@ struct mailuser {
 #define MU_REFUSED	4	/* a userinfo we refuse: the admin's error */
 typedef void	(*mailuser_cb)(void *, int, const struct mailuser *,
 		    const char *);
-enum mailuser_kind { MU_SESSION, MU_DELIVERY, MU_REPORT };
+enum mailuser_kind { MU_SESSION, MU_DELIVERY, MU_REPORT, MU_JOURNAL };
 struct peeraddr;
 struct userinfo;
 int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
 pid_t		 mailuser_spawn(enum mailuser_kind, const struct mailuser *,
-		    const struct peeraddr *, const char *, const char *, int,
-		    int, int *);
+		    const struct msg_worker *, int, int, int *);
 
 /* login.c */
 void		 parent_listener_session(struct chan *, const void *, int);
@@ -274,6 +273,7 @@ void	ctl_show_metrics(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_apps(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_show_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);

@@ -52,7 +52,23 @@
 #define JOURNAL_DAYS		30
 #define JOURNAL_READMAX		(4 * JOURNAL_MAX) /* more: start again */
 
+#define SHOW_SESSIONS		10	/* the newest, in a report */
+#define SHOW_REMOVED		20
+#define SHOW_LOGINS		32	/* credential and address pairs */
+
+/* A credential's last login from an address, for a report. */
+struct login {
+	char		 cred[sizeof(((struct jrec *)0)->cred)];
+	char		 addr[sizeof(((struct jrec *)0)->addr)];
+	long long	 last;
+	size_t		 n;
+};
+
 static int	field_ok(const char *, size_t);
+static const char *stamp(long long, char *, size_t);
+static void	report_line(struct jrec *, const struct jrec *, size_t,
+		    size_t *);
+static void	report_login(struct login *, size_t *, const struct jrec *);
 static int	number(const char *, long long *);
 static int	rewrite(int, const char *, size_t, const char *, size_t,
 		    time_t);
@@ -245,6 +261,140 @@ rewrite(int dirfd, const char *old, size_t oldlen, const char *lines,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * popctl show user: the journal of the maildir dirfd, summed up on out
+ * for people: the last login of each credential from each address, the
+ * newest sessions and removals; with find (a UIDL or a Message-ID), the
+ * removals of that message instead.  Returns 0, or -1 if the journal
+ * cannot be read (errno; ENOENT: there is none).
+ */
+int
+journal_report(int dirfd, int out, const char *find)
+{
+	struct jrec	 r, sessions[SHOW_SESSIONS], removed[SHOW_REMOVED];
+	struct login	 logins[SHOW_LOGINS];
+	struct stat	 st;
+	char		*buf, *p, *nl, t[32];
+	size_t		 nsess = 0, nrem = 0, nlog = 0, total = 0, found = 0;
+	size_t		 damaged = 0, i;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = maildir_openat(dirfd, JOURNAL_FILE, O_RDONLY, 0)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_size > JOURNAL_READMAX ||
+	    (buf = malloc(st.st_size + 1)) == NULL) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	n = pread(fd, buf, st.st_size, 0);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	for (p = buf; *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;		/* cut short: not a line */
+		*nl++ = '\0';
+		if (p == buf && strcmp(p, "popd.journal 1") == 0)
+			continue;
+		if (journal_parse(p, &r) == -1) {
+			damaged++;
+			continue;
+		}
+		if (r.kind == JREC_SESSION) {
+			total++;
+			report_line(sessions, &r, SHOW_SESSIONS, &nsess);
+			report_login(logins, &nlog, &r);
+		} else if (find == NULL || strcmp(r.uidl, find) == 0 ||
+		    strcmp(r.msgid, find) == 0) {
+			found++;
+			report_line(removed, &r, SHOW_REMOVED, &nrem);
+		}
+	}
+	free(buf);
+	if (find != NULL) {
+		if (found == 0)
+			dprintf(out, "no removal of %s in the journal\n", find);
+		for (i = 0; i < nrem; i++)
+			dprintf(out, "%s removed %s %s (%s) from %s with %s\n",
+			    stamp(removed[i].time, t, sizeof(t)),
+			    removed[i].uidl, removed[i].msgid, removed[i].what,
+			    removed[i].addr, removed[i].cred);
+		return 0;
+	}
+	dprintf(out, "%zu sessions in the journal%s\n", total, damaged ?
+	    ", some lines damaged" : "");
+	dprintf(out, "last login of each credential from each address:\n");
+	for (i = 0; i < nlog; i++)
+		dprintf(out, "  %s from %s: %s (%zu sessions)\n", logins[i].cred,
+		    logins[i].addr, stamp(logins[i].last, t, sizeof(t)),
+		    logins[i].n);
+	dprintf(out, "sessions, newest first:\n");
+	for (i = nsess; i-- > 0; )
+		dprintf(out, "  %s %llds from %s with %s: retr %lld, top %lld, "
+		    "dele %lld, %s\n", stamp(sessions[i].start, t, sizeof(t)),
+		    sessions[i].time - sessions[i].start, sessions[i].addr,
+		    sessions[i].cred, sessions[i].retr, sessions[i].top,
+		    sessions[i].dele, sessions[i].how);
+	dprintf(out, "removed, newest first (%zu in the journal):\n", found);
+	for (i = nrem; i-- > 0; )
+		dprintf(out, "  %s %s %s (%s) from %s with %s\n",
+		    stamp(removed[i].time, t, sizeof(t)), removed[i].uidl,
+		    removed[i].msgid, removed[i].what, removed[i].addr,
+		    removed[i].cred);
+	return 0;
+}
+
+/* r into the newest max of list (oldest first), n of them so far. */
+static void
+report_line(struct jrec *list, const struct jrec *r, size_t max, size_t *n)
+{
+	if (*n == max) {
+		memmove(list, list + 1, (max - 1) * sizeof(*list));
+		(*n)--;
+	}
+	list[(*n)++] = *r;
+}
+
+/* A session's login, counted under its credential and address. */
+static void
+report_login(struct login *l, size_t *n, const struct jrec *r)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(l[i].cred, r->cred) == 0 &&
+		    strcmp(l[i].addr, r->addr) == 0)
+			break;
+	if (i == *n) {
+		if (*n == SHOW_LOGINS)
+			return;		/* the first ones seen stay */
+		(*n)++;
+		memset(&l[i], 0, sizeof(l[i]));
+		(void)strlcpy(l[i].cred, r->cred, sizeof(l[i].cred));
+		(void)strlcpy(l[i].addr, r->addr, sizeof(l[i].addr));
+	}
+	l[i].n++;
+	if (r->start > l[i].last)
+		l[i].last = r->start;
+}
+
+static const char *
+stamp(long long t, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		tt = t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(buf, len, "%lld", t);
+	return buf;
 }
 
 /* A field: printable ASCII, no blank, shorter than size. */

@@ -100,6 +100,34 @@ report_main(const char *user, const char *path, const char *fmt)
 	    r.n, r.kept, oldids_source(old), r.n - r.kept);
 }
 
+/*
+ * popctl show user: the maildir's journal summed up on the report
+ * descriptor (journal.c), or the removals of the message find names;
+ * opened and confined as for the report above.
+ */
+__dead void
+report_journal(const char *user, const char *path, const char *find)
+{
+	struct report		 r = { user, path, NULL, -1, NULL, 0, 0 };
+	const struct proc_setup	 ps = {
+		.role = "wrkrpop",
+		.title = user,
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = report_open,
+		.sandbox = report_sandbox,
+		.arg = &r,
+	};
+
+	report_who = &r;
+	proc_prologue(&ps);
+	if (journal_report(r.dirfd, POPD_CHANNEL_FD, find[0] != '\0' ? find :
+	    NULL) == -1)
+		report_done(errno == ENOENT ? 0 : 1, "%s", errno == ENOENT ?
+		    "no journal: no session has ended here since popd kept one" :
+		    strerror(errno));
+	exit(0);
+}
+
 /* The maildir, as its user, before confinement. */
 static void
 report_open(void *arg)

@@ -292,7 +292,8 @@ wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 
 /*
  * Configured: who logged in, from where, into which maildir; popd -m's
- * report instead of a session (WORKER_REPORT) goes no further.
+ * report (WORKER_REPORT) or popctl's look at the journal (WORKER_JOURNAL)
+ * instead of a session goes no further.
  */
 static void
 wrkrpop_load(struct proc_setup *ps)
@@ -302,6 +303,8 @@ wrkrpop_load(struct proc_setup *ps)
 
 	if (who.flags & WORKER_REPORT)
 		report_main(who.user, who.maildir, set.uidl_format);
+	if (who.flags & WORKER_JOURNAL)
+		report_journal(who.user, who.maildir, who.find);
 	start.s = s;
 	start.path = who.maildir;
 	ps->title = who.user;

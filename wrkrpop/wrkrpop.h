@@ -24,6 +24,7 @@
 
 /* report.c */
 __dead void	report_main(const char *, const char *, const char *);
+__dead void	report_journal(const char *, const char *, const char *);
 
 /* msgid.c */
 #define MSGID_MAX	256	/* a Message-ID as logged, with its NUL */
@@ -51,5 +52,6 @@ struct jrec {
 int		journal_parse(const char *, struct jrec *);
 size_t		journal_format(const struct jrec *, char *, size_t);
 void		journal_append(int, const char *, const char *, size_t, time_t);
+int		journal_report(int, int, const char *);
 
 #endif

@@ -179,5 +179,62 @@ def journal_keeps_sessions_and_removals(srv):
     T.expect_true("session 12 cut sho" not in lines, "the damaged line")
 
 
+@T.test()
+def popctl_show_user(srv):
+    """popctl show user NAME: the last login of each credential from each
+    address, the newest sessions and removals, as a wrkrpop of the user
+    reads popd.journal; with a Message-ID or a UIDL, who removed it."""
+    rc, out, err = srv.popctl("show", "user", "alice")
+    T.expect((rc, out.splitlines()[-1:]), (0, [
+        "alice: %s: no journal: no session has ended here since popd kept "
+        "one" % srv.maildir("alice")]), "before any session: " + err)
+    for i, m in enumerate(MSGS):
+        srv.deliver("alice", m, name="%d.M%dP1.records" % (1700000000 + i,
+                                                            i))
+    # Message 1 (m1) goes, then message 2 of those left (m3).
+    for src, dele in (("127.0.0.7", "DELE 1"), ("127.0.0.8", None),
+                      ("127.0.0.7", "DELE 2")):
+        with srv.raw(src=src) as r:
+            r.line()
+            r.login("alice", srv.password("alice"))
+            if dele:
+                r.ok(dele)
+            r.ok("QUIT")
+        srv.wait_log("session end: user alice from %s" % src)
+    rc, out, err = srv.popctl("show", "user", "alice")
+    T.expect(rc, 0, "popctl show user: " + err)
+    lines = out.splitlines()
+    T.expect(lines[:3], ["user alice", "maildir %s" % srv.maildir("alice"),
+                         "3 sessions in the journal"], "its head: " + out)
+    logins = lines[lines.index("last login of each credential from each "
+                               "address:") + 1:
+                   lines.index("sessions, newest first:")]
+    T.expect([ln.split()[:3] + ln.split()[-2:] for ln in logins],
+             [["password", "from", "127.0.0.7:", "(2", "sessions)"],
+              ["password", "from", "127.0.0.8:", "(1", "sessions)"]],
+             "the last login of each credential and address: " + out)
+    removed = lines[lines.index("removed, newest first (2 in the "
+                                "journal):") + 1:]
+    T.expect([ln.split()[1:] for ln in removed],
+             [["1700000002.M2P1.records", "<m3\\x01@example.org>", "(dele)",
+               "from", "127.0.0.7", "with", "password"],
+              ["1700000000.M0P1.records", "<m1@example.org>", "(dele)",
+               "from", "127.0.0.7", "with", "password"]],
+             "the removals, newest first: " + out)
+    # Who removed <m1@example.org>?
+    rc, out, err = srv.popctl("show", "user", "alice", "<m1@example.org>")
+    T.expect(rc, 0, "popctl show user with a Message-ID: " + err)
+    T.expect_true(re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "
+                            r"removed \S+ <m1@example.org> \(dele\) from "
+                            r"127\.0\.0\.7 with password$", out, re.M),
+                  "who removed it", out)
+    rc, out, err = srv.popctl("show", "user", "alice", "<nothing@x>")
+    T.expect(out.splitlines()[-1], "no removal of <nothing@x> in the "
+             "journal", "a message never removed")
+    rc, out, err = srv.popctl("show", "user", "nobody-here")
+    T.expect_true(rc != 0 and "no such user" in out + err,
+                  "an unknown user", out + err)
+
+
 if __name__ == "__main__":
     T.main()

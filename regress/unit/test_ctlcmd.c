@@ -113,6 +113,14 @@ main(void)
 	ok("report mda quota", CTL_MDA_QUOTA, NULL);
 	ok("show quota alice", CTL_SHOW_QUOTA, &r);
 	CHECK_STR(r.user, "alice");
+	ok("show user alice", CTL_SHOW_USER, &r);
+	CHECK_STR(r.user, "alice");
+	CHECK_STR(r.find, "");
+	ok("show user alice <1@example.org>", CTL_SHOW_USER, &r);
+	CHECK_STR(r.user, "alice");
+	CHECK_STR(r.find, "<1@example.org>");
+	REFUSED("show user alice a b", "show user NAME [UIDL | MESSAGE-ID]: "
+	    "two arguments at most");
 
 	/* Abbreviated: a prefix of one word only at its place. */
 	ok("sh ses", CTL_SHOW_SESSIONS, NULL);
@@ -146,7 +154,7 @@ main(void)
 	CHECK_INT(strlen(r.user), 64);
 	memset(name, 'a', 65);
 	(void)snprintf(longline, sizeof(longline), "kick user %.65s", name);
-	REFUSED(longline, "kick user: a name of at most 64 characters");
+	REFUSED(longline, "kick user NAME: a name of at most 64 characters");
 	REFUSED("kick user", "kick user NAME: an argument is missing");
 	REFUSED("kick user al ice", "kick user NAME: one argument only");
 	REFUSED("kick", "incomplete command \"kick\": kick ...");
