@@ -519,6 +519,12 @@ test: deps
 	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
 	python3 regress/run.py
 
+# The golden files of regress/unit/conf/ (NAME.out: conf_print of
+# NAME.conf; bad-NAME.err: its errors) rewritten from the parser's own
+# output; review the diff.  Nothing changes on a clean tree.
+conf-update: regress/unit/test_conf
+	regress/unit/test_conf -u
+
 demo: deps
 	@${MAKE} all regress/mkhash
 	sh regress/demo.sh
@@ -589,4 +595,4 @@ clean:
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
 .PHONY: all test demo deps deb-deps lint install clean dist deb fuzz \
-	fuzz-smoke fuzz-long fuzz-list openbsd-check
+	fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update
