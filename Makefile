@@ -537,6 +537,14 @@ conf-update: regress/unit/test_conf
 msg-update: regress/unit/test_msgsum
 	regress/unit/test_msgsum -u
 
+# The inner loop: the unit tests and the sandbox test two at a time,
+# then the config tests (test_config.py); nothing installed, no network,
+# under a minute.  make test runs them too, one at a time.
+check:
+	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+	python3 regress/run.py -j 2 regress/unit/ regress/sandbox/ \
+	    regress/integration/test_config.py
+
 demo: deps
 	@${MAKE} all regress/mkhash
 	sh regress/demo.sh
@@ -606,5 +614,5 @@ clean:
 	    regress/clockshift.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
-.PHONY: all test demo deps deb-deps lint install clean dist deb fuzz \
+.PHONY: all test check demo deps deb-deps lint install clean dist deb fuzz \
 	fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update msg-update
