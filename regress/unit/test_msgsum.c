@@ -102,6 +102,10 @@ header_text(FILE *out, const char *rel, const char *structs)
 		space = 0;
 		buf[len++] = c;
 	}
+	if (c != EOF) {
+		fprintf(stderr, "%s: more than 1 MB\n", path);
+		exit(2);
+	}
 	buf[len] = '\0';
 	fclose(fp);
 
