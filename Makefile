@@ -139,7 +139,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_stats regress/unit/test_ticket \
 		regress/unit/test_host regress/unit/test_quota \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
-		regress/unit/test_apppass regress/unit/test_msgid
+		regress/unit/test_apppass regress/unit/test_msgid \
+		regress/unit/test_msgsum
 
 all: ${PROGS}
 
@@ -227,6 +228,13 @@ TEST_MSG_OBJS=	common/msg.o common/proto.o common/settings.o common/addr.o \
 regress/unit/test_msg: regress/unit/test_msg.o ${TEST_MSG_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msg.o ${TEST_MSG_OBJS} \
 	    ${LDLIBS}
+
+# test_msgsum digests the declarations (proto.o) and the headers it
+# reads at run time: MSG_VERSION against regress/unit/msgdecls.sum.
+regress/unit/test_msgsum: regress/unit/test_msgsum.o ${TEST_MSG_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_msgsum.o ${TEST_MSG_OBJS} \
+	    ${LDLIBS}
+regress/unit/test_msgsum.o: ${HDRS} regress/unit/unit.h
 
 # test_proto sends what the grammar parsed through conf_send (config.c)
 # over the message layer: the grammar, its checks and the message layer.
@@ -544,6 +552,25 @@ test: deps
 	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
 	python3 regress/run.py
 
+# The golden files of regress/unit/conf/ (NAME.out: conf_print of
+# NAME.conf; bad-NAME.err: its errors) rewritten from the parser's own
+# output; review the diff.  Nothing changes on a clean tree.
+conf-update: regress/unit/test_conf
+	regress/unit/test_conf -u
+
+# regress/unit/msgdecls.sum: MSG_VERSION and the digest of the message
+# declarations (test_msgsum -u), after MSG_VERSION was bumped.
+msg-update: regress/unit/test_msgsum
+	regress/unit/test_msgsum -u
+
+# The inner loop: the unit tests and the sandbox test two at a time,
+# then the config tests (test_config.py); nothing installed, no network,
+# under a minute.  make test runs them too, one at a time.
+check:
+	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+	python3 regress/run.py -j 2 regress/unit/ regress/sandbox/ \
+	    regress/integration/test_config.py
+
 demo: deps
 	@${MAKE} all regress/mkhash
 	sh regress/demo.sh
@@ -618,5 +645,6 @@ clean:
 	    regress/clockshift.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
-.PHONY: all test demo count deps deb-deps lint install clean dist deb fuzz \
-	fuzz-smoke fuzz-long fuzz-list openbsd-check
+.PHONY: all test check demo count deps deb-deps lint install clean dist \
+	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \
+	msg-update

@@ -38,7 +38,8 @@
  * message: a header, then exactly hdr.len payload bytes, and at most one
  * passed descriptor.  Messages are named by their sender and meaning;
  * each hop has its own type and payload.  Bump MSG_VERSION on any change
- * to the types or payloads below.
+ * to the types or payloads below, then run make msg-update
+ * (regress/unit/test_msgsum fails on a change without a bump).
  */
 #define MSG_VERSION		26
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */

@@ -13,9 +13,14 @@
 # ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
-"""Run every test layer and print one summary line "N passed, N failed"
-(", N skipped" when something was skipped).  `make test` builds first;
-this script builds nothing except through `make fuzz-smoke`.
+"""Run every test layer and print one summary line
+
+  tests: N passed, N failed[, N skipped]; checks: N passed, N failed
+
+A test is a C program (a unit test, sbtest: its checks beside), an
+integration test function, or a fuzz target; ", N skipped" when
+something was skipped.  `make test` builds first; this script builds
+nothing except through `make fuzz-smoke`.
 
   regress/unit/test_*            C unit tests ("N passed, N failed")
   regress/sandbox/sbtest         sandbox tests, if built
@@ -32,9 +37,13 @@ A skip is only for what cannot be done here, and the summary lists each
 with its reason; a program the tests need that could be installed and
 was not is a failure (the tests install theirs: popdtest.NotInstalled).
 
-Arguments: names (or substrings) of test files to run only those.
+Arguments: names (or substrings) of test files to run only those;
+-j N: run the C programs N at a time (each works in a directory of its
+own and times nothing), and the integration files of PARALLEL N at a
+time after the others (which still run one at a time, alone).
 """
 
+import concurrent.futures
 import glob
 import os
 import re
@@ -48,27 +57,50 @@ REPO = os.path.dirname(REGRESS)
 TIMEOUT = int(os.environ.get("POPDTEST_FILE_TIMEOUT", "600"))
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
 
+# Integration files that -j may run beside each other: each starts only
+# its own popd on ports free_port() gives, in directories of its own,
+# and asserts no time (a slower, shared CPU only makes it slower).  Not
+# here: whatever installs packages, runs foreign daemons or system
+# services, uses fixed ports, network namespaces, cgroups, mounts, files
+# in /etc (system users: test_tables.py), or measures time.
+PARALLEL = ("test_confinement.py", "test_install.py", "test_kill.py",
+            "test_licence.py", "test_popcache.py", "test_reload.py",
+            "test_transaction.py")
+
 total = {"passed": 0, "failed": 0, "skipped": 0}
+checks = {"passed": 0, "failed": 0}
 failures = []
 skips = []
+names = []      # the arguments that are not options
 
 
 def selected(path):
-    want = [a for a in sys.argv[1:] if not a.startswith("-")]
-    return not want or any(w in path for w in want)
+    return not names or any(w in path for w in names)
 
 
-def run(label, argv, cwd=REPO, env=None):
-    """Run one test program; stream its output; add its counts."""
-    print("=== %s" % label, flush=True)
+def execute(argv, cwd=REPO):
+    """Run one test program: its output and exit status (None: timed
+    out) and the seconds it took."""
     t0 = time.monotonic()
     try:
-        p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+        p = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=TIMEOUT)
         out, rc = p.stdout.decode(errors="replace"), p.returncode
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode(errors="replace")
         rc = None
+    return out, rc, time.monotonic() - t0
+
+
+def run(label, argv, counts_checks=False):
+    """Run one test program, print its output and add its counts: an
+    integration file's are tests; a C program is one test, and its
+    counts are checks."""
+    print("=== %s" % label, flush=True)
+    account(label, counts_checks, *execute(argv))
+
+
+def account(label, counts_checks, out, rc, took):
     sys.stdout.write(out)
     if out and not out.endswith("\n"):
         sys.stdout.write("\n")
@@ -81,22 +113,45 @@ def run(label, argv, cwd=REPO, env=None):
         m = SUMMARY.match(ln)
         if m:
             summary = m
-    if summary:
+    failed = False
+    if summary and counts_checks:
+        checks["passed"] += int(summary.group(1))
+        checks["failed"] += int(summary.group(2))
+        failed = int(summary.group(2)) != 0
+    elif summary:
         total["passed"] += int(summary.group(1))
         total["failed"] += int(summary.group(2))
         total["skipped"] += int(summary.group(3) or 0)
     if rc is None:
-        total["failed"] += 1
+        failed = True
         failures.append("%s: timed out after %ds" % (label, TIMEOUT))
     elif rc < 0 or summary is None:
-        total["failed"] += 1
+        failed = True
         why = ("killed by signal %d" % -rc if rc < 0
                else "exit %d without a summary line" % rc)
         failures.append("%s: %s" % (label, why))
     elif rc != 0 and int(summary.group(2)) == 0:
-        total["failed"] += 1
+        failed = True
         failures.append("%s: exit %d but no failure counted" % (label, rc))
-    print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
+    if counts_checks:
+        total["failed" if failed else "passed"] += 1
+    elif failed:
+        total["failed"] += 1
+    print("--- %s: %.1fs" % (label, took), flush=True)
+
+
+def run_parallel(progs, jobs, counts_checks):
+    """The programs ([argv]) N at a time; each one's output whole, in
+    order."""
+    labels = [os.path.relpath(argv[-1], REPO) for argv in progs]
+    print("=== %d %s, %d at a time: %s" % (
+        len(progs), "programs" if counts_checks else "files", jobs,
+        " ".join(labels)), flush=True)
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        done = pool.map(execute, progs)
+        for label, (out, rc, took) in zip(labels, done):
+            print("=== %s" % label, flush=True)
+            account(label, counts_checks, out, rc, took)
 
 
 def skip(label, why):
@@ -185,22 +240,58 @@ def fuzz_smoke():
         print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
 
 
+def options(argv):
+    """-j N (or -jN): the C programs, then the integration files of
+    PARALLEL, N at a time; the names to select."""
+    jobs, i = 1, 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("-j"):
+            if a == "-j" and i + 1 < len(argv):
+                i += 1
+                a = "-j" + argv[i]
+            try:
+                jobs = int(a[2:])
+            except ValueError:
+                jobs = 0
+            if jobs < 1:
+                sys.exit("usage: run.py [-j N] [NAME ...]")
+        elif not a.startswith("-"):
+            names.append(a)
+        i += 1
+    return jobs
+
+
 def main():
+    jobs = options(sys.argv[1:])
     os.environ["PYTHONPATH"] = REGRESS + os.pathsep + \
         os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    progs = []
     for t in sorted(glob.glob(os.path.join(REGRESS, "unit", "test_*"))):
         if t.endswith((".c", ".o", ".h", ".py", ".d")) or \
                 not os.access(t, os.X_OK) or not selected(t):
             continue
-        run(os.path.relpath(t, REPO), [t])
+        progs.append([t])
     sb = os.path.join(REGRESS, "sandbox", "sbtest")
     if os.access(sb, os.X_OK) and selected(sb):
-        run(os.path.relpath(sb, REPO), [sb])
+        progs.append([sb])
+    if jobs > 1 and progs:
+        run_parallel(progs, jobs, True)
+    else:
+        for argv in progs:
+            run(os.path.relpath(argv[0], REPO), argv, counts_checks=True)
+    together = []
     for t in sorted(glob.glob(os.path.join(REGRESS, "integration",
                                            "test_*.py"))):
-        if selected(t):
+        if not selected(t):
+            continue
+        if jobs > 1 and os.path.basename(t) in PARALLEL:
+            together.append([sys.executable, t])
+        else:
             run(os.path.relpath(t, REPO), [sys.executable, t])
+    if together:
+        run_parallel(together, jobs, False)
     fuzz_smoke()
     print()
     if skips:
@@ -211,9 +302,12 @@ def main():
         print("failed:")
         for f in failures:
             print("  " + f)
-    line = "%d passed, %d failed" % (total["passed"], total["failed"])
+    line = "tests: %d passed, %d failed" % (total["passed"],
+                                            total["failed"])
     if total["skipped"]:
         line += ", %d skipped" % total["skipped"]
+    line += "; checks: %d passed, %d failed" % (checks["passed"],
+                                                 checks["failed"])
     print(line, flush=True)
     return 1 if total["failed"] else 0
 

@@ -16,10 +16,12 @@
 """The harness itself (popdtest.py): a program a test needs that could
 be installed here and was not makes the test fail, never skip, so that
 `make test` cannot pass without running it; a skip stays for what cannot
-be done here (not root) and names why."""
+be done here (not root) and names why.  And the runner (run.py): its
+summary line counts tests, checks beside them, also with -j."""
 
 import os
 import pwd
+import re
 import subprocess
 import sys
 
@@ -85,6 +87,37 @@ def not_root_is_a_named_skip(srv):
                                  "installed and installing it needs root"),
                   "a named skip", out)
     T.expect(rc, 0, "exit status of the test script:\n" + out)
+
+
+@T.test(start=False, check_alive=False)
+def runner_counts_tests_and_checks(srv):
+    """run.py -j 2 on a unit test and two files of PARALLEL: the C
+    program is one test and its checks are counted beside; each file's
+    tests are counted; the two files ran as a group."""
+    r = subprocess.run([sys.executable, os.path.join(T.REPO, "regress",
+                                                     "run.py"),
+                        "-j", "2", "unit/test_addr", "test_licence",
+                        "test_confinement"], cwd=srv.tmpdir,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=600)
+    out = r.stdout.decode(errors="replace")
+    T.expect(r.returncode, 0, "run.py's exit status:\n" + out)
+    T.expect_true("=== 2 files, 2 at a time: regress/integration/"
+                  "test_confinement.py regress/integration/test_licence.py"
+                  in out, "the two files run together", out)
+    counts = re.findall(r"^(\d+) passed, 0 failed(?:, (\d+) skipped)?$",
+                        out, re.M)
+    T.expect(len(counts), 3, "summaries of a unit test and two files:\n"
+             + out)
+    checks = int(counts[0][0])
+    tests = 1 + sum(int(c[0]) for c in counts[1:])
+    skipped = sum(int(c[1] or 0) for c in counts[1:])
+    want = "tests: %d passed, 0 failed" % tests
+    if skipped:
+        want += ", %d skipped" % skipped
+    want += "; checks: %d passed, 0 failed" % checks
+    T.expect(out.rstrip().splitlines()[-1], want, "run.py's summary:\n"
+             + out)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,12 @@
  * Files under conf/inc/ are only included.  The test runs in conf/, so
  * the file names in the messages are relative.  What a golden file cannot
  * hold (a FIFO, a -D macro) is written to a temporary directory.
+ *
+ * test_conf -u (make conf-update) writes each golden file that differs
+ * from what the parser gives, instead of failing on it, and names it:
+ * a new setting is a diff to review, not 21 files to type.  A good file
+ * that does not parse, or a bad one that does, is still a failure, and
+ * its golden file is left alone.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -48,6 +54,7 @@
 
 static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
 static char	 errs[65536];	/* what the last parse logged */
+static int	 update;	/* -u: rewrite the golden files */
 
 static void
 die(const char *what)
@@ -165,6 +172,26 @@ check_text(const char *what, const char *got, const char *want)
 	    want != NULL ? want : "(no golden file)\n", got);
 }
 
+/* A golden file against what was got; with -u, rewritten to it. */
+static void
+check_golden(const char *path, const char *got, const char *want)
+{
+	FILE	*fp;
+
+	if (!update) {
+		check_text(path, got, want);
+		return;
+	}
+	if (want != NULL && strcmp(got, want) == 0)
+		return;
+	if ((fp = fopen(path, "w")) == NULL)
+		die(path);
+	fputs(got, fp);
+	if (fclose(fp) == EOF)
+		die(path);
+	printf("wrote regress/unit/conf/%s\n", path);
+}
+
 static void
 good(const char *name)
 {
@@ -181,7 +208,7 @@ good(const char *name)
 	out = printed(conf);
 	golden(path, sizeof(path), name, "out");
 	want = slurp(path);
-	check_text(path, out, want);
+	check_golden(path, out, want);
 
 	/* The printed form is a configuration file too. */
 	(void)snprintf(reprint, sizeof(reprint), "%s/reprint.conf", tmpdir);
@@ -213,10 +240,13 @@ bad(const char *name)
 
 	conf = parse_captured(name, 0);
 	CHECK(conf == NULL, "%s: should fail", name);
-	conf_free(conf);
 	golden(path, sizeof(path), name, "err");
 	want = slurp(path);
-	check_text(path, errs, want);
+	if (conf == NULL)
+		check_golden(path, errs, want);
+	else
+		check_text(path, errs, want);
+	conf_free(conf);
 	free(want);
 }
 
@@ -242,7 +272,7 @@ cmdline(void)
 			return;
 		out = printed(conf);
 		want = slurp("cmdline-D.out");
-		check_text("cmdline-D.out", out, want);
+		check_golden("cmdline-D.out", out, want);
 		free(out);
 		free(want);
 		conf_free(conf);
@@ -361,6 +391,12 @@ main(int argc, char *argv[])
 	char	 self[PATH_MAX], dir[PATH_MAX];
 	size_t	 i;
 
+	if (argc == 2 && strcmp(argv[1], "-u") == 0)
+		update = 1;
+	else if (argc != 1) {
+		fprintf(stderr, "usage: test_conf [-u]\n");
+		return 2;
+	}
 	log_init(1, LOG_MAIL);
 	log_procinit("test_conf");
 	if (mkdtemp(tmpdir) == NULL)
