@@ -249,8 +249,8 @@ regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
 # parsing is pure.
 regress/unit/test_proxy: regress/unit/test_proxy.o listener/listener_proxy.o \
     common/addr.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o listener/listener_proxy.o \
-	    common/addr.o ${LDLIBS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o \
+	    listener/listener_proxy.o common/addr.o ${LDLIBS}
 
 # test_tapi links tapi.c and the checks of table.c it calls: both pure.
 TEST_TAPI_OBJS=	popd/tapi.o ${TEST_TABLE_OBJS}
