@@ -80,13 +80,19 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
 		popd/tablecache.o popd/tapi.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/pki.o popd/userquota.o popd/tickets.o ${TLS_COMPAT} \
-		popd/listener.o popd/listener_accept.o popd/listener_admit.o \
-		popd/listener_relay.o popd/listener_proxy.o \
-		popd/lmtp.o popd/lmtp_accept.o popd/lmtp_cmd.o popd/lmtp_txn.o \
-		popd/control.o popd/control_cmd.o
-POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/acceptor.o \
-		common/apppass.o
+		popd/userquota.o popd/tickets.o
+POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
+		common/pki.o common/control_cmd.o
+# The roles the parent supervises besides authpop, each a program of its
+# own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
+LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
+		listener/listener_admit.o listener/listener_relay.o \
+		listener/listener_proxy.o ${TLS_COMPAT}
+LISTENER_LIBS=	${PROC_OBJS} common/acceptor.o common/pki.o
+LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o
+LMTP_LIBS=	${PROC_OBJS} common/acceptor.o
+CONTROL_OBJS=	control/control.o
+CONTROL_LIBS=	${PROC_OBJS} common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
@@ -105,10 +111,11 @@ DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o common/pwscheme.o common/apppass.o common/addr.o
 # popctl parses its command line with the control process's parser.
-POPCTL_OBJS=	popctl/popctl.o popd/control_cmd.o common/addr.o
+POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
-PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
-		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl
+PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
+		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
+		popdpass/popdpass popctl/popctl
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
@@ -118,13 +125,14 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
-		popd/listener.h popd/listener_accept.h popd/listener_admit.h \
-		popd/listener_relay.h popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
-		popd/lmtp_accept.h popd/lmtp_txn.h common/deliver.h \
-		popd/control_cmd.h common/stats.h common/acceptor.h \
-		common/quota.h common/pwscheme.h
+		popd/lookup.h popd/tablecache.h popd/tapi.h common/deliver.h \
+		common/control_cmd.h common/stats.h common/acceptor.h \
+		common/quota.h common/pwscheme.h common/pki.h
+LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
+		listener/listener_admit.h listener/listener_relay.h \
+		listener/listener_proxy.h
+LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -149,7 +157,9 @@ all: ${PROGS}
 	${CC} ${CFLAGS} -c $< -o $@
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
-${DLVRPOP_OBJS}: ${HDRS}
+${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS}: ${HDRS}
+${LISTENER_OBJS}: ${LISTENER_HDRS}
+${LMTP_OBJS}: ${LMTP_HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o popctl/popctl.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/auth.h
@@ -163,6 +173,15 @@ popd/parse.o: popd/parse.c
 
 popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${MD_LIBS} ${LDLIBS}
+
+listener/listener: ${LISTENER_OBJS} ${LISTENER_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_LIBS} ${LDLIBS}
+
+lmtp/lmtp: ${LMTP_OBJS} ${LMTP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${LMTP_OBJS} ${LMTP_LIBS} ${LDLIBS}
+
+control/control: ${CONTROL_OBJS} ${CONTROL_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${CONTROL_OBJS} ${CONTROL_LIBS} ${LDLIBS}
 
 authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
@@ -246,10 +265,10 @@ regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
 
 # test_proxy links listener_proxy.c and the addresses it makes: the
 # parsing is pure.
-regress/unit/test_proxy: regress/unit/test_proxy.o popd/listener_proxy.o \
+regress/unit/test_proxy: regress/unit/test_proxy.o listener/listener_proxy.o \
     common/addr.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o popd/listener_proxy.o \
-	    common/addr.o ${LDLIBS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o \
+	    listener/listener_proxy.o common/addr.o ${LDLIBS}
 
 # test_tapi links tapi.c and the checks of table.c it calls: both pure.
 TEST_TAPI_OBJS=	popd/tapi.o ${TEST_TABLE_OBJS}
@@ -306,8 +325,8 @@ regress/unit/test_logincache: regress/unit/test_logincache.o ${TEST_LC_OBJS}
 regress/unit/test_logincache.o: authpop/auth.h
 
 # test_lmtpcmd links lmtp_cmd.c alone: the LMTP parser is pure.
-regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o popd/lmtp_cmd.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_lmtpcmd.o popd/lmtp_cmd.o \
+regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o lmtp/lmtp_cmd.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_lmtpcmd.o lmtp/lmtp_cmd.o \
 	    ${LDLIBS}
 # test_dlvrpop is the parent of a real dlvrpop: the message layer only.
 TEST_DLVRPOP_OBJS=	${TEST_MSG_OBJS}
@@ -316,7 +335,7 @@ regress/unit/test_dlvrpop: regress/unit/test_dlvrpop.o ${TEST_DLVRPOP_OBJS}
 	    ${TEST_DLVRPOP_OBJS} ${LDLIBS}
 
 # test_ctlcmd links control_cmd.c (pure) and the parent's check of a request.
-TEST_CTLCMD_OBJS=	popd/control_cmd.o ${TEST_MSG_OBJS}
+TEST_CTLCMD_OBJS=	common/control_cmd.o ${TEST_MSG_OBJS}
 regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_ctlcmd.o \
 	    ${TEST_CTLCMD_OBJS} ${LDLIBS}
@@ -434,10 +453,10 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
 	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
-regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/listener_proxy.c \
+regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
-	    popd/listener_proxy.c common/addr.c ${PKG_LIBS}
+	    listener/listener_proxy.c common/addr.c ${PKG_LIBS}
 regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
     common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
@@ -450,10 +469,10 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
     authpop/http.h common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
 	    authpop/http.c common/addr.c ${PKG_LIBS}
-regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c popd/lmtp_cmd.c ${HDRS}
+regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c lmtp/lmtp_cmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
-	    popd/lmtp_cmd.c ${PKG_LIBS}
-FUZZ_CTL_SRCS=	popd/control_cmd.c common/proto.c common/settings.c \
+	    lmtp/lmtp_cmd.c ${PKG_LIBS}
+FUZZ_CTL_SRCS=	common/control_cmd.c common/proto.c common/settings.c \
 		common/addr.c common/util.c common/log.c compat/compat.c
 regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
@@ -598,8 +617,9 @@ install: all
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
 	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
 	    ${DESTDIR}${SBINDIR}/
-	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
-	    dlvrpop/dlvrpop ${DESTDIR}${LIBEXECDIR}/
+	install -m 555 listener/listener lmtp/lmtp control/control \
+	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
+	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \

@@ -29,6 +29,11 @@
 #define POP3_IDLE_TIMEOUT	600	/* RFC 1939 section 3: 10 minutes */
 #define POP3_MAXFAIL		3	/* failed logins before disconnect */
 
+/* What the parent and the listener answer a client they turn away. */
+#define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
+#define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
+			"address, try later\r\n"
+
 /* A parsed POP3 command line. */
 enum pop3_cmd {
 	CMD_UNKNOWN = 0,

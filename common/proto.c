@@ -471,7 +471,7 @@ valid_key(const char *s, size_t size)
 	return 1;
 }
 
-/* A network of ADDRESS[/PREFIX], host bits cleared (popd/control_cmd.c). */
+/* A network of ADDRESS[/PREFIX], host bits cleared (common/control_cmd.c). */
 static int
 valid_net(const struct netaddr *n)
 {

@@ -413,7 +413,7 @@ struct msg_appused {
 };
 
 /*
- * LMTP (popd/lmtp.c, the parent's popd/dlvr.c, dlvrpop/).  A
+ * LMTP (lmtp/lmtp.c, the parent's popd/dlvr.c, dlvrpop/).  A
  * recipient is the address of RCPT TO; the parent answers with the
  * usertab key it found for it.  A transaction's recipients are named by
  * those keys again at delivery, and the parent looks each up again (a
@@ -567,9 +567,9 @@ struct msg_penalties {
 };
 
 /*
- * popctl (popd/control.c, the parent's popd/ctl.c).  The control process
+ * popctl (control/control.c, the parent's popd/ctl.c).  The control process
  * reads one request line from a client of the control socket, parses it
- * (popd/control_cmd.c) and sends it typed, with the client's socket: the
+ * (common/control_cmd.c) and sends it typed, with the client's socket: the
  * parent judges the peer's credentials itself.  The answer comes back
  * in pieces of text, the last one ANS_OK or ANS_ERROR.
  */

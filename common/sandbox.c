@@ -539,10 +539,12 @@ sb_describe(int abi, const char *role)
 
 /*
  * The parent: root, no network I/O, never parses client bytes.  It
- * forks and execs the listener (itself), authpop and one wrkrpop per
- * login after setgroups/setresgid/setresuid, passes descriptors between
- * them, and rereads the tables (and certificates) on SIGHUP.
- * exec: the helper programs it may run; rd: files it rereads.
+ * forks and execs the listener, lmtp, control and authpop (programs of
+ * LIBEXECDIR, as root, to drop to their users themselves) and one
+ * wrkrpop per login after setgroups/setresgid/setresuid, passes
+ * descriptors between them, and rereads the tables (and certificates)
+ * on SIGHUP.  exec: the helper programs it may run (never popd
+ * itself); rd: files it rereads.
  *
  * Linux: Landlock layers and seccomp filters are inherited across
  * execve(2), so whatever the parent's layer refuses, every child is

@@ -17,7 +17,7 @@
 /*
  * popctl -- see and steer a running popd over its control socket (see
  * popctl(8)).  The command line is one request: its words are checked
- * against the table popd parses requests with (popd/control_cmd.c), sent as
+ * against the table popd parses requests with (common/control_cmd.c), sent as
  * one line, and the answer is printed as it comes, but for its last
  * line: "ok", or "error: why", which becomes popctl's exit status.
  */
@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "../popd/config.h"
-#include "../popd/control_cmd.h"
+#include "control_cmd.h"
 #include "version.h"
 
 #define ENDED	"popd closed the connection before the end of its answer"

@@ -46,16 +46,12 @@
 
 /* argv[0] and the flags every child shares; returns the count. */
 int
-child_argv(char **argv, const char *name, const char *role)
+child_argv(char **argv, const char *name)
 {
 	static char	 vflag[8];
 	int		 argc = 0;
 
 	argv[argc++] = (char *)name;
-	if (role != NULL) {
-		argv[argc++] = "-P";
-		argv[argc++] = (char *)role;
-	}
 	if (debug)
 		argv[argc++] = "-d";
 	if (verbose > 0) {

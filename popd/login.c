@@ -49,6 +49,7 @@
 #include "config.h"
 #include "settings.h"
 #include "addr.h"
+#include "pop3.h"
 #include "table.h"
 #include "lookup.h"
 #include "stats.h"

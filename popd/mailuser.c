@@ -192,7 +192,7 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 		    mu->name);
 		return -1;
 	}
-	argc = child_argv(argv, kinds[kind].name, NULL);
+	argc = child_argv(argv, kinds[kind].name);
 	argv[argc] = NULL;
 	/* The one place a process becomes a mail user: child.c does it. */
 	pid = child_spawn(path, argv, fd, conffd, kinds[kind].name,

@@ -32,8 +32,7 @@
 
 struct popd_conf	*conf;
 struct users		 users;
-char			 self_path[PATH_MAX];
-char			 authpop_path[PATH_MAX];
+char			 proc_path[KIND_MAX][PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
 char			 dlvrpop_path[PATH_MAX];
 int			 debug, verbose, privsep;

@@ -115,8 +115,7 @@ struct sessview {
 /* parent.c: the state every file of the parent shares. */
 extern struct popd_conf		*conf;
 extern struct users		 users;
-extern char			 self_path[PATH_MAX];
-extern char			 authpop_path[PATH_MAX];
+extern char			 proc_path[KIND_MAX][PATH_MAX]; /* by kind */
 extern char			 wrkrpop_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
@@ -140,7 +139,7 @@ int		 logrelay_fd(const char *);
 
 /* child.c */
 extern char	*child_envp[];
-int		 child_argv(char **, const char *, const char *);
+int		 child_argv(char **, const char *);
 struct mailuser;
 pid_t		 child_spawn(const char *, char **, int, int, const char *,
 		    const struct mailuser *, int *);

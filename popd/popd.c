@@ -31,17 +31,16 @@
  * tables (tablecache.c keeps lookup.c's answers), migrate.c writes the
  * popd -m report, parent.c holds the state they share.
  *
- * The files of popd/ are named as bgpd's: a process that runs from the
- * popd binary is one file (popd.c the parent, listener.c, lmtp.c,
- * control.c), its own helpers carry its name (listener_*.c, lmtp_*.c,
- * control_cmd.c), and every other file is a module of the parent.
+ * popd/ holds the parent alone, all of it root's: every child is a
+ * program of its own in LIBEXECDIR, with a folder of its own in the tree
+ * (listener/, lmtp/, control/, authpop/, wrkrpop/, dlvrpop/).
  *
  * Children (what each may send is declared in proto.c; the parent's
  * handlers are in supervise.c's from_*[] tables, and msg.c checks every
  * message against its declaration):
- *	listener	popd -P listener	supervised, restarted
- *	lmtp		popd -P lmtp		supervised, if an LMTP socket
- *	control		popd -P control		supervised, if a control socket
+ *	listener	LIBEXECDIR/listener	supervised, restarted
+ *	lmtp		LIBEXECDIR/lmtp		supervised, if an LMTP socket
+ *	control		LIBEXECDIR/control	supervised, if a control socket
  *	authpop		LIBEXECDIR/authpop	supervised; a reload's new one
  *						takes over once ready
  *	wrkrpop		LIBEXECDIR/wrkrpop	one per session, as the user
@@ -81,10 +80,10 @@
 #include "table.h"
 #include "sandbox.h"
 #include "lookup.h"
+#include "pki.h"
 #include "version.h"
 
 
-__dead static void	role_main(int, char *[]);
 static int		conf_usable(struct popd_conf *, struct users *, int,
 			    struct pwchangeq *);
 static int		pki_file_ok(const struct popd_conf *,
@@ -112,25 +111,7 @@ static const char	*conffile;		/* NULL: the flags' shorthand */
 static char		 conffile_abs[PATH_MAX];
 static int		 foreground;	/* -F: no detaching, still syslog */
 static const char	*ctlsock_flag;	/* -s: wins over popd.conf's */
-
-/* popd -P ROLE [-dv]: the roles of this program, as the parent runs them. */
-__dead static void
-role_main(int argc, char *argv[])
-{
-	static const struct proc_role *const roles[] = {
-		&listener_role, &lmtp_role, &control_role,
-	};
-	size_t	i;
-
-	for (i = 0; i < nitems(roles); i++)
-		if (argc > 2 && strcmp(argv[2], roles[i]->setup.role) == 0)
-			break;
-	if (i == nitems(roles))
-		errx(1, "-P is for popd's internal roles (listener, lmtp, "
-		    "control), started by popd itself: run popd without -P");
-	optind = 3;
-	proc_run(roles[i], argc, argv);
-}
+static char		 self_path[PATH_MAX];
 
 int
 main(int argc, char *argv[])
@@ -144,12 +125,6 @@ main(int argc, char *argv[])
 	int		 report = 0, badtab;
 	int		 legacy = 0;
 
-	/*
-	 * The listener, lmtp and control are this program, exec'd with a
-	 * role flag.
-	 */
-	if (argc > 1 && strcmp(argv[1], "-P") == 0)
-		role_main(argc, argv);
 	save_environment();
 
 	log_init(1, LOG_MAIL);
@@ -445,58 +420,55 @@ pki_file_ok(const struct popd_conf *c, const struct conf_pki *pki,
 
 /*
  * Installed as SBINDIR/popd, the helpers are in LIBEXECDIR.  Run from
- * anywhere else it is the build tree: the helpers are in the sibling
- * folders authpop/, wrkrpop/ and dlvrpop/.
+ * anywhere else it is the build tree: each helper is in the sibling
+ * folder of its name (listener/listener, authpop/authpop, ...).
  */
 static void
 find_helpers(void)
 {
+	const struct {
+		const char	*name;
+		char		*path;
+	} helpers[] = {
+		{ "listener",	proc_path[KIND_LISTENER] },
+		{ "authpop",	proc_path[KIND_AUTHPOP] },
+		{ "lmtp",	proc_path[KIND_LMTP] },
+		{ "control",	proc_path[KIND_CONTROL] },
+		{ "wrkrpop",	wrkrpop_path },
+		{ "dlvrpop",	dlvrpop_path },
+	};
 	char		 dir[PATH_MAX], top[PATH_MAX];
-	const char	*missing;
-	int		 r1, r2, r3;
+	size_t		 i;
+	int		 r, installed;
 
 	if (compat_exe_path(self_path, sizeof(self_path)) == -1)
 		err(1, "cannot find the path of the running popd");
-	if (strcmp(self_path, SBINDIR "/popd") == 0) {
-		r1 = snprintf(authpop_path, sizeof(authpop_path), "%s",
-		    LIBEXECDIR "/authpop");
-		r2 = snprintf(wrkrpop_path, sizeof(wrkrpop_path), "%s",
-		    LIBEXECDIR "/wrkrpop");
-		r3 = snprintf(dlvrpop_path, sizeof(dlvrpop_path), "%s",
-		    LIBEXECDIR "/dlvrpop");
-	} else {
-		(void)strlcpy(dir, self_path, sizeof(dir));
-		(void)strlcpy(top, dirname(dir), sizeof(top));
-		(void)strlcpy(dir, top, sizeof(dir));
-		(void)strlcpy(top, dirname(dir), sizeof(top));
-		r1 = snprintf(authpop_path, sizeof(authpop_path),
-		    "%s/authpop/authpop", top);
-		r2 = snprintf(wrkrpop_path, sizeof(wrkrpop_path),
-		    "%s/wrkrpop/wrkrpop", top);
-		r3 = snprintf(dlvrpop_path, sizeof(dlvrpop_path),
-		    "%s/dlvrpop/dlvrpop", top);
-	}
-	if (r1 < 0 || (size_t)r1 >= sizeof(authpop_path) || r2 < 0 ||
-	    (size_t)r2 >= sizeof(wrkrpop_path) || r3 < 0 ||
-	    (size_t)r3 >= sizeof(dlvrpop_path))
-		errx(1, "helper path too long");
-	if (access(authpop_path, X_OK) == -1)
-		missing = authpop_path;
-	else if (access(wrkrpop_path, X_OK) == -1)
-		missing = wrkrpop_path;
-	else if (access(dlvrpop_path, X_OK) == -1)
-		missing = dlvrpop_path;
-	else
-		missing = NULL;
-	if (missing != NULL) {
-		if (strcmp(self_path, SBINDIR "/popd") == 0)
+	installed = strcmp(self_path, SBINDIR "/popd") == 0;
+	(void)strlcpy(dir, self_path, sizeof(dir));
+	(void)strlcpy(top, dirname(dir), sizeof(top));
+	(void)strlcpy(dir, top, sizeof(dir));
+	(void)strlcpy(top, dirname(dir), sizeof(top));
+	for (i = 0; i < nitems(helpers); i++) {
+		if (installed)
+			r = snprintf(helpers[i].path, PATH_MAX, "%s/%s",
+			    LIBEXECDIR, helpers[i].name);
+		else
+			r = snprintf(helpers[i].path, PATH_MAX, "%s/%s/%s",
+			    top, helpers[i].name, helpers[i].name);
+		if (r < 0 || r >= PATH_MAX)
+			errx(1, "helper path too long");
+		if (access(helpers[i].path, X_OK) == 0)
+			continue;
+		if (installed)
 			err(1, "%s: popd runs its helpers from LIBEXECDIR "
-			    "(%s), set when it was built", missing, LIBEXECDIR);
+			    "(%s), set when it was built", helpers[i].path,
+			    LIBEXECDIR);
 		err(1, "%s: popd %s is not where it was installed "
 		    "(SBINDIR %s), so it looks for its helpers next to it, "
 		    "as in the build tree; a staged (DESTDIR) copy runs only "
 		    "once installed in SBINDIR, with the helpers in "
-		    "LIBEXECDIR %s", missing, self_path, SBINDIR, LIBEXECDIR);
+		    "LIBEXECDIR %s", helpers[i].path, self_path, SBINDIR,
+		    LIBEXECDIR);
 	}
 }
 
@@ -529,13 +501,13 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[8 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 4 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;
 
-	paths[n++] = self_path;
-	paths[n++] = authpop_path;
+	for (i = 0; i < KIND_MAX; i++)
+		paths[n++] = proc_path[i];
 	paths[n++] = wrkrpop_path;
 	paths[n++] = dlvrpop_path;
 	if (access(TABLEDIR, F_OK) == 0)

@@ -15,9 +15,10 @@
  */
 
 /*
- * popd.h -- the popd program: what its processes share, the parent
- * (popd.c and its modules, declared in parent.h) and the roles it runs
- * as popd -P (listener.c, lmtp.c, control.c, declared here).
+ * popd.h -- the popd program, which is the parent alone: the kinds of
+ * child it supervises and the default ports.  Its modules are declared
+ * in parent.h; each child is a program of its own (listener/, lmtp/,
+ * control/, authpop/, wrkrpop/, dlvrpop/).
  */
 #ifndef POPD_POPD_H
 #define POPD_POPD_H
@@ -30,11 +31,6 @@
 #define POPD_PORT		"995"		/* implicit TLS */
 #define POPD_PLAIN_PORT		"110"		/* plaintext with STLS */
 
-/* What the parent and the listener answer a client they turn away. */
-#define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
-#define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
-			"address, try later\r\n"
-
 /* The supervised children (supervise.c). */
 enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_CONTROL,
     KIND_MAX };
@@ -43,15 +39,5 @@ struct chan;
 struct conf_listen;
 struct proc;
 struct userinfo;
-
-/* listener.c, lmtp.c, control.c: popd -P ROLE (proc.h) */
-struct proc_role;
-extern const struct proc_role listener_role, lmtp_role, control_role;
-
-/* pki.c */
-struct tls;
-struct tls_config;
-struct tls	*pki_tls(size_t, char *const [], char *const [], size_t,
-		    const char *, int, struct tls_config **);
 
 #endif

@@ -169,7 +169,7 @@ proc_spawn(enum proc_id id)
 	struct proc	*p;
 	const char	*name = proc_kinds[id].name;
 	char		*argv[8];
-	const char	*path;
+	const char	*path = proc_path[id];
 	int		 sp[2], argc, i, conffd = -1, pagefd;
 	pid_t		 pid;
 
@@ -177,13 +177,11 @@ proc_spawn(enum proc_id id)
 		log_warn("cannot start %s: socketpair", name);
 		return NULL;
 	}
-	if (id != KIND_AUTHPOP) {
-		path = self_path;
-		argc = child_argv(argv, "popd", name);
-	} else {
-		path = authpop_path;
-		argc = child_argv(argv, "authpop", NULL);
-	}
+	/*
+	 * The listener, lmtp and control keep the name of the program
+	 * whose roles they are: their titles say "popd: listener" (proc.c).
+	 */
+	argc = child_argv(argv, id == KIND_AUTHPOP ? "authpop" : "popd");
 	argv[argc] = NULL;
 
 	/* authtab system: the accounts, read from the start. */

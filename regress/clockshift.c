@@ -24,7 +24,7 @@
  * CLOCKSHIFT_LISTENER naming a file of 8 bytes, a signed offset in
  * seconds (native byte order).  In the parent the library only passes
  * itself on: the parent execs its children with an environment of its
- * own (popd/child.c), so an execve of "popd -P listener" gets
+ * own (popd/child.c), so an execve of the listener program gets
  * LD_PRELOAD and CLOCKSHIFT=file added, every other call goes on as it
  * came.  In the listener (CLOCKSHIFT set) the file is mapped before
  * popd's main runs, so before its chroot and sandbox, and time(),
@@ -94,12 +94,12 @@ clockshift_init(void)
 int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	char	*env[64];
-	size_t	 n = 0;
+	char		*env[64];
+	size_t		 n = 0;
+	const char	*base = strrchr(path, '/');
 
-	if (shift[0] == '\0' || argv[0] == NULL || argv[1] == NULL ||
-	    argv[2] == NULL || strcmp(argv[1], "-P") != 0 ||
-	    strcmp(argv[2], "listener") != 0)
+	base = base != NULL ? base + 1 : path;
+	if (shift[0] == '\0' || strcmp(base, "listener") != 0)
 		return real_execve(path, argv, envp);
 	for (; n < 61 && envp[n] != NULL; n++)
 		env[n] = envp[n];

@@ -25,9 +25,10 @@ DEMO=$TOP/demo
 PORT=${PORT:-9950}
 ADDR=127.0.0.1:$PORT
 
-if [ ! -x popd/popd ] || [ ! -x authpop/authpop ] || \
-    [ ! -x wrkrpop/wrkrpop ] || [ ! -x popdpass/popdpass ] || \
-    [ ! -x popctl/popctl ]; then
+if [ ! -x popd/popd ] || [ ! -x listener/listener ] || \
+    [ ! -x lmtp/lmtp ] || [ ! -x control/control ] || \
+    [ ! -x authpop/authpop ] || [ ! -x wrkrpop/wrkrpop ] || \
+    [ ! -x popdpass/popdpass ] || [ ! -x popctl/popctl ]; then
 	echo "demo: build first: make" >&2
 	exit 1
 fi

@@ -74,7 +74,14 @@ import traceback
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POPD = os.path.join(REPO, "popd", "popd")
+LISTENER = os.path.join(REPO, "listener", "listener")
+LMTP = os.path.join(REPO, "lmtp", "lmtp")
+CONTROL = os.path.join(REPO, "control", "control")
 AUTHPOP = os.path.join(REPO, "authpop", "authpop")
+# The programs popd runs, each in its folder of the build tree (a test
+# that copies the build tree copies these).
+PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
+            "dlvrpop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")
@@ -503,9 +510,9 @@ def classify(pid):
         return "wrkrpop"
     if comm.startswith("authpop") or "authpop" in cmd:
         return "authpop"
-    if "listener" in cmd:
+    if comm == "listener" or "listener" in cmd:
         return "listener"
-    if "popd: control" in cmd:
+    if comm == "control" or "popd: control" in cmd:
         return "control"
     return None
 

@@ -16,7 +16,7 @@
 
 /*
  * fuzz_ctl -- libFuzzer target for what a client of the control socket
- * sends (popd/control_cmd.c), as the control process reads it: the input is
+ * sends (common/control_cmd.c), as the control process reads it: the input is
  * cut into lines at LF, each parsed from an exact-size heap copy.  A
  * request accepted must pass the parent's check of MSG_CONTROL_REQUEST
  * (proto.c), unchanged by a second parse of the same line (the parent
@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../popd/control_cmd.h"
+#include "control_cmd.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

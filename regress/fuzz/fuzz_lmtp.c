@@ -16,7 +16,7 @@
 
 /*
  * fuzz_lmtp -- libFuzzer target for what an MTA sends the lmtp process
- * (popd/lmtp_cmd.c).  The input is read twice:
+ * (lmtp/lmtp_cmd.c).  The input is read twice:
  *  - as command lines (split at LF, a CR before it dropped), each parsed
  *    from an exact-size heap copy: a reply is "NNN N.N.N text", a parsed
  *    path is 0x21-0x7E and at most LMTP_MAXADDR long (what the parent's
@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../popd/lmtp_cmd.h"
+#include "../../lmtp/lmtp_cmd.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "compat.h"
-#include "../../popd/listener_proxy.h"
+#include "../../listener/listener_proxy.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -327,11 +327,21 @@ def missing_flags_named(srv):
 
 
 @T.test(start=False)
-def internal_role_flag_speaks(srv):
+def roles_run_by_hand_speak(srv):
+    """The parent's children are programs of their own: one run by hand
+    (no channel from popd) says who starts it; popd has no role flag."""
+    for prog, name in ((T.LISTENER, "listener"), (T.LMTP, "lmtp"),
+                       (T.CONTROL, "control")):
+        r = subprocess.run([prog], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=20)
+        out = r.stdout.decode(errors="replace")
+        T.expect(r.returncode, 1, "%s: exit status" % name)
+        T.expect_true(out.startswith("usage: %s [-dVv]\n" % name) and
+                      "started by popd" in out, "%s explains" % name, out)
     rc, out = popd(["-P", "listener"])
-    T.expect(rc, 1, "exit status")
-    T.expect_true("internal" in out and "without -P" in out,
-                  "explains -P", out)
+    T.expect(rc, 1, "popd -P: exit status")
+    T.expect_true("usage: popd" in out, "popd -P: its usage", out)
 
 
 @T.test(start=False)

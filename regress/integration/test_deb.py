@@ -79,9 +79,10 @@ CACHE_DIR = "/var/cache/popd-test"
 CACHE = os.path.join(CACHE_DIR, "%s-minbase-systemd.tar.gz" % SUITE)
 # A Debian 12 server's init (and its bus), for systemd-nspawn -b.
 BOOT_PKGS = ["systemd", "systemd-sysv", "dbus"]
-SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
-           "dlvrpop", "mda", "popdpass", "popctl", "man", "regress",
-           "debian", "README.md", "INSTALL.md", "SECURITY.md", "doc")
+SOURCES = ("Makefile", "common", "compat", "popd", "listener", "lmtp",
+           "control", "authpop", "wrkrpop", "dlvrpop", "mda", "popdpass",
+           "popctl", "man", "regress", "debian", "README.md", "INSTALL.md",
+           "SECURITY.md", "doc")
 PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USERS = ("_pop3d", "_pop3auth", "_pop3table")
 CHROOTDIR = "/var/lib/popd/empty"
@@ -260,7 +261,8 @@ def deb_builds_lintian_clean(srv):
     elves = [os.path.join(x, "usr/sbin", p)
              for p in ("popd", "popdpass", "popctl")] + \
         [os.path.join(x, "usr/libexec/popd", p)
-         for p in ("authpop", "wrkrpop", "mda", "dlvrpop")]
+         for p in ("listener", "lmtp", "control", "authpop", "wrkrpop",
+                   "mda", "dlvrpop")]
     out = sh(["hardening-check", "--nocfprotection"] + elves,
              "hardening-check")
     for flag in ("Position Independent Executable", "Stack protected",
@@ -686,6 +688,8 @@ def pem_body(pem):
 def check_installed(c, root, v):
     """Everything the package puts on the system, and nothing more."""
     for f in ("/usr/sbin/popd", "/usr/sbin/popdpass", "/usr/sbin/popctl",
+              "/usr/libexec/popd/listener", "/usr/libexec/popd/lmtp",
+              "/usr/libexec/popd/control",
               "/usr/libexec/popd/authpop", "/usr/libexec/popd/wrkrpop",
               "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop"):
         T.expect_true(os.access(root.file(f), os.X_OK), "installed " + f)

@@ -28,8 +28,9 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
-SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
-           "dlvrpop", "mda", "popdpass", "popctl", "man", "regress")
+SOURCES = ("Makefile", "common", "compat", "popd", "listener", "lmtp",
+           "control", "authpop", "wrkrpop", "dlvrpop", "mda", "popdpass",
+           "popctl", "man", "regress")
 
 
 def copy_tree(dst):
@@ -66,7 +67,9 @@ def installed_popd_uses_libexecdir(srv):
         make(tree, "PREFIX=" + prefix, "install")
         libexec = os.path.join(prefix, "libexec", "popd")
         for f in ("sbin/popd", "sbin/popdpass", "sbin/popctl",
-                  "man/man8/popctl.8", "libexec/popd/authpop",
+                  "man/man8/popctl.8", "libexec/popd/listener",
+                  "libexec/popd/lmtp", "libexec/popd/control",
+                  "libexec/popd/authpop",
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
@@ -89,7 +92,7 @@ def installed_popd_uses_libexecdir(srv):
             p = srv.pop("alice")
             pids = srv.pids()
             exe = {k: os.readlink("/proc/%d/exe" % pids[k])
-                   for k in ("parent", "authpop")}
+                   for k in ("parent", "listener", "authpop")}
             wexe = os.readlink("/proc/%d/exe" % pids["wrkrpop"][0])
             T.expect(p.stat()[0], 1, "STAT through the installed popd")
             p.quit()
@@ -98,6 +101,8 @@ def installed_popd_uses_libexecdir(srv):
             T.POPCTL = saved_ctl
         T.expect(exe["parent"], os.path.join(prefix, "sbin", "popd"),
                  "parent binary")
+        T.expect(exe["listener"], os.path.join(libexec, "listener"),
+                 "listener from LIBEXECDIR")
         T.expect(exe["authpop"], os.path.join(libexec, "authpop"),
                  "authpop from LIBEXECDIR")
         T.expect(wexe, os.path.join(libexec, "wrkrpop"),

@@ -181,7 +181,7 @@ def dlvrpops(srv):
 
 def lmtp_pid(srv):
     pids = [p for p in T.descendants(srv.proc.pid)
-            if "lmtp" in T.proc_title(p) and T.proc_comm(p) == "popd"]
+            if "lmtp" in T.proc_title(p) and T.proc_comm(p) == "lmtp"]
     return pids[0] if pids else None
 
 
@@ -235,7 +235,7 @@ def mail_user_exec_fails(srv):
     the spawning child shares memory with until its exec (child.c),
     logs which step failed and why, and reaps the child."""
     tree = os.path.join(srv.tmpdir, "tree")
-    for prog in ("popd", "authpop", "wrkrpop", "dlvrpop"):
+    for prog in T.PROGRAMS:
         os.makedirs(os.path.join(tree, prog))
         shutil.copy2(os.path.join(T.REPO, prog, prog),
                      os.path.join(tree, prog, prog))

@@ -311,9 +311,9 @@ def every_program_says_its_version(srv):
                                             for x in v.split(".")),
                   "a version of three numbers", v)
     progs = [([T.POPD, "-V"], "popd " + v),
-             ([T.POPD, "-P", "listener", "-V"], "listener (popd) " + v),
-             ([T.POPD, "-P", "lmtp", "-V"], "lmtp (popd) " + v),
-             ([T.POPD, "-P", "control", "-V"], "control (popd) " + v),
+             ([T.LISTENER, "-V"], "listener (popd) " + v),
+             ([T.LMTP, "-V"], "lmtp (popd) " + v),
+             ([T.CONTROL, "-V"], "control (popd) " + v),
              ([T.AUTHPOP, "-V"], "authpop (popd) " + v),
              ([T.WRKRPOP, "-V"], "wrkrpop (popd) " + v),
              ([os.path.join(T.REPO, "dlvrpop", "dlvrpop"), "-V"],

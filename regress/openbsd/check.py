@@ -86,7 +86,8 @@ MK = os.path.join(HERE, "mk")
 OPENBSD = os.path.join(REPO, "openbsd")
 PORT = os.path.join(OPENBSD, "mail", "popd")
 
-PROGS = ("popd/popd", "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
+PROGS = ("popd/popd", "listener/listener", "lmtp/lmtp", "control/control",
+         "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl")
 
 # Files known not to compile for OpenBSD, with the error each must

@@ -15,7 +15,7 @@
  */
 
 /*
- * test_ctlcmd -- popctl's request parser (popd/control_cmd.c), which the
+ * test_ctlcmd -- popctl's request parser (common/control_cmd.c), which the
  * control process runs on what a client of the control socket sends:
  * every command whole and abbreviated, the arguments (user names,
  * addresses and networks, IPv4-mapped, host bits cleared), and garbage
@@ -31,7 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../popd/control_cmd.h"
+#include "control_cmd.h"
 #include "unit.h"
 
 /* A request accepted: its command, and the parent takes it as is. */

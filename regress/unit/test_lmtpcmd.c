@@ -16,7 +16,7 @@
 
 /*
  * test_lmtpcmd -- the LMTP command parser and DATA decoder of the lmtp
- * process (popd/lmtp_cmd.c): what OpenSMTPD's lmtp client and Python's
+ * process (lmtp/lmtp_cmd.c): what OpenSMTPD's lmtp client and Python's
  * smtplib.LMTP send, then every kind of bad line; DATA streams with
  * their traps (bare LF, bare CR, dots, pipelined commands after the
  * end), each decoded whole, split at every byte, byte by byte, and
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../popd/lmtp_cmd.h"
+#include "../../lmtp/lmtp_cmd.h"
 #include "unit.h"
 
 #define E_UNKNOWN	"500 5.5.1 unknown command"

@@ -15,7 +15,7 @@
  */
 
 /*
- * test_proxy -- the PROXY protocol header parser (popd/listener_proxy.c):
+ * test_proxy -- the PROXY protocol header parser (listener/listener_proxy.c):
  * versions 1 and 2, every way a header can be short, long or wrong,
  * proxy_want never letting the listener read past a header's end, and
  * the IPv4 client of a dual-stack proxy (::ffff:a.b.c.d) made IPv4.
@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "compat.h"
-#include "../../popd/listener_proxy.h"
+#include "../../listener/listener_proxy.h"
 #include "unit.h"
 
 static const unsigned char sig[12] = {

@@ -17,9 +17,9 @@
 /*
  * control.c -- the popd control process: popctl's side of the control
  * socket.  It runs chrooted as POPD_USER, waits for one request line
- * from each client, parses it (control_cmd.c) and sends it typed to the
- * parent with the client's socket, from which the parent reads the
- * peer's credentials and decides (ctl.c).  The answer comes back in
+ * from each client, parses it (common/control_cmd.c) and sends it typed
+ * to the parent with the client's socket, from which the parent reads
+ * the peer's credentials and decides (ctl.c).  The answer comes back in
  * pieces, which it writes to the client, then the last line, "ok" or
  * "error: why", and closes.  It never judges who asks.
  *
@@ -58,7 +58,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "proto.h"
 #include "chan.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -132,7 +132,7 @@ static const struct msg_handler from_parent[] = {
 
 
 /* The limits are fixed: nothing of the settings is ours. */
-const struct proc_role control_role = {
+static const struct proc_role control_role = {
 	.setup = {
 		.role = "control",
 		.title = "control",
@@ -145,12 +145,19 @@ const struct proc_role control_role = {
 	.self = PROC_CONTROL,
 	.chan = &parent_chan,
 	.setupfd = POPD_CHANNEL_FD,
-	.usage = "popd -P control is popd's internal control role, started "
-	    "by popd itself with its channel: run popd without -P",
+	.usage = "usage: control [-dVv]\n"
+	    "control is started by popd, which sends it its configuration "
+	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.eof = control_parent_eof,
 };
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&control_role, argc, argv);
+}
 
 /* Before the sandbox, so it need not allow creating the poller. */
 static void

@@ -37,7 +37,7 @@
 #include <tls.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "proto.h"
 #include "compat.h"
 #include "stats.h"
 #include "listener_relay.h"

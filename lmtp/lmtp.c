@@ -69,7 +69,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "proto.h"
 #include "chan.h"
 #include "addr.h"
 #include "proc.h"
@@ -175,7 +175,7 @@ static const struct msg_handler from_parent[] = {
 
 static void	lmtp_load(struct proc_setup *);
 
-const struct proc_role lmtp_role = {
+static const struct proc_role lmtp_role = {
 	.setup = {
 		.role = "lmtp",
 		.title = "lmtp",
@@ -189,14 +189,21 @@ const struct proc_role lmtp_role = {
 	.self = PROC_LMTP,
 	.chan = &parent_chan,
 	.setupfd = POPD_CHANNEL_FD,
-	.usage = "popd -P lmtp is popd's internal lmtp role, started by popd "
-	    "itself with its channel: run popd without -P",
+	.usage = "usage: lmtp [-dVv]\n"
+	    "lmtp is started by popd, which sends it its configuration "
+	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,
 	.eof = lmtp_parent_eof,
 	.load = lmtp_load,
 };
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&lmtp_role, argc, argv);
+}
 
 /* The greeting names us; the sandbox has no uname(2). */
 static void

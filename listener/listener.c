@@ -55,7 +55,8 @@
 #include <tls.h>
 #include <unistd.h>
 
-#include "popd.h"
+#include "proto.h"
+#include "pki.h"
 #include "chan.h"
 #include "addr.h"
 #include "listener_proxy.h"
@@ -160,7 +161,7 @@ static const struct msg_handler from_parent[] = {
 
 static void	listener_load(struct proc_setup *);
 
-const struct proc_role listener_role = {
+static const struct proc_role listener_role = {
 	.setup = {
 		.role = "listener",
 		.title = "listener",
@@ -174,14 +175,21 @@ const struct proc_role listener_role = {
 	.self = PROC_LISTENER,
 	.chan = &parent_chan,
 	.setupfd = POPD_CHANNEL_FD,
-	.usage = "popd -P listener is popd's internal listener role, started "
-	    "by popd itself with its channel: run popd without -P",
+	.usage = "usage: listener [-dVv]\n"
+	    "listener is started by popd, which sends it its configuration "
+	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,
 	.eof = listener_parent_eof,
 	.load = listener_load,
 };
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&listener_role, argc, argv);
+}
 
 /*
  * Configured: the keypairs' files are read as root, before the prologue

@@ -33,7 +33,8 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "popd.h"
+#include "log.h"
+#include "pki.h"
 
 static uint8_t	*pki_load(const char *, size_t *);
 
