@@ -98,6 +98,30 @@ def each_read_and_removal_recorded(srv):
     T.expect(left, [uidls[3]], "what is left")
 
 
+@T.test(start=False)
+def retrievals_recorded_when_asked(srv):
+    """Without -v only removals are recorded (a line per message read
+    would cost small messages a quarter of their rate: RESULTS.md);
+    popctl log verbose records the reads of the sessions after it."""
+    srv.argv = lambda: [a for a in T.Server.argv(srv) if a != "-v"]
+    srv.start()
+    for i, m in enumerate(MSGS[:2]):
+        srv.deliver("alice", m, name="%d.M%dP1.records" % (1700000000 + i,
+                                                            i))
+    for verbose in (False, True):
+        if verbose:
+            T.expect(srv.popctl("log", "verbose")[0], 0, "log verbose")
+        p = srv.pop("alice")
+        p.retr(1)
+        p.dele(1)
+        p.quit()
+        srv.wait_log("message dele: user alice uidl 170000000%d"
+                     % (1 if verbose else 0))
+    T.expect([u for u, n, i, a, c in records(srv, "retr")],
+             ["1700000001.M1P1.records"], "only the verbose session's read")
+    T.expect(len(records(srv, "dele")), 2, "both removals")
+
+
 def journal(srv):
     with open(os.path.join(srv.maildir("alice"), "popd.journal")) as f:
         return f.read().splitlines()
