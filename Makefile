@@ -78,7 +78,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/ctlshow.o popd/migrate.o popd/login.o popd/dlvr.o \
 		popd/route.o popd/mailuser.o popd/ctlans.o popd/counters.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
-		popd/tablecache.o popd/tapi.o popd/bind.o popd/syslog.o \
+		popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/pki.o popd/userquota.o popd/tickets.o ${TLS_COMPAT} \
 		popd/listener.o popd/listener_accept.o popd/listener_admit.o \
@@ -94,6 +94,10 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
+# tablepop: OpenSMTPD's table programs, run and asked for the parent.
+TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
+		tablepop/tablecache.o
+TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
 MDA_OBJS=	mda/mda.o
@@ -107,9 +111,11 @@ POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 POPCTL_OBJS=	popctl/popctl.o popd/control_cmd.o common/addr.o
 
 PROGS=		popd/popd authpop/authpop wrkrpop/wrkrpop mda/mda \
-		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl
+		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl \
+		tablepop/tablepop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/authtab.5 man/usertab.5 man/popcache.5 \
+		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
+		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
@@ -120,7 +126,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		popd/listener.h popd/listener_accept.h popd/listener_admit.h \
 		popd/listener_relay.h popd/listener_proxy.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tablecache.h popd/tapi.h popd/lmtp_cmd.h \
+		popd/lookup.h popd/lmtp_cmd.h \
 		popd/lmtp_accept.h popd/lmtp_txn.h common/deliver.h \
 		popd/control_cmd.h common/stats.h common/acceptor.h \
 		common/quota.h common/pwscheme.h
@@ -153,6 +159,8 @@ popdpass/popdpass.o popctl/popctl.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/auth.h
 authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
+${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
+    tablepop/tablecache.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y
@@ -165,6 +173,10 @@ popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
 	    ${LDLIBS} ${ARGON2_LIBS}
+
+tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${TABLEPOP_OBJS} ${TABLEPOP_LIBS} ${MD_LIBS} \
+	    ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -234,7 +246,7 @@ regress/unit/test_proxy: regress/unit/test_proxy.o popd/listener_proxy.o \
 	    common/addr.o ${LDLIBS}
 
 # test_tapi links tapi.c and the checks of table.c it calls: both pure.
-TEST_TAPI_OBJS=	popd/tapi.o ${TEST_TABLE_OBJS}
+TEST_TAPI_OBJS=	tablepop/tapi.o ${TEST_TABLE_OBJS}
 regress/unit/test_tapi: regress/unit/test_tapi.o ${TEST_TAPI_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_tapi.o ${TEST_TAPI_OBJS} \
 	    ${LDLIBS}
@@ -418,12 +430,12 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c popd/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
 	    popd/listener_proxy.c common/addr.c ${PKG_LIBS}
-regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
-    common/pwscheme.c \
+regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
+    common/table.c common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
-	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
-	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c \
+	    tablepop/tapi.c common/table.c common/pwscheme.c common/settings.c common/util.c \
 	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
@@ -542,9 +554,10 @@ install: all
 	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
 	    ${DESTDIR}${SBINDIR}/
 	install -m 555 authpop/authpop wrkrpop/wrkrpop mda/mda \
-	    dlvrpop/dlvrpop ${DESTDIR}${LIBEXECDIR}/
+	    dlvrpop/dlvrpop tablepop/tablepop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 ${DESTDIR}${MANDIR}/man8/
+	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
+	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

@@ -35,6 +35,7 @@ struct users		 users;
 char			 self_path[PATH_MAX];
 char			 authpop_path[PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
+char			 tablepop_path[PATH_MAX];
 char			 dlvrpop_path[PATH_MAX];
 int			 debug, verbose, privsep;
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */

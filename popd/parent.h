@@ -118,6 +118,7 @@ extern struct users		 users;
 extern char			 self_path[PATH_MAX];
 extern char			 authpop_path[PATH_MAX];
 extern char			 wrkrpop_path[PATH_MAX];
+extern char			 tablepop_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
 #define DAEMON_UIDS	3

@@ -27,8 +27,8 @@
  * bind.c binds the sockets, supervise.c starts and restarts the
  * children, login.c keeps the sessions before login, dlvr.c the LMTP
  * deliveries, mailuser.c finds and becomes mail users, ctl.c, ctlans.c
- * and ctlshow.c answer popctl, users.c, system.c and lookup.c hold the
- * tables (tablecache.c keeps lookup.c's answers), migrate.c writes the
+ * and ctlshow.c answer popctl, users.c and system.c hold the tables,
+ * lookup.c asks tablepop the database tables' questions, migrate.c writes the
  * popd -m report, parent.c holds the state they share.
  *
  * The files of popd/ are named as bgpd's: a process that runs from the
@@ -44,6 +44,9 @@
  *	control		popd -P control		supervised, if a control socket
  *	authpop		LIBEXECDIR/authpop	supervised; a reload's new one
  *						takes over once ready
+ *	tablepop	LIBEXECDIR/tablepop	supervised, if a database
+ *						table; a reload's new one
+ *						takes over, the old drains
  *	wrkrpop		LIBEXECDIR/wrkrpop	one per session, as the user
  *	dlvrpop		LIBEXECDIR/dlvrpop	one per maildir in delivery,
  *						as its user, kept warm
@@ -339,14 +342,14 @@ main(int argc, char *argv[])
 	    conf->appssrc == TABSRC_LOOKUP ||
 	    conf->set.routesrc == TABSRC_LOOKUP ||
 	    conf->set.quota.userssrc == TABSRC_LOOKUP);
-	lookup_start(conf);
 	counters_reloaded();
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
 	tickets_start(conf->set.tls_tickets);
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
-	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL))
+	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
+	    (proc_wanted(KIND_TABLE) && proc_start(KIND_TABLE) == NULL))
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");
@@ -453,7 +456,7 @@ find_helpers(void)
 {
 	char		 dir[PATH_MAX], top[PATH_MAX];
 	const char	*missing;
-	int		 r1, r2, r3;
+	int		 r1, r2, r3, r4;
 
 	if (compat_exe_path(self_path, sizeof(self_path)) == -1)
 		err(1, "cannot find the path of the running popd");
@@ -464,6 +467,8 @@ find_helpers(void)
 		    LIBEXECDIR "/wrkrpop");
 		r3 = snprintf(dlvrpop_path, sizeof(dlvrpop_path), "%s",
 		    LIBEXECDIR "/dlvrpop");
+		r4 = snprintf(tablepop_path, sizeof(tablepop_path), "%s",
+		    LIBEXECDIR "/tablepop");
 	} else {
 		(void)strlcpy(dir, self_path, sizeof(dir));
 		(void)strlcpy(top, dirname(dir), sizeof(top));
@@ -475,10 +480,13 @@ find_helpers(void)
 		    "%s/wrkrpop/wrkrpop", top);
 		r3 = snprintf(dlvrpop_path, sizeof(dlvrpop_path),
 		    "%s/dlvrpop/dlvrpop", top);
+		r4 = snprintf(tablepop_path, sizeof(tablepop_path),
+		    "%s/tablepop/tablepop", top);
 	}
 	if (r1 < 0 || (size_t)r1 >= sizeof(authpop_path) || r2 < 0 ||
 	    (size_t)r2 >= sizeof(wrkrpop_path) || r3 < 0 ||
-	    (size_t)r3 >= sizeof(dlvrpop_path))
+	    (size_t)r3 >= sizeof(dlvrpop_path) || r4 < 0 ||
+	    (size_t)r4 >= sizeof(tablepop_path))
 		errx(1, "helper path too long");
 	if (access(authpop_path, X_OK) == -1)
 		missing = authpop_path;
@@ -486,6 +494,8 @@ find_helpers(void)
 		missing = wrkrpop_path;
 	else if (access(dlvrpop_path, X_OK) == -1)
 		missing = dlvrpop_path;
+	else if (access(tablepop_path, X_OK) == -1)
+		missing = tablepop_path;
 	else
 		missing = NULL;
 	if (missing != NULL) {
@@ -538,6 +548,7 @@ exec_paths(const struct popd_conf *c)
 	paths[n++] = authpop_path;
 	paths[n++] = wrkrpop_path;
 	paths[n++] = dlvrpop_path;
+	paths[n++] = tablepop_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {
@@ -652,11 +663,10 @@ check_users(void)
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
 	daemon_uid[1] = pw->pw_uid;
-	/* Needed only to run database tables (lookup.c says so). */
+	/* Needed only to run database tables (tablepop). */
 	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
 		daemon_uid[2] = pw->pw_uid;
-	else if (conf->set.authsrc == TABSRC_LOOKUP ||
-	    conf->set.usersrc == TABSRC_LOOKUP)
+	else if (lookup_wanted(conf))
 		errx(1, "user %s does not exist: useradd -r -d %s "
 		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
 		    POPD_TABLE_USER);
@@ -855,7 +865,6 @@ reload_done(int fd, short ev, void *arg)
 		}
 		users_free(&users);
 		users = rl.nusers;
-		lookup_start(conf);
 		tickets_start(conf->set.tls_tickets);
 		/* The control process has no configuration: it stays. */
 		for (id = 0; id < KIND_MAX; id++)
@@ -943,7 +952,7 @@ child_exited(pid_t pid, int status)
 			proc_exited(p, status);
 			return;
 		}
-	if (lookup_exited(pid, status) || dlvr_exited(pid, status))
+	if (dlvr_exited(pid, status))
 		return;
 	counters_reaped(worker_reaped(pid, status));
 }
@@ -957,7 +966,6 @@ sig_handler(int sig, short ev, void *arg)
 	case SIGINT:
 		log_info("stopping on signal %d", sig);
 		apps_flush();
-		lookup_shutdown();
 		shutdown_children();
 		bind_unlink();
 		exit(0);

@@ -145,10 +145,11 @@ def refused(srv, user, pw, prefix, what):
 
 
 def backends(srv, comm):
-    """pids of the parent's live children named comm (its table
-    programs), not the zombies of those killed and not reaped yet."""
+    """pids of popd's live descendants named comm (its table programs,
+    tablepop's children), not the zombies of those killed and not
+    reaped yet."""
     out = []
-    for p in T.proc_children().get(srv.proc.pid, []):
+    for p in T.descendants(srv.proc.pid):
         try:
             if T.proc_comm(p) == comm and \
                     not T.proc_status(p)["State"].startswith("Z"):

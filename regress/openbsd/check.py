@@ -87,7 +87,8 @@ OPENBSD = os.path.join(REPO, "openbsd")
 PORT = os.path.join(OPENBSD, "mail", "popd")
 
 PROGS = ("popd/popd", "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
-         "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl")
+         "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
+         "tablepop/tablepop")
 
 # Files known not to compile for OpenBSD, with the error each must
 # give; a file that compiles, or fails otherwise, fails the check.
