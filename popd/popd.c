@@ -28,8 +28,8 @@
  * children, login.c keeps the sessions before login, dlvr.c the LMTP
  * deliveries, mailuser.c finds and becomes mail users, ctl.c, ctlans.c
  * and ctlshow.c answer popctl, users.c and system.c hold the tables,
- * lookup.c asks tablepop the database tables' questions, migrate.c writes the
- * popd -m report, parent.c holds the state they share.
+ * lookup.c asks tablepop the database tables' questions, migrate.c
+ * writes the popd -m report, parent.c holds the state they share.
  *
  * The files of popd/ are named as bgpd's: a process that runs from the
  * popd binary is one file (popd.c the parent, listener.c, lmtp.c,
@@ -511,7 +511,7 @@ find_helpers(void)
 }
 
 /*
- * Our environment, for the table programs (lookup.c), before
+ * Our environment, for the table programs (tablepop: lookup.c), before
  * setproctitle() may write over it.
  */
 static void

@@ -80,8 +80,8 @@ CACHE = os.path.join(CACHE_DIR, "%s-minbase-systemd.tar.gz" % SUITE)
 # A Debian 12 server's init (and its bus), for systemd-nspawn -b.
 BOOT_PKGS = ["systemd", "systemd-sysv", "dbus"]
 SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
-           "dlvrpop", "mda", "popdpass", "popctl", "man", "regress",
-           "debian", "README.md")
+           "dlvrpop", "mda", "popdpass", "popctl", "tablepop", "man",
+           "regress", "debian", "README.md")
 PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USERS = ("_pop3d", "_pop3auth", "_pop3table")
 CHROOTDIR = "/var/lib/popd/empty"
@@ -260,7 +260,7 @@ def deb_builds_lintian_clean(srv):
     elves = [os.path.join(x, "usr/sbin", p)
              for p in ("popd", "popdpass", "popctl")] + \
         [os.path.join(x, "usr/libexec/popd", p)
-         for p in ("authpop", "wrkrpop", "mda", "dlvrpop")]
+         for p in ("authpop", "wrkrpop", "mda", "dlvrpop", "tablepop")]
     out = sh(["hardening-check", "--nocfprotection"] + elves,
              "hardening-check")
     for flag in ("Position Independent Executable", "Stack protected",
@@ -687,7 +687,8 @@ def check_installed(c, root, v):
     """Everything the package puts on the system, and nothing more."""
     for f in ("/usr/sbin/popd", "/usr/sbin/popdpass", "/usr/sbin/popctl",
               "/usr/libexec/popd/authpop", "/usr/libexec/popd/wrkrpop",
-              "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop"):
+              "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop",
+              "/usr/libexec/popd/tablepop"):
         T.expect_true(os.access(root.file(f), os.X_OK), "installed " + f)
     for f in ("/usr/share/man/man8/popd.8.gz",
               "/usr/share/man/man5/popd.conf.5.gz",

@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
 SOURCES = ("Makefile", "common", "compat", "popd", "authpop", "wrkrpop",
-           "dlvrpop", "mda", "popdpass", "popctl", "man", "regress")
+           "dlvrpop", "mda", "popdpass", "popctl", "tablepop", "man",
+           "regress")
 
 
 def copy_tree(dst):
@@ -69,6 +70,7 @@ def installed_popd_uses_libexecdir(srv):
                   "man/man8/popctl.8", "libexec/popd/authpop",
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
+                  "libexec/popd/tablepop", "man/man8/tablepop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
             T.expect_true(os.path.exists(os.path.join(prefix, f)),
                           "installed " + f)
