@@ -313,6 +313,7 @@ extern const struct proc_kind	 proc_kinds[KIND_MAX];
 void		 supervise_init(void (*)(const char *));
 struct proc	*proc_start(enum proc_id);
 int		 proc_wanted(enum proc_id);
+void		 proc_retire(enum proc_id);
 void		 proc_exited(struct proc *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);

@@ -866,12 +866,18 @@ reload_done(int fd, short ev, void *arg)
 		users_free(&users);
 		users = rl.nusers;
 		tickets_start(conf->set.tls_tickets);
-		/* The control process has no configuration: it stays. */
-		for (id = 0; id < KIND_MAX; id++)
-			if (id != KIND_CONTROL && proc_wanted(id) &&
+		/*
+		 * The control process has no configuration: it stays.  A
+		 * tablepop whose tables are gone drains.
+		 */
+		for (id = 0; id < KIND_MAX; id++) {
+			if (!proc_wanted(id))
+				proc_retire(id);
+			else if (id != KIND_CONTROL &&
 			    (fresh[id] = proc_start(id)) == NULL)
 				log_warnx("reload: keeping the previous %s",
 				    proc_kinds[id].name);
+		}
 		/* Sessions older authpops still serve: new passwords. */
 		pwchanges_send(&rl.changes, fresh[KIND_AUTHPOP]);
 		/* Said once the new authpop serves. */

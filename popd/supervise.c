@@ -387,6 +387,18 @@ proc_drain(struct proc *p)
 	chan_send(&p->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
 }
 
+/* A reload took away what a kind is for: its current one drains. */
+void
+proc_retire(enum proc_id id)
+{
+	struct proc	*p;
+
+	if ((p = current[id]) == NULL)
+		return;
+	current[id] = NULL;
+	proc_drain(p);
+}
+
 /* An authpop has loaded authtab: a successor takes over now. */
 void
 parent_authpop_ready(struct chan *c, const void *data, int fd)
@@ -405,7 +417,7 @@ proc_restart(int fd, short ev, void *arg)
 	struct timeval	 tv = { 1, 0 };
 	enum proc_id	 id = (enum proc_id)(intptr_t)arg;
 
-	if (current[id] != NULL)
+	if (current[id] != NULL || !proc_wanted(id))
 		return;
 	/* A successor that was loading takes over at once. */
 	if (successor[id] != NULL)
