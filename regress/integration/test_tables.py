@@ -547,6 +547,18 @@ def garbage_backend_temp(srv):
     logs_in(srv, "alice", what="login after the garbage")
 
 
+def show_stats(srv):
+    """popctl show stats as {counter: count since start}."""
+    rc, out, err = srv.popctl("show", "stats")
+    T.expect(rc, 0, "popctl show stats: %s" % err)
+    d = {}
+    for ln in out.splitlines()[2:]:
+        f = ln.split()
+        if len(f) == 3:
+            d[f[0]] = int(f[1])
+    return d
+
+
 def tablepops(srv):
     """pids of the live tablepop processes under popd."""
     out = []
@@ -587,6 +599,7 @@ def tablepop_killed_mid_lookup(srv):
              "tablepop's children")
     T.expect([p for p in T.proc_children().get(srv.proc.pid, [])
               if p in progs], [], "none is the parent's")
+    before = show_stats(srv)
     mark = len(srv.log())
     with srv.raw() as r:
         T.expect(r.line()[:3], b"+OK", "greeting")
@@ -604,6 +617,11 @@ def tablepop_killed_mid_lookup(srv):
                   "not at the lookup's deadline", took)
     srv.wait_log("table users: tablepop (pid %d) gone: credentials "
                  'lookup of "alice" failed' % old[0])
+    # The parent counts lookups, the failed one too, as before tablepop.
+    after = show_stats(srv)
+    T.expect(after.get("lookups_failed", 0) -
+             before.get("lookups_failed", 0), 1,
+             "lookups_failed in popctl show stats")
     T.expect_true("tablepop (pid %d) killed by signal 9" % old[0] in
                   log_since(srv, mark), "the death logged",
                   log_since(srv, mark)[-600:])
