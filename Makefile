@@ -78,7 +78,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
 		popd/ctlshow.o popd/migrate.o popd/login.o popd/dlvr.o \
 		popd/route.o popd/mailuser.o popd/ctlans.o popd/counters.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
-		popd/tablecache.o popd/tapi.o popd/bind.o popd/syslog.o \
+		popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/tickets.o
 POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
@@ -100,6 +100,10 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
+# tablepop: OpenSMTPD's table programs, run and asked for the parent.
+TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
+		tablepop/tablecache.o
+TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
@@ -115,9 +119,10 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-		popdpass/popdpass popctl/popctl
+		popdpass/popdpass popctl/popctl tablepop/tablepop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/authtab.5 man/usertab.5 man/popcache.5 \
+		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
+		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/table.h \
@@ -126,7 +131,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h popd/tablecache.h popd/tapi.h common/deliver.h \
+		popd/lookup.h common/deliver.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
 		common/quota.h common/pwscheme.h common/pki.h
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
@@ -165,6 +170,8 @@ popdpass/popdpass.o popctl/popctl.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/auth.h
 authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
+${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
+    tablepop/tablecache.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y
@@ -186,6 +193,10 @@ control/control: ${CONTROL_OBJS} ${CONTROL_LIBS}
 authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
 	    ${LDLIBS} ${ARGON2_LIBS}
+
+tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${TABLEPOP_OBJS} ${TABLEPOP_LIBS} ${MD_LIBS} \
+	    ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -271,7 +282,7 @@ regress/unit/test_proxy: regress/unit/test_proxy.o listener/listener_proxy.o \
 	    listener/listener_proxy.o common/addr.o ${LDLIBS}
 
 # test_tapi links tapi.c and the checks of table.c it calls: both pure.
-TEST_TAPI_OBJS=	popd/tapi.o ${TEST_TABLE_OBJS}
+TEST_TAPI_OBJS=	tablepop/tapi.o ${TEST_TABLE_OBJS}
 regress/unit/test_tapi: regress/unit/test_tapi.o ${TEST_TAPI_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_tapi.o ${TEST_TAPI_OBJS} \
 	    ${LDLIBS}
@@ -457,12 +468,12 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
 	    listener/listener_proxy.c common/addr.c ${PKG_LIBS}
-regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c popd/tapi.c common/table.c \
-    common/pwscheme.c \
+regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
+    common/table.c common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
-	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c popd/tapi.c \
-	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c \
+	    tablepop/tapi.c common/table.c common/pwscheme.c common/settings.c common/util.c \
 	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
@@ -619,9 +630,10 @@ install: all
 	    ${DESTDIR}${SBINDIR}/
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-	    ${DESTDIR}${LIBEXECDIR}/
+	    tablepop/tablepop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
-	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 ${DESTDIR}${MANDIR}/man8/
+	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
+	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

@@ -579,6 +579,64 @@ valid_verbose(const void *p)
 	return NULL;
 }
 
+static const char *
+valid_table(const void *p)
+{
+	const struct msg_table	*m = p;
+
+	if (!TERMINATED(m->name) || !TERMINATED(m->program) ||
+	    !TERMINATED(m->config) || !TERMINATED(m->interp))
+		return "unterminated string";
+	if (m->name[0] == '\0' || m->program[0] != '/')
+		return "name or program";
+	if (m->interp[0] != '\0' && m->interp[0] != '/')
+		return "interpreter";
+	if (m->cache < 0)
+		return "cache";
+	return NULL;
+}
+
+static const char *
+valid_env(const void *p)
+{
+	const struct msg_env	*m = p;
+
+	if (!TERMINATED(m->var))
+		return "unterminated string";
+	if (m->var[0] == '=' || strchr(m->var, '=') == NULL)
+		return "not NAME=value";
+	return NULL;
+}
+
+static const char *
+valid_lookup(const void *p)
+{
+	const struct msg_lookup	*m = p;
+
+	if (m->service != TABLE_ALIAS && m->service != TABLE_CREDENTIALS &&
+	    m->service != TABLE_USERINFO)
+		return "service";
+	if (!TERMINATED(m->table) || !TERMINATED(m->key))
+		return "unterminated string";
+	if (m->table[0] == '\0' || m->key[0] == '\0')
+		return "empty table or key";
+	return NULL;
+}
+
+static const char *
+valid_tabans(const void *p)
+{
+	const struct msg_tabans	*m = p;
+
+	if (m->status < TABANS_FOUND || m->status > TABANS_TEMP)
+		return "status";
+	if (!TERMINATED(m->value))
+		return "unterminated string";
+	if (m->status != TABANS_FOUND && m->value[0] != '\0')
+		return "a value with no answer";
+	return NULL;
+}
+
 #define P	PROC_PARENT
 #define L	PROC_LISTENER
 #define A	PROC_AUTHPOP
@@ -586,6 +644,7 @@ valid_verbose(const void *p)
 #define M	PROC_LMTP
 #define V	PROC_DLVRPOP
 #define C	PROC_CONTROL
+#define T	PROC_TABLE
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
@@ -595,14 +654,14 @@ static const struct msg_decl decls[] = {
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
 	 * channel to takes no more.
 	 */
-	D(MSG_PARENT_CONF, P, L | A | W | M | V | C,
+	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T,
 	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A | M | C, 0, MSG_NOFD, valid_none,
+	D(MSG_PARENT_CONF_END, P, L | A | M | C | T, 0, MSG_NOFD, valid_none,
 	    PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_CONF, PH_RUN),
@@ -628,7 +687,7 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_APPS, P, A, sizeof(struct msg_apps), MSG_NOFD,
 	    valid_apps, ANY, 0),
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
-	D(MSG_PARENT_DRAIN, P, L | A | M, 0, MSG_NOFD, valid_none, RUN,
+	D(MSG_PARENT_DRAIN, P, L | A | M | T, 0, MSG_NOFD, valid_none, RUN,
 	    PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, RUN, 0),
@@ -667,8 +726,15 @@ static const struct msg_decl decls[] = {
 	/* The control process is never drained: it has no configuration. */
 	D(MSG_PARENT_ANSWER, P, C, sizeof(struct msg_ctlans), MSG_NOFD,
 	    valid_ctlans, RUN, 0),
-	D(MSG_PARENT_VERBOSE, P, L | A | M | C, sizeof(struct msg_verbose),
+	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T, sizeof(struct msg_verbose),
 	    MSG_NOFD, valid_verbose, ANY, 0),
+	D(MSG_PARENT_CONF_TABLE, P, T, sizeof(struct msg_table), MSG_NOFD,
+	    valid_table, PH_CONF, 0),
+	D(MSG_PARENT_CONF_ENV, P, T, sizeof(struct msg_env), MSG_NOFD,
+	    valid_env, PH_CONF, 0),
+	/* Never to a draining tablepop: it answers what it has. */
+	D(MSG_PARENT_LOOKUP, P, T, sizeof(struct msg_lookup), MSG_NOFD,
+	    valid_lookup, RUN, 0),
 	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
 	    valid_newsession, ANY, 0),
 	D(MSG_LISTENER_HANDSHAKES, L, P, sizeof(struct msg_handshakes),
@@ -713,6 +779,9 @@ static const struct msg_decl decls[] = {
 	    valid_done, RUN, 0),
 	D(MSG_CONTROL_REQUEST, C, P, sizeof(struct msg_ctlreq), MSG_FD,
 	    valid_ctlreq, RUN, 0),
+	/* A draining tablepop answers what it was asked. */
+	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
+	    valid_tabans, ANY, 0),
 };
 #undef D
 #undef P
@@ -722,6 +791,7 @@ static const struct msg_decl decls[] = {
 #undef M
 #undef V
 #undef C
+#undef T
 #undef RUN
 #undef ANY
 
@@ -772,6 +842,8 @@ proc_str(int proc)
 		return "dlvrpop";
 	case PROC_CONTROL:
 		return "control";
+	case PROC_TABLE:
+		return "tablepop";
 	}
 	return "unknown";
 }

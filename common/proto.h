@@ -104,6 +104,11 @@ enum msg_type {
 	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
 				   many entries; msg_net */
+	/* parent -> tablepop */
+	MSG_PARENT_CONF_TABLE,	/* a database table to run; msg_table */
+	MSG_PARENT_CONF_ENV,	/* a variable of popd's environment at
+				   start, for the table programs; msg_env */
+	MSG_PARENT_LOOKUP,	/* a question for a table; msg_lookup */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -153,6 +158,10 @@ enum msg_type {
 	MSG_CONTROL_REQUEST,	/* fd: the client's socket, whose peer
 				   the parent judges; msg_ctlreq */
 
+	/* tablepop -> parent */
+	MSG_TABLE_ANSWER,	/* the answer to MSG_PARENT_LOOKUP;
+				   msg_tabans */
+
 	MSG_MAX
 };
 
@@ -171,6 +180,7 @@ struct msg_hdr {
 #define PROC_LMTP		0x10
 #define PROC_DLVRPOP		0x20
 #define PROC_CONTROL		0x40
+#define PROC_TABLE		0x80
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
@@ -613,6 +623,58 @@ struct msg_ctlans {
 	uint32_t	status;		/* ANS_* */
 	uint32_t	len;		/* of text */
 	char		text[CTL_CHUNK];
+};
+
+/*
+ * Database tables (tablepop/, the parent's popd/lookup.c).  tablepop
+ * runs OpenSMTPD's table programs for the tables the parent names and
+ * asks them what the parent asks; the parent checks every answer again
+ * (it decides the ids and maildirs) and never takes a missing answer
+ * for "no such user".
+ */
+#define TABLE_NAMELEN		128	/* popd.conf's table names */
+#define TABLE_ENVMAX		4096	/* one "NAME=value" */
+#define TABLE_VALUEMAX		16384	/* an answer, with its NUL */
+#define TABLE_ALIAS		0x01	/* the services (lookup.h) */
+#define TABLE_CREDENTIALS	0x04
+#define TABLE_USERINFO		0x10
+
+/* MSG_PARENT_CONF_TABLE: interp is a script program's, else "". */
+struct msg_table {
+	char		name[TABLE_NAMELEN];
+	char		program[PATH_MAX];
+	char		config[PATH_MAX];
+	char		interp[PATH_MAX];
+	int32_t		cache;		/* seconds, 0: none */
+};
+
+/* MSG_PARENT_CONF_ENV */
+struct msg_env {
+	char		var[TABLE_ENVMAX];
+};
+
+/* MSG_PARENT_LOOKUP: the parent's name for a question is its id. */
+struct msg_lookup {
+	uint64_t	id;
+	int32_t		service;	/* TABLE_ALIAS ... */
+	uint32_t	pad;
+	char		table[TABLE_NAMELEN];
+	char		key[POPD_MAXUSER + 1];
+};
+
+/*
+ * MSG_TABLE_ANSWER: TABANS_NONE is "no such key"; TABANS_TEMP: the
+ * table could not answer (tablepop logged why).  A credentials value
+ * is the hash alone, checked by tablepop as the parent checks it again.
+ */
+#define TABANS_FOUND		1
+#define TABANS_NONE		2
+#define TABANS_TEMP		3
+struct msg_tabans {
+	uint64_t	id;
+	uint32_t	status;		/* TABANS_* */
+	uint32_t	pad;
+	char		value[TABLE_VALUEMAX];	/* TABANS_FOUND */
 };
 
 /* MSG_PARENT_VERBOSE: the log level, as -v given that many times. */

@@ -535,6 +535,67 @@ sb_describe(int abi, const char *role)
 		    role != NULL ? " for " : "", role != NULL ? role : "");
 }
 
+/*
+ * The deny-list of the processes that run programs they do not know
+ * (the parent, tablepop): what no popd process and no table program
+ * needs, and what would turn a compromise into a kernel one, kills.
+ */
+static void
+sc_deny(scmp_filter_ctx ctx, const char *role)
+{
+	static const int deny[] = {
+		/* Reaching into other processes. */
+		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+		SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_getfd),
+		SCMP_SYS(kcmp),
+		/* Kernel code and kernel state. */
+		SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
+		SCMP_SYS(init_module), SCMP_SYS(finit_module),
+		SCMP_SYS(delete_module), SCMP_SYS(bpf),
+		SCMP_SYS(perf_event_open), SCMP_SYS(iopl), SCMP_SYS(ioperm),
+		SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff),
+		SCMP_SYS(acct), SCMP_SYS(syslog), SCMP_SYS(quotactl),
+		SCMP_SYS(settimeofday), SCMP_SYS(clock_settime),
+		SCMP_SYS(adjtimex), SCMP_SYS(clock_adjtime),
+		SCMP_SYS(sethostname), SCMP_SYS(setdomainname),
+		SCMP_SYS(vhangup), SCMP_SYS(uselib), SCMP_SYS(userfaultfd),
+		SCMP_SYS(lookup_dcookie), SCMP_SYS(personality),
+		SCMP_SYS(modify_ldt),
+		/* Keys, mounts and namespaces: container-style escapes. */
+		SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root),
+		SCMP_SYS(move_mount), SCMP_SYS(open_tree), SCMP_SYS(fsopen),
+		SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
+		SCMP_SYS(mount_setattr), SCMP_SYS(setns), SCMP_SYS(unshare),
+		SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
+		SCMP_SYS(fanotify_init), SCMP_SYS(mknod), SCMP_SYS(mknodat),
+		/* io_uring performs I/O that seccomp never sees. */
+		SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+		SCMP_SYS(io_uring_register),
+		/* exec only by path, through execve (Landlock vets it). */
+		SCMP_SYS(execveat),
+	};
+	static const uint64_t nsflags[] = {
+		CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+		CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP,
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {
+		if (deny[i] < 0)
+			continue;
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+		    deny[i], 0), role, "deny");
+	}
+	/* No new namespaces through clone(2) either; clone3: see above. */
+	for (i = 0; i < sizeof(nsflags) / sizeof(nsflags[0]); i++)
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+		    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ,
+		    nsflags[i], nsflags[i])), role, "clone");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(clone3), 0), role, "clone3");
+}
+
 #endif /* Linux */
 
 /*
@@ -601,42 +662,6 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 	sb_pledge("parent",
 	    "stdio rpath wpath cpath proc exec id sendfd recvfd unix");
 #else
-	static const int deny[] = {
-		/* Reaching into other processes. */
-		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
-		SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_getfd),
-		SCMP_SYS(kcmp),
-		/* Kernel code and kernel state. */
-		SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
-		SCMP_SYS(init_module), SCMP_SYS(finit_module),
-		SCMP_SYS(delete_module), SCMP_SYS(bpf),
-		SCMP_SYS(perf_event_open), SCMP_SYS(iopl), SCMP_SYS(ioperm),
-		SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff),
-		SCMP_SYS(acct), SCMP_SYS(syslog), SCMP_SYS(quotactl),
-		SCMP_SYS(settimeofday), SCMP_SYS(clock_settime),
-		SCMP_SYS(adjtimex), SCMP_SYS(clock_adjtime),
-		SCMP_SYS(sethostname), SCMP_SYS(setdomainname),
-		SCMP_SYS(vhangup), SCMP_SYS(uselib), SCMP_SYS(userfaultfd),
-		SCMP_SYS(lookup_dcookie), SCMP_SYS(personality),
-		SCMP_SYS(modify_ldt),
-		/* Keys, mounts and namespaces: container-style escapes. */
-		SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
-		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root),
-		SCMP_SYS(move_mount), SCMP_SYS(open_tree), SCMP_SYS(fsopen),
-		SCMP_SYS(fsconfig), SCMP_SYS(fsmount), SCMP_SYS(fspick),
-		SCMP_SYS(mount_setattr), SCMP_SYS(setns), SCMP_SYS(unshare),
-		SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
-		SCMP_SYS(fanotify_init), SCMP_SYS(mknod), SCMP_SYS(mknodat),
-		/* io_uring performs I/O that seccomp never sees. */
-		SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
-		SCMP_SYS(io_uring_register),
-		/* exec only by path, through execve (Landlock vets it). */
-		SCMP_SYS(execveat),
-	};
-	static const uint64_t nsflags[] = {
-		CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
-		CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP,
-	};
 	struct ll_path	 paths[48];
 	const char	*interp;
 	scmp_filter_ctx	 ctx;
@@ -665,19 +690,7 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 	    1, paths, n, 2);
 
 	ctx = sc_init("parent", SCMP_ACT_ALLOW);
-	for (i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {
-		if (deny[i] < 0)
-			continue;
-		sc_check(seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
-		    deny[i], 0), "parent", "deny");
-	}
-	/* No new namespaces through clone(2) either; clone3: see above. */
-	for (i = 0; i < sizeof(nsflags) / sizeof(nsflags[0]); i++)
-		sc_check(seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
-		    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ,
-		    nsflags[i], nsflags[i])), "parent", "clone");
-	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
-	    SCMP_SYS(clone3), 0), "parent", "clone3");
+	sc_deny(ctx, "parent");
 	sc_load(ctx, "parent");
 	sb_describe(abi, abi > 0 ? NULL : "parent");
 #endif
@@ -814,6 +827,75 @@ sandbox_control(void)
 	sc_allow(ctx, "control", allow, sizeof(allow) / sizeof(allow[0]));
 	sc_load(ctx, "control");
 	sb_describe(abi, abi > 0 ? NULL : "control");
+#endif
+}
+
+/*
+ * tablepop: POPD_TABLE_USER, no chroot, the parent of OpenSMTPD's table
+ * programs (table-sqlite, table-mysql, table-ldap...): it forks, execs,
+ * signals and reaps them, and talks to them over the socketpair and pipe
+ * it makes for each.  exec: those programs (and a script's interpreter).
+ *
+ * The programs inherit what tablepop's confinement is on Linux (a
+ * seccomp filter and a Landlock layer stay across execve), and they
+ * need what their databases need: their configuration and database
+ * files (DAC decides: they run as POPD_TABLE_USER), TCP and unix
+ * sockets to the database server, DNS.  So tablepop's rules are the
+ * parent's kind: its Landlock layer grants EXECUTE on the programs
+ * alone, and handles and denies making devices, fifos, sockets and
+ * symlinks, device ioctls, TCP bind, signals and abstract sockets
+ * outside its own domain (REFER handled and granted, as for the
+ * parent); its seccomp filter is the parent's deny-list (sc_deny).
+ * Neither the programs nor tablepop can exec anything else, reach
+ * another process, or bind a port.  On OpenBSD the programs start
+ * unpledged and without tablepop's unveil, as smtpd's do: no
+ * execpromises are set.
+ */
+void
+sandbox_tablepop(const char *const exec[])
+{
+#ifdef __OpenBSD__
+	size_t	i;
+
+	for (i = 0; exec != NULL && exec[i] != NULL; i++)
+		sb_unveil(exec[i], "x");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the channel, the programs' socketpairs and pipes (dup2
+	 * onto their 0-2, closefrom); proc: fork, kill and wait for them,
+	 * setsid and setrlimit (no core) in the child; exec: execve of
+	 * the programs, unveiled alone.
+	 */
+	sb_pledge("tablepop", "stdio proc exec");
+#else
+	struct ll_path	 paths[2 * 16 + 2];
+	const char	*interp;
+	scmp_filter_ctx	 ctx;
+	size_t		 i, n = 0;
+	int		 abi;
+
+	sb_nnp("tablepop");
+	for (i = 0; exec != NULL && exec[i] != NULL; i++) {
+		if (n >= sizeof(paths) / sizeof(paths[0]) - 2)
+			fatalx("tablepop: too many table programs");
+		paths[n].path = exec[i];
+		paths[n++].access = LL_FS_EXECUTE;
+	}
+	if ((interp = elf_interp()) != NULL) {
+		paths[n].path = interp;
+		paths[n++].access = LL_FS_EXECUTE;
+	}
+	paths[n].path = "/";
+	paths[n++].access = LL_FS_REFER;
+	abi = ll_restrict("tablepop", LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
+	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
+	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, LL_NOBIND, 1,
+	    paths, n, 2);
+
+	ctx = sc_init("tablepop", SCMP_ACT_ALLOW);
+	sc_deny(ctx, "tablepop");
+	sc_load(ctx, "tablepop");
+	sb_describe(abi, abi > 0 ? NULL : "tablepop");
 #endif
 }
 

@@ -96,7 +96,7 @@ tracked_cmp(struct tracked *a, struct tracked *b)
 	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
-/* pid is a child that SIGCHLD reports (lookup.c forks its own). */
+/* pid is a child that SIGCHLD reports. */
 void
 child_track(pid_t pid)
 {

@@ -16,7 +16,7 @@
 
 /*
  * lookup.h -- the parent's database tables: OpenSMTPD's table programs,
- * run and asked by lookup.c.
+ * run and asked by tablepop (tablepop/) for lookup.c.
  */
 #ifndef POPD_LOOKUP_H
 #define POPD_LOOKUP_H
@@ -24,8 +24,9 @@
 #include <sys/types.h>
 
 /*
- * What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO (tapi.h), and
- * K_ALIAS for route (every backend answers it with one string).
+ * What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO (tablepop's
+ * tapi.h), and K_ALIAS for route (every backend answers it with one
+ * string); proto.h's TABLE_* are the same.
  */
 #define LOOKUP_ALIAS		0x01
 #define LOOKUP_CREDENTIALS	0x04
@@ -36,15 +37,18 @@
 #define LOOKUP_NONE		0	/* no such user */
 #define LOOKUP_TEMP		(-1)	/* the table could not answer */
 
+struct chan;
 struct popd_conf;
+struct proc;
 typedef void	(*lookup_cb)(void *, int, const char *);
 
 extern char	**table_env;
 
-void		 lookup_start(const struct popd_conf *);
+int		 lookup_wanted(const struct popd_conf *);
+void		 lookup_conf(struct chan *, const struct popd_conf *);
 void		 lookup(const char *, int, const char *, lookup_cb, void *);
-int		 lookup_exited(pid_t, int);
-void		 lookup_shutdown(void);
+void		 parent_table_answer(struct chan *, const void *, int);
+void		 lookup_gone(const struct proc *);
 const char	*lookup_service_str(int);
 
 #endif

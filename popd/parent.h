@@ -20,8 +20,8 @@
  * the bottom up: a file calls only those above it in this list, never
  * one below.  The listener, lmtp and control processes run from the
  * same program, but in processes of their own where none of this is
- * set: they do not include this header.  config.c, lookup.c and tapi.c,
- * which tests link alone, have headers of their own.
+ * set: they do not include this header.  config.c and lookup.c have
+ * headers of their own.
  */
 #ifndef POPD_PARENT_H
 #define POPD_PARENT_H
@@ -312,6 +312,7 @@ extern const struct proc_kind	 proc_kinds[KIND_MAX];
 void		 supervise_init(void (*)(const char *));
 struct proc	*proc_start(enum proc_id);
 int		 proc_wanted(enum proc_id);
+void		 proc_retire(enum proc_id);
 void		 proc_exited(struct proc *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);

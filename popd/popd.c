@@ -27,9 +27,9 @@
  * bind.c binds the sockets, supervise.c starts and restarts the
  * children, login.c keeps the sessions before login, dlvr.c the LMTP
  * deliveries, mailuser.c finds and becomes mail users, ctl.c, ctlans.c
- * and ctlshow.c answer popctl, users.c, system.c and lookup.c hold the
- * tables (tablecache.c keeps lookup.c's answers), migrate.c writes the
- * popd -m report, parent.c holds the state they share.
+ * and ctlshow.c answer popctl, users.c and system.c hold the tables,
+ * lookup.c asks tablepop the database tables' questions, migrate.c
+ * writes the popd -m report, parent.c holds the state they share.
  *
  * popd/ holds the parent alone, all of it root's: every child is a
  * program of its own in LIBEXECDIR, with a folder of its own in the tree
@@ -43,6 +43,9 @@
  *	control		LIBEXECDIR/control	supervised, if a control socket
  *	authpop		LIBEXECDIR/authpop	supervised; a reload's new one
  *						takes over once ready
+ *	tablepop	LIBEXECDIR/tablepop	supervised, if a database
+ *						table; a reload's new one
+ *						takes over, the old drains
  *	wrkrpop		LIBEXECDIR/wrkrpop	one per session, as the user
  *	dlvrpop		LIBEXECDIR/dlvrpop	one per maildir in delivery,
  *						as its user, kept warm
@@ -314,14 +317,14 @@ main(int argc, char *argv[])
 	    conf->appssrc == TABSRC_LOOKUP ||
 	    conf->set.routesrc == TABSRC_LOOKUP ||
 	    conf->set.quota.userssrc == TABSRC_LOOKUP);
-	lookup_start(conf);
 	counters_reloaded();
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
 	tickets_start(conf->set.tls_tickets);
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
-	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL))
+	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
+	    (proc_wanted(KIND_TABLE) && proc_start(KIND_TABLE) == NULL))
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");
@@ -434,6 +437,7 @@ find_helpers(void)
 		{ "authpop",	proc_path[KIND_AUTHPOP] },
 		{ "lmtp",	proc_path[KIND_LMTP] },
 		{ "control",	proc_path[KIND_CONTROL] },
+		{ "tablepop",	proc_path[KIND_TABLE] },
 		{ "wrkrpop",	wrkrpop_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};
@@ -473,7 +477,7 @@ find_helpers(void)
 }
 
 /*
- * Our environment, for the table programs (lookup.c), before
+ * Our environment, for the table programs (tablepop: lookup.c), before
  * setproctitle() may write over it.
  */
 static void
@@ -624,11 +628,10 @@ check_users(void)
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
 	daemon_uid[1] = pw->pw_uid;
-	/* Needed only to run database tables (lookup.c says so). */
+	/* Needed only to run database tables (tablepop). */
 	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
 		daemon_uid[2] = pw->pw_uid;
-	else if (conf->set.authsrc == TABSRC_LOOKUP ||
-	    conf->set.usersrc == TABSRC_LOOKUP)
+	else if (lookup_wanted(conf))
 		errx(1, "user %s does not exist: useradd -r -d %s "
 		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
 		    POPD_TABLE_USER);
@@ -827,14 +830,19 @@ reload_done(int fd, short ev, void *arg)
 		}
 		users_free(&users);
 		users = rl.nusers;
-		lookup_start(conf);
 		tickets_start(conf->set.tls_tickets);
-		/* The control process has no configuration: it stays. */
-		for (id = 0; id < KIND_MAX; id++)
-			if (id != KIND_CONTROL && proc_wanted(id) &&
+		/*
+		 * The control process has no configuration: it stays.  A
+		 * tablepop whose tables are gone drains.
+		 */
+		for (id = 0; id < KIND_MAX; id++) {
+			if (!proc_wanted(id))
+				proc_retire(id);
+			else if (id != KIND_CONTROL &&
 			    (fresh[id] = proc_start(id)) == NULL)
 				log_warnx("reload: keeping the previous %s",
 				    proc_kinds[id].name);
+		}
 		/* Sessions older authpops still serve: new passwords. */
 		pwchanges_send(&rl.changes, fresh[KIND_AUTHPOP]);
 		/* Said once the new authpop serves. */
@@ -915,7 +923,7 @@ child_exited(pid_t pid, int status)
 			proc_exited(p, status);
 			return;
 		}
-	if (lookup_exited(pid, status) || dlvr_exited(pid, status))
+	if (dlvr_exited(pid, status))
 		return;
 	counters_reaped(worker_reaped(pid, status));
 }
@@ -929,7 +937,6 @@ sig_handler(int sig, short ev, void *arg)
 	case SIGINT:
 		log_info("stopping on signal %d", sig);
 		apps_flush();
-		lookup_shutdown();
 		shutdown_children();
 		bind_unlink();
 		exit(0);

@@ -16,7 +16,7 @@
 
 /*
  * supervise.c -- the parent's supervised children: the listeners,
- * authpop, the lmtp and the control process.  Each is spawned
+ * authpop, the lmtp and the control process, tablepop.  Each is spawned
  * (child.c) with its channel on a fixed fd, and restarted when it dies,
  * so that a crash costs its sessions, not the service; after a reload
  * the new one takes over and the previous one drains.  Here too is what
@@ -44,6 +44,7 @@
 #include "config.h"
 #include "proc.h"
 #include "table.h"
+#include "lookup.h"
 #include "stats.h"
 
 /* Listeners at most: pid_max (32,768) over what one holds (10,000). */
@@ -94,6 +95,9 @@ static const struct msg_handler from_lmtp[] = {
 static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_REQUEST,	parent_control_request },
 };
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_ANSWER,	parent_table_answer },
+};
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
@@ -103,6 +107,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LMTP] = { "lmtp", PROC_LMTP, from_lmtp, nitems(from_lmtp) },
 	[KIND_CONTROL] = { "control", PROC_CONTROL, from_control,
 	    nitems(from_control) },
+	[KIND_TABLE] = { "tablepop", PROC_TABLE, from_table,
+	    nitems(from_table) },
 };
 
 static struct event	 restart_ev[KIND_MAX];
@@ -181,7 +187,8 @@ proc_spawn(enum proc_id id)
 	 * The listener, lmtp and control keep the name of the program
 	 * whose roles they are: their titles say "popd: listener" (proc.c).
 	 */
-	argc = child_argv(argv, id == KIND_AUTHPOP ? "authpop" : "popd");
+	argc = child_argv(argv, id == KIND_AUTHPOP ? "authpop" :
+	    id == KIND_TABLE ? "tablepop" : "popd");
 	argv[argc] = NULL;
 
 	/* authtab system: the accounts, read from the start. */
@@ -207,13 +214,17 @@ proc_spawn(enum proc_id id)
 	p->chan.bad = proc_bad;
 	chan_start(&p->chan);
 	/*
-	 * Its page of counters (the control process counts nothing);
-	 * without one it serves uncounted (logged).
+	 * Its page of counters (the control process and tablepop count
+	 * nothing: the parent counts lookups); without one it serves
+	 * uncounted (logged).
 	 */
-	if (id != KIND_CONTROL &&
+	if (id != KIND_CONTROL && id != KIND_TABLE &&
 	    (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
-	conf_send(&p->chan, conf, proc_kinds[id].proc);
+	if (id == KIND_TABLE)
+		lookup_conf(&p->chan, conf);
+	else
+		conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER)
 		tickets_send(&p->chan);
@@ -324,13 +335,15 @@ listen_kind(int flags)
 
 /*
  * The lmtp process runs for LMTP sockets only, the control process for
- * its socket; the others always.
+ * its socket, tablepop for database tables; the others always.
  */
 int
 proc_wanted(enum proc_id id)
 {
 	int	i;
 
+	if (id == KIND_TABLE)
+		return lookup_wanted(conf);
 	if (id != KIND_LMTP && id != KIND_CONTROL)
 		return 1;
 	for (i = 0; i < nlistens; i++)
@@ -370,6 +383,18 @@ proc_drain(struct proc *p)
 	chan_send(&p->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
 }
 
+/* A reload took away what a kind is for: its current one drains. */
+void
+proc_retire(enum proc_id id)
+{
+	struct proc	*p;
+
+	if ((p = current[id]) == NULL)
+		return;
+	current[id] = NULL;
+	proc_drain(p);
+}
+
 /* An authpop has loaded authtab: a successor takes over now. */
 void
 parent_authpop_ready(struct chan *c, const void *data, int fd)
@@ -388,7 +413,7 @@ proc_restart(int fd, short ev, void *arg)
 	struct timeval	 tv = { 1, 0 };
 	enum proc_id	 id = (enum proc_id)(intptr_t)arg;
 
-	if (current[id] != NULL)
+	if (current[id] != NULL || !proc_wanted(id))
 		return;
 	/* A successor that was loading takes over at once. */
 	if (successor[id] != NULL)
@@ -447,6 +472,8 @@ proc_exited(struct proc *p, int status)
 		ctlans_gone(p);
 	if (p->id == KIND_LMTP)
 		dlvr_lmtp_gone(p->pid);
+	if (p->id == KIND_TABLE)
+		lookup_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);
 	ctl_proc_gone(p->pid);
 	/* The others may all be full; a dead current one is restarted. */

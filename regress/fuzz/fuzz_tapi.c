@@ -16,7 +16,7 @@
 
 /*
  * fuzz_tapi -- libFuzzer target for the table API's frames and answers
- * (popd/tapi.c): any bytes, read as the stream a table program writes
+ * (tablepop/tapi.c): any bytes, read as the stream a table program writes
  * and as lookup.c reads it (a buffer of TAPI_MAXLEN that always starts
  * at a frame): the first frame answers the open, the others alternate
  * credentials and userinfo lookups of "alice".  Every frame lies within
@@ -38,7 +38,7 @@
 
 #include "compat.h"
 #include "table.h"
-#include "../../popd/tapi.h"
+#include "../../tablepop/tapi.h"
 
 #define KEY	"alice"
 #define FILL	0xa5	/* in the value buffer before each answer */

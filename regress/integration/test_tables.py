@@ -145,10 +145,11 @@ def refused(srv, user, pw, prefix, what):
 
 
 def backends(srv, comm):
-    """pids of the parent's live children named comm (its table
-    programs), not the zombies of those killed and not reaped yet."""
+    """pids of popd's live descendants named comm (its table programs,
+    tablepop's children), not the zombies of those killed and not
+    reaped yet."""
     out = []
-    for p in T.proc_children().get(srv.proc.pid, []):
+    for p in T.descendants(srv.proc.pid):
         try:
             if T.proc_comm(p) == comm and \
                     not T.proc_status(p)["State"].startswith("Z"):
@@ -544,6 +545,128 @@ def garbage_backend_temp(srv):
                            set(pids)) == 1, 10, "a new backend")
     check_backends(srv, "tablefake.py")
     logs_in(srv, "alice", what="login after the garbage")
+
+
+def show_stats(srv):
+    """popctl show stats as {counter: count since start}."""
+    rc, out, err = srv.popctl("show", "stats")
+    T.expect(rc, 0, "popctl show stats: %s" % err)
+    d = {}
+    for ln in out.splitlines()[2:]:
+        f = ln.split()
+        if len(f) == 3:
+            d[f[0]] = int(f[1])
+    return d
+
+
+def tablepops(srv):
+    """pids of the live tablepop processes under popd."""
+    out = []
+    for p in T.descendants(srv.proc.pid):
+        try:
+            if T.proc_comm(p) == "tablepop" and \
+                    not T.proc_status(p)["State"].startswith("Z"):
+                out.append(p)
+        except OSError:
+            pass
+    return sorted(out)
+
+
+@T.test(start=False)
+def tablepop_killed_mid_lookup(srv):
+    """Issue 53: the table programs run under tablepop, not the root
+    parent.  tablepop killed while a credentials lookup is out: the
+    client gets [SYS/TEMP] at once (not after the lookup's deadline,
+    never a wrong password's answer), the parent starts a new tablepop
+    and logins go on."""
+    log = os.path.join(srv.tmpdir, "lookups.log")
+    with open(log, "w"):
+        pass
+    os.chmod(log, 0o666)      # the table user appends to it
+    alice = {"hash": hash_of(srv, "alice"),
+             "userinfo": userinfo(srv, "alice")}
+    write = fake_tables(srv, {"alice": dict(alice, sleep=5)}, log=log)
+    srv.start()
+    old = T.wait_for(lambda: tablepops(srv), 10, "a tablepop")
+    T.expect(len(old), 1, "one tablepop: %s" % old)
+    st = T.proc_status(old[0])
+    uid = pwd.getpwnam(D.TABLE_USER).pw_uid
+    T.expect(st["Uid"], [uid] * 4, "tablepop runs as %s" % D.TABLE_USER)
+    # Its table programs are its children, not the parent's.
+    progs = check_backends(srv, "tablefake.py")
+    T.expect(sorted(p for p in T.proc_children().get(old[0], [])
+                    if p in progs), progs, "the table programs are "
+             "tablepop's children")
+    T.expect([p for p in T.proc_children().get(srv.proc.pid, [])
+              if p in progs], [], "none is the parent's")
+    before = show_stats(srv)
+    mark = len(srv.log())
+    with srv.raw() as r:
+        T.expect(r.line()[:3], b"+OK", "greeting")
+        r.ok("USER alice")
+        r.send("PASS " + srv.password("alice") + "\r\n")
+        T.wait_for(lambda: "credentials alice" in open(log).read(), 10,
+                   "the lookup at the table program")
+        t = time.monotonic()
+        os.kill(old[0], signal.SIGKILL)
+        resp = r.line()
+        took = time.monotonic() - t
+    T.expect(resp, TEMP + b"cannot check passwords now, try again later",
+             "a login whose lookup tablepop took with it")
+    T.expect_true(took < 2, "[SYS/TEMP] as soon as tablepop is gone, "
+                  "not at the lookup's deadline", took)
+    srv.wait_log("table users: tablepop (pid %d) gone: credentials "
+                 'lookup of "alice" failed' % old[0])
+    # The parent counts lookups, the failed one too, as before tablepop.
+    after = show_stats(srv)
+    T.expect(after.get("lookups_failed", 0) -
+             before.get("lookups_failed", 0), 1,
+             "lookups_failed in popctl show stats")
+    T.expect_true("tablepop (pid %d) killed by signal 9" % old[0] in
+                  log_since(srv, mark), "the death logged",
+                  log_since(srv, mark)[-600:])
+    new = T.wait_for(lambda: [p for p in tablepops(srv) if p not in old],
+                     10, "a new tablepop")
+    T.expect(len(new), 1, "one new tablepop: %s" % new)
+    write({"alice": alice})
+    t = time.monotonic()
+    T.wait_for(lambda: reply(srv, "alice").startswith(b"+OK"), 10,
+               "logins after tablepop was killed", interval=0.2)
+    print("#  logins again %.1f s after the new tablepop" %
+          (time.monotonic() - t))
+    check_backends(srv, "tablefake.py")
+
+
+@T.test(start=False)
+def tablepop_follows_reloads(srv):
+    """Issue 53: a reload that brings a database table starts tablepop;
+    one that takes the last one away drains it: it goes, and its table
+    programs with it, while logins go on through the files."""
+    plain = srv.tables
+    db = sqlite_tables(srv)
+    sqlite = srv.tables
+    srv.tables = plain
+    srv.start()
+    logs_in(srv, "alice", what="a login through the files")
+    T.expect(tablepops(srv), [], "no tablepop without a database table")
+    mark = len(srv.log())
+    srv.tables = sqlite
+    srv.argv()                  # writes the configuration file
+    srv.reload()
+    T.wait_for(lambda: "reloaded" in srv.log()[mark:], 20, "reloaded")
+    pids = T.wait_for(lambda: tablepops(srv), 10, "a tablepop")
+    check_backends(srv, "table-sqlite")
+    db.set_password("alice", T.make_hash("dbpw"))
+    logs_in(srv, "alice", "dbpw", "a login through SQLite")
+    mark = len(srv.log())
+    srv.tables = plain
+    srv.argv()
+    srv.reload()
+    T.wait_for(lambda: "reloaded" in srv.log()[mark:], 20, "reloaded")
+    T.wait_for(lambda: not tablepops(srv) and
+               not backends(srv, "table-sqlite"), 10,
+               "tablepop %s and its table programs gone" % pids)
+    logs_in(srv, "alice", what="a login through the files again")
 
 
 @T.test(start=False)

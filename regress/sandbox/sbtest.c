@@ -991,6 +991,8 @@ apply(const char *role)
 		sandbox_parent(exec, rd, NULL, 0);
 	else if (strcmp(role, "parent-tables") == 0)
 		sandbox_parent(exec, rd, NULL, 1);	/* database tables */
+	else if (strcmp(role, "tablepop") == 0)
+		sandbox_tablepop(exec);	/* self: the one table program */
 	else if (strcmp(role, "listener") == 0)
 		sandbox_listener();
 	else if (strcmp(role, "lmtp") == 0)
@@ -1208,6 +1210,32 @@ static const struct check checks[] = {
 	SYS("parent", "set up io_uring", NULL, act_io_uring),
 	ERR("parent", "clone3 (glibc falls back to clone)", NULL, act_clone3,
 	    ENOSYS),
+
+	/*
+	 * tablepop: the parent of the table programs, which inherit its
+	 * confinement: they run (and only they), reach their database,
+	 * and can do no more than the parent's deny-list allows.
+	 */
+	OK("tablepop", "fork and exec a table program", NULL,
+	    act_spawn_helper),
+	OK("tablepop", "signal and reap its own child", NULL, act_kill_child),
+	OK("tablepop", "create a socketpair", NULL, act_socketpair),
+	OK("tablepop", "a program connects to its database", prep_tcp_socket,
+	    act_connect),
+	OK("tablepop", "describe the confinement", NULL,
+	    act_describe_landlock),
+	LL("tablepop", "exec /bin/true (not a table program)", NULL,
+	    act_execve, EACCES, 1),
+	LL("tablepop", "bind a TCP port", prep_tcp_socket, act_bind, EACCES,
+	    4),
+	LL("tablepop", "signal a process outside its domain", NULL,
+	    act_kill_other, EPERM, 6),
+	LL("tablepop", "create a symlink", NULL, act_symlink_outside, EACCES,
+	    1),
+	SYS("tablepop", "ptrace another process", NULL, act_ptrace),
+	SYS("tablepop", "mount a filesystem", NULL, act_mount),
+	SYS("tablepop", "unshare a mount namespace", NULL, act_unshare),
+	SYS("tablepop", "set up io_uring", NULL, act_io_uring),
 
 	/* listener: sockets, TLS, descriptor passing; nothing else. */
 	OK("listener", "accept a connection", prep_pending, act_accept),

@@ -89,7 +89,7 @@ on_eof(struct chan *c)
 /* The ends of the channels, with what each end takes from its peer. */
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
-    E_PARENT_C };
+    E_PARENT_C, E_TABLE, E_PARENT_T };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -106,6 +106,8 @@ static struct end {
 	[E_PARENT_M] = { PROC_PARENT, PROC_LMTP },
 	[E_CONTROL] = { PROC_CONTROL, PROC_PARENT },
 	[E_PARENT_C] = { PROC_PARENT, PROC_CONTROL },
+	[E_TABLE] = { PROC_TABLE, PROC_PARENT },
+	[E_PARENT_T] = { PROC_PARENT, PROC_TABLE },
 	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP },
 };
 
@@ -614,7 +616,7 @@ declarations(void)
 	int			 count, procs, phases;
 
 	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP |
-	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL;
+	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE;
 	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN;
 	all = msg_decls(&n);
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
@@ -665,7 +667,8 @@ declarations(void)
 	CHECK_STR(proc_str(PROC_PARENT), "parent");
 	CHECK_STR(proc_str(PROC_WRKRPOP), "wrkrpop");
 	CHECK_STR(proc_str(PROC_CONTROL), "control");
-	CHECK_STR(proc_str(0x80), "unknown");
+	CHECK_STR(proc_str(PROC_TABLE), "tablepop");
+	CHECK_STR(proc_str(0x100), "unknown");
 }
 
 /* The listener's handler of MSG_PARENT_DRAIN in round_trip(). */
@@ -887,6 +890,8 @@ main(void)
 	const struct msg_listen		 listen_index = { .flags = LISTEN_TLS,
 	    .sock = POPD_MAXLISTEN };
 	const uint32_t	 CQ = sizeof(struct msg_ctlreq);
+	const uint32_t	 TA = sizeof(struct msg_tabans);
+	const uint32_t	 LK = sizeof(struct msg_lookup);
 	const uint32_t	 CA = sizeof(struct msg_ctlans);
 	const uint32_t	 VB = sizeof(struct msg_verbose);
 	static struct msg_ctlans	 ans_more, ans_ok, ans_err, ans_0,
@@ -1096,6 +1101,18 @@ main(void)
 	const struct msg_worker		 worker_dlv_peer = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER,
 	    .peer = { .af = AF_INET, .a = { 127, 0, 0, 1 } } };
+	const struct msg_tabans		 tabans = { .id = 1,
+	    .status = TABANS_FOUND, .value = "1000:1000:/home/alice" };
+	const struct msg_tabans		 tabans_none_value = { .id = 1,
+	    .status = TABANS_NONE, .value = "x" };
+	const struct msg_tabans		 tabans_status = { .id = 1,
+	    .status = TABANS_TEMP + 1 };
+	const struct msg_lookup		 lookup = { .id = 1,
+	    .service = TABLE_USERINFO, .table = "users", .key = "alice" };
+	const struct msg_lookup		 lookup_svc = { .id = 1,
+	    .service = 2, .table = "users", .key = "alice" };
+	const struct msg_lookup		 lookup_nokey = { .id = 1,
+	    .service = TABLE_CREDENTIALS, .table = "users" };
 	struct msg_login		 login_unterm;
 	struct msg_cred			 cred_unterm;
 	struct msg_passwd		 passwd_unterm;
@@ -1595,6 +1612,24 @@ main(void)
 		    V, CT, H, CT, 0, 1, 1, &count },
 		{ "penalty rows to authpop", E_AUTHPOP, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow },
+		/* tablepop and the parent. */
+		{ "a table's answer", E_PARENT_T, PH_RUN, MSG_TABLE_ANSWER,
+		    V, TA, H, TA, 0, 1, 1, &tabans },
+		{ "a drained tablepop's answer", E_PARENT_T, PH_DRAIN,
+		    MSG_TABLE_ANSWER, V, TA, H, TA, 0, 1, 1, &tabans },
+		{ "a value with no answer", E_PARENT_T, PH_RUN,
+		    MSG_TABLE_ANSWER, V, TA, H, TA, 0, 1, 0,
+		    &tabans_none_value },
+		{ "an answer of no status", E_PARENT_T, PH_RUN,
+		    MSG_TABLE_ANSWER, V, TA, H, TA, 0, 1, 0, &tabans_status },
+		{ "a question", E_TABLE, PH_RUN, MSG_PARENT_LOOKUP, V, LK, H,
+		    LK, 0, 1, 1, &lookup },
+		{ "a question of no service", E_TABLE, PH_RUN,
+		    MSG_PARENT_LOOKUP, V, LK, H, LK, 0, 1, 0, &lookup_svc },
+		{ "a question of no key", E_TABLE, PH_RUN, MSG_PARENT_LOOKUP,
+		    V, LK, H, LK, 0, 1, 0, &lookup_nokey },
+		{ "a question to a drained tablepop", E_TABLE, PH_DRAIN,
+		    MSG_PARENT_LOOKUP, V, LK, H, LK, 0, 1, 0, &lookup },
 		/* popctl: the control process and the parent. */
 		{ "the control socket", E_CONTROL, PH_RUN, MSG_PARENT_LISTEN,
 		    V, LS, H, LS, 1, 1, 1, &listen_ctl },

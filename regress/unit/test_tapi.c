@@ -15,7 +15,7 @@
  */
 
 /*
- * test_tapi -- OpenSMTPD's table API as popd speaks it (popd/tapi.c):
+ * test_tapi -- OpenSMTPD's table API as popd speaks it (tablepop/tapi.c):
  * frames cut from a stream (short, long, exact), the requests byte for
  * byte as the table programs' table_api.c reads them, the answer to the
  * open, the answers to lookups (a credential is the hash alone and only
@@ -35,7 +35,7 @@
 
 #include "compat.h"
 #include "table.h"
-#include "../../popd/tapi.h"
+#include "../../tablepop/tapi.h"
 #include "unit.h"
 
 #define BC	"$2b$04$YdByxKSiJ.4e00dW5oeBN./JDD86S0BXGZETea57GhiFIf4iu2nQG"

@@ -16,7 +16,7 @@
 
 /*
  * tablecache.h -- the answers a database table keeps for "table ...
- * cache" (tablecache.c), for the parent's lookups (lookup.c).
+ * cache" (tablecache.c), for tablepop's lookups (backend.c).
  */
 #ifndef POPD_TABLECACHE_H
 #define POPD_TABLECACHE_H

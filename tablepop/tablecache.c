@@ -17,7 +17,7 @@
 /*
  * tablecache.c -- the answers of a database table kept for "table ...
  * cache" seconds, so that a busy user does not cost the database a
- * question per login.  lookup.c asks here first, and keeps here what a
+ * question per login.  backend.c asks here first, and keeps here what a
  * table program answered: found, or no such user, never a failure.
  *
  * At most TABLECACHE_MAX answers per table: when full, the expired ones

@@ -1,0 +1,254 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * tablepop.c -- the tablepop process: OpenSMTPD's table programs
+ * (opensmtpd-extras: table-sqlite, table-postgres, table-mysql,
+ * table-ldap...) for the database tables popd.conf names, run as
+ * POPD_TABLE_USER and asked what the parent asks (backend.c), as
+ * smtpd's unprivileged lka process does for smtpd.  The root parent
+ * speaks only popd's declared messages to it, and checks each answer
+ * again: tablepop names hashes and userinfo, the parent decides.
+ *
+ * Peers (what the parent may send is in from_parent[] below):
+ *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_CONF_TABLE,
+ *			PARENT_CONF_ENV at start, PARENT_LOOKUP,
+ *			PARENT_DRAIN in; TABLE_ANSWER out
+ *	programs	LOOKUP_PROCS per table, each a stream socket (its
+ *			stdin, OpenSMTPD's table protocol: tapi.c) and a
+ *			pipe (its stdout and stderr, logged)
+ *
+ * One tablepop per configuration: after a reload the new one runs the
+ * new tables' programs, and the previous one answers what it was asked
+ * and then goes with its programs.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <event.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "tablepop.h"
+
+struct chan		 parent;
+struct conf_settings	 set;
+char			**table_env;	/* popd's at start, for the programs */
+char			 table_home[PATH_MAX + 8];	/* "HOME=..." */
+static size_t		 nenv;
+static struct event	 ev_sigchld, ev_sigterm;
+
+static void		tablepop_load(struct proc_setup *);
+static void		tablepop_open(void *);
+static void		tablepop_sandbox(void *);
+static void		tablepop_run(void);
+static void		tablepop_signal(int, short, void *);
+static void		tablepop_parent_eof(struct chan *);
+static void		tablepop_parent_table(struct chan *, const void *,
+			    int);
+static void		tablepop_parent_env(struct chan *, const void *, int);
+static void		tablepop_parent_lookup(struct chan *, const void *,
+			    int);
+static void		tablepop_parent_drain(struct chan *, const void *,
+			    int);
+
+/*
+ * What tablepop does with each message the parent sends it (proto.c
+ * declares them; msg.c checks each one before its handler runs).
+ */
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,	proc_parent_conf },
+	{ MSG_PARENT_CONF_TABLE, tablepop_parent_table },
+	{ MSG_PARENT_CONF_ENV,	tablepop_parent_env },
+	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
+	{ MSG_PARENT_LOOKUP,	tablepop_parent_lookup },
+	{ MSG_PARENT_DRAIN,	tablepop_parent_drain },
+	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
+};
+
+/*
+ * No chroot: the table programs it starts read their configuration and
+ * databases where smtpd.conf's tables say, as POPD_TABLE_USER.
+ */
+static const struct proc_role tablepop_role = {
+	.setup = {
+		.role = "tablepop",
+		.title = "tables",
+		.user = POPD_TABLE_USER,
+		.chroot = 0,
+		.nohup = 1,
+		.open = tablepop_open,
+		.sandbox = tablepop_sandbox,
+	},
+	.self = PROC_TABLE,
+	.chan = &parent,
+	.setupfd = POPD_CHANNEL_FD,
+	.usage = "usage: tablepop [-dVv]\n"
+	    "tablepop is started by popd, which sends it its configuration "
+	    "on its channel",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = tablepop_parent_eof,
+	.load = tablepop_load,
+	.run = tablepop_run,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&tablepop_role, argc, argv);
+}
+
+/* The table user's home, for the programs' HOME, while we may read it. */
+static void
+tablepop_load(struct proc_setup *ps)
+{
+	struct passwd	*pw;
+
+	(void)snprintf(table_home, sizeof(table_home), "HOME=%s",
+	    geteuid() == 0 && (pw = getpwnam(POPD_TABLE_USER)) != NULL ?
+	    pw->pw_dir : "/");
+}
+
+static void
+tablepop_open(void *arg)
+{
+	/* The programs start in "/", as smtpd's do. */
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	event_init();
+}
+
+/*
+ * What it may run: its tables' programs (and a script's interpreter),
+ * nothing else; sandbox.c says what else the programs may do.
+ */
+static void
+tablepop_sandbox(void *arg)
+{
+	const char	**exec;
+	size_t		  n;
+
+	n = tables_exec(NULL, 0);
+	if ((exec = calloc(n + 1, sizeof(*exec))) == NULL)
+		fatal("%s", __func__);
+	(void)tables_exec(exec, n);
+	exec[n] = NULL;
+	sandbox_tablepop(exec);
+	free(exec);
+}
+
+static void
+tablepop_run(void)
+{
+	signal_set(&ev_sigchld, SIGCHLD, tablepop_signal, NULL);
+	signal_set(&ev_sigterm, SIGTERM, tablepop_signal, NULL);
+	if (signal_add(&ev_sigchld, NULL) == -1 ||
+	    signal_add(&ev_sigterm, NULL) == -1)
+		fatal("signal_add");
+	tables_start();
+	chan_start(&parent);
+	log_debug("ready");
+	if (event_dispatch() == -1)
+		fatal("event_dispatch");
+	fatalx("event loop ended");
+}
+
+static void
+tablepop_signal(int sig, short ev, void *arg)
+{
+	if (sig == SIGCHLD) {
+		tables_reap();
+		return;
+	}
+	/* SIGTERM: popd stops; the programs go with us. */
+	tables_shutdown();
+	exit(0);
+}
+
+/* The parent is gone: so are we, and the programs. */
+static void
+tablepop_parent_eof(struct chan *c)
+{
+	tables_shutdown();
+	exit(0);
+}
+
+static void
+tablepop_parent_table(struct chan *c, const void *data, int fd)
+{
+	tables_add(data);
+}
+
+/* One variable of popd's environment at start. */
+static void
+tablepop_parent_env(struct chan *c, const void *data, int fd)
+{
+	const struct msg_env	*m = data;
+	char			**env;
+
+	if ((env = reallocarray(table_env, nenv + 2, sizeof(*env))) == NULL)
+		fatal("%s", __func__);
+	table_env = env;
+	if ((table_env[nenv] = strdup(m->var)) == NULL)
+		fatal("%s", __func__);
+	table_env[++nenv] = NULL;
+}
+
+static void
+tablepop_parent_lookup(struct chan *c, const void *data, int fd)
+{
+	const struct msg_lookup	*m = data;
+
+	tables_lookup(m->id, m->table, m->service, m->key);
+}
+
+/* After a reload: answer what was asked, then go (backend.c). */
+static void
+tablepop_parent_drain(struct chan *c, const void *data, int fd)
+{
+	tables_drain();
+}
+
+/* The answer to question id, for the parent to check. */
+void
+tablepop_answer(uint64_t id, int status, const char *value)
+{
+	struct msg_tabans	*m;
+
+	/* 16 KB: not on the stack of every caller. */
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("%s", __func__);
+	m->id = id;
+	m->status = status;
+	if (status == TABANS_FOUND && strlcpy(m->value, value,
+	    sizeof(m->value)) >= sizeof(m->value)) {
+		/* tapi_answer takes no longer value: never here. */
+		m->status = TABANS_TEMP;
+		m->value[0] = '\0';
+	}
+	chan_send(&parent, MSG_TABLE_ANSWER, -1, m, sizeof(*m));
+	explicit_bzero(m, sizeof(*m));
+	free(m);
+}

@@ -1,0 +1,51 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * tablepop.h -- the tablepop process (tablepop.c): OpenSMTPD's table
+ * programs run and asked for the parent (backend.c), in OpenSMTPD's
+ * table protocol (tapi.c), with the answers a table keeps (tablecache.c).
+ */
+#ifndef POPD_TABLEPOP_H
+#define POPD_TABLEPOP_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "chan.h"
+#include "settings.h"
+
+struct msg_table;
+
+/* tablepop.c */
+extern struct chan		 parent;
+extern struct conf_settings	 set;
+extern char			**table_env;
+extern char			 table_home[];
+void		 tablepop_answer(uint64_t, int, const char *);
+
+/* backend.c */
+void		 tables_add(const struct msg_table *);
+void		 tables_start(void);
+void		 tables_lookup(uint64_t, const char *, int, const char *);
+void		 tables_drain(void);
+void		 tables_reap(void);
+void		 tables_shutdown(void);
+const char	*tables_service_str(int);
+size_t		 tables_exec(const char **, size_t);
+
+#endif
