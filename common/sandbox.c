@@ -598,6 +598,48 @@ sc_deny(scmp_filter_ctx ctx, const char *role)
 
 #endif /* Linux */
 
+#ifndef __OpenBSD__
+/*
+ * The parent's kind of rules, and tablepop's (which its table programs
+ * inherit): a Landlock layer that grants EXECUTE on exec alone (and the
+ * ELF interpreter), handles and denies making devices, fifos, sockets
+ * and symlinks and device ioctls, TCP bind (and connect too, unless
+ * tcp), scopes signals and abstract sockets (REFER handled and granted);
+ * then the seccomp deny-list (sc_deny).
+ */
+static void
+exec_only(const char *role, const char *const exec[], int tcp)
+{
+	struct ll_path	 paths[48];
+	const char	*interp;
+	scmp_filter_ctx	 ctx;
+	size_t		 i, n = 0;
+	int		 abi;
+
+	for (i = 0; exec != NULL && exec[i] != NULL; i++) {
+		if (n >= sizeof(paths) / sizeof(paths[0]) - 2)
+			fatalx("%s: too many programs to run", role);
+		paths[n].path = exec[i];
+		paths[n++].access = LL_FS_EXECUTE;
+	}
+	if ((interp = elf_interp()) != NULL) {
+		paths[n].path = interp;
+		paths[n++].access = LL_FS_EXECUTE;
+	}
+	paths[n].path = "/";
+	paths[n++].access = LL_FS_REFER;
+	abi = ll_restrict(role, LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
+	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
+	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, tcp ? LL_NOBIND : 1,
+	    1, paths, n, 2);
+
+	ctx = sc_init(role, SCMP_ACT_ALLOW);
+	sc_deny(ctx, role);
+	sc_load(ctx, role);
+	sb_describe(abi, abi > 0 ? NULL : role);
+}
+#endif
+
 /*
  * The parent: root, no network I/O, never parses client bytes.  It
  * forks and execs the listener, lmtp, control and authpop (programs of
@@ -662,37 +704,10 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 	sb_pledge("parent",
 	    "stdio rpath wpath cpath proc exec id sendfd recvfd unix");
 #else
-	struct ll_path	 paths[48];
-	const char	*interp;
-	scmp_filter_ctx	 ctx;
-	size_t		 i, n = 0;
-	int		 abi;
-
 	(void)rd;	/* see above: reading stays with DAC on Linux */
 	sb_nocore("parent");
 	sb_nnp("parent");
-
-	for (i = 0; exec != NULL && exec[i] != NULL; i++) {
-		if (n >= sizeof(paths) / sizeof(paths[0]) - 2)
-			fatalx("too many helper programs");
-		paths[n].path = exec[i];
-		paths[n++].access = LL_FS_EXECUTE;
-	}
-	if ((interp = elf_interp()) != NULL) {
-		paths[n].path = interp;
-		paths[n++].access = LL_FS_EXECUTE;
-	}
-	paths[n].path = "/";
-	paths[n++].access = LL_FS_REFER;
-	abi = ll_restrict("parent", LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
-	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
-	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, tcp ? LL_NOBIND : 1,
-	    1, paths, n, 2);
-
-	ctx = sc_init("parent", SCMP_ACT_ALLOW);
-	sc_deny(ctx, "parent");
-	sc_load(ctx, "parent");
-	sb_describe(abi, abi > 0 ? NULL : "parent");
+	exec_only("parent", exec, tcp);
 #endif
 }
 
@@ -868,34 +883,8 @@ sandbox_tablepop(const char *const exec[])
 	 */
 	sb_pledge("tablepop", "stdio proc exec");
 #else
-	struct ll_path	 paths[2 * 16 + 2];
-	const char	*interp;
-	scmp_filter_ctx	 ctx;
-	size_t		 i, n = 0;
-	int		 abi;
-
 	sb_nnp("tablepop");
-	for (i = 0; exec != NULL && exec[i] != NULL; i++) {
-		if (n >= sizeof(paths) / sizeof(paths[0]) - 2)
-			fatalx("tablepop: too many table programs");
-		paths[n].path = exec[i];
-		paths[n++].access = LL_FS_EXECUTE;
-	}
-	if ((interp = elf_interp()) != NULL) {
-		paths[n].path = interp;
-		paths[n++].access = LL_FS_EXECUTE;
-	}
-	paths[n].path = "/";
-	paths[n++].access = LL_FS_REFER;
-	abi = ll_restrict("tablepop", LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
-	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
-	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, LL_NOBIND, 1,
-	    paths, n, 2);
-
-	ctx = sc_init("tablepop", SCMP_ACT_ALLOW);
-	sc_deny(ctx, "tablepop");
-	sc_load(ctx, "tablepop");
-	sb_describe(abi, abi > 0 ? NULL : "tablepop");
+	exec_only("tablepop", exec, 1);
 #endif
 }
 

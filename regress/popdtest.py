@@ -1001,6 +1001,17 @@ class Server:
     def reload(self):
         self.proc.send_signal(signal.SIGHUP)
 
+    def stats(self):
+        """popctl show stats as {counter: count since start}."""
+        rc, out, err = self.popctl("show", "stats")
+        expect(rc, 0, "popctl show stats: %s" % err)
+        d = {}
+        for ln in out.splitlines()[2:]:
+            f = ln.split()
+            if len(f) == 3:
+                d[f[0]] = int(f[1])
+        return d
+
     def popctl(self, *args, uid=None, timeout=30):
         """Run the built popctl on this server's control socket, as root
         or as uid (with that user's groups); returns (exit status,

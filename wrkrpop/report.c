@@ -52,6 +52,7 @@ struct report {
 	size_t			 n, kept;
 };
 
+static void	report_start(struct report *);
 static void	report_open(void *);
 static void	report_sandbox(void *);
 static int	report_want(void *, const char *);
@@ -65,17 +66,8 @@ report_main(const char *user, const char *path, const char *fmt)
 	struct report		 r = { user, path, fmt, -1, NULL, 0, 0 };
 	struct oldids		*old;
 	struct stat		 st;
-	const struct proc_setup	 ps = {
-		.role = "wrkrpop",
-		.title = user,
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = report_open,
-		.sandbox = report_sandbox,
-		.arg = &r,
-	};
 
-	report_who = &r;
-	proc_prologue(&ps);
+	report_start(&r);
 	if (fstatat(r.dirfd, POPCACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		report_done(0, "served by popd already (popcache): its UIDLs "
 		    "stay");
@@ -109,23 +101,31 @@ __dead void
 report_journal(const char *user, const char *path, const char *find)
 {
 	struct report		 r = { user, path, NULL, -1, NULL, 0, 0 };
-	const struct proc_setup	 ps = {
-		.role = "wrkrpop",
-		.title = user,
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = report_open,
-		.sandbox = report_sandbox,
-		.arg = &r,
-	};
 
-	report_who = &r;
-	proc_prologue(&ps);
+	report_start(&r);
 	if (journal_report(r.dirfd, POPD_CHANNEL_FD, find[0] != '\0' ? find :
 	    NULL) == -1)
 		report_done(errno == ENOENT ? 0 : 1, "%s", errno == ENOENT ?
 		    "no journal: no session has ended here since popd kept one" :
 		    strerror(errno));
 	exit(0);
+}
+
+/* r's maildir opened, as its user, and confined as a session is. */
+static void
+report_start(struct report *r)
+{
+	const struct proc_setup	 ps = {
+		.role = "wrkrpop",
+		.title = r->user,
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = report_open,
+		.sandbox = report_sandbox,
+		.arg = r,
+	};
+
+	report_who = r;
+	proc_prologue(&ps);
 }
 
 /* The maildir, as its user, before confinement. */

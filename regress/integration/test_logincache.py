@@ -38,18 +38,6 @@ AUTH = b"-ERR [AUTH] "
 USERS = [("alice", "pw1"), ("bob", "pw2"), ("carol", "pw3")]
 
 
-def stats(srv):
-    """show stats as {counter: count since start}."""
-    rc, out, err = srv.popctl("show", "stats")
-    T.expect(rc, 0, "popctl show stats: %s" % err)
-    d = {}
-    for ln in out.splitlines()[2:]:
-        f = ln.split()
-        if len(f) == 3:
-            d[f[0]] = int(f[1])
-    return d
-
-
 def login(srv, user, pw=None):
     """The PASS reply of one login, then QUIT."""
     with srv.raw() as r:
@@ -71,12 +59,12 @@ def hit_and_miss(srv):
     same password are hits; show stats and the metrics count them."""
     srv.start()
     T.expect(login(srv, "alice")[:3], b"+OK", "first login")
-    s = stats(srv)
+    s = srv.stats()
     T.expect(s["login_cache_misses"], 1, "the first login missed")
     T.expect(s["login_cache_hits"], 0, "no hit yet")
     for i in range(3):
         T.expect(login(srv, "alice")[:3], b"+OK", "login %d" % (i + 2))
-    s = stats(srv)
+    s = srv.stats()
     T.expect(s["login_cache_hits"], 3, "three hits")
     T.expect(s["login_cache_misses"], 1, "still one miss")
     T.expect(cached_logins(srv), 3, "three log lines say login cache")
@@ -86,7 +74,7 @@ def hit_and_miss(srv):
     # Unknown users are neither hits nor misses: no entry to look at.
     T.expect(login(srv, "nosuchuser", "pw1")[:len(AUTH)], AUTH,
              "an unknown user")
-    T.expect(stats(srv)["login_cache_misses"], 1, "unknown: not a miss")
+    T.expect(srv.stats()["login_cache_misses"], 1, "unknown: not a miss")
 
 
 @T.test(start=False, users=USERS)
@@ -97,11 +85,11 @@ def wrong_password_for_cached_user(srv):
     login(srv, "alice")
     T.expect(login(srv, "alice", "wrong")[:len(AUTH)], AUTH,
              "wrong password refused")
-    s = stats(srv)
+    s = srv.stats()
     T.expect(s["login_cache_misses"], 2, "the wrong password missed")
     T.expect(s["logins_failed_auth"], 1, "and failed as a wrong password")
     T.expect(login(srv, "alice")[:3], b"+OK", "the right one again")
-    T.expect(stats(srv)["login_cache_hits"], 1, "and it hits")
+    T.expect(srv.stats()["login_cache_hits"], 1, "and it hits")
 
 
 @T.test(start=False, users=USERS, conf_extra="login cache 2s\n")
@@ -112,14 +100,14 @@ def entry_expires(srv):
     t0 = time.monotonic()
     login(srv, "alice")
     T.expect(login(srv, "alice")[:3], b"+OK", "within the time")
-    T.expect(stats(srv)["login_cache_hits"], 1, "a hit within 2s")
+    T.expect(srv.stats()["login_cache_hits"], 1, "a hit within 2s")
     time.sleep(max(0, 2.3 - (time.monotonic() - t0)))
     T.expect(login(srv, "alice")[:3], b"+OK", "after the time")
-    s = stats(srv)
+    s = srv.stats()
     T.expect(s["login_cache_hits"], 1, "no hit after 2s")
     T.expect(s["login_cache_misses"], 2, "a second miss")
     T.expect(login(srv, "alice")[:3], b"+OK", "again")
-    T.expect(stats(srv)["login_cache_hits"], 2, "the new entry hits")
+    T.expect(srv.stats()["login_cache_hits"], 2, "the new entry hits")
 
 
 @T.test(start=False, users=USERS, conf_extra="limit login-cache 2\n")
@@ -131,13 +119,13 @@ def least_recently_used_go_first(srv):
     login(srv, "bob")
     login(srv, "alice")             # a hit: bob is now the oldest
     login(srv, "carol")             # evicts bob
-    s = stats(srv)
+    s = srv.stats()
     T.expect(s["login_cache_evictions"], 1, "one eviction")
     T.expect(s["login_cache_hits"], 1, "one hit so far")
     login(srv, "alice")
-    T.expect(stats(srv)["login_cache_hits"], 2, "alice is still there")
+    T.expect(srv.stats()["login_cache_hits"], 2, "alice is still there")
     login(srv, "bob")
-    s = stats(srv)
+    s = srv.stats()
     T.expect(s["login_cache_hits"], 2, "bob was evicted: no hit")
     T.expect(s["login_cache_evictions"], 2, "bob's entry evicts another")
 
@@ -148,7 +136,7 @@ def off(srv):
     srv.start()
     for _ in range(3):
         T.expect(login(srv, "alice")[:3], b"+OK", "login")
-    s = stats(srv)
+    s = srv.stats()
     T.expect(s["login_cache_hits"] + s["login_cache_misses"], 0,
              "the cache is never looked at")
     T.expect(cached_logins(srv), 0, "no login from the cache")
@@ -161,7 +149,7 @@ def password_changed_and_reloaded(srv):
     srv.start()
     login(srv, "alice")
     login(srv, "alice")
-    T.expect(stats(srv)["login_cache_hits"], 1, "cached")
+    T.expect(srv.stats()["login_cache_hits"], 1, "cached")
     lines = open(srv.authtab).read().splitlines()
     lines = ["alice\t" + T.make_hash("newpw") if ln.startswith("alice")
              else ln for ln in lines]
@@ -201,7 +189,7 @@ def database_password_changed(srv):
     srv.start()
     login(srv, "alice")
     login(srv, "alice")
-    T.expect(stats(srv)["login_cache_hits"], 1, "cached from the database")
+    T.expect(srv.stats()["login_cache_hits"], 1, "cached from the database")
     db.set_password("alice", T.make_hash("newpw"))
     T.expect(login(srv, "alice")[:len(AUTH)], AUTH,
              "the old password, at once")

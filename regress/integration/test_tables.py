@@ -547,18 +547,6 @@ def garbage_backend_temp(srv):
     logs_in(srv, "alice", what="login after the garbage")
 
 
-def show_stats(srv):
-    """popctl show stats as {counter: count since start}."""
-    rc, out, err = srv.popctl("show", "stats")
-    T.expect(rc, 0, "popctl show stats: %s" % err)
-    d = {}
-    for ln in out.splitlines()[2:]:
-        f = ln.split()
-        if len(f) == 3:
-            d[f[0]] = int(f[1])
-    return d
-
-
 def tablepops(srv):
     """pids of the live tablepop processes under popd."""
     out = []
@@ -599,7 +587,7 @@ def tablepop_killed_mid_lookup(srv):
              "tablepop's children")
     T.expect([p for p in T.proc_children().get(srv.proc.pid, [])
               if p in progs], [], "none is the parent's")
-    before = show_stats(srv)
+    before = srv.stats()
     mark = len(srv.log())
     with srv.raw() as r:
         T.expect(r.line()[:3], b"+OK", "greeting")
@@ -618,7 +606,7 @@ def tablepop_killed_mid_lookup(srv):
     srv.wait_log("table users: tablepop (pid %d) gone: credentials "
                  'lookup of "alice" failed' % old[0])
     # The parent counts lookups, the failed one too, as before tablepop.
-    after = show_stats(srv)
+    after = srv.stats()
     T.expect(after.get("lookups_failed", 0) -
              before.get("lookups_failed", 0), 1,
              "lookups_failed in popctl show stats")
@@ -1012,6 +1000,38 @@ def sqlite_login_as_fast_as_file(srv):
                                      med["sqlite"] + 0.001),
                   "a login through a file within 20% (or 1 ms) of one "
                   "through SQLite", med)
+
+
+@T.test(start=False)
+def refusal_after_its_authpop_drained(srv):
+    """authpop hands the socket over with the login and forgets it: a
+    login refused after a reload drained the authpop that took the
+    password (usertab's table answering late) gets its answer from the
+    current authpop, with the parent's reason, never a closed
+    connection."""
+    log = os.path.join(srv.tmpdir, "lookups.log")
+    with open(log, "w"):
+        pass
+    os.chmod(log, 0o666)
+    fake_tables(srv, {"alice": {"hash": hash_of(srv, "alice"),
+                                "sleep": 4, "error": True}}, log=log)
+    # authtab from the harness's file: only the userinfo goes to the table.
+    srv.tables = srv.tables.replace("authtab <users>",
+                                    'authtab "%s"' % srv.authtab)
+    srv.start()
+    old = T.wait_for(lambda: srv.pids()["authpop"], 10, "authpop")
+    with srv.raw() as r:
+        T.expect(r.line()[:3], b"+OK", "greeting")
+        r.ok("USER alice")
+        r.send("PASS " + srv.password("alice") + "\r\n")
+        T.wait_for(lambda: "userinfo alice" in open(log).read(), 10,
+                   "the userinfo lookup at the table program")
+        srv.reload()
+        T.wait_for(lambda: not os.path.exists("/proc/%d" % old), 10,
+                   "the drained authpop gone before the answer")
+        resp = r.line()
+    T.expect(resp, TEMP + b"cannot open the maildrop now, try again later",
+             "the refusal, from the authpop after the reload")
 
 
 if __name__ == "__main__":
