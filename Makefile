@@ -25,7 +25,7 @@ PKG_LIBS!=	pkg-config --libs ${PKGS} 2>/dev/null || true
 OS_CFLAGS!=	if [ "`uname -s`" = Linux ]; then echo -D_GNU_SOURCE; fi
 CRYPT_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lcrypt -lpthread; \
 		else echo -lpthread; fi
-# SHA-256 (sha2.h, ticket.c): libc on OpenBSD, libmd (libbsd's) on Linux.
+# SHA-256 (sha2.h, loginticket.c): libc on OpenBSD, libmd (libbsd's) on Linux.
 MD_LIBS!=	if [ "`uname -s`" = Linux ]; then echo -lmd; fi
 # argon2 hashes (authpop/scheme.c): libargon2, authpop alone.
 ARGON2_LIBS=	-largon2
@@ -47,9 +47,9 @@ WRKRPOP_LDLIBS!= if [ "`uname -s`" = Linux ]; then \
 		else echo '$${LDLIBS}'; fi
 
 # libretls (libtls on OpenSSL) issues no session ticket without
-# compat/tlsticket.c; OpenBSD's libtls needs none.
+# compat/ticketfix.c; OpenBSD's libtls needs none.
 TLS_COMPAT!=	if [ "`uname -s`" = Linux ]; then \
-		    echo compat/tlsticket.o; fi
+		    echo compat/ticketfix.o; fi
 
 CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
@@ -74,13 +74,13 @@ DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o common/pwscheme.o
 
-POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/ctl.o \
-		popd/ctlshow.o popd/migrate.o popd/login.o popd/dlvr.o \
-		popd/route.o popd/mailuser.o popd/ctlans.o popd/counters.o \
+POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
+		popd/commands.o popd/migrate.o popd/login.o popd/recipients.o popd/dworkers.o \
+		popd/route.o popd/mailuser.o popd/answers.o popd/counters.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
 		popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/userquota.o popd/tickets.o
+		popd/userquota.o popd/tlskeys.o
 POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its
@@ -96,7 +96,7 @@ CONTROL_LIBS=	${PROC_OBJS} common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
-		authpop/http.o authpop/ticket.o authpop/state.o \
+		authpop/http.o authpop/loginticket.o authpop/state.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
@@ -293,9 +293,9 @@ regress/unit/test_http: regress/unit/test_http.o authpop/http.o common/addr.o
 	    common/addr.o ${LDLIBS}
 regress/unit/test_http.o: authpop/http.h
 
-# test_ticket links authpop's ticket.c, the addresses it writes and the
+# test_ticket links authpop's loginticket.c, the addresses it writes and the
 # log it warns to; SHA-256 is libmd's (MD_LIBS), as for authpop.
-TEST_TICKET_OBJS=	authpop/ticket.o common/addr.o common/log.o
+TEST_TICKET_OBJS=	authpop/loginticket.o common/addr.o common/log.o
 regress/unit/test_ticket: regress/unit/test_ticket.o ${TEST_TICKET_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_ticket.o \
 	    ${TEST_TICKET_OBJS} ${LDLIBS} ${MD_LIBS}
@@ -553,12 +553,12 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
-    authpop/host.c authpop/nginx.c authpop/http.c authpop/ticket.c \
+    authpop/host.c authpop/nginx.c authpop/http.c authpop/loginticket.c \
     authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
     common/apppass.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
-	    authpop/nginx.c authpop/http.c authpop/ticket.c \
+	    authpop/nginx.c authpop/http.c authpop/loginticket.c \
 	    authpop/logincache.c authpop/scheme.c common/apppass.c \
 	    ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \

@@ -168,7 +168,7 @@ double		 now(void);
 void		 timer_in(struct event *, double);
 void		 auth_parent_send(uint32_t, const void *, size_t);
 
-/* ticket.c */
+/* loginticket.c */
 int		 ticket_init(const char *);
 int		 ticket_make(const char *, const char *, char *, size_t);
 int		 ticket_like(const char *);

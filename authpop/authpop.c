@@ -20,7 +20,7 @@
  * sandbox) and what it does with each message from the parent.  Its
  * other files, from the bottom up (auth.h):
  *	state.c		the settings, the parent's channel, the clock
- *	ticket.c	routers' tickets
+ *	loginticket.c	routers' tickets
  *	http.c		auth_http requests and answers, parsed and made
  *	check.c		the password check threads (bcrypt never stalls the
  *			other sessions)
@@ -29,11 +29,8 @@
  *	session.c	the sessions, and the POP3 AUTHORIZATION state
  *	nginx.c		nginx's auth_http sessions
  *
- * Peers (what the parent may send is in from_parent[] below):
- *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_SESSION,
- *			PARENT_REFUSED, PARENT_DRAIN, popctl's
- *			PARENT_PENALTIES, _UNPENALIZE in; AUTHPOP_LOGIN,
- *			AUTHPOP_CLOSED, AUTHPOP_STLS, popctl's answers out
+ * Talks to (the messages are common/proto.c's, by sender):
+ *	the parent	fd 3 (POPD_CHANNEL_FD)
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
  *

@@ -209,7 +209,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 	const char		*why, *recs;
 	struct msg_login	 ml;
 
-	/* A router's ticket (ticket.c): the password was checked there. */
+	/* A router's ticket (loginticket.c): the password was checked there. */
 	if (s->ops->pop3 && !toolong && ticket_like(pass) &&
 	    valid_username(s->user)) {
 		if (ticket_check(s->user, pass, &s->local, &s->tnonce,

@@ -93,7 +93,7 @@ pki_load(const char *path, size_t *lenp)
  * refuse a bad certificate at startup or reload before a listener would
  * die on it.
  * tickets: the session lifetime of TLS session tickets in seconds, 0
- * for none; their keys come later (tickets.c), added to *cfgp, which is
+ * for none; their keys come later (tlskeys.c), added to *cfgp, which is
  * the context's configuration (NULL: not wanted).  Every listener names
  * the sessions of a default keypair alike, so that a ticket one of them
  * issued resumes on another.

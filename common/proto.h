@@ -208,7 +208,7 @@ struct msg_pki {
 
 /*
  * MSG_PARENT_TICKET: the newest key of the tickets every listener issues
- * (popd/tickets.c); rev names it inside a ticket.  libtls's
+ * (popd/tlskeys.c); rev names it inside a ticket.  libtls's
  * TLS_TICKET_KEY_SIZE: the AES-256 key and the HMAC key.
  */
 #define TICKET_KEYLEN		48
@@ -423,7 +423,7 @@ struct msg_appused {
 };
 
 /*
- * LMTP (lmtp/lmtp.c, the parent's popd/dlvr.c, dlvrpop/).  A
+ * LMTP (lmtp/lmtp.c, the parent's popd/recipients.c, dlvrpop/).  A
  * recipient is the address of RCPT TO; the parent answers with the
  * usertab key it found for it.  A transaction's recipients are named by
  * those keys again at delivery, and the parent looks each up again (a
@@ -520,7 +520,7 @@ struct msg_done {
 };
 
 /*
- * popctl's questions to the listener and authpop (popd/ctlshow.c).  req
+ * popctl's questions to the listener and authpop (popd/commands.c).  req
  * is the parent's name for the question; the answer names it again.
  * Lists come in chunks, the last one with more 0.
  */
@@ -577,7 +577,7 @@ struct msg_penalties {
 };
 
 /*
- * popctl (control/control.c, the parent's popd/ctl.c).  The control process
+ * popctl (control/control.c, the parent's popd/requests.c).  The control process
  * reads one request line from a client of the control socket, parses it
  * (common/control_cmd.c) and sends it typed, with the client's socket: the
  * parent judges the peer's credentials itself.  The answer comes back

@@ -19,7 +19,7 @@
  * socket.  It runs chrooted as POPD_USER, waits for one request line
  * from each client, parses it (common/control_cmd.c) and sends it typed
  * to the parent with the client's socket, from which the parent reads
- * the peer's credentials and decides (ctl.c).  The answer comes back in
+ * the peer's credentials and decides (requests.c).  The answer comes back in
  * pieces, which it writes to the client, then the last line, "ok" or
  * "error: why", and closes.  It never judges who asks.
  *
@@ -29,11 +29,9 @@
  * socket say what root did not, nor use it for a second request: what
  * is forged here is refused, and all it can do is not answer.
  *
- * Peers (the messages it takes are in from_parent[] below):
- *	parent  ==fd 3==  control	PARENT_LISTEN, PARENT_ANSWER,
- *					PARENT_VERBOSE in; CONTROL_REQUEST
- *					(and the client's socket) out
- *	popctl  <-unix socket->  control
+ * Talks to (the messages are common/proto.c's, by sender):
+ *	the parent	fd 3
+ *	popctl		the control socket
  *
  * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
  * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
@@ -42,7 +40,7 @@
  * but root's holds more than CTL_PERUID clients, and CTL_ROOTSLOTS are
  * root's alone: a local user who holds what it may cannot keep root's
  * popctl out.  The peer's uid, read at accept, only counts here; the
- * parent judges what a client may do from the socket itself (ctl.c).
+ * parent judges what a client may do from the socket itself (requests.c).
  */
 #include <sys/types.h>
 #include <sys/queue.h>

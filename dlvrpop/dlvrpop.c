@@ -19,12 +19,9 @@
  * the lmtp process spooled into the maildir, as the mail user, confined
  * to that maildir, for as long as the parent keeps its channel open.
  *
- * Peers:
- *	fd 3	the parent (SOCK_SEQPACKET): MSG_PARENT_DELIVER (a job and
- *		the spooled message), MSG_PARENT_DLVCHECK and
- *		MSG_PARENT_QUOTA in, MSG_DLVRPOP_INTENT and
- *		MSG_DLVRPOP_DONE out.
- *	fd 4	the configuration, read once before anything else.
+ * Talks to (the messages are common/proto.c's, by sender):
+ *	the parent	fd 3 (SOCK_SEQPACKET), and fd 4, its configuration,
+ *			read once before anything else
  *
  * One job at a time, synchronously: the parent sends the next job only
  * after the DONE of the last.  A job gets mda's guarantees (deliver.c):
@@ -83,11 +80,11 @@ static void		dlvrpop_open(void *);
 static void		dlvrpop_sandbox(void *);
 static void		dlvrpop_parent_worker(struct chan *, const void *,
 			    int);
-static void		dlvrpop_dispatch_deliver(struct chan *, const void *,
+static void		dlvrpop_parent_deliver(struct chan *, const void *,
 			    int);
-static void		dlvrpop_dispatch_dlvcheck(struct chan *, const void *,
+static void		dlvrpop_parent_dlvcheck(struct chan *, const void *,
 			    int);
-static void		dlvrpop_dispatch_quota(struct chan *, const void *,
+static void		dlvrpop_parent_quota(struct chan *, const void *,
 			    int);
 static void		dlvrpop_eof(struct chan *);
 static int		dlvrpop_intent(struct delivery *, void *);
@@ -108,9 +105,9 @@ static void		done(struct chan *, uint64_t, uint32_t,
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
-	{ MSG_PARENT_DELIVER,	dlvrpop_dispatch_deliver },
-	{ MSG_PARENT_DLVCHECK,	dlvrpop_dispatch_dlvcheck },
-	{ MSG_PARENT_QUOTA,	dlvrpop_dispatch_quota },
+	{ MSG_PARENT_DELIVER,	dlvrpop_parent_deliver },
+	{ MSG_PARENT_DLVCHECK,	dlvrpop_parent_dlvcheck },
+	{ MSG_PARENT_QUOTA,	dlvrpop_parent_quota },
 };
 
 static struct chan	conf_chan;
@@ -202,7 +199,7 @@ dlvrpop_eof(struct chan *c)
 
 /* MSG_PARENT_DELIVER: the message into the maildir, then DONE. */
 static void
-dlvrpop_dispatch_deliver(struct chan *c, const void *data, int fd)
+dlvrpop_parent_deliver(struct chan *c, const void *data, int fd)
 {
 	const struct msg_job	*mj = data;
 	struct job		 job = { c, mj->job };
@@ -224,7 +221,7 @@ dlvrpop_dispatch_deliver(struct chan *c, const void *data, int fd)
  * a message of size fit?) or popctl show quota (size 0: is it over?).
  */
 static void
-dlvrpop_dispatch_quota(struct chan *c, const void *data, int fd)
+dlvrpop_parent_quota(struct chan *c, const void *data, int fd)
 {
 	const struct msg_quota	*mq = data;
 	struct quota_limit	 lim = { mq->bytes, mq->msgs };
@@ -363,7 +360,7 @@ job_failed(uint64_t id)
  * may stay: its tmp/ file goes, and the job failed.
  */
 static void
-dlvrpop_dispatch_dlvcheck(struct chan *c, const void *data, int fd)
+dlvrpop_parent_dlvcheck(struct chan *c, const void *data, int fd)
 {
 	const struct msg_intent	*mi = data;
 	unsigned long long	 id = mi->job;

@@ -27,13 +27,10 @@
  * limits per client address and on handshakes, listener_relay.c moves
  * the bytes, and listener_proxy.c parses PROXY headers.
  *
- * Peers (the messages it takes are in from_parent[] below):
- *	parent  ==fd 3==  listener	PARENT_LISTEN, PARENT_STARTTLS,
- *					PARENT_DRAIN, PARENT_TICKET,
- *					popctl's PARENT_KICK, _KICKNET,
- *					_HANDSHAKES in; LISTENER_SESSION,
- *					_REKEY, popctl's answers out
- *	client  <-TLS->   listener  <-socketpair->  authpop, then wrkrpop
+ * Talks to (the messages are common/proto.c's, by sender):
+ *	the parent	fd 3
+ *	clients		TLS, relayed in plaintext over a socketpair to
+ *			authpop, then to the session's wrkrpop
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -231,7 +228,7 @@ listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 }
 
 /*
- * The newest key of the session tickets (popd/tickets.c): every context
+ * The newest key of the session tickets (popd/tlskeys.c): every context
  * issues its tickets under it from now on, and still takes those of the
  * three before it.
  */
@@ -515,7 +512,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	socklen_t	 sslen = sizeof(ss);
 	int		 on = 1;
 
-	/* Our end too: a router's ticket names the backend (ticket.c). */
+	/* Our end too: a router's ticket names the backend (loginticket.c). */
 	if (peer_from_sockaddr(&peer, sa, salen) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
 	    peer_from_sockaddr(&local, (struct sockaddr *)&ss, sslen) == -1) {

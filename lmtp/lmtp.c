@@ -20,14 +20,11 @@
  * POPD_USER, never touches a maildir and never decides who a user is:
  * it asks the parent about each RCPT, spools each message once into a
  * sealed anonymous file and hands that to the parent with the users it
- * accepted; the parent's delivery workers write it (popd/dlvr.c).
+ * accepted; the parent's delivery workers write it (popd/dworkers.c).
  *
- * Peers (the messages it takes are in from_parent[] below):
- *	parent  ==fd 3==  lmtp	PARENT_LISTEN, PARENT_RCPT, PARENT_DELIVERED,
- *				PARENT_DRAIN, PARENT_STATS in; LMTP_RCPT,
- *				LMTP_DELIVER (and the spool's descriptor)
- *				out
- *	MTA     <-unix or loopback TCP->  lmtp
+ * Talks to (the messages are common/proto.c's, by sender):
+ *	the parent	fd 3
+ *	the MTA		a unix or loopback TCP socket
  *
  * A session reads commands (lmtp_cmd.c parses them), answering each in
  * order; while a RCPT or a delivery waits for the parent it reads

@@ -18,10 +18,8 @@
  * parent.h -- the popd parent's files: the state they share (parent.c)
  * and each file's functions, grouped by the file that owns them, from
  * the bottom up: a file calls only those above it in this list, never
- * one below.  The listener, lmtp and control processes run from the
- * same program, but in processes of their own where none of this is
- * set: they do not include this header.  config.c and lookup.c have
- * headers of their own.
+ * one below.  Everything here runs as root, in the parent only.
+ * config.c and lookup.c have headers of their own.
  */
 #ifndef POPD_PARENT_H
 #define POPD_PARENT_H
@@ -58,7 +56,8 @@ struct proc {
 	int			 full;		/* a listener taking no more */
 	struct chan		 chan;
 	struct stats_page	*page;		/* its counters, or NULL */
-	size_t			 nrefs;		/* lmtp: recipients kept (dlvr.c) */
+	size_t			 nrefs;		/* lmtp: recipients kept
+						   (recipients.c) */
 };
 TAILQ_HEAD(proclist, proc);
 
@@ -128,7 +127,7 @@ extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 struct proc	*proc_alive(enum proc_id, pid_t);
 
-/* tickets.c: the listeners' TLS session ticket keys. */
+/* tlskeys.c: the listeners' TLS session ticket keys. */
 void		 tickets_start(int);
 void		 tickets_send(struct chan *);
 void		 tickets_rekey(uint32_t, uint32_t);
@@ -248,7 +247,7 @@ time_t		 counters_started(void);
 time_t		 counters_reload_time(void);
 
 /*
- * ctlans.c: the answer to one popctl request, alive until ended.  A
+ * answers.c: the answer to one popctl request, alive until ended.  A
  * handler appends text (full chunks go out as ANS_MORE) and ends it,
  * at once or later (after asking the listener or authpop): ok (why
  * NULL) or "error: why".  If the control process dies meanwhile, the
@@ -264,7 +263,16 @@ void		 ctlans_end(struct ctlans *, const char *);
 uid_t		 ctlans_uid(const struct ctlans *);	/* who asked */
 void		 ctlans_gone(struct proc *);
 
-/* ctlshow.c: the commands' handlers; each ends its answer. */
+/* dworkers.c: the delivery workers, one per maildir, and their jobs. */
+struct quota_use;
+typedef void	(*dworkers_cb)(void *, uint32_t, const struct quota_use *,
+		    int);
+void		 dworkers_job(const struct mailuser *,
+		    const struct quota_limit *, int, uint64_t, dworkers_cb,
+		    void *);
+int		 dworkers_exited(pid_t, int);
+
+/* commands.c: the commands' handlers; each ends its answer. */
 void	ctl_show_sessions(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
@@ -282,21 +290,15 @@ void	parent_authpop_penalties(struct chan *, const void *, int);
 void	parent_authpop_unpenalized(struct chan *, const void *, int);
 void	ctl_proc_gone(pid_t);
 
-/* ctl.c: a request; popd.c's reload answers once it is over. */
+/* requests.c: a request; popd.c's reload answers once it is over. */
 void		 ctl_init(void (*)(struct ctlans *));
 void		 parent_control_request(struct chan *, const void *, int);
 
-/* dlvr.c */
+/* recipients.c: LMTP recipients at RCPT, their messages at DATA. */
 void		 parent_lmtp_rcpt(struct chan *, const void *, int);
 void		 parent_lmtp_deliver(struct chan *, const void *, int);
 void		 parent_lmtp_forget(struct chan *, const void *, int);
-void		 dlvr_lmtp_gone(pid_t);
-struct quota_use;
-typedef void	(*dlvr_quota_cb)(void *, uint32_t, const struct quota_use *,
-		    int);
-void		 dlvr_quota(const struct mailuser *, const struct quota_limit *,
-		    uint64_t, dlvr_quota_cb, void *);
-int		 dlvr_exited(pid_t, int);
+void		 recipients_lmtp_gone(pid_t);
 
 /* route.c */
 void		 parent_authpop_route(struct chan *, const void *, int);

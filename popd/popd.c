@@ -25,9 +25,10 @@
  * and reloads them on SIGHUP or popctl reload.  The parent's other jobs
  * have files of their own (parent.h lists them from the bottom up):
  * bind.c binds the sockets, supervise.c starts and restarts the
- * children, login.c keeps the sessions before login, dlvr.c the LMTP
- * deliveries, mailuser.c finds and becomes mail users, ctl.c, ctlans.c
- * and ctlshow.c answer popctl, users.c and system.c hold the tables,
+ * children, login.c keeps the sessions before login, recipients.c the
+ * LMTP transactions, dworkers.c the delivery workers, mailuser.c finds
+ * and becomes mail users, requests.c, answers.c and commands.c answer
+ * popctl, users.c and system.c hold the tables,
  * lookup.c asks tablepop the database tables' questions, migrate.c
  * writes the popd -m report, parent.c holds the state they share.
  *
@@ -923,7 +924,7 @@ child_exited(pid_t pid, int status)
 			proc_exited(p, status);
 			return;
 		}
-	if (dlvr_exited(pid, status))
+	if (dworkers_exited(pid, status))
 		return;
 	counters_reaped(worker_reaped(pid, status));
 }

@@ -16,7 +16,7 @@
 
 /*
  * spent.c -- the router tickets the parent has let log in, until they
- * expire: each is taken once (authpop/ticket.c checks the MAC, the user,
+ * expire: each is taken once (authpop/loginticket.c checks the MAC, the user,
  * the address and the expiry; this is the "once").  The parent outlives
  * every authpop, so a reload, which starts a new authpop, does not make
  * a spent ticket good again; a restart of popd does, within TICKET_LIFE

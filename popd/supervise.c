@@ -278,7 +278,7 @@ parent_listener_full(struct chan *c, const void *data, int fd)
 		listeners_check(p->pid);
 }
 
-/* Its wall clock stepped ahead: a ticket key at once (tickets.c). */
+/* Its wall clock stepped ahead: a ticket key at once (tlskeys.c). */
 static void
 parent_listener_rekey(struct chan *c, const void *data, int fd)
 {
@@ -471,7 +471,7 @@ proc_exited(struct proc *p, int status)
 	if (p->id == KIND_CONTROL)
 		ctlans_gone(p);
 	if (p->id == KIND_LMTP)
-		dlvr_lmtp_gone(p->pid);
+		recipients_lmtp_gone(p->pid);
 	if (p->id == KIND_TABLE)
 		lookup_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);

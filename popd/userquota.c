@@ -22,7 +22,7 @@
  * other tables, or a database table asked with K_ALIAS, the usertab
  * key as the key), else popd.conf's quota.  The use is never read
  * here: the parent does not touch maildirs.  The user's dlvrpop reads
- * it (dlvr.c, MSG_PARENT_QUOTA) and every answer it gives, after a
+ * it (dworkers.c, MSG_PARENT_QUOTA) and every answer it gives, after a
  * delivery or a check, says whether the maildir is over: that is what
  * popd_quota_users_over counts, as of each maildir's last answer.
  *

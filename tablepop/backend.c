@@ -147,6 +147,11 @@ TAILQ_HEAD(dbtableq, dbtable);
 
 static struct dbtableq	 tables = TAILQ_HEAD_INITIALIZER(tables);
 static int		 draining;
+static const struct conf_settings *set;
+static tables_answer_cb	 answer;
+static char		**table_env;	/* popd's at start, for the programs */
+static size_t		 nenv;
+static char		 table_home[PATH_MAX + 8];	/* "HOME=..." */
 
 static void	 backend_start(struct backend *);
 static void	 backend_restart(int, short, void *);
@@ -228,12 +233,36 @@ tables_exec(const char **exec, size_t n)
 }
 
 /* Confined, in the event loop: every table's processes. */
+/* One variable of popd's environment at start, for the programs. */
 void
-tables_start(void)
+tables_env(const char *var)
+{
+	char	**env;
+
+	if ((env = reallocarray(table_env, nenv + 2, sizeof(*env))) == NULL)
+		fatal("%s", __func__);
+	table_env = env;
+	if ((table_env[nenv] = strdup(var)) == NULL)
+		fatal("%s", __func__);
+	table_env[++nenv] = NULL;
+}
+
+/* The programs' HOME: the table user's home. */
+void
+tables_home(const char *dir)
+{
+	(void)snprintf(table_home, sizeof(table_home), "HOME=%s", dir);
+}
+
+/* The programs start; each answer goes to done, under settings s. */
+void
+tables_start(const struct conf_settings *s, tables_answer_cb done)
 {
 	struct dbtable	*t;
 	int		 j;
 
+	set = s;
+	answer = done;
 	TAILQ_FOREACH(t, &tables, entry)
 		for (j = 0; j < LOOKUP_PROCS; j++) {
 			evtimer_set(&t->be[j].restart, backend_restart,
@@ -297,22 +326,22 @@ tables_lookup(uint64_t id, const char *name, int service, const char *key)
 			break;
 	if (t == NULL) {
 		log_warnx("table %s: not running", name);
-		tablepop_answer(id, TABANS_TEMP, NULL);
+		answer(id, TABANS_TEMP, NULL);
 		return;
 	}
 	if (tablecache_get(&t->cache, service, key, &status, &value)) {
-		tablepop_answer(id, status, value);
+		answer(id, status, value);
 		return;
 	}
 	if (t->nqueue >= LOOKUP_QUEUE) {
 		log_warnx("table %s: %zu lookups wait already: the database "
 		    "is too slow", t->name, t->nqueue);
-		tablepop_answer(id, TABANS_TEMP, NULL);
+		answer(id, TABANS_TEMP, NULL);
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		log_warn("table %s", t->name);
-		tablepop_answer(id, TABANS_TEMP, NULL);
+		answer(id, TABANS_TEMP, NULL);
 		return;
 	}
 	r->t = t;
@@ -320,7 +349,7 @@ tables_lookup(uint64_t id, const char *name, int service, const char *key)
 	(void)strlcpy(r->key, key, sizeof(r->key));
 	r->id = id;
 	evtimer_set(&r->tmo, request_timeout, r);
-	tv.tv_sec = set.timeout.lookup;
+	tv.tv_sec = set->timeout.lookup;
 	tv.tv_usec = 0;
 	if (evtimer_add(&r->tmo, &tv) == -1)
 		fatal("evtimer_add");
@@ -393,12 +422,12 @@ request_timeout(int fd, short ev, void *arg)
 		backend_kill(r->b, "no answer to the %s lookup of \"%s\" "
 		    "within %d s (timeout lookup)",
 		    tables_service_str(r->service), r->key,
-		    set.timeout.lookup);
+		    set->timeout.lookup);
 		return;
 	}
 	log_warnx("table %s: the %s lookup of \"%s\" waited %d s for a "
 	    "free %s (timeout lookup)", t->name,
-	    tables_service_str(r->service), r->key, set.timeout.lookup,
+	    tables_service_str(r->service), r->key, set->timeout.lookup,
 	    t->progname);
 	request_done(r, TABANS_TEMP, NULL);
 	table_free_if_done(t);
@@ -420,7 +449,7 @@ request_done(struct request *r, int status, const char *value)
 	(void)evtimer_del(&r->tmo);
 	if (status != TABANS_TEMP && !t->old)
 		tablecache_put(&t->cache, r->service, r->key, status, value);
-	tablepop_answer(r->id, status, value);
+	answer(r->id, status, value);
 	freezero(r, sizeof(*r));
 	/* Drained: its processes go once the queue is empty. */
 	if (t->old && t->nqueue == 0)
@@ -734,7 +763,7 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	 * else the login is not answered, as for any hash not taken.
 	 */
 	if (res == TAPI_FOUND && r->service == TAPI_CREDENTIALS &&
-	    pwscheme_allowed(value, set.weak_hashes, NULL, why,
+	    pwscheme_allowed(value, set->weak_hashes, NULL, why,
 	    sizeof(why)) == -1) {
 		explicit_bzero(value, sizeof(value));
 		res = TAPI_INVALID;

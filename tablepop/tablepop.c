@@ -23,10 +23,8 @@
  * speaks only popd's declared messages to it, and checks each answer
  * again: tablepop names hashes and userinfo, the parent decides.
  *
- * Peers (what the parent may send is in from_parent[] below):
- *	parent		fd 3 (POPD_CHANNEL_FD)	PARENT_CONF_TABLE,
- *			PARENT_CONF_ENV at start, PARENT_LOOKUP,
- *			PARENT_DRAIN in; TABLE_ANSWER out
+ * Talks to (the messages are common/proto.c's, by sender):
+ *	the parent	fd 3 (POPD_CHANNEL_FD)
  *	programs	LOOKUP_PROCS per table, each a stream socket (its
  *			stdin, OpenSMTPD's table protocol: tapi.c) and a
  *			pipe (its stdout and stderr, logged)
@@ -51,11 +49,8 @@
 #include "sandbox.h"
 #include "tablepop.h"
 
-struct chan		 parent;
-struct conf_settings	 set;
-char			**table_env;	/* popd's at start, for the programs */
-char			 table_home[PATH_MAX + 8];	/* "HOME=..." */
-static size_t		 nenv;
+static struct chan		 parent;
+static struct conf_settings	 set;
 static struct event	 ev_sigchld, ev_sigterm;
 
 static void		tablepop_load(struct proc_setup *);
@@ -71,6 +66,7 @@ static void		tablepop_parent_lookup(struct chan *, const void *,
 			    int);
 static void		tablepop_parent_drain(struct chan *, const void *,
 			    int);
+static void		tablepop_answer(uint64_t, int, const char *);
 
 /*
  * What tablepop does with each message the parent sends it (proto.c
@@ -126,9 +122,8 @@ tablepop_load(struct proc_setup *ps)
 {
 	struct passwd	*pw;
 
-	(void)snprintf(table_home, sizeof(table_home), "HOME=%s",
-	    geteuid() == 0 && (pw = getpwnam(POPD_TABLE_USER)) != NULL ?
-	    pw->pw_dir : "/");
+	tables_home(geteuid() == 0 && (pw = getpwnam(POPD_TABLE_USER)) !=
+	    NULL ? pw->pw_dir : "/");
 }
 
 static void
@@ -167,7 +162,7 @@ tablepop_run(void)
 	if (signal_add(&ev_sigchld, NULL) == -1 ||
 	    signal_add(&ev_sigterm, NULL) == -1)
 		fatal("signal_add");
-	tables_start();
+	tables_start(&set, tablepop_answer);
 	chan_start(&parent);
 	log_debug("ready");
 	if (event_dispatch() == -1)
@@ -206,14 +201,8 @@ static void
 tablepop_parent_env(struct chan *c, const void *data, int fd)
 {
 	const struct msg_env	*m = data;
-	char			**env;
 
-	if ((env = reallocarray(table_env, nenv + 2, sizeof(*env))) == NULL)
-		fatal("%s", __func__);
-	table_env = env;
-	if ((table_env[nenv] = strdup(m->var)) == NULL)
-		fatal("%s", __func__);
-	table_env[++nenv] = NULL;
+	tables_env(m->var);
 }
 
 static void
@@ -232,7 +221,7 @@ tablepop_parent_drain(struct chan *c, const void *data, int fd)
 }
 
 /* The answer to question id, for the parent to check. */
-void
+static void
 tablepop_answer(uint64_t id, int status, const char *value)
 {
 	struct msg_tabans	*m;

@@ -18,6 +18,8 @@
  * tablepop.h -- the tablepop process (tablepop.c): OpenSMTPD's table
  * programs run and asked for the parent (backend.c), in OpenSMTPD's
  * table protocol (tapi.c), with the answers a table keeps (tablecache.c).
+ * tablepop.c calls backend.c, which answers through the callback it was
+ * given: no call goes back up.
  */
 #ifndef POPD_TABLEPOP_H
 #define POPD_TABLEPOP_H
@@ -31,16 +33,12 @@
 
 struct msg_table;
 
-/* tablepop.c */
-extern struct chan		 parent;
-extern struct conf_settings	 set;
-extern char			**table_env;
-extern char			 table_home[];
-void		 tablepop_answer(uint64_t, int, const char *);
-
 /* backend.c */
+typedef void	(*tables_answer_cb)(uint64_t, int, const char *);
 void		 tables_add(const struct msg_table *);
-void		 tables_start(void);
+void		 tables_env(const char *);
+void		 tables_home(const char *);
+void		 tables_start(const struct conf_settings *, tables_answer_cb);
 void		 tables_lookup(uint64_t, const char *, int, const char *);
 void		 tables_drain(void);
 void		 tables_reap(void);

@@ -18,13 +18,12 @@
  * wrkrpop -- the TRANSACTION and UPDATE states (RFC 1939) of one POP3
  * session, as the mail user, confined to that user's maildir.
  *
- * Peers:
- *	fd 3	session socket (SOCK_STREAM): plaintext POP3 with the
- *		client, relayed by the listener.  authpop has just checked
- *		the client's PASS/AUTH; our first line answers it.
- *	fd 4	the parent's configuration (PARENT_CONF, PARENT_STATS,
- *		PARENT_WORKER), read once.  The session's counters and
- *		state go to the page PARENT_STATS passed (stats.h).
+ * Talks to:
+ *	the client	fd 3, plaintext POP3 relayed by the listener;
+ *			authpop has just checked its PASS/AUTH, and our
+ *			first line answers it
+ *	the parent	fd 4, its configuration, read once; the session's
+ *			counters and state go to the page it passed (stats.h)
  *
  * The process is synchronous: blocking on poll(2) for the one socket,
  * with a write buffer whose flushes wait for the client.  That wait is

@@ -20,7 +20,7 @@
  * cut into lines at LF, each parsed from an exact-size heap copy.  A
  * request accepted must pass the parent's check of MSG_CONTROL_REQUEST
  * (proto.c), unchanged by a second parse of the same line (the parent
- * parses the line it takes from the socket again, ctl.c); a refusal
+ * parses the line it takes from the socket again, requests.c); a refusal
  * must leave the request zeroed and give a printable reason that fits.
  *
  *	make regress/fuzz/fuzz_ctl && regress/fuzz/fuzz_ctl -max_total_time=60

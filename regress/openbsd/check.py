@@ -151,8 +151,8 @@ def gmake_lines(*args):
 
 
 # Objects the top Makefile links on Linux only: libretls's session
-# tickets (compat/tlsticket.c); OpenBSD's libtls needs no such fix.
-LINUX_ONLY = {"compat/tlsticket"}
+# tickets (compat/ticketfix.c); OpenBSD's libtls needs no such fix.
+LINUX_ONLY = {"compat/ticketfix"}
 
 
 def gnu_objects(prog):

@@ -16,7 +16,7 @@
 
 /*
  * test_ticket -- the tickets a router's authpop makes for a backend's
- * (authpop/ticket.c): a ticket checks for the user and the backend
+ * (authpop/loginticket.c): a ticket checks for the user and the backend
  * address it was made for, and yields its nonce and expiry; its MAC is
  * HMAC-SHA256 of "popd2.EXPIRY.NONCE" NUL user NUL server as the file's
  * comment says (recomputed here with libmd's SHA-256, the HMAC itself
@@ -49,7 +49,7 @@
 #include "unit.h"
 
 #define TAG		"popd2."
-#define LIFE		60	/* ticket.c's TICKET_LIFE */
+#define LIFE		60	/* loginticket.c's TICKET_LIFE */
 #define R_MALFORMED	"malformed"
 #define R_MAC		"not made for this user at this address with our key"
 #define R_EXPIRED	"expired"
@@ -59,7 +59,7 @@
 static char		 dir[] = "/tmp/test_ticket.XXXXXX";
 static char		 logged[512];
 
-/* The key ticket.c was last given, for the HMAC recomputed here. */
+/* The key loginticket.c was last given, for the HMAC recomputed here. */
 static unsigned char	 curkey[5000];
 static size_t		 curkeylen;
 

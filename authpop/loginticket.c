@@ -15,7 +15,7 @@
  */
 
 /*
- * ticket.c -- how a router's authpop vouches for a login to the backend
+ * loginticket.c -- how a router's authpop vouches for a login to the backend
  * that nginx then logs in to, so that a fleet checks each password once.
  * nginx's auth_http answer for pop3 names the ticket in Auth-Pass, and
  * nginx sends it to the backend as the password.  A backend's authpop

@@ -15,7 +15,7 @@
  */
 
 /*
- * tlsticket.c -- libtls on OpenSSL (libretls, Linux) issues no session
+ * ticketfix.c -- libtls on OpenSSL (libretls, Linux) issues no session
  * ticket: once its ticket key callback has set up a new ticket's keys it
  * returns 0, which LibreSSL takes for success and OpenSSL (1.1.0 and
  * later) for "issue none": an empty ticket in TLS 1.2, no

@@ -15,9 +15,9 @@
  */
 
 /*
- * ctlshow.c -- popctl's commands about sessions, counters and failures:
+ * commands.c -- popctl's commands about sessions, counters and failures:
  * show sessions, stats, penalties and metrics, kick, unpenalize, and
- * mda's reports.  The control process and the answer API are ctl.c's;
+ * mda's reports.  The control process and the answer API are requests.c's;
  * the counters are counters.c's, the sessions login.c's.  What only the
  * listeners (connections in their TLS handshake, kicks by address) or
  * authpop (failures) know is asked of them: the answer then waits for
@@ -241,7 +241,7 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 
 /*
  * show quota NAME: the user's limit, from its table or the default,
- * and its use, which its maildir's dlvrpop reads (dlvr_quota): the
+ * and its use, which its maildir's dlvrpop reads (dworkers_job): the
  * parent never opens a maildir.  a stays valid: ctlans outlives a
  * control process that went away meanwhile.
  */
@@ -305,7 +305,7 @@ quota_limit(void *arg, int status, const struct quota_limit *lim)
 		return;
 	}
 	q->lim = *lim;
-	dlvr_quota(&q->mu, lim, 0, quota_use, q);
+	dworkers_job(&q->mu, lim, -1, 0, quota_use, q);
 }
 
 static void

@@ -15,14 +15,14 @@
  */
 
 /*
- * ctl.c -- the parent's side of popctl.  The control process sends each
+ * requests.c -- the parent's side of popctl.  The control process sends each
  * request typed (MSG_CONTROL_REQUEST), with the client's socket; the
  * parent reads the peer's credentials from that socket itself, takes
  * the request line from it (the control process only looked at it) and
  * goes on only if that line parses to the request it was sent, closes
  * it, decides whether that uid may do this, and runs the command's
- * handler (ctlshow.c, or popd.c's reload), which answers through a
- * struct ctlans (ctlans.c).  A socket without a
+ * handler (commands.c, or popd.c's reload), which answers through a
+ * struct ctlans (answers.c).  A socket without a
  * line, or a line that says something else, is a forgery: the control
  * process is ended.  What root's socket carries is only what root sent.
  *

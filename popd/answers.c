@@ -15,7 +15,7 @@
  */
 
 /*
- * ctlans.c -- the parent's answers to popctl requests (parent.h).  An
+ * answers.c -- the parent's answers to popctl requests (parent.h).  An
  * answer is alive until ended: a handler appends text, which goes to the
  * control process in MSG_PARENT_ANSWER pieces, and ends it ok or with an
  * error.  If the control process dies meanwhile, the answer is marked

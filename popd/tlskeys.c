@@ -15,7 +15,7 @@
  */
 
 /*
- * tickets.c -- the keys of the TLS session tickets every listener issues
+ * tlskeys.c -- the keys of the TLS session tickets every listener issues
  * (popd.conf's `tls tickets TIME`), so that a client that keeps its
  * session (Thunderbird, K-9, Outlook) resumes it without a full
  * handshake on whichever listener takes its next connection: the
