@@ -72,7 +72,7 @@ STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 # The steps of a delivery, for mda and dlvrpop.
 DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
-		common/table.o common/pwscheme.o
+		common/table.o common/pwscheme.o common/fslock.o
 
 POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/commands.o popd/migrate.o popd/login.o popd/recipients.o popd/dworkers.o \
@@ -106,7 +106,7 @@ TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
 TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o
-WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o
+WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/fslock.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
@@ -131,7 +131,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h common/deliver.h \
+		popd/lookup.h common/deliver.h common/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
 		common/quota.h common/pwscheme.h common/pki.h
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
@@ -153,7 +153,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_host regress/unit/test_quota \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
 		regress/unit/test_apppass regress/unit/test_msgid \
-		regress/unit/test_msgsum
+		regress/unit/test_msgsum regress/unit/test_fslock
 
 all: ${PROGS}
 
@@ -234,6 +234,11 @@ regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
 regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${TEST_PC_OBJS} \
 	    ${LDLIBS}
+regress/unit/test_fslock: regress/unit/test_fslock.o common/fslock.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_fslock.o common/fslock.o \
+	    ${LDLIBS}
+regress/unit/test_fslock.o: regress/unit/test_fslock.c regress/unit/unit.h \
+    ${HDRS}
 TEST_MSGID_OBJS=	wrkrpop/msgid.o wrkrpop/journal.o common/maildir.o \
 			common/util.o common/log.o common/settings.o \
 			common/crlf.o compat/compat.o
@@ -427,7 +432,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_quota \
 		regress/fuzz/fuzz_apppass \
 		regress/fuzz/fuzz_msgid \
-		regress/fuzz/fuzz_journal
+		regress/fuzz/fuzz_journal \
+		regress/fuzz/fuzz_mountinfo
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -500,6 +506,10 @@ regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
 	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_mountinfo: regress/fuzz/fuzz_mountinfo.c common/fslock.c \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_mountinfo.c \
+	    common/fslock.c ${PKG_LIBS}
 regress/fuzz/fuzz_msgid: regress/fuzz/fuzz_msgid.c wrkrpop/msgid.c \
     wrkrpop/wrkrpop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_msgid.c \

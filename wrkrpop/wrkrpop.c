@@ -52,6 +52,7 @@
 #include "chan.h"
 #include "pop3.h"
 #include "crlf.h"
+#include "fslock.h"
 #include "maildrop.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -354,6 +355,7 @@ wrkrpop_open(void *arg)
 {
 	struct wrkrpop_start	*ws = arg;
 	struct session		*s = ws->s;
+	char			 why[256];
 
 	if (maildrop_open(&s->md, ws->path, set.uidl_format) == -1) {
 		log_warn("%s: %s", s->user, ws->path);
@@ -370,6 +372,21 @@ wrkrpop_open(void *arg)
 			exit(0);
 		}
 		log_warn("%s: %s/popd.lock", s->user, ws->path);
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot lock the maildrop");
+	}
+	/* A lock another host would not see is no lock (fslock.c). */
+	switch (fslock_check(s->md.dirfd, why, sizeof(why))) {
+	case 1:
+		break;
+	case 0:
+		log_warnx("%s: %s: not served: its filesystem (%s) gives no "
+		    "lock that other hosts or mounts see", s->user, ws->path,
+		    why);
+		startup_fail(s, STAT_LOGIN_TEMP, "-ERR [SYS/TEMP] the "
+		    "maildrop cannot be locked safely");
+	default:
+		log_warn("%s: %s: its filesystem's locks", s->user, ws->path);
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot lock the maildrop");
 	}

@@ -1,0 +1,239 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * fslock.c -- whether the session lock (flock(2) on popd.lock) of a
+ * maildir holds for every host that may mount it.  On a local disk the
+ * kernel's lock is the whole truth.  A shared filesystem's lock holds
+ * across hosts only if the filesystem carries it:
+ *
+ *	NFS	yes (NFSv4 locks, or NLM for v3), unless mounted nolock or
+ *		local_lock=flock|all: then the lock is this client's only
+ *	CIFS	yes (byte-range locks on the server), unless nobrl
+ *	FUSE	only if the filesystem implements it: GlusterFS's does
+ *		(fuse.glusterfs, tested across mounts); ceph-fuse's does;
+ *		fuseblk is a local disk.  Any other (sshfs, bindfs,
+ *		mergerfs, s3fs...) leaves flock to the kernel of each
+ *		client, which never sees another mount's lock.
+ *
+ * A maildir whose lock would not hold is not served: two hosts, or two
+ * mounts, could each serve it to a session at once, and each session's
+ * UPDATE would act on a list the other changes.  Only the types above
+ * are looked up (fstatfs), and only they cost a read of
+ * /proc/self/mountinfo; a local disk costs one fstatfs per session.
+ * OpenBSD's NFS client keeps flock to the host: NFS is refused there.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#ifdef __linux__
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#else
+#include <sys/mount.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fslock.h"
+
+#define NFS_MAGIC	0x6969
+#define SMB_MAGIC	0x517b
+#define CIFS_MAGIC	0xff534d42
+#define SMB2_MAGIC	0xfe534d42
+#define FUSE_MAGIC	0x65735546
+
+#define MOUNTINFO_MAX	(1024 * 1024)	/* bytes read of mountinfo */
+
+/* The fields of one mountinfo line, up to the separator and after. */
+static int
+mi_fields(char *line, char **f, int max)
+{
+	int	n = 0;
+
+	while (n < max && (f[n] = strsep(&line, " ")) != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * The filesystem type ("fuse.glusterfs", "nfs4") and super options of
+ * the mount of device maj:min in mountinfo text buf (proc(5)): the
+ * first line that names it.  0, or -1 when no line does or a line is
+ * malformed.  buf is changed.
+ */
+int
+fslock_mountinfo(char *buf, unsigned int maj, unsigned int min,
+    char *type, size_t tlen, char *opts, size_t olen)
+{
+	char		*line, *f[64], *end;
+	unsigned long	 a, b;
+	int		 n, i;
+
+	while ((line = strsep(&buf, "\n")) != NULL) {
+		if (*line == '\0')
+			continue;
+		n = mi_fields(line, f, 64);
+		/* id parent maj:min root point options [optional...] - ... */
+		if (n < 10)
+			return -1;
+		errno = 0;
+		a = strtoul(f[2], &end, 10);
+		if (end == f[2] || *end != ':' || errno != 0)
+			return -1;
+		b = strtoul(end + 1, &end, 10);
+		if (*end != '\0' || errno != 0)
+			return -1;
+		if (a != maj || b != min)
+			continue;
+		for (i = 6; i < n && strcmp(f[i], "-") != 0; i++)
+			;
+		if (i + 3 >= n)
+			return -1;
+		if (strlcpy(type, f[i + 1], tlen) >= tlen ||
+		    strlcpy(opts, f[i + 3], olen) >= olen)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+/* Whether comma-separated opts hold option o (o "x=" matches x=...). */
+static const char *
+has_opt(const char *opts, const char *o)
+{
+	size_t		 len = strlen(o);
+	const char	*p = opts;
+
+	for (;;) {
+		if (strncmp(p, o, len) == 0 && (o[len - 1] == '=' ||
+		    p[len] == ',' || p[len] == '\0'))
+			return p + len;
+		if ((p = strchr(p, ',')) == NULL)
+			return NULL;
+		p++;
+	}
+}
+
+/*
+ * Whether a lock on filesystem type with super options opts holds
+ * across hosts: NULL if it does, else why not.
+ */
+const char *
+fslock_verdict(const char *type, const char *opts)
+{
+	const char	*v;
+
+	if (strncmp(type, "nfs", 3) == 0) {
+		if (has_opt(opts, "nolock") != NULL)
+			return "mounted nolock: its locks are this host's only";
+		if ((v = has_opt(opts, "local_lock=")) != NULL &&
+		    strncmp(v, "none", 4) != 0)
+			return "mounted local_lock: its locks are this host's "
+			    "only";
+		return NULL;
+	}
+	if (strcmp(type, "cifs") == 0 || strcmp(type, "smb3") == 0)
+		return has_opt(opts, "nobrl") != NULL ? "mounted nobrl: its "
+		    "locks are this host's only" : NULL;
+	if (strcmp(type, "fuse.glusterfs") == 0 ||
+	    strcmp(type, "fuse.ceph-fuse") == 0 ||
+	    strcmp(type, "fuse.ceph") == 0 || strcmp(type, "fuseblk") == 0)
+		return NULL;
+	if (strncmp(type, "fuse", 4) == 0)
+		return "a FUSE filesystem that does not lock across mounts";
+	return NULL;
+}
+
+/*
+ * 1 if dirfd's filesystem gives a session lock that holds for every
+ * host, 0 if not (why says why, with the filesystem's type), -1 with
+ * errno when it cannot be told.
+ */
+int
+fslock_check(int dirfd, char *why, size_t len)
+{
+#ifdef __linux__
+	struct statfs	 sf;
+	struct stat	 st;
+	char		*buf = NULL, type[64], opts[1024];
+	const char	*v;
+	size_t		 have = 0;
+	ssize_t		 r;
+	int		 fd, saved;
+
+	if (fstatfs(dirfd, &sf) == -1)
+		return -1;
+	switch ((unsigned long)sf.f_type) {
+	case NFS_MAGIC:
+	case SMB_MAGIC:
+	case CIFS_MAGIC:
+	case SMB2_MAGIC:
+	case FUSE_MAGIC:
+		break;
+	default:
+		return 1;
+	}
+	if (fstat(dirfd, &st) == -1)
+		return -1;
+	if ((fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((buf = malloc(MOUNTINFO_MAX + 1)) == NULL)
+		goto fail;
+	while (have < MOUNTINFO_MAX && (r = read(fd, buf + have,
+	    MOUNTINFO_MAX - have)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		have += r;
+	}
+	buf[have] = '\0';
+	close(fd);
+	fd = -1;
+	if (fslock_mountinfo(buf, major(st.st_dev), minor(st.st_dev), type,
+	    sizeof(type), opts, sizeof(opts)) == -1) {
+		errno = ENOENT;
+		goto fail;
+	}
+	free(buf);
+	if ((v = fslock_verdict(type, opts)) == NULL)
+		return 1;
+	(void)snprintf(why, len, "%s, %s", type, v);
+	return 0;
+ fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	free(buf);
+	errno = saved;
+	return -1;
+#else
+	struct statfs	sf;
+
+	if (fstatfs(dirfd, &sf) == -1)
+		return -1;
+	if (strcmp(sf.f_fstypename, MOUNT_NFS) != 0)
+		return 1;
+	(void)snprintf(why, len, "nfs, whose locks are this host's only");
+	return 0;
+#endif
+}

@@ -1,0 +1,285 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+"""Maildirs on a filesystem several backends share (issue 56, part 1):
+a GlusterFS replica-3 volume (regress/gluster.py) mounted twice, once
+for each of two popd "hosts" A and B, each a popd of its own whose
+usertab puts alice's maildir on its own mount (as two machines would
+each mount the volume).  doc/fleet.md "Shared storage" says what this
+shows:
+
+- the session lock holds across mounts: a second session through the
+  other host is [IN-USE], every time;
+- a message delivered through one host is in the next session through
+  the other within the window of the filesystem's attribute cache
+  (WINDOW: GlusterFS's FUSE client and md-cache keep a directory's
+  times for up to a second), never later, never twice;
+- deliveries (LMTP and mda) through both hosts while sessions through both
+  retrieve and delete: each message retrieved exactly once, its UIDL
+  the same through either host, the quota's maildirsize right;
+- a filesystem whose locks stay with each mount (two bindfs mounts of
+  one directory: FUSE leaves flock to each mount's kernel) is refused
+  with a log line that says why, never served twice."""
+
+import atexit
+import os
+import re
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+import gluster  # noqa: E402
+
+WINDOW = 2.0    # seconds: the attribute cache (1 s) and a margin
+USERS = [("alice", "pw-alice")]
+
+_vol = None
+
+
+def volume():
+    global _vol
+    if _vol is None:
+        _vol = gluster.Volume(mounts=2).start()
+        atexit.register(_vol.stop)
+    return _vol
+
+
+def on_mount(srv, user, top):
+    """Move user's maildir of srv to directory top (made, as the user's)
+    and say so in srv's usertab."""
+    u = srv.users[user]
+    home = os.path.join(top, user)
+    if not os.path.isdir(home):
+        for d in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+            os.chown(os.path.join(home, d), u["uid"], u["gid"])
+    u["home"] = u["maildir"] = home
+    srv.rewrite_usertab("%s\t%d:%d:%s\n" % (user, u["uid"], u["gid"], home))
+
+
+def pair(conf_extra=""):
+    """Two started servers, A and B, alice's maildir on their own mount
+    of one volume, emptied first."""
+    vol = volume()
+    shutil.rmtree(os.path.join(vol.mounts[0], "alice"), ignore_errors=True)
+    hosts = []
+    for m in vol.mounts:
+        srv = T.Server(users=USERS)
+        srv.sock = os.path.join(srv.tmpdir, "lmtp.sock")
+        srv.conf_extra = 'listen on socket "%s" lmtp\n%s' % (srv.sock,
+                                                              conf_extra)
+        on_mount(srv, "alice", m)
+        hosts.append(srv)
+    for srv in hosts:
+        srv.start()
+    return hosts
+
+
+def stop(hosts):
+    for srv in hosts:
+        srv.stop()
+        srv.cleanup()
+
+
+def listing(srv):
+    """{uidl: size} of alice's maildrop through srv."""
+    p = srv.pop("alice")
+    try:
+        sizes = dict(ln.split() for ln in
+                     (x.decode() for x in p.list()[1]))
+        uidls = dict(ln.split() for ln in
+                     (x.decode() for x in p.uidl()[1]))
+    finally:
+        p.quit()
+    return {uidls[n]: int(sizes[n]) for n in uidls}
+
+
+def mda(srv, data):
+    """Deliver data to alice with mda, through srv's mount, under a
+    quota of 10 MB (counted in maildirsize)."""
+    r = T.run_mda(srv, "alice", data, args=["-q", "10M"],
+                  home=srv.users["alice"]["home"])
+    T.expect(r.returncode, 0, "mda: " + r.stderr.decode())
+
+
+def lmtp(srv, data):
+    """Deliver data to alice over LMTP, through srv."""
+    with smtplib.LMTP(srv.sock) as c:
+        c.sendmail("sender@example.org", ["alice"], data)
+
+
+@T.test(start=False, timeout=300)
+def second_session_through_other_host_in_use(srv0):
+    a, b = pair()
+    try:
+        for i in range(10):
+            first, second = (a, b) if i % 2 == 0 else (b, a)
+            with first.raw() as r1:
+                r1.line()
+                r1.login("alice", "pw-alice")
+                with second.raw() as r2:
+                    r2.line()
+                    r2.ok("USER alice")
+                    got = r2.cmd("PASS pw-alice")
+                    T.expect_true(got.startswith(b"-ERR [IN-USE]"),
+                                  "round %d: a second session through "
+                                  "the other host" % i, got)
+                r1.ok("QUIT")
+        T.expect_true(re.search(r"maildrop in use", a.log() + b.log()),
+                      "the refusals are logged")
+    finally:
+        stop((a, b))
+
+
+@T.test(start=False, timeout=300)
+def delivery_through_one_host_seen_through_other(srv0):
+    a, b = pair()
+    try:
+        worst = 0.0
+        for i in range(8):
+            via, seen = (a, b) if i % 2 == 0 else (b, a)
+            before = listing(seen)
+            mda(via, b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+            t0 = time.monotonic()
+            while True:
+                now = listing(seen)
+                if len(now) == len(before) + 1:
+                    break
+                T.expect(len(now), len(before), "before it shows")
+                T.expect_true(time.monotonic() - t0 < WINDOW,
+                              "message %d through the other host within "
+                              "%gs" % (i, WINDOW))
+                time.sleep(0.05)
+            worst = max(worst, time.monotonic() - t0)
+            T.expect(listing(via), now, "one maildrop, one listing, the "
+                     "same UIDLs through either host")
+        print("  longest wait for a delivery through the other host: "
+              "%.2fs (window %gs)" % (worst, WINDOW))
+    finally:
+        stop((a, b))
+
+
+@T.test(start=False, timeout=600)
+def both_hosts_deliver_and_fetch_nothing_lost(srv0):
+    a, b = pair(conf_extra="quota 10M\n")
+    n = 60
+    try:
+        sent = {}
+
+        def deliver(via, start):
+            # LMTP and mda through each host, in turn.
+            for i in range(start, n, 2):
+                body = b"Subject: m%d\r\nX-Seq: %d\r\n\r\nbody %d\r\n" % (
+                    i, i, i)
+                sent[i] = body
+                (lmtp, mda)[(i // 2) % 2](via, body)
+                time.sleep(0.01)
+
+        th = [threading.Thread(target=deliver, args=(h, s))
+              for h, s in ((a, 0), (b, 1))]
+        for t in th:
+            t.start()
+        got = {}
+        uidl_of = {}
+        deadline = time.monotonic() + 120
+        turn = 0
+        while (len(got) < n or any(t.is_alive() for t in th)) and \
+                time.monotonic() < deadline:
+            srv = (a, b)[turn % 2]
+            turn += 1
+            p = srv.pop("alice")
+            try:
+                for ln in p.uidl()[1]:
+                    num, uidl = ln.decode().split()
+                    msg = b"\r\n".join(p.retr(int(num))[1])
+                    seq = int(re.search(rb"X-Seq: (\d+)", msg).group(1))
+                    T.expect_true(seq not in got, "message %d retrieved "
+                                  "once only (again through %s)" % (
+                                      seq, "AB"[turn % 2]))
+                    got[seq] = msg
+                    uidl_of[seq] = uidl
+                    p.dele(int(num))
+            finally:
+                p.quit()
+        for t in th:
+            t.join()
+        T.expect(sorted(got), list(range(n)), "every message retrieved")
+        T.expect(len(set(uidl_of.values())), n, "no UIDL given twice")
+        T.expect(listing(a), {}, "nothing left through A")
+        T.expect(listing(b), {}, "nothing left through B")
+        size = open(os.path.join(a.users["alice"]["maildir"],
+                                 "maildirsize")).read().splitlines()
+        used = [tuple(map(int, ln.split())) for ln in size[1:]]
+        T.expect((sum(x for x, _ in used), sum(y for _, y in used)),
+                 (0, 0), "maildirsize: nothing used once all is "
+                 "deleted: " + repr(size))
+    finally:
+        stop((a, b))
+
+
+@T.test(start=False, timeout=300)
+def refused_where_locks_stay_with_each_mount(srv0):
+    T.apt_install("bindfs", "bindfs")
+    top = tempfile.mkdtemp(prefix="popdbind.", dir="/var/tmp")
+    os.chmod(top, 0o755)
+    src, m1, m2 = (os.path.join(top, d) for d in ("src", "m1", "m2"))
+    for d in (src, m1, m2):
+        os.mkdir(d, 0o755)
+    mounted = []
+    srv = T.Server(users=USERS)
+    try:
+        for m in (m1, m2):
+            subprocess.run(["bindfs", src, m], check=True)
+            mounted.append(m)
+        on_mount(srv, "alice", m1)
+        # The reason: a lock through one mount is not seen through the
+        # other (what the refusal prevents).
+        import fcntl
+        lock = os.path.join(src, "probe")
+        open(lock, "w").close()
+        f1 = open(os.path.join(m1, "probe"))
+        f2 = open(os.path.join(m2, "probe"))
+        fcntl.flock(f1, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(f2, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        f1.close()
+        f2.close()
+        srv.start()
+        with srv.raw() as r:
+            r.line()
+            r.ok("USER alice")
+            got = r.cmd("PASS pw-alice")
+        T.expect(got, b"-ERR [SYS/TEMP] the maildrop cannot be locked "
+                 b"safely", "a maildrop on bindfs")
+        T.expect_true(re.search(r"alice: %s/alice: not served: its "
+                                r"filesystem \(fuse(\.bindfs)?, a FUSE "
+                                r"filesystem that does not lock across "
+                                r"mounts\) gives no lock that other hosts "
+                                r"or mounts see" % re.escape(m1), srv.log()),
+                      "the log says why", srv.log()[-2000:])
+    finally:
+        srv.stop()
+        srv.cleanup()
+        for m in mounted:
+            subprocess.run(["umount", "-l", m])
+        shutil.rmtree(top, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    T.main()
