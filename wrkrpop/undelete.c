@@ -207,25 +207,15 @@ undelete_want(void *arg, const char *fname, const struct kept *k)
 {
 	struct undo	*u = arg;
 	struct want	*w;
-	char		 rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
-	char		 msgid[MSGID_MAX];
 	size_t		 n;
-	int		 fd;
 
 	if (++u->nkept > UNDELETE_MAX)
 		return 0;
 	if (u->since != 0 && k->time < u->since)
 		return 0;
-	if (u->who->find[0] != '\0' && strcmp(u->who->find, k->uidl) != 0) {
-		/* Else its Message-ID, as the journal gives it. */
-		(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
-		if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) == -1)
-			return 0;
-		msgid_read(fd, msgid, sizeof(msgid));
-		close(fd);
-		if (strcmp(u->who->find, msgid) != 0)
-			return 0;
-	}
+	if (u->who->find[0] != '\0' && !undelete_is(u->md.dirfd, fname, k,
+	    u->who->find))
+		return 0;
 	if (u->n == u->nalloc) {
 		n = u->nalloc == 0 ? 64 : u->nalloc * 2;
 		if ((w = reallocarray(u->v, n, sizeof(*w))) == NULL)
@@ -239,6 +229,27 @@ undelete_want(void *arg, const char *fname, const struct kept *k)
 		undelete_fail("%s", strerror(errno));
 	u->n++;
 	return 0;
+}
+
+/*
+ * Is the kept message fname (k) in the maildir dirfd the one find names:
+ * its UIDL, or its Message-ID as the journal gives it?
+ */
+int
+undelete_is(int dirfd, const char *fname, const struct kept *k,
+    const char *find)
+{
+	char	rel[sizeof(KEPT_DIR) + NAME_MAX + 1], msgid[MSGID_MAX];
+	int	fd;
+
+	if (strcmp(find, k->uidl) == 0)
+		return 1;
+	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
+	if ((fd = maildir_openat(dirfd, rel, O_RDONLY, 0)) == -1)
+		return 0;
+	msgid_read(fd, msgid, sizeof(msgid));
+	close(fd);
+	return strcmp(find, msgid) == 0;
 }
 
 static int

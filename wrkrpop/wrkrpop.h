@@ -58,6 +58,9 @@ const char	*journal_stamp(long long, char *, size_t);
 
 /* undelete.c */
 struct msg_worker;
+struct kept;
 __dead void	undelete_main(const struct msg_worker *, const char *, int);
+int		undelete_is(int, const char *, const struct kept *,
+		    const char *);
 
 #endif

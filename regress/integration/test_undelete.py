@@ -98,6 +98,14 @@ def dele_kept_then_undeleted(srv):
     T.expect((rc, out.splitlines()[-1]), (0, "kept 2 messages, %d bytes "
              "(deleted keep; not counted)" % (len(msg(0)) + len(msg(2)))),
              "show quota: " + out + err)
+    # show user says what is kept, and how to get one back.
+    rc, out, err = srv.popctl("show", "user", "alice")
+    T.expect((rc, out.splitlines()[-1]), (0, "kept for popctl undelete: 2 "
+             "messages, %d bytes" % (len(msg(0)) + len(msg(2)))),
+             "show user: " + out + err)
+    rc, out, err = srv.popctl("show", "user", "alice", "<u2@example.org>")
+    T.expect((rc, out.splitlines()[-1]), (0, 'kept: "popctl undelete alice '
+             '<u2@example.org>" puts it back'), "show user: " + out + err)
     # One by Message-ID, the other with all.
     rc, out, err = srv.popctl("undelete", "alice", "<u2@example.org>")
     T.expect(rc, 0, "undelete by Message-ID: " + out + err)
