@@ -68,7 +68,7 @@ PROC_OBJS=	common/log.o common/msg.o common/proto.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
 		common/stats.o compat/compat.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
-		common/oldids.o common/maildrop.o common/quota.o
+		common/oldids.o common/maildrop.o common/quota.o common/kept.o
 # The steps of a delivery, for mda and dlvrpop.
 DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
@@ -105,7 +105,7 @@ TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
 		tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
-		wrkrpop/journal.o
+		wrkrpop/journal.o wrkrpop/undelete.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/fslock.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
@@ -133,7 +133,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h common/deliver.h common/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
-		common/quota.h common/pwscheme.h common/pki.h
+		common/quota.h common/pwscheme.h common/pki.h common/kept.h
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
@@ -219,7 +219,7 @@ popctl/popctl: ${POPCTL_OBJS}
 TEST_CRLF_OBJS=	common/crlf.o common/maildir.o common/settings.o
 TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
 		common/oldids.o common/settings.o common/util.o compat/compat.o \
-		common/crlf.o common/log.o common/quota.o
+		common/crlf.o common/log.o common/quota.o common/kept.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o ${LDLIBS}
@@ -433,7 +433,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_apppass \
 		regress/fuzz/fuzz_msgid \
 		regress/fuzz/fuzz_journal \
-		regress/fuzz/fuzz_mountinfo
+		regress/fuzz/fuzz_mountinfo \
+		regress/fuzz/fuzz_kept
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -457,10 +458,10 @@ regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
     common/oldids.c common/settings.c common/util.c compat/compat.c \
-    common/quota.c ${HDRS}
+    common/quota.c common/kept.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
 	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
-	    common/quota.c \
+	    common/quota.c common/kept.c \
 	    common/settings.c common/util.c compat/compat.c common/crlf.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
@@ -521,6 +522,12 @@ regress/fuzz/fuzz_journal: regress/fuzz/fuzz_journal.c ${FUZZ_JOURNAL_SRCS} \
     wrkrpop/wrkrpop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_journal.c \
 	    ${FUZZ_JOURNAL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+FUZZ_KEPT_SRCS=	common/kept.c common/maildir.c common/crlf.c \
+		common/settings.c common/util.c compat/compat.c \
+		regress/fuzz/logstub.c
+regress/fuzz/fuzz_kept: regress/fuzz/fuzz_kept.c ${FUZZ_KEPT_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_kept.c \
+	    ${FUZZ_KEPT_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
@@ -548,16 +555,17 @@ regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS} \
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
 FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
-		common/oldids.c common/quota.c \
+		common/oldids.c common/quota.c common/kept.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
 		common/proto.c common/settings.c common/stats.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
-    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/wrkrpop.h \
-    ${FUZZ_ROLE_SRCS} ${HDRS}
+    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \
+    wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
 	    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c \
+	    wrkrpop/undelete.c \
 	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 

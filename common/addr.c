@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "compat.h"
 #include "addr.h"
@@ -406,4 +407,50 @@ addrkey_str(const struct addrkey *k, int v4bits, int v6bits, char *buf,
 	else
 		(void)snprintf(buf, len, "%s/%d", host, bits);
 	return buf;
+}
+
+/* Digits s[0..n-1] as a number. */
+static int
+digits(const char *s, int n)
+{
+	int	v = 0;
+
+	while (n-- > 0)
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/*
+ * YYYY-MM-DDTHH:MM:SSZ exactly, a time that exists (timegm would move
+ * February 30 to March): 0, or -1.  Here because every program that
+ * reads one (app password records, popdpass, popctl's undelete) links
+ * this file.
+ */
+int
+utc_parse(const char *s, time_t *t)
+{
+	static const char	 shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	struct tm		 tm, want;
+	size_t			 i;
+
+	if (strlen(s) != sizeof(shape) - 1)
+		return -1;
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' :
+		    s[i] != shape[i])
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 5, 2) - 1;
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = digits(s + 11, 2);
+	tm.tm_min = digits(s + 14, 2);
+	tm.tm_sec = digits(s + 17, 2);
+	want = tm;
+	if ((*t = timegm(&tm)) == -1 || *t <= 0 ||
+	    tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon ||
+	    tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour ||
+	    tm.tm_min != want.tm_min || tm.tm_sec != want.tm_sec)
+		return -1;
+	return 0;
 }

@@ -75,5 +75,6 @@ void	addr_key(const struct peeraddr *, int, int, struct addrkey *);
 int	addrkey_cmp(const struct addrkey *, const struct addrkey *);
 int	addrkey_in(const struct addrkey *, int, const struct netaddr *);
 const char *addrkey_str(const struct addrkey *, int, int, char *, size_t);
+int	utc_parse(const char *, time_t *);
 
 #endif

@@ -208,50 +208,6 @@ apppass_valid_label(const char *s)
 	    strcmp(s, "main") != 0;
 }
 
-/* Digits s[0..n-1] as a number. */
-static int
-digits(const char *s, int n)
-{
-	int	v = 0;
-
-	while (n-- > 0)
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
-
-/*
- * YYYY-MM-DDTHH:MM:SSZ exactly, a time that exists (timegm would move
- * February 30 to March): 0, or -1.
- */
-int
-apppass_parse_time(const char *s, time_t *t)
-{
-	static const char	 shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	struct tm		 tm, want;
-	size_t			 i;
-
-	if (strlen(s) != sizeof(shape) - 1)
-		return -1;
-	for (i = 0; shape[i] != '\0'; i++)
-		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' :
-		    s[i] != shape[i])
-			return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = digits(s, 4) - 1900;
-	tm.tm_mon = digits(s + 5, 2) - 1;
-	tm.tm_mday = digits(s + 8, 2);
-	tm.tm_hour = digits(s + 11, 2);
-	tm.tm_min = digits(s + 14, 2);
-	tm.tm_sec = digits(s + 17, 2);
-	want = tm;
-	if ((*t = timegm(&tm)) == -1 || *t <= 0 ||
-	    tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon ||
-	    tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour ||
-	    tm.tm_min != want.tm_min || tm.tm_sec != want.tm_sec)
-		return -1;
-	return 0;
-}
-
 const char *
 apppass_time(time_t t, char *buf, size_t len)
 {
@@ -342,14 +298,14 @@ apppass_parse(const char *text, struct apprec *r, char *why, size_t len)
 		return -1;
 	}
 	(void)strlcpy(r->hash, f[1], sizeof(r->hash));
-	if (apppass_parse_time(f[2], &r->created) == -1) {
+	if (utc_parse(f[2], &r->created) == -1) {
 		(void)snprintf(why, len, "app password \"%s\": created "
 		    "\"%.24s\" is not YYYY-MM-DDTHH:MM:SSZ", r->label, f[2]);
 		return -1;
 	}
 	if (strcmp(f[3], "never") == 0)
 		r->expires = 0;
-	else if (apppass_parse_time(f[3], &r->expires) == -1) {
+	else if (utc_parse(f[3], &r->expires) == -1) {
 		(void)snprintf(why, len, "app password \"%s\": expires "
 		    "\"%.24s\" is not YYYY-MM-DDTHH:MM:SSZ or never",
 		    r->label, f[3]);

@@ -94,7 +94,6 @@ int	 apppass_format(const struct apprec *, char *, size_t);
 int	 apppass_scan(const char *, apppass_fn, void *);
 int	 apppass_match(const struct apprec *, size_t, const char *);
 const char *apppass_time(time_t, char *, size_t);
-int	 apppass_parse_time(const char *, time_t *);
 int	 appfile_load(const char *, struct appfile *);
 void	 appfile_free(struct appfile *);
 const char *appfile_get(const struct appfile *, const char *);

@@ -35,8 +35,11 @@
 
 #define MAXWORDS	5
 
-/* ARG_USER_FIND: a user, and maybe a word to find. */
-enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND };
+/*
+ * ARG_USER_FIND: a user, and maybe a word to find; ARG_UNDELETE: a user,
+ * and all, since TIME or a word to find.
+ */
+enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND, ARG_UNDELETE };
 
 static const struct ctlword {
 	const char	*w[3];		/* the fixed words */
@@ -69,11 +72,14 @@ static const struct ctlword {
 	    "show app-passwords NAME" },
 	{ { "show", "user" }, ARG_USER_FIND, CTL_SHOW_USER,
 	    "show user NAME [UIDL | MESSAGE-ID]" },
+	{ { "undelete" }, ARG_UNDELETE, CTL_UNDELETE,
+	    "undelete NAME [all | since TIME | UIDL | MESSAGE-ID]" },
 };
 
 static int	fixed(const struct ctlword *);
 static int	parse_net(const char *, struct netaddr *, const char **);
 static void	quote(char *, size_t, const char *, size_t);
+static int	parse_since(const char *, int64_t *);
 
 /* How many fixed words a command has. */
 static int
@@ -124,6 +130,56 @@ parse_net(const char *s, struct netaddr *n, const char **errstr)
 		else if (i * 8 + 8 > n->bits)
 			n->addr[i] &= 0xff << (8 - (n->bits - i * 8));
 	}
+	return 0;
+}
+
+/*
+ * undelete's TIME: a time ago ("90", "90s", "10m", "2h", "3d": as a
+ * negative number of seconds, so that parsing the same line twice gives
+ * the same request), or a UTC date, "2026-11-26" or
+ * "2026-11-26T04:55:12Z" as show user prints it (seconds since 1970).
+ */
+static int
+parse_since(const char *s, int64_t *since)
+{
+	char		 day[32];
+	const char	*end;
+	long long	 v = 0, mult = 1;
+	size_t		 n;
+	time_t		 t;
+
+	n = strspn(s, "0123456789");
+	if (n > 0 && n <= 9 && (s[n] == '\0' || s[n + 1] == '\0')) {
+		switch (s[n]) {
+		case 'd':
+			mult *= 24;
+			/* FALLTHROUGH */
+		case 'h':
+			mult *= 60;
+			/* FALLTHROUGH */
+		case 'm':
+			mult *= 60;
+			/* FALLTHROUGH */
+		case 's':
+		case '\0':
+			break;
+		default:
+			return -1;
+		}
+		for (end = s; end < s + n; end++)
+			v = v * 10 + (*end - '0');
+		if (v == 0 || v * mult > 100LL * 366 * 86400)
+			return -1;
+		*since = -v * mult;
+		return 0;
+	}
+	/* A day alone is its first second. */
+	if (strlen(s) == 10 && snprintf(day, sizeof(day), "%sT00:00:00Z",
+	    s) == 20)
+		s = day;
+	if (utc_parse(s, &t) == -1)
+		return -1;
+	*since = t;
 	return 0;
 }
 
@@ -217,15 +273,45 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 	if (only->arg == ARG_NONE && nwords > i)
 		goto unknown;
 	if (only->arg != ARG_NONE && (nwords == i || nwords > i +
-	    (only->arg == ARG_USER_FIND ? 2 : 1))) {
+	    (only->arg == ARG_UNDELETE ? 3 : only->arg == ARG_USER_FIND ?
+	    2 : 1))) {
 		(void)snprintf(err, errlen, "%s: %s", only->usage,
 		    nwords == i ? "an argument is missing" :
+		    only->arg == ARG_UNDELETE ? "too many arguments" :
 		    only->arg == ARG_USER_FIND ? "two arguments at most" :
 		    "one argument only");
 		return -1;
 	}
 	req->cmd = only->cmd;
 	switch (only->arg) {
+	case ARG_UNDELETE:
+		if (nwords == i + 3 && strcmp(words[i + 1], "since") == 0) {
+			if (parse_since(words[i + 2], &req->since) == -1) {
+				quote(q, sizeof(q), words[i + 2],
+				    strlen(words[i + 2]));
+				memset(req, 0, sizeof(*req));
+				(void)snprintf(err, errlen, "undelete: since "
+				    "%s: a time ago (90s, 10m, 2h, 3d) or a "
+				    "UTC date (2026-11-26T04:55:12Z)", q);
+				return -1;
+			}
+		} else if (nwords == i + 3 || (nwords == i + 2 &&
+		    strcmp(words[i + 1], "since") == 0)) {
+			memset(req, 0, sizeof(*req));
+			(void)snprintf(err, errlen, "%s: %s", only->usage,
+			    nwords == i + 2 ? "since needs a TIME" :
+			    "too many arguments");
+			return -1;
+		} else if (nwords == i + 2 && strcmp(words[i + 1], "all") != 0 &&
+		    strlcpy(req->find, words[i + 1], sizeof(req->find)) >=
+		    sizeof(req->find)) {
+			memset(req, 0, sizeof(*req));
+			(void)snprintf(err, errlen, "%s: a UIDL or Message-ID "
+			    "of at most %d characters", only->usage,
+			    WORKER_FINDMAX - 1);
+			return -1;
+		}
+		goto user;
 	case ARG_USER_FIND:
 		if (nwords == i + 2 && strlcpy(req->find, words[i + 1],
 		    sizeof(req->find)) >= sizeof(req->find)) {
@@ -237,6 +323,7 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 		}
 		/* FALLTHROUGH */
 	case ARG_USER:
+ user:
 		if (strlcpy(req->user, words[i], sizeof(req->user)) >=
 		    sizeof(req->user)) {
 			memset(req, 0, sizeof(*req));

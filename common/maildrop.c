@@ -71,6 +71,7 @@ static int	maildrop_relocate(struct maildrop *, struct mmsg *);
 static int	move_noreplace(int, const char *, const char *);
 static int	link_unlink(int, const char *, const char *);
 static int	remove_msg(struct maildrop *, struct mmsg *);
+static int	drop_file(struct maildrop *, struct mmsg *);
 static off_t	quota_size(struct maildrop *, const char *);
 static int	mmsg_cmp(const void *, const void *);
 static uint64_t	str_hash(const char *);
@@ -632,7 +633,7 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 
 	if ((size = quota_size(md, m->name)) == -1 && errno != ENOENT)
 		return -1;
-	if (size != -1 && unlinkat(md->dirfd, m->name, 0) == 0)
+	if (size != -1 && drop_file(md, m) == 0)
 		goto removed;
 	if (size != -1 && errno != ENOENT)
 		return -1;
@@ -640,7 +641,7 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 		return errno == ENOENT ? 0 : -1;
 	if ((size = quota_size(md, m->name)) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (unlinkat(md->dirfd, m->name, 0) == -1)
+	if (drop_file(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
  removed:
 	/* Only what this session removed: another remover counts its own. */
@@ -648,6 +649,86 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 	md->qmsgs++;
 	if (md->removed_fn != NULL)
 		md->removed_fn(md->removed_arg, m);
+	return 0;
+}
+
+/*
+ * The file of m out of new/ or cur/: unlinked, or with md->keep moved
+ * into KEPT_DIR by one rename(2), so that a kill at any moment leaves
+ * it in one place or the other (kept.c names it).  0, or -1 (ENOENT: m
+ * is not where its name says).
+ */
+static int
+drop_file(struct maildrop *md, struct mmsg *m)
+{
+	char	kept[NAME_MAX + 1], to[sizeof(KEPT_DIR) + NAME_MAX + 1];
+	int	tries, saved;
+
+	if (!md->keep)
+		return unlinkat(md->dirfd, m->name, 0);
+	if (kept_name(m->name, m->uidl, time(NULL), kept, sizeof(kept)) ==
+	    -1) {
+		log_warn("%s: %s cannot be kept, removed", md->path, m->name);
+		return unlinkat(md->dirfd, m->name, 0);
+	}
+	(void)snprintf(to, sizeof(to), "%s/%s", KEPT_DIR, kept);
+	for (tries = 0;; tries++) {
+		if (move_noreplace(md->dirfd, m->name, to) == 0) {
+			md->nkept++;
+			return 0;
+		}
+		saved = errno;
+		/* The first one kept makes the place (EEXIST: m is gone). */
+		if (saved != ENOENT || tries > 0 || mkdirat(md->dirfd,
+		    KEPT_DIR, 0700) == -1)
+			break;
+	}
+	errno = saved;
+	if (errno == EEXIST) {
+		log_warnx("%s: %s: %s is taken, removed instead", md->path,
+		    m->name, to);
+		return unlinkat(md->dirfd, m->name, 0);
+	}
+	return -1;
+}
+
+/*
+ * popctl undelete: the kept message fname (k) back into new/ under its
+ * unique name, at the end of md->msgs with its UIDL, and counted in
+ * md->qbytes and md->qmsgs for maildirsize.  0, or -1 with errno: EEXIST
+ * when a message of the maildrop has that UIDL or unique name.
+ */
+int
+maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
+{
+	char	from[sizeof(KEPT_DIR) + NAME_MAX + 1], to[NAME_MAX + 5];
+	size_t	i, n = strlen(k->uniq);
+	off_t	size, qsize;
+
+	for (i = 0; i < md->nmsgs; i++) {
+		const char	*base = md->msgs[i].name + 4;	/* "new/" */
+
+		if (strcmp(md->msgs[i].uidl, k->uidl) == 0 ||
+		    (strncmp(base, k->uniq, n) == 0 && (base[n] == '\0' ||
+		    base[n] == ':'))) {
+			errno = EEXIST;
+			return -1;
+		}
+	}
+	(void)snprintf(from, sizeof(from), "%s/%s", KEPT_DIR, fname);
+	(void)snprintf(to, sizeof(to), "new/%s", k->uniq);
+	if ((qsize = kept_size(md->dirfd, fname, k)) == -1)
+		return -1;
+	if ((size = maildir_namesize(to)) == -1 &&
+	    maildir_msgsize(md->dirfd, from, &size) == -1)
+		return -1;
+	if (move_noreplace(md->dirfd, from, to) == -1)
+		return -1;
+	/* Listed with its UIDL, which the popcache then keeps. */
+	if (maildrop_add(md, to, size, k->uidl) == -1)
+		return -1;
+	md->qbytes += qsize;
+	md->qmsgs++;
 	return 0;
 }
 
@@ -733,7 +814,8 @@ update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 }
 
 /*
- * Make the changes to new/ (dirty[0]) and cur/ (dirty[1]) durable.
+ * Make the changes to new/ (dirty[0]), cur/ (dirty[1]) and KEPT_DIR
+ * (dirty[2]) durable.
  * Removals must be durable before we say so; moves may be lost.
  * Returns the failures that count.
  */
@@ -750,6 +832,9 @@ update_sync(struct maildrop *md, const int *dirty)
 				fail++;
 		}
 	}
+	/* What was kept, durable too; its removal from cur/ was counted. */
+	if (dirty[2] && fsync_dir(md, KEPT_DIR) == -1)
+		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;
 }
 
@@ -790,7 +875,8 @@ maildrop_update(struct maildrop *md)
 {
 	struct mmsg	*m;
 	size_t		 i;
-	int		 fail = 0, dirty[2] = { 0, 0 };
+	int		 fail = 0, dirty[3] = { 0, 0, 0 };
+	size_t		 kept = md->nkept;
 	char		 qmsg[128];
 
 	for (i = 0; md->marked > 0 && i < md->nmsgs; i++) {
@@ -803,6 +889,7 @@ maildrop_update(struct maildrop *md)
 		} else if (m->flags & MMSG_SEEN)
 			update_move(md, m, dirty);
 	}
+	dirty[2] = md->nkept > kept;
 	fail += update_sync(md, dirty);
 	/* maildirsize, where others keep one (quota.h): one line. */
 	if (md->qmsgs > 0 && quota_add(md->dirfd, NULL, -(int64_t)md->qbytes,

@@ -26,6 +26,7 @@
 
 #include <limits.h>
 
+#include "kept.h"
 #include "maildir.h"
 #include "oldids.h"
 #include "popcache.h"
@@ -70,6 +71,9 @@ struct maildrop {
 	int64_t		 qmsgs;		/* maildirsize counts it */
 	size_t		 marked;	/* maildrop_mark calls (0: UPDATE
 					   has nothing to look at in msgs) */
+	int		 keep;		/* UPDATE moves removals to KEPT_DIR
+					   (kept.h) instead of unlinking */
+	size_t		 nkept;		/* messages UPDATE kept so */
 	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
 	const char	*uidl_format;
 	/* Called with each message UPDATE removed (its file is gone). */
@@ -92,5 +96,7 @@ void		 maildrop_close(struct maildrop *);
 int		 maildrop_add(struct maildrop *, const char *, off_t,
 		    const char *);
 int		 maildrop_uniq(struct maildrop *);
+int		 maildrop_restore(struct maildrop *, const char *,
+		    const struct kept *);
 
 #endif

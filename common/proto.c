@@ -108,9 +108,12 @@ valid_worker(const void *p)
 	    strcmp(m->cred, "ticket") != 0 && (strncmp(m->cred, "app:", 4) !=
 	    0 || !valid_label(m->cred + 4, sizeof(m->cred) - 4)))
 		return "credential";
-	if (m->find[0] != '\0' && (!(m->flags & WORKER_JOURNAL) ||
-	    !valid_word(m->find)))
+	if (m->find[0] != '\0' && (!(m->flags & (WORKER_JOURNAL |
+	    WORKER_UNDELETE)) || !valid_word(m->find)))
 		return "what to find";
+	if (m->pad != 0 || (m->since != 0 && (!(m->flags & WORKER_UNDELETE) ||
+	    m->find[0] != '\0')))
+		return "since";
 	return NULL;
 }
 
@@ -511,7 +514,8 @@ valid_ctlreq(const void *p)
 	if (m->cmd < 1 || m->cmd > CTL_MAX || m->pad != 0)
 		return "command";
 	if (m->cmd == CTL_KICK_USER || m->cmd == CTL_SHOW_QUOTA ||
-	    m->cmd == CTL_SHOW_APPS || m->cmd == CTL_SHOW_USER ?
+	    m->cmd == CTL_SHOW_APPS || m->cmd == CTL_SHOW_USER ||
+	    m->cmd == CTL_UNDELETE ?
 	    !valid_key(m->user, sizeof(m->user)) :
 	    memchr(m->user, '\0', sizeof(m->user)) == NULL ||
 	    m->user[0] != '\0')
@@ -521,8 +525,11 @@ valid_ctlreq(const void *p)
 	    sizeof(none)) != 0)
 		return "network";
 	if (!TERMINATED(m->find) || (m->find[0] != '\0' &&
-	    (m->cmd != CTL_SHOW_USER || !valid_word(m->find))))
+	    ((m->cmd != CTL_SHOW_USER && m->cmd != CTL_UNDELETE) ||
+	    !valid_word(m->find))))
 		return "what to find";
+	if (m->since != 0 && (m->cmd != CTL_UNDELETE || m->find[0] != '\0'))
+		return "since";
 	return NULL;
 }
 

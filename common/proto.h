@@ -41,7 +41,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		28
+#define MSG_VERSION		29
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -248,16 +248,26 @@ struct msg_worker {
 	char		cred[WORKER_CREDMAX];	/* what logged in, for logs:
 					   "password", "ticket", "app:LABEL";
 					   "" without a client */
-	char		find[WORKER_FINDMAX];	/* WORKER_JOURNAL: a UIDL or
-					   a Message-ID, or "" */
+	char		find[WORKER_FINDMAX];	/* WORKER_JOURNAL,
+					   WORKER_UNDELETE: a UIDL or a
+					   Message-ID, or "" */
 	uint32_t	flags;		/* WORKER_* */
+	uint32_t	pad;
+	int64_t		since;		/* WORKER_UNDELETE: removed since
+					   this time, or this many seconds
+					   ago if negative; 0: not asked */
 };
 #define WORKER_REPORT		0x01	/* popd -m: report, serve nobody */
 #define WORKER_JOURNAL		0x04	/* popctl show user: the journal
 					   summed up, or find's removals */
 #define WORKER_DELIVER		0x02	/* to a dlvrpop: deliver, peer 0 */
+#define WORKER_UNDELETE		0x08	/* popctl undelete: kept messages
+					   back, all, since or find */
+#define WORKER_KEPT		0x10	/* popctl show quota: the kept
+					   messages counted */
 #define WORKER_ALL		(WORKER_REPORT | WORKER_DELIVER | \
-				 WORKER_JOURNAL)
+				 WORKER_JOURNAL | WORKER_UNDELETE | \
+				 WORKER_KEPT)
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */
@@ -599,7 +609,8 @@ struct msg_penalties {
 #define CTL_SHOW_QUOTA		14
 #define CTL_SHOW_APPS		15
 #define CTL_SHOW_USER		16
-#define CTL_MAX			CTL_SHOW_USER
+#define CTL_UNDELETE		17
+#define CTL_MAX			CTL_UNDELETE
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {
@@ -607,10 +618,13 @@ struct msg_ctlreq {
 	uint32_t	cmd;		/* CTL_* */
 	uint32_t	pad;
 	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER, _SHOW_QUOTA,
-					   _SHOW_APPS, _SHOW_USER */
+					   _SHOW_APPS, _SHOW_USER,
+					   _UNDELETE */
 	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE */
-	char		find[WORKER_FINDMAX];	/* CTL_SHOW_USER: a UIDL or
-					   a Message-ID, or "" */
+	char		find[WORKER_FINDMAX];	/* CTL_SHOW_USER,
+					   CTL_UNDELETE: a UIDL or a
+					   Message-ID, or "" */
+	int64_t		since;		/* CTL_UNDELETE: msg_worker's */
 };
 
 /* MSG_PARENT_ANSWER */

@@ -102,6 +102,8 @@ struct conf_settings {
 		int		 max;		/* doubling up to this */
 	}			 failure_delay;
 	int			 expire;	/* days, -1 = never */
+	int			 deleted_keep;	/* seconds a removal is kept
+						   (kept.h), 0 = none */
 	int			 login_delay;	/* seconds, 0 = off */
 	int			 login_cache;	/* seconds, 0 = off */
 	int			 last;		/* RFC 1725 LAST */

@@ -50,7 +50,7 @@ usage(void)
 	const char	*u;
 	size_t		 i;
 
-	fprintf(stderr, "usage: popctl [-V] [-s socket] command [argument]\n"
+	fprintf(stderr, "usage: popctl [-V] [-s socket] command [argument ...]\n"
 	    "commands:\n");
 	for (i = 0; (u = ctlcmd_usage(i)) != NULL; i++)
 		if (strncmp(u, "report ", 7) != 0)	/* mda's */

@@ -21,7 +21,9 @@
  * the counters are counters.c's, the sessions login.c's.  What only the
  * listeners (connections in their TLS handshake, kicks by address) or
  * authpop (failures) know is asked of them: the answer then waits for
- * theirs (struct pending), for at most PENDING_TIMEOUT seconds.
+ * theirs (struct pending), for at most PENDING_TIMEOUT seconds.  What
+ * only a maildir says (show user, undelete, show quota's kept messages)
+ * a wrkrpop of the user answers (struct mdjob).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -45,17 +47,27 @@
 #include "quota.h"
 #include "util.h"
 
-#define JOURNAL_TIMEOUT	10	/* seconds for the journal's reader */
-#define JOURNAL_ANSMAX	(64 * 1024)	/* bytes of its answer relayed */
+#define JOB_TIMEOUT	10	/* seconds for a look at a maildir */
+#define UNDELETE_TIMEOUT 60	/* seconds for an undelete */
+#define JOB_ANSMAX	(64 * 1024)	/* bytes of its answer relayed */
+#define JOB_LINEMAX	256	/* its last line is held back up to this */
 
-/* show user: a wrkrpop reads the user's journal, we relay its text. */
-struct journal_ask {
-	struct ctlans	*a;
-	char		 find[WORKER_FINDMAX];
-	pid_t		 pid;
-	int		 fd;
-	size_t		 relayed;
-	struct event	 ev, tmo;
+/*
+ * show user, undelete, show quota's kept messages: a wrkrpop as the user
+ * works on the maildir (the parent never opens one) and writes text, we
+ * relay it; its last line, if "error: why", ends the answer with why.
+ */
+struct mdjob {
+	struct ctlans		*a;
+	enum mailuser_kind	 kind;	/* MU_JOURNAL, _UNDELETE, _KEPT */
+	char			 find[WORKER_FINDMAX];
+	int64_t			 since;
+	pid_t			 pid;
+	int			 fd;
+	size_t			 relayed;
+	char			 cur[JOB_LINEMAX], held[JOB_LINEMAX];
+	size_t			 curlen, heldlen;
+	struct event		 ev, tmo;
 };
 
 #define PENDING_TIMEOUT	5	/* seconds for a child's answer */
@@ -255,6 +267,10 @@ static void	quota_user(void *, int, const struct mailuser *,
 		    const char *);
 static void	quota_limit(void *, int, const struct quota_limit *);
 static void	quota_use(void *, uint32_t, const struct quota_use *, int);
+static void	quota_kept(struct quota_ask *);
+static struct mdjob *mdjob_new(struct ctlans *, enum mailuser_kind,
+		    const struct msg_ctlreq *);
+static void	mdjob_start(struct mdjob *, const struct mailuser *);
 
 void
 ctl_show_quota(struct ctlans *a, const struct msg_ctlreq *r)
@@ -300,8 +316,7 @@ quota_limit(void *arg, int status, const struct quota_limit *lim)
 	    q->mu.maildir);
 	if (lim->bytes == 0 && lim->msgs == 0) {
 		ctlans_printf(q->a, "limit none\n");
-		ctlans_end(q->a, NULL);
-		free(q);
+		quota_kept(q);
 		return;
 	}
 	q->lim = *lim;
@@ -323,120 +338,201 @@ quota_use(void *arg, uint32_t status, const struct quota_use *use, int over)
 		ctlans_printf(q->a, "used %lld bytes, %lld messages\n"
 		    "over %s\n", (long long)use->bytes, (long long)use->msgs,
 		    over ? "yes" : "no");
-		ctlans_end(q->a, NULL);
+		quota_kept(q);
+		return;
 	}
 	free(q);
 }
 
-static void	journal_user(void *, int, const struct mailuser *,
+/*
+ * The messages "deleted keep" holds, which the quota does not count: a
+ * wrkrpop as the user counts them, as for show user.
+ */
+static void
+quota_kept(struct quota_ask *q)
+{
+	struct mdjob	*j;
+
+	if ((j = mdjob_new(q->a, MU_KEPT, NULL)) != NULL)
+		mdjob_start(j, &q->mu);
+	free(q);
+}
+
+static void	mdjob_user(void *, int, const struct mailuser *,
 		    const char *);
-static void	journal_read(int, short, void *);
-static void	journal_timeout(int, short, void *);
-static void	journal_done(struct journal_ask *, const char *);
+static void	mdjob_read(int, short, void *);
+static void	mdjob_relay(struct mdjob *, const char *, size_t);
+static void	mdjob_timeout(int, short, void *);
+static void	mdjob_done(struct mdjob *, const char *);
 
 /*
  * show user NAME [UIDL | MESSAGE-ID]: what the maildir's popd.journal
  * says, summed up by a wrkrpop as the user (it reads and parses the
- * file; we only relay its lines, printable ASCII, up to JOURNAL_ANSMAX).
+ * file; we only relay its lines, printable ASCII, up to JOB_ANSMAX).
  */
 void
 ctl_show_user(struct ctlans *a, const struct msg_ctlreq *r)
 {
-	struct journal_ask	*j;
+	struct mdjob	*j;
+
+	if ((j = mdjob_new(a, MU_JOURNAL, r)) != NULL)
+		mailuser_find(r->user, mdjob_user, j);
+}
+
+/*
+ * undelete NAME [all | since TIME | UIDL | MESSAGE-ID]: a wrkrpop as
+ * the user puts kept messages back, under the maildrop's lock.
+ */
+void
+ctl_undelete(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	struct mdjob	*j;
+
+	if ((j = mdjob_new(a, MU_UNDELETE, r)) != NULL)
+		mailuser_find(r->user, mdjob_user, j);
+}
+
+static struct mdjob *
+mdjob_new(struct ctlans *a, enum mailuser_kind kind,
+    const struct msg_ctlreq *r)
+{
+	struct mdjob	*j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		ctlans_end(a, "out of memory");
-		return;
+		return NULL;
 	}
 	j->a = a;
+	j->kind = kind;
 	j->fd = -1;
-	(void)strlcpy(j->find, r->find, sizeof(j->find));
-	mailuser_find(r->user, journal_user, j);
+	if (r != NULL) {
+		(void)strlcpy(j->find, r->find, sizeof(j->find));
+		j->since = r->since;
+	}
+	return j;
 }
 
 static void
-journal_user(void *arg, int status, const struct mailuser *mu,
+mdjob_user(void *arg, int status, const struct mailuser *mu,
     const char *why)
 {
-	struct journal_ask	*j = arg;
-	struct msg_worker	 who;
-	struct timeval		 tv = { JOURNAL_TIMEOUT, 0 };
-	int			 sp[2];
+	struct mdjob	*j = arg;
 
 	if (status != MU_FOUND) {
-		journal_done(j, status == MU_NONE ? "no such user" :
+		mdjob_done(j, status == MU_NONE ? "no such user" :
 		    status == MU_TEMP ? "the user table cannot answer" :
 		    "the user's userinfo is refused");
 		return;
 	}
+	ctlans_printf(j->a, "user %s\nmaildir %s\n", mu->name, mu->maildir);
+	mdjob_start(j, mu);
+}
+
+/* The wrkrpop of j as mu, its text relayed as it comes. */
+static void
+mdjob_start(struct mdjob *j, const struct mailuser *mu)
+{
+	struct msg_worker	 who;
+	struct timeval		 tv = { j->kind == MU_UNDELETE ?
+				    UNDELETE_TIMEOUT : JOB_TIMEOUT, 0 };
+	int			 sp[2];
+
 	memset(&who, 0, sizeof(who));
 	(void)strlcpy(who.find, j->find, sizeof(who.find));
+	who.since = j->since;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("show user %s", mu->name);
-		journal_done(j, "cannot start the journal's reader: see the "
-		    "log");
+		log_warn("control: the maildir of %s", mu->name);
+		mdjob_done(j, "cannot start the maildir's reader: see the log");
 		return;
 	}
-	if ((j->pid = mailuser_spawn(MU_JOURNAL, mu, &who, sp[1], -1,
+	if ((j->pid = mailuser_spawn(j->kind, mu, &who, sp[1], -1,
 	    NULL)) == -1) {
 		close(sp[0]);
 		close(sp[1]);
-		journal_done(j, "cannot start the journal's reader: see the "
-		    "log");
+		mdjob_done(j, "cannot start the maildir's reader: see the log");
 		return;
 	}
 	close(sp[1]);
 	j->fd = sp[0];
 	if (set_nonblock(j->fd) == -1)
 		fatal("%s", __func__);
-	ctlans_printf(j->a, "user %s\nmaildir %s\n", mu->name, mu->maildir);
-	event_set(&j->ev, j->fd, EV_READ | EV_PERSIST, journal_read, j);
-	evtimer_set(&j->tmo, journal_timeout, j);
+	event_set(&j->ev, j->fd, EV_READ | EV_PERSIST, mdjob_read, j);
+	evtimer_set(&j->tmo, mdjob_timeout, j);
 	if (event_add(&j->ev, NULL) == -1 || evtimer_add(&j->tmo, &tv) == -1)
 		fatal("%s: event_add", __func__);
 }
 
+/* Its text: printable bytes, line by line, the last one held back. */
 static void
-journal_read(int fd, short ev, void *arg)
+mdjob_read(int fd, short ev, void *arg)
 {
-	struct journal_ask	*j = arg;
-	char			 buf[4096];
-	ssize_t			 n, i;
+	struct mdjob	*j = arg;
+	char		 buf[4096], c;
+	ssize_t		 n, i;
 
 	if ((n = read(fd, buf, sizeof(buf))) == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		log_warn("show user: the journal's reader");
-		journal_done(j, "the journal's reader failed: see the log");
+		log_warn("control: the maildir's reader");
+		mdjob_done(j, "the maildir's reader failed: see the log");
 		return;
 	}
 	if (n == 0) {
-		journal_done(j, NULL);
+		if (j->curlen == 0 && j->heldlen > 8 &&
+		    memcmp(j->held, "error: ", 7) == 0) {
+			j->held[j->heldlen - 1] = '\0';
+			mdjob_done(j, j->held + 7);
+			return;
+		}
+		mdjob_relay(j, j->held, j->heldlen);
+		mdjob_relay(j, j->cur, j->curlen);
+		mdjob_done(j, NULL);
 		return;
 	}
-	if (j->relayed >= JOURNAL_ANSMAX)
-		return;		/* the rest is read and dropped */
-	if ((size_t)n > JOURNAL_ANSMAX - j->relayed)
-		n = JOURNAL_ANSMAX - j->relayed;
-	for (i = 0; i < n; i++)
-		if ((buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n')
-			buf[i] = '?';
-	ctlans_printf(j->a, "%.*s", (int)n, buf);
-	j->relayed += n;
+	for (i = 0; i < n; i++) {
+		c = (buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' ?
+		    '?' : buf[i];
+		if (j->curlen == sizeof(j->cur)) {
+			/* A line this long is only text: no status. */
+			mdjob_relay(j, j->held, j->heldlen);
+			j->heldlen = 0;
+			mdjob_relay(j, j->cur, j->curlen);
+			j->curlen = 0;
+		}
+		j->cur[j->curlen++] = c;
+		if (c == '\n') {
+			mdjob_relay(j, j->held, j->heldlen);
+			memcpy(j->held, j->cur, j->curlen);
+			j->heldlen = j->curlen;
+			j->curlen = 0;
+		}
+	}
+}
+
+/* Text of the answer, up to JOB_ANSMAX: the rest is dropped. */
+static void
+mdjob_relay(struct mdjob *j, const char *p, size_t len)
+{
+	if (len == 0 || j->relayed >= JOB_ANSMAX)
+		return;
+	if (len > JOB_ANSMAX - j->relayed)
+		len = JOB_ANSMAX - j->relayed;
+	ctlans_printf(j->a, "%.*s", (int)len, p);
+	j->relayed += len;
 }
 
 static void
-journal_timeout(int fd, short ev, void *arg)
+mdjob_timeout(int fd, short ev, void *arg)
 {
-	struct journal_ask	*j = arg;
+	struct mdjob	*j = arg;
 
 	(void)kill(j->pid, SIGKILL);
-	journal_done(j, "the journal's reader did not finish in time");
+	mdjob_done(j, "the maildir's reader did not finish in time");
 }
 
 /* The answer's end (why: the error, or NULL), and ours. */
 static void
-journal_done(struct journal_ask *j, const char *why)
+mdjob_done(struct mdjob *j, const char *why)
 {
 	if (j->fd != -1) {
 		event_del(&j->ev);

@@ -837,6 +837,13 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		fputs("expire never\n", fp);
 	else
 		fprintf(fp, "expire %d\n", conf->set.expire);
+	if (conf->set.deleted_keep == 0)
+		fputs("deleted keep none\n", fp);
+	else if (conf->set.deleted_keep % 86400 == 0)
+		fprintf(fp, "deleted keep %dd\n", conf->set.deleted_keep / 86400);
+	else
+		fprintf(fp, "deleted keep %s\n",
+		    conf_duration(conf->set.deleted_keep));
 	fprintf(fp, "login-delay %s\n", conf_duration(conf->set.login_delay));
 	fprintf(fp, "login cache %s\n", conf_duration(conf->set.login_cache));
 	fprintf(fp, "last %s\n", conf->set.last ? "yes" : "no");

@@ -179,6 +179,8 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 		[MU_DELIVERY] =	{ "dlvrpop", WORKER_DELIVER },
 		[MU_REPORT] =	{ "wrkrpop", WORKER_REPORT },
 		[MU_JOURNAL] =	{ "wrkrpop", WORKER_JOURNAL },
+		[MU_UNDELETE] =	{ "wrkrpop", WORKER_UNDELETE },
+		[MU_KEPT] =	{ "wrkrpop", WORKER_KEPT },
 	};
 	const char	*path;
 	char		*argv[8];

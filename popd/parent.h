@@ -215,7 +215,8 @@ struct mailuser {
 #define MU_REFUSED	4	/* a userinfo we refuse: the admin's error */
 typedef void	(*mailuser_cb)(void *, int, const struct mailuser *,
 		    const char *);
-enum mailuser_kind { MU_SESSION, MU_DELIVERY, MU_REPORT, MU_JOURNAL };
+enum mailuser_kind { MU_SESSION, MU_DELIVERY, MU_REPORT, MU_JOURNAL,
+    MU_UNDELETE, MU_KEPT };
 struct peeraddr;
 struct userinfo;
 int		 mailuser_check(struct mailuser *, const struct userinfo *,
@@ -281,6 +282,7 @@ void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_apps(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_user(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_undelete(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);

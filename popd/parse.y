@@ -138,6 +138,7 @@ static void	 set_route_port(const char *, long long, int);
 static void	 set_apps(const char *, int, const char *, int);
 static void	 quota_arg(const char *, int);
 static void	 set_quota(int);
+static void	 set_deleted_keep(const char *, const char *, int);
 static void	 add_pki(const char *, int, const char *, int);
 static void	 add_trusted(struct conf_trusteds *, const char *,
 		    const char *, int, int);
@@ -150,7 +151,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
-%token	WEAKHASHES APPPASSWORDS
+%token	WEAKHASHES APPPASSWORDS DELETED
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -375,6 +376,15 @@ main		: AUTHTAB STRING		{
 		| FAILUREDELAY time time	{
 			set_failure_delay($2, $3, $<lineno>1);
 		}
+		| DELETED STRING STRING		{
+			set_deleted_keep($2, $3, $<lineno>1);
+		}
+		| DELETED STRING NUMBER		{
+			char	buf[32];
+
+			(void)snprintf(buf, sizeof(buf), "%lld", $3);
+			set_deleted_keep($2, buf, $<lineno>1);
+		}
 		| EXPIRE NEVER			{ conf->set.expire = -1; }
 		| EXPIRE NUMBER			{
 			const struct conf_knob *k;
@@ -550,6 +560,7 @@ static const struct keyword {
 	{ "cache",		CACHE },
 	{ "cert",		CERT },
 	{ "control",		CONTROL },
+	{ "deleted",		DELETED },
 	{ "expire",		EXPIRE },
 	{ "failure-delay",	FAILUREDELAY },
 	{ "group",		GROUP },
@@ -1330,7 +1341,7 @@ set_control(const char *what, const char *arg, int line)
 	}
 }
 
-/* "90", "90s", "10m", "2h" in seconds, or -1 after an error. */
+/* "90", "90s", "10m", "2h", "7d" in seconds, or -1 after an error. */
 static long long
 duration(const char *s, int line)
 {
@@ -1353,6 +1364,9 @@ duration(const char *s, int line)
 	case 'h':
 		mult = 3600;
 		break;
+	case 'd':
+		mult = 86400;
+		break;
 	default:
 		goto bad;
 	}
@@ -1360,7 +1374,8 @@ duration(const char *s, int line)
 		goto bad;
 	memcpy(num, s, n);
 	num[n] = '\0';
-	v = strtonum(num, 0, INT_MAX / 3600, &errstr);
+	v = strtonum(num, 0, INT_MAX / (mult == 86400 ? mult : 3600),
+	    &errstr);
 	if (errstr != NULL) {
 		lerror(line, "time \"%s\" is %s", s, errstr);
 		return -1;
@@ -1368,8 +1383,34 @@ duration(const char *s, int line)
 	return v * mult;
  bad:
 	lerror(line, "time \"%s\": a number of seconds, or a number and "
-	    "s, m or h", s);
+	    "s, m, h or d", s);
 	return -1;
+}
+
+/* deleted keep TIME | none: how long UPDATE keeps what it removes. */
+static void
+set_deleted_keep(const char *word, const char *arg, int line)
+{
+	const struct conf_knob	*k;
+	long long		 v;
+
+	if (strcmp(word, "keep") != 0) {
+		lerror(line, "deleted %s: only \"deleted keep TIME\" or "
+		    "\"deleted keep none\"", word);
+		return;
+	}
+	if (strcmp(arg, "none") == 0) {
+		conf->set.deleted_keep = 0;
+		return;
+	}
+	if ((v = duration(arg, line)) == -1)
+		return;
+	k = conf_knob(KNOB_OTHER, "deleted-keep");
+	if (v < 1 || v > k->max)
+		lerror(line, "deleted keep %s: must be 1s to %lldd, or none",
+		    arg, k->max / 86400);
+	else
+		conf->set.deleted_keep = v;
 }
 
 static void

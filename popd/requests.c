@@ -175,6 +175,9 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	case CTL_SHOW_USER:
 		ctl_show_user(a, m);
 		break;
+	case CTL_UNDELETE:
+		ctl_undelete(a, m);
+		break;
 	case CTL_KICK_ADDRESS:
 		ctl_kick_address(a, m);
 		break;
@@ -230,7 +233,8 @@ ctl_sent(int fd, const struct msg_ctlreq *m)
 		return "the request line went away";
 	if (ctlcmd_parse(line, n - 1, &sent, err, sizeof(err)) == -1 ||
 	    sent.cmd != m->cmd || strcmp(sent.user, m->user) != 0 ||
-	    memcmp(&sent.net, &m->net, sizeof(sent.net)) != 0)
+	    memcmp(&sent.net, &m->net, sizeof(sent.net)) != 0 ||
+	    strcmp(sent.find, m->find) != 0 || sent.since != m->since)
 		return "not the request its client sent";
 	return NULL;
 }
@@ -244,5 +248,9 @@ ctl_log(const struct msg_ctlreq *m, uid_t uid)
 	else if (m->cmd == CTL_LOG_VERBOSE || m->cmd == CTL_LOG_BRIEF)
 		log_info("control: log %s by uid %u", m->cmd == CTL_LOG_BRIEF ?
 		    "brief" : "verbose", (unsigned)uid);
+	else if (m->cmd == CTL_UNDELETE)
+		log_info("control: undelete %s %s%s by uid %u", m->user,
+		    m->since != 0 ? "since a time" : m->find[0] != '\0' ?
+		    "message " : "all", m->find, (unsigned)uid);
 }
 

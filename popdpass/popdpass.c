@@ -452,7 +452,7 @@ parse_expiry(const char *arg, time_t now)
 		(void)snprintf(full, sizeof(full), "%s%s", arg,
 		    len == 10 ? "T00:00:00Z" : "");
 		if ((len != 10 && len != 20) ||
-		    apppass_parse_time(full, &t) == -1)
+		    utc_parse(full, &t) == -1)
 			errx(1, "expiry \"%s\": not Nd (days from now), Nh "
 			    "(hours), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
 			    arg);

@@ -65,7 +65,6 @@ struct login {
 };
 
 static int	field_ok(const char *, size_t);
-static const char *stamp(long long, char *, size_t);
 static void	report_line(struct jrec *, const struct jrec *, size_t,
 		    size_t *);
 static void	report_login(struct login *, size_t *, const struct jrec *);
@@ -323,7 +322,7 @@ journal_report(int dirfd, int out, const char *find)
 			dprintf(out, "no removal of %s in the journal\n", find);
 		for (i = 0; i < nrem; i++)
 			dprintf(out, "%s removed %s %s (%s) from %s with %s\n",
-			    stamp(removed[i].time, t, sizeof(t)),
+			    journal_stamp(removed[i].time, t, sizeof(t)),
 			    removed[i].uidl, removed[i].msgid, removed[i].what,
 			    removed[i].addr, removed[i].cred);
 		return 0;
@@ -333,21 +332,22 @@ journal_report(int dirfd, int out, const char *find)
 	dprintf(out, "last login of each credential from each address:\n");
 	for (i = 0; i < nlog; i++)
 		dprintf(out, "  %s from %s: %s (%zu sessions)\n", logins[i].cred,
-		    logins[i].addr, stamp(logins[i].last, t, sizeof(t)),
-		    logins[i].n);
+		    logins[i].addr, journal_stamp(logins[i].last, t,
+		    sizeof(t)), logins[i].n);
 	dprintf(out, "sessions, newest first:\n");
 	for (i = nsess; i-- > 0; )
 		dprintf(out, "  %s %llds from %s with %s: retr %lld, top %lld, "
-		    "dele %lld, %s\n", stamp(sessions[i].start, t, sizeof(t)),
+		    "dele %lld, %s\n", journal_stamp(sessions[i].start, t,
+		    sizeof(t)),
 		    sessions[i].time - sessions[i].start, sessions[i].addr,
 		    sessions[i].cred, sessions[i].retr, sessions[i].top,
 		    sessions[i].dele, sessions[i].how);
 	dprintf(out, "removed, newest first (%zu in the journal):\n", found);
 	for (i = nrem; i-- > 0; )
 		dprintf(out, "  %s %s %s (%s) from %s with %s\n",
-		    stamp(removed[i].time, t, sizeof(t)), removed[i].uidl,
-		    removed[i].msgid, removed[i].what, removed[i].addr,
-		    removed[i].cred);
+		    journal_stamp(removed[i].time, t, sizeof(t)),
+		    removed[i].uidl, removed[i].msgid, removed[i].what,
+		    removed[i].addr, removed[i].cred);
 	return 0;
 }
 
@@ -385,8 +385,9 @@ report_login(struct login *l, size_t *n, const struct jrec *r)
 		l[i].last = r->start;
 }
 
-static const char *
-stamp(long long t, char *buf, size_t len)
+/* t as show user and undelete print it: "2026-11-26T04:55:12Z". */
+const char *
+journal_stamp(long long t, char *buf, size_t len)
 {
 	struct tm	tm;
 	time_t		tt = t;

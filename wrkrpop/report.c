@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kept.h"
 #include "log.h"
 #include "maildir.h"
 #include "oldids.h"
@@ -52,7 +53,11 @@ struct report {
 	size_t			 n, kept;
 };
 
+static const char	*report_find;
+
 static void	report_start(struct report *);
+static void	report_kept(struct report *, const char *);
+static int	report_is(void *, const char *, const struct kept *);
 static void	report_open(void *);
 static void	report_sandbox(void *);
 static int	report_want(void *, const char *);
@@ -108,7 +113,38 @@ report_journal(const char *user, const char *path, const char *find)
 		report_done(errno == ENOENT ? 0 : 1, "%s", errno == ENOENT ?
 		    "no journal: no session has ended here since popd kept one" :
 		    strerror(errno));
+	report_kept(&r, find[0] != '\0' ? find : NULL);
 	exit(0);
+}
+
+/*
+ * What deleted keep holds, after the journal: how many, or whether the
+ * message find names is one, with the command that puts it back.
+ */
+static void
+report_kept(struct report *r, const char *find)
+{
+	struct kept_sum	sum;
+
+	if (find == NULL) {
+		if (kept_sweep(r->dirfd, 0, &sum) == 0 && sum.n > 0)
+			dprintf(POPD_CHANNEL_FD, "kept for popctl undelete: "
+			    "%zu messages, %lld bytes\n", sum.n,
+			    (long long)sum.bytes);
+		return;
+	}
+	report_find = find;
+	if (kept_walk(r->dirfd, report_is, r) == 1)
+		dprintf(POPD_CHANNEL_FD, "kept: \"popctl undelete %s %s\" "
+		    "puts it back\n", r->user, find);
+}
+
+static int
+report_is(void *arg, const char *fname, const struct kept *k)
+{
+	struct report	*r = arg;
+
+	return undelete_is(r->dirfd, fname, k, report_find);
 }
 
 /* r's maildir opened, as its user, and confined as a session is. */

@@ -168,6 +168,7 @@ static void		journal_add(const struct jrec *);
 static void		journal_session(struct session *, size_t,
 			    const char *);
 static void		journal_who(struct jrec *);
+static void		kept_expire(struct session *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static size_t		last_seen(const struct maildrop *);
@@ -189,6 +190,7 @@ __dead static void	startup_fail(struct session *, int, const char *);
 static struct {
 	char		 uidl_format[CONF_FMTLEN];
 	int		 last, expire, login_delay;
+	int		 deleted_keep;	/* seconds, 0: removals unlinked */
 	int		 idle;		/* timeout idle */
 	int		 bad_commands;	/* limit bad-commands */
 } set;
@@ -279,6 +281,7 @@ wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 	set.last = cs->last;
 	set.expire = cs->expire;
 	set.login_delay = cs->login_delay;
+	set.deleted_keep = cs->deleted_keep;
 	set.idle = cs->timeout.idle;
 	set.bad_commands = cs->limit.bad_commands;
 }
@@ -292,7 +295,8 @@ wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 
 /*
  * Configured: who logged in, from where, into which maildir; popd -m's
- * report (WORKER_REPORT) or popctl's look at the journal (WORKER_JOURNAL)
+ * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
+ * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT)
  * instead of a session goes no further.
  */
 static void
@@ -305,6 +309,8 @@ wrkrpop_load(struct proc_setup *ps)
 		report_main(who.user, who.maildir, set.uidl_format);
 	if (who.flags & WORKER_JOURNAL)
 		report_journal(who.user, who.maildir, who.find);
+	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
+		undelete_main(&who, set.uidl_format, set.deleted_keep);
 	start.s = s;
 	start.path = who.maildir;
 	ps->title = who.user;
@@ -362,6 +368,7 @@ wrkrpop_open(void *arg)
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot open the maildrop");
 	}
+	s->md.keep = set.deleted_keep > 0;
 	if (maildrop_lock(&s->md) == -1) {
 		if (errno == EWOULDBLOCK) {
 			log_info("%s: maildrop in use", s->user);
@@ -716,6 +723,7 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	/* The maildir's own record, while the lock keeps other writers. */
 	journal_session(s, r == 0 ? ndeleted : 0, r == 0 ? END_QUIT :
 	    END_ERROR);
+	kept_expire(s);
 	/*
 	 * UPDATE is over: let the client's next login in before it reads
 	 * our reply, instead of racing our exit for the lock.
@@ -1228,6 +1236,27 @@ journal_session(struct session *s, size_t ndele, const char *how)
 	journal_add(&r);
 	journal_append(s->md.dirfd, s->md.path, jlines, jlen, r.time);
 	jlen = 0;
+}
+
+/*
+ * deleted keep: what UPDATE kept longer ago than that goes for good.
+ * Under the maildrop's lock, so that no undelete is half way through
+ * it; a few microseconds when nothing is kept (no KEPT_DIR).
+ */
+static void
+kept_expire(struct session *s)
+{
+	struct kept_sum	sum;
+
+	if (s->md.nkept > 0)
+		log_info("%s: %zu removed messages kept in %s", s->user,
+		    s->md.nkept, KEPT_DIR);
+	if (set.deleted_keep <= 0 || kept_sweep(s->md.dirfd, (long long)time(
+	    NULL) - set.deleted_keep, &sum) == -1 || sum.swept == 0)
+		return;
+	log_info("%s: %zu kept messages (%lld octets) past deleted keep "
+	    "removed, %zu kept", s->user, sum.swept,
+	    (long long)sum.sweptbytes, sum.n);
 }
 
 /* The session cannot start: say why, then leave. */

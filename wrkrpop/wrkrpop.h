@@ -17,7 +17,8 @@
 /*
  * wrkrpop.h -- what wrkrpop's files share: popd -m's report of one
  * maildir (report.c), run instead of a session when the parent asks,
- * and a message's Message-ID for the log (msgid.c).
+ * a message's Message-ID for the log (msgid.c), and popctl undelete's
+ * job (undelete.c).
  */
 #ifndef POPD_WRKRPOP_H
 #define POPD_WRKRPOP_H
@@ -53,5 +54,13 @@ int		journal_parse(const char *, struct jrec *);
 size_t		journal_format(const struct jrec *, char *, size_t);
 void		journal_append(int, const char *, const char *, size_t, time_t);
 int		journal_report(int, int, const char *);
+const char	*journal_stamp(long long, char *, size_t);
+
+/* undelete.c */
+struct msg_worker;
+struct kept;
+__dead void	undelete_main(const struct msg_worker *, const char *, int);
+int		undelete_is(int, const char *, const struct kept *,
+		    const char *);
 
 #endif

@@ -510,7 +510,8 @@ def forge_request(pid, cmd, fd):
                     ("pad", ctypes.c_uint32),
                     ("user", ctypes.c_char * 65),
                     ("af", ctypes.c_int), ("addr", ctypes.c_ubyte * 16),
-                    ("bits", ctypes.c_int), ("find", ctypes.c_char * 256)]
+                    ("bits", ctypes.c_int), ("find", ctypes.c_char * 256),
+                    ("since", ctypes.c_int64)]
     version, mtype = proto_numbers()
     payload = bytes(Req(req=1, cmd=cmd))
     hdr = struct.pack("=IIII", mtype, version, len(payload), 0)

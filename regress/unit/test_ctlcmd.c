@@ -121,6 +121,51 @@ main(void)
 	CHECK_STR(r.find, "<1@example.org>");
 	REFUSED("show user alice a b", "show user NAME [UIDL | MESSAGE-ID]: "
 	    "two arguments at most");
+	ok("undelete alice", CTL_UNDELETE, &r);
+	CHECK_STR(r.user, "alice");
+	CHECK_STR(r.find, "");
+	CHECK_INT(r.since, 0);
+	ok("undelete alice all", CTL_UNDELETE, &r);
+	CHECK_STR(r.find, "");
+	CHECK_INT(r.since, 0);
+	ok("undelete alice <1@example.org>", CTL_UNDELETE, &r);
+	CHECK_STR(r.find, "<1@example.org>");
+	CHECK_INT(r.since, 0);
+	/* A time ago is negative: the same line parsed twice is the same. */
+	ok("undelete alice since 90", CTL_UNDELETE, &r);
+	CHECK_INT(r.since, -90);
+	ok("undelete alice since 2h", CTL_UNDELETE, &r);
+	CHECK_INT(r.since, -7200);
+	ok("undelete alice since 3d", CTL_UNDELETE, &r);
+	CHECK_INT(r.since, -3 * 86400);
+	ok("undelete alice since 2026-11-26", CTL_UNDELETE, &r);
+	CHECK_INT(r.since, 1795651200);
+	ok("undelete alice since 2026-11-26T04:55:12Z", CTL_UNDELETE, &r);
+	CHECK_INT(r.since, 1795651200 + 4 * 3600 + 55 * 60 + 12);
+	CHECK_STR(r.find, "");
+	ok("und alice since 1m", CTL_UNDELETE, &r);
+	CHECK_INT(r.since, -60);
+	REFUSED("undelete", "undelete NAME [all | since TIME | UIDL | "
+	    "MESSAGE-ID]: an argument is missing");
+	REFUSED("undelete alice since", "undelete NAME [all | since TIME | "
+	    "UIDL | MESSAGE-ID]: since needs a TIME");
+	REFUSED("undelete alice a b", "undelete NAME [all | since TIME | "
+	    "UIDL | MESSAGE-ID]: too many arguments");
+	REFUSED("undelete alice since 1h x", "undelete NAME [all | since TIME "
+	    "| UIDL | MESSAGE-ID]: too many arguments");
+	REFUSED("undelete alice since yesterday", "undelete: since "
+	    "\"yesterday\": a time ago (90s, 10m, 2h, 3d) or a UTC date "
+	    "(2026-11-26T04:55:12Z)");
+	REFUSED("undelete alice since 0", "undelete: since \"0\": a time ago "
+	    "(90s, 10m, 2h, 3d) or a UTC date (2026-11-26T04:55:12Z)");
+	REFUSED("undelete alice since 2026-11-26T04:55:12", "undelete: since "
+	    "\"2026-11-26T04:55:12\": a time ago (90s, 10m, 2h, 3d) or a UTC "
+	    "date (2026-11-26T04:55:12Z)");
+	REFUSED("undelete alice since 2026-02-30", "undelete: since "
+	    "\"2026-02-30\": a time ago (90s, 10m, 2h, 3d) or a UTC date "
+	    "(2026-11-26T04:55:12Z)");
+	REFUSED("undelete alice since 1w", "undelete: since \"1w\": a time "
+	    "ago (90s, 10m, 2h, 3d) or a UTC date (2026-11-26T04:55:12Z)");
 
 	/* Abbreviated: a prefix of one word only at its place. */
 	ok("sh ses", CTL_SHOW_SESSIONS, NULL);
@@ -129,7 +174,8 @@ main(void)
 	ok("k u bob", CTL_KICK_USER, NULL);
 	ok("k a 10.1.2.3/8", CTL_KICK_ADDRESS, &r);
 	net_is(&r, AF_INET, "10.0.0.0", 8);
-	ok("u 10.0.0.1", CTL_UNPENALIZE, NULL);
+	ok("unp 10.0.0.1", CTL_UNPENALIZE, NULL);
+	REFUSED("u 10.0.0.1", "ambiguous word \"u\" in \"u 10.0.0.1\"");
 	ok("rel", CTL_RELOAD, NULL);
 	ok("l v", CTL_LOG_VERBOSE, NULL);
 	ok("rep m def", CTL_MDA_DEFERRED, NULL);

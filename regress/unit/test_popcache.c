@@ -588,6 +588,121 @@ test_uidl_ok(void)
 			}
 }
 
+/*
+ * Kept messages (kept.h): names made and read back, UIDLs with every
+ * octet, names that are not ours, the one that does not fit; UPDATE
+ * with keep set moves a deleted message there, maildrop_restore puts it
+ * back with its UIDL, the sweep removes the old ones only.
+ */
+static void
+test_kept(void)
+{
+	static const char	*bad[] = {
+		"", "x.-.a", "01.-.a", "1..a", "1.-.", "1.-.a:2,S", "1.-..a",
+		"1.%2G.a", "1.%2f.a", "1.%2.a", "1.-", "1099511627777.-.a",
+		"1.a b.c", "-1.-.a", "1.-.a/b", "1./.a",
+	};
+	struct maildrop	 md;
+	struct kept	 k;
+	struct kept_sum	 sum;
+	char		 name[NAME_MAX + 1], uidl[UIDL_MAX + 2], msg[300];
+	size_t		 i;
+	int		 c, fd;
+
+	CHECK_INT(kept_name("cur/1700.M1P1.h,S=5:2,S", "1700.M1P1.h,S=5", 123,
+	    name, sizeof(name)), 0);
+	CHECK_STR(name, "123.-.1700.M1P1.h,S=5");
+	CHECK_INT(kept_parse(name, &k), 0);
+	CHECK_INT(k.time, 123);
+	CHECK_STR(k.uidl, "1700.M1P1.h,S=5");
+	CHECK_STR(k.uniq, "1700.M1P1.h,S=5");
+	CHECK_INT(kept_name("new/x", "a/b.c%d", 5, name, sizeof(name)), 0);
+	CHECK_STR(name, "5.a%2Fb%2Ec%25d.x");
+	CHECK_INT(kept_parse(name, &k), 0);
+	CHECK_STR(k.uidl, "a/b.c%d");
+	CHECK_STR(k.uniq, "x");
+	/* Every octet a UIDL may hold, at the start, middle and end. */
+	for (c = 0x21; c <= 0x7e; c++) {
+		for (i = 0; i < 3; i++) {
+			memset(uidl, 'u', UIDL_MAX);
+			uidl[UIDL_MAX] = '\0';
+			uidl[i == 0 ? 0 : i == 1 ? UIDL_MAX / 2 : UIDL_MAX - 1] =
+			    c;
+			CHECK(kept_name("cur/1.M2P3.h:2,", uidl, 1700000000,
+			    name, sizeof(name)) == 0 && kept_parse(name, &k) ==
+			    0 && strcmp(k.uidl, uidl) == 0, "0x%02x at %zu: %s",
+			    c, i, name);
+		}
+	}
+	for (i = 0; i < nitems(bad); i++)
+		CHECK(kept_parse(bad[i], &k) == -1, "\"%s\" taken", bad[i]);
+	memset(uidl, '.', UIDL_MAX + 1);
+	uidl[UIDL_MAX + 1] = '\0';
+	CHECK(kept_name("new/x", uidl, 1, name, sizeof(name)) == -1,
+	    "a UIDL too long");
+	(void)snprintf(name, sizeof(name), "1.%.71s.x", "aaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	CHECK(kept_parse(name, &k) == -1, "a UIDL of 71 octets taken");
+	/* 70 octets written %2E each, and a long unique name: too long. */
+	memset(uidl, '.', UIDL_MAX);
+	uidl[UIDL_MAX] = '\0';
+	memset(msg, 'n', 200);
+	memcpy(msg, "new/", 4);
+	msg[200] = '\0';
+	errno = 0;
+	CHECK(kept_name(msg, uidl, 1, name, sizeof(name)) == -1 &&
+	    errno == ENAMETOOLONG, "a name over NAME_MAX");
+
+	/* UPDATE keeps, restore puts back, the sweep takes the old. */
+	put("new/1800000001.M1P1.kept", "kept one\n");
+	put("new/1800000002.M1P1.kept", "stays\n");
+	session(&md);
+	md.keep = 1;
+	for (i = 0; i < md.nmsgs; i++)
+		if (strcmp(md.msgs[i].name, "new/1800000001.M1P1.kept") == 0)
+			maildrop_mark(&md, &md.msgs[i], MMSG_DELETED);
+	CHECK_INT(maildrop_update(&md), 0);
+	CHECK_INT(md.nkept, 1);
+	maildrop_close(&md);
+	CHECK(access(mpath("new/1800000001.M1P1.kept"), F_OK) == -1,
+	    "still in new/");
+	CHECK_INT(kept_sweep(open(root, O_RDONLY | O_DIRECTORY), 0, &sum), 0);
+	CHECK_INT(sum.n, 1);
+	CHECK_INT(sum.swept, 0);
+	CHECK_INT(sum.bytes, 9);
+	put(KEPT_DIR "/1000.-.1000.M1P1.old", "old\n");
+	put(KEPT_DIR "/not ours", "?\n");
+	fd = open(root, O_RDONLY | O_DIRECTORY);
+	CHECK_INT(kept_sweep(fd, 2000, &sum), 0);
+	CHECK_INT(sum.swept, 1);
+	CHECK_INT(sum.n, 1);
+	CHECK(access(mpath(KEPT_DIR "/not ours"), F_OK) == 0,
+	    "a name not ours swept");
+	session(&md);
+	(void)snprintf(msg, sizeof(msg), "%lld.-.1800000001.M1P1.kept",
+	    (long long)time(NULL));
+	/* Named now, or a second ago. */
+	if (kept_parse(msg, &k) == 0 && maildrop_restore(&md, msg, &k) ==
+	    -1) {
+		(void)snprintf(msg, sizeof(msg), "%lld.-.1800000001.M1P1.kept",
+		    (long long)time(NULL) - 1);
+		CHECK(kept_parse(msg, &k) == 0 && maildrop_restore(&md, msg,
+		    &k) == 0, "restore %s", msg);
+	}
+	CHECK_STR(md.msgs[md.nmsgs - 1].name, "new/1800000001.M1P1.kept");
+	CHECK_STR(md.msgs[md.nmsgs - 1].uidl, "1800000001.M1P1.kept");
+	CHECK_INT(md.msgs[md.nmsgs - 1].size, 10);
+	/* A second time: its UIDL is in the maildrop now. */
+	errno = 0;
+	CHECK(maildrop_restore(&md, msg, &k) == -1 && errno == EEXIST,
+	    "restored twice");
+	maildrop_close(&md);
+	close(fd);
+	rm(KEPT_DIR "/not ours");
+	rm("new/1800000001.M1P1.kept");
+	rm("new/1800000002.M1P1.kept");
+}
+
 int
 main(void)
 {
@@ -1111,6 +1226,7 @@ main(void)
 
 	close(fd);
 
+	test_kept();
 	test_migrated();
 
 	(void)snprintf(name, sizeof(name), "rm -rf '%s'", base);

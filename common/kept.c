@@ -1,0 +1,223 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * kept.c -- the names of kept messages (popcache(5), KEPT MESSAGES):
+ * "<time>.<uidl>.<unique name>" in KEPT_DIR, so that the one rename(2)
+ * that takes a message out of new/ or cur/ also records when it went
+ * and with which UIDL: no index to keep in step, nothing a kill -9 can
+ * leave half done.  <uidl> is "-" for the UIDL the unique name gives
+ * (popd's own, or popd.migrated's for that name), else the UIDL with
+ * '%', '.' and '/' written %25, %2E and %2F.  The rest is the unique
+ * name without the flags: the message goes back to new/ under it.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kept.h"
+#include "maildir.h"
+
+#define KEPT_TIMEMAX	(1LL << 40)
+
+struct walk {
+	int		  dirfd;
+	int		(*cb)(void *, const char *, const struct kept *);
+	void		 *arg;
+};
+
+struct sweep {
+	int		  dirfd;
+	long long	  before;
+	struct kept_sum	 *sum;
+};
+
+static int	walk_one(void *, const char *);
+static int	sweep_one(void *, const char *, const struct kept *);
+
+/*
+ * The name in KEPT_DIR of message name ("cur/x:2,S") with uidl, removed
+ * at time t, into out: 0, or -1 (errno ENAMETOOLONG: it does not fit).
+ */
+int
+kept_name(const char *name, const char *uidl, long long t, char *out,
+    size_t len)
+{
+	const char	*base = strrchr(name, '/');
+	char		 own[UIDL_MAX + 1], code[3 * UIDL_MAX + 1], *p = code;
+	size_t		 n;
+	int		 r;
+
+	base = base == NULL ? name : base + 1;
+	n = strcspn(base, ":");
+	if (n == 0 || t < 0 || t > KEPT_TIMEMAX || strlen(uidl) > UIDL_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (maildir_uidl(base, own, sizeof(own)) == 0 &&
+	    strcmp(own, uidl) == 0)
+		*p++ = '-';
+	else
+		for (; *uidl != '\0'; uidl++) {
+			if (*uidl == '%' || *uidl == '.' || *uidl == '/')
+				p += snprintf(p, 4, "%%%02X", *uidl);
+			else
+				*p++ = *uidl;
+		}
+	*p = '\0';
+	r = snprintf(out, len, "%lld.%s.%.*s", t, code, (int)n, base);
+	if (r < 0 || (size_t)r >= len || r > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* A name of KEPT_DIR into k: 0, or -1 if it is not one of ours. */
+int
+kept_parse(const char *fname, struct kept *k)
+{
+	const char	*p, *code, *uniq, *errstr;
+	char		 num[16], *u;
+	size_t		 n;
+
+	memset(k, 0, sizeof(*k));
+	n = strspn(fname, "0123456789");
+	if (n == 0 || n >= sizeof(num) || (fname[0] == '0' && n > 1) ||
+	    fname[n] != '.')
+		return -1;
+	memcpy(num, fname, n);
+	num[n] = '\0';
+	k->time = strtonum(num, 0, KEPT_TIMEMAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	code = fname + n + 1;
+	if ((p = strchr(code, '.')) == NULL || p == code)
+		return -1;
+	uniq = p + 1;
+	n = strlen(uniq);
+	if (n == 0 || n > NAME_MAX || uniq[0] == '.' ||
+	    strpbrk(uniq, ":/") != NULL)
+		return -1;
+	memcpy(k->uniq, uniq, n + 1);
+	if (p - code == 1 && code[0] == '-')
+		return maildir_uidl(k->uniq, k->uidl, sizeof(k->uidl));
+	for (u = k->uidl; code < p; code++) {
+		if (u == k->uidl + UIDL_MAX)
+			return -1;
+		if (*code == '/')
+			return -1;	/* not from kept_name */
+		if (*code != '%')
+			*u++ = *code;
+		else if (strncmp(code, "%25", 3) == 0 ||
+		    strncmp(code, "%2E", 3) == 0 ||
+		    strncmp(code, "%2F", 3) == 0) {
+			*u++ = code[2] == '5' ? '%' : code[2] == 'E' ? '.' :
+			    '/';
+			code += 2;
+		} else
+			return -1;
+	}
+	*u = '\0';
+	return maildir_uidl_ok(k->uidl, u - k->uidl) ? 0 : -1;
+}
+
+/*
+ * cb(arg, name, kept) for each kept message of the maildir dirfd (names
+ * that are not ours are left alone); a non-zero return stops the walk
+ * and is returned.  -1 with errno ENOENT: nothing was ever kept.
+ */
+int
+kept_walk(int dirfd, int (*cb)(void *, const char *, const struct kept *),
+    void *arg)
+{
+	struct walk	w = { dirfd, cb, arg };
+
+	return maildir_readdir(dirfd, KEPT_DIR, walk_one, &w);
+}
+
+static int
+walk_one(void *arg, const char *fname)
+{
+	struct walk	*w = arg;
+	struct kept	 k;
+
+	if (kept_parse(fname, &k) == -1)
+		return 0;
+	return w->cb(w->arg, fname, &k);
+}
+
+/*
+ * What maildirsize would count of a kept message (fname in KEPT_DIR):
+ * its ",S=", else the file's size; -1 if it is gone.
+ */
+off_t
+kept_size(int dirfd, const char *fname, const struct kept *k)
+{
+	struct stat	sb;
+	char		rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
+	off_t		size;
+
+	if ((size = maildir_rawsize(k->uniq)) != -1)
+		return size;
+	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
+	if (fstatat(dirfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	return sb.st_size;
+}
+
+/*
+ * Remove the kept messages removed before the time before (none if it
+ * is 0) and count the others into sum.  0, or -1 with errno (ENOENT:
+ * nothing was ever kept, sum is zero).  Only with the maildrop locked:
+ * an undelete must not find a message gone between its look and its
+ * rename.
+ */
+int
+kept_sweep(int dirfd, long long before, struct kept_sum *sum)
+{
+	struct sweep	s = { dirfd, before, sum };
+
+	memset(sum, 0, sizeof(*sum));
+	return kept_walk(dirfd, sweep_one, &s);
+}
+
+static int
+sweep_one(void *arg, const char *fname, const struct kept *k)
+{
+	struct sweep	*s = arg;
+	char		 rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
+	off_t		 size;
+
+	if ((size = kept_size(s->dirfd, fname, k)) == -1)
+		return 0;
+	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
+	if (k->time < s->before && unlinkat(s->dirfd, rel, 0) == 0) {
+		s->sum->swept++;
+		s->sum->sweptbytes += size;
+	} else {
+		s->sum->n++;
+		s->sum->bytes += size;
+	}
+	return 0;
+}

@@ -1,0 +1,315 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * undelete.c -- popctl undelete, and show quota's count of the kept
+ * messages, for one maildir.  The parent starts a wrkrpop as the user
+ * with WORKER_UNDELETE (or WORKER_KEPT) and a socketpair as its session
+ * descriptor.  To undelete it opens and locks the maildrop as a session
+ * does, so never while a session holds it, and puts the kept messages
+ * (kept.h) it is asked for back into new/ under their unique names,
+ * listed in the popcache with their UIDLs: a client that leaves mail on
+ * the server and knows a UIDL does not fetch that message again.  It is
+ * confined as a session is, writes its text on the descriptor and
+ * exits; a last line "error: why" is popctl's error.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "maildrop.h"
+#include "proc.h"
+#include "proto.h"
+#include "quota.h"
+#include "sandbox.h"
+#include "wrkrpop.h"
+
+#define UNDELETE_MAX	100000	/* kept messages looked at, at most */
+
+/* A kept message that is asked for. */
+struct want {
+	char		*fname;
+	struct kept	 k;
+};
+
+struct undo {
+	const struct msg_worker	*who;
+	const char		*fmt;
+	struct maildrop		 md;
+	long long		 since;		/* removed since, or 0 */
+	int			 keep;		/* deleted keep, seconds */
+	size_t			 nkept;		/* all of them */
+	struct want		*v;		/* those asked for */
+	size_t			 n, nalloc;
+};
+
+static struct undo	undo;
+
+static void	undelete_open(void *);
+static void	undelete_sandbox(void *);
+static int	undelete_want(void *, const char *, const struct kept *);
+static int	want_cmp(const void *, const void *);
+__dead static void undelete_kept(struct undo *);
+__dead static void undelete_fail(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+
+/*
+ * The job of who (WORKER_UNDELETE or WORKER_KEPT); fmt: uidl-format,
+ * keep: deleted keep, in seconds (0: none), for the sweep after it.
+ */
+__dead void
+undelete_main(const struct msg_worker *who, const char *fmt, int keep)
+{
+	const struct proc_setup	 ps = {
+		.role = "wrkrpop",
+		.title = who->user,
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = undelete_open,
+		.sandbox = undelete_sandbox,
+		.arg = &undo,
+	};
+	struct undo		*u = &undo;
+	struct kept_sum		 sum;
+	char			 msgid[MSGID_MAX], t[32], qmsg[128];
+	size_t			 i, restored = 0;
+	long long		 now = time(NULL);
+	int			 fd;
+
+	u->who = who;
+	u->fmt = fmt;
+	u->keep = keep;
+	if (who->since < 0)
+		u->since = now + who->since;
+	else
+		u->since = who->since;
+	proc_prologue(&ps);
+	if (who->flags & WORKER_KEPT)
+		undelete_kept(u);
+	if (maildrop_scan(&u->md) == -1)
+		undelete_fail("%s", errno == EBADMSG ? "the maildrop's UIDL "
+		    "record (popd.migrated) is damaged: see the log" :
+		    strerror(errno));
+	if (kept_walk(u->md.dirfd, undelete_want, u) == -1 && errno != ENOENT)
+		undelete_fail("%s: %s", KEPT_DIR, strerror(errno));
+	if (u->nkept == 0)
+		undelete_fail("no message is kept for %s", who->user);
+	if (u->n == 0) {
+		if (who->find[0] != '\0')
+			undelete_fail("none of the %zu kept messages is %s",
+			    u->nkept, who->find);
+		undelete_fail("none of the %zu kept messages was removed "
+		    "since %s", u->nkept, journal_stamp(u->since, t,
+		    sizeof(t)));
+	}
+	/* Oldest first: they are listed after INBOX's, as they came. */
+	qsort(u->v, u->n, sizeof(*u->v), want_cmp);
+	for (i = 0; i < u->n; i++) {
+		struct want	*w = &u->v[i];
+		char		 rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
+
+		(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, w->fname);
+		(void)strlcpy(msgid, "none", sizeof(msgid));
+		if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) !=
+		    -1) {
+			msgid_read(fd, msgid, sizeof(msgid));
+			close(fd);
+		}
+		if (maildrop_restore(&u->md, w->fname, &w->k) == -1) {
+			dprintf(POPD_CHANNEL_FD, "not restored: %s %s: %s\n",
+			    w->k.uidl, msgid, errno == EEXIST ? "a message "
+			    "of the maildrop has this UIDL or name" :
+			    strerror(errno));
+			log_warnx("%s: undelete %s: %s", who->user, w->k.uidl,
+			    errno == EEXIST ? "taken" : strerror(errno));
+			continue;
+		}
+		restored++;
+		log_info("%s: undelete: %s %s back in new/", who->user,
+		    w->k.uidl, msgid);
+		dprintf(POPD_CHANNEL_FD, "restored %s %s (%lld octets), "
+		    "removed %s\n", w->k.uidl, msgid,
+		    (long long)u->md.msgs[u->md.nmsgs - 1].size,
+		    journal_stamp(w->k.time, t, sizeof(t)));
+	}
+	if (restored > 0) {
+		/* maildirsize counts them again (kept ones it does not). */
+		if (quota_add(u->md.dirfd, NULL, u->md.qbytes, u->md.qmsgs,
+		    qmsg, sizeof(qmsg)) == -1)
+			log_warn("%s/%s", u->md.path, qmsg);
+		if ((fd = openat(u->md.dirfd, "new", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || fsync(fd) == -1)
+			log_warn("%s: fsync new", u->md.path);
+		if (fd != -1)
+			close(fd);
+		if (maildrop_cache_write(&u->md) == -1)
+			log_warn("%s: popcache write", u->md.path);
+	}
+	/* The lock is ours: the sweep cannot race an undelete. */
+	if (keep > 0 && kept_sweep(u->md.dirfd, now - keep, &sum) == 0 &&
+	    sum.swept > 0)
+		dprintf(POPD_CHANNEL_FD, "%zu kept messages past deleted "
+		    "keep removed\n", sum.swept);
+	if (restored == 0)
+		undelete_fail("none of the %zu messages asked for was "
+		    "restored", u->n);
+	dprintf(POPD_CHANNEL_FD, "%zu message%s restored\n", restored,
+	    restored == 1 ? "" : "s");
+	exit(0);
+}
+
+/*
+ * show quota: what is kept, which the quota does not count; nothing
+ * without deleted keep and nothing kept (dirfd -1: no maildir yet).
+ */
+__dead static void
+undelete_kept(struct undo *u)
+{
+	struct kept_sum	sum;
+
+	memset(&sum, 0, sizeof(sum));
+	if (u->md.dirfd != -1 && kept_sweep(u->md.dirfd, 0, &sum) == -1 &&
+	    errno != ENOENT)
+		undelete_fail("%s: %s", KEPT_DIR, strerror(errno));
+	if (u->keep == 0 && sum.n == 0)
+		exit(0);
+	dprintf(POPD_CHANNEL_FD, "kept %zu messages, %lld bytes (deleted "
+	    "keep; not counted)\n", sum.n, (long long)sum.bytes);
+	exit(0);
+}
+
+/* A kept message: one asked for? */
+static int
+undelete_want(void *arg, const char *fname, const struct kept *k)
+{
+	struct undo	*u = arg;
+	struct want	*w;
+	size_t		 n;
+
+	if (++u->nkept > UNDELETE_MAX)
+		return 0;
+	if (u->since != 0 && k->time < u->since)
+		return 0;
+	if (u->who->find[0] != '\0' && !undelete_is(u->md.dirfd, fname, k,
+	    u->who->find))
+		return 0;
+	if (u->n == u->nalloc) {
+		n = u->nalloc == 0 ? 64 : u->nalloc * 2;
+		if ((w = reallocarray(u->v, n, sizeof(*w))) == NULL)
+			undelete_fail("%s", strerror(errno));
+		u->v = w;
+		u->nalloc = n;
+	}
+	w = &u->v[u->n];
+	w->k = *k;
+	if ((w->fname = strdup(fname)) == NULL)
+		undelete_fail("%s", strerror(errno));
+	u->n++;
+	return 0;
+}
+
+/*
+ * Is the kept message fname (k) in the maildir dirfd the one find names:
+ * its UIDL, or its Message-ID as the journal gives it?
+ */
+int
+undelete_is(int dirfd, const char *fname, const struct kept *k,
+    const char *find)
+{
+	char	rel[sizeof(KEPT_DIR) + NAME_MAX + 1], msgid[MSGID_MAX];
+	int	fd;
+
+	if (strcmp(find, k->uidl) == 0)
+		return 1;
+	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
+	if ((fd = maildir_openat(dirfd, rel, O_RDONLY, 0)) == -1)
+		return 0;
+	msgid_read(fd, msgid, sizeof(msgid));
+	close(fd);
+	return strcmp(find, msgid) == 0;
+}
+
+static int
+want_cmp(const void *a, const void *b)
+{
+	const struct want	*x = a, *y = b;
+
+	if (x->k.time != y->k.time)
+		return x->k.time < y->k.time ? -1 : 1;
+	return strcmp(x->fname, y->fname);
+}
+
+/*
+ * The maildrop as its user, before confinement: locked to undelete (a
+ * session holds it: say so, try nothing); to count, only opened.
+ */
+static void
+undelete_open(void *arg)
+{
+	struct undo	*u = arg;
+
+	if (u->who->flags & WORKER_KEPT) {
+		memset(&u->md, 0, sizeof(u->md));
+		if ((u->md.dirfd = open(u->who->maildir, O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) != -1)
+			return;
+		if (errno != ENOENT)
+			undelete_fail("%s: %s", u->who->maildir,
+			    strerror(errno));
+		undelete_kept(u);	/* no maildir yet: nothing kept */
+	}
+	if (maildrop_open(&u->md, u->who->maildir, u->fmt) == -1)
+		undelete_fail("%s: %s", u->who->maildir, strerror(errno));
+	if (maildrop_lock(&u->md) == -1) {
+		if (errno == EWOULDBLOCK)
+			undelete_fail("the maildrop of %s is in use by a "
+			    "session: try again when it ends", u->who->user);
+		undelete_fail("%s/popd.lock: %s", u->who->maildir,
+		    strerror(errno));
+	}
+}
+
+static void
+undelete_sandbox(void *arg)
+{
+	struct undo	*u = arg;
+
+	sandbox_wrkrpop(u->who->maildir);
+}
+
+/* "error: why", the answer's last line, and exit. */
+static void
+undelete_fail(const char *fmt, ...)
+{
+	char	 line[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(POPD_CHANNEL_FD, "error: %s\n", line);
+	exit(1);
+}
