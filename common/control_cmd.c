@@ -69,6 +69,8 @@ static const struct ctlword {
 	    "show app-passwords NAME" },
 	{ { "show", "user" }, ARG_USER_FIND, CTL_SHOW_USER,
 	    "show user NAME [UIDL | MESSAGE-ID]" },
+	{ { "show", "certificates" }, ARG_NONE, CTL_SHOW_CERTS,
+	    "show certificates" },
 };
 
 static int	fixed(const struct ctlword *);
