@@ -80,7 +80,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
 		popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/userquota.o popd/tlskeys.o
+		popd/userquota.o popd/tlskeys.o popd/certs.o
 POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its
@@ -273,7 +273,7 @@ regress/unit/test_msgsum.o: ${HDRS} regress/unit/unit.h
 
 # test_proto sends what the grammar parsed through conf_send (config.c)
 # over the message layer: the grammar, its checks and the message layer.
-TEST_PROTO_OBJS=	${TEST_CONF_OBJS}
+TEST_PROTO_OBJS=	${TEST_CONF_OBJS} common/pki.o
 regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
     ${TEST_PROTO_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_proto.o ${CONF_OBJS} \

@@ -74,6 +74,8 @@ static const struct ctlword {
 	    "show user NAME [UIDL | MESSAGE-ID]" },
 	{ { "undelete" }, ARG_UNDELETE, CTL_UNDELETE,
 	    "undelete NAME [all | since TIME | UIDL | MESSAGE-ID]" },
+	{ { "show", "certificates" }, ARG_NONE, CTL_SHOW_CERTS,
+	    "show certificates" },
 };
 
 static int	fixed(const struct ctlword *);

@@ -15,10 +15,13 @@
  */
 
 /*
- * pki.c -- the TLS server contexts of popd.conf's pki statements, made
- * from the certificate and key files (libtls).  The listener loads them
- * before it confines itself; the parent builds them once and throws them
- * away, to check a configuration before a listener is started with it.
+ * pki.c -- the keypairs of popd.conf's pki statements.  The parent
+ * reads each pair's files (pki_read), checks it (pki_check: it serves a
+ * handshake to itself and reads back what a client sees), keeps the
+ * bytes it checked and hands those to every listener it starts; the
+ * listener makes its TLS server contexts of them (pki_tls) before it
+ * confines itself.  Nothing but the parent opens the files, so a pair
+ * that changed on disk since it was checked never reaches a listener.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -32,20 +35,22 @@
 #include <tls.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "util.h"
 #include "log.h"
+#include "proto.h"
 #include "pki.h"
 
-static uint8_t	*pki_load(const char *, size_t *);
+static uint8_t	*pki_load(const char *, size_t *, char *, size_t);
 
 /*
- * The whole of a certificate or key file, or NULL with the reason logged
- * ("path: reason").  What tls_load_file() does without a password, but
- * through open_regular(): a FIFO named as a certificate must not hang
- * the parent or the listener.  Free with freezero(): it may be a key.
+ * The whole of a certificate or key file, or NULL with the reason in
+ * why ("path: reason").  What tls_load_file() does without a password,
+ * but through open_regular(): a FIFO named as a certificate must not
+ * hang the parent.  Free with freezero(): it may be a key.
  */
 static uint8_t *
-pki_load(const char *path, size_t *lenp)
+pki_load(const char *path, size_t *lenp, char *why, size_t whylen)
 {
 	struct stat	 st;
 	uint8_t		*buf;
@@ -55,27 +60,25 @@ pki_load(const char *path, size_t *lenp)
 	int		 fd;
 
 	if ((fd = open_regular(path, &errstr)) == -1) {
-		log_warnx("%s: %s", path, errstr);
+		(void)snprintf(why, whylen, "%s: %s", path, errstr);
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s", path);
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (st.st_size == 0 || st.st_size > PKI_MAXFILE) {
+		(void)snprintf(why, whylen, "%s: %lld bytes (1 to %d)", path,
+		    (long long)st.st_size, PKI_MAXFILE);
 		close(fd);
 		return NULL;
 	}
-	if ((buf = malloc(st.st_size > 0 ? st.st_size : 1)) == NULL) {
-		log_warn("%s", path);
-		close(fd);
-		return NULL;
-	}
+	if ((buf = malloc(st.st_size)) == NULL)
+		goto fail;
 	while (len < (size_t)st.st_size) {
 		if ((n = read(fd, buf + len, st.st_size - len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("%s", path);
 			freezero(buf, st.st_size);
-			close(fd);
-			return NULL;
+			goto fail;
 		}
 		if (n == 0)
 			break;
@@ -84,14 +87,121 @@ pki_load(const char *path, size_t *lenp)
 	close(fd);
 	*lenp = len;
 	return buf;
+ fail:
+	(void)snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	close(fd);
+	return NULL;
+}
+
+/* A pair's files, whole: 0, or -1 with the reason in why. */
+int
+pki_read(const char *cert, const char *key, struct pki_pair *pp, char *why,
+    size_t whylen)
+{
+	memset(pp, 0, sizeof(*pp));
+	if ((pp->cert = pki_load(cert, &pp->certlen, why, whylen)) == NULL ||
+	    (pp->key = pki_load(key, &pp->keylen, why, whylen)) == NULL) {
+		pki_free(pp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Wipes the key. */
+void
+pki_free(struct pki_pair *pp)
+{
+	if (pp->cert != NULL)
+		freezero(pp->cert, pp->certlen);
+	if (pp->key != NULL)
+		freezero(pp->key, pp->keylen);
+	memset(pp, 0, sizeof(*pp));
 }
 
 /*
- * A TLS server context with the n keypairs certs[i], keys[i], keypair
- * first as the default and the others chosen by SNI, or NULL with the
- * reason logged.  The listener serves with it; the parent calls it to
- * refuse a bad certificate at startup or reload before a listener would
- * die on it.
+ * The parent's pair in a file of no name, sealed where the system can
+ * (compat_spool_seal): what a listener reads of it (pki_recv) is what
+ * the parent checked.  The descriptor, or -1 with errno.
+ */
+int
+pki_send(const struct pki_pair *pp)
+{
+	int	fd, saved;
+
+	if ((fd = compat_spool_create("popd pki")) == -1)
+		return -1;
+	if (write_all(fd, pp->cert, pp->certlen) == -1 ||
+	    write_all(fd, pp->key, pp->keylen) == -1 ||
+	    compat_spool_seal(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Read whole, n bytes at off: 0, or -1 with errno (EIO: short). */
+static int
+pread_all(int fd, uint8_t *buf, size_t n, off_t off)
+{
+	ssize_t	r;
+
+	while (n > 0) {
+		if ((r = pread(fd, buf, n, off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			errno = EIO;
+			return -1;
+		}
+		buf += r;
+		off += r;
+		n -= r;
+	}
+	return 0;
+}
+
+/*
+ * The pair pki_send wrote, certlen then keylen bytes, into pp, and fd
+ * closed: 0, or -1 with errno (EINVAL: not of that size).
+ */
+int
+pki_recv(int fd, uint32_t certlen, uint32_t keylen, struct pki_pair *pp)
+{
+	struct stat	st;
+	int		saved;
+
+	memset(pp, 0, sizeof(*pp));
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (st.st_size != (off_t)certlen + keylen) {
+		errno = EINVAL;
+		goto fail;
+	}
+	pp->certlen = certlen;
+	pp->keylen = keylen;
+	if ((pp->cert = malloc(certlen)) == NULL ||
+	    (pp->key = malloc(keylen)) == NULL ||
+	    pread_all(fd, pp->cert, certlen, 0) == -1 ||
+	    pread_all(fd, pp->key, keylen, certlen) == -1)
+		goto fail;
+	close(fd);
+	return 0;
+ fail:
+	saved = errno;
+	pki_free(pp);
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * A TLS server context with the n keypairs pairs[i], keypair first as
+ * the default and the others chosen by SNI, or NULL with the reason in
+ * why.  The listener serves with it; pki_check makes one to try a pair.
  * tickets: the session lifetime of TLS session tickets in seconds, 0
  * for none; their keys come later (tlskeys.c), added to *cfgp, which is
  * the context's configuration (NULL: not wanted).  Every listener names
@@ -99,26 +209,26 @@ pki_load(const char *path, size_t *lenp)
  * issued resumes on another.
  */
 struct tls *
-pki_tls(size_t n, char *const certs[], char *const keys[],
-    size_t first, const char *protocols, int tickets,
-    struct tls_config **cfgp)
+pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
+    const char *protocols, int tickets, struct tls_config **cfgp, char *why,
+    size_t whylen)
 {
 	struct tls_config	*cfg;
 	struct tls		*ctx = NULL;
-	uint8_t			*cert = NULL, *key = NULL;
-	size_t			 certlen = 0, keylen = 0, i, k;
+	const struct pki_pair	*pp;
+	size_t			 i, k;
 	uint32_t		 protos;
 	char			 sid[32];
 	int			 r;
 
 	if ((cfg = tls_config_new()) == NULL) {
-		log_warnx("tls_config_new failed");
+		(void)snprintf(why, whylen, "tls_config_new failed");
 		return NULL;
 	}
 	if (tls_config_parse_protocols(&protos, protocols) == -1 ||
 	    tls_config_set_protocols(cfg, protos) == -1) {
-		log_warnx("tls protocols \"%s\": %s", protocols,
-		    tls_config_error(cfg));
+		(void)snprintf(why, whylen, "tls protocols \"%s\": %s",
+		    protocols, tls_config_error(cfg));
 		goto done;
 	}
 	(void)snprintf(sid, sizeof(sid), "popd pki %zu", first);
@@ -126,45 +236,35 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 	    (tls_config_set_session_lifetime(cfg, tickets) == -1 ||
 	    tls_config_set_session_id(cfg, (unsigned char *)sid,
 	    strlen(sid)) == -1)) {
-		log_warnx("tls tickets %d: %s", tickets,
+		(void)snprintf(why, whylen, "tls tickets %d: %s", tickets,
 		    tls_config_error(cfg));
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
 		k = i == 0 ? first : (i <= first ? i - 1 : i);
-		if ((cert = pki_load(certs[k], &certlen)) == NULL ||
-		    (key = pki_load(keys[k], &keylen)) == NULL)
-			goto done;
+		pp = &pairs[k];
 		if (i == 0)
-			r = tls_config_set_keypair_mem(cfg, cert, certlen, key,
-			    keylen);
+			r = tls_config_set_keypair_mem(cfg, pp->cert,
+			    pp->certlen, pp->key, pp->keylen);
 		else
-			r = tls_config_add_keypair_mem(cfg, cert, certlen, key,
-			    keylen);
+			r = tls_config_add_keypair_mem(cfg, pp->cert,
+			    pp->certlen, pp->key, pp->keylen);
 		if (r == -1) {
-			log_warnx("%s, %s: %s", certs[k], keys[k],
+			(void)snprintf(why, whylen, "%s",
 			    tls_config_error(cfg));
 			goto done;
 		}
-		freezero(cert, certlen);
-		freezero(key, keylen);		/* wipes the key */
-		cert = key = NULL;
 	}
 	if ((ctx = tls_server()) == NULL) {
-		log_warnx("tls_server failed");
+		(void)snprintf(why, whylen, "tls_server failed");
 		goto done;
 	}
 	if (tls_configure(ctx, cfg) == -1) {
-		log_warnx("%s, %s: %s", certs[first], keys[first],
-		    tls_error(ctx));
+		(void)snprintf(why, whylen, "%s", tls_error(ctx));
 		tls_free(ctx);
 		ctx = NULL;
 	}
  done:
-	if (cert != NULL)
-		freezero(cert, certlen);
-	if (key != NULL)
-		freezero(key, keylen);
 	/* The server context keeps its own copy; drop ours. */
 	tls_config_clear_keys(cfg);
 	/* It holds a reference of its own: ticket keys added reach it. */
@@ -173,4 +273,94 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 	else
 		tls_config_free(cfg);
 	return ctx;
+}
+
+/*
+ * Does pp serve?  libtls reads a certificate only as a client's peer:
+ * so a server context of pp shakes hands with a client over a
+ * socketpair of ours, both ends in this thread, and the client reads
+ * what any client would (the handshake also proves that the key signs
+ * for the certificate).  0 with what it read in info, or -1 with the
+ * reason in why.  No byte of it comes from outside: both ends are ours.
+ */
+int
+pki_check(const struct pki_pair *pp, const char *protocols,
+    struct pki_info *info, char *why, size_t whylen)
+{
+	struct tls_config	*ccfg = NULL;
+	struct tls		*srv, *conn = NULL, *cli = NULL;
+	const char		*s;
+	int			 sv[2] = { -1, -1 }, i, rs, rc, ret = -1;
+
+	memset(info, 0, sizeof(*info));
+	if ((srv = pki_tls(1, pp, 0, protocols, 0, NULL, why, whylen)) ==
+	    NULL) {
+		/*
+		 * libtls's words for a key that parses but that OpenSSL
+		 * refuses, above all for not matching the certificate.
+		 */
+		if (strstr(why, "failed to load private key") != NULL)
+			(void)strlcat(why, " (not the certificate's key?)",
+			    whylen);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) == -1) {
+		(void)snprintf(why, whylen, "socketpair: %s",
+		    strerror(errno));
+		goto done;
+	}
+	/* It reads what it is sent, whoever signed it, whenever. */
+	if ((ccfg = tls_config_new()) == NULL || (cli = tls_client()) ==
+	    NULL) {
+		(void)snprintf(why, whylen, "tls_client failed");
+		goto done;
+	}
+	tls_config_insecure_noverifycert(ccfg);
+	tls_config_insecure_noverifyname(ccfg);
+	tls_config_insecure_noverifytime(ccfg);
+	if (tls_configure(cli, ccfg) == -1 ||
+	    tls_connect_socket(cli, sv[0], NULL) == -1) {
+		(void)snprintf(why, whylen, "%s", tls_error(cli));
+		goto done;
+	}
+	if (tls_accept_socket(srv, &conn, sv[1]) == -1) {
+		(void)snprintf(why, whylen, "%s", tls_error(srv));
+		goto done;
+	}
+	/* A few turns each: TLS 1.2's handshake takes two round trips. */
+	rs = rc = TLS_WANT_POLLIN;
+	for (i = 0; i < 16 && (rs != 0 || rc != 0); i++) {
+		if (rc != 0 && (rc = tls_handshake(cli)) == -1) {
+			(void)snprintf(why, whylen, "%s", tls_error(cli));
+			goto done;
+		}
+		if (rs != 0 && (rs = tls_handshake(conn)) == -1) {
+			(void)snprintf(why, whylen, "%s", tls_error(conn));
+			goto done;
+		}
+	}
+	if (rs != 0 || rc != 0 || !tls_peer_cert_provided(cli)) {
+		(void)snprintf(why, whylen, "no handshake with itself");
+		goto done;
+	}
+	if ((info->notafter = tls_peer_cert_notafter(cli)) == -1 ||
+	    (s = tls_peer_cert_subject(cli)) == NULL) {
+		(void)snprintf(why, whylen, "%s", tls_error(cli));
+		goto done;
+	}
+	(void)strlcpy(info->subject, s, sizeof(info->subject));
+	ret = 0;
+ done:
+	if (conn != NULL)
+		tls_free(conn);
+	if (cli != NULL)
+		tls_free(cli);
+	tls_config_free(ccfg);
+	tls_free(srv);
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	return ret;
 }

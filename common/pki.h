@@ -15,17 +15,41 @@
  */
 
 /*
- * pki.h -- the TLS server contexts of popd.conf's pki statements
- * (pki.c): the listener's, and the parent's check of a configuration.
+ * pki.h -- the keypairs of popd.conf's pki statements (pki.c): read and
+ * checked by the parent, made TLS server contexts by the listener.
  */
 #ifndef POPD_PKI_H
 #define POPD_PKI_H
 
 #include <sys/types.h>
 
+#include <stdint.h>
+#include <time.h>
+
+/* A keypair's files, as read. */
+struct pki_pair {
+	uint8_t		*cert;
+	size_t		 certlen;
+	uint8_t		*key;
+	size_t		 keylen;
+};
+
+/* What a client reads in a checked pair's certificate (pki_check). */
+struct pki_info {
+	char		 subject[256];
+	time_t		 notafter;
+};
+
 struct tls;
 struct tls_config;
-struct tls	*pki_tls(size_t, char *const [], char *const [], size_t,
-		    const char *, int, struct tls_config **);
+int		 pki_read(const char *, const char *, struct pki_pair *,
+		    char *, size_t);
+void		 pki_free(struct pki_pair *);
+int		 pki_send(const struct pki_pair *);
+int		 pki_recv(int, uint32_t, uint32_t, struct pki_pair *);
+struct tls	*pki_tls(size_t, const struct pki_pair [], size_t,
+		    const char *, int, struct tls_config **, char *, size_t);
+int		 pki_check(const struct pki_pair *, const char *,
+		    struct pki_info *, char *, size_t);
 
 #endif

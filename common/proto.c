@@ -50,10 +50,9 @@ valid_pki(const void *p)
 {
 	const struct msg_pki	*m = p;
 
-	if (!TERMINATED(m->cert) || !TERMINATED(m->key))
-		return "unterminated path";
-	if (m->cert[0] == '\0' || m->key[0] == '\0')
-		return "empty path";
+	if (m->certlen == 0 || m->certlen > PKI_MAXFILE ||
+	    m->keylen == 0 || m->keylen > PKI_MAXFILE)
+		return "file size";
 	return NULL;
 }
 
@@ -664,7 +663,7 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T,
 	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
-	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_NOFD,
+	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),

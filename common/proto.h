@@ -41,7 +41,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		29
+#define MSG_VERSION		30
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -50,7 +50,8 @@ enum msg_type {
 
 	/* parent -> a child, before it serves: its configuration */
 	MSG_PARENT_CONF,	/* struct conf_settings */
-	MSG_PARENT_CONF_PKI,	/* to the listener: a keypair; msg_pki */
+	MSG_PARENT_CONF_PKI,	/* to the listener: fd: a keypair as the
+				   parent checked it; msg_pki */
 	MSG_PARENT_CONF_PROXY,	/* to the listener and authpop: a proxy;
 				   msg_proxy */
 	MSG_PARENT_CONF_END,	/* the configuration is complete */
@@ -200,10 +201,15 @@ struct msg_hdr {
 #define POPD_MAXTLS		16	/* "TLSv1.3", "plaintext" */
 #define POPD_MAXLISTEN		64	/* bound sockets (MAX_LISTEN) */
 
-/* MSG_PARENT_CONF_PKI */
+/*
+ * MSG_PARENT_CONF_PKI: a file of no name (sealed on Linux) that holds
+ * the certificate file's bytes, then the key file's, as the parent read
+ * and checked them (pki.c): the listener opens no file of its own.
+ */
+#define PKI_MAXFILE	(1024 * 1024)	/* Let's Encrypt's chains: 6 KB */
 struct msg_pki {
-	char		cert[PATH_MAX];
-	char		key[PATH_MAX];
+	uint32_t	certlen;
+	uint32_t	keylen;
 };
 
 /*
@@ -610,7 +616,8 @@ struct msg_penalties {
 #define CTL_SHOW_APPS		15
 #define CTL_SHOW_USER		16
 #define CTL_UNDELETE		17
-#define CTL_MAX			CTL_UNDELETE
+#define CTL_SHOW_CERTS		18
+#define CTL_MAX			CTL_SHOW_CERTS
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {

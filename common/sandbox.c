@@ -692,7 +692,9 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 		sb_unveil(rm[i], "rwc");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: channels; rpath: tables and certificates on SIGHUP;
+	 * stdio: channels (and socketpair: pki_check's handshake with
+	 * itself); rpath: tables and certificates on SIGHUP, and the
+	 * certificates as they change (certs.c);
 	 * proc exec: one process per role and per login; id: the
 	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
 	 * listening and session sockets travel through the parent; unix:

@@ -328,6 +328,20 @@ metric_head(stats_out out, void *arg, const char *family, const char *type,
 	out(arg, line);
 }
 
+/* s as a label's value: backslash, double quote and newline escaped. */
+static void
+label_value(char *dst, size_t size, const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0' && n + 3 < size; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			dst[n++] = '\\';
+		dst[n++] = *s == '\n' ? 'n' : *s;
+	}
+	dst[n] = '\0';
+}
+
 /*
  * show metrics: the Prometheus text exposition format (version 0.0.4),
  * which promtool and node_exporter's textfile collector read.
@@ -337,7 +351,7 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
     const struct stats_gauges *g)
 {
 	static const char	*fam = "popd_lookup_duration_seconds";
-	char			 line[256];
+	char			 line[512], name[256];
 	uint64_t		 n;
 	size_t			 i;
 
@@ -406,6 +420,17 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	(void)snprintf(line, sizeof(line), "popd_reload_time_seconds %lld",
 	    g->reloaded);
 	out(arg, line);
+	if (g->ncerts > 0)
+		metric_head(out, arg, "popd_tls_certificate_expiry_seconds",
+		    "gauge", "Seconds until the certificate each pki serves "
+		    "expires (its not-after); negative once it has.");
+	for (i = 0; i < g->ncerts; i++) {
+		label_value(name, sizeof(name), g->certs[i].name);
+		(void)snprintf(line, sizeof(line), "popd_tls_certificate_"
+		    "expiry_seconds{name=\"%s\"} %lld", name,
+		    g->certs[i].notafter - g->now);
+		out(arg, line);
+	}
 	if (g->kinds == NULL || g->kinds->nkinds == 0)
 		return;
 	metric_head(out, arg, "popd_users_by_hash", "gauge",

@@ -131,6 +131,15 @@ struct stats_gauges {
 	long long	started;	/* unix times */
 	long long	reloaded;
 	const struct stats_kinds *kinds;	/* NULL: no authtab read */
+	const struct stats_cert	*certs;		/* ncerts of them */
+	size_t		 ncerts;
+	long long	 now;		/* unix time: the certificates' expiry */
+};
+
+/* A pki's certificate as served, for show metrics. */
+struct stats_cert {
+	const char	*name;
+	long long	 notafter;	/* unix time */
 };
 
 /* One line of show sessions; NULL strings print as "-". */

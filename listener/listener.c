@@ -78,8 +78,8 @@ static struct lograte			rate_notproxy, rate_badproxy;
 static struct netaddr			proxies[POPD_MAXPROXY];
 static struct netaddr			tproxies[POPD_MAXPROXY];
 static size_t				nproxies, ntproxies;
-/* The keypairs' files until loaded, then their TLS contexts. */
-static char				*certs[POPD_MAXPKI], *keys[POPD_MAXPKI];
+/* The keypairs as the parent checked them until loaded, then contexts. */
+static struct pki_pair			 pairs[POPD_MAXPKI];
 static struct tls			*tls_srv[POPD_MAXPKI];
 static struct tls_config		*tls_cfg[POPD_MAXPKI];	/* tickets */
 static size_t				 npki;
@@ -188,13 +188,11 @@ main(int argc, char *argv[])
 	proc_run(&listener_role, argc, argv);
 }
 
-/*
- * Configured: the keypairs' files are read as root, before the prologue
- * every role shares locks us in (proc.c).
- */
+/* Configured: the keypairs become TLS contexts, then we wipe them. */
 static void
 listener_load(struct proc_setup *ps)
 {
+	char	why[512];
 	size_t	i;
 
 	/*
@@ -204,16 +202,17 @@ listener_load(struct proc_setup *ps)
 	if (npki == 0)
 		log_debug("no certificate: no POP3 listener");
 	for (i = 0; i < npki; i++)
-		if ((tls_srv[i] = pki_tls(npki, certs, keys, i,
-		    set.tls_protocols, set.tls_tickets, &tls_cfg[i])) == NULL)
-			fatalx("cannot serve TLS");
-	for (i = 0; i < npki; i++) {
-		free(certs[i]);
-		free(keys[i]);
-	}
+		if ((tls_srv[i] = pki_tls(npki, pairs, i, set.tls_protocols,
+		    set.tls_tickets, &tls_cfg[i], why, sizeof(why))) == NULL)
+			fatalx("cannot serve TLS: keypair %zu: %s", i, why);
+	for (i = 0; i < npki; i++)
+		pki_free(&pairs[i]);
 }
 
-/* A keypair: the first is index 0, as MSG_PARENT_LISTEN names them. */
+/*
+ * A keypair, the bytes the parent read and checked, in fd: the first
+ * is index 0, as MSG_PARENT_LISTEN names them.
+ */
 static void
 listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 {
@@ -221,9 +220,8 @@ listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 
 	if (npki == POPD_MAXPKI)
 		fatalx("more than %d keypairs", POPD_MAXPKI);
-	if ((certs[npki] = strdup(m->cert)) == NULL ||
-	    (keys[npki] = strdup(m->key)) == NULL)
-		fatal("keypair");
+	if (pki_recv(fd, m->certlen, m->keylen, &pairs[npki]) == -1)
+		fatal("keypair %zu from the parent", npki);
 	npki++;
 }
 

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "popd.h"
@@ -226,6 +227,8 @@ void
 ctl_show_metrics(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	struct stats_gauges	g;
+	struct stats_cert	certs[POPD_MAXPKI];
+	const struct conf_pki	*pki;
 	uint64_t		c[STAT_MAX];
 
 	memset(&g, 0, sizeof(g));
@@ -234,8 +237,44 @@ ctl_show_metrics(struct ctlans *a, const struct msg_ctlreq *r)
 	g.started = counters_started();
 	g.reloaded = counters_reload_time();
 	g.kinds = users.kinds_read ? &users.kinds : NULL;
+	TAILQ_FOREACH(pki, &conf->pkis, entry)
+		if (pki->served != NULL && g.ncerts < nitems(certs)) {
+			certs[g.ncerts].name = pki->name;
+			certs[g.ncerts++].notafter = pki->served->notafter;
+		}
+	g.certs = certs;
+	g.now = time(NULL);
 	counters_total(c);
 	stats_metrics(ans_line, a, c, &g);
+	ctlans_end(a, NULL);
+}
+
+/*
+ * show certificates: a block per pki, its lines "word value", a blank
+ * line between blocks (popctl(8)).
+ */
+void
+ctl_show_certificates(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	const struct conf_pki	*pki;
+	const struct pki_served	*s;
+	char			 date[32];
+	long long		 left;
+
+	TAILQ_FOREACH(pki, &conf->pkis, entry) {
+		if ((s = pki->served) == NULL)
+			continue;
+		left = (long long)(s->notafter - time(NULL));
+		ctlans_printf(a, "%spki %s\nsubject %s\n", pki ==
+		    TAILQ_FIRST(&conf->pkis) ? "" : "\n", pki->name,
+		    s->subject);
+		ctlans_printf(a, "not-after %s (%s%lld days)\n",
+		    stats_time(s->notafter, date, sizeof(date)),
+		    left < 0 ? "expired " : "", (left < 0 ? -left : left) /
+		    (24 * 3600));
+		ctlans_printf(a, "cert %s\nkey %s\nloaded %s\n", pki->cert,
+		    pki->key, stats_time(s->loaded, date, sizeof(date)));
+	}
 	ctlans_end(a, NULL);
 }
 

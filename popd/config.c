@@ -102,6 +102,10 @@ conf_free(struct popd_conf *conf)
 		free(p->where.file);
 		free(p->cert_where.file);
 		free(p->key_where.file);
+		if (p->served != NULL) {
+			close(p->served->fd);
+			free(p->served);
+		}
 		free(p);
 	}
 	while ((t = TAILQ_FIRST(&conf->proxies)) != NULL) {
@@ -860,26 +864,39 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 
 /*
  * A child's configuration, built here and nowhere else: the settings,
- * then for the listener its keypairs and proxies (authpop: the proxies,
- * for auth_http), then the end of it.
+ * then for the listener its keypairs (the bytes the parent checked) and
+ * proxies (authpop: the proxies, for auth_http), then the end of it.
  * proc: PROC_* of the child (a wrkrpop's MSG_PARENT_WORKER, which the
- * caller sends, ends its configuration).
+ * caller sends, ends its configuration).  -1 (logged) if descriptors
+ * are short: the child has then not all it needs.
  */
-void
+int
 conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 {
 	const struct conf_pki		*pki;
 	const struct conf_trusted	*t;
 	struct msg_pki			 mp;
 	struct msg_proxy		 mx;
+	int				 fd;
 
 	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
 	if (proc == PROC_LISTENER) {
 		TAILQ_FOREACH(pki, &conf->pkis, entry) {
+			if (pki->served == NULL)
+				fatalx("pki %s: not read", pki->name);
+			/*
+			 * chan_send closes what it passes: keep ours.  Not
+			 * to a process spawned before it leaves.
+			 */
+			if ((fd = fcntl(pki->served->fd, F_DUPFD_CLOEXEC,
+			    0)) == -1) {
+				log_warn("pki %s: dup", pki->name);
+				return -1;
+			}
 			memset(&mp, 0, sizeof(mp));
-			(void)strlcpy(mp.cert, pki->cert, sizeof(mp.cert));
-			(void)strlcpy(mp.key, pki->key, sizeof(mp.key));
-			chan_send(c, MSG_PARENT_CONF_PKI, -1, &mp, sizeof(mp));
+			mp.certlen = pki->served->certlen;
+			mp.keylen = pki->served->keylen;
+			chan_send(c, MSG_PARENT_CONF_PKI, fd, &mp, sizeof(mp));
 		}
 	}
 	/* authpop: who may ask auth_http over TCP. */
@@ -894,4 +911,5 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 	}
 	if (proc != PROC_WRKRPOP && proc != PROC_DLVRPOP)
 		chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
+	return 0;
 }

@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "addr.h"
 #include "settings.h"
@@ -70,8 +71,36 @@ struct conf_listen {
 	struct conf_where	 where;
 };
 
+/*
+ * What a pki's files looked like (certs.c): stat(2) of each file and
+ * lstat(2) of its name, so that a renamed file, a rewritten one and a
+ * symbolic link pointed elsewhere (certbot's live/ -> archive/) differ.
+ */
+struct pki_look {
+	struct {
+		dev_t		 dev;
+		ino_t		 ino;
+		off_t		 size;
+		struct timespec	 mtime, ctime;
+		int		 error;
+	}		 f[4];		/* cert, its name, key, its name */
+};
+
+/* The pair a pki serves, as the parent read and checked it (certs.c). */
+struct pki_served {
+	int		 fd;		/* the bytes: pki_send's */
+	uint32_t	 certlen, keylen;
+	char		 subject[256];
+	time_t		 notafter;
+	time_t		 loaded;	/* wall clock */
+	struct pki_look	 seen;		/* the files at the last look */
+	struct pki_look	 tried;		/* the files last read */
+	time_t		 warned;	/* monotonic: the last expiry warning */
+};
+
 struct conf_pki {
 	TAILQ_ENTRY(conf_pki)	 entry;
+	struct pki_served	*served;	/* NULL: not read yet */
 	char			 name[CONF_NAMELEN];
 	char			 cert[PATH_MAX];	/* "" = not given */
 	char			 key[PATH_MAX];
@@ -161,7 +190,7 @@ int			 conf_error(const struct popd_conf *,
 			    __attribute__((__format__ (printf, 3, 4)));
 void			 conf_print(FILE *, const struct popd_conf *);
 struct chan;
-void			 conf_send(struct chan *, const struct popd_conf *, int);
+int			 conf_send(struct chan *, const struct popd_conf *, int);
 int			 conf_parse_network(const char *, struct conf_trusted *,
 			    const char **);
 int			 conf_valid_listen_addr(const char *);

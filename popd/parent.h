@@ -283,6 +283,7 @@ void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_apps(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_undelete(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_show_certificates(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);
@@ -320,6 +321,14 @@ void		 proc_retire(enum proc_id);
 void		 proc_exited(struct proc *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);
+
+/*
+ * certs.c: the pki files read, checked, and followed on disk.  Below
+ * supervise.c: a new pair starts a new listener.
+ */
+int		 certs_load(const struct popd_conf *, struct conf_pki *);
+void		 certs_warn(const struct popd_conf *);
+void		 certs_start(void);
 
 /* flags.c */
 __dead void	 popd_usage(void);

@@ -30,7 +30,8 @@
  * and becomes mail users, requests.c, answers.c and commands.c answer
  * popctl, users.c and system.c hold the tables,
  * lookup.c asks tablepop the database tables' questions, migrate.c
- * writes the popd -m report, parent.c holds the state they share.
+ * writes the popd -m report, certs.c reads, checks and follows the pki
+ * files, parent.c holds the state they share.
  *
  * popd/ holds the parent alone, all of it root's: every child is a
  * program of its own in LIBEXECDIR, with a folder of its own in the tree
@@ -71,7 +72,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <tls.h>
 #include <unistd.h>
 
 #include "popd.h"
@@ -84,7 +84,6 @@
 #include "table.h"
 #include "sandbox.h"
 #include "lookup.h"
-#include "pki.h"
 #include "version.h"
 
 
@@ -95,6 +94,7 @@ static int		pki_file_ok(const struct popd_conf *,
 static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static const char *const *conf_files(const struct popd_conf *);
+static const char	*link_dir(const char *);
 static const char *const *made_paths(const struct popd_conf *);
 static const char *const *exec_paths(const struct popd_conf *);
 static const char	*script_interp(const char *);
@@ -269,6 +269,7 @@ main(int argc, char *argv[])
 	if (report)
 		exit(migration_report());
 	if (noaction) {
+		certs_warn(conf);
 		if (verbose) {
 			conf_print(stdout, conf);
 			users_kinds(stdout, conf, &users);
@@ -322,6 +323,7 @@ main(int argc, char *argv[])
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
 	tickets_start(conf->set.tls_tickets);
+	certs_start();
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
@@ -342,7 +344,8 @@ main(int argc, char *argv[])
 
 /*
  * Tables and certificates of c: both tables loaded and agreed (u, and
- * badtab: what users_load returned), and every pki makes a TLS server.
+ * badtab: what users_load returned), and every pki read and checked
+ * (certs.c), kept in c for the listeners.
  * Errors are logged, each with the popd.conf statement that names the
  * file; -1 for the tables, -2 for the certificates (u and changes are
  * then freed).
@@ -352,8 +355,6 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
     struct pwchangeq *changes)
 {
 	struct conf_pki	*pki;
-	struct tls	*ctx;
-	char		*cert, *key;
 	int		 badpki = 0, badfile;
 
 	/* Every error at once: both tables and every pki are checked. */
@@ -383,16 +384,8 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
 			badpki = 1;
 			continue;
 		}
-		cert = pki->cert;
-		key = pki->key;
-		if ((ctx = pki_tls(1, &cert, &key, 0, c->set.tls_protocols,
-		    c->set.tls_tickets, NULL)) == NULL) {
-			conf_error(c, &pki->where, "pki %s: not loaded",
-			    pki->name);
+		if (certs_load(c, pki) == -1)
 			badpki = 1;
-			continue;
-		}
-		tls_free(ctx);
 	}
 	if (badtab || badpki) {
 		users_free(u);
@@ -551,7 +544,13 @@ script_interp(const char *path)
 	return p;
 }
 
-/* What the parent reads on SIGHUP: for unveil(2) on OpenBSD. */
+/*
+ * What the parent reads on SIGHUP, and the pki files it follows
+ * (certs.c): for unveil(2) on OpenBSD.  A pki file that is a symbolic
+ * link (certbot's live/ -> archive/) is unveiled as named, and the
+ * directory of its target too: a renewal points the link at a new file
+ * there.
+ */
 static const char *const *
 conf_files(const struct popd_conf *c)
 {
@@ -560,7 +559,7 @@ conf_files(const struct popd_conf *c)
 	size_t			 n = 0;
 
 	TAILQ_FOREACH(pki, &c->pkis, entry)
-		n += 2;
+		n += 4;
 	if ((files = reallocarray(NULL, n + 6, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
@@ -578,9 +577,28 @@ conf_files(const struct popd_conf *c)
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		files[n++] = pki->cert;
 		files[n++] = pki->key;
+		if ((files[n] = link_dir(pki->cert)) != NULL)
+			n++;
+		if ((files[n] = link_dir(pki->key)) != NULL)
+			n++;
 	}
 	files[n] = NULL;
 	return files;
+}
+
+/* The directory of the file a symbolic link leads to; NULL if none. */
+static const char *
+link_dir(const char *path)
+{
+	struct stat	 st;
+	char		 real[PATH_MAX], *dir;
+
+	if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode) ||
+	    realpath(path, real) == NULL)
+		return NULL;
+	if ((dir = strdup(dirname(real))) == NULL)
+		fatal("%s", __func__);
+	return dir;
 }
 
 /*
@@ -646,10 +664,10 @@ check_users(void)
 }
 
 /*
- * SIGHUP: read the configuration file (if there is one) and the tables
- * again and, if everything is good, start a new authpop and listener
- * (which load the tables and the certificates as root before confining
- * themselves).  The old ones drain: sessions in progress are not cut.
+ * SIGHUP: read the configuration file (if there is one), the tables
+ * and the pki files again and, if everything is good, start a new
+ * authpop (which loads the tables as root before confining itself) and
+ * a new listener, handed the keypairs the parent checked (certs.c).  The old ones drain: sessions in progress are not cut.
  * Anything wrong keeps the whole old configuration.
  *
  * The tables are read by a thread of their own (a million users take

@@ -176,7 +176,7 @@ proc_spawn(enum proc_id id)
 	const char	*name = proc_kinds[id].name;
 	char		*argv[8];
 	const char	*path = proc_path[id];
-	int		 sp[2], argc, i, conffd = -1, pagefd;
+	int		 sp[2], argc, i, conffd = -1, pagefd, sent = 0;
 	pid_t		 pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -224,12 +224,18 @@ proc_spawn(enum proc_id id)
 	if (id == KIND_TABLE)
 		lookup_conf(&p->chan, conf);
 	else
-		conf_send(&p->chan, conf, proc_kinds[id].proc);
+		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER)
 		tickets_send(&p->chan);
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
+	if (sent == -1) {
+		/* It exits when it sees us close it. */
+		(void)kill(pid, SIGKILL);
+		chan_close(&p->chan);
+		return NULL;
+	}
 
 	/* The listener's sockets, authpop's (auth_http) and lmtp's. */
 	{

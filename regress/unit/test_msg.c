@@ -1002,10 +1002,11 @@ main(void)
 	    .pki = POPD_MAXPKI };
 	const struct msg_listen		 listen_uid = { .flags = LISTEN_TLS,
 	    .uid = 1000 };
-	const struct msg_pki		 pki = { .cert = "/etc/ssl/a.crt",
-	    .key = "/etc/ssl/private/a.key" };
-	const struct msg_pki		 pki_empty = {
-	    .cert = "/etc/ssl/a.crt" };
+	const struct msg_pki		 pki = { .certlen = 1800,
+	    .keylen = 240 };
+	const struct msg_pki		 pki_empty = { .certlen = 1800 };
+	const struct msg_pki		 pki_big = { .certlen = PKI_MAXFILE + 1,
+	    .keylen = 240 };
 	const struct msg_proxy		 proxy = { .net = { .af = AF_INET,
 	    .addr = { 192, 0, 2 }, .bits = 24 }, .trusted = 1 };
 	const struct msg_proxy		 proxy_bits = { .net = { .af = AF_INET,
@@ -1179,7 +1180,7 @@ main(void)
 		{ "a worker to authpop", E_AUTHPOP, PH_CONF,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker },
 		{ "a keypair to authpop", E_AUTHPOP, PH_CONF,
-		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki },
 		{ "the end of configuration to wrkrpop", E_WRKRPOP, PH_CONF,
 		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
 
@@ -1189,7 +1190,7 @@ main(void)
 		{ "the configuration twice", E_LISTENER, PH_CONF,
 		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, &set },
 		{ "a keypair before the settings", E_LISTENER, PH_START,
-		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki },
 		{ "the end before the settings", E_AUTHPOP, PH_START,
 		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
 		{ "a worker before the settings", E_WRKRPOP, PH_START,
@@ -1197,7 +1198,7 @@ main(void)
 		{ "a session before the settings", E_AUTHPOP, PH_START,
 		    MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0, &sess },
 		{ "a keypair", E_LISTENER, PH_CONF, MSG_PARENT_CONF_PKI, V, PK,
-		    H, PK, 0, 1, 1, &pki },
+		    H, PK, 1, 1, 1, &pki },
 		{ "a proxy", E_LISTENER, PH_CONF, MSG_PARENT_CONF_PROXY, V, PX,
 		    H, PX, 0, 1, 1, &proxy },
 		{ "the end of the configuration", E_AUTHPOP, PH_CONF,
@@ -1216,7 +1217,7 @@ main(void)
 		{ "the configuration after its end", E_LISTENER, PH_RUN,
 		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, &set },
 		{ "a keypair after the end", E_LISTENER, PH_RUN,
-		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki },
 		{ "the end of the configuration twice", E_LISTENER, PH_RUN,
 		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
 		{ "a second worker", E_WRKRPOP, PH_RUN, MSG_PARENT_WORKER, V,
@@ -1302,7 +1303,11 @@ main(void)
 		{ "listen on an address with a user", E_LISTENER, PH_RUN,
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_uid },
 		{ "a keypair without a key", E_LISTENER, PH_CONF,
-		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki_empty },
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki_empty },
+		{ "a keypair over PKI_MAXFILE", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki_big },
+		{ "a keypair without its file", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
 		{ "a proxy of prefix 33", E_LISTENER, PH_CONF,
 		    MSG_PARENT_CONF_PROXY, V, PX, H, PX, 0, 1, 0, &proxy_bits },
 		{ "a proxy of no family", E_LISTENER, PH_CONF,

@@ -48,6 +48,7 @@
 
 #include "chan.h"
 #include "log.h"
+#include "pki.h"
 #include "../../popd/config.h"
 #include "../fdcount.h"
 #include "unit.h"
@@ -87,6 +88,7 @@ on_pki(struct chan *c, const void *data, int fd)
 	const struct msg_pki	*m = data;
 	const struct conf_pki	*p;
 	struct conf_pki		*np;
+	struct pki_pair		 pp;
 	size_t			 n = 0, i = 0;
 
 	received(MSG_PARENT_CONF_PKI);
@@ -98,9 +100,41 @@ on_pki(struct chan *c, const void *data, int fd)
 	TAILQ_FOREACH(p, &sent->pkis, entry)
 		if (i++ == n)
 			(void)strlcpy(np->name, p->name, sizeof(np->name));
-	(void)strlcpy(np->cert, m->cert, sizeof(np->cert));
-	(void)strlcpy(np->key, m->key, sizeof(np->key));
+	/* Its bytes are the names of its files: see served(). */
+	if (pki_recv(fd, m->certlen, m->keylen, &pp) == -1)
+		die("pki_recv");
+	CHECK(pp.certlen < sizeof(np->cert) && pp.keylen < sizeof(np->key),
+	    "keypair %zu: %zu and %zu bytes", n, pp.certlen, pp.keylen);
+	if (pp.certlen < sizeof(np->cert) && pp.keylen < sizeof(np->key)) {
+		memcpy(np->cert, pp.cert, pp.certlen);
+		memcpy(np->key, pp.key, pp.keylen);
+	}
+	pki_free(&pp);
 	TAILQ_INSERT_TAIL(&rebuilt->pkis, np, entry);
+}
+
+/*
+ * Each pki of conf as the parent serves it (popd/certs.c), with the
+ * names of its files for bytes: on_pki rebuilds the statements of them.
+ */
+static void
+served(struct popd_conf *conf)
+{
+	struct conf_pki	*p;
+	struct pki_pair	 pp;
+
+	TAILQ_FOREACH(p, &conf->pkis, entry) {
+		if ((p->served = calloc(1, sizeof(*p->served))) == NULL)
+			die("calloc");
+		pp.cert = (uint8_t *)p->cert;
+		pp.certlen = strlen(p->cert);
+		pp.key = (uint8_t *)p->key;
+		pp.keylen = strlen(p->key);
+		if ((p->served->fd = pki_send(&pp)) == -1)
+			die("pki_send");
+		p->served->certlen = pp.certlen;
+		p->served->keylen = pp.keylen;
+	}
 }
 
 static void
@@ -309,6 +343,7 @@ copy_pkis(struct popd_conf *dst, const struct popd_conf *src)
 		n->where.file = NULL;
 		n->cert_where.file = NULL;
 		n->key_where.file = NULL;
+		n->served = NULL;		/* src's to close */
 		TAILQ_INSERT_TAIL(&dst->pkis, n, entry);
 	}
 }
@@ -523,8 +558,10 @@ at_the_limits(const char *dir)
 		die(file);
 	conf = parse_config(file, 0);
 	CHECK(conf != NULL, "%s: should parse", file);
-	if (conf != NULL)
+	if (conf != NULL) {
+		served(conf);
 		each_child("limits.conf", conf);
+	}
 	conf_free(conf);
 	(void)unlink(file);
 }
@@ -558,6 +595,7 @@ main(int argc, char *argv[])
 		CHECK(conf != NULL, "%s: should parse", g.gl_pathv[i]);
 		if (conf == NULL)
 			continue;
+		served(conf);
 		each_child(g.gl_pathv[i], conf);
 		conf_free(conf);
 		ngood++;

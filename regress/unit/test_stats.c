@@ -216,7 +216,9 @@ static void
 metrics(void)
 {
 	struct stats_gauges	g = { 1, 2, 3, 4, 1700000000, 1700000100,
-				    NULL };
+				    NULL, NULL, 0, 1700000000 };
+	const struct stats_cert	certs[] = { { "default", 1700086400 },
+				    { "old \"one\"\\", 1699999999 } };
 	struct stats_kinds	k;
 	uint64_t		c[STAT_MAX];
 	const char		*p;
@@ -268,6 +270,22 @@ metrics(void)
 	CHECK(strstr(out_buf, "\n\n") == NULL && out_buf[0] == '#',
 	    "blank lines or a bad start");	/* No authtab read: no gauge of its hashes. */
 	CHECK(strstr(out_buf, "popd_users_by_hash") == NULL, "no kinds");
+	/* No certificate: no family. */
+	CHECK(strstr(out_buf, "popd_tls_certificate") == NULL, "no certs");
+
+	/* Seconds left, negative once expired; the name escaped. */
+	g.certs = certs;
+	g.ncerts = nitems(certs);
+	reset();
+	stats_metrics(collect, NULL, c, &g);
+	CHECK(has_line("# TYPE popd_tls_certificate_expiry_seconds gauge"),
+	    "certificate type");
+	CHECK(has_line("popd_tls_certificate_expiry_seconds{name="
+	    "\"default\"} 86400"), "a day left");
+	CHECK(has_line("popd_tls_certificate_expiry_seconds{name="
+	    "\"old \\\"one\\\"\\\\\"} -1"), "expired, escaped");
+	g.certs = NULL;
+	g.ncerts = 0;
 
 	/* One line per kind, in the order first seen, weak ones marked. */
 	memset(&k, 0, sizeof(k));

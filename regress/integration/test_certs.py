@@ -1,0 +1,399 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+"""Certificates followed on disk (issue 54, popd.8 CERTIFICATES): a pair
+renewed in place, by certbot's symbolic links of live/ moved to new
+files of archive/, by a key that is not the certificate's and by
+garbage, while a client logs in again and again and a session stays
+logged in; the next handshake shows the right certificate within the
+documented time, and no login fails.  A listener that dies is
+restarted with the pair the parent checked, whatever the files hold
+then.  A certificate that expires within 14 days: the log's warning,
+popd -n's, show certificates and the expiry metric, read by promtool."""
+
+import hashlib
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+# popd.8: a new pair is served at most 10 s after its last write (a look
+# every 5 s, and two that agree); a second for the new listener.
+WINDOW = 10 + 2
+MSG = b"Subject: in flight\r\n\r\nstill here\r\n"
+
+
+def served(srv):
+    """The SHA-256 of the certificate the next handshake shows."""
+    with socket.create_connection((T.HOST, srv.port), timeout=10) as s:
+        with T.client_ctx().wrap_socket(s) as t:
+            return hashlib.sha256(t.getpeercert(binary_form=True)).digest()
+
+
+def on_disk(path):
+    """The SHA-256 of the (first) certificate of a PEM file."""
+    with open(path) as f:
+        text = f.read()
+    first = text[:text.index("-----END CERTIFICATE-----") + 25] + "\n"
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(first)).digest()
+
+
+def new_pair(srv, name, cn, days=90):
+    """A pair made aside, in srv's directory: (cert, key) paths."""
+    cert = os.path.join(srv.tmpdir, name + ".crt")
+    key = os.path.join(srv.tmpdir, name + ".key")
+    T.make_cert(cert, key, cn=cn, days=days)
+    return cert, key
+
+
+def write_in_place(path, src):
+    """What acme-client and scripts that rewrite a file do: the same
+    inode, truncated and written."""
+    with open(src, "rb") as f:
+        data = f.read()
+    with open(path, "r+b") as f:
+        f.truncate(0)
+        f.write(data)
+
+
+def wait_served(srv, want, since, what):
+    """Wait until the handshake shows want, at most WINDOW s after
+    since; returns the seconds it took."""
+    T.wait_for(lambda: served(srv) == want, timeout=WINDOW + since -
+               time.monotonic(), what=what, interval=0.2)
+    return time.monotonic() - since
+
+
+class Logins:
+    """bob logs in, STATs and QUITs over and over in a thread of its
+    own, each time with a new TLS handshake; every failure is kept."""
+
+    def __init__(self, srv):
+        self.srv = srv
+        self.ok = 0
+        self.failed = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                p = self.srv.pop("bob", timeout=10)
+                p.stat()
+                p.quit()
+                self.ok += 1
+            except Exception as e:      # noqa: BLE001: each one kept
+                self.failed.append(repr(e))
+            time.sleep(0.02)
+
+    def end(self):
+        self.stop.set()
+        self.thread.join(30)
+        T.expect(self.failed, [], "logins that failed (of %d)" %
+                 (self.ok + len(self.failed)))
+        T.expect_true(self.ok > 20, "logins throughout", self.ok)
+
+
+def in_flight(srv):
+    """alice logged in before the change: a session that must go on."""
+    srv.deliver("alice", MSG)
+    p = srv.pop("alice")
+    T.expect(p.stat()[0], 1, "STAT before the change")
+    return p
+
+
+def still_going(p):
+    resp, lines, octets = p.retr(1)
+    T.expect(b"\r\n".join(lines) + b"\r\n", MSG, "RETR after the change")
+    T.expect(p.quit()[:3], b"+OK", "QUIT after the change")
+
+
+def loaded_lines(srv):
+    return [ln for ln in srv.log().splitlines()
+            if "pki test: new certificate" in ln]
+
+
+def refused_lines(srv):
+    return [ln for ln in srv.log().splitlines()
+            if re.search(r"pki test: .* changed, not loaded", ln)]
+
+
+@T.test
+def renewed_in_place(srv):
+    before = served(srv)
+    T.expect(before, on_disk(srv.cert), "the certificate served at start")
+    cert, key = new_pair(srv, "renewed", "renewed.example")
+    p = in_flight(srv)
+    logins = Logins(srv)
+    time.sleep(1)
+    since = time.monotonic()
+    write_in_place(srv.cert, cert)
+    write_in_place(srv.key, key)
+    took = wait_served(srv, on_disk(cert), since, "the renewed certificate")
+    time.sleep(1)
+    logins.end()
+    still_going(p)
+    lines = loaded_lines(srv)
+    T.expect(len(lines), 1, "log lines of the new certificate")
+    T.expect_true(re.search(r"pki test: new certificate %s loaded, not "
+                            r"after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+                            % re.escape(srv.cert), lines[0]),
+                  "the log line names the pki, file and not-after", lines)
+    print("    served %.1f s after the write, %d logins meanwhile" %
+          (took, logins.ok))
+
+
+@T.test(start=False)
+def certbot_symlink_swap(srv):
+    """certbot's layout: live/NAME/fullchain.pem and privkey.pem are
+    links to ../../archive/NAME/fullchainN.pem and privkeyN.pem; a
+    renewal writes N+1 in archive/ and points the links at them."""
+    le = os.path.join(srv.tmpdir, "letsencrypt")
+    live = os.path.join(le, "live", "mail.example")
+    archive = os.path.join(le, "archive", "mail.example")
+    os.makedirs(live)
+    os.makedirs(archive, mode=0o700)
+    for n, cn in ((1, "first.example"), (2, "second.example")):
+        T.make_cert(os.path.join(archive, "fullchain%d.pem" % n),
+                    os.path.join(archive, "privkey%d.pem" % n), cn=cn)
+
+    def point(n):
+        for name in ("fullchain", "privkey"):
+            link = os.path.join(live, name + ".pem")
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink("../../archive/mail.example/%s%d.pem" % (name, n),
+                       link)
+    point(1)
+    srv.cert = os.path.join(live, "fullchain.pem")
+    srv.key = os.path.join(live, "privkey.pem")
+    srv.start()
+    T.expect(served(srv), on_disk(os.path.join(archive, "fullchain1.pem")),
+             "archive/fullchain1.pem served at start")
+    p = in_flight(srv)
+    logins = Logins(srv)
+    time.sleep(1)
+    since = time.monotonic()
+    point(2)
+    took = wait_served(srv, on_disk(os.path.join(archive,
+                                                 "fullchain2.pem")),
+                       since, "archive/fullchain2.pem")
+    time.sleep(1)
+    logins.end()
+    still_going(p)
+    T.expect(len(loaded_lines(srv)), 1, "log lines of the new certificate")
+    print("    served %.1f s after the links moved" % took)
+
+
+@T.test
+def mismatched_key_keeps_the_old_pair(srv):
+    """A key that is not the certificate's: refused once, the old pair
+    serves on; the matching certificate written next is served."""
+    before = served(srv)
+    cert, key = new_pair(srv, "next", "next.example")
+    logins = Logins(srv)
+    write_in_place(srv.key, key)
+    srv.wait_log("changed, not loaded", timeout=WINDOW)
+    # Three more looks: still the old pair, and said once.
+    time.sleep(16)
+    T.expect(served(srv), before, "the old certificate still served")
+    lines = refused_lines(srv)
+    T.expect(len(lines), 1, "log lines of the refused pair")
+    T.expect_true("not the certificate's" in lines[0], "the reason",
+                  lines[0])
+    T.expect_true("serves on" in lines[0], "what serves", lines[0])
+    since = time.monotonic()
+    write_in_place(srv.cert, cert)
+    wait_served(srv, on_disk(cert), since, "the pair made whole")
+    logins.end()
+
+
+@T.test
+def garbage_keeps_the_old_pair(srv):
+    before = served(srv)
+    logins = Logins(srv)
+    with open(srv.cert, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\nnot a certificate\n")
+    srv.wait_log("changed, not loaded", timeout=WINDOW)
+    time.sleep(11)
+    T.expect(served(srv), before, "the old certificate still served")
+    T.expect(len(refused_lines(srv)), 1, "log lines of the garbage")
+    # An empty file, and one that is gone, are changes too.
+    open(srv.cert, "w").close()
+    T.wait_for(lambda: len(refused_lines(srv)) == 2, timeout=WINDOW,
+               what="the empty file refused")
+    os.unlink(srv.cert)
+    T.wait_for(lambda: len(refused_lines(srv)) == 3, timeout=WINDOW,
+               what="the missing file refused")
+    T.expect(served(srv), before, "the old certificate still served")
+    logins.end()
+    T.expect(len(loaded_lines(srv)), 0, "nothing loaded")
+
+
+def expired_pair(srv):
+    """A self-signed pair that expired in 2020 (openssl ca sets the
+    dates; req -x509 takes only days from now): (cert, key)."""
+    d = os.path.join(srv.tmpdir, "expca")
+    os.mkdir(d)
+    with open(os.path.join(d, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\n"
+                "new_certs_dir = .\nserial = serial\ndefault_md = sha256\n"
+                "policy = p\n[p]\ncommonName = supplied\n")
+    open(os.path.join(d, "index.txt"), "w").close()
+    with open(os.path.join(d, "serial"), "w") as f:
+        f.write("01\n")
+    run = dict(cwd=d, check=True, stdout=subprocess.DEVNULL,
+               stderr=subprocess.DEVNULL)
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                    "k.pem", "-out", "r.csr", "-subj", "/CN=old.example"],
+                   **run)
+    subprocess.run(["openssl", "ca", "-batch", "-config", "ca.cnf",
+                    "-selfsign", "-keyfile", "k.pem", "-in", "r.csr", "-out",
+                    "c.pem", "-notext", "-startdate", "20200101000000Z",
+                    "-enddate", "20200201000000Z"], **run)
+    return os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+
+
+@T.test
+def expired_renewal_keeps_the_old_pair(srv):
+    before = served(srv)
+    cert, key = expired_pair(srv)
+    os.rename(key, srv.key)
+    os.rename(cert, srv.cert)
+    srv.wait_log("changed, not loaded", timeout=WINDOW)
+    T.expect_true("the certificate expired on 2020-02-01T00:00:00Z" in
+                  refused_lines(srv)[0], "the reason", refused_lines(srv))
+    T.expect(served(srv), before, "the old certificate still served")
+
+
+@T.test(allow_crash=True)
+def restarted_listener_serves_the_checked_pair(srv):
+    """The files are garbage now; the listener is killed: the parent
+    restarts it with the pair it checked, which serves, instead of a
+    listener that reads the garbage and dies again."""
+    before = served(srv)
+    with open(srv.cert, "w") as f:
+        f.write("garbage\n")
+    srv.wait_log("changed, not loaded", timeout=WINDOW)
+    old = srv.listeners()
+    for pid in old:
+        os.kill(pid, signal.SIGKILL)
+    T.wait_for(lambda: srv.listeners() and
+               not set(srv.listeners()) & set(old), what="a new listener")
+    T.wait_for(lambda: srv._greets(), what="the restarted listener")
+    T.expect(served(srv), before, "the checked certificate served")
+    p = srv.pop("alice")
+    p.quit()
+
+
+@T.test(start=False)
+def expiring_soon(srv):
+    """A certificate valid for 5 days: the log warns, popd -n warns and
+    exits 0, show certificates and the expiry metric say so."""
+    T.make_cert(srv.cert, srv.key, cn="soon.example", days=5)
+    srv.port = T.free_port()
+    srv.argv()          # writes popd.conf
+    r = subprocess.run([T.POPD, "-n", "-f", srv.conffile], cwd=T.REPO,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    T.expect(r.returncode, 0, "popd -n's exit status (a warning)")
+    T.expect(r.stdout.decode(), "configuration OK\n", "popd -n's output")
+    err = r.stderr.decode()
+    T.expect_true(re.fullmatch(r"%s:\d+: warning: pki test: certificate "
+                               r"%s expires on \d{4}-\d\d-\d\dT\d\d:\d\d:"
+                               r"\d\dZ\n" % (re.escape(srv.conffile),
+                                             re.escape(srv.cert)), err),
+                  "popd -n's warning", err)
+    srv.start()
+    srv.wait_log("pki test: certificate %s expires on" % srv.cert,
+                 timeout=WINDOW)
+    line = [ln for ln in srv.log().splitlines()
+            if "pki test: certificate" in ln][0]
+    T.expect_true(re.search(r"expires on \S+Z \(4 days\); renew it", line),
+                  "the warning's days", line)
+    # Once a day: not again at the next looks.
+    time.sleep(11)
+    T.expect(len([ln for ln in srv.log().splitlines()
+                  if "pki test: certificate" in ln]), 1,
+             "warnings after three looks")
+
+    rc, out, err = srv.popctl("show", "metrics")
+    T.expect(rc, 0, "show metrics")
+    check = subprocess.run(["promtool", "check", "metrics"],
+                           input=out.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+    T.expect((check.returncode, check.stdout.decode()), (0, ""),
+             "promtool check metrics")
+    m = re.search(r'^popd_tls_certificate_expiry_seconds\{name="test"\} '
+                  r'(-?\d+)$', out, re.M)
+    T.expect_true(m, "the expiry metric", out)
+    T.expect_true(4 * 86400 < int(m.group(1)) <= 5 * 86400,
+                  "seconds until not-after", m.group(1))
+
+    rc, out, err = srv.popctl("show", "certificates")
+    T.expect((rc, err), (0, ""), "show certificates")
+    T.expect_true(re.fullmatch(
+        r"pki test\n"
+        r"subject /CN=soon\.example\n"
+        r"not-after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(4 days\)\n"
+        r"cert %s\n"
+        r"key %s\n"
+        r"loaded \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n" % (
+            re.escape(srv.cert), re.escape(srv.key)), out),
+        "show certificates", out)
+    # Abbreviated, as every word of popctl.
+    T.expect(srv.popctl("sh", "cert")[1], out, "show cert")
+
+
+@T.test(start=False)
+def two_pkis_each_followed(srv):
+    """Two pki statements: show certificates has a block for each, a
+    blank line between, the metric a line for each; renewing one loads
+    that one alone."""
+    cert, key = new_pair(srv, "other", "other.example")
+    srv.conf_extra = 'pki other cert "%s"\npki other key "%s"\n' % (
+        cert, key)
+    srv.start()
+    rc, out, err = srv.popctl("show", "certificates")
+    blocks = out.split("\n\n")
+    T.expect([b.splitlines()[0] for b in blocks], ["pki test", "pki other"],
+             "a block per pki, in popd.conf's order")
+    T.expect_true("subject /CN=other.example\n" in blocks[1], "the subject",
+                  out)
+    rc, out, err = srv.popctl("show", "metrics")
+    T.expect(len(re.findall(r"^popd_tls_certificate_expiry_seconds\{name="
+                            r'"(test|other)"\} \d+$', out, re.M)), 2,
+             "a sample per pki")
+    T.make_cert(cert + ".new", key + ".new", cn="other2.example")
+    os.rename(key + ".new", key)
+    os.rename(cert + ".new", cert)
+    srv.wait_log("pki other: new certificate", timeout=WINDOW)
+    T.expect(loaded_lines(srv), [], "the other pki not reloaded")
+    rc, out, err = srv.popctl("show", "certificates")
+    T.expect_true("subject /CN=other2.example\n" in out, "renamed over",
+                  out)
+
+
+if __name__ == "__main__":
+    T.main()
