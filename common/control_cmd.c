@@ -35,8 +35,11 @@
 
 #define MAXWORDS	5
 
-/* ARG_USER_FIND: a user, and maybe a word to find. */
-enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND };
+/*
+ * ARG_USER_FIND: a user, and maybe a word to find; ARG_HOST_OPT: an
+ * address (no prefix), or nothing.
+ */
+enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND, ARG_HOST_OPT };
 
 static const struct ctlword {
 	const char	*w[3];		/* the fixed words */
@@ -69,6 +72,8 @@ static const struct ctlword {
 	    "show app-passwords NAME" },
 	{ { "show", "user" }, ARG_USER_FIND, CTL_SHOW_USER,
 	    "show user NAME [UIDL | MESSAGE-ID]" },
+	{ { "drain" }, ARG_HOST_OPT, CTL_DRAIN, "drain [BACKEND]" },
+	{ { "undrain" }, ARG_HOST_OPT, CTL_UNDRAIN, "undrain [BACKEND]" },
 };
 
 static int	fixed(const struct ctlword *);
@@ -216,7 +221,13 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 	i = fixed(only);
 	if (only->arg == ARG_NONE && nwords > i)
 		goto unknown;
-	if (only->arg != ARG_NONE && (nwords == i || nwords > i +
+	if (only->arg == ARG_HOST_OPT && nwords > i + 1) {
+		(void)snprintf(err, errlen, "%s: one argument at most",
+		    only->usage);
+		return -1;
+	}
+	if (only->arg != ARG_NONE && only->arg != ARG_HOST_OPT &&
+	    (nwords == i || nwords > i +
 	    (only->arg == ARG_USER_FIND ? 2 : 1))) {
 		(void)snprintf(err, errlen, "%s: %s", only->usage,
 		    nwords == i ? "an argument is missing" :
@@ -251,6 +262,18 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 			memset(req, 0, sizeof(*req));
 			(void)snprintf(err, errlen, "%s %s: %s", only->w[1] !=
 			    NULL ? "kick address" : "unpenalize", q, errstr);
+			return -1;
+		}
+		break;
+	case ARG_HOST_OPT:
+		if (nwords == i)
+			break;
+		if (strchr(words[i], '/') != NULL ||
+		    parse_net(words[i], &req->net, &errstr) == -1) {
+			quote(q, sizeof(q), words[i], strlen(words[i]));
+			memset(req, 0, sizeof(*req));
+			(void)snprintf(err, errlen, "%s %s: not an IP address",
+			    only->w[0], q);
 			return -1;
 		}
 		break;

@@ -517,6 +517,10 @@ valid_ctlreq(const void *p)
 	    m->user[0] != '\0')
 		return "user name";
 	net = m->cmd == CTL_KICK_ADDRESS || m->cmd == CTL_UNPENALIZE;
+	/* drain's backend is a host, or none. */
+	if ((m->cmd == CTL_DRAIN || m->cmd == CTL_UNDRAIN) &&
+	    m->net.af != 0)
+		net = m->net.bits == (m->net.af == AF_INET ? 32 : 128);
 	if (net ? !valid_net(&m->net) : memcmp(&m->net, &none,
 	    sizeof(none)) != 0)
 		return "network";
@@ -566,6 +570,16 @@ valid_ctlans(const void *p)
 	if (m->status == ANS_ERROR && (m->len == 0 ||
 	    memchr(m->text, '\n', m->len) != NULL))
 		return "reason";
+	return NULL;
+}
+
+static const char *
+valid_health(const void *p)
+{
+	const struct msg_health	*m = p;
+
+	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING)
+		return "state";
 	return NULL;
 }
 
@@ -719,6 +733,9 @@ static const struct msg_decl decls[] = {
 	 */
 	D(MSG_PARENT_TICKET, P, L, sizeof(struct msg_ticket), MSG_NOFD,
 	    valid_none, ANY, 0),
+	/* A draining listener has closed its health ports. */
+	D(MSG_PARENT_HEALTH, P, L, sizeof(struct msg_health), MSG_NOFD,
+	    valid_health, RUN, 0),
 	D(MSG_PARENT_PENALTIES, P, A, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),
 	D(MSG_PARENT_UNPENALIZE, P, A, sizeof(struct msg_net), MSG_NOFD,

@@ -41,7 +41,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		28
+#define MSG_VERSION		29
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -100,6 +100,8 @@ enum msg_type {
 				   how many; msg_net */
 	/* parent -> listener, from its start and as they rotate */
 	MSG_PARENT_TICKET,	/* a TLS session ticket key; msg_ticket */
+	/* parent -> listener, from its start and as it changes */
+	MSG_PARENT_HEALTH,	/* what a health port says; msg_health */
 	/* parent -> authpop (popctl) */
 	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
@@ -229,6 +231,19 @@ struct msg_rekey {
 	uint32_t	lifetime;
 };
 
+/*
+ * MSG_PARENT_HEALTH: what the listener answers on a health port (listen
+ * ... health), "up N" or "draining N", N the sessions logged in now.
+ * The parent sends it when it changes, sessions at most once a second,
+ * so the listener never asks (popd/health.c).
+ */
+#define HEALTH_UP		1
+#define HEALTH_DRAINING		2
+struct msg_health {
+	uint32_t	state;		/* HEALTH_* */
+	uint32_t	sessions;
+};
+
 /* MSG_PARENT_CONF_PROXY */
 struct msg_proxy {
 	struct netaddr	net;
@@ -265,8 +280,10 @@ struct msg_worker {
 #define LISTEN_UNIX		0x08	/* a unix socket (HTTP or LMTP) */
 #define LISTEN_LMTP		0x10	/* LMTP (RFC 2033): to the lmtp process */
 #define LISTEN_CONTROL		0x20	/* popctl's: to the control process */
+#define LISTEN_HEALTH		0x40	/* a health port: one line, closed */
 #define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY | LISTEN_HTTP | \
-				    LISTEN_UNIX | LISTEN_LMTP | LISTEN_CONTROL)
+				    LISTEN_UNIX | LISTEN_LMTP | LISTEN_CONTROL | \
+				    LISTEN_HEALTH)
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {
@@ -599,7 +616,9 @@ struct msg_penalties {
 #define CTL_SHOW_QUOTA		14
 #define CTL_SHOW_APPS		15
 #define CTL_SHOW_USER		16
-#define CTL_MAX			CTL_SHOW_USER
+#define CTL_DRAIN		17
+#define CTL_UNDRAIN		18
+#define CTL_MAX			CTL_UNDRAIN
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {
@@ -608,7 +627,9 @@ struct msg_ctlreq {
 	uint32_t	pad;
 	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER, _SHOW_QUOTA,
 					   _SHOW_APPS, _SHOW_USER */
-	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE */
+	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE;
+					   CTL_DRAIN, _UNDRAIN: a backend
+					   (a host), or none (af 0) */
 	char		find[WORKER_FINDMAX];	/* CTL_SHOW_USER: a UIDL or
 					   a Message-ID, or "" */
 };

@@ -357,8 +357,9 @@ conf_check(struct popd_conf *conf)
 	if (ctlgroup_load(conf) == -1)
 		errors++;
 	TAILQ_FOREACH(l, &conf->listens, entry) {
-		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP))
-			;	/* http_check's, lmtp's: no TLS */
+		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
+		    CONF_LISTEN_HEALTH))
+			;	/* http_check's, lmtp's, health: no TLS */
 		else if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,
 			    "listen on %s: unknown pki %s", l->addr, l->pki);
@@ -801,7 +802,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		fprintf(fp, " port %d %s", l->port,
 		    (l->flags & CONF_LISTEN_TLS) ? "tls" :
 		    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
-		    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" : "starttls");
+		    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" :
+		    (l->flags & CONF_LISTEN_HEALTH) ? "health" : "starttls");
 		if (l->pki[0] != '\0') {
 			fputs(" pki ", fp);
 			print_str(fp, l->pki);

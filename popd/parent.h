@@ -132,6 +132,12 @@ void		 tickets_start(int);
 void		 tickets_send(struct chan *);
 void		 tickets_rekey(uint32_t, uint32_t);
 
+/* health.c: what the health ports say. */
+void		 health_send(struct chan *);
+void		 health_sessions(size_t);
+uint32_t	 health_drain(int);
+int		 health_draining(void);
+
 /* syslog.c */
 void		 logrelay_init(void);
 int		 logrelay_fd(const char *);
@@ -278,6 +284,7 @@ void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_metrics(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_drain(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_apps(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_user(struct ctlans *, const struct msg_ctlreq *);

@@ -150,7 +150,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
-%token	WEAKHASHES APPPASSWORDS
+%token	WEAKHASHES APPPASSWORDS HEALTH
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -460,6 +460,10 @@ word		: STRING			{ $$ = $1; }
 			if (($$ = strdup("login")) == NULL)
 				fatal("strdup");
 		}
+		| HEALTH			{
+			if (($$ = strdup("health")) == NULL)
+				fatal("strdup");
+		}
 		;
 
 listenopts	: /* empty */			{
@@ -482,7 +486,7 @@ listenopt	: PORT NUMBER			{
 		| TLS				{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_TLS;
@@ -490,7 +494,7 @@ listenopt	: PORT NUMBER			{
 		| STARTTLS			{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_STARTTLS;
@@ -498,7 +502,7 @@ listenopt	: PORT NUMBER			{
 		| AUTHHTTP			{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_HTTP;
@@ -506,10 +510,18 @@ listenopt	: PORT NUMBER			{
 		| LMTP				{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_LMTP;
+		}
+		| HEALTH			{
+			if (lopts.flags != 0) {
+				lerror($<lineno>1, "tls, starttls, "
+				    "auth-http, lmtp or health given twice");
+				lopts.errors++;
+			}
+			lopts.flags = CONF_LISTEN_HEALTH;
 		}
 		| GROUP STRING			{
 			if (lopts.group != NULL) {
@@ -553,6 +565,7 @@ static const struct keyword {
 	{ "expire",		EXPIRE },
 	{ "failure-delay",	FAILUREDELAY },
 	{ "group",		GROUP },
+	{ "health",		HEALTH },
 	{ "include",		INCLUDE },
 	{ "key",		KEY },
 	{ "last",		LAST },
@@ -1444,7 +1457,7 @@ where(struct conf_where *w, int line)
 }
 
 /*
- * listen on ADDR [port N] tls|starttls|auth-http|lmtp ..., or listen
+ * listen on ADDR [port N] tls|starttls|auth-http|lmtp|health ..., or listen
  * on socket PATH auth-http|lmtp [group NAME] [user NAME] (path not NULL,
  * addr "").
  */
@@ -1482,9 +1495,22 @@ add_listen(const char *addr, const char *path, int line)
 		lopts.errors++;
 	}
 	if (lopts.flags == 0 && lopts.errors == 0) {
-		lerror(line, "listen on %s: tls, starttls, auth-http or lmtp "
-		    "is needed", addr);
+		lerror(line, "listen on %s: tls, starttls, auth-http, lmtp or "
+		    "health is needed", addr);
 		lopts.errors++;
+	}
+	if (lopts.flags == CONF_LISTEN_HEALTH && lopts.errors == 0) {
+		if (path != NULL || lopts.port == 0) {
+			lerror(line, "listen on %s health: an address and a "
+			    "port are needed", name);
+			lopts.errors++;
+		}
+		if (lopts.proxy || lopts.pki != NULL) {
+			lerror(line, "listen on %s health: one line in the "
+			    "clear, nothing read: no pki or proxy-protocol",
+			    name);
+			lopts.errors++;
+		}
 	}
 	if (lopts.flags == CONF_LISTEN_HTTP && path == NULL &&
 	    lopts.errors == 0) {

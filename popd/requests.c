@@ -178,6 +178,10 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	case CTL_KICK_ADDRESS:
 		ctl_kick_address(a, m);
 		break;
+	case CTL_DRAIN:
+	case CTL_UNDRAIN:
+		ctl_drain(a, m);
+		break;
 	case CTL_UNPENALIZE:
 		ctl_unpenalize(a, m);
 		break;

@@ -226,8 +226,10 @@ proc_spawn(enum proc_id id)
 	else
 		conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
-	if (id == KIND_LISTENER)
+	if (id == KIND_LISTENER) {
 		tickets_send(&p->chan);
+		health_send(&p->chan);
+	}
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
 

@@ -121,6 +121,18 @@ main(void)
 	CHECK_STR(r.find, "<1@example.org>");
 	REFUSED("show user alice a b", "show user NAME [UIDL | MESSAGE-ID]: "
 	    "two arguments at most");
+	/* drain: this popd, or a backend (a host, no prefix). */
+	ok("drain", CTL_DRAIN, &r);
+	CHECK_INT(r.net.af, 0);
+	ok("undrain 192.0.2.21", CTL_UNDRAIN, &r);
+	net_is(&r, AF_INET, "192.0.2.21", 32);
+	ok("drain 2001:db8::21", CTL_DRAIN, &r);
+	net_is(&r, AF_INET6, "2001:db8::21", 128);
+	REFUSED("drain 192.0.2.0/24", "drain \"192.0.2.0/24\": not an IP "
+	    "address");
+	REFUSED("drain backend1", "drain \"backend1\": not an IP address");
+	REFUSED("undrain 192.0.2.21 192.0.2.22", "undrain [BACKEND]: one "
+	    "argument at most");
 
 	/* Abbreviated: a prefix of one word only at its place. */
 	ok("sh ses", CTL_SHOW_SESSIONS, NULL);
@@ -129,7 +141,8 @@ main(void)
 	ok("k u bob", CTL_KICK_USER, NULL);
 	ok("k a 10.1.2.3/8", CTL_KICK_ADDRESS, &r);
 	net_is(&r, AF_INET, "10.0.0.0", 8);
-	ok("u 10.0.0.1", CTL_UNPENALIZE, NULL);
+	ok("unp 10.0.0.1", CTL_UNPENALIZE, NULL);
+	REFUSED("u 10.0.0.1", "ambiguous word \"u\" in \"u 10.0.0.1\"");
 	ok("rel", CTL_RELOAD, NULL);
 	ok("l v", CTL_LOG_VERBOSE, NULL);
 	ok("rep m def", CTL_MDA_DEFERRED, NULL);
