@@ -80,7 +80,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
 		popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/userquota.o popd/tlskeys.o popd/health.o
+		popd/userquota.o popd/tlskeys.o popd/health.o popd/backends.o
 POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its
@@ -104,6 +104,9 @@ AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
 		tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
+# checkpop: a router's health checks of its backends.
+CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
+CHECKPOP_LIBS=	${PROC_OBJS}
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/fslock.o
@@ -119,9 +122,11 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-		popdpass/popdpass popctl/popctl tablepop/tablepop
+		popdpass/popdpass popctl/popctl tablepop/tablepop \
+		checkpop/checkpop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
+		man/checkpop.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -172,6 +177,7 @@ authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
     tablepop/tablecache.h
+${CHECKPOP_OBJS}: ${HDRS} checkpop/healthline.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y
@@ -197,6 +203,9 @@ authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
 tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${TABLEPOP_OBJS} ${TABLEPOP_LIBS} ${MD_LIBS} \
 	    ${LDLIBS}
+
+checkpop/checkpop: ${CHECKPOP_OBJS} ${CHECKPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${CHECKPOP_OBJS} ${CHECKPOP_LIBS} ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -433,7 +442,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_apppass \
 		regress/fuzz/fuzz_msgid \
 		regress/fuzz/fuzz_journal \
-		regress/fuzz/fuzz_mountinfo
+		regress/fuzz/fuzz_mountinfo \
+		regress/fuzz/fuzz_healthline
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -470,6 +480,10 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
 	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
+regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
+    checkpop/healthline.c checkpop/healthline.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthline.c \
+	    checkpop/healthline.c
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
@@ -640,10 +654,10 @@ install: all
 	    ${DESTDIR}${SBINDIR}/
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-	    tablepop/tablepop ${DESTDIR}${LIBEXECDIR}/
+	    tablepop/tablepop checkpop/checkpop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    ${DESTDIR}${MANDIR}/man8/
+	    man/checkpop.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

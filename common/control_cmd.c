@@ -72,6 +72,8 @@ static const struct ctlword {
 	    "show app-passwords NAME" },
 	{ { "show", "user" }, ARG_USER_FIND, CTL_SHOW_USER,
 	    "show user NAME [UIDL | MESSAGE-ID]" },
+	{ { "show", "backends" }, ARG_NONE, CTL_SHOW_BACKENDS,
+	    "show backends" },
 	{ { "drain" }, ARG_HOST_OPT, CTL_DRAIN, "drain [BACKEND]" },
 	{ { "undrain" }, ARG_HOST_OPT, CTL_UNDRAIN, "undrain [BACKEND]" },
 };

@@ -41,7 +41,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		29
+#define MSG_VERSION		31
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -111,6 +111,8 @@ enum msg_type {
 	MSG_PARENT_CONF_ENV,	/* a variable of popd's environment at
 				   start, for the table programs; msg_env */
 	MSG_PARENT_LOOKUP,	/* a question for a table; msg_lookup */
+	/* parent -> checkpop */
+	MSG_PARENT_BACKEND,	/* a backend to check; msg_backend */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -164,6 +166,9 @@ enum msg_type {
 	MSG_TABLE_ANSWER,	/* the answer to MSG_PARENT_LOOKUP;
 				   msg_tabans */
 
+	/* checkpop -> parent */
+	MSG_CHECK_STATE,	/* a backend's check; msg_check */
+
 	MSG_MAX
 };
 
@@ -183,6 +188,7 @@ struct msg_hdr {
 #define PROC_DLVRPOP		0x20
 #define PROC_CONTROL		0x40
 #define PROC_TABLE		0x80
+#define PROC_CHECK		0x100
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
@@ -618,7 +624,8 @@ struct msg_penalties {
 #define CTL_SHOW_USER		16
 #define CTL_DRAIN		17
 #define CTL_UNDRAIN		18
-#define CTL_MAX			CTL_UNDRAIN
+#define CTL_SHOW_BACKENDS	19
+#define CTL_MAX			CTL_SHOW_BACKENDS
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {
@@ -696,6 +703,25 @@ struct msg_tabans {
 	uint32_t	status;		/* TABANS_* */
 	uint32_t	pad;
 	char		value[TABLE_VALUEMAX];	/* TABANS_FOUND */
+};
+
+/*
+ * A router's health checks (checkpop/, the parent's popd/backends.c).
+ * The parent names each backend a route names (MSG_PARENT_BACKEND);
+ * checkpop connects to its health port every second and reports each
+ * check: the line's state and sessions, or CHECK_DOWN after
+ * CHECK_FAILS failed checks in a row (MSG_CHECK_STATE).
+ */
+#define CHECK_DOWN		3	/* beside HEALTH_UP, HEALTH_DRAINING */
+#define CHECK_FAILS		2
+struct msg_backend {
+	char		addr[INET6_ADDRSTRLEN];
+};
+struct msg_check {
+	char		addr[INET6_ADDRSTRLEN];
+	uint32_t	state;		/* HEALTH_UP, HEALTH_DRAINING,
+					   CHECK_DOWN */
+	uint32_t	sessions;	/* the line's, or 0 */
 };
 
 /* MSG_PARENT_VERBOSE: the log level, as -v given that many times. */

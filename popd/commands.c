@@ -251,7 +251,7 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 	uint32_t	 n;
 
 	if (r->net.af != 0) {
-		ctlans_end(a, "no route names that backend");
+		backends_drain(a, &r->net, on);
 		return;
 	}
 	n = health_drain(on);

@@ -750,10 +750,13 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	}
 	if (conf->set.route[0] != '\0') {
 		print_tab(fp, conf, "route", conf->set.route, conf->set.routesrc);
-		fprintf(fp, " pop3 %d imap %d smtp %d\n",
+		fprintf(fp, " pop3 %d imap %d smtp %d",
 		    conf->set.route_port[ROUTE_POP3],
 		    conf->set.route_port[ROUTE_IMAP],
 		    conf->set.route_port[ROUTE_SMTP]);
+		if (conf->set.route_health != 0)
+			fprintf(fp, " health %d", conf->set.route_health);
+		fputc('\n', fp);
 	}
 	lim.bytes = conf->set.quota.bytes;
 	lim.msgs = conf->set.quota.msgs;

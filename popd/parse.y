@@ -1666,11 +1666,20 @@ set_route_port(const char *proto, long long port, int line)
 	static const char	*names[] = { "pop3", "imap", "smtp" };
 	size_t			 i;
 
+	if (strcmp(proto, "health") == 0) {
+		if (port < 1 || port > 65535)
+			lerror(line, "route health %lld: must be 1 to 65535",
+			    port);
+		else
+			conf->set.route_health = port;
+		return;
+	}
 	for (i = 0; i < nitems(names); i++)
 		if (strcmp(proto, names[i]) == 0)
 			break;
 	if (i == nitems(names))
-		lerror(line, "route: \"%s\" is not pop3, imap or smtp", proto);
+		lerror(line, "route: \"%s\" is not pop3, imap, smtp or "
+		    "health", proto);
 	else if (port < 1 || port > 65535)
 		lerror(line, "route %s port %lld: must be 1 to 65535", proto,
 		    port);

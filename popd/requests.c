@@ -78,7 +78,7 @@ ctl_access(uid_t uid, gid_t gid, uint32_t cmd, char *why, size_t len)
 	show = cmd == CTL_SHOW_SESSIONS || cmd == CTL_SHOW_STATS ||
 	    cmd == CTL_SHOW_PENALTIES || cmd == CTL_SHOW_METRICS ||
 	    cmd == CTL_SHOW_QUOTA || cmd == CTL_SHOW_APPS ||
-	    cmd == CTL_SHOW_USER;
+	    cmd == CTL_SHOW_USER || cmd == CTL_SHOW_BACKENDS;
 	if (grp[0] != '\0') {
 		member = gid == conf->ctlgid;
 		for (i = 0; !member && i < conf->nctluids; i++)
@@ -177,6 +177,9 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		break;
 	case CTL_KICK_ADDRESS:
 		ctl_kick_address(a, m);
+		break;
+	case CTL_SHOW_BACKENDS:
+		ctl_show_backends(a, m);
 		break;
 	case CTL_DRAIN:
 	case CTL_UNDRAIN:
