@@ -53,6 +53,7 @@ struct backend {
 						   not checked yet */
 	uint32_t		 sessions;	/* its health line's */
 	time_t			 checked;	/* monotonic, 0: never */
+	int			 named;		/* by the routes now */
 };
 static TAILQ_HEAD(, backend)	backends = TAILQ_HEAD_INITIALIZER(backends);
 
@@ -129,6 +130,9 @@ parent_check_state(struct chan *c, const void *data, int fd)
 	struct backend		*b;
 	struct timespec		 ts;
 
+	/* A reload's predecessor, still talking: its news are old. */
+	if (current[KIND_CHECK] == NULL || c != &current[KIND_CHECK]->chan)
+		return;
 	TAILQ_FOREACH(b, &backends, entry)
 		if (strcmp(b->addr, m->addr) == 0)
 			break;
@@ -160,29 +164,38 @@ parent_check_state(struct chan *c, const void *data, int fd)
 }
 
 /*
- * After a start or reload: every backend of a file route table is
- * known; the counts start again; a drain holds while the backend is
- * still named (or, for a database, until popd restarts).
+ * After a start or reload: the backends of a file route table are
+ * those it names now (a database's stay until popd restarts); the
+ * counts start again; a drain and the last check hold for the
+ * backends still named.
  */
 void
 backends_reload(void)
 {
-	char	 pool[ROUTE_POOLMAX][INET6_ADDRSTRLEN];
-	size_t	 i;
-	int	 n, k;
-	struct backend	*b;
+	char		 pool[ROUTE_POOLMAX][INET6_ADDRSTRLEN];
+	struct backend	*b, *next;
+	size_t		 i;
+	int		 n, k, file;
 
+	file = conf->set.route[0] != '\0' && conf->set.routesrc ==
+	    TABSRC_FILE;
 	TAILQ_FOREACH(b, &backends, entry) {
 		b->users = 0;
+		b->named = !file;
 		if (!backends_checked())
 			b->health = b->checked = 0;
 	}
-	if (conf->set.route[0] == '\0' || conf->set.routesrc != TABSRC_FILE)
-		return;
-	for (i = 0; i < users.routes.n; i++) {
+	for (i = 0; file && i < users.routes.n; i++) {
 		n = table_route_split(table_value(&users.routes, i), pool);
 		for (k = 0; k < n; k++)
-			(void)backend_get(pool[k]);
+			if ((b = backend_get(pool[k])) != NULL)
+				b->named = 1;
+	}
+	TAILQ_FOREACH_SAFE(b, &backends, entry, next) {
+		if (b->named && conf->set.route[0] != '\0')
+			continue;
+		TAILQ_REMOVE(&backends, b, entry);
+		free(b);
 	}
 }
 

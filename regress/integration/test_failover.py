@@ -478,5 +478,34 @@ def tickets_stay_bound(srv):
     p.check()
 
 
+@T.test(start=False, users=RUSERS, timeout=240)
+def reload_forgets_backends(srv):
+    """A reload whose routes no longer name a backend: show backends
+    no longer lists it, and the new checkpop checks the others; named
+    again, it is back, up."""
+    p = router(srv)
+    with open(p.routes) as f:
+        text = f.read()
+    try:
+        with open(p.routes, "w") as f:
+            f.write(text.replace(", %s\n" % B3, "\n")
+                    .replace(" %s\n" % B3, "\n"))
+        rc, out, err = srv.popctl("reload")
+        T.expect(rc, 0, "popctl reload: %s" % err)
+        T.expect(sorted(states(srv)), sorted([B1, B2] + list(DEAD)),
+                 "the backends after the reload")
+        T.wait_for(lambda: backends_table(srv)[B1][3] in ("0s", "1s"),
+                   timeout=5, what="the new checkpop checks %s" % B1)
+    finally:
+        with open(p.routes, "w") as f:
+            f.write(text)
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 0, "popctl reload: %s" % err)
+    T.wait_for(lambda: states(srv).get(B3) == "up", timeout=5,
+               what="%s named and up again" % B3)
+    T.expect(srv.crashes(), [], "crashes in the router's log")
+    p.check()
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
