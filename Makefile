@@ -158,6 +158,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_host regress/unit/test_quota \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
 		regress/unit/test_apppass regress/unit/test_msgid \
+		regress/unit/test_healthline \
 		regress/unit/test_msgsum regress/unit/test_fslock
 
 all: ${PROGS}
@@ -290,6 +291,10 @@ regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
 
 # test_proxy links listener_proxy.c and the addresses it makes: the
 # parsing is pure.
+regress/unit/test_healthline: regress/unit/test_healthline.o \
+    checkpop/healthline.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_healthline.o \
+	    checkpop/healthline.o ${LDLIBS}
 regress/unit/test_proxy: regress/unit/test_proxy.o listener/listener_proxy.o \
     common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o \
@@ -391,8 +396,9 @@ regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
 regress/unit/test_ctlcmd.o regress/unit/test_stats.o \
 regress/unit/test_ticket.o regress/unit/test_host.o \
-regress/unit/test_quota.o regress/unit/test_logincache.o: ${HDRS} \
-    regress/unit/unit.h
+regress/unit/test_quota.o regress/unit/test_logincache.o \
+regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
+    checkpop/healthline.h
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
