@@ -100,10 +100,3 @@ health_drain(int on)
 		health_push();
 	return now.sessions;
 }
-
-/* Is this popd draining, for popctl? */
-int
-health_draining(void)
-{
-	return now.state == HEALTH_DRAINING;
-}

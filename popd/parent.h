@@ -146,7 +146,6 @@ void		 ctl_show_backends(struct ctlans *, const struct msg_ctlreq *);
 void		 health_send(struct chan *);
 void		 health_sessions(size_t);
 uint32_t	 health_drain(int);
-int		 health_draining(void);
 
 /* syslog.c */
 void		 logrelay_init(void);
