@@ -80,7 +80,8 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
 		popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/userquota.o popd/tlskeys.o popd/certs.o
+		popd/userquota.o popd/tlskeys.o popd/certs.o popd/health.o \
+		popd/backends.o
 POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its
@@ -104,6 +105,9 @@ AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
 		tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
+# checkpop: a router's health checks of its backends.
+CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
+CHECKPOP_LIBS=	${PROC_OBJS}
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o
 WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/fslock.o
@@ -119,9 +123,11 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-		popdpass/popdpass popctl/popctl tablepop/tablepop
+		popdpass/popdpass popctl/popctl tablepop/tablepop \
+		checkpop/checkpop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
+		man/checkpop.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -153,6 +159,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_host regress/unit/test_quota \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
 		regress/unit/test_apppass regress/unit/test_msgid \
+		regress/unit/test_healthline \
 		regress/unit/test_msgsum regress/unit/test_fslock
 
 all: ${PROGS}
@@ -172,6 +179,7 @@ authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
     tablepop/tablecache.h
+${CHECKPOP_OBJS}: ${HDRS} checkpop/healthline.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 popd/parse.c: popd/parse.y
@@ -197,6 +205,9 @@ authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
 tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${TABLEPOP_OBJS} ${TABLEPOP_LIBS} ${MD_LIBS} \
 	    ${LDLIBS}
+
+checkpop/checkpop: ${CHECKPOP_OBJS} ${CHECKPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${CHECKPOP_OBJS} ${CHECKPOP_LIBS} ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -281,6 +292,10 @@ regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
 
 # test_proxy links listener_proxy.c and the addresses it makes: the
 # parsing is pure.
+regress/unit/test_healthline: regress/unit/test_healthline.o \
+    checkpop/healthline.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_healthline.o \
+	    checkpop/healthline.o ${LDLIBS}
 regress/unit/test_proxy: regress/unit/test_proxy.o listener/listener_proxy.o \
     common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o \
@@ -382,8 +397,9 @@ regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
 regress/unit/test_ctlcmd.o regress/unit/test_stats.o \
 regress/unit/test_ticket.o regress/unit/test_host.o \
-regress/unit/test_quota.o regress/unit/test_logincache.o: ${HDRS} \
-    regress/unit/unit.h
+regress/unit/test_quota.o regress/unit/test_logincache.o \
+regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
+    checkpop/healthline.h
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -434,7 +450,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_msgid \
 		regress/fuzz/fuzz_journal \
 		regress/fuzz/fuzz_mountinfo \
-		regress/fuzz/fuzz_kept
+		regress/fuzz/fuzz_kept \
+		regress/fuzz/fuzz_healthline
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -471,6 +488,10 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
 	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
+regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
+    checkpop/healthline.c checkpop/healthline.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthline.c \
+	    checkpop/healthline.c
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
@@ -648,10 +669,10 @@ install: all
 	    ${DESTDIR}${SBINDIR}/
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-	    tablepop/tablepop ${DESTDIR}${LIBEXECDIR}/
+	    tablepop/tablepop checkpop/checkpop ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    ${DESTDIR}${MANDIR}/man8/
+	    man/checkpop.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

@@ -37,9 +37,11 @@
 
 /*
  * ARG_USER_FIND: a user, and maybe a word to find; ARG_UNDELETE: a user,
- * and all, since TIME or a word to find.
+ * and all, since TIME or a word to find; ARG_HOST_OPT: an address (no
+ * prefix), or nothing.
  */
-enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND, ARG_UNDELETE };
+enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND, ARG_UNDELETE,
+    ARG_HOST_OPT };
 
 static const struct ctlword {
 	const char	*w[3];		/* the fixed words */
@@ -76,6 +78,10 @@ static const struct ctlword {
 	    "undelete NAME [all | since TIME | UIDL | MESSAGE-ID]" },
 	{ { "show", "certificates" }, ARG_NONE, CTL_SHOW_CERTS,
 	    "show certificates" },
+	{ { "show", "backends" }, ARG_NONE, CTL_SHOW_BACKENDS,
+	    "show backends" },
+	{ { "drain" }, ARG_HOST_OPT, CTL_DRAIN, "drain [BACKEND]" },
+	{ { "undrain" }, ARG_HOST_OPT, CTL_UNDRAIN, "undrain [BACKEND]" },
 };
 
 static int	fixed(const struct ctlword *);
@@ -274,7 +280,13 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 	i = fixed(only);
 	if (only->arg == ARG_NONE && nwords > i)
 		goto unknown;
-	if (only->arg != ARG_NONE && (nwords == i || nwords > i +
+	if (only->arg == ARG_HOST_OPT && nwords > i + 1) {
+		(void)snprintf(err, errlen, "%s: one argument at most",
+		    only->usage);
+		return -1;
+	}
+	if (only->arg != ARG_NONE && only->arg != ARG_HOST_OPT &&
+	    (nwords == i || nwords > i +
 	    (only->arg == ARG_UNDELETE ? 3 : only->arg == ARG_USER_FIND ?
 	    2 : 1))) {
 		(void)snprintf(err, errlen, "%s: %s", only->usage,
@@ -340,6 +352,18 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 			memset(req, 0, sizeof(*req));
 			(void)snprintf(err, errlen, "%s %s: %s", only->w[1] !=
 			    NULL ? "kick address" : "unpenalize", q, errstr);
+			return -1;
+		}
+		break;
+	case ARG_HOST_OPT:
+		if (nwords == i)
+			break;
+		if (strchr(words[i], '/') != NULL ||
+		    parse_net(words[i], &req->net, &errstr) == -1) {
+			quote(q, sizeof(q), words[i], strlen(words[i]));
+			memset(req, 0, sizeof(*req));
+			(void)snprintf(err, errlen, "%s %s: not an IP address",
+			    only->w[0], q);
 			return -1;
 		}
 		break;

@@ -520,6 +520,10 @@ valid_ctlreq(const void *p)
 	    m->user[0] != '\0')
 		return "user name";
 	net = m->cmd == CTL_KICK_ADDRESS || m->cmd == CTL_UNPENALIZE;
+	/* drain's backend is a host, or none. */
+	if ((m->cmd == CTL_DRAIN || m->cmd == CTL_UNDRAIN) &&
+	    m->net.af != 0)
+		net = m->net.bits == (m->net.af == AF_INET ? 32 : 128);
 	if (net ? !valid_net(&m->net) : memcmp(&m->net, &none,
 	    sizeof(none)) != 0)
 		return "network";
@@ -572,6 +576,48 @@ valid_ctlans(const void *p)
 	if (m->status == ANS_ERROR && (m->len == 0 ||
 	    memchr(m->text, '\n', m->len) != NULL))
 		return "reason";
+	return NULL;
+}
+
+static int
+valid_ip(const char *s, size_t size)
+{
+	unsigned char	a[16];
+
+	return memchr(s, '\0', size) != NULL && (inet_pton(AF_INET, s,
+	    a) == 1 || inet_pton(AF_INET6, s, a) == 1);
+}
+
+static const char *
+valid_backend(const void *p)
+{
+	const struct msg_backend	*m = p;
+
+	return valid_ip(m->addr, sizeof(m->addr)) ? NULL : "address";
+}
+
+static const char *
+valid_check(const void *p)
+{
+	const struct msg_check	*m = p;
+
+	if (!valid_ip(m->addr, sizeof(m->addr)))
+		return "address";
+	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
+	    m->state != CHECK_DOWN)
+		return "state";
+	if (m->state == CHECK_DOWN && m->sessions != 0)
+		return "sessions";
+	return NULL;
+}
+
+static const char *
+valid_health(const void *p)
+{
+	const struct msg_health	*m = p;
+
+	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING)
+		return "state";
 	return NULL;
 }
 
@@ -651,6 +697,7 @@ valid_tabans(const void *p)
 #define V	PROC_DLVRPOP
 #define C	PROC_CONTROL
 #define T	PROC_TABLE
+#define K	PROC_CHECK
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
@@ -660,15 +707,15 @@ static const struct msg_decl decls[] = {
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
 	 * channel to takes no more.
 	 */
-	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T,
+	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T | K,
 	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A | M | C | T, 0, MSG_NOFD, valid_none,
-	    PH_CONF, PH_RUN),
+	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | K, 0, MSG_NOFD,
+	    valid_none, PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_CONF, PH_RUN),
 	D(MSG_PARENT_LISTEN, P, L | A | M | C, sizeof(struct msg_listen),
@@ -693,8 +740,8 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_APPS, P, A, sizeof(struct msg_apps), MSG_NOFD,
 	    valid_apps, ANY, 0),
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
-	D(MSG_PARENT_DRAIN, P, L | A | M | T, 0, MSG_NOFD, valid_none, RUN,
-	    PH_DRAIN),
+	D(MSG_PARENT_DRAIN, P, L | A | M | T | K, 0, MSG_NOFD, valid_none,
+	    RUN, PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, RUN, 0),
 	/* A draining lmtp process finishes its transactions. */
@@ -725,6 +772,9 @@ static const struct msg_decl decls[] = {
 	 */
 	D(MSG_PARENT_TICKET, P, L, sizeof(struct msg_ticket), MSG_NOFD,
 	    valid_none, ANY, 0),
+	/* A draining listener has closed its health ports. */
+	D(MSG_PARENT_HEALTH, P, L, sizeof(struct msg_health), MSG_NOFD,
+	    valid_health, RUN, 0),
 	D(MSG_PARENT_PENALTIES, P, A, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),
 	D(MSG_PARENT_UNPENALIZE, P, A, sizeof(struct msg_net), MSG_NOFD,
@@ -732,8 +782,11 @@ static const struct msg_decl decls[] = {
 	/* The control process is never drained: it has no configuration. */
 	D(MSG_PARENT_ANSWER, P, C, sizeof(struct msg_ctlans), MSG_NOFD,
 	    valid_ctlans, RUN, 0),
-	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T, sizeof(struct msg_verbose),
-	    MSG_NOFD, valid_verbose, ANY, 0),
+	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K,
+	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
+	/* Backends named by a database's answers come while it runs. */
+	D(MSG_PARENT_BACKEND, P, K, sizeof(struct msg_backend), MSG_NOFD,
+	    valid_backend, PH_CONF | RUN, 0),
 	D(MSG_PARENT_CONF_TABLE, P, T, sizeof(struct msg_table), MSG_NOFD,
 	    valid_table, PH_CONF, 0),
 	D(MSG_PARENT_CONF_ENV, P, T, sizeof(struct msg_env), MSG_NOFD,
@@ -788,6 +841,8 @@ static const struct msg_decl decls[] = {
 	/* A draining tablepop answers what it was asked. */
 	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
 	    valid_tabans, ANY, 0),
+	D(MSG_CHECK_STATE, K, P, sizeof(struct msg_check), MSG_NOFD,
+	    valid_check, ANY, 0),
 };
 #undef D
 #undef P
@@ -797,6 +852,7 @@ static const struct msg_decl decls[] = {
 #undef M
 #undef V
 #undef C
+#undef K
 #undef T
 #undef RUN
 #undef ANY
@@ -850,6 +906,8 @@ proc_str(int proc)
 		return "control";
 	case PROC_TABLE:
 		return "tablepop";
+	case PROC_CHECK:
+		return "checkpop";
 	}
 	return "unknown";
 }

@@ -41,7 +41,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		30
+#define MSG_VERSION		32
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -101,6 +101,8 @@ enum msg_type {
 				   how many; msg_net */
 	/* parent -> listener, from its start and as they rotate */
 	MSG_PARENT_TICKET,	/* a TLS session ticket key; msg_ticket */
+	/* parent -> listener, from its start and as it changes */
+	MSG_PARENT_HEALTH,	/* what a health port says; msg_health */
 	/* parent -> authpop (popctl) */
 	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
@@ -110,6 +112,8 @@ enum msg_type {
 	MSG_PARENT_CONF_ENV,	/* a variable of popd's environment at
 				   start, for the table programs; msg_env */
 	MSG_PARENT_LOOKUP,	/* a question for a table; msg_lookup */
+	/* parent -> checkpop */
+	MSG_PARENT_BACKEND,	/* a backend to check; msg_backend */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -163,6 +167,9 @@ enum msg_type {
 	MSG_TABLE_ANSWER,	/* the answer to MSG_PARENT_LOOKUP;
 				   msg_tabans */
 
+	/* checkpop -> parent */
+	MSG_CHECK_STATE,	/* a backend's check; msg_check */
+
 	MSG_MAX
 };
 
@@ -182,6 +189,7 @@ struct msg_hdr {
 #define PROC_DLVRPOP		0x20
 #define PROC_CONTROL		0x40
 #define PROC_TABLE		0x80
+#define PROC_CHECK		0x100
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
@@ -235,6 +243,19 @@ struct msg_rekey {
 	uint32_t	lifetime;
 };
 
+/*
+ * MSG_PARENT_HEALTH: what the listener answers on a health port (listen
+ * ... health), "up N" or "draining N", N the sessions logged in now.
+ * The parent sends it when it changes, sessions at most once a second,
+ * so the listener never asks (popd/health.c).
+ */
+#define HEALTH_UP		1
+#define HEALTH_DRAINING		2
+struct msg_health {
+	uint32_t	state;		/* HEALTH_* */
+	uint32_t	sessions;
+};
+
 /* MSG_PARENT_CONF_PROXY */
 struct msg_proxy {
 	struct netaddr	net;
@@ -281,8 +302,10 @@ struct msg_worker {
 #define LISTEN_UNIX		0x08	/* a unix socket (HTTP or LMTP) */
 #define LISTEN_LMTP		0x10	/* LMTP (RFC 2033): to the lmtp process */
 #define LISTEN_CONTROL		0x20	/* popctl's: to the control process */
+#define LISTEN_HEALTH		0x40	/* a health port: one line, closed */
 #define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY | LISTEN_HTTP | \
-				    LISTEN_UNIX | LISTEN_LMTP | LISTEN_CONTROL)
+				    LISTEN_UNIX | LISTEN_LMTP | LISTEN_CONTROL | \
+				    LISTEN_HEALTH)
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {
@@ -617,7 +640,10 @@ struct msg_penalties {
 #define CTL_SHOW_USER		16
 #define CTL_UNDELETE		17
 #define CTL_SHOW_CERTS		18
-#define CTL_MAX			CTL_SHOW_CERTS
+#define CTL_DRAIN		19
+#define CTL_UNDRAIN		20
+#define CTL_SHOW_BACKENDS	21
+#define CTL_MAX			CTL_SHOW_BACKENDS
 
 /* MSG_CONTROL_REQUEST */
 struct msg_ctlreq {
@@ -627,7 +653,9 @@ struct msg_ctlreq {
 	char		user[POPD_MAXUSER + 1];	/* CTL_KICK_USER, _SHOW_QUOTA,
 					   _SHOW_APPS, _SHOW_USER,
 					   _UNDELETE */
-	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE */
+	struct netaddr	net;		/* CTL_KICK_ADDRESS, CTL_UNPENALIZE;
+					   CTL_DRAIN, _UNDRAIN: a backend
+					   (a host), or none (af 0) */
 	char		find[WORKER_FINDMAX];	/* CTL_SHOW_USER,
 					   CTL_UNDELETE: a UIDL or a
 					   Message-ID, or "" */
@@ -696,6 +724,25 @@ struct msg_tabans {
 	uint32_t	status;		/* TABANS_* */
 	uint32_t	pad;
 	char		value[TABLE_VALUEMAX];	/* TABANS_FOUND */
+};
+
+/*
+ * A router's health checks (checkpop/, the parent's popd/backends.c).
+ * The parent names each backend a route names (MSG_PARENT_BACKEND);
+ * checkpop connects to its health port every second and reports each
+ * check: the line's state and sessions, or CHECK_DOWN after
+ * CHECK_FAILS failed checks in a row (MSG_CHECK_STATE).
+ */
+#define CHECK_DOWN		3	/* beside HEALTH_UP, HEALTH_DRAINING */
+#define CHECK_FAILS		2
+struct msg_backend {
+	char		addr[INET6_ADDRSTRLEN];
+};
+struct msg_check {
+	char		addr[INET6_ADDRSTRLEN];
+	uint32_t	state;		/* HEALTH_UP, HEALTH_DRAINING,
+					   CHECK_DOWN */
+	uint32_t	sessions;	/* the line's, or 0 */
 };
 
 /* MSG_PARENT_VERBOSE: the log level, as -v given that many times. */

@@ -93,6 +93,7 @@ sb_nocore(const char *role)
 
 #define LL_CREATE_RULESET_VERSION	(1U << 0)
 #define LL_RULE_PATH_BENEATH		1
+#define LL_RULE_NET_PORT		2	/* ABI 4 */
 
 #define LL_FS_EXECUTE		(1ULL << 0)
 #define LL_FS_WRITE_FILE	(1ULL << 1)
@@ -142,6 +143,11 @@ struct ll_path_beneath_attr {
 struct ll_path {
 	const char	*path;
 	uint64_t	 access;
+};
+
+struct ll_net_port_attr {
+	uint64_t	allowed_access;
+	uint64_t	port;
 };
 
 /*
@@ -243,7 +249,7 @@ ll_degraded(const char *role, const char *why)
  */
 static int
 ll_restrict(const char *role, uint64_t fs, int nonet, int scope,
-    const struct ll_path *paths, size_t npaths, int minabi)
+    const struct ll_path *paths, size_t npaths, int minabi, int connport)
 {
 	struct ll_ruleset_attr		attr;
 	struct ll_path_beneath_attr	pb;
@@ -310,6 +316,17 @@ ll_restrict(const char *role, uint64_t fs, int nonet, int scope,
 		close(pfd);
 	}
 
+	/* nonet, but TCP connect to that port (checkpop's checks). */
+	if (connport != 0 && (attr.handled_access_net & LL_NET_CONNECT_TCP)) {
+		struct ll_net_port_attr	np;
+
+		memset(&np, 0, sizeof(np));
+		np.allowed_access = LL_NET_CONNECT_TCP;
+		np.port = connport;
+		if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_NET_PORT, &np,
+		    0) == -1)
+			fatal("%s: landlock_add_rule port %d", role, connport);
+	}
 	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1)
 		fatal("%s: landlock_restrict_self", role);
 	close(rfd);
@@ -440,7 +457,7 @@ sc_init(const char *role, uint32_t defaction)
  * pthread_kill), terminal queries on stderr with -d.
  */
 static void
-sc_child_base(scmp_filter_ctx ctx, const char *role)
+sc_child_base(scmp_filter_ctx ctx, const char *role, int tcp)
 {
 	pid_t	pid = getpid();
 
@@ -457,10 +474,28 @@ sc_child_base(scmp_filter_ctx ctx, const char *role)
 	    SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
 	    PROT_EXEC)), role, "mprotect exec");
 
-	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(SB_SOFT_ERRNO),
-	    SCMP_SYS(socket), 0), role, "socket");
-	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(SB_SOFT_ERRNO),
-	    SCMP_SYS(connect), 0), role, "connect");
+	/*
+	 * tcp: TCP sockets, and connect(2) (Landlock names the port); a
+	 * syslog reconnect still fails softly.
+	 */
+	if (tcp) {
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET)), role,
+		    "socket inet");
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6)), role,
+		    "socket inet6");
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(SB_SOFT_ERRNO),
+		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), role,
+		    "socket unix");
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(connect), 0), role, "connect");
+	} else {
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(SB_SOFT_ERRNO),
+		    SCMP_SYS(socket), 0), role, "socket");
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(SB_SOFT_ERRNO),
+		    SCMP_SYS(connect), 0), role, "connect");
+	}
 
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
 	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)pid)), role, "kill");
@@ -631,7 +666,7 @@ exec_only(const char *role, const char *const exec[], int tcp)
 	abi = ll_restrict(role, LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
 	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
 	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, tcp ? LL_NOBIND : 1,
-	    1, paths, n, 2);
+	    1, paths, n, 2, 0);
 
 	ctx = sc_init(role, SCMP_ACT_ALLOW);
 	sc_deny(ctx, role);
@@ -746,10 +781,10 @@ sandbox_listener(void)
 
 	sb_nnp("listener");
 	/* Every fs right handled, no rule: no file at all. */
-	abi = ll_restrict("listener", LL_FS_ALL, 1, 1, NULL, 0, 1);
+	abi = ll_restrict("listener", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
 
 	ctx = sc_init("listener", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "listener");
+	sc_child_base(ctx, "listener", 0);
 	sc_nofs(ctx, "listener");
 	sc_allow(ctx, "listener", allow, sizeof(allow) / sizeof(allow[0]));
 	/* One socketpair per session; AF_UNIX only. */
@@ -796,10 +831,10 @@ sandbox_lmtp(void)
 
 	sb_nnp("lmtp");
 	/* Every fs right handled, no rule: no file at all. */
-	abi = ll_restrict("lmtp", LL_FS_ALL, 1, 1, NULL, 0, 1);
+	abi = ll_restrict("lmtp", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
 
 	ctx = sc_init("lmtp", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "lmtp");
+	sc_child_base(ctx, "lmtp", 0);
 	sc_nofs(ctx, "lmtp");
 	sc_allow(ctx, "lmtp", allow, sizeof(allow) / sizeof(allow[0]));
 	sc_load(ctx, "lmtp");
@@ -836,14 +871,51 @@ sandbox_control(void)
 
 	sb_nnp("control");
 	/* Every fs right handled, no rule: no file at all. */
-	abi = ll_restrict("control", LL_FS_ALL, 1, 1, NULL, 0, 1);
+	abi = ll_restrict("control", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
 
 	ctx = sc_init("control", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "control");
+	sc_child_base(ctx, "control", 0);
 	sc_nofs(ctx, "control");
 	sc_allow(ctx, "control", allow, sizeof(allow) / sizeof(allow[0]));
 	sc_load(ctx, "control");
 	sb_describe(abi, abi > 0 ? NULL : "control");
+#endif
+}
+
+/*
+ * checkpop: POPD_USER in an empty chroot, a router's health checks.  It
+ * holds its channel and one TCP socket per check in progress: it
+ * connects to the backends the parent names, at the health port, reads
+ * one line and closes.  No file, no listening, no exec, no fork; TCP
+ * connect only to that port (Landlock ABI 4: the kernel's check; the
+ * addresses are the parent's, in declared messages).
+ */
+void
+sandbox_checkpop(int port)
+{
+#ifdef __OpenBSD__
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/* stdio: the channel and the reads; inet: socket(2), connect(2). */
+	sb_pledge("checkpop", "stdio inet");
+#else
+	static const int allow[] = {
+		/* A nonblocking connect's outcome. */
+		SCMP_SYS(getsockopt),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	sb_nnp("checkpop");
+	/* Every fs right handled, no rule; TCP: connect to port alone. */
+	abi = ll_restrict("checkpop", LL_FS_ALL, 1, 1, NULL, 0, 1, port);
+
+	ctx = sc_init("checkpop", SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, "checkpop", 1);
+	sc_nofs(ctx, "checkpop");
+	sc_allow(ctx, "checkpop", allow, sizeof(allow) / sizeof(allow[0]));
+	sc_load(ctx, "checkpop");
+	sb_describe(abi, abi > 0 ? NULL : "checkpop");
 #endif
 }
 
@@ -927,10 +999,10 @@ sandbox_authpop(int http)
 	int		abi;
 
 	sb_nnp("authpop");
-	abi = ll_restrict("authpop", LL_FS_ALL, 1, 1, NULL, 0, 1);
+	abi = ll_restrict("authpop", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
 
 	ctx = sc_init("authpop", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "authpop");
+	sc_child_base(ctx, "authpop", 0);
 	sc_nofs(ctx, "authpop");
 	sc_allow(ctx, "authpop", allow, sizeof(allow) / sizeof(allow[0]));
 	/* nginx's auth_http: connections on the sockets it was handed. */
@@ -964,10 +1036,10 @@ sb_maildir(const char *role, const char *maildir, const int *extra,
 	path.path = maildir;
 	path.access = LL_MAILDIR_RIGHTS;
 	/* ABI 1 refuses every rename across directories: new/ -> cur/. */
-	abi = ll_restrict(role, LL_FS_ALL, 1, 1, &path, 1, 2);
+	abi = ll_restrict(role, LL_FS_ALL, 1, 1, &path, 1, 2, 0);
 
 	ctx = sc_init(role, SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, role);
+	sc_child_base(ctx, role, 0);
 	sc_allow(ctx, role, sc_maildir, sizeof(sc_maildir) / sizeof(int));
 	sc_allow(ctx, role, extra, nextra);
 	sc_load(ctx, role);

@@ -195,6 +195,8 @@ settings_check(const struct conf_settings *set)
 	    (set->quota.temporary != 0 && set->quota.temporary != 1) ||
 	    set->quota.bytes > INT64_MAX || set->quota.msgs > INT64_MAX)
 		return "quota";
+	if (set->route_health < 0 || set->route_health > 65535)
+		return "route health";
 	for (i = 0; i < nitems(set->route_port); i++)
 		if (set->route_port[i] < 1 || set->route_port[i] > 65535)
 			return "route port";

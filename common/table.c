@@ -689,7 +689,8 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			bad = 1;
 		} else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
 			WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
-			    "IPv6 address", file, lineno, key, val);
+			    "IPv6 address, or a pool of %d at most", file,
+			    lineno, key, val, ROUTE_POOLMAX);
 			bad = 1;
 		} else if (kind == TABLE_QUOTAS &&
 		    quota_spec_parse(val, &lim, why, sizeof(why)) == -1) {
@@ -880,14 +881,82 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 }
 
 /*
- * A route's backend: one literal IPv4 or IPv6 address, as nginx takes
- * it in Auth-Server (it resolves no names there).
+ * A route's backends: one literal IPv4 or IPv6 address, as nginx takes
+ * it in Auth-Server (it resolves no names there), or a pool of up to
+ * ROUTE_POOLMAX of them separated by spaces, tabs or commas, none
+ * twice.  Into out (NULL: only checked); how many, or -1.
  */
+int
+table_route_split(const char *v, char out[][INET6_ADDRSTRLEN])
+{
+	char		 pool[ROUTE_POOLMAX][INET6_ADDRSTRLEN];
+	unsigned char	 a[16];
+	size_t		 len;
+	int		 n = 0, i;
+
+	for (;;) {
+		v += strspn(v, " \t,");
+		if (*v == '\0')
+			break;
+		len = strcspn(v, " \t,");
+		if (n == ROUTE_POOLMAX || len >= INET6_ADDRSTRLEN)
+			return -1;
+		memcpy(pool[n], v, len);
+		pool[n][len] = '\0';
+		if (inet_pton(AF_INET, pool[n], a) != 1 &&
+		    inet_pton(AF_INET6, pool[n], a) != 1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(pool[i], pool[n]) == 0)
+				return -1;
+		n++;
+		v += len;
+	}
+	if (n == 0)
+		return -1;
+	if (out != NULL)
+		memcpy(out, pool, n * sizeof(pool[0]));
+	return n;
+}
+
 int
 table_valid_route(const char *v)
 {
-	unsigned char	a[16];
+	return table_route_split(v, NULL) != -1;
+}
 
-	return strlen(v) < INET6_ADDRSTRLEN && (inet_pton(AF_INET, v, a) == 1 ||
-	    inet_pton(AF_INET6, v, a) == 1);
+/*
+ * Which backend of a pool serves user: of those usable[i] says are,
+ * the one whose SipHash of (user, address) is highest (rendezvous, or
+ * highest-random-weight, hashing).  A user stays on one backend while it
+ * is up; when it goes only its users move, spread over the others, and
+ * they come back when it returns.  The key is fixed, so that every
+ * router of a fleet and every restart choose alike; the hash only
+ * spreads, and user names are the admin's.  -1: none is usable.
+ */
+int
+table_route_pick(const char *user, char addrs[][INET6_ADDRSTRLEN], int n,
+    const int *usable)
+{
+	static const uint64_t	 key[2] = { 0x706f7064706f6f6cULL,
+				    0x72656e64657a766fULL };
+	char			 buf[POPD_MAXUSER + 1 + INET6_ADDRSTRLEN];
+	uint64_t		 h, best = 0;
+	size_t			 ulen = strlen(user);
+	int			 i, pick = -1;
+
+	if (ulen > POPD_MAXUSER)
+		return -1;
+	memcpy(buf, user, ulen + 1);
+	for (i = 0; i < n; i++) {
+		if (!usable[i])
+			continue;
+		(void)strlcpy(buf + ulen + 1, addrs[i], INET6_ADDRSTRLEN);
+		h = siphash(key, buf, ulen + 1 + strlen(addrs[i]));
+		if (pick == -1 || h > best) {
+			best = h;
+			pick = i;
+		}
+	}
+	return pick;
 }

@@ -21,6 +21,7 @@
 #define POPD_TABLE_H
 
 #include <sys/types.h>
+#include <netinet/in.h>
 
 #include <stdint.h>
 
@@ -28,7 +29,8 @@
 
 #define TABLE_AUTH	1	/* name -> crypt(3) hash: authtab */
 #define TABLE_USERS	2	/* name -> uid:gid:/path: usertab */
-#define TABLE_ROUTES	3	/* name or domain -> IP address: route */
+#define TABLE_ROUTES	3	/* name or domain -> IP addresses: route */
+#define ROUTE_POOLMAX	8	/* addresses in a route's pool */
 #define TABLE_QUOTAS	4	/* name -> SIZE [messages N]: quota users */
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
 #define TABLE_PASSWD	0x20	/* the file is Dovecot's passwd-file */
@@ -98,5 +100,8 @@ int		 table_passwd_user(const struct passwdline *, char *, size_t,
 		    char *, size_t);
 int		 table_valid_hash(const char *);
 int		 table_valid_route(const char *);
+int		 table_route_split(const char *, char [][INET6_ADDRSTRLEN]);
+int		 table_route_pick(const char *, char [][INET6_ADDRSTRLEN], int,
+		    const int *);
 
 #endif

@@ -109,6 +109,7 @@ static void	listener_parent_handshakes(struct chan *, const void *, int);
 static void	listener_parent_kick(struct chan *, const void *, int);
 static void	listener_parent_kicknet(struct chan *, const void *, int);
 static void	listener_parent_ticket(struct chan *, const void *, int);
+static void	listener_parent_health(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
@@ -154,6 +155,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_KICKNET,		listener_parent_kicknet },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 	{ MSG_PARENT_TICKET,		listener_parent_ticket },
+	{ MSG_PARENT_HEALTH,		listener_parent_health },
 };
 
 static void	listener_load(struct proc_setup *);
@@ -337,10 +339,21 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 
 	if (fd == -1)
 		fatalx("no descriptors for the listening sockets");
+	/* A health port speaks no TLS: a backend may have no keypair. */
+	if (ml->flags & LISTEN_HEALTH) {
+		accept_add(fd, ml, NULL);
+		return;
+	}
 	if (ml->pki >= npki || (ml->flags & LISTEN_HTTP))
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
 	accept_add(fd, ml, tls_srv[ml->pki]);
+}
+
+static void
+listener_parent_health(struct chan *c, const void *data, int fd)
+{
+	accept_health(data);
 }
 
 static void

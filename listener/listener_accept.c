@@ -21,7 +21,9 @@
  * the listener is full, and the sockets closed when it drains.
  *
  * It hands each connection to listener.c through the callback given to
- * accept_init, and knows nothing of sessions.
+ * accept_init, and knows nothing of sessions.  A health port's
+ * connection is no session: it gets the line the parent last sent and
+ * is closed, nothing read (listen ... health, popd.conf(5)).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -30,7 +32,9 @@
 
 #include <errno.h>
 #include <event.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "acceptor.h"
@@ -49,6 +53,8 @@ static int				stopped;
 static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
 		    const struct listen_sock *, int *);
 static const unsigned int		*nsessions;
+/* What a health port says: "up 0" until the parent says otherwise. */
+static char				 health[32] = "up 0\n";
 
 static int	spare_make(void *, const char **);
 static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
@@ -110,8 +116,28 @@ spare_make(void *arg, const char **what)
 static void
 accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 {
+	const struct listen_sock	*l = arg;
+
+	/*
+	 * A fresh socket's buffer takes the line whole: never wait, never
+	 * read, so that a check costs nothing past its accept.
+	 */
+	if (l->flags & LISTEN_HEALTH) {
+		(void)send(s, health, strlen(health), MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		close(s);
+		return;
+	}
 	STAT_INC(STAT_CONNECTIONS);
 	conn_cb(s, sa, len, arg, spare);
+}
+
+/* The parent's news for the health ports. */
+void
+accept_health(const struct msg_health *m)
+{
+	(void)snprintf(health, sizeof(health), "%s %u\n",
+	    m->state == HEALTH_DRAINING ? "draining" : "up", m->sessions);
 }
 
 /* Stop (on) or start again accepting on every socket. */

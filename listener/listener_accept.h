@@ -31,6 +31,7 @@
 
 #include "acceptor.h"
 
+struct msg_health;
 struct msg_listen;
 struct tls;
 
@@ -48,5 +49,6 @@ void	accept_init(void (*)(int, const struct sockaddr *, socklen_t,
 void	accept_add(int, const struct msg_listen *, struct tls *);
 void	accept_stop(int);
 void	accept_close(void);
+void	accept_health(const struct msg_health *);
 
 #endif

@@ -291,6 +291,29 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 }
 
 /*
+ * drain, undrain: without a backend, this popd's health ports say
+ * draining (or up again); logins are still served.  With one, a router
+ * sends no new user there (backends.c).
+ */
+void
+ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	int		 on = r->cmd == CTL_DRAIN;
+	uint32_t	 n;
+
+	if (r->net.af != 0) {
+		backends_drain(a, &r->net, on);
+		return;
+	}
+	n = health_drain(on);
+	log_info("control: %s by uid %u: %u session%s open", on ? "drain" :
+	    "undrain", (unsigned)ctlans_uid(a), n, n == 1 ? "" : "s");
+	ctlans_printf(a, "%s, %u session%s open\n", on ? "draining" : "up",
+	    n, n == 1 ? "" : "s");
+	ctlans_end(a, NULL);
+}
+
+/*
  * show quota NAME: the user's limit, from its table or the default,
  * and its use, which its maildir's dlvrpop reads (dworkers_job): the
  * parent never opens a maildir.  a stays valid: ctlans outlives a

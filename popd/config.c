@@ -361,8 +361,9 @@ conf_check(struct popd_conf *conf)
 	if (ctlgroup_load(conf) == -1)
 		errors++;
 	TAILQ_FOREACH(l, &conf->listens, entry) {
-		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP))
-			;	/* http_check's, lmtp's: no TLS */
+		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
+		    CONF_LISTEN_HEALTH))
+			;	/* http_check's, lmtp's, health: no TLS */
 		else if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,
 			    "listen on %s: unknown pki %s", l->addr, l->pki);
@@ -753,10 +754,13 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	}
 	if (conf->set.route[0] != '\0') {
 		print_tab(fp, conf, "route", conf->set.route, conf->set.routesrc);
-		fprintf(fp, " pop3 %d imap %d smtp %d\n",
+		fprintf(fp, " pop3 %d imap %d smtp %d",
 		    conf->set.route_port[ROUTE_POP3],
 		    conf->set.route_port[ROUTE_IMAP],
 		    conf->set.route_port[ROUTE_SMTP]);
+		if (conf->set.route_health != 0)
+			fprintf(fp, " health %d", conf->set.route_health);
+		fputc('\n', fp);
 	}
 	lim.bytes = conf->set.quota.bytes;
 	lim.msgs = conf->set.quota.msgs;
@@ -805,7 +809,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		fprintf(fp, " port %d %s", l->port,
 		    (l->flags & CONF_LISTEN_TLS) ? "tls" :
 		    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
-		    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" : "starttls");
+		    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" :
+		    (l->flags & CONF_LISTEN_HEALTH) ? "health" : "starttls");
 		if (l->pki[0] != '\0') {
 			fputs(" pki ", fp);
 			print_str(fp, l->pki);

@@ -52,6 +52,7 @@
 #define CONF_LISTEN_PROXY	0x04	/* a PROXY protocol header first */
 #define CONF_LISTEN_HTTP	0x08	/* nginx's auth_http (authpop) */
 #define CONF_LISTEN_LMTP	0x10	/* LMTP deliveries (the lmtp process) */
+#define CONF_LISTEN_HEALTH	0x20	/* a health port (the listener) */
 
 /* Where a statement was read: for conf_check() messages. */
 struct conf_where {

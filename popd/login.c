@@ -760,6 +760,7 @@ worker_add(pid_t pid, const struct preauth *pa, const char *user,
 	w->client->loggedin++;
 	RB_INSERT(workertree, &workers, w);
 	nworkers++;
+	health_sessions(nworkers);
 	if (pidfd != -1) {
 		event_set(&w->exitev, pidfd, EV_READ, worker_exited, w);
 		if (event_add(&w->exitev, NULL) == -1)
@@ -868,6 +869,7 @@ worker_gone(pid_t pid)
 		return NULL;
 	RB_REMOVE(workertree, &workers, w);
 	nworkers--;
+	health_sessions(nworkers);
 	if (w->pidfd != -1) {
 		event_del(&w->exitev);
 		close(w->pidfd);

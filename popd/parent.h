@@ -132,6 +132,21 @@ void		 tickets_start(int);
 void		 tickets_send(struct chan *);
 void		 tickets_rekey(uint32_t, uint32_t);
 
+/* backends.c: a router's backends. */
+struct ctlans;
+void		 backends_reload(void);
+void		 backends_conf(struct chan *);
+int		 backends_checked(void);
+void		 parent_check_state(struct chan *, const void *, int);
+int		 backends_route(const char *, const char *, char *, size_t);
+void		 backends_drain(struct ctlans *, const struct netaddr *, int);
+void		 ctl_show_backends(struct ctlans *, const struct msg_ctlreq *);
+
+/* health.c: what the health ports say. */
+void		 health_send(struct chan *);
+void		 health_sessions(size_t);
+uint32_t	 health_drain(int);
+
 /* syslog.c */
 void		 logrelay_init(void);
 int		 logrelay_fd(const char *);
@@ -279,6 +294,7 @@ void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_metrics(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
+void	ctl_drain(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_apps(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_user(struct ctlans *, const struct msg_ctlreq *);

@@ -151,7 +151,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
-%token	WEAKHASHES APPPASSWORDS DELETED
+%token	WEAKHASHES APPPASSWORDS DELETED HEALTH
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -470,6 +470,10 @@ word		: STRING			{ $$ = $1; }
 			if (($$ = strdup("login")) == NULL)
 				fatal("strdup");
 		}
+		| HEALTH			{
+			if (($$ = strdup("health")) == NULL)
+				fatal("strdup");
+		}
 		;
 
 listenopts	: /* empty */			{
@@ -492,7 +496,7 @@ listenopt	: PORT NUMBER			{
 		| TLS				{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_TLS;
@@ -500,7 +504,7 @@ listenopt	: PORT NUMBER			{
 		| STARTTLS			{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_STARTTLS;
@@ -508,7 +512,7 @@ listenopt	: PORT NUMBER			{
 		| AUTHHTTP			{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_HTTP;
@@ -516,10 +520,18 @@ listenopt	: PORT NUMBER			{
 		| LMTP				{
 			if (lopts.flags != 0) {
 				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http or lmtp given twice");
+				    "auth-http, lmtp or health given twice");
 				lopts.errors++;
 			}
 			lopts.flags = CONF_LISTEN_LMTP;
+		}
+		| HEALTH			{
+			if (lopts.flags != 0) {
+				lerror($<lineno>1, "tls, starttls, "
+				    "auth-http, lmtp or health given twice");
+				lopts.errors++;
+			}
+			lopts.flags = CONF_LISTEN_HEALTH;
 		}
 		| GROUP STRING			{
 			if (lopts.group != NULL) {
@@ -564,6 +576,7 @@ static const struct keyword {
 	{ "expire",		EXPIRE },
 	{ "failure-delay",	FAILUREDELAY },
 	{ "group",		GROUP },
+	{ "health",		HEALTH },
 	{ "include",		INCLUDE },
 	{ "key",		KEY },
 	{ "last",		LAST },
@@ -1485,7 +1498,7 @@ where(struct conf_where *w, int line)
 }
 
 /*
- * listen on ADDR [port N] tls|starttls|auth-http|lmtp ..., or listen
+ * listen on ADDR [port N] tls|starttls|auth-http|lmtp|health ..., or listen
  * on socket PATH auth-http|lmtp [group NAME] [user NAME] (path not NULL,
  * addr "").
  */
@@ -1523,9 +1536,22 @@ add_listen(const char *addr, const char *path, int line)
 		lopts.errors++;
 	}
 	if (lopts.flags == 0 && lopts.errors == 0) {
-		lerror(line, "listen on %s: tls, starttls, auth-http or lmtp "
-		    "is needed", addr);
+		lerror(line, "listen on %s: tls, starttls, auth-http, lmtp or "
+		    "health is needed", addr);
 		lopts.errors++;
+	}
+	if (lopts.flags == CONF_LISTEN_HEALTH && lopts.errors == 0) {
+		if (path != NULL || lopts.port == 0) {
+			lerror(line, "listen on %s health: an address and a "
+			    "port are needed", name);
+			lopts.errors++;
+		}
+		if (lopts.proxy || lopts.pki != NULL) {
+			lerror(line, "listen on %s health: one line in the "
+			    "clear, nothing read: no pki or proxy-protocol",
+			    name);
+			lopts.errors++;
+		}
 	}
 	if (lopts.flags == CONF_LISTEN_HTTP && path == NULL &&
 	    lopts.errors == 0) {
@@ -1681,11 +1707,20 @@ set_route_port(const char *proto, long long port, int line)
 	static const char	*names[] = { "pop3", "imap", "smtp" };
 	size_t			 i;
 
+	if (strcmp(proto, "health") == 0) {
+		if (port < 1 || port > 65535)
+			lerror(line, "route health %lld: must be 1 to 65535",
+			    port);
+		else
+			conf->set.route_health = port;
+		return;
+	}
 	for (i = 0; i < nitems(names); i++)
 		if (strcmp(proto, names[i]) == 0)
 			break;
 	if (i == nitems(names))
-		lerror(line, "route: \"%s\" is not pop3, imap or smtp", proto);
+		lerror(line, "route: \"%s\" is not pop3, imap, smtp or "
+		    "health", proto);
 	else if (port < 1 || port > 65535)
 		lerror(line, "route %s port %lld: must be 1 to 65535", proto,
 		    port);

@@ -278,6 +278,7 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 	log_procinit("parent");
+	backends_reload();
 	if (!privsep)
 		log_warnx("not started as root: all processes run as uid %u, "
 		    "usertab uids are not applied", (unsigned)getuid());
@@ -312,8 +313,12 @@ main(int argc, char *argv[])
 	/* Its directory made before unveil(2) names it. */
 	apps_start();
 	/* Confined before the first child: they all inherit it. */
-	/* Database tables may be reached over TCP: their programs inherit. */
+	/*
+	 * Database tables may be reached over TCP: their programs inherit;
+	 * a router's checkpop connects to its backends' health ports.
+	 */
 	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf),
+	    conf->set.route[0] != '\0' ||
 	    conf->set.authsrc == TABSRC_LOOKUP ||
 	    conf->set.usersrc == TABSRC_LOOKUP ||
 	    conf->appssrc == TABSRC_LOOKUP ||
@@ -327,7 +332,8 @@ main(int argc, char *argv[])
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
-	    (proc_wanted(KIND_TABLE) && proc_start(KIND_TABLE) == NULL))
+	    (proc_wanted(KIND_TABLE) && proc_start(KIND_TABLE) == NULL) ||
+	    (proc_wanted(KIND_CHECK) && proc_start(KIND_CHECK) == NULL))
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");
@@ -432,6 +438,7 @@ find_helpers(void)
 		{ "lmtp",	proc_path[KIND_LMTP] },
 		{ "control",	proc_path[KIND_CONTROL] },
 		{ "tablepop",	proc_path[KIND_TABLE] },
+		{ "checkpop",	proc_path[KIND_CHECK] },
 		{ "wrkrpop",	wrkrpop_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};
@@ -849,6 +856,7 @@ reload_done(int fd, short ev, void *arg)
 		}
 		users_free(&users);
 		users = rl.nusers;
+		backends_reload();
 		tickets_start(conf->set.tls_tickets);
 		/*
 		 * The control process has no configuration: it stays.  A

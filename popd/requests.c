@@ -78,7 +78,8 @@ ctl_access(uid_t uid, gid_t gid, uint32_t cmd, char *why, size_t len)
 	show = cmd == CTL_SHOW_SESSIONS || cmd == CTL_SHOW_STATS ||
 	    cmd == CTL_SHOW_PENALTIES || cmd == CTL_SHOW_METRICS ||
 	    cmd == CTL_SHOW_QUOTA || cmd == CTL_SHOW_APPS ||
-	    cmd == CTL_SHOW_USER || cmd == CTL_SHOW_CERTS;
+	    cmd == CTL_SHOW_USER || cmd == CTL_SHOW_CERTS ||
+	    cmd == CTL_SHOW_BACKENDS;
 	if (grp[0] != '\0') {
 		member = gid == conf->ctlgid;
 		for (i = 0; !member && i < conf->nctluids; i++)
@@ -183,6 +184,13 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		break;
 	case CTL_KICK_ADDRESS:
 		ctl_kick_address(a, m);
+		break;
+	case CTL_SHOW_BACKENDS:
+		ctl_show_backends(a, m);
+		break;
+	case CTL_DRAIN:
+	case CTL_UNDRAIN:
+		ctl_drain(a, m);
 		break;
 	case CTL_UNPENALIZE:
 		ctl_unpenalize(a, m);

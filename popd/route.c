@@ -18,8 +18,9 @@
  * route.c -- the parent's answer to authpop's MSG_AUTHPOP_ROUTE: which
  * backend serves a user that nginx's auth_http asked about.  The route
  * table maps a user name, or else the domain after its last '@', to one
- * literal IP address.  A file is in memory (users.c loads it with the
- * other tables); a database table is asked with the alias service.
+ * literal IP address or a pool of them, of which backends.c picks one.
+ * A file is in memory (users.c loads it with the other tables); a
+ * database table is asked with the alias service.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -44,7 +45,8 @@ struct route_wait {
 	char		 user[POPD_MAXUSER + 1];
 };
 
-static void	route_send(pid_t, uint64_t, int, const char *);
+static void	route_send(pid_t, uint64_t, const char *, int,
+		    const char *);
 static void	route_answer(void *, int, const char *);
 static const char *route_domain(const char *);
 
@@ -65,13 +67,13 @@ parent_authpop_route(struct chan *c, const void *data, int fd)
 		if ((v = table_get(&users.routes, ml->user)) == NULL &&
 		    (d = route_domain(ml->user)) != NULL)
 			v = table_get(&users.routes, d);
-		route_send(pid, ml->id, v != NULL ? LOOKUP_FOUND : LOOKUP_NONE,
-		    v);
+		route_send(pid, ml->id, ml->user, v != NULL ? LOOKUP_FOUND :
+		    LOOKUP_NONE, v);
 		return;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("%s", __func__);
-		route_send(pid, ml->id, LOOKUP_TEMP, NULL);
+		route_send(pid, ml->id, ml->user, LOOKUP_TEMP, NULL);
 		return;
 	}
 	w->authpid = pid;
@@ -105,23 +107,35 @@ route_answer(void *arg, int status, const char *value)
 		return;
 	}
 	if (status == LOOKUP_FOUND && !table_valid_route(value)) {
-		log_warnx("route <%s>: the backend of %s is not one IPv4 or "
-		    "IPv6 address", conf->set.route, w->domain ?
-		    route_domain(w->user) : w->user);
+		log_warnx("route <%s>: the backend of %s is not an IPv4 or "
+		    "IPv6 address, or a pool of %d at most", conf->set.route,
+		    w->domain ? route_domain(w->user) : w->user,
+		    ROUTE_POOLMAX);
 		status = LOOKUP_TEMP;
 	}
-	route_send(w->authpid, w->id, status, value);
+	route_send(w->authpid, w->id, w->user, status, value);
 	free(w);
 }
 
+/*
+ * The answer: a backend of the pool value names, one that takes users
+ * now; when none does, a temporary failure, never a wrong password.
+ */
 static void
-route_send(pid_t authpid, uint64_t id, int status, const char *value)
+route_send(pid_t authpid, uint64_t id, const char *user, int status,
+    const char *value)
 {
 	struct msg_route	 mr;
 	struct proc		*p;
+	char			 addr[INET6_ADDRSTRLEN];
 
 	if ((p = proc_alive(KIND_AUTHPOP, authpid)) == NULL)
 		return;
+	if (status == LOOKUP_FOUND) {
+		if (backends_route(user, value, addr, sizeof(addr)) == -1)
+			status = LOOKUP_TEMP;
+		value = addr;
+	}
 	memset(&mr, 0, sizeof(mr));
 	mr.id = id;
 	mr.status = status == LOOKUP_FOUND ? ROUTE_FOUND :

@@ -98,6 +98,9 @@ static const struct msg_handler from_control[] = {
 static const struct msg_handler from_table[] = {
 	{ MSG_TABLE_ANSWER,	parent_table_answer },
 };
+static const struct msg_handler from_check[] = {
+	{ MSG_CHECK_STATE,	parent_check_state },
+};
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
@@ -109,6 +112,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	    nitems(from_control) },
 	[KIND_TABLE] = { "tablepop", PROC_TABLE, from_table,
 	    nitems(from_table) },
+	[KIND_CHECK] = { "checkpop", PROC_CHECK, from_check,
+	    nitems(from_check) },
 };
 
 static struct event	 restart_ev[KIND_MAX];
@@ -188,7 +193,8 @@ proc_spawn(enum proc_id id)
 	 * whose roles they are: their titles say "popd: listener" (proc.c).
 	 */
 	argc = child_argv(argv, id == KIND_AUTHPOP ? "authpop" :
-	    id == KIND_TABLE ? "tablepop" : "popd");
+	    id == KIND_TABLE ? "tablepop" : id == KIND_CHECK ? "checkpop" :
+	    "popd");
 	argv[argc] = NULL;
 
 	/* authtab system: the accounts, read from the start. */
@@ -218,16 +224,20 @@ proc_spawn(enum proc_id id)
 	 * nothing: the parent counts lookups); without one it serves
 	 * uncounted (logged).
 	 */
-	if (id != KIND_CONTROL && id != KIND_TABLE &&
+	if (id != KIND_CONTROL && id != KIND_TABLE && id != KIND_CHECK &&
 	    (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	if (id == KIND_TABLE)
 		lookup_conf(&p->chan, conf);
+	else if (id == KIND_CHECK)
+		backends_conf(&p->chan);
 	else
 		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
-	if (id == KIND_LISTENER)
+	if (id == KIND_LISTENER) {
 		tickets_send(&p->chan);
+		health_send(&p->chan);
+	}
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
 	if (sent == -1) {
@@ -350,6 +360,8 @@ proc_wanted(enum proc_id id)
 
 	if (id == KIND_TABLE)
 		return lookup_wanted(conf);
+	if (id == KIND_CHECK)
+		return backends_checked();
 	if (id != KIND_LMTP && id != KIND_CONTROL)
 		return 1;
 	for (i = 0; i < nlistens; i++)

@@ -81,7 +81,7 @@ AUTHPOP = os.path.join(REPO, "authpop", "authpop")
 # The programs popd runs, each in its folder of the build tree (a test
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
-            "dlvrpop", "tablepop")
+            "dlvrpop", "tablepop", "checkpop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")

@@ -441,8 +441,8 @@ def tickets(srv):
 def route_values(srv):
     """nginx takes only a literal IP in Auth-Server: a route file with a
     host name is refused naming its line; a database's answer that is
-    not one address (a host name, two rows) is [SYS/TEMP], logged,
-    never sent to nginx."""
+    not an address (a host name) is [SYS/TEMP], logged, never sent to
+    nginx; two rows are a pool, of which one backend is sent."""
     import sqlite3
     import subprocess
     router(srv)
@@ -481,13 +481,16 @@ def route_values(srv):
         srv.start()
         st, h, _ = login(srv, "bob%40example.org", "bob-pw")
         T.expect(h["Auth-Server"], "127.0.0.4", "bob by his domain")
-        for user, pw in (("alice", "alice-pw"), ("carol", "carol-pw")):
-            st, h, _ = login(srv, user, pw)
-            T.expect((h["Auth-Status"], "Auth-Server" in h),
-                     ("[SYS/TEMP] cannot log in now, try again later",
-                      False), "%s's route is not one address" % user)
-            srv.wait_log("route <routes>: the backend of %s is not one "
-                         "IPv4 or IPv6 address" % user)
+        st, h, _ = login(srv, "alice", "alice-pw")
+        T.expect((h["Auth-Status"], "Auth-Server" in h),
+                 ("[SYS/TEMP] cannot log in now, try again later",
+                  False), "alice's route is not an address")
+        srv.wait_log("route <routes>: the backend of alice is not an "
+                     "IPv4 or IPv6 address, or a pool of 8 at most")
+        # Two rows are a pool: carol is sent to one of them.
+        st, h, _ = login(srv, "carol", "carol-pw")
+        T.expect_true(h.get("Auth-Server") in ("127.0.0.2", "127.0.0.3"),
+                      "carol's backend, of her two rows", h)
     finally:
         srv.stop()
         db.cleanup()

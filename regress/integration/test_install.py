@@ -30,7 +30,7 @@ import popdtest as T  # noqa: E402
 
 SOURCES = ("Makefile", "common", "compat", "popd", "listener", "lmtp",
            "control", "authpop", "wrkrpop", "dlvrpop", "mda", "popdpass",
-           "popctl", "tablepop", "man", "regress")
+           "popctl", "tablepop", "checkpop", "man", "regress")
 
 
 def copy_tree(dst):
@@ -73,6 +73,7 @@ def installed_popd_uses_libexecdir(srv):
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "libexec/popd/tablepop", "man/man8/tablepop.8",
+                  "libexec/popd/checkpop", "man/man8/checkpop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
             T.expect_true(os.path.exists(os.path.join(prefix, f)),
                           "installed " + f)

@@ -89,7 +89,7 @@ PORT = os.path.join(OPENBSD, "mail", "popd")
 PROGS = ("popd/popd", "listener/listener", "lmtp/lmtp", "control/control",
          "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
-         "tablepop/tablepop")
+         "tablepop/tablepop", "checkpop/checkpop")
 
 # Files known not to compile for OpenBSD, with the error each must
 # give; a file that compiles, or fails otherwise, fails the check.

@@ -341,26 +341,28 @@ act_getpwnam(void)
 	return 0;
 }
 
+/* A socket of that family and type, closed at once. */
 static int
-act_socket_inet(void)
+sock_of(int af, int type)
 {
 	int	s;
 
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+	if ((s = socket(af, type, 0)) == -1)
 		return -1;
 	close(s);
 	return 0;
 }
 
 static int
+act_socket_inet(void)
+{
+	return sock_of(AF_INET, SOCK_STREAM);
+}
+
+static int
 act_socket_unix(void)
 {
-	int	s;
-
-	if ((s = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
-		return -1;
-	close(s);
-	return 0;
+	return sock_of(AF_UNIX, SOCK_DGRAM);
 }
 
 static int
@@ -370,6 +372,22 @@ act_connect(void)
 
 	loopback(&sin, port);
 	return connect(heldfd, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+/* A port other than checkpop's (nothing listens there: refused). */
+static int
+act_connect_other(void)
+{
+	struct sockaddr_in	sin;
+
+	loopback(&sin, port == 65535 ? 1 : port + 1);
+	return connect(heldfd, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+static int
+act_socket_inet6(void)
+{
+	return sock_of(AF_INET6, SOCK_STREAM);
 }
 
 static int
@@ -999,6 +1017,8 @@ apply(const char *role)
 		sandbox_lmtp();
 	else if (strcmp(role, "control") == 0)
 		sandbox_control();
+	else if (strcmp(role, "checkpop") == 0)
+		sandbox_checkpop(port);	/* its health port: ours */
 	else if (strcmp(role, "authpop") == 0)
 		sandbox_authpop(0);
 	else if (strcmp(role, "authpop-http") == 0)
@@ -1259,6 +1279,32 @@ static const struct check checks[] = {
 	SYS("listener", "signal another process", NULL, act_kill_other),
 	SYS("listener", "make a directory", NULL, act_mkdir_tmp),
 	SYS("listener", "change uid", NULL, act_setuid0),
+
+	/*
+	 * checkpop: TCP sockets, connect to the health port alone; no
+	 * file, no bind, no listen, nothing else.
+	 */
+	OK("checkpop", "create a TCP socket", NULL, act_socket_inet),
+	OK("checkpop", "create a TCP socket (IPv6)", NULL, act_socket_inet6),
+	OK("checkpop", "connect to the health port", prep_tcp_socket,
+	    act_connect),
+	OK("checkpop", "describe the confinement", NULL,
+	    act_describe_landlock),
+	LL("checkpop", "connect to another port", prep_tcp_socket,
+	    act_connect_other, EACCES, 4),
+	SYS("checkpop", "bind a TCP port", prep_tcp_socket, act_bind),
+	ERR("checkpop", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("checkpop", "create a unix socket", NULL, act_socket_unix, EPERM),
+	ERR("checkpop", "map executable memory", NULL, act_mmap_exec,
+	    EACCES),
+	SYS("checkpop", "listen on a new socket", prep_tcp_socket,
+	    act_listen),
+	SYS("checkpop", "create a socketpair", NULL, act_socketpair),
+	SYS("checkpop", "execve /bin/true", NULL, act_execve),
+	SYS("checkpop", "fork", NULL, act_fork),
+	SYS("checkpop", "ptrace another process", NULL, act_ptrace),
+	SYS("checkpop", "signal another process", NULL, act_kill_other),
+	SYS("checkpop", "make a directory", NULL, act_mkdir_tmp),
 
 	/* lmtp: accept, spool, pass the spool on; nothing else. */
 	OK("lmtp", "accept a connection", prep_pending, act_accept),

@@ -143,7 +143,7 @@ main(void)
 	ok("undelete alice since 2026-11-26T04:55:12Z", CTL_UNDELETE, &r);
 	CHECK_INT(r.since, 1795651200 + 4 * 3600 + 55 * 60 + 12);
 	CHECK_STR(r.find, "");
-	ok("und alice since 1m", CTL_UNDELETE, &r);
+	ok("unde alice since 1m", CTL_UNDELETE, &r);
 	CHECK_INT(r.since, -60);
 	REFUSED("undelete", "undelete NAME [all | since TIME | UIDL | "
 	    "MESSAGE-ID]: an argument is missing");
@@ -166,6 +166,18 @@ main(void)
 	    "(2026-11-26T04:55:12Z)");
 	REFUSED("undelete alice since 1w", "undelete: since \"1w\": a time "
 	    "ago (90s, 10m, 2h, 3d) or a UTC date (2026-11-26T04:55:12Z)");
+	/* drain: this popd, or a backend (a host, no prefix). */
+	ok("drain", CTL_DRAIN, &r);
+	CHECK_INT(r.net.af, 0);
+	ok("undrain 192.0.2.21", CTL_UNDRAIN, &r);
+	net_is(&r, AF_INET, "192.0.2.21", 32);
+	ok("drain 2001:db8::21", CTL_DRAIN, &r);
+	net_is(&r, AF_INET6, "2001:db8::21", 128);
+	REFUSED("drain 192.0.2.0/24", "drain \"192.0.2.0/24\": not an IP "
+	    "address");
+	REFUSED("drain backend1", "drain \"backend1\": not an IP address");
+	REFUSED("undrain 192.0.2.21 192.0.2.22", "undrain [BACKEND]: one "
+	    "argument at most");
 
 	/* Abbreviated: a prefix of one word only at its place. */
 	ok("sh ses", CTL_SHOW_SESSIONS, NULL);

@@ -89,7 +89,7 @@ on_eof(struct chan *c)
 /* The ends of the channels, with what each end takes from its peer. */
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
-    E_PARENT_C, E_TABLE, E_PARENT_T };
+    E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -108,6 +108,8 @@ static struct end {
 	[E_PARENT_C] = { PROC_PARENT, PROC_CONTROL },
 	[E_TABLE] = { PROC_TABLE, PROC_PARENT },
 	[E_PARENT_T] = { PROC_PARENT, PROC_TABLE },
+	[E_CHECK] = { PROC_CHECK, PROC_PARENT },
+	[E_PARENT_K] = { PROC_PARENT, PROC_CHECK },
 	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP },
 };
 
@@ -616,7 +618,7 @@ declarations(void)
 	int			 count, procs, phases;
 
 	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP |
-	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE;
+	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE | PROC_CHECK;
 	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN;
 	all = msg_decls(&n);
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
@@ -668,7 +670,8 @@ declarations(void)
 	CHECK_STR(proc_str(PROC_WRKRPOP), "wrkrpop");
 	CHECK_STR(proc_str(PROC_CONTROL), "control");
 	CHECK_STR(proc_str(PROC_TABLE), "tablepop");
-	CHECK_STR(proc_str(0x100), "unknown");
+	CHECK_STR(proc_str(PROC_CHECK), "checkpop");
+	CHECK_STR(proc_str(0x200), "unknown");
 }
 
 /* The listener's handler of MSG_PARENT_DRAIN in round_trip(). */

@@ -199,6 +199,7 @@ static const struct msg_handler to_listener[] = {
 	{ MSG_PARENT_KICK,		on_later },
 	{ MSG_PARENT_KICKNET,		on_later },
 	{ MSG_PARENT_TICKET,		on_later },
+	{ MSG_PARENT_HEALTH,		on_later },
 };
 static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },

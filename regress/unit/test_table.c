@@ -1021,6 +1021,69 @@ test_passwd_load(void)
 	    sizeof(path)), -1);
 }
 
+/* A route's pool: its syntax, and which backend the rendezvous picks. */
+static void
+test_route_pool(void)
+{
+	char	pool[ROUTE_POOLMAX][INET6_ADDRSTRLEN], user[32];
+	int	usable[ROUTE_POOLMAX] = { 1, 1, 1 };
+	int	before[3000], count[3] = { 0, 0, 0 }, i, now, moved = 0;
+	int	stayed = 0;
+
+	CHECK_INT(table_route_split("192.0.2.21", pool), 1);
+	CHECK_STR(pool[0], "192.0.2.21");
+	CHECK_INT(table_route_split(" 192.0.2.21, 2001:db8::22\t192.0.2.23",
+	    pool), 3);
+	CHECK_STR(pool[1], "2001:db8::22");
+	CHECK_STR(pool[2], "192.0.2.23");
+	CHECK_INT(table_route_split("1.1.1.1 2.2.2.2 3.3.3.3 4.4.4.4 "
+	    "5.5.5.5 6.6.6.6 7.7.7.7 8.8.8.8", pool), 8);
+	CHECK_INT(table_route_split("1.1.1.1 2.2.2.2 3.3.3.3 4.4.4.4 "
+	    "5.5.5.5 6.6.6.6 7.7.7.7 8.8.8.8 9.9.9.9", pool), -1);
+	CHECK_INT(table_route_split("192.0.2.21 192.0.2.21", pool), -1);
+	CHECK_INT(table_route_split("192.0.2.21 backend2", pool), -1);
+	CHECK_INT(table_route_split(" , ", pool), -1);
+	CHECK_INT(table_valid_route("192.0.2.21,192.0.2.22"), 1);
+	CHECK_INT(table_valid_route("192.0.2.0/24"), 0);
+
+	/* Stable, and spread: 3000 users over 3 backends. */
+	CHECK_INT(table_route_split("192.0.2.21 192.0.2.22 192.0.2.23", pool),
+	    3);
+	for (i = 0; i < 3000; i++) {
+		(void)snprintf(user, sizeof(user), "user%d@example.org", i);
+		before[i] = table_route_pick(user, pool, 3, usable);
+		CHECK_INT(table_route_pick(user, pool, 3, usable), before[i]);
+		count[before[i]]++;
+	}
+	for (i = 0; i < 3; i++)
+		CHECK(count[i] > 850 && count[i] < 1150, "backend %d has %d "
+		    "of 3000 users", i, count[i]);
+	/* The second goes: only its users move, to both others. */
+	usable[1] = 0;
+	count[0] = count[2] = 0;
+	for (i = 0; i < 3000; i++) {
+		(void)snprintf(user, sizeof(user), "user%d@example.org", i);
+		now = table_route_pick(user, pool, 3, usable);
+		if (before[i] == 1) {
+			moved++;
+			count[now]++;
+		} else if (now == before[i])
+			stayed++;
+	}
+	CHECK_INT(stayed, 3000 - moved);
+	CHECK(moved * 3 > 2550 && moved * 3 < 3450, "%d of 3000 moved", moved);
+	CHECK(count[0] > moved / 3 && count[2] > moved / 3, "moved to the "
+	    "first %d, the third %d", count[0], count[2]);
+	/* It comes back: so do they. */
+	usable[1] = 1;
+	for (i = 0; i < 3000; i++) {
+		(void)snprintf(user, sizeof(user), "user%d@example.org", i);
+		CHECK_INT(table_route_pick(user, pool, 3, usable), before[i]);
+	}
+	usable[0] = usable[1] = usable[2] = 0;
+	CHECK_INT(table_route_pick("alice", pool, 3, usable), -1);
+}
+
 int
 main(void)
 {
@@ -1043,6 +1106,7 @@ main(void)
 	test_nul();
 	test_passwd_parse();
 	test_passwd_load();
+	test_route_pool();
 	alarm(0);
 	{
 		char	cmd[PATH_MAX + 16];

@@ -1,0 +1,58 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * fuzz_healthline -- libFuzzer target for the health line checkpop
+ * reads from a backend (checkpop/healthline.c): any bytes; a line that
+ * parses is exactly "up N" or "draining N" and a line end, and prints
+ * back to the same bytes (CR LF aside, leading zeros aside).
+ *
+ *	make regress/fuzz/fuzz_healthline && \
+ *	    regress/fuzz/fuzz_healthline -max_total_time=60
+ */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "../../checkpop/healthline.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char		 buf[64];
+	uint32_t	 n = 0;
+	int		 state, len;
+
+	if ((state = health_line((const char *)data, size, &n)) == -1)
+		return 0;
+	if (state != HEALTH_UP && state != HEALTH_DRAINING)
+		abort();
+	if (size > HEALTH_LINEMAX || data[size - 1] != '\n')
+		abort();
+	len = snprintf(buf, sizeof(buf), "%s %u", state == HEALTH_UP ? "up" :
+	    "draining", n);
+	/* The words, then digits whose value is n, then the line end. */
+	if ((size_t)len > size || memcmp(buf, data, state == HEALTH_UP ? 3 :
+	    9) != 0)
+		abort();
+	return 0;
+}
