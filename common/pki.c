@@ -36,15 +36,16 @@
 #include "log.h"
 #include "pki.h"
 
-static uint8_t	*pki_load(const char *, size_t *);
-
 /*
  * The whole of a certificate or key file, or NULL with the reason logged
  * ("path: reason").  What tls_load_file() does without a password, but
  * through open_regular(): a FIFO named as a certificate must not hang
  * the parent or the listener.  Free with freezero(): it may be a key.
  */
-static uint8_t *
+int	(*pki_keyless)(struct tls_config *);
+int	(*pki_keyless_done)(size_t);
+
+uint8_t *
 pki_load(const char *path, size_t *lenp)
 {
 	struct stat	 st;
@@ -89,9 +90,10 @@ pki_load(const char *path, size_t *lenp)
 /*
  * A TLS server context with the n keypairs certs[i], keys[i], keypair
  * first as the default and the others chosen by SNI, or NULL with the
- * reason logged.  The listener serves with it; the parent calls it to
- * refuse a bad certificate at startup or reload before a listener would
- * die on it.
+ * reason logged.  The listener serves with it, keys NULL: it has the
+ * certificates alone, and keypop signs (pki_keyless); the parent
+ * calls it with the keys to refuse a bad pair at startup or reload
+ * before a listener would die on it.
  * tickets: the session lifetime of TLS session tickets in seconds, 0
  * for none; their keys come later (tickets.c), added to *cfgp, which is
  * the context's configuration (NULL: not wanted).  Every listener names
@@ -133,7 +135,8 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 	for (i = 0; i < n; i++) {
 		k = i == 0 ? first : (i <= first ? i - 1 : i);
 		if ((cert = pki_load(certs[k], &certlen)) == NULL ||
-		    (key = pki_load(keys[k], &keylen)) == NULL)
+		    (keys != NULL && (key = pki_load(keys[k], &keylen)) ==
+		    NULL))
 			goto done;
 		if (i == 0)
 			r = tls_config_set_keypair_mem(cfg, cert, certlen, key,
@@ -142,21 +145,28 @@ pki_tls(size_t n, char *const certs[], char *const keys[],
 			r = tls_config_add_keypair_mem(cfg, cert, certlen, key,
 			    keylen);
 		if (r == -1) {
-			log_warnx("%s, %s: %s", certs[k], keys[k],
-			    tls_config_error(cfg));
+			log_warnx("%s, %s: %s", certs[k], keys != NULL ?
+			    keys[k] : "keypop", tls_config_error(cfg));
 			goto done;
 		}
 		freezero(cert, certlen);
 		freezero(key, keylen);		/* wipes the key */
 		cert = key = NULL;
 	}
+	if (keys == NULL && (pki_keyless == NULL || pki_keyless(cfg) == -1))
+		goto done;
 	if ((ctx = tls_server()) == NULL) {
 		log_warnx("tls_server failed");
 		goto done;
 	}
-	if (tls_configure(ctx, cfg) == -1) {
-		log_warnx("%s, %s: %s", certs[first], keys[first],
-		    tls_error(ctx));
+	r = tls_configure(ctx, cfg);
+	if (r == -1)
+		log_warnx("%s, %s: %s", certs[first], keys != NULL ?
+		    keys[first] : "keypop", tls_error(ctx));
+	/* Says why a listener has no key, as well. */
+	if (keys == NULL && pki_keyless_done(n) == -1)
+		r = -1;
+	if (r == -1) {
 		tls_free(ctx);
 		ctx = NULL;
 	}

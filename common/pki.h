@@ -23,9 +23,21 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 struct tls;
 struct tls_config;
 struct tls	*pki_tls(size_t, char *const [], char *const [], size_t,
 		    const char *, int, struct tls_config **);
+uint8_t		*pki_load(const char *, size_t *);
+
+/*
+ * The listener's, before pki_tls without keys: how such a context signs
+ * (compat_tls_keyless), and whether all its keypairs do
+ * (compat_tls_keyless_done).  The parent, which has the keys, links
+ * none of it.
+ */
+extern int	(*pki_keyless)(struct tls_config *);
+extern int	(*pki_keyless_done)(size_t);
 
 #endif

@@ -871,7 +871,6 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 		TAILQ_FOREACH(pki, &conf->pkis, entry) {
 			memset(&mp, 0, sizeof(mp));
 			(void)strlcpy(mp.cert, pki->cert, sizeof(mp.cert));
-			(void)strlcpy(mp.key, pki->key, sizeof(mp.key));
 			chan_send(c, MSG_PARENT_CONF_PKI, -1, &mp, sizeof(mp));
 		}
 	}

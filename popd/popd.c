@@ -438,6 +438,7 @@ find_helpers(void)
 		{ "lmtp",	proc_path[KIND_LMTP] },
 		{ "control",	proc_path[KIND_CONTROL] },
 		{ "tablepop",	proc_path[KIND_TABLE] },
+		{ "keypop",	proc_path[KIND_KEY] },
 		{ "wrkrpop",	wrkrpop_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};

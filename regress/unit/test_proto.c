@@ -95,11 +95,13 @@ on_pki(struct chan *c, const void *data, int fd)
 	if ((np = calloc(1, sizeof(*np))) == NULL)
 		die("calloc");
 	(void)strlcpy(np->name, "(not sent)", sizeof(np->name));
+	/* Nor is the key's file: its bytes go to keypop (supervise.c). */
 	TAILQ_FOREACH(p, &sent->pkis, entry)
-		if (i++ == n)
+		if (i++ == n) {
 			(void)strlcpy(np->name, p->name, sizeof(np->name));
+			(void)strlcpy(np->key, p->key, sizeof(np->key));
+		}
 	(void)strlcpy(np->cert, m->cert, sizeof(np->cert));
-	(void)strlcpy(np->key, m->key, sizeof(np->key));
 	TAILQ_INSERT_TAIL(&rebuilt->pkis, np, entry);
 }
 
