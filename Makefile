@@ -47,9 +47,15 @@ WRKRPOP_LDLIBS!= if [ "`uname -s`" = Linux ]; then \
 		else echo '$${LDLIBS}'; fi
 
 # libretls (libtls on OpenSSL) issues no session ticket without
-# compat/ticketfix.c; OpenBSD's libtls needs none.
+# compat/ticketfix.c; OpenBSD's libtls needs none.  Keys held by keypop:
+# compat/tlssign.c over libretls, tlssign_openbsd.c on OpenBSD (the
+# listener's); TLSSIGN_LIBS are what it and keypop call.
 TLS_COMPAT!=	if [ "`uname -s`" = Linux ]; then \
 		    echo compat/ticketfix.o; fi
+TLSSIGN_OBJS!=	if [ "`uname -s`" = Linux ]; then echo compat/tlssign.o; \
+		else echo compat/tlssign_openbsd.o; fi
+TLSSIGN_LIBS!=	pkg-config --libs libssl libcrypto 2>/dev/null || \
+		    echo -lssl -lcrypto
 
 CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
@@ -89,7 +95,9 @@ POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
 		listener/listener_proxy.o ${TLS_COMPAT}
-LISTENER_LIBS=	${PROC_OBJS} common/acceptor.o common/pki.o
+LISTENER_LIBS=	${PROC_OBJS} common/acceptor.o common/pki.o ${TLSSIGN_OBJS}
+# keypop: the keys, and libcrypto to sign with them.
+KEYPOP_OBJS=	keypop/keypop.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o
 LMTP_LIBS=	${PROC_OBJS} common/acceptor.o
 CONTROL_OBJS=	control/control.o
@@ -124,10 +132,10 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
-		checkpop/checkpop
+		checkpop/checkpop keypop/keypop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-		man/checkpop.8 \
+		man/checkpop.8 man/keypop.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -169,7 +177,8 @@ all: ${PROGS}
 	${CC} ${CFLAGS} -c $< -o $@
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
-${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS}: ${HDRS}
+${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
+${KEYPOP_OBJS} ${TLSSIGN_OBJS}: ${HDRS}
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
@@ -189,8 +198,26 @@ popd/parse.o: popd/parse.c
 popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${MD_LIBS} ${LDLIBS}
 
+# The build-time check of tlssign.c: libtls must call libssl's
+# SSL_CTX_check_private_key through its dynamic symbols, where the
+# listener's definition comes first.  (The listener checks again at
+# start that every key went through it, and refuses to serve if not.)
 listener/listener: ${LISTENER_OBJS} ${LISTENER_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_LIBS} ${LDLIBS}
+	@if [ "`uname -s`" = Linux ]; then \
+	    lib=`${CC} -print-file-name=libtls.so`; \
+	    if [ -z "`nm -D --undefined-only $$lib 2>/dev/null | sed -n \
+	        '/ SSL_CTX_check_private_key\(@.*\)\{0,1\}$$/p'`" ]; then \
+		echo "$$lib does not call SSL_CTX_check_private_key:" \
+		    "compat/tlssign.c cannot give keypop's keys to it" >&2; \
+		exit 1; \
+	    fi; \
+	fi
+	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_LIBS} ${LDLIBS} \
+	    ${TLSSIGN_LIBS}
+
+keypop/keypop: ${KEYPOP_OBJS} ${PROC_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${KEYPOP_OBJS} ${PROC_OBJS} ${LDLIBS} \
+	    ${TLSSIGN_LIBS}
 
 lmtp/lmtp: ${LMTP_OBJS} ${LMTP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${LMTP_OBJS} ${LMTP_LIBS} ${LDLIBS}
@@ -669,10 +696,11 @@ install: all
 	    ${DESTDIR}${SBINDIR}/
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-	    tablepop/tablepop checkpop/checkpop ${DESTDIR}${LIBEXECDIR}/
+	    tablepop/tablepop checkpop/checkpop keypop/keypop \
+	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    man/checkpop.8 ${DESTDIR}${MANDIR}/man8/
+	    man/checkpop.8 man/keypop.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

@@ -43,6 +43,9 @@
 
 static uint8_t	*pki_load(const char *, size_t *, char *, size_t);
 
+int	(*pki_keyless)(struct tls_config *);
+int	(*pki_keyless_done)(size_t);
+
 /*
  * The whole of a certificate or key file, or NULL with the reason in
  * why ("path: reason").  What tls_load_file() does without a password,
@@ -119,20 +122,19 @@ pki_free(struct pki_pair *pp)
 }
 
 /*
- * The parent's pair in a file of no name, sealed where the system can
- * (compat_spool_seal): what a listener reads of it (pki_recv) is what
- * the parent checked.  The descriptor, or -1 with errno.
+ * len bytes of a checked pair (its certificate, or its key) in a file of
+ * no name, sealed where the system can (compat_spool_seal): what a
+ * listener reads of the certificate (pki_recv), and keypop of the key,
+ * is what the parent checked.  The descriptor, or -1 with errno.
  */
 int
-pki_send(const struct pki_pair *pp)
+pki_memfd(const uint8_t *buf, size_t len)
 {
 	int	fd, saved;
 
 	if ((fd = compat_spool_create("popd pki")) == -1)
 		return -1;
-	if (write_all(fd, pp->cert, pp->certlen) == -1 ||
-	    write_all(fd, pp->key, pp->keylen) == -1 ||
-	    compat_spool_seal(fd) == -1) {
+	if (write_all(fd, buf, len) == -1 || compat_spool_seal(fd) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -142,8 +144,8 @@ pki_send(const struct pki_pair *pp)
 }
 
 /* Read whole, n bytes at off: 0, or -1 with errno (EIO: short). */
-static int
-pread_all(int fd, uint8_t *buf, size_t n, off_t off)
+int
+pki_pread(int fd, uint8_t *buf, size_t n, off_t off)
 {
 	ssize_t	r;
 
@@ -165,11 +167,12 @@ pread_all(int fd, uint8_t *buf, size_t n, off_t off)
 }
 
 /*
- * The pair pki_send wrote, certlen then keylen bytes, into pp, and fd
- * closed: 0, or -1 with errno (EINVAL: not of that size).
+ * The certificate pki_memfd wrote, certlen bytes, into pp (no key: the
+ * listener's is keypop's), and fd closed: 0, or -1 with errno (EINVAL:
+ * not of that size).
  */
 int
-pki_recv(int fd, uint32_t certlen, uint32_t keylen, struct pki_pair *pp)
+pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 {
 	struct stat	st;
 	int		saved;
@@ -177,16 +180,13 @@ pki_recv(int fd, uint32_t certlen, uint32_t keylen, struct pki_pair *pp)
 	memset(pp, 0, sizeof(*pp));
 	if (fstat(fd, &st) == -1)
 		goto fail;
-	if (st.st_size != (off_t)certlen + keylen) {
+	if (st.st_size != (off_t)certlen) {
 		errno = EINVAL;
 		goto fail;
 	}
 	pp->certlen = certlen;
-	pp->keylen = keylen;
 	if ((pp->cert = malloc(certlen)) == NULL ||
-	    (pp->key = malloc(keylen)) == NULL ||
-	    pread_all(fd, pp->cert, certlen, 0) == -1 ||
-	    pread_all(fd, pp->key, keylen, certlen) == -1)
+	    pki_pread(fd, pp->cert, certlen, 0) == -1)
 		goto fail;
 	close(fd);
 	return 0;
@@ -219,7 +219,7 @@ pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
 	size_t			 i, k;
 	uint32_t		 protos;
 	char			 sid[32];
-	int			 r;
+	int			 r, keyless = pairs[0].key == NULL;
 
 	if ((cfg = tls_config_new()) == NULL) {
 		(void)snprintf(why, whylen, "tls_config_new failed");
@@ -255,12 +255,25 @@ pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
 			goto done;
 		}
 	}
+	/* The listener's: keypop signs (compat_tls_keyless). */
+	if (keyless && (pki_keyless == NULL || pki_keyless(cfg) == -1)) {
+		(void)snprintf(why, whylen, "no key, and no way to sign");
+		goto done;
+	}
 	if ((ctx = tls_server()) == NULL) {
 		(void)snprintf(why, whylen, "tls_server failed");
 		goto done;
 	}
-	if (tls_configure(ctx, cfg) == -1) {
+	r = tls_configure(ctx, cfg);
+	if (r == -1)
 		(void)snprintf(why, whylen, "%s", tls_error(ctx));
+	/* Says why a listener has no key, as well (logged). */
+	if (keyless && pki_keyless_done(n) == -1) {
+		if (r == 0)
+			(void)snprintf(why, whylen, "keys not through keypop");
+		r = -1;
+	}
+	if (r == -1) {
 		tls_free(ctx);
 		ctx = NULL;
 	}

@@ -26,11 +26,11 @@
 #include <stdint.h>
 #include <time.h>
 
-/* A keypair's files, as read. */
+/* A keypair's files, as read; the listener's has no key (keypop's). */
 struct pki_pair {
 	uint8_t		*cert;
 	size_t		 certlen;
-	uint8_t		*key;
+	uint8_t		*key;		/* NULL: keypop signs */
 	size_t		 keylen;
 };
 
@@ -45,11 +45,21 @@ struct tls_config;
 int		 pki_read(const char *, const char *, struct pki_pair *,
 		    char *, size_t);
 void		 pki_free(struct pki_pair *);
-int		 pki_send(const struct pki_pair *);
-int		 pki_recv(int, uint32_t, uint32_t, struct pki_pair *);
+int		 pki_memfd(const uint8_t *, size_t);
+int		 pki_recv(int, uint32_t, struct pki_pair *);
+int		 pki_pread(int, uint8_t *, size_t, off_t);
 struct tls	*pki_tls(size_t, const struct pki_pair [], size_t,
 		    const char *, int, struct tls_config **, char *, size_t);
 int		 pki_check(const struct pki_pair *, const char *,
 		    struct pki_info *, char *, size_t);
+
+/*
+ * The listener's, before pki_tls with pairs without keys: how such a
+ * context signs (compat_tls_keyless), and whether all its keypairs do
+ * (compat_tls_keyless_done).  The parent, which checks pairs with
+ * their keys, links none of it.
+ */
+extern int	(*pki_keyless)(struct tls_config *);
+extern int	(*pki_keyless_done)(size_t);
 
 #endif

@@ -50,9 +50,69 @@ valid_pki(const void *p)
 {
 	const struct msg_pki	*m = p;
 
-	if (m->certlen == 0 || m->certlen > PKI_MAXFILE ||
-	    m->keylen == 0 || m->keylen > PKI_MAXFILE)
+	if (m->certlen == 0 || m->certlen > PKI_MAXFILE)
 		return "file size";
+	return NULL;
+}
+
+static const char *
+valid_keymsg(const void *p)
+{
+	const struct msg_key	*m = p;
+
+	if (m->len == 0 || m->len > sizeof(m->pem))
+		return "length";
+	return NULL;
+}
+
+/*
+ * A request for a signature of one of the declared kinds and sizes
+ * (proto.h); anything else is garbage from a listener.
+ */
+static const char *
+valid_sign(const void *p)
+{
+	/* DigestInfo's DER before a SHA-256 digest; -384, -512 differ. */
+	static const uint8_t	 di[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09,
+	    0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+	    0x04, 0x20 };
+	const struct msg_sign	*m = p;
+	size_t			 h;
+
+	switch (m->kind) {
+	case SIGN_RSA_PKCS1:
+		h = m->len == 51 ? 0 : m->len == 67 ? 1 : m->len == 83 ? 2 : 3;
+		if (h == 3)
+			return "DigestInfo length";
+		if (m->in[0] != di[0] || m->in[1] != di[1] + h * 0x10 ||
+		    memcmp(m->in + 2, di + 2, 12) != 0 ||
+		    m->in[14] != di[14] + h || memcmp(m->in + 15, di + 15,
+		    3) != 0 || m->in[18] != di[18] + h * 0x10)
+			return "DigestInfo";
+		break;
+	case SIGN_RSA_RAW:
+		/* RSA 1024 to 8192 bits; keypop checks its key's size. */
+		if (m->len < 128 || m->len > sizeof(m->in))
+			return "RSA length";
+		break;
+	case SIGN_ECDSA:
+		if (m->len != 20 && m->len != 28 && m->len != 32 &&
+		    m->len != 48 && m->len != 64)
+			return "digest length";
+		break;
+	default:
+		return "kind";
+	}
+	return NULL;
+}
+
+static const char *
+valid_signed(const void *p)
+{
+	const struct msg_signed	*m = p;
+
+	if (m->len > sizeof(m->sig))
+		return "length";
 	return NULL;
 }
 
@@ -698,6 +758,7 @@ valid_tabans(const void *p)
 #define C	PROC_CONTROL
 #define T	PROC_TABLE
 #define K	PROC_CHECK
+#define Y	PROC_KEY
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 #define D(t, from, to, payload, fd, valid, phases, next)		\
@@ -707,15 +768,17 @@ static const struct msg_decl decls[] = {
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
 	 * channel to takes no more.
 	 */
-	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T | K,
+	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T | K | Y,
 	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | K, 0, MSG_NOFD,
-	    valid_none, PH_CONF, PH_RUN),
+	D(MSG_PARENT_CONF_KEY, P, Y, sizeof(struct msg_key), MSG_NOFD,
+	    valid_keymsg, PH_CONF, 0),
+	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | K | Y, 0,
+	    MSG_NOFD, valid_none, PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_CONF, PH_RUN),
 	D(MSG_PARENT_LISTEN, P, L | A | M | C, sizeof(struct msg_listen),
@@ -782,7 +845,7 @@ static const struct msg_decl decls[] = {
 	/* The control process is never drained: it has no configuration. */
 	D(MSG_PARENT_ANSWER, P, C, sizeof(struct msg_ctlans), MSG_NOFD,
 	    valid_ctlans, RUN, 0),
-	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K,
+	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/* Backends named by a database's answers come while it runs. */
 	D(MSG_PARENT_BACKEND, P, K, sizeof(struct msg_backend), MSG_NOFD,
@@ -805,6 +868,15 @@ static const struct msg_decl decls[] = {
 	/* A draining one still makes TLS for its sessions' STLS. */
 	D(MSG_LISTENER_REKEY, L, P, sizeof(struct msg_rekey), MSG_NOFD,
 	    valid_none, ANY, 0),
+	/*
+	 * The one channel between two children: a request, then its
+	 * answer, never two requests at once (PH_SIGN: keypop ends a
+	 * listener that tries).
+	 */
+	D(MSG_LISTENER_SIGN, L, Y, sizeof(struct msg_sign), MSG_NOFD,
+	    valid_sign, RUN, PH_SIGN),
+	D(MSG_KEY_SIGNED, Y, L, sizeof(struct msg_signed), MSG_NOFD,
+	    valid_signed, PH_SIGN, PH_RUN),
 	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,
@@ -854,6 +926,7 @@ static const struct msg_decl decls[] = {
 #undef C
 #undef K
 #undef T
+#undef Y
 #undef RUN
 #undef ANY
 
@@ -908,6 +981,8 @@ proc_str(int proc)
 		return "tablepop";
 	case PROC_CHECK:
 		return "checkpop";
+	case PROC_KEY:
+		return "keypop";
 	}
 	return "unknown";
 }

@@ -41,7 +41,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		32
+#define MSG_VERSION		33
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -50,8 +50,9 @@ enum msg_type {
 
 	/* parent -> a child, before it serves: its configuration */
 	MSG_PARENT_CONF,	/* struct conf_settings */
-	MSG_PARENT_CONF_PKI,	/* to the listener: fd: a keypair as the
+	MSG_PARENT_CONF_PKI,	/* to the listener: fd: a certificate as the
 				   parent checked it; msg_pki */
+	MSG_PARENT_CONF_KEY,	/* to keypop: a private key; msg_key */
 	MSG_PARENT_CONF_PROXY,	/* to the listener and authpop: a proxy;
 				   msg_proxy */
 	MSG_PARENT_CONF_END,	/* the configuration is complete */
@@ -89,7 +90,7 @@ enum msg_type {
 	/* parent -> control */
 	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
 				   msg_ctlans */
-	/* parent -> listener, authpop, lmtp, control */
+	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */
 	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
@@ -127,6 +128,11 @@ enum msg_type {
 				   msg_count, req 0 */
 	MSG_LISTENER_REKEY,	/* its wall clock stepped ahead: a ticket
 				   key now, please; msg_rekey */
+
+	/* listener -> keypop, on the channel the parent made them */
+	MSG_LISTENER_SIGN,	/* sign a handshake, one at a time; msg_sign */
+	/* keypop -> listener */
+	MSG_KEY_SIGNED,		/* the answer to MSG_LISTENER_SIGN; msg_signed */
 
 	/* authpop -> parent */
 	MSG_AUTHPOP_LOGIN,	/* fd: the session socket; msg_login */
@@ -189,7 +195,8 @@ struct msg_hdr {
 #define PROC_DLVRPOP		0x20
 #define PROC_CONTROL		0x40
 #define PROC_TABLE		0x80
-#define PROC_CHECK		0x100
+#define PROC_CHECK		0x100	/* checkpop */
+#define PROC_KEY		0x200	/* keypop */
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
@@ -202,6 +209,7 @@ struct msg_hdr {
 #define PH_CONF			0x02
 #define PH_RUN			0x04
 #define PH_DRAIN		0x08
+#define PH_SIGN			0x10	/* listener-keypop: asked, unanswered */
 #define PH_SETUP		(PH_START | PH_CONF)
 
 #define POPD_MAXPKI		16	/* keypairs, chosen by SNI */
@@ -211,13 +219,46 @@ struct msg_hdr {
 
 /*
  * MSG_PARENT_CONF_PKI: a file of no name (sealed on Linux) that holds
- * the certificate file's bytes, then the key file's, as the parent read
- * and checked them (pki.c): the listener opens no file of its own.
+ * the certificate file's bytes as the parent read and checked them with
+ * their key (pki.c): the listener opens no file of its own, and its key
+ * goes to keypop alone (MSG_PARENT_CONF_KEY).
  */
 #define PKI_MAXFILE	(1024 * 1024)	/* Let's Encrypt's chains: 6 KB */
 struct msg_pki {
 	uint32_t	certlen;
-	uint32_t	keylen;
+};
+
+/*
+ * MSG_PARENT_CONF_KEY: a pki key file's bytes (PEM), read by the
+ * parent, for keypop alone.  An RSA key of 4096 bits is about 3,300.
+ */
+#define KEY_MAXPEM		16384
+struct msg_key {
+	uint32_t	len;
+	uint8_t		pem[KEY_MAXPEM];
+};
+
+/*
+ * MSG_LISTENER_SIGN: what a handshake signs, for the key whose public
+ * key hashes to id (SHA-256 of the certificate's public key bits, as
+ * libtls names keys).  The kinds (compat.h) and their exact sizes:
+ * SIGN_RSA_PKCS1, a DigestInfo of SHA-256, -384 or -512 (51, 67 or 83
+ * bytes) to pad; SIGN_RSA_RAW, RSA_size bytes already PSS-encoded (RSA
+ * of 1024 to 8192 bits: what libtls took before keypop);
+ * SIGN_ECDSA, a digest of 20, 28, 32, 48 or 64 bytes.  MSG_KEY_SIGNED:
+ * the signature, or len 0 (no such key: logged by keypop).
+ */
+#define SIGN_MAXIN		1024	/* RSA 8192 */
+#define SIGN_MAXSIG		1024
+struct msg_sign {
+	uint8_t		id[32];
+	uint32_t	kind;		/* SIGN_* */
+	uint32_t	len;
+	uint8_t		in[SIGN_MAXIN];
+};
+struct msg_signed {
+	uint32_t	len;
+	uint8_t		sig[SIGN_MAXSIG];
 };
 
 /*

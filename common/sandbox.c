@@ -75,6 +75,7 @@ sb_nocore(const char *role)
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 
 #include <link.h>
 #include <sched.h>
@@ -571,6 +572,35 @@ sb_describe(int abi, const char *role)
 }
 
 /*
+ * The start of a role with no file and no network of its own (the
+ * listener, lmtp, control, keypop): no_new_privs; a Landlock layer that
+ * handles every filesystem right with no rule (no file at all), *abi
+ * its ABI; a seccomp filter that kills, with the common set, no file,
+ * and the n calls of allow.  The role adds its own rules, then
+ * sc_nofile_load.
+ */
+static scmp_filter_ctx
+sc_nofile(const char *role, const int *allow, size_t n, int *abi)
+{
+	scmp_filter_ctx	ctx;
+
+	sb_nnp(role);
+	*abi = ll_restrict(role, LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
+	ctx = sc_init(role, SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, role, 0);
+	sc_nofs(ctx, role);
+	sc_allow(ctx, role, allow, n);
+	return ctx;
+}
+
+static void
+sc_nofile_load(scmp_filter_ctx ctx, const char *role, int abi)
+{
+	sc_load(ctx, role);
+	sb_describe(abi, abi > 0 ? NULL : role);
+}
+
+/*
  * The deny-list of the processes that run programs they do not know
  * (the parent, tablepop): what no popd process and no table program
  * needs, and what would turn a compromise into a kernel one, kills.
@@ -779,19 +809,11 @@ sandbox_listener(void)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	sb_nnp("listener");
-	/* Every fs right handled, no rule: no file at all. */
-	abi = ll_restrict("listener", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
-
-	ctx = sc_init("listener", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "listener", 0);
-	sc_nofs(ctx, "listener");
-	sc_allow(ctx, "listener", allow, sizeof(allow) / sizeof(allow[0]));
+	ctx = sc_nofile("listener", allow, nitems(allow), &abi);
 	/* One socketpair per session; AF_UNIX only. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
 	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "listener", "socketpair");
-	sc_load(ctx, "listener");
-	sb_describe(abi, abi > 0 ? NULL : "listener");
+	sc_nofile_load(ctx, "listener", abi);
 #endif
 }
 
@@ -829,16 +851,8 @@ sandbox_lmtp(void)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	sb_nnp("lmtp");
-	/* Every fs right handled, no rule: no file at all. */
-	abi = ll_restrict("lmtp", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
-
-	ctx = sc_init("lmtp", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "lmtp", 0);
-	sc_nofs(ctx, "lmtp");
-	sc_allow(ctx, "lmtp", allow, sizeof(allow) / sizeof(allow[0]));
-	sc_load(ctx, "lmtp");
-	sb_describe(abi, abi > 0 ? NULL : "lmtp");
+	ctx = sc_nofile("lmtp", allow, nitems(allow), &abi);
+	sc_nofile_load(ctx, "lmtp", abi);
 #endif
 }
 
@@ -869,16 +883,34 @@ sandbox_control(void)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	sb_nnp("control");
-	/* Every fs right handled, no rule: no file at all. */
-	abi = ll_restrict("control", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
+	ctx = sc_nofile("control", allow, nitems(allow), &abi);
+	sc_nofile_load(ctx, "control", abi);
+#endif
+}
 
-	ctx = sc_init("control", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "control", 0);
-	sc_nofs(ctx, "control");
-	sc_allow(ctx, "control", allow, sizeof(allow) / sizeof(allow[0]));
-	sc_load(ctx, "control");
-	sb_describe(abi, abi > 0 ? NULL : "control");
+/*
+ * keypop: the listener's user in an empty chroot, holding the private
+ * keys.  It has its two channels (the parent's, its listener's) and
+ * needs nothing else: no file, no socket, no descriptor passing, no
+ * exec, no fork; it reads a request, signs, answers.
+ */
+void
+sandbox_keypop(void)
+{
+#ifdef __OpenBSD__
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/* stdio: its channels; nothing more. */
+	sb_pledge("keypop", "stdio");
+#else
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	ctx = sc_nofile("keypop", NULL, 0, &abi);
+	/* Is our last answer read (compat_unread)? */
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, SIOCOUTQ)), "keypop", "ioctl SIOCOUTQ");
+	sc_nofile_load(ctx, "keypop", abi);
 #endif
 }
 

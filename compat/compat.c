@@ -18,6 +18,7 @@
  * compat.c -- OS glue that role files must not carry as #ifdefs.
  */
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include <netinet/tcp.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <linux/sockios.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #endif
@@ -581,6 +583,22 @@ compat_cork(int fd, int on)
  * unix stream socket, as the kernel recorded them at connect(2):
  * getpeereid(2) on OpenBSD, SO_PEERCRED on Linux.  -1 with errno.
  */
+/*
+ * The bytes we sent on a unix socket that its peer has not read yet
+ * (Linux SIOCOUTQ); 0 where the system does not say.  -1 with errno.
+ */
+int
+compat_unread(int fd)
+{
+	int	n = 0;
+
+#ifdef __linux__
+	if (ioctl(fd, SIOCOUTQ, &n) == -1)
+		return -1;
+#endif
+	return n;
+}
+
 int
 compat_peerid(int fd, uid_t *uid, gid_t *gid)
 {

@@ -24,6 +24,8 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #ifndef __dead
 #define __dead __attribute__((__noreturn__))
 #endif
@@ -125,6 +127,12 @@ int	compat_getpwent(struct passwd *, char *, size_t, struct passwd **);
  */
 int	compat_pwhash(const char *, char *, size_t);
 
+/*
+ * Bytes sent on a unix socket and not read by its peer (0 where the
+ * system cannot say); -1 with errno.
+ */
+int	compat_unread(int);
+
 /* The effective uid and gid of a unix socket's peer; -1 with errno. */
 int	compat_peerid(int, uid_t *, gid_t *);
 
@@ -139,6 +147,29 @@ int	compat_nocoredump(void);
 #define COMPAT_HASH_MAX		383
 int	compat_checkpass(const char *, const char *);
 int	compat_newhash(const char *, int, char *, size_t);
+
+/*
+ * The listener's TLS with keys it never holds (compat/tlssign.c on
+ * libtls over OpenSSL, tlssign_openbsd.c on LibreSSL's libtls): each
+ * keypair of a configuration given to compat_tls_keyless has its
+ * certificate only, and each signature of a handshake is asked of the
+ * signer that compat_tls_signer set (keypop's, listener.c): the key's
+ * id (SHA-256 of the certificate's public key bits), the kind below,
+ * the input; it puts the signature in sig (SIGN_MAXSIG bytes) and its
+ * length in *siglen, or returns -1.  compat_tls_keyless_done says
+ * whether the n keypairs of a configured context do sign that way:
+ * -1 with the reason logged if this libtls cannot, and the listener
+ * refuses to serve rather than hold a key.
+ */
+#define SIGN_RSA_PKCS1		1	/* a DigestInfo, PKCS#1 v1.5 padded */
+#define SIGN_RSA_RAW		2	/* a PSS encoding, no padding added */
+#define SIGN_ECDSA		3	/* a digest, signed as DER */
+typedef int	(*compat_signer)(const uint8_t *, uint32_t, const uint8_t *,
+		    size_t, uint8_t *, size_t *);
+struct tls_config;
+void	compat_tls_signer(compat_signer);
+int	compat_tls_keyless(struct tls_config *);
+int	compat_tls_keyless_done(size_t);
 
 #ifdef __linux__
 /* Title for ps(1), as OpenBSD's setproctitle(3). */

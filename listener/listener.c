@@ -29,6 +29,7 @@
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3
+ *	keypop		fd 4: each full handshake's signature
  *	clients		TLS, relayed in plaintext over a socketpair to
  *			authpop, then to the session's wrkrpop
  */
@@ -42,6 +43,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <event.h>
 #include <limits.h>
 #include <stdio.h>
@@ -68,6 +70,13 @@
  * it may send (msg.c checks every message against these rules).
  */
 static struct chan	parent_chan;
+/*
+ * keypop's, which holds the keys (keypop.8): asked for one signature at
+ * a time, and waited for (key_sign).
+ */
+static struct chan	key_chan;
+static struct msg_signed key_answer;
+static int		key_answered;
 
 static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
@@ -78,7 +87,7 @@ static struct lograte			rate_notproxy, rate_badproxy;
 static struct netaddr			proxies[POPD_MAXPROXY];
 static struct netaddr			tproxies[POPD_MAXPROXY];
 static size_t				nproxies, ntproxies;
-/* The keypairs as the parent checked them until loaded, then contexts. */
+/* The certificates as the parent checked them until loaded, then contexts. */
 static struct pki_pair			 pairs[POPD_MAXPKI];
 static struct tls			*tls_srv[POPD_MAXPKI];
 static struct tls_config		*tls_cfg[POPD_MAXPKI];	/* tickets */
@@ -111,6 +120,10 @@ static void	listener_parent_kicknet(struct chan *, const void *, int);
 static void	listener_parent_ticket(struct chan *, const void *, int);
 static void	listener_parent_health(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
+static void	listener_key_signed(struct chan *, const void *, int);
+static void	listener_key_eof(struct chan *);
+static int	key_sign(const uint8_t *, uint32_t, const uint8_t *, size_t,
+		    uint8_t *, size_t *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
 static void	listener_drain(void);
@@ -158,6 +171,10 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_HEALTH,		listener_parent_health },
 };
 
+static const struct msg_handler from_key[] = {
+	{ MSG_KEY_SIGNED,		listener_key_signed },
+};
+
 static void	listener_load(struct proc_setup *);
 
 static const struct proc_role listener_role = {
@@ -190,12 +207,23 @@ main(int argc, char *argv[])
 	proc_run(&listener_role, argc, argv);
 }
 
-/* Configured: the keypairs become TLS contexts, then we wipe them. */
+/*
+ * Configured: the certificates become TLS contexts; their keys are
+ * keypop's, on fd 4, which signs for us.
+ */
 static void
 listener_load(struct proc_setup *ps)
 {
 	char	why[512];
 	size_t	i;
+
+	if (set_cloexec(POPD_CONF_FD) == -1)
+		fatal("no channel to keypop on fd %d", POPD_CONF_FD);
+	chan_init(&key_chan, POPD_CONF_FD, PROC_LISTENER, PROC_KEY, PH_RUN,
+	    from_key, nitems(from_key), listener_key_eof, NULL);
+	compat_tls_signer(key_sign);
+	pki_keyless = compat_tls_keyless;
+	pki_keyless_done = compat_tls_keyless_done;
 
 	/*
 	 * No keypair: popd.conf has no POP3 listener (a router answering
@@ -212,6 +240,67 @@ listener_load(struct proc_setup *ps)
 }
 
 /*
+ * The signature of a full handshake, from keypop (compat_tls_signer's
+ * signer): libtls asks in the middle of tls_handshake(), so the answer
+ * is waited for here, a few milliseconds of keypop's work during which
+ * the other sessions wait too (as in smtpd and relayd).  -1: keypop has
+ * no such key (it logged why); the handshake fails.
+ */
+static int
+key_sign(const uint8_t *id, uint32_t kind, const uint8_t *in, size_t len,
+    uint8_t *sig, size_t *siglen)
+{
+	struct msg_sign	 m;
+	struct pollfd	 pfd;
+	int		 n;
+
+	if (len > sizeof(m.in))
+		return -1;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.id, id, sizeof(m.id));
+	m.kind = kind;
+	m.len = len;
+	memcpy(m.in, in, len);
+	key_answered = 0;
+	chan_send(&key_chan, MSG_LISTENER_SIGN, -1, &m, sizeof(m));
+	if (chan_sync(&key_chan) == -1)
+		fatalx("keypop is gone: no key to sign with");
+	/* keypop answers at once, or is stuck: we would be too. */
+	while (!key_answered) {
+		pfd.fd = key_chan.fd;
+		pfd.events = POLLIN;
+		if ((n = poll(&pfd, 1, KEY_TIMEOUT * 1000)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (n == 0)
+			fatalx("keypop did not sign within %d seconds",
+			    KEY_TIMEOUT);
+		chan_poll(&key_chan);
+	}
+	if (key_answer.len == 0)
+		return -1;
+	memcpy(sig, key_answer.sig, key_answer.len);
+	*siglen = key_answer.len;
+	return 0;
+}
+
+static void
+listener_key_signed(struct chan *c, const void *data, int fd)
+{
+	memcpy(&key_answer, data, sizeof(key_answer));
+	key_answered = 1;
+}
+
+/* Without keypop no handshake can finish: the parent starts us anew. */
+static void
+listener_key_eof(struct chan *c)
+{
+	fatalx("keypop closed its channel");
+}
+
+/*
  * A keypair, the bytes the parent read and checked, in fd: the first
  * is index 0, as MSG_PARENT_LISTEN names them.
  */
@@ -222,8 +311,8 @@ listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 
 	if (npki == POPD_MAXPKI)
 		fatalx("more than %d keypairs", POPD_MAXPKI);
-	if (pki_recv(fd, m->certlen, m->keylen, &pairs[npki]) == -1)
-		fatal("keypair %zu from the parent", npki);
+	if (pki_recv(fd, m->certlen, &pairs[npki]) == -1)
+		fatal("certificate %zu from the parent", npki);
 	npki++;
 }
 
@@ -314,6 +403,7 @@ listener_open(void *arg)
 
 	if (event_init() == NULL)
 		fatalx("event_init failed");
+	chan_start(&key_chan);
 	/* Raised to the hard limit by now (proc_setup's nofile). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("getrlimit");

@@ -34,6 +34,9 @@
 #include "listener_admit.h"
 #include "listener_relay.h"
 
+/* Seconds keypop may take to sign before we give up on it (fatal). */
+#define KEY_TIMEOUT		10
+
 /* Descriptors besides two per connection: listening sockets, the
    channel, the spare socketpair and a handoff, pipes, the log. */
 #define LISTENER_RESERVE	(64 + 2 * RELAY_PIPES)

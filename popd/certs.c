@@ -110,7 +110,7 @@ certs_read(struct conf_pki *pki, const char *protocols,
 	struct pki_info		 info;
 	struct pki_served	*s;
 	char			 date[32];
-	int			 fd;
+	int			 fd = -1, keyfd = -1;
 
 	if (pki_read(pki->cert, pki->key, &pp, why, whylen) == -1)
 		return -1;
@@ -125,13 +125,17 @@ certs_read(struct conf_pki *pki, const char *protocols,
 		return -1;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (fd = pki_send(&pp)) == -1) {
+	    (fd = pki_memfd(pp.cert, pp.certlen)) == -1 ||
+	    (keyfd = pki_memfd(pp.key, pp.keylen)) == -1) {
 		(void)snprintf(why, whylen, "%s", strerror(errno));
+		if (fd != -1)
+			close(fd);
 		free(s);
 		pki_free(&pp);
 		return -1;
 	}
 	s->fd = fd;
+	s->keyfd = keyfd;
 	s->certlen = pp.certlen;
 	s->keylen = pp.keylen;
 	pki_free(&pp);
@@ -141,6 +145,7 @@ certs_read(struct conf_pki *pki, const char *protocols,
 	s->seen = s->tried = *look;
 	if (pki->served != NULL) {
 		close(pki->served->fd);
+		close(pki->served->keyfd);
 		free(pki->served);
 	}
 	pki->served = s;

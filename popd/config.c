@@ -104,6 +104,7 @@ conf_free(struct popd_conf *conf)
 		free(p->key_where.file);
 		if (p->served != NULL) {
 			close(p->served->fd);
+			close(p->served->keyfd);
 			free(p->served);
 		}
 		free(p);
@@ -900,7 +901,6 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 			}
 			memset(&mp, 0, sizeof(mp));
 			mp.certlen = pki->served->certlen;
-			mp.keylen = pki->served->keylen;
 			chan_send(c, MSG_PARENT_CONF_PKI, fd, &mp, sizeof(mp));
 		}
 	}

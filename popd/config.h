@@ -89,7 +89,8 @@ struct pki_look {
 
 /* The pair a pki serves, as the parent read and checked it (certs.c). */
 struct pki_served {
-	int		 fd;		/* the bytes: pki_send's */
+	int		 fd;		/* the certificate: pki_memfd's */
+	int		 keyfd;		/* its key, for keypop alone */
 	uint32_t	 certlen, keylen;
 	char		 subject[256];
 	time_t		 notafter;

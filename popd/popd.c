@@ -439,6 +439,7 @@ find_helpers(void)
 		{ "control",	proc_path[KIND_CONTROL] },
 		{ "tablepop",	proc_path[KIND_TABLE] },
 		{ "checkpop",	proc_path[KIND_CHECK] },
+		{ "keypop",	proc_path[KIND_KEY] },
 		{ "wrkrpop",	wrkrpop_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};

@@ -46,6 +46,7 @@
 #include "table.h"
 #include "lookup.h"
 #include "stats.h"
+#include "pki.h"
 
 /* Listeners at most: pid_max (32,768) over what one holds (10,000). */
 #define LISTENER_MAX	8
@@ -58,6 +59,7 @@ static void		proc_drain(struct proc *);
 static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
 static struct proc	*proc_spawn(enum proc_id);
+static struct proc	*keypop_spawn(int *);
 static void		parent_listener_full(struct chan *, const void *, int);
 static void		parent_listener_rekey(struct chan *, const void *, int);
 static void		listeners_check(pid_t);
@@ -114,6 +116,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	    nitems(from_table) },
 	[KIND_CHECK] = { "checkpop", PROC_CHECK, from_check,
 	    nitems(from_check) },
+	/* One per listener, started with it (keypop_spawn); it says nothing. */
+	[KIND_KEY] = { "keypop", PROC_KEY, NULL, 0 },
 };
 
 static struct event	 restart_ev[KIND_MAX];
@@ -184,8 +188,14 @@ proc_spawn(enum proc_id id)
 	int		 sp[2], argc, i, conffd = -1, pagefd, sent = 0;
 	pid_t		 pid;
 
+	/* The listener's keypop first: its channel is the listener's fd 4. */
+	if (id == KIND_LISTENER && keypop_spawn(&conffd) == NULL)
+		return NULL;
+
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("cannot start %s: socketpair", name);
+		if (id == KIND_LISTENER)
+			close(conffd);	/* its keypop sees the end */
 		return NULL;
 	}
 	/*
@@ -210,9 +220,14 @@ proc_spawn(enum proc_id id)
 		free(p);
 		close(sp[0]);
 		close(sp[1]);
+		if (id == KIND_LISTENER)
+			close(conffd);
 		return NULL;
 	}
 	close(sp[1]);
+	/* Only the listener holds its end of its keypop's channel. */
+	if (id == KIND_LISTENER)
+		close(conffd);
 	p->id = id;
 	p->pid = pid;
 	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_START,
@@ -273,6 +288,91 @@ proc_spawn(enum proc_id id)
 			    sizeof(ml));
 		}
 	}
+	return p;
+}
+
+/*
+ * A listener's keypop (keypop.8): the one process that holds the pki
+ * keys, the ones the parent checked with their certificates (certs.c),
+ * sent to it alone, in the order of the pki statements.  It signs for the one listener that gets
+ * *lfd, its end of their channel, as its POPD_CONF_FD, and ends with
+ * it.  Reaped as any child; never restarted by itself: a new listener
+ * comes with a new one.  NULL (logged) if it cannot start, or a key
+ * file cannot be read now.
+ */
+static struct proc *
+keypop_spawn(int *lfd)
+{
+	const struct conf_pki	*pki;
+	struct proc		*p;
+	struct msg_key		*m = NULL;
+	char			*argv[8];
+	size_t			 len;
+	int			 sp[2], kp[2], argc;
+	pid_t			 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("cannot start keypop: socketpair");
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kp) == -1) {
+		log_warn("cannot start keypop: socketpair");
+		close(sp[0]);
+		close(sp[1]);
+		return NULL;
+	}
+	argc = child_argv(argv, "keypop");
+	argv[argc] = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL || (m = calloc(1,
+	    sizeof(*m))) == NULL || (pid = child_spawn(proc_path[KIND_KEY],
+	    argv, sp[1], kp[0], "keypop", NULL, NULL)) == -1) {
+		/* child_spawn says why it failed; calloc does not. */
+		if (p == NULL || m == NULL)
+			log_warn("cannot start keypop");
+		free(p);
+		free(m);
+		close(sp[0]);
+		close(sp[1]);
+		close(kp[0]);
+		close(kp[1]);
+		return NULL;
+	}
+	close(sp[1]);
+	close(kp[0]);
+	p->id = KIND_KEY;
+	p->pid = pid;
+	/* It ends when its listener does: an exit 0 is no news. */
+	p->draining = 1;
+	chan_init(&p->chan, sp[0], PROC_PARENT, PROC_KEY, PH_START, NULL, 0,
+	    proc_eof, p);
+	p->chan.bad = proc_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&procs, p, entry);
+	chan_send(&p->chan, MSG_PARENT_CONF, -1, &conf->set,
+	    sizeof(conf->set));
+	TAILQ_FOREACH(pki, &conf->pkis, entry) {
+		len = pki->served != NULL ? pki->served->keylen : 0;
+		if (len == 0 || len > sizeof(m->pem) ||
+		    pki_pread(pki->served->keyfd, m->pem, len, 0) == -1) {
+			if (len > sizeof(m->pem))
+				log_warnx("%s: %zu bytes, not a key of at "
+				    "most %zu", pki->key, len, sizeof(m->pem));
+			else
+				log_warn("pki %s: its key", pki->name);
+			freezero(m, sizeof(*m));
+			/* It exits when it sees us close both channels. */
+			chan_close(&p->chan);
+			close(kp[1]);
+			return NULL;
+		}
+		m->len = len;
+		chan_send(&p->chan, MSG_PARENT_CONF_KEY, -1, m, sizeof(*m));
+		explicit_bzero(m, sizeof(*m));
+	}
+	free(m);
+	chan_send(&p->chan, MSG_PARENT_CONF_END, -1, NULL, 0);
+	log_debug("started keypop, pid %d", (int)pid);
+	*lfd = kp[1];
 	return p;
 }
 
@@ -351,7 +451,8 @@ listen_kind(int flags)
 
 /*
  * The lmtp process runs for LMTP sockets only, the control process for
- * its socket, tablepop for database tables; the others always.
+ * its socket, tablepop for database tables, keypop never by itself;
+ * the others always.
  */
 int
 proc_wanted(enum proc_id id)
@@ -362,6 +463,9 @@ proc_wanted(enum proc_id id)
 		return lookup_wanted(conf);
 	if (id == KIND_CHECK)
 		return backends_checked();
+	/* Each listener comes with its own (keypop_spawn). */
+	if (id == KIND_KEY)
+		return 0;
 	if (id != KIND_LMTP && id != KIND_CONTROL)
 		return 1;
 	for (i = 0; i < nlistens; i++)

@@ -40,13 +40,13 @@ if [ "$1" = deb ]; then
 	exit 1
 fi
 
-PKGS="libtls-dev libevent-dev libseccomp-dev libbsd-dev libmd-dev libcrypt-dev
-    libargon2-dev pkg-config make gcc clang libclang-rt-dev curl openssl mandoc python3
+PKGS="libtls-dev libssl-dev libevent-dev libseccomp-dev libbsd-dev libmd-dev
+    libcrypt-dev libargon2-dev pkg-config make gcc clang libclang-rt-dev curl openssl mandoc python3
     procps byacc"
 
 missing=
-pkg-config --exists libtls libevent libseccomp libbsd-overlay libbsd-ctor \
-    2>/dev/null || missing=yes
+pkg-config --exists libtls libssl libcrypto libevent libseccomp \
+    libbsd-overlay libbsd-ctor 2>/dev/null || missing=yes
 [ -f /usr/include/crypt.h ] || missing=yes
 [ -f /usr/include/argon2.h ] || missing=yes
 for p in cc clang curl openssl mandoc python3 ps yacc; do

@@ -81,7 +81,7 @@ AUTHPOP = os.path.join(REPO, "authpop", "authpop")
 # The programs popd runs, each in its folder of the build tree (a test
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
-            "dlvrpop", "tablepop", "checkpop")
+            "dlvrpop", "tablepop", "checkpop", "keypop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")
@@ -516,6 +516,8 @@ def classify(pid):
         return "listener"
     if comm == "control" or "popd: control" in cmd:
         return "control"
+    if comm == "keypop" or "keypop" in cmd:
+        return "keypop"
     return None
 
 
@@ -1107,7 +1109,7 @@ class Server:
     def pids(self):
         out = {"parent": self.proc.pid if self.proc else None,
                "listener": None, "authpop": None, "control": None,
-               "wrkrpop": []}
+               "keypop": None, "wrkrpop": []}
         if self.proc is None:
             return out
         for p in descendants(self.proc.pid):

@@ -102,6 +102,8 @@ static struct {
 	{ PROC_WRKRPOP, PROC_PARENT },
 	{ PROC_CONTROL, PROC_PARENT },
 	{ PROC_PARENT, PROC_CONTROL },
+	/* keypop's parser of its listener's requests. */
+	{ PROC_KEY, PROC_LISTENER },
 };
 static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_START };
 

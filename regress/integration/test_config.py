@@ -331,7 +331,8 @@ def roles_run_by_hand_speak(srv):
     """The parent's children are programs of their own: one run by hand
     (no channel from popd) says who starts it; popd has no role flag."""
     for prog, name in ((T.LISTENER, "listener"), (T.LMTP, "lmtp"),
-                       (T.CONTROL, "control")):
+                       (T.CONTROL, "control"),
+                       (os.path.join(T.REPO, "keypop", "keypop"), "keypop")):
         r = subprocess.run([prog], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=20)

@@ -80,8 +80,8 @@ def session_pids(srv, user="alice"):
     p.stat()
     pids = T.wait_for(lambda: (lambda d: d if d["wrkrpop"] and
                                 d["listener"] and d["authpop"] and
-                                d["control"] else None)
-                      (srv.pids()), what="all five processes")
+                                d["control"] and d["keypop"] else None)
+                      (srv.pids()), what="all six processes")
     return p, pids
 
 
@@ -240,6 +240,8 @@ def process_status(srv):
             "parent": (0, 0),
             "listener": (pop3d.pw_uid, pop3d.pw_gid),
             "control": (pop3d.pw_uid, pop3d.pw_gid),
+            # The listener's user: not dumpable, below (keypop.8).
+            "keypop": (pop3d.pw_uid, pop3d.pw_gid),
             "authpop": (pop3auth.pw_uid, pop3auth.pw_gid),
             "wrkrpop": (srv.uid("alice"), srv.gid("alice")),
         }
@@ -291,13 +293,14 @@ def process_status(srv):
 
 @T.test
 def chroots(srv):
-    """The listener, authpop and control live in the empty chroot."""
+    """The listener, authpop, control and keypop live in the empty
+    chroot."""
     T.need_root()
     pids = T.wait_for(lambda: (lambda d: d if d["listener"] and
-                               d["authpop"] and d["control"] else None)(
-                                   srv.pids()),
-                      what="listener, authpop and control")
-    for role in ("listener", "authpop", "control"):
+                               d["authpop"] and d["control"] and
+                               d["keypop"] else None)(srv.pids()),
+                      what="listener, authpop, control and keypop")
+    for role in ("listener", "authpop", "control", "keypop"):
         pid = pids[role]
         T.expect(os.readlink("/proc/%d/root" % pid), T.CHROOTDIR,
                  "%s root directory" % role)
@@ -335,6 +338,15 @@ def descriptors_held(srv):
         check_cloexec("listener", fds)
         T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "pidfd"),
                  [], "listener: files, directories or unknown descriptors")
+
+        # keypop: its two channels, no socket of a client, no file.
+        fds = descriptors(pids["keypop"])
+        check_cloexec("keypop", fds)
+        T.expect(beyond_stdio(fds, "file", "dir", "dev", "other", "tcp",
+                              "pidfd"),
+                 [], "keypop: files, directories, TCP sockets")
+        T.expect(len(beyond_stdio(fds, "unix")), 2,
+                 "keypop: its two channels")
 
         fds = descriptors(pids["control"])
         check_cloexec("control", fds)

@@ -81,8 +81,8 @@ CACHE = os.path.join(CACHE_DIR, "%s-minbase-systemd.tar.gz" % SUITE)
 BOOT_PKGS = ["systemd", "systemd-sysv", "dbus"]
 SOURCES = ("Makefile", "common", "compat", "popd", "listener", "lmtp",
            "control", "authpop", "wrkrpop", "dlvrpop", "mda", "popdpass",
-           "popctl", "tablepop", "checkpop", "man", "regress", "debian",
-           "README.md", "INSTALL.md", "SECURITY.md", "doc")
+           "popctl", "tablepop", "checkpop", "keypop", "man", "regress",
+           "debian", "README.md", "INSTALL.md", "SECURITY.md", "doc")
 PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USERS = ("_pop3d", "_pop3auth", "_pop3table")
 CHROOTDIR = "/var/lib/popd/empty"
@@ -262,7 +262,7 @@ def deb_builds_lintian_clean(srv):
              for p in ("popd", "popdpass", "popctl")] + \
         [os.path.join(x, "usr/libexec/popd", p)
          for p in ("listener", "lmtp", "control", "authpop", "wrkrpop",
-                   "mda", "dlvrpop", "tablepop", "checkpop")]
+                   "mda", "dlvrpop", "tablepop", "checkpop", "keypop")]
     out = sh(["hardening-check", "--nocfprotection"] + elves,
              "hardening-check")
     for flag in ("Position Independent Executable", "Stack protected",
@@ -692,7 +692,8 @@ def check_installed(c, root, v):
               "/usr/libexec/popd/control",
               "/usr/libexec/popd/authpop", "/usr/libexec/popd/wrkrpop",
               "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop",
-              "/usr/libexec/popd/tablepop", "/usr/libexec/popd/checkpop"):
+              "/usr/libexec/popd/tablepop", "/usr/libexec/popd/checkpop",
+              "/usr/libexec/popd/keypop"):
         T.expect_true(os.access(root.file(f), os.X_OK), "installed " + f)
     for f in ("/usr/share/man/man8/popd.8.gz",
               "/usr/share/man/man5/popd.conf.5.gz",

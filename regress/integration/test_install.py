@@ -30,7 +30,7 @@ import popdtest as T  # noqa: E402
 
 SOURCES = ("Makefile", "common", "compat", "popd", "listener", "lmtp",
            "control", "authpop", "wrkrpop", "dlvrpop", "mda", "popdpass",
-           "popctl", "tablepop", "checkpop", "man", "regress")
+           "popctl", "tablepop", "checkpop", "keypop", "man", "regress")
 
 
 def copy_tree(dst):
@@ -74,6 +74,7 @@ def installed_popd_uses_libexecdir(srv):
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "libexec/popd/tablepop", "man/man8/tablepop.8",
                   "libexec/popd/checkpop", "man/man8/checkpop.8",
+                  "libexec/popd/keypop", "man/man8/keypop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
             T.expect_true(os.path.exists(os.path.join(prefix, f)),
                           "installed " + f)
@@ -139,7 +140,8 @@ def dist_tarball_builds_without_git(srv):
         bindir = os.path.join(work, "bin")
         os.mkdir(bindir)
         for tool in ("make", "cc", "gcc", "pkg-config", "sh", "sed", "uname",
-                     "install", "rm", "mkdir", "cat", "echo", "as", "ld"):
+                     "install", "rm", "mkdir", "cat", "echo", "as", "ld",
+                     "nm"):
             path = shutil.which(tool)
             if path is not None:
                 os.symlink(path, os.path.join(bindir, tool))

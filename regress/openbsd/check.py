@@ -89,7 +89,7 @@ PORT = os.path.join(OPENBSD, "mail", "popd")
 PROGS = ("popd/popd", "listener/listener", "lmtp/lmtp", "control/control",
          "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
-         "tablepop/tablepop", "checkpop/checkpop")
+         "tablepop/tablepop", "checkpop/checkpop", "keypop/keypop")
 
 # Files known not to compile for OpenBSD, with the error each must
 # give; a file that compiles, or fails otherwise, fails the check.
@@ -122,7 +122,7 @@ PROMISES = set("""stdio rpath wpath cpath dpath tmppath inet mcast fattr
 # What a program's objects call, by prefix, and the library it is in.
 LIBS_OF = (("tls_", "tls"), ("event_", "event"), ("evbuffer_", "event"),
            ("pthread_create", "pthread"), ("pthread_join", "pthread"),
-           ("argon2_", "argon2"))
+           ("argon2_", "argon2"), ("EVP_", "crypto"))
 
 
 class Fail(Exception):
@@ -152,7 +152,10 @@ def gmake_lines(*args):
 
 # Objects the top Makefile links on Linux only: libretls's session
 # tickets (compat/ticketfix.c); OpenBSD's libtls needs no such fix.
-LINUX_ONLY = {"compat/ticketfix"}
+# Keys held by keypop: compat/tlssign.c reaches OpenSSL under libretls,
+# OpenBSD's libtls has a sign callback (compat/tlssign_openbsd.c).
+LINUX_ONLY = {"compat/ticketfix", "compat/tlssign"}
+OPENBSD_ONLY = {"compat/tlssign_openbsd"}
 
 
 def gnu_objects(prog):
@@ -242,6 +245,7 @@ def tree_sources():
     for p in PROGS:
         for o in gnu_objects(p):
             srcs.add(o[:-2] + ".c")
+    srcs.update(s + ".c" for s in OPENBSD_ONLY)
     if not os.path.exists(os.path.join(REPO, "popd", "parse.c")):
         run(["make", "popd/parse.c"], check=True)
     return sorted(srcs)
@@ -376,7 +380,8 @@ def check_bsdmake():
                  for s in v.get("SRCS", "").split()]
         want = sorted(o[:-2] for o in gnu_objects(path)
                       if o[:-2] not in LINUX_ONLY)
-        got = sorted(re.sub(r"\.[cy]$", "", s) for s in found)
+        got = sorted(g for g in (re.sub(r"\.[cy]$", "", s) for s in found)
+                     if g not in OPENBSD_ONLY)
         if got != want:
             bad.append("%s: SRCS %s, the top Makefile links %s" % (
                 name, " ".join(sorted(set(got) - set(want))) or "-",

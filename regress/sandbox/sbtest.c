@@ -32,6 +32,7 @@
  */
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -41,6 +42,7 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 
 #include <argon2.h>
 #include <crypt.h>
@@ -524,6 +526,26 @@ act_fdpass(void)
 	memcpy(&got, CMSG_DATA(cmsg), sizeof(int));
 	close(got);
 	return 0;
+}
+
+/* A message over the channel and back, no descriptor (keypop's). */
+static int
+act_message(void)
+{
+	char	c = 'x';
+
+	if (send(heldfd, &c, 1, 0) != 1 || recv(heldfd2, &c, 1, 0) != 1)
+		return -1;
+	return 0;
+}
+
+/* keypop's question: has the listener read our last answer? */
+static int
+act_outq(void)
+{
+	int	n;
+
+	return ioctl(heldfd, SIOCOUTQ, &n);
 }
 
 static int
@@ -1019,6 +1041,8 @@ apply(const char *role)
 		sandbox_control();
 	else if (strcmp(role, "checkpop") == 0)
 		sandbox_checkpop(port);	/* its health port: ours */
+	else if (strcmp(role, "keypop") == 0)
+		sandbox_keypop();
 	else if (strcmp(role, "authpop") == 0)
 		sandbox_authpop(0);
 	else if (strcmp(role, "authpop-http") == 0)
@@ -1351,6 +1375,29 @@ static const struct check checks[] = {
 	SYS("control", "signal another process", NULL, act_kill_other),
 	SYS("control", "make a directory", NULL, act_mkdir_tmp),
 	SYS("control", "change uid", NULL, act_setuid0),
+
+	/*
+	 * keypop: the keys; its two channels and nothing else, not even
+	 * accept(2) on one passed to it.
+	 */
+	OK("keypop", "a message on its channel", prep_channel, act_message),
+	OK("keypop", "ask what its peer has not read", prep_channel,
+	    act_outq),
+	OK("keypop", "describe the confinement", NULL, act_describe_landlock),
+	ERR("keypop", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("keypop", "create a TCP socket", NULL, act_socket_inet, EPERM),
+	ERR("keypop", "create a unix socket", NULL, act_socket_unix, EPERM),
+	ERR("keypop", "map executable memory", NULL, act_mmap_exec, EACCES),
+	SYS("keypop", "accept a unix connection", prep_pending_unix,
+	    act_accept),
+	SYS("keypop", "create a socketpair", NULL, act_socketpair),
+	SYS("keypop", "make an anonymous file", NULL, act_spool),
+	SYS("keypop", "execve /bin/true", NULL, act_execve),
+	SYS("keypop", "fork", NULL, act_fork),
+	SYS("keypop", "ptrace another process", NULL, act_ptrace),
+	SYS("keypop", "signal another process", NULL, act_kill_other),
+	SYS("keypop", "make a directory", NULL, act_mkdir_tmp),
+	SYS("keypop", "change uid", NULL, act_setuid0),
 
 	/* authpop: bcrypt in threads, the session sockets; nothing else. */
 	OK("authpop", "check a bcrypt hash", NULL, act_crypt),

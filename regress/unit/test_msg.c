@@ -89,7 +89,8 @@ on_eof(struct chan *c)
 /* The ends of the channels, with what each end takes from its peer. */
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
-    E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K };
+    E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K, E_KEY,
+    E_LISTENER_K, E_KEY_P };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -111,6 +112,9 @@ static struct end {
 	[E_CHECK] = { PROC_CHECK, PROC_PARENT },
 	[E_PARENT_K] = { PROC_PARENT, PROC_CHECK },
 	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP },
+	[E_KEY] = { PROC_KEY, PROC_LISTENER },
+	[E_LISTENER_K] = { PROC_LISTENER, PROC_KEY },
+	[E_KEY_P] = { PROC_KEY, PROC_PARENT },
 };
 
 /*
@@ -618,8 +622,9 @@ declarations(void)
 	int			 count, procs, phases;
 
 	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP |
-	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE | PROC_CHECK;
-	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN;
+	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE | PROC_CHECK |
+	    PROC_KEY;
+	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN | PH_SIGN;
 	all = msg_decls(&n);
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
 	    MSG_MAX - 1);
@@ -644,8 +649,12 @@ declarations(void)
 		CHECK((d->to & procs) == d->to && d->to != 0 &&
 		    (d->to & d->from) == 0, "%s: receivers %#x", d->name,
 		    d->to);
-		/* The parent talks to each child, children not to another. */
-		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT,
+		/*
+		 * The parent talks to each child, children not to another
+		 * but a listener and its keypop.
+		 */
+		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT ||
+		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY),
 		    "%s: neither end is the parent", d->name);
 		CHECK(d->size <= MSG_MAXPAYLOAD, "%s: %zu bytes, at most %d",
 		    d->name, d->size, MSG_MAXPAYLOAD);
@@ -654,7 +663,8 @@ declarations(void)
 		CHECK(d->phases != 0 && (d->phases & phases) == d->phases,
 		    "%s: phases %#x", d->name, d->phases);
 		CHECK(d->next == 0 || d->next == PH_CONF ||
-		    d->next == PH_RUN || d->next == PH_DRAIN,
+		    d->next == PH_RUN || d->next == PH_DRAIN ||
+		    d->next == PH_SIGN,
 		    "%s: next phase %#x", d->name, d->next);
 		/* A message that moves the phase may arrive only before it. */
 		CHECK(d->next == 0 || (d->phases & d->next) == 0,
@@ -671,7 +681,8 @@ declarations(void)
 	CHECK_STR(proc_str(PROC_CONTROL), "control");
 	CHECK_STR(proc_str(PROC_TABLE), "tablepop");
 	CHECK_STR(proc_str(PROC_CHECK), "checkpop");
-	CHECK_STR(proc_str(0x200), "unknown");
+	CHECK_STR(proc_str(PROC_KEY), "keypop");
+	CHECK_STR(proc_str(0x400), "unknown");
 }
 
 /* The listener's handler of MSG_PARENT_DRAIN in round_trip(). */
@@ -1005,11 +1016,42 @@ main(void)
 	    .pki = POPD_MAXPKI };
 	const struct msg_listen		 listen_uid = { .flags = LISTEN_TLS,
 	    .uid = 1000 };
-	const struct msg_pki		 pki = { .certlen = 1800,
-	    .keylen = 240 };
-	const struct msg_pki		 pki_empty = { .certlen = 1800 };
-	const struct msg_pki		 pki_big = { .certlen = PKI_MAXFILE + 1,
-	    .keylen = 240 };
+	const struct msg_pki		 pki = { .certlen = 1800 };
+	const struct msg_pki		 pki_empty = { .certlen = 0 };
+	const struct msg_pki		 pki_big = { .certlen = PKI_MAXFILE + 1 };
+	const uint32_t	 KY = sizeof(struct msg_key);
+	const uint32_t	 SG = sizeof(struct msg_sign);
+	const uint32_t	 SD = sizeof(struct msg_signed);
+	const struct msg_key		 key = { .len = 100 };
+	const struct msg_key		 key_empty = { .len = 0 };
+	const struct msg_key		 key_long = { .len = KEY_MAXPEM + 1 };
+	const struct msg_sign		 sign_ec = { .kind = SIGN_ECDSA,
+	    .len = 32 };
+	const struct msg_sign		 sign_ec33 = { .kind = SIGN_ECDSA,
+	    .len = 33 };
+	const struct msg_sign		 sign_kind = { .kind = 4, .len = 32 };
+	const struct msg_sign		 sign_raw = { .kind = SIGN_RSA_RAW,
+	    .len = 256 };
+	const struct msg_sign		 sign_raw127 = { .kind = SIGN_RSA_RAW,
+	    .len = 127 };
+	const struct msg_sign		 sign_raw1025 = { .kind = SIGN_RSA_RAW,
+	    .len = 1025 };
+	/* DigestInfo of SHA-384, then of MD5 (18 + 16: not 51/67/83). */
+	const struct msg_sign		 sign_pkcs1 = { .kind = SIGN_RSA_PKCS1,
+	    .len = 67, .in = { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60,
+	    0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04,
+	    0x30 } };
+	const struct msg_sign		 sign_pkcs1_sha1 = {
+	    .kind = SIGN_RSA_PKCS1, .len = 51, .in = { 0x30, 0x21, 0x30,
+	    0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+	    0x14 } };
+	const struct msg_sign		 sign_pkcs1_mix = {
+	    .kind = SIGN_RSA_PKCS1, .len = 51, .in = { 0x30, 0x31, 0x30,
+	    0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+	    0x02, 0x05, 0x00, 0x04, 0x20 } };
+	const struct msg_signed		 signed_ok = { .len = 64 };
+	const struct msg_signed		 signed_long = {
+	    .len = SIGN_MAXSIG + 1 };
 	const struct msg_proxy		 proxy = { .net = { .af = AF_INET,
 	    .addr = { 192, 0, 2 }, .bits = 24 }, .trusted = 1 };
 	const struct msg_proxy		 proxy_bits = { .net = { .af = AF_INET,
@@ -1187,6 +1229,50 @@ main(void)
 		{ "the end of configuration to wrkrpop", E_WRKRPOP, PH_CONF,
 		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
 
+		/* keypop's, from the parent and from its listener. */
+		{ "a key", E_KEY_P, PH_CONF, MSG_PARENT_CONF_KEY, V, KY, H, KY,
+		    0, 1, 1, &key },
+		{ "a key of no bytes", E_KEY_P, PH_CONF, MSG_PARENT_CONF_KEY,
+		    V, KY, H, KY, 0, 1, 0, &key_empty },
+		{ "a key longer than its buffer", E_KEY_P, PH_CONF,
+		    MSG_PARENT_CONF_KEY, V, KY, H, KY, 0, 1, 0, &key_long },
+		{ "a key once serving", E_KEY_P, PH_RUN, MSG_PARENT_CONF_KEY,
+		    V, KY, H, KY, 0, 1, 0, &key },
+		{ "a key to the listener", E_LISTENER, PH_CONF,
+		    MSG_PARENT_CONF_KEY, V, KY, H, KY, 0, 1, 0, &key },
+		{ "a key from the listener", E_KEY, PH_RUN,
+		    MSG_PARENT_CONF_KEY, V, KY, H, KY, 0, 1, 0, &key },
+		{ "an ECDSA request", E_KEY, PH_RUN, MSG_LISTENER_SIGN, V, SG,
+		    H, SG, 0, 1, 1, &sign_ec },
+		{ "a second request before the answer", E_KEY, PH_SIGN,
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_ec },
+		{ "a request with a descriptor", E_KEY, PH_RUN,
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 1, 1, 0, &sign_ec },
+		{ "a request one byte long", E_KEY, PH_RUN, MSG_LISTENER_SIGN,
+		    V, SG + 1, H, SG + 1, 0, 1, 0, &sign_ec },
+		{ "an ECDSA digest of 33 bytes", E_KEY, PH_RUN,
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_ec33 },
+		{ "a request of kind 4", E_KEY, PH_RUN, MSG_LISTENER_SIGN, V,
+		    SG, H, SG, 0, 1, 0, &sign_kind },
+		{ "a PSS block of 256 bytes", E_KEY, PH_RUN, MSG_LISTENER_SIGN,
+		    V, SG, H, SG, 0, 1, 1, &sign_raw },
+		{ "a PSS block of 127 bytes", E_KEY, PH_RUN, MSG_LISTENER_SIGN,
+		    V, SG, H, SG, 0, 1, 0, &sign_raw127 },
+		{ "a PSS block of 1025 bytes", E_KEY, PH_RUN,
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_raw1025 },
+		{ "a SHA-384 DigestInfo", E_KEY, PH_RUN, MSG_LISTENER_SIGN, V,
+		    SG, H, SG, 0, 1, 1, &sign_pkcs1 },
+		{ "a SHA-1 DigestInfo", E_KEY, PH_RUN, MSG_LISTENER_SIGN, V,
+		    SG, H, SG, 0, 1, 0, &sign_pkcs1_sha1 },
+		{ "a SHA-384 DigestInfo of SHA-256's length", E_KEY, PH_RUN,
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_pkcs1_mix },
+		{ "an answer", E_LISTENER_K, PH_SIGN, MSG_KEY_SIGNED, V, SD, H,
+		    SD, 0, 1, 1, &signed_ok },
+		{ "an answer to no request", E_LISTENER_K, PH_RUN,
+		    MSG_KEY_SIGNED, V, SD, H, SD, 0, 1, 0, &signed_ok },
+		{ "an answer longer than its buffer", E_LISTENER_K, PH_SIGN,
+		    MSG_KEY_SIGNED, V, SD, H, SD, 0, 1, 0, &signed_long },
+
 		/* The phases. */
 		{ "the configuration", E_LISTENER, PH_START, MSG_PARENT_CONF,
 		    V, CF, H, CF, 0, 1, 1, &set },
@@ -1305,11 +1391,11 @@ main(void)
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_pki },
 		{ "listen on an address with a user", E_LISTENER, PH_RUN,
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_uid },
-		{ "a keypair without a key", E_LISTENER, PH_CONF,
+		{ "a certificate of no bytes", E_LISTENER, PH_CONF,
 		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki_empty },
-		{ "a keypair over PKI_MAXFILE", E_LISTENER, PH_CONF,
+		{ "a certificate over PKI_MAXFILE", E_LISTENER, PH_CONF,
 		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki_big },
-		{ "a keypair without its file", E_LISTENER, PH_CONF,
+		{ "a certificate without its file", E_LISTENER, PH_CONF,
 		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 0, 1, 0, &pki },
 		{ "a proxy of prefix 33", E_LISTENER, PH_CONF,
 		    MSG_PARENT_CONF_PROXY, V, PX, H, PX, 0, 1, 0, &proxy_bits },

@@ -97,25 +97,27 @@ on_pki(struct chan *c, const void *data, int fd)
 	if ((np = calloc(1, sizeof(*np))) == NULL)
 		die("calloc");
 	(void)strlcpy(np->name, "(not sent)", sizeof(np->name));
+	/* Nor is the key's file: its bytes go to keypop (supervise.c). */
 	TAILQ_FOREACH(p, &sent->pkis, entry)
-		if (i++ == n)
+		if (i++ == n) {
 			(void)strlcpy(np->name, p->name, sizeof(np->name));
-	/* Its bytes are the names of its files: see served(). */
-	if (pki_recv(fd, m->certlen, m->keylen, &pp) == -1)
+			(void)strlcpy(np->key, p->key, sizeof(np->key));
+		}
+	/* Its bytes are the name of its certificate's file: served(). */
+	if (pki_recv(fd, m->certlen, &pp) == -1)
 		die("pki_recv");
-	CHECK(pp.certlen < sizeof(np->cert) && pp.keylen < sizeof(np->key),
-	    "keypair %zu: %zu and %zu bytes", n, pp.certlen, pp.keylen);
-	if (pp.certlen < sizeof(np->cert) && pp.keylen < sizeof(np->key)) {
+	CHECK(pp.certlen < sizeof(np->cert), "keypair %zu: %zu bytes", n,
+	    pp.certlen);
+	if (pp.certlen < sizeof(np->cert))
 		memcpy(np->cert, pp.cert, pp.certlen);
-		memcpy(np->key, pp.key, pp.keylen);
-	}
 	pki_free(&pp);
 	TAILQ_INSERT_TAIL(&rebuilt->pkis, np, entry);
 }
 
 /*
  * Each pki of conf as the parent serves it (popd/certs.c), with the
- * names of its files for bytes: on_pki rebuilds the statements of them.
+ * names of its files for bytes: on_pki rebuilds the statements of them
+ * (the key's from what was sent: its bytes go to keypop).
  */
 static void
 served(struct popd_conf *conf)
@@ -130,8 +132,9 @@ served(struct popd_conf *conf)
 		pp.certlen = strlen(p->cert);
 		pp.key = (uint8_t *)p->key;
 		pp.keylen = strlen(p->key);
-		if ((p->served->fd = pki_send(&pp)) == -1)
-			die("pki_send");
+		if ((p->served->fd = pki_memfd(pp.cert, pp.certlen)) == -1 ||
+		    (p->served->keyfd = pki_memfd(pp.key, pp.keylen)) == -1)
+			die("pki_memfd");
 		p->served->certlen = pp.certlen;
 		p->served->keylen = pp.keylen;
 	}

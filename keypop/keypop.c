@@ -1,0 +1,304 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * keypop.c -- the key process: it holds the private keys of popd.conf's
+ * pki statements, which the parent reads and sends it, and signs the
+ * full TLS handshakes of one listener, which holds certificates only
+ * (smtpd's and relayd's ca.c).  A listener taken over by a client can
+ * then use the keys while it lives, not carry them away.
+ *
+ * One keypop per listener, started with it (popd/supervise.c): it has
+ * the keys of that listener's configuration, so a listener draining
+ * after a reload signs its STLS handshakes with the keys it served
+ * with, and it ends when its listener does.  It runs as the listener's
+ * user, not one of its own: it is not dumpable (proc.c), so a process
+ * of that user may neither ptrace it nor read its /proc/PID/mem, and
+ * the listener could do neither anyway (chroot, no /proc; seccomp or
+ * pledge without ptrace); what it could do, kill it, it can do to its
+ * own sessions already.  A user of its own would add an account to
+ * every install and take nothing more away.
+ *
+ * Its confinement (sandbox_keypop): no file, no network, no new
+ * descriptor; only its two channels.  The listener's requests are
+ * declared messages of exact sizes (proto.c: msg_sign), read one per
+ * turn of the loop, and one in flight at a time: a request while our
+ * last answer is unread is out of phase.  Anything else ends the
+ * channel and keypop with it, and the parent restarts the listener.
+ *
+ * Peers:
+ *	parent    ==fd 3==  keypop	PARENT_CONF, _CONF_KEY, _CONF_END in
+ *	listener  ==fd 4==  keypop	LISTENER_SIGN in, KEY_SIGNED out
+ */
+#include <sys/types.h>
+
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+
+#include "proto.h"
+#include "chan.h"
+#include "proc.h"
+#include "sandbox.h"
+
+/*
+ * A key, and its signing contexts made once: OpenSSL 3 looks up the
+ * algorithm's implementation at each EVP_PKEY_sign_init, which cost
+ * more than an ECDSA signature itself.
+ */
+struct key {
+	uint8_t		 id[32];	/* SHA-256 of the public key bits */
+	EVP_PKEY	*pkey;
+	int		 rsa;
+	EVP_PKEY_CTX	*ctx[2];	/* RSA: PKCS#1, none; EC: ECDSA */
+};
+
+static struct chan	parent_chan, listener_chan;
+static struct key	keys[POPD_MAXPKI];
+static size_t		nkeys;
+
+static void	keypop_parent_key(struct chan *, const void *, int);
+static void	keypop_parent_eof(struct chan *);
+static void	keypop_listener_sign(struct chan *, const void *, int);
+static void	keypop_listener_eof(struct chan *);
+static void	keypop_listener_bad(struct chan *);
+static void	keypop_open(void *);
+static void	keypop_sandbox(void *);
+static int	key_sign(const struct key *, const struct msg_sign *,
+		    struct msg_signed *);
+static int	no_password(char *, int, int, void *);
+static EVP_PKEY_CTX *sign_ctx(EVP_PKEY *, int);
+
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,	proc_parent_conf },
+	{ MSG_PARENT_CONF_KEY,	keypop_parent_key },
+	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
+	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
+};
+static const struct msg_handler from_listener[] = {
+	{ MSG_LISTENER_SIGN,	keypop_listener_sign },
+};
+
+static const struct proc_role keypop_role = {
+	.setup = {
+		.role = "keypop",
+		.title = "keypop",
+		.user = POPD_USER,
+		.chroot = 1,
+		.open = keypop_open,
+		.sandbox = keypop_sandbox,
+	},
+	.self = PROC_KEY,
+	.chan = &parent_chan,
+	.setupfd = POPD_CHANNEL_FD,
+	.usage = "usage: keypop [-dVv]\n"
+	    "keypop is started by popd with a listener: it sends it the "
+	    "keys on its channel",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.eof = keypop_parent_eof,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&keypop_role, argc, argv);
+}
+
+/*
+ * A key, as the parent read it from its file.  The message's bytes are
+ * wiped once parsed: the key lives in its EVP_PKEY alone.
+ */
+static void
+keypop_parent_key(struct chan *c, const void *data, int fd)
+{
+	struct msg_key	*m = (struct msg_key *)(uintptr_t)data;
+	struct key	*k;
+	BIO		*bio;
+	uint8_t		*der = NULL;
+	int		 len;
+
+	if (nkeys == POPD_MAXPKI)
+		fatalx("more than %d keys", POPD_MAXPKI);
+	k = &keys[nkeys];
+	if ((bio = BIO_new_mem_buf(m->pem, m->len)) == NULL)
+		fatalx("BIO_new_mem_buf");
+	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+	BIO_free(bio);
+	explicit_bzero(m->pem, m->len);
+	if (k->pkey == NULL)
+		fatalx("key %zu: not a private key in PEM", nkeys);
+	if (EVP_PKEY_size(k->pkey) > SIGN_MAXSIG)
+		fatalx("key %zu: %d bits, at most 8192", nkeys,
+		    EVP_PKEY_bits(k->pkey));
+	if (EVP_PKEY_base_id(k->pkey) != EVP_PKEY_RSA &&
+	    EVP_PKEY_base_id(k->pkey) != EVP_PKEY_EC)
+		fatalx("key %zu: neither RSA nor EC", nkeys);
+	k->rsa = EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA;
+	if ((k->ctx[0] = sign_ctx(k->pkey, k->rsa ? RSA_PKCS1_PADDING :
+	    0)) == NULL || (k->rsa && (k->ctx[1] = sign_ctx(k->pkey,
+	    RSA_NO_PADDING)) == NULL))
+		fatalx("key %zu: cannot sign with it", nkeys);
+	/* libtls's name of a key: the hash of its public key's bits. */
+	if ((len = i2d_PublicKey(k->pkey, &der)) <= 0)
+		fatalx("key %zu: i2d_PublicKey", nkeys);
+	SHA256(der, len, k->id);
+	OPENSSL_free(der);
+	log_debug("key %zu: %s, %d bits", nkeys,
+	    EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA ? "RSA" : "EC",
+	    EVP_PKEY_bits(k->pkey));
+	nkeys++;
+}
+
+/* A context that signs with pkey, with that RSA padding (EC: 0). */
+static EVP_PKEY_CTX *
+sign_ctx(EVP_PKEY *pkey, int padding)
+{
+	EVP_PKEY_CTX	*ctx;
+
+	if ((ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL)
+		return NULL;
+	if (EVP_PKEY_sign_init(ctx) != 1 || (padding != 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, padding) != 1)) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * An encrypted key is refused, as libtls refuses it in the parent's
+ * check: OpenSSL's default would ask a terminal.
+ */
+static int
+no_password(char *buf, int size, int rwflag, void *arg)
+{
+	return 0;
+}
+
+static void
+keypop_parent_eof(struct chan *c)
+{
+	exit(0);
+}
+
+/* Before the sandbox: the event loop, and the listener's channel in it. */
+static void
+keypop_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+	if (set_cloexec(POPD_CONF_FD) == -1)
+		fatal("no channel to the listener on fd %d", POPD_CONF_FD);
+	chan_init(&listener_chan, POPD_CONF_FD, PROC_KEY, PROC_LISTENER,
+	    PH_RUN, from_listener, nitems(from_listener),
+	    keypop_listener_eof, NULL);
+	listener_chan.bad = keypop_listener_bad;
+	chan_start(&listener_chan);
+}
+
+static void
+keypop_sandbox(void *arg)
+{
+	sandbox_keypop();
+}
+
+/* Its listener ended: so do we (the parent starts a keypop with each). */
+static void
+keypop_listener_eof(struct chan *c)
+{
+	log_debug("the listener closed its channel");
+	exit(0);
+}
+
+/*
+ * Garbage, an oversized or out-of-order request (chan_bad logged it):
+ * the listener is not to be trusted with our keys any more.  Without
+ * us it cannot finish a handshake; it exits, and the parent starts a
+ * new one with a new keypop.
+ */
+static void
+keypop_listener_bad(struct chan *c)
+{
+	exit(1);
+}
+
+/*
+ * One signature, or an empty answer for a key we do not have.  The
+ * listener waits for each answer before it asks again: a request while
+ * our last answer is unread is out of phase, a listener not waiting but
+ * flooding us, and so is one whose answers pile up unsent.
+ */
+static void
+keypop_listener_sign(struct chan *c, const void *data, int fd)
+{
+	const struct msg_sign	*m = data;
+	struct msg_signed	 r;
+	size_t			 i;
+	int			 unread;
+
+	if ((unread = compat_unread(c->fd)) == -1)
+		fatal("the listener's channel");
+	if (unread > 0 || !TAILQ_EMPTY(&c->outq)) {
+		chan_bad(c, "%s from listener out of phase: %d bytes of "
+		    "our answer unread", msg_type_str(MSG_LISTENER_SIGN),
+		    unread);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < nkeys; i++)
+		if (memcmp(keys[i].id, m->id, sizeof(m->id)) == 0)
+			break;
+	if (i == nkeys)
+		log_warnx("listener: a signature by a key we do not have "
+		    "(%02x%02x%02x%02x...): the certificate and key files do "
+		    "not match?", m->id[0], m->id[1], m->id[2], m->id[3]);
+	else if (key_sign(&keys[i], m, &r) == -1) {
+		chan_bad(c, "%s from listener: not a request for key %zu",
+		    msg_type_str(MSG_LISTENER_SIGN), i);
+		return;
+	}
+	chan_send(c, MSG_KEY_SIGNED, -1, &r, sizeof(r));
+}
+
+/*
+ * Sign m's input with k into r: -1 if the kind is not one of k's (an
+ * ECDSA digest for an RSA key, a PSS block not of its size or not
+ * ending as PSS encodings do) or the key refuses it.
+ */
+static int
+key_sign(const struct key *k, const struct msg_sign *m, struct msg_signed *r)
+{
+	size_t	len = sizeof(r->sig);
+
+	if (k->rsa != (m->kind != SIGN_ECDSA))
+		return -1;
+	if (m->kind == SIGN_RSA_RAW && (m->len !=
+	    (size_t)EVP_PKEY_size(k->pkey) || m->in[m->len - 1] != 0xbc))
+		return -1;
+	if (EVP_PKEY_sign(k->ctx[m->kind == SIGN_RSA_RAW], r->sig, &len,
+	    m->in, m->len) != 1)
+		return -1;
+	r->len = len;
+	return 0;
+}

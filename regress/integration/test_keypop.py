@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+"""The key process (keypop.8): the pki keys live in keypop alone, which
+signs each full handshake for its listener.
+
+After 100 full handshakes with each kind of key, no byte sequence of the
+private key (the EC scalar, an RSA prime) is in the memory of the
+listener, authpop or a wrkrpop, and it is in keypop's (so that the test
+can fail).  Every kind of signature works (TLS 1.3's PSS and ECDSA, TLS
+1.2's PKCS#1 v1.5 with SHA-256, -384 and -512), with RSA 2048 and 4096,
+P-256 and P-384 keys, several keypairs by SNI, and a reload with new
+keys.  A listener that sends keypop garbage, an oversized request or a
+request out of phase (a second before it read the answer to the first)
+is ended, and popd serves on: the test takes the listener's end of the
+channel with pidfd_getfd(2) as root, with the listener stopped."""
+
+import ctypes
+import os
+import re
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+
+NEWKEY = {
+    "p256": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
+    "p384": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp384r1"],
+    "rsa2048": ["-newkey", "rsa:2048"],
+    "rsa4096": ["-newkey", "rsa:4096"],
+}
+
+
+def make_key(cert, key, kind, cn="localhost"):
+    subprocess.run(["openssl", "req", "-x509"] + NEWKEY[kind] +
+                   ["-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=" + cn],
+                   check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    os.chmod(key, 0o600)
+
+
+def secret(key):
+    """The bytes an attacker would want: the EC private scalar, or the
+    first RSA prime, big-endian without leading zeros."""
+    out = subprocess.run(["openssl", "pkey", "-in", key, "-text",
+                          "-noout"], check=True, stdout=subprocess.PIPE,
+                         ).stdout.decode()
+    for label in ("priv:", "prime1:"):
+        m = re.search(r"^%s\n((?:\s+[0-9a-f:]+\n)+)" % label, out, re.M)
+        if m:
+            b = bytes.fromhex(re.sub(r"[\s:]", "", m.group(1)))
+            return b.lstrip(b"\0")
+    raise AssertionError("no secret in:\n" + out)
+
+
+def memory_holds(pid, needles):
+    """Whether any readable mapping of pid holds one of needles."""
+    found = False
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read().splitlines()
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            parts = line.split()
+            if "r" not in parts[1] or (len(parts) > 5 and
+                                       parts[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except (OSError, ValueError, OverflowError):
+                continue
+            if any(n in data for n in needles):
+                found = True
+                break
+    return found
+
+
+def use_key(srv, kind):
+    make_key(srv.cert, srv.key, kind)
+
+
+def full_handshake(port, ctx=None, name=None):
+    """One TLS handshake (never resumed: no session is offered), the
+    greeting read; returns the peer's certificate (DER)."""
+    ctx = ctx or T.client_ctx()
+    sock = socket.create_connection((T.HOST, port), timeout=20)
+    with ctx.wrap_socket(sock, server_hostname=name) as s:
+        T.expect_true(not s.session_reused, "a full handshake")
+        buf = b""
+        while not buf.endswith(b"\r\n"):
+            chunk = s.recv(512)
+            if not chunk:
+                break
+            buf += chunk
+        T.expect(buf[:3], b"+OK", "the greeting after the handshake")
+        der = s.getpeercert(binary_form=True)
+        s.sendall(b"QUIT\r\n")
+        return der
+
+
+def key_stays_in_keypop(srv, kind):
+    use_key(srv, kind)
+    srv.start()
+    s = secret(srv.key)
+    needles = (s, s[::-1])
+    for _ in range(100):
+        full_handshake(srv.port)
+    # A session logged in: its wrkrpop is searched too.
+    p = srv.pop("alice")
+    try:
+        pids = srv.pids()
+        for role in ("listener", "authpop"):
+            T.expect_true(pids[role] is not None, "a running " + role)
+        T.expect_true(pids["wrkrpop"], "a running wrkrpop")
+        for role in ("listener", "authpop"):
+            T.expect(memory_holds(pids[role], needles), False,
+                     "the %s key's secret in the %s's memory" %
+                     (kind, role))
+        for w in pids["wrkrpop"]:
+            T.expect(memory_holds(w, needles), False,
+                     "the %s key's secret in a wrkrpop's memory" % kind)
+        T.expect_true(pids.get("keypop") is not None, "a running keypop")
+        T.expect(memory_holds(pids["keypop"], needles), True,
+                 "the %s key's secret in keypop's memory" % kind)
+    finally:
+        p.quit()
+
+
+@T.test(start=False)
+def ec_key_only_in_keypop(srv):
+    T.need_root()
+    key_stays_in_keypop(srv, "p256")
+
+
+@T.test(start=False)
+def rsa_key_only_in_keypop(srv):
+    T.need_root()
+    key_stays_in_keypop(srv, "rsa2048")
+
+
+def s_client(port, *args):
+    """openssl s_client's output and status, QUIT sent."""
+    openssl = T.need_prog("openssl")
+    r = subprocess.run([openssl, "s_client", "-ign_eof", "-connect",
+                        "127.0.0.1:%d" % port] + list(args),
+                       input=b"QUIT\r\n", stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=20)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+def signs(srv, kind, cases):
+    """Each (TLS version flag, sigalgs) case makes a handshake that
+    signs with the peer's key as named, and gets the greeting."""
+    for version, sigalgs, want in cases:
+        rc, out = s_client(srv.port, version, "-sigalgs", sigalgs)
+        T.expect_true(rc == 0 and "+OK" in out and
+                      re.search(r"Peer signature type: " + want, out,
+                                re.M),
+                      "%s %s %s: a %s signature and the greeting" %
+                      (kind, version, sigalgs, want), out[-1500:])
+
+
+@T.test(start=False, extra_args=["-T"])
+def every_kind_of_signature(srv):
+    use_key(srv, "rsa4096")
+    srv.start()
+    signs(srv, "rsa4096", [
+        ("-tls1_3", "rsa_pss_rsae_sha256", "RSA-PSS"),
+        ("-tls1_3", "rsa_pss_rsae_sha512", "RSA-PSS"),
+        ("-tls1_2", "RSA+SHA256", "RSA$"),
+        ("-tls1_2", "RSA+SHA384", "RSA$"),
+        ("-tls1_2", "RSA+SHA512", "RSA$"),
+    ])
+    srv.stop()
+    use_key(srv, "p384")
+    srv.start()
+    signs(srv, "p384", [
+        ("-tls1_3", "ECDSA+SHA384", "ECDSA"),
+        ("-tls1_2", "ECDSA+SHA256", "ECDSA"),
+        ("-tls1_2", "ECDSA+SHA512", "ECDSA"),
+    ])
+    p = srv.pop("alice")
+    p.quit()
+
+
+@T.test(start=False)
+def sni_keys_of_both_kinds(srv):
+    names = {"pop.example.org": "p384", "mail.example.net": "rsa2048"}
+    conf = ""
+    for cn, kind in names.items():
+        c = os.path.join(srv.tmpdir, cn + ".crt")
+        k = os.path.join(srv.tmpdir, cn + ".key")
+        make_key(c, k, kind, cn)
+        conf += 'pki %s cert "%s"\npki %s key "%s"\n' % (cn, c, cn, k)
+    srv.conf_extra = conf
+    srv.start()
+    for cn in list(names) + [None]:
+        args = ["-servername", cn] if cn else []
+        rc, out = s_client(srv.port, *args)
+        m = re.search(r"subject=.*?CN\s*=\s*([^\s,/]+)", out)
+        T.expect(m.group(1) if m else out, cn or "localhost",
+                 "the certificate for SNI %s" % cn)
+        T.expect_true(rc == 0 and "+OK" in out, "a greeting for %s" % cn,
+                      out[-800:])
+
+
+@T.test(start=False)
+def reload_with_new_keys(srv):
+    use_key(srv, "p256")
+    srv.start()
+    old = full_handshake(srv.port)
+    before = srv.pids()["keypop"]
+    use_key(srv, "rsa2048")
+    srv.reload()
+    T.wait_for(lambda: full_handshake(srv.port) != old, 10,
+               "the new certificate after the reload")
+    with open(srv.cert) as f:
+        pem = f.read()
+    T.expect(ssl.DER_cert_to_PEM_cert(full_handshake(srv.port)).strip(),
+             pem.strip(), "the reloaded certificate served")
+    s = secret(srv.key)
+    T.wait_for(lambda: before not in T.descendants(srv.proc.pid), 10,
+               "the old keypop gone with its drained listener")
+    now = srv.pids()["keypop"]
+    T.expect_true(now is not None and now != before, "a new keypop")
+    T.expect(memory_holds(now, (s, s[::-1])), True,
+             "the new key in the new keypop")
+    p = srv.pop("alice")
+    p.quit()
+
+
+@T.test
+def resumed_handshake_signs_nothing(srv):
+    """With keypop stopped, a session resumed from its ticket still
+    gets its greeting; a full handshake waits for keypop."""
+    ctx = T.client_ctx(ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3)
+    sock = socket.create_connection((T.HOST, srv.port), timeout=20)
+    with ctx.wrap_socket(sock) as s:
+        s.recv(512)             # the ticket comes with the greeting
+        session = s.session
+    kp = srv.pids()["keypop"]
+    os.kill(kp, signal.SIGSTOP)
+    try:
+        sock = socket.create_connection((T.HOST, srv.port), timeout=5)
+        with ctx.wrap_socket(sock, session=session) as s:
+            T.expect(s.recv(512)[:3], b"+OK", "a resumed session's greeting")
+            T.expect(s.session_reused, True, "the session resumed")
+        sock = socket.create_connection((T.HOST, srv.port), timeout=2)
+        try:
+            ctx.wrap_socket(sock).close()
+            raise AssertionError("a full handshake done with keypop "
+                                 "stopped")
+        except socket.timeout:
+            pass
+        finally:
+            sock.close()
+    finally:
+        os.kill(kp, signal.SIGCONT)
+    T.expect(full_handshake(srv.port)[:1], b"0", "a full handshake again")
+
+
+# --- a listener that talks garbage to keypop -----------------------------
+
+def msg_consts():
+    """MSG_VERSION and the value of MSG_LISTENER_SIGN, from proto.h."""
+    with open(os.path.join(T.REPO, "common", "proto.h")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
+    start = text.index("enum msg_type {")
+    body = text[start:start + re.search(r"\bMSG_MAX\b",
+                                        text[start:]).start()]
+    names = re.findall(r"\b(MSG_[A-Z_]+)\b", body)
+    return version, names.index("MSG_LISTENER_SIGN")
+
+
+def sign_request():
+    """A well-formed MSG_LISTENER_SIGN: an ECDSA digest, any key."""
+    version, typ = msg_consts()
+    payload = bytes(32) + struct.pack("=II", 3, 32) + b"\x01" * 1024
+    return struct.pack("=IIII", typ, version, len(payload), 0) + payload
+
+
+def grab_fd(pid, fd):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    pidfd = libc.syscall(434, pid, 0)          # pidfd_open
+    if pidfd < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_open")
+    try:
+        got = libc.syscall(438, pidfd, fd, 0)  # pidfd_getfd
+        if got < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return got
+    finally:
+        os.close(pidfd)
+
+
+def listener_says(srv, datagrams, why):
+    """Send datagrams to keypop on the stopped listener's channel: keypop
+    logs why and ends, the listener with it, and a new pair serves."""
+    T.need_root()
+    pids = srv.pids()
+    lis, kp = pids["listener"], pids["keypop"]
+    os.kill(lis, signal.SIGSTOP)
+    try:
+        fd = grab_fd(lis, 4)
+        s = socket.socket(fileno=fd)
+        try:
+            for d in datagrams:
+                s.send(d)
+        finally:
+            s.close()
+        T.wait_for(lambda: kp not in T.descendants(srv.proc.pid), 10,
+                   "keypop ended")
+    finally:
+        os.kill(lis, signal.SIGCONT)
+    T.wait_for(lambda: lis not in T.descendants(srv.proc.pid), 10,
+               "the listener ended")
+    log = srv.log()
+    T.expect_true(re.search(r"keypop.*%s.*listener is compromised or "
+                            r"broken" % why, log), "keypop's log line: " +
+                  why, log[-2000:])
+    T.wait_for(lambda: srv.pids()["listener"] not in (None, lis), 10,
+               "a new listener")
+    p = srv.pop("alice")
+    p.quit()
+    T.expect_true(srv.alive(), "popd serves on")
+
+
+@T.test(allow_crash=True)
+def garbage_ends_the_listener(srv):
+    listener_says(srv, [os.urandom(40)], "message version")
+
+
+@T.test(allow_crash=True)
+def oversized_ends_the_listener(srv):
+    req = sign_request()
+    hdr = struct.unpack("=IIII", req[:16])
+    big = struct.pack("=IIII", hdr[0], hdr[1], len(req) - 16 + 100, 0) + \
+        req[16:] + bytes(100)
+    listener_says(srv, [big], "payload %d bytes" % (len(big) - 16))
+
+
+@T.test(allow_crash=True)
+def huge_ends_the_listener(srv):
+    listener_says(srv, [bytes(60000)], "truncated message")
+
+
+@T.test(allow_crash=True)
+def out_of_phase_ends_the_listener(srv):
+    listener_says(srv, [sign_request(), sign_request()], "out of phase")
+
+
+if __name__ == "__main__":
+    T.main()
