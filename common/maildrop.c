@@ -61,6 +61,8 @@ struct mstrings {
 
 
 static int	md_kept(const struct maildrop *, const char *);
+static const char *md_moved(struct maildrop *, const char *);
+static int	uniq(struct maildrop *, const struct maildrop *);
 static const char *md_str(struct maildrop *, const char *);
 static int	sweep_tmp(void *, const char *);
 static int	maildrop_fullscan(struct maildrop *, int *);
@@ -78,6 +80,7 @@ static int	pcm_reserve(void *, size_t);
 static int	pcm_add(void *, const struct popcache_rec *);
 static void	pcm_keep(void *, char *, size_t);
 static size_t	pcm_count(void *);
+static const char *pcm_moved(void *, const char *);
 static void	pcm_get(void *, size_t, struct popcache_rec *);
 static void	pc_msgs(struct maildrop *, struct popcache_msgs *);
 static int	update_remove(struct maildrop *, struct mmsg *, int *);
@@ -90,7 +93,7 @@ int
 maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 {
 	memset(md, 0, sizeof(*md));
-	md->dirfd = md->lockfd = -1;
+	md->dirfd = md->lockfd = md->rootfd = -1;
 	md->uidl_format = uidl_format != NULL ? uidl_format :
 	    UIDL_DEFAULT_FORMAT;
 	if (strlcpy(md->path, path, sizeof(md->path)) >= sizeof(md->path)) {
@@ -100,6 +103,38 @@ maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 	if (maildir_create(path) == -1)
 		return -1;
 	md->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (md->dirfd == -1)
+		return -1;
+	popcache_init(&md->pc, md->dirfd, md->path);
+	return 0;
+}
+
+/*
+ * Open the Maildir++ folder that IMAP calls folder (".folder" in root's
+ * maildir) as a maildrop of its own: its messages, popcache and
+ * removals are its own, its lock, quota and popd.migrated the
+ * maildir's.  -1 with errno ENOENT when there is no such folder: it is
+ * not made, or IMAP would show it.
+ */
+int
+maildrop_folder(struct maildrop *md, const struct maildrop *root,
+    const char *folder)
+{
+	memset(md, 0, sizeof(*md));
+	md->dirfd = md->lockfd = -1;
+	md->rootfd = root->dirfd;
+	md->uidl_format = root->uidl_format;
+	md->folder = folder;
+	if ((size_t)snprintf(md->dir, sizeof(md->dir), ".%s/", folder) >=
+	    sizeof(md->dir) || (size_t)snprintf(md->path, sizeof(md->path),
+	    "%s/.%s", root->path, folder) >= sizeof(md->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	md->dir[strlen(md->dir) - 1] = '\0';
+	md->dirfd = openat(root->dirfd, md->dir,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	md->dir[strlen(md->dir)] = '/';
 	if (md->dirfd == -1)
 		return -1;
 	popcache_init(&md->pc, md->dirfd, md->path);
@@ -213,6 +248,29 @@ pc_msgs(struct maildrop *md, struct popcache_msgs *pm)
 	pm->keep = pcm_keep;
 	pm->count = pcm_count;
 	pm->get = pcm_get;
+	pm->moved = pcm_moved;
+}
+
+static const char *
+pcm_moved(void *arg, const char *name)
+{
+	return md_moved(arg, name);
+}
+
+/*
+ * The UIDL a message new to this folder had where another program
+ * (Dovecot's IMAP) moved it from, or NULL (oldids_moved).  The
+ * folder's dovecot-uidlist is read once, and only when asked.
+ */
+static const char *
+md_moved(struct maildrop *md, const char *name)
+{
+	if (!md->movedread) {
+		md->movedread = 1;
+		md->moved = oldids_moved(md->dirfd, md->rootfd != -1 ?
+		    md->rootfd : md->dirfd, md->path, md->uidl_format);
+	}
+	return md->moved == NULL ? NULL : oldids_get(md->moved, name);
 }
 
 /*
@@ -263,11 +321,18 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	if (maildrop_scandir(md, "cur") == -1 ||
 	    maildrop_scandir(md, "new") == -1)
 		goto done;
-	/* A popcache without popd.migrated: an older popd took none. */
-	if (fstatat(md->dirfd, POPCACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	/*
+	 * A popcache without popd.migrated: an older popd took none.  A
+	 * folder's were taken with the maildir's, never from its own files:
+	 * Dovecot's POP3 served INBOX only.
+	 */
+	if (md->rootfd != -1)
+		flags |= OLDIDS_RECORDONLY;
+	else if (fstatat(md->dirfd, POPCACHE_FILE, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0)
 		flags |= OLDIDS_SERVED;
-	if (oldids_load(md->old, md->dirfd, md->path, md->uidl_format,
-	    flags) == -1)
+	if (oldids_load(md->old, md->rootfd != -1 ? md->rootfd : md->dirfd,
+	    md->path, md->uidl_format, flags) == -1)
 		goto done;
 	for (i = n = 0; i < md->nmsgs; i++) {
 		switch (maildrop_size_one(md, &md->msgs[i], skipped)) {
@@ -353,8 +418,9 @@ maildrop_size_one(struct maildrop *md, struct mmsg *m, int *skipped)
 		return 1;
 	}
 	m->size = size;
-	if ((uidl = oldids_get(md->old, m->name)) != NULL &&
-	    (m->uidl = md_str(md, uidl)) == NULL)
+	if ((uidl = oldids_get(md->old, m->name)) == NULL)
+		uidl = md_moved(md, m->name);
+	if (uidl != NULL && (m->uidl = md_str(md, uidl)) == NULL)
 		return -1;
 	return 0;
 }
@@ -365,6 +431,8 @@ maildrop_scandir(struct maildrop *md, const char *sub)
 	struct scan_arg	a = { md, sub };
 
 	if (maildir_readdir(md->dirfd, sub, maildrop_scan_one, &a) == -1) {
+		if (errno == ENOENT && md->rootfd != -1)
+			return 0;	/* a folder half made: empty */
 		log_warn("%s/%s: scan", md->path, sub);
 		return -1;
 	}
@@ -470,17 +538,41 @@ str_hash(const char *s)
 int
 maildrop_uniq(struct maildrop *md)
 {
+	return uniq(md, NULL);
+}
+
+/*
+ * The same for a folder merged after the maildrop before, whose UIDLs
+ * are taken first: a copy in both (IMAP's COPY) keeps INBOX's.
+ */
+int
+maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
+{
+	return uniq(md, before);
+}
+
+static int
+uniq(struct maildrop *md, const struct maildrop *before)
+{
 	const char	**tab;
 	const char	 *u;
-	char		  alt[UIDL_MAX + 1];
-	size_t		  size, i, j;
+	char		  alt[UIDL_MAX + 1], full[PATH_MAX];
+	size_t		  size, i, j, nb = before != NULL ? before->nmsgs : 0;
 	unsigned int	  salt;
 	int		  changed = 0;
 
-	for (size = 16; size < md->nmsgs * 2; size *= 2)
+	for (size = 16; size < (md->nmsgs + nb) * 2; size *= 2)
 		;
 	if ((tab = calloc(size, sizeof(*tab))) == NULL)
 		return -1;
+	for (i = 0; i < nb; i++) {
+		u = before->msgs[i].uidl;
+		j = str_hash(u) & (size - 1);
+		for (; tab[j] != NULL; j = (j + 1) & (size - 1))
+			if (strcmp(tab[j], u) == 0)
+				break;
+		tab[j] = u;
+	}
 	for (i = 0; i < md->nmsgs; i++) {
 		for (salt = 0;; salt++) {
 			u = md->msgs[i].uidl;
@@ -495,8 +587,10 @@ maildrop_uniq(struct maildrop *md)
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
 				    "message", md->path, md->msgs[i].name);
-			maildir_uidl_alt(md->msgs[i].name, salt, alt,
-			    sizeof(alt));
+			/* A folder's names with its directory: ".Junk/cur/x". */
+			(void)snprintf(full, sizeof(full), "%s%s", md->dir,
+			    md->msgs[i].name);
+			maildir_uidl_alt(full, salt, alt, sizeof(alt));
 			if ((md->msgs[i].uidl = md_str(md, alt)) == NULL) {
 				free(tab);
 				return -1;
@@ -805,7 +899,8 @@ maildrop_update(struct maildrop *md)
 	}
 	fail += update_sync(md, dirty);
 	/* maildirsize, where others keep one (quota.h): one line. */
-	if (md->qmsgs > 0 && quota_add(md->dirfd, NULL, -(int64_t)md->qbytes,
+	if (md->qmsgs > 0 && quota_add(md->rootfd != -1 ? md->rootfd :
+	    md->dirfd, NULL, -(int64_t)md->qbytes,
 	    -(int64_t)md->qmsgs, qmsg, sizeof(qmsg)) == -1)
 		log_warn("%s/%s", md->path, qmsg);
 	md->qbytes = 0;
@@ -882,6 +977,9 @@ maildrop_close(struct maildrop *md)
 	free(md->msgs);
 	md->msgs = NULL;
 	md->nalloc = 0;
+	oldids_free(md->moved);
+	md->moved = NULL;
+	md->movedread = 0;
 	if (md->lockfd != -1)
 		close(md->lockfd);
 	if (md->dirfd != -1)
