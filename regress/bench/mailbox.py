@@ -33,6 +33,11 @@ installable: apt-get, as root) a private Dovecot on loopback serves a
 copy of the same maildir and its figures are printed alongside.
 
     python3 regress/bench/mailbox.py [-n 2000,10000,100000] [-r runs]
+        [--junk N]
+
+--junk N: popd merges a .Junk of N more messages (popd.conf junk Junk
+merge tag, issue 55) into every maildrop; its counts include them,
+Dovecot serves INBOX alone as before.
 
 Then, for each size: UIDL alone, 10 times in one session, over TLS and
 in plaintext, with the server's CPU for one (all its processes); QUIT
@@ -87,6 +92,26 @@ def build(md, n, uid, gid):
     if T.is_root:
         for sub in ("", "tmp", "new", "cur"):
             os.chown(os.path.join(md, sub), uid, gid)
+
+
+def build_junk(md, n, uid, gid):
+    """A .Junk of n messages, in cur/ as a filter that marked them seen
+    files them, named before INBOX's (popd lists them after)."""
+    top = os.path.join(md, ".Junk")
+    shutil.rmtree(top, ignore_errors=True)
+    for sub in ("", "tmp", "new", "cur"):
+        os.makedirs(os.path.join(top, sub), 0o700, exist_ok=True)
+        if T.is_root:
+            os.chown(os.path.join(top, sub), uid, gid)
+    for i in range(n):
+        body = (b"From: spam@example.org\nTo: bench@example.org\n"
+                b"Subject: offer %d\n\n%s\n" % (i, b"buy " * (i % 50 + 5)))
+        path = os.path.join(top, "cur", "%d.M%06dP1.junk,S=%d:2,S" % (
+            1600000000 + i, i, len(body)))
+        with open(path, "wb") as f:
+            f.write(body)
+        if T.is_root:
+            os.chown(path, uid, gid)
 
 
 # --- one session ------------------------------------------------------------
@@ -367,13 +392,17 @@ def main():
     ap.add_argument("-n", default="2000,10000,100000")
     ap.add_argument("-r", type=int, default=5, help="runs per figure")
     ap.add_argument("--no-dovecot", action="store_true")
+    ap.add_argument("--junk", type=int, default=0,
+                    help="messages in a merged .Junk (popd only)")
     a = ap.parse_args()
     sizes = [int(x) for x in a.n.split(",")]
+    j = a.junk
 
     plain = T.free_port()
     srv = T.Server(users=[("bench", "benchpw")], cost=10,
                    extra_args=["-p", "%s:%d" % (T.HOST, plain),
-                               "-t", "127.0.0.0/8"])
+                               "-t", "127.0.0.0/8"],
+                   conf_extra="junk Junk merge tag\n" if j else "")
     dv = None
     try:
         srv.start()
@@ -404,13 +433,20 @@ def main():
                     os.unlink(os.path.join(md, x))
             t0 = time.perf_counter()
             build(md, n, srv.uid("bench"), srv.gid("bench"))
-            print("# built %d messages in %.1f s" % (n,
-                  time.perf_counter() - t0), flush=True)
-            warm, cold, migrated = bench_popd(srv, n, a.r, rss)
+            if j:
+                build_junk(md, j, srv.uid("bench"), srv.gid("bench"))
+            print("# built %d messages%s in %.1f s" % (n, " and %d in "
+                  ".Junk" % j if j else "", time.perf_counter() - t0),
+                  flush=True)
+            warm, cold, migrated = bench_popd(srv, n + j, a.r, rss)
+            if (n + j) in rss:
+                rss[n] = rss.pop(n + j)
             uidls[n] = [("popd", "TLS", uidl_alone(srv.port, True, "bench",
-                                                   pw, n, srv.proc.pid)),
+                                                   pw, n + j,
+                                                   srv.proc.pid)),
                         ("popd", "plaintext", uidl_alone(
-                            plain, False, "bench", pw, n, srv.proc.pid))]
+                            plain, False, "bench", pw, n + j,
+                            srv.proc.pid))]
             for tag, r in (("warm", warm), ("cold", cold),
                            ("migrated", migrated)):
                 row(n, "popd", tag, r)
@@ -436,7 +472,7 @@ def main():
                 except Exception as e:
                     print("# dovecot failed: %s %s" % (e, dv.log_tail(20)))
                 shutil.rmtree(dmd, ignore_errors=True)
-            dele[n] = (dele_runs(srv.port, "bench", pw, n),) + \
+            dele[n] = (dele_runs(srv.port, "bench", pw, n + j),) + \
                 dele.get(n, ())
             rates[n] = (mda_rate(srv, 3.0, 1), mda_rate(srv, 3.0, 2))
         print()

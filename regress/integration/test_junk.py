@@ -290,8 +290,10 @@ def dele_and_expire_from_the_folder(srv):
     journal name the folder."""
     md = srv.maildir("alice")
     inbox = srv.deliver("alice", b"Subject: keep\r\n\r\nkeep\r\n")
-    a = filed(srv, "alice", b"Message-ID: <a@x>\r\n\r\naaaa\r\n")
-    b = filed(srv, "alice", b"Message-ID: <b@x>\r\n\r\nbbbbbbbb\r\n")
+    a = filed(srv, "alice", b"Message-ID: <a@x>\r\n\r\naaaa\r\n",
+              name="1600000001.M1P1.a")
+    b = filed(srv, "alice", b"Message-ID: <b@x>\r\n\r\nbbbbbbbb\r\n",
+              name="1600000002.M1P1.b")
     sa = os.path.getsize(os.path.join(md, ".Junk", "new", a))
     sb = os.path.getsize(os.path.join(md, ".Junk", "new", b))
     with open(os.path.join(md, "maildirsize"), "w") as f:
