@@ -50,13 +50,7 @@ SHAPES = [
 def filed(srv, user, data, folder="Junk", sub="new", name=None):
     """A message written into .FOLDER as a filter would (tmp/, then a
     rename into new/), owned by the user; its file name."""
-    top = os.path.join(srv.maildir(user), "." + folder)
-    for d in ("", "tmp", "new", "cur"):
-        p = os.path.join(top, d)
-        if not os.path.isdir(p):
-            os.mkdir(p, 0o700)
-            if T.is_root:
-                os.chown(p, srv.uid(user), srv.gid(user))
+    top = srv.folder(user, "." + folder)
     if name is None:
         T.Server._seq += 1
         name = "%d.M%dP%dQ%d.filter" % (time.time(), time.time_ns() %
