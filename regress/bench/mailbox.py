@@ -26,6 +26,7 @@ POP3S with a bcrypt cost 10 authtab:
   total    login + STAT + UIDL + QUIT
 
 warm (popcache current), cold (popcache removed before each run),
+the CPU wrkrpop spends on a warm open, STAT and UIDL (its schedstat),
 migrated (cold, with a dovecot-uidlist naming every message, whose UIDLs
 are taken over: a maildir coming from Dovecot) and mda deliveries per
 second.  With dovecot-pop3d installed (or
@@ -291,6 +292,35 @@ def uidlist(md, uid, gid):
         os.chown(path, uid, gid)
 
 
+def wrkrpop_cpu(srv, user, pw, n, count):
+    """The CPU a warm session's wrkrpop spends on its open (the PASS
+    answer), STAT and the UIDL of n messages, read from its
+    /proc/PID/schedstat before QUIT: the median of count sessions, in
+    seconds.  Unlike the times above, other work on the machine hardly
+    moves it."""
+    view = memoryview(bytearray(max(1 << 20, n * 128)))
+    out = []
+    # A popcache whose stamps have settled: a warm open.
+    one_session(srv.port, user, pw, n)
+    time.sleep(SETTLE)
+    one_session(srv.port, user, pw, n)
+    for _ in range(count):
+        c = T.Raw(srv.port, timeout=120)
+        c.line()
+        c.login(user, pw)
+        c.ok(b"STAT")
+        answer(c, b"UIDL", view)
+        pids = srv.pids()["wrkrpop"]
+        if len(pids) != 1:
+            raise RuntimeError("wrkrpop processes: %r" % pids)
+        with open("/proc/%d/schedstat" % pids[0]) as f:
+            out.append(int(f.read().split()[0]) / 1e9)
+        c.ok(b"QUIT")
+        c.close()
+        T.wait_for(lambda: not srv.pids()["wrkrpop"], 10, "wrkrpop's exit")
+    return median(out)
+
+
 def session_rss(srv, user, pw):
     """Peak resident memory of a wrkrpop that has sent the UIDL list."""
     c = T.Raw(srv.port, timeout=120)
@@ -421,6 +451,7 @@ def main():
               "messages", "server", "open", "login", "stat", "uidl",
               "quit", "total"))
         rss = {}
+        cpus = {}
         rates = {}
         logins, dele, uidls = {}, {}, {}
         pw = srv.password("bench")
@@ -441,6 +472,7 @@ def main():
             warm, cold, migrated = bench_popd(srv, n + j, a.r, rss)
             if (n + j) in rss:
                 rss[n] = rss.pop(n + j)
+            cpus[n] = wrkrpop_cpu(srv, "bench", pw, n + j, max(5, 2 * a.r))
             uidls[n] = [("popd", "TLS", uidl_alone(srv.port, True, "bench",
                                                    pw, n + j,
                                                    srv.proc.pid)),
@@ -482,6 +514,11 @@ def main():
                 print("popd warm login on %d messages: %+.1f ms against "
                       "%d messages" % (n, (logins[n] - logins[base]) * 1e3,
                                        base))
+        for n in sizes:
+            print("wrkrpop CPU, warm open+STAT+UIDL of %d messages%s: "
+                  "%.2f ms (median of %d)" % (n, " and %d in .Junk" % j
+                                              if j else "", cpus[n] * 1e3,
+                                              max(5, 2 * a.r)))
         for n in sizes:
             print("UIDL of %d messages (%.1f MB), 10 in one session, "
                   "median: %s" % (n, uidls[n][0][2][2] / 1e6, "; ".join(

@@ -164,6 +164,30 @@ def junk_after_inbox_tagged_exact(srv):
                   "the folder's own popcache")
 
 
+@T.test(conf_extra=JUNK)
+def junk_big_messages_exact(srv):
+    """Messages of 256 KB and more are sent from a mapping: the tag
+    before them, their octets exact, in the folder's new/ and cur/."""
+    big = b"Subject: big\n\n" + b".dotted line of text\nplain line\n" * 12000
+    bigger = b"Subject: bigger\r\n\r\n" + \
+        b"".join(b"%06d ....\r\n.\r\n" % i for i in range(30000))
+    filed(srv, "alice", big, name="1600000001.M1P1.big")
+    filed(srv, "alice", bigger, sub="cur", name="1600000002.M1P1.bigger:2,S")
+    with srv.raw() as r:
+        r.line()
+        r.login("alice", srv.password("alice"))
+        count, octets, sizes, _ = listing(r)
+        T.expect(sizes, [len(TAG + crlf(big)), len(TAG + crlf(bigger))],
+                 "LIST of big messages, the tag included")
+        for i, m in enumerate((big, bigger)):
+            got, n = retr(r, i + 1)
+            T.expect((got == TAG + crlf(m), n), (True, sizes[i]),
+                     "RETR %d exact" % (i + 1))
+        r.ok("QUIT")
+    T.expect_true("announced" not in srv.log(),
+                  "no \"sent ... announced\" warning", srv.log_tail(5))
+
+
 @T.test(conf_extra='junk Junk merge tag subject "[SPAM] "\n')
 def junk_subject_prefix_exact(srv):
     """tag subject: the prefix goes before the Subject's value; a
@@ -205,6 +229,8 @@ def junk_subject_prefix_exact(srv):
                                  b"Subject: in the body"],
                  "TOP 1: the added Subject is a header line")
         r.ok("QUIT")
+    T.expect_true("announced" not in srv.log(),
+                  "no \"sent ... announced\" warning", srv.log_tail(5))
 
 
 @T.test(conf_extra="junk Junk merge\n")
