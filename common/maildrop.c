@@ -74,6 +74,7 @@ static int	remove_msg(struct maildrop *, struct mmsg *);
 static off_t	quota_size(struct maildrop *, const char *);
 static int	mmsg_cmp(const void *, const void *);
 static uint64_t	str_hash(const char *);
+static uint64_t	mix64(uint64_t);
 static uint64_t	uidl_key(const char *);
 static int	uidl_shared(const struct maildrop *, const struct maildrop *);
 static int	pcm_reserve(void *, size_t);
@@ -526,17 +527,34 @@ str_hash(const char *s)
 	return maildir_fnv(MAILDIR_FNV_BASIS, s, strlen(s));
 }
 
-/* A cheap key of a UIDL: its length and its first and last 8 octets. */
+/* MurmurHash3's finalizer: every bit of k moves every bit out. */
+static uint64_t
+mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/*
+ * A cheap key of a UIDL: its length and 24 of its octets, the first,
+ * middle and last 8, where names differ (time, process, size).
+ */
 static uint64_t
 uidl_key(const char *u)
 {
-	uint64_t	a = 0, b = 0;
+	uint64_t	a = 0, b = 0, c = 0;
 	size_t		len = strlen(u);
 
 	memcpy(&a, u, len < 8 ? len : 8);
 	if (len > 8)
 		memcpy(&b, u + len - 8, 8);
-	return (a ^ (b * 0x9e3779b97f4a7c15ULL) ^ len) * 0xff51afd7ed558ccdULL;
+	if (len > 16)
+		memcpy(&c, u + (len - 8) / 2, 8);
+	return mix64(a ^ mix64(b ^ c * 0x9e3779b97f4a7c15ULL) ^ len);
 }
 
 /*
@@ -564,7 +582,7 @@ uidl_shared(const struct maildrop *md, const struct maildrop *before)
 	}
 	for (i = 0; i < md->nmsgs; i++) {
 		k = uidl_key(md->msgs[i].uidl);
-		for (j = (k >> 32) & (size - 1); tab[j] != NULL;
+		for (j = k & (size - 1); tab[j] != NULL;
 		    j = (j + 1) & (size - 1))
 			;
 		tab[j] = md->msgs[i].uidl;
@@ -572,7 +590,7 @@ uidl_shared(const struct maildrop *md, const struct maildrop *before)
 	}
 	for (i = 0; i < before->nmsgs && !found; i++) {
 		k = uidl_key(before->msgs[i].uidl);
-		for (j = (k >> 32) & (size - 1); tab[j] != NULL && !found;
+		for (j = k & (size - 1); tab[j] != NULL && !found;
 		    j = (j + 1) & (size - 1))
 			found = keys[j] == k &&
 			    strcmp(tab[j], before->msgs[i].uidl) == 0;
