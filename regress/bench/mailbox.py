@@ -304,6 +304,7 @@ def wrkrpop_cpu(srv, user, pw, n, count):
     one_session(srv.port, user, pw, n)
     time.sleep(SETTLE)
     one_session(srv.port, user, pw, n)
+    T.wait_for(lambda: not srv.pids()["wrkrpop"], 10, "wrkrpop's exit")
     for _ in range(count):
         c = T.Raw(srv.port, timeout=120)
         c.line()
