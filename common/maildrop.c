@@ -68,17 +68,22 @@ static int	maildrop_scandir(struct maildrop *, const char *);
 static int	maildrop_scan_one(void *, const char *);
 static int	maildrop_size_one(struct maildrop *, struct mmsg *, int *);
 static int	maildrop_relocate(struct maildrop *, struct mmsg *);
-static int	move_noreplace(int, const char *, const char *);
-static int	link_unlink(int, const char *, const char *);
+static int	move_noreplace(int, const char *, int, const char *);
+static int	link_unlink(int, const char *, int, const char *);
+static int	fsync_at(int, const char *);
 static int	remove_msg(struct maildrop *, struct mmsg *);
 static int	drop_file(struct maildrop *, struct mmsg *);
 static off_t	quota_size(struct maildrop *, const char *);
 static int	mmsg_cmp(const void *, const void *);
 static uint64_t	str_hash(const char *);
+static uint64_t	mix64(uint64_t);
+static uint64_t	uidl_key(const char *);
+static int	uidl_shared(const struct maildrop *, const struct maildrop *);
 static int	pcm_reserve(void *, size_t);
 static int	pcm_add(void *, const struct popcache_rec *);
 static void	pcm_keep(void *, char *, size_t);
 static size_t	pcm_count(void *);
+static const char *pcm_moved(void *, const char *);
 static void	pcm_get(void *, size_t, struct popcache_rec *);
 static void	pc_msgs(struct maildrop *, struct popcache_msgs *);
 static int	update_remove(struct maildrop *, struct mmsg *, int *);
@@ -91,7 +96,7 @@ int
 maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 {
 	memset(md, 0, sizeof(*md));
-	md->dirfd = md->lockfd = -1;
+	md->dirfd = md->lockfd = md->rootfd = -1;
 	md->uidl_format = uidl_format != NULL ? uidl_format :
 	    UIDL_DEFAULT_FORMAT;
 	if (strlcpy(md->path, path, sizeof(md->path)) >= sizeof(md->path)) {
@@ -101,6 +106,38 @@ maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 	if (maildir_create(path) == -1)
 		return -1;
 	md->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (md->dirfd == -1)
+		return -1;
+	popcache_init(&md->pc, md->dirfd, md->path);
+	return 0;
+}
+
+/*
+ * Open the Maildir++ folder that IMAP calls folder (".folder" in root's
+ * maildir) as a maildrop of its own: its messages, popcache and
+ * removals are its own, its lock, quota and popd.migrated the
+ * maildir's.  -1 with errno ENOENT when there is no such folder: it is
+ * not made, or IMAP would show it.
+ */
+int
+maildrop_folder(struct maildrop *md, const struct maildrop *root,
+    const char *folder)
+{
+	memset(md, 0, sizeof(*md));
+	md->dirfd = md->lockfd = -1;
+	md->rootfd = root->dirfd;
+	md->uidl_format = root->uidl_format;
+	md->folder = folder;
+	if ((size_t)snprintf(md->dir, sizeof(md->dir), ".%s/", folder) >=
+	    sizeof(md->dir) || (size_t)snprintf(md->path, sizeof(md->path),
+	    "%s/.%s", root->path, folder) >= sizeof(md->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	md->dir[strlen(md->dir) - 1] = '\0';
+	md->dirfd = openat(root->dirfd, md->dir,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	md->dir[strlen(md->dir)] = '/';
 	if (md->dirfd == -1)
 		return -1;
 	popcache_init(&md->pc, md->dirfd, md->path);
@@ -214,6 +251,25 @@ pc_msgs(struct maildrop *md, struct popcache_msgs *pm)
 	pm->keep = pcm_keep;
 	pm->count = pcm_count;
 	pm->get = pcm_get;
+	pm->moved = pcm_moved;
+}
+
+/*
+ * The UIDL a message new to this folder had where another program
+ * (Dovecot's IMAP) moved it from, or NULL (oldids_moved).  The
+ * folder's dovecot-uidlist is read once, and only when asked.
+ */
+static const char *
+pcm_moved(void *arg, const char *name)
+{
+	struct maildrop	*md = arg;
+
+	if (!md->movedread) {
+		md->movedread = 1;
+		md->moved = oldids_moved(md->dirfd, md->rootfd != -1 ?
+		    md->rootfd : md->dirfd, md->path, md->uidl_format);
+	}
+	return md->moved == NULL ? NULL : oldids_get(md->moved, name);
 }
 
 /*
@@ -264,11 +320,18 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	if (maildrop_scandir(md, "cur") == -1 ||
 	    maildrop_scandir(md, "new") == -1)
 		goto done;
-	/* A popcache without popd.migrated: an older popd took none. */
-	if (fstatat(md->dirfd, POPCACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	/*
+	 * A popcache without popd.migrated: an older popd took none.  A
+	 * folder's were taken with the maildir's, never from its own files:
+	 * Dovecot's POP3 served INBOX only.
+	 */
+	if (md->rootfd != -1)
+		flags |= OLDIDS_RECORDONLY;
+	else if (fstatat(md->dirfd, POPCACHE_FILE, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0)
 		flags |= OLDIDS_SERVED;
-	if (oldids_load(md->old, md->dirfd, md->path, md->uidl_format,
-	    flags) == -1)
+	if (oldids_load(md->old, md->rootfd != -1 ? md->rootfd : md->dirfd,
+	    md->path, md->uidl_format, flags) == -1)
 		goto done;
 	for (i = n = 0; i < md->nmsgs; i++) {
 		switch (maildrop_size_one(md, &md->msgs[i], skipped)) {
@@ -354,8 +417,9 @@ maildrop_size_one(struct maildrop *md, struct mmsg *m, int *skipped)
 		return 1;
 	}
 	m->size = size;
-	if ((uidl = oldids_get(md->old, m->name)) != NULL &&
-	    (m->uidl = md_str(md, uidl)) == NULL)
+	if ((uidl = oldids_get(md->old, m->name)) == NULL)
+		uidl = pcm_moved(md, m->name);
+	if (uidl != NULL && (m->uidl = md_str(md, uidl)) == NULL)
 		return -1;
 	return 0;
 }
@@ -366,6 +430,8 @@ maildrop_scandir(struct maildrop *md, const char *sub)
 	struct scan_arg	a = { md, sub };
 
 	if (maildir_readdir(md->dirfd, sub, maildrop_scan_one, &a) == -1) {
+		if (errno == ENOENT && md->rootfd != -1)
+			return 0;	/* a folder half made: empty */
 		log_warn("%s/%s: scan", md->path, sub);
 		return -1;
 	}
@@ -463,6 +529,79 @@ str_hash(const char *s)
 	return maildir_fnv(MAILDIR_FNV_BASIS, s, strlen(s));
 }
 
+/* MurmurHash3's finalizer: every bit of k moves every bit out. */
+static uint64_t
+mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/*
+ * A cheap key of a UIDL: its length and 24 of its octets, the first,
+ * middle and last 8, where names differ (time, process, size).
+ */
+static uint64_t
+uidl_key(const char *u)
+{
+	uint64_t	a = 0, b = 0, c = 0;
+	size_t		len = strlen(u);
+
+	memcpy(&a, u, len < 8 ? len : 8);
+	if (len > 8)
+		memcpy(&b, u + len - 8, 8);
+	if (len > 16)
+		memcpy(&c, u + (len - 8) / 2, 8);
+	return mix64(a ^ mix64(b ^ c * 0x9e3779b97f4a7c15ULL) ^ len);
+}
+
+/*
+ * Has md a UIDL of before: 1, 0, or -1 without memory.  md is the small
+ * side (a spam folder, before INBOX): its UIDLs go into a table, and
+ * before's are looked up by a cheap key; only a key that matches costs
+ * a comparison.
+ */
+static int
+uidl_shared(const struct maildrop *md, const struct maildrop *before)
+{
+	const char	**tab;
+	uint64_t	 *keys, k;
+	size_t		  size, i, j;
+	int		  found = 0;
+
+	for (size = 16; size < md->nmsgs * 2; size *= 2)
+		;
+	tab = calloc(size, sizeof(*tab));
+	keys = calloc(size, sizeof(*keys));
+	if (tab == NULL || keys == NULL) {
+		free(tab);
+		free(keys);
+		return -1;
+	}
+	for (i = 0; i < md->nmsgs; i++) {
+		k = uidl_key(md->msgs[i].uidl);
+		for (j = k & (size - 1); tab[j] != NULL;
+		    j = (j + 1) & (size - 1))
+			;
+		tab[j] = md->msgs[i].uidl;
+		keys[j] = k;
+	}
+	for (i = 0; i < before->nmsgs && !found; i++) {
+		k = uidl_key(before->msgs[i].uidl);
+		for (j = k & (size - 1); tab[j] != NULL && !found;
+		    j = (j + 1) & (size - 1))
+			found = keys[j] == k &&
+			    strcmp(tab[j], before->msgs[i].uidl) == 0;
+	}
+	free(tab);
+	free(keys);
+	return found;
+}
+
 /*
  * Make the UIDLs unique: a later message whose UIDL is taken (a copy
  * of a file under a second name) gets one derived from its full name.
@@ -471,17 +610,39 @@ str_hash(const char *s)
 int
 maildrop_uniq(struct maildrop *md)
 {
+	return maildrop_uniq_after(md, NULL);
+}
+
+/*
+ * The same for a folder merged after the maildrop before (if not NULL),
+ * whose UIDLs are taken first: a copy in both (IMAP's COPY) keeps
+ * INBOX's.
+ */
+int
+maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
+{
 	const char	**tab;
 	const char	 *u;
-	char		  alt[UIDL_MAX + 1];
-	size_t		  size, i, j;
+	char		  alt[UIDL_MAX + 1], full[PATH_MAX];
+	size_t		  size, i, j, nb = before != NULL ? before->nmsgs : 0;
 	unsigned int	  salt;
-	int		  changed = 0;
+	int		  changed = 0, shared;
 
-	for (size = 16; size < md->nmsgs * 2; size *= 2)
+	/* Mostly none is: 100,000 of INBOX's cost little that way. */
+	if (before != NULL && (shared = uidl_shared(md, before)) != 1)
+		return shared;
+	for (size = 16; size < (md->nmsgs + nb) * 2; size *= 2)
 		;
 	if ((tab = calloc(size, sizeof(*tab))) == NULL)
 		return -1;
+	for (i = 0; i < nb; i++) {
+		u = before->msgs[i].uidl;
+		j = str_hash(u) & (size - 1);
+		for (; tab[j] != NULL; j = (j + 1) & (size - 1))
+			if (strcmp(tab[j], u) == 0)
+				break;
+		tab[j] = u;
+	}
 	for (i = 0; i < md->nmsgs; i++) {
 		for (salt = 0;; salt++) {
 			u = md->msgs[i].uidl;
@@ -496,8 +657,10 @@ maildrop_uniq(struct maildrop *md)
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
 				    "message", md->path, md->msgs[i].name);
-			maildir_uidl_alt(md->msgs[i].name, salt, alt,
-			    sizeof(alt));
+			/* A folder's names with its directory: ".Junk/cur/x". */
+			(void)snprintf(full, sizeof(full), "%s%s", md->dir,
+			    md->msgs[i].name);
+			maildir_uidl_alt(full, salt, alt, sizeof(alt));
 			if ((md->msgs[i].uidl = md_str(md, alt)) == NULL) {
 				free(tab);
 				return -1;
@@ -587,9 +750,9 @@ maildrop_relocate(struct maildrop *md, struct mmsg *m)
 }
 
 static int
-link_unlink(int dirfd, const char *from, const char *to)
+link_unlink(int dirfd, const char *from, int tofd, const char *to)
 {
-	if (linkat(dirfd, from, dirfd, to, 0) == -1)
+	if (linkat(dirfd, from, tofd, to, 0) == -1)
 		return -1;
 	return unlinkat(dirfd, from, 0);
 }
@@ -599,26 +762,26 @@ link_unlink(int dirfd, const char *from, const char *to)
  * the same file (a link left by an interrupted earlier move) is fine.
  */
 static int
-move_noreplace(int dirfd, const char *from, const char *to)
+move_noreplace(int dirfd, const char *from, int tofd, const char *to)
 {
 	struct stat	sa, sb;
 	int		r;
 
 #ifdef RENAME_NOREPLACE
-	r = renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE);
+	r = renameat2(dirfd, from, tofd, to, RENAME_NOREPLACE);
 	/* Filesystems without the flag: link+unlink never replaces either. */
 	if (r == -1 && (errno == EINVAL || errno == ENOSYS ||
 	    errno == EOPNOTSUPP))
-		r = link_unlink(dirfd, from, to);
+		r = link_unlink(dirfd, from, tofd, to);
 #else
-	r = link_unlink(dirfd, from, to);
+	r = link_unlink(dirfd, from, tofd, to);
 #endif
 	if (r == 0)
 		return 0;
 	if (errno != EEXIST)
 		return -1;
 	if (fstatat(dirfd, from, &sa, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    fstatat(dirfd, to, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(tofd, to, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
 		return unlinkat(dirfd, from, 0);
 	errno = EEXIST;
@@ -655,14 +818,16 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 /*
  * The file of m out of new/ or cur/: unlinked, or with md->keep moved
  * into KEPT_DIR by one rename(2), so that a kill at any moment leaves
- * it in one place or the other (kept.c names it).  0, or -1 (ENOENT: m
+ * it in one place or the other (kept.c names it).  A merged folder's
+ * go into the maildir's KEPT_DIR too: one place to undelete from, and
+ * undelete puts them back as new mail in INBOX.  0, or -1 (ENOENT: m
  * is not where its name says).
  */
 static int
 drop_file(struct maildrop *md, struct mmsg *m)
 {
 	char	kept[NAME_MAX + 1], to[sizeof(KEPT_DIR) + NAME_MAX + 1];
-	int	tries, saved;
+	int	tries, saved, keepfd = md->rootfd != -1 ? md->rootfd : md->dirfd;
 
 	if (!md->keep)
 		return unlinkat(md->dirfd, m->name, 0);
@@ -673,13 +838,13 @@ drop_file(struct maildrop *md, struct mmsg *m)
 	}
 	(void)snprintf(to, sizeof(to), "%s/%s", KEPT_DIR, kept);
 	for (tries = 0;; tries++) {
-		if (move_noreplace(md->dirfd, m->name, to) == 0) {
+		if (move_noreplace(md->dirfd, m->name, keepfd, to) == 0) {
 			md->nkept++;
 			return 0;
 		}
 		saved = errno;
 		/* The first one kept makes the place (EEXIST: m is gone). */
-		if (saved != ENOENT || tries > 0 || mkdirat(md->dirfd,
+		if (saved != ENOENT || tries > 0 || mkdirat(keepfd,
 		    KEPT_DIR, 0700) == -1)
 			break;
 	}
@@ -722,7 +887,7 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 	if ((size = maildir_namesize(to)) == -1 &&
 	    maildir_msgsize(md->dirfd, from, &size) == -1)
 		return -1;
-	if (move_noreplace(md->dirfd, from, to) == -1)
+	if (move_noreplace(md->dirfd, from, md->dirfd, to) == -1)
 		return -1;
 	/* Listed with its UIDL, which the popcache then keeps. */
 	if (maildrop_add(md, to, size, k->uidl) == -1)
@@ -749,9 +914,15 @@ quota_size(struct maildrop *md, const char *name)
 static int
 fsync_dir(struct maildrop *md, const char *sub)
 {
+	return fsync_at(md->dirfd, sub);
+}
+
+static int
+fsync_at(int dirfd, const char *sub)
+{
 	int	fd, r, saved;
 
-	if ((fd = openat(md->dirfd, sub,
+	if ((fd = openat(dirfd, sub,
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	r = fsync(fd);
@@ -803,7 +974,7 @@ update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 		log_warn("%s: %s", md->path, m->name);
 		return;
 	}
-	if (move_noreplace(md->dirfd, m->name, to) == -1) {
+	if (move_noreplace(md->dirfd, m->name, md->dirfd, to) == -1) {
 		log_warn("%s: move %s to %s", md->path, m->name, to);
 		return;
 	}
@@ -833,7 +1004,8 @@ update_sync(struct maildrop *md, const int *dirty)
 		}
 	}
 	/* What was kept, durable too; its removal from cur/ was counted. */
-	if (dirty[2] && fsync_dir(md, KEPT_DIR) == -1)
+	if (dirty[2] && fsync_at(md->rootfd != -1 ? md->rootfd : md->dirfd,
+	    KEPT_DIR) == -1)
 		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;
 }
@@ -892,7 +1064,8 @@ maildrop_update(struct maildrop *md)
 	dirty[2] = md->nkept > kept;
 	fail += update_sync(md, dirty);
 	/* maildirsize, where others keep one (quota.h): one line. */
-	if (md->qmsgs > 0 && quota_add(md->dirfd, NULL, -(int64_t)md->qbytes,
+	if (md->qmsgs > 0 && quota_add(md->rootfd != -1 ? md->rootfd :
+	    md->dirfd, NULL, -(int64_t)md->qbytes,
 	    -(int64_t)md->qmsgs, qmsg, sizeof(qmsg)) == -1)
 		log_warn("%s/%s", md->path, qmsg);
 	md->qbytes = 0;
@@ -969,6 +1142,9 @@ maildrop_close(struct maildrop *md)
 	free(md->msgs);
 	md->msgs = NULL;
 	md->nalloc = 0;
+	oldids_free(md->moved);
+	md->moved = NULL;
+	md->movedread = 0;
 	if (md->lockfd != -1)
 		close(md->lockfd);
 	if (md->dirfd != -1)

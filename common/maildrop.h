@@ -76,6 +76,16 @@ struct maildrop {
 	size_t		 nkept;		/* messages UPDATE kept so */
 	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
 	const char	*uidl_format;
+	/*
+	 * A Maildir++ folder merged into the maildrop (maildrop_folder):
+	 * the maildir (its maildirsize, popd.migrated), else -1; its name
+	 * ("Junk") and directory (".Junk/"), else NULL and "".
+	 */
+	int		 rootfd;
+	const char	*folder;
+	char		 dir[CONF_FOLDERLEN + 2];
+	struct oldids	*moved;		/* oldids_moved's, once asked */
+	int		 movedread;
 	/* Called with each message UPDATE removed (its file is gone). */
 	void		(*removed_fn)(void *, const struct mmsg *);
 	void		*removed_arg;
@@ -83,6 +93,8 @@ struct maildrop {
 
 /* maildrop.c */
 int		 maildrop_open(struct maildrop *, const char *, const char *);
+int		 maildrop_folder(struct maildrop *, const struct maildrop *,
+		    const char *);
 int		 maildrop_lock(struct maildrop *);
 int		 maildrop_scan(struct maildrop *);
 int		 maildrop_cache_load(struct maildrop *);
@@ -98,5 +110,7 @@ int		 maildrop_add(struct maildrop *, const char *, off_t,
 int		 maildrop_uniq(struct maildrop *);
 int		 maildrop_restore(struct maildrop *, const char *,
 		    const struct kept *);
+int		 maildrop_uniq_after(struct maildrop *,
+		    const struct maildrop *);
 
 #endif

@@ -116,6 +116,7 @@ struct rec {
 	const char	*name;		/* up to the end of the line */
 	size_t		 namelen;	/* up to ':' */
 	const char	*pop3;		/* Dovecot's P: the UIDL it gave */
+	const char	*guid;		/* Dovecot's G: the first name */
 	off_t		 vsize;
 };
 
@@ -229,6 +230,8 @@ oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
 		saved = errno;
 		close(fd);
 		errno = saved;
+		if (r == 1 && (flags & OLDIDS_RECORDONLY))
+			return 0;
 		if (r == 1)	/* version 1: take over again, then record */
 			return takeover(o, dirfd, path, fmt, flags, &lim);
 		return r;
@@ -237,6 +240,8 @@ oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
 		log_warn("%s/%s", path, OLDIDS_RECORD);
 		return -1;
 	}
+	if (flags & OLDIDS_RECORDONLY)
+		return 0;
 	if (flags & OLDIDS_SERVED) {
 		/* Served by a popd that wrote no record: its UIDLs stay. */
 		log_info("%s: no %s but a popcache: popd's own UIDLs",
@@ -300,6 +305,81 @@ oldids_free(struct oldids *o)
 	free(o->v);
 	free(o->tab);
 	free(o);
+}
+
+/*
+ * The UIDLs of the messages Dovecot copied or moved into the folder
+ * dirfd under a name of their own (its IMAP MOVE and COPY make a new
+ * name, and Dovecot 2.3 has no setting to keep the old one): such a
+ * message keeps its GUID, recorded as "G<guid>" in the folder's
+ * dovecot-uidlist, which for a maildir is the unique name it had
+ * first.  Its UIDL is the one that name had: popd.migrated's in the
+ * maildir rootfd, else popd's own rule applied to the GUID.  A struct
+ * oldids to ask with oldids_get(), by the new name; NULL when there is
+ * none (no file, or not one popd knows: logged) or no memory.
+ */
+struct oldids *
+oldids_moved(int dirfd, int rootfd, const char *path, const char *fmt)
+{
+	struct oldids	*o, *m = NULL;
+	struct oldent	*e;
+	struct lines	 lr;
+	struct rec	 rec;
+	unsigned long	 uidv, next;
+	char		*line, uidl[UIDL_MAX + 1];
+	const char	*u;
+	size_t		 len, i, glen;
+	ssize_t		 off;
+	int		 r, version;
+
+	if ((o = oldids_new()) == NULL)
+		return NULL;
+	if (lines_open(&lr, dirfd, path, "dovecot-uidlist") == -1)
+		goto fail;
+	if ((r = lines_next(&lr, &line, &len)) != 1 || line == NULL ||
+	    header(line, &uidv, &next, &version) == -1 || version != 3)
+		r = -1;
+	while (r != -1 && (r = lines_next(&lr, &line, &len)) == 1) {
+		if (line == NULL || dovecot_rec(line, 3, &rec) == -1 ||
+		    rec.guid == NULL || (glen = strcspn(rec.guid, ":")) == 0 ||
+		    (glen == rec.namelen && memcmp(rec.guid, rec.name,
+		    glen) == 0))
+			continue;
+		/* The new name wanted, its GUID for now in its uidl. */
+		if (oldids_want(o, rec.name) == -1 ||
+		    (off = pool_add(o, rec.guid, glen)) == -1) {
+			r = -1;
+			break;
+		}
+		o->v[o->n - 1].uidl = off;
+	}
+	lines_close(&lr);
+	if (r == -1 || o->n == 0 || index_build(o) == -1 ||
+	    (m = oldids_new()) == NULL)
+		goto fail;
+	for (i = 0; i < o->n; i++)
+		if (oldids_want(m, o->pool + o->v[i].uidl) == -1)
+			goto fail;
+	if (oldids_load(m, rootfd, path, fmt, OLDIDS_RECORDONLY) == -1)
+		goto fail;
+	for (i = 0; i < o->n; i++) {
+		e = &o->v[i];
+		if ((u = oldids_get(m, o->pool + e->uidl)) == NULL) {
+			if (maildir_uidl(o->pool + e->uidl, uidl,
+			    sizeof(uidl)) == -1)
+				goto fail;
+			u = uidl;
+		}
+		if ((off = pool_add(o, u, strlen(u))) == -1)
+			goto fail;
+		e->uidl = off;
+	}
+	oldids_free(m);
+	return o;
+ fail:
+	oldids_free(m);
+	oldids_free(o);
+	return NULL;
 }
 
 /* --- reading a file a line at a time ------------------------------------- */
@@ -565,6 +645,8 @@ dovecot_rec(char *line, int version, struct rec *r)
 			}
 			if (*f == 'P')
 				r->pop3 = f + 1;
+			else if (*f == 'G')
+				r->guid = f + 1;
 			else if (*f == 'W' && f[1] >= '0' && f[1] <= '9' &&
 			    strlen(f + 1) <= 15 && strspn(f + 1,
 			    "0123456789") == strlen(f + 1))

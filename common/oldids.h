@@ -32,6 +32,7 @@
 /* oldids_load flags */
 #define OLDIDS_DRYRUN		0x01	/* write no popd.migrated */
 #define OLDIDS_SERVED		0x02	/* popd served it before: take none */
+#define OLDIDS_RECORDONLY	0x04	/* popd.migrated only, or none */
 
 struct oldids;
 
@@ -44,5 +45,6 @@ const char	*oldids_source(const struct oldids *);
 const char	*oldids_get(const struct oldids *, const char *);
 off_t		 oldids_size(const struct oldids *, const char *);
 void		 oldids_free(struct oldids *);
+struct oldids	*oldids_moved(int, int, const char *, const char *);
 
 #endif

@@ -991,11 +991,11 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
     struct pc_file *f, struct pc_ents *e, size_t *nnew)
 {
 	uint32_t	*htab;
-	const char	*name;
+	const char	*name, *u;
 	char		 uidl[UIDL_MAX + 1];
 	size_t		 hmask, i, k;
 	off_t		 size, named;
-	int		 rv = -1;
+	int		 rv = -1, hinted;
 
 	for (k = 0; k < e->n; k++)
 		if (e->v[k].rec == -1)
@@ -1018,6 +1018,7 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 		 * read.
 		 */
 		size = pc_hint(f, htab, hmask, name);
+		hinted = size != -1;
 		named = maildir_namesize(name);
 		if (size != -1 && (named != -1 ? named != size :
 		    !maildir_size_fits(name, size)))
@@ -1034,8 +1035,13 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 				goto done;
 			}
 		}
-		if (maildir_uidl(name, uidl, sizeof(uidl)) == -1 ||
-		    pc_add(pc, pm, -1, name, size, uidl) == -1)
+		/* Moved here by another program: the UIDL it had. */
+		if (!hinted && pm->moved != NULL &&
+		    (u = pm->moved(pm->arg, name)) != NULL)
+			(void)strlcpy(uidl, u, sizeof(uidl));
+		else if (maildir_uidl(name, uidl, sizeof(uidl)) == -1)
+			goto done;
+		if (pc_add(pc, pm, -1, name, size, uidl) == -1)
 			goto done;
 	}
 	rv = 0;

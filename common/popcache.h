@@ -97,6 +97,8 @@ struct popcache_msgs {
 	void		(*keep)(void *, char *, size_t);	/* buf, len */
 	size_t		(*count)(void *);
 	void		(*get)(void *, size_t, struct popcache_rec *);
+	/* A new name mda did not deliver: the UIDL it had, or NULL. */
+	const char	*(*moved)(void *, const char *);
 };
 
 /* popcache.c */

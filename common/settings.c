@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <tls.h>
 
 #include "compat.h"
@@ -93,6 +94,7 @@ const struct conf_settings settings_defaults = {
 	.route_port = { 110, 143, 25 },
 	.ticket_key = "",
 	.quota = { .bytes = 0, .msgs = 0, .users = "", .temporary = 0 },
+	.junk = { .folder = "", .tag = JUNK_TAG_NONE, .subject = "" },
 };
 
 #define T(f)	offsetof(struct conf_settings, timeout.f)
@@ -185,8 +187,18 @@ settings_check(const struct conf_settings *set)
 	    memchr(set->uidl_format, '\0', sizeof(set->uidl_format)) == NULL ||
 	    memchr(set->route, '\0', sizeof(set->route)) == NULL ||
 	    memchr(set->ticket_key, '\0', sizeof(set->ticket_key)) == NULL ||
-	    memchr(set->quota.users, '\0', sizeof(set->quota.users)) == NULL)
+	    memchr(set->quota.users, '\0', sizeof(set->quota.users)) == NULL ||
+	    memchr(set->junk.folder, '\0', sizeof(set->junk.folder)) == NULL ||
+	    memchr(set->junk.subject, '\0', sizeof(set->junk.subject)) == NULL)
 		return "unterminated string";
+	if ((set->junk.folder[0] != '\0' &&
+	    !settings_folder_ok(set->junk.folder)) ||
+	    set->junk.tag < JUNK_TAG_NONE || set->junk.tag > JUNK_TAG_SUBJECT ||
+	    (set->junk.tag == JUNK_TAG_SUBJECT) !=
+	    (set->junk.subject[0] != '\0') ||
+	    (set->junk.subject[0] != '\0' &&
+	    !settings_prefix_ok(set->junk.subject)))
+		return "junk";
 	if (set->routesrc != TABSRC_FILE && set->routesrc != TABSRC_LOOKUP)
 		return "route source";
 	if ((set->quota.userssrc != TABSRC_FILE &&
@@ -229,6 +241,35 @@ settings_subdir_ok(const char *subdir)
 {
 	return subdir[0] != '\0' && subdir[0] != '/' &&
 	    strstr(subdir, "..") == NULL;
+}
+
+/*
+ * junk's folder, as IMAP names it and Dovecot's Maildir++ layout keeps
+ * it (".NAME" in the maildir): printable, no blank (one word in logs
+ * and the journal), no '/', not hidden, not INBOX itself.
+ */
+int
+settings_folder_ok(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] < 0x21 || name[i] > 0x7e || name[i] == '/')
+			return 0;
+	return i > 0 && i < CONF_FOLDERLEN && name[0] != '.' &&
+	    strcasecmp(name, "INBOX") != 0;
+}
+
+/* junk's subject prefix: inside a header line, so no line end. */
+int
+settings_prefix_ok(const char *prefix)
+{
+	size_t	i;
+
+	for (i = 0; prefix[i] != '\0'; i++)
+		if (prefix[i] < 0x20 || prefix[i] > 0x7e)
+			return 0;
+	return i > 0 && i < CONF_FOLDERLEN;
 }
 
 /*

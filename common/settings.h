@@ -30,6 +30,7 @@
 
 #define CONF_PROTOLEN		64	/* tls protocols */
 #define CONF_FMTLEN		64	/* uidl-format */
+#define CONF_FOLDERLEN		64	/* junk: a folder, a subject prefix */
 #define CONF_MIN_IDLE		600	/* RFC 1939 section 3: 10 minutes */
 #define CONF_MIN_TICKETS	60	/* libtls: a session lives a minute or more */
 #define UIDL_MAX		70	/* RFC 1939 section 7 */
@@ -141,7 +142,21 @@ struct conf_settings {
 		int		 userssrc;	/* TABSRC_FILE, _LOOKUP, _PASSWD */
 		int		 temporary;	/* 452 4.2.2, not 552 5.2.2 */
 	}			 quota;
+	/*
+	 * junk: a Maildir++ folder whose messages follow INBOX's in every
+	 * maildrop (its name as IMAP shows it, "" = none), and what RETR
+	 * and TOP add to them: JUNK_TAG_* (subject: the prefix).
+	 */
+	struct {
+		char		 folder[CONF_FOLDERLEN];
+		int		 tag;
+		char		 subject[CONF_FOLDERLEN];
+	}			 junk;
 };
+#define JUNK_TAG_NONE		0
+#define JUNK_TAG_HEADER		1	/* a line "X-Spam-Flag: YES" first */
+#define JUNK_TAG_SUBJECT	2	/* the prefix before the subject */
+#define JUNK_HEADER		"X-Spam-Flag: YES"
 /* A ticket key file's size: at least 256 bits of secret. */
 #define TICKET_KEYMIN		32
 #define TICKET_KEYMAX		4096
@@ -179,5 +194,7 @@ int			 settings_maildir(char *, size_t, const char *,
 int			 settings_uidl(const char *, unsigned long,
 			    unsigned long, const char *, char *, size_t);
 int			 settings_uidl_ok(const char *);
+int			 settings_folder_ok(const char *);
+int			 settings_prefix_ok(const char *);
 
 #endif

@@ -861,6 +861,18 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	fputs("uidl-format ", fp);
 	print_str(fp, conf->set.uidl_format);
 	fputc('\n', fp);
+	if (conf->set.junk.folder[0] != '\0') {
+		fputs("junk ", fp);
+		print_str(fp, conf->set.junk.folder);
+		fputs(" merge", fp);
+		if (conf->set.junk.tag != JUNK_TAG_NONE)
+			fputs(" tag", fp);
+		if (conf->set.junk.tag == JUNK_TAG_SUBJECT) {
+			fputs(" subject ", fp);
+			print_str(fp, conf->set.junk.subject);
+		}
+		fputc('\n', fp);
+	}
 	fputs("control socket ", fp);
 	print_str(fp, conf->ctlsock);
 	fputc('\n', fp);

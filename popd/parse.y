@@ -139,6 +139,7 @@ static void	 set_apps(const char *, int, const char *, int);
 static void	 quota_arg(const char *, int);
 static void	 set_quota(int);
 static void	 set_deleted_keep(const char *, const char *, int);
+static void	 set_junk(int);
 static void	 add_pki(const char *, int, const char *, int);
 static void	 add_trusted(struct conf_trusteds *, const char *,
 		    const char *, int, int);
@@ -146,7 +147,7 @@ static char	*token_string(const char *);
 static void	 where(struct conf_where *, int);
 %}
 
-%token	AUTHTAB CACHE CERT EXPIRE FAILUREDELAY INCLUDE KEY LAST LIMIT LISTEN
+%token	AUTHTAB CACHE CERT EXPIRE FAILUREDELAY INCLUDE JUNK KEY LAST LIMIT LISTEN
 %token	LOGINDELAY MAILDIR NEVER NO ON PERADDRESS PKI PORT PROTOCOLS
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
@@ -342,6 +343,9 @@ main		: AUTHTAB STRING		{
 		} appslast
 		| QUOTA { nqargs = 0; } qargs	{
 			set_quota($<lineno>1);
+		}
+		| JUNK { nqargs = 0; } qargs	{
+			set_junk($<lineno>1);
 		}
 		| TICKET KEY STRING		{
 			if (conf->ticket_where.file != NULL)
@@ -578,6 +582,7 @@ static const struct keyword {
 	{ "group",		GROUP },
 	{ "health",		HEALTH },
 	{ "include",		INCLUDE },
+	{ "junk",		JUNK },
 	{ "key",		KEY },
 	{ "last",		LAST },
 	{ "limit",		LIMIT },
@@ -1623,10 +1628,10 @@ add_listen(const char *addr, const char *path, int line)
 }
 
 /*
- * The words of a quota statement, up to QUOTA_ARGS of them; a table's
- * name keeps its '<' '>'.
+ * The words of a quota or junk statement, up to QUOTA_ARGS of them; a
+ * table's name keeps its '<' '>'.
  */
-#define QUOTA_ARGS	4
+#define QUOTA_ARGS	5
 static char	qargs[QUOTA_ARGS][PATH_MAX + 2];
 static int	nqargs;
 
@@ -1698,6 +1703,48 @@ set_quota(int line)
 	}
 	conf->set.quota.bytes = lim.bytes;
 	conf->set.quota.msgs = lim.msgs;
+}
+
+/*
+ * junk FOLDER merge [tag [subject PREFIX]]: the folder's messages after
+ * INBOX's in every maildrop, tagged by RETR and TOP if asked.
+ */
+static void
+set_junk(int line)
+{
+	int	i;
+
+	for (i = 0; i < nqargs && i < QUOTA_ARGS; i++)
+		if (qargs[i][0] == '<') {
+			lerror(line, "junk %s: not a table, a word", qargs[i]);
+			return;
+		}
+	if (nqargs < 2 || strcmp(qargs[1], "merge") != 0 ||
+	    (nqargs >= 3 && strcmp(qargs[2], "tag") != 0) ||
+	    (nqargs >= 4 && strcmp(qargs[3], "subject") != 0) ||
+	    nqargs == 4 || nqargs > 5) {
+		lerror(line, "junk: must be FOLDER merge [tag [subject "
+		    "PREFIX]]");
+		return;
+	}
+	if (!settings_folder_ok(qargs[0])) {
+		lerror(line, "junk \"%s\": a folder's name as IMAP shows it, "
+		    "at most %d printable characters without blank or '/', "
+		    "not starting with '.', not INBOX", qargs[0],
+		    CONF_FOLDERLEN - 1);
+		return;
+	}
+	if (nqargs == 5 && !settings_prefix_ok(qargs[4])) {
+		lerror(line, "junk subject \"%s\": 1 to %d printable "
+		    "characters", qargs[4], CONF_FOLDERLEN - 1);
+		return;
+	}
+	(void)strlcpy(conf->set.junk.folder, qargs[0],
+	    sizeof(conf->set.junk.folder));
+	conf->set.junk.tag = nqargs == 5 ? JUNK_TAG_SUBJECT :
+	    nqargs == 3 ? JUNK_TAG_HEADER : JUNK_TAG_NONE;
+	(void)strlcpy(conf->set.junk.subject, nqargs == 5 ? qargs[4] : "",
+	    sizeof(conf->set.junk.subject));
 }
 
 /* route ... pop3 N imap N smtp N: the backends' port for each. */

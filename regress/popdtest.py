@@ -1140,6 +1140,19 @@ class Server:
 
     _seq = 0
 
+    def folder(self, user, folder):
+        """The Maildir++ folder FOLDER (".Junk") of user's maildir with
+        its tmp/, new/ and cur/, made where missing and owned by the
+        user: its path."""
+        top = os.path.join(self.maildir(user), folder)
+        for d in ("", "tmp", "new", "cur"):
+            p = os.path.join(top, d)
+            if not os.path.isdir(p):
+                os.mkdir(p, 0o700)
+                if is_root:
+                    os.chown(p, self.uid(user), self.gid(user))
+        return top
+
     def deliver(self, user, data, name=None, subdir="new"):
         """Write one message file directly (tmp/ then rename); returns
         its file name."""

@@ -106,7 +106,7 @@ journal_parse(const char *line, struct jrec *r)
 		    strcmp(f[8], "dropped") != 0 && strcmp(f[8], "error") != 0)
 			return -1;
 		(void)strlcpy(r->how, f[8], sizeof(r->how));
-	} else if (n == 7 && strcmp(f[0], "removed") == 0) {
+	} else if ((n == 7 || n == 8) && strcmp(f[0], "removed") == 0) {
 		r->kind = JREC_REMOVED;
 		if (number(f[1], &r->time) == -1 ||
 		    !field_ok(f[2], sizeof(r->uidl)) ||
@@ -116,6 +116,11 @@ journal_parse(const char *line, struct jrec *r)
 		(void)strlcpy(r->uidl, f[2], sizeof(r->uidl));
 		(void)strlcpy(r->msgid, f[3], sizeof(r->msgid));
 		(void)strlcpy(r->what, f[4], sizeof(r->what));
+		/* A folder merged after INBOX (popd.conf junk), or none. */
+		if (n == 8 && !settings_folder_ok(f[7]))
+			return -1;
+		if (n == 8)
+			(void)strlcpy(r->folder, f[7], sizeof(r->folder));
 		/* The session's address and credential: as in a session. */
 		f[3] = f[5];
 		f[4] = f[6];
@@ -139,8 +144,9 @@ journal_format(const struct jrec *r, char *buf, size_t len)
 		    "%lld %s\n", r->start, r->time, r->addr, r->cred, r->retr,
 		    r->top, r->dele, r->how);
 	else
-		n = snprintf(buf, len, "removed %lld %s %s %s %s %s\n",
-		    r->time, r->uidl, r->msgid, r->what, r->addr, r->cred);
+		n = snprintf(buf, len, "removed %lld %s %s %s %s %s%s%s\n",
+		    r->time, r->uidl, r->msgid, r->what, r->addr, r->cred,
+		    r->folder[0] != '\0' ? " " : "", r->folder);
 	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
 }
 
@@ -321,10 +327,13 @@ journal_report(int dirfd, int out, const char *find)
 		if (found == 0)
 			dprintf(out, "no removal of %s in the journal\n", find);
 		for (i = 0; i < nrem; i++)
-			dprintf(out, "%s removed %s %s (%s) from %s with %s\n",
-			    journal_stamp(removed[i].time, t, sizeof(t)),
+			dprintf(out, "%s removed %s %s (%s) from %s with "
+			    "%s%s%s\n", journal_stamp(removed[i].time, t,
+			    sizeof(t)),
 			    removed[i].uidl, removed[i].msgid, removed[i].what,
-			    removed[i].addr, removed[i].cred);
+			    removed[i].addr, removed[i].cred,
+			    removed[i].folder[0] != '\0' ? " in " : "",
+			    removed[i].folder);
 		return 0;
 	}
 	dprintf(out, "%zu sessions in the journal%s\n", total, damaged ?
@@ -344,10 +353,11 @@ journal_report(int dirfd, int out, const char *find)
 		    sessions[i].dele, sessions[i].how);
 	dprintf(out, "removed, newest first (%zu in the journal):\n", found);
 	for (i = nrem; i-- > 0; )
-		dprintf(out, "  %s %s %s (%s) from %s with %s\n",
+		dprintf(out, "  %s %s %s (%s) from %s with %s%s%s\n",
 		    journal_stamp(removed[i].time, t, sizeof(t)),
 		    removed[i].uidl, removed[i].msgid, removed[i].what,
-		    removed[i].addr, removed[i].cred);
+		    removed[i].addr, removed[i].cred, removed[i].folder[0] !=
+		    '\0' ? " in " : "", removed[i].folder);
 	return 0;
 }
 

@@ -22,6 +22,9 @@
  * outside printable ASCII, and the backslash, written as \xNN, so that
  * a log line keeps one word for it whatever the message says.  A message
  * without one records "none".
+ *
+ * And where popd.conf's junk subject prefix goes in a message's Subject
+ * (msgid_subject), looked for in the same bytes.
  */
 #include <sys/types.h>
 
@@ -94,6 +97,47 @@ msgid_read(int fd, char *out, size_t outlen)
 		return;
 	}
 	msgid_parse(buf, n, out, outlen);
+}
+
+/*
+ * The offset in p[0..len) (its first MSGID_HEAD bytes) where a prefix
+ * goes in the Subject field's value: after "Subject:" and the blanks
+ * that follow; -1 when the header has none there.  One message is
+ * looked at twice, to count its size and to send it, and the offset
+ * must be the same: it depends on these bytes only.
+ */
+off_t
+msgid_subject(const char *p, size_t len)
+{
+	const char	*start = p, *end = p + (len < MSGID_HEAD ? len :
+			    MSGID_HEAD), *nl;
+	size_t		 flen = sizeof("Subject:") - 1;
+
+	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
+	    p[1] == '\n')) {
+		if ((size_t)(end - p) >= flen &&
+		    strncasecmp(p, "Subject:", flen) == 0) {
+			for (p += flen; p < end && wsp(*p); p++)
+				;
+			return p - start;
+		}
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			break;
+		p = nl + 1;
+	}
+	return -1;
+}
+
+/* msgid_subject of the message open on fd; -1 if it cannot be read. */
+off_t
+msgid_subject_read(int fd)
+{
+	char	buf[MSGID_HEAD];
+	ssize_t	n;
+
+	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0)
+		return -1;
+	return msgid_subject(buf, n);
 }
 
 static int

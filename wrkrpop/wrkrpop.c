@@ -74,6 +74,10 @@ struct session {
 	int		 fd;
 	const char	*user;
 	struct maildrop	 md;
+	struct maildrop	 junk;		/* popd.conf junk: after md's */
+	off_t		 tagoct;	/* what RETR adds to each of those */
+	off_t		*subj;		/* junk subject: where it goes */
+	off_t		 junkoct;	/* what RETR adds to all of them */
 
 	char		 rbuf[RBUF_SIZE];
 	size_t		 rpos, rlen;
@@ -120,6 +124,13 @@ static char		*jlines;	/* the journal's lines to add */
 static size_t		 jlen, jcap;
 
 static void		wrkrpop_load(struct proc_setup *);
+static void		junk_open(struct session *);
+static size_t		nmsgs(const struct session *);
+static struct mmsg	*msg_at(struct session *, size_t);
+static struct maildrop	*msg_md(struct session *, const struct mmsg *);
+static off_t		msg_size(struct session *, const struct mmsg *);
+static void		junk_subjects(struct session *);
+static off_t		subj_oct(struct session *, size_t);
 static void		wrkrpop_run(void);
 static void		wrkrpop_open(void *);
 static void		wrkrpop_sandbox(void *);
@@ -147,7 +158,7 @@ static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
 static off_t		send_conv(struct session *, struct crlf *,
 			    const char *, size_t);
 static off_t		send_read(struct session *, struct mmsg *, int,
-			    struct crlf *, char *);
+			    struct crlf *, char *, off_t);
 static off_t		send_mapped(struct session *, struct mmsg *, int,
 			    struct crlf *, char *);
 static void		send_msg(struct session *, struct mmsg *, size_t,
@@ -171,7 +182,7 @@ static void		journal_who(struct jrec *);
 static void		kept_expire(struct session *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
-static size_t		last_seen(const struct maildrop *);
+static size_t		last_seen(struct session *);
 static size_t		expire_old(struct session *);
 struct expent;
 static void		expire_write(struct session *, struct expent *, size_t,
@@ -193,6 +204,9 @@ static struct {
 	int		 deleted_keep;	/* seconds, 0: removals unlinked */
 	int		 idle;		/* timeout idle */
 	int		 bad_commands;	/* limit bad-commands */
+	char		 junk[CONF_FOLDERLEN];	/* junk FOLDER, "" */
+	int		 junk_tag;	/* JUNK_TAG_* */
+	char		 junk_subject[CONF_FOLDERLEN];
 } set;
 static struct msg_worker	who;
 
@@ -284,6 +298,9 @@ wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 	set.deleted_keep = cs->deleted_keep;
 	set.idle = cs->timeout.idle;
 	set.bad_commands = cs->limit.bad_commands;
+	memcpy(set.junk, cs->junk.folder, sizeof(set.junk));
+	set.junk_tag = cs->junk.tag;
+	memcpy(set.junk_subject, cs->junk.subject, sizeof(set.junk_subject));
 }
 
 /* The session: checked (proto.c) before it gets here. */
@@ -340,9 +357,10 @@ wrkrpop_run(void)
 		    "maildrop's UIDL record is damaged, ask the administrator" :
 		    "-ERR [SYS/TEMP] cannot read the maildrop");
 	}
-	s->live = s->md.nmsgs;
-	s->liveoct = s->md.total;
-	s->lastno = s->lastinit = last_seen(&s->md);
+	junk_open(s);
+	s->live = nmsgs(s);
+	s->liveoct = s->md.total + s->junk.total + s->junkoct;
+	s->lastno = s->lastinit = last_seen(s);
 	log_info("%s: login, %zu messages, %lld octets", user, s->live,
 	    (long long)s->liveoct);
 	STAT_INC(STAT_LOGIN_OK);
@@ -350,6 +368,109 @@ wrkrpop_run(void)
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
 	    (long long)s->liveoct);
 	session_loop(s);
+}
+
+/*
+ * popd.conf's junk folder, merged after INBOX: its UIDLs made unique
+ * after INBOX's.  No folder, or one that cannot be read, leaves INBOX
+ * alone: the session serves what it can.
+ */
+static void
+junk_open(struct session *s)
+{
+	s->junk.dirfd = s->junk.lockfd = s->junk.rootfd = -1;
+	if (set.junk[0] == '\0')
+		return;
+	if (maildrop_folder(&s->junk, &s->md, set.junk) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: %s/.%s", s->user, s->md.path, set.junk);
+		maildrop_close(&s->junk);
+		return;
+	}
+	/* Its removals are kept as INBOX's are (drop_file). */
+	s->junk.keep = s->md.keep;
+	if (maildrop_scan(&s->junk) == -1) {
+		log_warn("%s: scan %s, served without it", s->user,
+		    s->junk.path);
+		maildrop_close(&s->junk);
+		return;
+	}
+	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
+	    maildrop_cache_write(&s->junk) == -1)
+		log_warn("%s: popcache write", s->junk.path);
+	if (set.junk_tag == JUNK_TAG_HEADER)
+		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
+	s->junkoct = (off_t)s->junk.nmsgs * s->tagoct;
+	if (set.junk_tag == JUNK_TAG_SUBJECT)
+		junk_subjects(s);
+}
+
+/*
+ * junk subject: where the prefix goes in each of the folder's messages,
+ * read from its header now, since the sizes count it (msgid_subject);
+ * -1, a line "Subject: PREFIX" first, when it has no Subject.
+ */
+static void
+junk_subjects(struct session *s)
+{
+	size_t	i;
+	int	fd;
+
+	if ((s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < s->junk.nmsgs; i++) {
+		s->subj[i] = -1;
+		if ((fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i])) != -1) {
+			s->subj[i] = msgid_subject_read(fd);
+			close(fd);
+		}
+		s->junkoct += subj_oct(s, i);
+	}
+}
+
+/* What junk subject adds to the folder's message i. */
+static off_t
+subj_oct(struct session *s, size_t i)
+{
+	off_t	n = strlen(set.junk_subject);
+
+	return s->subj[i] >= 0 ? n : n + (off_t)sizeof("Subject: \r\n") - 1;
+}
+
+/* The maildrop's messages: INBOX's, then the junk folder's. */
+static size_t
+nmsgs(const struct session *s)
+{
+	return s->md.nmsgs + s->junk.nmsgs;
+}
+
+/* Message i (from 0). */
+static struct mmsg *
+msg_at(struct session *s, size_t i)
+{
+	return i < s->md.nmsgs ? &s->md.msgs[i] :
+	    &s->junk.msgs[i - s->md.nmsgs];
+}
+
+/* The maildrop (INBOX or the junk folder) m is in. */
+static struct maildrop *
+msg_md(struct session *s, const struct mmsg *m)
+{
+	if (s->junk.nmsgs > 0 && m >= s->junk.msgs &&
+	    m < s->junk.msgs + s->junk.nmsgs)
+		return &s->junk;
+	return &s->md;
+}
+
+/* m's RFC 1939 octets as served: with the junk folder's tag. */
+static off_t
+msg_size(struct session *s, const struct mmsg *m)
+{
+	if (msg_md(s, m) != &s->junk)
+		return m->size;
+	if (s->subj != NULL)
+		return m->size + subj_oct(s, m - s->junk.msgs);
+	return m->size + s->tagoct;
 }
 
 /*
@@ -546,7 +667,8 @@ listing(struct session *s, struct pop3_line *l, int uidl)
 		if (uidl)
 			reply(s, "+OK %zu %s", i + 1, m->uidl);
 		else
-			reply(s, "+OK %zu %lld", i + 1, (long long)m->size);
+			reply(s, "+OK %zu %lld", i + 1,
+			    (long long)msg_size(s, m));
 		return;
 	}
 	if (uidl)
@@ -554,11 +676,12 @@ listing(struct session *s, struct pop3_line *l, int uidl)
 	else
 		reply(s, "+OK %zu messages (%lld octets)", s->live,
 		    (long long)s->liveoct);
-	for (i = 0; i < s->md.nmsgs; i++) {
-		m = &s->md.msgs[i];
+	for (i = 0; i < nmsgs(s); i++) {
+		m = msg_at(s, i);
 		if (m->flags & (MMSG_DELETED | MMSG_GONE))
 			continue;
-		listing_line(s, i + 1, uidl ? m->uidl : NULL, m->size);
+		listing_line(s, i + 1, uidl ? m->uidl : NULL,
+		    msg_size(s, m));
 	}
 	out(s, ".\r\n", 3);
 }
@@ -642,17 +765,17 @@ cmd_dele(struct session *s, struct pop3_line *l)
 
 	/* What another program removed is deleted already: no error. */
 	if ((n = pop3_number(l->args[0])) > 0 &&
-	    (unsigned long long)n <= s->md.nmsgs &&
-	    s->md.msgs[n - 1].flags & MMSG_GONE) {
+	    (unsigned long long)n <= nmsgs(s) &&
+	    msg_at(s, n - 1)->flags & MMSG_GONE) {
 		reply(s, "+OK message %lld deleted", n);
 		return;
 	}
 	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
 		return;
-	maildrop_mark(&s->md, m, MMSG_DELETED);
+	maildrop_mark(msg_md(s, m), m, MMSG_DELETED);
 	s->live--;
-	s->liveoct -= m->size;
-	stats->marked = s->md.nmsgs - s->live - s->ngone;
+	s->liveoct -= msg_size(s, m);
+	stats->marked = nmsgs(s) - s->live - s->ngone;
 	reply(s, "+OK message %zu deleted", i + 1);
 }
 
@@ -692,11 +815,11 @@ cmd_rset(struct session *s, struct pop3_line *l)
 {
 	size_t	i;
 
-	for (i = 0; i < s->md.nmsgs; i++)
-		s->md.msgs[i].flags &= ~MMSG_DELETED;
+	for (i = 0; i < nmsgs(s); i++)
+		msg_at(s, i)->flags &= ~MMSG_DELETED;
 	/* What another program removed stays gone. */
-	s->live = s->md.nmsgs - s->ngone;
-	s->liveoct = s->md.total - s->goneoct;
+	s->live = nmsgs(s) - s->ngone;
+	s->liveoct = s->md.total + s->junk.total + s->junkoct - s->goneoct;
 	s->lastno = s->lastinit;
 	stats->marked = 0;
 	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
@@ -713,13 +836,15 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	stats->state = PAGE_UPDATE;
 	if (set.expire >= 0)
 		(void)expire_old(s);
-	ndeleted = s->md.nmsgs - s->live - s->ngone;
+	ndeleted = nmsgs(s) - s->live - s->ngone;
 	stats->marked = ndeleted;
-	before = s->md.nmsgs - s->ngone;
+	before = nmsgs(s) - s->ngone;
 	removals_read(s, ndeleted);
 	r = maildrop_update(&s->md);
+	if (s->junk.dirfd != -1 && maildrop_update(&s->junk) == -1)
+		r = -1;
 	/* What is gone, even when some deleted ones could not be. */
-	STAT_ADD(STAT_DELETED, before - s->md.nmsgs);
+	STAT_ADD(STAT_DELETED, before - nmsgs(s));
 	/* The maildir's own record, while the lock keeps other writers. */
 	journal_session(s, r == 0 ? ndeleted : 0, r == 0 ? END_QUIT :
 	    END_ERROR);
@@ -732,10 +857,10 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	s->md.lockfd = -1;
 	if (r == 0) {
 		log_info("%s: logout, %zu retrieved, %zu deleted, %zu left",
-		    s->user, s->nretr, ndeleted, s->md.nmsgs);
+		    s->user, s->nretr, ndeleted, nmsgs(s));
 		session_log(s, ndeleted, END_QUIT);
 		reply(s, "+OK popd signing off (%zu messages left)",
-		    s->md.nmsgs);
+		    nmsgs(s));
 	} else {
 		log_warnx("%s: logout, some of %zu deleted messages not "
 		    "removed", s->user, ndeleted);
@@ -766,20 +891,20 @@ msg_arg(struct session *s, const char *arg, size_t *idx)
 		reply(s, "-ERR invalid message number");
 		return NULL;
 	}
-	if (n == 0 || (unsigned long long)n > s->md.nmsgs) {
+	if (n == 0 || (unsigned long long)n > nmsgs(s)) {
 		reply(s, "-ERR no such message");
 		return NULL;
 	}
-	if (s->md.msgs[n - 1].flags & MMSG_DELETED) {
+	if (msg_at(s, n - 1)->flags & MMSG_DELETED) {
 		reply(s, "-ERR message %lld is deleted", n);
 		return NULL;
 	}
-	if (s->md.msgs[n - 1].flags & MMSG_GONE) {
+	if (msg_at(s, n - 1)->flags & MMSG_GONE) {
 		reply(s, "-ERR message %lld has been removed", n);
 		return NULL;
 	}
 	*idx = n - 1;
-	return &s->md.msgs[n - 1];
+	return msg_at(s, n - 1);
 }
 
 /* Convert len bytes of a message into the write buffer. */
@@ -801,17 +926,19 @@ send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
 }
 
 /*
- * The message through a read buffer; returns the octets sent.  Its
+ * The message through a read buffer; returns the octets sent, less
+ * junk's subject prefix, put at the file's offset ins (-1: none).  Its
  * Message-ID from the first chunk, for the record, into msgid (if not
  * NULL).
  */
 static off_t
 send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
-    char *msgid)
+    char *msgid, off_t ins)
 {
 	char		 buf[FILE_CHUNK];
 	ssize_t		 n;
-	off_t		 wire = 0;
+	off_t		 wire = 0, pos = 0;
+	size_t		 k;
 
 	while (!st->done) {
 		if ((n = read(fd, buf, sizeof(buf))) == -1) {
@@ -822,9 +949,18 @@ send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
 		}
 		if (n == 0)
 			break;
-		if (wire == 0 && msgid != NULL)
+		if (pos == 0 && msgid != NULL)
 			msgid_parse(buf, n, msgid, MSGID_MAX);
-		wire += send_conv(s, st, buf, n);
+		k = 0;
+		if (ins >= pos && ins <= pos + n) {
+			/* Inside the Subject line: no line end, no dot. */
+			k = ins - pos;
+			wire += send_conv(s, st, buf, k);
+			out(s, set.junk_subject, strlen(set.junk_subject));
+			ins = -1;
+		}
+		wire += send_conv(s, st, buf + k, n - k);
+		pos += n;
 		/*
 		 * A short read of a regular file is its end (maildir_openat
 		 * opened nothing else): no read just to see 0.
@@ -878,8 +1014,9 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 	int		 fd;
 	size_t		 w;
 	char		 msgid[MSGID_MAX], *record;
+	off_t		 tag, ins;
 
-	if ((fd = maildrop_openmsg(&s->md, m)) == -1) {
+	if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1) {
 		if (errno == ENOENT) {
 			/*
 			 * Another program removed it (an IMAP expunge): from
@@ -888,11 +1025,11 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 			 */
 			log_warnx("%s: %s has been removed", s->user,
 			    m->name);
-			maildrop_mark(&s->md, m, MMSG_GONE);
+			maildrop_mark(msg_md(s, m), m, MMSG_GONE);
 			s->live--;
-			s->liveoct -= m->size;
+			s->liveoct -= msg_size(s, m);
 			s->ngone++;
-			s->goneoct += m->size;
+			s->goneoct += msg_size(s, m);
 			reply(s, "-ERR message %zu has been removed",
 			    idx + 1);
 		} else {
@@ -903,9 +1040,22 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		return;
 	}
 	if (toplines < 0)
-		reply(s, "+OK %lld octets", (long long)m->size);
+		reply(s, "+OK %lld octets", (long long)msg_size(s, m));
 	else
 		reply(s, "+OK top of message follows");
+	/*
+	 * The junk folder's tag: a header line of its own first, or the
+	 * subject prefix inside the Subject line (send_read puts it).
+	 */
+	tag = msg_md(s, m) == &s->junk ? msg_size(s, m) - m->size : 0;
+	ins = s->subj != NULL && tag > 0 ? s->subj[m - s->junk.msgs] : -1;
+	if (tag > 0 && s->subj == NULL)
+		out(s, JUNK_HEADER "\r\n", tag);
+	else if (tag > 0 && ins == -1) {
+		out(s, "Subject: ", 9);
+		out(s, set.junk_subject, strlen(set.junk_subject));
+		out(s, "\r\n", 2);
+	}
 	/*
 	 * A line per message read costs a quarter of the rate of small
 	 * messages: only when asked (-v, popctl log verbose).
@@ -913,15 +1063,15 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 	(void)strlcpy(msgid, "none", sizeof(msgid));
 	record = log_getverbose() ? msgid : NULL;
 	crlf_init(&st, toplines);
-	if (toplines >= 0 || m->size < MAP_MIN || (wire = send_mapped(s, m, fd,
-	    &st, record)) == -1)
-		wire = send_read(s, m, fd, &st, record);
+	if (toplines >= 0 || m->size < MAP_MIN || ins != -1 ||
+	    (wire = send_mapped(s, m, fd, &st, record)) == -1)
+		wire = send_read(s, m, fd, &st, record, ins);
 	close(fd);
 	if (sizeof(s->wbuf) - s->wlen < 5)
 		out_flush(s);
 	w = crlf_finish(&st, s->wbuf + s->wlen, sizeof(s->wbuf) - s->wlen);
 	s->wlen += w;
-	wire += w;
+	wire += w + tag;
 	STAT_INC(STAT_RETRIEVED);
 	if (toplines >= 0) {
 		s->ntop++;
@@ -929,7 +1079,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		STAT_ADD(STAT_RETRIEVED_OCTETS, wire);
 	} else {
 		/* Only RETR reads a message; TOP is a preview (no \Seen). */
-		maildrop_mark(&s->md, m, MMSG_SEEN);
+		maildrop_mark(msg_md(s, m), m, MMSG_SEEN);
 		s->nretr++;
 		if (idx + 1 > s->lastno)
 			s->lastno = idx + 1;
@@ -938,10 +1088,10 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		s->retroct += sent;
 		STAT_ADD(STAT_RETRIEVED_OCTETS, sent);
 		/* A wrong ",W=" in a name or a file changed under us. */
-		if (sent != m->size)
+		if (sent != msg_size(s, m))
 			log_warnx("%s: %s: sent %lld octets, announced %lld",
 			    s->user, m->name, (long long)sent,
-			    (long long)m->size);
+			    (long long)msg_size(s, m));
 	}
 	if (record != NULL)
 		msg_record(s, toplines >= 0 ? "top" : "retr", m, msgid);
@@ -1111,12 +1261,15 @@ static void
 msg_record(struct session *s, const char *what, const struct mmsg *m,
     const char *msgid)
 {
-	char	addr[PEER_STRLEN];
+	const char	*folder = msg_md(s, m)->folder;
+	char		 addr[PEER_STRLEN];
 
+	/* A folder merged after INBOX is named last: the fields before stay. */
 	log_info("message %s: user %s uidl %s size %lld message-id %s from "
-	    "%s credential %s", what, s->user, m->uidl, (long long)m->size,
-	    msgid, peer_log(&who.peer, addr, sizeof(addr)),
-	    who.cred[0] != '\0' ? who.cred : "none");
+	    "%s credential %s%s%s", what, s->user, m->uidl,
+	    (long long)msg_size(s, m), msgid, peer_log(&who.peer, addr,
+	    sizeof(addr)), who.cred[0] != '\0' ? who.cred : "none",
+	    folder != NULL ? " folder " : "", folder != NULL ? folder : "");
 }
 
 /*
@@ -1130,8 +1283,8 @@ removals_read(struct session *s, size_t ndeleted)
 	size_t		 i;
 	int		 fd;
 
-	s->md.removed_fn = removed;
-	s->md.removed_arg = s;
+	s->md.removed_fn = s->junk.removed_fn = removed;
+	s->md.removed_arg = s->junk.removed_arg = s;
 	if (ndeleted == 0)
 		return;
 	if ((removals = calloc(ndeleted, sizeof(*removals))) == NULL) {
@@ -1139,12 +1292,12 @@ removals_read(struct session *s, size_t ndeleted)
 		    ndeleted);
 		return;
 	}
-	for (i = 0; i < s->md.nmsgs && nremovals < ndeleted; i++) {
-		m = &s->md.msgs[i];
+	for (i = 0; i < nmsgs(s) && nremovals < ndeleted; i++) {
+		m = msg_at(s, i);
 		if (!(m->flags & MMSG_DELETED) || (m->flags & MMSG_GONE))
 			continue;
 		removals[nremovals].m = m;
-		if ((fd = maildrop_openmsg(&s->md, m)) == -1)
+		if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1)
 			(void)strlcpy(removals[nremovals].msgid, "none",
 			    MSGID_MAX);
 		else {
@@ -1178,6 +1331,9 @@ removed(void *arg, const struct mmsg *m)
 	(void)strlcpy(r.msgid, msgid, sizeof(r.msgid));
 	(void)strlcpy(r.what, (m->flags & MMSG_EXPIRED) ? "expire" : "dele",
 	    sizeof(r.what));
+	if (msg_md(s, m)->folder != NULL)
+		(void)strlcpy(r.folder, msg_md(s, m)->folder,
+		    sizeof(r.folder));
 	journal_who(&r);
 	journal_add(&r);
 }
@@ -1295,16 +1451,18 @@ bad_command(struct session *s, const char *fmt, ...)
 
 /* LAST before any RETR: the highest message already seen (":2,...S"). */
 static size_t
-last_seen(const struct maildrop *md)
+last_seen(struct session *s)
 {
-	const char	*flags;
+	const char	*flags, *name;
 	size_t		 i, last = 0;
 
-	for (i = 0; i < md->nmsgs; i++)
-		if (strncmp(md->msgs[i].name, "cur/", 4) == 0 &&
-		    (flags = strstr(md->msgs[i].name, ":2,")) != NULL &&
+	for (i = 0; i < nmsgs(s); i++) {
+		name = msg_at(s, i)->name;
+		if (strncmp(name, "cur/", 4) == 0 &&
+		    (flags = strstr(name, ":2,")) != NULL &&
 		    strchr(flags + 3, 'S') != NULL)
 			last = i + 1;
+	}
 	return last;
 }
 
@@ -1367,17 +1525,18 @@ expire_old(struct session *s)
 	if (n > 0)
 		qsort(ents, n, sizeof(*ents), expent_cmp);
 
-	for (i = 0; i < s->md.nmsgs; i++) {
-		struct mmsg	*m = &s->md.msgs[i];
+	for (i = 0; i < nmsgs(s); i++) {
+		struct mmsg	*m = msg_at(s, i);
 
 		if (m->flags & (MMSG_DELETED | MMSG_GONE) || n == 0)
 			continue;
 		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
 		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
 		if (e != NULL && e->when <= limit) {
-			maildrop_mark(&s->md, m, MMSG_DELETED | MMSG_EXPIRED);
+			maildrop_mark(msg_md(s, m), m,
+			    MMSG_DELETED | MMSG_EXPIRED);
 			s->live--;
-			s->liveoct -= m->size;
+			s->liveoct -= msg_size(s, m);
 			nexp++;
 		}
 	}
@@ -1424,8 +1583,8 @@ expire_write(struct session *s, struct expent *ents, size_t n,
 	int		 fd;
 	long long	 when;
 
-	for (i = 0; i < s->md.nmsgs; i++)
-		if ((when = expire_when(&s->md.msgs[i], ents, n, now_s)) != 0) {
+	for (i = 0; i < nmsgs(s); i++)
+		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0) {
 			listed++;
 			if (when == now_s)
 				added++;
@@ -1440,9 +1599,9 @@ expire_write(struct session *s, struct expent *ents, size_t n,
 			close(fd);
 		return;
 	}
-	for (i = 0; i < s->md.nmsgs; i++)
-		if ((when = expire_when(&s->md.msgs[i], ents, n, now_s)) != 0)
-			fprintf(fp, "%s %lld\n", s->md.msgs[i].uidl, when);
+	for (i = 0; i < nmsgs(s); i++)
+		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0)
+			fprintf(fp, "%s %lld\n", msg_at(s, i)->uidl, when);
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
 		log_warn("%s: %s", s->user, EXPIRE_TMP);
 		fclose(fp);

@@ -17,11 +17,13 @@
 /*
  * wrkrpop.h -- what wrkrpop's files share: popd -m's report of one
  * maildir (report.c), run instead of a session when the parent asks,
- * a message's Message-ID for the log (msgid.c), and popctl undelete's
- * job (undelete.c).
+ * a message's Message-ID for the log and where junk's subject prefix
+ * goes (msgid.c), and popctl undelete's job (undelete.c).
  */
 #ifndef POPD_WRKRPOP_H
 #define POPD_WRKRPOP_H
+
+#include "settings.h"
 
 /* report.c */
 __dead void	report_main(const char *, const char *, const char *);
@@ -32,6 +34,8 @@ __dead void	report_journal(const char *, const char *, const char *);
 #define MSGID_HEAD	8192	/* the bytes of a header looked at */
 void		msgid_parse(const char *, size_t, char *, size_t);
 void		msgid_read(int, char *, size_t);
+off_t		msgid_subject(const char *, size_t);
+off_t		msgid_subject_read(int);
 
 /* journal.c: popd.journal's lines (popcache(5)) */
 #define JOURNAL_FILE	"popd.journal"
@@ -49,6 +53,7 @@ struct jrec {
 	char		 uidl[70 + 1];	/* a removal's: UIDL_MAX */
 	char		 msgid[MSGID_MAX];
 	char		 what[8];	/* dele, expire */
+	char		 folder[CONF_FOLDERLEN];	/* junk's, or "" */
 };
 int		journal_parse(const char *, struct jrec *);
 size_t		journal_format(const struct jrec *, char *, size_t);

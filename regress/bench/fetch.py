@@ -41,6 +41,11 @@ runs on the same cores; it reads with 256 KB buffers.
 
     python3 regress/bench/fetch.py [-r RUNS] [--sets mixed,small] [-w N]
         [--no-dovecot] [--no-plain] [--single] [--slow] [--top N]
+        [--junk N]
+
+--junk N: popd merges a .Junk of N more small messages (popd.conf junk
+Junk merge tag, issue 55) into the maildrop and RETRs them too, tagged;
+Dovecot serves INBOX alone as before.
 
 Modes: pipe (-w commands in flight, 256 by default: a client that keeps
 the connection busy, as RFC 2449 PIPELINING allows), single (one command
@@ -121,7 +126,7 @@ def small_sizes(rng, n):
     return [rng.randrange(300, 3000) for _ in range(n)]
 
 
-def build(md, sizes, uid, gid, seed):
+def build(md, sizes, uid, gid, seed, t0=1700000000):
     rng = random.Random(seed)
     for sub in ("tmp", "new", "cur"):
         shutil.rmtree(os.path.join(md, sub), ignore_errors=True)
@@ -151,7 +156,7 @@ def build(md, sizes, uid, gid, seed):
             body += b"\n"
         total += len(body) + body.count(b"\n")
         base = "%d.M%06dP%dR%08x.bench,S=%d" % (
-            1700000000 + i, i, 1000 + i % 30000, rng.getrandbits(32),
+            t0 + i, i, 1000 + i % 30000, rng.getrandbits(32),
             len(body))
         path = os.path.join(md, "cur", base + ":2,S")
         with open(path, "wb") as f:
@@ -302,12 +307,15 @@ def main():
                     help="also a client with a 16 KB receive buffer")
     ap.add_argument("--top", type=int, default=None,
                     help="also TOP n of every message")
+    ap.add_argument("--junk", type=int, default=0,
+                    help="messages in a merged .Junk (popd only)")
     a = ap.parse_args()
 
     plain = T.free_port()
     srv = Quiet(users=[("bench", "benchpw")], cost=10,
-                   extra_args=["-p", "%s:%d" % (T.HOST, plain),
-                               "-t", "127.0.0.0/8"])
+                extra_args=["-p", "%s:%d" % (T.HOST, plain),
+                            "-t", "127.0.0.0/8"],
+                conf_extra="junk Junk merge tag\n" if a.junk else "")
     dv = None
     try:
         srv.start()
@@ -337,6 +345,14 @@ def main():
             t0 = time.perf_counter()
             octets = build(md, sizes, srv.uid("bench"), srv.gid("bench"),
                            name)
+            if a.junk:
+                jmd = os.path.join(md, ".Junk")
+                os.makedirs(jmd, 0o700, exist_ok=True)
+                if T.is_root:
+                    os.chown(jmd, srv.uid("bench"), srv.gid("bench"))
+                octets += build(jmd, small_sizes(rng, a.junk),
+                                srv.uid("bench"), srv.gid("bench"),
+                                "junk", 1600000000) + 18 * a.junk
             print("# %s: %d messages, %.1f MB on the wire, built in %.1f s"
                   % (name, len(sizes), octets / 1e6,
                      time.perf_counter() - t0), flush=True)
@@ -356,8 +372,8 @@ def main():
             for cname, tls in conns:
                 for mname, window, top, rcvbuf in modes:
                     p = measure(srv.port if tls else plain, "bench",
-                                "benchpw", tls, len(sizes), srv.proc.pid,
-                                a.r, window, top, rcvbuf)
+                                "benchpw", tls, len(sizes) + a.junk,
+                                srv.proc.pid, a.r, window, top, rcvbuf)
                     print("%-6s %-5s %-7s %-8s %9.1f %9.0f %8.2f   %s" % (
                           name, cname, mname, "popd", p["mbs"], p["msgs"],
                           p["cpu"], where(p)), flush=True)

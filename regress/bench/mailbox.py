@@ -26,6 +26,7 @@ POP3S with a bcrypt cost 10 authtab:
   total    login + STAT + UIDL + QUIT
 
 warm (popcache current), cold (popcache removed before each run),
+the CPU wrkrpop spends on a warm open, STAT and UIDL (its schedstat),
 migrated (cold, with a dovecot-uidlist naming every message, whose UIDLs
 are taken over: a maildir coming from Dovecot) and mda deliveries per
 second.  With dovecot-pop3d installed (or
@@ -33,6 +34,11 @@ installable: apt-get, as root) a private Dovecot on loopback serves a
 copy of the same maildir and its figures are printed alongside.
 
     python3 regress/bench/mailbox.py [-n 2000,10000,100000] [-r runs]
+        [--junk N]
+
+--junk N: popd merges a .Junk of N more messages (popd.conf junk Junk
+merge tag, issue 55) into every maildrop; its counts include them,
+Dovecot serves INBOX alone as before.
 
 Then, for each size: UIDL alone, 10 times in one session, over TLS and
 in plaintext, with the server's CPU for one (all its processes); QUIT
@@ -87,6 +93,26 @@ def build(md, n, uid, gid):
     if T.is_root:
         for sub in ("", "tmp", "new", "cur"):
             os.chown(os.path.join(md, sub), uid, gid)
+
+
+def build_junk(md, n, uid, gid):
+    """A .Junk of n messages, in cur/ as a filter that marked them seen
+    files them, named before INBOX's (popd lists them after)."""
+    top = os.path.join(md, ".Junk")
+    shutil.rmtree(top, ignore_errors=True)
+    for sub in ("", "tmp", "new", "cur"):
+        os.makedirs(os.path.join(top, sub), 0o700, exist_ok=True)
+        if T.is_root:
+            os.chown(os.path.join(top, sub), uid, gid)
+    for i in range(n):
+        body = (b"From: spam@example.org\nTo: bench@example.org\n"
+                b"Subject: offer %d\n\n%s\n" % (i, b"buy " * (i % 50 + 5)))
+        path = os.path.join(top, "cur", "%d.M%06dP1.junk,S=%d:2,S" % (
+            1600000000 + i, i, len(body)))
+        with open(path, "wb") as f:
+            f.write(body)
+        if T.is_root:
+            os.chown(path, uid, gid)
 
 
 # --- one session ------------------------------------------------------------
@@ -266,6 +292,36 @@ def uidlist(md, uid, gid):
         os.chown(path, uid, gid)
 
 
+def wrkrpop_cpu(srv, user, pw, n, count):
+    """The CPU a warm session's wrkrpop spends on its open (the PASS
+    answer), STAT and the UIDL of n messages, read from its
+    /proc/PID/schedstat before QUIT: the median of count sessions, in
+    seconds.  Unlike the times above, other work on the machine hardly
+    moves it."""
+    view = memoryview(bytearray(max(1 << 20, n * 128)))
+    out = []
+    # A popcache whose stamps have settled: a warm open.
+    one_session(srv.port, user, pw, n)
+    time.sleep(SETTLE)
+    one_session(srv.port, user, pw, n)
+    T.wait_for(lambda: not srv.pids()["wrkrpop"], 10, "wrkrpop's exit")
+    for _ in range(count):
+        c = T.Raw(srv.port, timeout=120)
+        c.line()
+        c.login(user, pw)
+        c.ok(b"STAT")
+        answer(c, b"UIDL", view)
+        pids = srv.pids()["wrkrpop"]
+        if len(pids) != 1:
+            raise RuntimeError("wrkrpop processes: %r" % pids)
+        with open("/proc/%d/schedstat" % pids[0]) as f:
+            out.append(int(f.read().split()[0]) / 1e9)
+        c.ok(b"QUIT")
+        c.close()
+        T.wait_for(lambda: not srv.pids()["wrkrpop"], 10, "wrkrpop's exit")
+    return median(out)
+
+
 def session_rss(srv, user, pw):
     """Peak resident memory of a wrkrpop that has sent the UIDL list."""
     c = T.Raw(srv.port, timeout=120)
@@ -367,13 +423,17 @@ def main():
     ap.add_argument("-n", default="2000,10000,100000")
     ap.add_argument("-r", type=int, default=5, help="runs per figure")
     ap.add_argument("--no-dovecot", action="store_true")
+    ap.add_argument("--junk", type=int, default=0,
+                    help="messages in a merged .Junk (popd only)")
     a = ap.parse_args()
     sizes = [int(x) for x in a.n.split(",")]
+    j = a.junk
 
     plain = T.free_port()
     srv = T.Server(users=[("bench", "benchpw")], cost=10,
                    extra_args=["-p", "%s:%d" % (T.HOST, plain),
-                               "-t", "127.0.0.0/8"])
+                               "-t", "127.0.0.0/8"],
+                   conf_extra="junk Junk merge tag\n" if j else "")
     dv = None
     try:
         srv.start()
@@ -392,6 +452,7 @@ def main():
               "messages", "server", "open", "login", "stat", "uidl",
               "quit", "total"))
         rss = {}
+        cpus = {}
         rates = {}
         logins, dele, uidls = {}, {}, {}
         pw = srv.password("bench")
@@ -404,13 +465,21 @@ def main():
                     os.unlink(os.path.join(md, x))
             t0 = time.perf_counter()
             build(md, n, srv.uid("bench"), srv.gid("bench"))
-            print("# built %d messages in %.1f s" % (n,
-                  time.perf_counter() - t0), flush=True)
-            warm, cold, migrated = bench_popd(srv, n, a.r, rss)
+            if j:
+                build_junk(md, j, srv.uid("bench"), srv.gid("bench"))
+            print("# built %d messages%s in %.1f s" % (n, " and %d in "
+                  ".Junk" % j if j else "", time.perf_counter() - t0),
+                  flush=True)
+            warm, cold, migrated = bench_popd(srv, n + j, a.r, rss)
+            if (n + j) in rss:
+                rss[n] = rss.pop(n + j)
+            cpus[n] = wrkrpop_cpu(srv, "bench", pw, n + j, max(5, 2 * a.r))
             uidls[n] = [("popd", "TLS", uidl_alone(srv.port, True, "bench",
-                                                   pw, n, srv.proc.pid)),
+                                                   pw, n + j,
+                                                   srv.proc.pid)),
                         ("popd", "plaintext", uidl_alone(
-                            plain, False, "bench", pw, n, srv.proc.pid))]
+                            plain, False, "bench", pw, n + j,
+                            srv.proc.pid))]
             for tag, r in (("warm", warm), ("cold", cold),
                            ("migrated", migrated)):
                 row(n, "popd", tag, r)
@@ -436,7 +505,7 @@ def main():
                 except Exception as e:
                     print("# dovecot failed: %s %s" % (e, dv.log_tail(20)))
                 shutil.rmtree(dmd, ignore_errors=True)
-            dele[n] = (dele_runs(srv.port, "bench", pw, n),) + \
+            dele[n] = (dele_runs(srv.port, "bench", pw, n + j),) + \
                 dele.get(n, ())
             rates[n] = (mda_rate(srv, 3.0, 1), mda_rate(srv, 3.0, 2))
         print()
@@ -446,6 +515,11 @@ def main():
                 print("popd warm login on %d messages: %+.1f ms against "
                       "%d messages" % (n, (logins[n] - logins[base]) * 1e3,
                                        base))
+        for n in sizes:
+            print("wrkrpop CPU, warm open+STAT+UIDL of %d messages%s: "
+                  "%.2f ms (median of %d)" % (n, " and %d in .Junk" % j
+                                              if j else "", cpus[n] * 1e3,
+                                              max(5, 2 * a.r)))
         for n in sizes:
             print("UIDL of %d messages (%.1f MB), 10 in one session, "
                   "median: %s" % (n, uidls[n][0][2][2] / 1e6, "; ".join(

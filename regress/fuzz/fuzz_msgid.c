@@ -21,7 +21,9 @@
  * printable ASCII without a backslash but for its \xNN escapes, NUL-
  * terminated inside the buffer, and "none" or something the header
  * holds; the same input gives the same answer in a buffer just big
- * enough for it and one escape more.
+ * enough for it and one escape more.  Where junk's subject prefix goes
+ * (msgid_subject) is -1 or an offset inside the first MSGID_HEAD bytes,
+ * just after "Subject:" or a blank.
  *
  *	make regress/fuzz/fuzz_msgid &&
  *	    regress/fuzz/fuzz_msgid regress/fuzz/corpus_fuzz_msgid
@@ -42,6 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	 out[MSGID_MAX], again[MSGID_MAX];
 	size_t	 i, n;
+	off_t	 off;
 
 	memset(out, 'x', sizeof(out));
 	msgid_parse((const char *)data, size, out, sizeof(out));
@@ -53,6 +56,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (out[i] == '\\' && (i + 3 >= n || out[i + 1] != 'x'))
 			abort();
 	}
+	off = msgid_subject((const char *)data, size);
+	if (off != -1 && (off < 8 || (size_t)off > size || off > MSGID_HEAD ||
+	    (data[off - 1] != ':' && data[off - 1] != ' ' &&
+	    data[off - 1] != '\t')))
+		abort();
 	/* Room for what it said and one escape more: the same again. */
 	memset(again, 'y', sizeof(again));
 	if (n + 5 <= sizeof(again)) {

@@ -37,6 +37,10 @@
  *	bit 4		OLDIDS_SERVED (a popcache and no record)
  *	bit 5		OLDIDS_DRYRUN (popd -m)
  *
+ * With a dovecot-uidlist, oldids_moved() reads its "G" fields (the first
+ * names of messages Dovecot moved) and gives each such message a UIDL:
+ * never a crash, and each UIDL valid.
+ *
  * A load must never crash or leak, and what it answers must be sane:
  * each UIDL valid, no two messages with the same UIDL, and a record it
  * writes must read back to exactly the same UIDLs (the takeover is
@@ -181,6 +185,8 @@ same_message(size_t i, size_t j)
 	return n == strcspn(b, ":") && memcmp(a, b, n) == 0;
 }
 
+static void	moved(const char *);
+
 static struct oldids *
 load(const char *fmt, int flags, int *r)
 {
@@ -291,5 +297,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(before);
 	free(after);
 	oldids_free(o);
+	moved(fmt);
 	return 0;
+}
+
+/* oldids_moved on what dovecot-uidlist holds now, if anything. */
+static void
+moved(const char *fmt)
+{
+	struct oldids	*m;
+	const char	*u;
+	size_t		 i;
+
+	if ((m = oldids_moved(dirfd, dirfd, dir, fmt)) == NULL)
+		return;
+	for (i = 0; i < NNAMES; i++)
+		if ((u = oldids_get(m, names[i])) != NULL &&
+		    !maildir_uidl_ok(u, strlen(u)))
+			abort();
+	oldids_free(m);
 }

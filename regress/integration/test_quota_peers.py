@@ -186,14 +186,7 @@ def size_of(name):
 def folder_message(srv, user, folder, sub, data):
     """A message put into a Maildir++ folder by hand (.Trash, .Sent),
     owned by the user; its file name carries no size."""
-    md = srv.maildir(user)
-    top = os.path.join(md, folder)
-    for d in ("", "tmp", "new", "cur"):
-        p = os.path.join(top, d)
-        if not os.path.isdir(p):
-            os.mkdir(p, 0o700)
-            if T.is_root:
-                os.chown(p, srv.uid(user), srv.gid(user))
+    top = srv.folder(user, folder)
     name = "%d.M%dP%d.handmade" % (time.time(), time.time_ns() % 1000000,
                                    os.getpid())
     if sub == "cur":

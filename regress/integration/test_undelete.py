@@ -145,6 +145,34 @@ def dele_kept_then_undeleted(srv):
     T.expect(uidls(srv), before, "every UIDL again")
 
 
+@T.test(conf_extra=KEEP + "junk Junk merge tag\n")
+def junk_removal_kept_too(srv):
+    """With junk ... merge, a message DELE'd from the merged folder is
+    kept in the maildir's popd.deleted as INBOX's are, and undelete
+    brings it back, as new mail in INBOX, with the UIDL it had."""
+    srv.deliver("alice", msg(0), name="1700000000.M0P1.inbox")
+    junk = srv.folder("alice", ".Junk")
+    name = "1700000001.M1P1.junk"
+    with open(os.path.join(junk, "new", name), "wb") as f:
+        f.write(msg(1))
+    os.chown(os.path.join(junk, "new", name), srv.uid("alice"),
+             srv.gid("alice"))
+    before = uidls(srv)
+    T.expect(sorted(before), ["1700000000.M0P1.inbox", name],
+             "INBOX's then Junk's")
+    dele(srv, [2])
+    T.expect([NAME.match(n).group(3) for n in kept(srv)], [name],
+             "the Junk message kept in the maildir's popd.deleted")
+    T.expect(os.listdir(os.path.join(junk, "new")) +
+             os.listdir(os.path.join(junk, "cur")), [], "gone from .Junk")
+    rc, out, err = srv.popctl("undelete", "alice", "all")
+    T.expect((rc, out.splitlines()[-1]), (0, "1 message restored"),
+             "undelete: " + out + err)
+    after = uidls(srv)
+    T.expect(sorted(after), sorted(before), "the UIDL it had")
+    T.expect(after[name], len(msg(1)), "back in INBOX, untagged")
+
+
 @T.test(conf_extra=KEEP + "expire 0\n")
 def expire_kept_too(srv):
     """A message EXPIRE removes at UPDATE is kept as one DELE removes,

@@ -52,6 +52,8 @@ journal_lines(void)
 		"session 5 5 2001:db8::1 password 0 0 0 dropped",
 		"removed 1795660000 1700000000.M1P2.host <a\\x01@b> expire "
 		    "unknown ticket",
+		"removed 1795660000 1700000000.M1P2.host none dele "
+		    "192.0.2.7 password Junk",
 	};
 	static const char *const bad[] = {
 		"", "session", "session 6 5 a b 0 0 0 quit",
@@ -61,6 +63,8 @@ journal_lines(void)
 		"removed 1 u m undelete a b", "removed 1 u m dele a",
 		"removed x u m dele a b", "sessions 1 2 a b 0 0 0 quit",
 		"removed 1 u m\x01 dele a b",
+		"removed 1 u m dele a b .Junk", "removed 1 u m dele a b INBOX",
+		"removed 1 u m dele a b Junk x",
 	};
 	struct jrec	 r;
 	char		 line[JOURNAL_LINE];
@@ -79,7 +83,11 @@ journal_lines(void)
 	    "a session's fields");
 	CHECK(journal_parse(good[2], &r) == 0 && r.kind == JREC_REMOVED &&
 	    strcmp(r.what, "expire") == 0 && strcmp(r.addr, "unknown") == 0 &&
-	    strcmp(r.msgid, "<a\\x01@b>") == 0, "a removal's fields");
+	    strcmp(r.msgid, "<a\\x01@b>") == 0 && r.folder[0] == '\0',
+	    "a removal's fields");
+	CHECK(journal_parse(good[3], &r) == 0 && r.kind == JREC_REMOVED &&
+	    strcmp(r.folder, "Junk") == 0 && strcmp(r.cred, "password") == 0,
+	    "a removal from a merged folder");
 	for (i = 0; i < nitems(bad); i++)
 		CHECK(journal_parse(bad[i], &r) == -1, "refused: %s", bad[i]);
 }
@@ -127,6 +135,28 @@ main(void)
 	close(fd);
 	msgid_read(fd, out, sizeof(out));
 	CHECK_STR(out, "none");
+
+	/* Where junk's subject prefix goes: after "Subject:" and blanks. */
+	CHECK_INT(msgid_subject("Subject: hi\r\n\r\n", 15), 9);
+	CHECK_INT(msgid_subject("From: a\nsubject:\t \tx\n\n", 24), 19);
+	CHECK_INT(msgid_subject("From: a\n\nSubject: body\n", 24), -1);
+	CHECK_INT(msgid_subject("From: a\r\n\r\nSubject: body\r\n", 28),
+	    -1);
+	CHECK_INT(msgid_subject("X-Subject: no\nSubjects: no\n\n", 28), -1);
+	CHECK_INT(msgid_subject("From: a\n Subject: folded\n\n", 27), -1);
+	CHECK_INT(msgid_subject("Subject:", 8), 8);
+	CHECK_INT(msgid_subject("Subject", 7), -1);
+	CHECK_INT(msgid_subject("", 0), -1);
+	memset(big, 'x', sizeof(big));
+	CHECK_INT(msgid_subject(big, sizeof(big)), -1);
+	(void)strlcpy(path, "/tmp/test_msgid.XXXXXX", sizeof(path));
+	if ((fd = mkstemp(path)) == -1)
+		abort();
+	(void)unlink(path);
+	CHECK_INT(write(fd, "A: b\nSubject: s\n", 17), 17);
+	CHECK_INT(msgid_subject_read(fd), 14);
+	close(fd);
+	CHECK_INT(msgid_subject_read(fd), -1);
 
 	journal_lines();
 	return unit_done();

@@ -562,6 +562,79 @@ static const char *bodies[] = {
  * octet value at every position of every length, among good neighbours;
  * the span ends at the bad octet.
  */
+/*
+ * A folder merged after INBOX (popd.conf junk): a maildrop of its own,
+ * UIDLs after INBOX's, and a message Dovecot moved there under a new
+ * name (its first name as "G" in the folder's dovecot-uidlist) keeps
+ * that name's UIDL, from the maildir's popd.migrated or popd's rule,
+ * in a full scan and in a warm open's reconciliation.
+ */
+static void
+test_folder(void)
+{
+	struct maildrop	 md, junk;
+	const char	*u;
+
+	snprintf(root, sizeof(root), "%s/Folders", base);
+	if (maildir_create(root) == -1) {
+		perror(root);
+		exit(2);
+	}
+	put("cur/1700000000.M1P1.a:2,S", "Subject: a\n\na\n");
+	put_signed("popd.migrated", "popd.migrated 2 dovecot-uidlist 1\n"
+	    "0000000a5f5e1000 1600000000.M0P0.orig\n", 1);
+	CHECK(maildrop_open(&md, root, NULL) == 0 && maildrop_lock(&md) == 0 &&
+	    maildrop_scan(&md) == 0, "INBOX's scan");
+	CHECK(maildrop_folder(&junk, &md, "Junk") == -1 && errno == ENOENT,
+	    "no folder: ENOENT");
+	CHECK(access(mpath(".Junk"), F_OK) == -1, "and none made");
+	maildrop_close(&junk);
+
+	snprintf(root, sizeof(root), "%s/Folders/.Junk", base);
+	if (maildir_create(root) == -1) {
+		perror(root);
+		exit(2);
+	}
+	put("cur/1700000000.M1P1.a:2,S", "Subject: a copy\n\na\n");
+	put("new/1700000005.M5P5.moved", "Subject: m\n\nm\n");
+	put("cur/1700000006.M6P6.moved2:2,S", "Subject: m2\n\nm2\n");
+	put("dovecot-uidlist", "3 V1 N4 Gabc\n1 :1700000000.M1P1.a\n"
+	    "2 G1600000000.M0P0.orig :1700000005.M5P5.moved\n"
+	    "3 W12 G1690000000.M9P9.gone :1700000006.M6P6.moved2\n");
+	CHECK(maildrop_folder(&junk, &md, "Junk") == 0 &&
+	    maildrop_scan(&junk) == 0, "the folder's scan");
+	CHECK_INT(junk.nmsgs, 3);
+	CHECK_STR(uidl_of(&junk, "1700000005.M5P5.moved"), "0000000a5f5e1000");
+	CHECK_STR(uidl_of(&junk, "1700000006.M6P6.moved2"),
+	    "1690000000.M9P9.gone");
+	CHECK_STR(uidl_of(&junk, "1700000000.M1P1.a"), "1700000000.M1P1.a");
+	CHECK_INT(maildrop_uniq_after(&junk, &md), 1);
+	u = uidl_of(&junk, "1700000000.M1P1.a");
+	CHECK(u[0] == 'H' && strlen(u) == 33, "the copy's own UIDL: %s", u);
+	CHECK_STR(uidl_of(&md, "1700000000.M1P1.a"), "1700000000.M1P1.a");
+	CHECK_INT(maildrop_cache_write(&junk), 0);
+	CHECK(access(mpath("popcache"), F_OK) == 0, "the folder's popcache");
+	maildrop_close(&junk);
+
+	/* Warm: the cache's; a new moved message read against the list. */
+	settle();
+	put("cur/1700000007.M7P7.third:2,S", "Subject: t\n\nt\n");
+	put("dovecot-uidlist", "3 V1 N5 Gabc\n1 :1700000000.M1P1.a\n"
+	    "2 G1600000000.M0P0.orig :1700000005.M5P5.moved\n"
+	    "3 W12 G1690000000.M9P9.gone :1700000006.M6P6.moved2\n"
+	    "4 G1680000000.M8P8.earlier :1700000007.M7P7.third\n");
+	CHECK(maildrop_folder(&junk, &md, "Junk") == 0 &&
+	    maildrop_scan(&junk) == 0, "the folder's warm open");
+	CHECK_INT(junk.pc.stats.result, POPCACHE_UPDATED);
+	CHECK_INT(junk.nmsgs, 4);
+	CHECK_STR(uidl_of(&junk, "1700000007.M7P7.third"),
+	    "1680000000.M8P8.earlier");
+	CHECK_STR(uidl_of(&junk, "1700000000.M1P1.a"), u);
+	CHECK_STR(uidl_of(&junk, "1700000005.M5P5.moved"), "0000000a5f5e1000");
+	maildrop_close(&junk);
+	maildrop_close(&md);
+}
+
 static void
 test_uidl_ok(void)
 {
@@ -1228,6 +1301,7 @@ main(void)
 
 	test_kept();
 	test_migrated();
+	test_folder();
 
 	(void)snprintf(name, sizeof(name), "rm -rf '%s'", base);
 	if (system(name) != 0)
