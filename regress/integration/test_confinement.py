@@ -321,10 +321,11 @@ def descriptors_held(srv):
 
         fds = descriptors(pids["parent"])
         check_cloexec("parent", fds)
-        # The keypair it checked, for each listener it starts (certs.c).
+        # The pair it checked (certs.c): the certificate for each
+        # listener it starts, the key for its keypop.
         pki = [(fd, kind, d) for fd, kind, d in beyond_stdio(fds, "file")
                if d == "/memfd:popd pki (deleted)"]
-        T.expect(len(pki), 1, "parent: a sealed file of the one pki")
+        T.expect(len(pki), 2, "parent: the two sealed files of the one pki")
         T.expect([x for x in beyond_stdio(fds, "file", "dir", "dev",
                                           "other") if x not in pki], [],
                  "parent: files, directories or unknown descriptors")
