@@ -610,10 +610,10 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \
-    wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    common/fslock.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
 	    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c \
-	    wrkrpop/undelete.c \
+	    wrkrpop/undelete.c common/fslock.c \
 	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 
