@@ -316,9 +316,9 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 	struct stat		 st;
 	char			 buf[QUOTA_FILEMAX], err[64];
 	char			 d1[QUOTA_DEFMAX], d2[QUOTA_DEFMAX];
-	size_t			 len = 0;
-	ssize_t			 n = 0;
-	int			 fd, lines, how;
+	size_t			 len;
+	ssize_t			 n;
+	int			 fd, lines, how, tries = 0;
 
 	if (last.valid && last.def.bytes == want->bytes &&
 	    last.def.msgs == want->msgs &&
@@ -329,6 +329,9 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 		goto check;
 	}
 	last.valid = 0;
+ again:
+	len = 0;
+	n = 0;
 	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_RDONLY, 0)) == -1) {
 		if (errno == ENOENT) {
 			how = QUOTA_MISSING;
@@ -354,6 +357,14 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 		len += n;
 	}
 	if (n == -1 || fstat(fd, &st) == -1) {
+		/*
+		 * Replaced by another host's writer since we opened it (a
+		 * shared filesystem says ENOENT or ESTALE): read the new one.
+		 */
+		if ((errno == ENOENT || errno == ESTALE) && tries++ < 3) {
+			close(fd);
+			goto again;
+		}
 		(void)close_failed(fd);
 		return say(msg, msglen, QUOTA_FILE ": read");
 	}
