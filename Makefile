@@ -86,8 +86,8 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
 		popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
-		popd/userquota.o popd/tlskeys.o popd/certs.o popd/health.o \
-		popd/backends.o
+		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
+		popd/health.o popd/backends.o
 POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its

@@ -167,6 +167,9 @@ valid_worker(const void *p)
 	    strcmp(m->cred, "ticket") != 0 && (strncmp(m->cred, "app:", 4) !=
 	    0 || !valid_label(m->cred + 4, sizeof(m->cred) - 4)))
 		return "credential";
+	if (!settings_junk_ok(&m->junk) || (m->junk.folder[0] != '\0' &&
+	    m->flags != 0))
+		return "junk";
 	if (m->find[0] != '\0' && (!(m->flags & (WORKER_JOURNAL |
 	    WORKER_UNDELETE)) || !valid_word(m->find)))
 		return "what to find";

@@ -41,7 +41,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		34
+#define MSG_VERSION		35
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -319,6 +319,9 @@ struct msg_worker {
 	char		find[WORKER_FINDMAX];	/* WORKER_JOURNAL,
 					   WORKER_UNDELETE: a UIDL or a
 					   Message-ID, or "" */
+	struct conf_junk junk;		/* a session's: the folder merged
+					   after INBOX (junk, junk users),
+					   "" for none and the others */
 	uint32_t	flags;		/* WORKER_* */
 	uint32_t	pad;
 	int64_t		since;		/* WORKER_UNDELETE: removed since

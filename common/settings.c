@@ -36,6 +36,9 @@
 #include "quota.h"
 #include "settings.h"
 
+static int	spec_err(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+
 /*
  * Every default, in one place; popd.conf(5) lists each one next to its
  * keyword. 
@@ -95,6 +98,7 @@ const struct conf_settings settings_defaults = {
 	.ticket_key = "",
 	.quota = { .bytes = 0, .msgs = 0, .users = "", .temporary = 0 },
 	.junk = { .folder = "", .tag = JUNK_TAG_NONE, .subject = "" },
+	.junk_users = "",
 };
 
 #define T(f)	offsetof(struct conf_settings, timeout.f)
@@ -188,16 +192,11 @@ settings_check(const struct conf_settings *set)
 	    memchr(set->route, '\0', sizeof(set->route)) == NULL ||
 	    memchr(set->ticket_key, '\0', sizeof(set->ticket_key)) == NULL ||
 	    memchr(set->quota.users, '\0', sizeof(set->quota.users)) == NULL ||
-	    memchr(set->junk.folder, '\0', sizeof(set->junk.folder)) == NULL ||
-	    memchr(set->junk.subject, '\0', sizeof(set->junk.subject)) == NULL)
+	    memchr(set->junk_users, '\0', sizeof(set->junk_users)) == NULL)
 		return "unterminated string";
-	if ((set->junk.folder[0] != '\0' &&
-	    !settings_folder_ok(set->junk.folder)) ||
-	    set->junk.tag < JUNK_TAG_NONE || set->junk.tag > JUNK_TAG_SUBJECT ||
-	    (set->junk.tag == JUNK_TAG_SUBJECT) !=
-	    (set->junk.subject[0] != '\0') ||
-	    (set->junk.subject[0] != '\0' &&
-	    !settings_prefix_ok(set->junk.subject)))
+	if (!settings_junk_ok(&set->junk) ||
+	    (set->junk_userssrc != TABSRC_FILE &&
+	    set->junk_userssrc != TABSRC_LOOKUP))
 		return "junk";
 	if (set->routesrc != TABSRC_FILE && set->routesrc != TABSRC_LOOKUP)
 		return "route source";
@@ -246,7 +245,8 @@ settings_subdir_ok(const char *subdir)
 /*
  * junk's folder, as IMAP names it and Dovecot's Maildir++ layout keeps
  * it (".NAME" in the maildir): printable, no blank (one word in logs
- * and the journal), no '/', not hidden, not INBOX itself.
+ * and the journal), no '/', not hidden, not INBOX itself; no empty
+ * level of Maildir++'s hierarchy ("a..b", "a."), so never "..".
  */
 int
 settings_folder_ok(const char *name)
@@ -257,6 +257,7 @@ settings_folder_ok(const char *name)
 		if (name[i] < 0x21 || name[i] > 0x7e || name[i] == '/')
 			return 0;
 	return i > 0 && i < CONF_FOLDERLEN && name[0] != '.' &&
+	    name[i - 1] != '.' && strstr(name, "..") == NULL &&
 	    strcasecmp(name, "INBOX") != 0;
 }
 
@@ -270,6 +271,91 @@ settings_prefix_ok(const char *prefix)
 		if (prefix[i] < 0x20 || prefix[i] > 0x7e)
 			return 0;
 	return i > 0 && i < CONF_FOLDERLEN;
+}
+
+/*
+ * A junk setting as a child receives it: strings that end inside their
+ * buffers, a folder and a prefix that popd.conf or a table could give.
+ */
+int
+settings_junk_ok(const struct conf_junk *j)
+{
+	if (memchr(j->folder, '\0', sizeof(j->folder)) == NULL ||
+	    memchr(j->subject, '\0', sizeof(j->subject)) == NULL)
+		return 0;
+	if (j->folder[0] == '\0')
+		return j->tag == JUNK_TAG_NONE && j->subject[0] == '\0';
+	return settings_folder_ok(j->folder) &&
+	    j->tag >= JUNK_TAG_NONE && j->tag <= JUNK_TAG_SUBJECT &&
+	    (j->tag == JUNK_TAG_SUBJECT) == (j->subject[0] != '\0') &&
+	    (j->subject[0] == '\0' || settings_prefix_ok(j->subject));
+}
+
+/*
+ * A junk setting in words, as popd.conf's statement has them and a
+ * junk users table gives them (its file, or a database's answer: both
+ * outside bytes): "FOLDER merge [tag [subject PREFIX]]", or "none".
+ * PREFIX is the rest after "subject" and its blanks, between double
+ * quotes if it has some at its end (a table file's line loses those).
+ * Into j, or -1 with why in err (NULL: nowhere) and j none.
+ */
+int
+junk_spec_parse(const char *spec, struct conf_junk *j, char *err,
+    size_t errlen)
+{
+	char		 buf[JUNK_SPECMAX], *w[4], *p;
+	size_t		 len;
+	int		 n = 0;
+
+	memset(j, 0, sizeof(*j));
+	if (strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
+		return spec_err(err, errlen, "\"%.20s...\": too long", spec);
+	for (p = buf + strspn(buf, " \t"); *p != '\0' && n < 4;
+	    p += strspn(p, " \t")) {
+		w[n++] = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	if (n == 1 && *p == '\0' && strcmp(w[0], "none") == 0)
+		return 0;
+	if (n < 2 || strcmp(w[1], "merge") != 0 ||
+	    (n >= 3 && strcmp(w[2], "tag") != 0) ||
+	    (n == 4 && (strcmp(w[3], "subject") != 0 || *p == '\0')) ||
+	    (n < 4 && *p != '\0'))
+		return spec_err(err, errlen, "\"%s\": must be FOLDER merge "
+		    "[tag [subject PREFIX]], or none", spec);
+	if (!settings_folder_ok(w[0]))
+		return spec_err(err, errlen, "\"%s\": a folder's name as IMAP "
+		    "shows it, at most %d printable characters without blank "
+		    "or '/', not starting with '.', not INBOX, no empty level "
+		    "(\"..\" or a final '.')", w[0], CONF_FOLDERLEN - 1);
+	len = strlen(p);
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+		p[len - 1] = '\0';
+		p++;
+	}
+	if (n == 4 && !settings_prefix_ok(p))
+		return spec_err(err, errlen, "subject \"%s\": 1 to %d "
+		    "printable characters", p, CONF_FOLDERLEN - 1);
+	(void)strlcpy(j->folder, w[0], sizeof(j->folder));
+	j->tag = n == 4 ? JUNK_TAG_SUBJECT : n == 3 ? JUNK_TAG_HEADER :
+	    JUNK_TAG_NONE;
+	if (n == 4)
+		(void)strlcpy(j->subject, p, sizeof(j->subject));
+	return 0;
+}
+
+/* j in the words junk_spec_parse reads; the length, as snprintf's. */
+int
+junk_spec_format(const struct conf_junk *j, char *buf, size_t len)
+{
+	if (j->folder[0] == '\0')
+		return snprintf(buf, len, "none");
+	return snprintf(buf, len, "%s merge%s%s%s%s", j->folder,
+	    j->tag != JUNK_TAG_NONE ? " tag" : "",
+	    j->tag == JUNK_TAG_SUBJECT ? " subject \"" : "",
+	    j->subject, j->tag == JUNK_TAG_SUBJECT ? "\"" : "");
 }
 
 /*
@@ -364,7 +450,7 @@ settings_uidl_ok(const char *fmt)
 	    "1700000000.M1P1.host", test, sizeof(test)) > 0;
 }
 
-/* Why a quota is not one, into err (NULL: nowhere); returns -1. */
+/* Why a quota or junk is not one, into err (NULL: nowhere); -1. */
 static int
 spec_err(char *err, size_t errlen, const char *fmt, ...)
 {

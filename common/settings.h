@@ -57,6 +57,20 @@
 #define TABSRC_SYSTEM		2
 #define TABSRC_PASSWD		3	/* a file in Dovecot's passwd-file form */
 
+/*
+ * junk: a Maildir++ folder whose messages follow INBOX's in a maildrop
+ * (its name as IMAP shows it, "" = none), and what RETR and TOP add to
+ * them: JUNK_TAG_* (subject: the prefix).  popd.conf's is every user's
+ * default; the parent sends each session the one it decided for its
+ * user (junk users: MSG_PARENT_WORKER's).
+ */
+struct conf_junk {
+	char			 folder[CONF_FOLDERLEN];
+	int			 tag;
+	char			 subject[CONF_FOLDERLEN];
+};
+#define JUNK_SPECMAX		(2 * CONF_FOLDERLEN + 32)	/* formatted */
+
 struct conf_settings {
 	char			 authtab[PATH_MAX];
 	char			 usertab[PATH_MAX];
@@ -143,15 +157,13 @@ struct conf_settings {
 		int		 temporary;	/* 452 4.2.2, not 552 5.2.2 */
 	}			 quota;
 	/*
-	 * junk: a Maildir++ folder whose messages follow INBOX's in every
-	 * maildrop (its name as IMAP shows it, "" = none), and what RETR
-	 * and TOP add to them: JUNK_TAG_* (subject: the prefix).
+	 * junk: every user's, unless junk_users (a file, or a database
+	 * table's name asked with K_ALIAS; "" = none) has the user's own;
+	 * the parent alone reads it (popd/userjunk.c).
 	 */
-	struct {
-		char		 folder[CONF_FOLDERLEN];
-		int		 tag;
-		char		 subject[CONF_FOLDERLEN];
-	}			 junk;
+	struct conf_junk	 junk;
+	char			 junk_users[PATH_MAX];
+	int			 junk_userssrc;	/* TABSRC_FILE or _LOOKUP */
 };
 #define JUNK_TAG_NONE		0
 #define JUNK_TAG_HEADER		1	/* a line "X-Spam-Flag: YES" first */
@@ -196,5 +208,10 @@ int			 settings_uidl(const char *, unsigned long,
 int			 settings_uidl_ok(const char *);
 int			 settings_folder_ok(const char *);
 int			 settings_prefix_ok(const char *);
+int			 settings_junk_ok(const struct conf_junk *);
+int			 junk_spec_parse(const char *, struct conf_junk *,
+			    char *, size_t);
+int			 junk_spec_format(const struct conf_junk *, char *,
+			    size_t);
 
 #endif

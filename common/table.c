@@ -578,9 +578,10 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
 	FILE		*fp;
 	const char	*errstr, *sep;
-	char		*line = NULL, *key, *val, *end, why[160];
+	char		*line = NULL, *key, *val, *end, why[384];
 	char		 uval[PATH_MAX + 64], ignkey[64];
 	struct quota_limit lim;
+	struct conf_junk junk;
 	struct passwdline pl;
 	size_t		 sz = 0, lineno = 0, nign = 0, ignline = 0;
 	ssize_t		 len;
@@ -665,8 +666,8 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			if (*key == '\0' || *key == '#')
 				continue;
 			/* An IPv6 address starts with ':' maybe: none here. */
-			sep = kind == TABLE_ROUTES || kind == TABLE_QUOTAS ?
-			    " \t" : " \t:";
+			sep = kind == TABLE_ROUTES || kind == TABLE_QUOTAS ||
+			    kind == TABLE_JUNK ? " \t" : " \t:";
 			val = key + strcspn(key, sep);
 			if (*val != '\0') {
 				*val++ = '\0';
@@ -695,6 +696,11 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		} else if (kind == TABLE_QUOTAS &&
 		    quota_spec_parse(val, &lim, why, sizeof(why)) == -1) {
 			WARNX("%s:%zu: \"%s\": quota %s", file, lineno, key,
+			    why);
+			bad = 1;
+		} else if (kind == TABLE_JUNK &&
+		    junk_spec_parse(val, &junk, why, sizeof(why)) == -1) {
+			WARNX("%s:%zu: \"%s\": junk %s", file, lineno, key,
 			    why);
 			bad = 1;
 		} else if (kind == TABLE_USERS && !passwd &&

@@ -32,6 +32,7 @@
 #define TABLE_ROUTES	3	/* name or domain -> IP addresses: route */
 #define ROUTE_POOLMAX	8	/* addresses in a route's pool */
 #define TABLE_QUOTAS	4	/* name -> SIZE [messages N]: quota users */
+#define TABLE_JUNK	5	/* name -> FOLDER merge ... | none: junk users */
 #define TABLE_QUIET	0x10	/* table_scan: no messages */
 #define TABLE_PASSWD	0x20	/* the file is Dovecot's passwd-file */
 #define TABLE_WEAK	0x40	/* TABLE_AUTH: weak hashes too (weak-hashes) */

@@ -355,6 +355,9 @@ conf_check(struct popd_conf *conf)
 	if (resolve_table(conf, "quota users", conf->set.quota.users,
 	    &conf->set.quota.userssrc, &conf->quota_where) == -1)
 		errors++;
+	if (resolve_table(conf, "junk users", conf->set.junk_users,
+	    &conf->set.junk_userssrc, &conf->junk_where) == -1)
+		errors++;
 	if (http_check(conf) == -1)
 		errors++;
 	if (lmtp_spool_check(conf) == -1)
@@ -562,6 +565,12 @@ resolve_table(struct popd_conf *conf, const char *what, char *name,
 		return conf_error(conf, w, "%s <%s>: a passwd-file has no "
 		    "%s", what, name, what[0] == 'r' ? "routes" :
 		    "app passwords");
+	/* Dovecot has no field for it: a popd-only one would be ours. */
+	if (strcmp(t->backend, "passwd-file") == 0 &&
+	    strcmp(what, "junk users") == 0)
+		return conf_error(conf, w, "%s <%s>: a passwd-file has no "
+		    "junk folders: name a file of lines \"USER FOLDER merge "
+		    "...\"", what, name);
 	if (conf_table_file(t)) {
 		*src = strcmp(t->backend, "file") == 0 ? TABSRC_FILE :
 		    TABSRC_PASSWD;
@@ -871,6 +880,11 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fputs(" subject ", fp);
 			print_str(fp, conf->set.junk.subject);
 		}
+		fputc('\n', fp);
+	}
+	if (conf->set.junk_users[0] != '\0') {
+		print_tab(fp, conf, "junk users", conf->set.junk_users,
+		    conf->set.junk_userssrc);
 		fputc('\n', fp);
 	}
 	fputs("control socket ", fp);

@@ -157,6 +157,7 @@ struct popd_conf {
 	int			 appssrc;	/* TABSRC_FILE or _LOOKUP */
 	char			 apps_last[PATH_MAX];
 	struct conf_where	 apps_where;
+	struct conf_where	 junk_where;	/* junk users */
 	/* The last limit lmtp-peer, lmtp-spool or message-size. */
 	struct conf_where	 spool_where;
 	struct conf_listens	 listens;

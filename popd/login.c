@@ -154,13 +154,14 @@ static int		is_trusted(const struct peeraddr *);
 static int		 login_too_soon(const char *);
 static void		spawn_worker(pid_t, const struct msg_login *,
 			    const struct preauth *, int,
-			    const struct mailuser *);
+			    const struct mailuser *, const struct conf_junk *);
 static void		refuse(pid_t, uint64_t, uint32_t, int,
 			    const struct preauth *);
 static void		login_find(struct proc *, const struct msg_login *,
 			    struct preauth *, int);
 static void		login_found(void *, int, const struct mailuser *,
 			    const char *);
+static void		login_junk(void *, int, const struct conf_junk *);
 static void		cred_answer(void *, int, const char *);
 static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
@@ -476,6 +477,7 @@ struct login_wait {
 	struct msg_login	 ml;
 	struct preauth		*pa;
 	int			 fd;
+	struct mailuser		 mu;		/* found: its junk asked */
 };
 
 static void
@@ -509,6 +511,12 @@ login_found(void *arg, int status, const struct mailuser *mu,
 	const char		*tab = conf->set.usertab;
 	int			 db = conf->set.usersrc == TABSRC_LOOKUP;
 
+	if (status == MU_FOUND) {
+		/* Still before login until its junk folder is known. */
+		w->mu = *mu;
+		userjunk_find(mu->name, login_junk, w);
+		return;
+	}
 	/* The authpop that asked may have gone: the session is ours. */
 	w->pa->client->prelogin--;
 	npreauth--;
@@ -525,8 +533,29 @@ login_found(void *arg, int status, const struct mailuser *mu,
 		    w->ml.user, db ? "table " : "", tab, why);
 		refuse(w->authpid, w->ml.id, status == MU_BROKEN ?
 		    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa);
+	}
+	preauth_free(w->pa);
+	free(w);
+}
+
+/*
+ * The user's junk folder (userjunk.c), or a table that cannot say:
+ * [SYS/TEMP], never a session that hides the folder the user expects.
+ */
+static void
+login_junk(void *arg, int status, const struct conf_junk *junk)
+{
+	struct login_wait	*w = arg;
+
+	w->pa->client->prelogin--;
+	npreauth--;
+	if (status == LOOKUP_TEMP) {
+		log_warnx("login of \"%s\" refused: junk users <%s> could not "
+		    "say which folder to merge", w->ml.user,
+		    conf->set.junk_users);
+		refuse(w->authpid, w->ml.id, REFUSED_TEMP, w->fd, w->pa);
 	} else
-		spawn_worker(w->authpid, &w->ml, w->pa, w->fd, mu);
+		spawn_worker(w->authpid, &w->ml, w->pa, w->fd, &w->mu, junk);
 	preauth_free(w->pa);
 	free(w);
 }
@@ -593,7 +622,8 @@ cred_answer(void *arg, int status, const char *hash)
  */
 static void
 spawn_worker(pid_t authpid, const struct msg_login *ml,
-    const struct preauth *pa, int fd, const struct mailuser *u)
+    const struct preauth *pa, int fd, const struct mailuser *u,
+    const struct conf_junk *junk)
 {
 	struct stats_page	*page;
 	struct msg_worker	 who;
@@ -628,6 +658,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	/* Its client, and what logged in, for the record of each message. */
 	memset(&who, 0, sizeof(who));
 	who.peer = pa->peer;
+	who.junk = *junk;
 	(void)strlcpy(who.tls, pa->tls, sizeof(who.tls));
 	if (ml->app[0] != '\0')
 		(void)snprintf(who.cred, sizeof(who.cred), "app:%s", ml->app);

@@ -23,11 +23,11 @@
  * What tablepop says is checked again here, as what a table program
  * says would be: a password hash must be one that authpop may check
  * (a weak kind only if popd.conf says so); userinfo and aliases are
- * parsed by the callers (mailuser.c, route.c, apps.c, userquota.c),
- * which decide ids and maildirs.  A question that tablepop does not
- * answer within "timeout lookup" and a second, one that a dying
- * tablepop had, and one asked while none runs are all LOOKUP_TEMP,
- * never "no such user".
+ * parsed by the callers (mailuser.c, route.c, apps.c, userquota.c,
+ * userjunk.c), which decide ids, maildirs and what a session serves.
+ * A question that tablepop does not answer within "timeout lookup" and
+ * a second, one that a dying tablepop had, and one asked while none
+ * runs are all LOOKUP_TEMP, never "no such user".
  *
  * One tablepop per configuration: a reload starts a new one (supervise.c)
  * for the new configuration's tables, and the previous one answers what
@@ -51,7 +51,9 @@
 #include "config.h"
 #include "lookup.h"
 #include "pwscheme.h"
+#include "settings.h"
 #include "stats.h"
+#include "table.h"
 
 #if LOOKUP_ALIAS != TABLE_ALIAS || LOOKUP_CREDENTIALS != TABLE_CREDENTIALS || \
     LOOKUP_USERINFO != TABLE_USERINFO
@@ -103,9 +105,9 @@ lookup_service_str(int service)
 
 /* The names of the database tables that c asks, without repeats. */
 static size_t
-lookup_names(const struct popd_conf *c, const char *names[5])
+lookup_names(const struct popd_conf *c, const char *names[6])
 {
-	const char	*all[5];
+	const char	*all[6];
 	size_t		 i, k, n = 0;
 
 	all[0] = c->set.authsrc == TABSRC_LOOKUP ? c->set.authtab : NULL;
@@ -117,6 +119,9 @@ lookup_names(const struct popd_conf *c, const char *names[5])
 	    NULL;
 	all[4] = c->apps[0] != '\0' && c->appssrc == TABSRC_LOOKUP ?
 	    c->apps : NULL;
+	all[5] = c->set.junk_users[0] != '\0' &&
+	    c->set.junk_userssrc == TABSRC_LOOKUP ? c->set.junk_users :
+	    NULL;
 	for (i = 0; i < nitems(all); i++) {
 		if (all[i] == NULL)
 			continue;
@@ -133,7 +138,7 @@ lookup_names(const struct popd_conf *c, const char *names[5])
 int
 lookup_wanted(const struct popd_conf *c)
 {
-	const char	*names[5];
+	const char	*names[6];
 
 	return lookup_names(c, names) > 0;
 }
@@ -147,7 +152,7 @@ void
 lookup_conf(struct chan *ch, const struct popd_conf *c)
 {
 	const struct conf_table	*ct;
-	const char		*names[5];
+	const char		*names[6];
 	struct msg_table	*mt;
 	struct msg_env		*me;
 	size_t			 i, n;
@@ -234,6 +239,27 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	(void)strlcpy(ml.table, q->table, sizeof(ml.table));
 	(void)strlcpy(ml.key, q->key, sizeof(ml.key));
 	chan_send(&p->chan, MSG_PARENT_LOOKUP, -1, &ml, sizeof(ml));
+}
+
+/*
+ * A user's value in the table a statement names (quota users, junk
+ * users): name "" for none (LOOKUP_NONE), the line of its file, which
+ * the caller loaded into tab, or a database's answer to K_ALIAS with
+ * the user as the key.  cb(arg, LOOKUP_*, value) is called once,
+ * perhaps before this returns; the caller checks the value.
+ */
+void
+lookup_user(const char *name, int src, const struct table *tab,
+    const char *user, lookup_cb cb, void *arg)
+{
+	const char	*v;
+
+	if (name[0] != '\0' && src == TABSRC_LOOKUP) {
+		lookup(name, LOOKUP_ALIAS, user, cb, arg);
+		return;
+	}
+	v = name[0] != '\0' ? table_get(tab, user) : NULL;
+	cb(arg, v != NULL ? LOOKUP_FOUND : LOOKUP_NONE, v);
 }
 
 /*

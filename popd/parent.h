@@ -93,6 +93,7 @@ struct users {
 	int			 authfd;
 	struct table		 routes;	/* route, a file */
 	struct table		 quotas;	/* quota users, a file */
+	struct table		 junks;		/* junk users, a file */
 	struct appfile		 apps;		/* app-passwords, a file */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
@@ -177,6 +178,7 @@ int		 system_tables(const struct popd_conf *, int *, int *);
 #define USERS_BADROUTE		0x04
 #define USERS_BADQUOTA		0x08
 #define USERS_BADAPPS		0x10
+#define USERS_BADJUNK		0x20
 int		 users_load(const struct popd_conf *, struct users *,
 		    const struct users *, struct pwchangeq *);
 int		 users_refused_uid(uid_t, char *, size_t);
@@ -187,6 +189,11 @@ void		 users_kinds(FILE *, const struct popd_conf *,
 		    const struct users *);
 void		 pwchanges_send(struct pwchangeq *, const struct proc *);
 void		 pwchanges_free(struct pwchangeq *);
+
+/* userjunk.c */
+struct conf_junk;
+typedef void	(*userjunk_cb)(void *, int, const struct conf_junk *);
+void		 userjunk_find(const char *, userjunk_cb, void *);
 
 /* userquota.c */
 struct quota_limit;

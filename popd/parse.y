@@ -1706,45 +1706,62 @@ set_quota(int line)
 }
 
 /*
- * junk FOLDER merge [tag [subject PREFIX]]: the folder's messages after
- * INBOX's in every maildrop, tagged by RETR and TOP if asked.
+ * junk FOLDER merge [tag [subject PREFIX]] | none: the folder's messages
+ * after INBOX's in every maildrop, tagged by RETR and TOP if asked; junk
+ * users FILE | <table>: each user's own, in the same words.
  */
 static void
 set_junk(int line)
 {
+	char	spec[JUNK_SPECMAX + 8], err[JUNK_SPECMAX + 160], *name;
 	int	i;
 
-	for (i = 0; i < nqargs && i < QUOTA_ARGS; i++)
-		if (qargs[i][0] == '<') {
-			lerror(line, "junk %s: not a table, a word", qargs[i]);
+	/* "junk users merge": the folder "users". */
+	if (nqargs >= 1 && strcmp(qargs[0], "users") == 0 &&
+	    (nqargs < 2 || strcmp(qargs[1], "merge") != 0)) {
+		if (nqargs != 2) {
+			lerror(line, "junk users: a file or a <table>");
 			return;
 		}
-	if (nqargs < 2 || strcmp(qargs[1], "merge") != 0 ||
-	    (nqargs >= 3 && strcmp(qargs[2], "tag") != 0) ||
-	    (nqargs >= 4 && strcmp(qargs[3], "subject") != 0) ||
-	    nqargs == 4 || nqargs > 5) {
-		lerror(line, "junk: must be FOLDER merge [tag [subject "
-		    "PREFIX]]");
+		name = qargs[1];
+		if (name[0] == '<') {
+			name[strlen(name) - 1] = '\0';
+			set_table(conf->set.junk_users,
+			    &conf->set.junk_userssrc, &conf->junk_where,
+			    "junk users", name + 1, TABSRC_LOOKUP, line);
+		} else
+			set_table(conf->set.junk_users,
+			    &conf->set.junk_userssrc, &conf->junk_where,
+			    "junk users", name, TABSRC_FILE, line);
 		return;
 	}
-	if (!settings_folder_ok(qargs[0])) {
-		lerror(line, "junk \"%s\": a folder's name as IMAP shows it, "
-		    "at most %d printable characters without blank or '/', "
-		    "not starting with '.', not INBOX", qargs[0],
-		    CONF_FOLDERLEN - 1);
+	if (nqargs > QUOTA_ARGS) {
+		lerror(line, "junk: too many words");
 		return;
 	}
-	if (nqargs == 5 && !settings_prefix_ok(qargs[4])) {
-		lerror(line, "junk subject \"%s\": 1 to %d printable "
-		    "characters", qargs[4], CONF_FOLDERLEN - 1);
+	if (nqargs > 0 && strpbrk(qargs[0], " \t") != NULL) {
+		lerror(line, "junk \"%s\": a folder whose name has a blank "
+		    "cannot be merged", qargs[0]);
 		return;
 	}
-	(void)strlcpy(conf->set.junk.folder, qargs[0],
-	    sizeof(conf->set.junk.folder));
-	conf->set.junk.tag = nqargs == 5 ? JUNK_TAG_SUBJECT :
-	    nqargs == 3 ? JUNK_TAG_HEADER : JUNK_TAG_NONE;
-	(void)strlcpy(conf->set.junk.subject, nqargs == 5 ? qargs[4] : "",
-	    sizeof(conf->set.junk.subject));
+	spec[0] = '\0';
+	for (i = 0; i < nqargs; i++) {
+		if (qargs[i][0] == '<') {
+			lerror(line, "junk %s: a table only after \"junk "
+			    "users\"", qargs[i]);
+			return;
+		}
+		if (i > 0)
+			(void)strlcat(spec, " ", sizeof(spec));
+		/* The prefix as one word, its blanks kept. */
+		if (i == 4)
+			(void)strlcat(spec, "\"", sizeof(spec));
+		(void)strlcat(spec, qargs[i], sizeof(spec));
+		if (i == 4)
+			(void)strlcat(spec, "\"", sizeof(spec));
+	}
+	if (junk_spec_parse(spec, &conf->set.junk, err, sizeof(err)) == -1)
+		lerror(line, "junk %s", err);
 }
 
 /* route ... pop3 N imap N smtp N: the backends' port for each. */

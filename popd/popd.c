@@ -323,7 +323,8 @@ main(int argc, char *argv[])
 	    conf->set.usersrc == TABSRC_LOOKUP ||
 	    conf->appssrc == TABSRC_LOOKUP ||
 	    conf->set.routesrc == TABSRC_LOOKUP ||
-	    conf->set.quota.userssrc == TABSRC_LOOKUP);
+	    conf->set.quota.userssrc == TABSRC_LOOKUP ||
+	    conf->set.junk_userssrc == TABSRC_LOOKUP);
 	counters_reloaded();
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
@@ -379,6 +380,9 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
 	if (badtab & USERS_BADQUOTA)
 		conf_error(c, &c->quota_where, "quota users \"%s\": not "
 		    "loaded", c->set.quota.users);
+	if (badtab & USERS_BADJUNK)
+		conf_error(c, &c->junk_where, "junk users \"%s\": not "
+		    "loaded", c->set.junk_users);
 	/* Each pki on its own, so that its statement can be named. */
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		badfile = 0;
@@ -568,7 +572,7 @@ conf_files(const struct popd_conf *c)
 
 	TAILQ_FOREACH(pki, &c->pkis, entry)
 		n += 4;
-	if ((files = reallocarray(NULL, n + 6, sizeof(*files))) == NULL)
+	if ((files = reallocarray(NULL, n + 7, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
 	if (c->apps[0] != '\0') {
@@ -580,6 +584,9 @@ conf_files(const struct popd_conf *c)
 		files[n++] = c->set.authtab;
 	if (c->set.usersrc == TABSRC_FILE || c->set.usersrc == TABSRC_PASSWD)
 		files[n++] = c->set.usertab;
+	if (c->set.junk_users[0] != '\0' &&
+	    c->set.junk_userssrc == TABSRC_FILE)
+		files[n++] = c->set.junk_users;
 	if (conffile != NULL)
 		files[n++] = conffile;
 	TAILQ_FOREACH(pki, &c->pkis, entry) {

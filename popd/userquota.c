@@ -84,8 +84,7 @@ static TAILQ_HEAD(, seen)	 age = TAILQ_HEAD_INITIALIZER(age);
 static size_t			 nover;
 
 static void	seen_expire(time_t);
-static void	quota_answer(struct quota_wait *, int, const char *);
-static void	quota_looked(void *, int, const char *);
+static void	quota_answer(void *, int, const char *);
 
 static int
 seen_cmp(struct seen *a, struct seen *b)
@@ -109,20 +108,8 @@ userquota_on(void)
 void
 userquota_find(const char *user, userquota_cb cb, void *arg)
 {
-	struct quota_wait	*w, fw;
-	const char		*v = NULL;
+	struct quota_wait	*w;
 
-	if (conf->set.quota.users[0] == '\0' ||
-	    conf->set.quota.userssrc == TABSRC_FILE ||
-	    conf->set.quota.userssrc == TABSRC_PASSWD) {
-		fw.cb = cb;
-		fw.arg = arg;
-		(void)strlcpy(fw.user, user, sizeof(fw.user));
-		if (conf->set.quota.users[0] != '\0')
-			v = table_get(&users.quotas, user);
-		quota_answer(&fw, v != NULL ? LOOKUP_FOUND : LOOKUP_NONE, v);
-		return;
-	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("%s", __func__);
 		cb(arg, LOOKUP_TEMP, NULL);
@@ -131,14 +118,8 @@ userquota_find(const char *user, userquota_cb cb, void *arg)
 	w->cb = cb;
 	w->arg = arg;
 	(void)strlcpy(w->user, user, sizeof(w->user));
-	lookup(conf->set.quota.users, LOOKUP_ALIAS, user, quota_looked, w);
-}
-
-static void
-quota_looked(void *arg, int status, const char *value)
-{
-	quota_answer(arg, status, value);
-	free(arg);
+	lookup_user(conf->set.quota.users, conf->set.quota.userssrc,
+	    &users.quotas, user, quota_answer, w);
 }
 
 /*
@@ -147,8 +128,9 @@ quota_looked(void *arg, int status, const char *value)
  * not a quota (the admin's error, never the sender's).
  */
 static void
-quota_answer(struct quota_wait *w, int status, const char *value)
+quota_answer(void *arg, int status, const char *value)
 {
+	struct quota_wait	*w = arg;
 	struct quota_limit	 lim;
 	char			 err[128];
 
@@ -167,6 +149,7 @@ quota_answer(struct quota_wait *w, int status, const char *value)
 		w->cb(w->arg, LOOKUP_TEMP, NULL);
 	else
 		w->cb(w->arg, LOOKUP_FOUND, &lim);
+	free(w);
 }
 
 /*

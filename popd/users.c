@@ -208,6 +208,15 @@ users_load(const struct popd_conf *c, struct users *u,
 		appfile_free(&u->apps);
 		return USERS_BADQUOTA;
 	}
+	/* Each user's junk folder. */
+	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE &&
+	    table_load(set->junk_users, TABLE_JUNK, NULL, NULL, &u->junks) ==
+	    -1) {
+		table_free(&u->routes);
+		appfile_free(&u->apps);
+		table_free(&u->quotas);
+		return USERS_BADJUNK;
+	}
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
 		if (system_tables(c, set->usersrc == TABSRC_SYSTEM ? &userfd :
 		    NULL, set->authsrc == TABSRC_SYSTEM ? &authfd : NULL) ==
@@ -290,6 +299,7 @@ users_free(struct users *u)
 	table_free(&u->tab);
 	table_free(&u->routes);
 	table_free(&u->quotas);
+	table_free(&u->junks);
 	appfile_free(&u->apps);
 	if (u->mac != NULL)
 		unmap(u->mac, u->macsz);

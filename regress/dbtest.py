@@ -104,6 +104,33 @@ def need_backend(backend):
                          os.path.join(LIBEXEC, "table-" + backend))
 
 
+def sqlite_alias(tmpdir, table, column, rows):
+    """A SQLite database in tmpdir of one table (name, column) holding
+    rows, and a table-sqlite configuration whose query_alias answers
+    column for a name (K_ALIAS: popd's quota users, junk users), both
+    readable by TABLE_USER: (the configuration's path, sql), sql(stmt,
+    *args) running one statement on the database."""
+    need_backend("sqlite")
+    db = os.path.join(tmpdir, table + ".sqlite")
+
+    def sql(stmt, *args):
+        con = sqlite3.connect(db, timeout=10)
+        with con:
+            con.execute(stmt, args)
+        con.close()
+    sql("CREATE TABLE %s (name TEXT PRIMARY KEY, %s TEXT NOT NULL)" %
+        (table, column))
+    for row in rows:
+        sql("INSERT INTO %s VALUES (?, ?)" % table, *row)
+    conf = os.path.join(tmpdir, "table-sqlite-%s.conf" % table)
+    with open(conf, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT %s FROM %s WHERE name = ?\n"
+                % (db, column, table))
+    for p in (db, conf):
+        _owned(p, mode=0o640)
+    return conf, sql
+
+
 def _secret():
     # Hex: no quoting needed in a conninfo or a configuration line.
     return secrets.token_hex(12)

@@ -192,7 +192,7 @@ __dead static void	startup_fail(struct session *, int, const char *);
 /*
  * What the parent tells us before we start (MSG_PARENT_CONF, then
  * MSG_PARENT_WORKER on POPD_CONF_FD): the settings, and who logged in,
- * from where, into which maildir.
+ * from where, into which maildir, with which junk folder.
  */
 /*
  * What we use of the configuration (MSG_PARENT_CONF), not all 21 KB of
@@ -204,9 +204,6 @@ static struct {
 	int		 deleted_keep;	/* seconds, 0: removals unlinked */
 	int		 idle;		/* timeout idle */
 	int		 bad_commands;	/* limit bad-commands */
-	char		 junk[CONF_FOLDERLEN];	/* junk FOLDER, "" */
-	int		 junk_tag;	/* JUNK_TAG_* */
-	char		 junk_subject[CONF_FOLDERLEN];
 } set;
 static struct msg_worker	who;
 
@@ -298,9 +295,6 @@ wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
 	set.deleted_keep = cs->deleted_keep;
 	set.idle = cs->timeout.idle;
 	set.bad_commands = cs->limit.bad_commands;
-	memcpy(set.junk, cs->junk.folder, sizeof(set.junk));
-	set.junk_tag = cs->junk.tag;
-	memcpy(set.junk_subject, cs->junk.subject, sizeof(set.junk_subject));
 }
 
 /* The session: checked (proto.c) before it gets here. */
@@ -371,19 +365,21 @@ wrkrpop_run(void)
 }
 
 /*
- * popd.conf's junk folder, merged after INBOX: its UIDLs made unique
- * after INBOX's.  No folder, or one that cannot be read, leaves INBOX
+ * The user's junk folder, merged after INBOX (popd.conf's junk, or the
+ * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
+ * its UIDLs made unique after INBOX's.  No folder, or one that cannot be read, leaves INBOX
  * alone: the session serves what it can.
  */
 static void
 junk_open(struct session *s)
 {
 	s->junk.dirfd = s->junk.lockfd = s->junk.rootfd = -1;
-	if (set.junk[0] == '\0')
+	if (who.junk.folder[0] == '\0')
 		return;
-	if (maildrop_folder(&s->junk, &s->md, set.junk) == -1) {
+	if (maildrop_folder(&s->junk, &s->md, who.junk.folder) == -1) {
 		if (errno != ENOENT)
-			log_warn("%s: %s/.%s", s->user, s->md.path, set.junk);
+			log_warn("%s: %s/.%s", s->user, s->md.path,
+			    who.junk.folder);
 		maildrop_close(&s->junk);
 		return;
 	}
@@ -398,10 +394,10 @@ junk_open(struct session *s)
 	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
 	    maildrop_cache_write(&s->junk) == -1)
 		log_warn("%s: popcache write", s->junk.path);
-	if (set.junk_tag == JUNK_TAG_HEADER)
+	if (who.junk.tag == JUNK_TAG_HEADER)
 		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
 	s->junkoct = (off_t)s->junk.nmsgs * s->tagoct;
-	if (set.junk_tag == JUNK_TAG_SUBJECT)
+	if (who.junk.tag == JUNK_TAG_SUBJECT)
 		junk_subjects(s);
 }
 
@@ -432,7 +428,7 @@ junk_subjects(struct session *s)
 static off_t
 subj_oct(struct session *s, size_t i)
 {
-	off_t	n = strlen(set.junk_subject);
+	off_t	n = strlen(who.junk.subject);
 
 	return s->subj[i] >= 0 ? n : n + (off_t)sizeof("Subject: \r\n") - 1;
 }
@@ -956,7 +952,7 @@ send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
 			/* Inside the Subject line: no line end, no dot. */
 			k = ins - pos;
 			wire += send_conv(s, st, buf, k);
-			out(s, set.junk_subject, strlen(set.junk_subject));
+			out(s, who.junk.subject, strlen(who.junk.subject));
 			ins = -1;
 		}
 		wire += send_conv(s, st, buf + k, n - k);
@@ -1053,7 +1049,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		out(s, JUNK_HEADER "\r\n", tag);
 	else if (tag > 0 && ins == -1) {
 		out(s, "Subject: ", 9);
-		out(s, set.junk_subject, strlen(set.junk_subject));
+		out(s, who.junk.subject, strlen(who.junk.subject));
 		out(s, "\r\n", 2);
 	}
 	/*

@@ -15,10 +15,14 @@
  */
 
 /*
- * fuzz_table -- libFuzzer target for the authtab/usertab parser
- * (common/table.c): each input is loaded as both tables, and every entry
- * of a table that loads is checked and looked up again.  The log functions are stubs that still format
- * every message, so bad format arguments show up under the sanitizers.
+ * fuzz_table -- libFuzzer target for the table parser (common/table.c):
+ * each input is loaded as every kind of table (authtab, usertab, route,
+ * quota users, junk users), and every entry of a table that loads is
+ * checked and looked up again.  A junk users value (what a database
+ * answers too) is also parsed on its own: refused with a reason, or
+ * formatted back to the same setting.  The log functions are stubs that
+ * still format every message, so bad format arguments show up under the
+ * sanitizers.
  *
  *	make fuzz && regress/fuzz/fuzz_table -max_total_time=60
  */
@@ -41,6 +45,27 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* Every entry is what the parser may let through, and is found again. */
+/* A junk setting: refused with a reason, or read back the same. */
+static void
+check_junk(const char *v, int must)
+{
+	struct conf_junk	 j, back;
+	char			 buf[JUNK_SPECMAX], err[JUNK_SPECMAX + 160];
+
+	err[0] = '\0';
+	if (junk_spec_parse(v, &j, err, sizeof(err)) == -1) {
+		if (must || err[0] == '\0' || j.folder[0] != '\0' ||
+		    j.tag != JUNK_TAG_NONE || j.subject[0] != '\0')
+			abort();
+		return;
+	}
+	if (!settings_junk_ok(&j) ||
+	    junk_spec_format(&j, buf, sizeof(buf)) >= (int)sizeof(buf) ||
+	    junk_spec_parse(buf, &back, NULL, 0) == -1 ||
+	    memcmp(&j, &back, sizeof(j)) != 0)
+		abort();
+}
+
 static void
 check_table(const struct table *t, int kind)
 {
@@ -63,6 +88,8 @@ check_table(const struct table *t, int kind)
 		if (kind == TABLE_QUOTAS &&
 		    quota_spec_parse(v, &lim, NULL, 0) == -1)
 			abort();
+		if (kind == TABLE_JUNK)
+			check_junk(v, 1);
 		if (kind != TABLE_USERS)
 			continue;
 		table_user(t, i, &u);
@@ -89,7 +116,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
 
-	for (kind = TABLE_AUTH; kind <= TABLE_QUOTAS; kind++) {
+	/* The input as one database answer. */
+	if (size < JUNK_SPECMAX * 2) {
+		char	v[JUNK_SPECMAX * 2];
+
+		memcpy(v, data, size);
+		v[size] = '\0';
+		if (strlen(v) == size)
+			check_junk(v, 0);
+	}
+	for (kind = TABLE_AUTH; kind <= TABLE_JUNK; kind++) {
 		if (table_load(path, kind, NULL, NULL, &t) == -1) {
 			if (t.n != 0 || t.buf != NULL || t.off != NULL)
 				abort();

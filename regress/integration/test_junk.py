@@ -21,7 +21,11 @@ collide with INBOX's and stay when Dovecot's IMAP moves a message
 between the two (its GUID in dovecot-uidlist); DELE removes from the
 folder, and maildirsize, EXPIRE, the records and the journal follow.
 Dovecot's LDA files a message with Sieve's fileinto "Junk" where
-dovecot-sieve can be had."""
+dovecot-sieve can be had.  junk users: each user's own folder, tag or
+none, from a file (a bad line a file:line error, a reload for new
+sessions) or from a database through table-sqlite (a bad answer or a
+broken database -ERR [SYS/TEMP], never a wrong password or a session
+without the folder)."""
 
 import imaplib
 import os
@@ -33,6 +37,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
+import dbtest as D  # noqa: E402
 
 TAG = b"X-Spam-Flag: YES\r\n"
 JUNK = "junk Junk merge tag\n"
@@ -498,6 +503,184 @@ def sieve_fileinto_junk_served(srv):
         r.ok("QUIT")
     T.expect(got, TAG + crlf(body), "the filed message, tagged")
     T.expect((n, sizes[1]), (len(got), len(got)), "its octets exact")
+
+
+# --- junk users: each user's own ---------------------------------------------
+
+THREE = [("alice", "pw1"), ("bob", "pw2"), ("carol", "pw3")]
+INBOX_MSG = b"Subject: ham\r\n\r\nham\r\n"
+JUNK_MSG = b"Subject: in junk\r\n\r\njunk\r\n"
+SPAM_MSG = b"Subject: in spam\r\n\r\nspam\r\n"
+
+
+def three_folders(srv):
+    """Each user's INBOX, .Junk and .Spam, a message in each."""
+    for user, _ in THREE:
+        srv.deliver(user, INBOX_MSG)
+        filed(srv, user, JUNK_MSG)
+        filed(srv, user, SPAM_MSG, folder="Spam")
+
+
+def served(srv, user):
+    """What user's session serves: each message's RETR bytes, checked
+    against LIST, STAT and the RETR announcement."""
+    with srv.raw() as r:
+        r.line()
+        r.login(user, srv.password(user))
+        count, octets, sizes, _ = listing(r)
+        out = []
+        for i in range(count):
+            got, n = retr(r, i + 1)
+            T.expect((n, len(got)), (sizes[i], sizes[i]),
+                     "%s: RETR %d's octets" % (user, i + 1))
+            out.append(got)
+        T.expect(octets, sum(sizes), "%s: STAT's octets" % user)
+        r.ok("QUIT")
+    return out
+
+
+def pass_reply(srv, user):
+    """USER and PASS on a new connection: PASS's answer."""
+    with srv.raw() as r:
+        r.line()
+        r.ok("USER " + user)
+        a = r.cmd("PASS " + srv.password(user))
+        if a.startswith(b"+OK"):
+            r.ok("QUIT")
+        return a
+
+
+@T.test(users=THREE, start=False)
+def junk_users_file(srv):
+    """junk users FILE: alice's own folder with a subject prefix, none
+    for bob, popd.conf's junk for carol, whom the file does not name;
+    each over POP3 with exact sizes.  A reload applies to the sessions
+    that start after it."""
+    jf = os.path.join(srv.tmpdir, "junks")
+    with open(jf, "w") as f:
+        f.write("# per user\nalice\tSpam merge tag subject \"[SPAM] \"\n"
+                "bob none\n")
+    srv.conf_extra = JUNK + 'junk users "%s"\n' % jf
+    rc, out = srv.check_config("-v")
+    T.expect_true(rc == 0 and 'junk users "%s"' % jf in out.splitlines(),
+                  "popd -n -v prints junk users", out)
+    three_folders(srv)
+    srv.start()
+    ham = crlf(INBOX_MSG)
+    T.expect(served(srv, "alice"),
+             [ham, b"Subject: [SPAM] in spam\r\n\r\nspam\r\n"],
+             "alice: her .Spam, its subject prefixed; not .Junk")
+    T.expect(served(srv, "bob"), [ham], "bob: none, INBOX only")
+    T.expect(served(srv, "carol"), [ham, TAG + crlf(JUNK_MSG)],
+             "carol: popd.conf's junk, tagged")
+    # Open across the reload: what it listed stays.
+    r = srv.raw()
+    r.line()
+    r.login("bob", srv.password("bob"))
+    with open(jf, "w") as f:
+        f.write("bob Junk merge\n")
+    srv.reload()
+    srv.wait_log("reloaded")
+    T.expect(listing(r)[0], 1, "bob's session from before the reload")
+    r.ok("QUIT")
+    r.close()
+    T.expect(served(srv, "bob"), [ham, crlf(JUNK_MSG)],
+             "bob after the reload: .Junk, untagged")
+    T.expect(served(srv, "alice"), [ham, TAG + crlf(JUNK_MSG)],
+             "alice, no longer in the file: popd.conf's junk")
+
+
+@T.test(users=THREE, start=False, check_alive=False)
+def junk_users_bad_line(srv):
+    """A bad line of junk users is an error naming the file, the line
+    and the user, and the statement's line in popd.conf: popd -n fails,
+    popd does not start, and a reload keeps the tables it had."""
+    jf = os.path.join(srv.tmpdir, "junks")
+    good = "alice Spam merge\n"
+    bad = ("alice Spam merge\nbob Junk/.. merge\ncarol\n"
+           "dave ../Junk merge tag\n")
+    with open(jf, "w") as f:
+        f.write(bad)
+    stmt = 'junk users "%s"' % jf
+    srv.conf_extra = JUNK + stmt + "\n"
+    rc, out = srv.check_config("-v")
+    text = open(srv.conffile).read()
+    where = "%s:%d: " % (srv.conffile, text.splitlines().index(stmt) + 1)
+    for want in ('%s:2: "bob": junk "Junk/..": a folder\'s name' % jf,
+                 '%s:3: "carol" has no value' % jf,
+                 '%s:4: "dave": junk "../Junk": a folder\'s name' % jf,
+                 where + stmt + ": not loaded"):
+        T.expect_true(rc != 0 and want in out, "popd -n: %r" % want, out)
+    try:
+        srv.start(timeout=10, probe=False)
+    except RuntimeError as e:
+        T.expect_true(where + stmt + ": not loaded" in str(e),
+                      "popd's error at start", str(e))
+    else:
+        srv.stop()
+        raise AssertionError("popd started with a bad junk users file")
+    # Running: a bad file at a reload is refused, the old one stays.
+    with open(jf, "w") as f:
+        f.write(good)
+    three_folders(srv)
+    srv.start()
+    T.expect(len(served(srv, "alice")), 2, "alice's .Spam")
+    with open(jf, "w") as f:
+        f.write(bad)
+    srv.reload()
+    srv.wait_log('%s:2: "bob": junk' % jf)
+    T.expect(len(served(srv, "alice")), 2, "the old table after a bad one")
+    T.expect(served(srv, "bob"), [crlf(INBOX_MSG), TAG + crlf(JUNK_MSG)],
+             "bob: popd.conf's junk, as before")
+
+
+@T.test(users=THREE, start=False, timeout=120)
+def junk_users_database(srv):
+    """junk users <table>: table-sqlite answers K_ALIAS with each user's
+    junk setting, read at each login; a user the database does not name
+    has popd.conf's.  An answer that is no junk setting, and a database
+    that fails, are -ERR [SYS/TEMP] with a log line naming the table,
+    never [AUTH] and never a session without the folder; the database
+    mended, logins work again by themselves."""
+    T.need_root()
+    conf, sql = D.sqlite_alias(srv.tmpdir, "junks", "junk",
+                               [("alice", "Spam merge tag"),
+                                ("bob", "none")])
+    srv.conf_extra = JUNK + "table junks sqlite:%s\njunk users <junks>\n" \
+        % conf
+    rc, out = srv.check_config("-v")
+    T.expect_true(rc == 0 and "junk users <junks>" in out.splitlines(),
+                  "popd -n -v prints the table", out)
+    three_folders(srv)
+    srv.start()
+    ham = crlf(INBOX_MSG)
+    T.expect(served(srv, "alice"), [ham, TAG + crlf(SPAM_MSG)],
+             "alice: .Spam, tagged, from the database")
+    T.expect(served(srv, "bob"), [ham], "bob: none")
+    T.expect(served(srv, "carol"), [ham, TAG + crlf(JUNK_MSG)],
+             "carol, not in the database: popd.conf's junk")
+    sql("UPDATE junks SET junk = 'Junk merge' WHERE name = 'alice'")
+    T.expect(served(srv, "alice"), [ham, crlf(JUNK_MSG)],
+             "alice's new value at her next login")
+    sql("UPDATE junks SET junk = '../../etc merge' WHERE name = 'alice'")
+    a = pass_reply(srv, "alice")
+    T.expect_true(a.startswith(b"-ERR [SYS/TEMP]"),
+                  "a value that is no junk setting: [SYS/TEMP]", a)
+    srv.wait_log('junk users <junks>: alice: junk "../../etc": a folder')
+    srv.wait_log('login of "alice" refused: junk users <junks> could not '
+                 'say which folder to merge')
+    # The database fails: its table is gone.
+    sql("ALTER TABLE junks RENAME TO gone")
+    for user in ("alice", "bob", "carol"):
+        a = pass_reply(srv, user)
+        T.expect_true(a.startswith(b"-ERR [SYS/TEMP]"),
+                      "%s with the database broken: [SYS/TEMP]" % user, a)
+    sql("ALTER TABLE gone RENAME TO junks")
+    sql("UPDATE junks SET junk = 'Spam merge' WHERE name = 'alice'")
+    T.wait_for(lambda: pass_reply(srv, "bob").startswith(b"+OK"), 20,
+               "bob logs in again, the database mended")
+    T.expect(served(srv, "alice"), [ham, crlf(SPAM_MSG)],
+             "alice's .Spam again")
 
 
 if __name__ == "__main__":

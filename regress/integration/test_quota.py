@@ -28,7 +28,6 @@ maildir holds and every acknowledged message is there once."""
 import os
 import random
 import re
-import sqlite3
 import stat
 import sys
 import threading
@@ -497,29 +496,11 @@ def quota_users_database(srv):
     has the default; a value that is no quota is a temporary failure
     (451 4.3.0) naming the table, never a 5xx."""
     T.need_root()
-    D.need_backend("sqlite")
-    tu = D.table_user()
-    dbfile = os.path.join(srv.tmpdir, "quota.sqlite")
-    con = sqlite3.connect(dbfile)
-    with con:
-        con.execute("CREATE TABLE quotas (name TEXT PRIMARY KEY, "
-                    "quota TEXT NOT NULL)")
-        con.execute("INSERT INTO quotas VALUES ('alice', '10K')")
-    con.close()
-    conf = os.path.join(srv.tmpdir, "table-sqlite.conf")
-    with open(conf, "w") as f:
-        f.write("dbpath %s\nquery_alias SELECT quota FROM quotas "
-                "WHERE name = ?\n" % dbfile)
-    for p in (dbfile, conf):
-        os.chown(p, 0, tu.pw_gid)
-        os.chmod(p, 0o640)
+    conf, sql = D.sqlite_alias(srv.tmpdir, "quotas", "quota",
+                               [("alice", "10K")])
 
     def set_quota(value):
-        con = sqlite3.connect(dbfile, timeout=10)
-        with con:
-            con.execute("UPDATE quotas SET quota = ? WHERE name = 'alice'",
-                        (value,))
-        con.close()
+        sql("UPDATE quotas SET quota = ? WHERE name = 'alice'", value)
     extra = "table quotas sqlite:%s\nquota users <quotas>\n" % conf
     rc, out, _ = popd_n(srv, extra)
     T.expect_true(rc == 0 and "quota users <quotas>" in out.splitlines(),

@@ -999,6 +999,17 @@ main(void)
 	    .maildir = "/home/alice/Maildir", .cred = "app:" };
 	const struct msg_worker		 worker_pw = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .cred = "passwd" };
+	const struct msg_worker		 worker_junk = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .junk = { .folder = "Spam",
+	    .tag = JUNK_TAG_SUBJECT, .subject = "[SPAM] " } };
+	const struct msg_worker		 worker_junk_up = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .junk = { .folder = "a/../.." } };
+	const struct msg_worker		 worker_junk_tag = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .junk = { .folder = "Spam",
+	    .tag = JUNK_TAG_SUBJECT } };
+	const struct msg_worker		 worker_junk_report = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .flags = WORKER_REPORT,
+	    .junk = { .folder = "Spam" } };
 	const struct msg_refused	 refused = { .id = 1,
 	    .code = REFUSED_BUSY };
 	const struct msg_refused	 refused_0 = { .id = 1 };
@@ -1370,6 +1381,16 @@ main(void)
 		    0, &worker_cred },
 		{ "a worker of an unknown credential", E_WRKRPOP, PH_CONF,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_pw },
+		{ "a session with its own junk folder", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &worker_junk },
+		{ "a junk folder out of the maildir", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_junk_up },
+		{ "a junk subject tag without a prefix", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &worker_junk_tag },
+		{ "a junk folder for popd -m's report", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &worker_junk_report },
 		{ "refused with code 0", E_AUTHPOP, PH_RUN, MSG_PARENT_REFUSED,
 		    V, RF, H, RF, 1, 1, 0, &refused_0 },
 		{ "refused with code 7", E_AUTHPOP, PH_RUN,

@@ -31,6 +31,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "settings.h"
 #include "table.h"
 #include "unit.h"
 
@@ -1084,6 +1085,110 @@ test_route_pool(void)
 	CHECK_INT(table_route_pick("alice", pool, 3, usable), -1);
 }
 
+/*
+ * junk users: each value in popd.conf's junk words (or none), read back
+ * the same; a bad line is an error that names the file, the line and
+ * the user, and the table is not loaded.
+ */
+static void
+test_junk(void)
+{
+	static const struct {
+		const char	*in;
+		int		 ok;
+		const char	*folder, *subject;
+		int		 tag;
+		const char	*out;
+	} v[] = {
+		{ "none", 1, "", "", JUNK_TAG_NONE, "none" },
+		{ "Junk merge", 1, "Junk", "", JUNK_TAG_NONE, "Junk merge" },
+		{ " Spam\tmerge  tag", 1, "Spam", "", JUNK_TAG_HEADER,
+		    "Spam merge tag" },
+		{ "Junk merge tag subject [SPAM]", 1, "Junk", "[SPAM]",
+		    JUNK_TAG_SUBJECT, "Junk merge tag subject \"[SPAM]\"" },
+		{ "Junk merge tag subject \"[SPAM] \"", 1, "Junk", "[SPAM] ",
+		    JUNK_TAG_SUBJECT, "Junk merge tag subject \"[SPAM] \"" },
+		{ "Junk merge tag subject ** spam **", 1, "Junk",
+		    "** spam **", JUNK_TAG_SUBJECT,
+		    "Junk merge tag subject \"** spam **\"" },
+		{ "Lists.Spam merge", 1, "Lists.Spam", "", JUNK_TAG_NONE,
+		    "Lists.Spam merge" },
+		{ "", 0, NULL, NULL, 0, NULL },
+		{ "none merge", 1, "none", "", JUNK_TAG_NONE, "none merge" },
+		{ "none tag", 0, NULL, NULL, 0, NULL },
+		{ "Junk", 0, NULL, NULL, 0, NULL },
+		{ "Junk copy", 0, NULL, NULL, 0, NULL },
+		{ "Junk merge label", 0, NULL, NULL, 0, NULL },
+		{ "Junk merge tag subject", 0, NULL, NULL, 0, NULL },
+		{ "Junk merge tag header X", 0, NULL, NULL, 0, NULL },
+		{ "Junk merge tag extra", 0, NULL, NULL, 0, NULL },
+		{ ".Junk merge", 0, NULL, NULL, 0, NULL },
+		{ "../../etc merge", 0, NULL, NULL, 0, NULL },
+		{ "Junk/../x merge", 0, NULL, NULL, 0, NULL },
+		{ "a..b merge", 0, NULL, NULL, 0, NULL },
+		{ "Junk. merge", 0, NULL, NULL, 0, NULL },
+		{ "inbox merge", 0, NULL, NULL, 0, NULL },
+		{ "Junk merge tag subject \"\"", 0, NULL, NULL, 0, NULL },
+		{ "Junk merge tag subject a\tb", 0, NULL, NULL, 0, NULL },
+		{ "0123456789012345678901234567890123456789012345678901234567"
+		    "89012 merge", 1,
+		    "0123456789012345678901234567890123456789012345678901234567"
+		    "89012", "", JUNK_TAG_NONE, NULL },
+		{ "0123456789012345678901234567890123456789012345678901234567"
+		    "890123 merge", 0, NULL, NULL, 0, NULL },
+	};
+	struct conf_junk	 j, back;
+	struct table		 t;
+	char			 buf[JUNK_SPECMAX], err[JUNK_SPECMAX + 160];
+	char			 path[PATH_MAX];
+	const char		*p;
+	size_t			 i;
+	int			 r;
+
+	for (i = 0; i < nitems(v); i++) {
+		err[0] = '\0';
+		r = junk_spec_parse(v[i].in, &j, err, sizeof(err));
+		CHECK(r == (v[i].ok ? 0 : -1), "junk \"%s\": %d (%s)",
+		    v[i].in, r, err);
+		CHECK(settings_junk_ok(&j), "junk \"%s\": a valid setting",
+		    v[i].in);
+		if (!v[i].ok) {
+			CHECK(err[0] != '\0' && j.folder[0] == '\0',
+			    "junk \"%s\": a reason, and none left", v[i].in);
+			continue;
+		}
+		CHECK_STR(j.folder, v[i].folder);
+		CHECK_STR(j.subject, v[i].subject);
+		CHECK_INT(j.tag, v[i].tag);
+		CHECK(junk_spec_format(&j, buf, sizeof(buf)) <
+		    (int)sizeof(buf), "junk \"%s\" formatted", v[i].in);
+		if (v[i].out != NULL)
+			CHECK_STR(buf, v[i].out);
+		CHECK_INT(junk_spec_parse(buf, &back, NULL, 0), 0);
+		CHECK(memcmp(&j, &back, sizeof(j)) == 0, "junk \"%s\" read "
+		    "back the same", buf);
+	}
+
+	p = mkfile("junks", "# per user\nalice\tSpam merge tag\n"
+	    "bob none\ncarol Junk merge tag subject \"[SPAM] \"\n");
+	CHECK_INT(load_path(p, TABLE_JUNK, &t), 0);
+	CHECK_STR(table_get(&t, "alice"), "Spam merge tag");
+	CHECK_STR(table_get(&t, "bob"), "none");
+	CHECK_STR(table_get(&t, "carol"),
+	    "Junk merge tag subject \"[SPAM] \"");
+	CHECK(table_get(&t, "dave") == NULL, "dave has the default");
+	table_free(&t);
+	(void)strlcpy(path, mkfile("junks", "alice Junk merge\n"
+	    "bob Junk/.. merge\ncarol\ndave Junk merge tag subject\n"),
+	    sizeof(path));
+	CHECK_INT(load_path(path, TABLE_JUNK, &t), -1);
+	CHECK(empty(&t), "a bad file loads nothing");
+	CHECK_LOGGED(path, 2, "\"bob\": junk \"Junk/..\": a folder's name");
+	CHECK_LOGGED(path, 3, "\"carol\" has no value");
+	CHECK_LOGGED(path, 4, "\"dave\": junk \"Junk merge tag subject\": "
+	    "must be FOLDER merge [tag [subject PREFIX]], or none");
+}
+
 int
 main(void)
 {
@@ -1107,6 +1212,7 @@ main(void)
 	test_passwd_parse();
 	test_passwd_load();
 	test_route_pool();
+	test_junk();
 	alarm(0);
 	{
 		char	cmd[PATH_MAX + 16];

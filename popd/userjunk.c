@@ -1,0 +1,99 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * userjunk.c -- each user's junk folder (junk users in popd.conf(5)):
+ * the parent decides which folder a session merges after INBOX, and
+ * how it is tagged, and sends that with the session (MSG_PARENT_WORKER).
+ *
+ * A user's setting is its line in junk users (a file loaded with the
+ * other tables, or a database table asked with K_ALIAS, the usertab key
+ * as the key), else popd.conf's junk.  The file's lines were checked
+ * when it was loaded; a database's answer is read here as the outside
+ * bytes it is.  A table that cannot answer, or answers something that
+ * is no junk setting, fails the login for now ([SYS/TEMP]): a session
+ * without the folder, or with another one, would show the user a
+ * maildrop that is not his and tell him nothing.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "config.h"
+#include "settings.h"
+#include "table.h"
+#include "lookup.h"
+
+struct junk_wait {
+	userjunk_cb	 cb;
+	void		*arg;
+	char		 user[POPD_MAXUSER + 1];
+};
+
+static void	junk_answer(void *, int, const char *);
+
+/*
+ * The junk setting of user (a usertab key): cb(arg, LOOKUP_FOUND, it),
+ * its folder "" for none, or cb(arg, LOOKUP_TEMP, NULL) when its table
+ * cannot say; perhaps before this returns.
+ */
+void
+userjunk_find(const char *user, userjunk_cb cb, void *arg)
+{
+	struct junk_wait	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s", __func__);
+		cb(arg, LOOKUP_TEMP, NULL);
+		return;
+	}
+	w->cb = cb;
+	w->arg = arg;
+	(void)strlcpy(w->user, user, sizeof(w->user));
+	lookup_user(conf->set.junk_users, conf->set.junk_userssrc,
+	    &users.junks, user, junk_answer, w);
+}
+
+/* The user's own setting, the default if it has none, or TEMP. */
+static void
+junk_answer(void *arg, int status, const char *value)
+{
+	struct junk_wait	*w = arg;
+	struct conf_junk	 j;
+	char			 err[JUNK_SPECMAX + 160];
+
+	j = conf->set.junk;
+	if (status == LOOKUP_FOUND &&
+	    junk_spec_parse(value, &j, err, sizeof(err)) == -1) {
+		log_warnx("junk users %s%s%s: %s: junk %s",
+		    conf->set.junk_userssrc == TABSRC_LOOKUP ? "<" : "",
+		    conf->set.junk_users,
+		    conf->set.junk_userssrc == TABSRC_LOOKUP ? ">" : "",
+		    w->user, err);
+		status = LOOKUP_TEMP;
+	}
+	if (status == LOOKUP_TEMP)
+		w->cb(w->arg, LOOKUP_TEMP, NULL);
+	else
+		w->cb(w->arg, LOOKUP_FOUND, &j);
+	free(w);
+}
