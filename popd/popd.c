@@ -572,7 +572,7 @@ conf_files(const struct popd_conf *c)
 
 	TAILQ_FOREACH(pki, &c->pkis, entry)
 		n += 4;
-	if ((files = reallocarray(NULL, n + 7, sizeof(*files))) == NULL)
+	if ((files = reallocarray(NULL, n + 9, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
 	if (c->apps[0] != '\0') {
@@ -587,6 +587,12 @@ conf_files(const struct popd_conf *c)
 	if (c->set.junk_users[0] != '\0' &&
 	    c->set.junk_userssrc == TABSRC_FILE)
 		files[n++] = c->set.junk_users;
+	if (c->set.quota.users[0] != '\0' &&
+	    (c->set.quota.userssrc == TABSRC_FILE ||
+	    c->set.quota.userssrc == TABSRC_PASSWD))
+		files[n++] = c->set.quota.users;
+	if (c->set.route[0] != '\0' && c->set.routesrc == TABSRC_FILE)
+		files[n++] = c->set.route;
 	if (conffile != NULL)
 		files[n++] = conffile;
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
