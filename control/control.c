@@ -61,6 +61,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "control_cmd.h"
+#include "control.h"
 
 #define CTL_MAXCLIENTS		32
 #define CTL_ROOTSLOTS		8	/* of CTL_MAXCLIENTS, root's only */
@@ -86,6 +87,9 @@ struct client {
 	uid_t			 uid;		/* the peer's, at accept */
 	enum client_state	 state;
 	uint64_t		 req;
+	uint32_t		 cmd;		/* CTL_*: what it asked */
+	uint32_t		 nrec;		/* records of its answer */
+	int			 begun;		/* its answer has begun */
 	struct event		 rev, wev, tmo, peek;
 	char			 in[CTL_LINEMAX];
 	char			*out;
@@ -103,6 +107,9 @@ static struct lograte		 rate_busy;
 
 static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
+static void	control_parent_record(struct chan *, const void *, int);
+static struct client *client_answered(uint64_t);
+static int	client_print(struct client *, uint32_t, const void *);
 static void	control_parent_eof(struct chan *);
 static void	control_open(void *);
 static void	control_sandbox(void *);
@@ -125,6 +132,12 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
 	{ MSG_PARENT_LISTEN,		control_parent_listen },
 	{ MSG_PARENT_ANSWER,		control_parent_answer },
+	{ MSG_PARENT_CTLSTATS,		control_parent_record },
+	{ MSG_PARENT_CTLSESSIONS,	control_parent_record },
+	{ MSG_PARENT_CTLPENALTIES,	control_parent_record },
+	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
+	{ MSG_PARENT_CTLCERT,		control_parent_record },
+	{ MSG_PARENT_CTLUSER,		control_parent_record },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
@@ -375,9 +388,63 @@ client_request(struct client *cl, size_t len)
 		return;
 	}
 	req.req = cl->req = ++next_req;
+	cl->cmd = req.cmd;
 	cl->state = C_WAIT;
 	evtimer_del(&cl->tmo);
 	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
+}
+
+/* The client waiting for answer req; NULL if it went away (logged). */
+static struct client *
+client_answered(uint64_t req)
+{
+	struct client	*cl;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->state == C_WAIT && cl->req == req)
+			return cl;
+	log_debug("answer %llu: its client is gone", (unsigned long long)req);
+	return NULL;
+}
+
+/*
+ * Print for cl what it is answered (print.c): a record of type, or
+ * with type 0 only how its answer begins.  0, or -1 when cl was dropped.
+ */
+static int
+client_print(struct client *cl, uint32_t type, const void *data)
+{
+	FILE	*fp;
+	char	*text = NULL;
+	size_t	 len = 0;
+	int	 rc = 0;
+
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	if (!cl->begun)
+		print_begin(fp, cl->cmd);
+	cl->begun = 1;
+	if (type != 0 && print_record(fp, type, data, cl->cmd,
+	    cl->nrec++) == -1)
+		fatalx("%s from parent: no answer to %s",
+		    msg_type_str(type), ctlcmd_verb(cl->cmd));
+	if (fclose(fp) == EOF)
+		fatal("open_memstream");
+	rc = client_queue(cl, text, len);
+	free(text);
+	return rc;
+}
+
+/* A record of the answer to a client's request, printed as text. */
+static void
+control_parent_record(struct chan *c, const void *data, int fd)
+{
+	struct client	*cl;
+	uint64_t	 req;
+
+	memcpy(&req, data, sizeof(req));	/* every record's first */
+	if ((cl = client_answered(req)) != NULL)
+		(void)client_print(cl, c->intype, data);
 }
 
 /*
@@ -390,14 +457,11 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 	const struct msg_ctlans	*m = data;
 	struct client		*cl;
 
-	TAILQ_FOREACH(cl, &clients, entry)
-		if (cl->state == C_WAIT && cl->req == m->req)
-			break;
-	if (cl == NULL) {
-		log_debug("answer %llu: its client is gone",
-		    (unsigned long long)m->req);
+	if ((cl = client_answered(m->req)) == NULL)
 		return;
-	}
+	if (m->status != ANS_ERROR && !cl->begun &&
+	    client_print(cl, 0, NULL) == -1)
+		return;
 	switch (m->status) {
 	case ANS_MORE:
 		(void)client_queue(cl, m->text, m->len);

@@ -156,13 +156,11 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		ctl_show_sessions(a, m);
 		break;
 	case CTL_SHOW_STATS:
+	case CTL_SHOW_METRICS:
 		ctl_show_stats(a, m);
 		break;
 	case CTL_SHOW_PENALTIES:
 		ctl_show_penalties(a, m);
-		break;
-	case CTL_SHOW_METRICS:
-		ctl_show_metrics(a, m);
 		break;
 	case CTL_KICK_USER:
 		ctl_kick_user(a, m);
@@ -213,8 +211,7 @@ parent_control_request(struct chan *c, const void *data, int fd)
 			chan_send(&p->chan, MSG_PARENT_VERBOSE, -1, &mv,
 			    sizeof(mv));
 		}
-		ctlans_printf(a, "log %s\n", verbose ? "verbose" : "brief");
-		ctlans_end(a, NULL);
+		ctlans_end(a, NULL);	/* control prints "log ..." */
 		break;
 	default:	/* CTL_MDA_*: valid_ctlreq knows no others */
 		ctl_mda_report(a, m);
