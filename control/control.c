@@ -17,15 +17,16 @@
 /*
  * control.c -- the popd control process: popctl's side of the control
  * socket.  It runs chrooted as POPD_USER, waits for one request line
- * from each client, parses it (common/control_cmd.c) and sends it typed
- * to the parent with the client's socket, from which the parent reads
- * the peer's credentials and decides (requests.c).  The answer comes back in
+ * from each client, parses it (common/control_cmd.c), takes it only in
+ * its canonical words (popctl sends those) and sends it typed to the
+ * parent with the client's socket, from which the parent reads the
+ * peer's credentials and decides (requests.c).  The answer comes back in
  * pieces, which it writes to the client, then the last line, "ok" or
  * "error: why", and closes.  It never judges who asks.
  *
  * It leaves the line in the socket: the parent takes it from there and
- * runs a request only if that line, parsed again, is the request it was
- * sent.  So even a compromised control process cannot make root's
+ * runs a request only if that line is the request it was sent, in its
+ * canonical words.  So even a compromised control process cannot make root's
  * socket say what root did not, nor use it for a second request: what
  * is forged here is refused, and all it can do is not answer.
  *
@@ -372,11 +373,23 @@ static void
 client_request(struct client *cl, size_t len)
 {
 	struct msg_ctlreq	 req;
-	char			 why[CTL_ERRMAX];
+	char			 why[CTL_ERRMAX + CTL_LINEMAX];
+	char			 line[CTL_LINEMAX];
 	int			 fd;
 
 	if (ctlcmd_parse(cl->in, len, &req, why, sizeof(why)) == -1) {
 		log_debug("client: %s", why);
+		client_last(cl, why, NULL);
+		return;
+	}
+	/*
+	 * The parent compares the line with the request in its canonical
+	 * words (it parses nothing): only that form goes to it.
+	 */
+	if (ctlcmd_line(&req, line, sizeof(line)) == -1 ||
+	    strlen(line) != len || memcmp(line, cl->in, len) != 0) {
+		(void)snprintf(why, sizeof(why), "send the request in full: "
+		    "\"%s\"", line);
 		client_last(cl, why, NULL);
 		return;
 	}
