@@ -933,6 +933,8 @@ static const struct msg_decl decls[] = {
 	    valid_ctlcert, RUN, 0),
 	D(MSG_PARENT_CTLUSER, P, C, sizeof(struct msg_ctluser), MSG_NOFD,
 	    valid_ctluser, RUN, 0),
+	D(MSG_PARENT_CTLRELAY, P, C, sizeof(struct msg_ctlq), MSG_FD,
+	    valid_none, RUN, 0),
 	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/* Backends named by a database's answers come while it runs. */

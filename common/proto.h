@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		35
+#define MSG_VERSION		36
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -101,6 +101,8 @@ enum msg_type {
 	MSG_PARENT_CTLCERT,	/* show certificates: a pki; msg_ctlcert */
 	MSG_PARENT_CTLUSER,	/* show user, undelete, show quota: the
 				   user's maildir (and quota); msg_ctluser */
+	MSG_PARENT_CTLRELAY,	/* fd: a wrkrpop's text for the answer, to
+				   relay to its end; msg_ctlq */
 	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */

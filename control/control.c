@@ -33,6 +33,8 @@
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3
  *	popctl		the control socket
+ *	a wrkrpop	reads its text for show user, undelete, show quota,
+ *			on a socket the parent passes (MSG_PARENT_CTLRELAY)
  *
  * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
  * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
@@ -74,6 +76,8 @@
 #define PEEK_PAUSE		50000	/* microseconds: a line still coming */
 
 #define CTL_BUSY		"error: busy, try again\n"
+#define RELAY_MAX		(64 * 1024)	/* bytes of a wrkrpop's text */
+#define RELAY_LINEMAX		256	/* its last line is held back */
 
 enum client_state {
 	C_READ,			/* reading the request */
@@ -91,6 +95,14 @@ struct client {
 	uint32_t		 cmd;		/* CTL_*: what it asked */
 	uint32_t		 nrec;		/* records of its answer */
 	int			 begun;		/* its answer has begun */
+	int			 parent_ok;	/* the parent ended it ok */
+	int			 relay;		/* a wrkrpop's text, or -1 */
+	struct event		 relayev;
+	size_t			 relayed;
+	char			 cur[RELAY_LINEMAX], held[RELAY_LINEMAX];
+	size_t			 curlen, heldlen;
+	char			 relayerr[RELAY_LINEMAX];	/* its
+						   "error: why", why */
 	struct event		 rev, wev, tmo, peek;
 	char			 in[CTL_LINEMAX];
 	char			*out;
@@ -109,6 +121,10 @@ static struct lograte		 rate_busy;
 static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
 static void	control_parent_record(struct chan *, const void *, int);
+static void	control_parent_relay(struct chan *, const void *, int);
+static void	client_relay(int, short, void *);
+static int	relay_text(struct client *, const char *, size_t);
+static void	relay_end(struct client *, const char *);
 static struct client *client_answered(uint64_t);
 static int	client_print(struct client *, uint32_t, const void *);
 static void	control_parent_eof(struct chan *);
@@ -139,6 +155,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
 	{ MSG_PARENT_CTLCERT,		control_parent_record },
 	{ MSG_PARENT_CTLUSER,		control_parent_record },
+	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
@@ -263,6 +280,7 @@ control_accept(int fd, short ev, void *arg)
 		return;
 	}
 	cl->fd = s;
+	cl->relay = -1;
 	cl->uid = uid;
 	cl->state = C_READ;
 	cl->last = '\n';
@@ -480,14 +498,135 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 		(void)client_queue(cl, m->text, m->len);
 		break;
 	case ANS_OK:
-		if (client_queue(cl, m->text, m->len) == 0)
-			client_last(cl, NULL, NULL);
+		if (client_queue(cl, m->text, m->len) == -1)
+			break;
+		/* A wrkrpop's text still coming ends the answer. */
+		cl->parent_ok = 1;
+		if (cl->relay == -1)
+			client_last(cl, cl->relayerr[0] != '\0' ? cl->relayerr :
+			    NULL, NULL);
 		break;
 	default:
 		/* valid_ctlans: one line, NUL-free, not empty. */
+		if (cl->relay != -1)
+			relay_end(cl, NULL);
 		client_last(cl, m->text, m->text + m->len);
 		break;
 	}
+}
+
+/*
+ * The text a wrkrpop writes for cl's answer (show user, undelete, show
+ * quota): relayed here, so that the parent reads none of it.  It ends
+ * when the wrkrpop closes it; the parent ends the answer when it is
+ * reaped, or at its timeout.
+ */
+static void
+control_parent_relay(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlq	*m = data;
+	struct client		*cl;
+
+	if ((cl = client_answered(m->req)) == NULL || cl->relay != -1 ||
+	    cl->parent_ok) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (fd == -1) {
+		/* Our own shortage of descriptors (msg.c logged it). */
+		(void)strlcpy(cl->relayerr, "popd is short of descriptors, "
+		    "try again", sizeof(cl->relayerr));
+		return;
+	}
+	if (!cl->begun && client_print(cl, 0, NULL) == -1) {
+		close(fd);
+		return;
+	}
+	if (set_nonblock(fd) == -1)
+		fatal("%s", __func__);
+	cl->relay = fd;
+	event_set(&cl->relayev, fd, EV_READ | EV_PERSIST, client_relay, cl);
+	if (event_add(&cl->relayev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * The wrkrpop's text: printable bytes, line by line, the last one held
+ * back: if it is "error: why", the answer ends with why.
+ */
+static void
+client_relay(int fd, short ev, void *arg)
+{
+	struct client	*cl = arg;
+	char		 buf[4096], c;
+	ssize_t		 n, i;
+
+	if ((n = read(fd, buf, sizeof(buf))) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_warn("control: the maildir's reader");
+		relay_end(cl, "the maildir's reader failed");
+		return;
+	}
+	if (n == 0) {
+		if (cl->curlen == 0 && cl->heldlen > 8 &&
+		    memcmp(cl->held, "error: ", 7) == 0) {
+			cl->held[cl->heldlen - 1] = '\0';
+			relay_end(cl, cl->held + 7);
+		} else if (relay_text(cl, cl->held, cl->heldlen) == 0 &&
+		    relay_text(cl, cl->cur, cl->curlen) == 0)
+			relay_end(cl, NULL);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c = (buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' ?
+		    '?' : buf[i];
+		if (cl->curlen == sizeof(cl->cur)) {
+			/* A line this long is only text: no status. */
+			if (relay_text(cl, cl->held, cl->heldlen) == -1 ||
+			    relay_text(cl, cl->cur, cl->curlen) == -1)
+				return;
+			cl->heldlen = cl->curlen = 0;
+		}
+		cl->cur[cl->curlen++] = c;
+		if (c == '\n') {
+			if (relay_text(cl, cl->held, cl->heldlen) == -1)
+				return;
+			memcpy(cl->held, cl->cur, cl->curlen);
+			cl->heldlen = cl->curlen;
+			cl->curlen = 0;
+		}
+	}
+}
+
+/* Text of the answer, up to RELAY_MAX: the rest is dropped.  -1: cl is. */
+static int
+relay_text(struct client *cl, const char *p, size_t len)
+{
+	if (len == 0 || cl->relayed >= RELAY_MAX)
+		return 0;
+	if (len > RELAY_MAX - cl->relayed)
+		len = RELAY_MAX - cl->relayed;
+	cl->relayed += len;
+	return client_queue(cl, p, len);
+}
+
+/*
+ * The wrkrpop's text is over (why: its error, or NULL); if the parent
+ * ended the answer ok already, it ends now.
+ */
+static void
+relay_end(struct client *cl, const char *why)
+{
+	event_del(&cl->relayev);
+	close(cl->relay);
+	cl->relay = -1;
+	if (why != NULL)
+		(void)strlcpy(cl->relayerr, why, sizeof(cl->relayerr));
+	if (cl->parent_ok)
+		client_last(cl, cl->relayerr[0] != '\0' ? cl->relayerr : NULL,
+		    NULL);
 }
 
 /*
@@ -621,6 +760,10 @@ client_timeout(int fd, short ev, void *arg)
 static void
 client_free(struct client *cl)
 {
+	if (cl->relay != -1) {
+		event_del(&cl->relayev);
+		close(cl->relay);
+	}
 	event_del(&cl->rev);
 	event_del(&cl->wev);
 	evtimer_del(&cl->tmo);

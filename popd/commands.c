@@ -52,26 +52,24 @@
 
 #define JOB_TIMEOUT	10	/* seconds for a look at a maildir */
 #define UNDELETE_TIMEOUT 60	/* seconds for an undelete */
-#define JOB_ANSMAX	(64 * 1024)	/* bytes of its answer relayed */
-#define JOB_LINEMAX	256	/* its last line is held back up to this */
 
 /*
  * show user, undelete, show quota's kept messages: a wrkrpop as the user
- * works on the maildir (the parent never opens one) and writes text, we
- * relay it; its last line, if "error: why", ends the answer with why.
+ * works on the maildir (the parent never opens one) and writes text,
+ * which the control process relays (control.c): the parent reads none
+ * of it.  It bounds the wrkrpop's time, and ends the answer when the
+ * wrkrpop is reaped (a, NULL once the answer ended at the timeout).
  */
 struct mdjob {
+	LIST_ENTRY(mdjob)	 entry;
 	struct ctlans		*a;
 	enum mailuser_kind	 kind;	/* MU_JOURNAL, _UNDELETE, _KEPT */
 	char			 find[WORKER_FINDMAX];
 	int64_t			 since;
 	pid_t			 pid;
-	int			 fd;
-	size_t			 relayed;
-	char			 cur[JOB_LINEMAX], held[JOB_LINEMAX];
-	size_t			 curlen, heldlen;
-	struct event		 ev, tmo;
+	struct event		 tmo;
 };
+static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
 
 #define PENDING_TIMEOUT	5	/* seconds for a child's answer */
 #define PENDING_PIDS	8	/* listeners (one drains per reload) */
@@ -155,7 +153,7 @@ session_add(struct ctlans *a, const struct ctl_session *r)
 	if (r != NULL)
 		m.rec[m.n++] = *r;
 	if ((r == NULL && m.n > 0) || m.n == nitems(m.rec)) {
-		ctlans_rec(a, MSG_PARENT_CTLSESSIONS, &m, sizeof(m));
+		ctlans_rec(a, MSG_PARENT_CTLSESSIONS, -1, &m, sizeof(m));
 		memset(&m, 0, sizeof(m));
 	}
 }
@@ -257,7 +255,7 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 		m.kind[i].weak = users.kinds.weak[i] != 0;
 		m.kind[i].n = users.kinds.n[i];
 	}
-	ctlans_rec(a, MSG_PARENT_CTLSTATS, &m, sizeof(m));
+	ctlans_rec(a, MSG_PARENT_CTLSTATS, -1, &m, sizeof(m));
 	ctlans_end(a, NULL);
 }
 
@@ -279,7 +277,7 @@ ctl_show_certificates(struct ctlans *a, const struct msg_ctlreq *r)
 		(void)strlcpy(m.key, pki->key, sizeof(m.key));
 		m.notafter = pki->served->notafter;
 		m.loaded = pki->served->loaded;
-		ctlans_rec(a, MSG_PARENT_CTLCERT, &m, sizeof(m));
+		ctlans_rec(a, MSG_PARENT_CTLCERT, -1, &m, sizeof(m));
 	}
 	ctlans_end(a, NULL);
 }
@@ -428,7 +426,7 @@ user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
 		m.used_msgs = use->msgs;
 		m.over = over != 0;
 	}
-	ctlans_rec(a, MSG_PARENT_CTLUSER, &m, sizeof(m));
+	ctlans_rec(a, MSG_PARENT_CTLUSER, -1, &m, sizeof(m));
 }
 
 /*
@@ -447,15 +445,13 @@ quota_kept(struct quota_ask *q)
 
 static void	mdjob_user(void *, int, const struct mailuser *,
 		    const char *);
-static void	mdjob_read(int, short, void *);
-static void	mdjob_relay(struct mdjob *, const char *, size_t);
 static void	mdjob_timeout(int, short, void *);
 static void	mdjob_done(struct mdjob *, const char *);
 
 /*
  * show user NAME [UIDL | MESSAGE-ID]: what the maildir's popd.journal
  * says, summed up by a wrkrpop as the user (it reads and parses the
- * file; we only relay its lines, printable ASCII, up to JOB_ANSMAX).
+ * file; the control process relays its lines).
  */
 void
 ctl_show_user(struct ctlans *a, const struct msg_ctlreq *r)
@@ -491,7 +487,6 @@ mdjob_new(struct ctlans *a, enum mailuser_kind kind,
 	}
 	j->a = a;
 	j->kind = kind;
-	j->fd = -1;
 	if (r != NULL) {
 		(void)strlcpy(j->find, r->find, sizeof(j->find));
 		j->since = r->since;
@@ -515,11 +510,12 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 	mdjob_start(j, mu);
 }
 
-/* The wrkrpop of j as mu, its text relayed as it comes. */
+/* The wrkrpop of j as mu: the control process relays its text. */
 static void
 mdjob_start(struct mdjob *j, const struct mailuser *mu)
 {
 	struct msg_worker	 who;
+	struct msg_ctlq		 m;
 	struct timeval		 tv = { j->kind == MU_UNDELETE ?
 				    UNDELETE_TIMEOUT : JOB_TIMEOUT, 0 };
 	int			 sp[2];
@@ -540,94 +536,57 @@ mdjob_start(struct mdjob *j, const struct mailuser *mu)
 		return;
 	}
 	close(sp[1]);
-	j->fd = sp[0];
-	if (set_nonblock(j->fd) == -1)
-		fatal("%s", __func__);
-	event_set(&j->ev, j->fd, EV_READ | EV_PERSIST, mdjob_read, j);
+	memset(&m, 0, sizeof(m));
+	ctlans_rec(j->a, MSG_PARENT_CTLRELAY, sp[0], &m, sizeof(m));
 	evtimer_set(&j->tmo, mdjob_timeout, j);
-	if (event_add(&j->ev, NULL) == -1 || evtimer_add(&j->tmo, &tv) == -1)
-		fatal("%s: event_add", __func__);
+	if (evtimer_add(&j->tmo, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
+	LIST_INSERT_HEAD(&mdjobs, j, entry);
 }
 
-/* Its text: printable bytes, line by line, the last one held back. */
-static void
-mdjob_read(int fd, short ev, void *arg)
-{
-	struct mdjob	*j = arg;
-	char		 buf[4096], c;
-	ssize_t		 n, i;
-
-	if ((n = read(fd, buf, sizeof(buf))) == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_warn("control: the maildir's reader");
-		mdjob_done(j, "the maildir's reader failed: see the log");
-		return;
-	}
-	if (n == 0) {
-		if (j->curlen == 0 && j->heldlen > 8 &&
-		    memcmp(j->held, "error: ", 7) == 0) {
-			j->held[j->heldlen - 1] = '\0';
-			mdjob_done(j, j->held + 7);
-			return;
-		}
-		mdjob_relay(j, j->held, j->heldlen);
-		mdjob_relay(j, j->cur, j->curlen);
-		mdjob_done(j, NULL);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		c = (buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' ?
-		    '?' : buf[i];
-		if (j->curlen == sizeof(j->cur)) {
-			/* A line this long is only text: no status. */
-			mdjob_relay(j, j->held, j->heldlen);
-			j->heldlen = 0;
-			mdjob_relay(j, j->cur, j->curlen);
-			j->curlen = 0;
-		}
-		j->cur[j->curlen++] = c;
-		if (c == '\n') {
-			mdjob_relay(j, j->held, j->heldlen);
-			memcpy(j->held, j->cur, j->curlen);
-			j->heldlen = j->curlen;
-			j->curlen = 0;
-		}
-	}
-}
-
-/* Text of the answer, up to JOB_ANSMAX: the rest is dropped. */
-static void
-mdjob_relay(struct mdjob *j, const char *p, size_t len)
-{
-	if (len == 0 || j->relayed >= JOB_ANSMAX)
-		return;
-	if (len > JOB_ANSMAX - j->relayed)
-		len = JOB_ANSMAX - j->relayed;
-	ctlans_printf(j->a, "%.*s", (int)len, p);
-	j->relayed += len;
-}
-
+/*
+ * Too long: killed, and the answer ends now.  The job waits for its
+ * reaping (mdjob_exited), so that its pid is never another's.
+ */
 static void
 mdjob_timeout(int fd, short ev, void *arg)
 {
 	struct mdjob	*j = arg;
 
 	(void)kill(j->pid, SIGKILL);
-	mdjob_done(j, "the maildir's reader did not finish in time");
+	ctlans_end(j->a, "the maildir's reader did not finish in time");
+	j->a = NULL;
 }
 
-/* The answer's end (why: the error, or NULL), and ours. */
+/* A job that never started: its answer's end (why), and ours. */
 static void
 mdjob_done(struct mdjob *j, const char *why)
 {
-	if (j->fd != -1) {
-		event_del(&j->ev);
-		evtimer_del(&j->tmo);
-		close(j->fd);
-	}
 	ctlans_end(j->a, why);
 	free(j);
+}
+
+/*
+ * A child reaped (popd.c): 1 if it was a job's wrkrpop, whose answer
+ * ends ok (an error is its text's last line, which the control process
+ * turns into the answer's end).
+ */
+int
+mdjob_exited(pid_t pid, int status)
+{
+	struct mdjob	*j;
+
+	LIST_FOREACH(j, &mdjobs, entry)
+		if (j->pid == pid)
+			break;
+	if (j == NULL)
+		return 0;
+	LIST_REMOVE(j, entry);
+	evtimer_del(&j->tmo);
+	if (j->a != NULL)
+		ctlans_end(j->a, NULL);
+	free(j);
+	return 1;
 }
 
 /* kick address: every listener ends the network's connections. */
@@ -696,7 +655,7 @@ parent_authpop_penalties(struct chan *c, const void *data, int fd)
 	p.n = m->n;
 	memcpy(p.rec, m->rec, sizeof(p.rec));
 	if (p.n > 0)
-		ctlans_rec(pn->a, MSG_PARENT_CTLPENALTIES, &p, sizeof(p));
+		ctlans_rec(pn->a, MSG_PARENT_CTLPENALTIES, -1, &p, sizeof(p));
 	if (!m->more)
 		pending_done(pn, NULL);
 }

@@ -277,7 +277,7 @@ void		 ctlans_error(struct proc *, uint64_t, const char *);
 void		 ctlans_printf(struct ctlans *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 void		 ctlans_end(struct ctlans *, const char *);
-void		 ctlans_rec(struct ctlans *, uint32_t, void *, size_t);
+void		 ctlans_rec(struct ctlans *, uint32_t, int, void *, size_t);
 void		 ctlans_count(struct ctlans *, uint32_t);
 uid_t		 ctlans_uid(const struct ctlans *);	/* who asked */
 void		 ctlans_gone(struct proc *);
@@ -310,6 +310,7 @@ void	parent_listener_kicked(struct chan *, const void *, int);
 void	parent_authpop_penalties(struct chan *, const void *, int);
 void	parent_authpop_unpenalized(struct chan *, const void *, int);
 void	ctl_proc_gone(pid_t);
+int	mdjob_exited(pid_t, int);
 
 /* requests.c: a request; popd.c's reload answers once it is over. */
 void		 ctl_init(void (*)(struct ctlans *));
