@@ -150,9 +150,6 @@ print_stats(FILE *fp, uint32_t cmd, const struct msg_ctlstats *m)
 static void
 print_sessions(FILE *fp, const struct msg_ctlsessions *m)
 {
-	static const char		*states[] = { "handshake",
-					    "authorization", "transaction",
-					    "update" };
 	const struct ctl_session	*r;
 	struct stats_session		 s;
 	uint32_t			 i;
@@ -163,7 +160,9 @@ print_sessions(FILE *fp, const struct msg_ctlsessions *m)
 		s.user = r->user[0] != '\0' ? r->user : NULL;
 		s.peer = r->peer;
 		s.listener = r->listener[0] != '\0' ? r->listener : NULL;
-		s.state = states[r->state];	/* valid_ctlsessions */
+		/* CTLS_* but the handshake are PAGE_* + 1. */
+		s.state = r->state == CTLS_HANDSHAKE ? "handshake" :
+		    stats_state_str(r->state - 1);
 		s.since = r->since;
 		s.counted = r->counted;
 		s.retr = r->retr;
