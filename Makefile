@@ -100,7 +100,7 @@ LISTENER_LIBS=	${PROC_OBJS} common/acceptor.o common/pki.o ${TLSSIGN_OBJS}
 KEYPOP_OBJS=	keypop/keypop.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o
 LMTP_LIBS=	${PROC_OBJS} common/acceptor.o
-CONTROL_OBJS=	control/control.o
+CONTROL_OBJS=	control/control.o control/print.o
 CONTROL_LIBS=	${PROC_OBJS} common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
@@ -152,6 +152,7 @@ LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
 LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h
+CONTROL_HDRS=	control/control.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).
 CONF_OBJS=	popd/parse.o popd/config.o
@@ -180,6 +181,7 @@ ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
 ${KEYPOP_OBJS} ${TLSSIGN_OBJS}: ${HDRS}
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
+${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o popctl/popctl.o: ${HDRS}

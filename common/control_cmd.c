@@ -18,17 +18,20 @@
  * control_cmd.c -- popctl's requests, parsed: one line of words separated by
  * spaces, each word of a command given whole or as a prefix that only
  * one command word at that place begins with ("sh ses"), then the
- * command's argument, if it takes one.  The control process parses what
- * a client sends with it, before anything reaches the parent, and the
- * parent parses the same line again to check what it was sent; popctl
- * checks its command line with it and prints its usage from the same
- * table.  Pure: no I/O, no state, nothing logged.
+ * command's argument, if it takes one.  popctl parses its command line
+ * with it, prints its usage from the same table and sends the request
+ * in its canonical words (ctlcmd_line); the control process parses what
+ * a client sends and takes only that form.  The parent parses nothing:
+ * it writes the typed request it was sent in those words and compares
+ * them with the line on the client's socket.  Pure: no I/O, no state,
+ * nothing logged.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "control_cmd.h"
@@ -374,6 +377,71 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
  unknown:
 	(void)snprintf(err, errlen, "unknown command %s", q);
 	return -1;
+}
+
+/*
+ * req in its canonical words, which ctlcmd_parse reads back to req:
+ * each word whole, one space between, the argument as net_str and a
+ * time as "90s", "2h" or "2026-11-26T04:55:12Z" write it, and no "all".
+ * Two requests never have the same line.  0, or -1 if req is no
+ * command, one no line parses to, or buf is too small.
+ */
+int
+ctlcmd_line(const struct msg_ctlreq *req, char *buf, size_t len)
+{
+	const struct ctlword	*c = NULL;
+	struct tm		 tm;
+	time_t			 t;
+	char			 arg[INET6_ADDRSTRLEN + 8], when[32];
+	long long		 ago;
+	size_t			 k, n;
+	int			 i;
+
+	for (k = 0; k < nitems(cmds) && c == NULL; k++)
+		if (cmds[k].cmd == req->cmd)
+			c = &cmds[k];
+	/* undelete takes "all" and "since" as words, never as a message. */
+	if (c == NULL || len == 0 || (c->arg == ARG_UNDELETE &&
+	    (strcmp(req->find, "all") == 0 || strcmp(req->find, "since") == 0)))
+		return -1;
+	buf[0] = '\0';
+	for (i = 0; i < fixed(c); i++)
+		(void)snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+		    i > 0 ? " " : "", c->w[i]);
+	when[0] = '\0';
+	if (req->since < 0) {
+		ago = -req->since;
+		(void)snprintf(when, sizeof(when), "%lld%c", ago % 86400 == 0 ?
+		    ago / 86400 : ago % 3600 == 0 ? ago / 3600 : ago % 60 == 0 ?
+		    ago / 60 : ago, ago % 86400 == 0 ? 'd' : ago % 3600 == 0 ?
+		    'h' : ago % 60 == 0 ? 'm' : 's');
+	} else if (req->since > 0) {
+		t = req->since;
+		if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
+		    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			return -1;
+	}
+	if (req->net.af != 0)
+		(void)net_str(&req->net, arg, sizeof(arg));
+	if ((n = strlen(buf)) + 1 >= len)
+		return -1;
+	switch (c->arg) {
+	case ARG_NONE:
+		break;
+	case ARG_NET:
+	case ARG_HOST_OPT:
+		if (req->net.af != 0)
+			n += snprintf(buf + n, len - n, " %s", arg);
+		break;
+	case ARG_USER:
+	case ARG_USER_FIND:
+	case ARG_UNDELETE:
+		n += snprintf(buf + n, len - n, " %s%s%s%s%s", req->user,
+		    req->find[0] != '\0' ? " " : "", req->find,
+		    when[0] != '\0' ? " since " : "", when);
+		break;
+	}
+	return n < len ? 0 : -1;
 }
 
 /* The i-th command as popctl's usage shows it; NULL past the last. */

@@ -16,8 +16,9 @@
 
 /*
  * control_cmd.h -- the words of popctl's requests (control_cmd.c): one
- * table that the control process parses requests with and popctl checks
- * its command line and prints its usage from.  Pure: no I/O, no state.
+ * table that popctl and the control process parse requests with, popctl
+ * prints its usage from, and the parent writes a request's canonical
+ * line from, to check it.  Pure: no I/O, no state.
  */
 #ifndef POPD_CONTROL_CMD_H
 #define POPD_CONTROL_CMD_H
@@ -32,6 +33,7 @@
 /* control_cmd.c */
 int		 ctlcmd_parse(const char *, size_t, struct msg_ctlreq *, char *,
 		    size_t);
+int		 ctlcmd_line(const struct msg_ctlreq *, char *, size_t);
 const char	*ctlcmd_usage(size_t);
 const char	*ctlcmd_verb(uint32_t);
 

@@ -599,17 +599,15 @@ valid_ctlreq(const void *p)
 	return NULL;
 }
 
+/* Rows of show penalties, from authpop or on to the control process. */
 static const char *
-valid_penalties(const void *p)
+valid_penrows(const struct penalty_row *r, uint32_t n)
 {
-	const struct msg_penalties	*m = p;
-	const struct penalty_row	*r;
-	uint32_t			 i;
+	uint32_t	i;
 
-	if (m->n > PENALTY_ROWS || m->more > 1)
+	if (n > PENALTY_ROWS)
 		return "record count";
-	for (i = 0; i < m->n; i++) {
-		r = &m->rec[i];
+	for (i = 0; i < n; i++, r++) {
 		if (r->key.af != AF_INET && r->key.af != AF_INET6)
 			return "address family";
 		if (!TERMINATED(r->user))
@@ -621,6 +619,84 @@ valid_penalties(const void *p)
 		if (!valid_time(r->delay))
 			return "time";
 	}
+	return NULL;
+}
+
+static const char *
+valid_penalties(const void *p)
+{
+	const struct msg_penalties	*m = p;
+
+	return m->more > 1 ? "record count" : valid_penrows(m->rec, m->n);
+}
+
+static const char *
+valid_ctlpenalties(const void *p)
+{
+	const struct msg_ctlpenalties	*m = p;
+
+	if (m->v4bits > 32 || m->v6bits > 128 || m->pad != 0)
+		return "prefix";
+	return valid_penrows(m->rec, m->n);
+}
+
+static const char *
+valid_ctlstats(const void *p)
+{
+	const struct msg_ctlstats	*m = p;
+	uint32_t			 i;
+
+	if (m->ncerts > POPD_MAXPKI || m->nkinds > STATS_KINDS)
+		return "record count";
+	for (i = 0; i < m->ncerts; i++)
+		if (!TERMINATED(m->cert[i].name))
+			return "unterminated string";
+	for (i = 0; i < m->nkinds; i++)
+		if (!TERMINATED(m->kind[i].name) || m->kind[i].weak > 1)
+			return "kind";
+	return NULL;
+}
+
+static const char *
+valid_ctlsessions(const void *p)
+{
+	const struct msg_ctlsessions	*m = p;
+	const struct ctl_session	*r;
+	uint32_t			 i;
+
+	if (m->n > CTL_SESSROWS || m->pad != 0)
+		return "record count";
+	for (i = 0; i < m->n; i++) {
+		r = &m->rec[i];
+		if (!TERMINATED(r->user) || !TERMINATED(r->listener))
+			return "unterminated string";
+		if (!peer_valid(&r->peer) || r->state > CTLS_UPDATE ||
+		    r->counted > 1)
+			return "session";
+	}
+	return NULL;
+}
+
+static const char *
+valid_ctlcert(const void *p)
+{
+	const struct msg_ctlcert	*m = p;
+
+	if (!TERMINATED(m->name) || !TERMINATED(m->subject) ||
+	    !TERMINATED(m->cert) || !TERMINATED(m->key))
+		return "unterminated string";
+	return NULL;
+}
+
+static const char *
+valid_ctluser(const void *p)
+{
+	const struct msg_ctluser	*m = p;
+
+	if (!TERMINATED(m->user) || !TERMINATED(m->maildir))
+		return "unterminated string";
+	if (m->quota > CTLQ_UNREAD || m->over > 1)
+		return "quota";
 	return NULL;
 }
 
@@ -848,6 +924,20 @@ static const struct msg_decl decls[] = {
 	/* The control process is never drained: it has no configuration. */
 	D(MSG_PARENT_ANSWER, P, C, sizeof(struct msg_ctlans), MSG_NOFD,
 	    valid_ctlans, RUN, 0),
+	D(MSG_PARENT_CTLSTATS, P, C, sizeof(struct msg_ctlstats), MSG_NOFD,
+	    valid_ctlstats, RUN, 0),
+	D(MSG_PARENT_CTLSESSIONS, P, C, sizeof(struct msg_ctlsessions),
+	    MSG_NOFD, valid_ctlsessions, RUN, 0),
+	D(MSG_PARENT_CTLPENALTIES, P, C, sizeof(struct msg_ctlpenalties),
+	    MSG_NOFD, valid_ctlpenalties, RUN, 0),
+	D(MSG_PARENT_CTLCOUNT, P, C, sizeof(struct msg_count), MSG_NOFD,
+	    valid_count, RUN, 0),
+	D(MSG_PARENT_CTLCERT, P, C, sizeof(struct msg_ctlcert), MSG_NOFD,
+	    valid_ctlcert, RUN, 0),
+	D(MSG_PARENT_CTLUSER, P, C, sizeof(struct msg_ctluser), MSG_NOFD,
+	    valid_ctluser, RUN, 0),
+	D(MSG_PARENT_CTLRELAY, P, C, sizeof(struct msg_ctlq), MSG_FD,
+	    valid_none, RUN, 0),
 	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/* Backends named by a database's answers come while it runs. */

@@ -32,6 +32,7 @@
 #include "util.h"
 #include "addr.h"
 #include "settings.h"
+#include "stats.h"
 
 /*
  * Every channel is a SOCK_SEQPACKET socketpair, so one datagram is one
@@ -41,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		35
+#define MSG_VERSION		37
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -90,6 +91,18 @@ enum msg_type {
 	/* parent -> control */
 	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
 				   msg_ctlans */
+	MSG_PARENT_CTLSTATS,	/* show stats, show metrics: the counters;
+				   msg_ctlstats */
+	MSG_PARENT_CTLSESSIONS,	/* show sessions, in chunks; msg_ctlsessions */
+	MSG_PARENT_CTLPENALTIES, /* show penalties, in chunks;
+				   msg_ctlpenalties */
+	MSG_PARENT_CTLCOUNT,	/* kick, unpenalize, drain: how many;
+				   msg_count */
+	MSG_PARENT_CTLCERT,	/* show certificates: a pki; msg_ctlcert */
+	MSG_PARENT_CTLUSER,	/* show user, undelete, show quota: the
+				   user's maildir (and quota); msg_ctluser */
+	MSG_PARENT_CTLRELAY,	/* fd: a wrkrpop's text for the answer, to
+				   relay to its end; msg_ctlq */
 	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */
@@ -704,6 +717,104 @@ struct msg_ctlreq {
 					   CTL_UNDELETE: a UIDL or a
 					   Message-ID, or "" */
 	int64_t		since;		/* CTL_UNDELETE: msg_worker's */
+};
+
+/*
+ * The parent's answers as records: the control process prints them
+ * (control/print.c), so that root formats no table, metric or time.  A
+ * record names the request; the answer still ends with MSG_PARENT_ANSWER.
+ */
+#define CTL_KINDNAME		32
+struct ctl_kind {
+	char		name[CTL_KINDNAME];	/* pwscheme_hname's */
+	uint32_t	weak;
+	uint32_t	pad;
+	uint64_t	n;		/* users */
+};
+#define CTL_PKINAME		128	/* CONF_NAMELEN */
+struct ctl_pkiexp {
+	char		name[CTL_PKINAME];
+	int64_t		notafter;	/* unix time */
+};
+
+/* MSG_PARENT_CTLSTATS: the gauges for show metrics only. */
+struct msg_ctlstats {
+	uint64_t	req;
+	uint64_t	start[STAT_MAX];	/* since popd started */
+	uint64_t	reload[STAT_MAX];	/* since the last reload */
+	uint64_t	authorization;		/* sessions now, by state */
+	uint64_t	transaction;
+	uint64_t	update;
+	uint64_t	quota_over;
+	int64_t		started;		/* unix times */
+	int64_t		reloaded;
+	uint32_t	ncerts;
+	uint32_t	nkinds;			/* 0: no authtab read */
+	struct ctl_pkiexp cert[POPD_MAXPKI];
+	struct ctl_kind	kind[STATS_KINDS];
+};
+
+/* MSG_PARENT_CTLSESSIONS: a handshake, or a session the parent knows. */
+#define CTLS_HANDSHAKE		0
+#define CTLS_AUTHORIZATION	1
+#define CTLS_TRANSACTION	2
+#define CTLS_UPDATE		3
+#define CTL_SESSROWS		128
+struct ctl_session {
+	char		user[POPD_MAXUSER + 1];	/* "": none yet */
+	char		listener[PEER_STRLEN];	/* "": unknown */
+	struct peeraddr	peer;
+	uint32_t	state;		/* CTLS_* */
+	uint32_t	counted;	/* logged in: retr, octets, marked */
+	int64_t		since;		/* unix time, 0: unknown */
+	uint64_t	retr;
+	uint64_t	octets;
+	uint32_t	marked;
+	uint32_t	pad;
+};
+struct msg_ctlsessions {
+	uint64_t		req;
+	uint32_t		n;
+	uint32_t		pad;
+	struct ctl_session	rec[CTL_SESSROWS];
+};
+
+/* MSG_PARENT_CTLPENALTIES: authpop's rows, with the per-address prefixes. */
+struct msg_ctlpenalties {
+	uint64_t		req;
+	uint32_t		n;
+	uint32_t		v4bits;
+	uint32_t		v6bits;
+	uint32_t		pad;
+	struct penalty_row	rec[PENALTY_ROWS];
+};
+
+/* MSG_PARENT_CTLCERT: a pki as it is served. */
+struct msg_ctlcert {
+	uint64_t	req;
+	char		name[CTL_PKINAME];
+	char		subject[256];
+	char		cert[PATH_MAX];
+	char		key[PATH_MAX];
+	int64_t		notafter;	/* unix times */
+	int64_t		loaded;
+};
+
+/* MSG_PARENT_CTLUSER: quota is CTLQ_NONE for show user and undelete. */
+#define CTLQ_NONE		0
+#define CTLQ_NOLIMIT		1	/* show quota: no limit */
+#define CTLQ_USED		2	/* a limit and the use */
+#define CTLQ_UNREAD		3	/* a limit; the use cannot be read */
+struct msg_ctluser {
+	uint64_t	req;
+	char		user[POPD_MAXUSER + 1];
+	char		maildir[PATH_MAX];
+	uint32_t	quota;		/* CTLQ_* */
+	uint32_t	over;
+	uint64_t	limit_bytes;
+	uint64_t	limit_msgs;
+	int64_t		used_bytes;
+	int64_t		used_msgs;
 };
 
 /* MSG_PARENT_ANSWER */

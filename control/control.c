@@ -17,21 +17,24 @@
 /*
  * control.c -- the popd control process: popctl's side of the control
  * socket.  It runs chrooted as POPD_USER, waits for one request line
- * from each client, parses it (common/control_cmd.c) and sends it typed
- * to the parent with the client's socket, from which the parent reads
- * the peer's credentials and decides (requests.c).  The answer comes back in
+ * from each client, parses it (common/control_cmd.c), takes it only in
+ * its canonical words (popctl sends those) and sends it typed to the
+ * parent with the client's socket, from which the parent reads the
+ * peer's credentials and decides (requests.c).  The answer comes back in
  * pieces, which it writes to the client, then the last line, "ok" or
  * "error: why", and closes.  It never judges who asks.
  *
  * It leaves the line in the socket: the parent takes it from there and
- * runs a request only if that line, parsed again, is the request it was
- * sent.  So even a compromised control process cannot make root's
+ * runs a request only if that line is the request it was sent, in its
+ * canonical words.  So even a compromised control process cannot make root's
  * socket say what root did not, nor use it for a second request: what
  * is forged here is refused, and all it can do is not answer.
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3
  *	popctl		the control socket
+ *	a wrkrpop	reads its text for show user, undelete, show quota,
+ *			on a socket the parent passes (MSG_PARENT_CTLRELAY)
  *
  * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
  * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
@@ -61,6 +64,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "control_cmd.h"
+#include "control.h"
 
 #define CTL_MAXCLIENTS		32
 #define CTL_ROOTSLOTS		8	/* of CTL_MAXCLIENTS, root's only */
@@ -72,6 +76,8 @@
 #define PEEK_PAUSE		50000	/* microseconds: a line still coming */
 
 #define CTL_BUSY		"error: busy, try again\n"
+#define RELAY_MAX		(64 * 1024)	/* bytes of a wrkrpop's text */
+#define RELAY_LINEMAX		256	/* its last line is held back */
 
 enum client_state {
 	C_READ,			/* reading the request */
@@ -86,6 +92,17 @@ struct client {
 	uid_t			 uid;		/* the peer's, at accept */
 	enum client_state	 state;
 	uint64_t		 req;
+	uint32_t		 cmd;		/* CTL_*: what it asked */
+	uint32_t		 nrec;		/* records of its answer */
+	int			 begun;		/* its answer has begun */
+	int			 parent_ok;	/* the parent ended it ok */
+	int			 relay;		/* a wrkrpop's text, or -1 */
+	struct event		 relayev;
+	size_t			 relayed;
+	char			 cur[RELAY_LINEMAX], held[RELAY_LINEMAX];
+	size_t			 curlen, heldlen;
+	char			 relayerr[RELAY_LINEMAX];	/* its
+						   "error: why", why */
 	struct event		 rev, wev, tmo, peek;
 	char			 in[CTL_LINEMAX];
 	char			*out;
@@ -103,6 +120,13 @@ static struct lograte		 rate_busy;
 
 static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
+static void	control_parent_record(struct chan *, const void *, int);
+static void	control_parent_relay(struct chan *, const void *, int);
+static void	client_relay(int, short, void *);
+static int	relay_text(struct client *, const char *, size_t);
+static void	relay_end(struct client *, const char *);
+static struct client *client_answered(uint64_t);
+static int	client_print(struct client *, uint32_t, const void *);
 static void	control_parent_eof(struct chan *);
 static void	control_open(void *);
 static void	control_sandbox(void *);
@@ -125,6 +149,13 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
 	{ MSG_PARENT_LISTEN,		control_parent_listen },
 	{ MSG_PARENT_ANSWER,		control_parent_answer },
+	{ MSG_PARENT_CTLSTATS,		control_parent_record },
+	{ MSG_PARENT_CTLSESSIONS,	control_parent_record },
+	{ MSG_PARENT_CTLPENALTIES,	control_parent_record },
+	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
+	{ MSG_PARENT_CTLCERT,		control_parent_record },
+	{ MSG_PARENT_CTLUSER,		control_parent_record },
+	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
@@ -249,6 +280,7 @@ control_accept(int fd, short ev, void *arg)
 		return;
 	}
 	cl->fd = s;
+	cl->relay = -1;
 	cl->uid = uid;
 	cl->state = C_READ;
 	cl->last = '\n';
@@ -359,11 +391,23 @@ static void
 client_request(struct client *cl, size_t len)
 {
 	struct msg_ctlreq	 req;
-	char			 why[CTL_ERRMAX];
+	char			 why[CTL_ERRMAX + CTL_LINEMAX];
+	char			 line[CTL_LINEMAX];
 	int			 fd;
 
 	if (ctlcmd_parse(cl->in, len, &req, why, sizeof(why)) == -1) {
 		log_debug("client: %s", why);
+		client_last(cl, why, NULL);
+		return;
+	}
+	/*
+	 * The parent compares the line with the request in its canonical
+	 * words (it parses nothing): only that form goes to it.
+	 */
+	if (ctlcmd_line(&req, line, sizeof(line)) == -1 ||
+	    strlen(line) != len || memcmp(line, cl->in, len) != 0) {
+		(void)snprintf(why, sizeof(why), "send the request in full: "
+		    "\"%s\"", line);
 		client_last(cl, why, NULL);
 		return;
 	}
@@ -375,9 +419,63 @@ client_request(struct client *cl, size_t len)
 		return;
 	}
 	req.req = cl->req = ++next_req;
+	cl->cmd = req.cmd;
 	cl->state = C_WAIT;
 	evtimer_del(&cl->tmo);
 	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
+}
+
+/* The client waiting for answer req; NULL if it went away (logged). */
+static struct client *
+client_answered(uint64_t req)
+{
+	struct client	*cl;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->state == C_WAIT && cl->req == req)
+			return cl;
+	log_debug("answer %llu: its client is gone", (unsigned long long)req);
+	return NULL;
+}
+
+/*
+ * Print for cl what it is answered (print.c): a record of type, or
+ * with type 0 only how its answer begins.  0, or -1 when cl was dropped.
+ */
+static int
+client_print(struct client *cl, uint32_t type, const void *data)
+{
+	FILE	*fp;
+	char	*text = NULL;
+	size_t	 len = 0;
+	int	 rc = 0;
+
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		fatal("open_memstream");
+	if (!cl->begun)
+		print_begin(fp, cl->cmd);
+	cl->begun = 1;
+	if (type != 0 && print_record(fp, type, data, cl->cmd,
+	    cl->nrec++) == -1)
+		fatalx("%s from parent: no answer to %s",
+		    msg_type_str(type), ctlcmd_verb(cl->cmd));
+	if (fclose(fp) == EOF)
+		fatal("open_memstream");
+	rc = client_queue(cl, text, len);
+	free(text);
+	return rc;
+}
+
+/* A record of the answer to a client's request, printed as text. */
+static void
+control_parent_record(struct chan *c, const void *data, int fd)
+{
+	struct client	*cl;
+	uint64_t	 req;
+
+	memcpy(&req, data, sizeof(req));	/* every record's first */
+	if ((cl = client_answered(req)) != NULL)
+		(void)client_print(cl, c->intype, data);
 }
 
 /*
@@ -390,27 +488,145 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 	const struct msg_ctlans	*m = data;
 	struct client		*cl;
 
-	TAILQ_FOREACH(cl, &clients, entry)
-		if (cl->state == C_WAIT && cl->req == m->req)
-			break;
-	if (cl == NULL) {
-		log_debug("answer %llu: its client is gone",
-		    (unsigned long long)m->req);
+	if ((cl = client_answered(m->req)) == NULL)
 		return;
-	}
+	if (m->status != ANS_ERROR && !cl->begun &&
+	    client_print(cl, 0, NULL) == -1)
+		return;
 	switch (m->status) {
 	case ANS_MORE:
 		(void)client_queue(cl, m->text, m->len);
 		break;
 	case ANS_OK:
-		if (client_queue(cl, m->text, m->len) == 0)
-			client_last(cl, NULL, NULL);
+		if (client_queue(cl, m->text, m->len) == -1)
+			break;
+		/* A wrkrpop's text still coming ends the answer. */
+		cl->parent_ok = 1;
+		if (cl->relay == -1)
+			client_last(cl, cl->relayerr[0] != '\0' ? cl->relayerr :
+			    NULL, NULL);
 		break;
 	default:
 		/* valid_ctlans: one line, NUL-free, not empty. */
+		if (cl->relay != -1)
+			relay_end(cl, NULL);
 		client_last(cl, m->text, m->text + m->len);
 		break;
 	}
+}
+
+/*
+ * The text a wrkrpop writes for cl's answer (show user, undelete, show
+ * quota): relayed here, so that the parent reads none of it.  It ends
+ * when the wrkrpop closes it; the parent ends the answer when it is
+ * reaped, or at its timeout.
+ */
+static void
+control_parent_relay(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlq	*m = data;
+	struct client		*cl;
+
+	if ((cl = client_answered(m->req)) == NULL || cl->relay != -1 ||
+	    cl->parent_ok) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (fd == -1) {
+		/* Our own shortage of descriptors (msg.c logged it). */
+		(void)strlcpy(cl->relayerr, "popd is short of descriptors, "
+		    "try again", sizeof(cl->relayerr));
+		return;
+	}
+	if (!cl->begun && client_print(cl, 0, NULL) == -1) {
+		close(fd);
+		return;
+	}
+	if (set_nonblock(fd) == -1)
+		fatal("%s", __func__);
+	cl->relay = fd;
+	event_set(&cl->relayev, fd, EV_READ | EV_PERSIST, client_relay, cl);
+	if (event_add(&cl->relayev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * The wrkrpop's text: printable bytes, line by line, the last one held
+ * back: if it is "error: why", the answer ends with why.
+ */
+static void
+client_relay(int fd, short ev, void *arg)
+{
+	struct client	*cl = arg;
+	char		 buf[4096], c;
+	ssize_t		 n, i;
+
+	if ((n = read(fd, buf, sizeof(buf))) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_warn("control: the maildir's reader");
+		relay_end(cl, "the maildir's reader failed");
+		return;
+	}
+	if (n == 0) {
+		if (cl->curlen == 0 && cl->heldlen > 8 &&
+		    memcmp(cl->held, "error: ", 7) == 0) {
+			cl->held[cl->heldlen - 1] = '\0';
+			relay_end(cl, cl->held + 7);
+		} else if (relay_text(cl, cl->held, cl->heldlen) == 0 &&
+		    relay_text(cl, cl->cur, cl->curlen) == 0)
+			relay_end(cl, NULL);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c = (buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' ?
+		    '?' : buf[i];
+		if (cl->curlen == sizeof(cl->cur)) {
+			/* A line this long is only text: no status. */
+			if (relay_text(cl, cl->held, cl->heldlen) == -1 ||
+			    relay_text(cl, cl->cur, cl->curlen) == -1)
+				return;
+			cl->heldlen = cl->curlen = 0;
+		}
+		cl->cur[cl->curlen++] = c;
+		if (c == '\n') {
+			if (relay_text(cl, cl->held, cl->heldlen) == -1)
+				return;
+			memcpy(cl->held, cl->cur, cl->curlen);
+			cl->heldlen = cl->curlen;
+			cl->curlen = 0;
+		}
+	}
+}
+
+/* Text of the answer, up to RELAY_MAX: the rest is dropped.  -1: cl is. */
+static int
+relay_text(struct client *cl, const char *p, size_t len)
+{
+	if (len == 0 || cl->relayed >= RELAY_MAX)
+		return 0;
+	if (len > RELAY_MAX - cl->relayed)
+		len = RELAY_MAX - cl->relayed;
+	cl->relayed += len;
+	return client_queue(cl, p, len);
+}
+
+/*
+ * The wrkrpop's text is over (why: its error, or NULL); if the parent
+ * ended the answer ok already, it ends now.
+ */
+static void
+relay_end(struct client *cl, const char *why)
+{
+	event_del(&cl->relayev);
+	close(cl->relay);
+	cl->relay = -1;
+	if (why != NULL)
+		(void)strlcpy(cl->relayerr, why, sizeof(cl->relayerr));
+	if (cl->parent_ok)
+		client_last(cl, cl->relayerr[0] != '\0' ? cl->relayerr : NULL,
+		    NULL);
 }
 
 /*
@@ -544,6 +760,10 @@ client_timeout(int fd, short ev, void *arg)
 static void
 client_free(struct client *cl)
 {
+	if (cl->relay != -1) {
+		event_del(&cl->relayev);
+		close(cl->relay);
+	}
 	event_del(&cl->rev);
 	event_del(&cl->wev);
 	evtimer_del(&cl->tmo);

@@ -18,7 +18,9 @@
  * popctl -- see and steer a running popd over its control socket (see
  * popctl(8)).  The command line is one request: its words are checked
  * against the table popd parses requests with (common/control_cmd.c), sent as
- * one line, and the answer is printed as it comes, but for its last
+ * one line in their canonical form (each word whole, "kick address
+ * 192.0.2.0/24" with its host bits cleared), and the answer is printed
+ * as it comes, but for its last
  * line: "ok", or "error: why", which becomes popctl's exit status.
  */
 #include <sys/types.h>
@@ -97,6 +99,9 @@ main(int argc, char *argv[])
 		warnx("%s", why);
 		usage();
 	}
+	/* The words in full: the only form popd takes on its socket. */
+	if (ctlcmd_line(&req, line, sizeof(line) - 1) == -1)
+		errx(1, "request too long");
 	(void)strlcat(line, "\n", sizeof(line));
 
 	memset(&sun, 0, sizeof(sun));

@@ -16,9 +16,10 @@
 
 /*
  * answers.c -- the parent's answers to popctl requests (parent.h).  An
- * answer is alive until ended: a handler appends text, which goes to the
- * control process in MSG_PARENT_ANSWER pieces, and ends it ok or with an
- * error.  If the control process dies meanwhile, the answer is marked
+ * answer is alive until ended: a handler sends records, which the
+ * control process prints (control/print.c), or appends text (app
+ * passwords, backends, reload's), which goes in MSG_PARENT_ANSWER
+ * pieces, and ends it ok or with an error.  If the control process dies meanwhile, the answer is marked
  * dead: what it is told goes nowhere, and it is freed at its end.
  */
 #include <sys/types.h>
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "popd.h"
 #include "parent.h"
@@ -119,6 +121,39 @@ ctlans_printf(struct ctlans *a, const char *fmt, ...)
 		a->len += k;
 	}
 	free(s);
+}
+
+/*
+ * A record of the answer (proto.h: MSG_PARENT_CTL*, each beginning
+ * with the request's name), which the control process prints, with
+ * fd (or -1; closed here either way); the text before it goes first.
+ */
+void
+ctlans_rec(struct ctlans *a, uint32_t type, int fd, void *rec, size_t len)
+{
+	if (a->p == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (a->len > 0) {
+		ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
+		a->len = 0;
+	}
+	memcpy(rec, &a->req, sizeof(a->req));
+	chan_send(&a->p->chan, type, fd, rec, len);
+}
+
+/* How many a command ended, forgot or left; the answer's end. */
+void
+ctlans_count(struct ctlans *a, uint32_t n)
+{
+	struct msg_count	m;
+
+	memset(&m, 0, sizeof(m));
+	m.n = n;
+	ctlans_rec(a, MSG_PARENT_CTLCOUNT, -1, &m, sizeof(m));
+	ctlans_end(a, NULL);
 }
 
 /* The end: ok (why NULL) or "error: why".  Frees a. */

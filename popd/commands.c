@@ -17,7 +17,9 @@
 /*
  * commands.c -- popctl's commands about sessions, counters and failures:
  * show sessions, stats, penalties and metrics, kick, unpenalize, and
- * mda's reports.  The control process and the answer API are requests.c's;
+ * mda's reports.  They answer with records (proto.h MSG_PARENT_CTL*),
+ * which the control process prints: no table, metric or time is
+ * formatted here.  The control process and the answer API are requests.c's;
  * the counters are counters.c's, the sessions login.c's.  What only the
  * listeners (connections in their TLS handshake, kicks by address) or
  * authpop (failures) know is asked of them: the answer then waits for
@@ -50,26 +52,24 @@
 
 #define JOB_TIMEOUT	10	/* seconds for a look at a maildir */
 #define UNDELETE_TIMEOUT 60	/* seconds for an undelete */
-#define JOB_ANSMAX	(64 * 1024)	/* bytes of its answer relayed */
-#define JOB_LINEMAX	256	/* its last line is held back up to this */
 
 /*
  * show user, undelete, show quota's kept messages: a wrkrpop as the user
- * works on the maildir (the parent never opens one) and writes text, we
- * relay it; its last line, if "error: why", ends the answer with why.
+ * works on the maildir (the parent never opens one) and writes text,
+ * which the control process relays (control.c): the parent reads none
+ * of it.  It bounds the wrkrpop's time, and ends the answer when the
+ * wrkrpop is reaped (a, NULL once the answer ended at the timeout).
  */
 struct mdjob {
+	LIST_ENTRY(mdjob)	 entry;
 	struct ctlans		*a;
 	enum mailuser_kind	 kind;	/* MU_JOURNAL, _UNDELETE, _KEPT */
 	char			 find[WORKER_FINDMAX];
 	int64_t			 since;
 	pid_t			 pid;
-	int			 fd;
-	size_t			 relayed;
-	char			 cur[JOB_LINEMAX], held[JOB_LINEMAX];
-	size_t			 curlen, heldlen;
-	struct event		 ev, tmo;
+	struct event		 tmo;
 };
+static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
 
 #define PENDING_TIMEOUT	5	/* seconds for a child's answer */
 #define PENDING_PIDS	8	/* listeners (one drains per reload) */
@@ -90,8 +90,8 @@ TAILQ_HEAD(pendingq, pending);
 static struct pendingq	 pendings = TAILQ_HEAD_INITIALIZER(pendings);
 static uint64_t		 next_req = 1;
 
-static void	ans_line(void *, const char *);
 static const char *listener_name(uint32_t);
+static void	session_add(struct ctlans *, const struct ctl_session *);
 static struct pending *pending_new(struct ctlans *, const struct msg_ctlreq *);
 static int	pending_ask(struct pending *, struct proc *, uint32_t,
 		    const void *, size_t);
@@ -100,13 +100,6 @@ static void	pending_done(struct pending *, const char *);
 static void	pending_timeout(int, short, void *);
 static void	session_row(const struct sessview *, void *);
 static void	gauge(const struct sessview *, void *);
-
-/* stats.c's line writer, to an answer. */
-static void
-ans_line(void *a, const char *line)
-{
-	ctlans_printf(a, "%s\n", line);
-}
 
 /* "127.0.0.1:995": where listens[i] is bound; NULL if unknown. */
 static const char *
@@ -136,7 +129,6 @@ ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
 	struct msg_ctlq	 q;
 	struct proc	*p;
 
-	stats_session_line(ans_line, a, NULL);
 	if ((pn = pending_new(a, r)) == NULL)
 		return;
 	memset(&q, 0, sizeof(q));
@@ -149,131 +141,143 @@ ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
 		pending_done(pn, NULL);
 }
 
+/*
+ * A row of show sessions, sent when CTL_SESSROWS are held; r NULL:
+ * send what is held.
+ */
+static void
+session_add(struct ctlans *a, const struct ctl_session *r)
+{
+	static struct msg_ctlsessions	m;
+
+	if (r != NULL)
+		m.rec[m.n++] = *r;
+	if ((r == NULL && m.n > 0) || m.n == nitems(m.rec)) {
+		ctlans_rec(a, MSG_PARENT_CTLSESSIONS, -1, &m, sizeof(m));
+		memset(&m, 0, sizeof(m));
+	}
+}
+
 /* A chunk of a listener's connections in their handshake. */
 void
 parent_listener_handshakes(struct chan *c, const void *data, int fd)
 {
 	const struct msg_handshakes	*m = data;
-	struct stats_session		 s;
+	struct ctl_session		 s;
 	struct pending			*pn;
+	const char			*name;
 	uint32_t			 i;
 
 	if ((pn = pending_answer(c, m->req, !m->more)) == NULL)
 		return;
 	memset(&s, 0, sizeof(s));
-	s.state = "handshake";
+	s.state = CTLS_HANDSHAKE;
 	for (i = 0; i < m->n; i++) {
 		s.peer = m->rec[i].peer;
-		s.listener = listener_name(m->rec[i].listen);
+		name = listener_name(m->rec[i].listen);
+		(void)strlcpy(s.listener, name != NULL ? name : "",
+		    sizeof(s.listener));
 		s.since = m->rec[i].since;
-		stats_session_line(ans_line, pn->a, &s);
+		session_add(pn->a, &s);
 	}
+	session_add(pn->a, NULL);
 	if (!m->more)
 		pending_done(pn, NULL);
 }
 
-/* A session the parent knows, as a line of show sessions. */
+/* A session the parent knows, as a row of show sessions. */
 static void
 session_row(const struct sessview *v, void *a)
 {
-	struct stats_session	 s;
+	struct ctl_session	 s;
+	const char		*name;
 	uint64_t		 c[STAT_MAX];
 
 	memset(&s, 0, sizeof(s));
-	s.user = v->user;
+	(void)strlcpy(s.user, v->user != NULL ? v->user : "", sizeof(s.user));
 	s.peer = *v->peer;
-	s.listener = listener_name(v->sock);
+	if ((name = listener_name(v->sock)) != NULL)
+		(void)strlcpy(s.listener, name, sizeof(s.listener));
 	s.since = v->since;
-	s.state = "authorization";
+	s.state = CTLS_AUTHORIZATION;
 	if (v->page != NULL) {
 		stats_read(v->page, c);
-		s.state = stats_state_str(stats_state(v->page));
+		s.state = CTLS_AUTHORIZATION + stats_state(v->page);
 		s.counted = 1;
 		s.retr = c[STAT_RETRIEVED];
 		s.octets = c[STAT_RETRIEVED_OCTETS];
 		s.marked = stats_marked(v->page);
 	}
-	stats_session_line(ans_line, a, &s);
-}
-
-void
-ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	uint64_t	start[STAT_MAX], reload[STAT_MAX];
-
-	counters_total(start);
-	counters_since_reload(reload);
-	stats_show(ans_line, a, start, reload);
-	ctlans_end(a, NULL);
+	session_add(a, &s);
 }
 
 /* The sessions now, by state, for show metrics. */
 static void
 gauge(const struct sessview *v, void *arg)
 {
-	struct stats_gauges	*g = arg;
+	struct msg_ctlstats	*m = arg;
 	uint32_t		 st;
 
 	st = v->page != NULL ? stats_state(v->page) : PAGE_LOGIN;
 	if (st == PAGE_TRANSACTION)
-		g->transaction++;
+		m->transaction++;
 	else if (st == PAGE_UPDATE)
-		g->update++;
+		m->update++;
 	else
-		g->authorization++;
+		m->authorization++;
 }
 
+/* show stats, show metrics: the counters, the gauges. */
 void
-ctl_show_metrics(struct ctlans *a, const struct msg_ctlreq *r)
+ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 {
-	struct stats_gauges	g;
-	struct stats_cert	certs[POPD_MAXPKI];
-	const struct conf_pki	*pki;
-	uint64_t		c[STAT_MAX];
+	static struct msg_ctlstats	 m;
+	const struct conf_pki		*pki;
+	size_t				 i;
 
-	memset(&g, 0, sizeof(g));
-	login_walk(gauge, &g);
-	g.quota_over = userquota_nover();
-	g.started = counters_started();
-	g.reloaded = counters_reload_time();
-	g.kinds = users.kinds_read ? &users.kinds : NULL;
+	memset(&m, 0, sizeof(m));
+	counters_total(m.start);
+	counters_since_reload(m.reload);
+	login_walk(gauge, &m);
+	m.quota_over = userquota_nover();
+	m.started = counters_started();
+	m.reloaded = counters_reload_time();
 	TAILQ_FOREACH(pki, &conf->pkis, entry)
-		if (pki->served != NULL && g.ncerts < nitems(certs)) {
-			certs[g.ncerts].name = pki->name;
-			certs[g.ncerts++].notafter = pki->served->notafter;
+		if (pki->served != NULL && m.ncerts < nitems(m.cert)) {
+			(void)strlcpy(m.cert[m.ncerts].name, pki->name,
+			    sizeof(m.cert[0].name));
+			m.cert[m.ncerts++].notafter = pki->served->notafter;
 		}
-	g.certs = certs;
-	g.now = time(NULL);
-	counters_total(c);
-	stats_metrics(ans_line, a, c, &g);
+	for (i = 0; users.kinds_read && i < users.kinds.nkinds &&
+	    i < nitems(m.kind); i++, m.nkinds++) {
+		(void)strlcpy(m.kind[i].name, users.kinds.name[i],
+		    sizeof(m.kind[i].name));
+		m.kind[i].weak = users.kinds.weak[i] != 0;
+		m.kind[i].n = users.kinds.n[i];
+	}
+	ctlans_rec(a, MSG_PARENT_CTLSTATS, -1, &m, sizeof(m));
 	ctlans_end(a, NULL);
 }
 
-/*
- * show certificates: a block per pki, its lines "word value", a blank
- * line between blocks (popctl(8)).
- */
+/* show certificates: each pki as it is served. */
 void
 ctl_show_certificates(struct ctlans *a, const struct msg_ctlreq *r)
 {
-	const struct conf_pki	*pki;
-	const struct pki_served	*s;
-	char			 date[32];
-	long long		 left;
+	static struct msg_ctlcert	 m;
+	const struct conf_pki		*pki;
 
 	TAILQ_FOREACH(pki, &conf->pkis, entry) {
-		if ((s = pki->served) == NULL)
+		if (pki->served == NULL)
 			continue;
-		left = (long long)(s->notafter - time(NULL));
-		ctlans_printf(a, "%spki %s\nsubject %s\n", pki ==
-		    TAILQ_FIRST(&conf->pkis) ? "" : "\n", pki->name,
-		    s->subject);
-		ctlans_printf(a, "not-after %s (%s%lld days)\n",
-		    stats_time(s->notafter, date, sizeof(date)),
-		    left < 0 ? "expired " : "", (left < 0 ? -left : left) /
-		    (24 * 3600));
-		ctlans_printf(a, "cert %s\nkey %s\nloaded %s\n", pki->cert,
-		    pki->key, stats_time(s->loaded, date, sizeof(date)));
+		memset(&m, 0, sizeof(m));
+		(void)strlcpy(m.name, pki->name, sizeof(m.name));
+		(void)strlcpy(m.subject, pki->served->subject,
+		    sizeof(m.subject));
+		(void)strlcpy(m.cert, pki->cert, sizeof(m.cert));
+		(void)strlcpy(m.key, pki->key, sizeof(m.key));
+		m.notafter = pki->served->notafter;
+		m.loaded = pki->served->loaded;
+		ctlans_rec(a, MSG_PARENT_CTLCERT, -1, &m, sizeof(m));
 	}
 	ctlans_end(a, NULL);
 }
@@ -286,8 +290,7 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 	n = login_kick_user(r->user);
 	log_info("control: kick user \"%s\" by uid %u: %d session%s ended",
 	    r->user, (unsigned)ctlans_uid(a), n, n == 1 ? "" : "s");
-	ctlans_printf(a, "%d session%s ended\n", n, n == 1 ? "" : "s");
-	ctlans_end(a, NULL);
+	ctlans_count(a, n);
 }
 
 /*
@@ -308,9 +311,7 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 	n = health_drain(on);
 	log_info("control: %s by uid %u: %u session%s open", on ? "drain" :
 	    "undrain", (unsigned)ctlans_uid(a), n, n == 1 ? "" : "s");
-	ctlans_printf(a, "%s, %u session%s open\n", on ? "draining" : "up",
-	    n, n == 1 ? "" : "s");
-	ctlans_end(a, NULL);
+	ctlans_count(a, n);
 }
 
 /*
@@ -330,6 +331,8 @@ static void	quota_user(void *, int, const struct mailuser *,
 static void	quota_limit(void *, int, const struct quota_limit *);
 static void	quota_use(void *, uint32_t, const struct quota_use *, int);
 static void	quota_kept(struct quota_ask *);
+static void	user_send(struct ctlans *, const struct mailuser *, uint32_t,
+		    const struct quota_limit *, const struct quota_use *, int);
 static struct mdjob *mdjob_new(struct ctlans *, enum mailuser_kind,
 		    const struct msg_ctlreq *);
 static void	mdjob_start(struct mdjob *, const struct mailuser *);
@@ -374,10 +377,8 @@ quota_limit(void *arg, int status, const struct quota_limit *lim)
 		free(q);
 		return;
 	}
-	ctlans_printf(q->a, "user %s\nmaildir %s\n", q->mu.name,
-	    q->mu.maildir);
 	if (lim->bytes == 0 && lim->msgs == 0) {
-		ctlans_printf(q->a, "limit none\n");
+		user_send(q->a, &q->mu, CTLQ_NOLIMIT, NULL, NULL, 0);
 		quota_kept(q);
 		return;
 	}
@@ -390,20 +391,42 @@ quota_use(void *arg, uint32_t status, const struct quota_use *use, int over)
 {
 	struct quota_ask	*q = arg;
 
-	ctlans_printf(q->a, "limit %llu bytes, %llu messages\n",
-	    (unsigned long long)q->lim.bytes,
-	    (unsigned long long)q->lim.msgs);
+	user_send(q->a, &q->mu, use != NULL ? CTLQ_USED : CTLQ_UNREAD,
+	    &q->lim, use, over);
 	if (use == NULL)
 		ctlans_end(q->a, "the maildir's use cannot be read: see the "
 		    "log");
 	else {
-		ctlans_printf(q->a, "used %lld bytes, %lld messages\n"
-		    "over %s\n", (long long)use->bytes, (long long)use->msgs,
-		    over ? "yes" : "no");
 		quota_kept(q);
 		return;
 	}
 	free(q);
+}
+
+/*
+ * The user and its maildir; for show quota (quota not CTLQ_NONE) its
+ * limit and maybe its use.
+ */
+static void
+user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
+    const struct quota_limit *lim, const struct quota_use *use, int over)
+{
+	static struct msg_ctluser	m;
+
+	memset(&m, 0, sizeof(m));
+	(void)strlcpy(m.user, mu->name, sizeof(m.user));
+	(void)strlcpy(m.maildir, mu->maildir, sizeof(m.maildir));
+	m.quota = quota;
+	if (lim != NULL) {
+		m.limit_bytes = lim->bytes;
+		m.limit_msgs = lim->msgs;
+	}
+	if (use != NULL) {
+		m.used_bytes = use->bytes;
+		m.used_msgs = use->msgs;
+		m.over = over != 0;
+	}
+	ctlans_rec(a, MSG_PARENT_CTLUSER, -1, &m, sizeof(m));
 }
 
 /*
@@ -422,15 +445,13 @@ quota_kept(struct quota_ask *q)
 
 static void	mdjob_user(void *, int, const struct mailuser *,
 		    const char *);
-static void	mdjob_read(int, short, void *);
-static void	mdjob_relay(struct mdjob *, const char *, size_t);
 static void	mdjob_timeout(int, short, void *);
 static void	mdjob_done(struct mdjob *, const char *);
 
 /*
  * show user NAME [UIDL | MESSAGE-ID]: what the maildir's popd.journal
  * says, summed up by a wrkrpop as the user (it reads and parses the
- * file; we only relay its lines, printable ASCII, up to JOB_ANSMAX).
+ * file; the control process relays its lines).
  */
 void
 ctl_show_user(struct ctlans *a, const struct msg_ctlreq *r)
@@ -466,7 +487,6 @@ mdjob_new(struct ctlans *a, enum mailuser_kind kind,
 	}
 	j->a = a;
 	j->kind = kind;
-	j->fd = -1;
 	if (r != NULL) {
 		(void)strlcpy(j->find, r->find, sizeof(j->find));
 		j->since = r->since;
@@ -486,15 +506,16 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 		    "the user's userinfo is refused");
 		return;
 	}
-	ctlans_printf(j->a, "user %s\nmaildir %s\n", mu->name, mu->maildir);
+	user_send(j->a, mu, CTLQ_NONE, NULL, NULL, 0);
 	mdjob_start(j, mu);
 }
 
-/* The wrkrpop of j as mu, its text relayed as it comes. */
+/* The wrkrpop of j as mu: the control process relays its text. */
 static void
 mdjob_start(struct mdjob *j, const struct mailuser *mu)
 {
 	struct msg_worker	 who;
+	struct msg_ctlq		 m;
 	struct timeval		 tv = { j->kind == MU_UNDELETE ?
 				    UNDELETE_TIMEOUT : JOB_TIMEOUT, 0 };
 	int			 sp[2];
@@ -515,94 +536,57 @@ mdjob_start(struct mdjob *j, const struct mailuser *mu)
 		return;
 	}
 	close(sp[1]);
-	j->fd = sp[0];
-	if (set_nonblock(j->fd) == -1)
-		fatal("%s", __func__);
-	event_set(&j->ev, j->fd, EV_READ | EV_PERSIST, mdjob_read, j);
+	memset(&m, 0, sizeof(m));
+	ctlans_rec(j->a, MSG_PARENT_CTLRELAY, sp[0], &m, sizeof(m));
 	evtimer_set(&j->tmo, mdjob_timeout, j);
-	if (event_add(&j->ev, NULL) == -1 || evtimer_add(&j->tmo, &tv) == -1)
-		fatal("%s: event_add", __func__);
+	if (evtimer_add(&j->tmo, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
+	LIST_INSERT_HEAD(&mdjobs, j, entry);
 }
 
-/* Its text: printable bytes, line by line, the last one held back. */
-static void
-mdjob_read(int fd, short ev, void *arg)
-{
-	struct mdjob	*j = arg;
-	char		 buf[4096], c;
-	ssize_t		 n, i;
-
-	if ((n = read(fd, buf, sizeof(buf))) == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_warn("control: the maildir's reader");
-		mdjob_done(j, "the maildir's reader failed: see the log");
-		return;
-	}
-	if (n == 0) {
-		if (j->curlen == 0 && j->heldlen > 8 &&
-		    memcmp(j->held, "error: ", 7) == 0) {
-			j->held[j->heldlen - 1] = '\0';
-			mdjob_done(j, j->held + 7);
-			return;
-		}
-		mdjob_relay(j, j->held, j->heldlen);
-		mdjob_relay(j, j->cur, j->curlen);
-		mdjob_done(j, NULL);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		c = (buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' ?
-		    '?' : buf[i];
-		if (j->curlen == sizeof(j->cur)) {
-			/* A line this long is only text: no status. */
-			mdjob_relay(j, j->held, j->heldlen);
-			j->heldlen = 0;
-			mdjob_relay(j, j->cur, j->curlen);
-			j->curlen = 0;
-		}
-		j->cur[j->curlen++] = c;
-		if (c == '\n') {
-			mdjob_relay(j, j->held, j->heldlen);
-			memcpy(j->held, j->cur, j->curlen);
-			j->heldlen = j->curlen;
-			j->curlen = 0;
-		}
-	}
-}
-
-/* Text of the answer, up to JOB_ANSMAX: the rest is dropped. */
-static void
-mdjob_relay(struct mdjob *j, const char *p, size_t len)
-{
-	if (len == 0 || j->relayed >= JOB_ANSMAX)
-		return;
-	if (len > JOB_ANSMAX - j->relayed)
-		len = JOB_ANSMAX - j->relayed;
-	ctlans_printf(j->a, "%.*s", (int)len, p);
-	j->relayed += len;
-}
-
+/*
+ * Too long: killed, and the answer ends now.  The job waits for its
+ * reaping (mdjob_exited), so that its pid is never another's.
+ */
 static void
 mdjob_timeout(int fd, short ev, void *arg)
 {
 	struct mdjob	*j = arg;
 
 	(void)kill(j->pid, SIGKILL);
-	mdjob_done(j, "the maildir's reader did not finish in time");
+	ctlans_end(j->a, "the maildir's reader did not finish in time");
+	j->a = NULL;
 }
 
-/* The answer's end (why: the error, or NULL), and ours. */
+/* A job that never started: its answer's end (why), and ours. */
 static void
 mdjob_done(struct mdjob *j, const char *why)
 {
-	if (j->fd != -1) {
-		event_del(&j->ev);
-		evtimer_del(&j->tmo);
-		close(j->fd);
-	}
 	ctlans_end(j->a, why);
 	free(j);
+}
+
+/*
+ * A child reaped (popd.c): 1 if it was a job's wrkrpop, whose answer
+ * ends ok (an error is its text's last line, which the control process
+ * turns into the answer's end).
+ */
+int
+mdjob_exited(pid_t pid, int status)
+{
+	struct mdjob	*j;
+
+	LIST_FOREACH(j, &mdjobs, entry)
+		if (j->pid == pid)
+			break;
+	if (j == NULL)
+		return 0;
+	LIST_REMOVE(j, entry);
+	evtimer_del(&j->tmo);
+	if (j->a != NULL)
+		ctlans_end(j->a, NULL);
+	free(j);
+	return 1;
 }
 
 /* kick address: every listener ends the network's connections. */
@@ -645,7 +629,6 @@ ctl_show_penalties(struct ctlans *a, const struct msg_ctlreq *r)
 	struct pending	*pn;
 	struct msg_ctlq	 q;
 
-	stats_penalty_line(ans_line, a, NULL);
 	if ((pn = pending_new(a, r)) == NULL)
 		return;
 	memset(&q, 0, sizeof(q));
@@ -661,23 +644,18 @@ void
 parent_authpop_penalties(struct chan *c, const void *data, int fd)
 {
 	const struct msg_penalties	*m = data;
-	struct stats_penalty		 p;
+	static struct msg_ctlpenalties	 p;
 	struct pending			*pn;
-	uint32_t			 i;
 
 	if ((pn = pending_answer(c, m->req, !m->more)) == NULL)
 		return;
 	memset(&p, 0, sizeof(p));
 	p.v4bits = conf->set.per_address.ipv4_prefix;
 	p.v6bits = conf->set.per_address.ipv6_prefix;
-	for (i = 0; i < m->n; i++) {
-		p.key = m->rec[i].key;
-		p.user = m->rec[i].user[0] != '\0' ? m->rec[i].user : NULL;
-		p.fails = m->rec[i].fails;
-		p.delay = m->rec[i].delay;
-		p.queued = m->rec[i].queued;
-		stats_penalty_line(ans_line, pn->a, &p);
-	}
+	p.n = m->n;
+	memcpy(p.rec, m->rec, sizeof(p.rec));
+	if (p.n > 0)
+		ctlans_rec(pn->a, MSG_PARENT_CTLPENALTIES, -1, &p, sizeof(p));
 	if (!m->more)
 		pending_done(pn, NULL);
 }
@@ -834,23 +812,24 @@ pending_done(struct pending *pn, const char *why)
 	switch (pn->r.cmd) {
 	case CTL_SHOW_SESSIONS:
 		login_walk(session_row, pn->a);
+		session_add(pn->a, NULL);
 		break;
 	case CTL_KICK_ADDRESS:
 		(void)net_str(&pn->r.net, what, sizeof(what));
 		log_info("control: kick address %s by uid %u: %u session%s "
 		    "ended", what, (unsigned)ctlans_uid(pn->a), pn->count,
 		    pn->count == 1 ? "" : "s");
-		ctlans_printf(pn->a, "%u session%s ended\n", pn->count,
-		    pn->count == 1 ? "" : "s");
-		break;
+		ctlans_count(pn->a, pn->count);
+		free(pn);
+		return;
 	case CTL_UNPENALIZE:
 		(void)net_str(&pn->r.net, what, sizeof(what));
 		log_info("control: unpenalize %s by uid %u: %u entr%s "
 		    "forgotten", what, (unsigned)ctlans_uid(pn->a), pn->count,
 		    pn->count == 1 ? "y" : "ies");
-		ctlans_printf(pn->a, "%u entr%s forgotten\n", pn->count,
-		    pn->count == 1 ? "y" : "ies");
-		break;
+		ctlans_count(pn->a, pn->count);
+		free(pn);
+		return;
 	}
 	ctlans_end(pn->a, NULL);
 	free(pn);

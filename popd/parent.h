@@ -271,7 +271,8 @@ time_t		 counters_reload_time(void);
 
 /*
  * answers.c: the answer to one popctl request, alive until ended.  A
- * handler appends text (full chunks go out as ANS_MORE) and ends it,
+ * handler sends records (ctlans_rec: the control process prints them)
+ * or appends text it relays (full chunks go out as ANS_MORE) and ends it,
  * at once or later (after asking the listener or authpop): ok (why
  * NULL) or "error: why".  If the control process dies meanwhile, the
  * calls do nothing harmful: the answer is marked dead and freed at its
@@ -283,6 +284,8 @@ void		 ctlans_error(struct proc *, uint64_t, const char *);
 void		 ctlans_printf(struct ctlans *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 void		 ctlans_end(struct ctlans *, const char *);
+void		 ctlans_rec(struct ctlans *, uint32_t, int, void *, size_t);
+void		 ctlans_count(struct ctlans *, uint32_t);
 uid_t		 ctlans_uid(const struct ctlans *);	/* who asked */
 void		 ctlans_gone(struct proc *);
 
@@ -299,7 +302,6 @@ int		 dworkers_exited(pid_t, int);
 void	ctl_show_sessions(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
-void	ctl_show_metrics(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_drain(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
@@ -315,6 +317,7 @@ void	parent_listener_kicked(struct chan *, const void *, int);
 void	parent_authpop_penalties(struct chan *, const void *, int);
 void	parent_authpop_unpenalized(struct chan *, const void *, int);
 void	ctl_proc_gone(pid_t);
+int	mdjob_exited(pid_t, int);
 
 /* requests.c: a request; popd.c's reload answers once it is over. */
 void		 ctl_init(void (*)(struct ctlans *));

@@ -964,7 +964,7 @@ child_exited(pid_t pid, int status)
 			proc_exited(p, status);
 			return;
 		}
-	if (dworkers_exited(pid, status))
+	if (dworkers_exited(pid, status) || mdjob_exited(pid, status))
 		return;
 	counters_reaped(worker_reaped(pid, status));
 }

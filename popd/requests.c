@@ -19,8 +19,8 @@
  * request typed (MSG_CONTROL_REQUEST), with the client's socket; the
  * parent reads the peer's credentials from that socket itself, takes
  * the request line from it (the control process only looked at it) and
- * goes on only if that line parses to the request it was sent, closes
- * it, decides whether that uid may do this, and runs the command's
+ * goes on only if that line is the request it was sent, written in its
+ * canonical words (it parses no line), closes it, decides whether that uid may do this, and runs the command's
  * handler (commands.c, or popd.c's reload), which answers through a
  * struct ctlans (answers.c).  A socket without a
  * line, or a line that says something else, is a forgery: the control
@@ -156,13 +156,11 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		ctl_show_sessions(a, m);
 		break;
 	case CTL_SHOW_STATS:
+	case CTL_SHOW_METRICS:
 		ctl_show_stats(a, m);
 		break;
 	case CTL_SHOW_PENALTIES:
 		ctl_show_penalties(a, m);
-		break;
-	case CTL_SHOW_METRICS:
-		ctl_show_metrics(a, m);
 		break;
 	case CTL_KICK_USER:
 		ctl_kick_user(a, m);
@@ -213,8 +211,7 @@ parent_control_request(struct chan *c, const void *data, int fd)
 			chan_send(&p->chan, MSG_PARENT_VERBOSE, -1, &mv,
 			    sizeof(mv));
 		}
-		ctlans_printf(a, "log %s\n", verbose ? "verbose" : "brief");
-		ctlans_end(a, NULL);
+		ctlans_end(a, NULL);	/* control prints "log ..." */
 		break;
 	default:	/* CTL_MDA_*: valid_ctlreq knows no others */
 		ctl_mda_report(a, m);
@@ -225,16 +222,16 @@ parent_control_request(struct chan *c, const void *data, int fd)
 /*
  * Take the client's request line from its socket, which the control
  * process must have left there whole; NULL if it is m, or what is wrong.
- * The line is parsed as the control process parsed it (control_cmd.c, the
- * same pure code), only to compare.
+ * The parent parses no line: it writes m in its canonical words
+ * (control_cmd.c), the only form the control process passes on, and
+ * compares.
  */
 static const char *
 ctl_sent(int fd, const struct msg_ctlreq *m)
 {
-	struct msg_ctlreq	 sent;
-	char			 line[CTL_LINEMAX], err[CTL_ERRMAX];
-	const char		*lf;
-	ssize_t			 n;
+	char		 line[CTL_LINEMAX], canon[CTL_LINEMAX];
+	const char	*lf;
+	ssize_t		 n;
 
 	n = recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
 	if (n <= 0 || (lf = memchr(line, '\n', n)) == NULL)
@@ -242,10 +239,8 @@ ctl_sent(int fd, const struct msg_ctlreq *m)
 	n = lf - line + 1;
 	if (recv(fd, line, n, MSG_DONTWAIT) != n)
 		return "the request line went away";
-	if (ctlcmd_parse(line, n - 1, &sent, err, sizeof(err)) == -1 ||
-	    sent.cmd != m->cmd || strcmp(sent.user, m->user) != 0 ||
-	    memcmp(&sent.net, &m->net, sizeof(sent.net)) != 0 ||
-	    strcmp(sent.find, m->find) != 0 || sent.since != m->since)
+	if (ctlcmd_line(m, canon, sizeof(canon)) == -1 ||
+	    strlen(canon) != (size_t)n - 1 || memcmp(canon, line, n - 1) != 0)
 		return "not the request its client sent";
 	return NULL;
 }

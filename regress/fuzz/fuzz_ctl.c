@@ -19,9 +19,11 @@
  * sends (common/control_cmd.c), as the control process reads it: the input is
  * cut into lines at LF, each parsed from an exact-size heap copy.  A
  * request accepted must pass the parent's check of MSG_CONTROL_REQUEST
- * (proto.c), unchanged by a second parse of the same line (the parent
- * parses the line it takes from the socket again, requests.c); a refusal
- * must leave the request zeroed and give a printable reason that fits.
+ * (proto.c), unchanged by a second parse of the same line, and have a
+ * canonical line (ctlcmd_line, which the parent compares the socket's
+ * line with, requests.c) that parses back to it and is its own; a
+ * refusal must leave the request zeroed and give a printable reason
+ * that fits.
  *
  *	make regress/fuzz/fuzz_ctl && regress/fuzz/fuzz_ctl -max_total_time=60
  */
@@ -42,6 +44,7 @@ check_line(const char *line, size_t len)
 	const struct msg_decl		*d = msg_decl(MSG_CONTROL_REQUEST);
 	struct msg_ctlreq		 req, again;
 	char				 err[CTL_ERRMAX];
+	char				 canon[CTL_LINEMAX], canon2[CTL_LINEMAX];
 	char				*copy;
 	size_t				 i, n;
 
@@ -54,6 +57,12 @@ check_line(const char *line, size_t len)
 			abort();
 		if (ctlcmd_parse(copy, len, &again, err, sizeof(err)) != 0 ||
 		    memcmp(&req, &again, sizeof(req)) != 0)
+			abort();
+		if (ctlcmd_line(&req, canon, sizeof(canon)) != 0 ||
+		    ctlcmd_parse(canon, strlen(canon), &again, err,
+		    sizeof(err)) != 0 || memcmp(&req, &again, sizeof(req)) != 0 ||
+		    ctlcmd_line(&again, canon2, sizeof(canon2)) != 0 ||
+		    strcmp(canon, canon2) != 0)
 			abort();
 	} else {
 		if (memcmp(&req, &zero, sizeof(req)) != 0)

@@ -616,6 +616,68 @@ def forged_requests_on_roots_socket(srv):
     reload_works(srv)
 
 
+@T.test()
+def only_canonical_lines_reach_the_parent(srv):
+    """Issue 53: the parent parses no request line; it compares the
+    line on the client's socket with the typed request written in its
+    canonical words.  So the control process takes only that form: an
+    abbreviated line, extra spaces or a network with host bits are
+    refused with the canonical words; popctl sends them itself, and the
+    whole line works."""
+    for line, canon in ((b"sh st\n", "show stats"),
+                        (b"show  stats\n", "show stats"),
+                        (b"show stats\r\n", "show stats"),
+                        (b"unpenalize 10.1.2.3/8\n", "unpenalize 10.0.0.0/8")):
+        s = ctl_connect(srv)
+        s.sendall(line)
+        T.expect(answer(s), ('error: send the request in full: "%s"\n' %
+                             canon).encode(), line)
+        s.close()
+    s = ctl_connect(srv)
+    s.sendall(b"show stats\n")
+    T.expect_true(answer(s).endswith(b"\nok\n"), "show stats in full")
+    s.close()
+    rc, out, err = srv.popctl("sh", "st")
+    T.expect((rc, err), (0, ""), "popctl sh st")
+    T.expect_true(out.startswith("popd "), "its answer", out)
+    rc, out, err = srv.popctl("unp", "10.1.2.3/8")
+    T.expect((rc, out, err), (0, "0 entries forgotten\n", ""),
+             "popctl unp 10.1.2.3/8")
+    T.expect_true("control: unpenalize 10.0.0.0/8 by uid 0" in srv.log(),
+                  "logged as the network", srv.log_tail())
+
+
+@T.test(allow_crash=True)
+def forged_request_for_roots_line(srv):
+    """Issue 53: a compromised control process that holds root's socket
+    with root's line "show stats" on it, and asks the parent for a
+    reload on that socket, is refused: the line is not the reload's
+    canonical words.  It is ended and restarted; no reload happens."""
+    T.need_root()
+    old = T.wait_for(lambda: srv.pids()["control"], 10, "the control pid")
+    root = ctl_connect(srv)
+    root.sendall(b"show stat")                  # no LF: it waits
+    time.sleep(0.3)
+    fd = held_client(old)
+    os.kill(old, signal.SIGSTOP)                # it passes nothing on
+    try:
+        root.sendall(b"s\n")
+        forge_request(old, 8, fd)               # CTL_RELOAD
+    finally:
+        os.close(fd)
+    srv.wait_log("not the request its client sent: control is "
+                 "compromised or broken")
+    try:
+        os.kill(old, signal.SIGCONT)            # if the kill is still on
+    except ProcessLookupError:
+        pass
+    root.close()
+    restarted_control(srv, old)
+    T.expect_true("control: reload by uid" not in srv.log(),
+                  "no reload was done", srv.log_tail())
+    reload_works(srv)
+
+
 @T.test(start=False)
 def popctl_without_popd(srv):
     rc, out, err = srv.popctl("reload")

@@ -26,6 +26,7 @@ popd.deleted as a folder; show quota counts what is kept."""
 import os
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -219,6 +220,59 @@ def undelete_waits_for_the_session(srv):
     T.expect_true(rc == 1 and "permission denied" in err,
                   "root only", out + err)
 
+
+
+@T.test(conf_extra=KEEP, timeout=300)
+def stopped_reader_is_killed_in_time(srv):
+    """Issue 53: the control process relays the text of show user's
+    wrkrpop, the parent bounds its time.  A wrkrpop that stops (caught
+    with SIGSTOP as it starts; tried again if it finished first) is
+    killed after 10 s and reaped; popctl says why, the control process
+    goes on, and show user answers again."""
+    srv.deliver("alice", msg(1))
+    dele(srv, [1])
+    ctl = srv.pids()["control"]
+    argv = [T.POPCTL, "-s", srv.ctlsock, "show", "user", "alice"]
+    kids = "/proc/%d/task/%d/children" % (srv.proc.pid, srv.proc.pid)
+    for attempt in range(20):
+        before = set(srv.pids()["wrkrpop"])
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        caught = False
+        while p.poll() is None and not caught:
+            # The parent's children, read fast: one file, no /proc walk.
+            try:
+                with open(kids) as f:
+                    new = [int(w) for w in f.read().split()
+                           if int(w) not in before]
+            except OSError:
+                new = []
+            for w in new:
+                try:
+                    with open("/proc/%d/comm" % w) as f:
+                        if f.read().strip() != "wrkrpop":
+                            continue    # not exec'd yet: look again
+                    os.kill(w, signal.SIGSTOP)
+                    caught = True
+                except (OSError, ProcessLookupError):
+                    pass
+        t0 = time.monotonic()
+        out, err = p.communicate(timeout=60)
+        if p.returncode == 0:
+            continue                    # it finished before the stop
+        T.expect((p.returncode, err.decode().strip()), (1, "popctl: the "
+                 "maildir's reader did not finish in time"), "stopped: " +
+                 out.decode())
+        T.expect_true(time.monotonic() - t0 < 15, "within its 10 s",
+                      time.monotonic() - t0)
+        break
+    else:
+        T.expect_true(False, "a wrkrpop caught stopped in 20 tries")
+    T.wait_for(lambda: T.zombies(srv.proc.pid) == [], 10, "it is reaped")
+    T.expect(srv.pids()["control"], ctl, "the same control process")
+    rc, out, err = srv.popctl("show", "user", "alice")
+    T.expect((rc, out.splitlines()[:1]), (0, ["user alice"]),
+             "show user again: " + out + err)
 
 
 @T.test(conf_extra=KEEP + "quota 1M\n")

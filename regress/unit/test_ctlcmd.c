@@ -21,7 +21,10 @@
  * addresses and networks, IPv4-mapped, host bits cleared), and garbage
  * (control bytes, NUL, quotes, lines too long, words too many or too
  * few), each refused with a printable reason.  Every request it accepts
- * passes the parent's check of MSG_CONTROL_REQUEST (proto.c).
+ * passes the parent's check of MSG_CONTROL_REQUEST (proto.c), and its
+ * canonical line (ctlcmd_line: what popctl sends, the control process
+ * passes on and the parent compares the socket's line with) parses back
+ * to the same request and is its own canonical line.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,6 +36,31 @@
 
 #include "control_cmd.h"
 #include "unit.h"
+
+/*
+ * req's canonical line: it parses back to req, is its own canonical
+ * line, and is want (if not NULL).
+ */
+static void
+canon_is(const struct msg_ctlreq *req, const char *want)
+{
+	struct msg_ctlreq	back;
+	char			line[CTL_LINEMAX], again[CTL_LINEMAX];
+	char			err[CTL_ERRMAX] = "";
+
+	CHECK(ctlcmd_line(req, line, sizeof(line)) == 0, "command %u: no "
+	    "canonical line", (unsigned)req->cmd);
+	if (want != NULL)
+		CHECK_STR(line, want);
+	CHECK(ctlcmd_parse(line, strlen(line), &back, err, sizeof(err)) == 0,
+	    "canonical \"%s\" refused: %s", line, err);
+	back.req = req->req;
+	CHECK(memcmp(&back, req, sizeof(back)) == 0, "\"%s\" parses to "
+	    "another request", line);
+	CHECK(ctlcmd_line(&back, again, sizeof(again)) == 0 &&
+	    strcmp(again, line) == 0, "\"%s\" is not its own canonical "
+	    "line", line);
+}
 
 /* A request accepted: its command, and the parent takes it as is. */
 static void
@@ -50,6 +78,7 @@ ok(const char *line, uint32_t cmd, struct msg_ctlreq *out)
 	bad = d->valid(&req);
 	CHECK(bad == NULL, "\"%s\": the parent refuses it: %s", line,
 	    bad != NULL ? bad : "");
+	canon_is(&req, NULL);
 	if (out != NULL)
 		*out = req;
 }
@@ -239,6 +268,50 @@ main(void)
 	    "\"::ffff:1.2.3.4/64\": IPv4-mapped network shorter than /96");
 	REFUSED("unpenalize", "unpenalize ADDRESS[/PREFIX]: an argument is "
 	    "missing");
+
+	/* Canonical lines: whole words, one space, host bits cleared. */
+	ok("sh ses", CTL_SHOW_SESSIONS, &r);
+	canon_is(&r, "show sessions");
+	ok("  rep  m   del\r", CTL_MDA_DELIVERED, &r);
+	canon_is(&r, "report mda delivered");
+	ok("k a 10.1.2.3/8", CTL_KICK_ADDRESS, &r);
+	canon_is(&r, "kick address 10.0.0.0/8");
+	ok("kick address ::ffff:192.0.2.1/128", CTL_KICK_ADDRESS, &r);
+	canon_is(&r, "kick address 192.0.2.1");
+	ok("unpenalize 2001:0db8:0:0::1", CTL_UNPENALIZE, &r);
+	canon_is(&r, "unpenalize 2001:db8::1");
+	ok("dr", CTL_DRAIN, &r);
+	canon_is(&r, "drain");
+	ok("undr 192.0.2.21", CTL_UNDRAIN, &r);
+	canon_is(&r, "undrain 192.0.2.21");
+	ok("sh us alice <1@example.org>", CTL_SHOW_USER, &r);
+	canon_is(&r, "show user alice <1@example.org>");
+	ok("undelete alice all", CTL_UNDELETE, &r);
+	canon_is(&r, "undelete alice");
+	ok("undelete alice since 120m", CTL_UNDELETE, &r);
+	canon_is(&r, "undelete alice since 2h");
+	ok("undelete alice since 90", CTL_UNDELETE, &r);
+	canon_is(&r, "undelete alice since 90s");
+	ok("undelete alice since 999999999", CTL_UNDELETE, &r);
+	canon_is(&r, "undelete alice since 999999999s");
+	ok("undelete alice since 36500d", CTL_UNDELETE, &r);
+	canon_is(&r, "undelete alice since 36500d");
+	ok("undelete alice since 2026-11-26", CTL_UNDELETE, &r);
+	canon_is(&r, "undelete alice since 2026-11-26T00:00:00Z");
+	/* What no line parses to has none: "all" and "since" are words. */
+	ok("undelete alice all", CTL_UNDELETE, &r);
+	(void)strlcpy(r.find, "all", sizeof(r.find));
+	CHECK(ctlcmd_line(&r, longline, sizeof(longline)) == -1,
+	    "undelete of a message \"all\" has no line");
+	(void)strlcpy(r.find, "since", sizeof(r.find));
+	CHECK(ctlcmd_line(&r, longline, sizeof(longline)) == -1,
+	    "undelete of a message \"since\" has no line");
+	memset(&r, 0, sizeof(r));
+	CHECK(ctlcmd_line(&r, longline, sizeof(longline)) == -1,
+	    "command 0 has no line");
+	ok("show user alice <1@example.org>", CTL_SHOW_USER, &r);
+	CHECK(ctlcmd_line(&r, longline, 20) == -1, "a line too long for its "
+	    "buffer");
 
 	/* Garbage. */
 	REFUSED("", "empty request");

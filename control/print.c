@@ -1,0 +1,252 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * print.c -- the control process turns the parent's answers, fixed-size
+ * records (common/proto.h, checked by proto.c), into the text popctl
+ * prints: tables, Prometheus metrics, times and plurals.  As smtpctl
+ * prints what smtpd's parent sends as structs, root formats none of it.
+ * The table and metric lines themselves are stats.c's (shared with its
+ * unit test).  Pure: it writes to the stream it is given.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto.h"
+#include "control.h"
+
+static void	line(void *, const char *);
+static void	print_stats(FILE *, uint32_t, const struct msg_ctlstats *);
+static void	print_sessions(FILE *, const struct msg_ctlsessions *);
+static void	print_penalties(FILE *, const struct msg_ctlpenalties *);
+static int	print_count(FILE *, uint32_t, const struct msg_count *);
+static void	print_cert(FILE *, int, const struct msg_ctlcert *);
+static void	print_user(FILE *, const struct msg_ctluser *);
+
+/* stats.c's line writer, to a stream. */
+static void
+line(void *fp, const char *s)
+{
+	fprintf(fp, "%s\n", s);
+}
+
+/*
+ * What an answer to cmd begins with, before its first record or text
+ * (not before a refusal): a table's header, or what log says.
+ */
+void
+print_begin(FILE *fp, uint32_t cmd)
+{
+	switch (cmd) {
+	case CTL_SHOW_SESSIONS:
+		stats_session_line(line, fp, NULL);
+		break;
+	case CTL_SHOW_PENALTIES:
+		stats_penalty_line(line, fp, NULL);
+		break;
+	case CTL_LOG_VERBOSE:
+	case CTL_LOG_BRIEF:
+		fprintf(fp, "log %s\n", cmd == CTL_LOG_BRIEF ? "brief" :
+		    "verbose");
+		break;
+	}
+}
+
+/*
+ * A record of type for a request cmd, the n-th of the answer; -1 if
+ * that command is not answered so.
+ */
+int
+print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
+    uint32_t n)
+{
+	switch (type) {
+	case MSG_PARENT_CTLSTATS:
+		if (cmd != CTL_SHOW_STATS && cmd != CTL_SHOW_METRICS)
+			return -1;
+		print_stats(fp, cmd, data);
+		return 0;
+	case MSG_PARENT_CTLSESSIONS:
+		if (cmd != CTL_SHOW_SESSIONS)
+			return -1;
+		print_sessions(fp, data);
+		return 0;
+	case MSG_PARENT_CTLPENALTIES:
+		if (cmd != CTL_SHOW_PENALTIES)
+			return -1;
+		print_penalties(fp, data);
+		return 0;
+	case MSG_PARENT_CTLCOUNT:
+		return print_count(fp, cmd, data);
+	case MSG_PARENT_CTLCERT:
+		if (cmd != CTL_SHOW_CERTS)
+			return -1;
+		print_cert(fp, n == 0, data);
+		return 0;
+	case MSG_PARENT_CTLUSER:
+		if (cmd != CTL_SHOW_USER && cmd != CTL_UNDELETE &&
+		    cmd != CTL_SHOW_QUOTA)
+			return -1;
+		print_user(fp, data);
+		return 0;
+	}
+	return -1;
+}
+
+/* show stats, or show metrics with the gauges. */
+static void
+print_stats(FILE *fp, uint32_t cmd, const struct msg_ctlstats *m)
+{
+	struct stats_gauges	g;
+	struct stats_kinds	k;
+	struct stats_cert	certs[POPD_MAXPKI];
+	uint32_t		i;
+
+	if (cmd == CTL_SHOW_STATS) {
+		stats_show(line, fp, m->start, m->reload);
+		return;
+	}
+	memset(&g, 0, sizeof(g));
+	memset(&k, 0, sizeof(k));
+	g.authorization = m->authorization;
+	g.transaction = m->transaction;
+	g.update = m->update;
+	g.quota_over = m->quota_over;
+	g.started = m->started;
+	g.reloaded = m->reloaded;
+	for (i = 0; i < m->ncerts; i++) {
+		certs[i].name = m->cert[i].name;
+		certs[i].notafter = m->cert[i].notafter;
+	}
+	g.certs = certs;
+	g.ncerts = m->ncerts;
+	for (i = 0; i < m->nkinds; i++) {
+		k.name[i] = m->kind[i].name;
+		k.weak[i] = m->kind[i].weak;
+		k.n[i] = m->kind[i].n;
+	}
+	k.nkinds = m->nkinds;
+	g.kinds = m->nkinds > 0 ? &k : NULL;
+	g.now = time(NULL);
+	stats_metrics(line, fp, m->start, &g);
+}
+
+static void
+print_sessions(FILE *fp, const struct msg_ctlsessions *m)
+{
+	const struct ctl_session	*r;
+	struct stats_session		 s;
+	uint32_t			 i;
+
+	for (i = 0; i < m->n; i++) {
+		r = &m->rec[i];
+		memset(&s, 0, sizeof(s));
+		s.user = r->user[0] != '\0' ? r->user : NULL;
+		s.peer = r->peer;
+		s.listener = r->listener[0] != '\0' ? r->listener : NULL;
+		/* CTLS_* but the handshake are PAGE_* + 1. */
+		s.state = r->state == CTLS_HANDSHAKE ? "handshake" :
+		    stats_state_str(r->state - 1);
+		s.since = r->since;
+		s.counted = r->counted;
+		s.retr = r->retr;
+		s.octets = r->octets;
+		s.marked = r->marked;
+		stats_session_line(line, fp, &s);
+	}
+}
+
+static void
+print_penalties(FILE *fp, const struct msg_ctlpenalties *m)
+{
+	struct stats_penalty	p;
+	uint32_t		i;
+
+	memset(&p, 0, sizeof(p));
+	p.v4bits = m->v4bits;
+	p.v6bits = m->v6bits;
+	for (i = 0; i < m->n; i++) {
+		p.key = m->rec[i].key;
+		p.user = m->rec[i].user[0] != '\0' ? m->rec[i].user : NULL;
+		p.fails = m->rec[i].fails;
+		p.delay = m->rec[i].delay;
+		p.queued = m->rec[i].queued;
+		stats_penalty_line(line, fp, &p);
+	}
+}
+
+/* How many a kick, an unpenalize or a drain ended, forgot or left. */
+static int
+print_count(FILE *fp, uint32_t cmd, const struct msg_count *m)
+{
+	const char	*s = m->n == 1 ? "" : "s";
+
+	switch (cmd) {
+	case CTL_KICK_USER:
+	case CTL_KICK_ADDRESS:
+		fprintf(fp, "%u session%s ended\n", m->n, s);
+		return 0;
+	case CTL_UNPENALIZE:
+		fprintf(fp, "%u entr%s forgotten\n", m->n, m->n == 1 ? "y" :
+		    "ies");
+		return 0;
+	case CTL_DRAIN:
+	case CTL_UNDRAIN:
+		fprintf(fp, "%s, %u session%s open\n", cmd == CTL_DRAIN ?
+		    "draining" : "up", m->n, s);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * show certificates: a block per pki, its lines "word value", a blank
+ * line between blocks (popctl(8)).
+ */
+static void
+print_cert(FILE *fp, int first, const struct msg_ctlcert *m)
+{
+	char		date[32];
+	long long	left = (long long)(m->notafter - time(NULL));
+
+	fprintf(fp, "%spki %s\nsubject %s\n", first ? "" : "\n", m->name,
+	    m->subject);
+	fprintf(fp, "not-after %s (%s%lld days)\n", stats_time(m->notafter,
+	    date, sizeof(date)), left < 0 ? "expired " : "", (left < 0 ?
+	    -left : left) / (24 * 3600));
+	fprintf(fp, "cert %s\nkey %s\nloaded %s\n", m->cert, m->key,
+	    stats_time(m->loaded, date, sizeof(date)));
+}
+
+/* The user's maildir, and for show quota its limit and use. */
+static void
+print_user(FILE *fp, const struct msg_ctluser *m)
+{
+	fprintf(fp, "user %s\nmaildir %s\n", m->user, m->maildir);
+	if (m->quota == CTLQ_NOLIMIT)
+		fprintf(fp, "limit none\n");
+	else if (m->quota != CTLQ_NONE)
+		fprintf(fp, "limit %llu bytes, %llu messages\n",
+		    (unsigned long long)m->limit_bytes,
+		    (unsigned long long)m->limit_msgs);
+	if (m->quota == CTLQ_USED)
+		fprintf(fp, "used %lld bytes, %lld messages\nover %s\n",
+		    (long long)m->used_bytes, (long long)m->used_msgs,
+		    m->over ? "yes" : "no");
+}
