@@ -88,7 +88,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/tlskeys.o popd/certs.o popd/health.o \
 		popd/backends.o
-POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
+POPD_LIBS=	${PROC_OBJS} common/table.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
@@ -106,7 +106,7 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
 		authpop/http.o authpop/loginticket.o authpop/state.o \
-		authpop/logincache.o
+		authpop/logincache.o authpop/authtab.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent.

@@ -156,7 +156,6 @@ struct session {
 
 struct chan;
 struct msg_cred;
-struct msg_passwd;
 struct msg_penalty;
 struct msg_route;
 struct netaddr;
@@ -220,7 +219,7 @@ size_t		 logincache_size(void);
 
 /* verify.c */
 void		 verify_load(void);
-void		 verify_passwd(const struct msg_passwd *);
+void		 verify_table(int, int);
 void		 verify_cred(struct session *, const struct msg_cred *);
 struct msg_apps;
 void		 verify_apps(struct session *, int, const char *);
@@ -247,6 +246,9 @@ void		 session_update(struct session *);
 void		 auth_checked(struct job *);
 void		 session_refused(const struct msg_refused *, int);
 void		 session_close(struct session *, int);
+
+/* authtab.c */
+__dead void	 authtab_main(int, char *[]);
 
 /* nginx.c */
 void		 http_proxy(const struct netaddr *);

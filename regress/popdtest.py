@@ -508,8 +508,14 @@ def proc_status(pid):
 
 def classify(pid):
     comm, cmd = proc_comm(pid), proc_cmdline(pid)
+    # Exited and not yet reaped (a zombie has no command line): none.
+    if cmd == "":
+        return None
     if comm.startswith("wrkrpop") or "wrkrpop" in cmd:
         return "wrkrpop"
+    # authpop -n: the parent's reading of authtab, a moment long.
+    if "authpop -n" in cmd or "authtab check" in cmd:
+        return "authcheck"
     if comm.startswith("authpop") or "authpop" in cmd:
         return "authpop"
     if comm == "listener" or "listener" in cmd:

@@ -31,6 +31,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "pwscheme.h"
 #include "table.h"
 #include "unit.h"
 
@@ -1092,6 +1093,7 @@ main(void)
 		return 2;
 	}
 	log_init(1, LOG_MAIL);
+	table_hash_allowed = pwscheme_allowed;
 	test_good_usertab();
 	test_bad_usertab();
 	test_authtab();
