@@ -106,13 +106,19 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
 		authpop/http.o authpop/loginticket.o authpop/state.o \
-		authpop/logincache.o authpop/authtab.o
+		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
 		tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
+# authcheck: authtab and app passwords read for the parent, which reads
+# no hash itself (popd/users.c); a program apart, so that the pre-login
+# authpop does not map it.
+AUTHCHECK_OBJS=	authcheck/authcheck.o
+AUTHCHECK_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o \
+		common/apppass.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
 CHECKPOP_LIBS=	${PROC_OBJS}
@@ -132,10 +138,10 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
-		checkpop/checkpop keypop/keypop
+		checkpop/checkpop keypop/keypop authcheck/authcheck
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-		man/checkpop.8 man/keypop.8 \
+		man/checkpop.8 man/keypop.8 man/authcheck.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -178,7 +184,7 @@ all: ${PROGS}
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
-${KEYPOP_OBJS} ${TLSSIGN_OBJS}: ${HDRS}
+${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS}: ${HDRS}
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${CONF_OBJS}: ${HDRS} popd/config.h
@@ -235,6 +241,10 @@ tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 
 checkpop/checkpop: ${CHECKPOP_OBJS} ${CHECKPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${CHECKPOP_OBJS} ${CHECKPOP_LIBS} ${LDLIBS}
+
+authcheck/authcheck: ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS} \
+	    ${MD_LIBS} ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -697,10 +707,11 @@ install: all
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 	    tablepop/tablepop checkpop/checkpop keypop/keypop \
-	    ${DESTDIR}${LIBEXECDIR}/
+	    authcheck/authcheck ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    man/checkpop.8 man/keypop.8 ${DESTDIR}${MANDIR}/man8/
+	    man/checkpop.8 man/keypop.8 man/authcheck.8 \
+	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

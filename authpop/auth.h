@@ -247,9 +247,6 @@ void		 auth_checked(struct job *);
 void		 session_refused(const struct msg_refused *, int);
 void		 session_close(struct session *, int);
 
-/* authtab.c */
-__dead void	 authtab_main(int, char *[]);
-
 /* nginx.c */
 void		 http_proxy(const struct netaddr *);
 void		 http_listen(int, int, uint32_t);

@@ -28,8 +28,6 @@
  *	verify.c	a password's way: stored hash, queue, check, answer
  *	session.c	the sessions, and the POP3 AUTHORIZATION state
  *	nginx.c		nginx's auth_http sessions
- *	authtab.c	authpop -n: authtab read for the parent, which reads
- *			no password hash itself
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
@@ -144,9 +142,6 @@ main(int argc, char *argv[])
 {
 	/* authpop reads password hashes: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
-	/* The parent's reading of authtab (authtab.c), not a daemon. */
-	if (argc > 1 && strcmp(argv[1], "-n") == 0)
-		authtab_main(argc, argv);
 	proc_run(&authpop_role, argc, argv);
 }
 

@@ -17,13 +17,13 @@
 /*
  * apps.c -- app passwords in the parent, which reads none of their
  * records.  A file of them is read by authpop: at start and at each
- * reload "authpop -n -m apps" checks it and says each record without its
+ * reload "authcheck -m apps" checks it and says each record without its
  * hash (users.c runs it), which the parent keeps for popctl and to know
  * the labels; each authpop loads the file itself, a reload hands it to
  * the older ones (users_send_tables).  A database table is asked with
  * the alias service, the user the key, one question for all of a user's
  * records, for authpop (MSG_AUTHPOP_APPS), which checks what it gets;
- * popctl's show app-passwords has "authpop -n" read the answer.
+ * popctl's show app-passwords has authcheck read the answer.
  *
  * Each app password's last use (time and address) is kept in memory and
  * written to the state file (app-passwords last) at most once every
@@ -58,8 +58,8 @@
 
 #define APPS_FLUSH	60		/* seconds: the state file's staleness */
 #define APPS_LASTMAX	100000		/* a table's last uses kept: 15 MB */
-#define APPS_SHOW_WAIT	5		/* seconds: authpop -n for popctl */
-#define APPS_LOAD_WAIT	120		/* seconds: authpop -n on a file */
+#define APPS_SHOW_WAIT	5		/* seconds: authcheck for popctl */
+#define APPS_LOAD_WAIT	120		/* seconds: authcheck on a file */
 
 
 struct lastuse {
@@ -85,7 +85,7 @@ struct apps_wait {
 	uint64_t	 id;
 };
 
-/* A record of a file, as authpop -n said it: its label, no hash. */
+/* A record of a file, as authcheck said it: its label, no hash. */
 struct applabel {
 	RB_ENTRY(applabel)	 entry;
 	char			 user[POPD_MAXUSER + 1];
@@ -123,7 +123,7 @@ applabel_cmp(struct applabel *a, struct applabel *b)
 }
 
 /*
- * One line of authpop -n -m apps: "=app USER LABEL [DESC]" into the
+ * One line of authcheck -m apps: "=app USER LABEL [DESC]" into the
  * tree arg.  -1 if it is not one.
  */
 static int
@@ -159,7 +159,7 @@ app_line(void *arg, char *line)
 }
 
 /*
- * The file of app passwords (its name, its fd), checked by authpop -n,
+ * The file of app passwords (its name, its fd), checked by authcheck,
  * into t: each record's label and what popctl shows of it.  0, or -1
  * with the reasons logged (t is then empty).  A table thread may call
  * this (the reload).
@@ -424,7 +424,7 @@ ctl_show_apps(struct ctlans *a, const struct msg_ctlreq *r)
 
 /*
  * The database's records, one a line as a file has them, read by
- * authpop -n (a few milliseconds; at most APPS_SHOW_WAIT).
+ * authcheck (a few milliseconds; at most APPS_SHOW_WAIT).
  */
 static void
 show_answer(void *arg, int status, const char *recs)

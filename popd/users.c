@@ -50,11 +50,11 @@
 #include "proto.h"
 #include "table.h"
 
-/* authpop -n's time for authtab: a million lines take a few seconds. */
+/* authcheck's time for authtab: a million lines take a few seconds. */
 #define AUTHTAB_WAIT	120		/* seconds */
 #define CHECK_NAMES	0x10000		/* authtab_spawn: -u, the names too */
 
-/* What one authpop -n check of authtab fills in. */
+/* What one authcheck of authtab fills in. */
 struct checkarg {
 	struct users	*u;
 	const char	*file;
@@ -208,7 +208,7 @@ users_free(struct users *u)
 	u->authfd = -1;
 }
 
-/* The file of app passwords, opened as root, read by authpop -n. */
+/* The file of app passwords, opened as root, read by authcheck. */
 static int
 users_apps(const char *file, struct applabels *t)
 {
@@ -226,7 +226,7 @@ users_apps(const char *file, struct applabels *t)
 }
 
 /*
- * authtab (file; authfd: the system's, else -1) checked by authpop -n
+ * authtab (file; authfd: the system's, else -1) checked by authcheck
  * (users_authpop_n), against usertab (userfile's) unless NULL.
  */
 static int
@@ -342,7 +342,7 @@ copy_fd(int from)
 }
 
 /*
- * "authpop -n -m mode" on the authtab fd (authpop/authtab.c): authpop
+ * "authcheck -m mode" on the authtab fd (authcheck/authcheck.c): it
  * reads it for the parent, as _pop3auth in its chroot; its stdout goes
  * to out, its stderr to err.  kind's TABLE_PASSWD, _SKIP, _WEAK and
  * CHECK_NAMES (each user's name wanted) are its flags.  The pid, or -1
@@ -356,8 +356,7 @@ authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 	pid_t		 pid;
 	int		 argc = 0;
 
-	argv[argc++] = "authpop";
-	argv[argc++] = "-n";
+	argv[argc++] = "authcheck";
 	argv[argc++] = "-m";
 	argv[argc++] = (char *)mode;
 	if (kind & TABLE_PASSWD)
@@ -371,7 +370,7 @@ authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 	argv[argc] = NULL;
 	/* A reload's thread may fork: the child only execs. */
 	if ((pid = fork()) == -1) {
-		log_warn("authtab: authpop -n");
+		log_warn("authtab: authcheck");
 		return -1;
 	}
 	if (pid == 0) {
@@ -381,7 +380,7 @@ authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 		    dup2(err, 2) == -1)
 			_exit(127);
 		closefrom(3);
-		execv(proc_path[KIND_AUTHPOP], argv);
+		execv(authcheck_path, argv);
 		_exit(127);
 	}
 	return pid;
@@ -403,7 +402,7 @@ authtab_wait(pid_t pid, time_t deadline)
 	    monotime() < deadline)
 		(void)nanosleep(&ts, NULL);
 	if (r == 0) {
-		log_warnx("authtab: authpop -n took more than %d s: killed",
+		log_warnx("authtab: authcheck took more than %d s: killed",
 		    AUTHTAB_WAIT);
 		(void)kill(pid, SIGKILL);
 		r = waitpid(pid, &status, 0);
@@ -432,7 +431,7 @@ kind_name(const char *name)
 }
 
 /*
- * One line of authpop -n's check: a user to find in usertab (a file's),
+ * One line of authcheck's check: a user to find in usertab (a file's),
  * or a count of a kind of hash.  -1 if the user is not there or the
  * line is no such line.
  */
@@ -477,7 +476,7 @@ check_line(void *arg, char *line)
 }
 
 /*
- * "authpop -n -m mode" (kind: its flags) on fd, a file named file, for
+ * "authcheck -m mode" (kind: its flags) on fd, a file named file, for
  * at most secs seconds: each "=" line of what it says to fn(arg, line),
  * its messages logged, naming file.  0 if it said "=ok" and fn took
  * every line; else -1, the reasons logged.
@@ -550,7 +549,7 @@ users_authpop_n(const char *mode, int fd, int kind, const char *file,
 }
 
 /*
- * authtab's descriptor for authpop -n, from c: a file's, opened here,
+ * authtab's descriptor for authcheck, from c: a file's, opened here,
  * or the system's accounts' (u's); -1 (logged) if none.  *opened: the
  * caller closes it.
  */
@@ -578,7 +577,7 @@ authtab_fd(const struct popd_conf *c, const struct users *u, int *opened)
  * popd -nv: how many users of authtab (a file, a passwd-file, or the
  * system's accounts) have each kind of hash, and which have weak ones,
  * to reset before weak-hashes is turned off, as comments: what -nv
- * prints stays a configuration popd reads.  authpop -n counts them.
+ * prints stays a configuration popd reads.  authcheck counts them.
  */
 void
 users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
@@ -601,7 +600,7 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
  * popd -m: how many users of authtab (a file, a passwd-file or the
  * system's accounts) hold a hash popd checks, a weak one that works only
  * with weak-hashes, or one that can never work, and what to do about it;
- * authpop -n counts them.
+ * authcheck counts them.
  */
 void
 users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)

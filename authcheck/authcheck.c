@@ -15,11 +15,11 @@
  */
 
 /*
- * authtab.c -- "authpop -n": authtab read for the parent, which reads no
- * password hash itself (popd/users.c).  The parent opens authtab as root
- * and runs this on it, on fd 0, at start, at each reload and for popd
- * -nv and -m; it reads it as _pop3auth in the empty chroot, confined as
- * authpop is, and says on stdout:
+ * authcheck.c -- authtab read for the parent, which reads no password
+ * hash itself (popd/users.c).  The parent opens authtab as root and runs
+ * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
+ * it reads it as _pop3auth in the empty chroot, confined as authpop is,
+ * and says on stdout what -m asks:
  *	check		each line's user ("=user LINE NAME", with -u), how
  *			many hashes of each kind ("=kind N WEAK NAME"), and
  *			"=ok" if authpop would load it; a bad line is logged
@@ -35,10 +35,8 @@
  * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 
-#include <event.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +46,7 @@
 
 #include "addr.h"
 #include "apppass.h"
-#include "auth.h"
+#include "log.h"
 #include "proc.h"
 #include "pwscheme.h"
 #include "sandbox.h"
@@ -71,28 +69,28 @@ static void		print_kinds(const struct stats_kinds *, const char *);
 static int		print_apps(void);
 
 static const struct proc_setup	check_setup = {
-	.role = "authpop",
-	.title = "authtab check",
+	.role = "authcheck",
+	.title = "authcheck",
 	.user = POPD_AUTH_USER,
 	.chroot = 1,
 	.sandbox = authtab_sandbox,
 };
 
-__dead void
-authtab_main(int argc, char *argv[])
+int
+main(int argc, char *argv[])
 {
 	struct count	 c;
 	struct table	 t;
 	const char	*mode = NULL;
 	int		 ch, kind = TABLE_AUTH, weakok = 0, bad;
 
+	/* Hashes are read here: authtab's are checked. */
+	table_hash_allowed = pwscheme_allowed;
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "m:npsuw")) != -1) {
+	while ((ch = getopt(argc, argv, "m:psuw")) != -1) {
 		switch (ch) {
 		case 'm':
 			mode = optarg;
-			break;
-		case 'n':
 			break;
 		case 'p':
 			kind |= TABLE_PASSWD;
@@ -175,7 +173,7 @@ authtab_main(int argc, char *argv[])
 		exit(1);
 	exit(0);
  usage:
-	fprintf(stderr, "usage: authpop -n -m apps|check|kinds|passwords [-psuw] "
+	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psuw] "
 	    "< authtab\n");
 	exit(1);
 }
