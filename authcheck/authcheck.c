@@ -52,6 +52,7 @@
 #include "sandbox.h"
 #include "stats.h"
 #include "table.h"
+#include "version.h"
 
 #define AUTHTAB_FD	"/dev/fd/0"
 
@@ -87,7 +88,7 @@ main(int argc, char *argv[])
 	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "m:psuw")) != -1) {
+	while ((ch = getopt(argc, argv, "m:psuVw")) != -1) {
 		switch (ch) {
 		case 'm':
 			mode = optarg;
@@ -102,6 +103,9 @@ main(int argc, char *argv[])
 		case 'u':
 			c.names = 1;
 			break;
+		case 'V':
+			printf("authcheck (popd) %s\n", POPD_VERSION);
+			exit(0);
 		case 'w':
 			weakok = 1;
 			break;
@@ -174,7 +178,7 @@ main(int argc, char *argv[])
 	exit(0);
  usage:
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psuw] "
-	    "< authtab\n");
+	    "< authtab\n       authcheck -V\n");
 	exit(1);
 }
 
