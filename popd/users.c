@@ -402,8 +402,7 @@ authtab_wait(pid_t pid, time_t deadline)
 	    monotime() < deadline)
 		(void)nanosleep(&ts, NULL);
 	if (r == 0) {
-		log_warnx("authtab: authcheck took more than %d s: killed",
-		    AUTHTAB_WAIT);
+		log_warnx("authcheck %d took too long: killed", (int)pid);
 		(void)kill(pid, SIGKILL);
 		r = waitpid(pid, &status, 0);
 	}
