@@ -21,10 +21,10 @@
  * each question in a tree until its answer (MSG_TABLE_ANSWER) comes.
  *
  * What tablepop says is checked again by whoever asked, as what a
- * table program says would be: a password hash by authpop, which checks
- * hashes (a weak kind only if popd.conf says so); userinfo and aliases
- * by the callers (mailuser.c, route.c, apps.c, userquota.c), which
- * decide ids and maildirs.  A question that tablepop does not answer
+ * table program says would be: a password hash and app passwords'
+ * records by authpop, which checks them (a weak kind only if popd.conf
+ * says so); userinfo, routes and quotas by the callers (mailuser.c,
+ * route.c, userquota.c), which decide ids and maildirs.  A question that tablepop does not answer
  * within "timeout lookup" and a second, one that a dying tablepop had,
  * and one asked while none runs are all LOOKUP_TEMP, never "no such
  * user".
