@@ -88,7 +88,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
 		popd/health.o popd/backends.o
-POPD_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/apppass.o \
+POPD_LIBS=	${PROC_OBJS} common/table.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
@@ -113,6 +113,12 @@ AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
 		tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
+# authcheck: authtab and app passwords read for the parent, which reads
+# no hash itself (popd/users.c); a program apart, so that the pre-login
+# authpop does not map it.
+AUTHCHECK_OBJS=	authcheck/authcheck.o
+AUTHCHECK_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o \
+		common/apppass.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
 CHECKPOP_LIBS=	${PROC_OBJS}
@@ -132,10 +138,10 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
-		checkpop/checkpop keypop/keypop
+		checkpop/checkpop keypop/keypop authcheck/authcheck
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-		man/checkpop.8 man/keypop.8 \
+		man/checkpop.8 man/keypop.8 man/authcheck.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -179,7 +185,7 @@ all: ${PROGS}
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
-${KEYPOP_OBJS} ${TLSSIGN_OBJS}: ${HDRS}
+${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS}: ${HDRS}
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
@@ -237,6 +243,10 @@ tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 
 checkpop/checkpop: ${CHECKPOP_OBJS} ${CHECKPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${CHECKPOP_OBJS} ${CHECKPOP_LIBS} ${LDLIBS}
+
+authcheck/authcheck: ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS} \
+	    ${MD_LIBS} ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -699,10 +709,11 @@ install: all
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 	    tablepop/tablepop checkpop/checkpop keypop/keypop \
-	    ${DESTDIR}${LIBEXECDIR}/
+	    authcheck/authcheck ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    man/checkpop.8 man/keypop.8 ${DESTDIR}${MANDIR}/man8/
+	    man/checkpop.8 man/keypop.8 man/authcheck.8 \
+	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

@@ -156,7 +156,6 @@ struct session {
 
 struct chan;
 struct msg_cred;
-struct msg_passwd;
 struct msg_penalty;
 struct msg_route;
 struct netaddr;
@@ -220,7 +219,7 @@ size_t		 logincache_size(void);
 
 /* verify.c */
 void		 verify_load(void);
-void		 verify_passwd(const struct msg_passwd *);
+void		 verify_table(int, int);
 void		 verify_cred(struct session *, const struct msg_cred *);
 struct msg_apps;
 void		 verify_apps(struct session *, int, const char *);

@@ -50,6 +50,7 @@
 #include "addr.h"
 #include "chan.h"
 #include "pop3.h"
+#include "pwscheme.h"
 #include "table.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -68,7 +69,7 @@ static void		authpop_parent_session(struct chan *, const void *,
 static void		authpop_parent_drain(struct chan *, const void *, int);
 static void		authpop_parent_refused(struct chan *, const void *,
 			    int);
-static void		authpop_parent_passwd(struct chan *, const void *,
+static void		authpop_parent_table(struct chan *, const void *,
 			    int);
 static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_route(struct chan *, const void *, int);
@@ -97,7 +98,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_SESSION,	authpop_parent_session },
 	{ MSG_PARENT_REFUSED,	authpop_parent_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
-	{ MSG_PARENT_PASSWD,	authpop_parent_passwd },
+	{ MSG_PARENT_TABLE,	authpop_parent_table },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_CRED,	authpop_parent_cred },
 	{ MSG_PARENT_ROUTE,	authpop_parent_route },
@@ -139,6 +140,8 @@ static const struct proc_role authpop_role = {
 int
 main(int argc, char *argv[])
 {
+	/* authpop reads password hashes: authtab's are checked. */
+	table_hash_allowed = pwscheme_allowed;
 	proc_run(&authpop_role, argc, argv);
 }
 
@@ -224,13 +227,18 @@ authpop_parent_session(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A reload changed, added or removed a user's password: the sessions
- * this (draining) authpop still has check against the new one from now.
+ * A reload's authtab or app passwords: the sessions this (draining)
+ * authpop still has check against them from now.
  */
 static void
-authpop_parent_passwd(struct chan *c, const void *data, int fd)
+authpop_parent_table(struct chan *c, const void *data, int fd)
 {
-	verify_passwd(data);
+	const struct msg_newtab	*mt = data;
+
+	if (fd == -1)
+		fatalx("%s from parent: its descriptor was lost",
+		    msg_type_str(MSG_PARENT_TABLE));
+	verify_table(mt->kind, fd);
 }
 
 /* After a reload: finish these sessions, then leave. */
@@ -341,7 +349,7 @@ authpop_parent_apps(struct chan *c, const void *data, int fd)
 	session_update(s);
 }
 
-/* A reload read app passwords newer than ours: the parent's from now. */
+/* A reload's app passwords are in no file: the parent's from now. */
 static void
 authpop_parent_appsask(struct chan *c, const void *data, int fd)
 {

@@ -45,36 +45,20 @@
 
 #define LOAD_HALF		60.0	/* seconds: a slowdown forgotten by half */
 
-/*
- * A password a reload changed (hash "": removed), told by the parent
- * while a newer authpop loads or serves: it counts before authtab's.
- */
-struct pwchange {
-	RB_ENTRY(pwchange)	 entry;
-	char			 user[POPD_MAXUSER + 1];
-	char			 hash[COMPAT_HASH_MAX + 1];
-};
-RB_HEAD(pwchanges, pwchange);
-static int	pwchange_cmp(struct pwchange *, struct pwchange *);
-RB_PROTOTYPE_STATIC(pwchanges, pwchange, entry, pwchange_cmp)
-RB_GENERATE_STATIC(pwchanges, pwchange, entry, pwchange_cmp)
-
 static struct table	 authtab;
-static struct pwchanges	 changed = RB_INITIALIZER(&changed);
 static double		 fail_floor;	/* no failure reply sooner: seconds */
 static double		 slowest;	/* the slowest check at start */
 static double		 load, load_at;	/* how much slower checks run now */
 
 static struct appkey	 appkey;	/* app passwords' hashes */
 /*
- * App passwords of a file: read here, each user's asked of no one, until
- * a reload reads a newer file (apps_ask: the parent's then).  A database
- * table's are always the parent's to ask.
+ * App passwords of a file: read here (at start, or from the descriptor
+ * a reload sent), each user's asked of no one.  A database table's are
+ * the parent's to ask (apps_ask), from the start or since a reload.
  */
 static struct appfile	 appfile;
 static int		 apps_ask;
 
-static const char	*user_hash(const char *);
 static void		 auth_main(struct session *);
 static void		 app_fail(struct session *, const char *);
 static void		 app_used(struct session *, const char *);
@@ -97,7 +81,8 @@ verify_load(void)
 	if (set.authsrc == TABSRC_SYSTEM) {
 		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
 		    POPD_CONF_FD);
-		if (table_load(sysauth, authkind, NULL, NULL, &authtab) == -1)
+		if (table_load(sysauth, authkind | TABLE_SKIP, NULL, NULL,
+		    &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
 	} else if ((set.authsrc == TABSRC_FILE ||
@@ -129,44 +114,32 @@ verify_load(void)
 }
 
 /*
- * A reload changed, added or removed a user's password: the sessions
- * this (draining) authpop still has check against the new one from now.
+ * A reload's authtab (kind: TABLE_AUTH and its flags) or app passwords'
+ * file (kind 0) on fd, for this authpop, which the reload did not
+ * replace: it reads them whole, so that the sessions it still has check
+ * against the new passwords, the revoked ones gone.  What it cannot
+ * read ends it: the sessions it has end with it, and no revoked
+ * password is checked.
  */
 void
-verify_passwd(const struct msg_passwd *mp)
+verify_table(int kind, int fd)
 {
-	struct pwchange		 k, *pc;
+	char	path[32];
 
-	memset(&k, 0, sizeof(k));
-	(void)strlcpy(k.user, mp->user, sizeof(k.user));
-	if ((pc = RB_FIND(pwchanges, &changed, &k)) == NULL) {
-		if ((pc = calloc(1, sizeof(*pc))) == NULL)
-			fatal("%s", __func__);
-		*pc = k;
-		RB_INSERT(pwchanges, &changed, pc);
+	(void)snprintf(path, sizeof(path), "/dev/fd/%d", fd);
+	if (kind != 0) {
+		table_free(&authtab);
+		if (table_load(path, kind, NULL, NULL, &authtab) == -1)
+			fatalx("reload: the new authtab cannot be read");
+		log_debug("reload: the new authtab, %zu users", authtab.n);
+	} else {
+		appfile_free(&appfile);
+		if (appfile_load(path, &appfile) == -1)
+			fatalx("reload: the new app passwords cannot be read");
+		apps_ask = 0;
+		log_debug("reload: the new app passwords");
 	}
-	(void)strlcpy(pc->hash, mp->hash, sizeof(pc->hash));
-	log_debug("password of %s %s", logname(mp->user),
-	    mp->hash[0] == '\0' ? "removed" : "changed");
-}
-
-static int
-pwchange_cmp(struct pwchange *a, struct pwchange *b)
-{
-	return strcmp(a->user, b->user);
-}
-
-/* The hash of user: a reload's change, else authtab's; NULL if none. */
-static const char *
-user_hash(const char *user)
-{
-	struct pwchange	 k, *pc;
-
-	if (!RB_EMPTY(&changed) &&
-	    strlcpy(k.user, user, sizeof(k.user)) < sizeof(k.user) &&
-	    (pc = RB_FIND(pwchanges, &changed, &k)) != NULL)
-		return pc->hash[0] == '\0' ? NULL : pc->hash;
-	return table_get(&authtab, user);
+	close(fd);
 }
 
 /* A user name as sent by a client, safe for one log line. */
@@ -273,7 +246,7 @@ auth_main(struct session *s)
 		auth_parent_send(MSG_AUTHPOP_LOOKUP, &ml, sizeof(ml));
 		return;
 	}
-	if ((hash = user_hash(s->user)) != NULL &&
+	if ((hash = table_get(&authtab, s->user)) != NULL &&
 	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
 		j->known = 1;
 	else
@@ -297,7 +270,7 @@ void
 verify_appsask(void)
 {
 	if (!apps_ask)
-		log_debug("app passwords: a reload read a newer file, the "
+		log_debug("app passwords: a reload's are in no file, the "
 		    "parent's from now on");
 	apps_ask = 1;
 	appfile_free(&appfile);
@@ -322,10 +295,20 @@ verify_apps(struct session *s, int status, const char *joined)
 	}
 	if ((recs = calloc(APP_MAXPERUSER, sizeof(*recs))) == NULL)
 		fatal("%s", __func__);
-	/* The parent checked them, and a file's were checked at load. */
+	/*
+	 * A file's were checked at load; a database's answer is checked
+	 * here, as a table program's: the parent passes it on unread.
+	 */
 	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
-	    APP_MAXPERUSER, why, sizeof(why))) == -1)
-		fatalx("the app passwords of %s: %s", logname(s->user), why);
+	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
+		log_warnx("app-passwords <%s>: the app passwords of %s: %s",
+		    set.apps_table, logname(s->user), why);
+		free(recs);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		s->ops->temp(s, "cannot check passwords now");
+		return;
+	}
 	for (i = 0; i < n; i++)
 		if (strcmp(recs[i].label, "main") == 0)
 			barred = 1;
@@ -438,11 +421,28 @@ auth_enqueue(struct session *s)
 /*
  * authtab's database answered for a session: the user's hash, no such
  * user (the dummy hash: a wrong password to the client), or no answer
- * at all, which is never passed off as a wrong password.
+ * at all, or a hash of a refused kind, which are never passed off as a
+ * wrong password.
  */
 void
 verify_cred(struct session *s, const struct msg_cred *mc)
 {
+	char	why[192];
+
+	/*
+	 * A hash of a kind this authpop may check (a weak one only with
+	 * weak-hashes yes), checked here, where hashes are: the parent
+	 * passes the table's answer on unread.
+	 */
+	if (mc->status == CRED_FOUND && pwscheme_allowed(mc->hash,
+	    set.weak_hashes, NULL, why, sizeof(why)) == -1) {
+		log_warnx("table %s: the credentials of \"%s\": %s",
+		    set.authtab, logname(s->user), why);
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		s->ops->temp(s, "cannot check passwords now");
+		return;
+	}
 	if (mc->status == CRED_TEMP) {
 		log_warnx("session %s%llu: %s: authtab <%s> could not answer for "
 		    "%s", SIDP(s->id), s->addr, set.authtab,

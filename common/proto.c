@@ -269,14 +269,18 @@ valid_refused(const void *p)
 }
 
 static const char *
-valid_passwd(const void *p)
+valid_newtab(const void *p)
 {
-	const struct msg_passwd	*m = p;
+	const struct msg_newtab	*m = p;
 
-	if (!TERMINATED(m->user) || !TERMINATED(m->hash))
-		return "unterminated string";
-	if (!valid_username(m->user))
-		return "user name";
+	/*
+	 * table.h's: TABLE_AUTH 1, TABLE_PASSWD 0x20, TABLE_WEAK 0x40,
+	 * TABLE_SKIP 0x100.
+	 */
+	if (m->kind != 0 && (m->kind & ~(0x20 | 0x40 | 0x100)) != 1)
+		return "table kind";
+	if (m->pad != 0)
+		return "padding";
 	return NULL;
 }
 
@@ -872,8 +876,8 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_REFUSED, P, A, sizeof(struct msg_refused), MSG_FD,
 	    valid_refused, ANY, 0),
 	/* Also to a current authpop when its successor could not start. */
-	D(MSG_PARENT_PASSWD, P, A, sizeof(struct msg_passwd), MSG_NOFD,
-	    valid_passwd, ANY, 0),
+	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
+	    valid_newtab, ANY, 0),
 	/* A draining authpop still checks the passwords it was given. */
 	D(MSG_PARENT_CRED, P, A, sizeof(struct msg_cred), MSG_NOFD,
 	    valid_cred, ANY, 0),

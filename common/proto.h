@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		37
+#define MSG_VERSION		38
 #define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -65,14 +65,14 @@ enum msg_type {
 	MSG_PARENT_SESSION,	/* fd: a new session; msg_session */
 	MSG_PARENT_REFUSED,	/* fd: the socket of a login that gets no
 				   wrkrpop, back to say why; msg_refused */
-	MSG_PARENT_PASSWD,	/* a user's password changed in a reload
-				   that did not replace this authpop;
-				   msg_passwd */
+	MSG_PARENT_TABLE,	/* fd: a reload's authtab or app passwords'
+				   file, to an authpop it did not replace;
+				   msg_newtab */
 	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
 	MSG_PARENT_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
 	MSG_PARENT_APPS,	/* the answer to MSG_AUTHPOP_APPS; msg_apps */
-	MSG_PARENT_APPSASK,	/* a reload read app passwords this authpop
-				   has not: ask for them; no payload */
+	MSG_PARENT_APPSASK,	/* a reload's app passwords are in no file:
+				   ask the parent for them; no payload */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
@@ -460,10 +460,14 @@ struct msg_refused {
 	struct peeraddr	 peer;		/* its client */
 };
 
-/* MSG_PARENT_PASSWD: hash "" means the user is gone. */
-struct msg_passwd {
-	char		user[POPD_MAXUSER + 1];
-	char		hash[COMPAT_HASH_MAX + 1];
+/*
+ * MSG_PARENT_TABLE: kind TABLE_AUTH with TABLE_PASSWD, TABLE_WEAK and
+ * TABLE_SKIP as the new popd.conf says (table.h): the fd is authtab;
+ * kind 0: the fd is the file of app passwords.
+ */
+struct msg_newtab {
+	uint32_t	kind;
+	uint32_t	pad;
 };
 
 /*

@@ -191,6 +191,9 @@ settings_check(const struct conf_settings *set)
 	    memchr(set->uidl_format, '\0', sizeof(set->uidl_format)) == NULL ||
 	    memchr(set->route, '\0', sizeof(set->route)) == NULL ||
 	    memchr(set->ticket_key, '\0', sizeof(set->ticket_key)) == NULL ||
+	    memchr(set->app_key, '\0', sizeof(set->app_key)) == NULL ||
+	    memchr(set->apps_file, '\0', sizeof(set->apps_file)) == NULL ||
+	    memchr(set->apps_table, '\0', sizeof(set->apps_table)) == NULL ||
 	    memchr(set->quota.users, '\0', sizeof(set->quota.users)) == NULL ||
 	    memchr(set->junk_users, '\0', sizeof(set->junk_users)) == NULL)
 		return "unterminated string";

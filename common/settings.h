@@ -138,11 +138,13 @@ struct conf_settings {
 	char			 ticket_key[PATH_MAX];
 	/*
 	 * App passwords (apppass.h): the key of their hashes ("" = none),
-	 * and their file, which authpop reads too ("" = a database table,
-	 * which the parent asks: popd_conf's apps).
+	 * and their file, which authpop reads ("" = a database table,
+	 * which the parent asks: popd_conf's apps, whose name is
+	 * apps_table, for authpop's log).
 	 */
 	char			 app_key[PATH_MAX];
 	char			 apps_file[PATH_MAX];
+	char			 apps_table[PATH_MAX];
 	/*
 	 * Quotas (quota.h): the default limit of every user, 0 for none
 	 * of a kind; each user's own from quota_users (a file, or a

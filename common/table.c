@@ -44,7 +44,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pwscheme.h"
 #include "quota.h"
 #include "settings.h"
 #include "table.h"
@@ -58,6 +57,9 @@ static int	 dup_line(void *, char *, char *, size_t);
 static void	 report_duplicates(const char *, int, const struct table *);
 static int	 check_userinfo(char *, const char *, size_t, int);
 static int	 add_record(void *, char *, char *, size_t);
+
+int	(*table_hash_allowed)(const char *, int, const char **, char *,
+	    size_t);
 
 /* What table_scan says, unless it reads a file again (TABLE_QUIET). */
 #define WARNX(...)	do { if (!quiet) log_warnx(__VA_ARGS__); } while (0)
@@ -556,17 +558,6 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 }
 
 /*
- * A hash popd reads in authtab, of any kind (pwscheme.c), weak kinds
- * too: table_scan and the callers that read a table's answer tell those
- * apart with pwscheme_allowed.
- */
-int
-table_valid_hash(const char *h)
-{
-	return pwscheme_allowed(h, 1, NULL, NULL, 0) == 0;
-}
-
-/*
  * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
  * for no messages), line by line: each good entry goes to fn(arg, name,
  * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
@@ -590,8 +581,10 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 	int		 passwd = kind & TABLE_PASSWD;
 	int		 weakok = kind & TABLE_WEAK;
 	int		 anyhash = kind & TABLE_ANYHASH;
+	int		 skip = kind & TABLE_SKIP;
 
-	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK | TABLE_ANYHASH);
+	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK | TABLE_ANYHASH |
+	    TABLE_SKIP);
 	if (passwd && kind != TABLE_AUTH && kind != TABLE_USERS &&
 	    kind != TABLE_QUOTAS) {
 		WARNX("%s: a passwd-file has no routes", file);
@@ -683,11 +676,19 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			    lineno, key);
 			bad = 1;
 		} else if (kind == TABLE_AUTH && !anyhash &&
-		    pwscheme_allowed(val, weakok, &hkind, why,
-		    sizeof(why)) == -1) {
+		    (table_hash_allowed == NULL ? (strlcpy(why, "a hash, "
+		    "which this program does not read", sizeof(why)), -1) :
+		    table_hash_allowed(val, weakok, &hkind, why,
+		    sizeof(why))) == -1) {
 			/* Never log the value: it may be a password. */
-			WARNX("%s:%zu: \"%s\" has %s", file, lineno, key, why);
-			bad = 1;
+			if (skip)
+				WARNX("authtab system: user %s: %s: no login",
+				    key, why);
+			else {
+				WARNX("%s:%zu: \"%s\" has %s", file, lineno,
+				    key, why);
+				bad = 1;
+			}
 		} else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
 			WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
 			    "IPv6 address, or a pool of %d at most", file,
@@ -834,14 +835,22 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 {
 	struct loading	 l;
 	struct stat	 sb;
+	const char	*errstr;
 	size_t		 i;
-	int		 bad;
+	int		 bad, fd;
 
 	memset(t, 0, sizeof(*t));
-	if (stat(file, &sb) == -1) {
-		log_warn("%s", file);
+	/* As table_scan reads it: a "/dev/fd/N" too (open_regular). */
+	if ((fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
 		return -1;
 	}
+	if (fstat(fd, &sb) == -1) {
+		log_warn("%s", file);
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	if ((size_t)sb.st_size > TABLE_MAXSIZE) {
 		log_warnx("%s: larger than %zu bytes", file, TABLE_MAXSIZE);
 		return -1;
@@ -872,7 +881,8 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 		bad = 1;
 	}
 	if (bad) {
-		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK)) ==
+		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK |
+		    TABLE_SKIP)) ==
 		    TABLE_AUTH)
 			explicit_bzero(t->buf, l.used);
 		table_free(t);

@@ -37,6 +37,17 @@
 #define TABLE_PASSWD	0x20	/* the file is Dovecot's passwd-file */
 #define TABLE_WEAK	0x40	/* TABLE_AUTH: weak hashes too (weak-hashes) */
 #define TABLE_ANYHASH	0x80	/* table_scan, TABLE_AUTH: every kind to fn */
+#define TABLE_SKIP	0x100	/* TABLE_AUTH of the system's accounts: a
+				   refused hash leaves its user out, logged */
+
+/*
+ * Whether a TABLE_AUTH line's hash may stand (pwscheme_allowed's form).
+ * Only the programs that read hashes set it (authpop): the parent reads
+ * none and links no hash parser, and a table of hashes read where it is
+ * not set is refused whole.
+ */
+extern int	(*table_hash_allowed)(const char *, int, const char **,
+		    char *, size_t);
 
 /*
  * A loaded table costs what its file costs: the records ("name\0value\0",
@@ -99,7 +110,6 @@ int		 table_parse_passwd(char *, struct passwdline *, char *,
 		    size_t);
 int		 table_passwd_user(const struct passwdline *, char *, size_t,
 		    char *, size_t);
-int		 table_valid_hash(const char *);
 int		 table_valid_route(const char *);
 int		 table_route_split(const char *, char [][INET6_ADDRSTRLEN]);
 int		 table_route_pick(const char *, char [][INET6_ADDRSTRLEN], int,

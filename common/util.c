@@ -26,8 +26,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,13 +77,32 @@ set_nonblock(int fd)
  * descriptor opened with O_NONBLOCK (it may have been swapped), and only
  * then is O_NONBLOCK cleared.  The descriptor, or -1 with *errstr saying
  * why: strerror(errno) or "not a regular file".
+ *
+ * "/dev/fd/N" is descriptor N, read from its start, without a look at
+ * /dev: a chrooted authpop reads so the tables a reload sent it.
  */
 int
 open_regular(const char *path, const char **errstr)
 {
 	struct stat	st;
-	int		fd, flags;
+	const char	*e;
+	int		fd, flags, n;
 
+	if (strncmp(path, "/dev/fd/", 8) == 0) {
+		n = strtonum(path + 8, 0, INT_MAX, &e);
+		if (e != NULL) {
+			*errstr = "not a descriptor";
+			return -1;
+		}
+		if ((fd = fcntl(n, F_DUPFD_CLOEXEC, 0)) == -1 ||
+		    lseek(fd, 0, SEEK_SET) == -1) {
+			*errstr = strerror(errno);
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		goto opened;
+	}
 	if (stat(path, &st) == -1) {
 		*errstr = strerror(errno);
 		return -1;
@@ -95,6 +116,7 @@ open_regular(const char *path, const char **errstr)
 		*errstr = strerror(errno);
 		return -1;
 	}
+ opened:
 	if (fstat(fd, &st) == -1) {
 		*errstr = strerror(errno);
 		goto fail;

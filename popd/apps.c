@@ -15,14 +15,15 @@
  */
 
 /*
- * apps.c -- app passwords in the parent (apppass.h).  A file of them is
- * read here at start and at each reload, into each user's records joined
- * by ","; a database table is asked with the alias service, the user the
- * key, one question for all of a user's records.  authpop asks for a
- * user's records (MSG_AUTHPOP_APPS) and checks the password itself: the
- * parent never sees a secret.  After a reload, every question gets the
- * new records, draining authpops' too: a revoked app password logs in no
- * more.
+ * apps.c -- app passwords in the parent, which reads none of their
+ * records.  A file of them is read by authpop: at start and at each
+ * reload "authcheck -m apps" checks it and says each record without its
+ * hash (users.c runs it), which the parent keeps for popctl and to know
+ * the labels; each authpop loads the file itself, a reload hands it to
+ * the older ones (users_send_tables).  A database table is asked with
+ * the alias service, the user the key, one question for all of a user's
+ * records, for authpop (MSG_AUTHPOP_APPS), which checks what it gets;
+ * popctl's show app-passwords has authcheck read the answer.
  *
  * Each app password's last use (time and address) is kept in memory and
  * written to the state file (app-passwords last) at most once every
@@ -57,6 +58,8 @@
 
 #define APPS_FLUSH	60		/* seconds: the state file's staleness */
 #define APPS_LASTMAX	100000		/* a table's last uses kept: 15 MB */
+#define APPS_SHOW_WAIT	5		/* seconds: authcheck for popctl */
+#define APPS_LOAD_WAIT	120		/* seconds: authcheck on a file */
 
 
 struct lastuse {
@@ -80,80 +83,140 @@ static struct lograte	 rate_full;
 struct apps_wait {
 	pid_t		 authpid;
 	uint64_t	 id;
-	char		 user[POPD_MAXUSER + 1];
-	apps_cb		 cb;
-	void		*arg;
 };
 
-static void	apps_answer(void *, int, const char *);
+/* A record of a file, as authcheck said it: its label, no hash. */
+struct applabel {
+	RB_ENTRY(applabel)	 entry;
+	char			 user[POPD_MAXUSER + 1];
+	char			 label[APP_LABELMAX + 1];
+	char			*desc;	/* "created ... from ...", or "" */
+};
+static int	applabel_cmp(struct applabel *, struct applabel *);
+RB_PROTOTYPE_STATIC(applabels, applabel, entry, applabel_cmp)
+RB_GENERATE_STATIC(applabels, applabel, entry, applabel_cmp)
+
 static void	apps_authpop(void *, int, const char *);
 static void	flush_timer(int, short, void *);
-static int	has_label(const char *, const char *);
+static int	has_label(const struct applabels *, const char *,
+		    const char *);
 static struct lastuse *lastuse_get(const char *, const char *, int);
+static int	app_line(void *, char *);
 
+
+/* Both trees are in the order of user, then label. */
+static int
+user_label_cmp(const char *au, const char *al, const char *bu,
+    const char *bl)
+{
+	int	c;
+
+	if ((c = strcmp(au, bu)) != 0)
+		return c;
+	return strcmp(al, bl);
+}
+
+static int
+applabel_cmp(struct applabel *a, struct applabel *b)
+{
+	return user_label_cmp(a->user, a->label, b->user, b->label);
+}
 
 /*
- * The records of user, from the file or the database: cb(arg, status,
- * records), status LOOKUP_FOUND, _NONE, or _TEMP (the table could not
- * answer, or answered something that is no records: logged).
+ * One line of authcheck -m apps: "=app USER LABEL [DESC]" into the
+ * tree arg.  -1 if it is not one.
  */
-void
-apps_find(const char *user, apps_cb cb, void *arg)
+static int
+app_line(void *arg, char *line)
 {
-	struct apps_wait	*w;
-	const char		*v;
+	struct applabels	*t = arg;
+	struct applabel		*a;
+	char			*user, *label, *desc;
 
-	if (conf->appssrc == TABSRC_FILE) {
-		v = appfile_get(&users.apps, user);
-		cb(arg, v != NULL ? LOOKUP_FOUND : LOOKUP_NONE, v);
-		return;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
+	if (strncmp(line, "=app ", 5) != 0)
+		return -1;
+	user = line + 5;
+	if ((label = strchr(user, ' ')) == NULL)
+		return -1;
+	*label++ = '\0';
+	if ((desc = strchr(label, ' ')) != NULL)
+		*desc++ = '\0';
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->desc = strdup(desc != NULL ? desc : "")) == NULL) {
+		free(a);
 		log_warn("%s", __func__);
-		cb(arg, LOOKUP_TEMP, NULL);
-		return;
+		return -1;
 	}
-	(void)strlcpy(w->user, user, sizeof(w->user));
-	w->cb = cb;
-	w->arg = arg;
-	lookup(conf->apps, LOOKUP_ALIAS, user, apps_answer, w);
+	if (!valid_username(user) ||
+	    strlcpy(a->user, user, sizeof(a->user)) >= sizeof(a->user) ||
+	    strlcpy(a->label, label, sizeof(a->label)) >= sizeof(a->label) ||
+	    RB_INSERT(applabels, t, a) != NULL) {
+		free(a->desc);
+		free(a);
+		return -1;
+	}
+	return 0;
 }
 
-static void
-apps_answer(void *arg, int status, const char *value)
+/*
+ * The file of app passwords (its name, its fd), checked by authcheck,
+ * into t: each record's label and what popctl shows of it.  0, or -1
+ * with the reasons logged (t is then empty).  A table thread may call
+ * this (the reload).
+ */
+int
+apps_load(const char *file, int fd, struct applabels *t)
 {
-	struct apps_wait	*w = arg;
-	struct apprec		*recs;
-	char			 why[160];
-
-	if (status == LOOKUP_FOUND) {
-		if ((recs = calloc(APP_MAXPERUSER, sizeof(*recs))) == NULL) {
-			log_warn("%s", __func__);
-			status = LOOKUP_TEMP;
-		} else if (apppass_split(value, recs, APP_MAXPERUSER, why,
-		    sizeof(why)) == -1) {
-			log_warnx("app-passwords <%s>: the app passwords of "
-			    "%s: %s", conf->apps, w->user, why);
-			status = LOOKUP_TEMP;
-		}
-		free(recs);
-	}
-	w->cb(w->arg, status, status == LOOKUP_FOUND ? value : NULL);
-	free(w);
+	RB_INIT(t);
+	if (users_authpop_n("apps", fd, 0, file, app_line, t,
+	    APPS_LOAD_WAIT) == 0)
+		return 0;
+	apps_free(t);
+	return -1;
 }
 
-/* authpop asks for a user's records. */
+void
+apps_free(struct applabels *t)
+{
+	struct applabel	*a, *next;
+
+	RB_FOREACH_SAFE(a, applabels, t, next) {
+		RB_REMOVE(applabels, t, a);
+		free(a->desc);
+		free(a);
+	}
+}
+
+/* Does t have user's label? */
+static int
+has_label(const struct applabels *t, const char *user, const char *label)
+{
+	struct applabel	k;
+
+	memset(&k, 0, sizeof(k));
+	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user) ||
+	    strlcpy(k.label, label, sizeof(k.label)) >= sizeof(k.label))
+		return 0;
+	return RB_FIND(applabels, (struct applabels *)t, &k) != NULL;
+}
+
+/*
+ * authpop asks for a user's records: a database's, unread here.  An
+ * authpop of before a reload that removed them gets none; one that asks
+ * just as a reload handed it a file (which it reads itself), a
+ * temporary failure.
+ */
 void
 parent_authpop_apps(struct chan *c, const void *data, int fd)
 {
 	const struct msg_login	*ml = data;
-	struct apps_wait	*w;
+	struct apps_wait	*w = NULL;
 	struct msg_apps		 ma;
 
-	/* An authpop of before a reload that removed them: none. */
-	if (conf->apps[0] == '\0' ||
+	if (conf->apps[0] == '\0' || conf->appssrc != TABSRC_LOOKUP ||
 	    (w = calloc(1, sizeof(*w))) == NULL) {
-		if (conf->apps[0] != '\0')
+		if (w == NULL && conf->apps[0] != '\0' &&
+		    conf->appssrc == TABSRC_LOOKUP)
 			log_warn("%s", __func__);
 		memset(&ma, 0, sizeof(ma));
 		ma.id = ml->id;
@@ -163,7 +226,7 @@ parent_authpop_apps(struct chan *c, const void *data, int fd)
 	}
 	w->authpid = ((struct proc *)c->arg)->pid;
 	w->id = ml->id;
-	apps_find(ml->user, apps_authpop, w);
+	lookup(conf->apps, LOOKUP_ALIAS, ml->user, apps_authpop, w);
 }
 
 static void
@@ -194,11 +257,7 @@ apps_authpop(void *arg, int status, const char *recs)
 static int
 lastuse_cmp(struct lastuse *a, struct lastuse *b)
 {
-	int	c;
-
-	if ((c = strcmp(a->user, b->user)) != 0)
-		return c;
-	return strcmp(a->label, b->label);
+	return user_label_cmp(a->user, a->label, b->user, b->label);
 }
 
 static struct lastuse *
@@ -228,24 +287,6 @@ lastuse_get(const char *user, const char *label, int create)
 	return l;
 }
 
-/* Do records (joined) hold label? */
-static int
-has_label(const char *recs, const char *label)
-{
-	struct apprec	*v;
-	char		 why[160];
-	int		 n, i, found = 0;
-
-	if (recs == NULL || (v = calloc(APP_MAXPERUSER, sizeof(*v))) == NULL)
-		return 0;
-	n = apppass_split(recs, v, APP_MAXPERUSER, why, sizeof(why));
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].label, label) == 0)
-			found = 1;
-	free(v);
-	return found;
-}
-
 /* authpop: an app password was good for an auth_http router. */
 void
 parent_authpop_appused(struct chan *c, const void *data, int fd)
@@ -268,7 +309,7 @@ apps_used(const char *user, const char *label, const struct peeraddr *from)
 	 * revoked it), so that authpop cannot fill this tree with others.
 	 */
 	if (conf->appssrc == TABSRC_FILE &&
-	    !has_label(appfile_get(&users.apps, user), label)) {
+	    !has_label(&users.apps, user, label)) {
 		log_debug("app password \"%s\" of %s used, but not in %s",
 		    label, user, conf->apps);
 		return;
@@ -355,7 +396,9 @@ struct show_ask {
 	char		 user[POPD_MAXUSER + 1];
 };
 
-static void	show_apps(void *, int, const char *);
+static void	show_answer(void *, int, const char *);
+static void	show_print(struct ctlans *, const char *,
+		    const struct applabels *);
 
 void
 ctl_show_apps(struct ctlans *a, const struct msg_ctlreq *r)
@@ -366,67 +409,90 @@ ctl_show_apps(struct ctlans *a, const struct msg_ctlreq *r)
 		ctlans_end(a, "popd.conf has no app-passwords");
 		return;
 	}
+	if (conf->appssrc == TABSRC_FILE) {
+		show_print(a, r->user, &users.apps);
+		return;
+	}
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		ctlans_end(a, "out of memory");
 		return;
 	}
 	q->a = a;
 	(void)strlcpy(q->user, r->user, sizeof(q->user));
-	apps_find(q->user, show_apps, q);
+	lookup(conf->apps, LOOKUP_ALIAS, q->user, show_answer, q);
 }
 
+/*
+ * The database's records, one a line as a file has them, read by
+ * authcheck (a few milliseconds; at most APPS_SHOW_WAIT).
+ */
 static void
-show_apps(void *arg, int status, const char *recs)
+show_answer(void *arg, int status, const char *recs)
 {
-	struct show_ask	*q = arg;
-	struct ctlans	*a = q->a;
-	struct apprec	*v;
-	const char	*addr, *user = q->user;
-	char		 why[160], c[32], e[32], l[32], net[INET6_ADDRSTRLEN + 5];
-	time_t		 at;
-	int		 n = 0, i;
-	size_t		 j;
+	struct show_ask		*q = arg;
+	struct applabels	 t = RB_INITIALIZER(&t);
+	FILE			*fp = NULL;
+	const char		*p;
+	size_t			 n;
+	int			 fd = -1;
 
-	if (status == LOOKUP_TEMP) {
-		ctlans_end(a, "the app-passwords table cannot answer");
-		free(q);
-		return;
+	if (status == LOOKUP_FOUND) {
+		if ((fd = compat_anonfile("app-passwords")) == -1 ||
+		    (fp = fdopen(dup(fd), "w")) == NULL) {
+			log_warn("show app-passwords");
+			status = LOOKUP_TEMP;
+		}
+		for (p = recs; fp != NULL && *p != '\0'; p += n + (p[n] != '\0')) {
+			n = strcspn(p, ",");
+			if (n > 0)
+				fprintf(fp, "%s %.*s\n", q->user, (int)n, p);
+		}
+		if (fp != NULL && fclose(fp) == EOF)
+			status = LOOKUP_TEMP;
+		if (status == LOOKUP_FOUND &&
+		    users_authpop_n("apps", fd, 0, conf->apps, app_line, &t,
+		    APPS_SHOW_WAIT) == -1) {
+			log_warnx("app-passwords <%s>: the app passwords of "
+			    "%s: not app passwords", conf->apps, q->user);
+			status = LOOKUP_TEMP;
+		}
 	}
-	if ((v = calloc(APP_MAXPERUSER, sizeof(*v))) == NULL) {
-		ctlans_end(a, "out of memory");
-		free(q);
-		return;
-	}
-	if (status == LOOKUP_FOUND && (n = apppass_split(recs, v,
-	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
-		free(v);
-		free(q);
-		ctlans_end(a, why);
-		return;
-	}
+	if (fd != -1)
+		close(fd);
+	if (status == LOOKUP_TEMP)
+		ctlans_end(q->a, "the app-passwords table cannot answer");
+	else
+		show_print(q->a, q->user, &t);
+	apps_free(&t);
+	free(q);
+}
+
+/* user's records in t, each with its last use. */
+static void
+show_print(struct ctlans *a, const char *user, const struct applabels *t)
+{
+	struct applabel	 k, *r;
+	const char	*addr;
+	char		 l[32];
+	time_t		 at;
+
+	memset(&k, 0, sizeof(k));
+	(void)strlcpy(k.user, user, sizeof(k.user));
 	ctlans_printf(a, "user %s\n", user);
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].label, "main") == 0)
-			ctlans_printf(a, "main password barred\n");
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].label, "main") == 0)
+	if (has_label(t, user, "main"))
+		ctlans_printf(a, "main password barred\n");
+	for (r = RB_NFIND(applabels, (struct applabels *)t, &k);
+	    r != NULL && strcmp(r->user, user) == 0;
+	    r = RB_NEXT(applabels, (struct applabels *)t, r)) {
+		if (strcmp(r->label, "main") == 0)
 			continue;
-		ctlans_printf(a, "app-password %s created %s expires %s "
-		    "from ", v[i].label, apppass_time(v[i].created, c,
-		    sizeof(c)), apppass_time(v[i].expires, e, sizeof(e)));
-		if (v[i].nnets == 0)
-			ctlans_printf(a, "any");
-		for (j = 0; j < v[i].nnets; j++)
-			ctlans_printf(a, "%s%s", j > 0 ? ";" : "",
-			    net_str(&v[i].nets[j], net, sizeof(net)));
-		if ((at = apps_last(user, v[i].label, &addr)) == 0)
+		ctlans_printf(a, "app-password %s %s", r->label, r->desc);
+		if ((at = apps_last(user, r->label, &addr)) == 0)
 			ctlans_printf(a, " last-used never\n");
 		else
 			ctlans_printf(a, " last-used %s %s\n",
-			    apppass_time(at, l, sizeof(l)), addr);
+			    stats_time(at, l, sizeof(l)), addr);
 	}
-	free(v);
-	free(q);
 	ctlans_end(a, NULL);
 }
 
@@ -464,8 +530,8 @@ apps_flush(void)
 	}
 	RB_FOREACH_SAFE(l, lastuses, &lasts, next) {
 		/* A file's revoked app passwords are forgotten here. */
-		if (conf->appssrc == TABSRC_FILE && !has_label(
-		    appfile_get(&users.apps, l->user), l->label)) {
+		if (conf->appssrc == TABSRC_FILE &&
+		    !has_label(&users.apps, l->user, l->label)) {
 			RB_REMOVE(lastuses, &lasts, l);
 			free(l);
 			nlasts--;

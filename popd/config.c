@@ -348,6 +348,9 @@ conf_check(struct popd_conf *conf)
 	if (conf->apps[0] != '\0' && conf->appssrc == TABSRC_FILE)
 		(void)strlcpy(conf->set.apps_file, conf->apps,
 		    sizeof(conf->set.apps_file));
+	else if (conf->apps[0] != '\0')
+		(void)strlcpy(conf->set.apps_table, conf->apps,
+		    sizeof(conf->set.apps_table));
 	if (conf->apps[0] != '\0' && key_file_ok(conf, &conf->apps_where,
 	    "app-passwords key", conf->set.app_key, APP_KEYMIN,
 	    APP_KEYMAX) == -1)

@@ -567,6 +567,7 @@ login_junk(void *arg, int status, const struct conf_junk *junk)
 struct cred_wait {
 	pid_t		 authpid;
 	uint64_t	 id;
+	char		 user[POPD_MAXUSER + 1];
 };
 
 void
@@ -591,6 +592,7 @@ parent_authpop_lookup(struct chan *c, const void *data, int fd)
 	}
 	w->authpid = ((struct proc *)c->arg)->pid;
 	w->id = ml->id;
+	(void)strlcpy(w->user, ml->user, sizeof(w->user));
 	lookup(conf->set.authtab, LOOKUP_CREDENTIALS, ml->user, cred_answer,
 	    w);
 }
@@ -607,8 +609,15 @@ cred_answer(void *arg, int status, const char *hash)
 		mc.id = w->id;
 		mc.status = status == LOOKUP_FOUND ? CRED_FOUND :
 		    status == LOOKUP_NONE ? CRED_NONE : CRED_TEMP;
-		if (status == LOOKUP_FOUND)
-			(void)strlcpy(mc.hash, hash, sizeof(mc.hash));
+		/* authpop reads the hash; one too long for it is no answer. */
+		if (status == LOOKUP_FOUND && strlcpy(mc.hash, hash,
+		    sizeof(mc.hash)) >= sizeof(mc.hash)) {
+			log_warnx("table %s: the credentials of \"%s\": a hash "
+			    "of %zu bytes", conf->set.authtab, w->user,
+			    strlen(hash));
+			memset(mc.hash, 0, sizeof(mc.hash));
+			mc.status = CRED_TEMP;
+		}
 		chan_send(&p->chan, MSG_PARENT_CRED, -1, &mc, sizeof(mc));
 		explicit_bzero(&mc, sizeof(mc));
 	}

@@ -20,14 +20,15 @@
  * asks tablepop (MSG_PARENT_LOOKUP, with an id of its own) and keeps
  * each question in a tree until its answer (MSG_TABLE_ANSWER) comes.
  *
- * What tablepop says is checked again here, as what a table program
- * says would be: a password hash must be one that authpop may check
- * (a weak kind only if popd.conf says so); userinfo and aliases are
- * parsed by the callers (mailuser.c, route.c, apps.c, userquota.c,
- * userjunk.c), which decide ids, maildirs and what a session serves.
- * A question that tablepop does not answer within "timeout lookup" and
- * a second, one that a dying tablepop had, and one asked while none
- * runs are all LOOKUP_TEMP, never "no such user".
+ * What tablepop says is checked again by whoever asked, as what a
+ * table program says would be: a password hash and app passwords'
+ * records by authpop, which checks them (a weak kind only if popd.conf
+ * says so); userinfo, routes and quotas by the callers (mailuser.c,
+ * route.c, userquota.c, userjunk.c), which decide ids, maildirs and
+ * what a session serves.  A question that tablepop does not answer
+ * within "timeout lookup" and a second, one that a dying tablepop had,
+ * and one asked while none runs are all LOOKUP_TEMP, never "no such
+ * user".
  *
  * One tablepop per configuration: a reload starts a new one (supervise.c)
  * for the new configuration's tables, and the previous one answers what
@@ -50,7 +51,6 @@
 #include "chan.h"
 #include "config.h"
 #include "lookup.h"
-#include "pwscheme.h"
 #include "settings.h"
 #include "stats.h"
 #include "table.h"
@@ -192,9 +192,9 @@ lookup_conf(struct chan *ch, const struct popd_conf *c)
 
 /*
  * Ask table name for key's service; cb(arg, LOOKUP_*, value) is called
- * once, perhaps before this returns.  The value is a checked password
- * hash (credentials) or the string the table gave (userinfo, alias: the
- * caller checks it), valid during the call.
+ * once, perhaps before this returns.  The value is the string the table
+ * gave, valid during the call: the caller checks it (authpop a password
+ * hash).
  */
 void
 lookup(const char *name, int service, const char *key, lookup_cb cb,
@@ -263,9 +263,8 @@ lookup_user(const char *name, int src, const struct table *tab,
 }
 
 /*
- * tablepop's answer, checked as a table program's: a hash authpop may
- * check, for credentials.  An answer to a question no longer waiting
- * (its deadline passed) is normal: it is dropped.
+ * tablepop's answer, for its caller to check.  An answer to a question
+ * no longer waiting (its deadline passed) is normal: it is dropped.
  */
 void
 parent_table_answer(struct chan *c, const void *data, int fd)
@@ -273,8 +272,6 @@ parent_table_answer(struct chan *c, const void *data, int fd)
 	const struct msg_tabans	*m = data;
 	struct proc		*p = c->arg;
 	struct question		 key, *q;
-	char			 why[192];
-	size_t			 n = 0;
 
 	key.id = m->id;
 	if ((q = RB_FIND(questiontree, &questions, &key)) == NULL) {
@@ -287,27 +284,12 @@ parent_table_answer(struct chan *c, const void *data, int fd)
 		    (int)p->pid, (int)q->pid);
 		return;
 	}
-	if (m->status == TABANS_NONE) {
+	if (m->status == TABANS_NONE)
 		question_done(q, LOOKUP_NONE, NULL);
-		return;
-	}
-	if (m->status == TABANS_TEMP) {
+	else if (m->status == TABANS_TEMP)
 		question_done(q, LOOKUP_TEMP, NULL);
-		return;
-	}
-	if (q->service == LOOKUP_CREDENTIALS &&
-	    ((n = strlen(m->value)) > COMPAT_HASH_MAX ||
-	    pwscheme_allowed(m->value, conf->set.weak_hashes, NULL, why,
-	    sizeof(why)) == -1)) {
-		if (n > COMPAT_HASH_MAX)
-			(void)snprintf(why, sizeof(why), "a hash of %zu "
-			    "bytes", n);
-		log_warnx("table %s: the %s of \"%s\": %s", q->table,
-		    lookup_service_str(q->service), q->key, why);
-		question_done(q, LOOKUP_TEMP, NULL);
-		return;
-	}
-	question_done(q, LOOKUP_FOUND, m->value);
+	else
+		question_done(q, LOOKUP_FOUND, m->value);
 }
 
 /* No answer in time: tablepop is stuck, or lost the question. */

@@ -34,6 +34,7 @@ struct popd_conf	*conf;
 struct users		 users;
 char			 proc_path[KIND_MAX][PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
+char			 authcheck_path[PATH_MAX];	/* users.c runs it */
 char			 dlvrpop_path[PATH_MAX];
 int			 debug, verbose, privsep;
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */

@@ -26,6 +26,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/tree.h>
 
 #include <event.h>
 #include <limits.h>
@@ -78,28 +79,24 @@ struct listen_socket {
 };
 
 /*
- * The users the parent knows, see users.c: usertab, or, when usertab is
- * a database table, authtab's names (nothing when both are); for each,
- * a keyed hash of its password hash in authtab (0: none).  authfd: the
- * system's accounts as an authtab for authpop (authtab system), or -1.
+ * The users the parent knows, see users.c: usertab (nothing when it is
+ * a database table).  authfd: the system's accounts as an authtab for
+ * authpop (authtab system), or -1.
  */
-#include "apppass.h"
+struct applabel;
+RB_HEAD(applabels, applabel);
 
 struct users {
 	struct table		 tab;
-	int			 tabkind;	/* TABLE_USERS, TABLE_AUTH, 0 */
-	uint64_t		*mac;
-	size_t			 macsz;
+	int			 tabkind;	/* TABLE_USERS, 0 */
 	int			 authfd;
 	struct table		 routes;	/* route, a file */
 	struct table		 quotas;	/* quota users, a file */
 	struct table		 junks;		/* junk users, a file */
-	struct appfile		 apps;		/* app-passwords, a file */
+	struct applabels	 apps;		/* app-passwords, a file's */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 };
-struct pwchange;
-TAILQ_HEAD(pwchangeq, pwchange);
 
 /* A session as login.c knows it, for popctl (login_walk). */
 struct stats_page;
@@ -117,6 +114,7 @@ extern struct popd_conf		*conf;
 extern struct users		 users;
 extern char			 proc_path[KIND_MAX][PATH_MAX]; /* by kind */
 extern char			 wrkrpop_path[PATH_MAX];
+extern char			 authcheck_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
 #define DAEMON_UIDS	3
@@ -179,16 +177,16 @@ int		 system_tables(const struct popd_conf *, int *, int *);
 #define USERS_BADQUOTA		0x08
 #define USERS_BADAPPS		0x10
 #define USERS_BADJUNK		0x20
-int		 users_load(const struct popd_conf *, struct users *,
-		    const struct users *, struct pwchangeq *);
+int		 users_load(const struct popd_conf *, struct users *);
 int		 users_refused_uid(uid_t, char *, size_t);
 void		 users_free(struct users *);
 void		 users_passwords(FILE *, const struct popd_conf *,
 		    const struct users *);
 void		 users_kinds(FILE *, const struct popd_conf *,
 		    const struct users *);
-void		 pwchanges_send(struct pwchangeq *, const struct proc *);
-void		 pwchanges_free(struct pwchangeq *);
+void		 users_send_tables(const struct proc *);
+int		 users_authpop_n(const char *, int, int, const char *,
+		    int (*)(void *, char *), void *, int);
 
 /* userjunk.c */
 struct conf_junk;
@@ -208,8 +206,8 @@ int		 userquota_room(const char *, const struct quota_limit *,
 size_t		 userquota_nover(void);
 
 /* apps.c */
-typedef void	(*apps_cb)(void *, int, const char *);
-void		 apps_find(const char *, apps_cb, void *);
+int		 apps_load(const char *, int, struct applabels *);
+void		 apps_free(struct applabels *);
 time_t		 apps_last(const char *, const char *, const char **);
 void		 apps_used(const char *, const char *,
 		    const struct peeraddr *);

@@ -87,8 +87,7 @@
 #include "version.h"
 
 
-static int		conf_usable(struct popd_conf *, struct users *, int,
-			    struct pwchangeq *);
+static int		conf_usable(struct popd_conf *, struct users *, int);
 static int		pki_file_ok(const struct popd_conf *,
 			    const struct conf_pki *, int);
 static void		conf_changes(const struct popd_conf *,
@@ -259,13 +258,14 @@ main(int argc, char *argv[])
 			    "process needs (popd(8)), is missing: a service's "
 			    "CapabilityBoundingSet?");
 	}
-	badtab = users_load(conf, &users, NULL, NULL);
+	/* authcheck reads authtab for the parent (users.c). */
+	find_helpers();
+	badtab = users_load(conf, &users);
 	/* Before the verdict: the users whose hashes refuse authtab. */
 	if (report)
 		users_passwords(stdout, conf, &users);
-	if (conf_usable(conf, &users, badtab, NULL) != 0)
+	if (conf_usable(conf, &users, badtab) != 0)
 		exit(1);
-	find_helpers();
 	if (report)
 		exit(migration_report());
 	if (noaction) {
@@ -354,12 +354,10 @@ main(int argc, char *argv[])
  * badtab: what users_load returned), and every pki read and checked
  * (certs.c), kept in c for the listeners.
  * Errors are logged, each with the popd.conf statement that names the
- * file; -1 for the tables, -2 for the certificates (u and changes are
- * then freed).
+ * file; -1 for the tables, -2 for the certificates (u is then freed).
  */
 static int
-conf_usable(struct popd_conf *c, struct users *u, int badtab,
-    struct pwchangeq *changes)
+conf_usable(struct popd_conf *c, struct users *u, int badtab)
 {
 	struct conf_pki	*pki;
 	int		 badpki = 0, badfile;
@@ -399,8 +397,6 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab,
 	}
 	if (badtab || badpki) {
 		users_free(u);
-		if (changes != NULL)
-			pwchanges_free(changes);
 		return badtab ? -1 : -2;
 	}
 	return 0;
@@ -445,6 +441,7 @@ find_helpers(void)
 		{ "checkpop",	proc_path[KIND_CHECK] },
 		{ "keypop",	proc_path[KIND_KEY] },
 		{ "wrkrpop",	wrkrpop_path },
+		{ "authcheck",	authcheck_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};
 	char		 dir[PATH_MAX], top[PATH_MAX];
@@ -511,7 +508,7 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 4 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 5 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;
@@ -520,6 +517,7 @@ exec_paths(const struct popd_conf *c)
 		paths[n++] = proc_path[i];
 	paths[n++] = wrkrpop_path;
 	paths[n++] = dlvrpop_path;
+	paths[n++] = authcheck_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {
@@ -693,8 +691,8 @@ check_users(void)
  *
  * The tables are read by a thread of their own (a million users take
  * a second), while the event loop goes on serving logins with the old
- * ones.  The thread reads the new configuration's file names and the
- * old users, which nothing changes meanwhile, and writes only to struct
+ * ones.  The thread reads the new configuration's file names, which
+ * nothing changes meanwhile, and writes only to struct
  * reloading; the event loop takes its result when it writes its pipe.
  * One reload at a time: a SIGHUP meanwhile makes another one after it.
  */
@@ -716,7 +714,6 @@ static struct reloading {
 	struct popd_conf	*nconf;
 	struct users		 nusers;
 	int			 badtab;	/* users_load's */
-	struct pwchangeq	 changes;
 	struct waiters		 waiting, after;
 	char			 why[512];
 } rl = {
@@ -793,7 +790,6 @@ reload(void)
 	} else
 		nconf = conf;
 	rl.nconf = nconf;
-	TAILQ_INIT(&rl.changes);
 	if (pipe2(rl.pipe, O_CLOEXEC) == -1) {
 		log_warn("reload: pipe");
 		goto fail;
@@ -829,7 +825,7 @@ reload_tables(void *arg)
 {
 	struct reloading	*r = arg;
 
-	r->badtab = users_load(r->nconf, &r->nusers, &users, &r->changes);
+	r->badtab = users_load(r->nconf, &r->nusers);
 	while (write(r->pipe[1], "", 1) == -1 && errno == EINTR)
 		;
 	return NULL;
@@ -849,7 +845,7 @@ reload_done(int fd, short ev, void *arg)
 	close(rl.pipe[1]);
 	rl.busy = 0;
 	log_capture(rl.why, sizeof(rl.why));
-	error = conf_usable(nconf, &rl.nusers, rl.badtab, &rl.changes);
+	error = conf_usable(nconf, &rl.nusers, rl.badtab);
 	log_capture(NULL, 0);
 	if (error != 0) {
 		if (error == -1)
@@ -884,8 +880,8 @@ reload_done(int fd, short ev, void *arg)
 				log_warnx("reload: keeping the previous %s",
 				    proc_kinds[id].name);
 		}
-		/* Sessions older authpops still serve: new passwords. */
-		pwchanges_send(&rl.changes, fresh[KIND_AUTHPOP]);
+		/* Sessions older authpops still serve: the new tables. */
+		users_send_tables(fresh[KIND_AUTHPOP]);
 		/* Said once the new authpop serves. */
 		if (fresh[KIND_AUTHPOP] != NULL &&
 		    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP])

@@ -38,11 +38,10 @@
 #include "popd.h"
 #include "parent.h"
 #include "config.h"
-#include "pwscheme.h"
 #include "table.h"
 
 static int	member(const struct group *, const struct passwd *);
-static int	auth_lines(FILE *, char **, size_t, size_t *, int);
+static int	auth_lines(FILE *, char **, size_t, size_t *);
 
 /* Is pw in group g, as its primary group or a listed member? */
 static int
@@ -151,8 +150,7 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 		nnames++;
 	}
 	endpwent();
-	if (af != NULL && auth_lines(af, names, nnames, &nauth,
-	    c->set.weak_hashes) == -1)
+	if (af != NULL && auth_lines(af, names, nnames, &nauth) == -1)
 		goto done;
 	if ((uf != NULL && (fflush(uf) == EOF || ferror(uf))) ||
 	    (af != NULL && (fflush(af) == EOF || ferror(af)))) {
@@ -191,15 +189,15 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 
 /*
  * The authtab lines of names: each one's hash from the shadow database.
- * Locked ("!", "*") and empty passwords never log in: no line; nor does
- * a weak hash (md5crypt) unless weakok, said once for each.  -1 (logged)
+ * Locked ("!", "*") and empty passwords never log in: no line.  The
+ * parent reads no hash further: authpop leaves out, and logs, a kind it
+ * refuses (a weak md5crypt unless weak-hashes, TABLE_SKIP).  -1 (logged)
  * if the database cannot be read.
  */
 static int
-auth_lines(FILE *af, char **names, size_t n, size_t *nauth, int weakok)
+auth_lines(FILE *af, char **names, size_t n, size_t *nauth)
 {
-	char		 hash[COMPAT_HASH_MAX + 1], why[160];
-	const char	*kind;
+	char		 hash[COMPAT_HASH_MAX + 1];
 	size_t		 i;
 	int		 r;
 
@@ -209,15 +207,10 @@ auth_lines(FILE *af, char **names, size_t n, size_t *nauth, int weakok)
 			    "(readable by root only)");
 			return -1;
 		}
-		if (r == 1 && table_valid_hash(hash)) {
-			if (pwscheme_allowed(hash, weakok, &kind, why,
-			    sizeof(why)) == -1)
-				log_warnx("authtab system: user %s: %s: no "
-				    "login", names[i], why);
-			else {
-				fprintf(af, "%s %s\n", names[i], hash);
-				(*nauth)++;
-			}
+		if (r == 1 && hash[0] != '\0' && hash[0] != '!' &&
+		    hash[0] != '*' && strpbrk(hash, " \t\r\n") == NULL) {
+			fprintf(af, "%s %s\n", names[i], hash);
+			(*nauth)++;
 		}
 		explicit_bzero(hash, sizeof(hash));
 	}

@@ -16,55 +16,57 @@
 
 /*
  * users.c -- the users as the parent keeps them: usertab whole (the ids
- * and maildir of whoever logs in), and of authtab only a keyed hash of
- * each user's line.  authpop holds the password hashes; the parent reads
- * authtab to check it against usertab and, at a reload, to tell the
- * authpops still draining which passwords changed, so that no attempt
- * after the reload checks a password it revoked.
+ * and maildir of whoever logs in), and nothing of authtab.  authpop
+ * holds the password hashes; the parent reads authtab only to check it
+ * against usertab.  At a reload it hands every authpop still serving,
+ * draining ones too, the new authtab and app passwords as descriptors
+ * (users_send_tables): each reads them whole, so that no attempt after
+ * the reload checks a password it revoked.
  *
- * A database table is asked for each login instead (lookup.c): with
- * usertab one, the parent keeps authtab's names for the changes; with
- * authtab one, nothing of it.  The system's accounts (system.c) are
- * written as files first and then loaded as files are.
+ * A database table is asked for each login instead (lookup.c).  The
+ * system's accounts (system.c) are written as files first and then
+ * loaded as files are.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/wait.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "popd.h"
 #include "parent.h"
 #include "chan.h"
 #include "config.h"
 #include "proto.h"
-#include "pwscheme.h"
 #include "table.h"
 
-struct pwchange {
-	TAILQ_ENTRY(pwchange)	 entry;
-	char			 user[POPD_MAXUSER + 1];
-	char			*hash;		/* NULL: removed */
-};
+/* authcheck's time for authtab: a million lines take a few seconds. */
+#define AUTHTAB_WAIT	120		/* seconds */
+#define CHECK_NAMES	0x10000		/* authtab_spawn: -u, the names too */
 
-/* What an authtab scan checks against and fills in. */
-struct authscan {
-	const char		*file;
-	const char		*userfile;
-	struct users		*u;		/* being loaded */
-	const struct users	*old;		/* NULL at start */
-	struct pwchangeq	*changes;
+/* What one authcheck of authtab fills in. */
+struct checkarg {
+	struct users	*u;
+	const char	*file;
+	const char	*userfile;	/* NULL: a database's, or none */
 };
 
 static int	user_line(void *, char *, char *, size_t);
-static int	auth_index_line(void *, char *, char *, size_t);
-static int	auth_line(void *, char *, char *, size_t);
-static void	change(struct pwchangeq *, const char *, const char *);
-
-static uint64_t	mackey[2];
+static int	check_line(void *, char *);
+static int	copy_fd(int);
+static int	users_authtab(const struct conf_settings *, const char *, int,
+		    struct users *, const char *);
+static int	users_apps(const char *, struct applabels *);
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -101,91 +103,25 @@ user_line(void *arg, char *name, char *info, size_t line)
 	return 0;
 }
 
-/* An authtab line when authtab's names are the index: its keyed hash. */
-static int
-auth_index_line(void *arg, char *name, char *hash, size_t line)
-{
-	return 0;
-}
-
-/*
- * One line of authtab: its user must be in usertab, once; a password
- * that is not the one the old tables had is a change.
- */
-static int
-auth_line(void *arg, char *name, char *hash, size_t line)
-{
-	struct authscan	*a = arg;
-	struct pwhash	 ph;
-	ssize_t		 i, o;
-	uint64_t	 mac;
-
-	if ((i = table_find(&a->u->tab, name)) == -1) {
-		log_warnx("%s:%zu: user \"%s\" is not in %s", a->file, line,
-		    name, a->userfile);
-		return -1;
-	}
-	/* authtab's own names: a duplicate was found when it was loaded. */
-	if (a->u->mac[i] != 0) {
-		log_warnx("%s:%zu: duplicate entry for \"%s\"", a->file, line,
-		    name);
-		return -1;
-	}
-	a->u->mac[i] = mac = siphash(mackey, hash, strlen(hash));
-	/*
-	 * show metrics' gauge, counted here where the hash is at hand;
-	 * table_scan parsed it already (pwscheme_allowed).
-	 */
-	if (pwscheme_parse(hash, &ph) == 0)
-		stats_kind_add(&a->u->kinds, pwscheme_hname(&ph),
-		    ph.flags & PWS_WEAK);
-	explicit_bzero(ph.raw, sizeof(ph.raw));
-	if (a->old != NULL && ((o = table_find(&a->old->tab, name)) == -1 ||
-	    a->old->mac[o] != mac))
-		change(a->changes, name, hash);
-	return 0;
-}
-
-static void
-change(struct pwchangeq *q, const char *user, const char *hash)
-{
-	struct pwchange	*c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (hash != NULL && (c->hash = strdup(hash)) == NULL))
-		fatal("%s", __func__);
-	(void)strlcpy(c->user, user, sizeof(c->user));
-	TAILQ_INSERT_TAIL(q, c, entry);
-}
-
 /*
  * The tables of c into u.  Every bad line is logged; USERS_BADUSERTAB
  * and USERS_BADAUTHTAB say which table had them, and u is then empty.
- * With old (a reload), the passwords that differ from old's go to
- * changes.  A table thread may call this (the reload).
+ * A table thread may call this (the reload).
  */
 int
-users_load(const struct popd_conf *c, struct users *u,
-    const struct users *old, struct pwchangeq *changes)
+users_load(const struct popd_conf *c, struct users *u)
 {
 	const struct conf_settings *set = &c->set;
-	struct authscan	 a;
 	char		 userpath[32], authpath[32];
 	const char	*userfile = NULL, *authfile = NULL;
 	int		 userfd = -1, authfd = -1, bad = 0;
-	size_t		 i;
-	ssize_t		 j;
-	int		 userkind, authkind;
+	int		 userkind;
 
 	/* Dovecot's passwd-file: each reading takes the columns it needs. */
 	userkind = TABLE_USERS |
 	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
-	authkind = TABLE_AUTH | (set->weak_hashes ? TABLE_WEAK : 0) |
-	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	memset(u, 0, sizeof(*u));
 	u->authfd = -1;
-	if (mackey[0] == 0 && mackey[1] == 0)
-		arc4random_buf(mackey, sizeof(mackey));
 	/* nginx's auth_http: each user's backend. */
 	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE &&
 	    table_load(set->route, TABLE_ROUTES, NULL, NULL, &u->routes) ==
@@ -193,7 +129,7 @@ users_load(const struct popd_conf *c, struct users *u,
 		return USERS_BADROUTE;
 	/* App passwords, if a file holds them. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
-	    appfile_load(c->apps, &u->apps) == -1) {
+	    users_apps(c->apps, &u->apps) == -1) {
 		table_free(&u->routes);
 		return USERS_BADAPPS;
 	}
@@ -205,7 +141,7 @@ users_load(const struct popd_conf *c, struct users *u,
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
 	    NULL, &u->quotas) == -1) {
 		table_free(&u->routes);
-		appfile_free(&u->apps);
+		apps_free(&u->apps);
 		return USERS_BADQUOTA;
 	}
 	/* Each user's junk folder. */
@@ -213,7 +149,7 @@ users_load(const struct popd_conf *c, struct users *u,
 	    table_load(set->junk_users, TABLE_JUNK, NULL, NULL, &u->junks) ==
 	    -1) {
 		table_free(&u->routes);
-		appfile_free(&u->apps);
+		apps_free(&u->apps);
 		table_free(&u->quotas);
 		return USERS_BADJUNK;
 	}
@@ -244,44 +180,19 @@ users_load(const struct popd_conf *c, struct users *u,
 		    (void *)userfile, &u->tab) == -1) {
 			/* Without usertab, authtab's lines are checked alone. */
 			bad = USERS_BADUSERTAB | (authfile != NULL &&
-			    table_scan(authfile, authkind, NULL, NULL) == -1 ?
-			    USERS_BADAUTHTAB : 0);
+			    users_authtab(set, authfile, authfd, u, NULL) ==
+			    -1 ? USERS_BADAUTHTAB : 0);
 			goto done;
 		}
 		u->tabkind = TABLE_USERS;
-	} else if (authfile != NULL) {
-		/* usertab is a database: authtab's names are the index. */
-		if (table_load(authfile, authkind, auth_index_line, NULL,
-		    &u->tab) == -1) {
-			bad = USERS_BADAUTHTAB;
-			goto done;
-		}
-		u->tabkind = TABLE_AUTH;
 	}
-	u->macsz = u->tab.n * sizeof(*u->mac);
-	u->mac = u->tab.n > 0 ? map_anon(&u->macsz) : NULL;
 	if (authfile != NULL) {
-		a.file = authfile;
-		a.userfile = userfile;
-		a.u = u;
-		a.old = old;
-		a.changes = changes;
-		if (table_scan(authfile, authkind, auth_line, &a) == -1) {
+		if (users_authtab(set, authfile, authfd, u, userfile) == -1) {
 			users_free(u);
-			if (changes != NULL)
-				pwchanges_free(changes);
 			bad = USERS_BADAUTHTAB;
 			goto done;
 		}
 		u->kinds_read = 1;
-	}
-	/* Users whose password authtab no longer has. */
-	for (i = 0; old != NULL && i < old->tab.n; i++) {
-		if (old->mac[i] == 0)
-			continue;
-		j = table_find(&u->tab, table_name(&old->tab, i));
-		if (j == -1 || u->mac[j] == 0)
-			change(changes, table_name(&old->tab, i), NULL);
 	}
  done:
 	if (userfd != -1)
@@ -300,246 +211,427 @@ users_free(struct users *u)
 	table_free(&u->routes);
 	table_free(&u->quotas);
 	table_free(&u->junks);
-	appfile_free(&u->apps);
-	if (u->mac != NULL)
-		unmap(u->mac, u->macsz);
+	apps_free(&u->apps);
 	if (u->authfd != -1)
 		close(u->authfd);
 	memset(u, 0, sizeof(*u));
 	u->authfd = -1;
 }
 
+/* The file of app passwords, opened as root, read by authcheck. */
+static int
+users_apps(const char *file, struct applabels *t)
+{
+	const char	*errstr;
+	int		 fd, r;
+
+	/* A FIFO or a device would hang or harm the root parent. */
+	if ((fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		return -1;
+	}
+	r = apps_load(file, fd, t);
+	close(fd);
+	return r;
+}
+
 /*
- * Tell every authpop but fresh, the one that read the new authtab, the
- * changed passwords; changes is emptied.
+ * authtab (file; authfd: the system's, else -1) checked by authcheck
+ * (users_authpop_n), against usertab (userfile's) unless NULL.
+ */
+static int
+users_authtab(const struct conf_settings *set, const char *file, int authfd,
+    struct users *u, const char *userfile)
+{
+	struct checkarg	 ca;
+	const char	*errstr;
+	int		 fd = authfd, r;
+
+	/* A FIFO or a device would hang or harm the root parent. */
+	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		return -1;
+	}
+	ca.u = u;
+	ca.file = file;
+	ca.userfile = userfile;
+	r = users_authpop_n("check", fd, (set->weak_hashes ? TABLE_WEAK : 0) |
+	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
+	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0) |
+	    (userfile != NULL ? CHECK_NAMES : 0), file, check_line, &ca,
+	    AUTHTAB_WAIT);
+	if (fd != authfd)
+		close(fd);
+	return r;
+}
+
+/*
+ * A reload's tables for every authpop but fresh, the one that read them
+ * itself: the draining ones, and the current one when fresh could not
+ * start.  authtab (none in a file: an empty one) and a file of app
+ * passwords as descriptors, with what authtab's lines may hold; app
+ * passwords in no file are the parent's to ask (MSG_PARENT_APPSASK).
+ * Each authpop reads them whole before any line a client sends after
+ * this.  The parent reads none of their hashes.
  */
 void
-pwchanges_send(struct pwchangeq *changes, const struct proc *fresh)
+users_send_tables(const struct proc *fresh)
 {
-	struct msg_passwd	 mp;
-	struct pwchange		*c;
+	struct msg_newtab	 mt;
 	struct proc		*p;
-	size_t			 count = 0;
+	const char		*errstr = "";
+	int			 fd, appfile;
 
-	TAILQ_FOREACH(c, changes, entry) {
-		memset(&mp, 0, sizeof(mp));
-		(void)strlcpy(mp.user, c->user, sizeof(mp.user));
-		if (c->hash != NULL)
-			(void)strlcpy(mp.hash, c->hash, sizeof(mp.hash));
-		TAILQ_FOREACH(p, &procs, entry)
-			if (p->id == KIND_AUTHPOP && p != fresh &&
-			    p->chan.fd != -1)
-				chan_send(&p->chan, MSG_PARENT_PASSWD, -1,
-				    &mp, sizeof(mp));
-		count++;
-	}
-	explicit_bzero(&mp, sizeof(mp));
-	pwchanges_free(changes);
-	/*
-	 * App passwords: an older authpop's file is the old one, if any;
-	 * it asks the parent, which has the new, from now on.
-	 */
-	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_AUTHPOP && p != fresh && p->chan.fd != -1)
+	appfile = conf->apps[0] != '\0' && conf->appssrc == TABSRC_FILE;
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (p->id != KIND_AUTHPOP || p == fresh || p->chan.fd == -1)
+			continue;
+		memset(&mt, 0, sizeof(mt));
+		mt.kind = TABLE_AUTH | (conf->set.weak_hashes ? TABLE_WEAK :
+		    0) | (conf->set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
+		    (conf->set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
+		if (conf->set.authsrc == TABSRC_SYSTEM)
+			fd = copy_fd(users.authfd);
+		else if (conf->set.authsrc == TABSRC_FILE ||
+		    conf->set.authsrc == TABSRC_PASSWD)
+			fd = open_regular(conf->set.authtab, &errstr);
+		else
+			fd = compat_anonfile("authtab-none");
+		if (fd != -1) {
+			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
+			    sizeof(mt));
+			if (appfile) {
+				mt.kind = 0;
+				fd = open_regular(conf->apps, &errstr);
+			}
+		}
+		if (fd == -1) {
+			/* It cannot read what it was not sent: it goes. */
+			log_warnx("reload: authpop %d cannot have the new "
+			    "tables (%s): it stops", (int)p->pid, errstr);
+			(void)kill(p->pid, SIGKILL);
+			continue;
+		}
+		if (appfile)
+			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
+			    sizeof(mt));
+		else
 			chan_send(&p->chan, MSG_PARENT_APPSASK, -1, NULL, 0);
-	if (count > 0)
-		log_debug("reload: %zu password%s changed", count,
-		    count == 1 ? "" : "s");
-}
-
-void
-pwchanges_free(struct pwchangeq *changes)
-{
-	struct pwchange	*c;
-
-	while ((c = TAILQ_FIRST(changes)) != NULL) {
-		TAILQ_REMOVE(changes, c, entry);
-		if (c->hash != NULL)
-			freezero(c->hash, strlen(c->hash));
-		free(c);
 	}
 }
 
-/* users_kinds' count: each kind of hash, and the users of weak ones. */
-struct kindcount {
-	FILE		*fp;		/* NULL: count; else name weak ones */
-	const char	*names[64];
-	size_t		 counts[64];
-	int		 weak[64];
-	size_t		 nkinds, other, users;
-};
-
+/*
+ * A copy of the system's authtab (system.c), to read from its start
+ * without moving the offset the fresh authpop reads with; or -1.
+ */
 static int
-kind_line(void *arg, char *name, char *hash, size_t lineno)
+copy_fd(int from)
 {
-	struct kindcount	*k = arg;
-	struct pwhash		 ph;
-	const char		*kind = pwscheme_name(hash);
-	size_t			 i;
+	char	buf[8192];
+	ssize_t	n, w;
+	off_t	off = 0;
+	int	fd;
+
+	if (from == -1 || (fd = compat_anonfile("authtab-system")) == -1)
+		return -1;
+	while ((n = pread(from, buf, sizeof(buf), off)) > 0) {
+		if ((w = write(fd, buf, n)) != n) {
+			close(fd);
+			explicit_bzero(buf, sizeof(buf));
+			return -1;
+		}
+		off += n;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (n == -1) {
+		close(fd);
+		return -1;
+	}
+	(void)set_cloexec(fd);
+	return fd;
+}
+
+/*
+ * "authcheck -m mode" on the authtab fd (authcheck/authcheck.c): it
+ * reads it for the parent, as _pop3auth in its chroot; its stdout goes
+ * to out, its stderr to err.  kind's TABLE_PASSWD, _SKIP, _WEAK and
+ * CHECK_NAMES (each user's name wanted) are its flags.  The pid, or -1
+ * (logged).
+ */
+static pid_t
+authtab_spawn(const char *mode, int fd, int kind, int out, int err)
+{
+	char		*argv[10];
+	sigset_t	 none;
+	pid_t		 pid;
+	int		 argc = 0;
+
+	argv[argc++] = "authcheck";
+	argv[argc++] = "-m";
+	argv[argc++] = (char *)mode;
+	if (kind & TABLE_PASSWD)
+		argv[argc++] = "-p";
+	if (kind & TABLE_SKIP)
+		argv[argc++] = "-s";
+	if (kind & TABLE_WEAK)
+		argv[argc++] = "-w";
+	if (kind & CHECK_NAMES)
+		argv[argc++] = "-u";
+	argv[argc] = NULL;
+	/* A reload's thread may fork: the child only execs. */
+	if ((pid = fork()) == -1) {
+		log_warn("authtab: authcheck");
+		return -1;
+	}
+	if (pid == 0) {
+		sigemptyset(&none);
+		if (sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+		    dup2(fd, 0) == -1 || dup2(out, 1) == -1 ||
+		    dup2(err, 2) == -1)
+			_exit(127);
+		closefrom(3);
+		execv(authcheck_path, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * Wait for pid until deadline (monotime), then kill it: root
+ * waits on no process of _pop3auth's without an end.  Its exit status,
+ * or -1.
+ */
+static int
+authtab_wait(pid_t pid, time_t deadline)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 status;
+	pid_t		 r;
+
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
+	    monotime() < deadline)
+		(void)nanosleep(&ts, NULL);
+	if (r == 0) {
+		log_warnx("authcheck %d took too long: killed", (int)pid);
+		(void)kill(pid, SIGKILL);
+		r = waitpid(pid, &status, 0);
+	}
+	/* The event loop may have reaped it (child_reap): it said "=ok". */
+	if (r == -1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A kind's name, kept for good: u->kinds points to it. */
+static const char *
+kind_name(const char *name)
+{
+	static char	 names[STATS_KINDS][32];
+	static size_t	 n;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return names[i];
+	if (n == STATS_KINDS || strlen(name) >= sizeof(names[0]))
+		return NULL;
+	(void)strlcpy(names[n], name, sizeof(names[0]));
+	return names[n++];
+}
+
+/*
+ * One line of authcheck's check: a user to find in usertab (a file's),
+ * or a count of a kind of hash.  -1 if the user is not there or the
+ * line is no such line.
+ */
+static int
+check_line(void *arg, char *line)
+{
+	struct checkarg		*ca = arg;
+	struct stats_kinds	*k = &ca->u->kinds;
+	const char		*errstr, *name;
+	char			*sp, *sp2;
+	long long		 n;
 	int			 weak;
 
-	weak = pwscheme_parse(hash, &ph) == 0 && (ph.flags & PWS_WEAK);
-	explicit_bzero(&ph, sizeof(ph));
-	if (k->fp != NULL) {
-		if (weak)
-			fprintf(k->fp, "# authtab: %s has a weak %s hash\n", name,
-			    kind);
-		return 0;
+	if (strncmp(line, "=user ", 6) == 0 && ca->userfile != NULL &&
+	    (sp = strchr(line + 6, ' ')) != NULL) {
+		*sp++ = '\0';
+		n = strtonum(line + 6, 1, LLONG_MAX, &errstr);
+		if (errstr != NULL || !valid_username(sp))
+			return -1;
+		if (table_find(&ca->u->tab, sp) != -1)
+			return 0;
+		log_warnx("%s:%lld: user \"%s\" is not in %s", ca->file, n, sp,
+		    ca->userfile);
+		return -1;
 	}
-	k->users++;
-	for (i = 0; i < k->nkinds; i++)
-		if (strcmp(k->names[i], kind) == 0)
-			break;
-	if (i == k->nkinds && k->nkinds < nitems(k->names)) {
-		k->weak[i] = weak;
-		k->names[k->nkinds++] = kind;
+	if (strncmp(line, "=kind ", 6) != 0 ||
+	    (sp = strchr(line + 6, ' ')) == NULL ||
+	    (sp2 = strchr(sp + 1, ' ')) == NULL)
+		return -1;
+	*sp++ = '\0';
+	*sp2++ = '\0';
+	n = strtonum(line + 6, 1, LLONG_MAX, &errstr);
+	weak = strcmp(sp, "1") == 0;
+	if (errstr != NULL || (!weak && strcmp(sp, "0") != 0))
+		return -1;
+	if ((name = kind_name(sp2)) != NULL && k->nkinds < STATS_KINDS) {
+		k->name[k->nkinds] = name;
+		k->n[k->nkinds] = n;
+		k->weak[k->nkinds++] = weak;
 	}
-	if (i < k->nkinds)
-		k->counts[i]++;
-	else
-		k->other++;
 	return 0;
+}
+
+/*
+ * "authcheck -m mode" (kind: its flags) on fd, a file named file, for
+ * at most secs seconds: each "=" line of what it says to fn(arg, line),
+ * its messages logged, naming file.  0 if it said "=ok" and fn took
+ * every line; else -1, the reasons logged.
+ */
+int
+users_authpop_n(const char *mode, int fd, int kind, const char *file,
+    int (*fn)(void *, char *), void *arg, int secs)
+{
+	char	 buf[2048], *nl, *line;
+	size_t	 have = 0;
+	ssize_t	 n;
+	time_t	 deadline = monotime() + secs;
+	struct pollfd pfd;
+	pid_t	 pid;
+	int	 p[2], ok = 0, bad = 0;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", file);
+		return -1;
+	}
+	if ((pid = authtab_spawn(mode, fd, kind, p[1], p[1])) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (monotime() < deadline) {
+		if (poll(&pfd, 1, 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((n = read(p[0], buf + have, sizeof(buf) - 1 - have)) <= 0) {
+			if (n == -1 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			break;
+		}
+		have += n;
+		buf[have] = '\0';
+		/* A line longer than buf is cut: only a message can be. */
+		if (strchr(buf, '\n') == NULL && have == sizeof(buf) - 1)
+			buf[have - 1] = '\n';
+		line = buf;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (strcmp(line, "=ok") == 0)
+				ok = 1;
+			else if (line[0] == '=') {
+				if (fn(arg, line) == -1)
+					bad = 1;
+			/* Its messages name the file it read on fd 0. */
+			} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
+				log_warnx("%s%s", file, line + 9);
+				bad = 1;
+			} else {
+				log_warnx("%s: %s", file, line);
+				bad = 1;
+			}
+			line = nl + 1;
+		}
+		have -= line - buf;
+		memmove(buf, line, have);
+	}
+	close(p[0]);
+	if (authtab_wait(pid, deadline) != 0 && !ok)
+		bad = 1;
+	return bad || !ok ? -1 : 0;
+}
+
+/*
+ * authtab's descriptor for authcheck, from c: a file's, opened here,
+ * or the system's accounts' (u's); -1 (logged) if none.  *opened: the
+ * caller closes it.
+ */
+static int
+authtab_fd(const struct popd_conf *c, const struct users *u, int *opened)
+{
+	const char	*errstr;
+	int		 fd;
+
+	*opened = 0;
+	if (c->set.authsrc == TABSRC_SYSTEM)
+		return u->authfd;
+	if (c->set.authsrc != TABSRC_FILE && c->set.authsrc != TABSRC_PASSWD)
+		return -1;
+	/* A FIFO or a device would hang or harm the root parent. */
+	if ((fd = open_regular(c->set.authtab, &errstr)) == -1) {
+		log_warnx("%s: %s", c->set.authtab, errstr);
+		return -1;
+	}
+	*opened = 1;
+	return fd;
 }
 
 /*
  * popd -nv: how many users of authtab (a file, a passwd-file, or the
- * system's accounts)
- * have each kind of hash, and which have weak ones, to reset before
- * weak-hashes is turned off.  A database's table is not listed.  As
- * comments: what -nv prints stays a configuration popd reads.
+ * system's accounts) have each kind of hash, and which have weak ones,
+ * to reset before weak-hashes is turned off, as comments: what -nv
+ * prints stays a configuration popd reads.  authcheck counts them.
  */
 void
 users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 {
-	struct kindcount	 k;
-	char			 path[32];
-	const char		*file;
-	size_t			 i;
-	int			 kind = TABLE_AUTH | TABLE_WEAK | TABLE_QUIET;
+	pid_t	pid;
+	int	fd, opened;
 
-	if (c->set.authsrc == TABSRC_PASSWD)
-		kind |= TABLE_PASSWD;
-	if (c->set.authsrc == TABSRC_FILE || c->set.authsrc == TABSRC_PASSWD)
-		file = c->set.authtab;
-	else if (c->set.authsrc == TABSRC_SYSTEM && u->authfd != -1) {
-		(void)snprintf(path, sizeof(path), "/dev/fd/%d", u->authfd);
-		file = path;
-	} else
+	if ((fd = authtab_fd(c, u, &opened)) == -1)
 		return;
-	memset(&k, 0, sizeof(k));
-	(void)table_scan(file, kind, kind_line, &k);
-	fprintf(fp, "# authtab: %zu user%s\n", k.users, k.users == 1 ? "" :
-	    "s");
-	for (i = 0; i < k.nkinds; i++)
-		fprintf(fp, "# authtab: %zu %s%s\n", k.counts[i], k.names[i],
-		    k.weak[i] ? " (weak)" : "");
-	if (k.other > 0)
-		fprintf(fp, "# authtab: %zu of other kinds\n", k.other);
-	k.fp = fp;
-	(void)table_scan(file, kind, kind_line, &k);
-}
-
-/* popd -m's count of authtab's hashes: which work, which never can. */
-struct pwcount {
-	struct stats_kinds	 ok, weak, plain, reset;
-	uint64_t		 users, nok, nweak, nnever, unknown;
-};
-
-static int
-pwcount_line(void *arg, char *name, char *hash, size_t lineno)
-{
-	struct pwcount	*p = arg;
-	struct pwhash	 ph;
-
-	p->users++;
-	if (pwscheme_parse(hash, &ph) == -1) {
-		p->unknown++;
-		p->nnever++;
-		return 0;
-	}
-	if (ph.flags & PWS_RESET) {
-		stats_kind_add(&p->reset, pwscheme_hname(&ph), 0);
-		p->nnever++;
-	} else if (ph.flags & PWS_PLAIN) {
-		stats_kind_add(&p->plain, pwscheme_hname(&ph), 0);
-		p->nnever++;
-	} else if (ph.flags & PWS_WEAK) {
-		stats_kind_add(&p->weak, pwscheme_hname(&ph), 1);
-		p->nweak++;
-	} else {
-		stats_kind_add(&p->ok, pwscheme_hname(&ph), 0);
-		p->nok++;
-	}
-	explicit_bzero(ph.raw, sizeof(ph.raw));
-	return 0;
-}
-
-static void
-pwcount_print(FILE *fp, const struct stats_kinds *k, const char *what)
-{
-	size_t	i;
-
-	for (i = 0; i < k->nkinds; i++)
-		fprintf(fp, "passwords: %llu %s: %s\n",
-		    (unsigned long long)k->n[i], k->name[i], what);
+	fflush(fp);
+	if ((pid = authtab_spawn("kinds", fd, (c->set.authsrc ==
+	    TABSRC_PASSWD ? TABLE_PASSWD : 0) | (c->set.authsrc ==
+	    TABSRC_SYSTEM ? TABLE_SKIP : 0), fileno(fp), 2)) != -1)
+		(void)authtab_wait(pid, monotime() + AUTHTAB_WAIT);
+	if (opened)
+		close(fd);
 }
 
 /*
  * popd -m: how many users of authtab (a file, a passwd-file or the
  * system's accounts) hold a hash popd checks, a weak one that works only
- * with weak-hashes, or one that can never work, and what to do about it.
- * Every line is read, refused ones too: an authtab with any is refused
- * whole, which popd -m says after this.
+ * with weak-hashes, or one that can never work, and what to do about it;
+ * authcheck counts them.
  */
 void
 users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
 {
-	struct pwcount	 p;
-	char		 path[32];
-	const char	*file;
-	int		 kind = TABLE_AUTH | TABLE_QUIET | TABLE_ANYHASH;
-	int		 weakok = c->set.weak_hashes;
+	pid_t	pid;
+	int	fd, opened;
 
-	if (c->set.authsrc == TABSRC_FILE)
-		file = c->set.authtab;
-	else if (c->set.authsrc == TABSRC_PASSWD) {
-		file = c->set.authtab;
-		kind |= TABLE_PASSWD;
-	} else if (c->set.authsrc == TABSRC_SYSTEM) {
-		(void)snprintf(path, sizeof(path), "/dev/fd/%d", u->authfd);
-		file = u->authfd != -1 ? path : NULL;
-	} else {
+	if (c->set.authsrc == TABSRC_LOOKUP) {
 		fprintf(fp, "passwords: authtab is a database table, whose "
 		    "hashes popd reads only at each login: not counted\n");
 		return;
 	}
-	memset(&p, 0, sizeof(p));
-	if (file == NULL || (table_scan(file, kind, pwcount_line, &p) == -1 &&
-	    p.users == 0)) {
+	if ((fd = authtab_fd(c, u, &opened)) == -1) {
 		fprintf(fp, "passwords: authtab not read: see below\n");
 		fflush(fp);
 		return;
 	}
-	fprintf(fp, "passwords: %llu user%s: %llu will work, %llu only with "
-	    "weak-hashes yes (%s), %llu never\n", (unsigned long long)p.users,
-	    p.users == 1 ? "" : "s",
-	    (unsigned long long)(p.nok + (weakok ? p.nweak : 0)),
-	    (unsigned long long)p.nweak, weakok ? "set" : "not set",
-	    (unsigned long long)p.nnever);
-	pwcount_print(fp, &p.ok, "checked");
-	pwcount_print(fp, &p.weak, weakok ? "weak, checked as weak-hashes "
-	    "is yes: give these users new passwords" : "weak, refused "
-	    "without weak-hashes yes");
-	pwcount_print(fp, &p.plain, "in clear, never read: \"popdpass -P\" "
-	    "turns them into bcrypt hashes");
-	pwcount_print(fp, &p.reset, "never read, and no hash can be made "
-	    "from it: reset these users' passwords (popdpass)");
-	if (p.unknown > 0)
-		fprintf(fp, "passwords: %llu of no kind popd reads: reset these "
-		    "users' passwords (popdpass)\n",
-		    (unsigned long long)p.unknown);
-	if (p.nnever > 0 || (p.nweak > 0 && !weakok))
-		fprintf(fp, "passwords: while any is refused, popd refuses "
-		    "authtab whole: no one logs in\n");
 	fflush(fp);
+	if ((pid = authtab_spawn("passwords", fd, (c->set.weak_hashes ?
+	    TABLE_WEAK : 0) | (c->set.authsrc == TABSRC_PASSWD ?
+	    TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
+		(void)authtab_wait(pid, monotime() + AUTHTAB_WAIT);
+	if (opened)
+		close(fd);
 }

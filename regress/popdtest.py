@@ -81,7 +81,7 @@ AUTHPOP = os.path.join(REPO, "authpop", "authpop")
 # The programs popd runs, each in its folder of the build tree (a test
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
-            "dlvrpop", "tablepop", "checkpop", "keypop")
+            "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")
@@ -508,8 +508,14 @@ def proc_status(pid):
 
 def classify(pid):
     comm, cmd = proc_comm(pid), proc_cmdline(pid)
+    # Exited and not yet reaped (a zombie has no command line): none.
+    if cmd == "":
+        return None
     if comm.startswith("wrkrpop") or "wrkrpop" in cmd:
         return "wrkrpop"
+    # The parent's reading of authtab, a moment long.
+    if comm == "authcheck" or "authcheck" in cmd:
+        return "authcheck"
     if comm.startswith("authpop") or "authpop" in cmd:
         return "authpop"
     if comm == "listener" or "listener" in cmd:
@@ -1109,7 +1115,7 @@ class Server:
     def pids(self):
         out = {"parent": self.proc.pid if self.proc else None,
                "listener": None, "authpop": None, "control": None,
-               "keypop": None, "wrkrpop": []}
+               "keypop": None, "authcheck": None, "wrkrpop": []}
         if self.proc is None:
             return out
         for p in descendants(self.proc.pid):

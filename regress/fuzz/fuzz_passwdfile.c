@@ -37,6 +37,7 @@
 
 #include "quota.h"
 #include "settings.h"
+#include "pwscheme.h"
 #include "table.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -99,7 +100,8 @@ check_table(const struct table *t, int kind)
 		    table_find(t, table_name(t, i)) != (ssize_t)i)
 			abort();
 		v = table_value(t, i);
-		if (kind == TABLE_AUTH && !table_valid_hash(v))
+		if (kind == TABLE_AUTH &&
+		    pwscheme_allowed(v, 1, NULL, NULL, 0) == -1)
 			abort();
 		if (kind == TABLE_QUOTAS &&
 		    quota_spec_parse(v, &lim, NULL, 0) == -1)
@@ -133,6 +135,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(buf);
 
+	/* As authpop: authtab's hashes are checked. */
+	table_hash_allowed = pwscheme_allowed;
 	if (fd == -1) {
 		if ((fd = memfd_create("fuzz_passwdfile", 0)) == -1)
 			abort();

@@ -40,6 +40,7 @@
 
 #include "quota.h"
 #include "settings.h"
+#include "pwscheme.h"
 #include "table.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -107,6 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct table	 t;
 	int		 kind;
 
+	/* As authpop: authtab's hashes are checked. */
+	table_hash_allowed = pwscheme_allowed;
 	if (fd == -1) {
 		if ((fd = memfd_create("fuzz_table", 0)) == -1)
 			abort();

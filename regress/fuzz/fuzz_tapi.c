@@ -37,6 +37,7 @@
 #include <strings.h>
 
 #include "compat.h"
+#include "pwscheme.h"
 #include "table.h"
 #include "../../tablepop/tapi.h"
 
@@ -129,7 +130,7 @@ check_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 		if (strncmp(sent, KEY ":", strlen(KEY ":")) != 0 ||
 		    strcmp(value, sent + strlen(KEY ":")) != 0 ||
 		    strlen(value) > COMPAT_HASH_MAX ||
-		    !table_valid_hash(value))
+		    pwscheme_allowed(value, 1, NULL, NULL, 0) == -1)
 			abort();
 		break;
 	case TAPI_INVALID:

@@ -107,6 +107,40 @@ def check_bad_tables_and_certificate(srv):
     T.expect_true(srv.usertab + ":" in out, "names usertab:line", out)
 
 
+@T.test(start=False)
+def authtab_read_by_authpop(srv):
+    """The parent reads no password hash: the popd binary holds no
+    parser of hashes or app password records, and popd -n's errors in
+    authtab, found by authpop -n, name authtab's file and line, and a
+    user usertab lacks."""
+    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
+                        check=True).stdout.decode()
+    T.expect([ln for ln in nm.splitlines()
+              if re.search(r"pwscheme|apppass|appfile", ln)], [],
+             "hash and record parsers in the popd binary")
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    with open(srv.authtab, "a") as f:
+        f.write("mallory {SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n")
+    conf = write(os.path.join(srv.tmpdir, "t.conf"), text)
+    rc, out = popd(["-n", "-f", conf])
+    with open(srv.authtab) as f:
+        line = len(f.read().splitlines())
+    T.expect(rc, 1, "exit status with a weak hash in authtab")
+    T.expect_true('%s:%d: "mallory" has a weak {SHA} hash' % (srv.authtab,
+                                                              line) in out,
+                  "names authtab:line and why", out)
+    with open(srv.authtab, "a") as f:
+        f.write("mallory %s\n" % T.make_hash("x"))
+    with open(srv.authtab) as f:
+        lines = f.read().splitlines()
+    write(srv.authtab, "\n".join(lines[:-2] + lines[-1:]) + "\n")
+    rc, out = popd(["-n", "-f", conf])
+    T.expect(rc, 1, "exit status with a user usertab lacks")
+    T.expect_true('%s:%d: user "mallory" is not in %s' % (
+        srv.authtab, line, srv.usertab) in out, "names the user", out)
+
+
 def fifo_conf(srv, kind):
     """A configuration of srv in which kind ("include", "authtab",
     "usertab", "cert" or "key") names a FIFO; (conf, fifo, line of the

@@ -144,18 +144,31 @@ def bad_certificate_reload_keeps_serving(srv):
 
 
 @T.test
-def reload_counts_password_changes(srv):
-    """The debug line of a reload counts the passwords it changed, in
-    words that agree with the count."""
+def reload_hands_authtab_to_its_authpop(srv):
+    """Each reload hands the authpop it replaces the new authtab, which
+    it reads whole: a session it still has, opened before both reloads,
+    logs in with the password of the last one, not with those before."""
     with open(srv.authtab) as f:
         lines = f.read().splitlines()
+    r = srv.raw()
+    T.expect(r.line()[:3], b"+OK", "greeting")
     for n in (1, 2):
         lines = ["%s %s" % (ln.split()[0], T.make_hash("new%d" % n))
-                 if i < n else ln for i, ln in enumerate(lines)]
+                 if ln.split()[0] == "alice" else ln for ln in lines]
         srv.rewrite_authtab("\n".join(lines) + "\n")
+        mark = len(srv.log())
         srv.reload()
-        srv.wait_log("reload: %d password%s changed" % (n, "" if n == 1
-                                                          else "s"))
+        T.wait_for(lambda: srv.log()[mark:].count(
+            "reload: the new authtab, %d users" % len(lines)) >= 1, 10,
+            "the older authpop reading reload %d's authtab" % n)
+    for pw in (srv.password("alice"), "new1"):
+        T.expect(r.cmd("USER alice")[:3], b"+OK", "USER alice")
+        T.expect(r.cmd("PASS " + pw)[:11], b"-ERR [AUTH]",
+                 "an older password in the older authpop's session")
+    T.expect(r.cmd("USER alice")[:3], b"+OK", "USER alice")
+    T.expect(r.cmd("PASS new2")[:3], b"+OK",
+             "the last reload's password in the older authpop's session")
+    r.close()
     p = srv.pop("alice", "new2")
     p.quit()
 

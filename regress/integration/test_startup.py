@@ -321,7 +321,9 @@ def every_program_says_its_version(srv):
              ([T.MDA, "-V"], "mda (popd) " + v),
              ([T.POPCTL, "-V"], "popctl (popd) " + v),
              ([os.path.join(T.REPO, "popdpass", "popdpass"), "-V"],
-              "popdpass (popd) " + v)]
+              "popdpass (popd) " + v),
+             ([os.path.join(T.REPO, "authcheck", "authcheck"), "-V"],
+              "authcheck (popd) " + v)]
     for argv, want in progs:
         r = subprocess.run(argv, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,

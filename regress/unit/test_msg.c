@@ -862,7 +862,7 @@ main(void)
 	const uint32_t	 LG = sizeof(struct msg_login);
 	const uint32_t	 WK = sizeof(struct msg_worker);
 	const uint32_t	 RF = sizeof(struct msg_refused);
-	const uint32_t	 PW = sizeof(struct msg_passwd);
+	const uint32_t	 NW = sizeof(struct msg_newtab);
 	const uint32_t	 PK = sizeof(struct msg_pki);
 	const uint32_t	 PX = sizeof(struct msg_proxy);
 	const uint32_t	 CF = sizeof(struct conf_settings);
@@ -1172,7 +1172,8 @@ main(void)
 	    .service = TABLE_CREDENTIALS, .table = "users" };
 	struct msg_login		 login_unterm;
 	struct msg_cred			 cred_unterm;
-	struct msg_passwd		 passwd_unterm;
+	struct msg_newtab		 newtab_kind = { .kind = 2 };
+	const struct msg_newtab		 newtab_auth = { .kind = 0x41 };
 	struct conf_settings		 set = settings_defaults;
 	struct conf_settings		 set_idle = settings_defaults;
 	struct conf_settings		 set_unterm = settings_defaults;
@@ -1403,9 +1404,15 @@ main(void)
 		{ "a login with an app password of no label", E_PARENT_A,
 		    PH_RUN, MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0,
 		    &login_applabel },
-		{ "a password change of an unterminated hash", E_AUTHPOP,
-		    PH_DRAIN, MSG_PARENT_PASSWD, V, PW, H, PW, 0, 1, 0,
-		    &passwd_unterm },
+		{ "a reload's table of usertab's kind", E_AUTHPOP,
+		    PH_DRAIN, MSG_PARENT_TABLE, V, NW, H, NW, 1, 1, 0,
+		    &newtab_kind },
+		{ "a reload's authtab to a draining authpop", E_AUTHPOP,
+		    PH_DRAIN, MSG_PARENT_TABLE, V, NW, H, NW, 1, 1, 1,
+		    &newtab_auth },
+		{ "a reload's authtab without its descriptor", E_AUTHPOP,
+		    PH_DRAIN, MSG_PARENT_TABLE, V, NW, H, NW, 0, 0, 0,
+		    &newtab_auth },
 		{ "listen with an unknown flag", E_LISTENER, PH_RUN,
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_flags },
 		{ "listen with keypair 16", E_LISTENER, PH_RUN,
@@ -1868,14 +1875,12 @@ main(void)
 	ans_errempty.len = 0;
 	memset(&login_unterm, 'a', sizeof(login_unterm));
 	login_unterm.id = 1;
-	memset(&passwd_unterm, 'x', sizeof(passwd_unterm));
 	memset(&route_unterm, '1', sizeof(route_unterm));
 	route_unterm.id = 1;
 	route_unterm.status = ROUTE_FOUND;
 	memset(&cred_unterm, 'x', sizeof(cred_unterm));
 	cred_unterm.id = 1;
 	cred_unterm.status = CRED_FOUND;
-	(void)strlcpy(passwd_unterm.user, "alice", sizeof(passwd_unterm.user));
 	set_idle.timeout.idle = CONF_MIN_IDLE - 1;
 	memset(set_unterm.authtab, 'a', sizeof(set_unterm.authtab));
 	set_delay.failure_delay.first = 10;

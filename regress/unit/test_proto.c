@@ -209,7 +209,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CONF_END,		on_end },
 	{ MSG_PARENT_SESSION,		on_later },
 	{ MSG_PARENT_REFUSED,		on_later },
-	{ MSG_PARENT_PASSWD,		on_later },
+	{ MSG_PARENT_TABLE,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
 	{ MSG_PARENT_CRED,		on_later },

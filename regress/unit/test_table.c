@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "settings.h"
+#include "pwscheme.h"
 #include "table.h"
 #include "unit.h"
 
@@ -1197,6 +1198,7 @@ main(void)
 		return 2;
 	}
 	log_init(1, LOG_MAIL);
+	table_hash_allowed = pwscheme_allowed;
 	test_good_usertab();
 	test_bad_usertab();
 	test_authtab();

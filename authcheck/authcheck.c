@@ -1,0 +1,301 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * authcheck.c -- authtab read for the parent, which reads no password
+ * hash itself (popd/users.c).  The parent opens authtab as root and runs
+ * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
+ * it reads it as _pop3auth in the empty chroot, confined as authpop is,
+ * and says on stdout what -m asks:
+ *	check		each line's user ("=user LINE NAME", with -u), how
+ *			many hashes of each kind ("=kind N WEAK NAME"), and
+ *			"=ok" if authpop would load it; a bad line is logged
+ *			on stderr with its line number, as at authpop's start
+ *	kinds		popd -nv's comments: the users of each kind, and
+ *			those with a weak one
+ *	passwords	popd -m's count: which hashes work, which never can
+ *	apps		a file of app passwords instead, checked as authpop
+ *			loads it: each record without its hash ("=app USER
+ *			LABEL created ... expires ... from ..."), then "=ok"
+ * Its messages name the file "/dev/fd/0", which the parent replaces with
+ * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
+ * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "apppass.h"
+#include "log.h"
+#include "proc.h"
+#include "pwscheme.h"
+#include "sandbox.h"
+#include "stats.h"
+#include "table.h"
+#include "version.h"
+
+#define AUTHTAB_FD	"/dev/fd/0"
+
+/* What one reading counts: each kind, and which never work. */
+struct count {
+	int			 names;		/* -u: each user to the parent */
+	FILE			*weakfp;	/* kinds: name the weak ones */
+	struct stats_kinds	 all, ok, weak, plain, reset;
+	uint64_t		 users, nok, nweak, nnever, unknown;
+};
+
+static void		authtab_sandbox(void *);
+static int		count_line(void *, char *, char *, size_t);
+static void		print_kinds(const struct stats_kinds *, const char *);
+static int		print_apps(void);
+
+static const struct proc_setup	check_setup = {
+	.role = "authcheck",
+	.title = "authcheck",
+	.user = POPD_AUTH_USER,
+	.chroot = 1,
+	.sandbox = authtab_sandbox,
+};
+
+int
+main(int argc, char *argv[])
+{
+	struct count	 c;
+	struct table	 t;
+	const char	*mode = NULL;
+	int		 ch, kind = TABLE_AUTH, weakok = 0, bad;
+
+	/* Hashes are read here: authtab's are checked. */
+	table_hash_allowed = pwscheme_allowed;
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt(argc, argv, "m:psuVw")) != -1) {
+		switch (ch) {
+		case 'm':
+			mode = optarg;
+			break;
+		case 'p':
+			kind |= TABLE_PASSWD;
+			break;
+		case 's':
+			/* authpop says which users it leaves out. */
+			kind |= TABLE_SKIP | TABLE_QUIET;
+			break;
+		case 'u':
+			c.names = 1;
+			break;
+		case 'V':
+			printf("authcheck (popd) %s\n", POPD_VERSION);
+			exit(0);
+		case 'w':
+			weakok = 1;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || mode == NULL)
+		goto usage;
+	/* Plain lines, as the parent's own: it passes them on. */
+	log_init(1, LOG_MAIL);
+	log_procinit("");
+	proc_prologue(&check_setup);
+
+	if (strcmp(mode, "check") == 0) {
+		if (weakok)
+			kind |= TABLE_WEAK;
+		bad = table_scan(AUTHTAB_FD, kind, count_line, &c) == -1;
+		/* Its duplicates, as authpop's load finds them. */
+		if (!bad && table_load(AUTHTAB_FD, kind, NULL, NULL, &t) == -1)
+			bad = 1;
+		if (bad)
+			exit(1);
+		table_free(&t);
+		print_kinds(&c.all, NULL);
+		printf("=ok\n");
+	} else if (strcmp(mode, "apps") == 0) {
+		if (print_apps() == -1)
+			exit(1);
+	} else if (strcmp(mode, "kinds") == 0) {
+		(void)table_scan(AUTHTAB_FD, kind | TABLE_WEAK | TABLE_QUIET,
+		    count_line, &c);
+		printf("# authtab: %llu user%s\n", (unsigned long long)c.users,
+		    c.users == 1 ? "" : "s");
+		print_kinds(&c.all, "# authtab: ");
+		c.weakfp = stdout;
+		(void)table_scan(AUTHTAB_FD, kind | TABLE_WEAK | TABLE_QUIET,
+		    count_line, &c);
+	} else if (strcmp(mode, "passwords") == 0) {
+		if (table_scan(AUTHTAB_FD, kind | TABLE_QUIET | TABLE_ANYHASH,
+		    count_line, &c) == -1 && c.users == 0) {
+			printf("passwords: authtab not read: see below\n");
+			exit(0);
+		}
+		printf("passwords: %llu user%s: %llu will work, %llu only with "
+		    "weak-hashes yes (%s), %llu never\n",
+		    (unsigned long long)c.users, c.users == 1 ? "" : "s",
+		    (unsigned long long)(c.nok + (weakok ? c.nweak : 0)),
+		    (unsigned long long)c.nweak, weakok ? "set" : "not set",
+		    (unsigned long long)c.nnever);
+		print_kinds(&c.ok, "checked");
+		print_kinds(&c.weak, weakok ? "weak, checked as weak-hashes "
+		    "is yes: give these users new passwords" : "weak, refused "
+		    "without weak-hashes yes");
+		print_kinds(&c.plain, "in clear, never read: \"popdpass -P\" "
+		    "turns them into bcrypt hashes");
+		print_kinds(&c.reset, "never read, and no hash can be made "
+		    "from it: reset these users' passwords (popdpass)");
+		if (c.unknown > 0)
+			printf("passwords: %llu of no kind popd reads: reset "
+			    "these users' passwords (popdpass)\n",
+			    (unsigned long long)c.unknown);
+		if (c.nnever > 0 || (c.nweak > 0 && !weakok))
+			printf("passwords: while any is refused, popd refuses "
+			    "authtab whole: no one logs in\n");
+	} else
+		goto usage;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(1);
+	exit(0);
+ usage:
+	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psuw] "
+	    "< authtab\n       authcheck -V\n");
+	exit(1);
+}
+
+/* Nothing but what it was handed: confined as authpop is. */
+static void
+authtab_sandbox(void *arg)
+{
+	sandbox_authpop(0);
+}
+
+/* One user's hash: its kind counted, and its name said if asked. */
+static int
+count_line(void *arg, char *name, char *hash, size_t line)
+{
+	struct count	*c = arg;
+	struct pwhash	 ph;
+	const char	*kind;
+	int		 weak;
+
+	if (c->names)
+		printf("=user %zu %s\n", line, name);
+	if (pwscheme_parse(hash, &ph) == -1) {
+		c->users++;
+		c->unknown++;
+		c->nnever++;
+		return 0;
+	}
+	kind = pwscheme_hname(&ph);
+	weak = (ph.flags & PWS_WEAK) != 0;
+	explicit_bzero(ph.raw, sizeof(ph.raw));
+	if (c->weakfp != NULL) {
+		if (weak)
+			fprintf(c->weakfp, "# authtab: %s has a weak %s hash\n",
+			    name, kind);
+		return 0;
+	}
+	c->users++;
+	stats_kind_add(&c->all, kind, weak);
+	if (ph.flags & PWS_RESET) {
+		stats_kind_add(&c->reset, kind, 0);
+		c->nnever++;
+	} else if (ph.flags & PWS_PLAIN) {
+		stats_kind_add(&c->plain, kind, 0);
+		c->nnever++;
+	} else if (weak) {
+		stats_kind_add(&c->weak, kind, 1);
+		c->nweak++;
+	} else {
+		stats_kind_add(&c->ok, kind, 0);
+		c->nok++;
+	}
+	return 0;
+}
+
+/*
+ * Each kind of k: for the parent (what NULL), as -nv's comments (what
+ * "# authtab: "), or as a line of popd -m's count, what its verdict.
+ */
+static void
+print_kinds(const struct stats_kinds *k, const char *what)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nkinds; i++) {
+		if (what == NULL)
+			printf("=kind %llu %d %s\n",
+			    (unsigned long long)k->n[i], k->weak[i],
+			    k->name[i]);
+		else if (strcmp(what, "# authtab: ") == 0)
+			printf("# authtab: %llu %s%s\n",
+			    (unsigned long long)k->n[i], k->name[i],
+			    k->weak[i] ? " (weak)" : "");
+		else
+			printf("passwords: %llu %s: %s\n",
+			    (unsigned long long)k->n[i], k->name[i], what);
+	}
+}
+
+/*
+ * The app passwords on fd 0, loaded as authpop loads them: each record
+ * for the parent (apps.c), which keeps their labels, without the hash.
+ */
+static int
+print_apps(void)
+{
+	struct appfile	 af;
+	struct apprec	*v;
+	char		 why[160], c[32], e[32], net[INET6_ADDRSTRLEN + 5];
+	size_t		 i, k;
+	int		 n, j;
+
+	if (appfile_load(AUTHTAB_FD, &af) == -1)
+		return -1;
+	if ((v = calloc(APP_MAXPERUSER, sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < af.n; i++) {
+		if ((n = apppass_split(af.v[i].recs, v, APP_MAXPERUSER, why,
+		    sizeof(why))) == -1)
+			fatalx("the app passwords of %s: %s", af.v[i].user, why);
+		for (j = 0; j < n; j++) {
+			printf("=app %s %s", af.v[i].user, v[j].label);
+			if (strcmp(v[j].label, "main") != 0) {
+				printf(" created %s expires %s from ",
+				    apppass_time(v[j].created, c, sizeof(c)),
+				    apppass_time(v[j].expires, e, sizeof(e)));
+				if (v[j].nnets == 0)
+					printf("any");
+				for (k = 0; k < v[j].nnets; k++)
+					printf("%s%s", k > 0 ? ";" : "",
+					    net_str(&v[j].nets[k], net,
+					    sizeof(net)));
+			}
+			printf("\n");
+		}
+	}
+	freezero(v, APP_MAXPERUSER * sizeof(*v));
+	appfile_free(&af);
+	printf("=ok\n");
+	return 0;
+}
