@@ -42,8 +42,8 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		38
-#define MSG_MAXPAYLOAD		40960	/* struct conf_settings fits */
+#define MSG_VERSION		39
+#define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
 enum msg_type {
