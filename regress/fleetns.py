@@ -204,6 +204,7 @@ class Backend(T.Server):
         """kill -9 of the whole process tree, as a host lost (its FUSE
         client, in the storage namespace, lives on)."""
         os.killpg(self.proc.pid, signal.SIGKILL)
+        self.killed = time.monotonic()
         self.proc.wait()
         T.wait_for(lambda: not self._group(), timeout=5,
                    what="backend %s's processes gone" % self.addr)
@@ -219,6 +220,7 @@ def copy_build(top):
     """A copy of the build's programs under top, laid out as the build
     tree (popd runs its helpers from beside it): another binary at
     another path, for an upgrade.  Returns its popd."""
+    os.chmod(top, 0o755)        # wrkrpop is run as the mail user
     for p in T.PROGRAMS:
         os.makedirs(os.path.join(top, p), 0o755, exist_ok=True)
         shutil.copy2(os.path.join(T.REPO, p, p), os.path.join(top, p, p))

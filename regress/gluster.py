@@ -108,10 +108,21 @@ class Volume:
         return self
 
     def brick_pids(self):
-        """The glusterfsd pid of each brick, as volume status says."""
-        out = self.gluster("volume", "status", self.name)
-        return [int(p) for p in re.findall(r"^Brick \S+\s+\S+\s+\S+\s+Y\s+"
-                                           r"(\d+)", out, re.M)]
+        """{brick index: glusterfsd pid} of the bricks online, as volume
+        status says (its XML: the text form wraps long paths)."""
+        import xml.etree.ElementTree as ET
+        out = self.gluster("volume", "status", self.name, "--xml",
+                           check=False)
+        pids = {}
+        try:
+            nodes = ET.fromstring(out).iter("node")
+        except ET.ParseError:
+            return pids
+        for n in nodes:
+            m = re.search(r"/brick(\d+)$", n.findtext("path") or "")
+            if m and n.findtext("status") == "1":
+                pids[int(m.group(1))] = int(n.findtext("pid"))
+        return pids
 
     def kill_brick(self, i):
         os.kill(self.brick_pids()[i], signal.SIGKILL)

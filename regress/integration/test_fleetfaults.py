@@ -321,7 +321,8 @@ class Load:
                     r.ok("DELE " + num)
                     s["t_last"] = time.monotonic()
             s["quit"] = True
-            s["committed"] = r.cmd("QUIT").startswith(b"+OK")
+            s["quit_rep"] = r.cmd("QUIT").decode(errors="replace")[:60]
+            s["committed"] = s["quit_rep"].startswith("+OK")
         except (OSError, EOFError, ssl.SSLError, T.ProtoError) as e:
             s["cut"] = "%s: %s" % (e.__class__.__name__, str(e)[:80])
         finally:
@@ -384,11 +385,11 @@ def who_served(f, sessions):
         s["on"] = m.get(s["src"])
 
 
-def first_after(load, users, t, where_not=None):
-    """{user: the first session of user that began after t}."""
+def first_after(load, users, t):
+    """{user: the first session of user whose PASS was sent after t}."""
     out = {}
     for s in sorted(load.sessions, key=lambda s: s["t_in"]):
-        if s["user"] in users and s["user"] not in out and s["t_in"] > t:
+        if s["user"] in users and s["user"] not in out and s["t_pass"] > t:
             out[s["user"]] = s
     return out
 
@@ -437,8 +438,8 @@ def faults_under_load(srv):
         home = homes(load, 0, now)
         count = collections.Counter(home.values())
         x = next(b for b in f.backends if b.addr == count.most_common(1)[0][0])
-        marks["kill"] = time.monotonic()
         x.kill_tree()
+        marks["kill"] = x.killed
         T.wait_for(lambda: f.states().get(x.addr) == "down", timeout=10,
                    what="the router sees %s down" % x.addr)
         time.sleep(2)
@@ -488,9 +489,10 @@ def faults_under_load(srv):
             if s["committed"] and s["listed"] == 0:
                 break
         else:
-            raise AssertionError("%s's maildrop not emptied" % user)
+            raise AssertionError("%s's maildrop not emptied: %s; "
+                                 "refusals %s" % (user, s, load.refusals))
     who_served(f, load.sessions)
-    check_messages(load)
+    check_messages(load, marks)
     check_overlaps(load)
     check_failover(load, marks, x, y)
     check_storage(f, load)
@@ -498,7 +500,15 @@ def faults_under_load(srv):
         T.expect(b.crashes(), [], "crashes in backend %s's log" % b.addr)
 
 
-def check_messages(load):
+def cut_where(s, marks):
+    """Where a cut session was, for the counts: its backend and when
+    its login came, from the nearest fault."""
+    t, what = min((abs(s["t_in"] - t), k) for k, t in marks.items())
+    return "%s on %s, %.1f s from the %s" % (
+        (s["cut"] or s["quit_rep"]).split(":")[0], s["on"], t, what)
+
+
+def check_messages(load, marks):
     by_key = collections.defaultdict(list)
     for key, uidl, s in load.retrieved:
         by_key[key].append((uidl, s))
@@ -509,7 +519,7 @@ def check_messages(load):
     lost = sorted(set(load.delivered) - set(by_key))
     T.expect(lost, [], "messages delivered (250) and never retrieved")
     dups = collections.Counter()
-    quit_lost = 0
+    quit_lost = collections.Counter()
     owner = {}
     for key, seen in by_key.items():
         uidls = set(u for u, _ in seen)
@@ -523,16 +533,17 @@ def check_messages(load):
         if done:
             T.expect_true(seen[-1][1] is done[0], "message %s retrieved "
                           "again after a QUIT with +OK" % key)
-        for _, s in seen[:-1] if done else seen:
+        for _, s in seen[:-1]:
             # RFC 1047: a session cut after RETR, before QUIT's +OK.
             T.expect_true(not s["committed"], "message %s" % key)
             dups["cut before QUIT" if not s["quit"] else
-                 "QUIT sent, no +OK"] += 1
+                 "QUIT sent, then " + cut_where(s, marks)] += 1
         if not done:
             # Gone without a QUIT answered +OK: only if one was sent.
-            T.expect_true(any(s["quit"] for _, s in seen), "message %s "
-                          "removed with no QUIT sent" % key)
-            quit_lost += 1
+            last = seen[-1][1]
+            T.expect_true(last["quit"], "message %s removed with no QUIT "
+                          "sent" % key, last)
+            quit_lost[cut_where(last, marks)] += 1
     lmtp_twice = sum(1 for k in load.maybe if k in by_key)
     listed = set(u for u, _ in load.listed)
     T.expect(sorted(listed - set(owner)), [], "UIDLs the listing clients "
@@ -543,10 +554,11 @@ def check_messages(load):
                          len(by_key)))
     print("# RFC 1047 duplicates (retrieved again after a session cut "
           "between RETR and QUIT's +OK): %d (%s); removed at a QUIT "
-          "whose +OK was lost: %d" % (
+          "whose +OK was lost: %d (%s)" % (
               sum(dups.values()), ", ".join("%s: %d" % kv for kv in
                                             sorted(dups.items())) or "-",
-              quit_lost))
+              sum(quit_lost.values()), ", ".join(
+                  "%s: %d" % kv for kv in sorted(quit_lost.items())) or "-"))
     print("# UIDLs: %d, each the same in every listing (%d listed by the "
           "other clients)" % (len(owner), len(listed)))
 
