@@ -235,6 +235,7 @@ class Load:
         self.refusals = collections.Counter()
         self.delivered = {}         # key: user, answered 250
         self.maybe = {}             # key: user, connection lost in DATA
+        self.maybe_at = []          # (when, backend) of each
         self.undelivered = []
         self.errors = []
         self.seq = itertools.count()
@@ -348,6 +349,7 @@ class Load:
                         break
                     if got == "maybe":
                         self.maybe[key] = user
+                        self.maybe_at.append((time.monotonic(), b.addr))
                     time.sleep(0.1)
                 else:
                     self.undelivered.append(n)
@@ -465,7 +467,8 @@ def faults_under_load(srv):
         T.wait_for(lambda: f.states().get(y.addr) == "drained", timeout=20,
                    interval=0.2, what="%s drained" % y.addr)
         marks["drained"] = time.monotonic()
-        y.stop()
+        T.expect(y.stop(), 0, "the drained backend's exit status")
+        marks["stopped"] = time.monotonic()
         y.popd = fleetns.copy_build(tempfile.mkdtemp(
             prefix="popdupgrade.", dir=f.top))
         y.start()
@@ -545,6 +548,10 @@ def check_messages(load, marks):
                           "sent" % key, last)
             quit_lost[cut_where(last, marks)] += 1
     lmtp_twice = sum(1 for k in load.maybe if k in by_key)
+    for when, addr in load.maybe_at:
+        t, what = min((abs(when - t), k) for k, t in marks.items())
+        print("# an LMTP connection to %s lost: %.1f s from the %s"
+              % (addr, t, what))
     listed = set(u for u, _ in load.listed)
     T.expect(sorted(listed - set(owner)), [], "UIDLs the listing clients "
              "saw that no retrieval had (a UIDL changed)")
@@ -619,6 +626,10 @@ def check_failover(load, marks, x, y):
                first_after(load, ys, marks["drain"]).values()] or [0])
     back = [s for s in load.sessions if s["on"] == y.addr and
             s["t_in"] > marks["undrain"]]
+    # Its stop (SIGTERM) answered the LMTP transactions it was in.
+    T.expect([t - marks["drained"] for t, a in load.maybe_at
+              if a == y.addr and marks["drained"] <= t <= marks["stopped"]],
+             [], "LMTP transactions cut by the stop of %s" % y.addr)
     print("# (c) drain of %s: drained %.2f s after popctl drain, its "
           "users (%s) logged in elsewhere within %.2f s; upgraded; %d "
           "sessions on it after undrain" % (
