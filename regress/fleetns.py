@@ -23,10 +23,11 @@ test's own, nothing outside them.
             backend (PROXY listener on port 110 for nginx, TLS on 995
             for direct clients, a health port on 1111, an LMTP socket),
             its maildirs on its own FUSE mount of the volume
-    storage regress/gluster.py's GlusterFS replica-3 volume: glusterd and
-            its three bricks on 192.0.2.10 in a namespace of their own
-            (one glusterd: three would need three /var/lib/glusterd), the
-            FUSE clients there too
+            and a brick of the GlusterFS replica-3 volume (Volume): its
+            own glusterd, in a mount namespace of its own too (a private
+            /run and /var/lib/glusterd: the three are peers, and nothing
+            is shared with the machine's glusterd or another run's), its
+            glusterfsd, and the FUSE client of its backend
 
     fleet = Fleet(users, backends=3).start(srv)   # srv: the router
     fleet.backends[0].kill_tree(); fleet.backends[0].start()
@@ -37,6 +38,7 @@ only: the benchmark's reference)."""
 
 import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -73,11 +75,12 @@ def ip(*args):
 
 
 class Net:
-    """The front and n hosts, as network namespaces."""
+    """The front and the three hosts, as network namespaces."""
 
-    def __init__(self, n):
+    def __init__(self):
         self.front = "%s%d" % (PREFIX, os.getpid())
-        self.hosts = ["%s%d-%d" % (PREFIX, os.getpid(), i) for i in range(n)]
+        self.hosts = ["%s%d-%d" % (PREFIX, os.getpid(), i)
+                      for i in range(len(HOSTS))]
         self.made = []
         self.root = None
 
@@ -129,6 +132,122 @@ class Net:
         if self.root is not None:
             os.close(self.root)
             self.root = None
+
+
+_Volume1 = gluster.Volume      # one host's: its brick calls are these
+
+
+class Volume:
+    """A GlusterFS replica-3 volume, a brick on each host of net, and a
+    FUSE mount for each of the first n hosts (made in that host's
+    network namespace, mounted for the whole machine): the interface of
+    gluster.Volume (mounts, dir, name, gluster(), brick_pids(),
+    kill_brick(), start_brick(), stop())."""
+
+    def __init__(self, net, n):
+        self.net = net
+        self.n = n
+        self.name = "%s%d" % (gluster.PREFIX, os.getpid())  # noqa
+        self.dir = None
+        self.mounts = []
+        self.pids = []          # each host's glusterd
+
+    def start(self):
+        T.apt_install("glusterfs-server", "glusterd")
+        T.apt_install("glusterfs-client", "glusterfs")
+        _Volume1._leftovers()
+        # The pid in the name: gluster.Volume._leftovers() knows a
+        # killed run's.
+        self.dir = tempfile.mkdtemp(prefix="popdgl.%d." % os.getpid(),
+                                    dir="/srv" if os.path.isdir("/srv")
+                                    else "/var/tmp")
+        os.chmod(self.dir, 0o755)      # the mail users reach the mounts
+        for i, ns in enumerate(self.net.hosts):
+            h = os.path.join(self.dir, "host%d" % i)
+            os.makedirs(os.path.join(h, "lib"))
+            os.mkdir(os.path.join(self.dir, "brick%d" % i))
+            pidfile = os.path.join(h, "glusterd.pid")
+            subprocess.run(
+                ["nsenter", "--net=/run/netns/" + ns, "unshare", "--mount",
+                 "--propagation", "private", "sh", "-c",
+                 'mount -t tmpfs tmpfs /run && mkdir /run/gluster && '
+                 'mount --bind "$1/lib" /var/lib/glusterd && exec glusterd '
+                 '-p "$1/glusterd.pid" --log-file="$1/glusterd.log"',
+                 "sh", h], check=True)
+            T.wait_for(lambda: os.path.exists(pidfile) and
+                       open(pidfile).read().strip(), timeout=30,
+                       what="glusterd on host %d" % i)
+            self.pids.append(int(open(pidfile).read()))
+            T.wait_for(lambda: self.gluster("peer", "status", host=i,
+                                            check=False)
+                       .startswith("Number of Peers"), timeout=30,
+                       what="glusterd on host %d answers" % i)
+        for a in HOSTS[1:]:
+            T.wait_for(lambda: self.gluster("peer", "probe", a, check=False)
+                       .startswith("peer probe: success"), timeout=30,
+                       interval=0.5, what="peer probe %s" % a)
+        T.wait_for(lambda: self.gluster("peer", "status").count(
+            "Peer in Cluster (Connected)") == 2, timeout=30, interval=0.5,
+            what="the three glusterds peers")
+        bricks = ["%s:%s" % (a, os.path.join(self.dir, "brick%d" % i))
+                  for i, a in enumerate(HOSTS)]
+        # force: the bricks are on the root filesystem.
+        T.wait_for(lambda: self.gluster(
+            "volume", "create", self.name, "replica", "3", *bricks,
+            "force", check=False).startswith("volume create: " +
+                                             self.name + ": success"),
+            timeout=30, interval=1, what="volume create")
+        self.gluster("volume", "start", self.name)
+        for i in range(self.n):
+            m = os.path.join(self.dir, "mount%d" % i)
+            os.mkdir(m)
+            subprocess.run(["nsenter", "--net=/run/netns/" +
+                            self.net.hosts[i], "glusterfs",
+                            "--volfile-server=" + HOSTS[i],
+                            "--volfile-id=" + self.name, m], check=True)
+            T.wait_for(lambda: os.path.ismount(m), timeout=30,
+                       what="the FUSE mount " + m)
+            self.mounts.append(m)
+        return self
+
+    def gluster(self, *args, check=True, host=0):
+        """The gluster command, asking host's glusterd."""
+        r = subprocess.run(["nsenter", "-t", str(self.pids[host]), "-n",
+                            "-m", "gluster", "--mode=script"] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError("gluster %s: %s" % (" ".join(args),
+                                                     r.stdout.decode()))
+        return r.stdout.decode()
+
+    brick_pids = _Volume1.brick_pids
+    kill_brick = _Volume1.kill_brick
+    start_brick = _Volume1.start_brick
+
+    def stop(self):
+        if self.dir is None:
+            return
+        for m in self.mounts:
+            subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        if self.pids:
+            self.gluster("volume", "stop", self.name, check=False)
+            self.gluster("volume", "delete", self.name, check=False)
+        # glusterd, the bricks, the clients: the processes that name
+        # this run's directory or volume.
+        ours = re.compile(re.escape(self.dir) + "|" + re.escape(self.name)
+                          + r"(?!\d)")
+        out = subprocess.run(["ps", "-eo", "pid=,args="],
+                             stdout=subprocess.PIPE).stdout.decode()
+        for line in out.splitlines():
+            pid, _, args = line.strip().partition(" ")
+            if ours.search(args) or int(pid) in self.pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
 
 
 def health(addr, timeout=2):
@@ -255,9 +374,9 @@ class Fleet:
 
     def _start(self, router):
         nginx = T.need_nginx() if self.want_nginx else None
-        self.net = Net(self.n).start()
+        self.net = Net().start()
         if self.storage == "gluster":
-            self.vol = gluster.Volume(mounts=self.n).start()
+            self.vol = Volume(self.net, self.n).start()
             tops = self.vol.mounts
         else:
             local = os.path.join(self.top, "maildirs")

@@ -18,8 +18,9 @@ regress/fleetns.py (network namespaces), the clients on the front host.
 
   local    one backend, the maildirs on local disk
   shared   two backends, the maildirs on a GlusterFS replica-3 volume
-           (regress/gluster.py), each backend on its own FUSE mount, the
-           users' sessions spread over both
+           (fleetns.py: a glusterd and a brick on each of the three
+           hosts), each backend on its own FUSE mount, the users'
+           sessions spread over both
   shared1  one backend on the volume (the filesystem alone, same
            process count as local)
 

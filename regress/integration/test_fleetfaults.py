@@ -13,9 +13,10 @@
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
 """A fleet on shared storage under faults (issue 56): doc/fleet.md's
-three hosts as network namespaces (regress/fleetns.py): three popd
-backends, each with its own FUSE mount of a GlusterFS replica-3 volume,
-the popd router and the real nginx mail proxy in front.
+three hosts as network namespaces (regress/fleetns.py), each with a
+glusterd and a brick of a GlusterFS replica-3 volume, a popd backend
+and its own FUSE mount of the volume; the popd router and the real
+nginx mail proxy in front.
 
 in_use_through_two_backends: two sessions of one user through two
 backends at once, ROUNDS times each way: one through nginx and one
