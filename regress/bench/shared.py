@@ -34,8 +34,15 @@ front; the backend alice logs in on is killed -9 and her logins through
 nginx are tried every 50 ms until one is served elsewhere (-k times,
 each backend restarted and taken back before the next).
 
+--lost-host instead: alice in a session on her backend's host when
+that host vanishes (its link down, so nothing closes its connections),
+then alice and bob each try to log in through nginx every half second:
+how long until each is in again (the volume's network.ping-timeout
+--ping-timeout seconds, or GlusterFS's default).
+
     python3 regress/bench/shared.py [-c 8] [-t 5] [-r 3] [-n 40] [-s 256]
                                     [-k 5]
+    python3 regress/bench/shared.py --lost-host [--ping-timeout 5]
     quick: -c 2 -t 1 -r 1 -n 10 -k 1
 
 Runs as root; installs glusterfs and nginx's mail module when missing.
@@ -47,6 +54,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -196,6 +204,62 @@ def failover(a):
     return took
 
 
+def lost_host(a):
+    """alice in a session on her backend's host when that host vanishes
+    (its link down: nothing closes its connections): how long until she
+    logs in elsewhere, and until bob (no session open) does, each trying
+    every half second with a 10 s timeout through nginx; the volume's
+    network.ping-timeout as --ping-timeout says (GlusterFS's default:
+    42 s)."""
+    us = [("alice", "pw-a"), ("bob", "pw-b")]
+    router = T.Server(users=us)
+    f = fleetns.Fleet(us, backends=3, storage="gluster")
+    try:
+        f.start(router)
+        if a.ping_timeout:
+            f.vol.gluster("volume", "set", f.vol.name,
+                          "network.ping-timeout", str(a.ping_timeout))
+        held, rep, src = FF.nginx_login(f, "alice")
+        x = FF.where(f, src)
+        i = [b.addr for b in f.backends].index(x)
+        subprocess.run(["ip", "-n", f.net.hosts[i], "link", "set", "eth0",
+                        "down"], check=True)
+        t0 = time.monotonic()
+        back = {}
+
+        def tries(user):
+            while time.monotonic() - t0 < a.lost_wait:
+                t1 = time.monotonic()
+                try:
+                    r, rep, _ = FF.nginx_login(f, user, timeout=10)
+                    r.close()
+                    what = rep[:13].decode(errors="replace")
+                except (OSError, EOFError) as e:
+                    rep, what = b"", e.__class__.__name__
+                print("  %-5s %5.1f s: %s (in %.1f s)" % (
+                    user, t1 - t0, what, time.monotonic() - t1))
+                sys.stdout.flush()
+                if rep.startswith(b"+OK"):
+                    back[user] = time.monotonic() - t0
+                    return
+                time.sleep(0.5)
+
+        th = [threading.Thread(target=tries, args=(u,)) for u, _ in us]
+        for t in th:
+            t.start()
+        for t in th:
+            t.join()
+        print("host %s lost (ping-timeout %s), alice's session open "
+              "there: alice in elsewhere after %s, bob after %s" % (
+                  x, a.ping_timeout or "42 (default)",
+                  "%.1f s" % back["alice"] if "alice" in back else "never",
+                  "%.1f s" % back["bob"] if "bob" in back else "never"))
+        held.close()
+    finally:
+        f.stop()
+        router.cleanup()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("-c", "--clients", type=int, default=8)
@@ -204,7 +268,14 @@ def main():
     p.add_argument("-n", "--messages", type=int, default=40)
     p.add_argument("-s", "--size", type=int, default=256, help="KB")
     p.add_argument("-k", "--kills", type=int, default=5)
+    p.add_argument("--lost-host", action="store_true",
+                   help="only: a host lost with a session open")
+    p.add_argument("--lost-wait", type=float, default=150)
+    p.add_argument("--ping-timeout", type=int, default=0)
     a = p.parse_args()
+    if a.lost_host:
+        lost_host(a)
+        return
     T.need_root()
     load = os.getloadavg()[0]
     res = {}

@@ -131,11 +131,11 @@ def in_use(rep):
     return rep.startswith(b"-ERR [IN-USE]")
 
 
-def nginx_login(f, user):
+def nginx_login(f, user, timeout=20):
     """A Raw client logged in through nginx (or not): (client, PASS's
     answer, its address)."""
     src = new_src()
-    r = T.Raw(f.front, src=src, timeout=20)
+    r = T.Raw(f.front, src=src, timeout=timeout)
     T.expect(r.line()[:3], b"+OK", "nginx's greeting")
     T.expect(r.cmd("USER " + user)[:3], b"+OK", "USER to nginx")
     return r, r.cmd("PASS " + PW[user]), src
