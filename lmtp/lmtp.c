@@ -150,6 +150,7 @@ static int	session_data(struct session *);
 static void	session_data_end(struct session *);
 static void	session_bad(struct session *, const char *);
 static void	session_closing(struct session *);
+static void	session_drained(struct session *);
 static void	session_flush(struct session *);
 static void	session_settle(struct session *);
 static void	session_free(struct session *);
@@ -246,18 +247,36 @@ lmtp_parent_listen(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A new lmtp process took over after a reload: stop accepting, and
- * leave once the sessions in progress are over.
+ * A new lmtp process took over after a reload, or popd stops: stop
+ * accepting, and leave once the sessions in progress are over.  A
+ * session between transactions is closed now (421), one in a
+ * transaction once it is answered: the MTA sees the answer to every
+ * message handed over, and sends none twice.
  */
 static void
 lmtp_parent_drain(struct chan *c, const void *data, int fd)
 {
+	struct session	*s, *next;
+
 	draining = 1;
 	lmtp_accept_close();
 	setproctitle("lmtp (draining)");
 	log_debug("draining, %u sessions left", nsessions);
 	if (nsessions == 0)
 		exit(0);
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next)
+		if (s->state == L_CMD && !s->txn.mail) {
+			session_drained(s);
+			session_settle(s);
+		}
+}
+
+/* Draining, and s has no transaction: its last reply, then closed. */
+static void
+session_drained(struct session *s)
+{
+	reply(s, "421 4.3.2 service shutting down, closing");
+	session_closing(s);
 }
 
 /*
@@ -390,6 +409,8 @@ lmtp_parent_delivered(struct chan *c, const void *data, int fd)
 	}
 	txn_reset(&s->txn);
 	s->state = L_CMD;
+	if (draining)
+		session_drained(s);
 	session_input(s);
 }
 
@@ -614,6 +635,9 @@ session_command(struct session *s)
 	memcpy(line, s->in, n - 2);
 	session_consume(s, n);
 	session_line(s, line, n - 2);
+	/* RSET or a refused MAIL while draining: nothing more to wait for. */
+	if (draining && s->state == L_CMD && !s->txn.mail)
+		session_drained(s);
 	return 1;
 }
 

@@ -414,6 +414,23 @@ bind_made(void)
 	return madepaths;
 }
 
+/*
+ * Stopping: the listening sockets closed, so that a client connecting
+ * now is refused at once rather than queued where no child will take
+ * it.
+ */
+void
+bind_close(void)
+{
+	int	i;
+
+	for (i = 0; i < nlistens; i++)
+		if (listens[i].fd != -1) {
+			(void)close(listens[i].fd);
+			listens[i].fd = -1;
+		}
+}
+
 /* At a clean exit: remove the socket files that are still ours. */
 void
 bind_unlink(void)

@@ -166,6 +166,7 @@ int		 bind_listen(const struct conf_listen *);
 int		 bind_control(const char *);
 const char *const *bind_made(void);
 void		 bind_unlink(void);
+void		 bind_close(void);
 
 /* system.c */
 int		 system_tables(const struct popd_conf *, int *, int *);
@@ -345,6 +346,7 @@ void		 proc_retire(enum proc_id);
 void		 proc_exited(struct proc *, int);
 void		 parent_authpop_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);
+int		 shutdown_lmtp_last(void (*)(void));
 
 /*
  * certs.c: the pki files read, checked, and followed on disk.  Below

@@ -965,19 +965,37 @@ child_exited(pid_t pid, int status)
 	counters_reaped(worker_reaped(pid, status));
 }
 
+/* Stopping, the LMTP sessions over (or never begun): exit. */
+static void
+stop_now(void)
+{
+	shutdown_children();
+	bind_unlink();
+	exit(0);
+}
+
 static void
 sig_handler(int sig, short ev, void *arg)
 {
+	static int	stopping;
 
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
+		if (stopping++) {
+			log_info("signal %d again: stopping now", sig);
+			stop_now();
+		}
 		log_info("stopping on signal %d", sig);
 		apps_flush();
-		shutdown_children();
-		bind_unlink();
-		exit(0);
+		if (shutdown_lmtp_last(stop_now) == 0)
+			stop_now();
+		bind_close();
+		log_info("stopping: the LMTP sessions in progress end first");
+		break;
 	case SIGHUP:
+		if (stopping)
+			break;
 		reload();
 		break;
 	case SIGCHLD:

@@ -50,6 +50,8 @@
 
 /* Listeners at most: pid_max (32,768) over what one holds (10,000). */
 #define LISTENER_MAX	8
+/* Stopping: how long the LMTP sessions in progress may take to end. */
+#define STOP_LMTP_WAIT	5
 
 static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		proc_eof(struct chan *);
@@ -63,6 +65,10 @@ static struct proc	*keypop_spawn(int *);
 static void		parent_listener_full(struct chan *, const void *, int);
 static void		parent_listener_rekey(struct chan *, const void *, int);
 static void		listeners_check(pid_t);
+static int		lmtp_left(void);
+
+/* Stopping (shutdown_lmtp_last): what to call once lmtp is gone. */
+static void		(*stop_done)(void);
 
 /*
  * What the parent does with each message a child sends it (proto.c
@@ -570,7 +576,7 @@ proc_exited(struct proc *p, int status)
 	const char	*name = proc_kinds[p->id].name;
 	int		 restart;
 
-	restart = (current[p->id] == p);
+	restart = (current[p->id] == p) && stop_done == NULL;
 	if (successor[p->id] == p) {
 		log_warnx("reload: the new %s (pid %d) exited before it was "
 		    "ready: the previous one serves on", name, (int)p->pid);
@@ -599,13 +605,16 @@ proc_exited(struct proc *p, int status)
 	TAILQ_REMOVE(&procs, p, entry);
 	ctl_proc_gone(p->pid);
 	/* The others may all be full; a dead current one is restarted. */
-	if (p->id == KIND_LISTENER && !restart && !p->draining)
+	if (p->id == KIND_LISTENER && !restart && !p->draining &&
+	    stop_done == NULL)
 		listeners_check(p->pid);
 	if (restart) {
 		current[p->id] = NULL;
 		evtimer_add(&restart_ev[p->id], &tv);
 	}
 	free(p);
+	if (stop_done != NULL && lmtp_left() == 0)
+		stop_done();
 }
 
 void
@@ -615,4 +624,57 @@ shutdown_children(void)
 
 	TAILQ_FOREACH(p, &procs, entry)
 		(void)kill(p->pid, SIGTERM);
+}
+
+static int
+lmtp_left(void)
+{
+	struct proc	*p;
+	int		 n = 0;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		n += p->id == KIND_LMTP;
+	return n;
+}
+
+static void
+stop_timeout(int fd, short ev, void *arg)
+{
+	log_warnx("stopping: LMTP sessions still open after %d s, cut",
+	    STOP_LMTP_WAIT);
+	stop_done();
+}
+
+/*
+ * popd stops: every child ends now but the lmtp processes, which drain
+ * (lmtp.c: the sessions between transactions are closed, the others
+ * once their message is answered), so that a message a delivery worker
+ * has written is acknowledged to the MTA rather than sent again.  The
+ * parent delivers for them meanwhile and calls done once the last is
+ * reaped, or after STOP_LMTP_WAIT seconds.  Returns how many drain.
+ */
+int
+shutdown_lmtp_last(void (*done)(void))
+{
+	static struct event	 ev;
+	struct timeval		 tv = { STOP_LMTP_WAIT, 0 };
+	struct proc		*p;
+	int			 n = 0;
+
+	stop_done = done;
+	current[KIND_LMTP] = successor[KIND_LMTP] = NULL;
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (p->id != KIND_LMTP)
+			(void)kill(p->pid, SIGTERM);
+		else {
+			if (!p->draining)
+				proc_drain(p);
+			n++;
+		}
+	}
+	if (n > 0) {
+		evtimer_set(&ev, stop_timeout, NULL);
+		evtimer_add(&ev, &tv);
+	}
+	return n;
 }

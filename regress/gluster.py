@@ -69,7 +69,9 @@ class Volume:
         T.apt_install("glusterfs-server", "glusterd")
         T.apt_install("glusterfs-client", "glusterfs")
         self._leftovers()
-        self.dir = tempfile.mkdtemp(prefix="popdgl.", dir="/srv"
+        # The pid in the name: _leftovers() knows a dead run's.
+        self.dir = tempfile.mkdtemp(prefix="popdgl.%d." % os.getpid(),
+                                    dir="/srv"
                                     if os.path.isdir("/srv") else "/var/tmp")
         os.chmod(self.dir, 0o755)      # the mail users reach the mounts
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
@@ -108,10 +110,21 @@ class Volume:
         return self
 
     def brick_pids(self):
-        """The glusterfsd pid of each brick, as volume status says."""
-        out = self.gluster("volume", "status", self.name)
-        return [int(p) for p in re.findall(r"^Brick \S+\s+\S+\s+\S+\s+Y\s+"
-                                           r"(\d+)", out, re.M)]
+        """{brick index: glusterfsd pid} of the bricks online, as volume
+        status says (its XML: the text form wraps long paths)."""
+        import xml.etree.ElementTree as ET
+        out = self.gluster("volume", "status", self.name, "--xml",
+                           check=False)
+        pids = {}
+        try:
+            nodes = ET.fromstring(out).iter("node")
+        except ET.ParseError:
+            return pids
+        for n in nodes:
+            m = re.search(r"/brick(\d+)$", n.findtext("path") or "")
+            if m and n.findtext("status") == "1":
+                pids[int(m.group(1))] = int(n.findtext("pid"))
+        return pids
 
     def kill_brick(self, i):
         os.kill(self.brick_pids()[i], signal.SIGKILL)
@@ -145,12 +158,18 @@ class Volume:
     @staticmethod
     def _leftovers():
         """What a killed run left: its glusterd, bricks and clients
-        (their command lines name our volumes), and its volumes."""
+        (their command lines name its volume or its directory, both
+        with its pid), its mounts, volumes and namespace.  Another
+        run's, alive, is left alone."""
+        def dead(m):
+            return m is not None and not os.path.exists("/proc/" + m.group(1))
+
+        own = re.compile(r"(?:%s|/popdgl\.|popdgl)(\d+)" % PREFIX)
         out = subprocess.run(["ps", "-eo", "pid=,args="],
                              stdout=subprocess.PIPE).stdout.decode()
         for line in out.splitlines():
             pid, _, args = line.strip().partition(" ")
-            if PREFIX in args or ("glusterd" in args and "popdgl." in args):
+            if dead(own.search(args)):
                 try:
                     os.kill(int(pid), signal.SIGKILL)
                 except (ProcessLookupError, ValueError):
@@ -158,11 +177,15 @@ class Volume:
         with open("/proc/mounts") as f:
             for line in f:
                 point = line.split()[1]
-                if "/popdgl." in point:
+                if dead(own.search(point)):
                     subprocess.run(["umount", "-l", point],
                                    stderr=subprocess.DEVNULL)
         vols = "/var/lib/glusterd/vols"
         if os.path.isdir(vols):
             for v in os.listdir(vols):
-                if v.startswith(PREFIX):
+                if dead(own.match(v)):
                     shutil.rmtree(os.path.join(vols, v), ignore_errors=True)
+        if os.path.isdir("/run/netns"):
+            for ns in os.listdir("/run/netns"):
+                if dead(own.fullmatch(ns)):
+                    subprocess.run(["ip", "netns", "del", ns])

@@ -29,6 +29,7 @@ import random
 import re
 import smtplib
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -955,6 +956,53 @@ def full_disk(srv):
         srv.stop()
     finally:
         subprocess.run(["umount", "-l", md])
+
+
+# --- stopping ---------------------------------------------------------------
+
+@T.test(start=False)
+def stop_answers_what_it_was_given(srv):
+    """popd stopped (SIGTERM, as for an upgrade) in the middle of a
+    transaction: the message handed over is answered 250 and stored
+    once, then 421; a session between transactions gets 421 at once; no
+    new connection is taken; popd exits 0 when the sessions are over.
+    Before, the stop cut the transaction: a message already written was
+    never acknowledged and the MTA sent it again (issue 56's upgrade of
+    a backend under LMTP load, test_fleetfaults.py)."""
+    start(srv)
+    idle = Lmtp(srv)
+    idle.ok("LHLO x")
+    c = Lmtp(srv)
+    c.ok("LHLO x")
+    c.ok("MAIL FROM:<%s>" % SENDER)
+    c.ok("RCPT TO:<alice>")
+    c.ok("DATA", 354)
+    body = msg(1)
+    c.send(stuff(body))                 # all but the final dot
+    srv.proc.send_signal(signal.SIGTERM)
+    T.expect(idle.reply()[0], 421, "the idle session when popd stops")
+    T.expect_true(idle.closed(), "the idle session closed")
+    try:
+        Lmtp(srv, timeout=5)
+        T.expect_true(False, "a new LMTP connection while popd stops")
+    except (OSError, EOFError):
+        pass
+    c.send(".\r\n")
+    code, text = c.reply()
+    T.expect(code, 250, "the message handed over when popd stopped: %s"
+             % text)
+    T.expect(c.reply()[0], 421, "then the session closed")
+    T.expect_true(c.closed(), "closed")
+    T.expect(srv.proc.wait(10), 0, "popd's exit status")
+    srv.stop()
+    log = srv.log()
+    T.expect_true("stopping: the LMTP sessions in progress end first" in
+                  log, "the log says why popd waits", log[-1500:])
+    new = srv.files("alice", "new")
+    T.expect(len(new), 1, "one message in new/")
+    data = open(os.path.join(srv.maildir("alice"), "new", new[0]),
+                "rb").read()
+    T.expect(data.replace(b"\n", b"\r\n"), stored(body), "the message")
 
 
 # --- kill -9 ----------------------------------------------------------------
