@@ -70,9 +70,10 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 # user tables), and the mail store (maildir naming, CRLF, popcache, the
 # UIDLs of other servers, the maildrop, Maildir++ quotas) for wrkrpop,
 # mda and popd -m.
-PROC_OBJS=	common/log.o common/msg.o common/proto.o common/settings.o \
+PROC_BASE=	common/log.o common/msg.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
 		common/stats.o compat/compat.o
+PROC_OBJS=	${PROC_BASE} common/proto.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 		common/oldids.o common/maildrop.o common/quota.o common/kept.o
 # The steps of a delivery, for mda and dlvrpop.
@@ -88,47 +89,48 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
 		popd/health.o popd/backends.o
-POPD_LIBS=	${PROC_OBJS} common/table.o \
+POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o common/control_cmd.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
 		listener/listener_proxy.o ${TLS_COMPAT}
-LISTENER_LIBS=	${PROC_OBJS} common/acceptor.o common/pki.o ${TLSSIGN_OBJS}
+LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/acceptor.o common/pki.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them.
 KEYPOP_OBJS=	keypop/keypop.o
+KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o
-LMTP_LIBS=	${PROC_OBJS} common/acceptor.o
+LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/acceptor.o
 CONTROL_OBJS=	control/control.o control/print.o
-CONTROL_LIBS=	${PROC_OBJS} common/control_cmd.o
+CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
 		authpop/http.o authpop/loginticket.o authpop/state.o \
 		authpop/logincache.o
-AUTHPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o common/pop3.o \
+AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
 		tablepop/tablecache.o
-TABLEPOP_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o
+TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/table.o common/pwscheme.o
 # authcheck: authtab and app passwords read for the parent, which reads
 # no hash itself (popd/users.c); a program apart, so that the pre-login
 # authpop does not map it.
 AUTHCHECK_OBJS=	authcheck/authcheck.o
-AUTHCHECK_LIBS=	${PROC_OBJS} common/table.o common/pwscheme.o \
+AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o common/pwscheme.o \
 		common/apppass.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
-CHECKPOP_LIBS=	${PROC_OBJS}
+CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o
-WRKRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} common/pop3.o common/fslock.o
+WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o ${STORE_OBJS} common/pop3.o common/fslock.o
 MDA_OBJS=	mda/mda.o
-MDA_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
+MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
-DLVRPOP_LIBS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS}
+DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o ${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o common/pwscheme.o common/apppass.o common/addr.o
@@ -179,6 +181,38 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 
 all: ${PROGS}
 
+# proto.c once per program, with PROTO_SELF its PROC_* (0: no channel):
+# a program holds the checks of the messages it sends or receives only.
+PROTO_CC=	${CC} ${CFLAGS} -c common/proto.c -o $@ -DPROTO_SELF=
+PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
+		common/proto-lmtp.o common/proto-control.o \
+		common/proto-authpop.o common/proto-tablepop.o \
+		common/proto-checkpop.o common/proto-wrkrpop.o \
+		common/proto-dlvrpop.o common/proto-keypop.o common/proto-none.o
+${PROTO_PROGS}: common/proto.c ${HDRS}
+common/proto-popd.o:
+	${PROTO_CC}PROC_PARENT
+common/proto-listener.o:
+	${PROTO_CC}PROC_LISTENER
+common/proto-lmtp.o:
+	${PROTO_CC}PROC_LMTP
+common/proto-control.o:
+	${PROTO_CC}PROC_CONTROL
+common/proto-authpop.o:
+	${PROTO_CC}PROC_AUTHPOP
+common/proto-tablepop.o:
+	${PROTO_CC}PROC_TABLE
+common/proto-checkpop.o:
+	${PROTO_CC}PROC_CHECK
+common/proto-wrkrpop.o:
+	${PROTO_CC}PROC_WRKRPOP
+common/proto-dlvrpop.o:
+	${PROTO_CC}PROC_DLVRPOP
+common/proto-keypop.o:
+	${PROTO_CC}PROC_KEY
+common/proto-none.o:
+	${PROTO_CC}0
+
 .SUFFIXES: .c .o
 .c.o:
 	${CC} ${CFLAGS} -c $< -o $@
@@ -223,8 +257,8 @@ listener/listener: ${LISTENER_OBJS} ${LISTENER_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_LIBS} ${LDLIBS} \
 	    ${TLSSIGN_LIBS}
 
-keypop/keypop: ${KEYPOP_OBJS} ${PROC_OBJS}
-	${CC} ${LDFLAGS} -o $@ ${KEYPOP_OBJS} ${PROC_OBJS} ${LDLIBS} \
+keypop/keypop: ${KEYPOP_OBJS} ${KEYPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${KEYPOP_OBJS} ${KEYPOP_LIBS} ${LDLIBS} \
 	    ${TLSSIGN_LIBS}
 
 lmtp/lmtp: ${LMTP_OBJS} ${LMTP_LIBS}

@@ -74,6 +74,9 @@ chan_init(struct chan *c, int fd, int self, int peer, int phase,
 	const struct msg_decl	*d;
 	size_t			 i, n;
 
+	if (!msg_checks(self))
+		fatalx("%s: built without the checks of its messages",
+		    proc_str(self));
 	d = msg_decls(&n);
 	for (i = 0; i < n; i++)
 		if (d[i].from == peer && (d[i].to & self) &&

@@ -832,6 +832,12 @@ valid_tabans(const void *p)
 	return NULL;
 }
 
+static const char *
+valid_notours(const void *p)
+{
+	return "a message of other processes";
+}
+
 #define P	PROC_PARENT
 #define L	PROC_LISTENER
 #define A	PROC_AUTHPOP
@@ -844,8 +850,21 @@ valid_tabans(const void *p)
 #define Y	PROC_KEY
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
+/*
+ * A program built with PROTO_SELF, its PROC_* (0 for one with no
+ * channel), keeps the checks of the messages it sends or receives only:
+ * the others' validators are then not in it (Makefile), and the
+ * transport never calls them, since it refuses any message that is not
+ * from or to the process first.  Unit tests and fuzzers keep them all.
+ */
+#ifdef PROTO_SELF
+#define OURS(from, to)	(((from) | (to)) & (PROTO_SELF))
+#else
+#define OURS(from, to)	1
+#endif
 #define D(t, from, to, payload, fd, valid, phases, next)		\
-	{ t, &(#t)[4], from, to, payload, fd, valid, phases, next }
+	{ t, &(#t)[4], from, to, payload, fd,				\
+	    OURS(from, to) ? valid : valid_notours, phases, next }
 static const struct msg_decl decls[] = {
 	/*
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
@@ -1036,6 +1055,17 @@ msg_decl(uint32_t type)
 		if (decls[i].type == type)
 			return &decls[i];
 	return NULL;
+}
+
+/* Does this program hold the checks of self's messages (PROTO_SELF)? */
+int
+msg_checks(int self)
+{
+#ifdef PROTO_SELF
+	return self == (PROTO_SELF);
+#else
+	return 1;
+#endif
 }
 
 /* All of them, for the tests. */

@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		39
+#define MSG_VERSION		40
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -935,6 +935,7 @@ struct msg_decl {
 /* proto.c */
 const struct msg_decl	*msg_decl(uint32_t);
 const struct msg_decl	*msg_decls(size_t *);
+int			 msg_checks(int);
 const char		*msg_type_str(uint32_t);
 const char		*proc_str(int);
 

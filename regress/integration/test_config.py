@@ -108,6 +108,25 @@ def check_bad_tables_and_certificate(srv):
 
 
 @T.test(start=False)
+def programs_hold_their_own_checks(srv):
+    """Each program holds the checks of the messages it sends or
+    receives, and no other's (proto.c built per program): the pre-login
+    listener and authpop have none of the parent's talk with lmtp,
+    control or dlvrpop, and each has its own."""
+    own = {T.LISTENER: "valid_sign", T.AUTHPOP: "valid_session",
+           T.POPD: "valid_rcpt"}
+    others = ("valid_rcpt", "valid_deliver", "valid_ctlreq", "valid_job",
+              "valid_table")
+    for prog, mine in own.items():
+        nm = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                            check=True).stdout.decode()
+        syms = set(ln.split()[-1] for ln in nm.splitlines() if ln.strip())
+        T.expect_true(mine in syms, "%s holds %s" % (prog, mine))
+        if prog != T.POPD:
+            T.expect(sorted(syms & set(others)), [],
+                     "other processes' checks in %s" % prog)
+
+
 def authtab_read_by_authpop(srv):
     """The parent reads no password hash: the popd binary holds no
     parser of hashes or app password records, and popd -n's errors in

@@ -241,11 +241,28 @@ def check_headers():
     return "%d snippets" % len(snippets)
 
 
+def source_of(obj):
+    """An object's source without ".c": common/proto-X.o is proto.c
+    built for one program (PROTO_SELF)."""
+    return re.sub(r"^common/proto-[a-z]+$", "common/proto", obj[:-2])
+
+
+def gnu_proto_self(prog):
+    """The -DPROTO_SELF= the top Makefile builds prog's proto.c with."""
+    for o in gnu_objects(prog):
+        if re.match(r"common/proto-[a-z]+\.o$", o):
+            for ln in gmake_lines("-B", o):
+                m = re.search(r"-DPROTO_SELF=(\w+)", ln)
+                if m:
+                    return m.group(1)
+    return None
+
+
 def tree_sources():
     srcs = set()
     for p in PROGS:
         for o in gnu_objects(p):
-            srcs.add(o[:-2] + ".c")
+            srcs.add(source_of(o) + ".c")
     srcs.update(s + ".c" for s in OPENBSD_ONLY)
     if not os.path.exists(os.path.join(REPO, "popd", "parse.c")):
         run(["make", "popd/parse.c"], check=True)
@@ -379,7 +396,7 @@ def check_bsdmake():
         # SRCS as found through .PATH against the GNU link line.
         found = [os.path.relpath(os.path.normpath(s), REPO)
                  for s in v.get("SRCS", "").split()]
-        want = sorted(o[:-2] for o in gnu_objects(path)
+        want = sorted(source_of(o) for o in gnu_objects(path)
                       if o[:-2] not in LINUX_ONLY)
         got = sorted(g for g in (re.sub(r"\.[cy]$", "", s) for s in found)
                      if g not in OPENBSD_ONLY)
@@ -402,6 +419,12 @@ def check_bsdmake():
         if d != gnu_d_p:
             bad.append("%s: %s, the top Makefile %s" %
                        (name, sorted(d), sorted(gnu_d_p)))
+        # The messages whose checks proto.c keeps.
+        m = re.search(r"-DPROTO_SELF=(\w+)", v["CFLAGS"])
+        self_ = gnu_proto_self(path)
+        if self_ is not None and (m is None or m.group(1) != self_):
+            bad.append("%s: PROTO_SELF %s, the top Makefile %s" %
+                       (name, m.group(1) if m else "-", self_))
         # Libraries: what the objects call, with libtls's own.
         need = set()
         objs = [os.path.join(REPO, o) for o in gnu_objects(path)]
