@@ -237,9 +237,14 @@ session_reply(struct session *s, const char *fmt, ...)
 	va_list	ap;
 	int	r;
 
-	va_start(ap, fmt);
-	r = evbuffer_add_vprintf(s->out, fmt, ap);
-	va_end(ap);
+	/* Most replies are a constant line: no printf for them. */
+	if (strchr(fmt, '%') == NULL)
+		r = evbuffer_add(s->out, fmt, strlen(fmt));
+	else {
+		va_start(ap, fmt);
+		r = evbuffer_add_vprintf(s->out, fmt, ap);
+		va_end(ap);
+	}
 	if (r == -1 || evbuffer_add(s->out, "\r\n", 2) == -1)
 		fatal("evbuffer_add");
 }
@@ -389,7 +394,7 @@ pop3_read(struct session *s)
 {
 	char		 peek[AUTH_PEEK];
 	ssize_t		 n;
-	size_t		 take, limit;
+	size_t		 take, limit, used = 0;	/* of peek, to wipe */
 	int		 r, lines = 0, empty = 0;
 
 	/*
@@ -405,10 +410,12 @@ pop3_read(struct session *s)
 				break;
 			log_debug("session %s%llu: recv: %s",
 			    SIDP(s->id), strerror(errno));
-			explicit_bzero(peek, sizeof(peek));
+			explicit_bzero(peek, used);
 			session_close(s, 1);
 			return;
 		}
+		if ((size_t)n > used)
+			used = n;
 		if (n == 0) {
 			log_debug("session %s%llu: %s: closed by the client",
 			    SIDP(s->id), s->addr);
@@ -420,7 +427,7 @@ pop3_read(struct session *s)
 		/* What the framer took, and not a byte more, leaves the socket. */
 		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
 			log_warn("session %s%llu: recv", SIDP(s->id));
-			explicit_bzero(peek, sizeof(peek));
+			explicit_bzero(peek, used);
 			session_close(s, 1);
 			return;
 		}
@@ -443,7 +450,7 @@ pop3_read(struct session *s)
 		session_line(s, s->fr.line, s->fr.len);
 		pop3_frame_reset(&s->fr);
 	}
-	explicit_bzero(peek, sizeof(peek));
+	explicit_bzero(peek, used);
 	session_update(s);
 }
 

@@ -279,8 +279,9 @@ verify_appsask(void)
 void
 verify_apps(struct session *s, int status, const char *joined)
 {
+	/* The event loop's alone, and filled afresh by apppass_split. */
+	static struct apprec	 recs[APP_MAXPERUSER];
 	struct job		*j = s->job;
-	struct apprec		*recs;
 	char			 norm[APP_SECRETLEN + 1], mac[APP_HASHLEN + 1];
 	char			 why[160];
 	int			 n = 0, i, barred = 0;
@@ -293,8 +294,6 @@ verify_apps(struct session *s, int status, const char *joined)
 		s->ops->temp(s, "cannot check passwords now");
 		return;
 	}
-	if ((recs = calloc(APP_MAXPERUSER, sizeof(*recs))) == NULL)
-		fatal("%s", __func__);
 	/*
 	 * A file's were checked at load; a database's answer is checked
 	 * here, as a table program's: the parent passes it on unread.
@@ -303,7 +302,6 @@ verify_apps(struct session *s, int status, const char *joined)
 	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
 		log_warnx("app-passwords <%s>: the app passwords of %s: %s",
 		    set.apps_table, logname(s->user), why);
-		free(recs);
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		s->ops->temp(s, "cannot check passwords now");
@@ -329,18 +327,15 @@ verify_apps(struct session *s, int status, const char *joined)
 				app_used(s, recs[i].label);
 				(void)snprintf(why, sizeof(why), " with app "
 				    "password \"%s\"", recs[i].label);
-				free(recs);
 				freezero(s->job, sizeof(*s->job));
 				s->job = NULL;
 				s->ops->good(s, now(), why);
 				return;
 			}
-			free(recs);
 			app_fail(s, why);
 			return;
 		}
 	}
-	free(recs);
 	if (barred) {
 		app_fail(s, "main password barred (app passwords only)");
 		return;

@@ -106,49 +106,74 @@ apppass_secret(char *norm, char *shown)
 }
 
 /*
- * HMAC-SHA256 (RFC 2104) of user, a NUL and the secret's symbols, under
- * the site's key, as APP_HASHPFX and hex into out (APP_HASHLEN + 1).
- * The user is part of it: a record copied to another user is worth
- * nothing.
+ * HMAC-SHA256's (RFC 2104) state after the key's inner and outer pads:
+ * the same for every hash under one key.
+ */
+static void
+hmac_pads(const struct appkey *key, SHA2_CTX *in, SHA2_CTX *out)
+{
+	unsigned char	 k[HMAC_BLOCK], pad[HMAC_BLOCK];
+	size_t		 i;
+
+	memset(k, 0, sizeof(k));
+	if (key->len > HMAC_BLOCK) {
+		SHA256Init(in);
+		SHA256Update(in, key->k, key->len);
+		SHA256Final(k, in);
+	} else
+		memcpy(k, key->k, key->len);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256Init(in);
+	SHA256Update(in, pad, sizeof(pad));
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256Init(out);
+	SHA256Update(out, pad, sizeof(pad));
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(pad, sizeof(pad));
+}
+
+/*
+ * HMAC-SHA256 of user, a NUL and the secret's symbols, under the site's
+ * key, as APP_HASHPFX and hex into out (APP_HASHLEN + 1).  The user is
+ * part of it: a record copied to another user is worth nothing.  A key
+ * that apppass_key read has its pads hashed already: a login hashes
+ * two blocks, not four.
  */
 void
 apppass_mac(const struct appkey *key, const char *user, const char *norm,
     char *out)
 {
-	SHA2_CTX	 ctx;
-	unsigned char	 k[HMAC_BLOCK], pad[HMAC_BLOCK];
-	unsigned char	 inner[SHA256_DIGEST_LENGTH], mac[SHA256_DIGEST_LENGTH];
-	size_t		 i;
+	static const char	 hex[] = "0123456789abcdef";
+	SHA2_CTX		 in, outer;
+	unsigned char		 inner[SHA256_DIGEST_LENGTH];
+	unsigned char		 mac[SHA256_DIGEST_LENGTH];
+	char			*p;
+	size_t			 i;
 
-	memset(k, 0, sizeof(k));
-	if (key->len > HMAC_BLOCK) {
-		SHA256Init(&ctx);
-		SHA256Update(&ctx, key->k, key->len);
-		SHA256Final(k, &ctx);
+	if (key->padded) {
+		in = key->ipad;
+		outer = key->opad;
 	} else
-		memcpy(k, key->k, key->len);
-	for (i = 0; i < HMAC_BLOCK; i++)
-		pad[i] = k[i] ^ 0x36;
-	SHA256Init(&ctx);
-	SHA256Update(&ctx, pad, sizeof(pad));
-	SHA256Update(&ctx, (const unsigned char *)user, strlen(user) + 1);
-	SHA256Update(&ctx, (const unsigned char *)norm, strlen(norm));
-	SHA256Final(inner, &ctx);
-	for (i = 0; i < HMAC_BLOCK; i++)
-		pad[i] = k[i] ^ 0x5c;
-	SHA256Init(&ctx);
-	SHA256Update(&ctx, pad, sizeof(pad));
-	SHA256Update(&ctx, inner, sizeof(inner));
-	SHA256Final(mac, &ctx);
-	(void)strlcpy(out, APP_HASHPFX, APP_HASHLEN + 1);
-	for (i = 0; i < sizeof(mac); i++)
-		(void)snprintf(out + sizeof(APP_HASHPFX) - 1 + 2 * i, 3,
-		    "%02x", mac[i]);
-	explicit_bzero(k, sizeof(k));
-	explicit_bzero(pad, sizeof(pad));
+		hmac_pads(key, &in, &outer);
+	SHA256Update(&in, (const unsigned char *)user, strlen(user) + 1);
+	SHA256Update(&in, (const unsigned char *)norm, strlen(norm));
+	SHA256Final(inner, &in);
+	SHA256Update(&outer, inner, sizeof(inner));
+	SHA256Final(mac, &outer);
+	p = out;
+	memcpy(p, APP_HASHPFX, sizeof(APP_HASHPFX) - 1);
+	p += sizeof(APP_HASHPFX) - 1;
+	for (i = 0; i < sizeof(mac); i++) {
+		*p++ = hex[mac[i] >> 4];
+		*p++ = hex[mac[i] & 0x0f];
+	}
+	*p = '\0';
 	explicit_bzero(inner, sizeof(inner));
 	explicit_bzero(mac, sizeof(mac));
-	explicit_bzero(&ctx, sizeof(ctx));
+	explicit_bzero(&in, sizeof(in));
+	explicit_bzero(&outer, sizeof(outer));
 }
 
 /* The key file: its bytes, APP_KEYMIN to APP_KEYMAX of them. */
@@ -195,6 +220,8 @@ apppass_key(const char *path, struct appkey *key, char *why, size_t len)
 		return -1;
 	}
 	key->len = got;
+	hmac_pads(key, &key->ipad, &key->opad);
+	key->padded = 1;
 	return 0;
 }
 

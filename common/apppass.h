@@ -39,6 +39,7 @@
 
 #include <sys/types.h>
 
+#include <sha2.h>
 #include <time.h>
 
 #include "addr.h"
@@ -67,6 +68,8 @@ struct apprec {
 struct appkey {
 	unsigned char	 k[APP_KEYMAX];
 	size_t		 len;
+	int		 padded;	/* ipad, opad set (apppass_key) */
+	SHA2_CTX	 ipad, opad;	/* HMAC's state after each pad */
 };
 
 /* A file of app passwords, loaded: each user's records, joined by ",". */

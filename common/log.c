@@ -48,6 +48,18 @@ static int		 fatal_status = 1;
 static const char	*procname = "popd";
 static char		*capture;	/* log_capture's */
 static size_t		 capturelen;
+/*
+ * Ours, as log_init found it: a line costs no getpid(2) (glibc caches
+ * none).  Every program calls log_init after its last fork (popd after
+ * daemon(3)); children that fork without exec'ing log nothing.
+ */
+static pid_t		 logpid;
+
+static pid_t
+log_pid(void)
+{
+	return logpid != 0 ? logpid : getpid();
+}
 
 /*
  * One write(2) per line keeps the lines of several processes whole, and
@@ -65,10 +77,10 @@ log_stderr(const char *msg, const char *err)
 		    err != NULL ? ": " : "", err != NULL ? err : "");
 	else if (err != NULL)
 		n = snprintf(line, sizeof(line), "%s[%d]: %s: %s\n", procname,
-		    (int)getpid(), msg, err);
+		    (int)log_pid(), msg, err);
 	else
 		n = snprintf(line, sizeof(line), "%s[%d]: %s\n", procname,
-		    (int)getpid(), msg);
+		    (int)log_pid(), msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
@@ -89,10 +101,10 @@ log_relay(int pri, const char *msg, const char *err)
 
 	if (err != NULL)
 		n = snprintf(line, sizeof(line), "<%d>%d %s: %s", pri,
-		    (int)getpid(), msg, err);
+		    (int)log_pid(), msg, err);
 	else
 		n = snprintf(line, sizeof(line), "<%d>%d %s", pri,
-		    (int)getpid(), msg);
+		    (int)log_pid(), msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -111,6 +123,7 @@ log_init(int n_debug, int facility)
 	socklen_t	len = sizeof(type);
 
 	tzset();
+	logpid = getpid();
 	if (n_debug)
 		debug = LOG_TO_STDERR;
 	else if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type,

@@ -1046,15 +1046,26 @@ static const struct msg_decl decls[] = {
 #undef RUN
 #undef ANY
 
+/*
+ * The declaration of type, or NULL.  Every message sent and received
+ * is looked up: by index, built at the first look (decls is not in the
+ * enum's order).  A process's threads send nothing.
+ */
 const struct msg_decl *
 msg_decl(uint32_t type)
 {
-	size_t	i;
+	static const struct msg_decl	*bytype[MSG_MAX];
+	static int			 indexed;
+	size_t				 i;
 
-	for (i = 0; i < nitems(decls); i++)
-		if (decls[i].type == type)
-			return &decls[i];
-	return NULL;
+	if (!indexed) {
+		for (i = 0; i < nitems(decls); i++)
+			if (decls[i].type < MSG_MAX &&
+			    bytype[decls[i].type] == NULL)
+				bytype[decls[i].type] = &decls[i];
+		indexed = 1;
+	}
+	return type < MSG_MAX ? bytype[type] : NULL;
 }
 
 /* Does this program hold the checks of self's messages (PROTO_SELF)? */

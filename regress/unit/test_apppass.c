@@ -146,8 +146,11 @@ mac(void)
 	};
 	struct appkey	 key;
 	char		 out[APP_HASHLEN + 1], want[APP_HASHLEN + 1];
+	char		 path[PATH_MAX], why[160];
 	size_t		 i, j;
+	int		 fd;
 
+	(void)snprintf(path, sizeof(path), "%s/mackey", dir);
 	for (i = 0; i < nitems(t); i++) {
 		memset(&key, 0, sizeof(key));
 		for (j = 0; j < t[i].keylen; j++)
@@ -159,6 +162,29 @@ mac(void)
 		    t[i].hex);
 		CHECK_STR(out, want);
 		CHECK_INT(strlen(out), APP_HASHLEN);
+
+		/*
+		 * The same key from a file, as authpop and popdpass read
+		 * it: its pads hashed once, at the read, and every hash
+		 * the same as above.
+		 */
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) ==
+		    -1 || write(fd, key.k, key.len) != (ssize_t)key.len ||
+		    close(fd) == -1) {
+			CHECK(0, "%s: %s", path, strerror(errno));
+			continue;
+		}
+		if (apppass_key(path, &key, why, sizeof(why)) == -1) {
+			CHECK(0, "key of %zu bytes: %s", t[i].keylen, why);
+			continue;
+		}
+		CHECK(key.padded, "key of %zu bytes read without its pads",
+		    t[i].keylen);
+		for (j = 0; j < 2; j++) {
+			memset(out, 'x', sizeof(out));
+			apppass_mac(&key, t[i].user, NORM, out);
+			CHECK_STR(out, want);
+		}
 	}
 }
 
@@ -639,6 +665,8 @@ main(void)
 	(void)snprintf(path, sizeof(path), "%s/key", dir);
 	(void)unlink(path);
 	(void)snprintf(path, sizeof(path), "%s/apppass", dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/mackey", dir);
 	(void)unlink(path);
 	(void)rmdir(dir);
 	return unit_done();
