@@ -31,7 +31,13 @@ checkpop): a backend killed -9 loses its users to the others within
 5 s (measured), and gets them back when it returns; popctl drain on
 the router sends no new user there and show backends says draining,
 then drained; tickets stay bound to the backend they name; a user
-whose whole pool is down gets -ERR [SYS/TEMP]."""
+whose whole pool is down gets -ERR [SYS/TEMP].
+
+health_port_under_flood: a flood on a backend's health port, held
+unread and opened and closed fast, from one address and from many,
+costs its listener no descriptor and no memory, stops no POP3 login on
+it, and checks from elsewhere (the test's, a router's checkpop) are
+answered within FLOOD_CHECK_BOUND."""
 
 import atexit
 import os
@@ -218,6 +224,175 @@ def haproxy_follows_health(srv):
     finally:
         for b in (b1, b2):
             b.cleanup()
+
+
+# --- a flood on a health port ----------------------------------------------
+
+# What a check from elsewhere may take while the port is flooded: well
+# inside the second that checkpop and doc/fleet.md's HAProxy give one.
+FLOOD_CHECK_BOUND = 0.5
+
+
+def nfds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    return 0
+
+
+def timed_check(addr, port):
+    """A checker's look from 127.0.0.1: the line and its time, or
+    (None, time) when it failed."""
+    t0 = time.monotonic()
+    try:
+        out = health(addr, port)
+    except OSError:
+        out = None
+    return out, time.monotonic() - t0
+
+
+def flooder(port, secs, srcs, rst):
+    """A child that opens and closes connections to port on B1 as fast
+    as it can for secs, from srcs in turn (closing by RST when rst): its
+    count of connections made, through a pipe."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        n = 0
+        try:
+            os.close(r)
+            end = time.monotonic() + secs
+            while time.monotonic() < end:
+                s = socket.socket()
+                try:
+                    if rst:
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                     b"\1\0\0\0\0\0\0\0")
+                    s.settimeout(2)
+                    s.bind((srcs[n % len(srcs)], 0))
+                    s.connect((B1, port))
+                    n += 1
+                except OSError:
+                    pass
+                finally:
+                    s.close()
+            os.write(w, b"%d" % n)
+        finally:
+            os._exit(0)
+    os.close(w)
+    return pid, r
+
+
+@T.test(start=False, timeout=180)
+def health_port_under_flood(srv):
+    """A flood on a backend's health port (5000 connections held unread,
+    from one address and from a thousand; then opened and closed as fast
+    as two processes can, by FIN from one address and by RST from a
+    thousand): the listener holds no descriptor and no memory for them,
+    a POP3 login on the same listener goes through, a check from
+    elsewhere is answered within FLOOD_CHECK_BOUND, and a router's
+    checkpop (srv) sees no check fail."""
+    pop3 = F.port_free_on(B1)
+    hport = F.port_free_on(B1)
+    b = backend(B1, pop3, hport)
+    try:
+        flood_health(srv, b, hport)
+    finally:
+        b.cleanup()
+
+
+def flood_health(srv, b, hport):
+    routes = os.path.join(srv.tmpdir, "routes")
+    with open(routes, "w") as f:
+        f.write("alice\t%s\n" % B1)
+    srv.conf_extra = ('listen on socket "%s" auth-http group popdnginx '
+                      'user popdnginx\nroute "%s" pop3 %d health %d\n'
+                      % (os.path.join(srv.tmpdir, "auth.sock"), routes,
+                         b.port, hport))
+    T.daemon_user("popdnginx")
+    srv.start()
+    T.wait_for(lambda: states(srv).get(B1) == "up", what="the router's "
+               "checks see %s up" % B1)
+    lp = b.pids()["listener"]
+    fds0, rss0 = nfds(lp), rss_kb(lp)
+    worst = [0.0]
+
+    def check(what):
+        out, took = timed_check(B1, hport)
+        T.expect_true(out in (b"up 0\n", b"up 1\n"), "a check %s" % what,
+                      out)
+        worst[0] = max(worst[0], took)
+
+    # Held by clients that never read (the smallest receive buffer) and
+    # never close: half from one address, half from a thousand.
+    many = ["127.0.%d.%d" % (70 + i // 250, 1 + i % 250)
+            for i in range(1000)]
+    held = []
+    try:
+        t0 = time.monotonic()
+        for i in range(5000):
+            s = socket.socket()
+            held.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+            s.settimeout(5)
+            s.bind(("127.0.0.60" if i < 2500 else many[i % 1000], 0))
+            s.connect((B1, hport))
+            if i % 500 == 0:
+                check("while %d are held" % i)
+        opened = time.monotonic() - t0
+        T.wait_for(lambda: nfds(lp) <= fds0, timeout=2, what="the "
+                   "listener holding none of %d unread connections (%d "
+                   "descriptors, %d before)" % (len(held), nfds(lp), fds0))
+        check("with 5000 held")
+        p = b.pop("alice")
+        T.expect(p.stat()[0], 0, "a login with 5000 held")
+        p.quit()
+    finally:
+        for s in held:
+            s.close()
+    print("# 5000 held, opened in %.2f s" % opened)
+
+    # Churn, two processes for 4 s: FIN from one address, RST from a
+    # thousand.
+    cpu0 = sum(T.cpu_ticks(lp)[:2])
+    kids = [flooder(hport, 4, ["127.0.0.61"], False),
+            flooder(hport, 4, many, True)]
+    t0 = time.monotonic()
+    logins = []
+    while time.monotonic() - t0 < 3.5:
+        check("during the churn")
+        t1 = time.monotonic()
+        p = b.pop("alice")
+        T.expect(p.stat()[0], 0, "a login during the churn")
+        p.quit()
+        logins.append(time.monotonic() - t1)
+        time.sleep(0.1)
+    made = []
+    for pid, r in kids:
+        os.waitpid(pid, 0)
+        made.append(int(os.read(r, 32) or b"0"))
+        os.close(r)
+    cpu = (sum(T.cpu_ticks(lp)[:2]) - cpu0) / os.sysconf("SC_CLK_TCK")
+    T.wait_for(lambda: nfds(lp) <= fds0, timeout=2, what="the listener's "
+               "descriptors back to %d (%d)" % (fds0, nfds(lp)))
+    T.expect_true(rss_kb(lp) - rss0 < 512, "the listener's memory (%d kB "
+                  "before, %d kB after)" % (rss0, rss_kb(lp)))
+    T.expect(b.pids()["listener"], lp, "the same listener")
+    T.expect_true(worst[0] < FLOOD_CHECK_BOUND, "checks within %.1f s"
+                  % FLOOD_CHECK_BOUND, worst[0])
+    T.expect(states(srv).get(B1), "up", "the router's view of %s" % B1)
+    failed = [ln for ln in srv.log().splitlines()
+              if "%s: check failed" % B1 in ln]
+    T.expect(failed, [], "checkpop's failed checks")
+    T.expect_true(min(made) > 1000, "the flooders' connections", made)
+    print("# churn: %s connections in 4 s, the listener's CPU %.2f s; "
+          "checks within %.3f s; logins within %.2f s"
+          % (made, cpu, worst[0], max(logins)))
 
 
 # --- the router ------------------------------------------------------------
