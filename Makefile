@@ -183,35 +183,25 @@ all: ${PROGS}
 
 # proto.c once per program, with PROTO_SELF its PROC_* (0: no channel):
 # a program holds the checks of the messages it sends or receives only.
-PROTO_CC=	${CC} ${CFLAGS} -c common/proto.c -o $@ -DPROTO_SELF=
+PROTO_popd=	PROC_PARENT
+PROTO_listener=	PROC_LISTENER
+PROTO_lmtp=	PROC_LMTP
+PROTO_control=	PROC_CONTROL
+PROTO_authpop=	PROC_AUTHPOP
+PROTO_tablepop=	PROC_TABLE
+PROTO_checkpop=	PROC_CHECK
+PROTO_wrkrpop=	PROC_WRKRPOP
+PROTO_dlvrpop=	PROC_DLVRPOP
+PROTO_keypop=	PROC_KEY
+PROTO_none=	0
 PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
 		common/proto-lmtp.o common/proto-control.o \
 		common/proto-authpop.o common/proto-tablepop.o \
 		common/proto-checkpop.o common/proto-wrkrpop.o \
 		common/proto-dlvrpop.o common/proto-keypop.o common/proto-none.o
 ${PROTO_PROGS}: common/proto.c ${HDRS}
-common/proto-popd.o:
-	${PROTO_CC}PROC_PARENT
-common/proto-listener.o:
-	${PROTO_CC}PROC_LISTENER
-common/proto-lmtp.o:
-	${PROTO_CC}PROC_LMTP
-common/proto-control.o:
-	${PROTO_CC}PROC_CONTROL
-common/proto-authpop.o:
-	${PROTO_CC}PROC_AUTHPOP
-common/proto-tablepop.o:
-	${PROTO_CC}PROC_TABLE
-common/proto-checkpop.o:
-	${PROTO_CC}PROC_CHECK
-common/proto-wrkrpop.o:
-	${PROTO_CC}PROC_WRKRPOP
-common/proto-dlvrpop.o:
-	${PROTO_CC}PROC_DLVRPOP
-common/proto-keypop.o:
-	${PROTO_CC}PROC_KEY
-common/proto-none.o:
-	${PROTO_CC}0
+	${CC} ${CFLAGS} -DPROTO_SELF=${PROTO_${@:common/proto-%.o=%}} \
+	    -c common/proto.c -o $@
 
 .SUFFIXES: .c .o
 .c.o:
