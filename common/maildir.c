@@ -70,7 +70,8 @@ maildir_open(const char *path, struct stat *sb)
 		if (fstatat(dfd, subs[i], &st[i], 0) == 0)
 			continue;
 		if (errno != ENOENT || (mkdirat(dfd, subs[i], 0700) == -1 &&
-		    errno != EEXIST) || fstatat(dfd, subs[i], &st[i], 0) == -1) {
+		    errno != EEXIST) ||
+		    fstatat(dfd, subs[i], &st[i], 0) == -1) {
 			saved = errno;
 			close(dfd);
 			errno = saved;
