@@ -43,28 +43,54 @@ static void	uidl_hash(const char *, size_t, unsigned int, char *, size_t);
 static off_t	name_field(const char *, const char *, char);
 
 /*
- * Create a maildir (tmp/, new/, cur/; mode 0700) where it is missing.
- * Only the last component of path is created: the parent must exist.
+ * Open the maildir at path (O_DIRECTORY), creating it (tmp/, new/, cur/;
+ * mode 0700) where it is missing.  Only the last component of path is
+ * created: the parent must exist.  Looked up before anything is made:
+ * a mkdir of a name that exists costs a round trip to the server on
+ * every network filesystem (FUSE revalidates for O_EXCL), a lookup of
+ * one the client knows does not.  sb, unless NULL, gets the stat(2) of
+ * tmp/, new/ and cur/ (MAILDIR_TMP...).  Returns the descriptor, or -1.
  */
 int
-maildir_create(const char *path)
+maildir_open(const char *path, struct stat *sb)
 {
-	static const char	*subs[] = { "tmp", "new", "cur" };
+	static const char	*subs[MAILDIR_NSUBS] = { "tmp", "new", "cur" };
+	struct stat		 st[MAILDIR_NSUBS];
 	size_t			 i;
 	int			 dfd, saved;
 
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (mkdirat(dfd, subs[i], 0700) == -1 && errno != EEXIST) {
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT ||
+		    (mkdir(path, 0700) == -1 && errno != EEXIST) ||
+		    (dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+		    -1)
+			return -1;
+	}
+	for (i = 0; i < MAILDIR_NSUBS; i++) {
+		if (fstatat(dfd, subs[i], &st[i], 0) == 0)
+			continue;
+		if (errno != ENOENT || (mkdirat(dfd, subs[i], 0700) == -1 &&
+		    errno != EEXIST) ||
+		    fstatat(dfd, subs[i], &st[i], 0) == -1) {
 			saved = errno;
 			close(dfd);
 			errno = saved;
 			return -1;
 		}
 	}
+	if (sb != NULL)
+		memcpy(sb, st, sizeof(st));
+	return dfd;
+}
+
+/* maildir_open, for callers that open the maildir their own way. */
+int
+maildir_create(const char *path)
+{
+	int	dfd;
+
+	if ((dfd = maildir_open(path, NULL)) == -1)
+		return -1;
 	close(dfd);
 	return 0;
 }
@@ -520,13 +546,22 @@ int
 maildir_openat(int dirfd, const char *name, int flags, mode_t mode)
 {
 	struct stat	st;
-	int		fd, saved;
+
+	return maildir_openst(dirfd, name, flags, mode, &st);
+}
+
+/* maildir_openat that leaves the file's fstat(2) in st, for its size. */
+int
+maildir_openst(int dirfd, const char *name, int flags, mode_t mode,
+    struct stat *st)
+{
+	int	fd, saved;
 
 	if ((fd = openat(dirfd, name, flags | O_NONBLOCK | O_NOFOLLOW |
 	    O_CLOEXEC, mode)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		saved = S_ISREG(st->st_mode) ? errno : EINVAL;
 		close(fd);
 		errno = saved;
 		return -1;

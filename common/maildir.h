@@ -30,6 +30,14 @@
 #include "settings.h"
 #include "util.h"
 
+struct stat;
+
+
+/* maildir_open's stat(2)s of the subdirectories, in this order. */
+#define MAILDIR_TMP		0
+#define MAILDIR_NEW		1
+#define MAILDIR_CUR		2
+#define MAILDIR_NSUBS		3
 
 #define MAILDIR_FNV_BASIS	0xcbf29ce484222325ULL
 
@@ -38,6 +46,9 @@ int		 maildir_uidl_ok(const char *, size_t);
 size_t		 maildir_uidl_span(const char *, size_t);
 uint64_t	 maildir_fnv(uint64_t, const void *, size_t);
 int		 maildir_openat(int, const char *, int, mode_t);
+int		 maildir_openst(int, const char *, int, mode_t,
+		    struct stat *);
+int		 maildir_open(const char *, struct stat *);
 int		 maildir_create(const char *);
 int		 maildir_readdir(int, const char *,
 		    int (*)(void *, const char *), void *);

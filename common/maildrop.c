@@ -95,6 +95,8 @@ static void	update_compact(struct maildrop *);
 int
 maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 {
+	struct stat	sb[MAILDIR_NSUBS];
+
 	memset(md, 0, sizeof(*md));
 	md->dirfd = md->lockfd = md->rootfd = -1;
 	md->uidl_format = uidl_format != NULL ? uidl_format :
@@ -103,12 +105,10 @@ maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (maildir_create(path) == -1)
-		return -1;
-	md->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (md->dirfd == -1)
+	if ((md->dirfd = maildir_open(path, sb)) == -1)
 		return -1;
 	popcache_init(&md->pc, md->dirfd, md->path);
+	popcache_seen(&md->pc, &sb[MAILDIR_NEW], &sb[MAILDIR_CUR]);
 	return 0;
 }
 

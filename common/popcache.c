@@ -158,6 +158,7 @@ static int	 pc_add_new(struct popcache *, const struct popcache_msgs *,
 static int	 pc_reconcile(struct popcache *, const struct popcache_msgs *,
 		    struct pc_file *, const int *);
 static void	 pc_forget(struct popcache *);
+static void	 pc_stamp_st(const struct stat *, struct popcache_stamp *);
 static int	 pc_stamp_now(struct popcache *, struct popcache_stamp *);
 static int	 pc_load_warm(struct popcache *, const struct popcache_msgs *,
 		    struct pc_file *);
@@ -181,7 +182,43 @@ popcache_init(struct popcache *pc, int dirfd, const char *path)
 	pc->path = path;
 }
 
+/*
+ * The maildrop has just looked at new/ and cur/ (opening the maildir):
+ * the next load takes its stamps from these instead of a stat(2) of its
+ * own, a round trip on a network filesystem.  A stamp taken earlier than
+ * the read it stands for is only more cautious: a change in between
+ * makes the next load read the directory again.
+ */
+void
+popcache_seen(struct popcache *pc, const struct stat *newst,
+    const struct stat *curst)
+{
+	const struct stat	*st[D_N];
+	int			 d;
+
+	st[D_NEW] = newst;
+	st[D_CUR] = curst;
+	for (d = 0; d < D_N; d++) {
+		if (!S_ISDIR(st[d]->st_mode))
+			return;
+		pc_stamp_st(st[d], &pc->pre[d]);
+	}
+	pc->havepre = 1;
+}
+
 /* --- stamps ------------------------------------------------------------ */
+
+static void
+pc_stamp_st(const struct stat *st, struct popcache_stamp *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->msec = st->st_mtim.tv_sec;
+	s->mnsec = st->st_mtim.tv_nsec;
+	s->csec = st->st_ctim.tv_sec;
+	s->cnsec = st->st_ctim.tv_nsec;
+	s->ino = st->st_ino;
+	s->valid = s->msec >= 0 && s->csec >= 0;
+}
 
 static int
 pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
@@ -195,12 +232,7 @@ pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
 		errno = ENOTDIR;
 		return -1;
 	}
-	s->msec = st.st_mtim.tv_sec;
-	s->mnsec = st.st_mtim.tv_nsec;
-	s->csec = st.st_ctim.tv_sec;
-	s->cnsec = st.st_ctim.tv_nsec;
-	s->ino = st.st_ino;
-	s->valid = s->msec >= 0 && s->csec >= 0;
+	pc_stamp_st(&st, s);
 	return 0;
 }
 
@@ -553,7 +585,7 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 	int		 fd, saved;
 
 	*why = "unreadable";
-	fd = maildir_openat(pc->dirfd, PC_FILE, O_RDONLY, 0);
+	fd = maildir_openst(pc->dirfd, PC_FILE, O_RDONLY, 0, &st);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			*why = "missing";
@@ -561,8 +593,6 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 			*why = "not a regular file";
 		return -1;
 	}
-	if (fstat(fd, &st) == -1)
-		goto fail;
 	if (!S_ISREG(st.st_mode) || st.st_size > PC_MAXFILE) {
 		*why = "not a regular file or too big";
 		goto fail;
@@ -1089,12 +1119,13 @@ pc_reconcile(struct popcache *pc, const struct popcache_msgs *pm,
 static void
 pc_forget(struct popcache *pc)
 {
-	const char	*path = pc->path;
-	int		 dirfd = pc->dirfd;
+	struct popcache	 keep = *pc;
 
 	memset(pc, 0, sizeof(*pc));
-	pc->dirfd = dirfd;
-	pc->path = path;
+	pc->dirfd = keep.dirfd;
+	pc->path = keep.path;
+	pc->havepre = keep.havepre;
+	memcpy(pc->pre, keep.pre, sizeof(pc->pre));
 	pc->known = 1;
 	pc->stats.result = POPCACHE_REBUILD;
 }
@@ -1111,10 +1142,13 @@ pc_stamp_now(struct popcache *pc, struct popcache_stamp *now_st)
 	int		d;
 
 	for (d = 0; d < D_N; d++)
-		if (pc_stamp_dir(pc->dirfd, d, &now_st[d]) == -1) {
+		if (pc->havepre)
+			now_st[d] = pc->pre[d];
+		else if (pc_stamp_dir(pc->dirfd, d, &now_st[d]) == -1) {
 			log_warn("popcache: %s/%s", pc->path, pc_dirs[d]);
 			return -1;
 		}
+	pc->havepre = 0;
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
 		return -1;
 	for (d = 0; d < D_N; d++) {
@@ -1303,10 +1337,10 @@ pc_carry_hints(struct popcache *pc, int tmpfd)
 
 	if (!pc->havefile)
 		return 0;
-	fd = maildir_openat(pc->dirfd, PC_FILE, O_RDONLY, 0);
+	fd = maildir_openst(pc->dirfd, PC_FILE, O_RDONLY, 0, &st);
 	if (fd == -1)
 		return errno == ENOENT || errno == EINVAL ? 0 : -1;
-	if (fstat(fd, &st) == -1 || st.st_dev != pc->dev ||
+	if (st.st_dev != pc->dev ||
 	    st.st_ino != pc->ino || st.st_size <= pc->size ||
 	    st.st_size - pc->size > PC_MAXFILE) {
 		close(fd);
@@ -1567,7 +1601,7 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	if ((lockfd = pc_lock(dirfd, PC_LOCKWAIT)) == -1)
 		return -1;
 	/* O_RDWR: the pread of the last byte below needs read access. */
-	fd = maildir_openat(dirfd, PC_FILE, O_RDWR | O_APPEND, 0);
+	fd = maildir_openst(dirfd, PC_FILE, O_RDWR | O_APPEND, 0, &st);
 	if (fd == -1) {
 		saved = errno;
 		close(lockfd);
@@ -1575,10 +1609,6 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 			return 0;
 		errno = saved;
 		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		st.st_size = -1;
-		goto fail;
 	}
 	/* A partial line left by a full disk must not swallow ours. */
 	c = '\n';

@@ -74,6 +74,8 @@ struct popcache {
 	dev_t			 dev;
 	ino_t			 ino;
 	off_t			 size;
+	int			 havepre;	/* pre: popcache_seen's */
+	struct popcache_stamp	 pre[POPCACHE_NDIRS];
 };
 
 /* One message as the file records it: "new/x" or "cur/x:2,S". */
@@ -103,6 +105,8 @@ struct popcache_msgs {
 
 /* popcache.c */
 void		 popcache_init(struct popcache *, int, const char *);
+void		 popcache_seen(struct popcache *, const struct stat *,
+		    const struct stat *);
 int		 popcache_load(struct popcache *, const struct popcache_msgs *);
 int		 popcache_current(struct popcache *);
 int		 popcache_write(struct popcache *,

@@ -163,14 +163,9 @@ journal_append(int dirfd, const char *path, const char *lines, size_t len,
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = maildir_openat(dirfd, JOURNAL_FILE, O_RDWR | O_APPEND |
-	    O_CREAT, 0600)) == -1) {
+	if ((fd = maildir_openst(dirfd, JOURNAL_FILE, O_RDWR | O_APPEND |
+	    O_CREAT, 0600, &st)) == -1) {
 		log_warn("%s/%s", path, JOURNAL_FILE);
-		return;
-	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s/%s", path, JOURNAL_FILE);
-		close(fd);
 		return;
 	}
 	if (st.st_size == 0 && write_all(fd, JOURNAL_HEADER,
@@ -287,9 +282,10 @@ journal_report(int dirfd, int out, const char *find)
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = maildir_openat(dirfd, JOURNAL_FILE, O_RDONLY, 0)) == -1)
+	if ((fd = maildir_openst(dirfd, JOURNAL_FILE, O_RDONLY, 0, &st)) ==
+	    -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || st.st_size > JOURNAL_READMAX ||
+	if (st.st_size > JOURNAL_READMAX ||
 	    (buf = malloc(st.st_size + 1)) == NULL) {
 		close(fd);
 		errno = EFBIG;

@@ -21,7 +21,9 @@ messages put there by other MDAs are served right."""
 import os
 import poplib
 import re
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -80,6 +82,83 @@ def warm_open_reads_nothing_else(srv):
     log = log_since(srv, mark)
     T.expect_true("popcache: %s: warm, 400 messages" % md in log,
                   "warm open logged", log[-500:])
+
+
+def traced_session(srv, user="alice"):
+    """The system calls of the wrkrpop of one USER, PASS, STAT, QUIT
+    (strace -f attached to popd): [(name, args, result)] from its
+    execve on."""
+    strace = T.need_prog("strace")
+    out = tempfile.mkdtemp(prefix="strace.", dir=srv.tmpdir)
+    st = subprocess.Popen([strace, "-f", "-ff", "-o",
+                           os.path.join(out, "t"), "-p", str(srv.proc.pid)],
+                          stderr=subprocess.PIPE)
+    try:
+        T.expect_true(b"attached" in st.stderr.readline(),
+                      "strace attached to popd")
+        p = srv.pop(user)
+        p.stat()
+        p.quit()
+        w = None
+
+        def worker():
+            nonlocal w
+            for f in os.listdir(out):
+                with open(os.path.join(out, f)) as fp:
+                    t = fp.read()
+                if re.search(r'execve\("[^"]*/wrkrpop"', t) and \
+                        "exit_group(" in t:
+                    w = t
+            return w is not None
+        T.wait_for(worker, 10, "the wrkrpop's trace")
+    finally:
+        st.terminate()
+        st.wait()
+    calls = []
+    for line in w[w.index("execve("):].splitlines():
+        m = re.match(r"(\w+)\((.*)\)\s+=\s+(.*)$", line)
+        if m:
+            calls.append(m.groups())
+    return calls
+
+
+@T.test
+def login_without_needless_metadata_calls(srv):
+    """Issue 56: on a network filesystem every lookup, mkdir and open
+    can be a round trip.  A warm login+STAT+QUIT makes no mkdir (the
+    maildir is there) and no statfs (a local disk's locks need no
+    check), opens the maildir once, stats new/ and cur/ once before
+    the popcache is read and fstats no file twice in a row."""
+    fill(srv, 20)
+    listing(srv)
+    time.sleep(SETTLE)
+    listing(srv)                         # the settled stamps: warm now
+    calls = traced_session(srv)
+    md = srv.maildir("alice")
+    names = [c[0] for c in calls]
+    T.expect([c for c in calls if c[0] in ("mkdir", "mkdirat")], [],
+             "mkdir calls")
+    # The lock's check (fslock.c): fstatfs is a round trip on FUSE.
+    T.expect([c for c in calls if c[0] in ("statfs", "fstatfs")], [],
+             "statfs calls")
+    T.expect(len([c for c in calls if c[0] in ("open", "openat") and
+                  '"%s"' % md in c[1] and "O_PATH" not in c[1]]), 1,
+             "opens of the maildir")
+    login = calls[:[i for i, c in enumerate(calls)
+                    if c[0] == "read" and "STAT" in c[1]][0]]
+    for sub in ("new", "cur"):
+        T.expect(len([c for c in login if c[0] in ("newfstatat", "stat",
+                                                  "statx", "fstatat64")
+                      and c[1].split(",")[1].strip() == '"%s"' % sub]),
+                 1, "stats of %s/ at login" % sub)
+    # From the maildir's open on (glibc reads /etc/localtime its way).
+    mine = calls[[i for i, c in enumerate(calls)
+                  if '"%s"' % md in c[1]][0]:]
+    for a, b in zip(mine, mine[1:]):
+        if a[0] in ("fstat", "newfstatat") and a[:2] == b[:2] and \
+                ('""' in a[1] or a[0] == "fstat"):
+            raise AssertionError("fstat twice in a row: %s(%s)" % a[:2])
+    T.expect_true("exit_group" in names, "the wrkrpop ended")
 
 
 @T.test

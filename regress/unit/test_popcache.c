@@ -30,6 +30,7 @@
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <endian.h>
 #include <errno.h>
@@ -40,6 +41,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <seccomp.h>
+#endif
 
 #include "maildrop.h"
 #include "unit.h"
@@ -776,6 +780,61 @@ test_kept(void)
 	rm("new/1800000002.M1P1.kept");
 }
 
+/*
+ * Opening a maildir that is there makes nothing: on a network
+ * filesystem a mkdir of a name that exists costs a round trip to the
+ * server (issue 56: four per login on GlusterFS).  A child where
+ * mkdir(2) and mkdirat(2) fail with EROFS (a seccomp filter) opens it;
+ * one with cur/ gone, or no maildir at all, still gets them made.
+ */
+static void
+test_open_nomkdir(void)
+{
+	struct maildrop	 md;
+	int		 status = -1;
+	pid_t		 pid;
+
+	snprintf(root, sizeof(root), "%s/Opened", base);
+	CHECK(maildrop_open(&md, root, NULL) == 0, "a missing maildir made");
+	maildrop_close(&md);
+	CHECK(access(mpath("tmp"), F_OK) == 0 && access(mpath("new"),
+	    F_OK) == 0 && access(mpath("cur"), F_OK) == 0,
+	    "tmp/, new/ and cur/ made");
+	CHECK(rmdir(mpath("cur")) == 0, "rmdir cur");
+	CHECK(maildrop_open(&md, root, NULL) == 0 &&
+	    access(mpath("cur"), F_OK) == 0, "a missing cur/ made again");
+	maildrop_close(&md);
+#ifdef __linux__
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		scmp_filter_ctx	ctx;
+
+		if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EROFS),
+		    SCMP_SYS(mkdir), 0) < 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EROFS),
+		    SCMP_SYS(mkdirat), 0) < 0 || seccomp_load(ctx) < 0)
+			_exit(3);
+		if (maildrop_open(&md, root, NULL) == -1) {
+			fprintf(stderr, "maildrop_open: %s\n",
+			    strerror(errno));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		status = -1;
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "an existing maildir opened without mkdir (status %#x)", status);
+#else
+	(void)pid;
+	(void)status;
+#endif
+}
+
 int
 main(void)
 {
@@ -794,6 +853,7 @@ main(void)
 		perror("mkdtemp");
 		return 2;
 	}
+	test_open_nomkdir();
 	snprintf(root, sizeof(root), "%s/Maildir", base);
 	if (maildir_create(root) == -1) {
 		perror(root);
