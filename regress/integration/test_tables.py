@@ -976,30 +976,44 @@ def timed_logins(srv, user, n):
 def sqlite_login_as_fast_as_file(srv):
     # Two servers with the same users and bcrypt cost 10: one reads
     # SQLite, the other its files; logins alternate between them.
+    # Other work on the machine only ever adds time, and to one side
+    # more than the other by chance: a round of 20 logins each that
+    # meets the bound shows the cost, and up to three rounds are tried,
+    # so that only a cost that stays in every round fails.
     sqlite_tables(srv)
     srv.start()
+    rounds = []
     with T.Server(cost=10) as files:
         files.start()
-        times = {"sqlite": [], "file": []}
-        for _ in range(20):
-            times["sqlite"] += timed_logins(srv, "alice", 1)
-            times["file"] += timed_logins(files, "alice", 1)
+        for _ in range(3):
+            times = {"sqlite": [], "file": []}
+            for _ in range(20):
+                times["sqlite"] += timed_logins(srv, "alice", 1)
+                times["file"] += timed_logins(files, "alice", 1)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            print("#  login medians: sqlite %.4f s, file %.4f s"
+                  % (med["sqlite"], med["file"]))
+            rounds.append(med)
+            # A login the cache answers costs 2 to 3 ms here, and the
+            # lookup in SQLite is a round trip to table-sqlite (0.3 to
+            # 0.5 ms, measured the same before and after issue 51): 20%
+            # or 1 ms, the larger, either way.
+            if (med["sqlite"] <= max(med["file"] * 1.2,
+                                     med["file"] + 0.001) and
+                    med["file"] <= max(med["sqlite"] * 1.2,
+                                       med["sqlite"] + 0.001)):
+                break
         T.expect_true(not files.crashes(), "file server log",
                       files.crashes())
-    med = {k: statistics.median(v) for k, v in times.items()}
-    print("#  login medians: sqlite %.4f s, file %.4f s"
-          % (med["sqlite"], med["file"]))
-    # A login the cache answers costs 2 to 3 ms here, and the lookup in
-    # SQLite is a round trip to table-sqlite (0.3 to 0.5 ms, measured
-    # the same before and after issue 51): 20% or 1 ms, the larger.
+    med = rounds[-1]
     T.expect_true(med["sqlite"] <= max(med["file"] * 1.2,
                                        med["file"] + 0.001),
                   "a login through SQLite within 20% (or 1 ms) of one "
-                  "through a file", med)
+                  "through a file, in one of 3 rounds", rounds)
     T.expect_true(med["file"] <= max(med["sqlite"] * 1.2,
                                      med["sqlite"] + 0.001),
                   "a login through a file within 20% (or 1 ms) of one "
-                  "through SQLite", med)
+                  "through SQLite, in one of 3 rounds", rounds)
 
 
 @T.test(start=False)
