@@ -32,6 +32,7 @@
 #define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
 
 static int	valid_word(const char *);
+static int	valid_ip(const char *, size_t);
 
 static const char *
 valid_none(const void *p)
@@ -701,7 +702,58 @@ valid_ctluser(const void *p)
 		return "unterminated string";
 	if (m->quota > CTLQ_UNREAD || m->over > 1)
 		return "quota";
+	if (m->junkfrom > CTLJ_TEMP || m->pad != 0 ||
+	    !settings_junk_ok(&m->junk) || ((m->junkfrom == CTLJ_NONE ||
+	    m->junkfrom == CTLJ_TEMP) && m->junk.folder[0] != '\0'))
+		return "junk";
 	return NULL;
+}
+
+static const char *
+valid_ctlapp(const void *p)
+{
+	const struct msg_ctlapp	*m = p;
+
+	if (!TERMINATED(m->user) || !TERMINATED(m->label) ||
+	    !TERMINATED(m->desc) || !TERMINATED(m->addr))
+		return "unterminated string";
+	if (!valid_username(m->user))
+		return "user name";
+	if (m->last < 0 || (m->label[0] == '\0' && (m->desc[0] != '\0' ||
+	    m->last != 0)))
+		return "record";
+	return NULL;
+}
+
+static const char *
+valid_ctlbackend(const void *p)
+{
+	const struct msg_ctlbackend	*m = p;
+
+	if (!valid_ip(m->addr, sizeof(m->addr)))
+		return "address";
+	if (m->health > CHECK_DOWN || m->drained > 1 || m->pad != 0 ||
+	    m->age < -1)
+		return "state";
+	return NULL;
+}
+
+static const char *
+valid_ctlreload(const void *p)
+{
+	const struct msg_ctlreload	*m = p;
+
+	return TERMINATED(m->conffile) ? NULL : "unterminated string";
+}
+
+static const char *
+valid_ctldenied(const void *p)
+{
+	const struct msg_ctldenied	*m = p;
+
+	if (m->cmd < 1 || m->cmd > CTL_MAX)
+		return "command";
+	return TERMINATED(m->group) ? NULL : "unterminated string";
 }
 
 static const char *
@@ -961,6 +1013,14 @@ static const struct msg_decl decls[] = {
 	    valid_ctluser, RUN, 0),
 	D(MSG_PARENT_CTLRELAY, P, C, sizeof(struct msg_ctlq), MSG_FD,
 	    valid_none, RUN, 0),
+	D(MSG_PARENT_CTLAPP, P, C, sizeof(struct msg_ctlapp), MSG_NOFD,
+	    valid_ctlapp, RUN, 0),
+	D(MSG_PARENT_CTLBACKEND, P, C, sizeof(struct msg_ctlbackend),
+	    MSG_NOFD, valid_ctlbackend, RUN, 0),
+	D(MSG_PARENT_CTLRELOAD, P, C, sizeof(struct msg_ctlreload), MSG_NOFD,
+	    valid_ctlreload, RUN, 0),
+	D(MSG_PARENT_CTLDENIED, P, C, sizeof(struct msg_ctldenied), MSG_NOFD,
+	    valid_ctldenied, RUN, 0),
 	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/* Backends named by a database's answers come while it runs. */

@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		40
+#define MSG_VERSION		41
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -103,6 +103,14 @@ enum msg_type {
 				   user's maildir (and quota); msg_ctluser */
 	MSG_PARENT_CTLRELAY,	/* fd: a wrkrpop's text for the answer, to
 				   relay to its end; msg_ctlq */
+	MSG_PARENT_CTLAPP,	/* show app-passwords: the user, then each
+				   record; msg_ctlapp */
+	MSG_PARENT_CTLBACKEND,	/* show backends, drain BACKEND: a
+				   backend; msg_ctlbackend */
+	MSG_PARENT_CTLRELOAD,	/* reload: what was reloaded;
+				   msg_ctlreload */
+	MSG_PARENT_CTLDENIED,	/* a request refused to its peer, which
+				   ends the answer; msg_ctldenied */
 	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */
@@ -819,6 +827,69 @@ struct msg_ctluser {
 	uint64_t	limit_msgs;
 	int64_t		used_bytes;
 	int64_t		used_msgs;
+	uint32_t	junkfrom;	/* CTLJ_* */
+	uint32_t	pad;
+	struct conf_junk junk;		/* CTLJ_DEFAULT, CTLJ_TABLE */
+};
+
+/*
+ * MSG_PARENT_CTLUSER's junk: the user's junk setting (show user, show
+ * quota), from junk users or popd.conf's junk, or its table could not say.
+ */
+#define CTLJ_NONE		0	/* not asked (undelete) */
+#define CTLJ_DEFAULT		1	/* popd.conf's junk */
+#define CTLJ_TABLE		2	/* the user's line in junk users */
+#define CTLJ_TEMP		3	/* junk users could not answer */
+
+/*
+ * MSG_PARENT_CTLAPP: first the user alone (label ""), then "main" if
+ * its main password is barred, then each app password, with what
+ * authcheck said of it (desc: "created ... from ...") and its last use
+ * (last 0: never).
+ */
+#define CTL_APPLABEL		33	/* APP_LABELMAX + 1 */
+#define CTL_APPDESC		512
+struct msg_ctlapp {
+	uint64_t	req;
+	char		user[POPD_MAXUSER + 1];
+	char		label[CTL_APPLABEL];
+	char		desc[CTL_APPDESC];
+	char		addr[INET6_ADDRSTRLEN];
+	int64_t		last;		/* unix time */
+};
+
+/*
+ * MSG_PARENT_CTLBACKEND: a backend as checkpop last saw it (health:
+ * HEALTH_UP, HEALTH_DRAINING, CHECK_DOWN, or 0 before its first check)
+ * and as popctl drained it; age: seconds since its last check, -1 for
+ * never.
+ */
+struct msg_ctlbackend {
+	uint64_t	req;
+	char		addr[INET6_ADDRSTRLEN];
+	uint32_t	health;
+	uint32_t	drained;
+	uint32_t	sessions;	/* its health line's */
+	uint32_t	pad;
+	int64_t		age;
+	uint64_t	users;		/* routed since start, reload */
+};
+
+/* MSG_PARENT_CTLRELOAD: conffile "" when popd runs without one. */
+struct msg_ctlreload {
+	uint64_t	req;
+	char		conffile[PATH_MAX];
+};
+
+/*
+ * MSG_PARENT_CTLDENIED: the peer uid may not run cmd; group: the
+ * control group, "" for none.
+ */
+struct msg_ctldenied {
+	uint64_t	req;
+	uint32_t	uid;
+	uint32_t	cmd;		/* CTL_* */
+	char		group[POPD_MAXUSER + 1];
 };
 
 /* MSG_PARENT_ANSWER */

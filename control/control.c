@@ -122,6 +122,7 @@ static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
 static void	control_parent_record(struct chan *, const void *, int);
 static void	control_parent_relay(struct chan *, const void *, int);
+static void	control_parent_denied(struct chan *, const void *, int);
 static void	client_relay(int, short, void *);
 static int	relay_text(struct client *, const char *, size_t);
 static void	relay_end(struct client *, const char *);
@@ -155,6 +156,10 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
 	{ MSG_PARENT_CTLCERT,		control_parent_record },
 	{ MSG_PARENT_CTLUSER,		control_parent_record },
+	{ MSG_PARENT_CTLAPP,		control_parent_record },
+	{ MSG_PARENT_CTLBACKEND,	control_parent_record },
+	{ MSG_PARENT_CTLRELOAD,		control_parent_record },
+	{ MSG_PARENT_CTLDENIED,		control_parent_denied },
 	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
@@ -476,6 +481,23 @@ control_parent_record(struct chan *c, const void *data, int fd)
 	memcpy(&req, data, sizeof(req));	/* every record's first */
 	if ((cl = client_answered(req)) != NULL)
 		(void)client_print(cl, c->intype, data);
+}
+
+/* The parent refused the request to its client: the answer's end. */
+static void
+control_parent_denied(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctldenied	*m = data;
+	struct client			*cl;
+	char				 why[256];
+
+	if ((cl = client_answered(m->req)) == NULL)
+		return;
+	if (m->cmd != cl->cmd || cl->begun)
+		fatalx("%s from parent: not an answer to %s",
+		    msg_type_str(c->intype), ctlcmd_verb(cl->cmd));
+	print_denied(why, sizeof(why), m);
+	client_last(cl, why, NULL);
 }
 
 /*

@@ -27,5 +27,7 @@
 /* print.c */
 void	print_begin(FILE *, uint32_t);
 int	print_record(FILE *, uint32_t, const void *, uint32_t, uint32_t);
+struct msg_ctldenied;
+void	print_denied(char *, size_t, const struct msg_ctldenied *);
 
 #endif

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "proto.h"
+#include "control_cmd.h"
 #include "control.h"
 
 static void	line(void *, const char *);
@@ -38,6 +39,9 @@ static void	print_penalties(FILE *, const struct msg_ctlpenalties *);
 static int	print_count(FILE *, uint32_t, const struct msg_count *);
 static void	print_cert(FILE *, int, const struct msg_ctlcert *);
 static void	print_user(FILE *, const struct msg_ctluser *);
+static void	print_app(FILE *, const struct msg_ctlapp *);
+static void	print_reload(FILE *, const struct msg_ctlreload *);
+static void	print_backend(FILE *, uint32_t, const struct msg_ctlbackend *);
 
 /* stats.c's line writer, to a stream. */
 static void
@@ -59,6 +63,10 @@ print_begin(FILE *fp, uint32_t cmd)
 		break;
 	case CTL_SHOW_PENALTIES:
 		stats_penalty_line(line, fp, NULL);
+		break;
+	case CTL_SHOW_BACKENDS:
+		fprintf(fp, "%-39s %-8s %8s %8s %s\n", "BACKEND", "STATE",
+		    "USERS", "SESSIONS", "CHECKED");
 		break;
 	case CTL_LOG_VERBOSE:
 	case CTL_LOG_BRIEF:
@@ -105,8 +113,47 @@ print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
 			return -1;
 		print_user(fp, data);
 		return 0;
+	case MSG_PARENT_CTLAPP:
+		if (cmd != CTL_SHOW_APPS)
+			return -1;
+		print_app(fp, data);
+		return 0;
+	case MSG_PARENT_CTLBACKEND:
+		if (cmd != CTL_SHOW_BACKENDS && cmd != CTL_DRAIN &&
+		    cmd != CTL_UNDRAIN)
+			return -1;
+		print_backend(fp, cmd, data);
+		return 0;
+	case MSG_PARENT_CTLRELOAD:
+		if (cmd != CTL_RELOAD)
+			return -1;
+		print_reload(fp, data);
+		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Why the parent refused a request to its peer (MSG_PARENT_CTLDENIED):
+ * who may run it.  Into why, one line.
+ */
+void
+print_denied(char *why, size_t len, const struct msg_ctldenied *m)
+{
+	const char	*verb = ctlcmd_verb(m->cmd);
+
+	if (m->group[0] == '\0')
+		(void)snprintf(why, len, "permission denied: uid %u may not "
+		    "%s (root may; no control group is configured)", m->uid,
+		    verb);
+	else if (strcmp(verb, "show") == 0)
+		(void)snprintf(why, len, "permission denied: uid %u may not "
+		    "%s (root and members of group %s may)", m->uid, verb,
+		    m->group);
+	else
+		(void)snprintf(why, len, "permission denied: uid %u may not "
+		    "%s (root may; members of group %s may use show)", m->uid,
+		    verb, m->group);
 }
 
 /* show stats, or show metrics with the gauges. */
@@ -234,11 +281,23 @@ print_cert(FILE *fp, int first, const struct msg_ctlcert *m)
 	    stats_time(m->loaded, date, sizeof(date)));
 }
 
-/* The user's maildir, and for show quota its limit and use. */
+/*
+ * The user's maildir, for show user and show quota its junk setting
+ * and where it comes from, and for show quota its limit and use.
+ */
 static void
 print_user(FILE *fp, const struct msg_ctluser *m)
 {
+	char	junk[JUNK_SPECMAX];
+
 	fprintf(fp, "user %s\nmaildir %s\n", m->user, m->maildir);
+	if (m->junkfrom == CTLJ_TEMP)
+		fprintf(fp, "junk unknown (junk users cannot answer)\n");
+	else if (m->junkfrom != CTLJ_NONE) {
+		(void)junk_spec_format(&m->junk, junk, sizeof(junk));
+		fprintf(fp, "junk %s (%s)\n", junk, m->junkfrom == CTLJ_TABLE ?
+		    "junk users" : "default");
+	}
 	if (m->quota == CTLQ_NOLIMIT)
 		fprintf(fp, "limit none\n");
 	else if (m->quota != CTLQ_NONE)
@@ -249,4 +308,67 @@ print_user(FILE *fp, const struct msg_ctluser *m)
 		fprintf(fp, "used %lld bytes, %lld messages\nover %s\n",
 		    (long long)m->used_bytes, (long long)m->used_msgs,
 		    m->over ? "yes" : "no");
+}
+
+/*
+ * show app-passwords: the user, "main password barred", then each app
+ * password with what authcheck said of it and its last use.
+ */
+static void
+print_app(FILE *fp, const struct msg_ctlapp *m)
+{
+	char	date[32];
+
+	if (m->label[0] == '\0')
+		fprintf(fp, "user %s\n", m->user);
+	else if (strcmp(m->label, "main") == 0)
+		fprintf(fp, "main password barred\n");
+	else if (m->last == 0)
+		fprintf(fp, "app-password %s %s last-used never\n", m->label,
+		    m->desc);
+	else
+		fprintf(fp, "app-password %s %s last-used %s %s\n", m->label,
+		    m->desc, stats_time(m->last, date, sizeof(date)), m->addr);
+}
+
+/*
+ * A backend: down, or draining (by popctl, or by its own) until its
+ * last session ends, then drained; else up.  show backends adds its
+ * users, its sessions and the age of its last check ("-": none).
+ */
+static void
+print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
+{
+	const char	*state;
+	char		 sess[16], age[32];
+
+	if (m->health == CHECK_DOWN)
+		state = "down";
+	else if (m->drained || m->health == HEALTH_DRAINING)
+		state = m->age != -1 && m->sessions > 0 ? "draining" :
+		    "drained";
+	else
+		state = "up";
+	if (cmd != CTL_SHOW_BACKENDS) {
+		fprintf(fp, "%s %s\n", m->addr, state);
+		return;
+	}
+	(void)strlcpy(sess, "-", sizeof(sess));
+	(void)strlcpy(age, "-", sizeof(age));
+	if (m->age != -1) {
+		if (m->health != CHECK_DOWN)
+			(void)snprintf(sess, sizeof(sess), "%u", m->sessions);
+		(void)snprintf(age, sizeof(age), "%llds ago",
+		    (long long)m->age);
+	}
+	fprintf(fp, "%-39s %-8s %8llu %8s %s\n", m->addr, state,
+	    (unsigned long long)m->users, sess, age);
+}
+
+/* reload: the file it read, or that popd runs without one. */
+static void
+print_reload(FILE *fp, const struct msg_ctlreload *m)
+{
+	fprintf(fp, "reloaded %s\n", m->conffile[0] != '\0' ? m->conffile :
+	    "the tables and certificates");
 }

@@ -17,15 +17,14 @@
 /*
  * answers.c -- the parent's answers to popctl requests (parent.h).  An
  * answer is alive until ended: a handler sends records, which the
- * control process prints (control/print.c), or appends text (app
- * passwords, backends, reload's), which goes in MSG_PARENT_ANSWER
- * pieces, and ends it ok or with an error.  If the control process dies meanwhile, the answer is marked
- * dead: what it is told goes nowhere, and it is freed at its end.
+ * control process prints (control/print.c): root formats no answer.
+ * It ends ok or with an error (MSG_PARENT_ANSWER).  If the control
+ * process dies meanwhile, the answer is marked dead: what it is told
+ * goes nowhere, and it is freed at its end.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +41,6 @@ struct ctlans {
 	struct proc		*p;	/* NULL: the control process died */
 	uint64_t		 req;
 	uid_t			 uid;
-	size_t			 len;
-	char			 text[CTL_CHUNK];
 };
 
 static TAILQ_HEAD(, ctlans)	answers = TAILQ_HEAD_INITIALIZER(answers);
@@ -89,44 +86,10 @@ ctlans_new(struct proc *p, uint64_t req, uid_t uid)
 	return a;
 }
 
-/* Append text; full chunks go out as ANS_MORE. */
-void
-ctlans_printf(struct ctlans *a, const char *fmt, ...)
-{
-	va_list		 ap;
-	char		*s, *t;
-	int		 n;
-	size_t		 len, k;
-
-	if (a->p == NULL)
-		return;
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n == -1) {
-		log_warn("%s", __func__);
-		return;
-	}
-	/* The answer is text: a NUL would end it early. */
-	len = strlen(s);
-	for (t = s; len > 0; t += k, len -= k) {
-		if (a->len == sizeof(a->text)) {
-			ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
-			a->len = 0;
-		}
-		k = sizeof(a->text) - a->len;
-		if (k > len)
-			k = len;
-		memcpy(a->text + a->len, t, k);
-		a->len += k;
-	}
-	free(s);
-}
-
 /*
  * A record of the answer (proto.h: MSG_PARENT_CTL*, each beginning
  * with the request's name), which the control process prints, with
- * fd (or -1; closed here either way); the text before it goes first.
+ * fd (or -1; closed here either way).
  */
 void
 ctlans_rec(struct ctlans *a, uint32_t type, int fd, void *rec, size_t len)
@@ -135,10 +98,6 @@ ctlans_rec(struct ctlans *a, uint32_t type, int fd, void *rec, size_t len)
 		if (fd != -1)
 			close(fd);
 		return;
-	}
-	if (a->len > 0) {
-		ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
-		a->len = 0;
 	}
 	memcpy(rec, &a->req, sizeof(a->req));
 	chan_send(&a->p->chan, type, fd, rec, len);
@@ -164,10 +123,8 @@ ctlans_end(struct ctlans *a, const char *why)
 	size_t	n;
 
 	if (a->p != NULL && why == NULL)
-		ans_send(a->p, a->req, ANS_OK, a->text, a->len);
+		ans_send(a->p, a->req, ANS_OK, "", 0);
 	else if (a->p != NULL) {
-		if (a->len > 0)
-			ans_send(a->p, a->req, ANS_MORE, a->text, a->len);
 		/* One line, not empty: valid_ctlans checks it. */
 		(void)strlcpy(line, why, sizeof(line));
 		line[strcspn(line, "\n")] = '\0';

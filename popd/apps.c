@@ -326,18 +326,6 @@ apps_used(const char *user, const char *label, const struct peeraddr *from)
 	dirty = 1;
 }
 
-/* The last use of user's label: 0 if none known. */
-time_t
-apps_last(const char *user, const char *label, const char **addr)
-{
-	struct lastuse	*l;
-
-	if ((l = lastuse_get(user, label, 0)) == NULL)
-		return 0;
-	*addr = l->addr;
-	return l->at;
-}
-
 /*
  * At start: the state file's last uses.  A bad line is logged with
  * file:line and skipped: this file is ours, and losing a line of it
@@ -467,31 +455,39 @@ show_answer(void *arg, int status, const char *recs)
 	free(q);
 }
 
-/* user's records in t, each with its last use. */
+/*
+ * user's records in t, each with its last use, as records the control
+ * process prints (control/print.c): first the user, then "main" if it
+ * is barred.
+ */
 static void
 show_print(struct ctlans *a, const char *user, const struct applabels *t)
 {
-	struct applabel	 k, *r;
-	const char	*addr;
-	char		 l[32];
-	time_t		 at;
+	static struct msg_ctlapp m;
+	struct applabel		 k, *r;
+	struct lastuse		*l;
 
+	memset(&m, 0, sizeof(m));
+	(void)strlcpy(m.user, user, sizeof(m.user));
+	ctlans_rec(a, MSG_PARENT_CTLAPP, -1, &m, sizeof(m));
+	if (has_label(t, user, "main")) {
+		(void)strlcpy(m.label, "main", sizeof(m.label));
+		ctlans_rec(a, MSG_PARENT_CTLAPP, -1, &m, sizeof(m));
+	}
 	memset(&k, 0, sizeof(k));
 	(void)strlcpy(k.user, user, sizeof(k.user));
-	ctlans_printf(a, "user %s\n", user);
-	if (has_label(t, user, "main"))
-		ctlans_printf(a, "main password barred\n");
 	for (r = RB_NFIND(applabels, (struct applabels *)t, &k);
 	    r != NULL && strcmp(r->user, user) == 0;
 	    r = RB_NEXT(applabels, (struct applabels *)t, r)) {
 		if (strcmp(r->label, "main") == 0)
 			continue;
-		ctlans_printf(a, "app-password %s %s", r->label, r->desc);
-		if ((at = apps_last(user, r->label, &addr)) == 0)
-			ctlans_printf(a, " last-used never\n");
-		else
-			ctlans_printf(a, " last-used %s %s\n",
-			    stats_time(at, l, sizeof(l)), addr);
+		(void)strlcpy(m.label, r->label, sizeof(m.label));
+		(void)strlcpy(m.desc, r->desc, sizeof(m.desc));
+		l = lastuse_get(user, r->label, 0);
+		m.last = l != NULL ? l->at : 0;
+		(void)strlcpy(m.addr, l != NULL ? l->addr : "",
+		    sizeof(m.addr));
+		ctlans_rec(a, MSG_PARENT_CTLAPP, -1, &m, sizeof(m));
 	}
 	ctlans_end(a, NULL);
 }

@@ -41,7 +41,7 @@
 
 struct backend;
 static void	backend_send(struct chan *, const struct backend *);
-static const char *backend_state(const struct backend *);
+static void	backend_rec(struct ctlans *, const struct backend *);
 
 struct backend {
 	TAILQ_ENTRY(backend)	 entry;
@@ -252,52 +252,38 @@ backends_drain(struct ctlans *a, const struct netaddr *net, int on)
 		log_info("backend %s drained: its last session ended",
 		    b->addr);
 	b->drained = on;
-	ctlans_printf(a, "%s %s\n", b->addr, backend_state(b));
+	backend_rec(a, b);
 	ctlans_end(a, NULL);
 }
 
 /*
- * What show backends says: down, or draining (by popctl here, or by
- * its own) until its last session ends, then drained; else up.
+ * A backend as show backends and drain print it (control/print.c):
+ * what checkpop last said, and how long ago.
  */
-static const char *
-backend_state(const struct backend *b)
+static void
+backend_rec(struct ctlans *a, const struct backend *b)
 {
-	if (b->health == CHECK_DOWN)
-		return "down";
-	if (b->drained || b->health == HEALTH_DRAINING)
-		return b->checked != 0 && b->sessions > 0 ? "draining" :
-		    "drained";
-	return "up";
+	struct msg_ctlbackend	m;
+	struct timespec		ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	memset(&m, 0, sizeof(m));
+	(void)strlcpy(m.addr, b->addr, sizeof(m.addr));
+	m.health = b->health;
+	m.drained = b->drained != 0;
+	m.sessions = b->sessions;
+	m.age = b->checked != 0 ? ts.tv_sec - b->checked : -1;
+	m.users = b->users;
+	ctlans_rec(a, MSG_PARENT_CTLBACKEND, -1, &m, sizeof(m));
 }
 
-/*
- * popctl show backends: one line each, in the order first named: its
- * users since start or reload, its sessions and the age of its last
- * check ("-": none).
- */
+/* popctl show backends: each, in the order first named. */
 void
 ctl_show_backends(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	struct backend	*b;
-	struct timespec	 ts;
-	char		 sess[16], age[24];
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	ctlans_printf(a, "%-39s %-8s %8s %8s %s\n", "BACKEND", "STATE",
-	    "USERS", "SESSIONS", "CHECKED");
-	TAILQ_FOREACH(b, &backends, entry) {
-		(void)strlcpy(sess, "-", sizeof(sess));
-		(void)strlcpy(age, "-", sizeof(age));
-		if (b->checked != 0) {
-			if (b->health != CHECK_DOWN)
-				(void)snprintf(sess, sizeof(sess), "%u",
-				    b->sessions);
-			(void)snprintf(age, sizeof(age), "%llds ago",
-			    (long long)(ts.tv_sec - b->checked));
-		}
-		ctlans_printf(a, "%-39s %-8s %8llu %8s %s\n", b->addr,
-		    backend_state(b), (unsigned long long)b->users, sess, age);
-	}
+	TAILQ_FOREACH(b, &backends, entry)
+		backend_rec(a, b);
 	ctlans_end(a, NULL);
 }

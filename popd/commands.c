@@ -68,6 +68,7 @@ struct mdjob {
 	int64_t			 since;
 	pid_t			 pid;
 	struct event		 tmo;
+	struct mailuser		 mu;	/* show user: while junk is asked */
 };
 static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
 
@@ -320,19 +321,29 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
  * parent never opens a maildir.  a stays valid: ctlans outlives a
  * control process that went away meanwhile.
  */
+/* A user's junk setting, for show user and show quota. */
+struct user_junk {
+	uint32_t		 from;	/* CTLJ_* */
+	struct conf_junk	 junk;
+};
+
 struct quota_ask {
 	struct ctlans		*a;
 	struct mailuser		 mu;
 	struct quota_limit	 lim;
+	struct user_junk	 junk;
 };
 
 static void	quota_user(void *, int, const struct mailuser *,
 		    const char *);
+static void	quota_junk(void *, int, const struct conf_junk *);
+static void	junk_seen(struct user_junk *, int, const struct conf_junk *);
 static void	quota_limit(void *, int, const struct quota_limit *);
 static void	quota_use(void *, uint32_t, const struct quota_use *, int);
 static void	quota_kept(struct quota_ask *);
 static void	user_send(struct ctlans *, const struct mailuser *, uint32_t,
-		    const struct quota_limit *, const struct quota_use *, int);
+		    const struct quota_limit *, const struct quota_use *, int,
+		    const struct user_junk *);
 static struct mdjob *mdjob_new(struct ctlans *, enum mailuser_kind,
 		    const struct msg_ctlreq *);
 static void	mdjob_start(struct mdjob *, const struct mailuser *);
@@ -364,7 +375,27 @@ quota_user(void *arg, int status, const struct mailuser *mu,
 		return;
 	}
 	q->mu = *mu;
-	userquota_find(mu->name, quota_limit, q);
+	userjunk_find(mu->name, quota_junk, q);
+}
+
+static void
+quota_junk(void *arg, int status, const struct conf_junk *junk)
+{
+	struct quota_ask	*q = arg;
+
+	junk_seen(&q->junk, status, junk);
+	userquota_find(q->mu.name, quota_limit, q);
+}
+
+/* What userjunk_find said, into uj: a table that cannot say fails none. */
+static void
+junk_seen(struct user_junk *uj, int status, const struct conf_junk *junk)
+{
+	memset(uj, 0, sizeof(*uj));
+	uj->from = status == LOOKUP_FOUND ? CTLJ_TABLE :
+	    status == LOOKUP_NONE ? CTLJ_DEFAULT : CTLJ_TEMP;
+	if (junk != NULL)
+		uj->junk = *junk;
 }
 
 static void
@@ -378,7 +409,8 @@ quota_limit(void *arg, int status, const struct quota_limit *lim)
 		return;
 	}
 	if (lim->bytes == 0 && lim->msgs == 0) {
-		user_send(q->a, &q->mu, CTLQ_NOLIMIT, NULL, NULL, 0);
+		user_send(q->a, &q->mu, CTLQ_NOLIMIT, NULL, NULL, 0,
+		    &q->junk);
 		quota_kept(q);
 		return;
 	}
@@ -392,7 +424,7 @@ quota_use(void *arg, uint32_t status, const struct quota_use *use, int over)
 	struct quota_ask	*q = arg;
 
 	user_send(q->a, &q->mu, use != NULL ? CTLQ_USED : CTLQ_UNREAD,
-	    &q->lim, use, over);
+	    &q->lim, use, over, &q->junk);
 	if (use == NULL)
 		ctlans_end(q->a, "the maildir's use cannot be read: see the "
 		    "log");
@@ -405,11 +437,13 @@ quota_use(void *arg, uint32_t status, const struct quota_use *use, int over)
 
 /*
  * The user and its maildir; for show quota (quota not CTLQ_NONE) its
- * limit and maybe its use.
+ * limit and maybe its use; for show user and show quota, its junk
+ * setting (j; NULL for undelete).
  */
 static void
 user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
-    const struct quota_limit *lim, const struct quota_use *use, int over)
+    const struct quota_limit *lim, const struct quota_use *use, int over,
+    const struct user_junk *j)
 {
 	static struct msg_ctluser	m;
 
@@ -425,6 +459,10 @@ user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
 		m.used_bytes = use->bytes;
 		m.used_msgs = use->msgs;
 		m.over = over != 0;
+	}
+	if (j != NULL) {
+		m.junkfrom = j->from;
+		m.junk = j->junk;
 	}
 	ctlans_rec(a, MSG_PARENT_CTLUSER, -1, &m, sizeof(m));
 }
@@ -445,6 +483,7 @@ quota_kept(struct quota_ask *q)
 
 static void	mdjob_user(void *, int, const struct mailuser *,
 		    const char *);
+static void	mdjob_junk(void *, int, const struct conf_junk *);
 static void	mdjob_timeout(int, short, void *);
 static void	mdjob_done(struct mdjob *, const char *);
 
@@ -506,8 +545,25 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 		    "the user's userinfo is refused");
 		return;
 	}
-	user_send(j->a, mu, CTLQ_NONE, NULL, NULL, 0);
+	if (j->kind == MU_JOURNAL) {
+		j->mu = *mu;
+		userjunk_find(mu->name, mdjob_junk, j);
+		return;
+	}
+	user_send(j->a, mu, CTLQ_NONE, NULL, NULL, 0, NULL);
 	mdjob_start(j, mu);
+}
+
+/* show user: the user's junk setting, then the journal. */
+static void
+mdjob_junk(void *arg, int status, const struct conf_junk *junk)
+{
+	struct mdjob		*j = arg;
+	struct user_junk	 uj;
+
+	junk_seen(&uj, status, junk);
+	user_send(j->a, &j->mu, CTLQ_NONE, NULL, NULL, 0, &uj);
+	mdjob_start(j, &j->mu);
 }
 
 /* The wrkrpop of j as mu: the control process relays its text. */

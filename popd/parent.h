@@ -209,7 +209,6 @@ size_t		 userquota_nover(void);
 /* apps.c */
 int		 apps_load(const char *, int, struct applabels *);
 void		 apps_free(struct applabels *);
-time_t		 apps_last(const char *, const char *, const char **);
 void		 apps_used(const char *, const char *,
 		    const struct peeraddr *);
 void		 apps_start(void);
@@ -271,8 +270,7 @@ time_t		 counters_reload_time(void);
 /*
  * answers.c: the answer to one popctl request, alive until ended.  A
  * handler sends records (ctlans_rec: the control process prints them)
- * or appends text it relays (full chunks go out as ANS_MORE) and ends it,
- * at once or later (after asking the listener or authpop): ok (why
+ * and ends it, at once or later (after asking the listener or authpop): ok (why
  * NULL) or "error: why".  If the control process dies meanwhile, the
  * calls do nothing harmful: the answer is marked dead and freed at its
  * end.
@@ -280,8 +278,6 @@ time_t		 counters_reload_time(void);
 struct ctlans;
 struct ctlans	*ctlans_new(struct proc *, uint64_t, uid_t);
 void		 ctlans_error(struct proc *, uint64_t, const char *);
-void		 ctlans_printf(struct ctlans *, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
 void		 ctlans_end(struct ctlans *, const char *);
 void		 ctlans_rec(struct ctlans *, uint32_t, int, void *, size_t);
 void		 ctlans_count(struct ctlans *, uint32_t);

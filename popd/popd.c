@@ -749,13 +749,17 @@ reload_control(struct ctlans *a)
 static void
 reload_answer(const char *why)
 {
-	struct waiter	*w;
+	static struct msg_ctlreload	 m;
+	struct waiter			*w;
 
+	memset(&m, 0, sizeof(m));
+	if (conffile != NULL)
+		(void)strlcpy(m.conffile, conffile, sizeof(m.conffile));
 	while ((w = TAILQ_FIRST(&rl.waiting)) != NULL) {
 		TAILQ_REMOVE(&rl.waiting, w, entry);
 		if (why == NULL)
-			ctlans_printf(w->a, "reloaded %s\n", conffile != NULL ?
-			    conffile : "the tables and certificates");
+			ctlans_rec(w->a, MSG_PARENT_CTLRELOAD, -1, &m,
+			    sizeof(m));
 		ctlans_end(w->a, why);
 		free(w);
 	}

@@ -47,7 +47,8 @@
 #include "parent.h"
 #include "control_cmd.h"
 
-static int	ctl_access(uid_t, gid_t, uint32_t, char *, size_t);
+static int	ctl_access(struct proc *, const struct msg_ctlreq *, uid_t,
+		    gid_t);
 static const char *ctl_sent(int, const struct msg_ctlreq *);
 static void	ctl_log(const struct msg_ctlreq *, uid_t);
 
@@ -61,16 +62,16 @@ ctl_init(void (*reload)(struct ctlans *))
 }
 
 /*
- * May the peer (uid, egid gid) run cmd?  0, or -1 and the refusal,
- * which says who may.
+ * May the peer (uid, egid gid) run cmd?  0, or -1: the control process
+ * is told (MSG_PARENT_CTLDENIED) and says who may (control/print.c).
  */
 static int
-ctl_access(uid_t uid, gid_t gid, uint32_t cmd, char *why, size_t len)
+ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 {
-	const char	*verb = ctlcmd_verb(cmd);
-	const char	*grp = conf->ctlgroup;
-	int		 show, member = 0;
-	size_t		 i;
+	struct msg_ctldenied	 m;
+	uint32_t		 cmd = r->cmd;
+	int			 show, member = 0;
+	size_t			 i;
 
 	if (uid == 0 || cmd == CTL_MDA_DELIVERED || cmd == CTL_MDA_DEFERRED ||
 	    cmd == CTL_MDA_QUOTA)
@@ -80,25 +81,19 @@ ctl_access(uid_t uid, gid_t gid, uint32_t cmd, char *why, size_t len)
 	    cmd == CTL_SHOW_QUOTA || cmd == CTL_SHOW_APPS ||
 	    cmd == CTL_SHOW_USER || cmd == CTL_SHOW_CERTS ||
 	    cmd == CTL_SHOW_BACKENDS;
-	if (grp[0] != '\0') {
+	if (conf->ctlgroup[0] != '\0') {
 		member = gid == conf->ctlgid;
 		for (i = 0; !member && i < conf->nctluids; i++)
 			member = uid == conf->ctluids[i];
 	}
 	if (show && member)
 		return 0;
-	if (grp[0] == '\0')
-		(void)snprintf(why, len, "permission denied: uid %u may not "
-		    "%s (root may; no control group is configured)",
-		    (unsigned)uid, verb);
-	else if (show)
-		(void)snprintf(why, len, "permission denied: uid %u may not "
-		    "%s (root and members of group %s may)", (unsigned)uid,
-		    verb, grp);
-	else
-		(void)snprintf(why, len, "permission denied: uid %u may not "
-		    "%s (root may; members of group %s may use show)",
-		    (unsigned)uid, verb, grp);
+	memset(&m, 0, sizeof(m));
+	m.req = r->req;
+	m.uid = uid;
+	m.cmd = cmd;
+	(void)strlcpy(m.group, conf->ctlgroup, sizeof(m.group));
+	chan_send(&p->chan, MSG_PARENT_CTLDENIED, -1, &m, sizeof(m));
 	return -1;
 }
 
@@ -110,7 +105,6 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	struct proc		*p = c->arg;
 	struct ctlans		*a;
 	const char		*forged;
-	char			 why[256];
 	uid_t			 uid;
 	gid_t			 gid;
 	int			 type, error;
@@ -139,10 +133,9 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		    MSG_CONTROL_REQUEST), forged);
 		return;
 	}
-	if (ctl_access(uid, gid, m->cmd, why, sizeof(why)) == -1) {
+	if (ctl_access(p, m, uid, gid) == -1) {
 		log_info("control: %s refused to uid %u",
 		    ctlcmd_verb(m->cmd), (unsigned)uid);
-		ctlans_error(p, m->req, why);
 		return;
 	}
 	if ((a = ctlans_new(p, m->req, uid)) == NULL) {

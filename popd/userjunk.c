@@ -52,9 +52,11 @@ struct junk_wait {
 static void	junk_answer(void *, int, const char *);
 
 /*
- * The junk setting of user (a usertab key): cb(arg, LOOKUP_FOUND, it),
- * its folder "" for none, or cb(arg, LOOKUP_TEMP, NULL) when its table
- * cannot say; perhaps before this returns.
+ * The junk setting of user (a usertab key): cb(arg, LOOKUP_FOUND, it)
+ * from junk users, cb(arg, LOOKUP_NONE, it) from popd.conf's junk (the
+ * table does not name the user), its folder "" for none; or cb(arg,
+ * LOOKUP_TEMP, NULL) when its table cannot say; perhaps before this
+ * returns.
  */
 void
 userjunk_find(const char *user, userjunk_cb cb, void *arg)
@@ -91,9 +93,6 @@ junk_answer(void *arg, int status, const char *value)
 		    w->user, err);
 		status = LOOKUP_TEMP;
 	}
-	if (status == LOOKUP_TEMP)
-		w->cb(w->arg, LOOKUP_TEMP, NULL);
-	else
-		w->cb(w->arg, LOOKUP_FOUND, &j);
+	w->cb(w->arg, status, status == LOOKUP_TEMP ? NULL : &j);
 	free(w);
 }

@@ -590,6 +590,42 @@ def junk_users_file(srv):
              "alice, no longer in the file: popd.conf's junk")
 
 
+def popctl_junk(srv, user):
+    """The junk line of popctl show user and show quota for user, which
+    must be the same."""
+    lines = []
+    for cmd in ("user", "quota"):
+        rc, out, err = srv.popctl("show", cmd, user)
+        T.expect((rc, out.splitlines()[:2]), (0, [
+            "user " + user, "maildir " + srv.maildir(user)]),
+            "popctl show %s %s: %s" % (cmd, user, out + err))
+        lines.append(out.splitlines()[2])
+    T.expect(lines[0], lines[1], "%s: show user's and show quota's" % user)
+    return lines[0]
+
+
+@T.test(users=THREE, start=False)
+def junk_users_popctl(srv):
+    """popctl show user and show quota say each user's junk setting and
+    where it comes from: junk users' line (a folder with its tag and
+    prefix, or none), or popd.conf's junk for a user it does not name;
+    without junk users, popd.conf's junk for all, none by default."""
+    srv.start()
+    T.expect(popctl_junk(srv, "alice"), "junk none (default)",
+             "no junk statement")
+    srv.stop()
+    jf = os.path.join(srv.tmpdir, "junks")
+    with open(jf, "w") as f:
+        f.write("alice\tSpam merge tag subject \"[SPAM] \"\nbob none\n")
+    srv.conf_extra = JUNK + 'junk users "%s"\n' % jf
+    srv.start()
+    T.expect(popctl_junk(srv, "alice"),
+             'junk Spam merge tag subject "[SPAM] " (junk users)', "alice")
+    T.expect(popctl_junk(srv, "bob"), "junk none (junk users)", "bob")
+    T.expect(popctl_junk(srv, "carol"), "junk Junk merge tag (default)",
+             "carol, whom junk users does not name")
+
+
 @T.test(users=THREE, start=False, check_alive=False)
 def junk_users_bad_line(srv):
     """A bad line of junk users is an error naming the file, the line
@@ -659,6 +695,8 @@ def junk_users_database(srv):
     T.expect(served(srv, "bob"), [ham], "bob: none")
     T.expect(served(srv, "carol"), [ham, TAG + crlf(JUNK_MSG)],
              "carol, not in the database: popd.conf's junk")
+    T.expect(popctl_junk(srv, "alice"), "junk Spam merge tag (junk users)",
+             "popctl show: alice's from the database")
     sql("UPDATE junks SET junk = 'Junk merge' WHERE name = 'alice'")
     T.expect(served(srv, "alice"), [ham, crlf(JUNK_MSG)],
              "alice's new value at her next login")
@@ -675,6 +713,8 @@ def junk_users_database(srv):
         a = pass_reply(srv, user)
         T.expect_true(a.startswith(b"-ERR [SYS/TEMP]"),
                       "%s with the database broken: [SYS/TEMP]" % user, a)
+    T.expect(popctl_junk(srv, "bob"), "junk unknown (junk users cannot "
+             "answer)", "popctl with the database broken")
     sql("ALTER TABLE gone RENAME TO junks")
     sql("UPDATE junks SET junk = 'Spam merge' WHERE name = 'alice'")
     T.wait_for(lambda: pass_reply(srv, "bob").startswith(b"+OK"), 20,

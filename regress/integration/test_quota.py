@@ -196,12 +196,16 @@ def show_quota(srv, user):
     return out.splitlines()
 
 
+# show quota's junk line for a user without any junk setting.
+NOJUNK = "junk none (default)"
+
+
 def quota_lines(srv, user, lim_b, lim_m, md=None):
     """What show quota prints for user with that limit and md's truth."""
     md = md or srv.maildir(user)
     b, m = truth(md)
     over = (lim_b and b >= lim_b) or (lim_m and m >= lim_m)
-    return ["user %s" % user, "maildir %s" % md,
+    return ["user %s" % user, "maildir %s" % md, NOJUNK,
             "limit %d bytes, %d messages" % (lim_b, lim_m),
             "used %d bytes, %d messages" % (b, m),
             "over %s" % ("yes" if over else "no")]
@@ -475,8 +479,8 @@ def quota_users_file_overrides(srv):
     T.expect(rcpt(c, "bob"), (552, "552 5.2.2 <bob> mailbox full: over "
                               "quota"), "bob's third")
     T.expect(show_quota(srv, "alice"), ["user alice", "maildir %s" %
-                                        srv.maildir("alice"), "limit none"],
-             "show quota alice")
+                                        srv.maildir("alice"), NOJUNK,
+                                        "limit none"], "show quota alice")
     T.expect(show_quota(srv, "bob"), quota_lines(srv, "bob", 20480, 2),
              "show quota bob")
     T.expect(show_quota(srv, "carol"), quota_lines(srv, "carol", 10240, 0),
@@ -599,6 +603,7 @@ def pop3_never_refused_for_quota(srv):
     T.expect(metrics(srv)["popd_quota_users_over"], 1,
              "still over until the next check")
     T.expect(show_quota(srv, "alice"), ["user alice", "maildir %s" % md,
+                                        NOJUNK,
                                         "limit 10240 bytes, 0 messages",
                                         "used 4000 bytes, 1 messages",
                                         "over no"], "show quota after")
@@ -621,15 +626,15 @@ def show_quota_answers(srv):
     put(srv, "alice", 1234)
     put(srv, "alice", 5000, folder=".Sent", sub="cur")
     T.expect(show_quota(srv, "alice"), ["user alice", "maildir %s" %
-                                        srv.maildir("alice"),
+                                        srv.maildir("alice"), NOJUNK,
                                         "limit 2097152 bytes, 50 messages",
                                         "used 6234 bytes, 2 messages",
                                         "over no"], "alice")
     T.expect(qtext(srv.maildir("alice")), "2097152S,50C\n6234 2\n",
              "made by the check")
     T.expect(show_quota(srv, "carol"), ["user carol", "maildir %s" %
-                                        srv.maildir("carol"), "limit none"],
-             "carol")
+                                        srv.maildir("carol"), NOJUNK,
+                                        "limit none"], "carol")
     rc, out, err = srv.popctl("show", "quota", "nobody")
     T.expect((rc, out), (1, ""), "an unknown user: exit and output")
     T.expect_true("no such user" in err, "an unknown user's error", err)
@@ -940,7 +945,7 @@ def concurrent_lmtp_one_user(srv):
     md = srv.maildir("alice")
     for _ in range(8):
         put(srv, "alice", 1024)
-    T.expect(show_quota(srv, "alice")[3], "used 8192 bytes, 8 messages",
+    T.expect(show_quota(srv, "alice")[4], "used 8192 bytes, 8 messages",
              "the use before")
     n = 16
     ready = threading.Barrier(n, timeout=30)

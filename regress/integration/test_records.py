@@ -228,7 +228,8 @@ def popctl_show_user(srv):
     rc, out, err = srv.popctl("show", "user", "alice")
     T.expect(rc, 0, "popctl show user: " + err)
     lines = out.splitlines()
-    T.expect(lines[:3], ["user alice", "maildir %s" % srv.maildir("alice"),
+    T.expect(lines[:4], ["user alice", "maildir %s" % srv.maildir("alice"),
+                         "junk none (default)",
                          "3 sessions in the journal"], "its head: " + out)
     logins = lines[lines.index("last login of each credential from each "
                                "address:") + 1:
