@@ -173,7 +173,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
 		regress/unit/test_stats regress/unit/test_ticket \
-		regress/unit/test_host regress/unit/test_quota \
+		regress/unit/test_print regress/unit/test_host \
+		regress/unit/test_quota \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
 		regress/unit/test_apppass regress/unit/test_msgid \
 		regress/unit/test_healthline \
@@ -452,6 +453,14 @@ regress/unit/test_stats: regress/unit/test_stats.o ${TEST_STATS_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_stats.o ${TEST_STATS_OBJS} \
 	    ${LDLIBS}
 
+# test_print links the control process's printer of the parent's
+# records, and their declarations' checks.
+TEST_PRINT_OBJS=	control/print.o common/stats.o common/control_cmd.o \
+		${TEST_MSG_OBJS}
+regress/unit/test_print: regress/unit/test_print.o ${TEST_PRINT_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_print.o ${TEST_PRINT_OBJS} \
+	    ${LDLIBS}
+
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
@@ -459,10 +468,10 @@ regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
 regress/unit/test_ctlcmd.o regress/unit/test_stats.o \
-regress/unit/test_ticket.o regress/unit/test_host.o \
-regress/unit/test_quota.o regress/unit/test_logincache.o \
+regress/unit/test_print.o regress/unit/test_ticket.o \
+regress/unit/test_host.o regress/unit/test_quota.o regress/unit/test_logincache.o \
 regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
-    checkpop/healthline.h
+    checkpop/healthline.h ${CONTROL_HDRS}
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.

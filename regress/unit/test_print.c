@@ -1,0 +1,256 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * test_print -- how the control process prints the parent's records
+ * (control/print.c): every state and column of show backends and
+ * drain, each line of show app-passwords, reload's, the three refusals,
+ * and the junk line of show user and show quota, byte for byte as
+ * popctl(8) gives them.  Each record printed also passes its
+ * declaration's check (proto.c), which the parent applies as its
+ * sender; a record for another command is refused, and the checks
+ * refuse records that say nothing sensible.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "../../control/control.h"
+#include "unit.h"
+
+/* What print_record writes for a record of type, answering cmd. */
+static const char *
+printed(uint32_t type, const void *rec, uint32_t cmd, uint32_t n)
+{
+	static char	*text;
+	const struct msg_decl *d = msg_decl(type);
+	const char	*bad = d->valid(rec);
+	size_t		 len;
+	FILE		*fp;
+
+	CHECK(bad == NULL, "%s refused: %s", d->name, bad ? bad : "");
+	free(text);
+	text = NULL;
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		return "(open_memstream)";
+	if (print_record(fp, type, rec, cmd, n) == -1)
+		fprintf(fp, "(refused)");
+	fclose(fp);
+	return text;
+}
+
+/* What a record fails its check with, or NULL. */
+static const char *
+refused(uint32_t type, const void *rec)
+{
+	return msg_decl(type)->valid(rec);
+}
+
+static void
+backends(void)
+{
+	struct msg_ctlbackend	 b;
+	char			*text = NULL;
+	size_t			 len;
+	FILE			*fp;
+
+	if ((fp = open_memstream(&text, &len)) != NULL) {
+		print_begin(fp, CTL_SHOW_BACKENDS);
+		fclose(fp);
+		CHECK_STR(text, "BACKEND                                 "
+		    "STATE       USERS SESSIONS CHECKED\n");
+		free(text);
+	}
+	memset(&b, 0, sizeof(b));
+	(void)strlcpy(b.addr, "192.0.2.1", sizeof(b.addr));
+	b.age = -1;
+	b.users = 3;
+	/* Never checked (no health port): up, no sessions known. */
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_SHOW_BACKENDS, 0),
+	    "192.0.2.1                               up              3 "
+	    "       - -\n");
+	b.health = HEALTH_UP;
+	b.sessions = 2;
+	b.age = 1;
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_SHOW_BACKENDS, 0),
+	    "192.0.2.1                               up              3 "
+	    "       2 1s ago\n");
+	b.health = CHECK_DOWN;
+	b.sessions = 0;
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_SHOW_BACKENDS, 0),
+	    "192.0.2.1                               down            3 "
+	    "       - 1s ago\n");
+	/* Drained here, sessions open: draining until the last ends. */
+	b.health = HEALTH_UP;
+	b.drained = 1;
+	b.sessions = 4;
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_DRAIN, 0),
+	    "192.0.2.1 draining\n");
+	b.sessions = 0;
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_DRAIN, 0),
+	    "192.0.2.1 drained\n");
+	/* Drained without a health port: its sessions are not known. */
+	b.sessions = 4;
+	b.age = -1;
+	b.health = 0;
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_UNDRAIN, 0),
+	    "192.0.2.1 drained\n");
+	/* Draining by its own health line. */
+	b.drained = 0;
+	b.health = HEALTH_DRAINING;
+	b.age = 12;
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_SHOW_BACKENDS, 0),
+	    "192.0.2.1                               draining        3 "
+	    "       4 12s ago\n");
+	CHECK_STR(printed(MSG_PARENT_CTLBACKEND, &b, CTL_SHOW_STATS, 0),
+	    "(refused)");
+	b.health = CHECK_DOWN + 1;
+	CHECK(refused(MSG_PARENT_CTLBACKEND, &b) != NULL, "a health of 4");
+	b.health = HEALTH_UP;
+	b.age = -2;
+	CHECK(refused(MSG_PARENT_CTLBACKEND, &b) != NULL, "an age of -2");
+	b.age = 0;
+	(void)strlcpy(b.addr, "backend", sizeof(b.addr));
+	CHECK(refused(MSG_PARENT_CTLBACKEND, &b) != NULL, "not an address");
+}
+
+static void
+apps(void)
+{
+	struct msg_ctlapp	a;
+
+	memset(&a, 0, sizeof(a));
+	(void)strlcpy(a.user, "alice", sizeof(a.user));
+	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 0),
+	    "user alice\n");
+	(void)strlcpy(a.label, "main", sizeof(a.label));
+	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 1),
+	    "main password barred\n");
+	(void)strlcpy(a.label, "phone", sizeof(a.label));
+	(void)strlcpy(a.desc, "created 2026-11-25T23:30:00Z expires never "
+	    "from any", sizeof(a.desc));
+	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 2),
+	    "app-password phone created 2026-11-25T23:30:00Z expires never "
+	    "from any last-used never\n");
+	a.last = 1764000000;
+	(void)strlcpy(a.addr, "192.0.2.7", sizeof(a.addr));
+	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 2),
+	    "app-password phone created 2026-11-25T23:30:00Z expires never "
+	    "from any last-used 2025-11-24T16:00:00Z 192.0.2.7\n");
+	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_USER, 0),
+	    "(refused)");
+	a.label[0] = '\0';
+	CHECK(refused(MSG_PARENT_CTLAPP, &a) != NULL, "the user's record "
+	    "with a description");
+	(void)strlcpy(a.label, "phone", sizeof(a.label));
+	a.last = -1;
+	CHECK(refused(MSG_PARENT_CTLAPP, &a) != NULL, "a last use before "
+	    "1970");
+	a.last = 0;
+	(void)strlcpy(a.user, "al ice", sizeof(a.user));
+	CHECK(refused(MSG_PARENT_CTLAPP, &a) != NULL, "a user name with a "
+	    "blank");
+}
+
+static void
+reload_denied(void)
+{
+	struct msg_ctlreload	r;
+	struct msg_ctldenied	d;
+	char			why[256];
+
+	memset(&r, 0, sizeof(r));
+	CHECK_STR(printed(MSG_PARENT_CTLRELOAD, &r, CTL_RELOAD, 0),
+	    "reloaded the tables and certificates\n");
+	(void)strlcpy(r.conffile, "/etc/popd.conf", sizeof(r.conffile));
+	CHECK_STR(printed(MSG_PARENT_CTLRELOAD, &r, CTL_RELOAD, 0),
+	    "reloaded /etc/popd.conf\n");
+	CHECK_STR(printed(MSG_PARENT_CTLRELOAD, &r, CTL_DRAIN, 0),
+	    "(refused)");
+
+	memset(&d, 0, sizeof(d));
+	d.uid = 1000;
+	d.cmd = CTL_RELOAD;
+	CHECK(refused(MSG_PARENT_CTLDENIED, &d) == NULL, "a refusal");
+	print_denied(why, sizeof(why), &d);
+	CHECK_STR(why, "permission denied: uid 1000 may not reload (root "
+	    "may; no control group is configured)");
+	(void)strlcpy(d.group, "_popctl", sizeof(d.group));
+	print_denied(why, sizeof(why), &d);
+	CHECK_STR(why, "permission denied: uid 1000 may not reload (root "
+	    "may; members of group _popctl may use show)");
+	d.cmd = CTL_SHOW_STATS;
+	print_denied(why, sizeof(why), &d);
+	CHECK_STR(why, "permission denied: uid 1000 may not show (root and "
+	    "members of group _popctl may)");
+	d.cmd = CTL_MAX + 1;
+	CHECK(refused(MSG_PARENT_CTLDENIED, &d) != NULL, "no command");
+}
+
+static void
+user_junk(void)
+{
+	struct msg_ctluser	u;
+
+	memset(&u, 0, sizeof(u));
+	(void)strlcpy(u.user, "alice", sizeof(u.user));
+	(void)strlcpy(u.maildir, "/home/alice/Maildir", sizeof(u.maildir));
+	/* undelete: no junk line. */
+	CHECK_STR(printed(MSG_PARENT_CTLUSER, &u, CTL_UNDELETE, 0),
+	    "user alice\nmaildir /home/alice/Maildir\n");
+	u.junkfrom = CTLJ_DEFAULT;
+	CHECK_STR(printed(MSG_PARENT_CTLUSER, &u, CTL_SHOW_USER, 0),
+	    "user alice\nmaildir /home/alice/Maildir\njunk none (default)\n");
+	u.junkfrom = CTLJ_TABLE;
+	(void)strlcpy(u.junk.folder, "Spam", sizeof(u.junk.folder));
+	u.junk.tag = JUNK_TAG_SUBJECT;
+	(void)strlcpy(u.junk.subject, "[SPAM] ", sizeof(u.junk.subject));
+	CHECK_STR(printed(MSG_PARENT_CTLUSER, &u, CTL_SHOW_USER, 0),
+	    "user alice\nmaildir /home/alice/Maildir\njunk Spam merge tag "
+	    "subject \"[SPAM] \" (junk users)\n");
+	u.junkfrom = CTLJ_DEFAULT;
+	u.junk.tag = JUNK_TAG_HEADER;
+	u.junk.subject[0] = '\0';
+	u.quota = CTLQ_NOLIMIT;
+	CHECK_STR(printed(MSG_PARENT_CTLUSER, &u, CTL_SHOW_QUOTA, 0),
+	    "user alice\nmaildir /home/alice/Maildir\njunk Spam merge tag "
+	    "(default)\nlimit none\n");
+	u.junkfrom = CTLJ_TEMP;
+	CHECK(refused(MSG_PARENT_CTLUSER, &u) != NULL, "a folder with junk "
+	    "unknown");
+	memset(&u.junk, 0, sizeof(u.junk));
+	CHECK_STR(printed(MSG_PARENT_CTLUSER, &u, CTL_SHOW_QUOTA, 0),
+	    "user alice\nmaildir /home/alice/Maildir\njunk unknown (junk "
+	    "users cannot answer)\nlimit none\n");
+	u.junkfrom = CTLJ_TEMP + 1;
+	CHECK(refused(MSG_PARENT_CTLUSER, &u) != NULL, "junkfrom 4");
+	u.junkfrom = CTLJ_TABLE;
+	(void)strlcpy(u.junk.folder, "../etc", sizeof(u.junk.folder));
+	CHECK(refused(MSG_PARENT_CTLUSER, &u) != NULL, "a folder up");
+}
+
+int
+main(void)
+{
+	backends();
+	apps();
+	reload_denied();
+	user_junk();
+	return unit_done();
+}
