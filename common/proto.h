@@ -689,7 +689,7 @@ struct msg_penalties {
  * reads one request line from a client of the control socket, parses it
  * (common/control_cmd.c) and sends it typed, with the client's socket: the
  * parent judges the peer's credentials itself.  The answer comes back
- * in pieces of text, the last one ANS_OK or ANS_ERROR.
+ * as records (below), then ANS_OK, or ANS_ERROR with the reason.
  */
 #define CTL_SHOW_SESSIONS	1
 #define CTL_SHOW_STATS		2
@@ -733,8 +733,9 @@ struct msg_ctlreq {
 
 /*
  * The parent's answers as records: the control process prints them
- * (control/print.c), so that root formats no table, metric or time.  A
- * record names the request; the answer still ends with MSG_PARENT_ANSWER.
+ * (control/print.c), so that root formats no answer.  A record names
+ * the request; the answer ends with MSG_PARENT_ANSWER (or a refusal,
+ * MSG_PARENT_CTLDENIED).
  */
 #define CTL_KINDNAME		32
 struct ctl_kind {
@@ -812,7 +813,10 @@ struct msg_ctlcert {
 	int64_t		loaded;
 };
 
-/* MSG_PARENT_CTLUSER: quota is CTLQ_NONE for show user and undelete. */
+/*
+ * MSG_PARENT_CTLUSER: quota is CTLQ_NONE for show user and undelete;
+ * junkfrom CTLJ_NONE for undelete.
+ */
 #define CTLQ_NONE		0
 #define CTLQ_NOLIMIT		1	/* show quota: no limit */
 #define CTLQ_USED		2	/* a limit and the use */
