@@ -315,18 +315,18 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 	ctlans_count(a, n);
 }
 
-/*
- * show quota NAME: the user's limit, from its table or the default,
- * and its use, which its maildir's dlvrpop reads (dworkers_job): the
- * parent never opens a maildir.  a stays valid: ctlans outlives a
- * control process that went away meanwhile.
- */
 /* A user's junk setting, for show user and show quota. */
 struct user_junk {
 	uint32_t		 from;	/* CTLJ_* */
 	struct conf_junk	 junk;
 };
 
+/*
+ * show quota NAME: the user's junk setting (userjunk.c), its limit,
+ * from its table or the default, and its use, which its maildir's
+ * dlvrpop reads (dworkers_job): the parent never opens a maildir.  a stays valid: ctlans outlives a
+ * control process that went away meanwhile.
+ */
 struct quota_ask {
 	struct ctlans		*a;
 	struct mailuser		 mu;
