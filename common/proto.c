@@ -1017,8 +1017,8 @@ static const struct msg_decl decls[] = {
 	/*
 	 * popctl's, on the channels the parent made (MSG_PARENT_CTLCHAN,
 	 * MSG_PARENT_CTLPEER): only these questions, and their answers.
-	 * A draining listener still has connections; an authpop that
-	 * drains is no longer asked, but may be when it is asked already.
+	 * A draining listener still has connections; a question may
+	 * reach an authpop as it starts to drain.
 	 */
 	D(MSG_CONTROL_HANDSHAKES, C, L, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),

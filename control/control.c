@@ -528,7 +528,8 @@ control_parent_record(struct chan *c, const void *data, int fd)
 	memcpy(&req, data, sizeof(req));	/* every record's first */
 	if ((cl = client_answered(req)) == NULL)
 		return;
-	if (cl->cmd != CTL_SHOW_SESSIONS) {
+	if (cl->cmd != CTL_SHOW_SESSIONS ||
+	    c->intype != MSG_PARENT_CTLSESSIONS) {
 		(void)client_print(cl, c->intype, data);
 		return;
 	}

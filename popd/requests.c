@@ -30,7 +30,9 @@
  *	uid 0				everything
  *	control group members		show ...
  *	anyone				report mda ... (mda's reports)
- * Every command that is not a show is logged with the uid that asked.
+ * Every command that is not a show is logged with the uid that asked
+ * (kick address and unpenalize by the control process, which asks the
+ * listeners or authpop and learns how many).
  */
 #include <sys/types.h>
 #include <sys/queue.h>

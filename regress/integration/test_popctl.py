@@ -24,6 +24,7 @@ import calendar
 import os
 import re
 import resource
+import signal
 import socket
 import ssl
 import subprocess
@@ -528,6 +529,111 @@ def penalties_then_unpenalize(srv):
     # A network that holds nothing: nothing forgotten.
     T.expect(ctl(srv, "unpenalize", "192.0.2.0/24"),
              "0 entries forgotten\n", "an empty network")
+
+
+# --- the children the control process asks ---------------------------------
+
+def spray_from(srv, src, users):
+    for user in users:
+        r = T.Raw(srv.port, src=src)
+        T.expect(login(r, user, "guess")[:11], b"-ERR [AUTH]", "spray")
+        r.close()
+
+
+def penalty_rows(srv):
+    lines = ctl(srv, "show", "penalties").splitlines()
+    T.expect(lines[0].split(), ["ADDRESS", "USER", "FAILURES", "DELAY",
+                                "QUEUED"], "header")
+    return sorted(ln.split() for ln in lines[1:])
+
+
+@T.test()
+def authpop_killed_while_asked(srv):
+    """popctl show penalties waits for a stopped authpop, which is then
+    killed (kill -9): the answer comes at once, with what there is (the
+    header), not at the control process's timeout five seconds after
+    the question, and popctl exits 0.  The authpop the parent starts
+    next answers the questions that follow."""
+    spray_from(srv, "127.0.0.40", ("alice",))
+    T.expect(len(penalty_rows(srv)), 2, "rows before")
+    auth = srv.pids()["authpop"]
+    os.kill(auth, signal.SIGSTOP)
+    p = None
+    try:
+        t = time.monotonic()
+        p = subprocess.Popen([T.POPCTL, "-s", srv.ctlsock, "show",
+                              "penalties"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+        T.expect(p.poll(), None, "popctl waits for the stopped authpop")
+        os.kill(auth, signal.SIGKILL)
+        out, err = p.communicate(timeout=10)
+        took = time.monotonic() - t
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+        try:
+            os.kill(auth, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    T.expect((p.returncode, out.decode().split(), err), (0, ["ADDRESS",
+             "USER", "FAILURES", "DELAY", "QUEUED"], b""), "the answer")
+    T.expect_true(took < 2.5, "answered when authpop died, not at the "
+                  "5 s timeout", took)
+    T.wait_for(lambda: srv.pids()["authpop"] not in (None, auth),
+               what="a new authpop")
+    spray_from(srv, "127.0.0.41", ("alice",))
+    T.wait_for(lambda: len(penalty_rows(srv)) == 2, what="its rows")
+    T.expect(penalty_rows(srv)[0][0], "127.0.0.41", "the new one's")
+    T.expect(ctl(srv, "unpenalize", "127.0.0.41"), "2 entries forgotten\n",
+             "unpenalize")
+
+
+@T.test(conf_extra="timeout handshake 300\n")
+def questions_after_reload_and_control_restart(srv):
+    """After a reload, the new authpop answers show penalties with what
+    the previous one knew of the address, a connection held in its TLS handshake by the
+    previous listener (draining) is still listed; after the control
+    process is killed (kill -9) and restarted, the new one asks the same
+    processes: the draining listener kicks that connection, and the
+    current authpop forgets the failures."""
+    src, held_src = "127.0.0.43", "127.0.0.44"
+    spray_from(srv, src, ("alice",))
+    held = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                    source_address=(held_src, 0))
+    try:
+        T.wait_for(lambda: [s["state"] for s in sessions(srv)
+                            if s["address"].startswith(held_src + ":")] ==
+                   ["handshake"], what="the held connection listed")
+        before = penalty_rows(srv)
+        T.expect(len(before), 2, "rows")
+        n = srv.log().count("reloaded")
+        srv.reload()
+        T.wait_for(lambda: srv.log().count("reloaded") > n,
+                   what="the reload")
+        T.expect(len(srv.listeners()), 2, "a listener drains")
+        T.wait_for(lambda: penalty_rows(srv) == before[:1],
+                   what="the new authpop's rows")
+        row = [s for s in sessions(srv)
+               if s["address"].startswith(held_src + ":")]
+        T.expect([(r["state"], r["listener"]) for r in row],
+                 [("handshake", "127.0.0.1:%d" % srv.port)],
+                 "listed by the draining listener")
+        ctlpid = srv.pids()["control"]
+        os.kill(ctlpid, signal.SIGKILL)
+        T.wait_for(lambda: srv.pids()["control"] not in (None, ctlpid) and
+                   srv.popctl("show", "penalties")[0] == 0,
+                   what="a new control process")
+        T.expect(penalty_rows(srv), before[:1], "asked by the new one")
+        T.expect(ctl(srv, "kick", "address", held_src),
+                 "1 session ended\n", "kick address")
+        held.settimeout(5)
+        T.expect(held.recv(100), b"", "the held connection ended")
+        T.expect(ctl(srv, "unpenalize", src), "2 entries forgotten\n",
+                 "unpenalize")
+        T.expect(penalty_rows(srv), [], "nothing left")
+    finally:
+        held.close()
 
 
 # --- 1,000 sessions ---------------------------------------------------------
