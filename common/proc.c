@@ -263,6 +263,7 @@ ctl_eof(struct chan *c)
 	log_debug("control closed its channel");
 }
 
+/* Not ours to end: chan_bad closes its channel, and we serve on. */
 static void
 ctl_bad(struct chan *c)
 {

@@ -94,7 +94,7 @@ enum msg_type {
 	MSG_PARENT_CTLSTATS,	/* show stats, show metrics: the counters;
 				   msg_ctlstats */
 	MSG_PARENT_CTLSESSIONS,	/* show sessions, in chunks; msg_ctlsessions */
-	MSG_PARENT_CTLCOUNT,	/* kick, unpenalize, drain: how many;
+	MSG_PARENT_CTLCOUNT,	/* kick user, drain: how many;
 				   msg_count */
 	MSG_PARENT_CTLCERT,	/* show certificates: a pki; msg_ctlcert */
 	MSG_PARENT_CTLUSER,	/* show user, undelete, show quota: the
@@ -777,7 +777,10 @@ struct msg_ctlstats {
 	struct ctl_kind	kind[STATS_KINDS];
 };
 
-/* MSG_PARENT_CTLSESSIONS: a handshake, or a session the parent knows. */
+/*
+ * MSG_PARENT_CTLSESSIONS: a session the parent knows; the control
+ * process prints a listener's handshakes as such records too.
+ */
 #define CTLS_HANDSHAKE		0
 #define CTLS_AUTHORIZATION	1
 #define CTLS_TRANSACTION	2
