@@ -21,12 +21,14 @@ a real prometheus-node-exporter.  The socket, the control process and
 who may do what are test_control.py's."""
 
 import calendar
+import ctypes
 import os
 import re
 import resource
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -634,6 +636,95 @@ def questions_after_reload_and_control_restart(srv):
         T.expect(penalty_rows(srv), [], "nothing left")
     finally:
         held.close()
+
+
+def msg_consts(*names):
+    """MSG_VERSION and the values of names, from proto.h."""
+    with open(os.path.join(T.REPO, "common", "proto.h")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
+    start = text.index("enum msg_type {")
+    body = text[start:start + re.search(r"\bMSG_MAX\b",
+                                        text[start:]).start()]
+    found = re.findall(r"\b(MSG_[A-Z_]+)\b", body)
+    return [version] + [found.index(n) for n in names]
+
+
+def grab_fd(pid, fd):
+    """fd of process pid, taken with pidfd_getfd(2) (as root)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    pidfd = libc.syscall(434, pid, 0)          # pidfd_open
+    if pidfd < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_open")
+    try:
+        got = libc.syscall(438, pidfd, fd, 0)  # pidfd_getfd
+        if got < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return got
+    finally:
+        os.close(pidfd)
+
+
+@T.test(conf_extra="timeout handshake 300\n")
+def hostile_control_process(srv):
+    """A control process that floods its channels to the listener and
+    authpop with questions and never reads the answers (its channels
+    taken with pidfd_getfd while it is stopped): authpop takes no
+    listener's question and closes that channel, the listener closes
+    its own once 1,024 answers wait unread; neither ends, nor does any
+    session, and a control process started anew asks them again."""
+    T.need_root()
+    version, handshakes = msg_consts("MSG_CONTROL_HANDSHAKES")
+    question = struct.pack("=IIIIQ", handshakes, version, 8, 0, 7)
+    r = T.Raw(srv.port, src="127.0.0.50")
+    T.expect(r.line()[:3], b"+OK", "greeting")
+    held = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                    source_address=("127.0.0.51", 0))
+    try:
+        T.wait_for(lambda: len(sessions(srv)) == 2, what="both listed")
+        pids = srv.pids()
+        ctlpid = pids["control"]
+        os.kill(ctlpid, signal.SIGSTOP)
+        try:
+            chans = []
+            for name in os.listdir("/proc/%d/fd" % ctlpid):
+                if int(name) <= 3 or not os.readlink(
+                        "/proc/%d/fd/%s" % (ctlpid, name)).startswith(
+                        "socket:"):
+                    continue
+                s = socket.socket(fileno=grab_fd(ctlpid, int(name)))
+                if s.type == socket.SOCK_SEQPACKET:
+                    chans.append(s)
+                else:
+                    s.close()
+            T.expect(len(chans), 2, "channels to the listener and authpop")
+            for s in chans:
+                s.settimeout(10)
+                try:
+                    for _ in range(1100):
+                        s.send(question)
+                except OSError:
+                    pass        # closed by its peer, as it should be
+                s.close()
+        finally:
+            os.kill(ctlpid, signal.SIGCONT)
+        srv.wait_log("1024 answers unread: control is compromised")
+        srv.wait_log("unexpected CONTROL_HANDSHAKES")
+        after = srv.pids()
+        T.expect((after["listener"], after["authpop"]),
+                 (pids["listener"], pids["authpop"]), "neither ended")
+        T.expect(r.cmd("CAPA")[:3], b"+OK", "the session goes on")
+        r.multiline()
+        os.kill(ctlpid, signal.SIGKILL)
+        T.wait_for(lambda: srv.pids()["control"] not in (None, ctlpid) and
+                   srv.popctl("show", "penalties")[0] == 0,
+                   what="a new control process")
+        T.expect(ctl(srv, "kick", "address", "127.0.0.51"),
+                 "1 session ended\n", "asked again")
+    finally:
+        held.close()
+        r.close()
 
 
 # --- 1,000 sessions ---------------------------------------------------------
