@@ -31,6 +31,8 @@
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
+ *	control		popctl's questions (show penalties, unpenalize),
+ *			on a channel the parent passes (MSG_PARENT_CTLCHAN)
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
  *
@@ -79,14 +81,18 @@ static void		authpop_parent_listen(struct chan *, const void *, int);
 static void		authpop_parent_proxy(struct chan *, const void *, int);
 static void		authpop_parent_penalty(struct chan *, const void *,
 			    int);
-static void		authpop_parent_penalties(struct chan *, const void *,
+static void		authpop_parent_ctlchan(struct chan *, const void *,
 			    int);
-static void		authpop_parent_unpenalize(struct chan *, const void *,
+static void		authpop_control_penalties(struct chan *, const void *,
+			    int);
+static void		authpop_control_unpenalize(struct chan *, const void *,
 			    int);
 static void		drained(void);
 static void		drain_wait(int, short, void *);
 
 static int		 draining;	/* a newer authpop took over */
+/* The control process's, for popctl's questions (proc_ctlchan). */
+static struct chan	 ctl_chan;
 
 /*
  * What authpop does with each message the parent sends it (proto.c
@@ -107,9 +113,14 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
-	{ MSG_PARENT_PENALTIES,	authpop_parent_penalties },
-	{ MSG_PARENT_UNPENALIZE, authpop_parent_unpenalize },
+	{ MSG_PARENT_CTLCHAN,	authpop_parent_ctlchan },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
+};
+
+/* popctl's questions: all the control process may send. */
+static const struct msg_handler from_control[] = {
+	{ MSG_CONTROL_PENALTIES,	authpop_control_penalties },
+	{ MSG_CONTROL_UNPENALIZE,	authpop_control_unpenalize },
 };
 
 static const struct proc_role authpop_role = {
@@ -282,22 +293,33 @@ authpop_parent_penalty(struct chan *c, const void *data, int fd)
 	host_import(data);
 }
 
+/* The control process's channel: a new one replaces the old. */
+static void
+authpop_parent_ctlchan(struct chan *c, const void *data, int fd)
+{
+	proc_ctlchan(&ctl_chan, PROC_AUTHPOP, fd, from_control,
+	    nitems(from_control));
+}
+
 /* popctl's show penalties (host.c). */
 static void
-authpop_parent_penalties(struct chan *c, const void *data, int fd)
+authpop_control_penalties(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlq	*q = data;
 
-	host_list(c, q->req);
+	if (!proc_ctlfull(c))
+		host_list(c, q->req);
 }
 
 /* popctl's unpenalize: the network's failures are forgotten. */
 static void
-authpop_parent_unpenalize(struct chan *c, const void *data, int fd)
+authpop_control_unpenalize(struct chan *c, const void *data, int fd)
 {
 	const struct msg_net	*mn = data;
 	struct msg_count	 m;
 
+	if (proc_ctlfull(c))
+		return;
 	memset(&m, 0, sizeof(m));
 	m.req = mn->req;
 	m.n = host_forget(&mn->net);

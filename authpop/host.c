@@ -768,6 +768,8 @@ host_list(struct chan *c, uint64_t req)
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
+	m.v4bits = set.per_address.ipv4_prefix;
+	m.v6bits = set.per_address.ipv6_prefix;
 	RB_FOREACH(h, hosttree, &hosts) {
 		decay(&h->fails, &h->lastfail, t);
 		queued = 0;
@@ -799,13 +801,11 @@ host_list(struct chan *c, uint64_t req)
 static struct penalty_row *
 list_row(struct chan *c, struct msg_penalties *m)
 {
-	uint64_t	req = m->req;
-
 	if (m->n == PENALTY_ROWS) {
 		m->more = 1;
 		chan_send(c, MSG_AUTHPOP_PENALTIES, -1, m, sizeof(*m));
-		memset(m, 0, sizeof(*m));
-		m->req = req;
+		memset(m->rec, 0, sizeof(m->rec));
+		m->n = m->more = 0;
 	}
 	return &m->rec[m->n++];
 }

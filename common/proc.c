@@ -51,8 +51,16 @@
 #include "stats.h"
 #include "version.h"
 
+/*
+ * Messages to the control process it may leave unread: a listener's
+ * 10,000 handshakes are 40, for each of its CTL_MAXCLIENTS clients.
+ */
+#define CTL_QUEUEMAX	1024
+
 static void	proc_finish_drop(void);
 static void	proc_inherited(const char *);
+static void	ctl_eof(struct chan *);
+static void	ctl_bad(struct chan *);
 
 /* Start the role r: the one way every child starts (proc.h). */
 __dead void
@@ -226,6 +234,58 @@ proc_parent_verbose(struct chan *c, const void *data, int fd)
 	const struct msg_verbose	*m = data;
 
 	log_setverbose(m->level);
+}
+
+/*
+ * MSG_PARENT_CTLCHAN, to a listener or authpop: c becomes its channel
+ * to the control process over fd (the one before it, if any, is
+ * closed), on which it takes popctl's questions with handlers h and
+ * nothing else (proto.c).  The control process is unprivileged and
+ * trusted with no more: a message that breaks its declaration closes
+ * this channel only (chan_bad), and we serve on.
+ */
+void
+proc_ctlchan(struct chan *c, int self, int fd, const struct msg_handler *h,
+    size_t n)
+{
+	if (c->handlers != NULL)
+		chan_close(c);
+	if (fd == -1)
+		return;		/* our own shortage of descriptors: logged */
+	chan_init(c, fd, self, PROC_CONTROL, PH_RUN, h, n, ctl_eof, NULL);
+	c->bad = ctl_bad;
+	chan_start(c);
+}
+
+static void
+ctl_eof(struct chan *c)
+{
+	log_debug("control closed its channel");
+}
+
+/* Not ours to end: chan_bad closes its channel, and we serve on. */
+static void
+ctl_bad(struct chan *c)
+{
+}
+
+/*
+ * Before answering a question on c: 1 if the control process left
+ * CTL_QUEUEMAX of our messages unread (its channel is then closed),
+ * so that it cannot make us hold answers without end.
+ */
+int
+proc_ctlfull(struct chan *c)
+{
+	struct chan_msg	*m;
+	int		 n = 0;
+
+	TAILQ_FOREACH(m, &c->outq, entry)
+		if (++n == CTL_QUEUEMAX) {
+			chan_bad(c, "%d answers unread", n);
+			return 1;
+		}
+	return 0;
 }
 
 /*

@@ -80,5 +80,8 @@ void	proc_parent_conf(struct chan *, const void *, int);
 void	proc_parent_conf_end(struct chan *, const void *, int);
 void	proc_parent_stats(struct chan *, const void *, int);
 void	proc_parent_verbose(struct chan *, const void *, int);
+void	proc_ctlchan(struct chan *, int, int, const struct msg_handler *,
+	    size_t);
+int	proc_ctlfull(struct chan *);
 
 #endif

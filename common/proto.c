@@ -498,6 +498,16 @@ valid_count(const void *p)
 }
 
 static const char *
+valid_ctlpeer(const void *p)
+{
+	const struct msg_ctlpeer	*m = p;
+
+	if (m->proc != PROC_LISTENER && m->proc != PROC_AUTHPOP)
+		return "process";
+	return m->pid > 0 ? NULL : "pid";
+}
+
+static const char *
 valid_full(const void *p)
 {
 	const struct msg_count	*m = p;
@@ -518,8 +528,8 @@ valid_handshakes(const void *p)
 	for (i = 0; i < m->n; i++) {
 		if (m->rec[i].peer.af == 0 || !peer_valid(&m->rec[i].peer))
 			return "client address";
-		if (m->rec[i].listen >= POPD_MAXLISTEN)
-			return "socket index";
+		if (!peer_valid(&m->rec[i].listen))
+			return "socket address";
 		if (m->rec[i].since < 0)
 			return "time";
 	}
@@ -604,7 +614,7 @@ valid_ctlreq(const void *p)
 	return NULL;
 }
 
-/* Rows of show penalties, from authpop or on to the control process. */
+/* Rows of show penalties, from authpop to the control process. */
 static const char *
 valid_penrows(const struct penalty_row *r, uint32_t n)
 {
@@ -632,17 +642,9 @@ valid_penalties(const void *p)
 {
 	const struct msg_penalties	*m = p;
 
-	return m->more > 1 ? "record count" : valid_penrows(m->rec, m->n);
-}
-
-static const char *
-valid_ctlpenalties(const void *p)
-{
-	const struct msg_ctlpenalties	*m = p;
-
-	if (m->v4bits > 32 || m->v6bits > 128 || m->pad != 0)
+	if (m->v4bits > 32 || m->v6bits > 128)
 		return "prefix";
-	return valid_penrows(m->rec, m->n);
+	return m->more > 1 ? "record count" : valid_penrows(m->rec, m->n);
 }
 
 static const char *
@@ -977,12 +979,10 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_STATS, P, L | A | M | W, 0, MSG_FD, valid_none, PH_START,
 	    0),
 	/* popctl's: a draining listener still has connections. */
-	D(MSG_PARENT_HANDSHAKES, P, L, sizeof(struct msg_ctlq), MSG_NOFD,
-	    valid_none, ANY, 0),
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
 	    valid_none, ANY, 0),
-	D(MSG_PARENT_KICKNET, P, L, sizeof(struct msg_net), MSG_NOFD,
-	    valid_msgnet, ANY, 0),
+	/* A new control process links again the ones that drain. */
+	D(MSG_PARENT_CTLCHAN, P, L | A, 0, MSG_FD, valid_none, ANY, 0),
 	/*
 	 * After its configuration, before its sockets; a draining one
 	 * still makes TLS for its sessions' STLS.
@@ -992,10 +992,6 @@ static const struct msg_decl decls[] = {
 	/* A draining listener has closed its health ports. */
 	D(MSG_PARENT_HEALTH, P, L, sizeof(struct msg_health), MSG_NOFD,
 	    valid_health, RUN, 0),
-	D(MSG_PARENT_PENALTIES, P, A, sizeof(struct msg_ctlq), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_PARENT_UNPENALIZE, P, A, sizeof(struct msg_net), MSG_NOFD,
-	    valid_msgnet, ANY, 0),
 	/* The control process is never drained: it has no configuration. */
 	D(MSG_PARENT_ANSWER, P, C, sizeof(struct msg_ctlans), MSG_NOFD,
 	    valid_ctlans, RUN, 0),
@@ -1003,8 +999,6 @@ static const struct msg_decl decls[] = {
 	    valid_ctlstats, RUN, 0),
 	D(MSG_PARENT_CTLSESSIONS, P, C, sizeof(struct msg_ctlsessions),
 	    MSG_NOFD, valid_ctlsessions, RUN, 0),
-	D(MSG_PARENT_CTLPENALTIES, P, C, sizeof(struct msg_ctlpenalties),
-	    MSG_NOFD, valid_ctlpenalties, RUN, 0),
 	D(MSG_PARENT_CTLCOUNT, P, C, sizeof(struct msg_count), MSG_NOFD,
 	    valid_count, RUN, 0),
 	D(MSG_PARENT_CTLCERT, P, C, sizeof(struct msg_ctlcert), MSG_NOFD,
@@ -1021,6 +1015,8 @@ static const struct msg_decl decls[] = {
 	    valid_ctlreload, RUN, 0),
 	D(MSG_PARENT_CTLDENIED, P, C, sizeof(struct msg_ctldenied), MSG_NOFD,
 	    valid_ctldenied, RUN, 0),
+	D(MSG_PARENT_CTLPEER, P, C, sizeof(struct msg_ctlpeer), MSG_FD,
+	    valid_ctlpeer, RUN, 0),
 	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/* Backends named by a database's answers come while it runs. */
@@ -1035,10 +1031,6 @@ static const struct msg_decl decls[] = {
 	    valid_lookup, RUN, 0),
 	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
 	    valid_newsession, ANY, 0),
-	D(MSG_LISTENER_HANDSHAKES, L, P, sizeof(struct msg_handshakes),
-	    MSG_NOFD, valid_handshakes, ANY, 0),
-	D(MSG_LISTENER_KICKED, L, P, sizeof(struct msg_count), MSG_NOFD,
-	    valid_count, ANY, 0),
 	D(MSG_LISTENER_FULL, L, P, sizeof(struct msg_count), MSG_NOFD,
 	    valid_full, ANY, 0),
 	/* A draining one still makes TLS for its sessions' STLS. */
@@ -1066,10 +1058,6 @@ static const struct msg_decl decls[] = {
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_ROUTE, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
-	D(MSG_AUTHPOP_PENALTIES, A, P, sizeof(struct msg_penalties),
-	    MSG_NOFD, valid_penalties, ANY, 0),
-	D(MSG_AUTHPOP_UNPENALIZED, A, P, sizeof(struct msg_count), MSG_NOFD,
-	    valid_count, ANY, 0),
 	D(MSG_AUTHPOP_APPS, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_APPUSED, A, P, sizeof(struct msg_appused), MSG_NOFD,
@@ -1086,6 +1074,28 @@ static const struct msg_decl decls[] = {
 	    valid_done, RUN, 0),
 	D(MSG_CONTROL_REQUEST, C, P, sizeof(struct msg_ctlreq), MSG_FD,
 	    valid_ctlreq, RUN, 0),
+	/*
+	 * popctl's, on the channels the parent made (MSG_PARENT_CTLCHAN,
+	 * MSG_PARENT_CTLPEER): only these questions, and their answers.
+	 * A draining listener still has connections; a question may
+	 * reach an authpop as it starts to drain.
+	 */
+	D(MSG_CONTROL_HANDSHAKES, C, L, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_CONTROL_KICKNET, C, L, sizeof(struct msg_net), MSG_NOFD,
+	    valid_msgnet, ANY, 0),
+	D(MSG_CONTROL_PENALTIES, C, A, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_CONTROL_UNPENALIZE, C, A, sizeof(struct msg_net), MSG_NOFD,
+	    valid_msgnet, ANY, 0),
+	D(MSG_LISTENER_HANDSHAKES, L, C, sizeof(struct msg_handshakes),
+	    MSG_NOFD, valid_handshakes, ANY, 0),
+	D(MSG_LISTENER_KICKED, L, C, sizeof(struct msg_count), MSG_NOFD,
+	    valid_count, ANY, 0),
+	D(MSG_AUTHPOP_PENALTIES, A, C, sizeof(struct msg_penalties),
+	    MSG_NOFD, valid_penalties, ANY, 0),
+	D(MSG_AUTHPOP_UNPENALIZED, A, C, sizeof(struct msg_count), MSG_NOFD,
+	    valid_count, ANY, 0),
 	/* A draining tablepop answers what it was asked. */
 	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
 	    valid_tabans, ANY, 0),

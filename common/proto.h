@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		41
+#define MSG_VERSION		42
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -94,9 +94,7 @@ enum msg_type {
 	MSG_PARENT_CTLSTATS,	/* show stats, show metrics: the counters;
 				   msg_ctlstats */
 	MSG_PARENT_CTLSESSIONS,	/* show sessions, in chunks; msg_ctlsessions */
-	MSG_PARENT_CTLPENALTIES, /* show penalties, in chunks;
-				   msg_ctlpenalties */
-	MSG_PARENT_CTLCOUNT,	/* kick, unpenalize, drain: how many;
+	MSG_PARENT_CTLCOUNT,	/* kick user, drain: how many;
 				   msg_count */
 	MSG_PARENT_CTLCERT,	/* show certificates: a pki; msg_ctlcert */
 	MSG_PARENT_CTLUSER,	/* show user, undelete, show quota: the
@@ -111,24 +109,23 @@ enum msg_type {
 				   msg_ctlreload */
 	MSG_PARENT_CTLDENIED,	/* a request refused to its peer, which
 				   ends the answer; msg_ctldenied */
+	MSG_PARENT_CTLPEER,	/* fd: a channel to a listener or the
+				   current authpop, for popctl's
+				   questions; msg_ctlpeer */
+	/* parent -> listener, authpop */
+	MSG_PARENT_CTLCHAN,	/* fd: its channel to the control process
+				   (a new one replaces the old); no
+				   payload */
 	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */
 	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
 	/* parent -> listener (popctl) */
-	MSG_PARENT_HANDSHAKES,	/* list the connections not yet handed
-				   over (TLS handshake); msg_ctlq */
 	MSG_PARENT_KICK,	/* end a session at once; msg_lid */
-	MSG_PARENT_KICKNET,	/* end every connection of a network, say
-				   how many; msg_net */
 	/* parent -> listener, from its start and as they rotate */
 	MSG_PARENT_TICKET,	/* a TLS session ticket key; msg_ticket */
 	/* parent -> listener, from its start and as it changes */
 	MSG_PARENT_HEALTH,	/* what a health port says; msg_health */
-	/* parent -> authpop (popctl) */
-	MSG_PARENT_PENALTIES,	/* list the failures; msg_ctlq */
-	MSG_PARENT_UNPENALIZE,	/* forget a network's failures, say how
-				   many entries; msg_net */
 	/* parent -> tablepop */
 	MSG_PARENT_CONF_TABLE,	/* a database table to run; msg_table */
 	MSG_PARENT_CONF_ENV,	/* a variable of popd's environment at
@@ -139,10 +136,6 @@ enum msg_type {
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
-	MSG_LISTENER_HANDSHAKES, /* the answer to MSG_PARENT_HANDSHAKES, in
-				   chunks; msg_handshakes */
-	MSG_LISTENER_KICKED,	/* the answer to MSG_PARENT_KICKNET;
-				   msg_count */
 	MSG_LISTENER_FULL,	/* it holds as many connections as its
 				   descriptors allow (n 1) and takes no
 				   more, or takes them again (n 0);
@@ -154,6 +147,12 @@ enum msg_type {
 	MSG_LISTENER_SIGN,	/* sign a handshake, one at a time; msg_sign */
 	/* keypop -> listener */
 	MSG_KEY_SIGNED,		/* the answer to MSG_LISTENER_SIGN; msg_signed */
+
+	/* listener -> control, on the channel the parent made them */
+	MSG_LISTENER_HANDSHAKES, /* the answer to MSG_CONTROL_HANDSHAKES, in
+				   chunks; msg_handshakes */
+	MSG_LISTENER_KICKED,	/* the answer to MSG_CONTROL_KICKNET;
+				   msg_count */
 
 	/* authpop -> parent */
 	MSG_AUTHPOP_LOGIN,	/* fd: the session socket; msg_login */
@@ -167,12 +166,13 @@ enum msg_type {
 				   password hash, please; msg_login */
 	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
 				   msg_login */
-	MSG_AUTHPOP_PENALTIES,	/* the answer to MSG_PARENT_PENALTIES, in
-				   chunks; msg_penalties */
-	MSG_AUTHPOP_UNPENALIZED, /* the answer to MSG_PARENT_UNPENALIZE;
-				   msg_count */
 	MSG_AUTHPOP_APPS,	/* a user's app passwords, please; msg_login */
 	MSG_AUTHPOP_APPUSED,	/* an app password logged in; msg_appused */
+	/* authpop -> control, on the channel the parent made them */
+	MSG_AUTHPOP_PENALTIES,	/* the answer to MSG_CONTROL_PENALTIES, in
+				   chunks; msg_penalties */
+	MSG_AUTHPOP_UNPENALIZED, /* the answer to MSG_CONTROL_UNPENALIZE;
+				   msg_count */
 
 	/* lmtp -> parent */
 	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
@@ -189,6 +189,15 @@ enum msg_type {
 	/* control -> parent */
 	MSG_CONTROL_REQUEST,	/* fd: the client's socket, whose peer
 				   the parent judges; msg_ctlreq */
+	/* control -> listener, once the parent let the client ask */
+	MSG_CONTROL_HANDSHAKES,	/* list the connections not yet handed
+				   over (TLS handshake); msg_ctlq */
+	MSG_CONTROL_KICKNET,	/* end every connection of a network, say
+				   how many; msg_net */
+	/* control -> authpop, likewise */
+	MSG_CONTROL_PENALTIES,	/* list the failures; msg_ctlq */
+	MSG_CONTROL_UNPENALIZE,	/* forget a network's failures, say how
+				   many entries; msg_net */
 
 	/* tablepop -> parent */
 	MSG_TABLE_ANSWER,	/* the answer to MSG_PARENT_LOOKUP;
@@ -628,15 +637,22 @@ struct msg_done {
 };
 
 /*
- * popctl's questions to the listener and authpop (popd/commands.c).  req
- * is the parent's name for the question; the answer names it again.
- * Lists come in chunks, the last one with more 0.
+ * popctl's questions to the listener and authpop, which the control
+ * process asks on a channel of its own to each (control/control.c)
+ * once the parent let the client ask.  req is the control process's
+ * name for the question; the answer names it again.  Lists come in
+ * chunks, the last one with more 0.
  */
+struct msg_ctlpeer {
+	uint32_t	proc;		/* PROC_LISTENER or PROC_AUTHPOP */
+	int32_t		pid;		/* for logs */
+};
+
 struct msg_ctlq {
 	uint64_t	req;
 };
 
-/* MSG_PARENT_KICKNET, MSG_PARENT_UNPENALIZE: host bits are zero. */
+/* MSG_CONTROL_KICKNET, MSG_CONTROL_UNPENALIZE: host bits are zero. */
 struct msg_net {
 	uint64_t	req;
 	struct netaddr	net;
@@ -653,7 +669,8 @@ struct msg_count {
 #define HS_RECS			256
 struct hs_rec {
 	struct peeraddr	peer;		/* the client (after PROXY) */
-	uint32_t	listen;		/* as in msg_newsession */
+	struct peeraddr	listen;		/* the socket's bound address, or
+					   af 0: unknown */
 	int64_t		since;
 };
 struct msg_handshakes {
@@ -681,6 +698,8 @@ struct msg_penalties {
 	uint64_t		req;
 	uint32_t		n;
 	uint32_t		more;
+	uint32_t		v4bits;	/* its per-address prefixes */
+	uint32_t		v6bits;
 	struct penalty_row	rec[PENALTY_ROWS];
 };
 
@@ -767,7 +786,10 @@ struct msg_ctlstats {
 	struct ctl_kind	kind[STATS_KINDS];
 };
 
-/* MSG_PARENT_CTLSESSIONS: a handshake, or a session the parent knows. */
+/*
+ * MSG_PARENT_CTLSESSIONS: a session the parent knows; the control
+ * process prints a listener's handshakes as such records too.
+ */
 #define CTLS_HANDSHAKE		0
 #define CTLS_AUTHORIZATION	1
 #define CTLS_TRANSACTION	2
@@ -790,16 +812,6 @@ struct msg_ctlsessions {
 	uint32_t		n;
 	uint32_t		pad;
 	struct ctl_session	rec[CTL_SESSROWS];
-};
-
-/* MSG_PARENT_CTLPENALTIES: authpop's rows, with the per-address prefixes. */
-struct msg_ctlpenalties {
-	uint64_t		req;
-	uint32_t		n;
-	uint32_t		v4bits;
-	uint32_t		v6bits;
-	uint32_t		pad;
-	struct penalty_row	rec[PENALTY_ROWS];
 };
 
 /* MSG_PARENT_CTLCERT: a pki as it is served. */

@@ -35,6 +35,10 @@
  *	popctl		the control socket
  *	a wrkrpop	reads its text for show user, undelete, show quota,
  *			on a socket the parent passes (MSG_PARENT_CTLRELAY)
+ *	the listeners	show sessions' handshakes, kick address; and
+ *	authpop		show penalties, unpenalize: on a channel to each
+ *			that the parent passes (MSG_PARENT_CTLPEER), asked
+ *			once the parent has answered the request ok
  *
  * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
  * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
@@ -76,12 +80,15 @@
 #define PEEK_PAUSE		50000	/* microseconds: a line still coming */
 
 #define CTL_BUSY		"error: busy, try again\n"
+#define ASK_TIME		5	/* seconds for the children's answers */
+#define ASK_PEERS		16	/* listeners (one drains per reload) */
 #define RELAY_MAX		(64 * 1024)	/* bytes of a wrkrpop's text */
 #define RELAY_LINEMAX		256	/* its last line is held back */
 
 enum client_state {
 	C_READ,			/* reading the request */
 	C_WAIT,			/* the parent has it: waiting for answers */
+	C_ASK,			/* the listeners or authpop have it */
 	C_LAST,			/* the last line is queued: flush it */
 	C_DRAIN,		/* all sent: read to the client's close */
 };
@@ -104,13 +111,33 @@ struct client {
 	char			 relayerr[RELAY_LINEMAX];	/* its
 						   "error: why", why */
 	struct event		 rev, wev, tmo, peek;
+	struct netaddr		 net;		/* kick address, unpenalize */
+	struct peer		*owed[ASK_PEERS];	/* asked, not done */
+	int			 nowed;
+	uint32_t		 count;		/* kicked, forgotten */
+	struct msg_ctlsessions	*sess;		/* the parent's sessions, */
+	size_t			 nsess;		/* after the handshakes */
+	struct event		 asktmo;
 	char			 in[CTL_LINEMAX];
 	char			*out;
 	size_t			 outoff, outlen, outcap;
 	char			 last;		/* byte queued last */
 };
 
+/*
+ * A listener or the current authpop, on the channel the parent made
+ * for us (MSG_PARENT_CTLPEER).  Its end closes with it: a question
+ * never waits for one that is gone.
+ */
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	struct chan		 chan;
+	int			 proc;		/* PROC_LISTENER, _AUTHPOP */
+	pid_t			 pid;
+};
+
 static struct chan		 parent_chan;
+static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
 static struct event		 accept_ev, accept_pause;
 static int			 listen_fd = -1;
 static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -123,6 +150,18 @@ static void	control_parent_answer(struct chan *, const void *, int);
 static void	control_parent_record(struct chan *, const void *, int);
 static void	control_parent_relay(struct chan *, const void *, int);
 static void	control_parent_denied(struct chan *, const void *, int);
+static void	control_parent_peer(struct chan *, const void *, int);
+static void	peer_eof(struct chan *);
+static void	peer_bad(struct chan *);
+static void	peer_unlink(struct peer *);
+static void	peer_free(int, short, void *);
+static struct client *peer_answer(struct chan *, uint64_t, int);
+static void	peer_handshakes(struct chan *, const void *, int);
+static void	peer_count(struct chan *, const void *, int);
+static void	peer_penalties(struct chan *, const void *, int);
+static void	client_ask(struct client *);
+static void	ask_timeout(int, short, void *);
+static void	ask_done(struct client *, const char *);
 static void	client_relay(int, short, void *);
 static int	relay_text(struct client *, const char *, size_t);
 static void	relay_end(struct client *, const char *);
@@ -152,7 +191,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_ANSWER,		control_parent_answer },
 	{ MSG_PARENT_CTLSTATS,		control_parent_record },
 	{ MSG_PARENT_CTLSESSIONS,	control_parent_record },
-	{ MSG_PARENT_CTLPENALTIES,	control_parent_record },
 	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
 	{ MSG_PARENT_CTLCERT,		control_parent_record },
 	{ MSG_PARENT_CTLUSER,		control_parent_record },
@@ -161,7 +199,18 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CTLRELOAD,		control_parent_record },
 	{ MSG_PARENT_CTLDENIED,		control_parent_denied },
 	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
+	{ MSG_PARENT_CTLPEER,		control_parent_peer },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
+};
+
+/* All a listener or authpop may send us: answers to our questions. */
+static const struct msg_handler from_listener[] = {
+	{ MSG_LISTENER_HANDSHAKES,	peer_handshakes },
+	{ MSG_LISTENER_KICKED,		peer_count },
+};
+static const struct msg_handler from_authpop[] = {
+	{ MSG_AUTHPOP_PENALTIES,	peer_penalties },
+	{ MSG_AUTHPOP_UNPENALIZED,	peer_count },
 };
 
 
@@ -293,6 +342,7 @@ control_accept(int fd, short ev, void *arg)
 	event_set(&cl->wev, s, EV_WRITE | EV_PERSIST, client_write, cl);
 	evtimer_set(&cl->tmo, client_timeout, cl);
 	evtimer_set(&cl->peek, client_peek, cl);
+	evtimer_set(&cl->asktmo, ask_timeout, cl);
 	if (event_add(&cl->rev, NULL) == -1)
 		fatal("event_add");
 	client_timer(cl, CTL_READTIME);
@@ -425,6 +475,7 @@ client_request(struct client *cl, size_t len)
 	}
 	req.req = cl->req = ++next_req;
 	cl->cmd = req.cmd;
+	cl->net = req.net;
 	cl->state = C_WAIT;
 	evtimer_del(&cl->tmo);
 	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
@@ -475,12 +526,27 @@ client_print(struct client *cl, uint32_t type, const void *data)
 static void
 control_parent_record(struct chan *c, const void *data, int fd)
 {
-	struct client	*cl;
-	uint64_t	 req;
+	struct msg_ctlsessions	*p;
+	struct client		*cl;
+	uint64_t		 req;
 
 	memcpy(&req, data, sizeof(req));	/* every record's first */
-	if ((cl = client_answered(req)) != NULL)
+	if ((cl = client_answered(req)) == NULL)
+		return;
+	if (cl->cmd != CTL_SHOW_SESSIONS ||
+	    c->intype != MSG_PARENT_CTLSESSIONS) {
 		(void)client_print(cl, c->intype, data);
+		return;
+	}
+	/* Printed after the listeners' handshakes. */
+	if ((p = reallocarray(cl->sess, cl->nsess + 1,
+	    sizeof(*cl->sess))) == NULL) {
+		log_warn("control client");
+		client_free(cl);
+		return;
+	}
+	cl->sess = p;
+	memcpy(&cl->sess[cl->nsess++], data, sizeof(*cl->sess));
 }
 
 /* The parent refused the request to its client: the answer's end. */
@@ -522,6 +588,13 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 	case ANS_OK:
 		if (client_queue(cl, m->text, m->len) == -1)
 			break;
+		/* The parent allowed it: what the children know is asked. */
+		if (cl->cmd == CTL_SHOW_SESSIONS || cl->cmd ==
+		    CTL_SHOW_PENALTIES || cl->cmd == CTL_KICK_ADDRESS ||
+		    cl->cmd == CTL_UNPENALIZE) {
+			client_ask(cl);
+			break;
+		}
 		/* A wrkrpop's text still coming ends the answer. */
 		cl->parent_ok = 1;
 		if (cl->relay == -1)
@@ -649,6 +722,288 @@ relay_end(struct client *cl, const char *why)
 	if (cl->parent_ok)
 		client_last(cl, cl->relayerr[0] != '\0' ? cl->relayerr : NULL,
 		    NULL);
+}
+
+/*
+ * A channel to a listener or the current authpop, from the parent.  A
+ * new authpop's replaces the one before: that one drains, and is no
+ * longer asked.
+ */
+static void
+control_parent_peer(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlpeer	*m = data;
+	struct peer			*p;
+
+	if (fd == -1)
+		return;		/* our own shortage of descriptors: logged */
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
+		close(fd);
+		return;
+	}
+	if (m->proc == PROC_AUTHPOP)
+		peer_eof(NULL);
+	p->proc = m->proc;
+	p->pid = m->pid;
+	if (m->proc == PROC_LISTENER)
+		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
+		    from_listener, nitems(from_listener), peer_eof, p);
+	else
+		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
+		    from_authpop, nitems(from_authpop), peer_eof, p);
+	p->chan.bad = peer_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&peers, p, entry);
+}
+
+/* A peer closed its channel (c NULL: the current authpop is replaced). */
+static void
+peer_eof(struct chan *c)
+{
+	struct peer	*p;
+
+	if (c != NULL)
+		p = c->arg;
+	else {
+		TAILQ_FOREACH(p, &peers, entry)
+			if (p->proc == PROC_AUTHPOP)
+				break;
+		if (p == NULL)
+			return;
+	}
+	peer_unlink(p);
+	chan_close(&p->chan);
+	free(p);
+}
+
+/*
+ * It broke the protocol: chan_bad closes its channel once we return,
+ * then it is freed.  We cannot end it: it is not ours.
+ */
+static void
+peer_bad(struct chan *c)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	peer_unlink(c->arg);
+	if (event_once(-1, EV_TIMEOUT, peer_free, c->arg, &tv) == -1)
+		fatal("event_once");
+}
+
+static void
+peer_free(int fd, short ev, void *arg)
+{
+	free(arg);
+}
+
+/* p is asked no more: the questions it owed answer with what they have. */
+static void
+peer_unlink(struct peer *p)
+{
+	struct client	*cl, *next;
+	int		 i;
+
+	TAILQ_REMOVE(&peers, p, entry);
+	TAILQ_FOREACH_SAFE(cl, &clients, entry, next) {
+		for (i = 0; cl->state == C_ASK && i < cl->nowed; i++)
+			if (cl->owed[i] == p) {
+				cl->owed[i] = cl->owed[--cl->nowed];
+				ask_done(cl, NULL);
+				break;
+			}
+	}
+}
+
+/*
+ * The parent allowed cl's request: ask each listener (show sessions,
+ * kick address) or the current authpop (show penalties, unpenalize),
+ * for at most ASK_TIME seconds.
+ */
+static void
+client_ask(struct client *cl)
+{
+	struct timeval	 tv = { ASK_TIME, 0 };
+	struct msg_net	 m;	/* a msg_ctlq is its first member */
+	struct peer	*p;
+	uint32_t	 type;
+	size_t		 len = sizeof(struct msg_ctlq);
+	int		 proc = PROC_LISTENER;
+
+	switch (cl->cmd) {
+	case CTL_SHOW_SESSIONS:
+		type = MSG_CONTROL_HANDSHAKES;
+		break;
+	case CTL_KICK_ADDRESS:
+		type = MSG_CONTROL_KICKNET;
+		len = sizeof(m);
+		break;
+	case CTL_SHOW_PENALTIES:
+		type = MSG_CONTROL_PENALTIES;
+		proc = PROC_AUTHPOP;
+		break;
+	default:
+		type = MSG_CONTROL_UNPENALIZE;
+		len = sizeof(m);
+		proc = PROC_AUTHPOP;
+		break;
+	}
+	memset(&m, 0, sizeof(m));
+	m.req = cl->req;
+	m.net = cl->net;
+	cl->state = C_ASK;
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->proc == proc && cl->nowed < ASK_PEERS) {
+			chan_send(&p->chan, type, -1, &m, len);
+			cl->owed[cl->nowed++] = p;
+		}
+	if (cl->cmd == CTL_UNPENALIZE && cl->nowed == 0) {
+		client_last(cl, "authpop is restarting, try again", NULL);
+		return;
+	}
+	if (evtimer_add(&cl->asktmo, &tv) == -1)
+		fatal("evtimer_add");
+	ask_done(cl, NULL);
+}
+
+static void
+ask_timeout(int fd, short ev, void *arg)
+{
+	ask_done(arg, "no answer from popd's processes in time");
+}
+
+/*
+ * Once every peer asked has answered (or is gone), cl's answer ends:
+ * the parent's sessions after the handshakes, or the count.  why: it
+ * ends with that error now instead.
+ */
+static void
+ask_done(struct client *cl, const char *why)
+{
+	struct msg_count	 m;
+	char			 what[INET6_ADDRSTRLEN + 8];
+	size_t			 i;
+
+	if (why == NULL && cl->nowed > 0)
+		return;
+	evtimer_del(&cl->asktmo);
+	cl->nowed = 0;
+	if (why != NULL) {
+		client_last(cl, why, NULL);
+		return;
+	}
+	for (i = 0; i < cl->nsess; i++)
+		if (client_print(cl, MSG_PARENT_CTLSESSIONS, &cl->sess[i]) ==
+		    -1)
+			return;
+	if (cl->cmd == CTL_KICK_ADDRESS || cl->cmd == CTL_UNPENALIZE) {
+		(void)net_str(&cl->net, what, sizeof(what));
+		if (cl->cmd == CTL_KICK_ADDRESS)
+			log_info("control: kick address %s by uid %u: %u "
+			    "session%s ended", what, (unsigned)cl->uid,
+			    cl->count, cl->count == 1 ? "" : "s");
+		else
+			log_info("control: unpenalize %s by uid %u: %u "
+			    "entr%s forgotten", what, (unsigned)cl->uid,
+			    cl->count, cl->count == 1 ? "y" : "ies");
+		memset(&m, 0, sizeof(m));
+		m.n = cl->count;
+		if (client_print(cl, MSG_PARENT_CTLCOUNT, &m) == -1)
+			return;
+	}
+	client_last(cl, NULL, NULL);
+}
+
+/*
+ * The client a peer's answer is for; last: its last chunk.  An answer
+ * after the client's end finds none (NULL); one to a question not
+ * asked of it ends its channel.
+ */
+static struct client *
+peer_answer(struct chan *c, uint64_t req, int last)
+{
+	struct peer	*p = c->arg;
+	struct client	*cl;
+	int		 i = 0;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->state == C_ASK && cl->req == req)
+			break;
+	if (cl == NULL && req <= next_req) {
+		log_debug("a late answer from %s %d", proc_str(p->proc),
+		    (int)p->pid);
+		return NULL;
+	}
+	while (cl != NULL && i < cl->nowed && cl->owed[i] != p)
+		i++;
+	if (cl == NULL || i == cl->nowed) {
+		chan_bad(c, "%s %d answered question %llu, not asked of it",
+		    proc_str(p->proc), (int)p->pid, (unsigned long long)req);
+		return NULL;
+	}
+	if (last)
+		cl->owed[i] = cl->owed[--cl->nowed];
+	return cl;
+}
+
+/* A chunk of a listener's connections in their handshake. */
+static void
+peer_handshakes(struct chan *c, const void *data, int fd)
+{
+	const struct msg_handshakes	*m = data;
+	static struct msg_ctlsessions	 s;
+	struct ctl_session		*r;
+	struct client			*cl;
+	uint32_t			 i;
+
+	if ((cl = peer_answer(c, m->req, !m->more)) == NULL)
+		return;
+	for (i = 0; i < m->n; i++) {
+		r = &s.rec[s.n++];
+		memset(r, 0, sizeof(*r));
+		r->state = CTLS_HANDSHAKE;
+		r->peer = m->rec[i].peer;
+		if (m->rec[i].listen.af != 0)
+			(void)peer_str(&m->rec[i].listen, r->listener,
+			    sizeof(r->listener));
+		r->since = m->rec[i].since;
+		if (s.n == CTL_SESSROWS || i + 1 == m->n) {
+			s.req = cl->req;
+			if (client_print(cl, MSG_PARENT_CTLSESSIONS, &s) == -1)
+				cl = NULL;
+			s.n = 0;
+			if (cl == NULL)
+				return;
+		}
+	}
+	ask_done(cl, NULL);
+}
+
+/* How many a listener kicked, or authpop forgot. */
+static void
+peer_count(struct chan *c, const void *data, int fd)
+{
+	const struct msg_count	*m = data;
+	struct client		*cl;
+
+	if ((cl = peer_answer(c, m->req, 1)) == NULL)
+		return;
+	cl->count += m->n;
+	ask_done(cl, NULL);
+}
+
+/* A chunk of authpop's penalties. */
+static void
+peer_penalties(struct chan *c, const void *data, int fd)
+{
+	const struct msg_penalties	*m = data;
+	struct client			*cl;
+
+	if ((cl = peer_answer(c, m->req, !m->more)) == NULL)
+		return;
+	if (m->n > 0 && client_print(cl, MSG_AUTHPOP_PENALTIES, m) == -1)
+		return;
+	ask_done(cl, NULL);
 }
 
 /*
@@ -790,8 +1145,10 @@ client_free(struct client *cl)
 	event_del(&cl->wev);
 	evtimer_del(&cl->tmo);
 	evtimer_del(&cl->peek);
+	evtimer_del(&cl->asktmo);
 	close(cl->fd);
 	free(cl->out);
+	free(cl->sess);
 	TAILQ_REMOVE(&clients, cl, entry);
 	nclients--;
 	free(cl);

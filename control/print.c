@@ -35,7 +35,7 @@
 static void	line(void *, const char *);
 static void	print_stats(FILE *, uint32_t, const struct msg_ctlstats *);
 static void	print_sessions(FILE *, const struct msg_ctlsessions *);
-static void	print_penalties(FILE *, const struct msg_ctlpenalties *);
+static void	print_penalties(FILE *, const struct msg_penalties *);
 static int	print_count(FILE *, uint32_t, const struct msg_count *);
 static void	print_cert(FILE *, int, const struct msg_ctlcert *);
 static void	print_user(FILE *, const struct msg_ctluser *);
@@ -95,7 +95,7 @@ print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
 			return -1;
 		print_sessions(fp, data);
 		return 0;
-	case MSG_PARENT_CTLPENALTIES:
+	case MSG_AUTHPOP_PENALTIES:
 		if (cmd != CTL_SHOW_PENALTIES)
 			return -1;
 		print_penalties(fp, data);
@@ -220,7 +220,7 @@ print_sessions(FILE *fp, const struct msg_ctlsessions *m)
 }
 
 static void
-print_penalties(FILE *fp, const struct msg_ctlpenalties *m)
+print_penalties(FILE *fp, const struct msg_penalties *m)
 {
 	struct stats_penalty	p;
 	uint32_t		i;

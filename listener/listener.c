@@ -30,6 +30,9 @@
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3
  *	keypop		fd 4: each full handshake's signature
+ *	control		popctl's questions (show sessions' handshakes,
+ *			kick address), on a channel the parent passes
+ *			(MSG_PARENT_CTLCHAN)
  *	clients		TLS, relayed in plaintext over a socketpair to
  *			authpop, then to the session's wrkrpop
  */
@@ -77,6 +80,10 @@ static struct chan	parent_chan;
 static struct chan	key_chan;
 static struct msg_signed key_answer;
 static int		key_answered;
+/* The control process's, for popctl's questions (proc_ctlchan). */
+static struct chan	ctl_chan;
+/* Where each listening socket is bound, by the parent's index: popctl's. */
+static struct peeraddr	lnames[POPD_MAXLISTEN];
 
 static TAILQ_HEAD(, session)		sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
@@ -114,9 +121,10 @@ static void	listener_parent_conf_proxy(struct chan *, const void *, int);
 static void	listener_parent_listen(struct chan *, const void *, int);
 static void	listener_parent_drain(struct chan *, const void *, int);
 static void	listener_parent_starttls(struct chan *, const void *, int);
-static void	listener_parent_handshakes(struct chan *, const void *, int);
+static void	listener_parent_ctlchan(struct chan *, const void *, int);
+static void	listener_control_handshakes(struct chan *, const void *, int);
 static void	listener_parent_kick(struct chan *, const void *, int);
-static void	listener_parent_kicknet(struct chan *, const void *, int);
+static void	listener_control_kicknet(struct chan *, const void *, int);
 static void	listener_parent_ticket(struct chan *, const void *, int);
 static void	listener_parent_health(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
@@ -163,9 +171,8 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_STARTTLS,		listener_parent_starttls },
 	{ MSG_PARENT_DRAIN,		listener_parent_drain },
 	{ MSG_PARENT_STATS,		proc_parent_stats },
-	{ MSG_PARENT_HANDSHAKES,	listener_parent_handshakes },
 	{ MSG_PARENT_KICK,		listener_parent_kick },
-	{ MSG_PARENT_KICKNET,		listener_parent_kicknet },
+	{ MSG_PARENT_CTLCHAN,		listener_parent_ctlchan },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 	{ MSG_PARENT_TICKET,		listener_parent_ticket },
 	{ MSG_PARENT_HEALTH,		listener_parent_health },
@@ -173,6 +180,12 @@ static const struct msg_handler from_parent[] = {
 
 static const struct msg_handler from_key[] = {
 	{ MSG_KEY_SIGNED,		listener_key_signed },
+};
+
+/* popctl's questions: all the control process may send. */
+static const struct msg_handler from_control[] = {
+	{ MSG_CONTROL_HANDSHAKES,	listener_control_handshakes },
+	{ MSG_CONTROL_KICKNET,		listener_control_kicknet },
 };
 
 static void	listener_load(struct proc_setup *);
@@ -426,9 +439,16 @@ static void
 listener_parent_listen(struct chan *c, const void *data, int fd)
 {
 	const struct msg_listen	*ml = data;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
 
 	if (fd == -1)
 		fatalx("no descriptors for the listening sockets");
+	/* Named while it is open: a draining listener has closed it. */
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    peer_from_sockaddr(&lnames[ml->sock], (struct sockaddr *)&ss,
+	    len) == -1)
+		memset(&lnames[ml->sock], 0, sizeof(lnames[0]));
 	/* A health port speaks no TLS: a backend may have no keypair. */
 	if (ml->flags & LISTEN_HEALTH) {
 		accept_add(fd, ml, NULL);
@@ -474,18 +494,28 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 	session_run(s);
 }
 
+/* The control process's channel: a new one replaces the old. */
+static void
+listener_parent_ctlchan(struct chan *c, const void *data, int fd)
+{
+	proc_ctlchan(&ctl_chan, PROC_LISTENER, fd, from_control,
+	    nitems(from_control));
+}
+
 /*
  * popctl's show sessions: the connections the parent does not know of
  * yet, before or in their TLS handshake (or their PROXY header), in
  * chunks.
  */
 static void
-listener_parent_handshakes(struct chan *c, const void *data, int fd)
+listener_control_handshakes(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlq	*q = data;
 	struct msg_handshakes	 m;
 	struct session		*s;
 
+	if (proc_ctlfull(c))
+		return;
 	memset(&m, 0, sizeof(m));
 	m.req = q->req;
 	TAILQ_FOREACH(s, &sessions, entry) {
@@ -498,7 +528,7 @@ listener_parent_handshakes(struct chan *c, const void *data, int fd)
 			m.req = q->req;
 		}
 		m.rec[m.n].peer = s->peer;
-		m.rec[m.n].listen = s->lsock;
+		m.rec[m.n].listen = lnames[s->lsock];
 		m.rec[m.n].since = s->since;
 		m.n++;
 	}
@@ -532,12 +562,14 @@ listener_parent_kick(struct chan *c, const void *data, int fd)
  * draining listener.
  */
 static void
-listener_parent_kicknet(struct chan *c, const void *data, int fd)
+listener_control_kicknet(struct chan *c, const void *data, int fd)
 {
 	const struct msg_net	*mn = data;
 	struct msg_count	 m;
 	struct session		*s, *next;
 
+	if (proc_ctlfull(c))
+		return;
 	memset(&m, 0, sizeof(m));
 	m.req = mn->req;
 	TAILQ_FOREACH(s, &sessions, entry)

@@ -22,10 +22,11 @@
  * formatted here.  The control process and the answer API are requests.c's;
  * the counters are counters.c's, the sessions login.c's.  What only the
  * listeners (connections in their TLS handshake, kicks by address) or
- * authpop (failures) know is asked of them: the answer then waits for
- * theirs (struct pending), for at most PENDING_TIMEOUT seconds.  What
- * only a maildir says (show user, undelete, show quota's kept messages)
- * a wrkrpop of the user answers (struct mdjob).
+ * authpop (failures, unpenalize) know, the control process asks them
+ * itself, on channels of its own (supervise.c's ctl_link): the parent
+ * relays none of it.  What only a maildir says (show user, undelete,
+ * show quota's kept messages) a wrkrpop of the user answers (struct
+ * mdjob).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -72,33 +73,8 @@ struct mdjob {
 };
 static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
 
-#define PENDING_TIMEOUT	5	/* seconds for a child's answer */
-#define PENDING_PIDS	8	/* listeners (one drains per reload) */
-
-/* A command waiting for answers from children. */
-struct pending {
-	TAILQ_ENTRY(pending)	 entry;
-	uint64_t		 req;
-	struct ctlans		*a;
-	struct msg_ctlreq	 r;
-	pid_t			 owed[PENDING_PIDS];	/* -1: answered */
-	int			 nowed;
-	uint32_t		 count;		/* kicked, forgotten */
-	struct event		 timer;
-};
-TAILQ_HEAD(pendingq, pending);
-
-static struct pendingq	 pendings = TAILQ_HEAD_INITIALIZER(pendings);
-static uint64_t		 next_req = 1;
-
 static const char *listener_name(uint32_t);
 static void	session_add(struct ctlans *, const struct ctl_session *);
-static struct pending *pending_new(struct ctlans *, const struct msg_ctlreq *);
-static int	pending_ask(struct pending *, struct proc *, uint32_t,
-		    const void *, size_t);
-static struct pending *pending_answer(struct chan *, uint64_t, int);
-static void	pending_done(struct pending *, const char *);
-static void	pending_timeout(int, short, void *);
 static void	session_row(const struct sessview *, void *);
 static void	gauge(const struct sessview *, void *);
 
@@ -122,24 +98,16 @@ listener_name(uint32_t i)
 	return names[i];
 }
 
-/* show sessions: the handshakes from every listener, then ours. */
+/*
+ * show sessions: ours; the control process prints the listeners'
+ * handshakes before them.
+ */
 void
 ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
 {
-	struct pending	*pn;
-	struct msg_ctlq	 q;
-	struct proc	*p;
-
-	if ((pn = pending_new(a, r)) == NULL)
-		return;
-	memset(&q, 0, sizeof(q));
-	q.req = pn->req;
-	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_LISTENER)
-			(void)pending_ask(pn, p, MSG_PARENT_HANDSHAKES, &q,
-			    sizeof(q));
-	if (pn->nowed == 0)
-		pending_done(pn, NULL);
+	login_walk(session_row, a);
+	session_add(a, NULL);
+	ctlans_end(a, NULL);
 }
 
 /*
@@ -157,33 +125,6 @@ session_add(struct ctlans *a, const struct ctl_session *r)
 		ctlans_rec(a, MSG_PARENT_CTLSESSIONS, -1, &m, sizeof(m));
 		memset(&m, 0, sizeof(m));
 	}
-}
-
-/* A chunk of a listener's connections in their handshake. */
-void
-parent_listener_handshakes(struct chan *c, const void *data, int fd)
-{
-	const struct msg_handshakes	*m = data;
-	struct ctl_session		 s;
-	struct pending			*pn;
-	const char			*name;
-	uint32_t			 i;
-
-	if ((pn = pending_answer(c, m->req, !m->more)) == NULL)
-		return;
-	memset(&s, 0, sizeof(s));
-	s.state = CTLS_HANDSHAKE;
-	for (i = 0; i < m->n; i++) {
-		s.peer = m->rec[i].peer;
-		name = listener_name(m->rec[i].listen);
-		(void)strlcpy(s.listener, name != NULL ? name : "",
-		    sizeof(s.listener));
-		s.since = m->rec[i].since;
-		session_add(pn->a, &s);
-	}
-	session_add(pn->a, NULL);
-	if (!m->more)
-		pending_done(pn, NULL);
 }
 
 /* A session the parent knows, as a row of show sessions. */
@@ -645,107 +586,6 @@ mdjob_exited(pid_t pid, int status)
 	return 1;
 }
 
-/* kick address: every listener ends the network's connections. */
-void
-ctl_kick_address(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	struct pending	*pn;
-	struct msg_net	 m;
-	struct proc	*p;
-
-	if ((pn = pending_new(a, r)) == NULL)
-		return;
-	memset(&m, 0, sizeof(m));
-	m.req = pn->req;
-	m.net = r->net;
-	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_LISTENER)
-			(void)pending_ask(pn, p, MSG_PARENT_KICKNET, &m,
-			    sizeof(m));
-	if (pn->nowed == 0)
-		pending_done(pn, NULL);
-}
-
-void
-parent_listener_kicked(struct chan *c, const void *data, int fd)
-{
-	const struct msg_count	*m = data;
-	struct pending		*pn;
-
-	if ((pn = pending_answer(c, m->req, 1)) == NULL)
-		return;
-	pn->count += m->n;
-	pending_done(pn, NULL);
-}
-
-/* show penalties: the current authpop's. */
-void
-ctl_show_penalties(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	struct pending	*pn;
-	struct msg_ctlq	 q;
-
-	if ((pn = pending_new(a, r)) == NULL)
-		return;
-	memset(&q, 0, sizeof(q));
-	q.req = pn->req;
-	if (current[KIND_AUTHPOP] != NULL)
-		(void)pending_ask(pn, current[KIND_AUTHPOP],
-		    MSG_PARENT_PENALTIES, &q, sizeof(q));
-	if (pn->nowed == 0)
-		pending_done(pn, NULL);
-}
-
-void
-parent_authpop_penalties(struct chan *c, const void *data, int fd)
-{
-	const struct msg_penalties	*m = data;
-	static struct msg_ctlpenalties	 p;
-	struct pending			*pn;
-
-	if ((pn = pending_answer(c, m->req, !m->more)) == NULL)
-		return;
-	memset(&p, 0, sizeof(p));
-	p.v4bits = conf->set.per_address.ipv4_prefix;
-	p.v6bits = conf->set.per_address.ipv6_prefix;
-	p.n = m->n;
-	memcpy(p.rec, m->rec, sizeof(p.rec));
-	if (p.n > 0)
-		ctlans_rec(pn->a, MSG_PARENT_CTLPENALTIES, -1, &p, sizeof(p));
-	if (!m->more)
-		pending_done(pn, NULL);
-}
-
-/* unpenalize: the current authpop forgets the network's failures. */
-void
-ctl_unpenalize(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	struct pending	*pn;
-	struct msg_net	 m;
-
-	if ((pn = pending_new(a, r)) == NULL)
-		return;
-	memset(&m, 0, sizeof(m));
-	m.req = pn->req;
-	m.net = r->net;
-	if (current[KIND_AUTHPOP] == NULL ||
-	    pending_ask(pn, current[KIND_AUTHPOP], MSG_PARENT_UNPENALIZE, &m,
-	    sizeof(m)) == -1)
-		pending_done(pn, "authpop is restarting, try again");
-}
-
-void
-parent_authpop_unpenalized(struct chan *c, const void *data, int fd)
-{
-	const struct msg_count	*m = data;
-	struct pending		*pn;
-
-	if ((pn = pending_answer(c, m->req, 1)) == NULL)
-		return;
-	pn->count += m->n;
-	pending_done(pn, NULL);
-}
-
 /* report mda delivered|deferred: any local user may send one. */
 void
 ctl_mda_report(struct ctlans *a, const struct msg_ctlreq *r)
@@ -753,140 +593,4 @@ ctl_mda_report(struct ctlans *a, const struct msg_ctlreq *r)
 	STAT_INC(r->cmd == CTL_MDA_DELIVERED ? STAT_MDA_OK :
 	    r->cmd == CTL_MDA_QUOTA ? STAT_REFUSED_QUOTA_MDA : STAT_MDA_TEMP);
 	ctlans_end(a, NULL);
-}
-
-/* A command that waits for children's answers; NULL: answered already. */
-static struct pending *
-pending_new(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	struct pending	*pn;
-	struct timeval	 tv = { PENDING_TIMEOUT, 0 };
-
-	if ((pn = calloc(1, sizeof(*pn))) == NULL) {
-		log_warn("%s", __func__);
-		ctlans_end(a, "out of memory");
-		return NULL;
-	}
-	pn->req = next_req++;
-	pn->a = a;
-	pn->r = *r;
-	evtimer_set(&pn->timer, pending_timeout, pn);
-	if (evtimer_add(&pn->timer, &tv) == -1)
-		fatal("evtimer_add");
-	TAILQ_INSERT_TAIL(&pendings, pn, entry);
-	return pn;
-}
-
-/* Ask child p (if its channel is open) for pn; -1 if it cannot answer. */
-static int
-pending_ask(struct pending *pn, struct proc *p, uint32_t type,
-    const void *data, size_t len)
-{
-	if (p->chan.fd == -1 || pn->nowed == PENDING_PIDS)
-		return -1;
-	chan_send(&p->chan, type, -1, data, len);
-	pn->owed[pn->nowed++] = p->pid;
-	return 0;
-}
-
-/*
- * The command a child's answer is for; last: its last chunk.  An answer
- * after the timeout finds none (NULL, logged); one the child was never
- * asked for ends that child.
- */
-static struct pending *
-pending_answer(struct chan *c, uint64_t req, int last)
-{
-	struct pending	*pn;
-	pid_t		 pid = ((struct proc *)c->arg)->pid;
-	int		 i;
-
-	TAILQ_FOREACH(pn, &pendings, entry)
-		if (pn->req == req)
-			break;
-	if (pn == NULL && req < next_req) {
-		log_debug("control: a late answer from %s %d",
-		    proc_str(c->peer), (int)pid);
-		return NULL;
-	}
-	for (i = 0; pn != NULL && i < pn->nowed; i++)
-		if (pn->owed[i] == pid)
-			break;
-	if (pn == NULL || i == pn->nowed) {
-		chan_bad(c, "%s answered question %llu, not asked of it",
-		    proc_str(c->peer), (unsigned long long)req);
-		return NULL;
-	}
-	if (last)
-		pn->owed[i] = -1;
-	return pn;
-}
-
-/* A child died: it owes nothing now. */
-void
-ctl_proc_gone(pid_t pid)
-{
-	struct pending	*pn, *next;
-	int		 i;
-
-	for (pn = TAILQ_FIRST(&pendings); pn != NULL; pn = next) {
-		next = TAILQ_NEXT(pn, entry);
-		for (i = 0; i < pn->nowed; i++)
-			if (pn->owed[i] == pid)
-				pn->owed[i] = -1;
-		pending_done(pn, NULL);
-	}
-}
-
-static void
-pending_timeout(int fd, short ev, void *arg)
-{
-	pending_done(arg, "no answer from popd's processes in time");
-}
-
-/*
- * Finish pn's answer once every child asked has answered (or died); why:
- * it ends with an error instead.
- */
-static void
-pending_done(struct pending *pn, const char *why)
-{
-	char	what[INET6_ADDRSTRLEN + 8];
-	int	i;
-
-	if (why == NULL)
-		for (i = 0; i < pn->nowed; i++)
-			if (pn->owed[i] != -1)
-				return;
-	TAILQ_REMOVE(&pendings, pn, entry);
-	evtimer_del(&pn->timer);
-	if (why != NULL) {
-		ctlans_end(pn->a, why);
-		free(pn);
-		return;
-	}
-	switch (pn->r.cmd) {
-	case CTL_SHOW_SESSIONS:
-		login_walk(session_row, pn->a);
-		session_add(pn->a, NULL);
-		break;
-	case CTL_KICK_ADDRESS:
-		(void)net_str(&pn->r.net, what, sizeof(what));
-		log_info("control: kick address %s by uid %u: %u session%s "
-		    "ended", what, (unsigned)ctlans_uid(pn->a), pn->count,
-		    pn->count == 1 ? "" : "s");
-		ctlans_count(pn->a, pn->count);
-		free(pn);
-		return;
-	case CTL_UNPENALIZE:
-		(void)net_str(&pn->r.net, what, sizeof(what));
-		log_info("control: unpenalize %s by uid %u: %u entr%s "
-		    "forgotten", what, (unsigned)ctlans_uid(pn->a), pn->count,
-		    pn->count == 1 ? "y" : "ies");
-		ctlans_count(pn->a, pn->count);
-		free(pn);
-		return;
-	}
-	ctlans_end(pn->a, NULL);
-	free(pn);
 }

@@ -296,7 +296,6 @@ int		 dworkers_exited(pid_t, int);
 /* commands.c: the commands' handlers; each ends its answer. */
 void	ctl_show_sessions(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
-void	ctl_show_penalties(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_drain(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_quota(struct ctlans *, const struct msg_ctlreq *);
@@ -304,14 +303,7 @@ void	ctl_show_apps(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_user(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_undelete(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_certificates(struct ctlans *, const struct msg_ctlreq *);
-void	ctl_kick_address(struct ctlans *, const struct msg_ctlreq *);
-void	ctl_unpenalize(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_mda_report(struct ctlans *, const struct msg_ctlreq *);
-void	parent_listener_handshakes(struct chan *, const void *, int);
-void	parent_listener_kicked(struct chan *, const void *, int);
-void	parent_authpop_penalties(struct chan *, const void *, int);
-void	parent_authpop_unpenalized(struct chan *, const void *, int);
-void	ctl_proc_gone(pid_t);
 int	mdjob_exited(pid_t, int);
 
 /* requests.c: a request; popd.c's reload answers once it is over. */

@@ -30,7 +30,9 @@
  *	uid 0				everything
  *	control group members		show ...
  *	anyone				report mda ... (mda's reports)
- * Every command that is not a show is logged with the uid that asked.
+ * Every command that is not a show is logged with the uid that asked
+ * (kick address and unpenalize by the control process, which asks the
+ * listeners or authpop and learns how many).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -153,7 +155,10 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		ctl_show_stats(a, m);
 		break;
 	case CTL_SHOW_PENALTIES:
-		ctl_show_penalties(a, m);
+	case CTL_KICK_ADDRESS:
+	case CTL_UNPENALIZE:
+		/* Allowed: the control process asks authpop or the listeners. */
+		ctlans_end(a, NULL);
 		break;
 	case CTL_KICK_USER:
 		ctl_kick_user(a, m);
@@ -173,18 +178,12 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	case CTL_SHOW_CERTS:
 		ctl_show_certificates(a, m);
 		break;
-	case CTL_KICK_ADDRESS:
-		ctl_kick_address(a, m);
-		break;
 	case CTL_SHOW_BACKENDS:
 		ctl_show_backends(a, m);
 		break;
 	case CTL_DRAIN:
 	case CTL_UNDRAIN:
 		ctl_drain(a, m);
-		break;
-	case CTL_UNPENALIZE:
-		ctl_unpenalize(a, m);
 		break;
 	case CTL_RELOAD:
 		reload_hook(a);

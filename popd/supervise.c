@@ -57,6 +57,7 @@ static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
 static void		proc_takeover(struct proc *);
+static void		ctl_link(struct proc *);
 static void		proc_drain(struct proc *);
 static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
@@ -77,8 +78,6 @@ static void		(*stop_done)(void);
  */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,	parent_listener_session },
-	{ MSG_LISTENER_HANDSHAKES, parent_listener_handshakes },
-	{ MSG_LISTENER_KICKED,	parent_listener_kicked },
 	{ MSG_LISTENER_FULL,	parent_listener_full },
 	{ MSG_LISTENER_REKEY,	parent_listener_rekey },
 };
@@ -90,8 +89,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
 	{ MSG_AUTHPOP_ROUTE,	parent_authpop_route },
-	{ MSG_AUTHPOP_PENALTIES, parent_authpop_penalties },
-	{ MSG_AUTHPOP_UNPENALIZED, parent_authpop_unpenalized },
 	{ MSG_AUTHPOP_APPS,	parent_authpop_apps },
 	{ MSG_AUTHPOP_APPUSED,	parent_authpop_appused },
 };
@@ -294,6 +291,8 @@ proc_spawn(enum proc_id id)
 			    sizeof(ml));
 		}
 	}
+	if (id == KIND_LISTENER)
+		ctl_link(p);
 	return p;
 }
 
@@ -489,6 +488,13 @@ proc_takeover(struct proc *p)
 	current[p->id] = p;
 	if (successor[p->id] == p)
 		successor[p->id] = NULL;
+	/* Every listener, draining or not, and the current authpop. */
+	if (p->id == KIND_AUTHPOP)
+		ctl_link(p);
+	if (p->id == KIND_CONTROL)
+		TAILQ_FOREACH(q, &procs, entry)
+			if (q->id == KIND_LISTENER || q == current[KIND_AUTHPOP])
+				ctl_link(q);
 	if (prev != NULL && prev != p)
 		proc_drain(prev);
 	/* The listeners started for more connections drain too. */
@@ -499,6 +505,33 @@ proc_takeover(struct proc *p)
 		p->announce = 0;
 		reload_hook(NULL);
 	}
+}
+
+/*
+ * What only the listeners or the current authpop know, popctl's
+ * control process asks them itself (control.c): it gets a channel to
+ * p, and p the other end.  Each end closes with its process, so
+ * neither waits on one that is gone, and the parent relays none of it.
+ */
+static void
+ctl_link(struct proc *p)
+{
+	struct proc		*c = current[KIND_CONTROL];
+	struct msg_ctlpeer	 m;
+	int			 sp[2];
+
+	if (c == NULL || c->chan.fd == -1 || p->chan.fd == -1)
+		return;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("no channel from control to %s %d",
+		    proc_kinds[p->id].name, (int)p->pid);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.proc = proc_kinds[p->id].proc;
+	m.pid = p->pid;
+	chan_send(&p->chan, MSG_PARENT_CTLCHAN, sp[0], NULL, 0);
+	chan_send(&c->chan, MSG_PARENT_CTLPEER, sp[1], &m, sizeof(m));
 }
 
 /* After a reload: p takes no new work, and exits once it has none. */
@@ -603,7 +636,6 @@ proc_exited(struct proc *p, int status)
 	if (p->id == KIND_TABLE)
 		lookup_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);
-	ctl_proc_gone(p->pid);
 	/* The others may all be full; a dead current one is restarted. */
 	if (p->id == KIND_LISTENER && !restart && !p->draining &&
 	    stop_done == NULL)

@@ -27,12 +27,14 @@
  *
  *	make fuzz && regress/fuzz/fuzz_msg -max_total_time=60
  *
- * Input: byte 0 picks the channel (bits 0-2, modulo 7: the parent's end
- * to the listener, to authpop, the listener's, authpop's, a wrkrpop's,
- * the control process's end to the parent, the parent's end to it), the
- * descriptor count (bits 3-4), whether they go in one or several control
- * messages (bit 5) and the phase (bits 6-7: run, drain, configuration,
- * start); the rest is the datagram.  The handler tables are derived
+ * Input: byte 0 picks the channel (bits 0-2: the parent's end to the
+ * listener, to authpop, the listener's, authpop's, a wrkrpop's, the
+ * control process's end to the parent, the parent's end to it,
+ * keypop's; with bit 5 and fewer than two descriptors, bits 0-1: the
+ * listener's and authpop's ends to the control process, its ends to
+ * them), the descriptor count (bits 3-4), whether they go in one or
+ * several control messages (bit 5) and the phase (bits 6-7: run, drain,
+ * configuration, start); the rest is the datagram.  The handler tables are derived
  * from the declarations (msgends.h).
  */
 #include <sys/types.h>
@@ -104,6 +106,11 @@ static struct {
 	{ PROC_PARENT, PROC_CONTROL },
 	/* keypop's parser of its listener's requests. */
 	{ PROC_KEY, PROC_LISTENER },
+	/* popctl's questions from control, and their answers. */
+	{ PROC_LISTENER, PROC_CONTROL },
+	{ PROC_AUTHPOP, PROC_CONTROL },
+	{ PROC_CONTROL, PROC_LISTENER },
+	{ PROC_CONTROL, PROC_AUTHPOP },
 };
 static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_START };
 
@@ -146,9 +153,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > sizeof(struct msg_hdr) + MSG_MAXPAYLOAD + 64)
 		return 0;
 	before = open_fds();
-	e = (data[0] & 7) % nitems(ends);
+	e = data[0] & 7;
 	nfds = (data[0] >> 3) & 3;
 	split = (data[0] >> 5) & 1;
+	/* One control message or several means nothing below two. */
+	if (split && nfds < 2)
+		e = 8 + (e & 3);
+	e %= nitems(ends);
 	datagram = data + 1;
 	datagram_len = size - 1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)

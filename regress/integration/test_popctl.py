@@ -21,11 +21,14 @@ a real prometheus-node-exporter.  The socket, the control process and
 who may do what are test_control.py's."""
 
 import calendar
+import ctypes
 import os
 import re
 import resource
+import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -528,6 +531,202 @@ def penalties_then_unpenalize(srv):
     # A network that holds nothing: nothing forgotten.
     T.expect(ctl(srv, "unpenalize", "192.0.2.0/24"),
              "0 entries forgotten\n", "an empty network")
+
+
+# --- the children the control process asks ---------------------------------
+
+def spray_from(srv, src, users):
+    for user in users:
+        r = T.Raw(srv.port, src=src)
+        T.expect(login(r, user, "guess")[:11], b"-ERR [AUTH]", "spray")
+        r.close()
+
+
+def penalty_rows(srv):
+    lines = ctl(srv, "show", "penalties").splitlines()
+    T.expect(lines[0].split(), ["ADDRESS", "USER", "FAILURES", "DELAY",
+                                "QUEUED"], "header")
+    return sorted(ln.split() for ln in lines[1:])
+
+
+@T.test()
+def authpop_killed_while_asked(srv):
+    """popctl show penalties waits for a stopped authpop, which is then
+    killed (kill -9): the answer comes at once, with what there is (the
+    header), not at the control process's timeout five seconds after
+    the question, and popctl exits 0.  The authpop the parent starts
+    next answers the questions that follow."""
+    spray_from(srv, "127.0.0.40", ("alice",))
+    T.expect(len(penalty_rows(srv)), 2, "rows before")
+    auth = srv.pids()["authpop"]
+    os.kill(auth, signal.SIGSTOP)
+    p = None
+    try:
+        t = time.monotonic()
+        p = subprocess.Popen([T.POPCTL, "-s", srv.ctlsock, "show",
+                              "penalties"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+        T.expect(p.poll(), None, "popctl waits for the stopped authpop")
+        os.kill(auth, signal.SIGKILL)
+        out, err = p.communicate(timeout=10)
+        took = time.monotonic() - t
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+        try:
+            os.kill(auth, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    T.expect((p.returncode, out.decode().split(), err), (0, ["ADDRESS",
+             "USER", "FAILURES", "DELAY", "QUEUED"], b""), "the answer")
+    T.expect_true(took < 2.5, "answered when authpop died, not at the "
+                  "5 s timeout", took)
+    T.wait_for(lambda: srv.pids()["authpop"] not in (None, auth),
+               what="a new authpop")
+    spray_from(srv, "127.0.0.41", ("alice",))
+    T.wait_for(lambda: len(penalty_rows(srv)) == 2, what="its rows")
+    T.expect(penalty_rows(srv)[0][0], "127.0.0.41", "the new one's")
+    T.expect(ctl(srv, "unpenalize", "127.0.0.41"), "2 entries forgotten\n",
+             "unpenalize")
+
+
+@T.test(conf_extra="timeout handshake 300\n")
+def questions_after_reload_and_control_restart(srv):
+    """After a reload, the new authpop answers show penalties with what
+    the previous one knew of the address, a connection held in its TLS handshake by the
+    previous listener (draining) is still listed; after the control
+    process is killed (kill -9) and restarted, the new one asks the same
+    processes: the draining listener kicks that connection, and the
+    current authpop forgets the failures."""
+    src, held_src = "127.0.0.43", "127.0.0.44"
+    spray_from(srv, src, ("alice",))
+    held = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                    source_address=(held_src, 0))
+    try:
+        T.wait_for(lambda: [s["state"] for s in sessions(srv)
+                            if s["address"].startswith(held_src + ":")] ==
+                   ["handshake"], what="the held connection listed")
+        before = penalty_rows(srv)
+        T.expect(len(before), 2, "rows")
+        n = srv.log().count("reloaded")
+        srv.reload()
+        T.wait_for(lambda: srv.log().count("reloaded") > n,
+                   what="the reload")
+        T.expect(len(srv.listeners()), 2, "a listener drains")
+        T.wait_for(lambda: penalty_rows(srv) == before[:1],
+                   what="the new authpop's rows")
+        row = [s for s in sessions(srv)
+               if s["address"].startswith(held_src + ":")]
+        T.expect([(r["state"], r["listener"]) for r in row],
+                 [("handshake", "127.0.0.1:%d" % srv.port)],
+                 "listed by the draining listener")
+        ctlpid = srv.pids()["control"]
+        os.kill(ctlpid, signal.SIGKILL)
+        T.wait_for(lambda: srv.pids()["control"] not in (None, ctlpid) and
+                   srv.popctl("show", "penalties")[0] == 0,
+                   what="a new control process")
+        T.expect(penalty_rows(srv), before[:1], "asked by the new one")
+        T.expect(ctl(srv, "kick", "address", held_src),
+                 "1 session ended\n", "kick address")
+        held.settimeout(5)
+        T.expect(held.recv(100), b"", "the held connection ended")
+        T.expect(ctl(srv, "unpenalize", src), "2 entries forgotten\n",
+                 "unpenalize")
+        T.expect(penalty_rows(srv), [], "nothing left")
+    finally:
+        held.close()
+
+
+def msg_consts(*names):
+    """MSG_VERSION and the values of names, from proto.h."""
+    with open(os.path.join(T.REPO, "common", "proto.h")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
+    start = text.index("enum msg_type {")
+    body = text[start:start + re.search(r"\bMSG_MAX\b",
+                                        text[start:]).start()]
+    found = re.findall(r"\b(MSG_[A-Z_]+)\b", body)
+    return [version] + [found.index(n) for n in names]
+
+
+def grab_fd(pid, fd):
+    """fd of process pid, taken with pidfd_getfd(2) (as root)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    pidfd = libc.syscall(434, pid, 0)          # pidfd_open
+    if pidfd < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_open")
+    try:
+        got = libc.syscall(438, pidfd, fd, 0)  # pidfd_getfd
+        if got < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return got
+    finally:
+        os.close(pidfd)
+
+
+@T.test(conf_extra="timeout handshake 300\n")
+def hostile_control_process(srv):
+    """A control process that floods its channels to the listener and
+    authpop with questions and never reads the answers (its channels
+    taken with pidfd_getfd while it is stopped): authpop takes no
+    listener's question and closes that channel, the listener closes
+    its own once 1,024 answers wait unread; neither ends, nor does any
+    session, and a control process started anew asks them again."""
+    T.need_root()
+    version, handshakes = msg_consts("MSG_CONTROL_HANDSHAKES")
+    question = struct.pack("=IIIIQ", handshakes, version, 8, 0, 7)
+    r = T.Raw(srv.port, src="127.0.0.50")
+    T.expect(r.line()[:3], b"+OK", "greeting")
+    held = socket.create_connection((T.HOST, srv.port), timeout=10,
+                                    source_address=("127.0.0.51", 0))
+    try:
+        T.wait_for(lambda: len(sessions(srv)) == 2, what="both listed")
+        pids = srv.pids()
+        ctlpid = pids["control"]
+        os.kill(ctlpid, signal.SIGSTOP)
+        try:
+            chans = []
+            for name in os.listdir("/proc/%d/fd" % ctlpid):
+                if int(name) <= 3 or not os.readlink(
+                        "/proc/%d/fd/%s" % (ctlpid, name)).startswith(
+                        "socket:"):
+                    continue
+                s = socket.socket(fileno=grab_fd(ctlpid, int(name)))
+                if s.type == socket.SOCK_SEQPACKET:
+                    chans.append(s)
+                else:
+                    s.close()
+            T.expect(len(chans), 2, "channels to the listener and authpop")
+            for s in chans:
+                s.settimeout(10)
+                try:
+                    for _ in range(1100):
+                        s.send(question)
+                except OSError:
+                    pass        # closed by its peer, as it should be
+                s.close()
+            # Still stopped: once running, control would read the
+            # answers that the listener had not yet queued 1,024 of.
+            srv.wait_log("1024 answers unread: control is compromised")
+            srv.wait_log("unexpected CONTROL_HANDSHAKES")
+        finally:
+            os.kill(ctlpid, signal.SIGCONT)
+        after = srv.pids()
+        T.expect((after["listener"], after["authpop"]),
+                 (pids["listener"], pids["authpop"]), "neither ended")
+        T.expect(r.cmd("CAPA")[:3], b"+OK", "the session goes on")
+        r.multiline()
+        os.kill(ctlpid, signal.SIGKILL)
+        T.wait_for(lambda: srv.pids()["control"] not in (None, ctlpid) and
+                   srv.popctl("show", "penalties")[0] == 0,
+                   what="a new control process")
+        T.expect(ctl(srv, "kick", "address", "127.0.0.51"),
+                 "1 session ended\n", "asked again")
+    finally:
+        held.close()
+        r.close()
 
 
 # --- 1,000 sessions ---------------------------------------------------------

@@ -90,7 +90,8 @@ on_eof(struct chan *c)
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
     E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K, E_KEY,
-    E_LISTENER_K, E_KEY_P };
+    E_LISTENER_K, E_KEY_P, E_LISTENER_C, E_AUTHPOP_C, E_CONTROL_L,
+    E_CONTROL_A };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -115,6 +116,10 @@ static struct end {
 	[E_KEY] = { PROC_KEY, PROC_LISTENER },
 	[E_LISTENER_K] = { PROC_LISTENER, PROC_KEY },
 	[E_KEY_P] = { PROC_KEY, PROC_PARENT },
+	[E_LISTENER_C] = { PROC_LISTENER, PROC_CONTROL },
+	[E_AUTHPOP_C] = { PROC_AUTHPOP, PROC_CONTROL },
+	[E_CONTROL_L] = { PROC_CONTROL, PROC_LISTENER },
+	[E_CONTROL_A] = { PROC_CONTROL, PROC_AUTHPOP },
 };
 
 /*
@@ -651,10 +656,13 @@ declarations(void)
 		    d->to);
 		/*
 		 * The parent talks to each child, children not to another
-		 * but a listener and its keypop.
+		 * but a listener and its keypop, and the control process
+		 * and a listener or authpop.
 		 */
 		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT ||
-		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY),
+		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY) ||
+		    (d->from | d->to) == (PROC_LISTENER | PROC_CONTROL) ||
+		    (d->from | d->to) == (PROC_AUTHPOP | PROC_CONTROL),
 		    "%s: neither end is the parent", d->name);
 		CHECK(d->size <= MSG_MAXPAYLOAD, "%s: %zu bytes, at most %d",
 		    d->name, d->size, MSG_MAXPAYLOAD);
@@ -881,13 +889,18 @@ main(void)
 	const uint32_t	 NT = sizeof(struct msg_net);
 	const uint32_t	 CT = sizeof(struct msg_count);
 	const uint32_t	 HS = sizeof(struct msg_handshakes);
+	const uint32_t	 CP = sizeof(struct msg_ctlpeer);
+	const struct msg_ctlpeer	 peer_l = { PROC_LISTENER, 100 };
+	const struct msg_ctlpeer	 peer_a = { PROC_AUTHPOP, 100 };
+	const struct msg_ctlpeer	 peer_p = { PROC_PARENT, 100 };
+	const struct msg_ctlpeer	 peer_0 = { PROC_LISTENER, 0 };
 	const uint32_t	 PR = sizeof(struct msg_penalties);
 	const uint32_t	 TK = sizeof(struct msg_ticket);
 	const uint32_t	 RK = sizeof(struct msg_rekey);
 	static struct msg_handshakes	 hs, hs_many, hs_more, hs_noaddr,
 					 hs_index, hs_time;
 	static struct msg_penalties	 prow, prow_many, prow_user, prow_af,
-					 prow_delay, prow_unterm;
+					 prow_delay, prow_unterm, prow_bits;
 	const struct msg_net		 net = { .req = 1, .net = {
 	    .af = AF_INET6, .addr = { 0x20, 0x01, 0x0d, 0xb8 }, .bits = 32 } };
 	const struct msg_net		 net_bits = { .req = 1, .net = {
@@ -1643,11 +1656,29 @@ main(void)
 		    PH_START, MSG_PARENT_STATS, V, 0, H, 0, 1, 1, 0, NULL },
 		{ "a page of counters with a payload", E_LISTENER, PH_START,
 		    MSG_PARENT_STATS, V, 4, H, 4, 1, 1, 0, NULL },
-		{ "handshakes asked of a draining listener", E_LISTENER,
-		    PH_DRAIN, MSG_PARENT_HANDSHAKES, V, QQ, H, QQ, 0, 1, 1,
+		{ "handshakes asked of a draining listener", E_LISTENER_C,
+		    PH_DRAIN, MSG_CONTROL_HANDSHAKES, V, QQ, H, QQ, 0, 1, 1,
 		    NULL },
-		{ "handshakes asked of authpop", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_HANDSHAKES, V, QQ, H, QQ, 0, 1, 0, NULL },
+		{ "handshakes asked of authpop", E_AUTHPOP_C, PH_RUN,
+		    MSG_CONTROL_HANDSHAKES, V, QQ, H, QQ, 0, 1, 0, NULL },
+		{ "handshakes asked by the parent", E_LISTENER, PH_RUN,
+		    MSG_CONTROL_HANDSHAKES, V, QQ, H, QQ, 0, 1, 0, NULL },
+		{ "a channel to control", E_LISTENER, PH_RUN,
+		    MSG_PARENT_CTLCHAN, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a channel to control for a draining authpop", E_AUTHPOP,
+		    PH_DRAIN, MSG_PARENT_CTLCHAN, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a channel to control without its descriptor", E_LISTENER,
+		    PH_RUN, MSG_PARENT_CTLCHAN, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "a channel to control from control", E_LISTENER_C, PH_RUN,
+		    MSG_PARENT_CTLCHAN, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "a channel to a listener", E_CONTROL, PH_RUN,
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 1, &peer_l },
+		{ "a channel to authpop", E_CONTROL, PH_RUN,
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 1, &peer_a },
+		{ "a channel to the parent", E_CONTROL, PH_RUN,
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 0, &peer_p },
+		{ "a channel to pid 0", E_CONTROL, PH_RUN,
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 0, &peer_0 },
 		{ "a kick", E_LISTENER, PH_RUN, MSG_PARENT_KICK, V, LD, H, LD,
 		    0, 1, 1, NULL },
 		{ "a kick with a descriptor", E_LISTENER, PH_RUN,
@@ -1662,30 +1693,32 @@ main(void)
 		    V, TK - 1, H, TK - 1, 0, 1, 0, NULL },
 		{ "a ticket key to authpop", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_TICKET, V, TK, H, TK, 0, 1, 0, NULL },
-		{ "a network kicked", E_LISTENER, PH_DRAIN, MSG_PARENT_KICKNET,
-		    V, NT, H, NT, 0, 1, 1, &net },
-		{ "a network of prefix 33 kicked", E_LISTENER, PH_RUN,
-		    MSG_PARENT_KICKNET, V, NT, H, NT, 0, 1, 0, &net_bits },
-		{ "a network of no family kicked", E_LISTENER, PH_RUN,
-		    MSG_PARENT_KICKNET, V, NT, H, NT, 0, 1, 0, &net_af },
-		{ "handshakes", E_PARENT_L, PH_RUN, MSG_LISTENER_HANDSHAKES, V,
+		{ "a network kicked", E_LISTENER_C, PH_DRAIN,
+		    MSG_CONTROL_KICKNET, V, NT, H, NT, 0, 1, 1, &net },
+		{ "a network of prefix 33 kicked", E_LISTENER_C, PH_RUN,
+		    MSG_CONTROL_KICKNET, V, NT, H, NT, 0, 1, 0, &net_bits },
+		{ "a network of no family kicked", E_LISTENER_C, PH_RUN,
+		    MSG_CONTROL_KICKNET, V, NT, H, NT, 0, 1, 0, &net_af },
+		{ "handshakes", E_CONTROL_L, PH_RUN, MSG_LISTENER_HANDSHAKES, V,
 		    HS, H, HS, 0, 1, 1, &hs },
-		{ "257 handshakes", E_PARENT_L, PH_RUN,
+		{ "257 handshakes", E_CONTROL_L, PH_RUN,
 		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_many },
-		{ "handshakes, more 2", E_PARENT_L, PH_RUN,
+		{ "handshakes, more 2", E_CONTROL_L, PH_RUN,
 		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_more },
-		{ "a handshake from no address", E_PARENT_L, PH_RUN,
+		{ "a handshake from no address", E_CONTROL_L, PH_RUN,
 		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0,
 		    &hs_noaddr },
-		{ "a handshake on socket 64", E_PARENT_L, PH_RUN,
+		{ "a handshake on a socket of family 3", E_CONTROL_L, PH_RUN,
 		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_index },
-		{ "a handshake before 1970", E_PARENT_L, PH_RUN,
-		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_time },
-		{ "handshakes from authpop", E_PARENT_A, PH_RUN,
+		{ "handshakes to the parent", E_PARENT_L, PH_RUN,
 		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs },
-		{ "kicked", E_PARENT_L, PH_DRAIN, MSG_LISTENER_KICKED, V, CT,
+		{ "a handshake before 1970", E_CONTROL_L, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs_time },
+		{ "handshakes from authpop", E_CONTROL_A, PH_RUN,
+		    MSG_LISTENER_HANDSHAKES, V, HS, H, HS, 0, 1, 0, &hs },
+		{ "kicked", E_CONTROL_L, PH_DRAIN, MSG_LISTENER_KICKED, V, CT,
 		    H, CT, 0, 1, 1, &count },
-		{ "kicked, with padding", E_PARENT_L, PH_RUN,
+		{ "kicked, with padding", E_CONTROL_L, PH_RUN,
 		    MSG_LISTENER_KICKED, V, CT, H, CT, 0, 1, 0, &count_pad },
 		{ "full", E_PARENT_L, PH_RUN, MSG_LISTENER_FULL, V, CT,
 		    H, CT, 0, 1, 1, &full },
@@ -1711,28 +1744,34 @@ main(void)
 		    MSG_LISTENER_SESSION, V, NS, H, NS, 1, 1, 0, &ns_since },
 		{ "listen with socket index 64", E_LISTENER, PH_RUN,
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_index },
-		{ "penalties asked", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTIES,
+		{ "penalties asked", E_AUTHPOP_C, PH_RUN, MSG_CONTROL_PENALTIES,
 		    V, QQ, H, QQ, 0, 1, 1, NULL },
-		{ "a network unpenalized", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_UNPENALIZE, V, NT, H, NT, 0, 1, 1, &net },
-		{ "a network of prefix 33 unpenalized", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_UNPENALIZE, V, NT, H, NT, 0, 1, 0, &net_bits },
-		{ "penalty rows", E_PARENT_A, PH_RUN, MSG_AUTHPOP_PENALTIES, V,
+		{ "penalties asked by the parent", E_AUTHPOP, PH_RUN,
+		    MSG_CONTROL_PENALTIES, V, QQ, H, QQ, 0, 1, 0, NULL },
+		{ "a network unpenalized", E_AUTHPOP_C, PH_RUN,
+		    MSG_CONTROL_UNPENALIZE, V, NT, H, NT, 0, 1, 1, &net },
+		{ "a network of prefix 33 unpenalized", E_AUTHPOP_C, PH_RUN,
+		    MSG_CONTROL_UNPENALIZE, V, NT, H, NT, 0, 1, 0, &net_bits },
+		{ "penalty rows of prefix 33", E_CONTROL_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_bits },
+		{ "penalty rows to the parent", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow },
+		{ "penalty rows", E_CONTROL_A, PH_RUN, MSG_AUTHPOP_PENALTIES, V,
 		    PR, H, PR, 0, 1, 1, &prow },
-		{ "129 penalty rows", E_PARENT_A, PH_RUN,
+		{ "129 penalty rows", E_CONTROL_A, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_many },
-		{ "a penalty row of a name with a space", E_PARENT_A, PH_RUN,
+		{ "a penalty row of a name with a space", E_CONTROL_A, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_user },
-		{ "a penalty row of no family", E_PARENT_A, PH_RUN,
+		{ "a penalty row of no family", E_CONTROL_A, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_af },
-		{ "a penalty row with a NaN delay", E_PARENT_A, PH_RUN,
+		{ "a penalty row with a NaN delay", E_CONTROL_A, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow_delay },
-		{ "a penalty row of an unterminated name", E_PARENT_A, PH_RUN,
+		{ "a penalty row of an unterminated name", E_CONTROL_A, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0,
 		    &prow_unterm },
-		{ "unpenalized", E_PARENT_A, PH_DRAIN, MSG_AUTHPOP_UNPENALIZED,
+		{ "unpenalized", E_CONTROL_A, PH_DRAIN, MSG_AUTHPOP_UNPENALIZED,
 		    V, CT, H, CT, 0, 1, 1, &count },
-		{ "penalty rows to authpop", E_AUTHPOP, PH_RUN,
+		{ "penalty rows to authpop", E_AUTHPOP_C, PH_RUN,
 		    MSG_AUTHPOP_PENALTIES, V, PR, H, PR, 0, 1, 0, &prow },
 		/* tablepop and the parent. */
 		{ "a table's answer", E_PARENT_T, PH_RUN, MSG_TABLE_ANSWER,
@@ -1908,13 +1947,14 @@ main(void)
 	hs.rec[0].since = 1700000000;
 	hs.rec[1].peer.af = AF_INET6;
 	hs.rec[1].peer.a[0] = 0x20;
-	hs.rec[1].listen = POPD_MAXLISTEN - 1;
+	hs.rec[1].listen.af = AF_INET;
+	hs.rec[1].listen.port = 995;
 	hs_many = hs_more = hs_noaddr = hs_index = hs_time = hs;
 	hs_many.n = HS_RECS + 1;
 	hs_more.more = 2;
 	hs_noaddr.rec[1].peer.af = 0;
 	hs_noaddr.rec[1].peer.a[0] = 0;
-	hs_index.rec[0].listen = POPD_MAXLISTEN;
+	hs_index.rec[0].listen.af = 3;
 	hs_time.rec[1].since = -1;
 	prow.req = 7;
 	prow.n = 2;
@@ -1925,7 +1965,11 @@ main(void)
 	prow.rec[1].key.af = AF_INET6;
 	(void)strlcpy(prow.rec[1].user, "alice", sizeof(prow.rec[1].user));
 	prow.rec[1].fails = 2;
-	prow_many = prow_user = prow_af = prow_delay = prow_unterm = prow;
+	prow.v4bits = 32;
+	prow.v6bits = 64;
+	prow_many = prow_user = prow_af = prow_delay = prow_unterm =
+	    prow_bits = prow;
+	prow_bits.v4bits = 33;
 	prow_many.n = PENALTY_ROWS + 1;
 	(void)strlcpy(prow_user.rec[1].user, "al ice",
 	    sizeof(prow_user.rec[1].user));

@@ -198,9 +198,8 @@ static const struct msg_handler to_listener[] = {
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_VERBOSE,		on_later },
 	{ MSG_PARENT_STATS,		on_later },
-	{ MSG_PARENT_HANDSHAKES,	on_later },
 	{ MSG_PARENT_KICK,		on_later },
-	{ MSG_PARENT_KICKNET,		on_later },
+	{ MSG_PARENT_CTLCHAN,		on_later },
 	{ MSG_PARENT_TICKET,		on_later },
 	{ MSG_PARENT_HEALTH,		on_later },
 };
@@ -220,8 +219,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CONF_PROXY,	on_proxy },
 	{ MSG_PARENT_VERBOSE,		on_later },
 	{ MSG_PARENT_STATS,		on_later },
-	{ MSG_PARENT_PENALTIES,		on_later },
-	{ MSG_PARENT_UNPENALIZE,	on_later },
+	{ MSG_PARENT_CTLCHAN,		on_later },
 };
 static const struct msg_handler to_wrkrpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
@@ -231,8 +229,6 @@ static const struct msg_handler to_wrkrpop[] = {
 /* The parent's end takes what the child may say, which is nothing here. */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,		on_later },
-	{ MSG_LISTENER_HANDSHAKES,	on_later },
-	{ MSG_LISTENER_KICKED,		on_later },
 	{ MSG_LISTENER_FULL,		on_later },
 	{ MSG_LISTENER_REKEY,		on_later },
 };
@@ -244,8 +240,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_READY,		on_later },
 	{ MSG_AUTHPOP_LOOKUP,		on_later },
 	{ MSG_AUTHPOP_ROUTE,		on_later },
-	{ MSG_AUTHPOP_PENALTIES,	on_later },
-	{ MSG_AUTHPOP_UNPENALIZED,	on_later },
 	{ MSG_AUTHPOP_APPS,		on_later },
 	{ MSG_AUTHPOP_APPUSED,		on_later },
 };
