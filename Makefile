@@ -96,7 +96,8 @@ POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
 		listener/listener_proxy.o ${TLS_COMPAT}
-LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/acceptor.o common/pki.o ${TLSSIGN_OBJS}
+LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/acceptor.o common/pki.o \
+		common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them.
 KEYPOP_OBJS=	keypop/keypop.o
 KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o
@@ -121,6 +122,10 @@ TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/table.o common/pwsche
 AUTHCHECK_OBJS=	authcheck/authcheck.o
 AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o common/pwscheme.o \
 		common/apppass.o
+# pkicheck: a pki's keypair tried for the parent, which parses no
+# certificate itself (popd/certs.c); libtls, and nothing of keypop's.
+PKICHECK_OBJS=	pkicheck/pkicheck.o
+PKICHECK_LIBS=	${PROC_BASE} common/proto-none.o common/pki.o common/pkitls.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
 CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o
@@ -140,10 +145,11 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
-		checkpop/checkpop keypop/keypop authcheck/authcheck
+		checkpop/checkpop keypop/keypop authcheck/authcheck \
+		pkicheck/pkicheck
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-		man/checkpop.8 man/keypop.8 man/authcheck.8 \
+		man/checkpop.8 man/keypop.8 man/authcheck.8 man/pkicheck.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -210,7 +216,7 @@ ${PROTO_PROGS}: common/proto.c ${HDRS}
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
-${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS}: ${HDRS}
+${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${PKICHECK_OBJS}: ${HDRS}
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
@@ -272,6 +278,9 @@ checkpop/checkpop: ${CHECKPOP_OBJS} ${CHECKPOP_LIBS}
 authcheck/authcheck: ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS} \
 	    ${MD_LIBS} ${LDLIBS}
+
+pkicheck/pkicheck: ${PKICHECK_OBJS} ${PKICHECK_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${PKICHECK_OBJS} ${PKICHECK_LIBS} ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -523,7 +532,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_journal \
 		regress/fuzz/fuzz_mountinfo \
 		regress/fuzz/fuzz_kept \
-		regress/fuzz/fuzz_healthline
+		regress/fuzz/fuzz_healthline \
+		regress/fuzz/fuzz_verdict
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -564,6 +574,12 @@ regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
     checkpop/healthline.c checkpop/healthline.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthline.c \
 	    checkpop/healthline.c
+FUZZ_VERDICT_SRCS=	common/pki.c common/util.c compat/compat.c \
+			regress/fuzz/logstub.c
+regress/fuzz/fuzz_verdict: regress/fuzz/fuzz_verdict.c ${FUZZ_VERDICT_SRCS} \
+    ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_verdict.c \
+	    ${FUZZ_VERDICT_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \
@@ -742,10 +758,10 @@ install: all
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 	    tablepop/tablepop checkpop/checkpop keypop/keypop \
-	    authcheck/authcheck ${DESTDIR}${LIBEXECDIR}/
+	    authcheck/authcheck pkicheck/pkicheck ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    man/checkpop.8 man/keypop.8 man/authcheck.8 \
+	    man/checkpop.8 man/keypop.8 man/authcheck.8 man/pkicheck.8 \
 	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/

@@ -16,9 +16,11 @@
 
 /*
  * pki.c -- the keypairs of popd.conf's pki statements.  The parent
- * reads each pair's files (pki_read), checks it (pki_check: it serves a
- * handshake to itself and reads back what a client sees), keeps the
- * bytes it checked and hands those to every listener it starts; the
+ * reads each pair's files (pki_read) and puts the bytes in sealed
+ * anonymous files (pki_memfd); pkicheck, unprivileged and confined,
+ * checks those (pki_check, pkitls.c) and the parent reads its verdict
+ * (pki_verdict): the parent parses no certificate and no key.  It keeps
+ * the bytes checked and hands those to every listener it starts; the
  * listener makes its TLS server contexts of them (pki_tls) before it
  * confines itself.  Nothing but the parent opens the files, so a pair
  * that changed on disk since it was checked never reaches a listener.
@@ -32,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tls.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -42,9 +43,6 @@
 #include "pki.h"
 
 static uint8_t	*pki_load(const char *, size_t *, char *, size_t);
-
-int	(*pki_keyless)(struct tls_config *);
-int	(*pki_keyless_done)(size_t);
 
 /*
  * The whole of a certificate or key file, or NULL with the reason in
@@ -199,181 +197,52 @@ pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 }
 
 /*
- * A TLS server context with the n keypairs pairs[i], keypair first as
- * the default and the others chosen by SNI, or NULL with the reason in
- * why.  The listener serves with it; pki_check makes one to try a pair.
- * tickets: the session lifetime of TLS session tickets in seconds, 0
- * for none; their keys come later (tlskeys.c), added to *cfgp, which is
- * the context's configuration (NULL: not wanted).  Every listener names
- * the sessions of a default keypair alike, so that a ticket one of them
- * issued resumes on another.
- */
-struct tls *
-pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
-    const char *protocols, int tickets, struct tls_config **cfgp, char *why,
-    size_t whylen)
-{
-	struct tls_config	*cfg;
-	struct tls		*ctx = NULL;
-	const struct pki_pair	*pp;
-	size_t			 i, k;
-	uint32_t		 protos;
-	char			 sid[32];
-	int			 r, keyless = pairs[0].key == NULL;
-
-	if ((cfg = tls_config_new()) == NULL) {
-		(void)snprintf(why, whylen, "tls_config_new failed");
-		return NULL;
-	}
-	if (tls_config_parse_protocols(&protos, protocols) == -1 ||
-	    tls_config_set_protocols(cfg, protos) == -1) {
-		(void)snprintf(why, whylen, "tls protocols \"%s\": %s",
-		    protocols, tls_config_error(cfg));
-		goto done;
-	}
-	(void)snprintf(sid, sizeof(sid), "popd pki %zu", first);
-	if (tickets > 0 &&
-	    (tls_config_set_session_lifetime(cfg, tickets) == -1 ||
-	    tls_config_set_session_id(cfg, (unsigned char *)sid,
-	    strlen(sid)) == -1)) {
-		(void)snprintf(why, whylen, "tls tickets %d: %s", tickets,
-		    tls_config_error(cfg));
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		k = i == 0 ? first : (i <= first ? i - 1 : i);
-		pp = &pairs[k];
-		if (i == 0)
-			r = tls_config_set_keypair_mem(cfg, pp->cert,
-			    pp->certlen, pp->key, pp->keylen);
-		else
-			r = tls_config_add_keypair_mem(cfg, pp->cert,
-			    pp->certlen, pp->key, pp->keylen);
-		if (r == -1) {
-			(void)snprintf(why, whylen, "%s",
-			    tls_config_error(cfg));
-			goto done;
-		}
-	}
-	/* The listener's: keypop signs (compat_tls_keyless). */
-	if (keyless && (pki_keyless == NULL || pki_keyless(cfg) == -1)) {
-		(void)snprintf(why, whylen, "no key, and no way to sign");
-		goto done;
-	}
-	if ((ctx = tls_server()) == NULL) {
-		(void)snprintf(why, whylen, "tls_server failed");
-		goto done;
-	}
-	r = tls_configure(ctx, cfg);
-	if (r == -1)
-		(void)snprintf(why, whylen, "%s", tls_error(ctx));
-	/* Says why a listener has no key, as well (logged). */
-	if (keyless && pki_keyless_done(n) == -1) {
-		if (r == 0)
-			(void)snprintf(why, whylen, "keys not through keypop");
-		r = -1;
-	}
-	if (r == -1) {
-		tls_free(ctx);
-		ctx = NULL;
-	}
- done:
-	/* The server context keeps its own copy; drop ours. */
-	tls_config_clear_keys(cfg);
-	/* It holds a reference of its own: ticket keys added reach it. */
-	if (cfgp != NULL && ctx != NULL)
-		*cfgp = cfg;
-	else
-		tls_config_free(cfg);
-	return ctx;
-}
-
-/*
- * Does pp serve?  libtls reads a certificate only as a client's peer:
- * so a server context of pp shakes hands with a client over a
- * socketpair of ours, both ends in this thread, and the client reads
- * what any client would (the handshake also proves that the key signs
- * for the certificate).  0 with what it read in info, or -1 with the
- * reason in why.  No byte of it comes from outside: both ends are ours.
+ * pkicheck's verdict, the len bytes of buf (pki.h: its format), read
+ * strictly: they are the output of a process that parsed what the
+ * parent will not.  0: "ok", with what it read in info; 1: "bad", with
+ * its reason in why; -1: no verdict, with what is wrong in why.
  */
 int
-pki_check(const struct pki_pair *pp, const char *protocols,
-    struct pki_info *info, char *why, size_t whylen)
+pki_verdict(const uint8_t *buf, size_t len, struct pki_info *info,
+    char *why, size_t whylen)
 {
-	struct tls_config	*ccfg = NULL;
-	struct tls		*srv, *conn = NULL, *cli = NULL;
-	const char		*s;
-	int			 sv[2] = { -1, -1 }, i, rs, rc, ret = -1;
+	char		 line[PKI_VERDICTMAX], *sp, *p;
+	const char	*errstr;
+	long long	 t;
+	size_t		 i;
 
 	memset(info, 0, sizeof(*info));
-	if ((srv = pki_tls(1, pp, 0, protocols, 0, NULL, why, whylen)) ==
-	    NULL) {
-		/*
-		 * libtls's words for a key that parses but that OpenSSL
-		 * refuses, above all for not matching the certificate.
-		 */
-		if (strstr(why, "failed to load private key") != NULL)
-			(void)strlcat(why, " (not the certificate's key?)",
-			    whylen);
-		return -1;
+	if (len == 0 || len > sizeof(line) || buf[len - 1] != '\n')
+		goto garbage;
+	for (i = 0; i < len - 1; i++)
+		if (buf[i] < 0x20 || buf[i] > 0x7e)
+			goto garbage;
+	memcpy(line, buf, len - 1);
+	line[len - 1] = '\0';
+	if (strncmp(line, "bad ", 4) == 0 && line[4] != '\0' &&
+	    strlen(line + 4) < PKI_REASONMAX) {
+		(void)strlcpy(why, line + 4, whylen);
+		return 1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-	    sv) == -1) {
-		(void)snprintf(why, whylen, "socketpair: %s",
-		    strerror(errno));
-		goto done;
-	}
-	/* It reads what it is sent, whoever signed it, whenever. */
-	if ((ccfg = tls_config_new()) == NULL || (cli = tls_client()) ==
-	    NULL) {
-		(void)snprintf(why, whylen, "tls_client failed");
-		goto done;
-	}
-	tls_config_insecure_noverifycert(ccfg);
-	tls_config_insecure_noverifyname(ccfg);
-	tls_config_insecure_noverifytime(ccfg);
-	if (tls_configure(cli, ccfg) == -1 ||
-	    tls_connect_socket(cli, sv[0], NULL) == -1) {
-		(void)snprintf(why, whylen, "%s", tls_error(cli));
-		goto done;
-	}
-	if (tls_accept_socket(srv, &conn, sv[1]) == -1) {
-		(void)snprintf(why, whylen, "%s", tls_error(srv));
-		goto done;
-	}
-	/* A few turns each: TLS 1.2's handshake takes two round trips. */
-	rs = rc = TLS_WANT_POLLIN;
-	for (i = 0; i < 16 && (rs != 0 || rc != 0); i++) {
-		if (rc != 0 && (rc = tls_handshake(cli)) == -1) {
-			(void)snprintf(why, whylen, "%s", tls_error(cli));
-			goto done;
-		}
-		if (rs != 0 && (rs = tls_handshake(conn)) == -1) {
-			(void)snprintf(why, whylen, "%s", tls_error(conn));
-			goto done;
-		}
-	}
-	if (rs != 0 || rc != 0 || !tls_peer_cert_provided(cli)) {
-		(void)snprintf(why, whylen, "no handshake with itself");
-		goto done;
-	}
-	if ((info->notafter = tls_peer_cert_notafter(cli)) == -1 ||
-	    (s = tls_peer_cert_subject(cli)) == NULL) {
-		(void)snprintf(why, whylen, "%s", tls_error(cli));
-		goto done;
-	}
-	(void)strlcpy(info->subject, s, sizeof(info->subject));
-	ret = 0;
- done:
-	if (conn != NULL)
-		tls_free(conn);
-	if (cli != NULL)
-		tls_free(cli);
-	tls_config_free(ccfg);
-	tls_free(srv);
-	if (sv[0] != -1)
-		close(sv[0]);
-	if (sv[1] != -1)
-		close(sv[1]);
-	return ret;
+	if (strncmp(line, "ok ", 3) != 0 ||
+	    (sp = strchr(line + 3, ' ')) == NULL)
+		goto garbage;
+	*sp++ = '\0';
+	/* Digits and a minus alone: strtonum would skip spaces, take '+'. */
+	p = line + 3 + (line[3] == '-');
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
+		goto garbage;
+	t = strtonum(line + 3, PKI_MINTIME, PKI_MAXTIME, &errstr);
+	if (errstr != NULL || strlen(sp) >= sizeof(info->subject))
+		goto garbage;
+	info->notafter = t;
+	(void)strlcpy(info->subject, sp, sizeof(info->subject));
+	return 0;
+ garbage:
+	if (len == 0)
+		(void)snprintf(why, whylen, "nothing");
+	else
+		(void)snprintf(why, whylen, "%zu byte%s that %s no verdict",
+		    len, len == 1 ? "" : "s", len == 1 ? "is" : "are");
+	return -1;
 }

@@ -15,8 +15,9 @@
  */
 
 /*
- * pki.h -- the keypairs of popd.conf's pki statements (pki.c): read and
- * checked by the parent, made TLS server contexts by the listener.
+ * pki.h -- the keypairs of popd.conf's pki statements: read by the
+ * parent (pki.c), checked by pkicheck and made TLS server contexts by
+ * the listener (pkitls.c).
  */
 #ifndef POPD_PKI_H
 #define POPD_PKI_H
@@ -40,6 +41,22 @@ struct pki_info {
 	time_t		 notafter;
 };
 
+/*
+ * pkicheck's verdict on a pair, the whole of what it writes: one line
+ * of printable ASCII (0x20 to 0x7e) and its newline, at most
+ * PKI_VERDICTMAX bytes in all:
+ *	ok NOTAFTER SUBJECT	NOTAFTER the certificate's not-after time,
+ *				seconds since the epoch in decimal, from
+ *				year 0 to 9999; SUBJECT its subject, at
+ *				most 255 bytes, perhaps none
+ *	bad REASON		why the pair does not serve, 1 to
+ *				PKI_REASONMAX - 1 bytes
+ */
+#define PKI_VERDICTMAX	512
+#define PKI_REASONMAX	400
+#define PKI_MINTIME	(-62167219200LL)	/* 0000-01-01T00:00:00Z */
+#define PKI_MAXTIME	253402300799LL		/* 9999-12-31T23:59:59Z */
+
 struct tls;
 struct tls_config;
 int		 pki_read(const char *, const char *, struct pki_pair *,
@@ -48,6 +65,8 @@ void		 pki_free(struct pki_pair *);
 int		 pki_memfd(const uint8_t *, size_t);
 int		 pki_recv(int, uint32_t, struct pki_pair *);
 int		 pki_pread(int, uint8_t *, size_t, off_t);
+int		 pki_verdict(const uint8_t *, size_t, struct pki_info *,
+		    char *, size_t);
 struct tls	*pki_tls(size_t, const struct pki_pair [], size_t,
 		    const char *, int, struct tls_config **, char *, size_t);
 int		 pki_check(const struct pki_pair *, const char *,
@@ -56,8 +75,8 @@ int		 pki_check(const struct pki_pair *, const char *,
 /*
  * The listener's, before pki_tls with pairs without keys: how such a
  * context signs (compat_tls_keyless), and whether all its keypairs do
- * (compat_tls_keyless_done).  The parent, which checks pairs with
- * their keys, links none of it.
+ * (compat_tls_keyless_done).  pkicheck, which checks pairs with their
+ * keys, links none of it.
  */
 extern int	(*pki_keyless)(struct tls_config *);
 extern int	(*pki_keyless_done)(size_t);

@@ -573,7 +573,7 @@ sb_describe(int abi, const char *role)
 
 /*
  * The start of a role with no file and no network of its own (the
- * listener, lmtp, control, keypop): no_new_privs; a Landlock layer that
+ * listener, lmtp, control, keypop, pkicheck): no_new_privs; a Landlock layer that
  * handles every filesystem right with no rule (no file at all), *abi
  * its ABI; a seccomp filter that kills, with the common set, no file,
  * and the n calls of allow.  The role adds its own rules, then
@@ -757,8 +757,8 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 		sb_unveil(rm[i], "rwc");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: channels (and socketpair: pki_check's handshake with
-	 * itself); rpath: tables and certificates on SIGHUP, and the
+	 * stdio: channels, and pipes from authcheck and pkicheck; rpath:
+	 * tables and certificates on SIGHUP, and the
 	 * certificates as they change (certs.c);
 	 * proc exec: one process per role and per login; id: the
 	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
@@ -911,6 +911,37 @@ sandbox_keypop(void)
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, SIOCOUTQ)), "keypop", "ioctl SIOCOUTQ");
 	sc_nofile_load(ctx, "keypop", abi);
+#endif
+}
+
+/*
+ * pkicheck: the listener's user in an empty chroot, for a moment, with
+ * one keypair on two descriptors from the parent and a pipe for its
+ * verdict.  libtls parses the pair and shakes hands with itself over a
+ * socketpair: no file, no network, no descriptor passing, no exec, no
+ * fork.
+ */
+void
+sandbox_pkicheck(void)
+{
+#ifdef __OpenBSD__
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/* stdio: the pair, the verdict and the socketpair. */
+	sb_pledge("pkicheck", "stdio");
+#else
+	static const int allow[] = {
+		/* The pair's bytes, from the start of what the parent wrote. */
+		SCMP_SYS(pread64),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	ctx = sc_nofile("pkicheck", allow, nitems(allow), &abi);
+	/* Its handshake with itself; AF_UNIX only. */
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
+	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "pkicheck", "socketpair");
+	sc_nofile_load(ctx, "pkicheck", abi);
 #endif
 }
 

@@ -15,9 +15,15 @@
  */
 
 /*
- * certs.c -- the parent's keypairs: each pki's files read and checked
- * (pki.c) at start and reload, and followed on disk afterwards, so that
- * a renewed certificate is served without anyone reloading popd.
+ * certs.c -- the parent's keypairs: each pki's files read (pki.c) and
+ * checked by pkicheck at start and reload, and followed on disk
+ * afterwards, so that a renewed certificate is served without anyone
+ * reloading popd.  The parent parses no certificate: pkicheck, run as
+ * the listener's user in the empty chroot and confined, tries the pair
+ * and says, in one line the parent reads strictly (pki_verdict), its
+ * subject and not-after time or why it does not serve.  A pkicheck that
+ * crashes, takes more than CERTS_WAIT seconds or says anything else
+ * leaves the pair not checked: refused, as a bad pair is.
  *
  * Every CERTS_TICK seconds the parent looks at each pki's certificate
  * and key files: stat(2) of each, through any symbolic links, and
@@ -48,6 +54,9 @@
 
 #include <errno.h>
 #include <event.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +72,11 @@
 #define CERTS_TICK	5			/* seconds between looks */
 #define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */
 #define CERTS_REWARN	(24 * 3600)
+#define CERTS_WAIT	10			/* seconds: pkicheck's time */
 
 static void	certs_look(const struct conf_pki *, struct pki_look *);
+static int	certs_check(int, int, const char *, struct pki_info *,
+		    char *, size_t);
 static int	certs_read(struct conf_pki *, const char *,
 		    const struct pki_look *, time_t, char *, size_t);
 static void	certs_tick(int, short, void *);
@@ -97,10 +109,92 @@ certs_look(const struct conf_pki *pki, struct pki_look *look)
 }
 
 /*
- * Read and check pki's files, which looked like look before: 0 with
- * pki->served the new pair, or -1 with the reason in why and pki as it
- * was.  A certificate that expired before notbefore is refused (0:
- * none is).
+ * pkicheck on the pair in certfd and keyfd (pki_memfd's), at most
+ * CERTS_WAIT seconds: 0 with what it read in info, or -1 with the
+ * reason in why, its own (the pair is bad) or ours ("not checked": it
+ * could not run, crashed, took too long or wrote what is no verdict).
+ */
+static int
+certs_check(int certfd, int keyfd, const char *protocols,
+    struct pki_info *info, char *why, size_t whylen)
+{
+	char		*argv[] = { "pkicheck", "-P", (char *)protocols, NULL };
+	uint8_t		 buf[PKI_VERDICTMAX + 1];
+	char		 bad[256];
+	struct pollfd	 pfd;
+	time_t		 deadline = monotime() + CERTS_WAIT, left;
+	size_t		 len = 0;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 p[2], fds[4], r, status;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		(void)snprintf(why, whylen, "not checked: pipe: %s",
+		    strerror(errno));
+		return -1;
+	}
+	fds[0] = certfd;
+	fds[1] = p[1];
+	fds[2] = STDERR_FILENO;		/* its log lines, as authcheck's */
+	fds[3] = keyfd;
+	pid = child_exec(pkicheck_path, argv, fds, 4);
+	close(p[1]);
+	if (pid == -1) {
+		(void)snprintf(why, whylen, "not checked: pkicheck: %s",
+		    strerror(errno));
+		close(p[0]);
+		return -1;
+	}
+	/* Until it closes its end, says more than a verdict, or time is up. */
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (len < sizeof(buf) && (left = deadline - monotime()) > 0) {
+		if ((r = poll(&pfd, 1, left * 1000)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if ((n = read(p[0], buf + len, sizeof(buf) - len)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(p[0]);
+	/* One that says too much ends now, not at the deadline. */
+	if (len == sizeof(buf))
+		(void)kill(pid, SIGKILL);
+	status = child_wait(pid, deadline, "pkicheck");
+	if ((r = pki_verdict(buf, len, info, why, whylen)) != -1 &&
+	    (status == 0 || status == -1))
+		return r == 0 ? 0 : -1;
+	if (len == sizeof(buf))
+		(void)snprintf(why, whylen, "not checked: pkicheck wrote more "
+		    "than %d bytes", PKI_VERDICTMAX);
+	else if (status > 128 && monotime() >= deadline)
+		(void)snprintf(why, whylen, "not checked: pkicheck took more "
+		    "than %d seconds", CERTS_WAIT);
+	else if (status > 128)
+		(void)snprintf(why, whylen, "not checked: pkicheck was killed "
+		    "by signal %d", status - 128);
+	else if (status > 0)
+		(void)snprintf(why, whylen, "not checked: pkicheck exited %d "
+		    "%s%s", status, r == -1 ? "without a verdict" :
+		    "after its verdict", status == 127 ? " (not run: "
+		    "replaced since popd started? restart popd)" : "");
+	else {
+		(void)strlcpy(bad, why, sizeof(bad));
+		(void)snprintf(why, whylen, "not checked: pkicheck wrote %s",
+		    bad);
+	}
+	return -1;
+}
+
+/*
+ * Read pki's files, which looked like look before, and have pkicheck
+ * check them: 0 with pki->served the new pair, or -1 with the reason
+ * in why and pki as it was.  A certificate that expired before
+ * notbefore is refused (0: none is).
  */
 static int
 certs_read(struct conf_pki *pki, const char *protocols,
@@ -114,23 +208,27 @@ certs_read(struct conf_pki *pki, const char *protocols,
 
 	if (pki_read(pki->cert, pki->key, &pp, why, whylen) == -1)
 		return -1;
-	if (pki_check(&pp, protocols, &info, why, whylen) == -1) {
-		pki_free(&pp);
-		return -1;
-	}
-	if (info.notafter < notbefore) {
+	/* pkicheck reads the very bytes a listener and keypop will. */
+	if ((fd = pki_memfd(pp.cert, pp.certlen)) == -1 ||
+	    (keyfd = pki_memfd(pp.key, pp.keylen)) == -1)
+		(void)snprintf(why, whylen, "%s", strerror(errno));
+	else if (certs_check(fd, keyfd, protocols, &info, why, whylen) == 0) {
+		if (info.notafter >= notbefore)
+			goto good;
 		(void)snprintf(why, whylen, "the certificate expired on %s",
 		    stats_time(info.notafter, date, sizeof(date)));
-		pki_free(&pp);
-		return -1;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (fd = pki_memfd(pp.cert, pp.certlen)) == -1 ||
-	    (keyfd = pki_memfd(pp.key, pp.keylen)) == -1) {
+	if (fd != -1)
+		close(fd);
+	if (keyfd != -1)
+		close(keyfd);
+	pki_free(&pp);
+	return -1;
+ good:
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		(void)snprintf(why, whylen, "%s", strerror(errno));
-		if (fd != -1)
-			close(fd);
-		free(s);
+		close(fd);
+		close(keyfd);
 		pki_free(&pp);
 		return -1;
 	}

@@ -375,3 +375,64 @@ child_spawn(const char *path, char **argv, int fd, int conffd,
 	errno = sp.err;
 	return -1;
 }
+
+/*
+ * A short-lived helper (authcheck, pkicheck): path with argv, its
+ * descriptors 0 to n - 1 being fds[0] to fds[n - 1], and no other.  A
+ * reload's thread may call it: the child only execs.  The pid, or -1
+ * with errno.
+ */
+pid_t
+child_exec(const char *path, char *const argv[], const int fds[], int n)
+{
+	sigset_t	 none;
+	pid_t		 pid;
+	int		 i, moved[4];
+
+	if (n > (int)nitems(moved)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((pid = fork()) != 0)
+		return pid;
+	/* Above n first: one of fds may be another's place. */
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		_exit(127);
+	for (i = 0; i < n; i++)
+		if ((moved[i] = fcntl(fds[i], F_DUPFD, n)) == -1)
+			_exit(127);
+	for (i = 0; i < n; i++)
+		if (dup2(moved[i], i) == -1)
+			_exit(127);
+	closefrom(n);
+	execv(path, argv);
+	_exit(127);
+}
+
+/*
+ * Wait for pid, a child_exec's, until deadline (monotime), then kill
+ * it: root waits on no unprivileged process without an end.  Its exit
+ * status, 128 + the signal that ended it, or -1 if the event loop
+ * reaped it first (child_reap).
+ */
+int
+child_wait(pid_t pid, time_t deadline, const char *name)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 status;
+	pid_t		 r;
+
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
+	    monotime() < deadline)
+		(void)nanosleep(&ts, NULL);
+	if (r == 0) {
+		log_warnx("%s %d took too long: killed", name, (int)pid);
+		(void)kill(pid, SIGKILL);
+		r = waitpid(pid, &status, 0);
+	}
+	if (r == -1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
+}

@@ -115,6 +115,7 @@ extern struct users		 users;
 extern char			 proc_path[KIND_MAX][PATH_MAX]; /* by kind */
 extern char			 wrkrpop_path[PATH_MAX];
 extern char			 authcheck_path[PATH_MAX];
+extern char			 pkicheck_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
 #define DAEMON_UIDS	3
@@ -158,6 +159,8 @@ pid_t		 child_spawn(const char *, char **, int, int, const char *,
 		    const struct mailuser *, int *);
 void		 child_track(pid_t);
 void		 child_reap(void (*)(pid_t, int));
+pid_t		 child_exec(const char *, char *const [], const int [], int);
+int		 child_wait(pid_t, time_t, const char *);
 
 /* bind.c */
 extern struct listen_socket	 listens[MAX_LISTEN];

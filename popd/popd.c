@@ -258,7 +258,7 @@ main(int argc, char *argv[])
 			    "process needs (popd(8)), is missing: a service's "
 			    "CapabilityBoundingSet?");
 	}
-	/* authcheck reads authtab for the parent (users.c). */
+	/* authcheck reads authtab, pkicheck the pairs for the parent. */
 	find_helpers();
 	badtab = users_load(conf, &users);
 	/* Before the verdict: the users whose hashes refuse authtab. */
@@ -442,6 +442,7 @@ find_helpers(void)
 		{ "keypop",	proc_path[KIND_KEY] },
 		{ "wrkrpop",	wrkrpop_path },
 		{ "authcheck",	authcheck_path },
+		{ "pkicheck",	pkicheck_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};
 	char		 dir[PATH_MAX], top[PATH_MAX];
@@ -508,7 +509,7 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 5 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 6 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;
@@ -518,6 +519,7 @@ exec_paths(const struct popd_conf *c)
 	paths[n++] = wrkrpop_path;
 	paths[n++] = dlvrpop_path;
 	paths[n++] = authcheck_path;
+	paths[n++] = pkicheck_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {

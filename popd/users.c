@@ -362,9 +362,8 @@ static pid_t
 authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 {
 	char		*argv[10];
-	sigset_t	 none;
 	pid_t		 pid;
-	int		 argc = 0;
+	int		 argc = 0, fds[3];
 
 	argv[argc++] = "authcheck";
 	argv[argc++] = "-m";
@@ -378,48 +377,12 @@ authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 	if (kind & CHECK_NAMES)
 		argv[argc++] = "-u";
 	argv[argc] = NULL;
-	/* A reload's thread may fork: the child only execs. */
-	if ((pid = fork()) == -1) {
+	fds[0] = fd;
+	fds[1] = out;
+	fds[2] = err;
+	if ((pid = child_exec(authcheck_path, argv, fds, 3)) == -1)
 		log_warn("authtab: authcheck");
-		return -1;
-	}
-	if (pid == 0) {
-		sigemptyset(&none);
-		if (sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
-		    dup2(fd, 0) == -1 || dup2(out, 1) == -1 ||
-		    dup2(err, 2) == -1)
-			_exit(127);
-		closefrom(3);
-		execv(authcheck_path, argv);
-		_exit(127);
-	}
 	return pid;
-}
-
-/*
- * Wait for pid until deadline (monotime), then kill it: root
- * waits on no process of _pop3auth's without an end.  Its exit status,
- * or -1.
- */
-static int
-authtab_wait(pid_t pid, time_t deadline)
-{
-	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
-	int		 status;
-	pid_t		 r;
-
-	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
-	    monotime() < deadline)
-		(void)nanosleep(&ts, NULL);
-	if (r == 0) {
-		log_warnx("authcheck %d took too long: killed", (int)pid);
-		(void)kill(pid, SIGKILL);
-		r = waitpid(pid, &status, 0);
-	}
-	/* The event loop may have reaped it (child_reap): it said "=ok". */
-	if (r == -1)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* A kind's name, kept for good: u->kinds points to it. */
@@ -552,7 +515,7 @@ users_authpop_n(const char *mode, int fd, int kind, const char *file,
 		memmove(buf, line, have);
 	}
 	close(p[0]);
-	if (authtab_wait(pid, deadline) != 0 && !ok)
+	if (child_wait(pid, deadline, "authcheck") != 0 && !ok)
 		bad = 1;
 	return bad || !ok ? -1 : 0;
 }
@@ -600,7 +563,8 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 	if ((pid = authtab_spawn("kinds", fd, (c->set.authsrc ==
 	    TABSRC_PASSWD ? TABLE_PASSWD : 0) | (c->set.authsrc ==
 	    TABSRC_SYSTEM ? TABLE_SKIP : 0), fileno(fp), 2)) != -1)
-		(void)authtab_wait(pid, monotime() + AUTHTAB_WAIT);
+		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
+		    "authcheck");
 	if (opened)
 		close(fd);
 }
@@ -631,7 +595,8 @@ users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
 	if ((pid = authtab_spawn("passwords", fd, (c->set.weak_hashes ?
 	    TABLE_WEAK : 0) | (c->set.authsrc == TABSRC_PASSWD ?
 	    TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
-		(void)authtab_wait(pid, monotime() + AUTHTAB_WAIT);
+		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
+		    "authcheck");
 	if (opened)
 		close(fd);
 }

@@ -81,7 +81,8 @@ AUTHPOP = os.path.join(REPO, "authpop", "authpop")
 # The programs popd runs, each in its folder of the build tree (a test
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
-            "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck")
+            "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck",
+            "pkicheck")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")
@@ -516,6 +517,9 @@ def classify(pid):
     # The parent's reading of authtab, a moment long.
     if comm == "authcheck" or "authcheck" in cmd:
         return "authcheck"
+    # Its trying of a keypair, a moment long too.
+    if comm == "pkicheck" or "pkicheck" in cmd:
+        return "pkicheck"
     if comm.startswith("authpop") or "authpop" in cmd:
         return "authpop"
     if comm == "listener" or "listener" in cmd:
@@ -1115,7 +1119,8 @@ class Server:
     def pids(self):
         out = {"parent": self.proc.pid if self.proc else None,
                "listener": None, "authpop": None, "control": None,
-               "keypop": None, "authcheck": None, "wrkrpop": []}
+               "keypop": None, "authcheck": None, "pkicheck": None,
+               "wrkrpop": []}
         if self.proc is None:
             return out
         for p in descendants(self.proc.pid):

@@ -25,6 +25,7 @@ popd -n's, show certificates and the expiry metric, read by promtool."""
 import hashlib
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -393,6 +394,90 @@ def two_pkis_each_followed(srv):
     rc, out, err = srv.popctl("show", "certificates")
     T.expect_true("subject /CN=other2.example\n" in out, "renamed over",
                   out)
+
+
+def build_copy(srv):
+    """A copy of the build tree in srv's directory (popd runs the
+    helpers next to itself), srv started from it; pkicheck's path
+    there."""
+    top = os.path.join(srv.tmpdir, "build")
+    for prog in T.PROGRAMS:
+        os.makedirs(os.path.join(top, prog), 0o755)
+        shutil.copy2(os.path.join(T.REPO, prog, prog),
+                     os.path.join(top, prog, prog))
+    argv = srv.argv
+    srv.argv = lambda: [os.path.join(top, "popd", "popd")] + argv()[1:]
+    return os.path.join(top, "pkicheck", "pkicheck")
+
+
+def rewrite_program(path, src):
+    """path's inode written with src's bytes: the program the parent
+    may exec (Landlock holds its inode) becomes another."""
+    with open(src, "rb") as f:
+        data = f.read()
+    with open(path, "r+b") as f:
+        f.truncate(0)
+        f.write(data)
+
+
+@T.test(start=False)
+def garbage_checker_refuses_start(srv):
+    """A pkicheck that writes no verdict (echo, which writes its
+    arguments): popd -n and popd refuse the pair, not checked, and
+    exit 1, as for a bad pair."""
+    pkicheck = build_copy(srv)
+    rewrite_program(pkicheck, shutil.which("echo"))
+    srv.port = T.free_port()
+    argv = srv.argv()
+    want = ('pki test: %s, %s: not loaded: not checked: pkicheck wrote '
+            '11 bytes that are no verdict' % (srv.cert, srv.key))
+    r = subprocess.run([argv[0], "-n", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    out = r.stdout.decode()
+    T.expect(r.returncode, 1, "popd -n's exit status")
+    T.expect_true(re.search(r"^%s:\d+: %s$" % (re.escape(srv.conffile),
+                                                re.escape(want)), out, re.M),
+                  "popd -n names the pki statement and why", out)
+    r = subprocess.run(argv, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    T.expect(r.returncode, 1, "popd's exit status")
+    T.expect_true(want in r.stdout.decode(), "popd says why",
+                  r.stdout.decode())
+
+
+@T.test(start=False)
+def broken_checker_keeps_the_old_pair(srv):
+    """pkicheck turned into false(1) after the start, which exits 1
+    without a verdict: a renewed pair is not checked, logged once, the
+    pair checked at start serves on; the real pkicheck back, the next
+    change is served."""
+    pkicheck = build_copy(srv)
+    real = os.path.join(srv.tmpdir, "pkicheck.real")
+    shutil.copy2(pkicheck, real)
+    srv.start()
+    before = served(srv)
+    logins = Logins(srv)
+    rewrite_program(pkicheck, shutil.which("false"))
+    cert, key = new_pair(srv, "renewed", "renewed.example")
+    write_in_place(srv.key, key)
+    write_in_place(srv.cert, cert)
+    srv.wait_log("changed, not loaded", timeout=WINDOW)
+    time.sleep(11)
+    T.expect(served(srv), before, "the old certificate still served")
+    lines = refused_lines(srv)
+    T.expect(len(lines), 1, "log lines of the pair not checked")
+    T.expect_true(re.search(r"pki test: %s, %s changed, not loaded: not "
+                            r"checked: pkicheck exited 1 without a verdict; "
+                            r"the certificate loaded on \S+Z serves on$" %
+                            (re.escape(srv.cert), re.escape(srv.key)),
+                            lines[0]), "the reason", lines[0])
+    rewrite_program(pkicheck, real)
+    since = time.monotonic()
+    write_in_place(srv.cert, cert)
+    wait_served(srv, on_disk(cert), since, "the pair checked by pkicheck")
+    logins.end()
+    T.expect(len(loaded_lines(srv)), 1, "log lines of the new certificate")
 
 
 if __name__ == "__main__":

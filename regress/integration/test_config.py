@@ -127,6 +127,30 @@ def programs_hold_their_own_checks(srv):
                      "other processes' checks in %s" % prog)
 
 
+@T.test(start=False)
+def root_parses_no_certificate(srv):
+    """Issue 53: the parent reads the pki files but parses none of them:
+    popd holds no pki_check, no pki_tls and none of libtls's context
+    calls (tls_config_parse_protocols aside: the grammar's check of the
+    words of tls protocols, no certificate); pkicheck holds pki_check,
+    the listener pki_tls."""
+    def syms(prog):
+        nm = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                            check=True).stdout.decode()
+        return set(ln.split()[-1].split("@")[0] for ln in nm.splitlines()
+                   if ln.strip())
+    popd = syms(T.POPD)
+    T.expect(sorted(s for s in popd if s in ("pki_check", "pki_tls") or
+                    (s.startswith("tls_") and
+                     s != "tls_config_parse_protocols")), [],
+             "certificate parsing in popd")
+    T.expect_true("pki_verdict" in popd, "popd reads pkicheck's verdict")
+    T.expect_true("pki_check" in syms(os.path.join(T.REPO, "pkicheck",
+                                                   "pkicheck")),
+                  "pkicheck holds pki_check")
+    T.expect_true("pki_tls" in syms(T.LISTENER), "the listener, pki_tls")
+
+
 def authtab_read_by_authpop(srv):
     """The parent reads no password hash: the popd binary holds no
     parser of hashes or app password records, and popd -n's errors in

@@ -1,0 +1,219 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * pkitls.c -- a pki's keypairs made a TLS server context (pki_tls), for
+ * the listener, which serves with it, and for pkicheck, which tries a
+ * pair with it (pki_check).  libtls parses the certificates and keys
+ * here: the parent, which reads the files, links none of it.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tls.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "util.h"
+#include "pki.h"
+
+int	(*pki_keyless)(struct tls_config *);
+int	(*pki_keyless_done)(size_t);
+
+/*
+ * A TLS server context with the n keypairs pairs[i], keypair first as
+ * the default and the others chosen by SNI, or NULL with the reason in
+ * why.  The listener serves with it; pki_check makes one to try a pair.
+ * tickets: the session lifetime of TLS session tickets in seconds, 0
+ * for none; their keys come later (tlskeys.c), added to *cfgp, which is
+ * the context's configuration (NULL: not wanted).  Every listener names
+ * the sessions of a default keypair alike, so that a ticket one of them
+ * issued resumes on another.
+ */
+struct tls *
+pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
+    const char *protocols, int tickets, struct tls_config **cfgp, char *why,
+    size_t whylen)
+{
+	struct tls_config	*cfg;
+	struct tls		*ctx = NULL;
+	const struct pki_pair	*pp;
+	size_t			 i, k;
+	uint32_t		 protos;
+	char			 sid[32];
+	int			 r, keyless = pairs[0].key == NULL;
+
+	if ((cfg = tls_config_new()) == NULL) {
+		(void)snprintf(why, whylen, "tls_config_new failed");
+		return NULL;
+	}
+	if (tls_config_parse_protocols(&protos, protocols) == -1 ||
+	    tls_config_set_protocols(cfg, protos) == -1) {
+		(void)snprintf(why, whylen, "tls protocols \"%s\": %s",
+		    protocols, tls_config_error(cfg));
+		goto done;
+	}
+	(void)snprintf(sid, sizeof(sid), "popd pki %zu", first);
+	if (tickets > 0 &&
+	    (tls_config_set_session_lifetime(cfg, tickets) == -1 ||
+	    tls_config_set_session_id(cfg, (unsigned char *)sid,
+	    strlen(sid)) == -1)) {
+		(void)snprintf(why, whylen, "tls tickets %d: %s", tickets,
+		    tls_config_error(cfg));
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		k = i == 0 ? first : (i <= first ? i - 1 : i);
+		pp = &pairs[k];
+		if (i == 0)
+			r = tls_config_set_keypair_mem(cfg, pp->cert,
+			    pp->certlen, pp->key, pp->keylen);
+		else
+			r = tls_config_add_keypair_mem(cfg, pp->cert,
+			    pp->certlen, pp->key, pp->keylen);
+		if (r == -1) {
+			(void)snprintf(why, whylen, "%s",
+			    tls_config_error(cfg));
+			goto done;
+		}
+	}
+	/* The listener's: keypop signs (compat_tls_keyless). */
+	if (keyless && (pki_keyless == NULL || pki_keyless(cfg) == -1)) {
+		(void)snprintf(why, whylen, "no key, and no way to sign");
+		goto done;
+	}
+	if ((ctx = tls_server()) == NULL) {
+		(void)snprintf(why, whylen, "tls_server failed");
+		goto done;
+	}
+	r = tls_configure(ctx, cfg);
+	if (r == -1)
+		(void)snprintf(why, whylen, "%s", tls_error(ctx));
+	/* Says why a listener has no key, as well (logged). */
+	if (keyless && pki_keyless_done(n) == -1) {
+		if (r == 0)
+			(void)snprintf(why, whylen, "keys not through keypop");
+		r = -1;
+	}
+	if (r == -1) {
+		tls_free(ctx);
+		ctx = NULL;
+	}
+ done:
+	/* The server context keeps its own copy; drop ours. */
+	tls_config_clear_keys(cfg);
+	/* It holds a reference of its own: ticket keys added reach it. */
+	if (cfgp != NULL && ctx != NULL)
+		*cfgp = cfg;
+	else
+		tls_config_free(cfg);
+	return ctx;
+}
+
+/*
+ * Does pp serve?  libtls reads a certificate only as a client's peer:
+ * so a server context of pp shakes hands with a client over a
+ * socketpair of ours, both ends in this thread, and the client reads
+ * what any client would (the handshake also proves that the key signs
+ * for the certificate).  0 with what it read in info, or -1 with the
+ * reason in why.  No byte of it comes from outside: both ends are ours.
+ */
+int
+pki_check(const struct pki_pair *pp, const char *protocols,
+    struct pki_info *info, char *why, size_t whylen)
+{
+	struct tls_config	*ccfg = NULL;
+	struct tls		*srv, *conn = NULL, *cli = NULL;
+	const char		*s;
+	int			 sv[2] = { -1, -1 }, i, rs, rc, ret = -1;
+
+	memset(info, 0, sizeof(*info));
+	if ((srv = pki_tls(1, pp, 0, protocols, 0, NULL, why, whylen)) ==
+	    NULL) {
+		/*
+		 * libtls's words for a key that parses but that OpenSSL
+		 * refuses, above all for not matching the certificate.
+		 */
+		if (strstr(why, "failed to load private key") != NULL)
+			(void)strlcat(why, " (not the certificate's key?)",
+			    whylen);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) == -1) {
+		(void)snprintf(why, whylen, "socketpair: %s",
+		    strerror(errno));
+		goto done;
+	}
+	/* It reads what it is sent, whoever signed it, whenever. */
+	if ((ccfg = tls_config_new()) == NULL || (cli = tls_client()) ==
+	    NULL) {
+		(void)snprintf(why, whylen, "tls_client failed");
+		goto done;
+	}
+	tls_config_insecure_noverifycert(ccfg);
+	tls_config_insecure_noverifyname(ccfg);
+	tls_config_insecure_noverifytime(ccfg);
+	if (tls_configure(cli, ccfg) == -1 ||
+	    tls_connect_socket(cli, sv[0], NULL) == -1) {
+		(void)snprintf(why, whylen, "%s", tls_error(cli));
+		goto done;
+	}
+	if (tls_accept_socket(srv, &conn, sv[1]) == -1) {
+		(void)snprintf(why, whylen, "%s", tls_error(srv));
+		goto done;
+	}
+	/* A few turns each: TLS 1.2's handshake takes two round trips. */
+	rs = rc = TLS_WANT_POLLIN;
+	for (i = 0; i < 16 && (rs != 0 || rc != 0); i++) {
+		if (rc != 0 && (rc = tls_handshake(cli)) == -1) {
+			(void)snprintf(why, whylen, "%s", tls_error(cli));
+			goto done;
+		}
+		if (rs != 0 && (rs = tls_handshake(conn)) == -1) {
+			(void)snprintf(why, whylen, "%s", tls_error(conn));
+			goto done;
+		}
+	}
+	if (rs != 0 || rc != 0 || !tls_peer_cert_provided(cli)) {
+		(void)snprintf(why, whylen, "no handshake with itself");
+		goto done;
+	}
+	if ((info->notafter = tls_peer_cert_notafter(cli)) == -1 ||
+	    (s = tls_peer_cert_subject(cli)) == NULL) {
+		(void)snprintf(why, whylen, "%s", tls_error(cli));
+		goto done;
+	}
+	(void)strlcpy(info->subject, s, sizeof(info->subject));
+	ret = 0;
+ done:
+	if (conn != NULL)
+		tls_free(conn);
+	if (cli != NULL)
+		tls_free(cli);
+	tls_config_free(ccfg);
+	tls_free(srv);
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	return ret;
+}
