@@ -323,7 +323,8 @@ def every_program_says_its_version(srv):
              ([os.path.join(T.REPO, "popdpass", "popdpass"), "-V"],
               "popdpass (popd) " + v),
              ([os.path.join(T.REPO, "authcheck", "authcheck"), "-V"],
-              "authcheck (popd) " + v)]
+              "authcheck (popd) " + v),
+             ([T.CONFPOP, "-V"], "confpop (popd) " + v)]
     for argv, want in progs:
         r = subprocess.run(argv, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
