@@ -186,6 +186,7 @@ void		 users_free(struct users *);
 void		 users_send_tables(const struct proc *);
 int		 users_authpop_n(const char *, int, int, const char *,
 		    int (*)(void *, char *), void *, int);
+/* authcheck run and waited for: confpop's -n -v and -m counts too. */
 pid_t		 authtab_spawn(const char *, int, int, int, int);
 int		 authtab_wait(pid_t, time_t);
 
