@@ -26,7 +26,6 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-
 #include <sys/un.h>
 
 #include <err.h>

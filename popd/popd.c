@@ -60,7 +60,6 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/tree.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -69,7 +68,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,8 @@
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
 """make install: an installed popd runs its helpers from LIBEXECDIR (the
-paths come from the build, never from the build tree), and DESTDIR
+paths come from the build, never from the build tree; popd -n and -m
+through confpop too), and DESTDIR
 stages the same layout; INSTALL.md and the manual pages name mda where
 each way of installing puts it.  Built in a copy of the tree with its own
 PREFIX so the working tree is left alone."""
@@ -102,6 +103,19 @@ def installed_popd_uses_libexecdir(srv):
             wexe = os.readlink("/proc/%d/exe" % pids["wrkrpop"][0])
             T.expect(p.stat()[0], 1, "STAT through the installed popd")
             p.quit()
+            # popd -n and -m: the installed confpop, which runs the
+            # installed authcheck and wrkrpop.
+            rc, out = srv.check_config("-v")
+            T.expect_true(rc == 0 and out.rstrip().endswith(
+                "configuration OK") and "# authtab: " in out,
+                "installed popd -n -v (%d)" % rc, out)
+            r = subprocess.run([T.POPD, "-m", "-f", srv.conffile],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            out = r.stdout.decode(errors="replace")
+            T.expect_true(r.returncode == 0 and "passwords:" in out and
+                          "alice: " in out,
+                          "installed popd -m (%d)" % r.returncode, out)
         finally:
             T.POPD = saved
             T.POPCTL = saved_ctl
