@@ -81,16 +81,25 @@ DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o common/pwscheme.o common/fslock.o
 
-POPD_OBJS=	popd/popd.o popd/flags.o popd/supervise.o popd/requests.o \
-		popd/commands.o popd/migrate.o popd/login.o popd/recipients.o popd/dworkers.o \
-		popd/route.o popd/mailuser.o popd/answers.o popd/counters.o \
-		popd/spent.o popd/users.o popd/system.o popd/lookup.o popd/apps.o \
-		popd/bind.o popd/syslog.o \
+POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
+		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
+		popd/dworkers.o popd/route.o popd/mailuser.o popd/answers.o \
+		popd/counters.o popd/spent.o popd/users.o popd/system.o \
+		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
 		popd/health.o popd/backends.o
 POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o common/control_cmd.o
+# confpop: popd -n and -m, which exec it.  It reads the command line
+# and checks the configuration with the parent's own files, and starts
+# authcheck and wrkrpop as the parent does.
+CONFPOP_OBJS=	confpop/confpop.o confpop/print.o confpop/migrate.o
+CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o popd/system.o \
+		popd/lookup.o popd/apps.o popd/certs.o popd/mailuser.o \
+		popd/child.o popd/syslog.o popd/parent.o popd/parse.o \
+		popd/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
+		common/pki.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
@@ -146,10 +155,11 @@ PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
 		checkpop/checkpop keypop/keypop authcheck/authcheck \
-		pkicheck/pkicheck
+		pkicheck/pkicheck confpop/confpop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
 		man/checkpop.8 man/keypop.8 man/authcheck.8 man/pkicheck.8 \
+		man/confpop.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -216,7 +226,9 @@ ${PROTO_PROGS}: common/proto.c ${HDRS}
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
-${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${PKICHECK_OBJS}: ${HDRS}
+${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${PKICHECK_OBJS} \
+${CONFPOP_OBJS}: ${HDRS}
+${CONFPOP_OBJS}: confpop/confpop.h
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
@@ -274,6 +286,10 @@ tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 
 checkpop/checkpop: ${CHECKPOP_OBJS} ${CHECKPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${CHECKPOP_OBJS} ${CHECKPOP_LIBS} ${LDLIBS}
+
+confpop/confpop: ${CONFPOP_OBJS} ${CONFPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${CONFPOP_OBJS} ${CONFPOP_LIBS} ${MD_LIBS} \
+	    ${LDLIBS}
 
 authcheck/authcheck: ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS} \
@@ -333,9 +349,10 @@ regress/unit/test_msgid.o: regress/unit/test_msgid.c wrkrpop/wrkrpop.h \
     regress/unit/unit.h ${HDRS}
 	${CC} ${CFLAGS} -Iwrkrpop -c -o $@ regress/unit/test_msgid.c
 
-# test_conf links the grammar and its checks only, not the daemon.
-TEST_CONF_OBJS=	common/addr.o common/log.o common/util.o compat/compat.o \
-		common/settings.o common/msg.o common/proto.o
+# test_conf links the grammar, its checks and confpop's printing of it,
+# not the daemon.
+TEST_CONF_OBJS=	confpop/print.o common/addr.o common/log.o common/util.o \
+		compat/compat.o common/settings.o common/msg.o common/proto.o
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
     ${TEST_CONF_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
@@ -758,10 +775,12 @@ install: all
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 	    tablepop/tablepop checkpop/checkpop keypop/keypop \
-	    authcheck/authcheck pkicheck/pkicheck ${DESTDIR}${LIBEXECDIR}/
+	    authcheck/authcheck pkicheck/pkicheck confpop/confpop \
+	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
 	    man/checkpop.8 man/keypop.8 man/authcheck.8 man/pkicheck.8 \
+	    man/confpop.8 \
 	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/

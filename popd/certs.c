@@ -70,7 +70,6 @@
 #include "parent.h"
 
 #define CERTS_TICK	5			/* seconds between looks */
-#define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */
 #define CERTS_REWARN	(24 * 3600)
 #define CERTS_WAIT	10			/* seconds: pkicheck's time */
 
@@ -266,24 +265,6 @@ certs_load(const struct popd_conf *c, struct conf_pki *pki)
 		return conf_error(c, &pki->where, "pki %s: %s, %s: not "
 		    "loaded: %s", pki->name, pki->cert, pki->key, why);
 	return 0;
-}
-
-/* popd -n: each certificate that expires within CERTS_WARN. */
-void
-certs_warn(const struct popd_conf *c)
-{
-	const struct conf_pki	*pki;
-	time_t			 now = time(NULL);
-	char			 date[32];
-
-	TAILQ_FOREACH(pki, &c->pkis, entry)
-		if (pki->served != NULL &&
-		    pki->served->notafter - now < CERTS_WARN)
-			(void)conf_error(c, &pki->cert_where, "warning: pki "
-			    "%s: certificate %s %s %s", pki->name, pki->cert,
-			    pki->served->notafter < now ? "expired on" :
-			    "expires on", stats_time(pki->served->notafter,
-			    date, sizeof(date)));
 }
 
 /* From CERTS_WARN before pki's certificate expires: once a day. */

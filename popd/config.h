@@ -191,7 +191,6 @@ int			 conf_check(struct popd_conf *);
 int			 conf_error(const struct popd_conf *,
 			    const struct conf_where *, const char *, ...)
 			    __attribute__((__format__ (printf, 3, 4)));
-void			 conf_print(FILE *, const struct popd_conf *);
 struct chan;
 int			 conf_send(struct chan *, const struct popd_conf *, int);
 int			 conf_parse_network(const char *, struct conf_trusted *,
@@ -203,5 +202,8 @@ int			 conf_script_interp(const char *, char *, size_t);
 const struct conf_table	*conf_table(const struct popd_conf *, const char *);
 int			 conf_table_file(const struct conf_table *);
 const char		*conf_duration(long long);
+
+/* confpop/print.c: popd -n -v's, and the golden files' (test_conf). */
+void			 conf_print(FILE *, const struct popd_conf *);
 
 #endif

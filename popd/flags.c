@@ -15,16 +15,21 @@
  */
 
 /*
- * flags.c -- popd's original command line (-a -c -e -k -l -p -t -u -T),
- * a shorthand for the configuration file it stands for: the parent's
- * second front end to the same configuration (config.c), which popd.c
- * then checks and serves as it does popd.conf; the files named on the
- * command line, made absolute; and popd's usage, which lists both.
+ * flags.c -- popd's command line, read by popd and by confpop (popd -n
+ * and -m exec it with the same arguments): the flags, and the
+ * configuration they name, popd.conf or the original command line
+ * (-a -c -e -k -l -p -t -u -T), a shorthand for the configuration file
+ * it stands for: the parent's second front end to the same
+ * configuration (config.c), which popd.c then checks and serves as it
+ * does popd.conf; the files named on the command line, made absolute;
+ * and popd's usage, which lists both.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/un.h>
 
 #include <err.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +42,7 @@
 #include "config.h"
 #include "settings.h"
 #include "addr.h"
+#include "version.h"
 
 static int	legacy_listen(struct popd_conf *, const char *, int);
 
@@ -53,6 +59,144 @@ popd_usage(void)
 	exit(1);
 }
 
+/*
+ * popd's flags into a; self: the program's name, for -V.  Errors in
+ * them end the program with the usage.
+ */
+void
+flags_parse(int argc, char *argv[], struct popd_args *a, const char *self)
+{
+	int	ch;
+
+	memset(a, 0, sizeof(*a));
+	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:s:Tt:u:vV")) != -1) {
+		switch (ch) {
+		case 'a':
+			a->flags[0] = optarg;
+			a->legacy = 1;
+			break;
+		case 'c':
+			a->flags[1] = optarg;
+			a->legacy = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'V':
+			if (strcmp(self, "popd") == 0)
+				printf("popd %s\n", POPD_VERSION);
+			else
+				printf("%s (popd) %s\n", self, POPD_VERSION);
+			exit(0);
+		case 'D':
+			if (cmdline_symset(optarg) == -1)
+				errx(1, "-D %s: not a macro=value definition",
+				    optarg);
+			break;
+		case 'e':
+			a->flags[2] = optarg;
+			a->legacy = 1;
+			break;
+		case 'f':
+			a->conffile = optarg;
+			break;
+		case 'F':
+			a->foreground = 1;
+			break;
+		case 'k':
+			a->flags[3] = optarg;
+			a->legacy = 1;
+			break;
+		case 'l':
+		case 'p':
+			if (a->nl + a->np == MAX_LISTEN)
+				errx(1, "too many -l and -p addresses (max %d)",
+				    MAX_LISTEN);
+			if (ch == 'l')
+				a->listen_args[a->nl++] = optarg;
+			else
+				a->plain_args[a->np++] = optarg;
+			a->legacy = 1;
+			break;
+		case 'm':
+			a->report = 1;
+			break;
+		case 'n':
+			a->noaction = 1;
+			break;
+		case 's':
+			a->ctlsock = optarg;
+			break;
+		case 't':
+			if (a->nt == MAX_LISTEN)
+				errx(1, "too many -t networks (max %d)",
+				    MAX_LISTEN);
+			a->trusted_args[a->nt++] = optarg;
+			a->legacy = 1;
+			break;
+		case 'T':
+			a->tls12 = 1;
+			a->legacy = 1;
+			break;
+		case 'u':
+			a->flags[4] = optarg;
+			a->legacy = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			popd_usage();
+		}
+	}
+	if (argc != optind)
+		popd_usage();
+}
+
+/*
+ * The configuration a names: the original command line's, or the file's
+ * (a->conffile made absolute); -s wins over its control socket.  NULL if
+ * it has errors, each logged as "file:line: message".
+ */
+struct popd_conf *
+flags_conf(struct popd_args *a)
+{
+	static char		 conffile_abs[PATH_MAX];
+	struct popd_conf	*c;
+
+	if (a->legacy) {
+		if (a->conffile != NULL)
+			errx(1, "-f cannot be combined with the flags -a -c -e "
+			    "-k -l -p -T -t -u, which stand for a "
+			    "configuration file of their own");
+		c = conf_from_flags(a->flags, a->tls12, a->listen_args, a->nl,
+		    a->plain_args, a->np, a->trusted_args, a->nt);
+	} else {
+		if (a->conffile == NULL) {
+			a->conffile = POPD_CONF;
+			if (access(a->conffile, F_OK) == -1) {
+				fprintf(stderr, "popd: %s: %s\n", a->conffile,
+				    strerror(errno));
+				popd_usage();
+			}
+		}
+		absolute("-f", a->conffile, conffile_abs,
+		    sizeof(conffile_abs));
+		a->conffile = conffile_abs;
+		c = parse_config(a->conffile, 0);
+	}
+	if (c == NULL)
+		return NULL;
+	if (a->ctlsock != NULL) {
+		if (a->ctlsock[0] != '/' || strlen(a->ctlsock) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path))
+			errx(1, "-s %s: must be an absolute path of at most "
+			    "%zu bytes", a->ctlsock,
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		(void)strlcpy(c->ctlsock, a->ctlsock, sizeof(c->ctlsock));
+	}
+	return c;
+}
 
 /*
  * The original command line, a shorthand for the configuration file it

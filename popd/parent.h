@@ -184,13 +184,13 @@ int		 system_tables(const struct popd_conf *, int *, int *);
 int		 users_load(const struct popd_conf *, struct users *);
 int		 users_refused_uid(uid_t, char *, size_t);
 void		 users_free(struct users *);
-void		 users_passwords(FILE *, const struct popd_conf *,
-		    const struct users *);
-void		 users_kinds(FILE *, const struct popd_conf *,
-		    const struct users *);
+/* authcheck's time for authtab: a million lines take a few seconds. */
+#define AUTHTAB_WAIT	120		/* seconds */
 void		 users_send_tables(const struct proc *);
 int		 users_authpop_n(const char *, int, int, const char *,
 		    int (*)(void *, char *), void *, int);
+/* authcheck run and waited for: confpop's -n -v and -m counts too. */
+pid_t		 authtab_spawn(const char *, int, int, int, int);
 
 /* userjunk.c */
 struct conf_junk;
@@ -322,9 +322,6 @@ void		 recipients_lmtp_gone(pid_t);
 /* route.c */
 void		 parent_authpop_route(struct chan *, const void *, int);
 
-/* migrate.c */
-int		 migration_report(void);
-
 /*
  * supervise.c.  A reload's new authpop is the successor until it is
  * ready; then the hook is told NULL, or why not if it died before.
@@ -343,12 +340,39 @@ int		 shutdown_lmtp_last(void (*)(void));
  * certs.c: the pki files read, checked, and followed on disk.  Below
  * supervise.c: a new pair starts a new listener.
  */
+#define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */
 int		 certs_load(const struct popd_conf *, struct conf_pki *);
-void		 certs_warn(const struct popd_conf *);
 void		 certs_start(void);
 
-/* flags.c */
+/*
+ * startup.c: what popd checks before it serves, and confpop for popd -n
+ * and -m; self: the path the program is installed at.
+ */
+int		 conf_usable(struct popd_conf *, struct users *, int);
+void		 helper_path(const char *, const char *, char *);
+void		 find_helpers(const char *);
+void		 check_users(void);
+
+/*
+ * flags.c: the command line, popd's and confpop's (popd -n and -m exec
+ * it with the same arguments).  flags: -a authtab, -c certfile, -e
+ * subdir, -k keyfile, -u usertab.
+ */
+struct popd_args {
+	const char	*conffile;	/* -f; NULL: the flags' shorthand */
+	const char	*ctlsock;	/* -s: wins over popd.conf's */
+	char		*flags[5];
+	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
+	char		*trusted_args[MAX_LISTEN];
+	int		 nl, np, nt;
+	int		 legacy, tls12;
+	int		 foreground;	/* -F: no detaching, still syslog */
+	int		 noaction;	/* -n */
+	int		 report;	/* -m */
+};
 __dead void	 popd_usage(void);
+void		 flags_parse(int, char *[], struct popd_args *, const char *);
+struct popd_conf *flags_conf(struct popd_args *);
 struct popd_conf *conf_from_flags(char **, int, char **, int, char **, int,
 		    char **, int);
 void		 absolute(const char *, const char *, char *, size_t);

@@ -21,17 +21,20 @@
  * maildir in delivery with exactly the uid, gid and path usertab gives
  * the user (mailuser.c).
  *
- * This file reads the command line and the configuration, checks them,
- * and reloads them on SIGHUP or popctl reload.  The parent's other jobs
+ * This file starts the parent with the configuration the command line
+ * names (flags.c) once startup.c has checked it, and reloads it on
+ * SIGHUP or popctl reload.  popd -n and -m exec confpop (confpop/),
+ * which checks and prints the configuration or writes the migration
+ * report: the daemon holds none of their code.  The parent's other jobs
  * have files of their own (parent.h lists them from the bottom up):
  * bind.c binds the sockets, supervise.c starts and restarts the
  * children, login.c keeps the sessions before login, recipients.c the
  * LMTP transactions, dworkers.c the delivery workers, mailuser.c finds
  * and becomes mail users, requests.c, answers.c and commands.c answer
  * popctl, users.c and system.c hold the tables,
- * lookup.c asks tablepop the database tables' questions, migrate.c
- * writes the popd -m report, certs.c reads, checks and follows the pki
- * files, parent.c holds the state they share.
+ * lookup.c asks tablepop the database tables' questions, certs.c
+ * reads, checks and follows the pki files, parent.c holds the state
+ * they share.
  *
  * popd/ holds the parent alone, all of it root's: every child is a
  * program of its own in LIBEXECDIR, with a folder of its own in the tree
@@ -57,7 +60,6 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/tree.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -66,7 +68,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,9 +88,6 @@
 #include "version.h"
 
 
-static int		conf_usable(struct popd_conf *, struct users *, int);
-static int		pki_file_ok(const struct popd_conf *,
-			    const struct conf_pki *, int);
 static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
 static const char *const *conf_files(const struct popd_conf *);
@@ -98,8 +96,7 @@ static const char *const *made_paths(const struct popd_conf *);
 static const char *const *exec_paths(const struct popd_conf *);
 static const char	*script_interp(const char *);
 static void		save_environment(void);
-static void		find_helpers(void);
-static void		check_users(void);
+static __dead void	exec_confpop(char *[]);
 static void		reload(void);
 static void		*reload_tables(void *);
 static void		reload_done(int, short, void *);
@@ -111,142 +108,30 @@ static void		sig_handler(int, short, void *);
 static void		child_exited(pid_t, int);
 
 static const char	*conffile;		/* NULL: the flags' shorthand */
-static char		 conffile_abs[PATH_MAX];
-static int		 foreground;	/* -F: no detaching, still syslog */
 static const char	*ctlsock_flag;	/* -s: wins over popd.conf's */
-static char		 self_path[PATH_MAX];
 
 int
 main(int argc, char *argv[])
 {
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
 	struct conf_listen *l;
-	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
-	char		*trusted_args[MAX_LISTEN], *flags[5] = { NULL };
-	const char	*ctlsock = NULL;
-	int		 ch, nl = 0, np = 0, nt = 0, noaction = 0, tls12 = 0;
-	int		 report = 0, badtab;
-	int		 legacy = 0;
+	struct popd_args a;
+	int		 badtab;
 
 	save_environment();
 
 	log_init(1, LOG_MAIL);
-	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:s:Tt:u:vV")) != -1) {
-		switch (ch) {
-		case 'a':
-			flags[0] = optarg;
-			legacy = 1;
-			break;
-		case 'c':
-			flags[1] = optarg;
-			legacy = 1;
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'V':
-			printf("popd %s\n", POPD_VERSION);
-			exit(0);
-		case 'D':
-			if (cmdline_symset(optarg) == -1)
-				errx(1, "-D %s: not a macro=value definition",
-				    optarg);
-			break;
-		case 'e':
-			flags[2] = optarg;
-			legacy = 1;
-			break;
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'F':
-			foreground = 1;
-			break;
-		case 'k':
-			flags[3] = optarg;
-			legacy = 1;
-			break;
-		case 'l':
-		case 'p':
-			if (nl + np == MAX_LISTEN)
-				errx(1, "too many -l and -p addresses (max %d)",
-				    MAX_LISTEN);
-			if (ch == 'l')
-				listen_args[nl++] = optarg;
-			else
-				plain_args[np++] = optarg;
-			legacy = 1;
-			break;
-		case 'm':
-			report = 1;
-			break;
-		case 'n':
-			noaction = 1;
-			break;
-		case 's':
-			ctlsock = optarg;
-			break;
-		case 't':
-			if (nt == MAX_LISTEN)
-				errx(1, "too many -t networks (max %d)",
-				    MAX_LISTEN);
-			trusted_args[nt++] = optarg;
-			legacy = 1;
-			break;
-		case 'T':
-			tls12 = 1;
-			legacy = 1;
-			break;
-		case 'u':
-			flags[4] = optarg;
-			legacy = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			popd_usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0)
-		popd_usage();
+	flags_parse(argc, argv, &a, "popd");
+	/* The daemon holds no code of theirs: confpop(8) does them. */
+	if (a.noaction || a.report)
+		exec_confpop(argv);
 	log_setverbose(verbose);
 	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
-
-	if (legacy) {
-		if (conffile != NULL)
-			errx(1, "-f cannot be combined with the flags -a -c -e "
-			    "-k -l -p -T -t -u, which stand for a "
-			    "configuration file of their own");
-		conf = conf_from_flags(flags, tls12, listen_args, nl,
-		    plain_args, np, trusted_args, nt);
-	} else {
-		if (conffile == NULL) {
-			conffile = POPD_CONF;
-			if (access(conffile, F_OK) == -1) {
-				fprintf(stderr, "popd: %s: %s\n", conffile,
-				    strerror(errno));
-				popd_usage();
-			}
-		}
-		absolute("-f", conffile, conffile_abs, sizeof(conffile_abs));
-		conffile = conffile_abs;
-		conf = parse_config(conffile, 0);
-	}
-	if (conf == NULL)
+	if ((conf = flags_conf(&a)) == NULL)
 		exit(1);
-	if (ctlsock != NULL) {
-		if (ctlsock[0] != '/' || strlen(ctlsock) >=
-		    sizeof(((struct sockaddr_un *)0)->sun_path))
-			errx(1, "-s %s: must be an absolute path of at most "
-			    "%zu bytes", ctlsock,
-			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		ctlsock_flag = ctlsock;
-		(void)strlcpy(conf->ctlsock, ctlsock, sizeof(conf->ctlsock));
-	}
+	conffile = a.conffile;
+	ctlsock_flag = a.ctlsock;
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
@@ -259,24 +144,10 @@ main(int argc, char *argv[])
 			    "CapabilityBoundingSet?");
 	}
 	/* authcheck reads authtab, pkicheck the pairs for the parent. */
-	find_helpers();
+	find_helpers(SBINDIR "/popd");
 	badtab = users_load(conf, &users);
-	/* Before the verdict: the users whose hashes refuse authtab. */
-	if (report)
-		users_passwords(stdout, conf, &users);
 	if (conf_usable(conf, &users, badtab) != 0)
 		exit(1);
-	if (report)
-		exit(migration_report());
-	if (noaction) {
-		certs_warn(conf);
-		if (verbose) {
-			conf_print(stdout, conf);
-			users_kinds(stdout, conf, &users);
-		}
-		printf("configuration OK\n");
-		exit(0);
-	}
 	log_procinit("parent");
 	backends_reload();
 	if (!privsep)
@@ -291,7 +162,7 @@ main(int argc, char *argv[])
 	fd_budget_set(proc_nofile());
 
 	/* -F: a service manager keeps us; the log still goes to syslog. */
-	if (!debug && !foreground && daemon(0, 0) == -1)
+	if (!debug && !a.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
@@ -350,134 +221,17 @@ main(int argc, char *argv[])
 }
 
 /*
- * Tables and certificates of c: both tables loaded and agreed (u, and
- * badtab: what users_load returned), and every pki read and checked
- * (certs.c), kept in c for the listeners.
- * Errors are logged, each with the popd.conf statement that names the
- * file; -1 for the tables, -2 for the certificates (u is then freed).
+ * popd -n and -m: confpop(8), found as the helpers are, run with our
+ * arguments as whoever runs us.
  */
-static int
-conf_usable(struct popd_conf *c, struct users *u, int badtab)
+static __dead void
+exec_confpop(char *argv[])
 {
-	struct conf_pki	*pki;
-	int		 badpki = 0, badfile;
+	char	path[PATH_MAX];
 
-	/* Every error at once: both tables and every pki are checked. */
-	if (badtab & USERS_BADUSERTAB)
-		conf_error(c, &c->usertab_where, "usertab \"%s\": not loaded",
-		    c->set.usertab);
-	if (badtab & USERS_BADAUTHTAB)
-		conf_error(c, &c->authtab_where, "authtab \"%s\": not loaded",
-		    c->set.authtab);
-	if (badtab & USERS_BADROUTE)
-		conf_error(c, &c->route_where, "route \"%s\": not loaded",
-		    c->set.route);
-	if (badtab & USERS_BADAPPS)
-		conf_error(c, &c->apps_where, "app-passwords \"%s\": not "
-		    "loaded", c->apps);
-	if (badtab & USERS_BADQUOTA)
-		conf_error(c, &c->quota_where, "quota users \"%s\": not "
-		    "loaded", c->set.quota.users);
-	if (badtab & USERS_BADJUNK)
-		conf_error(c, &c->junk_where, "junk users \"%s\": not "
-		    "loaded", c->set.junk_users);
-	/* Each pki on its own, so that its statement can be named. */
-	TAILQ_FOREACH(pki, &c->pkis, entry) {
-		badfile = 0;
-		if (pki_file_ok(c, pki, 0) == -1)
-			badfile = 1;
-		if (pki_file_ok(c, pki, 1) == -1)
-			badfile = 1;
-		if (badfile) {
-			badpki = 1;
-			continue;
-		}
-		if (certs_load(c, pki) == -1)
-			badpki = 1;
-	}
-	if (badtab || badpki) {
-		users_free(u);
-		return badtab ? -1 : -2;
-	}
-	return 0;
-}
-
-/*
- * The certificate (iskey 0) or key file of pki opens as a regular file,
- * or an error names it and its pki statement.
- */
-static int
-pki_file_ok(const struct popd_conf *c, const struct conf_pki *pki,
-    int iskey)
-{
-	const char	*path = iskey ? pki->key : pki->cert, *errstr;
-	int		 fd;
-
-	if ((fd = open_regular(path, &errstr)) == -1)
-		return conf_error(c, iskey ? &pki->key_where :
-		    &pki->cert_where, "pki %s %s \"%s\": %s", pki->name,
-		    iskey ? "key" : "cert", path, errstr);
-	close(fd);
-	return 0;
-}
-
-/*
- * Installed as SBINDIR/popd, the helpers are in LIBEXECDIR.  Run from
- * anywhere else it is the build tree: each helper is in the sibling
- * folder of its name (listener/listener, authpop/authpop, ...).
- */
-static void
-find_helpers(void)
-{
-	const struct {
-		const char	*name;
-		char		*path;
-	} helpers[] = {
-		{ "listener",	proc_path[KIND_LISTENER] },
-		{ "authpop",	proc_path[KIND_AUTHPOP] },
-		{ "lmtp",	proc_path[KIND_LMTP] },
-		{ "control",	proc_path[KIND_CONTROL] },
-		{ "tablepop",	proc_path[KIND_TABLE] },
-		{ "checkpop",	proc_path[KIND_CHECK] },
-		{ "keypop",	proc_path[KIND_KEY] },
-		{ "wrkrpop",	wrkrpop_path },
-		{ "authcheck",	authcheck_path },
-		{ "pkicheck",	pkicheck_path },
-		{ "dlvrpop",	dlvrpop_path },
-	};
-	char		 dir[PATH_MAX], top[PATH_MAX];
-	size_t		 i;
-	int		 r, installed;
-
-	if (compat_exe_path(self_path, sizeof(self_path)) == -1)
-		err(1, "cannot find the path of the running popd");
-	installed = strcmp(self_path, SBINDIR "/popd") == 0;
-	(void)strlcpy(dir, self_path, sizeof(dir));
-	(void)strlcpy(top, dirname(dir), sizeof(top));
-	(void)strlcpy(dir, top, sizeof(dir));
-	(void)strlcpy(top, dirname(dir), sizeof(top));
-	for (i = 0; i < nitems(helpers); i++) {
-		if (installed)
-			r = snprintf(helpers[i].path, PATH_MAX, "%s/%s",
-			    LIBEXECDIR, helpers[i].name);
-		else
-			r = snprintf(helpers[i].path, PATH_MAX, "%s/%s/%s",
-			    top, helpers[i].name, helpers[i].name);
-		if (r < 0 || r >= PATH_MAX)
-			errx(1, "helper path too long");
-		if (access(helpers[i].path, X_OK) == 0)
-			continue;
-		if (installed)
-			err(1, "%s: popd runs its helpers from LIBEXECDIR "
-			    "(%s), set when it was built", helpers[i].path,
-			    LIBEXECDIR);
-		err(1, "%s: popd %s is not where it was installed "
-		    "(SBINDIR %s), so it looks for its helpers next to it, "
-		    "as in the build tree; a staged (DESTDIR) copy runs only "
-		    "once installed in SBINDIR, with the helpers in "
-		    "LIBEXECDIR %s", helpers[i].path, self_path, SBINDIR,
-		    LIBEXECDIR);
-	}
+	helper_path("confpop", SBINDIR "/popd", path);
+	execv(path, argv);
+	err(1, "%s", path);
 }
 
 /*
@@ -649,39 +403,6 @@ made_paths(const struct popd_conf *c)
 	}
 	paths[n] = NULL;
 	return paths;
-}
-
-static void
-check_users(void)
-{
-	struct stat	 st;
-
-	struct passwd	*pw;
-
-	if ((pw = getpwnam(POPD_USER)) == NULL)
-		errx(1, "user %s does not exist: useradd -r -d %s "
-		    "-s /usr/sbin/nologin %s", POPD_USER, CHROOTDIR,
-		    POPD_USER);
-	daemon_uid[0] = pw->pw_uid;
-	if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
-		errx(1, "user %s does not exist: useradd -r -d %s "
-		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
-		    POPD_AUTH_USER);
-	daemon_uid[1] = pw->pw_uid;
-	/* Needed only to run database tables (tablepop). */
-	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
-		daemon_uid[2] = pw->pw_uid;
-	else if (lookup_wanted(conf))
-		errx(1, "user %s does not exist: useradd -r -d %s "
-		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
-		    POPD_TABLE_USER);
-	if (stat(CHROOTDIR, &st) == -1)
-		err(1, "chroot directory %s (mkdir -m 755 %s)", CHROOTDIR,
-		    CHROOTDIR);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
-		errx(1, "%s must be a directory owned by root and writable "
-		    "by root only", CHROOTDIR);
 }
 
 /*

@@ -50,8 +50,6 @@
 #include "proto.h"
 #include "table.h"
 
-/* authcheck's time for authtab: a million lines take a few seconds. */
-#define AUTHTAB_WAIT	120		/* seconds */
 #define CHECK_NAMES	0x10000		/* authtab_spawn: -u, the names too */
 
 /* What one authcheck of authtab fills in. */
@@ -358,7 +356,7 @@ copy_fd(int from)
  * CHECK_NAMES (each user's name wanted) are its flags.  The pid, or -1
  * (logged).
  */
-static pid_t
+pid_t
 authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 {
 	char		*argv[10];
@@ -518,85 +516,4 @@ users_authpop_n(const char *mode, int fd, int kind, const char *file,
 	if (child_wait(pid, deadline, "authcheck") != 0 && !ok)
 		bad = 1;
 	return bad || !ok ? -1 : 0;
-}
-
-/*
- * authtab's descriptor for authcheck, from c: a file's, opened here,
- * or the system's accounts' (u's); -1 (logged) if none.  *opened: the
- * caller closes it.
- */
-static int
-authtab_fd(const struct popd_conf *c, const struct users *u, int *opened)
-{
-	const char	*errstr;
-	int		 fd;
-
-	*opened = 0;
-	if (c->set.authsrc == TABSRC_SYSTEM)
-		return u->authfd;
-	if (c->set.authsrc != TABSRC_FILE && c->set.authsrc != TABSRC_PASSWD)
-		return -1;
-	/* A FIFO or a device would hang or harm the root parent. */
-	if ((fd = open_regular(c->set.authtab, &errstr)) == -1) {
-		log_warnx("%s: %s", c->set.authtab, errstr);
-		return -1;
-	}
-	*opened = 1;
-	return fd;
-}
-
-/*
- * popd -nv: how many users of authtab (a file, a passwd-file, or the
- * system's accounts) have each kind of hash, and which have weak ones,
- * to reset before weak-hashes is turned off, as comments: what -nv
- * prints stays a configuration popd reads.  authcheck counts them.
- */
-void
-users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
-{
-	pid_t	pid;
-	int	fd, opened;
-
-	if ((fd = authtab_fd(c, u, &opened)) == -1)
-		return;
-	fflush(fp);
-	if ((pid = authtab_spawn("kinds", fd, (c->set.authsrc ==
-	    TABSRC_PASSWD ? TABLE_PASSWD : 0) | (c->set.authsrc ==
-	    TABSRC_SYSTEM ? TABLE_SKIP : 0), fileno(fp), 2)) != -1)
-		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
-		    "authcheck");
-	if (opened)
-		close(fd);
-}
-
-/*
- * popd -m: how many users of authtab (a file, a passwd-file or the
- * system's accounts) hold a hash popd checks, a weak one that works only
- * with weak-hashes, or one that can never work, and what to do about it;
- * authcheck counts them.
- */
-void
-users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
-{
-	pid_t	pid;
-	int	fd, opened;
-
-	if (c->set.authsrc == TABSRC_LOOKUP) {
-		fprintf(fp, "passwords: authtab is a database table, whose "
-		    "hashes popd reads only at each login: not counted\n");
-		return;
-	}
-	if ((fd = authtab_fd(c, u, &opened)) == -1) {
-		fprintf(fp, "passwords: authtab not read: see below\n");
-		fflush(fp);
-		return;
-	}
-	fflush(fp);
-	if ((pid = authtab_spawn("passwords", fd, (c->set.weak_hashes ?
-	    TABLE_WEAK : 0) | (c->set.authsrc == TABSRC_PASSWD ?
-	    TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
-		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
-		    "authcheck");
-	if (opened)
-		close(fd);
 }

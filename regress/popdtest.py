@@ -78,11 +78,13 @@ LISTENER = os.path.join(REPO, "listener", "listener")
 LMTP = os.path.join(REPO, "lmtp", "lmtp")
 CONTROL = os.path.join(REPO, "control", "control")
 AUTHPOP = os.path.join(REPO, "authpop", "authpop")
+# popd -n and -m exec it (confpop/).
+CONFPOP = os.path.join(REPO, "confpop", "confpop")
 # The programs popd runs, each in its folder of the build tree (a test
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck",
-            "pkicheck")
+            "pkicheck", "confpop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")

@@ -13,7 +13,8 @@
 # ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
-"""popd.conf(5) end to end: popd -n on good and bad files, -n -v, a
+"""popd.conf(5) end to end: popd -n on good and bad files, -n -v, done
+by confpop (popd execs it; the daemon holds none of its code), a
 reload that changes a limit, SNI choosing the certificate, and the
 features only the file turns on: EXPIRE, LOGIN-DELAY, LAST.  Also the
 messages a new admin meets: -P typed by hand, a staged (DESTDIR) copy
@@ -72,6 +73,54 @@ def check_good_file(srv):
     rc, out2 = popd(["-n", "-f", printed])
     T.expect((rc, out2.strip()), (0, "configuration OK"),
              "popd -n on its own output")
+
+
+@T.test(start=False)
+def one_shot_modes_run_confpop(srv):
+    """popd -n and -m are confpop's (confpop/): the daemon's binary
+    holds none of their code, popd execs confpop with its own arguments
+    (-n -v prints the configuration, -m the report), and a popd whose
+    confpop is missing says so, naming the path it looked for."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "c.conf"), text)
+    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
+                        check=True).stdout.decode()
+    syms = set(ln.split()[-1] for ln in nm.splitlines() if ln.strip())
+    T.expect(sorted(syms & {"conf_print", "migration_report",
+                            "users_kinds", "users_passwords",
+                            "certs_warn"}), [],
+             "one-shot modes' code in the daemon")
+    T.expect_true("conf_print" in subprocess.run(
+        ["nm", T.CONFPOP], stdout=subprocess.PIPE,
+        check=True).stdout.decode(), "confpop prints the configuration")
+    # Printed by confpop, with every argument popd was given (-s too).
+    sock = os.path.join(srv.tmpdir, "other.sock")
+    rc, out = popd(["-n", "-v", "-s", sock, "-f", conf])
+    T.expect(rc, 0, "popd -n -v exit status (%s)" % out)
+    T.expect_true('authtab "%s"' % srv.authtab in out and
+                  'control socket "%s"' % sock in out and
+                  out.rstrip().endswith("configuration OK"),
+                  "popd -n -v prints the configuration", out)
+    srv.deliver("alice", b"Subject: a\r\n\r\nx\r\n")
+    rc, out = popd(["-m", "-f", conf])
+    T.expect_true(rc == 0 and "passwords:" in out and
+                  re.search(r"(?m)^alice: .*popd's own UIDLs", out),
+                  "popd -m's report (%d)" % rc, out)
+    # A build tree without confpop: popd names the path it looked for.
+    top = os.path.join(srv.tmpdir, "build")
+    os.makedirs(os.path.join(top, "popd"))
+    shutil.copy(T.POPD, os.path.join(top, "popd", "popd"))
+    for args in (["-n", "-f", conf], ["-m", "-f", conf]):
+        r = subprocess.run([os.path.join(top, "popd", "popd")] + args,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=20)
+        out = r.stdout.decode(errors="replace")
+        T.expect(r.returncode, 1, "exit status without confpop")
+        T.expect_true(os.path.join(top, "confpop", "confpop") + ":" in out
+                      and "No such file or directory" in out and
+                      "configuration OK" not in out,
+                      "names the missing confpop", out)
 
 
 @T.test(start=False)

@@ -13,7 +13,8 @@
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
 """make install: an installed popd runs its helpers from LIBEXECDIR (the
-paths come from the build, never from the build tree), and DESTDIR
+paths come from the build, never from the build tree; popd -n and -m
+through confpop too), and DESTDIR
 stages the same layout; INSTALL.md and the manual pages name mda where
 each way of installing puts it.  Built in a copy of the tree with its own
 PREFIX so the working tree is left alone."""
@@ -31,7 +32,7 @@ import popdtest as T  # noqa: E402
 SOURCES = ("Makefile", "common", "compat", "popd", "listener", "lmtp",
            "control", "authpop", "wrkrpop", "dlvrpop", "mda", "popdpass",
            "popctl", "tablepop", "checkpop", "keypop", "authcheck",
-           "pkicheck", "man", "regress")
+           "pkicheck", "confpop", "man", "regress")
 
 
 def copy_tree(dst):
@@ -78,6 +79,7 @@ def installed_popd_uses_libexecdir(srv):
                   "libexec/popd/keypop", "man/man8/keypop.8",
                   "libexec/popd/authcheck", "man/man8/authcheck.8",
                   "libexec/popd/pkicheck", "man/man8/pkicheck.8",
+                  "libexec/popd/confpop", "man/man8/confpop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
             T.expect_true(os.path.exists(os.path.join(prefix, f)),
                           "installed " + f)
@@ -102,6 +104,19 @@ def installed_popd_uses_libexecdir(srv):
             wexe = os.readlink("/proc/%d/exe" % pids["wrkrpop"][0])
             T.expect(p.stat()[0], 1, "STAT through the installed popd")
             p.quit()
+            # popd -n and -m: the installed confpop, which runs the
+            # installed authcheck and wrkrpop.
+            rc, out = srv.check_config("-v")
+            T.expect_true(rc == 0 and out.rstrip().endswith(
+                "configuration OK") and "# authtab: " in out,
+                "installed popd -n -v (%d)" % rc, out)
+            r = subprocess.run([T.POPD, "-m", "-f", srv.conffile],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            out = r.stdout.decode(errors="replace")
+            T.expect_true(r.returncode == 0 and "passwords:" in out and
+                          "alice: " in out,
+                          "installed popd -m (%d)" % r.returncode, out)
         finally:
             T.POPD = saved
             T.POPCTL = saved_ctl

@@ -325,7 +325,8 @@ def every_program_says_its_version(srv):
              ([os.path.join(T.REPO, "authcheck", "authcheck"), "-V"],
               "authcheck (popd) " + v),
              ([os.path.join(T.REPO, "pkicheck", "pkicheck"), "-V"],
-              "pkicheck (popd) " + v)]
+              "pkicheck (popd) " + v),
+             ([T.CONFPOP, "-V"], "confpop (popd) " + v)]
     for argv, want in progs:
         r = subprocess.run(argv, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,

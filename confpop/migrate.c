@@ -19,8 +19,8 @@
  * from the POP3 server before it, so that a migration can be checked
  * before any client sees it.  Nothing is written.  Each maildir is read
  * by a wrkrpop started as its user, as for a session, but told to report
- * (WORKER_REPORT, wrkrpop/report.c) on our standard output: the parent
- * links no mail store code.
+ * (WORKER_REPORT, wrkrpop/report.c) on our standard output: confpop,
+ * like the parent, links no mail store code.
  */
 #include <sys/types.h>
 #include <sys/tree.h>
@@ -33,12 +33,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "popd.h"
-#include "parent.h"
-#include "config.h"
+#include "../popd/popd.h"
+#include "../popd/parent.h"
+#include "../popd/config.h"
 #include "addr.h"
 #include "settings.h"
 #include "table.h"
+#include "confpop.h"
 
 int
 migration_report(void)

@@ -1,0 +1,194 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * confpop -- popd -n and popd -m, which exec it with their arguments
+ * (flags.c reads them as popd does): the configuration checked as popd
+ * checks it before it serves (startup.c), then printed back (print.c),
+ * or the migration report (migrate.c).  A one-shot tool run as whoever
+ * runs popd -n: the daemon holds none of this code.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../popd/popd.h"
+#include "../popd/parent.h"
+#include "../popd/config.h"
+#include "settings.h"
+#include "confpop.h"
+
+static void	certs_warn(const struct popd_conf *);
+static int	authtab_fd(const struct popd_conf *, const struct users *,
+		    int *);
+static void	users_kinds(FILE *, const struct popd_conf *,
+		    const struct users *);
+static void	users_passwords(FILE *, const struct popd_conf *,
+		    const struct users *);
+
+int
+main(int argc, char *argv[])
+{
+	struct popd_args	 a;
+	int			 badtab;
+
+	log_init(1, LOG_MAIL);
+	flags_parse(argc, argv, &a, "confpop");
+	if (!a.noaction && !a.report) {
+		fprintf(stderr, "confpop: popd -n and popd -m run it: give "
+		    "-n or -m\n");
+		popd_usage();
+	}
+	log_setverbose(verbose);
+	/* Configuration errors are "file:line: message", as in smtpd -n. */
+	log_procinit("");
+	if ((conf = flags_conf(&a)) == NULL)
+		exit(1);
+
+	privsep = (geteuid() == 0);
+	if (privsep) {
+		check_users();
+		/* Else no mail user's process could start: say so now. */
+		if (compat_spawn_ready() == -1)
+			err(1, "CAP_SETPCAP, which starting a mail user's "
+			    "process needs (popd(8)), is missing: a service's "
+			    "CapabilityBoundingSet?");
+	}
+	/* authcheck reads authtab (users.c), wrkrpop each maildir (-m). */
+	find_helpers(LIBEXECDIR "/confpop");
+	badtab = users_load(conf, &users);
+	/* Before the verdict: the users whose hashes refuse authtab. */
+	if (a.report)
+		users_passwords(stdout, conf, &users);
+	if (conf_usable(conf, &users, badtab) != 0)
+		exit(1);
+	if (a.report)
+		exit(migration_report());
+	certs_warn(conf);
+	if (verbose) {
+		conf_print(stdout, conf);
+		users_kinds(stdout, conf, &users);
+	}
+	printf("configuration OK\n");
+	exit(0);
+}
+
+/* popd -n: each certificate that expires within CERTS_WARN. */
+static void
+certs_warn(const struct popd_conf *c)
+{
+	const struct conf_pki	*pki;
+	time_t			 now = time(NULL);
+	char			 date[32];
+
+	TAILQ_FOREACH(pki, &c->pkis, entry)
+		if (pki->served != NULL &&
+		    pki->served->notafter - now < CERTS_WARN)
+			(void)conf_error(c, &pki->cert_where, "warning: pki "
+			    "%s: certificate %s %s %s", pki->name, pki->cert,
+			    pki->served->notafter < now ? "expired on" :
+			    "expires on", stats_time(pki->served->notafter,
+			    date, sizeof(date)));
+}
+
+/*
+ * authtab's descriptor for authcheck, from c: a file's, opened here,
+ * or the system's accounts' (u's); -1 (logged) if none.  *opened: the
+ * caller closes it.
+ */
+static int
+authtab_fd(const struct popd_conf *c, const struct users *u, int *opened)
+{
+	const char	*errstr;
+	int		 fd;
+
+	*opened = 0;
+	if (c->set.authsrc == TABSRC_SYSTEM)
+		return u->authfd;
+	if (c->set.authsrc != TABSRC_FILE && c->set.authsrc != TABSRC_PASSWD)
+		return -1;
+	/* A FIFO or a device would hang or harm the root parent. */
+	if ((fd = open_regular(c->set.authtab, &errstr)) == -1) {
+		log_warnx("%s: %s", c->set.authtab, errstr);
+		return -1;
+	}
+	*opened = 1;
+	return fd;
+}
+
+/*
+ * popd -nv: how many users of authtab (a file, a passwd-file, or the
+ * system's accounts) have each kind of hash, and which have weak ones,
+ * to reset before weak-hashes is turned off, as comments: what -nv
+ * prints stays a configuration popd reads.  authcheck counts them.
+ */
+static void
+users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
+{
+	pid_t	pid;
+	int	fd, opened;
+
+	if ((fd = authtab_fd(c, u, &opened)) == -1)
+		return;
+	fflush(fp);
+	if ((pid = authtab_spawn("kinds", fd, (c->set.authsrc ==
+	    TABSRC_PASSWD ? TABLE_PASSWD : 0) | (c->set.authsrc ==
+	    TABSRC_SYSTEM ? TABLE_SKIP : 0), fileno(fp), 2)) != -1)
+		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
+		    "authcheck");
+	if (opened)
+		close(fd);
+}
+
+/*
+ * popd -m: how many users of authtab (a file, a passwd-file or the
+ * system's accounts) hold a hash popd checks, a weak one that works only
+ * with weak-hashes, or one that can never work, and what to do about it;
+ * authcheck counts them.
+ */
+static void
+users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
+{
+	pid_t	pid;
+	int	fd, opened;
+
+	if (c->set.authsrc == TABSRC_LOOKUP) {
+		fprintf(fp, "passwords: authtab is a database table, whose "
+		    "hashes popd reads only at each login: not counted\n");
+		return;
+	}
+	if ((fd = authtab_fd(c, u, &opened)) == -1) {
+		fprintf(fp, "passwords: authtab not read: see below\n");
+		fflush(fp);
+		return;
+	}
+	fflush(fp);
+	if ((pid = authtab_spawn("passwords", fd, (c->set.weak_hashes ?
+	    TABLE_WEAK : 0) | (c->set.authsrc == TABSRC_PASSWD ?
+	    TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
+		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
+		    "authcheck");
+	if (opened)
+		close(fd);
+}

@@ -1,0 +1,267 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * print.c -- the configuration printed back in popd.conf(5)'s own
+ * syntax (popd -n -v): what it prints parses to the same configuration
+ * (the golden files of regress/unit/conf/ hold it).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "addr.h"
+#include "../popd/config.h"
+#include "quota.h"
+
+static void	print_str(FILE *, const char *);
+static void	print_tab(FILE *, const struct popd_conf *, const char *,
+		    const char *, int);
+
+/* A string as the lexer reads it back. */
+static void
+print_str(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+/*
+ * authtab, usertab or route and its table, without the newline; a
+ * passwd-file by the name of its table, the only way to say it.
+ */
+static void
+print_tab(FILE *fp, const struct popd_conf *conf, const char *what,
+    const char *v, int src)
+{
+	const struct conf_table	*t;
+
+	fprintf(fp, "%s ", what);
+	if (src == TABSRC_PASSWD) {
+		TAILQ_FOREACH(t, &conf->tables, entry)
+			if (strcmp(t->backend, "passwd-file") == 0 &&
+			    strcmp(t->config, v) == 0)
+				break;
+		fprintf(fp, "<%s>", t != NULL ? t->name : "?");
+	} else if (src == TABSRC_LOOKUP)
+		fprintf(fp, "<%s>", v);
+	else if (src == TABSRC_SYSTEM)
+		fputs("system", fp);
+	else
+		print_str(fp, v);
+}
+
+void
+conf_print(FILE *fp, const struct popd_conf *conf)
+{
+	const struct conf_table		*tb;
+	const struct conf_listen	*l;
+	const struct conf_pki		*p;
+	const struct conf_trusted	*t;
+	const struct conf_knob		*knobs;
+	struct quota_limit		 lim;
+	char				 buf[INET6_ADDRSTRLEN + 64];
+	size_t				 i, nknobs;
+	int				 v;
+
+	TAILQ_FOREACH(tb, &conf->tables, entry) {
+		fprintf(fp, "table %s ", tb->name);
+		if (strcmp(tb->backend, "proc") == 0)
+			fprintf(fp, "\"%s:%s\"", tb->program, tb->config);
+		else
+			fprintf(fp, "\"%s:%s\"", tb->backend, tb->config);
+		if (tb->cache > 0)
+			fprintf(fp, " cache %s", conf_duration(tb->cache));
+		fputc('\n', fp);
+	}
+	print_tab(fp, conf, "authtab", conf->set.authtab, conf->set.authsrc);
+	fputc('\n', fp);
+	print_tab(fp, conf, "usertab", conf->set.usertab, conf->set.usersrc);
+	fputc('\n', fp);
+	if (conf->set.authsrc == TABSRC_SYSTEM ||
+	    conf->set.usersrc == TABSRC_SYSTEM) {
+		fprintf(fp, "system uid %u-%u\n", conf->system_uid[0],
+		    conf->system_uid[1]);
+		if (conf->system_group[0] != '\0')
+			fprintf(fp, "system group %s\n", conf->system_group);
+	}
+	if (conf->set.maildir[0] != '\0') {
+		fputs("maildir ", fp);
+		print_str(fp, conf->set.maildir);
+		fputc('\n', fp);
+	}
+	fputs("tls protocols ", fp);
+	print_str(fp, conf->set.tls_protocols);
+	fputc('\n', fp);
+	fprintf(fp, "tls tickets %s\n", conf_duration(conf->set.tls_tickets));
+
+	TAILQ_FOREACH(p, &conf->pkis, entry) {
+		if (p->cert[0] != '\0') {
+			fputs("pki ", fp);
+			print_str(fp, p->name);
+			fputs(" cert ", fp);
+			print_str(fp, p->cert);
+			fputc('\n', fp);
+		}
+		if (p->key[0] != '\0') {
+			fputs("pki ", fp);
+			print_str(fp, p->name);
+			fputs(" key ", fp);
+			print_str(fp, p->key);
+			fputc('\n', fp);
+		}
+	}
+	if (conf->set.route[0] != '\0') {
+		print_tab(fp, conf, "route", conf->set.route, conf->set.routesrc);
+		fprintf(fp, " pop3 %d imap %d smtp %d",
+		    conf->set.route_port[ROUTE_POP3],
+		    conf->set.route_port[ROUTE_IMAP],
+		    conf->set.route_port[ROUTE_SMTP]);
+		if (conf->set.route_health != 0)
+			fprintf(fp, " health %d", conf->set.route_health);
+		fputc('\n', fp);
+	}
+	lim.bytes = conf->set.quota.bytes;
+	lim.msgs = conf->set.quota.msgs;
+	(void)quota_spec_format(&lim, buf, sizeof(buf));
+	fprintf(fp, "quota %s\n", buf);
+	if (conf->set.quota.users[0] != '\0') {
+		print_tab(fp, conf, "quota users", conf->set.quota.users,
+		    conf->set.quota.userssrc);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "quota full %s\n", conf->set.quota.temporary ?
+	    "temporary" : "permanent");
+	if (conf->apps[0] != '\0') {
+		print_tab(fp, conf, "app-passwords", conf->apps,
+		    conf->appssrc);
+		fputs(" key ", fp);
+		print_str(fp, conf->set.app_key);
+		fputs(" last ", fp);
+		print_str(fp, conf->apps_last);
+		fputc('\n', fp);
+	}
+	if (conf->set.ticket_key[0] != '\0') {
+		fputs("ticket key ", fp);
+		print_str(fp, conf->set.ticket_key);
+		fputc('\n', fp);
+	}
+	TAILQ_FOREACH(l, &conf->listens, entry) {
+		fputs("listen on ", fp);
+		if (l->path[0] != '\0') {
+			fputs("socket ", fp);
+			print_str(fp, l->path);
+			fputs((l->flags & CONF_LISTEN_LMTP) ? " lmtp" :
+			    " auth-http", fp);
+			if (l->group[0] != '\0') {
+				fputs(" group ", fp);
+				print_str(fp, l->group);
+			}
+			if (l->user[0] != '\0') {
+				fputs(" user ", fp);
+				print_str(fp, l->user);
+			}
+			fputc('\n', fp);
+			continue;
+		}
+		print_str(fp, l->addr);
+		fprintf(fp, " port %d %s", l->port,
+		    (l->flags & CONF_LISTEN_TLS) ? "tls" :
+		    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
+		    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" :
+		    (l->flags & CONF_LISTEN_HEALTH) ? "health" : "starttls");
+		if (l->pki[0] != '\0') {
+			fputs(" pki ", fp);
+			print_str(fp, l->pki);
+		}
+		if (l->flags & CONF_LISTEN_PROXY)
+			fputs(" proxy-protocol", fp);
+		fputc('\n', fp);
+	}
+	TAILQ_FOREACH(t, &conf->trusted, entry)
+		fprintf(fp, "trusted \"%s\"\n", net_str(&t->net, buf,
+		    sizeof(buf)));
+	TAILQ_FOREACH(t, &conf->proxies, entry)
+		fprintf(fp, "proxy \"%s\"%s\n", net_str(&t->net, buf,
+		    sizeof(buf)), t->trusted ? " trusted" : "");
+
+	knobs = conf_knobs(&nknobs);
+	for (i = 0; i < nknobs; i++) {
+		memcpy(&v, (const char *)&conf->set + knobs[i].off, sizeof(v));
+		if (knobs[i].kind == KNOB_OTHER)
+			continue;
+		if (knobs[i].kind == KNOB_TIMEOUT)
+			fprintf(fp, "timeout %s %s\n", knobs[i].name,
+			    conf_duration(v));
+		else
+			fprintf(fp, "limit %s%s %d\n",
+			    knobs[i].kind == KNOB_PERADDR ? "per-address " : "",
+			    knobs[i].name, v);
+	}
+	fprintf(fp, "failure-delay %s %s\n",
+	    conf_duration(conf->set.failure_delay.first),
+	    conf_duration(conf->set.failure_delay.max));
+	if (conf->set.expire == -1)
+		fputs("expire never\n", fp);
+	else
+		fprintf(fp, "expire %d\n", conf->set.expire);
+	if (conf->set.deleted_keep == 0)
+		fputs("deleted keep none\n", fp);
+	else if (conf->set.deleted_keep % 86400 == 0)
+		fprintf(fp, "deleted keep %dd\n", conf->set.deleted_keep / 86400);
+	else
+		fprintf(fp, "deleted keep %s\n",
+		    conf_duration(conf->set.deleted_keep));
+	fprintf(fp, "login-delay %s\n", conf_duration(conf->set.login_delay));
+	fprintf(fp, "login cache %s\n", conf_duration(conf->set.login_cache));
+	fprintf(fp, "last %s\n", conf->set.last ? "yes" : "no");
+	fprintf(fp, "weak-hashes %s\n", conf->set.weak_hashes ? "yes" : "no");
+	fputs("uidl-format ", fp);
+	print_str(fp, conf->set.uidl_format);
+	fputc('\n', fp);
+	if (conf->set.junk.folder[0] != '\0') {
+		fputs("junk ", fp);
+		print_str(fp, conf->set.junk.folder);
+		fputs(" merge", fp);
+		if (conf->set.junk.tag != JUNK_TAG_NONE)
+			fputs(" tag", fp);
+		if (conf->set.junk.tag == JUNK_TAG_SUBJECT) {
+			fputs(" subject ", fp);
+			print_str(fp, conf->set.junk.subject);
+		}
+		fputc('\n', fp);
+	}
+	if (conf->set.junk_users[0] != '\0') {
+		print_tab(fp, conf, "junk users", conf->set.junk_users,
+		    conf->set.junk_userssrc);
+		fputc('\n', fp);
+	}
+	fputs("control socket ", fp);
+	print_str(fp, conf->ctlsock);
+	fputc('\n', fp);
+	if (conf->ctlgroup[0] != '\0')
+		fprintf(fp, "control group %s\n", conf->ctlgroup);
+}

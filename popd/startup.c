@@ -1,0 +1,219 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * startup.c -- what the parent checks before it serves, and confpop
+ * (popd -n and -m) checks the same way: the daemon users and the
+ * chroot, where the helpers are, and a configuration's tables and
+ * certificates.  popd.c checks a reload's tables and certificates here
+ * too.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <sys/tree.h>
+
+#include <err.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "popd.h"
+#include "parent.h"
+#include "config.h"
+#include "settings.h"
+#include "lookup.h"
+
+static int	pki_file_ok(const struct popd_conf *,
+		    const struct conf_pki *, int);
+
+static char	self_path[PATH_MAX];
+
+/*
+ * Tables and certificates of c: both tables loaded and agreed (u, and
+ * badtab: what users_load returned), and every pki read and checked
+ * (certs.c), kept in c for the listeners.
+ * Errors are logged, each with the popd.conf statement that names the
+ * file; -1 for the tables, -2 for the certificates (u is then freed).
+ */
+int
+conf_usable(struct popd_conf *c, struct users *u, int badtab)
+{
+	struct conf_pki	*pki;
+	int		 badpki = 0, badfile;
+
+	/* Every error at once: both tables and every pki are checked. */
+	if (badtab & USERS_BADUSERTAB)
+		conf_error(c, &c->usertab_where, "usertab \"%s\": not loaded",
+		    c->set.usertab);
+	if (badtab & USERS_BADAUTHTAB)
+		conf_error(c, &c->authtab_where, "authtab \"%s\": not loaded",
+		    c->set.authtab);
+	if (badtab & USERS_BADROUTE)
+		conf_error(c, &c->route_where, "route \"%s\": not loaded",
+		    c->set.route);
+	if (badtab & USERS_BADAPPS)
+		conf_error(c, &c->apps_where, "app-passwords \"%s\": not "
+		    "loaded", c->apps);
+	if (badtab & USERS_BADQUOTA)
+		conf_error(c, &c->quota_where, "quota users \"%s\": not "
+		    "loaded", c->set.quota.users);
+	if (badtab & USERS_BADJUNK)
+		conf_error(c, &c->junk_where, "junk users \"%s\": not "
+		    "loaded", c->set.junk_users);
+	/* Each pki on its own, so that its statement can be named. */
+	TAILQ_FOREACH(pki, &c->pkis, entry) {
+		badfile = 0;
+		if (pki_file_ok(c, pki, 0) == -1)
+			badfile = 1;
+		if (pki_file_ok(c, pki, 1) == -1)
+			badfile = 1;
+		if (badfile) {
+			badpki = 1;
+			continue;
+		}
+		if (certs_load(c, pki) == -1)
+			badpki = 1;
+	}
+	if (badtab || badpki) {
+		users_free(u);
+		return badtab ? -1 : -2;
+	}
+	return 0;
+}
+
+/*
+ * The certificate (iskey 0) or key file of pki opens as a regular file,
+ * or an error names it and its pki statement.
+ */
+static int
+pki_file_ok(const struct popd_conf *c, const struct conf_pki *pki,
+    int iskey)
+{
+	const char	*path = iskey ? pki->key : pki->cert, *errstr;
+	int		 fd;
+
+	if ((fd = open_regular(path, &errstr)) == -1)
+		return conf_error(c, iskey ? &pki->key_where :
+		    &pki->cert_where, "pki %s %s \"%s\": %s", pki->name,
+		    iskey ? "key" : "cert", path, errstr);
+	close(fd);
+	return 0;
+}
+
+/*
+ * The path of the helper name in path (PATH_MAX long).  Run as self,
+ * the path it is installed at (SBINDIR/popd, LIBEXECDIR/confpop), the
+ * helpers are in LIBEXECDIR.  Run from anywhere else it is the build
+ * tree: each helper is in the sibling folder of its name
+ * (listener/listener, authpop/authpop, ...).  One that is not there
+ * ends us with where it was looked for, and why there.
+ */
+void
+helper_path(const char *name, const char *self, char *path)
+{
+	const char	*me = strrchr(self, '/') + 1;
+	char		 dir[PATH_MAX], top[PATH_MAX];
+	int		 r, installed;
+
+	if (self_path[0] == '\0' &&
+	    compat_exe_path(self_path, sizeof(self_path)) == -1)
+		err(1, "cannot find the path of the running %s", me);
+	installed = strcmp(self_path, self) == 0;
+	if (installed)
+		r = snprintf(path, PATH_MAX, "%s/%s", LIBEXECDIR, name);
+	else {
+		(void)strlcpy(dir, self_path, sizeof(dir));
+		(void)strlcpy(top, dirname(dir), sizeof(top));
+		(void)strlcpy(dir, top, sizeof(dir));
+		(void)strlcpy(top, dirname(dir), sizeof(top));
+		r = snprintf(path, PATH_MAX, "%s/%s/%s", top, name, name);
+	}
+	if (r < 0 || r >= PATH_MAX)
+		errx(1, "helper path too long");
+	if (access(path, X_OK) == 0)
+		return;
+	if (installed)
+		err(1, "%s: %s runs its helpers from LIBEXECDIR (%s), set "
+		    "when it was built", path, me, LIBEXECDIR);
+	err(1, "%s: %s %s is not where it was installed (%s), so it looks "
+	    "for its helpers next to it, as in the build tree; a staged "
+	    "(DESTDIR) copy runs only once installed there, with the helpers "
+	    "in LIBEXECDIR %s", path, me, self_path, self, LIBEXECDIR);
+}
+
+/* The paths of every helper the parent runs; self: helper_path's. */
+void
+find_helpers(const char *self)
+{
+	const struct {
+		const char	*name;
+		char		*path;
+	} helpers[] = {
+		{ "listener",	proc_path[KIND_LISTENER] },
+		{ "authpop",	proc_path[KIND_AUTHPOP] },
+		{ "lmtp",	proc_path[KIND_LMTP] },
+		{ "control",	proc_path[KIND_CONTROL] },
+		{ "tablepop",	proc_path[KIND_TABLE] },
+		{ "checkpop",	proc_path[KIND_CHECK] },
+		{ "keypop",	proc_path[KIND_KEY] },
+		{ "wrkrpop",	wrkrpop_path },
+		{ "authcheck",	authcheck_path },
+		{ "pkicheck",	pkicheck_path },
+		{ "dlvrpop",	dlvrpop_path },
+	};
+	size_t		 i;
+
+	for (i = 0; i < nitems(helpers); i++)
+		helper_path(helpers[i].name, self, helpers[i].path);
+}
+
+/* The daemon users and the chroot, as root: each missing one says how. */
+void
+check_users(void)
+{
+	struct stat	 st;
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(POPD_USER)) == NULL)
+		errx(1, "user %s does not exist: useradd -r -d %s "
+		    "-s /usr/sbin/nologin %s", POPD_USER, CHROOTDIR,
+		    POPD_USER);
+	daemon_uid[0] = pw->pw_uid;
+	if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
+		errx(1, "user %s does not exist: useradd -r -d %s "
+		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
+		    POPD_AUTH_USER);
+	daemon_uid[1] = pw->pw_uid;
+	/* Needed only to run database tables (tablepop). */
+	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
+		daemon_uid[2] = pw->pw_uid;
+	else if (lookup_wanted(conf))
+		errx(1, "user %s does not exist: useradd -r -d %s "
+		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
+		    POPD_TABLE_USER);
+	if (stat(CHROOTDIR, &st) == -1)
+		err(1, "chroot directory %s (mkdir -m 755 %s)", CHROOTDIR,
+		    CHROOTDIR);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		errx(1, "%s must be a directory owned by root and writable "
+		    "by root only", CHROOTDIR);
+}
