@@ -20,9 +20,9 @@
  * from each client, parses it (common/control_cmd.c), takes it only in
  * its canonical words (popctl sends those) and sends it typed to the
  * parent with the client's socket, from which the parent reads the
- * peer's credentials and decides (requests.c).  The answer comes back in
- * pieces, which it writes to the client, then the last line, "ok" or
- * "error: why", and closes.  It never judges who asks.
+ * peer's credentials and decides (requests.c).  The answer comes back as
+ * records, which it prints (print.c) and writes to the client, then the
+ * last line, "ok" or "error: why", and closes.  It never judges who asks.
  *
  * It leaves the line in the socket: the parent takes it from there and
  * runs a request only if that line is the request it was sent, in its

@@ -187,7 +187,7 @@ sign_ctx(EVP_PKEY *pkey, int padding)
 }
 
 /*
- * An encrypted key is refused, as libtls refuses it in the parent's
+ * An encrypted key is refused, as libtls refuses it in pkicheck's
  * check: OpenSSL's default would ask a terminal.
  */
 static int
