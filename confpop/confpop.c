@@ -25,7 +25,6 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,14 +66,8 @@ main(int argc, char *argv[])
 		exit(1);
 
 	privsep = (geteuid() == 0);
-	if (privsep) {
+	if (privsep)
 		check_users();
-		/* Else no mail user's process could start: say so now. */
-		if (compat_spawn_ready() == -1)
-			err(1, "CAP_SETPCAP, which starting a mail user's "
-			    "process needs (popd(8)), is missing: a service's "
-			    "CapabilityBoundingSet?");
-	}
 	/* authcheck reads authtab (users.c), wrkrpop each maildir (-m). */
 	find_helpers(LIBEXECDIR "/confpop");
 	badtab = users_load(conf, &users);

@@ -135,14 +135,8 @@ main(int argc, char *argv[])
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
-	if (privsep) {
+	if (privsep)
 		check_users();
-		/* Else no mail user's process could start: say so now. */
-		if (compat_spawn_ready() == -1)
-			err(1, "CAP_SETPCAP, which starting a mail user's "
-			    "process needs (popd(8)), is missing: a service's "
-			    "CapabilityBoundingSet?");
-	}
 	/* authcheck reads authtab, pkicheck the pairs for the parent. */
 	find_helpers(SBINDIR "/popd");
 	badtab = users_load(conf, &users);

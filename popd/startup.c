@@ -185,7 +185,10 @@ find_helpers(const char *self)
 		helper_path(helpers[i].name, self, helpers[i].path);
 }
 
-/* The daemon users and the chroot, as root: each missing one says how. */
+/*
+ * The daemon users, the chroot and CAP_SETPCAP, as root: each missing
+ * one says how.
+ */
 void
 check_users(void)
 {
@@ -216,4 +219,9 @@ check_users(void)
 	    (st.st_mode & (S_IWGRP | S_IWOTH)))
 		errx(1, "%s must be a directory owned by root and writable "
 		    "by root only", CHROOTDIR);
+	/* Else no mail user's process could start: say so now. */
+	if (compat_spawn_ready() == -1)
+		err(1, "CAP_SETPCAP, which starting a mail user's process "
+		    "needs (popd(8)), is missing: a service's "
+		    "CapabilityBoundingSet?");
 }
