@@ -487,6 +487,34 @@ def proc_title(pid):
     return proc_cmdline(pid)
 
 
+def steal_fd(pid, fd):
+    """A copy of process pid's descriptor fd, taken with pidfd_getfd(2)
+    (root): what a compromised process holds."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        got = libc.syscall(438, pidfd, fd, 0)   # SYS_pidfd_getfd
+    finally:
+        os.close(pidfd)
+    if got < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_getfd")
+    return got
+
+
+def msg_numbers(*names):
+    """MSG_VERSION and the numbers of the message types names, read
+    from common/proto.h (its enum counts from MSG_NONE = 0)."""
+    with open(os.path.join(REPO, "common", "proto.h")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
+    start = text.index("enum msg_type {")
+    body = text[start:start + re.search(r"\bMSG_MAX\b",
+                                        text[start:]).start()]
+    found = re.findall(r"\b(MSG_[A-Z_]+)\b", body)
+    return [version] + [found.index(n) for n in names]
+
+
 def proc_comm(pid):
     try:
         with open("/proc/%d/comm" % pid) as f:

@@ -26,7 +26,6 @@ request out of phase (a second before it read the answer to the first)
 is ended, and popd serves on: the test takes the listener's end of the
 channel with pidfd_getfd(2) as root, with the listener stopped."""
 
-import ctypes
 import os
 import re
 import signal
@@ -280,38 +279,11 @@ def resumed_handshake_signs_nothing(srv):
 
 # --- a listener that talks garbage to keypop -----------------------------
 
-def msg_consts():
-    """MSG_VERSION and the value of MSG_LISTENER_SIGN, from proto.h."""
-    with open(os.path.join(T.REPO, "common", "proto.h")) as f:
-        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
-    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
-    start = text.index("enum msg_type {")
-    body = text[start:start + re.search(r"\bMSG_MAX\b",
-                                        text[start:]).start()]
-    names = re.findall(r"\b(MSG_[A-Z_]+)\b", body)
-    return version, names.index("MSG_LISTENER_SIGN")
-
-
 def sign_request():
     """A well-formed MSG_LISTENER_SIGN: an ECDSA digest, any key."""
-    version, typ = msg_consts()
+    version, typ = T.msg_numbers("MSG_LISTENER_SIGN")
     payload = bytes(32) + struct.pack("=II", 3, 32) + b"\x01" * 1024
     return struct.pack("=IIII", typ, version, len(payload), 0) + payload
-
-
-def grab_fd(pid, fd):
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    pidfd = libc.syscall(434, pid, 0)          # pidfd_open
-    if pidfd < 0:
-        raise OSError(ctypes.get_errno(), "pidfd_open")
-    try:
-        got = libc.syscall(438, pidfd, fd, 0)  # pidfd_getfd
-        if got < 0:
-            raise OSError(ctypes.get_errno(), "pidfd_getfd")
-        return got
-    finally:
-        os.close(pidfd)
 
 
 def listener_says(srv, datagrams, why):
@@ -322,7 +294,7 @@ def listener_says(srv, datagrams, why):
     lis, kp = pids["listener"], pids["keypop"]
     os.kill(lis, signal.SIGSTOP)
     try:
-        fd = grab_fd(lis, 4)
+        fd = T.steal_fd(lis, 4)
         s = socket.socket(fileno=fd)
         try:
             for d in datagrams:

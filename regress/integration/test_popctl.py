@@ -21,7 +21,6 @@ a real prometheus-node-exporter.  The socket, the control process and
 who may do what are test_control.py's."""
 
 import calendar
-import ctypes
 import os
 import re
 import resource
@@ -638,34 +637,6 @@ def questions_after_reload_and_control_restart(srv):
         held.close()
 
 
-def msg_consts(*names):
-    """MSG_VERSION and the values of names, from proto.h."""
-    with open(os.path.join(T.REPO, "common", "proto.h")) as f:
-        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
-    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
-    start = text.index("enum msg_type {")
-    body = text[start:start + re.search(r"\bMSG_MAX\b",
-                                        text[start:]).start()]
-    found = re.findall(r"\b(MSG_[A-Z_]+)\b", body)
-    return [version] + [found.index(n) for n in names]
-
-
-def grab_fd(pid, fd):
-    """fd of process pid, taken with pidfd_getfd(2) (as root)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    pidfd = libc.syscall(434, pid, 0)          # pidfd_open
-    if pidfd < 0:
-        raise OSError(ctypes.get_errno(), "pidfd_open")
-    try:
-        got = libc.syscall(438, pidfd, fd, 0)  # pidfd_getfd
-        if got < 0:
-            raise OSError(ctypes.get_errno(), "pidfd_getfd")
-        return got
-    finally:
-        os.close(pidfd)
-
-
 @T.test(conf_extra="timeout handshake 300\n")
 def hostile_control_process(srv):
     """A control process that floods its channels to the listener and
@@ -675,7 +646,7 @@ def hostile_control_process(srv):
     its own once 1,024 answers wait unread; neither ends, nor does any
     session, and a control process started anew asks them again."""
     T.need_root()
-    version, handshakes = msg_consts("MSG_CONTROL_HANDSHAKES")
+    version, handshakes = T.msg_numbers("MSG_CONTROL_HANDSHAKES")
     question = struct.pack("=IIIIQ", handshakes, version, 8, 0, 7)
     r = T.Raw(srv.port, src="127.0.0.50")
     T.expect(r.line()[:3], b"+OK", "greeting")
@@ -693,7 +664,7 @@ def hostile_control_process(srv):
                         "/proc/%d/fd/%s" % (ctlpid, name)).startswith(
                         "socket:"):
                     continue
-                s = socket.socket(fileno=grab_fd(ctlpid, int(name)))
+                s = socket.socket(fileno=T.steal_fd(ctlpid, int(name)))
                 if s.type == socket.SOCK_SEQPACKET:
                     chans.append(s)
                 else:
