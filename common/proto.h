@@ -704,10 +704,10 @@ struct msg_penalties {
 };
 
 /*
- * popctl (control/control.c, the parent's popd/requests.c).  The control process
- * reads one request line from a client of the control socket, parses it
- * (common/control_cmd.c) and sends it typed, with the client's socket: the
- * parent judges the peer's credentials itself.  The answer comes back
+ * popctl (control/control.c, the parent's popd/requests.c).  The control
+ * process reads one request line from a client of the control socket,
+ * parses it (common/control_cmd.c) and sends it typed, with the client's
+ * socket: the parent judges the peer's credentials itself.  The answer comes back
  * as records (below), then ANS_OK, or ANS_ERROR with the reason.
  */
 #define CTL_SHOW_SESSIONS	1

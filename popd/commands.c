@@ -15,12 +15,13 @@
  */
 
 /*
- * commands.c -- popctl's commands about sessions, counters and failures:
- * show sessions, stats, penalties and metrics, kick, unpenalize, and
+ * commands.c -- popctl's commands: show sessions, stats, metrics and
+ * certificates, kick user, drain, show quota, show user, undelete, and
  * mda's reports.  They answer with records (proto.h MSG_PARENT_CTL*),
  * which the control process prints: no table, metric or time is
- * formatted here.  The control process and the answer API are requests.c's;
- * the counters are counters.c's, the sessions login.c's.  What only the
+ * formatted here.  The requests are requests.c's, the answer API
+ * answers.c's; the counters are counters.c's, the sessions login.c's,
+ * show app-passwords apps.c's, show backends backends.c's.  What only the
  * listeners (connections in their TLS handshake, kicks by address) or
  * authpop (failures, unpenalize) know, the control process asks them
  * itself, on channels of its own (supervise.c's ctl_link): the parent
@@ -265,8 +266,9 @@ struct user_junk {
 /*
  * show quota NAME: the user's junk setting (userjunk.c), its limit,
  * from its table or the default, and its use, which its maildir's
- * dlvrpop reads (dworkers_job): the parent never opens a maildir.  a stays valid: ctlans outlives a
- * control process that went away meanwhile.
+ * dlvrpop reads (dworkers_job): the parent never opens a maildir.  a
+ * stays valid: ctlans outlives a control process that went away
+ * meanwhile.
  */
 struct quota_ask {
 	struct ctlans		*a;

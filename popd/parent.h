@@ -273,8 +273,8 @@ time_t		 counters_reload_time(void);
 /*
  * answers.c: the answer to one popctl request, alive until ended.  A
  * handler sends records (ctlans_rec: the control process prints them)
- * and ends it, at once or later (after asking the listener or authpop): ok (why
- * NULL) or "error: why".  If the control process dies meanwhile, the
+ * and ends it, at once or later (after a wrkrpop, a table or a reload):
+ * ok (why NULL) or "error: why".  If the control process dies meanwhile, the
  * calls do nothing harmful: the answer is marked dead and freed at its
  * end.
  */
@@ -296,7 +296,10 @@ void		 dworkers_job(const struct mailuser *,
 		    void *);
 int		 dworkers_exited(pid_t, int);
 
-/* commands.c: the commands' handlers; each ends its answer. */
+/*
+ * commands.c: the commands' handlers (ctl_show_apps: apps.c's); each
+ * ends its answer.
+ */
 void	ctl_show_sessions(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);

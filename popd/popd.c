@@ -403,7 +403,8 @@ made_paths(const struct popd_conf *c)
  * SIGHUP: read the configuration file (if there is one), the tables
  * and the pki files again and, if everything is good, start a new
  * authpop (which loads the tables as root before confining itself) and
- * a new listener, handed the keypairs the parent checked (certs.c).  The old ones drain: sessions in progress are not cut.
+ * a new listener, handed the keypairs the parent checked (certs.c).
+ * The old ones drain: sessions in progress are not cut.
  * Anything wrong keeps the whole old configuration.
  *
  * The tables are read by a thread of their own (a million users take

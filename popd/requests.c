@@ -15,16 +15,17 @@
  */
 
 /*
- * requests.c -- the parent's side of popctl.  The control process sends each
- * request typed (MSG_CONTROL_REQUEST), with the client's socket; the
- * parent reads the peer's credentials from that socket itself, takes
- * the request line from it (the control process only looked at it) and
- * goes on only if that line is the request it was sent, written in its
- * canonical words (it parses no line), closes it, decides whether that uid may do this, and runs the command's
- * handler (commands.c, or popd.c's reload), which answers through a
- * struct ctlans (answers.c).  A socket without a
- * line, or a line that says something else, is a forgery: the control
- * process is ended.  What root's socket carries is only what root sent.
+ * requests.c -- the parent's side of popctl.  The control process sends
+ * each request typed (MSG_CONTROL_REQUEST), with the client's socket;
+ * the parent reads the peer's credentials from that socket itself,
+ * takes the request line from it (the control process only looked at
+ * it) and goes on only if that line is the request it was sent, written
+ * in its canonical words (it parses no line).  It closes the socket,
+ * decides whether that uid may do this, and runs the command's handler
+ * (commands.c, apps.c, backends.c, or popd.c's reload), which answers
+ * through a struct ctlans (answers.c).  A socket without a line, or a
+ * line that says something else, is a forgery: the control process is
+ * ended.  What root's socket carries is only what root sent.
  *
  * Who may do what (popctl.8):
  *	uid 0				everything

@@ -299,9 +299,9 @@ proc_spawn(enum proc_id id)
 /*
  * A listener's keypop (keypop.8): the one process that holds the pki
  * keys, the ones the parent checked with their certificates (certs.c),
- * sent to it alone, in the order of the pki statements.  It signs for the one listener that gets
- * *lfd, its end of their channel, as its POPD_CONF_FD, and ends with
- * it.  Reaped as any child; never restarted by itself: a new listener
+ * sent to it alone, in the order of the pki statements.  It signs for
+ * the one listener that gets *lfd, its end of their channel, as its
+ * POPD_CONF_FD, and ends with it.  Reaped as any child; never restarted by itself: a new listener
  * comes with a new one.  NULL (logged) if it cannot start, or a key
  * file cannot be read now.
  */
