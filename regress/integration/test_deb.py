@@ -264,7 +264,7 @@ def deb_builds_lintian_clean(srv):
         [os.path.join(x, "usr/libexec/popd", p)
          for p in ("listener", "lmtp", "control", "authpop", "wrkrpop",
                    "mda", "dlvrpop", "tablepop", "checkpop", "keypop",
-                   "confpop")]
+                   "authcheck", "confpop")]
     out = sh(["hardening-check", "--nocfprotection"] + elves,
              "hardening-check")
     for flag in ("Position Independent Executable", "Stack protected",
@@ -695,7 +695,8 @@ def check_installed(c, root, v):
               "/usr/libexec/popd/authpop", "/usr/libexec/popd/wrkrpop",
               "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop",
               "/usr/libexec/popd/tablepop", "/usr/libexec/popd/checkpop",
-              "/usr/libexec/popd/keypop", "/usr/libexec/popd/confpop"):
+              "/usr/libexec/popd/keypop", "/usr/libexec/popd/authcheck",
+              "/usr/libexec/popd/confpop"):
         T.expect_true(os.access(root.file(f), os.X_OK), "installed " + f)
     for f in ("/usr/share/man/man8/popd.8.gz",
               "/usr/share/man/man5/popd.conf.5.gz",
