@@ -278,7 +278,6 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 	log_procinit("parent");
-	backends_reload();
 	if (!privsep)
 		log_warnx("not started as root: all processes run as uid %u, "
 		    "usertab uids are not applied", (unsigned)getuid());
@@ -666,10 +665,10 @@ check_users(void)
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
 	daemon_uid[1] = pw->pw_uid;
-	/* Needed only to run database tables (tablepop). */
+	/* Needed only to run database tables or routes (tablepop). */
 	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
 		daemon_uid[2] = pw->pw_uid;
-	else if (lookup_wanted(conf))
+	else if (lookup_wanted(conf) || conf->set.route[0] != '\0')
 		errx(1, "user %s does not exist: useradd -r -d %s "
 		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
 		    POPD_TABLE_USER);
@@ -870,7 +869,8 @@ reload_done(int fd, short ev, void *arg)
 		}
 		users_free(&users);
 		users = rl.nusers;
-		backends_reload();
+		/* tablepop's backends count again (tablepop/router.c). */
+		conf_gen++;
 		tickets_start(conf->set.tls_tickets);
 		/*
 		 * The control process has no configuration: it stays.  A
