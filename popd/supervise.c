@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -308,19 +309,22 @@ proc_spawn(enum proc_id id)
 static void
 table_conf(struct chan *c)
 {
-	static int		 keptfd = -1;
+	static int		 pagefd = -1;
 	struct msg_routepage	 m;
 	int			 fd;
 
 	lookup_conf(c, conf);
-	if (users.routefd != -1 && (fd = dup(users.routefd)) != -1)
-		chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
-	else if (users.routefd != -1)
-		log_warn("tablepop: the route file");
-	if (keptfd == -1 && (keptfd = compat_page_create("popd-backends",
+	/* chan_send closes what it passes: ours are kept, not inherited. */
+	if (users.routefd != -1) {
+		if ((fd = fcntl(users.routefd, F_DUPFD_CLOEXEC, 0)) != -1)
+			chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
+		else
+			log_warn("tablepop: the route file");
+	}
+	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
 	    ROUTEPAGE_SIZE)) == -1)
 		log_warn("tablepop: the backends' page");
-	if (keptfd != -1 && (fd = dup(keptfd)) != -1) {
+	if (pagefd != -1 && (fd = fcntl(pagefd, F_DUPFD_CLOEXEC, 0)) != -1) {
 		memset(&m, 0, sizeof(m));
 		m.gen = conf_gen;
 		chan_send(c, MSG_PARENT_ROUTEPAGE, fd, &m, sizeof(m));
