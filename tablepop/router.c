@@ -166,7 +166,7 @@ router_file(int fd)
 	routefd = fd;
 }
 
-/* MSG_PARENT_ROUTEPAGE: the page of the backends' states, and the config's gen. */
+/* MSG_PARENT_ROUTEPAGE: the backends' page, and the configuration's gen. */
 void
 router_page(int fd, uint64_t gen)
 {
@@ -197,12 +197,13 @@ void
 router_start(const struct conf_settings *s)
 {
 	char		 path[32], pool[ROUTE_POOLMAX][INET6_ADDRSTRLEN];
-	struct route_page *old;
+	struct route_page *old = NULL;
 	struct page_rec	*r;
 	struct backend	*b, *next;
+	struct timespec	 ts;
 	size_t		 i;
 	uint32_t	 n;
-	int		 k, np, file, reload;
+	int		 k, np, file, reload = 0;
 
 	set = s;
 	file = set->route[0] != '\0' && set->routesrc == TABSRC_FILE;
@@ -216,21 +217,27 @@ router_start(const struct conf_settings *s)
 	if (routefd != -1)
 		close(routefd);
 	routefd = -1;
-	if (page == NULL)
-		return;
-	/* A copy to read from, as the page is written anew. */
-	if ((old = malloc(sizeof(*old))) == NULL)
-		fatal("%s", __func__);
-	memcpy(old, page, sizeof(*old));
-	reload = old->gen != page_gen;
-	page->gen = page_gen;
-	page->n = 0;
-	n = old->n < nitems(old->rec) ? old->n : nitems(old->rec);
+	n = 0;
+	if (page != NULL) {
+		/* A copy to read from, as the page is written anew. */
+		if ((old = malloc(sizeof(*old))) == NULL)
+			fatal("%s", __func__);
+		memcpy(old, page, sizeof(*old));
+		reload = old->gen != page_gen;
+		page->gen = page_gen;
+		page->n = 0;
+		n = old->n < nitems(old->rec) ? old->n : nitems(old->rec);
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	}
+	/* A record is checked as any input: one address, known states. */
 	for (i = 0; set->route[0] != '\0' && i < n; i++) {
 		r = &old->rec[i];
 		if (memchr(r->addr, '\0', sizeof(r->addr)) == NULL ||
-		    r->drained > 1 || r->health > CHECK_DOWN ||
-		    (b = backend_get(r->addr)) == NULL)
+		    table_route_split(r->addr, pool) != 1 ||
+		    strcmp(pool[0], r->addr) != 0 || r->drained > 1 ||
+		    r->health > CHECK_DOWN || r->checked < 0 ||
+		    r->checked > ts.tv_sec || (b = backend_get(r->addr)) ==
+		    NULL)
 			continue;
 		b->drained = r->drained;
 		b->users = reload ? 0 : r->users;
@@ -249,7 +256,8 @@ router_start(const struct conf_settings *s)
 				b->named = 1;
 	}
 	/* Those a file no longer names go, and leave the page. */
-	page->n = 0;
+	if (page != NULL)
+		page->n = 0;
 	TAILQ_FOREACH_SAFE(b, &backends, entry, next) {
 		b->k = NULL;
 		if (b->named)
