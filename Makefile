@@ -83,12 +83,12 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 
 POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
-		popd/dworkers.o popd/route.o popd/mailuser.o popd/answers.o \
+		popd/dworkers.o popd/mailuser.o popd/answers.o \
 		popd/counters.o popd/spent.o popd/users.o popd/system.o \
 		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
-		popd/health.o popd/backends.o
+		popd/health.o
 POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o common/control_cmd.o
 # confpop: popd -n and -m, which exec it.  It reads the command line
@@ -121,9 +121,10 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
-# tablepop: OpenSMTPD's table programs, run and asked for the parent.
-TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/tapi.o \
-		tablepop/tablecache.o
+# tablepop: OpenSMTPD's table programs, run and asked for the parent;
+# auth_http's router.
+TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/router.o \
+		tablepop/tapi.o tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/table.o common/pwscheme.o
 # authcheck: authtab and app passwords read for the parent, which reads
 # no hash itself (popd/users.c); a program apart, so that the pre-login

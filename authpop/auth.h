@@ -49,7 +49,7 @@ enum sess_state {
 	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
 	S_HANDOFF,	/* logged in: the socket goes to the parent */
-	S_ROUTE,	/* auth_http: the parent asks the route table */
+	S_ROUTE,	/* auth_http: tablepop asks the route table */
 	S_CLOSING,	/* flushing the last reply, then close */
 	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
 	S_STLS		/* the listener starts TLS: discard until it closes */
@@ -123,6 +123,7 @@ struct session {
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
+	int			 tabchan;	/* S_ROUTE: asked on (nginx.c) */
 	int			 nfail;
 	int			 plainlogged;	/* refusal logged once */
 	int			 nbad;		/* invalid commands */
@@ -235,6 +236,7 @@ extern const struct session_ops	 pop3_ops;
 size_t		 session_count(void);
 void		 session_last(void (*)(void));
 struct session	*session_find(uint64_t);
+void		 session_route_lost(int, void (*)(struct session *));
 void		 session_new(const struct msg_session *, int);
 struct session	*session_alloc(uint64_t, int, uint32_t,
 		    const struct peeraddr *, const struct session_ops *);
@@ -252,5 +254,6 @@ void		 http_proxy(const struct netaddr *);
 void		 http_listen(int, int, uint32_t);
 void		 http_stop(void);
 void		 http_route(struct session *, const struct msg_route *);
+void		 http_tablechan(int);
 
 #endif

@@ -33,6 +33,8 @@
  *	the parent	fd 3 (POPD_CHANNEL_FD)
  *	control		popctl's questions (show penalties, unpenalize),
  *			on a channel the parent passes (MSG_PARENT_CTLCHAN)
+ *	tablepop	auth_http's routes, on a channel the parent passes
+ *			(MSG_PARENT_TABLECHAN)
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
  *
@@ -74,7 +76,8 @@ static void		authpop_parent_refused(struct chan *, const void *,
 static void		authpop_parent_table(struct chan *, const void *,
 			    int);
 static void		authpop_parent_cred(struct chan *, const void *, int);
-static void		authpop_parent_route(struct chan *, const void *, int);
+static void		authpop_parent_tablechan(struct chan *, const void *,
+			    int);
 static void		authpop_parent_apps(struct chan *, const void *, int);
 static void		authpop_parent_appsask(struct chan *, const void *, int);
 static void		authpop_parent_listen(struct chan *, const void *, int);
@@ -107,13 +110,13 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_TABLE,	authpop_parent_table },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_CRED,	authpop_parent_cred },
-	{ MSG_PARENT_ROUTE,	authpop_parent_route },
 	{ MSG_PARENT_APPS,	authpop_parent_apps },
 	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_CTLCHAN,	authpop_parent_ctlchan },
+	{ MSG_PARENT_TABLECHAN,	authpop_parent_tablechan },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
@@ -378,20 +381,11 @@ authpop_parent_appsask(struct chan *c, const void *data, int fd)
 	verify_appsask();
 }
 
-/* auth_http: the backend of a user whose password was good. */
+/* auth_http: tablepop's channel, for the routes (nginx.c). */
 static void
-authpop_parent_route(struct chan *c, const void *data, int fd)
+authpop_parent_tablechan(struct chan *c, const void *data, int fd)
 {
-	const struct msg_route	*mr = data;
-	struct session		*s;
-
-	if ((s = session_find(mr->id)) == NULL || s->state != S_ROUTE) {
-		log_debug("session %s%llu: its route came after the session "
-		    "ended", SIDP(mr->id));
-		return;
-	}
-	http_route(s, mr);
-	session_update(s);
+	http_tablechan(fd);
 }
 
 /* auth_http's listening sockets, and who may use them over TCP. */

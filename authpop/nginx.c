@@ -20,7 +20,9 @@
  * good and which backend serves the user.  The password is checked as a
  * POP3 client's is (check.c, host.c: the same queues, delays and failure
  * times), keyed on the Client-IP nginx vouches for; the backend comes
- * from the parent's route table (MSG_AUTHPOP_ROUTE).
+ * from tablepop's route table (MSG_AUTHPOP_ROUTE), asked on a channel
+ * the parent made us (MSG_PARENT_TABLECHAN).  While no tablepop runs,
+ * and when one dies with our questions, they are temporary failures.
  *
  * The parent hands authpop the listening sockets (MSG_PARENT_LISTEN with
  * LISTEN_HTTP): a unix socket, which its mode guards, or TCP, served only
@@ -42,6 +44,7 @@
 #include "log.h"
 #include "proto.h"
 #include "util.h"
+#include "chan.h"
 #include "auth.h"
 #include "http.h"
 
@@ -353,21 +356,102 @@ http_request(struct session *s, struct http_req *r)
 	auth_start(s, r->pass, r->passtoolong);
 }
 
-/* A good password: the parent is asked for the route. */
+/*
+ * The channels to tablepop: the current one, and the one before, whose
+ * answers to what it was asked still count.
+ */
+static struct chan	 tabchan[2];
+static int		 tabcur = -1;
+
+static void	tablepop_route(struct chan *, const void *, int);
+static void	tablepop_eof(struct chan *);
+static void	tablepop_lost(struct session *);
+
+/* All tablepop may send us. */
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_ROUTE,	tablepop_route },
+};
+
+/* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
+void
+http_tablechan(int fd)
+{
+	int	i = tabcur == 0 ? 1 : 0;
+
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if (tabchan[i].handlers != NULL)
+		tablepop_eof(&tabchan[i]);
+	chan_init(&tabchan[i], fd, PROC_AUTHPOP, PROC_TABLE, PH_RUN,
+	    from_table, nitems(from_table), tablepop_eof, NULL);
+	/* Its end, whatever it did: chan_bad closes it, and then this. */
+	tabchan[i].bad = tablepop_eof;
+	chan_start(&tabchan[i]);
+	tabcur = i;
+}
+
+/* A tablepop gone, or broken: what it was asked is a temporary failure. */
+static void
+tablepop_eof(struct chan *c)
+{
+	int	i = c == &tabchan[0] ? 0 : 1;
+
+	session_route_lost(i, tablepop_lost);
+	if (c->fd != -1)
+		chan_close(c);
+	c->handlers = NULL;
+	if (tabcur == i)
+		tabcur = -1;
+}
+
+static void
+tablepop_lost(struct session *s)
+{
+	log_warnx("session %s%llu: %s: %s, but tablepop, which routes, is "
+	    "gone", SIDP(s->id), s->addr, s->user);
+	http_refuse(s, A_TEMP, 0);
+	session_update(s);
+}
+
+/* A good password: tablepop is asked for the route. */
 static void
 http_good(struct session *s, double t, const char *how)
 {
 	struct msg_login	ml;
 
 	host_success(s->host, s->user, t);
+	if (tabcur == -1) {
+		log_warnx("session %s%llu: %s: %s, but no tablepop runs to "
+		    "route it", SIDP(s->id), s->addr, s->user);
+		http_refuse(s, A_TEMP, 0);
+		return;
+	}
 	memset(&ml, 0, sizeof(ml));
 	ml.id = s->id;
 	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
 	s->state = S_ROUTE;
-	auth_parent_send(MSG_AUTHPOP_ROUTE, &ml, sizeof(ml));
+	s->tabchan = tabcur;
+	chan_send(&tabchan[tabcur], MSG_AUTHPOP_ROUTE, -1, &ml, sizeof(ml));
 }
 
-/* The parent's answer: where nginx sends the client. */
+/* tablepop's answer, for a session that may have ended meanwhile. */
+static void
+tablepop_route(struct chan *c, const void *data, int fd)
+{
+	const struct msg_route	*mr = data;
+	struct session		*s;
+
+	if ((s = session_find(mr->id)) == NULL || s->state != S_ROUTE ||
+	    &tabchan[s->tabchan] != c) {
+		log_debug("session %s%llu: its route came after the session "
+		    "ended", SIDP(mr->id));
+		return;
+	}
+	http_route(s, mr);
+	session_update(s);
+}
+
+/* The route's answer: where nginx sends the client. */
 void
 http_route(struct session *s, const struct msg_route *mr)
 {

@@ -148,6 +148,20 @@ session_find(uint64_t id)
 }
 
 /*
+ * fn for each session whose route was asked on tablepop's channel ch,
+ * which is gone (nginx.c): it may end the session.
+ */
+void
+session_route_lost(int ch, void (*fn)(struct session *))
+{
+	struct session	*s, *next;
+
+	RB_FOREACH_SAFE(s, sesstree, &sessions, next)
+		if (s->state == S_ROUTE && s->tabchan == ch)
+			fn(s);
+}
+
+/*
  * A POP3 client's session, from the parent, with its socket (a stream
  * socketpair end: the parent checked it).
  */

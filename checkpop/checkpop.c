@@ -16,15 +16,18 @@
 
 /*
  * checkpop.c -- the checkpop process: a router's health checks.  Every
- * second it connects to each backend the parent named, at the health
+ * second it connects to each backend tablepop named, at the health
  * port (route ... health PORT, popd.conf(5)), reads the one line the
  * backend's listener answers (healthline.c) and reports it; a check
  * that fails (refused, no line within the second, not a health line)
  * counts, and after CHECK_FAILS in a row the backend is reported down.
- * The parent decides what a state means for routing (backends.c).
+ * tablepop decides what a state means for routing (router.c), and takes
+ * a state only for a backend it named: all we can say is up or down.
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
+ *	tablepop	the backends, their states, on a channel the parent
+ *			passes (MSG_PARENT_TABLECHAN); a new one replaces it
  *	backends	one TCP connection per check, nonblocking
  */
 #include <sys/types.h>
@@ -58,6 +61,7 @@ struct backend {
 };
 
 static struct chan		 parent;
+static struct chan		 tabchan;	/* tablepop's */
 static struct conf_settings	 set;
 static TAILQ_HEAD(, backend)	 backends = TAILQ_HEAD_INITIALIZER(backends);
 static struct event		 tick;
@@ -66,7 +70,9 @@ static void	checkpop_open(void *);
 static void	checkpop_sandbox(void *);
 static void	checkpop_run(void);
 static void	checkpop_parent_eof(struct chan *);
-static void	checkpop_parent_backend(struct chan *, const void *, int);
+static void	checkpop_parent_tablechan(struct chan *, const void *, int);
+static void	checkpop_table_backend(struct chan *, const void *, int);
+static void	checkpop_table_eof(struct chan *);
 static void	checkpop_parent_drain(struct chan *, const void *, int);
 static void	checkpop_tick(int, short, void *);
 static void	check_start(struct backend *);
@@ -75,10 +81,14 @@ static void	check_end(struct backend *, int, uint32_t, const char *);
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
-	{ MSG_PARENT_BACKEND,	checkpop_parent_backend },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_DRAIN,	checkpop_parent_drain },
+	{ MSG_PARENT_TABLECHAN,	checkpop_parent_tablechan },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
+};
+
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_BACKEND,	checkpop_table_backend },
 };
 
 /*
@@ -131,14 +141,12 @@ static void
 checkpop_run(void)
 {
 	struct timeval	tv = { 1, 0 };
-	struct backend	*b;
 
+	tabchan.fd = -1;
 	event_set(&tick, -1, EV_PERSIST, checkpop_tick, NULL);
 	if (event_add(&tick, &tv) == -1)
 		fatal("event_add");
 	chan_start(&parent);
-	TAILQ_FOREACH(b, &backends, entry)
-		check_start(b);
 	log_debug("ready, port %d", set.route_health);
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
@@ -158,9 +166,42 @@ checkpop_parent_drain(struct chan *c, const void *data, int fd)
 	exit(0);
 }
 
+/*
+ * tablepop's channel: a new tablepop names its backends anew, so the
+ * ones the last named are forgotten.
+ */
+static void
+checkpop_parent_tablechan(struct chan *c, const void *data, int fd)
+{
+	checkpop_table_eof(&tabchan);
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	chan_init(&tabchan, fd, PROC_CHECK, PROC_TABLE, PH_RUN, from_table,
+	    nitems(from_table), checkpop_table_eof, NULL);
+	tabchan.bad = checkpop_table_eof;
+	chan_start(&tabchan);
+}
+
+/* tablepop gone, or replaced: its backends are no longer checked. */
+static void
+checkpop_table_eof(struct chan *c)
+{
+	struct backend	*b;
+
+	chan_close(c);
+	while ((b = TAILQ_FIRST(&backends)) != NULL) {
+		if (b->fd != -1) {
+			event_del(&b->ev);
+			close(b->fd);
+		}
+		TAILQ_REMOVE(&backends, b, entry);
+		free(b);
+	}
+}
+
 /* A backend to check (its address checked by proto.c). */
 static void
-checkpop_parent_backend(struct chan *c, const void *data, int fd)
+checkpop_table_backend(struct chan *c, const void *data, int fd)
 {
 	const struct msg_backend	*m = data;
 	struct sockaddr_in		*sin;
@@ -188,9 +229,7 @@ checkpop_parent_backend(struct chan *c, const void *data, int fd)
 		fatalx("%s: %s", __func__, b->addr);
 	TAILQ_INSERT_TAIL(&backends, b, entry);
 	log_debug("checking %s port %d", b->addr, set.route_health);
-	/* Once running; before, checkpop_run starts them all. */
-	if (event_initialized(&tick))
-		check_start(b);
+	check_start(b);
 }
 
 /*
@@ -289,5 +328,5 @@ check_end(struct backend *b, int state, uint32_t sessions, const char *why)
 		m.state = state;
 		m.sessions = sessions;
 	}
-	chan_send(&parent, MSG_CHECK_STATE, -1, &m, sizeof(m));
+	chan_send(&tabchan, MSG_CHECK_STATE, -1, &m, sizeof(m));
 }

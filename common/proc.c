@@ -269,6 +269,25 @@ ctl_bad(struct chan *c)
 {
 }
 
+static void
+free_later(int fd, short ev, void *arg)
+{
+	free(arg);
+}
+
+/*
+ * A peer's struct, whose channel chan_bad closes once its bad() handler
+ * returns: freed when the event loop is back.
+ */
+void
+proc_free_later(void *p)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (event_once(-1, EV_TIMEOUT, free_later, p, &tv) == -1)
+		fatal("event_once");
+}
+
 /*
  * Before answering a question on c: 1 if the control process left
  * CTL_QUEUEMAX of our messages unread (its channel is then closed),

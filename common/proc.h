@@ -83,5 +83,6 @@ void	proc_parent_verbose(struct chan *, const void *, int);
 void	proc_ctlchan(struct chan *, int, int, const struct msg_handler *,
 	    size_t);
 int	proc_ctlfull(struct chan *);
+void	proc_free_later(void *);
 
 #endif

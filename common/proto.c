@@ -502,7 +502,18 @@ valid_ctlpeer(const void *p)
 {
 	const struct msg_ctlpeer	*m = p;
 
-	if (m->proc != PROC_LISTENER && m->proc != PROC_AUTHPOP)
+	if (m->proc != PROC_LISTENER && m->proc != PROC_AUTHPOP &&
+	    m->proc != PROC_TABLE)
+		return "process";
+	return m->pid > 0 ? NULL : "pid";
+}
+
+static const char *
+valid_tablepeer(const void *p)
+{
+	const struct msg_ctlpeer	*m = p;
+
+	if (m->proc != PROC_AUTHPOP && m->proc != PROC_CHECK)
 		return "process";
 	return m->pid > 0 ? NULL : "pid";
 }
@@ -579,6 +590,16 @@ valid_msgnet(const void *p)
 	const struct msg_net	*m = p;
 
 	return valid_net(&m->net) ? NULL : "network";
+}
+
+/* MSG_CONTROL_DRAIN, _UNDRAIN: a backend is one host. */
+static const char *
+valid_hostnet(const void *p)
+{
+	const struct msg_net	*m = p;
+
+	return valid_net(&m->net) && m->net.bits == (m->net.af == AF_INET ?
+	    32 : 128) ? NULL : "backend";
 }
 
 static const char *
@@ -731,10 +752,16 @@ static const char *
 valid_ctlbackend(const void *p)
 {
 	const struct msg_ctlbackend	*m = p;
+	const char			 zero[INET6_ADDRSTRLEN] = { 0 };
 
+	/* None: the answer's end, with nothing else in it. */
+	if (memcmp(m->addr, zero, sizeof(zero)) == 0)
+		return m->health == 0 && m->drained == 0 &&
+		    m->sessions == 0 && m->more == 0 && m->age == 0 &&
+		    m->users == 0 ? NULL : "record";
 	if (!valid_ip(m->addr, sizeof(m->addr)))
 		return "address";
-	if (m->health > CHECK_DOWN || m->drained > 1 || m->pad != 0 ||
+	if (m->health > CHECK_DOWN || m->drained > 1 || m->more > 1 ||
 	    m->age < -1)
 		return "state";
 	return NULL;
@@ -954,8 +981,6 @@ static const struct msg_decl decls[] = {
 	/* A draining authpop still checks the passwords it was given. */
 	D(MSG_PARENT_CRED, P, A, sizeof(struct msg_cred), MSG_NOFD,
 	    valid_cred, ANY, 0),
-	D(MSG_PARENT_ROUTE, P, A, sizeof(struct msg_route), MSG_NOFD,
-	    valid_route, ANY, 0),
 	D(MSG_PARENT_APPS, P, A, sizeof(struct msg_apps), MSG_NOFD,
 	    valid_apps, ANY, 0),
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
@@ -982,7 +1007,7 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
 	    valid_none, ANY, 0),
 	/* A new control process links again the ones that drain. */
-	D(MSG_PARENT_CTLCHAN, P, L | A, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_PARENT_CTLCHAN, P, L | A | T, 0, MSG_FD, valid_none, ANY, 0),
 	/*
 	 * After its configuration, before its sockets; a draining one
 	 * still makes TLS for its sessions' STLS.
@@ -1009,8 +1034,6 @@ static const struct msg_decl decls[] = {
 	    valid_none, RUN, 0),
 	D(MSG_PARENT_CTLAPP, P, C, sizeof(struct msg_ctlapp), MSG_NOFD,
 	    valid_ctlapp, RUN, 0),
-	D(MSG_PARENT_CTLBACKEND, P, C, sizeof(struct msg_ctlbackend),
-	    MSG_NOFD, valid_ctlbackend, RUN, 0),
 	D(MSG_PARENT_CTLRELOAD, P, C, sizeof(struct msg_ctlreload), MSG_NOFD,
 	    valid_ctlreload, RUN, 0),
 	D(MSG_PARENT_CTLDENIED, P, C, sizeof(struct msg_ctldenied), MSG_NOFD,
@@ -1019,9 +1042,16 @@ static const struct msg_decl decls[] = {
 	    valid_ctlpeer, RUN, 0),
 	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
-	/* Backends named by a database's answers come while it runs. */
-	D(MSG_PARENT_BACKEND, P, K, sizeof(struct msg_backend), MSG_NOFD,
-	    valid_backend, PH_CONF | RUN, 0),
+	/*
+	 * The channels between tablepop and authpop, checkpop: a new
+	 * tablepop's reach the draining ones too.
+	 */
+	D(MSG_PARENT_TABLEPEER, P, T, sizeof(struct msg_ctlpeer), MSG_FD,
+	    valid_tablepeer, ANY, 0),
+	D(MSG_PARENT_TABLECHAN, P, A | K, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_PARENT_CONF_ROUTE, P, T, 0, MSG_FD, valid_none, PH_CONF, 0),
+	D(MSG_PARENT_ROUTEPAGE, P, T, sizeof(struct msg_routepage), MSG_FD,
+	    valid_none, PH_CONF, 0),
 	D(MSG_PARENT_CONF_TABLE, P, T, sizeof(struct msg_table), MSG_NOFD,
 	    valid_table, PH_CONF, 0),
 	D(MSG_PARENT_CONF_ENV, P, T, sizeof(struct msg_env), MSG_NOFD,
@@ -1055,8 +1085,6 @@ static const struct msg_decl decls[] = {
 	    valid_penalty, PH_DRAIN, 0),
 	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
 	D(MSG_AUTHPOP_LOOKUP, A, P, sizeof(struct msg_login), MSG_NOFD,
-	    valid_login, ANY, 0),
-	D(MSG_AUTHPOP_ROUTE, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_APPS, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
@@ -1099,8 +1127,27 @@ static const struct msg_decl decls[] = {
 	/* A draining tablepop answers what it was asked. */
 	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
 	    valid_tabans, ANY, 0),
-	D(MSG_CHECK_STATE, K, P, sizeof(struct msg_check), MSG_NOFD,
+	/*
+	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
+	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining authpop
+	 * still answers nginx, a draining tablepop what it was asked.
+	 */
+	D(MSG_AUTHPOP_ROUTE, A, T, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_TABLE_ROUTE, T, A, sizeof(struct msg_route), MSG_NOFD,
+	    valid_route, ANY, 0),
+	D(MSG_TABLE_BACKEND, T, K, sizeof(struct msg_backend), MSG_NOFD,
+	    valid_backend, ANY, 0),
+	D(MSG_CHECK_STATE, K, T, sizeof(struct msg_check), MSG_NOFD,
 	    valid_check, ANY, 0),
+	D(MSG_CONTROL_BACKENDS, C, T, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_CONTROL_DRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
+	    valid_hostnet, ANY, 0),
+	D(MSG_CONTROL_UNDRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
+	    valid_hostnet, ANY, 0),
+	D(MSG_TABLE_BACKENDS, T, C, sizeof(struct msg_ctlbackend), MSG_NOFD,
+	    valid_ctlbackend, ANY, 0),
 };
 #undef D
 #undef P

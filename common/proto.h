@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		42
+#define MSG_VERSION		43
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -69,7 +69,6 @@ enum msg_type {
 				   file, to an authpop it did not replace;
 				   msg_newtab */
 	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
-	MSG_PARENT_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
 	MSG_PARENT_APPS,	/* the answer to MSG_AUTHPOP_APPS; msg_apps */
 	MSG_PARENT_APPSASK,	/* a reload's app passwords are in no file:
 				   ask the parent for them; no payload */
@@ -103,16 +102,14 @@ enum msg_type {
 				   relay to its end; msg_ctlq */
 	MSG_PARENT_CTLAPP,	/* show app-passwords: the user, then each
 				   record; msg_ctlapp */
-	MSG_PARENT_CTLBACKEND,	/* show backends, drain BACKEND: a
-				   backend; msg_ctlbackend */
 	MSG_PARENT_CTLRELOAD,	/* reload: what was reloaded;
 				   msg_ctlreload */
 	MSG_PARENT_CTLDENIED,	/* a request refused to its peer, which
 				   ends the answer; msg_ctldenied */
-	MSG_PARENT_CTLPEER,	/* fd: a channel to a listener or the
-				   current authpop, for popctl's
-				   questions; msg_ctlpeer */
-	/* parent -> listener, authpop */
+	MSG_PARENT_CTLPEER,	/* fd: a channel to a listener, the
+				   current authpop or tablepop, for
+				   popctl's questions; msg_ctlpeer */
+	/* parent -> listener, authpop, tablepop */
 	MSG_PARENT_CTLCHAN,	/* fd: its channel to the control process
 				   (a new one replaces the old); no
 				   payload */
@@ -131,8 +128,17 @@ enum msg_type {
 	MSG_PARENT_CONF_ENV,	/* a variable of popd's environment at
 				   start, for the table programs; msg_env */
 	MSG_PARENT_LOOKUP,	/* a question for a table; msg_lookup */
-	/* parent -> checkpop */
-	MSG_PARENT_BACKEND,	/* a backend to check; msg_backend */
+	MSG_PARENT_CONF_ROUTE,	/* fd: the route file, opened by root;
+				   no payload */
+	MSG_PARENT_ROUTEPAGE,	/* fd: the page where the backends' states
+				   outlive a tablepop (router.c);
+				   msg_routepage */
+	MSG_PARENT_TABLEPEER,	/* fd: a channel to an authpop or the
+				   current checkpop; msg_ctlpeer */
+	/* parent -> authpop, checkpop */
+	MSG_PARENT_TABLECHAN,	/* fd: its channel to the current tablepop
+				   (a new one replaces the old); no
+				   payload */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -164,8 +170,6 @@ enum msg_type {
 				   it may have sessions now; no payload */
 	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
 				   password hash, please; msg_login */
-	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
-				   msg_login */
 	MSG_AUTHPOP_APPS,	/* a user's app passwords, please; msg_login */
 	MSG_AUTHPOP_APPUSED,	/* an app password logged in; msg_appused */
 	/* authpop -> control, on the channel the parent made them */
@@ -173,6 +177,9 @@ enum msg_type {
 				   chunks; msg_penalties */
 	MSG_AUTHPOP_UNPENALIZED, /* the answer to MSG_CONTROL_UNPENALIZE;
 				   msg_count */
+	/* authpop -> tablepop, on the channel the parent made them */
+	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
+				   msg_login */
 
 	/* lmtp -> parent */
 	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
@@ -198,12 +205,21 @@ enum msg_type {
 	MSG_CONTROL_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_CONTROL_UNPENALIZE,	/* forget a network's failures, say how
 				   many entries; msg_net */
+	/* control -> tablepop, likewise */
+	MSG_CONTROL_BACKENDS,	/* list the backends; msg_ctlq */
+	MSG_CONTROL_DRAIN,	/* send no new user to a backend; msg_net */
+	MSG_CONTROL_UNDRAIN,	/* take it back; msg_net */
 
 	/* tablepop -> parent */
 	MSG_TABLE_ANSWER,	/* the answer to MSG_PARENT_LOOKUP;
 				   msg_tabans */
+	/* tablepop -> authpop, checkpop, control: their channels */
+	MSG_TABLE_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
+	MSG_TABLE_BACKEND,	/* a backend to check; msg_backend */
+	MSG_TABLE_BACKENDS,	/* the answer to MSG_CONTROL_BACKENDS,
+				   _DRAIN, _UNDRAIN; msg_ctlbackend */
 
-	/* checkpop -> parent */
+	/* checkpop -> tablepop, on the channel the parent made them */
 	MSG_CHECK_STATE,	/* a backend's check; msg_check */
 
 	MSG_MAX
@@ -502,7 +518,7 @@ struct msg_cred {
 };
 
 /*
- * MSG_PARENT_ROUTE: the route table's backend for session id's user (or
+ * MSG_TABLE_ROUTE: the route table's backend for session id's user (or
  * for its domain), a literal IP address; ROUTE_TEMP: the table could not
  * answer, or its answer is not one address (logged by the parent).
  */
@@ -644,7 +660,10 @@ struct msg_done {
  * chunks, the last one with more 0.
  */
 struct msg_ctlpeer {
-	uint32_t	proc;		/* PROC_LISTENER or PROC_AUTHPOP */
+	uint32_t	proc;		/* PROC_LISTENER, PROC_AUTHPOP, or
+					   PROC_TABLE (to control);
+					   PROC_AUTHPOP or PROC_CHECK (to
+					   tablepop) */
 	int32_t		pid;		/* for logs */
 };
 
@@ -875,10 +894,12 @@ struct msg_ctlapp {
 };
 
 /*
- * MSG_PARENT_CTLBACKEND: a backend as checkpop last saw it (health:
+ * MSG_TABLE_BACKENDS: a backend as checkpop last saw it (health:
  * HEALTH_UP, HEALTH_DRAINING, CHECK_DOWN, or 0 before its first check)
  * and as popctl drained it; age: seconds since its last check, -1 for
- * never.
+ * never.  more is 1 while others follow; the last has more 0, and
+ * nothing but req when there is no backend to say (show backends of
+ * none, drain of one that no route names).
  */
 struct msg_ctlbackend {
 	uint64_t	req;
@@ -886,7 +907,7 @@ struct msg_ctlbackend {
 	uint32_t	health;
 	uint32_t	drained;
 	uint32_t	sessions;	/* its health line's */
-	uint32_t	pad;
+	uint32_t	more;
 	int64_t		age;
 	uint64_t	users;		/* routed since start, reload */
 };
@@ -973,10 +994,10 @@ struct msg_tabans {
 };
 
 /*
- * A router's health checks (checkpop/, the parent's popd/backends.c).
- * The parent names each backend a route names (MSG_PARENT_BACKEND);
- * checkpop connects to its health port every second and reports each
- * check: the line's state and sessions, or CHECK_DOWN after
+ * A router's health checks (checkpop/, tablepop/router.c).  tablepop
+ * names each backend a route names (MSG_TABLE_BACKEND); checkpop
+ * connects to its health port every second and reports each check to
+ * tablepop: the line's state and sessions, or CHECK_DOWN after
  * CHECK_FAILS failed checks in a row (MSG_CHECK_STATE).
  */
 #define CHECK_DOWN		3	/* beside HEALTH_UP, HEALTH_DRAINING */
@@ -989,6 +1010,17 @@ struct msg_check {
 	uint32_t	state;		/* HEALTH_UP, HEALTH_DRAINING,
 					   CHECK_DOWN */
 	uint32_t	sessions;	/* the line's, or 0 */
+};
+
+/*
+ * MSG_PARENT_ROUTEPAGE: the page the parent made once, for every
+ * tablepop; gen changes with each configuration, so that a tablepop tells a
+ * reload (the counts start again) from a restart (nothing is lost).
+ * The parent never reads the page.
+ */
+#define ROUTEPAGE_SIZE		(320 * 1024)	/* bytes */
+struct msg_routepage {
+	uint64_t	gen;
 };
 
 /* MSG_PARENT_VERBOSE: the log level, as -v given that many times. */

@@ -947,11 +947,12 @@ sandbox_pkicheck(void)
 
 /*
  * checkpop: POPD_USER in an empty chroot, a router's health checks.  It
- * holds its channel and one TCP socket per check in progress: it
- * connects to the backends the parent names, at the health port, reads
- * one line and closes.  No file, no listening, no exec, no fork; TCP
- * connect only to that port (Landlock ABI 4: the kernel's check; the
- * addresses are the parent's, in declared messages).
+ * holds its channels (to the parent, and to tablepop, which the parent
+ * passes) and one TCP socket per check in progress: it connects to the
+ * backends tablepop names, at the health port, reads one line and
+ * closes.  No file, no listening, no exec, no fork; TCP connect only to
+ * that port (Landlock ABI 4: the kernel's check; the addresses are
+ * tablepop's, in declared messages).
  */
 void
 sandbox_checkpop(int port)
@@ -959,8 +960,11 @@ sandbox_checkpop(int port)
 #ifdef __OpenBSD__
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
-	/* stdio: the channel and the reads; inet: socket(2), connect(2). */
-	sb_pledge("checkpop", "stdio inet");
+	/*
+	 * stdio: the channels and the reads; inet: socket(2), connect(2);
+	 * recvfd: its channel to tablepop, from the parent.
+	 */
+	sb_pledge("checkpop", "stdio inet recvfd");
 #else
 	static const int allow[] = {
 		/* A nonblocking connect's outcome. */
@@ -1016,9 +1020,10 @@ sandbox_tablepop(const char *const exec[])
 	 * stdio: the channel, the programs' socketpairs and pipes (dup2
 	 * onto their 0-2, closefrom); proc: fork, kill and wait for them,
 	 * setsid and setrlimit (no core) in the child; exec: execve of
-	 * the programs, unveiled alone.
+	 * the programs, unveiled alone; recvfd: the channels to authpop,
+	 * checkpop and control (the router), from the parent.
 	 */
-	sb_pledge("tablepop", "stdio proc exec");
+	sb_pledge("tablepop", "stdio proc exec recvfd");
 #else
 	sb_nnp("tablepop");
 	exec_only("tablepop", exec, 1);

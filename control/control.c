@@ -35,10 +35,12 @@
  *	popctl		the control socket
  *	a wrkrpop	reads its text for show user, undelete, show quota,
  *			on a socket the parent passes (MSG_PARENT_CTLRELAY)
- *	the listeners	show sessions' handshakes, kick address; and
- *	authpop		show penalties, unpenalize: on a channel to each
- *			that the parent passes (MSG_PARENT_CTLPEER), asked
- *			once the parent has answered the request ok
+ *	the listeners	show sessions' handshakes, kick address;
+ *	authpop		show penalties, unpenalize; and
+ *	tablepop	show backends, drain and undrain BACKEND: on a
+ *			channel to each that the parent passes
+ *			(MSG_PARENT_CTLPEER), asked once the parent has
+ *			answered the request ok
  *
  * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
  * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
@@ -88,7 +90,8 @@
 enum client_state {
 	C_READ,			/* reading the request */
 	C_WAIT,			/* the parent has it: waiting for answers */
-	C_ASK,			/* the listeners or authpop have it */
+	C_ASK,			/* the listeners, authpop or tablepop
+				   have it */
 	C_LAST,			/* the last line is queued: flush it */
 	C_DRAIN,		/* all sent: read to the client's close */
 };
@@ -114,7 +117,8 @@ struct client {
 	struct netaddr		 net;		/* kick address, unpenalize */
 	struct peer		*owed[ASK_PEERS];	/* asked, not done */
 	int			 nowed;
-	uint32_t		 count;		/* kicked, forgotten */
+	uint32_t		 count;		/* kicked, forgotten; backends
+						   drained */
 	struct msg_ctlsessions	*sess;		/* the parent's sessions, */
 	size_t			 nsess;		/* after the handshakes */
 	struct event		 asktmo;
@@ -125,14 +129,15 @@ struct client {
 };
 
 /*
- * A listener or the current authpop, on the channel the parent made
- * for us (MSG_PARENT_CTLPEER).  Its end closes with it: a question
- * never waits for one that is gone.
+ * A listener, the current authpop or the current tablepop, on the
+ * channel the parent made for us (MSG_PARENT_CTLPEER).  Its end closes
+ * with it: a question never waits for one that is gone.
  */
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
 	struct chan		 chan;
-	int			 proc;		/* PROC_LISTENER, _AUTHPOP */
+	int			 proc;		/* PROC_LISTENER, _AUTHPOP,
+						   _TABLE */
 	pid_t			 pid;
 };
 
@@ -152,13 +157,14 @@ static void	control_parent_relay(struct chan *, const void *, int);
 static void	control_parent_denied(struct chan *, const void *, int);
 static void	control_parent_peer(struct chan *, const void *, int);
 static void	peer_eof(struct chan *);
+static void	peer_replaced(int);
 static void	peer_bad(struct chan *);
 static void	peer_unlink(struct peer *);
-static void	peer_free(int, short, void *);
 static struct client *peer_answer(struct chan *, uint64_t, int);
 static void	peer_handshakes(struct chan *, const void *, int);
 static void	peer_count(struct chan *, const void *, int);
 static void	peer_penalties(struct chan *, const void *, int);
+static void	peer_backend(struct chan *, const void *, int);
 static void	client_ask(struct client *);
 static void	ask_timeout(int, short, void *);
 static void	ask_done(struct client *, const char *);
@@ -195,7 +201,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CTLCERT,		control_parent_record },
 	{ MSG_PARENT_CTLUSER,		control_parent_record },
 	{ MSG_PARENT_CTLAPP,		control_parent_record },
-	{ MSG_PARENT_CTLBACKEND,	control_parent_record },
 	{ MSG_PARENT_CTLRELOAD,		control_parent_record },
 	{ MSG_PARENT_CTLDENIED,		control_parent_denied },
 	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
@@ -203,7 +208,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
-/* All a listener or authpop may send us: answers to our questions. */
+/* All a listener, authpop or tablepop may send us: our answers. */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_HANDSHAKES,	peer_handshakes },
 	{ MSG_LISTENER_KICKED,		peer_count },
@@ -211,6 +216,9 @@ static const struct msg_handler from_listener[] = {
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTIES,	peer_penalties },
 	{ MSG_AUTHPOP_UNPENALIZED,	peer_count },
+};
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_BACKENDS,		peer_backend },
 };
 
 
@@ -591,7 +599,9 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 		/* The parent allowed it: what the children know is asked. */
 		if (cl->cmd == CTL_SHOW_SESSIONS || cl->cmd ==
 		    CTL_SHOW_PENALTIES || cl->cmd == CTL_KICK_ADDRESS ||
-		    cl->cmd == CTL_UNPENALIZE) {
+		    cl->cmd == CTL_UNPENALIZE || cl->cmd ==
+		    CTL_SHOW_BACKENDS || ((cl->cmd == CTL_DRAIN ||
+		    cl->cmd == CTL_UNDRAIN) && cl->net.af != 0)) {
 			client_ask(cl);
 			break;
 		}
@@ -725,9 +735,9 @@ relay_end(struct client *cl, const char *why)
 }
 
 /*
- * A channel to a listener or the current authpop, from the parent.  A
- * new authpop's replaces the one before: that one drains, and is no
- * longer asked.
+ * A channel to a listener, the current authpop or tablepop, from the
+ * parent.  A new authpop's or tablepop's replaces the one before: that
+ * one drains, and is no longer asked.
  */
 static void
 control_parent_peer(struct chan *c, const void *data, int fd)
@@ -742,39 +752,46 @@ control_parent_peer(struct chan *c, const void *data, int fd)
 		close(fd);
 		return;
 	}
-	if (m->proc == PROC_AUTHPOP)
-		peer_eof(NULL);
+	if (m->proc != PROC_LISTENER)
+		peer_replaced(m->proc);
 	p->proc = m->proc;
 	p->pid = m->pid;
 	if (m->proc == PROC_LISTENER)
 		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
 		    from_listener, nitems(from_listener), peer_eof, p);
-	else
+	else if (m->proc == PROC_AUTHPOP)
 		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
 		    from_authpop, nitems(from_authpop), peer_eof, p);
+	else
+		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
+		    from_table, nitems(from_table), peer_eof, p);
 	p->chan.bad = peer_bad;
 	chan_start(&p->chan);
 	TAILQ_INSERT_TAIL(&peers, p, entry);
 }
 
-/* A peer closed its channel (c NULL: the current authpop is replaced). */
+/* A peer closed its channel. */
 static void
 peer_eof(struct chan *c)
 {
-	struct peer	*p;
+	struct peer	*p = c->arg;
 
-	if (c != NULL)
-		p = c->arg;
-	else {
-		TAILQ_FOREACH(p, &peers, entry)
-			if (p->proc == PROC_AUTHPOP)
-				break;
-		if (p == NULL)
-			return;
-	}
 	peer_unlink(p);
 	chan_close(&p->chan);
 	free(p);
+}
+
+/* The current authpop or tablepop is replaced: the last one goes. */
+static void
+peer_replaced(int proc)
+{
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->proc == proc) {
+			peer_eof(&p->chan);
+			return;
+		}
 }
 
 /*
@@ -784,17 +801,8 @@ peer_eof(struct chan *c)
 static void
 peer_bad(struct chan *c)
 {
-	struct timeval	 tv = { 0, 0 };
-
 	peer_unlink(c->arg);
-	if (event_once(-1, EV_TIMEOUT, peer_free, c->arg, &tv) == -1)
-		fatal("event_once");
-}
-
-static void
-peer_free(int fd, short ev, void *arg)
-{
-	free(arg);
+	proc_free_later(c->arg);
 }
 
 /* p is asked no more: the questions it owed answer with what they have. */
@@ -817,8 +825,8 @@ peer_unlink(struct peer *p)
 
 /*
  * The parent allowed cl's request: ask each listener (show sessions,
- * kick address) or the current authpop (show penalties, unpenalize),
- * for at most ASK_TIME seconds.
+ * kick address), the current authpop (show penalties, unpenalize) or
+ * tablepop (show backends, drain BACKEND), for at most ASK_TIME seconds.
  */
 static void
 client_ask(struct client *cl)
@@ -841,6 +849,17 @@ client_ask(struct client *cl)
 	case CTL_SHOW_PENALTIES:
 		type = MSG_CONTROL_PENALTIES;
 		proc = PROC_AUTHPOP;
+		break;
+	case CTL_SHOW_BACKENDS:
+		type = MSG_CONTROL_BACKENDS;
+		proc = PROC_TABLE;
+		break;
+	case CTL_DRAIN:
+	case CTL_UNDRAIN:
+		type = cl->cmd == CTL_DRAIN ? MSG_CONTROL_DRAIN :
+		    MSG_CONTROL_UNDRAIN;
+		len = sizeof(m);
+		proc = PROC_TABLE;
 		break;
 	default:
 		type = MSG_CONTROL_UNPENALIZE;
@@ -896,6 +915,16 @@ ask_done(struct client *cl, const char *why)
 		if (client_print(cl, MSG_PARENT_CTLSESSIONS, &cl->sess[i]) ==
 		    -1)
 			return;
+	if (cl->cmd == CTL_DRAIN || cl->cmd == CTL_UNDRAIN) {
+		(void)net_str(&cl->net, what, sizeof(what));
+		/* No tablepop (no route), or none of its backends. */
+		if (cl->count == 0) {
+			client_last(cl, "no route names that backend", NULL);
+			return;
+		}
+		log_info("control: %s %s by uid %u", ctlcmd_verb(cl->cmd),
+		    what, (unsigned)cl->uid);
+	}
 	if (cl->cmd == CTL_KICK_ADDRESS || cl->cmd == CTL_UNPENALIZE) {
 		(void)net_str(&cl->net, what, sizeof(what));
 		if (cl->cmd == CTL_KICK_ADDRESS)
@@ -989,6 +1018,23 @@ peer_count(struct chan *c, const void *data, int fd)
 	if ((cl = peer_answer(c, m->req, 1)) == NULL)
 		return;
 	cl->count += m->n;
+	ask_done(cl, NULL);
+}
+
+/* A backend of tablepop's, for show backends or drain. */
+static void
+peer_backend(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlbackend	*m = data;
+	struct client			*cl;
+
+	if ((cl = peer_answer(c, m->req, !m->more)) == NULL)
+		return;
+	if (m->addr[0] != '\0') {
+		if (client_print(cl, MSG_TABLE_BACKENDS, m) == -1)
+			return;
+		cl->count++;
+	}
 	ask_done(cl, NULL);
 }
 

@@ -118,7 +118,7 @@ print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
 			return -1;
 		print_app(fp, data);
 		return 0;
-	case MSG_PARENT_CTLBACKEND:
+	case MSG_TABLE_BACKENDS:
 		if (cmd != CTL_SHOW_BACKENDS && cmd != CTL_DRAIN &&
 		    cmd != CTL_UNDRAIN)
 			return -1;

@@ -239,7 +239,8 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 /*
  * drain, undrain: without a backend, this popd's health ports say
  * draining (or up again); logins are still served.  With one, a router
- * sends no new user there (backends.c).
+ * sends no new user there: allowed, the control process asks tablepop
+ * (tablepop/router.c).
  */
 void
 ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
@@ -248,7 +249,7 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 	uint32_t	 n;
 
 	if (r->net.af != 0) {
-		backends_drain(a, &r->net, on);
+		ctlans_end(a, NULL);
 		return;
 	}
 	n = health_drain(on);

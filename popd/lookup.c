@@ -23,8 +23,8 @@
  * What tablepop says is checked again by whoever asked, as what a
  * table program says would be: a password hash and app passwords'
  * records by authpop, which checks them (a weak kind only if popd.conf
- * says so); userinfo, routes and quotas by the callers (mailuser.c,
- * route.c, userquota.c, userjunk.c), which decide ids, maildirs and
+ * says so); userinfo and quotas by the callers (mailuser.c,
+ * userquota.c, userjunk.c), which decide ids, maildirs and
  * what a session serves.  A question that tablepop does not answer
  * within "timeout lookup" and a second, one that a dying tablepop had,
  * and one asked while none runs are all LOOKUP_TEMP, never "no such
@@ -146,7 +146,8 @@ lookup_wanted(const struct popd_conf *c)
 /*
  * A new tablepop's configuration: the settings (timeout lookup, weak
  * hashes), the tables c asks, and popd's environment at start, which
- * smtpd too gives its table programs (MYSQL_UNIX_PORT, PGHOST...).
+ * smtpd too gives its table programs (MYSQL_UNIX_PORT, PGHOST...); the
+ * caller ends it (supervise.c).
  */
 void
 lookup_conf(struct chan *ch, const struct popd_conf *c)
@@ -185,7 +186,6 @@ lookup_conf(struct chan *ch, const struct popd_conf *c)
 		}
 		chan_send(ch, MSG_PARENT_CONF_ENV, -1, me, sizeof(*me));
 	}
-	chan_send(ch, MSG_PARENT_CONF_END, -1, NULL, 0);
 	free(mt);
 	free(me);
 }

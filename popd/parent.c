@@ -32,6 +32,7 @@
 
 struct popd_conf	*conf;
 struct users		 users;
+uint64_t		 conf_gen = 1;
 char			 proc_path[KIND_MAX][PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
 char			 authcheck_path[PATH_MAX];	/* users.c runs it */

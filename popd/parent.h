@@ -90,7 +90,7 @@ struct users {
 	struct table		 tab;
 	int			 tabkind;	/* TABLE_USERS, 0 */
 	int			 authfd;
-	struct table		 routes;	/* route, a file */
+	int			 routefd;	/* route, a file: tablepop's */
 	struct table		 quotas;	/* quota users, a file */
 	struct table		 junks;		/* junk users, a file */
 	struct applabels	 apps;		/* app-passwords, a file's */
@@ -112,6 +112,7 @@ struct sessview {
 /* parent.c: the state every file of the parent shares. */
 extern struct popd_conf		*conf;
 extern struct users		 users;
+extern uint64_t			 conf_gen;	/* one more each reload */
 extern char			 proc_path[KIND_MAX][PATH_MAX]; /* by kind */
 extern char			 wrkrpop_path[PATH_MAX];
 extern char			 authcheck_path[PATH_MAX];
@@ -131,16 +132,6 @@ struct proc	*proc_alive(enum proc_id, pid_t);
 void		 tickets_start(int);
 void		 tickets_send(struct chan *);
 void		 tickets_rekey(uint32_t, uint32_t);
-
-/* backends.c: a router's backends. */
-struct ctlans;
-void		 backends_reload(void);
-void		 backends_conf(struct chan *);
-int		 backends_checked(void);
-void		 parent_check_state(struct chan *, const void *, int);
-int		 backends_route(const char *, const char *, char *, size_t);
-void		 backends_drain(struct ctlans *, const struct netaddr *, int);
-void		 ctl_show_backends(struct ctlans *, const struct msg_ctlreq *);
 
 /* health.c: what the health ports say. */
 void		 health_send(struct chan *);
@@ -322,8 +313,6 @@ void		 parent_lmtp_deliver(struct chan *, const void *, int);
 void		 parent_lmtp_forget(struct chan *, const void *, int);
 void		 recipients_lmtp_gone(pid_t);
 
-/* route.c */
-void		 parent_authpop_route(struct chan *, const void *, int);
 
 /*
  * supervise.c.  A reload's new authpop is the successor until it is

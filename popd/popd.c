@@ -143,7 +143,6 @@ main(int argc, char *argv[])
 	if (conf_usable(conf, &users, badtab) != 0)
 		exit(1);
 	log_procinit("parent");
-	backends_reload();
 	if (!privsep)
 		log_warnx("not started as root: all processes run as uid %u, "
 		    "usertab uids are not applied", (unsigned)getuid());
@@ -588,7 +587,8 @@ reload_done(int fd, short ev, void *arg)
 		}
 		users_free(&users);
 		users = rl.nusers;
-		backends_reload();
+		/* tablepop's backends count again (tablepop/router.c). */
+		conf_gen++;
 		tickets_start(conf->set.tls_tickets);
 		/*
 		 * The control process has no configuration: it stays.  A

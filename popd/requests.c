@@ -158,7 +158,11 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	case CTL_SHOW_PENALTIES:
 	case CTL_KICK_ADDRESS:
 	case CTL_UNPENALIZE:
-		/* Allowed: the control process asks authpop or the listeners. */
+	case CTL_SHOW_BACKENDS:
+		/*
+		 * Allowed: the control process asks authpop, the listeners
+		 * or tablepop.
+		 */
 		ctlans_end(a, NULL);
 		break;
 	case CTL_KICK_USER:
@@ -178,9 +182,6 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		break;
 	case CTL_SHOW_CERTS:
 		ctl_show_certificates(a, m);
-		break;
-	case CTL_SHOW_BACKENDS:
-		ctl_show_backends(a, m);
 		break;
 	case CTL_DRAIN:
 	case CTL_UNDRAIN:

@@ -205,10 +205,10 @@ check_users(void)
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
 	daemon_uid[1] = pw->pw_uid;
-	/* Needed only to run database tables (tablepop). */
+	/* Needed only to run database tables or routes (tablepop). */
 	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
 		daemon_uid[2] = pw->pw_uid;
-	else if (lookup_wanted(conf))
+	else if (lookup_wanted(conf) || conf->set.route[0] != '\0')
 		errx(1, "user %s does not exist: useradd -r -d %s "
 		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
 		    POPD_TABLE_USER);

@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <event.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +58,11 @@ static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
 static void		proc_takeover(struct proc *);
+static void		proc_link(struct proc *, struct proc *, uint32_t,
+			    uint32_t);
 static void		ctl_link(struct proc *);
+static void		table_link(struct proc *, struct proc *);
+static void		table_conf(struct chan *);
 static void		proc_drain(struct proc *);
 static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
@@ -88,7 +93,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
-	{ MSG_AUTHPOP_ROUTE,	parent_authpop_route },
 	{ MSG_AUTHPOP_APPS,	parent_authpop_apps },
 	{ MSG_AUTHPOP_APPUSED,	parent_authpop_appused },
 };
@@ -103,9 +107,6 @@ static const struct msg_handler from_control[] = {
 static const struct msg_handler from_table[] = {
 	{ MSG_TABLE_ANSWER,	parent_table_answer },
 };
-static const struct msg_handler from_check[] = {
-	{ MSG_CHECK_STATE,	parent_check_state },
-};
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
@@ -117,8 +118,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	    nitems(from_control) },
 	[KIND_TABLE] = { "tablepop", PROC_TABLE, from_table,
 	    nitems(from_table) },
-	[KIND_CHECK] = { "checkpop", PROC_CHECK, from_check,
-	    nitems(from_check) },
+	/* It tells tablepop, on their own channel (table_link). */
+	[KIND_CHECK] = { "checkpop", PROC_CHECK, NULL, 0 },
 	/* One per listener, started with it (keypop_spawn); it says nothing. */
 	[KIND_KEY] = { "keypop", PROC_KEY, NULL, 0 },
 };
@@ -246,10 +247,12 @@ proc_spawn(enum proc_id id)
 	    (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	if (id == KIND_TABLE)
-		lookup_conf(&p->chan, conf);
-	else if (id == KIND_CHECK)
-		backends_conf(&p->chan);
-	else
+		table_conf(&p->chan);
+	else if (id == KIND_CHECK) {
+		chan_send(&p->chan, MSG_PARENT_CONF, -1, &conf->set,
+		    sizeof(conf->set));
+		chan_send(&p->chan, MSG_PARENT_CONF_END, -1, NULL, 0);
+	} else
 		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER) {
@@ -293,7 +296,40 @@ proc_spawn(enum proc_id id)
 	}
 	if (id == KIND_LISTENER)
 		ctl_link(p);
+	if (id == KIND_AUTHPOP || id == KIND_CHECK)
+		table_link(p, current[KIND_TABLE]);
 	return p;
+}
+
+/*
+ * A new tablepop's configuration: its database tables (lookup.c), the
+ * route file opened here as root, and the page where the backends'
+ * states outlive it (router.c), which root makes once and never reads.
+ */
+static void
+table_conf(struct chan *c)
+{
+	static int		 pagefd = -1;
+	struct msg_routepage	 m;
+	int			 fd;
+
+	lookup_conf(c, conf);
+	/* chan_send closes what it passes: ours are kept, not inherited. */
+	if (users.routefd != -1) {
+		if ((fd = fcntl(users.routefd, F_DUPFD_CLOEXEC, 0)) != -1)
+			chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
+		else
+			log_warn("tablepop: the route file");
+	}
+	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
+	    ROUTEPAGE_SIZE)) == -1)
+		log_warn("tablepop: the backends' page");
+	if (pagefd != -1 && (fd = fcntl(pagefd, F_DUPFD_CLOEXEC, 0)) != -1) {
+		memset(&m, 0, sizeof(m));
+		m.gen = conf_gen;
+		chan_send(c, MSG_PARENT_ROUTEPAGE, fd, &m, sizeof(m));
+	}
+	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }
 
 /*
@@ -456,8 +492,8 @@ listen_kind(int flags)
 
 /*
  * The lmtp process runs for LMTP sockets only, the control process for
- * its socket, tablepop for database tables, keypop never by itself;
- * the others always.
+ * its socket, tablepop for database tables and routes, checkpop for a
+ * route's health port, keypop never by itself; the others always.
  */
 int
 proc_wanted(enum proc_id id)
@@ -465,9 +501,10 @@ proc_wanted(enum proc_id id)
 	int	i;
 
 	if (id == KIND_TABLE)
-		return lookup_wanted(conf);
+		return lookup_wanted(conf) || conf->set.route[0] != '\0';
 	if (id == KIND_CHECK)
-		return backends_checked();
+		return conf->set.route[0] != '\0' &&
+		    conf->set.route_health != 0;
 	/* Each listener comes with its own (keypop_spawn). */
 	if (id == KIND_KEY)
 		return 0;
@@ -488,13 +525,21 @@ proc_takeover(struct proc *p)
 	current[p->id] = p;
 	if (successor[p->id] == p)
 		successor[p->id] = NULL;
-	/* Every listener, draining or not, and the current authpop. */
-	if (p->id == KIND_AUTHPOP)
+	/*
+	 * Every listener, draining or not, the current authpop and
+	 * tablepop; tablepop's own peers: every authpop, the checkpop.
+	 */
+	if (p->id == KIND_AUTHPOP || p->id == KIND_TABLE)
 		ctl_link(p);
 	if (p->id == KIND_CONTROL)
 		TAILQ_FOREACH(q, &procs, entry)
-			if (q->id == KIND_LISTENER || q == current[KIND_AUTHPOP])
+			if (q->id == KIND_LISTENER || q ==
+			    current[KIND_AUTHPOP] || q == current[KIND_TABLE])
 				ctl_link(q);
+	if (p->id == KIND_TABLE)
+		TAILQ_FOREACH(q, &procs, entry)
+			if (q->id == KIND_AUTHPOP || q == current[KIND_CHECK])
+				table_link(q, p);
 	if (prev != NULL && prev != p)
 		proc_drain(prev);
 	/* The listeners started for more connections drain too. */
@@ -508,30 +553,46 @@ proc_takeover(struct proc *p)
 }
 
 /*
- * What only the listeners or the current authpop know, popctl's
- * control process asks them itself (control.c): it gets a channel to
- * p, and p the other end.  Each end closes with its process, so
- * neither waits on one that is gone, and the parent relays none of it.
+ * What only the listeners, the current authpop or tablepop know,
+ * popctl's control process asks them itself (control.c); authpop's
+ * routes and checkpop's checks go to tablepop (tablepop/router.c).
+ * p gets a channel to peer (type tome), and peer the other end (topeer,
+ * naming p).  Each end closes with its process, so neither waits on
+ * one that is gone (authpop's questions fail as temporary), and the
+ * parent relays none of it.
  */
 static void
-ctl_link(struct proc *p)
+proc_link(struct proc *p, struct proc *peer, uint32_t tome, uint32_t topeer)
 {
-	struct proc		*c = current[KIND_CONTROL];
 	struct msg_ctlpeer	 m;
 	int			 sp[2];
 
-	if (c == NULL || c->chan.fd == -1 || p->chan.fd == -1)
+	if (peer == NULL || peer->chan.fd == -1 || p->chan.fd == -1)
 		return;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("no channel from control to %s %d",
-		    proc_kinds[p->id].name, (int)p->pid);
+		log_warn("no channel from %s to %s %d",
+		    proc_kinds[peer->id].name, proc_kinds[p->id].name,
+		    (int)p->pid);
 		return;
 	}
 	memset(&m, 0, sizeof(m));
 	m.proc = proc_kinds[p->id].proc;
 	m.pid = p->pid;
-	chan_send(&p->chan, MSG_PARENT_CTLCHAN, sp[0], NULL, 0);
-	chan_send(&c->chan, MSG_PARENT_CTLPEER, sp[1], &m, sizeof(m));
+	chan_send(&p->chan, tome, sp[0], NULL, 0);
+	chan_send(&peer->chan, topeer, sp[1], &m, sizeof(m));
+}
+
+static void
+ctl_link(struct proc *p)
+{
+	proc_link(p, current[KIND_CONTROL], MSG_PARENT_CTLCHAN,
+	    MSG_PARENT_CTLPEER);
+}
+
+static void
+table_link(struct proc *p, struct proc *t)
+{
+	proc_link(p, t, MSG_PARENT_TABLECHAN, MSG_PARENT_TABLEPEER);
 }
 
 /* After a reload: p takes no new work, and exits once it has none. */

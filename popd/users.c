@@ -65,6 +65,7 @@ static int	copy_fd(int);
 static int	users_authtab(const struct conf_settings *, const char *, int,
 		    struct users *, const char *);
 static int	users_apps(const char *, struct applabels *);
+static void	users_route_close(struct users *);
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -110,8 +111,9 @@ int
 users_load(const struct popd_conf *c, struct users *u)
 {
 	const struct conf_settings *set = &c->set;
+	struct table	 routes;
 	char		 userpath[32], authpath[32];
-	const char	*userfile = NULL, *authfile = NULL;
+	const char	*userfile = NULL, *authfile = NULL, *errstr;
 	int		 userfd = -1, authfd = -1, bad = 0;
 	int		 userkind;
 
@@ -119,16 +121,26 @@ users_load(const struct popd_conf *c, struct users *u)
 	userkind = TABLE_USERS |
 	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	memset(u, 0, sizeof(*u));
-	u->authfd = -1;
-	/* nginx's auth_http: each user's backend. */
-	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE &&
-	    table_load(set->route, TABLE_ROUTES, NULL, NULL, &u->routes) ==
-	    -1)
-		return USERS_BADROUTE;
+	u->authfd = u->routefd = -1;
+	/*
+	 * nginx's auth_http: each user's backend.  tablepop routes, from
+	 * the file we open (supervise.c); here it is only checked, so that
+	 * popd -n and a reload name its bad lines.
+	 */
+	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE) {
+		if (table_load(set->route, TABLE_ROUTES, NULL, NULL,
+		    &routes) == -1)
+			return USERS_BADROUTE;
+		table_free(&routes);
+		if ((u->routefd = open_regular(set->route, &errstr)) == -1) {
+			log_warnx("%s: %s", set->route, errstr);
+			return USERS_BADROUTE;
+		}
+	}
 	/* App passwords, if a file holds them. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
 	    users_apps(c->apps, &u->apps) == -1) {
-		table_free(&u->routes);
+		users_route_close(u);
 		return USERS_BADAPPS;
 	}
 	/* Each user's quota. */
@@ -138,7 +150,7 @@ users_load(const struct popd_conf *c, struct users *u)
 	    table_load(set->quota.users, TABLE_QUOTAS |
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
 	    NULL, &u->quotas) == -1) {
-		table_free(&u->routes);
+		users_route_close(u);
 		apps_free(&u->apps);
 		return USERS_BADQUOTA;
 	}
@@ -146,7 +158,7 @@ users_load(const struct popd_conf *c, struct users *u)
 	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE &&
 	    table_load(set->junk_users, TABLE_JUNK, NULL, NULL, &u->junks) ==
 	    -1) {
-		table_free(&u->routes);
+		users_route_close(u);
 		apps_free(&u->apps);
 		table_free(&u->quotas);
 		return USERS_BADJUNK;
@@ -193,6 +205,8 @@ users_load(const struct popd_conf *c, struct users *u)
 		u->kinds_read = 1;
 	}
  done:
+	if (bad != 0)
+		users_route_close(u);
 	if (userfd != -1)
 		close(userfd);
 	if (bad == 0 && authfd != -1)
@@ -206,14 +220,22 @@ void
 users_free(struct users *u)
 {
 	table_free(&u->tab);
-	table_free(&u->routes);
+	users_route_close(u);
 	table_free(&u->quotas);
 	table_free(&u->junks);
 	apps_free(&u->apps);
 	if (u->authfd != -1)
 		close(u->authfd);
 	memset(u, 0, sizeof(*u));
-	u->authfd = -1;
+	u->authfd = u->routefd = -1;
+}
+
+static void
+users_route_close(struct users *u)
+{
+	if (u->routefd != -1)
+		close(u->routefd);
+	u->routefd = -1;
 }
 
 /* The file of app passwords, opened as root, read by authcheck. */

@@ -111,6 +111,13 @@ static struct {
 	{ PROC_AUTHPOP, PROC_CONTROL },
 	{ PROC_CONTROL, PROC_LISTENER },
 	{ PROC_CONTROL, PROC_AUTHPOP },
+	/* auth_http's router, in tablepop, and its peers. */
+	{ PROC_TABLE, PROC_AUTHPOP },
+	{ PROC_TABLE, PROC_CHECK },
+	{ PROC_TABLE, PROC_CONTROL },
+	{ PROC_AUTHPOP, PROC_TABLE },
+	{ PROC_CHECK, PROC_TABLE },
+	{ PROC_CONTROL, PROC_TABLE },
 };
 static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_START };
 

@@ -41,11 +41,14 @@ answered within FLOOD_CHECK_BOUND."""
 
 import atexit
 import os
+import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -679,6 +682,67 @@ def reload_forgets_backends(srv):
     T.wait_for(lambda: states(srv).get(B3) == "up", timeout=5,
                what="%s named and up again" % B3)
     T.expect(srv.crashes(), [], "crashes in the router's log")
+    p.check()
+
+
+def tablepop_pid(srv):
+    """The tablepop of srv (tablepop(8) routes), or None."""
+    for pid in T.descendants(srv.proc.pid):
+        if "tablepop" in T.proc_cmdline(pid):
+            return pid
+    return None
+
+
+@T.test(start=False, users=RUSERS, timeout=240, allow_crash=True)
+def router_in_tablepop(srv):
+    """The root parent holds no router: the popd binary has no route
+    or backend code (nm); tablepop routes.  Killed -9 while it holds a
+    route question, that login is [SYS/TEMP], never a wrong password;
+    tablepop is restarted, routes again, and a drain made before it
+    died holds: the drained backend gets no user, show backends shows
+    it as before."""
+    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
+                        check=True).stdout.decode()
+    T.expect([ln for ln in nm.splitlines() if re.search(
+        r"backends_|route_send|route_answer|authpop_route|route_pick|"
+        r"check_state|show_backends", ln)], [],
+        "router code in the popd binary")
+    p = router(srv)
+    x = where(p, "alice", "pw1")
+    rc, out, err = srv.popctl("drain", x.addr)
+    T.expect(rc, 0, "popctl drain %s: %s" % (x.addr, err))
+    T.wait_for(lambda: states(srv)[x.addr] == "drained", timeout=5,
+               what="show backends: %s drained" % x.addr)
+    before = backends_table(srv)
+    tp = tablepop_pid(srv)
+    T.expect_true(tp is not None, "a tablepop runs for the routes")
+    os.kill(tp, signal.SIGSTOP)
+    got = []
+    t = threading.Thread(target=lambda: got.append(F.headers(F.ask(
+        p, F.request("alice", "pw1"), timeout=30))))
+    t.start()
+    # Its password checked, alice's route question waits in tablepop.
+    time.sleep(1.5)
+    os.kill(tp, signal.SIGKILL)
+    t.join(30)
+    T.expect(got[0].get("auth-status"),
+             b"[SYS/TEMP] cannot log in now, try again later",
+             "alice's login as tablepop died")
+    srv.wait_log("tablepop (pid %d) killed by signal 9, restarting" % tp)
+    T.wait_for(lambda: tablepop_pid(srv) not in (None, tp), timeout=10,
+               what="a new tablepop")
+    T.wait_for(lambda: F.headers(F.ask(p, F.request("alice", "pw1"))).get(
+        "auth-status") == b"OK", timeout=10, what="alice routed again")
+    for _ in range(3):
+        T.expect_true(where(p, "alice", "pw1") is not x, "alice not on "
+                      "the drained %s" % x.addr)
+    after = backends_table(srv)
+    T.expect(sorted(after), sorted(before), "the backends after tablepop "
+             "died")
+    T.expect(after[x.addr][:2], before[x.addr][:2], "%s's state and "
+             "users after tablepop died" % x.addr)
+    rc, out, err = srv.popctl("undrain", x.addr)
+    T.expect((rc, out), (0, "%s up\n" % x.addr), "popctl undrain")
     p.check()
 
 

@@ -1266,6 +1266,8 @@ static const struct check checks[] = {
 	    act_spawn_helper),
 	OK("tablepop", "signal and reap its own child", NULL, act_kill_child),
 	OK("tablepop", "create a socketpair", NULL, act_socketpair),
+	/* The router's channels, from the parent. */
+	OK("tablepop", "receive a descriptor", prep_channel, act_fdpass),
 	OK("tablepop", "a program connects to its database", prep_tcp_socket,
 	    act_connect),
 	OK("tablepop", "describe the confinement", NULL,
@@ -1311,6 +1313,8 @@ static const struct check checks[] = {
 	 * file, no bind, no listen, nothing else.
 	 */
 	OK("checkpop", "create a TCP socket", NULL, act_socket_inet),
+	/* Its channel to tablepop, from the parent. */
+	OK("checkpop", "receive a descriptor", prep_channel, act_fdpass),
 	OK("checkpop", "create a TCP socket (IPv6)", NULL, act_socket_inet6),
 	OK("checkpop", "connect to the health port", prep_tcp_socket,
 	    act_connect),

@@ -91,7 +91,8 @@ enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
     E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K, E_KEY,
     E_LISTENER_K, E_KEY_P, E_LISTENER_C, E_AUTHPOP_C, E_CONTROL_L,
-    E_CONTROL_A };
+    E_CONTROL_A, E_AUTHPOP_T, E_TABLE_A, E_CHECK_T, E_TABLE_K, E_TABLE_C,
+    E_CONTROL_T };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -120,6 +121,12 @@ static struct end {
 	[E_AUTHPOP_C] = { PROC_AUTHPOP, PROC_CONTROL },
 	[E_CONTROL_L] = { PROC_CONTROL, PROC_LISTENER },
 	[E_CONTROL_A] = { PROC_CONTROL, PROC_AUTHPOP },
+	[E_AUTHPOP_T] = { PROC_AUTHPOP, PROC_TABLE },
+	[E_TABLE_A] = { PROC_TABLE, PROC_AUTHPOP },
+	[E_CHECK_T] = { PROC_CHECK, PROC_TABLE },
+	[E_TABLE_K] = { PROC_TABLE, PROC_CHECK },
+	[E_TABLE_C] = { PROC_TABLE, PROC_CONTROL },
+	[E_CONTROL_T] = { PROC_CONTROL, PROC_TABLE },
 };
 
 /*
@@ -656,13 +663,17 @@ declarations(void)
 		    d->to);
 		/*
 		 * The parent talks to each child, children not to another
-		 * but a listener and its keypop, and the control process
-		 * and a listener or authpop.
+		 * but a listener and its keypop, the control process and a
+		 * listener, authpop or tablepop, and tablepop and authpop
+		 * or checkpop.
 		 */
 		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT ||
 		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY) ||
 		    (d->from | d->to) == (PROC_LISTENER | PROC_CONTROL) ||
-		    (d->from | d->to) == (PROC_AUTHPOP | PROC_CONTROL),
+		    (d->from | d->to) == (PROC_AUTHPOP | PROC_CONTROL) ||
+		    (d->from | d->to) == (PROC_TABLE | PROC_CONTROL) ||
+		    (d->from | d->to) == (PROC_TABLE | PROC_AUTHPOP) ||
+		    (d->from | d->to) == (PROC_TABLE | PROC_CHECK),
 		    "%s: neither end is the parent", d->name);
 		CHECK(d->size <= MSG_MAXPAYLOAD, "%s: %zu bytes, at most %d",
 		    d->name, d->size, MSG_MAXPAYLOAD);
@@ -894,6 +905,26 @@ main(void)
 	const struct msg_ctlpeer	 peer_a = { PROC_AUTHPOP, 100 };
 	const struct msg_ctlpeer	 peer_p = { PROC_PARENT, 100 };
 	const struct msg_ctlpeer	 peer_0 = { PROC_LISTENER, 0 };
+	const struct msg_ctlpeer	 peer_t = { PROC_TABLE, 100 };
+	const struct msg_ctlpeer	 peer_k = { PROC_CHECK, 100 };
+	const uint32_t	 BK = sizeof(struct msg_backend);
+	const uint32_t	 CK = sizeof(struct msg_check);
+	const uint32_t	 CB = sizeof(struct msg_ctlbackend);
+	const uint32_t	 KP = sizeof(struct msg_routepage);
+	const struct msg_backend	 bk = { "192.0.2.21" };
+	const struct msg_backend	 bk_name = { "mail2.example.org" };
+	const struct msg_check		 ck = { "192.0.2.21", HEALTH_UP, 3 };
+	const struct msg_check		 ck_down = { "192.0.2.21", CHECK_DOWN,
+	    3 };
+	const struct msg_check		 ck_state = { "192.0.2.21", 7, 0 };
+	const struct msg_ctlbackend	 cb = { .req = 1, .addr = "::1",
+	    .health = HEALTH_DRAINING, .drained = 1, .age = -1 };
+	const struct msg_ctlbackend	 cb_none = { .req = 1 };
+	const struct msg_ctlbackend	 cb_none_users = { .req = 1,
+	    .users = 5 };
+	const struct msg_ctlbackend	 cb_more = { .req = 1, .addr = "::1",
+	    .more = 2 };
+	const struct msg_routepage	 kept = { 2 };
 	const uint32_t	 PR = sizeof(struct msg_penalties);
 	const uint32_t	 TK = sizeof(struct msg_ticket);
 	const uint32_t	 RK = sizeof(struct msg_rekey);
@@ -906,6 +937,8 @@ main(void)
 	const struct msg_net		 net_bits = { .req = 1, .net = {
 	    .af = AF_INET, .bits = 33 } };
 	const struct msg_net		 net_af = { .req = 1 };
+	const struct msg_net		 host = { .req = 1, .net = {
+	    .af = AF_INET, .addr = { 192, 0, 2, 21 }, .bits = 32 } };
 	const struct msg_count		 count = { .req = 1, .n = 3 };
 	const struct msg_count		 count_pad = { .req = 1, .pad = 1 };
 	const struct msg_count		 full = { .n = 1 };
@@ -1514,24 +1547,91 @@ main(void)
 		    MSG_PARENT_CRED, V, CR - 1, H, CR - 1, 0, 1, 0, &cred },
 		{ "a credential from authpop", E_PARENT_A, PH_RUN,
 		    MSG_PARENT_CRED, V, CR, H, CR, 0, 1, 0, &cred },
-		{ "a route to a draining authpop", E_AUTHPOP, PH_DRAIN,
-		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 1, &route },
-		{ "no route", E_AUTHPOP, PH_RUN, MSG_PARENT_ROUTE, V, RT, H,
+		/* auth_http's routes: authpop and tablepop, no root. */
+		{ "a route to a draining authpop", E_AUTHPOP_T, PH_DRAIN,
+		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 1, &route },
+		{ "no route", E_AUTHPOP_T, PH_RUN, MSG_TABLE_ROUTE, V, RT, H,
 		    RT, 0, 1, 1, &route_none },
-		{ "a route to a host name", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route_name },
-		{ "no route with an address", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route_none_addr },
-		{ "a route of status 4", E_AUTHPOP, PH_RUN, MSG_PARENT_ROUTE,
+		{ "a route to a host name", E_AUTHPOP_T, PH_RUN,
+		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_name },
+		{ "no route with an address", E_AUTHPOP_T, PH_RUN,
+		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_none_addr },
+		{ "a route of status 4", E_AUTHPOP_T, PH_RUN, MSG_TABLE_ROUTE,
 		    V, RT, H, RT, 0, 1, 0, &route_4 },
-		{ "a route of an unterminated address", E_AUTHPOP, PH_RUN,
-		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route_unterm },
-		{ "a route from authpop", E_PARENT_A, PH_RUN,
-		    MSG_PARENT_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
-		{ "a route asked by authpop", E_PARENT_A, PH_RUN,
+		{ "a route of an unterminated address", E_AUTHPOP_T, PH_RUN,
+		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_unterm },
+		{ "a route from the parent", E_AUTHPOP, PH_RUN,
+		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
+		{ "a route from authpop", E_TABLE_A, PH_RUN,
+		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
+		{ "a route asked by authpop", E_TABLE_A, PH_RUN,
 		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
-		{ "a route asked of an invalid name", E_PARENT_A, PH_RUN,
+		{ "a route asked by a draining authpop", E_TABLE_A, PH_DRAIN,
+		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
+		{ "a route asked of an invalid name", E_TABLE_A, PH_RUN,
 		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 0, &login_space },
+		{ "a route asked of the parent", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 0, &login },
+		{ "a channel to tablepop", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a channel to tablepop for checkpop", E_CHECK, PH_RUN,
+		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a channel to tablepop without its descriptor", E_AUTHPOP,
+		    PH_RUN, MSG_PARENT_TABLECHAN, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "a channel to tablepop for a listener", E_LISTENER, PH_RUN,
+		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "tablepop's channel to authpop", E_TABLE, PH_RUN,
+		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_a },
+		{ "tablepop's channel to checkpop", E_TABLE, PH_DRAIN,
+		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_k },
+		{ "tablepop's channel to a listener", E_TABLE, PH_RUN,
+		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 0, &peer_l },
+		{ "the route file", E_TABLE, PH_CONF, MSG_PARENT_CONF_ROUTE,
+		    V, 0, H, 0, 1, 1, 1, NULL },
+		{ "the route file once running", E_TABLE, PH_RUN,
+		    MSG_PARENT_CONF_ROUTE, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "the backends' page", E_TABLE, PH_CONF, MSG_PARENT_ROUTEPAGE,
+		    V, KP, H, KP, 1, 1, 1, &kept },
+		{ "the backends' page without its descriptor", E_TABLE,
+		    PH_CONF, MSG_PARENT_ROUTEPAGE, V, KP, H, KP, 0, 1, 0, &kept },
+		/* checkpop and tablepop. */
+		{ "a backend to check", E_CHECK_T, PH_RUN, MSG_TABLE_BACKEND,
+		    V, BK, H, BK, 0, 1, 1, &bk },
+		{ "a backend named by its host name", E_CHECK_T, PH_RUN,
+		    MSG_TABLE_BACKEND, V, BK, H, BK, 0, 1, 0, &bk_name },
+		{ "a backend to check from the parent", E_CHECK, PH_RUN,
+		    MSG_TABLE_BACKEND, V, BK, H, BK, 0, 1, 0, &bk },
+		{ "a backend up", E_TABLE_K, PH_RUN, MSG_CHECK_STATE, V, CK,
+		    H, CK, 0, 1, 1, &ck },
+		{ "a backend down with sessions", E_TABLE_K, PH_RUN,
+		    MSG_CHECK_STATE, V, CK, H, CK, 0, 1, 0, &ck_down },
+		{ "a backend of state 7", E_TABLE_K, PH_RUN, MSG_CHECK_STATE,
+		    V, CK, H, CK, 0, 1, 0, &ck_state },
+		{ "a check to the parent", E_PARENT_K, PH_RUN,
+		    MSG_CHECK_STATE, V, CK, H, CK, 0, 1, 0, &ck },
+		/* popctl's backends: control and tablepop. */
+		{ "backends asked", E_TABLE_C, PH_RUN, MSG_CONTROL_BACKENDS,
+		    V, QQ, H, QQ, 0, 1, 1, NULL },
+		{ "a backend drained", E_TABLE_C, PH_DRAIN, MSG_CONTROL_DRAIN,
+		    V, NT, H, NT, 0, 1, 1, &host },
+		{ "a network drained", E_TABLE_C, PH_RUN, MSG_CONTROL_DRAIN,
+		    V, NT, H, NT, 0, 1, 0, &net },
+		{ "a backend undrained", E_TABLE_C, PH_RUN,
+		    MSG_CONTROL_UNDRAIN, V, NT, H, NT, 0, 1, 1, &host },
+		{ "a drain from authpop", E_TABLE_A, PH_RUN, MSG_CONTROL_DRAIN,
+		    V, NT, H, NT, 0, 1, 0, &host },
+		{ "a backend shown", E_CONTROL_T, PH_RUN, MSG_TABLE_BACKENDS,
+		    V, CB, H, CB, 0, 1, 1, &cb },
+		{ "no backend", E_CONTROL_T, PH_RUN, MSG_TABLE_BACKENDS,
+		    V, CB, H, CB, 0, 1, 1, &cb_none },
+		{ "no backend with users", E_CONTROL_T, PH_RUN,
+		    MSG_TABLE_BACKENDS, V, CB, H, CB, 0, 1, 0, &cb_none_users },
+		{ "a backend of more 2", E_CONTROL_T, PH_RUN,
+		    MSG_TABLE_BACKENDS, V, CB, H, CB, 0, 1, 0, &cb_more },
+		{ "a channel to tablepop for control", E_CONTROL, PH_RUN,
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 1, &peer_t },
+		{ "a channel to checkpop for control", E_CONTROL, PH_RUN,
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 0, &peer_k },
 		{ "no penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
 		    V, PN, H, PN, 0, 1, 0, &pen_zero },
 		{ "49 penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
