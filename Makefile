@@ -200,7 +200,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 all: ${PROGS}
 
 # proto.c once per program, with PROTO_SELF its PROC_* (0: no channel):
-# a program holds the checks of the messages it sends or receives only.
+# a program holds the checks of the messages it receives only (what it
+# sends is checked where it arrives).
 PROTO_popd=	PROC_PARENT
 PROTO_listener=	PROC_LISTENER
 PROTO_lmtp=	PROC_LMTP

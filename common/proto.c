@@ -933,13 +933,16 @@ valid_notours(const void *p)
 #define ANY	(PH_RUN | PH_DRAIN)
 /*
  * A program built with PROTO_SELF, its PROC_* (0 for one with no
- * channel), keeps the checks of the messages it sends or receives only:
- * the others' validators are then not in it (Makefile), and the
- * transport never calls them, since it refuses any message that is not
- * from or to the process first.  Unit tests and fuzzers keep them all.
+ * channel), keeps the checks of the messages it receives only: the
+ * others' validators are then not in it (Makefile).  chan_send checks
+ * what leaves against its declaration (type, size, descriptor, phase),
+ * never its fields: its receiver does, and a message that does not
+ * pass is that receiver's to refuse.  The transport never calls another
+ * process's validator, since it refuses any message not to the process
+ * first.  Unit tests and fuzzers keep them all.
  */
 #ifdef PROTO_SELF
-#define OURS(from, to)	(((from) | (to)) & (PROTO_SELF))
+#define OURS(from, to)	((to) & (PROTO_SELF))
 #else
 #define OURS(from, to)	1
 #endif

@@ -158,12 +158,17 @@ def check_bad_tables_and_certificate(srv):
 
 @T.test(start=False)
 def programs_hold_their_own_checks(srv):
-    """Each program holds the checks of the messages it sends or
-    receives, and no other's (proto.c built per program): the pre-login
-    listener and authpop have none of the parent's talk with lmtp,
-    control or dlvrpop, and each has its own."""
-    own = {T.LISTENER: "valid_sign", T.AUTHPOP: "valid_session",
+    """Each program holds the checks of the messages it receives, and
+    no other's (proto.c built per program): what it sends is checked
+    where it arrives.  The pre-login listener and authpop have none of
+    the parent's talk with lmtp, control or dlvrpop; the parent has
+    none of the messages it only sends (a wrkrpop's MSG_PARENT_WORKER,
+    authpop's sessions, control's records)."""
+    own = {T.LISTENER: "valid_signed", T.AUTHPOP: "valid_session",
            T.POPD: "valid_rcpt"}
+    sent = {T.LISTENER: ("valid_sign",), T.AUTHPOP: ("valid_login",),
+            T.POPD: ("valid_worker", "valid_session", "valid_ctlsessions",
+                     "valid_pki")}
     others = ("valid_rcpt", "valid_deliver", "valid_ctlreq", "valid_job",
               "valid_table")
     for prog, mine in own.items():
@@ -171,6 +176,8 @@ def programs_hold_their_own_checks(srv):
                             check=True).stdout.decode()
         syms = set(ln.split()[-1] for ln in nm.splitlines() if ln.strip())
         T.expect_true(mine in syms, "%s holds %s" % (prog, mine))
+        T.expect(sorted(syms & set(sent[prog])), [],
+                 "checks of what %s only sends" % prog)
         if prog != T.POPD:
             T.expect(sorted(syms & set(others)), [],
                      "other processes' checks in %s" % prog)

@@ -420,12 +420,21 @@ fatal_without_handler(void)
 	const struct msg_session	 badflags = { .id = 1, .flags = 0x80 };
 	const struct msg_session	 good = { .id = 1,
 	    .flags = SESSION_TLS };
+	const struct msg_login		 badlogin = { .id = 1,
+	    .user = "al ice" };
+	const struct msg_worker		 relative = { .user = "alice",
+	    .maildir = "home/alice/Maildir" };
 	const struct nobad		 cases[] = {
 		{ "unknown type", E_LISTENER, PH_RUN, 99, NULL, 0, 0, 0, 1 },
 		{ "out of phase", E_AUTHPOP, PH_DRAIN, MSG_PARENT_SESSION,
 		    &good, sizeof(good), 1, 0, 1 },
 		{ "a field refused", E_AUTHPOP, PH_RUN, MSG_PARENT_SESSION,
 		    &badflags, sizeof(badflags), 1, 0, 1 },
+		/* What chan_send no longer checks (send_checked). */
+		{ "a login of an invalid name", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, &badlogin, sizeof(badlogin), 1, 0, 1 },
+		{ "a worker in a relative maildir", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, &relative, sizeof(relative), 0, 0, 1 },
 		{ "EOF without eof()", E_WRKRPOP, PH_CONF, 0, NULL, 0, 0, 1,
 		    0 },
 	};
@@ -450,8 +459,12 @@ fatal_without_handler(void)
 }
 
 /*
- * chan_send checks the message against its declaration before it
- * leaves: anything else is our own bug, fatal (in a child).
+ * chan_send checks the message's type, size, descriptor and phase
+ * against its declaration before it leaves: anything else is our own
+ * bug, fatal (in a child).  Its content is checked where it arrives
+ * (fatal_without_handler): a session with unknown flags, a login of an invalid
+ * name, a worker in a relative maildir leave, and their receivers
+ * refuse them.
  */
 struct sendcase {
 	const char	*name;
@@ -516,11 +529,11 @@ send_checked(void)
 		{ "the configuration after its end", E_PARENT_L, PH_RUN,
 		    MSG_PARENT_CONF, 0, &conf, sizeof(conf), 0 },
 		{ "a session with unknown flags", E_PARENT_A, PH_RUN,
-		    MSG_PARENT_SESSION, 1, &badflags, sizeof(badflags), 0 },
+		    MSG_PARENT_SESSION, 1, &badflags, sizeof(badflags), 1 },
 		{ "a login of an invalid name", E_AUTHPOP, PH_RUN,
-		    MSG_AUTHPOP_LOGIN, 1, &badlogin, sizeof(badlogin), 0 },
+		    MSG_AUTHPOP_LOGIN, 1, &badlogin, sizeof(badlogin), 1 },
 		{ "a worker in a relative maildir", E_PARENT_W, PH_CONF,
-		    MSG_PARENT_WORKER, 0, &relative, sizeof(relative), 0 },
+		    MSG_PARENT_WORKER, 0, &relative, sizeof(relative), 1 },
 		{ "the parent's message from authpop", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_DRAIN, 0, NULL, 0, 0 },
 		{ "authpop's message to the listener", E_PARENT_L, PH_RUN,
