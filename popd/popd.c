@@ -143,7 +143,7 @@ main(int argc, char *argv[])
 			    "process needs (popd(8)), is missing: a service's "
 			    "CapabilityBoundingSet?");
 	}
-	/* authcheck reads authtab, pkicheck the pairs for the parent. */
+	/* authcheck reads authtab, keypop -c the pairs for the parent. */
 	find_helpers(SBINDIR "/popd");
 	badtab = users_load(conf, &users);
 	if (conf_usable(conf, &users, badtab) != 0)
@@ -263,7 +263,7 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 6 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 5 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;
@@ -273,7 +273,6 @@ exec_paths(const struct popd_conf *c)
 	paths[n++] = wrkrpop_path;
 	paths[n++] = dlvrpop_path;
 	paths[n++] = authcheck_path;
-	paths[n++] = pkicheck_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {
