@@ -107,9 +107,10 @@ LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_proxy.o ${TLS_COMPAT}
 LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/acceptor.o common/pki.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
-# keypop: the keys, and libcrypto to sign with them.
+# keypop: the keys, and libcrypto to sign with them; keypop -c, the
+# parent's check of a pair (popd/certs.c), libtls.
 KEYPOP_OBJS=	keypop/keypop.o
-KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o
+KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/pki.o common/pkitls.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o
 LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/acceptor.o
 CONTROL_OBJS=	control/control.o control/print.o
@@ -132,10 +133,6 @@ TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/table.o common/pwsche
 AUTHCHECK_OBJS=	authcheck/authcheck.o
 AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o common/pwscheme.o \
 		common/apppass.o
-# pkicheck: a pki's keypair tried for the parent, which parses no
-# certificate itself (popd/certs.c); libtls, and nothing of keypop's.
-PKICHECK_OBJS=	pkicheck/pkicheck.o
-PKICHECK_LIBS=	${PROC_BASE} common/proto-none.o common/pki.o common/pkitls.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
 CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o
@@ -156,11 +153,10 @@ PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
 		checkpop/checkpop keypop/keypop authcheck/authcheck \
-		pkicheck/pkicheck confpop/confpop
+		confpop/confpop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-		man/checkpop.8 man/keypop.8 man/authcheck.8 man/pkicheck.8 \
-		man/confpop.8 \
+		man/checkpop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -228,8 +224,7 @@ ${PROTO_PROGS}: common/proto.c ${HDRS}
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
-${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${PKICHECK_OBJS} \
-${CONFPOP_OBJS}: ${HDRS}
+${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS}: ${HDRS}
 ${CONFPOP_OBJS}: confpop/confpop.h
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
@@ -296,9 +291,6 @@ confpop/confpop: ${CONFPOP_OBJS} ${CONFPOP_LIBS}
 authcheck/authcheck: ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHCHECK_OBJS} ${AUTHCHECK_LIBS} \
 	    ${MD_LIBS} ${LDLIBS}
-
-pkicheck/pkicheck: ${PKICHECK_OBJS} ${PKICHECK_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${PKICHECK_OBJS} ${PKICHECK_LIBS} ${LDLIBS}
 
 wrkrpop/wrkrpop: ${WRKRPOP_OBJS} ${WRKRPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${WRKRPOP_OBJS} ${WRKRPOP_LIBS} \
@@ -777,12 +769,11 @@ install: all
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 	    tablepop/tablepop checkpop/checkpop keypop/keypop \
-	    authcheck/authcheck pkicheck/pkicheck confpop/confpop \
+	    authcheck/authcheck confpop/confpop \
 	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    man/checkpop.8 man/keypop.8 man/authcheck.8 man/pkicheck.8 \
-	    man/confpop.8 \
+	    man/checkpop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
 	    ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/

@@ -17,7 +17,7 @@
 /*
  * pki.c -- the keypairs of popd.conf's pki statements.  The parent
  * reads each pair's files (pki_read) and puts the bytes in sealed
- * anonymous files (pki_memfd); pkicheck, unprivileged and confined,
+ * anonymous files (pki_memfd); keypop -c, unprivileged and confined,
  * checks those (pki_check, pkitls.c) and the parent reads its verdict
  * (pki_verdict): the parent parses no certificate and no key.  It keeps
  * the bytes checked and hands those to every listener it starts; the
@@ -197,7 +197,7 @@ pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 }
 
 /*
- * pkicheck's verdict, the len bytes of buf (pki.h: its format), read
+ * keypop -c's verdict, the len bytes of buf (pki.h: its format), read
  * strictly: they are the output of a process that parsed what the
  * parent will not.  0: "ok", with what it read in info; 1: "bad", with
  * its reason in why; -1: no verdict, with what is wrong in why.

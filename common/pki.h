@@ -16,7 +16,7 @@
 
 /*
  * pki.h -- the keypairs of popd.conf's pki statements: read by the
- * parent (pki.c), checked by pkicheck and made TLS server contexts by
+ * parent (pki.c), checked by keypop -c and made TLS server contexts by
  * the listener (pkitls.c).
  */
 #ifndef POPD_PKI_H
@@ -42,7 +42,7 @@ struct pki_info {
 };
 
 /*
- * pkicheck's verdict on a pair, the whole of what it writes: one line
+ * keypop -c's verdict on a pair, the whole of what it writes: one line
  * of printable ASCII (0x20 to 0x7e) and its newline, at most
  * PKI_VERDICTMAX bytes in all:
  *	ok NOTAFTER SUBJECT	NOTAFTER the certificate's not-after time,
@@ -75,8 +75,8 @@ int		 pki_check(const struct pki_pair *, const char *,
 /*
  * The listener's, before pki_tls with pairs without keys: how such a
  * context signs (compat_tls_keyless), and whether all its keypairs do
- * (compat_tls_keyless_done).  pkicheck, which checks pairs with their
- * keys, links none of it.
+ * (compat_tls_keyless_done).  keypop -c, which checks pairs with their
+ * keys, sets neither.
  */
 extern int	(*pki_keyless)(struct tls_config *);
 extern int	(*pki_keyless_done)(size_t);

@@ -16,7 +16,7 @@
 
 /*
  * pkitls.c -- a pki's keypairs made a TLS server context (pki_tls), for
- * the listener, which serves with it, and for pkicheck, which tries a
+ * the listener, which serves with it, and for keypop -c, which tries a
  * pair with it (pki_check).  libtls parses the certificates and keys
  * here: the parent, which reads the files, links none of it.
  */

@@ -573,8 +573,8 @@ sb_describe(int abi, const char *role)
 
 /*
  * The start of a role with no file and no network of its own (the
- * listener, lmtp, control, keypop, pkicheck): no_new_privs; a Landlock layer that
- * handles every filesystem right with no rule (no file at all), *abi
+ * listener, lmtp, control, keypop and keypop -c): no_new_privs; a
+ * Landlock layer that handles every filesystem right with no rule (no file at all), *abi
  * its ABI; a seccomp filter that kills, with the common set, no file,
  * and the n calls of allow.  The role adds its own rules, then
  * sc_nofile_load.
@@ -757,7 +757,7 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 		sb_unveil(rm[i], "rwc");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: channels, and pipes from authcheck and pkicheck; rpath:
+	 * stdio: channels, and pipes from authcheck and keypop -c; rpath:
 	 * tables and certificates on SIGHUP, and the
 	 * certificates as they change (certs.c);
 	 * proc exec: one process per role and per login; id: the
@@ -915,20 +915,21 @@ sandbox_keypop(void)
 }
 
 /*
- * pkicheck: the listener's user in an empty chroot, for a moment, with
- * one keypair on two descriptors from the parent and a pipe for its
- * verdict.  libtls parses the pair and shakes hands with itself over a
+ * keypop -c: the key process's check of one keypair for the parent,
+ * as the listener's user in an empty chroot, for a moment, with the
+ * pair on two descriptors from the parent and a pipe for its verdict.
+ * libtls parses the pair and shakes hands with itself over a
  * socketpair: no file, no network, no descriptor passing, no exec, no
- * fork.
+ * fork.  keypop's signing mode gets neither pread nor socketpair.
  */
 void
-sandbox_pkicheck(void)
+sandbox_keycheck(void)
 {
 #ifdef __OpenBSD__
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/* stdio: the pair, the verdict and the socketpair. */
-	sb_pledge("pkicheck", "stdio");
+	sb_pledge("keypop -c", "stdio");
 #else
 	static const int allow[] = {
 		/* The pair's bytes, from the start of what the parent wrote. */
@@ -937,11 +938,11 @@ sandbox_pkicheck(void)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	ctx = sc_nofile("pkicheck", allow, nitems(allow), &abi);
+	ctx = sc_nofile("keypop -c", allow, nitems(allow), &abi);
 	/* Its handshake with itself; AF_UNIX only. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
-	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "pkicheck", "socketpair");
-	sc_nofile_load(ctx, "pkicheck", abi);
+	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "keypop -c", "socketpair");
+	sc_nofile_load(ctx, "keypop -c", abi);
 #endif
 }
 

@@ -30,7 +30,7 @@ void		 sandbox_listener(void);
 void		 sandbox_lmtp(void);
 void		 sandbox_control(void);
 void		 sandbox_keypop(void);
-void		 sandbox_pkicheck(void);
+void		 sandbox_keycheck(void);
 void		 sandbox_tablepop(const char *const []);
 void		 sandbox_checkpop(int);
 void		 sandbox_authpop(int);

@@ -42,13 +42,33 @@
  * Peers:
  *	parent    ==fd 3==  keypop	PARENT_CONF, _CONF_KEY, _CONF_END in
  *	listener  ==fd 4==  keypop	LISTENER_SIGN in, KEY_SIGNED out
+ *
+ * keypop -c is the parent's check of one pki's pair (popd/certs.c),
+ * which reads the files as root and parses none of them: the parent
+ * puts the certificate's bytes on fd 0 and the key's on fd 3 (sealed
+ * anonymous files) at start, at each reload and when the files change
+ * on disk.  It becomes the listener's user in the empty chroot, not
+ * dumpable, confined with no file and no network (sandbox_keycheck),
+ * before it reads a byte, and has libtls try the pair (pki_check: a
+ * handshake with itself).  Its one line on stdout is the verdict
+ * (pki.h), which the parent reads strictly (pki_verdict):
+ *	ok NOTAFTER SUBJECT
+ *	bad REASON
+ * A mode of the key process, not a program of its own: no process but
+ * keypop ever holds a private key (the parent aside, which reads the
+ * files).  It shares nothing with the signing mode but the prologue;
+ * main() picks one before anything runs.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
+#include <errno.h>
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <tls.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -58,6 +78,7 @@
 
 #include "proto.h"
 #include "chan.h"
+#include "pki.h"
 #include "proc.h"
 #include "sandbox.h"
 
@@ -88,6 +109,14 @@ static int	key_sign(const struct key *, const struct msg_sign *,
 		    struct msg_signed *);
 static int	no_password(char *, int, int, void *);
 static EVP_PKEY_CTX *sign_ctx(EVP_PKEY *, int);
+static __dead void keypop_check(int, char *[]);
+static void	keypop_check_sandbox(void *);
+static uint8_t	*check_read(int, size_t *);
+static void	printable(char *);
+
+#define KEYPOP_USAGE	"usage: keypop [-dVv]\n" \
+			"       keypop -c -P protocols < cert 3< key"
+#define KEYPOP_KEYFD	3		/* keypop -c: the key's bytes */
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
@@ -111,7 +140,7 @@ static const struct proc_role keypop_role = {
 	.self = PROC_KEY,
 	.chan = &parent_chan,
 	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: keypop [-dVv]\n"
+	.usage = KEYPOP_USAGE "\n"
 	    "keypop is started by popd with a listener: it sends it the "
 	    "keys on its channel",
 	.handlers = from_parent,
@@ -119,9 +148,21 @@ static const struct proc_role keypop_role = {
 	.eof = keypop_parent_eof,
 };
 
+/* keypop -c: a pair checked for the parent, nothing signed. */
+static const struct proc_setup	check_setup = {
+	.role = "keypop -c",
+	.title = "check",
+	.user = POPD_USER,
+	.chroot = 1,
+	.sandbox = keypop_check_sandbox,
+};
+
 int
 main(int argc, char *argv[])
 {
+	/* -c first: the check, which never returns to the signing mode. */
+	if (argc > 1 && strcmp(argv[1], "-c") == 0)
+		keypop_check(argc, argv);
 	proc_run(&keypop_role, argc, argv);
 }
 
@@ -187,7 +228,7 @@ sign_ctx(EVP_PKEY *pkey, int padding)
 }
 
 /*
- * An encrypted key is refused, as libtls refuses it in pkicheck's
+ * An encrypted key is refused, as libtls refuses it in the check's
  * check: OpenSSL's default would ask a terminal.
  */
 static int
@@ -301,4 +342,107 @@ key_sign(const struct key *k, const struct msg_sign *m, struct msg_signed *r)
 		return -1;
 	r->len = len;
 	return 0;
+}
+
+/*
+ * keypop -c -P protocols: the pair on fd 0 (certificate) and fd 3
+ * (key) tried as a listener would serve it, and the verdict on stdout.
+ */
+static __dead void
+keypop_check(int argc, char *argv[])
+{
+	struct pki_pair	 pp;
+	struct pki_info	 info;
+	const char	*protocols = NULL;
+	char		 why[PKI_REASONMAX];
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "cP:")) != -1) {
+		switch (ch) {
+		case 'c':
+			break;
+		case 'P':
+			protocols = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || protocols == NULL)
+		goto usage;
+	log_init(1, LOG_MAIL);
+	log_procinit("");
+	/* OpenSSL's configuration, read while there is a file system. */
+	if (tls_init() == -1)
+		fatalx("tls_init failed");
+	proc_prologue(&check_setup);
+
+	memset(&pp, 0, sizeof(pp));
+	if ((pp.cert = check_read(STDIN_FILENO, &pp.certlen)) == NULL ||
+	    (pp.key = check_read(KEYPOP_KEYFD, &pp.keylen)) == NULL)
+		(void)snprintf(why, sizeof(why), "cannot read the pair: %s",
+		    strerror(errno));
+	else {
+		/*
+		 * libtls appends strerror(errno) to some of its messages:
+		 * the words the parent's own check gave, not what the
+		 * prologue left in errno.
+		 */
+		errno = 0;
+		if (pki_check(&pp, protocols, &info, why, sizeof(why)) == 0) {
+			printable(info.subject);
+			printf("ok %lld %s\n", (long long)info.notafter,
+			    info.subject);
+			goto done;
+		}
+	}
+	printable(why);
+	printf("bad %s\n", why[0] != '\0' ? why : "no reason given");
+ done:
+	pki_free(&pp);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(1);
+	exit(0);
+ usage:
+	fprintf(stderr, "%s\n", KEYPOP_USAGE);
+	exit(1);
+}
+
+/* No file, no network: a socketpair for its handshake with itself. */
+static void
+keypop_check_sandbox(void *arg)
+{
+	sandbox_keycheck();
+}
+
+/* The whole of what fd holds, from its start: NULL with errno. */
+static uint8_t *
+check_read(int fd, size_t *lenp)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+
+	if (fstat(fd, &st) == -1)
+		return NULL;
+	if (st.st_size <= 0 || st.st_size > PKI_MAXFILE) {
+		errno = EFBIG;
+		return NULL;
+	}
+	if ((buf = malloc(st.st_size)) == NULL)
+		return NULL;
+	if (pki_pread(fd, buf, st.st_size, 0) == -1) {
+		freezero(buf, st.st_size);
+		return NULL;
+	}
+	*lenp = st.st_size;
+	return buf;
+}
+
+/* The verdict is one line of printable ASCII: '?' for any other byte. */
+static void
+printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
 }

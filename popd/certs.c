@@ -16,14 +16,15 @@
 
 /*
  * certs.c -- the parent's keypairs: each pki's files read (pki.c) and
- * checked by pkicheck at start and reload, and followed on disk
+ * checked by keypop -c at start and reload, and followed on disk
  * afterwards, so that a renewed certificate is served without anyone
- * reloading popd.  The parent parses no certificate: pkicheck, run as
+ * reloading popd.  The parent parses no certificate: the key process
+ * in its check mode (keypop -c; no other holds a private key), run as
  * the listener's user in the empty chroot and confined, tries the pair
  * and says, in one line the parent reads strictly (pki_verdict), its
- * subject and not-after time or why it does not serve.  A pkicheck that
- * crashes, takes more than CERTS_WAIT seconds or says anything else
- * leaves the pair not checked: refused, as a bad pair is.
+ * subject and not-after time or why it does not serve.  A keypop -c
+ * that crashes, takes more than CERTS_WAIT seconds or says anything
+ * else leaves the pair not checked: refused, as a bad pair is.
  *
  * Every CERTS_TICK seconds the parent looks at each pki's certificate
  * and key files: stat(2) of each, through any symbolic links, and
@@ -71,7 +72,7 @@
 
 #define CERTS_TICK	5			/* seconds between looks */
 #define CERTS_REWARN	(24 * 3600)
-#define CERTS_WAIT	10			/* seconds: pkicheck's time */
+#define CERTS_WAIT	10			/* seconds: keypop -c's time */
 
 static void	certs_look(const struct conf_pki *, struct pki_look *);
 static int	certs_check(int, int, const char *, struct pki_info *,
@@ -108,7 +109,7 @@ certs_look(const struct conf_pki *pki, struct pki_look *look)
 }
 
 /*
- * pkicheck on the pair in certfd and keyfd (pki_memfd's), at most
+ * keypop -c on the pair in certfd and keyfd (pki_memfd's), at most
  * CERTS_WAIT seconds: 0 with what it read in info, or -1 with the
  * reason in why, its own (the pair is bad) or ours ("not checked": it
  * could not run, crashed, took too long or wrote what is no verdict).
@@ -117,7 +118,8 @@ static int
 certs_check(int certfd, int keyfd, const char *protocols,
     struct pki_info *info, char *why, size_t whylen)
 {
-	char		*argv[] = { "pkicheck", "-P", (char *)protocols, NULL };
+	char		*argv[] = { "keypop", "-c", "-P", (char *)protocols,
+			    NULL };
 	uint8_t		 buf[PKI_VERDICTMAX + 1];
 	char		 bad[256];
 	struct pollfd	 pfd;
@@ -136,10 +138,10 @@ certs_check(int certfd, int keyfd, const char *protocols,
 	fds[1] = p[1];
 	fds[2] = STDERR_FILENO;		/* its log lines, as authcheck's */
 	fds[3] = keyfd;
-	pid = child_exec(pkicheck_path, argv, fds, 4);
+	pid = child_exec(proc_path[KIND_KEY], argv, fds, 4);
 	close(p[1]);
 	if (pid == -1) {
-		(void)snprintf(why, whylen, "not checked: pkicheck: %s",
+		(void)snprintf(why, whylen, "not checked: keypop -c: %s",
 		    strerror(errno));
 		close(p[0]);
 		return -1;
@@ -163,35 +165,35 @@ certs_check(int certfd, int keyfd, const char *protocols,
 	/* One that says too much ends now, not at the deadline. */
 	if (len == sizeof(buf))
 		(void)kill(pid, SIGKILL);
-	status = child_wait(pid, deadline, "pkicheck");
+	status = child_wait(pid, deadline, "keypop -c");
 	if ((r = pki_verdict(buf, len, info, why, whylen)) != -1 &&
 	    (status == 0 || status == -1))
 		return r == 0 ? 0 : -1;
 	if (len == sizeof(buf))
-		(void)snprintf(why, whylen, "not checked: pkicheck wrote more "
-		    "than %d bytes", PKI_VERDICTMAX);
+		(void)snprintf(why, whylen, "not checked: keypop -c wrote "
+		    "more than %d bytes", PKI_VERDICTMAX);
 	else if (status > 128 && monotime() >= deadline)
-		(void)snprintf(why, whylen, "not checked: pkicheck took more "
-		    "than %d seconds", CERTS_WAIT);
+		(void)snprintf(why, whylen, "not checked: keypop -c took "
+		    "more than %d seconds", CERTS_WAIT);
 	else if (status > 128)
-		(void)snprintf(why, whylen, "not checked: pkicheck was killed "
-		    "by signal %d", status - 128);
+		(void)snprintf(why, whylen, "not checked: keypop -c was "
+		    "killed by signal %d", status - 128);
 	else if (status > 0)
-		(void)snprintf(why, whylen, "not checked: pkicheck exited %d "
-		    "%s%s", status, r == -1 ? "without a verdict" :
+		(void)snprintf(why, whylen, "not checked: keypop -c exited "
+		    "%d %s%s", status, r == -1 ? "without a verdict" :
 		    "after its verdict", status == 127 ? " (not run: "
 		    "replaced since popd started? restart popd)" : "");
 	else {
 		(void)strlcpy(bad, why, sizeof(bad));
-		(void)snprintf(why, whylen, "not checked: pkicheck wrote %s",
-		    bad);
+		(void)snprintf(why, whylen, "not checked: keypop -c wrote "
+		    "%s", bad);
 	}
 	return -1;
 }
 
 /*
- * Read pki's files, which looked like look before, and have pkicheck
- * check them: 0 with pki->served the new pair, or -1 with the reason
+ * Read pki's files, which looked like look before, and have keypop
+ * -c check them: 0 with pki->served the new pair, or -1 with the reason
  * in why and pki as it was.  A certificate that expired before
  * notbefore is refused (0: none is).
  */
@@ -207,7 +209,7 @@ certs_read(struct conf_pki *pki, const char *protocols,
 
 	if (pki_read(pki->cert, pki->key, &pp, why, whylen) == -1)
 		return -1;
-	/* pkicheck reads the very bytes a listener and keypop will. */
+	/* keypop -c reads the very bytes a listener and keypop will. */
 	if ((fd = pki_memfd(pp.cert, pp.certlen)) == -1 ||
 	    (keyfd = pki_memfd(pp.key, pp.keylen)) == -1)
 		(void)snprintf(why, whylen, "%s", strerror(errno));

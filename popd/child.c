@@ -377,7 +377,7 @@ child_spawn(const char *path, char **argv, int fd, int conffd,
 }
 
 /*
- * A short-lived helper (authcheck, pkicheck): path with argv, its
+ * A short-lived helper (authcheck, keypop -c): path with argv, its
  * descriptors 0 to n - 1 being fds[0] to fds[n - 1], and no other.  A
  * reload's thread may call it: the child only execs.  The pid, or -1
  * with errno.

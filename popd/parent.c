@@ -36,7 +36,6 @@ uint64_t		 conf_gen = 1;
 char			 proc_path[KIND_MAX][PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
 char			 authcheck_path[PATH_MAX];	/* users.c runs it */
-char			 pkicheck_path[PATH_MAX];	/* certs.c runs it */
 char			 dlvrpop_path[PATH_MAX];
 int			 debug, verbose, privsep;
 /* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */

@@ -137,7 +137,7 @@ main(int argc, char *argv[])
 	/* Check everything before daemonizing, so errors reach the admin. */
 	if (privsep)
 		check_users();
-	/* authcheck reads authtab, pkicheck the pairs for the parent. */
+	/* authcheck reads authtab, keypop -c the pairs for the parent. */
 	find_helpers(SBINDIR "/popd");
 	badtab = users_load(conf, &users);
 	if (conf_usable(conf, &users, badtab) != 0)
@@ -256,7 +256,7 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 6 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 5 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;
@@ -266,7 +266,6 @@ exec_paths(const struct popd_conf *c)
 	paths[n++] = wrkrpop_path;
 	paths[n++] = dlvrpop_path;
 	paths[n++] = authcheck_path;
-	paths[n++] = pkicheck_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {

@@ -176,7 +176,6 @@ find_helpers(const char *self)
 		{ "keypop",	proc_path[KIND_KEY] },
 		{ "wrkrpop",	wrkrpop_path },
 		{ "authcheck",	authcheck_path },
-		{ "pkicheck",	pkicheck_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};
 	size_t		 i;

@@ -84,7 +84,7 @@ CONFPOP = os.path.join(REPO, "confpop", "confpop")
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck",
-            "pkicheck", "confpop")
+            "confpop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")
@@ -547,9 +547,10 @@ def classify(pid):
     # The parent's reading of authtab, a moment long.
     if comm == "authcheck" or "authcheck" in cmd:
         return "authcheck"
-    # Its trying of a keypair, a moment long too.
-    if comm == "pkicheck" or "pkicheck" in cmd:
-        return "pkicheck"
+    # keypop -c, its trying of a keypair, a moment long too: not the
+    # keypop that signs ("keypop: check" once it set its title).
+    if "keypop -c" in cmd or "keypop: check" in cmd:
+        return "keycheck"
     if comm.startswith("authpop") or "authpop" in cmd:
         return "authpop"
     if comm == "listener" or "listener" in cmd:
@@ -1149,7 +1150,7 @@ class Server:
     def pids(self):
         out = {"parent": self.proc.pid if self.proc else None,
                "listener": None, "authpop": None, "control": None,
-               "keypop": None, "authcheck": None, "pkicheck": None,
+               "keypop": None, "authcheck": None, "keycheck": None,
                "wrkrpop": []}
         if self.proc is None:
             return out

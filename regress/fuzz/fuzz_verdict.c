@@ -16,7 +16,7 @@
 
 /*
  * fuzz_verdict -- libFuzzer target for the parent's reading of
- * pkicheck's verdict (common/pki.c pki_verdict): any bytes.  A verdict
+ * keypop -c's verdict (common/pki.c pki_verdict): any bytes.  A verdict
  * is one line of printable ASCII of at most PKI_VERDICTMAX bytes;
  * "ok" gives back a time in range and the subject byte for byte,
  * "bad" its reason byte for byte; anything else is refused with a

@@ -398,8 +398,8 @@ def two_pkis_each_followed(srv):
 
 def build_copy(srv):
     """A copy of the build tree in srv's directory (popd runs the
-    helpers next to itself), srv started from it; pkicheck's path
-    there."""
+    helpers next to itself), srv started from it; keypop's path there,
+    the program of keypop -c."""
     top = os.path.join(srv.tmpdir, "build")
     for prog in T.PROGRAMS:
         os.makedirs(os.path.join(top, prog), 0o755)
@@ -407,12 +407,11 @@ def build_copy(srv):
                      os.path.join(top, prog, prog))
     argv = srv.argv
     srv.argv = lambda: [os.path.join(top, "popd", "popd")] + argv()[1:]
-    return os.path.join(top, "pkicheck", "pkicheck")
+    return os.path.join(top, "keypop", "keypop")
 
 
 def rewrite_program(path, src):
-    """path's inode written with src's bytes: the program the parent
-    may exec (Landlock holds its inode) becomes another."""
+    """path's inode written with src's bytes (nothing runs it yet)."""
     with open(src, "rb") as f:
         data = f.read()
     with open(path, "r+b") as f:
@@ -422,15 +421,17 @@ def rewrite_program(path, src):
 
 @T.test(start=False)
 def garbage_checker_refuses_start(srv):
-    """A pkicheck that writes no verdict (echo, which writes its
-    arguments): popd -n and popd refuse the pair, not checked, and
-    exit 1, as for a bad pair."""
-    pkicheck = build_copy(srv)
-    rewrite_program(pkicheck, shutil.which("echo"))
+    """A keypop -c that writes no verdict (keypop made echo(1), which
+    writes its arguments): popd -n and popd refuse the pair, not
+    checked, and exit 1, as for a bad pair.  (popd would not serve
+    with that keypop anyway: it refuses at the check, before it starts
+    one.)  One that exits 1 without a verdict (false(1)) too."""
+    keypop = build_copy(srv)
+    rewrite_program(keypop, shutil.which("echo"))
     srv.port = T.free_port()
     argv = srv.argv()
-    want = ('pki test: %s, %s: not loaded: not checked: pkicheck wrote '
-            '11 bytes that are no verdict' % (srv.cert, srv.key))
+    want = ('pki test: %s, %s: not loaded: not checked: keypop -c wrote '
+            '14 bytes that are no verdict' % (srv.cert, srv.key))
     r = subprocess.run([argv[0], "-n", "-f", srv.conffile],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=60)
@@ -444,38 +445,53 @@ def garbage_checker_refuses_start(srv):
     T.expect(r.returncode, 1, "popd's exit status")
     T.expect_true(want in r.stdout.decode(), "popd says why",
                   r.stdout.decode())
+    rewrite_program(keypop, shutil.which("false"))
+    r = subprocess.run([argv[0], "-n", "-f", srv.conffile],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    out = r.stdout.decode()
+    T.expect(r.returncode, 1, "popd -n's exit status, keypop false(1)")
+    T.expect_true("not loaded: not checked: keypop -c exited 1 without a "
+                  "verdict\n" in out, "popd -n says why", out)
 
 
 @T.test(start=False)
 def broken_checker_keeps_the_old_pair(srv):
-    """pkicheck turned into false(1) after the start, which exits 1
-    without a verdict: a renewed pair is not checked, logged once, the
-    pair checked at start serves on; the real pkicheck back, the next
-    change is served."""
-    pkicheck = build_copy(srv)
-    real = os.path.join(srv.tmpdir, "pkicheck.real")
-    shutil.copy2(pkicheck, real)
+    """keypop moved aside after the start, so that keypop -c cannot run
+    (exit 127, no verdict): a renewed pair is not checked, logged once,
+    the pair checked at start serves on; keypop moved back, the next
+    change is served.  keypop is not rewritten in place: the running
+    one, which signs every handshake, holds the file (ETXTBSY), and
+    were it rewritten it would run the new bytes.  Moved aside, it
+    keeps its inode and signs on: logins go on throughout.  Moved back,
+    it is the inode the parent may exec (Landlock holds inodes)."""
+    keypop = build_copy(srv)
+    aside = keypop + ".aside"
     srv.start()
     before = served(srv)
     logins = Logins(srv)
-    rewrite_program(pkicheck, shutil.which("false"))
-    cert, key = new_pair(srv, "renewed", "renewed.example")
-    write_in_place(srv.key, key)
-    write_in_place(srv.cert, cert)
-    srv.wait_log("changed, not loaded", timeout=WINDOW)
-    time.sleep(11)
-    T.expect(served(srv), before, "the old certificate still served")
+    os.rename(keypop, aside)
+    try:
+        cert, key = new_pair(srv, "renewed", "renewed.example")
+        write_in_place(srv.key, key)
+        write_in_place(srv.cert, cert)
+        srv.wait_log("changed, not loaded", timeout=WINDOW)
+        time.sleep(11)
+        T.expect(served(srv), before, "the old certificate still served")
+    finally:
+        os.rename(aside, keypop)
     lines = refused_lines(srv)
     T.expect(len(lines), 1, "log lines of the pair not checked")
     T.expect_true(re.search(r"pki test: %s, %s changed, not loaded: not "
-                            r"checked: pkicheck exited 1 without a verdict; "
-                            r"the certificate loaded on \S+Z serves on$" %
+                            r"checked: keypop -c exited 127 without a "
+                            r"verdict \(not run: replaced since popd "
+                            r"started\? restart popd\); the certificate "
+                            r"loaded on \S+Z serves on$" %
                             (re.escape(srv.cert), re.escape(srv.key)),
                             lines[0]), "the reason", lines[0])
-    rewrite_program(pkicheck, real)
     since = time.monotonic()
     write_in_place(srv.cert, cert)
-    wait_served(srv, on_disk(cert), since, "the pair checked by pkicheck")
+    wait_served(srv, on_disk(cert), since, "the pair checked by keypop -c")
     logins.end()
     T.expect(len(loaded_lines(srv)), 1, "log lines of the new certificate")
 

@@ -188,8 +188,9 @@ def root_parses_no_certificate(srv):
     """Issue 53: the parent reads the pki files but parses none of them:
     popd holds no pki_check, no pki_tls and none of libtls's context
     calls (tls_config_parse_protocols aside: the grammar's check of the
-    words of tls protocols, no certificate); pkicheck holds pki_check,
-    the listener pki_tls."""
+    words of tls protocols, no certificate); keypop holds pki_check (its
+    check mode, keypop -c: no third program holds a key), the listener
+    pki_tls."""
     def syms(prog):
         nm = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
                             check=True).stdout.decode()
@@ -200,10 +201,10 @@ def root_parses_no_certificate(srv):
                     (s.startswith("tls_") and
                      s != "tls_config_parse_protocols")), [],
              "certificate parsing in popd")
-    T.expect_true("pki_verdict" in popd, "popd reads pkicheck's verdict")
-    T.expect_true("pki_check" in syms(os.path.join(T.REPO, "pkicheck",
-                                                   "pkicheck")),
-                  "pkicheck holds pki_check")
+    T.expect_true("pki_verdict" in popd, "popd reads keypop -c's verdict")
+    T.expect_true("pki_check" in syms(os.path.join(T.REPO, "keypop",
+                                                   "keypop")),
+                  "keypop holds pki_check")
     T.expect_true("pki_tls" in syms(T.LISTENER), "the listener, pki_tls")
 
 

@@ -32,7 +32,7 @@ import popdtest as T  # noqa: E402
 SOURCES = ("Makefile", "common", "compat", "popd", "listener", "lmtp",
            "control", "authpop", "wrkrpop", "dlvrpop", "mda", "popdpass",
            "popctl", "tablepop", "checkpop", "keypop", "authcheck",
-           "pkicheck", "confpop", "man", "regress")
+           "confpop", "man", "regress")
 
 
 def copy_tree(dst):
@@ -78,7 +78,6 @@ def installed_popd_uses_libexecdir(srv):
                   "libexec/popd/checkpop", "man/man8/checkpop.8",
                   "libexec/popd/keypop", "man/man8/keypop.8",
                   "libexec/popd/authcheck", "man/man8/authcheck.8",
-                  "libexec/popd/pkicheck", "man/man8/pkicheck.8",
                   "libexec/popd/confpop", "man/man8/confpop.8",
                   "man/man8/popd.8", "man/man5/popcache.5"):
             T.expect_true(os.path.exists(os.path.join(prefix, f)),

@@ -156,6 +156,44 @@ def rsa_key_only_in_keypop(srv):
     key_stays_in_keypop(srv, "rsa2048")
 
 
+def keycheck(args, cert, key):
+    """keypop ARGS as the parent runs keypop -c: the certificate on
+    fd 0, the key on fd 3; (status, stdout, stderr)."""
+    keypop = os.path.join(T.REPO, "keypop", "keypop")
+    r = subprocess.run(["sh", "-c", 'exec "$0" "$@" <"$CERT" 3<"$KEY"',
+                        keypop] + args,
+                       env=dict(os.environ, CERT=cert, KEY=key),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=20)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+@T.test(start=False)
+def check_mode(srv):
+    """keypop -c -P PROTOCOLS, the parent's check of a pair (there is
+    no other program that holds a key): "ok NOTAFTER SUBJECT" for a
+    pair, "bad REASON" and status 0 for a key not the certificate's;
+    -c without -P, or -P without -c (the signing mode takes no -P),
+    prints the usage and exits 1."""
+    T.need_root()
+    make_key(srv.cert, srv.key, "rsa2048", "check.example")
+    other = os.path.join(srv.tmpdir, "other.key")
+    make_key(os.path.join(srv.tmpdir, "other.crt"), other, "p256")
+    end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in",
+                          srv.cert], check=True, stdout=subprocess.PIPE,
+                         ).stdout.decode().strip().split("=", 1)[1]
+    want = "ok %d /CN=check.example\n" % ssl.cert_time_to_seconds(end)
+    T.expect(keycheck(["-c", "-P", "TLSv1.3"], srv.cert, srv.key),
+             (0, want, ""), "keypop -c on a pair")
+    rc, out, err = keycheck(["-c", "-P", "TLSv1.3"], srv.cert, other)
+    T.expect_true(rc == 0 and re.fullmatch(r"bad [ -~]+\n", out),
+                  "keypop -c on a key not the certificate's", (rc, out, err))
+    for args in (["-c"], ["-P", "TLSv1.3"], ["-c", "-P", "TLSv1.3", "x"]):
+        rc, out, err = keycheck(args, srv.cert, srv.key)
+        T.expect((rc, out), (1, ""), "keypop %s" % " ".join(args))
+        T.expect_true("keypop -c -P protocols" in err, "the usage", err)
+
+
 def s_client(port, *args):
     """openssl s_client's output and status, QUIT sent."""
     openssl = T.need_prog("openssl")

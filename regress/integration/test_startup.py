@@ -324,8 +324,8 @@ def every_program_says_its_version(srv):
               "popdpass (popd) " + v),
              ([os.path.join(T.REPO, "authcheck", "authcheck"), "-V"],
               "authcheck (popd) " + v),
-             ([os.path.join(T.REPO, "pkicheck", "pkicheck"), "-V"],
-              "pkicheck (popd) " + v),
+             ([os.path.join(T.REPO, "keypop", "keypop"), "-V"],
+              "keypop (popd) " + v),
              ([T.CONFPOP, "-V"], "confpop (popd) " + v)]
     for argv, want in progs:
         r = subprocess.run(argv, stdin=subprocess.DEVNULL,

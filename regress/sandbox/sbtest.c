@@ -1043,8 +1043,8 @@ apply(const char *role)
 		sandbox_checkpop(port);	/* its health port: ours */
 	else if (strcmp(role, "keypop") == 0)
 		sandbox_keypop();
-	else if (strcmp(role, "pkicheck") == 0)
-		sandbox_pkicheck();
+	else if (strcmp(role, "keycheck") == 0)
+		sandbox_keycheck();	/* keypop -c */
 	else if (strcmp(role, "authpop") == 0)
 		sandbox_authpop(0);
 	else if (strcmp(role, "authpop-http") == 0)
@@ -1383,28 +1383,28 @@ static const struct check checks[] = {
 	SYS("control", "change uid", NULL, act_setuid0),
 
 	/*
-	 * pkicheck: one keypair on descriptors the parent sealed, read
-	 * with pread; a socketpair for its handshake with itself; no file,
-	 * no network.
+	 * keycheck (keypop -c): one keypair on descriptors the parent
+	 * sealed, read with pread; a socketpair for its handshake with
+	 * itself; no file, no network.
 	 */
-	OK("pkicheck", "read a sealed anonymous file", prep_sealed_memfd,
+	OK("keycheck", "read a sealed anonymous file", prep_sealed_memfd,
 	    act_read_spool),
-	OK("pkicheck", "create a socketpair", NULL, act_socketpair),
-	OK("pkicheck", "describe the confinement", NULL,
+	OK("keycheck", "create a socketpair", NULL, act_socketpair),
+	OK("keycheck", "describe the confinement", NULL,
 	    act_describe_landlock),
-	ERR("pkicheck", "open /etc/passwd", NULL, act_open_passwd, EACCES),
-	ERR("pkicheck", "create a TCP socket", NULL, act_socket_inet, EPERM),
-	ERR("pkicheck", "create a unix socket", NULL, act_socket_unix, EPERM),
-	ERR("pkicheck", "map executable memory", NULL, act_mmap_exec, EACCES),
-	SYS("pkicheck", "create an inet socketpair", NULL,
+	ERR("keycheck", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("keycheck", "create a TCP socket", NULL, act_socket_inet, EPERM),
+	ERR("keycheck", "create a unix socket", NULL, act_socket_unix, EPERM),
+	ERR("keycheck", "map executable memory", NULL, act_mmap_exec, EACCES),
+	SYS("keycheck", "create an inet socketpair", NULL,
 	    act_socketpair_inet),
-	SYS("pkicheck", "make an anonymous file", NULL, act_spool),
-	SYS("pkicheck", "execve /bin/true", NULL, act_execve),
-	SYS("pkicheck", "fork", NULL, act_fork),
-	SYS("pkicheck", "ptrace another process", NULL, act_ptrace),
-	SYS("pkicheck", "signal another process", NULL, act_kill_other),
-	SYS("pkicheck", "make a directory", NULL, act_mkdir_tmp),
-	SYS("pkicheck", "change uid", NULL, act_setuid0),
+	SYS("keycheck", "make an anonymous file", NULL, act_spool),
+	SYS("keycheck", "execve /bin/true", NULL, act_execve),
+	SYS("keycheck", "fork", NULL, act_fork),
+	SYS("keycheck", "ptrace another process", NULL, act_ptrace),
+	SYS("keycheck", "signal another process", NULL, act_kill_other),
+	SYS("keycheck", "make a directory", NULL, act_mkdir_tmp),
+	SYS("keycheck", "change uid", NULL, act_setuid0),
 
 	/*
 	 * keypop: the keys; its two channels and nothing else, not even
@@ -1421,6 +1421,8 @@ static const struct check checks[] = {
 	SYS("keypop", "accept a unix connection", prep_pending_unix,
 	    act_accept),
 	SYS("keypop", "create a socketpair", NULL, act_socketpair),
+	SYS("keypop", "read a sealed anonymous file (keypop -c's)",
+	    prep_sealed_memfd, act_read_spool),
 	SYS("keypop", "make an anonymous file", NULL, act_spool),
 	SYS("keypop", "execve /bin/true", NULL, act_execve),
 	SYS("keypop", "fork", NULL, act_fork),
