@@ -345,13 +345,22 @@ oldids_moved(int dirfd, int rootfd, const char *path, const char *fmt)
 		    (glen == rec.namelen && memcmp(rec.guid, rec.name,
 		    glen) == 0))
 			continue;
-		/* The new name wanted, its GUID for now in its uidl. */
-		if (oldids_want(o, rec.name) == -1 ||
-		    (off = pool_add(o, rec.guid, glen)) == -1) {
+		/*
+		 * The new name wanted, its GUID for now in its uidl; a name
+		 * with no base ("cur/:2,S") is none to want.
+		 */
+		i = o->n;
+		if (oldids_want(o, rec.name) == -1) {
 			r = -1;
 			break;
 		}
-		o->v[o->n - 1].uidl = off;
+		if (o->n == i)
+			continue;
+		if ((off = pool_add(o, rec.guid, glen)) == -1) {
+			r = -1;
+			break;
+		}
+		o->v[i].uidl = off;
 	}
 	lines_close(&lr);
 	if (r == -1 || o->n == 0 || index_build(o) == -1 ||
