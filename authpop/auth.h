@@ -123,7 +123,10 @@ struct session {
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
-	int			 tabchan;	/* S_ROUTE: asked on (nginx.c) */
+	int			 tabchan;	/* S_ROUTE, tabapps: asked on
+						   (nginx.c) */
+	int			 tabapps;	/* S_LOOKUP: tablepop asks
+						   the app passwords */
 	int			 nfail;
 	int			 plainlogged;	/* refusal logged once */
 	int			 nbad;		/* invalid commands */
@@ -255,5 +258,6 @@ void		 http_listen(int, int, uint32_t);
 void		 http_stop(void);
 void		 http_route(struct session *, const struct msg_route *);
 void		 http_tablechan(int);
+int		 tablepop_apps(struct session *);
 
 #endif

@@ -33,7 +33,8 @@
  *	the parent	fd 3 (POPD_CHANNEL_FD)
  *	control		popctl's questions (show penalties, unpenalize),
  *			on a channel the parent passes (MSG_PARENT_CTLCHAN)
- *	tablepop	auth_http's routes, on a channel the parent passes
+ *	tablepop	auth_http's routes, a database's app passwords,
+ *			on a channel the parent passes
  *			(MSG_PARENT_TABLECHAN)
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
@@ -78,7 +79,6 @@ static void		authpop_parent_table(struct chan *, const void *,
 static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_tablechan(struct chan *, const void *,
 			    int);
-static void		authpop_parent_apps(struct chan *, const void *, int);
 static void		authpop_parent_appsask(struct chan *, const void *, int);
 static void		authpop_parent_listen(struct chan *, const void *, int);
 static void		authpop_parent_proxy(struct chan *, const void *, int);
@@ -110,7 +110,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_TABLE,	authpop_parent_table },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_CRED,	authpop_parent_cred },
-	{ MSG_PARENT_APPS,	authpop_parent_apps },
 	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
@@ -358,23 +357,7 @@ authpop_parent_cred(struct chan *c, const void *data, int fd)
 	session_update(s);
 }
 
-/* A user's app passwords, or none, or no answer (verify_apps). */
-static void
-authpop_parent_apps(struct chan *c, const void *data, int fd)
-{
-	const struct msg_apps	*ma = data;
-	struct session		*s;
-
-	if ((s = session_find(ma->id)) == NULL || s->state != S_LOOKUP) {
-		log_debug("session %s%llu: its app passwords came after the "
-		    "session ended", SIDP(ma->id));
-		return;
-	}
-	verify_apps(s, ma->status, ma->recs);
-	session_update(s);
-}
-
-/* A reload's app passwords are in no file: the parent's from now. */
+/* A reload's app passwords are in no file: tablepop's from now. */
 static void
 authpop_parent_appsask(struct chan *c, const void *data, int fd)
 {

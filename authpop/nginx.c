@@ -21,7 +21,9 @@
  * POP3 client's is (check.c, host.c: the same queues, delays and failure
  * times), keyed on the Client-IP nginx vouches for; the backend comes
  * from tablepop's route table (MSG_AUTHPOP_ROUTE), asked on a channel
- * the parent made us (MSG_PARENT_TABLECHAN).  While no tablepop runs,
+ * the parent made us (MSG_PARENT_TABLECHAN), on which any session's
+ * app passwords of a database are asked too (MSG_AUTHPOP_APPS, for
+ * verify.c).  While no tablepop runs,
  * and when one dies with our questions, they are temporary failures.
  *
  * The parent hands authpop the listening sockets (MSG_PARENT_LISTEN with
@@ -364,12 +366,14 @@ static struct chan	 tabchan[2];
 static int		 tabcur = -1;
 
 static void	tablepop_route(struct chan *, const void *, int);
+static void	tablepop_appsans(struct chan *, const void *, int);
 static void	tablepop_eof(struct chan *);
 static void	tablepop_lost(struct session *);
 
 /* All tablepop may send us. */
 static const struct msg_handler from_table[] = {
 	{ MSG_TABLE_ROUTE,	tablepop_route },
+	{ MSG_TABLE_APPS,	tablepop_appsans },
 };
 
 /* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
@@ -407,9 +411,55 @@ tablepop_eof(struct chan *c)
 static void
 tablepop_lost(struct session *s)
 {
+	if (s->state == S_LOOKUP) {
+		s->tabapps = 0;
+		verify_apps(s, CRED_TEMP, NULL);
+		session_update(s);
+		return;
+	}
 	log_warnx("session %s%llu: %s: %s, but tablepop, which routes, is "
 	    "gone", SIDP(s->id), s->addr, s->user);
 	http_refuse(s, A_TEMP, 0);
+	session_update(s);
+}
+
+/*
+ * Any session's user's app passwords (verify.c), asked of tablepop,
+ * which asks the app-passwords database: -1 if none runs.
+ */
+int
+tablepop_apps(struct session *s)
+{
+	struct msg_login	ml;
+
+	if (tabcur == -1) {
+		log_warnx("session %s%llu: %s: %s: no tablepop runs to ask "
+		    "app-passwords", SIDP(s->id), s->addr, logname(s->user));
+		return -1;
+	}
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	s->tabchan = tabcur;
+	s->tabapps = 1;
+	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
+	return 0;
+}
+
+static void
+tablepop_appsans(struct chan *c, const void *data, int fd)
+{
+	const struct msg_apps	*ma = data;
+	struct session		*s;
+
+	if ((s = session_find(ma->id)) == NULL || s->state != S_LOOKUP ||
+	    !s->tabapps || &tabchan[s->tabchan] != c) {
+		log_debug("session %s%llu: its app passwords came after the "
+		    "session ended", SIDP(ma->id));
+		return;
+	}
+	s->tabapps = 0;
+	verify_apps(s, ma->status, ma->recs);
 	session_update(s);
 }
 

@@ -148,8 +148,9 @@ session_find(uint64_t id)
 }
 
 /*
- * fn for each session whose route was asked on tablepop's channel ch,
- * which is gone (nginx.c): it may end the session.
+ * fn for each session whose route or app passwords were asked on
+ * tablepop's channel ch, which is gone (nginx.c): it may end the
+ * session.
  */
 void
 session_route_lost(int ch, void (*fn)(struct session *))
@@ -157,7 +158,8 @@ session_route_lost(int ch, void (*fn)(struct session *))
 	struct session	*s, *next;
 
 	RB_FOREACH_SAFE(s, sesstree, &sessions, next)
-		if (s->state == S_ROUTE && s->tabchan == ch)
+		if ((s->state == S_ROUTE || (s->state == S_LOOKUP &&
+		    s->tabapps)) && s->tabchan == ch)
 			fn(s);
 }
 
@@ -354,7 +356,8 @@ session_timeout(int fd, short ev, void *arg)
 		session_update(s);
 		break;
 	case S_LOOKUP:
-		/* The parent's answer, if it comes, finds no one. */
+		/* The answer, if it comes, finds no one. */
+		s->tabapps = 0;
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		goto timedout;

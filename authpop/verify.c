@@ -54,7 +54,7 @@ static struct appkey	 appkey;	/* app passwords' hashes */
 /*
  * App passwords of a file: read here (at start, or from the descriptor
  * a reload sent), each user's asked of no one.  A database table's are
- * the parent's to ask (apps_ask), from the start or since a reload.
+ * tablepop's to ask (apps_ask), from the start or since a reload.
  */
 static struct appfile	 appfile;
 static int		 apps_ask;
@@ -180,7 +180,6 @@ auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
 	const char		*why, *recs;
-	struct msg_login	 ml;
 
 	/* A router's ticket (loginticket.c): the password was checked there. */
 	if (s->ops->pop3 && !toolong && ticket_like(pass) &&
@@ -215,12 +214,10 @@ auth_start(struct session *s, const char *pass, int toolong)
 		return;
 	}
 	if (set.app_key[0] != '\0') {
-		/* The parent's, then verify_apps. */
-		memset(&ml, 0, sizeof(ml));
-		ml.id = s->id;
-		(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+		/* tablepop's, then verify_apps. */
 		s->state = S_LOOKUP;
-		auth_parent_send(MSG_AUTHPOP_APPS, &ml, sizeof(ml));
+		if (tablepop_apps(s) == -1)
+			verify_apps(s, CRED_TEMP, NULL);
 		return;
 	}
 	auth_main(s);
@@ -260,7 +257,7 @@ auth_main(struct session *s)
  * the reply and its timing are those of a wrong password.
  */
 /*
- * The parent's answer: the user's app passwords.  A password of their
+ * tablepop's answer: the user's app passwords.  A password of their
  * form is hashed under the site's key and compared with each (a few
  * microseconds: no checker thread); one that matches logs in if it has
  * not expired and the client is in its networks.  Anything else is the
@@ -271,7 +268,7 @@ verify_appsask(void)
 {
 	if (!apps_ask)
 		log_debug("app passwords: a reload's are in no file, the "
-		    "parent's from now on");
+		    "database's from now on");
 	apps_ask = 1;
 	appfile_free(&appfile);
 }

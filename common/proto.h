@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		43
+#define MSG_VERSION		44
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -69,9 +69,8 @@ enum msg_type {
 				   file, to an authpop it did not replace;
 				   msg_newtab */
 	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
-	MSG_PARENT_APPS,	/* the answer to MSG_AUTHPOP_APPS; msg_apps */
 	MSG_PARENT_APPSASK,	/* a reload's app passwords are in no file:
-				   ask the parent for them; no payload */
+				   ask tablepop for them; no payload */
 	/* parent -> listener, authpop */
 	MSG_PARENT_DRAIN,	/* after a reload: take no new work, exit 0
 				   when the last session is over; no payload */
@@ -170,7 +169,6 @@ enum msg_type {
 				   it may have sessions now; no payload */
 	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
 				   password hash, please; msg_login */
-	MSG_AUTHPOP_APPS,	/* a user's app passwords, please; msg_login */
 	MSG_AUTHPOP_APPUSED,	/* an app password logged in; msg_appused */
 	/* authpop -> control, on the channel the parent made them */
 	MSG_AUTHPOP_PENALTIES,	/* the answer to MSG_CONTROL_PENALTIES, in
@@ -180,6 +178,7 @@ enum msg_type {
 	/* authpop -> tablepop, on the channel the parent made them */
 	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
 				   msg_login */
+	MSG_AUTHPOP_APPS,	/* a user's app passwords, please; msg_login */
 
 	/* lmtp -> parent */
 	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
@@ -215,6 +214,7 @@ enum msg_type {
 				   msg_tabans */
 	/* tablepop -> authpop, checkpop, control: their channels */
 	MSG_TABLE_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
+	MSG_TABLE_APPS,		/* the answer to MSG_AUTHPOP_APPS; msg_apps */
 	MSG_TABLE_BACKEND,	/* a backend to check; msg_backend */
 	MSG_TABLE_BACKENDS,	/* the answer to MSG_CONTROL_BACKENDS,
 				   _DRAIN, _UNDRAIN; msg_ctlbackend */
@@ -532,9 +532,9 @@ struct msg_route {
 };
 
 /*
- * MSG_PARENT_APPS: the app passwords of session id's user, as records
- * joined by "," (apppass.h), from the parent's file or a database's
- * alias answer; CRED_NONE: the user has none; CRED_TEMP: the table
+ * MSG_TABLE_APPS: the app passwords of session id's user, as records
+ * joined by "," (apppass.h), from the app-passwords database's alias
+ * answer, which tablepop asked; CRED_NONE: the user has none; CRED_TEMP: the table
  * could not answer, or answered what is no records (logged).
  */
 #define APPS_RECSMAX		8192	/* apppass.h's APP_RECSMAX */

@@ -139,8 +139,7 @@ struct conf_settings {
 	/*
 	 * App passwords (apppass.h): the key of their hashes ("" = none),
 	 * and their file, which authpop reads ("" = a database table,
-	 * which the parent asks: popd_conf's apps, whose name is
-	 * apps_table, for authpop's log).
+	 * apps_table, which tablepop asks for authpop).
 	 */
 	char			 app_key[PATH_MAX];
 	char			 apps_file[PATH_MAX];

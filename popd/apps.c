@@ -20,10 +20,11 @@
  * reload "authcheck -m apps" checks it and says each record without its
  * hash (users.c runs it), which the parent keeps for popctl and to know
  * the labels; each authpop loads the file itself, a reload hands it to
- * the older ones (users_send_tables).  A database table is asked with
- * the alias service, the user the key, one question for all of a user's
- * records, for authpop (MSG_AUTHPOP_APPS), which checks what it gets;
- * popctl's show app-passwords has authcheck read the answer.
+ * the older ones (users_send_tables).  A database table is asked by
+ * tablepop for authpop (MSG_AUTHPOP_APPS, tablepop/router.c), which
+ * checks what it gets; popctl's show app-passwords asks it here, with
+ * the alias service, the user the key, and has authcheck read the
+ * answer.
  *
  * Each app password's last use (time and address) is kept in memory and
  * written to the state file (app-passwords last) at most once every
@@ -80,11 +81,6 @@ static int		 dirty;
 static struct event	 flush_ev;
 static struct lograte	 rate_full;
 
-struct apps_wait {
-	pid_t		 authpid;
-	uint64_t	 id;
-};
-
 /* A record of a file, as authcheck said it: its label, no hash. */
 struct applabel {
 	RB_ENTRY(applabel)	 entry;
@@ -96,7 +92,6 @@ static int	applabel_cmp(struct applabel *, struct applabel *);
 RB_PROTOTYPE_STATIC(applabels, applabel, entry, applabel_cmp)
 RB_GENERATE_STATIC(applabels, applabel, entry, applabel_cmp)
 
-static void	apps_authpop(void *, int, const char *);
 static void	flush_timer(int, short, void *);
 static int	has_label(const struct applabels *, const char *,
 		    const char *);
@@ -198,60 +193,6 @@ has_label(const struct applabels *t, const char *user, const char *label)
 	    strlcpy(k.label, label, sizeof(k.label)) >= sizeof(k.label))
 		return 0;
 	return RB_FIND(applabels, (struct applabels *)t, &k) != NULL;
-}
-
-/*
- * authpop asks for a user's records: a database's, unread here.  An
- * authpop of before a reload that removed them gets none; one that asks
- * just as a reload handed it a file (which it reads itself), a
- * temporary failure.
- */
-void
-parent_authpop_apps(struct chan *c, const void *data, int fd)
-{
-	const struct msg_login	*ml = data;
-	struct apps_wait	*w = NULL;
-	struct msg_apps		 ma;
-
-	if (conf->apps[0] == '\0' || conf->appssrc != TABSRC_LOOKUP ||
-	    (w = calloc(1, sizeof(*w))) == NULL) {
-		if (w == NULL && conf->apps[0] != '\0' &&
-		    conf->appssrc == TABSRC_LOOKUP)
-			log_warn("%s", __func__);
-		memset(&ma, 0, sizeof(ma));
-		ma.id = ml->id;
-		ma.status = conf->apps[0] == '\0' ? CRED_NONE : CRED_TEMP;
-		chan_send(c, MSG_PARENT_APPS, -1, &ma, sizeof(ma));
-		return;
-	}
-	w->authpid = ((struct proc *)c->arg)->pid;
-	w->id = ml->id;
-	lookup(conf->apps, LOOKUP_ALIAS, ml->user, apps_authpop, w);
-}
-
-static void
-apps_authpop(void *arg, int status, const char *recs)
-{
-	struct apps_wait	*w = arg;
-	struct msg_apps		*ma;
-	struct proc		*p;
-
-	if ((p = proc_alive(KIND_AUTHPOP, w->authpid)) != NULL) {
-		if ((ma = calloc(1, sizeof(*ma))) == NULL)
-			fatal("%s", __func__);
-		ma->id = w->id;
-		ma->status = status == LOOKUP_FOUND ? CRED_FOUND :
-		    status == LOOKUP_NONE ? CRED_NONE : CRED_TEMP;
-		if (status == LOOKUP_FOUND &&
-		    strlcpy(ma->recs, recs, sizeof(ma->recs)) >=
-		    sizeof(ma->recs)) {
-			memset(ma->recs, 0, sizeof(ma->recs));
-			ma->status = CRED_TEMP;
-		}
-		chan_send(&p->chan, MSG_PARENT_APPS, -1, ma, sizeof(*ma));
-		free(ma);
-	}
-	free(w);
 }
 
 static int

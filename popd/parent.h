@@ -206,7 +206,6 @@ void		 apps_used(const char *, const char *,
 		    const struct peeraddr *);
 void		 apps_start(void);
 void		 apps_flush(void);
-void		 parent_authpop_apps(struct chan *, const void *, int);
 void		 parent_authpop_appused(struct chan *, const void *, int);
 
 /* spent.c */

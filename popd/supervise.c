@@ -93,7 +93,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
-	{ MSG_AUTHPOP_APPS,	parent_authpop_apps },
 	{ MSG_AUTHPOP_APPUSED,	parent_authpop_appused },
 };
 static const struct msg_handler from_lmtp[] = {

@@ -290,7 +290,7 @@ users_authtab(const struct conf_settings *set, const char *file, int authfd,
  * itself: the draining ones, and the current one when fresh could not
  * start.  authtab (none in a file: an empty one) and a file of app
  * passwords as descriptors, with what authtab's lines may hold; app
- * passwords in no file are the parent's to ask (MSG_PARENT_APPSASK).
+ * passwords in no file are tablepop's to ask (MSG_PARENT_APPSASK).
  * Each authpop reads them whole before any line a client sends after
  * this.  The parent reads none of their hashes.
  */

@@ -482,6 +482,14 @@ def proc_cmdline(pid):
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
+def tablepop_pid(srv):
+    """The tablepop of srv, or None."""
+    for pid in descendants(srv.proc.pid):
+        if "tablepop" in proc_cmdline(pid):
+            return pid
+    return None
+
+
 def proc_title(pid):
     """The process title as ps shows it."""
     return proc_cmdline(pid)

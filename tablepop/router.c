@@ -40,7 +40,10 @@
  *
  * Peers, on channels the parent made (proto.c declares what each may
  * send; one that breaks it loses its channel, not us):
- *	authpop		MSG_AUTHPOP_ROUTE, answered MSG_TABLE_ROUTE
+ *	authpop		MSG_AUTHPOP_ROUTE, answered MSG_TABLE_ROUTE;
+ *			MSG_AUTHPOP_APPS, a user's app passwords of the
+ *			app-passwords database, answered MSG_TABLE_APPS
+ *			(authpop checks them, as it did the parent's)
  *	checkpop	MSG_CHECK_STATE for a backend we named to it
  *			(MSG_TABLE_BACKEND), nothing else
  *	control		popctl show backends, drain, undrain BACKEND
@@ -114,6 +117,7 @@ struct route_wait {
 	pid_t			 authpid;
 	uint64_t		 id;		/* authpop's */
 	int			 domain;	/* asking for the domain now */
+	int			 apps;		/* MSG_AUTHPOP_APPS's */
 	char			 user[POPD_MAXUSER + 1];
 };
 
@@ -131,6 +135,8 @@ static struct chan		 ctl_chan;
 static void	peer_eof(struct chan *);
 static void	peer_bad(struct chan *);
 static void	router_authpop_route(struct chan *, const void *, int);
+static void	router_authpop_apps(struct chan *, const void *, int);
+static void	apps_send(pid_t, uint64_t, int, const char *);
 static void	router_check_state(struct chan *, const void *, int);
 static void	router_control_backends(struct chan *, const void *, int);
 static void	router_control_drain(struct chan *, const void *, int);
@@ -145,6 +151,7 @@ static int	backends_pick(const char *, const char *, char *, size_t);
 
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_ROUTE,	router_authpop_route },
+	{ MSG_AUTHPOP_APPS,	router_authpop_apps },
 };
 static const struct msg_handler from_check[] = {
 	{ MSG_CHECK_STATE,	router_check_state },
@@ -385,7 +392,65 @@ static void
 route_ask(struct route_wait *w, const char *key)
 {
 	w->asked = ++lastask | ROUTE_ASKED;
-	tables_lookup(w->asked, set->route, TABLE_ALIAS, key);
+	tables_lookup(w->asked, w->apps ? set->apps_table : set->route,
+	    TABLE_ALIAS, key);
+}
+
+/*
+ * An authpop asks for a user's app passwords: one question of the
+ * database for all of them, the user the key.  An authpop of before a
+ * reload that removed them gets none; one of a file's, a temporary
+ * failure.
+ */
+static void
+router_authpop_apps(struct chan *c, const void *data, int fd)
+{
+	const struct msg_login	*ml = data;
+	struct peer		*p = c->arg;
+	struct route_wait	*w = NULL;
+
+	if (set->apps_table[0] == '\0' ||
+	    (w = calloc(1, sizeof(*w))) == NULL) {
+		if (set->apps_table[0] != '\0')
+			log_warn("%s", __func__);
+		apps_send(p->pid, ml->id, set->apps_file[0] == '\0' &&
+		    set->apps_table[0] == '\0' ? TABANS_NONE : TABANS_TEMP,
+		    NULL);
+		return;
+	}
+	w->authpid = p->pid;
+	w->id = ml->id;
+	w->apps = 1;
+	(void)strlcpy(w->user, ml->user, sizeof(w->user));
+	TAILQ_INSERT_TAIL(&waits, w, entry);
+	route_ask(w, w->user);
+}
+
+/* The records joined by ',', or none, or no answer, to that authpop. */
+static void
+apps_send(pid_t authpid, uint64_t id, int status, const char *recs)
+{
+	struct msg_apps	*ma;
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->proc == PROC_AUTHPOP && p->pid == authpid)
+			break;
+	if (p == NULL)
+		return;
+	/* 8 KB: not on the stack. */
+	if ((ma = calloc(1, sizeof(*ma))) == NULL)
+		fatal("%s", __func__);
+	ma->id = id;
+	ma->status = status == TABANS_FOUND ? CRED_FOUND :
+	    status == TABANS_NONE ? CRED_NONE : CRED_TEMP;
+	if (status == TABANS_FOUND &&
+	    strlcpy(ma->recs, recs, sizeof(ma->recs)) >= sizeof(ma->recs)) {
+		memset(ma->recs, 0, sizeof(ma->recs));
+		ma->status = CRED_TEMP;
+	}
+	chan_send(&p->chan, MSG_TABLE_APPS, -1, ma, sizeof(*ma));
+	free(ma);
 }
 
 /* The domain of user@domain, or NULL. */
@@ -417,6 +482,12 @@ router_answer(uint64_t id, int status, const char *value)
 			break;
 	if (w == NULL)
 		fatalx("%s: an answer to no question", __func__);
+	if (w->apps) {
+		TAILQ_REMOVE(&waits, w, entry);
+		apps_send(w->authpid, w->id, status, value);
+		free(w);
+		return 1;
+	}
 	if (status == TABANS_NONE && !w->domain &&
 	    (d = route_domain(w->user)) != NULL) {
 		w->domain = 1;

@@ -30,9 +30,11 @@ import hmac
 import os
 import re
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -438,6 +440,56 @@ def sqlite_table(srv):
              "a broken row")
     T.wait_for(lambda: "app-passwords <apps>: the app passwords of alice"
                in srv.log(), what="the table named in the log")
+
+
+@T.test(start=False, users=USERS, timeout=240, allow_crash=True)
+def lookups_in_tablepop(srv):
+    """authpop asks tablepop, not the root parent, for a database's app
+    passwords: the popd binary has no such code (nm).  tablepop stopped
+    while it holds the question, then killed -9: that login is
+    [SYS/TEMP], never a wrong password; restarted, it answers, and the
+    last use the parent keeps is still shown."""
+    T.need_root()
+    D.need_backend("sqlite")
+    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
+                        check=True).stdout.decode()
+    T.expect([ln for ln in nm.splitlines() if re.search(
+        r"parent_authpop_apps|apps_authpop", ln)], [],
+        "app-password lookups in the popd binary")
+    phone, prec = make_app(srv, "alice", "phone")
+    db = D.Sqlite(srv.tmpdir).start()
+    db.run([("CREATE TABLE apppass (user TEXT, record TEXT)", ()),
+            ("INSERT INTO apppass VALUES ('alice', ?)", (prec,))])
+    conf = os.path.join(srv.tmpdir, "apps-sqlite.conf")
+    with open(conf, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT record FROM apppass "
+                "WHERE user = ?\n" % db.db)
+    D._owned(conf, mode=0o640)
+    srv.applast = os.path.join(srv.tmpdir, "app-passwords.last")
+    srv.conf_extra = ('table apps sqlite:%s\napp-passwords <apps> key "%s" '
+                      'last "%s"\n' % (conf, keyfile(srv), srv.applast))
+    srv.start()
+    T.expect(answer(srv, "alice", phone)[:3], b"+OK", "phone from SQLite")
+    tp = T.tablepop_pid(srv)
+    T.expect_true(tp is not None, "a tablepop runs for app-passwords")
+    os.kill(tp, signal.SIGSTOP)
+    got = []
+    t = threading.Thread(target=lambda: got.append(
+        answer(srv, "alice", phone)))
+    t.start()
+    # Its question waits in the stopped tablepop.
+    time.sleep(1.5)
+    os.kill(tp, signal.SIGKILL)
+    t.join(30)
+    T.expect(got[0][:16], b"-ERR [SYS/TEMP] ", "the phone as tablepop died")
+    srv.wait_log("tablepop (pid %d) killed by signal 9, restarting" % tp)
+    T.wait_for(lambda: T.tablepop_pid(srv) not in (None, tp), timeout=10,
+               what="a new tablepop")
+    T.wait_for(lambda: answer(srv, "alice", phone)[:3] == b"+OK",
+               timeout=10, what="the phone after tablepop's restart")
+    T.expect_true(re.search(r"app-password phone .* last-used \S+Z "
+                            r"127\.0\.0\.1", show(srv, "alice")),
+                  "the phone's last use", show(srv, "alice"))
 
 
 @T.test(start=False, users=USERS)

@@ -685,14 +685,6 @@ def reload_forgets_backends(srv):
     p.check()
 
 
-def tablepop_pid(srv):
-    """The tablepop of srv (tablepop(8) routes), or None."""
-    for pid in T.descendants(srv.proc.pid):
-        if "tablepop" in T.proc_cmdline(pid):
-            return pid
-    return None
-
-
 @T.test(start=False, users=RUSERS, timeout=240, allow_crash=True)
 def router_in_tablepop(srv):
     """The root parent holds no router: the popd binary has no route
@@ -714,7 +706,7 @@ def router_in_tablepop(srv):
     T.wait_for(lambda: states(srv)[x.addr] == "drained", timeout=5,
                what="show backends: %s drained" % x.addr)
     before = backends_table(srv)
-    tp = tablepop_pid(srv)
+    tp = T.tablepop_pid(srv)
     T.expect_true(tp is not None, "a tablepop runs for the routes")
     os.kill(tp, signal.SIGSTOP)
     got = []
@@ -729,7 +721,7 @@ def router_in_tablepop(srv):
              b"[SYS/TEMP] cannot log in now, try again later",
              "alice's login as tablepop died")
     srv.wait_log("tablepop (pid %d) killed by signal 9, restarting" % tp)
-    T.wait_for(lambda: tablepop_pid(srv) not in (None, tp), timeout=10,
+    T.wait_for(lambda: T.tablepop_pid(srv) not in (None, tp), timeout=10,
                what="a new tablepop")
     T.wait_for(lambda: F.headers(F.ask(p, F.request("alice", "pw1"))).get(
         "auth-status") == b"OK", timeout=10, what="alice routed again")

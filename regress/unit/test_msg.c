@@ -909,6 +909,7 @@ main(void)
 	const uint32_t	 QT = sizeof(struct msg_quota);
 	const uint32_t	 CR = sizeof(struct msg_cred);
 	const uint32_t	 RT = sizeof(struct msg_route);
+	const uint32_t	 AP = sizeof(struct msg_apps);
 	const uint32_t	 QQ = sizeof(struct msg_ctlq);
 	const uint32_t	 NT = sizeof(struct msg_net);
 	const uint32_t	 CT = sizeof(struct msg_count);
@@ -1154,6 +1155,13 @@ main(void)
 	const struct msg_route		 route_4 = { .id = 1,
 	    .status = ROUTE_TEMP + 1 };
 	struct msg_route		 route_unterm;
+	/* 8 KB each: not on the stack. */
+	static const struct msg_apps	 apps = { .id = 1,
+	    .status = CRED_FOUND, .recs = "phone hmac-sha256:00 x y any" };
+	static const struct msg_apps	 apps_none = { .id = 1,
+	    .status = CRED_NONE };
+	static const struct msg_apps	 apps_none_recs = { .id = 1,
+	    .status = CRED_NONE, .recs = "phone hmac-sha256:00 x y any" };
 	const struct msg_rcpt		 rcpt = { .id = 1,
 	    .addr = "alice+news@example.org" };
 	const struct msg_rcpt		 rcpt_space = { .id = 1,
@@ -1585,6 +1593,22 @@ main(void)
 		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 0, &login_space },
 		{ "a route asked of the parent", E_PARENT_A, PH_RUN,
 		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 0, &login },
+		/* A database's app passwords: authpop and tablepop too. */
+		{ "app passwords to a draining authpop", E_AUTHPOP_T,
+		    PH_DRAIN, MSG_TABLE_APPS, V, AP, H, AP, 0, 1, 1, &apps },
+		{ "no app passwords", E_AUTHPOP_T, PH_RUN, MSG_TABLE_APPS,
+		    V, AP, H, AP, 0, 1, 1, &apps_none },
+		{ "no app passwords with records", E_AUTHPOP_T, PH_RUN,
+		    MSG_TABLE_APPS, V, AP, H, AP, 0, 1, 0, &apps_none_recs },
+		{ "app passwords from the parent", E_AUTHPOP, PH_RUN,
+		    MSG_TABLE_APPS, V, AP, H, AP, 0, 1, 0, &apps },
+		{ "app passwords asked by authpop", E_TABLE_A, PH_RUN,
+		    MSG_AUTHPOP_APPS, V, LG, H, LG, 0, 1, 1, &login },
+		{ "app passwords asked of an invalid name", E_TABLE_A,
+		    PH_RUN, MSG_AUTHPOP_APPS, V, LG, H, LG, 0, 1, 0,
+		    &login_space },
+		{ "app passwords asked of the parent", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_APPS, V, LG, H, LG, 0, 1, 0, &login },
 		{ "a channel to tablepop", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
 		{ "a channel to tablepop for checkpop", E_CHECK, PH_RUN,

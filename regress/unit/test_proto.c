@@ -212,7 +212,6 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
 	{ MSG_PARENT_CRED,		on_later },
-	{ MSG_PARENT_APPS,		on_later },
 	{ MSG_PARENT_APPSASK,		on_later },
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_CONF_PROXY,	on_proxy },
@@ -239,7 +238,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,		on_later },
 	{ MSG_AUTHPOP_READY,		on_later },
 	{ MSG_AUTHPOP_LOOKUP,		on_later },
-	{ MSG_AUTHPOP_APPS,		on_later },
 	{ MSG_AUTHPOP_APPUSED,		on_later },
 };
 
