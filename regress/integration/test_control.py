@@ -482,21 +482,6 @@ def proto_numbers():
     return version, names.index("MSG_CONTROL_REQUEST")
 
 
-def pidfd_getfd(pid, fd):
-    """A copy of process pid's descriptor fd (root): what a compromised
-    process holds."""
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    pidfd = os.pidfd_open(pid)
-    try:
-        got = libc.syscall(438, pidfd, fd, 0)   # SYS_pidfd_getfd
-    finally:
-        os.close(pidfd)
-    if got < 0:
-        raise OSError(ctypes.get_errno(), "pidfd_getfd")
-    return got
-
-
 def forge_request(pid, cmd, fd):
     """Send the parent, on the channel of control process pid, a request
     for command cmd (CTL_*) with descriptor fd, as a compromised control
@@ -515,7 +500,7 @@ def forge_request(pid, cmd, fd):
     version, mtype = proto_numbers()
     payload = bytes(Req(req=1, cmd=cmd))
     hdr = struct.pack("=IIII", mtype, version, len(payload), 0)
-    s = socket.socket(fileno=pidfd_getfd(pid, 3))
+    s = socket.socket(fileno=T.steal_fd(pid, 3))
     try:
         s.sendmsg([hdr + payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
                                      array.array("i", [fd]))])
@@ -532,7 +517,7 @@ def held_client(pid):
         if not os.readlink("/proc/%d/fd/%s" % (pid, name)).startswith(
                 "socket:"):
             continue
-        fd = pidfd_getfd(pid, int(name))
+        fd = T.steal_fd(pid, int(name))
         s = socket.socket(fileno=fd)
         try:
             cred = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
