@@ -167,6 +167,22 @@ maildrop_lock(struct maildrop *md)
 }
 
 /*
+ * Give the session lock back now.  close(2) alone would not do on FUSE
+ * (GlusterFS): there the lock goes with the file's release, which the
+ * kernel sends after close returns, so the client's next login through
+ * another host could still find it taken.  flock(LOCK_UN) waits for it.
+ */
+void
+maildrop_unlock(struct maildrop *md)
+{
+	if (md->lockfd == -1)
+		return;
+	(void)flock(md->lockfd, LOCK_UN);
+	close(md->lockfd);
+	md->lockfd = -1;
+}
+
+/*
  * Fill md->msgs.  The popcache gets the first try; without a usable
  * cache, read the directories and write a fresh cache.  A failed cache
  * write is only logged: the cache is only a cache.

@@ -96,6 +96,7 @@ int		 maildrop_open(struct maildrop *, const char *, const char *);
 int		 maildrop_folder(struct maildrop *, const struct maildrop *,
 		    const char *);
 int		 maildrop_lock(struct maildrop *);
+void		 maildrop_unlock(struct maildrop *);
 int		 maildrop_scan(struct maildrop *);
 int		 maildrop_cache_load(struct maildrop *);
 int		 maildrop_cache_write(struct maildrop *);

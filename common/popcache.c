@@ -163,6 +163,7 @@ static int	 pc_stamp_now(struct popcache *, struct popcache_stamp *);
 static int	 pc_load_warm(struct popcache *, const struct popcache_msgs *,
 		    struct pc_file *);
 static int	 pc_lock(int, int);
+static void	 pc_unlock(int);
 static int	 pc_carry_hints(struct popcache *, int);
 static size_t	 pc_check_msgs(struct popcache *, const struct popcache_msgs *,
 		    size_t, size_t *);
@@ -1320,6 +1321,14 @@ pc_lock(int dirfd, int ms)
 	return -1;
 }
 
+/* Unlock before close: on FUSE the close alone unlocks later. */
+static void
+pc_unlock(int fd)
+{
+	(void)flock(fd, LOCK_UN);
+	close(fd);
+}
+
 /*
  * Copy to the new file (tmpfd) the hints mda appended to the current
  * one since we read or wrote it; called under popcache.lock.  Returns
@@ -1493,7 +1502,7 @@ pc_replace(struct popcache *pc, const char *buf, size_t len,
 		goto fail;
 	if (renameat(pc->dirfd, PC_TMP, pc->dirfd, PC_FILE) == -1)
 		goto fail;
-	close(lockfd);
+	pc_unlock(lockfd);
 	close(fd);
 	/* The rename must last too; a failure here only costs a rebuild. */
 	if (fsync(pc->dirfd) == -1)
@@ -1504,7 +1513,7 @@ pc_replace(struct popcache *pc, const char *buf, size_t len,
 	close(fd);
 	(void)unlinkat(pc->dirfd, PC_TMP, 0);
 	if (lockfd != -1)
-		close(lockfd);
+		pc_unlock(lockfd);
 	errno = saved;
 	return -1;
 }
@@ -1604,7 +1613,7 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	fd = maildir_openst(dirfd, PC_FILE, O_RDWR | O_APPEND, 0, &st);
 	if (fd == -1) {
 		saved = errno;
-		close(lockfd);
+		pc_unlock(lockfd);
 		if (saved == ENOENT)
 			return 0;
 		errno = saved;
@@ -1620,7 +1629,7 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	} else if (write_all(fd, line, p - line) == -1)
 		goto fail;
 	close(fd);
-	close(lockfd);
+	pc_unlock(lockfd);
 	return 0;
  fail:
 	saved = errno;
@@ -1630,7 +1639,7 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 			/* the next open finds it damaged and rebuilds */
 		}
 	close(fd);
-	close(lockfd);
+	pc_unlock(lockfd);
 	errno = saved;
 	return -1;
 }

@@ -849,8 +849,7 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	 * UPDATE is over: let the client's next login in before it reads
 	 * our reply, instead of racing our exit for the lock.
 	 */
-	close(s->md.lockfd);
-	s->md.lockfd = -1;
+	maildrop_unlock(&s->md);
 	if (r == 0) {
 		log_info("%s: logout, %zu retrieved, %zu deleted, %zu left",
 		    s->user, s->nretr, ndeleted, nmsgs(s));
@@ -1224,6 +1223,7 @@ session_end(struct session *s, const char *why, const char *how)
 	log_info("%s: session ended (%s), nothing removed", s->user, why);
 	session_log(s, 0, how);
 	journal_session(s, 0, how);
+	maildrop_unlock(&s->md);
 	exit(0);
 }
 

@@ -20,7 +20,8 @@ each mount the volume).  doc/fleet.md "Shared storage" says what this
 shows:
 
 - the session lock holds across mounts: a second session through the
-  other host is [IN-USE], every time;
+  other host is [IN-USE], every time, and is let in as soon as the
+  first one's QUIT is answered;
 - a message delivered through one host is in the next session through
   the other within the window of the filesystem's attribute cache
   (WINDOW: GlusterFS's FUSE client and md-cache keep a directory's
@@ -154,6 +155,34 @@ def second_session_through_other_host_in_use(srv0):
                 r1.ok("QUIT")
         T.expect_true(re.search(r"maildrop in use", a.log() + b.log()),
                       "the refusals are logged")
+    finally:
+        stop((a, b))
+
+
+@T.test(start=False, timeout=300)
+def next_session_through_other_host_right_after_quit(srv0):
+    # QUIT's +OK says the maildrop is free: a client that logs in
+    # through the other host the moment it reads it is let in.  On FUSE
+    # a lock closed without LOCK_UN went with the file's release, which
+    # the kernel sends after close(2) returns.
+    a, b = pair()
+    try:
+        refused = []
+        for i in range(100):
+            first, second = (a, b) if i % 2 == 0 else (b, a)
+            with first.raw() as r1, second.raw() as r2:
+                r1.line()
+                r1.login("alice", "pw-alice")
+                r2.line()
+                r2.ok("USER alice")
+                r1.ok("QUIT")
+                got = r2.cmd("PASS pw-alice")
+                if not got.startswith(b"+OK"):
+                    refused.append((i, got))
+                else:
+                    r2.ok("QUIT")
+        T.expect(refused, [], "logins right after QUIT through the "
+                 "other host refused")
     finally:
         stop((a, b))
 
