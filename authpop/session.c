@@ -181,15 +181,18 @@ session_new(const struct msg_session *ms, int fd)
 		return;
 	}
 	s->local = ms->local;
+	/* timeout login counts from the greeting, the listener's. */
+	s->deadline -= ms->waited;
 	log_debug("session %s%llu: from %s%s%s (%zu open)",
 	    SIDP(s->id), s->addr,
 	    (s->flags & SESSION_TLS) ? ", tls" : "",
 	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
-	/* No APOP timestamp: APOP is not offered.  After STLS, no new one. */
-	if (!(s->flags & SESSION_RESUMED))
-		session_reply(s, "+OK popd ready");
 	session_deadline(s);
-	session_update(s);
+	/*
+	 * The listener greeted the client and handed the session over with
+	 * its first bytes in the socket: read them in this wake-up.
+	 */
+	s->ops->read(s);
 }
 
 /*

@@ -30,6 +30,7 @@
 #define POP3_MAXFAIL		3	/* failed logins before disconnect */
 
 /* What the parent and the listener answer a client they turn away. */
+#define POP3_GREETING	"+OK popd ready\r\n"
 #define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
 #define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
 			"address, try later\r\n"

@@ -226,6 +226,8 @@ valid_newsession(const void *p)
 		return "socket index";
 	if (m->since < 0)
 		return "time";
+	if (m->waited > 86400)	/* timeout login's largest */
+		return "wait";
 	return NULL;
 }
 
@@ -236,6 +238,8 @@ valid_session(const void *p)
 
 	if (m->flags & ~(SESSION_ALL & ~SESSION_PROXYTRUST))
 		return "flags";
+	if (m->waited > 86400)
+		return "wait";
 	if (!peer_valid(&m->peer))
 		return "client address";
 	if (!peer_valid(&m->local))
@@ -543,6 +547,8 @@ valid_handshakes(const void *p)
 			return "socket address";
 		if (m->rec[i].since < 0)
 			return "time";
+		if (m->rec[i].greeted > 1)
+			return "state";
 	}
 	return NULL;
 }

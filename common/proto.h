@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		44
+#define MSG_VERSION		45
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -426,12 +426,20 @@ struct msg_newsession {
 	char		tls[POPD_MAXTLS];	/* the TLS version, for logs */
 	uint32_t	listen;		/* msg_listen's index it came in on */
 	int64_t		since;		/* accepted at, unix time */
+	uint32_t	waited;		/* seconds from the greeting to the
+					   client's first bytes */
+	uint32_t	pad;
 };
 
-/* MSG_PARENT_SESSION: the parent's name for a session is its id. */
+/*
+ * MSG_PARENT_SESSION: the parent's name for a session is its id.  The
+ * listener greeted it and handed it over with the client's first bytes
+ * in the socket.
+ */
 struct msg_session {
 	uint64_t	id;
 	uint32_t	flags;		/* SESSION_*, TRUSTED added */
+	uint32_t	waited;		/* msg_newsession's */
 	struct peeraddr	peer;		/* the client */
 	struct peeraddr	local;		/* the address it connected to */
 };
@@ -684,13 +692,18 @@ struct msg_count {
 	uint32_t	pad;
 };
 
-/* MSG_LISTENER_HANDSHAKES: connections not handed over yet. */
+/*
+ * MSG_LISTENER_HANDSHAKES: connections not handed over yet, in their
+ * handshake or greeted and silent.
+ */
 #define HS_RECS			256
 struct hs_rec {
 	struct peeraddr	peer;		/* the client (after PROXY) */
 	struct peeraddr	listen;		/* the socket's bound address, or
 					   af 0: unknown */
 	int64_t		since;
+	uint32_t	greeted;	/* 1: greeted, not a word yet */
+	uint32_t	pad;
 };
 struct msg_handshakes {
 	uint64_t	req;

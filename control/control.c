@@ -990,7 +990,8 @@ peer_handshakes(struct chan *c, const void *data, int fd)
 	for (i = 0; i < m->n; i++) {
 		r = &s.rec[s.n++];
 		memset(r, 0, sizeof(*r));
-		r->state = CTLS_HANDSHAKE;
+		/* Greeted, it is in AUTHORIZATION (PAGE_LOGIN). */
+		r->state = m->rec[i].greeted ? PAGE_LOGIN + 1 : CTLS_HANDSHAKE;
 		r->peer = m->rec[i].peer;
 		if (m->rec[i].listen.af != 0)
 			(void)peer_str(&m->rec[i].listen, r->listener,

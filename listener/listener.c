@@ -100,6 +100,12 @@ static struct tls			*tls_srv[POPD_MAXPKI];
 static struct tls_config		*tls_cfg[POPD_MAXPKI];	/* tickets */
 static size_t				 npki;
 static unsigned int			 nsessions;
+/*
+ * Of them, greeted and waiting for their first bytes: each holds a third
+ * descriptor (the pair's other end), counted as half a session.
+ */
+static unsigned int			 ngreeted;
+#define FDS_USED	(2 * nsessions + ngreeted)
 static uint32_t				 next_lid;
 static int				 draining;
 /* The connections our descriptors allow (two each), and if we hold them. */
@@ -140,7 +146,9 @@ static void	session_new(int, const struct sockaddr *, socklen_t,
 		    const struct listen_sock *, int *);
 static int	session_begin(struct session *);
 static int	session_proxy(struct session *);
-static void	session_start(struct session *);
+static int	session_start(struct session *);
+static int	session_say(struct session *, const char *);
+static int	session_greeted(struct session *, int);
 static void	session_run(struct session *);
 static void	session_closing(void *);
 static void	session_end(void *);
@@ -504,8 +512,8 @@ listener_parent_ctlchan(struct chan *c, const void *data, int fd)
 
 /*
  * popctl's show sessions: the connections the parent does not know of
- * yet, before or in their TLS handshake (or their PROXY header), in
- * chunks.
+ * yet, before or in their TLS handshake (or their PROXY header), or
+ * greeted and silent, in chunks.
  */
 static void
 listener_control_handshakes(struct chan *c, const void *data, int fd)
@@ -530,6 +538,7 @@ listener_control_handshakes(struct chan *c, const void *data, int fd)
 		m.rec[m.n].peer = s->peer;
 		m.rec[m.n].listen = lnames[s->lsock];
 		m.rec[m.n].since = s->since;
+		m.rec[m.n].greeted = s->state == SESS_GREETED;
 		m.n++;
 	}
 	chan_send(c, MSG_LISTENER_HANDSHAKES, -1, &m, sizeof(m));
@@ -686,7 +695,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	evtimer_set(&s->again, session_again, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
-	if (!full && nsessions >= maxsessions)
+	if (!full && FDS_USED >= 2 * maxsessions)
 		listener_full(1);
 	trim_after_spike(nsessions);
 	log_debug("%s: connected", s->addr);
@@ -727,10 +736,8 @@ session_begin(struct session *s)
 		session_free(s);
 		return -1;
 	}
-	if (!s->tlsport) {
-		session_start(s);
-		return 0;
-	}
+	if (!s->tlsport)
+		return session_start(s);
 	/*
 	 * Many users behind one address (NAT) may connect at once: beyond
 	 * its handshakes in progress, a connection waits its turn, unread,
@@ -878,15 +885,70 @@ session_proxy(struct session *s)
 }
 
 /*
- * The client is ready for POP3: hand the other end of the session's
- * socketpair to the parent, which passes it on to authpop.
+ * One line for the client, queued before anything the worker says: the
+ * greeting, or why a greeted session that said nothing ends.  -1 (the
+ * session gone) without memory for it.
  */
-static void
+static int
+session_say(struct session *s, const char *line)
+{
+	unsigned char	*p;
+	size_t		 room, len = strlen(line);
+
+	if (relaybuf_space(&s->io.down, 1, &p, &room) == -1 || room < len) {
+		log_warn("%s: no memory for a reply", s->addr);
+		session_free(s);
+		return -1;
+	}
+	memcpy(p, line, len);
+	s->io.down.len += len;
+	return 0;
+}
+
+/*
+ * The client is ready for POP3: greet it (after STLS no new greeting,
+ * RFC 2595), then wait for its first bytes (session_greeted), so that
+ * authpop takes the session and the client's first command in one
+ * wake-up instead of two.
+ */
+static int
 session_start(struct session *s)
+{
+	s->state = SESS_GREETED;
+	s->greeted = monotime();
+	s->io.upsent = 0;
+	ngreeted++;
+	if (!s->resumed && session_say(s, POP3_GREETING) == -1)
+		return -1;
+	/* No descriptor to spare: the parent has it at once. */
+	if (full || FDS_USED > 2 * maxsessions)
+		return session_greeted(s, 1);
+	return 0;
+}
+
+/*
+ * Once the client's first bytes are in the socketpair, or it has said
+ * nothing for GREETED_WAIT (now), hand the pair's other end to the
+ * parent, which counts it against the limits and passes it on to
+ * authpop.  One that left without a word ends here.  -1 once the
+ * session is gone.
+ */
+static int
+session_greeted(struct session *s, int now)
 {
 	struct msg_newsession	ms;
 
+	if (s->io.upsent == 0 && !now) {
+		if (!s->io.client_eof)
+			return 0;
+		log_debug("%s: left after the greeting", s->addr);
+		session_free(s);
+		return -1;
+	}
 	s->state = SESS_RELAY;
+	ngreeted--;
+	if (full && FDS_USED < 2 * (maxsessions - maxsessions / 8))
+		listener_full(0);
 	memset(&ms, 0, sizeof(ms));
 	ms.lid = s->lid;
 	if (s->io.tls == NULL)
@@ -898,12 +960,14 @@ session_start(struct session *s)
 	ms.local = s->local;
 	ms.listen = s->lsock;
 	ms.since = s->since;
+	ms.waited = monotime() - s->greeted;
 	(void)strlcpy(ms.tls, s->io.tls != NULL ? tls_conn_version(s->io.tls) :
 	    "plaintext", sizeof(ms.tls));
 	/* chan_send closes it once sent. */
 	chan_send(&parent_chan, MSG_LISTENER_SESSION, s->handoff, &ms,
 	    sizeof(ms));
 	s->handoff = -1;
+	return 0;
 }
 
 /*
@@ -942,6 +1006,8 @@ session_run(struct session *s)
 		if ((progress = relay_round(&s->io, &sw, &pw, &sent)) == -1)
 			return;
 	} while (progress && ++rounds < RELAY_ROUNDS);
+	if (s->state == SESS_GREETED && session_greeted(s, 0) == -1)
+		return;
 
 	/*
 	 * Still moving: give the other sessions their turn and come back
@@ -958,7 +1024,7 @@ session_run(struct session *s)
 	if (sent)
 		s->lastsend = monotime();
 	session_timer(s, s->io.down.len > 0 || s->io.piped > 0 ||
-	    s->state == SESS_CLOSING);
+	    s->state == SESS_CLOSING || s->state == SESS_GREETED);
 	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, sw);
 	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, pw);
 }
@@ -995,8 +1061,7 @@ session_handshake(struct session *s)
 	log_debug("%s: %s %s%s", s->addr, tls_conn_version(s->io.tls),
 	    tls_conn_cipher(s->io.tls),
 	    tls_conn_session_resumed(s->io.tls) ? ", resumed" : "");
-	session_start(s);
-	return 0;
+	return session_start(s);
 }
 
 static void
@@ -1069,6 +1134,8 @@ state_timeout(enum sess_state state)
 	case SESS_WAITKEY:
 	case SESS_HANDSHAKE:
 		return set.timeout.handshake;
+	case SESS_GREETED:
+		return GREETED_WAIT;
 	case SESS_RELAY:
 		return set.timeout.send;
 	case SESS_CLOSING:
@@ -1098,6 +1165,13 @@ session_timeout(int fd, short ev, void *arg)
 	if (idle < limit) {
 		tv.tv_sec = limit - idle;
 		evtimer_add(&s->timer, &tv);
+		return;
+	}
+	if (s->state == SESS_GREETED) {
+		/* Silent: the parent counts it from now on. */
+		s->timer_on = 0;	/* it fired */
+		if (session_greeted(s, 1) == 0)
+			session_run(s);
 		return;
 	}
 	if (s->state == SESS_HANDSHAKE || s->state == SESS_WAITKEY)
@@ -1213,10 +1287,12 @@ session_free(struct session *s)
 	pipe_give(&s->io);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
+	if (s->state == SESS_GREETED)
+		ngreeted--;
 	free(s);
 	if (draining && nsessions == 0)
 		exit(0);
-	if (full && nsessions < maxsessions - maxsessions / 8)
+	if (full && FDS_USED < 2 * (maxsessions - maxsessions / 8))
 		listener_full(0);
 	trim_after_spike(nsessions);
 }

@@ -50,11 +50,17 @@ enum sess_state {
 	SESS_WAITKEY,		/* its handshake counted, waits, unread,
 				   for a ticket key (a wall clock step) */
 	SESS_HANDSHAKE,		/* TLS handshake running, worker not asked */
+	SESS_GREETED,		/* greeted: waits GREETED_WAIT at most for
+				   the client's first bytes, before the
+				   parent hears of it */
 	SESS_RELAY,		/* bytes flow both ways */
 	SESS_CLOSING,		/* worker gone: flush to the client, close */
 	SESS_STLS,		/* STLS: flush authpop's replies and our +OK */
 };
 
+#define GREETED_WAIT		1	/* seconds a greeted client's first
+					   bytes are waited for before the
+					   parent hears of the session */
 #define STLS_OK			"+OK begin TLS negotiation\r\n"
 
 struct session {
@@ -64,6 +70,7 @@ struct session {
 	uint32_t		 lsock;		/* its listen_sock's sock */
 	time_t			 since;		/* accepted at */
 	int			 resumed;	/* TLS started with STLS */
+	time_t			 greeted;	/* greeted at (monotime) */
 	int			 handoff;	/* io.pair's other end, until
 						   sent */
 	struct tls		*tlsctx;	/* its listening socket's */

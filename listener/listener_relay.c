@@ -168,6 +168,7 @@ relay_worker_out(struct relayio *io, short *pw)
 		return 0;
 	n = send(io->pair, io->up.data + io->up.off, io->up.len, MSG_NOSIGNAL);
 	if (n > 0) {
+		io->upsent += n;
 		relaybuf_consume(&io->up, n, 1);
 		return 1;
 	}

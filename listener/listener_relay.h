@@ -60,6 +60,7 @@ struct relayio {
 	int			 wpending;	/* tls_write to redo as is */
 	int			 pipe[2];	/* plaintext down: the splice */
 	size_t			 piped;		/* octets in it */
+	size_t			 upsent;	/* octets given to the worker */
 	struct relaybuf		 up;		/* client -> worker */
 	struct relaybuf		 down;		/* worker -> client */
 };

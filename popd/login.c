@@ -279,6 +279,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 		ms.flags |= SESSION_TRUSTED;
 	ms.peer = mn->peer;
 	ms.local = mn->local;
+	ms.waited = mn->waited;
 	if (auth == NULL || auth->chan.fd == -1) {
 		log_rate(&rate_busy, "session from %s refused: authpop is "
 		    "restarting", addr);

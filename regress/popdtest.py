@@ -689,6 +689,13 @@ class Raw:
         self.ok(b"USER " + user)
         return self.ok(b"PASS " + pw, "PASS")
 
+    def capa(self):
+        """CAPA (greeting read), its list returned: a client that has
+        said something is the parent's at once (a silent one after a
+        second: the listener's GREETED_WAIT)."""
+        self.ok(b"CAPA")
+        return self.block()
+
     def multiline(self):
         """Lines of a multi-line answer up to ".", dot-unstuffed (the
         status line is not included: read it with line() first)."""

@@ -42,8 +42,10 @@ BUSY_ADDR = b"-ERR [SYS/TEMP] too many connections from your address"
 
 
 def greeted(srv, src):
+    """A client greeted that has said CAPA: the parent counts it."""
     r = srv.raw(src=src, timeout=10)
     T.expect(r.line()[:3], b"+OK", "greeting for %s" % src)
+    r.capa()
     return r
 
 
@@ -75,8 +77,11 @@ def timed_fail(r, user, pw):
 @T.test(conf_extra="limit per-address sessions 5")
 def per_address_sessions(srv):
     held = [greeted(srv, "127.0.0.2") for _ in range(5)]
+    # The listener greets; the parent refuses at the first command.
     r = srv.raw(src="127.0.0.2", timeout=10)
-    T.expect(r.line()[:len(BUSY_ADDR)], BUSY_ADDR, "sixth from 127.0.0.2")
+    T.expect(r.line(), b"+OK popd ready", "sixth from 127.0.0.2 greeted")
+    T.expect(r.cmd("USER alice")[:len(BUSY_ADDR)], BUSY_ADDR,
+             "sixth from 127.0.0.2")
     T.expect_true(r.closed(), "sixth closed")
     srv.wait_log("limit per-address sessions")
     # Another address, and the harness's own, still log in.
@@ -93,9 +98,37 @@ def per_address_sessions(srv):
         h.close()
 
 
+@T.test(conf_extra="limit per-address sessions 3")
+def silent_sessions_count_too(srv):
+    """The listener greets, and hands a session over with the client's
+    first command, or after a second of silence: a client that says
+    nothing counts against limit per-address sessions as one that
+    talks, and is refused without a word from it."""
+    held = []
+    for _ in range(3):
+        r = srv.raw(src="127.0.0.4", timeout=10)
+        T.expect(r.line(), b"+OK popd ready", "greeting")
+        held.append(r)
+    T.wait_for(lambda: srv.log().count("from 127.0.0.4:") >= 3, timeout=10,
+               what="the three silent sessions with authpop")
+    r = srv.raw(src="127.0.0.4", timeout=10)
+    T.expect(r.line(), b"+OK popd ready", "fourth greeted")
+    t = time.monotonic()
+    T.expect(r.line()[:len(BUSY_ADDR)], BUSY_ADDR, "fourth, silent")
+    T.expect_true(time.monotonic() - t < 3, "refused within 3 s",
+                  time.monotonic() - t)
+    T.expect_true(r.closed(), "fourth closed")
+    # The silent ones still log in.
+    T.expect(held[0].login("alice", srv.password("alice"))[:3], b"+OK",
+             "a silent session logs in")
+    for h in held:
+        h.close()
+
+
 def _greets_from(srv, src):
     r = srv.raw(src=src, timeout=10)
-    if r.line()[:3] == b"+OK":
+    if r.line()[:3] == b"+OK" and r.cmd("CAPA")[:3] == b"+OK":
+        r.block()
         return r
     r.close()
     return None
@@ -685,8 +718,8 @@ def descriptor_shortage(srv):
     resource.prlimit(srv.proc.pid, resource.RLIMIT_NOFILE, (48, 1024))
     burst = []
     try:
-        # Clients that finish TLS and wait for a greeting that the
-        # stopped authpop never sends, until the listener runs out.
+        # Clients that finish TLS and say CAPA, which the stopped
+        # authpop never answers, until the listener runs out.
         misses = 0
         for i in range(400):
             if misses >= 3:
@@ -700,7 +733,9 @@ def descriptor_shortage(srv):
                 misses += 1
                 continue
             try:
-                burst.append(T.client_ctx().wrap_socket(s))
+                c = T.client_ctx().wrap_socket(s)
+                burst.append(c)
+                c.sendall(b"CAPA\r\n")
                 misses = 0
             except (OSError, ssl.SSLError):
                 misses += 1
@@ -790,6 +825,9 @@ def more_listeners_when_one_is_full(srv):
             c = T.Raw(srv.port, timeout=20,
                       src="127.0.%d.%d" % (20 + i // 200, 2 + i % 200))
             T.expect(c.line()[:3], b"+OK", "greeting %d" % i)
+            # Spoken: two descriptors (a silent one holds a third, the
+            # pair's other end, for a second).
+            c.capa()
             conns.append(c)
         T.wait_for(lambda: len(srv.listeners()) == 2, 10,
                    "a second listener")

@@ -197,8 +197,10 @@ def limits_and_trust_use_the_client(srv):
             for i in range(2)]
     for h in held:
         T.expect(h.line()[:3], b"+OK", "greeting")
+        h.capa()
     r = via_header(srv, v2_header("203.0.113.5", 2000), tls=False)
-    T.expect(r.line()[:34], b"-ERR [SYS/TEMP] too many connectio",
+    T.expect(r.line()[:3], b"+OK", "the listener's greeting")
+    T.expect(r.cmd("CAPA")[:34], b"-ERR [SYS/TEMP] too many connectio",
              "third from the same client")
     r.close()
     r = via_header(srv, v2_header("203.0.113.6", 2000), tls=False)
@@ -347,13 +349,15 @@ def _dual_stack(srv, send):
         def greeted(src):
             r = T.Raw(hp.port, src=src, tls=False, timeout=20)
             T.expect(r.line()[:3], b"+OK", "greeting for %s" % src)
+            r.capa()
             return r
         # Five clients, one connection each, and a second for the first:
         # all in, under a limit of 2 per address.
         held = [greeted("127.0.0.%d" % i) for i in range(11, 16)]
         held.append(greeted("127.0.0.11"))
         r = T.Raw(hp.port, src="127.0.0.11", tls=False, timeout=20)
-        T.expect(r.line()[:34], b"-ERR [SYS/TEMP] too many connectio",
+        T.expect(r.line()[:3], b"+OK", "the listener's greeting")
+        T.expect(r.cmd("CAPA")[:34], b"-ERR [SYS/TEMP] too many connectio",
                  "a third from 127.0.0.11")
         r.close()
         for h in held:
