@@ -105,8 +105,9 @@ def kill_authpop_mid_login(srv):
     # Until the new authpop runs (1 s), a new client is told to retry.
     srv.wait_log("authpop (pid %d) killed by signal 9, restarting" % old)
     busy = srv.raw()
-    T.expect(busy.line(), b"-ERR [SYS/TEMP] server busy, try later",
-             "reply while authpop restarts")
+    T.expect(busy.line(), b"+OK popd ready", "the listener's greeting")
+    T.expect(busy.cmd(b"USER bob"), b"-ERR [SYS/TEMP] server busy, try "
+             b"later", "reply while authpop restarts")
     busy.close()
     # A session past login does not depend on authpop.
     T.expect(logged.stat()[0], 1, "STAT in the logged-in session")
