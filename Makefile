@@ -113,7 +113,7 @@ KEYPOP_OBJS=	keypop/keypop.o
 KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/pki.o common/pkitls.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o
 LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/acceptor.o
-CONTROL_OBJS=	control/control.o control/print.o
+CONTROL_OBJS=	control/control.o control/print.o control/lastuse.o
 CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
@@ -186,7 +186,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_http regress/unit/test_lmtpcmd \
 		regress/unit/test_dlvrpop regress/unit/test_ctlcmd \
 		regress/unit/test_stats regress/unit/test_ticket \
-		regress/unit/test_print regress/unit/test_host \
+		regress/unit/test_print regress/unit/test_lastuse \
+		regress/unit/test_host \
 		regress/unit/test_quota \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
 		regress/unit/test_apppass regress/unit/test_msgid \
@@ -480,6 +481,11 @@ TEST_PRINT_OBJS=	control/print.o common/stats.o common/control_cmd.o \
 regress/unit/test_print: regress/unit/test_print.o ${TEST_PRINT_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_print.o ${TEST_PRINT_OBJS} \
 	    ${LDLIBS}
+# test_lastuse links the control process's keeper of the last uses.
+TEST_LASTUSE_OBJS=	control/lastuse.o ${TEST_MSG_OBJS}
+regress/unit/test_lastuse: regress/unit/test_lastuse.o ${TEST_LASTUSE_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_lastuse.o \
+	    ${TEST_LASTUSE_OBJS} ${LDLIBS}
 
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
@@ -488,7 +494,8 @@ regress/unit/test_proxy.o regress/unit/test_proto.o \
 regress/unit/test_tapi.o regress/unit/test_http.o \
 regress/unit/test_lmtpcmd.o regress/unit/test_dlvrpop.o \
 regress/unit/test_ctlcmd.o regress/unit/test_stats.o \
-regress/unit/test_print.o regress/unit/test_ticket.o \
+regress/unit/test_print.o regress/unit/test_lastuse.o \
+regress/unit/test_ticket.o \
 regress/unit/test_host.o regress/unit/test_quota.o regress/unit/test_logincache.o \
 regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
     checkpop/healthline.h ${CONTROL_HDRS}
@@ -544,7 +551,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_mountinfo \
 		regress/fuzz/fuzz_kept \
 		regress/fuzz/fuzz_healthline \
-		regress/fuzz/fuzz_verdict
+		regress/fuzz/fuzz_verdict \
+		regress/fuzz/fuzz_lastuse
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -671,6 +679,12 @@ regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS} \
     regress/msgends.h
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c \
 	    ${FUZZ_MSG_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+# The control process's reader of the app passwords' state file.
+FUZZ_LASTUSE_SRCS=	control/lastuse.c ${FUZZ_MSG_SRCS}
+regress/fuzz/fuzz_lastuse: regress/fuzz/fuzz_lastuse.c ${FUZZ_LASTUSE_SRCS} \
+    ${HDRS} ${CONTROL_HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lastuse.c \
+	    ${FUZZ_LASTUSE_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.

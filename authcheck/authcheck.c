@@ -28,8 +28,8 @@
  *			those with a weak one
  *	passwords	popd -m's count: which hashes work, which never can
  *	apps		a file of app passwords instead, checked as authpop
- *			loads it: each record without its hash ("=app USER
- *			LABEL created ... expires ... from ..."), then "=ok"
+ *			loads it: "=ok", and no record (the parent keeps
+ *			none)
  * Its messages name the file "/dev/fd/0", which the parent replaces with
  * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
  * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
@@ -67,7 +67,7 @@ struct count {
 static void		authtab_sandbox(void *);
 static int		count_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
-static int		print_apps(void);
+static int		check_apps(void);
 
 static const struct proc_setup	check_setup = {
 	.role = "authcheck",
@@ -133,7 +133,7 @@ main(int argc, char *argv[])
 		print_kinds(&c.all, NULL);
 		printf("=ok\n");
 	} else if (strcmp(mode, "apps") == 0) {
-		if (print_apps() == -1)
+		if (check_apps() == -1)
 			exit(1);
 	} else if (strcmp(mode, "kinds") == 0) {
 		(void)table_scan(AUTHTAB_FD, kind | TABLE_WEAK | TABLE_QUIET,
@@ -258,42 +258,25 @@ print_kinds(const struct stats_kinds *k, const char *what)
 }
 
 /*
- * The app passwords on fd 0, loaded as authpop loads them: each record
- * for the parent (apps.c), which keeps their labels, without the hash.
+ * The app passwords on fd 0, loaded and split as authpop loads them,
+ * for the parent (popd/apps.c), which refuses a bad file.
  */
 static int
-print_apps(void)
+check_apps(void)
 {
 	struct appfile	 af;
 	struct apprec	*v;
-	char		 why[160], c[32], e[32], net[INET6_ADDRSTRLEN + 5];
-	size_t		 i, k;
-	int		 n, j;
+	char		 why[160];
+	size_t		 i;
 
 	if (appfile_load(AUTHTAB_FD, &af) == -1)
 		return -1;
 	if ((v = calloc(APP_MAXPERUSER, sizeof(*v))) == NULL)
 		fatal("%s", __func__);
-	for (i = 0; i < af.n; i++) {
-		if ((n = apppass_split(af.v[i].recs, v, APP_MAXPERUSER, why,
-		    sizeof(why))) == -1)
+	for (i = 0; i < af.n; i++)
+		if (apppass_split(af.v[i].recs, v, APP_MAXPERUSER, why,
+		    sizeof(why)) == -1)
 			fatalx("the app passwords of %s: %s", af.v[i].user, why);
-		for (j = 0; j < n; j++) {
-			printf("=app %s %s", af.v[i].user, v[j].label);
-			if (strcmp(v[j].label, "main") != 0) {
-				printf(" created %s expires %s from ",
-				    apppass_time(v[j].created, c, sizeof(c)),
-				    apppass_time(v[j].expires, e, sizeof(e)));
-				if (v[j].nnets == 0)
-					printf("any");
-				for (k = 0; k < v[j].nnets; k++)
-					printf("%s%s", k > 0 ? ";" : "",
-					    net_str(&v[j].nets[k], net,
-					    sizeof(net)));
-			}
-			printf("\n");
-		}
-	}
 	freezero(v, APP_MAXPERUSER * sizeof(*v));
 	appfile_free(&af);
 	printf("=ok\n");

@@ -155,6 +155,8 @@ struct session {
 #define SID_HTTP		(1ULL << 63)
 #define PAIR_WAITING		4	/* checks of one user waiting at an
 					   address (host.c) */
+/* Our questions to tablepop for the control process: apart from both. */
+#define SID_CTL			(1ULL << 62)
 #define SIDP(id)		(((id) & SID_HTTP) ? "h" : ""), \
 				(unsigned long long)((id) & ~SID_HTTP)
 
@@ -163,6 +165,9 @@ struct msg_cred;
 struct msg_penalty;
 struct msg_route;
 struct netaddr;
+
+/* authpop.c */
+void		 auth_ctl_send(uint32_t, const void *, size_t);
 
 /* state.c */
 extern struct conf_settings	 set;
@@ -228,6 +233,10 @@ void		 verify_cred(struct session *, const struct msg_cred *);
 struct msg_apps;
 void		 verify_apps(struct session *, int, const char *);
 void		 verify_appsask(void);
+void		 verify_ctlapps(uint64_t, const char *);
+void		 verify_ctlanswer(uint64_t, int, const char *);
+struct msg_appskept;
+void		 verify_appskept(const struct msg_appskept *);
 const char	*logname(const char *);
 void		 auth_start(struct session *, const char *, int);
 void		 auth_enqueue(struct session *);
@@ -259,5 +268,6 @@ void		 http_stop(void);
 void		 http_route(struct session *, const struct msg_route *);
 void		 http_tablechan(int);
 int		 tablepop_apps(struct session *);
+int		 tablepop_ctlapps(uint64_t, const char *);
 
 #endif

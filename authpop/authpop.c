@@ -31,7 +31,8 @@
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
- *	control		popctl's questions (show penalties, unpenalize),
+ *	control		popctl's questions (show penalties, unpenalize,
+ *			show app-passwords) and each app password's use,
  *			on a channel the parent passes (MSG_PARENT_CTLCHAN)
  *	tablepop	auth_http's routes, a database's app passwords,
  *			on a channel the parent passes
@@ -88,6 +89,9 @@ static void		authpop_parent_ctlchan(struct chan *, const void *,
 			    int);
 static void		authpop_control_penalties(struct chan *, const void *,
 			    int);
+static void		authpop_control_apps(struct chan *, const void *, int);
+static void		authpop_control_appskept(struct chan *, const void *,
+			    int);
 static void		authpop_control_unpenalize(struct chan *, const void *,
 			    int);
 static void		drained(void);
@@ -123,6 +127,8 @@ static const struct msg_handler from_parent[] = {
 static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_PENALTIES,	authpop_control_penalties },
 	{ MSG_CONTROL_UNPENALIZE,	authpop_control_unpenalize },
+	{ MSG_CONTROL_APPS,		authpop_control_apps },
+	{ MSG_CONTROL_APPSKEPT,		authpop_control_appskept },
 };
 
 static const struct proc_role authpop_role = {
@@ -274,14 +280,19 @@ drained(void)
 	drain_wait(-1, 0, NULL);
 }
 
-/* Until the channel's queue is empty, at most a few seconds. */
+/*
+ * Until the channels' queues are empty (the parent's, and the control
+ * process's: the last uses of app passwords), at most a few seconds.
+ */
 static void
 drain_wait(int fd, short ev, void *arg)
 {
 	static struct event	 ev_drained;
 	static int		 tries;
 
-	if (TAILQ_EMPTY(&parent.outq) || parent.fd == -1 || tries++ > 300)
+	if (((TAILQ_EMPTY(&parent.outq) || parent.fd == -1) &&
+	    (ctl_chan.handlers == NULL || ctl_chan.fd == -1 ||
+	    TAILQ_EMPTY(&ctl_chan.outq))) || tries++ > 300)
 		exit(0);
 	if (tries == 1)
 		evtimer_set(&ev_drained, drain_wait, NULL);
@@ -301,6 +312,40 @@ authpop_parent_ctlchan(struct chan *c, const void *data, int fd)
 {
 	proc_ctlchan(&ctl_chan, PROC_AUTHPOP, fd, from_control,
 	    nitems(from_control));
+}
+
+/*
+ * A message to the control process; none while it restarts (an app
+ * password's use is then not kept: a crash of the keeper loses as much).
+ */
+void
+auth_ctl_send(uint32_t type, const void *data, size_t len)
+{
+	if (ctl_chan.handlers == NULL || ctl_chan.fd == -1) {
+		log_debug("no control process for %s", msg_type_str(type));
+		return;
+	}
+	if (proc_ctlfull(&ctl_chan))
+		return;
+	chan_send(&ctl_chan, type, -1, data, len);
+}
+
+/* popctl's show app-passwords: the user's, without hashes (verify.c). */
+static void
+authpop_control_apps(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlappsq	*q = data;
+
+	if (!proc_ctlfull(c))
+		verify_ctlapps(q->req, q->user);
+}
+
+/* The control process's last uses: which are revoked (verify.c)? */
+static void
+authpop_control_appskept(struct chan *c, const void *data, int fd)
+{
+	if (!proc_ctlfull(c))
+		verify_appskept(data);
 }
 
 /* popctl's show penalties (host.c). */

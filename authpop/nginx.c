@@ -23,7 +23,8 @@
  * from tablepop's route table (MSG_AUTHPOP_ROUTE), asked on a channel
  * the parent made us (MSG_PARENT_TABLECHAN), on which any session's
  * app passwords of a database are asked too (MSG_AUTHPOP_APPS, for
- * verify.c).  While no tablepop runs,
+ * verify.c, and for popctl's show app-passwords under SID_CTL ids).
+ * While no tablepop runs,
  * and when one dies with our questions, they are temporary failures.
  *
  * The parent hands authpop the listening sockets (MSG_PARENT_LISTEN with
@@ -446,12 +447,35 @@ tablepop_apps(struct session *s)
 	return 0;
 }
 
+/*
+ * popctl's show app-passwords (question req) for user, asked of
+ * tablepop as for a session, under an id of no session: -1 if no
+ * tablepop runs.
+ */
+int
+tablepop_ctlapps(uint64_t req, const char *user)
+{
+	struct msg_login	ml;
+
+	if (tabcur == -1 || (req & (SID_CTL | SID_HTTP)) != 0)
+		return -1;
+	memset(&ml, 0, sizeof(ml));
+	ml.id = req | SID_CTL;
+	(void)strlcpy(ml.user, user, sizeof(ml.user));
+	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
+	return 0;
+}
+
 static void
 tablepop_appsans(struct chan *c, const void *data, int fd)
 {
 	const struct msg_apps	*ma = data;
 	struct session		*s;
 
+	if ((ma->id & (SID_CTL | SID_HTTP)) == SID_CTL) {
+		verify_ctlanswer(ma->id & ~SID_CTL, ma->status, ma->recs);
+		return;
+	}
 	if ((s = session_find(ma->id)) == NULL || s->state != S_LOOKUP ||
 	    !s->tabapps || &tabchan[s->tabchan] != c) {
 		log_debug("session %s%llu: its app passwords came after the "

@@ -341,23 +341,108 @@ verify_apps(struct session *s, int status, const char *joined)
 }
 
 /*
- * The last use of an app password, for the parent: a POP3 login says it
- * with the socket (session_handoff); a router's is said now.
+ * The last use of an app password, for the control process, which
+ * keeps it; a POP3 login names it to the parent too (session_handoff),
+ * for the worker's record of who removed what.
  */
 static void
 app_used(struct session *s, const char *label)
 {
 	struct msg_appused	 mu;
 
-	if (s->ops->pop3) {
+	if (s->ops->pop3)
 		(void)strlcpy(s->app, label, sizeof(s->app));
-		return;
-	}
 	memset(&mu, 0, sizeof(mu));
 	(void)strlcpy(mu.user, s->user, sizeof(mu.user));
 	(void)strlcpy(mu.label, label, sizeof(mu.label));
 	mu.peer = s->peer;
-	auth_parent_send(MSG_AUTHPOP_APPUSED, &mu, sizeof(mu));
+	auth_ctl_send(MSG_AUTHPOP_APPUSED, &mu, sizeof(mu));
+}
+
+/*
+ * popctl's show app-passwords (question req): user's records, from our
+ * file now, or asked of tablepop (verify_ctlanswer then).
+ */
+void
+verify_ctlapps(uint64_t req, const char *user)
+{
+	const char	*recs;
+
+	if (set.app_key[0] == '\0') {
+		verify_ctlanswer(req, CRED_NONE, NULL);
+		return;
+	}
+	if (!apps_ask) {
+		recs = appfile_get(&appfile, user);
+		verify_ctlanswer(req, recs != NULL ? CRED_FOUND : CRED_NONE,
+		    recs);
+		return;
+	}
+	if (tablepop_ctlapps(req, user) == -1)
+		verify_ctlanswer(req, CRED_TEMP, NULL);
+}
+
+/*
+ * The records joined (status CRED_FOUND) to the control process,
+ * without their hashes: a database's are checked here first, as for a
+ * login.
+ */
+void
+verify_ctlanswer(uint64_t req, int status, const char *joined)
+{
+	static struct apprec		 recs[APP_MAXPERUSER];
+	static struct msg_ctlapps	 m;
+	char				 why[160];
+	int				 n = 0, i;
+
+	memset(&m, 0, sizeof(m));
+	m.req = req;
+	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
+	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
+		log_warnx("app-passwords <%s>: the app passwords asked by "
+		    "popctl: %s", set.apps_table, why);
+		status = CRED_TEMP;
+	}
+	m.status = status;
+	for (i = 0; status == CRED_FOUND && i < n && i < CTL_APPSMAX; i++) {
+		(void)strlcpy(m.rec[i].label, recs[i].label,
+		    sizeof(m.rec[i].label));
+		if (apppass_desc(&recs[i], m.rec[i].desc,
+		    sizeof(m.rec[i].desc)) == -1)
+			memset(m.rec[i].desc, 0, sizeof(m.rec[i].desc));
+		m.n++;
+	}
+	explicit_bzero(recs, sizeof(recs));
+	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
+}
+
+/*
+ * The control process keeps these last uses: those our file no longer
+ * has are said gone (a reload revoked them), for it to forget.  A
+ * database's we cannot tell: none is.
+ */
+void
+verify_appskept(const struct msg_appskept *m)
+{
+	static struct msg_appskept	 gone;
+	const char			*p;
+	size_t				 len;
+	uint32_t			 i;
+
+	memset(&gone, 0, sizeof(gone));
+	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++) {
+		/* Records joined by ",", each beginning "label ". */
+		len = strlen(m->rec[i].label);
+		for (p = appfile_get(&appfile, m->rec[i].user); p != NULL;
+		    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
+			if (strncmp(p, m->rec[i].label, len) == 0 &&
+			    p[len] == ' ')
+				break;
+		if (p == NULL)
+			gone.rec[gone.n++] = m->rec[i];
+	}
+	if (gone.n > 0)
+		auth_ctl_send(MSG_AUTHPOP_APPSGONE, &gone, sizeof(gone));
 }
 
 /*

@@ -386,29 +386,57 @@ apppass_split(const char *joined, struct apprec *recs, size_t max,
 	return n;
 }
 
+/* A record's networks, "any" or joined by ";". */
+static const char *
+nets_str(const struct apprec *r, char *from, size_t len)
+{
+	char	 net[INET6_ADDRSTRLEN + 5];
+	size_t	 i;
+
+	(void)strlcpy(from, r->nnets == 0 ? "any" : "", len);
+	for (i = 0; i < r->nnets; i++) {
+		if (i > 0)
+			(void)strlcat(from, ";", len);
+		(void)strlcat(from, net_str(&r->nets[i], net, sizeof(net)),
+		    len);
+	}
+	return from;
+}
+
 /* A record as apppass_parse reads it: 0, or -1 if len is too short. */
 int
 apppass_format(const struct apprec *r, char *buf, size_t len)
 {
 	char	 c[32], e[32], from[APP_MAXNETS * (INET6_ADDRSTRLEN + 5)];
-	char	 net[INET6_ADDRSTRLEN + 5];
-	size_t	 i;
 	int	 n;
 
 	if (strcmp(r->label, "main") == 0)
 		n = snprintf(buf, len, "main barred");
-	else {
-		(void)strlcpy(from, r->nnets == 0 ? "any" : "", sizeof(from));
-		for (i = 0; i < r->nnets; i++) {
-			if (i > 0)
-				(void)strlcat(from, ";", sizeof(from));
-			(void)strlcat(from, net_str(&r->nets[i], net,
-			    sizeof(net)), sizeof(from));
-		}
+	else
 		n = snprintf(buf, len, "%s %s %s %s %s", r->label, r->hash,
 		    apppass_time(r->created, c, sizeof(c)),
-		    apppass_time(r->expires, e, sizeof(e)), from);
-	}
+		    apppass_time(r->expires, e, sizeof(e)),
+		    nets_str(r, from, sizeof(from)));
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/*
+ * What popctl shows of a record, never its hash: "created ... expires
+ * ... from ...", or "" for the bar.  0, or -1 if len is too short.
+ */
+int
+apppass_desc(const struct apprec *r, char *buf, size_t len)
+{
+	char	 c[32], e[32], from[APP_MAXNETS * (INET6_ADDRSTRLEN + 5)];
+	int	 n;
+
+	if (strcmp(r->label, "main") == 0)
+		n = snprintf(buf, len, "%s", "");
+	else
+		n = snprintf(buf, len, "created %s expires %s from %s",
+		    apppass_time(r->created, c, sizeof(c)),
+		    apppass_time(r->expires, e, sizeof(e)),
+		    nets_str(r, from, sizeof(from)));
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 

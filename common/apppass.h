@@ -18,9 +18,10 @@
  * apppass.h -- app passwords: one secret per device that popd made (at
  * least 128 random bits), stored only as a keyed hash, with a label, an
  * expiry and the networks it may be used from (apppass.c).  authpop
- * checks them, the parent keeps them (a file) or asks for them (a
- * database table, the alias service, keyed by the user), popdpass makes
- * and revokes them.
+ * checks them and says them without their hashes for popctl, asking a
+ * database table through tablepop (the alias service, keyed by the
+ * user); authcheck checks a file for the parent; popdpass makes and
+ * revokes them.
  *
  * A record, as a file line holds it after the user and as a database
  * answers for the user (records joined by ","):
@@ -94,6 +95,7 @@ int	 apppass_parse(const char *, struct apprec *, char *, size_t);
 int	 apppass_split(const char *, struct apprec *, size_t, char *,
 	    size_t);
 int	 apppass_format(const struct apprec *, char *, size_t);
+int	 apppass_desc(const struct apprec *, char *, size_t);
 int	 apppass_scan(const char *, apppass_fn, void *);
 int	 apppass_match(const struct apprec *, size_t, const char *);
 const char *apppass_time(time_t, char *, size_t);

@@ -332,6 +332,30 @@ valid_appused(const void *p)
 }
 
 static const char *
+valid_appskept(const void *p)
+{
+	const struct msg_appskept	*m = p;
+	static const struct appkept	 zero;
+	uint32_t			 i;
+
+	if (m->n > APPSKEPT_RECS || m->pad != 0)
+		return "count";
+	for (i = 0; i < APPSKEPT_RECS; i++) {
+		if (i >= m->n) {
+			if (memcmp(&m->rec[i], &zero, sizeof(zero)) != 0)
+				return "a record past n";
+			continue;
+		}
+		if (!TERMINATED(m->rec[i].user) ||
+		    !valid_username(m->rec[i].user))
+			return "user name";
+		if (!valid_label(m->rec[i].label, sizeof(m->rec[i].label)))
+			return "label";
+	}
+	return NULL;
+}
+
+static const char *
 valid_route(const void *p)
 {
 	const struct msg_route	*m = p;
@@ -739,18 +763,53 @@ valid_ctluser(const void *p)
 }
 
 static const char *
-valid_ctlapp(const void *p)
+valid_ctlappsq(const void *p)
 {
-	const struct msg_ctlapp	*m = p;
+	const struct msg_ctlappsq	*m = p;
 
-	if (!TERMINATED(m->user) || !TERMINATED(m->label) ||
-	    !TERMINATED(m->desc) || !TERMINATED(m->addr))
-		return "unterminated string";
-	if (!valid_username(m->user))
+	if (!TERMINATED(m->user) || !valid_username(m->user))
 		return "user name";
-	if (m->last < 0 || (m->label[0] == '\0' && (m->desc[0] != '\0' ||
-	    m->last != 0)))
-		return "record";
+	return NULL;
+}
+
+static const char *
+valid_ctlapps(const void *p)
+{
+	const struct msg_ctlapps	*m = p;
+	const struct ctl_app		*r;
+	static const struct ctl_app	 zero;
+	uint32_t			 i;
+	size_t				 k;
+
+	if (!TERMINATED(m->user) || (m->user[0] != '\0' &&
+	    !valid_username(m->user)))
+		return "user name";
+	if (m->status < CRED_FOUND || m->status > CRED_TEMP ||
+	    m->n > CTL_APPSMAX || (m->status != CRED_FOUND && m->n != 0))
+		return "status";
+	for (i = 0; i < CTL_APPSMAX; i++) {
+		r = &m->rec[i];
+		if (i >= m->n) {
+			if (memcmp(r, &zero, sizeof(zero)) != 0)
+				return "a record past n";
+			continue;
+		}
+		if (!TERMINATED(r->desc) || !TERMINATED(r->addr) ||
+		    !valid_label(r->label, sizeof(r->label)))
+			return "record";
+		/* popctl prints them on a line of their own. */
+		for (k = 0; r->desc[k] != '\0'; k++)
+			if (r->desc[k] < 0x20 || r->desc[k] > 0x7e)
+				return "a description that is not text";
+		if (r->addr[strspn(r->addr, "0123456789abcdefABCDEF.:")] !=
+		    '\0')
+			return "an address that is not one";
+		if (r->last < 0 || (r->last == 0 && r->addr[0] != '\0'))
+			return "last use";
+		if (strcmp(r->label, "main") == 0 && (r->desc[0] != '\0' ||
+		    r->last != 0))
+			return "the bar with a description";
+	}
 	return NULL;
 }
 
@@ -1007,6 +1066,8 @@ static const struct msg_decl decls[] = {
 	    valid_quota, RUN, 0),
 	D(MSG_PARENT_DLVCHECK, P, V, sizeof(struct msg_intent), MSG_NOFD,
 	    valid_intent, RUN, 0),
+	/* Before the control process confines itself to this one file. */
+	D(MSG_PARENT_APPSLAST, P, C, 0, MSG_FD, valid_none, PH_START, 0),
 	/* Before the configuration: the child maps it before confining. */
 	D(MSG_PARENT_STATS, P, L | A | M | W, 0, MSG_FD, valid_none, PH_START,
 	    0),
@@ -1039,8 +1100,6 @@ static const struct msg_decl decls[] = {
 	    valid_ctluser, RUN, 0),
 	D(MSG_PARENT_CTLRELAY, P, C, sizeof(struct msg_ctlq), MSG_FD,
 	    valid_none, RUN, 0),
-	D(MSG_PARENT_CTLAPP, P, C, sizeof(struct msg_ctlapp), MSG_NOFD,
-	    valid_ctlapp, RUN, 0),
 	D(MSG_PARENT_CTLRELOAD, P, C, sizeof(struct msg_ctlreload), MSG_NOFD,
 	    valid_ctlreload, RUN, 0),
 	D(MSG_PARENT_CTLDENIED, P, C, sizeof(struct msg_ctldenied), MSG_NOFD,
@@ -1093,8 +1152,6 @@ static const struct msg_decl decls[] = {
 	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
 	D(MSG_AUTHPOP_LOOKUP, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
-	D(MSG_AUTHPOP_APPUSED, A, P, sizeof(struct msg_appused), MSG_NOFD,
-	    valid_appused, ANY, 0),
 	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,
 	    valid_rcpt, ANY, 0),
 	D(MSG_LMTP_DELIVER, M, P, sizeof(struct msg_deliver), MSG_FD,
@@ -1121,6 +1178,10 @@ static const struct msg_decl decls[] = {
 	    valid_none, ANY, 0),
 	D(MSG_CONTROL_UNPENALIZE, C, A, sizeof(struct msg_net), MSG_NOFD,
 	    valid_msgnet, ANY, 0),
+	D(MSG_CONTROL_APPS, C, A, sizeof(struct msg_ctlappsq), MSG_NOFD,
+	    valid_ctlappsq, ANY, 0),
+	D(MSG_CONTROL_APPSKEPT, C, A, sizeof(struct msg_appskept), MSG_NOFD,
+	    valid_appskept, ANY, 0),
 	D(MSG_LISTENER_HANDSHAKES, L, C, sizeof(struct msg_handshakes),
 	    MSG_NOFD, valid_handshakes, ANY, 0),
 	D(MSG_LISTENER_KICKED, L, C, sizeof(struct msg_count), MSG_NOFD,
@@ -1129,6 +1190,13 @@ static const struct msg_decl decls[] = {
 	    MSG_NOFD, valid_penalties, ANY, 0),
 	D(MSG_AUTHPOP_UNPENALIZED, A, C, sizeof(struct msg_count), MSG_NOFD,
 	    valid_count, ANY, 0),
+	/* A draining authpop still reports the logins it checks. */
+	D(MSG_AUTHPOP_APPUSED, A, C, sizeof(struct msg_appused), MSG_NOFD,
+	    valid_appused, ANY, 0),
+	D(MSG_AUTHPOP_CTLAPPS, A, C, sizeof(struct msg_ctlapps), MSG_NOFD,
+	    valid_ctlapps, ANY, 0),
+	D(MSG_AUTHPOP_APPSGONE, A, C, sizeof(struct msg_appskept), MSG_NOFD,
+	    valid_appskept, ANY, 0),
 	/* A draining tablepop answers what it was asked. */
 	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
 	    valid_tabans, ANY, 0),

@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		45
+#define MSG_VERSION		46
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -99,8 +99,6 @@ enum msg_type {
 				   user's maildir (and quota); msg_ctluser */
 	MSG_PARENT_CTLRELAY,	/* fd: a wrkrpop's text for the answer, to
 				   relay to its end; msg_ctlq */
-	MSG_PARENT_CTLAPP,	/* show app-passwords: the user, then each
-				   record; msg_ctlapp */
 	MSG_PARENT_CTLRELOAD,	/* reload: what was reloaded;
 				   msg_ctlreload */
 	MSG_PARENT_CTLDENIED,	/* a request refused to its peer, which
@@ -108,6 +106,9 @@ enum msg_type {
 	MSG_PARENT_CTLPEER,	/* fd: a channel to a listener, the
 				   current authpop or tablepop, for
 				   popctl's questions; msg_ctlpeer */
+	MSG_PARENT_APPSLAST,	/* fd: the app passwords' state file
+				   (app-passwords last), opened by root;
+				   no payload */
 	/* parent -> listener, authpop, tablepop */
 	MSG_PARENT_CTLCHAN,	/* fd: its channel to the control process
 				   (a new one replaces the old); no
@@ -169,8 +170,13 @@ enum msg_type {
 				   it may have sessions now; no payload */
 	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
 				   password hash, please; msg_login */
-	MSG_AUTHPOP_APPUSED,	/* an app password logged in; msg_appused */
 	/* authpop -> control, on the channel the parent made them */
+	MSG_AUTHPOP_APPUSED,	/* an app password logged in; msg_appused */
+	MSG_AUTHPOP_CTLAPPS,	/* the answer to MSG_CONTROL_APPS;
+				   msg_ctlapps */
+	MSG_AUTHPOP_APPSGONE,	/* the answer to MSG_CONTROL_APPSKEPT:
+				   those no longer in its file;
+				   msg_appskept */
 	MSG_AUTHPOP_PENALTIES,	/* the answer to MSG_CONTROL_PENALTIES, in
 				   chunks; msg_penalties */
 	MSG_AUTHPOP_UNPENALIZED, /* the answer to MSG_CONTROL_UNPENALIZE;
@@ -204,6 +210,10 @@ enum msg_type {
 	MSG_CONTROL_PENALTIES,	/* list the failures; msg_ctlq */
 	MSG_CONTROL_UNPENALIZE,	/* forget a network's failures, say how
 				   many entries; msg_net */
+	MSG_CONTROL_APPS,	/* a user's app passwords, without their
+				   hashes; msg_ctlappsq */
+	MSG_CONTROL_APPSKEPT,	/* app passwords whose last use it keeps,
+				   to a new authpop; msg_appskept */
 	/* control -> tablepop, likewise */
 	MSG_CONTROL_BACKENDS,	/* list the backends; msg_ctlq */
 	MSG_CONTROL_DRAIN,	/* send no new user to a backend; msg_net */
@@ -553,14 +563,31 @@ struct msg_apps {
 };
 
 /*
- * MSG_AUTHPOP_APPUSED: user's app password label was good for an
- * auth_http router from peer (the address the proxy vouches for), for
- * the last use popctl shows; a POP3 login says it in MSG_AUTHPOP_LOGIN.
+ * MSG_AUTHPOP_APPUSED: user's app password label was good, from peer
+ * (a POP3 client, or the address nginx vouches for), for the last use
+ * the control process keeps and popctl shows.
  */
 struct msg_appused {
 	char		 user[POPD_MAXUSER + 1];
 	char		 label[APPS_LABELMAX + 1];
 	struct peeraddr	 peer;
+};
+
+/*
+ * MSG_CONTROL_APPSKEPT: app passwords whose last use the control process
+ * keeps, to each new current authpop (after a reload, a restart), in
+ * chunks; MSG_AUTHPOP_APPSGONE: those of a chunk that authpop's file no
+ * longer has, which it forgets.  A database's are never said gone.
+ */
+#define APPSKEPT_RECS		256
+struct appkept {
+	char		 user[POPD_MAXUSER + 1];
+	char		 label[APPS_LABELMAX + 1];
+};
+struct msg_appskept {
+	uint32_t	 n;
+	uint32_t	 pad;
+	struct appkept	 rec[APPSKEPT_RECS];
 };
 
 /*
@@ -890,20 +917,36 @@ struct msg_ctluser {
 #define CTLJ_TEMP		3	/* junk users could not answer */
 
 /*
- * MSG_PARENT_CTLAPP: first the user alone (label ""), then "main" if
- * its main password is barred, then each app password, with what
- * authcheck said of it (desc: "created ... from ...") and its last use
- * (last 0: never).
+ * MSG_CONTROL_APPS: show app-passwords user, question req;
+ * MSG_AUTHPOP_CTLAPPS: its answer:
+ * the user's app passwords as authpop has them (a file) or tablepop
+ * answered them (a database table), never a hash: each one's label and
+ * what popctl shows of it (desc: "created ... from ..."), "main" (desc
+ * "") if the main password is barred.  CRED_NONE: none (n 0);
+ * CRED_TEMP: the table could not answer, or not with records.  The
+ * control process adds each one's last use (last 0: never; authpop
+ * sends 0 and "") before it prints them.
  */
-#define CTL_APPLABEL		33	/* APP_LABELMAX + 1 */
-#define CTL_APPDESC		512
-struct msg_ctlapp {
+struct msg_ctlappsq {
 	uint64_t	req;
 	char		user[POPD_MAXUSER + 1];
+};
+#define CTL_APPLABEL		33	/* APP_LABELMAX + 1 */
+#define CTL_APPDESC		512
+#define CTL_APPSMAX		32	/* apppass.h's APP_MAXPERUSER */
+struct ctl_app {
 	char		label[CTL_APPLABEL];
 	char		desc[CTL_APPDESC];
 	char		addr[INET6_ADDRSTRLEN];
 	int64_t		last;		/* unix time */
+};
+struct msg_ctlapps {
+	uint64_t	req;
+	uint32_t	status;		/* CRED_* */
+	uint32_t	n;
+	char		user[POPD_MAXUSER + 1];	/* "": the control
+						   process adds it */
+	struct ctl_app	rec[CTL_APPSMAX];
 };
 
 /*

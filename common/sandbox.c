@@ -765,8 +765,9 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 	 * listening and session sockets travel through the parent; unix:
 	 * getpeereid(2) and SO_TYPE on the sockets of popctl's clients
 	 * (pledge allows socket options only with unix or inet); cpath:
-	 * unlink(2) of its own sockets at exit, unveiled alone; wpath:
-	 * the state file, written as a new file renamed over the old.
+	 * unlink(2) of its own sockets at exit, unveiled alone, and the
+	 * state file made if missing; wpath: that file, opened read-write
+	 * for the control process, which writes it.
 	 */
 	sb_pledge("parent",
 	    "stdio rpath wpath cpath proc exec id sendfd recvfd unix");
@@ -864,15 +865,16 @@ sandbox_lmtp(void)
  * sockets that popctl's users connected), no exec, no fork.
  */
 void
-sandbox_control(void)
+sandbox_control(int statefd)
 {
 #ifdef __OpenBSD__
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: the clients and the channel; unix: accept(2) on the
-	 * control socket; recvfd: that socket from the parent; sendfd:
-	 * each client's socket to the parent.
+	 * stdio: the clients and the channel, and pwrite, ftruncate and
+	 * fsync on the state file the parent opened; unix: accept(2) on
+	 * the control socket; recvfd: that socket and the file from the
+	 * parent; sendfd: each client's socket to the parent.
 	 */
 	sb_pledge("control", "stdio unix recvfd sendfd");
 #else
@@ -880,10 +882,19 @@ sandbox_control(void)
 		/* Clients on the socket we were passed. */
 		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(getsockopt),
 	};
+	/* The app passwords' state file, rewritten in place: that fd only. */
+	static const int statefile[] = {
+		SCMP_SYS(pwrite64), SCMP_SYS(ftruncate), SCMP_SYS(fsync),
+	};
 	scmp_filter_ctx	ctx;
+	size_t		i;
 	int		abi;
 
 	ctx = sc_nofile("control", allow, nitems(allow), &abi);
+	for (i = 0; statefd != -1 && i < nitems(statefile); i++)
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, statefile[i], 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)statefd)), "control",
+		    "the state file");
 	sc_nofile_load(ctx, "control", abi);
 #endif
 }

@@ -28,7 +28,7 @@ void		 sandbox_parent(const char *const [], const char *const [],
 		    const char *const [], int);
 void		 sandbox_listener(void);
 void		 sandbox_lmtp(void);
-void		 sandbox_control(void);
+void		 sandbox_control(int);
 void		 sandbox_keypop(void);
 void		 sandbox_keycheck(void);
 void		 sandbox_tablepop(const char *const []);

@@ -36,7 +36,9 @@
  *	a wrkrpop	reads its text for show user, undelete, show quota,
  *			on a socket the parent passes (MSG_PARENT_CTLRELAY)
  *	the listeners	show sessions' handshakes, kick address;
- *	authpop		show penalties, unpenalize; and
+ *	authpop		show penalties, unpenalize, show app-passwords
+ *			(the current one), and the uses of app passwords
+ *			(each one, draining too: lastuse.c); and
  *	tablepop	show backends, drain and undrain BACKEND: on a
  *			channel to each that the parent passes
  *			(MSG_PARENT_CTLPEER), asked once the parent has
@@ -60,6 +62,7 @@
 #include <errno.h>
 #include <event.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +125,8 @@ struct client {
 	struct msg_ctlsessions	*sess;		/* the parent's sessions, */
 	size_t			 nsess;		/* after the handshakes */
 	struct event		 asktmo;
+	char			 user[POPD_MAXUSER + 1];	/* show
+						   app-passwords */
 	char			 in[CTL_LINEMAX];
 	char			*out;
 	size_t			 outoff, outlen, outcap;
@@ -139,6 +144,9 @@ struct peer {
 	int			 proc;		/* PROC_LISTENER, _AUTHPOP,
 						   _TABLE */
 	pid_t			 pid;
+	int			 old;		/* an authpop replaced: it
+						   drains, reports uses, and
+						   is asked nothing */
 };
 
 static struct chan		 parent_chan;
@@ -149,6 +157,8 @@ static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static unsigned int		 nclients;
 static uint64_t			 next_req;
 static struct lograte		 rate_busy;
+static int			 statefd = -1;	/* app-passwords last */
+static struct event		 term_ev;
 
 static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
@@ -156,8 +166,13 @@ static void	control_parent_record(struct chan *, const void *, int);
 static void	control_parent_relay(struct chan *, const void *, int);
 static void	control_parent_denied(struct chan *, const void *, int);
 static void	control_parent_peer(struct chan *, const void *, int);
+static void	control_parent_appslast(struct chan *, const void *, int);
+static void	control_stop(int, short, void *);
+static void	peer_appused(struct chan *, const void *, int);
+static void	peer_apps(struct chan *, const void *, int);
+static void	peer_appsgone(struct chan *, const void *, int);
 static void	peer_eof(struct chan *);
-static void	peer_replaced(int);
+static void	peer_replaced(int, pid_t);
 static void	peer_bad(struct chan *);
 static void	peer_unlink(struct peer *);
 static struct client *peer_answer(struct chan *, uint64_t, int);
@@ -200,11 +215,11 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
 	{ MSG_PARENT_CTLCERT,		control_parent_record },
 	{ MSG_PARENT_CTLUSER,		control_parent_record },
-	{ MSG_PARENT_CTLAPP,		control_parent_record },
 	{ MSG_PARENT_CTLRELOAD,		control_parent_record },
 	{ MSG_PARENT_CTLDENIED,		control_parent_denied },
 	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
 	{ MSG_PARENT_CTLPEER,		control_parent_peer },
+	{ MSG_PARENT_APPSLAST,		control_parent_appslast },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
@@ -216,6 +231,9 @@ static const struct msg_handler from_listener[] = {
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTIES,	peer_penalties },
 	{ MSG_AUTHPOP_UNPENALIZED,	peer_count },
+	{ MSG_AUTHPOP_APPUSED,		peer_appused },
+	{ MSG_AUTHPOP_CTLAPPS,		peer_apps },
+	{ MSG_AUTHPOP_APPSGONE,		peer_appsgone },
 };
 static const struct msg_handler from_table[] = {
 	{ MSG_TABLE_BACKENDS,		peer_backend },
@@ -256,12 +274,40 @@ control_open(void *arg)
 {
 	if (event_init() == NULL)
 		fatalx("event_init failed");
+	/* popd stops: the last uses are written first. */
+	signal_set(&term_ev, SIGTERM, control_stop, NULL);
+	if (signal_add(&term_ev, NULL) == -1)
+		fatal("signal_add");
 }
 
+/* The state file is read confined: its bytes are not ours. */
 static void
 control_sandbox(void *arg)
 {
-	sandbox_control();
+	sandbox_control(statefd);
+	lastuse_start(statefd);
+}
+
+/*
+ * The app passwords' state file, opened by the parent as root before
+ * our prologue: the one file we write, and no other (sandbox_control).
+ */
+static void
+control_parent_appslast(struct chan *c, const void *data, int fd)
+{
+	if (fd == -1)
+		fatalx("no descriptor for app-passwords last");
+	if (statefd != -1)
+		fatalx("%s from parent: twice", msg_type_str(c->intype));
+	statefd = fd;
+}
+
+/* SIGTERM: popd stops. */
+static void
+control_stop(int sig, short ev, void *arg)
+{
+	lastuse_flush();
+	exit(0);
 }
 
 /* The parent is gone: nobody can answer a request any more. */
@@ -269,6 +315,7 @@ static void
 control_parent_eof(struct chan *c)
 {
 	log_debug("parent closed the channel, exiting");
+	lastuse_flush();
 	exit(0);
 }
 
@@ -484,6 +531,7 @@ client_request(struct client *cl, size_t len)
 	req.req = cl->req = ++next_req;
 	cl->cmd = req.cmd;
 	cl->net = req.net;
+	(void)strlcpy(cl->user, req.user, sizeof(cl->user));
 	cl->state = C_WAIT;
 	evtimer_del(&cl->tmo);
 	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
@@ -600,7 +648,8 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 		if (cl->cmd == CTL_SHOW_SESSIONS || cl->cmd ==
 		    CTL_SHOW_PENALTIES || cl->cmd == CTL_KICK_ADDRESS ||
 		    cl->cmd == CTL_UNPENALIZE || cl->cmd ==
-		    CTL_SHOW_BACKENDS || ((cl->cmd == CTL_DRAIN ||
+		    CTL_SHOW_BACKENDS || cl->cmd == CTL_SHOW_APPS ||
+		    ((cl->cmd == CTL_DRAIN ||
 		    cl->cmd == CTL_UNDRAIN) && cl->net.af != 0)) {
 			client_ask(cl);
 			break;
@@ -735,9 +784,11 @@ relay_end(struct client *cl, const char *why)
 }
 
 /*
- * A channel to a listener, the current authpop or tablepop, from the
- * parent.  A new authpop's or tablepop's replaces the one before: that
- * one drains, and is no longer asked.
+ * A channel to a listener, an authpop or tablepop, from the parent.  A
+ * new authpop's or tablepop's replaces the one before: that one drains,
+ * and is no longer asked; an authpop keeps its channel until it exits,
+ * for the uses of app passwords it still checks.  A new control process
+ * is given the draining authpops' first, the current one's last.
  */
 static void
 control_parent_peer(struct chan *c, const void *data, int fd)
@@ -753,7 +804,7 @@ control_parent_peer(struct chan *c, const void *data, int fd)
 		return;
 	}
 	if (m->proc != PROC_LISTENER)
-		peer_replaced(m->proc);
+		peer_replaced(m->proc, m->pid);
 	p->proc = m->proc;
 	p->pid = m->pid;
 	if (m->proc == PROC_LISTENER)
@@ -768,6 +819,8 @@ control_parent_peer(struct chan *c, const void *data, int fd)
 	p->chan.bad = peer_bad;
 	chan_start(&p->chan);
 	TAILQ_INSERT_TAIL(&peers, p, entry);
+	if (m->proc == PROC_AUTHPOP)
+		lastuse_check(&p->chan);
 }
 
 /* A peer closed its channel. */
@@ -781,16 +834,22 @@ peer_eof(struct chan *c)
 	free(p);
 }
 
-/* The current authpop or tablepop is replaced: the last one goes. */
+/*
+ * The current authpop or tablepop is replaced (by pid's): the last
+ * tablepop goes, an authpop is asked no more; an older channel of pid's
+ * own goes (it has the new one).
+ */
 static void
-peer_replaced(int proc)
+peer_replaced(int proc, pid_t pid)
 {
-	struct peer	*p;
+	struct peer	*p, *next;
 
-	TAILQ_FOREACH(p, &peers, entry)
+	TAILQ_FOREACH_SAFE(p, &peers, entry, next)
 		if (p->proc == proc) {
-			peer_eof(&p->chan);
-			return;
+			if (proc == PROC_AUTHPOP && p->pid != pid)
+				p->old = 1;
+			else
+				peer_eof(&p->chan);
 		}
 }
 
@@ -833,6 +892,7 @@ client_ask(struct client *cl)
 {
 	struct timeval	 tv = { ASK_TIME, 0 };
 	struct msg_net	 m;	/* a msg_ctlq is its first member */
+	struct msg_ctlappsq aq;	/* show app-passwords */
 	struct peer	*p;
 	uint32_t	 type;
 	size_t		 len = sizeof(struct msg_ctlq);
@@ -854,6 +914,10 @@ client_ask(struct client *cl)
 		type = MSG_CONTROL_BACKENDS;
 		proc = PROC_TABLE;
 		break;
+	case CTL_SHOW_APPS:
+		type = MSG_CONTROL_APPS;
+		proc = PROC_AUTHPOP;
+		break;
 	case CTL_DRAIN:
 	case CTL_UNDRAIN:
 		type = cl->cmd == CTL_DRAIN ? MSG_CONTROL_DRAIN :
@@ -870,13 +934,21 @@ client_ask(struct client *cl)
 	memset(&m, 0, sizeof(m));
 	m.req = cl->req;
 	m.net = cl->net;
+	memset(&aq, 0, sizeof(aq));
+	aq.req = cl->req;
+	(void)strlcpy(aq.user, cl->user, sizeof(aq.user));
 	cl->state = C_ASK;
 	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == proc && cl->nowed < ASK_PEERS) {
-			chan_send(&p->chan, type, -1, &m, len);
+		if (p->proc == proc && !p->old && cl->nowed < ASK_PEERS) {
+			if (type == MSG_CONTROL_APPS)
+				chan_send(&p->chan, type, -1, &aq,
+				    sizeof(aq));
+			else
+				chan_send(&p->chan, type, -1, &m, len);
 			cl->owed[cl->nowed++] = p;
 		}
-	if (cl->cmd == CTL_UNPENALIZE && cl->nowed == 0) {
+	if ((cl->cmd == CTL_UNPENALIZE || cl->cmd == CTL_SHOW_APPS) &&
+	    cl->nowed == 0) {
 		client_last(cl, "authpop is restarting, try again", NULL);
 		return;
 	}
@@ -909,6 +981,11 @@ ask_done(struct client *cl, const char *why)
 	cl->nowed = 0;
 	if (why != NULL) {
 		client_last(cl, why, NULL);
+		return;
+	}
+	/* authpop went before it answered. */
+	if (cl->cmd == CTL_SHOW_APPS && cl->count == 0) {
+		client_last(cl, "authpop is restarting, try again", NULL);
 		return;
 	}
 	for (i = 0; i < cl->nsess; i++)
@@ -1036,6 +1113,44 @@ peer_backend(struct chan *c, const void *data, int fd)
 			return;
 		cl->count++;
 	}
+	ask_done(cl, NULL);
+}
+
+/* An authpop's, draining or not: an app password was good. */
+static void
+peer_appused(struct chan *c, const void *data, int fd)
+{
+	lastuse_used(data);
+}
+
+/* An authpop's: of the app passwords we keep, these are revoked. */
+static void
+peer_appsgone(struct chan *c, const void *data, int fd)
+{
+	lastuse_gone(data);
+}
+
+/*
+ * authpop's answer to show app-passwords: its records (or tablepop's,
+ * which it asked), with the last uses we keep.
+ */
+static void
+peer_apps(struct chan *c, const void *data, int fd)
+{
+	static struct msg_ctlapps	 m;
+	struct client			*cl;
+
+	memcpy(&m, data, sizeof(m));
+	if ((cl = peer_answer(c, m.req, 1)) == NULL)
+		return;
+	cl->count = 1;
+	if (m.status == CRED_TEMP) {
+		ask_done(cl, "the app-passwords table cannot answer");
+		return;
+	}
+	lastuse_show(cl->user, &m);
+	if (client_print(cl, MSG_AUTHPOP_CTLAPPS, &m) == -1)
+		return;
 	ask_done(cl, NULL);
 }
 

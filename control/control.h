@@ -15,14 +15,37 @@
  */
 
 /*
- * control.h -- the control process (control.c) and how it prints the
- * parent's answers (print.c).
+ * control.h -- the control process (control.c), the app passwords' last
+ * uses it keeps (lastuse.c), and how it prints the answers (print.c).
  */
 #ifndef POPD_CONTROL_H
 #define POPD_CONTROL_H
 
 #include <stdint.h>
 #include <stdio.h>
+
+/* lastuse.c */
+#define LASTUSE_LINEMAX	160	/* a state file's line, without its newline */
+struct lastuse_rec {
+	char		user[POPD_MAXUSER + 1];
+	char		label[APPS_LABELMAX + 1];
+	int64_t		at;
+	char		addr[INET6_ADDRSTRLEN];
+};
+struct chan;
+struct msg_appused;
+struct msg_appskept;
+struct msg_ctlapps;
+int	lastuse_parse(const char *, size_t, struct lastuse_rec *);
+size_t	lastuse_read(int);
+int	lastuse_write(int);
+void	lastuse_free(void);
+void	lastuse_start(int);
+void	lastuse_used(const struct msg_appused *);
+void	lastuse_show(const char *, struct msg_ctlapps *);
+void	lastuse_check(struct chan *);
+void	lastuse_gone(const struct msg_appskept *);
+void	lastuse_flush(void);
 
 /* print.c */
 void	print_begin(FILE *, uint32_t);

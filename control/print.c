@@ -39,7 +39,7 @@ static void	print_penalties(FILE *, const struct msg_penalties *);
 static int	print_count(FILE *, uint32_t, const struct msg_count *);
 static void	print_cert(FILE *, int, const struct msg_ctlcert *);
 static void	print_user(FILE *, const struct msg_ctluser *);
-static void	print_app(FILE *, const struct msg_ctlapp *);
+static void	print_apps(FILE *, const struct msg_ctlapps *);
 static void	print_reload(FILE *, const struct msg_ctlreload *);
 static void	print_backend(FILE *, uint32_t, const struct msg_ctlbackend *);
 
@@ -113,10 +113,10 @@ print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
 			return -1;
 		print_user(fp, data);
 		return 0;
-	case MSG_PARENT_CTLAPP:
+	case MSG_AUTHPOP_CTLAPPS:
 		if (cmd != CTL_SHOW_APPS)
 			return -1;
-		print_app(fp, data);
+		print_apps(fp, data);
 		return 0;
 	case MSG_TABLE_BACKENDS:
 		if (cmd != CTL_SHOW_BACKENDS && cmd != CTL_DRAIN &&
@@ -312,23 +312,32 @@ print_user(FILE *fp, const struct msg_ctluser *m)
 
 /*
  * show app-passwords: the user, "main password barred", then each app
- * password with what authcheck said of it and its last use.
+ * password with what authpop said of it and its last use (lastuse.c
+ * added it, and put them in order).
  */
 static void
-print_app(FILE *fp, const struct msg_ctlapp *m)
+print_apps(FILE *fp, const struct msg_ctlapps *m)
 {
-	char	date[32];
+	const struct ctl_app	*r;
+	char			 date[32];
+	uint32_t		 i;
 
-	if (m->label[0] == '\0')
-		fprintf(fp, "user %s\n", m->user);
-	else if (strcmp(m->label, "main") == 0)
-		fprintf(fp, "main password barred\n");
-	else if (m->last == 0)
-		fprintf(fp, "app-password %s %s last-used never\n", m->label,
-		    m->desc);
-	else
-		fprintf(fp, "app-password %s %s last-used %s %s\n", m->label,
-		    m->desc, stats_time(m->last, date, sizeof(date)), m->addr);
+	fprintf(fp, "user %s\n", m->user);
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->rec[i].label, "main") == 0)
+			fprintf(fp, "main password barred\n");
+	for (i = 0; i < m->n; i++) {
+		r = &m->rec[i];
+		if (strcmp(r->label, "main") == 0)
+			continue;
+		if (r->last == 0)
+			fprintf(fp, "app-password %s %s last-used never\n",
+			    r->label, r->desc);
+		else
+			fprintf(fp, "app-password %s %s last-used %s %s\n",
+			    r->label, r->desc, stats_time(r->last, date,
+			    sizeof(date)), r->addr);
+	}
 }
 
 /*

@@ -381,8 +381,6 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		preauth_free(pa);
 		return;
 	}
-	if (ml->app[0] != '\0')
-		apps_used(ml->user, ml->app, &pa->peer);
 	login_find(c->arg, ml, pa, fd);
 	return;
  bad:

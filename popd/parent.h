@@ -83,9 +83,6 @@ struct listen_socket {
  * a database table).  authfd: the system's accounts as an authtab for
  * authpop (authtab system), or -1.
  */
-struct applabel;
-RB_HEAD(applabels, applabel);
-
 struct users {
 	struct table		 tab;
 	int			 tabkind;	/* TABLE_USERS, 0 */
@@ -93,7 +90,6 @@ struct users {
 	int			 routefd;	/* route, a file: tablepop's */
 	struct table		 quotas;	/* quota users, a file */
 	struct table		 junks;		/* junk users, a file */
-	struct applabels	 apps;		/* app-passwords, a file's */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 };
@@ -200,13 +196,9 @@ int		 userquota_room(const char *, const struct quota_limit *,
 size_t		 userquota_nover(void);
 
 /* apps.c */
-int		 apps_load(const char *, int, struct applabels *);
-void		 apps_free(struct applabels *);
-void		 apps_used(const char *, const char *,
-		    const struct peeraddr *);
+int		 apps_check(const char *);
 void		 apps_start(void);
-void		 apps_flush(void);
-void		 parent_authpop_appused(struct chan *, const void *, int);
+void		 apps_send_last(struct chan *);
 
 /* spent.c */
 #define SPENT_AGAIN	1

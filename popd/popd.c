@@ -708,11 +708,9 @@ sig_handler(int sig, short ev, void *arg)
 			stop_now();
 		}
 		log_info("stopping on signal %d", sig);
-		apps_flush();
 		if (shutdown_lmtp_last(stop_now) == 0)
 			stop_now();
 		bind_close();
-		log_info("stopping: the LMTP sessions in progress end first");
 		break;
 	case SIGHUP:
 		if (stopping)

@@ -51,7 +51,10 @@
 
 /* Listeners at most: pid_max (32,768) over what one holds (10,000). */
 #define LISTENER_MAX	8
-/* Stopping: how long the LMTP sessions in progress may take to end. */
+/*
+ * Stopping: how long the LMTP sessions in progress, and the control
+ * process's last write of the app passwords' last uses, may take.
+ */
 #define STOP_LMTP_WAIT	5
 
 static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
@@ -93,7 +96,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
-	{ MSG_AUTHPOP_APPUSED,	parent_authpop_appused },
 };
 static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
@@ -245,6 +247,9 @@ proc_spawn(enum proc_id id)
 	if (id != KIND_CONTROL && id != KIND_TABLE && id != KIND_CHECK &&
 	    (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
+	/* The control process's one file, before its configuration. */
+	if (id == KIND_CONTROL)
+		apps_send_last(&p->chan);
 	if (id == KIND_TABLE)
 		table_conf(&p->chan);
 	else if (id == KIND_CHECK) {
@@ -530,11 +535,19 @@ proc_takeover(struct proc *p)
 	 */
 	if (p->id == KIND_AUTHPOP || p->id == KIND_TABLE)
 		ctl_link(p);
-	if (p->id == KIND_CONTROL)
+	/*
+	 * A new control process: the draining authpops too, which still
+	 * report the app passwords they check, then the current one, the
+	 * one it asks (control.c).
+	 */
+	if (p->id == KIND_CONTROL) {
 		TAILQ_FOREACH(q, &procs, entry)
-			if (q->id == KIND_LISTENER || q ==
-			    current[KIND_AUTHPOP] || q == current[KIND_TABLE])
+			if (q->id == KIND_LISTENER || q == current[KIND_TABLE] ||
+			    (q->id == KIND_AUTHPOP && q->draining))
 				ctl_link(q);
+		if (current[KIND_AUTHPOP] != NULL)
+			ctl_link(current[KIND_AUTHPOP]);
+	}
 	if (p->id == KIND_TABLE)
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == KIND_AUTHPOP || q == current[KIND_CHECK])
@@ -718,6 +731,7 @@ shutdown_children(void)
 		(void)kill(p->pid, SIGTERM);
 }
 
+/* Stopping: the processes we wait for (shutdown_lmtp_last). */
 static int
 lmtp_left(void)
 {
@@ -725,15 +739,15 @@ lmtp_left(void)
 	int		 n = 0;
 
 	TAILQ_FOREACH(p, &procs, entry)
-		n += p->id == KIND_LMTP;
+		n += p->id == KIND_LMTP || p->id == KIND_CONTROL;
 	return n;
 }
 
 static void
 stop_timeout(int fd, short ev, void *arg)
 {
-	log_warnx("stopping: LMTP sessions still open after %d s, cut",
-	    STOP_LMTP_WAIT);
+	log_warnx("stopping: LMTP sessions or the control process still "
+	    "there after %d s, cut", STOP_LMTP_WAIT);
 	stop_done();
 }
 
@@ -742,8 +756,10 @@ stop_timeout(int fd, short ev, void *arg)
  * (lmtp.c: the sessions between transactions are closed, the others
  * once their message is answered), so that a message a delivery worker
  * has written is acknowledged to the MTA rather than sent again.  The
- * parent delivers for them meanwhile and calls done once the last is
- * reaped, or after STOP_LMTP_WAIT seconds.  Returns how many drain.
+ * control process writes the app passwords' last uses as it ends
+ * (control/lastuse.c).  The parent delivers for them meanwhile and
+ * calls done once the last of them is reaped, or after STOP_LMTP_WAIT
+ * seconds.  Returns how many it waits for.
  */
 int
 shutdown_lmtp_last(void (*done)(void))
@@ -764,7 +780,9 @@ shutdown_lmtp_last(void (*done)(void))
 			n++;
 		}
 	}
-	if (n > 0) {
+	if (n > 0)
+		log_info("stopping: the LMTP sessions in progress end first");
+	if ((n = lmtp_left()) > 0) {
 		evtimer_set(&ev, stop_timeout, NULL);
 		evtimer_add(&ev, &tv);
 	}

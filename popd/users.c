@@ -64,7 +64,6 @@ static int	check_line(void *, char *);
 static int	copy_fd(int);
 static int	users_authtab(const struct conf_settings *, const char *, int,
 		    struct users *, const char *);
-static int	users_apps(const char *, struct applabels *);
 static void	users_route_close(struct users *);
 
 /*
@@ -139,7 +138,7 @@ users_load(const struct popd_conf *c, struct users *u)
 	}
 	/* App passwords, if a file holds them. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
-	    users_apps(c->apps, &u->apps) == -1) {
+	    apps_check(c->apps) == -1) {
 		users_route_close(u);
 		return USERS_BADAPPS;
 	}
@@ -151,7 +150,6 @@ users_load(const struct popd_conf *c, struct users *u)
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
 	    NULL, &u->quotas) == -1) {
 		users_route_close(u);
-		apps_free(&u->apps);
 		return USERS_BADQUOTA;
 	}
 	/* Each user's junk folder. */
@@ -159,7 +157,6 @@ users_load(const struct popd_conf *c, struct users *u)
 	    table_load(set->junk_users, TABLE_JUNK, NULL, NULL, &u->junks) ==
 	    -1) {
 		users_route_close(u);
-		apps_free(&u->apps);
 		table_free(&u->quotas);
 		return USERS_BADJUNK;
 	}
@@ -223,7 +220,6 @@ users_free(struct users *u)
 	users_route_close(u);
 	table_free(&u->quotas);
 	table_free(&u->junks);
-	apps_free(&u->apps);
 	if (u->authfd != -1)
 		close(u->authfd);
 	memset(u, 0, sizeof(*u));
@@ -236,23 +232,6 @@ users_route_close(struct users *u)
 	if (u->routefd != -1)
 		close(u->routefd);
 	u->routefd = -1;
-}
-
-/* The file of app passwords, opened as root, read by authcheck. */
-static int
-users_apps(const char *file, struct applabels *t)
-{
-	const char	*errstr;
-	int		 fd, r;
-
-	/* A FIFO or a device would hang or harm the root parent. */
-	if ((fd = open_regular(file, &errstr)) == -1) {
-		log_warnx("%s: %s", file, errstr);
-		return -1;
-	}
-	r = apps_load(file, fd, t);
-	close(fd);
-	return r;
 }
 
 /*

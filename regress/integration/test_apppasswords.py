@@ -399,6 +399,98 @@ def last_use_survives_restart(srv):
              "a user without app passwords")
 
 
+def authpops(srv):
+    return sorted(p for p in T.descendants(srv.proc.pid)
+                  if T.classify(p) == "authpop")
+
+
+def state_lines(srv):
+    with open(srv.applast) as f:
+        return [ln.split() for ln in f.read().splitlines()]
+
+
+@T.test(start=False, users=USERS)
+def last_use_through_a_draining_authpop(srv):
+    """A client connected before a reload logs in after it, through the
+    older authpop, which drains: its app password's last use is kept
+    (the control process takes the uses of every authpop), shown, and
+    written at stop."""
+    phone, prec = make_app(srv, "alice", "phone")
+    laptop, lrec = make_app(srv, "alice", "laptop")
+    configure(srv, ["alice " + prec, "alice " + lrec])
+    srv.start()
+    old = T.wait_for(lambda: authpops(srv), what="authpop")
+    early = srv.raw(src="127.0.0.7")
+    early.line()
+    reload(srv)
+    T.wait_for(lambda: len(authpops(srv)) == 2, what="a new authpop "
+               "beside the draining one")
+    T.expect_true(old[0] in authpops(srv), "the old authpop drains",
+                  (old, authpops(srv)))
+    T.expect(early.login("alice", phone)[:3], b"+OK",
+             "the phone, through the draining authpop")
+    early.ok("QUIT")
+    early.close()
+    T.expect(answer(srv, "alice", laptop, src="127.0.0.8")[:3], b"+OK",
+             "the laptop, through the new authpop")
+    out = show(srv, "alice")
+    T.expect_true(re.search(r"app-password phone .* last-used \S+Z "
+                            r"127\.0\.0\.7\n", out) and
+                  re.search(r"app-password laptop .* last-used \S+Z "
+                            r"127\.0\.0\.8\n", out),
+                  "both last uses", out)
+    srv.stop()
+    T.expect(sorted((ln[0], ln[1], ln[3]) for ln in state_lines(srv)),
+             [("alice", "laptop", "127.0.0.8"),
+              ("alice", "phone", "127.0.0.7")], "the state file")
+
+
+@T.test(start=False, users=USERS, allow_crash=True)
+def last_use_kept_by_control(srv):
+    """The last uses are the control process's, none of them root's: it
+    holds the state file root opened (0600, root's), popd has none of
+    that code (nm); killed -9, it is restarted and reads the file
+    again: what was written is shown, a use after is kept too, and the
+    file has both once popd stops."""
+    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
+                        check=True).stdout.decode()
+    T.expect([ln for ln in nm.splitlines() if re.search(
+        r"apps_used|apps_flush|lastuse|show_print|app_line", ln)], [],
+        "last-use code in the popd binary")
+    phone, prec = make_app(srv, "alice", "phone")
+    laptop, lrec = make_app(srv, "alice", "laptop")
+    configure(srv, ["alice " + prec, "alice " + lrec])
+    srv.start()
+    T.expect(answer(srv, "alice", phone, src="127.0.0.5")[:3], b"+OK",
+             "the phone")
+    srv.stop()
+    st = os.stat(srv.applast)
+    T.expect((st.st_uid, oct(st.st_mode & 0o777)), (0, oct(0o600)),
+             "the state file's owner and mode")
+    srv.start()
+    ctl = T.wait_for(lambda: srv.pids()["control"], what="control")
+    held = [os.readlink("/proc/%d/fd/%s" % (ctl, fd))
+            for fd in os.listdir("/proc/%d/fd" % ctl)]
+    T.expect_true(os.path.realpath(srv.applast) in held,
+                  "the control process holds the state file", held)
+    os.kill(ctl, signal.SIGKILL)
+    srv.wait_log("control (pid %d) killed by signal 9, restarting" % ctl)
+    T.wait_for(lambda: srv.pids()["control"] not in (None, ctl),
+               what="a new control process")
+    T.wait_for(lambda: re.search(r"app-password phone .* last-used \S+Z "
+                                 r"127\.0\.0\.5\n", show(srv, "alice")),
+               what="the phone's last use, from the file")
+    T.expect(answer(srv, "alice", laptop, src="127.0.0.6")[:3], b"+OK",
+             "the laptop, after the restart")
+    T.expect_true(re.search(r"app-password laptop .* last-used \S+Z "
+                            r"127\.0\.0\.6\n", show(srv, "alice")),
+                  "the laptop's last use", show(srv, "alice"))
+    srv.stop()
+    T.expect(sorted((ln[0], ln[1], ln[3]) for ln in state_lines(srv)),
+             [("alice", "laptop", "127.0.0.6"),
+              ("alice", "phone", "127.0.0.5")], "the state file")
+
+
 @T.test(start=False, users=USERS)
 def sqlite_table(srv):
     """The records in SQLite, asked through table-sqlite's alias

@@ -377,6 +377,44 @@ def descriptors_held(srv):
     no_sigsys(srv)
 
 
+@T.test(start=False)
+def state_file_only_in_control(srv):
+    """With app passwords, the control process holds their state file
+    (app-passwords last), which the parent opened as root, read-write
+    and close-on-exec, and no other file; the parent holds it no more
+    once it is passed, nor does any other process.  A use of an app
+    password is written there under the sandbox when popd stops."""
+    T.need_root()
+    import test_apppasswords as A
+    phone, rec = A.make_app(srv, "alice", "phone")
+    A.configure(srv, ["alice " + rec])
+    srv.start()
+    T.expect(A.answer(srv, "alice", phone)[:3], b"+OK", "the phone")
+    client, pids = session_pids(srv)
+    try:
+        state = os.path.realpath(srv.applast)
+        fds = descriptors(pids["control"])
+        check_cloexec("control", fds)
+        held = beyond_stdio(fds, "file", "dir", "dev", "other", "tcp",
+                            "pidfd")
+        T.expect([(kind, d) for fd, kind, d in held], [("file", state)],
+                 "control: the state file, and no other file")
+        fd = held[0][0]
+        with open("/proc/%d/fdinfo/%d" % (pids["control"], fd)) as f:
+            flags = int(re.search(r"flags:\s+(\d+)", f.read()).group(1), 8)
+        T.expect(flags & os.O_ACCMODE, os.O_RDWR, "read-write")
+        for role in ("parent", "listener", "authpop", "keypop"):
+            T.expect([d for fd, kind, d, _ in descriptors(pids[role])
+                      if d == state], [], "%s: the state file" % role)
+    finally:
+        client.quit()
+    srv.stop()
+    with open(srv.applast) as f:
+        T.expect_true(re.match(r"alice phone \d+ 127\.0\.0\.1\n$",
+                               f.read()), "the use written at stop")
+    no_sigsys(srv)
+
+
 @T.test
 def reload_reexecs_under_sandbox(srv):
     """SIGHUP: the parent, confined, rereads its tables and re-execs

@@ -100,6 +100,7 @@ static char	 outside[PATH_MAX], logpath[PATH_MAX];
 static int	 port;		/* a TCP listener of ours on 127.0.0.1 */
 static int	 heldfd = -1;	/* prepared before the sandbox */
 static int	 heldfd2 = -1;
+static int	 statefd = -1;	/* control's state file (prep_statefile) */
 
 int
 sandbox_landlock_abi_hook(int abi)
@@ -469,6 +470,54 @@ act_spool(void)
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * control's state file, as the parent opens it and passes it before the
+ * sandbox (statefd), and another file it was not given (heldfd2).
+ */
+static int
+prep_statefile(void)
+{
+	char	path[PATH_MAX];
+	int	i, fd;
+
+	for (i = 0; i < 2; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/state%d", top,
+		    i) >= sizeof(path))
+			return -1;
+		if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600)) == -1)
+			return -1;
+		(void)unlink(path);
+		if (i == 0)
+			statefd = fd;
+		else
+			heldfd2 = fd;
+	}
+	return 0;
+}
+
+/* The state file rewritten in place, as control/lastuse.c does. */
+static int
+act_state_rewrite(void)
+{
+	if (pwrite(statefd, "a b 1 ::1\n", 10, 0) != 10 ||
+	    ftruncate(statefd, 10) == -1 || fsync(statefd) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+act_other_pwrite(void)
+{
+	return pwrite(heldfd2, "x", 1, 0) == 1 ? 0 : -1;
+}
+
+static int
+act_other_ftruncate(void)
+{
+	return ftruncate(heldfd2, 0);
 }
 
 /* A channel, as the parent hands it over before the sandbox. */
@@ -1038,7 +1087,7 @@ apply(const char *role)
 	else if (strcmp(role, "lmtp") == 0)
 		sandbox_lmtp();
 	else if (strcmp(role, "control") == 0)
-		sandbox_control();
+		sandbox_control(statefd);
 	else if (strcmp(role, "checkpop") == 0)
 		sandbox_checkpop(port);	/* its health port: ours */
 	else if (strcmp(role, "keypop") == 0)
@@ -1363,6 +1412,12 @@ static const struct check checks[] = {
 	OK("control", "accept a unix connection", prep_pending_unix,
 	    act_accept),
 	OK("control", "pass a descriptor", prep_channel, act_fdpass),
+	OK("control", "rewrite its state file in place", prep_statefile,
+	    act_state_rewrite),
+	SYS("control", "pwrite another file it holds", prep_statefile,
+	    act_other_pwrite),
+	SYS("control", "truncate another file it holds", prep_statefile,
+	    act_other_ftruncate),
 	OK("control", "describe the confinement", NULL,
 	    act_describe_landlock),
 	ERR("control", "open /etc/passwd", NULL, act_open_passwd, EACCES),

@@ -133,38 +133,56 @@ backends(void)
 static void
 apps(void)
 {
-	struct msg_ctlapp	a;
+	static struct msg_ctlapps	a;
 
 	memset(&a, 0, sizeof(a));
+	a.status = CRED_NONE;
 	(void)strlcpy(a.user, "alice", sizeof(a.user));
-	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 0),
+	CHECK_STR(printed(MSG_AUTHPOP_CTLAPPS, &a, CTL_SHOW_APPS, 0),
 	    "user alice\n");
-	(void)strlcpy(a.label, "main", sizeof(a.label));
-	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 1),
-	    "main password barred\n");
-	(void)strlcpy(a.label, "phone", sizeof(a.label));
-	(void)strlcpy(a.desc, "created 2026-11-25T23:30:00Z expires never "
-	    "from any", sizeof(a.desc));
-	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 2),
+	a.status = CRED_FOUND;
+	a.n = 2;
+	(void)strlcpy(a.rec[0].label, "main", sizeof(a.rec[0].label));
+	(void)strlcpy(a.rec[1].label, "phone", sizeof(a.rec[1].label));
+	(void)strlcpy(a.rec[1].desc, "created 2026-11-25T23:30:00Z expires "
+	    "never from any", sizeof(a.rec[1].desc));
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) == NULL, "a bar and a phone");
+	CHECK_STR(printed(MSG_AUTHPOP_CTLAPPS, &a, CTL_SHOW_APPS, 0),
+	    "user alice\nmain password barred\n"
 	    "app-password phone created 2026-11-25T23:30:00Z expires never "
 	    "from any last-used never\n");
-	a.last = 1764000000;
-	(void)strlcpy(a.addr, "192.0.2.7", sizeof(a.addr));
-	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_APPS, 2),
+	a.rec[1].last = 1764000000;
+	(void)strlcpy(a.rec[1].addr, "192.0.2.7", sizeof(a.rec[1].addr));
+	CHECK_STR(printed(MSG_AUTHPOP_CTLAPPS, &a, CTL_SHOW_APPS, 0),
+	    "user alice\nmain password barred\n"
 	    "app-password phone created 2026-11-25T23:30:00Z expires never "
 	    "from any last-used 2025-11-24T16:00:00Z 192.0.2.7\n");
-	CHECK_STR(printed(MSG_PARENT_CTLAPP, &a, CTL_SHOW_USER, 0),
+	CHECK_STR(printed(MSG_AUTHPOP_CTLAPPS, &a, CTL_SHOW_USER, 0),
 	    "(refused)");
-	a.label[0] = '\0';
-	CHECK(refused(MSG_PARENT_CTLAPP, &a) != NULL, "the user's record "
-	    "with a description");
-	(void)strlcpy(a.label, "phone", sizeof(a.label));
-	a.last = -1;
-	CHECK(refused(MSG_PARENT_CTLAPP, &a) != NULL, "a last use before "
+	(void)strlcpy(a.rec[0].desc, "created", sizeof(a.rec[0].desc));
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) != NULL, "the bar with a "
+	    "description");
+	memset(a.rec[0].desc, 0, sizeof(a.rec[0].desc));
+	a.rec[1].desc[3] = '\n';
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) != NULL, "a description on "
+	    "two lines");
+	a.rec[1].desc[3] = 'a';
+	a.rec[1].last = -1;
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) != NULL, "a last use before "
 	    "1970");
-	a.last = 0;
+	a.rec[1].last = 0;
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) != NULL, "an address without "
+	    "a last use");
+	a.rec[1].last = 1764000000;
+	a.n = 1;
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) != NULL, "a record past n");
+	a.n = 2;
+	a.status = CRED_TEMP;
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) != NULL, "records with no "
+	    "answer");
+	a.status = CRED_FOUND;
 	(void)strlcpy(a.user, "al ice", sizeof(a.user));
-	CHECK(refused(MSG_PARENT_CTLAPP, &a) != NULL, "a user name with a "
+	CHECK(refused(MSG_AUTHPOP_CTLAPPS, &a) != NULL, "a user name with a "
 	    "blank");
 }
 

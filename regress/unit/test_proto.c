@@ -238,7 +238,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,		on_later },
 	{ MSG_AUTHPOP_READY,		on_later },
 	{ MSG_AUTHPOP_LOOKUP,		on_later },
-	{ MSG_AUTHPOP_APPUSED,		on_later },
 };
 
 static const struct child {
