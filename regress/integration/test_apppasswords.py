@@ -151,6 +151,7 @@ def two_devices_one_revoked(srv):
     # authpop serves it, and must know of the revocation.
     early = srv.raw()
     early.line()
+    early.capa()    # spoken: with the current authpop, not the listener
     write_apps(srv, ["alice " + lrec])
     reload(srv)
     T.expect(early.cmd("USER alice")[:3], b"+OK", "USER after the reload")
@@ -422,6 +423,7 @@ def last_use_through_a_draining_authpop(srv):
     old = T.wait_for(lambda: authpops(srv), what="authpop")
     early = srv.raw(src="127.0.0.7")
     early.line()
+    early.capa()    # spoken: with the current authpop, not the listener
     reload(srv)
     T.wait_for(lambda: len(authpops(srv)) == 2, what="a new authpop "
                "beside the draining one")

@@ -40,6 +40,7 @@ def sessions_survive_reload(srv):
     p = srv.pop("alice")
     pre = srv.raw()
     T.expect(pre.line()[:3], b"+OK", "greeting before reload")
+    pre.capa()      # spoken: with the current authpop, not the listener
     srv.reload()
     srv.wait_log("reloaded")
     T.wait_for(lambda: srv.pids()["listener"] not in (None,
