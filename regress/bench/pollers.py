@@ -544,6 +544,27 @@ def snap(roots, kind):
     return out
 
 
+def sleeps(roots, kind, auth):
+    """{pid: times it slept (voluntary context switches, every thread's)}
+    of the auth kind's processes: its wake-ups."""
+    out = {}
+    for root in roots:
+        for pid in T.descendants(root):
+            if kind(pid) != auth:
+                continue
+            n = 0
+            try:
+                for tid in os.listdir("/proc/%d/task" % pid):
+                    with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                        for ln in f:
+                            if ln.startswith("voluntary_ctxt_switches:"):
+                                n += int(ln.split()[1])
+            except OSError:
+                continue
+            out[pid] = n
+    return out
+
+
 def by_kind(s0, s1):
     """CPU seconds between snaps s0 and s1 by kind; "reaped": the
     children reaped in between (their whole lives: wrkrpop's sessions).
@@ -579,11 +600,14 @@ def phase_sat(pool, label, roots, seconds, kind, auth):
     pool.send(("sat", start, start + seconds))
     wait_until(start)
     p0 = snap(roots, kind)
+    w0 = sleeps(roots, kind, auth)
     c0, b0, m0 = cpu(roots), busy(), os.times()
     res = pool.collect("sat", start + seconds + TIMEOUT * 5 + 30)
     wall = max(r["end"] for r in res) - start
     server = cpu(roots) - c0
     kinds = by_kind(p0, snap(roots, kind))
+    w1 = sleeps(roots, kind, auth)
+    woke = sum(n - w0.get(pid, 0) for pid, n in w1.items())
     m1 = os.times()
     mine = m1.user + m1.system - m0.user - m0.system
     clients = sum(r["cpu"] for r in res)
@@ -600,11 +624,13 @@ def phase_sat(pool, label, roots, seconds, kind, auth):
              ", %.0f%% resumed" % (100.0 * resumed / okn)
              if pool.resume and okn else "", failures(res)), flush=True)
     ams = 1000 * kinds.get(auth, 0) / okn if okn else None
-    print("%-13s saturation CPU by process, ms a login: %s"
+    print("%-13s saturation CPU by process, ms a login: %s; %s slept "
+          "%.2f times a login"
           % (label, ", ".join("%s %.3f" % (k, 1000 * v / okn)
                               for k, v in sorted(kinds.items(),
                                                  key=lambda kv: -kv[1])
-                              if okn)), flush=True)
+                              if okn), auth, woke / okn if okn else 0),
+          flush=True)
     return rate, ms, (100.0 * resumed / okn if okn and pool.resume
                       else None), 100 * others, ams
 
