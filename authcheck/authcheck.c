@@ -20,7 +20,8 @@
  * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
  * it reads it as _pop3auth in the empty chroot, confined as authpop is,
  * and says on stdout what -m asks:
- *	check		each line's user ("=user LINE NAME", with -u), how
+ *	check		each line's user not in usertab ("=user LINE NAME",
+ *			with -U, usertab of that kind on fd 3), how
  *			many hashes of each kind ("=kind N WEAK NAME"), and
  *			"=ok" if authpop would load it; a bad line is logged
  *			on stderr with its line number, as at authpop's start
@@ -30,6 +31,10 @@
  *	apps		a file of app passwords instead, checked as authpop
  *			loads it: each record without its hash ("=app USER
  *			LABEL created ... expires ... from ..."), then "=ok"
+ *	table		another table, of table.h's kind -t (usertab, quota
+ *			or junk users, route), checked as tablepop loads
+ *			it, no root process parsing it: a usertab's uids
+ *			("=uid LINE NAME UID"), then "=ok"
  * Its messages name the file "/dev/fd/0", which the parent replaces with
  * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
  * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
@@ -55,10 +60,12 @@
 #include "version.h"
 
 #define AUTHTAB_FD	"/dev/fd/0"
+#define USERTAB_FD	"/dev/fd/3"
 
 /* What one reading counts: each kind, and which never work. */
 struct count {
-	int			 names;		/* -u: each user to the parent */
+	int			 names;		/* -u: the users not in usertab */
+	struct table		 usertab;	/* -u: usertab, on fd 3 */
 	FILE			*weakfp;	/* kinds: name the weak ones */
 	struct stats_kinds	 all, ok, weak, plain, reset;
 	uint64_t		 users, nok, nweak, nnever, unknown;
@@ -66,6 +73,7 @@ struct count {
 
 static void		authtab_sandbox(void *);
 static int		count_line(void *, char *, char *, size_t);
+static int		uid_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
 static int		print_apps(void);
 
@@ -83,12 +91,14 @@ main(int argc, char *argv[])
 	struct count	 c;
 	struct table	 t;
 	const char	*mode = NULL;
-	int		 ch, kind = TABLE_AUTH, weakok = 0, bad;
+	const char	*errstr;
+	int		 ch, kind = TABLE_AUTH, weakok = 0, bad, other = 0;
+	int		 userkind = 0;
 
 	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "m:psuVw")) != -1) {
+	while ((ch = getopt(argc, argv, "m:pst:U:Vw")) != -1) {
 		switch (ch) {
 		case 'm':
 			mode = optarg;
@@ -100,7 +110,17 @@ main(int argc, char *argv[])
 			/* authpop says which users it leaves out. */
 			kind |= TABLE_SKIP | TABLE_QUIET;
 			break;
-		case 'u':
+		case 't':
+			/* Another table of table.h's kind, for mode table. */
+			other = strtonum(optarg, 1, INT32_MAX, &errstr);
+			if (errstr != NULL)
+				goto usage;
+			break;
+		case 'U':
+			/* -u: usertab (of this kind) on fd 3. */
+			userkind = strtonum(optarg, 1, INT32_MAX, &errstr);
+			if (errstr != NULL)
+				goto usage;
 			c.names = 1;
 			break;
 		case 'V':
@@ -120,7 +140,17 @@ main(int argc, char *argv[])
 	log_procinit("");
 	proc_prologue(&check_setup);
 
-	if (strcmp(mode, "check") == 0) {
+	if (c.names && table_load(USERTAB_FD, userkind | TABLE_QUIET, NULL,
+	    NULL, &c.usertab) == -1)
+		exit(1);
+	if (strcmp(mode, "table") == 0 && other != 0) {
+		/* A usertab's uids, for the parent to refuse its daemons'. */
+		if (table_load(AUTHTAB_FD, other, (other & 0xf) == TABLE_USERS ?
+		    uid_line : NULL, NULL, &t) == -1)
+			exit(1);
+		table_free(&t);
+		printf("=ok\n");
+	} else if (strcmp(mode, "check") == 0) {
 		if (weakok)
 			kind |= TABLE_WEAK;
 		bad = table_scan(AUTHTAB_FD, kind, count_line, &c) == -1;
@@ -177,9 +207,18 @@ main(int argc, char *argv[])
 		exit(1);
 	exit(0);
  usage:
-	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psuw] "
-	    "< authtab\n       authcheck -V\n");
+	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
+	    "[-U kind] < authtab [3< usertab]\n"
+	    "       authcheck -m table -t kind < table\n       authcheck -V\n");
 	exit(1);
+}
+
+/* A usertab's line: its uid, for the parent (users.c uid_check). */
+static int
+uid_line(void *arg, char *name, char *info, size_t line)
+{
+	printf("=uid %zu %s %lu\n", line, name, strtoul(info, NULL, 10));
+	return 0;
 }
 
 /* Nothing but what it was handed: confined as authpop is. */
@@ -198,7 +237,7 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	const char	*kind;
 	int		 weak;
 
-	if (c->names)
+	if (c->names && table_find(&c->usertab, name) == -1)
 		printf("=user %zu %s\n", line, name);
 	if (pwscheme_parse(hash, &ph) == -1) {
 		c->users++;

@@ -856,6 +856,16 @@ valid_verbose(const void *p)
 }
 
 static const char *
+valid_tabfile(const void *p)
+{
+	const struct msg_tabfile	*m = p;
+
+	if (!TERMINATED(m->name) || m->name[0] != '/')
+		return "name";
+	return NULL;
+}
+
+static const char *
 valid_table(const void *p)
 {
 	const struct msg_table	*m = p;
@@ -1051,6 +1061,8 @@ static const struct msg_decl decls[] = {
 	    valid_tablepeer, ANY, 0),
 	D(MSG_PARENT_TABLECHAN, P, A | K, 0, MSG_FD, valid_none, ANY, 0),
 	D(MSG_PARENT_CONF_ROUTE, P, T, 0, MSG_FD, valid_none, PH_CONF, 0),
+	D(MSG_PARENT_CONF_FILE, P, T, sizeof(struct msg_tabfile), MSG_FD,
+	    valid_tabfile, PH_CONF, 0),
 	D(MSG_PARENT_ROUTEPAGE, P, T, sizeof(struct msg_routepage), MSG_FD,
 	    valid_none, PH_CONF, 0),
 	D(MSG_PARENT_CONF_TABLE, P, T, sizeof(struct msg_table), MSG_NOFD,

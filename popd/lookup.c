@@ -15,8 +15,9 @@
  */
 
 /*
- * lookup.c -- the parent's questions to its database tables.  tablepop
- * (tablepop/) runs OpenSMTPD's table programs and asks them; the parent
+ * lookup.c -- the parent's questions to its tables.  tablepop (tablepop/)
+ * runs OpenSMTPD's table programs and asks them, and parses and serves
+ * the file tables the parent opened (users.c) as well; the parent
  * asks tablepop (MSG_PARENT_LOOKUP, with an id of its own) and keeps
  * each question in a tree until its answer (MSG_TABLE_ANSWER) comes.
  *
@@ -134,13 +135,20 @@ lookup_names(const struct popd_conf *c, const char *names[6])
 	return n;
 }
 
-/* Does c ask a database table, so that a tablepop must run? */
+/*
+ * Does c ask a table, so that a tablepop must run?  A database's, or a
+ * file's: tablepop serves usertab, quota and junk users from a file too.
+ */
 int
 lookup_wanted(const struct popd_conf *c)
 {
 	const char	*names[6];
 
-	return lookup_names(c, names) > 0;
+	return lookup_names(c, names) > 0 || c->set.usersrc != TABSRC_LOOKUP ||
+	    (c->set.quota.users[0] != '\0' &&
+	    c->set.quota.userssrc != TABSRC_LOOKUP) ||
+	    (c->set.junk_users[0] != '\0' &&
+	    c->set.junk_userssrc != TABSRC_LOOKUP);
 }
 
 /*
@@ -243,23 +251,21 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 
 /*
  * A user's value in the table a statement names (quota users, junk
- * users): name "" for none (LOOKUP_NONE), the line of its file, which
- * the caller loaded into tab, or a database's answer to K_ALIAS with
- * the user as the key.  cb(arg, LOOKUP_*, value) is called once,
- * perhaps before this returns; the caller checks the value.
+ * users): name "" for none (LOOKUP_NONE), else tablepop's answer to
+ * K_ALIAS with the user as the key, from file (a file's table, served
+ * under that name) or from the database name.  cb(arg, LOOKUP_*, value)
+ * is called once, perhaps before this returns; the caller checks the
+ * value.
  */
 void
-lookup_user(const char *name, int src, const struct table *tab,
-    const char *user, lookup_cb cb, void *arg)
+lookup_user(const char *name, int src, const char *file, const char *user,
+    lookup_cb cb, void *arg)
 {
-	const char	*v;
-
-	if (name[0] != '\0' && src == TABSRC_LOOKUP) {
-		lookup(name, LOOKUP_ALIAS, user, cb, arg);
-		return;
-	}
-	v = name[0] != '\0' ? table_get(tab, user) : NULL;
-	cb(arg, v != NULL ? LOOKUP_FOUND : LOOKUP_NONE, v);
+	if (name[0] == '\0')
+		cb(arg, LOOKUP_NONE, NULL);
+	else
+		lookup(src == TABSRC_LOOKUP ? name : file, LOOKUP_ALIAS, user,
+		    cb, arg);
 }
 
 /*

@@ -86,13 +86,18 @@ struct listen_socket {
 struct applabel;
 RB_HEAD(applabels, applabel);
 
+/*
+ * The file tables, opened as root and checked by authcheck: tablepop
+ * parses and serves each (MSG_PARENT_CONF_FILE), no root process.
+ */
 struct users {
-	struct table		 tab;
-	int			 tabkind;	/* TABLE_USERS, 0 */
+	int			 userfd;	/* usertab, a file or the system's */
+	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
 	int			 authfd;
-	int			 routefd;	/* route, a file: tablepop's */
-	struct table		 quotas;	/* quota users, a file */
-	struct table		 junks;		/* junk users, a file */
+	int			 routefd;	/* route, a file */
+	int			 quotafd;	/* quota users, a file */
+	int			 quotakind;
+	int			 junkfd;	/* junk users, a file */
 	struct applabels	 apps;		/* app-passwords, a file's */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */

@@ -302,7 +302,7 @@ proc_spawn(enum proc_id id)
 
 /*
  * A new tablepop's configuration: its database tables (lookup.c), the
- * route file opened here as root, and the page where the backends'
+ * route file and file tables opened as root (users.c), and the page where the backends'
  * states outlive it (router.c), which root makes once and never reads.
  */
 static void
@@ -312,6 +312,18 @@ table_conf(struct chan *c)
 	struct msg_routepage	 m;
 	int			 fd;
 
+	const struct {
+		int		 fd;
+		const char	*name;
+		int		 kind;
+	} files[] = {
+		{ users.userfd,	TABLE_FILE_USERS, users.userkind },
+		{ users.quotafd, TABLE_FILE_QUOTAS, users.quotakind },
+		{ users.junkfd,	TABLE_FILE_JUNK, TABLE_JUNK },
+	};
+	struct msg_tabfile	 mf;
+	size_t			 i;
+
 	lookup_conf(c, conf);
 	/* chan_send closes what it passes: ours are kept, not inherited. */
 	if (users.routefd != -1) {
@@ -319,6 +331,19 @@ table_conf(struct chan *c)
 			chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
 		else
 			log_warn("tablepop: the route file");
+	}
+	/* Without one, its lookups fail: [SYS/TEMP], not "no such user". */
+	for (i = 0; i < nitems(files); i++) {
+		if (files[i].fd == -1)
+			continue;
+		if ((fd = fcntl(files[i].fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			log_warn("tablepop: table %s", files[i].name);
+			continue;
+		}
+		memset(&mf, 0, sizeof(mf));
+		(void)strlcpy(mf.name, files[i].name, sizeof(mf.name));
+		mf.kind = files[i].kind;
+		chan_send(c, MSG_PARENT_CONF_FILE, fd, &mf, sizeof(mf));
 	}
 	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
 	    ROUTEPAGE_SIZE)) == -1)

@@ -15,17 +15,19 @@
  */
 
 /*
- * users.c -- the users as the parent keeps them: usertab whole (the ids
- * and maildir of whoever logs in), and nothing of authtab.  authpop
- * holds the password hashes; the parent reads authtab only to check it
- * against usertab.  At a reload it hands every authpop still serving,
+ * users.c -- the tables as the parent keeps them: descriptors.  It opens
+ * each file table as root (usertab, quota users, junk users, route) and
+ * has authcheck check it, as _pop3auth, as tablepop will load it; then
+ * tablepop parses and serves it (lookup.c), and the parent checks each
+ * answer again as a database's.  No root process parses them.  authpop
+ * holds the password hashes; authcheck checks authtab's users against
+ * usertab.  At a reload it hands every authpop still serving,
  * draining ones too, the new authtab and app passwords as descriptors
  * (users_send_tables): each reads them whole, so that no attempt after
  * the reload checks a password it revoked.
  *
- * A database table is asked for each login instead (lookup.c).  The
- * system's accounts (system.c) are written as files first and then
- * loaded as files are.
+ * The system's accounts (system.c) are written as files first and then
+ * served as files are.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -50,7 +52,11 @@
 #include "proto.h"
 #include "table.h"
 
-#define CHECK_NAMES	0x10000		/* authtab_spawn: -u, the names too */
+#define CHECK_NAMES	0x10000		/* authtab_spawn: -U, the names too */
+
+/* CHECK_NAMES: usertab, of names_kind, for authcheck's fd 3. */
+static int	names_fd = -1;
+static int	names_kind;
 
 /* What one authcheck of authtab fills in. */
 struct checkarg {
@@ -59,13 +65,13 @@ struct checkarg {
 	const char	*userfile;	/* NULL: a database's, or none */
 };
 
-static int	user_line(void *, char *, char *, size_t);
+static int	uid_line(void *, char *);
 static int	check_line(void *, char *);
+static void	users_init(struct users *);
 static int	copy_fd(int);
 static int	users_authtab(const struct conf_settings *, const char *, int,
 		    struct users *, const char *);
 static int	users_apps(const char *, struct applabels *);
-static void	users_route_close(struct users *);
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -88,18 +94,58 @@ users_refused_uid(uid_t uid, char *why, size_t len)
 	return 0;
 }
 
-/* A line of usertab: no mail user may have a daemon's uid. */
+/*
+ * One line of authcheck's "table" check: a usertab's uid ("=uid LINE
+ * NAME UID"), which no mail user may share with a daemon.
+ */
 static int
-user_line(void *arg, char *name, char *info, size_t line)
+uid_line(void *arg, char *line)
 {
-	char	why[128];
+	const char	*file = arg, *errstr;
+	char		*f[3], *p = line + 5, why[128];
+	long long	 n, uid;
+	int		 i;
 
-	if (users_refused_uid(strtoul(info, NULL, 10), why, sizeof(why))) {
-		log_warnx("%s:%zu: user %s: %s", (const char *)arg, line,
-		    name, why);
+	if (strncmp(line, "=uid ", 5) != 0)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if ((f[i] = strsep(&p, " ")) == NULL)
+			return -1;
+	n = strtonum(f[0], 1, LLONG_MAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	uid = strtonum(f[2], 0, UINT32_MAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	if (users_refused_uid(uid, why, sizeof(why))) {
+		log_warnx("%s:%lld: user %s: %s", file, n, f[1], why);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The file table file of kind (table.h's), opened as root unless fd
+ * (the system's) is given, and checked by authcheck as tablepop will
+ * parse it: its descriptor, for tablepop, or -1 with its bad lines
+ * logged.  No root process parses it.
+ */
+static int
+users_table(const char *file, int fd, int kind)
+{
+	const char	*errstr;
+
+	/* A FIFO or a device would hang or harm the root parent. */
+	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		return -1;
+	}
+	if (users_authpop_n("table", fd, kind, file, uid_line, (void *)file,
+	    AUTHTAB_WAIT) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -111,66 +157,52 @@ int
 users_load(const struct popd_conf *c, struct users *u)
 {
 	const struct conf_settings *set = &c->set;
-	struct table	 routes;
 	char		 userpath[32], authpath[32];
-	const char	*userfile = NULL, *authfile = NULL, *errstr;
+	const char	*userfile = NULL, *authfile = NULL;
 	int		 userfd = -1, authfd = -1, bad = 0;
-	int		 userkind;
 
+	users_init(u);
 	/* Dovecot's passwd-file: each reading takes the columns it needs. */
-	userkind = TABLE_USERS |
+	u->userkind = TABLE_USERS |
 	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
-	memset(u, 0, sizeof(*u));
-	u->authfd = u->routefd = -1;
-	/*
-	 * nginx's auth_http: each user's backend.  tablepop routes, from
-	 * the file we open (supervise.c); here it is only checked, so that
-	 * popd -n and a reload name its bad lines.
-	 */
-	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE) {
-		if (table_load(set->route, TABLE_ROUTES, NULL, NULL,
-		    &routes) == -1)
-			return USERS_BADROUTE;
-		table_free(&routes);
-		if ((u->routefd = open_regular(set->route, &errstr)) == -1) {
-			log_warnx("%s: %s", set->route, errstr);
-			return USERS_BADROUTE;
-		}
-	}
+	/* nginx's auth_http: each user's backend, which tablepop routes. */
+	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE &&
+	    (u->routefd = users_table(set->route, -1, TABLE_ROUTES)) == -1)
+		return USERS_BADROUTE;
 	/* App passwords, if a file holds them. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
 	    users_apps(c->apps, &u->apps) == -1) {
-		users_route_close(u);
+		users_free(u);
 		return USERS_BADAPPS;
 	}
 	/* Each user's quota. */
+	u->quotakind = TABLE_QUOTAS |
+	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	if (set->quota.users[0] != '\0' &&
 	    (set->quota.userssrc == TABSRC_FILE ||
 	    set->quota.userssrc == TABSRC_PASSWD) &&
-	    table_load(set->quota.users, TABLE_QUOTAS |
-	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
-	    NULL, &u->quotas) == -1) {
-		users_route_close(u);
-		apps_free(&u->apps);
+	    (u->quotafd = users_table(set->quota.users, -1, u->quotakind)) ==
+	    -1) {
+		users_free(u);
 		return USERS_BADQUOTA;
 	}
 	/* Each user's junk folder. */
 	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE &&
-	    table_load(set->junk_users, TABLE_JUNK, NULL, NULL, &u->junks) ==
+	    (u->junkfd = users_table(set->junk_users, -1, TABLE_JUNK)) ==
 	    -1) {
-		users_route_close(u);
-		apps_free(&u->apps);
-		table_free(&u->quotas);
+		users_free(u);
 		return USERS_BADJUNK;
 	}
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
 		if (system_tables(c, set->usersrc == TABSRC_SYSTEM ? &userfd :
 		    NULL, set->authsrc == TABSRC_SYSTEM ? &authfd : NULL) ==
-		    -1)
+		    -1) {
+			users_free(u);
 			return (set->usersrc == TABSRC_SYSTEM ?
 			    USERS_BADUSERTAB : 0) |
 			    (set->authsrc == TABSRC_SYSTEM ?
 			    USERS_BADAUTHTAB : 0);
+		}
 		(void)snprintf(userpath, sizeof(userpath), "/dev/fd/%d",
 		    userfd);
 		(void)snprintf(authpath, sizeof(authpath), "/dev/fd/%d",
@@ -185,57 +217,51 @@ users_load(const struct popd_conf *c, struct users *u)
 	else if (set->authsrc == TABSRC_SYSTEM)
 		authfile = authpath;
 
-	if (userfile != NULL) {
-		if (table_load(userfile, userkind, user_line,
-		    (void *)userfile, &u->tab) == -1) {
-			/* Without usertab, authtab's lines are checked alone. */
-			bad = USERS_BADUSERTAB | (authfile != NULL &&
-			    users_authtab(set, authfile, authfd, u, NULL) ==
-			    -1 ? USERS_BADAUTHTAB : 0);
-			goto done;
-		}
-		u->tabkind = TABLE_USERS;
+	if (userfile != NULL &&
+	    (u->userfd = users_table(userfile, userfd, u->userkind)) == -1) {
+		/* Without usertab, authtab's lines are checked alone. */
+		bad = USERS_BADUSERTAB | (authfile != NULL &&
+		    users_authtab(set, authfile, authfd, u, NULL) == -1 ?
+		    USERS_BADAUTHTAB : 0);
+		goto done;
 	}
 	if (authfile != NULL) {
 		if (users_authtab(set, authfile, authfd, u, userfile) == -1) {
-			users_free(u);
 			bad = USERS_BADAUTHTAB;
 			goto done;
 		}
 		u->kinds_read = 1;
 	}
  done:
-	if (bad != 0)
-		users_route_close(u);
-	if (userfd != -1)
-		close(userfd);
-	if (bad == 0 && authfd != -1)
+	if (bad != 0) {
+		users_free(u);
+		if (authfd != -1)
+			close(authfd);
+	} else if (authfd != -1)
 		u->authfd = authfd;
-	else if (authfd != -1)
-		close(authfd);
 	return bad;
+}
+
+/* u holds nothing. */
+static void
+users_init(struct users *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->userfd = u->authfd = u->routefd = u->quotafd = u->junkfd = -1;
 }
 
 void
 users_free(struct users *u)
 {
-	table_free(&u->tab);
-	users_route_close(u);
-	table_free(&u->quotas);
-	table_free(&u->junks);
-	apps_free(&u->apps);
-	if (u->authfd != -1)
-		close(u->authfd);
-	memset(u, 0, sizeof(*u));
-	u->authfd = u->routefd = -1;
-}
+	int	*fds[] = { &u->userfd, &u->authfd, &u->routefd, &u->quotafd,
+		    &u->junkfd };
+	size_t	 i;
 
-static void
-users_route_close(struct users *u)
-{
-	if (u->routefd != -1)
-		close(u->routefd);
-	u->routefd = -1;
+	for (i = 0; i < nitems(fds); i++)
+		if (*fds[i] != -1)
+			close(*fds[i]);
+	apps_free(&u->apps);
+	users_init(u);
 }
 
 /* The file of app passwords, opened as root, read by authcheck. */
@@ -275,11 +301,15 @@ users_authtab(const struct conf_settings *set, const char *file, int authfd,
 	ca.u = u;
 	ca.file = file;
 	ca.userfile = userfile;
+	/* authcheck finds authtab's users in usertab, on its fd 3. */
+	names_fd = userfile != NULL ? u->userfd : -1;
+	names_kind = u->userkind;
 	r = users_authpop_n("check", fd, (set->weak_hashes ? TABLE_WEAK : 0) |
 	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
 	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0) |
 	    (userfile != NULL ? CHECK_NAMES : 0), file, check_line, &ca,
 	    AUTHTAB_WAIT);
+	names_fd = -1;
 	if (fd != authfd)
 		close(fd);
 	return r;
@@ -381,26 +411,37 @@ copy_fd(int from)
 pid_t
 authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 {
-	char		*argv[10];
+	char		*argv[12], other[16], names[16];
 	pid_t		 pid;
-	int		 argc = 0, fds[3];
+	int		 argc = 0, fds[4], n = 3;
 
 	argv[argc++] = "authcheck";
 	argv[argc++] = "-m";
 	argv[argc++] = (char *)mode;
+	if (strcmp(mode, "table") == 0) {
+		/* Not authtab: another table, of table.h's kind. */
+		(void)snprintf(other, sizeof(other), "%d", kind);
+		argv[argc++] = "-t";
+		argv[argc++] = other;
+		kind = 0;
+	}
 	if (kind & TABLE_PASSWD)
 		argv[argc++] = "-p";
 	if (kind & TABLE_SKIP)
 		argv[argc++] = "-s";
 	if (kind & TABLE_WEAK)
 		argv[argc++] = "-w";
-	if (kind & CHECK_NAMES)
-		argv[argc++] = "-u";
+	if ((kind & CHECK_NAMES) && names_fd != -1) {
+		(void)snprintf(names, sizeof(names), "%d", names_kind);
+		argv[argc++] = "-U";
+		argv[argc++] = names;
+		fds[n++] = names_fd;
+	}
 	argv[argc] = NULL;
 	fds[0] = fd;
 	fds[1] = out;
 	fds[2] = err;
-	if ((pid = child_exec(authcheck_path, argv, fds, 3)) == -1)
+	if ((pid = child_exec(authcheck_path, argv, fds, n)) == -1)
 		log_warn("authtab: authcheck");
 	return pid;
 }
@@ -423,9 +464,8 @@ kind_name(const char *name)
 }
 
 /*
- * One line of authcheck's check: a user to find in usertab (a file's),
- * or a count of a kind of hash.  -1 if the user is not there or the
- * line is no such line.
+ * One line of authcheck's check: a user not in usertab (a file's), or
+ * a count of a kind of hash.  -1 for such a user, or no such line.
  */
 static int
 check_line(void *arg, char *line)
@@ -437,14 +477,13 @@ check_line(void *arg, char *line)
 	long long		 n;
 	int			 weak;
 
+	/* authcheck names only those of authtab's users not in usertab. */
 	if (strncmp(line, "=user ", 6) == 0 && ca->userfile != NULL &&
 	    (sp = strchr(line + 6, ' ')) != NULL) {
 		*sp++ = '\0';
 		n = strtonum(line + 6, 1, LLONG_MAX, &errstr);
 		if (errstr != NULL || !valid_username(sp))
 			return -1;
-		if (table_find(&ca->u->tab, sp) != -1)
-			return 0;
 		log_warnx("%s:%lld: user \"%s\" is not in %s", ca->file, n, sp,
 		    ca->userfile);
 		return -1;
@@ -484,6 +523,8 @@ users_authpop_n(const char *mode, int fd, int kind, const char *file,
 	struct pollfd pfd;
 	pid_t	 pid;
 	int	 p[2], ok = 0, bad = 0;
+	/* A table's warnings ("=ok" after them) leave it good. */
+	int	 table = strcmp(mode, "table") == 0;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", file);
@@ -524,10 +565,10 @@ users_authpop_n(const char *mode, int fd, int kind, const char *file,
 			/* Its messages name the file it read on fd 0. */
 			} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
 				log_warnx("%s%s", file, line + 9);
-				bad = 1;
+				bad |= !table;
 			} else {
 				log_warnx("%s: %s", file, line);
-				bad = 1;
+				bad |= !table;
 			}
 			line = nl + 1;
 		}
