@@ -89,7 +89,7 @@ char				**table_env;	/* popd's at start (popd.c) */
 static void	 question_timeout(int, short, void *);
 static void	 question_done(struct question *, int, const char *);
 static double	 seconds(void);
-static void	 answered(int, double);
+static void	 answered(const char *, int, double);
 
 static int
 question_cmp(struct question *a, struct question *b)
@@ -216,13 +216,13 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 
 	if (p == NULL || p->chan.fd == -1) {
 		log_warnx("table %s: not running (no tablepop)", name);
-		answered(LOOKUP_TEMP, asked);
+		answered(name, LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		log_warn("table %s", name);
-		answered(LOOKUP_TEMP, asked);
+		answered(name, LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
@@ -332,7 +332,7 @@ question_done(struct question *q, int status, const char *value)
 {
 	RB_REMOVE(questiontree, &questions, q);
 	(void)evtimer_del(&q->tmo);
-	answered(status, q->asked);
+	answered(q->table, status, q->asked);
 	q->cb(q->arg, status, value);
 	freezero(q, sizeof(*q));
 }
@@ -347,10 +347,16 @@ seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A lookup asked at asked is answered: count it, and how long it took. */
+/*
+ * A lookup of table asked at asked is answered: count it, and how long
+ * it took.  The counters are the database tables' (popctl(8)): a file
+ * table's (TABLE_FILE_*, a name no popd.conf table has) is not counted.
+ */
 static void
-answered(int status, double asked)
+answered(const char *table, int status, double asked)
 {
+	if (table[0] == '/')
+		return;
 	STAT_INC(status == LOOKUP_FOUND ? STAT_LOOKUP_FOUND :
 	    status == LOOKUP_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
 	stats_lookup_time(seconds() - asked);
