@@ -1138,6 +1138,7 @@ static const struct msg_decl decls[] = {
 	/* A draining tablepop answers what it was asked. */
 	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
 	    valid_tabans, ANY, 0),
+	D(MSG_TABLE_READY, T, P, 0, MSG_NOFD, valid_none, RUN, 0),
 	/*
 	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
 	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining authpop

@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		45
+#define MSG_VERSION		46
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -214,6 +214,8 @@ enum msg_type {
 	/* tablepop -> parent */
 	MSG_TABLE_ANSWER,	/* the answer to MSG_PARENT_LOOKUP;
 				   msg_tabans */
+	MSG_TABLE_READY,	/* its file tables are loaded: it may be
+				   asked now; no payload */
 	/* tablepop -> authpop, checkpop, control: their channels */
 	MSG_TABLE_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
 	MSG_TABLE_APPS,		/* the answer to MSG_AUTHPOP_APPS; msg_apps */

@@ -327,7 +327,7 @@ struct proc	*proc_start(enum proc_id);
 int		 proc_wanted(enum proc_id);
 void		 proc_retire(enum proc_id);
 void		 proc_exited(struct proc *, int);
-void		 parent_authpop_ready(struct chan *, const void *, int);
+void		 parent_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);
 int		 shutdown_lmtp_last(void (*)(void));
 

@@ -221,6 +221,8 @@ tablepop_run(void)
 		fatal("signal_add");
 	tables_start(&set, tablepop_answer);
 	chan_start(&parent);
+	/* After a reload, our predecessor answers until it reads this. */
+	chan_send(&parent, MSG_TABLE_READY, -1, NULL, 0);
 	log_debug("ready");
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");

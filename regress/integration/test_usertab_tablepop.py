@@ -82,5 +82,31 @@ def tablepop_killed_during_login(srv):
                interval=0.2)
 
 
+@T.test()
+def reload_tablepop_ready_first(srv):
+    """A reload's new tablepop takes over once it has loaded the file
+    tables, the previous one answering until then (no lookup waits for
+    a load), and only then does the reload's new authpop start: a
+    reload holds two copies of one table at a time, never of both."""
+    old = T.wait_for(lambda: tablepops(srv), 10, "a tablepop")
+    mark = len(srv.log())
+    T.expect(srv.popctl("reload")[0], 0, "popctl reload")
+    log = srv.log()[mark:]
+    new = [p for p in tablepops(srv) if p not in old]
+    T.expect(len(new), 1, "one new tablepop: %s" % new)
+    ready = log.find("tablepop %d ready: it takes over" % new[0])
+    T.expect_true(ready != -1, "the new tablepop said it was ready")
+    drained = log.find("previous tablepop (pid %d) drained" % old[0])
+    T.expect_true(drained == -1 or drained > ready,
+                  "the previous tablepop answered until then")
+    started = log.find("started authpop")
+    T.expect_true(started > ready, "the new authpop started after it:\n%s"
+                  % log)
+    with srv.raw() as r:
+        r.line()
+        T.expect(r.login("alice", srv.password("alice"))[:3], b"+OK",
+                 "a login after the reload")
+
+
 if __name__ == "__main__":
     T.main()
