@@ -80,8 +80,8 @@ struct listen_socket {
 
 /*
  * The users the parent knows, see users.c: usertab (nothing when it is
- * a database table).  authfd: the system's accounts as an authtab for
- * authpop (authtab system), or -1.
+ * a database table).  authfd: authtab as authcheck checked it (a file's,
+ * or the system's accounts as one), which every authpop reads, or -1.
  */
 struct applabel;
 RB_HEAD(applabels, applabel);

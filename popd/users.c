@@ -21,10 +21,12 @@
  * tablepop parses and serves it (lookup.c), and the parent checks each
  * answer again as a database's.  No root process parses them.  authpop
  * holds the password hashes; authcheck checks authtab's users against
- * usertab.  At a reload it hands every authpop still serving,
- * draining ones too, the new authtab and app passwords as descriptors
- * (users_send_tables): each reads them whole, so that no attempt after
- * the reload checks a password it revoked.
+ * usertab, both checks at once.  Every authpop reads the authtab that
+ * was checked, on the descriptor the parent keeps.  At a reload it hands
+ * every authpop still serving, draining ones too, the new authtab and
+ * app passwords as descriptors (users_send_tables): each reads them
+ * whole, so that no attempt after the reload checks a password it
+ * revoked.
  *
  * The system's accounts (system.c) are written as files first and then
  * served as files are.
