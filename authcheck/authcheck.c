@@ -20,8 +20,7 @@
  * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
  * it reads it as _pop3auth in the empty chroot, confined as authpop is,
  * and says on stdout what -m asks:
- *	check		each line's user ("=user LINE NAME", with -u), how
- *			many hashes of each kind ("=kind N WEAK NAME"), and
+ *	check		how many hashes of each kind ("=kind N WEAK NAME"), and
  *			"=ok" if authpop would load it; a bad line is logged
  *			on stderr with its line number, as at authpop's start
  *	kinds		popd -nv's comments: the users of each kind, and
@@ -30,6 +29,13 @@
  *	apps		a file of app passwords instead, checked as authpop
  *			loads it: "=ok", and no record (the parent keeps
  *			none)
+ *	table		another table, of table.h's kind -t (usertab, quota
+ *			or junk users, route), checked as tablepop loads
+ *			it, no root process parsing it: a usertab's lines
+ *			whose uid is a daemon's, -x ("=uid LINE NAME UID"),
+ *			and with -A, authtab of that kind on fd 3, each
+ *			of its users not in usertab ("=user LINE NAME"),
+ *			then "=ok"
  * Its messages name the file "/dev/fd/0", which the parent replaces with
  * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
  * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
@@ -55,17 +61,22 @@
 #include "version.h"
 
 #define AUTHTAB_FD	"/dev/fd/0"
+#define OTHER_FD	"/dev/fd/3"
 
 /* What one reading counts: each kind, and which never work. */
 struct count {
-	int			 names;		/* -u: each user to the parent */
 	FILE			*weakfp;	/* kinds: name the weak ones */
 	struct stats_kinds	 all, ok, weak, plain, reset;
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
 
+/* -x: the daemons' uids (users.c daemon_uid). */
+static long long	xuid[3];
+
 static void		authtab_sandbox(void *);
 static int		count_line(void *, char *, char *, size_t);
+static int		uid_line(void *, char *, char *, size_t);
+static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
 static int		check_apps(void);
 
@@ -83,12 +94,14 @@ main(int argc, char *argv[])
 	struct count	 c;
 	struct table	 t;
 	const char	*mode = NULL;
-	int		 ch, kind = TABLE_AUTH, weakok = 0, bad;
+	const char	*errstr;
+	int		 ch, kind = TABLE_AUTH, weakok = 0, other = 0;
+	int		 authkind = 0, nx = 0;
 
 	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "m:psuVw")) != -1) {
+	while ((ch = getopt(argc, argv, "A:m:pst:Vwx:")) != -1) {
 		switch (ch) {
 		case 'm':
 			mode = optarg;
@@ -100,8 +113,25 @@ main(int argc, char *argv[])
 			/* authpop says which users it leaves out. */
 			kind |= TABLE_SKIP | TABLE_QUIET;
 			break;
-		case 'u':
-			c.names = 1;
+		case 't':
+			/* Another table of table.h's kind, for mode table. */
+			other = strtonum(optarg, 1, INT32_MAX, &errstr);
+			if (errstr != NULL)
+				goto usage;
+			break;
+		case 'A':
+			/* Mode table: authtab (of this kind) on fd 3. */
+			authkind = strtonum(optarg, 1, INT32_MAX, &errstr);
+			if (errstr != NULL)
+				goto usage;
+			break;
+		case 'x':
+			/* A daemon's uid, which no usertab line may have. */
+			if (nx == nitems(xuid))
+				goto usage;
+			xuid[nx++] = strtonum(optarg, 0, UINT32_MAX, &errstr);
+			if (errstr != NULL)
+				goto usage;
 			break;
 		case 'V':
 			printf("authcheck (popd) %s\n", POPD_VERSION);
@@ -120,14 +150,27 @@ main(int argc, char *argv[])
 	log_procinit("");
 	proc_prologue(&check_setup);
 
-	if (strcmp(mode, "check") == 0) {
+	if (strcmp(mode, "table") == 0 && other != 0) {
+		/* A usertab's daemon uids, for the parent to refuse. */
+		if (table_load(AUTHTAB_FD, other | TABLE_NAMES,
+		    (other & 0xf) == TABLE_USERS && nx > 0 ? uid_line : NULL,
+		    &nx, &t) == -1)
+			exit(1);
+		/*
+		 * authtab's users not in it: its names alone, the parent's
+		 * check of authtab (running meanwhile) says its bad lines.
+		 */
+		if (authkind != 0 && table_scan(OTHER_FD, authkind |
+		    TABLE_ANYHASH | TABLE_QUIET, missing_line, &t) == -1)
+			exit(1);
+		table_free(&t);
+		printf("=ok\n");
+	} else if (strcmp(mode, "check") == 0) {
 		if (weakok)
 			kind |= TABLE_WEAK;
-		bad = table_scan(AUTHTAB_FD, kind, count_line, &c) == -1;
-		/* Its duplicates, as authpop's load finds them. */
-		if (!bad && table_load(AUTHTAB_FD, kind, NULL, NULL, &t) == -1)
-			bad = 1;
-		if (bad)
+		/* One reading: each line counted, duplicates as authpop's. */
+		if (table_load(AUTHTAB_FD, kind | TABLE_NAMES, count_line, &c,
+		    &t) == -1)
 			exit(1);
 		table_free(&t);
 		print_kinds(&c.all, NULL);
@@ -177,9 +220,37 @@ main(int argc, char *argv[])
 		exit(1);
 	exit(0);
  usage:
-	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psuw] "
-	    "< authtab\n       authcheck -V\n");
+	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
+	    "< authtab\n"
+	    "       authcheck -m table -t kind [-A kind] [-x uid ...] < table "
+	    "[3< authtab]\n"
+	    "       authcheck -V\n");
 	exit(1);
+}
+
+/* An authtab line's user not in usertab (-A), for the parent to refuse. */
+static int
+missing_line(void *arg, char *name, char *hash, size_t line)
+{
+	if (table_find(arg, name) == -1)
+		printf("=user %zu %s\n", line, name);
+	return 0;
+}
+
+/*
+ * A usertab's line with a daemon's uid (-x), for the parent to refuse
+ * (users.c uid_line): a million good ones say nothing.
+ */
+static int
+uid_line(void *arg, char *name, char *info, size_t line)
+{
+	unsigned long	uid = strtoul(info, NULL, 10);
+	int		i, nx = *(int *)arg;
+
+	for (i = 0; i < nx; i++)
+		if ((long long)uid == xuid[i])
+			printf("=uid %zu %s %lu\n", line, name, uid);
+	return 0;
 }
 
 /* Nothing but what it was handed: confined as authpop is. */
@@ -198,8 +269,6 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	const char	*kind;
 	int		 weak;
 
-	if (c->names)
-		printf("=user %zu %s\n", line, name);
 	if (pwscheme_parse(hash, &ph) == -1) {
 		c->users++;
 		c->unknown++;

@@ -68,9 +68,10 @@ static double		 failure_floor(double, double, double);
  * Configured: authtab and the ticket key are read, and the checks
  * timed, as root before the prologue.  The parent has checked authtab
  * against usertab already: errors are rare.  The parent keeps usertab:
- * a user it does not know is refused there.  The system's accounts come
- * as a file of no name on POPD_CONF_FD; a database table is asked
- * through the parent for each login (MSG_AUTHPOP_LOOKUP).
+ * a user it does not know is refused there.  authtab comes as the
+ * parent checked it, on POPD_CONF_FD (a file's, or the system's accounts
+ * as a file of no name); a database table is asked through the parent
+ * for each login (MSG_AUTHPOP_LOOKUP).
  */
 void
 verify_load(void)
@@ -78,18 +79,18 @@ verify_load(void)
 	char	sysauth[32], why[160];
 	int	authkind = TABLE_AUTH | (set.weak_hashes ? TABLE_WEAK : 0);
 
-	if (set.authsrc == TABSRC_SYSTEM) {
+	/* The authtab the parent checked, a file's too (not its name). */
+	if (set.authsrc == TABSRC_SYSTEM || set.authsrc == TABSRC_FILE ||
+	    set.authsrc == TABSRC_PASSWD) {
 		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
 		    POPD_CONF_FD);
-		if (table_load(sysauth, authkind | TABLE_SKIP, NULL, NULL,
-		    &authtab) == -1)
+		if (table_load(sysauth, authkind |
+		    (set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0) |
+		    (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
+		    NULL, &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
-	} else if ((set.authsrc == TABSRC_FILE ||
-	    set.authsrc == TABSRC_PASSWD) && table_load(set.authtab,
-	    authkind | (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0),
-	    NULL, NULL, &authtab) == -1)
-		exit(1);
+	}
 
 	if (set.ticket_key[0] != '\0' && ticket_init(set.ticket_key) == -1)
 		exit(1);

@@ -921,6 +921,16 @@ valid_verbose(const void *p)
 }
 
 static const char *
+valid_tabfile(const void *p)
+{
+	const struct msg_tabfile	*m = p;
+
+	if (!TERMINATED(m->name) || m->name[0] != '/')
+		return "name";
+	return NULL;
+}
+
+static const char *
 valid_table(const void *p)
 {
 	const struct msg_table	*m = p;
@@ -1116,6 +1126,8 @@ static const struct msg_decl decls[] = {
 	    valid_tablepeer, ANY, 0),
 	D(MSG_PARENT_TABLECHAN, P, A | K, 0, MSG_FD, valid_none, ANY, 0),
 	D(MSG_PARENT_CONF_ROUTE, P, T, 0, MSG_FD, valid_none, PH_CONF, 0),
+	D(MSG_PARENT_CONF_FILE, P, T, sizeof(struct msg_tabfile), MSG_FD,
+	    valid_tabfile, PH_CONF, 0),
 	D(MSG_PARENT_ROUTEPAGE, P, T, sizeof(struct msg_routepage), MSG_FD,
 	    valid_none, PH_CONF, 0),
 	D(MSG_PARENT_CONF_TABLE, P, T, sizeof(struct msg_table), MSG_NOFD,
@@ -1200,6 +1212,7 @@ static const struct msg_decl decls[] = {
 	/* A draining tablepop answers what it was asked. */
 	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
 	    valid_tabans, ANY, 0),
+	D(MSG_TABLE_READY, T, P, 0, MSG_NOFD, valid_none, RUN, 0),
 	/*
 	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
 	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining authpop

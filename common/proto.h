@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		46
+#define MSG_VERSION		47
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -130,6 +130,8 @@ enum msg_type {
 	MSG_PARENT_LOOKUP,	/* a question for a table; msg_lookup */
 	MSG_PARENT_CONF_ROUTE,	/* fd: the route file, opened by root;
 				   no payload */
+	MSG_PARENT_CONF_FILE,	/* fd: a file table (usertab, quota or
+				   junk users), opened by root; msg_tabfile */
 	MSG_PARENT_ROUTEPAGE,	/* fd: the page where the backends' states
 				   outlive a tablepop (router.c);
 				   msg_routepage */
@@ -222,6 +224,8 @@ enum msg_type {
 	/* tablepop -> parent */
 	MSG_TABLE_ANSWER,	/* the answer to MSG_PARENT_LOOKUP;
 				   msg_tabans */
+	MSG_TABLE_READY,	/* its file tables are loaded: it may be
+				   asked now; no payload */
 	/* tablepop -> authpop, checkpop, control: their channels */
 	MSG_TABLE_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
 	MSG_TABLE_APPS,		/* the answer to MSG_AUTHPOP_APPS; msg_apps */
@@ -1018,6 +1022,20 @@ struct msg_table {
 	char		config[PATH_MAX];
 	char		interp[PATH_MAX];
 	int32_t		cache;		/* seconds, 0: none */
+};
+
+/*
+ * MSG_PARENT_CONF_FILE: tablepop parses the file table on fd and answers
+ * lookups of name (TABLE_FILE_*) from it; kind is table.h's TABLE_USERS,
+ * _QUOTAS or _JUNK, with TABLE_PASSWD for a passwd-file.
+ */
+#define TABLE_FILE_USERS	"/usertab"
+#define TABLE_FILE_QUOTAS	"/quota users"
+#define TABLE_FILE_JUNK		"/junk users"
+struct msg_tabfile {
+	char		name[TABLE_NAMELEN];
+	uint32_t	kind;
+	uint32_t	pad;
 };
 
 /* MSG_PARENT_CONF_ENV */

@@ -103,11 +103,10 @@ static const struct pwscheme bare_schemes[] = {
 	{ "argon2id",		0,		PWM_ARGON2,	0 },
 };
 
-static const char	 crypt64[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "abcdefghijklmnopqrstuvwxyz0123456789";
 static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			    "abcdefghijklmnopqrstuvwxyz0123456789+/";
 
+static size_t	crypt64_span(const char *);
 static int	crypt_valid(const char *, int *);
 static int	argon2_valid(const char *, const char *, unsigned int *);
 static int	pbkdf2_parse(const char *, struct pwhash *);
@@ -252,6 +251,23 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 }
 
 /*
+ * How many of s's first characters are crypt(3)'s base64 ("./A-Za-z0-9"):
+ * glibc's strspn(3) is slow with a set of 64, and a million users'
+ * authtab is checked a line at a time.
+ */
+static size_t
+crypt64_span(const char *s)
+{
+	const char	*p = s;
+
+	/* A-Z, a-z (bit 0x20 set: a-z alone), and "./0123456789" in a run. */
+	while ((unsigned char)((*p | 0x20) - 'a') < 26 ||
+	    (unsigned char)(*p - '.') < 12)
+		p++;
+	return p - s;
+}
+
+/*
  * crypt(3) hashes popd checks: bcrypt, SHA-crypt as smtpctl makes,
  * yescrypt (Debian's and Fedora's shadow files), and md5crypt ($1$,
  * PostfixAdmin's old default: weak).
@@ -270,7 +286,7 @@ crypt_valid(const char *h, int *weak)
 	    h[6] == '$') {
 		cost = (h[4] - '0') * 10 + (h[5] - '0');
 		return cost >= 4 && cost <= 31 &&
-		    strspn(h + 7, crypt64) == 53;
+		    crypt64_span(h + 7) == 53;
 	}
 	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
 	    h[2] == '$')
@@ -279,9 +295,9 @@ crypt_valid(const char *h, int *weak)
 		return 1;
 	/* "$1$", up to 8 of salt, "$", 22 of digest. */
 	if (len > 3 && strncmp(h, "$1$", 3) == 0) {
-		n = strspn(h + 3, crypt64);
+		n = crypt64_span(h + 3);
 		if (n > 8 || h[3 + n] != '$' ||
-		    strlen(h + 4 + n) != 22 || strspn(h + 4 + n, crypt64) != 22)
+		    strlen(h + 4 + n) != 22 || crypt64_span(h + 4 + n) != 22)
 			return 0;
 		*weak = 1;
 		return 1;

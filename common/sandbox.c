@@ -1074,6 +1074,11 @@ sandbox_authpop(int http)
 		SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 		SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 		SCMP_SYS(getsockopt),
+		/*
+		 * A reload's authtab, on a descriptor old and new authpops
+		 * read at once, each at its own offset (table.c).
+		 */
+		SCMP_SYS(pread64),
 	};
 	scmp_filter_ctx	ctx;
 	int		abi;

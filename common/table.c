@@ -558,6 +558,71 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 }
 
 /*
+ * A file's lines, read with pread(2) at an offset of our own: processes
+ * that were handed one descriptor (authtab, checked once, for the
+ * authpops old and new) read it at once, each from its start.
+ */
+struct lines {
+	int	 fd;
+	char	*buf;
+	size_t	 size, start, end;	/* unread: buf[start..end) */
+	off_t	 off;
+	int	 eof;
+};
+
+/*
+ * The next line into *line, its '\n' kept, NUL-terminated once its
+ * end is trimmed (the last one at once): its length, 0 at the end, -1
+ * on an error (errno).
+ */
+static ssize_t
+next_line(struct lines *lb, char **line)
+{
+	char	*nl, *nbuf;
+	size_t	 len, nsize;
+	ssize_t	 n;
+
+	for (;;) {
+		if ((nl = memchr(lb->buf + lb->start, '\n', lb->end -
+		    lb->start)) != NULL || (lb->eof && lb->end > lb->start)) {
+			*line = lb->buf + lb->start;
+			len = nl != NULL ? (size_t)(nl - *line) + 1 :
+			    lb->end - lb->start;
+			lb->start += len;
+			if (nl == NULL)
+				(*line)[len] = '\0';
+			return len;
+		}
+		if (lb->eof)
+			return 0;
+		memmove(lb->buf, lb->buf + lb->start, lb->end - lb->start);
+		lb->end -= lb->start;
+		lb->start = 0;
+		/* Room for a read and a terminating NUL. */
+		if (lb->size - lb->end < 4096) {
+			nsize = lb->size == 0 ? 65536 : lb->size * 2;
+			if ((nbuf = malloc(nsize)) == NULL)
+				return -1;
+			if (lb->buf != NULL) {
+				memcpy(nbuf, lb->buf, lb->end);
+				freezero(lb->buf, lb->size);
+			}
+			lb->buf = nbuf;
+			lb->size = nsize;
+		}
+		if ((n = pread(lb->fd, lb->buf + lb->end, lb->size - lb->end -
+		    1, lb->off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		lb->eof = n == 0;
+		lb->end += n;
+		lb->off += n;
+	}
+}
+
+/*
  * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
  * for no messages), line by line: each good entry goes to fn(arg, name,
  * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
@@ -567,14 +632,14 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
-	FILE		*fp;
+	struct lines	 lb;
 	const char	*errstr, *sep;
-	char		*line = NULL, *key, *val, *end, why[384];
+	char		*line, *key, *val, *end, why[384];
 	char		 uval[PATH_MAX + 64], ignkey[64];
 	struct quota_limit lim;
 	struct conf_junk junk;
 	struct passwdline pl;
-	size_t		 sz = 0, lineno = 0, nign = 0, ignline = 0;
+	size_t		 lineno = 0, nign = 0, ignline = 0;
 	ssize_t		 len;
 	const char	*hkind;
 	int		 fd, bad = 0, quiet = kind & TABLE_QUIET;
@@ -595,12 +660,9 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		WARNX("%s: %s", file, errstr);
 		return -1;
 	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		WARN("%s", file);
-		close(fd);
-		return -1;
-	}
-	while ((len = getline(&line, &sz, fp)) != -1) {
+	memset(&lb, 0, sizeof(lb));
+	lb.fd = fd;
+	while ((len = next_line(&lb, &line)) > 0) {
 		lineno++;
 		if (memchr(line, '\0', len) != NULL) {
 			WARNX("%s:%zu: NUL byte", file, lineno);
@@ -710,7 +772,7 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		else if (fn != NULL && fn(arg, key, val, lineno) == -1)
 			bad = 1;
 	}
-	if (ferror(fp)) {
+	if (len == -1) {
 		WARN("%s", file);
 		bad = 1;
 	}
@@ -719,9 +781,8 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		WARNX("%s: %zu line%s with extra fields popd ignores (the "
 		    "first on line %zu: %s)", file, nign, nign == 1 ? "" : "s",
 		    ignline, ignkey);
-	if (line != NULL)
-		freezero(line, sz);
-	fclose(fp);
+	freezero(lb.buf, lb.size);
+	close(fd);
 	return bad ? -1 : 0;
 }
 
@@ -731,6 +792,7 @@ struct loading {
 	table_fn	 check;		/* the caller's, or NULL */
 	void		*arg;
 	size_t		 used;		/* of t->buf */
+	int		 names;		/* TABLE_NAMES */
 };
 
 /* table_scan's fn for table_load: the record goes after the others. */
@@ -739,10 +801,13 @@ add_record(void *arg, char *key, char *val, size_t lineno)
 {
 	struct loading	*l = arg;
 	struct table	*t = l->t;
-	size_t		 klen = strlen(key) + 1, vlen = strlen(val) + 1;
+	size_t		 klen = strlen(key) + 1, vlen;
 
 	if (l->check != NULL && l->check(l->arg, key, val, lineno) == -1)
 		return -1;
+	if (l->names)
+		val = "";
+	vlen = strlen(val) + 1;
 	/* Both mappings were made for the file's size when it was opened. */
 	if (klen + vlen > t->bufsz - l->used ||
 	    (t->n + 1) * sizeof(*t->off) > t->offsz) {
@@ -827,7 +892,8 @@ report_duplicates(const char *file, int kind, const struct table *t)
 /*
  * Load file as a table of kind into t, each entry checked by check(arg,
  * name, value, line) too when given; or log every bad line and return
- * -1 (t is then empty).
+ * -1 (t is then empty).  TABLE_NAMES: t keeps the names alone (a
+ * check's table: a fraction of the memory while a reload holds both).
  */
 int
 table_load(const char *file, int kind, table_fn check, void *arg,
@@ -865,14 +931,24 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	l.file = file;
 	l.check = check;
 	l.arg = arg;
+	l.names = kind & TABLE_NAMES;
+	kind &= ~TABLE_NAMES;
 	t->bufsz = sb.st_size + 1;
 	t->buf = map_anon(&t->bufsz);
 	t->offsz = (sb.st_size / 4 + 1) * sizeof(*t->off);
 	t->off = map_anon(&t->offsz);
 	bad = table_scan(file, kind, add_record, &l) == -1;
 
-	/* Equal names sort by offset, the first in the file first. */
-	sort_offsets(t->buf, t->off, t->n);
+	/*
+	 * Equal names sort by offset, the first in the file first.  A file
+	 * in name order already (a generated one often is) is not sorted
+	 * again: one comparison a line instead of some twenty.
+	 */
+	for (i = 1; i < t->n && off_less(t->buf, t->off[i - 1], t->off[i]);
+	    i++)
+		;
+	if (i < t->n)
+		sort_offsets(t->buf, t->off, t->n);
 	for (i = 1; i < t->n; i++)
 		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0)
 			break;

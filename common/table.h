@@ -39,6 +39,8 @@
 #define TABLE_ANYHASH	0x80	/* table_scan, TABLE_AUTH: every kind to fn */
 #define TABLE_SKIP	0x100	/* TABLE_AUTH of the system's accounts: a
 				   refused hash leaves its user out, logged */
+#define TABLE_NAMES	0x200	/* table_load: the names alone, each value ""
+				   (a check's: duplicates, who is there) */
 
 /*
  * Whether a TABLE_AUTH line's hash may stand (pwscheme_allowed's form).

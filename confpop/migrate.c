@@ -47,21 +47,29 @@ migration_report(void)
 	struct userinfo		 ui;
 	struct mailuser		 mu;
 	struct msg_worker	 nobody;	/* a report has no client */
-	char			 why[160];
+	struct table		 tab;
+	char			 why[160], path[32];
 	size_t			 i;
 	pid_t			 pid;
 	int			 status, bad = 0;
 
-	if (users.tabkind != TABLE_USERS) {
+	if (users.userfd == -1) {
 		fprintf(stderr, "popd -m: usertab <%s> is a database table, "
 		    "whose users popd cannot list: run popd -m -f with a "
 		    "configuration whose usertab is a file of them\n",
 		    conf->set.usertab);
 		return 1;
 	}
+	/* confpop parses it itself: popd, the root daemon, never does. */
+	(void)snprintf(path, sizeof(path), "/dev/fd/%d", users.userfd);
+	if (table_load(path, users.userkind | TABLE_QUIET, NULL, NULL, &tab) ==
+	    -1) {
+		fprintf(stderr, "popd -m: usertab: cannot read it again\n");
+		return 1;
+	}
 	memset(&nobody, 0, sizeof(nobody));
-	for (i = 0; i < users.tab.n; i++) {
-		table_user(&users.tab, i, &ui);
+	for (i = 0; i < tab.n; i++) {
+		table_user(&tab, i, &ui);
 		if (mailuser_check(&mu, &ui, why, sizeof(why)) != MU_FOUND) {
 			printf("%s: %s\n", ui.name, why);
 			bad = 1;
@@ -83,5 +91,6 @@ migration_report(void)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			bad = 1;
 	}
+	table_free(&tab);
 	return bad;
 }

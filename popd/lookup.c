@@ -15,8 +15,9 @@
  */
 
 /*
- * lookup.c -- the parent's questions to its database tables.  tablepop
- * (tablepop/) runs OpenSMTPD's table programs and asks them; the parent
+ * lookup.c -- the parent's questions to its tables.  tablepop (tablepop/)
+ * runs OpenSMTPD's table programs and asks them, and parses and serves
+ * the file tables the parent opened (users.c) as well; the parent
  * asks tablepop (MSG_PARENT_LOOKUP, with an id of its own) and keeps
  * each question in a tree until its answer (MSG_TABLE_ANSWER) comes.
  *
@@ -88,7 +89,7 @@ char				**table_env;	/* popd's at start (popd.c) */
 static void	 question_timeout(int, short, void *);
 static void	 question_done(struct question *, int, const char *);
 static double	 seconds(void);
-static void	 answered(int, double);
+static void	 answered(const char *, int, double);
 
 static int
 question_cmp(struct question *a, struct question *b)
@@ -134,13 +135,20 @@ lookup_names(const struct popd_conf *c, const char *names[6])
 	return n;
 }
 
-/* Does c ask a database table, so that a tablepop must run? */
+/*
+ * Does c ask a table, so that a tablepop must run?  A database's, or a
+ * file's: tablepop serves usertab, quota and junk users from a file too.
+ */
 int
 lookup_wanted(const struct popd_conf *c)
 {
 	const char	*names[6];
 
-	return lookup_names(c, names) > 0;
+	return lookup_names(c, names) > 0 || c->set.usersrc != TABSRC_LOOKUP ||
+	    (c->set.quota.users[0] != '\0' &&
+	    c->set.quota.userssrc != TABSRC_LOOKUP) ||
+	    (c->set.junk_users[0] != '\0' &&
+	    c->set.junk_userssrc != TABSRC_LOOKUP);
 }
 
 /*
@@ -208,13 +216,13 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 
 	if (p == NULL || p->chan.fd == -1) {
 		log_warnx("table %s: not running (no tablepop)", name);
-		answered(LOOKUP_TEMP, asked);
+		answered(name, LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		log_warn("table %s", name);
-		answered(LOOKUP_TEMP, asked);
+		answered(name, LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
@@ -243,23 +251,21 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 
 /*
  * A user's value in the table a statement names (quota users, junk
- * users): name "" for none (LOOKUP_NONE), the line of its file, which
- * the caller loaded into tab, or a database's answer to K_ALIAS with
- * the user as the key.  cb(arg, LOOKUP_*, value) is called once,
- * perhaps before this returns; the caller checks the value.
+ * users): name "" for none (LOOKUP_NONE), else tablepop's answer to
+ * K_ALIAS with the user as the key, from file (a file's table, served
+ * under that name) or from the database name.  cb(arg, LOOKUP_*, value)
+ * is called once, perhaps before this returns; the caller checks the
+ * value.
  */
 void
-lookup_user(const char *name, int src, const struct table *tab,
-    const char *user, lookup_cb cb, void *arg)
+lookup_user(const char *name, int src, const char *file, const char *user,
+    lookup_cb cb, void *arg)
 {
-	const char	*v;
-
-	if (name[0] != '\0' && src == TABSRC_LOOKUP) {
-		lookup(name, LOOKUP_ALIAS, user, cb, arg);
-		return;
-	}
-	v = name[0] != '\0' ? table_get(tab, user) : NULL;
-	cb(arg, v != NULL ? LOOKUP_FOUND : LOOKUP_NONE, v);
+	if (name[0] == '\0')
+		cb(arg, LOOKUP_NONE, NULL);
+	else
+		lookup(src == TABSRC_LOOKUP ? name : file, LOOKUP_ALIAS, user,
+		    cb, arg);
 }
 
 /*
@@ -326,7 +332,7 @@ question_done(struct question *q, int status, const char *value)
 {
 	RB_REMOVE(questiontree, &questions, q);
 	(void)evtimer_del(&q->tmo);
-	answered(status, q->asked);
+	answered(q->table, status, q->asked);
 	q->cb(q->arg, status, value);
 	freezero(q, sizeof(*q));
 }
@@ -341,10 +347,16 @@ seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A lookup asked at asked is answered: count it, and how long it took. */
+/*
+ * A lookup of table asked at asked is answered: count it, and how long
+ * it took.  The counters are the database tables' (popctl(8)): a file
+ * table's (TABLE_FILE_*, a name no popd.conf table has) is not counted.
+ */
 static void
-answered(int status, double asked)
+answered(const char *table, int status, double asked)
 {
+	if (table[0] == '/')
+		return;
 	STAT_INC(status == LOOKUP_FOUND ? STAT_LOOKUP_FOUND :
 	    status == LOOKUP_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
 	stats_lookup_time(seconds() - asked);

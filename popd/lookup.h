@@ -48,8 +48,8 @@ extern char	**table_env;
 int		 lookup_wanted(const struct popd_conf *);
 void		 lookup_conf(struct chan *, const struct popd_conf *);
 void		 lookup(const char *, int, const char *, lookup_cb, void *);
-void		 lookup_user(const char *, int, const struct table *,
-		    const char *, lookup_cb, void *);
+void		 lookup_user(const char *, int, const char *, const char *,
+		    lookup_cb, void *);
 void		 parent_table_answer(struct chan *, const void *, int);
 void		 lookup_gone(const struct proc *);
 const char	*lookup_service_str(int);

@@ -19,8 +19,8 @@
  * becomes one (DESIGN.md invariant 2).
  *
  * mailuser_find answers a user name with the user's ids and maildir:
- * usertab's line (a file, or the system's accounts) at once, or the
- * parent's own question to usertab's database table.  Every rule that
+ * tablepop's answer for usertab (a file, the system's accounts or a
+ * database table), checked here.  Every rule that
  * refuses a user is here, whoever asks (a login, an LMTP recipient):
  * garbage from a table is no answer (MU_BROKEN); ids of root or of one
  * of popd's daemons, or a maildir path too long, are an answer we refuse
@@ -63,8 +63,9 @@ static int	mailuser_conf(const struct mailuser *,
 
 /*
  * The ids and maildir of ui, checked: the rules every user is held to,
- * wherever its line came from (table_parse_user refused root's ids and
- * a relative path already).  MU_FOUND, or MU_REFUSED with why.
+ * wherever its line came from (userinfo_parse refused root's ids and
+ * a relative path already), and the system's accounts' uid range.
+ * MU_FOUND, or MU_REFUSED with why.
  */
 int
 mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
@@ -78,6 +79,14 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 	}
 	if (users_refused_uid(ui->uid, why, len))
 		return MU_REFUSED;
+	/* tablepop served the system's accounts: those system.c wrote. */
+	if (conf->set.usersrc == TABSRC_SYSTEM && (ui->uid <
+	    conf->system_uid[0] || ui->uid > conf->system_uid[1])) {
+		(void)snprintf(why, len, "uid %u is not in system uid %u-%u",
+		    (unsigned)ui->uid, conf->system_uid[0],
+		    conf->system_uid[1]);
+		return MU_REFUSED;
+	}
 	if (settings_maildir(mu->maildir, sizeof(mu->maildir), ui->path,
 	    ui->own ? NULL : conf->set.maildir) == -1) {
 		(void)strlcpy(why, "maildir path too long", len);
@@ -89,33 +98,17 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 }
 
 /*
- * Who user is: cb(arg, status, the user or NULL, why or NULL), at once
- * for a file, when the table answers for a database table.  MU_NONE: no
- * such user; MU_TEMP: the table could not answer; MU_BROKEN: its answer
- * is no userinfo; MU_REFUSED: a userinfo we refuse.
+ * Who user is: cb(arg, status, the user or NULL, why or NULL), when
+ * tablepop answers for usertab, a file's or a database's.  MU_NONE: no
+ * such user; MU_TEMP: the table could not answer (no tablepop: it
+ * died); MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo
+ * we refuse.
  */
 void
 mailuser_find(const char *user, mailuser_cb cb, void *arg)
 {
 	struct find_wait	*w;
-	struct userinfo		 ui;
-	struct mailuser		 mu;
-	char			 why[160];
-	ssize_t			 i;
-	int			 r;
 
-	if (conf->set.usersrc != TABSRC_LOOKUP) {
-		if (users.tabkind != TABLE_USERS ||
-		    (i = table_find(&users.tab, user)) == -1) {
-			cb(arg, MU_NONE, NULL, NULL);
-			return;
-		}
-		table_user(&users.tab, i, &ui);
-		r = mailuser_check(&mu, &ui, why, sizeof(why));
-		cb(arg, r, r == MU_FOUND ? &mu : NULL, r == MU_FOUND ? NULL :
-		    why);
-		return;
-	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("%s: %s", __func__, user);
 		cb(arg, MU_TEMP, NULL, NULL);
@@ -124,7 +117,58 @@ mailuser_find(const char *user, mailuser_cb cb, void *arg)
 	(void)strlcpy(w->user, user, sizeof(w->user));
 	w->cb = cb;
 	w->arg = arg;
-	lookup(conf->set.usertab, LOOKUP_USERINFO, user, find_answer, w);
+	lookup(conf->set.usersrc == TABSRC_LOOKUP ? conf->set.usertab :
+	    TABLE_FILE_USERS, LOOKUP_USERINFO, user, find_answer, w);
+}
+
+/*
+ * "uid:gid:/path" (a file's "uid:gid:=/path": the maildir itself) into
+ * ui, checked: root's ids, a path not absolute, with "..", or too long
+ * are refused (-2), anything else not of that form is no userinfo (-1).
+ * tablepop parsed a file's line already; this is the parent's own check.
+ */
+static int
+userinfo_parse(char *val, struct userinfo *ui, char *why, size_t len)
+{
+	const char	*errstr;
+	char		*f[2];
+	long long	 id[2];
+	size_t		 n;
+	int		 i;
+
+	for (i = 0; i < 2; i++)
+		if ((f[i] = strsep(&val, ":")) == NULL || val == NULL) {
+			(void)strlcpy(why, "value must be uid:gid:/path", len);
+			return -1;
+		}
+	for (i = 0; i < 2; i++) {
+		id[i] = strtonum(f[i], 0, UINT32_MAX - 1, &errstr);
+		if (errstr != NULL) {
+			(void)snprintf(why, len, "%s \"%.32s\" is %s",
+			    i == 0 ? "uid" : "gid", f[i], errstr);
+			return -1;
+		}
+	}
+	if ((ui->own = val[0] == '=') != 0)
+		val++;
+	n = strlen(val);
+	if (id[0] == 0 || id[1] == 0)
+		(void)strlcpy(why, "uid and gid 0 are refused", len);
+	else if (val[0] != '/')
+		(void)snprintf(why, len, "path \"%.64s\" is not absolute", val);
+	else if (strstr(val, "/../") != NULL ||
+	    (n >= 3 && strcmp(val + n - 3, "/..") == 0))
+		(void)snprintf(why, len, "path \"%.64s\" contains \"..\"", val);
+	else if (n >= PATH_MAX)
+		(void)snprintf(why, len, "path too long (%zu bytes, at most "
+		    "%d)", n, PATH_MAX - 1);
+	else {
+		ui->uid = id[0];
+		ui->gid = id[1];
+		ui->path = val;
+		return 0;
+	}
+	return -2;
 }
 
 /* The table's answer, checked here in the parent, whatever it said. */
@@ -143,7 +187,7 @@ find_answer(void *arg, int status, const char *value)
 		w->cb(w->arg, MU_NONE, NULL, NULL);
 	else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf))
 		w->cb(w->arg, MU_BROKEN, NULL, "too long");
-	else if ((r = table_parse_user(buf, &ui, why, sizeof(why))) < 0)
+	else if ((r = userinfo_parse(buf, &ui, why, sizeof(why))) < 0)
 		/* Garbage is no answer; ids or a path we refuse are one. */
 		w->cb(w->arg, r == -1 ? MU_BROKEN : MU_REFUSED, NULL, why);
 	else {

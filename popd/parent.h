@@ -80,16 +80,21 @@ struct listen_socket {
 
 /*
  * The users the parent knows, see users.c: usertab (nothing when it is
- * a database table).  authfd: the system's accounts as an authtab for
- * authpop (authtab system), or -1.
+ * a database table).  authfd: authtab as authcheck checked it (a file's,
+ * or the system's accounts as one), which every authpop reads, or -1.
+ */
+/*
+ * The file tables, opened as root and checked by authcheck: tablepop
+ * parses and serves each (MSG_PARENT_CONF_FILE), no root process.
  */
 struct users {
-	struct table		 tab;
-	int			 tabkind;	/* TABLE_USERS, 0 */
+	int			 userfd;	/* usertab, a file or the system's */
+	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
 	int			 authfd;
-	int			 routefd;	/* route, a file: tablepop's */
-	struct table		 quotas;	/* quota users, a file */
-	struct table		 junks;		/* junk users, a file */
+	int			 routefd;	/* route, a file */
+	int			 quotafd;	/* quota users, a file */
+	int			 quotakind;
+	int			 junkfd;	/* junk users, a file */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 };
@@ -314,7 +319,7 @@ struct proc	*proc_start(enum proc_id);
 int		 proc_wanted(enum proc_id);
 void		 proc_retire(enum proc_id);
 void		 proc_exited(struct proc *, int);
-void		 parent_authpop_ready(struct chan *, const void *, int);
+void		 parent_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);
 int		 shutdown_lmtp_last(void (*)(void));
 

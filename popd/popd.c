@@ -100,6 +100,7 @@ static __dead void	exec_confpop(char *[]);
 static void		reload(void);
 static void		*reload_tables(void *);
 static void		reload_done(int, short, void *);
+static void		reload_procs(void);
 static void		reload_control(struct ctlans *);
 static void		reload_answer(const char *);
 static void		reload_takeover(const char *);
@@ -430,6 +431,8 @@ static struct reloading {
 	struct popd_conf	*nconf;
 	struct users		 nusers;
 	int			 badtab;	/* users_load's */
+	int			 tables;	/* tablepop first: started */
+	int			 tablewait;	/* until it serves */
 	struct waiters		 waiting, after;
 	char			 why[512];
 } rl = {
@@ -556,8 +559,8 @@ static void
 reload_done(int fd, short ev, void *arg)
 {
 	struct popd_conf	*nconf = rl.nconf;
-	struct proc		*fresh[KIND_MAX] = { NULL };
-	int			 id, error;
+	struct proc		*t;
+	int			 error;
 
 	if ((errno = pthread_join(rl.thread, NULL)) != 0)
 		fatal("pthread_join");
@@ -590,25 +593,22 @@ reload_done(int fd, short ev, void *arg)
 		conf_gen++;
 		tickets_start(conf->set.tls_tickets);
 		/*
-		 * The control process has no configuration: it stays.  A
-		 * tablepop whose tables are gone drains.
+		 * The new tablepop loads the file tables while the previous
+		 * one answers, and only then the new authpop authtab: one
+		 * table at a time in two copies, not both (the reload's
+		 * peak memory).
 		 */
-		for (id = 0; id < KIND_MAX; id++) {
-			if (!proc_wanted(id))
-				proc_retire(id);
-			else if (id != KIND_CONTROL &&
-			    (fresh[id] = proc_start(id)) == NULL)
-				log_warnx("reload: keeping the previous %s",
-				    proc_kinds[id].name);
+		rl.tables = proc_wanted(KIND_TABLE) &&
+		    current[KIND_TABLE] != NULL;
+		if (rl.tables && (t = proc_start(KIND_TABLE)) == NULL)
+			log_warnx("reload: keeping the previous tablepop");
+		else if (rl.tables && successor[KIND_TABLE] == t) {
+			t->announce = 1;
+			rl.busy = rl.tablewait = 1;
+			return;
 		}
-		/* Sessions older authpops still serve: the new tables. */
-		users_send_tables(fresh[KIND_AUTHPOP]);
-		/* Said once the new authpop serves. */
-		if (fresh[KIND_AUTHPOP] != NULL &&
-		    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP])
-			fresh[KIND_AUTHPOP]->announce = 1;
-		else
-			reloaded();
+		reload_procs();
+		return;
 	}
 	if (rl.again) {
 		rl.again = 0;
@@ -616,11 +616,52 @@ reload_done(int fd, short ev, void *arg)
 	}
 }
 
-/* supervise.c: the reload's new authpop serves (why NULL), or died. */
+/* The reload's new processes (its tablepop started already, if any). */
+static void
+reload_procs(void)
+{
+	struct proc	*fresh[KIND_MAX] = { NULL };
+	int		 id;
+
+	/*
+	 * The control process has no configuration: it stays.  A
+	 * tablepop whose tables are gone drains.
+	 */
+	for (id = 0; id < KIND_MAX; id++) {
+		if (!proc_wanted(id))
+			proc_retire(id);
+		else if (id != KIND_CONTROL && !(id == KIND_TABLE &&
+		    rl.tables) && (fresh[id] = proc_start(id)) == NULL)
+			log_warnx("reload: keeping the previous %s",
+			    proc_kinds[id].name);
+	}
+	/* Sessions older authpops still serve: the new tables. */
+	users_send_tables(fresh[KIND_AUTHPOP]);
+	/* Said once the new authpop serves. */
+	if (fresh[KIND_AUTHPOP] != NULL &&
+	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP])
+		fresh[KIND_AUTHPOP]->announce = 1;
+	else
+		reloaded();
+	rl.busy = rl.tables = 0;
+	if (rl.again) {
+		rl.again = 0;
+		reload();
+	}
+}
+
+/*
+ * supervise.c: the reload's new tablepop serves (or died: another one
+ * starts; either way it is no successor now), or a reload's new
+ * authpop serves (why NULL) or died.
+ */
 static void
 reload_takeover(const char *why)
 {
-	if (why == NULL)
+	if (rl.tablewait && successor[KIND_TABLE] == NULL) {
+		rl.tablewait = 0;
+		reload_procs();
+	} else if (why == NULL)
 		reloaded();
 	else
 		reload_answer(why);

@@ -204,7 +204,7 @@ check_users(void)
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
 	daemon_uid[1] = pw->pw_uid;
-	/* Needed only to run database tables or routes (tablepop). */
+	/* tablepop serves every table (lookup_wanted): almost always. */
 	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
 		daemon_uid[2] = pw->pw_uid;
 	else if (lookup_wanted(conf) || conf->set.route[0] != '\0')

@@ -94,7 +94,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_CLOSED,	parent_authpop_closed },
 	{ MSG_AUTHPOP_STLS,	parent_authpop_stls },
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
-	{ MSG_AUTHPOP_READY,	parent_authpop_ready },
+	{ MSG_AUTHPOP_READY,	parent_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
 };
 static const struct msg_handler from_lmtp[] = {
@@ -107,6 +107,7 @@ static const struct msg_handler from_control[] = {
 };
 static const struct msg_handler from_table[] = {
 	{ MSG_TABLE_ANSWER,	parent_table_answer },
+	{ MSG_TABLE_READY,	parent_ready },
 };
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
@@ -159,9 +160,10 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 
 /*
  * Fork+exec a supervised child with its channel on POPD_CHANNEL_FD, and
- * make it the current one of its kind: at once, or, for an authpop that
- * replaces a running one, once it is ready (parent_authpop_ready), so
- * that no session waits while it loads authtab.  The one it replaces
+ * make it the current one of its kind: at once, or, for an authpop or a
+ * tablepop that replaces a running one, once it is ready
+ * (parent_ready), so that no session waits while it loads authtab or
+ * no lookup while it loads the file tables.  The one it replaces
  * drains.  NULL (logged) when descriptors, memory or processes are
  * short: the current one serves on.
  */
@@ -175,7 +177,7 @@ proc_start(enum proc_id id)
 	/* A successor that a newer reload replaces before it was ready. */
 	if (successor[id] != NULL)
 		proc_drain(successor[id]);
-	if (id == KIND_AUTHPOP && current[id] != NULL)
+	if ((id == KIND_AUTHPOP || id == KIND_TABLE) && current[id] != NULL)
 		successor[id] = p;
 	else
 		proc_takeover(p);
@@ -212,12 +214,12 @@ proc_spawn(enum proc_id id)
 	    "popd");
 	argv[argc] = NULL;
 
-	/* authtab system: the accounts, read from the start. */
-	if (id == KIND_AUTHPOP && conf->set.authsrc == TABSRC_SYSTEM) {
+	/*
+	 * authtab (a file's or the system's accounts) as it was checked;
+	 * the authpops read it at offsets of their own (table.c).
+	 */
+	if (id == KIND_AUTHPOP)
 		conffd = users.authfd;
-		if (lseek(conffd, 0, SEEK_SET) == -1)
-			fatal("authtab system: lseek");
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (pid = child_spawn(path, argv, sp[1], conffd, name, NULL,
 	    NULL)) == -1) {
@@ -307,7 +309,7 @@ proc_spawn(enum proc_id id)
 
 /*
  * A new tablepop's configuration: its database tables (lookup.c), the
- * route file opened here as root, and the page where the backends'
+ * route file and file tables opened as root (users.c), and the page where the backends'
  * states outlive it (router.c), which root makes once and never reads.
  */
 static void
@@ -317,6 +319,18 @@ table_conf(struct chan *c)
 	struct msg_routepage	 m;
 	int			 fd;
 
+	const struct {
+		int		 fd;
+		const char	*name;
+		int		 kind;
+	} files[] = {
+		{ users.userfd,	TABLE_FILE_USERS, users.userkind },
+		{ users.quotafd, TABLE_FILE_QUOTAS, users.quotakind },
+		{ users.junkfd,	TABLE_FILE_JUNK, TABLE_JUNK },
+	};
+	struct msg_tabfile	 mf;
+	size_t			 i;
+
 	lookup_conf(c, conf);
 	/* chan_send closes what it passes: ours are kept, not inherited. */
 	if (users.routefd != -1) {
@@ -324,6 +338,19 @@ table_conf(struct chan *c)
 			chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
 		else
 			log_warn("tablepop: the route file");
+	}
+	/* Without one, its lookups fail: [SYS/TEMP], not "no such user". */
+	for (i = 0; i < nitems(files); i++) {
+		if (files[i].fd == -1)
+			continue;
+		if ((fd = fcntl(files[i].fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			log_warn("tablepop: table %s", files[i].name);
+			continue;
+		}
+		memset(&mf, 0, sizeof(mf));
+		(void)strlcpy(mf.name, files[i].name, sizeof(mf.name));
+		mf.kind = files[i].kind;
+		chan_send(c, MSG_PARENT_CONF_FILE, fd, &mf, sizeof(mf));
 	}
 	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
 	    ROUTEPAGE_SIZE)) == -1)
@@ -629,14 +656,18 @@ proc_retire(enum proc_id id)
 	proc_drain(p);
 }
 
-/* An authpop has loaded authtab: a successor takes over now. */
+/*
+ * An authpop has loaded authtab, a tablepop its file tables: a
+ * successor takes over now.
+ */
 void
-parent_authpop_ready(struct chan *c, const void *data, int fd)
+parent_ready(struct chan *c, const void *data, int fd)
 {
 	struct proc	*p = c->arg;
 
 	if (successor[p->id] == p) {
-		log_debug("authpop %d ready: it takes over", (int)p->pid);
+		log_debug("%s %d ready: it takes over",
+		    proc_kinds[p->id].name, (int)p->pid);
 		proc_takeover(p);
 	}
 }
@@ -683,7 +714,20 @@ proc_exited(struct proc *p, int status)
 	int		 restart;
 
 	restart = (current[p->id] == p) && stop_done == NULL;
-	if (successor[p->id] == p) {
+	if (successor[p->id] == p && p->id == KIND_TABLE) {
+		/*
+		 * The previous tablepop has the previous configuration's
+		 * tables: it goes, and a new one starts (lookups meanwhile
+		 * are temporary failures, as with a crash).
+		 */
+		successor[p->id] = NULL;
+		proc_retire(KIND_TABLE);
+		restart = stop_done == NULL;
+		/* The reload goes on (popd.c reload_takeover). */
+		if (p->announce)
+			reload_hook("the new tablepop exited before it was "
+			    "ready");
+	} else if (successor[p->id] == p) {
 		log_warnx("reload: the new %s (pid %d) exited before it was "
 		    "ready: the previous one serves on", name, (int)p->pid);
 		successor[p->id] = NULL;

@@ -72,7 +72,7 @@ userjunk_find(const char *user, userjunk_cb cb, void *arg)
 	w->arg = arg;
 	(void)strlcpy(w->user, user, sizeof(w->user));
 	lookup_user(conf->set.junk_users, conf->set.junk_userssrc,
-	    &users.junks, user, junk_answer, w);
+	    TABLE_FILE_JUNK, user, junk_answer, w);
 }
 
 /* The user's own setting, the default if it has none, or TEMP. */

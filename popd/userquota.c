@@ -119,7 +119,7 @@ userquota_find(const char *user, userquota_cb cb, void *arg)
 	w->arg = arg;
 	(void)strlcpy(w->user, user, sizeof(w->user));
 	lookup_user(conf->set.quota.users, conf->set.quota.userssrc,
-	    &users.quotas, user, quota_answer, w);
+	    TABLE_FILE_QUOTAS, user, quota_answer, w);
 }
 
 /*

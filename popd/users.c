@@ -15,20 +15,25 @@
  */
 
 /*
- * users.c -- the users as the parent keeps them: usertab whole (the ids
- * and maildir of whoever logs in), and nothing of authtab.  authpop
- * holds the password hashes; the parent reads authtab only to check it
- * against usertab.  At a reload it hands every authpop still serving,
- * draining ones too, the new authtab and app passwords as descriptors
- * (users_send_tables): each reads them whole, so that no attempt after
- * the reload checks a password it revoked.
+ * users.c -- the tables as the parent keeps them: descriptors.  It opens
+ * each file table as root (usertab, quota users, junk users, route) and
+ * has authcheck check it, as _pop3auth, as tablepop will load it; then
+ * tablepop parses and serves it (lookup.c), and the parent checks each
+ * answer again as a database's.  No root process parses them.  authpop
+ * holds the password hashes; authcheck checks authtab's users against
+ * usertab, both checks at once.  Every authpop reads the authtab that
+ * was checked, on the descriptor the parent keeps.  At a reload it hands
+ * every authpop still serving, draining ones too, the new authtab and
+ * app passwords as descriptors (users_send_tables): each reads them
+ * whole, so that no attempt after the reload checks a password it
+ * revoked.
  *
- * A database table is asked for each login instead (lookup.c).  The
- * system's accounts (system.c) are written as files first and then
- * loaded as files are.
+ * The system's accounts (system.c) are written as files first and then
+ * served as files are.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -50,21 +55,35 @@
 #include "proto.h"
 #include "table.h"
 
-#define CHECK_NAMES	0x10000		/* authtab_spawn: -u, the names too */
+/* An authcheck under way (users_check_start), for users_check_end. */
+struct check {
+	pid_t		 pid;
+	int		 out;		/* what it says */
+	time_t		 deadline;
+};
 
-/* What one authcheck of authtab fills in. */
+/*
+ * What one authcheck fills in: authtab's (file) kinds of hashes, or
+ * usertab's (userfile) daemon uids and authtab's users not in it (bad).
+ */
 struct checkarg {
 	struct users	*u;
 	const char	*file;
-	const char	*userfile;	/* NULL: a database's, or none */
+	const char	*userfile;
+	int		 bad;
 };
 
-static int	user_line(void *, char *, char *, size_t);
+static int	uid_line(void *, char *);
+static int	user_line(void *, char *);
 static int	check_line(void *, char *);
-static int	copy_fd(int);
-static int	users_authtab(const struct conf_settings *, const char *, int,
-		    struct users *, const char *);
-static void	users_route_close(struct users *);
+static int	users_check_start(const char *, int, int, const char *,
+		    int, int, struct check *);
+static pid_t	check_spawn(const char *, int, int, int, int, int, int);
+static int	users_check_end(struct check *, const char *,
+		    int (*)(void *, char *), void *, int);
+static void	users_init(struct users *);
+static int	users_table_start(const char *, int, int, int, int,
+		    struct check *);
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -87,18 +106,103 @@ users_refused_uid(uid_t uid, char *why, size_t len)
 	return 0;
 }
 
-/* A line of usertab: no mail user may have a daemon's uid. */
+/*
+ * One line of usertab's check (-A): authtab's user not in usertab
+ * ("=user LINE NAME"), which makes authtab bad, or uid_line's.
+ */
 static int
-user_line(void *arg, char *name, char *info, size_t line)
+user_line(void *arg, char *line)
 {
-	char	why[128];
+	struct checkarg	*ua = arg;
+	const char	*errstr;
+	char		*sp;
+	long long	 n;
 
-	if (users_refused_uid(strtoul(info, NULL, 10), why, sizeof(why))) {
-		log_warnx("%s:%zu: user %s: %s", (const char *)arg, line,
-		    name, why);
+	if (strncmp(line, "=user ", 6) != 0)
+		return uid_line((void *)ua->userfile, line);
+	if ((sp = strchr(line + 6, ' ')) == NULL)
+		return -1;
+	*sp++ = '\0';
+	n = strtonum(line + 6, 1, LLONG_MAX, &errstr);
+	if (errstr != NULL || !valid_username(sp))
+		return -1;
+	log_warnx("%s:%lld: user \"%s\" is not in %s", ua->file, n, sp,
+	    ua->userfile);
+	ua->bad = 1;
+	return 0;
+}
+
+/*
+ * One line of authcheck's "table" check: a usertab's uid ("=uid LINE
+ * NAME UID"), which no mail user may share with a daemon.
+ */
+static int
+uid_line(void *arg, char *line)
+{
+	const char	*file = arg, *errstr;
+	char		*f[3], *p = line + 5, why[128];
+	long long	 n, uid;
+	int		 i;
+
+	if (strncmp(line, "=uid ", 5) != 0)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if ((f[i] = strsep(&p, " ")) == NULL)
+			return -1;
+	n = strtonum(f[0], 1, LLONG_MAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	uid = strtonum(f[2], 0, UINT32_MAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	if (users_refused_uid(uid, why, sizeof(why))) {
+		log_warnx("%s:%lld: user %s: %s", file, n, f[1], why);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The file table file of kind (table.h's), opened as root unless fd
+ * (the system's) is given, and checked by authcheck as tablepop will
+ * parse it: its descriptor, for tablepop, or -1 with its bad lines
+ * logged.  No root process parses it.
+ */
+static int
+users_table(const char *file, int fd, int kind)
+{
+	struct check	 ck;
+
+	if ((fd = users_table_start(file, fd, kind, -1, 0, &ck)) != -1 &&
+	    users_check_end(&ck, file, uid_line, (void *)file, 1) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * users_table's first half: the file opened and its check started
+ * (users_check_end waits for it), so that authtab's runs meanwhile;
+ * authfd: authtab (of authkind), whose users must be in this usertab.
+ */
+static int
+users_table_start(const char *file, int fd, int kind, int authfd,
+    int authkind, struct check *ck)
+{
+	const char	*errstr;
+
+	/* A FIFO or a device would hang or harm the root parent. */
+	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		return -1;
+	}
+	if (users_check_start("table", fd, kind, file, authfd, authkind,
+	    ck) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /*
@@ -110,64 +214,55 @@ int
 users_load(const struct popd_conf *c, struct users *u)
 {
 	const struct conf_settings *set = &c->set;
-	struct table	 routes;
+	struct check	 uck, ack;
+	struct checkarg	 ua, ca;
 	char		 userpath[32], authpath[32];
 	const char	*userfile = NULL, *authfile = NULL, *errstr;
-	int		 userfd = -1, authfd = -1, bad = 0;
-	int		 userkind;
+	int		 userfd = -1, authfd = -1, afd = -1, bad = 0;
+	int		 authkind, started = 0;
 
+	users_init(u);
 	/* Dovecot's passwd-file: each reading takes the columns it needs. */
-	userkind = TABLE_USERS |
+	u->userkind = TABLE_USERS |
 	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
-	memset(u, 0, sizeof(*u));
-	u->authfd = u->routefd = -1;
-	/*
-	 * nginx's auth_http: each user's backend.  tablepop routes, from
-	 * the file we open (supervise.c); here it is only checked, so that
-	 * popd -n and a reload name its bad lines.
-	 */
-	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE) {
-		if (table_load(set->route, TABLE_ROUTES, NULL, NULL,
-		    &routes) == -1)
-			return USERS_BADROUTE;
-		table_free(&routes);
-		if ((u->routefd = open_regular(set->route, &errstr)) == -1) {
-			log_warnx("%s: %s", set->route, errstr);
-			return USERS_BADROUTE;
-		}
-	}
+	/* nginx's auth_http: each user's backend, which tablepop routes. */
+	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE &&
+	    (u->routefd = users_table(set->route, -1, TABLE_ROUTES)) == -1)
+		return USERS_BADROUTE;
 	/* App passwords, if a file holds them. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
 	    apps_check(c->apps) == -1) {
-		users_route_close(u);
+		users_free(u);
 		return USERS_BADAPPS;
 	}
 	/* Each user's quota. */
+	u->quotakind = TABLE_QUOTAS |
+	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	if (set->quota.users[0] != '\0' &&
 	    (set->quota.userssrc == TABSRC_FILE ||
 	    set->quota.userssrc == TABSRC_PASSWD) &&
-	    table_load(set->quota.users, TABLE_QUOTAS |
-	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
-	    NULL, &u->quotas) == -1) {
-		users_route_close(u);
+	    (u->quotafd = users_table(set->quota.users, -1, u->quotakind)) ==
+	    -1) {
+		users_free(u);
 		return USERS_BADQUOTA;
 	}
 	/* Each user's junk folder. */
 	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE &&
-	    table_load(set->junk_users, TABLE_JUNK, NULL, NULL, &u->junks) ==
+	    (u->junkfd = users_table(set->junk_users, -1, TABLE_JUNK)) ==
 	    -1) {
-		users_route_close(u);
-		table_free(&u->quotas);
+		users_free(u);
 		return USERS_BADJUNK;
 	}
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
 		if (system_tables(c, set->usersrc == TABSRC_SYSTEM ? &userfd :
 		    NULL, set->authsrc == TABSRC_SYSTEM ? &authfd : NULL) ==
-		    -1)
+		    -1) {
+			users_free(u);
 			return (set->usersrc == TABSRC_SYSTEM ?
 			    USERS_BADUSERTAB : 0) |
 			    (set->authsrc == TABSRC_SYSTEM ?
 			    USERS_BADAUTHTAB : 0);
+		}
 		(void)snprintf(userpath, sizeof(userpath), "/dev/fd/%d",
 		    userfd);
 		(void)snprintf(authpath, sizeof(authpath), "/dev/fd/%d",
@@ -182,86 +277,77 @@ users_load(const struct popd_conf *c, struct users *u)
 	else if (set->authsrc == TABSRC_SYSTEM)
 		authfile = authpath;
 
-	if (userfile != NULL) {
-		if (table_load(userfile, userkind, user_line,
-		    (void *)userfile, &u->tab) == -1) {
-			/* Without usertab, authtab's lines are checked alone. */
-			bad = USERS_BADUSERTAB | (authfile != NULL &&
-			    users_authtab(set, authfile, authfd, u, NULL) ==
-			    -1 ? USERS_BADAUTHTAB : 0);
-			goto done;
-		}
-		u->tabkind = TABLE_USERS;
+	authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
+	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
+	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
+	/* A FIFO or a device would hang or harm the root parent. */
+	if (authfile != NULL && (afd = authfd) == -1 &&
+	    (afd = open_regular(authfile, &errstr)) == -1) {
+		log_warnx("%s: %s", authfile, errstr);
+		bad = USERS_BADAUTHTAB;
 	}
-	if (authfile != NULL) {
-		if (users_authtab(set, authfile, authfd, u, userfile) == -1) {
-			users_free(u);
-			bad = USERS_BADAUTHTAB;
-			goto done;
-		}
+	/*
+	 * usertab's check and authtab's at once (2 cores: a million users
+	 * start and reload sooner).  usertab's finds authtab's users in
+	 * usertab, authtab on its fd 3 (each reads at its own offset:
+	 * table.c); without usertab, authtab's lines are checked alone.
+	 */
+	memset(&ua, 0, sizeof(ua));
+	ua.file = authfile;
+	ua.userfile = userfile;
+	if (userfile != NULL && (u->userfd = users_table_start(userfile,
+	    userfd, u->userkind, afd, authkind, &uck)) == -1)
+		bad |= USERS_BADUSERTAB;
+	if (afd != -1 && users_check_start("check", afd, authkind, authfile,
+	    -1, 0, &ack) == 0)
+		started = 1;
+	else if (afd != -1)
+		bad |= USERS_BADAUTHTAB;
+	if (u->userfd != -1 && users_check_end(&uck, userfile, user_line,
+	    &ua, 1) == -1)
+		bad |= USERS_BADUSERTAB;
+	if (ua.bad)
+		bad |= USERS_BADAUTHTAB;
+	memset(&ca, 0, sizeof(ca));
+	ca.u = u;
+	ca.file = authfile;
+	if (started && users_check_end(&ack, authfile, check_line, &ca,
+	    0) == -1)
+		bad |= USERS_BADAUTHTAB;
+	else if (started)
 		u->kinds_read = 1;
-	}
- done:
-	if (bad != 0)
-		users_route_close(u);
-	if (userfd != -1)
-		close(userfd);
-	if (bad == 0 && authfd != -1)
-		u->authfd = authfd;
-	else if (authfd != -1)
-		close(authfd);
+	/*
+	 * The authtab checked is the one every authpop reads, a file
+	 * replaced meanwhile waiting for the next reload.
+	 */
+	if (bad != 0) {
+		users_free(u);
+		if (afd != -1)
+			close(afd);
+	} else
+		u->authfd = afd;
 	return bad;
+}
+
+/* u holds nothing. */
+static void
+users_init(struct users *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->userfd = u->authfd = u->routefd = u->quotafd = u->junkfd = -1;
 }
 
 void
 users_free(struct users *u)
 {
-	table_free(&u->tab);
-	users_route_close(u);
-	table_free(&u->quotas);
-	table_free(&u->junks);
-	if (u->authfd != -1)
-		close(u->authfd);
-	memset(u, 0, sizeof(*u));
-	u->authfd = u->routefd = -1;
-}
+	int	*fds[] = { &u->userfd, &u->authfd, &u->routefd, &u->quotafd,
+		    &u->junkfd };
+	size_t	 i;
 
-static void
-users_route_close(struct users *u)
-{
-	if (u->routefd != -1)
-		close(u->routefd);
-	u->routefd = -1;
-}
-
-/*
- * authtab (file; authfd: the system's, else -1) checked by authcheck
- * (users_authpop_n), against usertab (userfile's) unless NULL.
- */
-static int
-users_authtab(const struct conf_settings *set, const char *file, int authfd,
-    struct users *u, const char *userfile)
-{
-	struct checkarg	 ca;
-	const char	*errstr;
-	int		 fd = authfd, r;
-
-	/* A FIFO or a device would hang or harm the root parent. */
-	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
-		log_warnx("%s: %s", file, errstr);
-		return -1;
-	}
-	ca.u = u;
-	ca.file = file;
-	ca.userfile = userfile;
-	r = users_authpop_n("check", fd, (set->weak_hashes ? TABLE_WEAK : 0) |
-	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
-	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0) |
-	    (userfile != NULL ? CHECK_NAMES : 0), file, check_line, &ca,
-	    AUTHTAB_WAIT);
-	if (fd != authfd)
-		close(fd);
-	return r;
+	for (i = 0; i < nitems(fds); i++)
+		if (*fds[i] != -1)
+			close(*fds[i]);
+	users_init(u);
 }
 
 /*
@@ -289,12 +375,11 @@ users_send_tables(const struct proc *fresh)
 		mt.kind = TABLE_AUTH | (conf->set.weak_hashes ? TABLE_WEAK :
 		    0) | (conf->set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
 		    (conf->set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
-		if (conf->set.authsrc == TABSRC_SYSTEM)
-			fd = copy_fd(users.authfd);
-		else if (conf->set.authsrc == TABSRC_FILE ||
-		    conf->set.authsrc == TABSRC_PASSWD)
-			fd = open_regular(conf->set.authtab, &errstr);
-		else
+		/* The authtab checked: each authpop reads it at its offset. */
+		if (users.authfd != -1) {
+			if ((fd = fcntl(users.authfd, F_DUPFD_CLOEXEC, 0)) == -1)
+				errstr = strerror(errno);
+		} else
 			fd = compat_anonfile("authtab-none");
 		if (fd != -1) {
 			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
@@ -320,66 +405,68 @@ users_send_tables(const struct proc *fresh)
 }
 
 /*
- * A copy of the system's authtab (system.c), to read from its start
- * without moving the offset the fresh authpop reads with; or -1.
- */
-static int
-copy_fd(int from)
-{
-	char	buf[8192];
-	ssize_t	n, w;
-	off_t	off = 0;
-	int	fd;
-
-	if (from == -1 || (fd = compat_anonfile("authtab-system")) == -1)
-		return -1;
-	while ((n = pread(from, buf, sizeof(buf), off)) > 0) {
-		if ((w = write(fd, buf, n)) != n) {
-			close(fd);
-			explicit_bzero(buf, sizeof(buf));
-			return -1;
-		}
-		off += n;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	if (n == -1) {
-		close(fd);
-		return -1;
-	}
-	(void)set_cloexec(fd);
-	return fd;
-}
-
-/*
  * "authcheck -m mode" on the authtab fd (authcheck/authcheck.c): it
  * reads it for the parent, as _pop3auth in its chroot; its stdout goes
- * to out, its stderr to err.  kind's TABLE_PASSWD, _SKIP, _WEAK and
- * CHECK_NAMES (each user's name wanted) are its flags.  The pid, or -1
- * (logged).
+ * to out, its stderr to err.  kind's TABLE_PASSWD, _SKIP and _WEAK are
+ * its flags.  The pid, or -1 (logged).
  */
 pid_t
 authtab_spawn(const char *mode, int fd, int kind, int out, int err)
 {
-	char		*argv[10];
+	return check_spawn(mode, fd, kind, -1, 0, out, err);
+}
+
+/*
+ * authtab_spawn's, and mode "table": fd is another table, of table.h's
+ * kind; a usertab's lines with a daemon's uid are said (-x), and
+ * authfd, unless -1, is authtab (of authkind's flags), whose users must
+ * be in it (-A), for its fd 3.
+ */
+static pid_t
+check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
+    int out, int err)
+{
+	char		*argv[24], other[16], names[16];
+	char		 uids[DAEMON_UIDS][16];
 	pid_t		 pid;
-	int		 argc = 0, fds[3];
+	int		 argc = 0, fds[4], n = 3, i;
 
 	argv[argc++] = "authcheck";
 	argv[argc++] = "-m";
 	argv[argc++] = (char *)mode;
+	if (strcmp(mode, "table") == 0) {
+		(void)snprintf(other, sizeof(other), "%d", kind);
+		argv[argc++] = "-t";
+		argv[argc++] = other;
+		for (i = 0; (kind & 0xf) == TABLE_USERS && i < DAEMON_UIDS;
+		    i++) {
+			if (daemon_uid[i] == (uid_t)-1)
+				continue;
+			(void)snprintf(uids[i], sizeof(uids[i]), "%u",
+			    (unsigned)daemon_uid[i]);
+			argv[argc++] = "-x";
+			argv[argc++] = uids[i];
+		}
+		kind = 0;
+	}
 	if (kind & TABLE_PASSWD)
 		argv[argc++] = "-p";
 	if (kind & TABLE_SKIP)
 		argv[argc++] = "-s";
 	if (kind & TABLE_WEAK)
 		argv[argc++] = "-w";
-	if (kind & CHECK_NAMES)
-		argv[argc++] = "-u";
+	if (authfd != -1) {
+		(void)snprintf(names, sizeof(names), "%d", TABLE_AUTH |
+		    authkind);
+		argv[argc++] = "-A";
+		argv[argc++] = names;
+		fds[n++] = authfd;
+	}
 	argv[argc] = NULL;
 	fds[0] = fd;
 	fds[1] = out;
 	fds[2] = err;
-	if ((pid = child_exec(authcheck_path, argv, fds, 3)) == -1)
+	if ((pid = child_exec(authcheck_path, argv, fds, n)) == -1)
 		log_warn("authtab: authcheck");
 	return pid;
 }
@@ -401,11 +488,7 @@ kind_name(const char *name)
 	return names[n++];
 }
 
-/*
- * One line of authcheck's check: a user to find in usertab (a file's),
- * or a count of a kind of hash.  -1 if the user is not there or the
- * line is no such line.
- */
+/* One line of authcheck's check: a count of a kind of hash, or -1. */
 static int
 check_line(void *arg, char *line)
 {
@@ -416,18 +499,6 @@ check_line(void *arg, char *line)
 	long long		 n;
 	int			 weak;
 
-	if (strncmp(line, "=user ", 6) == 0 && ca->userfile != NULL &&
-	    (sp = strchr(line + 6, ' ')) != NULL) {
-		*sp++ = '\0';
-		n = strtonum(line + 6, 1, LLONG_MAX, &errstr);
-		if (errstr != NULL || !valid_username(sp))
-			return -1;
-		if (table_find(&ca->u->tab, sp) != -1)
-			return 0;
-		log_warnx("%s:%lld: user \"%s\" is not in %s", ca->file, n, sp,
-		    ca->userfile);
-		return -1;
-	}
 	if (strncmp(line, "=kind ", 6) != 0 ||
 	    (sp = strchr(line + 6, ' ')) == NULL ||
 	    (sp2 = strchr(sp + 1, ' ')) == NULL)
@@ -456,33 +527,67 @@ int
 users_authpop_n(const char *mode, int fd, int kind, const char *file,
     int (*fn)(void *, char *), void *arg, int secs)
 {
-	char	 buf[2048], *nl, *line;
-	size_t	 have = 0;
-	ssize_t	 n;
-	time_t	 deadline = monotime() + secs;
-	struct pollfd pfd;
-	pid_t	 pid;
-	int	 p[2], ok = 0, bad = 0;
+	struct check	 ck;
+
+	if (users_check_start(mode, fd, kind, file, -1, 0, &ck) == -1)
+		return -1;
+	ck.deadline = monotime() + secs;
+	return users_check_end(&ck, file, fn, arg, strcmp(mode, "table") == 0);
+}
+
+/*
+ * users_authpop_n's authcheck started (check_spawn's authfd, authkind),
+ * for at most AUTHTAB_WAIT seconds: users_check_end waits for it.  -1
+ * if it could not be (logged).
+ */
+static int
+users_check_start(const char *mode, int fd, int kind, const char *file,
+    int authfd, int authkind, struct check *ck)
+{
+	int	p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", file);
 		return -1;
 	}
-	if ((pid = authtab_spawn(mode, fd, kind, p[1], p[1])) == -1) {
+	ck->deadline = monotime() + AUTHTAB_WAIT;
+	if ((ck->pid = check_spawn(mode, fd, kind, authfd, authkind, p[1],
+	    p[1])) == -1) {
 		close(p[0]);
 		close(p[1]);
 		return -1;
 	}
 	close(p[1]);
-	pfd.fd = p[0];
+	ck->out = p[0];
+	return 0;
+}
+
+/*
+ * What the authcheck of ck says: each "=" line to fn(arg, line), its
+ * messages logged, naming file; table: its warnings ("=ok" after them)
+ * leave the table good.  0 if it said "=ok" and fn took every line.
+ * Another one may run meanwhile: it only waits to write what it says.
+ */
+static int
+users_check_end(struct check *ck, const char *file, int (*fn)(void *,
+    char *), void *arg, int table)
+{
+	char	 buf[2048], *nl, *line;
+	size_t	 have = 0;
+	ssize_t	 n;
+	struct pollfd pfd;
+	int	 ok = 0, bad = 0;
+
+	pfd.fd = ck->out;
 	pfd.events = POLLIN;
-	while (monotime() < deadline) {
+	while (monotime() < ck->deadline) {
 		if (poll(&pfd, 1, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if ((n = read(p[0], buf + have, sizeof(buf) - 1 - have)) <= 0) {
+		if ((n = read(ck->out, buf + have, sizeof(buf) - 1 - have)) <=
+		    0) {
 			if (n == -1 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			break;
@@ -503,18 +608,18 @@ users_authpop_n(const char *mode, int fd, int kind, const char *file,
 			/* Its messages name the file it read on fd 0. */
 			} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
 				log_warnx("%s%s", file, line + 9);
-				bad = 1;
+				bad |= !table;
 			} else {
 				log_warnx("%s: %s", file, line);
-				bad = 1;
+				bad |= !table;
 			}
 			line = nl + 1;
 		}
 		have -= line - buf;
 		memmove(buf, line, have);
 	}
-	close(p[0]);
-	if (child_wait(pid, deadline, "authcheck") != 0 && !ok)
+	close(ck->out);
+	if (child_wait(ck->pid, ck->deadline, "authcheck") != 0 && !ok)
 		bad = 1;
 	return bad || !ok ? -1 : 0;
 }

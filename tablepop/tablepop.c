@@ -54,6 +54,7 @@
 #include "chan.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "table.h"
 #include "tablepop.h"
 
 static struct chan		 parent;
@@ -81,7 +82,24 @@ static void		tablepop_parent_peer(struct chan *, const void *,
 			    int);
 static void		tablepop_parent_ctlchan(struct chan *, const void *,
 			    int);
+static void		tablepop_parent_file(struct chan *, const void *,
+			    int);
 static void		tablepop_answer(uint64_t, int, const char *);
+
+/*
+ * The file tables (usertab, quota users, junk users), opened by root
+ * and parsed here, as ourselves, never by a root process: their answers
+ * are strings as a database's are, for the parent to check again.
+ */
+#define FILE_TABLES	3
+static struct filetab {
+	char		 name[TABLE_NAMELEN];
+	int		 kind;
+	int		 fd;		/* until loaded */
+	int		 loaded;
+	struct table	 t;
+} files[FILE_TABLES];
+static size_t		nfiles;
 
 /*
  * What tablepop does with each message the parent sends it (proto.c
@@ -92,6 +110,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF_TABLE, tablepop_parent_table },
 	{ MSG_PARENT_CONF_ENV,	tablepop_parent_env },
 	{ MSG_PARENT_CONF_ROUTE, tablepop_parent_route },
+	{ MSG_PARENT_CONF_FILE,	tablepop_parent_file },
 	{ MSG_PARENT_ROUTEPAGE,	tablepop_parent_page },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_LOOKUP,	tablepop_parent_lookup },
@@ -148,6 +167,23 @@ tablepop_load(struct proc_setup *ps)
 static void
 tablepop_open(void *arg)
 {
+	char	path[32];
+	size_t	i;
+
+	/*
+	 * As ourselves: what root opened, no root process parses.  Quiet:
+	 * authcheck's check named its lines for the parent already.
+	 */
+	for (i = 0; i < nfiles; i++) {
+		(void)snprintf(path, sizeof(path), "/dev/fd/%d", files[i].fd);
+		files[i].loaded = table_load(path, files[i].kind | TABLE_QUIET,
+		    NULL, NULL, &files[i].t) == 0;
+		if (!files[i].loaded)
+			log_warnx("table %s: not loaded: its lookups fail",
+			    files[i].name);
+		close(files[i].fd);
+		files[i].fd = -1;
+	}
 	/* The programs start in "/", as smtpd's do. */
 	if (chdir("/") == -1)
 		fatal("chdir /");
@@ -185,6 +221,8 @@ tablepop_run(void)
 		fatal("signal_add");
 	tables_start(&set, tablepop_answer);
 	chan_start(&parent);
+	/* After a reload, our predecessor answers until it reads this. */
+	chan_send(&parent, MSG_TABLE_READY, -1, NULL, 0);
 	log_debug("ready");
 	if (event_dispatch() == -1)
 		fatal("event_dispatch");
@@ -230,8 +268,38 @@ static void
 tablepop_parent_lookup(struct chan *c, const void *data, int fd)
 {
 	const struct msg_lookup	*m = data;
+	const char		*v;
+	size_t			 i;
 
-	tables_lookup(m->id, m->table, m->service, m->key);
+	for (i = 0; i < nfiles; i++)
+		if (strcmp(files[i].name, m->table) == 0)
+			break;
+	if (i == nfiles) {
+		tables_lookup(m->id, m->table, m->service, m->key);
+		return;
+	}
+	/* A file's answer at once: the line's value, as table.c keeps it. */
+	if (!files[i].loaded)
+		tablepop_answer(m->id, TABANS_TEMP, NULL);
+	else if ((v = table_get(&files[i].t, m->key)) == NULL)
+		tablepop_answer(m->id, TABANS_NONE, NULL);
+	else
+		tablepop_answer(m->id, TABANS_FOUND, v);
+}
+
+/* MSG_PARENT_CONF_FILE: a file table, read once we run as ourselves. */
+static void
+tablepop_parent_file(struct chan *c, const void *data, int fd)
+{
+	const struct msg_tabfile	*m = data;
+
+	if (fd == -1)
+		fatalx("table %s: no descriptor", m->name);
+	if (nfiles == FILE_TABLES)
+		fatalx("table %s: too many file tables", m->name);
+	(void)strlcpy(files[nfiles].name, m->name, sizeof(files[0].name));
+	files[nfiles].kind = m->kind;
+	files[nfiles++].fd = fd;
 }
 
 /* After a reload: answer what was asked, then go (backend.c). */

@@ -403,6 +403,36 @@ test_duplicates(void)
 	table_free(&t);
 }
 
+/*
+ * TABLE_NAMES (a check's table): the names alone, each value "", its
+ * lines checked and its duplicates found as a whole load's.
+ */
+static void
+test_names(void)
+{
+	struct table	t;
+	char		path[PATH_MAX];
+
+	CHECK_INT(load(TABLE_USERS | TABLE_NAMES, "bob 1:1:/b\nalice 2:2:/a\n",
+	    &t, path, sizeof(path)), 0);
+	CHECK_INT(t.n, 2);
+	CHECK(table_find(&t, "alice") != -1 && table_find(&t, "bob") != -1 &&
+	    table_find(&t, "carol") == -1, "both names and no other");
+	CHECK_STR(table_get(&t, "bob"), "");
+	table_free(&t);
+
+	CHECK_INT(load(TABLE_USERS | TABLE_NAMES, "a 1:1:/a\nb 0:1:/b\n"
+	    "a 1:1:/a\n", &t, path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 2, "uid and gid 0 are refused");
+	CHECK_LOGGED(path, 3, "duplicate entry for \"a\" (first on line 1)");
+	CHECK(empty(&t), "a bad table is empty");
+
+	CHECK_INT(load(TABLE_AUTH | TABLE_NAMES, "carol " H1 "\n", &t, path,
+	    sizeof(path)), 0);
+	CHECK_STR(table_get(&t, "carol"), "");
+	table_free(&t);
+}
+
 /* A user name of POPD_MAXUSER characters, a path of PATH_MAX - 1 bytes. */
 static void
 test_limits(void)
@@ -1203,6 +1233,7 @@ main(void)
 	test_bad_usertab();
 	test_authtab();
 	test_duplicates();
+	test_names();
 	test_limits();
 	test_format();
 	test_many();
