@@ -583,8 +583,10 @@ next_line(struct lines *lb, char **line)
 	ssize_t	 n;
 
 	for (;;) {
-		if ((nl = memchr(lb->buf + lb->start, '\n', lb->end -
-		    lb->start)) != NULL || (lb->eof && lb->end > lb->start)) {
+		/* No buffer before the first read. */
+		if (lb->buf != NULL && ((nl = memchr(lb->buf + lb->start, '\n',
+		    lb->end - lb->start)) != NULL ||
+		    (lb->eof && lb->end > lb->start))) {
 			*line = lb->buf + lb->start;
 			len = nl != NULL ? (size_t)(nl - *line) + 1 :
 			    lb->end - lb->start;
@@ -595,9 +597,12 @@ next_line(struct lines *lb, char **line)
 		}
 		if (lb->eof)
 			return 0;
-		memmove(lb->buf, lb->buf + lb->start, lb->end - lb->start);
-		lb->end -= lb->start;
-		lb->start = 0;
+		if (lb->start > 0) {
+			memmove(lb->buf, lb->buf + lb->start, lb->end -
+			    lb->start);
+			lb->end -= lb->start;
+			lb->start = 0;
+		}
 		/* Room for a read and a terminating NUL. */
 		if (lb->size - lb->end < 4096) {
 			nsize = lb->size == 0 ? 65536 : lb->size * 2;
