@@ -426,7 +426,8 @@ struct msg_listen {
 #define SESSION_TLS		0x01	/* the client talks TLS to us */
 #define SESSION_TRUSTED		0x02	/* plaintext login allowed anyway */
 #define SESSION_STLS		0x04	/* plaintext port: STLS offered */
-#define SESSION_RESUMED		0x08	/* after STLS: no new greeting */
+#define SESSION_RESUMED		0x08	/* after STLS (the listener greeted
+					   before it, not again) */
 #define SESSION_PROXYTRUST	0x10	/* listener to parent: via a proxy
 					   that terminated TLS (trusted) */
 #define SESSION_ALL		0x1f

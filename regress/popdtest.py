@@ -447,6 +447,14 @@ def proc_children():
     return kids
 
 
+def symbols(prog, pattern):
+    """The lines of nm(1) of program prog that match regular expression
+    pattern: what a test of which process holds which code looks for."""
+    out = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    return [ln for ln in out.splitlines() if re.search(pattern, ln)]
+
+
 def descendants(pid):
     kids = proc_children()
     out, todo = [], [pid]

@@ -454,11 +454,8 @@ def last_use_kept_by_control(srv):
     that code (nm); killed -9, it is restarted and reads the file
     again: what was written is shown, a use after is kept too, and the
     file has both once popd stops."""
-    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
-                        check=True).stdout.decode()
-    T.expect([ln for ln in nm.splitlines() if re.search(
-        r"apps_used|apps_flush|lastuse|show_print|app_line", ln)], [],
-        "last-use code in the popd binary")
+    T.expect(T.symbols(T.POPD, r"apps_used|apps_flush|lastuse|show_print|"
+                       r"app_line"), [], "last-use code in the popd binary")
     phone, prec = make_app(srv, "alice", "phone")
     laptop, lrec = make_app(srv, "alice", "laptop")
     configure(srv, ["alice " + prec, "alice " + lrec])
@@ -542,14 +539,11 @@ def lookups_in_tablepop(srv):
     passwords: the popd binary has no such code (nm).  tablepop stopped
     while it holds the question, then killed -9: that login is
     [SYS/TEMP], never a wrong password; restarted, it answers, and the
-    last use the parent keeps is still shown."""
+    last use the control process keeps is still shown."""
     T.need_root()
     D.need_backend("sqlite")
-    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
-                        check=True).stdout.decode()
-    T.expect([ln for ln in nm.splitlines() if re.search(
-        r"parent_authpop_apps|apps_authpop", ln)], [],
-        "app-password lookups in the popd binary")
+    T.expect(T.symbols(T.POPD, r"parent_authpop_apps|apps_authpop"), [],
+             "app-password lookups in the popd binary")
     phone, prec = make_app(srv, "alice", "phone")
     db = D.Sqlite(srv.tmpdir).start()
     db.run([("CREATE TABLE apppass (user TEXT, record TEXT)", ()),

@@ -19,7 +19,6 @@ table.c's parsers, and a tablepop killed during a login gives the client
 [SYS/TEMP] (never "no such user" or a wrong password) until it is back."""
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -33,10 +32,7 @@ TEMP = b"-ERR [SYS/TEMP] "
 @T.test(start=False, check_alive=False)
 def root_holds_no_table_parser(srv):
     """The root parent's binary links none of table.c's parsers."""
-    out = subprocess.run(["nm", os.path.join(T.REPO, "popd", "popd")],
-                         stdout=subprocess.PIPE, universal_newlines=True,
-                         check=True).stdout
-    syms = {ln.split()[-1] for ln in out.splitlines() if ln.strip()}
+    syms = {ln.split()[-1] for ln in T.symbols(T.POPD, r"\S")}
     for name in ("table_scan", "table_parse_user", "table_parse_passwd",
                  "table_passwd_user", "table_load"):
         T.expect_true(name not in syms, "popd/popd has no %s" % name)
