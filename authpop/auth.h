@@ -234,6 +234,7 @@ struct msg_apps;
 void		 verify_apps(struct session *, int, const char *);
 void		 verify_appsask(void);
 void		 verify_ctlapps(uint64_t, const char *);
+void		 verify_used_flush(void);
 void		 verify_ctlanswer(uint64_t, int, const char *);
 struct msg_appskept;
 void		 verify_appskept(const struct msg_appskept *);

@@ -49,6 +49,7 @@
 
 #include <event.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -95,9 +96,11 @@ static void		authpop_control_appskept(struct chan *, const void *,
 static void		authpop_control_unpenalize(struct chan *, const void *,
 			    int);
 static void		drained(void);
+static void		authpop_stop(int, short, void *);
 static void		drain_wait(int, short, void *);
 
 static int		 draining;	/* a newer authpop took over */
+static struct event	 term_ev;
 /* The control process's, for popctl's questions (proc_ctlchan). */
 static struct chan	 ctl_chan;
 
@@ -208,6 +211,16 @@ authpop_open(void *arg)
 	jobs_init(auth_checked, jobs_dispatch);
 	host_init(session_close);
 	evtimer_set(&kick_ev, jobs_kicked, NULL);
+	/* popd stops: the uses of app passwords go to control first. */
+	signal_set(&term_ev, SIGTERM, authpop_stop, NULL);
+	if (signal_add(&term_ev, NULL) == -1)
+		fatal("signal_add");
+}
+
+static void
+authpop_stop(int sig, short ev, void *arg)
+{
+	drained();
 }
 
 static void
@@ -221,6 +234,7 @@ static void
 authpop_parent_eof(struct chan *c)
 {
 	log_debug("parent closed the channel: exiting");
+	verify_used_flush();
 	exit(0);
 }
 
@@ -277,6 +291,7 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 static void
 drained(void)
 {
+	verify_used_flush();
 	drain_wait(-1, 0, NULL);
 }
 

@@ -59,9 +59,16 @@ static struct appkey	 appkey;	/* app passwords' hashes */
 static struct appfile	 appfile;
 static int		 apps_ask;
 
+/* App passwords' uses, until they go to the control process. */
+static struct msg_appused	 used;
+static struct event		 used_ev;
+
 static void		 auth_main(struct session *);
 static void		 app_fail(struct session *, const char *);
 static void		 app_used(struct session *, const char *);
+static void		 used_wait(int, short, void *);
+static void		 used_revoked(void);
+static int		 app_filed(const char *, const char *);
 static double		 failure_floor(double, double, double);
 
 /*
@@ -139,6 +146,7 @@ verify_table(int kind, int fd)
 			fatalx("reload: the new app passwords cannot be read");
 		apps_ask = 0;
 		log_debug("reload: the new app passwords");
+		used_revoked();
 	}
 	close(fd);
 }
@@ -343,21 +351,65 @@ verify_apps(struct session *s, int status, const char *joined)
 
 /*
  * The last use of an app password, for the control process, which
- * keeps it; a POP3 login names it to the parent too (session_handoff),
- * for the worker's record of who removed what.
+ * keeps it: gathered, and sent with those of the next second
+ * (APPUSED_WAIT).  A POP3 login names it to the parent too
+ * (session_handoff), for the worker's record of who removed what.
  */
 static void
 app_used(struct session *s, const char *label)
 {
-	struct msg_appused	 mu;
+	struct appuse	*u;
 
 	if (s->ops->pop3)
 		(void)strlcpy(s->app, label, sizeof(s->app));
-	memset(&mu, 0, sizeof(mu));
-	(void)strlcpy(mu.user, s->user, sizeof(mu.user));
-	(void)strlcpy(mu.label, label, sizeof(mu.label));
-	mu.peer = s->peer;
-	auth_ctl_send(MSG_AUTHPOP_APPUSED, &mu, sizeof(mu));
+	if (used.n == 0) {
+		evtimer_set(&used_ev, used_wait, NULL);
+		timer_in(&used_ev, APPUSED_WAIT);
+	}
+	u = &used.use[used.n++];
+	(void)strlcpy(u->user, s->user, sizeof(u->user));
+	(void)strlcpy(u->label, label, sizeof(u->label));
+	u->peer = s->peer;
+	if (used.n == APPUSED_MAX)
+		verify_used_flush();
+}
+
+static void
+used_wait(int fd, short ev, void *arg)
+{
+	verify_used_flush();
+}
+
+/*
+ * A reload's file, to a draining authpop: the uses it gathered of app
+ * passwords that file revoked are not reported (the newer authpop has
+ * told the control process to forget them), the others are, now.
+ */
+static void
+used_revoked(void)
+{
+	static struct msg_appused	 kept;
+	uint32_t			 i;
+
+	memset(&kept, 0, sizeof(kept));
+	for (i = 0; i < used.n; i++)
+		if (app_filed(used.use[i].user, used.use[i].label))
+			kept.use[kept.n++] = used.use[i];
+	used = kept;
+	if (used.n == 0)
+		evtimer_del(&used_ev);
+	verify_used_flush();
+}
+
+/* The uses gathered, to the control process now. */
+void
+verify_used_flush(void)
+{
+	if (used.n == 0)
+		return;
+	evtimer_del(&used_ev);
+	auth_ctl_send(MSG_AUTHPOP_APPUSED, &used, sizeof(used));
+	memset(&used, 0, sizeof(used));
 }
 
 /*
@@ -369,6 +421,8 @@ verify_ctlapps(uint64_t req, const char *user)
 {
 	const char	*recs;
 
+	/* What popctl shows next has the last second's uses. */
+	verify_used_flush();
 	if (set.app_key[0] == '\0') {
 		verify_ctlanswer(req, CRED_NONE, NULL);
 		return;
@@ -417,6 +471,21 @@ verify_ctlanswer(uint64_t req, int status, const char *joined)
 	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
 }
 
+/* Has our file user's app password label? */
+static int
+app_filed(const char *user, const char *label)
+{
+	const char	*p;
+	size_t		 len = strlen(label);
+
+	/* Records joined by ",", each beginning "label ". */
+	for (p = appfile_get(&appfile, user); p != NULL;
+	    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
+		if (strncmp(p, label, len) == 0 && p[len] == ' ')
+			return 1;
+	return 0;
+}
+
 /*
  * The control process keeps these last uses: those our file no longer
  * has are said gone (a reload revoked them), for it to forget.  A
@@ -426,22 +495,12 @@ void
 verify_appskept(const struct msg_appskept *m)
 {
 	static struct msg_appskept	 gone;
-	const char			*p;
-	size_t				 len;
 	uint32_t			 i;
 
 	memset(&gone, 0, sizeof(gone));
-	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++) {
-		/* Records joined by ",", each beginning "label ". */
-		len = strlen(m->rec[i].label);
-		for (p = appfile_get(&appfile, m->rec[i].user); p != NULL;
-		    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
-			if (strncmp(p, m->rec[i].label, len) == 0 &&
-			    p[len] == ' ')
-				break;
-		if (p == NULL)
+	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++)
+		if (!app_filed(m->rec[i].user, m->rec[i].label))
 			gone.rec[gone.n++] = m->rec[i];
-	}
 	if (gone.n > 0)
 		auth_ctl_send(MSG_AUTHPOP_APPSGONE, &gone, sizeof(gone));
 }

@@ -321,13 +321,26 @@ static const char *
 valid_appused(const void *p)
 {
 	const struct msg_appused	*m = p;
+	static const struct appuse	 zero;
+	const struct appuse		*u;
+	uint32_t			 i;
 
-	if (!TERMINATED(m->user) || !valid_username(m->user))
-		return "user name";
-	if (!valid_label(m->label, sizeof(m->label)))
-		return "label";
-	if (!peer_valid(&m->peer))
-		return "address";
+	if (m->n == 0 || m->n > APPUSED_MAX || m->pad != 0)
+		return "count";
+	for (i = 0; i < APPUSED_MAX; i++) {
+		u = &m->use[i];
+		if (i >= m->n) {
+			if (memcmp(u, &zero, sizeof(zero)) != 0)
+				return "a use past n";
+			continue;
+		}
+		if (!TERMINATED(u->user) || !valid_username(u->user))
+			return "user name";
+		if (!valid_label(u->label, sizeof(u->label)))
+			return "label";
+		if (!peer_valid(&u->peer))
+			return "address";
+	}
 	return NULL;
 }
 

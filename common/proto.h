@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		47
+#define MSG_VERSION		48
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -568,14 +568,24 @@ struct msg_apps {
 };
 
 /*
- * MSG_AUTHPOP_APPUSED: user's app password label was good, from peer
- * (a POP3 client, or the address nginx vouches for), for the last use
- * the control process keeps and popctl shows.
+ * MSG_AUTHPOP_APPUSED: n app passwords that were good, for the last
+ * uses the control process keeps and popctl shows: user's label, from
+ * peer (a POP3 client, or the address nginx vouches for).  authpop
+ * sends them a second after the first (APPUSED_WAIT), when APPUSED_MAX
+ * wait, before it answers popctl's question and when it drains: one
+ * message, not one a login.
  */
-struct msg_appused {
+#define APPUSED_MAX		32
+#define APPUSED_WAIT		1.0	/* seconds */
+struct appuse {
 	char		 user[POPD_MAXUSER + 1];
 	char		 label[APPS_LABELMAX + 1];
 	struct peeraddr	 peer;
+};
+struct msg_appused {
+	uint32_t	 n;
+	uint32_t	 pad;
+	struct appuse	 use[APPUSED_MAX];
 };
 
 /*

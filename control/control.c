@@ -86,6 +86,7 @@
 
 #define CTL_BUSY		"error: busy, try again\n"
 #define ASK_TIME		5	/* seconds for the children's answers */
+#define CONTROL_STOPWAIT	2	/* seconds for the authpops' last uses */
 #define ASK_PEERS		16	/* listeners (one drains per reload) */
 #define RELAY_MAX		(64 * 1024)	/* bytes of a wrkrpop's text */
 #define RELAY_LINEMAX		256	/* its last line is held back */
@@ -158,7 +159,8 @@ static unsigned int		 nclients;
 static uint64_t			 next_req;
 static struct lograte		 rate_busy;
 static int			 statefd = -1;	/* app-passwords last */
-static struct event		 term_ev;
+static struct event		 term_ev, stop_ev;
+static int			 stopping;	/* SIGTERM came */
 
 static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
@@ -196,6 +198,8 @@ static void	control_resume(int, short, void *);
 static void	client_read(int, short, void *);
 static void	client_peek(int, short, void *);
 static int	peer_done(int);
+static void	stop_if_done(void);
+static void	control_stopwait(int, short, void *);
 static void	client_write(int, short, void *);
 static void	client_timeout(int, short, void *);
 static void	client_request(struct client *, size_t);
@@ -302,9 +306,38 @@ control_parent_appslast(struct chan *c, const void *data, int fd)
 	statefd = fd;
 }
 
-/* SIGTERM: popd stops. */
+/*
+ * SIGTERM: popd stops, the authpops too.  Each sends the uses of app
+ * passwords it gathered, then exits: we write the last uses once their
+ * channels are closed (peer_eof), or after CONTROL_STOPWAIT seconds.
+ */
 static void
 control_stop(int sig, short ev, void *arg)
+{
+	struct timeval	tv = { CONTROL_STOPWAIT, 0 };
+
+	stopping = 1;
+	evtimer_set(&stop_ev, control_stopwait, NULL);
+	if (evtimer_add(&stop_ev, &tv) == -1)
+		fatal("evtimer_add");
+	stop_if_done();
+}
+
+static void
+stop_if_done(void)
+{
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->proc == PROC_AUTHPOP)
+			return;
+	lastuse_flush();
+	exit(0);
+}
+
+/* An authpop still there: what we have is written. */
+static void
+control_stopwait(int fd, short ev, void *arg)
 {
 	lastuse_flush();
 	exit(0);
@@ -832,6 +865,8 @@ peer_eof(struct chan *c)
 	peer_unlink(p);
 	chan_close(&p->chan);
 	free(p);
+	if (stopping)
+		stop_if_done();
 }
 
 /*
@@ -1120,7 +1155,9 @@ peer_backend(struct chan *c, const void *data, int fd)
 static void
 peer_appused(struct chan *c, const void *data, int fd)
 {
-	lastuse_used(data);
+	const struct peer	*p = c->arg;
+
+	lastuse_used(data, p->old);
 }
 
 /* An authpop's: of the app passwords we keep, these are revoked. */

@@ -17,9 +17,10 @@
 /*
  * lastuse.c -- each app password's last use (time and address), kept by
  * the control process for popctl's show app-passwords.  Every authpop,
- * a draining one too, reports each use (MSG_AUTHPOP_APPUSED).  They are
- * written to the state file (app-passwords last), which the parent
- * opened as root and passed us (MSG_PARENT_APPSLAST), at most once
+ * a draining one too, reports the uses of each second in one message
+ * (MSG_AUTHPOP_APPUSED), so a last use is at most that second late.
+ * They are written to the state file (app-passwords last), which the
+ * parent opened as root and passed us (MSG_PARENT_APPSLAST), at most once
  * every LASTUSE_FLUSH seconds and when popd stops, in place (pwrite,
  * ftruncate, fsync: we may not make files); they are read back from it
  * at start, so that they outlive a restart of popd or of this process,
@@ -71,6 +72,11 @@ RB_PROTOTYPE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
 RB_GENERATE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
 
 static struct lastuses	 lasts = RB_INITIALIZER(&lasts);
+/*
+ * Those the current authpop said revoked: a draining authpop's use of
+ * one, a second late (MSG_AUTHPOP_APPUSED), does not bring it back.
+ */
+static struct lastuses	 gones = RB_INITIALIZER(&gones);
 static struct lastages	 ages = TAILQ_HEAD_INITIALIZER(ages);
 static size_t		 nlasts;
 static int		 statefd = -1;
@@ -79,9 +85,11 @@ static struct event	 flush_ev;
 
 static void	flush_timer(int, short, void *);
 static void	changed(void);
-static struct lastuse *lastuse_find(const char *, const char *);
+static struct lastuse *lastuse_find(struct lastuses *, const char *,
+		    const char *);
 static void	lastuse_put(const struct lastuse_rec *);
 static void	lastuse_drop(struct lastuse *);
+static void	gones_free(void);
 static int	ages_cmp(const void *, const void *);
 static int	label_cmp(const void *, const void *);
 
@@ -223,14 +231,14 @@ ages_cmp(const void *a, const void *b)
 }
 
 static struct lastuse *
-lastuse_find(const char *user, const char *label)
+lastuse_find(struct lastuses *t, const char *user, const char *label)
 {
 	struct lastuse	k;
 
 	if (strlcpy(k.r.user, user, sizeof(k.r.user)) >= sizeof(k.r.user) ||
 	    strlcpy(k.r.label, label, sizeof(k.r.label)) >= sizeof(k.r.label))
 		return NULL;
-	return RB_FIND(lastuses, &lasts, &k);
+	return RB_FIND(lastuses, t, &k);
 }
 
 /* r's use kept, the newest; a file's older one of the label loses. */
@@ -239,7 +247,7 @@ lastuse_put(const struct lastuse_rec *r)
 {
 	struct lastuse	*l;
 
-	if ((l = lastuse_find(r->user, r->label)) != NULL) {
+	if ((l = lastuse_find(&lasts, r->user, r->label)) != NULL) {
 		if (l->r.at > r->at)
 			return;
 		TAILQ_REMOVE(&ages, l, age);
@@ -275,6 +283,18 @@ lastuse_free(void)
 
 	while ((l = TAILQ_FIRST(&ages)) != NULL)
 		lastuse_drop(l);
+	gones_free();
+}
+
+static void
+gones_free(void)
+{
+	struct lastuse	*l;
+
+	while ((l = RB_ROOT(&gones)) != NULL) {
+		RB_REMOVE(lastuses, &gones, l);
+		free(l);
+	}
 }
 
 /*
@@ -295,24 +315,34 @@ lastuse_start(int fd)
 	log_debug("app-passwords last: %zu last uses", nlasts);
 }
 
-/* An authpop's: user's app password label was good, from the peer. */
+/*
+ * An authpop's: these app passwords were good, each user's label from
+ * its peer, within the last APPUSED_WAIT seconds; old: a draining one's.
+ */
 void
-lastuse_used(const struct msg_appused *mu)
+lastuse_used(const struct msg_appused *mu, int old)
 {
 	struct lastuse_rec	 r;
 	struct peeraddr		 peer;
+	time_t			 now;
+	uint32_t		 i;
 
 	/* Without the state file (logged by the parent): in memory only. */
-	memset(&r, 0, sizeof(r));
-	(void)strlcpy(r.user, mu->user, sizeof(r.user));
-	(void)strlcpy(r.label, mu->label, sizeof(r.label));
-	if ((r.at = time(NULL)) <= 0)
+	if ((now = time(NULL)) <= 0)
 		return;
-	/* The address alone: a port says nothing of a device. */
-	peer = mu->peer;
-	peer.port = 0;
-	(void)peer_str(&peer, r.addr, sizeof(r.addr));
-	lastuse_put(&r);
+	for (i = 0; i < mu->n; i++) {
+		memset(&r, 0, sizeof(r));
+		(void)strlcpy(r.user, mu->use[i].user, sizeof(r.user));
+		(void)strlcpy(r.label, mu->use[i].label, sizeof(r.label));
+		if (old && lastuse_find(&gones, r.user, r.label) != NULL)
+			continue;
+		r.at = now;
+		/* The address alone: a port says nothing of a device. */
+		peer = mu->use[i].peer;
+		peer.port = 0;
+		(void)peer_str(&peer, r.addr, sizeof(r.addr));
+		lastuse_put(&r);
+	}
 	changed();
 }
 
@@ -351,7 +381,7 @@ lastuse_show(const char *user, struct msg_ctlapps *m)
 	(void)strlcpy(m->user, user, sizeof(m->user));
 	qsort(m->rec, m->n, sizeof(m->rec[0]), label_cmp);
 	for (i = 0; i < m->n; i++)
-		if ((l = lastuse_find(user, m->rec[i].label)) != NULL) {
+		if ((l = lastuse_find(&lasts, user, m->rec[i].label)) != NULL) {
 			m->rec[i].last = l->r.at;
 			(void)strlcpy(m->rec[i].addr, l->r.addr,
 			    sizeof(m->rec[i].addr));
@@ -424,6 +454,7 @@ lastuse_check(struct chan *c)
 	static struct msg_appskept	 m;
 	struct lastuse			*l;
 
+	gones_free();
 	memset(&m, 0, sizeof(m));
 	RB_FOREACH(l, lastuses, &lasts) {
 		(void)strlcpy(m.rec[m.n].user, l->r.user,
@@ -446,12 +477,17 @@ lastuse_gone(const struct msg_appskept *m)
 	struct lastuse	*l;
 	uint32_t	 i;
 
-	for (i = 0; i < m->n; i++)
-		if ((l = lastuse_find(m->rec[i].user, m->rec[i].label)) !=
-		    NULL) {
-			lastuse_drop(l);
-			changed();
-		}
+	for (i = 0; i < m->n; i++) {
+		l = lastuse_find(&lasts, m->rec[i].user, m->rec[i].label);
+		if (l == NULL)
+			continue;
+		RB_REMOVE(lastuses, &lasts, l);
+		TAILQ_REMOVE(&ages, l, age);
+		nlasts--;
+		if (RB_INSERT(lastuses, &gones, l) != NULL)
+			free(l);
+		changed();
+	}
 }
 
 static void

@@ -25,6 +25,8 @@
  */
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,15 +217,16 @@ bound(void)
 	CHECK_INT(read_text(file), 0);
 	free(file);
 	memset(&mu, 0, sizeof(mu));
-	(void)strlcpy(mu.user, "zed", sizeof(mu.user));
-	(void)strlcpy(mu.label, "phone", sizeof(mu.label));
-	mu.peer.af = AF_INET;
-	mu.peer.a[0] = 192;
-	mu.peer.a[1] = 0;
-	mu.peer.a[2] = 2;
-	mu.peer.a[3] = 7;
-	mu.peer.port = 995;
-	lastuse_used(&mu);
+	mu.n = 1;
+	(void)strlcpy(mu.use[0].user, "zed", sizeof(mu.use[0].user));
+	(void)strlcpy(mu.use[0].label, "phone", sizeof(mu.use[0].label));
+	mu.use[0].peer.af = AF_INET;
+	mu.use[0].peer.a[0] = 192;
+	mu.use[0].peer.a[1] = 0;
+	mu.use[0].peer.a[2] = 2;
+	mu.use[0].peer.a[3] = 7;
+	mu.use[0].peer.port = 995;
+	lastuse_used(&mu, 0);
 	text = written();
 	for (p = text; (p = strchr(p, '\n')) != NULL; p++)
 		n++;
@@ -233,6 +236,59 @@ bound(void)
 	    strncmp(text, "u0 app 2000 ", 12) == 0, "the next oldest stays");
 	CHECK(strstr(text, "\nzed phone ") != NULL, "the new use, kept");
 	CHECK(strstr(text, " 192.0.2.7\n") != NULL, "its address, no port");
+	free(text);
+	lastuse_free();
+}
+/* One message, a second's uses: each kept, the later of a label's wins. */
+static void
+batch(void)
+{
+	struct msg_appused	 mu;
+	struct msg_appskept	 g;
+	char			*text;
+	size_t			 i;
+	const char		*who[3][3] = {
+		{ "alice", "phone", "10.0.0.1" },
+		{ "bob", "laptop", "10.0.0.2" },
+		{ "alice", "phone", "10.0.0.3" },
+	};
+
+	memset(&mu, 0, sizeof(mu));
+	for (i = 0; i < 3; i++) {
+		(void)strlcpy(mu.use[i].user, who[i][0],
+		    sizeof(mu.use[i].user));
+		(void)strlcpy(mu.use[i].label, who[i][1],
+		    sizeof(mu.use[i].label));
+		mu.use[i].peer.af = AF_INET;
+		CHECK(inet_pton(AF_INET, who[i][2], mu.use[i].peer.a) == 1,
+		    "address");
+		mu.n++;
+	}
+	lastuse_used(&mu, 0);
+	text = written();
+	CHECK(strncmp(text, "alice phone ", 12) == 0 &&
+	    strstr(text, " 10.0.0.3\nbob laptop ") != NULL &&
+	    strstr(text, " 10.0.0.2\n") != NULL, "both users, alice's last");
+	CHECK(strstr(text, "10.0.0.1") == NULL, "alice's earlier use");
+	free(text);
+	/*
+	 * A reload revoked alice's phone: a draining authpop's use of it,
+	 * reported late, brings it back no more; the current one's does.
+	 */
+	memset(&g, 0, sizeof(g));
+	g.n = 1;
+	(void)strlcpy(g.rec[0].user, "alice", sizeof(g.rec[0].user));
+	(void)strlcpy(g.rec[0].label, "phone", sizeof(g.rec[0].label));
+	lastuse_gone(&g);
+	mu.n = 1;
+	memset(&mu.use[1], 0, sizeof(mu.use[1]) * 2);
+	lastuse_used(&mu, 1);
+	text = written();
+	CHECK(strncmp(text, "bob laptop ", 11) == 0, "the revoked one, gone");
+	free(text);
+	lastuse_used(&mu, 0);
+	text = written();
+	CHECK(strncmp(text, "alice phone ", 12) == 0, "a new phone's use");
 	free(text);
 	lastuse_free();
 }
@@ -247,5 +303,6 @@ main(void)
 	read_write();
 	show();
 	bound();
+	batch();
 	return unit_done();
 }
