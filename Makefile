@@ -84,7 +84,7 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
 		popd/dworkers.o popd/mailuser.o popd/answers.o \
-		popd/counters.o popd/spent.o popd/users.o popd/system.o \
+		popd/counters.o popd/spent.o popd/users.o \
 		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
@@ -95,7 +95,7 @@ POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 # and checks the configuration with the parent's own files, and starts
 # authcheck and wrkrpop as the parent does.
 CONFPOP_OBJS=	confpop/confpop.o confpop/print.o confpop/migrate.o
-CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o popd/system.o \
+CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o \
 		popd/lookup.o popd/apps.o popd/certs.o popd/mailuser.o \
 		popd/child.o popd/syslog.o popd/parent.o popd/parse.o \
 		popd/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
@@ -130,7 +130,7 @@ TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/table.o common/pwsche
 # authcheck: authtab and app passwords read for the parent, which reads
 # no hash itself (popd/users.c); a program apart, so that the pre-login
 # authpop does not map it.
-AUTHCHECK_OBJS=	authcheck/authcheck.o
+AUTHCHECK_OBJS=	authcheck/authcheck.o authcheck/system.o
 AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o common/pwscheme.o \
 		common/apppass.o
 # checkpop: a router's health checks of its backends.

@@ -36,6 +36,10 @@
  *			and with -A, authtab of that kind on fd 3, each
  *			of its users not in usertab ("=user LINE NAME"),
  *			then "=ok"
+ *	system		the system's accounts (-r MIN-MAX, -g GROUP) as a
+ *			usertab on fd 0 and, with -H, their hashes as an
+ *			authtab on fd 3, files the parent made; "=ok"
+ *			(system.c: as _pop3auth, never root, nor chrooted)
  * Its messages name the file "/dev/fd/0", which the parent replaces with
  * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
  * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
@@ -59,6 +63,7 @@
 #include "stats.h"
 #include "table.h"
 #include "version.h"
+#include "authcheck.h"
 
 #define AUTHTAB_FD	"/dev/fd/0"
 #define OTHER_FD	"/dev/fd/3"
@@ -96,13 +101,34 @@ main(int argc, char *argv[])
 	const char	*mode = NULL;
 	const char	*errstr;
 	int		 ch, kind = TABLE_AUTH, weakok = 0, other = 0;
-	int		 authkind = 0, nx = 0;
+	int		 authkind = 0, nx = 0, hashes = 0;
+	unsigned	 range[2] = { 0, 0 };
+	const char	*group = NULL;
+	char		*dash;
 
 	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "A:m:pst:Vwx:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:")) != -1) {
 		switch (ch) {
+		case 'g':
+			group = optarg;
+			break;
+		case 'H':
+			hashes = 1;
+			break;
+		case 'r':
+			/* Mode system: the uids MIN-MAX. */
+			if ((dash = strchr(optarg, '-')) == NULL)
+				goto usage;
+			*dash++ = '\0';
+			range[0] = strtonum(optarg, 1, UINT32_MAX, &errstr);
+			if (errstr == NULL)
+				range[1] = strtonum(dash, range[0], UINT32_MAX,
+				    &errstr);
+			if (errstr != NULL)
+				goto usage;
+			break;
 		case 'm':
 			mode = optarg;
 			break;
@@ -148,6 +174,18 @@ main(int argc, char *argv[])
 	/* Plain lines, as the parent's own: it passes them on. */
 	log_init(1, LOG_MAIL);
 	log_procinit("");
+	if (strcmp(mode, "system") == 0) {
+		if (range[1] == 0)
+			goto usage;
+		system_become(hashes);
+		if (system_write(range[0], range[1], group, xuid, nx,
+		    hashes) == -1)
+			exit(1);
+		printf("=ok\n");
+		if (fflush(stdout) == EOF || ferror(stdout))
+			exit(1);
+		exit(0);
+	}
 	proc_prologue(&check_setup);
 
 	if (strcmp(mode, "table") == 0 && other != 0) {
@@ -224,6 +262,8 @@ main(int argc, char *argv[])
 	    "< authtab\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid ...] < table "
 	    "[3< authtab]\n"
+	    "       authcheck -m system -r min-max [-H] [-g group] "
+	    "[-x uid ...] <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");
 	exit(1);
 }

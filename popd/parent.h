@@ -162,9 +162,6 @@ const char *const *bind_made(void);
 void		 bind_unlink(void);
 void		 bind_close(void);
 
-/* system.c */
-int		 system_tables(const struct popd_conf *, int *, int *);
-
 /* users.c */
 #define USERS_BADUSERTAB	0x01
 #define USERS_BADAUTHTAB	0x02

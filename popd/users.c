@@ -84,6 +84,9 @@ static int	users_check_end(struct check *, const char *,
 static void	users_init(struct users *);
 static int	users_table_start(const char *, int, int, int, int,
 		    struct check *);
+static int	system_tables(const struct popd_conf *, int *, int *);
+static int	no_line(void *, char *);
+static int	daemon_args(char **, int, char [][16]);
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -254,14 +257,17 @@ users_load(const struct popd_conf *c, struct users *u)
 		return USERS_BADJUNK;
 	}
 	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
-		if (system_tables(c, set->usersrc == TABSRC_SYSTEM ? &userfd :
-		    NULL, set->authsrc == TABSRC_SYSTEM ? &authfd : NULL) ==
-		    -1) {
+		if (system_tables(c, &userfd, set->authsrc == TABSRC_SYSTEM ?
+		    &authfd : NULL) == -1) {
 			users_free(u);
 			return (set->usersrc == TABSRC_SYSTEM ?
 			    USERS_BADUSERTAB : 0) |
 			    (set->authsrc == TABSRC_SYSTEM ?
 			    USERS_BADAUTHTAB : 0);
+		}
+		if (set->usersrc != TABSRC_SYSTEM) {
+			close(userfd);
+			userfd = -1;
 		}
 		(void)snprintf(userpath, sizeof(userpath), "/dev/fd/%d",
 		    userfd);
@@ -429,7 +435,7 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 	char		*argv[24], other[16], names[16];
 	char		 uids[DAEMON_UIDS][16];
 	pid_t		 pid;
-	int		 argc = 0, fds[4], n = 3, i;
+	int		 argc = 0, fds[4], n = 3;
 
 	argv[argc++] = "authcheck";
 	argv[argc++] = "-m";
@@ -438,15 +444,8 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 		(void)snprintf(other, sizeof(other), "%d", kind);
 		argv[argc++] = "-t";
 		argv[argc++] = other;
-		for (i = 0; (kind & 0xf) == TABLE_USERS && i < DAEMON_UIDS;
-		    i++) {
-			if (daemon_uid[i] == (uid_t)-1)
-				continue;
-			(void)snprintf(uids[i], sizeof(uids[i]), "%u",
-			    (unsigned)daemon_uid[i]);
-			argv[argc++] = "-x";
-			argv[argc++] = uids[i];
-		}
+		if ((kind & 0xf) == TABLE_USERS)
+			argc = daemon_args(argv, argc, uids);
 		kind = 0;
 	}
 	if (kind & TABLE_PASSWD)
@@ -469,6 +468,91 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 	if ((pid = child_exec(authcheck_path, argv, fds, n)) == -1)
 		log_warn("authtab: authcheck");
 	return pid;
+}
+
+/*
+ * usertab system, authtab system: authcheck -m system writes the
+ * system's users as a usertab into *userfd and, if authfd is not NULL,
+ * their hashes as an authtab into *authfd: files of no name made here.
+ * It reads the user and shadow databases as _pop3auth (authcheck's
+ * system.c): the parent reads neither.  -1 (logged) if it could not.
+ */
+static int
+system_tables(const struct popd_conf *c, int *userfd, int *authfd)
+{
+	struct check	 ck;
+	char		*argv[12 + 2 * DAEMON_UIDS], range[32];
+	char		 uids[DAEMON_UIDS][16];
+	int		 p[2] = { -1, -1 }, fds[4], argc = 0, n = 3;
+
+	*userfd = -1;
+	argv[argc++] = "authcheck";
+	argv[argc++] = "-m";
+	argv[argc++] = "system";
+	argv[argc++] = "-r";
+	(void)snprintf(range, sizeof(range), "%u-%u", c->system_uid[0],
+	    c->system_uid[1]);
+	argv[argc++] = range;
+	if (authfd != NULL)
+		argv[argc++] = "-H";
+	if (c->system_group[0] != '\0') {
+		argv[argc++] = "-g";
+		argv[argc++] = (char *)c->system_group;
+	}
+	argc = daemon_args(argv, argc, uids);
+	argv[argc] = NULL;
+	if ((*userfd = compat_anonfile("usertab-system")) == -1 ||
+	    (authfd != NULL && (*authfd = compat_anonfile("authtab-system")) ==
+	    -1) || pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("system accounts");
+		goto fail;
+	}
+	fds[0] = *userfd;
+	fds[1] = fds[2] = p[1];
+	if (authfd != NULL)
+		fds[n++] = *authfd;
+	ck.deadline = monotime() + AUTHTAB_WAIT;
+	ck.pid = child_exec(authcheck_path, argv, fds, n);
+	close(p[1]);
+	if (ck.pid == -1) {
+		log_warn("system accounts: authcheck");
+		close(p[0]);
+		goto fail;
+	}
+	ck.out = p[0];
+	if (users_check_end(&ck, "system accounts", no_line, NULL, 1) == 0)
+		return 0;
+ fail:
+	if (*userfd != -1)
+		close(*userfd);
+	if (authfd != NULL && *authfd != -1)
+		close(*authfd);
+	*userfd = -1;
+	return -1;
+}
+
+/* authcheck -m system says "=ok" and nothing else. */
+static int
+no_line(void *arg, char *line)
+{
+	log_warnx("system accounts: authcheck said %.40s", line);
+	return -1;
+}
+
+/* "-x uid" for each daemon's uid, after argv[argc]: the new argc. */
+static int
+daemon_args(char **argv, int argc, char uids[][16])
+{
+	int	i;
+
+	for (i = 0; i < DAEMON_UIDS; i++) {
+		if (daemon_uid[i] == (uid_t)-1)
+			continue;
+		(void)snprintf(uids[i], 16, "%u", (unsigned)daemon_uid[i]);
+		argv[argc++] = "-x";
+		argv[argc++] = uids[i];
+	}
+	return argc;
 }
 
 /* A kind's name, kept for good: u->kinds points to it. */

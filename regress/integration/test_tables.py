@@ -865,7 +865,16 @@ class SystemUsers:
 
 @T.test(start=False, subdir="Maildir")
 def system_accounts(srv):
+    """Debian's yescrypt and SHA-512 accounts log in with their own
+    uids; root's group, a uid out of the range, root and an unknown user
+    are unknown users.  The root parent reads neither the user database
+    nor the shadow one (no getpwent or getspnam in it): authcheck -m
+    system does, as _pop3auth with the shadow group."""
     T.need_root()
+    T.expect(T.symbols(T.POPD, r" U (getpwent|getspnam|getspent)"), [],
+             "the system's databases walked in the popd binary")
+    T.expect_true(T.symbols(os.path.join(T.REPO, "authcheck", "authcheck"),
+                            r" U getspnam"), "authcheck reads shadow")
     lo, hi = SYS_RANGE
     with SystemUsers(srv) as su:
         su.add("popdsys-y", "yes-pw", free_uid(lo, hi))

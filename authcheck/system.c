@@ -1,0 +1,212 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * system.c -- authcheck -m system: usertab system and authtab system,
+ * the system's accounts (tpop3d's auth_pam case, without PAM as root
+ * next to the network).  The parent makes two files of no name and runs
+ * this on them; it reads the user database (getpwent, so NSS's modules
+ * too) and the shadow database as _pop3auth, with the shadow group
+ * beside its own when it reads hashes: never as root.  It keeps the
+ * users of uid MIN-MAX (and of group NAME when given) that are neither
+ * root's nor of gid 0 nor a daemon's, and writes them as a usertab on
+ * fd 0 and their hashes as an authtab on fd 3.  From there they are file
+ * tables like any other, checked and loaded as those are.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "log.h"
+#include "util.h"
+#include "authcheck.h"
+
+#ifdef __OpenBSD__
+#define SHADOW_GROUP	"_shadow"	/* getpwnam_shadow(3) */
+#else
+#define SHADOW_GROUP	"shadow"	/* /etc/shadow's group */
+#endif
+
+static int	member(const struct group *, const struct passwd *);
+static int	auth_lines(FILE *, char **, size_t);
+
+/*
+ * _pop3auth's ids for good, with the shadow group too if hashes: the
+ * ids checked as every role's are (ids_final), and the groups.
+ */
+void
+system_become(int hashes)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 groups[2], got[4];
+	int		 n = 1;
+
+	if (geteuid() != 0) {
+		log_debug("not root: the ids inherited");
+		return;
+	}
+	if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
+		fatalx("user %s is missing", POPD_AUTH_USER);
+	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+		fatalx("%s has root's ids", POPD_AUTH_USER);
+	groups[0] = pw->pw_gid;
+	if (hashes) {
+		if ((gr = getgrnam(SHADOW_GROUP)) == NULL)
+			fatalx("no group %s: the shadow database cannot be "
+			    "read but as root", SHADOW_GROUP);
+		if (gr->gr_gid == 0)
+			fatalx("group %s is gid 0", SHADOW_GROUP);
+		groups[n++] = gr->gr_gid;
+	}
+	if (setgroups(n, groups) == -1)
+		fatal("setgroups");
+	if (setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1)
+		fatal("setresgid(%u)", (unsigned)pw->pw_gid);
+	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("setresuid(%u)", (unsigned)pw->pw_uid);
+	/* The kernel keeps the groups sorted: both, in either order. */
+	if (ids_final("authcheck", pw->pw_uid, pw->pw_gid) == -1 ||
+	    getgroups(nitems(got), got) != n ||
+	    (got[0] != groups[0] && got[0] != groups[n - 1]) ||
+	    (got[n - 1] != groups[0] && got[n - 1] != groups[n - 1]))
+		fatalx("cannot drop privileges to %s", POPD_AUTH_USER);
+	/* Hashes from here on: no core files, no ptrace. */
+	if (compat_nocoredump() == -1)
+		fatal("disable core dumps");
+}
+
+/* Is pw in group g, as its primary group or a listed member? */
+static int
+member(const struct group *g, const struct passwd *pw)
+{
+	char	**m;
+
+	if (pw->pw_gid == g->gr_gid)
+		return 1;
+	for (m = g->gr_mem; m != NULL && *m != NULL; m++)
+		if (strcmp(*m, pw->pw_name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The users of uid lo-hi (of group if not NULL), none of the nx uids in
+ * x, as a usertab on fd 0, and with hashes their hashes as an authtab
+ * on fd 3.  0, or -1 (logged) if the databases cannot be read.
+ */
+int
+system_write(unsigned lo, unsigned hi, const char *group,
+    const long long *x, int nx, int hashes)
+{
+	struct passwd	 pwbuf, *pw;
+	struct group	*gr = NULL;
+	FILE		*uf, *af = NULL;
+	char		*buf, **names = NULL, **nn;
+	size_t		 len = 16384, n = 0, nnames = 0;
+	int		 r, i;
+
+	if (group != NULL && (gr = getgrnam(group)) == NULL) {
+		log_warnx("system group %s: no such group", group);
+		return -1;
+	}
+	if ((buf = malloc(len)) == NULL || (uf = fdopen(0, "w")) == NULL ||
+	    (hashes && (af = fdopen(3, "w")) == NULL))
+		fatal("%s", __func__);
+	setpwent();
+	for (;;) {
+		if ((r = compat_getpwent(&pwbuf, buf, len, &pw)) != 0) {
+			errno = r;
+			log_warn("the user database");
+			return -1;
+		}
+		if (pw == NULL)
+			break;
+		if (pw->pw_uid < lo || pw->pw_uid > hi || pw->pw_uid == 0 ||
+		    pw->pw_gid == 0 || (gr != NULL && !member(gr, pw)))
+			continue;
+		for (i = 0; i < nx; i++)
+			if ((long long)pw->pw_uid == x[i])
+				break;
+		if (i < nx) {
+			log_warnx("system user %s: the uid %u of one of popd's "
+			    "daemon users: left out", pw->pw_name,
+			    (unsigned)pw->pw_uid);
+			continue;
+		}
+		if (!valid_username(pw->pw_name) || pw->pw_dir[0] != '/' ||
+		    strstr(pw->pw_dir, "/..") != NULL ||
+		    strlen(pw->pw_dir) >= PATH_MAX ||
+		    strpbrk(pw->pw_dir, "\n\r") != NULL)
+			continue;	/* name or home not usable */
+		fprintf(uf, "%s %u:%u:%s\n", pw->pw_name, (unsigned)pw->pw_uid,
+		    (unsigned)pw->pw_gid, pw->pw_dir);
+		n++;
+		if (af == NULL)
+			continue;
+		/* Their hashes once the walk is over: OpenBSD's share it. */
+		if ((nn = reallocarray(names, nnames + 1,
+		    sizeof(*names))) == NULL ||
+		    (nn[nnames] = strdup(pw->pw_name)) == NULL)
+			fatal("%s", __func__);
+		names = nn;
+		nnames++;
+	}
+	endpwent();
+	if (af != NULL && auth_lines(af, names, nnames) == -1)
+		return -1;
+	if (fflush(uf) == EOF || ferror(uf) ||
+	    (af != NULL && (fflush(af) == EOF || ferror(af))))
+		fatal("system tables");
+	return 0;
+}
+
+/*
+ * The authtab lines of names: each one's hash from the shadow database.
+ * Locked ("!", "*") and empty passwords never log in: no line.  authpop
+ * leaves out, and logs, a kind it refuses (a weak md5crypt unless
+ * weak-hashes, TABLE_SKIP).  -1 (logged) if the database cannot be read.
+ */
+static int
+auth_lines(FILE *af, char **names, size_t n)
+{
+	char		 hash[COMPAT_HASH_MAX + 1];
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = compat_pwhash(names[i], hash, sizeof(hash))) == -1) {
+			log_warn("the shadow database (readable by root "
+			    "and group %s only)", SHADOW_GROUP);
+			return -1;
+		}
+		if (r == 1 && hash[0] != '\0' && hash[0] != '!' &&
+		    hash[0] != '*' && strpbrk(hash, " \t\r\n") == NULL)
+			fprintf(af, "%s %s\n", names[i], hash);
+		explicit_bzero(hash, sizeof(hash));
+	}
+	return 0;
+}
