@@ -153,6 +153,7 @@ def reload_hands_authtab_to_its_authpop(srv):
         lines = f.read().splitlines()
     r = srv.raw()
     T.expect(r.line()[:3], b"+OK", "greeting")
+    r.capa()    # spoken: with the current authpop, not the listener
     for n in (1, 2):
         lines = ["%s %s" % (ln.split()[0], T.make_hash("new%d" % n))
                  if ln.split()[0] == "alice" else ln for ln in lines]
