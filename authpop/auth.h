@@ -261,6 +261,7 @@ void		 session_update(struct session *);
 void		 auth_checked(struct job *);
 void		 session_refused(const struct msg_refused *, int);
 void		 session_close(struct session *, int);
+void		 session_handback(void);
 
 /* nginx.c */
 void		 http_proxy(const struct netaddr *);

@@ -282,6 +282,7 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 	setproctitle("draining");
 	http_stop();
 	host_export(c);
+	session_handback();
 	session_last(drained);
 	if (session_count() == 0)
 		drained();

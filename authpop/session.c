@@ -183,6 +183,11 @@ session_new(const struct msg_session *ms, int fd)
 	s->local = ms->local;
 	/* timeout login counts from the greeting, the listener's. */
 	s->deadline -= ms->waited;
+	/* Handed back by a draining authpop after its USER. */
+	if (ms->user[0] != '\0') {
+		(void)strlcpy(s->user, ms->user, sizeof(s->user));
+		s->hasuser = 1;
+	}
 	log_debug("session %s%llu: from %s%s%s (%zu open)",
 	    SIDP(s->id), s->addr,
 	    (s->flags & SESSION_TLS) ? ", tls" : "",
@@ -895,6 +900,45 @@ session_handoff(struct session *s)
 	chan_send(&parent, MSG_AUTHPOP_LOGIN, s->fd, &ml, sizeof(ml));
 	s->fd = -1;
 	session_close(s, 0);
+}
+
+/*
+ * Draining: each POP3 session that waits for a command, with nothing of
+ * one read, nothing to send and no check under way, goes back to the
+ * parent for the current authpop (MSG_AUTHPOP_HANDBACK), which checks
+ * its next command against the reload's tables: we then need not read
+ * them, and a client waits for no table we read.  The others finish
+ * here.
+ */
+void
+session_handback(void)
+{
+	struct msg_handback	 mh;
+	struct session		*s, *next;
+	double			 waited;
+
+	RB_FOREACH_SAFE(s, sesstree, &sessions, next) {
+		if (s->ops != &pop3_ops || s->state != S_CMD || s->sasl ||
+		    s->job != NULL || s->returned || s->fr.len > 0 ||
+		    s->fr.toolong || EVBUFFER_LENGTH(s->out) > 0 ||
+		    (s->hasuser && !valid_username(s->user)))
+			continue;
+		memset(&mh, 0, sizeof(mh));
+		mh.id = s->id;
+		waited = set.timeout.login - (s->deadline - now());
+		mh.waited = waited < 0 ? 0 : waited > 86400 ? 86400 : waited;
+		if (s->hasuser)
+			(void)strlcpy(mh.user, s->user, sizeof(mh.user));
+		if (event_del(&s->rev) == -1 || event_del(&s->wev) == -1 ||
+		    evtimer_del(&s->tmo) == -1)
+			fatal("event_del");
+		log_debug("session %s%llu: to the current authpop",
+		    SIDP(s->id));
+		chan_send(&parent, MSG_AUTHPOP_HANDBACK, s->fd, &mh,
+		    sizeof(mh));
+		s->fd = -1;
+		session_close(s, 0);
+	}
 }
 
 /* End a session; notify: tell whom it concerns (not after a handoff). */

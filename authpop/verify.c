@@ -59,6 +59,9 @@ static struct appkey	 appkey;	/* app passwords' hashes */
 static struct appfile	 appfile;
 static int		 apps_ask;
 
+/* A reload's authtab and app passwords, not read yet (tables_read). */
+static int		 newtab_fd = -1, newtab_kind, newapps_fd = -1;
+
 /* App passwords' uses, until they go to the control process. */
 static struct msg_appused	 used;
 static struct event		 used_ev;
@@ -67,8 +70,8 @@ static void		 auth_main(struct session *);
 static void		 app_fail(struct session *, const char *);
 static void		 app_used(struct session *, const char *);
 static void		 used_wait(int, short, void *);
-static void		 used_revoked(void);
 static int		 app_filed(const char *, const char *);
+static void		 tables_read(void);
 static double		 failure_floor(double, double, double);
 
 /*
@@ -124,31 +127,54 @@ verify_load(void)
 /*
  * A reload's authtab (kind: TABLE_AUTH and its flags) or app passwords'
  * file (kind 0) on fd, for this authpop, which the reload did not
- * replace: it reads them whole, so that the sessions it still has check
- * against the new passwords, the revoked ones gone.  What it cannot
- * read ends it: the sessions it has end with it, and no revoked
- * password is checked.
+ * replace: kept unread until a check needs it (tables_read), so that an
+ * authpop that drains next and hands every session on (session.c
+ * session_handback) never reads it, and one that keeps sessions reads
+ * it before their next check.
  */
 void
 verify_table(int kind, int fd)
 {
+	int	*slot = kind != 0 ? &newtab_fd : &newapps_fd;
+
+	if (*slot != -1)
+		close(*slot);
+	*slot = fd;
+	if (kind != 0)
+		newtab_kind = kind;
+}
+
+/*
+ * The reload's tables verify_table kept, read whole before a check
+ * (or popctl's question) that follows it: the sessions this authpop
+ * still has check against the new passwords, the revoked ones gone.
+ * What it cannot read ends it: the sessions it has end with it, and no
+ * revoked password is checked.
+ */
+static void
+tables_read(void)
+{
 	char	path[32];
 
-	(void)snprintf(path, sizeof(path), "/dev/fd/%d", fd);
-	if (kind != 0) {
+	if (newtab_fd != -1) {
+		(void)snprintf(path, sizeof(path), "/dev/fd/%d", newtab_fd);
 		table_free(&authtab);
-		if (table_load(path, kind, NULL, NULL, &authtab) == -1)
+		if (table_load(path, newtab_kind, NULL, NULL, &authtab) == -1)
 			fatalx("reload: the new authtab cannot be read");
 		log_debug("reload: the new authtab, %zu users", authtab.n);
-	} else {
+		close(newtab_fd);
+		newtab_fd = -1;
+	}
+	if (newapps_fd != -1) {
+		(void)snprintf(path, sizeof(path), "/dev/fd/%d", newapps_fd);
 		appfile_free(&appfile);
 		if (appfile_load(path, &appfile) == -1)
 			fatalx("reload: the new app passwords cannot be read");
 		apps_ask = 0;
 		log_debug("reload: the new app passwords");
-		used_revoked();
+		close(newapps_fd);
+		newapps_fd = -1;
 	}
-	close(fd);
 }
 
 /* A user name as sent by a client, safe for one log line. */
@@ -202,6 +228,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 		log_info("session %s%llu: %s: a ticket for %s refused: %s",
 		    SIDP(s->id), s->addr, logname(s->user), why);
 	}
+	tables_read();
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
 	j->id = s->id;
@@ -280,6 +307,10 @@ verify_appsask(void)
 		    "database's from now on");
 	apps_ask = 1;
 	appfile_free(&appfile);
+	if (newapps_fd != -1) {
+		close(newapps_fd);
+		newapps_fd = -1;
+	}
 }
 
 void
@@ -380,27 +411,6 @@ used_wait(int fd, short ev, void *arg)
 	verify_used_flush();
 }
 
-/*
- * A reload's file, to a draining authpop: the uses it gathered of app
- * passwords that file revoked are not reported (the newer authpop has
- * told the control process to forget them), the others are, now.
- */
-static void
-used_revoked(void)
-{
-	static struct msg_appused	 kept;
-	uint32_t			 i;
-
-	memset(&kept, 0, sizeof(kept));
-	for (i = 0; i < used.n; i++)
-		if (app_filed(used.use[i].user, used.use[i].label))
-			kept.use[kept.n++] = used.use[i];
-	used = kept;
-	if (used.n == 0)
-		evtimer_del(&used_ev);
-	verify_used_flush();
-}
-
 /* The uses gathered, to the control process now. */
 void
 verify_used_flush(void)
@@ -423,6 +433,7 @@ verify_ctlapps(uint64_t req, const char *user)
 
 	/* What popctl shows next has the last second's uses. */
 	verify_used_flush();
+	tables_read();
 	if (set.app_key[0] == '\0') {
 		verify_ctlanswer(req, CRED_NONE, NULL);
 		return;
@@ -497,6 +508,7 @@ verify_appskept(const struct msg_appskept *m)
 	static struct msg_appskept	 gone;
 	uint32_t			 i;
 
+	tables_read();
 	memset(&gone, 0, sizeof(gone));
 	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++)
 		if (!app_filed(m->rec[i].user, m->rec[i].label))

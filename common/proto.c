@@ -244,6 +244,22 @@ valid_session(const void *p)
 		return "client address";
 	if (!peer_valid(&m->local))
 		return "local address";
+	if (!TERMINATED(m->user) || (m->user[0] != '\0' &&
+	    !valid_username(m->user)))
+		return "user name";
+	return NULL;
+}
+
+static const char *
+valid_handback(const void *p)
+{
+	const struct msg_handback	*m = p;
+
+	if (m->waited > 86400 || m->pad != 0)
+		return "wait";
+	if (!TERMINATED(m->user) || (m->user[0] != '\0' &&
+	    !valid_username(m->user)))
+		return "user name";
 	return NULL;
 }
 
@@ -1175,6 +1191,8 @@ static const struct msg_decl decls[] = {
 	D(MSG_AUTHPOP_PENALTY, A, P, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, PH_DRAIN, 0),
 	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
+	D(MSG_AUTHPOP_HANDBACK, A, P, sizeof(struct msg_handback), MSG_FD,
+	    valid_handback, PH_DRAIN, 0),
 	D(MSG_AUTHPOP_LOOKUP, A, P, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,

@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		48
+#define MSG_VERSION		49
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -172,6 +172,9 @@ enum msg_type {
 				   it may have sessions now; no payload */
 	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
 				   password hash, please; msg_login */
+	MSG_AUTHPOP_HANDBACK,	/* draining: fd: a session that waits for a
+				   command, for the current authpop;
+				   msg_handback */
 	/* authpop -> control, on the channel the parent made them */
 	MSG_AUTHPOP_APPUSED,	/* an app password logged in; msg_appused */
 	MSG_AUTHPOP_CTLAPPS,	/* the answer to MSG_CONTROL_APPS;
@@ -449,7 +452,8 @@ struct msg_newsession {
 /*
  * MSG_PARENT_SESSION: the parent's name for a session is its id.  The
  * listener greeted it and handed it over with the client's first bytes
- * in the socket.
+ * in the socket; or a draining authpop handed it back (user: what its
+ * USER named, if anything), and there may be none.
  */
 struct msg_session {
 	uint64_t	id;
@@ -457,6 +461,20 @@ struct msg_session {
 	uint32_t	waited;		/* msg_newsession's */
 	struct peeraddr	peer;		/* the client */
 	struct peeraddr	local;		/* the address it connected to */
+	char		user[POPD_MAXUSER + 1];
+};
+
+/*
+ * MSG_AUTHPOP_HANDBACK: a draining authpop's session that waits for a
+ * command, with nothing of one read and no check under way: the parent
+ * gives it to the current authpop, which checks its next command against
+ * the reload's tables.  waited: seconds since the greeting.
+ */
+struct msg_handback {
+	uint64_t	id;
+	uint32_t	waited;
+	uint32_t	pad;
+	char		user[POPD_MAXUSER + 1];
 };
 
 /* MSG_PARENT_STARTTLS */

@@ -1151,13 +1151,38 @@ peer_backend(struct chan *c, const void *data, int fd)
 	ask_done(cl, NULL);
 }
 
-/* An authpop's, draining or not: an app password was good. */
+/*
+ * An authpop's, draining or not: app passwords were good.  A draining
+ * one's, up to a second late, may name one the reload revoked after the
+ * current authpop said which we keep are gone: the current one is asked
+ * about these again (MSG_CONTROL_APPSKEPT), and names those gone.
+ */
 static void
 peer_appused(struct chan *c, const void *data, int fd)
 {
-	const struct peer	*p = c->arg;
+	static struct msg_appskept	 m;
+	const struct msg_appused	*mu = data;
+	const struct peer		*p = c->arg;
+	struct peer			*cur;
+	uint32_t			 i;
 
-	lastuse_used(data, p->old);
+	lastuse_used(mu);
+	if (!p->old)
+		return;
+	TAILQ_FOREACH(cur, &peers, entry)
+		if (cur->proc == PROC_AUTHPOP && !cur->old)
+			break;
+	if (cur == NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < mu->n; i++) {
+		(void)strlcpy(m.rec[i].user, mu->use[i].user,
+		    sizeof(m.rec[i].user));
+		(void)strlcpy(m.rec[i].label, mu->use[i].label,
+		    sizeof(m.rec[i].label));
+	}
+	m.n = mu->n;
+	chan_send(&cur->chan, MSG_CONTROL_APPSKEPT, -1, &m, sizeof(m));
 }
 
 /* An authpop's: of the app passwords we keep, these are revoked. */

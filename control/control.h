@@ -41,7 +41,7 @@ size_t	lastuse_read(int);
 int	lastuse_write(int);
 void	lastuse_free(void);
 void	lastuse_start(int);
-void	lastuse_used(const struct msg_appused *, int);
+void	lastuse_used(const struct msg_appused *);
 void	lastuse_show(const char *, struct msg_ctlapps *);
 void	lastuse_check(struct chan *);
 void	lastuse_gone(const struct msg_appskept *);

@@ -72,11 +72,6 @@ RB_PROTOTYPE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
 RB_GENERATE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
 
 static struct lastuses	 lasts = RB_INITIALIZER(&lasts);
-/*
- * Those the current authpop said revoked: a draining authpop's use of
- * one, a second late (MSG_AUTHPOP_APPUSED), does not bring it back.
- */
-static struct lastuses	 gones = RB_INITIALIZER(&gones);
 static struct lastages	 ages = TAILQ_HEAD_INITIALIZER(ages);
 static size_t		 nlasts;
 static int		 statefd = -1;
@@ -85,11 +80,9 @@ static struct event	 flush_ev;
 
 static void	flush_timer(int, short, void *);
 static void	changed(void);
-static struct lastuse *lastuse_find(struct lastuses *, const char *,
-		    const char *);
+static struct lastuse *lastuse_find(const char *, const char *);
 static void	lastuse_put(const struct lastuse_rec *);
 static void	lastuse_drop(struct lastuse *);
-static void	gones_free(void);
 static int	ages_cmp(const void *, const void *);
 static int	label_cmp(const void *, const void *);
 
@@ -231,14 +224,14 @@ ages_cmp(const void *a, const void *b)
 }
 
 static struct lastuse *
-lastuse_find(struct lastuses *t, const char *user, const char *label)
+lastuse_find(const char *user, const char *label)
 {
 	struct lastuse	k;
 
 	if (strlcpy(k.r.user, user, sizeof(k.r.user)) >= sizeof(k.r.user) ||
 	    strlcpy(k.r.label, label, sizeof(k.r.label)) >= sizeof(k.r.label))
 		return NULL;
-	return RB_FIND(lastuses, t, &k);
+	return RB_FIND(lastuses, &lasts, &k);
 }
 
 /* r's use kept, the newest; a file's older one of the label loses. */
@@ -247,7 +240,7 @@ lastuse_put(const struct lastuse_rec *r)
 {
 	struct lastuse	*l;
 
-	if ((l = lastuse_find(&lasts, r->user, r->label)) != NULL) {
+	if ((l = lastuse_find(r->user, r->label)) != NULL) {
 		if (l->r.at > r->at)
 			return;
 		TAILQ_REMOVE(&ages, l, age);
@@ -283,18 +276,6 @@ lastuse_free(void)
 
 	while ((l = TAILQ_FIRST(&ages)) != NULL)
 		lastuse_drop(l);
-	gones_free();
-}
-
-static void
-gones_free(void)
-{
-	struct lastuse	*l;
-
-	while ((l = RB_ROOT(&gones)) != NULL) {
-		RB_REMOVE(lastuses, &gones, l);
-		free(l);
-	}
 }
 
 /*
@@ -317,10 +298,11 @@ lastuse_start(int fd)
 
 /*
  * An authpop's: these app passwords were good, each user's label from
- * its peer, within the last APPUSED_WAIT seconds; old: a draining one's.
+ * its peer, within the last APPUSED_WAIT seconds.  A draining one's may
+ * name one a reload revoked: control.c asks the current one again.
  */
 void
-lastuse_used(const struct msg_appused *mu, int old)
+lastuse_used(const struct msg_appused *mu)
 {
 	struct lastuse_rec	 r;
 	struct peeraddr		 peer;
@@ -334,8 +316,6 @@ lastuse_used(const struct msg_appused *mu, int old)
 		memset(&r, 0, sizeof(r));
 		(void)strlcpy(r.user, mu->use[i].user, sizeof(r.user));
 		(void)strlcpy(r.label, mu->use[i].label, sizeof(r.label));
-		if (old && lastuse_find(&gones, r.user, r.label) != NULL)
-			continue;
 		r.at = now;
 		/* The address alone: a port says nothing of a device. */
 		peer = mu->use[i].peer;
@@ -381,7 +361,7 @@ lastuse_show(const char *user, struct msg_ctlapps *m)
 	(void)strlcpy(m->user, user, sizeof(m->user));
 	qsort(m->rec, m->n, sizeof(m->rec[0]), label_cmp);
 	for (i = 0; i < m->n; i++)
-		if ((l = lastuse_find(&lasts, user, m->rec[i].label)) != NULL) {
+		if ((l = lastuse_find(user, m->rec[i].label)) != NULL) {
 			m->rec[i].last = l->r.at;
 			(void)strlcpy(m->rec[i].addr, l->r.addr,
 			    sizeof(m->rec[i].addr));
@@ -454,7 +434,6 @@ lastuse_check(struct chan *c)
 	static struct msg_appskept	 m;
 	struct lastuse			*l;
 
-	gones_free();
 	memset(&m, 0, sizeof(m));
 	RB_FOREACH(l, lastuses, &lasts) {
 		(void)strlcpy(m.rec[m.n].user, l->r.user,
@@ -478,14 +457,10 @@ lastuse_gone(const struct msg_appskept *m)
 	uint32_t	 i;
 
 	for (i = 0; i < m->n; i++) {
-		l = lastuse_find(&lasts, m->rec[i].user, m->rec[i].label);
+		l = lastuse_find(m->rec[i].user, m->rec[i].label);
 		if (l == NULL)
 			continue;
-		RB_REMOVE(lastuses, &lasts, l);
-		TAILQ_REMOVE(&ages, l, age);
-		nlasts--;
-		if (RB_INSERT(lastuses, &gones, l) != NULL)
-			free(l);
+		lastuse_drop(l);
 		changed();
 	}
 }

@@ -104,6 +104,7 @@ struct preauth {
 	uint32_t		 lid;		/* the listener's name for it */
 	uint32_t		 flags;		/* SESSION_* */
 	struct peeraddr		 peer;		/* the client */
+	struct peeraddr		 local;		/* the address it came to */
 	uint32_t		 sock;		/* listens[] it came in on */
 	time_t			 since;		/* accepted at */
 	char			 addr[PEER_STRLEN];	/* it, for logs */
@@ -326,6 +327,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	pa->lid = mn->lid;
 	pa->flags = ms.flags;
 	pa->peer = mn->peer;
+	pa->local = mn->local;
 	pa->sock = mn->listen;
 	pa->since = mn->since;
 	(void)strlcpy(pa->addr, addr, sizeof(pa->addr));
@@ -410,6 +412,55 @@ parent_authpop_penalty(struct chan *c, const void *data, int fd)
 	if (cur != NULL && &cur->chan != c && !cur->draining)
 		chan_send(&cur->chan, MSG_PARENT_PENALTY, -1, data,
 		    sizeof(struct msg_penalty));
+}
+
+/*
+ * A draining authpop's session that waits for a command: to the current
+ * authpop, with its own socket only, as a login is.  Without one (it
+ * died, or is the one that drains), the client is told to come back.
+ */
+void
+parent_authpop_handback(struct chan *c, const void *data, int fd)
+{
+	const struct msg_handback	*mh = data;
+	struct proc			*auth = current[KIND_AUTHPOP];
+	struct preauth			*pa;
+	struct msg_session		 ms;
+	struct stat			 st;
+
+	if ((pa = preauth_take(c->arg, mh->id)) == NULL || fd == -1 ||
+	    fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
+	    st.st_ino != pa->ino) {
+		chan_bad(c, "%s for session %llu, not one of this authpop's "
+		    "with its socket", msg_type_str(MSG_AUTHPOP_HANDBACK),
+		    (unsigned long long)mh->id);
+		preauth_free(pa);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (auth == NULL || auth == c->arg || auth->chan.fd == -1) {
+		log_debug("session %llu: no authpop to hand it to",
+		    (unsigned long long)pa->id);
+		preauth_free(pa);
+		session_refuse(fd, BUSY);
+		return;
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.id = pa->id;
+	ms.flags = pa->flags;
+	ms.waited = mh->waited;
+	ms.peer = pa->peer;
+	ms.local = pa->local;
+	(void)strlcpy(ms.user, mh->user, sizeof(ms.user));
+	log_debug("session %llu: from authpop %d to authpop %d",
+	    (unsigned long long)pa->id, (int)((struct proc *)c->arg)->pid,
+	    (int)auth->pid);
+	pa->owner = auth;
+	RB_INSERT(preauthtree, &preauths, pa);
+	npreauth++;
+	pa->client->prelogin++;
+	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
 }
 
 /*

@@ -236,6 +236,7 @@ void		 parent_listener_session(struct chan *, const void *, int);
 void		 parent_authpop_login(struct chan *, const void *, int);
 void		 parent_authpop_closed(struct chan *, const void *, int);
 void		 parent_authpop_stls(struct chan *, const void *, int);
+void		 parent_authpop_handback(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 parent_authpop_lookup(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);

@@ -637,10 +637,11 @@ reload_procs(void)
 	}
 	/*
 	 * Said once the new authpop serves (reload_takeover): until then
-	 * the current one serves on with the tables it has, and only then
-	 * do the older ones read the new tables, for the sessions they
-	 * still have.  Read earlier, they would stop serving while the new
-	 * one loads: with a million users, no login for 0.6 s.
+	 * the current one serves on with the tables it has; then the older
+	 * ones get the new tables (supervise.c proc_takeover), which they
+	 * read only for the sessions they keep.  Read at once, they would
+	 * stop serving while the new one loads: with a million users, no
+	 * login for 0.6 s.
 	 */
 	if (fresh[KIND_AUTHPOP] != NULL &&
 	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP])
@@ -667,13 +668,12 @@ reload_takeover(const char *why)
 	if (rl.tablewait && successor[KIND_TABLE] == NULL) {
 		rl.tablewait = 0;
 		reload_procs();
-	} else {
-		/* The older authpops, or the one that serves on: the tables. */
-		users_send_tables(why == NULL ? current[KIND_AUTHPOP] : NULL);
-		if (why == NULL)
-			reloaded();
-		else
-			reload_answer(why);
+	} else if (why == NULL)
+		reloaded();	/* the older authpops have its tables */
+	else {
+		/* The current authpop serves on: the reload's tables. */
+		users_send_tables(NULL);
+		reload_answer(why);
 	}
 }
 

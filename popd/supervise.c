@@ -96,6 +96,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 	{ MSG_AUTHPOP_READY,	parent_ready },
 	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
+	{ MSG_AUTHPOP_HANDBACK,	parent_authpop_handback },
 };
 static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
@@ -579,6 +580,13 @@ proc_takeover(struct proc *p)
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == KIND_AUTHPOP || q == current[KIND_CHECK])
 				table_link(q, p);
+	/*
+	 * A reload's authpop: the older ones get its tables first, which
+	 * they read only for the sessions they keep (authpop's verify.c),
+	 * and nothing after the drain, which the previous one may exit at.
+	 */
+	if (p->id == KIND_AUTHPOP && p->announce)
+		users_send_tables(p);
 	if (prev != NULL && prev != p)
 		proc_drain(prev);
 	/* The listeners started for more connections drain too. */

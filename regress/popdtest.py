@@ -466,6 +466,12 @@ def descendants(pid):
     return out
 
 
+def authpops(srv):
+    """The pids of srv's authpops, the draining ones too."""
+    return sorted(p for p in descendants(srv.proc.pid)
+                  if classify(p) == "authpop")
+
+
 def zombies(pid):
     """The descendants of pid that are zombies, as "pid (comm)"."""
     out = []

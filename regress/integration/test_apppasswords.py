@@ -400,11 +400,6 @@ def last_use_survives_restart(srv):
              "a user without app passwords")
 
 
-def authpops(srv):
-    return sorted(p for p in T.descendants(srv.proc.pid)
-                  if T.classify(p) == "authpop")
-
-
 def state_lines(srv):
     with open(srv.applast) as f:
         return [ln.split() for ln in f.read().splitlines()]
@@ -412,24 +407,28 @@ def state_lines(srv):
 
 @T.test(start=False, users=USERS)
 def last_use_through_a_draining_authpop(srv):
-    """A client connected before a reload logs in after it, through the
-    older authpop, which drains: its app password's last use is kept
-    (the control process takes the uses of every authpop), shown, and
-    written at stop."""
+    """A client connected before a reload, half a command sent, logs in
+    after it, through the older authpop, which drains (a session waiting
+    for a command would go to the new one): its app password's last use
+    is kept (the control process takes the uses of every authpop),
+    shown, and written at stop."""
     phone, prec = make_app(srv, "alice", "phone")
     laptop, lrec = make_app(srv, "alice", "laptop")
     configure(srv, ["alice " + prec, "alice " + lrec])
     srv.start()
-    old = T.wait_for(lambda: authpops(srv), what="authpop")
+    old = T.wait_for(lambda: T.authpops(srv), what="authpop")
     early = srv.raw(src="127.0.0.7")
     early.line()
     early.capa()    # spoken: with the current authpop, not the listener
+    early.send(b"USER ali")
     reload(srv)
-    T.wait_for(lambda: len(authpops(srv)) == 2, what="a new authpop "
+    T.wait_for(lambda: len(T.authpops(srv)) == 2, what="a new authpop "
                "beside the draining one")
-    T.expect_true(old[0] in authpops(srv), "the old authpop drains",
-                  (old, authpops(srv)))
-    T.expect(early.login("alice", phone)[:3], b"+OK",
+    T.expect_true(old[0] in T.authpops(srv), "the old authpop drains",
+                  (old, T.authpops(srv)))
+    early.send(b"ce\r\n")
+    T.expect(early.line()[:3], b"+OK", "USER, finished after the reload")
+    T.expect(early.cmd("PASS " + phone)[:3], b"+OK",
              "the phone, through the draining authpop")
     early.ok("QUIT")
     early.close()

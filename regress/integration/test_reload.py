@@ -146,31 +146,62 @@ def bad_certificate_reload_keeps_serving(srv):
 
 @T.test
 def reload_hands_authtab_to_its_authpop(srv):
-    """Each reload hands the authpop it replaces the new authtab, which
-    it reads whole: a session it still has, opened before both reloads,
-    logs in with the password of the last one, not with those before."""
+    """A session an older authpop has, that waits for a command, goes to
+    the authpop that serves: its PASS is checked against the last
+    reload's authtab, and that older authpop, left with none, exits
+    without reading the new one.  A session with half a command stays
+    with its authpop, which reads the last reload's authtab whole before
+    its check: it logs in with the password of the last one, not with
+    those before."""
     with open(srv.authtab) as f:
         lines = f.read().splitlines()
-    r = srv.raw()
-    T.expect(r.line()[:3], b"+OK", "greeting")
-    r.capa()    # spoken: with the current authpop, not the listener
+    idle = srv.raw()
+    T.expect(idle.line()[:3], b"+OK", "greeting")
+    idle.capa()     # spoken: with the current authpop, not the listener
+    T.expect(idle.cmd("USER alice")[:3], b"+OK", "USER alice, before")
+    half = srv.raw()
+    T.expect(half.line()[:3], b"+OK", "greeting")
+    half.capa()
+    half.send(b"USER ali")
+    first = T.wait_for(lambda: T.authpops(srv), what="authpop")
     for n in (1, 2):
         lines = ["%s %s" % (ln.split()[0], T.make_hash("new%d" % n))
                  if ln.split()[0] == "alice" else ln for ln in lines]
         srv.rewrite_authtab("\n".join(lines) + "\n")
-        mark = len(srv.log())
         srv.reload()
-        T.wait_for(lambda: srv.log()[mark:].count(
-            "reload: the new authtab, %d users" % len(lines)) >= 1, 10,
-            "the older authpop reading reload %d's authtab" % n)
+        T.wait_for(lambda: srv.log().count("\nparent[%d]: reloaded "
+                                           % srv.proc.pid) == n, 10,
+                   "reload %d" % n)
+    T.wait_for(lambda: "to the current authpop" in srv.log(), 10,
+               "the idle session handed on")
+    T.expect_true("to the current authpop" in srv.log(),
+                  "the idle session handed on", srv.log_tail(20))
+    T.expect_true("reload: the new authtab" not in srv.log(),
+                  "an authpop read a reload's authtab before a check "
+                  "needed it", srv.log_tail(20))
+    T.wait_for(lambda: len(T.authpops(srv)) == 2, 10,
+               "the second authpop gone: it had no session left")
+    T.expect_true(first[0] in T.authpops(srv), "the first authpop stays, "
+                  "with its half command", (first, T.authpops(srv)))
+    # The idle session: its USER kept, the last reload's password.
+    T.expect(idle.cmd("PASS " + srv.password("alice"))[:11],
+             b"-ERR [AUTH]", "the first password, after two reloads")
+    T.expect(idle.cmd("USER alice")[:3], b"+OK", "USER alice")
+    T.expect(idle.cmd("PASS new2")[:3], b"+OK",
+             "the last reload's password in the handed-on session")
+    idle.close()
+    half.send(b"ce\r\n")
+    T.expect(half.line()[:3], b"+OK", "the half command, finished")
     for pw in (srv.password("alice"), "new1"):
-        T.expect(r.cmd("USER alice")[:3], b"+OK", "USER alice")
-        T.expect(r.cmd("PASS " + pw)[:11], b"-ERR [AUTH]",
+        T.expect(half.cmd("PASS " + pw)[:11], b"-ERR [AUTH]",
                  "an older password in the older authpop's session")
-    T.expect(r.cmd("USER alice")[:3], b"+OK", "USER alice")
-    T.expect(r.cmd("PASS new2")[:3], b"+OK",
+        T.expect(half.cmd("USER alice")[:3], b"+OK", "USER alice")
+    T.expect(half.cmd("PASS new2")[:3], b"+OK",
              "the last reload's password in the older authpop's session")
-    r.close()
+    half.close()
+    T.expect(srv.log().count("reload: the new authtab, %d users"
+                             % len(lines)), 1,
+             "the first authpop reading the last reload's authtab, once")
     p = srv.pop("alice", "new2")
     p.quit()
 

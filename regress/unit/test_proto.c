@@ -238,6 +238,7 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_PENALTY,		on_later },
 	{ MSG_AUTHPOP_READY,		on_later },
 	{ MSG_AUTHPOP_LOOKUP,		on_later },
+	{ MSG_AUTHPOP_HANDBACK,		on_later },
 };
 
 static const struct child {
