@@ -30,6 +30,9 @@
 
 /* A string field must end inside its fixed-size buffer. */
 #define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
+/* A user name, or none (""). */
+#define OPTUSER(f)	(TERMINATED(f) && ((f)[0] == '\0' || \
+			    valid_username(f)))
 
 static int	valid_word(const char *);
 static int	valid_ip(const char *, size_t);
@@ -244,8 +247,7 @@ valid_session(const void *p)
 		return "client address";
 	if (!peer_valid(&m->local))
 		return "local address";
-	if (!TERMINATED(m->user) || (m->user[0] != '\0' &&
-	    !valid_username(m->user)))
+	if (!OPTUSER(m->user))
 		return "user name";
 	return NULL;
 }
@@ -257,8 +259,7 @@ valid_handback(const void *p)
 
 	if (m->waited > 86400 || m->pad != 0)
 		return "wait";
-	if (!TERMINATED(m->user) || (m->user[0] != '\0' &&
-	    !valid_username(m->user)))
+	if (!OPTUSER(m->user))
 		return "user name";
 	return NULL;
 }
@@ -810,8 +811,7 @@ valid_ctlapps(const void *p)
 	uint32_t			 i;
 	size_t				 k;
 
-	if (!TERMINATED(m->user) || (m->user[0] != '\0' &&
-	    !valid_username(m->user)))
+	if (!OPTUSER(m->user))
 		return "user name";
 	if (m->status < CRED_FOUND || m->status > CRED_TEMP ||
 	    m->n > CTL_APPSMAX || (m->status != CRED_FOUND && m->n != 0))
