@@ -78,6 +78,7 @@ void	chan_init(struct chan *, int, int, int, int,
 	    void *);
 void	chan_start(struct chan *);
 void	chan_poll(struct chan *);
+void	chan_drain(struct chan *);
 void	chan_send(struct chan *, uint32_t, int, const void *, size_t);
 int	chan_sync(struct chan *);
 void	chan_close(struct chan *);

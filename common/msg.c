@@ -40,6 +40,8 @@
 
 #include "chan.h"
 
+#define CHAN_DRAINMAX	4096	/* messages of a peer gone, read at most */
+
 static struct lograte	rate_lost;
 
 static void	chan_event(int, short, void *);
@@ -134,6 +136,27 @@ chan_poll(struct chan *c)
 			fatal("poll");
 	if (c->fd != -1)
 		chan_read(c);
+}
+
+/*
+ * A peer that exited: what it sent before is still in the socket, and
+ * is handled now, before the channel is closed (the parent reaps a
+ * child sooner than it reads the child's last messages: a draining
+ * authpop's hand-backs).  Until the end, or CHAN_DRAINMAX messages.
+ */
+void
+chan_drain(struct chan *c)
+{
+	struct pollfd	 pfd;
+	int		 i;
+
+	for (i = 0; i < CHAN_DRAINMAX && c->fd != -1; i++) {
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
+		chan_read(c);
+	}
 }
 
 /*

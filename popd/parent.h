@@ -55,6 +55,7 @@ struct proc {
 	int			 announce;	/* reloaded() when ready */
 	int			 extra;		/* a listener besides the current */
 	int			 full;		/* a listener taking no more */
+	int			 reaped;	/* its last messages read */
 	struct chan		 chan;
 	struct stats_page	*page;		/* its counters, or NULL */
 	size_t			 nrefs;		/* lmtp: recipients kept

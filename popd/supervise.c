@@ -710,7 +710,9 @@ proc_bad(struct chan *c)
 {
 	struct proc	*p = c->arg;
 
-	(void)kill(p->pid, SIGKILL);
+	/* Reaped, its pid may be another process's now. */
+	if (!p->reaped)
+		(void)kill(p->pid, SIGKILL);
 }
 
 /* Reaped: forget it, and restart it unless it was draining. */
@@ -750,6 +752,9 @@ proc_exited(struct proc *p, int status)
 	else
 		log_warnx("%s (pid %d) exited %d%s", name, (int)p->pid,
 		    WEXITSTATUS(status), restart ? ", restarting" : "");
+	/* What it said before it went, the socket its handlers close. */
+	p->reaped = 1;
+	chan_drain(&p->chan);
 	chan_close(&p->chan);
 	if (p->id == KIND_AUTHPOP)
 		preauth_clear(p);

@@ -16,6 +16,7 @@
 authpop; sessions in progress, before and after login, are not cut, and
 the previous processes leave once their sessions are over."""
 
+import base64
 import os
 import re
 import signal
@@ -236,6 +237,66 @@ def fifo_reload(srv, kind):
     T.expect(p.stat()[0], 0, "STAT after the refused reload")
     p.quit()
     T.expect(peer_cert(srv), before, "old certificate still served")
+
+
+@T.test(timeout=120)
+def reload_loses_no_session_before_login(srv):
+    """Sixty sessions before login across two reloads in a row, ten in
+    each state: greeted only (still the listener's), after CAPA, after
+    USER, with half a command, with AUTH PLAIN's response due, and after
+    a wrong password.  Every one then logs in with the last reload's
+    password, and refuses the first one: none is cut, none keeps an
+    older authtab's password."""
+    with open(srv.authtab) as f:
+        lines = f.read().splitlines()
+    states = ("greeted", "capa", "user", "half", "sasl", "failed")
+    held = []
+    for i, st in enumerate(states):
+        for j in range(10):
+            # Each from its own address: under limit per-address sessions.
+            r = srv.raw(src="127.0.%d.%d" % (40 + i, 10 + j))
+            T.expect(r.line()[:3], b"+OK", "greeting")
+            if st != "greeted":
+                r.capa()
+            if st == "user":
+                T.expect(r.cmd("USER alice")[:3], b"+OK", "USER")
+            elif st == "half":
+                r.send(b"USER al")
+            elif st == "sasl":
+                T.expect(r.cmd("AUTH PLAIN")[:1], b"+", "AUTH PLAIN")
+            elif st == "failed":
+                T.expect(r.cmd("USER alice")[:3], b"+OK", "USER")
+                T.expect(r.cmd("PASS nope")[:11], b"-ERR [AUTH]",
+                         "a wrong password")
+            held.append((st, r))
+    for n in (1, 2):
+        lines = ["%s %s" % (ln.split()[0], T.make_hash("again%d" % n))
+                 if ln.split()[0] == "alice" else ln for ln in lines]
+        srv.rewrite_authtab("\n".join(lines) + "\n")
+        srv.reload()
+        T.wait_for(lambda: srv.log().count("\nparent[%d]: reloaded "
+                                           % srv.proc.pid) == n, 20,
+                   "reload %d" % n)
+    plain = base64.b64encode(b"\0alice\0again2").decode()
+    for st, r in held:
+        if st == "half":
+            r.send(b"ice\r\n")
+            T.expect(r.line()[:3], b"+OK", "the half USER, finished")
+        elif st == "sasl":
+            T.expect(r.cmd(plain)[:3], b"+OK", "AUTH PLAIN's response")
+            r.ok("QUIT")    # the maildrop free for the next one
+            r.close()
+            continue
+        elif st != "user":
+            T.expect(r.cmd("USER alice")[:3], b"+OK", "USER (%s)" % st)
+        T.expect(r.cmd("PASS " + srv.password("alice"))[:11],
+                 b"-ERR [AUTH]", "the first password (%s)" % st)
+        T.expect(r.cmd("USER alice")[:3], b"+OK", "USER (%s)" % st)
+        T.expect(r.cmd("PASS again2")[:3], b"+OK",
+                 "the last reload's password (%s)" % st)
+        r.ok("QUIT")
+        r.close()
+    T.expect_true(srv.alive(), "daemon alive")
 
 
 @T.test(timeout=60)
