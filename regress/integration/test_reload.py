@@ -145,6 +145,19 @@ def bad_certificate_reload_keeps_serving(srv):
     p.quit()
 
 
+def alice_reload(srv, lines, pw, n):
+    """authtab's lines with alice's password pw, written and reloaded
+    (the n-th reload of srv): the new lines once popd says reloaded."""
+    lines = ["%s %s" % (ln.split()[0], T.make_hash(pw))
+             if ln.split()[0] == "alice" else ln for ln in lines]
+    srv.rewrite_authtab("\n".join(lines) + "\n")
+    srv.reload()
+    T.wait_for(lambda: srv.log().count("\nparent[%d]: reloaded "
+                                       % srv.proc.pid) == n, 20,
+               "reload %d" % n)
+    return lines
+
+
 @T.test
 def reload_hands_authtab_to_its_authpop(srv):
     """A session an older authpop has, that waits for a command, goes to
@@ -166,13 +179,7 @@ def reload_hands_authtab_to_its_authpop(srv):
     half.send(b"USER ali")
     first = T.wait_for(lambda: T.authpops(srv), what="authpop")
     for n in (1, 2):
-        lines = ["%s %s" % (ln.split()[0], T.make_hash("new%d" % n))
-                 if ln.split()[0] == "alice" else ln for ln in lines]
-        srv.rewrite_authtab("\n".join(lines) + "\n")
-        srv.reload()
-        T.wait_for(lambda: srv.log().count("\nparent[%d]: reloaded "
-                                           % srv.proc.pid) == n, 10,
-                   "reload %d" % n)
+        lines = alice_reload(srv, lines, "new%d" % n, n)
     T.wait_for(lambda: "to the current authpop" in srv.log(), 10,
                "the idle session handed on")
     T.expect_true("to the current authpop" in srv.log(),
@@ -270,13 +277,7 @@ def reload_loses_no_session_before_login(srv):
                          "a wrong password")
             held.append((st, r))
     for n in (1, 2):
-        lines = ["%s %s" % (ln.split()[0], T.make_hash("again%d" % n))
-                 if ln.split()[0] == "alice" else ln for ln in lines]
-        srv.rewrite_authtab("\n".join(lines) + "\n")
-        srv.reload()
-        T.wait_for(lambda: srv.log().count("\nparent[%d]: reloaded "
-                                           % srv.proc.pid) == n, 20,
-                   "reload %d" % n)
+        lines = alice_reload(srv, lines, "again%d" % n, n)
     plain = base64.b64encode(b"\0alice\0again2").decode()
     for st, r in held:
         if st == "half":
