@@ -428,8 +428,12 @@ parent_authpop_handback(struct chan *c, const void *data, int fd)
 	struct msg_session		 ms;
 	struct stat			 st;
 
-	if ((pa = preauth_take(c->arg, mh->id)) == NULL || fd == -1 ||
-	    fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
+	if ((pa = preauth_take(c->arg, mh->id)) != NULL && fd == -1) {
+		/* Lost to our own shortage of descriptors (logged). */
+		preauth_free(pa);
+		return;
+	}
+	if (pa == NULL || fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
 	    st.st_ino != pa->ino) {
 		chan_bad(c, "%s for session %llu, not one of this authpop's "
 		    "with its socket", msg_type_str(MSG_AUTHPOP_HANDBACK),
