@@ -87,6 +87,11 @@
 #include "lookup.h"
 #include "version.h"
 
+/*
+ * Seconds a reload's authpop may take to serve before the current one
+ * reads the reload's tables (a million users load in about one).
+ */
+#define RELOAD_AUTHWAIT		5
 
 static void		conf_changes(const struct popd_conf *,
 			    const struct popd_conf *);
@@ -104,6 +109,7 @@ static void		reload_procs(void);
 static void		reload_control(struct ctlans *);
 static void		reload_answer(const char *);
 static void		reload_takeover(const char *);
+static void		reload_authwait(int, short, void *);
 static void		reloaded(void);
 static void		sig_handler(int, short, void *);
 static void		child_exited(pid_t, int);
@@ -433,6 +439,7 @@ static struct reloading {
 	int			 badtab;	/* users_load's */
 	int			 tables;	/* tablepop first: started */
 	int			 tablewait;	/* until it serves */
+	struct event		 authwait;	/* RELOAD_AUTHWAIT */
 	struct waiters		 waiting, after;
 	char			 why[512];
 } rl = {
@@ -620,6 +627,7 @@ reload_done(int fd, short ev, void *arg)
 static void
 reload_procs(void)
 {
+	struct timeval	 authwait = { RELOAD_AUTHWAIT, 0 };
 	struct proc	*fresh[KIND_MAX] = { NULL };
 	int		 id;
 
@@ -644,9 +652,12 @@ reload_procs(void)
 	 * login for 0.6 s.
 	 */
 	if (fresh[KIND_AUTHPOP] != NULL &&
-	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP])
+	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP]) {
 		fresh[KIND_AUTHPOP]->announce = 1;
-	else {
+		evtimer_set(&rl.authwait, reload_authwait, NULL);
+		if (evtimer_add(&rl.authwait, &authwait) == -1)
+			fatal("evtimer_add");
+	} else {
 		users_send_tables(fresh[KIND_AUTHPOP]);
 		reloaded();
 	}
@@ -655,6 +666,25 @@ reload_procs(void)
 		rl.again = 0;
 		reload();
 	}
+}
+
+/*
+ * The reload's authpop is not serving RELOAD_AUTHWAIT seconds after it
+ * started (stopped, or a table too large for the machine): the one that
+ * serves reads the reload's tables now, so that no password the reload
+ * revoked works for longer, whatever becomes of the new one.
+ */
+static void
+reload_authwait(int fd, short ev, void *arg)
+{
+	struct proc	*p = successor[KIND_AUTHPOP];
+
+	if (p == NULL || !p->announce)
+		return;
+	log_warnx("reload: the new authpop (pid %d) does not serve after %d "
+	    "s: the current one reads the new tables meanwhile", (int)p->pid,
+	    RELOAD_AUTHWAIT);
+	users_send_tables(p);
 }
 
 /*
@@ -668,12 +698,16 @@ reload_takeover(const char *why)
 	if (rl.tablewait && successor[KIND_TABLE] == NULL) {
 		rl.tablewait = 0;
 		reload_procs();
-	} else if (why == NULL)
-		reloaded();	/* the older authpops have its tables */
-	else {
-		/* The current authpop serves on: the reload's tables. */
-		users_send_tables(NULL);
-		reload_answer(why);
+	} else {
+		if (evtimer_initialized(&rl.authwait))
+			(void)evtimer_del(&rl.authwait);
+		if (why == NULL)
+			reloaded();	/* the older authpops have its tables */
+		else {
+			/* The current authpop serves on: the tables. */
+			users_send_tables(NULL);
+			reload_answer(why);
+		}
 	}
 }
 

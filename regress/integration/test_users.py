@@ -260,9 +260,11 @@ def authpops(srv):
 def successor_serves_once_ready(srv):
     """After a reload the new authpop takes over only once it has loaded
     authtab.  Stopped before it is ready (SIGSTOP), it gets no session:
-    logins go on with the old authpop, which has the reload's password
-    change, and "reloaded" is not logged; killed before it is ready, it
-    leaves the old one serving, and the parent says so."""
+    logins go on with the old authpop, with the passwords it has, and
+    "reloaded" is not logged; 5 s after the new one started (popd.c
+    RELOAD_AUTHWAIT) the old one has the reload's password change, so
+    that a stuck reload keeps no revoked password working; killed before
+    it is ready, it leaves the old one serving, and the parent says so."""
     pw, newpw = "shared-pw", "changed-pw"
     hash_ = T.make_hash(pw, 4)
     names = [name_at(i) for i in range(NUSERS)]
@@ -308,6 +310,8 @@ def successor_serves_once_ready(srv):
     time.sleep(1)
     T.expect(srv.log().count("reloaded"), nlog,
              "\"reloaded\" while the new authpop is not ready")
+    srv.wait_log("does not serve after 5 s: the current one reads the "
+                 "new tables meanwhile")
     logs_in(srv, first, want, 1)
     refused(srv, first, other, "the password the reload replaced")
     os.kill(caught, signal.SIGKILL)
