@@ -84,6 +84,7 @@ static int	same_file(const struct stat *);
 static int	say(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static int	close_failed(int);
+static int	quota_open(int, int);
 static int	write_close(int, const char *, int);
 static int	parse_num(const char **, const char *, int64_t *);
 static int	parse_pair(const char *, const char *, int64_t *, int64_t *);
@@ -121,6 +122,22 @@ say(char *msg, size_t msglen, const char *fmt, ...)
 }
 
 /* Close fd after a failure: -1, errno of the failure kept. */
+/*
+ * maildirsize, opened (maildir_openat: no link, regular files only).  A
+ * shared filesystem may say ESTALE when another host has just replaced
+ * it (a recalculation renames a new one in): its new one is opened.
+ */
+static int
+quota_open(int dirfd, int flags)
+{
+	int	fd, tries = 0;
+
+	while ((fd = maildir_openat(dirfd, QUOTA_FILE, flags, 0)) == -1 &&
+	    errno == ESTALE && tries++ < 3)
+		continue;
+	return fd;
+}
+
 static int
 close_failed(int fd)
 {
@@ -209,7 +226,7 @@ quota_file_limit(int dirfd, struct quota_limit *lim)
 	int	fd;
 
 	memset(lim, 0, sizeof(*lim));
-	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_RDONLY, 0)) == -1)
+	if ((fd = quota_open(dirfd, O_RDONLY)) == -1)
 		return errno == ENOENT || errno == EINVAL || errno == ELOOP ?
 		    0 : -1;
 	while ((n = read(fd, buf, sizeof(buf) - 1)) == -1 && errno == EINTR)
@@ -332,7 +349,7 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
  again:
 	len = 0;
 	n = 0;
-	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_RDONLY, 0)) == -1) {
+	if ((fd = quota_open(dirfd, O_RDONLY)) == -1) {
 		if (errno == ENOENT) {
 			how = QUOTA_MISSING;
 			(void)say(msg, msglen, QUOTA_FILE ": missing");
@@ -620,8 +637,7 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 
 	if (bytes == 0 && msgs == 0)
 		return 0;
-	if ((fd = maildir_openat(dirfd, QUOTA_FILE, O_WRONLY | O_APPEND,
-	    0)) == -1) {
+	if ((fd = quota_open(dirfd, O_WRONLY | O_APPEND)) == -1) {
 		/*
 		 * No file, a link or something else (a FIFO without a
 		 * reader fails ENXIO, O_NONBLOCK): there is no count to
