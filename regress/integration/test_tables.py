@@ -548,12 +548,16 @@ def garbage_backend_temp(srv):
 
 
 def tablepops(srv):
-    """pids of the live tablepop processes under popd."""
+    """pids of the live tablepop processes under popd: the parent's
+    children, not one a tablepop forked to run a table program (its
+    name is tablepop's until it execs)."""
     out = []
     for p in T.descendants(srv.proc.pid):
         try:
+            st = T.proc_status(p)
             if T.proc_comm(p) == "tablepop" and \
-                    not T.proc_status(p)["State"].startswith("Z"):
+                    not st["State"].startswith("Z") and \
+                    int(st["PPid"]) == srv.proc.pid:
                 out.append(p)
         except OSError:
             pass
