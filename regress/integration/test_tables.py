@@ -906,8 +906,59 @@ def system_accounts(srv):
         T.expect_true("wrkrpop for popdsys-g" not in srv.log() and
                       "wrkrpop for popdsys-o" not in srv.log(),
                       "no worker outside the range or of gid 0")
+        authcheck_ids(srv)
         T.expect_true(srv.alive(), "daemon alive")
         srv.stop()
+
+
+def authcheck_ids(srv):
+    """The ids authcheck -m system takes, as the kernel saw them: a
+    reload runs it again under strace, which follows the parent's
+    children.  It must become _pop3auth, with the shadow group beside
+    its own, and never walk the databases as root."""
+    strace = T.need_prog("strace")
+    trace = os.path.join(srv.tmpdir, "authcheck.trace")
+    st = subprocess.Popen([strace, "-f", "-qq", "-o", trace, "-e",
+                           "trace=execve,execveat,setgroups,setresgid,setresuid",
+                           "-p", str(srv.proc.pid)],
+                          stderr=subprocess.DEVNULL)
+    try:
+        T.wait_for(lambda: open("/proc/%d/status" % srv.proc.pid).read()
+                   .count("TracerPid:\t0") == 0, 10, "strace attached")
+        n = srv.log().count("reloaded ")
+        srv.reload()
+        T.wait_for(lambda: srv.log().count("reloaded ") > n, 30,
+                   "the reload done")
+    finally:
+        st.terminate()
+        st.wait(10)
+    calls = {}
+    with open(trace) as f:
+        for ln in f:
+            pid, _, call = ln.partition(" ")
+            calls.setdefault(pid, []).append(call.strip())
+    runs = {}
+    for c in calls.values():
+        for x in c:
+            if x.startswith("execve") and '["authcheck", "-m", ' in x:
+                runs[x.split('"-m", "')[1].split('"')[0]] = [
+                    " ".join(y.split()) for y in c if y.startswith("set")]
+    T.expect_true("system" in runs, "authcheck -m system run by the "
+                  "reload", open(trace).read()[-2000:])
+    auth = pwd.getpwnam("_pop3auth")
+    shadow = grp.getgrnam("shadow").gr_gid
+    ids = ["setresgid(%d, %d, %d) = 0" % ((auth.pw_gid,) * 3),
+           "setresuid(%d, %d, %d) = 0" % ((auth.pw_uid,) * 3),
+           # ids_final: root cannot be had back.
+           "setresuid(-1, 0, -1) = -1 EPERM (Operation not permitted)",
+           "setresgid(-1, 0, -1) = -1 EPERM (Operation not permitted)"]
+    for mode, seen in runs.items():
+        groups = [auth.pw_gid, shadow] if mode == "system" else \
+            [auth.pw_gid]
+        want = ["setgroups(%d, [%s]) = 0" % (
+            len(groups), ", ".join(map(str, groups)))] + ids
+        T.expect(seen, want, "authcheck -m %s: its groups, then its ids"
+                 % mode)
 
 
 @T.test(start=False, subdir="Maildir")
