@@ -166,12 +166,13 @@ struct msg_penalty;
 struct msg_route;
 struct netaddr;
 
-/* authpop.c */
-void		 auth_ctl_send(uint32_t, const void *, size_t);
-
 /* state.c */
 extern struct conf_settings	 set;
 extern struct chan		 parent;
+extern struct chan		 ctl_chan;
+extern struct chan *const	 tabchan;	/* [2] */
+extern int			 tabcur;
+void		 auth_ctl_send(uint32_t, const void *, size_t);
 double		 now(void);
 void		 timer_in(struct event *, double);
 void		 auth_parent_send(uint32_t, const void *, size_t);
@@ -269,7 +270,5 @@ void		 http_listen(int, int, uint32_t);
 void		 http_stop(void);
 void		 http_route(struct session *, const struct msg_route *);
 void		 http_tablechan(int);
-int		 tablepop_apps(struct session *);
-int		 tablepop_ctlapps(uint64_t, const char *);
 
 #endif

@@ -102,7 +102,6 @@ static void		drain_wait(int, short, void *);
 static int		 draining;	/* a newer authpop took over */
 static struct event	 term_ev;
 /* The control process's, for popctl's questions (proc_ctlchan). */
-static struct chan	 ctl_chan;
 
 /*
  * What authpop does with each message the parent sends it (proto.c
@@ -328,22 +327,6 @@ authpop_parent_ctlchan(struct chan *c, const void *data, int fd)
 {
 	proc_ctlchan(&ctl_chan, PROC_AUTHPOP, fd, from_control,
 	    nitems(from_control));
-}
-
-/*
- * A message to the control process; none while it restarts (an app
- * password's use is then not kept: a crash of the keeper loses as much).
- */
-void
-auth_ctl_send(uint32_t type, const void *data, size_t len)
-{
-	if (ctl_chan.handlers == NULL || ctl_chan.fd == -1) {
-		log_debug("no control process for %s", msg_type_str(type));
-		return;
-	}
-	if (proc_ctlfull(&ctl_chan))
-		return;
-	chan_send(&ctl_chan, type, -1, data, len);
 }
 
 /* popctl's show app-passwords: the user's, without hashes (verify.c). */

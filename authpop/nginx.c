@@ -359,13 +359,6 @@ http_request(struct session *s, struct http_req *r)
 	auth_start(s, r->pass, r->passtoolong);
 }
 
-/*
- * The channels to tablepop: the current one, and the one before, whose
- * answers to what it was asked still count.
- */
-static struct chan	 tabchan[2];
-static int		 tabcur = -1;
-
 static void	tablepop_route(struct chan *, const void *, int);
 static void	tablepop_appsans(struct chan *, const void *, int);
 static void	tablepop_eof(struct chan *);
@@ -422,48 +415,6 @@ tablepop_lost(struct session *s)
 	    "gone", SIDP(s->id), s->addr, s->user);
 	http_refuse(s, A_TEMP, 0);
 	session_update(s);
-}
-
-/*
- * Any session's user's app passwords (verify.c), asked of tablepop,
- * which asks the app-passwords database: -1 if none runs.
- */
-int
-tablepop_apps(struct session *s)
-{
-	struct msg_login	ml;
-
-	if (tabcur == -1) {
-		log_warnx("session %s%llu: %s: %s: no tablepop runs to ask "
-		    "app-passwords", SIDP(s->id), s->addr, logname(s->user));
-		return -1;
-	}
-	memset(&ml, 0, sizeof(ml));
-	ml.id = s->id;
-	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
-	s->tabchan = tabcur;
-	s->tabapps = 1;
-	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
-	return 0;
-}
-
-/*
- * popctl's show app-passwords (question req) for user, asked of
- * tablepop as for a session, under an id of no session: -1 if no
- * tablepop runs.
- */
-int
-tablepop_ctlapps(uint64_t req, const char *user)
-{
-	struct msg_login	ml;
-
-	if (tabcur == -1 || (req & (SID_CTL | SID_HTTP)) != 0)
-		return -1;
-	memset(&ml, 0, sizeof(ml));
-	ml.id = req | SID_CTL;
-	(void)strlcpy(ml.user, user, sizeof(ml.user));
-	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
-	return 0;
 }
 
 static void

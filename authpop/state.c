@@ -16,8 +16,8 @@
 
 /*
  * state.c -- what every file of authpop stands on: the settings the
- * parent sent, the channel to the parent, and the clock.  It calls none
- * of the other files.
+ * parent sent, the channels to the parent, the control process and
+ * tablepop, and the clock.  It calls none of the other files.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -28,12 +28,23 @@
 #include "chan.h"
 #include "log.h"
 #include "settings.h"
+#include "proc.h"
 #include "auth.h"
 
 /* The configuration, from the parent (MSG_PARENT_CONF). */
 struct conf_settings	set;
 /* The channel to the parent (authpop.c's role starts it). */
 struct chan		parent;
+/* The control process's (authpop.c starts it). */
+struct chan		ctl_chan;
+/*
+ * The channels to tablepop (nginx.c starts them): the current one,
+ * tabcur (-1: none), and the one before, whose answers to what it was
+ * asked still count.
+ */
+static struct chan	tabchans[2];
+struct chan *const	tabchan = tabchans;
+int			tabcur = -1;
 
 /* Monotonic seconds, to the microsecond. */
 double
@@ -65,4 +76,20 @@ void
 auth_parent_send(uint32_t type, const void *data, size_t len)
 {
 	chan_send(&parent, type, -1, data, len);
+}
+
+/*
+ * A message to the control process; none while it restarts (an app
+ * password's use is then not kept: a crash of the keeper loses as much).
+ */
+void
+auth_ctl_send(uint32_t type, const void *data, size_t len)
+{
+	if (ctl_chan.handlers == NULL || ctl_chan.fd == -1) {
+		log_debug("no control process for %s", msg_type_str(type));
+		return;
+	}
+	if (proc_ctlfull(&ctl_chan))
+		return;
+	chan_send(&ctl_chan, type, -1, data, len);
 }

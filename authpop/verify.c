@@ -73,6 +73,8 @@ static void		 used_wait(int, short, void *);
 static int		 app_filed(const char *, const char *);
 static void		 tables_read(void);
 static double		 failure_floor(double, double, double);
+static int		 tablepop_apps(struct session *);
+static int		 tablepop_ctlapps(uint64_t, const char *);
 
 /*
  * Configured: authtab and the ticket key are read, and the checks
@@ -696,4 +698,46 @@ failure_floor(double took, double expected, double t)
 		load = took / expected;
 	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
 	return f > fail_floor ? f : fail_floor;
+}
+
+/*
+ * Any session's user's app passwords (verify_cred), asked of tablepop,
+ * which asks the app-passwords database: -1 if none runs.
+ */
+static int
+tablepop_apps(struct session *s)
+{
+	struct msg_login	ml;
+
+	if (tabcur == -1) {
+		log_warnx("session %s%llu: %s: %s: no tablepop runs to ask "
+		    "app-passwords", SIDP(s->id), s->addr, logname(s->user));
+		return -1;
+	}
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	s->tabchan = tabcur;
+	s->tabapps = 1;
+	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
+	return 0;
+}
+
+/*
+ * popctl's show app-passwords (question req) for user, asked of
+ * tablepop as for a session, under an id of no session: -1 if no
+ * tablepop runs.
+ */
+static int
+tablepop_ctlapps(uint64_t req, const char *user)
+{
+	struct msg_login	ml;
+
+	if (tabcur == -1 || (req & (SID_CTL | SID_HTTP)) != 0)
+		return -1;
+	memset(&ml, 0, sizeof(ml));
+	ml.id = req | SID_CTL;
+	(void)strlcpy(ml.user, user, sizeof(ml.user));
+	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
+	return 0;
 }

@@ -51,37 +51,6 @@
 #include "config.h"
 #include "parent.h"
 
-#define APPS_LOAD_WAIT	120		/* seconds: authcheck on a file */
-
-/* authcheck -m apps says "=ok" and no record: any other is wrong. */
-static int
-no_record(void *arg, char *line)
-{
-	return -1;
-}
-
-/*
- * The file of app passwords, opened as root, checked by authcheck: 0,
- * or -1 with the reasons logged.  A table thread may call this (the
- * reload).
- */
-int
-apps_check(const char *file)
-{
-	const char	*errstr;
-	int		 fd, r;
-
-	/* A FIFO or a device would hang or harm the root parent. */
-	if ((fd = open_regular(file, &errstr)) == -1) {
-		log_warnx("%s: %s", file, errstr);
-		return -1;
-	}
-	r = users_authpop_n("apps", fd, 0, file, no_record, NULL,
-	    APPS_LOAD_WAIT);
-	close(fd);
-	return r;
-}
-
 /* At start: the state file's directory, before unveil(2) names it. */
 void
 apps_start(void)

@@ -176,8 +176,6 @@ void		 users_free(struct users *);
 /* authcheck's time for authtab: a million lines take a few seconds. */
 #define AUTHTAB_WAIT	120		/* seconds */
 void		 users_send_tables(const struct proc *);
-int		 users_authpop_n(const char *, int, int, const char *,
-		    int (*)(void *, char *), void *, int);
 /* authcheck run and waited for: confpop's -n -v and -m counts too. */
 pid_t		 authtab_spawn(const char *, int, int, int, int);
 
@@ -199,7 +197,6 @@ int		 userquota_room(const char *, const struct quota_limit *,
 size_t		 userquota_nover(void);
 
 /* apps.c */
-int		 apps_check(const char *);
 void		 apps_start(void);
 void		 apps_send_last(struct chan *);
 

@@ -28,8 +28,9 @@
  * whole, so that no attempt after the reload checks a password it
  * revoked.
  *
- * The system's accounts (system.c) are written as files first and then
- * served as files are.
+ * The system's accounts are written as files first, by authcheck -m
+ * system, and then served as files are.  A file of app passwords is
+ * checked by authcheck -m apps (apps_check) and loaded by authpop.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -66,6 +67,8 @@ struct check {
  * What one authcheck fills in: authtab's (file) kinds of hashes, or
  * usertab's (userfile) daemon uids and authtab's users not in it (bad).
  */
+#define APPS_LOAD_WAIT	120		/* seconds: authcheck on a file */
+
 struct checkarg {
 	struct users	*u;
 	const char	*file;
@@ -86,6 +89,8 @@ static int	users_table_start(const char *, int, int, int, int,
 		    struct check *);
 static int	system_tables(const struct popd_conf *, int *, int *);
 static int	no_line(void *, char *);
+static int	no_record(void *, char *);
+static int	apps_check(const char *);
 static int	daemon_args(char **, int, char [][16]);
 
 /*
@@ -601,28 +606,44 @@ check_line(void *arg, char *line)
 	return 0;
 }
 
-/*
- * "authcheck -m mode" (kind: its flags) on fd, a file named file, for
- * at most secs seconds: each "=" line of what it says to fn(arg, line),
- * its messages logged, naming file.  0 if it said "=ok" and fn took
- * every line; else -1, the reasons logged.
- */
-int
-users_authpop_n(const char *mode, int fd, int kind, const char *file,
-    int (*fn)(void *, char *), void *arg, int secs)
+/* authcheck -m apps says "=ok" and no record: any other is wrong. */
+static int
+no_record(void *arg, char *line)
 {
-	struct check	 ck;
-
-	if (users_check_start(mode, fd, kind, file, -1, 0, &ck) == -1)
-		return -1;
-	ck.deadline = monotime() + secs;
-	return users_check_end(&ck, file, fn, arg, strcmp(mode, "table") == 0);
+	return -1;
 }
 
 /*
- * users_authpop_n's authcheck started (check_spawn's authfd, authkind),
- * for at most AUTHTAB_WAIT seconds: users_check_end waits for it.  -1
- * if it could not be (logged).
+ * The file of app passwords (apps.c), opened as root and checked by
+ * "authcheck -m apps" for at most APPS_LOAD_WAIT seconds: 0, or -1 with
+ * the reasons logged, naming the file.  A table thread may call this
+ * (the reload).
+ */
+static int
+apps_check(const char *file)
+{
+	struct check	 ck;
+	const char	*errstr;
+	int		 fd, r = -1;
+
+	/* A FIFO or a device would hang or harm the root parent. */
+	if ((fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		return -1;
+	}
+	if (users_check_start("apps", fd, 0, file, -1, 0, &ck) == 0) {
+		ck.deadline = monotime() + APPS_LOAD_WAIT;
+		r = users_check_end(&ck, file, no_record, NULL, 0);
+	}
+	close(fd);
+	return r;
+}
+
+/*
+ * "authcheck -m mode" (kind: its flags) started on fd, a file named
+ * file (check_spawn's authfd, authkind), for at most AUTHTAB_WAIT
+ * seconds: users_check_end waits for it, and says "=" lines to its fn.
+ * -1 if it could not be (logged).
  */
 static int
 users_check_start(const char *mode, int fd, int kind, const char *file,
