@@ -44,7 +44,8 @@
 
 enum sess_state {
 	S_CMD,		/* reading commands */
-	S_LOOKUP,	/* the parent asks authtab's database; not reading */
+	S_LOOKUP,	/* tablepop asks a database: authtab's, or the app
+			   passwords'; not reading */
 	S_CHECK,	/* its password check waits or runs; not reading */
 	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
@@ -126,7 +127,9 @@ struct session {
 	int			 tabchan;	/* S_ROUTE, tabapps: asked on
 						   (nginx.c) */
 	int			 tabapps;	/* S_LOOKUP: tablepop asks
-						   the app passwords */
+						   the app passwords, not
+						   the password hash */
+	double			 tabasked;	/* S_LOOKUP: since, now() */
 	int			 nfail;
 	int			 plainlogged;	/* refusal logged once */
 	int			 nbad;		/* invalid commands */

@@ -78,7 +78,6 @@ static void		authpop_parent_refused(struct chan *, const void *,
 			    int);
 static void		authpop_parent_table(struct chan *, const void *,
 			    int);
-static void		authpop_parent_cred(struct chan *, const void *, int);
 static void		authpop_parent_tablechan(struct chan *, const void *,
 			    int);
 static void		authpop_parent_appsask(struct chan *, const void *, int);
@@ -101,7 +100,6 @@ static void		drain_wait(int, short, void *);
 
 static int		 draining;	/* a newer authpop took over */
 static struct event	 term_ev;
-/* The control process's, for popctl's questions (proc_ctlchan). */
 
 /*
  * What authpop does with each message the parent sends it (proto.c
@@ -115,7 +113,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_TABLE,	authpop_parent_table },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
-	{ MSG_PARENT_CRED,	authpop_parent_cred },
 	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
 	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
 	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
@@ -379,26 +376,6 @@ static void
 authpop_parent_refused(struct chan *c, const void *data, int fd)
 {
 	session_refused(data, fd);
-}
-
-/*
- * authtab's database answered for a session: the user's hash, no such
- * user (the dummy hash: a wrong password to the client), or no answer
- * at all, which is never passed off as a wrong password.
- */
-static void
-authpop_parent_cred(struct chan *c, const void *data, int fd)
-{
-	const struct msg_cred	*mc = data;
-	struct session		*s;
-
-	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP) {
-		log_debug("session %s%llu: its password hash came after the "
-		    "session ended", SIDP(mc->id));
-		return;
-	}
-	verify_cred(s, mc);
-	session_update(s);
 }
 
 /* A reload's app passwords are in no file: tablepop's from now. */

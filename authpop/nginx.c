@@ -361,6 +361,7 @@ http_request(struct session *s, struct http_req *r)
 
 static void	tablepop_route(struct chan *, const void *, int);
 static void	tablepop_appsans(struct chan *, const void *, int);
+static void	tablepop_credans(struct chan *, const void *, int);
 static void	tablepop_eof(struct chan *);
 static void	tablepop_lost(struct session *);
 
@@ -368,6 +369,7 @@ static void	tablepop_lost(struct session *);
 static const struct msg_handler from_table[] = {
 	{ MSG_TABLE_ROUTE,	tablepop_route },
 	{ MSG_TABLE_APPS,	tablepop_appsans },
+	{ MSG_TABLE_CRED,	tablepop_credans },
 };
 
 /* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
@@ -406,8 +408,15 @@ static void
 tablepop_lost(struct session *s)
 {
 	if (s->state == S_LOOKUP) {
-		s->tabapps = 0;
-		verify_apps(s, CRED_TEMP, NULL);
+		if (s->tabapps) {
+			s->tabapps = 0;
+			verify_apps(s, CRED_TEMP, NULL);
+		} else {
+			log_warnx("session %s%llu: %s: table %s: tablepop gone: "
+			    "credentials lookup of \"%s\" failed", SIDP(s->id),
+			    s->addr, set.authtab, logname(s->user));
+			verify_cred(s, NULL);
+		}
 		session_update(s);
 		return;
 	}
@@ -435,6 +444,23 @@ tablepop_appsans(struct chan *c, const void *data, int fd)
 	}
 	s->tabapps = 0;
 	verify_apps(s, ma->status, ma->recs);
+	session_update(s);
+}
+
+/* authtab's database's answer (verify.c's question): the user's hash. */
+static void
+tablepop_credans(struct chan *c, const void *data, int fd)
+{
+	const struct msg_cred	*mc = data;
+	struct session		*s;
+
+	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
+	    s->tabapps || &tabchan[s->tabchan] != c) {
+		log_debug("session %s%llu: its password hash came after the "
+		    "session ended", SIDP(mc->id));
+		return;
+	}
+	verify_cred(s, mc);
 	session_update(s);
 }
 

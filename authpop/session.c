@@ -148,9 +148,9 @@ session_find(uint64_t id)
 }
 
 /*
- * fn for each session whose route or app passwords were asked on
- * tablepop's channel ch, which is gone (nginx.c): it may end the
- * session.
+ * fn for each session whose route, app passwords or password hash were
+ * asked on tablepop's channel ch, which is gone (nginx.c): it may end
+ * the session.
  */
 void
 session_route_lost(int ch, void (*fn)(struct session *))
@@ -158,8 +158,8 @@ session_route_lost(int ch, void (*fn)(struct session *))
 	struct session	*s, *next;
 
 	RB_FOREACH_SAFE(s, sesstree, &sessions, next)
-		if ((s->state == S_ROUTE || (s->state == S_LOOKUP &&
-		    s->tabapps)) && s->tabchan == ch)
+		if ((s->state == S_ROUTE || s->state == S_LOOKUP) &&
+		    s->tabchan == ch)
 			fn(s);
 }
 

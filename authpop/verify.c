@@ -73,7 +73,7 @@ static void		 used_wait(int, short, void *);
 static int		 app_filed(const char *, const char *);
 static void		 tables_read(void);
 static double		 failure_floor(double, double, double);
-static int		 tablepop_apps(struct session *);
+static int		 tablepop_ask(struct session *, int);
 static int		 tablepop_ctlapps(uint64_t, const char *);
 
 /*
@@ -254,7 +254,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 	if (set.app_key[0] != '\0') {
 		/* tablepop's, then verify_apps. */
 		s->state = S_LOOKUP;
-		if (tablepop_apps(s) == -1)
+		if (tablepop_ask(s, 1) == -1)
 			verify_apps(s, CRED_TEMP, NULL);
 		return;
 	}
@@ -263,22 +263,18 @@ auth_start(struct session *s, const char *pass, int toolong)
 
 /*
  * The user's main password: its hash from authtab, or from the
- * database once the parent has asked it (verify_cred).
+ * database once tablepop has asked it (verify_cred).
  */
 static void
 auth_main(struct session *s)
 {
-	struct job		*j = s->job;
-	const char		*hash;
-	struct msg_login	 ml;
+	struct job	*j = s->job;
+	const char	*hash;
 
 	if (set.authsrc == TABSRC_LOOKUP) {
-		/* The parent asks the database; then verify_cred. */
-		memset(&ml, 0, sizeof(ml));
-		ml.id = s->id;
-		(void)strlcpy(ml.user, s->user, sizeof(ml.user));
 		s->state = S_LOOKUP;
-		auth_parent_send(MSG_AUTHPOP_LOOKUP, &ml, sizeof(ml));
+		if (tablepop_ask(s, 0) == -1)
+			verify_cred(s, NULL);
 		return;
 	}
 	if ((hash = table_get(&authtab, s->user)) != NULL &&
@@ -570,23 +566,29 @@ auth_enqueue(struct session *s)
 }
 
 /*
- * authtab's database answered for a session: the user's hash, no such
- * user (the dummy hash: a wrong password to the client), or no answer
- * at all, or a hash of a refused kind, which are never passed off as a
- * wrong password.
+ * authtab's database answered for a session, through tablepop: the
+ * user's hash, no such user (the dummy hash: a wrong password to the
+ * client), or no answer at all (CRED_TEMP, or mc NULL: the caller
+ * logged why), or a hash of a refused kind, which are never passed off
+ * as a wrong password.  The lookup is counted here, as the parent
+ * counts its own.
  */
 void
 verify_cred(struct session *s, const struct msg_cred *mc)
 {
 	char	why[192];
 
+	STAT_INC(mc == NULL || mc->status == CRED_TEMP ? STAT_LOOKUP_TEMP :
+	    mc->status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_FOUND);
+	stats_lookup_time(now() - s->tabasked);
 	/*
 	 * A hash of a kind this authpop may check (a weak one only with
-	 * weak-hashes yes), checked here, where hashes are: the parent
+	 * weak-hashes yes), checked here, where hashes are: tablepop
 	 * passes the table's answer on unread.
 	 */
-	if (mc->status == CRED_FOUND && pwscheme_allowed(mc->hash,
-	    set.weak_hashes, NULL, why, sizeof(why)) == -1) {
+	if (mc != NULL && mc->status == CRED_FOUND &&
+	    pwscheme_allowed(mc->hash, set.weak_hashes, NULL, why,
+	    sizeof(why)) == -1) {
 		log_warnx("table %s: the credentials of \"%s\": %s",
 		    set.authtab, logname(s->user), why);
 		freezero(s->job, sizeof(*s->job));
@@ -594,10 +596,12 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 		s->ops->temp(s, "cannot check passwords now");
 		return;
 	}
-	if (mc->status == CRED_TEMP) {
-		log_warnx("session %s%llu: %s: authtab <%s> could not answer for "
-		    "%s", SIDP(s->id), s->addr, set.authtab,
-		    logname(s->user));
+	if (mc == NULL || mc->status == CRED_TEMP) {
+		/* No answer at all: the caller said why. */
+		if (mc != NULL)
+			log_warnx("session %s%llu: %s: authtab <%s> could not "
+			    "answer for %s", SIDP(s->id), s->addr, set.authtab,
+			    logname(s->user));
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		s->ops->temp(s, "cannot check passwords now");
@@ -701,25 +705,29 @@ failure_floor(double took, double expected, double t)
 }
 
 /*
- * Any session's user's app passwords (verify_cred), asked of tablepop,
- * which asks the app-passwords database: -1 if none runs.
+ * Any session's user's app passwords (apps), or its password hash,
+ * asked of tablepop, which asks the database: -1 if none runs.  The
+ * answer comes to nginx.c, which has tablepop's handlers.
  */
 static int
-tablepop_apps(struct session *s)
+tablepop_ask(struct session *s, int apps)
 {
 	struct msg_login	ml;
 
+	s->tabasked = now();
 	if (tabcur == -1) {
 		log_warnx("session %s%llu: %s: %s: no tablepop runs to ask "
-		    "app-passwords", SIDP(s->id), s->addr, logname(s->user));
+		    "%s", SIDP(s->id), s->addr, logname(s->user), apps ?
+		    "app-passwords" : "authtab");
 		return -1;
 	}
 	memset(&ml, 0, sizeof(ml));
 	ml.id = s->id;
 	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
 	s->tabchan = tabcur;
-	s->tabapps = 1;
-	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
+	s->tabapps = apps;
+	chan_send(&tabchan[tabcur], apps ? MSG_AUTHPOP_APPS :
+	    MSG_AUTHPOP_LOOKUP, -1, &ml, sizeof(ml));
 	return 0;
 }
 

@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		49
+#define MSG_VERSION		50
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -68,7 +68,6 @@ enum msg_type {
 	MSG_PARENT_TABLE,	/* fd: a reload's authtab or app passwords'
 				   file, to an authpop it did not replace;
 				   msg_newtab */
-	MSG_PARENT_CRED,	/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
 	MSG_PARENT_APPSASK,	/* a reload's app passwords are in no file:
 				   ask tablepop for them; no payload */
 	/* parent -> listener, authpop */
@@ -170,8 +169,6 @@ enum msg_type {
 				   its successor; msg_penalty */
 	MSG_AUTHPOP_READY,	/* its tables are loaded, it is confined:
 				   it may have sessions now; no payload */
-	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
-				   password hash, please; msg_login */
 	MSG_AUTHPOP_HANDBACK,	/* draining: fd: a session that waits for a
 				   command, for the current authpop;
 				   msg_handback */
@@ -190,6 +187,8 @@ enum msg_type {
 	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
 				   msg_login */
 	MSG_AUTHPOP_APPS,	/* a user's app passwords, please; msg_login */
+	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
+				   password hash, please; msg_login */
 
 	/* lmtp -> parent */
 	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
@@ -232,6 +231,7 @@ enum msg_type {
 	/* tablepop -> authpop, checkpop, control: their channels */
 	MSG_TABLE_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
 	MSG_TABLE_APPS,		/* the answer to MSG_AUTHPOP_APPS; msg_apps */
+	MSG_TABLE_CRED,		/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
 	MSG_TABLE_BACKEND,	/* a backend to check; msg_backend */
 	MSG_TABLE_BACKENDS,	/* the answer to MSG_CONTROL_BACKENDS,
 				   _DRAIN, _UNDRAIN; msg_ctlbackend */
@@ -545,7 +545,9 @@ struct msg_newtab {
 };
 
 /*
- * MSG_PARENT_CRED: a database table's answer for session id's user.
+ * MSG_TABLE_CRED: authtab's database's answer for session id's user,
+ * which tablepop asked (the credentials service): the parent never
+ * holds a password hash.
  * CRED_NONE: no such user (checked against the dummy hash, as unknown
  * users of a file); CRED_TEMP: the table could not answer ([SYS/TEMP]).
  */

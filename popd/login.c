@@ -163,7 +163,6 @@ static void		login_find(struct proc *, const struct msg_login *,
 static void		login_found(void *, int, const struct mailuser *,
 			    const char *);
 static void		login_junk(void *, int, const struct conf_junk *);
-static void		cred_answer(void *, int, const char *);
 static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
 
@@ -611,70 +610,6 @@ login_junk(void *arg, int status, const struct conf_junk *junk)
 	} else
 		spawn_worker(w->authpid, &w->ml, w->pa, w->fd, &w->mu, junk);
 	preauth_free(w->pa);
-	free(w);
-}
-
-/*
- * authtab is a database table: a session's password hash, for the
- * authpop that asked (if it is still there).
- */
-struct cred_wait {
-	pid_t		 authpid;
-	uint64_t	 id;
-	char		 user[POPD_MAXUSER + 1];
-};
-
-void
-parent_authpop_lookup(struct chan *c, const void *data, int fd)
-{
-	const struct msg_login	*ml = data;
-	struct cred_wait	*w;
-	struct msg_cred		 mc;
-
-	if (conf->set.authsrc != TABSRC_LOOKUP) {
-		chan_bad(c, "%s, but authtab is no database table",
-		    msg_type_str(MSG_AUTHPOP_LOOKUP));
-		return;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("%s", __func__);
-		memset(&mc, 0, sizeof(mc));
-		mc.id = ml->id;
-		mc.status = CRED_TEMP;
-		chan_send(c, MSG_PARENT_CRED, -1, &mc, sizeof(mc));
-		return;
-	}
-	w->authpid = ((struct proc *)c->arg)->pid;
-	w->id = ml->id;
-	(void)strlcpy(w->user, ml->user, sizeof(w->user));
-	lookup(conf->set.authtab, LOOKUP_CREDENTIALS, ml->user, cred_answer,
-	    w);
-}
-
-static void
-cred_answer(void *arg, int status, const char *hash)
-{
-	struct cred_wait	*w = arg;
-	struct msg_cred		 mc;
-	struct proc		*p;
-
-	if ((p = proc_alive(KIND_AUTHPOP, w->authpid)) != NULL) {
-		memset(&mc, 0, sizeof(mc));
-		mc.id = w->id;
-		mc.status = status == LOOKUP_FOUND ? CRED_FOUND :
-		    status == LOOKUP_NONE ? CRED_NONE : CRED_TEMP;
-		/* authpop reads the hash; one too long for it is no answer. */
-		if (status == LOOKUP_FOUND && strlcpy(mc.hash, hash,
-		    sizeof(mc.hash)) >= sizeof(mc.hash)) {
-			log_warnx("table %s: the credentials of \"%s\": a hash "
-			    "of %zu bytes", conf->set.authtab, w->user,
-			    strlen(hash));
-			memset(mc.hash, 0, sizeof(mc.hash));
-			mc.status = CRED_TEMP;
-		}
-		chan_send(&p->chan, MSG_PARENT_CRED, -1, &mc, sizeof(mc));
-		explicit_bzero(&mc, sizeof(mc));
-	}
 	free(w);
 }
 

@@ -22,11 +22,12 @@
  * each question in a tree until its answer (MSG_TABLE_ANSWER) comes.
  *
  * What tablepop says is checked again by whoever asked, as what a
- * table program says would be: a password hash and app passwords'
- * records by authpop, which checks them (a weak kind only if popd.conf
- * says so); userinfo and quotas by the callers (mailuser.c,
- * userquota.c, userjunk.c), which decide ids, maildirs and
- * what a session serves.  A question that tablepop does not answer
+ * table program says would be: userinfo, quota and junk users by the
+ * callers (mailuser.c, userquota.c, userjunk.c), which decide ids,
+ * maildirs and what a session serves.  Password hashes and app
+ * passwords' records never pass here: authpop asks tablepop for them
+ * on a channel of its own, and checks them (a weak kind only if
+ * popd.conf says so).  A question that tablepop does not answer
  * within "timeout lookup" and a second, one that a dying tablepop had,
  * and one asked while none runs are all LOOKUP_TEMP, never "no such
  * user".
@@ -56,8 +57,7 @@
 #include "stats.h"
 #include "table.h"
 
-#if LOOKUP_ALIAS != TABLE_ALIAS || LOOKUP_CREDENTIALS != TABLE_CREDENTIALS || \
-    LOOKUP_USERINFO != TABLE_USERINFO
+#if LOOKUP_ALIAS != TABLE_ALIAS || LOOKUP_USERINFO != TABLE_USERINFO
 #error "lookup.h's services are not proto.h's"
 #endif
 
@@ -100,8 +100,7 @@ question_cmp(struct question *a, struct question *b)
 const char *
 lookup_service_str(int service)
 {
-	return service == LOOKUP_CREDENTIALS ? "credentials" :
-	    service == LOOKUP_ALIAS ? "alias" : "userinfo";
+	return service == LOOKUP_ALIAS ? "alias" : "userinfo";
 }
 
 /* The names of the database tables that c asks, without repeats. */

@@ -24,12 +24,12 @@
 #include <sys/types.h>
 
 /*
- * What is asked: OpenSMTPD's K_CREDENTIALS and K_USERINFO (tablepop's
- * tapi.h), and K_ALIAS for route (every backend answers it with one
- * string); proto.h's TABLE_* are the same.
+ * What the parent asks: OpenSMTPD's K_USERINFO (tablepop's tapi.h), and
+ * K_ALIAS for quota and junk users (every backend answers it with one
+ * string); proto.h's TABLE_* are the same.  A password hash
+ * (K_CREDENTIALS) authpop asks of tablepop itself: none passes here.
  */
 #define LOOKUP_ALIAS		0x01
-#define LOOKUP_CREDENTIALS	0x04
 #define LOOKUP_USERINFO		0x10
 
 /* The answers. */

@@ -236,7 +236,6 @@ void		 parent_authpop_closed(struct chan *, const void *, int);
 void		 parent_authpop_stls(struct chan *, const void *, int);
 void		 parent_authpop_handback(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
-void		 parent_authpop_lookup(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);
 struct stats_page *worker_reaped(pid_t, int);
 void		 login_reaped_to(void (*)(pid_t, int));

@@ -95,7 +95,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_STLS,	parent_authpop_stls },
 	{ MSG_AUTHPOP_PENALTY,	parent_authpop_penalty },
 	{ MSG_AUTHPOP_READY,	parent_ready },
-	{ MSG_AUTHPOP_LOOKUP,	parent_authpop_lookup },
 	{ MSG_AUTHPOP_HANDBACK,	parent_authpop_handback },
 };
 static const struct msg_handler from_lmtp[] = {

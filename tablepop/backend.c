@@ -18,9 +18,10 @@
  * backend.c -- tablepop's tables: it runs OpenSMTPD's table programs
  * (opensmtpd-extras: table-sqlite, table-postgres, table-mysql,
  * table-ldap...) with the very configuration files smtpd.conf names, and
- * asks them what the parent asks: a user's credentials (for authpop),
- * userinfo (for a wrkrpop's ids and maildir), aliases (route, quota,
- * app passwords).  The parent checks each answer again.
+ * asks them what the parent and authpop ask: a user's credentials
+ * (authpop's, router.c), userinfo (for a wrkrpop's ids and maildir),
+ * aliases (route, quota, app passwords).  Whoever asked checks each
+ * answer again.
  *
  * The protocol is smtpd's (its table_proc.c, the extras' table_api.c):
  * imsg frames on the program's standard input, a stream socket.  A frame

@@ -15,8 +15,10 @@
  */
 
 /*
- * router.c -- tablepop's answer to authpop's MSG_AUTHPOP_ROUTE: which
- * backend serves a user that nginx's auth_http asked about.  The route
+ * router.c -- tablepop's answers to authpop: which backend serves a
+ * user that nginx's auth_http asked about (MSG_AUTHPOP_ROUTE), and a
+ * user's app passwords and password hash, when databases hold them
+ * (MSG_AUTHPOP_APPS, MSG_AUTHPOP_LOOKUP).  The route
  * table maps a user name, or else the domain after its last '@', to one
  * literal IP address or a pool of them.  A file is read from the
  * descriptor the parent opened as root (and checked, for popd -n and
@@ -42,8 +44,10 @@
  * send; one that breaks it loses its channel, not us):
  *	authpop		MSG_AUTHPOP_ROUTE, answered MSG_TABLE_ROUTE;
  *			MSG_AUTHPOP_APPS, a user's app passwords of the
- *			app-passwords database, answered MSG_TABLE_APPS
- *			(authpop checks them, as it did the parent's)
+ *			app-passwords database, answered MSG_TABLE_APPS;
+ *			MSG_AUTHPOP_LOOKUP, a user's password hash of
+ *			authtab's database, answered MSG_TABLE_CRED
+ *			(authpop checks both: the parent sees neither)
  *	checkpop	MSG_CHECK_STATE for a backend we named to it
  *			(MSG_TABLE_BACKEND), nothing else
  *	control		popctl show backends, drain, undrain BACKEND
@@ -69,6 +73,11 @@
 
 /* Questions of ours to the route table: apart from the parent's ids. */
 #define ROUTE_ASKED	(1ULL << 63)
+
+/* What an authpop asks: a route, its app passwords, its password hash. */
+#define ASK_ROUTE	0
+#define ASK_APPS	1	/* MSG_AUTHPOP_APPS */
+#define ASK_CRED	2	/* MSG_AUTHPOP_LOOKUP */
 
 struct backend {
 	TAILQ_ENTRY(backend)	 entry;
@@ -117,7 +126,7 @@ struct route_wait {
 	pid_t			 authpid;
 	uint64_t		 id;		/* authpop's */
 	int			 domain;	/* asking for the domain now */
-	int			 apps;		/* MSG_AUTHPOP_APPS's */
+	int			 ask;		/* ASK_* */
 	char			 user[POPD_MAXUSER + 1];
 };
 
@@ -136,7 +145,11 @@ static void	peer_eof(struct chan *);
 static void	peer_bad(struct chan *);
 static void	router_authpop_route(struct chan *, const void *, int);
 static void	router_authpop_apps(struct chan *, const void *, int);
+static void	router_authpop_lookup(struct chan *, const void *, int);
+static void	user_ask(struct chan *, const struct msg_login *, int);
+static struct peer *authpop_find(pid_t);
 static void	apps_send(pid_t, uint64_t, int, const char *);
+static void	cred_send(pid_t, uint64_t, const char *, int, const char *);
 static void	router_check_state(struct chan *, const void *, int);
 static void	router_control_backends(struct chan *, const void *, int);
 static void	router_control_drain(struct chan *, const void *, int);
@@ -152,6 +165,7 @@ static int	backends_pick(const char *, const char *, char *, size_t);
 static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_ROUTE,	router_authpop_route },
 	{ MSG_AUTHPOP_APPS,	router_authpop_apps },
+	{ MSG_AUTHPOP_LOOKUP,	router_authpop_lookup },
 };
 static const struct msg_handler from_check[] = {
 	{ MSG_CHECK_STATE,	router_check_state },
@@ -392,8 +406,9 @@ static void
 route_ask(struct route_wait *w, const char *key)
 {
 	w->asked = ++lastask | ROUTE_ASKED;
-	tables_lookup(w->asked, w->apps ? set->apps_table : set->route,
-	    TABLE_ALIAS, key);
+	tables_lookup(w->asked, w->ask == ASK_APPS ? set->apps_table :
+	    w->ask == ASK_CRED ? set->authtab : set->route, w->ask == ASK_CRED ?
+	    TABLE_CREDENTIALS : TABLE_ALIAS, key);
 }
 
 /*
@@ -405,25 +420,85 @@ route_ask(struct route_wait *w, const char *key)
 static void
 router_authpop_apps(struct chan *c, const void *data, int fd)
 {
-	const struct msg_login	*ml = data;
+	user_ask(c, data, ASK_APPS);
+}
+
+/*
+ * An authpop asks for a user's password hash (authtab is a database
+ * table): the credentials service, the user the key.  authpop checks
+ * the hash; the parent never sees it.
+ */
+static void
+router_authpop_lookup(struct chan *c, const void *data, int fd)
+{
+	user_ask(c, data, ASK_CRED);
+}
+
+static void
+user_ask(struct chan *c, const struct msg_login *ml, int ask)
+{
 	struct peer		*p = c->arg;
 	struct route_wait	*w = NULL;
+	int			 db = ask == ASK_APPS ?
+				    set->apps_table[0] != '\0' :
+				    set->authsrc == TABSRC_LOOKUP;
 
-	if (set->apps_table[0] == '\0' ||
-	    (w = calloc(1, sizeof(*w))) == NULL) {
-		if (set->apps_table[0] != '\0')
+	if (!db || (w = calloc(1, sizeof(*w))) == NULL) {
+		if (db)
 			log_warn("%s", __func__);
-		apps_send(p->pid, ml->id, set->apps_file[0] == '\0' &&
-		    set->apps_table[0] == '\0' ? TABANS_NONE : TABANS_TEMP,
-		    NULL);
+		if (ask == ASK_CRED)
+			cred_send(p->pid, ml->id, ml->user, TABANS_TEMP, NULL);
+		else
+			apps_send(p->pid, ml->id, set->apps_file[0] == '\0' &&
+			    !db ? TABANS_NONE : TABANS_TEMP, NULL);
 		return;
 	}
 	w->authpid = p->pid;
 	w->id = ml->id;
-	w->apps = 1;
+	w->ask = ask;
 	(void)strlcpy(w->user, ml->user, sizeof(w->user));
 	TAILQ_INSERT_TAIL(&waits, w, entry);
 	route_ask(w, w->user);
+}
+
+/* The authpop of that pid, if it is still there. */
+static struct peer *
+authpop_find(pid_t authpid)
+{
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->proc == PROC_AUTHPOP && p->pid == authpid)
+			return p;
+	return NULL;
+}
+
+/*
+ * The user's password hash, or none, or no answer, to that authpop:
+ * one too long for it, or empty, is no answer (logged).
+ */
+static void
+cred_send(pid_t authpid, uint64_t id, const char *user, int status,
+    const char *hash)
+{
+	struct msg_cred	 mc;
+	struct peer	*p;
+
+	if ((p = authpop_find(authpid)) == NULL)
+		return;
+	memset(&mc, 0, sizeof(mc));
+	mc.id = id;
+	if (status == TABANS_FOUND && (hash[0] == '\0' || strlcpy(mc.hash,
+	    hash, sizeof(mc.hash)) >= sizeof(mc.hash))) {
+		log_warnx("table %s: the credentials of \"%s\": a hash of %zu "
+		    "bytes", set->authtab, user, strlen(hash));
+		memset(mc.hash, 0, sizeof(mc.hash));
+		status = TABANS_TEMP;
+	}
+	mc.status = status == TABANS_FOUND ? CRED_FOUND :
+	    status == TABANS_NONE ? CRED_NONE : CRED_TEMP;
+	chan_send(&p->chan, MSG_TABLE_CRED, -1, &mc, sizeof(mc));
+	explicit_bzero(&mc, sizeof(mc));
 }
 
 /* The records joined by ',', or none, or no answer, to that authpop. */
@@ -433,10 +508,7 @@ apps_send(pid_t authpid, uint64_t id, int status, const char *recs)
 	struct msg_apps	*ma;
 	struct peer	*p;
 
-	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == PROC_AUTHPOP && p->pid == authpid)
-			break;
-	if (p == NULL)
+	if ((p = authpop_find(authpid)) == NULL)
 		return;
 	/* 8 KB: not on the stack. */
 	if ((ma = calloc(1, sizeof(*ma))) == NULL)
@@ -482,9 +554,12 @@ router_answer(uint64_t id, int status, const char *value)
 			break;
 	if (w == NULL)
 		fatalx("%s: an answer to no question", __func__);
-	if (w->apps) {
+	if (w->ask != ASK_ROUTE) {
 		TAILQ_REMOVE(&waits, w, entry);
-		apps_send(w->authpid, w->id, status, value);
+		if (w->ask == ASK_CRED)
+			cred_send(w->authpid, w->id, w->user, status, value);
+		else
+			apps_send(w->authpid, w->id, status, value);
 		free(w);
 		return 1;
 	}
@@ -520,10 +595,7 @@ route_send(pid_t authpid, uint64_t id, const char *user, int status,
 	struct peer		*p;
 	char			 addr[INET6_ADDRSTRLEN];
 
-	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == PROC_AUTHPOP && p->pid == authpid)
-			break;
-	if (p == NULL)
+	if ((p = authpop_find(authpid)) == NULL)
 		return;
 	if (status == TABANS_FOUND) {
 		if (backends_pick(user, value, addr, sizeof(addr)) == -1)

@@ -565,6 +565,41 @@ def tablepops(srv):
 
 
 @T.test(start=False)
+def database_hash_never_in_root(srv):
+    """A database's password hash goes from tablepop to authpop: the
+    root parent never receives it.  strace shows every byte the parent
+    reads during a login through SQLite: the user's home, which the
+    parent asks for, is there (so the trace sees its table answers);
+    no part of the hash is."""
+    sqlite_tables(srv)
+    srv.start()
+    logs_in(srv, "alice")      # the table programs are up
+    strace = T.need_prog("strace")
+    trace = os.path.join(srv.tmpdir, "parent.trace")
+    st = subprocess.Popen([strace, "-qq", "-s", "70000", "-o", trace,
+                           "-e", "trace=read,readv,recvfrom,recvmsg",
+                           "-p", str(srv.proc.pid)],
+                          stderr=subprocess.DEVNULL)
+    try:
+        T.wait_for(lambda: open("/proc/%d/status" % srv.proc.pid).read()
+                   .count("TracerPid:\t0") == 0, 10, "strace attached")
+        logs_in(srv, "alice", what="alice through SQLite, traced")
+        refused(srv, "alice", "wrong", AUTH, "a wrong password, traced")
+    finally:
+        st.terminate()
+        st.wait(10)
+    with open(trace, errors="replace") as f:
+        seen = f.read()
+    T.expect_true(srv.users["alice"]["home"] in seen, "the parent's reads "
+                  "traced: alice's home, from its userinfo answer",
+                  seen[-2000:])
+    hsh = hash_of(srv, "alice")
+    T.expect_true(hsh[-31:] not in seen and hsh[7:29] not in seen,
+                  "no part of alice's hash (salt or digest) read by the "
+                  "parent")
+
+
+@T.test(start=False)
 def tablepop_killed_mid_lookup(srv):
     """Issue 53: the table programs run under tablepop, not the root
     parent.  tablepop killed while a credentials lookup is out: the
@@ -607,9 +642,10 @@ def tablepop_killed_mid_lookup(srv):
              "a login whose lookup tablepop took with it")
     T.expect_true(took < 2, "[SYS/TEMP] as soon as tablepop is gone, "
                   "not at the lookup's deadline", took)
-    srv.wait_log("table users: tablepop (pid %d) gone: credentials "
-                 'lookup of "alice" failed' % old[0])
-    # The parent counts lookups, the failed one too, as before tablepop.
+    # authpop asked tablepop itself: the parent never held the hash.
+    srv.wait_log('table users: tablepop gone: credentials lookup of '
+                 '"alice" failed')
+    # authpop counts its lookups, the failed one too, as the parent did.
     after = srv.stats()
     T.expect(after.get("lookups_failed", 0) -
              before.get("lookups_failed", 0), 1,

@@ -211,7 +211,6 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_TABLE,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
-	{ MSG_PARENT_CRED,		on_later },
 	{ MSG_PARENT_APPSASK,		on_later },
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_CONF_PROXY,	on_proxy },
@@ -237,7 +236,6 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_STLS,		on_later },
 	{ MSG_AUTHPOP_PENALTY,		on_later },
 	{ MSG_AUTHPOP_READY,		on_later },
-	{ MSG_AUTHPOP_LOOKUP,		on_later },
 	{ MSG_AUTHPOP_HANDBACK,		on_later },
 };
 
