@@ -74,6 +74,7 @@ static int		 app_filed(const char *, const char *);
 static void		 tables_read(void);
 static double		 failure_floor(double, double, double);
 static int		 tablepop_ask(struct session *, int);
+static void		 lookup_counted(const struct session *, int);
 static int		 tablepop_ctlapps(uint64_t, const char *);
 
 /*
@@ -321,6 +322,8 @@ verify_apps(struct session *s, int status, const char *joined)
 	char			 why[160];
 	int			 n = 0, i, barred = 0;
 
+	if (s->state == S_LOOKUP)
+		lookup_counted(s, status);
 	if (status == CRED_TEMP) {
 		log_warnx("session %s%llu: %s: app-passwords could not answer "
 		    "for %s", SIDP(s->id), s->addr, logname(s->user));
@@ -331,7 +334,7 @@ verify_apps(struct session *s, int status, const char *joined)
 	}
 	/*
 	 * A file's were checked at load; a database's answer is checked
-	 * here, as a table program's: the parent passes it on unread.
+	 * here, as a table program's: tablepop passes it on unread.
 	 */
 	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
 	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
@@ -570,17 +573,14 @@ auth_enqueue(struct session *s)
  * user's hash, no such user (the dummy hash: a wrong password to the
  * client), or no answer at all (CRED_TEMP, or mc NULL: the caller
  * logged why), or a hash of a refused kind, which are never passed off
- * as a wrong password.  The lookup is counted here, as the parent
- * counts its own.
+ * as a wrong password.
  */
 void
 verify_cred(struct session *s, const struct msg_cred *mc)
 {
 	char	why[192];
 
-	STAT_INC(mc == NULL || mc->status == CRED_TEMP ? STAT_LOOKUP_TEMP :
-	    mc->status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_FOUND);
-	stats_lookup_time(now() - s->tabasked);
+	lookup_counted(s, mc != NULL ? mc->status : CRED_TEMP);
 	/*
 	 * A hash of a kind this authpop may check (a weak one only with
 	 * weak-hashes yes), checked here, where hashes are: tablepop
@@ -702,6 +702,18 @@ failure_floor(double took, double expected, double t)
 		load = took / expected;
 	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
 	return f > fail_floor ? f : fail_floor;
+}
+
+/*
+ * A database's answer to tablepop_ask, or none: counted in our page as
+ * the parent counts its own lookups (popctl's lookups_*).
+ */
+static void
+lookup_counted(const struct session *s, int status)
+{
+	STAT_INC(status == CRED_FOUND ? STAT_LOOKUP_FOUND :
+	    status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
+	stats_lookup_time(now() - s->tabasked);
 }
 
 /*

@@ -954,9 +954,10 @@ def authcheck_ids(srv):
     its own, and never walk the databases as root."""
     strace = T.need_prog("strace")
     trace = os.path.join(srv.tmpdir, "authcheck.trace")
-    st = subprocess.Popen([strace, "-f", "-qq", "-o", trace, "-e",
-                           "trace=execve,execveat,setgroups,setresgid,setresuid",
-                           "-p", str(srv.proc.pid)],
+    # -ff: a file per process, so that no call is split in two.
+    st = subprocess.Popen([strace, "-ff", "-qq", "-o", trace, "-e",
+                           "trace=execve,execveat,setgroups,setresgid,"
+                           "setresuid", "-p", str(srv.proc.pid)],
                           stderr=subprocess.DEVNULL)
     try:
         T.wait_for(lambda: open("/proc/%d/status" % srv.proc.pid).read()
@@ -969,10 +970,10 @@ def authcheck_ids(srv):
         st.terminate()
         st.wait(10)
     calls = {}
-    with open(trace) as f:
-        for ln in f:
-            pid, _, call = ln.partition(" ")
-            calls.setdefault(pid, []).append(call.strip())
+    for name in os.listdir(srv.tmpdir):
+        if name.startswith("authcheck.trace."):
+            with open(os.path.join(srv.tmpdir, name)) as f:
+                calls[name] = [ln.strip() for ln in f]
     runs = {}
     for c in calls.values():
         for x in c:
@@ -980,7 +981,7 @@ def authcheck_ids(srv):
                 runs[x.split('"-m", "')[1].split('"')[0]] = [
                     " ".join(y.split()) for y in c if y.startswith("set")]
     T.expect_true("system" in runs, "authcheck -m system run by the "
-                  "reload", open(trace).read()[-2000:])
+                  "reload", sorted(calls))
     auth = pwd.getpwnam("_pop3auth")
     shadow = grp.getgrnam("shadow").gr_gid
     ids = ["setresgid(%d, %d, %d) = 0" % ((auth.pw_gid,) * 3),
