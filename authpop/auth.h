@@ -130,6 +130,10 @@ struct session {
 						   the app passwords, not
 						   the password hash */
 	double			 tabasked;	/* S_LOOKUP: since, now() */
+	int			 tablate;	/* a question answered as
+						   temporary at its bound,
+						   whose answer is still due:
+						   no other until it comes */
 	int			 nfail;
 	int			 plainlogged;	/* refusal logged once */
 	int			 nbad;		/* invalid commands */
@@ -147,6 +151,8 @@ struct session {
 };
 
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
+/* Beyond timeout lookup, by which tablepop answers on its own. */
+#define LOOKUP_SLACK		1	/* seconds */
 #define TICKET_MAX		128	/* a ticket and its NUL */
 
 /*
@@ -240,6 +246,8 @@ void		 verify_appsask(void);
 void		 verify_ctlapps(uint64_t, const char *);
 void		 verify_used_flush(void);
 void		 verify_ctlanswer(uint64_t, int, const char *);
+void		 verify_unanswered(struct session *);
+int		 verify_late(struct session *, const struct chan *);
 struct msg_appskept;
 void		 verify_appskept(const struct msg_appskept *);
 const char	*logname(const char *);

@@ -407,6 +407,11 @@ tablepop_eof(struct chan *c)
 static void
 tablepop_lost(struct session *s)
 {
+	if (s->state != S_LOOKUP && s->state != S_ROUTE) {
+		/* Its late answer will not come: it may ask again. */
+		s->tablate = 0;
+		return;
+	}
 	if (s->state == S_LOOKUP) {
 		if (s->tabapps) {
 			s->tabapps = 0;
@@ -438,8 +443,9 @@ tablepop_appsans(struct chan *c, const void *data, int fd)
 	}
 	if ((s = session_find(ma->id)) == NULL || s->state != S_LOOKUP ||
 	    !s->tabapps || &tabchan[s->tabchan] != c) {
-		log_debug("session %s%llu: its app passwords came after the "
-		    "session ended", SIDP(ma->id));
+		log_debug("session %s%llu: its app passwords came %s",
+		    SIDP(ma->id), s != NULL && verify_late(s, c) ?
+		    "after their bound" : "after the session ended");
 		return;
 	}
 	s->tabapps = 0;
@@ -456,8 +462,9 @@ tablepop_credans(struct chan *c, const void *data, int fd)
 
 	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
 	    s->tabapps || &tabchan[s->tabchan] != c) {
-		log_debug("session %s%llu: its password hash came after the "
-		    "session ended", SIDP(mc->id));
+		log_debug("session %s%llu: its password hash came %s",
+		    SIDP(mc->id), s != NULL && verify_late(s, c) ?
+		    "after its bound" : "after the session ended");
 		return;
 	}
 	verify_cred(s, mc);

@@ -149,8 +149,8 @@ session_find(uint64_t id)
 
 /*
  * fn for each session whose route, app passwords or password hash were
- * asked on tablepop's channel ch, which is gone (nginx.c): it may end
- * the session.
+ * asked on tablepop's channel ch, which is gone (nginx.c), or whose late
+ * answer is due there: it may end the session.
  */
 void
 session_route_lost(int ch, void (*fn)(struct session *))
@@ -158,8 +158,8 @@ session_route_lost(int ch, void (*fn)(struct session *))
 	struct session	*s, *next;
 
 	RB_FOREACH_SAFE(s, sesstree, &sessions, next)
-		if ((s->state == S_ROUTE || s->state == S_LOOKUP) &&
-		    s->tabchan == ch)
+		if ((s->state == S_ROUTE || s->state == S_LOOKUP ||
+		    s->tablate) && s->tabchan == ch)
 			fn(s);
 }
 
@@ -364,6 +364,12 @@ session_timeout(int fd, short ev, void *arg)
 		session_update(s);
 		break;
 	case S_LOOKUP:
+		if (now() < s->deadline) {
+			/* tablepop_ask's bound, before the session's. */
+			verify_unanswered(s);
+			session_update(s);
+			break;
+		}
 		/* The answer, if it comes, finds no one. */
 		s->tabapps = 0;
 		freezero(s->job, sizeof(*s->job));

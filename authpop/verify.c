@@ -74,7 +74,7 @@ static int		 app_filed(const char *, const char *);
 static void		 tables_read(void);
 static double		 failure_floor(double, double, double);
 static int		 tablepop_ask(struct session *, int);
-static void		 lookup_counted(const struct session *, int);
+static void		 lookup_counted(struct session *, int);
 static int		 tablepop_ctlapps(uint64_t, const char *);
 
 /*
@@ -706,14 +706,17 @@ failure_floor(double took, double expected, double t)
 
 /*
  * A database's answer to tablepop_ask, or none: counted in our page as
- * the parent counts its own lookups (popctl's lookups_*).
+ * the parent counts its own lookups (popctl's lookups_*).  s leaves
+ * S_LOOKUP next.
  */
 static void
-lookup_counted(const struct session *s, int status)
+lookup_counted(struct session *s, int status)
 {
 	STAT_INC(status == CRED_FOUND ? STAT_LOOKUP_FOUND :
 	    status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
 	stats_lookup_time(now() - s->tabasked);
+	/* The session's own deadline again, instead of the lookup's. */
+	session_deadline(s);
 }
 
 /*
@@ -725,12 +728,14 @@ static int
 tablepop_ask(struct session *s, int apps)
 {
 	struct msg_login	ml;
+	double			left;
 
 	s->tabasked = now();
-	if (tabcur == -1) {
-		log_warnx("session %s%llu: %s: %s: no tablepop runs to ask "
-		    "%s", SIDP(s->id), s->addr, logname(s->user), apps ?
-		    "app-passwords" : "authtab");
+	if (tabcur == -1 || s->tablate) {
+		log_warnx("session %s%llu: %s: %s: %s: %s", SIDP(s->id),
+		    s->addr, logname(s->user), apps ? "app-passwords" :
+		    "authtab", s->tablate ? "tablepop has still to answer "
+		    "this session's last question" : "no tablepop runs to ask");
 		return -1;
 	}
 	memset(&ml, 0, sizeof(ml));
@@ -740,7 +745,47 @@ tablepop_ask(struct session *s, int apps)
 	s->tabapps = apps;
 	chan_send(&tabchan[tabcur], apps ? MSG_AUTHPOP_APPS :
 	    MSG_AUTHPOP_LOOKUP, -1, &ml, sizeof(ml));
+	/* A stuck tablepop: verify_unanswered, if the session lasts. */
+	left = s->deadline - s->tabasked;
+	timer_in(&s->tmo, left < set.timeout.lookup + LOOKUP_SLACK ? left :
+	    set.timeout.lookup + LOOKUP_SLACK);
 	return 0;
+}
+
+/*
+ * No answer from tablepop by timeout lookup and a second (its own
+ * bound: it is stuck): a temporary failure, as for a database that does
+ * not answer.  Its answer may still come, and would be another
+ * question's: the session asks nothing more until it came (verify_late)
+ * or that tablepop is gone.
+ */
+void
+verify_unanswered(struct session *s)
+{
+	log_warnx("session %s%llu: %s: %s: %s: no answer from tablepop "
+	    "within %d s", SIDP(s->id), s->addr, logname(s->user),
+	    s->tabapps ? "app-passwords" : "authtab",
+	    set.timeout.lookup + LOOKUP_SLACK);
+	s->tablate = 1;
+	if (s->tabapps) {
+		s->tabapps = 0;
+		verify_apps(s, CRED_TEMP, NULL);
+	} else
+		verify_cred(s, NULL);
+}
+
+/*
+ * An answer on tablepop's channel c for s, which is not waiting for
+ * one: 1 if it is the one verify_unanswered gave up on (the session may
+ * ask again), 0 if it is no answer of s's at all.
+ */
+int
+verify_late(struct session *s, const struct chan *c)
+{
+	if (!s->tablate || &tabchan[s->tabchan] != c)
+		return 0;
+	s->tablate = 0;
+	return 1;
 }
 
 /*

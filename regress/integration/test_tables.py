@@ -666,6 +666,50 @@ def tablepop_killed_mid_lookup(srv):
 
 
 @T.test(start=False)
+def tablepop_stopped_mid_lookup(srv):
+    """tablepop stopped (SIGSTOP) while authpop asks it for a password
+    hash: [SYS/TEMP] at timeout lookup and a second, not at the
+    session's deadline, never a wrong password.  The stuck question's
+    answer, when it comes, is no later question's: the session asks
+    nothing more until it came, then bob with alice's password is
+    refused and logs in with his own."""
+    sqlite_tables(srv)
+    srv.tables += "\ntimeout lookup 2s"
+    srv.start()
+    logs_in(srv, "alice")      # the table programs are up
+    tp = tablepops(srv)
+    T.expect(len(tp), 1, "one tablepop: %s" % tp)
+    temp = TEMP + b"cannot check passwords now, try again later"
+    with srv.raw() as r:
+        T.expect(r.line()[:3], b"+OK", "greeting")
+        r.ok("USER alice")
+        os.kill(tp[0], signal.SIGSTOP)
+        try:
+            t = time.monotonic()
+            resp = r.cmd("PASS " + srv.password("alice"))
+            took = time.monotonic() - t
+            T.expect(resp, temp, "a login whose tablepop is stopped")
+            T.expect_true(2.5 <= took < 6, "[SYS/TEMP] at timeout lookup "
+                          "and a second (2 s + 1 s)", took)
+            r.ok("USER bob")
+            T.expect(r.cmd("PASS " + srv.password("alice")), temp,
+                     "no new question while the stuck one's answer is due")
+        finally:
+            os.kill(tp[0], signal.SIGCONT)
+        srv.wait_log("its password hash came after its bound")
+        r.ok("USER bob")
+        T.expect(r.cmd("PASS " + srv.password("alice"))[:len(AUTH)], AUTH,
+                 "bob with alice's password, once the late answer came")
+        r.ok("USER bob")
+        T.expect(r.cmd("PASS " + srv.password("bob"))[:3], b"+OK",
+                 "bob with his own")
+    T.expect_true("authtab: no answer from tablepop within 3 s"
+                  in srv.log(), "the stuck lookup logged",
+                  srv.log_tail(10))
+    T.expect_true(srv.alive(), "daemon alive")
+
+
+@T.test(start=False)
 def tablepop_follows_reloads(srv):
     """Issue 53: a reload that brings a database table starts a new
     tablepop; one that takes the last one away drains it: it goes, and
