@@ -125,16 +125,22 @@ say(char *msg, size_t msglen, const char *fmt, ...)
 /*
  * maildirsize, opened (maildir_openat: no link, regular files only).  A
  * shared filesystem may say ESTALE when another host has just replaced
- * it (a recalculation renames a new one in): its new one is opened.
+ * it (a recalculation renames a new one in), until its client's caches
+ * see the new one: about a second with GlusterFS (FUSE's attribute
+ * timeout, its md-cache).  So it is asked again after 10, 20, ... 640
+ * ms, 1.27 s in all, before the error stands.
  */
 static int
 quota_open(int dirfd, int flags)
 {
-	int	fd, tries = 0;
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 fd, tries = 0;
 
 	while ((fd = maildir_openat(dirfd, QUOTA_FILE, flags, 0)) == -1 &&
-	    errno == ESTALE && tries++ < 3)
-		continue;
+	    errno == ESTALE && tries++ < 7) {
+		(void)nanosleep(&ts, NULL);
+		ts.tv_nsec *= 2;
+	}
 	return fd;
 }
 
