@@ -86,9 +86,12 @@ def fleet(srv):
     """The shared fleet, srv started as its router."""
     global FLEET
     if FLEET is None:
-        FLEET = fleetns.Fleet(USERS, backends=3)
+        # Kept only once started (a failed start stops what it made):
+        # the next test tries again, and says why it cannot.
+        f = fleetns.Fleet(USERS, backends=3)
+        f.start()
+        FLEET = f
         atexit.register(FLEET.stop)
-        FLEET.start()
     for b in FLEET.backends:
         if not b.running:
             b.start()
