@@ -151,8 +151,6 @@ struct session {
 };
 
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
-/* Beyond timeout lookup, by which tablepop answers on its own. */
-#define LOOKUP_SLACK		1	/* seconds */
 #define TICKET_MAX		128	/* a ticket and its NUL */
 
 /*

@@ -1085,7 +1085,6 @@ static const struct msg_decl decls[] = {
 	/* Also to a current authpop when its successor could not start. */
 	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
 	    valid_newtab, ANY, 0),
-	/* A draining authpop still checks the passwords it was given. */
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A | M | T | K, 0, MSG_NOFD, valid_none,
 	    RUN, PH_DRAIN),
@@ -1255,6 +1254,7 @@ static const struct msg_decl decls[] = {
 	    valid_login, ANY, 0),
 	D(MSG_TABLE_APPS, T, A, sizeof(struct msg_apps), MSG_NOFD,
 	    valid_apps, ANY, 0),
+	/* A draining authpop still checks the passwords it was given. */
 	D(MSG_TABLE_CRED, T, A, sizeof(struct msg_cred), MSG_NOFD,
 	    valid_cred, ANY, 0),
 	D(MSG_TABLE_BACKEND, T, K, sizeof(struct msg_backend), MSG_NOFD,

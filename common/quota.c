@@ -121,7 +121,6 @@ say(char *msg, size_t msglen, const char *fmt, ...)
 	return -1;
 }
 
-/* Close fd after a failure: -1, errno of the failure kept. */
 /*
  * maildirsize, opened (maildir_openat: no link, regular files only).  A
  * shared filesystem may say ESTALE when another host has just replaced
@@ -144,6 +143,7 @@ quota_open(int dirfd, int flags)
 	return fd;
 }
 
+/* Close fd after a failure: -1, errno of the failure kept. */
 static int
 close_failed(int fd)
 {

@@ -71,6 +71,13 @@ struct conf_junk {
 };
 #define JUNK_SPECMAX		(2 * CONF_FOLDERLEN + 32)	/* formatted */
 
+/*
+ * Seconds beyond timeout lookup, by which tablepop answers on its own,
+ * that the parent and authpop wait for an answer to their questions
+ * before they take tablepop for stuck.
+ */
+#define LOOKUP_SLACK		1
+
 struct conf_settings {
 	char			 authtab[PATH_MAX];
 	char			 usertab[PATH_MAX];
@@ -86,7 +93,9 @@ struct conf_settings {
 		int		 idle;		/* TRANSACTION, no command */
 		int		 send;		/* client reads nothing */
 		int		 close;		/* last reply, peer gone */
-		int		 lookup;	/* a database table's answer */
+		int		 lookup;	/* a database table's answer
+						   (tablepop's; its askers
+						   wait LOOKUP_SLACK more) */
 		int		 lmtp;		/* LMTP client silent */
 		int		 delivery;	/* one delivery worker's job */
 		int		 delivery_idle;	/* a warm worker without jobs */

@@ -61,8 +61,6 @@
 #error "lookup.h's services are not proto.h's"
 #endif
 
-/* Beyond timeout lookup, by which tablepop answers on its own. */
-#define LOOKUP_SLACK		1	/* seconds */
 
 struct question {
 	RB_ENTRY(question)	 entry;

@@ -434,6 +434,12 @@ router_authpop_lookup(struct chan *c, const void *data, int fd)
 	user_ask(c, data, ASK_CRED);
 }
 
+/*
+ * One question of kind ask (ASK_APPS, ASK_CRED) about ml's user, to its
+ * database; without one in our configuration (an authpop of another
+ * one, in a reload), answered at once: no app passwords if a file holds
+ * none either, else a temporary failure.
+ */
 static void
 user_ask(struct chan *c, const struct msg_login *ml, int ask)
 {
@@ -446,6 +452,9 @@ user_ask(struct chan *c, const struct msg_login *ml, int ask)
 	if (!db || (w = calloc(1, sizeof(*w))) == NULL) {
 		if (db)
 			log_warn("%s", __func__);
+		else if (ask == ASK_CRED)
+			log_warnx("a password hash of %s, but authtab is no "
+			    "database table", ml->user);
 		if (ask == ASK_CRED)
 			cred_send(p->pid, ml->id, ml->user, TABANS_TEMP, NULL);
 		else
