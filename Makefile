@@ -83,7 +83,7 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 
 POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
-		popd/dworkers.o popd/mailuser.o popd/answers.o \
+		popd/mailuser.o popd/answers.o \
 		popd/counters.o popd/spent.o popd/users.o \
 		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
@@ -111,7 +111,8 @@ LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/acceptor.o common/pki
 # parent's check of a pair (popd/certs.c), libtls.
 KEYPOP_OBJS=	keypop/keypop.o
 KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/pki.o common/pkitls.o
-LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o
+LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o \
+		lmtp/lmtp_pool.o
 LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/acceptor.o
 CONTROL_OBJS=	control/control.o control/print.o control/lastuse.o
 CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/control_cmd.o
@@ -172,7 +173,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/table.h \
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
-LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h
+LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h \
+		lmtp/lmtp_pool.h
 CONTROL_HDRS=	control/control.h
 
 # popd.conf(5): the grammar and what goes with it (popd/config.h).

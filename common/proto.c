@@ -180,6 +180,10 @@ valid_worker(const void *p)
 	if (m->pad != 0 || (m->since != 0 && (!(m->flags & WORKER_UNDELETE) ||
 	    m->find[0] != '\0')))
 		return "since";
+	if (m->qbytes > INT64_MAX || m->qmsgs > INT64_MAX ||
+	    ((m->qbytes != 0 || m->qmsgs != 0) &&
+	    !(m->flags & (WORKER_DELIVER | WORKER_KEPT))))
+		return "limit";
 	return NULL;
 }
 
@@ -431,15 +435,22 @@ valid_rcptok(const void *p)
 {
 	const struct msg_rcptok	*m = p;
 
-	if (m->status < RCPT_OK || m->status > RCPT_MAX)
+	if (m->status != RCPT_OK && m->status != RCPT_NONE &&
+	    m->status != RCPT_TEMP && m->status != RCPT_QUOTATEMP)
 		return "status";
 	if ((m->status == RCPT_OK) != (m->ref != 0))
 		return "ref";
-	if (!TERMINATED(m->user))
+	if (!TERMINATED(m->user) || !TERMINATED(m->maildir))
 		return "unterminated string";
 	if (m->status == RCPT_OK ? !valid_username(m->user) :
 	    m->user[0] != '\0')
 		return "user name";
+	if (m->status == RCPT_OK ? m->maildir[0] != '/' :
+	    m->maildir[0] != '\0' || m->uid != 0 || m->gid != 0)
+		return "maildir";
+	if (m->pad != 0 || m->bytes > INT64_MAX || m->msgs > INT64_MAX ||
+	    (m->status != RCPT_OK && (m->bytes != 0 || m->msgs != 0)))
+		return "limit";
 	return NULL;
 }
 
@@ -458,17 +469,12 @@ valid_deliver(const void *p)
 }
 
 static const char *
-valid_delivered(const void *p)
+valid_dlvrpop(const void *p)
 {
-	const struct msg_delivered	*m = p;
-	uint32_t			 i;
+	const struct msg_dlvrpop	*m = p;
 
-	if (m->nrcpt < 1 || m->nrcpt > LMTP_MAXRCPT)
-		return "recipients";
-	for (i = 0; i < LMTP_MAXRCPT; i++)
-		if (i < m->nrcpt ? m->status[i] < DLV_OK ||
-		    m->status[i] > DLV_MAX : m->status[i] != 0)
-			return "status";
+	if (m->pad != 0 || m->pid < 0)
+		return "pid";
 	return NULL;
 }
 
@@ -492,27 +498,6 @@ valid_done(const void *p)
 		return "status";
 	if (m->counted > 1 || m->over > m->counted)
 		return "counted";
-	return NULL;
-}
-
-static const char *
-valid_quota(const void *p)
-{
-	const struct msg_quota	*m = p;
-
-	if ((m->bytes == 0 && m->msgs == 0) || m->bytes > INT64_MAX ||
-	    m->msgs > INT64_MAX)
-		return "limit";
-	return NULL;
-}
-
-static const char *
-valid_job(const void *p)
-{
-	const struct msg_job	*m = p;
-
-	if (m->bytes > INT64_MAX || m->msgs > INT64_MAX)
-		return "limit";
 	return NULL;
 }
 
@@ -783,7 +768,7 @@ valid_ctluser(const void *p)
 
 	if (!TERMINATED(m->user) || !TERMINATED(m->maildir))
 		return "unterminated string";
-	if (m->quota > CTLQ_UNREAD || m->over > 1)
+	if (m->quota > CTLQ_LIMIT || m->pad0 != 0)
 		return "quota";
 	if (m->junkfrom > CTLJ_TEMP || m->pad != 0 ||
 	    !settings_junk_ok(&m->junk) || ((m->junkfrom == CTLJ_NONE ||
@@ -1093,15 +1078,10 @@ static const struct msg_decl decls[] = {
 	/* A draining lmtp process finishes its transactions. */
 	D(MSG_PARENT_RCPT, P, M, sizeof(struct msg_rcptok), MSG_NOFD,
 	    valid_rcptok, ANY, 0),
-	D(MSG_PARENT_DELIVERED, P, M, sizeof(struct msg_delivered), MSG_NOFD,
-	    valid_delivered, ANY, 0),
-	/* A dlvrpop's channel starts in PH_RUN, after its configuration. */
-	D(MSG_PARENT_DELIVER, P, V, sizeof(struct msg_job), MSG_FD,
-	    valid_job, RUN, 0),
-	D(MSG_PARENT_QUOTA, P, V, sizeof(struct msg_quota), MSG_NOFD,
-	    valid_quota, RUN, 0),
-	D(MSG_PARENT_DLVCHECK, P, V, sizeof(struct msg_intent), MSG_NOFD,
-	    valid_intent, RUN, 0),
+	D(MSG_PARENT_DLVRPOP, P, M, sizeof(struct msg_dlvrpop), MSG_FD,
+	    valid_dlvrpop, ANY, 0),
+	D(MSG_PARENT_NODLVRPOP, P, M, sizeof(struct msg_dlvrpop), MSG_NOFD,
+	    valid_dlvrpop, ANY, 0),
 	/* Before the control process confines itself to this one file. */
 	D(MSG_PARENT_APPSLAST, P, C, 0, MSG_FD, valid_none, PH_START, 0),
 	/* Before the configuration: the child maps it before confining. */
@@ -1192,13 +1172,25 @@ static const struct msg_decl decls[] = {
 	    valid_handback, PH_DRAIN, 0),
 	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,
 	    valid_rcpt, ANY, 0),
-	D(MSG_LMTP_DELIVER, M, P, sizeof(struct msg_deliver), MSG_FD,
-	    valid_deliver, ANY, 0),
 	D(MSG_LMTP_FORGET, M, P, sizeof(struct msg_deliver), MSG_NOFD,
 	    valid_deliver, ANY, 0),
-	D(MSG_DLVRPOP_INTENT, V, P, sizeof(struct msg_intent), MSG_NOFD,
+	D(MSG_LMTP_DLVRPOP, M, P, sizeof(struct msg_dlvrpop), MSG_NOFD,
+	    valid_dlvrpop, ANY, 0),
+	D(MSG_LMTP_KILL, M, P, sizeof(struct msg_dlvrpop), MSG_NOFD,
+	    valid_dlvrpop, ANY, 0),
+	/*
+	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
+	 * starts in PH_RUN, after its configuration.
+	 */
+	D(MSG_LMTP_JOB, M, V, sizeof(struct msg_job), MSG_FD, valid_none,
+	    RUN, 0),
+	D(MSG_LMTP_QUOTA, M, V, sizeof(struct msg_quota), MSG_NOFD,
+	    valid_none, RUN, 0),
+	D(MSG_LMTP_DLVCHECK, M, V, sizeof(struct msg_intent), MSG_NOFD,
 	    valid_intent, RUN, 0),
-	D(MSG_DLVRPOP_DONE, V, P, sizeof(struct msg_done), MSG_NOFD,
+	D(MSG_DLVRPOP_INTENT, V, M, sizeof(struct msg_intent), MSG_NOFD,
+	    valid_intent, RUN, 0),
+	D(MSG_DLVRPOP_DONE, V, M, sizeof(struct msg_done), MSG_NOFD,
 	    valid_done, RUN, 0),
 	D(MSG_CONTROL_REQUEST, C, P, sizeof(struct msg_ctlreq), MSG_FD,
 	    valid_ctlreq, RUN, 0),

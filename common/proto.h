@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		50
+#define MSG_VERSION		51
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -77,14 +77,9 @@ enum msg_type {
 				   its predecessor knew; msg_penalty */
 	/* parent -> lmtp (and MSG_PARENT_LISTEN: LISTEN_LMTP ones) */
 	MSG_PARENT_RCPT,	/* the answer to MSG_LMTP_RCPT; msg_rcptok */
-	MSG_PARENT_DELIVERED,	/* the answer to MSG_LMTP_DELIVER, one
-				   status per recipient; msg_delivered */
-	/* parent -> dlvrpop (configured as a wrkrpop: WORKER_DELIVER) */
-	MSG_PARENT_DELIVER,	/* fd: a spooled message; msg_job */
-	MSG_PARENT_DLVCHECK,	/* finish or undo what a killed worker of
-				   this maildir meant to do; msg_intent */
-	MSG_PARENT_QUOTA,	/* the maildir's use against a limit, for
-				   RCPT and popctl show quota; msg_quota */
+	MSG_PARENT_DLVRPOP,	/* fd: the channel of a new dlvrpop, the
+				   answer to MSG_LMTP_DLVRPOP; msg_dlvrpop */
+	MSG_PARENT_NODLVRPOP,	/* none could start; msg_dlvrpop */
 	/* parent -> control */
 	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
 				   msg_ctlans */
@@ -192,13 +187,20 @@ enum msg_type {
 
 	/* lmtp -> parent */
 	MSG_LMTP_RCPT,		/* RCPT TO: whose is it? msg_rcpt */
-	MSG_LMTP_DELIVER,	/* fd: the message (sealed), for the
-				   recipients the parent accepted;
-				   msg_deliver */
-	MSG_LMTP_FORGET,	/* a transaction ended without DATA: its
-				   recipients; msg_deliver */
+	MSG_LMTP_FORGET,	/* a transaction ended, delivered or not:
+				   its recipients; msg_deliver */
+	MSG_LMTP_DLVRPOP,	/* start a dlvrpop for a recipient's
+				   maildir; msg_dlvrpop */
+	MSG_LMTP_KILL,		/* that dlvrpop is past timeout delivery,
+				   or broke the protocol; msg_dlvrpop */
+	/* lmtp -> dlvrpop, on the channel the parent made them */
+	MSG_LMTP_JOB,		/* fd: a spooled message; msg_job */
+	MSG_LMTP_DLVCHECK,	/* finish or undo what a killed worker of
+				   this maildir meant to do; msg_intent */
+	MSG_LMTP_QUOTA,		/* the maildir's use against its limit,
+				   for a RCPT; msg_quota */
 
-	/* dlvrpop -> parent */
+	/* dlvrpop -> lmtp */
 	MSG_DLVRPOP_INTENT,	/* the names it is about to use; msg_intent */
 	MSG_DLVRPOP_DONE,	/* a job is over; msg_done */
 
@@ -387,6 +389,9 @@ struct msg_worker {
 					   "" for none and the others */
 	uint32_t	flags;		/* WORKER_* */
 	uint32_t	pad;
+	uint64_t	qbytes;		/* WORKER_DELIVER, WORKER_KEPT: the
+					   user's limit, 0: none */
+	uint64_t	qmsgs;
 	int64_t		since;		/* WORKER_UNDELETE: removed since
 					   this time, or this many seconds
 					   ago if negative; 0: not asked */
@@ -642,7 +647,12 @@ struct msg_rcpt {
 	char		addr[LMTP_MAXADDR + 1];	/* no <>, not empty */
 };
 
-/* MSG_PARENT_RCPT */
+/*
+ * MSG_PARENT_RCPT.  RCPT_OK: who the recipient is and its quota, which
+ * the lmtp process uses to group recipients by maildir, to keep one
+ * dlvrpop per maildir and limit, and for logs; only ref names it back
+ * (MSG_LMTP_DLVRPOP starts a dlvrpop with the parent's own copy).
+ */
 #define RCPT_OK			1	/* user: the usertab key */
 #define RCPT_NONE		2	/* 550 5.1.1 */
 #define RCPT_TEMP		3	/* 451 4.3.0: the table is down */
@@ -653,11 +663,17 @@ struct msg_rcpt {
 struct msg_rcptok {
 	uint64_t	id;
 	uint64_t	ref;		/* RCPT_OK: the parent's name for it */
-	uint32_t	status;		/* RCPT_* */
+	uint32_t	status;		/* RCPT_OK, _NONE, _TEMP, _QUOTATEMP */
+	uint32_t	uid;		/* RCPT_OK: the maildir's owner */
+	uint32_t	gid;
+	uint32_t	pad;
+	uint64_t	bytes;		/* RCPT_OK: the user's limit, 0 none */
+	uint64_t	msgs;
 	char		user[POPD_MAXUSER + 1];	/* RCPT_OK, for logs */
+	char		maildir[PATH_MAX];	/* RCPT_OK */
 };
 
-/* MSG_LMTP_DELIVER: the fd is the message, LF line ends, size bytes. */
+/* MSG_LMTP_FORGET: the refs of one transaction. */
 struct msg_deliver {
 	uint64_t	id;		/* the lmtp process's transaction */
 	uint32_t	nrcpt;		/* 1..LMTP_MAXRCPT */
@@ -665,43 +681,49 @@ struct msg_deliver {
 	uint64_t	ref[LMTP_MAXRCPT];	/* msg_rcptok's, each once */
 };
 
-/* MSG_PARENT_DELIVERED: status[i] for user[i] of the MSG_LMTP_DELIVER. */
+/*
+ * MSG_LMTP_DLVRPOP: a dlvrpop for ref's maildir, as its user, under its
+ * limit; MSG_PARENT_DLVRPOP its pid (its channel: the fd), or
+ * MSG_PARENT_NODLVRPOP; MSG_LMTP_KILL: pid, which the parent started
+ * for this lmtp process, is killed.
+ */
+struct msg_dlvrpop {
+	uint64_t	ref;		/* not MSG_LMTP_KILL's */
+	int32_t		pid;		/* not MSG_LMTP_DLVRPOP's */
+	uint32_t	pad;
+};
+
+/* A job's status, for each of its recipients. */
 #define DLV_OK			1	/* 250 2.0.0: fsync'd in new/ */
 #define DLV_TEMP		2	/* 451 4.3.0: I/O, lock, a killed worker */
 #define DLV_FULL		3	/* 452 4.2.2: ENOSPC, EDQUOT */
 #define DLV_QUOTA		4	/* over quota: 552 5.2.2 or 452 4.2.2 */
 #define DLV_MAX			DLV_QUOTA
-struct msg_delivered {
-	uint64_t	id;
-	uint32_t	nrcpt;
-	uint32_t	status[LMTP_MAXRCPT];	/* DLV_* */
-};
 
-/* MSG_PARENT_DELIVER: write the fd's message into the maildir. */
+/*
+ * MSG_LMTP_JOB: write the fd's message into the maildir, under the
+ * limit the parent gave the worker (msg_worker).
+ */
 struct msg_job {
-	uint64_t	job;		/* the parent's */
-	uint64_t	bytes;		/* the user's limit, 0: none */
-	uint64_t	msgs;
+	uint64_t	job;		/* the lmtp process's */
 };
 
 /*
- * MSG_PARENT_QUOTA: the maildir's use (quota_read) against this limit;
- * DONE says DLV_QUOTA if a message of size bytes would not fit (size
- * 0: if the maildir is at or over the limit), with the use.
+ * MSG_LMTP_QUOTA: the maildir's use (quota_read) against the worker's
+ * limit; DONE says DLV_QUOTA if a message of size bytes would not fit
+ * (size 0: if the maildir is at or over the limit), with the use.
  */
 struct msg_quota {
 	uint64_t	job;
-	uint64_t	bytes;		/* the limit, not both 0 */
-	uint64_t	msgs;
 	uint64_t	size;
 };
 
 /*
- * MSG_DLVRPOP_INTENT, MSG_PARENT_DLVCHECK: a job's names, tmp/ and new/
+ * MSG_DLVRPOP_INTENT, MSG_LMTP_DLVCHECK: a job's names, tmp/ and new/
  * (no "/"), sent before either exists.  When a worker dies during a
- * job, the parent asks its successor to look: the message in new/ (or
- * cur/) means it was delivered, and the job is done (DLV_OK); else the
- * tmp/ file, if any, is removed (DLV_TEMP).  Never twice, never lost.
+ * job, the lmtp process asks its successor to look: the message in new/
+ * (or cur/) means it was delivered, and the job is done (DLV_OK); else
+ * the tmp/ file, if any, is removed (DLV_TEMP).  Never twice, never lost.
  */
 struct msg_intent {
 	uint64_t	job;
@@ -715,7 +737,7 @@ struct msg_done {
 	uint32_t	status;		/* DLV_OK, _TEMP, _FULL or _QUOTA */
 	uint32_t	counted;	/* bytes, msgs: the use, after a
 					   delivery under a limit, or
-					   MSG_PARENT_QUOTA's */
+					   MSG_LMTP_QUOTA's */
 	int64_t		bytes;
 	int64_t		msgs;
 	uint32_t	over;		/* counted: at or over the limit */
@@ -925,18 +947,15 @@ struct msg_ctlcert {
  */
 #define CTLQ_NONE		0
 #define CTLQ_NOLIMIT		1	/* show quota: no limit */
-#define CTLQ_USED		2	/* a limit and the use */
-#define CTLQ_UNREAD		3	/* a limit; the use cannot be read */
+#define CTLQ_LIMIT		2	/* a limit; a wrkrpop's text the use */
 struct msg_ctluser {
 	uint64_t	req;
 	char		user[POPD_MAXUSER + 1];
 	char		maildir[PATH_MAX];
 	uint32_t	quota;		/* CTLQ_* */
-	uint32_t	over;
+	uint32_t	pad0;
 	uint64_t	limit_bytes;
 	uint64_t	limit_msgs;
-	int64_t		used_bytes;
-	int64_t		used_msgs;
 	uint32_t	junkfrom;	/* CTLJ_* */
 	uint32_t	pad;
 	struct conf_junk junk;		/* CTLJ_DEFAULT, CTLJ_TABLE */

@@ -1207,7 +1207,7 @@ sandbox_dlvrpop(const char *maildir)
 	sb_unveil(NULL, NULL);
 	/*
 	 * stdio: the channel, reading the spooled message; rpath wpath
-	 * cpath: tmp/, new/, popcache, and cur/ for MSG_PARENT_DLVCHECK;
+	 * cpath: tmp/, new/, popcache, and cur/ for MSG_LMTP_DLVCHECK;
 	 * flock: popcache.lock; recvfd: the messages from the parent.
 	 */
 	sb_pledge("dlvrpop", "stdio rpath wpath cpath flock recvfd");

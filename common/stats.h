@@ -57,21 +57,21 @@ enum stat_id {
 	STAT_REFUSED_LOGIN_DELAY,	/* parent */
 	STAT_REFUSED_FAILURES,		/* authpop: limit failures */
 	STAT_REFUSED_BAD_COMMANDS,	/* authpop, wrkrpop, lmtp */
-	STAT_REFUSED_LMTP_SESSIONS,	/* lmtp, parent */
+	STAT_REFUSED_LMTP_SESSIONS,	/* lmtp */
 	STAT_REFUSED_MESSAGE_SIZE,	/* lmtp */
 	STAT_REFUSED_RECIPIENTS,	/* lmtp */
-	STAT_REFUSED_QUOTA_RCPT,	/* parent: over quota at RCPT */
-	STAT_REFUSED_QUOTA_SIZE,	/* parent: SIZE= does not fit */
-	STAT_REFUSED_QUOTA_DATA,	/* parent: after DATA, per recipient */
+	STAT_REFUSED_QUOTA_RCPT,	/* lmtp: over quota at RCPT */
+	STAT_REFUSED_QUOTA_SIZE,	/* lmtp: SIZE= does not fit */
+	STAT_REFUSED_QUOTA_DATA,	/* lmtp: after DATA, per recipient */
 	STAT_REFUSED_QUOTA_MDA,		/* parent: mda's reports */
 	STAT_RETRIEVED,			/* wrkrpop: RETR and TOP */
 	STAT_RETRIEVED_OCTETS,		/* wrkrpop */
 	STAT_DELETED,			/* wrkrpop: removed at UPDATE */
 	STAT_MDA_OK,			/* parent: mda's reports */
 	STAT_MDA_TEMP,
-	STAT_LMTP_OK,			/* parent: per recipient */
-	STAT_LMTP_TEMP,			/* parent, lmtp */
-	STAT_LMTP_PERM,			/* parent, lmtp */
+	STAT_LMTP_OK,			/* lmtp: per recipient */
+	STAT_LMTP_TEMP,			/* lmtp */
+	STAT_LMTP_PERM,			/* lmtp */
 	STAT_LOOKUP_FOUND,		/* parent: database tables */
 	STAT_LOOKUP_NONE,
 	STAT_LOOKUP_TEMP,
@@ -100,6 +100,8 @@ struct stats_page {
 	uint64_t	c[STAT_MAX];
 	uint32_t	state;
 	uint32_t	marked;
+	uint64_t	quota_over;	/* lmtp: maildirs over their limit,
+					   as of their last check */
 };
 
 /* Where this process counts: its page, or a private one until then. */

@@ -283,7 +283,8 @@ print_cert(FILE *fp, int first, const struct msg_ctlcert *m)
 
 /*
  * The user's maildir, for show user and show quota its junk setting
- * and where it comes from, and for show quota its limit and use.
+ * and where it comes from, and for show quota its limit (a wrkrpop's
+ * text follows with the use).
  */
 static void
 print_user(FILE *fp, const struct msg_ctluser *m)
@@ -304,10 +305,6 @@ print_user(FILE *fp, const struct msg_ctluser *m)
 		fprintf(fp, "limit %llu bytes, %llu messages\n",
 		    (unsigned long long)m->limit_bytes,
 		    (unsigned long long)m->limit_msgs);
-	if (m->quota == CTLQ_USED)
-		fprintf(fp, "used %lld bytes, %lld messages\nover %s\n",
-		    (long long)m->used_bytes, (long long)m->used_msgs,
-		    m->over ? "yes" : "no");
 }
 
 /*

@@ -17,20 +17,23 @@
 /*
  * dlvrpop -- the delivery worker of one maildir: writes the messages
  * the lmtp process spooled into the maildir, as the mail user, confined
- * to that maildir, for as long as the parent keeps its channel open.
+ * to that maildir, for as long as the lmtp process keeps its channel
+ * open.
  *
  * Talks to (the messages are common/proto.c's, by sender):
- *	the parent	fd 3 (SOCK_SEQPACKET), and fd 4, its configuration,
- *			read once before anything else
+ *	the parent	fd 4, its configuration, read once before anything
+ *			else (it starts us for the lmtp process)
+ *	lmtp		fd 3 (SOCK_SEQPACKET), the jobs
  *
- * One job at a time, synchronously: the parent sends the next job only
- * after the DONE of the last.  A job gets mda's guarantees (deliver.c):
+ * One job at a time, synchronously: the lmtp process sends the next job
+ * only after the DONE of the last.  A job gets mda's guarantees (deliver.c):
  * DLV_OK only once the message is fsync'd in new/ under a unique name.
  * The names are sent (INTENT) before a file exists under them, so that
  * when this worker is killed mid-job, its successor can be asked
  * (DLVCHECK) to finish the job, or to undo it: never twice, never lost.
  *
- * Quotas: a job names the user's limit.  A message that does not fit
+ * Quotas: the parent gave us the user's limit (msg_worker).  The lmtp
+ * process cannot change it.  A message that does not fit
  * under it is refused (DLV_QUOTA) before anything is written; one that
  * fits is counted in maildirsize after it is in new/.  Jobs of one
  * maildir are one worker's, one at a time: LMTP alone never overshoots.
@@ -66,7 +69,7 @@ static struct conf_settings	set;
 static struct msg_worker	who;
 
 static struct delivery		dlv;
-static struct chan		parent;
+static struct chan		lmtp;
 
 /* The job being delivered, for the INTENT hook. */
 struct job {
@@ -80,34 +83,31 @@ static void		dlvrpop_open(void *);
 static void		dlvrpop_sandbox(void *);
 static void		dlvrpop_parent_worker(struct chan *, const void *,
 			    int);
-static void		dlvrpop_parent_deliver(struct chan *, const void *,
+static void		dlvrpop_lmtp_job(struct chan *, const void *, int);
+static void		dlvrpop_lmtp_dlvcheck(struct chan *, const void *,
 			    int);
-static void		dlvrpop_parent_dlvcheck(struct chan *, const void *,
-			    int);
-static void		dlvrpop_parent_quota(struct chan *, const void *,
-			    int);
+static void		dlvrpop_lmtp_quota(struct chan *, const void *, int);
 static void		dlvrpop_eof(struct chan *);
 static int		dlvrpop_intent(struct delivery *, void *);
-static uint32_t		deliver_job(struct job *, int,
-			    const struct quota_limit *, struct quota_use *);
+static uint32_t		deliver_job(struct job *, int, struct quota_use *);
 static int		spool_ok(uint64_t, int);
 static uint32_t		job_failed(uint64_t);
 static int		delivered(const char *);
 static int		cur_match(void *, const char *);
 static void		done(struct chan *, uint64_t, uint32_t,
-			    const struct quota_limit *, const struct quota_use *);
+			    const struct quota_use *);
 
-/*
- * Both channels from the parent: the phases keep the configuration
- * (PH_START, PH_CONF) on POPD_CONF_FD and the jobs (PH_RUN) on
- * POPD_CHANNEL_FD.
- */
+/* The configuration, from the parent on POPD_CONF_FD. */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
-	{ MSG_PARENT_DELIVER,	dlvrpop_parent_deliver },
-	{ MSG_PARENT_DLVCHECK,	dlvrpop_parent_dlvcheck },
-	{ MSG_PARENT_QUOTA,	dlvrpop_parent_quota },
+};
+
+/* The jobs, from the lmtp process on POPD_CHANNEL_FD. */
+static const struct msg_handler from_lmtp[] = {
+	{ MSG_LMTP_JOB,		dlvrpop_lmtp_job },
+	{ MSG_LMTP_DLVCHECK,	dlvrpop_lmtp_dlvcheck },
+	{ MSG_LMTP_QUOTA,	dlvrpop_lmtp_quota },
 };
 
 static struct chan	conf_chan;
@@ -156,10 +156,10 @@ dlvrpop_load(struct proc_setup *ps)
 	ps->title = who.user;
 	ps->arg = who.maildir;
 	if (fstat(POPD_CHANNEL_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		fatalx("fd %d is not the channel to the parent",
+		fatalx("fd %d is not the channel to the lmtp process",
 		    POPD_CHANNEL_FD);
-	chan_init(&parent, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_PARENT, PH_RUN,
-	    from_parent, nitems(from_parent), dlvrpop_eof, NULL);
+	chan_init(&lmtp, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_LMTP, PH_RUN,
+	    from_lmtp, nitems(from_lmtp), dlvrpop_eof, NULL);
 	deliver_init(&dlv, log_warn);
 	dlv.intent = dlvrpop_intent;
 	(void)umask(077);
@@ -171,7 +171,7 @@ dlvrpop_run(void)
 {
 	log_debug("%s: delivering into %s", who.user, dlv.maildir);
 	for (;;)
-		chan_poll(&parent);
+		chan_poll(&lmtp);
 }
 
 /* As mda: the maildir is created where it is missing, then opened. */
@@ -189,7 +189,7 @@ dlvrpop_sandbox(void *arg)
 	sandbox_dlvrpop(dlv.maildir);
 }
 
-/* The parent closed the channel: idle, or it is going away. */
+/* The lmtp process closed the channel: idle, or it is going away. */
 static void
 dlvrpop_eof(struct chan *c)
 {
@@ -197,43 +197,45 @@ dlvrpop_eof(struct chan *c)
 	exit(0);
 }
 
-/* MSG_PARENT_DELIVER: the message into the maildir, then DONE. */
+/* MSG_LMTP_JOB: the message into the maildir, then DONE. */
 static void
-dlvrpop_parent_deliver(struct chan *c, const void *data, int fd)
+dlvrpop_lmtp_job(struct chan *c, const void *data, int fd)
 {
 	const struct msg_job	*mj = data;
 	struct job		 job = { c, mj->job };
-	struct quota_limit	 lim = { mj->bytes, mj->msgs };
 	struct quota_use	 use;
 	uint32_t		 status;
 
 	memset(&use, 0, sizeof(use));
-	status = deliver_job(&job, fd, &lim, &use);
+	status = deliver_job(&job, fd, &use);
 	if (fd != -1)
 		close(fd);
-	done(c, mj->job, status, &lim, (status == DLV_OK ||
-	    status == DLV_QUOTA) && (lim.bytes != 0 || lim.msgs != 0) ? &use :
-	    NULL);
+	done(c, mj->job, status, (status == DLV_OK || status == DLV_QUOTA) &&
+	    (who.qbytes != 0 || who.qmsgs != 0) ? &use : NULL);
 }
 
 /*
- * MSG_PARENT_QUOTA: the maildir's use against a limit, for a RCPT (will
- * a message of size fit?) or popctl show quota (size 0: is it over?).
+ * MSG_LMTP_QUOTA: the maildir's use against the limit, for a RCPT:
+ * will a message of size fit (size 0: is it over)?  No limit: it fits.
  */
 static void
-dlvrpop_parent_quota(struct chan *c, const void *data, int fd)
+dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
 {
 	const struct msg_quota	*mq = data;
-	struct quota_limit	 lim = { mq->bytes, mq->msgs };
+	struct quota_limit	 lim = { who.qbytes, who.qmsgs };
 	struct quota_use	 use;
 	char			 msg[128];
 	uint32_t		 status;
 	int			 how;
 
+	if (lim.bytes == 0 && lim.msgs == 0) {
+		done(c, mq->job, DLV_OK, NULL);
+		return;
+	}
 	if ((how = quota_read(dlv.dirfd, &lim, &use, msg, sizeof(msg))) ==
 	    -1) {
 		log_warn("%s/%s", dlv.maildir, msg);
-		done(c, mq->job, DLV_TEMP, NULL, NULL);
+		done(c, mq->job, DLV_TEMP, NULL);
 		return;
 	}
 	if (how != QUOTA_READ)
@@ -245,10 +247,10 @@ dlvrpop_parent_quota(struct chan *c, const void *data, int fd)
 	else
 		status = quota_fits(&lim, &use, mq->size) ? DLV_OK :
 		    DLV_QUOTA;
-	done(c, mq->job, status, &lim, &use);
+	done(c, mq->job, status, &use);
 }
 
-/* Names chosen, no file yet: the parent must know them first. */
+/* Names chosen, no file yet: the lmtp process must know them first. */
 static int
 dlvrpop_intent(struct delivery *d, void *arg)
 {
@@ -264,10 +266,10 @@ dlvrpop_intent(struct delivery *d, void *arg)
 }
 
 static uint32_t
-deliver_job(struct job *job, int fd, const struct quota_limit *lim,
-    struct quota_use *use)
+deliver_job(struct job *job, int fd, struct quota_use *use)
 {
-	int	fits;
+	struct quota_limit	 l = { who.qbytes, who.qmsgs }, *lim = &l;
+	int			 fits;
 
 	if (fd == -1) {
 		log_warnx("%s: job %llu: the message's descriptor was lost",
@@ -354,13 +356,13 @@ job_failed(uint64_t id)
 }
 
 /*
- * MSG_PARENT_DLVCHECK: our predecessor was killed during a job.  The
+ * MSG_LMTP_DLVCHECK: our predecessor was killed during a job.  The
  * message in new/ (or moved to cur/ by a session since) means it was
  * delivered: make new/ durable and say so.  Otherwise nothing of the job
  * may stay: its tmp/ file goes, and the job failed.
  */
 static void
-dlvrpop_parent_dlvcheck(struct chan *c, const void *data, int fd)
+dlvrpop_lmtp_dlvcheck(struct chan *c, const void *data, int fd)
 {
 	const struct msg_intent	*mi = data;
 	unsigned long long	 id = mi->job;
@@ -386,7 +388,7 @@ dlvrpop_parent_dlvcheck(struct chan *c, const void *data, int fd)
 	 * next recalculation repairs (quota.h's bound); never counted
 	 * twice from here.
 	 */
-	done(c, mi->job, status, NULL, NULL);
+	done(c, mi->job, status, NULL);
 }
 
 /*
@@ -427,9 +429,10 @@ cur_match(void *arg, const char *name)
 
 static void
 done(struct chan *c, uint64_t id, uint32_t status,
-    const struct quota_limit *lim, const struct quota_use *use)
+    const struct quota_use *use)
 {
-	struct msg_done	md;
+	struct quota_limit	lim = { who.qbytes, who.qmsgs };
+	struct msg_done		md;
 
 	memset(&md, 0, sizeof(md));
 	md.job = id;
@@ -438,9 +441,9 @@ done(struct chan *c, uint64_t id, uint32_t status,
 		md.counted = 1;
 		md.bytes = use->bytes;
 		md.msgs = use->msgs;
-		md.over = quota_over(lim, use);
+		md.over = quota_over(&lim, use);
 	}
 	chan_send(c, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
-	/* Nothing queued between jobs; a parent gone ends us at its EOF. */
+	/* Nothing queued between jobs; an lmtp gone ends us at its EOF. */
 	(void)chan_sync(c);
 }

@@ -19,23 +19,24 @@
  * the sockets the parent binds, and nothing else.  It runs chrooted as
  * POPD_USER, never touches a maildir and never decides who a user is:
  * it asks the parent about each RCPT, spools each message once into a
- * sealed anonymous file and hands that to the parent with the users it
- * accepted; the parent's delivery workers write it (popd/dworkers.c).
+ * sealed anonymous file and hands it to the delivery workers the parent
+ * started for the recipients it accepted (lmtp_pool.c), which write it.
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3
+ *	dlvrpop		the channels the parent hands us, one per worker
  *	the MTA		a unix or loopback TCP socket
  *
  * A session reads commands (lmtp_cmd.c parses them), answering each in
- * order; while a RCPT or a delivery waits for the parent it reads
- * nothing more, so pipelined commands keep their order.  Replies go out
+ * order; while a RCPT or a delivery waits for the parent or a worker it
+ * reads nothing more, so pipelined commands keep their order.  Replies go out
  * when no complete command is left to read, or before such a wait.
  *
  * This file runs the sessions and speaks LMTP.  Its helpers are below
  * it, each told of a session only what it needs: lmtp_accept.c takes
  * the connections and says who their peers are, lmtp_cmd.c parses, and
  * lmtp_txn.c keeps a transaction's recipients and spool and tells the
- * parent of them.
+ * parent of them, and lmtp_pool.c keeps the workers.
  *
  * The sockets are every local user's (as the loopback port is), so no
  * client can hold what the MTA needs: a peer (a uid on a unix socket;
@@ -74,6 +75,7 @@
 #include "lmtp_accept.h"
 #include "lmtp_cmd.h"
 #include "lmtp_txn.h"
+#include "lmtp_pool.h"
 #include "stats.h"
 
 #define LMTP_INBUF		16384	/* per session: commands or DATA */
@@ -89,8 +91,9 @@ static struct chan	parent_chan;
 enum lmtp_state {
 	L_CMD,			/* reading commands */
 	L_DATA,			/* reading the message */
-	L_RCPT,			/* a RCPT waits for the parent */
-	L_DELIVER,		/* the message waits for the parent */
+	L_RCPT,			/* a RCPT waits for the parent, or its
+				   worker's quota check */
+	L_DELIVER,		/* the message waits for its workers */
 	L_CLOSING,		/* last replies out, then close */
 };
 
@@ -130,7 +133,10 @@ static void	lmtp_parent_listen(struct chan *, const void *, int);
 static void	lmtp_parent_drain(struct chan *, const void *, int);
 static const char	*quota_code(void);
 static void	lmtp_parent_rcpt(struct chan *, const void *, int);
-static void	lmtp_parent_delivered(struct chan *, const void *, int);
+static void	rcpt_checked(void *, uint32_t, const struct quota_use *, int);
+static void	rcpt_accept(struct session *, const struct msg_rcptok *);
+static void	rcpt_refuse(struct session *, uint32_t, uint64_t);
+static void	session_delivered(uint64_t, const uint32_t *, size_t);
 static void	lmtp_parent_eof(struct chan *);
 static void	lmtp_open(void *);
 static void	lmtp_sandbox(void *);
@@ -166,7 +172,8 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_LISTEN,		lmtp_parent_listen },
 	{ MSG_PARENT_DRAIN,		lmtp_parent_drain },
 	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
-	{ MSG_PARENT_DELIVERED,		lmtp_parent_delivered },
+	{ MSG_PARENT_DLVRPOP,		lmtp_parent_dlvrpop },
+	{ MSG_PARENT_NODLVRPOP,		lmtp_parent_nodlvrpop },
 	{ MSG_PARENT_STATS,		proc_parent_stats },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
@@ -222,7 +229,8 @@ lmtp_open(void *arg)
 	if (event_init() == NULL)
 		fatalx("event_init failed");
 	lmtp_accept_init(session_accept, &nsessions);
-	txn_init(&set, &parent_chan);
+	txn_init(&set, &parent_chan, session_delivered);
+	pool_init(&set, &parent_chan);
 }
 
 static void
@@ -297,12 +305,32 @@ quota_code(void)
 	return set.quota.temporary ? "452 4.2.2" : "552 5.2.2";
 }
 
-/* The parent's answer to a RCPT: the recipient's user, or why not. */
+/*
+ * A RCPT's quota question, for its worker: the parent's answer, kept
+ * until the worker's.
+ */
+struct rcpt_ask {
+	struct msg_rcptok	 ok;
+};
+
+/*
+ * The parent's answer to a RCPT: the recipient's user, or why not.  One
+ * with a limit is checked by its maildir's worker, which refuses it
+ * when the maildir is over, or when SIZE= says the message cannot fit,
+ * unless that worker said within seconds that it had room (pool_room).
+ * SIZE= counts CRLF line ends, the maildir LF: the message is stored in
+ * at least half of it.  Only that much must fit at RCPT, so that no
+ * message that would fit is refused before it was sent; the worker
+ * checks the real size after DATA.
+ */
 static void
 lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 {
 	const struct msg_rcptok	*m = data;
 	struct session		*s;
+	struct rcpt_ask		*q;
+	struct pool_key		 key;
+	uint64_t		 size;
 
 	if ((s = session_find(m->id, L_RCPT)) == NULL) {
 		log_debug("recipient %llu: no such request",
@@ -311,17 +339,71 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 			rcpt_forget(&m->ref, 1);
 		return;
 	}
-	switch (m->status) {
-	case RCPT_OK:
-		if (txn_rcpt(&s->txn, m->user, m->ref) == -1) {
-			log_warn("%s: recipient", s->client);
-			rcpt_forget(&m->ref, 1);
-			reply(s, "451 4.3.0 <%s>: out of memory, try later",
-			    s->txn.asked);
-			break;
-		}
+	if (m->status != RCPT_OK) {
+		rcpt_refuse(s, m->status, 0);
+		return;
+	}
+	size = s->txn.declared / 2 + s->txn.declared % 2;
+	txn_key(&key, m);
+	if ((m->bytes == 0 && m->msgs == 0) || pool_room(&key, size)) {
+		rcpt_accept(s, m);
+		return;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		log_warn("%s: recipient", s->client);
+		rcpt_refuse(s, RCPT_QUOTATEMP, m->ref);
+		return;
+	}
+	q->ok = *m;
+	pool_job(&key, m->ref, -1, size, rcpt_checked, q);
+}
+
+/* The worker's answer: over quota, too big for what is left, or in. */
+static void
+rcpt_checked(void *arg, uint32_t status, const struct quota_use *use,
+    int over)
+{
+	struct rcpt_ask	*q = arg;
+	struct session	*s;
+
+	if ((s = session_find(q->ok.id, L_RCPT)) == NULL)
+		rcpt_forget(&q->ok.ref, 1);
+	else if (status == DLV_OK)
+		rcpt_accept(s, &q->ok);
+	else if (status == DLV_QUOTA) {
+		STAT_INC(use != NULL && !over ? STAT_REFUSED_QUOTA_SIZE :
+		    STAT_REFUSED_QUOTA_RCPT);
+		rcpt_refuse(s, use != NULL && !over ? RCPT_QUOTASIZE :
+		    RCPT_QUOTA, q->ok.ref);
+	} else {
+		log_warnx("the quota use of %s in %s could not be read",
+		    q->ok.user, q->ok.maildir);
+		rcpt_refuse(s, RCPT_QUOTATEMP, q->ok.ref);
+	}
+	free(q);
+}
+
+static void
+rcpt_accept(struct session *s, const struct msg_rcptok *m)
+{
+	if (txn_rcpt(&s->txn, m) == -1) {
+		log_warn("%s: recipient", s->client);
+		rcpt_forget(&m->ref, 1);
+		reply(s, "451 4.3.0 <%s>: out of memory, try later",
+		    s->txn.asked);
+	} else
 		reply(s, "250 2.1.5 ok");
-		break;
+	s->state = L_CMD;
+	session_input(s);
+}
+
+/* Why not (RCPT_*); ref, if not 0, is the parent's to forget. */
+static void
+rcpt_refuse(struct session *s, uint32_t status, uint64_t ref)
+{
+	if (ref != 0)
+		rcpt_forget(&ref, 1);
+	switch (status) {
 	case RCPT_NONE:
 		log_info("%s: <%s> -> <%s>: no such user", s->client,
 		    s->txn.sender, s->txn.asked);
@@ -330,10 +412,10 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 	case RCPT_QUOTA:
 	case RCPT_QUOTASIZE:
 		log_info("%s: <%s> -> <%s>: %s", s->client, s->txn.sender,
-		    s->txn.asked, m->status == RCPT_QUOTA ? "over quota" :
+		    s->txn.asked, status == RCPT_QUOTA ? "over quota" :
 		    "SIZE= over what the quota leaves");
 		reply(s, "%s <%s> mailbox full: %s", quota_code(),
-		    s->txn.asked, m->status == RCPT_QUOTA ?
+		    s->txn.asked, status == RCPT_QUOTA ?
 		    "over quota" : "the message would exceed the quota");
 		break;
 	case RCPT_QUOTATEMP:
@@ -355,30 +437,28 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 }
 
 /*
- * The parent's answer to a delivery: one status per recipient, replied
+ * A delivery is over (lmtp_txn.c): one status per recipient, replied
  * in RCPT order (RFC 2033 4.2), and one log line each.
  */
 static void
-lmtp_parent_delivered(struct chan *c, const void *data, int fd)
+session_delivered(uint64_t id, const uint32_t *status, size_t n)
 {
-	const struct msg_delivered	*m = data;
-	const struct lmtp_rcpt		*r;
-	struct session			*s;
-	size_t				 i;
+	const struct lmtp_rcpt	*r;
+	struct session		*s;
+	size_t			 i;
 
-	if ((s = session_find(m->id, L_DELIVER)) == NULL) {
+	for (i = 0; i < n; i++)
+		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK :
+		    status[i] == DLV_QUOTA && !set.quota.temporary ?
+		    STAT_LMTP_PERM : STAT_LMTP_TEMP);
+	if ((s = session_find(id, L_DELIVER)) == NULL) {
 		log_debug("delivery %llu: no such transaction",
-		    (unsigned long long)m->id);
-		return;
-	}
-	if (m->nrcpt != s->txn.nrcpt) {
-		chan_bad(c, "%s from parent: %u statuses for %zu recipients",
-		    msg_type_str(MSG_PARENT_DELIVERED), m->nrcpt, s->txn.nrcpt);
+		    (unsigned long long)id);
 		return;
 	}
 	for (i = 0; i < s->txn.nrcpt; i++) {
 		r = &s->txn.rcpts[i];
-		switch (m->status[i]) {
+		switch (status[i]) {
 		case DLV_OK:
 			log_info("%s: <%s> -> <%s> (%s): delivered, %lld bytes",
 			    s->client, s->txn.sender, r->addr, r->user,
@@ -777,7 +857,7 @@ session_data(struct session *s)
 	return 1;
 }
 
-/* CRLF "." CRLF: refuse the message, or hand it to the parent. */
+/* CRLF "." CRLF: refuse the message, or hand it to the workers. */
 static void
 session_data_end(struct session *s)
 {
@@ -813,7 +893,14 @@ session_data_end(struct session *s)
 	}
 	s->id = ++next_id;
 	s->state = L_DELIVER;
-	txn_deliver(&s->txn, s->id);
+	if (txn_deliver(&s->txn, s->id) == 0)
+		return;
+	s->state = L_CMD;
+	STAT_ADD(STAT_LMTP_TEMP, s->txn.nrcpt);
+	for (i = 0; i < s->txn.nrcpt; i++)
+		reply(s, "451 4.3.0 <%s> temporary failure, try later",
+		    s->txn.rcpts[i].addr);
+	txn_reset(&s->txn);
 }
 
 /*

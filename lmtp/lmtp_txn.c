@@ -16,19 +16,22 @@
 
 /*
  * lmtp_txn.c -- the lmtp process's transactions: the recipients the
- * parent accepted at RCPT (and told to forget those no DATA takes), and
- * the message spooled once into a sealed anonymous file, with the
- * Return-Path that mda would write, within limit message-size and,
- * for all sessions together, limit lmtp-spool, of which the peers
+ * parent accepted at RCPT (and told to forget once the transaction is
+ * over), and the message spooled once into a sealed anonymous file,
+ * with the Return-Path that mda would write, within limit message-size
+ * and, for all sessions together, limit lmtp-spool, of which the peers
  * counted by limit lmtp-peer leave limit message-size to root and the
- * MTA's user; then handed to the parent with its recipients.
+ * MTA's user; then handed to the delivery workers (lmtp_pool.c), one
+ * job per maildir.
  *
  * lmtp.c speaks LMTP and answers the client; this file keeps what a
  * transaction holds and tells the parent, and knows nothing of
  * sessions.
  */
 #include <sys/types.h>
+#include <sys/time.h>
 
+#include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,22 +40,59 @@
 
 #include "proto.h"
 #include "chan.h"
+#include "log.h"
+#include "stats.h"
 #include "lmtp_accept.h"
 #include "lmtp_txn.h"
 
-/* lmtp.c's: its settings, and its channel to the parent. */
+/* lmtp.c's: its settings, its channel to the parent, its hook. */
 static const struct conf_settings	*set;
 static struct chan			*parent;
+static txn_done_cb			 delivered;
+
+/*
+ * A message in delivery, until every recipient has a status: one job
+ * per maildir and limit (a group), one worker round trip, one copy.
+ */
+struct tmsg {
+	uint64_t	 id;
+	int		 fd;		/* the sealed spool */
+	size_t		 nrcpt;
+	uint32_t	 status[LMTP_MAXRCPT];
+	uint64_t	 ref[LMTP_MAXRCPT];
+	int		 njobs;		/* not done */
+	struct event	 ev;		/* the answer, from the event loop */
+};
+struct tgroup {
+	struct tmsg	*m;
+	int		 rcpt[LMTP_MAXRCPT];	/* indices in m */
+	int		 n;
+};
 static long long			 spooled;	/* all .held */
 static long long			 bycounted;	/* of it, counted peers' */
 
 static int	txn_head(struct lmtp_txn *, const char *, size_t);
+static void	tmsg_done(void *, uint32_t, const struct quota_use *, int);
+static void	tmsg_answer(int, short, void *);
 
 void
-txn_init(const struct conf_settings *conf, struct chan *c)
+txn_init(const struct conf_settings *conf, struct chan *c, txn_done_cb cb)
 {
 	set = conf;
 	parent = c;
+	delivered = cb;
+}
+
+/* The worker a recipient of m needs: the parent's word at RCPT. */
+void
+txn_key(struct pool_key *k, const struct msg_rcptok *m)
+{
+	memset(k, 0, sizeof(*k));
+	k->uid = m->uid;
+	k->gid = m->gid;
+	k->bytes = m->bytes;
+	k->msgs = m->msgs;
+	(void)strlcpy(k->maildir, m->maildir, sizeof(k->maildir));
 }
 
 /* What all transactions hold of limit lmtp-spool. */
@@ -83,9 +123,9 @@ txn_room(const struct lmtp_txn *t)
 	return room > 0 ? room : 0;
 }
 
-/* The parent accepted t->asked as user's, its ref: -1 if out of memory. */
+/* The parent accepted t->asked (m): -1 if out of memory. */
 int
-txn_rcpt(struct lmtp_txn *t, const char *user, uint64_t ref)
+txn_rcpt(struct lmtp_txn *t, const struct msg_rcptok *m)
 {
 	struct lmtp_rcpt	*r;
 
@@ -98,14 +138,16 @@ txn_rcpt(struct lmtp_txn *t, const char *user, uint64_t ref)
 	}
 	r = &t->rcpts[t->nrcpt++];
 	(void)strlcpy(r->addr, t->asked, sizeof(r->addr));
-	(void)strlcpy(r->user, user, sizeof(r->user));
-	r->ref = ref;
+	(void)strlcpy(r->user, m->user, sizeof(r->user));
+	r->ref = m->ref;
+	txn_key(&r->key, m);
 	return 0;
 }
 
 /*
  * The end of a transaction, delivered or not: RSET, LHLO, close.  The
- * parent forgets recipients that DATA did not take.
+ * parent forgets recipients that no delivery holds (tmsg_done forgets
+ * those).
  */
 void
 txn_reset(struct lmtp_txn *t)
@@ -135,7 +177,7 @@ txn_reset(struct lmtp_txn *t)
 	t->held = 0;
 }
 
-/* The parent may forget these recipients: no DATA takes them. */
+/* The parent may forget these recipients: no worker starts for them. */
 void
 rcpt_forget(const uint64_t *ref, size_t n)
 {
@@ -269,20 +311,91 @@ txn_end(struct lmtp_txn *t)
 	return NULL;
 }
 
-/* The message and its recipients to the parent, as delivery id. */
-void
+/*
+ * The message to the delivery workers, as delivery id: a job for each
+ * maildir and limit, the first of its recipients' refs to start its
+ * worker with.  One more job than there are is counted until all are
+ * queued, so that jobs done before this returns cannot end it under us;
+ * the answer always comes from the event loop.  -1: out of memory.
+ */
+int
 txn_deliver(struct lmtp_txn *t, uint64_t id)
 {
-	struct msg_deliver	 md;
-	size_t			 i;
+	struct tgroup	*g[LMTP_MAXRCPT];
+	struct tmsg	*m;
+	size_t		 i, k, ng = 0;
 
-	memset(&md, 0, sizeof(md));
-	md.id = id;
-	md.nrcpt = t->nrcpt;
-	for (i = 0; i < t->nrcpt; i++)
-		md.ref[i] = t->rcpts[i].ref;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_warn("%s: delivery", t->client);
+		return -1;
+	}
 	t->handed = 1;
-	/* chan_send closes the spool once it has been passed. */
-	chan_send(parent, MSG_LMTP_DELIVER, t->spool, &md, sizeof(md));
+	evtimer_set(&m->ev, tmsg_answer, m);
+	m->id = id;
+	m->fd = t->spool;
 	t->spool = -1;
+	m->nrcpt = t->nrcpt;
+	for (i = 0; i < t->nrcpt; i++) {
+		m->ref[i] = t->rcpts[i].ref;
+		for (k = 0; k < ng; k++)
+			if (memcmp(&t->rcpts[g[k]->rcpt[0]].key,
+			    &t->rcpts[i].key, sizeof(struct pool_key)) == 0)
+				break;
+		if (k == ng) {
+			if ((g[k] = calloc(1, sizeof(*g[k]))) == NULL) {
+				log_warn("%s: delivery", t->client);
+				m->status[i] = DLV_TEMP;
+				continue;
+			}
+			g[k]->m = m;
+			ng++;
+		}
+		g[k]->rcpt[g[k]->n++] = i;
+	}
+	m->njobs = 1;
+	for (k = 0; k < ng; k++) {
+		m->njobs++;
+		i = g[k]->rcpt[0];
+		pool_job(&t->rcpts[i].key, t->rcpts[i].ref, m->fd, 0,
+		    tmsg_done, g[k]);
+	}
+	tmsg_done(m, 0, NULL, 0);
+	return 0;
+}
+
+/*
+ * A group's job is done (or, with m itself, the queueing): when every
+ * job is, the parent forgets the recipients, then lmtp.c answers.
+ */
+static void
+tmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct tgroup	*g = arg;
+	struct tmsg	*m;
+	int		 i;
+
+	if (status == 0)
+		m = arg;
+	else {
+		m = g->m;
+		if (status == DLV_QUOTA)
+			STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->n);
+		for (i = 0; i < g->n; i++)
+			m->status[g->rcpt[i]] = status;
+		free(g);
+	}
+	if (--m->njobs == 0)
+		evtimer_add(&m->ev, &tv);
+}
+
+static void
+tmsg_answer(int fd, short ev, void *arg)
+{
+	struct tmsg	*m = arg;
+
+	rcpt_forget(m->ref, m->nrcpt);
+	close(m->fd);
+	delivered(m->id, m->status, m->nrcpt);
+	free(m);
 }

@@ -17,7 +17,7 @@
 /*
  * lmtp_txn.h -- an LMTP transaction as the lmtp process keeps it
  * (lmtp_txn.c): its sender, the recipients the parent accepted, and the
- * message spooled for the parent's delivery workers.
+ * message spooled for the delivery workers (lmtp_pool.c).
  */
 #ifndef POPD_LMTP_TXN_H
 #define POPD_LMTP_TXN_H
@@ -27,6 +27,7 @@
 
 #include "proto.h"
 #include "lmtp_cmd.h"
+#include "lmtp_pool.h"
 
 #define RETURN_PATH		"Return-Path:"
 
@@ -41,13 +42,18 @@ struct lmtp_peer;
 
 /*
  * An accepted recipient: as the client gave it, the parent's user (for
- * logs) and the parent's name for what it found at RCPT.
+ * logs), the parent's name for what it found at RCPT, and the maildir
+ * and limit it said.
  */
 struct lmtp_rcpt {
 	char			 addr[LMTP_MAXADDR + 1];
 	char			 user[POPD_MAXUSER + 1];
 	uint64_t		 ref;
+	struct pool_key		 key;
 };
+
+/* A message's delivery is over: its id, each recipient's DLV_*. */
+typedef void	(*txn_done_cb)(uint64_t, const uint32_t *, size_t);
 
 struct lmtp_txn {
 	const char		*client;	/* its session's, for logs */
@@ -58,7 +64,7 @@ struct lmtp_txn {
 	char			 asked[LMTP_MAXADDR + 1];	/* RCPT */
 	struct lmtp_rcpt	*rcpts;
 	size_t			 nrcpt, rcptcap;
-	int			 handed;	/* the parent has the refs */
+	int			 handed;	/* in delivery: the refs too */
 	int			 spool;
 	long long		 msgsize;	/* the message, decoded */
 	long long		 octets;	/* RFC 1870: CRLF, unstuffed */
@@ -75,15 +81,17 @@ struct lmtp_txn {
 };
 
 /* lmtp_txn.c */
-void		 txn_init(const struct conf_settings *, struct chan *);
+void		 txn_init(const struct conf_settings *, struct chan *,
+		    txn_done_cb);
+void		 txn_key(struct pool_key *, const struct msg_rcptok *);
 long long	 txn_spooled(void);
 long long	 txn_room(const struct lmtp_txn *);
-int		 txn_rcpt(struct lmtp_txn *, const char *, uint64_t);
+int		 txn_rcpt(struct lmtp_txn *, const struct msg_rcptok *);
 void		 rcpt_forget(const uint64_t *, size_t);
 int		 txn_spool(struct lmtp_txn *);
 void		 txn_write(struct lmtp_txn *, const char *, size_t);
 const char	*txn_end(struct lmtp_txn *);
-void		 txn_deliver(struct lmtp_txn *, uint64_t);
+int		 txn_deliver(struct lmtp_txn *, uint64_t);
 void		 txn_reset(struct lmtp_txn *);
 
 #endif

@@ -71,6 +71,7 @@ struct mdjob {
 	pid_t			 pid;
 	struct event		 tmo;
 	struct mailuser		 mu;	/* show user: while junk is asked */
+	struct quota_limit	 lim;	/* show quota: the use against it */
 };
 static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
 
@@ -176,13 +177,18 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	static struct msg_ctlstats	 m;
 	const struct conf_pki		*pki;
+	struct proc			*p;
 	size_t				 i;
 
 	memset(&m, 0, sizeof(m));
 	counters_total(m.start);
 	counters_since_reload(m.reload);
 	login_walk(gauge, &m);
-	m.quota_over = userquota_nover();
+	/* What the lmtp processes last saw; a draining one's is older. */
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->id == KIND_LMTP && p->page != NULL &&
+		    p->page->quota_over > m.quota_over)
+			m.quota_over = p->page->quota_over;
 	m.started = counters_started();
 	m.reloaded = counters_reload_time();
 	TAILQ_FOREACH(pki, &conf->pkis, entry)
@@ -266,10 +272,10 @@ struct user_junk {
 
 /*
  * show quota NAME: the user's junk setting (userjunk.c), its limit,
- * from its table or the default, and its use, which its maildir's
- * dlvrpop reads (dworkers_job): the parent never opens a maildir.  a
- * stays valid: ctlans outlives a control process that went away
- * meanwhile.
+ * from its table or the default, and its use, which a wrkrpop as the
+ * user reads with what is kept (quota_kept): the parent never opens a
+ * maildir.  a stays valid: ctlans outlives a control process that went
+ * away meanwhile.
  */
 struct quota_ask {
 	struct ctlans		*a;
@@ -283,11 +289,8 @@ static void	quota_user(void *, int, const struct mailuser *,
 static void	quota_junk(void *, int, const struct conf_junk *);
 static void	junk_seen(struct user_junk *, int, const struct conf_junk *);
 static void	quota_limit(void *, int, const struct quota_limit *);
-static void	quota_use(void *, uint32_t, const struct quota_use *, int);
-static void	quota_kept(struct quota_ask *);
 static void	user_send(struct ctlans *, const struct mailuser *, uint32_t,
-		    const struct quota_limit *, const struct quota_use *, int,
-		    const struct user_junk *);
+		    const struct quota_limit *, const struct user_junk *);
 static struct mdjob *mdjob_new(struct ctlans *, enum mailuser_kind,
 		    const struct msg_ctlreq *);
 static void	mdjob_start(struct mdjob *, const struct mailuser *);
@@ -346,48 +349,30 @@ static void
 quota_limit(void *arg, int status, const struct quota_limit *lim)
 {
 	struct quota_ask	*q = arg;
+	struct mdjob		*j;
 
 	if (status != LOOKUP_FOUND) {
 		ctlans_end(q->a, "the quota table cannot answer");
 		free(q);
 		return;
 	}
-	if (lim->bytes == 0 && lim->msgs == 0) {
-		user_send(q->a, &q->mu, CTLQ_NOLIMIT, NULL, NULL, 0,
-		    &q->junk);
-		quota_kept(q);
-		return;
-	}
-	q->lim = *lim;
-	dworkers_job(&q->mu, lim, -1, 0, quota_use, q);
-}
-
-static void
-quota_use(void *arg, uint32_t status, const struct quota_use *use, int over)
-{
-	struct quota_ask	*q = arg;
-
-	user_send(q->a, &q->mu, use != NULL ? CTLQ_USED : CTLQ_UNREAD,
-	    &q->lim, use, over, &q->junk);
-	if (use == NULL)
-		ctlans_end(q->a, "the maildir's use cannot be read: see the "
-		    "log");
-	else {
-		quota_kept(q);
-		return;
+	user_send(q->a, &q->mu, lim->bytes == 0 && lim->msgs == 0 ?
+	    CTLQ_NOLIMIT : CTLQ_LIMIT, lim, &q->junk);
+	if ((j = mdjob_new(q->a, MU_KEPT, NULL)) != NULL) {
+		j->lim = *lim;
+		mdjob_start(j, &q->mu);
 	}
 	free(q);
 }
 
 /*
  * The user and its maildir; for show quota (quota not CTLQ_NONE) its
- * limit and maybe its use; for show user and show quota, its junk
- * setting (j; NULL for undelete).
+ * limit; for show user and show quota, its junk setting (j; NULL for
+ * undelete).
  */
 static void
 user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
-    const struct quota_limit *lim, const struct quota_use *use, int over,
-    const struct user_junk *j)
+    const struct quota_limit *lim, const struct user_junk *j)
 {
 	static struct msg_ctluser	m;
 
@@ -399,30 +384,11 @@ user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
 		m.limit_bytes = lim->bytes;
 		m.limit_msgs = lim->msgs;
 	}
-	if (use != NULL) {
-		m.used_bytes = use->bytes;
-		m.used_msgs = use->msgs;
-		m.over = over != 0;
-	}
 	if (j != NULL) {
 		m.junkfrom = j->from;
 		m.junk = j->junk;
 	}
 	ctlans_rec(a, MSG_PARENT_CTLUSER, -1, &m, sizeof(m));
-}
-
-/*
- * The messages "deleted keep" holds, which the quota does not count: a
- * wrkrpop as the user counts them, as for show user.
- */
-static void
-quota_kept(struct quota_ask *q)
-{
-	struct mdjob	*j;
-
-	if ((j = mdjob_new(q->a, MU_KEPT, NULL)) != NULL)
-		mdjob_start(j, &q->mu);
-	free(q);
 }
 
 static void	mdjob_user(void *, int, const struct mailuser *,
@@ -494,7 +460,7 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 		userjunk_find(mu->name, mdjob_junk, j);
 		return;
 	}
-	user_send(j->a, mu, CTLQ_NONE, NULL, NULL, 0, NULL);
+	user_send(j->a, mu, CTLQ_NONE, NULL, NULL);
 	mdjob_start(j, mu);
 }
 
@@ -506,7 +472,7 @@ mdjob_junk(void *arg, int status, const struct conf_junk *junk)
 	struct user_junk	 uj;
 
 	junk_seen(&uj, status, junk);
-	user_send(j->a, &j->mu, CTLQ_NONE, NULL, NULL, 0, &uj);
+	user_send(j->a, &j->mu, CTLQ_NONE, NULL, &uj);
 	mdjob_start(j, &j->mu);
 }
 
@@ -523,6 +489,8 @@ mdjob_start(struct mdjob *j, const struct mailuser *mu)
 	memset(&who, 0, sizeof(who));
 	(void)strlcpy(who.find, j->find, sizeof(who.find));
 	who.since = j->since;
+	who.qbytes = j->lim.bytes;
+	who.qmsgs = j->lim.msgs;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("control: the maildir of %s", mu->name);
 		mdjob_done(j, "cannot start the maildir's reader: see the log");

@@ -250,22 +250,6 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 }
 
 /*
- * A dlvrpop has nothing to say on its configuration channel, which is
- * closed unread; chan_init wants a handler for what it may send.
- */
-static void
-conf_unread(struct chan *c, const void *data, int fd)
-{
-	if (fd != -1)
-		close(fd);
-}
-
-static const struct msg_handler from_dlvrpop_conf[] = {
-	{ MSG_DLVRPOP_INTENT,	conf_unread },
-	{ MSG_DLVRPOP_DONE,	conf_unread },
-};
-
-/*
  * A worker's configuration, on a channel that is done with once it has
  * read it: its page of counters, the settings and who it works for
  * (MSG_PARENT_WORKER, which ends them).  Returns the child's end, or -1.
@@ -288,12 +272,8 @@ mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
 	(void)strlcpy(mw.maildir, mu->maildir, sizeof(mw.maildir));
 	mw.flags = flags;
 	proc = (flags & WORKER_DELIVER) ? PROC_DLVRPOP : PROC_WRKRPOP;
-	if (proc == PROC_DLVRPOP)
-		chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START,
-		    from_dlvrpop_conf, nitems(from_dlvrpop_conf), NULL, NULL);
-	else
-		chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START, NULL, 0,
-		    NULL, NULL);
+	chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START, NULL, 0, NULL,
+	    NULL);
 	if (pagefd != -1)
 		chan_send(&wc, MSG_PARENT_STATS, pagefd, NULL, 0);
 	conf_send(&wc, conf, proc);

@@ -190,11 +190,6 @@ struct quota_use;
 typedef void	(*userquota_cb)(void *, int, const struct quota_limit *);
 int		 userquota_on(void);
 void		 userquota_find(const char *, userquota_cb, void *);
-void		 userquota_seen(const char *, const struct quota_limit *,
-		    const struct quota_use *, int);
-int		 userquota_room(const char *, const struct quota_limit *,
-		    uint64_t);
-size_t		 userquota_nover(void);
 
 /* apps.c */
 void		 apps_start(void);
@@ -268,15 +263,6 @@ void		 ctlans_count(struct ctlans *, uint32_t);
 uid_t		 ctlans_uid(const struct ctlans *);	/* who asked */
 void		 ctlans_gone(struct proc *);
 
-/* dworkers.c: the delivery workers, one per maildir, and their jobs. */
-struct quota_use;
-typedef void	(*dworkers_cb)(void *, uint32_t, const struct quota_use *,
-		    int);
-void		 dworkers_job(const struct mailuser *,
-		    const struct quota_limit *, int, uint64_t, dworkers_cb,
-		    void *);
-int		 dworkers_exited(pid_t, int);
-
 /*
  * commands.c: the commands' handlers (ctl_show_apps: apps.c's); each
  * ends its answer.
@@ -297,11 +283,13 @@ int	mdjob_exited(pid_t, int);
 void		 ctl_init(void (*)(struct ctlans *));
 void		 parent_control_request(struct chan *, const void *, int);
 
-/* recipients.c: LMTP recipients at RCPT, their messages at DATA. */
+/* recipients.c: LMTP recipients at RCPT, and their dlvrpops. */
 void		 parent_lmtp_rcpt(struct chan *, const void *, int);
-void		 parent_lmtp_deliver(struct chan *, const void *, int);
 void		 parent_lmtp_forget(struct chan *, const void *, int);
+void		 parent_lmtp_dlvrpop(struct chan *, const void *, int);
+void		 parent_lmtp_kill(struct chan *, const void *, int);
 void		 recipients_lmtp_gone(pid_t);
+int		 dlvrpops_exited(pid_t, int);
 
 
 /*

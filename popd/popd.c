@@ -29,7 +29,7 @@
  * have files of their own (parent.h lists them from the bottom up):
  * bind.c binds the sockets, supervise.c starts and restarts the
  * children, login.c keeps the sessions before login, recipients.c the
- * LMTP transactions, dworkers.c the delivery workers, mailuser.c finds
+ * LMTP recipients and starts their delivery workers, mailuser.c finds
  * and becomes mail users, requests.c, answers.c and commands.c answer
  * popctl, users.c and system.c hold the tables,
  * lookup.c asks tablepop the database tables' questions, certs.c
@@ -766,7 +766,7 @@ child_exited(pid_t pid, int status)
 			proc_exited(p, status);
 			return;
 		}
-	if (dworkers_exited(pid, status) || mdjob_exited(pid, status))
+	if (dlvrpops_exited(pid, status) || mdjob_exited(pid, status))
 		return;
 	counters_reaped(worker_reaped(pid, status));
 }

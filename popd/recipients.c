@@ -16,25 +16,25 @@
 
 
 /*
- * recipients.c -- the parent's side of LMTP transactions.  The lmtp
- * process (lmtp/) parses what the MTA says and names recipients; here
- * the parent decides who they are at RCPT (mailuser.c, as for a login),
- * keeps that for the transaction, and at DATA hands the message to the
- * delivery workers (dworkers.c), one job per maildir: recipients that
- * share a maildir share one job, one worker round trip, one copy.
- *
- * Quotas (userquota.c has each user's limit): a recipient with a limit
- * is checked at RCPT by its maildir's worker (a job without a message),
- * which refuses it when the maildir is over, or when SIZE= says the
- * message cannot fit, unless that worker said within seconds that it
- * had room (userquota_room); its delivery job carries the limit, and
- * the worker refuses it (DLV_QUOTA) if the message does not fit then.
+ * recipients.c -- the parent's side of LMTP.  The lmtp process (lmtp/)
+ * parses what the MTA says and names recipients; here the parent
+ * decides who they are at RCPT (mailuser.c, as for a login) and their
+ * quota (userquota.c), and keeps that under a ref for the transaction.
+ * The lmtp process keeps the delivery workers (lmtp/lmtp_pool.c): when
+ * it needs one for a recipient's maildir, it names the ref, and the
+ * parent starts a dlvrpop with its own copy of the ids, the maildir and
+ * the limit, and hands the lmtp process the channel.  The parent reads
+ * nothing the workers say; it reaps them, and kills one when the lmtp
+ * process asks (timeout delivery: it cannot signal another user).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/tree.h>
+#include <sys/wait.h>
 
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,41 +48,16 @@
 #include "lookup.h"
 #include "proto.h"
 #include "table.h"
-#include "stats.h"
 #include "quota.h"
 
-struct dmsg;
-
-/* One maildir's recipients of one message: one delivery job. */
-struct dgroup {
-	TAILQ_ENTRY(dgroup)	 entry;
-	struct dmsg		*m;
-	struct mailuser		 mu;		/* the first recipient */
-	struct quota_limit	 lim;		/* the first's */
-	int			 rcpt[LMTP_MAXRCPT];	/* indices in m */
-	int			 nrcpt;
-};
-TAILQ_HEAD(dgroupq, dgroup);
-
-/* One MSG_LMTP_DELIVER, until every recipient has a status. */
-struct dmsg {
-	pid_t			 lmtppid;
-	uint64_t		 id;
-	int			 fd;		/* the message */
-	uint32_t		 nrcpt;
-	uint32_t		 status[LMTP_MAXRCPT];
-	struct dgroupq		 groups;	/* until they are queued */
-	int			 njobs;		/* jobs not done */
-};
-
 /*
- * A recipient the parent found at RCPT, kept for its transaction: DATA
- * names it by ref and is delivered to these ids and this maildir without
- * asking again.  The lmtp process holds only the ref; the entry goes at
- * DATA (MSG_LMTP_DELIVER), when the transaction ends without one
- * (MSG_LMTP_FORGET), or with the lmtp process.  An lmtp process holds at
- * most lmtp-sessions times recipients of them, what its sessions can
- * have in their transactions at once.
+ * A recipient the parent found at RCPT, kept for its transaction: a
+ * dlvrpop started for its ref gets these ids, this maildir and this
+ * limit, whatever the lmtp process says.  The entry goes when the
+ * transaction ends, delivered or not (MSG_LMTP_FORGET), or with the
+ * lmtp process.  An lmtp process holds at most lmtp-sessions times
+ * recipients of them, what its sessions can have at once: it forgets a
+ * message's recipients before it answers its DATA.
  */
 struct rcptref {
 	RB_ENTRY(rcptref)	 entry;
@@ -104,20 +79,21 @@ static uint64_t			 nextref = 1;
 
 struct rcpt_wait;
 
+/* A dlvrpop started for an lmtp process, until it is reaped. */
+struct dlvrpop {
+	LIST_ENTRY(dlvrpop)	 entry;
+	pid_t			 pid;
+	pid_t			 lmtppid;
+	char			*maildir;	/* for logs */
+};
+static LIST_HEAD(, dlvrpop)	 dlvrpops = LIST_HEAD_INITIALIZER(dlvrpops);
+
 static void	 rcpt_next(struct rcpt_wait *);
 static void	 rcpt_found(void *, int, const struct mailuser *,
 		    const char *);
 static void	 rcpt_limit(void *, int, const struct quota_limit *);
-static void	 rcpt_use(void *, uint32_t, const struct quota_use *, int);
 static void	 rcpt_reply(struct rcpt_wait *, uint32_t,
 		    const struct mailuser *);
-static void	 dmsg_assign(struct dmsg *, int, const struct rcptref *);
-static void	 dmsg_finish(struct dmsg *);
-static void	 dmsg_done(void *, uint32_t, const struct quota_use *, int);
-static void	 dmsg_reply(struct dmsg *);
-static void	 dlv_count(const uint32_t *, uint32_t);
-
-static size_t			 ndmsgs;
 
 static int
 rcptref_cmp(struct rcptref *a, struct rcptref *b)
@@ -125,9 +101,9 @@ rcptref_cmp(struct rcptref *a, struct rcptref *b)
 	return a->ref < b->ref ? -1 : a->ref > b->ref;
 }
 
-/* The ref of pid's transaction, taken out of the tree, or NULL. */
+/* The ref of pid's transaction, or NULL; taken out of the tree. */
 static struct rcptref *
-rcptref_take(pid_t pid, uint64_t ref)
+rcptref_find(pid_t pid, uint64_t ref, int take)
 {
 	struct rcptref	 key, *r;
 	struct proc	*p;
@@ -136,6 +112,8 @@ rcptref_take(pid_t pid, uint64_t ref)
 	if ((r = RB_FIND(rcptreftree, &rcptrefs, &key)) == NULL ||
 	    r->lmtppid != pid)
 		return NULL;
+	if (!take)
+		return r;
 	RB_REMOVE(rcptreftree, &rcptrefs, r);
 	if ((p = proc_alive(KIND_LMTP, pid)) != NULL)
 		p->nrefs--;
@@ -251,12 +229,11 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 
 	switch (status) {
 	case MU_FOUND:
-		if (!userquota_on()) {
-			rcpt_reply(w, RCPT_OK, mu);
-			break;
-		}
 		w->mu = *mu;
-		userquota_find(mu->name, rcpt_limit, w);
+		if (!userquota_on())
+			rcpt_reply(w, RCPT_OK, mu);
+		else
+			userquota_find(mu->name, rcpt_limit, w);
 		break;
 	case MU_NONE:
 		w->next++;
@@ -281,7 +258,7 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 	}
 }
 
-/* The recipient's limit: none, or ask its maildir's worker. */
+/* The recipient's limit (none: all 0): the lmtp process checks it. */
 static void
 rcpt_limit(void *arg, int status, const struct quota_limit *lim)
 {
@@ -292,32 +269,7 @@ rcpt_limit(void *arg, int status, const struct quota_limit *lim)
 		return;
 	}
 	w->lim = *lim;
-	if ((lim->bytes == 0 && lim->msgs == 0) ||
-	    userquota_room(w->mu.maildir, lim, w->size)) {
-		rcpt_reply(w, RCPT_OK, &w->mu);
-		return;
-	}
-	dworkers_job(&w->mu, lim, -1, w->size, rcpt_use, w);
-}
-
-/* Its worker's answer: over quota, too big for what is left, or in. */
-static void
-rcpt_use(void *arg, uint32_t status, const struct quota_use *use, int over)
-{
-	struct rcpt_wait	*w = arg;
-
-	if (status == DLV_QUOTA) {
-		STAT_INC(use != NULL && !over ? STAT_REFUSED_QUOTA_SIZE :
-		    STAT_REFUSED_QUOTA_RCPT);
-		rcpt_reply(w, use != NULL && !over ? RCPT_QUOTASIZE :
-		    RCPT_QUOTA, NULL);
-	} else if (status == DLV_OK)
-		rcpt_reply(w, RCPT_OK, &w->mu);
-	else {
-		log_warnx("lmtp: the quota use of %s in %s could not be read",
-		    w->mu.name, w->mu.maildir);
-		rcpt_reply(w, RCPT_QUOTATEMP, NULL);
-	}
+	rcpt_reply(w, RCPT_OK, &w->mu);
 }
 
 static void
@@ -356,6 +308,12 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 			RB_INSERT(rcptreftree, &rcptrefs, r);
 			p->nrefs++;
 			(void)strlcpy(ok.user, mu->name, sizeof(ok.user));
+			(void)strlcpy(ok.maildir, mu->maildir,
+			    sizeof(ok.maildir));
+			ok.uid = mu->uid;
+			ok.gid = mu->gid;
+			ok.bytes = w->lim.bytes;
+			ok.msgs = w->lim.msgs;
 		}
 	}
 	chan_send(&p->chan, MSG_PARENT_RCPT, -1, &ok, sizeof(ok));
@@ -363,7 +321,7 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 	free(w);
 }
 
-/* A transaction ended without DATA: its recipients are forgotten. */
+/* A transaction ended, delivered or not: its recipients are forgotten. */
 void
 parent_lmtp_forget(struct chan *c, const void *data, int fd)
 {
@@ -373,7 +331,7 @@ parent_lmtp_forget(struct chan *c, const void *data, int fd)
 	uint32_t			 i;
 
 	for (i = 0; i < md->nrcpt; i++) {
-		if ((r = rcptref_take(pid, md->ref[i])) == NULL) {
+		if ((r = rcptref_find(pid, md->ref[i], 1)) == NULL) {
 			chan_bad(c, "%s of recipient %llu, not one of its "
 			    "transactions'", msg_type_str(MSG_LMTP_FORGET),
 			    (unsigned long long)md->ref[i]);
@@ -384,154 +342,110 @@ parent_lmtp_forget(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A message for the recipients the parent found at RCPT, grouped by
- * maildir.  At most one message per LMTP connection is in delivery.
+ * A dlvrpop for ref's maildir, as its user, under its limit: its
+ * channel to the lmtp process, or MSG_PARENT_NODLVRPOP.  At most twice limit delivery-workers
+ * per lmtp process, those it ended and that are not reaped yet too.
  */
 void
-parent_lmtp_deliver(struct chan *c, const void *data, int fd)
+parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 {
-	const struct msg_deliver	*md = data;
+	const struct msg_dlvrpop	*m = data;
 	pid_t				 pid = ((struct proc *)c->arg)->pid;
-	struct rcptref			*r[LMTP_MAXRCPT];
-	struct msg_delivered		 out;
-	struct dmsg			*m = NULL;
-	uint32_t			 i, n;
-
-	for (n = 0; n < md->nrcpt; n++)
-		if ((r[n] = rcptref_take(pid, md->ref[n])) == NULL) {
-			chan_bad(c, "%s to recipient %llu, not one of its "
-			    "transactions'", msg_type_str(MSG_LMTP_DELIVER),
-			    (unsigned long long)md->ref[n]);
-			goto done;
-		}
-	if (fd == -1 || ndmsgs >= (size_t)conf->set.limit.lmtp_sessions ||
-	    (m = calloc(1, sizeof(*m))) == NULL) {
-		if (fd != -1) {
-			log_warnx("lmtp: %zu messages in delivery already "
-			    "(limit lmtp-sessions)", ndmsgs);
-			STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
-		}
-		memset(&out, 0, sizeof(out));
-		out.id = md->id;
-		out.nrcpt = md->nrcpt;
-		for (i = 0; i < md->nrcpt; i++)
-			out.status[i] = DLV_TEMP;
-		dlv_count(out.status, out.nrcpt);
-		chan_send(c, MSG_PARENT_DELIVERED, -1, &out, sizeof(out));
-		goto done;
-	}
-	ndmsgs++;
-	log_debug("lmtp: message %llu for %u recipients",
-	    (unsigned long long)md->id, md->nrcpt);
-	m->lmtppid = pid;
-	m->id = md->id;
-	m->fd = fd;
-	fd = -1;
-	m->nrcpt = md->nrcpt;
-	TAILQ_INIT(&m->groups);
-	for (i = 0; i < m->nrcpt; i++)
-		dmsg_assign(m, i, r[i]);
-	dmsg_finish(m);
- done:
-	for (i = 0; i < n; i++)
-		rcptref_free(r[i]);
-	if (fd != -1)
-		close(fd);
-}
-
-/* Recipient i is r: into the group of its maildir, made if need be. */
-static void
-dmsg_assign(struct dmsg *m, int i, const struct rcptref *r)
-{
-	struct dgroup	*g;
-
-	TAILQ_FOREACH(g, &m->groups, entry)
-		if (g->mu.uid == r->uid && g->mu.gid == r->gid &&
-		    strcmp(g->mu.maildir, r->maildir) == 0)
-			break;
-	if (g == NULL) {
-		if ((g = calloc(1, sizeof(*g))) == NULL) {
-			log_warn("lmtp: %s", r->user);
-			m->status[i] = DLV_TEMP;
-			return;
-		}
-		g->m = m;
-		g->mu.uid = r->uid;
-		g->mu.gid = r->gid;
-		(void)strlcpy(g->mu.maildir, r->maildir,
-		    sizeof(g->mu.maildir));
-		(void)strlcpy(g->mu.name, r->user, sizeof(g->mu.name));
-		g->lim = r->lim;
-		TAILQ_INSERT_TAIL(&m->groups, g, entry);
-	}
-	g->rcpt[g->nrcpt++] = i;
-}
-
-/*
- * Every recipient is known: a job per group.  One more job than there
- * are is counted until all are queued, so that jobs done before this
- * returns cannot end the message under it.
- */
-static void
-dmsg_finish(struct dmsg *m)
-{
-	struct dgroup	*g;
-
-	m->njobs = 1;
-	while ((g = TAILQ_FIRST(&m->groups)) != NULL) {
-		TAILQ_REMOVE(&m->groups, g, entry);
-		m->njobs++;
-		dworkers_job(&g->mu, &g->lim, m->fd, 0, dmsg_done, g);
-	}
-	if (--m->njobs == 0)
-		dmsg_reply(m);
-}
-
-/* A group's job is done: its recipients have their status. */
-static void
-dmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
-{
-	struct dgroup	*g = arg;
-	struct dmsg	*m = g->m;
-	int		 i;
-
-	if (status == DLV_QUOTA)
-		STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->nrcpt);
-	for (i = 0; i < g->nrcpt; i++)
-		m->status[g->rcpt[i]] = status;
-	free(g);
-	if (--m->njobs == 0)
-		dmsg_reply(m);
-}
-
-/* Every recipient has its status: tell the lmtp process. */
-static void
-dmsg_reply(struct dmsg *m)
-{
-	struct msg_delivered	 out;
-	struct proc		*p;
+	struct msg_dlvrpop		 out;
+	struct msg_worker		 who;	/* a delivery has no client */
+	struct mailuser			 mu;
+	struct rcptref			*r;
+	struct dlvrpop			*d;
+	size_t				 n = 0;
+	int				 sp[2] = { -1, -1 };
 
 	memset(&out, 0, sizeof(out));
-	out.id = m->id;
-	out.nrcpt = m->nrcpt;
-	memcpy(out.status, m->status, sizeof(out.status));
-	dlv_count(out.status, out.nrcpt);
-	if ((p = proc_alive(KIND_LMTP, m->lmtppid)) != NULL)
-		chan_send(&p->chan, MSG_PARENT_DELIVERED, -1, &out,
-		    sizeof(out));
-	close(m->fd);
-	free(m);
-	ndmsgs--;
+	out.ref = m->ref;
+	/* A transaction that ended as its worker was asked for: none. */
+	if ((r = rcptref_find(pid, m->ref, 0)) == NULL) {
+		log_debug("lmtp: a dlvrpop for recipient %llu, forgotten",
+		    (unsigned long long)m->ref);
+		goto fail;
+	}
+	LIST_FOREACH(d, &dlvrpops, entry)
+		n += d->lmtppid == pid;
+	if (n >= 2 * (size_t)conf->set.limit.delivery_workers) {
+		log_warnx("lmtp: %zu dlvrpops already (twice limit "
+		    "delivery-workers)", n);
+		goto fail;
+	}
+	memset(&who, 0, sizeof(who));
+	who.qbytes = r->lim.bytes;
+	who.qmsgs = r->lim.msgs;
+	memset(&mu, 0, sizeof(mu));
+	(void)strlcpy(mu.name, r->user, sizeof(mu.name));
+	mu.uid = r->uid;
+	mu.gid = r->gid;
+	(void)strlcpy(mu.maildir, r->maildir, sizeof(mu.maildir));
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->maildir = strdup(r->maildir)) == NULL ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    (d->pid = mailuser_spawn(MU_DELIVERY, &mu, &who, sp[1], -1,
+	    NULL)) == -1) {
+		log_warn("lmtp: cannot start a delivery worker for %s",
+		    r->user);
+		if (d != NULL)
+			free(d->maildir);
+		free(d);
+		if (sp[0] != -1) {
+			close(sp[0]);
+			close(sp[1]);
+		}
+		goto fail;
+	}
+	close(sp[1]);
+	d->lmtppid = pid;
+	LIST_INSERT_HEAD(&dlvrpops, d, entry);
+	log_debug("dlvrpop for %s: pid %d, uid %u gid %u, %s", r->user,
+	    (int)d->pid, (unsigned)r->uid, (unsigned)r->gid, r->maildir);
+	out.pid = d->pid;
+	chan_send(c, MSG_PARENT_DLVRPOP, sp[0], &out, sizeof(out));
+	return;
+ fail:
+	chan_send(c, MSG_PARENT_NODLVRPOP, -1, &out, sizeof(out));
 }
 
-/* The recipients' results, as the lmtp process will answer them. */
-static void
-dlv_count(const uint32_t *status, uint32_t n)
+/* A dlvrpop of this lmtp process, past timeout delivery or broken. */
+void
+parent_lmtp_kill(struct chan *c, const void *data, int fd)
 {
-	uint32_t	i;
+	const struct msg_dlvrpop	*m = data;
+	pid_t				 pid = ((struct proc *)c->arg)->pid;
+	struct dlvrpop			*d;
 
-	for (i = 0; i < n; i++)
-		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK :
-		    status[i] == DLV_QUOTA && !conf->set.quota.temporary ?
-		    STAT_LMTP_PERM : STAT_LMTP_TEMP);
+	LIST_FOREACH(d, &dlvrpops, entry)
+		if (d->pid == m->pid && d->lmtppid == pid) {
+			(void)kill(d->pid, SIGKILL);
+			return;
+		}
+	log_debug("lmtp: kill %d: not one of its dlvrpops, or reaped",
+	    (int)m->pid);
+}
+
+/* SIGCHLD: 1 if pid was a dlvrpop. */
+int
+dlvrpops_exited(pid_t pid, int status)
+{
+	struct dlvrpop	*d;
+
+	LIST_FOREACH(d, &dlvrpops, entry)
+		if (d->pid == pid)
+			break;
+	if (d == NULL)
+		return 0;
+	if (WIFSIGNALED(status))
+		log_warnx("dlvrpop %d for %s killed by signal %d", (int)pid,
+		    d->maildir, WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		log_warnx("dlvrpop %d for %s exited %d", (int)pid, d->maildir,
+		    WEXITSTATUS(status));
+	LIST_REMOVE(d, entry);
+	free(d->maildir);
+	free(d);
+	return 1;
 }

@@ -99,8 +99,9 @@ static const struct msg_handler from_authpop[] = {
 };
 static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_RCPT,	parent_lmtp_rcpt },
-	{ MSG_LMTP_DELIVER,	parent_lmtp_deliver },
 	{ MSG_LMTP_FORGET,	parent_lmtp_forget },
+	{ MSG_LMTP_DLVRPOP,	parent_lmtp_dlvrpop },
+	{ MSG_LMTP_KILL,	parent_lmtp_kill },
 };
 static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_REQUEST,	parent_control_request },

@@ -182,14 +182,28 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 }
 
 /*
- * show quota: what is kept, which the quota does not count; nothing
- * without deleted keep and nothing kept (dirfd -1: no maildir yet).
+ * show quota: with a limit, the maildir's use against it (quota_read,
+ * as a dlvrpop reads it: maildirsize, recalculated if need be); then
+ * what is kept, which the quota does not count, unless there is no
+ * deleted keep and nothing kept (dirfd -1: no maildir yet).
  */
 __dead static void
 undelete_kept(struct undo *u)
 {
-	struct kept_sum	sum;
+	struct quota_limit	lim = { u->who->qbytes, u->who->qmsgs };
+	struct quota_use	use;
+	struct kept_sum		sum;
+	char			msg[128];
 
+	memset(&use, 0, sizeof(use));
+	if ((lim.bytes != 0 || lim.msgs != 0) && u->md.dirfd != -1 &&
+	    quota_read(u->md.dirfd, &lim, &use, msg, sizeof(msg)) == -1)
+		undelete_fail("the maildir's use cannot be read: %s: %s", msg,
+		    strerror(errno));
+	if (lim.bytes != 0 || lim.msgs != 0)
+		dprintf(POPD_CHANNEL_FD, "used %lld bytes, %lld messages\n"
+		    "over %s\n", (long long)use.bytes, (long long)use.msgs,
+		    quota_over(&lim, &use) ? "yes" : "no");
 	memset(&sum, 0, sizeof(sum));
 	if (u->md.dirfd != -1 && kept_sweep(u->md.dirfd, 0, &sum) == -1 &&
 	    errno != ENOENT)

@@ -580,8 +580,9 @@ def maildirsize_after_deliveries(srv):
 @T.test(start=False)
 def pop3_never_refused_for_quota(srv):
     """alice over quota logs in, DELEs and QUITs; maildirsize gets one
-    negative line, show quota reports the lower use and "over no",
-    popd_quota_users_over goes back to 0, and LMTP delivers again."""
+    negative line, show quota reports the lower use and "over no", LMTP
+    delivers again and popd_quota_users_over goes back to 0 with its
+    check (show quota's reader tells the lmtp process nothing)."""
     L.start(srv, "quota 10K\n")
     md = srv.maildir("alice")
     for _ in range(3):
@@ -607,9 +608,11 @@ def pop3_never_refused_for_quota(srv):
                                         "limit 10240 bytes, 0 messages",
                                         "used 4000 bytes, 1 messages",
                                         "over no"], "show quota after")
-    T.expect(metrics(srv)["popd_quota_users_over"], 0, "none over")
+    T.expect(metrics(srv)["popd_quota_users_over"], 1,
+             "still over: show quota is no delivery's check")
     rr, dr = c.transaction(["alice"], L.msg(3))
     T.expect(dr[0][0], 250, "delivered again")
+    T.expect(metrics(srv)["popd_quota_users_over"], 0, "none over")
     T.expect(len(srv.files("alice", "new")) + len(srv.files("alice",
                                                             "cur")),
              2, "alice's messages")

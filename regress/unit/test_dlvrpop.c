@@ -16,10 +16,10 @@
 
 /*
  * test_dlvrpop -- a real dlvrpop (the build tree's dlvrpop/dlvrpop),
- * driven over its channel as the parent drives it: configured on fd 4
- * as worker_conf does, exec'd as a mail user's ids with its channel on
- * fd 3, then MSG_PARENT_DELIVER with sealed memfds and
- * MSG_PARENT_DLVCHECK.  Checks the files it leaves (byte-exact, named
+ * configured on fd 4 as the parent does (mailuser_conf), exec'd as a
+ * mail user's ids with its channel on fd 3, driven over it as the lmtp
+ * process drives it: MSG_LMTP_JOB with sealed memfds and
+ * MSG_LMTP_DLVCHECK.  Checks the files it leaves (byte-exact, named
  * with the right S= and W=, recorded in popcache), what it refuses
  * (an unsealed file, a pipe), what it answers when it cannot write (a
  * read-only tmp/ or new/: DLV_TEMP; a full tmpfs: DLV_FULL) with nothing
@@ -71,6 +71,7 @@ static int		 asroot;
 static int		 nintent, ndone, eof;
 static struct msg_intent last_intent;
 static struct msg_done	 last_done;
+static uint64_t		 limit_bytes;	/* the next spawn's, as the parent's */
 static pid_t		 stop_at_intent;	/* SIGSTOP it at its INTENT */
 
 static void
@@ -164,9 +165,10 @@ spawn(struct worker *w, const char *md)
 	(void)strlcpy(mw.user, "alice", sizeof(mw.user));
 	(void)strlcpy(mw.maildir, md, sizeof(mw.maildir));
 	mw.flags = WORKER_DELIVER;
-	/* Closed unread: the handlers are for chan_init only. */
-	chan_init(&wc, cp[0], PROC_PARENT, PROC_DLVRPOP, PH_START,
-	    from_dlvrpop, nitems(from_dlvrpop), NULL, NULL);
+	mw.qbytes = limit_bytes;
+	/* Closed once written: dlvrpop says nothing to the parent. */
+	chan_init(&wc, cp[0], PROC_PARENT, PROC_DLVRPOP, PH_START, NULL, 0,
+	    NULL, NULL);
 	chan_send(&wc, MSG_PARENT_CONF, -1, &settings_defaults,
 	    sizeof(settings_defaults));
 	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
@@ -197,7 +199,7 @@ spawn(struct worker *w, const char *md)
 	close(logfd);
 	close(sp[1]);
 	close(cp[1]);
-	chan_init(&w->c, sp[0], PROC_PARENT, PROC_DLVRPOP, PH_RUN,
+	chan_init(&w->c, sp[0], PROC_LMTP, PROC_DLVRPOP, PH_RUN,
 	    from_dlvrpop, nitems(from_dlvrpop), on_eof, NULL);
 	eof = 0;
 }
@@ -260,7 +262,7 @@ deliver(struct worker *w, uint64_t job, int fd)
 
 	memset(&mj, 0, sizeof(mj));
 	mj.job = job;
-	chan_send(&w->c, MSG_PARENT_DELIVER, fd, &mj, sizeof(mj));
+	chan_send(&w->c, MSG_LMTP_JOB, fd, &mj, sizeof(mj));
 	if (!wait_done(w))
 		return 0;
 	CHECK_INT(last_done.job, job);
@@ -270,7 +272,7 @@ deliver(struct worker *w, uint64_t job, int fd)
 static uint32_t
 dlvcheck(struct worker *w, const struct msg_intent *mi)
 {
-	chan_send(&w->c, MSG_PARENT_DLVCHECK, -1, mi, sizeof(*mi));
+	chan_send(&w->c, MSG_LMTP_DLVCHECK, -1, mi, sizeof(*mi));
 	if (!wait_done(w))
 		return 0;
 	CHECK_INT(last_done.job, mi->job);
@@ -618,6 +620,45 @@ test_recovery_states(void)
 }
 
 /*
+ * The limit is the parent's (its configuration), never a job's: a
+ * message that does not fit is refused with the use, nothing written;
+ * a quota question answers against the same limit.
+ */
+static void
+test_limit(void)
+{
+	struct worker	 w;
+	struct msg_quota mq;
+	char		 md[PATH_MAX], msg[64];
+
+	memset(msg, 'q', sizeof(msg));
+	msg[sizeof(msg) - 1] = '\n';
+	mkmaildir(md, "limit");
+	limit_bytes = 100;
+	spawn(&w, md);
+	limit_bytes = 0;
+	CHECK_INT(deliver(&w, 1, spool(msg, sizeof(msg), 1)), DLV_OK);
+	CHECK(last_done.counted && last_done.bytes == sizeof(msg) &&
+	    !last_done.over, "the use after the first: %u %lld",
+	    last_done.counted, (long long)last_done.bytes);
+	CHECK_INT(deliver(&w, 2, spool(msg, sizeof(msg), 1)), DLV_QUOTA);
+	CHECK_INT(count(md, "new", NULL), 1);
+	CHECK_INT(count(md, "tmp", NULL), 0);
+	memset(&mq, 0, sizeof(mq));
+	mq.job = 3;
+	mq.size = 30;
+	chan_send(&w.c, MSG_LMTP_QUOTA, -1, &mq, sizeof(mq));
+	CHECK(wait_done(&w) && last_done.status == DLV_OK &&
+	    last_done.bytes == sizeof(msg), "30 bytes fit under 100");
+	mq.job = 4;
+	mq.size = 40;
+	chan_send(&w.c, MSG_LMTP_QUOTA, -1, &mq, sizeof(mq));
+	CHECK(wait_done(&w) && last_done.status == DLV_QUOTA &&
+	    !last_done.over, "40 bytes do not fit, the maildir not over");
+	finish(&w);
+}
+
+/*
  * A worker really killed mid-job (stopped when its INTENT arrives, let
  * run a little, killed): its successor finishes or undoes the job, and
  * either way the message is in new/ exactly once, or nowhere.
@@ -645,7 +686,7 @@ test_recovery_kill(void)
 		memset(&mj, 0, sizeof(mj));
 		mj.job = 10 + round;
 		fd = spool(big, bigsz, 1);
-		chan_send(&w.c, MSG_PARENT_DELIVER, fd, &mj, sizeof(mj));
+		chan_send(&w.c, MSG_LMTP_JOB, fd, &mj, sizeof(mj));
 		while (nintent == 0 && !eof)
 			chan_poll(&w.c);
 		CHECK_INT(nintent, 1);
@@ -713,6 +754,7 @@ main(int argc, char *argv[])
 	test_readonly();
 	test_full();
 	test_recovery_states();
+	test_limit();
 	test_recovery_kill();
 
 	if (unit_failed == 0) {

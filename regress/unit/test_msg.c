@@ -92,7 +92,7 @@ enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K, E_KEY,
     E_LISTENER_K, E_KEY_P, E_LISTENER_C, E_AUTHPOP_C, E_CONTROL_L,
     E_CONTROL_A, E_AUTHPOP_T, E_TABLE_A, E_CHECK_T, E_TABLE_K, E_TABLE_C,
-    E_CONTROL_T };
+    E_CONTROL_T, E_DLVRPOP_M, E_LMTP_V };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -114,6 +114,8 @@ static struct end {
 	[E_CHECK] = { PROC_CHECK, PROC_PARENT },
 	[E_PARENT_K] = { PROC_PARENT, PROC_CHECK },
 	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP },
+	[E_DLVRPOP_M] = { PROC_DLVRPOP, PROC_LMTP },
+	[E_LMTP_V] = { PROC_LMTP, PROC_DLVRPOP },
 	[E_KEY] = { PROC_KEY, PROC_LISTENER },
 	[E_LISTENER_K] = { PROC_LISTENER, PROC_KEY },
 	[E_KEY_P] = { PROC_KEY, PROC_PARENT },
@@ -677,8 +679,8 @@ declarations(void)
 		/*
 		 * The parent talks to each child, children not to another
 		 * but a listener and its keypop, the control process and a
-		 * listener, authpop or tablepop, and tablepop and authpop
-		 * or checkpop.
+		 * listener, authpop or tablepop, tablepop and authpop or
+		 * checkpop, and the lmtp process and its dlvrpops.
 		 */
 		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT ||
 		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY) ||
@@ -686,7 +688,8 @@ declarations(void)
 		    (d->from | d->to) == (PROC_AUTHPOP | PROC_CONTROL) ||
 		    (d->from | d->to) == (PROC_TABLE | PROC_CONTROL) ||
 		    (d->from | d->to) == (PROC_TABLE | PROC_AUTHPOP) ||
-		    (d->from | d->to) == (PROC_TABLE | PROC_CHECK),
+		    (d->from | d->to) == (PROC_TABLE | PROC_CHECK) ||
+		    (d->from | d->to) == (PROC_LMTP | PROC_DLVRPOP),
 		    "%s: neither end is the parent", d->name);
 		CHECK(d->size <= MSG_MAXPAYLOAD, "%s: %zu bytes, at most %d",
 		    d->name, d->size, MSG_MAXPAYLOAD);
@@ -902,7 +905,7 @@ main(void)
 	const uint32_t	 RC = sizeof(struct msg_rcpt);
 	const uint32_t	 RO = sizeof(struct msg_rcptok);
 	const uint32_t	 DL = sizeof(struct msg_deliver);
-	const uint32_t	 DD = sizeof(struct msg_delivered);
+	const uint32_t	 DP = sizeof(struct msg_dlvrpop);
 	const uint32_t	 JB = sizeof(struct msg_job);
 	const uint32_t	 IN = sizeof(struct msg_intent);
 	const uint32_t	 DN = sizeof(struct msg_done);
@@ -1170,13 +1173,26 @@ main(void)
 	const struct msg_rcpt		 rcpt_8bit = { .id = 1,
 	    .addr = "\xc3\xa9@example.org" };
 	const struct msg_rcptok		 rcptok = { .id = 1, .ref = 5,
-	    .status = RCPT_OK, .user = "alice" };
+	    .status = RCPT_OK, .user = "alice", .uid = 1000, .gid = 1000,
+	    .maildir = "/home/alice/Maildir", .bytes = 1024 };
+	const struct msg_rcptok		 rcptok_nomaildir = { .id = 1,
+	    .ref = 5, .status = RCPT_OK, .user = "alice" };
+	const struct msg_rcptok		 rcptok_huge = { .id = 1, .ref = 5,
+	    .status = RCPT_OK, .user = "alice",
+	    .maildir = "/home/alice/Maildir",
+	    .msgs = (uint64_t)INT64_MAX + 1 };
+	const struct msg_rcptok		 rcptok_quota = { .id = 1,
+	    .status = RCPT_QUOTA };
+	const struct msg_rcptok		 rcptok_none_limit = { .id = 1,
+	    .status = RCPT_NONE, .bytes = 1024 };
 	const struct msg_rcptok		 rcptok_none_user = { .id = 1,
 	    .status = RCPT_NONE, .user = "alice" };
 	const struct msg_rcptok		 rcptok_bad_user = { .id = 1,
-	    .ref = 5, .status = RCPT_OK, .user = "../alice" };
+	    .ref = 5, .status = RCPT_OK, .user = "../alice",
+	    .maildir = "/home/alice/Maildir" };
 	const struct msg_rcptok		 rcptok_noref = { .id = 1,
-	    .status = RCPT_OK, .user = "alice" };
+	    .status = RCPT_OK, .user = "alice",
+	    .maildir = "/home/alice/Maildir" };
 	const struct msg_rcptok		 rcptok_none_ref = { .id = 1,
 	    .ref = 5, .status = RCPT_NONE };
 	const struct msg_rcptok		 rcptok_4 = { .id = 1,
@@ -1190,12 +1206,9 @@ main(void)
 	    .ref = { 5, 6 } };
 	const struct msg_deliver	 dlv_bad = { .id = 1, .nrcpt = 2,
 	    .ref = { 5, 0 } };
-	const struct msg_delivered	 dlvd = { .id = 1, .nrcpt = 2,
-	    .status = { DLV_OK, DLV_FULL } };
-	const struct msg_delivered	 dlvd_0 = { .id = 1, .nrcpt = 2,
-	    .status = { DLV_OK } };
-	const struct msg_delivered	 dlvd_extra = { .id = 1, .nrcpt = 1,
-	    .status = { DLV_OK, DLV_OK } };
+	const struct msg_dlvrpop	 dlvrpop = { .ref = 5, .pid = 42 };
+	const struct msg_dlvrpop	 dlvrpop_neg = { .ref = 5, .pid = -1 };
+	const struct msg_dlvrpop	 dlvrpop_pad = { .ref = 5, .pad = 1 };
 	const struct msg_intent		 intent = { .job = 1,
 	    .tmp = "1700000000.M1P2R3.host",
 	    .new = "1700000000.M1P2R3.host,S=10,W=11" };
@@ -1216,12 +1229,15 @@ main(void)
 	const struct msg_done		 done_overonly = { .job = 1,
 	    .status = DLV_QUOTA, .over = 1 };
 	const struct msg_job		 job = { .job = 1 };
-	const struct msg_job		 job_huge = { .job = 1,
-	    .bytes = (uint64_t)INT64_MAX + 1 };
-	const struct msg_quota		 quota = { .job = 1, .bytes = 1024 };
-	const struct msg_quota		 quota_none = { .job = 1, .size = 5 };
+	const struct msg_quota		 quota = { .job = 1, .size = 5 };
 	const struct msg_worker		 worker_dlv = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER };
+	const struct msg_worker		 worker_dlv_limit = { .user = "alice",
+	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER,
+	    .qbytes = 1024, .qmsgs = 10 };
+	const struct msg_worker		 worker_session_limit = {
+	    .user = "alice", .maildir = "/home/alice/Maildir",
+	    .qbytes = 1024 };
 	const struct msg_worker		 worker_dlv_peer = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER,
 	    .peer = { .af = AF_INET, .a = { 127, 0, 0, 1 } } };
@@ -1720,64 +1736,84 @@ main(void)
 		    MSG_LMTP_FORGET, V, DL, H, DL, 1, 1, 0, &dlv },
 		{ "forget a recipient of ref 0", E_PARENT_M, PH_RUN,
 		    MSG_LMTP_FORGET, V, DL, H, DL, 0, 1, 0, &dlv_bad },
+		{ "forget nobody", E_PARENT_M, PH_RUN, MSG_LMTP_FORGET, V,
+		    DL, H, DL, 0, 1, 0, &dlv_0 },
+		{ "forget 101", E_PARENT_M, PH_RUN, MSG_LMTP_FORGET, V, DL,
+		    H, DL, 0, 1, 0, &dlv_101 },
+		{ "forget a recipient past nrcpt", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_FORGET, V, DL, H, DL, 0, 1, 0, &dlv_extra },
 		{ "a recipient of an unknown status", E_LMTP, PH_RUN,
 		    MSG_PARENT_RCPT,
 		    V, RO, H, RO, 0, 1, 0, &rcptok_4 },
-		{ "a message for two", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
-		    DL, H, DL, 1, 1, 1, &dlv },
-		{ "a message without its descriptor", E_PARENT_M, PH_RUN,
-		    MSG_LMTP_DELIVER, V, DL, H, DL, 0, 1, 0, &dlv },
-		{ "a message for nobody", E_PARENT_M, PH_RUN,
-		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_0 },
-		{ "a message for 101", E_PARENT_M, PH_RUN, MSG_LMTP_DELIVER, V,
-		    DL, H, DL, 1, 1, 0, &dlv_101 },
-		{ "a message with a recipient past nrcpt", E_PARENT_M, PH_RUN,
-		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_extra },
-		{ "a message for a recipient of ref 0", E_PARENT_M, PH_RUN,
-		    MSG_LMTP_DELIVER, V, DL, H, DL, 1, 1, 0, &dlv_bad },
-		{ "delivered", E_LMTP, PH_RUN, MSG_PARENT_DELIVERED, V, DD, H,
-		    DD, 0, 1, 1, &dlvd },
-		{ "delivered to a draining lmtp", E_LMTP, PH_DRAIN,
-		    MSG_PARENT_DELIVERED, V, DD, H, DD, 0, 1, 1, &dlvd },
-		{ "delivered with a status 0", E_LMTP, PH_RUN,
-		    MSG_PARENT_DELIVERED, V, DD, H, DD, 0, 1, 0, &dlvd_0 },
-		{ "delivered with a status past nrcpt", E_LMTP, PH_RUN,
-		    MSG_PARENT_DELIVERED, V, DD, H, DD, 0, 1, 0, &dlvd_extra },
+		{ "a recipient without a maildir", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_nomaildir },
+		{ "a recipient of a limit over 2^63", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_huge },
+		{ "over quota, from the parent", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0, &rcptok_quota },
+		{ "no such recipient, with a limit", E_LMTP, PH_RUN,
+		    MSG_PARENT_RCPT, V, RO, H, RO, 0, 1, 0,
+		    &rcptok_none_limit },
+		{ "a dlvrpop, please", E_PARENT_M, PH_RUN, MSG_LMTP_DLVRPOP,
+		    V, DP, H, DP, 0, 1, 1, &dlvrpop },
+		{ "a dlvrpop with a descriptor", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_DLVRPOP, V, DP, H, DP, 1, 1, 0, &dlvrpop },
+		{ "a dlvrpop of pid -1", E_PARENT_M, PH_RUN, MSG_LMTP_KILL,
+		    V, DP, H, DP, 0, 1, 0, &dlvrpop_neg },
+		{ "kill a dlvrpop", E_PARENT_M, PH_DRAIN, MSG_LMTP_KILL, V,
+		    DP, H, DP, 0, 1, 1, &dlvrpop },
+		{ "a dlvrpop's channel", E_LMTP, PH_RUN, MSG_PARENT_DLVRPOP,
+		    V, DP, H, DP, 1, 1, 1, &dlvrpop },
+		{ "a dlvrpop's channel without it", E_LMTP, PH_RUN,
+		    MSG_PARENT_DLVRPOP, V, DP, H, DP, 0, 1, 0, &dlvrpop },
+		{ "no dlvrpop", E_LMTP, PH_DRAIN, MSG_PARENT_NODLVRPOP, V,
+		    DP, H, DP, 0, 1, 1, &dlvrpop },
+		{ "no dlvrpop, padded", E_LMTP, PH_RUN, MSG_PARENT_NODLVRPOP,
+		    V, DP, H, DP, 0, 1, 0, &dlvrpop_pad },
+		{ "a dlvrpop from the parent to a delivery worker",
+		    E_DLVRPOP, PH_RUN, MSG_PARENT_DLVRPOP, V, DP, H, DP, 1, 1,
+		    0, &dlvrpop },
 		{ "the delivery worker's configuration", E_DLVRPOP, PH_CONF,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &worker_dlv },
 		{ "a delivery worker with a client", E_DLVRPOP, PH_CONF,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
 		    &worker_dlv_peer },
-		{ "a job", E_DLVRPOP, PH_RUN, MSG_PARENT_DELIVER, V, JB, H, JB,
+		{ "a delivery worker's limit", E_DLVRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1,
+		    &worker_dlv_limit },
+		{ "a session's limit", E_WRKRPOP, PH_CONF,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &worker_session_limit },
+		{ "a job", E_DLVRPOP_M, PH_RUN, MSG_LMTP_JOB, V, JB, H, JB,
 		    1, 1, 1, &job },
-		{ "a job without its message", E_DLVRPOP, PH_RUN,
-		    MSG_PARENT_DELIVER, V, JB, H, JB, 0, 1, 0, &job },
-		{ "a job of a limit over 2^63", E_DLVRPOP, PH_RUN,
-		    MSG_PARENT_DELIVER, V, JB, H, JB, 1, 1, 0, &job_huge },
-		{ "a quota question", E_DLVRPOP, PH_RUN, MSG_PARENT_QUOTA, V,
+		{ "a job without its message", E_DLVRPOP_M, PH_RUN,
+		    MSG_LMTP_JOB, V, JB, H, JB, 0, 1, 0, &job },
+		{ "a job from the parent", E_DLVRPOP, PH_RUN, MSG_LMTP_JOB, V,
+		    JB, H, JB, 1, 1, 0, &job },
+		{ "a quota question", E_DLVRPOP_M, PH_RUN, MSG_LMTP_QUOTA, V,
 		    QT, H, QT, 0, 1, 1, &quota },
-		{ "a quota question without a limit", E_DLVRPOP, PH_RUN,
-		    MSG_PARENT_QUOTA, V, QT, H, QT, 0, 1, 0, &quota_none },
-		{ "a check", E_DLVRPOP, PH_RUN, MSG_PARENT_DLVCHECK, V, IN, H,
+		{ "a check", E_DLVRPOP_M, PH_RUN, MSG_LMTP_DLVCHECK, V, IN, H,
 		    IN, 0, 1, 1, &intent },
-		{ "a check of ../cur/x", E_DLVRPOP, PH_RUN,
-		    MSG_PARENT_DLVCHECK, V, IN, H, IN, 0, 1, 0, &intent_slash },
-		{ "an intent", E_PARENT_V, PH_RUN, MSG_DLVRPOP_INTENT, V, IN,
+		{ "a check of ../cur/x", E_DLVRPOP_M, PH_RUN,
+		    MSG_LMTP_DLVCHECK, V, IN, H, IN, 0, 1, 0, &intent_slash },
+		{ "an intent", E_LMTP_V, PH_RUN, MSG_DLVRPOP_INTENT, V, IN,
 		    H, IN, 0, 1, 1, &intent },
-		{ "an intent of ..", E_PARENT_V, PH_RUN, MSG_DLVRPOP_INTENT,
+		{ "an intent of ..", E_LMTP_V, PH_RUN, MSG_DLVRPOP_INTENT,
 		    V, IN, H, IN, 0, 1, 0, &intent_dot },
-		{ "an intent without a new name", E_PARENT_V, PH_RUN,
+		{ "an intent without a new name", E_LMTP_V, PH_RUN,
 		    MSG_DLVRPOP_INTENT, V, IN, H, IN, 0, 1, 0, &intent_empty },
-		{ "done", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE, V, DN, H, DN,
+		{ "done", E_LMTP_V, PH_RUN, MSG_DLVRPOP_DONE, V, DN, H, DN,
 		    0, 1, 1, &done },
-		{ "done of status 4", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE,
+		{ "done of status 4", E_LMTP_V, PH_RUN, MSG_DLVRPOP_DONE,
 		    V, DN, H, DN, 0, 1, 0, &done_4 },
-		{ "done over quota, with the use", E_PARENT_V, PH_RUN,
+		{ "done over quota, with the use", E_LMTP_V, PH_RUN,
 		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 1, &done_used },
-		{ "done counted twice", E_PARENT_V, PH_RUN, MSG_DLVRPOP_DONE,
+		{ "done counted twice", E_LMTP_V, PH_RUN, MSG_DLVRPOP_DONE,
 		    V, DN, H, DN, 0, 1, 0, &done_counted2 },
-		{ "done over without a use", E_PARENT_V, PH_RUN,
+		{ "done over without a use", E_LMTP_V, PH_RUN,
 		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done_overonly },
+		{ "an intent to the parent", E_PARENT_V, PH_RUN,
+		    MSG_DLVRPOP_INTENT, V, IN, H, IN, 0, 1, 0, &intent },
 		{ "done from the lmtp process", E_PARENT_M, PH_RUN,
 		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done },
 

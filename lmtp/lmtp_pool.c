@@ -1,0 +1,709 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * lmtp_pool.c -- the delivery workers (dlvrpop): one per maildir and
+ * limit, kept warm for timeout delivery-idle seconds, at most limit
+ * delivery-workers of them.  The parent starts each, as the maildir's
+ * user, for the ref of a recipient it found at RCPT (MSG_LMTP_DLVRPOP),
+ * and hands us its channel; the ids, the maildir and the limit are the
+ * parent's, never ours.  A job is a message to write into the maildir
+ * (its descriptor, a sealed memfd, dup'ed for the worker, never copied)
+ * or, without a message, whether a message of some size fits under the
+ * limit; whoever queued it is told the answer (pool_cb).
+ *
+ * A worker tells us the names it is about to use before it creates them
+ * (MSG_DLVRPOP_INTENT).  If it dies during a job (killed, or past
+ * timeout delivery: the parent kills it for us), its successor for that
+ * maildir looks at what it left (MSG_LMTP_DLVCHECK): a message already
+ * in new/ was delivered and is reported so, once; anything else is
+ * removed and reported as a temporary failure, which the MTA retries.
+ * Successors that die too are followed by others, paced (POOL_PAUSE_MAX),
+ * until timeout delivery after the first death; then the job is a
+ * temporary failure and what it left stays: at worst a message the MTA
+ * sends again, never one lost.
+ *
+ * Every answer with a use is remembered for a few seconds (QUOTA_FRESH),
+ * with its limit: a recipient whose maildir had room then is taken at
+ * RCPT without asking its worker again, which costs a round trip.  The
+ * worker's check before it writes the message stays the rule.  A
+ * maildir whose last answer said it is over is counted for
+ * popd_quota_users_over (the stats page's quota_over).
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <event.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "chan.h"
+#include "log.h"
+#include "quota.h"
+#include "stats.h"
+#include "lmtp_pool.h"
+
+/*
+ * The n-th successor sent to look at a killed worker's job starts
+ * min(2^n, POOL_PAUSE_MAX) ms after its predecessor died: the first few
+ * at once, a worker that dies at every look at most once a second.
+ */
+#define POOL_PAUSE_MAX	1000
+
+/* A message for one maildir (fd), or a question about its use (fd -1). */
+struct pjob {
+	TAILQ_ENTRY(pjob)	 entry;		/* its worker's, or waiting */
+	uint64_t		 id;
+	struct pool_key		 key;
+	uint64_t		 ref;		/* to start a worker with */
+	int			 fd;		/* the message, not ours */
+	uint64_t		 size;		/* a question's */
+	pool_cb			 done;
+	void			*arg;
+	struct quota_use	 use;		/* the worker's answer */
+	int			 counted;	/* use is set */
+	int			 over;		/* and at or over the limit */
+	int			 checked;	/* successors sent to look */
+	struct msg_intent	 intent;	/* its names, if told */
+	int			 has_intent;
+	time_t			 giveup;	/* looks end, from the first
+						   worker's death */
+	struct event		 pause;		/* before the next look */
+};
+TAILQ_HEAD(pjobq, pjob);
+
+/* A delivery worker: a dlvrpop for one maildir and limit. */
+struct pworker {
+	RB_ENTRY(pworker)	 entry;
+	TAILQ_ENTRY(pworker)	 lru;		/* idle ones, oldest first;
+						   or ending */
+	struct pool_key		 key;
+	uint64_t		 ref;		/* starting: what we asked */
+	pid_t			 pid;		/* 0 while starting */
+	struct chan		 chan;
+	struct pjob		*job;		/* at work on, or NULL */
+	struct pjobq		 queue;		/* its next jobs */
+	int			 isidle;	/* in the idle list */
+	int			 detached;	/* out of the tree: ending */
+	int			 closed;	/* -1 gone, 1 closing, 2 closed */
+	struct event		 timer;		/* idle, or the deadline */
+};
+RB_HEAD(pworkertree, pworker);
+
+static int	 pworker_cmp(struct pworker *, struct pworker *);
+RB_PROTOTYPE_STATIC(pworkertree, pworker, entry, pworker_cmp);
+RB_GENERATE_STATIC(pworkertree, pworker, entry, pworker_cmp);
+
+/*
+ * A maildir's last answer, with its use and limit: kept while it says
+ * the maildir is over, and for QUOTA_FRESH seconds after it (on age,
+ * oldest first) in any case.
+ */
+#define QUOTA_FRESH	2
+struct seen {
+	RB_ENTRY(seen)		 entry;
+	TAILQ_ENTRY(seen)	 age;
+	int			 aging;		/* on age */
+	int			 over;
+	struct quota_limit	 lim;
+	struct quota_use	 use;
+	time_t			 when;
+	char			*maildir;
+};
+RB_HEAD(seentree, seen);
+static int	seen_cmp(struct seen *, struct seen *);
+RB_PROTOTYPE_STATIC(seentree, seen, entry, seen_cmp);
+RB_GENERATE_STATIC(seentree, seen, entry, seen_cmp);
+
+static void	 job_done(struct pjob *, uint32_t);
+static void	 job_queue(struct pjob *);
+static void	 job_pause(int, short, void *);
+static void	 waiting_run(void);
+static struct pworker *pworker_start(const struct pjob *);
+static void	 pworker_next(struct pworker *);
+static void	 pworker_detach(struct pworker *);
+static void	 pworker_close(struct pworker *);
+static void	 pworker_free(struct pworker *);
+static void	 pworker_eof(struct chan *);
+static void	 pworker_bad(struct chan *);
+static void	 pworker_kill(struct pworker *);
+static void	 pworker_timer(int, short, void *);
+static void	 lmtp_dlvrpop_intent(struct chan *, const void *, int);
+static void	 lmtp_dlvrpop_done(struct chan *, const void *, int);
+static void	 seen_expire(time_t);
+static void	 seen_answer(const struct pjob *);
+
+static const struct msg_handler from_dlvrpop[] = {
+	{ MSG_DLVRPOP_INTENT,	lmtp_dlvrpop_intent },
+	{ MSG_DLVRPOP_DONE,	lmtp_dlvrpop_done },
+};
+
+static const struct conf_settings *set;
+static struct chan		*parent;
+static struct pworkertree	 workers = RB_INITIALIZER(&workers);
+static TAILQ_HEAD(, pworker)	 idle = TAILQ_HEAD_INITIALIZER(idle);
+static TAILQ_HEAD(, pworker)	 ending = TAILQ_HEAD_INITIALIZER(ending);
+static struct pjobq		 waiting = TAILQ_HEAD_INITIALIZER(waiting);
+static size_t			 nworkers;
+static uint64_t			 nextjob = 1;
+static struct seentree		 seens = RB_INITIALIZER(&seens);
+static TAILQ_HEAD(, seen)	 age = TAILQ_HEAD_INITIALIZER(age);
+
+static int
+pworker_cmp(struct pworker *a, struct pworker *b)
+{
+	const struct pool_key	*x = &a->key, *y = &b->key;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	if (x->gid != y->gid)
+		return x->gid < y->gid ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? -1 : 1;
+	if (x->msgs != y->msgs)
+		return x->msgs < y->msgs ? -1 : 1;
+	return strcmp(x->maildir, y->maildir);
+}
+
+static int
+seen_cmp(struct seen *a, struct seen *b)
+{
+	return strcmp(a->maildir, b->maildir);
+}
+
+void
+pool_init(const struct conf_settings *conf, struct chan *c)
+{
+	set = conf;
+	parent = c;
+}
+
+/*
+ * A job for key's maildir, its worker started for ref if need be: the
+ * message fd (kept open by the caller until told), or without one (-1),
+ * whether a message of size bytes fits (0: whether the maildir is
+ * over).  done(arg, DLV_OK, DLV_QUOTA or DLV_TEMP, the use if the
+ * worker counted it, whether it is over) is told once, perhaps before
+ * this returns.
+ */
+void
+pool_job(const struct pool_key *key, uint64_t ref, int fd, uint64_t size,
+    pool_cb done, void *arg)
+{
+	struct pjob	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		log_warn("%s", __func__);
+		done(arg, DLV_TEMP, NULL, 0);
+		return;
+	}
+	j->id = nextjob++;
+	evtimer_set(&j->pause, job_pause, j);
+	j->key = *key;
+	j->ref = ref;
+	j->fd = fd;
+	j->size = size;
+	j->done = done;
+	j->arg = arg;
+	job_queue(j);
+}
+
+static void
+job_done(struct pjob *j, uint32_t status)
+{
+	if (j->counted)
+		seen_answer(j);
+	evtimer_del(&j->pause);
+	j->done(j->arg, status, j->counted ? &j->use : NULL, j->over);
+	free(j);
+}
+
+/*
+ * A job to its maildir's worker: the warm one, a new one, or, at limit
+ * delivery-workers with none idle to end, the queue of those waiting.
+ */
+static void
+job_queue(struct pjob *j)
+{
+	struct pworker	 find, *w;
+
+	find.key = j->key;
+	if ((w = RB_FIND(pworkertree, &workers, &find)) == NULL) {
+		if (nworkers >= (size_t)set->limit.delivery_workers &&
+		    (w = TAILQ_FIRST(&idle)) != NULL)
+			pworker_close(w);
+		if (nworkers >= (size_t)set->limit.delivery_workers) {
+			TAILQ_INSERT_TAIL(&waiting, j, entry);
+			return;
+		}
+		if ((w = pworker_start(j)) == NULL) {
+			job_done(j, DLV_TEMP);
+			return;
+		}
+	}
+	TAILQ_INSERT_TAIL(&w->queue, j, entry);
+	if (w->job == NULL && w->pid != 0)
+		pworker_next(w);
+}
+
+/* A killed worker's job, after its pause: to the next successor. */
+static void
+job_pause(int fd, short ev, void *arg)
+{
+	job_queue(arg);
+}
+
+/* A worker ended or went idle: those waiting may go now. */
+static void
+waiting_run(void)
+{
+	struct pjob	*j;
+
+	while ((j = TAILQ_FIRST(&waiting)) != NULL &&
+	    (nworkers < (size_t)set->limit.delivery_workers ||
+	    !TAILQ_EMPTY(&idle))) {
+		TAILQ_REMOVE(&waiting, j, entry);
+		job_queue(j);
+	}
+}
+
+/* A worker for j's maildir: the parent starts it (lmtp_parent_dlvrpop). */
+static struct pworker *
+pworker_start(const struct pjob *j)
+{
+	struct pworker		*w;
+	struct msg_dlvrpop	 m;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	w->key = j->key;
+	w->ref = j->ref;
+	w->chan.fd = -1;
+	TAILQ_INIT(&w->queue);
+	evtimer_set(&w->timer, pworker_timer, w);
+	RB_INSERT(pworkertree, &workers, w);
+	nworkers++;
+	memset(&m, 0, sizeof(m));
+	m.ref = j->ref;
+	chan_send(parent, MSG_LMTP_DLVRPOP, -1, &m, sizeof(m));
+	return w;
+}
+
+/* The starting worker asked for ref, or NULL. */
+static struct pworker *
+pworker_starting(uint64_t ref)
+{
+	struct pworker	*w;
+
+	RB_FOREACH(w, pworkertree, &workers)
+		if (w->pid == 0 && w->ref == ref)
+			return w;
+	return NULL;
+}
+
+/* The parent started it: its channel, then its jobs. */
+void
+lmtp_parent_dlvrpop(struct chan *c, const void *data, int fd)
+{
+	const struct msg_dlvrpop	*m = data;
+	struct pworker			*w;
+
+	if (m->pid == 0 || (w = pworker_starting(m->ref)) == NULL) {
+		chan_bad(c, "%s for recipient %llu: not asked",
+		    msg_type_str(MSG_PARENT_DLVRPOP),
+		    (unsigned long long)m->ref);
+		close(fd);
+		return;
+	}
+	w->pid = m->pid;
+	chan_init(&w->chan, fd, PROC_LMTP, PROC_DLVRPOP, PH_RUN,
+	    from_dlvrpop, nitems(from_dlvrpop), pworker_eof, w);
+	w->chan.bad = pworker_bad;
+	chan_start(&w->chan);
+	log_debug("dlvrpop %d for %s", (int)w->pid, w->key.maildir);
+	pworker_next(w);
+}
+
+/* None could start (the parent logged why): its jobs fail, for now. */
+void
+lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
+{
+	const struct msg_dlvrpop	*m = data;
+	struct pworker			*w;
+	struct pjob			*j;
+
+	if ((w = pworker_starting(m->ref)) == NULL) {
+		chan_bad(c, "%s for recipient %llu: not asked",
+		    msg_type_str(MSG_PARENT_NODLVRPOP),
+		    (unsigned long long)m->ref);
+		return;
+	}
+	log_warnx("no delivery worker for %s: temporary failure",
+	    w->key.maildir);
+	RB_REMOVE(pworkertree, &workers, w);
+	nworkers--;
+	while ((j = TAILQ_FIRST(&w->queue)) != NULL) {
+		TAILQ_REMOVE(&w->queue, j, entry);
+		job_done(j, DLV_TEMP);
+	}
+	free(w);
+	waiting_run();
+}
+
+/* Its next job, or idle: warm for timeout delivery-idle seconds. */
+static void
+pworker_next(struct pworker *w)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct msg_job	 mj;
+	struct msg_quota mq;
+	struct pjob	*j;
+	int		 fd;
+
+	if (w->isidle) {
+		TAILQ_REMOVE(&idle, w, lru);
+		w->isidle = 0;
+	}
+	if ((j = TAILQ_FIRST(&w->queue)) == NULL) {
+		w->job = NULL;
+		TAILQ_INSERT_TAIL(&idle, w, lru);
+		w->isidle = 1;
+		tv.tv_sec = set->timeout.delivery_idle;
+		evtimer_add(&w->timer, &tv);
+		waiting_run();
+		return;
+	}
+	TAILQ_REMOVE(&w->queue, j, entry);
+	w->job = j;
+	tv.tv_sec = set->timeout.delivery;
+	evtimer_add(&w->timer, &tv);
+	if (j->fd == -1) {
+		memset(&mq, 0, sizeof(mq));
+		mq.job = j->id;
+		mq.size = j->size;
+		chan_send(&w->chan, MSG_LMTP_QUOTA, -1, &mq, sizeof(mq));
+		return;
+	}
+	if (j->has_intent) {
+		/* Its worker died: what did it leave? */
+		j->checked++;
+		chan_send(&w->chan, MSG_LMTP_DLVCHECK, -1, &j->intent,
+		    sizeof(j->intent));
+		return;
+	}
+	if ((fd = dup(j->fd)) == -1) {
+		log_warn("dup");
+		w->job = NULL;
+		job_done(j, DLV_TEMP);
+		pworker_next(w);
+		return;
+	}
+	memset(&mj, 0, sizeof(mj));
+	mj.job = j->id;
+	log_debug("job %llu to dlvrpop %d for %s", (unsigned long long)j->id,
+	    (int)w->pid, w->key.maildir);
+	chan_send(&w->chan, MSG_LMTP_JOB, fd, &mj, sizeof(mj));
+}
+
+/*
+ * Out of the tree (a new job for its maildir starts a new worker) and
+ * off the idle list, into the ending ones, freed once its channel is.
+ */
+static void
+pworker_detach(struct pworker *w)
+{
+	if (w->detached)
+		return;
+	w->detached = 1;
+	RB_REMOVE(pworkertree, &workers, w);
+	if (w->isidle) {
+		TAILQ_REMOVE(&idle, w, lru);
+		w->isidle = 0;
+	}
+	TAILQ_INSERT_TAIL(&ending, w, lru);
+	nworkers--;
+}
+
+/*
+ * No more work for w: its channel is closed from its timer, outside the
+ * channel's own callbacks, and a worker that reads its end exits.
+ */
+static void
+pworker_close(struct pworker *w)
+{
+	struct timeval	tv = { 0, 0 };
+
+	pworker_detach(w);
+	if (w->closed > 0)
+		return;
+	w->closed = 1;
+	evtimer_del(&w->timer);
+	evtimer_add(&w->timer, &tv);
+}
+
+static void
+pworker_free(struct pworker *w)
+{
+	TAILQ_REMOVE(&ending, w, lru);
+	free(w);
+}
+
+/*
+ * The worker is gone (its channel closed, or it broke the protocol):
+ * its job is looked at by a successor if it had named its files, else
+ * it failed before creating any; its queue goes to that successor.
+ */
+static void
+pworker_gone(struct pworker *w)
+{
+	struct pjob	*j, *check = w->job;
+	struct timeval	 tv;
+	long		 ms;
+
+	w->job = NULL;
+	if (check != NULL) {
+		if (!check->has_intent) {
+			log_warnx("dlvrpop %d for %s ended before it "
+			    "wrote anything: temporary failure", (int)w->pid,
+			    w->key.maildir);
+			job_done(check, DLV_TEMP);
+			check = NULL;
+		} else if (check->checked == 0) {
+			log_warnx("dlvrpop %d for %s ended during a "
+			    "delivery: its successor looks at what it left",
+			    (int)w->pid, w->key.maildir);
+			check->giveup = monotime() + set->timeout.delivery;
+		} else if (monotime() >= check->giveup) {
+			log_warnx("dlvrpop %d for %s: %d successors "
+			    "ended while they looked at tmp/%s, for timeout "
+			    "delivery (%d seconds): temporary failure, "
+			    "tmp/%s left", (int)w->pid, w->key.maildir,
+			    check->checked, check->intent.tmp,
+			    set->timeout.delivery, check->intent.tmp);
+			job_done(check, DLV_TEMP);
+			check = NULL;
+		} else
+			log_warnx("dlvrpop %d for %s ended while it "
+			    "looked at tmp/%s: another looks", (int)w->pid,
+			    w->key.maildir, check->intent.tmp);
+	}
+	pworker_close(w);
+	if (check != NULL) {
+		ms = check->checked < 10 ? 1L << check->checked :
+		    POOL_PAUSE_MAX;
+		if (ms > POOL_PAUSE_MAX)
+			ms = POOL_PAUSE_MAX;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(&check->pause, &tv);
+	}
+	while ((j = TAILQ_FIRST(&w->queue)) != NULL) {
+		TAILQ_REMOVE(&w->queue, j, entry);
+		job_queue(j);
+	}
+	/* Its place is free for a job that waited for one. */
+	waiting_run();
+}
+
+static void
+pworker_eof(struct chan *c)
+{
+	struct pworker	*w = c->arg;
+	struct timeval	 tv = { 0, 0 };
+
+	/* No new job for it; the rest not here: msg.c is still reading. */
+	pworker_detach(w);
+	if (w->closed == 0)
+		w->closed = -1;		/* gone, not yet handled */
+	evtimer_del(&w->timer);
+	evtimer_add(&w->timer, &tv);
+}
+
+/* A malformed message: end it; msg.c closes the channel after us. */
+static void
+pworker_bad(struct chan *c)
+{
+	pworker_kill(c->arg);
+	pworker_eof(c);
+}
+
+/* It runs as another user: the parent, which started it, kills it. */
+static void
+pworker_kill(struct pworker *w)
+{
+	struct msg_dlvrpop	m;
+
+	memset(&m, 0, sizeof(m));
+	m.pid = w->pid;
+	chan_send(parent, MSG_LMTP_KILL, -1, &m, sizeof(m));
+}
+
+/*
+ * The one timer of a worker: the end of its warm time (idle), the
+ * deadline of its job (timeout delivery: killed, and looked at as any
+ * killed worker's job), or the cleanup after its channel closed.
+ */
+static void
+pworker_timer(int fd, short ev, void *arg)
+{
+	struct pworker	*w = arg;
+
+	if (w->closed == -1) {
+		w->closed = 0;
+		pworker_gone(w);
+	} else if (w->closed) {
+		if (w->chan.fd != -1)
+			chan_close(&w->chan);
+		pworker_free(w);
+	} else if (w->job != NULL) {
+		log_warnx("dlvrpop %d for %s: no answer in %d seconds "
+		    "(timeout delivery), killed", (int)w->pid,
+		    w->key.maildir, set->timeout.delivery);
+		pworker_kill(w);
+	} else {
+		log_debug("dlvrpop %d for %s: idle, ended", (int)w->pid,
+		    w->key.maildir);
+		pworker_close(w);
+	}
+}
+
+/* The names of its job's files, before it creates them. */
+static void
+lmtp_dlvrpop_intent(struct chan *c, const void *data, int fd)
+{
+	const struct msg_intent	*mi = data;
+	struct pworker		*w = c->arg;
+
+	if (w->job == NULL || mi->job != w->job->id || w->job->checked) {
+		chan_bad(c, "%s for job %llu, not its job",
+		    msg_type_str(MSG_DLVRPOP_INTENT),
+		    (unsigned long long)mi->job);
+		return;
+	}
+	w->job->intent = *mi;
+	w->job->has_intent = 1;
+}
+
+static void
+lmtp_dlvrpop_done(struct chan *c, const void *data, int fd)
+{
+	const struct msg_done	*md = data;
+	struct pworker		*w = c->arg;
+	struct pjob		*j = w->job;
+
+	if (j == NULL || md->job != j->id) {
+		chan_bad(c, "%s for job %llu, not its job",
+		    msg_type_str(MSG_DLVRPOP_DONE),
+		    (unsigned long long)md->job);
+		return;
+	}
+	if (j->checked)
+		log_info("%s: the message a killed dlvrpop was delivering "
+		    "is %s", w->key.maildir, md->status == DLV_OK ?
+		    "in new/: delivered once" : "not there: removed, "
+		    "temporary failure");
+	if (md->counted) {
+		j->counted = 1;
+		j->over = md->over;
+		j->use.bytes = md->bytes;
+		j->use.msgs = md->msgs;
+	}
+	evtimer_del(&w->timer);
+	w->job = NULL;
+	job_done(j, md->status);
+	pworker_next(w);
+}
+
+/*
+ * Answers QUOTA_FRESH seconds old leave age, and the tree unless they
+ * said over.
+ */
+static void
+seen_expire(time_t now)
+{
+	struct seen	*e;
+
+	while ((e = TAILQ_FIRST(&age)) != NULL &&
+	    now - e->when >= QUOTA_FRESH) {
+		TAILQ_REMOVE(&age, e, age);
+		e->aging = 0;
+		if (!e->over) {
+			RB_REMOVE(seentree, &seens, e);
+			free(e->maildir);
+			free(e);
+		}
+	}
+}
+
+/*
+ * Whether key's maildir said less than QUOTA_FRESH seconds ago, for the
+ * same limit, that it had room for size more bytes (0: one more
+ * message).
+ */
+int
+pool_room(const struct pool_key *key, uint64_t size)
+{
+	struct quota_limit	 lim = { key->bytes, key->msgs };
+	struct seen		 find, *e;
+
+	seen_expire(monotime());
+	find.maildir = (char *)key->maildir;
+	if ((e = RB_FIND(seentree, &seens, &find)) == NULL || !e->aging ||
+	    e->lim.bytes != lim.bytes || e->lim.msgs != lim.msgs)
+		return 0;
+	return !quota_over(&lim, &e->use) && quota_fits(&lim, &e->use, size);
+}
+
+/* A worker's answer with the use: remembered, and counted if over. */
+static void
+seen_answer(const struct pjob *j)
+{
+	struct seen	 find, *e;
+	time_t		 now = monotime();
+
+	seen_expire(now);
+	find.maildir = (char *)j->key.maildir;
+	if ((e = RB_FIND(seentree, &seens, &find)) == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL ||
+		    (e->maildir = strdup(j->key.maildir)) == NULL) {
+			free(e);
+			return;
+		}
+		RB_INSERT(seentree, &seens, e);
+	} else if (e->aging)
+		TAILQ_REMOVE(&age, e, age);
+	if (j->over && !e->over)
+		stats->quota_over++;
+	else if (!j->over && e->over)
+		stats->quota_over--;
+	e->over = j->over != 0;
+	e->lim.bytes = j->key.bytes;
+	e->lim.msgs = j->key.msgs;
+	e->use = j->use;
+	e->when = now;
+	e->aging = 1;
+	TAILQ_INSERT_TAIL(&age, e, age);
+}
