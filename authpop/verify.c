@@ -716,7 +716,7 @@ lookup_counted(struct session *s, int status)
 	    status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
 	stats_lookup_time(now() - s->tabasked);
 	/* The session's own deadline again, instead of the lookup's. */
-	session_deadline(s);
+	timer_in(&s->tmo, s->deadline - now());
 }
 
 /*
