@@ -175,6 +175,7 @@ PACKAGE_OF = {
     "fail2ban-client": "fail2ban",
     "rsyslogd": "rsyslog",
     "smtpd": "opensmtpd",
+    "ss": "iproute2",
 }
 
 

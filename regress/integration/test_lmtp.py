@@ -1124,6 +1124,53 @@ def worker_ids_and_reuse(srv):
                   "the lmtp process is not root")
 
 
+def socket_inodes(pid):
+    """{inode: fd} of pid's sockets."""
+    out = {}
+    d = "/proc/%d/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            link = os.readlink(os.path.join(d, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out[int(link[8:-1])] = int(fd)
+    return out
+
+
+def unix_peers():
+    """{inode: its peer's inode} of every connected unix socket (ss)."""
+    r = subprocess.run([T.need_prog("ss"), "-xaH"], capture_output=True,
+                       text=True, check=True)
+    peers = {}
+    for line in r.stdout.splitlines():
+        f = line.split()
+        # Netid State Recv-Q Send-Q Local Port Peer Port
+        if len(f) >= 8 and f[5].isdigit() and f[7].isdigit():
+            peers[int(f[5])] = int(f[7])
+    return peers
+
+
+@T.test(start=False)
+def worker_channel_is_lmtps(srv):
+    """A dlvrpop's channel (fd 3) leads to the lmtp process, never to
+    the root parent: the parent starts it and reads nothing it says."""
+    T.need_root()
+    start(srv)
+    c = Lmtp(srv)
+    T.expect(c.transaction(["alice"], msg(15))[1][0][0], 250, "delivered")
+    w = dlvrpops(srv)
+    T.expect(len(w), 1, "one worker")
+    mine = {fd: ino for ino, fd in socket_inodes(w[0]).items()}
+    T.expect_true(3 in mine, "dlvrpop's fd 3 is a socket", mine)
+    peer = unix_peers().get(mine.get(3))
+    T.expect_true(peer is not None, "fd 3's peer is known to ss")
+    T.expect_true(peer in socket_inodes(lmtp_pid(srv)),
+                  "the lmtp process holds the other end")
+    T.expect_true(peer not in socket_inodes(srv.proc.pid),
+                  "the parent does not")
+
+
 @T.test(start=False)
 def workers_limit(srv):
     """limit delivery-workers 1: a message for alice and bob waits for
