@@ -419,14 +419,18 @@ static const char *
 valid_rcpt(const void *p)
 {
 	const struct msg_rcpt	*m = p;
-	size_t			 i;
+	uint32_t		 i, j;
 
-	if (!TERMINATED(m->addr) || m->addr[0] == '\0')
-		return "address";
-	for (i = 0; m->addr[i] != '\0'; i++)
-		if ((unsigned char)m->addr[i] <= ' ' ||
-		    (unsigned char)m->addr[i] >= 0x7f)
-			return "address";
+	if (m->nkeys < 1 || m->nkeys > LMTP_MAXKEYS || m->pad != 0)
+		return "keys";
+	for (i = 0; i < LMTP_MAXKEYS; i++) {
+		if (!TERMINATED(m->key[i]) || (i < m->nkeys ?
+		    !valid_username(m->key[i]) : m->key[i][0] != '\0'))
+			return "key";
+		for (j = 0; j < i && i < m->nkeys; j++)
+			if (strcmp(m->key[i], m->key[j]) == 0)
+				return "key twice";
+	}
 	return NULL;
 }
 

@@ -42,7 +42,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		51
+#define MSG_VERSION		52
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -640,11 +640,17 @@ struct msg_appskept {
  */
 #define LMTP_MAXADDR		255	/* RFC 5321 4.5.3.1.3: a path */
 
-/* MSG_LMTP_RCPT */
+/*
+ * MSG_LMTP_RCPT: the usertab keys a RCPT path names, in the order they
+ * are tried (lmtp_rcpt_keys: as given, without a +detail, the local
+ * part), each a user name, each once.  The parent reads no address.
+ */
+#define LMTP_MAXKEYS		3
 struct msg_rcpt {
 	uint64_t	id;		/* the lmtp process's */
-	uint64_t	size;		/* MAIL's SIZE=, 0 if none */
-	char		addr[LMTP_MAXADDR + 1];	/* no <>, not empty */
+	uint32_t	nkeys;		/* 1..LMTP_MAXKEYS */
+	uint32_t	pad;
+	char		key[LMTP_MAXKEYS][POPD_MAXUSER + 1];
 };
 
 /*

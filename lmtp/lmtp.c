@@ -133,6 +133,7 @@ static void	lmtp_parent_listen(struct chan *, const void *, int);
 static void	lmtp_parent_drain(struct chan *, const void *, int);
 static const char	*quota_code(void);
 static void	lmtp_parent_rcpt(struct chan *, const void *, int);
+static uint32_t	rcpt_keys(struct msg_rcpt *, const char *);
 static void	rcpt_checked(void *, uint32_t, const struct quota_use *, int);
 static void	rcpt_accept(struct session *, const struct msg_rcptok *);
 static void	rcpt_refuse(struct session *, uint32_t, uint64_t);
@@ -303,6 +304,32 @@ static const char *
 quota_code(void)
 {
 	return set.quota.temporary ? "452 4.2.2" : "552 5.2.2";
+}
+
+/*
+ * The usertab keys of a RCPT path, into m: those that are user names,
+ * each once, in order.  Returns how many.
+ */
+static uint32_t
+rcpt_keys(struct msg_rcpt *m, const char *path)
+{
+	char		keys[LMTP_MAXKEYS][LMTP_MAXADDR + 1];
+	uint32_t	j;
+	int		i, n;
+
+	memset(m, 0, sizeof(*m));
+	n = lmtp_rcpt_keys(path, keys);
+	for (i = 0; i < n; i++) {
+		if (!valid_username(keys[i]))
+			continue;
+		for (j = 0; j < m->nkeys; j++)
+			if (strcmp(m->key[j], keys[i]) == 0)
+				break;
+		if (j == m->nkeys)
+			(void)strlcpy(m->key[m->nkeys++], keys[i],
+			    sizeof(m->key[0]));
+	}
+	return m->nkeys;
 }
 
 /*
@@ -781,11 +808,15 @@ session_line(struct session *s, const char *line, size_t len)
 			reply(s, "452 4.5.3 too many recipients");
 			break;
 		}
-		memset(&mr, 0, sizeof(mr));
-		mr.id = s->id = ++next_id;
-		mr.size = s->txn.declared;
-		(void)strlcpy(mr.addr, cmd.path, sizeof(mr.addr));
 		(void)strlcpy(s->txn.asked, cmd.path, sizeof(s->txn.asked));
+		if (rcpt_keys(&mr, cmd.path) == 0) {
+			log_info("%s: <%s> -> <%s>: no such user", s->client,
+			    s->txn.sender, s->txn.asked);
+			reply(s, "550 5.1.1 <%s>: no such user",
+			    s->txn.asked);
+			break;
+		}
+		mr.id = s->id = ++next_id;
 		s->state = L_RCPT;
 		chan_send(&parent_chan, MSG_LMTP_RCPT, -1, &mr, sizeof(mr));
 		break;

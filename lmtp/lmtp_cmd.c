@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lmtp_cmd.h"
@@ -312,4 +313,33 @@ lmtp_data(struct lmtp_data *st, const char *in, size_t len, char *out,
 	*outlen = o;
 	*done = st->done;
 	return i;
+}
+
+/*
+ * The usertab keys a RCPT path (lmtp_parse's, no <>) may name, in the
+ * order they are tried, each only if the one before is no user: the
+ * address as given, then without a +detail, then the local part of
+ * that.  Returns how many (1 to LMTP_MAXKEYS); some may be equal, or no
+ * user name (lmtp.c keeps the valid ones, once each).
+ */
+int
+lmtp_rcpt_keys(const char *addr, char keys[][LMTP_MAXADDR + 1])
+{
+	const char	*at, *plus;
+	int		 n = 0;
+
+	(void)strlcpy(keys[n++], addr, LMTP_MAXADDR + 1);
+	at = strrchr(addr, '@');
+	plus = strchr(addr, '+');
+	if (plus != NULL && (at == NULL || plus < at)) {
+		(void)snprintf(keys[n], LMTP_MAXADDR + 1, "%.*s%s",
+		    (int)(plus - addr), addr, at != NULL ? at : "");
+		n++;
+	}
+	if (at != NULL) {
+		(void)strlcpy(keys[n], keys[n - 1], LMTP_MAXADDR + 1);
+		*strrchr(keys[n], '@') = '\0';
+		n++;
+	}
+	return n;
 }

@@ -66,6 +66,7 @@ struct lmtp_data {
 
 /* lmtp_cmd.c */
 const char	*lmtp_parse(const char *, size_t, struct lmtp_cmd *);
+int		 lmtp_rcpt_keys(const char *, char [][LMTP_MAXADDR + 1]);
 void		 lmtp_data_init(struct lmtp_data *);
 size_t		 lmtp_data(struct lmtp_data *, const char *, size_t, char *,
 		    size_t *, int *);

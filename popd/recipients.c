@@ -143,18 +143,17 @@ recipients_lmtp_gone(pid_t pid)
 }
 
 /*
- * RCPT TO: the keys tried, in this order, each only if the one before
- * is not a user: the address as given, then without a +detail, then the
- * local part of that (duplicates and invalid names skipped).  One table
- * question per key; DATA asks none.  A table that cannot answer is a
- * temporary failure, never an unknown user.
+ * RCPT TO: the keys the lmtp process names (lmtp_rcpt_keys: the address
+ * as given, without a +detail, its local part), tried in this order,
+ * each only if the one before is not a user.  One table question per
+ * key; DATA asks none.  A table that cannot answer is a temporary
+ * failure, never an unknown user.
  */
 struct rcpt_wait {
 	pid_t			 lmtppid;
 	uint64_t		 id;
-	uint64_t		 size;		/* SIZE=, 0 if none */
-	char			 cand[3][POPD_MAXUSER + 1];
-	int			 ncand, next;
+	struct msg_rcpt		 mr;
+	uint32_t		 next;
 	struct mailuser		 mu;		/* found: who, its quota */
 	struct quota_limit	 lim;
 };
@@ -164,8 +163,6 @@ parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
 {
 	const struct msg_rcpt	*mr = data;
 	struct rcpt_wait	*w;
-	char			 cand[3][LMTP_MAXADDR + 1], *at, *plus;
-	int			 i, j, n = 0;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		struct msg_rcptok	ok;
@@ -179,46 +176,17 @@ parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
 	}
 	w->lmtppid = ((struct proc *)c->arg)->pid;
 	w->id = mr->id;
-	/*
-	 * SIZE= counts CRLF line ends, the maildir LF: the message is
-	 * stored in at least half of it.  Only that much must fit at
-	 * RCPT, so that no message that would fit is refused before it
-	 * was sent; DATA checks the real size.
-	 */
-	w->size = mr->size / 2 + mr->size % 2;
-	(void)strlcpy(cand[n++], mr->addr, sizeof(cand[0]));
-	at = strrchr(mr->addr, '@');
-	plus = strchr(mr->addr, '+');
-	if (plus != NULL && (at == NULL || plus < at)) {
-		(void)snprintf(cand[n], sizeof(cand[0]), "%.*s%s",
-		    (int)(plus - mr->addr), mr->addr, at != NULL ? at : "");
-		n++;
-	}
-	if (at != NULL) {
-		(void)strlcpy(cand[n], cand[n - 1], sizeof(cand[0]));
-		*strrchr(cand[n], '@') = '\0';
-		n++;
-	}
-	for (i = 0; i < n; i++) {
-		if (!valid_username(cand[i]))
-			continue;
-		for (j = 0; j < w->ncand; j++)
-			if (strcmp(w->cand[j], cand[i]) == 0)
-				break;
-		if (j == w->ncand)
-			(void)strlcpy(w->cand[w->ncand++], cand[i],
-			    sizeof(w->cand[0]));
-	}
+	w->mr = *mr;
 	rcpt_next(w);
 }
 
 static void
 rcpt_next(struct rcpt_wait *w)
 {
-	if (w->next == w->ncand)
+	if (w->next == w->mr.nkeys)
 		rcpt_reply(w, RCPT_NONE, NULL);
 	else
-		mailuser_find(w->cand[w->next], rcpt_found, w);
+		mailuser_find(w->mr.key[w->next], rcpt_found, w);
 }
 
 static void
@@ -241,7 +209,7 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 		break;
 	case MU_TEMP:
 		log_warnx("lmtp: table %s could not say who \"%s\" is",
-		    conf->set.usertab, w->cand[w->next]);
+		    conf->set.usertab, w->mr.key[w->next]);
 		rcpt_reply(w, RCPT_TEMP, NULL);
 		break;
 	default:
@@ -251,7 +219,7 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 		 * table is fixed.
 		 */
 		log_warnx("lmtp: the userinfo of \"%s\" in %s%s: %s",
-		    w->cand[w->next], conf->set.usersrc == TABSRC_LOOKUP ?
+		    w->mr.key[w->next], conf->set.usersrc == TABSRC_LOOKUP ?
 		    "table " : "", conf->set.usertab, why);
 		rcpt_reply(w, RCPT_TEMP, NULL);
 		break;

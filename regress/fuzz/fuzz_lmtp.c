@@ -53,6 +53,26 @@ dup_exact(const char *p, size_t len)
 	return s;
 }
 
+/*
+ * The keys of a RCPT path: 1 to LMTP_MAXKEYS, the first the path, each
+ * a terminated string no longer than the one before it.
+ */
+static void
+check_keys(const char *path)
+{
+	char	keys[LMTP_MAXKEYS][LMTP_MAXADDR + 1];
+	int	i, n;
+
+	memset(keys, 'x', sizeof(keys));
+	n = lmtp_rcpt_keys(path, keys);
+	if (n < 1 || n > LMTP_MAXKEYS || strcmp(keys[0], path) != 0)
+		abort();
+	for (i = 0; i < n; i++)
+		if (memchr(keys[i], '\0', sizeof(keys[i])) == NULL ||
+		    (i > 0 && strlen(keys[i]) > strlen(keys[i - 1])))
+			abort();
+}
+
 static void
 check_line(const char *line, size_t len)
 {
@@ -87,6 +107,8 @@ check_line(const char *line, size_t len)
 	if (cmd.size < -1 || cmd.body < LMTP_BODY_NONE ||
 	    cmd.body > LMTP_BODY_8BITMIME)
 		abort();
+	if (cmd.verb == LMTP_RCPT)
+		check_keys(cmd.path);
 }
 
 /* Decode with cuts from the PRNG state *seed (0: in one piece). */

@@ -76,6 +76,40 @@ parse(const char *line, struct lmtp_cmd *cmd)
 	CHECK_INT(c_.verb, v);						\
 } while (0)
 
+/* The keys of a RCPT path, in order, joined by "|". */
+static const char *
+keys(const char *path)
+{
+	static char	 out[4 * (LMTP_MAXADDR + 1)];
+	char		 k[LMTP_MAXKEYS][LMTP_MAXADDR + 1];
+	int		 i, n;
+
+	n = lmtp_rcpt_keys(path, k);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			(void)strlcat(out, "|", sizeof(out));
+		(void)strlcat(out, k[i], sizeof(out));
+	}
+	return out;
+}
+
+/* The usertab keys a recipient names: what the parent is asked. */
+static void
+test_keys(void)
+{
+	CHECK_STR(keys("alice+news@example.org"),
+	    "alice+news@example.org|alice@example.org|alice");
+	CHECK_STR(keys("alice@example.org"), "alice@example.org|alice");
+	CHECK_STR(keys("alice"), "alice");
+	CHECK_STR(keys("alice+x"), "alice+x|alice");
+	/* A + in the domain is no detail. */
+	CHECK_STR(keys("alice@ex+ample.org"), "alice@ex+ample.org|alice");
+	/* The last @ ends the local part; the first + starts a detail. */
+	CHECK_STR(keys("a+b+c@d@e"), "a+b+c@d@e|a@e|a");
+	CHECK_STR(keys("+x@example.org"), "+x@example.org|@example.org|");
+}
+
 static void
 test_commands(void)
 {
@@ -429,6 +463,7 @@ int
 main(void)
 {
 	test_commands();
+	test_keys();
 	test_data();
 	test_random();
 	return unit_done();

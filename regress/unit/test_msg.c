@@ -1165,13 +1165,18 @@ main(void)
 	    .status = CRED_NONE };
 	static const struct msg_apps	 apps_none_recs = { .id = 1,
 	    .status = CRED_NONE, .recs = "phone hmac-sha256:00 x y any" };
-	const struct msg_rcpt		 rcpt = { .id = 1,
-	    .addr = "alice+news@example.org" };
-	const struct msg_rcpt		 rcpt_space = { .id = 1,
-	    .addr = "al ice@example.org" };
+	const struct msg_rcpt		 rcpt = { .id = 1, .nkeys = 3,
+	    .key = { "alice+news@example.org", "alice@example.org",
+	    "alice" } };
+	const struct msg_rcpt		 rcpt_space = { .id = 1, .nkeys = 1,
+	    .key = { "al ice@example.org" } };
 	const struct msg_rcpt		 rcpt_empty = { .id = 1 };
-	const struct msg_rcpt		 rcpt_8bit = { .id = 1,
-	    .addr = "\xc3\xa9@example.org" };
+	const struct msg_rcpt		 rcpt_8bit = { .id = 1, .nkeys = 1,
+	    .key = { "\xc3\xa9@example.org" } };
+	const struct msg_rcpt		 rcpt_twice = { .id = 1, .nkeys = 2,
+	    .key = { "alice", "alice" } };
+	const struct msg_rcpt		 rcpt_past = { .id = 1, .nkeys = 1,
+	    .key = { "alice", "bob" } };
 	const struct msg_rcptok		 rcptok = { .id = 1, .ref = 5,
 	    .status = RCPT_OK, .user = "alice", .uid = 1000, .gid = 1000,
 	    .maildir = "/home/alice/Maildir", .bytes = 1024 };
@@ -1716,6 +1721,10 @@ main(void)
 		    RC, H, RC, 0, 1, 0, &rcpt_empty },
 		{ "an 8-bit recipient", E_PARENT_M, PH_RUN, MSG_LMTP_RCPT, V,
 		    RC, H, RC, 0, 1, 0, &rcpt_8bit },
+		{ "a recipient's key twice", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_RCPT, V, RC, H, RC, 0, 1, 0, &rcpt_twice },
+		{ "a recipient's key past nkeys", E_PARENT_M, PH_RUN,
+		    MSG_LMTP_RCPT, V, RC, H, RC, 0, 1, 0, &rcpt_past },
 		{ "a recipient with a descriptor", E_PARENT_M, PH_RUN,
 		    MSG_LMTP_RCPT, V, RC, H, RC, 1, 1, 0, &rcpt },
 		{ "a recipient from authpop", E_PARENT_A, PH_RUN,
