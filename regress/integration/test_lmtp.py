@@ -1171,6 +1171,69 @@ def worker_channel_is_lmtps(srv):
                   "the parent does not")
 
 
+@T.test(start=False, timeout=150)
+def reload_during_deliveries(srv):
+    """Three reloads while two connections deliver to alice and bob
+    without a pause: each lmtp process keeps its own workers, every
+    message is answered 250 once (a connection a draining lmtp process
+    closes with 421 between transactions is opened again, as an MTA
+    does) and is in its maildir once; the old processes and their
+    workers end."""
+    start(srv)
+    got = {"alice": [], "bob": []}
+    stop = threading.Event()
+
+    def send(user, base):
+        c = None
+        i = 0
+        while not stop.is_set() or i < 20:
+            try:
+                if c is None:
+                    c = Lmtp(srv)
+                rr, dr = c.transaction([user], msg(base + i))
+            except (EOFError, AssertionError, OSError):
+                # 421 from a draining lmtp: before MAIL, never after DATA.
+                if c is not None:
+                    c.close()
+                c = None
+                continue
+            got[user].append((base + i, rr[0][0], dr[0][0] if dr else None))
+            i += 1
+        c.close()
+
+    ts = [threading.Thread(target=send, args=(u, b)) for u, b in
+          (("alice", 1000), ("bob", 100000))]
+    for t in ts:
+        t.start()
+    for n in range(1, 4):
+        time.sleep(0.3)
+        srv.reload()
+        T.wait_for(lambda: srv.log().count("reloaded") >= n, 30,
+                   "reload %d" % n)
+    stop.set()
+    for t in ts:
+        t.join(120)
+    for user in ("alice", "bob"):
+        sent = got[user]
+        T.expect(sorted(set((a, b) for _, a, b in sent)), [(250, 250)],
+                 "all of %s's delivered" % user)
+        subjects = [re.search(rb"Subject: test (\d+)", m).group(1)
+                    for m in messages(srv, user)]
+        T.expect(sorted(int(x) for x in subjects), [n for n, _, _ in sent],
+                 "%s's %d messages, each once" % (user, len(sent)))
+    c = Lmtp(srv)
+    T.expect(c.transaction(["alice"], msg(3000))[1][0][0], 250,
+             "delivered after the reloads")
+    c.close()
+    T.wait_for(lambda: len([p for p in T.descendants(srv.proc.pid)
+                            if T.proc_comm(p) == "lmtp"]) == 1, 30,
+               "the draining lmtp processes ended")
+    T.wait_for(lambda: len(dlvrpops(srv)) <= 2, 30,
+               "their workers ended with them")
+    print("# %d and %d messages during 3 reloads" % (len(got["alice"]),
+                                                     len(got["bob"])))
+
+
 @T.test(start=False)
 def workers_limit(srv):
     """limit delivery-workers 1: a message for alice and bob waits for
