@@ -187,7 +187,8 @@ static const struct proc_role lmtp_role = {
 		.title = "lmtp",
 		.user = POPD_USER,
 		.chroot = 1,
-		.nofile = 1,		/* a socket and a spool per session */
+		.nofile = 1,		/* a socket and a spool per session,
+					   a channel per worker */
 		.nohup = 1,
 		.open = lmtp_open,
 		.sandbox = lmtp_sandbox,

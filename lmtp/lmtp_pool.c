@@ -141,6 +141,7 @@ static void	 job_queue(struct pjob *);
 static void	 job_pause(int, short, void *);
 static void	 waiting_run(void);
 static struct pworker *pworker_start(const struct pjob *);
+static void	 pworker_failed(struct pworker *);
 static void	 pworker_next(struct pworker *);
 static void	 pworker_detach(struct pworker *);
 static void	 pworker_close(struct pworker *);
@@ -335,7 +336,13 @@ lmtp_parent_dlvrpop(struct chan *c, const void *data, int fd)
 		chan_bad(c, "%s for recipient %llu: not asked",
 		    msg_type_str(MSG_PARENT_DLVRPOP),
 		    (unsigned long long)m->ref);
-		close(fd);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (fd == -1) {
+		/* Lost here (msg.c logged it): it reads its end and exits. */
+		pworker_failed(w);
 		return;
 	}
 	w->pid = m->pid;
@@ -353,7 +360,6 @@ lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
 {
 	const struct msg_dlvrpop	*m = data;
 	struct pworker			*w;
-	struct pjob			*j;
 
 	if ((w = pworker_starting(m->ref)) == NULL) {
 		chan_bad(c, "%s for recipient %llu: not asked",
@@ -363,6 +369,15 @@ lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
 	}
 	log_warnx("no delivery worker for %s: temporary failure",
 	    w->key.maildir);
+	pworker_failed(w);
+}
+
+/* A worker that never started: its jobs fail, for now. */
+static void
+pworker_failed(struct pworker *w)
+{
+	struct pjob	*j;
+
 	RB_REMOVE(pworkertree, &workers, w);
 	nworkers--;
 	while ((j = TAILQ_FIRST(&w->queue)) != NULL) {
