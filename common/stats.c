@@ -399,8 +399,8 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	    "%llu", (unsigned long long)g->update);
 	out(arg, line);
 	metric_head(out, arg, "popd_quota_users_over", "gauge",
-	    "Maildirs over their quota, as their last delivery or check "
-	    "found them.");
+	    "Maildirs over their quota, as the LMTP process's last "
+	    "delivery or RCPT check found them.");
 	(void)snprintf(line, sizeof(line), "popd_quota_users_over %llu",
 	    (unsigned long long)g->quota_over);
 	out(arg, line);
