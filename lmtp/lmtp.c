@@ -682,8 +682,8 @@ session_timeout(int fd, short ev, void *arg)
 
 /*
  * Handle what the input holds, in order, until a command must wait for
- * the parent, the client must read its replies, or a line is not
- * complete; then send the replies and arm the session again.
+ * the parent or a worker, the client must read its replies, or a line is
+ * not complete; then send the replies and arm the session again.
  */
 static void
 session_input(struct session *s)
@@ -989,8 +989,8 @@ session_flush(struct session *s)
  * After every event: send what is queued, then end the session, or arm
  * its reading, writing and timer for its state.  Nothing else ends a
  * session, so no caller holds a freed one.  A session whose client went
- * away while the parent works for it stays, without its socket, until
- * the answer comes: the parent's answer is logged, never lost.
+ * away while the parent or a worker works for it stays, without its
+ * socket, until the answer comes: the answer is logged, never lost.
  */
 static void
 session_settle(struct session *s)
@@ -1036,7 +1036,7 @@ session_settle(struct session *s)
 	s->ron = rwant;
 	s->won = wwant;
 
-	/* The parent's time is not the client's: no timer meanwhile. */
+	/* Our time is not the client's: no timer meanwhile. */
 	if (waiting) {
 		if (s->tmo_on)
 			evtimer_del(&s->tmo);
