@@ -55,10 +55,10 @@
  * dlvrpop started for its ref gets these ids, this maildir and this
  * limit, whatever the lmtp process says.  The entry goes when the
  * transaction ends, delivered or not (MSG_LMTP_FORGET), or with the
- * lmtp process.  An lmtp process holds at most twice lmtp-sessions
- * times recipients of them: what its sessions can have at once (it
- * forgets a message's recipients before it answers its DATA), and the
- * deliveries of sessions whose client left meanwhile.
+ * lmtp process.  An lmtp process holds at most lmtp-sessions times
+ * recipients of them, what its sessions can have at once: a session
+ * stays until its delivery is over, its client there or not, and its
+ * recipients are forgotten before its DATA is answered.
  */
 struct rcptref {
 	RB_ENTRY(rcptref)	 entry;
@@ -255,13 +255,12 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 	ok.id = w->id;
 	ok.status = status;
 	if (mu != NULL) {
-		max = 2 * (size_t)conf->set.limit.lmtp_sessions *
+		max = (size_t)conf->set.limit.lmtp_sessions *
 		    (conf->set.limit.recipients < LMTP_MAXRCPT ?
 		    (size_t)conf->set.limit.recipients : LMTP_MAXRCPT);
 		if (p->nrefs >= max) {
 			log_warnx("lmtp: %zu recipients in transactions "
-			    "already (twice lmtp-sessions times recipients)",
-			    max);
+			    "already (lmtp-sessions times recipients)", max);
 			ok.status = RCPT_TEMP;
 		} else if ((r = calloc(1, sizeof(*r))) == NULL ||
 		    (r->maildir = strdup(mu->maildir)) == NULL) {
