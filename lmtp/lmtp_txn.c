@@ -314,13 +314,14 @@ txn_end(struct lmtp_txn *t)
 /*
  * The message to the delivery workers, as delivery id: a job for each
  * maildir and limit, the first of its recipients' refs to start its
- * worker with.  One more job than there are is counted until all are
- * queued, so that jobs done before this returns cannot end it under us;
- * the answer always comes from the event loop.  -1: out of memory.
+ * worker with.  Every job is counted before the first is queued, and
+ * the answer comes from the event loop, even for jobs done before this
+ * returns.  -1: out of memory.
  */
 int
 txn_deliver(struct lmtp_txn *t, uint64_t id)
 {
+	struct timeval	 tv = { 0, 0 };
 	struct tgroup	*g[LMTP_MAXRCPT];
 	struct tmsg	*m;
 	size_t		 i, k, ng = 0;
@@ -352,39 +353,33 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 		}
 		g[k]->rcpt[g[k]->n++] = i;
 	}
-	m->njobs = 1;
+	if ((m->njobs = ng) == 0)
+		evtimer_add(&m->ev, &tv);
 	for (k = 0; k < ng; k++) {
-		m->njobs++;
 		i = g[k]->rcpt[0];
 		pool_job(&t->rcpts[i].key, t->rcpts[i].ref, m->fd, 0,
 		    tmsg_done, g[k]);
 	}
-	tmsg_done(m, 0, NULL, 0);
 	return 0;
 }
 
 /*
- * A group's job is done (or, with m itself, the queueing): when every
- * job is, the parent forgets the recipients, then lmtp.c answers.
+ * A group's job is done: when every job is, the parent forgets the
+ * recipients, then lmtp.c answers.
  */
 static void
 tmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
 {
 	struct timeval	 tv = { 0, 0 };
 	struct tgroup	*g = arg;
-	struct tmsg	*m;
+	struct tmsg	*m = g->m;
 	int		 i;
 
-	if (status == 0)
-		m = arg;
-	else {
-		m = g->m;
-		if (status == DLV_QUOTA)
-			STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->n);
-		for (i = 0; i < g->n; i++)
-			m->status[g->rcpt[i]] = status;
-		free(g);
-	}
+	if (status == DLV_QUOTA)
+		STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->n);
+	for (i = 0; i < g->n; i++)
+		m->status[g->rcpt[i]] = status;
+	free(g);
 	if (--m->njobs == 0)
 		evtimer_add(&m->ev, &tv);
 }

@@ -194,12 +194,18 @@ undelete_kept(struct undo *u)
 	struct quota_use	use;
 	struct kept_sum		sum;
 	char			msg[128];
+	int			how = QUOTA_READ;
 
 	memset(&use, 0, sizeof(use));
 	if ((lim.bytes != 0 || lim.msgs != 0) && u->md.dirfd != -1 &&
-	    quota_read(u->md.dirfd, &lim, &use, msg, sizeof(msg)) == -1)
+	    (how = quota_read(u->md.dirfd, &lim, &use, msg, sizeof(msg))) ==
+	    -1)
 		undelete_fail("the maildir's use cannot be read: %s: %s", msg,
 		    strerror(errno));
+	if (how != QUOTA_READ)
+		log_info("%s/%s: recalculated: %lld bytes, %lld messages",
+		    u->who->maildir, msg, (long long)use.bytes,
+		    (long long)use.msgs);
 	if (lim.bytes != 0 || lim.msgs != 0)
 		dprintf(POPD_CHANNEL_FD, "used %lld bytes, %lld messages\n"
 		    "over %s\n", (long long)use.bytes, (long long)use.msgs,
