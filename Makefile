@@ -72,8 +72,8 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 # mda and popd -m.
 PROC_BASE=	common/log.o common/msg.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
-		common/stats.o compat/compat.o
-PROC_OBJS=	${PROC_BASE} common/proto.o
+		common/stats.o compat/compat.o common/protocheck.o
+PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 		common/oldids.o common/maildrop.o common/quota.o common/kept.o
 # The steps of a delivery, for mda and dlvrpop.
@@ -105,29 +105,35 @@ CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o \
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
 		listener/listener_proxy.o ${TLS_COMPAT}
-LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/acceptor.o common/pki.o \
+LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
+		common/acceptor.o common/pki.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
 # parent's check of a pair (popd/certs.c), libtls.
 KEYPOP_OBJS=	keypop/keypop.o
-KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/pki.o common/pkitls.o
+KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/peers-keypop.o \
+		common/pki.o common/pkitls.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o \
 		lmtp/lmtp_pool.o
-LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/acceptor.o
+LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/peers-lmtp.o \
+		common/acceptor.o
 CONTROL_OBJS=	control/control.o control/print.o control/lastuse.o
-CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/control_cmd.o
+CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/peers-control.o \
+		common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
 		authpop/http.o authpop/loginticket.o authpop/state.o \
 		authpop/logincache.o
-AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/table.o common/pwscheme.o common/pop3.o \
+AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
+		common/table.o common/pwscheme.o common/pop3.o \
 		common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent;
 # auth_http's router.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/router.o \
 		tablepop/tapi.o tablepop/tablecache.o
-TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/table.o common/pwscheme.o
+TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/peers-tablepop.o \
+		common/table.o common/pwscheme.o
 # authcheck: authtab and app passwords read for the parent, which reads
 # no hash itself (popd/users.c); a program apart, so that the pre-login
 # authpop does not map it.
@@ -136,14 +142,16 @@ AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o common/pwscheme.
 		common/apppass.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
-CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o
+CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o common/peers-checkpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o
-WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o ${STORE_OBJS} common/pop3.o common/fslock.o
+WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o common/peers-wrkrpop.o \
+		${STORE_OBJS} common/pop3.o common/fslock.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
-DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o ${STORE_OBJS} ${DELIVER_OBJS}
+DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
+		${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
 		compat/compat.o common/pwscheme.o common/apppass.o common/addr.o
@@ -161,7 +169,8 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
-HDRS=		common/util.h common/log.h common/proto.h common/table.h \
+HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
+		common/table.h \
 		common/apppass.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
@@ -220,6 +229,16 @@ PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
 ${PROTO_PROGS}: common/proto.c ${HDRS}
 	${CC} ${CFLAGS} -DPROTO_SELF=${PROTO_${@:common/proto-%.o=%}} \
 	    -c common/proto.c -o $@
+# peers.c likewise, in every program with a channel but the parent: the
+# channels between two children, which the parent never reads.
+PEERS_PROGS=	common/peers-listener.o common/peers-lmtp.o \
+		common/peers-control.o common/peers-authpop.o \
+		common/peers-tablepop.o common/peers-checkpop.o \
+		common/peers-wrkrpop.o common/peers-dlvrpop.o \
+		common/peers-keypop.o
+${PEERS_PROGS}: common/peers.c ${HDRS}
+	${CC} ${CFLAGS} -DPROTO_SELF=${PROTO_${@:common/peers-%.o=%}} \
+	    -c common/peers.c -o $@
 
 .SUFFIXES: .c .o
 .c.o:
@@ -349,20 +368,22 @@ regress/unit/test_msgid.o: regress/unit/test_msgid.c wrkrpop/wrkrpop.h \
 # test_conf links the grammar, its checks and confpop's printing of it,
 # not the daemon.
 TEST_CONF_OBJS=	confpop/print.o common/addr.o common/log.o common/util.o \
-		compat/compat.o common/settings.o common/msg.o common/proto.o
+		compat/compat.o common/settings.o common/msg.o common/proto.o \
+		common/peers.o common/protocheck.o
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
     ${TEST_CONF_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_conf.o ${CONF_OBJS} \
 	    ${TEST_CONF_OBJS} ${LDLIBS}
 
 # test_msg links the message layer and what it calls.
-TEST_MSG_OBJS=	common/msg.o common/proto.o common/settings.o common/addr.o \
-		common/util.o common/log.o compat/compat.o
+TEST_MSG_OBJS=	common/msg.o common/proto.o common/peers.o common/protocheck.o \
+		common/settings.o common/addr.o common/util.o common/log.o \
+		compat/compat.o
 regress/unit/test_msg: regress/unit/test_msg.o ${TEST_MSG_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msg.o ${TEST_MSG_OBJS} \
 	    ${LDLIBS}
 
-# test_msgsum digests the declarations (proto.o) and the headers it
+# test_msgsum digests the declarations (proto.o, peers.o) and the headers it
 # reads at run time: MSG_VERSION against regress/unit/msgdecls.sum.
 regress/unit/test_msgsum: regress/unit/test_msgsum.o ${TEST_MSG_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msgsum.o ${TEST_MSG_OBJS} \
@@ -620,7 +641,9 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
 regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c lmtp/lmtp_cmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
 	    lmtp/lmtp_cmd.c ${PKG_LIBS}
-FUZZ_CTL_SRCS=	common/control_cmd.c common/proto.c common/settings.c \
+FUZZ_CTL_SRCS=	common/control_cmd.c common/proto.c common/peers.c \
+		common/protocheck.c \
+		common/settings.c \
 		common/addr.c common/util.c common/log.c compat/compat.c
 regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
@@ -675,8 +698,9 @@ regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
 	    regress/fuzz/fuzz_maildir.c common/maildir.c common/crlf.c \
 	    ${PKG_LIBS}
 
-FUZZ_MSG_SRCS=	common/msg.c common/proto.c common/settings.c common/addr.c \
-		common/util.c common/log.c compat/compat.c
+FUZZ_MSG_SRCS=	common/msg.c common/proto.c common/peers.c common/protocheck.c \
+		common/settings.c common/addr.c common/util.c common/log.c \
+		compat/compat.c
 regress/fuzz/fuzz_msg: regress/fuzz/fuzz_msg.c ${FUZZ_MSG_SRCS} ${HDRS} \
     regress/msgends.h
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_msg.c \
@@ -694,7 +718,8 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/oldids.c common/quota.c common/kept.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
-		common/proto.c common/settings.c common/stats.c \
+		common/proto.c common/peers.c common/protocheck.c \
+		common/settings.c common/stats.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \

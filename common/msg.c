@@ -73,18 +73,18 @@ chan_init(struct chan *c, int fd, int self, int peer, int phase,
     const struct msg_handler *handlers, size_t nhandlers,
     void (*eof)(struct chan *), void *arg)
 {
-	const struct msg_decl	*d;
+	const struct msg_decl	*const *all, *d;
 	size_t			 i, n;
 
 	if (!msg_checks(self))
 		fatalx("%s: built without the checks of its messages",
 		    proc_str(self));
-	d = msg_decls(&n);
+	all = msg_decls(&n);
 	for (i = 0; i < n; i++)
-		if (d[i].from == peer && (d[i].to & self) &&
+		if (all[i]->from == peer && (all[i]->to & self) &&
 		    chan_handler(&(struct chan){ .handlers = handlers,
-		    .nhandlers = nhandlers }, d[i].type) == NULL)
-			fatalx("no handler for %s from %s", d[i].name,
+		    .nhandlers = nhandlers }, all[i]->type) == NULL)
+			fatalx("no handler for %s from %s", all[i]->name,
 			    proc_str(peer));
 	for (i = 0; i < nhandlers; i++)
 		if ((d = msg_decl(handlers[i].type)) == NULL ||

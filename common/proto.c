@@ -15,33 +15,21 @@
  */
 
 /*
- * proto.c -- every message between popd processes, declared once: its
+ * proto.c -- every message to or from the parent, declared once: its
  * sender, receivers, payload, descriptor, field checks and phases
  * (struct msg_decl in proto.h).  The transport (msg.c) enforces all of
- * it on both ends; handlers receive checked payloads.
+ * it on both ends; handlers receive checked payloads.  The messages on
+ * the channels the parent makes between two children are peers.c's:
+ * the parent is built without them, and refuses any.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
 
 #include <string.h>
 
-#include "proto.h"
-
-/* A string field must end inside its fixed-size buffer. */
-#define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
-/* A user name, or none (""). */
-#define OPTUSER(f)	(TERMINATED(f) && ((f)[0] == '\0' || \
-			    valid_username(f)))
+#include "protodecl.h"
 
 static int	valid_word(const char *);
-static int	valid_ip(const char *, size_t);
-
-static const char *
-valid_none(const void *p)
-{
-	return NULL;
-}
 
 static const char *
 valid_conf(const void *p)
@@ -69,57 +57,6 @@ valid_keymsg(const void *p)
 	return NULL;
 }
 
-/*
- * A request for a signature of one of the declared kinds and sizes
- * (proto.h); anything else is garbage from a listener.
- */
-static const char *
-valid_sign(const void *p)
-{
-	/* DigestInfo's DER before a SHA-256 digest; -384, -512 differ. */
-	static const uint8_t	 di[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09,
-	    0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
-	    0x04, 0x20 };
-	const struct msg_sign	*m = p;
-	size_t			 h;
-
-	switch (m->kind) {
-	case SIGN_RSA_PKCS1:
-		h = m->len == 51 ? 0 : m->len == 67 ? 1 : m->len == 83 ? 2 : 3;
-		if (h == 3)
-			return "DigestInfo length";
-		if (m->in[0] != di[0] || m->in[1] != di[1] + h * 0x10 ||
-		    memcmp(m->in + 2, di + 2, 12) != 0 ||
-		    m->in[14] != di[14] + h || memcmp(m->in + 15, di + 15,
-		    3) != 0 || m->in[18] != di[18] + h * 0x10)
-			return "DigestInfo";
-		break;
-	case SIGN_RSA_RAW:
-		/* RSA 1024 to 8192 bits; keypop checks its key's size. */
-		if (m->len < 128 || m->len > sizeof(m->in))
-			return "RSA length";
-		break;
-	case SIGN_ECDSA:
-		if (m->len != 20 && m->len != 28 && m->len != 32 &&
-		    m->len != 48 && m->len != 64)
-			return "digest length";
-		break;
-	default:
-		return "kind";
-	}
-	return NULL;
-}
-
-static const char *
-valid_signed(const void *p)
-{
-	const struct msg_signed	*m = p;
-
-	if (m->len > sizeof(m->sig))
-		return "length";
-	return NULL;
-}
-
 static const char *
 valid_proxy(const void *p)
 {
@@ -132,19 +69,6 @@ valid_proxy(const void *p)
 	if (m->trusted > 1)
 		return "trusted flag";
 	return NULL;
-}
-
-/* An app password's label, as apppass.c reads them: NUL-terminated. */
-static int
-valid_label(const char *label, size_t size)
-{
-	size_t	n;
-
-	if (memchr(label, '\0', size) == NULL)
-		return 0;
-	n = strspn(label, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-	return n > 0 && label[n] == '\0';
 }
 
 static const char *
@@ -269,20 +193,6 @@ valid_handback(const void *p)
 }
 
 static const char *
-valid_login(const void *p)
-{
-	const struct msg_login	*m = p;
-
-	if (!TERMINATED(m->user) || !valid_username(m->user))
-		return "user name";
-	if (m->expiry < 0 || (m->expiry == 0 && m->nonce != 0))
-		return "ticket";
-	if (m->app[0] != '\0' && !valid_label(m->app, sizeof(m->app)))
-		return "label";
-	return NULL;
-}
-
-static const char *
 valid_refused(const void *p)
 {
 	const struct msg_refused	*m = p;
@@ -308,111 +218,6 @@ valid_newtab(const void *p)
 	if (m->pad != 0)
 		return "padding";
 	return NULL;
-}
-
-static const char *
-valid_cred(const void *p)
-{
-	const struct msg_cred	*m = p;
-
-	if (m->status < CRED_FOUND || m->status > CRED_TEMP)
-		return "status";
-	if (!TERMINATED(m->hash))
-		return "unterminated string";
-	if ((m->status == CRED_FOUND) != (m->hash[0] != '\0'))
-		return "hash";
-	return NULL;
-}
-
-static const char *
-valid_apps(const void *p)
-{
-	const struct msg_apps	*m = p;
-
-	if (m->status < CRED_FOUND || m->status > CRED_TEMP)
-		return "status";
-	if (!TERMINATED(m->recs))
-		return "unterminated string";
-	if ((m->status == CRED_FOUND) != (m->recs[0] != '\0'))
-		return "records";
-	return NULL;
-}
-
-static const char *
-valid_appused(const void *p)
-{
-	const struct msg_appused	*m = p;
-	static const struct appuse	 zero;
-	const struct appuse		*u;
-	uint32_t			 i;
-
-	if (m->n == 0 || m->n > APPUSED_MAX || m->pad != 0)
-		return "count";
-	for (i = 0; i < APPUSED_MAX; i++) {
-		u = &m->use[i];
-		if (i >= m->n) {
-			if (memcmp(u, &zero, sizeof(zero)) != 0)
-				return "a use past n";
-			continue;
-		}
-		if (!TERMINATED(u->user) || !valid_username(u->user))
-			return "user name";
-		if (!valid_label(u->label, sizeof(u->label)))
-			return "label";
-		if (!peer_valid(&u->peer))
-			return "address";
-	}
-	return NULL;
-}
-
-static const char *
-valid_appskept(const void *p)
-{
-	const struct msg_appskept	*m = p;
-	static const struct appkept	 zero;
-	uint32_t			 i;
-
-	if (m->n > APPSKEPT_RECS || m->pad != 0)
-		return "count";
-	for (i = 0; i < APPSKEPT_RECS; i++) {
-		if (i >= m->n) {
-			if (memcmp(&m->rec[i], &zero, sizeof(zero)) != 0)
-				return "a record past n";
-			continue;
-		}
-		if (!TERMINATED(m->rec[i].user) ||
-		    !valid_username(m->rec[i].user))
-			return "user name";
-		if (!valid_label(m->rec[i].label, sizeof(m->rec[i].label)))
-			return "label";
-	}
-	return NULL;
-}
-
-static const char *
-valid_route(const void *p)
-{
-	const struct msg_route	*m = p;
-	unsigned char		 a[16];
-
-	if (m->status < ROUTE_FOUND || m->status > ROUTE_TEMP)
-		return "status";
-	if (!TERMINATED(m->addr))
-		return "unterminated string";
-	if (m->status != ROUTE_FOUND ? m->addr[0] != '\0' :
-	    inet_pton(AF_INET, m->addr, a) != 1 &&
-	    inet_pton(AF_INET6, m->addr, a) != 1)
-		return "address";
-	return NULL;
-}
-
-/* A file name of a maildir's tmp/ or new/: no path, no dot file. */
-static int
-valid_name(const char *n, size_t size)
-{
-	if (memchr(n, '\0', size) == NULL || n[0] == '\0' || n[0] == '.')
-		return 0;
-	return strchr(n, '/') == NULL;
 }
 
 static const char *
@@ -483,35 +288,6 @@ valid_dlvrpop(const void *p)
 }
 
 static const char *
-valid_intent(const void *p)
-{
-	const struct msg_intent	*m = p;
-
-	if (!valid_name(m->tmp, sizeof(m->tmp)) ||
-	    !valid_name(m->new, sizeof(m->new)))
-		return "file name";
-	return NULL;
-}
-
-static const char *
-valid_done(const void *p)
-{
-	const struct msg_done	*m = p;
-
-	if (m->status < DLV_OK || m->status > DLV_MAX)
-		return "status";
-	if (m->counted > 1 || m->over > m->counted)
-		return "counted";
-	return NULL;
-}
-
-static int
-valid_time(double t)
-{
-	return t >= 0 && t < 1e12;	/* and not NaN */
-}
-
-static const char *
 valid_penalty(const void *p)
 {
 	const struct msg_penalty	*m = p;
@@ -534,14 +310,6 @@ valid_penalty(const void *p)
 			return "time";
 	}
 	return NULL;
-}
-
-static const char *
-valid_count(const void *p)
-{
-	const struct msg_count	*m = p;
-
-	return m->pad != 0 ? "padding" : NULL;
 }
 
 static const char *
@@ -575,27 +343,6 @@ valid_full(const void *p)
 	return m->n > 1 ? "not 0 or 1" : NULL;
 }
 
-static const char *
-valid_handshakes(const void *p)
-{
-	const struct msg_handshakes	*m = p;
-	uint32_t			 i;
-
-	if (m->n > HS_RECS || m->more > 1)
-		return "record count";
-	for (i = 0; i < m->n; i++) {
-		if (m->rec[i].peer.af == 0 || !peer_valid(&m->rec[i].peer))
-			return "client address";
-		if (!peer_valid(&m->rec[i].listen))
-			return "socket address";
-		if (m->rec[i].since < 0)
-			return "time";
-		if (m->rec[i].greeted > 1)
-			return "state";
-	}
-	return NULL;
-}
-
 /* A usertab key as popctl names it: 1..POPD_MAXUSER of 0x21..0x7e. */
 static int
 valid_key(const char *s, size_t size)
@@ -609,46 +356,6 @@ valid_key(const char *s, size_t size)
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
 			return 0;
 	return 1;
-}
-
-/* A network of ADDRESS[/PREFIX], host bits cleared (common/control_cmd.c). */
-static int
-valid_net(const struct netaddr *n)
-{
-	int	i, max;
-
-	if (n->af != AF_INET && n->af != AF_INET6)
-		return 0;
-	max = n->af == AF_INET ? 32 : 128;
-	if (n->bits < 0 || n->bits > max)
-		return 0;
-	for (i = 0; i < 16; i++) {
-		if (i * 8 >= max || i * 8 >= n->bits) {
-			if (n->addr[i] != 0)
-				return 0;
-		} else if (i * 8 + 8 > n->bits &&
-		    (n->addr[i] & (0xff >> (n->bits - i * 8))) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-static const char *
-valid_msgnet(const void *p)
-{
-	const struct msg_net	*m = p;
-
-	return valid_net(&m->net) ? NULL : "network";
-}
-
-/* MSG_CONTROL_DRAIN, _UNDRAIN: a backend is one host. */
-static const char *
-valid_hostnet(const void *p)
-{
-	const struct msg_net	*m = p;
-
-	return valid_net(&m->net) && m->net.bits == (m->net.af == AF_INET ?
-	    32 : 128) ? NULL : "backend";
 }
 
 static const char *
@@ -682,39 +389,6 @@ valid_ctlreq(const void *p)
 	if (m->since != 0 && (m->cmd != CTL_UNDELETE || m->find[0] != '\0'))
 		return "since";
 	return NULL;
-}
-
-/* Rows of show penalties, from authpop to the control process. */
-static const char *
-valid_penrows(const struct penalty_row *r, uint32_t n)
-{
-	uint32_t	i;
-
-	if (n > PENALTY_ROWS)
-		return "record count";
-	for (i = 0; i < n; i++, r++) {
-		if (r->key.af != AF_INET && r->key.af != AF_INET6)
-			return "address family";
-		if (!TERMINATED(r->user))
-			return "unterminated string";
-		if (r->user[0] != '\0' && !valid_username(r->user))
-			return "user name";
-		if (r->fails > 32)
-			return "failures";
-		if (!valid_time(r->delay))
-			return "time";
-	}
-	return NULL;
-}
-
-static const char *
-valid_penalties(const void *p)
-{
-	const struct msg_penalties	*m = p;
-
-	if (m->v4bits > 32 || m->v6bits > 128)
-		return "prefix";
-	return m->more > 1 ? "record count" : valid_penrows(m->rec, m->n);
 }
 
 static const char *
@@ -782,75 +456,6 @@ valid_ctluser(const void *p)
 }
 
 static const char *
-valid_ctlappsq(const void *p)
-{
-	const struct msg_ctlappsq	*m = p;
-
-	if (!TERMINATED(m->user) || !valid_username(m->user))
-		return "user name";
-	return NULL;
-}
-
-static const char *
-valid_ctlapps(const void *p)
-{
-	const struct msg_ctlapps	*m = p;
-	const struct ctl_app		*r;
-	static const struct ctl_app	 zero;
-	uint32_t			 i;
-	size_t				 k;
-
-	if (!OPTUSER(m->user))
-		return "user name";
-	if (m->status < CRED_FOUND || m->status > CRED_TEMP ||
-	    m->n > CTL_APPSMAX || (m->status != CRED_FOUND && m->n != 0))
-		return "status";
-	for (i = 0; i < CTL_APPSMAX; i++) {
-		r = &m->rec[i];
-		if (i >= m->n) {
-			if (memcmp(r, &zero, sizeof(zero)) != 0)
-				return "a record past n";
-			continue;
-		}
-		if (!TERMINATED(r->desc) || !TERMINATED(r->addr) ||
-		    !valid_label(r->label, sizeof(r->label)))
-			return "record";
-		/* popctl prints them on a line of their own. */
-		for (k = 0; r->desc[k] != '\0'; k++)
-			if (r->desc[k] < 0x20 || r->desc[k] > 0x7e)
-				return "a description that is not text";
-		if (r->addr[strspn(r->addr, "0123456789abcdefABCDEF.:")] !=
-		    '\0')
-			return "an address that is not one";
-		if (r->last < 0 || (r->last == 0 && r->addr[0] != '\0'))
-			return "last use";
-		if (strcmp(r->label, "main") == 0 && (r->desc[0] != '\0' ||
-		    r->last != 0))
-			return "the bar with a description";
-	}
-	return NULL;
-}
-
-static const char *
-valid_ctlbackend(const void *p)
-{
-	const struct msg_ctlbackend	*m = p;
-	const char			 zero[INET6_ADDRSTRLEN] = { 0 };
-
-	/* None: the answer's end, with nothing else in it. */
-	if (memcmp(m->addr, zero, sizeof(zero)) == 0)
-		return m->health == 0 && m->drained == 0 &&
-		    m->sessions == 0 && m->more == 0 && m->age == 0 &&
-		    m->users == 0 ? NULL : "record";
-	if (!valid_ip(m->addr, sizeof(m->addr)))
-		return "address";
-	if (m->health > CHECK_DOWN || m->drained > 1 || m->more > 1 ||
-	    m->age < -1)
-		return "state";
-	return NULL;
-}
-
-static const char *
 valid_ctlreload(const void *p)
 {
 	const struct msg_ctlreload	*m = p;
@@ -883,38 +488,6 @@ valid_ctlans(const void *p)
 	if (m->status == ANS_ERROR && (m->len == 0 ||
 	    memchr(m->text, '\n', m->len) != NULL))
 		return "reason";
-	return NULL;
-}
-
-static int
-valid_ip(const char *s, size_t size)
-{
-	unsigned char	a[16];
-
-	return memchr(s, '\0', size) != NULL && (inet_pton(AF_INET, s,
-	    a) == 1 || inet_pton(AF_INET6, s, a) == 1);
-}
-
-static const char *
-valid_backend(const void *p)
-{
-	const struct msg_backend	*m = p;
-
-	return valid_ip(m->addr, sizeof(m->addr)) ? NULL : "address";
-}
-
-static const char *
-valid_check(const void *p)
-{
-	const struct msg_check	*m = p;
-
-	if (!valid_ip(m->addr, sizeof(m->addr)))
-		return "address";
-	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
-	    m->state != CHECK_DOWN)
-		return "state";
-	if (m->state == CHECK_DOWN && m->sessions != 0)
-		return "sessions";
 	return NULL;
 }
 
@@ -1006,42 +579,6 @@ valid_tabans(const void *p)
 	return NULL;
 }
 
-static const char *
-valid_notours(const void *p)
-{
-	return "a message of other processes";
-}
-
-#define P	PROC_PARENT
-#define L	PROC_LISTENER
-#define A	PROC_AUTHPOP
-#define W	PROC_WRKRPOP
-#define M	PROC_LMTP
-#define V	PROC_DLVRPOP
-#define C	PROC_CONTROL
-#define T	PROC_TABLE
-#define K	PROC_CHECK
-#define Y	PROC_KEY
-#define RUN	PH_RUN
-#define ANY	(PH_RUN | PH_DRAIN)
-/*
- * A program built with PROTO_SELF, its PROC_* (0 for one with no
- * channel), keeps the checks of the messages it receives only: the
- * others' validators are then not in it (Makefile).  chan_send checks
- * what leaves against its declaration (type, size, descriptor, phase),
- * never its fields: its receiver does, and a message that does not
- * pass is that receiver's to refuse.  The transport never calls another
- * process's validator, since it refuses any message not to the process
- * first.  Unit tests and fuzzers keep them all.
- */
-#ifdef PROTO_SELF
-#define OURS(from, to)	((to) & (PROTO_SELF))
-#else
-#define OURS(from, to)	1
-#endif
-#define D(t, from, to, payload, fd, valid, phases, next)		\
-	{ t, &(#t)[4], from, to, payload, fd,				\
-	    OURS(from, to) ? valid : valid_notours, phases, next }
 static const struct msg_decl decls[] = {
 	/*
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
@@ -1154,15 +691,6 @@ static const struct msg_decl decls[] = {
 	/* A draining one still makes TLS for its sessions' STLS. */
 	D(MSG_LISTENER_REKEY, L, P, sizeof(struct msg_rekey), MSG_NOFD,
 	    valid_none, ANY, 0),
-	/*
-	 * The one channel between two children: a request, then its
-	 * answer, never two requests at once (PH_SIGN: keypop ends a
-	 * listener that tries).
-	 */
-	D(MSG_LISTENER_SIGN, L, Y, sizeof(struct msg_sign), MSG_NOFD,
-	    valid_sign, RUN, PH_SIGN),
-	D(MSG_KEY_SIGNED, Y, L, sizeof(struct msg_signed), MSG_NOFD,
-	    valid_signed, PH_SIGN, PH_RUN),
 	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,
@@ -1182,89 +710,12 @@ static const struct msg_decl decls[] = {
 	    valid_dlvrpop, ANY, 0),
 	D(MSG_LMTP_KILL, M, P, sizeof(struct msg_dlvrpop), MSG_NOFD,
 	    valid_dlvrpop, ANY, 0),
-	/*
-	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
-	 * starts in PH_RUN, after its configuration.
-	 */
-	D(MSG_LMTP_JOB, M, V, sizeof(struct msg_job), MSG_FD, valid_none,
-	    RUN, 0),
-	D(MSG_LMTP_QUOTA, M, V, sizeof(struct msg_quota), MSG_NOFD,
-	    valid_none, RUN, 0),
-	D(MSG_LMTP_DLVCHECK, M, V, sizeof(struct msg_intent), MSG_NOFD,
-	    valid_intent, RUN, 0),
-	D(MSG_DLVRPOP_INTENT, V, M, sizeof(struct msg_intent), MSG_NOFD,
-	    valid_intent, RUN, 0),
-	D(MSG_DLVRPOP_DONE, V, M, sizeof(struct msg_done), MSG_NOFD,
-	    valid_done, RUN, 0),
 	D(MSG_CONTROL_REQUEST, C, P, sizeof(struct msg_ctlreq), MSG_FD,
 	    valid_ctlreq, RUN, 0),
-	/*
-	 * popctl's, on the channels the parent made (MSG_PARENT_CTLCHAN,
-	 * MSG_PARENT_CTLPEER): only these questions, and their answers.
-	 * A draining listener still has connections; a question may
-	 * reach an authpop as it starts to drain.
-	 */
-	D(MSG_CONTROL_HANDSHAKES, C, L, sizeof(struct msg_ctlq), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_CONTROL_KICKNET, C, L, sizeof(struct msg_net), MSG_NOFD,
-	    valid_msgnet, ANY, 0),
-	D(MSG_CONTROL_PENALTIES, C, A, sizeof(struct msg_ctlq), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_CONTROL_UNPENALIZE, C, A, sizeof(struct msg_net), MSG_NOFD,
-	    valid_msgnet, ANY, 0),
-	D(MSG_CONTROL_APPS, C, A, sizeof(struct msg_ctlappsq), MSG_NOFD,
-	    valid_ctlappsq, ANY, 0),
-	D(MSG_CONTROL_APPSKEPT, C, A, sizeof(struct msg_appskept), MSG_NOFD,
-	    valid_appskept, ANY, 0),
-	D(MSG_LISTENER_HANDSHAKES, L, C, sizeof(struct msg_handshakes),
-	    MSG_NOFD, valid_handshakes, ANY, 0),
-	D(MSG_LISTENER_KICKED, L, C, sizeof(struct msg_count), MSG_NOFD,
-	    valid_count, ANY, 0),
-	D(MSG_AUTHPOP_PENALTIES, A, C, sizeof(struct msg_penalties),
-	    MSG_NOFD, valid_penalties, ANY, 0),
-	D(MSG_AUTHPOP_UNPENALIZED, A, C, sizeof(struct msg_count), MSG_NOFD,
-	    valid_count, ANY, 0),
-	/* A draining authpop still reports the logins it checks. */
-	D(MSG_AUTHPOP_APPUSED, A, C, sizeof(struct msg_appused), MSG_NOFD,
-	    valid_appused, ANY, 0),
-	D(MSG_AUTHPOP_CTLAPPS, A, C, sizeof(struct msg_ctlapps), MSG_NOFD,
-	    valid_ctlapps, ANY, 0),
-	D(MSG_AUTHPOP_APPSGONE, A, C, sizeof(struct msg_appskept), MSG_NOFD,
-	    valid_appskept, ANY, 0),
 	/* A draining tablepop answers what it was asked. */
 	D(MSG_TABLE_ANSWER, T, P, sizeof(struct msg_tabans), MSG_NOFD,
 	    valid_tabans, ANY, 0),
 	D(MSG_TABLE_READY, T, P, 0, MSG_NOFD, valid_none, RUN, 0),
-	/*
-	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
-	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining authpop
-	 * still answers nginx, a draining tablepop what it was asked.
-	 */
-	D(MSG_AUTHPOP_ROUTE, A, T, sizeof(struct msg_login), MSG_NOFD,
-	    valid_login, ANY, 0),
-	D(MSG_TABLE_ROUTE, T, A, sizeof(struct msg_route), MSG_NOFD,
-	    valid_route, ANY, 0),
-	D(MSG_AUTHPOP_APPS, A, T, sizeof(struct msg_login), MSG_NOFD,
-	    valid_login, ANY, 0),
-	D(MSG_AUTHPOP_LOOKUP, A, T, sizeof(struct msg_login), MSG_NOFD,
-	    valid_login, ANY, 0),
-	D(MSG_TABLE_APPS, T, A, sizeof(struct msg_apps), MSG_NOFD,
-	    valid_apps, ANY, 0),
-	/* A draining authpop still checks the passwords it was given. */
-	D(MSG_TABLE_CRED, T, A, sizeof(struct msg_cred), MSG_NOFD,
-	    valid_cred, ANY, 0),
-	D(MSG_TABLE_BACKEND, T, K, sizeof(struct msg_backend), MSG_NOFD,
-	    valid_backend, ANY, 0),
-	D(MSG_CHECK_STATE, K, T, sizeof(struct msg_check), MSG_NOFD,
-	    valid_check, ANY, 0),
-	D(MSG_CONTROL_BACKENDS, C, T, sizeof(struct msg_ctlq), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_CONTROL_DRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
-	    valid_hostnet, ANY, 0),
-	D(MSG_CONTROL_UNDRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
-	    valid_hostnet, ANY, 0),
-	D(MSG_TABLE_BACKENDS, T, C, sizeof(struct msg_ctlbackend), MSG_NOFD,
-	    valid_ctlbackend, ANY, 0),
 };
 #undef D
 #undef P
@@ -1281,24 +732,61 @@ static const struct msg_decl decls[] = {
 #undef ANY
 
 /*
- * The declaration of type, or NULL.  Every message sent and received
- * is looked up: by index, built at the first look (decls is not in the
- * enum's order).  A process's threads send nothing.
+ * Built without peers.c: the parent, and a program with no channel
+ * (PROTO_SELF 0).
  */
+#if !defined(PROTO_SELF) || ((PROTO_SELF) != PROC_PARENT && (PROTO_SELF) != 0)
+#define HAS_PEERS	1
+#endif
+
+static const struct msg_decl	*all[MSG_MAX], *bytype[MSG_MAX];
+static size_t			 nall;
+
+/* d's n declarations into the index, after those already in it. */
+static void
+msg_index(const struct msg_decl *d, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && nall < MSG_MAX; i++) {
+		all[nall++] = &d[i];
+		if (d[i].type < MSG_MAX && bytype[d[i].type] == NULL)
+			bytype[d[i].type] = &d[i];
+	}
+}
+
+/*
+ * Every declaration this program holds, in order: decls, then peers.c's.
+ * Indexed at the first look (decls is not in the enum's order).  A
+ * process's threads send nothing.
+ */
+const struct msg_decl *const *
+msg_decls(size_t *n)
+{
+#ifdef HAS_PEERS
+	const struct msg_decl	*d;
+	size_t			 np;
+#endif
+
+	if (nall == 0) {
+		msg_index(decls, nitems(decls));
+#ifdef HAS_PEERS
+		d = peers_decls(&np);
+		msg_index(d, np);
+#endif
+	}
+	*n = nall;
+	return all;
+}
+
+/* The declaration of type, or NULL.  Every message is looked up. */
 const struct msg_decl *
 msg_decl(uint32_t type)
 {
-	static const struct msg_decl	*bytype[MSG_MAX];
-	static int			 indexed;
-	size_t				 i;
+	size_t	n;
 
-	if (!indexed) {
-		for (i = 0; i < nitems(decls); i++)
-			if (decls[i].type < MSG_MAX &&
-			    bytype[decls[i].type] == NULL)
-				bytype[decls[i].type] = &decls[i];
-		indexed = 1;
-	}
+	if (nall == 0)
+		(void)msg_decls(&n);
 	return type < MSG_MAX ? bytype[type] : NULL;
 }
 
@@ -1311,14 +799,6 @@ msg_checks(int self)
 #else
 	return 1;
 #endif
-}
-
-/* All of them, for the tests. */
-const struct msg_decl *
-msg_decls(size_t *n)
-{
-	*n = nitems(decls);
-	return decls;
 }
 
 const char *

@@ -16,7 +16,8 @@
 
 /*
  * proto.h -- the wire format of the messages between popd processes: the
- * types, their payloads, and the one declaration of each (proto.c) that
+ * types, their payloads, and the one declaration of each (proto.c, and
+ * peers.c for the channels between two children) that
  * the transport (chan.h, msg.c) enforces on both ends.
  */
 #ifndef POPD_PROTO_H
@@ -42,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		52
+#define MSG_VERSION		53
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -1181,9 +1182,9 @@ struct msg_decl {
 	int		  next;		/* PH_* after it, or 0 */
 };
 
-/* proto.c */
+/* proto.c: the declarations this program holds (msg_decls: in order). */
 const struct msg_decl	*msg_decl(uint32_t);
-const struct msg_decl	*msg_decls(size_t *);
+const struct msg_decl *const *msg_decls(size_t *);
 int			 msg_checks(int);
 const char		*msg_type_str(uint32_t);
 const char		*proc_str(int);

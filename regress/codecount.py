@@ -28,6 +28,10 @@ How it is counted:
     counted) counts from the line of its name (KNF: the type is on the
     line before) to the line before the next function of its file, or
     the file's end: its body and the comment that introduces the next.
+  - Each initialized table or variable of ours that the program holds
+    (`nm` lists it with its line: a declaration table, a handler table,
+    defaults) counts from its line to the end of its initializer,
+    unless a function's span holds it already.
   - yacc's output (popd/parse.y, parse.c) is followed but not counted:
     what it calls is counted where it lives.
   - A static function the compiler inlined everywhere has no symbol and
@@ -46,24 +50,36 @@ ROOT = ("popd/popd",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
 NOT_COUNTED = ("popd/parse.y", "popd/parse.c")
 
-SYMBOL = re.compile(r"^[0-9a-f]+ [tTwW] (\S+)\t(.*):(\d+)$")
+SYMBOL = re.compile(r"^[0-9a-f]+ ([tTwWdDrR]) (\S+)\t(.*):(\d+)$")
 DEFINITION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\(")
 
 
-def kept(binary, top):
-    """{file relative to top: set of first lines} of the functions in
-    binary."""
+def kept(binary, top, kinds="tTwW"):
+    """{file relative to top: set of first lines} of the functions (or,
+    with kinds "dDrR", the initialized data) in binary."""
     out = subprocess.run(["nm", "-l", "--defined-only", binary],
                          capture_output=True, text=True, check=True).stdout
     funcs = collections.defaultdict(set)
     for line in out.splitlines():
         m = SYMBOL.match(line)
-        if m is None:
+        if m is None or m.group(1) not in kinds:
             continue
-        path = os.path.realpath(m.group(2))
+        path = os.path.realpath(m.group(3))
         if path.startswith(top + os.sep):
-            funcs[os.path.relpath(path, top)].add(int(m.group(3)))
+            funcs[os.path.relpath(path, top)].add(int(m.group(4)))
     return funcs
+
+
+def initializer(lines, s):
+    """The last line (1-based) of the definition that starts at line s:
+    where its braces close and a ';' ends it."""
+    depth = 0
+    for n in range(s, len(lines) + 1):
+        text = lines[n - 1]
+        depth += text.count("{") - text.count("}")
+        if depth <= 0 and text.rstrip().endswith(";"):
+            return n
+    return s
 
 
 def definitions(path):
@@ -78,19 +94,26 @@ def definitions(path):
 
 
 def count(binary, top):
-    """{file: lines} of binary's functions."""
+    """{file: lines} of binary's functions and tables."""
     per = {}
-    for rel, firsts in kept(binary, top).items():
+    funcs, data = kept(binary, top), kept(binary, top, "dDrR")
+    for rel in set(funcs) | set(data):
         if rel in NOT_COUNTED:
             continue
-        starts, n = definitions(os.path.join(top, rel))
-        lines = 0
+        path = os.path.join(top, rel)
+        starts, n = definitions(path)
+        with open(path, errors="replace") as f:
+            text = f.read().split("\n")
+        counted = set()
         for i, s in enumerate(starts):
-            if s in firsts:
+            if s in funcs.get(rel, ()):
                 end = starts[i + 1] - 1 if i + 1 < len(starts) else n
-                lines += end - s + 1
-        if lines:
-            per[rel] = lines
+                counted.update(range(s, end + 1))
+        for s in data.get(rel, ()):
+            if s not in counted:
+                counted.update(range(s, initializer(text, s) + 1))
+        if counted:
+            per[rel] = len(counted)
     return per
 
 

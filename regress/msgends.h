@@ -46,16 +46,16 @@ on_any(struct chan *c, const void *data, int fd)
 static size_t
 msgends(int self, int peer, struct msg_handler *out, size_t max)
 {
-	const struct msg_decl	*d;
+	const struct msg_decl	*const *d;
 	size_t			 i, n, k = 0;
 
 	d = msg_decls(&n);
 	for (i = 0; i < n; i++) {
-		if (d[i].from != peer || !(d[i].to & self))
+		if (d[i]->from != peer || !(d[i]->to & self))
 			continue;
 		if (k == max)
 			abort();
-		out[k].type = d[i].type;
+		out[k].type = d[i]->type;
 		out[k].fn = on_any;
 		k++;
 	}

@@ -163,7 +163,8 @@ def programs_hold_their_own_checks(srv):
     where it arrives.  The pre-login listener and authpop have none of
     the parent's talk with lmtp, control or dlvrpop; the parent has
     none of the messages it only sends (a wrkrpop's MSG_PARENT_WORKER,
-    authpop's sessions, control's records)."""
+    authpop's sessions, control's records), and not even the
+    declarations of the channels between two children (peers.c)."""
     own = {T.LISTENER: "valid_signed", T.AUTHPOP: "valid_session",
            T.POPD: "valid_rcpt"}
     sent = {T.LISTENER: ("valid_sign",), T.AUTHPOP: ("valid_login",),
@@ -178,6 +179,8 @@ def programs_hold_their_own_checks(srv):
         T.expect_true(mine in syms, "%s holds %s" % (prog, mine))
         T.expect(sorted(syms & set(sent[prog])), [],
                  "checks of what %s only sends" % prog)
+        T.expect("peers_decls" in syms, prog != T.POPD,
+                 "%s holds the children's channels (peers.c)" % prog)
         if prog != T.POPD:
             T.expect(sorted(syms & set(others)), [],
                      "other processes' checks in %s" % prog)

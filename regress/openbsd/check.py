@@ -243,8 +243,9 @@ def check_headers():
 
 def source_of(obj):
     """An object's source without ".c": common/proto-X.o is proto.c
-    built for one program (PROTO_SELF)."""
-    return re.sub(r"^common/proto-[a-z]+$", "common/proto", obj[:-2])
+    built for one program (PROTO_SELF), common/peers-X.o peers.c."""
+    return re.sub(r"^common/(proto|peers)-[a-z]+$", r"common/\1",
+                  obj[:-2])
 
 
 def gnu_proto_self(prog):

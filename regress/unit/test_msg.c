@@ -154,13 +154,13 @@ table_without(struct msg_handler *h, size_t n, uint32_t type)
 static size_t
 table_plus_foreign(struct msg_handler *h, size_t n, int self, int peer)
 {
-	const struct msg_decl	*d;
+	const struct msg_decl	*const *d;
 	size_t			 i, nd;
 
 	d = msg_decls(&nd);
 	for (i = 0; i < nd; i++)
-		if (d[i].from == peer && !(d[i].to & self)) {
-			h[n].type = d[i].type;
+		if (d[i]->from == peer && !(d[i]->to & self)) {
+			h[n].type = d[i]->type;
 			h[n].fn = on_any;
 			return n + 1;
 		}
@@ -643,7 +643,7 @@ ends_checked(void)
 static void
 declarations(void)
 {
-	const struct msg_decl	*all, *d;
+	const struct msg_decl	*const *all, *d;
 	size_t			 n, i;
 	uint32_t		 t;
 	int			 count, procs, phases;
@@ -656,11 +656,11 @@ declarations(void)
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
 	    MSG_MAX - 1);
 	for (i = 0; i < n; i++)
-		CHECK(all[i].type > MSG_NONE && all[i].type < MSG_MAX,
-		    "declaration %zu: type %u out of the enum", i, all[i].type);
+		CHECK(all[i]->type > MSG_NONE && all[i]->type < MSG_MAX,
+		    "declaration %zu: type %u out of the enum", i, all[i]->type);
 	for (t = MSG_NONE + 1; t < MSG_MAX; t++) {
 		for (count = 0, i = 0; i < n; i++)
-			if (all[i].type == t)
+			if (all[i]->type == t)
 				count++;
 		CHECK(count == 1, "type %u: %d declarations", t, count);
 		if (count != 1 || (d = msg_decl(t)) == NULL)

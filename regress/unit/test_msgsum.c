@@ -24,8 +24,9 @@
  *
  * and the digest is computed here, from the code itself:
  *
- *	- each declaration of proto.c's table, by type: its number, name,
- *	  sender, receivers, payload size, descriptor and phases;
+ *	- each declaration of proto.c's and peers.c's tables, by type:
+ *	  its number, name, sender, receivers, payload size, descriptor
+ *	  and phases;
  *	- the header's size, MSG_MAXPAYLOAD and MSG_MAXFDS;
  *	- the text of common/proto.h, and of the structs of
  *	  common/settings.h (struct conf_settings is MSG_PARENT_CONF's

@@ -1,0 +1,484 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+/*
+ * peers.c -- the messages on the channels the parent makes between two
+ * children, declared as proto.c declares the parent's: a listener and
+ * its keypop, lmtp and its dlvrpops, authpop and tablepop, tablepop and
+ * checkpop, and the control process and the listeners, authpop and
+ * tablepop.  The parent passes these channels on and never reads one:
+ * it is built without this file (Makefile), so that its reader reads
+ * only its own messages, and it refuses these.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <string.h>
+
+#include "protodecl.h"
+
+static int	valid_ip(const char *, size_t);
+
+/*
+ * A request for a signature of one of the declared kinds and sizes
+ * (proto.h); anything else is garbage from a listener.
+ */
+static const char *
+valid_sign(const void *p)
+{
+	/* DigestInfo's DER before a SHA-256 digest; -384, -512 differ. */
+	static const uint8_t	 di[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09,
+	    0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+	    0x04, 0x20 };
+	const struct msg_sign	*m = p;
+	size_t			 h;
+
+	switch (m->kind) {
+	case SIGN_RSA_PKCS1:
+		h = m->len == 51 ? 0 : m->len == 67 ? 1 : m->len == 83 ? 2 : 3;
+		if (h == 3)
+			return "DigestInfo length";
+		if (m->in[0] != di[0] || m->in[1] != di[1] + h * 0x10 ||
+		    memcmp(m->in + 2, di + 2, 12) != 0 ||
+		    m->in[14] != di[14] + h || memcmp(m->in + 15, di + 15,
+		    3) != 0 || m->in[18] != di[18] + h * 0x10)
+			return "DigestInfo";
+		break;
+	case SIGN_RSA_RAW:
+		/* RSA 1024 to 8192 bits; keypop checks its key's size. */
+		if (m->len < 128 || m->len > sizeof(m->in))
+			return "RSA length";
+		break;
+	case SIGN_ECDSA:
+		if (m->len != 20 && m->len != 28 && m->len != 32 &&
+		    m->len != 48 && m->len != 64)
+			return "digest length";
+		break;
+	default:
+		return "kind";
+	}
+	return NULL;
+}
+
+static const char *
+valid_signed(const void *p)
+{
+	const struct msg_signed	*m = p;
+
+	if (m->len > sizeof(m->sig))
+		return "length";
+	return NULL;
+}
+
+static const char *
+valid_cred(const void *p)
+{
+	const struct msg_cred	*m = p;
+
+	if (m->status < CRED_FOUND || m->status > CRED_TEMP)
+		return "status";
+	if (!TERMINATED(m->hash))
+		return "unterminated string";
+	if ((m->status == CRED_FOUND) != (m->hash[0] != '\0'))
+		return "hash";
+	return NULL;
+}
+
+static const char *
+valid_apps(const void *p)
+{
+	const struct msg_apps	*m = p;
+
+	if (m->status < CRED_FOUND || m->status > CRED_TEMP)
+		return "status";
+	if (!TERMINATED(m->recs))
+		return "unterminated string";
+	if ((m->status == CRED_FOUND) != (m->recs[0] != '\0'))
+		return "records";
+	return NULL;
+}
+
+static const char *
+valid_appused(const void *p)
+{
+	const struct msg_appused	*m = p;
+	static const struct appuse	 zero;
+	const struct appuse		*u;
+	uint32_t			 i;
+
+	if (m->n == 0 || m->n > APPUSED_MAX || m->pad != 0)
+		return "count";
+	for (i = 0; i < APPUSED_MAX; i++) {
+		u = &m->use[i];
+		if (i >= m->n) {
+			if (memcmp(u, &zero, sizeof(zero)) != 0)
+				return "a use past n";
+			continue;
+		}
+		if (!TERMINATED(u->user) || !valid_username(u->user))
+			return "user name";
+		if (!valid_label(u->label, sizeof(u->label)))
+			return "label";
+		if (!peer_valid(&u->peer))
+			return "address";
+	}
+	return NULL;
+}
+
+static const char *
+valid_appskept(const void *p)
+{
+	const struct msg_appskept	*m = p;
+	static const struct appkept	 zero;
+	uint32_t			 i;
+
+	if (m->n > APPSKEPT_RECS || m->pad != 0)
+		return "count";
+	for (i = 0; i < APPSKEPT_RECS; i++) {
+		if (i >= m->n) {
+			if (memcmp(&m->rec[i], &zero, sizeof(zero)) != 0)
+				return "a record past n";
+			continue;
+		}
+		if (!TERMINATED(m->rec[i].user) ||
+		    !valid_username(m->rec[i].user))
+			return "user name";
+		if (!valid_label(m->rec[i].label, sizeof(m->rec[i].label)))
+			return "label";
+	}
+	return NULL;
+}
+
+static const char *
+valid_route(const void *p)
+{
+	const struct msg_route	*m = p;
+	unsigned char		 a[16];
+
+	if (m->status < ROUTE_FOUND || m->status > ROUTE_TEMP)
+		return "status";
+	if (!TERMINATED(m->addr))
+		return "unterminated string";
+	if (m->status != ROUTE_FOUND ? m->addr[0] != '\0' :
+	    inet_pton(AF_INET, m->addr, a) != 1 &&
+	    inet_pton(AF_INET6, m->addr, a) != 1)
+		return "address";
+	return NULL;
+}
+
+/* A file name of a maildir's tmp/ or new/: no path, no dot file. */
+static int
+valid_name(const char *n, size_t size)
+{
+	if (memchr(n, '\0', size) == NULL || n[0] == '\0' || n[0] == '.')
+		return 0;
+	return strchr(n, '/') == NULL;
+}
+
+static const char *
+valid_intent(const void *p)
+{
+	const struct msg_intent	*m = p;
+
+	if (!valid_name(m->tmp, sizeof(m->tmp)) ||
+	    !valid_name(m->new, sizeof(m->new)))
+		return "file name";
+	return NULL;
+}
+
+static const char *
+valid_done(const void *p)
+{
+	const struct msg_done	*m = p;
+
+	if (m->status < DLV_OK || m->status > DLV_MAX)
+		return "status";
+	if (m->counted > 1 || m->over > m->counted)
+		return "counted";
+	return NULL;
+}
+
+static const char *
+valid_handshakes(const void *p)
+{
+	const struct msg_handshakes	*m = p;
+	uint32_t			 i;
+
+	if (m->n > HS_RECS || m->more > 1)
+		return "record count";
+	for (i = 0; i < m->n; i++) {
+		if (m->rec[i].peer.af == 0 || !peer_valid(&m->rec[i].peer))
+			return "client address";
+		if (!peer_valid(&m->rec[i].listen))
+			return "socket address";
+		if (m->rec[i].since < 0)
+			return "time";
+		if (m->rec[i].greeted > 1)
+			return "state";
+	}
+	return NULL;
+}
+
+static const char *
+valid_msgnet(const void *p)
+{
+	const struct msg_net	*m = p;
+
+	return valid_net(&m->net) ? NULL : "network";
+}
+
+/* MSG_CONTROL_DRAIN, _UNDRAIN: a backend is one host. */
+static const char *
+valid_hostnet(const void *p)
+{
+	const struct msg_net	*m = p;
+
+	return valid_net(&m->net) && m->net.bits == (m->net.af == AF_INET ?
+	    32 : 128) ? NULL : "backend";
+}
+
+/* Rows of show penalties, from authpop to the control process. */
+static const char *
+valid_penrows(const struct penalty_row *r, uint32_t n)
+{
+	uint32_t	i;
+
+	if (n > PENALTY_ROWS)
+		return "record count";
+	for (i = 0; i < n; i++, r++) {
+		if (r->key.af != AF_INET && r->key.af != AF_INET6)
+			return "address family";
+		if (!TERMINATED(r->user))
+			return "unterminated string";
+		if (r->user[0] != '\0' && !valid_username(r->user))
+			return "user name";
+		if (r->fails > 32)
+			return "failures";
+		if (!valid_time(r->delay))
+			return "time";
+	}
+	return NULL;
+}
+
+static const char *
+valid_penalties(const void *p)
+{
+	const struct msg_penalties	*m = p;
+
+	if (m->v4bits > 32 || m->v6bits > 128)
+		return "prefix";
+	return m->more > 1 ? "record count" : valid_penrows(m->rec, m->n);
+}
+
+static const char *
+valid_ctlappsq(const void *p)
+{
+	const struct msg_ctlappsq	*m = p;
+
+	if (!TERMINATED(m->user) || !valid_username(m->user))
+		return "user name";
+	return NULL;
+}
+
+static const char *
+valid_ctlapps(const void *p)
+{
+	const struct msg_ctlapps	*m = p;
+	const struct ctl_app		*r;
+	static const struct ctl_app	 zero;
+	uint32_t			 i;
+	size_t				 k;
+
+	if (!OPTUSER(m->user))
+		return "user name";
+	if (m->status < CRED_FOUND || m->status > CRED_TEMP ||
+	    m->n > CTL_APPSMAX || (m->status != CRED_FOUND && m->n != 0))
+		return "status";
+	for (i = 0; i < CTL_APPSMAX; i++) {
+		r = &m->rec[i];
+		if (i >= m->n) {
+			if (memcmp(r, &zero, sizeof(zero)) != 0)
+				return "a record past n";
+			continue;
+		}
+		if (!TERMINATED(r->desc) || !TERMINATED(r->addr) ||
+		    !valid_label(r->label, sizeof(r->label)))
+			return "record";
+		/* popctl prints them on a line of their own. */
+		for (k = 0; r->desc[k] != '\0'; k++)
+			if (r->desc[k] < 0x20 || r->desc[k] > 0x7e)
+				return "a description that is not text";
+		if (r->addr[strspn(r->addr, "0123456789abcdefABCDEF.:")] !=
+		    '\0')
+			return "an address that is not one";
+		if (r->last < 0 || (r->last == 0 && r->addr[0] != '\0'))
+			return "last use";
+		if (strcmp(r->label, "main") == 0 && (r->desc[0] != '\0' ||
+		    r->last != 0))
+			return "the bar with a description";
+	}
+	return NULL;
+}
+
+static const char *
+valid_ctlbackend(const void *p)
+{
+	const struct msg_ctlbackend	*m = p;
+	const char			 zero[INET6_ADDRSTRLEN] = { 0 };
+
+	/* None: the answer's end, with nothing else in it. */
+	if (memcmp(m->addr, zero, sizeof(zero)) == 0)
+		return m->health == 0 && m->drained == 0 &&
+		    m->sessions == 0 && m->more == 0 && m->age == 0 &&
+		    m->users == 0 ? NULL : "record";
+	if (!valid_ip(m->addr, sizeof(m->addr)))
+		return "address";
+	if (m->health > CHECK_DOWN || m->drained > 1 || m->more > 1 ||
+	    m->age < -1)
+		return "state";
+	return NULL;
+}
+
+static int
+valid_ip(const char *s, size_t size)
+{
+	unsigned char	a[16];
+
+	return memchr(s, '\0', size) != NULL && (inet_pton(AF_INET, s,
+	    a) == 1 || inet_pton(AF_INET6, s, a) == 1);
+}
+
+static const char *
+valid_backend(const void *p)
+{
+	const struct msg_backend	*m = p;
+
+	return valid_ip(m->addr, sizeof(m->addr)) ? NULL : "address";
+}
+
+static const char *
+valid_check(const void *p)
+{
+	const struct msg_check	*m = p;
+
+	if (!valid_ip(m->addr, sizeof(m->addr)))
+		return "address";
+	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
+	    m->state != CHECK_DOWN)
+		return "state";
+	if (m->state == CHECK_DOWN && m->sessions != 0)
+		return "sessions";
+	return NULL;
+}
+
+
+static const struct msg_decl peers[] = {
+	/*
+	 * The one channel between two children: a request, then its
+	 * answer, never two requests at once (PH_SIGN: keypop ends a
+	 * listener that tries).
+	 */
+	D(MSG_LISTENER_SIGN, L, Y, sizeof(struct msg_sign), MSG_NOFD,
+	    valid_sign, RUN, PH_SIGN),
+	D(MSG_KEY_SIGNED, Y, L, sizeof(struct msg_signed), MSG_NOFD,
+	    valid_signed, PH_SIGN, PH_RUN),
+	/*
+	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
+	 * starts in PH_RUN, after its configuration.
+	 */
+	D(MSG_LMTP_JOB, M, V, sizeof(struct msg_job), MSG_FD, valid_none,
+	    RUN, 0),
+	D(MSG_LMTP_QUOTA, M, V, sizeof(struct msg_quota), MSG_NOFD,
+	    valid_none, RUN, 0),
+	D(MSG_LMTP_DLVCHECK, M, V, sizeof(struct msg_intent), MSG_NOFD,
+	    valid_intent, RUN, 0),
+	D(MSG_DLVRPOP_INTENT, V, M, sizeof(struct msg_intent), MSG_NOFD,
+	    valid_intent, RUN, 0),
+	D(MSG_DLVRPOP_DONE, V, M, sizeof(struct msg_done), MSG_NOFD,
+	    valid_done, RUN, 0),
+	/*
+	 * popctl's, on the channels the parent made (MSG_PARENT_CTLCHAN,
+	 * MSG_PARENT_CTLPEER): only these questions, and their answers.
+	 * A draining listener still has connections; a question may
+	 * reach an authpop as it starts to drain.
+	 */
+	D(MSG_CONTROL_HANDSHAKES, C, L, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_CONTROL_KICKNET, C, L, sizeof(struct msg_net), MSG_NOFD,
+	    valid_msgnet, ANY, 0),
+	D(MSG_CONTROL_PENALTIES, C, A, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_CONTROL_UNPENALIZE, C, A, sizeof(struct msg_net), MSG_NOFD,
+	    valid_msgnet, ANY, 0),
+	D(MSG_CONTROL_APPS, C, A, sizeof(struct msg_ctlappsq), MSG_NOFD,
+	    valid_ctlappsq, ANY, 0),
+	D(MSG_CONTROL_APPSKEPT, C, A, sizeof(struct msg_appskept), MSG_NOFD,
+	    valid_appskept, ANY, 0),
+	D(MSG_LISTENER_HANDSHAKES, L, C, sizeof(struct msg_handshakes),
+	    MSG_NOFD, valid_handshakes, ANY, 0),
+	D(MSG_LISTENER_KICKED, L, C, sizeof(struct msg_count), MSG_NOFD,
+	    valid_count, ANY, 0),
+	D(MSG_AUTHPOP_PENALTIES, A, C, sizeof(struct msg_penalties),
+	    MSG_NOFD, valid_penalties, ANY, 0),
+	D(MSG_AUTHPOP_UNPENALIZED, A, C, sizeof(struct msg_count), MSG_NOFD,
+	    valid_count, ANY, 0),
+	/* A draining authpop still reports the logins it checks. */
+	D(MSG_AUTHPOP_APPUSED, A, C, sizeof(struct msg_appused), MSG_NOFD,
+	    valid_appused, ANY, 0),
+	D(MSG_AUTHPOP_CTLAPPS, A, C, sizeof(struct msg_ctlapps), MSG_NOFD,
+	    valid_ctlapps, ANY, 0),
+	D(MSG_AUTHPOP_APPSGONE, A, C, sizeof(struct msg_appskept), MSG_NOFD,
+	    valid_appskept, ANY, 0),
+	/*
+	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
+	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining authpop
+	 * still answers nginx, a draining tablepop what it was asked.
+	 */
+	D(MSG_AUTHPOP_ROUTE, A, T, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_TABLE_ROUTE, T, A, sizeof(struct msg_route), MSG_NOFD,
+	    valid_route, ANY, 0),
+	D(MSG_AUTHPOP_APPS, A, T, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_AUTHPOP_LOOKUP, A, T, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_TABLE_APPS, T, A, sizeof(struct msg_apps), MSG_NOFD,
+	    valid_apps, ANY, 0),
+	/* A draining authpop still checks the passwords it was given. */
+	D(MSG_TABLE_CRED, T, A, sizeof(struct msg_cred), MSG_NOFD,
+	    valid_cred, ANY, 0),
+	D(MSG_TABLE_BACKEND, T, K, sizeof(struct msg_backend), MSG_NOFD,
+	    valid_backend, ANY, 0),
+	D(MSG_CHECK_STATE, K, T, sizeof(struct msg_check), MSG_NOFD,
+	    valid_check, ANY, 0),
+	D(MSG_CONTROL_BACKENDS, C, T, sizeof(struct msg_ctlq), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_CONTROL_DRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
+	    valid_hostnet, ANY, 0),
+	D(MSG_CONTROL_UNDRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
+	    valid_hostnet, ANY, 0),
+	D(MSG_TABLE_BACKENDS, T, C, sizeof(struct msg_ctlbackend), MSG_NOFD,
+	    valid_ctlbackend, ANY, 0),
+};
+
+const struct msg_decl *
+peers_decls(size_t *n)
+{
+	*n = nitems(peers);
+	return peers;
+}
