@@ -29,7 +29,8 @@
  *	session.c	the sessions, and the POP3 AUTHORIZATION state
  *	nginx.c		nginx's auth_http sessions
  *
- * Talks to (the messages are common/proto.c's, by sender):
+ * Talks to (the messages are common/proto.c's and peers.c's, by
+ * sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
  *	control		popctl's questions (show penalties, unpenalize,
  *			show app-passwords) and each app password's use,

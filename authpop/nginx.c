@@ -359,17 +359,17 @@ http_request(struct session *s, struct http_req *r)
 	auth_start(s, r->pass, r->passtoolong);
 }
 
-static void	tablepop_route(struct chan *, const void *, int);
-static void	tablepop_appsans(struct chan *, const void *, int);
-static void	tablepop_credans(struct chan *, const void *, int);
+static void	authpop_table_route(struct chan *, const void *, int);
+static void	authpop_table_apps(struct chan *, const void *, int);
+static void	authpop_table_cred(struct chan *, const void *, int);
 static void	tablepop_eof(struct chan *);
 static void	tablepop_lost(struct session *);
 
 /* All tablepop may send us. */
 static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_ROUTE,	tablepop_route },
-	{ MSG_TABLE_APPS,	tablepop_appsans },
-	{ MSG_TABLE_CRED,	tablepop_credans },
+	{ MSG_TABLE_ROUTE,	authpop_table_route },
+	{ MSG_TABLE_APPS,	authpop_table_apps },
+	{ MSG_TABLE_CRED,	authpop_table_cred },
 };
 
 /* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
@@ -432,7 +432,7 @@ tablepop_lost(struct session *s)
 }
 
 static void
-tablepop_appsans(struct chan *c, const void *data, int fd)
+authpop_table_apps(struct chan *c, const void *data, int fd)
 {
 	const struct msg_apps	*ma = data;
 	struct session		*s;
@@ -455,7 +455,7 @@ tablepop_appsans(struct chan *c, const void *data, int fd)
 
 /* authtab's database's answer (verify.c's question): the user's hash. */
 static void
-tablepop_credans(struct chan *c, const void *data, int fd)
+authpop_table_cred(struct chan *c, const void *data, int fd)
 {
 	const struct msg_cred	*mc = data;
 	struct session		*s;
@@ -494,7 +494,7 @@ http_good(struct session *s, double t, const char *how)
 
 /* tablepop's answer, for a session that may have ended meanwhile. */
 static void
-tablepop_route(struct chan *c, const void *data, int fd)
+authpop_table_route(struct chan *c, const void *data, int fd)
 {
 	const struct msg_route	*mr = data;
 	struct session		*s;

@@ -199,7 +199,7 @@ checkpop_table_eof(struct chan *c)
 	}
 }
 
-/* A backend to check (its address checked by proto.c). */
+/* A backend to check (its address checked by peers.c). */
 static void
 checkpop_table_backend(struct chan *c, const void *data, int fd)
 {

@@ -30,7 +30,8 @@
  * socket say what root did not, nor use it for a second request: what
  * is forged here is refused, and all it can do is not answer.
  *
- * Talks to (the messages are common/proto.c's, by sender):
+ * Talks to (the messages are common/proto.c's and peers.c's, by
+ * sender):
  *	the parent	fd 3
  *	popctl		the control socket
  *	a wrkrpop	reads its text for show user, undelete, show quota,
@@ -170,18 +171,19 @@ static void	control_parent_denied(struct chan *, const void *, int);
 static void	control_parent_peer(struct chan *, const void *, int);
 static void	control_parent_appslast(struct chan *, const void *, int);
 static void	control_stop(int, short, void *);
-static void	peer_appused(struct chan *, const void *, int);
-static void	peer_apps(struct chan *, const void *, int);
-static void	peer_appsgone(struct chan *, const void *, int);
+static void	control_authpop_appused(struct chan *, const void *, int);
+static void	control_authpop_ctlapps(struct chan *, const void *, int);
+static void	control_authpop_appsgone(struct chan *, const void *, int);
 static void	peer_eof(struct chan *);
 static void	peer_replaced(int, pid_t);
 static void	peer_bad(struct chan *);
 static void	peer_unlink(struct peer *);
 static struct client *peer_answer(struct chan *, uint64_t, int);
-static void	peer_handshakes(struct chan *, const void *, int);
-static void	peer_count(struct chan *, const void *, int);
-static void	peer_penalties(struct chan *, const void *, int);
-static void	peer_backend(struct chan *, const void *, int);
+static void	control_listener_handshakes(struct chan *, const void *,
+		    int);
+static void	control_peer_count(struct chan *, const void *, int);
+static void	control_authpop_penalties(struct chan *, const void *, int);
+static void	control_table_backends(struct chan *, const void *, int);
 static void	client_ask(struct client *);
 static void	ask_timeout(int, short, void *);
 static void	ask_done(struct client *, const char *);
@@ -229,18 +231,18 @@ static const struct msg_handler from_parent[] = {
 
 /* All a listener, authpop or tablepop may send us: our answers. */
 static const struct msg_handler from_listener[] = {
-	{ MSG_LISTENER_HANDSHAKES,	peer_handshakes },
-	{ MSG_LISTENER_KICKED,		peer_count },
+	{ MSG_LISTENER_HANDSHAKES,	control_listener_handshakes },
+	{ MSG_LISTENER_KICKED,		control_peer_count },
 };
 static const struct msg_handler from_authpop[] = {
-	{ MSG_AUTHPOP_PENALTIES,	peer_penalties },
-	{ MSG_AUTHPOP_UNPENALIZED,	peer_count },
-	{ MSG_AUTHPOP_APPUSED,		peer_appused },
-	{ MSG_AUTHPOP_CTLAPPS,		peer_apps },
-	{ MSG_AUTHPOP_APPSGONE,		peer_appsgone },
+	{ MSG_AUTHPOP_PENALTIES,	control_authpop_penalties },
+	{ MSG_AUTHPOP_UNPENALIZED,	control_peer_count },
+	{ MSG_AUTHPOP_APPUSED,		control_authpop_appused },
+	{ MSG_AUTHPOP_CTLAPPS,		control_authpop_ctlapps },
+	{ MSG_AUTHPOP_APPSGONE,		control_authpop_appsgone },
 };
 static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_BACKENDS,		peer_backend },
+	{ MSG_TABLE_BACKENDS,		control_table_backends },
 };
 
 
@@ -1089,7 +1091,7 @@ peer_answer(struct chan *c, uint64_t req, int last)
 
 /* A chunk of a listener's connections in their handshake. */
 static void
-peer_handshakes(struct chan *c, const void *data, int fd)
+control_listener_handshakes(struct chan *c, const void *data, int fd)
 {
 	const struct msg_handshakes	*m = data;
 	static struct msg_ctlsessions	 s;
@@ -1123,7 +1125,7 @@ peer_handshakes(struct chan *c, const void *data, int fd)
 
 /* How many a listener kicked, or authpop forgot. */
 static void
-peer_count(struct chan *c, const void *data, int fd)
+control_peer_count(struct chan *c, const void *data, int fd)
 {
 	const struct msg_count	*m = data;
 	struct client		*cl;
@@ -1136,7 +1138,7 @@ peer_count(struct chan *c, const void *data, int fd)
 
 /* A backend of tablepop's, for show backends or drain. */
 static void
-peer_backend(struct chan *c, const void *data, int fd)
+control_table_backends(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlbackend	*m = data;
 	struct client			*cl;
@@ -1158,7 +1160,7 @@ peer_backend(struct chan *c, const void *data, int fd)
  * about these again (MSG_CONTROL_APPSKEPT), and names those gone.
  */
 static void
-peer_appused(struct chan *c, const void *data, int fd)
+control_authpop_appused(struct chan *c, const void *data, int fd)
 {
 	static struct msg_appskept	 m;
 	const struct msg_appused	*mu = data;
@@ -1187,7 +1189,7 @@ peer_appused(struct chan *c, const void *data, int fd)
 
 /* An authpop's: of the app passwords we keep, these are revoked. */
 static void
-peer_appsgone(struct chan *c, const void *data, int fd)
+control_authpop_appsgone(struct chan *c, const void *data, int fd)
 {
 	lastuse_gone(data);
 }
@@ -1197,7 +1199,7 @@ peer_appsgone(struct chan *c, const void *data, int fd)
  * which it asked), with the last uses we keep.
  */
 static void
-peer_apps(struct chan *c, const void *data, int fd)
+control_authpop_ctlapps(struct chan *c, const void *data, int fd)
 {
 	static struct msg_ctlapps	 m;
 	struct client			*cl;
@@ -1218,7 +1220,7 @@ peer_apps(struct chan *c, const void *data, int fd)
 
 /* A chunk of authpop's penalties. */
 static void
-peer_penalties(struct chan *c, const void *data, int fd)
+control_authpop_penalties(struct chan *c, const void *data, int fd)
 {
 	const struct msg_penalties	*m = data;
 	struct client			*cl;

@@ -20,7 +20,8 @@
  * to that maildir, for as long as the lmtp process keeps its channel
  * open.
  *
- * Talks to (the messages are common/proto.c's, by sender):
+ * Talks to (the messages are common/proto.c's and peers.c's, by
+ * sender):
  *	the parent	fd 4, its configuration, read once before anything
  *			else (it starts us for the lmtp process)
  *	lmtp		fd 3 (SOCK_SEQPACKET), the jobs

@@ -34,7 +34,7 @@
  *
  * Its confinement (sandbox_keypop): no file, no network, no new
  * descriptor; only its two channels.  The listener's requests are
- * declared messages of exact sizes (proto.c: msg_sign), read one per
+ * declared messages of exact sizes (peers.c: MSG_LISTENER_SIGN), read one per
  * turn of the loop, and one in flight at a time: a request while our
  * last answer is unread is out of phase.  Anything else ends the
  * channel and keypop with it, and the parent restarts the listener.

@@ -27,7 +27,8 @@
  * limits per client address and on handshakes, listener_relay.c moves
  * the bytes, and listener_proxy.c parses PROXY headers.
  *
- * Talks to (the messages are common/proto.c's, by sender):
+ * Talks to (the messages are common/proto.c's and peers.c's, by
+ * sender):
  *	the parent	fd 3
  *	keypop		fd 4: each full handshake's signature
  *	control		popctl's questions (show sessions' handshakes,

@@ -22,7 +22,8 @@
  * sealed anonymous file and hands it to the delivery workers the parent
  * started for the recipients it accepted (lmtp_pool.c), which write it.
  *
- * Talks to (the messages are common/proto.c's, by sender):
+ * Talks to (the messages are common/proto.c's and peers.c's, by
+ * sender):
  *	the parent	fd 3
  *	dlvrpop		the channels the parent hands us, one per worker
  *	the MTA		a unix or loopback TCP socket

@@ -40,7 +40,7 @@
  * crash takes it all back; one started by a reload keeps the drains
  * and the last checks of the backends still named, and counts again.
  *
- * Peers, on channels the parent made (proto.c declares what each may
+ * Peers, on channels the parent made (peers.c declares what each may
  * send; one that breaks it loses its channel, not us):
  *	authpop		MSG_AUTHPOP_ROUTE, answered MSG_TABLE_ROUTE;
  *			MSG_AUTHPOP_APPS, a user's app passwords of the
@@ -143,16 +143,16 @@ static struct chan		 ctl_chan;
 
 static void	peer_eof(struct chan *);
 static void	peer_bad(struct chan *);
-static void	router_authpop_route(struct chan *, const void *, int);
-static void	router_authpop_apps(struct chan *, const void *, int);
-static void	router_authpop_lookup(struct chan *, const void *, int);
+static void	tablepop_authpop_route(struct chan *, const void *, int);
+static void	tablepop_authpop_apps(struct chan *, const void *, int);
+static void	tablepop_authpop_lookup(struct chan *, const void *, int);
 static void	user_ask(struct chan *, const struct msg_login *, int);
 static struct peer *authpop_find(pid_t);
 static void	apps_send(pid_t, uint64_t, int, const char *);
 static void	cred_send(pid_t, uint64_t, const char *, int, const char *);
-static void	router_check_state(struct chan *, const void *, int);
-static void	router_control_backends(struct chan *, const void *, int);
-static void	router_control_drain(struct chan *, const void *, int);
+static void	tablepop_check_state(struct chan *, const void *, int);
+static void	tablepop_control_backends(struct chan *, const void *, int);
+static void	tablepop_control_drain(struct chan *, const void *, int);
 static void	route_ask(struct route_wait *, const char *);
 static void	route_send(pid_t, uint64_t, const char *, int, const char *);
 static const char *route_domain(const char *);
@@ -163,17 +163,17 @@ static void	backend_rec(uint64_t, const struct backend *, int);
 static int	backends_pick(const char *, const char *, char *, size_t);
 
 static const struct msg_handler from_authpop[] = {
-	{ MSG_AUTHPOP_ROUTE,	router_authpop_route },
-	{ MSG_AUTHPOP_APPS,	router_authpop_apps },
-	{ MSG_AUTHPOP_LOOKUP,	router_authpop_lookup },
+	{ MSG_AUTHPOP_ROUTE,	tablepop_authpop_route },
+	{ MSG_AUTHPOP_APPS,	tablepop_authpop_apps },
+	{ MSG_AUTHPOP_LOOKUP,	tablepop_authpop_lookup },
 };
 static const struct msg_handler from_check[] = {
-	{ MSG_CHECK_STATE,	router_check_state },
+	{ MSG_CHECK_STATE,	tablepop_check_state },
 };
 static const struct msg_handler from_control[] = {
-	{ MSG_CONTROL_BACKENDS,	router_control_backends },
-	{ MSG_CONTROL_DRAIN,	router_control_drain },
-	{ MSG_CONTROL_UNDRAIN,	router_control_drain },
+	{ MSG_CONTROL_BACKENDS,	tablepop_control_backends },
+	{ MSG_CONTROL_DRAIN,	tablepop_control_drain },
+	{ MSG_CONTROL_UNDRAIN,	tablepop_control_drain },
 };
 
 /* MSG_PARENT_CONF_ROUTE: the route file, read once we run as ourselves. */
@@ -367,7 +367,7 @@ peer_bad(struct chan *c)
 
 /* An authpop's question: the file answers now, a database later. */
 static void
-router_authpop_route(struct chan *c, const void *data, int fd)
+tablepop_authpop_route(struct chan *c, const void *data, int fd)
 {
 	const struct msg_login	*ml = data;
 	struct peer		*p = c->arg;
@@ -418,7 +418,7 @@ route_ask(struct route_wait *w, const char *key)
  * failure.
  */
 static void
-router_authpop_apps(struct chan *c, const void *data, int fd)
+tablepop_authpop_apps(struct chan *c, const void *data, int fd)
 {
 	user_ask(c, data, ASK_APPS);
 }
@@ -429,7 +429,7 @@ router_authpop_apps(struct chan *c, const void *data, int fd)
  * the hash; the parent never sees it.
  */
 static void
-router_authpop_lookup(struct chan *c, const void *data, int fd)
+tablepop_authpop_lookup(struct chan *c, const void *data, int fd)
 {
 	user_ask(c, data, ASK_CRED);
 }
@@ -729,7 +729,7 @@ backends_pick(const char *user, const char *value, char *addr, size_t len)
  * checkpop may name only the backends we gave it.
  */
 static void
-router_check_state(struct chan *c, const void *data, int fd)
+tablepop_check_state(struct chan *c, const void *data, int fd)
 {
 	const struct msg_check	*m = data;
 	struct backend		*b;
@@ -793,7 +793,7 @@ backend_rec(uint64_t req, const struct backend *b, int more)
 
 /* popctl show backends: each, in the order first named. */
 static void
-router_control_backends(struct chan *c, const void *data, int fd)
+tablepop_control_backends(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlq	*q = data;
 	struct backend		*b;
@@ -808,7 +808,7 @@ router_control_backends(struct chan *c, const void *data, int fd)
 
 /* popctl drain BACKEND, undrain BACKEND: the parent allowed it. */
 static void
-router_control_drain(struct chan *c, const void *data, int fd)
+tablepop_control_drain(struct chan *c, const void *data, int fd)
 {
 	const struct msg_net	*m = data;
 	struct backend		*b;
