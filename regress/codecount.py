@@ -75,9 +75,10 @@ def initializer(lines, s):
     where its braces close and a ';' ends it."""
     depth = 0
     for n in range(s, len(lines) + 1):
-        text = lines[n - 1]
+        text = re.sub(r"/\*.*?\*/|\"(\\.|[^\"\\])*\"", "",
+                      lines[n - 1]).rstrip()
         depth += text.count("{") - text.count("}")
-        if depth <= 0 and text.rstrip().endswith(";"):
+        if depth <= 0 and text.endswith(";"):
             return n
     return s
 
