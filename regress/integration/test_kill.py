@@ -176,6 +176,31 @@ def bad_message_from_listener(srv):
     p.quit()
 
 
+@T.test(allow_crash=True)
+def peer_message_to_the_parent(srv):
+    """A message of the channels between two children (peers.c), sent
+    to the parent by a compromised listener: the parent, built without
+    their declarations, knows no such type (its log names none) and
+    ends the listener, not itself."""
+    T.need_root()
+    import struct
+    version, sign = T.msg_numbers("MSG_LISTENER_SIGN")
+    old = srv.pids()["listener"]
+    fd = _steal_channel(old)
+    try:
+        os.write(fd, struct.pack("=IIII", sign, version, 0, 0))
+    finally:
+        os.close(fd)
+    srv.wait_log("listener is compromised or broken, ending it")
+    T.expect_true("unexpected UNKNOWN (%d)" % sign in srv.log(),
+                  "the parent holds no declaration of it", srv.log_tail())
+    wait_new(srv, "listener", old)
+    T.expect_true(srv.proc.poll() is None, "parent still running",
+                  srv.log_tail())
+    p = T.wait_for(lambda: T.try_pop(srv, "alice"), what="login after restart")
+    p.quit()
+
+
 # --- reaping: process descriptors, and SIGCHLD past them ------------------
 
 def parent_fds(srv):
