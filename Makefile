@@ -145,8 +145,8 @@ CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
 CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o common/peers-checkpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o
-WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o common/peers-wrkrpop.o \
-		${STORE_OBJS} common/pop3.o common/fslock.o
+WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o ${STORE_OBJS} \
+		common/pop3.o common/fslock.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
@@ -229,12 +229,12 @@ PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
 ${PROTO_PROGS}: common/proto.c ${HDRS}
 	${CC} ${CFLAGS} -DPROTO_SELF=${PROTO_${@:common/proto-%.o=%}} \
 	    -c common/proto.c -o $@
-# peers.c likewise, in every program with a channel but the parent: the
-# channels between two children, which the parent never reads.
+# peers.c likewise, in every program with a channel to another child:
+# not the parent, which never reads one, nor a wrkrpop, which has none.
 PEERS_PROGS=	common/peers-listener.o common/peers-lmtp.o \
 		common/peers-control.o common/peers-authpop.o \
 		common/peers-tablepop.o common/peers-checkpop.o \
-		common/peers-wrkrpop.o common/peers-dlvrpop.o \
+		common/peers-dlvrpop.o \
 		common/peers-keypop.o
 ${PEERS_PROGS}: common/peers.c ${HDRS}
 	${CC} ${CFLAGS} -DPROTO_SELF=${PROTO_${@:common/peers-%.o=%}} \

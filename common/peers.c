@@ -22,7 +22,8 @@
  * checkpop, and the control process and the listeners, authpop and
  * tablepop.  The parent passes these channels on and never reads one:
  * it is built without this file (Makefile), so that its reader reads
- * only its own messages, and it refuses these.
+ * only its own messages, and it refuses these.  A wrkrpop, which has
+ * no such channel, is built without it too.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -732,10 +732,11 @@ static const struct msg_decl decls[] = {
 #undef ANY
 
 /*
- * Built without peers.c: the parent, and a program with no channel
- * (PROTO_SELF 0).
+ * Built without peers.c: the programs with no channel to another child,
+ * the parent, a wrkrpop, and a program with no channel (PROTO_SELF 0).
  */
-#if !defined(PROTO_SELF) || ((PROTO_SELF) != PROC_PARENT && (PROTO_SELF) != 0)
+#if !defined(PROTO_SELF) || ((PROTO_SELF) != PROC_PARENT && \
+    (PROTO_SELF) != PROC_WRKRPOP && (PROTO_SELF) != 0)
 #define HAS_PEERS	1
 #endif
 

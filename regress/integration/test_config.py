@@ -164,7 +164,8 @@ def programs_hold_their_own_checks(srv):
     the parent's talk with lmtp, control or dlvrpop; the parent has
     none of the messages it only sends (a wrkrpop's MSG_PARENT_WORKER,
     authpop's sessions, control's records), and not even the
-    declarations of the channels between two children (peers.c)."""
+    declarations of the channels between two children (peers.c),
+    which a wrkrpop, talking to the parent alone, has none of either."""
     own = {T.LISTENER: "valid_signed", T.AUTHPOP: "valid_session",
            T.POPD: "valid_rcpt"}
     sent = {T.LISTENER: ("valid_sign",), T.AUTHPOP: ("valid_login",),
@@ -184,6 +185,10 @@ def programs_hold_their_own_checks(srv):
         if prog != T.POPD:
             T.expect(sorted(syms & set(others)), [],
                      "other processes' checks in %s" % prog)
+    # A wrkrpop talks to the parent alone.
+    nm = subprocess.run(["nm", T.WRKRPOP], stdout=subprocess.PIPE,
+                        check=True).stdout.decode()
+    T.expect("peers_decls" in nm, False, "wrkrpop holds no peers.c")
 
 
 @T.test(start=False)
