@@ -22,20 +22,22 @@ How it is counted:
   - The programs are linked with --gc-sections (Makefile, Linux): a
     function is in a program only if something reachable from its main
     refers to it, by a call or through a pointer (a handler table, an
-    event callback).  So the functions `nm -l` lists are the code the
-    program can run.
-  - Each function of ours (a file under the tree; libraries are not
-    counted) counts from the line of its name (KNF: the type is on the
-    line before) to the line before the next function of its file, or
-    the file's end: its body and the comment that introduces the next.
+    event callback).
+  - A function of ours (a file under the tree; libraries are not
+    counted) is in the program if the program's code holds one of its
+    lines: its line table (DWARF, `objdump --dwarf=decodedline`, the
+    addresses in .text) says so, for a function called and for one the
+    compiler inlined into its callers alike.
+  - Each such function counts from the line of its name (KNF: the type
+    is on the line before) to the line before the next function of its
+    file, or the file's end: its body and the comment that introduces
+    the next.
   - Each initialized table or variable of ours that the program holds
     (`nm` lists it with its line: a declaration table, a handler table,
     defaults) counts from its line to the end of its initializer,
     unless a function's span holds it already.
   - yacc's output (popd/parse.y, parse.c) is followed but not counted:
     what it calls is counted where it lives.
-  - A static function the compiler inlined everywhere has no symbol and
-    is not counted; its caller's span is.
 
 Usage: codecount.py [-v] [TOP]   (-v: the lines of each file)
 """
@@ -51,23 +53,61 @@ PRELOGIN = ("listener/listener", "authpop/authpop")
 NOT_COUNTED = ("popd/parse.y", "popd/parse.c")
 
 SYMBOL = re.compile(r"^[0-9a-f]+ ([tTwWdDrR]) (\S+)\t(.*):(\d+)$")
+LOCATION = re.compile(r"^(\S+\.c):(\d+)")
 DEFINITION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\(")
 
 
-def kept(binary, top, kinds="tTwW"):
-    """{file relative to top: set of first lines} of the functions (or,
-    with kinds "dDrR", the initialized data) in binary."""
+def kept(binary, top):
+    """{file relative to top: set of line numbers} of the initialized
+    data of ours in binary (`nm -l`: the line each starts on)."""
     out = subprocess.run(["nm", "-l", "--defined-only", binary],
                          capture_output=True, text=True, check=True).stdout
-    funcs = collections.defaultdict(set)
+    data = collections.defaultdict(set)
     for line in out.splitlines():
         m = SYMBOL.match(line)
-        if m is None or m.group(1) not in kinds:
+        if m is None or m.group(1) not in "dDrR":
             continue
         path = os.path.realpath(m.group(3))
         if path.startswith(top + os.sep):
-            funcs[os.path.relpath(path, top)].add(int(m.group(4)))
-    return funcs
+            data[os.path.relpath(path, top)].add(int(m.group(4)))
+    return data
+
+
+def code_lines(binary, top):
+    """{file relative to top: set of line numbers} that binary has code
+    for: the line table's addresses inside .text (a function that
+    --gc-sections dropped keeps its rows, at addresses outside it),
+    each named by addr2line with its whole path."""
+    text = None
+    for line in subprocess.run(["objdump", "-h", binary],
+                               capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        f = line.split()
+        if len(f) > 3 and f[1] == ".text":
+            text = (int(f[3], 16), int(f[3], 16) + int(f[2], 16))
+    table = subprocess.run(["objdump", "--dwarf=decodedline", binary],
+                           capture_output=True, text=True,
+                           check=True).stdout
+    addrs = set()
+    for line in table.splitlines():
+        f = line.split()
+        if (text is not None and len(f) >= 3 and f[0].endswith(".c") and
+                f[1].isdigit() and f[2].startswith("0x") and
+                text[0] <= int(f[2], 16) < text[1]):
+            addrs.add(f[2])
+    named = subprocess.run(["addr2line", "-e", binary],
+                           input="\n".join(sorted(addrs)),
+                           capture_output=True, text=True,
+                           check=True).stdout
+    lines = collections.defaultdict(set)
+    for line in named.splitlines():
+        m = LOCATION.match(line)
+        if m is None:
+            continue
+        path = os.path.realpath(m.group(1))
+        if path.startswith(top + os.sep):
+            lines[os.path.relpath(path, top)].add(int(m.group(2)))
+    return lines
 
 
 def initializer(lines, s):
@@ -97,8 +137,8 @@ def definitions(path):
 def count(binary, top):
     """{file: lines} of binary's functions and tables."""
     per = {}
-    funcs, data = kept(binary, top), kept(binary, top, "dDrR")
-    for rel in set(funcs) | set(data):
+    code, data = code_lines(binary, top), kept(binary, top)
+    for rel in set(code) | set(data):
         if rel in NOT_COUNTED:
             continue
         path = os.path.join(top, rel)
@@ -106,9 +146,10 @@ def count(binary, top):
         with open(path, errors="replace") as f:
             text = f.read().split("\n")
         counted = set()
+        held = code.get(rel, set())
         for i, s in enumerate(starts):
-            if s in funcs.get(rel, ()):
-                end = starts[i + 1] - 1 if i + 1 < len(starts) else n
+            end = starts[i + 1] - 1 if i + 1 < len(starts) else n
+            if held.intersection(range(s, end + 1)):
                 counted.update(range(s, end + 1))
         for s in data.get(rel, ()):
             if s not in counted:
