@@ -133,22 +133,6 @@ lookup_names(const struct popd_conf *c, const char *names[6])
 }
 
 /*
- * Does c ask a table, so that a tablepop must run?  A database's, or a
- * file's: tablepop serves usertab, quota and junk users from a file too.
- */
-int
-lookup_wanted(const struct popd_conf *c)
-{
-	const char	*names[6];
-
-	return lookup_names(c, names) > 0 || c->set.usersrc != TABSRC_LOOKUP ||
-	    (c->set.quota.users[0] != '\0' &&
-	    c->set.quota.userssrc != TABSRC_LOOKUP) ||
-	    (c->set.junk_users[0] != '\0' &&
-	    c->set.junk_userssrc != TABSRC_LOOKUP);
-}
-
-/*
  * A new tablepop's configuration: the settings (timeout lookup, weak
  * hashes), the tables c asks, and popd's environment at start, which
  * smtpd too gives its table programs (MYSQL_UNIX_PORT, PGHOST...); the

@@ -45,7 +45,6 @@ typedef void	(*lookup_cb)(void *, int, const char *);
 
 extern char	**table_env;
 
-int		 lookup_wanted(const struct popd_conf *);
 void		 lookup_conf(struct chan *, const struct popd_conf *);
 void		 lookup(const char *, int, const char *, lookup_cb, void *);
 void		 lookup_user(const char *, int, const char *, const char *,

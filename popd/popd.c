@@ -204,7 +204,7 @@ main(int argc, char *argv[])
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
-	    (proc_wanted(KIND_TABLE) && proc_start(KIND_TABLE) == NULL) ||
+	    proc_start(KIND_TABLE) == NULL ||
 	    (proc_wanted(KIND_CHECK) && proc_start(KIND_CHECK) == NULL))
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
@@ -605,8 +605,7 @@ reload_done(int fd, short ev, void *arg)
 		 * table at a time in two copies, not both (the reload's
 		 * peak memory).
 		 */
-		rl.tables = proc_wanted(KIND_TABLE) &&
-		    current[KIND_TABLE] != NULL;
+		rl.tables = current[KIND_TABLE] != NULL;
 		if (rl.tables && (t = proc_start(KIND_TABLE)) == NULL)
 			log_warnx("reload: keeping the previous tablepop");
 		else if (rl.tables && successor[KIND_TABLE] == t) {

@@ -204,13 +204,12 @@ check_users(void)
 		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
 		    POPD_AUTH_USER);
 	daemon_uid[1] = pw->pw_uid;
-	/* tablepop serves every table (lookup_wanted): almost always. */
-	if ((pw = getpwnam(POPD_TABLE_USER)) != NULL)
-		daemon_uid[2] = pw->pw_uid;
-	else if (lookup_wanted(conf) || conf->set.route[0] != '\0')
+	/* tablepop serves every table, usertab at least. */
+	if ((pw = getpwnam(POPD_TABLE_USER)) == NULL)
 		errx(1, "user %s does not exist: useradd -r -d %s "
 		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
 		    POPD_TABLE_USER);
+	daemon_uid[2] = pw->pw_uid;
 	if (stat(CHROOTDIR, &st) == -1)
 		err(1, "chroot directory %s (mkdir -m 755 %s)", CHROOTDIR,
 		    CHROOTDIR);

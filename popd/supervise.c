@@ -532,8 +532,6 @@ proc_wanted(enum proc_id id)
 {
 	int	i;
 
-	if (id == KIND_TABLE)
-		return lookup_wanted(conf) || conf->set.route[0] != '\0';
 	if (id == KIND_CHECK)
 		return conf->set.route[0] != '\0' &&
 		    conf->set.route_health != 0;
