@@ -66,18 +66,14 @@ log_pid(void)
  * needs nothing from the sandbox that stdio's buffering would (fstat).
  */
 static void
-log_stderr(const char *msg, const char *err)
+log_stderr(const char *msg)
 {
 	char	line[1200];
 	int	n;
 
 	/* No name: a command's own message ("popd.conf:3: ..."). */
 	if (procname[0] == '\0')
-		n = snprintf(line, sizeof(line), "%s%s%s\n", msg,
-		    err != NULL ? ": " : "", err != NULL ? err : "");
-	else if (err != NULL)
-		n = snprintf(line, sizeof(line), "%s[%d]: %s: %s\n", procname,
-		    (int)log_pid(), msg, err);
+		n = snprintf(line, sizeof(line), "%s\n", msg);
 	else
 		n = snprintf(line, sizeof(line), "%s[%d]: %s\n", procname,
 		    (int)log_pid(), msg);
@@ -94,17 +90,12 @@ log_stderr(const char *msg, const char *err)
 
 /* One datagram per line to the parent's relay (see popd/syslog.c). */
 static void
-log_relay(int pri, const char *msg, const char *err)
+log_relay(int pri, const char *msg)
 {
 	char	line[LOG_RELAY_MAX];
 	int	n;
 
-	if (err != NULL)
-		n = snprintf(line, sizeof(line), "<%d>%d %s: %s", pri,
-		    (int)log_pid(), msg, err);
-	else
-		n = snprintf(line, sizeof(line), "<%d>%d %s", pri,
-		    (int)log_pid(), msg);
+	n = snprintf(line, sizeof(line), "<%d>%d %s", pri, (int)log_pid(), msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -179,50 +170,35 @@ log_capture(char *buf, size_t len)
 }
 
 static void
-log_captured(int pri, const char *msg, const char *err)
+log_captured(int pri, const char *msg)
 {
 	if (capture == NULL || capture[0] != '\0' || pri > LOG_ERR)
 		return;
-	(void)snprintf(capture, capturelen, "%s%s%s", msg,
-	    err != NULL ? ": " : "", err != NULL ? err : "");
+	(void)strlcpy(capture, msg, capturelen);
 }
 
-void
-vlog(int pri, const char *fmt, va_list ap)
+/* A line, and err after it unless NULL (log_warn's strerror). */
+static void
+vlog(int pri, const char *err, const char *fmt, va_list ap)
 {
-	char	buf[1024];
+	char	buf[1100];
 	int	saved_errno = errno;
+	size_t	n;
 
 	if (pri == LOG_DEBUG && verbose < 1) {
 		errno = saved_errno;
 		return;
 	}
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_captured(pri, buf, NULL);
+	if (err != NULL && (n = strlen(buf)) < sizeof(buf) - 1)
+		(void)snprintf(buf + n, sizeof(buf) - n, ": %s", err);
+	log_captured(pri, buf);
 	if (debug == LOG_TO_STDERR)
-		log_stderr(buf, NULL);
+		log_stderr(buf);
 	else if (debug == LOG_TO_RELAY)
-		log_relay(pri, buf, NULL);
+		log_relay(pri, buf);
 	else
 		syslog(pri, "%s: %s", procname, buf);
-	errno = saved_errno;
-}
-
-static void
-vlog_errno(int pri, const char *fmt, va_list ap)
-{
-	char	buf[1024];
-	int	saved_errno = errno;
-
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_captured(pri, buf, strerror(saved_errno));
-	if (debug == LOG_TO_STDERR)
-		log_stderr(buf, strerror(saved_errno));
-	else if (debug == LOG_TO_RELAY)
-		log_relay(pri, buf, strerror(saved_errno));
-	else
-		syslog(pri, "%s: %s: %s", procname, buf,
-		    strerror(saved_errno));
 	errno = saved_errno;
 }
 
@@ -232,7 +208,7 @@ log_warn(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog_errno(LOG_ERR, fmt, ap);
+	vlog(LOG_ERR, strerror(errno), fmt, ap);
 	va_end(ap);
 }
 
@@ -242,7 +218,7 @@ log_warnx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap);
+	vlog(LOG_ERR, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -252,7 +228,7 @@ log_info(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap);
+	vlog(LOG_INFO, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -289,7 +265,7 @@ log_debug(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap);
+	vlog(LOG_DEBUG, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -299,7 +275,7 @@ fatal(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog_errno(LOG_CRIT, fmt, ap);
+	vlog(LOG_CRIT, strerror(errno), fmt, ap);
 	va_end(ap);
 	exit(fatal_status);
 }
@@ -310,7 +286,7 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap);
+	vlog(LOG_CRIT, NULL, fmt, ap);
 	va_end(ap);
 	exit(fatal_status);
 }

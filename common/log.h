@@ -50,8 +50,6 @@ void	log_rate(struct lograte *, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
 void	log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
-void	vlog(int, const char *, va_list)
-	    __attribute__((__format__ (printf, 2, 0)));
 __dead void fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 __dead void fatalx(const char *, ...)
