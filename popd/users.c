@@ -391,7 +391,7 @@ users_send_tables(const struct proc *fresh)
 			if ((fd = fcntl(users.authfd, F_DUPFD_CLOEXEC, 0)) == -1)
 				errstr = strerror(errno);
 		} else
-			fd = compat_anonfile("authtab-none");
+			fd = compat_spool_create("authtab-none");
 		if (fd != -1) {
 			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
 			    sizeof(mt));
@@ -506,8 +506,8 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 	}
 	argc = daemon_args(argv, argc, uids);
 	argv[argc] = NULL;
-	if ((*userfd = compat_anonfile("usertab-system")) == -1 ||
-	    (authfd != NULL && (*authfd = compat_anonfile("authtab-system")) ==
+	if ((*userfd = compat_spool_create("usertab-system")) == -1 ||
+	    (authfd != NULL && (*authfd = compat_spool_create("authtab-system")) ==
 	    -1) || pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("system accounts");
 		goto fail;
