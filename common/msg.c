@@ -111,12 +111,6 @@ void
 chan_start(struct chan *c)
 {
 	c->started = 1;
-	c->events = EV_READ;
-	event_set(&c->ev, c->fd, c->events | EV_PERSIST, chan_event, c);
-	if (c->pri != -1 && event_priority_set(&c->ev, c->pri) == -1)
-		fatalx("event_priority_set");
-	if (event_add(&c->ev, NULL) == -1)
-		fatal("event_add");
 	chan_update(c);
 }
 
@@ -321,7 +315,8 @@ chan_update(struct chan *c)
 		want |= EV_WRITE;
 	if (want == c->events)
 		return;
-	event_del(&c->ev);
+	if (c->events != 0)
+		event_del(&c->ev);
 	c->events = want;
 	event_set(&c->ev, c->fd, want | EV_PERSIST, chan_event, c);
 	if (c->pri != -1 && event_priority_set(&c->ev, c->pri) == -1)
