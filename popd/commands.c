@@ -55,6 +55,12 @@
 #define JOB_TIMEOUT	10	/* seconds for a look at a maildir */
 #define UNDELETE_TIMEOUT 60	/* seconds for an undelete */
 
+/* A user's junk setting, for show user and show quota. */
+struct user_junk {
+	uint32_t		 from;	/* CTLJ_* */
+	struct conf_junk	 junk;
+};
+
 /*
  * show user, undelete, show quota's kept messages: a wrkrpop as the user
  * works on the maildir (the parent never opens one) and writes text,
@@ -70,7 +76,8 @@ struct mdjob {
 	int64_t			 since;
 	pid_t			 pid;
 	struct event		 tmo;
-	struct mailuser		 mu;	/* show user: while junk is asked */
+	struct mailuser		 mu;	/* while junk and quota are asked */
+	struct user_junk	 junk;
 	struct quota_limit	 lim;	/* show quota: the use against it */
 };
 static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
@@ -264,105 +271,31 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 	ctlans_count(a, n);
 }
 
-/* A user's junk setting, for show user and show quota. */
-struct user_junk {
-	uint32_t		 from;	/* CTLJ_* */
-	struct conf_junk	 junk;
-};
-
-/*
- * show quota NAME: the user's junk setting (userjunk.c), its limit,
- * from its table or the default, and its use, which a wrkrpop as the
- * user reads with what is kept (quota_kept): the parent never opens a
- * maildir.  a stays valid: ctlans outlives a control process that went
- * away meanwhile.
- */
-struct quota_ask {
-	struct ctlans		*a;
-	struct mailuser		 mu;
-	struct quota_limit	 lim;
-	struct user_junk	 junk;
-};
-
-static void	quota_user(void *, int, const struct mailuser *,
-		    const char *);
-static void	quota_junk(void *, int, const struct conf_junk *);
-static void	junk_seen(struct user_junk *, int, const struct conf_junk *);
-static void	quota_limit(void *, int, const struct quota_limit *);
 static void	user_send(struct ctlans *, const struct mailuser *, uint32_t,
 		    const struct quota_limit *, const struct user_junk *);
 static struct mdjob *mdjob_new(struct ctlans *, enum mailuser_kind,
 		    const struct msg_ctlreq *);
 static void	mdjob_start(struct mdjob *, const struct mailuser *);
+static void	mdjob_user(void *, int, const struct mailuser *,
+		    const char *);
+static void	mdjob_junk(void *, int, const struct conf_junk *);
+static void	mdjob_limit(void *, int, const struct quota_limit *);
+static void	mdjob_timeout(int, short, void *);
+static void	mdjob_done(struct mdjob *, const char *);
 
+/*
+ * show quota NAME: the user's junk setting (userjunk.c), its limit,
+ * from its table or the default, and its use, which a wrkrpop as the
+ * user reads with what is kept (quota_kept): the parent never opens a
+ * maildir.
+ */
 void
 ctl_show_quota(struct ctlans *a, const struct msg_ctlreq *r)
 {
-	struct quota_ask	*q;
+	struct mdjob	*j;
 
-	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		ctlans_end(a, "out of memory");
-		return;
-	}
-	q->a = a;
-	mailuser_find(r->user, quota_user, q);
-}
-
-static void
-quota_user(void *arg, int status, const struct mailuser *mu,
-    const char *why)
-{
-	struct quota_ask	*q = arg;
-
-	if (status != MU_FOUND) {
-		ctlans_end(q->a, status == MU_NONE ? "no such user" :
-		    status == MU_TEMP ? "the user table cannot answer" :
-		    "the user's userinfo is refused");
-		free(q);
-		return;
-	}
-	q->mu = *mu;
-	userjunk_find(mu->name, quota_junk, q);
-}
-
-static void
-quota_junk(void *arg, int status, const struct conf_junk *junk)
-{
-	struct quota_ask	*q = arg;
-
-	junk_seen(&q->junk, status, junk);
-	userquota_find(q->mu.name, quota_limit, q);
-}
-
-/* What userjunk_find said, into uj: a table that cannot say fails none. */
-static void
-junk_seen(struct user_junk *uj, int status, const struct conf_junk *junk)
-{
-	memset(uj, 0, sizeof(*uj));
-	uj->from = status == LOOKUP_FOUND ? CTLJ_TABLE :
-	    status == LOOKUP_NONE ? CTLJ_DEFAULT : CTLJ_TEMP;
-	if (junk != NULL)
-		uj->junk = *junk;
-}
-
-static void
-quota_limit(void *arg, int status, const struct quota_limit *lim)
-{
-	struct quota_ask	*q = arg;
-	struct mdjob		*j;
-
-	if (status != LOOKUP_FOUND) {
-		ctlans_end(q->a, "the quota table cannot answer");
-		free(q);
-		return;
-	}
-	user_send(q->a, &q->mu, lim->bytes == 0 && lim->msgs == 0 ?
-	    CTLQ_NOLIMIT : CTLQ_LIMIT, lim, &q->junk);
-	if ((j = mdjob_new(q->a, MU_KEPT, NULL)) != NULL) {
-		j->lim = *lim;
-		mdjob_start(j, &q->mu);
-	}
-	free(q);
+	if ((j = mdjob_new(a, MU_KEPT, NULL)) != NULL)
+		mailuser_find(r->user, mdjob_user, j);
 }
 
 /*
@@ -390,12 +323,6 @@ user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
 	}
 	ctlans_rec(a, MSG_PARENT_CTLUSER, -1, &m, sizeof(m));
 }
-
-static void	mdjob_user(void *, int, const struct mailuser *,
-		    const char *);
-static void	mdjob_junk(void *, int, const struct conf_junk *);
-static void	mdjob_timeout(int, short, void *);
-static void	mdjob_done(struct mdjob *, const char *);
 
 /*
  * show user NAME [UIDL | MESSAGE-ID]: what the maildir's popd.journal
@@ -455,24 +382,49 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 		    "the user's userinfo is refused");
 		return;
 	}
-	if (j->kind == MU_JOURNAL) {
-		j->mu = *mu;
-		userjunk_find(mu->name, mdjob_junk, j);
+	if (j->kind == MU_UNDELETE) {
+		user_send(j->a, mu, CTLQ_NONE, NULL, NULL);
+		mdjob_start(j, mu);
 		return;
 	}
-	user_send(j->a, mu, CTLQ_NONE, NULL, NULL);
-	mdjob_start(j, mu);
+	j->mu = *mu;
+	userjunk_find(mu->name, mdjob_junk, j);
 }
 
-/* show user: the user's junk setting, then the journal. */
+/*
+ * show user, show quota: the user's junk setting (a table that cannot
+ * say fails none), then show user's journal or show quota's limit.
+ */
 static void
 mdjob_junk(void *arg, int status, const struct conf_junk *junk)
 {
-	struct mdjob		*j = arg;
-	struct user_junk	 uj;
+	struct mdjob	*j = arg;
 
-	junk_seen(&uj, status, junk);
-	user_send(j->a, &j->mu, CTLQ_NONE, NULL, &uj);
+	j->junk.from = status == LOOKUP_FOUND ? CTLJ_TABLE :
+	    status == LOOKUP_NONE ? CTLJ_DEFAULT : CTLJ_TEMP;
+	if (junk != NULL)
+		j->junk.junk = *junk;
+	if (j->kind == MU_KEPT) {
+		userquota_find(j->mu.name, mdjob_limit, j);
+		return;
+	}
+	user_send(j->a, &j->mu, CTLQ_NONE, NULL, &j->junk);
+	mdjob_start(j, &j->mu);
+}
+
+/* show quota: the user's limit, then its use and what is kept. */
+static void
+mdjob_limit(void *arg, int status, const struct quota_limit *lim)
+{
+	struct mdjob	*j = arg;
+
+	if (status != LOOKUP_FOUND) {
+		mdjob_done(j, "the quota table cannot answer");
+		return;
+	}
+	j->lim = *lim;
+	user_send(j->a, &j->mu, lim->bytes == 0 && lim->msgs == 0 ?
+	    CTLQ_NOLIMIT : CTLQ_LIMIT, lim, &j->junk);
 	mdjob_start(j, &j->mu);
 }
 
