@@ -75,8 +75,10 @@ struct count {
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
 
-/* -x: the daemons' uids (users.c daemon_uid). */
+/* -x: the daemons' uids and names (users.c daemon_uid). */
 static long long	xuid[3];
+static const char	*xname[3];
+static int		xbad;
 
 static void		authtab_sandbox(void *);
 static int		count_line(void *, char *, char *, size_t);
@@ -152,9 +154,11 @@ main(int argc, char *argv[])
 				goto usage;
 			break;
 		case 'x':
-			/* A daemon's uid, which no usertab line may have. */
-			if (nx == nitems(xuid))
+			/* A daemon's UID:NAME, which no usertab line may have. */
+			if (nx == nitems(xuid) ||
+			    (xname[nx] = strchr(optarg, ':')) == NULL)
 				goto usage;
+			*(char *)xname[nx]++ = '\0';
 			xuid[nx++] = strtonum(optarg, 0, UINT32_MAX, &errstr);
 			if (errstr != NULL)
 				goto usage;
@@ -192,7 +196,7 @@ main(int argc, char *argv[])
 		/* A usertab's daemon uids, for the parent to refuse. */
 		if (table_load(AUTHTAB_FD, other | TABLE_NAMES,
 		    (other & 0xf) == TABLE_USERS && nx > 0 ? uid_line : NULL,
-		    &nx, &t) == -1)
+		    &nx, &t) == -1 || xbad)
 			exit(1);
 		/*
 		 * authtab's users not in it: its names alone, the parent's
@@ -260,10 +264,10 @@ main(int argc, char *argv[])
  usage:
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
 	    "< authtab\n"
-	    "       authcheck -m table -t kind [-A kind] [-x uid ...] < table "
+	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] < table "
 	    "[3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
-	    "[-x uid ...] <> usertab [3<> authtab]\n"
+	    "[-x uid:name ...] <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");
 	exit(1);
 }
@@ -277,10 +281,7 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 	return 0;
 }
 
-/*
- * A usertab's line with a daemon's uid (-x), for the parent to refuse
- * (users.c uid_line): a million good ones say nothing.
- */
+/* A usertab's line with a daemon's uid (-x) makes it bad. */
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
@@ -288,8 +289,12 @@ uid_line(void *arg, char *name, char *info, size_t line)
 	int		i, nx = *(int *)arg;
 
 	for (i = 0; i < nx; i++)
-		if ((long long)uid == xuid[i])
-			printf("=uid %zu %s %lu\n", line, name, uid);
+		if ((long long)uid == xuid[i]) {
+			log_warnx("%s:%zu: user %s: uid %lu is the uid of %s: "
+			    "give mail users uids of their own", AUTHTAB_FD,
+			    line, name, uid, xname[i]);
+			xbad = 1;
+		}
 	return 0;
 }
 

@@ -76,7 +76,6 @@ struct checkarg {
 	int		 bad;
 };
 
-static int	uid_line(void *, char *);
 static int	user_line(void *, char *);
 static int	check_line(void *, char *);
 static int	users_check_start(const char *, int, int, const char *,
@@ -88,10 +87,11 @@ static void	users_init(struct users *);
 static int	users_table_start(const char *, int, int, int, int,
 		    struct check *);
 static int	system_tables(const struct popd_conf *, int *, int *);
-static int	no_line(void *, char *);
-static int	no_record(void *, char *);
 static int	apps_check(const char *);
-static int	daemon_args(char **, int, char [][16]);
+static int	daemon_args(char **, int, char [][16 + POPD_MAXUSER]);
+
+static const char *const daemon_names[DAEMON_UIDS] = { POPD_USER,
+    POPD_AUTH_USER, POPD_TABLE_USER };
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -100,15 +100,13 @@ static int	daemon_args(char **, int, char [][16]);
 int
 users_refused_uid(uid_t uid, char *why, size_t len)
 {
-	static const char *const names[DAEMON_UIDS] = { POPD_USER,
-	    POPD_AUTH_USER, POPD_TABLE_USER };
 	int	i;
 
 	for (i = 0; i < DAEMON_UIDS; i++)
 		if (uid == daemon_uid[i]) {
 			(void)snprintf(why, len, "uid %u is the uid of %s: "
 			    "give mail users uids of their own",
-			    (unsigned)uid, names[i]);
+			    (unsigned)uid, daemon_names[i]);
 			return 1;
 		}
 	return 0;
@@ -116,7 +114,7 @@ users_refused_uid(uid_t uid, char *why, size_t len)
 
 /*
  * One line of usertab's check (-A): authtab's user not in usertab
- * ("=user LINE NAME"), which makes authtab bad, or uid_line's.
+ * ("=user LINE NAME"), which makes authtab bad.
  */
 static int
 user_line(void *arg, char *line)
@@ -127,7 +125,7 @@ user_line(void *arg, char *line)
 	long long	 n;
 
 	if (strncmp(line, "=user ", 6) != 0)
-		return uid_line((void *)ua->userfile, line);
+		return -1;
 	if ((sp = strchr(line + 6, ' ')) == NULL)
 		return -1;
 	*sp++ = '\0';
@@ -137,36 +135,6 @@ user_line(void *arg, char *line)
 	log_warnx("%s:%lld: user \"%s\" is not in %s", ua->file, n, sp,
 	    ua->userfile);
 	ua->bad = 1;
-	return 0;
-}
-
-/*
- * One line of authcheck's "table" check: a usertab's uid ("=uid LINE
- * NAME UID"), which no mail user may share with a daemon.
- */
-static int
-uid_line(void *arg, char *line)
-{
-	const char	*file = arg, *errstr;
-	char		*f[3], *p = line + 5, why[128];
-	long long	 n, uid;
-	int		 i;
-
-	if (strncmp(line, "=uid ", 5) != 0)
-		return -1;
-	for (i = 0; i < 3; i++)
-		if ((f[i] = strsep(&p, " ")) == NULL)
-			return -1;
-	n = strtonum(f[0], 1, LLONG_MAX, &errstr);
-	if (errstr != NULL)
-		return -1;
-	uid = strtonum(f[2], 0, UINT32_MAX, &errstr);
-	if (errstr != NULL)
-		return -1;
-	if (users_refused_uid(uid, why, sizeof(why))) {
-		log_warnx("%s:%lld: user %s: %s", file, n, f[1], why);
-		return -1;
-	}
 	return 0;
 }
 
@@ -182,7 +150,7 @@ users_table(const char *file, int fd, int kind)
 	struct check	 ck;
 
 	if ((fd = users_table_start(file, fd, kind, -1, 0, &ck)) != -1 &&
-	    users_check_end(&ck, file, uid_line, (void *)file, 1) == -1) {
+	    users_check_end(&ck, file, NULL, NULL, 1) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -438,7 +406,7 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
     int out, int err)
 {
 	char		*argv[24], other[16], names[16];
-	char		 uids[DAEMON_UIDS][16];
+	char		 uids[DAEMON_UIDS][16 + POPD_MAXUSER];
 	pid_t		 pid;
 	int		 argc = 0, fds[4], n = 3;
 
@@ -487,7 +455,7 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 {
 	struct check	 ck;
 	char		*argv[12 + 2 * DAEMON_UIDS], range[32];
-	char		 uids[DAEMON_UIDS][16];
+	char		 uids[DAEMON_UIDS][16 + POPD_MAXUSER];
 	int		 p[2] = { -1, -1 }, fds[4], argc = 0, n = 3;
 
 	*userfd = -1;
@@ -525,7 +493,7 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 		goto fail;
 	}
 	ck.out = p[0];
-	if (users_check_end(&ck, "system accounts", no_line, NULL, 1) == 0)
+	if (users_check_end(&ck, "system accounts", NULL, NULL, 1) == 0)
 		return 0;
  fail:
 	if (*userfd != -1)
@@ -536,24 +504,20 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 	return -1;
 }
 
-/* authcheck -m system says "=ok" and nothing else. */
+/*
+ * "-x UID:NAME" for each daemon's uid, after argv[argc]: the new argc.
+ * authcheck refuses a usertab line with one, naming the daemon.
+ */
 static int
-no_line(void *arg, char *line)
-{
-	log_warnx("system accounts: authcheck said %.40s", line);
-	return -1;
-}
-
-/* "-x uid" for each daemon's uid, after argv[argc]: the new argc. */
-static int
-daemon_args(char **argv, int argc, char uids[][16])
+daemon_args(char **argv, int argc, char uids[][16 + POPD_MAXUSER])
 {
 	int	i;
 
 	for (i = 0; i < DAEMON_UIDS; i++) {
 		if (daemon_uid[i] == (uid_t)-1)
 			continue;
-		(void)snprintf(uids[i], 16, "%u", (unsigned)daemon_uid[i]);
+		(void)snprintf(uids[i], 16 + POPD_MAXUSER, "%u:%s",
+		    (unsigned)daemon_uid[i], daemon_names[i]);
 		argv[argc++] = "-x";
 		argv[argc++] = uids[i];
 	}
@@ -606,13 +570,6 @@ check_line(void *arg, char *line)
 	return 0;
 }
 
-/* authcheck -m apps says "=ok" and no record: any other is wrong. */
-static int
-no_record(void *arg, char *line)
-{
-	return -1;
-}
-
 /*
  * The file of app passwords (apps.c), opened as root and checked by
  * "authcheck -m apps" for at most APPS_LOAD_WAIT seconds: 0, or -1 with
@@ -633,7 +590,7 @@ apps_check(const char *file)
 	}
 	if (users_check_start("apps", fd, 0, file, -1, 0, &ck) == 0) {
 		ck.deadline = monotime() + APPS_LOAD_WAIT;
-		r = users_check_end(&ck, file, no_record, NULL, 0);
+		r = users_check_end(&ck, file, NULL, NULL, 0);
 	}
 	close(fd);
 	return r;
@@ -708,7 +665,8 @@ users_check_end(struct check *ck, const char *file, int (*fn)(void *,
 			if (strcmp(line, "=ok") == 0)
 				ok = 1;
 			else if (line[0] == '=') {
-				if (fn(arg, line) == -1)
+				/* A record no mode of fn's (NULL) says. */
+				if (fn == NULL || fn(arg, line) == -1)
 					bad = 1;
 			/* Its messages name the file it read on fd 0. */
 			} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
