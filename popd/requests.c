@@ -72,29 +72,24 @@ static int
 ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 {
 	struct msg_ctldenied	 m;
-	uint32_t		 cmd = r->cmd;
-	int			 show, member = 0;
+	const char		*verb = ctlcmd_verb(r->cmd);
+	int			 member = 0;
 	size_t			 i;
 
-	if (uid == 0 || cmd == CTL_MDA_DELIVERED || cmd == CTL_MDA_DEFERRED ||
-	    cmd == CTL_MDA_QUOTA)
+	/* popctl.8: "report ..." is anyone's, "show ..." the group's. */
+	if (uid == 0 || strcmp(verb, "report") == 0)
 		return 0;
-	show = cmd == CTL_SHOW_SESSIONS || cmd == CTL_SHOW_STATS ||
-	    cmd == CTL_SHOW_PENALTIES || cmd == CTL_SHOW_METRICS ||
-	    cmd == CTL_SHOW_QUOTA || cmd == CTL_SHOW_APPS ||
-	    cmd == CTL_SHOW_USER || cmd == CTL_SHOW_CERTS ||
-	    cmd == CTL_SHOW_BACKENDS;
 	if (conf->ctlgroup[0] != '\0') {
 		member = gid == conf->ctlgid;
 		for (i = 0; !member && i < conf->nctluids; i++)
 			member = uid == conf->ctluids[i];
 	}
-	if (show && member)
+	if (member && strcmp(verb, "show") == 0)
 		return 0;
 	memset(&m, 0, sizeof(m));
 	m.req = r->req;
 	m.uid = uid;
-	m.cmd = cmd;
+	m.cmd = r->cmd;
 	(void)strlcpy(m.group, conf->ctlgroup, sizeof(m.group));
 	chan_send(&p->chan, MSG_PARENT_CTLDENIED, -1, &m, sizeof(m));
 	return -1;
