@@ -188,16 +188,13 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 	size_t				 i;
 
 	memset(&m, 0, sizeof(m));
-	counters_total(m.start);
-	counters_since_reload(m.reload);
+	counters_show(&m);
 	login_walk(gauge, &m);
 	/* What the lmtp processes last saw; a draining one's is older. */
 	TAILQ_FOREACH(p, &procs, entry)
 		if (p->id == KIND_LMTP && p->page != NULL &&
 		    p->page->quota_over > m.quota_over)
 			m.quota_over = p->page->quota_over;
-	m.started = counters_started();
-	m.reloaded = counters_reload_time();
 	TAILQ_FOREACH(pki, &conf->pkis, entry)
 		if (pki->served != NULL && m.ncerts < nitems(m.cert)) {
 			(void)strlcpy(m.cert[m.ncerts].name, pki->name,

@@ -77,17 +77,21 @@ counters_total(uint64_t *sum)
 }
 
 /*
- * Since the last reload (or the start).  A child may have lowered what
- * it wrote meanwhile: never below 0.
+ * show stats, show metrics: the totals since the start and since the
+ * last reload, and when each was.  A child may have lowered what it
+ * wrote meanwhile: never below 0.
  */
 void
-counters_since_reload(uint64_t *c)
+counters_show(struct msg_ctlstats *m)
 {
 	size_t	i;
 
-	counters_total(c);
+	counters_total(m->start);
 	for (i = 0; i < STAT_MAX; i++)
-		c[i] = c[i] >= at_reload[i] ? c[i] - at_reload[i] : 0;
+		m->reload[i] = m->start[i] >= at_reload[i] ?
+		    m->start[i] - at_reload[i] : 0;
+	m->started = started;
+	m->reloaded = reload_time;
 }
 
 /* A reload took effect (reloaded() in popd.c), or popd started. */
@@ -101,16 +105,4 @@ counters_reloaded(void)
 	}
 	counters_total(at_reload);
 	reload_time = time(NULL);
-}
-
-time_t
-counters_started(void)
-{
-	return started;
-}
-
-time_t
-counters_reload_time(void)
-{
-	return reload_time;
 }

@@ -92,6 +92,7 @@ struct users {
 	int			 userfd;	/* usertab, a file or the system's */
 	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
 	int			 authfd;
+	int			 authkind;	/* its TABLE_WEAK, _PASSWD, _SKIP */
 	int			 routefd;	/* route, a file */
 	int			 quotafd;	/* quota users, a file */
 	int			 quotakind;
@@ -242,9 +243,7 @@ int		 login_kick_user(const char *);
 void		 counters_reaped(struct stats_page *);
 void		 counters_reloaded(void);
 void		 counters_total(uint64_t *);
-void		 counters_since_reload(uint64_t *);
-time_t		 counters_started(void);
-time_t		 counters_reload_time(void);
+void		 counters_show(struct msg_ctlstats *);
 
 /*
  * answers.c: the answer to one popctl request, alive until ended.  A

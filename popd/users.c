@@ -256,7 +256,7 @@ users_load(const struct popd_conf *c, struct users *u)
 	else if (set->authsrc == TABSRC_SYSTEM)
 		authfile = authpath;
 
-	authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
+	u->authkind = authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
 	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
 	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
 	/* A FIFO or a device would hang or harm the root parent. */
@@ -351,9 +351,7 @@ users_send_tables(const struct proc *fresh)
 		if (p->id != KIND_AUTHPOP || p == fresh || p->chan.fd == -1)
 			continue;
 		memset(&mt, 0, sizeof(mt));
-		mt.kind = TABLE_AUTH | (conf->set.weak_hashes ? TABLE_WEAK :
-		    0) | (conf->set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
-		    (conf->set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
+		mt.kind = TABLE_AUTH | users.authkind;
 		/* The authtab checked: each authpop reads it at its offset. */
 		if (users.authfd != -1) {
 			if ((fd = fcntl(users.authfd, F_DUPFD_CLOEXEC, 0)) == -1)
