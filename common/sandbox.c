@@ -241,15 +241,14 @@ ll_degraded(const char *role, const char *why)
 /*
  * Restrict this thread (and everything it forks or execs later) with a
  * new Landlock layer: handle the fs rights in fs that the running ABI
- * knows, deny TCP bind and connect if nonet (bind only if it is
- * LL_NOBIND), scope abstract unix sockets
- * and signals to our own domain if scope, and allow only what paths
- * grant.  Returns the ABI used, or 0 if Landlock was skipped (logged).
+ * knows, deny TCP bind, and connect too unless nonet is LL_NOBIND,
+ * scope abstract unix sockets and signals to our own domain, and allow
+ * only what paths grant.  Returns the ABI used, or 0 if Landlock was skipped (logged).
  * A role that needs an ABI newer than minabi to work at all (REFER for
  * the maildir renames) is left without Landlock on older kernels.
  */
 static int
-ll_restrict(const char *role, uint64_t fs, int nonet, int scope,
+ll_restrict(const char *role, uint64_t fs, int nonet,
     const struct ll_path *paths, size_t npaths, int minabi, int connport)
 {
 	struct ll_ruleset_attr		attr;
@@ -284,14 +283,12 @@ ll_restrict(const char *role, uint64_t fs, int nonet, int scope,
 	attr.handled_access_fs = fs & known;
 	asize = sizeof(attr.handled_access_fs);
 	if (abi >= 4) {
-		if (nonet)
-			attr.handled_access_net = LL_NET_BIND_TCP |
-			    (nonet == LL_NOBIND ? 0 : LL_NET_CONNECT_TCP);
+		attr.handled_access_net = LL_NET_BIND_TCP |
+		    (nonet == LL_NOBIND ? 0 : LL_NET_CONNECT_TCP);
 		asize += sizeof(attr.handled_access_net);
 	}
 	if (abi >= 6) {
-		if (scope)
-			attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
 		asize += sizeof(attr.scoped);
 	}
 
@@ -585,7 +582,7 @@ sc_nofile(const char *role, const int *allow, size_t n, int *abi)
 	scmp_filter_ctx	ctx;
 
 	sb_nnp(role);
-	*abi = ll_restrict(role, LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
+	*abi = ll_restrict(role, LL_FS_ALL, 1, NULL, 0, 1, 0);
 	ctx = sc_init(role, SCMP_ACT_KILL_PROCESS);
 	sc_child_base(ctx, role, 0);
 	sc_nofs(ctx, role);
@@ -696,7 +693,7 @@ exec_only(const char *role, const char *const exec[], int tcp)
 	abi = ll_restrict(role, LL_FS_EXECUTE | LL_FS_MAKE_CHAR |
 	    LL_FS_MAKE_BLOCK | LL_FS_MAKE_FIFO | LL_FS_MAKE_SOCK |
 	    LL_FS_MAKE_SYM | LL_FS_IOCTL_DEV | LL_FS_REFER, tcp ? LL_NOBIND : 1,
-	    1, paths, n, 2, 0);
+	    paths, n, 2, 0);
 
 	ctx = sc_init(role, SCMP_ACT_ALLOW);
 	sc_deny(ctx, role);
@@ -987,7 +984,7 @@ sandbox_checkpop(int port)
 
 	sb_nnp("checkpop");
 	/* Every fs right handled, no rule; TCP: connect to port alone. */
-	abi = ll_restrict("checkpop", LL_FS_ALL, 1, 1, NULL, 0, 1, port);
+	abi = ll_restrict("checkpop", LL_FS_ALL, 1, NULL, 0, 1, port);
 
 	ctx = sc_init("checkpop", SCMP_ACT_KILL_PROCESS);
 	sc_child_base(ctx, "checkpop", 1);
@@ -1084,7 +1081,7 @@ sandbox_authpop(int http)
 	int		abi;
 
 	sb_nnp("authpop");
-	abi = ll_restrict("authpop", LL_FS_ALL, 1, 1, NULL, 0, 1, 0);
+	abi = ll_restrict("authpop", LL_FS_ALL, 1, NULL, 0, 1, 0);
 
 	ctx = sc_init("authpop", SCMP_ACT_KILL_PROCESS);
 	sc_child_base(ctx, "authpop", 0);
@@ -1121,7 +1118,7 @@ sb_maildir(const char *role, const char *maildir, const int *extra,
 	path.path = maildir;
 	path.access = LL_MAILDIR_RIGHTS;
 	/* ABI 1 refuses every rename across directories: new/ -> cur/. */
-	abi = ll_restrict(role, LL_FS_ALL, 1, 1, &path, 1, 2, 0);
+	abi = ll_restrict(role, LL_FS_ALL, 1, &path, 1, 2, 0);
 
 	ctx = sc_init(role, SCMP_ACT_KILL_PROCESS);
 	sc_child_base(ctx, role, 0);
