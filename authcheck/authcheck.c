@@ -31,8 +31,8 @@
  *			none)
  *	table		another table, of table.h's kind -t (usertab, quota
  *			or junk users, route), checked as tablepop loads
- *			it, no root process parsing it: a usertab's lines
- *			whose uid is a daemon's, -x ("=uid LINE NAME UID"),
+ *			it, no root process parsing it: a usertab's line
+ *			whose uid is a daemon's (-x UID:NAME) is a bad line;
  *			and with -A, authtab of that kind on fd 3, each
  *			of its users not in usertab ("=user LINE NAME"),
  *			then "=ok"
@@ -154,7 +154,7 @@ main(int argc, char *argv[])
 				goto usage;
 			break;
 		case 'x':
-			/* A daemon's UID:NAME, which no usertab line may have. */
+			/* A daemon's UID:NAME: no usertab line may have it. */
 			if (nx == nitems(xuid) ||
 			    (xname[nx] = strchr(optarg, ':')) == NULL)
 				goto usage;
@@ -264,8 +264,8 @@ main(int argc, char *argv[])
  usage:
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
 	    "< authtab\n"
-	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] < table "
-	    "[3< authtab]\n"
+	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
+	    "< table [3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
 	    "[-x uid:name ...] <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");

@@ -243,7 +243,8 @@ ll_degraded(const char *role, const char *why)
  * new Landlock layer: handle the fs rights in fs that the running ABI
  * knows, deny TCP bind, and connect too unless nonet is LL_NOBIND,
  * scope abstract unix sockets and signals to our own domain, and allow
- * only what paths grant.  Returns the ABI used, or 0 if Landlock was skipped (logged).
+ * only what paths grant.  Returns the ABI used, or 0 if Landlock was
+ * skipped (logged).
  * A role that needs an ABI newer than minabi to work at all (REFER for
  * the maildir renames) is left without Landlock on older kernels.
  */

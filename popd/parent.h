@@ -92,7 +92,7 @@ struct users {
 	int			 userfd;	/* usertab, a file or the system's */
 	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
 	int			 authfd;
-	int			 authkind;	/* its TABLE_WEAK, _PASSWD, _SKIP */
+	int			 authkind;	/* TABLE_WEAK, _PASSWD, _SKIP */
 	int			 routefd;	/* route, a file */
 	int			 quotafd;	/* quota users, a file */
 	int			 quotakind;

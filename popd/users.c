@@ -473,8 +473,8 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 	argc = daemon_args(argv, argc, uids);
 	argv[argc] = NULL;
 	if ((*userfd = compat_spool_create("usertab-system")) == -1 ||
-	    (authfd != NULL && (*authfd = compat_spool_create("authtab-system")) ==
-	    -1) || pipe2(p, O_CLOEXEC) == -1) {
+	    (authfd != NULL && (*authfd = compat_spool_create(
+	    "authtab-system")) == -1) || pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("system accounts");
 		goto fail;
 	}
