@@ -207,7 +207,8 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 	    ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0) |
 	    ((l->flags & CONF_LISTEN_HTTP) ? LISTEN_HTTP : 0) |
 	    ((l->flags & CONF_LISTEN_LMTP) ? LISTEN_LMTP : 0) |
-	    ((l->flags & CONF_LISTEN_HEALTH) ? LISTEN_HEALTH : 0);
+	    ((l->flags & CONF_LISTEN_HEALTH) ? LISTEN_HEALTH : 0) |
+	    ((l->flags & CONF_LISTEN_CONTROL) ? LISTEN_CONTROL : 0);
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
 	listens[nlistens].uid = LISTEN_ANYUID;
@@ -218,9 +219,11 @@ listen_add(const struct conf_listen *l, int fd, int flags)
  * listen on socket PATH auth-http|lmtp [group NAME] [user NAME]: mode
  * 0660 and the group, or without one 0600 (auth-http) or 0666 (lmtp);
  * owned by the user if one is named (root otherwise), whose uid goes
- * with the socket to the process that accepts on it.  A socket file
- * left by a crash is replaced; one that answers belongs to a running
- * popd, which keeps it.
+ * with the socket to the process that accepts on it.  popctl's socket
+ * (control socket PATH) is 0666 and root's: any local user may ask,
+ * and the parent judges each request by the peer's credentials.  A
+ * socket file left by a crash is replaced; one that answers belongs to
+ * a running popd, which keeps it: for the control socket, exit 1.
  */
 static int
 bind_socket(const struct conf_listen *l)
@@ -254,6 +257,9 @@ bind_socket(const struct conf_listen *l)
 	case -1:
 		return -1;
 	case 1:
+		if (l->flags & CONF_LISTEN_CONTROL)
+			errx(1, "%s: another popd is running (its control "
+			    "socket answers)", l->path);
 		log_warnx("%s: %s is in use (another popd?)", listen_name(l),
 		    l->path);
 		return -1;
@@ -272,8 +278,8 @@ bind_socket(const struct conf_listen *l)
 	 * loopback TCP (or port 25); the MTA's delivery user is often
 	 * one uid per virtual user.  auth_http is nginx's only.
 	 */
-	if (chmod(l->path, gr != NULL ? 0660 : (l->flags & CONF_LISTEN_LMTP) ?
-	    0666 : 0600) == -1 ||
+	if (chmod(l->path, gr != NULL ? 0660 : (l->flags & (CONF_LISTEN_LMTP |
+	    CONF_LISTEN_CONTROL)) ? 0666 : 0600) == -1 ||
 	    ((gr != NULL || pw != NULL) && chown(l->path, pw != NULL ?
 	    pw->pw_uid : 0, gr != NULL ? gr->gr_gid : 0) == -1) ||
 	    listen(fd, 512) == -1) {
@@ -334,62 +340,6 @@ unix_stale(const char *path, const char *what)
 		return -1;
 	}
 	log_debug("%s: removed %s, left by a popd that ended", what, path);
-	return 0;
-}
-
-/*
- * popctl's socket (control socket PATH): mode 0666 and root's, for any
- * local user may ask; the parent judges each request by the peer's
- * credentials.  A socket left by a crash is replaced; one that answers
- * is another popd's, which must not be taken over: exit 1.
- */
-int
-bind_control(const char *path)
-{
-	struct sockaddr_un	 sun;
-	int			 fd;
-
-	if (nlistens == MAX_LISTEN) {
-		log_warnx("control socket %s: too many sockets (max %d)", path,
-		    MAX_LISTEN);
-		return -1;
-	}
-	switch (unix_stale(path, "control socket")) {
-	case -1:
-		return -1;
-	case 1:
-		errx(1, "%s: another popd is running (its control socket "
-		    "answers)", path);
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		log_warnx("control socket %s: path too long", path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("control socket: socket");
-		return -1;
-	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("control socket: bind %s", path);
-		close(fd);
-		return -1;
-	}
-	if (chmod(path, 0666) == -1 || listen(fd, 128) == -1) {
-		log_warn("control socket %s", path);
-		(void)unlink(path);
-		close(fd);
-		return -1;
-	}
-	log_debug("control socket %s", path);
-	unix_made(path);
-	listens[nlistens].fd = fd;
-	listens[nlistens].flags = LISTEN_CONTROL | LISTEN_UNIX;
-	listens[nlistens].pki[0] = '\0';
-	listens[nlistens].uid = LISTEN_ANYUID;
-	nlistens++;
 	return 0;
 }
 

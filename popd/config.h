@@ -53,6 +53,7 @@
 #define CONF_LISTEN_HTTP	0x08	/* nginx's auth_http (authpop) */
 #define CONF_LISTEN_LMTP	0x10	/* LMTP deliveries (the lmtp process) */
 #define CONF_LISTEN_HEALTH	0x20	/* a health port (the listener) */
+#define CONF_LISTEN_CONTROL	0x40	/* popctl's (bind.c: never in popd.conf) */
 
 /* Where a statement was read: for conf_check() messages. */
 struct conf_where {

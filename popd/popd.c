@@ -121,7 +121,7 @@ int
 main(int argc, char *argv[])
 {
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
-	struct conf_listen *l;
+	struct conf_listen ctl, *l;
 	struct popd_args a;
 	int		 badtab;
 
@@ -154,7 +154,11 @@ main(int argc, char *argv[])
 		log_warnx("not started as root: all processes run as uid %u, "
 		    "usertab uids are not applied", (unsigned)getuid());
 	/* First: a popd running already says so before its ports do. */
-	if (bind_control(conf->ctlsock) == -1)
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.flags = CONF_LISTEN_CONTROL;
+	ctl.where.file = "control socket";
+	(void)strlcpy(ctl.path, conf->ctlsock, sizeof(ctl.path));
+	if (bind_listen(&ctl) == -1)
 		exit(1);
 	TAILQ_FOREACH(l, &conf->listens, entry)
 		if (bind_listen(l) == -1)
