@@ -61,7 +61,6 @@ static struct made {
 	dev_t	 dev;
 	ino_t	 ino;
 }			 made[MAX_LISTEN];
-static const char	*madepaths[MAX_LISTEN + 1];
 static int		 nmade;
 
 /* The bound sockets: kept across reloads (new addresses need a restart). */
@@ -353,15 +352,7 @@ unix_made(const char *path)
 	(void)strlcpy(made[nmade].path, path, sizeof(made[nmade].path));
 	made[nmade].dev = st.st_dev;
 	made[nmade].ino = st.st_ino;
-	madepaths[nmade] = made[nmade].path;
 	nmade++;
-}
-
-/* The socket files bind_unlink may remove (for unveil), NULL-ended. */
-const char *const *
-bind_made(void)
-{
-	return madepaths;
 }
 
 /*

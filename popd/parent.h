@@ -159,7 +159,6 @@ int		 child_wait(pid_t, time_t, const char *);
 extern struct listen_socket	 listens[MAX_LISTEN];
 extern int			 nlistens;
 int		 bind_listen(const struct conf_listen *);
-const char *const *bind_made(void);
 void		 bind_unlink(void);
 void		 bind_close(void);
 

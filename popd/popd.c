@@ -380,24 +380,22 @@ link_dir(const char *path)
 }
 
 /*
- * What the parent creates or removes: its sockets, and the directory
- * of the app passwords' state file.
+ * What the parent creates or removes: its sockets (bind.c), and the
+ * directory of the app passwords' state file.
  */
 static const char *const *
 made_paths(const struct popd_conf *c)
 {
 	static char		  dir[PATH_MAX];
-	static const char	**paths;
-	const char *const	 *made = bind_made();
+	static const char	 *paths[MAX_LISTEN + 3];
+	const struct conf_listen *l;
 	char			 *slash;
-	size_t			  n = 0, i;
+	size_t			  n = 0;
 
-	while (made != NULL && made[n] != NULL)
-		n++;
-	if ((paths = reallocarray(NULL, n + 2, sizeof(*paths))) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < n; i++)
-		paths[i] = made[i];
+	paths[n++] = c->ctlsock;
+	TAILQ_FOREACH(l, &c->listens, entry)
+		if (l->path[0] != '\0' && n < MAX_LISTEN + 1)
+			paths[n++] = l->path;
 	(void)strlcpy(dir, c->apps_last, sizeof(dir));
 	if (c->apps[0] != '\0' && (slash = strrchr(dir, '/')) != NULL &&
 	    slash != dir) {
