@@ -183,6 +183,7 @@ struct popd_conf {
 
 /* parse.y */
 struct popd_conf	*parse_config(const char *, int);
+struct popd_conf	*parse_config_text(const char *, const char *);
 int			 cmdline_symset(const char *);
 
 /* config.c */

@@ -44,7 +44,8 @@
 #include "addr.h"
 #include "version.h"
 
-static int	legacy_listen(struct popd_conf *, const char *, int);
+static void	statement(FILE *, const char *, const char *, const char *);
+static void	listen_statement(FILE *, const char *, const char *);
 
 /* Both command lines: popd.conf's, and the original shorthand. */
 __dead void
@@ -169,8 +170,11 @@ flags_conf(struct popd_args *a)
 			errx(1, "-f cannot be combined with the flags -a -c -e "
 			    "-k -l -p -T -t -u, which stand for a "
 			    "configuration file of their own");
-		c = conf_from_flags(a->flags, a->tls12, a->listen_args, a->nl,
-		    a->plain_args, a->np, a->trusted_args, a->nt);
+		if (a->text == NULL)
+			a->text = conf_from_flags(a->flags, a->tls12,
+			    a->listen_args, a->nl, a->plain_args, a->np,
+			    a->trusted_args, a->nt);
+		c = parse_config_text("the command line", a->text);
 	} else {
 		if (a->conffile == NULL) {
 			a->conffile = POPD_CONF;
@@ -180,9 +184,11 @@ flags_conf(struct popd_args *a)
 				popd_usage();
 			}
 		}
-		absolute("-f", a->conffile, conffile_abs,
-		    sizeof(conffile_abs));
-		a->conffile = conffile_abs;
+		if (a->conffile != conffile_abs) {
+			absolute("-f", a->conffile, conffile_abs,
+			    sizeof(conffile_abs));
+			a->conffile = conffile_abs;
+		}
 		c = parse_config(a->conffile, 0);
 	}
 	if (c == NULL)
@@ -200,20 +206,23 @@ flags_conf(struct popd_args *a)
 
 /*
  * The original command line, a shorthand for the configuration file it
- * stands for: one pki, -l (tls) and -p (starttls) listeners, -t trusted
- * networks (nets).  flags: authtab, certfile, subdir, keyfile, usertab.
+ * stands for: its statements, which flags_conf parses and checks as it
+ * does popd.conf, at start and at each reload.  flags: authtab,
+ * certfile, subdir, keyfile, usertab; -l (tls) and -p (starttls)
+ * listeners, -t trusted networks (nets).
  */
-struct popd_conf *
+char *
 conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
     char **plain_args, int nplain, char **nets, int nnets)
 {
-	struct conf_trusted	*t;
-	const char		*errstr;
 	static const char *const names[] = { "-a authtab", "-c certfile",
 	    NULL, "-k keyfile", "-u usertab" };
-	struct popd_conf	*c;
-	struct conf_pki		*pki;
+	static const char *const words[] = { "authtab", "pki default cert",
+	    "maildir", "pki default key", "usertab" };
+	FILE			*fp;
+	char			*text = NULL, path[PATH_MAX];
 	char			 missing[128] = "";
+	size_t			 len;
 	int			 i;
 
 	for (i = 0; i < 5; i++)
@@ -231,71 +240,56 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 		    "(implicit TLS) or -p address (STLS)\n");
 		popd_usage();
 	}
-	if (flags[2] != NULL && !settings_subdir_ok(flags[2]))
-		errx(1, "-e %s: must be a relative path without \"..\"",
-		    flags[2]);
-	if ((c = conf_new()) == NULL || (pki = calloc(1, sizeof(*pki))) ==
-	    NULL)
+	if ((fp = open_memstream(&text, &len)) == NULL)
 		err(1, NULL);
-	absolute("-a", flags[0], c->set.authtab, sizeof(c->set.authtab));
-	absolute("-u", flags[4], c->set.usertab, sizeof(c->set.usertab));
-	absolute("-c", flags[1], pki->cert, sizeof(pki->cert));
-	absolute("-k", flags[3], pki->key, sizeof(pki->key));
-	if (flags[2] != NULL && strlcpy(c->set.maildir, flags[2],
-	    sizeof(c->set.maildir)) >= sizeof(c->set.maildir))
-		errx(1, "-e %s: too long", flags[2]);
-	(void)strlcpy(pki->name, "default", sizeof(pki->name));
-	TAILQ_INSERT_TAIL(&c->pkis, pki, entry);
-	if (tls12) {
-		(void)strlcpy(c->set.tls_protocols, "tlsv1.2,tlsv1.3",
-		    sizeof(c->set.tls_protocols));
-		c->set.protocols = TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3;
+	for (i = 0; i < 5; i++) {
+		if (flags[i] == NULL)
+			continue;
+		if (names[i] != NULL)
+			absolute(names[i], flags[i], path, sizeof(path));
+		statement(fp, words[i], names[i] != NULL ? path : flags[i], "");
 	}
+	if (tls12)
+		statement(fp, "tls protocols", "tlsv1.2,tlsv1.3", "");
 	for (i = 0; i < ntls; i++)
-		if (legacy_listen(c, tls_args[i], CONF_LISTEN_TLS) == -1)
-			exit(1);
+		listen_statement(fp, "-l", tls_args[i]);
 	for (i = 0; i < nplain; i++)
-		if (legacy_listen(c, plain_args[i], CONF_LISTEN_STARTTLS) == -1)
-			exit(1);
-	for (i = 0; i < nnets; i++) {
-		if ((t = calloc(1, sizeof(*t))) == NULL)
-			err(1, NULL);
-		if (conf_parse_network(nets[i], t, &errstr) == -1)
-			errx(1, "-t %s: %s", nets[i], errstr);
-		TAILQ_INSERT_TAIL(&c->trusted, t, entry);
-	}
-	return c;
+		listen_statement(fp, "-p", plain_args[i]);
+	for (i = 0; i < nnets; i++)
+		statement(fp, "trusted", nets[i], "");
+	if (fclose(fp) == EOF)
+		err(1, NULL);
+	return text;
+}
+
+/* words "arg" rest, as popd.conf writes it. */
+static void
+statement(FILE *fp, const char *words, const char *arg, const char *rest)
+{
+	fprintf(fp, "%s \"", words);
+	for (; *arg != '\0'; arg++)
+		fprintf(fp, "%s%c", *arg == '"' || *arg == '\\' ? "\\" : "",
+		    *arg);
+	fprintf(fp, "\"%s\n", rest);
 }
 
 /* -l and -p: "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1", "*:995". */
-static int
-legacy_listen(struct popd_conf *c, const char *arg, int flags)
+static void
+listen_statement(FILE *fp, const char *opt, const char *arg)
 {
-	struct conf_listen	*l;
-	char			 host[ADDR_HOSTMAX], port[ADDR_PORTMAX];
-	const char		*errstr;
-	const char		*opt = (flags & CONF_LISTEN_TLS) ? "-l" : "-p";
+	char		 host[ADDR_HOSTMAX], port[ADDR_PORTMAX], rest[32];
+	const char	*errstr;
+	int		 tls = strcmp(opt, "-l") == 0;
 
-	if (addr_split(arg, (flags & CONF_LISTEN_TLS) ? POPD_PORT :
-	    POPD_PLAIN_PORT, host, sizeof(host), port, sizeof(port),
-	    &errstr) == -1) {
-		log_warnx("%s %s: %s", opt, arg, errstr);
-		return -1;
-	}
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		err(1, NULL);
-	l->flags = flags;
-	l->port = strtonum(port, 1, 65535, &errstr);	/* checked */
-	if (strlcpy(l->addr, host, sizeof(l->addr)) >= sizeof(l->addr)) {
-		log_warnx("%s %s: too long", opt, arg);
-		free(l);
-		return -1;
-	}
-	/* Messages name the flag as given (listen_name). */
-	if (asprintf(&l->where.file, "%s %s", opt, arg) == -1)
-		err(1, NULL);
-	TAILQ_INSERT_TAIL(&c->listens, l, entry);
-	return 0;
+	if (addr_split(arg, tls ? POPD_PORT : POPD_PLAIN_PORT, host,
+	    sizeof(host), port, sizeof(port), &errstr) == -1)
+		errx(1, "%s %s: %s", opt, arg, errstr);
+	if (!conf_valid_listen_addr(host))
+		errx(1, "%s %s: not an address, \"*\" or an interface name",
+		    opt, arg);
+	(void)snprintf(rest, sizeof(rest), " port %s %s", port, tls ? "tls" :
+	    "starttls");
+	statement(fp, "listen on", host, rest);
 }
 
 /*

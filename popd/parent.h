@@ -336,11 +336,12 @@ struct popd_args {
 	int		 foreground;	/* -F: no detaching, still syslog */
 	int		 noaction;	/* -n */
 	int		 report;	/* -m */
+	char		*text;		/* the flags' statements, once made */
 };
 __dead void	 popd_usage(void);
 void		 flags_parse(int, char *[], struct popd_args *, const char *);
 struct popd_conf *flags_conf(struct popd_args *);
-struct popd_conf *conf_from_flags(char **, int, char **, int, char **, int,
+char		*conf_from_flags(char **, int, char **, int, char **, int,
 		    char **, int);
 void		 absolute(const char *, const char *, char *, size_t);
 

@@ -120,6 +120,7 @@ void		 yyerror(const char *);
 static void	 lerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static struct file *pushfile(const char *, int);
+static const char	*conftext;	/* parse_config_text's */
 static int	 popfile(void);
 static int	 symset(const char *, const char *, int);
 static const char *symget(const char *);
@@ -978,6 +979,14 @@ pushfile(const char *name, int line)
 	nf->nul_line = -1;
 	/* An include file starts with the '\n' that ends the include. */
 	nf->lineno = file != NULL ? 0 : 1;
+	if (file == NULL && conftext != NULL) {
+		/* The command line's statements (parse_config_text). */
+		if ((nf->stream = fmemopen((void *)conftext,
+		    strlen(conftext), "r")) == NULL)
+			fatal("pushfile");
+		TAILQ_INSERT_TAIL(&files, nf, entry);
+		return nf;
+	}
 	if ((fd = open_regular(path, &errstr)) == -1) {
 		if (file != NULL)
 			lerror(line, "include \"%s\": %s", path, errstr);
@@ -1034,6 +1043,18 @@ popfile(void)
 	free(file);
 	file = prev;
 	return file != NULL ? 0 : EOF;
+}
+
+/* Statements in memory, named name in messages: the flags' (flags.c). */
+struct popd_conf *
+parse_config_text(const char *name, const char *statements)
+{
+	struct popd_conf	*c;
+
+	conftext = statements;
+	c = parse_config(name, 0);
+	conftext = NULL;
+	return c;
 }
 
 struct popd_conf *

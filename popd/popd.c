@@ -114,31 +114,29 @@ static void		reloaded(void);
 static void		sig_handler(int, short, void *);
 static void		child_exited(pid_t, int);
 
+static struct popd_args	 args;		/* read again by each reload */
 static const char	*conffile;		/* NULL: the flags' shorthand */
-static const char	*ctlsock_flag;	/* -s: wins over popd.conf's */
 
 int
 main(int argc, char *argv[])
 {
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
 	struct conf_listen ctl, *l;
-	struct popd_args a;
 	int		 badtab;
 
 	save_environment();
 
 	log_init(1, LOG_MAIL);
-	flags_parse(argc, argv, &a, "popd");
+	flags_parse(argc, argv, &args, "popd");
 	/* The daemon holds no code of theirs: confpop(8) does them. */
-	if (a.noaction || a.report)
+	if (args.noaction || args.report)
 		exec_confpop(argv);
 	log_setverbose(verbose);
 	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
-	if ((conf = flags_conf(&a)) == NULL)
+	if ((conf = flags_conf(&args)) == NULL)
 		exit(1);
-	conffile = a.conffile;
-	ctlsock_flag = a.ctlsock;
+	conffile = args.conffile;
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
@@ -166,7 +164,7 @@ main(int argc, char *argv[])
 	fd_budget_set(proc_nofile());
 
 	/* -F: a service manager keeps us; the log still goes to syslog. */
-	if (!debug && !a.foreground && daemon(0, 0) == -1)
+	if (!debug && !args.foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
 	log_init(debug, LOG_MAIL);
 	log_setverbose(verbose);
@@ -505,22 +503,16 @@ reload(void)
 		return;
 	}
 	TAILQ_CONCAT(&rl.waiting, &rl.after, entry);
-	if (conffile != NULL) {
-		log_capture(rl.why, sizeof(rl.why));
-		nconf = parse_config(conffile, 0);
-		log_capture(NULL, 0);
-		if (nconf == NULL) {
-			log_warnx("reload: %s has errors, keeping the old "
-			    "configuration", conffile);
-			reload_answer(rl.why[0] != '\0' ? rl.why :
-			    "the configuration has errors");
-			return;
-		}
-		if (ctlsock_flag != NULL)
-			(void)strlcpy(nconf->ctlsock, ctlsock_flag,
-			    sizeof(nconf->ctlsock));
-	} else
-		nconf = conf;
+	log_capture(rl.why, sizeof(rl.why));
+	nconf = flags_conf(&args);
+	log_capture(NULL, 0);
+	if (nconf == NULL) {
+		log_warnx("reload: %s has errors, keeping the old "
+		    "configuration", conf->file);
+		reload_answer(rl.why[0] != '\0' ? rl.why :
+		    "the configuration has errors");
+		return;
+	}
 	rl.nconf = nconf;
 	if (pipe2(rl.pipe, O_CLOEXEC) == -1) {
 		log_warn("reload: pipe");
@@ -547,8 +539,7 @@ reload(void)
 fail:
 	log_warnx("reload: keeping the old tables and configuration");
 	reload_answer("reload failed: out of resources, see the log");
-	if (nconf != conf)
-		conf_free(nconf);
+	conf_free(nconf);
 }
 
 /* The reload's thread: only this. */
@@ -588,14 +579,11 @@ reload_done(int fd, short ev, void *arg)
 			    "tables");
 		reload_answer(rl.why[0] != '\0' ? rl.why : "the tables or "
 		    "certificates have errors");
-		if (nconf != conf)
-			conf_free(nconf);
+		conf_free(nconf);
 	} else {
-		if (nconf != conf) {
-			conf_changes(conf, nconf);
-			conf_free(conf);
-			conf = nconf;
-		}
+		conf_changes(conf, nconf);
+		conf_free(conf);
+		conf = nconf;
 		users_free(&users);
 		users = rl.nusers;
 		/* tablepop's backends count again (tablepop/router.c). */
