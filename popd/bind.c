@@ -67,20 +67,17 @@ static int		 nmade;
 struct listen_socket	 listens[MAX_LISTEN];
 int			 nlistens;
 
-/* "-l 1.2.3.4:995" or "popd.conf:12: listen on 1.2.3.4", for messages. */
+/* "control socket" or "popd.conf:12: listen on 1.2.3.4", for messages. */
 static const char *
 listen_name(const struct conf_listen *l)
 {
 	static char	buf[PATH_MAX + 128];
 
-	if (l->where.file != NULL && l->where.line == 0)
+	if (l->where.line == 0)
 		return l->where.file;
-	if (l->where.file != NULL)
-		(void)snprintf(buf, sizeof(buf), "%s:%d: listen on %s%s",
-		    l->where.file, l->where.line, l->path[0] != '\0' ?
-		    "socket " : "", l->path[0] != '\0' ? l->path : l->addr);
-	else
-		(void)snprintf(buf, sizeof(buf), "listen on %s", l->addr);
+	(void)snprintf(buf, sizeof(buf), "%s:%d: listen on %s%s",
+	    l->where.file, l->where.line, l->path[0] != '\0' ? "socket " : "",
+	    l->path[0] != '\0' ? l->path : l->addr);
 	return buf;
 }
 

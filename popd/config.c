@@ -87,19 +87,16 @@ conf_free(struct popd_conf *conf)
 	struct conf_pki		*p;
 	struct conf_trusted	*t;
 	struct conf_table	*tb;
+	size_t			 i;
 
 	if (conf == NULL)
 		return;
 	while ((l = TAILQ_FIRST(&conf->listens)) != NULL) {
 		TAILQ_REMOVE(&conf->listens, l, entry);
-		free(l->where.file);
 		free(l);
 	}
 	while ((p = TAILQ_FIRST(&conf->pkis)) != NULL) {
 		TAILQ_REMOVE(&conf->pkis, p, entry);
-		free(p->where.file);
-		free(p->cert_where.file);
-		free(p->key_where.file);
 		if (p->served != NULL) {
 			close(p->served->fd);
 			close(p->served->keyfd);
@@ -109,24 +106,19 @@ conf_free(struct popd_conf *conf)
 	}
 	while ((t = TAILQ_FIRST(&conf->proxies)) != NULL) {
 		TAILQ_REMOVE(&conf->proxies, t, entry);
-		free(t->where.file);
 		free(t);
 	}
 	while ((t = TAILQ_FIRST(&conf->trusted)) != NULL) {
 		TAILQ_REMOVE(&conf->trusted, t, entry);
-		free(t->where.file);
 		free(t);
 	}
 	while ((tb = TAILQ_FIRST(&conf->tables)) != NULL) {
 		TAILQ_REMOVE(&conf->tables, tb, entry);
-		free(tb->where.file);
 		free(tb);
 	}
-	free(conf->authtab_where.file);
-	free(conf->usertab_where.file);
-	free(conf->ctlsock_where.file);
-	free(conf->ctlgroup_where.file);
-	free(conf->spool_where.file);
+	for (i = 0; i < conf->nfiles; i++)
+		free(conf->files[i]);
+	free(conf->files);
 	free(conf->ctluids);
 	free(conf);
 }

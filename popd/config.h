@@ -57,7 +57,7 @@
 
 /* Where a statement was read: for conf_check() messages. */
 struct conf_where {
-	char			*file;		/* owned copy */
+	const char		*file;		/* one of popd_conf's files */
 	int			 line;
 };
 
@@ -143,6 +143,8 @@ TAILQ_HEAD(conf_trusteds, conf_trusted);
 
 struct popd_conf {
 	char			 file[PATH_MAX];
+	char			**files;	/* read: conf_where's names */
+	size_t			 nfiles;
 	struct conf_settings	 set;
 	struct conf_where	 authtab_where;	/* file NULL: the default */
 	struct conf_where	 usertab_where;

@@ -1485,7 +1485,6 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 	if (kind == KNOB_LIMIT && (strcmp(name, "lmtp-peer") == 0 ||
 	    strcmp(name, "lmtp-spool") == 0 ||
 	    strcmp(name, "message-size") == 0)) {
-		free(conf->spool_where.file);
 		where(&conf->spool_where, line);
 	}
 }
@@ -1515,11 +1514,23 @@ set_failure_delay(long long first, long long max, int line)
 	}
 }
 
+/* The statement at line of the current file: its name kept once in conf. */
 static void
 where(struct conf_where *w, int line)
 {
-	if ((w->file = strdup(file->name)) == NULL)
-		fatal("strdup");
+	char	**names;
+
+	if (conf->nfiles == 0 ||
+	    strcmp(conf->files[conf->nfiles - 1], file->name) != 0) {
+		if ((names = reallocarray(conf->files, conf->nfiles + 1,
+		    sizeof(*names))) == NULL)
+			fatal("where");
+		conf->files = names;
+		if ((names[conf->nfiles] = strdup(file->name)) == NULL)
+			fatal("where");
+		conf->nfiles++;
+	}
+	w->file = conf->files[conf->nfiles - 1];
 	w->line = line;
 }
 
