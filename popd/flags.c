@@ -219,6 +219,8 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 	    NULL, "-k keyfile", "-u usertab" };
 	static const char *const words[] = { "authtab", "pki default cert",
 	    "maildir", "pki default key", "usertab" };
+	struct conf_trusted	 t;
+	const char		*errstr;
 	FILE			*fp;
 	char			*text = NULL, path[PATH_MAX];
 	char			 missing[128] = "";
@@ -240,6 +242,13 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 		    "(implicit TLS) or -p address (STLS)\n");
 		popd_usage();
 	}
+	/* Named by their flags, not by the statements they become. */
+	if (flags[2] != NULL && !settings_subdir_ok(flags[2]))
+		errx(1, "-e %s: must be a relative path without \"..\"",
+		    flags[2]);
+	for (i = 0; i < nnets; i++)
+		if (conf_parse_network(nets[i], &t, &errstr) == -1)
+			errx(1, "-t %s: %s", nets[i], errstr);
 	if ((fp = open_memstream(&text, &len)) == NULL)
 		err(1, NULL);
 	for (i = 0; i < 5; i++) {

@@ -38,9 +38,11 @@ char			 wrkrpop_path[PATH_MAX];
 char			 authcheck_path[PATH_MAX];	/* users.c runs it */
 char			 dlvrpop_path[PATH_MAX];
 int			 debug, verbose, privsep;
-/* The uids of POPD_USER and POPD_AUTH_USER: no mail user may have them. */
+/* The daemon users' uids (startup.c): no mail user may have one. */
 uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
 			    (uid_t)-1 };
+const char *const	 daemon_names[DAEMON_UIDS] = { POPD_USER,
+			    POPD_AUTH_USER, POPD_TABLE_USER };
 
 struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
 struct proc		*current[KIND_MAX];

@@ -125,6 +125,7 @@ extern int			 debug, verbose, privsep;
 extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
 							     authpop's, the
 							     tables' */
+extern const char *const	 daemon_names[DAEMON_UIDS];
 extern struct proclist		 procs;
 extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];

@@ -193,23 +193,16 @@ check_users(void)
 {
 	struct stat	 st;
 	struct passwd	*pw;
+	int		 i;
 
-	if ((pw = getpwnam(POPD_USER)) == NULL)
-		errx(1, "user %s does not exist: useradd -r -d %s "
-		    "-s /usr/sbin/nologin %s", POPD_USER, CHROOTDIR,
-		    POPD_USER);
-	daemon_uid[0] = pw->pw_uid;
-	if ((pw = getpwnam(POPD_AUTH_USER)) == NULL)
-		errx(1, "user %s does not exist: useradd -r -d %s "
-		    "-s /usr/sbin/nologin %s", POPD_AUTH_USER, CHROOTDIR,
-		    POPD_AUTH_USER);
-	daemon_uid[1] = pw->pw_uid;
-	/* tablepop serves every table, usertab at least. */
-	if ((pw = getpwnam(POPD_TABLE_USER)) == NULL)
-		errx(1, "user %s does not exist: useradd -r -d %s "
-		    "-s /usr/sbin/nologin %s", POPD_TABLE_USER, CHROOTDIR,
-		    POPD_TABLE_USER);
-	daemon_uid[2] = pw->pw_uid;
+	/* tablepop, as POPD_TABLE_USER, serves every table: usertab too. */
+	for (i = 0; i < DAEMON_UIDS; i++) {
+		if ((pw = getpwnam(daemon_names[i])) == NULL)
+			errx(1, "user %s does not exist: useradd -r -d %s "
+			    "-s /usr/sbin/nologin %s", daemon_names[i],
+			    CHROOTDIR, daemon_names[i]);
+		daemon_uid[i] = pw->pw_uid;
+	}
 	if (stat(CHROOTDIR, &st) == -1)
 		err(1, "chroot directory %s (mkdir -m 755 %s)", CHROOTDIR,
 		    CHROOTDIR);

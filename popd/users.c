@@ -90,9 +90,6 @@ static int	system_tables(const struct popd_conf *, int *, int *);
 static int	apps_check(const char *);
 static int	daemon_args(char **, int, char [][16 + POPD_MAXUSER]);
 
-static const char *const daemon_names[DAEMON_UIDS] = { POPD_USER,
-    POPD_AUTH_USER, POPD_TABLE_USER };
-
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
  * user may have it.
