@@ -255,11 +255,7 @@ proc_spawn(enum proc_id id)
 		apps_send_last(&p->chan);
 	if (id == KIND_TABLE)
 		table_conf(&p->chan);
-	else if (id == KIND_CHECK) {
-		chan_send(&p->chan, MSG_PARENT_CONF, -1, &conf->set,
-		    sizeof(conf->set));
-		chan_send(&p->chan, MSG_PARENT_CONF_END, -1, NULL, 0);
-	} else
+	else
 		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER) {
