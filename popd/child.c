@@ -44,24 +44,6 @@
 #include "parent.h"
 #include "proc.h"
 
-/* argv[0] and the flags every child shares; returns the count. */
-int
-child_argv(char **argv, const char *name)
-{
-	static char	 vflag[8];
-	int		 argc = 0;
-
-	argv[argc++] = (char *)name;
-	if (debug)
-		argv[argc++] = "-d";
-	if (verbose > 0) {
-		(void)snprintf(vflag, sizeof(vflag), "-%.*s",
-		    verbose > 5 ? 5 : verbose, "vvvvv");
-		argv[argc++] = vflag;
-	}
-	return argc;
-}
-
 /*
  * The children's command lines are short (their configuration comes as
  * messages), and setproctitle(3) on Linux writes over the argv and
@@ -157,7 +139,7 @@ child_reap(void (*reaped)(pid_t, int))
 /* What the child is to do, and what it could not. */
 struct spawn {
 	const char		*path;
-	char			**argv;
+	char			*argv[4];
 	const struct mailuser	*mu;		/* or NULL */
 	sigset_t		 mask;		/* the parent's */
 	int			 fd, conffd, logfd;
@@ -273,7 +255,8 @@ spawn_child(void *arg)
 }
 
 /*
- * Start path with argv (and child_envp) as role's child: fd its
+ * Start path as role's child, named argv0, with the flags every child
+ * shares (-d, -v) and child_envp: fd its
  * POPD_CHANNEL_FD, conffd (or -1) its POPD_CONF_FD and nothing else
  * open beyond stdio; a daemonized parent gives it its log relay for
  * role as stderr.  With mu, as mu's uid and gid (mailuser.c, the one
@@ -298,16 +281,17 @@ spawn_child(void *arg)
  * that could not exec is reaped here).
  */
 pid_t
-child_spawn(const char *path, char **argv, int fd, int conffd,
+child_spawn(const char *path, const char *argv0, int fd, int conffd,
     const char *role, const struct mailuser *mu, int *pidfd)
 {
+	static char	 vflag[8];
 #ifdef __linux__
 	static char	 stack[65536] __attribute__((aligned(16)));
 #endif
 	struct spawn	 sp;
 	sigset_t	 all;
 	pid_t		 pid;
-	int		 saved;
+	int		 saved, argc = 0;
 
 	if (mu != NULL && (mu->uid == 0 || mu->gid == 0)) {
 		log_warnx("%s for %s: refusing uid %u gid %u: root's ids",
@@ -317,7 +301,14 @@ child_spawn(const char *path, char **argv, int fd, int conffd,
 	}
 	memset(&sp, 0, sizeof(sp));
 	sp.path = path;
-	sp.argv = argv;
+	sp.argv[argc++] = (char *)argv0;
+	if (debug)
+		sp.argv[argc++] = "-d";
+	if (verbose > 0) {
+		(void)snprintf(vflag, sizeof(vflag), "-%.*s",
+		    verbose > 5 ? 5 : verbose, "vvvvv");
+		sp.argv[argc++] = vflag;
+	}
 	sp.mu = mu;
 	sp.fd = fd;
 	sp.conffd = conffd;

@@ -227,9 +227,8 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 		[MU_KEPT] =	{ "wrkrpop", WORKER_KEPT },
 	};
 	const char	*path;
-	char		*argv[8];
 	pid_t		 pid;
-	int		 conffd, saved, argc;
+	int		 conffd, saved;
 
 	path = kind == MU_DELIVERY ? dlvrpop_path : wrkrpop_path;
 	if ((conffd = mailuser_conf(mu, who, kinds[kind].flags, pagefd)) ==
@@ -238,10 +237,8 @@ mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
 		    mu->name);
 		return -1;
 	}
-	argc = child_argv(argv, kinds[kind].name);
-	argv[argc] = NULL;
 	/* The one place a process becomes a mail user: child.c does it. */
-	pid = child_spawn(path, argv, fd, conffd, kinds[kind].name,
+	pid = child_spawn(path, kinds[kind].name, fd, conffd, kinds[kind].name,
 	    privsep ? mu : NULL, pidfd);
 	saved = errno;
 	close(conffd);

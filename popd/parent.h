@@ -147,9 +147,8 @@ int		 logrelay_fd(const char *);
 
 /* child.c */
 extern char	*child_envp[];
-int		 child_argv(char **, const char *);
 struct mailuser;
-pid_t		 child_spawn(const char *, char **, int, int, const char *,
+pid_t		 child_spawn(const char *, const char *, int, int, const char *,
 		    const struct mailuser *, int *);
 void		 child_track(pid_t);
 void		 child_reap(void (*)(pid_t, int));

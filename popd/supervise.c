@@ -191,9 +191,8 @@ proc_spawn(enum proc_id id)
 {
 	struct proc	*p;
 	const char	*name = proc_kinds[id].name;
-	char		*argv[8];
 	const char	*path = proc_path[id];
-	int		 sp[2], argc, i, conffd = -1, pagefd, sent = 0;
+	int		 sp[2], i, conffd = -1, pagefd, sent = 0;
 	pid_t		 pid;
 
 	/* The listener's keypop first: its channel is the listener's fd 4. */
@@ -207,22 +206,18 @@ proc_spawn(enum proc_id id)
 		return NULL;
 	}
 	/*
-	 * The listener, lmtp and control keep the name of the program
-	 * whose roles they are: their titles say "popd: listener" (proc.c).
-	 */
-	argc = child_argv(argv, id == KIND_AUTHPOP ? "authpop" :
-	    id == KIND_TABLE ? "tablepop" : id == KIND_CHECK ? "checkpop" :
-	    "popd");
-	argv[argc] = NULL;
-
-	/*
 	 * authtab (a file's or the system's accounts) as it was checked;
 	 * the authpops read it at offsets of their own (table.c).
 	 */
 	if (id == KIND_AUTHPOP)
 		conffd = users.authfd;
+	/*
+	 * The listener, lmtp and control keep the name of the program
+	 * whose roles they are: their titles say "popd: listener" (proc.c).
+	 */
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pid = child_spawn(path, argv, sp[1], conffd, name, NULL,
+	    (pid = child_spawn(path, id == KIND_AUTHPOP || id == KIND_TABLE ||
+	    id == KIND_CHECK ? name : "popd", sp[1], conffd, name, NULL,
 	    NULL)) == -1) {
 		/* child_spawn said why. */
 		free(p);
@@ -375,9 +370,8 @@ keypop_spawn(int *lfd)
 	const struct conf_pki	*pki;
 	struct proc		*p;
 	struct msg_key		*m = NULL;
-	char			*argv[8];
 	size_t			 len;
-	int			 sp[2], kp[2], argc;
+	int			 sp[2], kp[2];
 	pid_t			 pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -390,11 +384,9 @@ keypop_spawn(int *lfd)
 		close(sp[1]);
 		return NULL;
 	}
-	argc = child_argv(argv, "keypop");
-	argv[argc] = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL || (m = calloc(1,
 	    sizeof(*m))) == NULL || (pid = child_spawn(proc_path[KIND_KEY],
-	    argv, sp[1], kp[0], "keypop", NULL, NULL)) == -1) {
+	    "keypop", sp[1], kp[0], "keypop", NULL, NULL)) == -1) {
 		/* child_spawn says why it failed; calloc does not. */
 		if (p == NULL || m == NULL)
 			log_warn("cannot start keypop");
