@@ -147,8 +147,6 @@ static void		worker_add(pid_t, const struct preauth *, const char *,
 			    struct stats_page *, int);
 static void		worker_exited(int, short, void *);
 static void		worker_to_sigchld(struct worker *);
-static struct stats_page *worker_gone(pid_t);
-static void		preauth_remove(struct preauth *);
 static void		preauth_free(struct preauth *);
 static void		session_refuse(int, const char *);
 static int		is_trusted(const struct peeraddr *);
@@ -320,6 +318,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	}
 	pa->client = cl;
 	cl->prelogin++;
+	npreauth++;
 	pa->id = ms.id = next_id++;
 	pa->owner = auth;
 	pa->lpid = ((struct proc *)c->arg)->pid;
@@ -334,7 +333,6 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	pa->dev = st.st_dev;
 	pa->ino = st.st_ino;
 	RB_INSERT(preauthtree, &preauths, pa);
-	npreauth++;
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
 }
 
@@ -461,8 +459,6 @@ parent_authpop_handback(struct chan *c, const void *data, int fd)
 	    (int)auth->pid);
 	pa->owner = auth;
 	RB_INSERT(preauthtree, &preauths, pa);
-	npreauth++;
-	pa->client->prelogin++;
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
 }
 
@@ -549,9 +545,7 @@ login_find(struct proc *auth, const struct msg_login *ml,
 	w->ml = *ml;
 	w->pa = pa;
 	w->fd = fd;
-	/* Still before login: counted as such until the answer. */
-	pa->client->prelogin++;
-	npreauth++;
+	/* Still before login (preauth_free): counted as such. */
 	mailuser_find(ml->user, login_found, w);
 }
 
@@ -571,8 +565,6 @@ login_found(void *arg, int status, const struct mailuser *mu,
 		return;
 	}
 	/* The authpop that asked may have gone: the session is ours. */
-	w->pa->client->prelogin--;
-	npreauth--;
 	if (status == MU_TEMP) {
 		log_warnx("login of \"%s\" refused: table %s could not say "
 		    "who the user is", w->ml.user, tab);
@@ -581,7 +573,7 @@ login_found(void *arg, int status, const struct mailuser *mu,
 		log_warnx("login of \"%s\" refused: not in %s%s", w->ml.user,
 		    db ? "table " : "", tab);
 		refuse(w->authpid, w->ml.id, REFUSED_PERM, w->fd, w->pa);
-	} else if (status != MU_FOUND) {
+	} else {
 		log_warnx("login of \"%s\" refused: the userinfo of %s%s: %s",
 		    w->ml.user, db ? "table " : "", tab, why);
 		refuse(w->authpid, w->ml.id, status == MU_BROKEN ?
@@ -600,8 +592,6 @@ login_junk(void *arg, int status, const struct conf_junk *junk)
 {
 	struct login_wait	*w = arg;
 
-	w->pa->client->prelogin--;
-	npreauth--;
 	if (status == LOOKUP_TEMP) {
 		log_warnx("login of \"%s\" refused: junk users <%s> could not "
 		    "say which folder to merge", w->ml.user,
@@ -701,25 +691,21 @@ preauth_take(struct proc *owner, uint64_t id)
 	if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
 	    pa->owner != owner)
 		return NULL;
-	preauth_remove(pa);
+	RB_REMOVE(preauthtree, &preauths, pa);
 	return pa;
 }
 
-/* Out of the table: the client has one session before login less. */
-static void
-preauth_remove(struct preauth *pa)
-{
-	RB_REMOVE(preauthtree, &preauths, pa);
-	npreauth--;
-	pa->client->prelogin--;
-}
-
-/* A pre-login session taken out (preauth_take) is done with. */
+/*
+ * A pre-login session taken out (preauth_take) is done with: the client
+ * has one session before login less.
+ */
 static void
 preauth_free(struct preauth *pa)
 {
 	if (pa == NULL)
 		return;
+	npreauth--;
+	pa->client->prelogin--;
 	client_put(pa->client);
 	free(pa);
 }
@@ -872,7 +858,8 @@ login_reaped_to(void (*fn)(pid_t, int))
 struct stats_page *
 worker_reaped(pid_t pid, int status)
 {
-	struct stats_page	*page = worker_gone(pid);
+	struct worker		 key, *w;
+	struct stats_page	*page;
 
 	if (WIFSIGNALED(status))
 		log_warnx("wrkrpop %d killed by signal %d", (int)pid,
@@ -880,19 +867,7 @@ worker_reaped(pid_t pid, int status)
 	else if (WEXITSTATUS(status) != 0)
 		log_debug("wrkrpop %d exited %d", (int)pid,
 		    WEXITSTATUS(status));
-	return page;
-}
-
-/*
- * A wrkrpop was reaped: its client has one session less.  Its counters'
- * page is the caller's, for counters.c's totals (NULL: none).
- */
-static struct stats_page *
-worker_gone(pid_t pid)
-{
-	struct worker		 key, *w;
-	struct stats_page	*page;
-
+	/* Its client has one session less. */
 	key.pid = pid;
 	if ((w = RB_FIND(workertree, &workers, &key)) == NULL)
 		return NULL;
@@ -1004,7 +979,7 @@ preauth_clear(struct proc *owner)
 	RB_FOREACH_SAFE(pa, preauthtree, &preauths, next) {
 		if (pa->owner != owner)
 			continue;
-		preauth_remove(pa);
+		RB_REMOVE(preauthtree, &preauths, pa);
 		preauth_free(pa);
 	}
 }
