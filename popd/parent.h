@@ -65,7 +65,6 @@ TAILQ_HEAD(proclist, proc);
 
 /* What the parent runs for each kind, and takes from it. */
 struct proc_kind {
-	const char		*name;
 	int			 proc;		/* PROC_* */
 	const struct msg_handler *handlers;
 	size_t			 nhandlers;

@@ -630,7 +630,7 @@ reload_procs(void)
 		else if (id != KIND_CONTROL && !(id == KIND_TABLE &&
 		    rl.tables) && (fresh[id] = proc_start(id)) == NULL)
 			log_warnx("reload: keeping the previous %s",
-			    proc_kinds[id].name);
+			    proc_str(proc_kinds[id].proc));
 	}
 	/*
 	 * Said once the new authpop serves (reload_takeover): until then

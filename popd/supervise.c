@@ -112,19 +112,16 @@ static const struct msg_handler from_table[] = {
 };
 
 const struct proc_kind	 proc_kinds[KIND_MAX] = {
-	[KIND_LISTENER] = { "listener", PROC_LISTENER, from_listener,
+	[KIND_LISTENER] = { PROC_LISTENER, from_listener,
 	    nitems(from_listener) },
-	[KIND_AUTHPOP] = { "authpop", PROC_AUTHPOP, from_authpop,
-	    nitems(from_authpop) },
-	[KIND_LMTP] = { "lmtp", PROC_LMTP, from_lmtp, nitems(from_lmtp) },
-	[KIND_CONTROL] = { "control", PROC_CONTROL, from_control,
-	    nitems(from_control) },
-	[KIND_TABLE] = { "tablepop", PROC_TABLE, from_table,
-	    nitems(from_table) },
+	[KIND_AUTHPOP] = { PROC_AUTHPOP, from_authpop, nitems(from_authpop) },
+	[KIND_LMTP] = { PROC_LMTP, from_lmtp, nitems(from_lmtp) },
+	[KIND_CONTROL] = { PROC_CONTROL, from_control, nitems(from_control) },
+	[KIND_TABLE] = { PROC_TABLE, from_table, nitems(from_table) },
 	/* It tells tablepop, on their own channel (table_link). */
-	[KIND_CHECK] = { "checkpop", PROC_CHECK, NULL, 0 },
+	[KIND_CHECK] = { PROC_CHECK, NULL, 0 },
 	/* One per listener, started with it (keypop_spawn); it says nothing. */
-	[KIND_KEY] = { "keypop", PROC_KEY, NULL, 0 },
+	[KIND_KEY] = { PROC_KEY, NULL, 0 },
 };
 
 static struct event	 restart_ev[KIND_MAX];
@@ -190,7 +187,7 @@ static struct proc *
 proc_spawn(enum proc_id id)
 {
 	struct proc	*p;
-	const char	*name = proc_kinds[id].name;
+	const char	*name = proc_str(proc_kinds[id].proc);
 	const char	*path = proc_path[id];
 	int		 sp[2], i, conffd = -1, pagefd, sent = 0;
 	pid_t		 pid;
@@ -604,7 +601,8 @@ proc_link(struct proc *p, struct proc *peer, uint32_t tome, uint32_t topeer)
 		return;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("no channel from %s to %s %d",
-		    proc_kinds[peer->id].name, proc_kinds[p->id].name,
+		    proc_str(proc_kinds[peer->id].proc),
+		    proc_str(proc_kinds[p->id].proc),
 		    (int)p->pid);
 		return;
 	}
@@ -661,7 +659,7 @@ parent_ready(struct chan *c, const void *data, int fd)
 
 	if (successor[p->id] == p) {
 		log_debug("%s %d ready: it takes over",
-		    proc_kinds[p->id].name, (int)p->pid);
+		    proc_str(proc_kinds[p->id].proc), (int)p->pid);
 		proc_takeover(p);
 	}
 }
@@ -706,7 +704,7 @@ void
 proc_exited(struct proc *p, int status)
 {
 	struct timeval	 tv = { 1, 0 };
-	const char	*name = proc_kinds[p->id].name;
+	const char	*name = proc_str(proc_kinds[p->id].proc);
 	int		 restart;
 
 	restart = (current[p->id] == p) && stop_done == NULL;
