@@ -212,22 +212,21 @@ proc_spawn(enum proc_id id)
 	 * The listener, lmtp and control keep the name of the program
 	 * whose roles they are: their titles say "popd: listener" (proc.c).
 	 */
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (pid = child_spawn(path, id == KIND_AUTHPOP || id == KIND_TABLE ||
-	    id == KIND_CHECK ? name : "popd", sp[1], conffd, name, NULL,
-	    NULL)) == -1) {
-		/* child_spawn said why. */
-		free(p);
-		close(sp[0]);
-		close(sp[1]);
-		if (id == KIND_LISTENER)
-			close(conffd);
-		return NULL;
-	}
+	pid = -1;
+	if ((p = calloc(1, sizeof(*p))) != NULL)
+		pid = child_spawn(path, id == KIND_AUTHPOP || id == KIND_TABLE ||
+		    id == KIND_CHECK ? name : "popd", sp[1], conffd, name, NULL,
+		    NULL);
 	close(sp[1]);
 	/* Only the listener holds its end of its keypop's channel. */
 	if (id == KIND_LISTENER)
 		close(conffd);
+	if (pid == -1) {
+		/* child_spawn said why. */
+		free(p);
+		close(sp[0]);
+		return NULL;
+	}
 	p->id = id;
 	p->pid = pid;
 	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_START,
@@ -256,12 +255,8 @@ proc_spawn(enum proc_id id)
 	}
 	TAILQ_INSERT_TAIL(&procs, p, entry);
 	log_debug("started %s, pid %d", name, (int)pid);
-	if (sent == -1) {
-		/* It exits when it sees us close it. */
-		(void)kill(pid, SIGKILL);
-		chan_close(&p->chan);
-		return NULL;
-	}
+	if (sent == -1)
+		goto fail;
 
 	/* The listener's sockets, authpop's (auth_http) and lmtp's. */
 	{
@@ -272,14 +267,11 @@ proc_spawn(enum proc_id id)
 			if (listen_kind(listens[i].flags) != id)
 				continue;
 			/* chan_send closes what it passes: keep ours. */
-			if ((fd = dup(listens[i].fd)) == -1) {
-				/* It exits when it sees us close it. */
+			if ((fd = fcntl(listens[i].fd, F_DUPFD_CLOEXEC,
+			    0)) == -1) {
 				log_warn("cannot start %s: dup", name);
-				(void)kill(pid, SIGKILL);
-				chan_close(&p->chan);
-				return NULL;
+				goto fail;
 			}
-			set_cloexec(fd);
 			memset(&ml, 0, sizeof(ml));
 			ml.flags = listens[i].flags;
 			ml.pki = conf_pki_index(conf, listens[i].pki);
@@ -294,6 +286,11 @@ proc_spawn(enum proc_id id)
 	if (id == KIND_AUTHPOP || id == KIND_CHECK)
 		table_link(p, current[KIND_TABLE]);
 	return p;
+ fail:
+	/* It exits when it sees us close it. */
+	(void)kill(pid, SIGKILL);
+	chan_close(&p->chan);
+	return NULL;
 }
 
 /*
