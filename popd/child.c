@@ -173,7 +173,6 @@ struct spawn {
  * the sessions' process descriptors, that it would only close again
  * (login.c keeps them above the rest).  Linux 5.9.
  */
-#define SPAWN_FILES		CLONE_FILES
 #define spawn_unshare(fd)	close_range((fd), ~0U, CLOSE_RANGE_UNSHARE)
 #else
 #define spawn_setgroups(n, g)	setgroups((n), (g))
@@ -326,12 +325,12 @@ child_spawn(const char *path, const char *argv0, int fd, int conffd,
 #ifdef __linux__
 	/* Out of descriptors (or an old kernel): SIGCHLD's, as any. */
 	if (pidfd != NULL && (pid = clone(spawn_child, stack + sizeof(stack),
-	    CLONE_VM | CLONE_VFORK | SPAWN_FILES | CLONE_PIDFD | SIGCHLD, &sp,
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, &sp,
 	    pidfd)) == -1)
 		*pidfd = -1;
 	if (pid == -1)
 		pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM |
-		    CLONE_VFORK | SPAWN_FILES | SIGCHLD, &sp);
+		    CLONE_VFORK | CLONE_FILES | SIGCHLD, &sp);
 #else
 	if ((pid = vfork()) == 0)
 		spawn_child(&sp);

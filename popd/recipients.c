@@ -152,7 +152,6 @@ recipients_lmtp_gone(pid_t pid)
  */
 struct rcpt_wait {
 	pid_t			 lmtppid;
-	uint64_t		 id;
 	struct msg_rcpt		 mr;
 	uint32_t		 next;
 	struct mailuser		 mu;		/* found: who, its quota */
@@ -176,7 +175,6 @@ parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
 		return;
 	}
 	w->lmtppid = ((struct proc *)c->arg)->pid;
-	w->id = mr->id;
 	w->mr = *mr;
 	rcpt_next(w);
 }
@@ -252,7 +250,7 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 	if ((p = proc_alive(KIND_LMTP, w->lmtppid)) == NULL)
 		goto done;
 	memset(&ok, 0, sizeof(ok));
-	ok.id = w->id;
+	ok.id = w->mr.id;
 	ok.status = status;
 	if (mu != NULL) {
 		max = (size_t)conf->set.limit.lmtp_sessions *

@@ -808,7 +808,7 @@ shutdown_lmtp_last(void (*done)(void))
 	int			 n = 0;
 
 	stop_done = done;
-	current[KIND_LMTP] = successor[KIND_LMTP] = NULL;
+	current[KIND_LMTP] = NULL;
 	TAILQ_FOREACH(p, &procs, entry) {
 		if (p->id != KIND_LMTP)
 			(void)kill(p->pid, SIGTERM);
