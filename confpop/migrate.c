@@ -76,7 +76,7 @@ migration_report(void)
 			continue;
 		}
 		fflush(stdout);
-		if ((pid = mailuser_spawn(MU_REPORT, &mu, &nobody,
+		if ((pid = mailuser_spawn(WORKER_REPORT, &mu, &nobody,
 		    STDOUT_FILENO, -1, NULL)) == -1) {
 			printf("%s: %s: not read: cannot start wrkrpop: %s\n",
 			    mu.name, mu.maildir, strerror(errno));

@@ -71,7 +71,7 @@ struct user_junk {
 struct mdjob {
 	LIST_ENTRY(mdjob)	 entry;
 	struct ctlans		*a;
-	enum mailuser_kind	 kind;	/* MU_JOURNAL, _UNDELETE, _KEPT */
+	uint32_t		 kind;	/* WORKER_JOURNAL, _UNDELETE, _KEPT */
 	char			 find[WORKER_FINDMAX];
 	int64_t			 since;
 	pid_t			 pid;
@@ -270,7 +270,7 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 
 static void	user_send(struct ctlans *, const struct mailuser *, uint32_t,
 		    const struct quota_limit *, const struct user_junk *);
-static struct mdjob *mdjob_new(struct ctlans *, enum mailuser_kind,
+static struct mdjob *mdjob_new(struct ctlans *, uint32_t,
 		    const struct msg_ctlreq *);
 static void	mdjob_start(struct mdjob *, const struct mailuser *);
 static void	mdjob_user(void *, int, const struct mailuser *,
@@ -291,7 +291,7 @@ ctl_show_quota(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	struct mdjob	*j;
 
-	if ((j = mdjob_new(a, MU_KEPT, NULL)) != NULL)
+	if ((j = mdjob_new(a, WORKER_KEPT, NULL)) != NULL)
 		mailuser_find(r->user, mdjob_user, j);
 }
 
@@ -331,7 +331,7 @@ ctl_show_user(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	struct mdjob	*j;
 
-	if ((j = mdjob_new(a, MU_JOURNAL, r)) != NULL)
+	if ((j = mdjob_new(a, WORKER_JOURNAL, r)) != NULL)
 		mailuser_find(r->user, mdjob_user, j);
 }
 
@@ -344,12 +344,12 @@ ctl_undelete(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	struct mdjob	*j;
 
-	if ((j = mdjob_new(a, MU_UNDELETE, r)) != NULL)
+	if ((j = mdjob_new(a, WORKER_UNDELETE, r)) != NULL)
 		mailuser_find(r->user, mdjob_user, j);
 }
 
 static struct mdjob *
-mdjob_new(struct ctlans *a, enum mailuser_kind kind,
+mdjob_new(struct ctlans *a, uint32_t kind,
     const struct msg_ctlreq *r)
 {
 	struct mdjob	*j;
@@ -379,7 +379,7 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 		    "the user's userinfo is refused");
 		return;
 	}
-	if (j->kind == MU_UNDELETE) {
+	if (j->kind == WORKER_UNDELETE) {
 		user_send(j->a, mu, CTLQ_NONE, NULL, NULL);
 		mdjob_start(j, mu);
 		return;
@@ -401,7 +401,7 @@ mdjob_junk(void *arg, int status, const struct conf_junk *junk)
 	    status == LOOKUP_NONE ? CTLJ_DEFAULT : CTLJ_TEMP;
 	if (junk != NULL)
 		j->junk.junk = *junk;
-	if (j->kind == MU_KEPT) {
+	if (j->kind == WORKER_KEPT) {
 		userquota_find(j->mu.name, mdjob_limit, j);
 		return;
 	}
@@ -431,7 +431,7 @@ mdjob_start(struct mdjob *j, const struct mailuser *mu)
 {
 	struct msg_worker	 who;
 	struct msg_ctlq		 m;
-	struct timeval		 tv = { j->kind == MU_UNDELETE ?
+	struct timeval		 tv = { j->kind == WORKER_UNDELETE ?
 				    UNDELETE_TIMEOUT : JOB_TIMEOUT, 0 };
 	int			 sp[2];
 

@@ -655,7 +655,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		    "password", sizeof(who.cred));
 	/* Without a page the session serves uncounted (logged). */
 	page = stats_page_new(&pagefd);
-	if ((pid = mailuser_spawn(MU_SESSION, u, &who, fd, pagefd,
+	if ((pid = mailuser_spawn(0, u, &who, fd, pagefd,
 	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
 		/* mailuser_spawn said why. */
 		stats_page_free(page);

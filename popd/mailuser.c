@@ -200,46 +200,35 @@ find_answer(void *arg, int status, const char *value)
 }
 
 /*
- * Start kind as mu, fd its POPD_CHANNEL_FD (a session's socket, a
- * dlvrpop's channel, popd -m's standard output, popctl's report), its
- * configuration on a channel of its own (POPD_CONF_FD): the settings and
- * who (client, TLS, credential, what to find; mailuser_conf fills in
- * the user, maildir and flags); pagefd (or -1) its page of
- * counters, passed (and so closed) in any case; with pidfd, the
- * child is reaped through a process descriptor if the kernel gives one
- * (child_spawn).  Returns the pid, or -1 with errno set, the reason
- * logged and nothing left running: the caller answers its client (a
- * session: [SYS/TEMP]).
+ * Start a wrkrpop, or a dlvrpop (flags WORKER_DELIVER), for flags'
+ * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD (a
+ * session's socket, a dlvrpop's channel, popd -m's standard output,
+ * popctl's report), its configuration on a channel of its own
+ * (POPD_CONF_FD): the settings and who (client, TLS, credential, what
+ * to find; mailuser_conf fills in the user, maildir and flags); pagefd
+ * (or -1) its page of counters, passed (and so closed) in any case;
+ * with pidfd, the child is reaped through a process descriptor if the
+ * kernel gives one (child_spawn).  Returns the pid, or -1 with errno
+ * set, the reason logged and nothing left running: the caller answers
+ * its client (a session: [SYS/TEMP]).
  */
 pid_t
-mailuser_spawn(enum mailuser_kind kind, const struct mailuser *mu,
+mailuser_spawn(uint32_t flags, const struct mailuser *mu,
     const struct msg_worker *who, int fd, int pagefd, int *pidfd)
 {
-	static const struct {
-		const char	*name;
-		uint32_t	 flags;		/* WORKER_* */
-	} kinds[] = {
-		[MU_SESSION] =	{ "wrkrpop", 0 },
-		[MU_DELIVERY] =	{ "dlvrpop", WORKER_DELIVER },
-		[MU_REPORT] =	{ "wrkrpop", WORKER_REPORT },
-		[MU_JOURNAL] =	{ "wrkrpop", WORKER_JOURNAL },
-		[MU_UNDELETE] =	{ "wrkrpop", WORKER_UNDELETE },
-		[MU_KEPT] =	{ "wrkrpop", WORKER_KEPT },
-	};
-	const char	*path;
+	const char	*path, *name;
 	pid_t		 pid;
 	int		 conffd, saved;
 
-	path = kind == MU_DELIVERY ? dlvrpop_path : wrkrpop_path;
-	if ((conffd = mailuser_conf(mu, who, kinds[kind].flags, pagefd)) ==
-	    -1) {
-		log_warn("%s for %s: its configuration", kinds[kind].name,
-		    mu->name);
+	path = flags & WORKER_DELIVER ? dlvrpop_path : wrkrpop_path;
+	name = flags & WORKER_DELIVER ? "dlvrpop" : "wrkrpop";
+	if ((conffd = mailuser_conf(mu, who, flags, pagefd)) == -1) {
+		log_warn("%s for %s: its configuration", name, mu->name);
 		return -1;
 	}
 	/* The one place a process becomes a mail user: child.c does it. */
-	pid = child_spawn(path, kinds[kind].name, fd, conffd, kinds[kind].name,
-	    privsep ? mu : NULL, pidfd);
+	pid = child_spawn(path, name, fd, conffd, name, privsep ? mu : NULL,
+	    pidfd);
 	saved = errno;
 	close(conffd);
 	errno = saved;

@@ -212,14 +212,12 @@ struct mailuser {
 #define MU_REFUSED	4	/* a userinfo we refuse: the admin's error */
 typedef void	(*mailuser_cb)(void *, int, const struct mailuser *,
 		    const char *);
-enum mailuser_kind { MU_SESSION, MU_DELIVERY, MU_REPORT, MU_JOURNAL,
-    MU_UNDELETE, MU_KEPT };
 struct peeraddr;
 struct userinfo;
 int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
-pid_t		 mailuser_spawn(enum mailuser_kind, const struct mailuser *,
+pid_t		 mailuser_spawn(uint32_t, const struct mailuser *,
 		    const struct msg_worker *, int, int, int *);
 
 /* login.c */

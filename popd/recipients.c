@@ -352,7 +352,7 @@ parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (d->maildir = strdup(r->maildir)) == NULL ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    (d->pid = mailuser_spawn(MU_DELIVERY, &mu, &who, sp[1], -1,
+	    (d->pid = mailuser_spawn(WORKER_DELIVER, &mu, &who, sp[1], -1,
 	    NULL)) == -1) {
 		log_warn("lmtp: cannot start a delivery worker for %s",
 		    r->user);
