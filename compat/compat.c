@@ -336,22 +336,6 @@ compat_pwhash(const char *user, char *hash, size_t len)
 }
 
 int
-compat_anonfile(const char *name)
-{
-#ifdef __linux__
-	return memfd_create(name, MFD_CLOEXEC);
-#else
-	char	path[] = "/tmp/popd.XXXXXXXXXX";
-	int	fd;
-
-	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
-		return -1;
-	(void)unlink(path);
-	return fd;
-#endif
-}
-
-int
 compat_spool_create(const char *name)
 {
 #ifdef __linux__

@@ -88,14 +88,9 @@ void	compat_memtrim(void);
 unsigned long	compat_mem_limit(void);
 
 /*
- * A file of no name, read and write, close-on-exec: the system accounts
- * the parent hands authpop as a table.  -1 on failure.
- */
-int	compat_anonfile(const char *);
-
-/*
- * The lmtp process's spool: a file of no name, read and write,
- * close-on-exec, that can be sealed (Linux memfd); compat_spool_seal
+ * A file of no name, read and write, close-on-exec, that can be sealed
+ * (Linux memfd): the lmtp process's spool, and what the parent hands
+ * its children as files (pki.c, users.c); compat_spool_seal
  * forbids any further write, growth or shrinking, and any other seal,
  * so that whoever is handed the descriptor reads what was written.
  * OpenBSD has no seals: an unlinked shm_mkstemp(3) file, which only the

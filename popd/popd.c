@@ -620,10 +620,7 @@ reload_procs(void)
 	struct proc	*fresh[KIND_MAX] = { NULL };
 	int		 id;
 
-	/*
-	 * The control process has no configuration: it stays.  A
-	 * tablepop whose tables are gone drains.
-	 */
+	/* The control process has no configuration: it stays. */
 	for (id = 0; id < KIND_MAX; id++) {
 		if (!proc_wanted(id))
 			proc_retire(id);

@@ -65,9 +65,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    r.addr[0] == '\0' || memchr(data, '\n', size) != NULL))
 		abort();
 
-	if ((in = compat_anonfile("fuzz-lastuse")) == -1 ||
-	    (out1 = compat_anonfile("fuzz-lastuse")) == -1 ||
-	    (out2 = compat_anonfile("fuzz-lastuse")) == -1)
+	if ((in = compat_spool_create("fuzz-lastuse")) == -1 ||
+	    (out1 = compat_spool_create("fuzz-lastuse")) == -1 ||
+	    (out2 = compat_spool_create("fuzz-lastuse")) == -1)
 		abort();
 	if (size > 0 && write(in, data, size) != (ssize_t)size)
 		abort();

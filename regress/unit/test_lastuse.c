@@ -46,7 +46,7 @@ file_of(const char *text, size_t len)
 {
 	int	fd;
 
-	if ((fd = compat_anonfile("test-lastuse")) == -1 ||
+	if ((fd = compat_spool_create("test-lastuse")) == -1 ||
 	    (len > 0 && write(fd, text, len) != (ssize_t)len)) {
 		perror("test-lastuse");
 		exit(1);
