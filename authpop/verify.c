@@ -97,10 +97,10 @@ verify_load(void)
 	    set.authsrc == TABSRC_PASSWD) {
 		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
 		    POPD_CONF_FD);
-		if (table_load(sysauth, authkind |
+		if (table_load_auth(sysauth, authkind |
 		    (set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0) |
-		    (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0), NULL,
-		    NULL, &authtab) == -1)
+		    (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0),
+		    &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
 	}
@@ -162,7 +162,7 @@ tables_read(void)
 	if (newtab_fd != -1) {
 		(void)snprintf(path, sizeof(path), "/dev/fd/%d", newtab_fd);
 		table_free(&authtab);
-		if (table_load(path, newtab_kind, NULL, NULL, &authtab) == -1)
+		if (table_load_auth(path, newtab_kind, &authtab) == -1)
 			fatalx("reload: the new authtab cannot be read");
 		log_debug("reload: the new authtab, %zu users", authtab.n);
 		close(newtab_fd);

@@ -50,13 +50,22 @@
 
 #define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
 
+/* A value of a table that is not authtab: other_value's form. */
+typedef int	(*value_fn)(const char *, size_t, int, struct passwdline *,
+		    const char *, char **, char *, size_t);
+
 static void	 unmap_tail(void *, size_t *, size_t);
 static int	 off_less(const char *, uint32_t, uint32_t);
 static void	 sort_offsets(const char *, uint32_t *, size_t);
 static int	 dup_line(void *, char *, char *, size_t);
-static void	 report_duplicates(const char *, int, const struct table *);
-static int	 check_userinfo(char *, const char *, size_t, int);
+static void	 report_duplicates(const char *, int, value_fn,
+		    const struct table *);
 static int	 add_record(void *, char *, char *, size_t);
+static int	 other_value(const char *, size_t, int, struct passwdline *,
+		    const char *, char **, char *, size_t);
+static int	 scan(const char *, int, value_fn, table_fn, void *);
+static int	 load(const char *, int, value_fn, table_fn, void *,
+		    struct table *);
 
 int	(*table_hash_allowed)(const char *, int, const char **, char *,
 	    size_t);
@@ -265,19 +274,6 @@ table_parse_user(char *val, struct userinfo *ui, char *why, size_t len)
 	/* Put the value back together (strsep cut it). */
 	path[-1] = ':';
 	gid[-1] = ':';
-	return 0;
-}
-
-static int
-check_userinfo(char *val, const char *file, size_t lineno, int quiet)
-{
-	struct userinfo	ui;
-	char		why[160];
-
-	if (table_parse_user(val, &ui, why, sizeof(why)) < 0) {
-		WARNX("%s:%zu: %s", file, lineno, why);
-		return -1;
-	}
 	return 0;
 }
 
@@ -628,6 +624,67 @@ next_line(struct lines *lb, char **line)
 }
 
 /*
+ * The value of key, on a line of a table of kind that is not authtab:
+ * made from the passwd-file's line pl into buf (TABLE_USERS and
+ * TABLE_QUOTAS), or with pl NULL, checked (kind: with TABLE_QUIET and
+ * TABLE_PASSWD).  0: *val stands; 1: the line is left out; -1: it is
+ * bad (logged).  Only table_scan and table_load call it: authpop, which
+ * reads authtab alone, links none of these parsers (table_load_auth).
+ */
+static int
+other_value(const char *file, size_t lineno, int kind, struct passwdline *pl,
+    const char *key, char **val, char *buf, size_t buflen)
+{
+	struct quota_limit	 lim;
+	struct conf_junk	 junk;
+	struct userinfo		 ui;
+	char			 why[384];
+	int			 quiet = kind & TABLE_QUIET;
+	int			 passwd = kind & TABLE_PASSWD;
+
+	kind &= ~(TABLE_QUIET | TABLE_PASSWD);
+	if (pl != NULL && kind == TABLE_QUOTAS) {
+		/* No rule: the default limit. */
+		if (!pl->has_limit)
+			return 1;
+		lim.bytes = pl->bytes;
+		lim.msgs = pl->msgs;
+		(void)quota_spec_format(&lim, buf, buflen);
+		*val = buf;
+	} else if (pl != NULL && !valid_username(key)) {
+		/* Refused by the caller, with its reason. */
+		(void)strlcpy(buf, "-", buflen);
+		*val = buf;
+	} else if (pl != NULL) {
+		if (table_passwd_user(pl, buf, buflen, why,
+		    sizeof(why)) == -1) {
+			WARNX("%s:%zu: user \"%s\": %s", file, lineno, key,
+			    why);
+			return -1;
+		}
+		*val = buf;
+	} else if (kind == TABLE_ROUTES && !table_valid_route(*val)) {
+		WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
+		    "IPv6 address, or a pool of %d at most", file,
+		    lineno, key, *val, ROUTE_POOLMAX);
+		return -1;
+	} else if (kind == TABLE_QUOTAS &&
+	    quota_spec_parse(*val, &lim, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: \"%s\": quota %s", file, lineno, key, why);
+		return -1;
+	} else if (kind == TABLE_JUNK &&
+	    junk_spec_parse(*val, &junk, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: \"%s\": junk %s", file, lineno, key, why);
+		return -1;
+	} else if (kind == TABLE_USERS && !passwd &&
+	    table_parse_user(*val, &ui, why, sizeof(why)) < 0) {
+		WARNX("%s:%zu: %s", file, lineno, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
  * for no messages), line by line: each good entry goes to fn(arg, name,
  * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
@@ -637,17 +694,22 @@ next_line(struct lines *lb, char **line)
 int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
+	return scan(file, kind, other_value, fn, arg);
+}
+
+/* table_scan's work; other NULL: a TABLE_AUTH file alone. */
+static int
+scan(const char *file, int kind, value_fn other, table_fn fn, void *arg)
+{
 	struct lines	 lb;
 	const char	*errstr, *sep;
 	char		*line, *key, *val, *end, why[384];
 	char		 uval[PATH_MAX + 64], ignkey[64];
-	struct quota_limit lim;
-	struct conf_junk junk;
 	struct passwdline pl;
 	size_t		 lineno = 0, nign = 0, ignline = 0;
 	ssize_t		 len;
 	const char	*hkind;
-	int		 fd, bad = 0, quiet = kind & TABLE_QUIET;
+	int		 fd, r, bad = 0, quiet = kind & TABLE_QUIET;
 	int		 passwd = kind & TABLE_PASSWD;
 	int		 weakok = kind & TABLE_WEAK;
 	int		 anyhash = kind & TABLE_ANYHASH;
@@ -655,6 +717,8 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 
 	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK | TABLE_ANYHASH |
 	    TABLE_SKIP);
+	if (kind != TABLE_AUTH && other == NULL)
+		fatalx("%s: %s: a table of kind %d", __func__, file, kind);
 	if (passwd && kind != TABLE_AUTH && kind != TABLE_USERS &&
 	    kind != TABLE_QUOTAS) {
 		WARNX("%s: a passwd-file has no routes", file);
@@ -700,27 +764,12 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 				if (pl.pass[0] == '\0')
 					continue;
 				val = pl.pass;
-			} else if (kind == TABLE_QUOTAS) {
-				/* No rule: the default limit. */
-				if (!pl.has_limit)
-					continue;
-				lim.bytes = pl.bytes;
-				lim.msgs = pl.msgs;
-				(void)quota_spec_format(&lim, uval,
-				    sizeof(uval));
-				val = uval;
-			} else if (!valid_username(key)) {
-				/* Refused below, with its reason. */
-				(void)strlcpy(uval, "-", sizeof(uval));
-				val = uval;
-			} else if (table_passwd_user(&pl, uval, sizeof(uval),
-			    why, sizeof(why)) == -1) {
-				WARNX("%s:%zu: user \"%s\": %s", file, lineno,
-				    key, why);
-				bad = 1;
+			} else if ((r = other(file, lineno, kind | quiet |
+			    passwd, &pl, key, &val, uval, sizeof(uval))) != 0) {
+				if (r == -1)
+					bad = 1;
 				continue;
-			} else
-				val = uval;
+			}
 		} else {
 			key = line + strspn(line, " \t");
 			if (*key == '\0' || *key == '#')
@@ -756,23 +805,8 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 				    key, why);
 				bad = 1;
 			}
-		} else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
-			WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
-			    "IPv6 address, or a pool of %d at most", file,
-			    lineno, key, val, ROUTE_POOLMAX);
-			bad = 1;
-		} else if (kind == TABLE_QUOTAS &&
-		    quota_spec_parse(val, &lim, why, sizeof(why)) == -1) {
-			WARNX("%s:%zu: \"%s\": quota %s", file, lineno, key,
-			    why);
-			bad = 1;
-		} else if (kind == TABLE_JUNK &&
-		    junk_spec_parse(val, &junk, why, sizeof(why)) == -1) {
-			WARNX("%s:%zu: \"%s\": junk %s", file, lineno, key,
-			    why);
-			bad = 1;
-		} else if (kind == TABLE_USERS && !passwd &&
-		    check_userinfo(val, file, lineno, quiet) == -1)
+		} else if (kind != TABLE_AUTH && other(file, lineno, kind |
+		    quiet | passwd, NULL, key, &val, NULL, 0) == -1)
 			bad = 1;
 		else if (fn != NULL && fn(arg, key, val, lineno) == -1)
 			bad = 1;
@@ -873,7 +907,8 @@ dup_line(void *arg, char *name, char *val, size_t line)
 
 /* Each name t has more than once, with the lines it is on. */
 static void
-report_duplicates(const char *file, int kind, const struct table *t)
+report_duplicates(const char *file, int kind, value_fn other,
+    const struct table *t)
 {
 	struct dupscan	 d;
 	size_t		 i;
@@ -889,7 +924,7 @@ report_duplicates(const char *file, int kind, const struct table *t)
 		    (d.nrun == 0 || strcmp(table_name(t, d.run[d.nrun - 1]),
 		    table_name(t, i)) != 0))
 			d.run[d.nrun++] = i - 1;
-	(void)table_scan(file, kind | TABLE_QUIET, dup_line, &d);
+	(void)scan(file, kind | TABLE_QUIET, other, dup_line, &d);
 	free(d.run);
 	free(d.first);
 }
@@ -902,6 +937,24 @@ report_duplicates(const char *file, int kind, const struct table *t)
  */
 int
 table_load(const char *file, int kind, table_fn check, void *arg,
+    struct table *t)
+{
+	return load(file, kind, other_value, check, arg, t);
+}
+
+/*
+ * An authtab (kind: TABLE_AUTH and its flags), as table_load loads it:
+ * authpop's way, which links no parser of the other kinds.
+ */
+int
+table_load_auth(const char *file, int kind, struct table *t)
+{
+	return load(file, kind, NULL, NULL, NULL, t);
+}
+
+/* table_load's work; other NULL: a TABLE_AUTH file alone (scan). */
+static int
+load(const char *file, int kind, value_fn other, table_fn check, void *arg,
     struct table *t)
 {
 	struct loading	 l;
@@ -942,7 +995,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	t->buf = map_anon(&t->bufsz);
 	t->offsz = (sb.st_size / 4 + 1) * sizeof(*t->off);
 	t->off = map_anon(&t->offsz);
-	bad = table_scan(file, kind, add_record, &l) == -1;
+	bad = scan(file, kind, other, add_record, &l) == -1;
 
 	/*
 	 * Equal names sort by offset, the first in the file first.  A file
@@ -958,7 +1011,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0)
 			break;
 	if (i < t->n) {
-		report_duplicates(file, kind, t);
+		report_duplicates(file, kind, other, t);
 		bad = 1;
 	}
 	if (bad) {

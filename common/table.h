@@ -101,6 +101,7 @@ typedef int	(*table_fn)(void *, char *, char *, size_t);
 int		 table_scan(const char *, int, table_fn, void *);
 int		 table_load(const char *, int, table_fn, void *,
 		    struct table *);
+int		 table_load_auth(const char *, int, struct table *);
 void		 table_free(struct table *);
 ssize_t		 table_find(const struct table *, const char *);
 const char	*table_name(const struct table *, size_t);
