@@ -264,7 +264,6 @@ void		 session_new(const struct msg_session *, int);
 struct session	*session_alloc(uint64_t, int, uint32_t,
 		    const struct peeraddr *, const struct session_ops *);
 void		 session_deadline(struct session *);
-void		 session_timer(struct session *, int);
 void		 session_reply(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 void		 session_update(struct session *);

@@ -244,16 +244,6 @@ session_deadline(struct session *s)
 	timer_in(&s->tmo, s->deadline - now());
 }
 
-/* (Re)arm the session's one timer. */
-void
-session_timer(struct session *s, int secs)
-{
-	struct timeval	tv = { secs, 0 };
-
-	if (evtimer_add(&s->tmo, &tv) == -1)
-		fatal("evtimer_add");
-}
-
 /* One line to the client; CRLF added. */
 void
 session_reply(struct session *s, const char *fmt, ...)
@@ -627,7 +617,7 @@ cmd_quit(struct session *s, struct pop3_line *l)
 {
 	session_reply(s, "+OK bye");
 	s->state = S_CLOSING;
-	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 }
 
 static void
@@ -685,7 +675,7 @@ bad_command(struct session *s, const char *fmt, ...)
 	session_reply(s, "-ERR too many invalid commands, closing");
 	s->sasl = 0;
 	s->state = S_CLOSING;
-	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 }
 
 /* The client's AUTH PLAIN response, as an initial response or a line. */
@@ -739,7 +729,7 @@ pop3_good(struct session *s, double t, const char *how)
 	host_success(s->host, s->user, t);
 	/* The session goes to the parent once our replies have left. */
 	s->state = S_DRAIN;
-	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 }
 
 /*
@@ -772,7 +762,7 @@ pop3_failed(struct session *s)
 		STAT_INC(STAT_REFUSED_FAILURES);
 		session_reply(s, "-ERR [AUTH] too many failures");
 		s->state = S_CLOSING;
-		session_timer(s, AUTH_CLOSE_TIMEOUT);
+		timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 		return;
 	}
 	session_reply(s, "-ERR [AUTH] invalid user name or password");
@@ -789,7 +779,7 @@ pop3_timeout(struct session *s)
 	session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
 	    "closing", set.timeout.login);
 	s->state = S_CLOSING;
-	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
 }
 
@@ -844,7 +834,7 @@ session_refused(const struct msg_refused *mr, int fd)
 		session_reply(s, "-ERR [SYS/PERM] no maildrop for this user, "
 		    "contact the administrator");
 	s->state = S_CLOSING;
-	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
 }
 
@@ -863,7 +853,7 @@ session_stls(struct session *s)
 	s->state = S_STLS;
 	log_debug("session %s%llu: STLS", SIDP(s->id));
 	auth_parent_send(MSG_AUTHPOP_STLS, &mi, sizeof(mi));
-	session_timer(s, AUTH_CLOSE_TIMEOUT);
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
 }
 
