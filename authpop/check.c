@@ -163,16 +163,13 @@ slowest_check(const struct table *authtab)
 	size_t		 i, u;
 	double		 t;
 
-	nkinds = 0;
+	hash_kind(dummy_hash, kinds[0].name, sizeof(kinds[0].name));
+	t = now();
+	(void)pwscheme_check("not the password", dummy_hash);
+	most = kinds[0].took = now() - t;
+	nkinds = 1;
 	for (u = 0; u < authtab->n; u++) {
 		h = table_value(authtab, u);
-		if (nkinds == 0) {
-			hash_kind(dummy_hash, kinds[0].name,
-			    sizeof(kinds[0].name));
-			t = now();
-			(void)pwscheme_check("not the password", dummy_hash);
-			most = kinds[nkinds++].took = now() - t;
-		}
 		hash_kind(h, kind, sizeof(kind));
 		for (i = 0; i < nkinds; i++)
 			if (strcmp(kinds[i].name, kind) == 0)
@@ -184,11 +181,6 @@ slowest_check(const struct table *authtab)
 		(void)pwscheme_check("not the password", h);
 		if ((kinds[nkinds++].took = now() - t) > most)
 			most = kinds[nkinds - 1].took;
-	}
-	if (nkinds == 0) {
-		t = now();
-		(void)pwscheme_check("not the password", dummy_hash);
-		most = now() - t;
 	}
 	log_debug("%zu kind%s of hash, the slowest checks in %.3f s", nkinds,
 	    nkinds == 1 ? "" : "s", most);
