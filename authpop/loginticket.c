@@ -203,8 +203,7 @@ ticket_check(const char *user, const char *pass,
 	char		 server[PEER_STRLEN];
 	long long	 exp, t = time(NULL);
 	uint64_t	 n;
-	size_t		 headlen, i;
-	unsigned char	 diff;
+	size_t		 headlen;
 
 	/* Not a ticket unless ours and keyed, whoever asks (ticket_like). */
 	*why = "no ticket key";
@@ -236,10 +235,7 @@ ticket_check(const char *user, const char *pass,
 		return 0;
 	}
 	mac(pass, headlen, user, server, want);
-	/* In constant time (glibc has no timingsafe_bcmp). */
-	for (i = 0, diff = 0; i < sizeof(want) - 1; i++)
-		diff |= want[i] ^ p[i];
-	if (diff != 0) {
+	if (timingsafe_bcmp(want, p, sizeof(want) - 1) != 0) {
 		*why = "not made for this user at this address with our key";
 		return 0;
 	}

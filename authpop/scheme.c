@@ -42,18 +42,6 @@
 
 #define HMAC_BLOCK	64
 
-/* As timingsafe_bcmp(3), which glibc lacks: 0 if equal. */
-static int
-differ(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	unsigned char	d = 0;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d != 0;
-}
-
 /* H(a b) into out. */
 static void
 digest(int d, const void *a, size_t alen, const void *b, size_t blen,
@@ -186,16 +174,16 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 		return -1;
 	case PWM_DIGEST:
 		digest(ph->s->digest, pass, strlen(pass), "", 0, got);
-		r = differ(got, ph->raw, ph->dlen) ? -1 : 0;
+		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_SDIGEST:
 		digest(ph->s->digest, pass, strlen(pass), ph->raw + ph->dlen,
 		    ph->rawlen - ph->dlen, got);
-		r = differ(got, ph->raw, ph->dlen) ? -1 : 0;
+		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_PBKDF2:
 		pbkdf2_sha1(pass, ph->salt, ph->saltlen, ph->rounds, got);
-		r = differ(got, ph->raw, ph->dlen) ? -1 : 0;
+		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	default:
 		/* Plaintext kinds are never checked: they never load. */

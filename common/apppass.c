@@ -447,17 +447,13 @@ apppass_desc(const struct apprec *r, char *buf, size_t len)
 int
 apppass_match(const struct apprec *recs, size_t n, const char *hash)
 {
-	size_t		 i, j;
-	unsigned char	 diff;
-	int		 found = -1;
+	size_t	i;
+	int	found = -1;
 
-	for (i = 0; i < n; i++) {
-		diff = recs[i].hash[0] == '\0';
-		for (j = 0; j < APP_HASHLEN; j++)
-			diff |= recs[i].hash[j] ^ hash[j];
-		if (diff == 0)
+	for (i = 0; i < n; i++)
+		if (recs[i].hash[0] != '\0' &&
+		    timingsafe_bcmp(recs[i].hash, hash, APP_HASHLEN) == 0)
 			found = i;
-	}
 	return found;
 }
 

@@ -54,21 +54,16 @@
 #include "compat.h"
 
 #ifdef __linux__
-/*
- * Compare two strings in time that depends only on their lengths, as
- * OpenBSD's timingsafe_bcmp(3), which glibc lacks.
- */
-static int
-equal_const_time(const char *a, const char *b)
+int
+compat_timingsafe_bcmp(const void *a, const void *b, size_t n)
 {
-	size_t		 len = strlen(a), i;
-	unsigned char	 diff = 0;
+	const unsigned char	*x = a, *y = b;
+	unsigned char		 diff = 0;
+	size_t			 i;
 
-	if (len != strlen(b))
-		return 0;
-	for (i = 0; i < len; i++)
-		diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
-	return diff == 0;
+	for (i = 0; i < n; i++)
+		diff |= x[i] ^ y[i];
+	return diff != 0;
 }
 #endif
 
@@ -93,7 +88,8 @@ compat_checkpass(const char *pass, const char *hash)
 		r = -1;
 		saved = errno != 0 ? errno : EINVAL;
 	} else {
-		r = equal_const_time(out, hash) ? 0 : -1;
+		r = strlen(out) == strlen(hash) &&
+		    timingsafe_bcmp(out, hash, strlen(out)) == 0 ? 0 : -1;
 		saved = EACCES;
 	}
 	freezero(cd, sizeof(*cd));

@@ -167,6 +167,13 @@ int	compat_tls_keyless(struct tls_config *);
 int	compat_tls_keyless_done(size_t);
 
 #ifdef __linux__
+/*
+ * OpenBSD's timingsafe_bcmp(3), which glibc and Debian 12's libbsd
+ * lack: 0 if the n bytes are equal, in time that depends on n alone.
+ */
+int	compat_timingsafe_bcmp(const void *, const void *, size_t);
+#define timingsafe_bcmp	compat_timingsafe_bcmp
+
 /* Title for ps(1), as OpenBSD's setproctitle(3). */
 void	compat_setproctitle(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
