@@ -517,7 +517,7 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 		return -1;
 	}
 	explicit_bzero(ph.raw, sizeof(ph.raw));
-	name = pwscheme_name(h);
+	name = pwscheme_hname(&ph);
 	if (kind != NULL)
 		*kind = name;
 	if (ph.flags & PWS_RESET) {
