@@ -79,28 +79,17 @@ static const struct pwscheme schemes[] = {
 /* Hashes without a prefix: crypt(3)'s and PHP's password_hash's. */
 static const struct {
 	const char	*start;
-	const char	*name;
-	int		 flags;
-	int		 method;
+	struct pwscheme	 s;
 } bare[] = {
-	{ "$2a$",	"bcrypt",	0,		PWM_CRYPT },
-	{ "$2b$",	"bcrypt",	0,		PWM_CRYPT },
-	{ "$2y$",	"bcrypt",	0,		PWM_CRYPT },
-	{ "$5$",	"sha256-crypt",	0,		PWM_CRYPT },
-	{ "$6$",	"sha512-crypt",	0,		PWM_CRYPT },
-	{ "$y$",	"yescrypt",	0,		PWM_CRYPT },
-	{ "$1$",	"md5crypt",	PWS_WEAK,	PWM_CRYPT },
-	{ "$argon2i$",	"argon2i",	0,		PWM_ARGON2 },
-	{ "$argon2id$",	"argon2id",	0,		PWM_ARGON2 },
-};
-static const struct pwscheme bare_schemes[] = {
-	{ "bcrypt",		0,		PWM_CRYPT,	0 },
-	{ "sha256-crypt",	0,		PWM_CRYPT,	0 },
-	{ "sha512-crypt",	0,		PWM_CRYPT,	0 },
-	{ "yescrypt",		0,		PWM_CRYPT,	0 },
-	{ "md5crypt",		PWS_WEAK,	PWM_CRYPT,	0 },
-	{ "argon2i",		0,		PWM_ARGON2,	0 },
-	{ "argon2id",		0,		PWM_ARGON2,	0 },
+	{ "$2a$",	{ "bcrypt",		0,	  PWM_CRYPT,	0 } },
+	{ "$2b$",	{ "bcrypt",		0,	  PWM_CRYPT,	0 } },
+	{ "$2y$",	{ "bcrypt",		0,	  PWM_CRYPT,	0 } },
+	{ "$5$",	{ "sha256-crypt",	0,	  PWM_CRYPT,	0 } },
+	{ "$6$",	{ "sha512-crypt",	0,	  PWM_CRYPT,	0 } },
+	{ "$y$",	{ "yescrypt",		0,	  PWM_CRYPT,	0 } },
+	{ "$1$",	{ "md5crypt",		PWS_WEAK, PWM_CRYPT,	0 } },
+	{ "$argon2i$",	{ "argon2i",		0,	  PWM_ARGON2,	0 } },
+	{ "$argon2id$",	{ "argon2id",		0,	  PWM_ARGON2,	0 } },
 };
 
 static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -152,10 +141,7 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 				break;
 		if (i == sizeof(bare) / sizeof(bare[0]))
 			goto bad;
-		for (n = 0; n < sizeof(bare_schemes) /
-		    sizeof(bare_schemes[0]); n++)
-			if (strcmp(bare_schemes[n].name, bare[i].name) == 0)
-				s = &bare_schemes[n];
+		s = &bare[i].s;
 		ph->s = s;
 		ph->flags = s->flags;
 		ph->crypt = h;
