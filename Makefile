@@ -421,9 +421,11 @@ regress/unit/test_http: regress/unit/test_http.o authpop/http.o common/addr.o
 	    common/addr.o ${LDLIBS}
 regress/unit/test_http.o: authpop/http.h
 
-# test_ticket links authpop's loginticket.c, the addresses it writes and the
-# log it warns to; SHA-256 is libmd's (MD_LIBS), as for authpop.
-TEST_TICKET_OBJS=	authpop/loginticket.o common/addr.o common/log.o
+# test_ticket links authpop's loginticket.c, its HMAC pads (apppass.c, and
+# what that calls), the addresses it writes and the log it warns to;
+# SHA-256 is libmd's (MD_LIBS), as for authpop.
+TEST_TICKET_OBJS=	authpop/loginticket.o common/apppass.o common/addr.o \
+			common/util.o common/log.o compat/compat.o
 regress/unit/test_ticket: regress/unit/test_ticket.o ${TEST_TICKET_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_ticket.o \
 	    ${TEST_TICKET_OBJS} ${LDLIBS} ${MD_LIBS}

@@ -54,13 +54,13 @@
 #include "settings.h"
 #include "util.h"
 #include "addr.h"
+#include "apppass.h"
 #include "auth.h"
 
 #define TICKET_TAG	"popd2."
 #define TICKET_LIFE	60	/* seconds */
-#define HMAC_BLOCK	64	/* SHA-256's */
 
-static unsigned char	 ipad[HMAC_BLOCK], opad[HMAC_BLOCK];
+static SHA2_CTX		 ipad, opad;	/* HMAC's state after each pad */
 static int		 haskey;
 
 static void	mac(const char *, size_t, const char *, const char *, char *);
@@ -68,15 +68,13 @@ static int	server_text(const struct peeraddr *, char *, size_t);
 
 /*
  * Read the key from path (before the chroot; popd -n checked its size
- * and mode).  Only the two padded forms of it stay in memory.
+ * and mode).  Only HMAC's state after its two pads stays in memory.
  */
 int
 ticket_init(const char *path)
 {
-	unsigned char	 key[TICKET_KEYMAX + 1], hk[SHA256_DIGEST_LENGTH];
-	SHA2_CTX	 ctx;
+	unsigned char	 key[TICKET_KEYMAX + 1];
 	ssize_t		 n;
-	size_t		 len, i;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
@@ -94,21 +92,7 @@ ticket_init(const char *path)
 		explicit_bzero(key, sizeof(key));
 		return -1;
 	}
-	len = n;
-	if (len > HMAC_BLOCK) {
-		SHA256Init(&ctx);
-		SHA256Update(&ctx, key, len);
-		SHA256Final(hk, &ctx);
-		memcpy(key, hk, sizeof(hk));
-		len = sizeof(hk);
-		explicit_bzero(hk, sizeof(hk));
-	}
-	memset(ipad, 0x36, sizeof(ipad));
-	memset(opad, 0x5c, sizeof(opad));
-	for (i = 0; i < len; i++) {
-		ipad[i] ^= key[i];
-		opad[i] ^= key[i];
-	}
+	hmac_pads(key, n, &ipad, &opad);
 	explicit_bzero(key, sizeof(key));
 	haskey = 1;
 	return 0;
@@ -119,20 +103,17 @@ static void
 mac(const char *head, size_t headlen, const char *user, const char *server,
     char *out)
 {
-	SHA2_CTX	 ctx;
+	SHA2_CTX	 ctx = ipad;
 	unsigned char	 d[SHA256_DIGEST_LENGTH];
 	size_t		 i;
 
-	SHA256Init(&ctx);
-	SHA256Update(&ctx, ipad, sizeof(ipad));
 	SHA256Update(&ctx, (const unsigned char *)head, headlen);
 	SHA256Update(&ctx, (const unsigned char *)"", 1);
 	SHA256Update(&ctx, (const unsigned char *)user, strlen(user));
 	SHA256Update(&ctx, (const unsigned char *)"", 1);
 	SHA256Update(&ctx, (const unsigned char *)server, strlen(server));
 	SHA256Final(d, &ctx);
-	SHA256Init(&ctx);
-	SHA256Update(&ctx, opad, sizeof(opad));
+	ctx = opad;
 	SHA256Update(&ctx, d, sizeof(d));
 	SHA256Final(d, &ctx);
 	for (i = 0; i < sizeof(d); i++)

@@ -106,22 +106,23 @@ apppass_secret(char *norm, char *shown)
 }
 
 /*
- * HMAC-SHA256's (RFC 2104) state after the key's inner and outer pads:
- * the same for every hash under one key.
+ * HMAC-SHA256's (RFC 2104) state after the inner and outer pads of the
+ * len bytes of key: the same for every hash under one key (app
+ * passwords' here, routers' tickets in authpop/loginticket.c).
  */
-static void
-hmac_pads(const struct appkey *key, SHA2_CTX *in, SHA2_CTX *out)
+void
+hmac_pads(const unsigned char *key, size_t len, SHA2_CTX *in, SHA2_CTX *out)
 {
 	unsigned char	 k[HMAC_BLOCK], pad[HMAC_BLOCK];
 	size_t		 i;
 
 	memset(k, 0, sizeof(k));
-	if (key->len > HMAC_BLOCK) {
+	if (len > HMAC_BLOCK) {
 		SHA256Init(in);
-		SHA256Update(in, key->k, key->len);
+		SHA256Update(in, key, len);
 		SHA256Final(k, in);
 	} else
-		memcpy(k, key->k, key->len);
+		memcpy(k, key, len);
 	for (i = 0; i < HMAC_BLOCK; i++)
 		pad[i] = k[i] ^ 0x36;
 	SHA256Init(in);
@@ -156,7 +157,7 @@ apppass_mac(const struct appkey *key, const char *user, const char *norm,
 		in = key->ipad;
 		outer = key->opad;
 	} else
-		hmac_pads(key, &in, &outer);
+		hmac_pads(key->k, key->len, &in, &outer);
 	SHA256Update(&in, (const unsigned char *)user, strlen(user) + 1);
 	SHA256Update(&in, (const unsigned char *)norm, strlen(norm));
 	SHA256Final(inner, &in);
@@ -220,7 +221,7 @@ apppass_key(const char *path, struct appkey *key, char *why, size_t len)
 		return -1;
 	}
 	key->len = got;
-	hmac_pads(key, &key->ipad, &key->opad);
+	hmac_pads(key->k, key->len, &key->ipad, &key->opad);
 	key->padded = 1;
 	return 0;
 }
