@@ -774,10 +774,7 @@ hs_wait(struct session *s, int first)
 static int
 hs_start(struct session *s)
 {
-	if (hs_begin(&s->adm) == -1) {
-		session_free(s);
-		return -1;
-	}
+	hs_begin(&s->adm);
 	if (hs_waitkey()) {
 		s->state = SESS_WAITKEY;
 		session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);

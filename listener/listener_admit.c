@@ -199,27 +199,17 @@ hs_queue(struct admit *a, int first)
 }
 
 /*
- * A TLS handshake starts: count it against limit per-address handshakes
- * (over it, an STLS session is refused; a new connection waits its turn
- * instead, listener.c's session_begin) and limit handshakes (at it, the
- * oldest handshake in progress is cut, so that a flood of stalled
- * handshakes cannot keep out a client that completes its own in
- * milliseconds).  -1 if refused.
+ * A TLS handshake starts, under limit per-address handshakes (the caller
+ * made it wait its turn otherwise, hs_full): count it against that limit
+ * and limit handshakes (at it, the oldest handshake in progress is cut,
+ * so that a flood of stalled handshakes cannot keep out a client that
+ * completes its own in milliseconds).
  */
-int
+void
 hs_begin(struct admit *a)
 {
-	struct source	*c = a->client;
 	struct admit	*old;
-	char		 buf[INET6_ADDRSTRLEN + 8];
 
-	if (c->nhs >= (unsigned int)set->per_address.handshakes) {
-		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
-		log_rate(&rate_addr, "%s: refused: %u TLS handshakes in "
-		    "progress from %s (limit per-address handshakes)",
-		    a->addr, c->nhs, source_str(c, buf, sizeof(buf)));
-		return -1;
-	}
 	if (nhandshakes >= (unsigned int)set->limit.handshakes &&
 	    (old = TAILQ_FIRST(&handshakes)) != NULL) {
 		STAT_INC(STAT_REFUSED_HANDSHAKES);
@@ -228,11 +218,10 @@ hs_begin(struct admit *a)
 		    old->addr);
 		cut_cb(old->arg);
 	}
-	c->nhs++;
+	a->client->nhs++;
 	a->inhs = 1;
 	TAILQ_INSERT_TAIL(&handshakes, a, hsentry);
 	nhandshakes++;
-	return 0;
 }
 
 /* The handshake is over, one way or another. */

@@ -51,7 +51,7 @@ void		 client_leave(struct admit *);
 int		 hs_busy(const struct admit *);
 int		 hs_full(const struct admit *);
 void		 hs_queue(struct admit *, int);
-int		 hs_begin(struct admit *);
+void		 hs_begin(struct admit *);
 void		 hs_end(struct admit *);
 
 #endif
