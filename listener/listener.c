@@ -164,11 +164,9 @@ static void	session_timeout(int, short, void *);
 static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
-static void	hs_wait(struct session *, int);
-static int	hs_start(struct session *);
+static int	hs_start(struct session *, int);
 static int	hs_tls(struct session *);
 static int	hs_waitkey(void);
-static int	session_unwait(struct session *);
 
 /* What the listener does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
@@ -725,7 +723,8 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 /*
  * The session's client address is final (the connection's, or the one a
  * PROXY header names): count it against the per-address limits, then
- * start TLS, or POP3 on a plaintext port.  -1 once the session is gone.
+ * start TLS, or POP3 on a plaintext port.  -1 while its handshake waits
+ * or once the session is gone.
  */
 static int
 session_begin(struct session *s)
@@ -745,45 +744,33 @@ session_begin(struct session *s)
 	 * within timeout handshake, instead of being cut before TLS could
 	 * carry a reply.  How many may wait is bounded by client_admit.
 	 */
-	if (hs_busy(&s->adm)) {
-		hs_wait(s, 0);
-		return 0;
-	}
-	return hs_start(s);
+	return hs_start(s, 0);
 }
 
 /*
- * Wait for a handshake of s's address to end (first: at the front, as
- * one that waited already, hs_queue).
+ * The TLS handshake of s starts now, or once a handshake of its address
+ * ends (first: at the front, as one whose turn came and was taken
+ * again, hs_queue), or once a ticket key comes (hs_waitkey).  -1 while
+ * it waits or once the session is gone.
  */
-static void
-hs_wait(struct session *s, int first)
+static int
+hs_start(struct session *s, int first)
 {
-	hs_queue(&s->adm, first);
-	s->state = SESS_WAITHS;
+	if (hs_busy(&s->adm, first)) {
+		hs_queue(&s->adm, first);
+		s->state = SESS_WAITHS;
+	} else {
+		hs_begin(&s->adm);
+		if (!hs_waitkey())
+			return hs_tls(s);
+		s->state = SESS_WAITKEY;
+		session_timer(s, 0);	/* timeout handshake from now */
+	}
 	/* Nothing is read meanwhile: not even a ClientHello wakes it. */
 	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
 	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
 	session_timer(s, 1);
-}
-
-/*
- * The TLS handshake of s starts now, or once a ticket key comes
- * (hs_waitkey).  -1 while it waits or once the session is gone.
- */
-static int
-hs_start(struct session *s)
-{
-	hs_begin(&s->adm);
-	if (hs_waitkey()) {
-		s->state = SESS_WAITKEY;
-		session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
-		session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
-		session_timer(s, 0);
-		session_timer(s, 1);
-		return -1;
-	}
-	return hs_tls(s);
+	return -1;
 }
 
 /* Its libtls context: the handshake runs.  -1 once the session is gone. */
@@ -799,25 +786,6 @@ hs_tls(struct session *s)
 	s->state = SESS_HANDSHAKE;
 	session_timer(s, 0);
 	session_timer(s, 1);
-	return 0;
-}
-
-/*
- * A waiting session's turn (hs_end woke it): its handshake starts, or
- * it waits again at the front if another took the slot meanwhile.  -1
- * while it waits or once it is gone.
- */
-static int
-session_unwait(struct session *s)
-{
-	if (s->adm.waiting)
-		return -1;		/* a stale wake-up */
-	if (hs_full(&s->adm)) {
-		hs_wait(s, 1);
-		return -1;
-	}
-	if (hs_start(s) == -1)
-		return -1;
 	return 0;
 }
 
@@ -989,7 +957,12 @@ session_run(struct session *s)
 
 	if (s->state == SESS_PROXY && session_proxy(s) == -1)
 		return;
-	if (s->state == SESS_WAITHS && session_unwait(s) == -1)
+	/*
+	 * Its turn (hs_end woke it; it waits again at the front if another
+	 * took the slot meanwhile), or a stale wake-up.
+	 */
+	if (s->state == SESS_WAITHS && (s->adm.waiting ||
+	    hs_start(s, 1) == -1))
 		return;
 	if (s->state == SESS_STLS && session_stls(s) == -1)
 		return;
@@ -1246,11 +1219,7 @@ session_stls(struct session *s)
 	 * handshake waits its turn, as an implicit TLS one does, instead
 	 * of a close the client could not tell from a network error.
 	 */
-	if (hs_busy(&s->adm)) {
-		hs_wait(s, 0);
-		return -1;
-	}
-	return hs_start(s);
+	return hs_start(s, 0);
 }
 
 /*

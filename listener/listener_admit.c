@@ -163,19 +163,14 @@ client_leave(struct admit *a)
 
 /*
  * Must a TLS handshake from a's address wait its turn: at limit
- * per-address handshakes already, or others waiting before it?
+ * per-address handshakes already, or others waiting before it (unless
+ * first: its turn came, and the others wait behind it)?
  */
 int
-hs_busy(const struct admit *a)
+hs_busy(const struct admit *a, int first)
 {
-	return hs_full(a) || !TAILQ_EMPTY(&a->client->waiting);
-}
-
-/* At limit per-address handshakes. */
-int
-hs_full(const struct admit *a)
-{
-	return a->client->nhs >= (unsigned int)set->per_address.handshakes;
+	return a->client->nhs >= (unsigned int)set->per_address.handshakes ||
+	    (!first && !TAILQ_EMPTY(&a->client->waiting));
 }
 
 /*
@@ -200,7 +195,7 @@ hs_queue(struct admit *a, int first)
 
 /*
  * A TLS handshake starts, under limit per-address handshakes (the caller
- * made it wait its turn otherwise, hs_full): count it against that limit
+ * made it wait its turn otherwise, hs_busy): count it against that limit
  * and limit handshakes (at it, the oldest handshake in progress is cut,
  * so that a flood of stalled handshakes cannot keep out a client that
  * completes its own in milliseconds).

@@ -48,8 +48,7 @@ void		 admit_init(const struct conf_settings *, void (*)(void *),
 		    void (*)(void *));
 int		 client_admit(struct admit *, const struct peeraddr *);
 void		 client_leave(struct admit *);
-int		 hs_busy(const struct admit *);
-int		 hs_full(const struct admit *);
+int		 hs_busy(const struct admit *, int);
 void		 hs_queue(struct admit *, int);
 void		 hs_begin(struct admit *);
 void		 hs_end(struct admit *);
