@@ -159,7 +159,6 @@ static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
-static void	session_again(int, short, void *);
 static void	session_timeout(int, short, void *);
 static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
@@ -691,7 +690,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	event_set(&s->sockev, s->io.sock, 0, session_event, s);
 	event_set(&s->pairev, s->io.pair, 0, session_event, s);
 	evtimer_set(&s->timer, session_timeout, s);
-	evtimer_set(&s->again, session_again, s);
+	evtimer_set(&s->again, session_event, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
 	if (!full && FDS_USED >= 2 * maxsessions)
@@ -1037,12 +1036,6 @@ session_handshake(struct session *s)
 
 static void
 session_event(int fd, short ev, void *arg)
-{
-	session_run(arg);
-}
-
-static void
-session_again(int fd, short ev, void *arg)
 {
 	session_run(arg);
 }
