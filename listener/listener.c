@@ -152,9 +152,8 @@ static int	session_say(struct session *, const char *);
 static int	session_greeted(struct session *, int);
 static void	session_run(struct session *);
 static void	session_closing(void *);
-static void	session_end(void *);
 static void	session_turn(void *);
-static void	session_free(struct session *);
+static void	session_free(void *);
 static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
@@ -430,8 +429,8 @@ listener_open(void *arg)
 		maxsessions = rl.rlim_cur > LISTENER_RESERVE * 2 ?
 		    (rl.rlim_cur - LISTENER_RESERVE) / 2 : LISTENER_RESERVE / 2;
 	accept_init(session_new, &nsessions);
-	admit_init(&set, session_end, session_turn);
-	relay_init(session_closing, session_end);
+	admit_init(&set, session_free, session_turn);
+	relay_init(session_closing, session_free);
 }
 
 static void
@@ -1053,13 +1052,6 @@ session_closing(void *arg)
 	session_timer(s, 0);	/* rearmed by session_run */
 }
 
-/* The relay's or the limits' word: the session must end now. */
-static void
-session_end(void *arg)
-{
-	session_free(arg);
-}
-
 /* The limits' word: a waiting session's turn, from the loop. */
 static void
 session_turn(void *arg)
@@ -1216,12 +1208,14 @@ session_stls(struct session *s)
 }
 
 /*
- * End a session at once.  The worker sees EOF on its socket; the
- * client sees the connection close.
+ * End a session at once (also the relay's or the limits' word).  The
+ * worker sees EOF on its socket; the client sees the connection close.
  */
 static void
-session_free(struct session *s)
+session_free(void *arg)
 {
+	struct session	*s = arg;
+
 	log_debug("%s: closed", s->addr);
 	hs_end(&s->adm);
 	client_leave(&s->adm);
