@@ -141,7 +141,6 @@ static int	key_sign(const uint8_t *, uint32_t, const uint8_t *, size_t,
 		    uint8_t *, size_t *);
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
-static void	listener_drain(void);
 static void	listener_full(int);
 static void	session_new(int, const struct sockaddr *, socklen_t,
 		    const struct listen_sock *, int *);
@@ -471,12 +470,6 @@ listener_parent_health(struct chan *c, const void *data, int fd)
 	accept_health(data);
 }
 
-static void
-listener_parent_drain(struct chan *c, const void *data, int fd)
-{
-	listener_drain();
-}
-
 /* authpop saw STLS on a plaintext session: start TLS on it. */
 static void
 listener_parent_starttls(struct chan *c, const void *data, int fd)
@@ -595,7 +588,7 @@ listener_control_kicknet(struct chan *c, const void *data, int fd)
  * once the sessions in progress are over.
  */
 static void
-listener_drain(void)
+listener_parent_drain(struct chan *c, const void *data, int fd)
 {
 	draining = 1;
 	accept_close();
