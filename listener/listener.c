@@ -679,8 +679,6 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	/* Replies are small and already framed as TLS records. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("%s: TCP_NODELAY: %s", s->addr, strerror(errno));
-	event_set(&s->sockev, s->io.sock, 0, session_event, s);
-	event_set(&s->pairev, s->io.pair, 0, session_event, s);
 	evtimer_set(&s->timer, session_timeout, s);
 	evtimer_set(&s->again, session_event, s);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
