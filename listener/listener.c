@@ -147,7 +147,6 @@ static void	session_new(int, const struct sockaddr *, socklen_t,
 static int	session_begin(struct session *);
 static int	session_proxy(struct session *);
 static int	session_start(struct session *);
-static int	session_say(struct session *, const char *);
 static int	session_greeted(struct session *, int);
 static void	session_run(struct session *);
 static void	session_closing(void *);
@@ -840,41 +839,33 @@ session_proxy(struct session *s)
 }
 
 /*
- * One line for the client, queued before anything the worker says: the
- * greeting, or why a greeted session that said nothing ends.  -1 (the
- * session gone) without memory for it.
- */
-static int
-session_say(struct session *s, const char *line)
-{
-	unsigned char	*p;
-	size_t		 room, len = strlen(line);
-
-	if (relaybuf_space(&s->io.down, 1, &p, &room) == -1 || room < len) {
-		log_warn("%s: no memory for a reply", s->addr);
-		session_free(s);
-		return -1;
-	}
-	memcpy(p, line, len);
-	s->io.down.len += len;
-	return 0;
-}
-
-/*
  * The client is ready for POP3: greet it (after STLS no new greeting,
  * RFC 2595), then wait for its first bytes (session_greeted), so that
  * authpop takes the session and the client's first command in one
- * wake-up instead of two.
+ * wake-up instead of two.  -1 once the session is gone (no memory for
+ * the greeting).
  */
 static int
 session_start(struct session *s)
 {
+	unsigned char	*p;
+	size_t		 room, len = sizeof(POP3_GREETING) - 1;
+
 	s->state = SESS_GREETED;
 	s->greeted = monotime();
 	s->io.upsent = 0;
 	ngreeted++;
-	if (!s->resumed && session_say(s, POP3_GREETING) == -1)
-		return -1;
+	/* Queued before anything the worker says. */
+	if (!s->resumed) {
+		if (relaybuf_space(&s->io.down, 1, &p, &room) == -1 ||
+		    room < len) {
+			log_warn("%s: no memory for a reply", s->addr);
+			session_free(s);
+			return -1;
+		}
+		memcpy(p, POP3_GREETING, len);
+		s->io.down.len += len;
+	}
 	/* No descriptor to spare: the parent has it at once. */
 	if (full || FDS_USED > 2 * maxsessions)
 		return session_greeted(s, 1);
