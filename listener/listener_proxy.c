@@ -107,9 +107,8 @@ parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 			return -1;
 		}
 	}
-	if (i == len)
-		return len < PROXY_V1_MAX ? 0 : (*errstr = "v1 header too "
-		    "long", -1);
+	if (i == len && len < PROXY_V1_MAX)
+		return 0;
 	if (i == PROXY_V1_MAX || i == 0 || buf[i - 1] != '\r' ||
 	    memchr(buf, '\r', i - 1) != NULL) {
 		*errstr = i == PROXY_V1_MAX ? "v1 header too long" :
