@@ -454,13 +454,13 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 		memset(&lnames[ml->sock], 0, sizeof(lnames[0]));
 	/* A health port speaks no TLS: a backend may have no keypair. */
 	if (ml->flags & LISTEN_HEALTH) {
-		accept_add(fd, ml, NULL);
+		accept_add(fd, ml, NULL, full);
 		return;
 	}
 	if (ml->pki >= npki || (ml->flags & LISTEN_HTTP))
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
-	accept_add(fd, ml, tls_srv[ml->pki]);
+	accept_add(fd, ml, tls_srv[ml->pki], full);
 }
 
 static void

@@ -48,7 +48,6 @@ static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 /* The socketpair for the next connection, made before it is accepted. */
 static int				spare[2] = { -1, -1 };
-static int				stopped;
 /* listener.c's: where a connection goes; its sessions, for logs. */
 static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
 		    const struct listen_sock *, int *);
@@ -72,9 +71,9 @@ accept_init(void (*conn)(int, const struct sockaddr *, socklen_t,
 	nsessions = nsess;
 }
 
-/* A listening socket, with its flags and default keypair. */
+/* A listening socket, with its flags and default keypair; stopped if full. */
 void
-accept_add(int fd, const struct msg_listen *ml, struct tls *tls)
+accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
 {
 	struct listen_sock	*l;
 
@@ -146,7 +145,6 @@ accept_stop(int on)
 {
 	struct listen_sock	*l;
 
-	stopped = on;
 	TAILQ_FOREACH(l, &listeners, entry)
 		acceptor_stop(&l->acc, on);
 }
