@@ -31,10 +31,18 @@
 
 static int	valid_word(const char *);
 
+/*
+ * The settings: the mail store's too where a maildir is worked on
+ * (wrkrpop, the one child that reads them, and dlvrpop).
+ */
 static const char *
 valid_conf(const void *p)
 {
-	return settings_check(p);
+	const char	*why;
+
+	if ((why = settings_check(p)) != NULL || !OURS(P, W | V))
+		return why;
+	return settings_check_store(p);
 }
 
 static const char *

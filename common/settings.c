@@ -197,9 +197,8 @@ settings_check(const struct conf_settings *set)
 	    memchr(set->quota.users, '\0', sizeof(set->quota.users)) == NULL ||
 	    memchr(set->junk_users, '\0', sizeof(set->junk_users)) == NULL)
 		return "unterminated string";
-	if (!settings_junk_ok(&set->junk) ||
-	    (set->junk_userssrc != TABSRC_FILE &&
-	    set->junk_userssrc != TABSRC_LOOKUP))
+	if (set->junk_userssrc != TABSRC_FILE &&
+	    set->junk_userssrc != TABSRC_LOOKUP)
 		return "junk";
 	if (set->routesrc != TABSRC_FILE && set->routesrc != TABSRC_LOOKUP)
 		return "route source";
@@ -217,10 +216,6 @@ settings_check(const struct conf_settings *set)
 	if (set->authsrc < TABSRC_FILE || set->authsrc > TABSRC_PASSWD ||
 	    set->usersrc < TABSRC_FILE || set->usersrc > TABSRC_PASSWD)
 		return "table source";
-	if (set->maildir[0] != '\0' && !settings_subdir_ok(set->maildir))
-		return "maildir";
-	if (!settings_uidl_ok(set->uidl_format))
-		return "uidl-format";
 	for (i = 0; i < nitems(knobs); i++) {
 		memcpy(&v, (const char *)set + knobs[i].off, sizeof(v));
 		if (v < knobs[i].min || v > knobs[i].max)
@@ -233,6 +228,23 @@ settings_check(const struct conf_settings *set)
 	return NULL;
 }
 
+/*
+ * The settings of the mail store (junk, maildir, uidl-format), after
+ * settings_check: what is wrong with them, or NULL.  Checked only where
+ * a maildir is worked on (proto.c's valid_conf): the others never read
+ * them, and are built without settings_uidl and the junk checks.
+ */
+const char *
+settings_check_store(const struct conf_settings *set)
+{
+	if (!settings_junk_ok(&set->junk))
+		return "junk";
+	if (set->maildir[0] != '\0' && !settings_subdir_ok(set->maildir))
+		return "maildir";
+	if (!settings_uidl_ok(set->uidl_format))
+		return "uidl-format";
+	return NULL;
+}
 
 /*
  * The maildir setting (a directory below each user's path): a relative

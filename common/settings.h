@@ -210,6 +210,7 @@ extern const struct conf_settings	 settings_defaults;
 const struct conf_knob	*conf_knob(enum conf_knob_kind, const char *);
 const struct conf_knob	*conf_knobs(size_t *);
 const char		*settings_check(const struct conf_settings *);
+const char		*settings_check_store(const struct conf_settings *);
 int			 settings_subdir_ok(const char *);
 int			 settings_maildir(char *, size_t, const char *,
 			    const char *);
