@@ -559,11 +559,6 @@ compat_cork(int fd, int on)
 }
 
 /*
- * The effective ids of the process at the other end of a connected
- * unix stream socket, as the kernel recorded them at connect(2):
- * getpeereid(2) on OpenBSD, SO_PEERCRED on Linux.  -1 with errno.
- */
-/*
  * The bytes we sent on a unix socket that its peer has not read yet
  * (Linux SIOCOUTQ); 0 where the system does not say.  -1 with errno.
  */
@@ -579,6 +574,11 @@ compat_unread(int fd)
 	return n;
 }
 
+/*
+ * The effective ids of the process at the other end of a connected
+ * unix stream socket, as the kernel recorded them at connect(2):
+ * getpeereid(2) on OpenBSD, SO_PEERCRED on Linux.  -1 with errno.
+ */
 int
 compat_peerid(int fd, uid_t *uid, gid_t *gid)
 {
