@@ -86,6 +86,7 @@ PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck",
             "confpop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
+DLVRPOP = os.path.join(REPO, "dlvrpop", "dlvrpop")
 MDA = os.path.join(REPO, "mda", "mda")
 POPCTL = os.path.join(REPO, "popctl", "popctl")
 MKHASH = os.path.join(REPO, "regress", "mkhash")
