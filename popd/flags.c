@@ -73,11 +73,12 @@ flags_parse(int argc, char *argv[], struct popd_args *a, const char *self)
 	while ((ch = getopt(argc, argv, "a:c:dD:e:f:Fk:l:mnp:s:Tt:u:vV")) != -1) {
 		switch (ch) {
 		case 'a':
-			a->flags[0] = optarg;
-			a->legacy = 1;
-			break;
 		case 'c':
-			a->flags[1] = optarg;
+		case 'e':
+		case 'k':
+		case 'u':
+			/* In struct popd_args's order (parent.h). */
+			a->flags[strchr("aceku", ch) - "aceku"] = optarg;
 			a->legacy = 1;
 			break;
 		case 'd':
@@ -94,19 +95,11 @@ flags_parse(int argc, char *argv[], struct popd_args *a, const char *self)
 				errx(1, "-D %s: not a macro=value definition",
 				    optarg);
 			break;
-		case 'e':
-			a->flags[2] = optarg;
-			a->legacy = 1;
-			break;
 		case 'f':
 			a->conffile = optarg;
 			break;
 		case 'F':
 			a->foreground = 1;
-			break;
-		case 'k':
-			a->flags[3] = optarg;
-			a->legacy = 1;
 			break;
 		case 'l':
 		case 'p':
@@ -137,10 +130,6 @@ flags_parse(int argc, char *argv[], struct popd_args *a, const char *self)
 			break;
 		case 'T':
 			a->tls12 = 1;
-			a->legacy = 1;
-			break;
-		case 'u':
-			a->flags[4] = optarg;
 			a->legacy = 1;
 			break;
 		case 'v':
