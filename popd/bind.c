@@ -47,7 +47,7 @@ static int		bind_one(const struct conf_listen *, struct sockaddr *,
 			    socklen_t, int);
 static int		bind_socket(const struct conf_listen *);
 static void		listen_add(const struct conf_listen *, int, int);
-static int		unix_stale(const char *, const char *);
+static int		unix_stale(const struct sockaddr_un *, const char *);
 static void		unix_made(const char *);
 
 /*
@@ -249,7 +249,7 @@ bind_socket(const struct conf_listen *l)
 		log_warnx("%s: path too long", listen_name(l));
 		return -1;
 	}
-	switch (unix_stale(l->path, listen_name(l))) {
+	switch (unix_stale(&sun, listen_name(l))) {
 	case -1:
 		return -1;
 	case 1:
@@ -293,17 +293,17 @@ bind_socket(const struct conf_listen *l)
 }
 
 /*
- * Before binding the unix socket path (what names it in messages): 0
+ * Before binding the unix socket sun (what names it in messages): 0
  * if nothing is there or only a socket left by a crash (then removed),
  * 1 if a socket there answers (a running popd's), -1 (logged) if it is
  * not a socket or cannot be looked at.
  */
 static int
-unix_stale(const char *path, const char *what)
+unix_stale(const struct sockaddr_un *sun, const char *what)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	int			 probe, live;
+	const char	*path = sun->sun_path;
+	struct stat	 st;
+	int		 probe, live;
 
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
@@ -315,19 +315,12 @@ unix_stale(const char *path, const char *what)
 		log_warnx("%s: %s exists and is not a socket", what, path);
 		return -1;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		log_warnx("%s: path too long", what);
-		return -1;
-	}
 	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("%s: socket", what);
 		return -1;
 	}
-	live = connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
-	    errno != ECONNREFUSED;
+	live = connect(probe, (const struct sockaddr *)sun,
+	    sizeof(*sun)) == 0 || errno != ECONNREFUSED;
 	close(probe);
 	if (live)
 		return 1;
