@@ -198,13 +198,7 @@ static void
 listen_add(const struct conf_listen *l, int fd, int flags)
 {
 	listens[nlistens].fd = fd;
-	listens[nlistens].flags = flags |
-	    ((l->flags & CONF_LISTEN_TLS) ? LISTEN_TLS : 0) |
-	    ((l->flags & CONF_LISTEN_PROXY) ? LISTEN_PROXY : 0) |
-	    ((l->flags & CONF_LISTEN_HTTP) ? LISTEN_HTTP : 0) |
-	    ((l->flags & CONF_LISTEN_LMTP) ? LISTEN_LMTP : 0) |
-	    ((l->flags & CONF_LISTEN_HEALTH) ? LISTEN_HEALTH : 0) |
-	    ((l->flags & CONF_LISTEN_CONTROL) ? LISTEN_CONTROL : 0);
+	listens[nlistens].flags = flags | (l->flags & LISTEN_ALL);
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
 	listens[nlistens].uid = LISTEN_ANYUID;

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "proto.h"
 #include "settings.h"
 #include "util.h"
 
@@ -46,14 +47,18 @@
 /* parse_config() options */
 #define CONF_NOCHECK		0x01	/* syntax only: skip conf_check() */
 
-/* conf_listen flags */
-#define CONF_LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
-#define CONF_LISTEN_STARTTLS	0x02	/* plaintext with STLS (RFC 2595) */
-#define CONF_LISTEN_PROXY	0x04	/* a PROXY protocol header first */
-#define CONF_LISTEN_HTTP	0x08	/* nginx's auth_http (authpop) */
-#define CONF_LISTEN_LMTP	0x10	/* LMTP deliveries (the lmtp process) */
-#define CONF_LISTEN_HEALTH	0x20	/* a health port (the listener) */
-#define CONF_LISTEN_CONTROL	0x40	/* popctl's (bind.c: never in popd.conf) */
+/*
+ * conf_listen flags: the listening socket's own (proto.h's LISTEN_*,
+ * which bind.c passes on as they are), and STARTTLS, which is none.
+ */
+#define CONF_LISTEN_TLS		LISTEN_TLS	/* implicit TLS (RFC 8314) */
+#define CONF_LISTEN_STARTTLS	0x100	/* plaintext with STLS (RFC 2595) */
+#define CONF_LISTEN_PROXY	LISTEN_PROXY	/* a PROXY protocol header */
+#define CONF_LISTEN_HTTP	LISTEN_HTTP	/* nginx's auth_http (authpop) */
+#define CONF_LISTEN_LMTP	LISTEN_LMTP	/* LMTP deliveries (lmtp) */
+#define CONF_LISTEN_HEALTH	LISTEN_HEALTH	/* a health port (listener) */
+#define CONF_LISTEN_CONTROL	LISTEN_CONTROL	/* popctl's (never in
+						   popd.conf) */
 
 /* Where a statement was read: for conf_check() messages. */
 struct conf_where {
