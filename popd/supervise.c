@@ -70,6 +70,7 @@ static void		proc_drain(struct proc *);
 static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
 static struct proc	*proc_spawn(enum proc_id);
+static struct proc	*proc_exec(enum proc_id, int);
 static struct proc	*keypop_spawn(int *);
 static void		parent_listener_full(struct chan *, const void *, int);
 static void		parent_listener_rekey(struct chan *, const void *, int);
@@ -182,57 +183,29 @@ proc_start(enum proc_id id)
 	return p;
 }
 
-/* The fork+exec of proc_start, and what every new child is sent. */
+/* proc_start's child (proc_exec), and what every new child is sent. */
 static struct proc *
 proc_spawn(enum proc_id id)
 {
 	struct proc	*p;
 	const char	*name = proc_str(proc_kinds[id].proc);
-	const char	*path = proc_path[id];
-	int		 sp[2], i, conffd = -1, pagefd, sent = 0;
-	pid_t		 pid;
+	int		 i, conffd = -1, pagefd, sent = 0;
 
 	/* The listener's keypop first: its channel is the listener's fd 4. */
 	if (id == KIND_LISTENER && keypop_spawn(&conffd) == NULL)
 		return NULL;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("cannot start %s: socketpair", name);
-		if (id == KIND_LISTENER)
-			close(conffd);	/* its keypop sees the end */
-		return NULL;
-	}
 	/*
 	 * authtab (a file's or the system's accounts) as it was checked;
 	 * the authpops read it at offsets of their own (table.c).
 	 */
 	if (id == KIND_AUTHPOP)
 		conffd = users.authfd;
-	/*
-	 * The listener, lmtp and control keep the name of the program
-	 * whose roles they are: their titles say "popd: listener" (proc.c).
-	 */
-	pid = -1;
-	if ((p = calloc(1, sizeof(*p))) != NULL)
-		pid = child_spawn(path, id == KIND_AUTHPOP || id == KIND_TABLE ||
-		    id == KIND_CHECK ? name : "popd", sp[1], conffd, name, NULL,
-		    NULL);
-	close(sp[1]);
+	p = proc_exec(id, conffd);
 	/* Only the listener holds its end of its keypop's channel. */
 	if (id == KIND_LISTENER)
-		close(conffd);
-	if (pid == -1) {
-		/* child_spawn said why. */
-		free(p);
-		close(sp[0]);
+		close(conffd);	/* its keypop sees the end */
+	if (p == NULL)
 		return NULL;
-	}
-	p->id = id;
-	p->pid = pid;
-	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_START,
-	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
-	p->chan.bad = proc_bad;
-	chan_start(&p->chan);
 	/*
 	 * Its page of counters (the control process and tablepop count
 	 * nothing: the parent counts lookups); without one it serves
@@ -253,8 +226,7 @@ proc_spawn(enum proc_id id)
 		tickets_send(&p->chan);
 		health_send(&p->chan);
 	}
-	TAILQ_INSERT_TAIL(&procs, p, entry);
-	log_debug("started %s, pid %d", name, (int)pid);
+	log_debug("started %s, pid %d", name, (int)p->pid);
 	if (sent == -1)
 		goto fail;
 
@@ -288,7 +260,7 @@ proc_spawn(enum proc_id id)
 	return p;
  fail:
 	/* It exits when it sees us close it. */
-	(void)kill(pid, SIGKILL);
+	(void)kill(p->pid, SIGKILL);
 	chan_close(&p->chan);
 	return NULL;
 }
@@ -363,46 +335,26 @@ keypop_spawn(int *lfd)
 {
 	const struct conf_pki	*pki;
 	struct proc		*p;
-	struct msg_key		*m = NULL;
+	struct msg_key		*m;
 	size_t			 len;
-	int			 sp[2], kp[2];
-	pid_t			 pid;
+	int			 kp[2];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("cannot start keypop: socketpair");
-		return NULL;
-	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kp) == -1) {
 		log_warn("cannot start keypop: socketpair");
-		close(sp[0]);
-		close(sp[1]);
 		return NULL;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL || (m = calloc(1,
-	    sizeof(*m))) == NULL || (pid = child_spawn(proc_path[KIND_KEY],
-	    "keypop", sp[1], kp[0], "keypop", NULL, NULL)) == -1) {
-		/* child_spawn says why it failed; calloc does not. */
-		if (p == NULL || m == NULL)
-			log_warn("cannot start keypop");
-		free(p);
-		free(m);
-		close(sp[0]);
-		close(sp[1]);
-		close(kp[0]);
+	p = proc_exec(KIND_KEY, kp[0]);
+	close(kp[0]);
+	if (p == NULL) {
 		close(kp[1]);
 		return NULL;
 	}
-	close(sp[1]);
-	close(kp[0]);
-	p->id = KIND_KEY;
-	p->pid = pid;
 	/* It ends when its listener does: an exit 0 is no news. */
 	p->draining = 1;
-	chan_init(&p->chan, sp[0], PROC_PARENT, PROC_KEY, PH_START, NULL, 0,
-	    proc_eof, p);
-	p->chan.bad = proc_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&procs, p, entry);
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_warn("cannot start keypop");
+		goto fail;
+	}
 	chan_send(&p->chan, MSG_PARENT_CONF, -1, &conf->set,
 	    sizeof(conf->set));
 	TAILQ_FOREACH(pki, &conf->pkis, entry) {
@@ -415,10 +367,7 @@ keypop_spawn(int *lfd)
 			else
 				log_warn("pki %s: its key", pki->name);
 			freezero(m, sizeof(*m));
-			/* It exits when it sees us close both channels. */
-			chan_close(&p->chan);
-			close(kp[1]);
-			return NULL;
+			goto fail;
 		}
 		m->len = len;
 		chan_send(&p->chan, MSG_PARENT_CONF_KEY, -1, m, sizeof(*m));
@@ -426,8 +375,55 @@ keypop_spawn(int *lfd)
 	}
 	free(m);
 	chan_send(&p->chan, MSG_PARENT_CONF_END, -1, NULL, 0);
-	log_debug("started keypop, pid %d", (int)pid);
+	log_debug("started keypop, pid %d", (int)p->pid);
 	*lfd = kp[1];
+	return p;
+ fail:
+	/* It exits when it sees us close both channels. */
+	chan_close(&p->chan);
+	close(kp[1]);
+	return NULL;
+}
+
+/*
+ * The fork+exec of a child of kind id, conffd (or -1) its POPD_CONF_FD,
+ * and its channel, in procs.  NULL (logged) if it could not start.
+ */
+static struct proc *
+proc_exec(enum proc_id id, int conffd)
+{
+	struct proc	*p;
+	const char	*name = proc_str(proc_kinds[id].proc);
+	int		 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("cannot start %s: socketpair", name);
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		log_warn("cannot start %s", name);
+	/*
+	 * The listener, lmtp and control keep the name of the program
+	 * whose roles they are: their titles say "popd: listener" (proc.c).
+	 * child_spawn says why it failed.
+	 */
+	else if ((p->pid = child_spawn(proc_path[id], id == KIND_LISTENER ||
+	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
+	    conffd, name, NULL, NULL)) == -1) {
+		free(p);
+		p = NULL;
+	}
+	close(sp[1]);
+	if (p == NULL) {
+		close(sp[0]);
+		return NULL;
+	}
+	p->id = id;
+	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_START,
+	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
+	p->chan.bad = proc_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&procs, p, entry);
 	return p;
 }
 
