@@ -102,7 +102,7 @@ lookup_service_str(int service)
 }
 
 /* The names of the database tables that c asks, without repeats. */
-static size_t
+size_t
 lookup_names(const struct popd_conf *c, const char *names[6])
 {
 	const char	*all[6];

@@ -46,6 +46,7 @@ typedef void	(*lookup_cb)(void *, int, const char *);
 extern char	**table_env;
 
 void		 lookup_conf(struct chan *, const struct popd_conf *);
+size_t		 lookup_names(const struct popd_conf *, const char *[6]);
 void		 lookup(const char *, int, const char *, lookup_cb, void *);
 void		 lookup_user(const char *, int, const char *, const char *,
 		    lookup_cb, void *);

@@ -122,6 +122,7 @@ main(int argc, char *argv[])
 {
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
 	struct conf_listen ctl, *l;
+	const char	*tables[6];
 	int		 badtab;
 
 	save_environment();
@@ -191,13 +192,7 @@ main(int argc, char *argv[])
 	 * a router's checkpop connects to its backends' health ports.
 	 */
 	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf),
-	    conf->set.route[0] != '\0' ||
-	    conf->set.authsrc == TABSRC_LOOKUP ||
-	    conf->set.usersrc == TABSRC_LOOKUP ||
-	    conf->appssrc == TABSRC_LOOKUP ||
-	    conf->set.routesrc == TABSRC_LOOKUP ||
-	    conf->set.quota.userssrc == TABSRC_LOOKUP ||
-	    conf->set.junk_userssrc == TABSRC_LOOKUP);
+	    conf->set.route[0] != '\0' || lookup_names(conf, tables) != 0);
 	counters_reloaded();
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
