@@ -54,18 +54,30 @@
 typedef int	(*value_fn)(const char *, size_t, int, struct passwdline *,
 		    const char *, char **, char *, size_t);
 
+/*
+ * The parsers of the tables that are not authtab, which table_scan and
+ * table_load pass on; NULL: a TABLE_AUTH file alone (table_load_auth).
+ */
+struct others {
+	value_fn	 value;
+	table_rule_fn	 rule;		/* a passwd-file's quota rules */
+};
+
 static void	 unmap_tail(void *, size_t *, size_t);
 static int	 off_less(const char *, uint32_t, uint32_t);
 static void	 sort_offsets(const char *, uint32_t *, size_t);
 static int	 dup_line(void *, char *, char *, size_t);
-static void	 report_duplicates(const char *, int, value_fn,
+static void	 report_duplicates(const char *, int, const struct others *,
 		    const struct table *);
 static int	 add_record(void *, char *, char *, size_t);
 static int	 other_value(const char *, size_t, int, struct passwdline *,
 		    const char *, char **, char *, size_t);
-static int	 scan(const char *, int, value_fn, table_fn, void *);
-static int	 load(const char *, int, value_fn, table_fn, void *,
-		    struct table *);
+static int	 scan(const char *, int, const struct others *, table_fn,
+		    void *);
+static int	 load(const char *, int, const struct others *, table_fn,
+		    void *, struct table *);
+
+static const struct others others = { other_value, table_quota_rule };
 
 int	(*table_hash_allowed)(const char *, int, const char **, char *,
 	    size_t);
@@ -348,8 +360,8 @@ rule_number(const char *s, uint64_t mult, uint64_t *v)
  * the default ("+10M", "10%") has no meaning for a POP3 maildrop: 1,
  * ignored.  -1 with why for a rule Dovecot would refuse too.
  */
-static int
-quota_rule(char *rule, struct passwdline *pl, char *why, size_t len)
+int
+table_quota_rule(char *rule, struct passwdline *pl, char *why, size_t len)
 {
 	struct passwdline	 tmp = *pl;
 	char			*box, *lim, *val;
@@ -402,12 +414,13 @@ quota_rule(char *rule, struct passwdline *pl, char *why, size_t len)
 
 /*
  * Cut line, a passwd-file line that is not empty, a comment or one
- * that starts with ':' (Dovecot skips those), in place into pl; or say
- * why in why and return -1.
+ * that starts with ':' (Dovecot skips those), in place into pl, its
+ * quota rules read by rule (table_quota_rule; NULL: they are ignored,
+ * as authtab ignores them); or say why in why and return -1.
  */
 int
-table_parse_passwd(char *line, struct passwdline *pl, char *why,
-    size_t len)
+table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
+    char *why, size_t len)
 {
 	static char	 empty[] = "";
 	char		*f[6], *rest, *item, *eq;
@@ -464,9 +477,10 @@ table_parse_passwd(char *line, struct passwdline *pl, char *why,
 		} else if (strcmp(item, "userdb_home") == 0) {
 			pl->home = eq + 1;
 			r = 0;
-		} else if (strncmp(item, "userdb_quota_rule", 17) == 0 &&
+		} else if (rule != NULL &&
+		    strncmp(item, "userdb_quota_rule", 17) == 0 &&
 		    strspn(item + 17, "0123456789") == strlen(item + 17)) {
-			if ((r = quota_rule(eq + 1, pl, why, len)) == -1)
+			if ((r = rule(eq + 1, pl, why, len)) == -1)
 				return -1;
 		}
 		if (r == 1) {
@@ -694,12 +708,13 @@ other_value(const char *file, size_t lineno, int kind, struct passwdline *pl,
 int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
-	return scan(file, kind, other_value, fn, arg);
+	return scan(file, kind, &others, fn, arg);
 }
 
 /* table_scan's work; other NULL: a TABLE_AUTH file alone. */
 static int
-scan(const char *file, int kind, value_fn other, table_fn fn, void *arg)
+scan(const char *file, int kind, const struct others *other, table_fn fn,
+    void *arg)
 {
 	struct lines	 lb;
 	const char	*errstr, *sep;
@@ -747,8 +762,9 @@ scan(const char *file, int kind, value_fn other, table_fn fn, void *arg)
 			/* Dovecot's rules: no blanks before a comment. */
 			if (line[0] == '\0' || line[0] == '#' || line[0] == ':')
 				continue;
-			if (table_parse_passwd(line, &pl, why,
-			    sizeof(why)) == -1) {
+			/* authtab reads the password alone. */
+			if (table_parse_passwd(line, &pl, kind == TABLE_AUTH ?
+			    NULL : other->rule, why, sizeof(why)) == -1) {
 				WARNX("%s:%zu: %s", file, lineno, why);
 				bad = 1;
 				continue;
@@ -764,7 +780,7 @@ scan(const char *file, int kind, value_fn other, table_fn fn, void *arg)
 				if (pl.pass[0] == '\0')
 					continue;
 				val = pl.pass;
-			} else if ((r = other(file, lineno, kind | quiet |
+			} else if ((r = other->value(file, lineno, kind | quiet |
 			    passwd, &pl, key, &val, uval, sizeof(uval))) != 0) {
 				if (r == -1)
 					bad = 1;
@@ -805,8 +821,8 @@ scan(const char *file, int kind, value_fn other, table_fn fn, void *arg)
 				    key, why);
 				bad = 1;
 			}
-		} else if (kind != TABLE_AUTH && other(file, lineno, kind |
-		    quiet | passwd, NULL, key, &val, NULL, 0) == -1)
+		} else if (kind != TABLE_AUTH && other->value(file, lineno,
+		    kind | quiet | passwd, NULL, key, &val, NULL, 0) == -1)
 			bad = 1;
 		else if (fn != NULL && fn(arg, key, val, lineno) == -1)
 			bad = 1;
@@ -907,7 +923,7 @@ dup_line(void *arg, char *name, char *val, size_t line)
 
 /* Each name t has more than once, with the lines it is on. */
 static void
-report_duplicates(const char *file, int kind, value_fn other,
+report_duplicates(const char *file, int kind, const struct others *other,
     const struct table *t)
 {
 	struct dupscan	 d;
@@ -939,7 +955,7 @@ int
 table_load(const char *file, int kind, table_fn check, void *arg,
     struct table *t)
 {
-	return load(file, kind, other_value, check, arg, t);
+	return load(file, kind, &others, check, arg, t);
 }
 
 /*
@@ -954,8 +970,8 @@ table_load_auth(const char *file, int kind, struct table *t)
 
 /* table_load's work; other NULL: a TABLE_AUTH file alone (scan). */
 static int
-load(const char *file, int kind, value_fn other, table_fn check, void *arg,
-    struct table *t)
+load(const char *file, int kind, const struct others *other, table_fn check,
+    void *arg, struct table *t)
 {
 	struct loading	 l;
 	struct stat	 sb;

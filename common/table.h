@@ -78,8 +78,8 @@ struct userinfo {
  * A line of Dovecot's passwd-file, cut in place: the strings point into
  * the line ("" for an empty field).  mail is the maildir that
  * userdb_mail names (NULL: none), limit the "*" quota rule (has_limit
- * 0: none); ignored counts the extra fields popd has no use for, and
- * ignored_key names the first of them.
+ * 0: none, or the rules not read); ignored counts the extra fields popd
+ * has no use for, and ignored_key names the first of them.
  */
 struct passwdline {
 	char		*name;
@@ -97,6 +97,9 @@ struct passwdline {
 
 typedef int	(*table_fn)(void *, char *, char *, size_t);
 
+/* A passwd-file's quota rule, read into a line (table_quota_rule). */
+typedef int	(*table_rule_fn)(char *, struct passwdline *, char *, size_t);
+
 /* table.c */
 int		 table_scan(const char *, int, table_fn, void *);
 int		 table_load(const char *, int, table_fn, void *,
@@ -109,8 +112,9 @@ const char	*table_value(const struct table *, size_t);
 const char	*table_get(const struct table *, const char *);
 void		 table_user(const struct table *, size_t, struct userinfo *);
 int		 table_parse_user(char *, struct userinfo *, char *, size_t);
-int		 table_parse_passwd(char *, struct passwdline *, char *,
-		    size_t);
+int		 table_parse_passwd(char *, struct passwdline *, table_rule_fn,
+		    char *, size_t);
+int		 table_quota_rule(char *, struct passwdline *, char *, size_t);
 int		 table_passwd_user(const struct passwdline *, char *, size_t,
 		    char *, size_t);
 int		 table_valid_route(const char *);

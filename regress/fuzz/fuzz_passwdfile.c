@@ -60,7 +60,8 @@ one_line(char *line, size_t len)
 	struct userinfo	 ui;
 	char		 why[160], val[PATH_MAX + 64], *p;
 
-	if (table_parse_passwd(line, &pl, why, sizeof(why)) == -1) {
+	if (table_parse_passwd(line, &pl, table_quota_rule, why,
+	    sizeof(why)) == -1) {
 		if (memchr(why, '\0', sizeof(why)) == NULL)
 			abort();
 		return;

@@ -823,7 +823,7 @@ pwline(const char *text, struct passwdline *pl, char *buf, size_t len,
 {
 	(void)strlcpy(buf, text, len);
 	why[0] = '\0';
-	return table_parse_passwd(buf, pl, why, whylen);
+	return table_parse_passwd(buf, pl, table_quota_rule, why, whylen);
 }
 
 /* Dovecot's passwd-file lines, cut as db-passwd-file.c cuts them. */
@@ -1049,6 +1049,14 @@ test_passwd_load(void)
 	CHECK_INT(load_passwd(TABLE_QUOTAS, "a:" H1 ":1:1::/a::"
 	    "userdb_quota_rule=*:storage=x\n", &t, path, sizeof(path)), -1);
 	CHECK_LOGGED(path, 1, "quota rule: storage \"x\" is not a number");
+	CHECK_INT(load_passwd(TABLE_USERS, "a:" H1 ":1:1::/a::"
+	    "userdb_quota_rule=*:size=1\n", &t, path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 1, "quota rule: unknown limit \"size\"");
+	/* Only the user info and the quotas read the rules: the hashes load. */
+	CHECK_INT(load_passwd(TABLE_AUTH, "a:" H1 ":1:1::/a::"
+	    "userdb_quota_rule=*:storage=x\n", &t, path, sizeof(path)), 0);
+	CHECK_STR(table_get(&t, "a"), H1);
+	table_free(&t);
 	CHECK_INT(load_passwd(TABLE_AUTH, "a:" H1 "\na:" H2 "\n", &t, path,
 	    sizeof(path)), -1);
 	CHECK_LOGGED(path, 2, "duplicate entry for \"a\" (first on line 1)");
