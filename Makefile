@@ -79,7 +79,7 @@ STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 # The steps of a delivery, for mda and dlvrpop.
 DELIVER_OBJS=	common/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
-		common/table.o common/pwscheme.o common/fslock.o
+		common/table.o common/pwscheme.o common/b64.o common/fslock.o
 
 POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
@@ -126,27 +126,27 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/http.o authpop/loginticket.o authpop/state.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
-		common/table.o common/pwscheme.o common/pop3.o \
+		common/table.o common/pwscheme.o common/pop3.o common/b64.o \
 		common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent;
 # auth_http's router.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/router.o \
 		tablepop/tapi.o tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/peers-tablepop.o \
-		common/table.o common/pwscheme.o
+		common/table.o common/pwscheme.o common/b64.o
 # authcheck: authtab and app passwords read for the parent, which reads
 # no hash itself (popd/users.c); a program apart, so that the pre-login
 # authpop does not map it.
 AUTHCHECK_OBJS=	authcheck/authcheck.o authcheck/system.o
 AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o common/pwscheme.o \
-		common/apppass.o
+		common/b64.o common/apppass.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
 CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o common/peers-checkpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o
 WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o ${STORE_OBJS} \
-		common/pop3.o common/fslock.o
+		common/pop3.o common/b64.o common/fslock.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
@@ -154,7 +154,8 @@ DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
 		${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
-		compat/compat.o common/pwscheme.o common/apppass.o common/addr.o
+		compat/compat.o common/pwscheme.o common/b64.o common/apppass.o \
+		common/addr.o
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
@@ -178,7 +179,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h common/deliver.h common/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
-		common/quota.h common/pwscheme.h common/pki.h common/kept.h
+		common/quota.h common/pwscheme.h common/pki.h common/kept.h \
+		common/b64.h
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
@@ -337,9 +339,11 @@ TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
 		common/oldids.o common/settings.o common/util.o compat/compat.o \
 		common/crlf.o common/log.o common/quota.o common/kept.o
 
-regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o ${LDLIBS}
-TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/settings.o \
+regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o common/b64.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o \
+	    common/b64.o ${LDLIBS}
+TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/b64.o \
+			common/settings.o \
 			common/util.o common/log.o compat/compat.o
 regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
@@ -432,7 +436,8 @@ regress/unit/test_ticket: regress/unit/test_ticket.o ${TEST_TICKET_OBJS}
 # test_pwscheme links the kinds of hash (pwscheme.c) and authpop's
 # checks of them (scheme.c) with what those call: crypt(3), libmd,
 # libargon2.
-TEST_PWSCHEME_OBJS=	common/pwscheme.o authpop/scheme.o compat/compat.o
+TEST_PWSCHEME_OBJS=	common/pwscheme.o common/b64.o authpop/scheme.o \
+			compat/compat.o
 regress/unit/test_pwscheme: regress/unit/test_pwscheme.o \
     ${TEST_PWSCHEME_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pwscheme.o \
@@ -581,22 +586,26 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
-regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c ${HDRS}
+regress/fuzz/fuzz_pop3: regress/fuzz/fuzz_pop3.c common/pop3.c common/b64.c \
+    ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pop3.c \
-	    common/pop3.c ${PKG_LIBS}
+	    common/pop3.c common/b64.c ${PKG_LIBS}
 regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
-    common/pwscheme.c \
+    common/pwscheme.c common/b64.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
-	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
+	    common/util.c \
 	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
-    common/pwscheme.c common/settings.c common/util.c compat/compat.c \
+    common/pwscheme.c common/b64.c common/settings.c common/util.c \
+    compat/compat.c \
     regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_passwdfile.c \
-	    common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
+	    common/util.c \
 	    compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
     common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
@@ -633,7 +642,7 @@ regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c \
-	    tablepop/tapi.c common/table.c common/pwscheme.c common/settings.c common/util.c \
+	    tablepop/tapi.c common/table.c common/pwscheme.c common/b64.c common/settings.c common/util.c \
 	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
@@ -683,7 +692,8 @@ FUZZ_KEPT_SRCS=	common/kept.c common/maildir.c common/crlf.c \
 regress/fuzz/fuzz_kept: regress/fuzz/fuzz_kept.c ${FUZZ_KEPT_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_kept.c \
 	    ${FUZZ_KEPT_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_PWSCHEME_SRCS=	common/pwscheme.c authpop/scheme.c compat/compat.c \
+FUZZ_PWSCHEME_SRCS=	common/pwscheme.c common/b64.c authpop/scheme.c \
+			compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
     ${HDRS}
@@ -720,6 +730,7 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/oldids.c common/quota.c common/kept.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
+		common/b64.c \
 		common/proto.c common/peers.c common/protocheck.c \
 		common/settings.c common/stats.c \
 		compat/compat.c

@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "b64.h"
 #include "pop3.h"
 
 static const struct {
@@ -152,22 +153,6 @@ pop3_capa(int flags, int expire, int login_delay)
 	return buf;
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Decode an AUTH PLAIN response (RFC 4616): base64 (RFC 4648, padded) of
  * "[authzid] NUL authcid NUL passwd".  An authzid must be empty or name
@@ -181,33 +166,11 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
 {
 	unsigned char	 raw[POP3_SASL_MAXLINE / 4 * 3];
 	unsigned char	*zid, *cid, *pw, *nul;
-	size_t		 len, i, k, n = 0, zlen, clen, plen;
-	unsigned long	 acc;
-	int		 v, pad = 0, rv = -1;
+	size_t		 n, zlen, clen, plen;
+	int		 rv = -1;
 
-	len = strlen(b64);
-	if (len == 0 || len % 4 != 0 || len > POP3_SASL_MAXLINE)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		acc = 0;
-		for (k = 0; k < 4; k++) {
-			if (b64[i + k] == '=') {
-				/* Padding: only the last one or two. */
-				if (i + 4 != len || k < 2)
-					goto done;
-				pad++;
-				v = 0;
-			} else if (pad || (v = b64_value(b64[i + k])) == -1)
-				goto done;
-			acc = acc << 6 | v;
-		}
-		raw[n++] = acc >> 16;
-		if (pad < 2)
-			raw[n++] = (acc >> 8) & 0xff;
-		if (pad < 1)
-			raw[n++] = acc & 0xff;
-	}
-
+	if (b64_decode(b64, raw, sizeof(raw), &n) == -1)
+		goto done;
 	zid = raw;
 	if ((nul = memchr(zid, '\0', n)) == NULL)
 		goto done;

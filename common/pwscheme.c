@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "b64.h"
 #include "pwscheme.h"
 
 #define ENC_DEFAULT	0
@@ -92,16 +93,12 @@ static const struct {
 	{ "$argon2id$",	{ "argon2id",		0,	  PWM_ARGON2,	0 } },
 };
 
-static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static size_t	crypt64_span(const char *);
 static int	crypt_valid(const char *, int *);
 static int	argon2_valid(const char *, const char *, unsigned int *);
 static int	pbkdf2_parse(const char *, struct pwhash *);
 static int	decode(const char *, int, unsigned char *, size_t, size_t *);
 static int	unhex(const char *, unsigned char *, size_t, size_t *);
-static int	unb64(const char *, unsigned char *, size_t, size_t *);
 
 size_t
 pwscheme_dlen(int digest)
@@ -342,10 +339,10 @@ argon2_valid(const char *h, const char *start, unsigned int *kib)
 	p += 2;
 	if ((par = number(&p, '$', 16)) < 1 || m < 8 * par)
 		return 0;
-	if ((n = strspn(p, b64)) < 11 || p[n] != '$')
+	if ((n = strspn(p, b64_alphabet)) < 11 || p[n] != '$')
 		return 0;
 	p += n + 1;
-	if ((n = strspn(p, b64)) < 16 || p[n] != '\0')
+	if ((n = strspn(p, b64_alphabet)) < 16 || p[n] != '\0')
 		return 0;
 	*kib = m;
 	return 1;
@@ -383,7 +380,7 @@ decode(const char *s, int enc, unsigned char *out, size_t outsz,
     size_t *len)
 {
 	return enc == ENC_HEX ? unhex(s, out, outsz, len) :
-	    unb64(s, out, outsz, len);
+	    b64_decode(s, out, outsz, len);
 }
 
 static int
@@ -405,43 +402,6 @@ unhex(const char *s, unsigned char *out, size_t outsz, size_t *len)
 		out[i / 2] = hi << 4 | lo;
 	}
 	*len = n / 2;
-	return 0;
-}
-
-/* RFC 4648 base64, padded to a multiple of 4: nothing else. */
-static int
-unb64(const char *s, unsigned char *out, size_t outsz, size_t *len)
-{
-	size_t		 i, n = strlen(s), o = 0, pad = 0;
-	unsigned long	 acc = 0;
-	const char	*p;
-	int		 k;
-
-	if (n == 0 || n % 4 != 0)
-		return -1;
-	if (s[n - 1] == '=')
-		pad = s[n - 2] == '=' ? 2 : 1;
-	if (n / 4 * 3 - pad > outsz)
-		return -1;
-	for (i = 0; i < n; i += 4) {
-		acc = 0;
-		for (k = 0; k < 4; k++) {
-			if (i + k >= n - pad) {
-				acc <<= 6;
-				continue;
-			}
-			if (s[i + k] == '\0' ||
-			    (p = strchr(b64, s[i + k])) == NULL)
-				return -1;
-			acc = acc << 6 | (unsigned long)(p - b64);
-		}
-		out[o++] = acc >> 16;
-		if (i + 4 < n || pad < 2)
-			out[o++] = acc >> 8 & 0xff;
-		if (i + 4 < n || pad < 1)
-			out[o++] = acc & 0xff;
-	}
-	*len = o;
 	return 0;
 }
 
