@@ -324,22 +324,18 @@ verify_apps(struct session *s, int status, const char *joined)
 
 	if (s->state == S_LOOKUP)
 		lookup_counted(s, status);
-	if (status == CRED_TEMP) {
-		log_warnx("session %s%llu: %s: app-passwords could not answer "
-		    "for %s", SIDP(s->id), s->addr, logname(s->user));
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		s->ops->temp(s, "cannot check passwords now");
-		return;
-	}
 	/*
 	 * A file's were checked at load; a database's answer is checked
 	 * here, as a table program's: tablepop passes it on unread.
 	 */
-	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
-	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
+	if (status == CRED_TEMP)
+		log_warnx("session %s%llu: %s: app-passwords could not answer "
+		    "for %s", SIDP(s->id), s->addr, logname(s->user));
+	else if (status == CRED_FOUND && (n = apppass_split(joined, recs,
+	    APP_MAXPERUSER, why, sizeof(why))) == -1)
 		log_warnx("app-passwords <%s>: the app passwords of %s: %s",
 		    set.apps_table, logname(s->user), why);
+	if (status == CRED_TEMP || n == -1) {
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		s->ops->temp(s, "cannot check passwords now");
@@ -584,24 +580,22 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 	/*
 	 * A hash of a kind this authpop may check (a weak one only with
 	 * weak-hashes yes), checked here, where hashes are: tablepop
-	 * passes the table's answer on unread.
+	 * passes the table's answer on unread.  No answer at all (mc
+	 * NULL): the caller said why.
 	 */
 	if (mc != NULL && mc->status == CRED_FOUND &&
 	    pwscheme_allowed(mc->hash, set.weak_hashes, NULL, why,
 	    sizeof(why)) == -1) {
 		log_warnx("table %s: the credentials of \"%s\": %s",
 		    set.authtab, logname(s->user), why);
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		s->ops->temp(s, "cannot check passwords now");
-		return;
+		mc = NULL;
+	} else if (mc != NULL && mc->status == CRED_TEMP) {
+		log_warnx("session %s%llu: %s: authtab <%s> could not "
+		    "answer for %s", SIDP(s->id), s->addr, set.authtab,
+		    logname(s->user));
+		mc = NULL;
 	}
-	if (mc == NULL || mc->status == CRED_TEMP) {
-		/* No answer at all: the caller said why. */
-		if (mc != NULL)
-			log_warnx("session %s%llu: %s: authtab <%s> could not "
-			    "answer for %s", SIDP(s->id), s->addr, set.authtab,
-			    logname(s->user));
+	if (mc == NULL) {
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		s->ops->temp(s, "cannot check passwords now");
