@@ -169,14 +169,6 @@ log_capture(char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-static void
-log_captured(int pri, const char *msg)
-{
-	if (capture == NULL || capture[0] != '\0' || pri > LOG_ERR)
-		return;
-	(void)strlcpy(capture, msg, capturelen);
-}
-
 /* A line, and err after it unless NULL (log_warn's strerror). */
 static void
 vlog(int pri, const char *err, const char *fmt, va_list ap)
@@ -192,7 +184,8 @@ vlog(int pri, const char *err, const char *fmt, va_list ap)
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (err != NULL && (n = strlen(buf)) < sizeof(buf) - 1)
 		(void)snprintf(buf + n, sizeof(buf) - n, ": %s", err);
-	log_captured(pri, buf);
+	if (capture != NULL && capture[0] == '\0' && pri <= LOG_ERR)
+		(void)strlcpy(capture, buf, capturelen);
 	if (debug == LOG_TO_STDERR)
 		log_stderr(buf);
 	else if (debug == LOG_TO_RELAY)
