@@ -182,7 +182,6 @@ extern int			 tabcur;
 void		 auth_ctl_send(uint32_t, const void *, size_t);
 double		 now(void);
 void		 timer_in(struct event *, double);
-void		 auth_parent_send(uint32_t, const void *, size_t);
 
 /* loginticket.c */
 int		 ticket_init(const char *);

@@ -246,7 +246,7 @@ authpop_parent_session(struct chan *c, const void *data, int fd)
 		/* Lost to our shortage of descriptors (logged): let go. */
 		memset(&mi, 0, sizeof(mi));
 		mi.id = ms->id;
-		auth_parent_send(MSG_AUTHPOP_CLOSED, &mi, sizeof(mi));
+		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 		return;
 	}
 	if (session_find(ms->id) != NULL)

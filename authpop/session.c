@@ -177,7 +177,7 @@ session_new(const struct msg_session *ms, int fd)
 	    &pop3_ops)) == NULL) {
 		memset(&mi, 0, sizeof(mi));
 		mi.id = ms->id;
-		auth_parent_send(MSG_AUTHPOP_CLOSED, &mi, sizeof(mi));
+		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 		return;
 	}
 	s->local = ms->local;
@@ -793,7 +793,7 @@ pop3_closed(struct session *s, int notify)
 		return;
 	memset(&mi, 0, sizeof(mi));
 	mi.id = s->id;
-	auth_parent_send(MSG_AUTHPOP_CLOSED, &mi, sizeof(mi));
+	chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 }
 
 /* A POP3 client's session, from the parent. */
@@ -852,7 +852,7 @@ session_stls(struct session *s)
 	mi.id = s->id;
 	s->state = S_STLS;
 	log_debug("session %s%llu: STLS", SIDP(s->id));
-	auth_parent_send(MSG_AUTHPOP_STLS, &mi, sizeof(mi));
+	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
 }

@@ -71,13 +71,6 @@ timer_in(struct event *ev, double secs)
 		fatal("evtimer_add");
 }
 
-/* A message to the parent, without a descriptor. */
-void
-auth_parent_send(uint32_t type, const void *data, size_t len)
-{
-	chan_send(&parent, type, -1, data, len);
-}
-
 /*
  * A message to the control process; none while it restarts (an app
  * password's use is then not kept: a crash of the keeper loses as much).
