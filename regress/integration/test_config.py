@@ -496,6 +496,16 @@ def roles_run_by_hand_speak(srv):
     rc, out = popd(["-P", "listener"])
     T.expect(rc, 1, "popd -P: exit status")
     T.expect_true("usage: popd" in out, "popd -P: its usage", out)
+    # Nor any of their code: no symbol of popd's is defined in their
+    # folders (nm -l names each one's file).
+    nm = subprocess.run(["nm", "-l", "--defined-only", T.POPD],
+                        stdout=subprocess.PIPE, check=True).stdout.decode()
+    theirs = [ln for ln in nm.splitlines()
+              if re.search(r"\t.*/(listener|lmtp|control|keypop)/[^/]*:",
+                           ln)]
+    T.expect(theirs, [], "the children's code in popd")
+    T.expect_true(re.search(r"\t.*/popd/supervise\.c:", nm) is not None,
+                  "nm -l names popd's own files", nm[:300])
 
 
 @T.test(start=False)
