@@ -245,9 +245,10 @@ def bad_line_and_reload(srv):
 def refused_lines(srv):
     """popd -n names each line it cannot take, file:line: no uid (popd
     reads no userdb defaults), root's ids, a password field that
-    restricts logins, a mail location that is no maildir; a line without
-    user info is fine when the file is only the authtab; a passwd-file
-    is no route table."""
+    restricts logins, a mail location that is no maildir, a bad quota
+    rule; a line without user info, or with a bad quota rule, is fine
+    when the file is only the authtab; a passwd-file is no route
+    table."""
     h = T.make_hash("pw")
     setup(srv, "alice:%s\n"
           "bob:%s:0:0::/root\n"
@@ -262,6 +263,21 @@ def refused_lines(srv):
                  '%s:4: user "dave": mail location "mdbox:~/mdbox" is not '
                  'a maildir' % srv.pwfile):
         T.expect_true(want in out, "reported", (want, out))
+    # A quota rule is the userdb's: a bad one refuses the file read as
+    # usertab (file:line), and is not read where the file holds only
+    # the passwords.
+    bad = "".join("%s:%s:%d:%d::%s::userdb_quota_rule=*:bogus=1\n" %
+                  (u, T.make_hash(pw), srv.uid(u), srv.gid(u),
+                   srv.users[u]["home"]) for u, pw in USERS)
+    setup(srv, bad)
+    rc, out = popd_n(srv)
+    T.expect_true(rc != 0 and '%s:1: quota rule: unknown limit "bogus"' %
+                  srv.pwfile in out, "a bad quota rule in usertab", out)
+    srv.tables = ('table dovecot "passwd-file:%s"\nauthtab <dovecot>\n'
+                  'usertab "%s"' % (srv.pwfile, srv.usertab))
+    rc, out = popd_n(srv)
+    T.expect(rc, 0, "a bad quota rule where only passwords are read: %s"
+             % out)
     # Only the passwords from it: alice's line is enough.
     setup(srv, "".join("%s:%s\n" % (u, T.make_hash(pw)) for u, pw in USERS))
     srv.tables = ('table dovecot "passwd-file:%s"\nauthtab <dovecot>\n'
