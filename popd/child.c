@@ -149,9 +149,9 @@ struct spawn {
 
 #ifdef __linux__
 /*
- * glibc's wrappers of these would have the parent's threads change ids
- * too (its setxid broadcast): in a child that shares the parent's
- * memory, only the kernel's calls, for this process alone.
+ * glibc's wrappers of these act on every thread of the process (its
+ * setxid broadcast), which a child that shares the parent's memory
+ * takes for its own: only the kernel's calls, for this process alone.
  */
 #ifdef SYS_setresuid32
 #define spawn_setgroups(n, g)	syscall(SYS_setgroups32, (n), (g))
@@ -368,9 +368,8 @@ child_spawn(const char *path, const char *argv0, int fd, int conffd,
 
 /*
  * A short-lived helper (authcheck, keypop -c): path with argv, its
- * descriptors 0 to n - 1 being fds[0] to fds[n - 1], and no other.  A
- * reload's thread may call it: the child only execs.  The pid, or -1
- * with errno.
+ * descriptors 0 to n - 1 being fds[0] to fds[n - 1], and no other.
+ * The pid, or -1 with errno.
  */
 pid_t
 child_exec(const char *path, char *const argv[], const int fds[], int n)

@@ -169,6 +169,8 @@ void		 bind_close(void);
 #define USERS_BADAPPS		0x10
 #define USERS_BADJUNK		0x20
 int		 users_load(const struct popd_conf *, struct users *);
+void		 users_load_start(const struct popd_conf *, struct users *,
+		    struct event_base *, void (*)(int, void *), void *);
 int		 users_refused_uid(uid_t, char *, size_t);
 void		 users_free(struct users *);
 /* authcheck's time for authtab: a million lines take a few seconds. */

@@ -67,7 +67,6 @@
 #include <event.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +102,7 @@ static const char	*script_interp(const char *);
 static void		save_environment(void);
 static __dead void	exec_confpop(char *[]);
 static void		reload(void);
-static void		*reload_tables(void *);
-static void		reload_done(int, short, void *);
+static void		reload_done(int, void *);
 static void		reload_procs(void);
 static void		reload_control(struct ctlans *);
 static void		reload_answer(const char *);
@@ -407,11 +405,10 @@ made_paths(const struct popd_conf *c)
  * The old ones drain: sessions in progress are not cut.
  * Anything wrong keeps the whole old configuration.
  *
- * The tables are read by a thread of their own (a million users take
- * a second), while the event loop goes on serving logins with the old
- * ones.  The thread reads the new configuration's file names, which
- * nothing changes meanwhile, and writes only to struct
- * reloading; the event loop takes its result when it writes its pipe.
+ * The tables are checked by authchecks (a million users take a
+ * second), while the event loop goes on serving logins with the old
+ * ones: users_load_start reads what they say as it comes, and
+ * reload_done takes the verdict.  The parent has no other thread.
  * One reload at a time: a SIGHUP meanwhile makes another one after it.
  */
 struct waiter {
@@ -426,12 +423,8 @@ TAILQ_HEAD(waiters, waiter);
  */
 static struct reloading {
 	int			 busy, again;
-	pthread_t		 thread;
-	int			 pipe[2];
-	struct event		 ev;
 	struct popd_conf	*nconf;
 	struct users		 nusers;
-	int			 badtab;	/* users_load's */
 	int			 tables;	/* tablepop first: started */
 	int			 tablewait;	/* until it serves */
 	struct event		 authwait;	/* RELOAD_AUTHWAIT */
@@ -490,7 +483,6 @@ static void
 reload(void)
 {
 	struct popd_conf	*nconf;
-	sigset_t		 all, saved;
 
 	if (rl.busy) {
 		log_info("reload: one is under way, another one after it");
@@ -509,61 +501,21 @@ reload(void)
 		return;
 	}
 	rl.nconf = nconf;
-	if (pipe2(rl.pipe, O_CLOEXEC) == -1) {
-		log_warn("reload: pipe");
-		goto fail;
-	}
-	/* Signals are the event loop's. */
-	sigfillset(&all);
-	if ((errno = pthread_sigmask(SIG_BLOCK, &all, &saved)) != 0)
-		fatal("pthread_sigmask");
-	errno = pthread_create(&rl.thread, NULL, reload_tables, &rl);
-	if (pthread_sigmask(SIG_SETMASK, &saved, NULL) != 0)
-		fatal("pthread_sigmask");
-	if (errno != 0) {
-		log_warn("reload: pthread_create");
-		close(rl.pipe[0]);
-		close(rl.pipe[1]);
-		goto fail;
-	}
 	rl.busy = 1;
-	event_set(&rl.ev, rl.pipe[0], EV_READ, reload_done, NULL);
-	if (event_add(&rl.ev, NULL) == -1)
-		fatal("event_add");
-	return;
-fail:
-	log_warnx("reload: keeping the old tables and configuration");
-	reload_answer("reload failed: out of resources, see the log");
-	conf_free(nconf);
+	users_load_start(nconf, &rl.nusers, NULL, reload_done, NULL);
 }
 
-/* The reload's thread: only this. */
-static void *
-reload_tables(void *arg)
-{
-	struct reloading	*r = arg;
-
-	r->badtab = users_load(r->nconf, &r->nusers);
-	while (write(r->pipe[1], "", 1) == -1 && errno == EINTR)
-		;
-	return NULL;
-}
-
-/* The new tables are read: check the rest and switch over. */
+/* The new tables are checked (badtab: what is bad): the rest, and over. */
 static void
-reload_done(int fd, short ev, void *arg)
+reload_done(int badtab, void *arg)
 {
 	struct popd_conf	*nconf = rl.nconf;
 	struct proc		*t;
 	int			 error;
 
-	if ((errno = pthread_join(rl.thread, NULL)) != 0)
-		fatal("pthread_join");
-	close(rl.pipe[0]);
-	close(rl.pipe[1]);
 	rl.busy = 0;
 	log_capture(rl.why, sizeof(rl.why));
-	error = conf_usable(nconf, &rl.nusers, rl.badtab);
+	error = conf_usable(nconf, &rl.nusers, badtab);
 	log_capture(NULL, 0);
 	if (error != 0) {
 		if (error == -1)

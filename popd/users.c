@@ -19,18 +19,20 @@
  * each file table as root (usertab, quota users, junk users, route) and
  * has authcheck check it, as _pop3auth, as tablepop will load it; then
  * tablepop parses and serves it (lookup.c), and the parent checks each
- * answer again as a database's.  No root process parses them.  authpop
- * holds the password hashes; authcheck checks authtab's users against
- * usertab, both checks at once.  Every authpop reads the authtab that
- * was checked, on the descriptor the parent keeps.  At a reload it hands
- * every authpop still serving, draining ones too, the new authtab and
- * app passwords as descriptors (users_send_tables): each reads them
- * whole, so that no attempt after the reload checks a password it
- * revoked.
+ * answer again as a database's.  No root process parses them.  The
+ * authchecks all run at once, and the parent reads what they say from
+ * its event loop (users_load_start): a reload keeps serving logins
+ * meanwhile, without a thread.  authpop holds the password hashes;
+ * authcheck checks authtab's users against usertab.  Every authpop
+ * reads the authtab that was checked, on the descriptor the parent
+ * keeps.  At a reload it hands every authpop still serving, draining
+ * ones too, the new authtab and app passwords as descriptors
+ * (users_send_tables): each reads them whole, so that no attempt after
+ * the reload checks a password it revoked.
  *
  * The system's accounts are written as files first, by authcheck -m
  * system, and then served as files are.  A file of app passwords is
- * checked by authcheck -m apps (apps_check) and loaded by authpop.
+ * checked by authcheck -m apps and loaded by authpop.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -38,9 +40,9 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <event.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,19 +58,29 @@
 #include "proto.h"
 #include "table.h"
 
-/* An authcheck under way (users_check_start), for users_check_end. */
+/*
+ * An authcheck under way: what it says is read as it comes (check_read)
+ * and its verdict taken when it ends (check_end).
+ */
 struct check {
-	pid_t		 pid;
+	struct load	*load;
+	pid_t		 pid;		/* 0: not running */
 	int		 out;		/* what it says */
-	time_t		 deadline;
+	struct event	 ev;
+	const char	*file;		/* what its messages name */
+	int		(*fn)(void *, char *);	/* its "=" lines, or NULL */
+	void		*arg;
+	int		 table;		/* its warnings leave it good */
+	int		 badbit;	/* USERS_BAD*: what its failure makes */
+	int		 ok, bad, failed;
+	size_t		 have;
+	char		 buf[2048];
 };
 
 /*
  * What one authcheck fills in: authtab's (file) kinds of hashes, or
  * usertab's (userfile) daemon uids and authtab's users not in it (bad).
  */
-#define APPS_LOAD_WAIT	120		/* seconds: authcheck on a file */
-
 struct checkarg {
 	struct users	*u;
 	const char	*file;
@@ -76,18 +88,54 @@ struct checkarg {
 	int		 bad;
 };
 
+/*
+ * users_load_start's, until its authchecks end.  They all run at once,
+ * usertab's and authtab's after the system's accounts are written, each
+ * within the same AUTHTAB_WAIT seconds.
+ */
+enum { CK_ROUTE, CK_APPS, CK_QUOTA, CK_JUNK, CK_SYSTEM, CK_USER, CK_AUTH,
+    CK_MAX };
+
+struct load {
+	const struct popd_conf	*c;
+	struct users		*u;
+	struct event_base	*base;		/* NULL: the event loop's */
+	void			(*done)(int, void *);
+	void			*arg;
+	struct check		 ck[CK_MAX];
+	struct event		 timer;
+	time_t			 deadline;
+	int			 running, bad;
+	int			 sysuser, sysauth;	/* CK_SYSTEM's files */
+	int			 afd;			/* authtab */
+	struct checkarg		 ua, ca;
+	char			 userpath[32], authpath[32];
+};
+
+/* What each check's failure makes bad (CK_SYSTEM's: set by system_start). */
+static const int badbits[CK_MAX] = {
+	USERS_BADROUTE, USERS_BADAPPS, USERS_BADQUOTA, USERS_BADJUNK, 0,
+	USERS_BADUSERTAB, USERS_BADAUTHTAB
+};
+
 static int	user_line(void *, char *);
 static int	check_line(void *, char *);
-static int	users_check_start(const char *, int, int, const char *,
-		    int, int, struct check *);
+static int	check_file(struct load *, int, const char *, const char *,
+		    int, int, int, int);
+static int	check_start(struct load *, int, const char *, int, int,
+		    const char *, int, int);
+static void	check_watch(struct load *, int, pid_t, int, const char *);
+static void	check_read(int, short, void *);
+static void	check_end(struct check *);
 static pid_t	check_spawn(const char *, int, int, int, int, int, int);
-static int	users_check_end(struct check *, const char *,
-		    int (*)(void *, char *), void *, int);
+static void	load_sync(int, void *);
+static void	load_timeout(int, short, void *);
+static void	load_end(struct load *);
+static void	load_event(struct load *, struct event *);
 static void	users_init(struct users *);
-static int	users_table_start(const char *, int, int, int, int,
-		    struct check *);
-static int	system_tables(const struct popd_conf *, int *, int *);
-static int	apps_check(const char *);
+static void	userauth_start(struct load *);
+static void	system_start(struct load *);
+static void	system_written(struct load *);
 static int	daemon_args(char **, int, char [][16 + POPD_MAXUSER]);
 
 /*
@@ -136,173 +184,182 @@ user_line(void *arg, char *line)
 }
 
 /*
- * The file table file of kind (table.h's), opened as root unless fd
- * (the system's) is given, and checked by authcheck as tablepop will
- * parse it: its descriptor, for tablepop, or -1 with its bad lines
- * logged.  No root process parses it.
- */
-static int
-users_table(const char *file, int fd, int kind)
-{
-	struct check	 ck;
-
-	if ((fd = users_table_start(file, fd, kind, -1, 0, &ck)) != -1 &&
-	    users_check_end(&ck, file, NULL, NULL, 1) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * users_table's first half: the file opened and its check started
- * (users_check_end waits for it), so that authtab's runs meanwhile;
- * authfd: authtab (of authkind), whose users must be in this usertab.
- */
-static int
-users_table_start(const char *file, int fd, int kind, int authfd,
-    int authkind, struct check *ck)
-{
-	const char	*errstr;
-
-	/* A FIFO or a device would hang or harm the root parent. */
-	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
-		log_warnx("%s: %s", file, errstr);
-		return -1;
-	}
-	if (users_check_start("table", fd, kind, file, authfd, authkind,
-	    ck) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * The tables of c into u.  Every bad line is logged; USERS_BADUSERTAB
- * and USERS_BADAUTHTAB say which table had them, and u is then empty.
- * A table thread may call this (the reload).
+ * The tables of c into u, before any event loop runs (at start, and
+ * for confpop): users_load_start's, on an event base of its own.
  */
 int
 users_load(const struct popd_conf *c, struct users *u)
 {
-	const struct conf_settings *set = &c->set;
-	struct check	 uck, ack;
-	struct checkarg	 ua, ca;
-	char		 userpath[32], authpath[32];
-	const char	*userfile = NULL, *authfile = NULL, *errstr;
-	int		 userfd = -1, authfd = -1, afd = -1, bad = 0;
-	int		 authkind, started = 0;
+	struct event_base	*base;
+	int			 bad = 0;
 
+	if ((base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new", __func__);
+	users_load_start(c, u, base, load_sync, &bad);
+	if (event_base_dispatch(base) == -1)
+		fatalx("%s: event_base_dispatch", __func__);
+	event_base_free(base);
+	return bad;
+}
+
+static void
+load_sync(int bad, void *arg)
+{
+	*(int *)arg = bad;
+}
+
+/*
+ * The tables of c into u: each file table opened as root and checked
+ * by an authcheck, all at once, on base (NULL: the event loop's, which
+ * goes on meanwhile: a reload).  Then done(bad, arg): every bad line
+ * is logged; bad's USERS_BAD* say which tables had them, and u is then
+ * empty.
+ */
+void
+users_load_start(const struct popd_conf *c, struct users *u,
+    struct event_base *base, void (*done)(int, void *), void *arg)
+{
+	const struct conf_settings *set = &c->set;
+	struct timeval	 tv = { 0, 0 };
+	struct load	*l;
+	int		 fd;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("%s", __func__);
+	l->c = c;
+	l->u = u;
+	l->base = base;
+	l->done = done;
+	l->arg = arg;
+	l->deadline = monotime() + AUTHTAB_WAIT;
+	l->sysuser = l->sysauth = l->afd = -1;
 	users_init(u);
 	/* Dovecot's passwd-file: each reading takes the columns it needs. */
 	u->userkind = TABLE_USERS |
 	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	/* nginx's auth_http: each user's backend, which tablepop routes. */
-	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE &&
-	    (u->routefd = users_table(set->route, -1, TABLE_ROUTES)) == -1)
-		return USERS_BADROUTE;
-	/* App passwords, if a file holds them. */
+	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE)
+		u->routefd = check_file(l, CK_ROUTE, "table", set->route, -1,
+		    TABLE_ROUTES, -1, 0);
+	/* App passwords, if a file holds them: authpop reads them. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
-	    apps_check(c->apps) == -1) {
-		users_free(u);
-		return USERS_BADAPPS;
-	}
+	    (fd = check_file(l, CK_APPS, "apps", c->apps, -1, 0, -1, 0)) != -1)
+		close(fd);
 	/* Each user's quota. */
 	u->quotakind = TABLE_QUOTAS |
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	if (set->quota.users[0] != '\0' &&
 	    (set->quota.userssrc == TABSRC_FILE ||
-	    set->quota.userssrc == TABSRC_PASSWD) &&
-	    (u->quotafd = users_table(set->quota.users, -1, u->quotakind)) ==
-	    -1) {
-		users_free(u);
-		return USERS_BADQUOTA;
-	}
+	    set->quota.userssrc == TABSRC_PASSWD))
+		u->quotafd = check_file(l, CK_QUOTA, "table", set->quota.users,
+		    -1, u->quotakind, -1, 0);
 	/* Each user's junk folder. */
-	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE &&
-	    (u->junkfd = users_table(set->junk_users, -1, TABLE_JUNK)) ==
-	    -1) {
-		users_free(u);
-		return USERS_BADJUNK;
-	}
-	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM) {
-		if (system_tables(c, &userfd, set->authsrc == TABSRC_SYSTEM ?
-		    &authfd : NULL) == -1) {
-			users_free(u);
-			return (set->usersrc == TABSRC_SYSTEM ?
-			    USERS_BADUSERTAB : 0) |
-			    (set->authsrc == TABSRC_SYSTEM ?
-			    USERS_BADAUTHTAB : 0);
-		}
-		if (set->usersrc != TABSRC_SYSTEM) {
-			close(userfd);
-			userfd = -1;
-		}
-		(void)snprintf(userpath, sizeof(userpath), "/dev/fd/%d",
-		    userfd);
-		(void)snprintf(authpath, sizeof(authpath), "/dev/fd/%d",
-		    authfd);
-	}
+	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE)
+		u->junkfd = check_file(l, CK_JUNK, "table", set->junk_users, -1,
+		    TABLE_JUNK, -1, 0);
+	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM)
+		system_start(l);
+	else
+		userauth_start(l);
+	evtimer_set(&l->timer, load_timeout, l);
+	load_event(l, &l->timer);
+	if (l->running > 0)
+		tv.tv_sec = AUTHTAB_WAIT;
+	if (evtimer_add(&l->timer, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/*
+ * usertab and authtab, of a file or the system's (written by then):
+ * usertab's check finds authtab's users in usertab, authtab on its fd 3
+ * (each reads at its own offset: table.c), while authtab's counts its
+ * kinds of hash (2 cores: a million users start and reload sooner);
+ * without usertab, authtab's lines are checked alone.
+ */
+static void
+userauth_start(struct load *l)
+{
+	const struct conf_settings *set = &l->c->set;
+	struct users	*u = l->u;
+	const char	*userfile = NULL, *authfile = NULL, *errstr;
+
 	if (set->usersrc == TABSRC_FILE || set->usersrc == TABSRC_PASSWD)
 		userfile = set->usertab;
 	else if (set->usersrc == TABSRC_SYSTEM)
-		userfile = userpath;
+		userfile = l->userpath;
 	if (set->authsrc == TABSRC_FILE || set->authsrc == TABSRC_PASSWD)
 		authfile = set->authtab;
 	else if (set->authsrc == TABSRC_SYSTEM)
-		authfile = authpath;
-
-	u->authkind = authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
+		authfile = l->authpath;
+	u->authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
 	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
 	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
 	/* A FIFO or a device would hang or harm the root parent. */
-	if (authfile != NULL && (afd = authfd) == -1 &&
-	    (afd = open_regular(authfile, &errstr)) == -1) {
+	if (authfile != NULL && (l->afd = l->sysauth) == -1 &&
+	    (l->afd = open_regular(authfile, &errstr)) == -1) {
 		log_warnx("%s: %s", authfile, errstr);
-		bad = USERS_BADAUTHTAB;
+		l->bad |= USERS_BADAUTHTAB;
 	}
-	/*
-	 * usertab's check and authtab's at once (2 cores: a million users
-	 * start and reload sooner).  usertab's finds authtab's users in
-	 * usertab, authtab on its fd 3 (each reads at its own offset:
-	 * table.c); without usertab, authtab's lines are checked alone.
-	 */
-	memset(&ua, 0, sizeof(ua));
-	ua.file = authfile;
-	ua.userfile = userfile;
-	if (userfile != NULL && (u->userfd = users_table_start(userfile,
-	    userfd, u->userkind, afd, authkind, &uck)) == -1)
-		bad |= USERS_BADUSERTAB;
-	if (afd != -1 && users_check_start("check", afd, authkind, authfile,
-	    -1, 0, &ack) == 0)
-		started = 1;
-	else if (afd != -1)
-		bad |= USERS_BADAUTHTAB;
-	if (u->userfd != -1 && users_check_end(&uck, userfile, user_line,
-	    &ua, 1) == -1)
-		bad |= USERS_BADUSERTAB;
-	if (ua.bad)
-		bad |= USERS_BADAUTHTAB;
-	memset(&ca, 0, sizeof(ca));
-	ca.u = u;
-	ca.file = authfile;
-	if (started && users_check_end(&ack, authfile, check_line, &ca,
-	    0) == -1)
-		bad |= USERS_BADAUTHTAB;
-	else if (started)
-		u->kinds_read = 1;
-	/*
-	 * The authtab checked is the one every authpop reads, a file
-	 * replaced meanwhile waiting for the next reload.
-	 */
+	l->sysauth = -1;
+	l->ua.file = l->ca.file = authfile;
+	l->ua.userfile = userfile;
+	l->ca.u = u;
+	if (userfile != NULL)
+		u->userfd = check_file(l, CK_USER, "table", userfile,
+		    l->sysuser, u->userkind, l->afd, u->authkind);
+	l->sysuser = -1;
+	if (l->afd != -1)
+		(void)check_start(l, CK_AUTH, "check", l->afd, u->authkind,
+		    authfile, -1, 0);
+}
+
+/*
+ * Every check has ended, or the time is up: the authtab checked is the
+ * one every authpop reads, a file replaced meanwhile waiting for the
+ * next reload.
+ */
+static void
+load_end(struct load *l)
+{
+	struct users	*u = l->u;
+	int		 bad = l->bad | (l->ua.bad ? USERS_BADAUTHTAB : 0);
+
+	(void)event_del(&l->timer);
+	if (l->sysuser != -1)
+		close(l->sysuser);
+	if (l->sysauth != -1)
+		close(l->sysauth);
 	if (bad != 0) {
 		users_free(u);
-		if (afd != -1)
-			close(afd);
-	} else
-		u->authfd = afd;
-	return bad;
+		if (l->afd != -1)
+			close(l->afd);
+	} else {
+		u->authfd = l->afd;
+		u->kinds_read = l->afd != -1;
+	}
+	l->done(bad, l->arg);
+	free(l);
+}
+
+/* AUTHTAB_WAIT is over (or nothing was to be checked). */
+static void
+load_timeout(int fd, short ev, void *arg)
+{
+	struct load	*l = arg;
+	int		 i;
+
+	for (i = 0; i < CK_MAX; i++)
+		if (l->ck[i].pid != 0)
+			check_end(&l->ck[i]);
+	load_end(l);
+}
+
+/* ev, set, on l's event base. */
+static void
+load_event(struct load *l, struct event *ev)
+{
+	if (l->base != NULL && event_base_set(l->base, ev) == -1)
+		fatalx("%s: event_base_set", __func__);
 }
 
 /* u holds nothing. */
@@ -440,20 +497,22 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 
 /*
  * usertab system, authtab system: authcheck -m system writes the
- * system's users as a usertab into *userfd and, if authfd is not NULL,
- * their hashes as an authtab into *authfd: files of no name made here.
- * It reads the user and shadow databases as _pop3auth (authcheck's
- * system.c): the parent reads neither.  -1 (logged) if it could not.
+ * system's users as a usertab into a file of no name made here and, for
+ * authtab system, their hashes as an authtab into another.  It reads
+ * the user and shadow databases as _pop3auth (authcheck's system.c):
+ * the parent reads neither.  usertab's and authtab's checks start once
+ * it is done (system_written).
  */
-static int
-system_tables(const struct popd_conf *c, int *userfd, int *authfd)
+static void
+system_start(struct load *l)
 {
-	struct check	 ck;
+	const struct popd_conf *c = l->c;
 	char		*argv[12 + 2 * DAEMON_UIDS], range[32];
 	char		 uids[DAEMON_UIDS][16 + POPD_MAXUSER];
 	int		 p[2] = { -1, -1 }, fds[4], argc = 0, n = 3;
+	int		 auth = c->set.authsrc == TABSRC_SYSTEM;
+	pid_t		 pid;
 
-	*userfd = -1;
 	argv[argc++] = "authcheck";
 	argv[argc++] = "-m";
 	argv[argc++] = "system";
@@ -461,7 +520,7 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 	(void)snprintf(range, sizeof(range), "%u-%u", c->system_uid[0],
 	    c->system_uid[1]);
 	argv[argc++] = range;
-	if (authfd != NULL)
+	if (auth)
 		argv[argc++] = "-H";
 	if (c->system_group[0] != '\0') {
 		argv[argc++] = "-g";
@@ -469,34 +528,46 @@ system_tables(const struct popd_conf *c, int *userfd, int *authfd)
 	}
 	argc = daemon_args(argv, argc, uids);
 	argv[argc] = NULL;
-	if ((*userfd = compat_spool_create("usertab-system")) == -1 ||
-	    (authfd != NULL && (*authfd = compat_spool_create(
+	l->ck[CK_SYSTEM].badbit =
+	    (c->set.usersrc == TABSRC_SYSTEM ? USERS_BADUSERTAB : 0) |
+	    (auth ? USERS_BADAUTHTAB : 0);
+	if ((l->sysuser = compat_spool_create("usertab-system")) == -1 ||
+	    (auth && (l->sysauth = compat_spool_create(
 	    "authtab-system")) == -1) || pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("system accounts");
-		goto fail;
+		l->bad |= l->ck[CK_SYSTEM].badbit;
+		return;
 	}
-	fds[0] = *userfd;
+	fds[0] = l->sysuser;
 	fds[1] = fds[2] = p[1];
-	if (authfd != NULL)
-		fds[n++] = *authfd;
-	ck.deadline = monotime() + AUTHTAB_WAIT;
-	ck.pid = child_exec(authcheck_path, argv, fds, n);
+	if (auth)
+		fds[n++] = l->sysauth;
+	pid = child_exec(authcheck_path, argv, fds, n);
 	close(p[1]);
-	if (ck.pid == -1) {
+	if (pid == -1) {
 		log_warn("system accounts: authcheck");
 		close(p[0]);
-		goto fail;
+		l->bad |= l->ck[CK_SYSTEM].badbit;
+		return;
 	}
-	ck.out = p[0];
-	if (users_check_end(&ck, "system accounts", NULL, NULL, 1) == 0)
-		return 0;
- fail:
-	if (*userfd != -1)
-		close(*userfd);
-	if (authfd != NULL && *authfd != -1)
-		close(*authfd);
-	*userfd = -1;
-	return -1;
+	check_watch(l, CK_SYSTEM, pid, p[0], "system accounts");
+}
+
+/* The system's accounts are written, or not: usertab and authtab. */
+static void
+system_written(struct load *l)
+{
+	if (l->ck[CK_SYSTEM].failed)
+		return;
+	if (l->c->set.usersrc != TABSRC_SYSTEM) {
+		close(l->sysuser);
+		l->sysuser = -1;
+	}
+	(void)snprintf(l->userpath, sizeof(l->userpath), "/dev/fd/%d",
+	    l->sysuser);
+	(void)snprintf(l->authpath, sizeof(l->authpath), "/dev/fd/%d",
+	    l->sysauth);
+	userauth_start(l);
 }
 
 /*
@@ -566,118 +637,152 @@ check_line(void *arg, char *line)
 }
 
 /*
- * The file of app passwords (apps.c), opened as root and checked by
- * "authcheck -m apps" for at most APPS_LOAD_WAIT seconds: 0, or -1 with
- * the reasons logged, naming the file.  A table thread may call this
- * (the reload).
+ * l's check i, of the file table file of kind (table.h's), opened as
+ * root unless fd is given, by "authcheck -m mode" (check_start's
+ * authfd and authkind): its descriptor, for tablepop, or -1 (logged,
+ * and i's table bad).  No root process parses it.
  */
 static int
-apps_check(const char *file)
+check_file(struct load *l, int i, const char *mode, const char *file,
+    int fd, int kind, int authfd, int authkind)
 {
-	struct check	 ck;
 	const char	*errstr;
-	int		 fd, r = -1;
 
 	/* A FIFO or a device would hang or harm the root parent. */
-	if ((fd = open_regular(file, &errstr)) == -1) {
+	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
 		log_warnx("%s: %s", file, errstr);
+		l->bad |= badbits[i];
 		return -1;
 	}
-	if (users_check_start("apps", fd, 0, file, -1, 0, &ck) == 0) {
-		ck.deadline = monotime() + APPS_LOAD_WAIT;
-		r = users_check_end(&ck, file, NULL, NULL, 0);
+	if (check_start(l, i, mode, fd, kind, file, authfd, authkind) == -1) {
+		close(fd);
+		return -1;
 	}
-	close(fd);
-	return r;
+	return fd;
 }
 
 /*
- * "authcheck -m mode" (kind: its flags) started on fd, a file named
- * file (check_spawn's authfd, authkind), for at most AUTHTAB_WAIT
- * seconds: users_check_end waits for it, and says "=" lines to its fn.
- * -1 if it could not be (logged).
+ * l's check i: "authcheck -m mode" (kind: its flags) started on fd, a
+ * file named file (check_spawn's authfd, authkind).  -1 if it could not
+ * be (logged, and i's table bad).
  */
 static int
-users_check_start(const char *mode, int fd, int kind, const char *file,
-    int authfd, int authkind, struct check *ck)
+check_start(struct load *l, int i, const char *mode, int fd, int kind,
+    const char *file, int authfd, int authkind)
 {
+	pid_t	pid;
 	int	p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", file);
+		l->bad |= badbits[i];
 		return -1;
 	}
-	ck->deadline = monotime() + AUTHTAB_WAIT;
-	if ((ck->pid = check_spawn(mode, fd, kind, authfd, authkind, p[1],
+	if ((pid = check_spawn(mode, fd, kind, authfd, authkind, p[1],
 	    p[1])) == -1) {
 		close(p[0]);
 		close(p[1]);
+		l->bad |= badbits[i];
 		return -1;
 	}
 	close(p[1]);
-	ck->out = p[0];
+	check_watch(l, i, pid, p[0], file);
 	return 0;
 }
 
 /*
- * What the authcheck of ck says: each "=" line to fn(arg, line), its
- * messages logged, naming file; table: its warnings ("=ok" after them)
- * leave the table good.  0 if it said "=ok" and fn took every line.
- * Another one may run meanwhile: it only waits to write what it says.
+ * l's check i, pid, saying on out what it finds in file: usertab's
+ * "=" lines go to user_line, authtab's to check_line; the tables'
+ * warnings ("=ok" after them) leave them good.
  */
-static int
-users_check_end(struct check *ck, const char *file, int (*fn)(void *,
-    char *), void *arg, int table)
+static void
+check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 {
-	char	 buf[2048], *nl, *line;
-	size_t	 have = 0;
-	ssize_t	 n;
-	struct pollfd pfd;
-	int	 ok = 0, bad = 0;
+	struct check	*ck = &l->ck[i];
 
-	pfd.fd = ck->out;
-	pfd.events = POLLIN;
-	while (monotime() < ck->deadline) {
-		if (poll(&pfd, 1, 1000) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if ((n = read(ck->out, buf + have, sizeof(buf) - 1 - have)) <=
-		    0) {
-			if (n == -1 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			break;
-		}
-		have += n;
-		buf[have] = '\0';
-		/* A line longer than buf is cut: only a message can be. */
-		if (strchr(buf, '\n') == NULL && have == sizeof(buf) - 1)
-			buf[have - 1] = '\n';
-		line = buf;
-		while ((nl = strchr(line, '\n')) != NULL) {
-			*nl = '\0';
-			if (strcmp(line, "=ok") == 0)
-				ok = 1;
-			else if (line[0] == '=') {
-				/* A record no mode of fn's (NULL) says. */
-				if (fn == NULL || fn(arg, line) == -1)
-					bad = 1;
-			/* Its messages name the file it read on fd 0. */
-			} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
-				log_warnx("%s%s", file, line + 9);
-				bad |= !table;
-			} else {
-				log_warnx("%s: %s", file, line);
-				bad |= !table;
-			}
-			line = nl + 1;
-		}
-		have -= line - buf;
-		memmove(buf, line, have);
+	ck->load = l;
+	ck->pid = pid;
+	ck->out = out;
+	ck->file = file;
+	ck->fn = i == CK_USER ? user_line : i == CK_AUTH ? check_line : NULL;
+	ck->arg = i == CK_USER ? &l->ua : &l->ca;
+	ck->table = i != CK_APPS && i != CK_AUTH;
+	if (i != CK_SYSTEM)
+		ck->badbit = badbits[i];
+	event_set(&ck->ev, out, EV_READ | EV_PERSIST, check_read, ck);
+	load_event(l, &ck->ev);
+	if (event_add(&ck->ev, NULL) == -1)
+		fatal("event_add");
+	l->running++;
+}
+
+/*
+ * What an authcheck says, as it comes: each "=" line to its fn, its
+ * messages logged, naming its file.  At its end, its verdict: good if
+ * it said "=ok" and fn took every line.
+ */
+static void
+check_read(int fd, short ev, void *arg)
+{
+	struct check	*ck = arg;
+	struct load	*l = ck->load;
+	char		*nl, *line;
+	ssize_t		 n;
+
+	if ((n = read(fd, ck->buf + ck->have, sizeof(ck->buf) - 1 -
+	    ck->have)) == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		check_end(ck);
+		if (ck == &l->ck[CK_SYSTEM])
+			system_written(l);
+		if (l->running == 0)
+			load_end(l);
+		return;
 	}
+	ck->have += n;
+	ck->buf[ck->have] = '\0';
+	/* A line longer than buf is cut: only a message can be. */
+	if (strchr(ck->buf, '\n') == NULL && ck->have == sizeof(ck->buf) - 1)
+		ck->buf[ck->have - 1] = '\n';
+	line = ck->buf;
+	while ((nl = strchr(line, '\n')) != NULL) {
+		*nl = '\0';
+		if (strcmp(line, "=ok") == 0)
+			ck->ok = 1;
+		else if (line[0] == '=') {
+			/* A record no mode of fn's (NULL) says. */
+			if (ck->fn == NULL || ck->fn(ck->arg, line) == -1)
+				ck->bad = 1;
+		/* Its messages name the file it read on fd 0. */
+		} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
+			log_warnx("%s%s", ck->file, line + 9);
+			ck->bad |= !ck->table;
+		} else {
+			log_warnx("%s: %s", ck->file, line);
+			ck->bad |= !ck->table;
+		}
+		line = nl + 1;
+	}
+	ck->have -= line - ck->buf;
+	memmove(ck->buf, line, ck->have);
+}
+
+/*
+ * ck's authcheck has said all it will, or its time is up (child_wait
+ * kills it then): its table is bad unless it said "=ok" and nothing
+ * wrong.
+ */
+static void
+check_end(struct check *ck)
+{
+	struct load	*l = ck->load;
+
+	(void)event_del(&ck->ev);
 	close(ck->out);
-	if (child_wait(ck->pid, ck->deadline, "authcheck") != 0 && !ok)
-		bad = 1;
-	return bad || !ok ? -1 : 0;
+	(void)child_wait(ck->pid, l->deadline, "authcheck");
+	ck->pid = 0;
+	l->running--;
+	if ((ck->failed = ck->bad || !ck->ok))
+		l->bad |= ck->badbit;
 }

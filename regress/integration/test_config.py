@@ -146,14 +146,27 @@ def check_bad_file_names_every_error(srv):
 
 @T.test(start=False)
 def check_bad_tables_and_certificate(srv):
+    """Every table's bad lines at once, each checked by its authcheck,
+    all of them running together: usertab's, quota users' and junk
+    users', each named file:line, and each table not loaded."""
     srv.port = T.free_port()
     text, _ = srv.config()
     with open(srv.usertab, "a") as f:
         f.write("root 0:0:/root\n")
-    conf = write(os.path.join(srv.tmpdir, "t.conf"), text)
+    quota = write(os.path.join(srv.tmpdir, "quota-users"),
+                  "alice 1M\nbob lots\n")
+    junk = write(os.path.join(srv.tmpdir, "junk-users"),
+                 "alice none\ncarol Junk frobnicate\n")
+    conf = write(os.path.join(srv.tmpdir, "t.conf"), text +
+                 'quota users "%s"\njunk users "%s"\n' % (quota, junk))
     rc, out = popd(["-n", "-f", conf])
     T.expect(rc, 1, "exit status with uid 0 in usertab")
     T.expect_true(srv.usertab + ":" in out, "names usertab:line", out)
+    for want in (quota + ":2: ", junk + ":2: ",
+                 'usertab "%s": not loaded' % srv.usertab,
+                 'quota users "%s": not loaded' % quota,
+                 'junk users "%s": not loaded' % junk):
+        T.expect_true(want in out, "reported: %s" % want, out)
 
 
 @T.test(start=False)

@@ -197,7 +197,8 @@ def hundred_thousand_users(srv):
 
 @T.test(start=False, timeout=120)
 def logins_go_on_during_reloads(srv):
-    """While the parent reads 100,000 users again (in a thread) and the
+    """While the parent has 100,000 users checked again (by authchecks
+    it reads from its event loop: it runs one thread throughout) and the
     new authpop loads them, a user keeps logging in: every login is
     answered +OK (or [IN-USE] while its last session's worker leaves),
     by the old tables or the new.  A second SIGHUP that
@@ -217,14 +218,17 @@ def logins_go_on_during_reloads(srv):
     srv.start(timeout=30)
     logs_in(srv, first, pw, 1)
 
-    answers, stop = [], threading.Event()
+    answers, stop, threads = [], threading.Event(), set()
+    tasks = "/proc/%d/task" % srv.proc.pid
 
     def busy():
         while not stop.is_set() and len(answers) < 2000:
+            threads.add(len(os.listdir(tasks)))
             try:
                 answers.append(pass_reply(srv, first, pw)[0])
             except (OSError, EOFError) as e:
                 answers.append(repr(e).encode())
+            threads.add(len(os.listdir(tasks)))
     t = threading.Thread(target=busy, daemon=True)
     t.start()
     try:
@@ -249,6 +253,7 @@ def logins_go_on_during_reloads(srv):
                                                          len(bad)))
     T.expect_true(len(answers) > 0, "logins during the reloads", answers)
     T.expect(bad, [], "answers other than +OK during the reloads")
+    T.expect(sorted(threads), [1], "the parent's threads during the reloads")
 
 
 def authpops(srv):
