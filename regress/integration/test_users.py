@@ -256,6 +256,85 @@ def logins_go_on_during_reloads(srv):
     T.expect(sorted(threads), [1], "the parent's threads during the reloads")
 
 
+@T.test(start=False, timeout=120)
+def stopped_authcheck_holds_up_the_reload_alone(srv):
+    """A reload's authcheck stopped (SIGSTOP) while it checks 100,000
+    users holds up that reload and nothing else: logins go on with the
+    old tables, in the parent's one event loop.  Killed, it said no
+    "=ok": its table is not loaded, the reload is refused, the old
+    tables serve on, and the next reload takes."""
+    pw = "shared-pw"
+    hash_ = T.make_hash(pw, 4)
+    names = [name_at(i) for i in range(NUSERS)]
+    first, new = names[0], "new@example.org"
+    for name in (first, new):
+        make_maildir(srv, name, 1)
+    auth = "".join("%s %s\n" % (n, hash_) for n in names)
+    utab = "".join(usertab_line(srv, n) for n in names)
+    srv.rewrite_authtab(auth)
+    srv.rewrite_usertab(utab)
+    srv.start(timeout=30)
+    logs_in(srv, first, pw, 1)
+
+    def authchecks():
+        out = []
+        for pid in T.descendants(srv.proc.pid):
+            try:
+                with open("/proc/%d/comm" % pid) as f:
+                    if f.read().strip() == "authcheck":
+                        out.append(pid)
+            except OSError:
+                pass
+        return out
+    srv.rewrite_authtab(auth + "%s %s\n" % (new, hash_))
+    srv.rewrite_usertab(utab + usertab_line(srv, new))
+    stopped = []
+    for attempt in range(5):
+        done = srv.log().count("reloaded")
+        srv.reload()
+        deadline = time.monotonic() + 10
+        while not stopped and time.monotonic() < deadline and \
+                srv.log().count("reloaded") == done:
+            for pid in authchecks():
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                    stopped.append(pid)
+                except ProcessLookupError:
+                    pass
+        if stopped:
+            break
+        T.wait_for(lambda: srv.log().count("reloaded") > done, 30,
+                   "a reload that no authcheck was caught in")
+        # Caught none: back to the old tables, and again.
+        srv.rewrite_authtab(auth)
+        srv.rewrite_usertab(utab)
+        srv.reload()
+        T.wait_for(lambda: srv.log().count("reloaded") > done + 1, 30,
+                   "the old tables again")
+        srv.rewrite_authtab(auth + "%s %s\n" % (new, hash_))
+        srv.rewrite_usertab(utab + usertab_line(srv, new))
+    T.expect_true(len(stopped) > 0, "an authcheck caught in 5 reloads")
+    print("#  authcheck %s stopped on attempt %d" % (stopped, attempt + 1))
+    before = srv.log().count("reloaded")
+    t0 = time.monotonic()
+    for _ in range(3):
+        logs_in(srv, first, pw, 1)
+    print("#  3 logins while it is stopped: %.2f s" %
+          (time.monotonic() - t0))
+    T.expect(srv.log().count("reloaded"), before, "no reload meanwhile")
+    refused(srv, new, pw, "the stopped reload's user")
+    for pid in stopped:
+        os.kill(pid, signal.SIGKILL)
+    srv.wait_log("keeping the old tables", timeout=30)
+    T.expect(srv.log().count("reloaded"), before, "the reload refused")
+    logs_in(srv, first, pw, 1)
+    refused(srv, new, pw, "the refused reload's user")
+    srv.reload()
+    T.wait_for(lambda: srv.log().count("reloaded") > before, 30,
+               "the next reload")
+    logs_in(srv, new, pw, 1)
+
+
 def authpops(srv):
     return {p for p in T.descendants(srv.proc.pid)
             if T.classify(p) == "authpop"}
