@@ -110,7 +110,7 @@ LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
 # parent's check of a pair (popd/certs.c), libtls.
-KEYPOP_OBJS=	keypop/keypop.o
+KEYPOP_OBJS=	keypop/keypop.o keypop/sigcheck.o
 KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/peers-keypop.o \
 		common/pki.o common/pkitls.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o \
@@ -253,6 +253,7 @@ ${CONFPOP_OBJS}: confpop/confpop.h
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
+${KEYPOP_OBJS}: keypop/sigcheck.h
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o popctl/popctl.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/auth.h
@@ -582,6 +583,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_kept \
 		regress/fuzz/fuzz_healthline \
 		regress/fuzz/fuzz_verdict \
+		regress/fuzz/fuzz_sigcheck \
 		regress/fuzz/fuzz_lastuse
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
@@ -633,6 +635,10 @@ regress/fuzz/fuzz_verdict: regress/fuzz/fuzz_verdict.c ${FUZZ_VERDICT_SRCS} \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_verdict.c \
 	    ${FUZZ_VERDICT_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_sigcheck: regress/fuzz/fuzz_sigcheck.c keypop/sigcheck.c \
+    keypop/sigcheck.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_sigcheck.c \
+	    keypop/sigcheck.c ${TLSSIGN_LIBS}
 regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
     common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_proxy.c \

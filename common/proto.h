@@ -307,12 +307,12 @@ struct msg_key {
 /*
  * MSG_LISTENER_SIGN: what a handshake signs, for the key whose public
  * key hashes to id (SHA-256 of the certificate's public key bits, as
- * libtls names keys).  The kinds (compat.h) and their exact sizes:
- * SIGN_RSA_PKCS1, a DigestInfo of SHA-256, -384 or -512 (51, 67 or 83
- * bytes) to pad; SIGN_RSA_RAW, RSA_size bytes already PSS-encoded (RSA
- * of 1024 to 8192 bits: what libtls took before keypop);
- * SIGN_ECDSA, a digest of 20, 28, 32, 48 or 64 bytes.  MSG_KEY_SIGNED:
- * the signature, or len 0 (no such key: logged by keypop).
+ * libtls names keys).  The kinds (compat.h) and their sizes: SIGN_RSA_PKCS1,
+ * a DigestInfo to pad, and SIGN_ECDSA, a digest, 1 to 128 bytes;
+ * SIGN_RSA_RAW, RSA_size bytes already PSS-encoded (RSA of 1024 to 8192
+ * bits: what libtls took before keypop).  What keypop signs of those is
+ * narrower (keypop/sigcheck.c).  MSG_KEY_SIGNED: the signature, or len
+ * 0 (no such key, or a request keypop does not sign: logged by keypop).
  */
 #define SIGN_MAXIN		1024	/* RSA 8192 */
 #define SIGN_MAXSIG		1024

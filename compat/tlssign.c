@@ -28,7 +28,10 @@
  * of their own, on its legacy path, which asks the method for each
  * signature: priv_enc for RSA (PKCS#1 v1.5 in TLS 1.2, the PSS block
  * with no padding in TLS 1.3), sign and sign_sig for ECDSA.  RSA
- * decryption (RSA key exchange) is refused.
+ * decryption (RSA key exchange) is refused.  The context offers only
+ * the signature schemes keypop signs (SIGALGS, keypop/sigcheck.c), so
+ * that a client offering others (rsa_pkcs1_sha224, ecdsa_sha1) fails
+ * its handshake here and never asks keypop for what it refuses.
  *
  * compat_tls_keyless_done counts the keys installed: a libtls that
  * never made the call would serve with no key, or fail; the listener
@@ -54,6 +57,13 @@
 #include "util.h"
 #include "log.h"
 #include "proto.h"
+
+/* What keypop signs; an RSA-PSS key's schemes are rsa_pss_pss_*. */
+#define SIGALGS	"rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:" \
+		"rsa_pss_rsae_sha512:rsa_pss_pss_sha256:rsa_pss_pss_sha384:" \
+		"rsa_pss_pss_sha512:rsa_pkcs1_sha256:rsa_pkcs1_sha384:" \
+		"rsa_pkcs1_sha512:ecdsa_secp256r1_sha256:" \
+		"ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512"
 
 static compat_signer	 signer;
 static RSA_METHOD	*rsa_meth;
@@ -141,6 +151,12 @@ SSL_CTX_check_private_key(const SSL_CTX *ctx)
 		return next(ctx);
 	if ((pk = proxy_key(x)) == NULL)
 		return 0;
+	if (SSL_CTX_set1_sigalgs_list((SSL_CTX *)ctx, SIGALGS) != 1) {
+		log_warnx("tls: cannot offer only the signatures keypop "
+		    "makes");
+		EVP_PKEY_free(pk);
+		return 0;
+	}
 	if (SSL_CTX_use_PrivateKey((SSL_CTX *)ctx, pk) != 1) {
 		EVP_PKEY_free(pk);
 		return 0;
@@ -178,7 +194,7 @@ proxy_key(X509 *x)
 		    RSA_set0_key(r, BN_dup(RSA_get0_n(rsa)),
 		    BN_dup(RSA_get0_e(rsa)), NULL) != 1 ||
 		    RSA_set_ex_data(r, rsa_idx, id) != 1 ||
-		    EVP_PKEY_assign_RSA(pk, r) != 1)
+		    EVP_PKEY_assign(pk, EVP_PKEY_base_id(pub), r) != 1)
 			goto fail;
 		return pk;
 	}

@@ -38,6 +38,10 @@
  * turn of the loop, and one in flight at a time: a request while our
  * last answer is unread is out of phase.  Anything else ends the
  * channel and keypop with it, and the parent restarts the listener.
+ * A well-formed request for what we do not sign (sigcheck.c: only the
+ * encodings of the schemes the listener offers, never a raw RSA
+ * operation) gets an empty answer and a log line: that handshake
+ * fails, and the listener's other sessions go on.
  *
  * Peers:
  *	parent    ==fd 3==  keypop	PARENT_CONF, _CONF_KEY, _CONF_END in
@@ -59,6 +63,9 @@
  * files).  It shares nothing with the signing mode but the prologue;
  * main() picks one before anything runs.
  */
+/* EVP_PKEY_get1_RSA: an RSA-PSS key as RSA (rsa_of_pss), as LibreSSL has. */
+#define OPENSSL_API_COMPAT	0x10100000L
+
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -81,6 +88,7 @@
 #include "pki.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "sigcheck.h"
 
 /*
  * A key, and its signing contexts made once: OpenSSL 3 looks up the
@@ -91,6 +99,7 @@ struct key {
 	uint8_t		 id[32];	/* SHA-256 of the public key bits */
 	EVP_PKEY	*pkey;
 	int		 rsa;
+	int		 bits;
 	EVP_PKEY_CTX	*ctx[2];	/* RSA: PKCS#1, none; EC: ECDSA */
 };
 
@@ -109,6 +118,7 @@ static int	key_sign(const struct key *, const struct msg_sign *,
 		    struct msg_signed *);
 static int	no_password(char *, int, int, void *);
 static EVP_PKEY_CTX *sign_ctx(EVP_PKEY *, int);
+static EVP_PKEY	*rsa_of_pss(EVP_PKEY *);
 static __dead void keypop_check(int, char *[]);
 static void	keypop_check_sandbox(void *);
 static uint8_t	*check_read(int, size_t *);
@@ -192,10 +202,14 @@ keypop_parent_key(struct chan *c, const void *data, int fd)
 	if (EVP_PKEY_size(k->pkey) > SIGN_MAXSIG)
 		fatalx("key %zu: %d bits, at most 8192", nkeys,
 		    EVP_PKEY_bits(k->pkey));
+	if (EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA_PSS && (k->pkey =
+	    rsa_of_pss(k->pkey)) == NULL)
+		fatalx("key %zu: an RSA-PSS key without its RSA key", nkeys);
 	if (EVP_PKEY_base_id(k->pkey) != EVP_PKEY_RSA &&
 	    EVP_PKEY_base_id(k->pkey) != EVP_PKEY_EC)
 		fatalx("key %zu: neither RSA nor EC", nkeys);
 	k->rsa = EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA;
+	k->bits = EVP_PKEY_bits(k->pkey);
 	if ((k->ctx[0] = sign_ctx(k->pkey, k->rsa ? RSA_PKCS1_PADDING :
 	    0)) == NULL || (k->rsa && (k->ctx[1] = sign_ctx(k->pkey,
 	    RSA_NO_PADDING)) == NULL))
@@ -225,6 +239,30 @@ sign_ctx(EVP_PKEY *pkey, int padding)
 		return NULL;
 	}
 	return ctx;
+}
+
+/*
+ * An RSA-PSS key (id-RSASSA-PSS) as a plain RSA key: OpenSSL signs with
+ * the first only through its own PSS encoding, and we are given the
+ * encoding, checked (sigcheck.c), to sign with no padding.  The key's
+ * public half, and so its name, are the same.
+ */
+static EVP_PKEY *
+rsa_of_pss(EVP_PKEY *pss)
+{
+	EVP_PKEY	*pkey;
+	RSA		*rsa;
+
+	if ((rsa = EVP_PKEY_get1_RSA(pss)) == NULL)
+		pkey = NULL;
+	else if ((pkey = EVP_PKEY_new()) != NULL &&
+	    EVP_PKEY_set1_RSA(pkey, rsa) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	RSA_free(rsa);
+	EVP_PKEY_free(pss);
+	return pkey;
 }
 
 /*
@@ -285,18 +323,20 @@ keypop_listener_bad(struct chan *c)
 }
 
 /*
- * One signature, or an empty answer for a key we do not have.  The
- * listener waits for each answer before it asks again: a request while
- * our last answer is unread is out of phase, a listener not waiting but
- * flooding us, and so is one whose answers pile up unsent.
+ * One signature, or an empty answer for a key we do not have or a
+ * request we do not sign (sigcheck.c).  The listener waits for each
+ * answer before it asks again: a request while our last answer is
+ * unread is out of phase, a listener not waiting but flooding us, and
+ * so is one whose answers pile up unsent.
  */
 static void
 keypop_listener_sign(struct chan *c, const void *data, int fd)
 {
 	const struct msg_sign	*m = data;
 	struct msg_signed	 r;
+	const char		*why;
 	size_t			 i;
-	int			 unread;
+	int			 unread, h;
 
 	if ((unread = compat_unread(c->fd)) == -1)
 		fatal("the listener's channel");
@@ -314,32 +354,31 @@ keypop_listener_sign(struct chan *c, const void *data, int fd)
 		log_warnx("listener: a signature by a key we do not have "
 		    "(%02x%02x%02x%02x...): the certificate and key files do "
 		    "not match?", m->id[0], m->id[1], m->id[2], m->id[3]);
-	else if (key_sign(&keys[i], m, &r) == -1) {
-		chan_bad(c, "%s from listener: not a request for key %zu",
-		    msg_type_str(MSG_LISTENER_SIGN), i);
-		return;
-	}
+	else if ((why = sigcheck(keys[i].rsa, keys[i].bits, m->kind, m->in,
+	    m->len, &h)) != NULL)
+		log_warnx("listener: refused to sign with key %zu: %s (%u "
+		    "bytes): that handshake fails", i, why, m->len);
+	else if (key_sign(&keys[i], m, &r) == -1)
+		log_warnx("listener: key %zu could not sign %u bytes", i,
+		    m->len);
+	else
+		log_debug("signed %s %s", m->kind == SIGN_ECDSA ? "ecdsa" :
+		    m->kind == SIGN_RSA_RAW ? "pss" : "pkcs1",
+		    sigcheck_hash(h));
 	chan_send(c, MSG_KEY_SIGNED, -1, &r, sizeof(r));
 }
 
-/*
- * Sign m's input with k into r: -1 if the kind is not one of k's (an
- * ECDSA digest for an RSA key, a PSS block not of its size or not
- * ending as PSS encodings do) or the key refuses it.
- */
+/* Sign m's input, checked by sigcheck(), with k into r. */
 static int
 key_sign(const struct key *k, const struct msg_sign *m, struct msg_signed *r)
 {
 	size_t	len = sizeof(r->sig);
 
-	if (k->rsa != (m->kind != SIGN_ECDSA))
-		return -1;
-	if (m->kind == SIGN_RSA_RAW && (m->len !=
-	    (size_t)EVP_PKEY_size(k->pkey) || m->in[m->len - 1] != 0xbc))
-		return -1;
 	if (EVP_PKEY_sign(k->ctx[m->kind == SIGN_RSA_RAW], r->sig, &len,
-	    m->in, m->len) != 1)
+	    m->in, m->len) != 1) {
+		r->len = 0;
 		return -1;
+	}
 	r->len = len;
 	return 0;
 }

@@ -26,6 +26,7 @@ request out of phase (a second before it read the answer to the first)
 is ended, and popd serves on: the test takes the listener's end of the
 channel with pidfd_getfd(2) as root, with the listener stopped."""
 
+import hashlib
 import os
 import re
 import signal
@@ -44,6 +45,7 @@ NEWKEY = {
     "p384": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp384r1"],
     "rsa2048": ["-newkey", "rsa:2048"],
     "rsa4096": ["-newkey", "rsa:4096"],
+    "rsapss": ["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048"],
 }
 
 
@@ -313,6 +315,197 @@ def resumed_handshake_signs_nothing(srv):
     finally:
         os.kill(kp, signal.SIGCONT)
     T.expect(full_handshake(srv.port)[:1], b"0", "a full handshake again")
+
+
+# --- the signature schemes a client may offer ----------------------------
+
+# Every TLS signature scheme OpenSSL 3.0's client knows (ssl/t1_lib.c),
+# and which of them each kind of key signs with, by TLS version: the
+# rest must fail that one handshake, and nothing else.
+SIGALGS = ("ecdsa_secp256r1_sha256", "ecdsa_secp384r1_sha384",
+           "ecdsa_secp521r1_sha512", "ecdsa_sha224", "ecdsa_sha1",
+           "ed25519", "ed448", "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384",
+           "rsa_pss_rsae_sha512", "rsa_pss_pss_sha256", "rsa_pss_pss_sha384",
+           "rsa_pss_pss_sha512", "rsa_pkcs1_sha256", "rsa_pkcs1_sha384",
+           "rsa_pkcs1_sha512", "rsa_pkcs1_sha224", "rsa_pkcs1_sha1",
+           "dsa_sha256", "dsa_sha384", "dsa_sha512", "dsa_sha224", "dsa_sha1")
+RSAE = {"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"}
+PKCS1 = {"rsa_pkcs1_sha256", "rsa_pkcs1_sha384", "rsa_pkcs1_sha512"}
+PSSPSS = {"rsa_pss_pss_sha256", "rsa_pss_pss_sha384", "rsa_pss_pss_sha512"}
+ECDSA = {"ecdsa_secp256r1_sha256", "ecdsa_secp384r1_sha384",
+         "ecdsa_secp521r1_sha512"}
+SIGNS = {
+    ("rsa2048", "1.3"): RSAE, ("rsa2048", "1.2"): RSAE | PKCS1,
+    ("rsa4096", "1.3"): RSAE, ("rsa4096", "1.2"): RSAE | PKCS1,
+    ("rsapss", "1.3"): PSSPSS, ("rsapss", "1.2"): PSSPSS,
+    # TLS 1.3 ties an ECDSA scheme to its curve; 1.2 takes any digest.
+    ("p256", "1.3"): {"ecdsa_secp256r1_sha256"}, ("p256", "1.2"): ECDSA,
+    ("p384", "1.3"): {"ecdsa_secp384r1_sha384"}, ("p384", "1.2"): ECDSA,
+}
+
+
+def keypop_signatures(srv):
+    """keypop's debug lines for the signatures it made."""
+    return re.findall(r"keypop\[\d+\]: signed (\S+ \S+)", srv.log())
+
+
+def offer_each_scheme(srv, kind, versions):
+    """A handshake offering each scheme alone, for each TLS version:
+    those kind signs with succeed, with keypop signing exactly the
+    scheme the client was told, the others fail; a logged-in session
+    goes on and no process of the listener's changes."""
+    pids = srv.pids()
+    p = srv.pop("alice")
+    for version in versions:
+        for alg in SIGALGS:
+            before = len(keypop_signatures(srv))
+            rc, out = s_client(srv.port, "-tls" + version.replace(".", "_"),
+                               "-sigalgs", alg, "-no_ticket")
+            if "Invalid signature algorithms" in out or \
+                    "error setting signature algorithms" in out.lower():
+                raise AssertionError("openssl does not know %s" % alg)
+            ok = rc == 0 and "+OK" in out
+            want = alg in SIGNS[(kind, version)]
+            T.expect(ok, want, "%s TLS %s offering %s alone: served" %
+                     (kind, version, alg))
+            if ok:
+                m = re.search(r"Peer signature type: (\S+)", out)
+                d = re.search(r"Peer signing digest: (\S+)", out)
+                T.wait_for(lambda: len(keypop_signatures(srv)) > before, 5,
+                           "keypop's line for %s" % alg)
+                said = "%s %s" % ("ecdsa" if "ECDSA" in m.group(1) else
+                                  "pss" if "PSS" in m.group(1) else
+                                  "pkcs1", d.group(1).lower())
+                T.expect(keypop_signatures(srv)[before:], [said],
+                         "%s TLS %s %s: what keypop signed" %
+                         (kind, version, alg))
+            T.expect(p.noop()[:3], b"+OK", "the logged-in session after "
+                     "%s %s" % (version, alg))
+    T.expect(p.stat()[0], 0, "the session's STAT")
+    p.quit()
+    now = srv.pids()
+    for role in ("listener", "keypop", "authpop"):
+        T.expect(now[role], pids[role], "the %s's pid" % role)
+    T.expect_true("is compromised or broken" not in srv.log(),
+                  "no process ended", srv.log()[-1500:])
+
+
+def sigalg_matrix(srv, kinds, versions):
+    for kind in kinds:
+        use_key(srv, kind)
+        srv.start()
+        offer_each_scheme(srv, kind, versions)
+        srv.stop()
+
+
+@T.test(start=False, extra_args=["-T"], timeout=600)
+def each_scheme_alone_tls12_and_13(srv):
+    sigalg_matrix(srv, ("rsa2048", "rsa4096", "rsapss", "p256", "p384"),
+                  ("1.2", "1.3"))
+
+
+@T.test(start=False, timeout=600)
+def each_scheme_alone_tls13_only(srv):
+    sigalg_matrix(srv, ("rsa2048", "rsa4096", "rsapss", "p256", "p384"),
+                  ("1.3",))
+    # A TLS 1.2 client is refused at the version, before any signature.
+    use_key(srv, "rsa2048")
+    srv.start()
+    rc, out = s_client(srv.port, "-tls1_2", "-sigalgs", "rsa_pkcs1_sha224")
+    T.expect(rc != 0 and "+OK" not in out, True, "TLS 1.2 refused")
+    p = srv.pop("alice")
+    p.quit()
+
+
+# --- what keypop signs for a listener taken over ---------------------------
+
+def key_id_and_modulus(cert):
+    """libtls's name of cert's RSA key (SHA-256 of its RSAPublicKey) and
+    the modulus."""
+    pub = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in",
+                          cert], check=True, stdout=subprocess.PIPE).stdout
+    der = subprocess.run(["openssl", "rsa", "-pubin", "-RSAPublicKey_out",
+                          "-outform", "DER"], input=pub, check=True,
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL).stdout
+    mod = subprocess.run(["openssl", "x509", "-noout", "-modulus", "-in",
+                          cert], check=True, stdout=subprocess.PIPE
+                         ).stdout.decode().strip().split("=", 1)[1]
+    return hashlib.sha256(der).digest(), int(mod, 16)
+
+
+def ask_keypop(srv, requests):
+    """Each (kind, bytes) asked of keypop on the stopped listener's
+    channel, one at a time as a listener does; the signatures answered
+    (b"" for a refusal)."""
+    T.need_root()
+    version, typ = T.msg_numbers("MSG_LISTENER_SIGN")
+    kid, _ = key_id_and_modulus(srv.cert)
+    lis = srv.pids()["listener"]
+    answers = []
+    os.kill(lis, signal.SIGSTOP)
+    try:
+        s = socket.socket(fileno=T.steal_fd(lis, 4))
+        s.settimeout(10)
+        try:
+            for kind, data in requests:
+                payload = kid + struct.pack("=II", kind, len(data)) + \
+                    data + bytes(1024 - len(data))
+                s.send(struct.pack("=IIII", typ, version, len(payload), 0) +
+                       payload)
+                r = s.recv(65536)
+                T.expect_true(len(r) >= 20, "keypop's answer, not its end",
+                              srv.log()[-1000:])
+                n, = struct.unpack("=I", r[16:20])
+                answers.append(r[20:20 + n])
+        finally:
+            s.close()
+    finally:
+        os.kill(lis, signal.SIGCONT)
+    return answers
+
+
+@T.test
+def keypop_is_no_decryption_oracle(srv):
+    """The audit's attack: a listener taken over blinds a recorded RSA
+    key exchange until it ends in 0xbc and asks keypop to "sign" it with
+    no padding.  keypop refuses, says why, and the listener serves on;
+    a SHA-224 DigestInfo and an ECDSA digest for an RSA key are refused
+    as well, each failing only its request."""
+    make_key(srv.cert, srv.key, "rsa2048")
+    srv.reload()
+    T.wait_for(lambda: "RSA, 2048 bits" in srv.log(), 10, "the RSA key")
+    T.wait_for(lambda: len(srv.listeners()) == 1, 10, "one listener")
+    pids = srv.pids()
+    _, n = key_id_and_modulus(srv.cert)
+    e = 65537
+    secret = int.from_bytes(os.urandom(200), "big")
+    c = pow(secret, e, n)              # what a client once sent
+    for _ in range(100000):
+        r = int.from_bytes(os.urandom(255), "big") % n
+        blinded = c * pow(r, e, n) % n
+        if blinded & 0xff == 0xbc:
+            break
+    digestinfo224 = bytes.fromhex("302d300d06096086480165030402040500041c") \
+        + bytes(28)
+    got = ask_keypop(srv, [(2, blinded.to_bytes(256, "big"))])[0]
+    if got:
+        m = int.from_bytes(got, "big") * pow(r, -1, n) % n
+        raise AssertionError("keypop decrypted for the listener: %s" %
+                             ("CONFIRMED" if m == secret else
+                              "a raw RSA operation"))
+    got = ask_keypop(srv, [(1, digestinfo224), (3, bytes(32))])
+    T.expect(got, [b"", b""], "keypop's answers")
+    log = srv.log()
+    for why in ("not a PSS encoding", "not a DigestInfo of SHA-256",
+                "an ECDSA digest for an RSA key"):
+        T.expect_true(re.search(r"keypop\[\d+\]: listener: refused to sign "
+                                r"with key 0: %s" % why, log),
+                      "keypop's refusal: " + why, log[-1500:])
+    T.expect(full_handshake(srv.port)[:1], b"0", "a full handshake after")
+    now = srv.pids()
+    T.expect((now["listener"], now["keypop"]),
+             (pids["listener"], pids["keypop"]), "listener and keypop")
 
 
 # --- a listener that talks garbage to keypop -----------------------------

@@ -1103,6 +1103,9 @@ main(void)
 	    .len = 32 };
 	const struct msg_sign		 sign_ec33 = { .kind = SIGN_ECDSA,
 	    .len = 33 };
+	const struct msg_sign		 sign_ec129 = { .kind = SIGN_ECDSA,
+	    .len = 129 };
+	const struct msg_sign		 sign_ec0 = { .kind = SIGN_ECDSA };
 	const struct msg_sign		 sign_kind = { .kind = 4, .len = 32 };
 	const struct msg_sign		 sign_raw = { .kind = SIGN_RSA_RAW,
 	    .len = 256 };
@@ -1350,8 +1353,13 @@ main(void)
 		    MSG_LISTENER_SIGN, V, SG, H, SG, 1, 1, 0, &sign_ec },
 		{ "a request one byte long", E_KEY, PH_RUN, MSG_LISTENER_SIGN,
 		    V, SG + 1, H, SG + 1, 0, 1, 0, &sign_ec },
-		{ "an ECDSA digest of 33 bytes", E_KEY, PH_RUN,
-		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_ec33 },
+		{ "an ECDSA digest of 33 bytes (keypop's to refuse)", E_KEY,
+		    PH_RUN, MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 1,
+		    &sign_ec33 },
+		{ "an ECDSA digest of 129 bytes", E_KEY, PH_RUN,
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_ec129 },
+		{ "an empty ECDSA digest", E_KEY, PH_RUN,
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_ec0 },
 		{ "a request of kind 4", E_KEY, PH_RUN, MSG_LISTENER_SIGN, V,
 		    SG, H, SG, 0, 1, 0, &sign_kind },
 		{ "a PSS block of 256 bytes", E_KEY, PH_RUN, MSG_LISTENER_SIGN,
@@ -1362,10 +1370,11 @@ main(void)
 		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_raw1025 },
 		{ "a SHA-384 DigestInfo", E_KEY, PH_RUN, MSG_LISTENER_SIGN, V,
 		    SG, H, SG, 0, 1, 1, &sign_pkcs1 },
+		/* keypop's to refuse (sigcheck.c): one handshake fails. */
 		{ "a SHA-1 DigestInfo", E_KEY, PH_RUN, MSG_LISTENER_SIGN, V,
-		    SG, H, SG, 0, 1, 0, &sign_pkcs1_sha1 },
+		    SG, H, SG, 0, 1, 1, &sign_pkcs1_sha1 },
 		{ "a SHA-384 DigestInfo of SHA-256's length", E_KEY, PH_RUN,
-		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 0, &sign_pkcs1_mix },
+		    MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 1, &sign_pkcs1_mix },
 		{ "an answer", E_LISTENER_K, PH_SIGN, MSG_KEY_SIGNED, V, SD, H,
 		    SD, 0, 1, 1, &signed_ok },
 		{ "an answer to no request", E_LISTENER_K, PH_RUN,
