@@ -154,6 +154,7 @@ DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
 		${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs only valid_username (util.o, which logs) and the hashes.
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
+		common/table.o common/settings.o \
 		compat/compat.o common/pwscheme.o common/b64.o common/apppass.o \
 		common/addr.o
 # popctl parses its command line with the control process's parser.

@@ -279,7 +279,8 @@ def plaintext_never_loads(srv):
                   "popdpass names what it cannot convert", conv.stderr)
     T.expect_true(PASSWORD not in conv.stdout + conv.stderr,
                   "popdpass shows no password")
-    srv.rewrite_authtab(conv.stdout)
+    # The file is rewritten in place; the lines it cannot convert stay.
+    T.expect(conv.stdout, "", "nothing on standard output")
     srv.start()
     for user, _, reset in PLAIN:
         reply, _ = pass_reply(srv, user, PASSWORD)
