@@ -24,15 +24,16 @@
  * Standard input is read with read(2), one byte at a time, so that no
  * stdio buffer keeps a copy and nothing after the first line is taken.
  *
- * With -P it turns a table of passwords in clear, Dovecot's {PLAIN}
- * lines, into bcrypt lines (convert): each line read is wiped once
- * written.
+ * With -P it hashes the passwords in clear of a table, Dovecot's
+ * {PLAIN} lines, in place (convert): an authtab's or a passwd-file's,
+ * each read as popd reads it (table.c), nothing else changed; the
+ * buffers that held them are wiped.
  *
  * With -A, -R and -B it makes, revokes and bars: app passwords
  * (apppass.h), a secret popdpass draws and shows once, of which only a
- * keyed hash is kept.  A file of them is changed under flock(2), so
- * that two runs do not lose each other's line, and replaced whole by
- * rename(2), so that popd never reads half of one.
+ * keyed hash is kept.  A file of them, or -P's table, is changed under
+ * flock(2), so that two runs do not lose each other's line, and
+ * replaced whole by rename(2), so that popd never reads half of one.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -375,7 +376,7 @@ main(int argc, char *argv[])
 /* A converted line: its number and its password field now. */
 struct convline {
 	size_t	 line;
-	char	 val[COMPAT_HASH_MAX + 16];
+	char	*val;
 	int	 seen;
 };
 
@@ -483,8 +484,8 @@ convert_line(const char *file, size_t lineno, const char *p, size_t clen,
     size_t *flen)
 {
 	struct pwhash	 ph;
-	char		*content, *field, *pw, *line = NULL, name[POPD_MAXUSER + 2];
-	char		 why[384];
+	char		*content, *field, *pw, *line = NULL;
+	char		 name[POPD_MAXUSER + 2], why[384];
 	const char	*bad = NULL;
 	size_t		 linelen = 0;
 	int		 ret = -1;
@@ -583,7 +584,8 @@ conv_check(const char *tmp, void *arg)
 	size_t		 i;
 	int		 ok = 0;
 
-	(void)table_scan(tmp, TABLE_AUTH | TABLE_QUIET | cv->passwd, conv_seen, cv);
+	(void)table_scan(tmp, TABLE_AUTH | TABLE_QUIET | cv->passwd,
+	    conv_seen, cv);
 	for (i = 0; i < cv->n; i++)
 		if (!cv->c[i].seen) {
 			warnx("%s:%zu: the line as converted would not load",
@@ -642,7 +644,7 @@ convert(const char *file, int cost)
 	char		*buf, *out = NULL, *p, *nl, *end;
 	char		 val[COMPAT_HASH_MAX + 16];
 	size_t		 len, olen = 0, ocap = 0, lineno = 0, clen, start, flen;
-	size_t		 nbad = 0;
+	size_t		 nbad = 0, i;
 	int		 fd, r;
 
 	memset(&cv, 0, sizeof(cv));
@@ -679,7 +681,8 @@ convert(const char *file, int cost)
 			err(1, NULL);
 		cv.c[cv.n].line = lineno;
 		cv.c[cv.n].seen = 0;
-		(void)strlcpy(cv.c[cv.n].val, val, sizeof(cv.c[cv.n].val));
+		if ((cv.c[cv.n].val = strdup(val)) == NULL)
+			err(1, NULL);
 		cv.n++;
 	}
 	explicit_bzero(val, sizeof(val));
@@ -689,6 +692,8 @@ convert(const char *file, int cost)
 	freezero(buf, len);
 	if (out != NULL)
 		freezero(out, ocap);
+	for (i = 0; i < cv.n; i++)
+		free(cv.c[i].val);
 	free(cv.c);
 	fprintf(stderr, "popdpass: %s (%s): %zu password%s in clear hashed, "
 	    "%zu not%s\n", file, cv.passwd ? "Dovecot's passwd-file" :
