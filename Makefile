@@ -152,8 +152,10 @@ MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
 DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
 		${STORE_OBJS} ${DELIVER_OBJS}
-# popdpass needs only valid_username (util.o, which logs) and the hashes.
+# popdpass needs valid_username (util.o, which logs), the hashes, and
+# for -P the table parsers popd loads authtab with (table.o).
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
+		common/table.o common/settings.o \
 		compat/compat.o common/pwscheme.o common/b64.o common/apppass.o \
 		common/addr.o
 # popctl parses its command line with the control process's parser.

@@ -24,15 +24,16 @@
  * Standard input is read with read(2), one byte at a time, so that no
  * stdio buffer keeps a copy and nothing after the first line is taken.
  *
- * With -P it turns a table of passwords in clear, Dovecot's {PLAIN}
- * lines, into bcrypt lines (convert): each line read is wiped once
- * written.
+ * With -P it hashes the passwords in clear of a table, Dovecot's
+ * {PLAIN} lines, in place (convert): an authtab's or a passwd-file's,
+ * each read as popd reads it (table.c), nothing else changed; the
+ * buffers that held them are wiped.
  *
  * With -A, -R and -B it makes, revokes and bars: app passwords
  * (apppass.h), a secret popdpass draws and shows once, of which only a
- * keyed hash is kept.  A file of them is changed under flock(2), so
- * that two runs do not lose each other's line, and replaced whole by
- * rename(2), so that popd never reads half of one.
+ * keyed hash is kept.  A file of them, or -P's table, is changed under
+ * flock(2), so that two runs do not lose each other's line, and
+ * replaced whole by rename(2), so that popd never reads half of one.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -56,6 +57,7 @@
 #include "apppass.h"
 #include "log.h"
 #include "pwscheme.h"
+#include "table.h"
 #include "util.h"
 #include "version.h"
 
@@ -88,6 +90,18 @@ __dead static void	usage(void);
 static void		wipe(void);
 static void		read_tty(const char *);
 static void		read_stdin(void);
+static int		passwd_line(const char *, size_t);
+static int		password_field(const char *, int, char *, size_t,
+			    size_t *, size_t *);
+static const char	*load_check(char *, int, const char *, const char *,
+			    char *, size_t);
+static int		convert_line(const char *, size_t, const char *,
+			    size_t, int, int, char *, size_t, size_t *,
+			    size_t *);
+static int		conv_seen(void *, char *, char *, size_t);
+static int		conv_check(const char *, void *);
+static void		put(char **, size_t *, size_t *, const char *, size_t);
+static char		*line_end(char *, char *, size_t *);
 static int		convert(const char *, int);
 static time_t		parse_expiry(const char *, time_t);
 static void		parse_nets(const char *, struct apprec *);
@@ -97,6 +111,9 @@ static void		fsync_dir(const char *);
 static int		lock_file(const char *, int, struct stat *);
 static int		app_scan(void *, const char *, const char *, size_t);
 static void		scan_file(const char *, struct appscan *);
+static char		*read_all(const char *, int, size_t *);
+static void		replace(const char *, const struct stat *, const char *,
+			    size_t, int (*)(const char *, void *), void *);
 static void		rewrite(const char *, int, const struct stat *,
 			    const struct appscan *, const char *);
 static int		app_add(const char *, const char *, const char *,
@@ -342,85 +359,347 @@ main(int argc, char *argv[])
 }
 
 /*
- * An authtab of passwords in clear, as Dovecot's {PLAIN}, {CLEAR} and
- * {CLEARTEXT} lines hold them ("user {PLAIN}secret", "user:{PLAIN}..."),
- * printed with a bcrypt hash in place of each such password; comments,
- * blank lines and hashes of other kinds as they are.  A secret that no
- * hash can be made from ({CRAM-MD5}...) or a password authpop could not
- * take is left out and said on standard error, and the exit is then 1.
+ * -P: a table of passwords in clear, Dovecot's {PLAIN}, {CLEAR} and
+ * {CLEARTEXT} ones, rewritten with a bcrypt hash in place of each such
+ * password, in the table's own format: an authtab ("user {PLAIN}secret"
+ * or "user:{PLAIN}secret") gets a bare "$2b$" hash, which OpenSMTPD
+ * reads too; Dovecot's passwd-file ("user:{PLAIN}secret:uid:gid:...",
+ * known by a line of three fields or more) gets "{BLF-CRYPT}$2b$...",
+ * which Dovecot reads whatever its passdb's default scheme.  Only the
+ * password changes: every other byte stays, and a line that is not
+ * converted stays as it is, named on standard error with why (the exit
+ * is then 1).  Each new line is read back as popd reads the table
+ * before it is kept, and the new file as a whole before it replaces
+ * the old one.
  */
+
+/* A converted line: its number and its password field now. */
+struct convline {
+	size_t	 line;
+	char	*val;
+	int	 seen;
+};
+
+struct convert {
+	struct convline	*c;
+	size_t		 n;
+	int		 passwd;	/* TABLE_PASSWD, or 0: an authtab */
+	const char	*file;
+};
+
+/*
+ * Whether p, a line of clen bytes (its end trimmed), has the fields of
+ * Dovecot's passwd-file: the user name, ':' and two more fields at least.
+ */
+static int
+passwd_line(const char *p, size_t clen)
+{
+	const char	*colon;
+
+	if (clen == 0 || p[0] == '#' || p[0] == ':' ||
+	    (colon = memchr(p, ':', clen)) == NULL ||
+	    memchr(p, ' ', colon - p) != NULL ||
+	    memchr(p, '\t', colon - p) != NULL)
+		return 0;
+	return memchr(colon + 1, ':', clen - (colon + 1 - p)) != NULL;
+}
+
+/*
+ * The password field of content as popd reads the table (passwd: a
+ * passwd-file): its start and length, the user's name into name; -1 if
+ * the line has none (a comment, a blank line...).
+ */
+static int
+password_field(const char *content, int passwd, char *name, size_t namelen,
+    size_t *start, size_t *len)
+{
+	const char	*key, *val;
+	size_t		 keylen;
+
+	if (passwd) {
+		if (content[0] == '\0' || content[0] == '#' ||
+		    content[0] == ':' || (val = strchr(content, ':')) == NULL)
+			return -1;
+		key = content;
+		keylen = val - content;
+		val++;
+		*len = strcspn(val, ":");
+	} else {
+		key = content + strspn(content, " \t");
+		if (*key == '\0' || *key == '#')
+			return -1;
+		keylen = strcspn(key, " \t:");
+		val = key + keylen + strspn(key + keylen, " \t:");
+		*len = strlen(val);
+	}
+	if (*len == 0)
+		return -1;
+	*start = val - content;
+	(void)snprintf(name, namelen, "%.*s", (int)keylen, key);
+	return 0;
+}
+
+/*
+ * NULL if line (its end trimmed), as popd reads the table, is name's
+ * with the password field val and a hash authpop takes; else why not.
+ */
+static const char *
+load_check(char *line, int passwd, const char *name, const char *val,
+    char *why, size_t whylen)
+{
+	struct passwdline	 pl;
+	char			*key, *v;
+	size_t			 keylen;
+
+	if (passwd) {
+		/* As an authtab reads it: no quota rules. */
+		if (table_parse_passwd(line, &pl, NULL, why, whylen) == -1)
+			return why;
+		key = pl.name;
+		v = pl.pass;
+	} else {
+		key = line + strspn(line, " \t");
+		keylen = strcspn(key, " \t:");
+		v = key + keylen + strspn(key + keylen, " \t:");
+		key[keylen] = '\0';
+	}
+	if (strcmp(key, name) != 0 || strcmp(v, val) != 0)
+		return "the new line would read otherwise";
+	if (!valid_username(key))
+		return "an invalid user name";
+	if (pwscheme_allowed(v, 0, NULL, why, whylen) == -1)
+		return why;
+	return NULL;
+}
+
+/*
+ * Line lineno of file, p (clen bytes, its end trimmed), converted: 1
+ * with its new password field in val, replacing *flen bytes at *start;
+ * 0 if it holds no password in clear; -1 if it holds one that is not
+ * converted (said).
+ */
+static int
+convert_line(const char *file, size_t lineno, const char *p, size_t clen,
+    int passwd, int cost, char *val, size_t vallen, size_t *start,
+    size_t *flen)
+{
+	struct pwhash	 ph;
+	char		*content, *field, *pw, *line = NULL;
+	char		 name[POPD_MAXUSER + 2], why[384];
+	const char	*bad = NULL;
+	size_t		 linelen = 0;
+	int		 ret = -1;
+
+	if ((content = strndup(p, clen)) == NULL)
+		err(1, NULL);
+	if (password_field(content, passwd, name, sizeof(name), start,
+	    flen) == -1) {
+		freezero(content, clen + 1);
+		return 0;
+	}
+	field = content + *start;
+	field[*flen] = '\0';
+	if (pwscheme_parse(field, &ph) == -1 || !(ph.flags & PWS_PLAIN)) {
+		explicit_bzero(&ph, sizeof(ph));
+		freezero(content, clen + 1);
+		return 0;
+	}
+	pw = strchr(field, '}') + 1;
+	if (ph.flags & PWS_RESET) {
+		(void)snprintf(why, sizeof(why), "a {%s} secret, from which "
+		    "no hash can be made: reset the user's password",
+		    ph.s->name);
+		bad = why;
+	} else if (strcasecmp(ph.s->name, "PLAIN") != 0 &&
+	    strcasecmp(ph.s->name, "CLEAR") != 0 &&
+	    strcasecmp(ph.s->name, "CLEARTEXT") != 0) {
+		(void)snprintf(why, sizeof(why), "{%s} is not converted: "
+		    "reset the user's password", ph.s->name);
+		bad = why;
+	} else if (strchr(field, '.') != NULL && strchr(field, '.') < pw)
+		bad = "an encoded password is not converted";
+	else if (!valid_username(name))
+		bad = "a user name popd refuses";
+	else if (*pw == '\0' || strlen(pw) > COMPAT_PASS_MAX ||
+	    strchr(pw, '\r') != NULL)
+		bad = "a password authpop cannot take (empty, a CR, or "
+		    "longer than 511 bytes)";
+	else {
+		(void)strlcpy(pass, pw, sizeof(pass));
+		if (compat_newhash(pass, cost, hash, sizeof(hash)) == -1 ||
+		    compat_checkpass(pass, hash) == -1)
+			err(1, "bcrypt");
+		explicit_bzero(pass, sizeof(pass));
+		(void)snprintf(val, vallen, "%s%s", passwd ? "{BLF-CRYPT}" :
+		    "", hash);
+		explicit_bzero(hash, sizeof(hash));
+		/* The line as it would be, read back as popd reads it. */
+		linelen = clen - *flen + strlen(val) + 1;
+		if ((line = malloc(linelen)) == NULL)
+			err(1, NULL);
+		(void)snprintf(line, linelen, "%.*s%s%.*s", (int)*start, p,
+		    val, (int)(clen - *start - *flen), p + *start + *flen);
+		bad = load_check(line, passwd, name, val, why, sizeof(why));
+		ret = 1;
+	}
+	explicit_bzero(&ph, sizeof(ph));
+	freezero(content, clen + 1);
+	if (line != NULL)
+		freezero(line, linelen);
+	if (bad != NULL) {
+		warnx("%s:%zu: \"%s\": not converted: %s", file, lineno, name,
+		    bad);
+		return -1;
+	}
+	return ret;
+}
+
+/* table_scan's function over the new file: what each line holds. */
+static int
+conv_seen(void *arg, char *key, char *val, size_t lineno)
+{
+	struct convert	*cv = arg;
+	size_t		 lo = 0, hi = cv->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cv->c[mid].line == lineno) {
+			if (strcmp(cv->c[mid].val, val) == 0)
+				cv->c[mid].seen = 1;
+			return 0;
+		}
+		if (cv->c[mid].line < lineno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* replace's check: popd's loader takes every converted line. */
+static int
+conv_check(const char *tmp, void *arg)
+{
+	struct convert	*cv = arg;
+	size_t		 i;
+	int		 ok = 0;
+
+	(void)table_scan(tmp, TABLE_AUTH | TABLE_QUIET | cv->passwd,
+	    conv_seen, cv);
+	for (i = 0; i < cv->n; i++)
+		if (!cv->c[i].seen) {
+			warnx("%s:%zu: the line as converted would not load",
+			    cv->file, cv->c[i].line);
+			ok = -1;
+		}
+	return ok;
+}
+
+/* n bytes of p after the olen of *out (*ocap), which grows. */
+static void
+put(char **out, size_t *olen, size_t *ocap, const char *p, size_t n)
+{
+	char	*nout;
+	size_t	 ncap;
+
+	if (n == 0)
+		return;
+	if (*ocap - *olen < n) {
+		ncap = (*olen + n) * 2;
+		if ((nout = malloc(ncap)) == NULL)
+			err(1, NULL);
+		if (*out != NULL) {
+			memcpy(nout, *out, *olen);
+			freezero(*out, *ocap);
+		}
+		*out = nout;
+		*ocap = ncap;
+	}
+	memcpy(*out + *olen, p, n);
+	*olen += n;
+}
+
+/* The end of the line at p: past its newline; clen, its trimmed length. */
+static char *
+line_end(char *p, char *end, size_t *clen)
+{
+	char	*nl;
+
+	if ((nl = memchr(p, '\n', end - p)) != NULL)
+		nl++;
+	else
+		nl = end;
+	/* Its end (newline, CR, blanks) is not part of it, and stays. */
+	for (*clen = nl - p; *clen > 0 &&
+	    strchr("\n\r \t", p[*clen - 1]) != NULL; (*clen)--)
+		;
+	return nl;
+}
+
 static int
 convert(const char *file, int cost)
 {
-	FILE		*fp;
-	struct pwhash	 ph;
-	char		*line = NULL, *key, *val, *end, *pw;
-	size_t		 sz = 0, lineno = 0, n = 0, keylen;
-	ssize_t		 len;
-	int		 bad = 0;
+	struct convert	 cv;
+	struct stat	 st;
+	char		*buf, *out = NULL, *p, *nl, *end;
+	char		 val[COMPAT_HASH_MAX + 16];
+	size_t		 len, olen = 0, ocap = 0, lineno = 0, clen, start, flen;
+	size_t		 nbad = 0, i;
+	int		 fd, r;
 
-	if ((fp = fopen(file, "r")) == NULL)
-		err(1, "%s", file);
-	while ((len = getline(&line, &sz, fp)) != -1) {
-		lineno++;
-		end = line + len;
-		while (end > line && (end[-1] == '\n' || end[-1] == '\r' ||
-		    end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		key = line + strspn(line, " \t");
-		keylen = strcspn(key, " \t:");
-		val = key + keylen + strspn(key + keylen, " \t:");
-		if (*key == '\0' || *key == '#' || *val == '\0' ||
-		    pwscheme_parse(val, &ph) == -1 ||
-		    !(ph.flags & PWS_PLAIN)) {
-			printf("%s\n", line);
-			goto next;
-		}
-		key[keylen] = '\0';
-		pw = strchr(val, '}') + 1;
-		if (ph.flags & PWS_RESET) {
-			warnx("%s:%zu: \"%s\": a {%s} secret, from which no "
-			    "hash can be made: reset the user's password",
-			    file, lineno, key, ph.s->name);
-			bad = 1;
-		} else if (strcasecmp(ph.s->name, "PLAIN") != 0 &&
-		    strcasecmp(ph.s->name, "CLEAR") != 0 &&
-		    strcasecmp(ph.s->name, "CLEARTEXT") != 0) {
-			warnx("%s:%zu: \"%s\": {%s} is not converted: reset "
-			    "the user's password", file, lineno, key,
-			    ph.s->name);
-			bad = 1;
-		} else if (strchr(val, '.') != NULL &&
-		    strchr(val, '.') < pw) {
-			warnx("%s:%zu: \"%s\": an encoded password is not "
-			    "converted", file, lineno, key);
-			bad = 1;
-		} else if (!valid_username(key) || *pw == '\0' ||
-		    strlen(pw) > COMPAT_PASS_MAX ||
-		    strchr(pw, '\r') != NULL) {
-			warnx("%s:%zu: \"%s\": a user name or password "
-			    "authtab cannot hold", file, lineno, key);
-			bad = 1;
-		} else if (compat_newhash(pw, cost, hash, sizeof(hash)) ==
-		    -1 || compat_checkpass(pw, hash) == -1)
-			err(1, "bcrypt");
-		else {
-			printf("%s\t%s\n", key, hash);
-			n++;
-		}
- next:
-		explicit_bzero(line, sz);
-		explicit_bzero(&ph, sizeof(ph));
+	memset(&cv, 0, sizeof(cv));
+	cv.file = file;
+	table_hash_allowed = pwscheme_allowed;
+	fd = lock_file(file, 0, &st);
+	buf = read_all(file, fd, &len);
+	end = buf + len;
+	for (p = buf; p < end && !cv.passwd; p = nl) {
+		nl = line_end(p, end, &clen);
+		if (memchr(p, '\0', nl - p) == NULL && passwd_line(p, clen))
+			cv.passwd = TABLE_PASSWD;
 	}
-	if (ferror(fp))
-		err(1, "%s", file);
-	fclose(fp);
-	freezero(line, sz);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		err(1, "standard output");
-	fprintf(stderr, "popdpass: %zu password%s in clear hashed\n", n,
-	    n == 1 ? "" : "s");
-	return bad;
+	for (p = buf; p < end; p = nl) {
+		nl = line_end(p, end, &clen);
+		lineno++;
+		/* popd refuses a line with a NUL: it stays as it is. */
+		r = 0;
+		if (memchr(p, '\0', nl - p) == NULL)
+			r = convert_line(file, lineno, p, clen, cv.passwd,
+			    cost, val, sizeof(val), &start, &flen);
+		if (r == -1)
+			nbad++;
+		if (r != 1) {
+			put(&out, &olen, &ocap, p, nl - p);
+			continue;
+		}
+		put(&out, &olen, &ocap, p, start);
+		put(&out, &olen, &ocap, val, strlen(val));
+		put(&out, &olen, &ocap, p + start + flen,
+		    nl - p - start - flen);
+		if ((cv.c = reallocarray(cv.c, cv.n + 1, sizeof(*cv.c))) ==
+		    NULL)
+			err(1, NULL);
+		cv.c[cv.n].line = lineno;
+		cv.c[cv.n].seen = 0;
+		if ((cv.c[cv.n].val = strdup(val)) == NULL)
+			err(1, NULL);
+		cv.n++;
+	}
+	explicit_bzero(val, sizeof(val));
+	if (cv.n > 0)
+		replace(file, &st, out, olen, conv_check, &cv);
+	close(fd);
+	freezero(buf, len);
+	if (out != NULL)
+		freezero(out, ocap);
+	for (i = 0; i < cv.n; i++)
+		free(cv.c[i].val);
+	free(cv.c);
+	fprintf(stderr, "popdpass: %s (%s): %zu password%s in clear hashed, "
+	    "%zu not%s\n", file, cv.passwd ? "Dovecot's passwd-file" :
+	    "an authtab", cv.n, cv.n == 1 ? "" : "s", nbad,
+	    cv.n == 0 ? "; the file is not changed" : "");
+	return nbad > 0;
 }
 
 /*
@@ -661,45 +940,101 @@ scan_file(const char *file, struct appscan *sc)
 		    file);
 }
 
-/*
- * file (locked as fd, st) replaced by a copy in its directory: every
- * line as it is, but those of sc->drop, then add (a line) if not NULL;
- * the owner and mode kept.
- */
-static void
-rewrite(const char *file, int fd, const struct stat *st,
-    const struct appscan *sc, const char *add)
+/* The whole of file, open as fd, in a buffer of its own: *len bytes. */
+static char *
+read_all(const char *file, int fd, size_t *len)
 {
-	char		 tmp[PATH_MAX], dir[PATH_MAX], *buf = NULL, *p, *nl;
-	char		*end;
-	size_t		 len = 0, cap = 0, lineno = 0, i;
-	ssize_t		 n;
-	int		 out, keep;
-	FILE		*fp;
+	char	*buf = NULL, *nbuf;
+	size_t	 cap = 0;
+	ssize_t	 n;
 
+	*len = 0;
 	for (;;) {
-		if (len == cap) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			if ((buf = realloc(buf, cap)) == NULL)
+		if (*len == cap) {
+			/* Not realloc: the bytes may be passwords (-P). */
+			if ((nbuf = malloc(cap == 0 ? 8192 : cap * 2)) ==
+			    NULL)
 				err(1, NULL);
+			if (buf != NULL) {
+				memcpy(nbuf, buf, *len);
+				freezero(buf, cap);
+			}
+			buf = nbuf;
+			cap = cap == 0 ? 8192 : cap * 2;
 		}
-		if ((n = read(fd, buf + len, cap - len)) == -1) {
+		if ((n = read(fd, buf + *len, cap - *len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			err(1, "%s", file);
 		}
 		if (n == 0)
 			break;
-		len += n;
+		*len += n;
 	}
+	return buf;
+}
+
+/*
+ * file replaced by buf, written to a temporary file in its directory
+ * with file's owner and mode (st), fsync'd and renamed over it, so that
+ * popd reads either the old file or the new one, whole.  check, if not
+ * NULL, reads the temporary file first and says whether it may stand.
+ */
+static void
+replace(const char *file, const struct stat *st, const char *buf,
+    size_t len, int (*check)(const char *, void *), void *arg)
+{
+	char	 tmp[PATH_MAX], dir[PATH_MAX];
+	int	 out, r;
+
 	if (strlcpy(dir, file, sizeof(dir)) >= sizeof(dir) ||
 	    snprintf(tmp, sizeof(tmp), "%s/.popdpass.XXXXXXXXXX",
 	    dirname(dir)) >= (int)sizeof(tmp))
 		errx(1, "%s: path too long", file);
 	if ((out = mkstemp(tmp)) == -1)
 		err(1, "temporary file beside %s", file);
-	if ((fp = fdopen(out, "w")) == NULL)
+	/* The owner first: chown(2) may clear set-id bits of the mode. */
+	if (write_all(out, buf, len) == -1 ||
+	    (fchown(out, st->st_uid, st->st_gid) == -1 &&
+	    (st->st_uid != geteuid() || st->st_gid != getegid())) ||
+	    fchmod(out, st->st_mode & 07777) == -1 || fsync(out) == -1)
 		goto fail;
+	r = close(out);
+	out = -1;
+	if (r == -1)
+		goto fail;
+	if (check != NULL && check(tmp, arg) == -1) {
+		(void)unlink(tmp);
+		errx(1, "%s: not changed", file);
+	}
+	if (rename(tmp, file) == -1)
+		goto fail;
+	fsync_dir(file);
+	return;
+ fail:
+	warn("%s: not changed: %s", file, tmp);
+	if (out != -1)
+		close(out);
+	(void)unlink(tmp);
+	exit(1);
+}
+
+/*
+ * file (locked as fd, st) replaced: every line as it is, but those of
+ * sc->drop, then add (a line) if not NULL; the owner and mode kept.
+ */
+static void
+rewrite(const char *file, int fd, const struct stat *st,
+    const struct appscan *sc, const char *add)
+{
+	char		*buf, *out, *p, *nl, *end;
+	size_t		 len, olen = 0, lineno = 0, i;
+	int		 keep;
+
+	buf = read_all(file, fd, &len);
+	if ((out = malloc(len + (add != NULL ? strlen(add) + 2 : 0) + 1)) ==
+	    NULL)
+		err(1, NULL);
 	end = buf + len;
 	for (p = buf; p < end; p = nl) {
 		if ((nl = memchr(p, '\n', end - p)) != NULL)
@@ -711,38 +1046,19 @@ rewrite(const char *file, int fd, const struct stat *st,
 		for (i = 0; i < sc->ndrop; i++)
 			if (sc->drop[i] == lineno)
 				keep = 0;
-		if (keep && fwrite(p, 1, nl - p, fp) != (size_t)(nl - p))
-			goto fail;
+		if (!keep)
+			continue;
+		memcpy(out + olen, p, nl - p);
+		olen += nl - p;
 		/* A last line without its newline gets one before add. */
-		if (keep && add != NULL && nl == end && nl[-1] != '\n' &&
-		    putc('\n', fp) == EOF)
-			goto fail;
+		if (add != NULL && nl == end && nl[-1] != '\n')
+			out[olen++] = '\n';
 	}
-	if (add != NULL && fprintf(fp, "%s\n", add) < 0)
-		goto fail;
-	/* The owner first: chown(2) may clear set-id bits of the mode. */
-	if (fflush(fp) == EOF || (fchown(out, st->st_uid, st->st_gid) == -1 &&
-	    (st->st_uid != geteuid() || st->st_gid != getegid())) ||
-	    fchmod(out, st->st_mode & 07777) == -1 || fsync(out) == -1)
-		goto fail;
-	n = fclose(fp);
-	fp = NULL;
-	out = -1;
-	if (n == EOF)
-		goto fail;
-	if (rename(tmp, file) == -1)
-		goto fail;
-	fsync_dir(file);
+	if (add != NULL)
+		olen += snprintf(out + olen, strlen(add) + 2, "%s\n", add);
+	replace(file, st, out, olen, NULL, NULL);
 	free(buf);
-	return;
- fail:
-	warn("%s: not changed: %s", file, tmp);
-	if (fp != NULL)
-		fclose(fp);
-	else if (out != -1)
-		close(out);
-	(void)unlink(tmp);
-	exit(1);
+	free(out);
 }
 
 /* -A: a new app password for user. */

@@ -18,11 +18,13 @@ file (passdb and userdb passwd-file): the same users log in to both with
 the same passwords, popd takes uid, gid, home, userdb_mail and the
 userdb_quota_rule limit from it without a byte changed, a bad line is
 file:line and refuses the load as authtab's do, and a reload reads an
-edited file."""
+edited file.  popdpass -P hashes the file's passwords in clear in place,
+every other field and line kept, and both still load it."""
 
 import grp
 import os
 import poplib
+import re
 import subprocess
 import sys
 
@@ -298,6 +300,172 @@ def refused_lines(srv):
                   'must be an absolute path' in out and
                   "table d2: a file table has no cache" in out,
                   "a passwd-file is a file table", out)
+
+
+# popdpass -P on a passwd-file: (user, password field as doveadm pw -s
+# SCHEME made it, password, converted).
+PLAIN_USERS = [("alice", "PLAIN", "pw one", True),
+               ("bob", "CLEAR", "pw2", True),
+               ("carol", "SHA512-CRYPT", "pw3", False),
+               ("dave", "CRAM-MD5", "pw4", False),
+               ("erin", "PLAIN-TRUNC", "pw5", False),
+               ("frank", "CLEARTEXT", "pw six", True)]
+
+
+def doveadm_pw(scheme, pw):
+    """The password field doveadm pw -s scheme makes of pw."""
+    out = subprocess.run(["doveadm", "pw", "-s", scheme, "-p", pw],
+                         stdout=subprocess.PIPE, check=True, timeout=30)
+    h = out.stdout.decode().strip()
+    T.expect(h.startswith("{%s}" % scheme), True, "doveadm's %s" % h)
+    return h
+
+
+def auth_test(d, user, pw):
+    """doveadm auth test against Dovecot d's passdb: True if it logs in."""
+    r = subprocess.run(["doveadm", "-c", d.conf, "auth", "test", user, pw],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    out = r.stdout.decode(errors="replace")
+    T.expect_true(r.returncode in (0, 77), "doveadm auth test %s" % user,
+                  out)
+    return r.returncode == 0
+
+
+def traced_popdpass(srv, args):
+    """popdpass args under strace: (exit status, stdout, stderr, the
+    trace of its file system calls)."""
+    strace = T.need_prog("strace")
+    trace = os.path.join(srv.tmpdir, "popdpass.trace")
+    r = subprocess.run([strace, "-o", trace, "-e",
+                        "trace=openat,write,fsync,close,rename,renameat,"
+                        "renameat2,unlink", "--",
+                        os.path.join(T.REPO, "popdpass", "popdpass")] + args,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    with open(trace) as f:
+        calls = f.read()
+    os.unlink(trace)
+    return (r.returncode, r.stdout.decode(errors="replace"),
+            r.stderr.decode(errors="replace"), calls)
+
+
+@T.test(start=False, users=[(u, pw) for u, _, pw, _ in PLAIN_USERS],
+        subdir=SUB, timeout=240)
+def popdpass_converts_in_place(srv):
+    """popdpass -P, the command popd -n names for {PLAIN} lines, on a
+    passwd-file whose passwords doveadm pw made ({PLAIN}, {CLEAR},
+    {CLEARTEXT}, {SHA512-CRYPT}, {CRAM-MD5}, {PLAIN-TRUNC}): the file
+    keeps its format, owner and mode, rewritten through a temporary
+    file fsync'd and renamed over it; only the password field of the
+    lines in clear changes, every other byte of the file stays; the
+    secrets no hash can be made from are named file:line on standard
+    error and stay.  Every converted user logs in with the old password
+    to Dovecot (doveadm auth test, and POP3) and to popd, which load
+    the same file."""
+    dovecot = T.need_dovecot()
+
+    def line(u, scheme, pw):
+        return "%s:%s:%d:%d::%s::" % (u, doveadm_pw(scheme, pw), srv.uid(u),
+                                      srv.gid(u), srv.users[u]["home"])
+    a, b, c, d, e, f = [line(u, s, pw) for u, s, pw, _ in PLAIN_USERS]
+    text = ("# /etc/dovecot/users {PLAIN}not-a-line\n"
+            "\n" +
+            a + "userdb_quota_rule=*:storage=10M "
+            "userdb_quota_rule2=Trash:ignore\n" +
+            b.replace("::", ":Bob B:", 1) + "/bin/false:\r\n" +
+            c + "userdb_mail=maildir:~/" + SUB + "\n" +
+            d + "\n" + e + "\n" +
+            f.rstrip(":"))
+    setup(srv, text)
+    before = open(srv.pwfile, "rb").read()
+    st0 = os.stat(srv.pwfile)
+    rc, out, err, calls = traced_popdpass(srv, ["-c", "4", "-P",
+                                                 srv.pwfile])
+    T.expect(rc, 1, "popdpass -P with secrets it cannot convert: " + err)
+    T.expect(out, "", "nothing on standard output")
+    for n, u, why in ((6, "dave", "a {CRAM-MD5} secret"),
+                      (7, "erin", "a {PLAIN-TRUNC} secret")):
+        want = '%s:%d: "%s": not converted: %s' % (srv.pwfile, n, u, why)
+        T.expect_true(want in err, "named on stderr: " + want, err)
+    T.expect_true("3 passwords in clear hashed, 2 not" in err,
+                  "the count", err)
+    for _, _, pw, _ in PLAIN_USERS:
+        T.expect_true(pw not in err, "no password on stderr", err)
+
+    # The format and every field kept; only the password fields change.
+    after = open(srv.pwfile, "rb").read()
+    old_lines = before.split(b"\n")
+    new_lines = after.split(b"\n")
+    T.expect(len(new_lines), len(old_lines), "as many lines")
+    conv = {u for u, _, _, yes in PLAIN_USERS if yes}
+    for old, new in zip(old_lines, new_lines):
+        name = old.split(b":", 1)[0].decode()
+        if name not in conv:
+            T.expect(new, old, "a line kept byte for byte")
+            continue
+        o, n = old.split(b":", 2), new.split(b":", 2)
+        T.expect(n[0], o[0], "the user name")
+        T.expect(n[2], o[2], "%s: every field after the password" % name)
+        T.expect_true(n[1].startswith(b"{BLF-CRYPT}$2b$04$") and
+                      len(n[1]) == len("{BLF-CRYPT}") + 60,
+                      "%s: a bcrypt hash with its prefix" % name, n[1])
+    st = os.stat(srv.pwfile)
+    T.expect((st.st_uid, st.st_gid, oct(st.st_mode & 0o7777)),
+             (st0.st_uid, st0.st_gid, oct(st0.st_mode & 0o7777)),
+             "owner and mode kept")
+    T.expect_true(st.st_ino != st0.st_ino, "a new file renamed over the old")
+    T.expect([n for n in os.listdir(srv.tmpdir) if n.startswith(".popdpass")],
+             [], "no temporary file left")
+    # In the trace: the new file written beside, fsync'd, then renamed.
+    m = re.search(r'openat\(AT_FDCWD, "(%s/\.popdpass\.\w+)", '
+                  r'O_RDWR\|O_CREAT\|O_EXCL[^)]*\) = (\d+)'
+                  % re.escape(srv.tmpdir), calls)
+    T.expect_true(m is not None, "a temporary file beside it", calls)
+    tmp, fd = m.group(1), m.group(2)
+    rest = calls[m.end():]
+    fs = rest.find("fsync(%s)" % fd)
+    rn = re.search(r'rename(at2?)?\([^\n]*"%s",[^\n]*"%s"[^\n]*\) = 0'
+                   % (re.escape(tmp), re.escape(srv.pwfile)), rest)
+    T.expect_true(fs != -1 and rn is not None and fs < rn.start(),
+                  "fsync, then rename over the file", rest)
+
+    # popd -n: only the two unconverted lines are refused.
+    rc, out = popd_n(srv)
+    T.expect_true(rc != 0 and '%s:6: "dave"' % srv.pwfile in out and
+                  '%s:7: "erin"' % srv.pwfile in out, "popd -n", out)
+    for u in conv | {"carol"}:
+        T.expect_true('"%s"' % u not in out, "%s loads" % u, out)
+    # Dovecot reads the file as it is now: CRAM-MD5 and PLAIN-TRUNC too.
+    with dovecot_on(dovecot, srv) as dv:
+        for u, _, pw, yes in PLAIN_USERS:
+            if u == "erin":
+                continue
+            T.expect(auth_test(dv, u, pw), True,
+                     "%s: doveadm auth test with the old password" % u)
+            T.expect(auth_test(dv, u, pw + "x"), False,
+                     "%s: a wrong password fails in Dovecot" % u)
+        for u in sorted(conv):
+            pw = [p for n, _, p, _ in PLAIN_USERS if n == u][0]
+            T.expect(bodies(dv.port, u, pw), [], "%s: Dovecot's POP3" % u)
+        # The admin resets the two others' passwords; popd loads it.
+        text = open(srv.pwfile).read()
+        for u, s, pw, _ in PLAIN_USERS:
+            if u in ("dave", "erin"):
+                old = [x for x in text.split("\n") if x.startswith(u + ":")]
+                text = text.replace(old[0].split(":")[1],
+                                    doveadm_pw("BLF-CRYPT", "new-" + u))
+        with open(srv.pwfile, "w") as fp:
+            fp.write(text)
+        srv.start()
+        for u, _, pw, yes in PLAIN_USERS:
+            if u in ("dave", "erin"):
+                pw = "new-" + u
+            T.expect(bodies(srv.port, u, pw), [], "%s logs in to popd" % u)
+            T.expect_true("-ERR [AUTH]" in refused(srv.port, u, pw + "x"),
+                          "popd refuses a wrong password", u)
+            T.expect(auth_test(dv, u, pw), True,
+                     "%s: doveadm auth test after the reset" % u)
 
 
 if __name__ == "__main__":
