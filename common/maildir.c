@@ -153,21 +153,51 @@ base_name(const char *name)
 }
 
 /*
+ * The number of digits of the number at s, leading zeros skipped (*s
+ * moved past them).
+ */
+static size_t
+numlen(const char **s)
+{
+	size_t	n = strspn(*s, "0123456789");
+
+	while (n > 1 && **s == '0') {
+		(*s)++;
+		n--;
+	}
+	return n;
+}
+
+/*
  * Message order, for names with or without "new/" or "cur/": by unique
- * name (a leading number, usually the delivery time, compares
- * numerically), then by full name.  Message numbers only live for one
- * session, but a stable order is kinder to clients.
+ * name, where the leading number (the delivery time, in seconds) and,
+ * within one second, the microseconds of ".M<usec>" (Dovecot's, popd's
+ * and Courier's names) compare as numbers, then by full name.  Message
+ * numbers only live for one session, but delivery order is what
+ * wrkrpop(8) promises.
  */
 int
 maildir_namecmp(const char *a, const char *b)
 {
 	const char	*x = base_name(a), *y = base_name(b);
+	const char	*ux, *uy;
 	size_t		 dx, dy;
 
-	dx = strspn(x, "0123456789");
-	dy = strspn(y, "0123456789");
+	dx = numlen(&x);
+	dy = numlen(&y);
 	if (dx > 0 && dy > 0 && dx != dy)
 		return dx < dy ? -1 : 1;
+	if (dx > 0 && dx == dy && memcmp(x, y, dx) == 0 &&
+	    strncmp(x + dx, ".M", 2) == 0 && strncmp(y + dy, ".M", 2) == 0) {
+		ux = x + dx + 2;
+		uy = y + dy + 2;
+		dx = numlen(&ux);
+		dy = numlen(&uy);
+		if (dx > 0 && dy > 0 && dx != dy)
+			return dx < dy ? -1 : 1;
+		if (dx > 0 && dy > 0 && memcmp(ux, uy, dx) != 0)
+			return memcmp(ux, uy, dx) < 0 ? -1 : 1;
+	}
 	for (; *x == *y && *x != '\0' && *x != ':'; x++, y++)
 		;
 	if ((*x == '\0' || *x == ':') && (*y == '\0' || *y == ':'))

@@ -348,6 +348,34 @@ check_seen(const char *base, const char *want)
 }
 
 /* The maildir path of popd -e and mda -e, and the cur/ name of RETR. */
+/* Delivery order (wrkrpop.8): seconds, then ".M<usec>", as numbers. */
+static void
+maildir_order(void)
+{
+	static const char	*sorted[] = {
+		"new/999999999.M5P1.h",
+		"cur/1700000000.M78422P9.h:2,S",
+		"new/1700000000.M104643P1.h",
+		"new/1700000000.M0104644P1.h",
+		"new/1700000000.M999999P1.h",
+		"new/1700000000.P5Q1.h",
+		"new/1700000001.M1P1.h",
+		"new/01700000002.M1P1.h",
+		"new/17000000000.M1P1.h",
+		"new/abc",
+	};
+	size_t			 i, j;
+	int			 c;
+
+	for (i = 0; i < nitems(sorted); i++)
+		for (j = 0; j < nitems(sorted); j++) {
+			c = maildir_namecmp(sorted[i], sorted[j]);
+			CHECK((i < j && c < 0) || (i == j && c == 0) ||
+			    (i > j && c > 0), "%s against %s: %d", sorted[i],
+			    sorted[j], c);
+		}
+}
+
 static void
 maildir_names(void)
 {
@@ -572,5 +600,6 @@ main(void)
 	free(got.p);
 	maildir_rules();
 	maildir_names();
+	maildir_order();
 	return unit_done();
 }
