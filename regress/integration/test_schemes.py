@@ -625,9 +625,8 @@ def costly_hashes():
                      "{PBKDF2}")}
 
 
-def costly_why(user, kind):
-    return '"%s": a hash over popd\'s ceiling for its kind, %s (' % (
-        user, kind)
+def costly_why(kind):
+    return "a hash over popd's ceiling for its kind, %s (" % kind
 
 
 def answered_meanwhile(srv, hostile, expect):
@@ -665,8 +664,8 @@ def costly_hashes_in_a_file(srv):
     rc, out = check(srv)
     T.expect(rc, 1, "popd -n with costly hashes: " + out)
     for user, (_, kind) in hostile.items():
-        want = '%s:%d: %s' % (srv.authtab, line_of(srv, user),
-                              costly_why(user, kind))
+        want = '%s:%d: "%s" has %s' % (srv.authtab, line_of(srv, user),
+                                       user, costly_why(kind))
         T.expect_true(want in out, "the message for " + user, out)
     T.expect_true("never checked" in out, "never checked", out)
     # Started without them, then a reload that brings them: refused by
@@ -678,8 +677,8 @@ def costly_hashes_in_a_file(srv):
     mark = len(srv.log())
     srv.reload()
     for user, (_, kind) in hostile.items():
-        want = '%s:%d: %s' % (srv.authtab, line_of(srv, user),
-                              costly_why(user, kind))
+        want = '%s:%d: "%s" has %s' % (srv.authtab, line_of(srv, user),
+                                       user, costly_why(kind))
         T.wait_for(lambda: want in srv.log()[mark:], 10, want)
     answered_meanwhile(srv, hostile, b"-ERR ")
     T.expect(srv.crashes(), [], "crashes")
@@ -695,15 +694,19 @@ def costly_hashes_in_a_database(srv):
     floor stays that of the hashes really checked."""
     hostile = costly_hashes()
     srv.add_users({u: h for u, (h, _) in hostile.items()})
-    TT.sqlite_tables(srv, users=("alice", "bob") + tuple(hostile))
+    db = TT.sqlite_tables(srv)
+    u = srv.users["alice"]
+    for user, (h, _) in hostile.items():
+        db.add_user(user, h, u["uid"], u["gid"],
+                    os.path.join(srv.homes, user))
     srv.start()
     before = srv.stats()
     mark = len(srv.log())
     answered_meanwhile(srv, hostile, TT.TEMP + b"cannot check passwords "
                        b"now, try again later")
     for user, (_, kind) in hostile.items():
-        srv.wait_log("table users: the credentials of " +
-                     costly_why(user, kind))
+        srv.wait_log('table users: the credentials of "%s": %s' % (
+            user, costly_why(kind)))
     after = srv.stats()
     T.expect(after.get("refused_hash_cost", 0) -
              before.get("refused_hash_cost", 0), 2 * len(hostile),
