@@ -668,6 +668,15 @@ def costly_hashes_in_a_file(srv):
                                        user, costly_why(kind))
         T.expect_true(want in out, "the message for " + user, out)
     T.expect_true("never checked" in out, "never checked", out)
+    # popd -m counts them among those that never work.
+    rc, out, err = report(srv)
+    T.expect(rc, 1, "popd -m with costly hashes: " + out + err)
+    for want in ("passwords: 1 bcrypt: over popd's ceiling for the kind "
+                 "(authtab(5)), never checked: reset these users' "
+                 "passwords (popdpass)\n",
+                 "passwords: 1 yescrypt: over popd's ceiling",
+                 "passwords: 1 argon2id: over popd's ceiling"):
+        T.expect_true(want in out, repr(want), out)
     # Started without them, then a reload that brings them: refused by
     # file and line, and alice goes on logging in at once.
     costly = open(srv.authtab).read()
