@@ -51,10 +51,11 @@
 #define PWS_RAWMAX	384	/* decoded digest and salt, at most */
 
 /*
- * The ceilings of each kind's cost (authtab(5), SECURITY.md): about a
- * second of one core for a check on the machine of the figures there,
+ * The ceilings of each kind's cost (authtab(5), SECURITY.md): a second
+ * or two of one core for a check on the machine of the figures there,
  * each above what the kind's makers and guides use.  A hash over one
- * is refused where it is read, never checked.
+ * is refused where it is read, never checked.  pwscheme.c's messages
+ * and popdpass(8) say these figures.
  */
 #define PWS_BCRYPT_MAX	14	/* bcrypt's cost (2^14 rounds) */
 #define PWS_ROUNDS_MAX	2000000	/* SHA-crypt's and PBKDF2's rounds */
