@@ -71,7 +71,7 @@
 /* What one reading counts: each kind, and which never work. */
 struct count {
 	FILE			*weakfp;	/* kinds: name the weak ones */
-	struct stats_kinds	 all, ok, weak, plain, reset;
+	struct stats_kinds	 all, ok, weak, plain, reset, costly;
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
 
@@ -249,6 +249,9 @@ main(int argc, char *argv[])
 		    "turns them into bcrypt hashes");
 		print_kinds(&c.reset, "never read, and no hash can be made "
 		    "from it: reset these users' passwords (popdpass)");
+		print_kinds(&c.costly, "over popd's ceiling for the kind "
+		    "(authtab(5)), never checked: reset these users' "
+		    "passwords (popdpass)");
 		if (c.unknown > 0)
 			printf("passwords: %llu of no kind popd reads: reset "
 			    "these users' passwords (popdpass)\n",
@@ -336,6 +339,9 @@ count_line(void *arg, char *name, char *hash, size_t line)
 		c->nnever++;
 	} else if (ph.flags & PWS_PLAIN) {
 		stats_kind_add(&c->plain, kind, 0);
+		c->nnever++;
+	} else if (ph.flags & PWS_COSTLY) {
+		stats_kind_add(&c->costly, kind, 0);
 		c->nnever++;
 	} else if (weak) {
 		stats_kind_add(&c->weak, kind, 1);

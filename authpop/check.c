@@ -33,7 +33,7 @@
  *				set before the threads start, never changed
  * and, beside those, pwscheme_verify (scheme.c: crypt_rn with a buffer
  * of its own on Linux, libargon2, libmd), mem_used under jobs_mtx and
- * mem_cv (argon2's memory), their own errno, and fatal() if pthreads
+ * mem_cv (argon2's and yescrypt's memory), their own errno, and fatal() if pthreads
  * fail.
  *
  * Everything else belongs to the event loop, which is single-threaded:
@@ -87,11 +87,12 @@ static int		 jobs_pipe[2] = { -1, -1 };
 static struct event	 jobs_ev;
 
 /*
- * argon2 takes its memory cost (64 MiB for Dovecot's ARGON2ID) for each
- * check: the checks of it that run at once hold at most mem_budget KiB,
- * a quarter of the memory authpop may use (jobs_budget), so that a burst
- * of logins cannot make authpop run out of memory; one runs alone
- * whatever it costs.
+ * argon2 and yescrypt take their memory cost (64 MiB for Dovecot's
+ * ARGON2ID, 16 MiB for Debian's yescrypt) for each check: the checks of
+ * them that run at once hold at most mem_budget KiB together, a quarter
+ * of the memory authpop may use (jobs_budget), so that a burst of
+ * logins cannot make authpop run out of memory; one runs alone whatever
+ * it costs (at most PWS_MEMHARD_KIB: a costlier hash is never checked).
  */
 static pthread_cond_t	 mem_cv = PTHREAD_COND_INITIALIZER;
 static unsigned long	 mem_used;	/* KiB, under jobs_mtx */
@@ -118,7 +119,7 @@ dummy_init(const struct table *authtab)
 		    strlen(h) < 7)
 			continue;
 		c = (h[4] - '0') * 10 + (h[5] - '0');
-		if (c >= 4 && c <= 31 && ++n[c] > n[cost])
+		if (c >= 4 && c <= PWS_BCRYPT_MAX && ++n[c] > n[cost])
 			cost = c;
 	}
 	if (compat_newhash("not a password", cost, dummy_hash,
@@ -249,7 +250,7 @@ jobs_init(void (*done)(struct job *), void (*next)(void))
 }
 
 /*
- * argon2's budget: a quarter of the memory authpop may use, the least
+ * The memory-hard kinds' budget: a quarter of the memory authpop may use, the least
  * of the machine's and of its limits (a service's MemoryMax, a
  * container's).  Before the chroot: the cgroup's limit is in /sys.
  */
@@ -267,7 +268,8 @@ jobs_budget(void)
 	if ((limit = compat_mem_limit()) > 0 && limit < mem_budget)
 		mem_budget = limit;
 	mem_budget /= 4;
-	log_debug("argon2 checks hold %lu MiB at most%s", mem_budget / 1024,
+	log_debug("argon2 and yescrypt checks hold %lu MiB at most%s",
+	    mem_budget / 1024,
 	    limit > 0 ? " (a memory limit)" : "");
 }
 
@@ -320,8 +322,8 @@ worker_main(void *arg)
 		xunlock(&jobs_mtx);
 
 		need = 0;
-		if ((r = pwscheme_parse(j->hash, &ph)) == 0 &&
-		    ph.s->method == PWM_ARGON2) {
+		if ((r = pwscheme_parse(j->hash, &ph)) == 0 && ph.kib > 0 &&
+		    !(ph.flags & PWS_COSTLY)) {
 			need = ph.kib;
 			xlock(&jobs_mtx);
 			while (mem_used > 0 && mem_used + need > mem_budget)

@@ -152,6 +152,11 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 		errno = EINVAL;
 		return -1;
 	}
+	/* Over its kind's ceiling: refused where it was read, never run. */
+	if (ph->flags & PWS_COSTLY) {
+		errno = E2BIG;
+		return -1;
+	}
 	if (ph->crypt != NULL && ph->s->method != PWM_ARGON2)
 		return compat_checkpass(pass, ph->crypt);
 	switch (ph->s->method) {

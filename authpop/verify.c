@@ -574,20 +574,25 @@ auth_enqueue(struct session *s)
 void
 verify_cred(struct session *s, const struct msg_cred *mc)
 {
-	char	why[192];
+	struct pwhash	ph;
+	char		why[256];
 
 	lookup_counted(s, mc != NULL ? mc->status : CRED_TEMP);
 	/*
 	 * A hash of a kind this authpop may check (a weak one only with
-	 * weak-hashes yes), checked here, where hashes are: tablepop
-	 * passes the table's answer on unread.  No answer at all (mc
-	 * NULL): the caller said why.
+	 * weak-hashes yes, none over its kind's ceiling, which tablepop
+	 * lets through for us to count), checked here, where hashes are.
+	 * No answer at all (mc NULL): the caller said why.
 	 */
 	if (mc != NULL && mc->status == CRED_FOUND &&
 	    pwscheme_allowed(mc->hash, set.weak_hashes, NULL, why,
 	    sizeof(why)) == -1) {
 		log_warnx("table %s: the credentials of \"%s\": %s",
 		    set.authtab, logname(s->user), why);
+		if (pwscheme_parse(mc->hash, &ph) == 0 &&
+		    (ph.flags & PWS_COSTLY))
+			STAT_INC(STAT_REFUSED_HASH_COST);
+		explicit_bzero(&ph, sizeof(ph));
 		mc = NULL;
 	} else if (mc != NULL && mc->status == CRED_TEMP) {
 		log_warnx("session %s%llu: %s: authtab <%s> could not "

@@ -27,6 +27,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,10 @@ static const struct pwscheme schemes[] = {
 	{ "MD5-CRYPT",		PWS_WEAK,	PWM_CRYPT,	0 },
 	{ "ARGON2I",		0,		PWM_ARGON2,	0 },
 	{ "ARGON2ID",		0,		PWM_ARGON2,	0 },
-	{ "SSHA",		0,		PWM_SDIGEST,	PWD_SHA1 },
-	{ "SSHA256",		0,		PWM_SDIGEST,	PWD_SHA256 },
-	{ "SSHA512",		0,		PWM_SDIGEST,	PWD_SHA512 },
+	/* A salt slows no guess: as fast as {SHA}. */
+	{ "SSHA",		PWS_WEAK,	PWM_SDIGEST,	PWD_SHA1 },
+	{ "SSHA256",		PWS_WEAK,	PWM_SDIGEST,	PWD_SHA256 },
+	{ "SSHA512",		PWS_WEAK,	PWM_SDIGEST,	PWD_SHA512 },
 	{ "PBKDF2",		0,		PWM_PBKDF2,	PWD_SHA1 },
 	{ "SMD5",		PWS_WEAK,	PWM_SDIGEST,	PWD_MD5 },
 	/* Dovecot's MD5 is md5crypt, or else PLAIN-MD5. */
@@ -94,8 +96,9 @@ static const struct {
 };
 
 static size_t	crypt64_span(const char *);
-static int	crypt_valid(const char *, int *);
-static int	argon2_valid(const char *, const char *, unsigned int *);
+static int	crypt_valid(const char *, struct pwhash *);
+static int	yescrypt_cost(const char *, struct pwhash *);
+static int	argon2_valid(const char *, const char *, struct pwhash *);
 static int	pbkdf2_parse(const char *, struct pwhash *);
 static int	decode(const char *, int, unsigned char *, size_t, size_t *);
 static int	unhex(const char *, unsigned char *, size_t, size_t *);
@@ -128,7 +131,7 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 	const char		*end, *body, *dot;
 	char			 name[32];
 	size_t			 i, n;
-	int			 enc = ENC_DEFAULT, weak, given;
+	int			 enc = ENC_DEFAULT, given;
 
 	memset(ph, 0, sizeof(*ph));
 	if (h[0] != '{') {
@@ -143,8 +146,7 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 		ph->flags = s->flags;
 		ph->crypt = h;
 		if (s->method == PWM_ARGON2 ?
-		    !argon2_valid(h, bare[i].start, &ph->kib) :
-		    !crypt_valid(h, &weak))
+		    !argon2_valid(h, bare[i].start, ph) : !crypt_valid(h, ph))
 			goto bad;
 		return 0;
 	}
@@ -176,16 +178,14 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 	case PWM_NONE:
 		return 0;
 	case PWM_CRYPT:
-		if (enc != ENC_DEFAULT || !crypt_valid(body, &weak))
+		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
 			goto bad;
 		ph->crypt = body;
-		if (weak)
-			ph->flags |= PWS_WEAK;
 		return 0;
 	case PWM_ARGON2:
 		if (enc != ENC_DEFAULT || !argon2_valid(body,
 		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
-		    "$argon2id$", &ph->kib))
+		    "$argon2id$", ph))
 			goto bad;
 		ph->crypt = body;
 		return 0;
@@ -197,7 +197,7 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 		/* Dovecot's MD5: md5crypt, else an MD5 digest. */
 		if (strcasecmp(s->name, "MD5") == 0 &&
 		    strncmp(body, "$1$", 3) == 0) {
-			if (enc != ENC_DEFAULT || !crypt_valid(body, &weak))
+			if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
 				goto bad;
 			ph->crypt = body;
 			return 0;
@@ -253,39 +253,130 @@ crypt64_span(const char *s)
 /*
  * crypt(3) hashes popd checks: bcrypt, SHA-crypt as smtpctl makes,
  * yescrypt (Debian's and Fedora's shadow files), and md5crypt ($1$,
- * PostfixAdmin's old default: weak).
+ * PostfixAdmin's old default: weak).  A cost over its kind's ceiling
+ * (pwscheme.h) makes the hash PWS_COSTLY, as musl's crypt(3) refuses
+ * SHA-crypt's rounds over its own.
  */
 static int
-crypt_valid(const char *h, int *weak)
+crypt_valid(const char *h, struct pwhash *ph)
 {
-	size_t	len = strlen(h), n;
-	int	cost;
+	size_t		 len = strlen(h), n;
+	unsigned long	 rounds = 0;
+	const char	*p;
+	int		 cost;
 
-	*weak = 0;
 	/* "$2b$NN$" and 53 characters of bcrypt's base64, cost 4..31. */
 	if (len == 60 && h[0] == '$' && h[1] == '2' &&
 	    (h[2] == 'a' || h[2] == 'b' || h[2] == 'y') && h[3] == '$' &&
 	    isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
 	    h[6] == '$') {
 		cost = (h[4] - '0') * 10 + (h[5] - '0');
+		if (cost > PWS_BCRYPT_MAX && cost <= 31) {
+			ph->flags |= PWS_COSTLY;
+			ph->over = "cost at most 14";
+		}
 		return cost >= 4 && cost <= 31 &&
 		    crypt64_span(h + 7) == 53;
 	}
 	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
-	    h[2] == '$')
+	    h[2] == '$') {
+		/* "rounds=N$", N counted as far as it goes. */
+		if (strncmp(h + 3, "rounds=", 7) == 0)
+			for (p = h + 10; isdigit((unsigned char)*p) &&
+			    rounds <= PWS_ROUNDS_MAX; p++)
+				rounds = rounds * 10 + (*p - '0');
+		if (rounds > PWS_ROUNDS_MAX) {
+			ph->flags |= PWS_COSTLY;
+			ph->over = "rounds at most 2000000";
+		}
 		return 1;
+	}
 	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
-		return 1;
+		return yescrypt_cost(h + 3, ph);
 	/* "$1$", up to 8 of salt, "$", 22 of digest. */
 	if (len > 3 && strncmp(h, "$1$", 3) == 0) {
 		n = crypt64_span(h + 3);
 		if (n > 8 || h[3 + n] != '$' ||
 		    strlen(h + 4 + n) != 22 || crypt64_span(h + 4 + n) != 22)
 			return 0;
-		*weak = 1;
+		ph->flags |= PWS_WEAK;
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * One of yescrypt's numbers at *s, in its own variable-length base64
+ * (libxcrypt's alg-yescrypt-common.c): the first character says how
+ * many follow.  -1 if malformed.
+ */
+static int64_t
+yescrypt_number(const char **s, int64_t min)
+{
+	static const char	 itoa64[] = "./0123456789"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const char		*c;
+	int64_t			 v = min, start = 0, end = 47, bits = 0;
+	int			 more = 0;
+
+	if (**s == '\0' || (c = strchr(itoa64, **s)) == NULL)
+		return -1;
+	(*s)++;
+	while (c - itoa64 > end) {
+		v += (end + 1 - start) << bits;
+		start = end + 1;
+		end = start + (62 - end) / 2;
+		more++;
+		bits += 6;
+	}
+	v += (c - itoa64 - start) << bits;
+	for (; more > 0; more--) {
+		if (**s == '\0' || (c = strchr(itoa64, **s)) == NULL)
+			return -1;
+		(*s)++;
+		bits -= 6;
+		v += (int64_t)(c - itoa64) << bits;
+	}
+	return v;
+}
+
+/*
+ * yescrypt's parameters after "$y$": flavour, log2 N, r, and maybe
+ * which of p, t, g and a ROM follow, then '$'.  Its memory is
+ * 128 x N x r bytes, for the shared budget of the memory-hard kinds
+ * (authpop/check.c); its ceiling is on that times p and t + 1, which
+ * multiply its time.  g and a ROM crypt(3) does not take: malformed.
+ */
+static int
+yescrypt_cost(const char *s, struct pwhash *ph)
+{
+	int64_t		 nlog2, r, have = 0, par = 1, t = 0;
+	uint64_t	 units, max = (uint64_t)PWS_MEMHARD_KIB * 8;
+
+	if (yescrypt_number(&s, 0) == -1 ||
+	    (nlog2 = yescrypt_number(&s, 1)) == -1 || nlog2 > 63 ||
+	    (r = yescrypt_number(&s, 1)) == -1)
+		return 0;
+	if (*s != '$' && (have = yescrypt_number(&s, 1)) == -1)
+		return 0;
+	if ((have & ~3) != 0 ||
+	    ((have & 1) && (par = yescrypt_number(&s, 2)) == -1) ||
+	    ((have & 2) && (t = yescrypt_number(&s, 1)) == -1) || *s != '$')
+		return 0;
+	/* In units of 128 bytes; each factor is below 2^37. */
+	units = nlog2 > 40 ? max + 1 : (uint64_t)1 << nlog2;
+	if (units <= max)
+		units *= (uint64_t)r;
+	ph->kib = units <= max ? (units + 7) / 8 : PWS_MEMHARD_KIB + 1;
+	if (units <= max)
+		units *= (uint64_t)par;
+	if (units <= max)
+		units *= (uint64_t)t + 1;
+	if (units > max) {
+		ph->flags |= PWS_COSTLY;
+		ph->over = "N x r x p x (t + 1) x 128 bytes at most 256 MiB";
+	}
+	return 1;
 }
 
 /* A number of s up to the character stop: -1 if none or over max. */
@@ -309,11 +400,12 @@ number(const char **s, int stop, long max)
 /*
  * An argon2 PHC string as libargon2 and libsodium write it:
  * "$argon2id$v=19$m=65536,t=3,p=1$salt$hash", salt and hash in base64
- * without padding.  The memory cost is bounded: a table's hash must not
- * make authpop take a gigabyte per check.
+ * without padding.  Its memory times its passes is bounded (pwscheme.h):
+ * a table's hash must not make authpop take a gigabyte, nor minutes,
+ * per check.
  */
 static int
-argon2_valid(const char *h, const char *start, unsigned int *kib)
+argon2_valid(const char *h, const char *start, struct pwhash *ph)
 {
 	const char	*p;
 	long		 m, t, par;
@@ -330,11 +422,11 @@ argon2_valid(const char *h, const char *start, unsigned int *kib)
 	if (strncmp(p, "m=", 2) != 0)
 		return 0;
 	p += 2;
-	if ((m = number(&p, ',', PWS_ARGON2_KIB)) == -1 ||
+	if ((m = number(&p, ',', 99999999)) == -1 ||
 	    strncmp(p, "t=", 2) != 0)
 		return 0;
 	p += 2;
-	if ((t = number(&p, ',', 1000)) < 1 || strncmp(p, "p=", 2) != 0)
+	if ((t = number(&p, ',', 99999999)) < 1 || strncmp(p, "p=", 2) != 0)
 		return 0;
 	p += 2;
 	if ((par = number(&p, '$', 16)) < 1 || m < 8 * par)
@@ -344,13 +436,19 @@ argon2_valid(const char *h, const char *start, unsigned int *kib)
 	p += n + 1;
 	if ((n = strspn(p, b64_alphabet)) < 16 || p[n] != '\0')
 		return 0;
-	*kib = m;
+	ph->kib = m;
+	if ((unsigned long long)m * t > PWS_MEMHARD_KIB) {
+		ph->flags |= PWS_COSTLY;
+		ph->over = "m x t at most 256 MiB";
+	}
 	return 1;
 }
 
 /*
  * Dovecot's PBKDF2 (password-scheme-pbkdf2.c): "$1$SALT$ROUNDS$KEY",
  * SALT taken as it is written, KEY 20 bytes of PBKDF2-HMAC-SHA1 in hex.
+ * Fewer rounds than Dovecot's default are weak: each guess then costs
+ * less than one at SHA-crypt's default rounds.
  */
 static int
 pbkdf2_parse(const char *b, struct pwhash *ph)
@@ -365,9 +463,15 @@ pbkdf2_parse(const char *b, struct pwhash *ph)
 		return -1;
 	ph->saltlen = p - ph->salt;
 	p++;
-	if ((r = number(&p, '$', 10000000)) < 1)
+	if ((r = number(&p, '$', 99999999)) < 1)
 		return -1;
 	ph->rounds = r;
+	if (r < PWS_PBKDF2_MIN)
+		ph->flags |= PWS_WEAK;
+	else if (r > PWS_ROUNDS_MAX) {
+		ph->flags |= PWS_COSTLY;
+		ph->over = "rounds at most 2000000";
+	}
 	ph->dlen = 20;
 	if (unhex(p, ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
 	    ph->rawlen != ph->dlen)
@@ -433,7 +537,8 @@ pwscheme_hname(const struct pwhash *ph)
  * Whether hash may stand in a table: 0 if so, with its kind's name in
  * *kind; else -1 and why, a sentence for the admin (never the value):
  * a kind popd does not know, a weak one without weakok, a password in
- * clear or its equivalent with how to get rid of it.
+ * clear or its equivalent with how to get rid of it, a cost over its
+ * kind's ceiling unless weakok has PWA_COSTLY.
  */
 int
 pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
@@ -478,7 +583,14 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 		    name);
 		return -1;
 	}
-	if ((ph.flags & PWS_WEAK) && !weakok) {
+	if ((ph.flags & PWS_COSTLY) && !(weakok & PWA_COSTLY)) {
+		(void)snprintf(why, whylen, "a hash over popd's ceiling for "
+		    "its kind, %s%s%s (%s; authtab(5)): never checked; give "
+		    "the user a new password (popdpass)", h[0] == '{' ? "{" :
+		    "", name, h[0] == '{' ? "}" : "", ph.over);
+		return -1;
+	}
+	if ((ph.flags & PWS_WEAK) && !(weakok & ~PWA_COSTLY)) {
 		(void)snprintf(why, whylen, "a weak %s%s%s hash, read only "
 		    "with \"weak-hashes yes\" in popd.conf",
 		    h[0] == '{' ? "{" : "", name, h[0] == '{' ? "}" : "");

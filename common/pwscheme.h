@@ -27,6 +27,13 @@
 #define PWS_WEAK	0x01	/* fast or unsalted: only with weak-hashes */
 #define PWS_PLAIN	0x02	/* the password, or as good as it: never */
 #define PWS_RESET	0x04	/* of PWS_PLAIN: cannot become a hash */
+#define PWS_COSTLY	0x08	/* over its kind's ceiling: never checked */
+
+/*
+ * pwscheme_allowed's weakok with this bit too: a hash over its kind's
+ * ceiling passes (tablepop: authpop refuses it, and counts it).
+ */
+#define PWA_COSTLY	0x1000
 
 /* How a kind is checked (authpop/scheme.c). */
 #define PWM_NONE	0	/* refused, never checked */
@@ -42,7 +49,19 @@
 #define PWD_SHA512	4
 
 #define PWS_RAWMAX	384	/* decoded digest and salt, at most */
-#define PWS_ARGON2_KIB	(1024 * 1024)	/* argon2 memory cost, at most */
+
+/*
+ * The ceilings of each kind's cost (authtab(5), SECURITY.md): a second
+ * or two of one core for a check on the machine of the figures there,
+ * each above what the kind's makers and guides use.  A hash over one
+ * is refused where it is read, never checked.  pwscheme.c's messages
+ * and popdpass(8) say these figures.
+ */
+#define PWS_BCRYPT_MAX	14	/* bcrypt's cost (2^14 rounds) */
+#define PWS_ROUNDS_MAX	2000000	/* SHA-crypt's and PBKDF2's rounds */
+#define PWS_PBKDF2_MIN	5000	/* PBKDF2's rounds: fewer are weak */
+/* argon2's m x t and yescrypt's N x r x p x (t + 1) x 128 bytes, KiB. */
+#define PWS_MEMHARD_KIB	(256 * 1024)
 
 struct pwscheme {
 	const char	*name;		/* "SSHA512", as Dovecot spells it */
@@ -62,7 +81,8 @@ struct pwhash {
 	const char		*salt;	/* PWM_PBKDF2: in hash, saltlen */
 	size_t			 saltlen;
 	unsigned int		 rounds;	/* PWM_PBKDF2 */
-	unsigned int		 kib;	/* PWM_ARGON2: memory cost */
+	unsigned int		 kib;	/* argon2, yescrypt: memory, KiB */
+	const char		*over;	/* PWS_COSTLY: the ceiling passed */
 };
 
 /* pwscheme.c */

@@ -86,6 +86,8 @@ static const struct stat_desc {
 	    "popd_refused_total", "limit=\"login_delay\"", NULL },
 	[STAT_REFUSED_FAILURES] = { "refused_failures", "popd_refused_total",
 	    "limit=\"failures\"", NULL },
+	[STAT_REFUSED_HASH_COST] = { "refused_hash_cost", "popd_refused_total",
+	    "limit=\"hash_cost\"", NULL },
 	[STAT_REFUSED_BAD_COMMANDS] = { "refused_bad_commands",
 	    "popd_refused_total", "limit=\"bad_commands\"", NULL },
 	[STAT_REFUSED_LMTP_SESSIONS] = { "refused_lmtp_sessions",

@@ -56,6 +56,8 @@ enum stat_id {
 	STAT_REFUSED_ADDR_LOGGED_IN,	/* parent */
 	STAT_REFUSED_LOGIN_DELAY,	/* parent */
 	STAT_REFUSED_FAILURES,		/* authpop: limit failures */
+	STAT_REFUSED_HASH_COST,		/* authpop: a database's hash over
+					   its kind's ceiling */
 	STAT_REFUSED_BAD_COMMANDS,	/* authpop, wrkrpop, lmtp */
 	STAT_REFUSED_LMTP_SESSIONS,	/* lmtp */
 	STAT_REFUSED_MESSAGE_SIZE,	/* lmtp */

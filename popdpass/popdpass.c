@@ -245,10 +245,11 @@ main(int argc, char *argv[])
 			printf("popdpass (popd) %s\n", POPD_VERSION);
 			exit(0);
 		case 'c':
-			cost = strtonum(optarg, 4, 31, &errstr);
+			/* popd checks no costlier bcrypt (authtab(5)). */
+			cost = strtonum(optarg, 4, PWS_BCRYPT_MAX, &errstr);
 			if (errstr != NULL)
-				errx(1, "cost %s is %s: bcrypt takes 4 to 31",
-				    optarg, errstr);
+				errx(1, "cost %s is %s: popd takes bcrypt of "
+				    "4 to %d", optarg, errstr, PWS_BCRYPT_MAX);
 			costset = 1;
 			break;
 		case 'e':

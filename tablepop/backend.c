@@ -761,10 +761,12 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	}
 	/*
 	 * A weak kind of hash (pwscheme.h) only when popd.conf says so:
-	 * else the login is not answered, as for any hash not taken.
+	 * else the login is not answered, as for any hash not taken.  One
+	 * over its kind's ceiling goes on: authpop refuses it, and counts
+	 * it (popctl's refused_hash_cost).
 	 */
 	if (res == TAPI_FOUND && r->service == TAPI_CREDENTIALS &&
-	    pwscheme_allowed(value, set->weak_hashes, NULL, why,
+	    pwscheme_allowed(value, set->weak_hashes | PWA_COSTLY, NULL, why,
 	    sizeof(why)) == -1) {
 		explicit_bzero(value, sizeof(value));
 		res = TAPI_INVALID;

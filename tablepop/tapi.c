@@ -210,12 +210,15 @@ tapi_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 		(void)snprintf(why, whylen, "the answer is for another user");
 		goto invalid;
 	}
-	/* Weak kinds pass here: the caller knows whether they may. */
+	/*
+	 * Weak kinds and costs over a kind's ceiling pass here: the caller
+	 * knows whether they may.
+	 */
 	if ((n = strlen(hash)) > COMPAT_HASH_MAX) {
 		(void)snprintf(why, whylen, "a hash of %zu bytes", n);
 		goto invalid;
 	}
-	if (pwscheme_allowed(hash, 1, NULL, why, whylen) == -1)
+	if (pwscheme_allowed(hash, 1 | PWA_COSTLY, NULL, why, whylen) == -1)
 		goto invalid;
 	memmove(value, hash, n + 1);
 	return TAPI_FOUND;

@@ -73,8 +73,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ph.s->method == PWM_PBKDF2 && (ph.rawlen != 20 ||
 		    ph.saltlen == 0 || ph.rounds == 0))
 			abort();
-		if (ph.s->method == PWM_ARGON2 &&
-		    (ph.kib == 0 || ph.kib > PWS_ARGON2_KIB))
+		if (ph.s->method == PWM_ARGON2 && ph.kib == 0)
+			abort();
+		/* Within the ceiling, or never checked. */
+		if (ph.kib > PWS_MEMHARD_KIB && !(ph.flags & PWS_COSTLY))
+			abort();
+		if ((ph.flags & PWS_COSTLY) &&
+		    (pwscheme_verify("x", &ph) != -1 || errno != E2BIG))
 			abort();
 		if ((ph.s->method == PWM_DIGEST && ph.crypt == NULL) ||
 		    ph.s->method == PWM_SDIGEST ||
@@ -90,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (weakok = 0; weakok < 2; weakok++) {
 		memset(why, 0, sizeof(why));
 		ok = pwscheme_allowed(h, weakok, &kind, why, sizeof(why)) == 0;
-		if (ok && (!parsed || (ph.flags & PWS_PLAIN) ||
+		if (ok && (!parsed || (ph.flags & (PWS_PLAIN | PWS_COSTLY)) ||
 		    (!weakok && (ph.flags & PWS_WEAK))))
 			abort();
 		if (!ok && (why[0] == '\0' || memchr(why, '\0', sizeof(why)) ==

@@ -18,12 +18,17 @@ pw -s SCHEME`, as its passwd-file and every SQL or LDAP site of it hold
 them), bare argon2 (PHP's password_hash, PostfixAdmin) and md5crypt
 (`openssl passwd -1`), and SSHA512 and PBKDF2 made here with hashlib as
 a second opinion.  Each user logs in over POP3 with TLS and fails with
-a wrong password; weak kinds load only with "weak-hashes yes" and are
+a wrong password; weak kinds (fast digests, salted or not: issue 69)
+load only with "weak-hashes yes" and are
 otherwise refused at load with the file, line, user and kind; passwords
 in clear and their equivalents never load, with the way out said;
 a table backend's weak answer is [SYS/TEMP] with a log line; a wrong
 password's failure takes the same time whatever the kind of hash; and
-popd -n -v counts the users of each kind and names the weak ones."""
+popd -n -v counts the users of each kind and names the weak ones.  A
+hash over its kind's ceiling (issue 69: bcrypt cost 31, a billion
+SHA-crypt rounds, 2 GiB of yescrypt, 1000 argon2 passes, 10^7 PBKDF2
+rounds) is never checked: named by file and line at load, [SYS/TEMP]
+from a database, while another user logs in as fast as ever."""
 
 import base64
 import hashlib
@@ -46,14 +51,15 @@ STRONG = (("s-crypt", "CRYPT"), ("s-blf", "BLF-CRYPT"),
           ("s-sha256crypt", "SHA256-CRYPT"), ("s-sha512crypt",
                                               "SHA512-CRYPT"),
           ("s-argon2i", "ARGON2I"), ("s-argon2id", "ARGON2ID"),
-          ("s-ssha", "SSHA"), ("s-ssha256", "SSHA256"),
-          ("s-ssha512", "SSHA512"), ("s-ssha512hex", "SSHA512.HEX"),
           ("s-pbkdf2", "PBKDF2"))
 WEAK = (("w-md5crypt", "MD5-CRYPT", "MD5-CRYPT"), ("w-md5", "MD5", "MD5"),
         ("w-plainmd5", "PLAIN-MD5", "PLAIN-MD5"),
         ("w-ldapmd5", "LDAP-MD5", "LDAP-MD5"), ("w-sha", "SHA", "SHA"),
         ("w-sha256", "SHA256", "SHA256"), ("w-sha512", "SHA512", "SHA512"),
-        ("w-smd5", "SMD5", "SMD5"))
+        ("w-smd5", "SMD5", "SMD5"), ("w-ssha", "SSHA", "SSHA"),
+        ("w-ssha256", "SSHA256", "SSHA256"),
+        ("w-ssha512", "SSHA512", "SSHA512"),
+        ("w-ssha512hex", "SSHA512.HEX", "SSHA512"))
 PLAIN = (("p-plain", "PLAIN", False), ("p-clear", "CLEAR", False),
          ("p-crammd5", "CRAM-MD5", True), ("p-digestmd5", "DIGEST-MD5",
                                            True))
@@ -74,10 +80,11 @@ def hashlib_ssha512(pw):
     return "{SSHA512}" + base64.b64encode(d + salt).decode()
 
 
-def hashlib_pbkdf2(pw):
+def hashlib_pbkdf2(pw, rounds=5000):
+    """Dovecot's PBKDF2: under 5000 rounds (its default), weak."""
     salt = base64.b64encode(os.urandom(12), b"./").decode()
-    key = hashlib.pbkdf2_hmac("sha1", pw.encode(), salt.encode(), 3000)
-    return "{PBKDF2}$1$%s$3000$%s" % (salt, key.hex())
+    key = hashlib.pbkdf2_hmac("sha1", pw.encode(), salt.encode(), rounds)
+    return "{PBKDF2}$1$%s$%d$%s" % (salt, rounds, key.hex())
 
 
 def argon2_hash(pw, t=2, m_kib=8192, lanes=1):
@@ -149,7 +156,6 @@ def strong_hashes():
     h["b-argon2id"] = doveadm("ARGON2ID")[len("{ARGON2ID}"):]
     h["b-argon2i"] = doveadm("ARGON2I")[len("{ARGON2I}"):]
     h["b-argon2id-p2"] = argon2_lanes(PASSWORD)
-    h["h-ssha512"] = hashlib_ssha512(PASSWORD)
     h["h-pbkdf2"] = hashlib_pbkdf2(PASSWORD)
     return h
 
@@ -161,6 +167,8 @@ def weak_hashes():
                               text=True).stdout.strip()
     T.expect(md5crypt[:3], "$1$", "openssl passwd -1")
     h["b-md5crypt"] = md5crypt
+    h["h-ssha512"] = hashlib_ssha512(PASSWORD)
+    h["h-pbkdf2-3000"] = hashlib_pbkdf2(PASSWORD, 3000)
     return h
 
 
@@ -376,8 +384,9 @@ def argon2_memory_bound(srv):
     try:
         srv.cgroup = cg.procs
         srv.start(timeout=60)
-        T.wait_for(lambda: "argon2 checks hold 100 MiB at most (a memory "
-                   "limit)" in srv.log(), what="authpop's budget")
+        T.wait_for(lambda: "argon2 and yescrypt checks hold 100 MiB at "
+                   "most (a memory limit)" in srv.log(),
+                   what="authpop's budget")
         auth = srv.pids()["authpop"]
         results = []
 
@@ -403,7 +412,7 @@ def argon2_memory_bound(srv):
 @T.test(start=False, timeout=120)
 def table_backend_kinds(srv):
     """Credentials from an OpenSMTPD table backend (regress/tablefake.py
-    as table-mysql or table-ldap would answer): an {SSHA512} logs in; a
+    as table-mysql or table-ldap would answer): a {PBKDF2} logs in; a
     weak {SHA} or a {PLAIN} answer is never a wrong password but
     [SYS/TEMP], with a log line naming the table, the user and why; with
     weak-hashes yes the weak one logs in, the plain one still not.  An
@@ -411,13 +420,13 @@ def table_backend_kinds(srv):
     time at start), logs in."""
     ui = TT.userinfo(srv, "alice")
     TT.fake_tables(srv, {
-        "strong": {"hash": doveadm("SSHA512"), "userinfo": ui},
+        "strong": {"hash": doveadm("PBKDF2"), "userinfo": ui},
         "lanes": {"hash": argon2_lanes(PASSWORD), "userinfo": ui},
         "weak": {"hash": doveadm("SHA"), "userinfo": ui},
         "plain": {"hash": "{PLAIN}" + PASSWORD, "userinfo": ui}})
     srv.start()
     reply, _ = pass_reply(srv, "strong", PASSWORD)
-    T.expect(reply[:3], b"+OK", "{SSHA512} from the table")
+    T.expect(reply[:3], b"+OK", "{PBKDF2} from the table")
     # Its first argon2 of two lanes, long after the chroot and sandbox:
     # libargon2's threads end with pthread_exit, which needs libgcc_s.
     reply, _ = pass_reply(srv, "lanes", PASSWORD)
@@ -478,25 +487,28 @@ def system_md5crypt(srv):
 def check_counts_kinds(srv):
     """popd -n -v: how many users of each kind, the weak ones marked
     and named."""
-    srv.add_users({"c-ssha512": doveadm("SSHA512"),
-                    "c-ssha512b": doveadm("SSHA512"),
+    srv.add_users({"c-pbkdf2": doveadm("PBKDF2"),
+                    "c-pbkdf2b": doveadm("PBKDF2"),
                     "c-argon2id": doveadm("ARGON2ID"),
                     "c-sha": doveadm("SHA"),
+                    "c-ssha512": doveadm("SSHA512"),
                     "c-md5crypt": doveadm("MD5-CRYPT")})
     srv.conf_extra = "weak-hashes yes"
     rc, out = check(srv, "-v")
     T.expect(rc, 0, "popd -n -v: " + out)
     n = len(srv.users)      # the harness's own, bcrypt
-    for want in ("# authtab: %d users" % (n + 5),
+    for want in ("# authtab: %d users" % (n + 6),
                  "# authtab: %d bcrypt" % n,
-                 "# authtab: 2 SSHA512\n",
+                 "# authtab: 2 PBKDF2\n",
                  "# authtab: 1 ARGON2ID\n",
                  "# authtab: 1 SHA (weak)\n",
+                 "# authtab: 1 SSHA512 (weak)\n",
                  "# authtab: 1 MD5-CRYPT (weak)\n",
                  "# authtab: c-sha has a weak SHA hash\n",
+                 "# authtab: c-ssha512 has a weak SSHA512 hash\n",
                  "# authtab: c-md5crypt has a weak MD5-CRYPT hash\n"):
         T.expect_true(want in out, repr(want), out)
-    T.expect_true("c-ssha512 has" not in out, "strong kinds not named")
+    T.expect_true("c-pbkdf2 has" not in out, "strong kinds not named")
 
 
 def metrics(srv):
@@ -510,15 +522,15 @@ def metrics_count_kinds(srv):
     """show metrics: a gauge of authtab's users by hash kind, the weak
     ones labelled, as the last load or reload counted them; promtool
     accepts it."""
-    srv.add_users({"m-ssha512": doveadm("SSHA512"),
-                    "m-ssha512b": doveadm("SSHA512"),
+    srv.add_users({"m-pbkdf2": doveadm("PBKDF2"),
+                    "m-pbkdf2b": doveadm("PBKDF2"),
                     "m-argon2id": doveadm("ARGON2ID"),
                     "m-sha": doveadm("SHA")})
     srv.start()
     n = len(srv.users)      # the harness's own, bcrypt
     text = metrics(srv)
     for want in ('popd_users_by_hash{kind="bcrypt",weak="no"} %d\n' % n,
-                 'popd_users_by_hash{kind="SSHA512",weak="no"} 2\n',
+                 'popd_users_by_hash{kind="PBKDF2",weak="no"} 2\n',
                  'popd_users_by_hash{kind="ARGON2ID",weak="no"} 1\n',
                  'popd_users_by_hash{kind="SHA",weak="yes"} 1\n',
                  "# TYPE popd_users_by_hash gauge\n"):
@@ -528,10 +540,10 @@ def metrics_count_kinds(srv):
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, timeout=60)
     T.expect((chk.returncode, chk.stdout), (0, ""), "promtool check")
-    # A reload counts again: m-sha gone, one SSHA512 now MD5-CRYPT.
+    # A reload counts again: m-sha gone, one PBKDF2 now MD5-CRYPT.
     atab = [line for line in open(srv.authtab)
-            if line.split()[0] not in ("m-sha", "m-ssha512b")]
-    atab.append("m-ssha512b %s\n" % doveadm("MD5-CRYPT"))
+            if line.split()[0] not in ("m-sha", "m-pbkdf2b")]
+    atab.append("m-pbkdf2b %s\n" % doveadm("MD5-CRYPT"))
     utab = [line for line in open(srv.usertab)
             if line.split()[0] != "m-sha"]
     srv.rewrite_usertab("".join(utab))
@@ -539,7 +551,7 @@ def metrics_count_kinds(srv):
     srv.reload()
     T.wait_for(lambda: 'kind="SHA"' not in metrics(srv), 10, "the reload")
     text = metrics(srv)
-    for want in ('popd_users_by_hash{kind="SSHA512",weak="no"} 1\n',
+    for want in ('popd_users_by_hash{kind="PBKDF2",weak="no"} 1\n',
                  'popd_users_by_hash{kind="MD5-CRYPT",weak="yes"} 1\n',
                  'popd_users_by_hash{kind="bcrypt",weak="no"} %d\n' % n):
         T.expect_true(want in text, repr(want), text)
@@ -561,7 +573,7 @@ def migration_report_passwords(srv):
     """popd -m says how many users' passwords will work, which are weak
     and whether weak-hashes is set, which never will and what to do;
     with refused ones it goes on to the errors by line and exits 1."""
-    hashes = {"r-ssha512": doveadm("SSHA512"), "r-sha": doveadm("SHA"),
+    hashes = {"r-pbkdf2": doveadm("PBKDF2"), "r-sha": doveadm("SHA"),
               "r-md5crypt": doveadm("MD5-CRYPT"),
               "r-plain": doveadm("PLAIN"), "r-crammd5": doveadm("CRAM-MD5"),
               "r-unknown": "{NOSUCH}abc"}
@@ -572,7 +584,7 @@ def migration_report_passwords(srv):
     for want in ("passwords: %d users: %d will work, 2 only with "
                  "weak-hashes yes (not set), 3 never\n" % (n + 6, n + 1),
                  "passwords: %d bcrypt: checked\n" % n,
-                 "passwords: 1 SSHA512: checked\n",
+                 "passwords: 1 PBKDF2: checked\n",
                  "passwords: 1 SHA: weak, refused without weak-hashes "
                  "yes\n",
                  "passwords: 1 MD5-CRYPT: weak, refused without "
@@ -604,8 +616,130 @@ def migration_report_passwords(srv):
     T.expect_true("passwords: 1 SHA: weak, checked as weak-hashes is yes: "
                   "give these users new passwords\n" in out, "weak", out)
     T.expect_true("refuses authtab" not in out, "no refusal", out)
-    T.expect_true("r-ssha512: %s: " % os.path.join(srv.homes, "r-ssha512")
+    T.expect_true("r-pbkdf2: %s: " % os.path.join(srv.homes, "r-pbkdf2")
                   in out, "the maildirs' report", out)
+
+
+def costly_hashes():
+    """user -> (a hash of each kind far over its ceiling, as a hostile
+    row or line would hold it: hours of one core, or 2 GiB, a check;
+    its kind as popd names it).  Well formed; never checked, so their
+    digests are filler."""
+    b64 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./"
+    return {
+        "x-bcrypt31": ("$2b$31$" + b64[:53], "bcrypt"),
+        "x-sha512crypt": ("{SHA512-CRYPT}$6$rounds=999999999$abcdefgh$" +
+                          (b64 * 2)[:86], "{SHA512-CRYPT}"),
+        "x-yescrypt": ("$y$jGT$" + b64[:22] + "$" + b64[:43], "yescrypt"),
+        "x-argon2": ("$argon2id$v=19$m=65536,t=1000,p=1$" + b64[:22] + "$" +
+                     b64[:43], "argon2id"),
+        "x-pbkdf2": ("{PBKDF2}$1$abcdefgh$10000000$" + "ab" * 20,
+                     "{PBKDF2}")}
+
+
+def costly_why(kind):
+    return "a hash over popd's ceiling for its kind, %s (" % kind
+
+
+def answered_meanwhile(srv, hostile, expect):
+    """Each user of hostile tries its password twice at once, each try
+    from an address of its own, while alice logs in: alice is answered
+    within 1 s; each try's answer starts with expect."""
+    results = []
+
+    def one(i, user):
+        results.append((user, pass_reply(srv, user, PASSWORD,
+                                         src="127.0.1.%d" % (2 + i))[0]))
+    threads = [threading.Thread(target=one, args=(i, u))
+               for i, u in enumerate(sorted(hostile) * 2)]
+    for t in threads:
+        t.start()
+    resp, took = TT.pass_reply(srv, "alice", srv.password("alice"),
+                               src="127.0.2.2")
+    for t in threads:
+        t.join(60)
+    T.expect(resp[:3], b"+OK", "alice's login beside them")
+    T.expect_true(took < 1.0, "alice answered within 1 s", took)
+    T.expect(sorted(r[:len(expect)] for _, r in results),
+             [expect] * len(threads), "the costly users' answers (%r)" %
+             results)
+
+
+@T.test(start=False, timeout=120)
+def costly_hashes_in_a_file(srv):
+    """authtab lines over their kinds' ceilings: each named with its
+    file, line, user, kind and ceiling by popd -n and at a reload; the
+    users beside them log in as fast as ever."""
+    hostile = costly_hashes()
+    base = open(srv.authtab).read()
+    srv.add_users({u: h for u, (h, _) in hostile.items()})
+    rc, out = check(srv)
+    T.expect(rc, 1, "popd -n with costly hashes: " + out)
+    for user, (_, kind) in hostile.items():
+        want = '%s:%d: "%s" has %s' % (srv.authtab, line_of(srv, user),
+                                       user, costly_why(kind))
+        T.expect_true(want in out, "the message for " + user, out)
+    T.expect_true("never checked" in out, "never checked", out)
+    # popd -m counts them among those that never work.
+    rc, out, err = report(srv)
+    T.expect(rc, 1, "popd -m with costly hashes: " + out + err)
+    for want in ("passwords: 1 bcrypt: over popd's ceiling for the kind "
+                 "(authtab(5)), never checked: reset these users' "
+                 "passwords (popdpass)\n",
+                 "passwords: 1 yescrypt: over popd's ceiling",
+                 "passwords: 1 argon2id: over popd's ceiling"):
+        T.expect_true(want in out, repr(want), out)
+    # Started without them, then a reload that brings them: refused by
+    # file and line, and alice goes on logging in at once.
+    costly = open(srv.authtab).read()
+    srv.rewrite_authtab(base)
+    srv.start()
+    srv.rewrite_authtab(costly)
+    mark = len(srv.log())
+    srv.reload()
+    for user, (_, kind) in hostile.items():
+        want = '%s:%d: "%s" has %s' % (srv.authtab, line_of(srv, user),
+                                       user, costly_why(kind))
+        T.wait_for(lambda: want in srv.log()[mark:], 10, want)
+    answered_meanwhile(srv, hostile, b"-ERR ")
+    T.expect(srv.crashes(), [], "crashes")
+
+
+@T.test(start=False, timeout=180)
+def costly_hashes_in_a_database(srv):
+    """The same hashes as rows of an SQLite table (OpenSMTPD's
+    table-sqlite): each login of them is [SYS/TEMP], never a wrong
+    password and never checked, logged with the table, user, kind and
+    ceiling and counted (refused_hash_cost); alice, asking the same
+    table meanwhile, is answered within 1 s; and the failure replies'
+    floor stays that of the hashes really checked."""
+    hostile = costly_hashes()
+    srv.add_users({u: h for u, (h, _) in hostile.items()})
+    db = TT.sqlite_tables(srv)
+    u = srv.users["alice"]
+    for user, (h, _) in hostile.items():
+        db.add_user(user, h, u["uid"], u["gid"],
+                    os.path.join(srv.homes, user))
+    srv.start()
+    before = srv.stats()
+    mark = len(srv.log())
+    answered_meanwhile(srv, hostile, TT.TEMP + b"cannot check passwords "
+                       b"now, try again later")
+    for user, (_, kind) in hostile.items():
+        srv.wait_log('table users: the credentials of "%s": %s' % (
+            user, costly_why(kind)))
+    after = srv.stats()
+    T.expect(after.get("refused_hash_cost", 0) -
+             before.get("refused_hash_cost", 0), 2 * len(hostile),
+             "refused_hash_cost in popctl show stats")
+    T.expect_true("cannot check the password" not in srv.log()[mark:],
+                  "none was checked", srv.log_tail())
+    # A wrong password is answered after the floor of bob's bcrypt, as
+    # before any of them: no refused kind raised it.
+    reply, took = pass_reply(srv, "bob", "wrong", src="127.0.3.2")
+    T.expect(reply[:12], b"-ERR [AUTH] ", "bob's wrong password")
+    T.expect_true(took < 1.0, "bob's failure within 1 s", took)
+    T.expect(srv.crashes(), [], "crashes")
 
 
 if __name__ == "__main__":

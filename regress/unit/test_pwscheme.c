@@ -62,17 +62,18 @@ static const struct {
 	    PASS, "argon2id", 0 },
 	{ "$argon2i$v=19$m=32768,t=4,p=1$rnwSXGeG3KIzMbR5oPD+fw$byOaUQzkNgc+aQY3pNSGnJ6nsn4cY9xmPYIoCpPlG1o",
 	    PASS, "argon2i", 0 },
-	{ "{SSHA}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt/", PASS, "SSHA", 0 },
+	/* Salted fast digests: as weak as {SHA}. */
+	{ "{SSHA}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt/", PASS, "SSHA", 1 },
 	{ "{SSHA256}r4t1J896RxNuiDkVHAy6Gdfc6+LH5M79Lwo286h6NQuBspu7", PASS,
-	    "SSHA256", 0 },
+	    "SSHA256", 1 },
 	{ "{SSHA512}SugW8aQ1RrAFypW+2Yf+E+3Lmg39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEplY=",
-	    PASS, "SSHA512", 0 },
+	    PASS, "SSHA512", 1 },
 	{ "{SSHA512.HEX}a790de95008c00f4663801047737d864b0d6c944904715b52b188b180531e0ca3dea2c69a837ade88baaa67722a8d5ff6163cab1e87e92e94890d51a92f66eeea966331a",
-	    PASS, "SSHA512", 0 },
+	    PASS, "SSHA512", 1 },
 	{ "{SSHA256.HEX}a28f8393a662b6a74a1ec9306a0f754bfc552ea55c4888da07c2a56a9957e89dc53aad32",
-	    PASS, "SSHA256", 0 },
+	    PASS, "SSHA256", 1 },
 	{ "{SSHA512}nEq3AGnT8CFcwt/lqI5yKmkHzDz3x/RMj4zeSjO/KNXVwzy3sX4K2P70VugnlVQjEjTr5gPPPzWafMgyJ8ftGanROX0=",
-	    LONG, "SSHA512", 0 },
+	    LONG, "SSHA512", 1 },
 	{ "{PBKDF2}$1$a38mcM0P4P/LEh9P$5000$ba978979279e19828713958c010be927c628e6df",
 	    PASS, "PBKDF2", 0 },
 	{ "{PBKDF2}$1$R6/kbX3fEn/R.tN5$5000$6e5742e58ad2da7b47fd014b3e0d750e701a31ad",
@@ -141,7 +142,7 @@ static const char *bad[] = {
 	"{PBKDF2}$1$a38mcM0P4P/LEh9P$0$ba978979279e19828713958c010be927c628e6df",
 	"{PBKDF2}$1$a38mcM0P4P/LEh9P$99999999999$ba978979279e19828713958c010be927c628e6df",
 	"{ARGON2ID}$argon2i$v=19$m=32768,t=4,p=1$rnwSXGeG3KIzMbR5oPD+fw$byOaUQzkNgc+aQY3pNSGnJ6nsn4cY9xmPYIoCpPlG1o",
-	"$argon2id$v=19$m=99999999,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	"$argon2id$v=19$m=999999999,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
 	"$argon2id$v=19$m=65536,t=0,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
 	"$argon2id$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$",
 	"$argon2d$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
@@ -149,6 +150,56 @@ static const char *bad[] = {
 	"{BLF-CRYPT}$2y$05$iGGbmpxKWxCwy4K085AAKe6/SHdvkvrCsx2y29vbPWQohjq4XbED",
 	"$1$abcdefghi$y6iHhJNbuC0xpbk0w9pm80",
 	"$1$abcdefgh$y6iHhJNbuC0xpbk0w9pm8",
+	"$y$$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9",
+	"$y$j9$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9",
+	"$y$j9T!$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9",
+	"$y$j9T3.$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9",
+};
+
+/*
+ * Each kind at its ceiling (pwscheme.h), taken, and just over it,
+ * refused as costly: parsed, never checked, and named as such.  Only
+ * their form matters here: none is ever run.
+ */
+static const struct {
+	const char	*hash;
+	int		 costly;
+} ceiling[] = {
+	{ "$2b$14$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234", 0 },
+	{ "$2b$15$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234", 1 },
+	{ "{BLF-CRYPT}$2y$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+	    1 },
+	{ "$6$rounds=2000000$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	    0 },
+	{ "$6$rounds=2000001$abcdefgh$x", 1 },
+	{ "$6$rounds=999999999$abcdefgh$x", 1 },
+	{ "{SHA256-CRYPT}$5$rounds=99999999999999999999999$abcdefgh$x", 1 },
+	/* 128 MiB, then with t = 1, with p = 2: at 256 MiB. */
+	{ "$y$jCT$abcdefghijklmnop$x", 0 },
+	{ "$y$jCT/.$abcdefghijklmnop$ArAbmwu1iZ75V7rWx6OoclGzDtVm2f/eZo5dtsKVrq4",
+	    0 },
+	{ "$y$jCT..$abcdefghijklmnop$abfofe0acAP8WjHXJTHtr2AYsCEeXNX.u8uWSWy8hK6",
+	    0 },
+	{ "$y$jDT$abcdefghijklmnop$x", 0 },
+	{ "$y$jDT/.$abcdefghijklmnop$x", 1 },
+	{ "$y$jET$abcdefghijklmnop$x", 1 },
+	{ "$y$jGT$abcdefghijklmnop$x", 1 },
+	{ "$argon2id$v=19$m=262144,t=1,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	    0 },
+	{ "$argon2id$v=19$m=65536,t=4,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	    0 },
+	{ "$argon2id$v=19$m=65536,t=5,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	    1 },
+	{ "{ARGON2ID}$argon2id$v=19$m=65536,t=1000,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	    1 },
+	{ "$argon2i$v=19$m=99999999,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
+	    1 },
+	{ "{PBKDF2}$1$a38mcM0P4P/LEh9P$2000000$ba978979279e19828713958c010be927c628e6df",
+	    0 },
+	{ "{PBKDF2}$1$a38mcM0P4P/LEh9P$2000001$ba978979279e19828713958c010be927c628e6df",
+	    1 },
+	{ "{PBKDF2}$1$a38mcM0P4P/LEh9P$10000000$ba978979279e19828713958c010be927c628e6df",
+	    1 },
 };
 
 int
@@ -227,6 +278,50 @@ main(void)
 		CHECK(r == -1 && errno != EACCES, "\"%s\": checked: %d",
 		    bad[i], r);
 	}
+	for (i = 0; i < sizeof(ceiling) / sizeof(ceiling[0]); i++) {
+		CHECK(pwscheme_parse(ceiling[i].hash, &ph) == 0, "\"%s\": "
+		    "not taken", ceiling[i].hash);
+		CHECK(!(ph.flags & PWS_COSTLY) == !ceiling[i].costly,
+		    "\"%s\": flags %d", ceiling[i].hash, ph.flags);
+		CHECK(!(ph.flags & PWS_WEAK), "\"%s\": weak",
+		    ceiling[i].hash);
+		r = pwscheme_allowed(ceiling[i].hash, 1, NULL, why,
+		    sizeof(why));
+		CHECK(r == (ceiling[i].costly ? -1 : 0), "\"%s\": allowed: "
+		    "%d (%s)", ceiling[i].hash, r, why);
+		if (ceiling[i].costly) {
+			CHECK(strstr(why, "ceiling") != NULL &&
+			    strstr(why, "at most") != NULL, "\"%s\": why: %s",
+			    ceiling[i].hash, why);
+			/* tablepop's: passed on, for authpop to count. */
+			CHECK(pwscheme_allowed(ceiling[i].hash, PWA_COSTLY,
+			    NULL, why, sizeof(why)) == 0, "\"%s\": not "
+			    "passed on: %s", ceiling[i].hash, why);
+			/* Refused at once, never run. */
+			r = pwscheme_verify(PASS, &ph);
+			CHECK(r == -1 && errno == E2BIG, "\"%s\": checked: "
+			    "%d", ceiling[i].hash, r);
+		}
+	}
+	/* yescrypt's memory, for the budget it shares with argon2's. */
+	CHECK(pwscheme_parse("$y$j9T$abcdefghijklmnop$x", &ph) == 0 &&
+	    ph.kib == 16 * 1024, "yescrypt j9T: %u KiB", ph.kib);
+	CHECK(pwscheme_parse("$y$jCT..$abcdefghijklmnop$x", &ph) == 0 &&
+	    ph.kib == 128 * 1024, "yescrypt jCT p=2: %u KiB", ph.kib);
+	/* Debian's yescrypt, checked. */
+	r = pwscheme_check(PASS, "$y$j9T$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9");
+	CHECK(r == 0, "yescrypt: the right password refused: %d", r);
+	r = pwscheme_check("correct horsf", "$y$j9T$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9");
+	CHECK(r == -1 && errno == EACCES, "yescrypt: a wrong password: %d",
+	    r);
+	/* PBKDF2 under Dovecot's default rounds: weak. */
+	CHECK(pwscheme_parse("{PBKDF2}$1$a38mcM0P4P/LEh9P$4999$ba978979279e19828713958c010be927c628e6df",
+	    &ph) == 0 && (ph.flags & PWS_WEAK), "PBKDF2 4999 rounds: not "
+	    "weak");
+	CHECK(pwscheme_allowed("{PBKDF2}$1$a38mcM0P4P/LEh9P$10$ba978979279e19828713958c010be927c628e6df",
+	    0, NULL, why, sizeof(why)) == -1 && strstr(why, "weak") != NULL,
+	    "PBKDF2 10 rounds: %s", why);
+
 	/* One kind for hashes of one cost, whatever their salt. */
 	pwscheme_kind("{SSHA512}SugW8aQ1RrAFypW+2Yf+E+3Lmg39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEplY=",
 	    k, sizeof(k));

@@ -339,9 +339,22 @@ test_authtab(void)
 	CHECK_LOGGED(path, 1, "\"bob\" has a {CRAM-MD5} secret, as good as the "
 	    "password, which no hash can be made from: reset the user's "
 	    "password");
+	/* Salted or not, a fast digest is weak (issue 69). */
 	CHECK_INT(load(TABLE_AUTH, "carol {SSHA512}SugW8aQ1RrAFypW+2Yf+E+3Lmg"
 	    "39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CEtdExWnZseEplY"
-	    "=\n", &t, path, sizeof(path)), 0);
+	    "=\n", &t, path, sizeof(path)), -1);
+	CHECK_LOGGED(path, 1, "\"carol\" has a weak {SSHA512} hash, read only "
+	    "with \"weak-hashes yes\" in popd.conf");
+	CHECK_INT(load(TABLE_AUTH | TABLE_WEAK, "carol {SSHA512}SugW8aQ1RrAFy"
+	    "pW+2Yf+E+3Lmg39jv9zPmRW4PoVFEQvyOH4CZaHDY3kRuZLpUL6yCAShDLiBhp/CE"
+	    "tdExWnZseEplY=\n", &t, path, sizeof(path)), 0);
+	table_free(&t);
+	/* Over its kind's ceiling: named by its line, weak-hashes or not. */
+	CHECK_INT(load(TABLE_AUTH | TABLE_WEAK, "# costly\ndave $2b$31$YdByxK"
+	    "SiJ.4e00dW5oeBN./JDD86S0BXGZETea57GhiFIf4iu2nQG\n", &t, path,
+	    sizeof(path)), -1);
+	CHECK_LOGGED(path, 2, "\"dave\" has a hash over popd's ceiling for its "
+	    "kind, bcrypt (cost at most 14; authtab(5)): never checked");
 	table_free(&t);
 	/* bcrypt with a cost crypt(3) refuses, bad length, bad alphabet. */
 	CHECK_INT(load(TABLE_AUTH, "alice $2b$99$uFPyEj/AJZe79Zyj5mRQAegzOVZO"
