@@ -32,7 +32,8 @@
  *	table		another table, of table.h's kind -t (usertab, quota
  *			or junk users, route), checked as tablepop loads
  *			it, no root process parsing it: a usertab's line
- *			whose uid is a daemon's (-x UID:NAME) is a bad line;
+ *			whose uid is a daemon's (-x UID:NAME) or whose gid
+ *			no mail user may have (-y GID:WHAT) is a bad line;
  *			and with -A, authtab of that kind on fd 3, each
  *			of its users not in usertab ("=user LINE NAME"),
  *			then "=ok"
@@ -78,6 +79,10 @@ struct count {
 /* -x: the daemons' uids and names (users.c daemon_uid). */
 static long long	xuid[3];
 static const char	*xname[3];
+/* -y: the groups no mail user may have, and what each is. */
+static long long	ygid[4];
+static const char	*ywhat[4];
+static int		ny;
 static int		xbad;
 
 static void		authtab_sandbox(void *);
@@ -111,7 +116,7 @@ main(int argc, char *argv[])
 	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:")) != -1) {
 		switch (ch) {
 		case 'g':
 			group = optarg;
@@ -163,6 +168,16 @@ main(int argc, char *argv[])
 			if (errstr != NULL)
 				goto usage;
 			break;
+		case 'y':
+			/* A GID:WHAT no usertab line may have. */
+			if (ny == nitems(ygid) ||
+			    (ywhat[ny] = strchr(optarg, ':')) == NULL)
+				goto usage;
+			*(char *)ywhat[ny]++ = '\0';
+			ygid[ny++] = strtonum(optarg, 0, UINT32_MAX, &errstr);
+			if (errstr != NULL)
+				goto usage;
+			break;
 		case 'V':
 			printf("authcheck (popd) %s\n", POPD_VERSION);
 			exit(0);
@@ -182,8 +197,8 @@ main(int argc, char *argv[])
 		if (range[1] == 0)
 			goto usage;
 		system_become(hashes);
-		if (system_write(range[0], range[1], group, xuid, nx,
-		    hashes) == -1)
+		if (system_write(range[0], range[1], group, xuid, nx, ygid,
+		    ywhat, ny, hashes) == -1)
 			exit(1);
 		printf("=ok\n");
 		if (fflush(stdout) == EOF || ferror(stdout))
@@ -195,7 +210,8 @@ main(int argc, char *argv[])
 	if (strcmp(mode, "table") == 0 && other != 0) {
 		/* A usertab's daemon uids, for the parent to refuse. */
 		if (table_load(AUTHTAB_FD, other | TABLE_NAMES,
-		    (other & 0xf) == TABLE_USERS && nx > 0 ? uid_line : NULL,
+		    (other & 0xf) == TABLE_USERS && nx + ny > 0 ? uid_line :
+		    NULL,
 		    &nx, &t) == -1 || xbad)
 			exit(1);
 		/*
@@ -265,9 +281,9 @@ main(int argc, char *argv[])
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
 	    "< authtab\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
-	    "< table [3< authtab]\n"
+	    "[-y gid:what ...] < table [3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
-	    "[-x uid:name ...] <> usertab [3<> authtab]\n"
+	    "[-x uid:name ...] [-y gid:what ...] <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");
 	exit(1);
 }
@@ -281,18 +297,31 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 	return 0;
 }
 
-/* A usertab's line with a daemon's uid (-x) makes it bad. */
+/*
+ * A usertab's line with a daemon's uid (-x) or a group no mail user may
+ * have (-y) makes it bad.
+ */
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
-	unsigned long	uid = strtoul(info, NULL, 10);
+	unsigned long	uid, gid;
+	char		*p;
 	int		i, nx = *(int *)arg;
 
+	uid = strtoul(info, &p, 10);
+	gid = strtoul(p + 1, NULL, 10);
 	for (i = 0; i < nx; i++)
 		if ((long long)uid == xuid[i]) {
 			log_warnx("%s:%zu: user %s: uid %lu is the uid of %s: "
 			    "give mail users uids of their own", AUTHTAB_FD,
 			    line, name, uid, xname[i]);
+			xbad = 1;
+		}
+	for (i = 0; i < ny; i++)
+		if ((long long)gid == ygid[i]) {
+			log_warnx("%s:%zu: user %s: gid %lu is %s: give mail "
+			    "users groups of their own", AUTHTAB_FD, line,
+			    name, gid, ywhat[i]);
 			xbad = 1;
 		}
 	return 0;
