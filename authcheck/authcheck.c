@@ -72,6 +72,8 @@
 /* What one reading counts: each kind, and which never work. */
 struct count {
 	FILE			*weakfp;	/* kinds: name the weak ones */
+	FILE			*namefp;	/* passwords: name who never */
+	int			 weakok;
 	struct stats_kinds	 all, ok, weak, plain, reset;
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
@@ -86,7 +88,11 @@ static int		ny;
 static int		xbad;
 
 static void		authtab_sandbox(void *);
+static void		nologin_record(const char *, size_t, const char *,
+			    const char *);
 static int		count_line(void *, char *, char *, size_t);
+static void		never(struct count *, const char *, const char *,
+			    size_t);
 static int		uid_line(void *, char *, char *, size_t);
 static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
@@ -226,6 +232,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(mode, "check") == 0) {
 		if (weakok)
 			kind |= TABLE_WEAK;
+		/* Each user who cannot log in, for the parent to log. */
+		table_nologin = nologin_record;
 		/* One reading: each line counted, duplicates as authpop's. */
 		if (table_load(AUTHTAB_FD, kind | TABLE_NAMES, count_line, &c,
 		    &t) == -1)
@@ -269,9 +277,17 @@ main(int argc, char *argv[])
 			printf("passwords: %llu of no kind popd reads: reset "
 			    "these users' passwords (popdpass)\n",
 			    (unsigned long long)c.unknown);
-		if (c.nnever > 0 || (c.nweak > 0 && !weakok))
-			printf("passwords: while any is refused, popd refuses "
-			    "authtab whole: no one logs in\n");
+		if (c.nnever > 0 || (c.nweak > 0 && !weakok)) {
+			/* Each by name, in a second reading. */
+			memset(&c, 0, sizeof(c));
+			c.weakok = weakok;
+			c.namefp = stdout;
+			(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
+			    TABLE_ANYHASH, count_line, &c);
+			printf("passwords: popd loads authtab all the same: "
+			    "the users named above cannot log in (\"[SYS/PERM]\""
+			    "), the others can\n");
+		}
 	} else
 		goto usage;
 	if (fflush(stdout) == EOF || ferror(stdout))
@@ -327,6 +343,18 @@ uid_line(void *arg, char *name, char *info, size_t line)
 	return 0;
 }
 
+/*
+ * A user whose hash authpop will not take, who cannot log in, the
+ * file good all the same: "=nologin LINE NAME WHY" (users.c
+ * check_line logs it, naming the file).
+ */
+static void
+nologin_record(const char *file, size_t line, const char *name,
+    const char *why)
+{
+	printf("=nologin %zu %s %s\n", line, name, why);
+}
+
 /* Nothing but what it was handed: confined as authpop is. */
 static void
 authtab_sandbox(void *arg)
@@ -343,10 +371,23 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	const char	*kind;
 	int		 weak;
 
+	/* A user who cannot log in (table.h): said already, not a kind. */
+	if (hash[0] == TABLE_NOLOGIN) {
+		if (c->weakfp != NULL)
+			fprintf(c->weakfp, "# authtab: %s cannot log in: its "
+			    "stored password%s%s%s cannot be used\n", name,
+			    hash[1] != '\0' ? " (" : "", hash + 1,
+			    hash[1] != '\0' ? ")" : "");
+		else
+			c->users++;
+		return 0;
+	}
 	if (pwscheme_parse(hash, &ph) == -1) {
 		c->users++;
 		c->unknown++;
 		c->nnever++;
+		if (c->namefp != NULL)
+			never(c, name, hash, line);
 		return 0;
 	}
 	kind = pwscheme_hname(&ph);
@@ -373,7 +414,22 @@ count_line(void *arg, char *name, char *hash, size_t line)
 		stats_kind_add(&c->ok, kind, 0);
 		c->nok++;
 	}
+	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN) ||
+	    (weak && !c->weakok)))
+		never(c, name, hash, line);
 	return 0;
+}
+
+/* popd -m: a user who cannot log in, by name and line, and why. */
+static void
+never(struct count *c, const char *name, const char *hash, size_t line)
+{
+	char	why[384];
+
+	if (pwscheme_allowed(hash, c->weakok, NULL, why, sizeof(why)) == 0)
+		return;
+	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
+	    name, line, why);
 }
 
 /*

@@ -98,6 +98,7 @@ struct session_ops {
 	void	(*failed)(struct session *);		/* its time came */
 	void	(*timeout)(struct session *);		/* S_CMD, S_ROUTE */
 	void	(*closed)(struct session *, int);
+	void	(*perm)(struct session *, const char *); /* never checkable */
 };
 
 struct session {

@@ -98,6 +98,7 @@ struct users {
 	int			 junkfd;	/* junk users, a file */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
+	uint64_t		 nologin;	/* of authtab, refused hashes */
 };
 
 /* A session as login.c knows it, for popctl (login_walk). */

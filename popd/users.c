@@ -645,7 +645,10 @@ kind_name(const char *name)
 	return names[n++];
 }
 
-/* One line of authcheck's check: a count of a kind of hash, or -1. */
+/*
+ * One line of authcheck's check: a count of a kind of hash, or a user
+ * who cannot log in; or -1.
+ */
 static int
 check_line(void *arg, char *line)
 {
@@ -656,6 +659,21 @@ check_line(void *arg, char *line)
 	long long		 n;
 	int			 weak;
 
+	/* "=nologin LINE NAME WHY": the user stays, without a login. */
+	if (strncmp(line, "=nologin ", 9) == 0) {
+		if ((sp = strchr(line + 9, ' ')) == NULL ||
+		    (sp2 = strchr(sp + 1, ' ')) == NULL)
+			return -1;
+		*sp++ = '\0';
+		*sp2++ = '\0';
+		n = strtonum(line + 9, 1, LLONG_MAX, &errstr);
+		if (errstr != NULL || !valid_username(sp))
+			return -1;
+		log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in", ca->file,
+		    n, sp, sp2, sp);
+		ca->u->nologin++;
+		return 0;
+	}
 	if (strncmp(line, "=kind ", 6) != 0 ||
 	    (sp = strchr(line + 6, ' ')) == NULL ||
 	    (sp2 = strchr(sp + 1, ' ')) == NULL)
