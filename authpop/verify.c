@@ -240,6 +240,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 	    strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
 		j->toolong = 1;
 	j->passmac = passmac(pass);
+	(void)strlcpy(j->user, s->user, sizeof(j->user));
 	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	s->job = j;
 	if (!valid_username(s->user)) {

@@ -346,7 +346,7 @@ main(int argc, char *argv[])
  * {CLEARTEXT} lines hold them ("user {PLAIN}secret", "user:{PLAIN}..."),
  * printed with a bcrypt hash in place of each such password; comments,
  * blank lines and hashes of other kinds as they are.  A secret that no
- * hash can be made from ({CRAM-MD5}...) or a password authpop could not
+ * hash can be made from ({NTLM}...) or a password authpop could not
  * take is left out and said on standard error, and the exit is then 1.
  */
 static int

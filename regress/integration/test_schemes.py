@@ -55,14 +55,19 @@ WEAK = (("w-md5crypt", "MD5-CRYPT", "MD5-CRYPT"), ("w-md5", "MD5", "MD5"),
         ("w-sha256", "SHA256", "SHA256"), ("w-sha512", "SHA512", "SHA512"),
         ("w-smd5", "SMD5", "SMD5"))
 PLAIN = (("p-plain", "PLAIN", False), ("p-clear", "CLEAR", False),
-         ("p-crammd5", "CRAM-MD5", True), ("p-digestmd5", "DIGEST-MD5",
-                                           True))
+         ("p-trunc", "PLAIN-TRUNC", True))
+# Dovecot's CRAM-MD5 and DIGEST-MD5 secrets, weak kinds (issue 69):
+# (user, scheme, the name doveadm pw -u is given).
+SECRETS = (("c-crammd5", "CRAM-MD5", None), ("c-hmacmd5", "HMAC-MD5", None),
+           ("c-digestmd5", "DIGEST-MD5", "c-digestmd5"),
+           ("c-digestrealm@example.org", "DIGEST-MD5",
+            "c-digestrealm@example.org"))
 
 
-def doveadm(scheme, pw=PASSWORD):
+def doveadm(scheme, pw=PASSWORD, user="someone"):
     path = T.apt_install("dovecot-core", "doveadm")
     out = subprocess.run([path, "pw", "-s", scheme, "-p", pw, "-u",
-                          "someone"], stdout=subprocess.PIPE, check=True,
+                          user], stdout=subprocess.PIPE, check=True,
                          text=True).stdout.strip()
     T.expect_true(out.startswith("{"), "doveadm pw -s %s" % scheme, out)
     return out
@@ -315,12 +320,13 @@ def refused_hash_locks_out_its_user_alone(srv):
 
 @T.test(start=False, conf_extra="weak-hashes yes", timeout=120)
 def plaintext_never_loads(srv):
-    """{PLAIN} and {CLEAR}: refused, pointing at popdpass -P; CRAM-MD5
-    and DIGEST-MD5: refused, the password to be reset.  weak-hashes
-    does not change that."""
+    """{PLAIN} and {CLEAR}: refused, pointing at popdpass -P;
+    {PLAIN-TRUNC}: refused, the password to be reset.  weak-hashes
+    does not change that.  Their users alone cannot log in (issue
+    69)."""
     srv.add_users({user: doveadm(s) for user, s, _ in PLAIN})
     rc, out = check(srv)
-    T.expect(rc, 1, "popd -n with passwords in clear")
+    T.expect(rc, 0, "popd -n with passwords in clear: " + out)
     for user, scheme, reset in PLAIN:
         if reset:
             want = '%s:%d: "%s" has a {%s} secret, as good as the ' \
@@ -339,7 +345,7 @@ def plaintext_never_loads(srv):
                            "-c", "4", "-P", srv.authtab],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
-    T.expect(conv.returncode, 1, "popdpass -P with CRAM-MD5 lines")
+    T.expect(conv.returncode, 1, "popdpass -P with PLAIN-TRUNC lines")
     T.expect_true("reset the user's password" in conv.stderr,
                   "popdpass names what it cannot convert", conv.stderr)
     T.expect_true(PASSWORD not in conv.stdout + conv.stderr,
@@ -350,6 +356,41 @@ def plaintext_never_loads(srv):
         reply, _ = pass_reply(srv, user, PASSWORD)
         T.expect(reply[:3], b"-ER" if reset else b"+OK",
                  "%s after popdpass -P" % user)
+
+
+@T.test(start=False, timeout=180)
+def cram_and_digest_md5_are_weak_kinds(srv):
+    """Issue 69: Dovecot's {CRAM-MD5}, {HMAC-MD5} and {DIGEST-MD5}
+    (doveadm pw -s ..., DIGEST-MD5 with -u the login's name, its realm
+    after the last '@') are weak kinds: without weak-hashes their users
+    cannot log in and are named; with it they log in with their
+    password, over POP3 and not with another, and popd -n -v reports
+    them as weak."""
+    hashes = {user: doveadm(s, user=u or "someone")
+              for user, s, u in SECRETS}
+    srv.add_users(hashes)
+    rc, out = check(srv)
+    T.expect(rc, 0, "popd -n: " + out)
+    for user, scheme, _ in SECRETS:
+        want = '%s:%d: "%s" has a weak {%s} hash, read only with ' \
+            '"weak-hashes yes" in popd.conf: %s cannot log in' % (
+                srv.authtab, line_of(srv, user), user, scheme, user)
+        T.expect_true(want in out, "the message for " + user, out)
+    srv.conf_extra = "weak-hashes yes"
+    rc, out = check(srv, "-v")
+    T.expect(rc, 0, "popd -n -v: " + out)
+    for user, scheme, _ in SECRETS:
+        T.expect_true("# authtab: %s has a weak %s hash" % (user, scheme)
+                      in out, "weak: " + user, out)
+    srv.start()
+    each_logs_in(srv, hashes)
+    # DIGEST-MD5 binds the name: another user's secret does not do.
+    srv.rewrite_authtab(open(srv.authtab).read().replace(
+        hashes["c-digestmd5"], doveadm("DIGEST-MD5", user="mallory")))
+    srv.reload()
+    T.wait_for(lambda: pass_reply(srv, "c-digestmd5", PASSWORD,
+                                  src="127.0.9.9")[0][:12] ==
+               b"-ERR [AUTH] ", 10, "another name's DIGEST-MD5 refused")
 
 
 @T.test(start=False, conf_extra="weak-hashes yes", timeout=300)
@@ -623,8 +664,8 @@ def migration_report_passwords(srv):
     n = len(srv.users)
     rc, out, err = report(srv)
     T.expect(rc, 0, "popd -m with refused hashes: " + out + err)
-    for want in ("passwords: %d users: %d will work, 2 only with "
-                 "weak-hashes yes (not set), 3 never\n" % (n + 6, n + 1),
+    for want in ("passwords: %d users: %d will work, 3 only with "
+                 "weak-hashes yes (not set), 2 never\n" % (n + 6, n + 1),
                  "passwords: %d bcrypt: checked\n" % n,
                  "passwords: 1 SSHA512: checked\n",
                  "passwords: 1 SHA: weak, refused without weak-hashes "
@@ -633,8 +674,8 @@ def migration_report_passwords(srv):
                  "weak-hashes yes\n",
                  'passwords: 1 PLAIN: in clear, never read: "popdpass -P" '
                  "turns them into bcrypt hashes\n",
-                 "passwords: 1 CRAM-MD5: never read, and no hash can be "
-                 "made from it: reset these users' passwords (popdpass)\n",
+                 "passwords: 1 CRAM-MD5: weak, refused without "
+                 "weak-hashes yes\n",
                  "passwords: 1 of no kind popd reads: reset these users' "
                  "passwords (popdpass)\n",
                  "passwords: r-plain (line %d) cannot log in: a {PLAIN} "
