@@ -977,6 +977,9 @@ def system_accounts(srv):
         # In the range, but of group root; and one out of the range.
         su.add("popdsys-g", "gid0-pw", free_uid(lo, hi), gid=0)
         su.add("popdsys-o", "out-pw", free_uid(hi + 1, hi + 50))
+        # Issue 69: of the group shadow, which reads every hash.
+        su.add("popdsys-sh", "sh-pw", free_uid(lo, hi),
+               gid=grp.getgrnam("shadow").gr_gid)
         T.expect(su.shadow("popdsys-y")[:3], "$y$", "Debian's default "
                  "hash (yescrypt) in /etc/shadow")
         T.expect(su.shadow("popdsys-s")[:3], "$6$", "chpasswd -c SHA512")
@@ -991,12 +994,18 @@ def system_accounts(srv):
                       srv.log_tail(5))
         wrong = refused(srv, "popdsys-y", "wrong", AUTH, "wrong password")
         for user, pw in (("popdsys-g", "gid0-pw"), ("popdsys-o", "out-pw"),
+                         ("popdsys-sh", "sh-pw"),
                          ("root", "root"), ("nosuchuser", "pw")):
             T.expect(refused(srv, user, pw, AUTH, user), wrong,
                      "%s is an unknown user" % user)
         T.expect_true("wrkrpop for popdsys-g" not in srv.log() and
-                      "wrkrpop for popdsys-o" not in srv.log(),
-                      "no worker outside the range or of gid 0")
+                      "wrkrpop for popdsys-o" not in srv.log() and
+                      "wrkrpop for popdsys-sh" not in srv.log(),
+                      "no worker outside the range, of gid 0 or shadow")
+        T.expect_true("system user popdsys-sh: gid %d is the group shadow: "
+                      "left out" % grp.getgrnam("shadow").gr_gid
+                      in srv.log(), "the shadow group's user logged",
+                      srv.log_tail())
         authcheck_ids(srv)
         T.expect_true(srv.alive(), "daemon alive")
         srv.stop()
