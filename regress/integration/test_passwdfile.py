@@ -256,11 +256,12 @@ def refused_lines(srv):
     when the file is only the authtab; a passwd-file is no route
     table."""
     h = T.make_hash("pw")
+    shadow = grp.getgrnam("shadow").gr_gid
     setup(srv, "alice:%s\n"
           "bob:%s:0:0::/root\n"
           "carol:%s:5:5::/h::nologin=y\n"
           "dave:%s:5:5::/h::userdb_mail=mdbox:~/mdbox\n"
-          "erin:%s:5:42::/h\n" % (h, h, h, h, h))
+          "erin:%s:5:%d::/h\n" % (h, h, h, h, h, shadow))
     rc, out = popd_n(srv)
     T.expect(rc != 0, True, "popd -n refuses the file: %s" % out)
     for want in ('%s:1: user "alice": no uid' % srv.pwfile,
@@ -270,7 +271,8 @@ def refused_lines(srv):
                  '%s:4: user "dave": mail location "mdbox:~/mdbox" is not '
                  'a maildir' % srv.pwfile,
                  # Issue 69: the group shadow (usertab(5)'s rule).
-                 '%s:5: user erin: gid 42 is the group shadow' % srv.pwfile):
+                 '%s:5: user erin: gid %d is the group shadow' % (
+                     srv.pwfile, shadow)):
         T.expect_true(want in out, "reported", (want, out))
     # A quota rule is the userdb's: a bad one refuses the file read as
     # usertab (file:line), and is not read where the file holds only
