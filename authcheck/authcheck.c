@@ -32,7 +32,8 @@
  *	table		another table, of table.h's kind -t (usertab, quota
  *			or junk users, route), checked as tablepop loads
  *			it, no root process parsing it: a usertab's line
- *			whose uid is a daemon's (-x UID:NAME) is a bad line;
+ *			whose uid is a daemon's (-x UID:NAME) or whose gid
+ *			no mail user may have (-y GID:WHAT) is a bad line;
  *			and with -A, authtab of that kind on fd 3, each
  *			of its users not in usertab ("=user LINE NAME"),
  *			then "=ok"
@@ -71,6 +72,8 @@
 /* What one reading counts: each kind, and which never work. */
 struct count {
 	FILE			*weakfp;	/* kinds: name the weak ones */
+	FILE			*namefp;	/* passwords: name who never */
+	int			 weakok;
 	struct stats_kinds	 all, ok, weak, plain, reset, costly;
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
@@ -78,10 +81,18 @@ struct count {
 /* -x: the daemons' uids and names (users.c daemon_uid). */
 static long long	xuid[3];
 static const char	*xname[3];
+/* -y: the groups no mail user may have, and what each is. */
+static long long	ygid[4];
+static const char	*ywhat[4];
+static int		ny;
 static int		xbad;
 
 static void		authtab_sandbox(void *);
+static void		nologin_record(const char *, size_t, const char *,
+			    const char *);
 static int		count_line(void *, char *, char *, size_t);
+static void		never(struct count *, const char *, const char *,
+			    size_t);
 static int		uid_line(void *, char *, char *, size_t);
 static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
@@ -111,7 +122,7 @@ main(int argc, char *argv[])
 	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:")) != -1) {
 		switch (ch) {
 		case 'g':
 			group = optarg;
@@ -163,6 +174,16 @@ main(int argc, char *argv[])
 			if (errstr != NULL)
 				goto usage;
 			break;
+		case 'y':
+			/* A GID:WHAT no usertab line may have. */
+			if (ny == nitems(ygid) ||
+			    (ywhat[ny] = strchr(optarg, ':')) == NULL)
+				goto usage;
+			*(char *)ywhat[ny]++ = '\0';
+			ygid[ny++] = strtonum(optarg, 0, UINT32_MAX, &errstr);
+			if (errstr != NULL)
+				goto usage;
+			break;
 		case 'V':
 			printf("authcheck (popd) %s\n", POPD_VERSION);
 			exit(0);
@@ -182,8 +203,8 @@ main(int argc, char *argv[])
 		if (range[1] == 0)
 			goto usage;
 		system_become(hashes);
-		if (system_write(range[0], range[1], group, xuid, nx,
-		    hashes) == -1)
+		if (system_write(range[0], range[1], group, xuid, nx, ygid,
+		    ywhat, ny, hashes) == -1)
 			exit(1);
 		printf("=ok\n");
 		if (fflush(stdout) == EOF || ferror(stdout))
@@ -195,7 +216,8 @@ main(int argc, char *argv[])
 	if (strcmp(mode, "table") == 0 && other != 0) {
 		/* A usertab's daemon uids, for the parent to refuse. */
 		if (table_load(AUTHTAB_FD, other | TABLE_NAMES,
-		    (other & 0xf) == TABLE_USERS && nx > 0 ? uid_line : NULL,
+		    (other & 0xf) == TABLE_USERS && nx + ny > 0 ? uid_line :
+		    NULL,
 		    &nx, &t) == -1 || xbad)
 			exit(1);
 		/*
@@ -210,6 +232,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(mode, "check") == 0) {
 		if (weakok)
 			kind |= TABLE_WEAK;
+		/* Each user who cannot log in, for the parent to log. */
+		table_nologin = nologin_record;
 		/* One reading: each line counted, duplicates as authpop's. */
 		if (table_load(AUTHTAB_FD, kind | TABLE_NAMES, count_line, &c,
 		    &t) == -1)
@@ -256,9 +280,17 @@ main(int argc, char *argv[])
 			printf("passwords: %llu of no kind popd reads: reset "
 			    "these users' passwords (popdpass)\n",
 			    (unsigned long long)c.unknown);
-		if (c.nnever > 0 || (c.nweak > 0 && !weakok))
-			printf("passwords: while any is refused, popd refuses "
-			    "authtab whole: no one logs in\n");
+		if (c.nnever > 0 || (c.nweak > 0 && !weakok)) {
+			/* Each by name, in a second reading. */
+			memset(&c, 0, sizeof(c));
+			c.weakok = weakok;
+			c.namefp = stdout;
+			(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
+			    TABLE_ANYHASH, count_line, &c);
+			printf("passwords: popd loads authtab all the same: "
+			    "the users named above cannot log in (\"[SYS/PERM]\""
+			    "), the others can\n");
+		}
 	} else
 		goto usage;
 	if (fflush(stdout) == EOF || ferror(stdout))
@@ -268,9 +300,9 @@ main(int argc, char *argv[])
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
 	    "< authtab\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
-	    "< table [3< authtab]\n"
+	    "[-y gid:what ...] < table [3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
-	    "[-x uid:name ...] <> usertab [3<> authtab]\n"
+	    "[-x uid:name ...] [-y gid:what ...] <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");
 	exit(1);
 }
@@ -284,13 +316,19 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 	return 0;
 }
 
-/* A usertab's line with a daemon's uid (-x) makes it bad. */
+/*
+ * A usertab's line with a daemon's uid (-x) or a group no mail user may
+ * have (-y) makes it bad.
+ */
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
-	unsigned long	uid = strtoul(info, NULL, 10);
+	unsigned long	uid, gid;
+	char		*p;
 	int		i, nx = *(int *)arg;
 
+	uid = strtoul(info, &p, 10);
+	gid = strtoul(p + 1, NULL, 10);
 	for (i = 0; i < nx; i++)
 		if ((long long)uid == xuid[i]) {
 			log_warnx("%s:%zu: user %s: uid %lu is the uid of %s: "
@@ -298,7 +336,26 @@ uid_line(void *arg, char *name, char *info, size_t line)
 			    line, name, uid, xname[i]);
 			xbad = 1;
 		}
+	for (i = 0; i < ny; i++)
+		if ((long long)gid == ygid[i]) {
+			log_warnx("%s:%zu: user %s: gid %lu is %s: give mail "
+			    "users groups of their own", AUTHTAB_FD, line,
+			    name, gid, ywhat[i]);
+			xbad = 1;
+		}
 	return 0;
+}
+
+/*
+ * A user whose hash authpop will not take, who cannot log in, the
+ * file good all the same: "=nologin LINE NAME WHY" (users.c
+ * check_line logs it, naming the file).
+ */
+static void
+nologin_record(const char *file, size_t line, const char *name,
+    const char *why)
+{
+	printf("=nologin %zu %s %s\n", line, name, why);
 }
 
 /* Nothing but what it was handed: confined as authpop is. */
@@ -317,10 +374,23 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	const char	*kind;
 	int		 weak;
 
+	/* A user who cannot log in (table.h): said already, not a kind. */
+	if (hash[0] == TABLE_NOLOGIN) {
+		if (c->weakfp != NULL)
+			fprintf(c->weakfp, "# authtab: %s cannot log in: its "
+			    "stored password%s%s%s cannot be used\n", name,
+			    hash[1] != '\0' ? " (" : "", hash + 1,
+			    hash[1] != '\0' ? ")" : "");
+		else
+			c->users++;
+		return 0;
+	}
 	if (pwscheme_parse(hash, &ph) == -1) {
 		c->users++;
 		c->unknown++;
 		c->nnever++;
+		if (c->namefp != NULL)
+			never(c, name, hash, line);
 		return 0;
 	}
 	kind = pwscheme_hname(&ph);
@@ -350,7 +420,23 @@ count_line(void *arg, char *name, char *hash, size_t line)
 		stats_kind_add(&c->ok, kind, 0);
 		c->nok++;
 	}
+	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN |
+	    PWS_COSTLY) ||
+	    (weak && !c->weakok)))
+		never(c, name, hash, line);
 	return 0;
+}
+
+/* popd -m: a user who cannot log in, by name and line, and why. */
+static void
+never(struct count *c, const char *name, const char *hash, size_t line)
+{
+	char	why[384];
+
+	if (pwscheme_allowed(hash, c->weakok, NULL, why, sizeof(why)) == 0)
+		return;
+	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
+	    name, line, why);
 }
 
 /*

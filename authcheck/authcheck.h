@@ -24,6 +24,6 @@
 
 void	system_become(int);
 int	system_write(unsigned, unsigned, const char *, const long long *,
-	    int, int);
+	    int, const long long *, const char *const *, int, int);
 
 #endif

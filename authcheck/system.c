@@ -44,11 +44,7 @@
 #include "util.h"
 #include "authcheck.h"
 
-#ifdef __OpenBSD__
-#define SHADOW_GROUP	"_shadow"	/* getpwnam_shadow(3) */
-#else
-#define SHADOW_GROUP	"shadow"	/* /etc/shadow's group */
-#endif
+#define SHADOW_GROUP	POPD_SHADOW_GROUP
 
 static int	member(const struct group *, const struct passwd *);
 static int	auth_lines(FILE *, char **, size_t);
@@ -115,12 +111,14 @@ member(const struct group *g, const struct passwd *pw)
 
 /*
  * The users of uid lo-hi (of group if not NULL), none of the nx uids in
- * x, as a usertab on fd 0, and with hashes their hashes as an authtab
- * on fd 3.  0, or -1 (logged) if the databases cannot be read.
+ * x nor of the ny gids in y (what each is: ywhat), as a usertab on fd
+ * 0, and with hashes their hashes as an authtab on fd 3.  0, or -1
+ * (logged) if the databases cannot be read.
  */
 int
 system_write(unsigned lo, unsigned hi, const char *group,
-    const long long *x, int nx, int hashes)
+    const long long *x, int nx, const long long *y, const char *const *ywhat,
+    int ny, int hashes)
 {
 	struct passwd	 pwbuf, *pw;
 	struct group	*gr = NULL;
@@ -155,6 +153,14 @@ system_write(unsigned lo, unsigned hi, const char *group,
 			log_warnx("system user %s: the uid %u of one of popd's "
 			    "daemon users: left out", pw->pw_name,
 			    (unsigned)pw->pw_uid);
+			continue;
+		}
+		for (i = 0; i < ny; i++)
+			if ((long long)pw->pw_gid == y[i])
+				break;
+		if (i < ny) {
+			log_warnx("system user %s: gid %u is %s: left out",
+			    pw->pw_name, (unsigned)pw->pw_gid, ywhat[i]);
 			continue;
 		}
 		if (!valid_username(pw->pw_name) || pw->pw_dir[0] != '/' ||

@@ -76,6 +76,7 @@ struct job {
 	char			 why[96];	/* failure, if not the hash's */
 	char			 hash[COMPAT_HASH_MAX + 1];
 	char			 pass[AUTH_MAXPASS + 1];
+	char			 user[POPD_MAXUSER + 1];	/* DIGEST-MD5's */
 };
 TAILQ_HEAD(jobq, job);
 
@@ -98,6 +99,7 @@ struct session_ops {
 	void	(*failed)(struct session *);		/* its time came */
 	void	(*timeout)(struct session *);		/* S_CMD, S_ROUTE */
 	void	(*closed)(struct session *, int);
+	void	(*perm)(struct session *, const char *); /* never checkable */
 };
 
 struct session {

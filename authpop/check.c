@@ -335,8 +335,10 @@ worker_main(void *arg)
 		}
 		/* The wait for memory is not the check's own time. */
 		j->took = now();
-		if (r == 0)
+		if (r == 0) {
+			ph.user = j->user;
 			r = pwscheme_verify(j->pass, &ph);
+		}
 		j->took = now() - j->took;
 		explicit_bzero(&ph, sizeof(ph));
 		if (need > 0) {

@@ -65,7 +65,7 @@ struct httplisten {
 };
 
 /* What an answer says, besides OK: see texts[]. */
-enum answer { A_FAIL, A_LAST, A_TEMP, A_METHOD, A_BADCHARS };
+enum answer { A_FAIL, A_LAST, A_TEMP, A_METHOD, A_BADCHARS, A_PERM };
 
 /*
  * Auth-Status for each protocol, as nginx shows it to the client after
@@ -91,6 +91,11 @@ static const struct {
 	    "password", "[AUTHENTICATIONFAILED] Invalid characters in user "
 	    "name or password", "Authentication credentials invalid" },
 	    "535 5.7.8" },
+	[A_PERM] = { { "[SYS/PERM] the stored password cannot be used, "
+	    "contact the administrator", "[CONTACTADMIN] The stored password "
+	    "cannot be used, contact the administrator", "The stored "
+	    "password cannot be used, contact the administrator" },
+	    "554 5.7.0" },
 };
 
 static const char *protos[] = { "pop3", "imap", "smtp" };
@@ -116,6 +121,7 @@ static double	http_fail_at(struct session *, double, double);
 static void	http_failed(struct session *);
 static void	http_timeout(struct session *);
 static void	http_closed(struct session *, int);
+static void	http_perm(struct session *, const char *);
 
 static const struct session_ops http_ops;
 
@@ -574,6 +580,12 @@ http_temp(struct session *s, const char *why)
 	http_refuse(s, A_TEMP, 0);
 }
 
+static void
+http_perm(struct session *s, const char *why)
+{
+	http_refuse(s, A_PERM, 0);
+}
+
 /* No request or no route in time: nginx has given up, or stalls. */
 static void
 http_timeout(struct session *s)
@@ -629,5 +641,5 @@ http_send(struct session *s, const char *status, const char *const *h)
 /* nginx's auth_http requests, as sessions (session.c). */
 static const struct session_ops http_ops = {
 	0, http_read, http_good, http_temp, http_fail_at, http_failed,
-	http_timeout, http_closed
+	http_timeout, http_closed, http_perm
 };

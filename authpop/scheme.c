@@ -18,7 +18,8 @@
  * scheme.c -- the checks of each kind of stored hash (pwscheme.c takes
  * them apart): crypt(3) for its own, libargon2 for argon2, libmd's
  * digests for Dovecot's salted and unsalted SHA and MD5, PBKDF2 on
- * HMAC-SHA1 for Dovecot's PBKDF2.  Run by authpop's checker threads
+ * HMAC-SHA1 for Dovecot's PBKDF2, and Dovecot's CRAM-MD5 and DIGEST-MD5
+ * secrets, which a typed password is checked against as Dovecot does.  Run by authpop's checker threads
  * (check.c): nothing here keeps state, and every secret is wiped.
  *
  * libargon2, not libsodium: it reads every PHC string, PHP's
@@ -139,6 +140,64 @@ pbkdf2_sha1(const char *pass, const char *salt, size_t saltlen,
 }
 
 /*
+ * Dovecot's CRAM-MD5 secret of pass (RFC 2104's precomputation): the
+ * MD5 states after the key's outer and then inner pad block, each as
+ * its four words, least significant byte first.
+ */
+static void
+cram_md5(const char *pass, unsigned char out[32])
+{
+	MD5_CTX		 c;
+	unsigned char	 k[HMAC_BLOCK];
+	size_t		 plen = strlen(pass), i, w;
+	int		 pad;
+
+	memset(k, 0, sizeof(k));
+	if (plen > HMAC_BLOCK) {
+		MD5Init(&c);
+		MD5Update(&c, (const uint8_t *)pass, plen);
+		MD5Final(k, &c);
+	} else
+		memcpy(k, pass, plen);
+	for (pad = 0; pad < 2; pad++) {
+		for (i = 0; i < HMAC_BLOCK; i++)
+			k[i] ^= pad == 0 ? 0x5c : 0x5c ^ 0x36;
+		MD5Init(&c);
+		/* One whole block: the state is its compression's. */
+		MD5Update(&c, k, HMAC_BLOCK);
+		for (w = 0; w < 4; w++)
+			for (i = 0; i < 4; i++)
+				out[pad * 16 + w * 4 + i] =
+				    (c.state[w] >> (8 * i)) & 0xff;
+	}
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(&c, sizeof(c));
+}
+
+/*
+ * Dovecot's DIGEST-MD5 secret: MD5(user:realm:pass), the realm after
+ * the login's last '@' (none: empty), as doveadm pw -u makes it.
+ */
+static void
+digest_md5(const char *user, const char *pass, unsigned char out[16])
+{
+	MD5_CTX		 c;
+	const char	*at;
+
+	if ((at = strrchr(user, '@')) == NULL)
+		at = user + strlen(user);
+	MD5Init(&c);
+	MD5Update(&c, (const uint8_t *)user, at - user);
+	MD5Update(&c, (const uint8_t *)":", 1);
+	if (*at == '@')
+		MD5Update(&c, (const uint8_t *)at + 1, strlen(at + 1));
+	MD5Update(&c, (const uint8_t *)":", 1);
+	MD5Update(&c, (const uint8_t *)pass, strlen(pass));
+	MD5Final(out, &c);
+	explicit_bzero(&c, sizeof(c));
+}
+
+/*
  * 0 if pass matches the stored hash taken apart in ph; else -1 with
  * errno EACCES for a wrong password, another when it cannot be checked.
  */
@@ -189,6 +248,16 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 	case PWM_PBKDF2:
 		pbkdf2_sha1(pass, ph->salt, ph->saltlen, ph->rounds, got);
 		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
+		break;
+	case PWM_CRAMMD5:
+		cram_md5(pass, got);
+		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
+		break;
+	case PWM_DIGESTMD5:
+		/* No login name (the timing checks): no match. */
+		digest_md5(ph->user != NULL ? ph->user : "", pass, got);
+		r = ph->user != NULL &&
+		    timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
 		break;
 	default:
 		/* Plaintext kinds are never checked: they never load. */

@@ -747,6 +747,21 @@ pop3_temp(struct session *s, const char *why)
 	session_deadline(s);
 }
 
+/*
+ * The user's stored password is one popd cannot use (refused at load):
+ * no check, and never a wrong password.  The client may try another
+ * user.
+ */
+static void
+pop3_perm(struct session *s, const char *why)
+{
+	s->state = S_CMD;
+	s->hasuser = 0;
+	explicit_bzero(s->user, sizeof(s->user));
+	session_reply(s, "-ERR [SYS/PERM] %s, contact the administrator", why);
+	session_deadline(s);
+}
+
 /* A failure is answered after the address's delay and the floor. */
 static double
 pop3_fail_at(struct session *s, double wait, double floor)
@@ -799,7 +814,7 @@ pop3_closed(struct session *s, int notify)
 /* A POP3 client's session, from the parent. */
 const struct session_ops pop3_ops = {
 	1, pop3_read, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
-	pop3_timeout, pop3_closed
+	pop3_timeout, pop3_closed, pop3_perm
 };
 
 /*

@@ -240,6 +240,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 	    strlcpy(j->pass, pass, sizeof(j->pass)) >= sizeof(j->pass))
 		j->toolong = 1;
 	j->passmac = passmac(pass);
+	(void)strlcpy(j->user, s->user, sizeof(j->user));
 	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	s->job = j;
 	if (!valid_username(s->user)) {
@@ -279,6 +280,20 @@ auth_main(struct session *s)
 		return;
 	}
 	if ((hash = table_get(&authtab, s->user)) != NULL &&
+	    hash[0] == TABLE_NOLOGIN) {
+		/* Refused at load (logged there): no check can be made. */
+		log_warnx("session %s%llu: %s: login of %s refused: the stored "
+		    "password%s%s%s cannot be used (see the load's log line "
+		    "for authtab)", SIDP(s->id), s->addr, logname(s->user),
+		    hash[1] != '\0' ? " (" : "", hash + 1,
+		    hash[1] != '\0' ? ")" : "");
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		s->ops->perm(s, "the stored password of this user cannot be "
+		    "used");
+		return;
+	}
+	if (hash != NULL &&
 	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
 		j->known = 1;
 	else

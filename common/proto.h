@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		54
+#define MSG_VERSION		55
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -901,6 +901,7 @@ struct msg_ctlstats {
 	uint64_t	transaction;
 	uint64_t	update;
 	uint64_t	quota_over;
+	uint64_t	nologin;		/* authtab's, cannot log in */
 	int64_t		started;		/* unix times */
 	int64_t		reloaded;
 	uint32_t	ncerts;

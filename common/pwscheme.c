@@ -63,6 +63,14 @@ static const struct pwscheme schemes[] = {
 	{ "SHA1",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA1 },
 	{ "SHA256",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA256 },
 	{ "SHA512",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA512 },
+	/*
+	 * Dovecot's secrets for CRAM-MD5 (HMAC-MD5's inner and outer
+	 * states after the key) and DIGEST-MD5 (MD5 of user:realm:pass),
+	 * which it checks a typed password against too: unsalted MD5.
+	 */
+	{ "CRAM-MD5",		PWS_WEAK,	PWM_CRAMMD5,	PWD_MD5 },
+	{ "HMAC-MD5",		PWS_WEAK,	PWM_CRAMMD5,	PWD_MD5 },
+	{ "DIGEST-MD5",		PWS_WEAK,	PWM_DIGESTMD5,	PWD_MD5 },
 	{ "PLAIN",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEAR",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEARTEXT",		PWS_PLAIN,	PWM_NONE,	0 },
@@ -71,9 +79,6 @@ static const struct pwscheme schemes[] = {
 	 * password cut short, of which popdpass -P cannot know the rest.
 	 */
 	{ "PLAIN-TRUNC",	PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
-	{ "CRAM-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
-	{ "HMAC-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
-	{ "DIGEST-MD5",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "LANMAN",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "NTLM",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "RPA",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
@@ -217,6 +222,15 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 			    ph->rawlen != ph->dlen)
 				goto bad;
 		}
+		return 0;
+	case PWM_CRAMMD5:
+	case PWM_DIGESTMD5:
+		/* Hexadecimal, as Dovecot writes them. */
+		ph->dlen = s->method == PWM_CRAMMD5 ? 32 : 16;
+		if (decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph->raw,
+		    sizeof(ph->raw), &ph->rawlen) == -1 ||
+		    ph->rawlen != ph->dlen)
+			goto bad;
 		return 0;
 	case PWM_SDIGEST:
 		ph->dlen = pwscheme_dlen(s->digest);

@@ -42,6 +42,8 @@
 #define PWM_DIGEST	3	/* H(pass) */
 #define PWM_SDIGEST	4	/* H(pass salt) salt */
 #define PWM_PBKDF2	5	/* PBKDF2-HMAC-SHA1, Dovecot's layout */
+#define PWM_CRAMMD5	6	/* HMAC-MD5's two states of pass */
+#define PWM_DIGESTMD5	7	/* MD5(user:realm:pass) */
 
 #define PWD_MD5		1
 #define PWD_SHA1	2
@@ -83,6 +85,8 @@ struct pwhash {
 	unsigned int		 rounds;	/* PWM_PBKDF2 */
 	unsigned int		 kib;	/* argon2, yescrypt: memory, KiB */
 	const char		*over;	/* PWS_COSTLY: the ceiling passed */
+	const char		*user;	/* PWM_DIGESTMD5: the login's name,
+					   the caller's to set (NULL: none) */
 };
 
 /* pwscheme.c */

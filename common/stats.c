@@ -435,6 +435,13 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	}
 	if (g->kinds == NULL || g->kinds->nkinds == 0)
 		return;
+	metric_head(out, arg, "popd_users_no_login", "gauge",
+	    "Users of authtab whose stored password popd cannot use (a kind "
+	    "it refuses), as the last load or reload read it: they cannot "
+	    "log in until it is replaced.");
+	(void)snprintf(line, sizeof(line), "popd_users_no_login %llu",
+	    (unsigned long long)g->nologin);
+	out(arg, line);
 	metric_head(out, arg, "popd_users_by_hash", "gauge",
 	    "Users of authtab by the kind of their password hash, as the "
 	    "last load or reload read it; weak ones work only with "

@@ -138,6 +138,7 @@ struct stats_gauges {
 	const struct stats_cert	*certs;		/* ncerts of them */
 	size_t		 ncerts;
 	long long	 now;		/* unix time: the certificates' expiry */
+	uint64_t	 nologin;	/* authtab's users who cannot log in */
 };
 
 /* A pki's certificate as served, for show metrics. */

@@ -81,6 +81,7 @@ static const struct others others = { other_value, table_quota_rule };
 
 int	(*table_hash_allowed)(const char *, int, const char **, char *,
 	    size_t);
+void	(*table_nologin)(const char *, size_t, const char *, const char *);
 
 /* What table_scan says, unless it reads a file again (TABLE_QUIET). */
 #define WARNX(...)	do { if (!quiet) log_warnx(__VA_ARGS__); } while (0)
@@ -718,7 +719,7 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 {
 	struct lines	 lb;
 	const char	*errstr, *sep;
-	char		*line, *key, *val, *end, why[384];
+	char		*line, *key, *val, *end, why[384], nologin[48];
 	char		 uval[PATH_MAX + 64], ignkey[64];
 	struct passwdline pl;
 	size_t		 lineno = 0, nign = 0, ignline = 0;
@@ -816,10 +817,35 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 			if (skip)
 				WARNX("authtab system: user %s: %s: no login",
 				    key, why);
-			else {
+			else if (table_hash_allowed == NULL) {
 				WARNX("%s:%zu: \"%s\" has %s", file, lineno,
 				    key, why);
 				bad = 1;
+			} else {
+				/*
+				 * This user alone cannot log in: a site
+				 * moving from another server keeps the
+				 * others.  The marker is no longer than
+				 * the value (the table's room is the
+				 * file's size).
+				 */
+				if (quiet)
+					;
+				else if (table_nologin != NULL)
+					table_nologin(file, lineno, key, why);
+				else
+					log_warnx("%s:%zu: \"%s\" has %s: %s "
+					    "cannot log in", file, lineno, key,
+					    why, key);
+				nologin[0] = TABLE_NOLOGIN;
+				nologin[1] = '\0';
+				if (1 + strlen(hkind) <= strlen(val) &&
+				    1 + strlen(hkind) < sizeof(nologin))
+					(void)strlcat(nologin, hkind,
+					    sizeof(nologin));
+				if (fn != NULL && fn(arg, key, nologin,
+				    lineno) == -1)
+					bad = 1;
 			}
 		} else if (kind != TABLE_AUTH && other->value(file, lineno,
 		    kind | quiet | passwd, NULL, key, &val, NULL, 0) == -1)

@@ -52,6 +52,18 @@ extern int	(*table_hash_allowed)(const char *, int, const char **,
 		    char *, size_t);
 
 /*
+ * A TABLE_AUTH line (not TABLE_SKIP) whose hash table_hash_allowed
+ * refuses leaves the file good: its user loads with TABLE_NOLOGIN, then
+ * the kind's name if it fits, instead of the value, and never logs in.
+ * table_nologin(file, line, user, why) is told of each (NULL: a
+ * warning, "file:line: ..."); a check's reading passes them on to the
+ * parent, authpop's says nothing (the parent said it).
+ */
+#define TABLE_NOLOGIN	'!'
+extern void	(*table_nologin)(const char *, size_t, const char *,
+		    const char *);
+
+/*
  * A loaded table costs what its file costs: the records ("name\0value\0",
  * in file order, comments and blanks gone) in one block, and the offsets
  * of the records sorted by name (4 bytes a user).  Both are mappings of

@@ -41,6 +41,11 @@
 #endif
 #define POPD_AUTH_USER		"_pop3auth"	/* authpop */
 #define POPD_TABLE_USER		"_pop3table"	/* table backends */
+#ifdef __OpenBSD__
+#define POPD_SHADOW_GROUP	"_shadow"	/* getpwnam_shadow(3) */
+#else
+#define POPD_SHADOW_GROUP	"shadow"	/* /etc/shadow's group */
+#endif
 #define POPD_CHANNEL_FD		3	/* a child's channel or session fd */
 #define POPD_CONF_FD		4	/* wrkrpop: its configuration */
 #define POPD_MAXUSER		64

@@ -190,6 +190,7 @@ print_stats(FILE *fp, uint32_t cmd, const struct msg_ctlstats *m)
 	}
 	k.nkinds = m->nkinds;
 	g.kinds = m->nkinds > 0 ? &k : NULL;
+	g.nologin = m->nologin;
 	g.now = time(NULL);
 	stats_metrics(line, fp, m->start, &g);
 }

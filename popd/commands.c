@@ -201,6 +201,8 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 			    sizeof(m.cert[0].name));
 			m.cert[m.ncerts++].notafter = pki->served->notafter;
 		}
+	if (users.kinds_read)
+		m.nologin = users.nologin;
 	for (i = 0; users.kinds_read && i < users.kinds.nkinds &&
 	    i < nitems(m.kind); i++, m.nkinds++) {
 		(void)strlcpy(m.kind[i].name, users.kinds.name[i],

@@ -23,7 +23,8 @@
  * database table), checked here.  Every rule that
  * refuses a user is here, whoever asks (a login, an LMTP recipient):
  * garbage from a table is no answer (MU_BROKEN); ids of root or of one
- * of popd's daemons, or a maildir path too long, are an answer we refuse
+ * of popd's daemons, a group that reads secrets (users_refused_gid),
+ * or a maildir path too long, are an answer we refuse
  * (MU_REFUSED).  The caller says what each means to its client.
  *
  * mailuser_spawn starts a wrkrpop (a session, or popd -m's report) or a
@@ -77,7 +78,8 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 		(void)strlcpy(why, "user name too long", len);
 		return MU_REFUSED;
 	}
-	if (users_refused_uid(ui->uid, why, len))
+	if (users_refused_uid(ui->uid, why, len) ||
+	    users_refused_gid(ui->gid, why, len))
 		return MU_REFUSED;
 	/* tablepop served the system's accounts: those system.c wrote. */
 	if (conf->set.usersrc == TABSRC_SYSTEM && (ui->uid <

@@ -98,6 +98,7 @@ struct users {
 	int			 junkfd;	/* junk users, a file */
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
+	uint64_t		 nologin;	/* of authtab, refused hashes */
 };
 
 /* A session as login.c knows it, for popctl (login_walk). */
@@ -125,6 +126,15 @@ extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
 							     authpop's, the
 							     tables' */
 extern const char *const	 daemon_names[DAEMON_UIDS];
+/*
+ * Groups no mail user may have (startup.c): the daemon users' primary
+ * groups (_pop3table's reads the table configurations, with database
+ * passwords) and the group that reads the shadow file, each with what
+ * it is, for messages.
+ */
+#define DAEMON_GIDS	(DAEMON_UIDS + 1)
+extern gid_t			 daemon_gid[DAEMON_GIDS];
+extern char			 daemon_gwhat[DAEMON_GIDS][64];
 extern struct proclist		 procs;
 extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
@@ -172,6 +182,7 @@ int		 users_load(const struct popd_conf *, struct users *);
 void		 users_load_start(const struct popd_conf *, struct users *,
 		    struct event_base *, void (*)(int, void *), void *);
 int		 users_refused_uid(uid_t, char *, size_t);
+int		 users_refused_gid(gid_t, char *, size_t);
 void		 users_free(struct users *);
 /* authcheck's time for authtab: a million lines take a few seconds. */
 #define AUTHTAB_WAIT	120		/* seconds */

@@ -27,6 +27,7 @@
 #include <sys/tree.h>
 
 #include <err.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
@@ -193,6 +194,7 @@ check_users(void)
 {
 	struct stat	 st;
 	struct passwd	*pw;
+	struct group	*gr;
 	int		 i;
 
 	/* tablepop, as POPD_TABLE_USER, serves every table: usertab too. */
@@ -202,6 +204,17 @@ check_users(void)
 			    "-s /usr/sbin/nologin %s", daemon_names[i],
 			    CHROOTDIR, daemon_names[i]);
 		daemon_uid[i] = pw->pw_uid;
+		/* Its files, and _pop3table's the table configurations. */
+		daemon_gid[i] = pw->pw_gid;
+		(void)snprintf(daemon_gwhat[i], sizeof(daemon_gwhat[i]),
+		    "the group of %s", daemon_names[i]);
+	}
+	/* Whoever has it reads every system account's hash. */
+	if ((gr = getgrnam(POPD_SHADOW_GROUP)) != NULL) {
+		daemon_gid[DAEMON_UIDS] = gr->gr_gid;
+		(void)snprintf(daemon_gwhat[DAEMON_UIDS],
+		    sizeof(daemon_gwhat[DAEMON_UIDS]), "the group %s",
+		    POPD_SHADOW_GROUP);
 	}
 	if (stat(CHROOTDIR, &st) == -1)
 		err(1, "chroot directory %s (mkdir -m 755 %s)", CHROOTDIR,

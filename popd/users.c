@@ -88,6 +88,10 @@ struct checkarg {
 	int		 bad;
 };
 
+/* "-x UID:NAME" and "-y GID:WHAT", for DAEMON_UIDS + DAEMON_GIDS. */
+#define DAEMON_ARGS	(DAEMON_UIDS + DAEMON_GIDS)
+#define DAEMON_ARGLEN	(16 + sizeof(daemon_gwhat[0]))
+
 /*
  * users_load_start's, until its authchecks end.  They all run at once,
  * usertab's and authtab's after the system's accounts are written, each
@@ -136,7 +140,7 @@ static void	users_init(struct users *);
 static void	userauth_start(struct load *);
 static void	system_start(struct load *);
 static void	system_written(struct load *);
-static int	daemon_args(char **, int, char [][16 + POPD_MAXUSER]);
+static int	daemon_args(char **, int, char [][DAEMON_ARGLEN]);
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -152,6 +156,31 @@ users_refused_uid(uid_t uid, char *why, size_t len)
 			(void)snprintf(why, len, "uid %u is the uid of %s: "
 			    "give mail users uids of their own",
 			    (unsigned)uid, daemon_names[i]);
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Is gid root's, one of popd's daemon users' groups, or the shadow
+ * group's?  Then why says which, and no mail user may have it: a
+ * session would run with it, and only Landlock would stand between it
+ * and the secrets the group reads.
+ */
+int
+users_refused_gid(gid_t gid, char *why, size_t len)
+{
+	int	i;
+
+	if (gid == 0) {
+		(void)snprintf(why, len, "gid 0 is refused");
+		return 1;
+	}
+	for (i = 0; i < DAEMON_GIDS; i++)
+		if (daemon_gid[i] != (gid_t)-1 && gid == daemon_gid[i]) {
+			(void)snprintf(why, len, "gid %u is %s: give mail "
+			    "users groups of their own", (unsigned)gid,
+			    daemon_gwhat[i]);
 			return 1;
 		}
 	return 0;
@@ -457,8 +486,8 @@ static pid_t
 check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
     int out, int err)
 {
-	char		*argv[24], other[16], names[16];
-	char		 uids[DAEMON_UIDS][16 + POPD_MAXUSER];
+	char		*argv[16 + 2 * DAEMON_ARGS], other[16], names[16];
+	char		 uids[DAEMON_ARGS][DAEMON_ARGLEN];
 	pid_t		 pid;
 	int		 argc = 0, fds[4], n = 3;
 
@@ -507,8 +536,8 @@ static void
 system_start(struct load *l)
 {
 	const struct popd_conf *c = l->c;
-	char		*argv[12 + 2 * DAEMON_UIDS], range[32];
-	char		 uids[DAEMON_UIDS][16 + POPD_MAXUSER];
+	char		*argv[12 + 2 * DAEMON_ARGS], range[32];
+	char		 uids[DAEMON_ARGS][DAEMON_ARGLEN];
 	int		 p[2] = { -1, -1 }, fds[4], argc = 0, n = 3;
 	int		 auth = c->set.authsrc == TABSRC_SYSTEM;
 	pid_t		 pid;
@@ -571,21 +600,30 @@ system_written(struct load *l)
 }
 
 /*
- * "-x UID:NAME" for each daemon's uid, after argv[argc]: the new argc.
- * authcheck refuses a usertab line with one, naming the daemon.
+ * "-x UID:NAME" for each daemon's uid and "-y GID:WHAT" for each group
+ * no mail user may have (users_refused_gid), after argv[argc]: the new
+ * argc.  authcheck refuses a usertab line with one, naming it.
  */
 static int
-daemon_args(char **argv, int argc, char uids[][16 + POPD_MAXUSER])
+daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
 {
 	int	i;
 
 	for (i = 0; i < DAEMON_UIDS; i++) {
 		if (daemon_uid[i] == (uid_t)-1)
 			continue;
-		(void)snprintf(uids[i], 16 + POPD_MAXUSER, "%u:%s",
+		(void)snprintf(ids[i], DAEMON_ARGLEN, "%u:%s",
 		    (unsigned)daemon_uid[i], daemon_names[i]);
 		argv[argc++] = "-x";
-		argv[argc++] = uids[i];
+		argv[argc++] = ids[i];
+	}
+	for (i = 0; i < DAEMON_GIDS; i++) {
+		if (daemon_gid[i] == (gid_t)-1)
+			continue;
+		(void)snprintf(ids[DAEMON_UIDS + i], DAEMON_ARGLEN, "%u:%.63s",
+		    (unsigned)daemon_gid[i], daemon_gwhat[i]);
+		argv[argc++] = "-y";
+		argv[argc++] = ids[DAEMON_UIDS + i];
 	}
 	return argc;
 }
@@ -607,7 +645,10 @@ kind_name(const char *name)
 	return names[n++];
 }
 
-/* One line of authcheck's check: a count of a kind of hash, or -1. */
+/*
+ * One line of authcheck's check: a count of a kind of hash, or a user
+ * who cannot log in; or -1.
+ */
 static int
 check_line(void *arg, char *line)
 {
@@ -618,6 +659,21 @@ check_line(void *arg, char *line)
 	long long		 n;
 	int			 weak;
 
+	/* "=nologin LINE NAME WHY": the user stays, without a login. */
+	if (strncmp(line, "=nologin ", 9) == 0) {
+		if ((sp = strchr(line + 9, ' ')) == NULL ||
+		    (sp2 = strchr(sp + 1, ' ')) == NULL)
+			return -1;
+		*sp++ = '\0';
+		*sp2++ = '\0';
+		n = strtonum(line + 9, 1, LLONG_MAX, &errstr);
+		if (errstr != NULL || !valid_username(sp))
+			return -1;
+		log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in", ca->file,
+		    n, sp, sp2, sp);
+		ca->u->nologin++;
+		return 0;
+	}
 	if (strncmp(line, "=kind ", 6) != 0 ||
 	    (sp = strchr(line + 6, ' ')) == NULL ||
 	    (sp2 = strchr(sp + 1, ' ')) == NULL)

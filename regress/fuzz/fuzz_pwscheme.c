@@ -81,8 +81,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((ph.flags & PWS_COSTLY) &&
 		    (pwscheme_verify("x", &ph) != -1 || errno != E2BIG))
 			abort();
+		if ((ph.s->method == PWM_CRAMMD5 && ph.rawlen != 32) ||
+		    (ph.s->method == PWM_DIGESTMD5 && ph.rawlen != 16))
+			abort();
+		if (ph.s->method == PWM_DIGESTMD5)
+			ph.user = "alice@example.org";
 		if ((ph.s->method == PWM_DIGEST && ph.crypt == NULL) ||
 		    ph.s->method == PWM_SDIGEST ||
+		    ph.s->method == PWM_CRAMMD5 ||
+		    ph.s->method == PWM_DIGESTMD5 ||
 		    (ph.s->method == PWM_PBKDF2 && ph.rounds <= 2000)) {
 			r = pwscheme_verify("correct horse", &ph);
 			if (r != 0 && errno != EACCES)

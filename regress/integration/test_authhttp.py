@@ -243,6 +243,33 @@ def refusals(srv):
 
 
 @T.test(users=USERS, start=False)
+def stored_password_unusable(srv):
+    """Issue 69: a user whose stored hash popd will not take ({PLAIN})
+    is loaded all the same; auth_http answers that the stored password
+    cannot be used, in each protocol's words, never a wrong password;
+    the others log in."""
+    router(srv)
+    with open(srv.authtab) as f:
+        lines = [ln for ln in f if not ln.startswith("carol")]
+    srv.rewrite_authtab("".join(lines) + "carol {PLAIN}carol-pw\n")
+    srv.start()
+    for proto, want, code in (
+            ("pop3", "[SYS/PERM] the stored password cannot be used, "
+             "contact the administrator", None),
+            ("imap", "[CONTACTADMIN] The stored password cannot be used, "
+             "contact the administrator", None),
+            ("smtp", "The stored password cannot be used, contact the "
+             "administrator", "554 5.7.0")):
+        st, h, _ = login(srv, "carol", "carol-pw", proto=proto)
+        T.expect(h.get("Auth-Status"), want, "carol over " + proto)
+        T.expect(h.get("Auth-Error-Code"), code, "the code, " + proto)
+    T.expect_true("failed login" not in srv.log(), "no failed login",
+                  srv.log_tail())
+    st, h, _ = login(srv, "alice", "alice-pw")
+    T.expect(h["Auth-Status"], "OK", "alice logs in")
+
+
+@T.test(users=USERS, start=False)
 def timing_and_delay(srv):
     """An unknown user is answered when a wrong password is (the
     constant failure time); the address's failure delay goes in

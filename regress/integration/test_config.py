@@ -464,6 +464,46 @@ def usertab_may_not_name_daemon_uids(srv):
 
 
 @T.test(start=False)
+def usertab_may_not_name_secret_groups(srv):
+    """Issue 69: gid 42 (shadow) or a daemon's group (_pop3table's reads
+    the table configurations) in usertab: popd -n refuses the file,
+    naming the line and the group (usertab(5)'s rule)."""
+    T.need_root()
+    import grp
+    import pwd
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "g.conf"), text)
+    uid = srv.uid("alice")
+    with open(srv.usertab) as f:
+        good = f.read()
+    with open(srv.authtab) as f:
+        goodauth = f.read()
+    for gid, what in ((grp.getgrnam("shadow").gr_gid, "the group shadow"),
+                      (pwd.getpwnam("_pop3table").pw_gid,
+                       "the group of _pop3table"),
+                      (pwd.getpwnam("_pop3d").pw_gid,
+                       "the group of _pop3d")):
+        n = len(good.splitlines()) + 1
+        with open(srv.usertab, "w") as f:
+            f.write(good + "mallory %d:%d:/tmp\n" % (uid, gid))
+        with open(srv.authtab, "w") as f:
+            f.write(goodauth + "mallory %s\n" % T.make_hash("x"))
+        rc, out = popd(["-n", "-f", conf])
+        T.expect(rc, 1, "exit status with gid %d" % gid)
+        want = "%s:%d: user mallory: gid %d is %s" % (srv.usertab, n, gid,
+                                                      what)
+        T.expect_true(want in out, "names the line and the group",
+                      (want, out))
+    with open(srv.usertab, "w") as f:
+        f.write(good)
+    with open(srv.authtab, "w") as f:
+        f.write(goodauth)
+    rc, out = popd(["-n", "-f", conf])
+    T.expect(rc, 0, "the good files: %s" % out)
+
+
+@T.test(start=False)
 def default_file_missing_says_so(srv):
     if os.path.exists("/etc/popd.conf"):
         raise T.Skip("/etc/popd.conf exists here")

@@ -218,27 +218,33 @@ def quota_rule_at_lmtp(srv):
 def bad_line_and_reload(srv):
     """A reload of an edited file: with a bad line it is refused
     (file:line, the old passwords go on), as authtab's; once fixed,
-    bob's new password works and his old one no longer does."""
+    bob's new password works and his old one no longer does.  A
+    password popd will not take is no bad line (issue 69): its user
+    alone cannot log in."""
     setup(srv, users_file(srv, bob_hash=T.make_hash("pw2")))
     srv.start()
     srv.pop("bob", "pw2").quit()
     good = users_file(srv, bob_hash=T.make_hash("new2"))
     with open(srv.pwfile, "w") as f:
-        f.write(good + "dave:{PLAIN}secret:1:1::/x\n")
+        f.write(good + "dave:%s:1:1::/x::nologin=y\n" % T.make_hash("d"))
     srv.reload()
-    # Whatever the words for a {PLAIN} password (the hash kinds may grow),
-    # the line is named, with its user.
     log = srv.wait_log("%s:6: " % srv.pwfile)
-    T.expect_true('%s:6: "dave"' % srv.pwfile in log or
-                  '%s:6: user "dave"' % srv.pwfile in log,
+    T.expect_true('%s:6: user "dave"' % srv.pwfile in log,
                   "file:line names dave", log)
-    T.expect_true("secret" not in srv.log(), "the password not logged")
     srv.pop("bob", "pw2").quit()
+    # {PLAIN}: named, never shown, and only dave is kept out.
     with open(srv.pwfile, "w") as f:
-        f.write(good)
+        f.write(good + "dave:{PLAIN}secret:%d:%d::%s\n" % (
+            srv.uid("alice"), srv.gid("alice"), srv.users["alice"]["home"]))
+    mark = len(srv.log())
     srv.reload()
+    T.wait_for(lambda: '%s:6: "dave" has' % srv.pwfile in
+               srv.log()[mark:], 10, "the line named")
+    T.expect_true("secret" not in srv.log(), "the password not logged")
     T.wait_for(lambda: T.try_pop(srv, "bob", "new2"), 10,
                "bob's new password after the reload").quit()
+    T.expect_true("-ERR [SYS/PERM]" in refused(srv.port, "dave", "secret"),
+                  "dave cannot log in, and is told so")
     T.expect_true("-ERR [AUTH]" in refused(srv.port, "bob", "pw2"),
                   "bob's old password refused")
 
@@ -252,10 +258,12 @@ def refused_lines(srv):
     when the file is only the authtab; a passwd-file is no route
     table."""
     h = T.make_hash("pw")
+    shadow = grp.getgrnam("shadow").gr_gid
     setup(srv, "alice:%s\n"
           "bob:%s:0:0::/root\n"
           "carol:%s:5:5::/h::nologin=y\n"
-          "dave:%s:5:5::/h::userdb_mail=mdbox:~/mdbox\n" % (h, h, h, h))
+          "dave:%s:5:5::/h::userdb_mail=mdbox:~/mdbox\n"
+          "erin:%s:5:%d::/h\n" % (h, h, h, h, h, shadow))
     rc, out = popd_n(srv)
     T.expect(rc != 0, True, "popd -n refuses the file: %s" % out)
     for want in ('%s:1: user "alice": no uid' % srv.pwfile,
@@ -263,7 +271,10 @@ def refused_lines(srv):
                  '%s:3: user "carol": popd does not do what the field '
                  '"nologin" says' % srv.pwfile,
                  '%s:4: user "dave": mail location "mdbox:~/mdbox" is not '
-                 'a maildir' % srv.pwfile):
+                 'a maildir' % srv.pwfile,
+                 # Issue 69: the group shadow (usertab(5)'s rule).
+                 '%s:5: user erin: gid %d is the group shadow' % (
+                     srv.pwfile, shadow)):
         T.expect_true(want in out, "reported", (want, out))
     # A quota rule is the userdb's: a bad one refuses the file read as
     # usertab (file:line), and is not read where the file holds only

@@ -61,14 +61,19 @@ WEAK = (("w-md5crypt", "MD5-CRYPT", "MD5-CRYPT"), ("w-md5", "MD5", "MD5"),
         ("w-ssha512", "SSHA512", "SSHA512"),
         ("w-ssha512hex", "SSHA512.HEX", "SSHA512"))
 PLAIN = (("p-plain", "PLAIN", False), ("p-clear", "CLEAR", False),
-         ("p-crammd5", "CRAM-MD5", True), ("p-digestmd5", "DIGEST-MD5",
-                                           True))
+         ("p-trunc", "PLAIN-TRUNC", True))
+# Dovecot's CRAM-MD5 and DIGEST-MD5 secrets, weak kinds (issue 69):
+# (user, scheme, the name doveadm pw -u is given).
+SECRETS = (("c-crammd5", "CRAM-MD5", None), ("c-hmacmd5", "HMAC-MD5", None),
+           ("c-digestmd5", "DIGEST-MD5", "c-digestmd5"),
+           ("c-digestrealm@example.org", "DIGEST-MD5",
+            "c-digestrealm@example.org"))
 
 
-def doveadm(scheme, pw=PASSWORD):
+def doveadm(scheme, pw=PASSWORD, user="someone"):
     path = T.apt_install("dovecot-core", "doveadm")
     out = subprocess.run([path, "pw", "-s", scheme, "-p", pw, "-u",
-                          "someone"], stdout=subprocess.PIPE, check=True,
+                          user], stdout=subprocess.PIPE, check=True,
                          text=True).stdout.strip()
     T.expect_true(out.startswith("{"), "doveadm pw -s %s" % scheme, out)
     return out
@@ -225,45 +230,111 @@ def every_kind_logs_in(srv):
                   srv.log_tail())
 
 
+PERM = b"-ERR [SYS/PERM] the stored password of this user cannot be used"
+
+
 @T.test(start=False, timeout=120)
 def weak_kinds_need_the_setting(srv):
     """Without weak-hashes, every weak line is named with its file,
-    line, user and kind, and popd does not start; with it, it does."""
+    line, user and kind, and its user alone cannot log in (issue 69:
+    popd starts all the same); with it, popd -n is quiet."""
     srv.add_users(weak_hashes())
     rc, out = check(srv)
-    T.expect(rc, 1, "popd -n with weak hashes, not allowed")
+    T.expect(rc, 0, "popd -n with weak hashes, not allowed: " + out)
     for user, _, kind in WEAK + (("b-md5crypt", None, "md5crypt"),):
         want = '%s:%d: "%s" has a weak %s hash, read only with ' \
-            '"weak-hashes yes" in popd.conf' % (
+            '"weak-hashes yes" in popd.conf: %s cannot log in' % (
                 srv.authtab, line_of(srv, user), user,
-                kind if user.startswith("b-") else "{%s}" % kind)
+                kind if user.startswith("b-") else "{%s}" % kind, user)
         T.expect_true(want in out, "the message for " + user, out)
     T.expect_true(PASSWORD not in out, "no password in the output")
     srv.conf_extra = "weak-hashes yes"
     rc, out = check(srv)
     T.expect(rc, 0, "popd -n with weak-hashes yes: " + out)
-    # A reload that brings a weak hash without the setting is refused.
+    T.expect_true("cannot log in" not in out, "none refused", out)
+    # A reload that brings a weak hash without the setting: that user
+    # alone cannot log in, never told a wrong password.
     srv.conf_extra = ""
-    srv.rewrite_authtab("alice %s\n" % T.make_hash(srv.password("alice")))
+    srv.rewrite_authtab("alice %s\nbob %s\n" % (
+        T.make_hash(srv.password("alice")),
+        T.make_hash(srv.password("bob"))))
     srv.start()
-    srv.rewrite_authtab("alice %s\n" % doveadm("SHA",
-                                              srv.password("alice")))
+    srv.rewrite_authtab("alice %s\nbob %s\n" % (
+        doveadm("SHA", srv.password("alice")),
+        T.make_hash(srv.password("bob"))))
     mark = len(srv.log())
     srv.reload()
     T.wait_for(lambda: 'has a weak {SHA} hash' in srv.log()[mark:], 10,
                "the reload's message")
-    p = srv.pop("alice")
-    p.quit()
+    T.wait_for(lambda: pass_reply(srv, "alice", srv.password("alice"))[0]
+               .startswith(PERM), 10, "alice refused after the reload")
+    srv.pop("bob").quit()
+
+
+@T.test(start=False, timeout=180)
+def refused_hash_locks_out_its_user_alone(srv):
+    """Issue 69: a site moving from Dovecot whose authtab holds hashes
+    popd will not take starts: each such line is named at load
+    (file:line) and by popd -n, -n -v and -m; those users alone cannot
+    log in, told so with [SYS/PERM] (never a wrong password), with a log
+    line at each login; the others log in; a gauge counts them.  A
+    syntax error still refuses the file whole."""
+    srv.add_users({"x-plain": doveadm("PLAIN"),
+                   "x-unknown": "{SCRAM-SHA-256}4096$c2FsdA==$a2V5$c2Vydg==",
+                   "x-sha": doveadm("SHA"),
+                   "x-ssha512": doveadm("SSHA512")})
+    rc, out = check(srv)
+    T.expect(rc, 0, "popd -n: " + out)
+    for user, why in (("x-plain", "a {PLAIN} password in clear"),
+                      ("x-unknown", "a hash of kind {SCRAM-SHA-256} that "
+                       "popd does not read"),
+                      ("x-sha", "a weak {SHA} hash")):
+        want = '%s:%d: "%s" has %s' % (srv.authtab, line_of(srv, user),
+                                       user, why)
+        T.expect_true(want in out and "%s cannot log in" % user in out,
+                      "popd -n names " + user, (want, out))
+    T.expect_true("x-ssha512" not in out, "a good one named", out)
+    T.expect_true(PASSWORD not in out, "no password in the output")
+    rc, out = check(srv, "-v")
+    T.expect(rc, 0, "popd -n -v: " + out)
+    T.expect_true("# authtab: x-plain cannot log in: its stored password "
+                  "(PLAIN) cannot be used" in out, "popd -n -v", out)
+    rc, out, err = report(srv)
+    T.expect(rc, 0, "popd -m: " + out + err)
+    T.expect_true("passwords: x-sha (line %d) cannot log in" %
+                  line_of(srv, "x-sha") in out, "popd -m names x-sha", out)
+    T.expect_true("alice: %s: " % srv.users["alice"]["home"] in out,
+                  "popd -m's maildirs' report", out)
+    srv.start()
+    srv.pop("x-ssha512", PASSWORD).quit()
+    srv.pop("alice").quit()
+    for user in ("x-plain", "x-unknown", "x-sha"):
+        mark = len(srv.log())
+        reply, _ = pass_reply(srv, user, PASSWORD)
+        T.expect(reply[:len(PERM)], PERM, "the answer to " + user)
+        T.wait_for(lambda: "login of %s refused: the stored password" % user
+                   in srv.log()[mark:], 5, "the log line for " + user)
+    T.expect_true("failed login" not in srv.log(), "no failed login",
+                  srv.log_tail())
+    text = metrics(srv)
+    T.expect_true("popd_users_no_login 3\n" in text, "the gauge", text)
+    # A syntax error: refused whole, as before.
+    with open(srv.authtab, "a") as f:
+        f.write("novalue\n")
+    rc, out = check(srv)
+    T.expect(rc, 1, "popd -n with a line without a value: " + out)
+    T.expect_true('"novalue" has no value' in out, "named", out)
 
 
 @T.test(start=False, conf_extra="weak-hashes yes", timeout=120)
 def plaintext_never_loads(srv):
-    """{PLAIN} and {CLEAR}: refused, pointing at popdpass -P; CRAM-MD5
-    and DIGEST-MD5: refused, the password to be reset.  weak-hashes
-    does not change that."""
+    """{PLAIN} and {CLEAR}: refused, pointing at popdpass -P;
+    {PLAIN-TRUNC}: refused, the password to be reset.  weak-hashes
+    does not change that.  Their users alone cannot log in (issue
+    69)."""
     srv.add_users({user: doveadm(s) for user, s, _ in PLAIN})
     rc, out = check(srv)
-    T.expect(rc, 1, "popd -n with passwords in clear")
+    T.expect(rc, 0, "popd -n with passwords in clear: " + out)
     for user, scheme, reset in PLAIN:
         if reset:
             want = '%s:%d: "%s" has a {%s} secret, as good as the ' \
@@ -282,7 +353,7 @@ def plaintext_never_loads(srv):
                            "-c", "4", "-P", srv.authtab],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
-    T.expect(conv.returncode, 1, "popdpass -P with CRAM-MD5 lines")
+    T.expect(conv.returncode, 1, "popdpass -P with PLAIN-TRUNC lines")
     T.expect_true("reset the user's password" in conv.stderr,
                   "popdpass names what it cannot convert", conv.stderr)
     T.expect_true(PASSWORD not in conv.stdout + conv.stderr,
@@ -305,6 +376,41 @@ def plaintext_never_loads(srv):
         reply, _ = pass_reply(srv, user, PASSWORD)
         T.expect(reply[:3], b"-ER" if reset else b"+OK",
                  "%s after popdpass -P" % user)
+
+
+@T.test(start=False, timeout=180)
+def cram_and_digest_md5_are_weak_kinds(srv):
+    """Issue 69: Dovecot's {CRAM-MD5}, {HMAC-MD5} and {DIGEST-MD5}
+    (doveadm pw -s ..., DIGEST-MD5 with -u the login's name, its realm
+    after the last '@') are weak kinds: without weak-hashes their users
+    cannot log in and are named; with it they log in with their
+    password, over POP3 and not with another, and popd -n -v reports
+    them as weak."""
+    hashes = {user: doveadm(s, user=u or "someone")
+              for user, s, u in SECRETS}
+    srv.add_users(hashes)
+    rc, out = check(srv)
+    T.expect(rc, 0, "popd -n: " + out)
+    for user, scheme, _ in SECRETS:
+        want = '%s:%d: "%s" has a weak {%s} hash, read only with ' \
+            '"weak-hashes yes" in popd.conf: %s cannot log in' % (
+                srv.authtab, line_of(srv, user), user, scheme, user)
+        T.expect_true(want in out, "the message for " + user, out)
+    srv.conf_extra = "weak-hashes yes"
+    rc, out = check(srv, "-v")
+    T.expect(rc, 0, "popd -n -v: " + out)
+    for user, scheme, _ in SECRETS:
+        T.expect_true("# authtab: %s has a weak %s hash" % (user, scheme)
+                      in out, "weak: " + user, out)
+    srv.start()
+    each_logs_in(srv, hashes)
+    # DIGEST-MD5 binds the name: another user's secret does not do.
+    srv.rewrite_authtab(open(srv.authtab).read().replace(
+        hashes["c-digestmd5"], doveadm("DIGEST-MD5", user="mallory")))
+    srv.reload()
+    T.wait_for(lambda: pass_reply(srv, "c-digestmd5", PASSWORD,
+                                  src="127.0.9.9")[0][:12] ==
+               b"-ERR [AUTH] ", 10, "another name's DIGEST-MD5 refused")
 
 
 @T.test(start=False, conf_extra="weak-hashes yes", timeout=300)
@@ -572,7 +678,8 @@ def report(srv):
 def migration_report_passwords(srv):
     """popd -m says how many users' passwords will work, which are weak
     and whether weak-hashes is set, which never will and what to do;
-    with refused ones it goes on to the errors by line and exits 1."""
+    with refused ones (issue 69) it names each user who cannot log in
+    and goes on to the maildirs' report."""
     hashes = {"r-pbkdf2": doveadm("PBKDF2"), "r-sha": doveadm("SHA"),
               "r-md5crypt": doveadm("MD5-CRYPT"),
               "r-plain": doveadm("PLAIN"), "r-crammd5": doveadm("CRAM-MD5"),
@@ -580,9 +687,9 @@ def migration_report_passwords(srv):
     srv.add_users(hashes)
     n = len(srv.users)
     rc, out, err = report(srv)
-    T.expect(rc, 1, "popd -m with refused hashes: " + out + err)
-    for want in ("passwords: %d users: %d will work, 2 only with "
-                 "weak-hashes yes (not set), 3 never\n" % (n + 6, n + 1),
+    T.expect(rc, 0, "popd -m with refused hashes: " + out + err)
+    for want in ("passwords: %d users: %d will work, 3 only with "
+                 "weak-hashes yes (not set), 2 never\n" % (n + 6, n + 1),
                  "passwords: %d bcrypt: checked\n" % n,
                  "passwords: 1 PBKDF2: checked\n",
                  "passwords: 1 SHA: weak, refused without weak-hashes "
@@ -591,13 +698,22 @@ def migration_report_passwords(srv):
                  "weak-hashes yes\n",
                  'passwords: 1 PLAIN: in clear, never read: "popdpass -P" '
                  "turns them into bcrypt hashes\n",
-                 "passwords: 1 CRAM-MD5: never read, and no hash can be "
-                 "made from it: reset these users' passwords (popdpass)\n",
+                 "passwords: 1 CRAM-MD5: weak, refused without "
+                 "weak-hashes yes\n",
                  "passwords: 1 of no kind popd reads: reset these users' "
                  "passwords (popdpass)\n",
-                 "passwords: while any is refused, popd refuses authtab "
-                 "whole: no one logs in\n"):
+                 "passwords: r-plain (line %d) cannot log in: a {PLAIN} "
+                 "password in clear" % line_of(srv, "r-plain"),
+                 "passwords: r-sha (line %d) cannot log in: a weak {SHA} "
+                 "hash" % line_of(srv, "r-sha"),
+                 "passwords: r-unknown (line %d) cannot log in: a hash of "
+                 "kind {NOSUCH}" % line_of(srv, "r-unknown"),
+                 "passwords: popd loads authtab all the same: the users "
+                 "named above cannot log in"):
         T.expect_true(want in out, repr(want), out)
+    T.expect_true("r-ssha512 (line" not in out, "a good one named", out)
+    T.expect_true("r-ssha512: %s: " % os.path.join(srv.homes, "r-ssha512")
+                  in out, "the maildirs' report with refused ones", out)
     T.expect_true(PASSWORD not in out + err, "no password shown")
     T.expect_true('%s:%d: "r-plain" has' % (srv.authtab,
                                             line_of(srv, "r-plain"))

@@ -303,6 +303,12 @@ def sqlite_userinfo_of_root_or_daemon_refused(srv):
                 srv.gid("alice"), home)
     db.add_user("relhome", h, srv.uid("alice"), srv.gid("alice"),
                 "relative/home")
+    # Issue 69: groups that read secrets (usertab(5)): shadow, and the
+    # group of _pop3table, which reads the table configurations.
+    db.add_user("shadowed", h, srv.uid("alice"),
+                grp.getgrnam("shadow").gr_gid, home)
+    db.add_user("tablegrp", h, srv.uid("alice"),
+                pwd.getpwnam(D.TABLE_USER).pw_gid, home)
     sock = os.path.join(srv.tmpdir, "lmtp.sock")
     srv.conf_extra = 'listen on socket "%s" lmtp\n' % sock
     srv.start()
@@ -310,20 +316,25 @@ def sqlite_userinfo_of_root_or_daemon_refused(srv):
     # Issue 37: an answer popd refuses is the admin's error, not the
     # sender's: LMTP answers 451 4.3.0 (the mail waits in the queue
     # until the table is fixed), and the log says why, naming the table.
-    for user in ("rooty", "tabled", "relhome"):
+    for user in ("rooty", "tabled", "relhome", "shadowed", "tablegrp"):
         mark = len(srv.log())
         got = lmtp_rcpt(sock, user)
         T.expect(got[:9], "451 4.3.0", "LMTP RCPT of %s: %s" % (user, got))
         T.wait_for(lambda: 'lmtp: the userinfo of "%s" in table users: '
                    % user in log_since(srv, mark), 5, "why, for " + user)
     T.expect(lmtp_rcpt(sock, "alice")[:3], "250", "LMTP RCPT of alice")
-    for user in ("rooty", "tabled"):
+    for user in ("rooty", "tabled", "shadowed", "tablegrp"):
         refused(srv, user, srv.password("alice"), PERM, "userinfo of " +
                 user)
         ln = [x for x in srv.log().splitlines()
               if 'login of "%s" refused' % user in x]
         T.expect_true(ln and "table users" in ln[0], "a log line naming "
                       "the table", ln)
+    for user, why in (("shadowed", "is the group shadow"),
+                      ("tablegrp", "is the group of _pop3table")):
+        ln = [x for x in srv.log().splitlines()
+              if 'login of "%s" refused' % user in x]
+        T.expect_true(ln and why in ln[0], "the log says why", (why, ln))
         T.expect_true("wrkrpop for " + user not in srv.log(),
                       "no worker for " + user)
     logs_in(srv, "alice")
@@ -966,6 +977,9 @@ def system_accounts(srv):
         # In the range, but of group root; and one out of the range.
         su.add("popdsys-g", "gid0-pw", free_uid(lo, hi), gid=0)
         su.add("popdsys-o", "out-pw", free_uid(hi + 1, hi + 50))
+        # Issue 69: of the group shadow, which reads every hash.
+        su.add("popdsys-sh", "sh-pw", free_uid(lo, hi),
+               gid=grp.getgrnam("shadow").gr_gid)
         T.expect(su.shadow("popdsys-y")[:3], "$y$", "Debian's default "
                  "hash (yescrypt) in /etc/shadow")
         T.expect(su.shadow("popdsys-s")[:3], "$6$", "chpasswd -c SHA512")
@@ -980,12 +994,18 @@ def system_accounts(srv):
                       srv.log_tail(5))
         wrong = refused(srv, "popdsys-y", "wrong", AUTH, "wrong password")
         for user, pw in (("popdsys-g", "gid0-pw"), ("popdsys-o", "out-pw"),
+                         ("popdsys-sh", "sh-pw"),
                          ("root", "root"), ("nosuchuser", "pw")):
             T.expect(refused(srv, user, pw, AUTH, user), wrong,
                      "%s is an unknown user" % user)
         T.expect_true("wrkrpop for popdsys-g" not in srv.log() and
-                      "wrkrpop for popdsys-o" not in srv.log(),
-                      "no worker outside the range or of gid 0")
+                      "wrkrpop for popdsys-o" not in srv.log() and
+                      "wrkrpop for popdsys-sh" not in srv.log(),
+                      "no worker outside the range, of gid 0 or shadow")
+        T.expect_true("system user popdsys-sh: gid %d is the group shadow: "
+                      "left out" % grp.getgrnam("shadow").gr_gid
+                      in srv.log(), "the shadow group's user logged",
+                      srv.log_tail())
         authcheck_ids(srv)
         T.expect_true(srv.alive(), "daemon alive")
         srv.stop()

@@ -93,6 +93,24 @@ static const struct {
 	{ "{SHA512.HEX}56b698defedb5a435b634afe3320bbaf3fdcd920b6c503a446fc7b7a776b298d479d1ba6a8b617808eb0bf579ce9a95d668347bcab7149085ac93cb27995197b",
 	    PASS, "SHA512", 1 },
 	{ "$1$abcdefgh$y6iHhJNbuC0xpbk0w9pm80", PASS, "md5crypt", 1 },
+	/* doveadm pw -s CRAM-MD5, -s HMAC-MD5 (Dovecot 2.3). */
+	{ "{CRAM-MD5}38b57fd1a0c4b46c814aa05f20318edd71c455380655f2c0ac35c5b359528d29",
+	    PASS, "CRAM-MD5", 1 },
+	{ "{HMAC-MD5}38b57fd1a0c4b46c814aa05f20318edd71c455380655f2c0ac35c5b359528d29",
+	    PASS, "HMAC-MD5", 1 },
+	{ "{CRAM-MD5}8103bb3a2a4b96a9ca9cce4efecc8d22ebe7163dff7401afb5aa16d4edcf9f1f",
+	    LONG, "CRAM-MD5", 1 },
+};
+
+/* doveadm pw -s DIGEST-MD5 -u USER: MD5(user:realm:pass). */
+static const struct {
+	const char	*hash;
+	const char	*user;
+} digestmd5[] = {
+	{ "{DIGEST-MD5}23e6d420d3a86675c20e2f70613a0506", "alice" },
+	{ "{DIGEST-MD5}61249fae4f54de6c481fcb1a75f10acf", "alice@example.org" },
+	{ "{DIGEST-MD5}0722e96501482915132d996076fc6938",
+	    "bob@example.org@corp" },
 };
 
 /* Never read: the password in clear, or a secret as good as it. */
@@ -104,11 +122,6 @@ static const struct {
 	{ "{CLEAR}correct horse", 0 },
 	{ "{CLEARTEXT}correct horse", 0 },
 	{ "{PLAIN-TRUNC}correct horse", 1 },
-	{ "{CRAM-MD5}5350280f85bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c",
-	    1 },
-	{ "{HMAC-MD5}5350280f85bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c",
-	    1 },
-	{ "{DIGEST-MD5}0a146d5420bd13fb2f0266f3affd2215", 1 },
 	{ "{NTLM}0a146d5420bd13fb2f0266f3affd2215", 1 },
 	{ "{LANMAN}0a146d5420bd13fb2f0266f3affd2215", 1 },
 	{ "{RPA}0a146d5420bd13fb2f0266f3affd2215", 1 },
@@ -154,6 +167,9 @@ static const char *bad[] = {
 	"$y$j9$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9",
 	"$y$j9T!$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9",
 	"$y$j9T3.$abcdefghijklmnop$0Hi8KsZH/hAMRN9Bam6ce3nmi5QAIz3R/KeaXG/c7p9",
+	"{CRAM-MD5}38b57fd1a0c4b46c814aa05f20318edd71c455380655f2c0ac35c5b359528d",
+	"{CRAM-MD5}38b57fd1a0c4b46c814aa05f20318edd71c455380655f2c0ac35c5b359528d2g",
+	"{DIGEST-MD5}23e6d420d3a86675c20e2f70613a05",
 };
 
 /*
@@ -248,6 +264,23 @@ main(void)
 			CHECK(r == -1, "%s cut at %zu: matches",
 			    good[i].hash, n);
 		}
+	}
+	/* DIGEST-MD5: the login's name and realm are part of it. */
+	for (i = 0; i < sizeof(digestmd5) / sizeof(digestmd5[0]); i++) {
+		CHECK(pwscheme_parse(digestmd5[i].hash, &ph) == 0 &&
+		    (ph.flags & PWS_WEAK), "%s: not weak", digestmd5[i].hash);
+		ph.user = digestmd5[i].user;
+		CHECK(pwscheme_verify(PASS, &ph) == 0, "%s for %s: refused",
+		    digestmd5[i].hash, digestmd5[i].user);
+		CHECK(pwscheme_verify("correct horsf", &ph) == -1 &&
+		    errno == EACCES, "%s: a wrong password", digestmd5[i].hash);
+		ph.user = "mallory";
+		CHECK(pwscheme_verify(PASS, &ph) == -1, "%s: another user",
+		    digestmd5[i].hash);
+		ph.user = NULL;
+		CHECK(pwscheme_verify(PASS, &ph) == -1, "%s: no user",
+		    digestmd5[i].hash);
+		CHECK_STR(pwscheme_name(digestmd5[i].hash), "DIGEST-MD5");
 	}
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		CHECK(pwscheme_parse(plain[i].hash, &ph) == 0 &&

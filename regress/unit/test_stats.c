@@ -216,7 +216,7 @@ static void
 metrics(void)
 {
 	struct stats_gauges	g = { 1, 2, 3, 4, 1700000000, 1700000100,
-				    NULL, NULL, 0, 1700000000 };
+				    NULL, NULL, 0, 1700000000, 2 };
 	const struct stats_cert	certs[] = { { "default", 1700086400 },
 				    { "old \"one\"\\", 1699999999 } };
 	struct stats_kinds	k;
@@ -270,6 +270,7 @@ metrics(void)
 	CHECK(strstr(out_buf, "\n\n") == NULL && out_buf[0] == '#',
 	    "blank lines or a bad start");	/* No authtab read: no gauge of its hashes. */
 	CHECK(strstr(out_buf, "popd_users_by_hash") == NULL, "no kinds");
+	CHECK(strstr(out_buf, "popd_users_no_login") == NULL, "no no-login");
 	/* No certificate: no family. */
 	CHECK(strstr(out_buf, "popd_tls_certificate") == NULL, "no certs");
 
@@ -304,6 +305,9 @@ metrics(void)
 	    NULL; p++)
 		n++;
 	CHECK_INT(n, 2);
+	/* Issue 69: the users who cannot log in, with the kinds. */
+	CHECK(has_line("# TYPE popd_users_no_login gauge"), "no-login type");
+	CHECK(has_line("popd_users_no_login 2"), "no-login users");
 }
 
 static void

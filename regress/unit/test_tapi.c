@@ -289,10 +289,16 @@ test_answer(void)
 		{ "Dovecot's PLAIN", TAPI_OK, 1, "alice:{PLAIN}hunter2", 0,
 		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "popdpass -P",
 		    "hunter2" },
-		{ "Dovecot's CRAM-MD5", TAPI_OK, 1, "alice:{CRAM-MD5}5350280f8"
-		    "5bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c", 0,
+		{ "Dovecot's NTLM", TAPI_OK, 1, "alice:{NTLM}5350280f8"
+		    "5bc507e6b49c9eee863ab20", 0,
 		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "reset the user",
 		    "5350280f" },
+		/* Weak since issue 69: checked as Dovecot does. */
+		{ "Dovecot's CRAM-MD5", TAPI_OK, 1, "alice:{CRAM-MD5}5350280f8"
+		    "5bc507e6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c", 0,
+		    TAPI_CREDENTIALS, 0, TAPI_FOUND, "{CRAM-MD5}5350280f85bc507e"
+		    "6b49c9eee863ab2048b91ebfe30258f038f8aad48bfa219c", NULL,
+		    NULL },
 		{ "\"$y$\" alone", TAPI_OK, 1, "alice:$y$", 0,
 		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "hash", NULL },
 		{ "no hash", TAPI_OK, 1, "alice:", 0, TAPI_CREDENTIALS, 0,
