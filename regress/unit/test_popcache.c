@@ -688,8 +688,8 @@ test_kept(void)
 	size_t		 i;
 	int		 c, fd;
 
-	CHECK_INT(kept_name("cur/1700.M1P1.h,S=5:2,S", "1700.M1P1.h,S=5", NULL, 123,
-	    name, sizeof(name)), 0);
+	CHECK_INT(kept_name("cur/1700.M1P1.h,S=5:2,S", "1700.M1P1.h,S=5",
+	    NULL, 123, name, sizeof(name)), 0);
 	CHECK_STR(name, "123.-.1700.M1P1.h,S=5");
 	CHECK_INT(kept_parse(name, &k), 0);
 	CHECK_INT(k.time, 123);
@@ -726,9 +726,10 @@ test_kept(void)
 			uidl[UIDL_MAX] = '\0';
 			uidl[i == 0 ? 0 : i == 1 ? UIDL_MAX / 2 : UIDL_MAX - 1] =
 			    c;
-			CHECK(kept_name("cur/1.M2P3.h:2,", uidl, NULL, 1700000000,
-			    name, sizeof(name)) == 0 && kept_parse(name, &k) ==
-			    0 && strcmp(k.uidl, uidl) == 0, "0x%02x at %zu: %s",
+			CHECK(kept_name("cur/1.M2P3.h:2,", uidl, NULL,
+			    1700000000, name, sizeof(name)) == 0 &&
+			    kept_parse(name, &k) == 0 &&
+			    strcmp(k.uidl, uidl) == 0, "0x%02x at %zu: %s",
 			    c, i, name);
 		}
 	}
