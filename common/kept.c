@@ -23,7 +23,10 @@
  * leave half done.  <uidl> is "-" for the UIDL the unique name gives
  * (popd's own, or popd.migrated's for that name), else the UIDL with
  * '%', '.' and '/' written %25, %2E and %2F.  The rest is the unique
- * name without the flags: the message goes back to new/ under it.
+ * name without the flags: the message goes back to new/ under it.  A
+ * message of a folder merged after INBOX (junk) has "+<folder>" after
+ * <time>, written as <uidl> is, and goes back into that folder; a name
+ * without it (all of them before) goes back into INBOX.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -52,81 +55,36 @@ struct sweep {
 	struct kept_sum	 *sum;
 };
 
+static void	kept_code(const char *, char *);
+static int	kept_decode(const char *, const char *, char *, size_t);
 static int	walk_one(void *, const char *);
 static int	sweep_one(void *, const char *, const struct kept *);
 
-/*
- * The name in KEPT_DIR of message name ("cur/x:2,S") with uidl, removed
- * at time t, into out: 0, or -1 (errno ENAMETOOLONG: it does not fit).
- */
-int
-kept_name(const char *name, const char *uidl, long long t, char *out,
-    size_t len)
+/* s with '%', '.' and '/' written %25, %2E and %2F, into out. */
+static void
+kept_code(const char *s, char *out)
 {
-	const char	*base = strrchr(name, '/');
-	char		 own[UIDL_MAX + 1], code[3 * UIDL_MAX + 1], *p = code;
-	size_t		 n;
-	int		 r;
-
-	base = base == NULL ? name : base + 1;
-	n = strcspn(base, ":");
-	if (n == 0 || t < 0 || t > KEPT_TIMEMAX || strlen(uidl) > UIDL_MAX) {
-		errno = EINVAL;
-		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s == '%' || *s == '.' || *s == '/')
+			out += snprintf(out, 4, "%%%02X", *s);
+		else
+			*out++ = *s;
 	}
-	if (maildir_uidl(base, own, sizeof(own)) == 0 &&
-	    strcmp(own, uidl) == 0)
-		*p++ = '-';
-	else
-		for (; *uidl != '\0'; uidl++) {
-			if (*uidl == '%' || *uidl == '.' || *uidl == '/')
-				p += snprintf(p, 4, "%%%02X", *uidl);
-			else
-				*p++ = *uidl;
-		}
-	*p = '\0';
-	r = snprintf(out, len, "%lld.%s.%.*s", t, code, (int)n, base);
-	if (r < 0 || (size_t)r >= len || r > NAME_MAX) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
+	*out = '\0';
 }
 
-/* A name of KEPT_DIR into k: 0, or -1 if it is not one of ours. */
-int
-kept_parse(const char *fname, struct kept *k)
+/*
+ * code up to end (kept_code's) back into out, of len bytes at most
+ * with its NUL: its length, or -1 if it is not kept_code's.
+ */
+static int
+kept_decode(const char *code, const char *end, char *out, size_t len)
 {
-	const char	*p, *code, *uniq, *errstr;
-	char		 num[16], *u;
-	size_t		 n;
+	char	*u = out;
 
-	memset(k, 0, sizeof(*k));
-	n = strspn(fname, "0123456789");
-	if (n == 0 || n >= sizeof(num) || (fname[0] == '0' && n > 1) ||
-	    fname[n] != '.')
-		return -1;
-	memcpy(num, fname, n);
-	num[n] = '\0';
-	k->time = strtonum(num, 0, KEPT_TIMEMAX, &errstr);
-	if (errstr != NULL)
-		return -1;
-	code = fname + n + 1;
-	if ((p = strchr(code, '.')) == NULL || p == code)
-		return -1;
-	uniq = p + 1;
-	n = strlen(uniq);
-	if (n == 0 || n > NAME_MAX || uniq[0] == '.' ||
-	    strpbrk(uniq, ":/") != NULL)
-		return -1;
-	memcpy(k->uniq, uniq, n + 1);
-	if (p - code == 1 && code[0] == '-')
-		return maildir_uidl(k->uniq, k->uidl, sizeof(k->uidl));
-	for (u = k->uidl; code < p; code++) {
-		if (u == k->uidl + UIDL_MAX)
-			return -1;
-		if (*code == '/')
-			return -1;	/* not from kept_name */
+	for (; code < end; code++) {
+		if ((size_t)(u - out) + 1 >= len || *code == '/')
+			return -1;	/* not from kept_code */
 		if (*code != '%')
 			*u++ = *code;
 		else if (strncmp(code, "%25", 3) == 0 ||
@@ -139,7 +97,92 @@ kept_parse(const char *fname, struct kept *k)
 			return -1;
 	}
 	*u = '\0';
-	return maildir_uidl_ok(k->uidl, u - k->uidl) ? 0 : -1;
+	return u - out;
+}
+
+/*
+ * The name in KEPT_DIR of message name ("cur/x:2,S") with uidl, removed
+ * at time t from folder (NULL or "": INBOX), into out: 0, or -1 (errno
+ * ENAMETOOLONG: it does not fit).
+ */
+int
+kept_name(const char *name, const char *uidl, const char *folder,
+    long long t, char *out, size_t len)
+{
+	const char	*base = strrchr(name, '/');
+	char		 own[UIDL_MAX + 1], code[3 * UIDL_MAX + 1];
+	char		 fcode[1 + 3 * CONF_FOLDERLEN] = "";
+	size_t		 n;
+	int		 r;
+
+	base = base == NULL ? name : base + 1;
+	n = strcspn(base, ":");
+	if (folder == NULL)
+		folder = "";
+	if (n == 0 || t < 0 || t > KEPT_TIMEMAX || strlen(uidl) > UIDL_MAX ||
+	    (folder[0] != '\0' && !settings_folder_ok(folder))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (maildir_uidl(base, own, sizeof(own)) == 0 &&
+	    strcmp(own, uidl) == 0)
+		(void)strlcpy(code, "-", sizeof(code));
+	else
+		kept_code(uidl, code);
+	if (folder[0] != '\0') {
+		fcode[0] = '+';
+		kept_code(folder, fcode + 1);
+	}
+	r = snprintf(out, len, "%lld%s.%s.%.*s", t, fcode, code, (int)n,
+	    base);
+	if (r < 0 || (size_t)r >= len || r > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* A name of KEPT_DIR into k: 0, or -1 if it is not one of ours. */
+int
+kept_parse(const char *fname, struct kept *k)
+{
+	const char	*p, *code, *uniq, *errstr;
+	char		 num[16];
+	size_t		 n;
+	int		 r;
+
+	memset(k, 0, sizeof(*k));
+	n = strspn(fname, "0123456789");
+	if (n == 0 || n >= sizeof(num) || (fname[0] == '0' && n > 1) ||
+	    (fname[n] != '.' && fname[n] != '+'))
+		return -1;
+	memcpy(num, fname, n);
+	num[n] = '\0';
+	k->time = strtonum(num, 0, KEPT_TIMEMAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	code = fname + n + 1;
+	if (fname[n] == '+') {
+		/* The folder it came from: one a junk statement may name. */
+		if ((p = strchr(code, '.')) == NULL ||
+		    kept_decode(code, p, k->folder, sizeof(k->folder)) <= 0 ||
+		    !settings_folder_ok(k->folder))
+			return -1;
+		code = p + 1;
+	}
+	if ((p = strchr(code, '.')) == NULL || p == code)
+		return -1;
+	uniq = p + 1;
+	n = strlen(uniq);
+	if (n == 0 || n > NAME_MAX || uniq[0] == '.' ||
+	    strpbrk(uniq, ":/") != NULL)
+		return -1;
+	memcpy(k->uniq, uniq, n + 1);
+	if (p - code == 1 && code[0] == '-')
+		return maildir_uidl(k->uniq, k->uidl, sizeof(k->uidl));
+	if ((r = kept_decode(code, p, k->uidl, sizeof(k->uidl))) == -1)
+		return -1;
+	return maildir_uidl_ok(k->uidl, r) ? 0 : -1;
 }
 
 /*

@@ -42,6 +42,8 @@ struct kept {
 	long long	 time;			/* when UPDATE removed it */
 	char		 uidl[UIDL_MAX + 1];
 	char		 uniq[NAME_MAX + 1];	/* its unique name, no flags */
+	char		 folder[CONF_FOLDERLEN];	/* merged folder, or
+							   "": INBOX */
 };
 
 /* What a sweep left and removed. */
@@ -51,7 +53,8 @@ struct kept_sum {
 };
 
 /* kept.c */
-int	kept_name(const char *, const char *, long long, char *, size_t);
+int	kept_name(const char *, const char *, const char *, long long,
+	    char *, size_t);
 int	kept_parse(const char *, struct kept *);
 int	kept_walk(int, int (*)(void *, const char *, const struct kept *),
 	    void *);

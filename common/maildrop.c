@@ -835,9 +835,10 @@ remove_msg(struct maildrop *md, struct mmsg *m)
  * The file of m out of new/ or cur/: unlinked, or with md->keep moved
  * into KEPT_DIR by one rename(2), so that a kill at any moment leaves
  * it in one place or the other (kept.c names it).  A merged folder's
- * go into the maildir's KEPT_DIR too: one place to undelete from, and
- * undelete puts them back as new mail in INBOX.  0, or -1 (ENOENT: m
- * is not where its name says).
+ * go into the maildir's KEPT_DIR too, one place to undelete from, under
+ * names that say the folder: undelete puts them back into it, where a
+ * session serves them as before (tagged).  0, or -1 (ENOENT: m is not
+ * where its name says).
  */
 static int
 drop_file(struct maildrop *md, struct mmsg *m)
@@ -847,8 +848,8 @@ drop_file(struct maildrop *md, struct mmsg *m)
 
 	if (!md->keep)
 		return unlinkat(md->dirfd, m->name, 0);
-	if (kept_name(m->name, m->uidl, time(NULL), kept, sizeof(kept)) ==
-	    -1) {
+	if (kept_name(m->name, m->uidl, md->folder, time(NULL), kept,
+	    sizeof(kept)) == -1) {
 		log_warn("%s: %s cannot be kept, removed", md->path, m->name);
 		return unlinkat(md->dirfd, m->name, 0);
 	}
@@ -876,8 +877,9 @@ drop_file(struct maildrop *md, struct mmsg *m)
 /*
  * popctl undelete: the kept message fname (k) back into new/ under its
  * unique name, at the end of md->msgs with its UIDL, and counted in
- * md->qbytes and md->qmsgs for maildirsize.  0, or -1 with errno: EEXIST
- * when a message of the maildrop has that UIDL or unique name.
+ * md->qbytes and md->qmsgs for maildirsize.  md is INBOX, or the folder
+ * k came from (maildrop_folder), from the maildir's KEPT_DIR.  0, or -1
+ * with errno: EEXIST when a message of md has that UIDL or unique name.
  */
 int
 maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
@@ -885,6 +887,7 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 	char	from[sizeof(KEPT_DIR) + NAME_MAX + 1], to[NAME_MAX + 5];
 	size_t	i, n = strlen(k->uniq);
 	off_t	size, qsize;
+	int	keepfd = md->rootfd != -1 ? md->rootfd : md->dirfd;
 
 	for (i = 0; i < md->nmsgs; i++) {
 		const char	*base = md->msgs[i].name + 4;	/* "new/" */
@@ -898,12 +901,12 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 	}
 	(void)snprintf(from, sizeof(from), "%s/%s", KEPT_DIR, fname);
 	(void)snprintf(to, sizeof(to), "new/%s", k->uniq);
-	if ((qsize = kept_size(md->dirfd, fname, k)) == -1)
+	if ((qsize = kept_size(keepfd, fname, k)) == -1)
 		return -1;
 	if ((size = maildir_namesize(to)) == -1 &&
-	    maildir_msgsize(md->dirfd, from, &size) == -1)
+	    maildir_msgsize(keepfd, from, &size) == -1)
 		return -1;
-	if (move_noreplace(md->dirfd, from, md->dirfd, to) == -1)
+	if (move_noreplace(keepfd, from, md->dirfd, to) == -1)
 		return -1;
 	/* Listed with its UIDL, which the popcache then keeps. */
 	if (maildrop_add(md, to, size, k->uidl) == -1)

@@ -24,7 +24,8 @@
  * without one records "none".
  *
  * And where popd.conf's junk subject prefix goes in a message's Subject
- * (msgid_subject), looked for in the same bytes.
+ * (msgid_subject), and whether it has junk tag's header already
+ * (msgid_spamflag), looked for in the same bytes.
  */
 #include <sys/types.h>
 
@@ -138,6 +139,52 @@ msgid_subject_read(int fd)
 	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0)
 		return -1;
 	return msgid_subject(buf, n);
+}
+
+/*
+ * Has the header in p[0..len) (its first MSGID_HEAD bytes) a field
+ * "X-Spam-Flag: YES" (any case, blanks around the value), as junk
+ * tag would add?  It depends on these bytes only, as msgid_subject.
+ */
+int
+msgid_spamflag(const char *p, size_t len)
+{
+	const char	*end = p + (len < MSGID_HEAD ? len : MSGID_HEAD), *nl;
+	size_t		 flen = sizeof("X-Spam-Flag:") - 1;
+
+	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
+	    p[1] == '\n')) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			break;
+		if ((size_t)(nl - p) >= flen &&
+		    strncasecmp(p, "X-Spam-Flag:", flen) == 0) {
+			for (p += flen; p < nl && wsp(*p); p++)
+				;
+			if (nl - p >= 3 && strncasecmp(p, "YES", 3) == 0) {
+				for (p += 3; p < nl && (wsp(*p) ||
+				    *p == '\r'); p++)
+					;
+				/* Not folded: the value is all there. */
+				if (p == nl && !(nl + 1 < end &&
+				    wsp(nl[1])))
+					return 1;
+			}
+		}
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* msgid_spamflag of the message open on fd; 0 if it cannot be read. */
+int
+msgid_spamflag_read(int fd)
+{
+	char	buf[MSGID_HEAD];
+	ssize_t	n;
+
+	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0)
+		return 0;
+	return msgid_spamflag(buf, n);
 }
 
 static int

@@ -23,7 +23,10 @@
  * does, so never while a session holds it, and puts the kept messages
  * (kept.h) it is asked for back into new/ under their unique names,
  * listed in the popcache with their UIDLs: a client that leaves mail on
- * the server and knows a UIDL does not fetch that message again.  It is
+ * the server and knows a UIDL does not fetch that message again.  A
+ * message of a merged folder (junk) goes back into that folder, where a
+ * session serves it tagged as before, with the same UIDL and size; into
+ * INBOX only if the folder is gone.  It is
  * confined as a session is, writes its text on the descriptor and
  * exits; a last line "error: why" is popctl's error.
  */
@@ -49,6 +52,7 @@
 #include "wrkrpop.h"
 
 #define UNDELETE_MAX	100000	/* kept messages looked at, at most */
+#define UNDELETE_FOLDERS 8	/* folders restored into, at most */
 
 /* A kept message that is asked for. */
 struct want {
@@ -60,6 +64,8 @@ struct undo {
 	const struct msg_worker	*who;
 	const char		*fmt;
 	struct maildrop		 md;
+	struct maildrop		 folders[UNDELETE_FOLDERS];
+	size_t			 nfolders;
 	long long		 since;		/* removed since, or 0 */
 	int			 keep;		/* deleted keep, seconds */
 	size_t			 nkept;		/* all of them */
@@ -73,6 +79,9 @@ static void	undelete_open(void *);
 static void	undelete_sandbox(void *);
 static int	undelete_want(void *, const char *, const struct kept *);
 static int	want_cmp(const void *, const void *);
+static struct maildrop *undelete_into(struct undo *, const struct want *,
+		    const char **);
+static int	uidl_taken(const struct maildrop *, const char *);
 __dead static void undelete_kept(struct undo *);
 __dead static void undelete_fail(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
@@ -129,6 +138,8 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 	qsort(u->v, u->n, sizeof(*u->v), want_cmp);
 	for (i = 0; i < u->n; i++) {
 		struct want	*w = &u->v[i];
+		struct maildrop	*md;
+		const char	*why = NULL;
 		char		 rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
 
 		(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, w->fname);
@@ -138,35 +149,61 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 			msgid_read(fd, msgid, sizeof(msgid));
 			close(fd);
 		}
-		if (maildrop_restore(&u->md, w->fname, &w->k) == -1) {
+		md = undelete_into(u, w, &why);
+		/* A folder's UIDL must be free in INBOX too: it comes after. */
+		if (md != NULL && md != &u->md &&
+		    uidl_taken(&u->md, w->k.uidl)) {
+			errno = EEXIST;
+			md = NULL;
+		}
+		if (md == NULL || maildrop_restore(md, w->fname, &w->k) ==
+		    -1) {
+			if (why == NULL && errno == EEXIST)
+				why = "a message of the maildrop has this "
+				    "UIDL or name";
+			else if (why == NULL)
+				why = strerror(errno);
 			dprintf(POPD_CHANNEL_FD, "not restored: %s %s: %s\n",
-			    w->k.uidl, msgid, errno == EEXIST ? "a message "
-			    "of the maildrop has this UIDL or name" :
-			    strerror(errno));
+			    w->k.uidl, msgid, why);
 			log_warnx("%s: undelete %s: %s", who->user, w->k.uidl,
-			    errno == EEXIST ? "taken" : strerror(errno));
+			    why);
 			continue;
 		}
 		restored++;
-		log_info("%s: undelete: %s %s back in new/", who->user,
-		    w->k.uidl, msgid);
-		dprintf(POPD_CHANNEL_FD, "restored %s %s (%lld octets), "
+		log_info("%s: undelete: %s %s back in %snew/", who->user,
+		    w->k.uidl, msgid, md->dir);
+		dprintf(POPD_CHANNEL_FD, "restored %s %s (%lld octets)%s%s%s, "
 		    "removed %s\n", w->k.uidl, msgid,
-		    (long long)u->md.msgs[u->md.nmsgs - 1].size,
+		    (long long)md->msgs[md->nmsgs - 1].size,
+		    md->folder != NULL ? " into " : "",
+		    md->folder != NULL ? md->folder : "",
+		    md == &u->md && w->k.folder[0] != '\0' ? " (its folder "
+		    "is gone: into INBOX)" : "",
 		    journal_stamp(w->k.time, t, sizeof(t)));
+	}
+	for (i = 0; i < u->nfolders; i++) {
+		u->md.qbytes += u->folders[i].qbytes;
+		u->md.qmsgs += u->folders[i].qmsgs;
 	}
 	if (restored > 0) {
 		/* maildirsize counts them again (kept ones it does not). */
 		if (quota_add(u->md.dirfd, NULL, u->md.qbytes, u->md.qmsgs,
 		    qmsg, sizeof(qmsg)) == -1)
 			log_warn("%s/%s", u->md.path, qmsg);
-		if ((fd = openat(u->md.dirfd, "new", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1 || fsync(fd) == -1)
-			log_warn("%s: fsync new", u->md.path);
-		if (fd != -1)
-			close(fd);
-		if (maildrop_cache_write(&u->md) == -1)
-			log_warn("%s: popcache write", u->md.path);
+		for (i = 0; i <= u->nfolders; i++) {
+			struct maildrop	*md = i == 0 ? &u->md :
+			    &u->folders[i - 1];
+
+			if (md->qmsgs == 0 && i > 0)
+				continue;
+			if ((fd = openat(md->dirfd, "new", O_RDONLY |
+			    O_DIRECTORY | O_CLOEXEC)) == -1 || fsync(fd) == -1)
+				log_warn("%s: fsync new", md->path);
+			if (fd != -1)
+				close(fd);
+			if (maildrop_cache_write(md) == -1)
+				log_warn("%s: popcache write", md->path);
+		}
 	}
 	/* The lock is ours: the sweep cannot race an undelete. */
 	if (keep > 0 && kept_sweep(u->md.dirfd, now - keep, &sum) == 0 &&
@@ -270,6 +307,64 @@ undelete_is(int dirfd, const char *fname, const struct kept *k,
 	msgid_read(fd, msgid, sizeof(msgid));
 	close(fd);
 	return strcmp(find, msgid) == 0;
+}
+
+/*
+ * The maildrop the kept message w goes back into: INBOX, or the folder
+ * it came from, opened and scanned the first time; NULL, with why, if
+ * the folder cannot be read.  A folder that is gone is not made (IMAP
+ * would show it): INBOX then, so the message is not lost.
+ */
+static struct maildrop *
+undelete_into(struct undo *u, const struct want *w, const char **why)
+{
+	struct maildrop	*md;
+	size_t		 i;
+
+	if (w->k.folder[0] == '\0')
+		return &u->md;
+	for (i = 0; i < u->nfolders; i++)
+		if (strcmp(u->folders[i].folder, w->k.folder) == 0)
+			return u->folders[i].dirfd != -1 ? &u->folders[i] :
+			    &u->md;
+	if (u->nfolders == UNDELETE_FOLDERS) {
+		*why = "too many folders at once: undelete by folder";
+		return NULL;
+	}
+	md = &u->folders[u->nfolders];
+	/* The name must live as long as md: w's does. */
+	if (maildrop_folder(md, &u->md, w->k.folder) == -1) {
+		if (errno != ENOENT) {
+			*why = strerror(errno);
+			maildrop_close(md);
+			return NULL;
+		}
+		maildrop_close(md);
+		md->folder = w->k.folder;
+		md->dirfd = -1;
+		u->nfolders++;
+		return &u->md;
+	}
+	if (maildrop_scan(md) == -1) {
+		*why = errno == EBADMSG ? "the maildrop's UIDL record "
+		    "(popd.migrated) is damaged: see the log" : strerror(errno);
+		maildrop_close(md);
+		return NULL;
+	}
+	u->nfolders++;
+	return md;
+}
+
+/* Has a message of md the UIDL uidl? */
+static int
+uidl_taken(const struct maildrop *md, const char *uidl)
+{
+	size_t	i;
+
+	for (i = 0; i < md->nmsgs; i++)
+		if (strcmp(md->msgs[i].uidl, uidl) == 0)
+			return 1;
+	return 0;
 }
 
 static int

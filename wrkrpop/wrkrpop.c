@@ -77,6 +77,7 @@ struct session {
 	struct maildrop	 junk;		/* popd.conf junk: after md's */
 	off_t		 tagoct;	/* what RETR adds to each of those */
 	off_t		*subj;		/* junk subject: where it goes */
+	char		*flagged;	/* junk tag: the header is there */
 	off_t		 junkoct;	/* what RETR adds to all of them */
 
 	char		 rbuf[RBUF_SIZE];
@@ -130,6 +131,7 @@ static struct mmsg	*msg_at(struct session *, size_t);
 static struct maildrop	*msg_md(struct session *, const struct mmsg *);
 static off_t		msg_size(struct session *, const struct mmsg *);
 static void		junk_subjects(struct session *);
+static void		junk_flags(struct session *);
 static off_t		subj_oct(struct session *, size_t);
 static void		wrkrpop_run(void);
 static void		wrkrpop_open(void *);
@@ -395,10 +397,34 @@ junk_open(struct session *s)
 	    maildrop_cache_write(&s->junk) == -1)
 		log_warn("%s: popcache write", s->junk.path);
 	if (who.junk.tag == JUNK_TAG_HEADER)
-		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
-	s->junkoct = (off_t)s->junk.nmsgs * s->tagoct;
+		junk_flags(s);
 	if (who.junk.tag == JUNK_TAG_SUBJECT)
 		junk_subjects(s);
+}
+
+/*
+ * junk tag: which of the folder's messages have the header line
+ * already (a spam filter's): those get no second one, and the sizes
+ * count it for the others only.  Read from each header now
+ * (msgid_spamflag); one that cannot be read gets it.
+ */
+static void
+junk_flags(struct session *s)
+{
+	size_t	i;
+	int	fd;
+
+	s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
+	if ((s->flagged = calloc(s->junk.nmsgs + 1, 1)) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < s->junk.nmsgs; i++) {
+		if ((fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i])) != -1) {
+			s->flagged[i] = msgid_spamflag_read(fd);
+			close(fd);
+		}
+		if (!s->flagged[i])
+			s->junkoct += s->tagoct;
+	}
 }
 
 /*
@@ -466,6 +492,8 @@ msg_size(struct session *s, const struct mmsg *m)
 		return m->size;
 	if (s->subj != NULL)
 		return m->size + subj_oct(s, m - s->junk.msgs);
+	if (s->flagged != NULL && s->flagged[m - s->junk.msgs])
+		return m->size;
 	return m->size + s->tagoct;
 }
 

@@ -36,6 +36,8 @@ void		msgid_parse(const char *, size_t, char *, size_t);
 void		msgid_read(int, char *, size_t);
 off_t		msgid_subject(const char *, size_t);
 off_t		msgid_subject_read(int);
+int		msgid_spamflag(const char *, size_t);
+int		msgid_spamflag_read(int);
 
 /* journal.c: popd.journal's lines (popcache(5)) */
 #define JOURNAL_FILE	"popd.journal"

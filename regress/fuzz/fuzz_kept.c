@@ -51,14 +51,15 @@ check(const char *fname)
 		return;		/* no such name on disk */
 	(void)snprintf(full, sizeof(full), "cur/%s:2,S", k.uniq);
 	/* The name made is the shortest spelling: "-" for the own UIDL. */
-	if (kept_name(full, k.uidl, k.time, out, sizeof(out)) == -1 ||
-	    strlen(out) > strlen(fname))
+	if (kept_name(full, k.uidl, k.folder, k.time, out, sizeof(out)) ==
+	    -1 || strlen(out) > strlen(fname))
 		abort();
 	if (kept_parse(out, &back) == -1 || back.time != k.time ||
-	    strcmp(back.uidl, k.uidl) != 0 || strcmp(back.uniq, k.uniq) != 0)
+	    strcmp(back.uidl, k.uidl) != 0 || strcmp(back.uniq, k.uniq) != 0 ||
+	    strcmp(back.folder, k.folder) != 0)
 		abort();
-	if (kept_name(full, back.uidl, back.time, again, sizeof(again)) ==
-	    -1 || strcmp(out, again) != 0)
+	if (kept_name(full, back.uidl, back.folder, back.time, again,
+	    sizeof(again)) == -1 || strcmp(out, again) != 0)
 		abort();
 }
 

@@ -61,6 +61,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (data[off - 1] != ':' && data[off - 1] != ' ' &&
 	    data[off - 1] != '\t')))
 		abort();
+	/* The tag's header seen in the first MSGID_HEAD bytes only. */
+	if (size > MSGID_HEAD && msgid_spamflag((const char *)data, size) !=
+	    msgid_spamflag((const char *)data, MSGID_HEAD))
+		abort();
 	/* Room for what it said and one escape more: the same again. */
 	memset(again, 'y', sizeof(again));
 	if (n + 5 <= sizeof(again)) {

@@ -170,6 +170,55 @@ def junk_after_inbox_tagged_exact(srv):
 
 
 @T.test(conf_extra=JUNK)
+def junk_already_flagged_not_twice(srv):
+    """Issue 70: spam a filter already marked with X-Spam-Flag: YES (any
+    case, LF or CRLF, not first) gets no second one; LIST, STAT, the
+    RETR announcement and its bytes, and TOP agree; a message with
+    X-Spam-Flag: NO, or the field only in its body, is tagged.  The
+    file is not changed."""
+    msgs = [
+        b"X-Spam-Flag: YES\r\nSubject: marked\r\n\r\n.dot\r\n",
+        b"From: a@x\nx-spam-flag:  yes\nSubject: lf\n\nbody",
+        b"X-Spam-Flag: NO\r\nSubject: ham-ish\r\n\r\nb\r\n",
+        b"Subject: body\r\n\r\nX-Spam-Flag: YES\r\n",
+    ]
+    want = [crlf(msgs[0]), crlf(msgs[1]), TAG + crlf(msgs[2]),
+            TAG + crlf(msgs[3])]
+    names = [filed(srv, "alice", m, name="16000000%02d.M1P1.spam" % i)
+             for i, m in enumerate(msgs)]
+    with srv.raw() as r:
+        r.line()
+        greet = r.login("alice", srv.password("alice"))
+        count, octets, sizes, _ = listing(r)
+        T.expect(sizes, [len(w) for w in want],
+                 "LIST: no tag counted where the header is already")
+        T.expect(octets, sum(sizes), "STAT's octets")
+        T.expect_true(b"(%d octets)" % octets in greet,
+                      "the PASS answer's octets", greet)
+        for i, w in enumerate(want):
+            got, n = retr(r, i + 1)
+            T.expect((got, n), (w, sizes[i]), "RETR %d" % (i + 1))
+            head = got.split(b"\r\n\r\n")[0]
+            T.expect(len(re.findall(rb"(?im)^x-spam-flag:[ \t]*yes\r?$",
+                                    head)), 1,
+                     "one X-Spam-Flag: YES in the header of %d" % (i + 1))
+        r.ok("TOP 1 0")
+        T.expect(r.multiline(), [b"X-Spam-Flag: YES", b"Subject: marked",
+                                 b""], "TOP 0: the header once")
+        r.ok("TOP 2 0")
+        T.expect(r.multiline(), [b"From: a@x", b"x-spam-flag:  yes",
+                                 b"Subject: lf", b""],
+                 "TOP 0: the filter's header only")
+        r.ok("QUIT")
+    for n, m in zip(names, msgs):
+        with open(os.path.join(srv.maildir("alice"), ".Junk", "cur",
+                               n + ":2,S"), "rb") as f:
+            T.expect(f.read(), m, "the file of %s unchanged" % n)
+    T.expect_true("announced" not in srv.log(),
+                  "no \"sent ... announced\" warning", srv.log_tail(5))
+
+
+@T.test(conf_extra=JUNK)
 def junk_big_messages_exact(srv):
     """Messages of 256 KB and more are sent from a mapping: the tag
     before them, their octets exact, in the folder's new/ and cur/."""

@@ -39,7 +39,7 @@ import test_lmtp as L  # noqa: E402
 
 KEEP = "deleted keep 7d\n"
 KEPT = "popd.deleted"
-NAME = re.compile(r"^(\d+)\.([^.]+)\.(.+)$")
+NAME = re.compile(r"^(\d+)(?:\+[^.]+)?\.([^.]+)\.(.+)$")
 
 
 def msg(i):
@@ -146,11 +146,33 @@ def dele_kept_then_undeleted(srv):
     T.expect(uidls(srv), before, "every UIDL again")
 
 
+def listed(srv, user="alice"):
+    """[(UIDL, LIST size, RETR bytes)] of user's maildrop, over POP3."""
+    with srv.raw() as r:
+        r.line()
+        r.login(user, srv.password(user))
+        r.ok("LIST")
+        sizes = [int(ln.split()[1]) for ln in r.multiline()]
+        r.ok("UIDL")
+        ids = [ln.split()[1].decode() for ln in r.multiline()]
+        out = []
+        for i, u in enumerate(ids):
+            r.ok("RETR %d" % (i + 1))
+            out.append((u, sizes[i], b"".join(ln + b"\r\n" for ln in
+                                               r.multiline())))
+        r.ok("QUIT")
+    srv.wait_log("session end: user %s" % user)
+    return out
+
+
 @T.test(conf_extra=KEEP + "junk Junk merge tag\n")
-def junk_removal_kept_too(srv):
-    """With junk ... merge, a message DELE'd from the merged folder is
-    kept in the maildir's popd.deleted as INBOX's are, and undelete
-    brings it back, as new mail in INBOX, with the UIDL it had."""
+def junk_removal_back_into_folder(srv):
+    """Issue 70: with junk ... merge, a message DELE'd from the merged
+    folder is kept in the maildir's popd.deleted under a name that says
+    the folder, and undelete puts it back into .Junk/new, not INBOX
+    (where IMAP would show spam): served again after INBOX's, tagged,
+    with the UIDL, LIST size and RETR bytes it had.  A kept name from
+    before (no folder) still goes back into INBOX."""
     srv.deliver("alice", msg(0), name="1700000000.M0P1.inbox")
     junk = srv.folder("alice", ".Junk")
     name = "1700000001.M1P1.junk"
@@ -158,20 +180,42 @@ def junk_removal_kept_too(srv):
         f.write(msg(1))
     os.chown(os.path.join(junk, "new", name), srv.uid("alice"),
              srv.gid("alice"))
-    before = uidls(srv)
-    T.expect(sorted(before), ["1700000000.M0P1.inbox", name],
+    before = listed(srv)
+    T.expect([u for u, _, _ in before], ["1700000000.M0P1.inbox", name],
              "INBOX's then Junk's")
+    T.expect_true(before[1][2].startswith(b"X-Spam-Flag: YES\r\n") and
+                  before[1][1] == len(before[1][2]),
+                  "Junk's tagged, its size exact", before[1])
     dele(srv, [2])
     T.expect([NAME.match(n).group(3) for n in kept(srv)], [name],
              "the Junk message kept in the maildir's popd.deleted")
+    T.expect_true(re.match(r"^\d+\+Junk\.-\.%s$" % re.escape(name),
+                           kept(srv)[0]),
+                  "its kept name says the folder", kept(srv))
     T.expect(os.listdir(os.path.join(junk, "new")) +
              os.listdir(os.path.join(junk, "cur")), [], "gone from .Junk")
     rc, out, err = srv.popctl("undelete", "alice", "all")
     T.expect((rc, out.splitlines()[-1]), (0, "1 message restored"),
              "undelete: " + out + err)
-    after = uidls(srv)
-    T.expect(sorted(after), sorted(before), "the UIDL it had")
-    T.expect(after[name], len(msg(1)), "back in INBOX, untagged")
+    T.expect_true(re.search(r"^restored %s <u1@example\.org> \(\d+ "
+                            r"octets\) into Junk, removed " %
+                            re.escape(name), out, re.M),
+                  "its line names the folder", out)
+    T.expect(os.listdir(os.path.join(junk, "new")), [name],
+             "back in .Junk/new")
+    T.expect([f for f in T.message_files(srv.maildir("alice"))
+              if name in f], [], "not in INBOX")
+    T.expect(listed(srv), before,
+             "the same UIDLs, LIST sizes and RETR bytes as before")
+    # A name kept before the folder was recorded: back into INBOX.
+    os.rename(os.path.join(junk, "cur", name + ":2,S"),
+              os.path.join(srv.maildir("alice"), KEPT, "1700000100.-." +
+                           name))
+    rc, out, err = srv.popctl("undelete", "alice", "all")
+    T.expect((rc, out.splitlines()[-1]), (0, "1 message restored"),
+             "undelete of an old name: " + out + err)
+    T.expect(T.files(srv.maildir("alice"), "new"), [name],
+             "an old name: into INBOX")
 
 
 @T.test(conf_extra=KEEP + "expire 0\n")

@@ -158,6 +158,26 @@ main(void)
 	close(fd);
 	CHECK_INT(msgid_subject_read(fd), -1);
 
+	/* junk tag's header already there: a field of the header, YES. */
+	CHECK_INT(msgid_spamflag("X-Spam-Flag: YES\r\n\r\nb\r\n", 23), 1);
+	CHECK_INT(msgid_spamflag("From: a\nx-spam-flag:yes \n\n", 26), 1);
+	CHECK_INT(msgid_spamflag("X-Spam-Flag: NO\n\n", 17), 0);
+	CHECK_INT(msgid_spamflag("X-Spam-Flag: YESS\n\n", 19), 0);
+	CHECK_INT(msgid_spamflag("X-Spam-Flag: YES\n more\n\n", 24), 0);
+	CHECK_INT(msgid_spamflag("From: a\n\nX-Spam-Flag: YES\n", 26), 0);
+	CHECK_INT(msgid_spamflag("From: a\r\n\r\nX-Spam-Flag: YES\r\n",
+	    29), 0);
+	CHECK_INT(msgid_spamflag("X-Spam-Flags: YES\n\n", 19), 0);
+	CHECK_INT(msgid_spamflag("", 0), 0);
+	(void)strlcpy(path, "/tmp/test_msgid.XXXXXX", sizeof(path));
+	if ((fd = mkstemp(path)) == -1)
+		abort();
+	(void)unlink(path);
+	CHECK_INT(write(fd, "A: b\nX-Spam-Flag: YES\n\n", 23), 23);
+	CHECK_INT(msgid_spamflag_read(fd), 1);
+	close(fd);
+	CHECK_INT(msgid_spamflag_read(fd), 0);
+
 	journal_lines();
 	return unit_done();
 }

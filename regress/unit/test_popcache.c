@@ -677,7 +677,9 @@ test_kept(void)
 	static const char	*bad[] = {
 		"", "x.-.a", "01.-.a", "1..a", "1.-.", "1.-.a:2,S", "1.-..a",
 		"1.%2G.a", "1.%2f.a", "1.%2.a", "1.-", "1099511627777.-.a",
-		"1.a b.c", "-1.-.a", "1.-.a/b", "1./.a",
+		"1.a b.c", "-1.-.a", "1.-.a/b", "1./.a", "1+.-.a", "1+Junk.a",
+		"1+%2E%2E.-.a", "1+a%2Fb.-.a", "1+INBOX.-.a", "1+%2EJ.-.a",
+		"1+J%2E.-.a", "1+a%20b.-.a", "1+J%.-.a",
 	};
 	struct maildrop	 md;
 	struct kept	 k;
@@ -686,18 +688,37 @@ test_kept(void)
 	size_t		 i;
 	int		 c, fd;
 
-	CHECK_INT(kept_name("cur/1700.M1P1.h,S=5:2,S", "1700.M1P1.h,S=5", 123,
-	    name, sizeof(name)), 0);
+	CHECK_INT(kept_name("cur/1700.M1P1.h,S=5:2,S", "1700.M1P1.h,S=5",
+	    NULL, 123, name, sizeof(name)), 0);
 	CHECK_STR(name, "123.-.1700.M1P1.h,S=5");
 	CHECK_INT(kept_parse(name, &k), 0);
 	CHECK_INT(k.time, 123);
 	CHECK_STR(k.uidl, "1700.M1P1.h,S=5");
 	CHECK_STR(k.uniq, "1700.M1P1.h,S=5");
-	CHECK_INT(kept_name("new/x", "a/b.c%d", 5, name, sizeof(name)), 0);
+	CHECK_STR(k.folder, "");
+	CHECK_INT(kept_name("new/x", "a/b.c%d", "", 5, name, sizeof(name)), 0);
 	CHECK_STR(name, "5.a%2Fb%2Ec%25d.x");
 	CHECK_INT(kept_parse(name, &k), 0);
 	CHECK_STR(k.uidl, "a/b.c%d");
 	CHECK_STR(k.uniq, "x");
+	CHECK_STR(k.folder, "");
+	/* A merged folder's: "+folder" after the time, coded as a UIDL. */
+	CHECK_INT(kept_name("cur/1700.M1P1.h:2,S", "1700.M1P1.h", "Junk", 7,
+	    name, sizeof(name)), 0);
+	CHECK_STR(name, "7+Junk.-.1700.M1P1.h");
+	CHECK_INT(kept_parse(name, &k), 0);
+	CHECK_INT(k.time, 7);
+	CHECK_STR(k.folder, "Junk");
+	CHECK_STR(k.uidl, "1700.M1P1.h");
+	CHECK_STR(k.uniq, "1700.M1P1.h");
+	CHECK_INT(kept_name("new/x", "u.1", "Spam.a%b", 8, name,
+	    sizeof(name)), 0);
+	CHECK_STR(name, "8+Spam%2Ea%25b.u%2E1.x");
+	CHECK_INT(kept_parse(name, &k), 0);
+	CHECK_STR(k.folder, "Spam.a%b");
+	CHECK_STR(k.uidl, "u.1");
+	CHECK(kept_name("new/x", "u", "../x", 8, name, sizeof(name)) == -1,
+	    "a folder that is none");
 	/* Every octet a UIDL may hold, at the start, middle and end. */
 	for (c = 0x21; c <= 0x7e; c++) {
 		for (i = 0; i < 3; i++) {
@@ -705,9 +726,10 @@ test_kept(void)
 			uidl[UIDL_MAX] = '\0';
 			uidl[i == 0 ? 0 : i == 1 ? UIDL_MAX / 2 : UIDL_MAX - 1] =
 			    c;
-			CHECK(kept_name("cur/1.M2P3.h:2,", uidl, 1700000000,
-			    name, sizeof(name)) == 0 && kept_parse(name, &k) ==
-			    0 && strcmp(k.uidl, uidl) == 0, "0x%02x at %zu: %s",
+			CHECK(kept_name("cur/1.M2P3.h:2,", uidl, NULL,
+			    1700000000, name, sizeof(name)) == 0 &&
+			    kept_parse(name, &k) == 0 &&
+			    strcmp(k.uidl, uidl) == 0, "0x%02x at %zu: %s",
 			    c, i, name);
 		}
 	}
@@ -715,7 +737,7 @@ test_kept(void)
 		CHECK(kept_parse(bad[i], &k) == -1, "\"%s\" taken", bad[i]);
 	memset(uidl, '.', UIDL_MAX + 1);
 	uidl[UIDL_MAX + 1] = '\0';
-	CHECK(kept_name("new/x", uidl, 1, name, sizeof(name)) == -1,
+	CHECK(kept_name("new/x", uidl, NULL, 1, name, sizeof(name)) == -1,
 	    "a UIDL too long");
 	(void)snprintf(name, sizeof(name), "1.%.71s.x", "aaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
@@ -727,7 +749,7 @@ test_kept(void)
 	memcpy(msg, "new/", 4);
 	msg[200] = '\0';
 	errno = 0;
-	CHECK(kept_name(msg, uidl, 1, name, sizeof(name)) == -1 &&
+	CHECK(kept_name(msg, uidl, NULL, 1, name, sizeof(name)) == -1 &&
 	    errno == ENAMETOOLONG, "a name over NAME_MAX");
 
 	/* UPDATE keeps, restore puts back, the sweep takes the old. */
