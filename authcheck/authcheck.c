@@ -25,7 +25,9 @@
  *			on stderr with its line number, as at authpop's start
  *	kinds		popd -nv's comments: the users of each kind, and
  *			those with a weak one
- *	passwords	popd -m's count: which hashes work, which never can
+ *	passwords	popd -m's count: which hashes work, which never can;
+ *			by name, who cannot log in and who logs in with a
+ *			weak hash
  *	apps		a file of app passwords instead, checked as authpop
  *			loads it: "=ok", and no record (the parent keeps
  *			none)
@@ -114,7 +116,7 @@ main(int argc, char *argv[])
 	const char	*mode = NULL;
 	const char	*errstr;
 	int		 ch, kind = TABLE_AUTH, weakok = 0, other = 0;
-	int		 authkind = 0, nx = 0, hashes = 0;
+	int		 authkind = 0, nx = 0, hashes = 0, refused;
 	unsigned	 range[2] = { 0, 0 };
 	const char	*group = NULL;
 	char		*dash;
@@ -280,16 +282,21 @@ main(int argc, char *argv[])
 			printf("passwords: %llu of no kind popd reads: reset "
 			    "these users' passwords (popdpass)\n",
 			    (unsigned long long)c.unknown);
-		if (c.nnever > 0 || (c.nweak > 0 && !weakok)) {
-			/* Each by name, in a second reading. */
+		if (c.nnever > 0 || c.nweak > 0) {
+			/*
+			 * Each by name, in a second reading: who cannot
+			 * log in, and who logs in with a weak hash.
+			 */
+			refused = c.nnever > 0 || !weakok;
 			memset(&c, 0, sizeof(c));
 			c.weakok = weakok;
 			c.namefp = stdout;
 			(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
 			    TABLE_ANYHASH, count_line, &c);
-			printf("passwords: popd loads authtab all the same: "
-			    "the users named above cannot log in (\"[SYS/PERM]\""
-			    "), the others can\n");
+			if (refused)
+				printf("passwords: popd loads authtab all the "
+				    "same: the users named above cannot log "
+				    "in (\"[SYS/PERM]\"), the others can\n");
 		}
 	} else
 		goto usage;
@@ -424,6 +431,11 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	    PWS_COSTLY) ||
 	    (weak && !c->weakok)))
 		never(c, name, hash, line);
+	else if (c->namefp != NULL && weak)
+		fprintf(c->namefp, "passwords: %s (line %zu) logs in with a "
+		    "weak %s%s%s hash: give the user a new password "
+		    "(popdpass)\n", name, line, hash[0] == '{' ? "{" : "",
+		    kind, hash[0] == '{' ? "}" : "");
 	return 0;
 }
 

@@ -72,6 +72,8 @@ struct job {
 	double			 expected;	/* its kind's time unloaded */
 	double			 took;		/* the check, seconds */
 	int			 ok;		/* result */
+	const char		*weak;		/* ok with a weak hash: its
+						   kind (pwscheme.c's) */
 	int			 err;		/* crypt failed: errno */
 	char			 why[96];	/* failure, if not the hash's */
 	char			 hash[COMPAT_HASH_MAX + 1];

@@ -338,6 +338,9 @@ worker_main(void *arg)
 		if (r == 0) {
 			ph.user = j->user;
 			r = pwscheme_verify(j->pass, &ph);
+			/* A static name, for the event loop's log line. */
+			if (r == 0 && (ph.flags & PWS_WEAK))
+				j->weak = pwscheme_hname(&ph);
 		}
 		j->took = now() - j->took;
 		explicit_bzero(&ph, sizeof(ph));

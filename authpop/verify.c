@@ -44,6 +44,8 @@
 #include "auth.h"
 
 #define LOAD_HALF		60.0	/* seconds: a slowdown forgotten by half */
+#define WEAK_DAY		86400.0	/* a weak-hash login: said once a day */
+#define WEAK_SLOTS		1024	/* users remembered for that */
 
 static struct table	 authtab;
 static double		 fail_floor;	/* no failure reply sooner: seconds */
@@ -62,6 +64,18 @@ static int		 apps_ask;
 /* A reload's authtab and app passwords, not read yet (tables_read). */
 static int		 newtab_fd = -1, newtab_kind, newapps_fd = -1;
 
+/*
+ * The users whose login with a weak hash was logged, and when: a fixed
+ * table of WEAK_SLOTS (16 KiB), a user's place chosen by a keyed hash
+ * of its name.  Two users in one place push each other out, and each
+ * is then logged at each login: more lines, never fewer.
+ */
+static struct {
+	uint64_t	 key;
+	double		 at;		/* now(), 0 for none */
+}			 weak_said[WEAK_SLOTS];
+static uint64_t		 weak_key[2];
+
 /* App passwords' uses, until they go to the control process. */
 static struct msg_appused	 used;
 static struct event		 used_ev;
@@ -76,6 +90,7 @@ static double		 failure_floor(double, double, double);
 static int		 tablepop_ask(struct session *, int);
 static void		 lookup_counted(struct session *, int);
 static int		 tablepop_ctlapps(uint64_t, const char *);
+static void		 weak_login(struct session *, const char *, double);
 
 /*
  * Configured: authtab and the ticket key are read, and the checks
@@ -116,6 +131,7 @@ verify_load(void)
 	apps_ask = set.apps_file[0] == '\0';
 
 	logincache_init(set.login_cache, set.limit.login_cache);
+	arc4random_buf(weak_key, sizeof(weak_key));
 	/* libargon2's threads end with pthread_exit: glibc's libgcc_s. */
 	if (pwscheme_init() == -1)
 		fatal("a thread before the chroot");
@@ -657,6 +673,8 @@ auth_result(struct session *s, struct job *j)
 	if (j->ok) {
 		if (j->known && j->lcmacked)
 			logincache_put(s->user, j->lcmac, t);
+		if (j->weak != NULL)
+			weak_login(s, j->weak, t);
 		s->ops->good(s, t, "");
 		return;
 	}
@@ -689,6 +707,27 @@ auth_result(struct session *s, struct job *j)
 	}
 	s->state = S_DELAY;
 	timer_in(&s->tmo, at - t);
+}
+
+/*
+ * s's user logged in with a weak hash of kind (weak-hashes yes): said
+ * at most once a day for a user (weak_said), so that the admin learns
+ * who still needs a new password without a line per poll.
+ */
+static void
+weak_login(struct session *s, const char *kind, double t)
+{
+	uint64_t	key = siphash(weak_key, s->user, strlen(s->user));
+	size_t		i = key % WEAK_SLOTS;
+
+	if (weak_said[i].at > 0 && weak_said[i].key == key &&
+	    t - weak_said[i].at < WEAK_DAY)
+		return;
+	weak_said[i].key = key;
+	weak_said[i].at = t;
+	log_warnx("session %s%llu: %s logged in with a weak %s hash "
+	    "(weak-hashes yes): give the user a new password (popdpass); "
+	    "said once a day", SIDP(s->id), logname(s->user), kind);
 }
 
 /*

@@ -550,7 +550,9 @@ pwscheme_hname(const struct pwhash *ph)
 /*
  * Whether hash may stand in a table: 0 if so, with its kind's name in
  * *kind; else -1 and why, a sentence for the admin (never the value):
- * a kind popd does not know, a weak one without weakok, a password in
+ * a kind popd does not know ({SCRAM-SHA-256}, {PLAIN-MD4}, {OTP}, DES
+ * {CRYPT}: no password can be had from it, the user's is to be reset),
+ * a weak one without weakok, a password in
  * clear or its equivalent with how to get rid of it, a cost over its
  * kind's ceiling unless weakok has PWA_COSTLY.
  */
@@ -574,7 +576,9 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 		    strspn(h + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
 		    (size_t)(strchr(h, '}') - h - 1))
 			(void)snprintf(why, whylen, "a hash of kind %.*s "
-			    "that popd does not read, or a malformed one",
+			    "that popd does not read, or a malformed one, "
+			    "which \"popdpass -P\" cannot convert: reset the "
+			    "user's password (popdpass)",
 			    (int)(strchr(h, '}') - h + 1), h);
 		else
 			(void)snprintf(why, whylen, "no bcrypt, SHA-crypt, "

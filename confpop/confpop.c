@@ -45,6 +45,8 @@ static void	users_kinds(FILE *, const struct popd_conf *,
 		    const struct users *);
 static void	users_passwords(FILE *, const struct popd_conf *,
 		    const struct users *);
+static void	users_weak(FILE *, const struct popd_conf *,
+		    const struct users *);
 
 int
 main(int argc, char *argv[])
@@ -82,7 +84,8 @@ main(int argc, char *argv[])
 	if (verbose) {
 		conf_print(stdout, conf);
 		users_kinds(stdout, conf, &users);
-	}
+	} else
+		users_weak(stdout, conf, &users);
 	printf("configuration OK\n");
 	exit(0);
 }
@@ -152,6 +155,37 @@ users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
 		    "authcheck");
 	if (opened)
 		close(fd);
+}
+
+/*
+ * popd -n without -v: how many users log in with a weak hash, as the
+ * check of authtab (users.c) counted them, by kind; -nv names them.
+ * Without weak-hashes they cannot log in, and were named already.
+ */
+static void
+users_weak(FILE *fp, const struct popd_conf *c, const struct users *u)
+{
+	const struct stats_kinds	*k = &u->kinds;
+	uint64_t			 n = 0;
+	size_t				 i;
+	int				 first = 1;
+
+	if (!c->set.weak_hashes || !u->kinds_read)
+		return;
+	for (i = 0; i < k->nkinds; i++)
+		if (k->weak[i])
+			n += k->n[i];
+	if (n == 0)
+		return;
+	fprintf(fp, "authtab: %llu user%s log%s in with weak hashes (",
+	    (unsigned long long)n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	for (i = 0; i < k->nkinds; i++)
+		if (k->weak[i]) {
+			fprintf(fp, "%s%s %llu", first ? "" : ", ",
+			    k->name[i], (unsigned long long)k->n[i]);
+			first = 0;
+		}
+	fprintf(fp, "): popd -n -v names them\n");
 }
 
 /*

@@ -24,7 +24,9 @@ otherwise refused at load with the file, line, user and kind; passwords
 in clear and their equivalents never load, with the way out said;
 a table backend's weak answer is [SYS/TEMP] with a log line; a wrong
 password's failure takes the same time whatever the kind of hash; and
-popd -n -v counts the users of each kind and names the weak ones.  A
+popd -n -v counts the users of each kind and names the weak ones;
+popd -n counts those who log in with weak hashes, popd -m names them,
+and each one's login is logged once a day (issue 70).  A
 hash over its kind's ceiling (issue 69: bcrypt cost 31, a billion
 SHA-crypt rounds, 2 GiB of yescrypt, 1000 argon2 passes, 10^7 PBKDF2
 rounds) is never checked: named by file and line at load, [SYS/TEMP]
@@ -252,6 +254,23 @@ def weak_kinds_need_the_setting(srv):
     rc, out = check(srv)
     T.expect(rc, 0, "popd -n with weak-hashes yes: " + out)
     T.expect_true("cannot log in" not in out, "none refused", out)
+    # Issue 70: not in silence: how many log in with weak hashes, by
+    # kind, without -v.
+    nweak = len(weak_hashes())
+    want = "authtab: %d users log in with weak hashes (" % nweak
+    T.expect_true(want in out, "popd -n's count of weak users", out)
+    kinds = out[out.index(want) + len(want):].split(")")[0]
+    for kind in ("MD5-CRYPT 1", "SSHA512 3", "md5crypt 1", "PBKDF2 1",
+                 "SHA 1"):
+        T.expect_true(kind in kinds.split(", "), "the count of " + kind,
+                      out)
+    T.expect_true(out.endswith("): popd -n -v names them\n"
+                               "configuration OK\n"), "the line's end", out)
+    rc, out = check(srv, "-v")
+    T.expect_true("users log in with weak hashes" not in out,
+                  "-v names them instead", out)
+    T.expect_true("# authtab: b-md5crypt has a weak md5crypt hash\n" in out,
+                  "-v names b-md5crypt", out)
     # A reload that brings a weak hash without the setting: that user
     # alone cannot log in, never told a wrong password.
     srv.conf_extra = ""
@@ -271,6 +290,36 @@ def weak_kinds_need_the_setting(srv):
     srv.pop("bob").quit()
 
 
+def weak_said(srv, user, kind):
+    return srv.log().count("%s logged in with a weak %s hash (weak-hashes "
+                           "yes): give the user a new password (popdpass); "
+                           "said once a day" % (user, kind))
+
+
+@T.test(start=False, conf_extra="weak-hashes yes", timeout=120)
+def weak_logins_logged_once_a_day(srv):
+    """Issue 70: a login with a weak hash is logged with what to do, once
+    a day for each user: two logins of one user make one line, another
+    user's login a line of its own; a strong hash's login none."""
+    srv.add_users({"l-sha": doveadm("SHA"), "l-md5crypt":
+                   doveadm("MD5-CRYPT"), "l-pbkdf2": doveadm("PBKDF2")})
+    srv.start()
+    for i in range(2):
+        srv.pop("l-sha", PASSWORD).quit()
+        T.wait_for(lambda: weak_said(srv, "l-sha", "SHA") == 1, 5,
+                   "the line for l-sha's login %d" % (i + 1))
+    srv.pop("l-pbkdf2", PASSWORD).quit()
+    srv.pop("l-md5crypt", PASSWORD).quit()
+    T.wait_for(lambda: weak_said(srv, "l-md5crypt", "MD5-CRYPT") == 1, 5,
+               "the line for l-md5crypt")
+    srv.pop("l-sha", PASSWORD).quit()
+    srv.pop("alice").quit()
+    time.sleep(0.5)
+    T.expect(weak_said(srv, "l-sha", "SHA"), 1, "l-sha's lines, after "
+             "three logins")
+    T.expect(srv.log().count("logged in with a weak"), 2, "lines in all")
+
+
 @T.test(start=False, timeout=180)
 def refused_hash_locks_out_its_user_alone(srv):
     """Issue 69: a site moving from Dovecot whose authtab holds hashes
@@ -282,18 +331,20 @@ def refused_hash_locks_out_its_user_alone(srv):
     srv.add_users({"x-plain": doveadm("PLAIN"),
                    "x-unknown": "{SCRAM-SHA-256}4096$c2FsdA==$a2V5$c2Vydg==",
                    "x-sha": doveadm("SHA"),
-                   "x-ssha512": doveadm("SSHA512")})
+                   "x-pbkdf2": doveadm("PBKDF2")})
     rc, out = check(srv)
     T.expect(rc, 0, "popd -n: " + out)
     for user, why in (("x-plain", "a {PLAIN} password in clear"),
                       ("x-unknown", "a hash of kind {SCRAM-SHA-256} that "
-                       "popd does not read"),
+                       "popd does not read, or a malformed one, which "
+                       '"popdpass -P" cannot convert: reset the user\'s '
+                       "password (popdpass)"),
                       ("x-sha", "a weak {SHA} hash")):
         want = '%s:%d: "%s" has %s' % (srv.authtab, line_of(srv, user),
                                        user, why)
         T.expect_true(want in out and "%s cannot log in" % user in out,
                       "popd -n names " + user, (want, out))
-    T.expect_true("x-ssha512" not in out, "a good one named", out)
+    T.expect_true("x-pbkdf2" not in out, "a good one named", out)
     T.expect_true(PASSWORD not in out, "no password in the output")
     rc, out = check(srv, "-v")
     T.expect(rc, 0, "popd -n -v: " + out)
@@ -306,7 +357,7 @@ def refused_hash_locks_out_its_user_alone(srv):
     T.expect_true("alice: %s: " % srv.users["alice"]["home"] in out,
                   "popd -m's maildirs' report", out)
     srv.start()
-    srv.pop("x-ssha512", PASSWORD).quit()
+    srv.pop("x-pbkdf2", PASSWORD).quit()
     srv.pop("alice").quit()
     for user in ("x-plain", "x-unknown", "x-sha"):
         mark = len(srv.log())
@@ -711,8 +762,8 @@ def migration_report_passwords(srv):
                  "passwords: popd loads authtab all the same: the users "
                  "named above cannot log in"):
         T.expect_true(want in out, repr(want), out)
-    T.expect_true("r-ssha512 (line" not in out, "a good one named", out)
-    T.expect_true("r-ssha512: %s: " % os.path.join(srv.homes, "r-ssha512")
+    T.expect_true("r-pbkdf2 (line" not in out, "a good one named", out)
+    T.expect_true("r-pbkdf2: %s: " % os.path.join(srv.homes, "r-pbkdf2")
                   in out, "the maildirs' report with refused ones", out)
     T.expect_true(PASSWORD not in out + err, "no password shown")
     T.expect_true('%s:%d: "r-plain" has' % (srv.authtab,
@@ -732,6 +783,14 @@ def migration_report_passwords(srv):
     T.expect_true("passwords: 1 SHA: weak, checked as weak-hashes is yes: "
                   "give these users new passwords\n" in out, "weak", out)
     T.expect_true("refuses authtab" not in out, "no refusal", out)
+    # Issue 70: each user who logs in with a weak hash, by name.
+    for user, kind in (("r-sha", "{SHA}"), ("r-md5crypt", "{MD5-CRYPT}")):
+        T.expect_true("passwords: %s (line %d) logs in with a weak %s hash: "
+                      "give the user a new password (popdpass)\n" % (
+                          user, line_of(srv, user), kind) in out,
+                      "popd -m names " + user, out)
+    T.expect_true("r-pbkdf2 (line" not in out and "cannot log in" not in out,
+                  "only the weak ones named", out)
     T.expect_true("r-pbkdf2: %s: " % os.path.join(srv.homes, "r-pbkdf2")
                   in out, "the maildirs' report", out)
 

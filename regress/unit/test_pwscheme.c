@@ -173,6 +173,21 @@ static const char *bad[] = {
 };
 
 /*
+ * Kinds popd does not read at all, as Dovecot writes them ("doveadm pw
+ * -s SCHEME"; {OTP} and {SKEY} made up to its layout): refused with
+ * what to do, which is a new password (issue 70).
+ */
+static const char *const unread[] = {
+	"{PLAIN-MD4}8ba8dd8b4d0bbd2d1a2ca2ba9d31d2ad",
+	"{SCRAM-SHA-1}4096,Q4lBSfwIDoHhEAHNzUBPeA==,PFAy1pqAqJm9cF5pF5f5i8qJwFc=,Dn3sD/3lIIOqJvOrqxVZ1JZ8T5Q=",
+	"{SCRAM-SHA-256}4096,dGhlc2FsdA==,c3RvcmVka2V5c3RvcmVka2V5c3RvcmVka2V5MTI=,c2VydmVya2V5c2VydmVya2V5c2VydmVya2V5MTI=",
+	"{CRYPT}eDhzzDy5lk14Q",
+	"{OTP}md5 99 seed 5d1a1d2e3f4a5b6c",
+	"{SKEY}md4 99 seed 5d1a1d2e3f4a5b6c",
+	"{NOSUCH}abc",
+};
+
+/*
  * Each kind at its ceiling (pwscheme.h), taken, and just over it,
  * refused as costly: parsed, never checked, and named as such.  Only
  * their form matters here: none is ever run.
@@ -310,6 +325,19 @@ main(void)
 		r = pwscheme_check(PASS, bad[i]);
 		CHECK(r == -1 && errno != EACCES, "\"%s\": checked: %d",
 		    bad[i], r);
+	}
+	for (i = 0; i < sizeof(unread) / sizeof(unread[0]); i++) {
+		CHECK(pwscheme_allowed(unread[i], 1, &kind, why,
+		    sizeof(why)) == -1, "\"%s\": allowed", unread[i]);
+		n = strchr(unread[i], '}') - unread[i] + 1;
+		CHECK(strncmp(strstr(why, "{") != NULL ? strstr(why, "{") :
+		    "", unread[i], n) == 0, "\"%s\": kind not named: %s",
+		    unread[i], why);
+		CHECK(strstr(why, "reset the user's password (popdpass)") !=
+		    NULL && strstr(why, "\"popdpass -P\" cannot convert") !=
+		    NULL, "\"%s\": no advice: %s", unread[i], why);
+		CHECK(strstr(why, unread[i] + n) == NULL, "\"%s\": why "
+		    "shows it: %s", unread[i], why);
 	}
 	for (i = 0; i < sizeof(ceiling) / sizeof(ceiling[0]); i++) {
 		CHECK(pwscheme_parse(ceiling[i].hash, &ph) == 0, "\"%s\": "
