@@ -540,6 +540,11 @@ regress/clockshift.so: regress/clockshift.c
 	${CC} -O2 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -o $@ \
 	    regress/clockshift.c -ldl
 
+# Test helper: a slow keypop -c (test_certs.py).
+regress/slowcheck.so: regress/slowcheck.c
+	${CC} -O2 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -o $@ \
+	    regress/slowcheck.c
+
 # The sandbox proof: links the real sandbox.c (regress/sandbox/sbtest.c).
 SANDBOX_TEST=	regress/sandbox/sbtest
 # authpop's hash checks (scheme.c) for its argon2 case.
@@ -869,7 +874,7 @@ deb: deb-deps
 
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
-	    regress/clockshift.so \
+	    regress/clockshift.so regress/slowcheck.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
 .PHONY: all test check demo count deps deb-deps lint install clean dist \

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #ifdef __linux__
@@ -133,6 +134,67 @@ compat_newhash(const char *pass, int cost, char *out, size_t outlen)
 
 	(void)snprintf(pref, sizeof(pref), "bcrypt,%d", cost);
 	return crypt_newhash(pass, pref, out, outlen);
+#endif
+}
+
+int
+compat_open_regular(const char *path, int flags)
+{
+	struct stat	 st, ost;
+	int		 fd, save;
+#ifdef __linux__
+	char		 proc[32];
+	int		 pfd;
+
+	/* The name resolved once; the inode it names checked, not opened. */
+	if ((pfd = open(path, O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW))) ==
+	    -1)
+		return -1;
+	if (fstat(pfd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EFTYPE;
+		goto fail;
+	}
+	flags |= O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	/* The magic link is one to follow: O_NOFOLLOW would refuse it. */
+	if ((fd = open(proc, flags & ~O_NOFOLLOW)) == -1 && errno == ENOENT)
+		fd = open(path, flags);
+	if (fd == -1)
+		goto fail;
+	close(pfd);
+#else
+	if ((flags & O_NOFOLLOW ? lstat(path, &st) : stat(path, &st)) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EFTYPE;
+		return -1;
+	}
+	if ((fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+#endif
+	/* Opened by name (no /proc, or not Linux): it may have been swapped. */
+	if (fstat(fd, &ost) == -1) {
+		save = errno;
+		close(fd);
+		errno = save;
+		return -1;
+	}
+	if (!S_ISREG(ost.st_mode) || ost.st_dev != st.st_dev ||
+	    ost.st_ino != st.st_ino) {
+		close(fd);
+		errno = S_ISREG(ost.st_mode) ? ESTALE : EFTYPE;
+		return -1;
+	}
+	return fd;
+#ifdef __linux__
+ fail:
+	save = errno;
+	close(pfd);
+	errno = save;
+	return -1;
 #endif
 }
 
