@@ -515,6 +515,8 @@ reload_done(int badtab, void *arg)
 {
 	log_capture(rl.why, sizeof(rl.why));
 	conf_usable_start(rl.nconf, &rl.nusers, badtab, reload_checked);
+	/* Not what the event loop logs meanwhile: reload_checked's why. */
+	log_capture(NULL, 0);
 }
 
 /* Tables and certificates checked (error: conf_usable's): over. */
