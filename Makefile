@@ -63,6 +63,11 @@ CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-DSBINDIR=\"${SBINDIR}\" -DLIBEXECDIR=\"${LIBEXECDIR}\" \
 		-DCHROOTDIR=\"${CHROOTDIR}\" -DTABLEDIR=\"${TABLEDIR}\"
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
+# make sanitize builds a copy of the tree with SANITIZE set (the
+# sanitizers' flags), never this one: regress/sanitize.sh.
+SANITIZE?=
+CFLAGS+=	${SANITIZE}
+LDFLAGS+=	${SANITIZE}
 
 # common/ in three layers, each linked only into the programs that use it:
 # the process layer (log, channels and messages, the settings, the child
@@ -790,6 +795,15 @@ conf-update: regress/unit/test_conf
 msg-update: regress/unit/test_msgsum
 	regress/unit/test_msgsum -u
 
+# Every program and test program the test layers run.
+test-programs: all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+
+# The programs built with ASan and UBSan in a copy of the tree (never
+# this one), and the unit tests and SANITIZE_TESTS run against them:
+# regress/sanitize.sh, regress/README.
+sanitize:
+	sh regress/sanitize.sh
+
 # The inner loop: the unit tests and the sandbox test two at a time,
 # then the config tests (test_config.py); nothing installed, no network,
 # under a minute.  make test runs them too, one at a time.
@@ -879,4 +893,5 @@ clean:
 
 .PHONY: all test check demo count deps deb-deps lint install clean dist \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \
+	sanitize test-programs \
 	msg-update

@@ -137,6 +137,33 @@ compat_newhash(const char *pass, int cost, char *out, size_t outlen)
 #endif
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * A build with the sanitizers (make sanitize) only.  The parent starts
+ * its children with an environment of its own, without ASAN_OPTIONS:
+ * these are their defaults, which ASAN_OPTIONS and UBSAN_OPTIONS still
+ * replace where they reach.  No LeakSanitizer: it stops the world with
+ * ptrace(2), which confinement refuses; no symbolizer: a program the
+ * confined processes may not run; a report ends the process, so that
+ * the test that met it fails (regress/README).
+ */
+const char	*__asan_default_options(void);
+const char	*__ubsan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "detect_leaks=0:abort_on_error=1:symbolize=0:"
+	    "allocator_may_return_null=1";
+}
+
+const char *
+__ubsan_default_options(void)
+{
+	return "print_stacktrace=1:halt_on_error=1:symbolize=0";
+}
+#endif
+
 int
 compat_open_regular(const char *path, int flags)
 {
@@ -454,10 +481,17 @@ compat_page_create(const char *name, size_t size)
  * keeps freed heap pages for reuse (a spike of sessions would cost its
  * peak for good); OpenBSD's malloc returns them by itself.
  */
+#ifdef __SANITIZE_ADDRESS__
+void	__sanitizer_purge_allocator(void);
+#endif
+
 void
 compat_memtrim(void)
 {
-#if defined(__GLIBC__)
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator (make sanitize): its quarantine and free pages. */
+	__sanitizer_purge_allocator();
+#elif defined(__GLIBC__)
 	(void)malloc_trim(0);
 #endif
 }
