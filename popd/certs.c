@@ -97,6 +97,7 @@ struct certs_check {
 	size_t			 certlen, keylen;
 	pid_t			 pid;
 	int			 out;		/* its verdict; -1: read */
+	int			 evset;		/* out has ev (event loop) */
 	time_t			 deadline;	/* monotime */
 	uint8_t			 buf[PKI_VERDICTMAX + 1];
 	size_t			 len;
@@ -119,7 +120,9 @@ static void	certs_look(const struct conf_pki *, struct pki_look *);
 static struct certs_check *check_new(const struct popd_conf *,
 		    struct conf_pki *, time_t);
 static int	check_begin(struct certs_check *, const char *);
+static int	check_start(struct certs_check *, const char *);
 static int	check_read(struct certs_check *);
+static void	check_stop(struct certs_check *);
 static void	check_end(struct certs_check *, int, int);
 static int	check_serve(struct certs_check *);
 static void	check_free(struct certs_check *);
@@ -242,12 +245,23 @@ check_read(struct certs_check *cc)
 		return 0;
 	if (n > 0 && (cc->len += n) < sizeof(cc->buf))
 		return 0;
-	close(cc->out);
-	cc->out = -1;
+	check_stop(cc);
 	/* One that says too much ends now, not at the deadline. */
 	if (cc->len == sizeof(cc->buf))
 		(void)kill(cc->pid, SIGKILL);
 	return 1;
+}
+
+/* No more of what keypop -c says is read. */
+static void
+check_stop(struct certs_check *cc)
+{
+	if (cc->out == -1)
+		return;
+	if (cc->evset)
+		(void)event_del(&cc->ev);
+	close(cc->out);
+	cc->out = -1;
 }
 
 /*
@@ -328,10 +342,7 @@ check_serve(struct certs_check *cc)
 static void
 check_free(struct certs_check *cc)
 {
-	if (cc->out != -1) {
-		(void)event_del(&cc->ev);
-		close(cc->out);
-	}
+	check_stop(cc);
 	if (cc->pid != -1) {
 		(void)kill(cc->pid, SIGKILL);
 		(void)waitpid(cc->pid, NULL, 0);
@@ -362,8 +373,7 @@ certs_load(const struct popd_conf *c, struct conf_pki *pki)
 		pfd.events = POLLIN;
 		for (;;) {
 			if ((left = cc->deadline - monotime()) <= 0) {
-				close(cc->out);
-				cc->out = -1;
+				check_stop(cc);
 				break;
 			}
 			if ((r = poll(&pfd, 1, left * 1000)) == -1 &&
@@ -402,6 +412,7 @@ check_start(struct certs_check *cc, const char *protocols)
 	if (event_add(&cc->ev, NULL) == -1 ||
 	    evtimer_add(&cc->timer, &tv) == -1)
 		fatal("event_add");
+	cc->evset = 1;
 	return 0;
 }
 
@@ -412,7 +423,6 @@ check_event(int fd, short ev, void *arg)
 
 	if (!check_read(cc))
 		return;
-	(void)event_del(&cc->ev);
 	(void)evtimer_del(&cc->timer);
 	check_reap(cc);
 }
@@ -423,11 +433,7 @@ check_timer(int fd, short ev, void *arg)
 {
 	struct certs_check	*cc = arg;
 
-	if (cc->out != -1) {
-		(void)event_del(&cc->ev);
-		close(cc->out);
-		cc->out = -1;
-	}
+	check_stop(cc);
 	check_reap(cc);
 }
 
