@@ -210,7 +210,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
 		regress/unit/test_apppass regress/unit/test_msgid \
 		regress/unit/test_healthline \
-		regress/unit/test_msgsum regress/unit/test_fslock
+		regress/unit/test_msgsum regress/unit/test_fslock \
+		regress/unit/test_openreg
 
 all: ${PROGS}
 
@@ -359,6 +360,12 @@ regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
 regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${TEST_PC_OBJS} \
 	    ${LDLIBS}
+regress/unit/test_openreg: regress/unit/test_openreg.o common/util.o \
+    common/log.o compat/compat.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_openreg.o common/util.o \
+	    common/log.o compat/compat.o ${LDLIBS}
+regress/unit/test_openreg.o: regress/unit/test_openreg.c \
+    regress/unit/unit.h ${HDRS}
 regress/unit/test_fslock: regress/unit/test_fslock.o common/fslock.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_fslock.o common/fslock.o \
 	    ${LDLIBS}
