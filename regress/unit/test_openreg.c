@@ -108,9 +108,15 @@ int
 main(void)
 {
 	const char	*errstr;
-	char		 buf[16];
+	char		 buf[16], dir[] = "/tmp/test_openreg.XXXXXX";
 	ssize_t		 n;
 	int		 fd, p[2];
+
+	/* A directory of its own: run.py runs it in the tree's top. */
+	if (mkdtemp(dir) == NULL || chdir(dir) == -1) {
+		perror(dir);
+		return 2;
+	}
 
 	/* A regular file, swapped for a FIFO just after the look. */
 	put("cert.pem", "regular\n");
@@ -167,5 +173,9 @@ main(void)
 	(void)snprintf(buf, sizeof(buf), "/dev/fd/%d", p[0]);
 	CHECK_INT(open_regular(buf, &errstr), -1);
 	CHECK_INT(special, 0);
+	(void)unlink("cert.pem");
+	(void)unlink("real.pem");
+	(void)unlink("link.pem");
+	(void)rmdir(dir);
 	return unit_done();
 }
