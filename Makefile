@@ -63,6 +63,11 @@ CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-DSBINDIR=\"${SBINDIR}\" -DLIBEXECDIR=\"${LIBEXECDIR}\" \
 		-DCHROOTDIR=\"${CHROOTDIR}\" -DTABLEDIR=\"${TABLEDIR}\"
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
+# make sanitize builds a copy of the tree with SANITIZE set (the
+# sanitizers' flags), never this one: regress/sanitize.sh.
+SANITIZE?=
+CFLAGS+=	${SANITIZE}
+LDFLAGS+=	${SANITIZE}
 
 # common/ in three layers, each linked only into the programs that use it:
 # the process layer (log, channels and messages, the settings, the child
@@ -207,7 +212,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_logincache regress/unit/test_pwscheme \
 		regress/unit/test_apppass regress/unit/test_msgid \
 		regress/unit/test_healthline \
-		regress/unit/test_msgsum regress/unit/test_fslock
+		regress/unit/test_msgsum regress/unit/test_fslock \
+		regress/unit/test_openreg
 
 all: ${PROGS}
 
@@ -357,6 +363,12 @@ regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
 regress/unit/test_popcache: regress/unit/test_popcache.o ${TEST_PC_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_popcache.o ${TEST_PC_OBJS} \
 	    ${LDLIBS}
+regress/unit/test_openreg: regress/unit/test_openreg.o common/util.o \
+    common/log.o compat/compat.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_openreg.o common/util.o \
+	    common/log.o compat/compat.o ${LDLIBS}
+regress/unit/test_openreg.o: regress/unit/test_openreg.c \
+    regress/unit/unit.h ${HDRS}
 regress/unit/test_fslock: regress/unit/test_fslock.o common/fslock.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_fslock.o common/fslock.o \
 	    ${LDLIBS}
@@ -542,6 +554,11 @@ regress/mkhash: regress/mkhash.c
 regress/clockshift.so: regress/clockshift.c
 	${CC} -O2 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -o $@ \
 	    regress/clockshift.c -ldl
+
+# Test helper: a slow keypop -c (test_certs.py).
+regress/slowcheck.so: regress/slowcheck.c
+	${CC} -O2 -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -o $@ \
+	    regress/slowcheck.c
 
 # The sandbox proof: links the real sandbox.c (regress/sandbox/sbtest.c).
 SANDBOX_TEST=	regress/sandbox/sbtest
@@ -793,6 +810,15 @@ conf-update: regress/unit/test_conf
 msg-update: regress/unit/test_msgsum
 	regress/unit/test_msgsum -u
 
+# Every program and test program the test layers run.
+test-programs: all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+
+# The programs built with ASan and UBSan in a copy of the tree (never
+# this one), and the unit tests and SANITIZE_TESTS run against them:
+# regress/sanitize.sh, regress/README.
+sanitize:
+	sh regress/sanitize.sh
+
 # The inner loop: the unit tests and the sandbox test two at a time,
 # then the config tests (test_config.py); nothing installed, no network,
 # under a minute.  make test runs them too, one at a time.
@@ -877,9 +903,10 @@ deb: deb-deps
 
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
-	    regress/clockshift.so \
+	    regress/clockshift.so regress/slowcheck.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
 
 .PHONY: all test check demo count deps deb-deps lint install clean dist \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \
+	sanitize test-programs \
 	msg-update

@@ -1032,7 +1032,9 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 		if (e->v[k].rec == -1)
 			e->v[(*nnew)++] = e->v[k];
 	pc_sort_names = e->names;
-	qsort(e->v, *nnew, sizeof(e->v[0]), pc_ent_cmp);
+	/* No new message: e->v may be NULL, which qsort(3) must not get. */
+	if (*nnew > 1)
+		qsort(e->v, *nnew, sizeof(e->v[0]), pc_ent_cmp);
 
 	/* mda's hints spare reading a new message that has no ",W=". */
 	if ((htab = pc_tab(f->nhints, sizeof(*htab), &hmask)) == NULL)

@@ -409,6 +409,21 @@ static const int sc_common[] = {
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * A build with AddressSanitizer (make sanitize, never an installed
+ * one): its runtime sets and removes each thread's alternate signal
+ * stack, at exit too, and a report names the program (readlink(2) of
+ * /proc/self/exe, which Landlock or the chroot may refuse).  Nothing
+ * else it does is allowed: its reports are written to stderr, and
+ * LeakSanitizer, which would need ptrace(2), is off (compat.c
+ * __asan_default_options).
+ */
+static const int sc_sanitizer[] = {
+	SCMP_SYS(sigaltstack), SCMP_SYS(readlink),
+};
+#endif
+
 /* Opening and changing files beneath the maildir (Landlock decides where). */
 static const int sc_maildir[] = {
 	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(newfstatat),
@@ -461,6 +476,9 @@ sc_child_base(scmp_filter_ctx ctx, const char *role, int tcp)
 	pid_t	pid = getpid();
 
 	sc_allow(ctx, role, sc_common, sizeof(sc_common) / sizeof(int));
+#ifdef __SANITIZE_ADDRESS__
+	sc_allow(ctx, role, sc_sanitizer, nitems(sc_sanitizer));
+#endif
 
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)), role, "mmap");

@@ -73,10 +73,12 @@ set_nonblock(int fd)
  * authtab, usertab, certificates and keys) for reading, as root: only a
  * regular file, and without waiting.  Opening a FIFO blocks until a
  * writer comes, and so would the whole parent; opening a device may do
- * anything.  So the type is checked before the open, and again on the
- * descriptor opened with O_NONBLOCK (it may have been swapped), and only
- * then is O_NONBLOCK cleared.  The descriptor, or -1 with *errstr saying
- * why: strerror(errno) or "not a regular file".
+ * anything; and whoever owns a directory on the way may swap one in
+ * between a look at the name and its open.  So the name is resolved
+ * once and the file it names checked before it is opened, never
+ * opened if it is not a regular file (compat_open_regular), and only
+ * then is O_NONBLOCK cleared.  The descriptor, or -1 with *errstr
+ * saying why: strerror(errno) or "not a regular file".
  *
  * "/dev/fd/N" is descriptor N, read from its start, without a look at
  * /dev: a chrooted authpop reads so the tables a reload sent it.
@@ -84,9 +86,9 @@ set_nonblock(int fd)
 int
 open_regular(const char *path, const char **errstr)
 {
-	struct stat	st;
+	struct stat	 st;
 	const char	*e;
-	int		fd, flags, n;
+	int		 fd, flags, n;
 
 	if (strncmp(path, "/dev/fd/", 8) == 0) {
 		n = strtonum(path + 8, 0, INT_MAX, &e);
@@ -101,29 +103,18 @@ open_regular(const char *path, const char **errstr)
 				close(fd);
 			return -1;
 		}
-		goto opened;
-	}
-	if (stat(path, &st) == -1) {
-		*errstr = strerror(errno);
+		if (fstat(fd, &st) == -1) {
+			*errstr = strerror(errno);
+			goto fail;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			*errstr = "not a regular file";
+			goto fail;
+		}
+	} else if ((fd = compat_open_regular(path, O_RDONLY)) == -1) {
+		*errstr = errno == EFTYPE ? "not a regular file" :
+		    strerror(errno);
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*errstr = "not a regular file";
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) ==
-	    -1) {
-		*errstr = strerror(errno);
-		return -1;
-	}
- opened:
-	if (fstat(fd, &st) == -1) {
-		*errstr = strerror(errno);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*errstr = "not a regular file";
-		goto fail;
 	}
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #ifdef __linux__
@@ -133,6 +134,94 @@ compat_newhash(const char *pass, int cost, char *out, size_t outlen)
 
 	(void)snprintf(pref, sizeof(pref), "bcrypt,%d", cost);
 	return crypt_newhash(pass, pref, out, outlen);
+#endif
+}
+
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * A build with the sanitizers (make sanitize) only.  The parent starts
+ * its children with an environment of its own, without ASAN_OPTIONS:
+ * these are their defaults, which ASAN_OPTIONS and UBSAN_OPTIONS still
+ * replace where they reach.  No LeakSanitizer: it stops the world with
+ * ptrace(2), which confinement refuses; no symbolizer: a program the
+ * confined processes may not run; a report ends the process, so that
+ * the test that met it fails (regress/README).
+ */
+const char	*__asan_default_options(void);
+const char	*__ubsan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "detect_leaks=0:abort_on_error=1:symbolize=0:"
+	    "allocator_may_return_null=1";
+}
+
+const char *
+__ubsan_default_options(void)
+{
+	return "print_stacktrace=1:halt_on_error=1:symbolize=0";
+}
+#endif
+
+int
+compat_open_regular(const char *path, int flags)
+{
+	struct stat	 st, ost;
+	int		 fd, save;
+#ifdef __linux__
+	char		 proc[32];
+	int		 pfd;
+
+	/* The name resolved once; the inode it names checked, not opened. */
+	if ((pfd = open(path, O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW))) ==
+	    -1)
+		return -1;
+	if (fstat(pfd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EFTYPE;
+		goto fail;
+	}
+	flags |= O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	/* The magic link is one to follow: O_NOFOLLOW would refuse it. */
+	if ((fd = open(proc, flags & ~O_NOFOLLOW)) == -1 && errno == ENOENT)
+		fd = open(path, flags);
+	if (fd == -1)
+		goto fail;
+	close(pfd);
+#else
+	if ((flags & O_NOFOLLOW ? lstat(path, &st) : stat(path, &st)) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EFTYPE;
+		return -1;
+	}
+	if ((fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+#endif
+	/* Opened by name (no /proc, or not Linux): it may have been swapped. */
+	if (fstat(fd, &ost) == -1) {
+		save = errno;
+		close(fd);
+		errno = save;
+		return -1;
+	}
+	if (!S_ISREG(ost.st_mode) || ost.st_dev != st.st_dev ||
+	    ost.st_ino != st.st_ino) {
+		close(fd);
+		errno = S_ISREG(ost.st_mode) ? ESTALE : EFTYPE;
+		return -1;
+	}
+	return fd;
+#ifdef __linux__
+ fail:
+	save = errno;
+	close(pfd);
+	errno = save;
+	return -1;
 #endif
 }
 
@@ -392,10 +481,17 @@ compat_page_create(const char *name, size_t size)
  * keeps freed heap pages for reuse (a spike of sessions would cost its
  * peak for good); OpenBSD's malloc returns them by itself.
  */
+#ifdef __SANITIZE_ADDRESS__
+void	__sanitizer_purge_allocator(void);
+#endif
+
 void
 compat_memtrim(void)
 {
-#if defined(__GLIBC__)
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator (make sanitize): its quarantine and free pages. */
+	__sanitizer_purge_allocator();
+#elif defined(__GLIBC__)
 	(void)malloc_trim(0);
 #endif
 }

@@ -49,6 +49,24 @@
 int	compat_exe_path(char *, size_t);
 
 /*
+ * A file that a less privileged user may swap (a certificate in a
+ * directory someone else owns, a table, a state file), opened only if
+ * it is a regular file: flags O_RDONLY or O_RDWR, with O_NOFOLLOW if a
+ * symbolic link at the end is refused; O_NONBLOCK, O_NOCTTY and
+ * O_CLOEXEC added (the caller clears O_NONBLOCK).  Nothing else is
+ * ever opened by it, not even without blocking: on Linux the name is
+ * resolved once (O_PATH), the inode checked, and that inode opened
+ * through /proc/self/fd (by name again, and checked to be the same
+ * inode, where there is no /proc: a chroot); elsewhere stat(2), open
+ * and fstat(2) of the descriptor.  -1 with errno, EFTYPE if the file
+ * is not a regular one.
+ */
+#ifndef EFTYPE
+#define EFTYPE	EMEDIUMTYPE
+#endif
+int	compat_open_regular(const char *, int);
+
+/*
  * Hold back (on 1) or send at once (0) the partial segments of a TCP
  * socket: Linux TCP_CORK, BSD TCP_NOPUSH.  -1 with errno on failure.
  */

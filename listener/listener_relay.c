@@ -572,6 +572,9 @@ relaybuf_space(struct relaybuf *b, int movable, unsigned char **p,
 void
 relaybuf_consume(struct relaybuf *b, size_t n, int wipe)
 {
+	/* Nothing: a buffer never filled has no data to wipe (NULL). */
+	if (n == 0)
+		return;
 	if (wipe)
 		explicit_bzero(b->data + b->off, n);
 	b->off += n;

@@ -78,23 +78,29 @@ apps_start(void)
 void
 apps_send_last(struct chan *c)
 {
-	struct stat	 st;
-	int		 fd;
+	int	 fd, flags;
 
 	if (conf->apps[0] == '\0')
 		return;
-	/* O_NONBLOCK: a FIFO put there must not hang root. */
-	if ((fd = open(conf->apps_last, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC, 0600)) == -1 || fstat(fd, &st) == -1) {
+	/*
+	 * A new file, or the regular file there, never opened if it is
+	 * anything else (a FIFO, a device swapped in by whoever owns the
+	 * directory): compat_open_regular.
+	 */
+	if ((fd = open(conf->apps_last, O_RDWR | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) == -1 &&
+	    errno == EEXIST)
+		fd = compat_open_regular(conf->apps_last, O_RDWR | O_NOFOLLOW);
+	if (fd == -1 && errno == EFTYPE) {
+		log_warnx("app-passwords last %s: not a regular file, not "
+		    "kept", conf->apps_last);
+		return;
+	}
+	if (fd == -1 || (flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
 		log_warn("app-passwords last %s: not kept", conf->apps_last);
 		if (fd != -1)
 			close(fd);
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("app-passwords last %s: not a regular file, not "
-		    "kept", conf->apps_last);
-		close(fd);
 		return;
 	}
 	chan_send(c, MSG_PARENT_APPSLAST, fd, NULL, 0);

@@ -25,6 +25,14 @@
  * subject and not-after time or why it does not serve.  A keypop -c
  * that crashes, takes more than CERTS_WAIT seconds or says anything
  * else leaves the pair not checked: refused, as a bad pair is.
+ * The files are reached by a name that whoever owns their directory
+ * may point elsewhere: they are opened only if they are regular files
+ * (open_regular), and keypop -c, which that owner may slow down with
+ * what he posts, is waited for by the event loop, never by root
+ * itself, once the loop runs: a look's checks (certs_tick) and a
+ * reload's (certs_batch_*) end by an event, each with its deadline and
+ * kill, and logins go on meanwhile.  Only the first load, before the
+ * loop, waits (certs_load).
  *
  * Every CERTS_TICK seconds the parent looks at each pki's certificate
  * and key files: stat(2) of each, through any symbolic links, and
@@ -52,6 +60,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <event.h>
@@ -73,16 +82,64 @@
 #define CERTS_TICK	5			/* seconds between looks */
 #define CERTS_REWARN	(24 * 3600)
 #define CERTS_WAIT	10			/* seconds: keypop -c's time */
+#define CERTS_REAPMS	20			/* its exit, looked for */
+
+/* One keypop -c on one pki's pair, from its files to its verdict. */
+struct certs_check {
+	TAILQ_ENTRY(certs_check) entry;
+	struct certs_batch	*batch;		/* NULL: a look's */
+	const struct popd_conf	*conf;		/* the batch's */
+	struct conf_pki		*pki;
+	struct pki_look		 look;		/* the files before the read */
+	time_t			 notbefore;	/* refused if expired then */
+	uint64_t		 gen;		/* a look's: conf_gen then */
+	int			 fd, keyfd;	/* the pair: pki_memfd's */
+	size_t			 certlen, keylen;
+	pid_t			 pid;
+	int			 out;		/* its verdict; -1: read */
+	int			 evset;		/* out has ev (event loop) */
+	time_t			 deadline;	/* monotime */
+	uint8_t			 buf[PKI_VERDICTMAX + 1];
+	size_t			 len;
+	struct event		 ev, timer;
+	struct pki_info		 info;
+	int			 result;	/* 0: serves; -1: why */
+	char			 why[512];
+};
+TAILQ_HEAD(certs_checks, certs_check);
+
+/* A reload's checks: done once every verdict is in. */
+struct certs_batch {
+	struct certs_checks	  checks;
+	int			  pending;
+	void			(*done)(int, const char *, void *);
+	void			 *arg;
+};
 
 static void	certs_look(const struct conf_pki *, struct pki_look *);
-static int	certs_check(int, int, const char *, struct pki_info *,
-		    char *, size_t);
-static int	certs_read(struct conf_pki *, const char *,
-		    const struct pki_look *, time_t, char *, size_t);
+static struct certs_check *check_new(const struct popd_conf *,
+		    struct conf_pki *, time_t);
+static int	check_begin(struct certs_check *, const char *);
+static int	check_start(struct certs_check *, const char *);
+static int	check_read(struct certs_check *);
+static void	check_stop(struct certs_check *);
+static void	check_end(struct certs_check *, int, int);
+static int	check_serve(struct certs_check *);
+static void	check_free(struct certs_check *);
+static void	check_event(int, short, void *);
+static void	check_timer(int, short, void *);
+static void	check_reap(struct certs_check *);
+static void	check_done(struct certs_check *);
 static void	certs_tick(int, short, void *);
+static void	certs_tick_over(void);
 static void	certs_expiry(struct conf_pki *, time_t);
 
 static struct event	certs_ev;
+/* The look under way: its checks not yet over, and whether one serves. */
+static struct {
+	int		pending, changed;
+	uint64_t	gen;
+} looking;
 
 /* The files of pki as they are now: never fails, an error is a look. */
 static void
@@ -108,140 +165,171 @@ certs_look(const struct conf_pki *pki, struct pki_look *look)
 	}
 }
 
-/*
- * keypop -c on the pair in certfd and keyfd (pki_memfd's), at most
- * CERTS_WAIT seconds: 0 with what it read in info, or -1 with the
- * reason in why, its own (the pair is bad) or ours ("not checked": it
- * could not run, crashed, took too long or wrote what is no verdict).
- */
-static int
-certs_check(int certfd, int keyfd, const char *protocols,
-    struct pki_info *info, char *why, size_t whylen)
+static struct certs_check *
+check_new(const struct popd_conf *c, struct conf_pki *pki, time_t notbefore)
 {
-	char		*argv[] = { "keypop", "-c", "-P", (char *)protocols,
-			    NULL };
-	uint8_t		 buf[PKI_VERDICTMAX + 1];
-	char		 bad[256];
-	struct pollfd	 pfd;
-	time_t		 deadline = monotime() + CERTS_WAIT, left;
-	size_t		 len = 0;
-	ssize_t		 n;
-	pid_t		 pid;
-	int		 p[2], fds[4], r, status;
+	struct certs_check	*cc;
 
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		(void)snprintf(why, whylen, "not checked: pipe: %s",
-		    strerror(errno));
-		return -1;
-	}
-	fds[0] = certfd;
-	fds[1] = p[1];
-	fds[2] = STDERR_FILENO;		/* its log lines, as authcheck's */
-	fds[3] = keyfd;
-	pid = child_exec(proc_path[KIND_KEY], argv, fds, 4);
-	close(p[1]);
-	if (pid == -1) {
-		(void)snprintf(why, whylen, "not checked: keypop -c: %s",
-		    strerror(errno));
-		close(p[0]);
-		return -1;
-	}
-	/* Until it closes its end, says more than a verdict, or time is up. */
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	while (len < sizeof(buf) && (left = deadline - monotime()) > 0) {
-		if ((r = poll(&pfd, 1, left * 1000)) == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if ((n = read(p[0], buf + len, sizeof(buf) - len)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(p[0]);
-	/* One that says too much ends now, not at the deadline. */
-	if (len == sizeof(buf))
-		(void)kill(pid, SIGKILL);
-	status = child_wait(pid, deadline, "keypop -c");
-	if ((r = pki_verdict(buf, len, info, why, whylen)) != -1 &&
-	    (status == 0 || status == -1))
-		return r == 0 ? 0 : -1;
-	if (len == sizeof(buf))
-		(void)snprintf(why, whylen, "not checked: keypop -c wrote "
-		    "more than %d bytes", PKI_VERDICTMAX);
-	else if (status > 128 && monotime() >= deadline)
-		(void)snprintf(why, whylen, "not checked: keypop -c took "
-		    "more than %d seconds", CERTS_WAIT);
-	else if (status > 128)
-		(void)snprintf(why, whylen, "not checked: keypop -c was "
-		    "killed by signal %d", status - 128);
-	else if (status > 0)
-		(void)snprintf(why, whylen, "not checked: keypop -c exited "
-		    "%d %s%s", status, r == -1 ? "without a verdict" :
-		    "after its verdict", status == 127 ? " (not run: "
-		    "replaced since popd started? restart popd)" : "");
-	else {
-		(void)strlcpy(bad, why, sizeof(bad));
-		(void)snprintf(why, whylen, "not checked: keypop -c wrote "
-		    "%s", bad);
-	}
-	return -1;
+	if ((cc = calloc(1, sizeof(*cc))) == NULL)
+		fatal("%s", __func__);
+	cc->conf = c;
+	cc->pki = pki;
+	cc->notbefore = notbefore;
+	cc->fd = cc->keyfd = cc->out = -1;
+	cc->pid = -1;
+	cc->result = -1;
+	certs_look(pki, &cc->look);
+	return cc;
 }
 
 /*
- * Read pki's files, which looked like look before, and have keypop
- * -c check them: 0 with pki->served the new pair, or -1 with the reason
- * in why and pki as it was.  A certificate that expired before
- * notbefore is refused (0: none is).
+ * Read cc's files and start keypop -c on the very bytes a listener and
+ * keypop will read: 0, or -1 with the reason in cc->why.
  */
 static int
-certs_read(struct conf_pki *pki, const char *protocols,
-    const struct pki_look *look, time_t notbefore, char *why, size_t whylen)
+check_begin(struct certs_check *cc, const char *protocols)
 {
-	struct pki_pair		 pp;
-	struct pki_info		 info;
-	struct pki_served	*s;
-	char			 date[32];
-	int			 fd = -1, keyfd = -1;
+	char		*argv[] = { "keypop", "-c", "-P", (char *)protocols,
+			    NULL };
+	struct pki_pair	 pp;
+	int		 p[2], fds[4];
 
-	if (pki_read(pki->cert, pki->key, &pp, why, whylen) == -1)
+	if (pki_read(cc->pki->cert, cc->pki->key, &pp, cc->why,
+	    sizeof(cc->why)) == -1)
 		return -1;
-	/* keypop -c reads the very bytes a listener and keypop will. */
-	if ((fd = pki_memfd(pp.cert, pp.certlen)) == -1 ||
-	    (keyfd = pki_memfd(pp.key, pp.keylen)) == -1)
-		(void)snprintf(why, whylen, "%s", strerror(errno));
-	else if (certs_check(fd, keyfd, protocols, &info, why, whylen) == 0) {
-		if (info.notafter >= notbefore)
-			goto good;
-		(void)snprintf(why, whylen, "the certificate expired on %s",
-		    stats_time(info.notafter, date, sizeof(date)));
-	}
-	if (fd != -1)
-		close(fd);
-	if (keyfd != -1)
-		close(keyfd);
+	cc->certlen = pp.certlen;
+	cc->keylen = pp.keylen;
+	cc->fd = pki_memfd(pp.cert, pp.certlen);
+	if (cc->fd != -1)
+		cc->keyfd = pki_memfd(pp.key, pp.keylen);
 	pki_free(&pp);
-	return -1;
- good:
+	if (cc->fd == -1 || cc->keyfd == -1) {
+		(void)snprintf(cc->why, sizeof(cc->why), "%s",
+		    strerror(errno));
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: pipe: "
+		    "%s", strerror(errno));
+		return -1;
+	}
+	fds[0] = cc->fd;
+	fds[1] = p[1];
+	fds[2] = STDERR_FILENO;		/* its log lines, as authcheck's */
+	fds[3] = cc->keyfd;
+	cc->deadline = monotime() + CERTS_WAIT;
+	cc->pid = child_exec(proc_path[KIND_KEY], argv, fds, 4);
+	close(p[1]);
+	if (cc->pid == -1) {
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
+		    "keypop -c: %s", strerror(errno));
+		close(p[0]);
+		return -1;
+	}
+	cc->out = p[0];
+	return 0;
+}
+
+/*
+ * What keypop -c says, as it comes: 1 once it closed its end, failed or
+ * said more than a verdict (the pipe is closed then, and one that said
+ * too much is killed), else 0.
+ */
+static int
+check_read(struct certs_check *cc)
+{
+	ssize_t	 n;
+
+	n = read(cc->out, cc->buf + cc->len, sizeof(cc->buf) - cc->len);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n > 0 && (cc->len += n) < sizeof(cc->buf))
+		return 0;
+	check_stop(cc);
+	/* One that says too much ends now, not at the deadline. */
+	if (cc->len == sizeof(cc->buf))
+		(void)kill(cc->pid, SIGKILL);
+	return 1;
+}
+
+/* No more of what keypop -c says is read. */
+static void
+check_stop(struct certs_check *cc)
+{
+	if (cc->out == -1)
+		return;
+	if (cc->evset)
+		(void)event_del(&cc->ev);
+	close(cc->out);
+	cc->out = -1;
+}
+
+/*
+ * keypop -c ended with status (child_wait's), late if it was killed at
+ * its deadline: cc's verdict, in cc->result and cc->info or cc->why.
+ */
+static void
+check_end(struct certs_check *cc, int status, int late)
+{
+	char	 bad[256], date[32];
+	int	 r;
+
+	cc->pid = -1;
+	if ((r = pki_verdict(cc->buf, cc->len, &cc->info, cc->why,
+	    sizeof(cc->why))) != -1 && (status == 0 || status == -1)) {
+		if (r != 0)
+			return;
+		if (cc->info.notafter >= cc->notbefore)
+			cc->result = 0;
+		else
+			(void)snprintf(cc->why, sizeof(cc->why), "the "
+			    "certificate expired on %s", stats_time(
+			    cc->info.notafter, date, sizeof(date)));
+		return;
+	}
+	if (cc->len == sizeof(cc->buf))
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
+		    "keypop -c wrote more than %d bytes", PKI_VERDICTMAX);
+	else if (status > 128 && late)
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
+		    "keypop -c took more than %d seconds", CERTS_WAIT);
+	else if (status > 128)
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
+		    "keypop -c was killed by signal %d", status - 128);
+	else if (status > 0)
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
+		    "keypop -c exited %d %s%s", status, r == -1 ?
+		    "without a verdict" : "after its verdict", status == 127 ?
+		    " (not run: replaced since popd started? restart popd)" :
+		    "");
+	else {
+		(void)strlcpy(bad, cc->why, sizeof(bad));
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
+		    "keypop -c wrote %s", bad);
+	}
+}
+
+/* cc's pair, checked good, is what its pki serves: 0, or -1 (why). */
+static int
+check_serve(struct certs_check *cc)
+{
+	struct conf_pki		*pki = cc->pki;
+	struct pki_served	*s;
+
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		(void)snprintf(why, whylen, "%s", strerror(errno));
-		close(fd);
-		close(keyfd);
-		pki_free(&pp);
+		(void)snprintf(cc->why, sizeof(cc->why), "%s",
+		    strerror(errno));
 		return -1;
 	}
-	s->fd = fd;
-	s->keyfd = keyfd;
-	s->certlen = pp.certlen;
-	s->keylen = pp.keylen;
-	pki_free(&pp);
-	(void)strlcpy(s->subject, info.subject, sizeof(s->subject));
-	s->notafter = info.notafter;
+	s->fd = cc->fd;
+	s->keyfd = cc->keyfd;
+	cc->fd = cc->keyfd = -1;
+	s->certlen = cc->certlen;
+	s->keylen = cc->keylen;
+	(void)strlcpy(s->subject, cc->info.subject, sizeof(s->subject));
+	s->notafter = cc->info.notafter;
 	s->loaded = time(NULL);
-	s->seen = s->tried = *look;
+	s->seen = s->tried = cc->look;
 	if (pki->served != NULL) {
 		close(pki->served->fd);
 		close(pki->served->keyfd);
@@ -251,22 +339,226 @@ certs_read(struct conf_pki *pki, const char *protocols,
 	return 0;
 }
 
+static void
+check_free(struct certs_check *cc)
+{
+	check_stop(cc);
+	if (cc->pid != -1) {
+		(void)kill(cc->pid, SIGKILL);
+		(void)waitpid(cc->pid, NULL, 0);
+	}
+	if (cc->fd != -1)
+		close(cc->fd);
+	if (cc->keyfd != -1)
+		close(cc->keyfd);
+	free(cc);
+}
+
 /*
- * pki of c read and checked, as a start or a reload needs it: 0, or -1
- * with the error logged with the statement that names it.
+ * pki of c read and checked before the event loop runs (the start, and
+ * popd -n): 0, or -1 with the error logged with the statement that
+ * names it.  Waits for keypop -c, at most CERTS_WAIT seconds.
  */
 int
 certs_load(const struct popd_conf *c, struct conf_pki *pki)
 {
-	struct pki_look	 look;
-	char		 why[512];
+	struct certs_check	*cc;
+	struct pollfd		 pfd;
+	time_t			 left;
+	int			 r, status;
 
-	certs_look(pki, &look);
-	if (certs_read(pki, c->set.tls_protocols, &look, 0, why,
-	    sizeof(why)) == -1)
-		return conf_error(c, &pki->where, "pki %s: %s, %s: not "
-		    "loaded: %s", pki->name, pki->cert, pki->key, why);
+	cc = check_new(c, pki, 0);
+	if (check_begin(cc, c->set.tls_protocols) == 0) {
+		pfd.fd = cc->out;
+		pfd.events = POLLIN;
+		for (;;) {
+			if ((left = cc->deadline - monotime()) <= 0) {
+				check_stop(cc);
+				break;
+			}
+			if ((r = poll(&pfd, 1, left * 1000)) == -1 &&
+			    errno == EINTR)
+				continue;
+			if (r == -1)
+				fatal("poll");
+			if (r > 0 && check_read(cc))
+				break;
+		}
+		status = child_wait(cc->pid, cc->deadline, "keypop -c");
+		check_end(cc, status, monotime() >= cc->deadline);
+	}
+	if (cc->result == 0 && check_serve(cc) == 0) {
+		check_free(cc);
+		return 0;
+	}
+	r = conf_error(c, &pki->where, "pki %s: %s, %s: not loaded: %s",
+	    pki->name, pki->cert, pki->key, cc->why);
+	check_free(cc);
+	return r;
+}
+
+/* The event loop's keypop -c: its verdict, as it comes. */
+static int
+check_start(struct certs_check *cc, const char *protocols)
+{
+	struct timeval	tv = { CERTS_WAIT, 0 };
+
+	if (check_begin(cc, protocols) == -1)
+		return -1;
+	if (set_nonblock(cc->out) == -1)
+		fatal("%s: set_nonblock", __func__);
+	event_set(&cc->ev, cc->out, EV_READ | EV_PERSIST, check_event, cc);
+	evtimer_set(&cc->timer, check_timer, cc);
+	if (event_add(&cc->ev, NULL) == -1 ||
+	    evtimer_add(&cc->timer, &tv) == -1)
+		fatal("event_add");
+	cc->evset = 1;
 	return 0;
+}
+
+static void
+check_event(int fd, short ev, void *arg)
+{
+	struct certs_check	*cc = arg;
+
+	if (!check_read(cc))
+		return;
+	(void)evtimer_del(&cc->timer);
+	check_reap(cc);
+}
+
+/* Its deadline (it said no end yet), or a look for its exit. */
+static void
+check_timer(int fd, short ev, void *arg)
+{
+	struct certs_check	*cc = arg;
+
+	check_stop(cc);
+	check_reap(cc);
+}
+
+/*
+ * keypop -c has said all it will: its exit, looked for every
+ * CERTS_REAPMS until its deadline, when it is killed.  The verdict then
+ * goes where the check came from.
+ */
+static void
+check_reap(struct certs_check *cc)
+{
+	struct timeval	 tv = { 0, CERTS_REAPMS * 1000 };
+	pid_t		 r;
+	int		 status, late = 0;
+
+	if ((r = waitpid(cc->pid, &status, WNOHANG)) == 0) {
+		if (monotime() < cc->deadline) {
+			if (evtimer_add(&cc->timer, &tv) == -1)
+				fatal("evtimer_add");
+			return;
+		}
+		log_warnx("keypop -c %d took too long: killed", (int)cc->pid);
+		(void)kill(cc->pid, SIGKILL);
+		r = waitpid(cc->pid, &status, 0);
+		late = 1;
+	}
+	/* -1: the event loop reaped it first (child_reap). */
+	if (r == -1)
+		status = -1;
+	else
+		status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    128 + WTERMSIG(status);
+	check_end(cc, status, late);
+	check_done(cc);
+}
+
+/*
+ * A reload's checks: certs_batch_add each pki of the new configuration
+ * c, then certs_batch_go; done(bad, why, arg) once all are over, after
+ * the errors are logged, each with the statement that names it (bad: 1
+ * if any; why: the first of them), and the pairs that are good are in
+ * their pki.  Nothing waits meanwhile: logins go on.
+ */
+struct certs_batch *
+certs_batch_new(void (*done)(int, const char *, void *), void *arg)
+{
+	struct certs_batch	*b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal("%s", __func__);
+	TAILQ_INIT(&b->checks);
+	b->done = done;
+	b->arg = arg;
+	return b;
+}
+
+void
+certs_batch_add(struct certs_batch *b, const struct popd_conf *c,
+    struct conf_pki *pki)
+{
+	struct certs_check	*cc;
+
+	cc = check_new(c, pki, 0);
+	cc->batch = b;
+	TAILQ_INSERT_TAIL(&b->checks, cc, entry);
+	b->pending++;
+	if (check_start(cc, c->set.tls_protocols) == -1)
+		b->pending--;
+}
+
+/* Started: over now if every check is (it failed to start). */
+void
+certs_batch_go(struct certs_batch *b)
+{
+	struct certs_check	*cc;
+	char			 why[512];
+	int			 bad = 0;
+
+	if (b->pending > 0)
+		return;
+	log_capture(why, sizeof(why));
+	while ((cc = TAILQ_FIRST(&b->checks)) != NULL) {
+		TAILQ_REMOVE(&b->checks, cc, entry);
+		if (cc->result != 0 || check_serve(cc) == -1) {
+			(void)conf_error(cc->conf, &cc->pki->where, "pki %s: "
+			    "%s, %s: not loaded: %s", cc->pki->name,
+			    cc->pki->cert, cc->pki->key, cc->why);
+			bad = 1;
+		}
+		check_free(cc);
+	}
+	log_capture(NULL, 0);
+	b->done(bad, why[0] != '\0' ? why : NULL, b->arg);
+	free(b);
+}
+
+/* A check is over: where it came from takes it. */
+static void
+check_done(struct certs_check *cc)
+{
+	struct conf_pki	*pki = cc->pki;
+	char		 date[32];
+
+	if (cc->batch != NULL) {
+		if (--cc->batch->pending == 0)
+			certs_batch_go(cc->batch);
+		return;
+	}
+	/* A reload freed the pki meanwhile: it read the files itself. */
+	if (cc->gen != conf_gen)
+		;
+	else if (cc->result == -1 || check_serve(cc) == -1)
+		log_warnx("pki %s: %s, %s changed, not loaded: %s; the "
+		    "certificate loaded on %s serves on", pki->name, pki->cert,
+		    pki->key, cc->why, stats_time(pki->served->loaded, date,
+		    sizeof(date)));
+	else {
+		log_info("pki %s: new certificate %s loaded, not after %s",
+		    pki->name, pki->cert, stats_time(pki->served->notafter,
+		    date, sizeof(date)));
+		looking.changed = 1;
+	}
+	check_free(cc);
+	if (--looking.pending == 0)
+		certs_tick_over();
 }
 
 /* From CERTS_WARN before pki's certificate expires: once a day. */
@@ -302,18 +594,21 @@ certs_start(void)
 
 /*
  * A look at every pki's files: a pair that changed and has stayed so
- * since the last look is read, and served if it is good.
+ * since the last look is read and checked, and served if it is good
+ * (check_done).  The next look is CERTS_TICK after the checks are over.
  */
 static void
 certs_tick(int fd, short ev, void *arg)
 {
-	struct timeval	 tv = { CERTS_TICK, 0 };
-	struct conf_pki	*pki;
-	struct pki_look	 look;
-	time_t		 now = time(NULL);
-	char		 why[512], date[32];
-	int		 changed = 0;
+	struct certs_check	*cc;
+	struct conf_pki		*pki;
+	struct pki_look		 look;
+	time_t			 now = time(NULL);
+	char			 date[32];
 
+	looking.gen = conf_gen;
+	looking.changed = 0;
+	looking.pending = 1;		/* until every check has started */
 	TAILQ_FOREACH(pki, &conf->pkis, entry) {
 		if (pki->served == NULL)
 			continue;
@@ -323,27 +618,38 @@ certs_tick(int fd, short ev, void *arg)
 		else if (memcmp(&look, &pki->served->tried,
 		    sizeof(look)) != 0) {
 			pki->served->tried = look;	/* once per change */
-			if (certs_read(pki, conf->set.tls_protocols, &look,
-			    now, why, sizeof(why)) == -1)
+			cc = check_new(conf, pki, now);
+			cc->look = look;
+			cc->gen = conf_gen;
+			if (check_start(cc, conf->set.tls_protocols) == 0)
+				looking.pending++;
+			else {
 				log_warnx("pki %s: %s, %s changed, not "
 				    "loaded: %s; the certificate loaded on %s "
 				    "serves on", pki->name, pki->cert,
-				    pki->key, why, stats_time(
+				    pki->key, cc->why, stats_time(
 				    pki->served->loaded, date, sizeof(date)));
-			else {
-				log_info("pki %s: new certificate %s "
-				    "loaded, not after %s", pki->name,
-				    pki->cert, stats_time(pki->served->notafter,
-				    date, sizeof(date)));
-				changed = 1;
+				check_free(cc);
 			}
 		}
 		certs_expiry(pki, now);
 	}
-	/* New sessions get the new pair; the previous listener drains. */
-	if (changed && proc_start(KIND_LISTENER) == NULL)
+	if (--looking.pending == 0)
+		certs_tick_over();
+}
+
+/* Every check of a look is over: new sessions get the new pairs. */
+static void
+certs_tick_over(void)
+{
+	struct timeval	tv = { CERTS_TICK, 0 };
+
+	/* The previous listener drains. */
+	if (looking.changed && looking.gen == conf_gen &&
+	    proc_start(KIND_LISTENER) == NULL)
 		log_warnx("the listener with the new certificates did not "
 		    "start: the previous one serves on");
+	looking.changed = 0;
 	if (evtimer_add(&certs_ev, &tv) == -1)
 		fatal("evtimer_add");
 }

@@ -628,11 +628,12 @@ table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
 int
 conf_script_interp(const char *path, char *interp, size_t len)
 {
-	char	 line[PATH_MAX + 3], *p;
-	ssize_t	 n;
-	int	 fd;
+	const char	*errstr;
+	char		 line[PATH_MAX + 3], *p;
+	ssize_t		 n;
+	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+	if ((fd = open_regular(path, &errstr)) == -1)
 		return 0;
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);

@@ -318,7 +318,13 @@ int		 shutdown_lmtp_last(void (*)(void));
  * supervise.c: a new pair starts a new listener.
  */
 #define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */
+struct certs_batch;
 int		 certs_load(const struct popd_conf *, struct conf_pki *);
+struct certs_batch *certs_batch_new(void (*)(int, const char *, void *),
+		    void *);
+void		 certs_batch_add(struct certs_batch *,
+		    const struct popd_conf *, struct conf_pki *);
+void		 certs_batch_go(struct certs_batch *);
 void		 certs_start(void);
 
 /*
@@ -326,6 +332,8 @@ void		 certs_start(void);
  * and -m; self: the path the program is installed at.
  */
 int		 conf_usable(struct popd_conf *, struct users *, int);
+void		 conf_usable_start(struct popd_conf *, struct users *, int,
+		    void (*)(int, const char *));
 void		 helper_path(const char *, const char *, char *);
 void		 find_helpers(const char *);
 void		 check_users(void);

@@ -103,6 +103,7 @@ static void		save_environment(void);
 static __dead void	exec_confpop(char *[]);
 static void		reload(void);
 static void		reload_done(int, void *);
+static void		reload_checked(int, const char *);
 static void		reload_procs(void);
 static void		reload_control(struct ctlans *);
 static void		reload_answer(const char *);
@@ -505,18 +506,30 @@ reload(void)
 	users_load_start(nconf, &rl.nusers, NULL, reload_done, NULL);
 }
 
-/* The new tables are checked (badtab: what is bad): the rest, and over. */
+/*
+ * The new tables are checked (badtab: what is bad): the certificates
+ * now, without waiting for their keypop -c (reload_checked).
+ */
 static void
 reload_done(int badtab, void *arg)
 {
+	log_capture(rl.why, sizeof(rl.why));
+	conf_usable_start(rl.nconf, &rl.nusers, badtab, reload_checked);
+	/* Not what the event loop logs meanwhile: reload_checked's why. */
+	log_capture(NULL, 0);
+}
+
+/* Tables and certificates checked (error: conf_usable's): over. */
+static void
+reload_checked(int error, const char *why)
+{
 	struct popd_conf	*nconf = rl.nconf;
 	struct proc		*t;
-	int			 error;
 
-	rl.busy = 0;
-	log_capture(rl.why, sizeof(rl.why));
-	error = conf_usable(nconf, &rl.nusers, badtab);
 	log_capture(NULL, 0);
+	if (rl.why[0] == '\0' && why != NULL)
+		(void)strlcpy(rl.why, why, sizeof(rl.why));
+	rl.busy = 0;
 	if (error != 0) {
 		if (error == -1)
 			log_warnx("reload: keeping the old tables and "

@@ -47,20 +47,10 @@ static int	pki_file_ok(const struct popd_conf *,
 
 static char	self_path[PATH_MAX];
 
-/*
- * Tables and certificates of c: both tables loaded and agreed (u, and
- * badtab: what users_load returned), and every pki read and checked
- * (certs.c), kept in c for the listeners.
- * Errors are logged, each with the popd.conf statement that names the
- * file; -1 for the tables, -2 for the certificates (u is then freed).
- */
-int
-conf_usable(struct popd_conf *c, struct users *u, int badtab)
+/* The errors of the tables badtab says (users_load's) are logged. */
+static void
+conf_tables_errors(struct popd_conf *c, int badtab)
 {
-	struct conf_pki	*pki;
-	int		 badpki = 0, badfile;
-
-	/* Every error at once: both tables and every pki are checked. */
 	if (badtab & USERS_BADUSERTAB)
 		conf_error(c, &c->usertab_where, "usertab \"%s\": not loaded",
 		    c->set.usertab);
@@ -79,6 +69,24 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab)
 	if (badtab & USERS_BADJUNK)
 		conf_error(c, &c->junk_where, "junk users \"%s\": not "
 		    "loaded", c->set.junk_users);
+}
+
+/*
+ * Tables and certificates of c: both tables loaded and agreed (u, and
+ * badtab: what users_load returned), and every pki read and checked
+ * (certs.c), kept in c for the listeners.
+ * Errors are logged, each with the popd.conf statement that names the
+ * file; -1 for the tables, -2 for the certificates (u is then freed).
+ * It waits for each keypop -c: before the event loop only.
+ */
+int
+conf_usable(struct popd_conf *c, struct users *u, int badtab)
+{
+	struct conf_pki	*pki;
+	int		 badpki = 0, badfile;
+
+	/* Every error at once: both tables and every pki are checked. */
+	conf_tables_errors(c, badtab);
 	/* Each pki on its own, so that its statement can be named. */
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		badfile = 0;
@@ -98,6 +106,57 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab)
 		return badtab ? -1 : -2;
 	}
 	return 0;
+}
+
+/* A reload's conf_usable, under way. */
+static struct usable {
+	struct users	 *u;
+	int		  badtab, badfile;
+	void		(*done)(int, const char *);
+} usable;
+
+static void
+conf_usable_done(int badpki, const char *why, void *arg)
+{
+	int	error = 0;
+
+	if (usable.badtab || usable.badfile || badpki) {
+		users_free(usable.u);
+		error = usable.badtab ? -1 : -2;
+	}
+	usable.done(error, why);
+}
+
+/*
+ * conf_usable in the event loop (a reload): done(error, why) once every
+ * keypop -c has said its verdict, error as conf_usable's, why the first
+ * certificate error logged meanwhile (the errors logged before this
+ * returns are the caller's to catch).  One at a time.
+ */
+void
+conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
+    void (*done)(int, const char *))
+{
+	struct certs_batch	*b;
+	struct conf_pki		*pki;
+	int			 badfile;
+
+	usable.u = u;
+	usable.badtab = badtab;
+	usable.badfile = 0;
+	usable.done = done;
+	conf_tables_errors(c, badtab);
+	b = certs_batch_new(conf_usable_done, NULL);
+	TAILQ_FOREACH(pki, &c->pkis, entry) {
+		badfile = pki_file_ok(c, pki, 0) == -1;
+		if (pki_file_ok(c, pki, 1) == -1)
+			badfile = 1;
+		if (badfile)
+			usable.badfile = 1;
+		else
+			certs_batch_add(b, c, pki);
+	}
+	certs_batch_go(b);
 }
 
 /*

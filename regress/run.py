@@ -20,11 +20,14 @@
 A test is a C program (a unit test, sbtest: its checks beside), an
 integration test function, or a fuzz target; ", N skipped" when
 something was skipped.  `make test` builds first; this script builds
-nothing except through `make fuzz-smoke`.
+nothing except through `make fuzz-smoke` and `make sanitize`.
 
   regress/unit/test_*            C unit tests ("N passed, N failed")
   regress/sandbox/sbtest         sandbox tests, if built
   regress/integration/test_*.py  integration tests, one process per file
+  make sanitize                  the programs built with ASan and UBSan in
+                                 a copy of the tree, and a subset of the
+                                 tests run against them (one test)
   make fuzz-smoke                short fuzz run of each target of FUZZ_PROGS
                                  (one test each); a failure when clang
                                  (FUZZ_CC) is missing or cannot link
@@ -240,6 +243,50 @@ def fuzz_smoke():
         print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
 
 
+def sanitize():
+    """make sanitize: the programs built with ASan and UBSan in a copy of
+    the tree, and its subset of tests run against them (regress/
+    sanitize.sh), one test: passed if every one of them did."""
+    label = "sanitize"
+    if not selected(label):
+        return
+    if not has_make_target(label):
+        skip(label, "no sanitize target in the Makefile")
+        return
+    # Its copy takes the sources git knows: a tarball's tree has none.
+    if subprocess.run(["git", "ls-files", "--error-unmatch", "Makefile"],
+                      cwd=REPO, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        skip(label, "not a git checkout: regress/sanitize.sh cannot tell "
+             "sources from build outputs")
+        return
+    print("=== make sanitize", flush=True)
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(["make", "-s", "sanitize"], cwd=REPO,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=3 * TIMEOUT)
+        out, ok = p.stdout.decode(errors="replace"), p.returncode == 0
+        why = "exit %d" % p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        ok, why = False, "timed out"
+    lines = out.splitlines()
+    # The failures and the totals; all of it if it failed otherwise.
+    keep = [ln for ln in lines if ln.startswith(("FAIL", "tests: "))]
+    if not ok and not keep:
+        keep = lines[-30:]
+    sys.stdout.write("".join(ln + "\n" for ln in keep))
+    if ok:
+        total["passed"] += 1
+        print("ok %s" % label)
+    else:
+        total["failed"] += 1
+        failures.append("%s: %s" % (label, why))
+        print("FAIL %s: %s" % (label, why))
+    print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
+
+
 def options(argv):
     """-j N (or -jN): the C programs, then the integration files of
     PARALLEL, N at a time; the names to select."""
@@ -293,6 +340,7 @@ def main():
     if together:
         run_parallel(together, jobs, False)
     fuzz_smoke()
+    sanitize()
     print()
     if skips:
         print("skipped:")

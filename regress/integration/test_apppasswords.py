@@ -25,6 +25,7 @@ where a deleted row is refused at once; and popd -n's errors.
 The records are made here with Python's hmac, independently of popd;
 test_popdpass.py makes them with popdpass."""
 
+import errno
 import hashlib
 import hmac
 import os
@@ -616,6 +617,43 @@ def config_errors(srv):
     rc, out = srv.check_config()
     T.expect((rc, out.strip()[-16:]), (0, "configuration OK"),
              "a good configuration")
+
+
+@T.test(start=False, users=USERS)
+def last_file_only_a_regular_one(srv):
+    """The last uses' state file, opened read-write by root for the
+    control process: a FIFO at its name is refused without being opened
+    (a writer that opens it without waiting finds no reader) and logged
+    naming the file; so is a symbolic link; logins go on.  Made 0600 if
+    missing."""
+    phone, prec = make_app(srv, "alice", "phone")
+    configure(srv, ["alice " + prec])
+    os.makedirs(os.path.dirname(srv.applast), 0o700)
+    os.mkfifo(srv.applast, 0o600)
+    srv.start()
+    want = "app-passwords last %s: not a regular file, not kept" % \
+        srv.applast
+    srv.wait_log(want)
+    try:
+        fd = os.open(srv.applast, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        opened = True
+    except OSError as e:
+        opened = e.errno != errno.ENXIO
+    T.expect(opened, False, "a reader on the FIFO")
+    T.expect(answer(srv, "alice", phone)[:3], b"+OK", "the phone")
+    srv.stop()
+    os.unlink(srv.applast)
+    os.symlink(srv.appfile, srv.applast)
+    srv.start()
+    srv.wait_log(want)
+    T.expect(answer(srv, "alice", phone)[:3], b"+OK", "the phone, a link")
+    srv.stop()
+    os.unlink(srv.applast)
+    srv.start()
+    T.wait_for(lambda: os.path.isfile(srv.applast), what="the state file")
+    T.expect(oct(os.stat(srv.applast).st_mode & 0o777), "0o600",
+             "the state file's mode")
 
 
 if __name__ == "__main__":

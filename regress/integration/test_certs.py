@@ -496,5 +496,145 @@ def broken_checker_keeps_the_old_pair(srv):
     T.expect(len(loaded_lines(srv)), 1, "log lines of the new certificate")
 
 
+def slowed(srv):
+    """Start srv with a keypop -c that sleeps as long as the returned
+    function last said (regress/slowcheck.so): nothing at the start."""
+    subprocess.run(["make", "-s", "regress/slowcheck.so"], cwd=T.REPO,
+                   check=True, stdout=subprocess.DEVNULL)
+    path = os.path.join(srv.tmpdir, "slowcheck")
+
+    def slow(seconds):
+        with open(path, "w") as f:
+            f.write("%d\n" % seconds)
+
+    slow(0)
+    srv.env = dict(os.environ, SLOWCHECK=path,
+                   LD_PRELOAD=os.path.join(T.REPO, "regress",
+                                           "slowcheck.so"))
+    srv.start()
+    return slow
+
+
+def login_time(srv):
+    """Seconds bob's login, STAT and QUIT take, a new handshake each."""
+    t = time.monotonic()
+    p = srv.pop("bob", timeout=30)
+    p.stat()
+    p.quit()
+    return time.monotonic() - t
+
+
+@T.test(start=False)
+def slow_check_stalls_no_login(srv):
+    """keypop -c takes 7 s (slowcheck.so; CERTS_WAIT is 10): a renewed
+    pair waits for its verdict, and logins meanwhile are answered as
+    fast as before, then the pair is served.  A popctl reload whose
+    check takes as long: logins go on during it, and popctl reload
+    answers once the verdict is in, the reload done."""
+    slow = slowed(srv)
+    base = max(login_time(srv) for _ in range(3))
+    slow(7)
+    cert, key = new_pair(srv, "renewed", "renewed.example")
+    write_in_place(srv.key, key)
+    write_in_place(srv.cert, cert)
+    since = time.monotonic()
+    times = []
+    while not loaded_lines(srv) and time.monotonic() - since < 40:
+        times.append(login_time(srv))
+        time.sleep(0.1)
+    T.expect(len(loaded_lines(srv)), 1, "log lines of the new certificate")
+    T.expect(served(srv), on_disk(cert), "the pair served after its check")
+    took = time.monotonic() - since
+    T.expect_true(took > 7, "the check took its 7 s", took)
+    T.expect_true(max(times) < base + 2, "the slowest of %d logins during "
+                  "the check (one before it: %.2f s)" % (len(times), base),
+                  max(times))
+    print("    served %.1f s after the write; %d logins meanwhile, the "
+          "slowest %.2f s" % (took, len(times), max(times)))
+
+    result = {}
+
+    def reload():
+        t = time.monotonic()
+        result["r"] = srv.popctl("reload", timeout=60)
+        result["took"] = time.monotonic() - t
+
+    th = threading.Thread(target=reload, daemon=True)
+    th.start()
+    times = []
+    while th.is_alive():
+        times.append(login_time(srv))
+        time.sleep(0.1)
+    th.join()
+    rc, out, err = result["r"]
+    T.expect(rc, 0, "popctl reload's exit status: %s%s" % (out, err))
+    T.expect_true(result["took"] > 7, "popctl reload waited for the "
+                  "check", result["took"])
+    T.expect_true(len(times) >= 5 and max(times) < base + 2,
+                  "the slowest of %d logins during the reload" %
+                  len(times), max(times, default=None))
+    slow(0)
+    srv.popctl("show", "sessions")
+
+
+@T.test
+def fifo_swapped_in_is_never_opened(srv):
+    """Whoever owns the certificate's directory swaps a FIFO and the
+    regular file at its name, over and over while the parent looks at
+    it, then leaves the FIFO there for two looks, so that it is read:
+    root never opens it (a writer that opens it without waiting would
+    find a reader), the parent answers throughout (logins, popctl
+    show), the refusal is logged naming the file, and the pair checked
+    at start serves on."""
+    before = served(srv)
+    regular = srv.cert + ".regular"
+    fifo = srv.cert + ".fifo"
+    shutil.copy2(srv.cert, regular)
+    opened = []
+
+    def probe():
+        try:
+            fd = os.open(srv.cert, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return          # ENXIO: no reader; or not a FIFO now
+        os.close(fd)
+        if not os.path.isfile(srv.cert):
+            opened.append(time.monotonic())
+
+    def put(fifo_there):
+        if fifo_there:
+            os.mkfifo(fifo, 0o644)
+            os.rename(fifo, srv.cert)
+        else:
+            shutil.copy2(regular, regular + ".tmp")
+            os.rename(regular + ".tmp", srv.cert)
+
+    logins = Logins(srv)
+    end = time.monotonic() + 12
+    n = 0
+    while time.monotonic() < end:
+        put(n % 2 == 0)
+        for _ in range(20):
+            probe()
+            time.sleep(0.005)
+        n += 1
+    put(True)
+    end = time.monotonic() + 2 * WINDOW
+    while time.monotonic() < end and not refused_lines(srv):
+        probe()
+        time.sleep(0.01)
+    rc, out, err = srv.popctl("show", "sessions")
+    T.expect(rc, 0, "popctl show while the FIFO is there: %s" % err)
+    put(False)
+    logins.end()
+    T.expect(opened, [], "times a reader had the FIFO open")
+    lines = refused_lines(srv)
+    T.expect_true(lines and all("%s: not a regular file" % srv.cert in ln
+                                for ln in lines),
+                  "the refusal names the file", lines)
+    T.expect(served(srv), before, "the pair checked at start serves on")
+    print("    %d swaps, %d refusals logged" % (n, len(lines)))
+
+
 if __name__ == "__main__":
     T.main()

@@ -1352,7 +1352,7 @@ main(void)
 		{ "a request with a descriptor", E_KEY, PH_RUN,
 		    MSG_LISTENER_SIGN, V, SG, H, SG, 1, 1, 0, &sign_ec },
 		{ "a request one byte long", E_KEY, PH_RUN, MSG_LISTENER_SIGN,
-		    V, SG + 1, H, SG + 1, 0, 1, 0, &sign_ec },
+		    V, SG + 1, H, SG + 1, 0, 1, 0, NULL },
 		{ "an ECDSA digest of 33 bytes (keypop's to refuse)", E_KEY,
 		    PH_RUN, MSG_LISTENER_SIGN, V, SG, H, SG, 0, 1, 1,
 		    &sign_ec33 },
