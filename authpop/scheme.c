@@ -17,9 +17,10 @@
 /*
  * scheme.c -- the checks of each kind of stored hash (pwscheme.c takes
  * them apart): crypt(3) for its own, libargon2 for argon2, libmd's
- * digests for Dovecot's salted and unsalted SHA and MD5, PBKDF2 on
- * HMAC-SHA1 for Dovecot's PBKDF2, and Dovecot's CRAM-MD5 and DIGEST-MD5
- * secrets, which a typed password is checked against as Dovecot does.  Run by authpop's checker threads
+ * digests for Dovecot's salted and unsalted SHA, MD5 and MD4 (and
+ * NTLM's), PBKDF2 on HMAC-SHA1 for Dovecot's PBKDF2, and Dovecot's
+ * CRAM-MD5, DIGEST-MD5 and SCRAM secrets, which a typed password is
+ * checked against as Dovecot does.  Run by authpop's checker threads
  * (check.c): nothing here keeps state, and every secret is wiped.
  *
  * libargon2, not libsodium: it reads every PHC string, PHP's
@@ -30,6 +31,7 @@
 
 #include <argon2.h>
 #include <errno.h>
+#include <md4.h>
 #include <md5.h>
 #include <pthread.h>
 #include <sha1.h>
@@ -43,100 +45,249 @@
 
 #define HMAC_BLOCK	64
 
+union hctx {
+	MD4_CTX		m4;
+	MD5_CTX		m5;
+	SHA1_CTX	s1;
+	SHA2_CTX	s2;
+};
+
+static void
+h_init(int d, union hctx *c)
+{
+	switch (d) {
+	case PWD_MD4:
+		MD4Init(&c->m4);
+		break;
+	case PWD_MD5:
+		MD5Init(&c->m5);
+		break;
+	case PWD_SHA1:
+		SHA1Init(&c->s1);
+		break;
+	case PWD_SHA256:
+		SHA256Init(&c->s2);
+		break;
+	case PWD_SHA512:
+		SHA512Init(&c->s2);
+		break;
+	}
+}
+
+static void
+h_update(int d, union hctx *c, const void *p, size_t n)
+{
+	switch (d) {
+	case PWD_MD4:
+		MD4Update(&c->m4, p, n);
+		break;
+	case PWD_MD5:
+		MD5Update(&c->m5, p, n);
+		break;
+	case PWD_SHA1:
+		SHA1Update(&c->s1, p, n);
+		break;
+	case PWD_SHA256:
+		SHA256Update(&c->s2, p, n);
+		break;
+	case PWD_SHA512:
+		SHA512Update(&c->s2, p, n);
+		break;
+	}
+}
+
+static void
+h_final(int d, union hctx *c, unsigned char *out)
+{
+	switch (d) {
+	case PWD_MD4:
+		MD4Final(out, &c->m4);
+		break;
+	case PWD_MD5:
+		MD5Final(out, &c->m5);
+		break;
+	case PWD_SHA1:
+		SHA1Final(out, &c->s1);
+		break;
+	case PWD_SHA256:
+		SHA256Final(out, &c->s2);
+		break;
+	case PWD_SHA512:
+		SHA512Final(out, &c->s2);
+		break;
+	}
+}
+
 /* H(a b) into out. */
 static void
 digest(int d, const void *a, size_t alen, const void *b, size_t blen,
     unsigned char *out)
 {
-	MD5_CTX		m;
-	SHA1_CTX	s1;
-	SHA2_CTX	s2;
+	union hctx	c;
 
-	switch (d) {
-	case PWD_MD5:
-		MD5Init(&m);
-		MD5Update(&m, a, alen);
-		MD5Update(&m, b, blen);
-		MD5Final(out, &m);
-		explicit_bzero(&m, sizeof(m));
-		break;
-	case PWD_SHA1:
-		SHA1Init(&s1);
-		SHA1Update(&s1, a, alen);
-		SHA1Update(&s1, b, blen);
-		SHA1Final(out, &s1);
-		explicit_bzero(&s1, sizeof(s1));
-		break;
-	case PWD_SHA256:
-		SHA256Init(&s2);
-		SHA256Update(&s2, a, alen);
-		SHA256Update(&s2, b, blen);
-		SHA256Final(out, &s2);
-		explicit_bzero(&s2, sizeof(s2));
-		break;
-	case PWD_SHA512:
-		SHA512Init(&s2);
-		SHA512Update(&s2, a, alen);
-		SHA512Update(&s2, b, blen);
-		SHA512Final(out, &s2);
-		explicit_bzero(&s2, sizeof(s2));
-		break;
-	}
+	h_init(d, &c);
+	h_update(d, &c, a, alen);
+	h_update(d, &c, b, blen);
+	h_final(d, &c, out);
+	explicit_bzero(&c, sizeof(c));
+}
+
+/* HMAC's inner and outer states after key (RFC 2104), H's block 64. */
+static void
+hmac_init(int d, const void *key, size_t klen, union hctx *in,
+    union hctx *outer)
+{
+	unsigned char	 k[HMAC_BLOCK];
+	size_t		 i;
+
+	memset(k, 0, sizeof(k));
+	if (klen > HMAC_BLOCK)
+		digest(d, key, klen, "", 0, k);
+	else
+		memcpy(k, key, klen);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		k[i] ^= 0x36;
+	h_init(d, in);
+	h_update(d, in, k, HMAC_BLOCK);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		k[i] ^= 0x36 ^ 0x5c;
+	h_init(d, outer);
+	h_update(d, outer, k, HMAC_BLOCK);
+	explicit_bzero(k, sizeof(k));
+}
+
+/* HMAC of a b from the states hmac_init made, into out (dlen bytes). */
+static void
+hmac_final(int d, const union hctx *in, const union hctx *outer,
+    const void *a, size_t alen, const void *b, size_t blen,
+    unsigned char *out)
+{
+	union hctx	c;
+	size_t		dlen = pwscheme_dlen(d);
+
+	c = *in;
+	h_update(d, &c, a, alen);
+	h_update(d, &c, b, blen);
+	h_final(d, &c, out);
+	c = *outer;
+	h_update(d, &c, out, dlen);
+	h_final(d, &c, out);
+	explicit_bzero(&c, sizeof(c));
 }
 
 /*
- * PBKDF2-HMAC-SHA1 (RFC 8018), its first block: Dovecot's key is 20
- * bytes, one block.  The HMAC's inner and outer states are made once.
+ * PBKDF2-HMAC-H (RFC 8018), its first block: Dovecot's PBKDF2 key and
+ * SCRAM's SaltedPassword are one block.  The HMAC's inner and outer
+ * states are made once.
  */
 static void
-pbkdf2_sha1(const char *pass, const char *salt, size_t saltlen,
-    unsigned int rounds, unsigned char out[SHA1_DIGEST_LENGTH])
+pbkdf2(int d, const char *pass, const void *salt, size_t saltlen,
+    unsigned int rounds, unsigned char *out)
 {
-	SHA1_CTX	 in, outer, c;
-	unsigned char	 k[HMAC_BLOCK], u[SHA1_DIGEST_LENGTH];
-	size_t		 plen = strlen(pass), i;
+	union hctx	 in, outer;
+	unsigned char	 u[SHA256_DIGEST_LENGTH];
+	size_t		 dlen = pwscheme_dlen(d), i;
 	unsigned int	 r;
 
-	memset(k, 0, sizeof(k));
-	if (plen > HMAC_BLOCK) {
-		SHA1Init(&c);
-		SHA1Update(&c, (const uint8_t *)pass, plen);
-		SHA1Final(k, &c);
-	} else
-		memcpy(k, pass, plen);
-	for (i = 0; i < HMAC_BLOCK; i++)
-		k[i] ^= 0x36;
-	SHA1Init(&in);
-	SHA1Update(&in, k, HMAC_BLOCK);
-	for (i = 0; i < HMAC_BLOCK; i++)
-		k[i] ^= 0x36 ^ 0x5c;
-	SHA1Init(&outer);
-	SHA1Update(&outer, k, HMAC_BLOCK);
-
+	hmac_init(d, pass, strlen(pass), &in, &outer);
 	/* U1 = HMAC(pass, salt INT(1)). */
-	c = in;
-	SHA1Update(&c, (const uint8_t *)salt, saltlen);
-	SHA1Update(&c, (const uint8_t *)"\0\0\0\1", 4);
-	SHA1Final(u, &c);
-	c = outer;
-	SHA1Update(&c, u, sizeof(u));
-	SHA1Final(u, &c);
-	memcpy(out, u, sizeof(u));
+	hmac_final(d, &in, &outer, salt, saltlen, "\0\0\0\1", 4, u);
+	memcpy(out, u, dlen);
 	for (r = 1; r < rounds; r++) {
-		c = in;
-		SHA1Update(&c, u, sizeof(u));
-		SHA1Final(u, &c);
-		c = outer;
-		SHA1Update(&c, u, sizeof(u));
-		SHA1Final(u, &c);
-		for (i = 0; i < sizeof(u); i++)
+		hmac_final(d, &in, &outer, u, dlen, "", 0, u);
+		for (i = 0; i < dlen; i++)
 			out[i] ^= u[i];
 	}
-	explicit_bzero(k, sizeof(k));
 	explicit_bzero(u, sizeof(u));
 	explicit_bzero(&in, sizeof(in));
 	explicit_bzero(&outer, sizeof(outer));
+}
+
+/*
+ * SCRAM's StoredKey of pass (RFC 5802): H(HMAC(SaltedPassword,
+ * "Client Key")), SaltedPassword PBKDF2 of pass, salt and rounds.
+ */
+static void
+scram(int d, const char *pass, const unsigned char *salt, size_t saltlen,
+    unsigned int rounds, unsigned char *out)
+{
+	union hctx	 in, outer;
+	unsigned char	 sp[SHA256_DIGEST_LENGTH];
+	size_t		 dlen = pwscheme_dlen(d);
+
+	pbkdf2(d, pass, salt, saltlen, rounds, sp);
+	hmac_init(d, sp, dlen, &in, &outer);
+	hmac_final(d, &in, &outer, "Client Key", 10, "", 0, sp);
+	digest(d, sp, dlen, "", 0, out);
+	explicit_bzero(sp, sizeof(sp));
+	explicit_bzero(&in, sizeof(in));
+	explicit_bzero(&outer, sizeof(outer));
+}
+
+/*
+ * NTLM's hash of pass: MD4 of its UTF-16LE, as Windows and Samba make
+ * it.  -1 if pass is not UTF-8: no such password matches.
+ */
+static int
+ntlm(const char *pass, unsigned char out[16])
+{
+	union hctx		 c;
+	const unsigned char	*p = (const unsigned char *)pass;
+	unsigned char		 u[4];
+	uint32_t		 cp, min;
+	int			 more, rv = 0;
+
+	h_init(PWD_MD4, &c);
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			cp = *p++;
+			more = 0;
+			min = 0;
+		} else if ((*p & 0xe0) == 0xc0) {
+			cp = *p++ & 0x1f;
+			more = 1;
+			min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			cp = *p++ & 0x0f;
+			more = 2;
+			min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			cp = *p++ & 0x07;
+			more = 3;
+			min = 0x10000;
+		} else {
+			rv = -1;
+			break;
+		}
+		for (; more > 0; more--) {
+			if ((*p & 0xc0) != 0x80) {
+				rv = -1;
+				break;
+			}
+			cp = cp << 6 | (*p++ & 0x3f);
+		}
+		if (rv == -1 || cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff)) {
+			rv = -1;
+			break;
+		}
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			u[0] = (0xd800 | cp >> 10) & 0xff;
+			u[1] = (0xd800 | cp >> 10) >> 8;
+			u[2] = (0xdc00 | (cp & 0x3ff)) & 0xff;
+			u[3] = (0xdc00 | (cp & 0x3ff)) >> 8;
+			h_update(PWD_MD4, &c, u, 4);
+		} else {
+			u[0] = cp & 0xff;
+			u[1] = cp >> 8;
+			h_update(PWD_MD4, &c, u, 2);
+		}
+	}
+	h_final(PWD_MD4, &c, out);
 	explicit_bzero(&c, sizeof(c));
+	explicit_bzero(u, sizeof(u));
+	return rv;
 }
 
 /*
@@ -246,8 +397,17 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_PBKDF2:
-		pbkdf2_sha1(pass, ph->salt, ph->saltlen, ph->rounds, got);
+		pbkdf2(PWD_SHA1, pass, ph->salt, ph->saltlen, ph->rounds, got);
 		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
+		break;
+	case PWM_SCRAM:
+		scram(ph->s->digest, pass, ph->raw + ph->dlen,
+		    ph->rawlen - ph->dlen, ph->rounds, got);
+		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
+		break;
+	case PWM_NTLM:
+		r = ntlm(pass, got) == 0 &&
+		    timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
 		break;
 	case PWM_CRAMMD5:
 		cram_md5(pass, got);

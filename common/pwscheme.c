@@ -47,6 +47,8 @@ static const struct pwscheme schemes[] = {
 	{ "SHA256-CRYPT",	0,		PWM_CRYPT,	0 },
 	{ "SHA512-CRYPT",	0,		PWM_CRYPT,	0 },
 	{ "MD5-CRYPT",		PWS_WEAK,	PWM_CRYPT,	0 },
+	/* crypt(3)'s DES: 8 characters of password, 12 bits of salt. */
+	{ "DES-CRYPT",		PWS_WEAK,	PWM_CRYPT,	0 },
 	{ "ARGON2I",		0,		PWM_ARGON2,	0 },
 	{ "ARGON2ID",		0,		PWM_ARGON2,	0 },
 	/* A salt slows no guess: as fast as {SHA}. */
@@ -71,6 +73,18 @@ static const struct pwscheme schemes[] = {
 	{ "CRAM-MD5",		PWS_WEAK,	PWM_CRAMMD5,	PWD_MD5 },
 	{ "HMAC-MD5",		PWS_WEAK,	PWM_CRAMMD5,	PWD_MD5 },
 	{ "DIGEST-MD5",		PWS_WEAK,	PWM_DIGESTMD5,	PWD_MD5 },
+	/* Unsalted MD4, of the password or (NTLM) of its UTF-16LE. */
+	{ "PLAIN-MD4",		PWS_WEAK,	PWM_DIGEST,	PWD_MD4 },
+	{ "NTLM",		PWS_WEAK,	PWM_NTLM,	PWD_MD4 },
+	/*
+	 * SCRAM's StoredKey (RFC 5802) after PBKDF2 of the password: slow
+	 * to guess at Dovecot's 4096 rounds, yet weak all the same, for
+	 * it is all a client needs to log in with SCRAM wherever it is
+	 * taken, as with {CRAM-MD5}: a secret as good as the password for
+	 * that mechanism, kept only until the user's next password.
+	 */
+	{ "SCRAM-SHA-1",	PWS_WEAK,	PWM_SCRAM,	PWD_SHA1 },
+	{ "SCRAM-SHA-256",	PWS_WEAK,	PWM_SCRAM,	PWD_SHA256 },
 	{ "PLAIN",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEAR",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEARTEXT",		PWS_PLAIN,	PWM_NONE,	0 },
@@ -80,7 +94,6 @@ static const struct pwscheme schemes[] = {
 	 */
 	{ "PLAIN-TRUNC",	PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "LANMAN",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
-	{ "NTLM",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "RPA",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 };
 
@@ -105,6 +118,7 @@ static int	crypt_valid(const char *, struct pwhash *);
 static int	yescrypt_cost(const char *, struct pwhash *);
 static int	argon2_valid(const char *, const char *, struct pwhash *);
 static int	pbkdf2_parse(const char *, struct pwhash *);
+static int	scram_parse(const char *, struct pwhash *);
 static int	decode(const char *, int, unsigned char *, size_t, size_t *);
 static int	unhex(const char *, unsigned char *, size_t, size_t *);
 
@@ -112,6 +126,7 @@ size_t
 pwscheme_dlen(int digest)
 {
 	switch (digest) {
+	case PWD_MD4:
 	case PWD_MD5:
 		return 16;
 	case PWD_SHA1:
@@ -209,7 +224,9 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 		}
 		ph->dlen = pwscheme_dlen(s->digest);
 		if (!(given = enc != ENC_DEFAULT))
-			enc = s->digest == PWD_MD5 &&
+			enc = s->digest != PWD_SHA1 &&
+			    s->digest != PWD_SHA256 &&
+			    s->digest != PWD_SHA512 &&
 			    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
 			    ENC_B64;
 		/* Unsalted: only the digest's length will do, either way. */
@@ -223,8 +240,13 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 				goto bad;
 		}
 		return 0;
+	case PWM_SCRAM:
+		if (enc != ENC_DEFAULT || scram_parse(body, ph) == -1)
+			goto bad;
+		return 0;
 	case PWM_CRAMMD5:
 	case PWM_DIGESTMD5:
+	case PWM_NTLM:
 		/* Hexadecimal, as Dovecot writes them. */
 		ph->dlen = s->method == PWM_CRAMMD5 ? 32 : 16;
 		if (decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph->raw,
@@ -313,6 +335,12 @@ crypt_valid(const char *h, struct pwhash *ph)
 		if (n > 8 || h[3 + n] != '$' ||
 		    strlen(h + 4 + n) != 22 || crypt64_span(h + 4 + n) != 22)
 			return 0;
+		ph->flags |= PWS_WEAK;
+		return 1;
+	}
+	/* DES: 2 of salt, 11 of digest whose last holds only 4 bits. */
+	if (len == 13 && crypt64_span(h) == 13 &&
+	    strchr(".26AEIMQUYcgkosw", h[12]) != NULL) {
 		ph->flags |= PWS_WEAK;
 		return 1;
 	}
@@ -493,6 +521,68 @@ pbkdf2_parse(const char *b, struct pwhash *ph)
 	return 0;
 }
 
+/*
+ * Dovecot's SCRAM-SHA-1 and -256 (password-scheme-scram.c):
+ * "ITER,SALT,STOREDKEY,SERVERKEY", the last three in base64.  The
+ * StoredKey goes first in raw, the salt after it; the ServerKey is
+ * only checked for its length.
+ */
+static int
+scram_parse(const char *b, struct pwhash *ph)
+{
+	unsigned char	 key[PWS_RAWMAX];
+	char		 part[PWS_RAWMAX];
+	const char	*p = b, *comma;
+	size_t		 n, len, dlen = pwscheme_dlen(ph->s->digest);
+	long		 r;
+	int		 i, rv = -1;
+
+	if ((r = number(&p, ',', 99999999)) < 1)
+		return -1;
+	ph->rounds = r;
+	if (r > PWS_ROUNDS_MAX) {
+		ph->flags |= PWS_COSTLY;
+		ph->over = "rounds at most 2000000";
+	}
+	ph->dlen = dlen;
+	for (i = 0; i < 3; i++) {
+		comma = strchr(p, ',');
+		if ((comma == NULL) != (i == 2))
+			goto done;
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n >= sizeof(part))
+			goto done;
+		memcpy(part, p, n);
+		part[n] = '\0';
+		p += n + 1;
+		if (b64_decode(part, key, sizeof(key), &len) == -1)
+			goto done;
+		switch (i) {
+		case 0:
+			/* The salt, after where the StoredKey goes. */
+			if (len == 0 || dlen + len > sizeof(ph->raw))
+				goto done;
+			memcpy(ph->raw + dlen, key, len);
+			ph->rawlen = dlen + len;
+			break;
+		case 1:
+			if (len != dlen)
+				goto done;
+			memcpy(ph->raw, key, dlen);
+			break;
+		case 2:
+			if (len != dlen)
+				goto done;
+			break;
+		}
+	}
+	rv = 0;
+ done:
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(part, sizeof(part));
+	return rv;
+}
+
 static int
 decode(const char *s, int enc, unsigned char *out, size_t outsz,
     size_t *len)
@@ -543,15 +633,16 @@ pwscheme_hname(const struct pwhash *ph)
 {
 	if (ph->s->method == PWM_CRYPT && strcmp(ph->s->name, "CRYPT") == 0 &&
 	    (ph->flags & PWS_WEAK))
-		return "CRYPT (md5crypt)";
+		return ph->crypt[0] == '$' ? "CRYPT (md5crypt)" :
+		    "CRYPT (DES)";
 	return ph->s->name;
 }
 
 /*
  * Whether hash may stand in a table: 0 if so, with its kind's name in
  * *kind; else -1 and why, a sentence for the admin (never the value):
- * a kind popd does not know ({SCRAM-SHA-256}, {PLAIN-MD4}, {OTP}, DES
- * {CRYPT}: no password can be had from it, the user's is to be reset),
+ * a kind popd does not know ({OTP}, {SKEY}: one-time passwords; no
+ * password can be had from it, the user's is to be reset),
  * a weak one without weakok, a password in
  * clear or its equivalent with how to get rid of it, a cost over its
  * kind's ceiling unless weakok has PWA_COSTLY.
@@ -642,6 +733,11 @@ pwscheme_kind(const char *hash, char *kind, size_t len)
 	case PWM_DIGEST:
 		if (ph.crypt == NULL)
 			break;
+		/* DES: all alike, and never the hash itself. */
+		if (ph.crypt[0] != '$') {
+			(void)strlcpy(kind, "DES", len);
+			return;
+		}
 		(void)strlcpy(kind, ph.crypt, len);
 		for (p = kind; *p != '\0'; p++)
 			if (*p == '$' && ++n == 3)
@@ -661,6 +757,9 @@ pwscheme_kind(const char *hash, char *kind, size_t len)
 		return;
 	case PWM_PBKDF2:
 		(void)snprintf(kind, len, "{PBKDF2}%u", ph.rounds);
+		return;
+	case PWM_SCRAM:
+		(void)snprintf(kind, len, "{%s}%u", ph.s->name, ph.rounds);
 		return;
 	}
 	(void)snprintf(kind, len, "{%s}", ph.s->name);

@@ -44,11 +44,14 @@
 #define PWM_PBKDF2	5	/* PBKDF2-HMAC-SHA1, Dovecot's layout */
 #define PWM_CRAMMD5	6	/* HMAC-MD5's two states of pass */
 #define PWM_DIGESTMD5	7	/* MD5(user:realm:pass) */
+#define PWM_SCRAM	8	/* SCRAM's StoredKey: H(HMAC(PBKDF2, ...)) */
+#define PWM_NTLM	9	/* MD4(UTF-16LE(pass)) */
 
 #define PWD_MD5		1
 #define PWD_SHA1	2
 #define PWD_SHA256	3
 #define PWD_SHA512	4
+#define PWD_MD4		5
 
 #define PWS_RAWMAX	384	/* decoded digest and salt, at most */
 
@@ -82,7 +85,7 @@ struct pwhash {
 	size_t			 dlen;	/* the digest's part of raw */
 	const char		*salt;	/* PWM_PBKDF2: in hash, saltlen */
 	size_t			 saltlen;
-	unsigned int		 rounds;	/* PWM_PBKDF2 */
+	unsigned int		 rounds;	/* PWM_PBKDF2, PWM_SCRAM */
 	unsigned int		 kib;	/* argon2, yescrypt: memory, KiB */
 	const char		*over;	/* PWS_COSTLY: the ceiling passed */
 	const char		*user;	/* PWM_DIGESTMD5: the login's name,

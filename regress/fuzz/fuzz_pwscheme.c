@@ -17,8 +17,8 @@
 /*
  * fuzz_pwscheme -- libFuzzer target for the reader of stored password
  * hashes (common/pwscheme.c): Dovecot's {SCHEME} prefixes and encoding
- * suffixes, its base64 and hexadecimal, PBKDF2's fields, argon2's PHC
- * parameters, crypt(3)'s shapes.  They come from authtab, from a table
+ * suffixes, its base64 and hexadecimal, PBKDF2's and SCRAM's fields,
+ * argon2's PHC parameters, crypt(3)'s shapes.  They come from authtab, from a table
  * backend's answer (a database the site may not control) and from the
  * shadow file.
  *
@@ -82,7 +82,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (pwscheme_verify("x", &ph) != -1 || errno != E2BIG))
 			abort();
 		if ((ph.s->method == PWM_CRAMMD5 && ph.rawlen != 32) ||
-		    (ph.s->method == PWM_DIGESTMD5 && ph.rawlen != 16))
+		    (ph.s->method == PWM_DIGESTMD5 && ph.rawlen != 16) ||
+		    (ph.s->method == PWM_NTLM && ph.rawlen != 16))
+			abort();
+		/* SCRAM: StoredKey, then a salt; its rounds counted. */
+		if (ph.s->method == PWM_SCRAM && (ph.rawlen <= ph.dlen ||
+		    ph.dlen != pwscheme_dlen(ph.s->digest) || ph.rounds == 0))
 			abort();
 		if (ph.s->method == PWM_DIGESTMD5)
 			ph.user = "alice@example.org";
@@ -90,7 +95,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    ph.s->method == PWM_SDIGEST ||
 		    ph.s->method == PWM_CRAMMD5 ||
 		    ph.s->method == PWM_DIGESTMD5 ||
-		    (ph.s->method == PWM_PBKDF2 && ph.rounds <= 2000)) {
+		    ph.s->method == PWM_NTLM ||
+		    ((ph.s->method == PWM_PBKDF2 ||
+		    ph.s->method == PWM_SCRAM) && ph.rounds <= 2000)) {
 			r = pwscheme_verify("correct horse", &ph);
 			if (r != 0 && errno != EACCES)
 				abort();

@@ -329,13 +329,13 @@ def refused_hash_locks_out_its_user_alone(srv):
     line at each login; the others log in; a gauge counts them.  A
     syntax error still refuses the file whole."""
     srv.add_users({"x-plain": doveadm("PLAIN"),
-                   "x-unknown": "{SCRAM-SHA-256}4096$c2FsdA==$a2V5$c2Vydg==",
+                   "x-unknown": doveadm("OTP"),
                    "x-sha": doveadm("SHA"),
                    "x-pbkdf2": doveadm("PBKDF2")})
     rc, out = check(srv)
     T.expect(rc, 0, "popd -n: " + out)
     for user, why in (("x-plain", "a {PLAIN} password in clear"),
-                      ("x-unknown", "a hash of kind {SCRAM-SHA-256} that "
+                      ("x-unknown", "a hash of kind {OTP} that "
                        "popd does not read, or a malformed one, which "
                        '"popdpass -P" cannot convert: reset the user\'s '
                        "password (popdpass)"),
@@ -916,6 +916,99 @@ def costly_hashes_in_a_database(srv):
     T.expect(reply[:12], b"-ERR [AUTH] ", "bob's wrong password")
     T.expect_true(took < 1.0, "bob's failure within 1 s", took)
     T.expect(srv.crashes(), [], "crashes")
+
+
+# Of doveadm pw -l's kinds, those no typed password can be checked
+# against (a password cut short, one-time passwords): their users are
+# named as needing a new password.
+NEEDS_RESET = ("PLAIN-TRUNC", "OTP", "SKEY")
+
+
+@T.test(start=False, conf_extra="weak-hashes yes", timeout=600)
+def every_doveadm_kind_moves_over(srv):
+    """Issue 69's "Done when": a Dovecot passwd-file with a user of
+    every kind doveadm pw -l offers (SCRAM-SHA-1, SCRAM-SHA-256,
+    PLAIN-MD4, DES-CRYPT among them), each hash made by doveadm and
+    checked by it (doveadm pw -t), moves over with popdpass -P and
+    weak-hashes yes alone: popd -n and popd -m name the {PLAIN-TRUNC}
+    and {OTP} users as needing a new password and no one else; every
+    other user logs in with the password Dovecot takes, and not with
+    another; those named are told [SYS/PERM]."""
+    doveadm_path = T.apt_install("dovecot-core", "doveadm")
+    kinds = subprocess.run([doveadm_path, "pw", "-l"],
+                           stdout=subprocess.PIPE, check=True,
+                           text=True).stdout.split()
+    for want in ("SCRAM-SHA-1", "SCRAM-SHA-256", "PLAIN-MD4", "DES-CRYPT",
+                 "OTP", "PLAIN-TRUNC"):
+        T.expect_true(want in kinds, "doveadm pw -l offers " + want, kinds)
+    hashes = {}
+    for kind in kinds:
+        user = "d-" + kind.lower()
+        h = doveadm(kind, user=user)
+        if kind not in NEEDS_RESET:
+            # Dovecot itself takes this password for this hash.
+            t = subprocess.run([doveadm_path, "pw", "-t", h, "-p",
+                                PASSWORD, "-u", user],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            T.expect(t.returncode, 0, "doveadm pw -t for %s: %s" % (
+                kind, t.stdout))
+        hashes[user] = h
+    resets = ["d-" + k.lower() for k in kinds if k in NEEDS_RESET]
+    srv.add_users(hashes)
+    u = srv.users["alice"]
+    lines = ["# /etc/dovecot/users, as doveadm pw made it\n"]
+    for name, h in sorted(hashes.items()):
+        lines.append("%s:%s:%d:%d::%s::\n" % (name, h, u["uid"], u["gid"],
+                                              os.path.join(srv.homes, name)))
+    pwfile = os.path.join(srv.tmpdir, "dovecot-users")
+    with open(pwfile, "w") as f:
+        f.write("".join(lines))
+    os.chmod(pwfile, 0o640)
+    srv.tables = ('table dove "passwd-file:%s"\nauthtab <dove>\n'
+                  'usertab <dove>' % pwfile)
+    # popdpass -P: the passwords in clear become bcrypt; the others stay.
+    conv = subprocess.run([os.path.join(T.REPO, "popdpass", "popdpass"),
+                           "-c", "4", "-P", pwfile],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    T.expect(conv.returncode, 1, "popdpass -P: " + conv.stderr)
+    T.expect_true('"d-plain-trunc": not converted' in conv.stderr,
+                  "popdpass -P names d-plain-trunc", conv.stderr)
+    rc, out = check(srv)
+    T.expect(rc, 0, "popd -n: " + out)
+    named = sorted(user for user in hashes if '"%s"' % user in out)
+    T.expect(named, sorted(resets), "popd -n names these alone: " + out)
+    for user in resets:
+        T.expect_true("reset the user's password" in
+                      out[out.find('"%s"' % user):], "reset: " + user, out)
+    rc, out, err = report(srv)
+    T.expect(rc, 0, "popd -m: " + out + err)
+    named = sorted(user for user in hashes
+                   if "passwords: %s (line" % user in out and
+                   "%s (line %d) cannot log in" % (
+                       user, 1 + sorted(hashes).index(user) + 1) in out)
+    T.expect(named, sorted(resets), "popd -m says who cannot log in: " +
+             out)
+    T.expect_true(PASSWORD not in out + err, "no password shown")
+    srv.start()
+    for i, user in enumerate(sorted(hashes)):
+        if user in resets:
+            reply, _ = pass_reply(srv, user, PASSWORD)
+            T.expect(reply[:len(PERM)], PERM, "the answer to " + user)
+            continue
+        p = srv.pop(user, PASSWORD)
+        T.expect(p.stat()[0], 0, "a login as %s (%s)" % (
+            user, hashes[user].split("}")[0] + "}"))
+        p.quit()
+        # Another password: unlike the first 8 characters (DES).
+        reply, _ = pass_reply(srv, user, "x" + PASSWORD,
+                              src="127.0.%d.%d" % (10 + i // 200,
+                                                   2 + i % 200))
+        T.expect(reply[:12], b"-ERR [AUTH] ", "a wrong password for " +
+                 user)
+    T.expect_true("cannot check" not in srv.log(), "no check failed",
+                  srv.log_tail())
 
 
 if __name__ == "__main__":

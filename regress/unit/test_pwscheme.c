@@ -100,6 +100,30 @@ static const struct {
 	    PASS, "HMAC-MD5", 1 },
 	{ "{CRAM-MD5}8103bb3a2a4b96a9ca9cce4efecc8d22ebe7163dff7401afb5aa16d4edcf9f1f",
 	    LONG, "CRAM-MD5", 1 },
+	/* doveadm pw -s SCRAM-SHA-1, -256, PLAIN-MD4, DES-CRYPT (2.3.19). */
+	{ "{SCRAM-SHA-1}4096,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	    PASS, "SCRAM-SHA-1", 1 },
+	{ "{SCRAM-SHA-1}4096,ZAM+q8ZB6x4531MRCPyqEw==,+9PXoLslLc/26XLQEQChXfHaRz8=,mYohFIJu/eRQUXYOME+JDb1sp80=",
+	    LONG, "SCRAM-SHA-1", 1 },
+	{ "{SCRAM-SHA-256}4096,TY+xrMEzPUBsHZFdTOmAhQ==,UTF30j3lAcikhnGT16i7VKFALdeiaLx2/RHjYhdObXs=,YGOhcVbI3h0tu6pSuWB6GQ1mHw5iEnqNY0lMGTF6n6M=",
+	    PASS, "SCRAM-SHA-256", 1 },
+	{ "{SCRAM-SHA-256}4096,obtITtQR5rJsmuIve81VzQ==,xU8pUwcOMTeK0vRgnrpTGauLUh8+mZiaVgPQYpkgEEs=,jEdx5941M5L/J/kBwzF8CJaYOn8FuIB1mcSKxVtRcrw=",
+	    LONG, "SCRAM-SHA-256", 1 },
+	{ "{PLAIN-MD4}b4fe5d2ad49f136f957a7a6b1c029cd2", PASS, "PLAIN-MD4",
+	    1 },
+	{ "{PLAIN-MD4}84c1a6a379ead788b7832b658ce73da8", "p\xc3\xa4ssw\xc3\xb6rd",
+	    "PLAIN-MD4", 1 },
+	/* DES: 8 characters of password at most, so a short one here. */
+	{ "{DES-CRYPT}y/9DsvZ2IM7Kg", "horse", "DES-CRYPT", 1 },
+	{ "{CRYPT}y/9DsvZ2IM7Kg", "horse", "CRYPT (DES)", 1 },
+	/*
+	 * NTLM, which Dovecot 2.3 no longer makes: MD4 of the UTF-16LE
+	 * ("iconv -t UTF-16LE | openssl dgst -md4 -provider legacy").
+	 */
+	{ "{NTLM}cfc43211ba8dc470832267827cac1407", PASS, "NTLM", 1 },
+	{ "{NTLM}0553152250ac01adb4213cb9938663e4", "p\xc3\xa4ssw\xc3\xb6rd",
+	    "NTLM", 1 },
+	{ "{NTLM}8846f7eaee8fb117ad06bdd830b7586c", "password", "NTLM", 1 },
 };
 
 /* doveadm pw -s DIGEST-MD5 -u USER: MD5(user:realm:pass). */
@@ -122,7 +146,6 @@ static const struct {
 	{ "{CLEAR}correct horse", 0 },
 	{ "{CLEARTEXT}correct horse", 0 },
 	{ "{PLAIN-TRUNC}correct horse", 1 },
-	{ "{NTLM}0a146d5420bd13fb2f0266f3affd2215", 1 },
 	{ "{LANMAN}0a146d5420bd13fb2f0266f3affd2215", 1 },
 	{ "{RPA}0a146d5420bd13fb2f0266f3affd2215", 1 },
 };
@@ -134,9 +157,20 @@ static const char *bad[] = {
 	"{}",
 	"{SSHA512",
 	"{NOSUCH}abc",
-	"{SCRAM-SHA-256}4096,IJbTTsSunSLB5imN2jlNPA==,urvKppBw3MF9YYNVPqhHiItRpEQu9AT8ihYy33jYGJQ=,qnTiISssRDQbTWNH4BKBBXVlLvp5DLS4LlndxTbeJFA=",
-	"{DES-CRYPT}eDhzzDy5lk14Q",
-	"eDhzzDy5lk14Q",
+	"eDhzzDy5lk14Q",		/* DES, but only under {CRYPT} */
+	"{DES-CRYPT}y/9DsvZ2IM7K",
+	"{DES-CRYPT}y/9DsvZ2IM7Kh",	/* 6 bits in the last */
+	"{DES-CRYPT}y/9DsvZ2IM7K!",
+	"{NTLM}cfc43211ba8dc470832267827cac140",
+	"{PLAIN-MD4}b4fe5d2ad49f136f957a7a6b1c029cd",
+	"{SCRAM-SHA-1}4096,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=",
+	"{SCRAM-SHA-1}4096,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=,",
+	"{SCRAM-SHA-1}0,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	"{SCRAM-SHA-1}4096,,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	"{SCRAM-SHA-1}4096,69rWaFNrDZw2WPzJjvFxvQ=,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	"{SCRAM-SHA-256}4096,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	"{SCRAM-SHA-1.HEX}4096,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	"{SCRAM-SHA-1}4096$69rWaFNrDZw2WPzJjvFxvQ==$pFBLYAYF61GCto5Xu5tFjV0SJ6k=$XRLhqRRbBQlO1YHF57zNuU6nBJM=",
 	"{SSHA}",
 	"{SSHA}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt",		/* not padded */
 	"{SSHA}YvGSG/3rhZ5sWKA1juFckPxEPGA3Tyt!",
@@ -159,7 +193,6 @@ static const char *bad[] = {
 	"$argon2id$v=19$m=65536,t=0,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
 	"$argon2id$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$",
 	"$argon2d$v=19$m=65536,t=3,p=1$FnAOyTzKoRT7D+Vq7toqgw$J1AP9J1OaBlIEykthoQwT5lp3VQrrrOZZvw/liNrvcQ",
-	"{CRYPT}eDhzzDy5lk14Q",
 	"{BLF-CRYPT}$2y$05$iGGbmpxKWxCwy4K085AAKe6/SHdvkvrCsx2y29vbPWQohjq4XbED",
 	"$1$abcdefghi$y6iHhJNbuC0xpbk0w9pm80",
 	"$1$abcdefgh$y6iHhJNbuC0xpbk0w9pm8",
@@ -178,10 +211,6 @@ static const char *bad[] = {
  * what to do, which is a new password (issue 70).
  */
 static const char *const unread[] = {
-	"{PLAIN-MD4}8ba8dd8b4d0bbd2d1a2ca2ba9d31d2ad",
-	"{SCRAM-SHA-1}4096,Q4lBSfwIDoHhEAHNzUBPeA==,PFAy1pqAqJm9cF5pF5f5i8qJwFc=,Dn3sD/3lIIOqJvOrqxVZ1JZ8T5Q=",
-	"{SCRAM-SHA-256}4096,dGhlc2FsdA==,c3RvcmVka2V5c3RvcmVka2V5c3RvcmVka2V5MTI=,c2VydmVya2V5c2VydmVya2V5c2VydmVya2V5MTI=",
-	"{CRYPT}eDhzzDy5lk14Q",
 	"{OTP}md5 99 seed 5d1a1d2e3f4a5b6c",
 	"{SKEY}md4 99 seed 5d1a1d2e3f4a5b6c",
 	"{NOSUCH}abc",
@@ -230,6 +259,19 @@ static const struct {
 	{ "{PBKDF2}$1$a38mcM0P4P/LEh9P$2000001$ba978979279e19828713958c010be927c628e6df",
 	    1 },
 	{ "{PBKDF2}$1$a38mcM0P4P/LEh9P$10000000$ba978979279e19828713958c010be927c628e6df",
+	    1 },
+};
+
+/* SCRAM's rounds: under PBKDF2's ceiling, costly over it. */
+static const struct {
+	const char	*hash;
+	int		 costly;
+} scramcost[] = {
+	{ "{SCRAM-SHA-1}2000000,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	    0 },
+	{ "{SCRAM-SHA-1}2000001,69rWaFNrDZw2WPzJjvFxvQ==,pFBLYAYF61GCto5Xu5tFjV0SJ6k=,XRLhqRRbBQlO1YHF57zNuU6nBJM=",
+	    1 },
+	{ "{SCRAM-SHA-256}99999999,TY+xrMEzPUBsHZFdTOmAhQ==,UTF30j3lAcikhnGT16i7VKFALdeiaLx2/RHjYhdObXs=,YGOhcVbI3h0tu6pSuWB6GQ1mHw5iEnqNY0lMGTF6n6M=",
 	    1 },
 };
 
@@ -364,6 +406,34 @@ main(void)
 			    "%d", ceiling[i].hash, r);
 		}
 	}
+	for (i = 0; i < sizeof(scramcost) / sizeof(scramcost[0]); i++) {
+		CHECK(pwscheme_parse(scramcost[i].hash, &ph) == 0 &&
+		    !(ph.flags & PWS_COSTLY) == !scramcost[i].costly,
+		    "\"%s\": flags %d", scramcost[i].hash, ph.flags);
+		r = pwscheme_allowed(scramcost[i].hash, 1, NULL, why,
+		    sizeof(why));
+		CHECK(r == (scramcost[i].costly ? -1 : 0) && (r == 0 ||
+		    strstr(why, "rounds at most 2000000") != NULL),
+		    "\"%s\": allowed: %d (%s)", scramcost[i].hash, r, why);
+		if (scramcost[i].costly) {
+			r = pwscheme_verify(PASS, &ph);
+			CHECK(r == -1 && errno == E2BIG, "\"%s\": checked: "
+			    "%d", scramcost[i].hash, r);
+		}
+	}
+	/* Not UTF-8: no NTLM hash matches it. */
+	CHECK(pwscheme_check("p\xe4ssw\xf6rd",
+	    "{NTLM}0553152250ac01adb4213cb9938663e4") == -1 &&
+	    errno == EACCES, "NTLM: Latin-1 taken");
+	/* DES's 8 characters: as Dovecot's crypt(3), the rest is not read. */
+	CHECK(pwscheme_check("horse", "{DES-CRYPT}y/9DsvZ2IM7Kg") == 0,
+	    "DES: refused");
+	pwscheme_kind("{DES-CRYPT}y/9DsvZ2IM7Kg", k, sizeof(k));
+	CHECK_STR(k, "DES");
+	pwscheme_kind("{SCRAM-SHA-256}4096,TY+xrMEzPUBsHZFdTOmAhQ==,UTF30j3lAcikhnGT16i7VKFALdeiaLx2/RHjYhdObXs=,YGOhcVbI3h0tu6pSuWB6GQ1mHw5iEnqNY0lMGTF6n6M=",
+	    k, sizeof(k));
+	CHECK_STR(k, "{SCRAM-SHA-256}4096");
+
 	/* yescrypt's memory, for the budget it shares with argon2's. */
 	CHECK(pwscheme_parse("$y$j9T$abcdefghijklmnop$x", &ph) == 0 &&
 	    ph.kib == 16 * 1024, "yescrypt j9T: %u KiB", ph.kib);

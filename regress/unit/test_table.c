@@ -344,9 +344,9 @@ test_authtab(void)
 	    "the bad value must not be logged: got \"%s\"", errs);
 	CHECK_STR(table_get(&t, "alice"), "!PLAIN");
 	table_free(&t);
-	CHECK_INT(load(TABLE_AUTH, "bob {NTLM}5350280f85bc507e6b49c9eee8"
+	CHECK_INT(load(TABLE_AUTH, "bob {LANMAN}5350280f85bc507e6b49c9eee8"
 	    "63ab2048\n", &t, path, sizeof(path)), 0);
-	CHECK_LOGGED(path, 1, "\"bob\" has a {NTLM} secret, as good as the "
+	CHECK_LOGGED(path, 1, "\"bob\" has a {LANMAN} secret, as good as the "
 	    "password, which no hash can be made from: reset the user's "
 	    "password");
 	table_free(&t);

@@ -289,7 +289,7 @@ test_answer(void)
 		{ "Dovecot's PLAIN", TAPI_OK, 1, "alice:{PLAIN}hunter2", 0,
 		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "popdpass -P",
 		    "hunter2" },
-		{ "Dovecot's NTLM", TAPI_OK, 1, "alice:{NTLM}5350280f8"
+		{ "Dovecot's LANMAN", TAPI_OK, 1, "alice:{LANMAN}5350280f8"
 		    "5bc507e6b49c9eee863ab20", 0,
 		    TAPI_CREDENTIALS, 0, TAPI_INVALID, NULL, "reset the user",
 		    "5350280f" },
