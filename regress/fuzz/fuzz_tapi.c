@@ -130,7 +130,8 @@ check_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 		if (strncmp(sent, KEY ":", strlen(KEY ":")) != 0 ||
 		    strcmp(value, sent + strlen(KEY ":")) != 0 ||
 		    strlen(value) > COMPAT_HASH_MAX ||
-		    pwscheme_allowed(value, 1, NULL, NULL, 0) == -1)
+		    pwscheme_allowed(value, 1 | PWA_COSTLY, NULL, NULL, 0) ==
+		    -1)
 			abort();
 		break;
 	case TAPI_INVALID:
