@@ -233,14 +233,19 @@ def fuzz_smoke():
                  if ln.startswith(("stat::number_of_executed_units",
                                    "stat::average_exec_per_sec"))]
         sys.stdout.write("\n".join(lines[-15:] if not ok else stats) + "\n")
-        if ok:
-            total["passed"] += 1
-            print("ok %s" % label)
-        else:
-            total["failed"] += 1
-            failures.append("%s: %s" % (label, why))
-            print("FAIL %s: %s" % (label, why))
-        print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
+        outcome(label, ok, why, t0)
+
+
+def outcome(label, ok, why, t0):
+    """One make-run test's line, counted: ok, or FAIL and why."""
+    if ok:
+        total["passed"] += 1
+        print("ok %s" % label)
+    else:
+        total["failed"] += 1
+        failures.append("%s: %s" % (label, why))
+        print("FAIL %s: %s" % (label, why))
+    print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
 
 
 def sanitize():
@@ -277,14 +282,7 @@ def sanitize():
     if not ok and not keep:
         keep = lines[-30:]
     sys.stdout.write("".join(ln + "\n" for ln in keep))
-    if ok:
-        total["passed"] += 1
-        print("ok %s" % label)
-    else:
-        total["failed"] += 1
-        failures.append("%s: %s" % (label, why))
-        print("FAIL %s: %s" % (label, why))
-    print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
+    outcome(label, ok, why, t0)
 
 
 def options(argv):
