@@ -597,7 +597,8 @@ appfile_load(const char *file, struct appfile *af)
 	memset(&a, 0, sizeof(a));
 	if (apppass_scan(file, appline_add, &a) == -1)
 		bad = 1;
-	qsort(a.v, a.n, sizeof(*a.v), appline_cmp);
+	if (a.n > 0)	/* a.v is NULL then, which qsort(3) must not get */
+		qsort(a.v, a.n, sizeof(*a.v), appline_cmp);
 	if (!bad && a.n > 0 && (af->v = calloc(a.n, sizeof(*af->v))) == NULL) {
 		log_warn("%s", __func__);
 		bad = 1;

@@ -240,6 +240,7 @@ def root_parses_no_certificate(srv):
     T.expect_true("pki_tls" in syms(T.LISTENER), "the listener, pki_tls")
 
 
+@T.test(start=False)
 def authtab_read_by_authpop(srv):
     """The parent reads no password hash: the popd binary holds no
     parser of hashes or app password records, and popd -n's errors in
