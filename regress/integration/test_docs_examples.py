@@ -38,6 +38,9 @@ a marker, a marker without a block, or a KIND not listed here fails.
                     listener), then as popd.conf.
     nginx.conf      nginx's mail block (and a "user" line): nginx -t,
                     after load_module, pid, error_log and events.
+    authtab         an authtab(5) (usertab(5)): popd -n on BASE with
+    usertab         it as its authtab (usertab), the other table
+                    naming its users (with the test's mail user's ids).
     /PATH           the file at PATH, as the document gives it, for the
                     block's checked parts to read.
     UNCHECKED       other programs' files, commands, output, formats.
@@ -64,10 +67,10 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
-CHECKED = ("popd.conf", "popd.conf-part", "nginx.conf")
+CHECKED = ("popd.conf", "popd.conf-part", "nginx.conf", "authtab",
+           "usertab")
 UNCHECKED = ("shell", "output", "text", "haproxy.cfg", "smtpd.conf",
-             "acme-client.conf", "table.conf", "crontab", "authtab",
-             "usertab")
+             "acme-client.conf", "table.conf", "crontab")
 NAMES = {"nginx-mail": "popdnginx", "vmail": "popdtest1",
          "popusers": "popdtest1", "popctl": "popdnginx"}
 PATHS = re.compile(r"(?<![\w.$/])/(?:etc|run|var|usr|home|srv)/"
@@ -340,6 +343,22 @@ def completed(text):
     return add + text
 
 
+def check_table(root, kind, text):
+    """An authtab or usertab example as BASE's table."""
+    users = [re.split(r"[\s:]", ln, 1)[0] for ln in text.split("\n")
+             if ln.strip() and not ln.startswith("#")]
+    f = Files(root)
+    other = "usertab" if kind == "authtab" else "authtab"
+    write(root + "/etc/mail/" + kind, text + "\n", 0o640)
+    if other == "usertab":
+        write(root + "/etc/mail/usertab", "".join(
+            "%s\t%d:%d:/var/vmail/%s\n" % (u, f.uid.pw_uid, f.uid.pw_gid,
+                                           u) for u in users))
+    else:
+        write(root + "/etc/mail/authtab", "", 0o640)
+    return check_popd(root, "popd.conf-part", "", {}, None)
+
+
 def check_popd(root, kind, text, files, where):
     if kind == "popd.conf":
         have = {t[0] for t in statements(text)}
@@ -408,6 +427,8 @@ def examples_load(srv):
         os.chmod(root, 0o755)
         if kind == "nginx.conf":
             err = check_nginx(root, nginx, text, where)
+        elif kind in ("authtab", "usertab"):
+            err = check_table(root, kind, text)
         else:
             err = check_popd(root, kind, text, files, where)
         counts[kind] = counts.get(kind, 0) + 1
