@@ -349,10 +349,13 @@ def copy_build(top):
 class Fleet:
     """The net, the volume (or local disk), n backends with every user,
     nginx in front; start(srv) makes srv the router.  users: [(name,
-    password)]."""
+    password)]; nginx_lines: more directives for nginx's pop3 server
+    block (test_partition.py's "timeout 5s;")."""
 
-    def __init__(self, users, backends=3, storage="gluster", nginx=True):
+    def __init__(self, users, backends=3, storage="gluster", nginx=True,
+                 nginx_lines=""):
         T.need_root()
+        self.nginx_lines = nginx_lines
         self.users = users
         self.n = backends
         self.storage = storage
@@ -406,7 +409,8 @@ class Fleet:
             self.nginx = T.Nginx(
                 nginx, self.top, b.cert, b.key, "unix:%s:/auth" % self.sock,
                 {"pop3s": ("pop3", True, "pop3_auth plain;\n"
-                           "        proxy_protocol on;")},
+                           "        proxy_protocol on;" +
+                           self.nginx_lines)},
                 user=T.daemon_user("popdnginx").pw_name).start()
             self.front = self.nginx.ports["pop3s"]
         if router is not None:
