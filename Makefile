@@ -821,7 +821,7 @@ test-programs: all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
 
 # The programs built with ASan and UBSan in a copy of the tree (never
 # this one), and the unit tests and SANITIZE_TESTS run against them:
-# regress/sanitize.sh, regress/README.
+# regress/sanitize.sh.
 sanitize:
 	sh regress/sanitize.sh
 
