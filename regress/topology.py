@@ -67,7 +67,7 @@ WHEN = {
     "checkpop": "if a route names a health port",
     "lmtp": "if a listener is an lmtp one",
     "dlvrpop": "one per maildir in delivery over LMTP",
-    "control": "if popd.conf has a control socket",
+    "control": "if a control socket is bound: popd always binds one",
     "wrkrpop": "one per logged-in session",
     "authcheck": "a moment at start and reload: reads authtab",
     "keypop -c": "a moment at start, reload and renewal: tries a keypair",
