@@ -24,12 +24,15 @@ when README.md's diagram, process table or ps listing leaves out a
 process of the map.
 
 What it reads, and nothing else (a C parser it is not: each pattern
-below fails loudly, naming its file, when the code stops matching it):
+below fails loudly when the code stops matching it).  Each definition
+is looked for in whichever source file holds it, so that files may
+move; today:
   common/util.h        the daemon users (POPD_USER ..., Linux's names)
   common/proto.c       proc_str(): the processes' names
   common/proto.c,      the D(...) rows: sender, receivers, descriptor
     common/peers.c     (proto.c: the parent's channels; peers.c: the
                        channels the parent makes between two children)
+  common/protodecl.h   the rows' one-letter names of the processes
   popd/startup.c       find_helpers(): every program the parent runs
   popd/popd.c          main's proc_start() calls: which start always,
                        which only when proc_wanted() says so
@@ -80,9 +83,48 @@ class SourceError(Exception):
     pass
 
 
+SKIP = ("regress", "openbsd", "debian", "doc", "man")
+_files = None
+USED = []
+
+
 def read(path):
+    if path not in USED:
+        USED.append(path)
     with open(os.path.join(REPO, path)) as f:
         return f.read()
+
+
+def sources():
+    """Every .c, .h and .y of the tree but the tests' and the ports'."""
+    global _files
+    if _files is None:
+        _files = []
+        for top, dirs, names in os.walk(REPO):
+            rel = os.path.relpath(top, REPO)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and
+                             (rel != "." or d not in SKIP))
+            for n in sorted(names):
+                if n.endswith((".c", ".h", ".y")):
+                    _files.append(os.path.normpath(os.path.join(rel, n)))
+    return _files
+
+
+def where(pattern, what, many=False):
+    """The source file (or files) holding pattern: files move, the
+    definitions they hold are looked for wherever they are."""
+    rx = re.compile(pattern, re.S)
+    found = []
+    for f in sources():
+        with open(os.path.join(REPO, f), errors="replace") as fh:
+            if rx.search(fh.read()):
+                found.append(f)
+    if not found or (len(found) > 1 and not many):
+        raise SourceError("%s: %s (regress/topology.py reads it; update "
+                          "one or the other)" % (what, "in no source file"
+                                                 if not found else
+                                                 "in " + ", ".join(found)))
+    return found if many else found[0]
 
 
 def need(m, path, what):
@@ -99,26 +141,26 @@ def strip_comments(src):
 def users():
     """POPD_*_USER: the last definition of each (Linux's)."""
     out = {}
+    path = where(r'#define\s+POPD_USER\s+"', "POPD_USER")
     for m in re.finditer(r'#define\s+(POPD_\w*USER)\s+"([^"]+)"',
-                         read("common/util.h")):
+                         read(path)):
         out[m.group(1)] = m.group(2)
-    need(out.get("POPD_USER"), "common/util.h", "POPD_USER")
     return out
 
 
 def proc_names():
     """PROC_* -> the name proc_str() gives it."""
-    src = read("common/proto.c")
-    body = need(re.search(r"\nproc_str\(int proc\)\n\{(.*?)\n\}", src,
-                          re.S), "common/proto.c", "proc_str()").group(1)
+    path = where(r"\nproc_str\(int proc\)\n\{", "proc_str()")
+    body = re.search(r"\nproc_str\(int proc\)\n\{(.*?)\n\}", read(path),
+                     re.S).group(1)
     names = dict(re.findall(r'case (PROC_\w+):\s*return "([^"]+)";', body))
-    need(names, "common/proto.c", "proc_str()'s cases")
+    need(names, path, "proc_str()'s cases")
     return names
 
 
 def letters():
     """protodecl.h's one-letter names of the PROC_* in the D() rows."""
-    src = read("common/protodecl.h")
+    src = read(where(r"#define\s+D\(t, from, to", "the D() row macro"))
     return dict(re.findall(r"#define\s+([A-Z])\s+(PROC_\w+)", src))
 
 
@@ -148,87 +190,96 @@ def decls(path, names, abbrev):
 
 
 def roles(names, du):
-    """Each program's proc_role/proc_setup: name -> user, chroot, title."""
+    """Each program's proc_role/proc_setup: name -> user, chroot, title.
+    A proc_setup of its own is a second mode of a program: keypop's
+    "check" (keypop -c), and authcheck's."""
     out = {}
-    for top in sorted(os.listdir(REPO)):
-        d = os.path.join(REPO, top)
-        if not os.path.isdir(d) or top in ("regress", "compat", "common",
-                                           "debian", "openbsd", "popd"):
-            continue
-        for f in sorted(os.listdir(d)):
-            if not f.endswith(".c"):
+    for path in where(r"struct proc_(role|setup)\s+\w+\s*=\s*\{",
+                      "the programs' proc_role", many=True):
+        used = False
+        src = strip_comments(read(path))
+        selves = re.findall(r"\.self\s*=\s*(PROC_\w+)", src)
+        for m in re.finditer(r"struct (proc_role|proc_setup)\s+\w+\s*="
+                             r"\s*\{(.*?)\n\};", src, re.S):
+            body = m.group(2)
+            self_ = re.search(r"\.self\s*=\s*(PROC_\w+)", body)
+            user = need(re.search(r"\.user\s*=\s*(\w+)", body), path,
+                        ".user of a proc setup").group(1)
+            title = re.search(r'\.title\s*=\s*"([^"]*)"', body)
+            chroot = re.search(r"\.chroot\s*=\s*(\d)", body)
+            if self_ is not None:
+                name = names[self_.group(1)]
+            elif title and title.group(1) == "check" and \
+                    selves == ["PROC_KEY"]:
+                name = "keypop -c"
+            elif title and title.group(1) == "authcheck":
+                name = "authcheck"
+            else:
                 continue
-            path = os.path.join(top, f)
-            src = strip_comments(read(path))
-            for m in re.finditer(r"struct (proc_role|proc_setup)\s+\w+\s*="
-                                 r"\s*\{(.*?)\n\};", src, re.S):
-                body = m.group(2)
-                self_ = re.search(r"\.self\s*=\s*(PROC_\w+)", body)
-                user = need(re.search(r"\.user\s*=\s*(\w+)", body), path,
-                            ".user of a proc setup").group(1)
-                title = re.search(r'\.title\s*=\s*"([^"]*)"', body)
-                chroot = re.search(r"\.chroot\s*=\s*(\d)", body)
-                if self_ is not None:
-                    name = names[self_.group(1)]
-                elif m.group(1) == "proc_setup" and top == "keypop":
-                    name = "keypop -c"
-                elif m.group(1) == "proc_setup" and top == "authcheck":
-                    name = "authcheck"
-                else:
-                    continue
-                if name in out:
-                    continue
-                if user == "NULL":
-                    who = "the mail user (usertab's uid:gid)"
-                else:
-                    who = need(du.get(user), path, user)
-                out[name] = {"user": who,
-                             "chroot": bool(chroot and
-                                            chroot.group(1) == "1"),
-                             "title": title.group(1) if title else "USER",
-                             "file": path}
+            used = True
+            if name in out:
+                continue
+            if user == "NULL":
+                who = "the mail user (usertab's uid:gid)"
+            else:
+                who = need(du.get(user), path, user)
+            out[name] = {"user": who,
+                         "chroot": bool(chroot and
+                                        chroot.group(1) == "1"),
+                         "title": title.group(1) if title else "USER",
+                         "file": path}
+        if not used:
+            USED.remove(path)
     return out
 
 
 def helpers():
-    body = need(re.search(r"\nfind_helpers\(.*?\n\}", read(
-        "popd/startup.c"), re.S), "popd/startup.c", "find_helpers()")
+    path = where(r"\nfind_helpers\(", "find_helpers()")
+    body = need(re.search(r"\nfind_helpers\(.*?\n\}", read(path), re.S),
+                path, "find_helpers()")
     return re.findall(r'\{\s*"(\w+)",', body.group(0))
 
 
 def starts(kinds):
     """main's proc_start() calls: name -> "always" or "if"."""
-    src = strip_comments(read("popd/popd.c"))
+    path = where(r"proc_start\(KIND_AUTHPOP\) == NULL", "main's "
+                 "proc_start() calls")
+    src = strip_comments(read(path))
     out = {}
     for m in re.finditer(r"(proc_wanted\((KIND_\w+)\)\s*&&\s*)?"
                          r"proc_start\((KIND_\w+)\)\s*==\s*NULL", src):
         k = kinds[m.group(3)]
         if k not in out:
             out[k] = "if" if m.group(1) else "always"
-    need(out, "popd/popd.c", "main's proc_start() calls")
+    need(out, path, "main's proc_start() calls")
     return out
 
 
 def kinds(names):
     """proc_kinds[]: KIND_* -> process name; and the "popd" argv0s."""
-    src = strip_comments(read("popd/supervise.c"))
+    sv = where(r"proc_kinds\[KIND_MAX\] = \{", "proc_kinds[]")
+    src = strip_comments(read(sv))
     k = {a: names[b] for a, b in
          re.findall(r"\[(KIND_\w+)\]\s*=\s*\{\s*(PROC_\w+)", src)}
-    need(k, "popd/supervise.c", "proc_kinds[]")
+    need(k, sv, "proc_kinds[]")
     call = need(re.search(r"child_spawn\(proc_path\[id\],(.*?)\?\s*"
-                          r'"popd"', src, re.S), "popd/supervise.c",
+                          r'"popd"', src, re.S), sv,
                 'proc_exec()\'s "popd" argv0')
     popd = {k[x] for x in re.findall(r"KIND_\w+", call.group(1))}
     need(re.search(r"id == KIND_LISTENER && keypop_spawn", src),
-         "popd/supervise.c", "keypop_spawn() with each listener")
+         sv, "keypop_spawn() with each listener")
     return k, popd
 
 
 def build():
     names = proc_names()
     abbrev = letters()
-    rows = decls("common/proto.c", names, abbrev) + \
-        decls("common/peers.c", names, abbrev)
+    per = [decls(f, names, abbrev) for f in
+           where(r"\n\tD\(MSG_", "the message declarations", many=True)]
+    # The parent's channels first (proto.c), then the children's.
+    per.sort(key=lambda r: not any("parent" in [d["from"]] + d["to"]
+                                   for d in r))
+    rows = [d for r in per for d in r]
     k, popdargv = kinds(names)
     r = roles(names, users())
     st = starts(k)
@@ -251,11 +302,11 @@ def build():
     for p in procs:
         if p not in WHEN:
             raise SourceError("regress/topology.py: WHEN has no line for "
-                              "%s (popd/startup.c find_helpers)" % p)
+                              "%s (find_helpers)" % p)
         if p not in r:
             raise SourceError("no proc_role or proc_setup names %s" % p)
         if p in st and (st[p] == "always") != WHEN[p].startswith(ALWAYS):
-            raise SourceError("popd/popd.c starts %s %s, but "
+            raise SourceError("main starts %s %s, but "
                               "regress/topology.py's WHEN says %r" %
                               (p, "always" if st[p] == "always" else
                                "only if proc_wanted()", WHEN[p]))
@@ -276,11 +327,16 @@ def build():
 def render(procs, r, rows):
     out = []
     w = out.append
-    w("popd's processes and channels.  Generated by regress/topology.py")
-    w("(make topology) from common/util.h, common/proto.c, common/peers.c,")
-    w("popd/popd.c, popd/startup.c, popd/supervise.c and each program's")
-    w("proc_role; regress/integration/test_topology.py fails when this")
-    w("file is not its output.  Do not edit: run make topology.")
+    w("popd's processes and channels, generated by regress/topology.py")
+    w("(make topology); regress/integration/test_topology.py fails when")
+    w("this file is not its output.  Do not edit: run make topology.")
+    line = "Read from:"
+    for f in sorted(USED):
+        if len(line) + len(f) + 1 > 72:
+            w(line)
+            line = " "
+        line += " " + f
+    w(line + ".")
     w("")
     w("Processes (as: its user on Linux, + chroot to the empty directory)")
     w("")
