@@ -810,12 +810,18 @@ conf-update: regress/unit/test_conf
 msg-update: regress/unit/test_msgsum
 	regress/unit/test_msgsum -u
 
+# doc/topology.txt: the processes and channels, read from the message
+# declarations and the parent's code (regress/topology.py); after any
+# change to them.  test_topology.py fails while it is out of date.
+topology:
+	python3 regress/topology.py -o doc/topology.txt
+
 # Every program and test program the test layers run.
 test-programs: all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
 
 # The programs built with ASan and UBSan in a copy of the tree (never
 # this one), and the unit tests and SANITIZE_TESTS run against them:
-# regress/sanitize.sh, regress/README.
+# regress/sanitize.sh.
 sanitize:
 	sh regress/sanitize.sh
 
@@ -825,7 +831,8 @@ sanitize:
 check:
 	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
 	python3 regress/run.py -j 2 regress/unit/ regress/sandbox/ \
-	    regress/integration/test_config.py
+	    regress/integration/test_config.py \
+	    regress/integration/test_topology.py
 
 demo: deps
 	@${MAKE} all regress/mkhash
@@ -909,4 +916,4 @@ clean:
 .PHONY: all test check demo count deps deb-deps lint install clean dist \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \
 	sanitize test-programs \
-	msg-update
+	msg-update topology

@@ -145,7 +145,7 @@ compat_newhash(const char *pass, int cost, char *out, size_t outlen)
  * replace where they reach.  No LeakSanitizer: it stops the world with
  * ptrace(2), which confinement refuses; no symbolizer: a program the
  * confined processes may not run; a report ends the process, so that
- * the test that met it fails (regress/README).
+ * the test that met it fails (regress/sanitize.sh).
  */
 const char	*__asan_default_options(void);
 const char	*__ubsan_default_options(void);

@@ -16,7 +16,7 @@
 
 /*
  * mailuser.c -- who a mail user is, and the one place where a process
- * becomes one (DESIGN.md invariant 2).
+ * becomes one (doc/DESIGN.md, invariant 2).
  *
  * mailuser_find answers a user name with the user's ids and maildir:
  * tablepop's answer for usertab (a file, the system's accounts or a

@@ -48,9 +48,13 @@
  *	control		LIBEXECDIR/control	supervised, if a control socket
  *	authpop		LIBEXECDIR/authpop	supervised; a reload's new one
  *						takes over once ready
- *	tablepop	LIBEXECDIR/tablepop	supervised, if a database
- *						table; a reload's new one
- *						takes over, the old drains
+ *	tablepop	LIBEXECDIR/tablepop	supervised, always: it serves
+ *						usertab and every table; a
+ *						reload's new one takes over,
+ *						the old drains
+ *	checkpop	LIBEXECDIR/checkpop	supervised, if a route names
+ *						a health port
+ *	keypop		LIBEXECDIR/keypop	one with each listener
  *	wrkrpop		LIBEXECDIR/wrkrpop	one per session, as the user
  *	dlvrpop		LIBEXECDIR/dlvrpop	one per maildir in delivery,
  *						as its user, kept warm

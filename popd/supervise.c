@@ -502,8 +502,8 @@ listen_kind(int flags)
 
 /*
  * The lmtp process runs for LMTP sockets only, the control process for
- * its socket, tablepop for database tables and routes, checkpop for a
- * route's health port, keypop never by itself; the others always.
+ * its socket, checkpop for a route's health port, keypop never by
+ * itself; the others always (tablepop too: it serves usertab).
  */
 int
 proc_wanted(enum proc_id id)

@@ -19,7 +19,47 @@
 # is never disturbed; then the unit tests and the integration files
 # named (SANITIZE_TESTS, or the arguments) run against that build.
 # The copy is refreshed by file (tar keeps the times): a second run
-# rebuilds what changed only.  regress/README says what differs.
+# rebuilds what changed only.
+#
+# The sanitizer build (make sanitize, regress/sanitize.sh) is a copy of
+# the tree's sources (git ls-files: tracked and new files, no build
+# output) in SANITIZE_DIR (/tmp/popd-sanitize), refreshed file by file so
+# that a second run rebuilds what changed, and built there with SANITIZE
+# (Makefile) set to -fsanitize=address,undefined -fno-sanitize-recover=all
+# (SANITIZE_FLAGS); this tree's objects are never touched, so make and
+# test runs here go on meanwhile.  It then runs the unit tests, sbtest
+# and SANITIZE_TESTS (test_session.py test_stls.py test_keypop.py
+# test_transaction.py test_users.py; about 5 minutes with the build on
+# 2 cores) with run.py from the copy.  A report ends the process
+# (abort_on_error, halt_on_error): a daemon's lands in its log and the
+# test that met it fails.  What differs from an installed build:
+#   - each confined child's seccomp allow-list also allows sigaltstack(2),
+#     which ASan's runtime calls at exit, and readlink(2), with which a
+#     report names the program (common/sandbox.c sc_sanitizer, compiled
+#     only under __SANITIZE_ADDRESS__); nothing else is relaxed, Landlock
+#     is the same, and sbtest checks every rule as usual;
+#   - the options below are compiled in (compat/compat.c
+#     __asan_default_options, __ubsan_default_options): the parent starts
+#     its children with an environment of its own;
+#   - compat_memtrim() purges ASan's quarantine and free pages
+#     (__sanitizer_purge_allocator) where it would call malloc_trim(3),
+#     so that the tests of memory given back hold;
+#   - LeakSanitizer is off (detect_leaks=0): it stops the world with
+#     ptrace(2), which the parent's deny-list kills and no confined child
+#     may call;
+#   - symbolize=0: the symbolizer is a program the confined processes may
+#     not run; a report's frames are addresses (addr2line -e PROGRAM, or
+#     run a unit test again with ASAN_OPTIONS=symbolize=1);
+#   - allocator_may_return_null=1: a refused allocation returns NULL as
+#     libc's does, so the paths that handle it are the ones tested.
+# ASAN_OPTIONS and UBSAN_OPTIONS from the environment replace these.
+# Found by it so far: the listener passed NULL to explicit_bzero when
+# STLS discarded an empty buffer (relaybuf_consume; UBSan); test_popcache
+# read a UIDL after maildrop_close freed it, and test_msg sent a byte past
+# a request's struct (ASan; both fixed in the tests); test_keypop's scan
+# of a process's memory read ASan's terabytes of shadow at once (it now
+# reads each mapping in pieces and skips the shadow).
+#
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -17,7 +17,19 @@ stale and live checks, who may do what (real uids: root, members of the
 control group by name and by primary group, others), reload answered
 when it is over with its first error, log verbose and brief, hostile
 control clients that must not touch POP3 service, and a killed control
-process restarted."""
+process restarted.
+
+In detail, it drives popctl against the real daemon: the control
+socket's stale and live checks, who may do what (root; members of the
+control group, listed or by primary group, show only; others refused),
+reload answered with its first error (file:line) while the old
+configuration serves on, log verbose and brief in every process, hostile
+control clients (garbage, cut short, too long, silent, not reading, 100
+at once and a flood) while a POP3 login from another address keeps its
+unloaded time, a killed control process, a line not in canonical words
+refused with them, and a compromised control process that holds a
+client's socket (root's, answered, silent, or with another line on it)
+and asks the parent something."""
 
 import os
 import pwd

@@ -14,7 +14,11 @@
 
 """kill -9 of each popd process in the middle of a session: nothing is
 removed that QUIT did not commit, other sessions go on, and the parent
-restarts a dead listener or authpop."""
+restarts a dead listener or authpop.
+
+Also forged messages on a child's channel, and a wrkrpop stopped and
+continued, then traced when killed: reaped once its tracer lets go of
+the zombie."""
 
 import ctypes
 import os

@@ -18,7 +18,28 @@ in the middle of a transaction, show stats equal to what the test did,
 show penalties and unpenalize with a sprayer, show sessions with 1,000
 sessions open, and show metrics read by Debian's promtool and served by
 a real prometheus-node-exporter.  The socket, the control process and
-who may do what are test_control.py's."""
+who may do what are test_control.py's.
+
+In detail, it checks what popctl shows and does: show sessions over
+three real TLS sessions, one through the real HAProxy with send-proxy-v2
+(users, real addresses, listeners, states, RETR, OCTETS, DELE) and a
+connection held in its handshake; kick user in the middle of a
+transaction with DELEs (ended at once, nothing removed, the user back
+in) and kick address in every state; every counter of show stats moved
+by exactly what the test did (logins by result, a limit, RETR octets,
+removals, TLS failures, mda and LMTP deliveries) and the RELOAD column
+after a reload; a sprayer in show penalties and, after unpenalize, its
+logins as fast as unloaded; 1,000 sessions listed within 200 ms; a
+control client that never reads show sessions over 2,400 sessions (more
+than a socket holds): others answered meanwhile, a POP3 login, dropped
+after 10 s and not before 8, the control process neither restarted nor
+grown; show metrics accepted by Debian's promtool and served by a real
+prometheus-node-exporter; mda never waiting for popd; the questions the
+control process asks the listeners and authpop itself: an authpop killed
+while asked (the answer at once, not at the timeout), after a reload and
+a control process killed and restarted (the new authpop, the draining
+listener), and a control process that floods its channels (taken with
+pidfd_getfd): each child closes that channel alone and serves on."""
 
 import calendar
 import os

@@ -23,7 +23,18 @@ metrics; mda -q and -t and maildirsize's own definition; a damaged,
 missing, huge, linked or FIFO maildirsize recalculated; concurrent
 mda and LMTP deliveries near the limit; and kill -9 of dlvrpop, mda
 and wrkrpop mid-update, after which a recalculation equals what the
-maildir holds and every acknowledged message is there once."""
+maildir holds and every acknowledged message is there once.
+
+In detail, it checks popd -n -v and the file:line errors of bad values;
+LMTP's 552 5.2.2 (452 4.2.2 with quota full temporary) at RCPT, for
+SIZE= and after DATA, the other recipients delivered; a quota users file
+and a SQLite table (table-sqlite answering K_ALIAS; a value that is no
+quota: 451 4.3.0); maildirsize line by line; POP3 never refused; popctl
+show quota and the counters; mda -q, -t and the file's own definition; a
+damaged, missing, huge, linked or FIFO maildirsize recalculated and a
+link never followed; 16 mda and 16 LMTP deliveries at once near the
+limit; kill -9 of dlvrpop, mda and wrkrpop mid-update, then a
+recalculation equal to the maildir."""
 
 import os
 import random

@@ -21,7 +21,18 @@ server (fetchmail with its UIDL file) does not fetch it again; a sweep
 at each UPDATE removes what is past its time, while sessions and LMTP
 deliveries go on; kill -9 of wrkrpop in the middle of UPDATE leaves
 every message in exactly one place; Dovecot's IMAP does not list
-popd.deleted as a folder; show quota counts what is kept."""
+popd.deleted as a folder; show quota counts what is kept.
+
+In detail, it keeps what sessions remove (deleted keep): DELE and QUIT
+into popd.deleted, popctl undelete by Message-ID, UIDL, since and all
+with the UIDLs and sizes of before (Dovecot's, taken over, too, also
+after the popcache is lost); fetchmail with its UIDL file not fetching
+an undeleted message again; "in use" while a session holds the maildrop;
+a show user whose wrkrpop is stopped, killed in time and reaped; show
+quota and a recalculation leaving kept messages out; the sweep while
+LMTP deliveries and sessions run; wrkrpop stopped then killed half way
+through UPDATE's 20,000 moves, each message in exactly one place;
+Dovecot's IMAP LIST without popd.deleted."""
 
 import os
 import re
