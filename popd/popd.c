@@ -433,8 +433,8 @@ TAILQ_HEAD(waiters, waiter);
  */
 static struct reloading {
 	int			 busy, again;
-	int			 follow;	/* the tables alone: changed */
-	int			 followed;	/* the last one took effect */
+	int			 follow;	/* the tables alone */
+	int			 followed;	/* the last one did */
 	struct popd_conf	*nconf;
 	struct users		 nusers;
 	int			 tables;	/* tablepop first: started */
@@ -442,7 +442,7 @@ static struct reloading {
 	struct event		 authwait;	/* RELOAD_AUTHWAIT */
 	struct waiters		 waiting, after;
 	char			 why[512];
-	int			 nrestart;	/* changes a restart applies */
+	int			 nrestart;	/* restart needed */
 	char			 restart[CTL_RESTARTMAX];
 } rl = {
 	.waiting = TAILQ_HEAD_INITIALIZER(rl.waiting),
@@ -538,8 +538,8 @@ reload(void)
  * alone, with the configuration in force (not popd.conf, which may be
  * half edited), on the same path as a reload's: authcheck checks them,
  * a new tablepop and authpop load them, the older authpops read
- * authtab.  -1 while a reload is under way: the next look tries again,
- * so a file rewritten without end costs one load per look at most.
+ * authtab.  -1 while a reload is under way: the next look tries again.
+ * At most one load a look, none for a file that changes at every look.
  */
 int
 reload_tables(void)
@@ -611,7 +611,7 @@ reload_checked(int error, const char *why)
 			conf_changes(nconf);
 			conf_free(conf);
 			conf = nconf;
-			/* tablepop's backends count again (tablepop/router.c). */
+			/* tablepop's backends count again (router.c). */
 			conf_gen++;
 		}
 		users_free(&users);
