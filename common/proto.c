@@ -467,8 +467,15 @@ static const char *
 valid_ctlreload(const void *p)
 {
 	const struct msg_ctlreload	*m = p;
+	size_t				 i;
 
-	return TERMINATED(m->conffile) ? NULL : "unterminated string";
+	if (!TERMINATED(m->conffile) || !TERMINATED(m->restart))
+		return "unterminated string";
+	for (i = 0; m->restart[i] != '\0'; i++)
+		if ((m->restart[i] < 0x20 && m->restart[i] != '\n') ||
+		    m->restart[i] == 0x7f)
+			return "restart";
+	return NULL;
 }
 
 static const char *

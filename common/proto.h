@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		55
+#define MSG_VERSION		56
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -1030,10 +1030,16 @@ struct msg_ctlbackend {
 	uint64_t	users;		/* routed since start, reload */
 };
 
-/* MSG_PARENT_CTLRELOAD: conffile "" when popd runs without one. */
+/*
+ * MSG_PARENT_CTLRELOAD: conffile "" when popd runs without one;
+ * restart: the changes only a restart applies, one a line (LF between
+ * them), "" for none.
+ */
+#define CTL_RESTARTMAX	2048
 struct msg_ctlreload {
 	uint64_t	req;
 	char		conffile[PATH_MAX];
+	char		restart[CTL_RESTARTMAX];
 };
 
 /*

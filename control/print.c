@@ -372,10 +372,19 @@ print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
 	    (unsigned long long)m->users, sess, age);
 }
 
-/* reload: the file it read, or that popd runs without one. */
+/*
+ * reload: the file it read, or that popd runs without one; then each
+ * change only a restart applies.
+ */
 static void
 print_reload(FILE *fp, const struct msg_ctlreload *m)
 {
+	const char	*s, *lf;
+
 	fprintf(fp, "reloaded %s\n", m->conffile[0] != '\0' ? m->conffile :
 	    "the tables and certificates");
+	for (s = m->restart; *s != '\0'; s = *lf != '\0' ? lf + 1 : lf) {
+		lf = s + strcspn(s, "\n");
+		fprintf(fp, "needs a restart: %.*s\n", (int)(lf - s), s);
+	}
 }

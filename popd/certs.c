@@ -56,6 +56,13 @@
  * does not is logged once, and the pair before it serves on until the
  * files change again.  From CERTS_WARN before a certificate expires, a
  * warning is logged once a day.
+ *
+ * The same looks follow the files of authtab, usertab and the app
+ * passwords (certs_tables), for popd.c's reload of the tables alone
+ * (reload_tables): read once two looks agree and differ from what the
+ * last load read, which authcheck checks and tablepop and a new authpop
+ * load, as at a reload.  At most one load starts a look, none while a
+ * reload is under way (the next look tries again).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -117,6 +124,8 @@ struct certs_batch {
 };
 
 static void	certs_look(const struct conf_pki *, struct pki_look *);
+static void	files_look(const char *const *, struct pki_look *);
+static void	tables_paths(const struct popd_conf *, const char **);
 static struct certs_check *check_new(const struct popd_conf *,
 		    struct conf_pki *, time_t);
 static int	check_begin(struct certs_check *, const char *);
@@ -135,24 +144,38 @@ static void	certs_tick_over(void);
 static void	certs_expiry(struct conf_pki *, time_t);
 
 static struct event	certs_ev;
+/* The tables' files (certs_tables): at the last look, and last read. */
+static struct pki_look	tables_seen, tables_tried, tables_before;
 /* The look under way: its checks not yet over, and whether one serves. */
 static struct {
 	int		pending, changed;
 	uint64_t	gen;
 } looking;
 
-/* The files of pki as they are now: never fails, an error is a look. */
+/*
+ * The files of pki as they are now: never fails, an error is a look.
+ * A table's: the files a reload of the tables reads (certs_tables).
+ */
 static void
 certs_look(const struct conf_pki *pki, struct pki_look *look)
 {
-	const char	*path;
+	const char	*paths[LOOK_FILES] = { pki->cert, pki->key, NULL };
+
+	files_look(paths, look);
+}
+
+static void
+files_look(const char *const *paths, struct pki_look *look)
+{
 	struct stat	 st;
 	int		 i, r;
 
 	memset(look, 0, sizeof(*look));
-	for (i = 0; i < 4; i++) {
-		path = i < 2 ? pki->cert : pki->key;
-		r = i % 2 == 0 ? stat(path, &st) : lstat(path, &st);
+	for (i = 0; i < 2 * LOOK_FILES; i++) {
+		if (paths[i / 2] == NULL)
+			continue;
+		r = i % 2 == 0 ? stat(paths[i / 2], &st) :
+		    lstat(paths[i / 2], &st);
 		if (r == -1) {
 			look->f[i].error = errno;
 			continue;
@@ -603,6 +626,7 @@ certs_tick(int fd, short ev, void *arg)
 	struct certs_check	*cc;
 	struct conf_pki		*pki;
 	struct pki_look		 look;
+	const char		*paths[LOOK_FILES];
 	time_t			 now = time(NULL);
 	char			 date[32];
 
@@ -634,8 +658,54 @@ certs_tick(int fd, short ev, void *arg)
 		}
 		certs_expiry(pki, now);
 	}
+	/* The tables: a reload of them, which reads them (certs_tables). */
+	tables_paths(conf, paths);
+	files_look(paths, &look);
+	if (memcmp(&look, &tables_seen, sizeof(look)) != 0)
+		tables_seen = look;
+	else if (memcmp(&look, &tables_tried, sizeof(look)) != 0)
+		(void)reload_tables();		/* busy: the next look */
 	if (--looking.pending == 0)
 		certs_tick_over();
+}
+
+/*
+ * The table files of c that are followed on disk: authtab, usertab
+ * (each a file or a passwd-file) and the file of app passwords; NULL
+ * for one that is not a file.
+ */
+static void
+tables_paths(const struct popd_conf *c, const char **paths)
+{
+	paths[0] = c->set.authsrc == TABSRC_FILE ||
+	    c->set.authsrc == TABSRC_PASSWD ? c->set.authtab : NULL;
+	paths[1] = c->set.usersrc == TABSRC_FILE ||
+	    c->set.usersrc == TABSRC_PASSWD ? c->set.usertab : NULL;
+	paths[2] = c->apps[0] != '\0' && c->appssrc == TABSRC_FILE ?
+	    c->apps : NULL;
+}
+
+/*
+ * The tables of c are about to be read (start, reload, or a change
+ * seen here): their files as they are, so that they are read again
+ * only once they change, and a bad one is logged once.  NULL: what was
+ * read is not served (a reload refused for its certificates): the
+ * files as the load before read them, so that the next look reads
+ * them if they changed.
+ */
+void
+certs_tables(const struct popd_conf *c)
+{
+	const char	*paths[LOOK_FILES];
+
+	if (c == NULL) {
+		tables_tried = tables_before;
+		return;
+	}
+	tables_before = tables_tried;
+	tables_paths(c, paths);
+	files_look(paths, &tables_tried);
+	tables_seen = tables_tried;
 }
 
 /* Every check of a look is over: new sessions get the new pairs. */

@@ -82,7 +82,10 @@ struct conf_listen {
  * What a pki's files looked like (certs.c): stat(2) of each file and
  * lstat(2) of its name, so that a renamed file, a rewritten one and a
  * symbolic link pointed elsewhere (certbot's live/ -> archive/) differ.
+ * The tables a reload reads are looked at the same way (certs_tables):
+ * authtab, usertab and the app passwords.
  */
+#define LOOK_FILES	3
 struct pki_look {
 	struct {
 		dev_t		 dev;
@@ -90,7 +93,7 @@ struct pki_look {
 		off_t		 size;
 		struct timespec	 mtime, ctime;
 		int		 error;
-	}		 f[4];		/* cert, its name, key, its name */
+	}		 f[2 * LOOK_FILES];	/* a file, its name, ... */
 };
 
 /* The pair a pki serves, as the parent read and checked it (certs.c). */

@@ -326,6 +326,10 @@ void		 certs_batch_add(struct certs_batch *,
 		    const struct popd_conf *, struct conf_pki *);
 void		 certs_batch_go(struct certs_batch *);
 void		 certs_start(void);
+void		 certs_tables(const struct popd_conf *);
+
+/* popd.c: a reload of the tables alone, when certs.c sees them change. */
+int		 reload_tables(void);
 
 /*
  * startup.c: what popd checks before it serves, and confpop for popd -n
@@ -334,6 +338,7 @@ void		 certs_start(void);
 int		 conf_usable(struct popd_conf *, struct users *, int);
 void		 conf_usable_start(struct popd_conf *, struct users *, int,
 		    void (*)(int, const char *));
+void		 conf_tables_errors(struct popd_conf *, int);
 void		 helper_path(const char *, const char *, char *);
 void		 find_helpers(const char *);
 void		 check_users(void);

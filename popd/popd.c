@@ -72,6 +72,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,14 @@
  */
 #define RELOAD_AUTHWAIT		5
 
-static void		conf_changes(const struct popd_conf *,
-			    const struct popd_conf *);
+static void		conf_changes(const struct popd_conf *);
+static void		restart_needed(const char *, ...)
+			    __attribute__((__format__ (printf, 1, 2)));
+static const char	*listen_text(const struct conf_listen *);
+static const char	*tables_named(const struct popd_conf *, int);
+static void		conf_bound(const struct popd_conf *);
+static int		listen_same(const struct conf_listen *,
+			    const struct conf_listen *);
 static const char *const *conf_files(const struct popd_conf *);
 static const char	*link_dir(const char *);
 static const char *const *made_paths(const struct popd_conf *);
@@ -148,6 +155,7 @@ main(int argc, char *argv[])
 		check_users();
 	/* authcheck reads authtab, keypop -c the pairs for the parent. */
 	find_helpers(SBINDIR "/popd");
+	certs_tables(conf);
 	badtab = users_load(conf, &users);
 	if (conf_usable(conf, &users, badtab) != 0)
 		exit(1);
@@ -165,6 +173,7 @@ main(int argc, char *argv[])
 	TAILQ_FOREACH(l, &conf->listens, entry)
 		if (bind_listen(l) == -1)
 			exit(1);
+	conf_bound(conf);
 	fd_budget_set(proc_nofile());
 
 	/* -F: a service manager keeps us; the log still goes to syslog. */
@@ -428,6 +437,8 @@ TAILQ_HEAD(waiters, waiter);
  */
 static struct reloading {
 	int			 busy, again;
+	int			 follow;	/* the tables alone */
+	int			 followed;	/* the last one did */
 	struct popd_conf	*nconf;
 	struct users		 nusers;
 	int			 tables;	/* tablepop first: started */
@@ -435,6 +446,8 @@ static struct reloading {
 	struct event		 authwait;	/* RELOAD_AUTHWAIT */
 	struct waiters		 waiting, after;
 	char			 why[512];
+	int			 nrestart;	/* restart needed */
+	char			 restart[CTL_RESTARTMAX];
 } rl = {
 	.waiting = TAILQ_HEAD_INITIALIZER(rl.waiting),
 	.after = TAILQ_HEAD_INITIALIZER(rl.after),
@@ -464,22 +477,32 @@ reload_control(struct ctlans *a)
 	reload();
 }
 
-/* The reload is over: ok (why NULL) or why not, to all who asked. */
+/*
+ * The reload is over: ok (why NULL) or why not, to all who asked.  One
+ * that took effect but for changes only a restart applies ends with an
+ * error after its record, which lists them: popctl exits 1.
+ */
 static void
 reload_answer(const char *why)
 {
 	static struct msg_ctlreload	 m;
 	struct waiter			*w;
+	char				 left[64];
 
 	memset(&m, 0, sizeof(m));
 	if (conffile != NULL)
 		(void)strlcpy(m.conffile, conffile, sizeof(m.conffile));
+	(void)strlcpy(m.restart, rl.restart, sizeof(m.restart));
+	(void)snprintf(left, sizeof(left), "%d change%s need%s a restart of "
+	    "popd", rl.nrestart, rl.nrestart == 1 ? "" : "s",
+	    rl.nrestart == 1 ? "s" : "");
 	while ((w = TAILQ_FIRST(&rl.waiting)) != NULL) {
 		TAILQ_REMOVE(&rl.waiting, w, entry);
 		if (why == NULL)
 			ctlans_rec(w->a, MSG_PARENT_CTLRELOAD, -1, &m,
 			    sizeof(m));
-		ctlans_end(w->a, why);
+		ctlans_end(w->a, why != NULL ? why : rl.nrestart > 0 ? left :
+		    NULL);
 		free(w);
 	}
 }
@@ -495,6 +518,8 @@ reload(void)
 		return;
 	}
 	TAILQ_CONCAT(&rl.waiting, &rl.after, entry);
+	rl.nrestart = 0;
+	rl.restart[0] = '\0';
 	log_capture(rl.why, sizeof(rl.why));
 	nconf = flags_conf(&args);
 	log_capture(NULL, 0);
@@ -507,16 +532,49 @@ reload(void)
 	}
 	rl.nconf = nconf;
 	rl.busy = 1;
+	certs_tables(nconf);
 	users_load_start(nconf, &rl.nusers, NULL, reload_done, NULL);
 }
 
 /*
+ * certs.c: authtab, usertab or the file of app passwords changed on
+ * disk, and stayed so from one look to the next: a reload of the tables
+ * alone, with the configuration in force (not popd.conf, which may be
+ * half edited), on the same path as a reload's: authcheck checks them,
+ * a new tablepop and authpop load them, the older authpops read
+ * authtab.  -1 while a reload is under way: the next look tries again.
+ * At most one load a look, none for a file that changes at every look.
+ */
+int
+reload_tables(void)
+{
+	if (rl.busy)
+		return -1;
+	log_info("tables changed on disk: loading %s", tables_named(conf,
+	    1));
+	certs_tables(conf);
+	rl.nconf = conf;
+	rl.busy = rl.follow = 1;
+	rl.why[0] = '\0';
+	users_load_start(conf, &rl.nusers, NULL, reload_done, NULL);
+	return 0;
+}
+
+/*
  * The new tables are checked (badtab: what is bad): the certificates
- * now, without waiting for their keypop -c (reload_checked).
+ * now, without waiting for their keypop -c (reload_checked).  Tables
+ * followed on disk: their pki files are followed on their own.
  */
 static void
 reload_done(int badtab, void *arg)
 {
+	if (rl.follow) {
+		conf_tables_errors(conf, badtab);
+		if (badtab)
+			users_free(&rl.nusers);
+		reload_checked(badtab ? -1 : 0, NULL);
+		return;
+	}
 	log_capture(rl.why, sizeof(rl.why));
 	conf_usable_start(rl.nconf, &rl.nusers, badtab, reload_checked);
 	/* Not what the event loop logs meanwhile: reload_checked's why. */
@@ -534,24 +592,34 @@ reload_checked(int error, const char *why)
 	if (rl.why[0] == '\0' && why != NULL)
 		(void)strlcpy(rl.why, why, sizeof(rl.why));
 	rl.busy = 0;
-	if (error != 0) {
+	if (error != 0 && rl.follow) {
+		/* Logged once: the files are read again once they change. */
+		rl.follow = 0;
+		log_warnx("tables changed on disk: not loaded, those loaded "
+		    "before serve on");
+	} else if (error != 0) {
 		if (error == -1)
 			log_warnx("reload: keeping the old tables and "
 			    "configuration");
-		else
+		else {
 			log_warnx("reload: keeping the old certificate and "
 			    "tables");
+			/* Good tables changed on disk still load. */
+			certs_tables(NULL);
+		}
 		reload_answer(rl.why[0] != '\0' ? rl.why : "the tables or "
 		    "certificates have errors");
 		conf_free(nconf);
 	} else {
-		conf_changes(conf, nconf);
-		conf_free(conf);
-		conf = nconf;
+		if (!rl.follow) {
+			conf_changes(nconf);
+			conf_free(conf);
+			conf = nconf;
+			/* tablepop's backends count again (router.c). */
+			conf_gen++;
+		}
 		users_free(&users);
 		users = rl.nusers;
-		/* tablepop's backends count again (tablepop/router.c). */
-		conf_gen++;
 		tickets_start(conf->set.tls_tickets);
 		/*
 		 * The new tablepop loads the file tables while the previous
@@ -576,7 +644,10 @@ reload_checked(int error, const char *why)
 	}
 }
 
-/* The reload's new processes (its tablepop started already, if any). */
+/*
+ * The reload's new processes (its tablepop started already, if any);
+ * tables followed on disk: a new authpop alone.
+ */
 static void
 reload_procs(void)
 {
@@ -586,6 +657,8 @@ reload_procs(void)
 
 	/* The control process has no configuration: it stays. */
 	for (id = 0; id < KIND_MAX; id++) {
+		if (rl.follow && id != KIND_AUTHPOP)
+			continue;
 		if (!proc_wanted(id))
 			proc_retire(id);
 		else if (id != KIND_CONTROL && !(id == KIND_TABLE &&
@@ -593,6 +666,7 @@ reload_procs(void)
 			log_warnx("reload: keeping the previous %s",
 			    proc_str(proc_kinds[id].proc));
 	}
+	rl.followed = rl.follow;
 	/*
 	 * Said once the new authpop serves (reload_takeover): until then
 	 * the current one serves on with the tables it has; then the older
@@ -611,7 +685,7 @@ reload_procs(void)
 		users_send_tables(fresh[KIND_AUTHPOP]);
 		reloaded();
 	}
-	rl.busy = rl.tables = 0;
+	rl.busy = rl.tables = rl.follow = 0;
 	if (rl.again) {
 		rl.again = 0;
 		reload();
@@ -665,44 +739,174 @@ reload_takeover(const char *why)
 static void
 reloaded(void)
 {
-	counters_reloaded();
-	log_info("reloaded %s%s%s%s%s and %s%s%s", conffile ? conffile : "",
-	    conffile ? ", " : "",
-	    conf->set.authsrc == TABSRC_LOOKUP ? "table " : "",
-	    conf->set.authsrc == TABSRC_SYSTEM ? "the system's passwords" :
-	    conf->set.authtab,
-	    conf->set.authsrc == TABSRC_LOOKUP ? " (database)" : "",
-	    conf->set.usersrc == TABSRC_LOOKUP ? "table " : "",
-	    conf->set.usersrc == TABSRC_SYSTEM ? "the system's accounts" :
-	    conf->set.usertab,
-	    conf->set.usersrc == TABSRC_LOOKUP ? " (database)" : "");
+	char	left[64] = "";
+
+	/* Counters since a reload: not since a table's edit. */
+	if (!rl.followed)
+		counters_reloaded();
+	if (rl.nrestart > 0)
+		(void)snprintf(left, sizeof(left), "; %d change%s need%s a "
+		    "restart", rl.nrestart, rl.nrestart == 1 ? "" : "s",
+		    rl.nrestart == 1 ? "s" : "");
+	if (rl.followed)
+		log_info("tables changed on disk, now served: %s",
+		    tables_named(conf, 1));
+	else
+		log_info("reloaded %s%s%s%s", conffile ? conffile : "",
+		    conffile ? ", " : "", tables_named(conf, 0), left);
 	reload_answer(NULL);
 }
 
 /*
- * Say which changes a reload cannot apply: the sockets stay those bound
- * at startup, as root.
+ * The tables of c, each file named once ("authtab, usertab and app
+ * passwords"), for the log; files: those followed on disk alone.
+ */
+static const char *
+tables_named(const struct popd_conf *c, int files)
+{
+	static char	 buf[3 * PATH_MAX + 64];
+	const char	*name[3];
+	char		 what[3][PATH_MAX + 32];
+	int		 i, j, n = 0, src[3];
+
+	src[0] = c->set.authsrc;
+	src[1] = c->set.usersrc;
+	src[2] = c->apps[0] != '\0' ? c->appssrc : -1;
+	name[0] = c->set.authtab;
+	name[1] = c->set.usertab;
+	name[2] = c->apps;
+	for (i = 0; i < 3; i++) {
+		if (src[i] == -1 || (files && src[i] != TABSRC_FILE &&
+		    src[i] != TABSRC_PASSWD))
+			continue;
+		if (src[i] == TABSRC_SYSTEM)
+			(void)strlcpy(what[n], i == 0 ? "the system's "
+			    "passwords" : "the system's accounts",
+			    sizeof(what[n]));
+		else
+			(void)snprintf(what[n], sizeof(what[n]), "%s%s%s",
+			    src[i] == TABSRC_LOOKUP ? "table " : "", name[i],
+			    src[i] == TABSRC_LOOKUP ? " (database)" : "");
+		/* A passwd-file that is authtab and usertab: once. */
+		for (j = 0; j < n; j++)
+			if (strcmp(what[j], what[n]) == 0)
+				break;
+		if (j == n)
+			n++;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			(void)strlcat(buf, i == n - 1 ? " and " : ", ",
+			    sizeof(buf));
+		(void)strlcat(buf, what[i], sizeof(buf));
+	}
+	return buf;
+}
+
+/*
+ * The sockets bound at startup, as root: what a reload cannot change
+ * (conf_changes).  Their statements' lines are not kept: their file
+ * goes with the configuration.
+ */
+static struct conf_listen	*bound;
+static size_t			 nbound;
+static char			 boundctl[PATH_MAX];
+
+static void
+conf_bound(const struct popd_conf *c)
+{
+	const struct conf_listen	*l;
+	size_t				 n = 0;
+
+	TAILQ_FOREACH(l, &c->listens, entry)
+		n++;
+	if ((bound = calloc(n + 1, sizeof(*bound))) == NULL)
+		fatal("%s", __func__);
+	TAILQ_FOREACH(l, &c->listens, entry) {
+		bound[nbound] = *l;
+		bound[nbound].where.file = NULL;
+		bound[nbound++].where.line = 0;
+	}
+	(void)strlcpy(boundctl, c->ctlsock, sizeof(boundctl));
+}
+
+static int
+listen_same(const struct conf_listen *a, const struct conf_listen *b)
+{
+	return strcmp(a->addr, b->addr) == 0 && a->port == b->port &&
+	    a->flags == b->flags && strcmp(a->path, b->path) == 0 &&
+	    strcmp(a->group, b->group) == 0 &&
+	    strcmp(a->user, b->user) == 0 && strcmp(a->pki, b->pki) == 0;
+}
+
+/* "listen on 1.2.3.4 port 995" or "listen on socket /path". */
+static const char *
+listen_text(const struct conf_listen *l)
+{
+	static char	buf[PATH_MAX + 64];
+
+	if (l->path[0] != '\0')
+		(void)snprintf(buf, sizeof(buf), "listen on socket %s",
+		    l->path);
+	else
+		(void)snprintf(buf, sizeof(buf), "listen on %s port %d",
+		    l->addr, l->port);
+	return buf;
+}
+
+/*
+ * Say which changes of n a reload cannot apply: the sockets stay those
+ * bound at startup, as root.  Each is logged, and listed in popctl's
+ * answer (rl.restart), which then ends in an error.  Compared with
+ * what was bound, not the last reload's: a second reload still says.
  */
 static void
-conf_changes(const struct popd_conf *o, const struct popd_conf *n)
+conf_changes(const struct popd_conf *n)
 {
-	const struct conf_listen	*a, *b;
+	const struct conf_listen	*l;
+	char				*kept;
+	size_t				 i;
 
-	a = TAILQ_FIRST(&o->listens);
-	b = TAILQ_FIRST(&n->listens);
-	for (; a != NULL && b != NULL; a = TAILQ_NEXT(a, entry),
-	    b = TAILQ_NEXT(b, entry))
-		if (strcmp(a->addr, b->addr) != 0 || a->port != b->port ||
-		    a->flags != b->flags || strcmp(a->path, b->path) != 0 ||
-		    strcmp(a->group, b->group) != 0 ||
-		    strcmp(a->user, b->user) != 0)
-			break;
-	if (a != NULL || b != NULL)
-		log_warnx("reload: the listen statements changed; popd keeps "
-		    "listening where it did: restart it to apply them");
-	if (strcmp(o->ctlsock, n->ctlsock) != 0)
-		log_warnx("reload: control socket changed; popd keeps %s: "
-		    "restart it to apply it", o->ctlsock);
+	if ((kept = calloc(nbound + 1, 1)) == NULL)
+		fatal("%s", __func__);
+	TAILQ_FOREACH(l, &n->listens, entry) {
+		for (i = 0; i < nbound; i++)
+			if (!kept[i] && listen_same(&bound[i], l))
+				break;
+		if (i < nbound)
+			kept[i] = 1;
+		else
+			restart_needed("%s:%d: %s: not bound until a restart",
+			    l->where.file, l->where.line, listen_text(l));
+	}
+	for (i = 0; i < nbound; i++)
+		if (!kept[i])
+			restart_needed("%s, as at startup: served until a "
+			    "restart", listen_text(&bound[i]));
+	free(kept);
+	if (strcmp(boundctl, n->ctlsock) != 0)
+		restart_needed("control socket %s: popd keeps %s until a "
+		    "restart", n->ctlsock, boundctl);
+}
+
+/* One change a reload cannot apply: logged, and for popctl. */
+static void
+restart_needed(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 line[PATH_MAX + 128];
+	size_t	 len = strlen(rl.restart);
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warnx("reload: %s", line);
+	rl.nrestart++;
+	/* What does not fit is in the log: popctl's error says how many. */
+	if (len + strlen(line) + 2 <= sizeof(rl.restart))
+		(void)snprintf(rl.restart + len, sizeof(rl.restart) - len,
+		    "%s%s", len > 0 ? "\n" : "", line);
 }
 
 /* A child reaped (child.c): whose it was. */

@@ -48,7 +48,7 @@ static int	pki_file_ok(const struct popd_conf *,
 static char	self_path[PATH_MAX];
 
 /* The errors of the tables badtab says (users_load's) are logged. */
-static void
+void
 conf_tables_errors(struct popd_conf *c, int badtab)
 {
 	if (badtab & USERS_BADUSERTAB)

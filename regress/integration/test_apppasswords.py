@@ -178,6 +178,27 @@ def two_devices_one_revoked(srv):
 
 
 @T.test(start=False, users=USERS)
+def revoked_without_reload(srv):
+    """The phone's line removed from the file, and nothing else: within
+    the documented delay (10 seconds, and the load) the phone is
+    refused, with no popctl reload or SIGHUP; the laptop goes on."""
+    phone, prec = make_app(srv, "alice", "phone")
+    laptop, lrec = make_app(srv, "alice", "laptop")
+    configure(srv, ["alice " + prec, "alice " + lrec])
+    srv.start()
+    T.expect(answer(srv, "alice", phone)[:3], b"+OK", "the phone")
+    write_apps(srv, ["alice " + lrec])
+    t0 = time.monotonic()
+    T.wait_for(lambda: answer(srv, "alice", phone)[:len(AUTH)] == AUTH,
+               15, "the revoked phone refused, with no reload")
+    T.expect_true(time.monotonic() - t0 < 15, "within the delay")
+    srv.wait_log("tables changed on disk, now served: ")
+    T.expect_true("]: reloaded " not in srv.log(), "no reload",
+                  srv.log_tail(10))
+    T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "the laptop after")
+
+
+@T.test(start=False, users=USERS)
 def records_name_the_device(srv):
     """The record of each message read or removed names the credential:
     the app password's label, or the main password (test_records.py)."""

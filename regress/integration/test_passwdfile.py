@@ -249,6 +249,32 @@ def bad_line_and_reload(srv):
                   "bob's old password refused")
 
 
+@T.test(start=False, users=USERS, subdir=SUB, timeout=60)
+def followed_as_dovecot_does(srv):
+    """One passwd-file as authtab and usertab: a reload's log line names
+    it once.  dave added to it, with no reload, logs in within the
+    documented delay (10 seconds, and the load), as Dovecot reads an
+    edited passwd-file."""
+    setup(srv, users_file(srv, bob_hash=T.make_hash("pw2")))
+    srv.start()
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 0, "popctl reload: %s %s" % (out, err))
+    line = [ln for ln in srv.log().splitlines() if "]: reloaded " in ln][-1]
+    T.expect(line.count(srv.pwfile), 1,
+             "the reload's log line names the file once: " + line)
+    home = os.path.join(srv.homes, "dave")
+    for d in ("", SUB, SUB + "/tmp", SUB + "/new", SUB + "/cur"):
+        os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+        os.chown(os.path.join(home, d), srv.uid("alice"), srv.gid("alice"))
+    with open(srv.pwfile, "a") as f:
+        f.write("dave:%s:%d:%d::%s::\n" % (T.make_hash("pw4"),
+                                           srv.uid("alice"),
+                                           srv.gid("alice"), home))
+    T.wait_for(lambda: T.try_pop(srv, "dave", "pw4"), 15,
+               "dave's login, with no reload").quit()
+    srv.wait_log("tables changed on disk, now served: %s\n" % srv.pwfile)
+
+
 @T.test(start=False, users=USERS, subdir=SUB)
 def refused_lines(srv):
     """popd -n names each line it cannot take, file:line: no uid (popd

@@ -22,6 +22,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
@@ -313,6 +314,100 @@ def reload_refuses_fifo_table(srv):
 @T.test(timeout=60)
 def reload_refuses_fifo_certificate(srv):
     fifo_reload(srv, "cert")
+
+
+# Seconds a table edited on disk takes to serve: the documented 10 (two
+# looks, 5 seconds apart, that agree), and its load.
+FOLLOW = 15
+
+
+@T.test(timeout=60)
+def reload_names_what_needs_a_restart(srv):
+    """popctl reload with a listen statement changed and a password too:
+    the password is applied, the listen statement is not, and popctl
+    prints each change that needs a restart and exits 1; a second
+    reload says so again (compared with what was bound, not the last
+    reload)."""
+    other = T.free_port()
+    with open(srv.conffile) as f:
+        lines = f.read().splitlines()
+    n = [i for i, ln in enumerate(lines, 1) if ln.startswith("listen on")][0]
+    lines[n - 1] = "listen on %s port %d tls" % (T.HOST, other)
+    with open(srv.conffile, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(srv.authtab) as f:
+        atab = [ln for ln in f.read().splitlines()
+                if not ln.startswith("alice")]
+    srv.rewrite_authtab("\n".join(atab + ["alice " + T.make_hash("new1")])
+                        + "\n")
+    for i in (1, 2):
+        rc, out, err = srv.popctl("reload")
+        T.expect(rc, 1, "popctl reload's exit status (%d): %s %s"
+                 % (i, out, err))
+        want = ["reloaded %s" % srv.conffile,
+                "needs a restart: %s:%d: listen on %s port %d: not bound "
+                "until a restart" % (srv.conffile, n, T.HOST, other),
+                "needs a restart: listen on %s port %d, as at startup: "
+                "served until a restart" % (T.HOST, srv.port)]
+        T.expect(out.splitlines(), want, "popctl reload's output (%d)" % i)
+        T.expect(err, "popctl: 2 changes need a restart of popd\n",
+                 "popctl reload's error (%d)" % i)
+    log = srv.log()
+    T.expect_true("reloaded %s, %s and %s; 2 changes need a restart"
+                  % (srv.conffile, srv.authtab, srv.usertab) in log,
+                  "the reload's log line", srv.log_tail(10))
+    # The rest applied, on the port bound at startup.
+    srv.pop("alice", "new1").quit()
+    try:
+        T.Raw(other, timeout=2)
+        raise AssertionError("port %d bound by a reload" % other)
+    except OSError:
+        pass
+
+
+def add_carol(srv, atab_extra=""):
+    """carol, a maildrop with alice's ids, in usertab and authtab."""
+    u = srv.users["alice"]
+    home = os.path.join(srv.homes, "carol")
+    for d in ("", "tmp", "new", "cur"):
+        os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+        os.chown(os.path.join(home, d), u["uid"], u["gid"])
+    with open(srv.usertab) as f:
+        utab = f.read()
+    with open(srv.authtab) as f:
+        atab = f.read()
+    srv.rewrite_usertab(utab + "carol\t%d:%d:%s\n" % (u["uid"], u["gid"],
+                                                       home))
+    srv.rewrite_authtab(atab + "carol %s\n" % T.make_hash("pw3"))
+
+
+@T.test(timeout=90)
+def tables_followed_on_disk(srv):
+    """authtab and usertab edited, no reload: the new user logs in within
+    the documented delay.  A broken edit of authtab is logged once, with
+    its file and line, and the tables before it serve on: users still
+    log in, and it is not read again until it changes."""
+    add_carol(srv)
+    T.wait_for(lambda: T.try_pop(srv, "carol", "pw3"), FOLLOW,
+               "carol's login, with no reload").quit()
+    srv.wait_log("tables changed on disk, now served: %s and %s"
+                 % (srv.authtab, srv.usertab))
+    with open(srv.authtab) as f:
+        atab = f.read()
+    line = len(atab.splitlines()) + 1
+    srv.rewrite_authtab(atab + "dave\n")
+    log = srv.wait_log("changed on disk: not loaded", FOLLOW)
+    T.expect_true("%s:%d: " % (srv.authtab, line) in log,
+                  "the file and line at fault in the log",
+                  srv.log_tail(10))
+    for user, pw in (("alice", srv.password("alice")), ("carol", "pw3")):
+        srv.pop(user, pw).quit()
+    # Two more looks: logged once.
+    time.sleep(11)
+    T.expect(srv.log().count("changed on disk: not loaded"), 1,
+             "the broken edit logged once")
+    T.expect(srv.log().count("%s:%d: " % (srv.authtab, line)), 1,
+             "its line named once")
 
 
 def pass_reply(srv, user):

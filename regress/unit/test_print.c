@@ -199,6 +199,16 @@ reload_denied(void)
 	(void)strlcpy(r.conffile, "/etc/popd.conf", sizeof(r.conffile));
 	CHECK_STR(printed(MSG_PARENT_CTLRELOAD, &r, CTL_RELOAD, 0),
 	    "reloaded /etc/popd.conf\n");
+	(void)strlcpy(r.restart, "/etc/popd.conf:3: listen on ::1 port 995: "
+	    "not bound until a restart\ncontrol socket /run/p.sock: popd "
+	    "keeps /var/run/popd.sock until a restart", sizeof(r.restart));
+	CHECK_STR(printed(MSG_PARENT_CTLRELOAD, &r, CTL_RELOAD, 0),
+	    "reloaded /etc/popd.conf\n"
+	    "needs a restart: /etc/popd.conf:3: listen on ::1 port 995: not "
+	    "bound until a restart\n"
+	    "needs a restart: control socket /run/p.sock: popd keeps "
+	    "/var/run/popd.sock until a restart\n");
+	r.restart[0] = '\0';
 	CHECK_STR(printed(MSG_PARENT_CTLRELOAD, &r, CTL_DRAIN, 0),
 	    "(refused)");
 
