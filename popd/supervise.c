@@ -223,7 +223,7 @@ proc_spawn(enum proc_id id)
 		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER) {
-		tickets_send(&p->chan);
+		tickets_send(p);
 		health_send(&p->chan);
 	}
 	log_debug("started %s, pid %d", name, (int)p->pid);
