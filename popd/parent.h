@@ -337,6 +337,7 @@ void		 conf_usable_start(struct popd_conf *, struct users *, int,
 		    void (*)(int, const char *));
 void		 helper_path(const char *, const char *, char *);
 void		 find_helpers(const char *);
+int		 helper_replaced(const char *);
 void		 check_users(void);
 
 /*
