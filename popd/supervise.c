@@ -703,17 +703,15 @@ proc_exited(struct proc *p, int status)
 	restart = (current[p->id] == p) && stop_done == NULL;
 	if (successor[p->id] == p && p->id == KIND_TABLE) {
 		/*
-		 * The previous tablepop has the previous configuration's
-		 * tables: it goes, and a new one starts (lookups meanwhile
-		 * are temporary failures, as with a crash).
+		 * The reload's configuration is not in effect until it
+		 * serves (popd.c reload_takeover): the reload fails, and
+		 * the previous tablepop serves on with the tables of the
+		 * configuration that stays.
 		 */
 		successor[p->id] = NULL;
-		proc_retire(KIND_TABLE);
-		restart = stop_done == NULL;
-		/* The reload goes on (popd.c reload_takeover). */
 		if (p->announce)
 			reload_hook("the new tablepop exited before it was "
-			    "ready");
+			    "ready: the previous one serves on");
 	} else if (successor[p->id] == p) {
 		log_warnx("reload: the new %s (pid %d) exited before it was "
 		    "ready: the previous one serves on", name, (int)p->pid);
