@@ -56,6 +56,7 @@ struct proc {
 	int			 extra;		/* a listener besides the current */
 	int			 full;		/* a listener taking no more */
 	int			 tickets;	/* a listener's tls tickets */
+	int			 spoolslot;	/* lmtp: its slot + 1, or 0 */
 	int			 reaped;	/* its last messages read */
 	struct chan		 chan;
 	struct stats_page	*page;		/* its counters, or NULL */
