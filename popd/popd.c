@@ -579,7 +579,9 @@ reload_checked(int error, const char *why)
 
 /*
  * A new tablepop for the reload, sent the reload's configuration and
- * tables (table_conf reads the current ones), or NULL.
+ * tables (table_conf reads the current ones), or NULL.  Its backends
+ * count again (tablepop/router.c): a new gen, kept if it fails, so
+ * that none other takes that gen for a restart.
  */
 static struct proc *
 reload_tablepop(void)
@@ -592,7 +594,6 @@ reload_tablepop(void)
 	users = rl.nusers;
 	conf_gen++;
 	t = proc_start(KIND_TABLE);
-	conf_gen--;
 	conf = oconf;
 	users = ousers;
 	return t;
@@ -608,8 +609,9 @@ reload_commit(void)
 	rl.nconf = NULL;
 	users_free(&users);
 	users = rl.nusers;
-	/* tablepop's backends count again (tablepop/router.c). */
-	conf_gen++;
+	/* tablepop's backends count again: reload_tablepop's gen. */
+	if (!rl.tables)
+		conf_gen++;
 	tickets_start(conf->set.tls_tickets);
 }
 
