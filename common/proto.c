@@ -581,6 +581,14 @@ valid_lookup(const void *p)
 }
 
 static const char *
+valid_spoolpage(const void *p)
+{
+	const struct msg_spoolpage	*m = p;
+
+	return m->slot < SPOOL_SLOTS ? NULL : "slot";
+}
+
+static const char *
 valid_tabans(const void *p)
 {
 	const struct msg_tabans	*m = p;
@@ -638,6 +646,9 @@ static const struct msg_decl decls[] = {
 	    valid_dlvrpop, ANY, 0),
 	D(MSG_PARENT_NODLVRPOP, P, M, sizeof(struct msg_dlvrpop), MSG_NOFD,
 	    valid_dlvrpop, ANY, 0),
+	/* Before the configuration, as the counters' page. */
+	D(MSG_PARENT_SPOOLPAGE, P, M, sizeof(struct msg_spoolpage), MSG_FD,
+	    valid_spoolpage, PH_START, 0),
 	/* Before the control process confines itself to this one file. */
 	D(MSG_PARENT_APPSLAST, P, C, 0, MSG_FD, valid_none, PH_START, 0),
 	/* Before the configuration: the child maps it before confining. */

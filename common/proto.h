@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		56
+#define MSG_VERSION		57
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -81,6 +81,8 @@ enum msg_type {
 	MSG_PARENT_DLVRPOP,	/* fd: the channel of a new dlvrpop, the
 				   answer to MSG_LMTP_DLVRPOP; msg_dlvrpop */
 	MSG_PARENT_NODLVRPOP,	/* none could start; msg_dlvrpop */
+	MSG_PARENT_SPOOLPAGE,	/* fd: the page where every lmtp process
+				   says what it spools; msg_spoolpage */
 	/* parent -> control */
 	MSG_PARENT_ANSWER,	/* a piece of the answer to a request;
 				   msg_ctlans */
@@ -1148,6 +1150,21 @@ struct msg_check {
 	uint32_t	state;		/* HEALTH_UP, HEALTH_DRAINING,
 					   CHECK_DOWN */
 	uint32_t	sessions;	/* the line's, or 0 */
+};
+
+/*
+ * MSG_PARENT_SPOOLPAGE: the page the parent made once, for every lmtp
+ * process: the current one and those that drain after a reload keep
+ * within limit lmtp-spool together.  Each writes what it holds in its
+ * slot and reads the others'; the parent zeroes a slot before it gives
+ * it and when its process is gone, and reads nothing else.
+ */
+#define SPOOL_SLOTS		8
+struct spool_page {
+	int64_t		held[SPOOL_SLOTS];
+};
+struct msg_spoolpage {
+	uint32_t	slot;
 };
 
 /*

@@ -343,10 +343,11 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 	ssize_t			 n;
 	int			 fd, lines, how, tries = 0;
 
+	/* Not past the size rule: our own appends may have grown it. */
 	if (last.valid && last.def.bytes == want->bytes &&
 	    last.def.msgs == want->msgs &&
 	    fstatat(dirfd, QUOTA_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    same_file(&st)) {
+	    same_file(&st) && st.st_size < QUOTA_FILEMAX) {
 		*use = last.use;
 		lines = last.lines;
 		goto check;

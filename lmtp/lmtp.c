@@ -176,6 +176,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
 	{ MSG_PARENT_DLVRPOP,		lmtp_parent_dlvrpop },
 	{ MSG_PARENT_NODLVRPOP,		lmtp_parent_nodlvrpop },
+	{ MSG_PARENT_SPOOLPAGE,		txn_parent_spoolpage },
 	{ MSG_PARENT_STATS,		proc_parent_stats },
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };

@@ -29,6 +29,8 @@
  * sessions.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <event.h>
@@ -70,6 +72,9 @@ struct tgroup {
 };
 static long long			 spooled;	/* all .held */
 static long long			 bycounted;	/* of it, counted peers' */
+/* What the other lmtp processes spool: the parent's page, our slot. */
+static struct spool_page		*page;
+static uint32_t				 slot;
 
 static int	txn_head(struct lmtp_txn *, const char *, size_t);
 static void	tmsg_done(void *, uint32_t, const struct quota_use *, int);
@@ -95,6 +100,64 @@ txn_key(struct pool_key *k, const struct msg_rcptok *m)
 	(void)strlcpy(k->maildir, m->maildir, sizeof(k->maildir));
 }
 
+/*
+ * MSG_PARENT_SPOOLPAGE: the page where every lmtp process says what it
+ * spools, so that a draining one (after a reload) and the current one
+ * keep within limit lmtp-spool together.  Not mapped: ours alone counts.
+ */
+void
+txn_parent_spoolpage(struct chan *c, const void *data, int fd)
+{
+	const struct msg_spoolpage	*m = data;
+	struct stat			 st;
+	void				*p;
+
+	if (page != NULL)
+		fatalx("a second spool page");
+	if (fstat(fd, &st) == -1 || st.st_size < (off_t)sizeof(*page) ||
+	    (p = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED)
+		log_warn("spool page not mapped: limit lmtp-spool counts "
+		    "this process alone");
+	else {
+		page = p;
+		slot = m->slot;
+	}
+	close(fd);
+}
+
+/*
+ * What the other lmtp processes hold, each as much as the limit at
+ * most: a peer's page is read as any of its messages.
+ */
+static long long
+spooled_elsewhere(void)
+{
+	long long	 n = 0, v;
+	size_t		 i;
+
+	if (page == NULL)
+		return 0;
+	for (i = 0; i < SPOOL_SLOTS; i++) {
+		if (i == slot)
+			continue;
+		v = __atomic_load_n(&page->held[i], __ATOMIC_RELAXED);
+		if (v > 0)
+			n += v < set->limit.lmtp_spool ? v :
+			    set->limit.lmtp_spool;
+	}
+	return n;
+}
+
+/* What we hold, for the others. */
+static void
+spooled_tell(void)
+{
+	if (page != NULL)
+		__atomic_store_n(&page->held[slot], spooled,
+		    __ATOMIC_RELAXED);
+}
+
 /* What all transactions hold of limit lmtp-spool. */
 long long
 txn_spooled(void)
@@ -110,13 +173,13 @@ txn_spooled(void)
 long long
 txn_room(const struct lmtp_txn *t)
 {
-	long long	room, left;
+	long long	room, left, others = spooled_elsewhere();
 
-	room = set->limit.lmtp_spool - spooled;
+	room = set->limit.lmtp_spool - spooled - others;
 	if (t->peer->counted) {
 		/* The counted peers' part: all but one message-size. */
 		left = set->limit.lmtp_spool - set->limit.message_size -
-		    bycounted;
+		    bycounted - others;
 		if (left < room)
 			room = left;
 	}
@@ -175,6 +238,7 @@ txn_reset(struct lmtp_txn *t)
 	if (t->peer->counted)
 		bycounted -= t->held;
 	t->held = 0;
+	spooled_tell();
 }
 
 /* The parent may forget these recipients: no worker starts for them. */
@@ -265,8 +329,8 @@ txn_write(struct lmtp_txn *t, const char *p, size_t len)
 	t->octets += octets;
 	/* What every session holds, until the parent has delivered it. */
 	if ((long long)len > txn_room(t)) {
-		t->full = spooled + (long long)len > set->limit.lmtp_spool ?
-		    TXN_FULL : TXN_FULL_KEPT;
+		t->full = spooled + spooled_elsewhere() + (long long)len >
+		    set->limit.lmtp_spool ? TXN_FULL : TXN_FULL_KEPT;
 		return;
 	}
 	spooled += len;
@@ -274,6 +338,7 @@ txn_write(struct lmtp_txn *t, const char *p, size_t len)
 	t->peer->held += len;
 	if (t->peer->counted)
 		bycounted += len;
+	spooled_tell();
 	if (t->headdone ? write_all(t->spool, p, len) :
 	    txn_head(t, p, len)) {
 		log_warn("%s: spool", t->client);

@@ -85,6 +85,7 @@ void		 txn_init(const struct conf_settings *, struct chan *,
 		    txn_done_cb);
 void		 txn_key(struct pool_key *, const struct msg_rcptok *);
 long long	 txn_spooled(void);
+void		 txn_parent_spoolpage(struct chan *, const void *, int);
 long long	 txn_room(const struct lmtp_txn *);
 int		 txn_rcpt(struct lmtp_txn *, const struct msg_rcptok *);
 void		 rcpt_forget(const uint64_t *, size_t);

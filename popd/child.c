@@ -359,9 +359,18 @@ child_spawn(const char *path, const char *argv0, int fd, int conffd,
 		log_warn("%s for %s: %s %s", role, mu->name, sp.failed, path);
 	else
 		log_warn("%s: %s %s", role, sp.failed, path);
-	if (sp.err == EACCES && strcmp(sp.failed, "exec") == 0)
-		log_warnx("%s replaced since popd started? restart popd "
-		    "after an upgrade", path);
+	if (sp.err == EACCES && strcmp(sp.failed, "exec") == 0) {
+		if (helper_replaced(path))
+			log_warnx("%s replaced since popd started: restart "
+			    "popd after an upgrade", path);
+		else if (mu != NULL)
+			log_warnx("%s: uid %u gid %u may not execute it: the "
+			    "mode of the file or of a directory above it",
+			    path, (unsigned)mu->uid, (unsigned)mu->gid);
+		else
+			log_warnx("%s: root may not execute it: its mode, or "
+			    "a noexec mount", path);
+	}
 	errno = sp.err;
 	return -1;
 }

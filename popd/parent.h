@@ -55,6 +55,8 @@ struct proc {
 	int			 announce;	/* reloaded() when ready */
 	int			 extra;		/* a listener besides the current */
 	int			 full;		/* a listener taking no more */
+	int			 tickets;	/* a listener's tls tickets */
+	int			 spoolslot;	/* lmtp: its slot + 1, or 0 */
 	int			 reaped;	/* its last messages read */
 	struct chan		 chan;
 	struct stats_page	*page;		/* its counters, or NULL */
@@ -142,7 +144,7 @@ struct proc	*proc_alive(enum proc_id, pid_t);
 
 /* tlskeys.c: the listeners' TLS session ticket keys. */
 void		 tickets_start(int);
-void		 tickets_send(struct chan *);
+void		 tickets_send(struct proc *);
 void		 tickets_rekey(uint32_t, uint32_t);
 
 /* health.c: what the health ports say. */
@@ -341,6 +343,7 @@ void		 conf_usable_start(struct popd_conf *, struct users *, int,
 void		 conf_tables_errors(struct popd_conf *, int);
 void		 helper_path(const char *, const char *, char *);
 void		 find_helpers(const char *);
+int		 helper_replaced(const char *);
 void		 check_users(void);
 
 /*

@@ -116,6 +116,9 @@ static void		reload(void);
 static void		reload_done(int, void *);
 static void		reload_checked(int, const char *);
 static void		reload_procs(void);
+static struct proc	*reload_tablepop(void);
+static void		reload_commit(void);
+static void		reload_fail(const char *);
 static void		reload_control(struct ctlans *);
 static void		reload_answer(const char *);
 static void		reload_takeover(const char *);
@@ -611,33 +614,95 @@ reload_checked(int error, const char *why)
 		    "certificates have errors");
 		conf_free(nconf);
 	} else {
-		if (!rl.follow) {
-			conf_changes(nconf);
-			conf_free(conf);
-			conf = nconf;
-			/* tablepop's backends count again (router.c). */
-			conf_gen++;
-		}
-		users_free(&users);
-		users = rl.nusers;
-		tickets_start(conf->set.tls_tickets);
 		/*
 		 * The new tablepop loads the file tables while the previous
 		 * one answers, and only then the new authpop authtab: one
 		 * table at a time in two copies, not both (the reload's
-		 * peak memory).
+		 * peak memory).  It gets the reload's configuration and
+		 * tables, which are ours only once it serves: one that
+		 * cannot start, or dies before it is ready, fails the
+		 * reload and the previous one serves on (reload_takeover).
 		 */
 		rl.tables = current[KIND_TABLE] != NULL;
-		if (rl.tables && (t = proc_start(KIND_TABLE)) == NULL)
-			log_warnx("reload: keeping the previous tablepop");
-		else if (rl.tables && successor[KIND_TABLE] == t) {
-			t->announce = 1;
-			rl.busy = rl.tablewait = 1;
-			return;
+		if (rl.tables) {
+			t = reload_tablepop();
+			if (t != NULL && successor[KIND_TABLE] == t) {
+				t->announce = 1;
+				rl.busy = rl.tablewait = 1;
+				return;
+			}
+			if (t == NULL) {
+				reload_fail("the new tablepop could not "
+				    "start");
+				return;
+			}
 		}
+		reload_commit();
 		reload_procs();
 		return;
 	}
+	if (rl.again) {
+		rl.again = 0;
+		reload();
+	}
+}
+
+/*
+ * A new tablepop for the reload, sent the reload's configuration and
+ * tables (table_conf reads the current ones), or NULL.  Its backends
+ * count again (tablepop/router.c): a new gen, kept if it fails, so
+ * that none other takes that gen for a restart.
+ */
+static struct proc *
+reload_tablepop(void)
+{
+	struct popd_conf	*oconf = conf;
+	struct users		 ousers = users;
+	struct proc		*t;
+
+	conf = rl.nconf;
+	users = rl.nusers;
+	if (!rl.follow)
+		conf_gen++;
+	t = proc_start(KIND_TABLE);
+	conf = oconf;
+	users = ousers;
+	return t;
+}
+
+/*
+ * The reload's configuration and tables are ours; tables followed on
+ * disk: the tables alone (rl.nconf is conf).
+ */
+static void
+reload_commit(void)
+{
+	if (!rl.follow) {
+		conf_changes(rl.nconf);
+		conf_free(conf);
+		conf = rl.nconf;
+		/* tablepop's backends count again: reload_tablepop's gen. */
+		if (!rl.tables)
+			conf_gen++;
+	}
+	rl.nconf = NULL;
+	users_free(&users);
+	users = rl.nusers;
+	tickets_start(conf->set.tls_tickets);
+}
+
+/* The reload's new tablepop did not serve (why): nothing changes. */
+static void
+reload_fail(const char *why)
+{
+	log_warnx("reload: %s: keeping the old tables and configuration",
+	    why);
+	reload_answer(why);
+	if (!rl.follow)
+		conf_free(rl.nconf);
+	rl.nconf = NULL;
+	users_free(&rl.nusers);
+	rl.busy = rl.tables = rl.tablewait = rl.follow = 0;
 	if (rl.again) {
 		rl.again = 0;
 		reload();
@@ -721,6 +786,11 @@ reload_takeover(const char *why)
 {
 	if (rl.tablewait && successor[KIND_TABLE] == NULL) {
 		rl.tablewait = 0;
+		if (why != NULL) {
+			reload_fail(why);
+			return;
+		}
+		reload_commit();
 		reload_procs();
 	} else {
 		if (evtimer_initialized(&rl.authwait))

@@ -27,6 +27,7 @@
 #include <sys/tree.h>
 
 #include <err.h>
+#include <errno.h>
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
@@ -219,6 +220,14 @@ helper_path(const char *name, const char *self, char *path)
 	    "in LIBEXECDIR %s", path, me, self_path, self, LIBEXECDIR);
 }
 
+/* Each helper's file as popd found it at start (helper_replaced). */
+static struct {
+	const char	*path;
+	dev_t		 dev;
+	ino_t		 ino;
+	struct timespec	 mtim;
+} helper_ids[10];
+
 /* The paths of every helper the parent runs; self: helper_path's. */
 void
 find_helpers(const char *self)
@@ -238,10 +247,46 @@ find_helpers(const char *self)
 		{ "authcheck",	authcheck_path },
 		{ "dlvrpop",	dlvrpop_path },
 	};
+	struct stat	 st;
 	size_t		 i;
 
-	for (i = 0; i < nitems(helpers); i++)
+	_Static_assert(nitems(helpers) == nitems(helper_ids), "helper_ids");
+	for (i = 0; i < nitems(helpers); i++) {
 		helper_path(helpers[i].name, self, helpers[i].path);
+		helper_ids[i].path = helpers[i].path;
+		if (stat(helpers[i].path, &st) == -1)
+			continue;	/* then any exec failure says why */
+		helper_ids[i].dev = st.st_dev;
+		helper_ids[i].ino = st.st_ino;
+		helper_ids[i].mtim = st.st_mtim;
+	}
+}
+
+/*
+ * Whether path, a helper, is no longer the file popd started with (an
+ * upgrade, a rebuild): the only cause of an exec refused to the parent
+ * when the file is its own helper, since it may exec only the inodes it
+ * started with (sandbox_parent).  Any other refusal is the file's mode,
+ * a directory's or a mount's, to be said as such.
+ */
+int
+helper_replaced(const char *path)
+{
+	struct stat	 st;
+	size_t		 i;
+
+	for (i = 0; i < nitems(helper_ids); i++)
+		if (helper_ids[i].path != NULL &&
+		    strcmp(helper_ids[i].path, path) == 0)
+			break;
+	if (i == nitems(helper_ids))
+		return 0;
+	if (stat(path, &st) == -1)
+		return errno == ENOENT;
+	return st.st_dev != helper_ids[i].dev ||
+	    st.st_ino != helper_ids[i].ino ||
+	    st.st_mtim.tv_sec != helper_ids[i].mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != helper_ids[i].mtim.tv_nsec;
 }
 
 /*

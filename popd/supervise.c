@@ -26,6 +26,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -69,6 +70,8 @@ static void		table_conf(struct chan *);
 static void		proc_drain(struct proc *);
 static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
+static void		 spool_send(struct proc *);
+static struct spool_page	*spoolpage;	/* spool_send's */
 static struct proc	*proc_spawn(enum proc_id);
 static struct proc	*proc_exec(enum proc_id, int);
 static struct proc	*keypop_spawn(int *);
@@ -183,6 +186,59 @@ proc_start(enum proc_id id)
 	return p;
 }
 
+/*
+ * The page of what each lmtp process spools (proto.h), made once, and
+ * p's slot in it: one no live lmtp process has, zeroed.  Without one
+ * (descriptors or memory short, more lmtp processes than slots) p
+ * counts only what it spools itself.
+ */
+static void
+spool_send(struct proc *p)
+{
+	static struct spool_page	*page;
+	static int			 pagefd = -1;
+	struct msg_spoolpage		 m;
+	struct proc			*q;
+	unsigned int			 used = 0, i;
+	int				 fd;
+
+	if (pagefd == -1) {
+		if ((fd = compat_page_create("popd-spool",
+		    sizeof(*page))) == -1) {
+			log_warn("lmtp: the spool page");
+			return;
+		}
+		if ((page = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0)) == MAP_FAILED) {
+			log_warn("lmtp: the spool page");
+			page = NULL;
+			close(fd);
+			return;
+		}
+		pagefd = fd;
+		spoolpage = page;
+	}
+	TAILQ_FOREACH(q, &procs, entry)
+		if (q->id == KIND_LMTP && q->spoolslot != 0)
+			used |= 1U << (q->spoolslot - 1);
+	for (i = 0; i < SPOOL_SLOTS && (used & (1U << i)); i++)
+		;
+	if (i == SPOOL_SLOTS) {
+		log_warnx("lmtp: %d lmtp processes: the new one keeps "
+		    "within limit lmtp-spool alone", SPOOL_SLOTS + 1);
+		return;
+	}
+	if ((fd = fcntl(pagefd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("lmtp: the spool page");
+		return;
+	}
+	__atomic_store_n(&page->held[i], 0, __ATOMIC_RELAXED);
+	p->spoolslot = i + 1;
+	memset(&m, 0, sizeof(m));
+	m.slot = i;
+	chan_send(&p->chan, MSG_PARENT_SPOOLPAGE, fd, &m, sizeof(m));
+}
+
 /* proc_start's child (proc_exec), and what every new child is sent. */
 static struct proc *
 proc_spawn(enum proc_id id)
@@ -214,6 +270,8 @@ proc_spawn(enum proc_id id)
 	if (id != KIND_CONTROL && id != KIND_TABLE && id != KIND_CHECK &&
 	    (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
+	if (id == KIND_LMTP)
+		spool_send(p);
 	/* The control process's one file, before its configuration. */
 	if (id == KIND_CONTROL)
 		apps_send_last(&p->chan);
@@ -223,7 +281,7 @@ proc_spawn(enum proc_id id)
 		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER) {
-		tickets_send(&p->chan);
+		tickets_send(p);
 		health_send(&p->chan);
 	}
 	log_debug("started %s, pid %d", name, (int)p->pid);
@@ -703,17 +761,15 @@ proc_exited(struct proc *p, int status)
 	restart = (current[p->id] == p) && stop_done == NULL;
 	if (successor[p->id] == p && p->id == KIND_TABLE) {
 		/*
-		 * The previous tablepop has the previous configuration's
-		 * tables: it goes, and a new one starts (lookups meanwhile
-		 * are temporary failures, as with a crash).
+		 * The reload's configuration is not in effect until it
+		 * serves (popd.c reload_takeover): the reload fails, and
+		 * the previous tablepop serves on with the tables of the
+		 * configuration that stays.
 		 */
 		successor[p->id] = NULL;
-		proc_retire(KIND_TABLE);
-		restart = stop_done == NULL;
-		/* The reload goes on (popd.c reload_takeover). */
 		if (p->announce)
 			reload_hook("the new tablepop exited before it was "
-			    "ready");
+			    "ready: the previous one serves on");
 	} else if (successor[p->id] == p) {
 		log_warnx("reload: the new %s (pid %d) exited before it was "
 		    "ready: the previous one serves on", name, (int)p->pid);
@@ -740,6 +796,10 @@ proc_exited(struct proc *p, int status)
 		ctlans_gone(p);
 	if (p->id == KIND_LMTP)
 		recipients_lmtp_gone(p->pid);
+	/* Its spool is gone with it. */
+	if (p->spoolslot != 0)
+		__atomic_store_n(&spoolpage->held[p->spoolslot - 1], 0,
+		    __ATOMIC_RELAXED);
 	if (p->id == KIND_TABLE)
 		lookup_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);

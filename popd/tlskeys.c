@@ -92,7 +92,12 @@ tickets_start(int life)
 /*
  * A new key to every listener, every L/4; a draining one too: it still
  * makes TLS for its sessions' STLS, and libtls fails a handshake when it
- * has no key younger than L to issue a ticket with.
+ * has no key younger than L to issue a ticket with.  Not to one that
+ * drains with another lifetime (a reload changed it): it would issue
+ * tickets of its lifetime under the new ring's keys, which the new
+ * listeners take.  Its own keys serve the handshakes it has left (of
+ * connections made before the reload, within their deadlines): the
+ * newest is good for 3L/4 at least.
  */
 static void
 tickets_rotate(int fd, short ev, void *arg)
@@ -106,7 +111,8 @@ tickets_rotate(int fd, short ev, void *arg)
 	if (nkeys < TICKET_RING)
 		nkeys++;
 	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_LISTENER && p->chan.fd != -1)
+		if (p->id == KIND_LISTENER && p->chan.fd != -1 &&
+		    p->tickets == lifetime)
 			chan_send(&p->chan, MSG_PARENT_TICKET, -1, &ring[0],
 			    sizeof(ring[0]));
 	if (evtimer_add(&rotate_ev, &tv) == -1)
@@ -138,10 +144,12 @@ tickets_rekey(uint32_t rev, uint32_t life)
 
 /* A listener just configured: every key, the oldest first. */
 void
-tickets_send(struct chan *c)
+tickets_send(struct proc *p)
 {
 	int	i;
 
+	p->tickets = lifetime;
 	for (i = nkeys - 1; i >= 0; i--)
-		chan_send(c, MSG_PARENT_TICKET, -1, &ring[i], sizeof(ring[i]));
+		chan_send(&p->chan, MSG_PARENT_TICKET, -1, &ring[i],
+		    sizeof(ring[i]));
 }

@@ -1819,6 +1819,20 @@ def run_mda(srv, user, data, args=None, env=None, timeout=30, home=None):
 _tests = []
 
 
+def build_copy(srv):
+    """A copy of the build tree in srv's directory (popd runs the
+    helpers next to itself), srv started from it; keypop's path there,
+    the program of keypop -c."""
+    top = os.path.join(srv.tmpdir, "build")
+    for prog in PROGRAMS:
+        os.makedirs(os.path.join(top, prog), 0o755)
+        shutil.copy2(os.path.join(REPO, prog, prog),
+                     os.path.join(top, prog, prog))
+    argv = srv.argv
+    srv.argv = lambda: [os.path.join(top, "popd", "popd")] + argv()[1:]
+    return os.path.join(top, "keypop", "keypop")
+
+
 def test(fn=None, **opts):
     """Register fn(srv) as a test.  Options: shared=True (one server for
     all shared tests), users=, subdir=, extra_args=, cost= (fresh server

@@ -396,20 +396,6 @@ def two_pkis_each_followed(srv):
                   out)
 
 
-def build_copy(srv):
-    """A copy of the build tree in srv's directory (popd runs the
-    helpers next to itself), srv started from it; keypop's path there,
-    the program of keypop -c."""
-    top = os.path.join(srv.tmpdir, "build")
-    for prog in T.PROGRAMS:
-        os.makedirs(os.path.join(top, prog), 0o755)
-        shutil.copy2(os.path.join(T.REPO, prog, prog),
-                     os.path.join(top, prog, prog))
-    argv = srv.argv
-    srv.argv = lambda: [os.path.join(top, "popd", "popd")] + argv()[1:]
-    return os.path.join(top, "keypop", "keypop")
-
-
 def rewrite_program(path, src):
     """path's inode written with src's bytes (nothing runs it yet)."""
     with open(src, "rb") as f:
@@ -426,7 +412,7 @@ def garbage_checker_refuses_start(srv):
     checked, and exit 1, as for a bad pair.  (popd would not serve
     with that keypop anyway: it refuses at the check, before it starts
     one.)  One that exits 1 without a verdict (false(1)) too."""
-    keypop = build_copy(srv)
+    keypop = T.build_copy(srv)
     rewrite_program(keypop, shutil.which("echo"))
     srv.port = T.free_port()
     argv = srv.argv()
@@ -465,7 +451,7 @@ def broken_checker_keeps_the_old_pair(srv):
     were it rewritten it would run the new bytes.  Moved aside, it
     keeps its inode and signs on: logins go on throughout.  Moved back,
     it is the inode the parent may exec (Landlock holds inodes)."""
-    keypop = build_copy(srv)
+    keypop = T.build_copy(srv)
     aside = keypop + ".aside"
     srv.start()
     before = served(srv)

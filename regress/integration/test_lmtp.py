@@ -718,6 +718,41 @@ def spool_limit(srv):
     held[1].close()
 
 
+@T.test(start=False)
+def spool_limit_shared_over_reload(srv):
+    """limit lmtp-spool bounds the draining lmtp process and the new one
+    together: 1.8 MB of 2 MB held by two messages in DATA on the lmtp
+    process of before a reload, the new one refuses a message of 700
+    KB (452 4.3.1) and takes it once one of them is delivered (1.6 MB
+    then, the bound not passed)."""
+    mb = 1048576
+    start(srv, "limit message-size %d\nlimit lmtp-peer 1\n"
+          "limit lmtp-spool %d\n" % (mb, 2 * mb))
+    held = []
+    for i in (1, 4):
+        a = Lmtp(srv)
+        a.ok("LHLO x")
+        a.ok("MAIL FROM:<%s>" % SENDER)
+        a.ok("RCPT TO:<alice>")
+        a.ok("DATA", 354)
+        a.send(stuff(msg(i, ("y" * 998 + "\r\n") * 900)))
+        held.append(a)
+    T.wait_for(lambda: all(unread(a) == 0 for a in held),
+               what="the lmtp process to read what was sent")
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 0, "popctl reload: %s%s" % (out, err))
+    b = Lmtp(srv)
+    b.ok("LHLO x")
+    rr, dr = b.transaction(["bob"], msg(2, ("z" * 998 + "\r\n") * 700))
+    T.expect(dr, [(452, "452 4.3.1 <bob> insufficient system storage, "
+                   "try later")], "the new lmtp process, past the bound")
+    held[0].send(".\r\n")
+    T.expect(held[0].reply()[0], 250, "a message of the draining one")
+    rr, dr = b.transaction(["bob"], msg(3, ("z" * 998 + "\r\n") * 700))
+    T.expect(dr[0][0], 250, "bob's within the bound: %s" % dr[0][1])
+    held[1].close()
+
+
 def popd_n(srv, extra):
     """popd -n of srv's configuration with the lines extra: (exit
     status, output)."""

@@ -826,6 +826,30 @@ def damaged_maildirsize_recalculated(srv):
 
 
 @T.test(start=False)
+def size_rule_in_a_long_lived_worker(srv):
+    """maildirsize a few lines short of 5,120 bytes, then 12 deliveries
+    over one LMTP connection (one dlvrpop for the maildir, which keeps
+    the count it read and appended): the delivery that finds the file
+    at 5,120 bytes or more recalculates it, as a fresh process would;
+    the file ends short, its sum the maildir's."""
+    L.start(srv, "quota 1M\n")
+    md = srv.maildir("alice")
+    put(srv, "alice", 1111)
+    pad = "1048576S\n1111 1\n"
+    pad += "0 0\n" * ((5100 - len(pad)) // 4)
+    qwrite(srv, "alice", pad)
+    c = L.Lmtp(srv)
+    for i in range(12):
+        T.expect(c.transaction(["alice"], body_of("r%d" % i, 600))[1][0][0],
+                 250, "delivery %d" % i)
+    size = os.path.getsize(os.path.join(md, QFILE))
+    T.expect_true(size < 200, "maildirsize recalculated past 5,120 bytes "
+                  "(%d bytes now)" % size)
+    T.expect(qsum(md), truth(md), "its sum is the maildir's")
+    T.expect(len(T.message_files(md)), 13, "every message")
+
+
+@T.test(start=False)
 def writers_without_a_limit_leave_links_and_fifos(srv):
     """Writers that only keep others' count (mda without -q, a session's
     UPDATE) never follow a maildirsize symlink nor block on a FIFO: the

@@ -20,9 +20,14 @@ The parent starts each wrkrpop in its own memory and waits until the
 child has exec'd.  A program of the mail user's that stops every new
 process it may signal must never catch a child in that window: if it
 did, the parent would wait for it forever, with every signal blocked.
+
+An exec the kernel refuses is said as what it is: a helper replaced
+since popd started (which the parent may not exec: restart popd), or a
+file the mail user may not execute.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -264,6 +269,39 @@ def mail_user_stopping_spawns_cannot_freeze_root(srv):
         raise AssertionError("the parent did not exit on SIGTERM (state %s)"
                              % parent_state(srv))
     T.expect(srv.proc.returncode, 0, "popd's exit status")
+
+
+def refused_login(srv):
+    """alice's login, refused: the PASS answer."""
+    r = srv.raw()
+    r.line()
+    r.ok(b"USER alice")
+    return r.cmd(b"PASS pw1")
+
+
+@T.test(start=False, check_alive=False)
+def exec_refused_says_why(srv):
+    """wrkrpop made 0700 (the mail user may not execute it, the file
+    unchanged): the login gets [SYS/TEMP] and the log says who may not
+    execute it, with no upgrade hint.  Then wrkrpop replaced by a copy
+    (a new inode, as an upgrade leaves it): the hint to restart popd."""
+    T.need_root()
+    wrkrpop = os.path.join(os.path.dirname(os.path.dirname(
+        T.build_copy(srv))), "wrkrpop", "wrkrpop")
+    srv.start()
+    os.chmod(wrkrpop, 0o700)
+    T.expect(refused_login(srv)[:15], b"-ERR [SYS/TEMP]", "PASS, 0700")
+    line = "%s: uid %d gid %d may not execute it" % (
+        wrkrpop, srv.uid("alice"), srv.gid("alice"))
+    srv.wait_log(line)
+    T.expect_true("restart popd" not in srv.log(), "no upgrade hint",
+                  srv.log_tail(8))
+    shutil.copy2(wrkrpop, wrkrpop + ".new")
+    os.chmod(wrkrpop + ".new", 0o755)
+    os.rename(wrkrpop + ".new", wrkrpop)
+    T.expect(refused_login(srv)[:15], b"-ERR [SYS/TEMP]", "PASS, replaced")
+    srv.wait_log("%s replaced since popd started: restart popd after an "
+                 "upgrade" % wrkrpop)
 
 
 if __name__ == "__main__":

@@ -304,6 +304,37 @@ def new_lifetime_is_a_new_ring(srv):
 
 
 @T.test(start=False, users=USERS)
+def draining_keeps_its_ring(srv):
+    """A connection made before a reload that changes tls tickets (1h
+    to 2h) is served by the draining listener: its ticket says its
+    lifetime (1h) and is of its own ring, so the new listener gives it
+    a full handshake and a ticket of 2h, as any ticket of before the
+    reload.  (The draining listener once took the new ring's keys and
+    issued 1h tickets under them, which the new listener resumed.)"""
+    srv.start()
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    first = srv.pids()["listener"]
+    early = socket.create_connection((T.HOST, srv.port), timeout=30)
+    rewrite_conf(srv, "tls tickets 2h\n")
+    reload(srv)
+    T.wait_for(lambda: len(srv.listeners()) == 2, 10,
+               "a new listener after the reload, the old one draining")
+    with ctx.wrap_socket(early) as s:
+        f = s.makefile("rb")
+        T.expect(f.readline()[:3], b"+OK", "greeting")
+        s.sendall(b"USER alice\r\nPASS pw1\r\nQUIT\r\n")
+        T.expect([f.readline()[:3] for _ in range(3)], [b"+OK"] * 3,
+                 "a login on the draining listener")
+        sess, port = s.session, s.getsockname()[1]
+    T.expect(served(srv, port)[0], first, "served by the draining one")
+    T.expect(sess.ticket_lifetime_hint, 3600, "its ticket: its lifetime")
+    sess2, reused, port, _ = polled(srv, ctx, sess, "the new listener")
+    T.expect_true(served(srv, port)[0] != first, "the new listener")
+    T.expect((reused, sess2.ticket_lifetime_hint), (False, 7200),
+             "a ticket of the old ring: a full handshake, a 2h ticket")
+
+
+@T.test(start=False, users=USERS)
 def another_servers_ticket(srv):
     """A ticket of another popd (its own keys) is no ticket here: a full
     handshake, then a login."""

@@ -20,6 +20,7 @@ table.c's parsers, and a tablepop killed during a login gives the client
 import os
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -103,6 +104,52 @@ def reload_tablepop_ready_first(srv):
         T.expect(r.login("alice", srv.password("alice"))[:3], b"+OK",
                  "a login after the reload")
 
+
+@T.test(start=False, allow_crash=True)
+def reload_tablepop_dies_before_ready(srv):
+    """A reload's new tablepop killed while it loads the file tables
+    (usertab of 300,000 more lines, a few hundred ms): popctl reload
+    exits 1 and says so, the reload changes nothing (the previous
+    tablepop serves on, logins go on, no tablepop restarts), and the
+    next reload takes."""
+    srv.start()
+    old = T.wait_for(lambda: tablepops(srv), 10, "a tablepop")
+    u = srv.users["alice"]
+    with open(srv.usertab) as f:
+        text = f.read()
+    srv.rewrite_usertab(text + "".join(
+        "x%06d\t%d:%d:%s\n" % (i, u["uid"], u["gid"], u["home"])
+        for i in range(300000)))
+    mark = len(srv.log())
+    res = {}
+    th = threading.Thread(target=lambda: res.update(r=srv.popctl("reload")))
+    th.start()
+    killed = None
+    deadline = time.monotonic() + 30
+    while killed is None and time.monotonic() < deadline:
+        new = [p for p in tablepops(srv) if p not in old]
+        if new:
+            os.kill(new[0], signal.SIGKILL)
+            killed = new[0]
+        time.sleep(0.002)
+    th.join(60)
+    T.expect_true(killed is not None, "a new tablepop seen")
+    log = srv.log()[mark:]
+    T.expect_true("tablepop %d ready" % killed not in log,
+                  "killed before it was ready", log)
+    rc, out, err = res["r"]
+    T.expect((rc, "the new tablepop exited before it was ready" in err),
+             (1, True), "popctl reload: %r %r" % (out, err))
+    srv.wait_log("keeping the old tables and configuration")
+    time.sleep(1.5)         # a restart would come after a second
+    T.expect(tablepops(srv), old, "the previous tablepop serves on")
+    with srv.raw() as r:
+        r.line()
+        T.expect(r.login("alice", srv.password("alice"))[:3], b"+OK",
+                 "a login after the failed reload")
+    T.expect(srv.popctl("reload")[0], 0, "the next reload")
+    T.wait_for(lambda: old[0] not in tablepops(srv), 10,
+               "the previous tablepop gone after the next reload")
 
 if __name__ == "__main__":
     T.main()
