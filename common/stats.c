@@ -435,9 +435,9 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	}
 	if (g->ncerts > 0)
 		metric_head(out, arg, "popd_tls_renewal_refused_time_seconds",
-		    "gauge", "When the first renewal of each pki that popd "
-		    "refused since its certificate serves was refused, in "
-		    "seconds since the epoch; 0 if none was.");
+		    "gauge", "When popd first refused renewed files of each "
+		    "pki since the pair it serves was loaded, in seconds since "
+		    "the epoch; 0 if it refused none.");
 	for (i = 0; i < g->ncerts; i++) {
 		label_value(name, sizeof(name), g->certs[i].name);
 		(void)snprintf(line, sizeof(line), "popd_tls_renewal_refused_"

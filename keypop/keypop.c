@@ -60,7 +60,8 @@
  *	bad REASON
  * A key that parses but is not the certificate's is said so in words
  * of ours (check_mismatch), not in libtls's, which do not tell it from
- * a key OpenSSL refuses for another reason.  A mode of the key process, not a program of its own: no process but
+ * a key OpenSSL refuses for another reason.
+ * A mode of the key process, not a program of its own: no process but
  * keypop ever holds a private key (the parent aside, which reads the
  * files).  It shares nothing with the signing mode but the prologue;
  * main() picks one before anything runs.
@@ -128,6 +129,7 @@ static uint8_t	*check_read(int, size_t *);
 static X509	*check_cert(const struct pki_pair *);
 static int	check_ident(const struct pki_pair *, struct pki_info *);
 static int	check_mismatch(const struct pki_pair *);
+static void	cut_noerror(char *);
 static void	printable(char *);
 
 #define KEYPOP_USAGE	"usage: keypop [-dVv]\n" \
@@ -448,6 +450,8 @@ keypop_check(int argc, char *argv[])
 		} else if (check_mismatch(&pp))
 			(void)strlcpy(why, "the key does not match the "
 			    "certificate", sizeof(why));
+		else
+			cut_noerror(why);
 	}
 	printable(why);
 	printf("bad %s\n", why[0] != '\0' ? why : "no reason given");
@@ -576,6 +580,18 @@ check_mismatch(const struct pki_pair *pp)
 	}
 	X509_free(x);
 	return r;
+}
+
+/* libtls's ": Success" after a reason, errno being 0: cut. */
+static void
+cut_noerror(char *why)
+{
+	char	 tail[64];
+	size_t	 n, len = strlen(why);
+
+	n = (size_t)snprintf(tail, sizeof(tail), ": %s", strerror(0));
+	if (n < sizeof(tail) && len > n && strcmp(why + len - n, tail) == 0)
+		why[len - n] = '\0';
 }
 
 /* The verdict is one line of printable ASCII: '?' for any other byte. */

@@ -55,7 +55,8 @@
  * theirs and the next handshake shows the new certificate.  One that
  * does not is logged once, and the pair before it serves on until the
  * files change again; show certificates and show metrics say since
- * when a renewal is refused, and why, until a pair serves again.  From CERTS_WARN before a certificate expires, a
+ * when a renewal is refused, and why, until a pair serves again
+ * (certs_refused).  From CERTS_WARN before a certificate expires, a
  * warning is logged once a day.
  */
 #include <sys/types.h>

@@ -107,7 +107,7 @@ struct pki_served {
 	struct pki_look	 seen;		/* the files at the last look */
 	struct pki_look	 tried;		/* the files last read */
 	time_t		 warned;	/* monotonic: the last expiry warning */
-	/* The first renewal refused since this pair serves, and the last why. */
+	/* The first renewal refused since this pair serves; the last why. */
 	time_t		 refused;	/* wall clock; 0: none */
 	char		 refusedwhy[CTL_PKIWHY];
 };

@@ -79,10 +79,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		printable(info.subject);
 		/* The subject is all after the fingerprint's space. */
 		sp = data + 2;
-		for (k = 0; k < 3; k++)
-			if ((sp = memchr(sp + 1, ' ', data + size - (sp + 1))) ==
-			    NULL)
+		for (k = 0; k < 3; k++) {
+			n = data + size - (sp + 1);
+			if ((sp = memchr(sp + 1, ' ', n)) == NULL)
 				abort();
+		}
 		if (strlen(info.sha256) != PKI_SHA256LEN ||
 		    info.serial[0] == '\0' || memcmp(sp - PKI_SHA256LEN,
 		    info.sha256, PKI_SHA256LEN) != 0)
