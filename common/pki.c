@@ -206,7 +206,7 @@ int
 pki_verdict(const uint8_t *buf, size_t len, struct pki_info *info,
     char *why, size_t whylen)
 {
-	char		 line[PKI_VERDICTMAX], *sp, *p;
+	char		 line[PKI_VERDICTMAX], *serial, *fp, *sp, *p;
 	const char	*errstr;
 	long long	 t;
 	size_t		 i;
@@ -225,7 +225,13 @@ pki_verdict(const uint8_t *buf, size_t len, struct pki_info *info,
 		return 1;
 	}
 	if (strncmp(line, "ok ", 3) != 0 ||
-	    (sp = strchr(line + 3, ' ')) == NULL)
+	    (serial = strchr(line + 3, ' ')) == NULL)
+		goto garbage;
+	*serial++ = '\0';
+	if ((fp = strchr(serial, ' ')) == NULL)
+		goto garbage;
+	*fp++ = '\0';
+	if ((sp = strchr(fp, ' ')) == NULL)
 		goto garbage;
 	*sp++ = '\0';
 	/* Digits and a minus alone: strtonum would skip spaces, take '+'. */
@@ -235,8 +241,16 @@ pki_verdict(const uint8_t *buf, size_t len, struct pki_info *info,
 	t = strtonum(line + 3, PKI_MINTIME, PKI_MAXTIME, &errstr);
 	if (errstr != NULL || strlen(sp) >= sizeof(info->subject))
 		goto garbage;
+	if (*serial == '\0' || strlen(serial) >= sizeof(info->serial) ||
+	    strspn(serial, "-.0123456789ABCDEF") != strlen(serial))
+		goto garbage;
+	if (strlen(fp) != PKI_SHA256LEN ||
+	    strspn(fp, "0123456789ABCDEF") != PKI_SHA256LEN)
+		goto garbage;
 	info->notafter = t;
 	(void)strlcpy(info->subject, sp, sizeof(info->subject));
+	(void)strlcpy(info->serial, serial, sizeof(info->serial));
+	(void)strlcpy(info->sha256, fp, sizeof(info->sha256));
 	return 0;
  garbage:
 	if (len == 0)

@@ -35,9 +35,18 @@ struct pki_pair {
 	size_t		 keylen;
 };
 
-/* What a client reads in a checked pair's certificate (pki_check). */
+/*
+ * What a client reads in a checked pair's certificate (pki_check), and
+ * what tells two certificates apart: the serial number in hexadecimal,
+ * as openssl x509 -serial prints it (a longer one than 32 bytes cut,
+ * "..." at its end), and the SHA-256 of the certificate, 64 hex digits.
+ */
+#define PKI_SERIALMAX	68
+#define PKI_SHA256LEN	64
 struct pki_info {
 	char		 subject[256];
+	char		 serial[PKI_SERIALMAX];
+	char		 sha256[PKI_SHA256LEN + 1];
 	time_t		 notafter;
 };
 
@@ -45,10 +54,14 @@ struct pki_info {
  * keypop -c's verdict on a pair, the whole of what it writes: one line
  * of printable ASCII (0x20 to 0x7e) and its newline, at most
  * PKI_VERDICTMAX bytes in all:
- *	ok NOTAFTER SUBJECT	NOTAFTER the certificate's not-after time,
+ *	ok NOTAFTER SERIAL SHA256 SUBJECT
+ *				NOTAFTER the certificate's not-after time,
  *				seconds since the epoch in decimal, from
- *				year 0 to 9999; SUBJECT its subject, at
- *				most 255 bytes, perhaps none
+ *				year 0 to 9999; SERIAL its serial number,
+ *				1 to PKI_SERIALMAX - 1 of "-.0-9A-F";
+ *				SHA256 its fingerprint, PKI_SHA256LEN of
+ *				"0-9A-F"; SUBJECT its subject, at most 255
+ *				bytes, perhaps none
  *	bad REASON		why the pair does not serve, 1 to
  *				PKI_REASONMAX - 1 bytes
  */

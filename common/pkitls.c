@@ -146,17 +146,10 @@ pki_check(const struct pki_pair *pp, const char *protocols,
 	int			 sv[2] = { -1, -1 }, i, rs, rc, ret = -1;
 
 	memset(info, 0, sizeof(*info));
+	/* A key not the certificate's: keypop -c says so (check_mismatch). */
 	if ((srv = pki_tls(1, pp, 0, protocols, 0, NULL, why, whylen)) ==
-	    NULL) {
-		/*
-		 * libtls's words for a key that parses but that OpenSSL
-		 * refuses, above all for not matching the certificate.
-		 */
-		if (strstr(why, "failed to load private key") != NULL)
-			(void)strlcat(why, " (not the certificate's key?)",
-			    whylen);
+	    NULL)
 		return -1;
-	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 	    sv) == -1) {
 		(void)snprintf(why, whylen, "socketpair: %s",

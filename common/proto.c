@@ -408,8 +408,8 @@ valid_ctlstats(const void *p)
 	if (m->ncerts > POPD_MAXPKI || m->nkinds > STATS_KINDS)
 		return "record count";
 	for (i = 0; i < m->ncerts; i++)
-		if (!TERMINATED(m->cert[i].name))
-			return "unterminated string";
+		if (!TERMINATED(m->cert[i].name) || m->cert[i].refused < 0)
+			return "pki";
 	for (i = 0; i < m->nkinds; i++)
 		if (!TERMINATED(m->kind[i].name) || m->kind[i].weak > 1)
 			return "kind";
@@ -441,9 +441,21 @@ valid_ctlcert(const void *p)
 {
 	const struct msg_ctlcert	*m = p;
 
+	size_t				 i;
+
 	if (!TERMINATED(m->name) || !TERMINATED(m->subject) ||
-	    !TERMINATED(m->cert) || !TERMINATED(m->key))
+	    !TERMINATED(m->cert) || !TERMINATED(m->key) ||
+	    !TERMINATED(m->serial) || !TERMINATED(m->sha256) ||
+	    !TERMINATED(m->why))
 		return "unterminated string";
+	if (strspn(m->serial, "-.0123456789ABCDEF") != strlen(m->serial) ||
+	    strspn(m->sha256, "0123456789ABCDEF") != strlen(m->sha256))
+		return "serial or fingerprint";
+	for (i = 0; m->why[i] != '\0'; i++)
+		if (m->why[i] < 0x20 || m->why[i] > 0x7e)
+			return "reason";
+	if (m->refused < 0 || (m->refused == 0) != (m->why[0] == '\0'))
+		return "refused";
 	return NULL;
 }
 

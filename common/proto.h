@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		57
+#define MSG_VERSION		58
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -891,7 +891,8 @@ struct ctl_kind {
 #define CTL_PKINAME		128	/* CONF_NAMELEN */
 struct ctl_pkiexp {
 	char		name[CTL_PKINAME];
-	int64_t		notafter;	/* unix time */
+	int64_t		notafter;	/* unix times */
+	int64_t		refused;	/* 0: no renewal refused */
 };
 
 /* MSG_PARENT_CTLSTATS: the gauges for show metrics only. */
@@ -940,15 +941,24 @@ struct msg_ctlsessions {
 	struct ctl_session	rec[CTL_SESSROWS];
 };
 
-/* MSG_PARENT_CTLCERT: a pki as it is served. */
+/*
+ * MSG_PARENT_CTLCERT: a pki as it is served, and its last renewal
+ * refused since (refused 0: none).  serial and sha256 as keypop -c
+ * said them (pki.h); why printable ASCII, cut at CTL_PKIWHY - 1.
+ */
+#define CTL_PKIWHY	512
 struct msg_ctlcert {
 	uint64_t	req;
 	char		name[CTL_PKINAME];
 	char		subject[256];
+	char		serial[68];		/* PKI_SERIALMAX */
+	char		sha256[68];		/* PKI_SHA256LEN hex digits */
 	char		cert[PATH_MAX];
 	char		key[PATH_MAX];
+	char		why[CTL_PKIWHY];
 	int64_t		notafter;	/* unix times */
 	int64_t		loaded;
+	int64_t		refused;
 };
 
 /*

@@ -433,6 +433,18 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 		    g->certs[i].notafter - g->now);
 		out(arg, line);
 	}
+	if (g->ncerts > 0)
+		metric_head(out, arg, "popd_tls_renewal_refused_time_seconds",
+		    "gauge", "When popd first refused renewed files of each "
+		    "pki since the pair it serves was loaded, in seconds since "
+		    "the epoch; 0 if it refused none.");
+	for (i = 0; i < g->ncerts; i++) {
+		label_value(name, sizeof(name), g->certs[i].name);
+		(void)snprintf(line, sizeof(line), "popd_tls_renewal_refused_"
+		    "time_seconds{name=\"%s\"} %lld", name,
+		    g->certs[i].refused);
+		out(arg, line);
+	}
 	if (g->kinds == NULL || g->kinds->nkinds == 0)
 		return;
 	metric_head(out, arg, "popd_users_no_login", "gauge",

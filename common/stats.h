@@ -144,7 +144,8 @@ struct stats_gauges {
 /* A pki's certificate as served, for show metrics. */
 struct stats_cert {
 	const char	*name;
-	long long	 notafter;	/* unix time */
+	long long	 notafter;	/* unix times */
+	long long	 refused;	/* 0: no renewal refused */
 };
 
 /* One line of show sessions; NULL strings print as "-". */

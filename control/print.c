@@ -180,6 +180,7 @@ print_stats(FILE *fp, uint32_t cmd, const struct msg_ctlstats *m)
 	for (i = 0; i < m->ncerts; i++) {
 		certs[i].name = m->cert[i].name;
 		certs[i].notafter = m->cert[i].notafter;
+		certs[i].refused = m->cert[i].refused;
 	}
 	g.certs = certs;
 	g.ncerts = m->ncerts;
@@ -272,14 +273,22 @@ print_cert(FILE *fp, int first, const struct msg_ctlcert *m)
 {
 	char		date[32];
 	long long	left = (long long)(m->notafter - time(NULL));
+	size_t		i;
 
-	fprintf(fp, "%spki %s\nsubject %s\n", first ? "" : "\n", m->name,
-	    m->subject);
-	fprintf(fp, "not-after %s (%s%lld days)\n", stats_time(m->notafter,
+	fprintf(fp, "%spki %s\nsubject %s\nserial %s\nsha256 ", first ? "" :
+	    "\n", m->name, m->subject, m->serial);
+	/* As openssl x509 -fingerprint prints it: pairs, colons between. */
+	for (i = 0; m->sha256[i] != '\0'; i++)
+		fprintf(fp, "%s%c", i > 0 && i % 2 == 0 ? ":" : "",
+		    m->sha256[i]);
+	fprintf(fp, "\nnot-after %s (%s%lld days)\n", stats_time(m->notafter,
 	    date, sizeof(date)), left < 0 ? "expired " : "", (left < 0 ?
 	    -left : left) / (24 * 3600));
-	fprintf(fp, "cert %s\nkey %s\nloaded %s\n", m->cert, m->key,
+	fprintf(fp, "cert %s\nkey %s\nserving since %s\n", m->cert, m->key,
 	    stats_time(m->loaded, date, sizeof(date)));
+	if (m->refused != 0)
+		fprintf(fp, "renewal refused since %s: %s\n", stats_time(
+		    m->refused, date, sizeof(date)), m->why);
 }
 
 /*

@@ -56,8 +56,11 @@
  * before it reads a byte, and has libtls try the pair (pki_check: a
  * handshake with itself).  Its one line on stdout is the verdict
  * (pki.h), which the parent reads strictly (pki_verdict):
- *	ok NOTAFTER SUBJECT
+ *	ok NOTAFTER SERIAL SHA256 SUBJECT
  *	bad REASON
+ * A key that parses but is not the certificate's is said so in words
+ * of ours (check_mismatch), not in libtls's, which do not tell it from
+ * a key OpenSSL refuses for another reason.
  * A mode of the key process, not a program of its own: no process but
  * keypop ever holds a private key (the parent aside, which reads the
  * files).  It shares nothing with the signing mode but the prologue;
@@ -82,6 +85,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "proto.h"
 #include "chan.h"
@@ -122,6 +126,10 @@ static EVP_PKEY	*rsa_of_pss(EVP_PKEY *);
 static __dead void keypop_check(int, char *[]);
 static void	keypop_check_sandbox(void *);
 static uint8_t	*check_read(int, size_t *);
+static X509	*check_cert(const struct pki_pair *);
+static int	check_ident(const struct pki_pair *, struct pki_info *);
+static int	check_mismatch(const struct pki_pair *);
+static void	cut_noerror(char *);
 static void	printable(char *);
 
 #define KEYPOP_USAGE	"usage: keypop [-dVv]\n" \
@@ -428,12 +436,22 @@ keypop_check(int argc, char *argv[])
 		 * prologue left in errno.
 		 */
 		errno = 0;
+		why[0] = '\0';
 		if (pki_check(&pp, protocols, &info, why, sizeof(why)) == 0) {
-			printable(info.subject);
-			printf("ok %lld %s\n", (long long)info.notafter,
-			    info.subject);
-			goto done;
-		}
+			if (check_ident(&pp, &info) == 0) {
+				printable(info.subject);
+				printf("ok %lld %s %s %s\n",
+				    (long long)info.notafter, info.serial,
+				    info.sha256, info.subject);
+				goto done;
+			}
+			(void)strlcpy(why, "cannot read the certificate's "
+			    "serial number", sizeof(why));
+		} else if (check_mismatch(&pp))
+			(void)strlcpy(why, "the key does not match the "
+			    "certificate", sizeof(why));
+		else
+			cut_noerror(why);
 	}
 	printable(why);
 	printf("bad %s\n", why[0] != '\0' ? why : "no reason given");
@@ -475,6 +493,105 @@ check_read(int fd, size_t *lenp)
 	}
 	*lenp = st.st_size;
 	return buf;
+}
+
+/*
+ * The pair's certificate, the first of its file, as libtls serves it
+ * (SSL_CTX_use_certificate_chain: the first PEM block); NULL if none.
+ */
+static X509 *
+check_cert(const struct pki_pair *pp)
+{
+	BIO	*bio;
+	X509	*x;
+
+	if ((bio = BIO_new_mem_buf(pp->cert, pp->certlen)) == NULL)
+		return NULL;
+	x = PEM_read_bio_X509(bio, NULL, no_password, NULL);
+	BIO_free(bio);
+	return x;
+}
+
+/*
+ * The serial number and SHA-256 fingerprint of a pair that checked, as
+ * openssl x509 -serial -fingerprint -sha256 prints them, the latter
+ * without its colons: 0, or -1.
+ */
+static int
+check_ident(const struct pki_pair *pp, struct pki_info *info)
+{
+	const ASN1_INTEGER	*sn;
+	const unsigned char	*d;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen, i;
+	X509			*x;
+	size_t			 o = 0;
+	int			 n, k;
+
+	if ((x = check_cert(pp)) == NULL)
+		return -1;
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 ||
+	    mdlen * 2 != PKI_SHA256LEN || (sn = X509_get0_serialNumber(x)) ==
+	    NULL) {
+		X509_free(x);
+		return -1;
+	}
+	for (i = 0; i < mdlen; i++)
+		(void)snprintf(info->sha256 + 2 * i, 3, "%02X", md[i]);
+	d = ASN1_STRING_get0_data(sn);
+	n = ASN1_STRING_length(sn);
+	if (ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER)
+		info->serial[o++] = '-';
+	/* openssl prints "00" for a serial of zero. */
+	if (n <= 0)
+		(void)strlcpy(info->serial + o, "00", sizeof(info->serial) - o);
+	for (k = 0; k < n; k++) {
+		if (o + 2 + 3 >= sizeof(info->serial) && k + 1 < n) {
+			(void)strlcpy(info->serial + o, "...",
+			    sizeof(info->serial) - o);
+			break;
+		}
+		(void)snprintf(info->serial + o, sizeof(info->serial) - o,
+		    "%02X", d[k]);
+		o += 2;
+	}
+	X509_free(x);
+	return 0;
+}
+
+/* Does the pair's key parse, and is it not the certificate's? */
+static int
+check_mismatch(const struct pki_pair *pp)
+{
+	BIO		*bio;
+	EVP_PKEY	*pkey;
+	X509		*x;
+	int		 r = 0;
+
+	if ((x = check_cert(pp)) == NULL)
+		return 0;
+	if ((bio = BIO_new_mem_buf(pp->key, pp->keylen)) != NULL) {
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+		BIO_free(bio);
+		if (pkey != NULL) {
+			r = X509_check_private_key(x, pkey) != 1;
+			EVP_PKEY_free(pkey);
+		}
+	}
+	X509_free(x);
+	return r;
+}
+
+/* libtls's ": Success" after a reason, errno being 0: cut. */
+static void
+cut_noerror(char *why)
+{
+	char	 tail[64];
+	size_t	 n, len = strlen(why);
+
+	n = (size_t)snprintf(tail, sizeof(tail), ": %s", strerror(0));
+	if (n < sizeof(tail) && len > n && strcmp(why + len - n, tail) == 0)
+		why[len - n] = '\0';
 }
 
 /* The verdict is one line of printable ASCII: '?' for any other byte. */

@@ -54,7 +54,9 @@
  * previous one drains, as after a reload, so sessions in flight keep
  * theirs and the next handshake shows the new certificate.  One that
  * does not is logged once, and the pair before it serves on until the
- * files change again.  From CERTS_WARN before a certificate expires, a
+ * files change again; show certificates and show metrics say since
+ * when a renewal is refused, and why, until a pair serves again
+ * (certs_refused).  From CERTS_WARN before a certificate expires, a
  * warning is logged once a day.
  *
  * The same looks follow the files of authtab, usertab and the app
@@ -142,6 +144,7 @@ static void	check_done(struct certs_check *);
 static void	certs_tick(int, short, void *);
 static void	certs_tick_over(void);
 static void	certs_expiry(struct conf_pki *, time_t);
+static void	certs_refused(struct conf_pki *, const char *);
 
 static struct event	certs_ev;
 /* The tables' files (certs_tables): at the last look, and last read. */
@@ -350,6 +353,8 @@ check_serve(struct certs_check *cc)
 	s->certlen = cc->certlen;
 	s->keylen = cc->keylen;
 	(void)strlcpy(s->subject, cc->info.subject, sizeof(s->subject));
+	(void)strlcpy(s->serial, cc->info.serial, sizeof(s->serial));
+	(void)strlcpy(s->sha256, cc->info.sha256, sizeof(s->sha256));
 	s->notafter = cc->info.notafter;
 	s->loaded = time(NULL);
 	s->seen = s->tried = cc->look;
@@ -569,10 +574,7 @@ check_done(struct certs_check *cc)
 	if (cc->gen != conf_gen)
 		;
 	else if (cc->result == -1 || check_serve(cc) == -1)
-		log_warnx("pki %s: %s, %s changed, not loaded: %s; the "
-		    "certificate loaded on %s serves on", pki->name, pki->cert,
-		    pki->key, cc->why, stats_time(pki->served->loaded, date,
-		    sizeof(date)));
+		certs_refused(pki, cc->why);
 	else {
 		log_info("pki %s: new certificate %s loaded, not after %s",
 		    pki->name, pki->cert, stats_time(pki->served->notafter,
@@ -582,6 +584,33 @@ check_done(struct certs_check *cc)
 	check_free(cc);
 	if (--looking.pending == 0)
 		certs_tick_over();
+}
+
+/*
+ * pki's changed files do not serve: said in the log, and kept for
+ * show certificates and show metrics until a pair serves again.  why
+ * holds keypop -c's words: printable ASCII alone is kept, and no more
+ * than CTL_PKIWHY - 1 bytes of it.
+ */
+static void
+certs_refused(struct conf_pki *pki, const char *why)
+{
+	struct pki_served	*s = pki->served;
+	char			 date[32];
+	size_t			 i;
+
+	if (s->refused == 0)
+		s->refused = time(NULL);
+	(void)strlcpy(s->refusedwhy, why, sizeof(s->refusedwhy));
+	for (i = 0; s->refusedwhy[i] != '\0'; i++)
+		if ((unsigned char)s->refusedwhy[i] < 0x20 ||
+		    (unsigned char)s->refusedwhy[i] > 0x7e)
+			s->refusedwhy[i] = '?';
+	if (s->refusedwhy[0] == '\0')
+		(void)strlcpy(s->refusedwhy, "?", sizeof(s->refusedwhy));
+	log_warnx("pki %s: %s, %s changed, not loaded: %s; the certificate "
+	    "loaded on %s serves on", pki->name, pki->cert, pki->key,
+	    s->refusedwhy, stats_time(s->loaded, date, sizeof(date)));
 }
 
 /* From CERTS_WARN before pki's certificate expires: once a day. */
@@ -628,7 +657,6 @@ certs_tick(int fd, short ev, void *arg)
 	struct pki_look		 look;
 	const char		*paths[LOOK_FILES];
 	time_t			 now = time(NULL);
-	char			 date[32];
 
 	looking.gen = conf_gen;
 	looking.changed = 0;
@@ -648,11 +676,7 @@ certs_tick(int fd, short ev, void *arg)
 			if (check_start(cc, conf->set.tls_protocols) == 0)
 				looking.pending++;
 			else {
-				log_warnx("pki %s: %s, %s changed, not "
-				    "loaded: %s; the certificate loaded on %s "
-				    "serves on", pki->name, pki->cert,
-				    pki->key, cc->why, stats_time(
-				    pki->served->loaded, date, sizeof(date)));
+				certs_refused(pki, cc->why);
 				check_free(cc);
 			}
 		}

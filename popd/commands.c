@@ -199,6 +199,7 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 		if (pki->served != NULL && m.ncerts < nitems(m.cert)) {
 			(void)strlcpy(m.cert[m.ncerts].name, pki->name,
 			    sizeof(m.cert[0].name));
+			m.cert[m.ncerts].refused = pki->served->refused;
 			m.cert[m.ncerts++].notafter = pki->served->notafter;
 		}
 	if (users.kinds_read)
@@ -228,10 +229,18 @@ ctl_show_certificates(struct ctlans *a, const struct msg_ctlreq *r)
 		(void)strlcpy(m.name, pki->name, sizeof(m.name));
 		(void)strlcpy(m.subject, pki->served->subject,
 		    sizeof(m.subject));
+		(void)strlcpy(m.serial, pki->served->serial,
+		    sizeof(m.serial));
+		(void)strlcpy(m.sha256, pki->served->sha256,
+		    sizeof(m.sha256));
 		(void)strlcpy(m.cert, pki->cert, sizeof(m.cert));
 		(void)strlcpy(m.key, pki->key, sizeof(m.key));
 		m.notafter = pki->served->notafter;
 		m.loaded = pki->served->loaded;
+		m.refused = pki->served->refused;
+		if (m.refused != 0)
+			(void)strlcpy(m.why, pki->served->refusedwhy,
+			    sizeof(m.why));
 		ctlans_rec(a, MSG_PARENT_CTLCERT, -1, &m, sizeof(m));
 	}
 	ctlans_end(a, NULL);

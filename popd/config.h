@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "pki.h"
 #include "proto.h"
 #include "settings.h"
 #include "util.h"
@@ -102,11 +103,16 @@ struct pki_served {
 	int		 keyfd;		/* its key, for keypop alone */
 	uint32_t	 certlen, keylen;
 	char		 subject[256];
+	char		 serial[PKI_SERIALMAX];
+	char		 sha256[PKI_SHA256LEN + 1];
 	time_t		 notafter;
 	time_t		 loaded;	/* wall clock */
 	struct pki_look	 seen;		/* the files at the last look */
 	struct pki_look	 tried;		/* the files last read */
 	time_t		 warned;	/* monotonic: the last expiry warning */
+	/* The first renewal refused since this pair serves; the last why. */
+	time_t		 refused;	/* wall clock; 0: none */
+	char		 refusedwhy[CTL_PKIWHY];
 };
 
 struct conf_pki {

@@ -18,7 +18,8 @@
  * fuzz_verdict -- libFuzzer target for the parent's reading of
  * keypop -c's verdict (common/pki.c pki_verdict): any bytes.  A verdict
  * is one line of printable ASCII of at most PKI_VERDICTMAX bytes;
- * "ok" gives back a time in range and the subject byte for byte,
+ * "ok" gives back a time in range, a serial number, a fingerprint and
+ * the subject byte for byte,
  * "bad" its reason byte for byte; anything else is refused with a
  * reason, and nothing is read or written out of bounds.
  *
@@ -52,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t		*copy;
 	char		 why[PKI_REASONMAX + 8];
 	size_t		 n;
-	int		 r;
+	int		 k, r;
 
 	/* An exact copy: a read past the end is the sanitizer's. */
 	if ((copy = malloc(size > 0 ? size : 1)) == NULL)
@@ -76,8 +77,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    info.notafter < PKI_MINTIME || info.notafter > PKI_MAXTIME)
 			abort();
 		printable(info.subject);
-		/* The subject is all after the number's space. */
-		if ((sp = memchr(data + 3, ' ', size - 3)) == NULL)
+		/* The subject is all after the fingerprint's space. */
+		sp = data + 2;
+		for (k = 0; k < 3; k++) {
+			n = data + size - (sp + 1);
+			if ((sp = memchr(sp + 1, ' ', n)) == NULL)
+				abort();
+		}
+		if (strlen(info.sha256) != PKI_SHA256LEN ||
+		    info.serial[0] == '\0' || memcmp(sp - PKI_SHA256LEN,
+		    info.sha256, PKI_SHA256LEN) != 0)
 			abort();
 		n = data + size - 1 - (sp + 1);
 		if (strlen(info.subject) != n ||

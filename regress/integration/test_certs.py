@@ -17,11 +17,15 @@ renewed in place, by certbot's symbolic links of live/ moved to new
 files of archive/, by a key that is not the certificate's and by
 garbage, while a client logs in again and again and a session stays
 logged in; the next handshake shows the right certificate within the
-documented time, and no login fails.  A listener that dies is
+documented time, and no login fails; a refused renewal is shown by
+show certificates (since when, why) and by a metric until a pair
+serves again, each certificate named by its serial number and SHA-256
+fingerprint as openssl prints them.  A listener that dies is
 restarted with the pair the parent checked, whatever the files hold
 then.  A certificate that expires within 14 days: the log's warning,
 popd -n's, show certificates and the expiry metric, read by promtool."""
 
+import calendar
 import hashlib
 import os
 import re
@@ -129,6 +133,65 @@ def still_going(p):
     T.expect(p.quit()[:3], b"+OK", "QUIT after the change")
 
 
+TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+def ident(path):
+    """(serial, SHA-256 fingerprint) of a PEM file's certificate, as
+    openssl x509 -serial -fingerprint -sha256 prints them."""
+    out = subprocess.run(["openssl", "x509", "-noout", "-serial",
+                          "-fingerprint", "-sha256", "-in", path],
+                         check=True, stdout=subprocess.PIPE,
+                         timeout=30).stdout.decode().splitlines()
+    return out[0].split("=", 1)[1], out[1].split("=", 1)[1]
+
+
+def pki_state(srv, serving):
+    """What an admin sees of pki test: show certificates names the
+    certificate serving (ident's pair) by its serial and fingerprint;
+    returns its renewal line (None: there is none) and the refusal
+    metric."""
+    rc, out, err = srv.popctl("show", "certificates")
+    T.expect((rc, err), (0, ""), "show certificates")
+    T.expect_true(re.search(r"^serial %s\nsha256 %s\n" % (
+        re.escape(serving[0]), re.escape(serving[1])), out, re.M),
+        "the serial and fingerprint of the certificate serving %r" %
+        (serving,), out)
+    T.expect_true(re.search(r"^serving since %s$" % TIME, out, re.M),
+                  "since when it serves", out)
+    renewal = [ln for ln in out.splitlines() if ln.startswith("renewal")]
+    rc, met, err = srv.popctl("show", "metrics")
+    m = re.search(r'^popd_tls_renewal_refused_time_seconds\{name="test"\} '
+                  r'(\d+)$', met, re.M)
+    T.expect_true(m, "the refusal metric", met)
+    return (renewal[0] if renewal else None), int(m.group(1))
+
+
+def expect_refused(srv, serving, why):
+    """The old certificate serves, and popctl says that a renewal is
+    refused, since when and why (a regular expression); the metric is
+    that time.  Returns the time."""
+    line, metric = pki_state(srv, serving)
+    m = re.fullmatch(r"renewal refused since (%s): (.*)" % TIME, line or "")
+    T.expect_true(m and re.fullmatch(why, m.group(2)),
+                  "the renewal refused, and why: %s" % why,
+                  line or "no renewal line")
+    since = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))
+    T.expect(metric, since, "the metric: when the renewal was refused")
+    T.expect_true(abs(since - time.time()) < 60, "refused just now",
+                  m.group(1))
+    T.expect_true(m.group(2) in refused_lines(srv)[-1],
+                  "the reason the log gave", refused_lines(srv))
+    return since
+
+
+def expect_renewed(srv, path):
+    """path's certificate serves, and no renewal is refused: no renewal
+    line, the metric 0."""
+    T.expect(pki_state(srv, ident(path)), (None, 0),
+             "the renewal line and metric once %s serves" % path)
+
+
 def loaded_lines(srv):
     return [ln for ln in srv.log().splitlines()
             if "pki test: new certificate" in ln]
@@ -209,33 +272,50 @@ def certbot_symlink_swap(srv):
 @T.test
 def mismatched_key_keeps_the_old_pair(srv):
     """A key that is not the certificate's: refused once, the old pair
-    serves on; the matching certificate written next is served."""
+    serves on, and show certificates and the metric say so, in those
+    words; the matching certificate written next is served, and the
+    refusal is gone."""
     before = served(srv)
+    old = ident(srv.cert)
+    expect_renewed(srv, srv.cert)
     cert, key = new_pair(srv, "next", "next.example")
     logins = Logins(srv)
     write_in_place(srv.key, key)
     srv.wait_log("changed, not loaded", timeout=WINDOW)
+    since = expect_refused(srv, old, "the key does not match the "
+                           "certificate")
     # Three more looks: still the old pair, and said once.
     time.sleep(16)
     T.expect(served(srv), before, "the old certificate still served")
     lines = refused_lines(srv)
     T.expect(len(lines), 1, "log lines of the refused pair")
-    T.expect_true("not the certificate's" in lines[0], "the reason",
-                  lines[0])
+    T.expect_true("not loaded: the key does not match the certificate; "
+                  in lines[0], "the reason", lines[0])
     T.expect_true("serves on" in lines[0], "what serves", lines[0])
-    since = time.monotonic()
+    T.expect(expect_refused(srv, old, "the key does not match the "
+                            "certificate"), since, "refused since")
+    start = time.monotonic()
     write_in_place(srv.cert, cert)
-    wait_served(srv, on_disk(cert), since, "the pair made whole")
+    wait_served(srv, on_disk(cert), start, "the pair made whole")
     logins.end()
+    expect_renewed(srv, cert)
 
 
 @T.test
 def garbage_keeps_the_old_pair(srv):
+    """Garbage, an empty file, no file: each refused, the old pair
+    serves on; popctl says since when a renewal is refused (the first)
+    and the last reason, the metric that time.  A good pair then serves,
+    and the refusal is gone."""
     before = served(srv)
+    old = ident(srv.cert)
     logins = Logins(srv)
     with open(srv.cert, "w") as f:
         f.write("-----BEGIN CERTIFICATE-----\nnot a certificate\n")
     srv.wait_log("changed, not loaded", timeout=WINDOW)
+    # libtls's words and OpenSSL's, without a ": Success" after them.
+    since = expect_refused(srv, old, r"failed to load certificate: "
+                           r"error:\w+:PEM routines::bad end line")
     time.sleep(11)
     T.expect(served(srv), before, "the old certificate still served")
     T.expect(len(refused_lines(srv)), 1, "log lines of the garbage")
@@ -247,8 +327,16 @@ def garbage_keeps_the_old_pair(srv):
     T.wait_for(lambda: len(refused_lines(srv)) == 3, timeout=WINDOW,
                what="the missing file refused")
     T.expect(served(srv), before, "the old certificate still served")
-    logins.end()
+    T.expect(expect_refused(srv, old, r".*No such file or directory.*"),
+             since, "refused since the first refusal")
     T.expect(len(loaded_lines(srv)), 0, "nothing loaded")
+    cert, key = new_pair(srv, "good", "good.example")
+    start = time.monotonic()
+    os.rename(key, srv.key)
+    os.rename(cert, srv.cert)
+    wait_served(srv, on_disk(srv.cert), start, "a good pair")
+    logins.end()
+    expect_renewed(srv, srv.cert)
 
 
 def expired_pair(srv):
@@ -278,7 +366,10 @@ def expired_pair(srv):
 
 @T.test
 def expired_renewal_keeps_the_old_pair(srv):
+    """An expired pair: refused, the old one serves on, popctl and the
+    metric say so; a good pair then serves, the refusal gone."""
     before = served(srv)
+    old = ident(srv.cert)
     cert, key = expired_pair(srv)
     os.rename(key, srv.key)
     os.rename(cert, srv.cert)
@@ -286,6 +377,14 @@ def expired_renewal_keeps_the_old_pair(srv):
     T.expect_true("the certificate expired on 2020-02-01T00:00:00Z" in
                   refused_lines(srv)[0], "the reason", refused_lines(srv))
     T.expect(served(srv), before, "the old certificate still served")
+    expect_refused(srv, old, "the certificate expired on "
+                   "2020-02-01T00:00:00Z")
+    cert, key = new_pair(srv, "good", "good.example")
+    start = time.monotonic()
+    os.rename(key, srv.key)
+    os.rename(cert, srv.cert)
+    wait_served(srv, on_disk(srv.cert), start, "a good pair")
+    expect_renewed(srv, srv.cert)
 
 
 @T.test(allow_crash=True)
@@ -357,14 +456,18 @@ def expiring_soon(srv):
     T.expect_true(re.fullmatch(
         r"pki test\n"
         r"subject /CN=soon\.example\n"
+        r"serial %s\n"
+        r"sha256 %s\n"
         r"not-after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(4 days\)\n"
         r"cert %s\n"
         r"key %s\n"
-        r"loaded \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n" % (
-            re.escape(srv.cert), re.escape(srv.key)), out),
+        r"serving since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n" % (
+            ident(srv.cert) + (re.escape(srv.cert), re.escape(srv.key))),
+        out),
         "show certificates", out)
     # Abbreviated, as every word of popctl.
     T.expect(srv.popctl("sh", "cert")[1], out, "show cert")
+    expect_renewed(srv, srv.cert)
 
 
 @T.test(start=False)

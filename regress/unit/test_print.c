@@ -17,7 +17,8 @@
 /*
  * test_print -- how the control process prints the parent's records
  * (control/print.c): every state and column of show backends and
- * drain, each line of show app-passwords, reload's, the three refusals,
+ * drain, each line of show certificates (a renewal refused or none),
+ * each line of show app-passwords, reload's, the three refusals,
  * and the junk line of show user and show quota, byte for byte as
  * popctl(8) gives them.  Each record printed also passes its
  * declaration's check (proto.c), which the parent applies as its
@@ -273,10 +274,56 @@ user_junk(void)
 	CHECK(refused(MSG_PARENT_CTLUSER, &u) != NULL, "a folder up");
 }
 
+static void
+certs(void)
+{
+	static struct msg_ctlcert	c;
+	const char			*out;
+
+	memset(&c, 0, sizeof(c));
+	(void)strlcpy(c.name, "mail", sizeof(c.name));
+	(void)strlcpy(c.subject, "/CN=mail.example", sizeof(c.subject));
+	(void)strlcpy(c.serial, "0A1B", sizeof(c.serial));
+	(void)strlcpy(c.sha256, "A3B5EED3F3F7ACED4572F7D623AFB245E19569650FAE"
+	    "9E01B09245E1472C132E", sizeof(c.sha256));
+	(void)strlcpy(c.cert, "/etc/c.pem", sizeof(c.cert));
+	(void)strlcpy(c.key, "/etc/k.pem", sizeof(c.key));
+	c.notafter = 1900000000;
+	c.loaded = 1800000000;
+	out = printed(MSG_PARENT_CTLCERT, &c, CTL_SHOW_CERTS, 0);
+	CHECK(strncmp(out, "pki mail\nsubject /CN=mail.example\nserial 0A1B\n"
+	    "sha256 A3:B5:EE:D3:F3:F7:AC:ED:45:72:F7:D6:23:AF:B2:45:E1:95:69:"
+	    "65:0F:AE:9E:01:B0:92:45:E1:47:2C:13:2E\nnot-after "
+	    "2030-03-17T17:46:40Z (", 181) == 0, "the block's head: %s", out);
+	CHECK(strstr(out, "\ncert /etc/c.pem\nkey /etc/k.pem\nserving since "
+	    "2027-01-15T08:00:00Z\n") != NULL && strstr(out, "renewal") ==
+	    NULL, "serving, no renewal refused: %s", out);
+	c.refused = 1800000600;
+	(void)strlcpy(c.why, "the key does not match the certificate",
+	    sizeof(c.why));
+	out = printed(MSG_PARENT_CTLCERT, &c, CTL_SHOW_CERTS, 1);
+	CHECK(out[0] == '\n' && strstr(out, "serving since 2027-01-15T08:00:"
+	    "00Z\nrenewal refused since 2027-01-15T08:10:00Z: the key does "
+	    "not match the certificate\n") != NULL, "refused: %s", out);
+	c.why[3] = '\033';
+	CHECK(refused(MSG_PARENT_CTLCERT, &c) != NULL, "an escape in why");
+	c.why[0] = '\0';
+	CHECK(refused(MSG_PARENT_CTLCERT, &c) != NULL, "refused, no why");
+	c.refused = 0;
+	CHECK(refused(MSG_PARENT_CTLCERT, &c) == NULL, "none refused");
+	c.sha256[0] = 'a';
+	CHECK(refused(MSG_PARENT_CTLCERT, &c) != NULL, "a fingerprint in "
+	    "lower case");
+	c.sha256[0] = 'A';
+	c.serial[0] = ' ';
+	CHECK(refused(MSG_PARENT_CTLCERT, &c) != NULL, "a serial with a blank");
+}
+
 int
 main(void)
 {
 	backends();
+	certs();
 	apps();
 	reload_denied();
 	user_junk();

@@ -217,8 +217,9 @@ metrics(void)
 {
 	struct stats_gauges	g = { 1, 2, 3, 4, 1700000000, 1700000100,
 				    NULL, NULL, 0, 1700000000, 2 };
-	const struct stats_cert	certs[] = { { "default", 1700086400 },
-				    { "old \"one\"\\", 1699999999 } };
+	const struct stats_cert	certs[] = { { "default", 1700086400, 0 },
+				    { "old \"one\"\\", 1699999999,
+				    1699990000 } };
 	struct stats_kinds	k;
 	uint64_t		c[STAT_MAX];
 	const char		*p;
@@ -272,7 +273,8 @@ metrics(void)
 	CHECK(strstr(out_buf, "popd_users_by_hash") == NULL, "no kinds");
 	CHECK(strstr(out_buf, "popd_users_no_login") == NULL, "no no-login");
 	/* No certificate: no family. */
-	CHECK(strstr(out_buf, "popd_tls_certificate") == NULL, "no certs");
+	CHECK(strstr(out_buf, "popd_tls_certificate") == NULL &&
+	    strstr(out_buf, "popd_tls_renewal") == NULL, "no certs");
 
 	/* Seconds left, negative once expired; the name escaped. */
 	g.certs = certs;
@@ -285,6 +287,13 @@ metrics(void)
 	    "\"default\"} 86400"), "a day left");
 	CHECK(has_line("popd_tls_certificate_expiry_seconds{name="
 	    "\"old \\\"one\\\"\\\\\"} -1"), "expired, escaped");
+	/* When a renewal was refused, 0 for none. */
+	CHECK(has_line("# TYPE popd_tls_renewal_refused_time_seconds gauge"),
+	    "refusal type");
+	CHECK(has_line("popd_tls_renewal_refused_time_seconds{name="
+	    "\"default\"} 0"), "none refused");
+	CHECK(has_line("popd_tls_renewal_refused_time_seconds{name="
+	    "\"old \\\"one\\\"\\\\\"} 1699990000"), "refused, escaped");
 	g.certs = NULL;
 	g.ncerts = 0;
 
