@@ -158,6 +158,8 @@ session_row(const struct sessview *v, void *a)
 		s.retr = c[STAT_RETRIEVED];
 		s.octets = c[STAT_RETRIEVED_OCTETS];
 		s.marked = stats_marked(v->page);
+		if (v->stuck != 0)
+			s.state = CTLS_STUCK;
 	}
 	session_add(a, &s);
 }
@@ -169,6 +171,8 @@ gauge(const struct sessview *v, void *arg)
 	struct msg_ctlstats	*m = arg;
 	uint32_t		 st;
 
+	if (v->stuck != 0)
+		m->stuck++;
 	st = v->page != NULL ? stats_state(v->page) : PAGE_LOGIN;
 	if (st == PAGE_TRANSACTION)
 		m->transaction++;

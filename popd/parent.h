@@ -110,6 +110,7 @@ struct sessview {
 	time_t			 since;		/* accepted at */
 	int			 loggedin;	/* a wrkrpop has it */
 	const struct stats_page	*page;		/* the wrkrpop's, or NULL */
+	time_t			 stuck;		/* in the store since, or 0 */
 };
 
 /* parent.c: the state every file of the parent shares. */
@@ -149,6 +150,7 @@ void		 tickets_rekey(uint32_t, uint32_t);
 void		 health_send(struct chan *);
 void		 health_sessions(size_t);
 uint32_t	 health_drain(int);
+void		 health_stuck(size_t);
 
 /* syslog.c */
 void		 logrelay_init(void);

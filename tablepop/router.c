@@ -256,7 +256,7 @@ router_start(const struct conf_settings *s)
 		if (memchr(r->addr, '\0', sizeof(r->addr)) == NULL ||
 		    table_route_split(r->addr, pool) != 1 ||
 		    strcmp(pool[0], r->addr) != 0 || r->drained > 1 ||
-		    r->health > CHECK_DOWN || r->checked < 0 ||
+		    r->health > HEALTH_DEGRADED || r->checked < 0 ||
 		    r->checked > ts.tv_sec || (b = backend_get(r->addr)) ==
 		    NULL)
 			continue;
@@ -691,7 +691,7 @@ static int
 backend_usable(const struct backend *b)
 {
 	return !b->drained && b->health != CHECK_DOWN &&
-	    b->health != HEALTH_DRAINING;
+	    b->health != HEALTH_DRAINING && b->health != HEALTH_DEGRADED;
 }
 
 /*
@@ -714,7 +714,7 @@ backends_pick(const char *user, const char *value, char *addr, size_t len)
 	}
 	if ((i = table_route_pick(user, pool, n, usable)) == -1) {
 		log_warnx("route for %s: no backend of \"%s\" takes users "
-		    "now (down, draining or drained)", user, value);
+		    "now (down, draining, degraded or drained)", user, value);
 		return -1;
 	}
 	b[i]->users++;
@@ -750,6 +750,9 @@ tablepop_check_state(struct chan *c, const void *data, int fd)
 		else if (m->state == HEALTH_DRAINING)
 			log_info("backend %s draining: no new user goes there",
 			    b->addr);
+		else if (m->state == HEALTH_DEGRADED)
+			log_warnx("backend %s degraded (a session stuck in its "
+			    "mail store): no new user goes there", b->addr);
 		else if (b->health != 0)
 			log_info("backend %s up", b->addr);
 	}
