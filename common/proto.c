@@ -637,7 +637,7 @@ static const struct msg_decl decls[] = {
 	/* Before the control process confines itself to this one file. */
 	D(MSG_PARENT_APPSLAST, P, C, 0, MSG_FD, valid_none, PH_START, 0),
 	/* Before the configuration: the child maps it before confining. */
-	D(MSG_PARENT_STATS, P, L | A | M | W, 0, MSG_FD, valid_none, PH_START,
+	D(MSG_PARENT_STATS, P, L | A | M | W | V, 0, MSG_FD, valid_none, PH_START,
 	    0),
 	/* popctl's: a draining listener still has connections. */
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,

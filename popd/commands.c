@@ -171,8 +171,6 @@ gauge(const struct sessview *v, void *arg)
 	struct msg_ctlstats	*m = arg;
 	uint32_t		 st;
 
-	if (v->stuck != 0)
-		m->stuck++;
 	st = v->page != NULL ? stats_state(v->page) : PAGE_LOGIN;
 	if (st == PAGE_TRANSACTION)
 		m->transaction++;
@@ -194,6 +192,7 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 	memset(&m, 0, sizeof(m));
 	counters_show(&m);
 	login_walk(gauge, &m);
+	m.stuck = health_stuck_now();
 	/* What the lmtp processes last saw; a draining one's is older. */
 	TAILQ_FOREACH(p, &procs, entry)
 		if (p->id == KIND_LMTP && p->page != NULL &&

@@ -41,7 +41,7 @@ static struct msg_health	 sent = { HEALTH_UP, 0 };
 static struct event		 pace;
 static int			 pace_set;
 static int			 drained;
-static size_t			 stuck;
+static size_t			 stuck[2];	/* sessions, deliveries */
 
 static void	health_push(void);
 static void	health_paced(int, short, void *);
@@ -94,8 +94,8 @@ health_sessions(size_t n)
 static void
 health_state(void)
 {
-	now.state = drained ? HEALTH_DRAINING : stuck > 0 ? HEALTH_DEGRADED :
-	    HEALTH_UP;
+	now.state = drained ? HEALTH_DRAINING : health_stuck_now() > 0 ?
+	    HEALTH_DEGRADED : HEALTH_UP;
 	if (now.state != sent.state)
 		health_push();
 }
@@ -116,17 +116,26 @@ health_drain(int on)
 }
 
 /*
- * The sessions stuck in the mail store now (login.c): while there are
- * any, the line says degraded, so that the fronts send new users to a
- * backend whose store answers.
+ * The sessions (kind 0, login.c) or deliveries (1, recipients.c) stuck
+ * in the mail store now: while there are any, the line says degraded,
+ * so that the fronts send new users to a backend whose store answers.
  */
 void
-health_stuck(size_t n)
+health_stuck(int kind, size_t n)
 {
-	if ((n > 0) != (stuck > 0))
-		log_warnx("health: %s", n > 0 ? "degraded: a session is "
-		    "stuck in the mail store" : "up: no session is stuck in "
-		    "the mail store");
-	stuck = n;
+	size_t	before = health_stuck_now();
+
+	stuck[kind != 0] = n;
+	if ((before > 0) != (health_stuck_now() > 0))
+		log_warnx("health: %s", before == 0 ? "degraded: the mail "
+		    "store does not answer a session or delivery" :
+		    "up: nothing is stuck in the mail store");
 	health_state();
+}
+
+/* Sessions and deliveries stuck now. */
+size_t
+health_stuck_now(void)
+{
+	return stuck[0] + stuck[1];
 }

@@ -647,7 +647,6 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	int			 pagefd = -1, pidfd = -1, moved;
 	pid_t			 pid;
 	time_t			 since;
-	int64_t			 busy;
 
 	if (nworkers >= (size_t)conf->set.limit.logged_in) {
 		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %zu "
@@ -691,13 +690,9 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		(void)strlcpy(who.cred, ml->expiry != 0 ? "ticket" :
 		    "password", sizeof(who.cred));
 	/* Without a page the session serves uncounted (logged). */
-	if ((page = stats_page_new(&pagefd)) != NULL) {
-		/* Not waiting for its client yet; ours is a read-only map. */
-		busy = monotime();
-		if (pwrite(pagefd, &busy, sizeof(busy),
-		    offsetof(struct stats_page, busy)) != sizeof(busy))
-			log_warn("wrkrpop for %s: its page", u->name);
-	}
+	if ((page = stats_page_new(&pagefd)) != NULL &&
+	    store_busy_init(pagefd) == -1)
+		log_warn("wrkrpop for %s: its page", u->name);
 	if ((pid = mailuser_spawn(0, u, &who, fd, pagefd,
 	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
 		/* mailuser_spawn said why. */
@@ -927,7 +922,7 @@ worker_reaped(pid_t pid, int status)
 		log_info("wrkrpop %d of %s: ended after %lld s stuck in the "
 		    "mail store", (int)pid, w->user,
 		    (long long)(time(NULL) - w->stuck));
-		health_stuck(--nstuck);
+		health_stuck(0, --nstuck);
 	}
 	if (w->pidfd != -1) {
 		event_del(&w->exitev);
@@ -973,27 +968,16 @@ login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 	}
 }
 
-/*
- * Every second: which wrkrpops are inside one store call for timeout
- * store seconds or more (their page's busy, read once and checked as
- * any untrusted number), and which came out.
- */
+/* Every second: which wrkrpops are stuck in the store, which came out. */
 static void
 stuck_tick(int fd, short ev, void *arg)
 {
 	struct worker	*w;
-	time_t		 now = monotime(), wall = time(NULL);
-	int64_t		 busy;
+	time_t		 now = monotime(), wall = time(NULL), busy;
 	int		 in;
 
 	RB_FOREACH(w, workertree, &workers) {
-		if (w->page == NULL)
-			continue;
-		busy = ((volatile struct stats_page *)w->page)->busy;
-		/* Whole seconds: more than the bound, so never less. */
-		in = busy > 0 && busy <= now &&
-		    now - busy > conf->set.timeout.store;
-		if (in && w->stuck == 0) {
+		if ((in = store_stuck(w->page, &busy)) && w->stuck == 0) {
 			w->stuck = wall - (now - busy);
 			nstuck++;
 			STAT_INC(STAT_STORE_STUCK);
@@ -1009,7 +993,41 @@ stuck_tick(int fd, short ev, void *arg)
 			nstuck--;
 		}
 	}
-	health_stuck(nstuck);
+	health_stuck(0, nstuck);
+}
+
+/*
+ * Is the worker of page (a wrkrpop's, a dlvrpop's) inside the store for
+ * more than timeout store, since *busy (monotonic)?  Its page's word,
+ * read once and checked as any untrusted number; whole seconds, so a
+ * bound of more than timeout store is never less.
+ */
+int
+store_stuck(const struct stats_page *page, time_t *busy)
+{
+	time_t	now = monotime();
+	int64_t	b;
+
+	if (page == NULL)
+		return 0;
+	b = ((const volatile struct stats_page *)page)->busy;
+	*busy = b;
+	return b > 0 && b <= now && now - b > conf->set.timeout.store;
+}
+
+/*
+ * A new worker's page: busy from now, as it opens its maildir before
+ * it first waits (our map of the page is read-only).
+ */
+int
+store_busy_init(int pagefd)
+{
+	int64_t	busy = monotime();
+
+	if (pwrite(pagefd, &busy, sizeof(busy),
+	    offsetof(struct stats_page, busy)) != sizeof(busy))
+		return -1;
+	return 0;
 }
 
 /* Since when a session of user is stuck in the store, or 0. */
