@@ -697,6 +697,9 @@ backend_usable(const struct backend *b)
 /*
  * Of a route's value, the backend that takes user now, into addr; -1
  * if the value is no pool or no backend of it may take a user (logged).
+ * Degraded backends (a session stuck in their store, or a worker that
+ * says so) take users only when no other of the pool can: better a
+ * login on a backend whose store may answer for this user than none.
  */
 static int
 backends_pick(const char *user, const char *value, char *addr, size_t len)
@@ -713,6 +716,12 @@ backends_pick(const char *user, const char *value, char *addr, size_t len)
 		usable[i] = b[i] != NULL && backend_usable(b[i]);
 	}
 	if ((i = table_route_pick(user, pool, n, usable)) == -1) {
+		for (i = 0; i < n; i++)
+			usable[i] = b[i] != NULL && !b[i]->drained &&
+			    b[i]->health == HEALTH_DEGRADED;
+		i = table_route_pick(user, pool, n, usable);
+	}
+	if (i == -1) {
 		log_warnx("route for %s: no backend of \"%s\" takes users "
 		    "now (down, draining, degraded or drained)", user, value);
 		return -1;

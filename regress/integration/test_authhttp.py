@@ -614,7 +614,8 @@ def degraded_backend_gets_no_new_user(srv):
     """A backend whose health line says "degraded N" (a session stuck
     in its mail store, test_stuckstore.py) takes no new user: alice's
     next route is the pool's other backend, popctl show backends says
-    degraded, the log says why; "up" again brings her back."""
+    degraded, the log says why; with every backend degraded she is
+    routed to her own still; "up" again brings her back."""
     hport = T.free_port()
     fakes = [FakeHealth(a, hport) for a in ("127.0.0.2", "127.0.0.3")]
     try:
@@ -643,7 +644,15 @@ def degraded_backend_gets_no_new_user(srv):
                       "degraded backend", other)
         T.expect_true("backend %s degraded" % first in srv.log(),
                       "the router's log says degraded")
-        fake.line = b"up 1\n"
+        # All degraded: still served, by her own, never [SYS/TEMP].
+        for f in fakes:
+            f.line = b"degraded 1\n"
+        T.wait_for(lambda: len(re.findall(r" degraded ", backends())) == 2,
+                   timeout=5, what="both backends degraded")
+        T.expect(login(srv, "alice", "alice-pw")[1].get("Auth-Server"),
+                 first, "alice's route when every backend is degraded")
+        for f in fakes:
+            f.line = b"up 1\n"
         T.wait_for(lambda: login(srv, "alice", "alice-pw")[1].get(
             "Auth-Server") == first, timeout=5, interval=0.2,
                    what="alice back on " + first)
