@@ -826,6 +826,7 @@ session_refused(const struct msg_refused *mr, int fd)
 {
 	struct session	*s;
 	uint32_t	 code = mr->code;
+	char		 since[32];
 
 	if ((s = session_alloc(mr->id, fd, mr->flags, &mr->peer,
 	    &pop3_ops)) == NULL)
@@ -845,6 +846,10 @@ session_refused(const struct msg_refused *mr, int fd)
 		    "later");
 	else if (code == REFUSED_TICKET)
 		session_reply(s, "-ERR [AUTH] invalid user name or password");
+	else if (code == REFUSED_STUCK)
+		session_reply(s, "-ERR [IN-USE] maildrop held by a session "
+		    "stuck in the mail store since %s, try again later",
+		    stats_time(mr->since, since, sizeof(since)));
 	else
 		session_reply(s, "-ERR [SYS/PERM] no maildrop for this user, "
 		    "contact the administrator");

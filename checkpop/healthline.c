@@ -16,8 +16,8 @@
 
 /*
  * healthline.c -- what a backend's health port said (popd.conf(5),
- * listen ... health): "up N" or "draining N" and a line end, N its
- * sessions, at most 10 digits and 2^32-1.  Anything else, or more, is
+ * listen ... health): "up N", "draining N" or "degraded N" and a line
+ * end, N its sessions, at most 10 digits and 2^32-1.  Anything else, or more, is
  * not a health line: the backend counts as failing that check.  Pure:
  * no I/O, no state.
  */
@@ -29,7 +29,7 @@
 #include "proto.h"
 #include "healthline.h"
 
-/* buf, len bytes: HEALTH_UP or HEALTH_DRAINING and *sessions, or -1. */
+/* buf, len bytes: a HEALTH_* state and *sessions, or -1. */
 int
 health_line(const char *buf, size_t len, uint32_t *sessions)
 {
@@ -42,6 +42,9 @@ health_line(const char *buf, size_t len, uint32_t *sessions)
 		i = 3;
 	} else if (len >= 9 && memcmp(buf, "draining ", 9) == 0) {
 		state = HEALTH_DRAINING;
+		i = 9;
+	} else if (len >= 9 && memcmp(buf, "degraded ", 9) == 0) {
+		state = HEALTH_DEGRADED;
 		i = 9;
 	} else
 		return -1;

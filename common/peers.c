@@ -336,7 +336,7 @@ valid_ctlbackend(const void *p)
 		    m->users == 0 ? NULL : "record";
 	if (!valid_ip(m->addr, sizeof(m->addr)))
 		return "address";
-	if (m->health > CHECK_DOWN || m->drained > 1 || m->more > 1 ||
+	if (m->health > HEALTH_DEGRADED || m->drained > 1 || m->more > 1 ||
 	    m->age < -1)
 		return "state";
 	return NULL;
@@ -367,7 +367,7 @@ valid_check(const void *p)
 	if (!valid_ip(m->addr, sizeof(m->addr)))
 		return "address";
 	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
-	    m->state != CHECK_DOWN)
+	    m->state != HEALTH_DEGRADED && m->state != CHECK_DOWN)
 		return "state";
 	if (m->state == CHECK_DOWN && m->sessions != 0)
 		return "sessions";

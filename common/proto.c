@@ -205,8 +205,10 @@ valid_refused(const void *p)
 {
 	const struct msg_refused	*m = p;
 
-	if (m->code < REFUSED_TEMP || m->code > REFUSED_TICKET)
+	if (m->code < REFUSED_TEMP || m->code > REFUSED_STUCK)
 		return "refusal code";
+	if ((m->code == REFUSED_STUCK) != (m->since > 0))
+		return "since";
 	if (!peer_valid(&m->peer))
 		return "address";
 	return NULL;
@@ -429,7 +431,7 @@ valid_ctlsessions(const void *p)
 		r = &m->rec[i];
 		if (!TERMINATED(r->user) || !TERMINATED(r->listener))
 			return "unterminated string";
-		if (!peer_valid(&r->peer) || r->state > CTLS_UPDATE ||
+		if (!peer_valid(&r->peer) || r->state > CTLS_STUCK ||
 		    r->counted > 1)
 			return "session";
 	}
@@ -523,7 +525,8 @@ valid_health(const void *p)
 {
 	const struct msg_health	*m = p;
 
-	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING)
+	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
+	    m->state != HEALTH_DEGRADED)
 		return "state";
 	return NULL;
 }
@@ -664,7 +667,7 @@ static const struct msg_decl decls[] = {
 	/* Before the control process confines itself to this one file. */
 	D(MSG_PARENT_APPSLAST, P, C, 0, MSG_FD, valid_none, PH_START, 0),
 	/* Before the configuration: the child maps it before confining. */
-	D(MSG_PARENT_STATS, P, L | A | M | W, 0, MSG_FD, valid_none, PH_START,
+	D(MSG_PARENT_STATS, P, L | A | M | W | V, 0, MSG_FD, valid_none, PH_START,
 	    0),
 	/* popctl's: a draining listener still has connections. */
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,

@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		58
+#define MSG_VERSION		59
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -354,12 +354,14 @@ struct msg_rekey {
 
 /*
  * MSG_PARENT_HEALTH: what the listener answers on a health port (listen
- * ... health), "up N" or "draining N", N the sessions logged in now.
- * The parent sends it when it changes, sessions at most once a second,
- * so the listener never asks (popd/health.c).
+ * ... health), "up N", "draining N" or "degraded N" (a session stuck in
+ * the mail store), N the sessions logged in now.  The parent sends it
+ * when it changes, sessions at most once a second, so the listener
+ * never asks (popd/health.c).
  */
 #define HEALTH_UP		1
 #define HEALTH_DRAINING		2
+#define HEALTH_DEGRADED		4	/* 3 is CHECK_DOWN */
 struct msg_health {
 	uint32_t	state;		/* HEALTH_* */
 	uint32_t	sessions;
@@ -533,6 +535,8 @@ struct msg_id {
 #define REFUSED_BUSY_ADDR	4	/* [SYS/TEMP]: per-address logged-in */
 #define REFUSED_BUSY		5	/* [SYS/TEMP]: limit logged-in */
 #define REFUSED_TICKET		6	/* [AUTH]: a ticket used before */
+#define REFUSED_STUCK		7	/* [IN-USE]: a session of the user is
+					   stuck in the store since since */
 
 /* MSG_PARENT_REFUSED */
 struct msg_refused {
@@ -540,6 +544,7 @@ struct msg_refused {
 	uint32_t	 code;		/* REFUSED_* */
 	uint32_t	 flags;		/* the session's SESSION_* */
 	struct peeraddr	 peer;		/* its client */
+	int64_t		 since;		/* REFUSED_STUCK: unix time, else 0 */
 };
 
 /*
@@ -904,6 +909,7 @@ struct msg_ctlstats {
 	uint64_t	transaction;
 	uint64_t	update;
 	uint64_t	quota_over;
+	uint64_t	stuck;			/* sessions stuck in the store */
 	uint64_t	nologin;		/* authtab's, cannot log in */
 	int64_t		started;		/* unix times */
 	int64_t		reloaded;
@@ -921,6 +927,7 @@ struct msg_ctlstats {
 #define CTLS_AUTHORIZATION	1
 #define CTLS_TRANSACTION	2
 #define CTLS_UPDATE		3
+#define CTLS_STUCK		4	/* in one store call too long */
 #define CTL_SESSROWS		128
 struct ctl_session {
 	char		user[POPD_MAXUSER + 1];	/* "": none yet */
@@ -1025,7 +1032,7 @@ struct msg_ctlapps {
 
 /*
  * MSG_TABLE_BACKENDS: a backend as checkpop last saw it (health:
- * HEALTH_UP, HEALTH_DRAINING, CHECK_DOWN, or 0 before its first check)
+ * HEALTH_*, CHECK_DOWN, or 0 before its first check)
  * and as popctl drained it; age: seconds since its last check, -1 for
  * never.  more is 1 while others follow; the last has more 0, and
  * nothing but req when there is no backend to say (show backends of
@@ -1158,7 +1165,7 @@ struct msg_backend {
 struct msg_check {
 	char		addr[INET6_ADDRSTRLEN];
 	uint32_t	state;		/* HEALTH_UP, HEALTH_DRAINING,
-					   CHECK_DOWN */
+					   HEALTH_DEGRADED, CHECK_DOWN */
 	uint32_t	sessions;	/* the line's, or 0 */
 };
 

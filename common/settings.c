@@ -59,6 +59,7 @@ const struct conf_settings settings_defaults = {
 		.lmtp = 300,
 		.delivery = 120,
 		.delivery_idle = 60,
+		.store = 10,
 	},
 	.limit = {
 		.handshakes = 1024,
@@ -116,6 +117,7 @@ static const struct conf_knob knobs[] = {
 	{ KNOB_TIMEOUT, "lmtp",		T(lmtp),	1, 86400, NULL },
 	{ KNOB_TIMEOUT, "delivery",	T(delivery),	1, 3600, NULL },
 	{ KNOB_TIMEOUT, "delivery-idle", T(delivery_idle), 1, 86400, NULL },
+	{ KNOB_TIMEOUT, "store",	T(store),	1, 3600, NULL },
 	{ KNOB_LIMIT,	"handshakes",	L(handshakes),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"sessions",	L(sessions),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"logged-in",	L(logged_in),	1, 1000000, NULL },

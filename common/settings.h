@@ -99,6 +99,8 @@ struct conf_settings {
 		int		 lmtp;		/* LMTP client silent */
 		int		 delivery;	/* one delivery worker's job */
 		int		 delivery_idle;	/* a warm worker without jobs */
+		int		 store;		/* one call into the mail store:
+						   then the worker is stuck */
 	}			 timeout;
 	struct {
 		int		 handshakes;	/* TLS handshakes, in total */

@@ -148,6 +148,9 @@ static const struct stat_desc {
 	    "popd_login_cache_total", "result=\"miss\"", NULL },
 	[STAT_LOGIN_CACHE_EVICT] = { "login_cache_evictions",
 	    "popd_login_cache_total", "result=\"eviction\"", NULL },
+	[STAT_STORE_STUCK] = { "store_stuck", "popd_store_stuck_total", NULL,
+	    "Sessions found inside one call into the mail store for longer "
+	    "than timeout store." },
 };
 
 /* The histogram's buckets: their counters and upper bounds. */
@@ -399,6 +402,12 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	out(arg, line);
 	(void)snprintf(line, sizeof(line), "popd_sessions{state=\"update\"} "
 	    "%llu", (unsigned long long)g->update);
+	out(arg, line);
+	metric_head(out, arg, "popd_store_stuck", "gauge",
+	    "Sessions inside one call into the mail store for longer than "
+	    "timeout store, now.");
+	(void)snprintf(line, sizeof(line), "popd_store_stuck %llu",
+	    (unsigned long long)g->stuck);
 	out(arg, line);
 	metric_head(out, arg, "popd_quota_users_over", "gauge",
 	    "Maildirs over their quota, as the LMTP process's last "

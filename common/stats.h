@@ -85,6 +85,8 @@ enum stat_id {
 	STAT_LOGIN_CACHE_HIT,		/* authpop: the login cache */
 	STAT_LOGIN_CACHE_MISS,
 	STAT_LOGIN_CACHE_EVICT,		/* the least recently used, for room */
+	STAT_STORE_STUCK,		/* parent: sessions found stuck in
+					   the mail store */
 	STAT_MAX
 };
 
@@ -104,6 +106,10 @@ struct stats_page {
 	uint32_t	marked;
 	uint64_t	quota_over;	/* lmtp: maildirs over their limit,
 					   as of their last check */
+	int64_t		busy;		/* wrkrpop: monotonic second it last
+					   stopped waiting for its client,
+					   0 while it waits (the parent's
+					   start, until it first waits) */
 };
 
 /* Where this process counts: its page, or a private one until then. */
@@ -139,6 +145,7 @@ struct stats_gauges {
 	size_t		 ncerts;
 	long long	 now;		/* unix time: the certificates' expiry */
 	uint64_t	 nologin;	/* authtab's users who cannot log in */
+	uint64_t	 stuck;		/* sessions stuck in the store */
 };
 
 /* A pki's certificate as served, for show metrics. */

@@ -175,6 +175,7 @@ print_stats(FILE *fp, uint32_t cmd, const struct msg_ctlstats *m)
 	g.transaction = m->transaction;
 	g.update = m->update;
 	g.quota_over = m->quota_over;
+	g.stuck = m->stuck;
 	g.started = m->started;
 	g.reloaded = m->reloaded;
 	for (i = 0; i < m->ncerts; i++) {
@@ -211,6 +212,7 @@ print_sessions(FILE *fp, const struct msg_ctlsessions *m)
 		s.listener = r->listener[0] != '\0' ? r->listener : NULL;
 		/* CTLS_* but the handshake are PAGE_* + 1. */
 		s.state = r->state == CTLS_HANDSHAKE ? "handshake" :
+		    r->state == CTLS_STUCK ? "stuck" :
 		    stats_state_str(r->state - 1);
 		s.since = r->since;
 		s.counted = r->counted;
@@ -349,7 +351,7 @@ print_apps(FILE *fp, const struct msg_ctlapps *m)
 
 /*
  * A backend: down, or draining (by popctl, or by its own) until its
- * last session ends, then drained; else up.  show backends adds its
+ * last session ends, then drained; degraded (its store stuck); else up.  show backends adds its
  * users, its sessions and the age of its last check ("-": none).
  */
 static void
@@ -363,6 +365,8 @@ print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
 	else if (m->drained || m->health == HEALTH_DRAINING)
 		state = m->age != -1 && m->sessions > 0 ? "draining" :
 		    "drained";
+	else if (m->health == HEALTH_DEGRADED)
+		state = "degraded";
 	else
 		state = "up";
 	if (cmd != CTL_SHOW_BACKENDS) {

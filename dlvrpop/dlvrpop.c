@@ -58,6 +58,7 @@
 #include "proc.h"
 #include "quota.h"
 #include "sandbox.h"
+#include "stats.h"
 
 /* The seals that make a spooled message immutable (Linux memfd). */
 #ifdef F_GET_SEALS
@@ -100,6 +101,7 @@ static void		done(struct chan *, uint64_t, uint32_t,
 
 /* The configuration, from the parent on POPD_CONF_FD. */
 static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
 };
@@ -171,8 +173,11 @@ static void
 dlvrpop_run(void)
 {
 	log_debug("%s: delivering into %s", who.user, dlv.maildir);
-	for (;;)
+	for (;;) {
+		/* Waiting for a job, not the store (popd's dlvrpops_tick). */
+		stats->busy = 0;
 		chan_poll(&lmtp);
+	}
 }
 
 /* As mda: the maildir is created where it is missing, then opened. */
@@ -207,6 +212,7 @@ dlvrpop_lmtp_job(struct chan *c, const void *data, int fd)
 	struct quota_use	 use;
 	uint32_t		 status;
 
+	stats->busy = monotime();
 	memset(&use, 0, sizeof(use));
 	status = deliver_job(&job, fd, &use);
 	if (fd != -1)
@@ -229,6 +235,7 @@ dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
 	uint32_t		 status;
 	int			 how;
 
+	stats->busy = monotime();
 	if (lim.bytes == 0 && lim.msgs == 0) {
 		done(c, mq->job, DLV_OK, NULL);
 		return;
@@ -370,6 +377,7 @@ dlvrpop_lmtp_dlvcheck(struct chan *c, const void *data, int fd)
 	uint32_t		 status = DLV_TEMP;
 	int			 r;
 
+	stats->busy = monotime();
 	if ((r = delivered(mi->new)) == -1)
 		log_warn("%s: job %llu: looking for new/%s", dlv.maildir, id,
 		    mi->new);

@@ -136,7 +136,8 @@ void
 accept_health(const struct msg_health *m)
 {
 	(void)snprintf(health, sizeof(health), "%s %u\n",
-	    m->state == HEALTH_DRAINING ? "draining" : "up", m->sessions);
+	    m->state == HEALTH_DRAINING ? "draining" :
+	    m->state == HEALTH_DEGRADED ? "degraded" : "up", m->sessions);
 }
 
 /* Stop (on) or start again accepting on every socket. */

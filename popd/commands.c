@@ -158,6 +158,8 @@ session_row(const struct sessview *v, void *a)
 		s.retr = c[STAT_RETRIEVED];
 		s.octets = c[STAT_RETRIEVED_OCTETS];
 		s.marked = stats_marked(v->page);
+		if (v->stuck != 0)
+			s.state = CTLS_STUCK;
 	}
 	session_add(a, &s);
 }
@@ -190,6 +192,7 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 	memset(&m, 0, sizeof(m));
 	counters_show(&m);
 	login_walk(gauge, &m);
+	m.stuck = health_stuck_now();
 	/* What the lmtp processes last saw; a draining one's is older. */
 	TAILQ_FOREACH(p, &procs, entry)
 		if (p->id == KIND_LMTP && p->page != NULL &&

@@ -16,12 +16,15 @@
 
 /*
  * health.c -- what this popd's health ports say (listen ... health,
- * popd.conf(5)): "up N" or "draining N", N its sessions logged in.  The
- * listeners answer the checks; the parent tells them the line when it
- * changes, so that a check never waits on the parent.  A change of
- * state (popctl drain, undrain) goes out at once; a change of the count
- * alone at most once a second, so that a busy backend does not send
- * every listener a message per login.
+ * popd.conf(5)): "up N", "draining N", or "degraded N" while a session
+ * is stuck in the mail store (login.c), N its sessions logged in.  A
+ * drain wins over degraded: both send new users elsewhere, and drained
+ * is the admin's word.  The listeners answer the checks; the parent
+ * tells them the line when it changes, so that a check never waits on
+ * the parent.  A change of state (popctl drain, undrain, a session
+ * stuck or free) goes out at once; a change of the count alone at most
+ * once a second, so that a busy backend does not send every listener a
+ * message per login.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -37,6 +40,8 @@ static struct msg_health	 now = { HEALTH_UP, 0 };
 static struct msg_health	 sent = { HEALTH_UP, 0 };
 static struct event		 pace;
 static int			 pace_set;
+static int			 drained;
+static size_t			 stuck[2];	/* sessions, deliveries */
 
 static void	health_push(void);
 static void	health_paced(int, short, void *);
@@ -85,6 +90,16 @@ health_sessions(size_t n)
 		health_push();
 }
 
+/* The state, from the drain and the sessions stuck; sent if new. */
+static void
+health_state(void)
+{
+	now.state = drained ? HEALTH_DRAINING : health_stuck_now() > 0 ?
+	    HEALTH_DEGRADED : HEALTH_UP;
+	if (now.state != sent.state)
+		health_push();
+}
+
 /*
  * popctl drain, undrain: only what the health ports say.  Logins are
  * still served: not sending them is the fronts' job, which they learn
@@ -93,10 +108,34 @@ health_sessions(size_t n)
 uint32_t
 health_drain(int on)
 {
-	if (on && now.state != HEALTH_DRAINING && now.sessions == 0)
+	if (on && !drained && now.sessions == 0)
 		log_info("drained: no session was open");
-	now.state = on ? HEALTH_DRAINING : HEALTH_UP;
-	if (memcmp(&now, &sent, sizeof(now)) != 0)
-		health_push();
+	drained = on;
+	health_state();
 	return now.sessions;
+}
+
+/*
+ * The sessions (kind 0, login.c) or deliveries (1, recipients.c) stuck
+ * in the mail store now: while there are any, the line says degraded,
+ * so that the fronts send new users to a backend whose store answers.
+ */
+void
+health_stuck(int kind, size_t n)
+{
+	size_t	before = health_stuck_now();
+
+	stuck[kind != 0] = n;
+	if ((before > 0) != (health_stuck_now() > 0))
+		log_warnx("health: %s", before == 0 ? "degraded: the mail "
+		    "store does not answer a session or delivery" :
+		    "up: nothing is stuck in the mail store");
+	health_state();
+}
+
+/* Sessions and deliveries stuck now. */
+size_t
+health_stuck_now(void)
+{
+	return stuck[0] + stuck[1];
 }

@@ -23,6 +23,16 @@
  * session's own socket, and the wrkrpop's ids and maildir come from the
  * parent's usertab, never from authpop: a compromised authpop can at
  * most name an existing user for its own session.
+ *
+ * A wrkrpop whose page says it has not waited for its client for
+ * timeout store seconds is inside the mail store, which does not
+ * answer (a FUSE client or NFS server gone): stuck, shown so by popctl,
+ * counted and logged once, and the health line says degraded while
+ * any is.  No signal ends a process in an uninterruptible wait, so its
+ * maildrop stays locked: its user's next logins are refused [IN-USE]
+ * saying so, rather than sent to a wrkrpop that would hang as well.
+ * The page is the worker's own word, so it can at most call itself
+ * stuck.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -37,6 +47,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +64,7 @@
 #include "table.h"
 #include "lookup.h"
 #include "stats.h"
+#include "util.h"
 
 #define FD_RESERVE	64	/* descriptors kept for children, reloads */
 /*
@@ -89,6 +101,7 @@ struct worker {
 	uint32_t		 sock;		/* listens[] it came in on */
 	time_t			 since;		/* accepted at */
 	struct stats_page	*page;
+	time_t			 stuck;		/* in the store since, or 0 */
 	int			 pidfd;		/* or -1: child.c reaps it on SIGCHLD */
 	struct event		 exitev;	/* pidfd readable: it exited */
 };
@@ -154,6 +167,10 @@ static int		 login_too_soon(const char *);
 static void		spawn_worker(pid_t, const struct msg_login *,
 			    const struct preauth *, int,
 			    const struct mailuser *, const struct conf_junk *);
+static void		stuck_tick(int, short, void *);
+static time_t		stuck_since(const char *);
+static void		refuse_since(pid_t, uint64_t, uint32_t, int,
+			    const struct preauth *, time_t);
 static void		refuse(pid_t, uint64_t, uint32_t, int,
 			    const struct preauth *);
 static void		login_find(struct proc *, const struct msg_login *,
@@ -169,6 +186,8 @@ static size_t		 npreauth;
 static struct clienttree clients = RB_INITIALIZER(&clients);
 static struct workertree workers = RB_INITIALIZER(&workers);
 static size_t		 nworkers;
+static size_t		 nstuck;	/* workers stuck in the store */
+static struct event	 stuckev;
 static size_t		 npidfds;	/* workers reaped through one */
 static int		 pidfd_floor;	/* where they are kept: above the rest */
 static void		(*reaped_to)(pid_t, int); /* popd.c: whose child */
@@ -493,11 +512,20 @@ static void
 refuse(pid_t authpid, uint64_t id, uint32_t code, int fd,
     const struct preauth *pa)
 {
+	refuse_since(authpid, id, code, fd, pa, 0);
+}
+
+/* The same, with REFUSED_STUCK's time. */
+static void
+refuse_since(pid_t authpid, uint64_t id, uint32_t code, int fd,
+    const struct preauth *pa, time_t since)
+{
 	struct msg_refused	 mr;
 	struct proc		*p;
 
 	STAT_INC(code == REFUSED_TEMP ? STAT_LOGIN_TEMP :
 	    code == REFUSED_PERM ? STAT_LOGIN_PERM :
+	    code == REFUSED_STUCK ? STAT_LOGIN_INUSE :
 	    code == REFUSED_TICKET ? STAT_LOGIN_AUTH : STAT_LOGIN_LIMIT);
 	if (fd == -1)
 		return;
@@ -513,6 +541,7 @@ refuse(pid_t authpid, uint64_t id, uint32_t code, int fd,
 	mr.code = code;
 	mr.flags = pa->flags;
 	mr.peer = pa->peer;
+	mr.since = code == REFUSED_STUCK ? since : 0;
 	chan_send(&p->chan, MSG_PARENT_REFUSED, fd, &mr, sizeof(mr));
 }
 
@@ -617,6 +646,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	struct msg_worker	 who;
 	int			 pagefd = -1, pidfd = -1, moved;
 	pid_t			 pid;
+	time_t			 since;
 
 	if (nworkers >= (size_t)conf->set.limit.logged_in) {
 		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %zu "
@@ -642,6 +672,12 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		refuse(authpid, ml->id, REFUSED_DELAY, fd, pa);
 		return;
 	}
+	if ((since = stuck_since(u->name)) != 0) {
+		log_info("login of \"%s\" refused: a session of the user is "
+		    "stuck in the mail store", u->name);
+		refuse_since(authpid, ml->id, REFUSED_STUCK, fd, pa, since);
+		return;
+	}
 
 	/* Its client, and what logged in, for the record of each message. */
 	memset(&who, 0, sizeof(who));
@@ -654,7 +690,9 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		(void)strlcpy(who.cred, ml->expiry != 0 ? "ticket" :
 		    "password", sizeof(who.cred));
 	/* Without a page the session serves uncounted (logged). */
-	page = stats_page_new(&pagefd);
+	if ((page = stats_page_new(&pagefd)) != NULL &&
+	    store_busy_init(pagefd) == -1)
+		log_warn("wrkrpop for %s: its page", u->name);
 	if ((pid = mailuser_spawn(0, u, &who, fd, pagefd,
 	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
 		/* mailuser_spawn said why. */
@@ -758,6 +796,7 @@ static void
 worker_add(pid_t pid, const struct preauth *pa, const char *user,
     struct stats_page *page, int pidfd)
 {
+	struct timeval	 tv = { 1, 0 };
 	struct worker	*w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
@@ -776,6 +815,11 @@ worker_add(pid_t pid, const struct preauth *pa, const char *user,
 	RB_INSERT(workertree, &workers, w);
 	nworkers++;
 	health_sessions(nworkers);
+	if (!event_initialized(&stuckev)) {
+		event_set(&stuckev, -1, EV_PERSIST, stuck_tick, NULL);
+		if (event_add(&stuckev, &tv) == -1)
+			fatal("%s: event_add", __func__);
+	}
 	if (pidfd != -1) {
 		event_set(&w->exitev, pidfd, EV_READ, worker_exited, w);
 		if (event_add(&w->exitev, NULL) == -1)
@@ -874,6 +918,12 @@ worker_reaped(pid_t pid, int status)
 	RB_REMOVE(workertree, &workers, w);
 	nworkers--;
 	health_sessions(nworkers);
+	if (w->stuck != 0) {
+		log_info("wrkrpop %d of %s: ended after %lld s stuck in the "
+		    "mail store", (int)pid, w->user,
+		    (long long)(time(NULL) - w->stuck));
+		health_stuck(0, --nstuck);
+	}
 	if (w->pidfd != -1) {
 		event_del(&w->exitev);
 		close(w->pidfd);
@@ -913,8 +963,85 @@ login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 		v.since = w->since;
 		v.loggedin = 1;
 		v.page = w->page;
+		v.stuck = w->stuck;
 		fn(&v, arg);
 	}
+}
+
+/* Every second: which wrkrpops are stuck in the store, which came out. */
+static void
+stuck_tick(int fd, short ev, void *arg)
+{
+	struct worker	*w;
+	time_t		 now = monotime(), wall = time(NULL), busy;
+	int		 in;
+
+	RB_FOREACH(w, workertree, &workers) {
+		if ((in = store_stuck(w->page, &busy)) && w->stuck == 0) {
+			w->stuck = wall - (now - busy);
+			nstuck++;
+			STAT_INC(STAT_STORE_STUCK);
+			log_warnx("wrkrpop %d of %s: stuck in the mail store for "
+			    "%lld s (timeout store): its maildrop stays "
+			    "locked until it returns", (int)w->pid, w->user,
+			    (long long)(now - busy));
+		} else if (!in && w->stuck != 0) {
+			log_info("wrkrpop %d of %s: out of the mail store after "
+			    "%lld s", (int)w->pid, w->user,
+			    (long long)(wall - w->stuck));
+			w->stuck = 0;
+			nstuck--;
+		}
+	}
+	health_stuck(0, nstuck);
+}
+
+/*
+ * Is the worker of page (a wrkrpop's, a dlvrpop's) inside the store for
+ * more than timeout store, since *busy (monotonic)?  Its page's word,
+ * read once and checked as any untrusted number; whole seconds, so a
+ * bound of more than timeout store is never less.
+ */
+int
+store_stuck(const struct stats_page *page, time_t *busy)
+{
+	time_t	now = monotime();
+	int64_t	b;
+
+	if (page == NULL)
+		return 0;
+	b = ((const volatile struct stats_page *)page)->busy;
+	*busy = b;
+	return b > 0 && b <= now && now - b > conf->set.timeout.store;
+}
+
+/*
+ * A new worker's page: busy from now, as it opens its maildir before
+ * it first waits (our map of the page is read-only).
+ */
+int
+store_busy_init(int pagefd)
+{
+	int64_t	busy = monotime();
+
+	if (pwrite(pagefd, &busy, sizeof(busy),
+	    offsetof(struct stats_page, busy)) != sizeof(busy))
+		return -1;
+	return 0;
+}
+
+/* Since when a session of user is stuck in the store, or 0. */
+static time_t
+stuck_since(const char *user)
+{
+	struct worker	*w;
+
+	if (nstuck == 0)
+		return 0;
+	RB_FOREACH(w, workertree, &workers)
+		if (w->stuck != 0 && strcmp(w->user, user) == 0)
+			return w->stuck;
+	return 0;
 }
 
 /*

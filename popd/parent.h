@@ -112,6 +112,7 @@ struct sessview {
 	time_t			 since;		/* accepted at */
 	int			 loggedin;	/* a wrkrpop has it */
 	const struct stats_page	*page;		/* the wrkrpop's, or NULL */
+	time_t			 stuck;		/* in the store since, or 0 */
 };
 
 /* parent.c: the state every file of the parent shares. */
@@ -151,6 +152,8 @@ void		 tickets_rekey(uint32_t, uint32_t);
 void		 health_send(struct chan *);
 void		 health_sessions(size_t);
 uint32_t	 health_drain(int);
+void		 health_stuck(int, size_t);
+size_t		 health_stuck_now(void);
 
 /* syslog.c */
 void		 logrelay_init(void);
@@ -248,6 +251,9 @@ void		 login_reaped_to(void (*)(pid_t, int));
 void		 fd_budget_set(rlim_t);
 void		 login_walk(void (*)(const struct sessview *, void *), void *);
 int		 login_kick_user(const char *);
+int		 store_stuck(const struct stats_page *, time_t *);
+/* The pages' busy: a worker's parent writes it at spawn (read-only map). */
+int		 store_busy_init(int);
 
 /* counters.c */
 void		 counters_reaped(struct stats_page *);

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "popd.h"
@@ -49,6 +50,7 @@
 #include "proto.h"
 #include "table.h"
 #include "quota.h"
+#include "util.h"
 
 /*
  * A recipient the parent found at RCPT, kept for its transaction: a
@@ -86,8 +88,14 @@ struct dlvrpop {
 	pid_t			 pid;
 	pid_t			 lmtppid;
 	char			*maildir;	/* for logs */
+	struct stats_page	*page;		/* whether it is busy, or NULL */
+	time_t			 stuck;		/* in the store since, or 0 */
 };
 static LIST_HEAD(, dlvrpop)	 dlvrpops = LIST_HEAD_INITIALIZER(dlvrpops);
+static size_t			 nstuck;	/* of them in the store */
+static struct event		 stuckev;
+
+static void	 dlvrpops_tick(int, short, void *);
 
 static void	 rcpt_next(struct rcpt_wait *);
 static void	 rcpt_found(void *, int, const struct mailuser *,
@@ -321,10 +329,11 @@ parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 	struct msg_dlvrpop		 out;
 	struct msg_worker		 who;	/* a delivery has no client */
 	struct mailuser			 mu;
+	struct timeval			 tv = { 1, 0 };
 	struct rcptref			*r;
 	struct dlvrpop			*d;
 	size_t				 n = 0;
-	int				 sp[2] = { -1, -1 };
+	int				 sp[2] = { -1, -1 }, pagefd = -1;
 
 	memset(&out, 0, sizeof(out));
 	out.ref = m->ref;
@@ -349,15 +358,24 @@ parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 	mu.uid = r->uid;
 	mu.gid = r->gid;
 	(void)strlcpy(mu.maildir, r->maildir, sizeof(mu.maildir));
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->maildir = strdup(r->maildir)) == NULL ||
+	if ((d = calloc(1, sizeof(*d))) != NULL &&
+	    /* Its page says only when it is busy (dlvrpops_tick). */
+	    (d->page = stats_page_new(&pagefd)) != NULL &&
+	    store_busy_init(pagefd) == -1)
+		log_warn("dlvrpop for %s: its page", r->user);
+	if (d == NULL || (d->maildir = strdup(r->maildir)) == NULL ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    (d->pid = mailuser_spawn(WORKER_DELIVER, &mu, &who, sp[1], -1,
+	    (d->pid = mailuser_spawn(WORKER_DELIVER, &mu, &who, sp[1], pagefd,
 	    NULL)) == -1) {
 		log_warn("lmtp: cannot start a delivery worker for %s",
 		    r->user);
-		if (d != NULL)
+		if (d != NULL) {
 			free(d->maildir);
+			if (d->page != NULL)
+				stats_page_free(d->page);
+		}
+		if (pagefd != -1 && (d == NULL || d->pid != -1))
+			close(pagefd);	/* mailuser_spawn takes it */
 		free(d);
 		if (sp[0] != -1) {
 			close(sp[0]);
@@ -368,6 +386,11 @@ parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 	close(sp[1]);
 	d->lmtppid = pid;
 	LIST_INSERT_HEAD(&dlvrpops, d, entry);
+	if (!event_initialized(&stuckev)) {
+		event_set(&stuckev, -1, EV_PERSIST, dlvrpops_tick, NULL);
+		if (event_add(&stuckev, &tv) == -1)
+			fatal("%s: event_add", __func__);
+	}
 	log_debug("dlvrpop for %s: pid %d, uid %u gid %u, %s", r->user,
 	    (int)d->pid, (unsigned)r->uid, (unsigned)r->gid, r->maildir);
 	out.pid = d->pid;
@@ -412,7 +435,46 @@ dlvrpops_exited(pid_t pid, int status)
 		log_warnx("dlvrpop %d for %s exited %d", (int)pid, d->maildir,
 		    WEXITSTATUS(status));
 	LIST_REMOVE(d, entry);
+	if (d->stuck != 0) {
+		log_info("dlvrpop %d for %s: ended after %lld s stuck in the "
+		    "mail store", (int)pid, d->maildir,
+		    (long long)(time(NULL) - d->stuck));
+		health_stuck(1, --nstuck);
+	}
+	if (d->page != NULL)
+		stats_page_free(d->page);
 	free(d->maildir);
 	free(d);
 	return 1;
+}
+
+/*
+ * Every second: which dlvrpops are inside one store call for more than
+ * timeout store (login.c's store_stuck), which came out.  lmtp's
+ * timeout delivery has the parent kill one, which may not end it.
+ */
+static void
+dlvrpops_tick(int fd, short ev, void *arg)
+{
+	struct dlvrpop	*d;
+	time_t		 now = monotime(), wall = time(NULL), busy;
+	int		 in;
+
+	LIST_FOREACH(d, &dlvrpops, entry) {
+		if ((in = store_stuck(d->page, &busy)) && d->stuck == 0) {
+			d->stuck = wall - (now - busy);
+			nstuck++;
+			STAT_INC(STAT_STORE_STUCK);
+			log_warnx("dlvrpop %d for %s: stuck in the mail store "
+			    "for %lld s (timeout store)", (int)d->pid,
+			    d->maildir, (long long)(now - busy));
+		} else if (!in && d->stuck != 0) {
+			log_info("dlvrpop %d for %s: out of the mail store "
+			    "after %lld s", (int)d->pid, d->maildir,
+			    (long long)(wall - d->stuck));
+			d->stuck = 0;
+			nstuck--;
+		}
+	}
+	health_stuck(1, nstuck);
 }

@@ -23,6 +23,7 @@ found to work here.
     vol = Volume(mounts=2).start()      # vol.mounts: [path, path]
     ...
     vol.kill_brick(0); vol.start_brick()   # a lost storage node, back
+    vol.client_pid(0)                   # mounts[0]'s FUSE client
     vol.stop()
 
 glusterd keeps its state in /var/lib/glusterd: each run's volume has a
@@ -125,6 +126,19 @@ class Volume:
             if m and n.findtext("status") == "1":
                 pids[int(m.group(1))] = int(n.findtext("pid"))
         return pids
+
+    def client_pid(self, i):
+        """The pid of the FUSE client (glusterfs) of mounts[i]: the one
+        whose command line ends with that mount's path."""
+        out = subprocess.run(["ps", "-eo", "pid=,args="],
+                             stdout=subprocess.PIPE).stdout.decode()
+        for line in out.splitlines():
+            pid, _, args = line.strip().partition(" ")
+            argv = args.split()
+            if argv and os.path.basename(argv[0]) == "glusterfs" and \
+                    argv[-1] == self.mounts[i]:
+                return int(pid)
+        raise AssertionError("no glusterfs client for " + self.mounts[i])
 
     def kill_brick(self, i):
         os.kill(self.brick_pids()[i], signal.SIGKILL)

@@ -256,7 +256,7 @@ router_start(const struct conf_settings *s)
 		if (memchr(r->addr, '\0', sizeof(r->addr)) == NULL ||
 		    table_route_split(r->addr, pool) != 1 ||
 		    strcmp(pool[0], r->addr) != 0 || r->drained > 1 ||
-		    r->health > CHECK_DOWN || r->checked < 0 ||
+		    r->health > HEALTH_DEGRADED || r->checked < 0 ||
 		    r->checked > ts.tv_sec || (b = backend_get(r->addr)) ==
 		    NULL)
 			continue;
@@ -691,12 +691,15 @@ static int
 backend_usable(const struct backend *b)
 {
 	return !b->drained && b->health != CHECK_DOWN &&
-	    b->health != HEALTH_DRAINING;
+	    b->health != HEALTH_DRAINING && b->health != HEALTH_DEGRADED;
 }
 
 /*
  * Of a route's value, the backend that takes user now, into addr; -1
  * if the value is no pool or no backend of it may take a user (logged).
+ * Degraded backends (a session stuck in their store, or a worker that
+ * says so) take users only when no other of the pool can: better a
+ * login on a backend whose store may answer for this user than none.
  */
 static int
 backends_pick(const char *user, const char *value, char *addr, size_t len)
@@ -713,8 +716,14 @@ backends_pick(const char *user, const char *value, char *addr, size_t len)
 		usable[i] = b[i] != NULL && backend_usable(b[i]);
 	}
 	if ((i = table_route_pick(user, pool, n, usable)) == -1) {
+		for (i = 0; i < n; i++)
+			usable[i] = b[i] != NULL && !b[i]->drained &&
+			    b[i]->health == HEALTH_DEGRADED;
+		i = table_route_pick(user, pool, n, usable);
+	}
+	if (i == -1) {
 		log_warnx("route for %s: no backend of \"%s\" takes users "
-		    "now (down, draining or drained)", user, value);
+		    "now (down, draining, degraded or drained)", user, value);
 		return -1;
 	}
 	b[i]->users++;
@@ -750,6 +759,9 @@ tablepop_check_state(struct chan *c, const void *data, int fd)
 		else if (m->state == HEALTH_DRAINING)
 			log_info("backend %s draining: no new user goes there",
 			    b->addr);
+		else if (m->state == HEALTH_DEGRADED)
+			log_warnx("backend %s degraded (a session stuck in its "
+			    "mail store): no new user goes there", b->addr);
 		else if (b->health != 0)
 			log_info("backend %s up", b->addr);
 	}

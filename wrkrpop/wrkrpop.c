@@ -1215,8 +1215,11 @@ wait_io(struct session *s, short events)
 		pfd.events = events;
 		pfd.revents = 0;
 		trim = events == POLLIN && !s->trimmed;
+		/* Waiting for the client, not the store (popd's stuck_tick). */
+		stats->busy = 0;
 		r = poll(&pfd, 1, trim ? TRIM_IDLE_MS : left > INT_MAX / 1000 ?
 		    INT_MAX : (int)left * 1000);
+		stats->busy = monotime();
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;

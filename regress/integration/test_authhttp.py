@@ -30,6 +30,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -573,6 +574,91 @@ def bad_ticket_key(srv):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         T.expect_true(r.returncode != 0 and why.encode() in r.stdout and
                       b"k.conf:" in r.stdout, "popd -n: " + why, r.stdout)
+
+
+class FakeHealth:
+    """A backend's health port at addr:port that answers self.line to
+    every connection, then closes (as popd's listener does)."""
+
+    def __init__(self, addr, port, line=b"up 0\n"):
+        self.line = line
+        self.s = socket.socket()
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.s.bind((addr, port))
+        self.s.listen(16)
+        self.s.settimeout(0.2)
+        self.stop = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                continue
+            try:
+                c.sendall(self.line)
+            except OSError:
+                pass
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.t.join(5)
+        self.s.close()
+
+
+@T.test(users=USERS, start=False, timeout=120)
+def degraded_backend_gets_no_new_user(srv):
+    """A backend whose health line says "degraded N" (a session stuck
+    in its mail store, test_stuckstore.py) takes no new user: alice's
+    next route is the pool's other backend, popctl show backends says
+    degraded, the log says why; with every backend degraded she is
+    routed to her own still; "up" again brings her back."""
+    hport = T.free_port()
+    fakes = [FakeHealth(a, hport) for a in ("127.0.0.2", "127.0.0.3")]
+    try:
+        router(srv)
+        routes = os.path.join(srv.tmpdir, "routes")
+        with open(routes, "w") as f:
+            f.write("alice 127.0.0.2, 127.0.0.3\n")
+        srv.conf_extra = srv.conf_extra.replace(
+            "imap 1143", "imap 1143 health %d" % hport)
+        srv.start()
+
+        def backends():
+            rc, out, err = srv.popctl("show", "backends")
+            T.expect(rc, 0, "popctl show backends: " + err)
+            return out
+        T.wait_for(lambda: len(re.findall(r" up ", backends())) == 2,
+                   timeout=5, what="both backends checked up")
+        first = login(srv, "alice", "alice-pw")[1]["Auth-Server"]
+        fake = fakes[["127.0.0.2", "127.0.0.3"].index(first)]
+        fake.line = b"degraded 1\n"
+        T.wait_for(lambda: re.search(r"^%s +degraded " % re.escape(first),
+                                     backends(), re.M),
+                   timeout=5, what=first + " shown degraded")
+        other = login(srv, "alice", "alice-pw")[1]["Auth-Server"]
+        T.expect_true(other != first, "alice routed away from the "
+                      "degraded backend", other)
+        T.expect_true("backend %s degraded" % first in srv.log(),
+                      "the router's log says degraded")
+        # All degraded: still served, by her own, never [SYS/TEMP].
+        for f in fakes:
+            f.line = b"degraded 1\n"
+        T.wait_for(lambda: len(re.findall(r" degraded ", backends())) == 2,
+                   timeout=5, what="both backends degraded")
+        T.expect(login(srv, "alice", "alice-pw")[1].get("Auth-Server"),
+                 first, "alice's route when every backend is degraded")
+        for f in fakes:
+            f.line = b"up 1\n"
+        T.wait_for(lambda: login(srv, "alice", "alice-pw")[1].get(
+            "Auth-Server") == first, timeout=5, interval=0.2,
+                   what="alice back on " + first)
+    finally:
+        for f in fakes:
+            f.close()
 
 
 if __name__ == "__main__":

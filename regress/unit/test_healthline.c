@@ -45,6 +45,8 @@ main(void)
 	CHECK_INT(n, 0);
 	CHECK_INT(line("draining 12\n", &n), HEALTH_DRAINING);
 	CHECK_INT(n, 12);
+	CHECK_INT(line("degraded 3\n", &n), HEALTH_DEGRADED);
+	CHECK_INT(n, 3);
 	CHECK_INT(line("up 4294967295\r\n", &n), HEALTH_UP);
 	CHECK_INT(n, 4294967295U);
 	/* Anything else fails the check. */
@@ -56,6 +58,7 @@ main(void)
 	CHECK_INT(line("up -1\n", &n), -1);
 	CHECK_INT(line("UP 1\n", &n), -1);
 	CHECK_INT(line("down 0\n", &n), -1);
+	CHECK_INT(line("degraded\n", &n), -1);
 	CHECK_INT(line("up 1\n\n", &n), -1);
 	CHECK_INT(line("up 1 \n", &n), -1);
 	CHECK_INT(line("up 1\r\r\n", &n), -1);

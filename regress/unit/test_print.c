@@ -121,8 +121,13 @@ backends(void)
 	    "       4 12s ago\n");
 	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_STATS, 0),
 	    "(refused)");
-	b.health = CHECK_DOWN + 1;
-	CHECK(refused(MSG_TABLE_BACKENDS, &b) != NULL, "a health of 4");
+	/* Degraded by its own health line: its store stuck. */
+	b.health = HEALTH_DEGRADED;
+	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
+	    "192.0.2.1                               degraded        3 "
+	    "       4 12s ago\n");
+	b.health = HEALTH_DEGRADED + 1;
+	CHECK(refused(MSG_TABLE_BACKENDS, &b) != NULL, "a health of 5");
 	b.health = HEALTH_UP;
 	b.age = -2;
 	CHECK(refused(MSG_TABLE_BACKENDS, &b) != NULL, "an age of -2");

@@ -216,7 +216,7 @@ static void
 metrics(void)
 {
 	struct stats_gauges	g = { 1, 2, 3, 4, 1700000000, 1700000100,
-				    NULL, NULL, 0, 1700000000, 2 };
+				    NULL, NULL, 0, 1700000000, 2, 7 };
 	const struct stats_cert	certs[] = { { "default", 1700086400, 0 },
 				    { "old \"one\"\\", 1699999999,
 				    1699990000 } };
@@ -255,6 +255,7 @@ metrics(void)
 	CHECK(has_line("popd_lookup_duration_seconds_count 6"), "count");
 	CHECK(has_line("popd_sessions{state=\"update\"} 3"), "update gauge");
 	CHECK(has_line("popd_quota_users_over 4"), "users over quota");
+	CHECK(has_line("popd_store_stuck 7"), "sessions stuck in the store");
 	CHECK(has_line("popd_start_time_seconds 1700000000"), "start");
 	CHECK(has_line("popd_reload_time_seconds 1700000100"), "reload");
 	CHECK(has_line("popd_build_info{version=\"" POPD_VERSION "\"} 1"),
@@ -266,7 +267,7 @@ metrics(void)
 	CHECK_INT(n, 1);
 	for (n = 0, p = out_buf; (p = strstr(p, "# HELP ")) != NULL; p++)
 		n++;
-	CHECK_INT(n, 17);
+	CHECK_INT(n, 19);
 	/* Nothing but HELP, TYPE and samples. */
 	CHECK(strstr(out_buf, "\n\n") == NULL && out_buf[0] == '#',
 	    "blank lines or a bad start");	/* No authtab read: no gauge of its hashes. */

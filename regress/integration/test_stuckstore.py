@@ -1,0 +1,251 @@
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+
+"""A mail store that stops answering is seen (issue 73 item 4, DESIGN.md
+invariant 33).  The store is frozen by SIGSTOP to its FUSE client, under
+load: a session inside it then waits in the kernel, and no signal of
+popd's can end it.  What the admin and the fronts must see, within
+timeout store (2 s here) and the parent's 1 s tick:
+
+- popctl show sessions says "stuck" for it, show metrics counts it
+  (popd_store_stuck, popd_store_stuck_total), the log says so once;
+- the health port says "degraded N", which a router's checkpop and
+  HAProxy's "expect rstring ^up" both read as "send new users
+  elsewhere";
+- a delivery into it (LMTP) is logged stuck too;
+- the stuck user's next login is -ERR [IN-USE] saying the maildrop is
+  held by a session stuck in the mail store, never a hang or a plain
+  second-client [IN-USE];
+- after SIGCONT the session goes on (its RETR, DELE and QUIT
+  answered), the health line is "up" again, and nothing was lost.
+
+store_freeze_seen(srv, mount, client_pid, hport, lmtp) is the body: any
+engine whose FUSE client can be stopped (GlusterFS here; CephFS's
+ceph-fuse the same way) runs it with its own mount and client."""
+
+import os
+import re
+import signal
+import smtplib
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import popdtest as T  # noqa: E402
+import gluster  # noqa: E402
+
+USERS = [("alice", "pw-alice"), ("bob", "pw-bob"), ("carol", "pw-carol")]
+STORE = 2       # timeout store, seconds
+BOUND = STORE + 3   # to be seen: the bound, the tick, a margin
+
+
+def on_mount(srv, top):
+    """Every user's maildir of srv under directory top (made, as the
+    user's), and srv's usertab saying so."""
+    lines = ""
+    for user, u in srv.users.items():
+        home = os.path.join(top, user)
+        for d in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(home, d), 0o700, exist_ok=True)
+            os.chown(os.path.join(home, d), u["uid"], u["gid"])
+        u["home"] = u["maildir"] = home
+        lines += "%s\t%d:%d:%s\n" % (user, u["uid"], u["gid"], home)
+    srv.rewrite_usertab(lines)
+
+
+def health(port):
+    """What the health port says, read to its close."""
+    s = socket.create_connection((T.HOST, port), timeout=5)
+    out = b""
+    try:
+        while len(out) < 100:
+            d = s.recv(100)
+            if not d:
+                break
+            out += d
+    finally:
+        s.close()
+    return out.decode(errors="replace")
+
+
+def load(srv, users, stop, counts):
+    """A client per user that logs in, lists, retrieves and quits until
+    stop is set; each try bounded by a 3 s socket timeout."""
+    def client(user):
+        while not stop.is_set():
+            try:
+                with srv.raw(timeout=3) as r:
+                    r.line()
+                    r.login(user, srv.users[user]["password"])
+                    r.ok("LIST")
+                    r.read_until(b"\r\n.\r\n")
+                    r.ok("RETR 1")
+                    r.read_until(b"\r\n.\r\n")
+                    r.ok("QUIT")
+                counts[user + " ok"] = counts.get(user + " ok", 0) + 1
+            except Exception:
+                counts[user + " failed"] = \
+                    counts.get(user + " failed", 0) + 1
+                stop.wait(0.2)
+    ts = [threading.Thread(target=client, args=(u,), daemon=True)
+          for u in users]
+    for t in ts:
+        t.start()
+    return ts
+
+
+def sessions(srv):
+    rc, out, err = srv.popctl("show", "sessions")
+    T.expect(rc, 0, "popctl show sessions: " + err)
+    return out
+
+
+def metric(srv, name):
+    rc, out, err = srv.popctl("show", "metrics")
+    T.expect(rc, 0, "popctl show metrics: " + err)
+    m = re.search(r"^%s (\d+)$" % re.escape(name), out, re.M)
+    return int(m.group(1)) if m else None
+
+
+def lmtp_deliver(path, rcpt, result):
+    """One LMTP delivery to rcpt on socket path; result["code"] is its
+    answer (or the exception), within 60 s."""
+    try:
+        c = smtplib.LMTP(path, timeout=60)
+        try:
+            r = c.sendmail("sender@example.org", [rcpt],
+                           b"Subject: frozen\r\n\r\nwhile frozen\r\n")
+            result["code"] = 250 if not r else r
+        finally:
+            c.close()
+    except Exception as e:
+        result["code"] = e
+
+
+def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
+    """srv: started, its users' maildirs under mount, each with 3
+    messages, an lmtp listener on socket lmtp; client_pid: mount's FUSE
+    client.  The store is frozen under load (sessions, an LMTP delivery)
+    and thawed; every wait is bounded, and the client is always
+    continued."""
+    T.expect(health(hport).split()[0], "up", "health before the freeze")
+    stop = threading.Event()
+    counts = {}
+    threads = load(srv, ["bob", "carol"], stop, counts)
+    a = srv.raw(timeout=60)
+    frozen = False
+    try:
+        a.line()
+        a.login("alice", srv.users["alice"]["password"])
+        time.sleep(0.5)         # the load runs a little
+        os.kill(client_pid, signal.SIGSTOP)
+        frozen = True
+        t0 = time.monotonic()
+        # RETR opens a message file, QUIT's UPDATE removes one: either
+        # waits on the store, whatever the kernel had cached.
+        a.send(b"RETR 1\r\nDELE 1\r\nQUIT\r\n")
+        delivery = {}
+        dt = threading.Thread(target=lmtp_deliver, daemon=True,
+                              args=(lmtp, "carol", delivery))
+        dt.start()
+        T.wait_for(lambda: re.search(r"^alice .* stuck ", sessions(srv),
+                                     re.M) is not None,
+                   timeout=BOUND, interval=0.2,
+                   what="alice's session shown stuck by popctl")
+        seen = time.monotonic() - t0
+        T.wait_for(lambda: health(hport).startswith("degraded "),
+                   timeout=2, interval=0.1, what="health says degraded")
+        T.expect_true((metric(srv, "popd_store_stuck") or 0) >= 1,
+                      "popd_store_stuck counts it")
+        T.expect_true((metric(srv, "popd_store_stuck_total") or 0) >= 1,
+                      "popd_store_stuck_total counts it")
+        # The user's next login: held by a stuck session, and says so.
+        with srv.raw(timeout=10) as r:
+            r.line()
+            r.ok("USER alice")
+            got = r.cmd("PASS " + srv.users["alice"]["password"])
+        T.expect_true(got.startswith(b"-ERR [IN-USE] maildrop held by a "
+                                     b"session stuck in the mail store "
+                                     b"since "),
+                      "the second login's answer", got)
+        log = srv.log()
+        T.expect(len(re.findall(r"wrkrpop \d+ of alice: stuck in the mail "
+                                r"store", log)), 1,
+                 "one log line for alice's stuck session")
+        # The delivery into the frozen store: its dlvrpop is stuck too.
+        T.wait_for(lambda: re.search(r"dlvrpop \d+ for \S*carol: stuck in "
+                                     r"the mail store", srv.log()),
+                   timeout=BOUND, interval=0.2,
+                   what="the delivery's dlvrpop logged stuck")
+        print("# stuck session seen %.1f s after the freeze "
+              "(timeout store %d s)" % (seen, STORE))
+    finally:
+        if frozen:
+            os.kill(client_pid, signal.SIGCONT)
+    # Thawed: the RETR is answered, the line comes back up.
+    t1 = time.monotonic()
+    T.expect(a.line()[:3], b"+OK", "alice's RETR after the thaw")
+    a.read_until(b"\r\n.\r\n")
+    T.expect(a.line()[:3], b"+OK", "alice's DELE")
+    T.expect(a.line()[:3], b"+OK", "alice's QUIT: the message removed")
+    T.wait_for(lambda: health(hport).startswith("up "), timeout=BOUND,
+               interval=0.1, what="health up again after the thaw")
+    print("# up again %.1f s after the thaw" % (time.monotonic() - t1))
+    T.expect_true(" stuck " not in sessions(srv), "no session stuck",
+                  sessions(srv))
+    a.close()
+    dt.join(30)
+    T.expect(delivery.get("code"), 250, "the LMTP delivery after the thaw")
+    time.sleep(1)               # the load goes on, thawed
+    stop.set()
+    for t in threads:
+        t.join(10)
+    T.expect_true(not any(t.is_alive() for t in threads), "the load ended")
+    T.expect_true(counts.get("bob ok", 0) + counts.get("carol ok", 0) > 0,
+                  "the load was served", counts)
+    T.expect_true(re.search(r"wrkrpop \d+ of alice: (out of the mail store|"
+                            r"ended) after \d+ s", srv.log()),
+                  "the log says it came out")
+    # Nothing lost: every message still there, through a new session.
+    for u, n in (("alice", 2), ("bob", 3), ("carol", 4)):
+        p = srv.pop(u)
+        T.expect(p.stat()[0], n, u + "'s messages after the thaw")
+        p.quit()
+
+
+@T.test(start=False, allow_crash=True, timeout=240)
+def freeze_glusterfs_client(srv):
+    vol = gluster.Volume(mounts=1).start()
+    try:
+        hport = T.free_port()
+        lmtp = os.path.join(srv.tmpdir, "lmtp.sock")
+        srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
+                          'listen on socket "%s" lmtp\n'
+                          % (STORE, T.HOST, hport, lmtp))
+        on_mount(srv, vol.mounts[0])
+        srv.start()
+        for u, _ in USERS:
+            for i in range(3):
+                srv.deliver(u, b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+        store_freeze_seen(srv, vol.mounts[0], vol.client_pid(0), hport,
+                          lmtp)
+    finally:
+        srv.stop()
+        vol.stop()
+
+
+if __name__ == "__main__":
+    T.main(users=USERS)
