@@ -122,7 +122,7 @@ main(int argc, char *argv[])
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
 	struct conf_listen ctl, *l;
 	const char	*tables[6];
-	int		 badtab;
+	int		 badtab, i, n;
 
 	save_environment();
 
@@ -158,6 +158,7 @@ main(int argc, char *argv[])
 	(void)strlcpy(ctl.path, conf->ctlsock, sizeof(ctl.path));
 	if (bind_listen(&ctl) == -1)
 		exit(1);
+	bind_init(conf);
 	TAILQ_FOREACH(l, &conf->listens, entry)
 		if (bind_listen(l) == -1)
 			exit(1);
@@ -205,9 +206,11 @@ main(int argc, char *argv[])
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");
-	log_info("popd %s started: %d address%s, %s, confinement: %s",
-	    POPD_VERSION, nlistens - 1,
-	    nlistens - 1 == 1 ? "" : "es",
+	for (i = 1, n = 0; i < nlistens; i++)
+		n += listens[i].slot <= 0;
+	log_info("popd %s started: %d address%s, %d listener%s, %s, "
+	    "confinement: %s", POPD_VERSION, n, n == 1 ? "" : "es",
+	    nlisteners, nlisteners == 1 ? "" : "s",
 	    privsep ? "privilege separation by uid" : "single uid",
 	    sandbox_describe());
 
@@ -699,6 +702,16 @@ conf_changes(const struct popd_conf *o, const struct popd_conf *n)
 	if (strcmp(o->ctlsock, n->ctlsock) != 0)
 		log_warnx("reload: control socket changed; popd keeps %s: "
 		    "restart it to apply it", o->ctlsock);
+	/* The sockets that steer each client to one listener (bind.c). */
+	if (o->listeners != n->listeners || (nlisteners > 1 &&
+	    (o->set.per_address.ipv4_prefix !=
+	    n->set.per_address.ipv4_prefix ||
+	    o->set.per_address.ipv6_prefix !=
+	    n->set.per_address.ipv6_prefix)))
+		log_warnx("reload: listeners or a per-address prefix "
+		    "changed; popd keeps %d listeners, each client's on "
+		    "one, as it started: restart it to apply them",
+		    nlisteners);
 }
 
 /* A child reaped (child.c): whose it was. */
