@@ -1190,7 +1190,7 @@ class Server:
                "wrkrpop": []}
         if self.proc is None:
             return out
-        mine = self.listener_for(HOST) if LISTENERS > 1 else None
+        mine = self.listener_for(HOST)
         for p in descendants(self.proc.pid):
             self._seen_pids.add(p)
             kind = classify(p)
@@ -1226,22 +1226,23 @@ class Server:
 
     def listener_for(self, addr):
         """The listener that the kernel steers clients of IPv4 addr to
-        (listeners N: compat_steer's hash, 32 bits of address), as the
-        parent's log names it: the last one started for its slot, or
-        None."""
+        when popd runs several (compat_steer's hash of 32 bits of
+        address), as the parent's log names it: the last one started
+        for its slot; None with one listener."""
         w = int.from_bytes(socket.inet_aton(addr), "big")
-        slot = ((w * 0x9e3779b1) & 0xffffffff) >> 16
-        slot = slot % LISTENERS + 1
+        h = ((w * 0x9e3779b1) & 0xffffffff) >> 16
         pid = None
-        for m in re.finditer(r"started listener (\d+) of \d+, pid (\d+)",
+        for m in re.finditer(r"started listener (\d+) of (\d+), pid (\d+)",
                              self.log()):
-            if int(m.group(1)) == slot:
-                pid = int(m.group(2))
+            if int(m.group(2)) > 1 and \
+                    int(m.group(1)) == h % int(m.group(2)) + 1:
+                pid = int(m.group(3))
         return pid
 
     def listeners(self):
-        """Every listener process, oldest first (more than one when one
-        is full, or while an old one drains after a reload)."""
+        """Every listener process, oldest first (more than one with
+        listeners N, when one is full, or while an old one drains after
+        a reload)."""
         if self.proc is None:
             return []
         return sorted(p for p in descendants(self.proc.pid)
