@@ -14,8 +14,9 @@
 
 """listeners 2 (popd.conf(5)): each client address steered to one
 listener, so that its per-address limits hold exactly; a session ticket
-resumed on the other listener; a listener killed -9 takes its own
-sessions only and is started again; a reload drains both.
+resumed on the other listener; popctl showing both listeners'
+sessions; a listener killed -9 takes its own sessions only and is
+started again; a reload drains both.
 
 The conformance and hostile-client files run with two listeners too
 (POPDTEST_LISTENERS=2, make test); these are what only several
@@ -132,6 +133,31 @@ def killed_listener_takes_only_its_own(srv):
                "the listener started again")
     login(srv, a, "alice").cmd("QUIT")
     T.expect(rb.cmd("QUIT")[:3], b"+OK", "bob's QUIT")
+
+
+@T.test(conf_extra=TWO + "\ntimeout handshake 300")
+def popctl_shows_both(srv):
+    """popctl show sessions lists the sessions and the handshakes of
+    both listeners, each once."""
+    a = "127.0.0.1"
+    b = other_addr(srv, srv.listener_for(a))
+    ra, rb = login(srv, a, "alice"), login(srv, b, "bob")
+    held = [socket.create_connection((T.HOST, srv.port), timeout=10,
+                                     source_address=(x, 0)) for x in (a, b)]
+    want = sorted([(a, "transaction"), (b, "transaction"),
+                   (a, "handshake"), (b, "handshake")])
+
+    def rows():
+        rc, out, err = srv.popctl("show", "sessions")
+        T.expect(rc, 0, "popctl show sessions: %s" % err)
+        return sorted((ln.split()[1].rsplit(":", 1)[0], ln.split()[3])
+                      for ln in out.splitlines()[1:])
+    T.wait_for(lambda: rows() == want, 10, "both listeners' sessions "
+               "listed once (%r)" % rows())
+    for h in held:
+        h.close()
+    for r in (ra, rb):
+        r.cmd("QUIT")
 
 
 @T.test(conf_extra=TWO)
