@@ -793,6 +793,8 @@ class Server:
         self.subdir = subdir
         self.extra_args = list(extra_args or [])
         self.conf_extra = conf_extra
+        # popd.conf's listeners; None: no statement (one per core)
+        self.nlisteners = LISTENERS
         # popd.conf lines in place of authtab and usertab FILE: table
         # statements, "authtab <NAME>", "usertab system"...
         self.tables = None
@@ -932,8 +934,9 @@ class Server:
                         # 127.0.0.1: test_limits.py tests the default
                         # delay.
                         "failure-delay 0",
-                        "listeners %d" % LISTENERS,
                         'control socket "%s"' % self.ctlsock]
+        if self.nlisteners is not None:
+            lines.append("listeners %d" % self.nlisteners)
         if self.subdir:
             lines.append('maildir "%s"' % self.subdir)
         rest, args = [], list(self.extra_args)

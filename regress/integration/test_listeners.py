@@ -60,6 +60,20 @@ def login(srv, src, user):
     return r
 
 
+@T.test(start=False)
+def one_per_core_by_default(srv):
+    """Without a listeners statement, one listener per core (at most
+    8), each with its keypop."""
+    srv.nlisteners = None
+    srv.start()
+    n = min(os.cpu_count(), 8)
+    T.expect(len(srv.listeners()), n, "listeners")
+    T.expect(len([p for p in T.descendants(srv.proc.pid)
+                  if T.classify(p) == "keypop"]), n, "keypops")
+    T.expect_true("%d listener%s" % (n, "" if n == 1 else "s") in
+                  srv.log(), "the start line says how many")
+
+
 @T.test(conf_extra=TWO + "\nlimit per-address handshakes 2\n"
         "limit per-address sessions 1\nlimit per-address logged-in 1")
 def per_address_limits_exact(srv):
