@@ -97,7 +97,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o popd/parse.o popd/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
-		popd/health.o
+		popd/health.o compat/steer.o
 POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o common/control_cmd.o
 # confpop: popd -n and -m, which exec it.  It reads the command line
