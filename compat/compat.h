@@ -125,6 +125,14 @@ int	compat_spool_seal(int);
  */
 int	compat_page_create(const char *, size_t);
 /*
+ * Several listeners on one address: whether the kernel can steer each
+ * client to one of them (compat_steer), and SO_REUSEPORT set on a
+ * socket before its bind.
+ */
+int	compat_steer_sockets(void);
+int	compat_reuseport(int);
+int	compat_steer(int, unsigned int, int, int);
+/*
  * The next entry of the user database, as getpwent(3): 0 with *pw the
  * entry in pwbuf and buf (Linux) or in static storage (OpenBSD), or
  * NULL at the end; else an errno value.

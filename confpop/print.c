@@ -201,6 +201,8 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fputs(" proxy-protocol", fp);
 		fputc('\n', fp);
 	}
+	if (conf->listeners != 0)
+		fprintf(fp, "listeners %d\n", conf->listeners);
 	TAILQ_FOREACH(t, &conf->trusted, entry)
 		fprintf(fp, "trusted \"%s\"\n", net_str(&t->net, buf,
 		    sizeof(buf)));

@@ -66,6 +66,27 @@ static int		 nmade;
 /* The bound sockets: kept across reloads (new addresses need a restart). */
 struct listen_socket	 listens[MAX_LISTEN];
 int			 nlistens;
+/* The listeners, one per core by default: a restart changes it. */
+int			 nlisteners = 1;
+
+/*
+ * How many listeners serve (popd.conf's listeners, or one per core up
+ * to LISTENERS_MAX), before the first bind_listen.  Where the kernel
+ * cannot steer a client to one of them, one unless popd.conf says.
+ */
+void
+bind_init(const struct popd_conf *c)
+{
+	long	ncpu;
+
+	if (c->listeners != 0)
+		nlisteners = c->listeners;
+	else if (compat_steer_sockets() &&
+	    (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 1)
+		nlisteners = ncpu < LISTENERS_MAX ? ncpu : LISTENERS_MAX;
+	else
+		nlisteners = 1;
+}
 
 /* "control socket" or "popd.conf:12: listen on 1.2.3.4", for messages. */
 static const char *
@@ -158,39 +179,74 @@ static int
 bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
     int any)
 {
-	int	 fd, on = 1;
+	int	 fd, on = 1, k, n, first = nlistens;
 
-	if (nlistens == MAX_LISTEN) {
-		log_warnx("%s: too many addresses (max %d)", listen_name(l),
-		    MAX_LISTEN);
-		return -1;
-	}
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
-	    -1) {
-		if (any && sa->sa_family == AF_INET6 &&
-		    errno == EAFNOSUPPORT) {
-			log_info("%s: no IPv6 on this host (%s), serving IPv4 "
-			    "only", listen_name(l), strerror(errno));
-			return 0;
+	/*
+	 * A POP3 port of several listeners, where the kernel can steer
+	 * each client to one of them: a socket each (compat_steer).  A
+	 * PROXY header names the client only once accepted: such ports,
+	 * and health ports, keep one socket, which the first listener
+	 * alone serves, so that its counts per client stay exact.
+	 */
+	n = nlisteners > 1 && compat_steer_sockets() &&
+	    !(l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
+	    CONF_LISTEN_CONTROL | CONF_LISTEN_HEALTH | CONF_LISTEN_PROXY)) ?
+	    nlisteners : 1;
+	for (k = 0; k < n; k++) {
+		if (nlistens == MAX_LISTEN) {
+			log_warnx("%s: too many addresses (max %d, %d of "
+			    "them per listener)", listen_name(l), MAX_LISTEN,
+			    n);
+			goto fail;
 		}
-		log_warn("%s: socket", listen_name(l));
-		return -1;
+		if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1) {
+			if (any && sa->sa_family == AF_INET6 &&
+			    errno == EAFNOSUPPORT) {
+				log_info("%s: no IPv6 on this host (%s), "
+				    "serving IPv4 only", listen_name(l),
+				    strerror(errno));
+				return 0;
+			}
+			log_warn("%s: socket", listen_name(l));
+			goto fail;
+		}
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 || (n > 1 && compat_reuseport(fd) ==
+		    -1) || (sa->sa_family == AF_INET6 &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on)) == -1)) {
+			log_warn("%s: setsockopt", listen_name(l));
+			close(fd);
+			goto fail;
+		}
+		if (bind(fd, sa, salen) == -1 || listen(fd, 512) == -1) {
+			log_warn("%s: %s", listen_name(l),
+			    sockaddr_str(sa, salen));
+			close(fd);
+			goto fail;
+		}
+		listen_add(l, fd, 0);
+		/* Listener k alone; -1: every one (a shared socket). */
+		listens[nlistens - 1].slot = n > 1 ? k :
+		    (l->flags & (CONF_LISTEN_PROXY | CONF_LISTEN_HEALTH)) ?
+		    0 : -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
-	    (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &on, sizeof(on)) == -1)) {
-		log_warn("%s: setsockopt", listen_name(l));
-		close(fd);
-		return -1;
+	/* In the order of listen(2): the kernel's index is the slot. */
+	if (n > 1 && compat_steer(listens[first].fd, n,
+	    conf->set.per_address.ipv4_prefix,
+	    conf->set.per_address.ipv6_prefix) == -1) {
+		log_warn("%s: steering clients to %d listeners",
+		    listen_name(l), n);
+		goto fail;
 	}
-	if (bind(fd, sa, salen) == -1 || listen(fd, 512) == -1) {
-		log_warn("%s: %s", listen_name(l), sockaddr_str(sa, salen));
-		close(fd);
-		return -1;
-	}
-	log_debug("listening on %s", sockaddr_str(sa, salen));
-	listen_add(l, fd, 0);
+	log_debug("listening on %s%s", sockaddr_str(sa, salen),
+	    n > 1 ? ", a socket per listener" : "");
 	return 0;
+ fail:
+	while (nlistens > first)
+		close(listens[--nlistens].fd);
+	return -1;
 }
 
 /* fd, bound for l, into listens[] (a slot checked free before). */
@@ -202,6 +258,7 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 	(void)strlcpy(listens[nlistens].pki, l->pki,
 	    sizeof(listens[nlistens].pki));
 	listens[nlistens].uid = LISTEN_ANYUID;
+	listens[nlistens].slot = 0;
 	nlistens++;
 }
 

@@ -140,6 +140,11 @@ struct conf_trusted {
  */
 #define CONF_MAXCACHE		300	/* seconds */
 #define POPD_MAXTABLES		16	/* table statements */
+/*
+ * listeners: at most, and by default one per core up to this many.
+ * pid_max (32,768) over what one listener holds (10,000 sessions).
+ */
+#define LISTENERS_MAX		8
 struct conf_table {
 	TAILQ_ENTRY(conf_table)	 entry;
 	char			 name[CONF_NAMELEN];
@@ -178,6 +183,7 @@ struct popd_conf {
 	/* The last limit lmtp-peer, lmtp-spool or message-size. */
 	struct conf_where	 spool_where;
 	struct conf_listens	 listens;
+	int			 listeners;	/* 0: one per core (bind.c) */
 	struct conf_pkis	 pkis;
 	struct conf_trusteds	 trusted;
 	struct conf_trusteds	 proxies;	/* may send PROXY headers */

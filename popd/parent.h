@@ -53,7 +53,8 @@ struct proc {
 	pid_t			 pid;
 	int			 draining;
 	int			 announce;	/* reloaded() when ready */
-	int			 extra;		/* a listener besides the current */
+	int			 extra;		/* a listener for a full one */
+	int			 slot;		/* a listener's sockets */
 	int			 full;		/* a listener taking no more */
 	int			 tickets;	/* a listener's tls tickets */
 	int			 spoolslot;	/* lmtp: its slot + 1, or 0 */
@@ -78,6 +79,7 @@ struct listen_socket {
 	int		 flags;			/* LISTEN_* */
 	char		 pki[CONF_NAMELEN];	/* "" = the first */
 	uint32_t	 uid;	/* the only peer but root; LISTEN_ANYUID */
+	int		 slot;	/* the listener that serves it, -1: all */
 };
 
 /*
@@ -172,6 +174,8 @@ int		 child_wait(pid_t, time_t, const char *);
 /* bind.c */
 extern struct listen_socket	 listens[MAX_LISTEN];
 extern int			 nlistens;
+extern int			 nlisteners;
+void		 bind_init(const struct popd_conf *);
 int		 bind_listen(const struct conf_listen *);
 void		 bind_unlink(void);
 void		 bind_close(void);

@@ -153,7 +153,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
-%token	WEAKHASHES APPPASSWORDS DELETED HEALTH
+%token	WEAKHASHES APPPASSWORDS DELETED HEALTH LISTENERS
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted
@@ -422,6 +422,13 @@ main		: AUTHTAB STRING		{
 				conf->set.login_cache = $3;
 		}
 		| LAST yesno			{ conf->set.last = $2; }
+		| LISTENERS NUMBER		{
+			if ($2 < 1 || $2 > LISTENERS_MAX)
+				lerror($<lineno>1, "listeners %lld: must be 1 "
+				    "to %d", $2, LISTENERS_MAX);
+			else
+				conf->listeners = $2;
+		}
 		| WEAKHASHES yesno		{ conf->set.weak_hashes = $2; }
 		| UIDLFORMAT STRING		{
 			/* Dovecot's pop3_uidl_format, as settings.c knows it. */
@@ -588,6 +595,7 @@ static const struct keyword {
 	{ "last",		LAST },
 	{ "limit",		LIMIT },
 	{ "listen",		LISTEN },
+	{ "listeners",		LISTENERS },
 	{ "lmtp",		LMTP },
 	{ "login",		LOGIN },
 	{ "login-delay",	LOGINDELAY },

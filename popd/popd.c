@@ -136,7 +136,7 @@ main(int argc, char *argv[])
 	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
 	struct conf_listen ctl, *l;
 	const char	*tables[6];
-	int		 badtab;
+	int		 badtab, i, n;
 
 	save_environment();
 
@@ -173,6 +173,7 @@ main(int argc, char *argv[])
 	(void)strlcpy(ctl.path, conf->ctlsock, sizeof(ctl.path));
 	if (bind_listen(&ctl) == -1)
 		exit(1);
+	bind_init(conf);
 	TAILQ_FOREACH(l, &conf->listens, entry)
 		if (bind_listen(l) == -1)
 			exit(1);
@@ -221,9 +222,11 @@ main(int argc, char *argv[])
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");
-	log_info("popd %s started: %d address%s, %s, confinement: %s",
-	    POPD_VERSION, nlistens - 1,
-	    nlistens - 1 == 1 ? "" : "es",
+	for (i = 1, n = 0; i < nlistens; i++)
+		n += listens[i].slot <= 0;
+	log_info("popd %s started: %d address%s, %d listener%s, %s, "
+	    "confinement: %s", POPD_VERSION, n, n == 1 ? "" : "es",
+	    nlisteners, nlisteners == 1 ? "" : "s",
 	    privsep ? "privilege separation by uid" : "single uid",
 	    sandbox_describe());
 
@@ -882,6 +885,7 @@ tables_named(const struct popd_conf *c, int files)
 static struct conf_listen	*bound;
 static size_t			 nbound;
 static char			 boundctl[PATH_MAX];
+static int			 boundlisteners, boundv4, boundv6;
 
 static void
 conf_bound(const struct popd_conf *c)
@@ -899,6 +903,9 @@ conf_bound(const struct popd_conf *c)
 		bound[nbound++].where.line = 0;
 	}
 	(void)strlcpy(boundctl, c->ctlsock, sizeof(boundctl));
+	boundlisteners = c->listeners;
+	boundv4 = c->set.per_address.ipv4_prefix;
+	boundv6 = c->set.per_address.ipv6_prefix;
 }
 
 static int
@@ -958,6 +965,13 @@ conf_changes(const struct popd_conf *n)
 	if (strcmp(boundctl, n->ctlsock) != 0)
 		restart_needed("control socket %s: popd keeps %s until a "
 		    "restart", n->ctlsock, boundctl);
+	/* The sockets that steer each client to one listener (bind.c). */
+	if (boundlisteners != n->listeners || (nlisteners > 1 &&
+	    (boundv4 != n->set.per_address.ipv4_prefix ||
+	    boundv6 != n->set.per_address.ipv6_prefix)))
+		restart_needed("listeners or a per-address prefix: popd "
+		    "keeps %d listeners, each client's on one, until a "
+		    "restart", nlisteners);
 }
 
 /* One change a reload cannot apply: logged, and for popctl. */

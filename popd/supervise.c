@@ -50,8 +50,8 @@
 #include "stats.h"
 #include "pki.h"
 
-/* Listeners at most: pid_max (32,768) over what one holds (10,000). */
-#define LISTENER_MAX	8
+/* Listeners at most, for more connections too (config.h). */
+#define LISTENER_MAX	LISTENERS_MAX
 /*
  * Stopping: how long the LMTP sessions in progress, and the control
  * process's last write of the app passwords' last uses, may take.
@@ -72,12 +72,13 @@ static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
 static void		 spool_send(struct proc *);
 static struct spool_page	*spoolpage;	/* spool_send's */
-static struct proc	*proc_spawn(enum proc_id);
+static struct proc	*proc_spawn(enum proc_id, int);
 static struct proc	*proc_exec(enum proc_id, int);
 static struct proc	*keypop_spawn(int *);
 static void		parent_listener_full(struct chan *, const void *, int);
 static void		parent_listener_rekey(struct chan *, const void *, int);
-static void		listeners_check(pid_t);
+static void		listeners_check(const struct proc *);
+static void		listeners_fill(int, short, void *);
 static int		lmtp_left(void);
 
 /* Stopping (shutdown_lmtp_last): what to call once lmtp is gone. */
@@ -129,6 +130,7 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 };
 
 static struct event	 restart_ev[KIND_MAX];
+static struct event	 fill_ev;	/* listeners_fill */
 
 /* popd.c's: a reload's new authpop took over (NULL) or died (why). */
 static void		(*reload_hook)(const char *);
@@ -143,6 +145,7 @@ supervise_init(void (*hook)(const char *))
 	for (id = 0; id < KIND_MAX; id++)
 		evtimer_set(&restart_ev[id], proc_restart,
 		    (void *)(intptr_t)id);
+	evtimer_set(&fill_ev, listeners_fill, NULL);
 }
 
 /* The listener's index of a pki name ("" is the first). */
@@ -174,7 +177,7 @@ proc_start(enum proc_id id)
 {
 	struct proc	*p;
 
-	if ((p = proc_spawn(id)) == NULL)
+	if ((p = proc_spawn(id, 0)) == NULL)
 		return NULL;
 	/* A successor that a newer reload replaces before it was ready. */
 	if (successor[id] != NULL)
@@ -239,13 +242,16 @@ spool_send(struct proc *p)
 	chan_send(&p->chan, MSG_PARENT_SPOOLPAGE, fd, &m, sizeof(m));
 }
 
-/* proc_start's child (proc_exec), and what every new child is sent. */
+/*
+ * proc_start's child (proc_exec), and what every new child is sent; a
+ * listener serves the sockets of slot (bind.c).
+ */
 static struct proc *
-proc_spawn(enum proc_id id)
+proc_spawn(enum proc_id id, int slot)
 {
 	struct proc	*p;
 	const char	*name = proc_str(proc_kinds[id].proc);
-	int		 i, conffd = -1, pagefd, sent = 0;
+	int		 i, conffd = -1, pagefd, sent = 0, hs;
 
 	/* The listener's keypop first: its channel is the listener's fd 4. */
 	if (id == KIND_LISTENER && keypop_spawn(&conffd) == NULL)
@@ -275,16 +281,31 @@ proc_spawn(enum proc_id id)
 	/* The control process's one file, before its configuration. */
 	if (id == KIND_CONTROL)
 		apps_send_last(&p->chan);
+	p->slot = slot;
+	/*
+	 * Each listener takes its share of limit handshakes, so that
+	 * the shares add up to it.
+	 */
+	hs = conf->set.limit.handshakes;
+	if (id == KIND_LISTENER && nlisteners > 1 &&
+	    (conf->set.limit.handshakes = hs / nlisteners +
+	    (slot < hs % nlisteners)) == 0)
+		conf->set.limit.handshakes = 1;
 	if (id == KIND_TABLE)
 		table_conf(&p->chan);
 	else
 		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
+	conf->set.limit.handshakes = hs;
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER) {
 		tickets_send(p);
 		health_send(&p->chan);
 	}
-	log_debug("started %s, pid %d", name, (int)p->pid);
+	if (id == KIND_LISTENER)
+		log_debug("started listener %d of %d, pid %d", slot + 1,
+		    nlisteners, (int)p->pid);
+	else
+		log_debug("started %s, pid %d", name, (int)p->pid);
 	if (sent == -1)
 		goto fail;
 
@@ -294,7 +315,9 @@ proc_spawn(enum proc_id id)
 		int			 fd;
 
 		for (i = 0; i < nlistens; i++) {
-			if (listen_kind(listens[i].flags) != id)
+			if (listen_kind(listens[i].flags) != id ||
+			    (id == KIND_LISTENER && listens[i].slot != -1 &&
+			    listens[i].slot != slot))
 				continue;
 			/* chan_send closes what it passes: keep ours. */
 			if ((fd = fcntl(listens[i].fd, F_DUPFD_CLOEXEC,
@@ -487,10 +510,11 @@ proc_exec(enum proc_id id, int conffd)
 
 /*
  * A listener holds as many connections as its descriptors allow (two
- * each), or takes them again.  When every listener is full, one more is
- * started on the same sockets: the number of sessions is the machine's
- * limit, not one process's.  The extra ones are not restarted when they
- * die and drain at the next reload, like the current one.
+ * each), or takes them again.  When every listener of its sockets is
+ * full, one more is started on them: the number of sessions is the
+ * machine's limit, not one process's.  The extra ones are not
+ * restarted when they die and drain at the next reload, like the
+ * others.
  */
 static void
 parent_listener_full(struct chan *c, const void *data, int fd)
@@ -500,7 +524,7 @@ parent_listener_full(struct chan *c, const void *data, int fd)
 
 	p->full = m->n;
 	if (p->full && !p->draining)
-		listeners_check(p->pid);
+		listeners_check(p);
 }
 
 /* Its wall clock stepped ahead: a ticket key at once (tlskeys.c). */
@@ -513,36 +537,66 @@ parent_listener_rekey(struct chan *c, const void *data, int fd)
 }
 
 /*
- * Start one more listener if none of the serving ones takes connections
- * (every one full: why names the last that said so, or the one that
- * just died).
+ * Start one more listener on the sockets of why if none of the serving
+ * ones on them takes connections (every one full: why is the last that
+ * said so, or the one that just died).
  */
 static void
-listeners_check(pid_t why)
+listeners_check(const struct proc *why)
 {
 	struct proc	*q;
-	int		 n = 0, open = 0;
+	int		 n = 0, open = 0, all = 0;
 
 	TAILQ_FOREACH(q, &procs, entry) {
 		if (q->id != KIND_LISTENER || q->draining ||
 		    q->chan.fd == -1)
 			continue;
+		all++;
+		if (q->slot != why->slot)
+			continue;
 		n++;
 		if (!q->full)
 			open++;
 	}
-	/* None at all: the current one's restart timer brings one. */
+	/* None at all: the restart timers bring one. */
 	if (open > 0 || n == 0)
 		return;
-	if (n >= LISTENER_MAX) {
+	if (all >= LISTENER_MAX + nlisteners - 1) {
 		log_warnx("%d listeners, all full: new connections wait in "
 		    "the backlog", n);
 		return;
 	}
 	log_info("listener %d is full or gone: starting listener %d (at "
-	    "most %d)", (int)why, n + 1, LISTENER_MAX);
-	if ((q = proc_spawn(KIND_LISTENER)) != NULL)
+	    "most %d)", (int)why->pid, all + 1, LISTENER_MAX + nlisteners -
+	    1);
+	if ((q = proc_spawn(KIND_LISTENER, why->slot)) != NULL)
 		q->extra = 1;
+}
+
+/*
+ * The listeners besides the current one (slot 0), one per slot, each
+ * on the sockets of its slot: started with the current one, and again
+ * a second after one dies, for the clients the kernel steers to its
+ * sockets wait in their backlog meanwhile.
+ */
+static void
+listeners_fill(int fd, short ev, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	struct proc	*q;
+	int		 slot, have;
+
+	if (current[KIND_LISTENER] == NULL || stop_done != NULL)
+		return;
+	for (slot = 1; slot < nlisteners; slot++) {
+		have = 0;
+		TAILQ_FOREACH(q, &procs, entry)
+			if (q->id == KIND_LISTENER && q->slot == slot &&
+			    !q->draining && !q->extra && !q->reaped)
+				have = 1;
+		if (!have && proc_spawn(KIND_LISTENER, slot) == NULL)
+			evtimer_add(&fill_ev, &tv);
+	}
 }
 
 /* Which child serves a socket of these LISTEN_* flags. */
@@ -623,10 +677,19 @@ proc_takeover(struct proc *p)
 		users_send_tables(p);
 	if (prev != NULL && prev != p)
 		proc_drain(prev);
-	/* The listeners started for more connections drain too. */
-	TAILQ_FOREACH(q, &procs, entry)
-		if (q->id == p->id && q->extra && !q->draining)
-			proc_drain(q);
+	/*
+	 * A new configuration or certificates (prev): every other
+	 * listener drains too, those of the other slots and those
+	 * started for more connections, and the other slots start
+	 * anew.  A restart after a crash leaves them be.
+	 */
+	if (p->id == KIND_LISTENER) {
+		TAILQ_FOREACH(q, &procs, entry)
+			if (q->id == p->id && q != p && !q->draining &&
+			    prev != NULL)
+				proc_drain(q);
+		listeners_fill(-1, 0, NULL);
+	}
 	if (p->announce) {
 		p->announce = 0;
 		reload_hook(NULL);
@@ -803,10 +866,16 @@ proc_exited(struct proc *p, int status)
 	if (p->id == KIND_TABLE)
 		lookup_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);
-	/* The others may all be full; a dead current one is restarted. */
+	/*
+	 * The others of its slot may all be full; a dead current one is
+	 * restarted, one of another slot too (a second later).
+	 */
 	if (p->id == KIND_LISTENER && !restart && !p->draining &&
-	    stop_done == NULL)
-		listeners_check(p->pid);
+	    stop_done == NULL) {
+		listeners_check(p);
+		if (!p->extra)
+			evtimer_add(&fill_ev, &tv);
+	}
 	if (restart) {
 		current[p->id] = NULL;
 		evtimer_add(&restart_ev[p->id], &tv);

@@ -95,6 +95,10 @@ MKUSERS = os.path.join(REPO, "popd", "mkusers.sh")
 
 CHROOTDIR = "/var/empty"
 HOST = "127.0.0.1"
+# popd.conf's listeners for every Server: POPDTEST_LISTENERS=2 runs a
+# file's tests with two, each client address steered to one of them
+# (make test runs the conformance and hostile-client files so too).
+LISTENERS = int(os.environ.get("POPDTEST_LISTENERS", "1"))
 
 is_root = os.geteuid() == 0
 
@@ -789,6 +793,8 @@ class Server:
         self.subdir = subdir
         self.extra_args = list(extra_args or [])
         self.conf_extra = conf_extra
+        # popd.conf's listeners; None: no statement (one per core)
+        self.nlisteners = LISTENERS
         # popd.conf lines in place of authtab and usertab FILE: table
         # statements, "authtab <NAME>", "usertab system"...
         self.tables = None
@@ -929,6 +935,8 @@ class Server:
                         # delay.
                         "failure-delay 0",
                         'control socket "%s"' % self.ctlsock]
+        if self.nlisteners is not None:
+            lines.append("listeners %d" % self.nlisteners)
         if self.subdir:
             lines.append('maildir "%s"' % self.subdir)
         rest, args = [], list(self.extra_args)
@@ -1185,18 +1193,59 @@ class Server:
                "wrkrpop": []}
         if self.proc is None:
             return out
+        mine = self.listener_for(HOST)
         for p in descendants(self.proc.pid):
             self._seen_pids.add(p)
             kind = classify(p)
             if kind == "wrkrpop":
                 out["wrkrpop"].append(p)
+            elif kind == "listener" and mine is not None:
+                out[kind] = mine
             elif kind is not None and out[kind] is None:
                 out[kind] = p
         return out
 
+    def listener_holding(self, sock):
+        """The listener process that holds the server's end of the
+        client socket sock (IPv4), from /proc/net/tcp and the
+        listeners' descriptors; None if none does."""
+        cport = sock.getsockname()[1]
+        inode = None
+        with open("/proc/net/tcp") as f:
+            for ln in f.readlines()[1:]:
+                p = ln.split()
+                if int(p[1].split(":")[1], 16) == self.port and \
+                        int(p[2].split(":")[1], 16) == cport:
+                    inode = p[9]
+        for pid in self.listeners():
+            try:
+                for fd in os.listdir("/proc/%d/fd" % pid):
+                    if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == \
+                            "socket:[%s]" % inode:
+                        return pid
+            except OSError:
+                continue
+        return None
+
+    def listener_for(self, addr):
+        """The listener that the kernel steers clients of IPv4 addr to
+        when popd runs several (compat_steer's hash of 32 bits of
+        address), as the parent's log names it: the last one started
+        for its slot; None with one listener."""
+        w = int.from_bytes(socket.inet_aton(addr), "big")
+        h = ((w * 0x9e3779b1) & 0xffffffff) >> 16
+        pid = None
+        for m in re.finditer(r"started listener (\d+) of (\d+), pid (\d+)",
+                             self.log()):
+            if int(m.group(2)) > 1 and \
+                    int(m.group(1)) == h % int(m.group(2)) + 1:
+                pid = int(m.group(3))
+        return pid
+
     def listeners(self):
-        """Every listener process, oldest first (more than one when one
-        is full, or while an old one drains after a reload)."""
+        """Every listener process, oldest first (more than one with
+        listeners N, when one is full, or while an old one drains after
+        a reload)."""
         if self.proc is None:
             return []
         return sorted(p for p in descendants(self.proc.pid)

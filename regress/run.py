@@ -70,6 +70,11 @@ PARALLEL = ("test_confinement.py", "test_install.py", "test_kill.py",
             "test_licence.py", "test_popcache.py", "test_reload.py",
             "test_transaction.py")
 
+# The conformance and hostile-client files, run a second time with two
+# listeners (popdtest.py's POPDTEST_LISTENERS): each client is steered to
+# one of them, and what a client sees must not change.
+TWO_LISTENERS = ("test_limits.py", "test_session.py", "test_stls.py")
+
 total = {"passed": 0, "failed": 0, "skipped": 0}
 checks = {"passed": 0, "failed": 0}
 failures = []
@@ -81,13 +86,14 @@ def selected(path):
     return not names or any(w in path for w in names)
 
 
-def execute(argv, cwd=REPO):
+def execute(argv, cwd=REPO, env=None):
     """Run one test program: its output and exit status (None: timed
     out) and the seconds it took."""
     t0 = time.monotonic()
     try:
         p = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
+                           stderr=subprocess.STDOUT, timeout=TIMEOUT,
+                           env=env)
         out, rc = p.stdout.decode(errors="replace"), p.returncode
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode(errors="replace")
@@ -95,12 +101,12 @@ def execute(argv, cwd=REPO):
     return out, rc, time.monotonic() - t0
 
 
-def run(label, argv, counts_checks=False):
+def run(label, argv, counts_checks=False, env=None):
     """Run one test program, print its output and add its counts: an
     integration file's are tests; a C program is one test, and its
     counts are checks."""
     print("=== %s" % label, flush=True)
-    account(label, counts_checks, *execute(argv))
+    account(label, counts_checks, *execute(argv, env=env))
 
 
 def account(label, counts_checks, out, rc, took):
@@ -335,6 +341,10 @@ def main():
             together.append([sys.executable, t])
         else:
             run(os.path.relpath(t, REPO), [sys.executable, t])
+        if os.path.basename(t) in TWO_LISTENERS:
+            run(os.path.relpath(t, REPO) + " (listeners 2)",
+                [sys.executable, t],
+                env=dict(os.environ, POPDTEST_LISTENERS="2"))
     if together:
         run_parallel(together, jobs, False)
     fuzz_smoke()

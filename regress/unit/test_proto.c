@@ -269,7 +269,7 @@ printed(const struct popd_conf *conf)
 
 /*
  * text without the lines of what only the parent knows (the table
- * statements, "system uid" and "system group").
+ * statements, "system uid" and "system group", how many listeners).
  */
 static char *
 parent_only_out(char *text)
@@ -282,7 +282,8 @@ parent_only_out(char *text)
 		    strlen(r);
 		if (strncmp(r, "table ", 6) != 0 &&
 		    strncmp(r, "system ", 7) != 0 &&
-		    strncmp(r, "control ", 8) != 0) {
+		    strncmp(r, "control ", 8) != 0 &&
+		    strncmp(r, "listeners ", 10) != 0) {
 			memmove(w, r, n);
 			w += n;
 		}
