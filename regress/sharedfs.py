@@ -316,6 +316,12 @@ mds_tick_interval = 0.25
     def start_osd(self, i):
         self.daemon("ceph-osd", "-i", str(i))
 
+    def osds_up(self, timeout=60):
+        """Until every OSD is up again (recovery goes on by itself)."""
+        T.wait_for(lambda: re.search(r"3 osds: 3 up.*3 in", self.ceph(
+            "osd", "stat", check=False)), timeout=timeout, interval=0.5,
+            what="3 OSDs up")
+
     def clean(self, timeout=60):
         T.wait_for(lambda: re.match(r"(\d+) pgs: \1 active\+clean;",
                                     self.ceph("pg", "stat", check=False)),
@@ -340,8 +346,10 @@ mds_tick_interval = 0.25
         """Mount i (again): the old one lazily unmounted, its client
         killed, a new ceph-fuse."""
         m = self.mounts[i]
-        if os.path.ismount(m):
-            subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        # Not ismount(): a dead FUSE mount fails stat (ENOTCONN).
+        with open("/proc/mounts") as f:
+            if any(ln.split()[1] == m for ln in f):
+                subprocess.run(["umount", "-l", m])
         self._kill("client.%s" % "AB"[i])
         self.daemon("ceph-fuse", "--id", "AB"[i], m)
         T.wait_for(lambda: os.path.ismount(m), timeout=30,

@@ -368,6 +368,11 @@ def locks_held_across_mounts(eng):
     # the other, and free the moment they are released (fslock's list:
     # doc/fleet.md "Which file systems").
     import fcntl
+    trusted = {"glusterfs": "fuse.glusterfs", "cephfs": "fuse.ceph-fuse"}
+    with open("/proc/mounts") as f:
+        types = {ln.split()[1]: ln.split()[2] for ln in f}
+    T.expect([types.get(m) for m in eng.mounts], [trusted[eng.name]] * 2,
+             "the mounts' type, as fslock.c trusts it")
     path = [os.path.join(m, "lockprobe") for m in eng.mounts]
     open(path[0], "w").close()
     for kind, lock, unlock in (
