@@ -68,9 +68,13 @@ def start(name):
             _started.pop(other).stop()
     if name not in _started:
         eng = {"glusterfs": Gluster, "cephfs": Ceph}[name]()
-        _started[name] = eng
         atexit.register(eng.stop)
-        eng.start()
+        try:
+            eng.start()
+        except BaseException:
+            eng.stop()          # the next test tries again
+            raise
+        _started[name] = eng
     return _started[name]
 
 

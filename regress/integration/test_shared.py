@@ -345,18 +345,35 @@ def deleted_kept_and_undeleted_across_hosts(eng):
             r.ok("DELE 1")
             r.ok("DELE 3")
             r.ok("QUIT")
-        T.expect(len(listing(a)), 1, "through A, one left")
+        T.wait_for(lambda: len(listing(a)) == 1, timeout=WINDOW,
+                   what="through A, one left")
         rc, out, err = a.popctl("show", "quota", "alice")
         T.expect_true(rc == 0 and out.splitlines()[-1].startswith(
             "kept 2 messages"), "A's show quota sees B's kept", out + err)
+        trace = []
         rc, out, err = a.popctl("undelete", "alice", "<k2@example.org>")
+        trace.append(out)
         T.expect((rc, out.splitlines()[-1]), (0, "1 message restored"),
                  "undelete one through A: " + out + err)
         rc, out, err = b.popctl("undelete", "alice", "all")
+        trace.append(out)
         T.expect((rc, out.splitlines()[-1]), (0, "1 message restored"),
                  "undelete the other through B: " + out + err)
-        T.expect(listing(b), before, "through B, every UIDL and size")
-        T.expect(listing(a), before, "through A too")
+        # A's restore shows through B within the window, as mail does.
+        try:
+            T.wait_for(lambda: listing(b) == before, timeout=WINDOW,
+                       what="through B, every UIDL and size as before")
+        except AssertionError:
+            md = b.users["alice"]["maildir"]
+            raise AssertionError("through B, expected %r, got %r; A lists "
+                                 "%r; B's mount holds %r; %r" % (
+                                     before, listing(b), listing(a),
+                                     {d: os.listdir(os.path.join(md, d))
+                                      for d in os.listdir(md)
+                                      if os.path.isdir(os.path.join(md, d))
+                                      }, trace))
+        T.wait_for(lambda: listing(a) == before, timeout=WINDOW,
+                   what="through A too")
     finally:
         stop((a, b))
 
