@@ -23,9 +23,11 @@
  *	NFS	yes (NFSv4 locks, or NLM for v3), unless mounted nolock or
  *		local_lock=flock|all: then the lock is this client's only
  *	CIFS	yes (byte-range locks on the server), unless nobrl
- *	FUSE	only if the filesystem implements it: GlusterFS's does
- *		(fuse.glusterfs, tested across mounts); ceph-fuse's does;
- *		fuseblk is a local disk.  Any other (sshfs, bindfs,
+ *	FUSE	only if the filesystem implements it: GlusterFS's
+ *		(fuse.glusterfs) and ceph-fuse's (fuse.ceph-fuse, also when
+ *		mount.fuse.ceph mounts it) do, both tested across two
+ *		mounts (regress/integration/test_shared*.py); fuseblk is a
+ *		local disk.  Any other (sshfs, bindfs,
  *		mergerfs, s3fs...) leaves flock to the kernel of each
  *		client, which never sees another mount's lock.
  *
@@ -156,8 +158,7 @@ fslock_verdict(const char *type, const char *opts)
 		return has_opt(opts, "nobrl") != NULL ? "mounted nobrl: its "
 		    "locks are this host's only" : NULL;
 	if (strcmp(type, "fuse.glusterfs") == 0 ||
-	    strcmp(type, "fuse.ceph-fuse") == 0 ||
-	    strcmp(type, "fuse.ceph") == 0 || strcmp(type, "fuseblk") == 0)
+	    strcmp(type, "fuse.ceph-fuse") == 0 || strcmp(type, "fuseblk") == 0)
 		return NULL;
 	if (strncmp(type, "fuse", 4) == 0)
 		return "a FUSE filesystem that does not lock across mounts";

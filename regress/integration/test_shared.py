@@ -34,7 +34,6 @@ shows:
   one directory: FUSE leaves flock to each mount's kernel) is refused
   with a log line that says why, never served twice."""
 
-import atexit
 import os
 import re
 import shutil
@@ -47,20 +46,29 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
-import gluster  # noqa: E402
+import sharedfs  # noqa: E402
 
 WINDOW = 2.0    # seconds: the attribute cache (1 s) and a margin
 USERS = [("alice", "pw-alice")]
+BODIES = []     # (body, timeout): each run on every engine
 
-_vol = None
+
+def body(timeout=300):
+    def reg(f):
+        BODIES.append((f, timeout))
+        return f
+    return reg
 
 
-def volume():
-    global _vol
-    if _vol is None:
-        _vol = gluster.Volume(mounts=2).start()
-        atexit.register(_vol.stop)
-    return _vol
+def register(engine, module="__main__"):
+    """Each body registered as a test on engine, named body_engine."""
+    for i, (f, timeout) in enumerate(BODIES):
+        def run(srv0, f=f):
+            f(sharedfs.start(engine))
+        run.__name__ = "%s_%s" % (f.__name__, engine)
+        run.__module__ = module
+        # The first starts the cluster (and may install it).
+        T.test(start=False, timeout=timeout + (600 if i == 0 else 0))(run)
 
 
 def on_mount(srv, user, top):
@@ -76,13 +84,12 @@ def on_mount(srv, user, top):
     srv.rewrite_usertab("%s\t%d:%d:%s\n" % (user, u["uid"], u["gid"], home))
 
 
-def pair(conf_extra=""):
+def pair(eng, conf_extra=""):
     """Two started servers, A and B, alice's maildir on their own mount
-    of one volume, emptied first."""
-    vol = volume()
-    shutil.rmtree(os.path.join(vol.mounts[0], "alice"), ignore_errors=True)
+    of eng's store, emptied first."""
+    shutil.rmtree(os.path.join(eng.mounts[0], "alice"), ignore_errors=True)
     hosts = []
-    for m in vol.mounts:
+    for m in eng.mounts:
         srv = T.Server(users=USERS)
         srv.sock = os.path.join(srv.tmpdir, "lmtp.sock")
         srv.conf_extra = 'listen on socket "%s" lmtp\n%s' % (srv.sock,
@@ -136,9 +143,9 @@ def lmtp(srv, data):
             time.sleep(1)
 
 
-@T.test(start=False, timeout=300)
-def second_session_through_other_host_in_use(srv0):
-    a, b = pair()
+@body(timeout=300)
+def second_session_through_other_host_in_use(eng):
+    a, b = pair(eng)
     try:
         for i in range(10):
             first, second = (a, b) if i % 2 == 0 else (b, a)
@@ -159,13 +166,13 @@ def second_session_through_other_host_in_use(srv0):
         stop((a, b))
 
 
-@T.test(start=False, timeout=300)
-def next_session_through_other_host_right_after_quit(srv0):
+@body(timeout=300)
+def next_session_through_other_host_right_after_quit(eng):
     # QUIT's +OK says the maildrop is free: a client that logs in
     # through the other host the moment it reads it is let in.  On FUSE
     # a lock closed without LOCK_UN went with the file's release, which
     # the kernel sends after close(2) returns.
-    a, b = pair()
+    a, b = pair(eng)
     try:
         refused = []
         for i in range(100):
@@ -187,9 +194,9 @@ def next_session_through_other_host_right_after_quit(srv0):
         stop((a, b))
 
 
-@T.test(start=False, timeout=300)
-def delivery_through_one_host_seen_through_other(srv0):
-    a, b = pair()
+@body(timeout=300)
+def delivery_through_one_host_seen_through_other(eng):
+    a, b = pair(eng)
     try:
         worst = 0.0
         for i in range(8):
@@ -215,9 +222,9 @@ def delivery_through_one_host_seen_through_other(srv0):
         stop((a, b))
 
 
-@T.test(start=False, timeout=600)
-def both_hosts_deliver_and_fetch_nothing_lost(srv0):
-    a, b = pair(conf_extra="quota 10M\n")
+@body(timeout=600)
+def both_hosts_deliver_and_fetch_nothing_lost(eng):
+    a, b = pair(eng, conf_extra="quota 10M\n")
     n = 60
     try:
         sent = {}
@@ -290,6 +297,153 @@ def both_hosts_deliver_and_fetch_nothing_lost(srv0):
         stop((a, b))
 
 
+@body(timeout=300)
+def popcache_rebuilt_after_other_host_changed(eng):
+    # Another MDA (Dovecot's LDA, procmail) writes and a client of
+    # another server removes through the other host's mount: the next
+    # session through the first host serves what the maildir holds, the
+    # popcache it built before notwithstanding.
+    a, b = pair(eng)
+    try:
+        for i in range(3):
+            mda(a, b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+        before = listing(a)
+        T.expect_true(os.path.exists(os.path.join(
+            a.users["alice"]["maildir"], "popcache")), "a popcache built")
+        gone = sorted(before)[0]
+        b.deliver("alice", b"Subject: other\r\n\r\nby another MDA\r\n",
+                  name="1700000000.M1P1.otherhost")
+        md = b.users["alice"]["maildir"]
+        for sub in ("new", "cur"):
+            for f in os.listdir(os.path.join(md, sub)):
+                if f.startswith(gone):
+                    os.unlink(os.path.join(md, sub, f))
+        want = dict(before)
+        del want[gone]
+        want["1700000000.M1P1.otherhost"] = len(
+            b"Subject: other\r\n\r\nby another MDA\r\n")
+        T.wait_for(lambda: listing(a) == want, timeout=WINDOW,
+                   what="through A, what B's mount changed")
+        T.expect(listing(b), want, "the same through B")
+    finally:
+        stop((a, b))
+
+
+@body(timeout=300)
+def deleted_kept_and_undeleted_across_hosts(eng):
+    # DELE through B keeps the messages in popd.deleted on the store;
+    # popctl undelete on A puts them back, with their UIDLs and sizes.
+    # Fails on GlusterFS (issue 73's report): B's sessions right after
+    # A's undelete list without the restored message and the popcache
+    # both hosts share keeps that listing.
+    a, b = pair(eng, conf_extra="deleted keep 7d\n")
+    try:
+        for i in range(3):
+            mda(b, b"Message-ID: <k%d@example.org>\r\n\r\nbody %d\r\n"
+                % (i, i))
+        before = listing(a)
+        with b.raw() as r:
+            r.line()
+            r.login("alice", "pw-alice")
+            r.ok("DELE 1")
+            r.ok("DELE 3")
+            r.ok("QUIT")
+        T.wait_for(lambda: len(listing(a)) == 1, timeout=WINDOW,
+                   what="through A, one left")
+        rc, out, err = a.popctl("show", "quota", "alice")
+        T.expect_true(rc == 0 and out.splitlines()[-1].startswith(
+            "kept 2 messages"), "A's show quota sees B's kept", out + err)
+        trace = []
+        rc, out, err = a.popctl("undelete", "alice", "<k2@example.org>")
+        trace.append(out)
+        T.expect((rc, out.splitlines()[-1]), (0, "1 message restored"),
+                 "undelete one through A: " + out + err)
+        rc, out, err = b.popctl("undelete", "alice", "all")
+        trace.append(out)
+        T.expect((rc, out.splitlines()[-1]), (0, "1 message restored"),
+                 "undelete the other through B: " + out + err)
+        # A's restore shows through B within the window, as mail does.
+        try:
+            T.wait_for(lambda: listing(b) == before, timeout=WINDOW,
+                       what="through B, every UIDL and size as before")
+        except AssertionError:
+            md = b.users["alice"]["maildir"]
+            raise AssertionError("through B, expected %r, got %r; A lists "
+                                 "%r; B's mount holds %r; %r" % (
+                                     before, listing(b), listing(a),
+                                     {d: os.listdir(os.path.join(md, d))
+                                      for d in os.listdir(md)
+                                      if os.path.isdir(os.path.join(md, d))
+                                      }, trace))
+        T.wait_for(lambda: listing(a) == before, timeout=WINDOW,
+                   what="through A too")
+    finally:
+        stop((a, b))
+
+
+@body(timeout=120)
+def locks_held_across_mounts(eng):
+    # What fslock.c trusts the engine's FUSE type for: flock(2) and
+    # fcntl(2) locks of a process on one mount are seen by a process on
+    # the other, and free the moment they are released (fslock's list:
+    # doc/fleet.md "Which file systems").
+    import fcntl
+    trusted = {"glusterfs": "fuse.glusterfs", "cephfs": "fuse.ceph-fuse"}
+    with open("/proc/mounts") as f:
+        types = {ln.split()[1]: ln.split()[2] for ln in f}
+    T.expect([types.get(m) for m in eng.mounts], [trusted[eng.name]] * 2,
+             "the mounts' type, as fslock.c trusts it")
+    path = [os.path.join(m, "lockprobe") for m in eng.mounts]
+    open(path[0], "w").close()
+    for kind, lock, unlock in (
+            ("flock", lambda f, nb: fcntl.flock(f, fcntl.LOCK_EX | nb),
+             lambda f: fcntl.flock(f, fcntl.LOCK_UN)),
+            ("fcntl", lambda f, nb: fcntl.lockf(f, fcntl.LOCK_EX | nb),
+             lambda f: fcntl.lockf(f, fcntl.LOCK_UN))):
+        for rnd in range(20):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:        # the holder, on mount A
+                os.close(r)
+                f = open(path[0], "r+")
+                lock(f, 0)
+                os.write(w, b"x")
+                time.sleep(0.3)
+                if rnd % 2:
+                    unlock(f)
+                f.close()
+                os._exit(0)
+            os.close(w)
+            os.read(r, 1)
+            os.close(r)
+            f = open(path[1], "r+")
+            try:
+                try:
+                    lock(f, fcntl.LOCK_NB)
+                    held = False
+                except OSError:
+                    held = True
+                T.expect_true(held, "%s round %d: A's lock seen through "
+                              "B (%s)" % (kind, rnd, eng.name))
+                os.waitpid(pid, 0)
+
+                def free():
+                    try:
+                        lock(f, fcntl.LOCK_NB)
+                        return True
+                    except OSError:
+                        return False
+                # Free once A let it go: at once after LOCK_UN; after a
+                # close alone, once the kernel's release reached the
+                # store (popd unlocks before it answers QUIT).
+                T.wait_for(free, timeout=0.05 if rnd % 2 else 2,
+                           interval=0.01, what="%s round %d: the lock "
+                           "free through B" % (kind, rnd))
+            finally:
+                f.close()
+    os.unlink(path[0])
+
+
 @T.test(start=False, timeout=300)
 def refused_where_locks_stay_with_each_mount(srv0):
     T.apt_install("bindfs", "bindfs")
@@ -337,5 +491,7 @@ def refused_where_locks_stay_with_each_mount(srv0):
         shutil.rmtree(top, ignore_errors=True)
 
 
+register("glusterfs", "test_shared" if __name__ != "__main__" else
+         "__main__")
 if __name__ == "__main__":
     T.main()

@@ -79,6 +79,10 @@ main(void)
 	CHECK(fslock_verdict("ext4", "rw") == NULL, "ext4 trusted");
 	CHECK(fslock_verdict("fuse.glusterfs", "rw") == NULL,
 	    "GlusterFS trusted");
+	CHECK(fslock_verdict("fuse.ceph-fuse", "rw") == NULL,
+	    "ceph-fuse trusted");
+	/* No program makes it (mount.fuse.ceph runs ceph-fuse): untested. */
+	CHECK(fslock_verdict("fuse.ceph", "rw") != NULL, "fuse.ceph refused");
 	CHECK(fslock_verdict("fuseblk", "rw") == NULL, "fuseblk trusted");
 	CHECK(fslock_verdict("nfs4", "rw,vers=4.2,local_lock=none") == NULL,
 	    "NFSv4 trusted");
