@@ -69,6 +69,7 @@ static int	maildrop_scan_one(void *, const char *);
 static int	maildrop_size_one(struct maildrop *, struct mmsg *, int *);
 static int	maildrop_relocate(struct maildrop *, struct mmsg *);
 static int	move_noreplace(int, const char *, int, const char *);
+#define MOVE_TRIES	4	/* a stale name: 1.8 s in all (move_noreplace) */
 static int	link_unlink(int, const char *, int, const char *);
 static int	fsync_at(int, const char *);
 static int	remove_msg(struct maildrop *, struct mmsg *);
@@ -775,31 +776,44 @@ link_unlink(int dirfd, const char *from, int tofd, const char *to)
 
 /*
  * Rename without ever replacing an existing file.  The target being
- * the same file (a link left by an interrupted earlier move) is fine.
+ * the same file is fine when it is a link an interrupted earlier move
+ * left: from then has a second link.  With one, "to" is a name of from
+ * that a shared filesystem's client still caches after another host
+ * moved the file (GlusterFS's FUSE entries live a second): unlinking
+ * from would lose the message, so the move is tried again once such a
+ * cache has passed, MOVE_TRIES times in all, then fails with EEXIST.
  */
 static int
 move_noreplace(int dirfd, const char *from, int tofd, const char *to)
 {
-	struct stat	sa, sb;
-	int		r;
+	const struct timespec	 pause = { 0, 600 * 1000 * 1000 };
+	struct stat		 sa, sb;
+	int			 r, tries;
 
+	for (tries = 1; ; tries++) {
 #ifdef RENAME_NOREPLACE
-	r = renameat2(dirfd, from, tofd, to, RENAME_NOREPLACE);
-	/* Filesystems without the flag: link+unlink never replaces either. */
-	if (r == -1 && (errno == EINVAL || errno == ENOSYS ||
-	    errno == EOPNOTSUPP))
-		r = link_unlink(dirfd, from, tofd, to);
+		r = renameat2(dirfd, from, tofd, to, RENAME_NOREPLACE);
+		/* Without the flag: link+unlink never replaces either. */
+		if (r == -1 && (errno == EINVAL || errno == ENOSYS ||
+		    errno == EOPNOTSUPP))
+			r = link_unlink(dirfd, from, tofd, to);
 #else
-	r = link_unlink(dirfd, from, tofd, to);
+		r = link_unlink(dirfd, from, tofd, to);
 #endif
-	if (r == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -1;
-	if (fstatat(dirfd, from, &sa, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    fstatat(tofd, to, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
-		return unlinkat(dirfd, from, 0);
+		if (r == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+		if (fstatat(dirfd, from, &sa, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    fstatat(tofd, to, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)
+			break;
+		if (sa.st_nlink > 1)
+			return unlinkat(dirfd, from, 0);
+		if (tries == MOVE_TRIES)
+			break;
+		(void)nanosleep(&pause, NULL);
+	}
 	errno = EEXIST;
 	return -1;
 }

@@ -333,9 +333,10 @@ def popcache_rebuilt_after_other_host_changed(eng):
 def deleted_kept_and_undeleted_across_hosts(eng):
     # DELE through B keeps the messages in popd.deleted on the store;
     # popctl undelete on A puts them back, with their UIDLs and sizes.
-    # Fails on GlusterFS (issue 73's report): B's sessions right after
-    # A's undelete list without the restored message and the popcache
-    # both hosts share keeps that listing.
+    # On GlusterFS A's undelete, a moment after B's DELE, found new/'s
+    # old name of the kept file still in its FUSE client's cache: the
+    # move saw EEXIST, the "same file" and unlinked the only link
+    # (maildrop.c move_noreplace now asks for a second link).
     a, b = pair(eng, conf_extra="deleted keep 7d\n")
     try:
         for i in range(3):
