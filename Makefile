@@ -37,17 +37,13 @@ SECTIONS!=	if [ "`uname -s`" = Linux ]; then \
 GC_LDFLAGS!=	if [ "`uname -s`" = Linux ]; then \
 		    echo -Wl,--gc-sections -Wl,--as-needed; fi
 LDFLAGS+=	${GC_LDFLAGS}
-# wrkrpop runs once per session: on Linux it is linked whole, libc too
-# (static-pie), so that a session does not pay the loader's work and
-# relocations (a third of a wrkrpop's CPU with libc dynamic; issue 72).
-# ld warns that getpwnam, getpwent_r, getspnam_r, getaddrinfo,
-# getservbyname and getprotobynumber need glibc's shared NSS modules:
-# proc.c, compat.c and libevent's evutil hold them, and wrkrpop calls
-# none (it resolves no name, and the parent set its ids, so
-# proc_setup's getpwnam is not reached).
+# wrkrpop runs once per session: on Linux its libraries but libc are
+# linked in (Debian ships them as PIE archives), so that a session does
+# not pay each one's relocated pages and the loader's work.
 WRKRPOP_LDLIBS!= if [ "`uname -s`" = Linux ]; then \
-		    echo -static-pie -Wl,-u,libbsd_init_func -levent \
-		    -lseccomp -lbsd-ctor -lbsd -lmd -lcrypt -lpthread; \
+		    echo -Wl,-u,libbsd_init_func -Wl,-Bstatic -levent \
+		    -lseccomp -lbsd-ctor -lbsd -lmd -lcrypt -Wl,-Bdynamic \
+		    -lpthread; \
 		else echo '$${LDLIBS}'; fi
 
 # libretls (libtls on OpenSSL) issues no session ticket without
