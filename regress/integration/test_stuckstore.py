@@ -153,7 +153,7 @@ def probe_up_after_start(srv, hport, user):
                       first)
     else:
         T.expect(first.split()[0], "degraded", "the line at start")
-    T.wait_for(lambda: health(hport).startswith("up "), timeout=EVERY + 3,
+    T.wait_for(lambda: health(hport).startswith("up "), timeout=EVERY + 7,
                interval=0.1, what="health up once the probe answered")
 
 
@@ -166,7 +166,7 @@ def probe_freeze_seen(srv, client_pid, hport, user):
     try:
         t0 = time.monotonic()
         T.wait_for(lambda: health(hport).startswith("degraded 0"),
-                   timeout=EVERY + BOUND, interval=0.2,
+                   timeout=EVERY + BOUND + 3, interval=0.2,
                    what="health degraded by the probe, no session open")
         print("# frozen store seen by the probe alone %.1f s after the "
               "freeze" % (time.monotonic() - t0))
