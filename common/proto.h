@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		59
+#define MSG_VERSION		60
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -409,9 +409,11 @@ struct msg_worker {
 					   back, all, since or find */
 #define WORKER_KEPT		0x10	/* popctl show quota: the kept
 					   messages counted */
+#define WORKER_PROBE		0x20	/* health probe: the store answers,
+					   serve nobody */
 #define WORKER_ALL		(WORKER_REPORT | WORKER_DELIVER | \
 				 WORKER_JOURNAL | WORKER_UNDELETE | \
-				 WORKER_KEPT)
+				 WORKER_KEPT | WORKER_PROBE)
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */

@@ -203,6 +203,11 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	}
 	if (conf->listeners != 0)
 		fprintf(fp, "listeners %d\n", conf->listeners);
+	if (conf->probe_user[0] != '\0') {
+		fputs("health probe ", fp);
+		print_str(fp, conf->probe_user);
+		fputc('\n', fp);
+	}
 	TAILQ_FOREACH(t, &conf->trusted, entry)
 		fprintf(fp, "trusted \"%s\"\n", net_str(&t->net, buf,
 		    sizeof(buf)));

@@ -198,6 +198,9 @@ struct popd_conf {
 	struct conf_where	 ctlsock_where;
 	char			 ctlgroup[POPD_MAXUSER + 1];	/* "": none */
 	struct conf_where	 ctlgroup_where;
+	/* health probe: the mail user of the store probes ("": none). */
+	char			 probe_user[POPD_MAXUSER + 1];
+	struct conf_where	 probe_where;
 	gid_t			 ctlgid;
 	uid_t			*ctluids;
 	size_t			 nctluids;

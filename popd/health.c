@@ -25,13 +25,27 @@
  * stuck or free) goes out at once; a change of the count alone at most
  * once a second, so that a busy backend does not send every listener a
  * message per login.
+ *
+ * With health probe USER, the line is up only while the store answers
+ * a probe: every PROBE_EVERY seconds the user is looked up as a login
+ * does it, and a wrkrpop started as that user, confined as a session,
+ * opens its maildir and creates and removes a file in tmp
+ * (wrkrpop/report.c).  Degraded until the first probe succeeds, while
+ * the latest failed, and while one has not answered within timeout
+ * store.  One at a time: a probe stuck in the store cannot be killed,
+ * and the next starts only once it has returned.  The parent itself
+ * never touches the store.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <event.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "popd.h"
 #include "parent.h"
@@ -43,8 +57,25 @@ static int			 pace_set;
 static int			 drained;
 static size_t			 stuck[2];	/* sessions, deliveries */
 
+#define PROBE_EVERY	3	/* seconds from a probe's end to the next */
+
+static struct {
+	struct event	 tick;
+	pid_t		 pid;		/* its wrkrpop, or 0 */
+	int		 asking;	/* its user looked up */
+	time_t		 began, ended;	/* monotonic, 0: never */
+	int		 ok;		/* the latest succeeded */
+	int		 late;		/* out beyond timeout store */
+	int		 said;		/* bad as logged: -1 not yet */
+} probe = { .said = -1 };
+
 static void	health_push(void);
 static void	health_paced(int, short, void *);
+static int	probe_bad(void);
+static void	probe_tick(int, short, void *);
+static void	probe_found(void *, int, const struct mailuser *,
+		    const char *);
+static void	probe_result(int, const char *);
 
 /* A listener just started: its line before its sockets. */
 void
@@ -94,8 +125,8 @@ health_sessions(size_t n)
 static void
 health_state(void)
 {
-	now.state = drained ? HEALTH_DRAINING : health_stuck_now() > 0 ?
-	    HEALTH_DEGRADED : HEALTH_UP;
+	now.state = drained ? HEALTH_DRAINING : health_stuck_now() > 0 ||
+	    probe_bad() ? HEALTH_DEGRADED : HEALTH_UP;
 	if (now.state != sent.state)
 		health_push();
 }
@@ -138,4 +169,130 @@ size_t
 health_stuck_now(void)
 {
 	return stuck[0] + stuck[1];
+}
+
+/* With health probe: its tick, at start and after a reload. */
+void
+health_probe_start(void)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	if (conf->probe_user[0] == '\0' || event_initialized(&probe.tick))
+		return;
+	health_state();		/* degraded until a probe succeeds */
+	event_set(&probe.tick, -1, EV_PERSIST, probe_tick, NULL);
+	if (event_add(&probe.tick, &tv) == -1)
+		fatal("%s: event_add", __func__);
+	probe_tick(-1, 0, NULL);
+}
+
+/* Does the probe keep the line from saying up? */
+static int
+probe_bad(void)
+{
+	return conf->probe_user[0] != '\0' && (!probe.ok || probe.late);
+}
+
+/* Every second: a probe late, or the next one due. */
+static void
+probe_tick(int fd, short ev, void *arg)
+{
+	time_t	t = monotime();
+
+	if (conf->probe_user[0] == '\0') {
+		health_state();		/* a reload took it away */
+		return;
+	}
+	if (probe.pid != 0 || probe.asking) {
+		if (!probe.late && t - probe.began > conf->set.timeout.store) {
+			probe.late = 1;
+			probe_result(0, "has not answered (timeout store)");
+		}
+		return;
+	}
+	if (probe.ended != 0 && t - probe.ended < PROBE_EVERY)
+		return;
+	probe.began = t;
+	probe.asking = 1;
+	mailuser_find(conf->probe_user, probe_found, NULL);
+}
+
+/* The probe's user, found as a login's: its wrkrpop, as that user. */
+static void
+probe_found(void *arg, int status, const struct mailuser *mu,
+    const char *why)
+{
+	struct msg_worker	 who;
+	int			 sp[2];
+
+	probe.asking = 0;
+	if (status != MU_FOUND) {
+		probe.ended = monotime();
+		probe_result(0, status == MU_NONE ? "failed: no such user in "
+		    "usertab" : status == MU_TEMP ? "failed: the user table "
+		    "cannot answer" : "failed: its userinfo is refused");
+		return;
+	}
+	/* Its channel says nothing: the probe logs what failed. */
+	memset(&who, 0, sizeof(who));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("health probe as %s", mu->name);
+		probe.ended = monotime();
+		probe_result(0, "failed: cannot start its wrkrpop");
+		return;
+	}
+	probe.pid = mailuser_spawn(WORKER_PROBE, mu, &who, sp[1], -1, NULL);
+	close(sp[0]);
+	close(sp[1]);
+	if (probe.pid == -1) {
+		probe.pid = 0;
+		probe.ended = monotime();
+		probe_result(0, "failed: cannot start its wrkrpop");
+	}
+}
+
+/* A child reaped (popd.c): 1 if it was the probe. */
+int
+health_probe_exited(pid_t pid, int status)
+{
+	char	 why[64];
+
+	if (probe.pid == 0 || pid != probe.pid)
+		return 0;
+	probe.pid = 0;
+	probe.ended = monotime();
+	probe.late = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		probe_result(1, "succeeded");
+	else {
+		if (WIFSIGNALED(status))
+			(void)snprintf(why, sizeof(why), "failed: killed by "
+			    "signal %d", WTERMSIG(status));
+		else
+			(void)snprintf(why, sizeof(why), "failed: exit %d "
+			    "(its wrkrpop logged why)", WEXITSTATUS(status));
+		probe_result(0, why);
+	}
+	return 1;
+}
+
+/* The latest probe's word: the line, and one log line per change. */
+static void
+probe_result(int ok, const char *what)
+{
+	int	bad;
+
+	if (!probe.late)
+		probe.ok = ok;
+	bad = probe_bad();
+	if (bad != probe.said) {
+		if (bad)
+			log_warnx("health: degraded: the store probe as %s %s",
+			    conf->probe_user, what);
+		else
+			log_info("health: the store probe as %s %s: the mail "
+			    "store answers", conf->probe_user, what);
+		probe.said = bad;
+	}
+	health_state();
 }

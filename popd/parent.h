@@ -156,6 +156,8 @@ void		 health_sessions(size_t);
 uint32_t	 health_drain(int);
 void		 health_stuck(int, size_t);
 size_t		 health_stuck_now(void);
+void		 health_probe_start(void);
+int		 health_probe_exited(pid_t, int);
 
 /* syslog.c */
 void		 logrelay_init(void);

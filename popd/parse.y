@@ -131,6 +131,7 @@ static void	 set_table(char *, int *, struct conf_where *, const char *,
 static void	 add_table(const char *, const char *, long long, int);
 static void	 set_system(const char *, const char *, int);
 static void	 set_control(const char *, const char *, int);
+static void	 set_probe(const char *, const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
@@ -276,6 +277,9 @@ main		: AUTHTAB STRING		{
 		}
 		| CONTROL GROUP STRING		{
 			set_control("group", $3, $<lineno>1);
+		}
+		| HEALTH STRING STRING		{
+			set_probe($2, $3, $<lineno>1);
 		}
 		| MAILDIR STRING		{
 			if (!settings_subdir_ok($2))
@@ -1386,6 +1390,28 @@ set_control(const char *what, const char *arg, int line)
 		(void)strlcpy(conf->ctlsock, arg, sizeof(conf->ctlsock));
 		where(w, line);
 	}
+}
+
+/*
+ * health probe USER: the mail user whose maildir the parent's store
+ * probes use (health.c); the name is usertab's to know, as a login's.
+ */
+static void
+set_probe(const char *what, const char *user, int line)
+{
+	if (strcmp(what, "probe") != 0)
+		lerror(line, "health %s: unknown (health probe USER)", what);
+	else if (conf->probe_where.file != NULL)
+		lerror(line, "health probe given twice, first at %s:%d",
+		    conf->probe_where.file, conf->probe_where.line);
+	else if (user[0] == '\0' || strpbrk(user, " \t/") != NULL ||
+	    strlcpy(conf->probe_user, user, sizeof(conf->probe_user)) >=
+	    sizeof(conf->probe_user)) {
+		conf->probe_user[0] = '\0';
+		lerror(line, "health probe \"%s\": not a user name of at "
+		    "most %d bytes", user, POPD_MAXUSER);
+	} else
+		where(&conf->probe_where, line);
 }
 
 /* "90", "90s", "10m", "2h", "7d" in seconds, or -1 after an error. */

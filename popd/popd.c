@@ -222,6 +222,7 @@ main(int argc, char *argv[])
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");
+	health_probe_start();
 	for (i = 1, n = 0; i < nlistens; i++)
 		n += listens[i].slot <= 0;
 	log_info("popd %s started: %d address%s, %d listener%s, %s, "
@@ -692,6 +693,7 @@ reload_commit(void)
 	users_free(&users);
 	users = rl.nusers;
 	tickets_start(conf->set.tls_tickets);
+	health_probe_start();
 }
 
 /* The reload's new tablepop did not serve (why): nothing changes. */
@@ -1004,7 +1006,8 @@ child_exited(pid_t pid, int status)
 			proc_exited(p, status);
 			return;
 		}
-	if (dlvrpops_exited(pid, status) || mdjob_exited(pid, status))
+	if (dlvrpops_exited(pid, status) || mdjob_exited(pid, status) ||
+	    health_probe_exited(pid, status))
 		return;
 	counters_reaped(worker_reaped(pid, status));
 }

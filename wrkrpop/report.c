@@ -54,6 +54,7 @@ struct report {
 };
 
 static const char	*report_find;
+static int		 report_log;	/* probe: its line logged */
 
 static void	report_start(struct report *);
 static void	report_kept(struct report *, const char *);
@@ -95,6 +96,42 @@ report_main(const char *user, const char *path, const char *fmt)
 		    "another server)", r.n);
 	report_done(0, "%zu messages, %zu UIDLs from %s, %zu popd's own",
 	    r.n, r.kept, oldids_source(old), r.n - r.kept);
+}
+
+/*
+ * The parent's health probe (popd/health.c), confined as a session:
+ * does the store answer for this maildir?  new, cur and tmp must be
+ * directories, and a file is created in tmp and removed.  Exits 0, or
+ * 1 after a line in the log that says what failed; nothing else of
+ * the maildir is read or written.
+ */
+__dead void
+probe_main(const char *user, const char *path)
+{
+	static const char *const dirs[] = { "new", "cur", "tmp" };
+	struct report		 r = { user, path, NULL, -1, NULL, 0, 0 };
+	struct stat		 st;
+	char			 name[64];
+	size_t			 i;
+	int			 fd;
+
+	report_log = 1;
+	report_start(&r);
+	for (i = 0; i < nitems(dirs); i++) {
+		if (fstatat(r.dirfd, dirs[i], &st, 0) == -1)
+			report_done(1, "%s: %s", dirs[i], strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			report_done(1, "%s: not a directory", dirs[i]);
+	}
+	(void)snprintf(name, sizeof(name), "tmp/popd-probe.%ld",
+	    (long)getpid());
+	if ((fd = openat(r.dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600)) == -1)
+		report_done(1, "%s: %s", name, strerror(errno));
+	close(fd);
+	if (unlinkat(r.dirfd, name, 0) == -1)
+		report_done(1, "%s: removing it: %s", name, strerror(errno));
+	exit(0);
 }
 
 /*
@@ -213,6 +250,11 @@ report_done(int status, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		exit(1);
+	if (report_log) {
+		log_warnx("health probe as %s: %s: %s", report_who->user,
+		    report_who->path, line);
+		exit(status);
+	}
 	m = dprintf(POPD_CHANNEL_FD, "%s: %s: %s\n", report_who->user,
 	    report_who->path, line);
 	exit(m < 0 ? 1 : status);

@@ -309,8 +309,9 @@ wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 /*
  * Configured: who logged in, from where, into which maildir; popd -m's
  * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
- * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT)
- * instead of a session goes no further.
+ * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT),
+ * the parent's health probe (WORKER_PROBE) instead of a session goes no
+ * further.
  */
 static void
 wrkrpop_load(struct proc_setup *ps)
@@ -322,6 +323,8 @@ wrkrpop_load(struct proc_setup *ps)
 		report_main(who.user, who.maildir, set.uidl_format);
 	if (who.flags & WORKER_JOURNAL)
 		report_journal(who.user, who.maildir, who.find);
+	if (who.flags & WORKER_PROBE)
+		probe_main(who.user, who.maildir);
 	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
 		undelete_main(&who, set.uidl_format, set.deleted_keep);
 	start.s = s;

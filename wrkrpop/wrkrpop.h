@@ -28,6 +28,7 @@
 /* report.c */
 __dead void	report_main(const char *, const char *, const char *);
 __dead void	report_journal(const char *, const char *, const char *);
+__dead void	probe_main(const char *, const char *);
 
 /* msgid.c */
 #define MSGID_MAX	256	/* a Message-ID as logged, with its NUL */

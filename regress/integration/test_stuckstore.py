@@ -32,7 +32,14 @@ timeout store (2 s here) and the parent's 1 s tick:
 
 store_freeze_seen(srv, mount, client_pid, hport, lmtp) is the body: any
 engine whose FUSE client can be stopped (GlusterFS here; CephFS's
-ceph-fuse the same way) runs it with its own mount and client."""
+ceph-fuse the same way) runs it with its own mount and client.
+
+With health probe USER (issue 70 item 7, issue 73 item 4), the line is
+up only while a probe as that user answers: not up after start until
+the first one did, degraded while the probe user's maildir is unusable
+(local disk: probe_unusable_maildir), and degraded while the store is
+frozen with no session open at all (probe_freeze_seen), up again after
+SIGCONT."""
 
 import os
 import re
@@ -50,6 +57,7 @@ import gluster  # noqa: E402
 USERS = [("alice", "pw-alice"), ("bob", "pw-bob"), ("carol", "pw-carol")]
 STORE = 2       # timeout store, seconds
 BOUND = STORE + 3   # to be seen: the bound, the tick, a margin
+EVERY = 3       # health.c's PROBE_EVERY: from a probe's end to the next
 
 
 def on_mount(srv, top):
@@ -133,6 +141,44 @@ def lmtp_deliver(path, rcpt, result):
             c.close()
     except Exception as e:
         result["code"] = e
+
+
+def probe_up_after_start(srv, hport, user):
+    """Right after start: the line is up only once the first probe
+    answered (its line in the log before any "up"), then up."""
+    first = health(hport)
+    if first.startswith("up "):
+        T.expect_true("health: the store probe as %s succeeded" % user
+                      in srv.log(), "up only after the first probe",
+                      first)
+    else:
+        T.expect(first.split()[0], "degraded", "the line at start")
+    T.wait_for(lambda: health(hport).startswith("up "), timeout=EVERY + 7,
+               interval=0.1, what="health up once the probe answered")
+
+
+def probe_freeze_seen(srv, client_pid, hport, user):
+    """No session open: the store frozen is seen by the probe alone,
+    degraded within a probe's period and timeout store, up after
+    SIGCONT."""
+    T.expect(health(hport).split(), ["up", "0"], "health before the freeze")
+    os.kill(client_pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        T.wait_for(lambda: health(hport).startswith("degraded 0"),
+                   timeout=EVERY + BOUND + 3, interval=0.2,
+                   what="health degraded by the probe, no session open")
+        print("# frozen store seen by the probe alone %.1f s after the "
+              "freeze" % (time.monotonic() - t0))
+        T.expect_true(re.search(r"health: degraded: the store probe as %s "
+                                r"has not answered" % user, srv.log()),
+                      "the log says the probe did not answer")
+    finally:
+        os.kill(client_pid, signal.SIGCONT)
+    t1 = time.monotonic()
+    T.wait_for(lambda: health(hport).startswith("up "), timeout=BOUND,
+               interval=0.1, what="health up again after the thaw")
+    print("# probe: up again %.1f s after the thaw" % (time.monotonic() - t1))
 
 
 def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
@@ -233,10 +279,12 @@ def freeze_glusterfs_client(srv):
         hport = T.free_port()
         lmtp = os.path.join(srv.tmpdir, "lmtp.sock")
         srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
-                          'listen on socket "%s" lmtp\n'
+                          'listen on socket "%s" lmtp\nhealth probe bob\n'
                           % (STORE, T.HOST, hport, lmtp))
         on_mount(srv, vol.mounts[0])
         srv.start()
+        probe_up_after_start(srv, hport, "bob")
+        probe_freeze_seen(srv, vol.client_pid(0), hport, "bob")
         for u, _ in USERS:
             for i in range(3):
                 srv.deliver(u, b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
@@ -245,6 +293,45 @@ def freeze_glusterfs_client(srv):
     finally:
         srv.stop()
         vol.stop()
+
+
+@T.test(start=False, timeout=60)
+def probe_unusable_maildir(srv):
+    """On local disk: the probe user's tmp not writable, then its cur
+    gone: degraded, the log saying why; repaired: up."""
+    hport = T.free_port()
+    md = srv.users["alice"]["maildir"]
+    srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
+                      "health probe alice\n" % (STORE, T.HOST, hport))
+    os.chmod(os.path.join(md, "tmp"), 0o500)
+    srv.start()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 2 * EVERY + 1:
+        T.expect(health(hport).split()[0], "degraded",
+                 "health while the probe cannot write tmp")
+        time.sleep(0.5)
+    log = srv.log()
+    T.expect_true(re.search(r"health probe as alice: %s: tmp/popd-probe\.\d+"
+                            r": Permission denied" % re.escape(md), log),
+                  "the probe's wrkrpop logs what failed")
+    T.expect(len(re.findall(r"health: degraded: the store probe as alice "
+                            r"failed: exit 1", log)), 1,
+             "one log line for the probe state, not one per probe")
+    os.chmod(os.path.join(md, "tmp"), 0o700)
+    T.wait_for(lambda: health(hport).startswith("up "), timeout=EVERY + 3,
+               interval=0.1, what="health up once tmp is writable")
+    T.expect_true("health: the store probe as alice succeeded" in srv.log(),
+                  "the log says the store answers again")
+    os.rmdir(os.path.join(md, "cur"))
+    T.wait_for(lambda: health(hport).startswith("degraded "),
+               timeout=EVERY + 3, interval=0.1,
+               what="health degraded once cur is gone")
+    T.expect_true(re.search(r"health probe as alice: %s: cur: No such file"
+                            % re.escape(md), srv.log()),
+                  "the probe logs the missing cur")
+    # Logins of other users are still served: degraded is not down.
+    p = srv.pop("bob")
+    p.quit()
 
 
 if __name__ == "__main__":
