@@ -17,7 +17,8 @@
 /*
  * fuzz_healthline -- libFuzzer target for the health line checkpop
  * reads from a backend (checkpop/healthline.c): any bytes; a line that
- * parses is exactly "up N" or "draining N" and a line end, and prints
+ * parses is exactly "up N", "draining N" or "degraded N" and a line
+ * end, and prints
  * back to the same bytes (CR LF aside, leading zeros aside).
  *
  *	make regress/fuzz/fuzz_healthline && \
@@ -39,20 +40,25 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char		 buf[64];
+	const char	*word;
 	uint32_t	 n = 0;
 	int		 state, len;
 
 	if ((state = health_line((const char *)data, size, &n)) == -1)
 		return 0;
-	if (state != HEALTH_UP && state != HEALTH_DRAINING)
+	if (state == HEALTH_UP)
+		word = "up";
+	else if (state == HEALTH_DRAINING)
+		word = "draining";
+	else if (state == HEALTH_DEGRADED)
+		word = "degraded";
+	else
 		abort();
 	if (size > HEALTH_LINEMAX || data[size - 1] != '\n')
 		abort();
-	len = snprintf(buf, sizeof(buf), "%s %u", state == HEALTH_UP ? "up" :
-	    "draining", n);
+	len = snprintf(buf, sizeof(buf), "%s %u", word, n);
 	/* The words, then digits whose value is n, then the line end. */
-	if ((size_t)len > size || memcmp(buf, data, state == HEALTH_UP ? 3 :
-	    9) != 0)
+	if ((size_t)len > size || memcmp(buf, data, strlen(word) + 1) != 0)
 		abort();
 	return 0;
 }
