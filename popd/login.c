@@ -973,46 +973,49 @@ static void
 stuck_tick(int fd, short ev, void *arg)
 {
 	struct worker	*w;
-	time_t		 now = monotime(), wall = time(NULL), busy;
-	int		 in;
 
-	RB_FOREACH(w, workertree, &workers) {
-		if ((in = store_stuck(w->page, &busy)) && w->stuck == 0) {
-			w->stuck = wall - (now - busy);
-			nstuck++;
-			STAT_INC(STAT_STORE_STUCK);
-			log_warnx("wrkrpop %d of %s: stuck in the mail store for "
-			    "%lld s (timeout store): its maildrop stays "
-			    "locked until it returns", (int)w->pid, w->user,
-			    (long long)(now - busy));
-		} else if (!in && w->stuck != 0) {
-			log_info("wrkrpop %d of %s: out of the mail store after "
-			    "%lld s", (int)w->pid, w->user,
-			    (long long)(wall - w->stuck));
-			w->stuck = 0;
-			nstuck--;
-		}
-	}
+	RB_FOREACH(w, workertree, &workers)
+		nstuck += store_watch(w->page, &w->stuck, "wrkrpop", w->pid,
+		    "of", w->user);
 	health_stuck(0, nstuck);
 }
 
 /*
- * Is the worker of page (a wrkrpop's, a dlvrpop's) inside the store for
- * more than timeout store, since *busy (monotonic)?  Its page's word,
- * read once and checked as any untrusted number; whole seconds, so a
- * bound of more than timeout store is never less.
+ * A worker's page (a wrkrpop's, a dlvrpop's), looked at every second:
+ * +1 when it has just been inside one store call for more than timeout
+ * store (*stuck: since when, wall clock), -1 when it came out, else 0;
+ * each logged, as "KIND PID PREP NAME: ...".  The page's word is read
+ * once and checked as any untrusted number; whole seconds, so a bound
+ * of more than timeout store is never less.
  */
 int
-store_stuck(const struct stats_page *page, time_t *busy)
+store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
+    pid_t pid, const char *prep, const char *name)
 {
-	time_t	now = monotime();
+	time_t	now = monotime(), wall = time(NULL);
 	int64_t	b;
+	int	in;
 
 	if (page == NULL)
 		return 0;
 	b = ((const volatile struct stats_page *)page)->busy;
-	*busy = b;
-	return b > 0 && b <= now && now - b > conf->set.timeout.store;
+	in = b > 0 && b <= now && now - b > conf->set.timeout.store;
+	if (in && *stuck == 0) {
+		*stuck = wall - (now - b);
+		STAT_INC(STAT_STORE_STUCK);
+		log_warnx("%s %d %s %s: stuck in the mail store for %lld s "
+		    "(timeout store)%s", kind, (int)pid, prep, name,
+		    (long long)(now - b), strcmp(kind, "wrkrpop") == 0 ?
+		    ": its maildrop stays locked until it returns" : "");
+		return 1;
+	}
+	if (!in && *stuck != 0) {
+		log_info("%s %d %s %s: out of the mail store after %lld s",
+		    kind, (int)pid, prep, name, (long long)(wall - *stuck));
+		*stuck = 0;
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -450,31 +450,16 @@ dlvrpops_exited(pid_t pid, int status)
 
 /*
  * Every second: which dlvrpops are inside one store call for more than
- * timeout store (login.c's store_stuck), which came out.  lmtp's
+ * timeout store (login.c's store_watch), which came out.  lmtp's
  * timeout delivery has the parent kill one, which may not end it.
  */
 static void
 dlvrpops_tick(int fd, short ev, void *arg)
 {
 	struct dlvrpop	*d;
-	time_t		 now = monotime(), wall = time(NULL), busy;
-	int		 in;
 
-	LIST_FOREACH(d, &dlvrpops, entry) {
-		if ((in = store_stuck(d->page, &busy)) && d->stuck == 0) {
-			d->stuck = wall - (now - busy);
-			nstuck++;
-			STAT_INC(STAT_STORE_STUCK);
-			log_warnx("dlvrpop %d for %s: stuck in the mail store "
-			    "for %lld s (timeout store)", (int)d->pid,
-			    d->maildir, (long long)(now - busy));
-		} else if (!in && d->stuck != 0) {
-			log_info("dlvrpop %d for %s: out of the mail store "
-			    "after %lld s", (int)d->pid, d->maildir,
-			    (long long)(wall - d->stuck));
-			d->stuck = 0;
-			nstuck--;
-		}
-	}
+	LIST_FOREACH(d, &dlvrpops, entry)
+		nstuck += store_watch(d->page, &d->stuck, "dlvrpop", d->pid,
+		    "for", d->maildir);
 	health_stuck(1, nstuck);
 }
