@@ -175,31 +175,39 @@ class Volume:
         (their command lines name its volume or its directory, both
         with its pid), its mounts, volumes and namespace.  Another
         run's, alive, is left alone."""
-        def dead(m):
-            return m is not None and not os.path.exists("/proc/" + m.group(1))
-
-        own = re.compile(r"(?:%s|/popdgl\.|popdgl)(\d+)" % PREFIX)
-        out = subprocess.run(["ps", "-eo", "pid=,args="],
-                             stdout=subprocess.PIPE).stdout.decode()
-        for line in out.splitlines():
-            pid, _, args = line.strip().partition(" ")
-            if dead(own.search(args)):
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-        with open("/proc/mounts") as f:
-            for line in f:
-                point = line.split()[1]
-                if dead(own.search(point)):
-                    subprocess.run(["umount", "-l", point],
-                                   stderr=subprocess.DEVNULL)
+        dead = reap(re.compile(r"(?:%s|/popdgl\.|popdgl)(\d+)" % PREFIX))
         vols = "/var/lib/glusterd/vols"
         if os.path.isdir(vols):
             for v in os.listdir(vols):
-                if dead(own.match(v)):
+                if dead(v, "match"):
                     shutil.rmtree(os.path.join(vols, v), ignore_errors=True)
-        if os.path.isdir("/run/netns"):
-            for ns in os.listdir("/run/netns"):
-                if dead(own.fullmatch(ns)):
-                    subprocess.run(["ip", "netns", "del", ns])
+
+
+def reap(own):
+    """Kill the processes, unmount the mounts and delete the network
+    namespaces of runs that are gone: those whose names own matches
+    with a pid (group 1) no process has.  The predicate on a name."""
+    def dead(name, how="search"):
+        m = getattr(own, how)(name)
+        return m is not None and not os.path.exists("/proc/" + m.group(1))
+
+    out = subprocess.run(["ps", "-eo", "pid=,args="],
+                         stdout=subprocess.PIPE).stdout.decode()
+    for line in out.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if dead(args):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+    with open("/proc/mounts") as f:
+        for line in f:
+            point = line.split()[1]
+            if dead(point):
+                subprocess.run(["umount", "-l", point],
+                               stderr=subprocess.DEVNULL)
+    if os.path.isdir("/run/netns"):
+        for ns in os.listdir("/run/netns"):
+            if dead(ns, "fullmatch"):
+                subprocess.run(["ip", "netns", "del", ns])
+    return dead

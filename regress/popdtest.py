@@ -57,6 +57,7 @@ and tests that need root call T.need_root().
 """
 
 import collections
+import errno
 import os
 import resource
 import poplib
@@ -1287,8 +1288,18 @@ class Server:
                                                % 1000000, os.getpid(),
                                                Server._seq)
         tmp = os.path.join(md, "tmp", name)
-        with open(tmp, "wb") as f:
-            f.write(data)
+        # A shared filesystem's client may hold a stale handle of tmp/
+        # another host's client changed (GlusterFS: ESTALE); as an MDA
+        # would, the test tries the create once more, looked up anew.
+        for tries in (1, 2):
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                break
+            except OSError as e:
+                if e.errno != errno.ESTALE or tries == 2:
+                    raise
+                time.sleep(0.2)
         if is_root:
             os.chown(tmp, self.uid(user), self.gid(user))
         os.chmod(tmp, 0o600)

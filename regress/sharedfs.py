@@ -396,33 +396,11 @@ mds_tick_interval = 0.25
         """What a killed run left (its daemons' command lines and its
         mounts name its directory, its namespace its pid); another run's,
         alive, is left alone."""
-        def dead(m):
-            return m is not None and not os.path.exists("/proc/" + m.group(1))
-
-        own = re.compile(r"%s\.?(\d+)" % CEPH_PREFIX)
-        out = subprocess.run(["ps", "-eo", "pid=,args="],
-                             stdout=subprocess.PIPE).stdout.decode()
-        for line in out.splitlines():
-            pid, _, args = line.strip().partition(" ")
-            if dead(own.search(args)):
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-        with open("/proc/mounts") as f:
-            for line in f:
-                point = line.split()[1]
-                if dead(own.search(point)):
-                    subprocess.run(["umount", "-l", point],
-                                   stderr=subprocess.DEVNULL)
-        if os.path.isdir("/run/netns"):
-            for ns in os.listdir("/run/netns"):
-                if dead(own.fullmatch(ns)):
-                    subprocess.run(["ip", "netns", "del", ns])
+        dead = gluster.reap(re.compile(r"%s\.?(\d+)" % CEPH_PREFIX))
         for top in ("/srv", "/var/tmp"):
             if os.path.isdir(top):
                 for d in os.listdir(top):
-                    if dead(own.match(d)):
+                    if dead(d, "match"):
                         shutil.rmtree(os.path.join(top, d),
                                       ignore_errors=True)
 
