@@ -82,6 +82,8 @@ static int	want_cmp(const void *, const void *);
 static struct maildrop *undelete_into(struct undo *, const struct want *,
 		    const char **);
 static int	uidl_taken(const struct maildrop *, const char *);
+static int	undelete_one(struct undo *, struct want *);
+static void	undelete_commit(struct undo *, size_t);
 __dead static void undelete_kept(struct undo *);
 __dead static void undelete_fail(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
@@ -103,10 +105,9 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 	};
 	struct undo		*u = &undo;
 	struct kept_sum		 sum;
-	char			 msgid[MSGID_MAX], t[32], qmsg[128];
+	char			 t[32];
 	size_t			 i, restored = 0;
 	long long		 now = time(NULL);
-	int			 fd;
 
 	u->who = who;
 	u->fmt = fmt;
@@ -136,75 +137,9 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 	}
 	/* Oldest first: they are listed after INBOX's, as they came. */
 	qsort(u->v, u->n, sizeof(*u->v), want_cmp);
-	for (i = 0; i < u->n; i++) {
-		struct want	*w = &u->v[i];
-		struct maildrop	*md;
-		const char	*why = NULL;
-		char		 rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
-
-		(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, w->fname);
-		(void)strlcpy(msgid, "none", sizeof(msgid));
-		if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) !=
-		    -1) {
-			msgid_read(fd, msgid, sizeof(msgid));
-			close(fd);
-		}
-		md = undelete_into(u, w, &why);
-		/* A folder's UIDL must be free in INBOX too: it comes after. */
-		if (md != NULL && md != &u->md &&
-		    uidl_taken(&u->md, w->k.uidl)) {
-			errno = EEXIST;
-			md = NULL;
-		}
-		if (md == NULL || maildrop_restore(md, w->fname, &w->k) ==
-		    -1) {
-			if (why == NULL && errno == EEXIST)
-				why = "a message of the maildrop has this "
-				    "UIDL or name";
-			else if (why == NULL)
-				why = strerror(errno);
-			dprintf(POPD_CHANNEL_FD, "not restored: %s %s: %s\n",
-			    w->k.uidl, msgid, why);
-			log_warnx("%s: undelete %s: %s", who->user, w->k.uidl,
-			    why);
-			continue;
-		}
-		restored++;
-		log_info("%s: undelete: %s %s back in %snew/", who->user,
-		    w->k.uidl, msgid, md->dir);
-		dprintf(POPD_CHANNEL_FD, "restored %s %s (%lld octets)%s%s%s, "
-		    "removed %s\n", w->k.uidl, msgid,
-		    (long long)md->msgs[md->nmsgs - 1].size,
-		    md->folder != NULL ? " into " : "",
-		    md->folder != NULL ? md->folder : "",
-		    md == &u->md && w->k.folder[0] != '\0' ? " (its folder "
-		    "is gone: into INBOX)" : "",
-		    journal_stamp(w->k.time, t, sizeof(t)));
-	}
-	for (i = 0; i < u->nfolders; i++) {
-		u->md.qbytes += u->folders[i].qbytes;
-		u->md.qmsgs += u->folders[i].qmsgs;
-	}
-	if (restored > 0) {
-		/* maildirsize counts them again (kept ones it does not). */
-		if (quota_add(u->md.dirfd, NULL, u->md.qbytes, u->md.qmsgs,
-		    qmsg, sizeof(qmsg)) == -1)
-			log_warn("%s/%s", u->md.path, qmsg);
-		for (i = 0; i <= u->nfolders; i++) {
-			struct maildrop	*md = i == 0 ? &u->md :
-			    &u->folders[i - 1];
-
-			if (md->qmsgs == 0 && i > 0)
-				continue;
-			if ((fd = openat(md->dirfd, "new", O_RDONLY |
-			    O_DIRECTORY | O_CLOEXEC)) == -1 || fsync(fd) == -1)
-				log_warn("%s: fsync new", md->path);
-			if (fd != -1)
-				close(fd);
-			if (maildrop_cache_write(md) == -1)
-				log_warn("%s: popcache write", md->path);
-		}
-	}
+	for (i = 0; i < u->n; i++)
+		restored += undelete_one(u, &u->v[i]);
+	undelete_commit(u, restored);
 	/* The lock is ours: the sweep cannot race an undelete. */
 	if (keep > 0 && kept_sweep(u->md.dirfd, now - keep, &sum) == 0 &&
 	    sum.swept > 0)
@@ -216,6 +151,96 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 	dprintf(POPD_CHANNEL_FD, "%zu message%s restored\n", restored,
 	    restored == 1 ? "" : "s");
 	exit(0);
+}
+
+/*
+ * One kept message back into the maildrop (or its folder), said on the
+ * channel either way; 1 if it is back.
+ */
+static int
+undelete_one(struct undo *u, struct want *w)
+{
+	struct maildrop	*md;
+	const char	*why = NULL;
+	char		 rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
+	char		 msgid[MSGID_MAX], t[32];
+	int		 fd;
+
+	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, w->fname);
+	(void)strlcpy(msgid, "none", sizeof(msgid));
+	if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) !=
+	    -1) {
+		msgid_read(fd, msgid, sizeof(msgid));
+		close(fd);
+	}
+	md = undelete_into(u, w, &why);
+	/* A folder's UIDL must be free in INBOX too: it comes after. */
+	if (md != NULL && md != &u->md &&
+	    uidl_taken(&u->md, w->k.uidl)) {
+		errno = EEXIST;
+		md = NULL;
+	}
+	if (md == NULL || maildrop_restore(md, w->fname, &w->k) ==
+	    -1) {
+		if (why == NULL && errno == EEXIST)
+			why = "a message of the maildrop has this "
+			    "UIDL or name";
+		else if (why == NULL)
+			why = strerror(errno);
+		dprintf(POPD_CHANNEL_FD, "not restored: %s %s: %s\n",
+		    w->k.uidl, msgid, why);
+		log_warnx("%s: undelete %s: %s", u->who->user, w->k.uidl,
+		    why);
+		return 0;
+	}
+	log_info("%s: undelete: %s %s back in %snew/", u->who->user,
+	    w->k.uidl, msgid, md->dir);
+	dprintf(POPD_CHANNEL_FD, "restored %s %s (%lld octets)%s%s%s, "
+	    "removed %s\n", w->k.uidl, msgid,
+	    (long long)md->msgs[md->nmsgs - 1].size,
+	    md->folder != NULL ? " into " : "",
+	    md->folder != NULL ? md->folder : "",
+	    md == &u->md && w->k.folder[0] != '\0' ? " (its folder "
+	    "is gone: into INBOX)" : "",
+	    journal_stamp(w->k.time, t, sizeof(t)));
+	return 1;
+}
+
+/*
+ * The quota and the popcaches of what came back, and new/ made durable;
+ * nothing when nothing did.
+ */
+static void
+undelete_commit(struct undo *u, size_t restored)
+{
+	char		 qmsg[128];
+	size_t		 i;
+	int		 fd;
+
+	for (i = 0; i < u->nfolders; i++) {
+		u->md.qbytes += u->folders[i].qbytes;
+		u->md.qmsgs += u->folders[i].qmsgs;
+	}
+	if (restored == 0)
+		return;
+	/* maildirsize counts them again (kept ones it does not). */
+	if (quota_add(u->md.dirfd, NULL, u->md.qbytes, u->md.qmsgs,
+	    qmsg, sizeof(qmsg)) == -1)
+		log_warn("%s/%s", u->md.path, qmsg);
+	for (i = 0; i <= u->nfolders; i++) {
+		struct maildrop	*md = i == 0 ? &u->md :
+		    &u->folders[i - 1];
+
+		if (md->qmsgs == 0 && i > 0)
+			continue;
+		if ((fd = openat(md->dirfd, "new", O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1 || fsync(fd) == -1)
+			log_warn("%s: fsync new", md->path);
+		if (fd != -1)
+			close(fd);
+		if (maildrop_cache_write(md) == -1)
+			log_warn("%s: popcache write", md->path);
+	}
 }
 
 /*

@@ -58,59 +58,7 @@
 #include "sandbox.h"
 #include "stats.h"
 #include "wrkrpop.h"
-
-#define RBUF_SIZE	16384
-#define WBUF_SIZE	262144
-#define FILE_CHUNK	16384		/* bigger messages are mapped */
-#define MAP_MIN		(256 * 1024)	/* RETR maps messages this big */
-#define TRIM_IDLE_MS	1000		/* idle this long: give memory back */
-#ifdef MAP_POPULATE
-#define MAP_POPULATE_RO	MAP_POPULATE	/* one fault-in, not one per page */
-#else
-#define MAP_POPULATE_RO	0
-#endif
-
-struct session {
-	int		 fd;
-	const char	*user;
-	struct maildrop	 md;
-	struct maildrop	 junk;		/* popd.conf junk: after md's */
-	off_t		 tagoct;	/* what RETR adds to each of those */
-	off_t		*subj;		/* junk subject: where it goes */
-	char		*flagged;	/* junk tag: the header is there */
-	off_t		 junkoct;	/* what RETR adds to all of them */
-
-	char		 rbuf[RBUF_SIZE];
-	size_t		 rpos, rlen;
-	struct pop3_framer fr;		/* the command line being read */
-
-	char		 wbuf[WBUF_SIZE];
-	size_t		 wlen;
-
-	time_t		 last;		/* last progress either way */
-	int		 trimmed;	/* memory given back since then */
-
-	size_t		 live;		/* messages not deleted or gone */
-	off_t		 liveoct;
-	size_t		 ngone;		/* found removed by another program */
-	int		 updated;	/* UPDATE done and logged (QUIT) */
-	off_t		 goneoct;
-	size_t		 nretr;		/* RETR commands answered */
-	off_t		 retroct;	/* octets of those */
-	size_t		 ntop;		/* TOP commands answered */
-	size_t		 lastno;	/* LAST: highest message retrieved */
-	size_t		 lastinit;	/* ... before this session (RSET) */
-	int		 nbad;		/* invalid commands so far */
-	off_t		 topoct;	/* octets sent by TOP */
-	struct timespec	 start;		/* for the session line */
-	time_t		 started;	/* ... and the journal's */
-};
-
-/* How a session ended, for its log line. */
-#define END_QUIT	"quit"
-#define END_TIMEOUT	"timeout"
-#define END_DROPPED	"dropped"
-#define END_ERROR	"error"
+#include "session.h"
 
 static struct session	sess;
 
@@ -126,10 +74,6 @@ static size_t		 jlen, jcap;
 
 static void		wrkrpop_load(struct proc_setup *);
 static void		junk_open(struct session *);
-static size_t		nmsgs(const struct session *);
-static struct mmsg	*msg_at(struct session *, size_t);
-static struct maildrop	*msg_md(struct session *, const struct mmsg *);
-static off_t		msg_size(struct session *, const struct mmsg *);
 static void		junk_subjects(struct session *);
 static void		junk_flags(struct session *);
 static off_t		subj_oct(struct session *, size_t);
@@ -157,24 +101,7 @@ static void		listing_line(struct session *, size_t, const char *,
 static char		*put_num(char *, unsigned long long);
 static void		retr_top(struct session *, struct pop3_line *, int);
 static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
-static off_t		send_conv(struct session *, struct crlf *,
-			    const char *, size_t);
-static off_t		send_read(struct session *, struct mmsg *, int,
-			    struct crlf *, char *, off_t);
-static off_t		send_mapped(struct session *, struct mmsg *, int,
-			    struct crlf *, char *);
-static void		send_msg(struct session *, struct mmsg *, size_t,
-			    long long);
-static void		reply(struct session *, const char *, ...)
-			    __attribute__((__format__ (printf, 2, 3)));
-static void		out(struct session *, const char *, size_t);
-static void		out_flush(struct session *);
-static void		wait_io(struct session *, short);
-__dead static void	session_end(struct session *, const char *,
-			    const char *);
 static void		session_log(struct session *, size_t, const char *);
-static void		msg_record(struct session *, const char *,
-			    const struct mmsg *, const char *);
 static void		removals_read(struct session *, size_t);
 static void		removed(void *, const struct mmsg *);
 static void		journal_add(const struct jrec *);
@@ -185,10 +112,6 @@ static void		kept_expire(struct session *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static size_t		last_seen(struct session *);
-static size_t		expire_old(struct session *);
-struct expent;
-static void		expire_write(struct session *, struct expent *, size_t,
-			    long long);
 __dead static void	startup_fail(struct session *, int, const char *);
 
 /*
@@ -200,14 +123,8 @@ __dead static void	startup_fail(struct session *, int, const char *);
  * What we use of the configuration (MSG_PARENT_CONF), not all 21 KB of
  * it: a page or five less per session.
  */
-static struct {
-	char		 uidl_format[CONF_FMTLEN];
-	int		 last, expire, login_delay;
-	int		 deleted_keep;	/* seconds, 0: removals unlinked */
-	int		 idle;		/* timeout idle */
-	int		 bad_commands;	/* limit bad-commands */
-} set;
-static struct msg_worker	who;
+struct wrkrpop_set	set;
+struct msg_worker	who;
 
 static void	wrkrpop_parent_conf(struct chan *, const void *, int);
 static void	wrkrpop_parent_worker(struct chan *, const void *, int);
@@ -463,14 +380,14 @@ subj_oct(struct session *s, size_t i)
 }
 
 /* The maildrop's messages: INBOX's, then the junk folder's. */
-static size_t
+size_t
 nmsgs(const struct session *s)
 {
 	return s->md.nmsgs + s->junk.nmsgs;
 }
 
 /* Message i (from 0). */
-static struct mmsg *
+struct mmsg *
 msg_at(struct session *s, size_t i)
 {
 	return i < s->md.nmsgs ? &s->md.msgs[i] :
@@ -478,7 +395,7 @@ msg_at(struct session *s, size_t i)
 }
 
 /* The maildrop (INBOX or the junk folder) m is in. */
-static struct maildrop *
+struct maildrop *
 msg_md(struct session *s, const struct mmsg *m)
 {
 	if (s->junk.nmsgs > 0 && m >= s->junk.msgs &&
@@ -488,7 +405,7 @@ msg_md(struct session *s, const struct mmsg *m)
 }
 
 /* m's RFC 1939 octets as served: with the junk folder's tag. */
-static off_t
+off_t
 msg_size(struct session *s, const struct mmsg *m)
 {
 	if (msg_md(s, m) != &s->junk)
@@ -933,323 +850,11 @@ msg_arg(struct session *s, const char *arg, size_t *idx)
 	return msg_at(s, n - 1);
 }
 
-/* Convert len bytes of a message into the write buffer. */
-static off_t
-send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
-{
-	size_t	off, used, w;
-	off_t	wire = 0;
-
-	for (off = 0; off < len && !st->done; off += used) {
-		if (sizeof(s->wbuf) - s->wlen < 2)
-			out_flush(s);
-		w = crlf_convert(st, p + off, len - off, s->wbuf + s->wlen,
-		    sizeof(s->wbuf) - s->wlen, &used);
-		s->wlen += w;
-		wire += w;
-	}
-	return wire;
-}
-
-/*
- * The message through a read buffer; returns the octets sent, less
- * junk's subject prefix, put at the file's offset ins (-1: none).  Its
- * Message-ID from the first chunk, for the record, into msgid (if not
- * NULL).
- */
-static off_t
-send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
-    char *msgid, off_t ins)
-{
-	char		 buf[FILE_CHUNK];
-	ssize_t		 n;
-	off_t		 wire = 0, pos = 0;
-	size_t		 k;
-
-	while (!st->done) {
-		if ((n = read(fd, buf, sizeof(buf))) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s: read %s", s->user, m->name);
-			session_end(s, "message read error", END_ERROR);
-		}
-		if (n == 0)
-			break;
-		if (pos == 0 && msgid != NULL)
-			msgid_parse(buf, n, msgid, MSGID_MAX);
-		k = 0;
-		if (ins >= pos && ins <= pos + n) {
-			/* Inside the Subject line: no line end, no dot. */
-			k = ins - pos;
-			wire += send_conv(s, st, buf, k);
-			out(s, who.junk.subject, strlen(who.junk.subject));
-			ins = -1;
-		}
-		wire += send_conv(s, st, buf + k, n - k);
-		pos += n;
-		/*
-		 * A short read of a regular file is its end (maildir_openat
-		 * opened nothing else): no read just to see 0.
-		 */
-		if ((size_t)n < sizeof(buf))
-			break;
-	}
-	return wire;
-}
-
-/*
- * A big message straight from the page cache, without copying it into
- * a read buffer first; -1 (nothing sent) if it cannot be mapped.  A
- * file another program of the user truncates meanwhile ends the
- * session by SIGBUS: nothing is removed, as for any crash.  Its
- * Message-ID, for the record, into msgid (if not NULL).
- */
-static off_t
-send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st,
-    char *msgid)
-{
-	struct stat	 sb;
-	void		*p;
-	off_t		 wire;
-
-	if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
-	    (uintmax_t)sb.st_size > SIZE_MAX)
-		return -1;
-	p = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE_RO,
-	    fd, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	if (msgid != NULL)
-		msgid_parse(p, sb.st_size, msgid, MSGID_MAX);
-	wire = send_conv(s, st, p, sb.st_size);
-	(void)munmap(p, sb.st_size);
-	return wire;
-}
-
-/*
- * Stream a message (toplines -1) or its headers and toplines body lines
- * through crlf_convert straight into the write buffer.  Once "+OK" is
- * out, a read error can only end the session: a truncated reply must
- * not look complete.
- */
-static void
-send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
-{
-	struct crlf	 st;
-	off_t		 sent, wire;
-	int		 fd;
-	size_t		 w;
-	char		 msgid[MSGID_MAX], *record;
-	off_t		 tag, ins;
-
-	if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1) {
-		if (errno == ENOENT) {
-			/*
-			 * Another program removed it (an IMAP expunge): from
-			 * now on the session counts and lists it no more,
-			 * as if deleted, and UPDATE leaves it alone.
-			 */
-			log_warnx("%s: %s has been removed", s->user,
-			    m->name);
-			maildrop_mark(msg_md(s, m), m, MMSG_GONE);
-			s->live--;
-			s->liveoct -= msg_size(s, m);
-			s->ngone++;
-			s->goneoct += msg_size(s, m);
-			reply(s, "-ERR message %zu has been removed",
-			    idx + 1);
-		} else {
-			log_warn("%s: open %s", s->user, m->name);
-			reply(s, "-ERR [SYS/TEMP] cannot open message %zu",
-			    idx + 1);
-		}
-		return;
-	}
-	if (toplines < 0)
-		reply(s, "+OK %lld octets", (long long)msg_size(s, m));
-	else
-		reply(s, "+OK top of message follows");
-	/*
-	 * The junk folder's tag: a header line of its own first, or the
-	 * subject prefix inside the Subject line (send_read puts it).
-	 */
-	tag = msg_md(s, m) == &s->junk ? msg_size(s, m) - m->size : 0;
-	ins = s->subj != NULL && tag > 0 ? s->subj[m - s->junk.msgs] : -1;
-	if (tag > 0 && s->subj == NULL)
-		out(s, JUNK_HEADER "\r\n", tag);
-	else if (tag > 0 && ins == -1) {
-		out(s, "Subject: ", 9);
-		out(s, who.junk.subject, strlen(who.junk.subject));
-		out(s, "\r\n", 2);
-	}
-	/*
-	 * A line per message read costs a quarter of the rate of small
-	 * messages: only when asked (-v, popctl log verbose).
-	 */
-	(void)strlcpy(msgid, "none", sizeof(msgid));
-	record = log_getverbose() ? msgid : NULL;
-	crlf_init(&st, toplines);
-	if (toplines >= 0 || m->size < MAP_MIN || ins != -1 ||
-	    (wire = send_mapped(s, m, fd, &st, record)) == -1)
-		wire = send_read(s, m, fd, &st, record, ins);
-	close(fd);
-	if (sizeof(s->wbuf) - s->wlen < 5)
-		out_flush(s);
-	w = crlf_finish(&st, s->wbuf + s->wlen, sizeof(s->wbuf) - s->wlen);
-	s->wlen += w;
-	wire += w + tag;
-	STAT_INC(STAT_RETRIEVED);
-	if (toplines >= 0) {
-		s->ntop++;
-		s->topoct += wire;
-		STAT_ADD(STAT_RETRIEVED_OCTETS, wire);
-	} else {
-		/* Only RETR reads a message; TOP is a preview (no \Seen). */
-		maildrop_mark(msg_md(s, m), m, MMSG_SEEN);
-		s->nretr++;
-		if (idx + 1 > s->lastno)
-			s->lastno = idx + 1;
-		/* The RFC 1939 octets: less the stuffed dots and ".CRLF". */
-		sent = wire - st.stuffed - 3;
-		s->retroct += sent;
-		STAT_ADD(STAT_RETRIEVED_OCTETS, sent);
-		/* A wrong ",W=" in a name or a file changed under us. */
-		if (sent != msg_size(s, m))
-			log_warnx("%s: %s: sent %lld octets, announced %lld",
-			    s->user, m->name, (long long)sent,
-			    (long long)msg_size(s, m));
-	}
-	if (record != NULL)
-		msg_record(s, toplines >= 0 ? "top" : "retr", m, msgid);
-}
-
-/* One response line; CRLF added. */
-static void
-reply(struct session *s, const char *fmt, ...)
-{
-	char	line[POP3_MAXLINE + 3];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		fatal("vsnprintf");
-	if ((size_t)n >= sizeof(line) - 2)
-		n = sizeof(line) - 3;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	out(s, line, n);
-}
-
-static void
-out(struct session *s, const char *p, size_t len)
-{
-	size_t	n;
-
-	while (len > 0) {
-		if (s->wlen == sizeof(s->wbuf))
-			out_flush(s);
-		n = sizeof(s->wbuf) - s->wlen;
-		if (n > len)
-			n = len;
-		memcpy(s->wbuf + s->wlen, p, n);
-		s->wlen += n;
-		p += n;
-		len -= n;
-	}
-}
-
-/* Send the whole write buffer, waiting for the client as needed. */
-static void
-out_flush(struct session *s)
-{
-	size_t	off = 0;
-	ssize_t	n;
-
-	while (off < s->wlen) {
-		n = write(s->fd, s->wbuf + off, s->wlen - off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				wait_io(s, POLLOUT);
-				continue;
-			}
-			if (errno == EPIPE || errno == ECONNRESET)
-				session_end(s, "connection closed", END_DROPPED);
-			log_warn("%s: write", s->user);
-			session_end(s, "write error", END_ERROR);
-		}
-		off += n;
-		s->last = monotime();
-	}
-	s->wlen = 0;
-}
-
-/*
- * Wait until the socket is ready for events, or end the session once
- * POP3_IDLE_TIMEOUT passed without progress (RFC 1939 section 3).
- */
-static void
-wait_io(struct session *s, short events)
-{
-	struct pollfd	pfd;
-	time_t		left;
-	int		r, trim;
-
-	for (;;) {
-		left = s->last + set.idle - monotime();
-		if (left <= 0) {
-			log_info("%s: autologout", s->user);
-			/* Only between replies: never inside one. */
-			if (events == POLLIN && s->wlen == 0) {
-				static const char	msg[] =
-				    "-ERR autologout: idle for too long\r\n";
-
-				/* Best effort: the session ends anyway. */
-				if (write(s->fd, msg, sizeof(msg) - 1) == -1) {
-				}
-			}
-			session_end(s, "idle timeout", END_TIMEOUT);
-		}
-		pfd.fd = s->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		trim = events == POLLIN && !s->trimmed;
-		/* Waiting for the client, not the store (popd's stuck_tick). */
-		stats->busy = 0;
-		r = poll(&pfd, 1, trim ? TRIM_IDLE_MS : left > INT_MAX / 1000 ?
-		    INT_MAX : (int)left * 1000);
-		stats->busy = monotime();
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-		if (r > 0)
-			return;	/* ready, hung up or failed: I/O tells */
-		if (trim) {
-			/*
-			 * Idle sessions are many: what setup and the last
-			 * commands freed (the seccomp filter's build, a
-			 * cache read) and the stack they used go back.  A
-			 * poller that is gone within the second never
-			 * pays for it.
-			 */
-			compat_memtrim();
-			compat_stack_trim();
-			s->trimmed = 1;
-		}
-	}
-}
-
 /*
  * Leave without UPDATE: nothing is removed (RFC 1939 section 6).
  * Whatever is still in the write buffer is dropped.
  */
-__dead static void
+__dead void
 session_end(struct session *s, const char *why, const char *how)
 {
 	if (s->updated)
@@ -1287,7 +892,7 @@ session_log(struct session *s, size_t ndele, const char *how)
  * (dele, expire): one line of fixed words and values without blanks, for
  * grep and fail2ban-style tools (wrkrpop.8).
  */
-static void
+void
 msg_record(struct session *s, const char *what, const struct mmsg *m,
     const char *msgid)
 {
@@ -1494,153 +1099,4 @@ last_seen(struct session *s)
 			last = i + 1;
 	}
 	return last;
-}
-
-/*
- * EXPIRE (RFC 2449): EXPIRE_FILE in the maildir lists "UIDL seconds" for
- * each message a session retrieved with RETR and committed with QUIT.
- * At QUIT, messages listed at least expire days ago are deleted with
- * this UPDATE; messages retrieved in this session are added with the
- * time now; messages gone are dropped.  The file is replaced atomically.
- * A lost or damaged file only delays expiry: nothing is ever removed
- * that was not listed.  Returns the number of messages expired.
- */
-#define EXPIRE_FILE	"popd.expire"
-#define EXPIRE_TMP	"popd.expire.tmp"
-
-struct expent {
-	char		 uidl[UIDL_MAX + 1];
-	long long	 when;
-};
-
-static int
-expent_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct expent *)a)->uidl,
-	    ((const struct expent *)b)->uidl);
-}
-
-static size_t
-expire_old(struct session *s)
-{
-	struct expent	*ents = NULL, key, *e;
-	FILE		*fp;
-	char		 line[UIDL_MAX + 32], fmt[32];
-	size_t		 n = 0, nalloc = 0, i, nexp = 0;
-	long long	 now_s = time(NULL), limit;
-	int		 fd;
-
-	limit = now_s - (long long)set.expire * 86400;
-	/* Never a FIFO or a device: a regular file only. */
-	if ((fd = maildir_openat(s->md.dirfd, EXPIRE_FILE, O_RDONLY, 0)) ==
-	    -1 && errno == EINVAL)
-		log_warnx("%s: %s is not a regular file, ignored", s->user,
-		    EXPIRE_FILE);
-	if (fd != -1 && (fp = fdopen(fd, "r")) != NULL) {
-		(void)snprintf(fmt, sizeof(fmt), "%%%ds %%lld", UIDL_MAX);
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			if (n == nalloc) {
-				nalloc = nalloc ? nalloc * 2 : 256;
-				if ((e = reallocarray(ents, nalloc,
-				    sizeof(*ents))) == NULL)
-					fatal("%s", __func__);
-				ents = e;
-			}
-			if (sscanf(line, fmt, ents[n].uidl, &ents[n].when) == 2)
-				n++;
-		}
-		fclose(fp);
-	} else if (fd != -1)
-		close(fd);
-	if (n > 0)
-		qsort(ents, n, sizeof(*ents), expent_cmp);
-
-	for (i = 0; i < nmsgs(s); i++) {
-		struct mmsg	*m = msg_at(s, i);
-
-		if (m->flags & (MMSG_DELETED | MMSG_GONE) || n == 0)
-			continue;
-		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
-		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
-		if (e != NULL && e->when <= limit) {
-			maildrop_mark(msg_md(s, m), m,
-			    MMSG_DELETED | MMSG_EXPIRED);
-			s->live--;
-			s->liveoct -= msg_size(s, m);
-			nexp++;
-		}
-	}
-	expire_write(s, ents, n, now_s);
-	free(ents);
-	if (nexp > 0)
-		log_info("%s: %zu messages expired (retrieved %d days ago or "
-		    "more)", s->user, nexp, set.expire);
-	return nexp;
-}
-
-/*
- * When message m was first retrieved: from the list, or now if this
- * session retrieved it.  0 if it is not to be listed (deleted, or never
- * retrieved).
- */
-static long long
-expire_when(const struct mmsg *m, struct expent *ents, size_t n,
-    long long now_s)
-{
-	struct expent	 key, *e = NULL;
-
-	if (m->flags & (MMSG_DELETED | MMSG_GONE))
-		return 0;
-	if (n > 0) {
-		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
-		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
-	}
-	if (e != NULL)
-		return e->when;
-	return (m->flags & MMSG_SEEN) ? now_s : 0;
-}
-
-/*
- * The list for the next session: what is left, with retrieval times;
- * rewritten (and fsync'd) only when it changes.
- */
-static void
-expire_write(struct session *s, struct expent *ents, size_t n,
-    long long now_s)
-{
-	FILE		*fp;
-	size_t		 i, listed = 0, added = 0;
-	int		 fd;
-	long long	 when;
-
-	for (i = 0; i < nmsgs(s); i++)
-		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0) {
-			listed++;
-			if (when == now_s)
-				added++;
-		}
-	if (added == 0 && listed == n)
-		return;
-	fd = maildir_openat(s->md.dirfd, EXPIRE_TMP,
-	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		log_warn("%s: %s", s->user, EXPIRE_TMP);
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	for (i = 0; i < nmsgs(s); i++)
-		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0)
-			fprintf(fp, "%s %lld\n", msg_at(s, i)->uidl, when);
-	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
-		log_warn("%s: %s", s->user, EXPIRE_TMP);
-		fclose(fp);
-		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
-		return;
-	}
-	if (fclose(fp) == EOF || renameat(s->md.dirfd, EXPIRE_TMP,
-	    s->md.dirfd, EXPIRE_FILE) == -1) {
-		log_warn("%s: %s", s->user, EXPIRE_FILE);
-		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
-	}
 }

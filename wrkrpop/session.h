@@ -1,0 +1,101 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * session.h -- what wrkrpop.c (the commands), send.c (the replies and
+ * RETR/TOP's output) and expire.c (EXPIRE at QUIT) share of one POP3
+ * session.
+ */
+#ifndef POPD_WRKRPOP_SESSION_H
+#define POPD_WRKRPOP_SESSION_H
+
+#define RBUF_SIZE	16384
+#define WBUF_SIZE	262144
+
+struct session {
+	int		 fd;
+	const char	*user;
+	struct maildrop	 md;
+	struct maildrop	 junk;		/* popd.conf junk: after md's */
+	off_t		 tagoct;	/* what RETR adds to each of those */
+	off_t		*subj;		/* junk subject: where it goes */
+	char		*flagged;	/* junk tag: the header is there */
+	off_t		 junkoct;	/* what RETR adds to all of them */
+
+	char		 rbuf[RBUF_SIZE];
+	size_t		 rpos, rlen;
+	struct pop3_framer fr;		/* the command line being read */
+
+	char		 wbuf[WBUF_SIZE];
+	size_t		 wlen;
+
+	time_t		 last;		/* last progress either way */
+	int		 trimmed;	/* memory given back since then */
+
+	size_t		 live;		/* messages not deleted or gone */
+	off_t		 liveoct;
+	size_t		 ngone;		/* found removed by another program */
+	int		 updated;	/* UPDATE done and logged (QUIT) */
+	off_t		 goneoct;
+	size_t		 nretr;		/* RETR commands answered */
+	off_t		 retroct;	/* octets of those */
+	size_t		 ntop;		/* TOP commands answered */
+	size_t		 lastno;	/* LAST: highest message retrieved */
+	size_t		 lastinit;	/* ... before this session (RSET) */
+	int		 nbad;		/* invalid commands so far */
+	off_t		 topoct;	/* octets sent by TOP */
+	struct timespec	 start;		/* for the session line */
+	time_t		 started;	/* ... and the journal's */
+};
+
+/* How a session ended, for its log line. */
+#define END_QUIT	"quit"
+#define END_TIMEOUT	"timeout"
+#define END_DROPPED	"dropped"
+#define END_ERROR	"error"
+
+/* What we use of the configuration (MSG_PARENT_CONF). */
+struct wrkrpop_set {
+	char		 uidl_format[CONF_FMTLEN];
+	int		 last, expire, login_delay;
+	int		 deleted_keep;	/* seconds, 0: removals unlinked */
+	int		 idle;		/* timeout idle */
+	int		 bad_commands;	/* limit bad-commands */
+};
+extern struct wrkrpop_set	set;
+extern struct msg_worker	who;	/* who logged in, from where */
+
+/* wrkrpop.c */
+size_t		 nmsgs(const struct session *);
+struct mmsg	*msg_at(struct session *, size_t);
+struct maildrop	*msg_md(struct session *, const struct mmsg *);
+off_t		 msg_size(struct session *, const struct mmsg *);
+void		 msg_record(struct session *, const char *,
+		    const struct mmsg *, const char *);
+__dead void	 session_end(struct session *, const char *, const char *);
+
+/* send.c */
+void		 send_msg(struct session *, struct mmsg *, size_t, long long);
+void		 reply(struct session *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+void		 out(struct session *, const char *, size_t);
+void		 out_flush(struct session *);
+void		 wait_io(struct session *, short);
+
+/* expire.c */
+size_t		 expire_old(struct session *);
+
+#endif
