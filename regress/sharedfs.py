@@ -117,6 +117,7 @@ class Gluster:
 
 class Ceph:
     name = "cephfs"
+    extra = ""          # more ceph.conf (a benchmark's: regress/bench)
 
     def __init__(self):
         self.ns = "%s%d" % (CEPH_PREFIX, os.getpid())
@@ -197,7 +198,7 @@ osd_recovery_sleep_hdd = 0
 [mds]
 mds_cache_memory_limit = 64M
 mds_tick_interval = 0.25
-""" % {"fsid": fsid, "addr": CEPH_ADDR, "d": d}
+""" % {"fsid": fsid, "addr": CEPH_ADDR, "d": d} + self.extra
 
     def start(self):
         for pkg, prog in CEPH_PKGS:
@@ -364,8 +365,17 @@ mds_tick_interval = 0.25
         if not self.running:
             return
         self.running = False
+        conns = fuse_conns(self.mounts)
         for m in self.mounts:
             subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
+        # Callers stuck in a dead mount (D state) get ENOTCONN.
+        for c in conns:
+            try:
+                with open("/sys/fs/fuse/connections/%d/abort" % c,
+                          "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
         run = self.path("run")
         pids = []
         for f in os.listdir(run) if os.path.isdir(run) else []:
@@ -403,6 +413,18 @@ mds_tick_interval = 0.25
                     if dead(d, "match"):
                         shutil.rmtree(os.path.join(top, d),
                                       ignore_errors=True)
+
+
+def fuse_conns(mounts):
+    """The FUSE connection numbers of mounts (their device minors, read
+    from mountinfo: a stat of a dead mount could hang)."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for ln in f:
+            x = ln.split()
+            if x[4] in mounts and x[2].startswith("0:"):
+                out.append(int(x[2][2:]))
+    return out
 
 
 def zombie(pid):

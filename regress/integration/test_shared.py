@@ -36,6 +36,7 @@ shows:
 
 import os
 import re
+import select
 import shutil
 import smtplib
 import subprocess
@@ -403,18 +404,23 @@ def locks_held_across_mounts(eng):
              lambda f: fcntl.lockf(f, fcntl.LOCK_UN))):
         for rnd in range(20):
             r, w = os.pipe()
+            r2, w2 = os.pipe()  # B has looked: A may let go
             pid = os.fork()
             if pid == 0:        # the holder, on mount A
                 os.close(r)
+                os.close(w2)
                 f = open(path[0], "r+")
                 lock(f, 0)
                 os.write(w, b"x")
-                time.sleep(0.3)
+                # Held until B has tried (a loaded machine's open
+                # through B can take longer than any fixed hold).
+                select.select([r2], [], [], 30)
                 if rnd % 2:
                     unlock(f)
                 f.close()
                 os._exit(0)
             os.close(w)
+            os.close(r2)
             os.read(r, 1)
             os.close(r)
             f = open(path[1], "r+")
@@ -424,6 +430,7 @@ def locks_held_across_mounts(eng):
                     held = False
                 except OSError:
                     held = True
+                os.close(w2)
                 T.expect_true(held, "%s round %d: A's lock seen through "
                               "B (%s)" % (kind, rnd, eng.name))
                 os.waitpid(pid, 0)

@@ -36,6 +36,10 @@ is evicted by the MDS (blocklisted) mid-session, and remounted.  Then:
 - the pause each fault causes (the longest time without a completed
   session or delivery, per host) is printed.
 
+freeze_cephfs_client: test_stuckstore.py's frozen-store body (a session
+stuck in the store is seen, [IN-USE] says so, nothing lost) with host
+A's ceph-fuse stopped.
+
 The cluster is built once for the file (about 25 s, and the packages
 the first time) and removed at the end, also on failure."""
 
@@ -52,6 +56,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import popdtest as T  # noqa: E402
 import sharedfs  # noqa: E402
 import test_shared as S  # noqa: E402
+import test_stuckstore as ST  # noqa: E402
 
 S.register("cephfs")
 USERS = [("alice", "pw-alice"), ("bob", "pw-bob")]
@@ -195,6 +200,23 @@ class Load:
     def active(self, i, t0, t1):
         with self.lock:
             return sum(1 for t in self.done[i] if t0 <= t <= t1)
+
+
+@T.test(start=False, users=ST.USERS, allow_crash=True, timeout=300)
+def freeze_cephfs_client(srv):
+    """test_stuckstore.py's freeze (issue 73 item 4) on CephFS: mount A's
+    ceph-fuse stopped under load, a session stuck in it reported, the
+    health line degraded, [IN-USE] saying so; nothing lost after
+    SIGCONT."""
+    eng = sharedfs.start("cephfs")
+    top = os.path.join(eng.mounts[0], "stuck")
+    shutil.rmtree(top, ignore_errors=True)
+    os.makedirs(top, 0o755)
+    try:
+        ST.freeze(srv, top, lambda: eng.client_pids()[0])
+    finally:
+        srv.stop()
+        shutil.rmtree(top, ignore_errors=True)
 
 
 @T.test(start=False, timeout=420, allow_crash=True)

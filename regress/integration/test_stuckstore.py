@@ -30,9 +30,10 @@ timeout store (2 s here) and the parent's 1 s tick:
 - after SIGCONT the session goes on (its RETR, DELE and QUIT
   answered), the health line is "up" again, and nothing was lost.
 
-store_freeze_seen(srv, mount, client_pid, hport, lmtp) is the body: any
-engine whose FUSE client can be stopped (GlusterFS here; CephFS's
-ceph-fuse the same way) runs it with its own mount and client.
+freeze(srv, top, client_pid) is the body, run on each engine whose FUSE
+client can be stopped: GlusterFS here (freeze_glusterfs_client), CephFS's
+ceph-fuse in test_sharedceph.py (freeze_cephfs_client, on the cluster
+that file builds anyway).
 
 With health probe USER (issue 70 item 7, issue 73 item 4), the line is
 up only while a probe as that user answers: not up after start until
@@ -272,24 +273,33 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
         p.quit()
 
 
+def freeze(srv, top, client_pid):
+    """The whole freeze on any engine: srv (not started) gets its users'
+    maildirs under directory top, a store timeout, a health port with a
+    probe as bob and an LMTP socket; then the probe alone, then the
+    freeze under load (store_freeze_seen).  client_pid() is the pid of
+    top's FUSE client, asked each time (a remount changes it)."""
+    hport = T.free_port()
+    lmtp = os.path.join(srv.tmpdir, "lmtp.sock")
+    srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
+                      'listen on socket "%s" lmtp\nhealth probe bob\n'
+                      % (STORE, T.HOST, hport, lmtp))
+    on_mount(srv, top)
+    srv.start()
+    probe_up_after_start(srv, hport, "bob")
+    probe_freeze_seen(srv, client_pid(), hport, "bob")
+    for u, _ in USERS:
+        for i in range(3):
+            srv.deliver(u, b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+    store_freeze_seen(srv, top, client_pid(), hport, lmtp)
+
+
 @T.test(start=False, allow_crash=True, timeout=240)
 def freeze_glusterfs_client(srv):
+    # test_sharedceph.py runs the same body on CephFS (freeze_cephfs_client).
     vol = gluster.Volume(mounts=1).start()
     try:
-        hport = T.free_port()
-        lmtp = os.path.join(srv.tmpdir, "lmtp.sock")
-        srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
-                          'listen on socket "%s" lmtp\nhealth probe bob\n'
-                          % (STORE, T.HOST, hport, lmtp))
-        on_mount(srv, vol.mounts[0])
-        srv.start()
-        probe_up_after_start(srv, hport, "bob")
-        probe_freeze_seen(srv, vol.client_pid(0), hport, "bob")
-        for u, _ in USERS:
-            for i in range(3):
-                srv.deliver(u, b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
-        store_freeze_seen(srv, vol.mounts[0], vol.client_pid(0), hport,
-                          lmtp)
+        freeze(srv, vol.mounts[0], lambda: vol.client_pid(0))
     finally:
         srv.stop()
         vol.stop()
