@@ -849,8 +849,8 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 	s.kind = kind;
 	if (kind != TABLE_AUTH && other == NULL)
 		fatalx("%s: %s: a table of kind %d", __func__, file, kind);
-	if ((s.flags & TABLE_PASSWD) && kind != TABLE_AUTH && kind != TABLE_USERS &&
-	    kind != TABLE_QUOTAS) {
+	if ((s.flags & TABLE_PASSWD) && kind != TABLE_AUTH &&
+	    kind != TABLE_USERS && kind != TABLE_QUOTAS) {
 		WARNX("%s: a passwd-file has no routes", file);
 		return -1;
 	}
