@@ -160,8 +160,8 @@ DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
 		${STORE_OBJS} ${DELIVER_OBJS}
 # popdpass needs valid_username (util.o, which logs), the hashes, and
 # for -P the table parsers popd loads authtab with (table.o).
-POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
-		common/table.o common/settings.o \
+POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
+		common/log.o common/table.o common/settings.o \
 		compat/compat.o common/pwscheme.o common/b64.o common/apppass.o \
 		common/addr.o
 # popctl parses its command line with the control process's parser.
@@ -264,7 +264,7 @@ ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${KEYPOP_OBJS}: keypop/sigcheck.h
 ${CONF_OBJS}: ${HDRS} popd/config.h
-popdpass/popdpass.o popctl/popctl.o: ${HDRS}
+popdpass/popdpass.o popdpass/apps.o popctl/popctl.o: ${HDRS} popdpass/popdpass.h
 ${AUTHPOP_OBJS}: authpop/auth.h
 authpop/http.o: authpop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h

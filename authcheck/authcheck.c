@@ -88,6 +88,18 @@ static long long	ygid[4];
 static const char	*ywhat[4];
 static int		ny;
 static int		xbad;
+/* The command line: -m's mode and what it reads. */
+static struct {
+	const char	*mode;
+	const char	*group;		/* -g */
+	unsigned	 range[2];	/* -r MIN-MAX */
+	int		 kind;		/* table.h's kind of authtab */
+	int		 weakok;	/* -w */
+	int		 other;		/* -t */
+	int		 authkind;	/* -A */
+	int		 hashes;	/* -H */
+	int		 nx;		/* how many -x */
+} opt;
 
 static void		authtab_sandbox(void *);
 static void		nologin_record(const char *, size_t, const char *,
@@ -99,6 +111,16 @@ static int		uid_line(void *, char *, char *, size_t);
 static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
 static int		check_apps(void);
+__dead static void	usage(void);
+static void		parse_range(char *);
+static void		parse_id(char *, long long *, const char **, int *,
+			    int);
+static void		parse_args(int, char *[]);
+__dead static void	mode_system(void);
+static void		mode_table(void);
+static void		mode_check(void);
+static void		mode_kinds(void);
+static void		mode_passwords(void);
 
 static const struct proc_setup	check_setup = {
 	.role = "authcheck",
@@ -111,199 +133,37 @@ static const struct proc_setup	check_setup = {
 int
 main(int argc, char *argv[])
 {
-	struct count	 c;
-	struct table	 t;
-	const char	*mode = NULL;
-	const char	*errstr;
-	int		 ch, kind = TABLE_AUTH, weakok = 0, other = 0;
-	int		 authkind = 0, nx = 0, hashes = 0, refused;
-	unsigned	 range[2] = { 0, 0 };
-	const char	*group = NULL;
-	char		*dash;
-
 	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
-	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:")) != -1) {
-		switch (ch) {
-		case 'g':
-			group = optarg;
-			break;
-		case 'H':
-			hashes = 1;
-			break;
-		case 'r':
-			/* Mode system: the uids MIN-MAX. */
-			if ((dash = strchr(optarg, '-')) == NULL)
-				goto usage;
-			*dash++ = '\0';
-			range[0] = strtonum(optarg, 1, UINT32_MAX, &errstr);
-			if (errstr == NULL)
-				range[1] = strtonum(dash, range[0], UINT32_MAX,
-				    &errstr);
-			if (errstr != NULL)
-				goto usage;
-			break;
-		case 'm':
-			mode = optarg;
-			break;
-		case 'p':
-			kind |= TABLE_PASSWD;
-			break;
-		case 's':
-			/* authpop says which users it leaves out. */
-			kind |= TABLE_SKIP | TABLE_QUIET;
-			break;
-		case 't':
-			/* Another table of table.h's kind, for mode table. */
-			other = strtonum(optarg, 1, INT32_MAX, &errstr);
-			if (errstr != NULL)
-				goto usage;
-			break;
-		case 'A':
-			/* Mode table: authtab (of this kind) on fd 3. */
-			authkind = strtonum(optarg, 1, INT32_MAX, &errstr);
-			if (errstr != NULL)
-				goto usage;
-			break;
-		case 'x':
-			/* A daemon's UID:NAME: no usertab line may have it. */
-			if (nx == nitems(xuid) ||
-			    (xname[nx] = strchr(optarg, ':')) == NULL)
-				goto usage;
-			*(char *)xname[nx]++ = '\0';
-			xuid[nx++] = strtonum(optarg, 0, UINT32_MAX, &errstr);
-			if (errstr != NULL)
-				goto usage;
-			break;
-		case 'y':
-			/* A GID:WHAT no usertab line may have. */
-			if (ny == nitems(ygid) ||
-			    (ywhat[ny] = strchr(optarg, ':')) == NULL)
-				goto usage;
-			*(char *)ywhat[ny]++ = '\0';
-			ygid[ny++] = strtonum(optarg, 0, UINT32_MAX, &errstr);
-			if (errstr != NULL)
-				goto usage;
-			break;
-		case 'V':
-			printf("authcheck (popd) %s\n", POPD_VERSION);
-			exit(0);
-		case 'w':
-			weakok = 1;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc || mode == NULL)
-		goto usage;
+	parse_args(argc, argv);
 	/* Plain lines, as the parent's own: it passes them on. */
 	log_init(1, LOG_MAIL);
 	log_procinit("");
-	if (strcmp(mode, "system") == 0) {
-		if (range[1] == 0)
-			goto usage;
-		system_become(hashes);
-		if (system_write(range[0], range[1], group, xuid, nx, ygid,
-		    ywhat, ny, hashes) == -1)
-			exit(1);
-		printf("=ok\n");
-		if (fflush(stdout) == EOF || ferror(stdout))
-			exit(1);
-		exit(0);
-	}
+	if (strcmp(opt.mode, "system") == 0)
+		mode_system();
 	proc_prologue(&check_setup);
 
-	if (strcmp(mode, "table") == 0 && other != 0) {
-		/* A usertab's daemon uids, for the parent to refuse. */
-		if (table_load(AUTHTAB_FD, other | TABLE_NAMES,
-		    (other & 0xf) == TABLE_USERS && nx + ny > 0 ? uid_line :
-		    NULL,
-		    &nx, &t) == -1 || xbad)
-			exit(1);
-		/*
-		 * authtab's users not in it: its names alone, the parent's
-		 * check of authtab (running meanwhile) says its bad lines.
-		 */
-		if (authkind != 0 && table_scan(OTHER_FD, authkind |
-		    TABLE_ANYHASH | TABLE_QUIET, missing_line, &t) == -1)
-			exit(1);
-		table_free(&t);
-		printf("=ok\n");
-	} else if (strcmp(mode, "check") == 0) {
-		if (weakok)
-			kind |= TABLE_WEAK;
-		/* Each user who cannot log in, for the parent to log. */
-		table_nologin = nologin_record;
-		/* One reading: each line counted, duplicates as authpop's. */
-		if (table_load(AUTHTAB_FD, kind | TABLE_NAMES, count_line, &c,
-		    &t) == -1)
-			exit(1);
-		table_free(&t);
-		print_kinds(&c.all, NULL);
-		printf("=ok\n");
-	} else if (strcmp(mode, "apps") == 0) {
+	if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
+		mode_table();
+	else if (strcmp(opt.mode, "check") == 0)
+		mode_check();
+	else if (strcmp(opt.mode, "apps") == 0) {
 		if (check_apps() == -1)
 			exit(1);
-	} else if (strcmp(mode, "kinds") == 0) {
-		(void)table_scan(AUTHTAB_FD, kind | TABLE_WEAK | TABLE_QUIET,
-		    count_line, &c);
-		printf("# authtab: %llu user%s\n", (unsigned long long)c.users,
-		    c.users == 1 ? "" : "s");
-		print_kinds(&c.all, "# authtab: ");
-		c.weakfp = stdout;
-		(void)table_scan(AUTHTAB_FD, kind | TABLE_WEAK | TABLE_QUIET,
-		    count_line, &c);
-	} else if (strcmp(mode, "passwords") == 0) {
-		if (table_scan(AUTHTAB_FD, kind | TABLE_QUIET | TABLE_ANYHASH,
-		    count_line, &c) == -1 && c.users == 0) {
-			printf("passwords: authtab not read: see below\n");
-			exit(0);
-		}
-		printf("passwords: %llu user%s: %llu will work, %llu only with "
-		    "weak-hashes yes (%s), %llu never\n",
-		    (unsigned long long)c.users, c.users == 1 ? "" : "s",
-		    (unsigned long long)(c.nok + (weakok ? c.nweak : 0)),
-		    (unsigned long long)c.nweak, weakok ? "set" : "not set",
-		    (unsigned long long)c.nnever);
-		print_kinds(&c.ok, "checked");
-		print_kinds(&c.weak, weakok ? "weak, checked as weak-hashes "
-		    "is yes: give these users new passwords" : "weak, refused "
-		    "without weak-hashes yes");
-		print_kinds(&c.plain, "in clear, never read: \"popdpass -P\" "
-		    "turns them into bcrypt hashes");
-		print_kinds(&c.reset, "never read, and no hash can be made "
-		    "from it: reset these users' passwords (popdpass)");
-		print_kinds(&c.costly, "over popd's ceiling for the kind "
-		    "(authtab(5)), never checked: reset these users' "
-		    "passwords (popdpass)");
-		if (c.unknown > 0)
-			printf("passwords: %llu of no kind popd reads: reset "
-			    "these users' passwords (popdpass)\n",
-			    (unsigned long long)c.unknown);
-		if (c.nnever > 0 || c.nweak > 0) {
-			/*
-			 * Each by name, in a second reading: who cannot
-			 * log in, and who logs in with a weak hash.
-			 */
-			refused = c.nnever > 0 || !weakok;
-			memset(&c, 0, sizeof(c));
-			c.weakok = weakok;
-			c.namefp = stdout;
-			(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
-			    TABLE_ANYHASH, count_line, &c);
-			if (refused)
-				printf("passwords: popd loads authtab all the "
-				    "same: the users named above cannot log "
-				    "in (\"[SYS/PERM]\"), the others can\n");
-		}
-	} else
-		goto usage;
+	} else if (strcmp(opt.mode, "kinds") == 0)
+		mode_kinds();
+	else if (strcmp(opt.mode, "passwords") == 0)
+		mode_passwords();
+	else
+		usage();
 	if (fflush(stdout) == EOF || ferror(stdout))
 		exit(1);
 	exit(0);
- usage:
+}
+
+static void
+usage(void)
+{
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
 	    "< authtab\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
@@ -312,6 +172,225 @@ main(int argc, char *argv[])
 	    "[-x uid:name ...] [-y gid:what ...] <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");
 	exit(1);
+}
+
+/* -r MIN-MAX: mode system's uids. */
+static void
+parse_range(char *arg)
+{
+	const char	*errstr;
+	char		*dash;
+
+	if ((dash = strchr(arg, '-')) == NULL)
+		usage();
+	*dash++ = '\0';
+	opt.range[0] = strtonum(arg, 1, UINT32_MAX, &errstr);
+	if (errstr == NULL)
+		opt.range[1] = strtonum(dash, opt.range[0], UINT32_MAX,
+		    &errstr);
+	if (errstr != NULL)
+		usage();
+}
+
+/* -x UID:NAME or -y GID:WHAT, into the n-th of ids and names. */
+static void
+parse_id(char *arg, long long *ids, const char **names, int *n, int max)
+{
+	const char	*errstr;
+
+	if (*n == max || (names[*n] = strchr(arg, ':')) == NULL)
+		usage();
+	*(char *)names[*n]++ = '\0';
+	ids[(*n)++] = strtonum(arg, 0, UINT32_MAX, &errstr);
+	if (errstr != NULL)
+		usage();
+}
+
+static void
+parse_args(int argc, char *argv[])
+{
+	const char	*errstr;
+	int		 ch;
+
+	opt.kind = TABLE_AUTH;
+	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:")) != -1) {
+		switch (ch) {
+		case 'g':
+			opt.group = optarg;
+			break;
+		case 'H':
+			opt.hashes = 1;
+			break;
+		case 'r':
+			parse_range(optarg);
+			break;
+		case 'm':
+			opt.mode = optarg;
+			break;
+		case 'p':
+			opt.kind |= TABLE_PASSWD;
+			break;
+		case 's':
+			/* authpop says which users it leaves out. */
+			opt.kind |= TABLE_SKIP | TABLE_QUIET;
+			break;
+		case 't':
+			/* Another table of table.h's kind, for mode table. */
+			opt.other = strtonum(optarg, 1, INT32_MAX, &errstr);
+			if (errstr != NULL)
+				usage();
+			break;
+		case 'A':
+			/* Mode table: authtab (of this kind) on fd 3. */
+			opt.authkind = strtonum(optarg, 1, INT32_MAX, &errstr);
+			if (errstr != NULL)
+				usage();
+			break;
+		case 'x':
+			/* A daemon's UID:NAME: no usertab line may have it. */
+			parse_id(optarg, xuid, xname, &opt.nx, nitems(xuid));
+			break;
+		case 'y':
+			/* A GID:WHAT no usertab line may have. */
+			parse_id(optarg, ygid, ywhat, &ny, nitems(ygid));
+			break;
+		case 'V':
+			printf("authcheck (popd) %s\n", POPD_VERSION);
+			exit(0);
+		case 'w':
+			opt.weakok = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || opt.mode == NULL)
+		usage();
+}
+
+/* The system's accounts, as the mail user, never chrooted (system.c). */
+static void
+mode_system(void)
+{
+	if (opt.range[1] == 0)
+		usage();
+	system_become(opt.hashes);
+	if (system_write(opt.range[0], opt.range[1], opt.group, xuid, opt.nx,
+	    ygid, ywhat, ny, opt.hashes) == -1)
+		exit(1);
+	printf("=ok\n");
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(1);
+	exit(0);
+}
+
+static void
+mode_table(void)
+{
+	struct table	 t;
+
+	/* A usertab's daemon uids, for the parent to refuse. */
+	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
+	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
+	    NULL,
+	    &opt.nx, &t) == -1 || xbad)
+		exit(1);
+	/*
+	 * authtab's users not in it: its names alone, the parent's
+	 * check of authtab (running meanwhile) says its bad lines.
+	 */
+	if (opt.authkind != 0 && table_scan(OTHER_FD, opt.authkind |
+	    TABLE_ANYHASH | TABLE_QUIET, missing_line, &t) == -1)
+		exit(1);
+	table_free(&t);
+	printf("=ok\n");
+}
+
+static void
+mode_check(void)
+{
+	struct count	 c;
+	struct table	 t;
+
+	memset(&c, 0, sizeof(c));
+	if (opt.weakok)
+		opt.kind |= TABLE_WEAK;
+	/* Each user who cannot log in, for the parent to log. */
+	table_nologin = nologin_record;
+	/* One reading: each line counted, duplicates as authpop's. */
+	if (table_load(AUTHTAB_FD, opt.kind | TABLE_NAMES, count_line, &c,
+	    &t) == -1)
+		exit(1);
+	table_free(&t);
+	print_kinds(&c.all, NULL);
+	printf("=ok\n");
+}
+
+static void
+mode_kinds(void)
+{
+	struct count	 c;
+
+	memset(&c, 0, sizeof(c));
+	(void)table_scan(AUTHTAB_FD, opt.kind | TABLE_WEAK | TABLE_QUIET,
+	    count_line, &c);
+	printf("# authtab: %llu user%s\n", (unsigned long long)c.users,
+	    c.users == 1 ? "" : "s");
+	print_kinds(&c.all, "# authtab: ");
+	c.weakfp = stdout;
+	(void)table_scan(AUTHTAB_FD, opt.kind | TABLE_WEAK | TABLE_QUIET,
+	    count_line, &c);
+}
+
+static void
+mode_passwords(void)
+{
+	struct count	 c;
+	int		 kind = opt.kind, weakok = opt.weakok, refused;
+
+	memset(&c, 0, sizeof(c));
+	if (table_scan(AUTHTAB_FD, kind | TABLE_QUIET | TABLE_ANYHASH,
+	    count_line, &c) == -1 && c.users == 0) {
+		printf("passwords: authtab not read: see below\n");
+		exit(0);
+	}
+	printf("passwords: %llu user%s: %llu will work, %llu only with "
+	    "weak-hashes yes (%s), %llu never\n",
+	    (unsigned long long)c.users, c.users == 1 ? "" : "s",
+	    (unsigned long long)(c.nok + (weakok ? c.nweak : 0)),
+	    (unsigned long long)c.nweak, weakok ? "set" : "not set",
+	    (unsigned long long)c.nnever);
+	print_kinds(&c.ok, "checked");
+	print_kinds(&c.weak, weakok ? "weak, checked as weak-hashes "
+	    "is yes: give these users new passwords" : "weak, refused "
+	    "without weak-hashes yes");
+	print_kinds(&c.plain, "in clear, never read: \"popdpass -P\" "
+	    "turns them into bcrypt hashes");
+	print_kinds(&c.reset, "never read, and no hash can be made "
+	    "from it: reset these users' passwords (popdpass)");
+	print_kinds(&c.costly, "over popd's ceiling for the kind "
+	    "(authtab(5)), never checked: reset these users' "
+	    "passwords (popdpass)");
+	if (c.unknown > 0)
+		printf("passwords: %llu of no kind popd reads: reset "
+		    "these users' passwords (popdpass)\n",
+		    (unsigned long long)c.unknown);
+	if (c.nnever > 0 || c.nweak > 0) {
+		/*
+		 * Each by name, in a second reading: who cannot
+		 * log in, and who logs in with a weak hash.
+		 */
+		refused = c.nnever > 0 || !weakok;
+		memset(&c, 0, sizeof(c));
+		c.weakok = weakok;
+		c.namefp = stdout;
+		(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
+		    TABLE_ANYHASH, count_line, &c);
+		if (refused)
+			printf("passwords: popd loads authtab all the "
+			    "same: the users named above cannot log "
+			    "in (\"[SYS/PERM]\"), the others can\n");
+	}
 }
 
 /* An authtab line's user not in usertab (-A), for the parent to refuse. */

@@ -91,6 +91,37 @@ static int	fixed(const struct ctlword *);
 static int	parse_net(const char *, struct netaddr *, const char **);
 static void	quote(char *, size_t, const char *, size_t);
 static int	parse_since(const char *, int64_t *);
+static int	split_words(const char *, size_t, char *, size_t, char **);
+static int	match_command(char **, int, const char *,
+		    const struct ctlword **, char *, size_t);
+static int	arg_user(const struct ctlword *, char **, int,
+		    struct msg_ctlreq *, char *, size_t);
+static int	arg_find(const struct ctlword *, char **, int,
+		    struct msg_ctlreq *, char *, size_t);
+static int	arg_undelete(const struct ctlword *, char **, int,
+		    struct msg_ctlreq *, char *, size_t);
+static int	arg_net(const struct ctlword *, char **, int,
+		    struct msg_ctlreq *, char *, size_t);
+static int	arg_host(const struct ctlword *, char **, int,
+		    struct msg_ctlreq *, char *, size_t);
+
+/*
+ * Each kind of argument: how many words it takes after the fixed ones,
+ * the refusal of more (none: the line is no command), and its parser.
+ */
+static const struct ctlargs {
+	int		 min, max;
+	const char	*toomany;
+	int		(*parse)(const struct ctlword *, char **, int,
+			    struct msg_ctlreq *, char *, size_t);
+} ctlargs[] = {
+	[ARG_NONE] = { 0, 0, NULL, NULL },
+	[ARG_USER] = { 1, 1, "one argument only", arg_user },
+	[ARG_NET] = { 1, 1, "one argument only", arg_net },
+	[ARG_USER_FIND] = { 1, 2, "two arguments at most", arg_find },
+	[ARG_UNDELETE] = { 1, 3, "too many arguments", arg_undelete },
+	[ARG_HOST_OPT] = { 0, 1, "one argument at most", arg_host },
+};
 
 /* How many fixed words a command has. */
 static int
@@ -195,30 +226,23 @@ parse_since(const char *s, int64_t *since)
 }
 
 /*
- * One request, len bytes without its line end (a CR before the LF is
- * taken off too).  0 and *req filled (req->req left 0), or -1 and why
- * in err: "unknown command \"...\"" and the like, printable.
+ * line (len bytes) into words of buf, at most MAXWORDS + 1 of them:
+ * their number, or -1 if the line is too long or holds a byte outside
+ * 0x20-0x7e.
  */
-int
-ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
-    char *err, size_t errlen)
+static int
+split_words(const char *line, size_t len, char *buf, size_t size,
+    char **words)
 {
-	char			 buf[CTL_LINEMAX], q[64];
-	char			*words[MAXWORDS + 1], *p;
-	const struct ctlword	*c, *only;
-	const char		*errstr, *seen;
-	int			 alive[nitems(cmds)], nwords = 0, i, exact;
-	size_t			 k;
+	char	*p;
+	size_t	 k;
+	int	 nwords = 0;
 
-	memset(req, 0, sizeof(*req));
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	quote(q, sizeof(q), line, len);
-	if (len >= sizeof(buf) || memchr(line, '\0', len) != NULL)
-		goto unknown;
+	if (len >= size || memchr(line, '\0', len) != NULL)
+		return -1;
 	for (k = 0; k < len; k++)
 		if (line[k] < 0x20 || line[k] >= 0x7f)
-			goto unknown;
+			return -1;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	for (p = buf; nwords <= MAXWORDS; ) {
@@ -229,14 +253,22 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 		words[nwords++] = p;
 		p += strcspn(p, " ");
 	}
-	if (nwords == 0) {
-		(void)snprintf(err, errlen, "empty request");
-		return -1;
-	}
-	if (nwords > MAXWORDS)
-		goto unknown;
+	return nwords;
+}
 
-	/* Word by word, the commands it may still be. */
+/*
+ * Word by word, the commands the words may still be: 0 and *only, the
+ * one left (NULL if none), or -1 and why in err (q: the line quoted).
+ */
+static int
+match_command(char **words, int nwords, const char *q,
+    const struct ctlword **only, char *err, size_t errlen)
+{
+	const struct ctlword	*c;
+	const char		*seen;
+	int			 alive[nitems(cmds)], i, exact;
+	size_t			 k;
+
 	for (k = 0; k < nitems(cmds); k++)
 		alive[k] = 1;
 	for (i = 0; i < nwords; i++) {
@@ -268,7 +300,7 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 		if (seen == NULL)
 			break;		/* the argument, or too many words */
 	}
-	for (only = NULL, k = 0; k < nitems(cmds); k++) {
+	for (*only = NULL, k = 0; k < nitems(cmds); k++) {
 		if (!alive[k])
 			continue;
 		if (fixed(&cmds[k]) > nwords) {
@@ -276,102 +308,147 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 			    "%s ...", q, cmds[k].w[0]);
 			return -1;
 		}
-		only = &cmds[k];
+		*only = &cmds[k];
 	}
-	if (only == NULL)
-		goto unknown;
-	i = fixed(only);
-	if (only->arg == ARG_NONE && nwords > i)
-		goto unknown;
-	if (only->arg == ARG_HOST_OPT && nwords > i + 1) {
-		(void)snprintf(err, errlen, "%s: one argument at most",
-		    only->usage);
+	return 0;
+}
+
+/* ARG_USER: a name. */
+static int
+arg_user(const struct ctlword *c, char **args, int nargs,
+    struct msg_ctlreq *req, char *err, size_t errlen)
+{
+	if (strlcpy(req->user, args[0], sizeof(req->user)) >=
+	    sizeof(req->user)) {
+		(void)snprintf(err, errlen, "%s: a name of at most %d "
+		    "characters", c->usage, POPD_MAXUSER);
 		return -1;
 	}
-	if (only->arg != ARG_NONE && only->arg != ARG_HOST_OPT &&
-	    (nwords == i || nwords > i +
-	    (only->arg == ARG_UNDELETE ? 3 : only->arg == ARG_USER_FIND ?
-	    2 : 1))) {
+	return 0;
+}
+
+/* ARG_USER_FIND: a name, and maybe a UIDL or Message-ID. */
+static int
+arg_find(const struct ctlword *c, char **args, int nargs,
+    struct msg_ctlreq *req, char *err, size_t errlen)
+{
+	if (nargs == 2 && strlcpy(req->find, args[1], sizeof(req->find)) >=
+	    sizeof(req->find)) {
+		(void)snprintf(err, errlen, "%s: a UIDL or Message-ID "
+		    "of at most %d characters", c->usage, WORKER_FINDMAX - 1);
+		return -1;
+	}
+	return arg_user(c, args, nargs, req, err, errlen);
+}
+
+/* ARG_UNDELETE: a name, and all, since TIME or a UIDL or Message-ID. */
+static int
+arg_undelete(const struct ctlword *c, char **args, int nargs,
+    struct msg_ctlreq *req, char *err, size_t errlen)
+{
+	char	q[64];
+
+	if (nargs == 3 && strcmp(args[1], "since") == 0) {
+		if (parse_since(args[2], &req->since) == -1) {
+			quote(q, sizeof(q), args[2], strlen(args[2]));
+			(void)snprintf(err, errlen, "undelete: since "
+			    "%s: a time ago (90s, 10m, 2h, 3d) or a "
+			    "UTC date (2026-11-26T04:55:12Z)", q);
+			return -1;
+		}
+	} else if (nargs == 3 || (nargs == 2 &&
+	    strcmp(args[1], "since") == 0)) {
+		(void)snprintf(err, errlen, "%s: %s", c->usage,
+		    nargs == 2 ? "since needs a TIME" : "too many arguments");
+		return -1;
+	} else if (nargs == 2 && strcmp(args[1], "all") != 0)
+		return arg_find(c, args, nargs, req, err, errlen);
+	return arg_user(c, args, nargs, req, err, errlen);
+}
+
+/* ARG_NET: ADDRESS[/PREFIX]. */
+static int
+arg_net(const struct ctlword *c, char **args, int nargs,
+    struct msg_ctlreq *req, char *err, size_t errlen)
+{
+	const char	*errstr;
+	char		 q[64];
+
+	if (parse_net(args[0], &req->net, &errstr) == -1) {
+		quote(q, sizeof(q), args[0], strlen(args[0]));
+		(void)snprintf(err, errlen, "%s %s: %s", c->w[1] != NULL ?
+		    "kick address" : "unpenalize", q, errstr);
+		return -1;
+	}
+	return 0;
+}
+
+/* ARG_HOST_OPT: an address without a prefix, or nothing. */
+static int
+arg_host(const struct ctlword *c, char **args, int nargs,
+    struct msg_ctlreq *req, char *err, size_t errlen)
+{
+	const char	*errstr;
+	char		 q[64];
+
+	if (nargs == 0)
+		return 0;
+	if (strchr(args[0], '/') != NULL ||
+	    parse_net(args[0], &req->net, &errstr) == -1) {
+		quote(q, sizeof(q), args[0], strlen(args[0]));
+		(void)snprintf(err, errlen, "%s %s: not an IP address",
+		    c->w[0], q);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One request, len bytes without its line end (a CR before the LF is
+ * taken off too).  0 and *req filled (req->req left 0), or -1 and why
+ * in err: "unknown command \"...\"" and the like, printable.
+ */
+int
+ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
+    char *err, size_t errlen)
+{
+	char			 buf[CTL_LINEMAX], q[64];
+	char			*words[MAXWORDS + 1];
+	const struct ctlword	*only;
+	const struct ctlargs	*a;
+	int			 nwords, nargs;
+
+	memset(req, 0, sizeof(*req));
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	quote(q, sizeof(q), line, len);
+	if ((nwords = split_words(line, len, buf, sizeof(buf), words)) == -1)
+		goto unknown;
+	if (nwords == 0) {
+		(void)snprintf(err, errlen, "empty request");
+		return -1;
+	}
+	if (nwords > MAXWORDS)
+		goto unknown;
+	if (match_command(words, nwords, q, &only, err, errlen) == -1)
+		return -1;
+	if (only == NULL)
+		goto unknown;
+
+	a = &ctlargs[only->arg];
+	nargs = nwords - fixed(only);
+	if (nargs > a->max && a->toomany == NULL)
+		goto unknown;
+	if (nargs > a->max || nargs < a->min) {
 		(void)snprintf(err, errlen, "%s: %s", only->usage,
-		    nwords == i ? "an argument is missing" :
-		    only->arg == ARG_UNDELETE ? "too many arguments" :
-		    only->arg == ARG_USER_FIND ? "two arguments at most" :
-		    "one argument only");
+		    nargs < a->min ? "an argument is missing" : a->toomany);
 		return -1;
 	}
 	req->cmd = only->cmd;
-	switch (only->arg) {
-	case ARG_UNDELETE:
-		if (nwords == i + 3 && strcmp(words[i + 1], "since") == 0) {
-			if (parse_since(words[i + 2], &req->since) == -1) {
-				quote(q, sizeof(q), words[i + 2],
-				    strlen(words[i + 2]));
-				memset(req, 0, sizeof(*req));
-				(void)snprintf(err, errlen, "undelete: since "
-				    "%s: a time ago (90s, 10m, 2h, 3d) or a "
-				    "UTC date (2026-11-26T04:55:12Z)", q);
-				return -1;
-			}
-		} else if (nwords == i + 3 || (nwords == i + 2 &&
-		    strcmp(words[i + 1], "since") == 0)) {
-			memset(req, 0, sizeof(*req));
-			(void)snprintf(err, errlen, "%s: %s", only->usage,
-			    nwords == i + 2 ? "since needs a TIME" :
-			    "too many arguments");
-			return -1;
-		} else if (nwords == i + 2 && strcmp(words[i + 1], "all") != 0 &&
-		    strlcpy(req->find, words[i + 1], sizeof(req->find)) >=
-		    sizeof(req->find)) {
-			memset(req, 0, sizeof(*req));
-			(void)snprintf(err, errlen, "%s: a UIDL or Message-ID "
-			    "of at most %d characters", only->usage,
-			    WORKER_FINDMAX - 1);
-			return -1;
-		}
-		goto user;
-	case ARG_USER_FIND:
-		if (nwords == i + 2 && strlcpy(req->find, words[i + 1],
-		    sizeof(req->find)) >= sizeof(req->find)) {
-			memset(req, 0, sizeof(*req));
-			(void)snprintf(err, errlen, "%s: a UIDL or Message-ID "
-			    "of at most %d characters", only->usage,
-			    WORKER_FINDMAX - 1);
-			return -1;
-		}
-		/* FALLTHROUGH */
-	case ARG_USER:
- user:
-		if (strlcpy(req->user, words[i], sizeof(req->user)) >=
-		    sizeof(req->user)) {
-			memset(req, 0, sizeof(*req));
-			(void)snprintf(err, errlen, "%s: a name of at most %d "
-			    "characters", only->usage, POPD_MAXUSER);
-			return -1;
-		}
-		break;
-	case ARG_NET:
-		if (parse_net(words[i], &req->net, &errstr) == -1) {
-			quote(q, sizeof(q), words[i], strlen(words[i]));
-			memset(req, 0, sizeof(*req));
-			(void)snprintf(err, errlen, "%s %s: %s", only->w[1] !=
-			    NULL ? "kick address" : "unpenalize", q, errstr);
-			return -1;
-		}
-		break;
-	case ARG_HOST_OPT:
-		if (nwords == i)
-			break;
-		if (strchr(words[i], '/') != NULL ||
-		    parse_net(words[i], &req->net, &errstr) == -1) {
-			quote(q, sizeof(q), words[i], strlen(words[i]));
-			memset(req, 0, sizeof(*req));
-			(void)snprintf(err, errlen, "%s %s: not an IP address",
-			    only->w[0], q);
-			return -1;
-		}
-		break;
-	case ARG_NONE:
-		break;
+	if (a->parse != NULL && a->parse(only, words + fixed(only), nargs,
+	    req, err, errlen) == -1) {
+		memset(req, 0, sizeof(*req));
+		return -1;
 	}
 	return 0;
  unknown:

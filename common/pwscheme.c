@@ -121,6 +121,11 @@ static int	pbkdf2_parse(const char *, struct pwhash *);
 static int	scram_parse(const char *, struct pwhash *);
 static int	decode(const char *, int, unsigned char *, size_t, size_t *);
 static int	unhex(const char *, unsigned char *, size_t, size_t *);
+static int	parse_bare(const char *, struct pwhash *);
+static int	parse_digest(const struct pwscheme *, int, const char *,
+		    struct pwhash *);
+static int	parse_body(const struct pwscheme *, int, const char *,
+		    struct pwhash *);
 
 size_t
 pwscheme_dlen(int digest)
@@ -139,6 +144,118 @@ pwscheme_dlen(int digest)
 	return 0;
 }
 
+/* A hash without a prefix (bare[]): 0, or -1 if it is none popd knows. */
+static int
+parse_bare(const char *h, struct pwhash *ph)
+{
+	const struct pwscheme	*s;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
+		if (strncmp(h, bare[i].start, strlen(bare[i].start))
+		    == 0)
+			break;
+	if (i == sizeof(bare) / sizeof(bare[0]))
+		return -1;
+	s = &bare[i].s;
+	ph->s = s;
+	ph->flags = s->flags;
+	ph->crypt = h;
+	if (s->method == PWM_ARGON2 ?
+	    !argon2_valid(h, bare[i].start, ph) : !crypt_valid(h, ph))
+		return -1;
+	return 0;
+}
+
+/*
+ * A digest, salted or not, in enc (ENC_DEFAULT: the scheme's own
+ * encoding, else the other one).  0, or -1.
+ */
+static int
+parse_digest(const struct pwscheme *s, int enc, const char *body,
+    struct pwhash *ph)
+{
+	int	given;
+
+	/* Dovecot's MD5: md5crypt, else an MD5 digest. */
+	if (strcasecmp(s->name, "MD5") == 0 &&
+	    strncmp(body, "$1$", 3) == 0) {
+		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
+			return -1;
+		ph->crypt = body;
+		return 0;
+	}
+	ph->dlen = pwscheme_dlen(s->digest);
+	if (!(given = enc != ENC_DEFAULT))
+		enc = s->digest != PWD_SHA1 &&
+		    s->digest != PWD_SHA256 &&
+		    s->digest != PWD_SHA512 &&
+		    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
+		    ENC_B64;
+	/* Unsalted: only the digest's length will do, either way. */
+	if (decode(body, enc, ph->raw, sizeof(ph->raw),
+	    &ph->rawlen) == -1 || ph->rawlen != ph->dlen) {
+		if (given)
+			return -1;
+		if (decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX,
+		    ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
+		    ph->rawlen != ph->dlen)
+			return -1;
+	}
+	return 0;
+}
+
+/* The value after "{SCHEME}", by s's method: 0, or -1. */
+static int
+parse_body(const struct pwscheme *s, int enc, const char *body,
+    struct pwhash *ph)
+{
+	switch (s->method) {
+	case PWM_NONE:
+		return 0;
+	case PWM_CRYPT:
+		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
+			return -1;
+		ph->crypt = body;
+		return 0;
+	case PWM_ARGON2:
+		if (enc != ENC_DEFAULT || !argon2_valid(body,
+		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
+		    "$argon2id$", ph))
+			return -1;
+		ph->crypt = body;
+		return 0;
+	case PWM_PBKDF2:
+		if (enc != ENC_DEFAULT || pbkdf2_parse(body, ph) == -1)
+			return -1;
+		return 0;
+	case PWM_DIGEST:
+		return parse_digest(s, enc, body, ph);
+	case PWM_SCRAM:
+		if (enc != ENC_DEFAULT || scram_parse(body, ph) == -1)
+			return -1;
+		return 0;
+	case PWM_CRAMMD5:
+	case PWM_DIGESTMD5:
+	case PWM_NTLM:
+		/* Hexadecimal, as Dovecot writes them. */
+		ph->dlen = s->method == PWM_CRAMMD5 ? 32 : 16;
+		if (decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph->raw,
+		    sizeof(ph->raw), &ph->rawlen) == -1 ||
+		    ph->rawlen != ph->dlen)
+			return -1;
+		return 0;
+	case PWM_SDIGEST:
+		ph->dlen = pwscheme_dlen(s->digest);
+		if (decode(body, enc == ENC_DEFAULT ? ENC_B64 : enc, ph->raw,
+		    sizeof(ph->raw), &ph->rawlen) == -1 ||
+		    ph->rawlen <= ph->dlen)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
 /*
  * Take hash apart into ph: 0 if it is of a kind popd knows (a refused
  * one too: ph->flags says), else -1 (errno EINVAL).  Nothing is checked
@@ -151,22 +268,11 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 	const char		*end, *body, *dot;
 	char			 name[32];
 	size_t			 i, n;
-	int			 enc = ENC_DEFAULT, given;
+	int			 enc = ENC_DEFAULT;
 
 	memset(ph, 0, sizeof(*ph));
 	if (h[0] != '{') {
-		for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
-			if (strncmp(h, bare[i].start, strlen(bare[i].start))
-			    == 0)
-				break;
-		if (i == sizeof(bare) / sizeof(bare[0]))
-			goto bad;
-		s = &bare[i].s;
-		ph->s = s;
-		ph->flags = s->flags;
-		ph->crypt = h;
-		if (s->method == PWM_ARGON2 ?
-		    !argon2_valid(h, bare[i].start, ph) : !crypt_valid(h, ph))
+		if (parse_bare(h, ph) == -1)
 			goto bad;
 		return 0;
 	}
@@ -194,74 +300,9 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 		goto bad;
 	ph->s = s;
 	ph->flags = s->flags;
-	switch (s->method) {
-	case PWM_NONE:
-		return 0;
-	case PWM_CRYPT:
-		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
-			goto bad;
-		ph->crypt = body;
-		return 0;
-	case PWM_ARGON2:
-		if (enc != ENC_DEFAULT || !argon2_valid(body,
-		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
-		    "$argon2id$", ph))
-			goto bad;
-		ph->crypt = body;
-		return 0;
-	case PWM_PBKDF2:
-		if (enc != ENC_DEFAULT || pbkdf2_parse(body, ph) == -1)
-			goto bad;
-		return 0;
-	case PWM_DIGEST:
-		/* Dovecot's MD5: md5crypt, else an MD5 digest. */
-		if (strcasecmp(s->name, "MD5") == 0 &&
-		    strncmp(body, "$1$", 3) == 0) {
-			if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
-				goto bad;
-			ph->crypt = body;
-			return 0;
-		}
-		ph->dlen = pwscheme_dlen(s->digest);
-		if (!(given = enc != ENC_DEFAULT))
-			enc = s->digest != PWD_SHA1 &&
-			    s->digest != PWD_SHA256 &&
-			    s->digest != PWD_SHA512 &&
-			    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
-			    ENC_B64;
-		/* Unsalted: only the digest's length will do, either way. */
-		if (decode(body, enc, ph->raw, sizeof(ph->raw),
-		    &ph->rawlen) == -1 || ph->rawlen != ph->dlen) {
-			if (given)
-				goto bad;
-			if (decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX,
-			    ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
-			    ph->rawlen != ph->dlen)
-				goto bad;
-		}
-		return 0;
-	case PWM_SCRAM:
-		if (enc != ENC_DEFAULT || scram_parse(body, ph) == -1)
-			goto bad;
-		return 0;
-	case PWM_CRAMMD5:
-	case PWM_DIGESTMD5:
-	case PWM_NTLM:
-		/* Hexadecimal, as Dovecot writes them. */
-		ph->dlen = s->method == PWM_CRAMMD5 ? 32 : 16;
-		if (decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph->raw,
-		    sizeof(ph->raw), &ph->rawlen) == -1 ||
-		    ph->rawlen != ph->dlen)
-			goto bad;
-		return 0;
-	case PWM_SDIGEST:
-		ph->dlen = pwscheme_dlen(s->digest);
-		if (decode(body, enc == ENC_DEFAULT ? ENC_B64 : enc, ph->raw,
-		    sizeof(ph->raw), &ph->rawlen) == -1 ||
-		    ph->rawlen <= ph->dlen)
-			goto bad;
-		return 0;
-	}
+	if (parse_body(s, enc, body, ph) == -1)
+		goto bad;
+	return 0;
  bad:
 	explicit_bzero(ph->raw, sizeof(ph->raw));
 	memset(ph, 0, sizeof(*ph));

@@ -347,16 +347,12 @@ label_value(char *dst, size_t size, const char *s)
 	dst[n] = '\0';
 }
 
-/*
- * show metrics: the Prometheus text exposition format (version 0.0.4),
- * which promtool and node_exporter's textfile collector read.
- */
-void
-stats_metrics(stats_out out, void *arg, const uint64_t *c,
-    const struct stats_gauges *g)
+/* Each counter, and the lookups' histogram. */
+static void
+metrics_counters(stats_out out, void *arg, const uint64_t *c)
 {
 	static const char	*fam = "popd_lookup_duration_seconds";
-	char			 line[512], name[256];
+	char			 line[512];
 	uint64_t		 n;
 	size_t			 i;
 
@@ -391,6 +387,13 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	(void)snprintf(line, sizeof(line), "%s_count %llu", fam,
 	    (unsigned long long)n);
 	out(arg, line);
+}
+
+/* Sessions, the store, quotas and popd's build and times, now. */
+static void
+metrics_gauges(stats_out out, void *arg, const struct stats_gauges *g)
+{
+	char			 line[512];
 
 	metric_head(out, arg, "popd_sessions", "gauge",
 	    "POP3 sessions now, by state (after the TLS handshake).");
@@ -431,6 +434,15 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	(void)snprintf(line, sizeof(line), "popd_reload_time_seconds %lld",
 	    g->reloaded);
 	out(arg, line);
+}
+
+/* Each pki's certificate: its expiry and a refused renewal. */
+static void
+metrics_certs(stats_out out, void *arg, const struct stats_gauges *g)
+{
+	char			 line[512], name[256];
+	size_t			 i;
+
 	if (g->ncerts > 0)
 		metric_head(out, arg, "popd_tls_certificate_expiry_seconds",
 		    "gauge", "Seconds until the certificate each pki serves "
@@ -454,6 +466,15 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 		    g->certs[i].refused);
 		out(arg, line);
 	}
+}
+
+/* authtab's users by the kind of their hash, if they were counted. */
+static void
+metrics_users(stats_out out, void *arg, const struct stats_gauges *g)
+{
+	char			 line[512];
+	size_t			 i;
+
 	if (g->kinds == NULL || g->kinds->nkinds == 0)
 		return;
 	metric_head(out, arg, "popd_users_no_login", "gauge",
@@ -474,6 +495,20 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 		    (unsigned long long)g->kinds->n[i]);
 		out(arg, line);
 	}
+}
+
+/*
+ * show metrics: the Prometheus text exposition format (version 0.0.4),
+ * which promtool and node_exporter's textfile collector read.
+ */
+void
+stats_metrics(stats_out out, void *arg, const uint64_t *c,
+    const struct stats_gauges *g)
+{
+	metrics_counters(out, arg, c);
+	metrics_gauges(out, arg, g);
+	metrics_certs(out, arg, g);
+	metrics_users(out, arg, g);
 }
 
 /*

@@ -63,6 +63,18 @@ struct others {
 	table_rule_fn	 rule;		/* a passwd-file's quota rules */
 };
 
+/* scan's state, file by file. */
+struct scanning {
+	const char		*file;
+	const struct others	*other;
+	table_fn		 fn;
+	void			*arg;
+	struct passwdline	 pl;
+	size_t			 lineno, nign, ignline;
+	int			 kind, flags;	/* flags: TABLE_QUIET... */
+	char			 uval[PATH_MAX + 64], ignkey[64];
+};
+
 static void	 unmap_tail(void *, size_t *, size_t);
 static int	 off_less(const char *, uint32_t, uint32_t);
 static void	 sort_offsets(const char *, uint32_t *, size_t);
@@ -74,6 +86,10 @@ static int	 other_value(const char *, size_t, int, struct passwdline *,
 		    const char *, char **, char *, size_t);
 static int	 scan(const char *, int, const struct others *, table_fn,
 		    void *);
+static int	 scan_passwd(struct scanning *, char *, char **, char **);
+static int	 scan_refused(struct scanning *, char *, const char *,
+		    const char *, const char *);
+static int	 scan_entry(struct scanning *, char *, char *);
 static int	 load(const char *, int, const struct others *, table_fn,
 		    void *, struct table *);
 
@@ -712,31 +728,129 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 	return scan(file, kind, &others, fn, arg);
 }
 
+/* A passwd-file's line: 1, *key and *val; 0: no entry; -1: bad. */
+static int
+scan_passwd(struct scanning *s, char *line, char **key, char **val)
+{
+	char		 why[384];
+	int		 r, quiet = s->flags & TABLE_QUIET;
+
+	/* Dovecot's rules: no blanks before a comment. */
+	if (line[0] == '\0' || line[0] == '#' || line[0] == ':')
+		return 0;
+	/* authtab reads the password alone. */
+	if (table_parse_passwd(line, &s->pl, s->kind == TABLE_AUTH ?
+	    NULL : s->other->rule, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: %s", s->file, s->lineno, why);
+		return -1;
+	}
+	*key = s->pl.name;
+	if (s->pl.ignored > 0 && s->nign++ == 0) {
+		s->ignline = s->lineno;
+		(void)strlcpy(s->ignkey, s->pl.ignored_key,
+		    sizeof(s->ignkey));
+	}
+	if (s->kind == TABLE_AUTH) {
+		/* No password: Dovecot lets no one in with it. */
+		if (s->pl.pass[0] == '\0')
+			return 0;
+		*val = s->pl.pass;
+	} else if ((r = s->other->value(s->file, s->lineno, s->kind |
+	    (s->flags & (TABLE_QUIET | TABLE_PASSWD)), &s->pl, *key, val,
+	    s->uval, sizeof(s->uval))) != 0)
+		return r == -1 ? -1 : 0;
+	return 1;
+}
+
+/* An authtab user whose hash is refused (why): -1 if the file is bad. */
+static int
+scan_refused(struct scanning *s, char *key, const char *val,
+    const char *hkind, const char *why)
+{
+	char		 nologin[48];
+	int		 quiet = s->flags & TABLE_QUIET;
+
+	/* Never log the value: it may be a password. */
+	if (s->flags & TABLE_SKIP) {
+		WARNX("authtab system: user %s: %s: no login", key, why);
+		return 0;
+	}
+	if (table_hash_allowed == NULL) {
+		WARNX("%s:%zu: \"%s\" has %s", s->file, s->lineno, key, why);
+		return -1;
+	}
+	/*
+	 * This user alone cannot log in: a site moving from another
+	 * server keeps the others.  The marker is no longer than the
+	 * value (the table's room is the file's size).
+	 */
+	if (quiet)
+		;
+	else if (table_nologin != NULL)
+		table_nologin(s->file, s->lineno, key, why);
+	else
+		log_warnx("%s:%zu: \"%s\" has %s: %s cannot log in",
+		    s->file, s->lineno, key, why, key);
+	nologin[0] = TABLE_NOLOGIN;
+	nologin[1] = '\0';
+	if (1 + strlen(hkind) <= strlen(val) &&
+	    1 + strlen(hkind) < sizeof(nologin))
+		(void)strlcat(nologin, hkind, sizeof(nologin));
+	return s->fn != NULL && s->fn(s->arg, key, nologin, s->lineno) ==
+	    -1 ? -1 : 0;
+}
+
+/* One entry, checked and handed to fn: -1 if the file is bad. */
+static int
+scan_entry(struct scanning *s, char *key, char *val)
+{
+	const char	*hkind;
+	char		 why[384];
+	int		 kind = s->kind, quiet = s->flags & TABLE_QUIET;
+
+	if (*val == '\0') {
+		WARNX("%s:%zu: \"%s\" has no value", s->file, s->lineno,
+		    key);
+		return -1;
+	} else if (!valid_username(key)) {
+		WARNX("%s:%zu: invalid user name \"%s\"", s->file,
+		    s->lineno, key);
+		return -1;
+	} else if (kind == TABLE_AUTH && !(s->flags & TABLE_ANYHASH) &&
+	    (table_hash_allowed == NULL ? (strlcpy(why, "a hash, "
+	    "which this program does not read", sizeof(why)), -1) :
+	    table_hash_allowed(val, s->flags & TABLE_WEAK, &hkind, why,
+	    sizeof(why))) == -1)
+		return scan_refused(s, key, val, hkind, why);
+	else if ((kind != TABLE_AUTH && s->other->value(s->file, s->lineno,
+	    kind | (s->flags & (TABLE_QUIET | TABLE_PASSWD)), NULL, key, &val,
+	    NULL, 0) == -1) || (s->fn != NULL && s->fn(s->arg, key, val,
+	    s->lineno) == -1))
+		return -1;
+	return 0;
+}
+
 /* table_scan's work; other NULL: a TABLE_AUTH file alone. */
 static int
 scan(const char *file, int kind, const struct others *other, table_fn fn,
     void *arg)
 {
+	struct scanning	 s;
 	struct lines	 lb;
 	const char	*errstr, *sep;
-	char		*line, *key, *val, *end, why[384], nologin[48];
-	char		 uval[PATH_MAX + 64], ignkey[64];
-	struct passwdline pl;
-	size_t		 lineno = 0, nign = 0, ignline = 0;
+	char		*line, *key, *val, *end;
 	ssize_t		 len;
-	const char	*hkind;
 	int		 fd, r, bad = 0, quiet = kind & TABLE_QUIET;
-	int		 passwd = kind & TABLE_PASSWD;
-	int		 weakok = kind & TABLE_WEAK;
-	int		 anyhash = kind & TABLE_ANYHASH;
-	int		 skip = kind & TABLE_SKIP;
 
+	s = (struct scanning){ .file = file, .other = other, .fn = fn,
+	    .arg = arg, .flags = kind };
 	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK | TABLE_ANYHASH |
 	    TABLE_SKIP);
+	s.kind = kind;
 	if (kind != TABLE_AUTH && other == NULL)
 		fatalx("%s: %s: a table of kind %d", __func__, file, kind);
-	if (passwd && kind != TABLE_AUTH && kind != TABLE_USERS &&
-	    kind != TABLE_QUOTAS) {
+	if ((s.flags & TABLE_PASSWD) && kind != TABLE_AUTH &&
+	    kind != TABLE_USERS && kind != TABLE_QUOTAS) {
 		WARNX("%s: a passwd-file has no routes", file);
 		return -1;
 	}
@@ -748,9 +862,9 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 	memset(&lb, 0, sizeof(lb));
 	lb.fd = fd;
 	while ((len = next_line(&lb, &line)) > 0) {
-		lineno++;
+		s.lineno++;
 		if (memchr(line, '\0', len) != NULL) {
-			WARNX("%s:%zu: NUL byte", file, lineno);
+			WARNX("%s:%zu: NUL byte", file, s.lineno);
 			bad = 1;
 			continue;
 		}
@@ -759,30 +873,8 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 		while (end > line && (end[-1] == '\n' || end[-1] == '\r' ||
 		    end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
-		if (passwd) {
-			/* Dovecot's rules: no blanks before a comment. */
-			if (line[0] == '\0' || line[0] == '#' || line[0] == ':')
-				continue;
-			/* authtab reads the password alone. */
-			if (table_parse_passwd(line, &pl, kind == TABLE_AUTH ?
-			    NULL : other->rule, why, sizeof(why)) == -1) {
-				WARNX("%s:%zu: %s", file, lineno, why);
-				bad = 1;
-				continue;
-			}
-			key = pl.name;
-			if (pl.ignored > 0 && nign++ == 0) {
-				ignline = lineno;
-				(void)strlcpy(ignkey, pl.ignored_key,
-				    sizeof(ignkey));
-			}
-			if (kind == TABLE_AUTH) {
-				/* No password: Dovecot lets no one in with it. */
-				if (pl.pass[0] == '\0')
-					continue;
-				val = pl.pass;
-			} else if ((r = other->value(file, lineno, kind | quiet |
-			    passwd, &pl, key, &val, uval, sizeof(uval))) != 0) {
+		if (s.flags & TABLE_PASSWD) {
+			if ((r = scan_passwd(&s, line, &key, &val)) != 1) {
 				if (r == -1)
 					bad = 1;
 				continue;
@@ -800,57 +892,7 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 				val += strspn(val, sep);
 			}
 		}
-		if (*val == '\0') {
-			WARNX("%s:%zu: \"%s\" has no value", file, lineno,
-			    key);
-			bad = 1;
-		} else if (!valid_username(key)) {
-			WARNX("%s:%zu: invalid user name \"%s\"", file,
-			    lineno, key);
-			bad = 1;
-		} else if (kind == TABLE_AUTH && !anyhash &&
-		    (table_hash_allowed == NULL ? (strlcpy(why, "a hash, "
-		    "which this program does not read", sizeof(why)), -1) :
-		    table_hash_allowed(val, weakok, &hkind, why,
-		    sizeof(why))) == -1) {
-			/* Never log the value: it may be a password. */
-			if (skip)
-				WARNX("authtab system: user %s: %s: no login",
-				    key, why);
-			else if (table_hash_allowed == NULL) {
-				WARNX("%s:%zu: \"%s\" has %s", file, lineno,
-				    key, why);
-				bad = 1;
-			} else {
-				/*
-				 * This user alone cannot log in: a site
-				 * moving from another server keeps the
-				 * others.  The marker is no longer than
-				 * the value (the table's room is the
-				 * file's size).
-				 */
-				if (quiet)
-					;
-				else if (table_nologin != NULL)
-					table_nologin(file, lineno, key, why);
-				else
-					log_warnx("%s:%zu: \"%s\" has %s: %s "
-					    "cannot log in", file, lineno, key,
-					    why, key);
-				nologin[0] = TABLE_NOLOGIN;
-				nologin[1] = '\0';
-				if (1 + strlen(hkind) <= strlen(val) &&
-				    1 + strlen(hkind) < sizeof(nologin))
-					(void)strlcat(nologin, hkind,
-					    sizeof(nologin));
-				if (fn != NULL && fn(arg, key, nologin,
-				    lineno) == -1)
-					bad = 1;
-			}
-		} else if (kind != TABLE_AUTH && other->value(file, lineno,
-		    kind | quiet | passwd, NULL, key, &val, NULL, 0) == -1)
-			bad = 1;
-		else if (fn != NULL && fn(arg, key, val, lineno) == -1)
+		if (scan_entry(&s, key, val) == -1)
 			bad = 1;
 	}
 	if (len == -1) {
@@ -858,10 +900,10 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 		bad = 1;
 	}
 	/* Once a load, in the parent's scan of the users. */
-	if (nign > 0 && kind == TABLE_USERS)
+	if (s.nign > 0 && kind == TABLE_USERS)
 		WARNX("%s: %zu line%s with extra fields popd ignores (the "
-		    "first on line %zu: %s)", file, nign, nign == 1 ? "" : "s",
-		    ignline, ignkey);
+		    "first on line %zu: %s)", file, s.nign, s.nign == 1 ?
+		    "" : "s", s.ignline, s.ignkey);
 	freezero(lb.buf, lb.size);
 	close(fd);
 	return bad ? -1 : 0;

@@ -35,6 +35,13 @@
 static void	print_str(FILE *, const char *);
 static void	print_tab(FILE *, const struct popd_conf *, const char *,
 		    const char *, int);
+static void	print_tables(FILE *, const struct popd_conf *);
+static void	print_tls(FILE *, const struct popd_conf *);
+static void	print_options(FILE *, const struct popd_conf *);
+static void	print_listen(FILE *, const struct conf_listen *);
+static void	print_listens(FILE *, const struct popd_conf *);
+static void	print_limits(FILE *, const struct popd_conf *);
+static void	print_mailbox(FILE *, const struct popd_conf *);
 
 /* A string as the lexer reads it back. */
 static void
@@ -74,18 +81,11 @@ print_tab(FILE *fp, const struct popd_conf *conf, const char *what,
 		print_str(fp, v);
 }
 
-void
-conf_print(FILE *fp, const struct popd_conf *conf)
+/* Tables, the authentication and user tables and what they imply. */
+static void
+print_tables(FILE *fp, const struct popd_conf *conf)
 {
 	const struct conf_table		*tb;
-	const struct conf_listen	*l;
-	const struct conf_pki		*p;
-	const struct conf_trusted	*t;
-	const struct conf_knob		*knobs;
-	struct quota_limit		 lim;
-	char				 buf[INET6_ADDRSTRLEN + 64];
-	size_t				 i, nknobs;
-	int				 v;
 
 	TAILQ_FOREACH(tb, &conf->tables, entry) {
 		fprintf(fp, "table %s ", tb->name);
@@ -113,6 +113,14 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		print_str(fp, conf->set.maildir);
 		fputc('\n', fp);
 	}
+}
+
+/* TLS settings and each pki. */
+static void
+print_tls(FILE *fp, const struct popd_conf *conf)
+{
+	const struct conf_pki		*p;
+
 	fputs("tls protocols ", fp);
 	print_str(fp, conf->set.tls_protocols);
 	fputc('\n', fp);
@@ -134,6 +142,15 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 			fputc('\n', fp);
 		}
 	}
+}
+
+/* The route, quota, app passwords and ticket key. */
+static void
+print_options(FILE *fp, const struct popd_conf *conf)
+{
+	struct quota_limit		 lim;
+	char				 buf[INET6_ADDRSTRLEN + 64];
+
 	if (conf->set.route[0] != '\0') {
 		print_tab(fp, conf, "route", conf->set.route, conf->set.routesrc);
 		fprintf(fp, " pop3 %d imap %d smtp %d",
@@ -169,38 +186,54 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		print_str(fp, conf->set.ticket_key);
 		fputc('\n', fp);
 	}
-	TAILQ_FOREACH(l, &conf->listens, entry) {
-		fputs("listen on ", fp);
-		if (l->path[0] != '\0') {
-			fputs("socket ", fp);
-			print_str(fp, l->path);
-			fputs((l->flags & CONF_LISTEN_LMTP) ? " lmtp" :
-			    " auth-http", fp);
-			if (l->group[0] != '\0') {
-				fputs(" group ", fp);
-				print_str(fp, l->group);
-			}
-			if (l->user[0] != '\0') {
-				fputs(" user ", fp);
-				print_str(fp, l->user);
-			}
-			fputc('\n', fp);
-			continue;
+}
+
+/* One listen line. */
+static void
+print_listen(FILE *fp, const struct conf_listen *l)
+{
+	fputs("listen on ", fp);
+	if (l->path[0] != '\0') {
+		fputs("socket ", fp);
+		print_str(fp, l->path);
+		fputs((l->flags & CONF_LISTEN_LMTP) ? " lmtp" :
+		    " auth-http", fp);
+		if (l->group[0] != '\0') {
+			fputs(" group ", fp);
+			print_str(fp, l->group);
 		}
-		print_str(fp, l->addr);
-		fprintf(fp, " port %d %s", l->port,
-		    (l->flags & CONF_LISTEN_TLS) ? "tls" :
-		    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
-		    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" :
-		    (l->flags & CONF_LISTEN_HEALTH) ? "health" : "starttls");
-		if (l->pki[0] != '\0') {
-			fputs(" pki ", fp);
-			print_str(fp, l->pki);
+		if (l->user[0] != '\0') {
+			fputs(" user ", fp);
+			print_str(fp, l->user);
 		}
-		if (l->flags & CONF_LISTEN_PROXY)
-			fputs(" proxy-protocol", fp);
 		fputc('\n', fp);
+		return;
 	}
+	print_str(fp, l->addr);
+	fprintf(fp, " port %d %s", l->port,
+	    (l->flags & CONF_LISTEN_TLS) ? "tls" :
+	    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
+	    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" :
+	    (l->flags & CONF_LISTEN_HEALTH) ? "health" : "starttls");
+	if (l->pki[0] != '\0') {
+		fputs(" pki ", fp);
+		print_str(fp, l->pki);
+	}
+	if (l->flags & CONF_LISTEN_PROXY)
+		fputs(" proxy-protocol", fp);
+	fputc('\n', fp);
+}
+
+/* Each listen, the listeners, the probe, trusted and proxy networks. */
+static void
+print_listens(FILE *fp, const struct popd_conf *conf)
+{
+	const struct conf_listen	*l;
+	const struct conf_trusted	*t;
+	char				 buf[INET6_ADDRSTRLEN + 64];
+
+	TAILQ_FOREACH(l, &conf->listens, entry)
+		print_listen(fp, l);
 	if (conf->listeners != 0)
 		fprintf(fp, "listeners %d\n", conf->listeners);
 	if (conf->probe_user[0] != '\0') {
@@ -214,6 +247,15 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	TAILQ_FOREACH(t, &conf->proxies, entry)
 		fprintf(fp, "proxy \"%s\"%s\n", net_str(&t->net, buf,
 		    sizeof(buf)), t->trusted ? " trusted" : "");
+}
+
+/* Timeouts, limits and the failure delay. */
+static void
+print_limits(FILE *fp, const struct popd_conf *conf)
+{
+	const struct conf_knob		*knobs;
+	size_t				 i, nknobs;
+	int				 v;
 
 	knobs = conf_knobs(&nknobs);
 	for (i = 0; i < nknobs; i++) {
@@ -231,6 +273,12 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	fprintf(fp, "failure-delay %s %s\n",
 	    conf_duration(conf->set.failure_delay.first),
 	    conf_duration(conf->set.failure_delay.max));
+}
+
+/* What a mailbox keeps and shows: expire, deleted, login, junk. */
+static void
+print_mailbox(FILE *fp, const struct popd_conf *conf)
+{
 	if (conf->set.expire == -1)
 		fputs("expire never\n", fp);
 	else
@@ -266,6 +314,18 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 		    conf->set.junk_userssrc);
 		fputc('\n', fp);
 	}
+}
+
+/* The blocks in the order popd.conf(5) describes them. */
+void
+conf_print(FILE *fp, const struct popd_conf *conf)
+{
+	print_tables(fp, conf);
+	print_tls(fp, conf);
+	print_options(fp, conf);
+	print_listens(fp, conf);
+	print_limits(fp, conf);
+	print_mailbox(fp, conf);
 	fputs("control socket ", fp);
 	print_str(fp, conf->ctlsock);
 	fputc('\n', fp);

@@ -60,31 +60,26 @@
 #include "table.h"
 #include "util.h"
 #include "version.h"
+#include "popdpass.h"
 
 #define POPDPASS_COST	10	/* the default; popdpass(8) states it */
 #define BCRYPT_KEYMAX	72	/* bcrypt ignores the bytes after these */
-#define APP_NEWKEY	32	/* bytes of a key file popdpass makes */
-/* The last time apppass_time prints in four digits of year. */
-#define APP_TIMEMAX	253402300799LL	/* 9999-12-31T23:59:59Z */
 
 /* One byte more than a password may have, to see a longer one. */
 static char	pass[COMPAT_PASS_MAX + 2];
 static char	again[COMPAT_PASS_MAX + 2];
 static char	hash[COMPAT_HASH_MAX + 1];
-/* An app password's secret, as hashed and as shown, and the site key. */
-static char	secret[APP_SECRETLEN + 1];
-static char	shown[APP_SHOWNLEN + 1];
-static struct appkey sitekey;
 
-/* What apppass_scan found in a file for one user (app_scan). */
-struct appscan {
-	const char	*user;
-	const char	*label;		/* its lines are in drop */
-	size_t		 nrecs;		/* the user's records */
-	size_t		 joined;	/* their bytes joined, NUL */
-	size_t		*drop;
-	size_t		 ndrop;
-};
+/* The command line. */
+static struct {
+	const char	*plainfile;	/* -P */
+	const char	*add, *revoke;	/* -A, -R */
+	const char	*expiry, *file;	/* -e, -f */
+	const char	*keyfile, *nets; /* -k, -n */
+	int		 cost, costset;	/* -c */
+	int		 fromstdin;	/* -s */
+	int		 bar;		/* -B */
+} opt;
 
 __dead static void	usage(void);
 static void		wipe(void);
@@ -103,23 +98,11 @@ static int		conv_check(const char *, void *);
 static void		put(char **, size_t *, size_t *, const char *, size_t);
 static char		*line_end(char *, char *, size_t *);
 static int		convert(const char *, int);
-static time_t		parse_expiry(const char *, time_t);
-static void		parse_nets(const char *, struct apprec *);
-static void		check_label(const char *);
-static void		load_key(const char *);
-static void		fsync_dir(const char *);
-static int		lock_file(const char *, int, struct stat *);
-static int		app_scan(void *, const char *, const char *, size_t);
-static void		scan_file(const char *, struct appscan *);
-static char		*read_all(const char *, int, size_t *);
-static void		replace(const char *, const struct stat *, const char *,
-			    size_t, int (*)(const char *, void *), void *);
-static void		rewrite(const char *, int, const struct stat *,
-			    const struct appscan *, const char *);
-static int		app_add(const char *, const char *, const char *,
-			    const char *, const char *, const char *);
-static int		app_remove(const char *, const char *, const char *);
-static int		app_bar(const char *, const char *);
+static void		parse_args(int, char *[]);
+static void		check_args(void);
+static void		check_user(const char *);
+static int		apps(int, char *[]);
+static int		new_hash(const char *);
 
 __dead static void
 usage(void)
@@ -139,9 +122,7 @@ wipe(void)
 	explicit_bzero(pass, sizeof(pass));
 	explicit_bzero(again, sizeof(again));
 	explicit_bzero(hash, sizeof(hash));
-	explicit_bzero(secret, sizeof(secret));
-	explicit_bzero(shown, sizeof(shown));
-	explicit_bzero(&sitekey, sizeof(sitekey));
+	app_wipe();
 }
 
 /* Twice without echo from /dev/tty, as encrypt(1) and passwd(1) do. */
@@ -212,12 +193,6 @@ read_stdin(void)
 int
 main(int argc, char *argv[])
 {
-	const char	*user = NULL, *errstr, *plainfile = NULL;
-	const char	*add = NULL, *expiry = NULL, *file = NULL;
-	const char	*keyfile = NULL, *nets = NULL, *revoke = NULL;
-	int		 ch, cost = POPDPASS_COST, fromstdin = 0, bar = 0;
-	int		 costset = 0;
-
 	if (atexit(wipe) != 0)
 		err(1, "atexit");
 	/* No core file may hold the password. */
@@ -227,115 +202,146 @@ main(int argc, char *argv[])
 	log_init(1, LOG_AUTH);
 	log_procinit("");
 
+	parse_args(argc, argv);
+	argc -= optind;
+	argv += optind;
+	check_args();
+	if (opt.add != NULL || opt.revoke != NULL || opt.bar)
+		return apps(argc, argv);
+	if (opt.plainfile != NULL) {
+		if (argc != 0 || opt.fromstdin)
+			usage();
+		return convert(opt.plainfile, opt.cost);
+	}
+	if (argc > 1) {
+		warnx("one user name at most, and never the password");
+		usage();
+	}
+	/* The rule authtab loading applies: fail now, not at HUP. */
+	if (argc == 1)
+		check_user(argv[0]);
+	return new_hash(argc == 1 ? argv[0] : NULL);
+}
+
+static void
+parse_args(int argc, char *argv[])
+{
+	const char	*errstr;
+	int		 ch;
+
+	opt.cost = POPDPASS_COST;
 	while ((ch = getopt(argc, argv, "A:Bc:e:f:k:n:P:R:sV")) != -1) {
 		switch (ch) {
 		case 'A':
-			add = optarg;
+			opt.add = optarg;
 			break;
 		case 'B':
-			bar = 1;
+			opt.bar = 1;
 			break;
 		case 'P':
-			plainfile = optarg;
+			opt.plainfile = optarg;
 			break;
 		case 'R':
-			revoke = optarg;
+			opt.revoke = optarg;
 			break;
 		case 'V':
 			printf("popdpass (popd) %s\n", POPD_VERSION);
 			exit(0);
 		case 'c':
 			/* popd checks no costlier bcrypt (authtab(5)). */
-			cost = strtonum(optarg, 4, PWS_BCRYPT_MAX, &errstr);
+			opt.cost = strtonum(optarg, 4, PWS_BCRYPT_MAX, &errstr);
 			if (errstr != NULL)
 				errx(1, "cost %s is %s: popd takes bcrypt of "
 				    "4 to %d", optarg, errstr, PWS_BCRYPT_MAX);
-			costset = 1;
+			opt.costset = 1;
 			break;
 		case 'e':
-			expiry = optarg;
+			opt.expiry = optarg;
 			break;
 		case 'f':
-			file = optarg;
+			opt.file = optarg;
 			break;
 		case 'k':
-			keyfile = optarg;
+			opt.keyfile = optarg;
 			break;
 		case 'n':
-			nets = optarg;
+			opt.nets = optarg;
 			break;
 		case 's':
-			fromstdin = 1;
+			opt.fromstdin = 1;
 			break;
 		default:
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if ((add != NULL) + (revoke != NULL) + bar > 1) {
+}
+
+/* Options that go together, or with -A, -R or -B alone. */
+static void
+check_args(void)
+{
+	if ((opt.add != NULL) + (opt.revoke != NULL) + opt.bar > 1) {
 		warnx("-A, -R and -B: one at a time");
 		usage();
 	}
-	if (add == NULL && (expiry != NULL || nets != NULL ||
-	    keyfile != NULL)) {
+	if (opt.add == NULL && (opt.expiry != NULL || opt.nets != NULL ||
+	    opt.keyfile != NULL)) {
 		warnx("-e, -k and -n go with -A");
 		usage();
 	}
-	if (add == NULL && revoke == NULL && !bar && file != NULL) {
+	if (opt.add == NULL && opt.revoke == NULL && !opt.bar &&
+	    opt.file != NULL) {
 		warnx("-f goes with -A, -R or -B");
 		usage();
 	}
-	if (add != NULL || revoke != NULL || bar) {
-		if (plainfile != NULL || fromstdin || costset) {
-			warnx("-c, -P and -s make bcrypt hashes, not app "
-			    "passwords");
-			usage();
-		}
-		if (argc != 1) {
-			warnx("one user name");
-			usage();
-		}
-		if (!valid_username(argv[0]))
-			errx(1, "invalid user name \"%s\": 1 to %d letters, "
-			    "digits and \"._-+@\", not starting with \"-\"",
-			    argv[0], POPD_MAXUSER);
-		if (add != NULL) {
-			if (keyfile == NULL) {
-				warnx("-A needs -k keyfile: the site key "
-				    "the hash is made with");
-				usage();
-			}
-			return app_add(argv[0], add, expiry, nets, keyfile,
-			    file);
-		}
-		if (file == NULL) {
-			warnx("-%c needs -f file", bar ? 'B' : 'R');
-			usage();
-		}
-		if (bar)
-			return app_bar(argv[0], file);
-		return app_remove(argv[0], revoke, file);
-	}
-	if (plainfile != NULL) {
-		if (argc != 0 || fromstdin)
-			usage();
-		return convert(plainfile, cost);
-	}
-	if (argc > 1) {
-		warnx("one user name at most, and never the password");
+}
+
+static void
+check_user(const char *user)
+{
+	if (!valid_username(user))
+		errx(1, "invalid user name \"%s\": 1 to %d letters, "
+		    "digits and \"._-+@\", not starting with \"-\"",
+		    user, POPD_MAXUSER);
+}
+
+/* -A, -R or -B, for the one user of argv (apps.c). */
+static int
+apps(int argc, char *argv[])
+{
+	if (opt.plainfile != NULL || opt.fromstdin || opt.costset) {
+		warnx("-c, -P and -s make bcrypt hashes, not app "
+		    "passwords");
 		usage();
 	}
-	if (argc == 1) {
-		user = argv[0];
-		/* The rule authtab loading applies: fail now, not at HUP. */
-		if (!valid_username(user))
-			errx(1, "invalid user name \"%s\": 1 to %d letters, "
-			    "digits and \"._-+@\", not starting with \"-\"",
-			    user, POPD_MAXUSER);
+	if (argc != 1) {
+		warnx("one user name");
+		usage();
 	}
+	check_user(argv[0]);
+	if (opt.add != NULL) {
+		if (opt.keyfile == NULL) {
+			warnx("-A needs -k keyfile: the site key "
+			    "the hash is made with");
+			usage();
+		}
+		return app_add(argv[0], opt.add, opt.expiry, opt.nets,
+		    opt.keyfile, opt.file);
+	}
+	if (opt.file == NULL) {
+		warnx("-%c needs -f file", opt.bar ? 'B' : 'R');
+		usage();
+	}
+	if (opt.bar)
+		return app_bar(argv[0], opt.file);
+	return app_remove(argv[0], opt.revoke, opt.file);
+}
 
-	if (fromstdin)
+/* A password read and its bcrypt hash printed, after user if not NULL. */
+static int
+new_hash(const char *user)
+{
+	if (opt.fromstdin)
 		read_stdin();
 	else
 		read_tty(user);
@@ -343,7 +349,7 @@ main(int argc, char *argv[])
 		warnx("bcrypt uses only the first %d bytes of the password",
 		    BCRYPT_KEYMAX);
 
-	if (compat_newhash(pass, cost, hash, sizeof(hash)) == -1)
+	if (compat_newhash(pass, opt.cost, hash, sizeof(hash)) == -1)
 		err(1, "bcrypt");
 	/* Print nothing that authpop would not accept for this password. */
 	if (compat_checkpass(pass, hash) == -1)
@@ -703,153 +709,8 @@ convert(const char *file, int cost)
 	return nbad > 0;
 }
 
-/*
- * -e: "Nd" or "Nh" from now, "YYYY-MM-DD" (its midnight, UTC) or
- * "YYYY-MM-DDTHH:MM:SSZ"; a time past or too far (apppass_time prints
- * four digits of year) is refused.
- */
-static time_t
-parse_expiry(const char *arg, time_t now)
-{
-	const char	*errstr;
-	char		 num[16], when[32], full[32];
-	size_t		 len = strlen(arg);
-	long long	 n;
-	time_t		 t;
-
-	if (len >= 2 && len < sizeof(num) &&
-	    (arg[len - 1] == 'd' || arg[len - 1] == 'h') &&
-	    strspn(arg, "0123456789") == len - 1) {
-		memcpy(num, arg, len - 1);
-		num[len - 1] = '\0';
-		/* Bounded so that it cannot overflow; 9999 is checked below. */
-		n = strtonum(num, 0, 10000000, &errstr);
-		if (errstr != NULL)
-			errx(1, "expiry \"%s\": the number is %s", arg, errstr);
-		t = now + n * (arg[len - 1] == 'd' ? 86400 : 3600);
-	} else {
-		/* A day is its first second. */
-		(void)snprintf(full, sizeof(full), "%s%s", arg,
-		    len == 10 ? "T00:00:00Z" : "");
-		if ((len != 10 && len != 20) ||
-		    utc_parse(full, &t) == -1)
-			errx(1, "expiry \"%s\": not Nd (days from now), Nh "
-			    "(hours), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
-			    arg);
-	}
-	if (t <= now)
-		errx(1, "expiry \"%s\" is %s, not in the future", arg,
-		    apppass_time(t, when, sizeof(when)));
-	if ((long long)t > APP_TIMEMAX)
-		errx(1, "expiry \"%s\" is after 9999-12-31", arg);
-	return t;
-}
-
-/* -n: networks joined by ",", into r. */
-static void
-parse_nets(const char *arg, struct apprec *r)
-{
-	const char	*errstr;
-	char		 buf[1024], *p, *net;
-
-	r->nnets = 0;
-	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
-		errx(1, "networks \"%.40s...\": more than %d or too long", arg,
-		    APP_MAXNETS);
-	p = buf;
-	while ((net = strsep(&p, ",")) != NULL) {
-		if (*net == '\0')
-			errx(1, "networks \"%s\": an empty one (networks are "
-			    "joined by \",\" alone)", arg);
-		if (r->nnets == APP_MAXNETS)
-			errx(1, "networks \"%s\": more than %d", arg,
-			    APP_MAXNETS);
-		if (net_parse(net, &r->nets[r->nnets], &errstr) == -1)
-			errx(1, "network \"%s\": %s", net, errstr);
-		r->nnets++;
-	}
-}
-
-static void
-check_label(const char *label)
-{
-	if (strcmp(label, "main") == 0)
-		errx(1, "label \"main\" is reserved: it names the user's main "
-		    "password (-B bars it)");
-	if (!apppass_valid_label(label))
-		errx(1, "label \"%s\": 1 to %d letters, digits, \".\", \"_\" "
-		    "or \"-\"", label, APP_LABELMAX);
-}
-
-/*
- * -k: the site key, made when there is none (APP_NEWKEY random bytes,
- * mode 0600), then read as popd reads it.  It is written to a temporary
- * file and link(2)ed into place, which fails if there is one: a run
- * never reads a key half written, two runs at once cannot both make
- * one, and an existing key is never replaced, which would void every
- * hash made with it.
- */
-static void
-load_key(const char *path)
-{
-	unsigned char	 k[APP_NEWKEY];
-	char		 tmp[PATH_MAX], dir[PATH_MAX], why[160];
-	ssize_t		 n;
-	size_t		 done = 0;
-	int		 fd = -1, made = 0;
-
-	if (access(path, F_OK) == -1 && errno == ENOENT) {
-		if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
-		    snprintf(tmp, sizeof(tmp), "%s/.popdpass.XXXXXXXXXX",
-		    dirname(dir)) >= (int)sizeof(tmp))
-			errx(1, "key file %s: path too long", path);
-		if ((fd = mkstemp(tmp)) == -1)
-			err(1, "key file %s", path);
-		arc4random_buf(k, sizeof(k));
-		if (fchmod(fd, 0600) == -1)
-			goto fail;
-		while (done < sizeof(k)) {
-			if ((n = write(fd, k + done, sizeof(k) - done)) == -1) {
-				if (errno == EINTR)
-					continue;
-				goto fail;
-			}
-			done += n;
-		}
-		explicit_bzero(k, sizeof(k));
-		n = fsync(fd);
-		if (close(fd) == -1 || n == -1) {
-			fd = -1;
-			goto fail;
-		}
-		fd = -1;
-		if (link(tmp, path) == 0)
-			made = 1;
-		else if (errno != EEXIST)
-			goto fail;
-		(void)unlink(tmp);
-		if (made) {
-			fsync_dir(path);
-			fprintf(stderr, "popdpass: made the key file %s (%d "
-			    "random bytes, mode 0600): keep it, every app "
-			    "password's hash is made with it\n", path,
-			    APP_NEWKEY);
-		}
-	}
-	if (apppass_key(path, &sitekey, why, sizeof(why)) == -1)
-		errx(1, "key file %s: %s", path, why);
-	return;
- fail:
-	explicit_bzero(k, sizeof(k));
-	warn("key file %s", path);
-	if (fd != -1)
-		close(fd);
-	(void)unlink(tmp);
-	exit(1);
-}
-
 /* A rename or a new file lasts only once its directory is on disk. */
-static void
+void
 fsync_dir(const char *path)
 {
 	char	 buf[PATH_MAX];
@@ -870,7 +731,7 @@ fsync_dir(const char *path)
  * (empty, 0600) if missing.  A run that waited for the lock while
  * another replaced the file holds the old one: it opens the new.
  */
-static int
+int
 lock_file(const char *file, int create, struct stat *st)
 {
 	struct stat	 now;
@@ -910,39 +771,8 @@ lock_file(const char *file, int create, struct stat *st)
 	}
 }
 
-/* apppass_scan's function: the user's records and lines of a label. */
-static int
-app_scan(void *arg, const char *user, const char *rec, size_t lineno)
-{
-	struct appscan	*sc = arg;
-	size_t		 n;
-
-	if (strcmp(user, sc->user) != 0)
-		return 0;
-	sc->nrecs++;
-	sc->joined += strlen(rec) + 1;
-	n = strcspn(rec, " \t");
-	if (sc->label == NULL || strlen(sc->label) != n ||
-	    strncmp(rec, sc->label, n) != 0)
-		return 0;
-	if ((sc->drop = reallocarray(sc->drop, sc->ndrop + 1,
-	    sizeof(*sc->drop))) == NULL)
-		err(1, NULL);
-	sc->drop[sc->ndrop++] = lineno;
-	return 0;
-}
-
-/* A file popd would refuse is not changed: its lines are said first. */
-static void
-scan_file(const char *file, struct appscan *sc)
-{
-	if (apppass_scan(file, app_scan, sc) == -1)
-		errx(1, "%s: not changed: correct the lines above first",
-		    file);
-}
-
 /* The whole of file, open as fd, in a buffer of its own: *len bytes. */
-static char *
+char *
 read_all(const char *file, int fd, size_t *len)
 {
 	char	*buf = NULL, *nbuf;
@@ -981,7 +811,7 @@ read_all(const char *file, int fd, size_t *len)
  * popd reads either the old file or the new one, whole.  check, if not
  * NULL, reads the temporary file first and says whether it may stand.
  */
-static void
+void
 replace(const char *file, const struct stat *st, const char *buf,
     size_t len, int (*check)(const char *, void *), void *arg)
 {
@@ -1018,194 +848,4 @@ replace(const char *file, const struct stat *st, const char *buf,
 		close(out);
 	(void)unlink(tmp);
 	exit(1);
-}
-
-/*
- * file (locked as fd, st) replaced: every line as it is, but those of
- * sc->drop, then add (a line) if not NULL; the owner and mode kept.
- */
-static void
-rewrite(const char *file, int fd, const struct stat *st,
-    const struct appscan *sc, const char *add)
-{
-	char		*buf, *out, *p, *nl, *end;
-	size_t		 len, olen = 0, lineno = 0, i;
-	int		 keep;
-
-	buf = read_all(file, fd, &len);
-	if ((out = malloc(len + (add != NULL ? strlen(add) + 2 : 0) + 1)) ==
-	    NULL)
-		err(1, NULL);
-	end = buf + len;
-	for (p = buf; p < end; p = nl) {
-		if ((nl = memchr(p, '\n', end - p)) != NULL)
-			nl++;
-		else
-			nl = end;
-		lineno++;
-		keep = 1;
-		for (i = 0; i < sc->ndrop; i++)
-			if (sc->drop[i] == lineno)
-				keep = 0;
-		if (!keep)
-			continue;
-		memcpy(out + olen, p, nl - p);
-		olen += nl - p;
-		/* A last line without its newline gets one before add. */
-		if (add != NULL && nl == end && nl[-1] != '\n')
-			out[olen++] = '\n';
-	}
-	if (add != NULL)
-		olen += snprintf(out + olen, strlen(add) + 2, "%s\n", add);
-	replace(file, st, out, olen, NULL, NULL);
-	free(buf);
-	free(out);
-}
-
-/* -A: a new app password for user. */
-static int
-app_add(const char *user, const char *label, const char *expiry,
-    const char *nets, const char *keyfile, const char *file)
-{
-	struct appscan	 sc;
-	struct apprec	 r, back;
-	struct stat	 st;
-	char		 rec[APP_RECSMAX], why[160];
-	char		 line[APP_RECSMAX + POPD_MAXUSER + 2];
-	char		 out[APP_SHOWNLEN + sizeof(line) + 2];
-	time_t		 now = time(NULL);
-	int		 fd = -1, n;
-
-	/* Every argument is checked before anything is made. */
-	check_label(label);
-	memset(&r, 0, sizeof(r));
-	(void)strlcpy(r.label, label, sizeof(r.label));
-	r.created = now;
-	if (expiry != NULL)
-		r.expires = parse_expiry(expiry, now);
-	if (nets != NULL)
-		parse_nets(nets, &r);
-	load_key(keyfile);
-
-	memset(&sc, 0, sizeof(sc));
-	sc.user = user;
-	sc.label = label;
-	if (file != NULL) {
-		fd = lock_file(file, 1, &st);
-		scan_file(file, &sc);
-		if (sc.ndrop > 0)
-			errx(1, "%s: %s already has an app password \"%s\" "
-			    "(popdpass -R %s -f %s %s revokes it)", file, user,
-			    label, label, file, user);
-		if (sc.nrecs >= APP_MAXPERUSER)
-			errx(1, "%s: %s already has %zu records, the most "
-			    "popd takes", file, user, sc.nrecs);
-	}
-
-	apppass_secret(secret, shown);
-	apppass_mac(&sitekey, user, secret, r.hash);
-	explicit_bzero(secret, sizeof(secret));
-	explicit_bzero(&sitekey, sizeof(sitekey));
-	/* Nothing is kept or printed that popd would not read back. */
-	if (apppass_format(&r, rec, sizeof(rec)) == -1)
-		errx(1, "the new record is longer than %zu bytes", sizeof(rec));
-	if (apppass_parse(rec, &back, why, sizeof(why)) == -1)
-		errx(1, "the new record does not parse: %s", why);
-	if (file != NULL && sc.joined + strlen(rec) + 1 > APP_RECSMAX)
-		errx(1, "%s: %s's records would be longer than the %d bytes "
-		    "popd takes", file, user, APP_RECSMAX - 1);
-	(void)snprintf(line, sizeof(line), "%s %s", user, rec);
-
-	if (file != NULL) {
-		rewrite(file, fd, &st, &sc, line);
-		close(fd);
-	}
-	/* write(2), not stdio: no buffer of the secret is left behind. */
-	n = snprintf(out, sizeof(out), "%s\n%s%s", shown,
-	    file == NULL ? line : "", file == NULL ? "\n" : "");
-	explicit_bzero(shown, sizeof(shown));
-	if (n < 0 || (size_t)n >= sizeof(out) || write_all(STDOUT_FILENO, out, n) == -1) {
-		explicit_bzero(out, sizeof(out));
-		if (file != NULL)
-			err(1, "standard output: the secret is lost, its "
-			    "record is in %s: popdpass -R %s -f %s %s revokes "
-			    "it", file, label, file, user);
-		err(1, "standard output");
-	}
-	explicit_bzero(out, sizeof(out));
-	if (file != NULL)
-		fprintf(stderr, "popdpass: app password \"%s\" of %s added to "
-		    "%s; it is shown this once; \"popctl reload\" makes popd "
-		    "take it\n", label, user, file);
-	else
-		fprintf(stderr, "popdpass: it is shown this once; the second "
-		    "line is the record to store for %s\n", user);
-	free(sc.drop);
-	return 0;
-}
-
-/* -R: every line of that label of the user's, "main" the bar. */
-static int
-app_remove(const char *user, const char *label, const char *file)
-{
-	struct appscan	 sc;
-	struct stat	 st;
-	int		 fd;
-
-	if (strcmp(label, "main") != 0)
-		check_label(label);
-	memset(&sc, 0, sizeof(sc));
-	sc.user = user;
-	sc.label = label;
-	fd = lock_file(file, 0, &st);
-	scan_file(file, &sc);
-	if (sc.ndrop == 0)
-		errx(1, "%s: %s has no %s \"%s\"", file, user,
-		    strcmp(label, "main") == 0 ? "bar of the main password" :
-		    "app password", label);
-	rewrite(file, fd, &st, &sc, NULL);
-	close(fd);
-	free(sc.drop);
-	if (strcmp(label, "main") == 0)
-		fprintf(stderr, "popdpass: %s's main password logs in again "
-		    "once popd reloads (popctl reload)\n", user);
-	else
-		fprintf(stderr, "popdpass: app password \"%s\" of %s revoked "
-		    "in %s; \"popctl reload\" makes popd forget it\n", label,
-		    user, file);
-	return 0;
-}
-
-/* -B: the user's main password no longer logs in to POP3. */
-static int
-app_bar(const char *user, const char *file)
-{
-	struct appscan	 sc;
-	struct stat	 st;
-	char		 line[POPD_MAXUSER + 16];
-	int		 fd;
-
-	memset(&sc, 0, sizeof(sc));
-	sc.user = user;
-	sc.label = "main";
-	fd = lock_file(file, 1, &st);
-	scan_file(file, &sc);
-	if (sc.ndrop > 0) {
-		fprintf(stderr, "popdpass: %s: %s's main password is barred "
-		    "already\n", file, user);
-		return 0;
-	}
-	if (sc.nrecs >= APP_MAXPERUSER)
-		errx(1, "%s: %s already has %zu records, the most popd takes",
-		    file, user, sc.nrecs);
-	if (sc.joined + sizeof("main barred") > APP_RECSMAX)
-		errx(1, "%s: %s's records would be longer than the %d bytes "
-		    "popd takes", file, user, APP_RECSMAX - 1);
-	(void)snprintf(line, sizeof(line), "%s main barred", user);
-	rewrite(file, fd, &st, &sc, line);
-	close(fd);
-	fprintf(stderr, "popdpass: %s's main password no longer logs in to "
-	    "POP3 once popd reloads (popctl reload); app passwords do\n",
-	    user);
-	return 0;
 }
