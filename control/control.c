@@ -259,10 +259,6 @@ static const struct proc_role control_role = {
 	},
 	.self = PROC_CONTROL,
 	.chan = &parent_chan,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: control [-dVv]\n"
-	    "control is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.eof = control_parent_eof,

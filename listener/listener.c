@@ -206,10 +206,6 @@ static const struct proc_role listener_role = {
 	},
 	.self = PROC_LISTENER,
 	.chan = &parent_chan,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: listener [-dVv]\n"
-	    "listener is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,
