@@ -109,7 +109,8 @@ CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o \
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
-		listener/listener_proxy.o ${TLS_COMPAT}
+		listener/listener_proxy.o listener/listener_control.o \
+		${TLS_COMPAT}
 LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
 		common/acceptor.o common/pki.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
@@ -122,7 +123,7 @@ LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o \
 		lmtp/lmtp_pool.o
 LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/peers-lmtp.o \
 		common/acceptor.o
-CONTROL_OBJS=	control/control.o control/print.o control/lastuse.o
+CONTROL_OBJS=	control/control.o control/ask.o control/print.o control/lastuse.o
 CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/peers-control.o \
 		common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
