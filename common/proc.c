@@ -57,6 +57,8 @@
  */
 #define CTL_QUEUEMAX	1024
 
+static int	proc_args(int, char *[], int, const char *);
+static int	proc_become(const char *, uid_t, gid_t);
 static void	proc_finish_drop(void);
 static void	proc_inherited(const char *);
 static void	ctl_eof(struct chan *);
@@ -113,7 +115,7 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
  * Then logging is set up for role.  -1, nothing done: a wrong command
  * line, which the caller answers with its usage.
  */
-int
+static int
 proc_args(int argc, char *argv[], int fd, const char *role)
 {
 	socklen_t	len;
@@ -196,7 +198,7 @@ proc_prologue(const struct proc_setup *ps)
  * (listener, authpop, a mail user's wrkrpop) may run as uid 0 or gid 0.
  * Returns -1 with the reason logged.
  */
-int
+static int
 proc_become(const char *who, uid_t uid, gid_t gid)
 {
 	if (uid == 0 || gid == 0) {

@@ -73,9 +73,7 @@ struct proc_role {
 
 /* proc.c */
 __dead void proc_run(const struct proc_role *, int, char *[]);
-int	proc_args(int, char *[], int, const char *);
 void	proc_prologue(const struct proc_setup *);
-int	proc_become(const char *, uid_t, gid_t);
 rlim_t	proc_nofile(void);
 void	proc_parent_conf(struct chan *, const void *, int);
 void	proc_parent_conf_end(struct chan *, const void *, int);
