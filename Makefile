@@ -77,7 +77,8 @@ LDFLAGS+=	${SANITIZE}
 # mda and popd -m.
 PROC_BASE=	common/log.o common/msg.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
-		common/stats.o compat/compat.o common/protocheck.o
+		common/stats.o compat/compat.o common/protocheck.o \
+		common/landlock.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 		common/oldids.o common/maildrop.o common/quota.o common/kept.o
@@ -179,7 +180,7 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
-		common/table.h \
+		common/table.h common/landlock.h \
 		common/apppass.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
@@ -756,7 +757,7 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/oldids.c common/quota.c common/kept.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
-		common/b64.c \
+		common/b64.c common/landlock.c \
 		common/proto.c common/peers.c common/protocheck.c \
 		common/settings.c common/stats.c \
 		compat/compat.c
