@@ -77,7 +77,8 @@ LDFLAGS+=	${SANITIZE}
 # mda and popd -m.
 PROC_BASE=	common/log.o common/msg.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
-		common/stats.o compat/compat.o common/protocheck.o
+		common/stats.o compat/compat.o common/protocheck.o \
+		common/landlock.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
 STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
 		common/oldids.o common/maildrop.o common/quota.o common/kept.o
@@ -109,7 +110,8 @@ CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o \
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
-		listener/listener_proxy.o ${TLS_COMPAT}
+		listener/listener_proxy.o listener/listener_control.o \
+		${TLS_COMPAT}
 LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
 		common/acceptor.o common/pki.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
@@ -122,7 +124,7 @@ LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o \
 		lmtp/lmtp_pool.o
 LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/peers-lmtp.o \
 		common/acceptor.o
-CONTROL_OBJS=	control/control.o control/print.o control/lastuse.o
+CONTROL_OBJS=	control/control.o control/ask.o control/print.o control/lastuse.o
 CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/peers-control.o \
 		common/control_cmd.o
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
@@ -179,7 +181,7 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
-		common/table.h \
+		common/table.h common/landlock.h \
 		common/apppass.h \
 		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
 		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
@@ -757,7 +759,7 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		common/oldids.c common/quota.c common/kept.c \
 		common/maildir.c common/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
-		common/b64.c \
+		common/b64.c common/landlock.c \
 		common/proto.c common/peers.c common/protocheck.c \
 		common/settings.c common/stats.c \
 		compat/compat.c

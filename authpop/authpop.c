@@ -146,10 +146,6 @@ static const struct proc_role authpop_role = {
 	},
 	.self = PROC_AUTHPOP,
 	.chan = &parent,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: authpop [-dVv]\n"
-	    "authpop is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,

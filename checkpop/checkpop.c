@@ -108,10 +108,6 @@ static const struct proc_role checkpop_role = {
 	},
 	.self = PROC_CHECK,
 	.chan = &parent,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: checkpop [-dVv]\n"
-	    "checkpop is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,

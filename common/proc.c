@@ -57,6 +57,8 @@
  */
 #define CTL_QUEUEMAX	1024
 
+static int	proc_args(int, char *[], int, const char *);
+static int	proc_become(const char *, uid_t, gid_t);
 static void	proc_finish_drop(void);
 static void	proc_inherited(const char *);
 static void	ctl_eof(struct chan *);
@@ -68,24 +70,30 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
 {
 	struct proc_setup	 ps = r->setup;
 	struct chan		*c = r->chan;
+	int			 fd = r->setupfd ? r->setupfd : POPD_CHANNEL_FD;
 
 	proc_finish_drop();
 	/* A worker's: before logging starts, syslog's socket must survive. */
-	if (r->setupfd != POPD_CHANNEL_FD)
-		closefrom(r->setupfd + 1);
-	if (proc_args(argc, argv, r->setupfd, ps.role) == -1) {
-		fprintf(stderr, "%s\n", r->usage);
+	if (fd != POPD_CHANNEL_FD)
+		closefrom(fd + 1);
+	if (proc_args(argc, argv, fd, ps.role) == -1) {
+		if (r->usage != NULL)
+			fprintf(stderr, "%s\n", r->usage);
+		else
+			fprintf(stderr, "usage: %s [-dVv]\n%s is started by "
+			    "popd, which sends it its configuration on its "
+			    "channel\n", ps.role, ps.role);
 		exit(1);
 	}
 	if (set_cloexec(POPD_CHANNEL_FD) == -1)
 		fatal("%s: no channel to the parent on fd %d", ps.role,
 		    POPD_CHANNEL_FD);
-	chan_init(c, r->setupfd, r->self, PROC_PARENT, PH_START, r->handlers,
+	chan_init(c, fd, r->self, PROC_PARENT, PH_START, r->handlers,
 	    r->nhandlers, r->eof, (void *)r);
 	while (c->phase & PH_SETUP)
 		chan_poll(c);
 	/* A worker's configuration channel is done with. */
-	if (r->setupfd != POPD_CHANNEL_FD)
+	if (fd != POPD_CHANNEL_FD)
 		chan_close(c);
 	if (r->load != NULL)
 		r->load(&ps);
@@ -107,7 +115,7 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
  * Then logging is set up for role.  -1, nothing done: a wrong command
  * line, which the caller answers with its usage.
  */
-int
+static int
 proc_args(int argc, char *argv[], int fd, const char *role)
 {
 	socklen_t	len;
@@ -190,7 +198,7 @@ proc_prologue(const struct proc_setup *ps)
  * (listener, authpop, a mail user's wrkrpop) may run as uid 0 or gid 0.
  * Returns -1 with the reason logged.
  */
-int
+static int
 proc_become(const char *who, uid_t uid, gid_t gid)
 {
 	if (uid == 0 || gid == 0) {

@@ -47,8 +47,9 @@ struct proc_setup {
 
 /*
  * A child role, as every child starts (proc_run): its command line
- * (-d, -v, nothing else; usage otherwise), its setup from the parent on
- * setupfd (POPD_CHANNEL_FD, which then carries its work, or a worker's
+ * (-d, -v, nothing else; usage otherwise, or without one "usage: role
+ * [-dVv]" and who starts it), its setup from the parent on setupfd
+ * (0: POPD_CHANNEL_FD, which then carries its work, or a worker's
  * POPD_CONF_FD, closed once read) with these handlers until
  * MSG_PARENT_CONF_END or MSG_PARENT_WORKER, then load (what needs the
  * file system, as root; it may set the prologue's title and arg), the
@@ -72,9 +73,7 @@ struct proc_role {
 
 /* proc.c */
 __dead void proc_run(const struct proc_role *, int, char *[]);
-int	proc_args(int, char *[], int, const char *);
 void	proc_prologue(const struct proc_setup *);
-int	proc_become(const char *, uid_t, gid_t);
 rlim_t	proc_nofile(void);
 void	proc_parent_conf(struct chan *, const void *, int);
 void	proc_parent_conf_end(struct chan *, const void *, int);

@@ -18,11 +18,12 @@
  * sandbox.c -- the confinement of every popd process, one function per
  * role.  Each sandbox_<role>() holds the OpenBSD promises (pledge(2),
  * unveil(2)) and their Linux equivalent (no_new_privs, a Landlock
- * ruleset, a seccomp allow-list) side by side, so that what a role may
- * do is changed in one place for both systems.  Every failure is fatal:
- * a process that cannot be confined must not run.  The only tolerated
- * degradation is a Linux kernel without Landlock (or one too old for a
- * role); it is logged, never silent, and seccomp still applies.
+ * ruleset made by landlock.c, a seccomp allow-list) side by side, so
+ * that what a role may do is changed in one place for both systems.
+ * Every failure is fatal: a process that cannot be confined must not
+ * run.  The only tolerated degradation is a Linux kernel without
+ * Landlock (or one too old for a role); it is logged, never silent, and
+ * seccomp still applies.
  *
  * Call order in every role: load what it needs, chroot, drop ids, then
  * sandbox_<role>() as the last step before the event loop.  Core dumps
@@ -82,103 +83,9 @@ sb_nocore(const char *role)
 #include <seccomp.h>
 #include <termios.h>
 
-/*
- * Landlock, spelled out here: the installed headers (Debian 12, ABI 2)
- * are older than the kernels we run on, and the ABI is stable.
- */
-#ifndef SYS_landlock_create_ruleset
-#define SYS_landlock_create_ruleset	444
-#define SYS_landlock_add_rule		445
-#define SYS_landlock_restrict_self	446
-#endif
-
-#define LL_CREATE_RULESET_VERSION	(1U << 0)
-#define LL_RULE_PATH_BENEATH		1
-#define LL_RULE_NET_PORT		2	/* ABI 4 */
-
-#define LL_FS_EXECUTE		(1ULL << 0)
-#define LL_FS_WRITE_FILE	(1ULL << 1)
-#define LL_FS_READ_FILE		(1ULL << 2)
-#define LL_FS_READ_DIR		(1ULL << 3)
-#define LL_FS_REMOVE_DIR	(1ULL << 4)
-#define LL_FS_REMOVE_FILE	(1ULL << 5)
-#define LL_FS_MAKE_CHAR		(1ULL << 6)
-#define LL_FS_MAKE_DIR		(1ULL << 7)
-#define LL_FS_MAKE_REG		(1ULL << 8)
-#define LL_FS_MAKE_SOCK		(1ULL << 9)
-#define LL_FS_MAKE_FIFO		(1ULL << 10)
-#define LL_FS_MAKE_BLOCK	(1ULL << 11)
-#define LL_FS_MAKE_SYM		(1ULL << 12)
-#define LL_FS_REFER		(1ULL << 13)	/* ABI 2 */
-#define LL_FS_TRUNCATE		(1ULL << 14)	/* ABI 3 */
-#define LL_FS_IOCTL_DEV		(1ULL << 15)	/* ABI 5 */
-#define LL_FS_ABI1		((1ULL << 13) - 1)
-#define LL_FS_ALL		(LL_FS_ABI1 | LL_FS_REFER | LL_FS_TRUNCATE | \
-				    LL_FS_IOCTL_DEV)
-/* The rights a rule on a regular file (not a directory) may carry. */
-#define LL_FS_FILE		(LL_FS_EXECUTE | LL_FS_WRITE_FILE | \
-				    LL_FS_READ_FILE | LL_FS_TRUNCATE | \
-				    LL_FS_IOCTL_DEV)
-
-#define LL_NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
-#define LL_NET_CONNECT_TCP	(1ULL << 1)	/* ABI 4 */
-#define LL_NOBIND		2	/* ll_restrict nonet: TCP bind only */
-
-#define LL_SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
-#define LL_SCOPE_SIGNAL		(1ULL << 1)	/* ABI 6 */
-
-/* The newest ABI whose rights this file knows and handles. */
-#define LL_ABI_KNOWN		7
-
-struct ll_ruleset_attr {
-	uint64_t	handled_access_fs;
-	uint64_t	handled_access_net;	/* ABI 4 */
-	uint64_t	scoped;			/* ABI 6 */
-};
-
-struct ll_path_beneath_attr {
-	uint64_t	allowed_access;
-	int32_t		parent_fd;
-} __attribute__((__packed__));
-
-struct ll_path {
-	const char	*path;
-	uint64_t	 access;
-};
-
-struct ll_net_port_attr {
-	uint64_t	allowed_access;
-	uint64_t	port;
-};
-
-/*
- * What a maildir role may do beneath its maildir: read and write
- * messages and popcache, create them in tmp/, rename tmp/ -> new/ ->
- * cur/ (REFER: renames across directories), delete, truncate popcache,
- * create tmp/ new/ cur/ if missing.  Not: devices, fifos, sockets,
- * symlinks, removing directories, exec.
- */
-#define LL_MAILDIR_RIGHTS	(LL_FS_READ_FILE | LL_FS_WRITE_FILE | \
-				    LL_FS_READ_DIR | LL_FS_REMOVE_FILE | \
-				    LL_FS_MAKE_REG | LL_FS_MAKE_DIR | \
-				    LL_FS_REFER | LL_FS_TRUNCATE)
-
-/*
- * The ABI the kernel reports.  regress/sandbox/sbtest.c links its own
- * definition of this hook to pretend an older kernel (or none); the
- * programs link this one, which returns the kernel's answer as is.
- * Nothing at run time (no flag, no environment) can change it.
- */
-int	sandbox_landlock_abi_hook(int);
-
-__attribute__((__weak__)) int
-sandbox_landlock_abi_hook(int abi)
-{
-	return abi;
-}
+#include "landlock.h"
 
 static char	sandbox_desc[128];
-static int	ll_warned;
 
 static void
 sb_nocore(const char *role)
@@ -199,137 +106,6 @@ sb_nnp(const char *role)
 		fatal("%s: prctl(PR_SET_NO_NEW_PRIVS)", role);
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		fatalx("%s: no_new_privs did not stick", role);
-}
-
-/*
- * The Landlock ABI version, 0 if the kernel has no Landlock (ENOSYS) or
- * it is disabled at boot (EOPNOTSUPP).  Anything else is a failure: a
- * kernel that has Landlock but refuses it to us (EPERM from a
- * container's system call filter, as systemd-nspawn 252's) must not
- * get a popd with less confinement than it offers.  Nothing in popd
- * turns that off, so the message says what the admin can change.
- */
-static int
-ll_abi(void)
-{
-	long	abi;
-
-	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-	    LL_CREATE_RULESET_VERSION);
-	if (abi == -1) {
-		if (errno != ENOSYS && errno != EOPNOTSUPP)
-			fatalx("landlock_create_ruleset: %s: Landlock is "
-			    "refused to popd (a container's system call "
-			    "filter?) and popd does not run less confined; "
-			    "allow landlock_create_ruleset, landlock_add_rule "
-			    "and landlock_restrict_self, or run popd on the "
-			    "host", strerror(errno));
-		abi = 0;
-	}
-	return sandbox_landlock_abi_hook((int)abi);
-}
-
-static void
-ll_degraded(const char *role, const char *why)
-{
-	if (!ll_warned)
-		log_warnx("%s: sandbox degraded: %s; filesystem confinement "
-		    "rests on seccomp, ids and chroot only", role, why);
-	ll_warned = 1;
-}
-
-/*
- * Restrict this thread (and everything it forks or execs later) with a
- * new Landlock layer: handle the fs rights in fs that the running ABI
- * knows, deny TCP bind, and connect too unless nonet is LL_NOBIND,
- * scope abstract unix sockets and signals to our own domain, and allow
- * only what paths grant.  Returns the ABI used, or 0 if Landlock was
- * skipped (logged).
- * A role that needs an ABI newer than minabi to work at all (REFER for
- * the maildir renames) is left without Landlock on older kernels.
- */
-static int
-ll_restrict(const char *role, uint64_t fs, int nonet,
-    const struct ll_path *paths, size_t npaths, int minabi, int connport)
-{
-	struct ll_ruleset_attr		attr;
-	struct ll_path_beneath_attr	pb;
-	struct stat			st;
-	uint64_t			known;
-	size_t				i, asize;
-	int				abi, rfd, pfd;
-
-	if ((abi = ll_abi()) <= 0) {
-		ll_degraded(role, "no Landlock in this kernel");
-		return 0;
-	}
-	if (abi < minabi) {
-		char	why[64];
-
-		(void)snprintf(why, sizeof(why), "Landlock ABI %d is too old "
-		    "(need %d)", abi, minabi);
-		ll_degraded(role, why);
-		return 0;
-	}
-
-	known = LL_FS_ABI1;
-	if (abi >= 2)
-		known |= LL_FS_REFER;
-	if (abi >= 3)
-		known |= LL_FS_TRUNCATE;
-	if (abi >= 5)
-		known |= LL_FS_IOCTL_DEV;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.handled_access_fs = fs & known;
-	asize = sizeof(attr.handled_access_fs);
-	if (abi >= 4) {
-		attr.handled_access_net = LL_NET_BIND_TCP |
-		    (nonet == LL_NOBIND ? 0 : LL_NET_CONNECT_TCP);
-		asize += sizeof(attr.handled_access_net);
-	}
-	if (abi >= 6) {
-		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
-		asize += sizeof(attr.scoped);
-	}
-
-	rfd = syscall(SYS_landlock_create_ruleset, &attr, asize, 0);
-	if (rfd == -1)
-		fatal("%s: landlock_create_ruleset", role);
-
-	for (i = 0; i < npaths; i++) {
-		if ((pfd = open(paths[i].path, O_PATH | O_CLOEXEC)) == -1)
-			fatal("%s: landlock rule: %s", role, paths[i].path);
-		if (fstat(pfd, &st) == -1)
-			fatal("%s: landlock rule: fstat %s", role,
-			    paths[i].path);
-		memset(&pb, 0, sizeof(pb));
-		pb.allowed_access = paths[i].access & attr.handled_access_fs;
-		if (!S_ISDIR(st.st_mode))
-			pb.allowed_access &= LL_FS_FILE;
-		pb.parent_fd = pfd;
-		if (pb.allowed_access != 0 &&
-		    syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH,
-		    &pb, 0) == -1)
-			fatal("%s: landlock_add_rule %s", role, paths[i].path);
-		close(pfd);
-	}
-
-	/* nonet, but TCP connect to that port (checkpop's checks). */
-	if (connport != 0 && (attr.handled_access_net & LL_NET_CONNECT_TCP)) {
-		struct ll_net_port_attr	np;
-
-		memset(&np, 0, sizeof(np));
-		np.allowed_access = LL_NET_CONNECT_TCP;
-		np.port = connport;
-		if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_NET_PORT, &np,
-		    0) == -1)
-			fatal("%s: landlock_add_rule port %d", role, connport);
-	}
-	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1)
-		fatal("%s: landlock_restrict_self", role);
-	close(rfd);
-	return abi;
 }
 
 /*

@@ -43,7 +43,7 @@
  *	tablepop	show backends, drain and undrain BACKEND: on a
  *			channel to each that the parent passes
  *			(MSG_PARENT_CTLPEER), asked once the parent has
- *			answered the request ok
+ *			answered the request ok (ask.c)
  *
  * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
  * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
@@ -86,112 +86,31 @@
 #define PEEK_PAUSE		50000	/* microseconds: a line still coming */
 
 #define CTL_BUSY		"error: busy, try again\n"
-#define ASK_TIME		5	/* seconds for the children's answers */
 #define CONTROL_STOPWAIT	2	/* seconds for the authpops' last uses */
-#define ASK_PEERS		16	/* listeners (one drains per reload) */
 #define RELAY_MAX		(64 * 1024)	/* bytes of a wrkrpop's text */
-#define RELAY_LINEMAX		256	/* its last line is held back */
-
-enum client_state {
-	C_READ,			/* reading the request */
-	C_WAIT,			/* the parent has it: waiting for answers */
-	C_ASK,			/* the listeners, authpop or tablepop
-				   have it */
-	C_LAST,			/* the last line is queued: flush it */
-	C_DRAIN,		/* all sent: read to the client's close */
-};
-
-struct client {
-	TAILQ_ENTRY(client)	 entry;
-	int			 fd;
-	uid_t			 uid;		/* the peer's, at accept */
-	enum client_state	 state;
-	uint64_t		 req;
-	uint32_t		 cmd;		/* CTL_*: what it asked */
-	uint32_t		 nrec;		/* records of its answer */
-	int			 begun;		/* its answer has begun */
-	int			 parent_ok;	/* the parent ended it ok */
-	int			 relay;		/* a wrkrpop's text, or -1 */
-	struct event		 relayev;
-	size_t			 relayed;
-	char			 cur[RELAY_LINEMAX], held[RELAY_LINEMAX];
-	size_t			 curlen, heldlen;
-	char			 relayerr[RELAY_LINEMAX];	/* its
-						   "error: why", why */
-	struct event		 rev, wev, tmo, peek;
-	struct netaddr		 net;		/* kick address, unpenalize */
-	struct peer		*owed[ASK_PEERS];	/* asked, not done */
-	int			 nowed;
-	uint32_t		 count;		/* kicked, forgotten; backends
-						   drained */
-	struct msg_ctlsessions	*sess;		/* the parent's sessions, */
-	size_t			 nsess;		/* after the handshakes */
-	struct event		 asktmo;
-	char			 user[POPD_MAXUSER + 1];	/* show
-						   app-passwords */
-	char			 in[CTL_LINEMAX];
-	char			*out;
-	size_t			 outoff, outlen, outcap;
-	char			 last;		/* byte queued last */
-};
-
-/*
- * A listener, the current authpop or the current tablepop, on the
- * channel the parent made for us (MSG_PARENT_CTLPEER).  Its end closes
- * with it: a question never waits for one that is gone.
- */
-struct peer {
-	TAILQ_ENTRY(peer)	 entry;
-	struct chan		 chan;
-	int			 proc;		/* PROC_LISTENER, _AUTHPOP,
-						   _TABLE */
-	pid_t			 pid;
-	int			 old;		/* an authpop replaced: it
-						   drains, reports uses, and
-						   is asked nothing */
-};
 
 static struct chan		 parent_chan;
-static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
 static struct event		 accept_ev, accept_pause;
 static int			 listen_fd = -1;
-static TAILQ_HEAD(, client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
+struct client_list		 clients = TAILQ_HEAD_INITIALIZER(clients);
 static unsigned int		 nclients;
-static uint64_t			 next_req;
+uint64_t			 next_req;
 static struct lograte		 rate_busy;
 static int			 statefd = -1;	/* app-passwords last */
 static struct event		 term_ev, stop_ev;
-static int			 stopping;	/* SIGTERM came */
+int				 stopping;	/* SIGTERM came */
 
 static void	control_parent_listen(struct chan *, const void *, int);
 static void	control_parent_answer(struct chan *, const void *, int);
 static void	control_parent_record(struct chan *, const void *, int);
 static void	control_parent_relay(struct chan *, const void *, int);
 static void	control_parent_denied(struct chan *, const void *, int);
-static void	control_parent_peer(struct chan *, const void *, int);
 static void	control_parent_appslast(struct chan *, const void *, int);
 static void	control_stop(int, short, void *);
-static void	control_authpop_appused(struct chan *, const void *, int);
-static void	control_authpop_ctlapps(struct chan *, const void *, int);
-static void	control_authpop_appsgone(struct chan *, const void *, int);
-static void	peer_eof(struct chan *);
-static void	peer_replaced(int, pid_t);
-static void	peer_bad(struct chan *);
-static void	peer_unlink(struct peer *);
-static struct client *peer_answer(struct chan *, uint64_t, int);
-static void	control_listener_handshakes(struct chan *, const void *,
-		    int);
-static void	control_peer_count(struct chan *, const void *, int);
-static void	control_authpop_penalties(struct chan *, const void *, int);
-static void	control_table_backends(struct chan *, const void *, int);
-static void	client_ask(struct client *);
-static void	ask_timeout(int, short, void *);
-static void	ask_done(struct client *, const char *);
 static void	client_relay(int, short, void *);
 static int	relay_text(struct client *, const char *, size_t);
 static void	relay_end(struct client *, const char *);
 static struct client *client_answered(uint64_t);
-static int	client_print(struct client *, uint32_t, const void *);
 static void	control_parent_eof(struct chan *);
 static void	control_open(void *);
 static void	control_sandbox(void *);
@@ -200,13 +119,11 @@ static void	control_resume(int, short, void *);
 static void	client_read(int, short, void *);
 static void	client_peek(int, short, void *);
 static int	peer_done(int);
-static void	stop_if_done(void);
 static void	control_stopwait(int, short, void *);
 static void	client_write(int, short, void *);
 static void	client_timeout(int, short, void *);
 static void	client_request(struct client *, size_t);
 static int	client_queue(struct client *, const char *, size_t);
-static void	client_last(struct client *, const char *, const char *);
 static void	client_timer(struct client *, int);
 static void	client_free(struct client *);
 
@@ -229,23 +146,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
 };
 
-/* All a listener, authpop or tablepop may send us: our answers. */
-static const struct msg_handler from_listener[] = {
-	{ MSG_LISTENER_HANDSHAKES,	control_listener_handshakes },
-	{ MSG_LISTENER_KICKED,		control_peer_count },
-};
-static const struct msg_handler from_authpop[] = {
-	{ MSG_AUTHPOP_PENALTIES,	control_authpop_penalties },
-	{ MSG_AUTHPOP_UNPENALIZED,	control_peer_count },
-	{ MSG_AUTHPOP_APPUSED,		control_authpop_appused },
-	{ MSG_AUTHPOP_CTLAPPS,		control_authpop_ctlapps },
-	{ MSG_AUTHPOP_APPSGONE,		control_authpop_appsgone },
-};
-static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_BACKENDS,		control_table_backends },
-};
-
-
 /* The limits are fixed: nothing of the settings is ours. */
 static const struct proc_role control_role = {
 	.setup = {
@@ -259,10 +159,6 @@ static const struct proc_role control_role = {
 	},
 	.self = PROC_CONTROL,
 	.chan = &parent_chan,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: control [-dVv]\n"
-	    "control is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.eof = control_parent_eof,
@@ -325,14 +221,11 @@ control_stop(int sig, short ev, void *arg)
 	stop_if_done();
 }
 
-static void
+void
 stop_if_done(void)
 {
-	struct peer	*p;
-
-	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == PROC_AUTHPOP)
-			return;
+	if (ask_authpops())
+		return;
 	lastuse_flush();
 	exit(0);
 }
@@ -589,7 +482,7 @@ client_answered(uint64_t req)
  * Print for cl what it is answered (print.c): a record of type, or
  * with type 0 only how its answer begins.  0, or -1 when cl was dropped.
  */
-static int
+int
 client_print(struct client *cl, uint32_t type, const void *data)
 {
 	FILE	*fp;
@@ -819,420 +712,6 @@ relay_end(struct client *cl, const char *why)
 }
 
 /*
- * A channel to a listener, an authpop or tablepop, from the parent.  A
- * new authpop's or tablepop's replaces the one before: that one drains,
- * and is no longer asked; an authpop keeps its channel until it exits,
- * for the uses of app passwords it still checks.  A new control process
- * is given the draining authpops' first, the current one's last.
- */
-static void
-control_parent_peer(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlpeer	*m = data;
-	struct peer			*p;
-
-	if (fd == -1)
-		return;		/* our own shortage of descriptors: logged */
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
-		close(fd);
-		return;
-	}
-	if (m->proc != PROC_LISTENER)
-		peer_replaced(m->proc, m->pid);
-	p->proc = m->proc;
-	p->pid = m->pid;
-	if (m->proc == PROC_LISTENER)
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_listener, nitems(from_listener), peer_eof, p);
-	else if (m->proc == PROC_AUTHPOP)
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_authpop, nitems(from_authpop), peer_eof, p);
-	else
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_table, nitems(from_table), peer_eof, p);
-	p->chan.bad = peer_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&peers, p, entry);
-	if (m->proc == PROC_AUTHPOP)
-		lastuse_check(&p->chan);
-}
-
-/* A peer closed its channel. */
-static void
-peer_eof(struct chan *c)
-{
-	struct peer	*p = c->arg;
-
-	peer_unlink(p);
-	chan_close(&p->chan);
-	free(p);
-	if (stopping)
-		stop_if_done();
-}
-
-/*
- * The current authpop or tablepop is replaced (by pid's): the last
- * tablepop goes, an authpop is asked no more; an older channel of pid's
- * own goes (it has the new one).
- */
-static void
-peer_replaced(int proc, pid_t pid)
-{
-	struct peer	*p, *next;
-
-	TAILQ_FOREACH_SAFE(p, &peers, entry, next)
-		if (p->proc == proc) {
-			if (proc == PROC_AUTHPOP && p->pid != pid)
-				p->old = 1;
-			else
-				peer_eof(&p->chan);
-		}
-}
-
-/*
- * It broke the protocol: chan_bad closes its channel once we return,
- * then it is freed.  We cannot end it: it is not ours.
- */
-static void
-peer_bad(struct chan *c)
-{
-	peer_unlink(c->arg);
-	proc_free_later(c->arg);
-}
-
-/* p is asked no more: the questions it owed answer with what they have. */
-static void
-peer_unlink(struct peer *p)
-{
-	struct client	*cl, *next;
-	int		 i;
-
-	TAILQ_REMOVE(&peers, p, entry);
-	TAILQ_FOREACH_SAFE(cl, &clients, entry, next) {
-		for (i = 0; cl->state == C_ASK && i < cl->nowed; i++)
-			if (cl->owed[i] == p) {
-				cl->owed[i] = cl->owed[--cl->nowed];
-				ask_done(cl, NULL);
-				break;
-			}
-	}
-}
-
-/*
- * The parent allowed cl's request: ask each listener (show sessions,
- * kick address), the current authpop (show penalties, unpenalize) or
- * tablepop (show backends, drain BACKEND), for at most ASK_TIME seconds.
- */
-static void
-client_ask(struct client *cl)
-{
-	struct timeval	 tv = { ASK_TIME, 0 };
-	struct msg_net	 m;	/* a msg_ctlq is its first member */
-	struct msg_ctlappsq aq;	/* show app-passwords */
-	struct peer	*p;
-	uint32_t	 type;
-	size_t		 len = sizeof(struct msg_ctlq);
-	int		 proc = PROC_LISTENER;
-
-	switch (cl->cmd) {
-	case CTL_SHOW_SESSIONS:
-		type = MSG_CONTROL_HANDSHAKES;
-		break;
-	case CTL_KICK_ADDRESS:
-		type = MSG_CONTROL_KICKNET;
-		len = sizeof(m);
-		break;
-	case CTL_SHOW_PENALTIES:
-		type = MSG_CONTROL_PENALTIES;
-		proc = PROC_AUTHPOP;
-		break;
-	case CTL_SHOW_BACKENDS:
-		type = MSG_CONTROL_BACKENDS;
-		proc = PROC_TABLE;
-		break;
-	case CTL_SHOW_APPS:
-		type = MSG_CONTROL_APPS;
-		proc = PROC_AUTHPOP;
-		break;
-	case CTL_DRAIN:
-	case CTL_UNDRAIN:
-		type = cl->cmd == CTL_DRAIN ? MSG_CONTROL_DRAIN :
-		    MSG_CONTROL_UNDRAIN;
-		len = sizeof(m);
-		proc = PROC_TABLE;
-		break;
-	default:
-		type = MSG_CONTROL_UNPENALIZE;
-		len = sizeof(m);
-		proc = PROC_AUTHPOP;
-		break;
-	}
-	memset(&m, 0, sizeof(m));
-	m.req = cl->req;
-	m.net = cl->net;
-	memset(&aq, 0, sizeof(aq));
-	aq.req = cl->req;
-	(void)strlcpy(aq.user, cl->user, sizeof(aq.user));
-	cl->state = C_ASK;
-	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == proc && !p->old && cl->nowed < ASK_PEERS) {
-			if (type == MSG_CONTROL_APPS)
-				chan_send(&p->chan, type, -1, &aq,
-				    sizeof(aq));
-			else
-				chan_send(&p->chan, type, -1, &m, len);
-			cl->owed[cl->nowed++] = p;
-		}
-	if ((cl->cmd == CTL_UNPENALIZE || cl->cmd == CTL_SHOW_APPS) &&
-	    cl->nowed == 0) {
-		client_last(cl, "authpop is restarting, try again", NULL);
-		return;
-	}
-	if (evtimer_add(&cl->asktmo, &tv) == -1)
-		fatal("evtimer_add");
-	ask_done(cl, NULL);
-}
-
-static void
-ask_timeout(int fd, short ev, void *arg)
-{
-	ask_done(arg, "no answer from popd's processes in time");
-}
-
-/*
- * Once every peer asked has answered (or is gone), cl's answer ends:
- * the parent's sessions after the handshakes, or the count.  why: it
- * ends with that error now instead.
- */
-static void
-ask_done(struct client *cl, const char *why)
-{
-	struct msg_count	 m;
-	char			 what[INET6_ADDRSTRLEN + 8];
-	size_t			 i;
-
-	if (why == NULL && cl->nowed > 0)
-		return;
-	evtimer_del(&cl->asktmo);
-	cl->nowed = 0;
-	if (why != NULL) {
-		client_last(cl, why, NULL);
-		return;
-	}
-	/* authpop went before it answered. */
-	if (cl->cmd == CTL_SHOW_APPS && cl->count == 0) {
-		client_last(cl, "authpop is restarting, try again", NULL);
-		return;
-	}
-	for (i = 0; i < cl->nsess; i++)
-		if (client_print(cl, MSG_PARENT_CTLSESSIONS, &cl->sess[i]) ==
-		    -1)
-			return;
-	if (cl->cmd == CTL_DRAIN || cl->cmd == CTL_UNDRAIN) {
-		(void)net_str(&cl->net, what, sizeof(what));
-		/* No tablepop (no route), or none of its backends. */
-		if (cl->count == 0) {
-			client_last(cl, "no route names that backend", NULL);
-			return;
-		}
-		log_info("control: %s %s by uid %u", ctlcmd_verb(cl->cmd),
-		    what, (unsigned)cl->uid);
-	}
-	if (cl->cmd == CTL_KICK_ADDRESS || cl->cmd == CTL_UNPENALIZE) {
-		(void)net_str(&cl->net, what, sizeof(what));
-		if (cl->cmd == CTL_KICK_ADDRESS)
-			log_info("control: kick address %s by uid %u: %u "
-			    "session%s ended", what, (unsigned)cl->uid,
-			    cl->count, cl->count == 1 ? "" : "s");
-		else
-			log_info("control: unpenalize %s by uid %u: %u "
-			    "entr%s forgotten", what, (unsigned)cl->uid,
-			    cl->count, cl->count == 1 ? "y" : "ies");
-		memset(&m, 0, sizeof(m));
-		m.n = cl->count;
-		if (client_print(cl, MSG_PARENT_CTLCOUNT, &m) == -1)
-			return;
-	}
-	client_last(cl, NULL, NULL);
-}
-
-/*
- * The client a peer's answer is for; last: its last chunk.  An answer
- * after the client's end finds none (NULL); one to a question not
- * asked of it ends its channel.
- */
-static struct client *
-peer_answer(struct chan *c, uint64_t req, int last)
-{
-	struct peer	*p = c->arg;
-	struct client	*cl;
-	int		 i = 0;
-
-	TAILQ_FOREACH(cl, &clients, entry)
-		if (cl->state == C_ASK && cl->req == req)
-			break;
-	if (cl == NULL && req <= next_req) {
-		log_debug("a late answer from %s %d", proc_str(p->proc),
-		    (int)p->pid);
-		return NULL;
-	}
-	while (cl != NULL && i < cl->nowed && cl->owed[i] != p)
-		i++;
-	if (cl == NULL || i == cl->nowed) {
-		chan_bad(c, "%s %d answered question %llu, not asked of it",
-		    proc_str(p->proc), (int)p->pid, (unsigned long long)req);
-		return NULL;
-	}
-	if (last)
-		cl->owed[i] = cl->owed[--cl->nowed];
-	return cl;
-}
-
-/* A chunk of a listener's connections in their handshake. */
-static void
-control_listener_handshakes(struct chan *c, const void *data, int fd)
-{
-	const struct msg_handshakes	*m = data;
-	static struct msg_ctlsessions	 s;
-	struct ctl_session		*r;
-	struct client			*cl;
-	uint32_t			 i;
-
-	if ((cl = peer_answer(c, m->req, !m->more)) == NULL)
-		return;
-	for (i = 0; i < m->n; i++) {
-		r = &s.rec[s.n++];
-		memset(r, 0, sizeof(*r));
-		/* Greeted, it is in AUTHORIZATION (PAGE_LOGIN). */
-		r->state = m->rec[i].greeted ? PAGE_LOGIN + 1 : CTLS_HANDSHAKE;
-		r->peer = m->rec[i].peer;
-		if (m->rec[i].listen.af != 0)
-			(void)peer_str(&m->rec[i].listen, r->listener,
-			    sizeof(r->listener));
-		r->since = m->rec[i].since;
-		if (s.n == CTL_SESSROWS || i + 1 == m->n) {
-			s.req = cl->req;
-			if (client_print(cl, MSG_PARENT_CTLSESSIONS, &s) == -1)
-				cl = NULL;
-			s.n = 0;
-			if (cl == NULL)
-				return;
-		}
-	}
-	ask_done(cl, NULL);
-}
-
-/* How many a listener kicked, or authpop forgot. */
-static void
-control_peer_count(struct chan *c, const void *data, int fd)
-{
-	const struct msg_count	*m = data;
-	struct client		*cl;
-
-	if ((cl = peer_answer(c, m->req, 1)) == NULL)
-		return;
-	cl->count += m->n;
-	ask_done(cl, NULL);
-}
-
-/* A backend of tablepop's, for show backends or drain. */
-static void
-control_table_backends(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlbackend	*m = data;
-	struct client			*cl;
-
-	if ((cl = peer_answer(c, m->req, !m->more)) == NULL)
-		return;
-	if (m->addr[0] != '\0') {
-		if (client_print(cl, MSG_TABLE_BACKENDS, m) == -1)
-			return;
-		cl->count++;
-	}
-	ask_done(cl, NULL);
-}
-
-/*
- * An authpop's, draining or not: app passwords were good.  A draining
- * one's, up to a second late, may name one the reload revoked after the
- * current authpop said which we keep are gone: the current one is asked
- * about these again (MSG_CONTROL_APPSKEPT), and names those gone.
- */
-static void
-control_authpop_appused(struct chan *c, const void *data, int fd)
-{
-	static struct msg_appskept	 m;
-	const struct msg_appused	*mu = data;
-	const struct peer		*p = c->arg;
-	struct peer			*cur;
-	uint32_t			 i;
-
-	lastuse_used(mu);
-	if (!p->old)
-		return;
-	TAILQ_FOREACH(cur, &peers, entry)
-		if (cur->proc == PROC_AUTHPOP && !cur->old)
-			break;
-	if (cur == NULL)
-		return;
-	memset(&m, 0, sizeof(m));
-	for (i = 0; i < mu->n; i++) {
-		(void)strlcpy(m.rec[i].user, mu->use[i].user,
-		    sizeof(m.rec[i].user));
-		(void)strlcpy(m.rec[i].label, mu->use[i].label,
-		    sizeof(m.rec[i].label));
-	}
-	m.n = mu->n;
-	chan_send(&cur->chan, MSG_CONTROL_APPSKEPT, -1, &m, sizeof(m));
-}
-
-/* An authpop's: of the app passwords we keep, these are revoked. */
-static void
-control_authpop_appsgone(struct chan *c, const void *data, int fd)
-{
-	lastuse_gone(data);
-}
-
-/*
- * authpop's answer to show app-passwords: its records (or tablepop's,
- * which it asked), with the last uses we keep.
- */
-static void
-control_authpop_ctlapps(struct chan *c, const void *data, int fd)
-{
-	static struct msg_ctlapps	 m;
-	struct client			*cl;
-
-	memcpy(&m, data, sizeof(m));
-	if ((cl = peer_answer(c, m.req, 1)) == NULL)
-		return;
-	cl->count = 1;
-	if (m.status == CRED_TEMP) {
-		ask_done(cl, "the app-passwords table cannot answer");
-		return;
-	}
-	lastuse_show(cl->user, &m);
-	if (client_print(cl, MSG_AUTHPOP_CTLAPPS, &m) == -1)
-		return;
-	ask_done(cl, NULL);
-}
-
-/* A chunk of authpop's penalties. */
-static void
-control_authpop_penalties(struct chan *c, const void *data, int fd)
-{
-	const struct msg_penalties	*m = data;
-	struct client			*cl;
-
-	if ((cl = peer_answer(c, m->req, !m->more)) == NULL)
-		return;
-	if (m->n > 0 && client_print(cl, MSG_AUTHPOP_PENALTIES, m) == -1)
-		return;
-	ask_done(cl, NULL);
-}
-
-/*
  * Queue len bytes for cl; 0, or -1 when cl was dropped for holding
  * more than CTL_OUTMAX bytes that it does not read.
  */
@@ -1286,7 +765,7 @@ client_queue(struct client *cl, const char *s, size_t len)
  * The last line: "ok" (why NULL), or "error: why" (up to end, or its
  * NUL), on a line of its own; then flush and close.
  */
-static void
+void
 client_last(struct client *cl, const char *why, const char *end)
 {
 	char	line[CTL_CHUNK + 16];

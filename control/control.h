@@ -15,14 +15,84 @@
  */
 
 /*
- * control.h -- the control process (control.c), the app passwords' last
- * uses it keeps (lastuse.c), and how it prints the answers (print.c).
+ * control.h -- the control process (control.c), what it asks the
+ * listeners, authpop and tablepop (ask.c), the app passwords' last uses
+ * it keeps (lastuse.c), and how it prints the answers (print.c).
  */
 #ifndef POPD_CONTROL_H
 #define POPD_CONTROL_H
 
+#include <sys/queue.h>
+
+#include <event.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "control_cmd.h"
+
+/* control.c */
+#define RELAY_LINEMAX	256	/* a wrkrpop's last line is held back */
+#define ASK_PEERS	16	/* listeners (one drains per reload) */
+struct chan;
+struct peer;
+
+enum client_state {
+	C_READ,			/* reading the request */
+	C_WAIT,			/* the parent has it: waiting for answers */
+	C_ASK,			/* the listeners, authpop or tablepop
+				   have it */
+	C_LAST,			/* the last line is queued: flush it */
+	C_DRAIN,		/* all sent: read to the client's close */
+};
+
+/* A client of the control socket, from accept to close. */
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	int			 fd;
+	uid_t			 uid;		/* the peer's, at accept */
+	enum client_state	 state;
+	uint64_t		 req;
+	uint32_t		 cmd;		/* CTL_*: what it asked */
+	uint32_t		 nrec;		/* records of its answer */
+	int			 begun;		/* its answer has begun */
+	int			 parent_ok;	/* the parent ended it ok */
+	int			 relay;		/* a wrkrpop's text, or -1 */
+	struct event		 relayev;
+	size_t			 relayed;
+	char			 cur[RELAY_LINEMAX], held[RELAY_LINEMAX];
+	size_t			 curlen, heldlen;
+	char			 relayerr[RELAY_LINEMAX];	/* its
+						   "error: why", why */
+	struct event		 rev, wev, tmo, peek;
+	struct netaddr		 net;		/* kick address, unpenalize */
+	struct peer		*owed[ASK_PEERS];	/* asked, not done */
+	int			 nowed;
+	uint32_t		 count;		/* kicked, forgotten; backends
+						   drained */
+	struct msg_ctlsessions	*sess;		/* the parent's sessions, */
+	size_t			 nsess;		/* after the handshakes */
+	struct event		 asktmo;
+	char			 user[POPD_MAXUSER + 1];	/* show
+						   app-passwords */
+	char			 in[CTL_LINEMAX];
+	char			*out;
+	size_t			 outoff, outlen, outcap;
+	char			 last;		/* byte queued last */
+};
+
+TAILQ_HEAD(client_list, client);
+extern struct client_list	 clients;
+extern uint64_t			 next_req;
+extern int			 stopping;
+int	client_print(struct client *, uint32_t, const void *);
+void	client_last(struct client *, const char *, const char *);
+void	stop_if_done(void);
+
+/* ask.c */
+void	control_parent_peer(struct chan *, const void *, int);
+void	client_ask(struct client *);
+void	ask_timeout(int, short, void *);
+int	ask_authpops(void);
 
 /* lastuse.c */
 #define LASTUSE_LINEMAX	160	/* a state file's line, without its newline */
@@ -32,7 +102,6 @@ struct lastuse_rec {
 	int64_t		at;
 	char		addr[INET6_ADDRSTRLEN];
 };
-struct chan;
 struct msg_appused;
 struct msg_appskept;
 struct msg_ctlapps;

@@ -157,7 +157,6 @@ static const struct proc_role keypop_role = {
 	},
 	.self = PROC_KEY,
 	.chan = &parent_chan,
-	.setupfd = POPD_CHANNEL_FD,
 	.usage = KEYPOP_USAGE "\n"
 	    "keypop is started by popd with a listener: it sends it the "
 	    "keys on its channel",

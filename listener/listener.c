@@ -81,12 +81,10 @@ static struct chan	parent_chan;
 static struct chan	key_chan;
 static struct msg_signed key_answer;
 static int		key_answered;
-/* The control process's, for popctl's questions (proc_ctlchan). */
-static struct chan	ctl_chan;
 /* Where each listening socket is bound, by the parent's index: popctl's. */
-static struct peeraddr	lnames[POPD_MAXLISTEN];
+struct peeraddr		lnames[POPD_MAXLISTEN];
 
-static TAILQ_HEAD(, session)		sessions =
+struct session_list			sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
 /* The configuration, from the parent (MSG_PARENT_CONF...). */
 static struct conf_settings		set;
@@ -128,10 +126,6 @@ static void	listener_parent_conf_proxy(struct chan *, const void *, int);
 static void	listener_parent_listen(struct chan *, const void *, int);
 static void	listener_parent_drain(struct chan *, const void *, int);
 static void	listener_parent_starttls(struct chan *, const void *, int);
-static void	listener_parent_ctlchan(struct chan *, const void *, int);
-static void	listener_control_handshakes(struct chan *, const void *, int);
-static void	listener_parent_kick(struct chan *, const void *, int);
-static void	listener_control_kicknet(struct chan *, const void *, int);
 static void	listener_parent_ticket(struct chan *, const void *, int);
 static void	listener_parent_health(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
@@ -151,7 +145,6 @@ static int	session_greeted(struct session *, int);
 static void	session_run(struct session *);
 static void	session_closing(void *);
 static void	session_turn(void *);
-static void	session_free(void *);
 static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
@@ -185,12 +178,6 @@ static const struct msg_handler from_key[] = {
 	{ MSG_KEY_SIGNED,		listener_key_signed },
 };
 
-/* popctl's questions: all the control process may send. */
-static const struct msg_handler from_control[] = {
-	{ MSG_CONTROL_HANDSHAKES,	listener_control_handshakes },
-	{ MSG_CONTROL_KICKNET,		listener_control_kicknet },
-};
-
 static void	listener_load(struct proc_setup *);
 
 static const struct proc_role listener_role = {
@@ -206,10 +193,6 @@ static const struct proc_role listener_role = {
 	},
 	.self = PROC_LISTENER,
 	.chan = &parent_chan,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: listener [-dVv]\n"
-	    "listener is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,
@@ -489,97 +472,6 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 	relaybuf_consume(&s->io.up, s->io.up.len, 1);
 	s->state = SESS_STLS;
 	session_run(s);
-}
-
-/* The control process's channel: a new one replaces the old. */
-static void
-listener_parent_ctlchan(struct chan *c, const void *data, int fd)
-{
-	proc_ctlchan(&ctl_chan, PROC_LISTENER, fd, from_control,
-	    nitems(from_control));
-}
-
-/*
- * popctl's show sessions: the connections the parent does not know of
- * yet, before or in their TLS handshake (or their PROXY header), or
- * greeted and silent, in chunks.
- */
-static void
-listener_control_handshakes(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlq	*q = data;
-	struct msg_handshakes	 m;
-	struct session		*s;
-
-	if (proc_ctlfull(c))
-		return;
-	memset(&m, 0, sizeof(m));
-	m.req = q->req;
-	TAILQ_FOREACH(s, &sessions, entry) {
-		if (s->state == SESS_RELAY || s->state == SESS_CLOSING)
-			continue;
-		if (m.n == HS_RECS) {
-			m.more = 1;
-			chan_send(c, MSG_LISTENER_HANDSHAKES, -1, &m, sizeof(m));
-			memset(&m, 0, sizeof(m));
-			m.req = q->req;
-		}
-		m.rec[m.n].peer = s->peer;
-		m.rec[m.n].listen = lnames[s->lsock];
-		m.rec[m.n].since = s->since;
-		m.rec[m.n].greeted = s->state == SESS_GREETED;
-		m.n++;
-	}
-	chan_send(c, MSG_LISTENER_HANDSHAKES, -1, &m, sizeof(m));
-}
-
-/*
- * popctl's kick: end a session as a dropped connection, so that its
- * wrkrpop applies no DELE.
- */
-static void
-listener_parent_kick(struct chan *c, const void *data, int fd)
-{
-	const struct msg_lid	*ml = data;
-	struct session		*s;
-
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->lid == ml->lid)
-			break;
-	if (s == NULL) {
-		log_debug("kick of session %u: gone already", ml->lid);
-		return;
-	}
-	log_info("%s: kicked (popctl)", s->addr);
-	session_free(s);
-}
-
-/*
- * popctl's kick address: end every connection from a network, in any
- * state.  The count goes first: the last session's end may end a
- * draining listener.
- */
-static void
-listener_control_kicknet(struct chan *c, const void *data, int fd)
-{
-	const struct msg_net	*mn = data;
-	struct msg_count	 m;
-	struct session		*s, *next;
-
-	if (proc_ctlfull(c))
-		return;
-	memset(&m, 0, sizeof(m));
-	m.req = mn->req;
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (net_match(&mn->net, 1, &s->peer))
-			m.n++;
-	chan_send(c, MSG_LISTENER_KICKED, -1, &m, sizeof(m));
-	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
-		if (!net_match(&mn->net, 1, &s->peer))
-			continue;
-		log_info("%s: kicked (popctl)", s->addr);
-		session_free(s);
-	}
 }
 
 /*
@@ -1193,7 +1085,7 @@ session_stls(struct session *s)
  * End a session at once (also the relay's or the limits' word).  The
  * worker sees EOF on its socket; the client sees the connection close.
  */
-static void
+void
 session_free(void *arg)
 {
 	struct session	*s = arg;

@@ -17,7 +17,7 @@
 /*
  * listener.h -- the listener process (listener.c): its sessions, each
  * with the parts its limits and its relay engine see (listener_admit.h,
- * listener_relay.h).
+ * listener_relay.h), and what popctl asks of them (listener_control.c).
  */
 #ifndef POPD_LISTENER_H
 #define POPD_LISTENER_H
@@ -93,5 +93,16 @@ struct session {
 	struct relayio		 io;		/* its ends, and the bytes
 						   between them */
 };
+
+/* listener.c */
+TAILQ_HEAD(session_list, session);
+extern struct session_list	 sessions;
+extern struct peeraddr		 lnames[];	/* by listening socket */
+void	session_free(void *);
+
+/* listener_control.c */
+struct chan;
+void	listener_parent_ctlchan(struct chan *, const void *, int);
+void	listener_parent_kick(struct chan *, const void *, int);
 
 #endif

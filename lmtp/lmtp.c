@@ -197,10 +197,6 @@ static const struct proc_role lmtp_role = {
 	},
 	.self = PROC_LMTP,
 	.chan = &parent_chan,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: lmtp [-dVv]\n"
-	    "lmtp is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,

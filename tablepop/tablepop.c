@@ -136,10 +136,6 @@ static const struct proc_role tablepop_role = {
 	},
 	.self = PROC_TABLE,
 	.chan = &parent,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: tablepop [-dVv]\n"
-	    "tablepop is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,

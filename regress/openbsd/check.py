@@ -155,7 +155,7 @@ def gmake_lines(*args):
 # tickets (compat/ticketfix.c); OpenBSD's libtls needs no such fix.
 # Keys held by keypop: compat/tlssign.c reaches OpenSSL under libretls,
 # OpenBSD's libtls has a sign callback (compat/tlssign_openbsd.c).
-LINUX_ONLY = {"compat/ticketfix", "compat/tlssign"}
+LINUX_ONLY = {"compat/ticketfix", "compat/tlssign", "common/landlock"}
 OPENBSD_ONLY = {"compat/tlssign_openbsd"}
 
 
