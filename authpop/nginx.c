@@ -90,7 +90,8 @@ static const struct {
 
 static const char *protos[] = { "pop3", "imap", "smtp" };
 
-static struct chan	 httpchan;	/* to httppop */
+static struct chan	 httpchan[2];	/* to httppop: the newest two */
+static int		 httpcur;
 static size_t		 nhttp;		/* open requests */
 static uint64_t		 nextid = SID_HTTP + 1;	/* the parent's are below */
 
@@ -115,20 +116,26 @@ static const struct msg_handler from_http[] = {
 	{ MSG_HTTP_REQUEST,	httppop_request },
 };
 
-/* MSG_PARENT_HTTPPEER: the current httppop's channel. */
+/*
+ * MSG_PARENT_HTTPPEER: a new httppop's channel.  The one before it is
+ * kept, for a reload's draining httppop passes on the requests it was
+ * reading.
+ */
 void
 http_peerchan(int fd)
 {
-	if (httpchan.handlers != NULL && httpchan.fd != -1)
-		chan_close(&httpchan);
-	httpchan.handlers = NULL;
+	int	i = httpcur == 0 ? 1 : 0;
+
 	if (fd == -1)
 		return;		/* our shortage of descriptors: logged */
-	chan_init(&httpchan, fd, PROC_AUTHPOP, PROC_HTTP, PH_RUN, from_http,
-	    nitems(from_http), httppop_eof, NULL);
+	if (httpchan[i].handlers != NULL)
+		httppop_eof(&httpchan[i]);
+	chan_init(&httpchan[i], fd, PROC_AUTHPOP, PROC_HTTP, PH_RUN,
+	    from_http, nitems(from_http), httppop_eof, NULL);
 	/* Garbage: chan_bad closes it; a new httppop comes with a new one. */
-	httpchan.bad = httppop_eof;
-	chan_start(&httpchan);
+	httpchan[i].bad = httppop_eof;
+	chan_start(&httpchan[i]);
+	httpcur = i;
 }
 
 static void

@@ -90,7 +90,7 @@ PROGS = ("popd/popd", "listener/listener", "lmtp/lmtp", "control/control",
          "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
          "tablepop/tablepop", "checkpop/checkpop", "keypop/keypop",
-         "authcheck/authcheck", "confpop/confpop")
+         "authcheck/authcheck", "confpop/confpop", "httppop/httppop")
 
 # Files known not to compile for OpenBSD, with the error each must
 # give; a file that compiles, or fails otherwise, fails the check.
