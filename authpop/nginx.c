@@ -175,12 +175,15 @@ httppop_request(struct chan *c, const void *data, int fd)
 		close(fd);
 		return;
 	}
-	if (set_nonblock(fd) == -1 || (s = session_alloc(nextid++, fd, 0,
-	    &m->proxy, &http_ops)) == NULL) {
-		if (errno != ENOMEM)
-			close(fd);
+	if (set_nonblock(fd) == -1) {
+		log_warn("auth-http");
+		close(fd);
 		return;
 	}
+	/* Closed if it cannot be had (logged). */
+	if ((s = session_alloc(nextid++, fd, 0, &m->proxy, &http_ops)) ==
+	    NULL)
+		return;
 	nhttp++;
 	memset(&r, 0, sizeof(r));
 	r.method = m->method;
