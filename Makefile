@@ -130,7 +130,7 @@ CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/peers-control.o \
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
-		authpop/http.o authpop/loginticket.o authpop/state.o \
+		httppop/http.o authpop/loginticket.o authpop/state.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
 		common/table.o common/pwscheme.o common/pop3.o common/b64.o \
@@ -160,6 +160,9 @@ MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
 DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
 		${STORE_OBJS} ${DELIVER_OBJS}
+# httppop: nginx's auth_http requests, parsed apart from the hashes.
+HTTPPOP_OBJS=	httppop/httppop.o httppop/http.o
+HTTPPOP_LIBS=	${PROC_BASE} common/proto-httppop.o common/peers-httppop.o
 # popdpass needs valid_username (util.o, which logs), the hashes, and
 # for -P the table parsers popd loads authtab with (table.o).
 POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
@@ -173,11 +176,11 @@ PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
 		checkpop/checkpop keypop/keypop authcheck/authcheck \
-		confpop/confpop
+		confpop/confpop httppop/httppop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
 		man/checkpop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
-		man/authtab.5 man/usertab.5 man/popcache.5 \
+		man/httppop.8 man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
 HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
@@ -233,12 +236,14 @@ PROTO_checkpop=	PROC_CHECK
 PROTO_wrkrpop=	PROC_WRKRPOP
 PROTO_dlvrpop=	PROC_DLVRPOP
 PROTO_keypop=	PROC_KEY
+PROTO_httppop=	PROC_HTTP
 PROTO_none=	0
 PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
 		common/proto-lmtp.o common/proto-control.o \
 		common/proto-authpop.o common/proto-tablepop.o \
 		common/proto-checkpop.o common/proto-wrkrpop.o \
-		common/proto-dlvrpop.o common/proto-keypop.o common/proto-none.o
+		common/proto-dlvrpop.o common/proto-keypop.o common/proto-none.o \
+		common/proto-httppop.o
 ${PROTO_PROGS}: common/proto.c ${HDRS}
 	${CC} ${CFLAGS} -DPROTO_SELF=${PROTO_${@:common/proto-%.o=%}} \
 	    -c common/proto.c -o $@
@@ -248,7 +253,7 @@ PEERS_PROGS=	common/peers-listener.o common/peers-lmtp.o \
 		common/peers-control.o common/peers-authpop.o \
 		common/peers-tablepop.o common/peers-checkpop.o \
 		common/peers-dlvrpop.o \
-		common/peers-keypop.o
+		common/peers-keypop.o common/peers-httppop.o
 ${PEERS_PROGS}: common/peers.c ${HDRS}
 	${CC} ${CFLAGS} -DPROTO_SELF=${PROTO_${@:common/peers-%.o=%}} \
 	    -c common/peers.c -o $@
@@ -259,7 +264,8 @@ ${PEERS_PROGS}: common/peers.c ${HDRS}
 
 ${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
-${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS}: ${HDRS}
+${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS} \
+${HTTPPOP_OBJS}: ${HDRS}
 ${CONFPOP_OBJS}: confpop/confpop.h
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
@@ -268,7 +274,10 @@ ${KEYPOP_OBJS}: keypop/sigcheck.h
 ${CONF_OBJS}: ${HDRS} popd/config.h
 popdpass/popdpass.o popdpass/apps.o popctl/popctl.o: ${HDRS} popdpass/popdpass.h
 ${AUTHPOP_OBJS}: authpop/auth.h
-authpop/http.o: authpop/http.h
+${HTTPPOP_OBJS} authpop/nginx.o: httppop/http.h
+# authpop answers what httppop parsed: its struct, the answers (http.c).
+authpop/nginx.o: authpop/nginx.c
+	${CC} ${CFLAGS} -Ihttppop -c authpop/nginx.c -o $@
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
@@ -309,6 +318,9 @@ lmtp/lmtp: ${LMTP_OBJS} ${LMTP_LIBS}
 
 control/control: ${CONTROL_OBJS} ${CONTROL_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${CONTROL_OBJS} ${CONTROL_LIBS} ${LDLIBS}
+
+httppop/httppop: ${HTTPPOP_OBJS} ${HTTPPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${HTTPPOP_OBJS} ${HTTPPOP_LIBS} ${LDLIBS}
 
 authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
@@ -438,11 +450,11 @@ regress/unit/test_tapi: regress/unit/test_tapi.o ${TEST_TAPI_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_tapi.o ${TEST_TAPI_OBJS} \
 	    ${LDLIBS}
 
-# test_http links authpop's http.c and the addresses it makes: both pure.
-regress/unit/test_http: regress/unit/test_http.o authpop/http.o common/addr.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_http.o authpop/http.o \
+# test_http links httppop's http.c and the addresses it makes: both pure.
+regress/unit/test_http: regress/unit/test_http.o httppop/http.o common/addr.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_http.o httppop/http.o \
 	    common/addr.o ${LDLIBS}
-regress/unit/test_http.o: authpop/http.h
+regress/unit/test_http.o: httppop/http.h
 
 # test_ticket links authpop's loginticket.c, its HMAC pads (apppass.c, and
 # what that calls), the addresses it writes and the log it warns to;
@@ -674,10 +686,10 @@ regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
 	    tablepop/tapi.c common/table.c common/pwscheme.c common/b64.c common/settings.c common/util.c \
 	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
-regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
-    authpop/http.h common/addr.c ${HDRS}
+regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c httppop/http.c \
+    httppop/http.h common/addr.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
-	    authpop/http.c common/addr.c ${PKG_LIBS}
+	    httppop/http.c common/addr.c ${PKG_LIBS}
 regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c lmtp/lmtp_cmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
 	    lmtp/lmtp_cmd.c ${PKG_LIBS}
@@ -775,12 +787,12 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
-    authpop/host.c authpop/nginx.c authpop/http.c authpop/loginticket.c \
+    authpop/host.c authpop/nginx.c httppop/http.c authpop/loginticket.c \
     authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
     common/apppass.c ${HDRS}
-	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ -Ihttppop regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
-	    authpop/nginx.c authpop/http.c authpop/loginticket.c \
+	    authpop/nginx.c httppop/http.c authpop/loginticket.c \
 	    authpop/logincache.c authpop/scheme.c common/apppass.c \
 	    ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
@@ -869,12 +881,12 @@ install: all
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 	    tablepop/tablepop checkpop/checkpop keypop/keypop \
-	    authcheck/authcheck confpop/confpop \
+	    authcheck/authcheck confpop/confpop httppop/httppop \
 	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
 	    man/checkpop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
-	    ${DESTDIR}${MANDIR}/man8/
+	    man/httppop.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \

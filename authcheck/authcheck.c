@@ -448,7 +448,7 @@ nologin_record(const char *file, size_t line, const char *name,
 static void
 authtab_sandbox(void *arg)
 {
-	sandbox_authpop(0);
+	sandbox_authpop();
 }
 
 /* One user's hash: its kind counted, and its name said if asked. */

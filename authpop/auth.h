@@ -146,8 +146,6 @@ struct session {
 	int			 proto;		/* its Auth-Protocol, HP_* */
 	int			 attempt;	/* its Auth-Login-Attempt */
 	double			 authwait;	/* its Auth-Wait, seconds */
-	char			*req;		/* the request head so far */
-	size_t			 reqlen;
 	struct pop3_framer	 fr;		/* the line being read */
 	struct evbuffer		*out;
 	struct event		 rev, wev, tmo;
@@ -276,9 +274,7 @@ void		 session_close(struct session *, int);
 void		 session_handback(void);
 
 /* nginx.c */
-void		 http_proxy(const struct netaddr *);
-void		 http_listen(int, int, uint32_t);
-void		 http_stop(void);
+void		 http_peerchan(int);
 void		 http_route(struct session *, const struct msg_route *);
 void		 http_tablechan(int);
 

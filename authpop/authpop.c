@@ -21,13 +21,12 @@
  * other files, from the bottom up (auth.h):
  *	state.c		the settings, the parent's channel, the clock
  *	loginticket.c	routers' tickets
- *	http.c		auth_http requests and answers, parsed and made
  *	check.c		the password check threads (bcrypt never stalls the
  *			other sessions)
  *	host.c		the checks' order and times per client address
  *	verify.c	a password's way: stored hash, queue, check, answer
  *	session.c	the sessions, and the POP3 AUTHORIZATION state
- *	nginx.c		nginx's auth_http sessions
+ *	nginx.c		nginx's auth_http sessions (httppop parses them)
  *
  * Talks to (the messages are common/proto.c's and peers.c's, by
  * sender):
@@ -38,6 +37,9 @@
  *	tablepop	auth_http's routes, a database's app passwords,
  *			on a channel the parent passes
  *			(MSG_PARENT_TABLECHAN)
+ *	httppop		auth_http requests it parsed, each with nginx's
+ *			connection, on a channel the parent passes
+ *			(MSG_PARENT_HTTPPEER)
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
  *
@@ -84,8 +86,8 @@ static void		authpop_parent_table(struct chan *, const void *,
 static void		authpop_parent_tablechan(struct chan *, const void *,
 			    int);
 static void		authpop_parent_appsask(struct chan *, const void *, int);
-static void		authpop_parent_listen(struct chan *, const void *, int);
-static void		authpop_parent_proxy(struct chan *, const void *, int);
+static void		authpop_parent_httppeer(struct chan *, const void *,
+			    int);
 static void		authpop_parent_penalty(struct chan *, const void *,
 			    int);
 static void		authpop_parent_ctlchan(struct chan *, const void *,
@@ -117,8 +119,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_TABLE,	authpop_parent_table },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
-	{ MSG_PARENT_LISTEN,	authpop_parent_listen },
-	{ MSG_PARENT_CONF_PROXY, authpop_parent_proxy },
+	{ MSG_PARENT_HTTPPEER,	authpop_parent_httppeer },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_CTLCHAN,	authpop_parent_ctlchan },
 	{ MSG_PARENT_TABLECHAN,	authpop_parent_tablechan },
@@ -229,8 +230,7 @@ authpop_stop(int sig, short ev, void *arg)
 static void
 authpop_sandbox(void *arg)
 {
-	/* auth_http sockets come with a route (conf_check). */
-	sandbox_authpop(set.route[0] != '\0');
+	sandbox_authpop();
 }
 
 static void
@@ -283,7 +283,6 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 {
 	draining = 1;
 	setproctitle("draining");
-	http_stop();
 	host_export(c);
 	session_handback();
 	session_last(drained);
@@ -399,26 +398,9 @@ authpop_parent_tablechan(struct chan *c, const void *data, int fd)
 	http_tablechan(fd);
 }
 
-/* auth_http's listening sockets, and who may use them over TCP. */
+/* auth_http: httppop's channel, for the requests it parsed (nginx.c). */
 static void
-authpop_parent_listen(struct chan *c, const void *data, int fd)
+authpop_parent_httppeer(struct chan *c, const void *data, int fd)
 {
-	const struct msg_listen	*ml = data;
-
-	if (!(ml->flags & LISTEN_HTTP) || set.route[0] == '\0')
-		fatalx("%s from parent: not an auth-http socket",
-		    msg_type_str(MSG_PARENT_LISTEN));
-	if (draining) {
-		close(fd);
-		return;
-	}
-	http_listen(fd, (ml->flags & LISTEN_UNIX) != 0, ml->uid);
-}
-
-static void
-authpop_parent_proxy(struct chan *c, const void *data, int fd)
-{
-	const struct msg_proxy	*mx = data;
-
-	http_proxy(&mx->net);
+	http_peerchan(fd);
 }

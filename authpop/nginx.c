@@ -27,14 +27,17 @@
  * While no tablepop runs,
  * and when one dies with our questions, they are temporary failures.
  *
- * The parent hands authpop the listening sockets (MSG_PARENT_LISTEN with
- * LISTEN_HTTP): a unix socket, which its mode guards, or TCP, served only
- * to the addresses of popd.conf's proxy statements.  http.c reads the
- * request; nothing here trusts a byte of it before that.
+ * httppop reads the request (httppop.c, http.c): it accepts nginx's
+ * connections, checks the peer, parses the head and hands us the
+ * connection with what it parsed (MSG_HTTP_REQUEST, on a channel the
+ * parent made us, MSG_PARENT_HTTPPEER).  We never read from that
+ * connection; we write the answer on it.  Nothing of the request is
+ * trusted: peers.c checks the message, and here the descriptor.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/tree.h>
 
 #include <errno.h>
@@ -50,19 +53,6 @@
 #include "chan.h"
 #include "auth.h"
 #include "http.h"
-
-#define HTTP_MAXLISTEN	16
-#define HTTP_READTIME	10	/* seconds for the request head */
-#define HTTP_ACCEPTS	32	/* per accept event, for fairness */
-
-struct httplisten {
-	int		 fd;
-	int		 local;		/* a unix socket, else TCP: proxies */
-	uint32_t	 uid;		/* its user's: the only peer but root
-					   (LISTEN_ANYUID: any) */
-	struct event	 ev;
-	struct event	 pause;		/* out of descriptors */
-};
 
 /* What an answer says, besides OK: see texts[]. */
 enum answer { A_FAIL, A_LAST, A_TEMP, A_METHOD, A_BADCHARS, A_PERM };
@@ -100,17 +90,13 @@ static const struct {
 
 static const char *protos[] = { "pop3", "imap", "smtp" };
 
-static struct httplisten listens[HTTP_MAXLISTEN];
-static size_t		 nlistens;
-static struct netaddr	 proxies[POPD_MAXPROXY];
-static size_t		 nproxies;
+static struct chan	 httpchan[2];	/* to httppop: the newest two */
+static int		 httpcur;
 static size_t		 nhttp;		/* open requests */
 static uint64_t		 nextid = SID_HTTP + 1;	/* the parent's are below */
 
-static void	http_accept(int, short, void *);
-static int	peer_is(int, uint32_t);
-static void	http_resume(int, short, void *);
-static void	http_new(int, const struct peeraddr *, int);
+static void	httppop_request(struct chan *, const void *, int);
+static void	httppop_eof(struct chan *);
 static void	http_request(struct session *, struct http_req *);
 static void	http_send(struct session *, const char *, const char *const *);
 static void	http_refuse(struct session *, enum answer, int);
@@ -125,145 +111,93 @@ static void	http_perm(struct session *, const char *);
 
 static const struct session_ops http_ops;
 
-/* A proxy statement: who may ask over TCP. */
+/* All httppop may send us. */
+static const struct msg_handler from_http[] = {
+	{ MSG_HTTP_REQUEST,	httppop_request },
+};
+
+/*
+ * MSG_PARENT_HTTPPEER: a new httppop's channel.  The one before it is
+ * kept, for a reload's draining httppop passes on the requests it was
+ * reading.
+ */
 void
-http_proxy(const struct netaddr *net)
+http_peerchan(int fd)
 {
-	if (nproxies < nitems(proxies))
-		proxies[nproxies++] = *net;
-}
+	int	i = httpcur == 0 ? 1 : 0;
 
-/* A listening socket from the parent. */
-void
-http_listen(int fd, int local, uint32_t uid)
-{
-	struct httplisten	*l;
-
-	if (nlistens == nitems(listens) || set_nonblock(fd) == -1) {
-		log_warnx("auth-http: cannot take listening socket %d", fd);
-		close(fd);
-		return;
-	}
-	l = &listens[nlistens++];
-	l->fd = fd;
-	l->local = local;
-	l->uid = uid;
-	event_set(&l->ev, fd, EV_READ | EV_PERSIST, http_accept, l);
-	evtimer_set(&l->pause, http_resume, l);
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-}
-
-/* Draining: a newer authpop answers nginx now. */
-void
-http_stop(void)
-{
-	size_t	i;
-
-	for (i = 0; i < nlistens; i++) {
-		(void)event_del(&listens[i].ev);
-		(void)evtimer_del(&listens[i].pause);
-		close(listens[i].fd);
-	}
-	nlistens = 0;
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if (httpchan[i].handlers != NULL)
+		httppop_eof(&httpchan[i]);
+	chan_init(&httpchan[i], fd, PROC_AUTHPOP, PROC_HTTP, PH_RUN,
+	    from_http, nitems(from_http), httppop_eof, NULL);
+	/* Garbage: chan_bad closes it; a new httppop comes with a new one. */
+	httpchan[i].bad = httppop_eof;
+	chan_start(&httpchan[i]);
+	httpcur = i;
 }
 
 static void
-http_accept(int fd, short ev, void *arg)
+httppop_eof(struct chan *c)
 {
-	struct httplisten	*l = arg;
-	struct sockaddr_storage	 ss;
-	struct peeraddr		 peer;
-	socklen_t		 len;
-	char			 addr[PEER_STRLEN];
-	int			 i, cfd;
-
-	for (i = 0; i < HTTP_ACCEPTS; i++) {
-		len = sizeof(ss);
-		if ((cfd = accept4(fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Level-triggered: pause rather than spin. */
-				log_warn("auth-http: accept");
-				(void)event_del(&l->ev);
-				timer_in(&l->pause, 1);
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("auth-http: accept");
-			return;
-		}
-		memset(&peer, 0, sizeof(peer));
-		if (!l->local && (peer_from_sockaddr(&peer,
-		    (struct sockaddr *)&ss, len) == -1 ||
-		    !net_match(proxies, nproxies, &peer))) {
-			log_info("auth-http: %s is not a proxy, closed",
-			    peer_log(&peer, addr, sizeof(addr)));
-			close(cfd);
-			continue;
-		}
-		if (l->uid != LISTEN_ANYUID && !peer_is(cfd, l->uid)) {
-			close(cfd);
-			continue;
-		}
-		if (nhttp >= (size_t)set.limit.sessions) {
-			log_warnx("auth-http: %zu requests open (limit "
-			    "sessions), closed one", nhttp);
-			close(cfd);
-			continue;
-		}
-		http_new(cfd, &peer, l->local);
-	}
+	log_debug("httppop closed its channel");
+	if (c->fd != -1)
+		chan_close(c);
+	c->handlers = NULL;
 }
 
 /*
- * Whether the peer of a unix socket is its user or root (listen ...
- * user): its group may hold other programs, PHP-FPM's on Debian, which
- * must not speak for nginx.  Refusals are logged, at most a few a second.
+ * A request httppop parsed (peers.c checked its fields), with nginx's
+ * connection: a socket, or httppop is not to be believed.  At most
+ * limit sessions open, as when authpop accepted them itself.
  */
-static int
-peer_is(int fd, uint32_t want)
+static void
+httppop_request(struct chan *c, const void *data, int fd)
 {
-	static struct lograte	 rate;
-	uid_t			 uid;
-	gid_t			 gid;
+	const struct msg_httpreq	*m = data;
+	struct http_req			 r;
+	struct session			*s;
+	struct stat			 st;
 
-	if (compat_peerid(fd, &uid, &gid) == -1) {
-		log_warn("auth-http: the peer's credentials");
-		return 0;
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		log_warnx("%s from httppop: not a socket: closing its "
+		    "channel", msg_type_str(MSG_HTTP_REQUEST));
+		close(fd);
+		httppop_eof(c);
+		return;
 	}
-	if (uid == 0 || (uint32_t)uid == want)
-		return 1;
-	log_rate(&rate, "auth-http: uid %u is not the socket's user (uid "
-	    "%u), closed", (unsigned)uid, (unsigned)want);
-	return 0;
-}
-
-static void
-http_resume(int fd, short ev, void *arg)
-{
-	struct httplisten	*l = arg;
-
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-}
-
-static void
-http_new(int fd, const struct peeraddr *proxy, int local)
-{
-	struct session	*s;
-
-	if ((s = session_alloc(nextid++, fd, 0, proxy, &http_ops)) == NULL)
+	if (nhttp >= (size_t)set.limit.sessions) {
+		log_warnx("auth-http: %zu requests open (limit "
+		    "sessions), closed one", nhttp);
+		close(fd);
+		return;
+	}
+	if (set_nonblock(fd) == -1) {
+		log_warn("auth-http");
+		close(fd);
+		return;
+	}
+	/* Closed if it cannot be had (logged). */
+	if ((s = session_alloc(nextid++, fd, 0, &m->proxy, &http_ops)) ==
+	    NULL)
 		return;
 	nhttp++;
-	if ((s->req = malloc(HTTP_MAXREQ)) == NULL) {
-		log_warn("auth-http");
-		session_close(s, 0);
-		return;
-	}
-	/* Until the head is read: then timeout login, as for POP3. */
-	s->deadline = now() + HTTP_READTIME;
-	timer_in(&s->tmo, HTTP_READTIME);
+	memset(&r, 0, sizeof(r));
+	r.method = m->method;
+	r.protocol = m->protocol;
+	r.attempt = m->attempt;
+	r.badchars = m->badchars;
+	r.usertoolong = m->usertoolong;
+	r.passtoolong = m->passtoolong;
+	r.client = m->client;
+	(void)strlcpy(r.user, m->user, sizeof(r.user));
+	(void)strlcpy(r.pass, m->pass, sizeof(r.pass));
+	explicit_bzero((void *)(uintptr_t)m->pass, sizeof(m->pass));
+	http_request(s, &r);
+	explicit_bzero(&r, sizeof(r));
 	session_update(s);
 }
 
@@ -271,54 +205,18 @@ http_new(int fd, const struct peeraddr *proxy, int local)
 static void
 http_closed(struct session *s, int notify)
 {
-	if (s->req != NULL) {
-		freezero(s->req, HTTP_MAXREQ);
-		s->req = NULL;
-	}
 	nhttp--;
 }
 
-/* The request head, as it comes; nothing after it is read. */
+/*
+ * Whatever nginx sends after its request is not ours to read (httppop
+ * read the head): the session waits for its answer, or its close.
+ */
 static void
 http_read(struct session *s)
 {
-	struct http_req	 r;
-	char		 why[128];
-	ssize_t		 n;
-	size_t		 used;
-	int		 res;
-
-	if (s->req == NULL)
-		return;
-	n = recv(s->fd, s->req + s->reqlen, HTTP_MAXREQ - s->reqlen, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	if (n <= 0) {
-		log_debug("session %s%llu: auth-http: %s",
-		    SIDP(s->id), n == 0 ? "closed by nginx" :
-		    strerror(errno));
-		session_close(s, 0);
-		return;
-	}
-	s->reqlen += n;
-	res = http_parse(s->req, s->reqlen, &r, &used, why, sizeof(why));
-	if (res == HTTP_MORE)
-		return;
-	freezero(s->req, HTTP_MAXREQ);
-	s->req = NULL;
-	if (res == HTTP_BAD) {
-		log_warnx("session %s%llu: auth-http: bad request: %s",
-		    SIDP(s->id), why);
-		if ((used = http_bad(why, sizeof(why))) > 0 &&
-		    evbuffer_add(s->out, why, used) == -1)
-			fatal("evbuffer_add");
-		s->state = S_CLOSING;
-		timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
-	} else
-		http_request(s, &r);
-	explicit_bzero(&r, sizeof(r));
-	session_update(s);
+	(void)event_del(&s->rev);
+	s->reading = 0;
 }
 
 /* A whole request: the client is Client-IP from now on. */

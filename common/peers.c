@@ -18,8 +18,8 @@
 /*
  * peers.c -- the messages on the channels the parent makes between two
  * children, declared as proto.c declares the parent's: a listener and
- * its keypop, lmtp and its dlvrpops, authpop and tablepop, tablepop and
- * checkpop, and the control process and the listeners, authpop and
+ * its keypop, lmtp and its dlvrpops, authpop and tablepop or httppop,
+ * tablepop and checkpop, and the control process and the listeners, authpop and
  * tablepop.  The parent passes these channels on and never reads one:
  * it is built without this file (Makefile), so that its reader reads
  * only its own messages, and it refuses these.  A wrkrpop, which has
@@ -166,6 +166,54 @@ valid_route(const void *p)
 	    inet_pton(AF_INET, m->addr, a) != 1 &&
 	    inet_pton(AF_INET6, m->addr, a) != 1)
 		return "address";
+	return NULL;
+}
+
+/* A string of its field, NUL-terminated, without a control byte. */
+static int
+valid_text(const char *f, size_t size)
+{
+	const char	*end;
+
+	if ((end = memchr(f, '\0', size)) == NULL)
+		return 0;
+	for (; f < end; f++)
+		if ((unsigned char)*f < 0x20 || *f == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * A request httppop parsed: authpop checks its password and answers on
+ * the connection, so every field is checked as from a compromised
+ * httppop; the descriptor's kind is authpop's to check (nginx.c).
+ */
+static const char *
+valid_httpreq(const void *p)
+{
+	const struct msg_httpreq	*m = p;
+
+	if (m->method < 0 || m->method > HTTPREQ_METHODMAX)
+		return "method";
+	if (m->protocol < 0 || m->protocol > HTTPREQ_PROTOMAX)
+		return "protocol";
+	if (m->attempt < 1 || m->attempt > 9999)
+		return "attempt";
+	if (m->badchars > 1 || m->usertoolong > 1 || m->passtoolong > 1)
+		return "flags";
+	/* A name has no control byte; a password any but CR and LF. */
+	if (!valid_text(m->user, sizeof(m->user)))
+		return "user name";
+	if (!TERMINATED(m->pass) || strpbrk(m->pass, "\r\n") != NULL)
+		return "password";
+	if ((m->badchars || m->usertoolong) && m->user[0] != '\0')
+		return "user name";
+	if ((m->badchars || m->passtoolong) && m->pass[0] != '\0')
+		return "password";
+	if (!peer_valid(&m->client) || m->client.port != 0)
+		return "Client-IP";
+	if (!peer_valid(&m->proxy))
+		return "proxy";
 	return NULL;
 }
 
@@ -385,6 +433,9 @@ static const struct msg_decl peers[] = {
 	    valid_sign, RUN, PH_SIGN),
 	D(MSG_KEY_SIGNED, Y, L, sizeof(struct msg_signed), MSG_NOFD,
 	    valid_signed, PH_SIGN, PH_RUN),
+	/* A draining authpop answers the requests that were on their way. */
+	D(MSG_HTTP_REQUEST, H, A, sizeof(struct msg_httpreq), MSG_FD,
+	    valid_httpreq, ANY, 0),
 	/*
 	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
 	 * starts in PH_RUN, after its configuration.

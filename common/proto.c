@@ -344,6 +344,16 @@ valid_tablepeer(const void *p)
 }
 
 static const char *
+valid_httppeer(const void *p)
+{
+	const struct msg_ctlpeer	*m = p;
+
+	if (m->proc != PROC_HTTP)
+		return "process";
+	return m->pid > 0 ? NULL : "pid";
+}
+
+static const char *
 valid_full(const void *p)
 {
 	const struct msg_count	*m = p;
@@ -622,20 +632,20 @@ static const struct msg_decl decls[] = {
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
 	 * channel to takes no more.
 	 */
-	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T | K | Y,
+	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T | K | Y | H,
 	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
 	    valid_pki, PH_CONF, 0),
-	D(MSG_PARENT_CONF_PROXY, P, L | A, sizeof(struct msg_proxy), MSG_NOFD,
+	D(MSG_PARENT_CONF_PROXY, P, L | H, sizeof(struct msg_proxy), MSG_NOFD,
 	    valid_proxy, PH_CONF, 0),
 	D(MSG_PARENT_CONF_KEY, P, Y, sizeof(struct msg_key), MSG_NOFD,
 	    valid_keymsg, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | K | Y, 0,
+	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | K | Y | H, 0,
 	    MSG_NOFD, valid_none, PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_CONF, PH_RUN),
-	D(MSG_PARENT_LISTEN, P, L | A | M | C, sizeof(struct msg_listen),
+	D(MSG_PARENT_LISTEN, P, L | H | M | C, sizeof(struct msg_listen),
 	    MSG_FD, valid_listen, RUN, 0),
 	/* A draining listener still relays the sessions it has. */
 	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
@@ -650,7 +660,7 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
 	    valid_newtab, ANY, 0),
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
-	D(MSG_PARENT_DRAIN, P, L | A | M | T | K, 0, MSG_NOFD, valid_none,
+	D(MSG_PARENT_DRAIN, P, L | A | M | T | K | H, 0, MSG_NOFD, valid_none,
 	    RUN, PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, RUN, 0),
@@ -704,7 +714,7 @@ static const struct msg_decl decls[] = {
 	    valid_ctldenied, RUN, 0),
 	D(MSG_PARENT_CTLPEER, P, C, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_ctlpeer, RUN, 0),
-	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y,
+	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y | H,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/*
 	 * The channels between tablepop and authpop, checkpop: a new
@@ -713,6 +723,10 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_TABLEPEER, P, T, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_tablepeer, ANY, 0),
 	D(MSG_PARENT_TABLECHAN, P, A | K, 0, MSG_FD, valid_none, ANY, 0),
+	/* auth_http: httppop's channel to the current authpop. */
+	D(MSG_PARENT_HTTPPEER, P, A, sizeof(struct msg_ctlpeer), MSG_FD,
+	    valid_httppeer, ANY, 0),
+	D(MSG_PARENT_AUTHCHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
 	D(MSG_PARENT_CONF_ROUTE, P, T, 0, MSG_FD, valid_none, PH_CONF, 0),
 	D(MSG_PARENT_CONF_FILE, P, T, sizeof(struct msg_tabfile), MSG_FD,
 	    valid_tabfile, PH_CONF, 0),
@@ -877,6 +891,8 @@ proc_str(int proc)
 		return "checkpop";
 	case PROC_KEY:
 		return "keypop";
+	case PROC_HTTP:
+		return "httppop";
 	}
 	return "unknown";
 }

@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		60
+#define MSG_VERSION		61
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -55,11 +55,11 @@ enum msg_type {
 	MSG_PARENT_CONF_PKI,	/* to the listener: fd: a certificate as the
 				   parent checked it; msg_pki */
 	MSG_PARENT_CONF_KEY,	/* to keypop: a private key; msg_key */
-	MSG_PARENT_CONF_PROXY,	/* to the listener and authpop: a proxy;
+	MSG_PARENT_CONF_PROXY,	/* to the listener and httppop: a proxy;
 				   msg_proxy */
 	MSG_PARENT_CONF_END,	/* the configuration is complete */
 	MSG_PARENT_WORKER,	/* to a wrkrpop: its session; msg_worker */
-	/* parent -> listener (authpop: LISTEN_HTTP ones) */
+	/* parent -> listener (httppop: LISTEN_HTTP ones) */
 	MSG_PARENT_LISTEN,	/* fd: a listening socket; msg_listen */
 	MSG_PARENT_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
 	/* parent -> authpop */
@@ -138,6 +138,13 @@ enum msg_type {
 	MSG_PARENT_TABLECHAN,	/* fd: its channel to the current tablepop
 				   (a new one replaces the old); no
 				   payload */
+	/* parent -> authpop, httppop */
+	MSG_PARENT_HTTPPEER,	/* to authpop: fd: a channel to httppop
+				   (a new one replaces the old);
+				   msg_ctlpeer */
+	MSG_PARENT_AUTHCHAN,	/* to httppop: fd: its channel to the
+				   current authpop (a new one replaces
+				   the old); no payload */
 
 	/* listener -> parent */
 	MSG_LISTENER_SESSION,	/* fd: a client is ready; msg_newsession */
@@ -147,6 +154,10 @@ enum msg_type {
 				   msg_count, req 0 */
 	MSG_LISTENER_REKEY,	/* its wall clock stepped ahead: a ticket
 				   key now, please; msg_rekey */
+
+	/* httppop -> authpop, on the channel the parent made them */
+	MSG_HTTP_REQUEST,	/* fd: nginx's connection, its request
+				   parsed; msg_httpreq */
 
 	/* listener -> keypop, on the channel the parent made them */
 	MSG_LISTENER_SIGN,	/* sign a handshake, one at a time; msg_sign */
@@ -265,6 +276,7 @@ struct msg_hdr {
 #define PROC_TABLE		0x80
 #define PROC_CHECK		0x100	/* checkpop */
 #define PROC_KEY		0x200	/* keypop */
+#define PROC_HTTP		0x400	/* httppop */
 
 /*
  * The phases of a channel, the same on both ends: a child waits for its
@@ -367,6 +379,29 @@ struct msg_health {
 	uint32_t	sessions;
 };
 
+/*
+ * MSG_HTTP_REQUEST: what httppop parsed of an auth_http request head
+ * (httppop/http.h's struct http_req, HM_* and HP_*), for authpop to
+ * check and answer on the connection that comes with it.  user holds
+ * no byte below 0x20 nor 0x7f, pass no CR nor LF; each is "" when
+ * badchars, or its toolong flag, is set.  proxy: the connection's peer
+ * (af 0: unix).
+ */
+#define HTTPREQ_METHODMAX	6	/* HM_OTHER */
+#define HTTPREQ_PROTOMAX	2	/* HP_SMTP */
+struct msg_httpreq {
+	int32_t		method;
+	int32_t		protocol;
+	int32_t		attempt;	/* Auth-Login-Attempt, >= 1 */
+	uint32_t	badchars;
+	uint32_t	usertoolong;
+	uint32_t	passtoolong;
+	struct peeraddr	proxy;
+	struct peeraddr	client;		/* Client-IP, port 0 */
+	char		user[POPD_MAXUSER + 1];
+	char		pass[511 + 1];	/* COMPAT_PASS_MAX */
+};
+
 /* MSG_PARENT_CONF_PROXY */
 struct msg_proxy {
 	struct netaddr	net;
@@ -417,7 +452,7 @@ struct msg_worker {
 
 #define LISTEN_TLS		0x01	/* implicit TLS (RFC 8314) */
 #define LISTEN_PROXY		0x02	/* PROXY protocol header first */
-#define LISTEN_HTTP		0x04	/* nginx's auth_http: to authpop */
+#define LISTEN_HTTP		0x04	/* nginx's auth_http: to httppop */
 #define LISTEN_UNIX		0x08	/* a unix socket (HTTP or LMTP) */
 #define LISTEN_LMTP		0x10	/* LMTP (RFC 2033): to the lmtp process */
 #define LISTEN_CONTROL		0x20	/* popctl's: to the control process */

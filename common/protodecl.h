@@ -51,6 +51,7 @@ const struct msg_decl *peers_decls(size_t *);
 #define T	PROC_TABLE
 #define K	PROC_CHECK
 #define Y	PROC_KEY
+#define H	PROC_HTTP
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 /*

@@ -838,28 +838,25 @@ sandbox_tablepop(const char *const exec[])
  * authpop: _pop3auth in an empty chroot, holding the password hashes
  * (read before) and seeing every password typed.  It needs nothing on
  * disk after startup (the parent restarts it to reload authtab), no
- * network beyond the session sockets it is handed (and with http, the
- * connections it accepts on nginx's auth_http sockets), no exec, no
- * fork.
+ * network beyond the session sockets it is handed (and nginx's auth_http
+ * connections, which httppop accepted and read), no exec, no fork.
  * It may start threads (the bcrypt workers) after the sandbox: clone(2)
  * is allowed with CLONE_THREAD only.  Call it before creating threads
  * if at all possible: Landlock (before ABI 8) restricts the calling
  * thread only, while the seccomp filter is synced to all threads.
  */
 void
-sandbox_authpop(int http)
+sandbox_authpop(void)
 {
 #ifdef __OpenBSD__
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
 	 * stdio: the session sockets and the bcrypt worker threads;
-	 * recvfd: session sockets from the parent; sendfd: back to the
-	 * parent after a login; inet and unix: accept(2) on the auth_http
-	 * sockets the parent hands it (http).
+	 * recvfd: session sockets from the parent and nginx's from
+	 * httppop; sendfd: back to the parent after a login.
 	 */
-	sb_pledge("authpop", http ? "stdio sendfd recvfd inet unix" :
-	    "stdio sendfd recvfd");
+	sb_pledge("authpop", "stdio sendfd recvfd");
 #else
 	static const int allow[] = {
 		/* Threads: setup by glibc, then the worker loop. */
@@ -882,10 +879,6 @@ sandbox_authpop(int http)
 	sc_child_base(ctx, "authpop", 0);
 	sc_nofs(ctx, "authpop");
 	sc_allow(ctx, "authpop", allow, sizeof(allow) / sizeof(allow[0]));
-	/* nginx's auth_http: connections on the sockets it was handed. */
-	if (http)
-		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-		    SCMP_SYS(accept4), 0), "authpop", "accept4");
 	/* Threads only: clone(2) without CLONE_THREAD (fork) kills. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
@@ -894,6 +887,40 @@ sandbox_authpop(int http)
 	    SCMP_SYS(clone3), 0), "authpop", "clone3");
 	sc_load(ctx, "authpop");
 	sb_describe(abi, abi > 0 ? NULL : "authpop");
+#endif
+}
+
+/*
+ * httppop: the listener's user in an empty chroot, reading nginx's
+ * auth_http requests.  It holds the auth_http listening sockets (unix or
+ * TCP), the connections it reads a request head from, and its channels
+ * (the parent's, and the current authpop's, which the parent passes):
+ * it accepts, checks the peer, parses, and passes each connection on to
+ * authpop with what it parsed.  No password hash, no file at all, no new
+ * socket, no exec, no fork.
+ */
+void
+sandbox_httppop(void)
+{
+#ifdef __OpenBSD__
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/*
+	 * stdio: the connections and channels; inet and unix: accept(2)
+	 * on the auth_http sockets; recvfd: those sockets and authpop's
+	 * channel from the parent; sendfd: each connection to authpop.
+	 */
+	sb_pledge("httppop", "stdio inet unix recvfd sendfd");
+#else
+	static const int allow[] = {
+		/* Connections on the sockets we were passed; the peer's uid. */
+		SCMP_SYS(accept4), SCMP_SYS(getsockopt),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	ctx = sc_nofile("httppop", allow, nitems(allow), &abi);
+	sc_nofile_load(ctx, "httppop", abi);
 #endif
 }
 

@@ -694,8 +694,8 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 			chan_send(c, MSG_PARENT_CONF_PKI, fd, &mp, sizeof(mp));
 		}
 	}
-	/* authpop: who may ask auth_http over TCP. */
-	if (proc == PROC_LISTENER || proc == PROC_AUTHPOP) {
+	/* httppop: who may ask auth_http over TCP. */
+	if (proc == PROC_LISTENER || proc == PROC_HTTP) {
 		TAILQ_FOREACH(t, &conf->proxies, entry) {
 			memset(&mx, 0, sizeof(mx));
 			mx.net = t->net;

@@ -55,7 +55,7 @@
 #define CONF_LISTEN_TLS		LISTEN_TLS	/* implicit TLS (RFC 8314) */
 #define CONF_LISTEN_STARTTLS	0x100	/* plaintext with STLS (RFC 2595) */
 #define CONF_LISTEN_PROXY	LISTEN_PROXY	/* a PROXY protocol header */
-#define CONF_LISTEN_HTTP	LISTEN_HTTP	/* nginx's auth_http (authpop) */
+#define CONF_LISTEN_HTTP	LISTEN_HTTP	/* nginx's auth_http (httppop) */
 #define CONF_LISTEN_LMTP	LISTEN_LMTP	/* LMTP deliveries (lmtp) */
 #define CONF_LISTEN_HEALTH	LISTEN_HEALTH	/* a health port (listener) */
 #define CONF_LISTEN_CONTROL	LISTEN_CONTROL	/* popctl's (never in

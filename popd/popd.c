@@ -218,7 +218,8 @@ main(int argc, char *argv[])
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
 	    proc_start(KIND_TABLE) == NULL ||
-	    (proc_wanted(KIND_CHECK) && proc_start(KIND_CHECK) == NULL))
+	    (proc_wanted(KIND_CHECK) && proc_start(KIND_CHECK) == NULL) ||
+	    (proc_wanted(KIND_HTTP) && proc_start(KIND_HTTP) == NULL))
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
 		fatalx("cannot start the control process");

@@ -226,7 +226,7 @@ static struct {
 	dev_t		 dev;
 	ino_t		 ino;
 	struct timespec	 mtim;
-} helper_ids[10];
+} helper_ids[11];
 
 /* The paths of every helper the parent runs; self: helper_path's. */
 void
@@ -243,6 +243,7 @@ find_helpers(const char *self)
 		{ "tablepop",	proc_path[KIND_TABLE] },
 		{ "checkpop",	proc_path[KIND_CHECK] },
 		{ "keypop",	proc_path[KIND_KEY] },
+		{ "httppop",	proc_path[KIND_HTTP] },
 		{ "wrkrpop",	wrkrpop_path },
 		{ "authcheck",	authcheck_path },
 		{ "dlvrpop",	dlvrpop_path },

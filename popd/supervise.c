@@ -16,7 +16,7 @@
 
 /*
  * supervise.c -- the parent's supervised children: the listeners,
- * authpop, the lmtp and the control process, tablepop.  Each is spawned
+ * authpop, httppop, the lmtp and the control process, tablepop.  Each is spawned
  * (child.c) with its channel on a fixed fd, and restarted when it dies,
  * so that a crash costs its sessions, not the service; after a reload
  * the new one takes over and the previous one drains.  Here too is what
@@ -66,6 +66,7 @@ static void		proc_link(struct proc *, struct proc *, uint32_t,
 			    uint32_t);
 static void		ctl_link(struct proc *);
 static void		table_link(struct proc *, struct proc *);
+static void		http_link(struct proc *, struct proc *);
 static void		table_conf(struct chan *);
 static void		proc_drain(struct proc *);
 static void		proc_restart(int, short, void *);
@@ -127,6 +128,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_CHECK] = { PROC_CHECK, NULL, 0 },
 	/* One per listener, started with it (keypop_spawn); it says nothing. */
 	[KIND_KEY] = { PROC_KEY, NULL, 0 },
+	/* It tells authpop, on their own channel (http_link). */
+	[KIND_HTTP] = { PROC_HTTP, NULL, 0 },
 };
 
 static struct event	 restart_ev[KIND_MAX];
@@ -274,7 +277,7 @@ proc_spawn(enum proc_id id, int slot)
 	 * uncounted (logged).
 	 */
 	if (id != KIND_CONTROL && id != KIND_TABLE && id != KIND_CHECK &&
-	    (p->page = stats_page_new(&pagefd)) != NULL)
+	    id != KIND_HTTP && (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	if (id == KIND_LMTP)
 		spool_send(p);
@@ -309,7 +312,7 @@ proc_spawn(enum proc_id id, int slot)
 	if (sent == -1)
 		goto fail;
 
-	/* The listener's sockets, authpop's (auth_http) and lmtp's. */
+	/* The listener's sockets, httppop's (auth_http) and lmtp's. */
 	{
 		struct msg_listen	 ml;
 		int			 fd;
@@ -338,6 +341,8 @@ proc_spawn(enum proc_id id, int slot)
 		ctl_link(p);
 	if (id == KIND_AUTHPOP || id == KIND_CHECK)
 		table_link(p, current[KIND_TABLE]);
+	if (id == KIND_HTTP)
+		http_link(p, current[KIND_AUTHPOP]);
 	return p;
  fail:
 	/* It exits when it sees us close it. */
@@ -604,7 +609,7 @@ static enum proc_id
 listen_kind(int flags)
 {
 	if (flags & LISTEN_HTTP)
-		return KIND_AUTHPOP;
+		return KIND_HTTP;
 	if (flags & LISTEN_LMTP)
 		return KIND_LMTP;
 	if (flags & LISTEN_CONTROL)
@@ -613,8 +618,8 @@ listen_kind(int flags)
 }
 
 /*
- * The lmtp process runs for LMTP sockets only, the control process for
- * its socket, checkpop for a route's health port, keypop never by
+ * The lmtp process runs for LMTP sockets only, httppop for auth-http
+ * ones, the control process for its socket, checkpop for a route's health port, keypop never by
  * itself; the others always (tablepop too: it serves usertab).
  */
 int
@@ -628,7 +633,7 @@ proc_wanted(enum proc_id id)
 	/* Each listener comes with its own (keypop_spawn). */
 	if (id == KIND_KEY)
 		return 0;
-	if (id != KIND_LMTP && id != KIND_CONTROL)
+	if (id != KIND_LMTP && id != KIND_CONTROL && id != KIND_HTTP)
 		return 1;
 	for (i = 0; i < nlistens; i++)
 		if (listen_kind(listens[i].flags) == id)
@@ -668,6 +673,9 @@ proc_takeover(struct proc *p)
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == KIND_AUTHPOP || q == current[KIND_CHECK])
 				table_link(q, p);
+	/* auth_http's requests go to the authpop that serves. */
+	if (p->id == KIND_AUTHPOP)
+		http_link(current[KIND_HTTP], p);
 	/*
 	 * A reload's authpop: the older ones get its tables first, which
 	 * they read only for the sessions they keep (authpop's verify.c),
@@ -738,6 +746,14 @@ static void
 table_link(struct proc *p, struct proc *t)
 {
 	proc_link(p, t, MSG_PARENT_TABLECHAN, MSG_PARENT_TABLEPEER);
+}
+
+/* httppop h passes the requests it parsed to authpop a. */
+static void
+http_link(struct proc *h, struct proc *a)
+{
+	if (h != NULL)
+		proc_link(h, a, MSG_PARENT_AUTHCHAN, MSG_PARENT_HTTPPEER);
 }
 
 /* After a reload: p takes no new work, and exits once it has none. */

@@ -15,8 +15,9 @@
 
 """codecount.py -- how many lines of C a reviewer reads to know what one
 program can do: the root code (popd, the parent) and the code that runs
-before login (the listener and authpop).  `make count` runs it on the
-programs just built.
+before login (the listener and authpop; on a line of its own httppop,
+which parses nginx's auth_http requests and holds no password hash).
+`make count` runs it on the programs just built.
 
 How it is counted:
   - The programs are linked with --gc-sections (Makefile, Linux): a
@@ -56,6 +57,7 @@ import sys
 
 ROOT = ("popd/popd",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
+AUTHHTTP = ("httppop/httppop",)
 NOT_COUNTED = ("popd/parse.y", "popd/parse.c")
 
 SYMBOL = re.compile(r"^[0-9a-f]+ ([tTwWdDrR]) (\S+)\t(.*):(\d+)$")
@@ -177,7 +179,8 @@ def main():
     verbose = "-v" in sys.argv[1:]
     top = os.path.realpath(args[0] if args else
                            os.path.join(os.path.dirname(__file__), ".."))
-    for label, progs in (("root", ROOT), ("pre-login", PRELOGIN)):
+    for label, progs in (("root", ROOT), ("pre-login", PRELOGIN),
+                         ("pre-login, auth_http", AUTHHTTP)):
         total, parts, firsts = 0, [], []
         for prog in progs:
             path = os.path.join(top, prog)

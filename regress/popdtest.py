@@ -85,7 +85,7 @@ CONFPOP = os.path.join(REPO, "confpop", "confpop")
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck",
-            "confpop")
+            "confpop", "httppop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 DLVRPOP = os.path.join(REPO, "dlvrpop", "dlvrpop")
 MDA = os.path.join(REPO, "mda", "mda")

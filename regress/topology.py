@@ -68,6 +68,7 @@ WHEN = {
     "tablepop": "always: it serves usertab and every other table",
     "table programs": "if popd.conf names a database table",
     "checkpop": "if a route names a health port",
+    "httppop": "if a listener is an auth-http one",
     "lmtp": "if a listener is an lmtp one",
     "dlvrpop": "one per maildir in delivery over LMTP",
     "control": "if a control socket is bound: popd always binds one",

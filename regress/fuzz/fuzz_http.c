@@ -16,7 +16,7 @@
 
 /*
  * fuzz_http -- libFuzzer target for nginx's auth_http request as
- * authpop reads it (authpop/http.c): any bytes, as what came so far
+ * httppop reads it (httppop/http.c): any bytes, as what came so far
  * from nginx.  A request found ends at the first CRLFCRLF, within the
  * input and HTTP_MAXREQ, holds no NUL, and its strings end within their
  * buffers (an overlong one is "", control bytes leave both ""); the
@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../authpop/http.h"
+#include "../../httppop/http.h"
 
 #define FILL	0xa5
 

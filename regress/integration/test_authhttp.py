@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -659,6 +660,93 @@ def degraded_backend_gets_no_new_user(srv):
     finally:
         for f in fakes:
             f.close()
+
+
+
+def httppop_pid(srv, other=None, timeout=10):
+    """The pid of srv's httppop (not other), waited for."""
+    def find():
+        for p in T.descendants(srv.proc.pid):
+            if "httppop" in T.proc_cmdline(p) and p != other:
+                return p
+        return None
+    return T.wait_for(find, timeout, "an httppop")
+
+
+@T.test(users=USERS, start=False)
+def httppop_killed_mid_request(srv):
+    """Issue 71: nginx's requests are read by httppop.  Killed while it
+    reads one, it takes only that request: POP3 logins (authpop) go on,
+    the parent restarts it, and auth_http answers again."""
+    router(srv)
+    srv.start()
+    st, h, _ = login(srv, "alice", "alice-pw")
+    T.expect(h.get("Auth-Status"), "OK", "answered before")
+    old = httppop_pid(srv)
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(srv.sock)
+    s.sendall(b"GET /auth HTTP/1.0\r\nAuth-Method: pl")
+    time.sleep(0.3)
+    os.kill(old, signal.SIGKILL)
+    s.settimeout(10)
+    try:
+        got = s.recv(100)
+    except ConnectionResetError:
+        got = b""
+    s.close()
+    T.expect(got, b"", "the request in flight: closed, unanswered")
+    p = srv.pop("carol", "carol-pw")
+    p.quit()
+    srv.wait_log("httppop (pid %d) killed by signal 9, restarting" % old)
+    httppop_pid(srv, other=old)
+    T.wait_for(lambda: login(srv, "alice", "alice-pw")[1].get(
+        "Auth-Status") == "OK", 10, "auth_http answered again")
+
+
+@T.test(users=USERS, start=False)
+def httppop_holds_no_authtab(srv):
+    """Issue 71: the process that parses auth_http requests holds no
+    password hash: its memory maps and descriptors name no table, and
+    its user cannot read authtab."""
+    router(srv)
+    srv.start()
+    st, h, _ = login(srv, "alice", "alice-pw")
+    T.expect(h.get("Auth-Status"), "OK", "answered")
+    pid = httppop_pid(srv)
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read()
+    T.expect_true("authtab" not in maps and "usertab" not in maps,
+                  "no table in its maps", maps)
+    fds = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            fds.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except OSError:
+            continue
+    tables = (srv.authtab, srv.usertab, "authtab", "usertab", "memfd:")
+    T.expect_true(fds and not any(t in l for l in fds for t in tables),
+                  "no table among its descriptors", fds)
+    with open("/proc/%d/status" % pid) as f:
+        st = dict(ln.split(":", 1) for ln in f.read().splitlines())
+    uid = int(st["Uid"].split()[0])
+    gid = int(st["Gid"].split()[0])
+    groups = [int(g) for g in st["Groups"].split()]
+    T.expect_true(uid != 0 and gid != 0, "unprivileged", st["Uid"])
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+            with open(srv.authtab, "rb"):
+                os._exit(1)
+        except PermissionError:
+            os._exit(0)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    T.expect(os.waitstatus_to_exitcode(status), 0,
+             "httppop's user cannot read authtab")
 
 
 if __name__ == "__main__":

@@ -1095,9 +1095,9 @@ apply(const char *role)
 	else if (strcmp(role, "keycheck") == 0)
 		sandbox_keycheck();	/* keypop -c */
 	else if (strcmp(role, "authpop") == 0)
-		sandbox_authpop(0);
-	else if (strcmp(role, "authpop-http") == 0)
-		sandbox_authpop(1);	/* auth_http: accept4 */
+		sandbox_authpop();
+	else if (strcmp(role, "httppop") == 0)
+		sandbox_httppop();	/* auth_http: accept4 */
 	else if (strcmp(role, "wrkrpop") == 0) {
 		/* As the mail user, as the parent execs it. */
 		if (geteuid() == 0 &&
@@ -1501,13 +1501,14 @@ static const struct check checks[] = {
 	ERR("authpop", "clone3 (glibc falls back to clone)", NULL, act_clone3,
 	    ENOSYS),
 	SYS("authpop", "accept a connection", prep_pending, act_accept),
-	/* With auth-http listeners: nginx's requests, accepted. */
-	OK("authpop-http", "accept a connection", prep_pending, act_accept),
-	ERR("authpop-http", "create a TCP socket", NULL, act_socket_inet,
+	/* nginx's requests, accepted by httppop: no file. */
+	OK("httppop", "accept a connection", prep_pending, act_accept),
+	ERR("httppop", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("httppop", "create a TCP socket", NULL, act_socket_inet,
 	    EPERM),
-	ERR("authpop-http", "connect a socket", prep_tcp_socket, act_connect,
+	ERR("httppop", "connect a socket", prep_tcp_socket, act_connect,
 	    EPERM),
-	SYS("authpop-http", "fork", NULL, act_fork),
+	SYS("httppop", "fork", NULL, act_fork),
 	SYS("authpop", "fork", NULL, act_fork),
 	SYS("authpop", "vfork", NULL, act_vfork),
 	SYS("authpop", "execve /bin/true", NULL, act_execve),

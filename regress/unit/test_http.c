@@ -16,7 +16,7 @@
 
 /*
  * test_http -- nginx's mail auth_http request as authpop reads it and
- * the answers it writes (authpop/http.c): the requests nginx 1.22 sends
+ * the answers it writes (httppop/http.c): the requests nginx 1.22 sends
  * byte for byte, for each method and protocol, fed whole and a byte at
  * a time; every limit at its edge (the head, a line, the headers);
  * every malformed request refused without the user's or password's
@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../authpop/http.h"
+#include "../../httppop/http.h"
 #include "unit.h"
 
 /* What nginx 1.22 sends for USER alice / PASS "s%cr t" over POP3. */

@@ -650,7 +650,7 @@ declarations(void)
 
 	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP |
 	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE | PROC_CHECK |
-	    PROC_KEY;
+	    PROC_KEY | PROC_HTTP;
 	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN | PH_SIGN;
 	all = msg_decls(&n);
 	CHECK(n == MSG_MAX - 1, "%zu declarations for %d types", n,
@@ -680,7 +680,8 @@ declarations(void)
 		 * The parent talks to each child, children not to another
 		 * but a listener and its keypop, the control process and a
 		 * listener, authpop or tablepop, tablepop and authpop or
-		 * checkpop, and the lmtp process and its dlvrpops.
+		 * checkpop, httppop and authpop, and the lmtp process and
+		 * its dlvrpops.
 		 */
 		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT ||
 		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY) ||
@@ -689,6 +690,7 @@ declarations(void)
 		    (d->from | d->to) == (PROC_TABLE | PROC_CONTROL) ||
 		    (d->from | d->to) == (PROC_TABLE | PROC_AUTHPOP) ||
 		    (d->from | d->to) == (PROC_TABLE | PROC_CHECK) ||
+		    (d->from | d->to) == (PROC_HTTP | PROC_AUTHPOP) ||
 		    (d->from | d->to) == (PROC_LMTP | PROC_DLVRPOP),
 		    "%s: neither end is the parent", d->name);
 		CHECK(d->size <= MSG_MAXPAYLOAD, "%s: %zu bytes, at most %d",
@@ -717,7 +719,8 @@ declarations(void)
 	CHECK_STR(proc_str(PROC_TABLE), "tablepop");
 	CHECK_STR(proc_str(PROC_CHECK), "checkpop");
 	CHECK_STR(proc_str(PROC_KEY), "keypop");
-	CHECK_STR(proc_str(0x400), "unknown");
+	CHECK_STR(proc_str(PROC_HTTP), "httppop");
+	CHECK_STR(proc_str(0x800), "unknown");
 }
 
 /* The listener's handler of MSG_PARENT_DRAIN in round_trip(). */

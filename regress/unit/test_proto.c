@@ -212,12 +212,20 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
 	{ MSG_PARENT_APPSASK,		on_later },
-	{ MSG_PARENT_LISTEN,		on_later },
-	{ MSG_PARENT_CONF_PROXY,	on_proxy },
 	{ MSG_PARENT_VERBOSE,		on_later },
 	{ MSG_PARENT_STATS,		on_later },
 	{ MSG_PARENT_CTLCHAN,		on_later },
 	{ MSG_PARENT_TABLECHAN,		on_later },
+	{ MSG_PARENT_HTTPPEER,		on_later },
+};
+static const struct msg_handler to_httppop[] = {
+	{ MSG_PARENT_CONF,		on_conf },
+	{ MSG_PARENT_CONF_PROXY,	on_proxy },
+	{ MSG_PARENT_CONF_END,		on_end },
+	{ MSG_PARENT_LISTEN,		on_later },
+	{ MSG_PARENT_AUTHCHAN,		on_later },
+	{ MSG_PARENT_DRAIN,		on_later },
+	{ MSG_PARENT_VERBOSE,		on_later },
 };
 static const struct msg_handler to_wrkrpop[] = {
 	{ MSG_PARENT_CONF,		on_conf },
@@ -249,6 +257,7 @@ static const struct child {
 	{ PROC_AUTHPOP, to_authpop, from_authpop, nitems(to_authpop),
 	    nitems(from_authpop) },
 	{ PROC_WRKRPOP, to_wrkrpop, NULL, nitems(to_wrkrpop), 0 },
+	{ PROC_HTTP, to_httppop, NULL, nitems(to_httppop), 0 },
 };
 
 /* The configuration as conf_print() shows it (malloc'd). */
@@ -445,7 +454,7 @@ send_receive(const char *name, const struct popd_conf *conf,
 	    npki : 0), "%s, %s: %zu keypairs of %zu", name, cname,
 	    count(MSG_PARENT_CONF_PKI), npki);
 	CHECK(count(MSG_PARENT_CONF_PROXY) == (ch->proc == PROC_LISTENER ||
-	    ch->proc == PROC_AUTHPOP ? nproxy : 0), "%s, %s: %zu proxies of "
+	    ch->proc == PROC_HTTP ? nproxy : 0), "%s, %s: %zu proxies of "
 	    "%zu", name, cname,
 	    count(MSG_PARENT_CONF_PROXY), nproxy);
 	CHECK(count(MSG_NONE) == 0, "%s, %s: a message of a later phase",
@@ -464,8 +473,8 @@ send_receive(const char *name, const struct popd_conf *conf,
 	copy_nets(&want->trusted, &conf->trusted);
 	if (ch->proc == PROC_LISTENER)
 		copy_pkis(want, conf);
-	/* authpop: who may ask auth_http over TCP. */
-	if (ch->proc == PROC_LISTENER || ch->proc == PROC_AUTHPOP)
+	/* httppop: who may ask auth_http over TCP. */
+	if (ch->proc == PROC_LISTENER || ch->proc == PROC_HTTP)
 		copy_nets(&want->proxies, &conf->proxies);
 	got_text = printed(rebuilt);
 	want_text = printed(want);

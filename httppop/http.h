@@ -15,7 +15,7 @@
  */
 
 /*
- * http.h -- nginx's mail auth_http request as authpop reads it, and the
+ * http.h -- nginx's mail auth_http request as httppop reads it, and the
  * answers it writes (http.c).  Pure: no I/O, no state, no logging.
  */
 #ifndef POPD_HTTP_H
