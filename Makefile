@@ -59,7 +59,7 @@ TLSSIGN_LIBS!=	pkg-config --libs libssl libcrypto 2>/dev/null || \
 
 CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} ${SECTIONS} \
+		-Icommon -Istore -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} ${SECTIONS} \
 		-DSBINDIR=\"${SBINDIR}\" -DLIBEXECDIR=\"${LIBEXECDIR}\" \
 		-DCHROOTDIR=\"${CHROOTDIR}\" -DTABLEDIR=\"${TABLEDIR}\"
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
@@ -69,22 +69,22 @@ SANITIZE?=
 CFLAGS+=	${SANITIZE}
 LDFLAGS+=	${SANITIZE}
 
-# common/ in three layers, each linked only into the programs that use it:
+# common/ in two layers, each linked only into the programs that use it:
 # the process layer (log, channels and messages, the settings, the child
-# prologue, sandbox, addresses), the protocol helpers (POP3 lines, the
-# user tables), and the mail store (maildir naming, CRLF, popcache, the
-# UIDLs of other servers, the maildrop, Maildir++ quotas) for wrkrpop,
-# mda and popd -m.
+# prologue, sandbox, addresses) and the protocol helpers (POP3 lines, the
+# user tables).  store/ is the mail store (maildir naming, CRLF, popcache,
+# the UIDLs of other servers, the maildrop, Maildir++ quotas, the maildir
+# lock), for wrkrpop, mda and dlvrpop only.
 PROC_BASE=	common/log.o common/msg.o common/settings.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
 		common/stats.o compat/compat.o common/protocheck.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
-STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
-		common/oldids.o common/maildrop.o common/quota.o common/kept.o
+STORE_OBJS=	store/maildir.o store/crlf.o store/popcache.o \
+		store/oldids.o store/maildrop.o store/quota.o store/kept.o
 # The steps of a delivery, for mda and dlvrpop.
-DELIVER_OBJS=	common/deliver.o
+DELIVER_OBJS=	store/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
-		common/table.o common/pwscheme.o common/b64.o common/fslock.o
+		common/table.o common/pwscheme.o common/b64.o store/fslock.o
 
 POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
@@ -151,7 +151,7 @@ CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o common/peers-checkpop.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o
 WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o ${STORE_OBJS} \
-		common/pop3.o common/b64.o common/fslock.o
+		common/pop3.o common/b64.o store/fslock.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
@@ -180,14 +180,14 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/table.h \
 		common/apppass.h \
-		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
-		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
+		common/pop3.h store/crlf.h store/maildir.h store/maildrop.h \
+		store/popcache.h common/sandbox.h common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
-		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h common/deliver.h common/fslock.h \
+		store/oldids.h common/chan.h common/settings.h popd/parent.h \
+		popd/lookup.h store/deliver.h store/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
-		common/quota.h common/pwscheme.h common/pki.h common/kept.h \
-		common/b64.h
+		store/quota.h common/pwscheme.h common/pki.h store/kept.h \
+		common/b64.h common/quotarule.h
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
@@ -343,10 +343,10 @@ popctl/popctl: ${POPCTL_OBJS}
 
 # Unit tests link the code they test and what it calls, nothing more
 # where that is known (test_crlf, test_popcache); each is one C file.
-TEST_CRLF_OBJS=	common/crlf.o common/maildir.o common/settings.o
-TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
-		common/oldids.o common/settings.o common/util.o compat/compat.o \
-		common/crlf.o common/log.o common/quota.o common/kept.o
+TEST_CRLF_OBJS=	store/crlf.o store/maildir.o common/settings.o
+TEST_PC_OBJS=	store/maildrop.o store/popcache.o store/maildir.o \
+		store/oldids.o common/settings.o common/util.o compat/compat.o \
+		store/crlf.o common/log.o store/quota.o store/kept.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o common/b64.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o \
@@ -369,14 +369,14 @@ regress/unit/test_openreg: regress/unit/test_openreg.o common/util.o \
 	    common/log.o compat/compat.o ${LDLIBS}
 regress/unit/test_openreg.o: regress/unit/test_openreg.c \
     regress/unit/unit.h ${HDRS}
-regress/unit/test_fslock: regress/unit/test_fslock.o common/fslock.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_fslock.o common/fslock.o \
+regress/unit/test_fslock: regress/unit/test_fslock.o store/fslock.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_fslock.o store/fslock.o \
 	    ${LDLIBS}
 regress/unit/test_fslock.o: regress/unit/test_fslock.c regress/unit/unit.h \
     ${HDRS}
-TEST_MSGID_OBJS=	wrkrpop/msgid.o wrkrpop/journal.o common/maildir.o \
+TEST_MSGID_OBJS=	wrkrpop/msgid.o wrkrpop/journal.o store/maildir.o \
 			common/util.o common/log.o common/settings.o \
-			common/crlf.o compat/compat.o
+			store/crlf.o compat/compat.o
 regress/unit/test_msgid: regress/unit/test_msgid.o ${TEST_MSGID_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msgid.o ${TEST_MSGID_OBJS} \
 	    ${LDLIBS}
@@ -502,7 +502,7 @@ regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
 	    ${TEST_CTLCMD_OBJS} ${LDLIBS}
 
 # test_quota links quota.c and the maildir naming it counts with.
-TEST_QUOTA_OBJS=	common/quota.o common/maildir.o common/crlf.o \
+TEST_QUOTA_OBJS=	store/quota.o store/maildir.o store/crlf.o \
 		common/settings.o
 regress/unit/test_quota: regress/unit/test_quota.o ${TEST_QUOTA_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_quota.o ${TEST_QUOTA_OBJS} \
@@ -577,7 +577,7 @@ regress/sandbox/sbtest.o: ${HDRS}
 FUZZ_CC?=	clang
 FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined \
-		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
+		-Icommon -Istore -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
 FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
 		regress/fuzz/fuzz_passwdfile \
@@ -628,20 +628,20 @@ regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
 	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
 	    common/util.c \
 	    compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
-regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
-    common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
-    common/oldids.c common/settings.c common/util.c compat/compat.c \
-    common/quota.c common/kept.c ${HDRS}
+regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c store/popcache.c \
+    store/maildrop.c store/maildir.c store/crlf.c regress/fuzz/logstub.c \
+    store/oldids.c common/settings.c common/util.c compat/compat.c \
+    store/quota.c store/kept.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
-	    common/quota.c common/kept.c \
-	    common/settings.c common/util.c compat/compat.c common/crlf.c \
+	    store/popcache.c store/maildrop.c store/maildir.c store/oldids.c \
+	    store/quota.c store/kept.c \
+	    common/settings.c common/util.c compat/compat.c store/crlf.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
-regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
-    common/maildir.c common/crlf.c common/settings.c common/util.c \
+regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c store/oldids.c \
+    store/maildir.c store/crlf.c common/settings.c common/util.c \
     compat/compat.c regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_oldids.c \
-	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
+	    store/oldids.c store/maildir.c store/crlf.c common/settings.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
@@ -684,7 +684,7 @@ FUZZ_CTL_SRCS=	common/control_cmd.c common/proto.c common/peers.c \
 regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
 	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c \
+FUZZ_QUOTA_SRCS=	store/quota.c store/maildir.c store/crlf.c \
 			common/settings.c common/util.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
@@ -696,22 +696,22 @@ regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
 	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
-regress/fuzz/fuzz_mountinfo: regress/fuzz/fuzz_mountinfo.c common/fslock.c \
+regress/fuzz/fuzz_mountinfo: regress/fuzz/fuzz_mountinfo.c store/fslock.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_mountinfo.c \
-	    common/fslock.c ${PKG_LIBS}
+	    store/fslock.c ${PKG_LIBS}
 regress/fuzz/fuzz_msgid: regress/fuzz/fuzz_msgid.c wrkrpop/msgid.c \
     wrkrpop/wrkrpop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_msgid.c \
 	    wrkrpop/msgid.c compat/compat.c ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_JOURNAL_SRCS=	wrkrpop/journal.c common/maildir.c common/util.c \
-			common/settings.c common/crlf.c compat/compat.c \
+FUZZ_JOURNAL_SRCS=	wrkrpop/journal.c store/maildir.c common/util.c \
+			common/settings.c store/crlf.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_journal: regress/fuzz/fuzz_journal.c ${FUZZ_JOURNAL_SRCS} \
     wrkrpop/wrkrpop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_journal.c \
 	    ${FUZZ_JOURNAL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_KEPT_SRCS=	common/kept.c common/maildir.c common/crlf.c \
+FUZZ_KEPT_SRCS=	store/kept.c store/maildir.c store/crlf.c \
 		common/settings.c common/util.c compat/compat.c \
 		regress/fuzz/logstub.c
 regress/fuzz/fuzz_kept: regress/fuzz/fuzz_kept.c ${FUZZ_KEPT_SRCS} ${HDRS}
@@ -725,14 +725,14 @@ regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pwscheme.c \
 	    ${FUZZ_PWSCHEME_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
 	    ${ARGON2_LIBS}
-regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
+regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c store/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
-	    common/crlf.c ${PKG_LIBS}
+	    store/crlf.c ${PKG_LIBS}
 
-regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
-    common/crlf.c ${HDRS}
+regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c store/maildir.c \
+    store/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -fno-sanitize-recover=undefined -o $@ \
-	    regress/fuzz/fuzz_maildir.c common/maildir.c common/crlf.c \
+	    regress/fuzz/fuzz_maildir.c store/maildir.c store/crlf.c \
 	    ${PKG_LIBS}
 
 FUZZ_MSG_SRCS=	common/msg.c common/proto.c common/peers.c common/protocheck.c \
@@ -751,9 +751,9 @@ regress/fuzz/fuzz_lastuse: regress/fuzz/fuzz_lastuse.c ${FUZZ_LASTUSE_SRCS} \
 
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
-FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
-		common/oldids.c common/quota.c common/kept.c \
-		common/maildir.c common/popcache.c common/util.c common/proc.c \
+FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
+		store/oldids.c store/quota.c store/kept.c \
+		store/maildir.c store/popcache.c common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
 		common/b64.c \
 		common/proto.c common/peers.c common/protocheck.c \
@@ -761,10 +761,10 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \
-    common/fslock.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    store/fslock.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
 	    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c \
-	    wrkrpop/undelete.c common/fslock.c \
+	    wrkrpop/undelete.c store/fslock.c \
 	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 

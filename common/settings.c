@@ -33,7 +33,7 @@
 #include <tls.h>
 
 #include "compat.h"
-#include "quota.h"
+#include "quotarule.h"
 #include "settings.h"
 
 static int	spec_err(char *, size_t, const char *, ...)

@@ -205,7 +205,7 @@ def cc():
 def obsd_flags():
     return ["-fsyntax-only", "-U__linux__", "-U__linux", "-Ulinux",
             "-U__gnu_linux__", "-D__OpenBSD__", "-I" + INCLUDE,
-            "-Icommon", "-Icompat"] + gnu_compile_flags()
+            "-Icommon", "-Istore", "-Icompat"] + gnu_compile_flags()
 
 
 def compile_one(path, flags, extra=()):
