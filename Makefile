@@ -80,7 +80,8 @@ PROC_BASE=	common/log.o common/msg.o common/settings.o \
 		common/stats.o compat/compat.o common/protocheck.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
 STORE_OBJS=	store/maildir.o store/crlf.o store/popcache.o \
-		store/oldids.o store/maildrop.o store/quota.o store/kept.o
+		store/popcache_scan.o store/oldids.o store/maildrop.o \
+		store/quota.o store/kept.o
 # The steps of a delivery, for mda and dlvrpop.
 DELIVER_OBJS=	store/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
@@ -181,7 +182,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/table.h \
 		common/apppass.h \
 		common/pop3.h store/crlf.h store/maildir.h store/maildrop.h \
-		store/popcache.h common/sandbox.h common/addr.h common/proc.h \
+		store/popcache.h store/popcache_file.h common/sandbox.h \
+		common/addr.h common/proc.h \
 		popd/popd.h compat/compat.h popd/config.h \
 		store/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h store/deliver.h store/fslock.h \
@@ -344,8 +346,9 @@ popctl/popctl: ${POPCTL_OBJS}
 # Unit tests link the code they test and what it calls, nothing more
 # where that is known (test_crlf, test_popcache); each is one C file.
 TEST_CRLF_OBJS=	store/crlf.o store/maildir.o common/settings.o
-TEST_PC_OBJS=	store/maildrop.o store/popcache.o store/maildir.o \
-		store/oldids.o common/settings.o common/util.o compat/compat.o \
+TEST_PC_OBJS=	store/maildrop.o store/popcache.o store/popcache_scan.o \
+		store/maildir.o store/oldids.o common/settings.o common/util.o \
+		compat/compat.o \
 		store/crlf.o common/log.o store/quota.o store/kept.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o common/b64.o
@@ -629,11 +632,13 @@ regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
 	    common/util.c \
 	    compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c store/popcache.c \
-    store/maildrop.c store/maildir.c store/crlf.c regress/fuzz/logstub.c \
+    store/popcache_scan.c store/maildrop.c store/maildir.c store/crlf.c \
+    regress/fuzz/logstub.c \
     store/oldids.c common/settings.c common/util.c compat/compat.c \
     store/quota.c store/kept.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    store/popcache.c store/maildrop.c store/maildir.c store/oldids.c \
+	    store/popcache.c store/popcache_scan.c store/maildrop.c \
+	    store/maildir.c store/oldids.c \
 	    store/quota.c store/kept.c \
 	    common/settings.c common/util.c compat/compat.c store/crlf.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
@@ -753,7 +758,8 @@ regress/fuzz/fuzz_lastuse: regress/fuzz/fuzz_lastuse.c ${FUZZ_LASTUSE_SRCS} \
 # shared code it calls.
 FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
 		store/oldids.c store/quota.c store/kept.c \
-		store/maildir.c store/popcache.c common/util.c common/proc.c \
+		store/maildir.c store/popcache.c store/popcache_scan.c \
+		common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
 		common/b64.c \
 		common/proto.c common/peers.c common/protocheck.c \
