@@ -75,7 +75,7 @@ LDFLAGS+=	${SANITIZE}
 # user tables).  store/ is the mail store (maildir naming, CRLF, popcache,
 # the UIDLs of other servers, the maildrop, Maildir++ quotas, the maildir
 # lock), for wrkrpop, mda and dlvrpop only.
-PROC_BASE=	common/log.o common/msg.o common/settings.o \
+PROC_BASE=	common/log.o common/msg.o common/settings.o common/quotarule.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
 		common/stats.o compat/compat.o common/protocheck.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
@@ -161,7 +161,7 @@ DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
 # popdpass needs valid_username (util.o, which logs), the hashes, and
 # for -P the table parsers popd loads authtab with (table.o).
 POPDPASS_OBJS=	popdpass/popdpass.o common/util.o common/log.o \
-		common/table.o common/settings.o \
+		common/table.o common/settings.o common/quotarule.o \
 		compat/compat.o common/pwscheme.o common/b64.o common/apppass.o \
 		common/addr.o
 # popctl parses its command line with the control process's parser.
@@ -355,7 +355,7 @@ regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o common/b64.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o \
 	    common/b64.o ${LDLIBS}
 TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/b64.o \
-			common/settings.o \
+			common/settings.o common/quotarule.o \
 			common/util.o common/log.o compat/compat.o
 regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
@@ -390,7 +390,8 @@ regress/unit/test_msgid.o: regress/unit/test_msgid.c wrkrpop/wrkrpop.h \
 # test_conf links the grammar, its checks and confpop's printing of it,
 # not the daemon.
 TEST_CONF_OBJS=	confpop/print.o common/addr.o common/log.o common/util.o \
-		compat/compat.o common/settings.o common/msg.o common/proto.o \
+		compat/compat.o common/settings.o common/quotarule.o \
+		common/msg.o common/proto.o \
 		common/peers.o common/protocheck.o
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
     ${TEST_CONF_OBJS}
@@ -506,7 +507,7 @@ regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
 
 # test_quota links quota.c and the maildir naming it counts with.
 TEST_QUOTA_OBJS=	store/quota.o store/maildir.o store/crlf.o \
-		common/settings.o
+		common/settings.o common/quotarule.o
 regress/unit/test_quota: regress/unit/test_quota.o ${TEST_QUOTA_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_quota.o ${TEST_QUOTA_OBJS} \
 	    ${LDLIBS}
@@ -620,7 +621,7 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
 	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
-	    common/util.c \
+	    common/quotarule.c common/util.c \
 	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
@@ -629,7 +630,7 @@ regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
     regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_passwdfile.c \
 	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
-	    common/util.c \
+	    common/quotarule.c common/util.c \
 	    compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c store/popcache.c \
     store/popcache_scan.c store/maildrop.c store/maildir.c store/crlf.c \
@@ -673,7 +674,7 @@ regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c \
 	    tablepop/tapi.c common/table.c common/pwscheme.c common/b64.c common/settings.c common/util.c \
-	    compat/compat.c \
+	    common/quotarule.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c authpop/http.c \
     authpop/http.h common/addr.c ${HDRS}
@@ -690,8 +691,8 @@ regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
 	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 FUZZ_QUOTA_SRCS=	store/quota.c store/maildir.c store/crlf.c \
-			common/settings.c common/util.c compat/compat.c \
-			regress/fuzz/logstub.c
+			common/settings.c common/quotarule.c common/util.c \
+			compat/compat.c regress/fuzz/logstub.c
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
 	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
@@ -763,7 +764,7 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
 		common/b64.c \
 		common/proto.c common/peers.c common/protocheck.c \
-		common/settings.c common/stats.c \
+		common/settings.c common/quotarule.c common/stats.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \

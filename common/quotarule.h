@@ -37,7 +37,7 @@ struct quota_use {
 	int64_t		msgs;
 };
 
-/* settings.c: a limit as popd.conf and the quota tables write it */
+/* quotarule.c: a limit as popd.conf and the quota tables write it */
 
 /*
  * "SIZE", "SIZE messages N", "messages N" or "none" (SIZE: digits with
