@@ -189,7 +189,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		popd/lookup.h store/deliver.h store/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
 		store/quota.h common/pwscheme.h common/pki.h store/kept.h \
-		common/b64.h common/quotarule.h
+		common/b64.h common/quotarule.h common/pathnames.h
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
