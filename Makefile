@@ -59,7 +59,8 @@ TLSSIGN_LIBS!=	pkg-config --libs libssl libcrypto 2>/dev/null || \
 
 CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-		-Icommon -Istore -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} ${SECTIONS} \
+		-Icommon -Istore -Iconf -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} \
+		${SECTIONS} \
 		-DSBINDIR=\"${SBINDIR}\" -DLIBEXECDIR=\"${LIBEXECDIR}\" \
 		-DCHROOTDIR=\"${CHROOTDIR}\" -DTABLEDIR=\"${TABLEDIR}\"
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
@@ -92,7 +93,7 @@ POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/mailuser.o popd/answers.o \
 		popd/counters.o popd/spent.o popd/users.o \
 		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
-		popd/child.o popd/parent.o popd/parse.o popd/config.o \
+		popd/child.o popd/parent.o conf/parse.o conf/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
 		popd/health.o compat/steer.o
 POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
@@ -103,8 +104,8 @@ POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 CONFPOP_OBJS=	confpop/confpop.o confpop/print.o confpop/migrate.o
 CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o \
 		popd/lookup.o popd/apps.o popd/certs.o popd/mailuser.o \
-		popd/child.o popd/syslog.o popd/parent.o popd/parse.o \
-		popd/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
+		popd/child.o popd/syslog.o popd/parent.o conf/parse.o \
+		conf/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
@@ -184,7 +185,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/pop3.h store/crlf.h store/maildir.h store/maildrop.h \
 		store/popcache.h store/popcache_file.h common/sandbox.h \
 		common/addr.h common/proc.h \
-		popd/popd.h compat/compat.h popd/config.h \
+		popd/popd.h compat/compat.h conf/config.h \
 		store/oldids.h common/chan.h common/settings.h popd/parent.h \
 		popd/lookup.h store/deliver.h store/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
@@ -197,8 +198,8 @@ LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h \
 		lmtp/lmtp_pool.h
 CONTROL_HDRS=	control/control.h
 
-# popd.conf(5): the grammar and what goes with it (popd/config.h).
-CONF_OBJS=	popd/parse.o popd/config.o
+# popd.conf(5): the grammar and what goes with it (conf/config.h).
+CONF_OBJS=	conf/parse.o conf/config.o
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
@@ -264,7 +265,7 @@ ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${KEYPOP_OBJS}: keypop/sigcheck.h
-${CONF_OBJS}: ${HDRS} popd/config.h
+${CONF_OBJS}: ${HDRS} conf/config.h
 popdpass/popdpass.o popctl/popctl.o: ${HDRS}
 ${AUTHPOP_OBJS}: authpop/auth.h
 authpop/http.o: authpop/http.h
@@ -274,9 +275,9 @@ ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
 ${CHECKPOP_OBJS}: ${HDRS} checkpop/healthline.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
-popd/parse.c: popd/parse.y
-	${YACC} -o $@ popd/parse.y
-popd/parse.o: popd/parse.c
+conf/parse.c: conf/parse.y
+	${YACC} -o $@ conf/parse.y
+conf/parse.o: conf/parse.c
 
 popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${MD_LIBS} ${LDLIBS}
@@ -860,7 +861,7 @@ lint:
 # the OpenBSD branches compiled against OpenBSD's declarations, the BSD
 # make build of openbsd/ against this one, the port); make test runs it
 # through regress/integration/test_openbsd.py.  bmake: Debian's bmake.
-openbsd-check: all popd/parse.c
+openbsd-check: all conf/parse.c
 	python3 regress/openbsd/check.py
 
 install: all
@@ -886,14 +887,14 @@ install: all
 # parser already made: its build needs neither git nor yacc.
 DISTNAME=	popd-${VERSION}
 DISTDIR?=	.
-dist: popd/parse.c
+dist: conf/parse.c
 	@git rev-parse --verify -q HEAD >/dev/null || \
 	    { echo "make dist: needs the git tree (HEAD)" >&2; exit 1; }
 	rm -rf ${DISTDIR}/${DISTNAME} ${DISTDIR}/${DISTNAME}.tar.gz
 	git archive --format=tar --prefix=${DISTNAME}/ HEAD | \
 	    (cd ${DISTDIR} && tar -xf -)
-	cp popd/parse.c ${DISTDIR}/${DISTNAME}/popd/parse.c
-	touch ${DISTDIR}/${DISTNAME}/popd/parse.c
+	cp conf/parse.c ${DISTDIR}/${DISTNAME}/conf/parse.c
+	touch ${DISTDIR}/${DISTNAME}/conf/parse.c
 	cd ${DISTDIR} && tar -czf ${DISTNAME}.tar.gz ${DISTNAME} && \
 	    rm -rf ${DISTNAME}
 	@echo ${DISTDIR}/${DISTNAME}.tar.gz
@@ -918,7 +919,7 @@ deb: deb-deps
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
 	    regress/clockshift.so regress/slowcheck.so \
-	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
+	    ${FUZZ_PROGS} */*.o */*/*.o conf/parse.c
 
 .PHONY: all test check demo count deps deb-deps lint install clean dist \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \

@@ -16,7 +16,7 @@
 
 /*
  * settings.c -- the defaults and ranges of popd.conf's settings,
- * declared once: the grammar (popd/parse.y) checks what it reads against
+ * declared once: the grammar (conf/parse.y) checks what it reads against
  * them, popd -n -v prints from them, and every child checks the
  * configuration it receives with them.
  */

@@ -29,7 +29,7 @@
 
 #include "log.h"
 #include "addr.h"
-#include "../popd/config.h"
+#include "config.h"
 #include "quotarule.h"
 
 static void	print_str(FILE *, const char *);
