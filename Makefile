@@ -59,7 +59,8 @@ TLSSIGN_LIBS!=	pkg-config --libs libssl libcrypto 2>/dev/null || \
 
 CFLAGS+=	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} ${SECTIONS} \
+		-Icommon -Istore -Iconf -Icompat ${OS_CFLAGS} ${PKG_CFLAGS} \
+		${SECTIONS} \
 		-DSBINDIR=\"${SBINDIR}\" -DLIBEXECDIR=\"${LIBEXECDIR}\" \
 		-DCHROOTDIR=\"${CHROOTDIR}\" -DTABLEDIR=\"${TABLEDIR}\"
 LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
@@ -69,30 +70,31 @@ SANITIZE?=
 CFLAGS+=	${SANITIZE}
 LDFLAGS+=	${SANITIZE}
 
-# common/ in three layers, each linked only into the programs that use it:
+# common/ in two layers, each linked only into the programs that use it:
 # the process layer (log, channels and messages, the settings, the child
-# prologue, sandbox, addresses), the protocol helpers (POP3 lines, the
-# user tables), and the mail store (maildir naming, CRLF, popcache, the
-# UIDLs of other servers, the maildrop, Maildir++ quotas) for wrkrpop,
-# mda and popd -m.
-PROC_BASE=	common/log.o common/msg.o common/settings.o \
+# prologue, sandbox, addresses) and the protocol helpers (POP3 lines, the
+# user tables).  store/ is the mail store (maildir naming, CRLF, popcache,
+# the UIDLs of other servers, the maildrop, Maildir++ quotas, the maildir
+# lock), for wrkrpop, mda and dlvrpop only.
+PROC_BASE=	common/log.o common/msg.o common/settings.o common/quotarule.o \
 		common/util.o common/proc.o common/sandbox.o common/addr.o \
 		common/stats.o compat/compat.o common/protocheck.o \
 		common/landlock.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
-STORE_OBJS=	common/maildir.o common/crlf.o common/popcache.o \
-		common/oldids.o common/maildrop.o common/quota.o common/kept.o
+STORE_OBJS=	store/maildir.o store/crlf.o store/popcache.o \
+		store/popcache_scan.o store/oldids.o store/maildrop.o \
+		store/quota.o store/kept.o
 # The steps of a delivery, for mda and dlvrpop.
-DELIVER_OBJS=	common/deliver.o
+DELIVER_OBJS=	store/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
-		common/table.o common/pwscheme.o common/b64.o common/fslock.o
+		common/table.o common/pwscheme.o common/b64.o store/fslock.o
 
 POPD_OBJS=	popd/popd.o popd/flags.o popd/startup.o popd/supervise.o \
 		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
 		popd/mailuser.o popd/answers.o \
 		popd/counters.o popd/spent.o popd/users.o \
 		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
-		popd/child.o popd/parent.o popd/parse.o popd/config.o \
+		popd/child.o popd/parent.o conf/parse.o conf/config.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
 		popd/health.o compat/steer.o
 POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
@@ -103,8 +105,8 @@ POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 CONFPOP_OBJS=	confpop/confpop.o confpop/print.o confpop/migrate.o
 CONFPOP_LIBS=	popd/flags.o popd/startup.o popd/users.o \
 		popd/lookup.o popd/apps.o popd/certs.o popd/mailuser.o \
-		popd/child.o popd/syslog.o popd/parent.o popd/parse.o \
-		popd/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
+		popd/child.o popd/syslog.o popd/parent.o conf/parse.o \
+		conf/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
@@ -154,7 +156,7 @@ WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o wrkrpop/send.o \
 		wrkrpop/expire.o
 WRKRPOP_LIBS=	${PROC_BASE} common/proto-wrkrpop.o ${STORE_OBJS} \
-		common/pop3.o common/b64.o common/fslock.o
+		common/pop3.o common/b64.o store/fslock.o
 MDA_OBJS=	mda/mda.o
 MDA_LIBS=	${PROC_BASE} common/proto-none.o ${STORE_OBJS} ${DELIVER_OBJS}
 DLVRPOP_OBJS=	dlvrpop/dlvrpop.o
@@ -166,7 +168,7 @@ HTTPPOP_LIBS=	${PROC_BASE} common/proto-httppop.o common/peers-httppop.o
 # popdpass needs valid_username (util.o, which logs), the hashes, and
 # for -P the table parsers popd loads authtab with (table.o).
 POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
-		common/log.o common/table.o common/settings.o \
+		common/log.o common/table.o common/settings.o common/quotarule.o \
 		compat/compat.o common/pwscheme.o common/b64.o common/apppass.o \
 		common/addr.o
 # popctl parses its command line with the control process's parser.
@@ -186,14 +188,15 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/table.h common/landlock.h \
 		common/apppass.h \
-		common/pop3.h common/crlf.h common/maildir.h common/maildrop.h \
-		common/popcache.h common/sandbox.h common/addr.h common/proc.h \
-		popd/popd.h compat/compat.h popd/config.h \
-		common/oldids.h common/chan.h common/settings.h popd/parent.h \
-		popd/lookup.h common/deliver.h common/fslock.h \
+		common/pop3.h store/crlf.h store/maildir.h store/maildrop.h \
+		store/popcache.h store/popcache_file.h common/sandbox.h \
+		common/addr.h common/proc.h \
+		popd/popd.h compat/compat.h conf/config.h \
+		store/oldids.h common/chan.h common/settings.h popd/parent.h \
+		popd/lookup.h store/deliver.h store/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
-		common/quota.h common/pwscheme.h common/pki.h common/kept.h \
-		common/b64.h
+		store/quota.h common/pwscheme.h common/pki.h store/kept.h \
+		common/b64.h common/quotarule.h common/pathnames.h
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
@@ -201,8 +204,8 @@ LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h \
 		lmtp/lmtp_pool.h
 CONTROL_HDRS=	control/control.h
 
-# popd.conf(5): the grammar and what goes with it (popd/config.h).
-CONF_OBJS=	popd/parse.o popd/config.o
+# popd.conf(5): the grammar and what goes with it (conf/config.h).
+CONF_OBJS=	conf/parse.o conf/config.o
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_crlf regress/unit/test_popcache \
@@ -271,7 +274,7 @@ ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${KEYPOP_OBJS}: keypop/sigcheck.h
-${CONF_OBJS}: ${HDRS} popd/config.h
+${CONF_OBJS}: ${HDRS} conf/config.h
 popdpass/popdpass.o popdpass/apps.o popctl/popctl.o: ${HDRS} popdpass/popdpass.h
 ${AUTHPOP_OBJS}: authpop/auth.h
 ${HTTPPOP_OBJS} authpop/nginx.o: httppop/http.h
@@ -285,9 +288,9 @@ ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
 ${CHECKPOP_OBJS}: ${HDRS} checkpop/healthline.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
-popd/parse.c: popd/parse.y
-	${YACC} -o $@ popd/parse.y
-popd/parse.o: popd/parse.c
+conf/parse.c: conf/parse.y
+	${YACC} -o $@ conf/parse.y
+conf/parse.o: conf/parse.c
 
 popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${MD_LIBS} ${LDLIBS}
@@ -359,16 +362,17 @@ popctl/popctl: ${POPCTL_OBJS}
 
 # Unit tests link the code they test and what it calls, nothing more
 # where that is known (test_crlf, test_popcache); each is one C file.
-TEST_CRLF_OBJS=	common/crlf.o common/maildir.o common/settings.o
-TEST_PC_OBJS=	common/maildrop.o common/popcache.o common/maildir.o \
-		common/oldids.o common/settings.o common/util.o compat/compat.o \
-		common/crlf.o common/log.o common/quota.o common/kept.o
+TEST_CRLF_OBJS=	store/crlf.o store/maildir.o common/settings.o
+TEST_PC_OBJS=	store/maildrop.o store/popcache.o store/popcache_scan.o \
+		store/maildir.o store/oldids.o common/settings.o common/util.o \
+		compat/compat.o \
+		store/crlf.o common/log.o store/quota.o store/kept.o
 
 regress/unit/test_pop3: regress/unit/test_pop3.o common/pop3.o common/b64.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_pop3.o common/pop3.o \
 	    common/b64.o ${LDLIBS}
 TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/b64.o \
-			common/settings.o \
+			common/settings.o common/quotarule.o \
 			common/util.o common/log.o compat/compat.o
 regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
@@ -385,14 +389,14 @@ regress/unit/test_openreg: regress/unit/test_openreg.o common/util.o \
 	    common/log.o compat/compat.o ${LDLIBS}
 regress/unit/test_openreg.o: regress/unit/test_openreg.c \
     regress/unit/unit.h ${HDRS}
-regress/unit/test_fslock: regress/unit/test_fslock.o common/fslock.o
-	${CC} ${LDFLAGS} -o $@ regress/unit/test_fslock.o common/fslock.o \
+regress/unit/test_fslock: regress/unit/test_fslock.o store/fslock.o
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_fslock.o store/fslock.o \
 	    ${LDLIBS}
 regress/unit/test_fslock.o: regress/unit/test_fslock.c regress/unit/unit.h \
     ${HDRS}
-TEST_MSGID_OBJS=	wrkrpop/msgid.o wrkrpop/journal.o common/maildir.o \
+TEST_MSGID_OBJS=	wrkrpop/msgid.o wrkrpop/journal.o store/maildir.o \
 			common/util.o common/log.o common/settings.o \
-			common/crlf.o compat/compat.o
+			store/crlf.o compat/compat.o
 regress/unit/test_msgid: regress/unit/test_msgid.o ${TEST_MSGID_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_msgid.o ${TEST_MSGID_OBJS} \
 	    ${LDLIBS}
@@ -403,7 +407,8 @@ regress/unit/test_msgid.o: regress/unit/test_msgid.c wrkrpop/wrkrpop.h \
 # test_conf links the grammar, its checks and confpop's printing of it,
 # not the daemon.
 TEST_CONF_OBJS=	confpop/print.o common/addr.o common/log.o common/util.o \
-		compat/compat.o common/settings.o common/msg.o common/proto.o \
+		compat/compat.o common/settings.o common/quotarule.o \
+		common/msg.o common/proto.o \
 		common/peers.o common/protocheck.o
 regress/unit/test_conf: regress/unit/test_conf.o ${CONF_OBJS} \
     ${TEST_CONF_OBJS}
@@ -518,8 +523,8 @@ regress/unit/test_ctlcmd: regress/unit/test_ctlcmd.o ${TEST_CTLCMD_OBJS}
 	    ${TEST_CTLCMD_OBJS} ${LDLIBS}
 
 # test_quota links quota.c and the maildir naming it counts with.
-TEST_QUOTA_OBJS=	common/quota.o common/maildir.o common/crlf.o \
-		common/settings.o
+TEST_QUOTA_OBJS=	store/quota.o store/maildir.o store/crlf.o \
+		common/settings.o common/quotarule.o
 regress/unit/test_quota: regress/unit/test_quota.o ${TEST_QUOTA_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_quota.o ${TEST_QUOTA_OBJS} \
 	    ${LDLIBS}
@@ -593,7 +598,7 @@ regress/sandbox/sbtest.o: ${HDRS}
 FUZZ_CC?=	clang
 FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined \
-		-Icommon -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
+		-Icommon -Istore -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
 FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
 		regress/fuzz/fuzz_passwdfile \
@@ -633,7 +638,7 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_table.c \
 	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
-	    common/util.c \
+	    common/quotarule.c common/util.c \
 	    compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
@@ -642,22 +647,24 @@ regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
     regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_passwdfile.c \
 	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
-	    common/util.c \
+	    common/quotarule.c common/util.c \
 	    compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
-regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c common/popcache.c \
-    common/maildrop.c common/maildir.c common/crlf.c regress/fuzz/logstub.c \
-    common/oldids.c common/settings.c common/util.c compat/compat.c \
-    common/quota.c common/kept.c ${HDRS}
+regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c store/popcache.c \
+    store/popcache_scan.c store/maildrop.c store/maildir.c store/crlf.c \
+    regress/fuzz/logstub.c \
+    store/oldids.c common/settings.c common/util.c compat/compat.c \
+    store/quota.c store/kept.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    common/popcache.c common/maildrop.c common/maildir.c common/oldids.c \
-	    common/quota.c common/kept.c \
-	    common/settings.c common/util.c compat/compat.c common/crlf.c \
+	    store/popcache.c store/popcache_scan.c store/maildrop.c \
+	    store/maildir.c store/oldids.c \
+	    store/quota.c store/kept.c \
+	    common/settings.c common/util.c compat/compat.c store/crlf.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
-regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c common/oldids.c \
-    common/maildir.c common/crlf.c common/settings.c common/util.c \
+regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c store/oldids.c \
+    store/maildir.c store/crlf.c common/settings.c common/util.c \
     compat/compat.c regress/fuzz/logstub.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_oldids.c \
-	    common/oldids.c common/maildir.c common/crlf.c common/settings.c \
+	    store/oldids.c store/maildir.c store/crlf.c common/settings.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
@@ -684,7 +691,7 @@ regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c \
 	    tablepop/tapi.c common/table.c common/pwscheme.c common/b64.c common/settings.c common/util.c \
-	    compat/compat.c \
+	    common/quotarule.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c httppop/http.c \
     httppop/http.h common/addr.c ${HDRS}
@@ -700,9 +707,9 @@ FUZZ_CTL_SRCS=	common/control_cmd.c common/proto.c common/peers.c \
 regress/fuzz/fuzz_ctl: regress/fuzz/fuzz_ctl.c ${FUZZ_CTL_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ctl.c \
 	    ${FUZZ_CTL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_QUOTA_SRCS=	common/quota.c common/maildir.c common/crlf.c \
-			common/settings.c common/util.c compat/compat.c \
-			regress/fuzz/logstub.c
+FUZZ_QUOTA_SRCS=	store/quota.c store/maildir.c store/crlf.c \
+			common/settings.c common/quotarule.c common/util.c \
+			compat/compat.c regress/fuzz/logstub.c
 regress/fuzz/fuzz_quota: regress/fuzz/fuzz_quota.c ${FUZZ_QUOTA_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_quota.c \
 	    ${FUZZ_QUOTA_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
@@ -712,22 +719,22 @@ regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
 	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
-regress/fuzz/fuzz_mountinfo: regress/fuzz/fuzz_mountinfo.c common/fslock.c \
+regress/fuzz/fuzz_mountinfo: regress/fuzz/fuzz_mountinfo.c store/fslock.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_mountinfo.c \
-	    common/fslock.c ${PKG_LIBS}
+	    store/fslock.c ${PKG_LIBS}
 regress/fuzz/fuzz_msgid: regress/fuzz/fuzz_msgid.c wrkrpop/msgid.c \
     wrkrpop/wrkrpop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_msgid.c \
 	    wrkrpop/msgid.c compat/compat.c ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_JOURNAL_SRCS=	wrkrpop/journal.c common/maildir.c common/util.c \
-			common/settings.c common/crlf.c compat/compat.c \
+FUZZ_JOURNAL_SRCS=	wrkrpop/journal.c store/maildir.c common/util.c \
+			common/settings.c store/crlf.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_journal: regress/fuzz/fuzz_journal.c ${FUZZ_JOURNAL_SRCS} \
     wrkrpop/wrkrpop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -Iwrkrpop -o $@ regress/fuzz/fuzz_journal.c \
 	    ${FUZZ_JOURNAL_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
-FUZZ_KEPT_SRCS=	common/kept.c common/maildir.c common/crlf.c \
+FUZZ_KEPT_SRCS=	store/kept.c store/maildir.c store/crlf.c \
 		common/settings.c common/util.c compat/compat.c \
 		regress/fuzz/logstub.c
 regress/fuzz/fuzz_kept: regress/fuzz/fuzz_kept.c ${FUZZ_KEPT_SRCS} ${HDRS}
@@ -741,14 +748,14 @@ regress/fuzz/fuzz_pwscheme: regress/fuzz/fuzz_pwscheme.c ${FUZZ_PWSCHEME_SRCS} \
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_pwscheme.c \
 	    ${FUZZ_PWSCHEME_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
 	    ${ARGON2_LIBS}
-regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c common/crlf.c ${HDRS}
+regress/fuzz/fuzz_crlf: regress/fuzz/fuzz_crlf.c store/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_crlf.c \
-	    common/crlf.c ${PKG_LIBS}
+	    store/crlf.c ${PKG_LIBS}
 
-regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c common/maildir.c \
-    common/crlf.c ${HDRS}
+regress/fuzz/fuzz_maildir: regress/fuzz/fuzz_maildir.c store/maildir.c \
+    store/crlf.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -fno-sanitize-recover=undefined -o $@ \
-	    regress/fuzz/fuzz_maildir.c common/maildir.c common/crlf.c \
+	    regress/fuzz/fuzz_maildir.c store/maildir.c store/crlf.c \
 	    ${PKG_LIBS}
 
 FUZZ_MSG_SRCS=	common/msg.c common/proto.c common/peers.c common/protocheck.c \
@@ -767,21 +774,22 @@ regress/fuzz/fuzz_lastuse: regress/fuzz/fuzz_lastuse.c ${FUZZ_LASTUSE_SRCS} \
 
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.
-FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c common/crlf.c common/maildrop.c \
-		common/oldids.c common/quota.c common/kept.c \
-		common/maildir.c common/popcache.c common/util.c common/proc.c \
+FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
+		store/oldids.c store/quota.c store/kept.c \
+		store/maildir.c store/popcache.c store/popcache_scan.c \
+		common/util.c common/proc.c \
 		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
 		common/b64.c common/landlock.c \
 		common/proto.c common/peers.c common/protocheck.c \
-		common/settings.c common/stats.c \
+		common/settings.c common/quotarule.c common/stats.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \
     wrkrpop/send.c wrkrpop/expire.c wrkrpop/session.h \
-    common/fslock.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    store/fslock.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
 	    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c \
-	    wrkrpop/undelete.c wrkrpop/send.c wrkrpop/expire.c common/fslock.c \
+	    wrkrpop/undelete.c wrkrpop/send.c wrkrpop/expire.c store/fslock.c \
 	    ${FUZZ_ROLE_SRCS} -DCHROOTDIR=\"${CHROOTDIR}\" ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 
@@ -870,7 +878,7 @@ lint:
 # the OpenBSD branches compiled against OpenBSD's declarations, the BSD
 # make build of openbsd/ against this one, the port); make test runs it
 # through regress/integration/test_openbsd.py.  bmake: Debian's bmake.
-openbsd-check: all popd/parse.c
+openbsd-check: all conf/parse.c
 	python3 regress/openbsd/check.py
 
 install: all
@@ -896,14 +904,14 @@ install: all
 # parser already made: its build needs neither git nor yacc.
 DISTNAME=	popd-${VERSION}
 DISTDIR?=	.
-dist: popd/parse.c
+dist: conf/parse.c
 	@git rev-parse --verify -q HEAD >/dev/null || \
 	    { echo "make dist: needs the git tree (HEAD)" >&2; exit 1; }
 	rm -rf ${DISTDIR}/${DISTNAME} ${DISTDIR}/${DISTNAME}.tar.gz
 	git archive --format=tar --prefix=${DISTNAME}/ HEAD | \
 	    (cd ${DISTDIR} && tar -xf -)
-	cp popd/parse.c ${DISTDIR}/${DISTNAME}/popd/parse.c
-	touch ${DISTDIR}/${DISTNAME}/popd/parse.c
+	cp conf/parse.c ${DISTDIR}/${DISTNAME}/conf/parse.c
+	touch ${DISTDIR}/${DISTNAME}/conf/parse.c
 	cd ${DISTDIR} && tar -czf ${DISTNAME}.tar.gz ${DISTNAME} && \
 	    rm -rf ${DISTNAME}
 	@echo ${DISTDIR}/${DISTNAME}.tar.gz
@@ -928,7 +936,7 @@ deb: deb-deps
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
 	    regress/clockshift.so regress/slowcheck.so \
-	    ${FUZZ_PROGS} */*.o */*/*.o popd/parse.c
+	    ${FUZZ_PROGS} */*.o */*/*.o conf/parse.c
 
 .PHONY: all test check demo count deps deb-deps lint install clean dist \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \

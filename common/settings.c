@@ -16,7 +16,7 @@
 
 /*
  * settings.c -- the defaults and ranges of popd.conf's settings,
- * declared once: the grammar (popd/parse.y) checks what it reads against
+ * declared once: the grammar (conf/parse.y) checks what it reads against
  * them, popd -n -v prints from them, and every child checks the
  * configuration it receives with them.
  */
@@ -33,7 +33,6 @@
 #include <tls.h>
 
 #include "compat.h"
-#include "quota.h"
 #include "settings.h"
 
 static int	spec_err(char *, size_t, const char *, ...)
@@ -467,7 +466,7 @@ settings_uidl_ok(const char *fmt)
 	    "1700000000.M1P1.host", test, sizeof(test)) > 0;
 }
 
-/* Why a quota or junk is not one, into err (NULL: nowhere); -1. */
+/* Why a junk is not one, into err (NULL: nowhere); -1. */
 static int
 spec_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -479,112 +478,4 @@ spec_err(char *err, size_t errlen, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
-}
-
-/*
- * "SIZE": digits and an optional unit, K, M, G or T (powers of 1024,
- * as Dovecot's quota_rule reads them), in either case, and an optional
- * B after it.  -1 if it is not one, or over 2^63 bytes.
- */
-static int
-parse_size(const char *s, uint64_t *v)
-{
-	const char	*p = s;
-	uint64_t	 n = 0;
-	int		 shift = 0;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (UINT64_MAX - (*p - '0')) / 10)
-			return -1;
-		n = n * 10 + (*p - '0');
-	}
-	switch (*p) {
-	case 'k': case 'K': shift = 10; p++; break;
-	case 'm': case 'M': shift = 20; p++; break;
-	case 'g': case 'G': shift = 30; p++; break;
-	case 't': case 'T': shift = 40; p++; break;
-	}
-	if (*p == 'b' || *p == 'B')
-		p++;
-	if (*p != '\0' || n > ((uint64_t)INT64_MAX >> shift))
-		return -1;
-	*v = n << shift;
-	return 0;
-}
-
-int
-quota_spec_parse(const char *spec, struct quota_limit *lim, char *err,
-    size_t errlen)
-{
-	char		 buf[128], *w[4], *p, *last;
-	uint64_t	 v;
-	int		 n = 0, i = 0;
-
-	memset(lim, 0, sizeof(*lim));
-	if (strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
-		return spec_err(err, errlen, "\"%.20s...\": too long", spec);
-	for (p = strtok_r(buf, " \t", &last); p != NULL;
-	    p = strtok_r(NULL, " \t", &last)) {
-		if (n == 4)
-			goto bad;
-		w[n++] = p;
-	}
-	if (n == 1 && (strcmp(w[0], "none") == 0 || strcmp(w[0], "0") == 0))
-		return 0;
-	if (n == 1 && strcmp(w[0], "messages") == 0)
-		return spec_err(err, errlen, "messages: a number must follow");
-	if (n == 1 || n == 3) {
-		if (parse_size(w[0], &v) == -1)
-			return spec_err(err, errlen, "\"%s\": not a size (a number, "
-			    "and K, M, G or T; at most 8388607T)", w[0]);
-		if (v == 0)
-			goto bad;
-		lim->bytes = v;
-		i = 1;
-	}
-	if (n - i == 2 && strcmp(w[i], "messages") == 0) {
-		if (parse_size(w[i + 1], &v) == -1 || v == 0 ||
-		    strspn(w[i + 1], "0123456789") != strlen(w[i + 1])) {
-			memset(lim, 0, sizeof(*lim));
-			return spec_err(err, errlen, "messages \"%s\": not a "
-			    "number of messages above 0", w[i + 1]);
-		}
-		lim->msgs = v;
-		i += 2;
-	}
-	if (i == n && n > 0)
-		return 0;
- bad:
-	memset(lim, 0, sizeof(*lim));
-	return spec_err(err, errlen, "\"%s\": must be SIZE [messages N], "
-	    "messages N, or none", spec);
-}
-
-int
-quota_spec_format(const struct quota_limit *lim, char *buf, size_t len)
-{
-	static const char	 units[] = "KMGT";
-	uint64_t		 b = lim->bytes;
-	char			 size[32] = "";
-	int			 u = -1, n;
-
-	if (b == 0 && lim->msgs == 0)
-		return snprintf(buf, len, "none");
-	while (b != 0 && b % 1024 == 0 && u < 3) {
-		b /= 1024;
-		u++;
-	}
-	if (lim->bytes != 0)
-		(void)snprintf(size, sizeof(size), "%llu%.*s",
-		    (unsigned long long)b, u >= 0 ? 1 : 0,
-		    u >= 0 ? units + u : "");
-	if (lim->msgs == 0)
-		n = snprintf(buf, len, "%s", size);
-	else
-		n = snprintf(buf, len, "%s%smessages %llu", size,
-		    size[0] != '\0' ? " " : "",
-		    (unsigned long long)lim->msgs);
-	return n;
 }

@@ -17,8 +17,8 @@
 /*
  * settings.h -- popd.conf(5)'s settings as every process receives them:
  * one typed struct, its defaults and the range of each number, declared
- * once (settings.c).  The parent builds it from popd.conf (popd/parse.y,
- * popd/config.c) and sends it to each child (MSG_PARENT_CONF); a child
+ * once (settings.c).  The parent builds it from popd.conf (conf/parse.y,
+ * conf/config.c) and sends it to each child (MSG_PARENT_CONF); a child
  * checks it with settings_check() and reads its values from it.
  */
 #ifndef POPD_SETTINGS_H
@@ -41,7 +41,7 @@
  * The settings: everything of popd.conf but the lists.  This struct is
  * what the parent sends each child as its configuration (MSG_PARENT_CONF,
  * proto.h), so a setting lives here, in settings.c (its default and
- * range) and in popd/parse.y (its grammar), and nowhere else.
+ * range) and in conf/parse.y (its grammar), and nowhere else.
  */
 /*
  * Where authtab and usertab come from: a file (the path), a database

@@ -44,7 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "quota.h"
+#include "quotarule.h"
 #include "settings.h"
 #include "table.h"
 

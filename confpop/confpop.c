@@ -34,7 +34,7 @@
 
 #include "../popd/popd.h"
 #include "../popd/parent.h"
-#include "../popd/config.h"
+#include "config.h"
 #include "settings.h"
 #include "confpop.h"
 

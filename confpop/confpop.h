@@ -16,7 +16,7 @@
 
 /*
  * confpop.h -- confpop's files: the one-shot modes popd -n and -m.
- * print.c's conf_print is in popd/config.h: the golden files' tests
+ * print.c's conf_print is in conf/config.h: the golden files' tests
  * (regress/unit/test_conf) print with it.
  */
 #ifndef POPD_CONFPOP_H

@@ -35,7 +35,7 @@
 
 #include "../popd/popd.h"
 #include "../popd/parent.h"
-#include "../popd/config.h"
+#include "config.h"
 #include "addr.h"
 #include "settings.h"
 #include "table.h"

@@ -29,8 +29,8 @@
 
 #include "log.h"
 #include "addr.h"
-#include "../popd/config.h"
-#include "quota.h"
+#include "config.h"
+#include "quotarule.h"
 
 static void	print_str(FILE *, const char *);
 static void	print_tab(FILE *, const struct popd_conf *, const char *,

@@ -60,7 +60,7 @@
 #include "proto.h"
 #include "chan.h"
 #include "log.h"
-#include "quota.h"
+#include "quotarule.h"
 #include "stats.h"
 #include "lmtp_pool.h"
 

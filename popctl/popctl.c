@@ -35,8 +35,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../popd/config.h"
 #include "control_cmd.h"
+#include "pathnames.h"
 #include "version.h"
 
 #define ENDED	"popd closed the connection before the end of its answer"

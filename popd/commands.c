@@ -49,7 +49,7 @@
 #include "config.h"
 #include "stats.h"
 #include "lookup.h"
-#include "quota.h"
+#include "quotarule.h"
 #include "util.h"
 
 #define JOB_TIMEOUT	10	/* seconds for a look at a maildir */

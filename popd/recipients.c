@@ -49,7 +49,7 @@
 #include "lookup.h"
 #include "proto.h"
 #include "table.h"
-#include "quota.h"
+#include "quotarule.h"
 #include "util.h"
 
 /*

@@ -37,7 +37,7 @@
 #include "settings.h"
 #include "table.h"
 #include "lookup.h"
-#include "quota.h"
+#include "quotarule.h"
 
 struct quota_wait {
 	userquota_cb	 cb;

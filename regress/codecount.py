@@ -37,7 +37,7 @@ How it is counted:
     (`nm` lists it with its line: a declaration table, a handler table,
     defaults) counts from its line to the end of its initializer,
     unless a function's span holds it already.
-  - yacc's output (popd/parse.y, parse.c) is followed but not counted:
+  - yacc's output (conf/parse.y, parse.c) is followed but not counted:
     what it calls is counted where it lives.
 
 Beside each figure it prints the count as it was first made (b168889,
@@ -58,7 +58,7 @@ import sys
 ROOT = ("popd/popd",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
 AUTHHTTP = ("httppop/httppop",)
-NOT_COUNTED = ("popd/parse.y", "popd/parse.c")
+NOT_COUNTED = ("conf/parse.y", "conf/parse.c")
 
 SYMBOL = re.compile(r"^[0-9a-f]+ ([tTwWdDrR]) (\S+)\t(.*):(\d+)$")
 LOCATION = re.compile(r"^(\S+\.c):(\d+)")

@@ -16,7 +16,7 @@
 
 /*
  * fuzz_crlf -- libFuzzer target for the CRLF and dot-stuffing engine
- * (common/crlf.c), which turns message files anybody can mail us into
+ * (store/crlf.c), which turns message files anybody can mail us into
  * what RETR and TOP send.  The first input byte picks the chunk split
  * and the output buffer size, the second the TOP line count; the rest
  * is the message.  Each input is converted for RETR and for TOP, every

@@ -17,7 +17,7 @@
 
 /*
  * fuzz_kept -- libFuzzer target for the names of kept messages
- * (common/kept.c), which the undelete job and the sweep read from a
+ * (store/kept.c), which the undelete job and the sweep read from a
  * directory of the user's maildir, where the user may put any name:
  * each line of the input is parsed as a name; one that parses must be
  * made again (kept_name) from what it said, into a name that parses to

@@ -16,7 +16,7 @@
 
 /*
  * fuzz_maildir -- libFuzzer target for the maildir naming rules
- * (common/maildir.c): file names in a maildir come from whoever can
+ * (store/maildir.c): file names in a maildir come from whoever can
  * deliver or rename files there (other MDAs, IMAP servers, the user),
  * and UIDLs taken from them must hold for ever.
  *

@@ -17,7 +17,7 @@
 
 /*
  * fuzz_mountinfo -- libFuzzer target for wrkrpop's reader of
- * /proc/self/mountinfo (common/fslock.c), which finds the filesystem
+ * /proc/self/mountinfo (store/fslock.c), which finds the filesystem
  * type and super options of the mount a maildir is on: whatever the
  * text, an answer is two NUL-terminated strings inside their buffers,
  * the type one field of the text, and the verdict on them is NULL or a

@@ -16,7 +16,7 @@
 
 /*
  * fuzz_oldids -- libFuzzer target for the readers of other servers'
- * UIDL files and of popd's own record of them (common/oldids.c):
+ * UIDL files and of popd's own record of them (store/oldids.c):
  * Dovecot's dovecot-uidlist (versions 1 and 3), Courier's
  * courierpop3dsizelist (versions 2 and 3) and popd.migrated (versions 1
  * and 2), files in the user's maildir, which the user can write.

@@ -16,7 +16,7 @@
 
 /*
  * fuzz_popcache -- libFuzzer target for the popcache(5) reader
- * (common/popcache.c): a file in the user's maildir, which the user can
+ * (store/popcache.c): a file in the user's maildir, which the user can
  * write.  A throw-away maildir is made once; each input becomes its
  * popcache file and is loaded with popcache_load()
  * (through maildrop_cache_load, whose message list it fills).

@@ -15,7 +15,7 @@
  */
 
 /*
- * fuzz_quota -- libFuzzer target for Maildir++ quotas (common/quota.c):
+ * fuzz_quota -- libFuzzer target for Maildir++ quotas (store/quota.c):
  * a maildirsize is written by every program that delivers to or
  * expunges from the maildir, and by the user if he can, and is read
  * before each delivery.

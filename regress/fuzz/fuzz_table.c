@@ -38,7 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "quota.h"
+#include "quotarule.h"
 #include "settings.h"
 #include "pwscheme.h"
 #include "table.h"

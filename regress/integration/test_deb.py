@@ -81,9 +81,10 @@ CACHE = os.path.join(CACHE_DIR, "%s-minbase-systemd.tar.gz" % SUITE)
 BOOT_PKGS = ["systemd", "systemd-sysv", "dbus"]
 # The tree as a release holds it: every program's folder (T.PROGRAMS, so
 # that a new one is not forgotten) and what builds and documents them.
-SOURCES = T.PROGRAMS + ("Makefile", "common", "compat", "mda", "popdpass",
-                        "popctl", "man", "regress", "debian", "README.md",
-                        "INSTALL.md", "SECURITY.md", "doc")
+SOURCES = T.PROGRAMS + ("Makefile", "common", "store", "conf", "compat",
+                        "mda", "popdpass", "popctl", "man", "regress",
+                        "debian", "README.md", "INSTALL.md", "SECURITY.md",
+                        "doc")
 PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USERS = ("_pop3d", "_pop3auth", "_pop3table")
 CHROOTDIR = "/var/lib/popd/empty"

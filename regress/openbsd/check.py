@@ -205,7 +205,7 @@ def cc():
 def obsd_flags():
     return ["-fsyntax-only", "-U__linux__", "-U__linux", "-Ulinux",
             "-U__gnu_linux__", "-D__OpenBSD__", "-I" + INCLUDE,
-            "-Icommon", "-Icompat",
+            "-Icommon", "-Istore", "-Iconf", "-Icompat",
             # authpop/nginx.c reads httppop's http.h, as in the Makefile.
             "-Ihttppop"] + gnu_compile_flags()
 
@@ -267,8 +267,8 @@ def tree_sources():
         for o in gnu_objects(p):
             srcs.add(source_of(o) + ".c")
     srcs.update(s + ".c" for s in OPENBSD_ONLY)
-    if not os.path.exists(os.path.join(REPO, "popd", "parse.c")):
-        run(["make", "popd/parse.c"], check=True)
+    if not os.path.exists(os.path.join(REPO, "conf", "parse.c")):
+        run(["make", "conf/parse.c"], check=True)
     return sorted(srcs)
 
 

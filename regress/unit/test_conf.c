@@ -15,7 +15,7 @@
  */
 
 /*
- * test_conf -- popd.conf(5) (popd/parse.y, popd/config.c) against the
+ * test_conf -- popd.conf(5) (conf/parse.y, conf/config.c) against the
  * golden files in regress/unit/conf/:
  *
  *	NAME.conf	parses; conf_print() gives NAME.out, and parsing
@@ -49,7 +49,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "../../popd/config.h"
+#include "config.h"
 #include "unit.h"
 
 static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";

@@ -16,7 +16,7 @@
 
 
 /*
- * test_fslock -- common/fslock.c: the mount of a device found in
+ * test_fslock -- store/fslock.c: the mount of a device found in
  * mountinfo text (proc(5)), and which filesystems' locks are trusted to
  * hold across hosts; the maildir of this test's own directory (a local
  * disk, or the overlay of a container) is served.

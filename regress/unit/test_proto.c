@@ -17,7 +17,7 @@
 /*
  * test_proto -- a child's configuration as messages: every good
  * configuration in regress/unit/conf/ (and one at the limits, made
- * here) is parsed (popd/parse.y), sent by conf_send() (popd/config.c)
+ * here) is parsed (conf/parse.y), sent by conf_send() (conf/config.c)
  * for the listener, authpop and a wrkrpop over a real SOCK_SEQPACKET
  * socketpair, received with chan_init(PH_START) and chan_poll() as the
  * children do, rebuilt into a struct popd_conf by handlers, and printed:
@@ -49,7 +49,7 @@
 #include "chan.h"
 #include "log.h"
 #include "pki.h"
-#include "../../popd/config.h"
+#include "config.h"
 #include "../fdcount.h"
 #include "unit.h"
 

@@ -15,7 +15,7 @@
  */
 
 /*
- * test_quota -- Maildir++ quotas (common/quota.c): definition lines in
+ * test_quota -- Maildir++ quotas (store/quota.c): definition lines in
  * either order, with unknown letters, garbage, 64-bit overflow and
  * signs; maildirsize files as Courier pads them and as Dovecot writes
  * them, negative lines and every kind of damage; then a real maildir

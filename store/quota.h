@@ -39,22 +39,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quotarule.h"
+
 #define QUOTA_FILE	"maildirsize"
 #define QUOTA_FILEMAX	5120		/* the format's size rule */
 #define QUOTA_STALE	(15 * 60)	/* seconds an over-quota file holds */
 #define QUOTA_TRIES	3		/* scans while the maildir changes */
 #define QUOTA_DEFMAX	44		/* "<20 digits>S,<20 digits>C" + NUL */
-
-/* A limit of 0 means none of that kind. */
-struct quota_limit {
-	uint64_t	bytes;
-	uint64_t	msgs;
-};
-
-struct quota_use {
-	int64_t		bytes;
-	int64_t		msgs;
-};
 
 /* What quota_read did: read the file, or recalculated it and why. */
 enum quota_how {
@@ -72,18 +63,6 @@ enum quota_how {
  * (NULL: none): after a failure (-1, errno kept) it names the file and
  * the step, for log_warn or warn(3), which add errno's text.
  */
-
-/* settings.c: a limit as popd.conf and the quota tables write it */
-
-/*
- * "SIZE", "SIZE messages N", "messages N" or "none" (SIZE: digits with
- * K, M, G or T, powers of 1024, and an optional B).  0, or -1 with why
- * in err (NULL: none).
- */
-int	quota_spec_parse(const char *, struct quota_limit *, char *, size_t);
-
-/* The other way, with the largest exact unit: "1G messages 1000". */
-int	quota_spec_format(const struct quota_limit *, char *, size_t);
 
 /* quota.c */
 
@@ -150,34 +129,5 @@ int	quota_file_limit(int, struct quota_limit *);
  */
 int	quota_add(int, const struct quota_limit *, int64_t, int64_t,
 	    char *, size_t);
-
-/*
- * Whether the use is at or over a limit: no message fits any more.
- * Arithmetic only, here for the parent too (userquota.c), which
- * touches no maildir and links none of quota.c.
- */
-static inline int
-quota_over(const struct quota_limit *lim, const struct quota_use *use)
-{
-	return (lim->bytes != 0 && use->bytes >= 0 &&
-	    (uint64_t)use->bytes >= lim->bytes) ||
-	    (lim->msgs != 0 && use->msgs >= 0 &&
-	    (uint64_t)use->msgs >= lim->msgs);
-}
-
-/* Whether one more message of size bytes fits under the limits. */
-static inline int
-quota_fits(const struct quota_limit *lim, const struct quota_use *use,
-    uint64_t size)
-{
-	uint64_t	b = use->bytes > 0 ? (uint64_t)use->bytes : 0;
-	uint64_t	m = use->msgs > 0 ? (uint64_t)use->msgs : 0;
-
-	if (lim->bytes != 0 && (b > lim->bytes || size > lim->bytes - b))
-		return 0;
-	if (lim->msgs != 0 && m >= lim->msgs)
-		return 0;
-	return 1;
-}
 
 #endif

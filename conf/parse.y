@@ -50,7 +50,7 @@
 #include "util.h"
 #include "settings.h"
 #include "config.h"
-#include "quota.h"
+#include "quotarule.h"
 
 #define MAXINCLUDE	16	/* nested include files */
 #define MAXEXPAND	64	/* macro expansions in one line */

@@ -43,7 +43,7 @@
 #include "addr.h"
 #include "apppass.h"
 #include "config.h"
-#include "quota.h"
+#include "quotarule.h"
 #include "chan.h"
 
 static int	resolve_table(struct popd_conf *, const char *, char *, int *,

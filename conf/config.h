@@ -30,18 +30,12 @@
 #include <time.h>
 
 #include "addr.h"
+#include "pathnames.h"
 #include "pki.h"
 #include "proto.h"
 #include "settings.h"
 #include "util.h"
 
-#define POPD_CONF		"/etc/popd.conf"
-#ifdef __OpenBSD__
-#define POPD_STATEDIR		"/var/db/popd"
-#else
-#define POPD_STATEDIR		"/var/lib/popd"
-#endif
-#define POPD_CTLSOCK		"/var/run/popd.sock"
 #define CONF_NAMELEN		128	/* pki names */
 #define CONF_ADDRLEN		64	/* listen addresses, networks */
 
