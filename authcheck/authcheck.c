@@ -16,7 +16,7 @@
 
 /*
  * authcheck.c -- authtab read for the parent, which reads no password
- * hash itself (popd/users.c).  The parent opens authtab as root and runs
+ * hash itself (conf/users.c).  The parent opens authtab as root and runs
  * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
  * it reads it as _pop3auth in the empty chroot, confined as authpop is,
  * and says on stdout what -m asks:
@@ -556,7 +556,7 @@ print_kinds(const struct stats_kinds *k, const char *what)
 
 /*
  * The app passwords on fd 0, loaded and split as authpop loads them,
- * for the parent (popd/apps.c), which refuses a bad file.
+ * for the parent (conf/apps.c), which refuses a bad file.
  */
 static int
 check_apps(void)

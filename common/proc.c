@@ -338,7 +338,7 @@ proc_nofile(void)
 /*
  * A mail user's process (wrkrpop, dlvrpop) comes from the parent's
  * spawn with its real uid root's and its effective and saved uid the
- * mail user's (popd/child.c says why): before anything else, make the
+ * mail user's (conf/child.c says why): before anything else, make the
  * real uid the mail user's too.  Nothing else starts that way.  The
  * ids are proved in the prologue (proc_inherited).
  */

@@ -32,8 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../popd/popd.h"
-#include "../popd/parent.h"
+#include "popd.h"
+#include "parent.h"
 #include "config.h"
 #include "settings.h"
 #include "confpop.h"

@@ -33,8 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../popd/popd.h"
-#include "../popd/parent.h"
+#include "popd.h"
+#include "parent.h"
 #include "config.h"
 #include "addr.h"
 #include "settings.h"

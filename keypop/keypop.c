@@ -47,7 +47,7 @@
  *	parent    ==fd 3==  keypop	PARENT_CONF, _CONF_KEY, _CONF_END in
  *	listener  ==fd 4==  keypop	LISTENER_SIGN in, KEY_SIGNED out
  *
- * keypop -c is the parent's check of one pki's pair (popd/certs.c),
+ * keypop -c is the parent's check of one pki's pair (conf/certs.c),
  * which reads the files as root and parses none of them: the parent
  * puts the certificate's bytes on fd 0 and the key's on fd 3 (sealed
  * anonymous files) at start, at each reload and when the files change
