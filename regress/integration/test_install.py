@@ -29,10 +29,8 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 
-SOURCES = ("Makefile", "common", "store", "conf", "compat", "popd",
-           "listener", "lmtp", "control", "authpop", "wrkrpop", "dlvrpop",
-           "mda", "popdpass", "popctl", "tablepop", "checkpop", "keypop",
-           "authcheck", "confpop", "man", "regress")
+SOURCES = T.PROGRAMS + ("Makefile", "common", "store", "conf", "compat",
+                       "mda", "popdpass", "popctl", "man", "regress")
 
 
 def copy_tree(dst):
