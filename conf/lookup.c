@@ -250,6 +250,24 @@ lookup_user(const char *name, int src, const char *file, const char *user,
 }
 
 /*
+ * A wait for a question about user, for the finders of parent.h (the
+ * caller sets its callback), or NULL, logged, when out of memory.
+ */
+struct user_wait *
+user_wait(const char *user, void *arg)
+{
+	struct user_wait	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s: %s", __func__, user);
+		return NULL;
+	}
+	(void)strlcpy(w->user, user, sizeof(w->user));
+	w->arg = arg;
+	return w;
+}
+
+/*
  * tablepop's answer, for its caller to check.  An answer to a question
  * no longer waiting (its deadline passed) is normal: it is dropped.
  */

@@ -52,12 +52,6 @@
 #include "proc.h"
 #include "table.h"
 
-struct find_wait {
-	char		 user[POPD_MAXUSER + 1];
-	mailuser_cb	 cb;
-	void		*arg;
-};
-
 static void	find_answer(void *, int, const char *);
 static int	mailuser_conf(const struct mailuser *,
 		    const struct msg_worker *, uint32_t, int);
@@ -109,16 +103,13 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 void
 mailuser_find(const char *user, mailuser_cb cb, void *arg)
 {
-	struct find_wait	*w;
+	struct user_wait	*w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("%s: %s", __func__, user);
+	if ((w = user_wait(user, arg)) == NULL) {
 		cb(arg, MU_TEMP, NULL, NULL);
 		return;
 	}
-	(void)strlcpy(w->user, user, sizeof(w->user));
-	w->cb = cb;
-	w->arg = arg;
+	w->cb.user = cb;
 	lookup(conf->set.usersrc == TABSRC_LOOKUP ? conf->set.usertab :
 	    TABLE_FILE_USERS, LOOKUP_USERINFO, user, find_answer, w);
 }
@@ -177,25 +168,25 @@ userinfo_parse(char *val, struct userinfo *ui, char *why, size_t len)
 static void
 find_answer(void *arg, int status, const char *value)
 {
-	struct find_wait	*w = arg;
+	struct user_wait	*w = arg;
 	struct userinfo		 ui;
 	struct mailuser		 mu;
 	char			 buf[PATH_MAX + 64], why[160];
 	int			 r;
 
 	if (status == LOOKUP_TEMP)
-		w->cb(w->arg, MU_TEMP, NULL, NULL);
+		w->cb.user(w->arg, MU_TEMP, NULL, NULL);
 	else if (status != LOOKUP_FOUND)
-		w->cb(w->arg, MU_NONE, NULL, NULL);
+		w->cb.user(w->arg, MU_NONE, NULL, NULL);
 	else if (strlcpy(buf, value, sizeof(buf)) >= sizeof(buf))
-		w->cb(w->arg, MU_BROKEN, NULL, "too long");
+		w->cb.user(w->arg, MU_BROKEN, NULL, "too long");
 	else if ((r = userinfo_parse(buf, &ui, why, sizeof(why))) < 0)
 		/* Garbage is no answer; ids or a path we refuse are one. */
-		w->cb(w->arg, r == -1 ? MU_BROKEN : MU_REFUSED, NULL, why);
+		w->cb.user(w->arg, r == -1 ? MU_BROKEN : MU_REFUSED, NULL, why);
 	else {
 		ui.name = w->user;
 		r = mailuser_check(&mu, &ui, why, sizeof(why));
-		w->cb(w->arg, r, r == MU_FOUND ? &mu : NULL,
+		w->cb.user(w->arg, r, r == MU_FOUND ? &mu : NULL,
 		    r == MU_FOUND ? NULL : why);
 	}
 	free(w);

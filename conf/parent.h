@@ -241,6 +241,23 @@ struct userinfo;
 int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
+
+/*
+ * lookup.c: a question about one user waiting for its table's answer,
+ * the same for mailuser_find, userquota_find and userjunk_find: the
+ * caller's callback (which of the three is the finder's), its argument,
+ * and the user, for the logs.
+ */
+struct user_wait {
+	union {
+		mailuser_cb	 user;
+		userquota_cb	 quota;
+		userjunk_cb	 junk;
+	}		 cb;
+	void		*arg;
+	char		 user[POPD_MAXUSER + 1];
+};
+struct user_wait *user_wait(const char *, void *);
 pid_t		 mailuser_spawn(uint32_t, const struct mailuser *,
 		    const struct msg_worker *, int, int, int *);
 

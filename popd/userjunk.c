@@ -43,12 +43,6 @@
 #include "table.h"
 #include "lookup.h"
 
-struct junk_wait {
-	userjunk_cb	 cb;
-	void		*arg;
-	char		 user[POPD_MAXUSER + 1];
-};
-
 static void	junk_answer(void *, int, const char *);
 
 /*
@@ -61,16 +55,13 @@ static void	junk_answer(void *, int, const char *);
 void
 userjunk_find(const char *user, userjunk_cb cb, void *arg)
 {
-	struct junk_wait	*w;
+	struct user_wait	*w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("%s", __func__);
+	if ((w = user_wait(user, arg)) == NULL) {
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
-	w->cb = cb;
-	w->arg = arg;
-	(void)strlcpy(w->user, user, sizeof(w->user));
+	w->cb.junk = cb;
 	lookup_user(conf->set.junk_users, conf->set.junk_userssrc,
 	    TABLE_FILE_JUNK, user, junk_answer, w);
 }
@@ -79,7 +70,7 @@ userjunk_find(const char *user, userjunk_cb cb, void *arg)
 static void
 junk_answer(void *arg, int status, const char *value)
 {
-	struct junk_wait	*w = arg;
+	struct user_wait	*w = arg;
 	struct conf_junk	 j;
 	char			 err[JUNK_SPECMAX + 160];
 
@@ -93,6 +84,6 @@ junk_answer(void *arg, int status, const char *value)
 		    w->user, err);
 		status = LOOKUP_TEMP;
 	}
-	w->cb(w->arg, status, status == LOOKUP_TEMP ? NULL : &j);
+	w->cb.junk(w->arg, status, status == LOOKUP_TEMP ? NULL : &j);
 	free(w);
 }

@@ -39,12 +39,6 @@
 #include "lookup.h"
 #include "quotarule.h"
 
-struct quota_wait {
-	userquota_cb	 cb;
-	void		*arg;
-	char		 user[POPD_MAXUSER + 1];
-};
-
 static void	quota_answer(void *, int, const char *);
 
 /* Whether any user has a limit: without, deliveries ask nothing. */
@@ -63,16 +57,13 @@ userquota_on(void)
 void
 userquota_find(const char *user, userquota_cb cb, void *arg)
 {
-	struct quota_wait	*w;
+	struct user_wait	*w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("%s", __func__);
+	if ((w = user_wait(user, arg)) == NULL) {
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
 	}
-	w->cb = cb;
-	w->arg = arg;
-	(void)strlcpy(w->user, user, sizeof(w->user));
+	w->cb.quota = cb;
 	lookup_user(conf->set.quota.users, conf->set.quota.userssrc,
 	    TABLE_FILE_QUOTAS, user, quota_answer, w);
 }
@@ -85,7 +76,7 @@ userquota_find(const char *user, userquota_cb cb, void *arg)
 static void
 quota_answer(void *arg, int status, const char *value)
 {
-	struct quota_wait	*w = arg;
+	struct user_wait	*w = arg;
 	struct quota_limit	 lim;
 	char			 err[128];
 
@@ -101,8 +92,8 @@ quota_answer(void *arg, int status, const char *value)
 		status = LOOKUP_TEMP;
 	}
 	if (status == LOOKUP_TEMP)
-		w->cb(w->arg, LOOKUP_TEMP, NULL);
+		w->cb.quota(w->arg, LOOKUP_TEMP, NULL);
 	else
-		w->cb(w->arg, LOOKUP_FOUND, &lim);
+		w->cb.quota(w->arg, LOOKUP_FOUND, &lim);
 	free(w);
 }
