@@ -131,10 +131,6 @@ static const struct proc_role httppop_role = {
 	},
 	.self = PROC_HTTP,
 	.chan = &parent_chan,
-	.setupfd = POPD_CHANNEL_FD,
-	.usage = "usage: httppop [-dVv]\n"
-	    "httppop is started by popd, which sends it its configuration "
-	    "on its channel",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
 	.settings = &set,
