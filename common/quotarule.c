@@ -21,30 +21,13 @@
  */
 #include <sys/types.h>
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "compat.h"
 #include "quotarule.h"
-
-static int	spec_err(char *, size_t, const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
-
-/* Why a quota is not one, into err (NULL: nowhere); -1. */
-static int
-spec_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+#include "settings.h"
 
 /*
  * "SIZE": digits and an optional unit, K, M, G or T (powers of 1024,

@@ -35,8 +35,6 @@
 #include "compat.h"
 #include "settings.h"
 
-static int	spec_err(char *, size_t, const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
 
 /*
  * Every default, in one place; popd.conf(5) lists each one next to its
@@ -466,8 +464,11 @@ settings_uidl_ok(const char *fmt)
 	    "1700000000.M1P1.host", test, sizeof(test)) > 0;
 }
 
-/* Why a junk is not one, into err (NULL: nowhere); -1. */
-static int
+/*
+ * Why a setting's value (a junk, a quota: quotarule.c) is not one, into
+ * err (NULL: nowhere); -1.
+ */
+int
 spec_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;

@@ -214,6 +214,8 @@ const struct conf_knob	*conf_knobs(size_t *);
 const char		*settings_check(const struct conf_settings *);
 const char		*settings_check_store(const struct conf_settings *);
 int			 settings_subdir_ok(const char *);
+int			 spec_err(char *, size_t, const char *, ...)
+			    __attribute__((__format__ (printf, 3, 4)));
 int			 settings_maildir(char *, size_t, const char *,
 			    const char *);
 int			 settings_uidl(const char *, unsigned long,
