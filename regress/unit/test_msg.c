@@ -92,7 +92,7 @@ enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K, E_KEY,
     E_LISTENER_K, E_KEY_P, E_LISTENER_C, E_AUTHPOP_C, E_CONTROL_L,
     E_CONTROL_A, E_AUTHPOP_T, E_TABLE_A, E_CHECK_T, E_TABLE_K, E_TABLE_C,
-    E_CONTROL_T, E_DLVRPOP_M, E_LMTP_V };
+    E_CONTROL_T, E_DLVRPOP_M, E_LMTP_V, E_AUTHPOP_H };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -129,6 +129,7 @@ static struct end {
 	[E_TABLE_K] = { PROC_TABLE, PROC_CHECK },
 	[E_TABLE_C] = { PROC_TABLE, PROC_CONTROL },
 	[E_CONTROL_T] = { PROC_CONTROL, PROC_TABLE },
+	[E_AUTHPOP_H] = { PROC_AUTHPOP, PROC_HTTP },
 };
 
 /*
@@ -911,6 +912,7 @@ main(void)
 	const uint32_t	 DP = sizeof(struct msg_dlvrpop);
 	const uint32_t	 JB = sizeof(struct msg_job);
 	const uint32_t	 IN = sizeof(struct msg_intent);
+	const uint32_t	 HR = sizeof(struct msg_httpreq);
 	const uint32_t	 DN = sizeof(struct msg_done);
 	const uint32_t	 QT = sizeof(struct msg_quota);
 	const uint32_t	 CR = sizeof(struct msg_cred);
@@ -1229,6 +1231,13 @@ main(void)
 	    .tmp = "x", .new = ".." };
 	const struct msg_intent		 intent_empty = { .job = 1,
 	    .tmp = "x" };
+	/* What httppop parsed, and what a compromised one might send. */
+	const struct msg_httpreq	 hreq = { .method = 0, .protocol = 0,
+	    .attempt = 1, .client = { .af = AF_INET, .a = { 192, 0, 2, 7 } },
+	    .user = "alice", .pass = "pw one" };
+	struct msg_httpreq		 hreq_method, hreq_attempt, hreq_user,
+					 hreq_cr, hreq_unterm, hreq_flagged,
+					 hreq_port;
 	const struct msg_done		 done = { .job = 1, .status = DLV_OK };
 	const struct msg_done		 done_4 = { .job = 1,
 	    .status = DLV_MAX + 1 };
@@ -1817,6 +1826,31 @@ main(void)
 		    IN, 0, 1, 1, &intent },
 		{ "a check of ../cur/x", E_DLVRPOP_M, PH_RUN,
 		    MSG_LMTP_DLVCHECK, V, IN, H, IN, 0, 1, 0, &intent_slash },
+		/* httppop's requests to authpop, checked as a compromised
+		 * sender's (peers.c valid_httpreq). */
+		{ "an auth_http request", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 1, &hreq },
+		{ "an auth_http request without its connection",
+		    E_AUTHPOP_H, PH_RUN, MSG_HTTP_REQUEST, V, HR, H, HR, 0, 1,
+		    0, &hreq },
+		{ "an auth_http request of no method", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_method },
+		{ "an auth_http request of attempt 0", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_attempt },
+		{ "an auth_http user with a control byte", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0,
+		    &hreq_user },
+		{ "an auth_http password with a CR", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_cr },
+		{ "an auth_http password unterminated", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_unterm },
+		{ "an auth_http user flagged bad but sent", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0,
+		    &hreq_flagged },
+		{ "an auth_http Client-IP with a port", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_port },
+		{ "an auth_http request to the parent", E_PARENT_A, PH_RUN,
+		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq },
 		{ "an intent", E_LMTP_V, PH_RUN, MSG_DLVRPOP_INTENT, V, IN,
 		    H, IN, 0, 1, 1, &intent },
 		{ "an intent of ..", E_LMTP_V, PH_RUN, MSG_DLVRPOP_INTENT,
@@ -2111,6 +2145,15 @@ main(void)
 	ans_errnl = ans_errempty = ans_err;
 	ans_errnl.text[3] = '\n';
 	ans_errempty.len = 0;
+	hreq_method = hreq_attempt = hreq_user = hreq_cr = hreq_unterm =
+	    hreq_flagged = hreq_port = hreq;
+	hreq_method.method = HTTPREQ_METHODMAX + 1;
+	hreq_attempt.attempt = 0;
+	hreq_user.user[2] = '\001';
+	hreq_cr.pass[2] = '\r';
+	memset(hreq_unterm.pass, 'p', sizeof(hreq_unterm.pass));
+	hreq_flagged.badchars = 1;
+	hreq_port.client.port = 995;
 	memset(&login_unterm, 'a', sizeof(login_unterm));
 	login_unterm.id = 1;
 	memset(&route_unterm, '1', sizeof(route_unterm));
