@@ -69,7 +69,8 @@ static int	maildrop_scan_one(void *, const char *);
 static int	maildrop_size_one(struct maildrop *, struct mmsg *, int *);
 static int	maildrop_relocate(struct maildrop *, struct mmsg *);
 static int	move_noreplace(int, const char *, int, const char *);
-#define MOVE_TRIES	4	/* a stale name: 1.8 s in all (move_noreplace) */
+#define MOVE_TRIES	3	/* a stale name: 2.4 s in all (move_noreplace) */
+#define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
 static int	link_unlink(int, const char *, int, const char *);
 static int	fsync_at(int, const char *);
 static int	remove_msg(struct maildrop *, struct mmsg *);
@@ -779,14 +780,18 @@ link_unlink(int dirfd, const char *from, int tofd, const char *to)
  * the same file is fine when it is a link an interrupted earlier move
  * left: from then has a second link.  With one, "to" is a name of from
  * that a shared filesystem's client still caches after another host
- * moved the file (GlusterFS's FUSE entries live a second): unlinking
- * from would lose the message, so the move is tried again once such a
- * cache has passed, MOVE_TRIES times in all, then fails with EEXIST.
+ * moved the file: unlinking from would lose the message.  GlusterFS's
+ * client answers a lookup of that old name from the file's cached
+ * attributes (md-cache) as long as they are fresh, and every look at
+ * from refreshes them: so nothing is looked at for longer than those
+ * caches live (MOVE_PAUSE), then "to" first, which the client then
+ * asks its bricks for and forgets; MOVE_TRIES times in all, then
+ * EEXIST.
  */
 static int
 move_noreplace(int dirfd, const char *from, int tofd, const char *to)
 {
-	const struct timespec	 pause = { 0, 600 * 1000 * 1000 };
+	const struct timespec	 pause = MOVE_PAUSE;
 	struct stat		 sa, sb;
 	int			 r, tries;
 
@@ -813,6 +818,9 @@ move_noreplace(int dirfd, const char *from, int tofd, const char *to)
 		if (tries == MOVE_TRIES)
 			break;
 		(void)nanosleep(&pause, NULL);
+		if (fstatat(tofd, to, &sb, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno != ENOENT)
+			return -1;
 	}
 	errno = EEXIST;
 	return -1;

@@ -337,7 +337,10 @@ def deleted_kept_and_undeleted_across_hosts(eng):
     # On GlusterFS A's undelete, a moment after B's DELE, found new/'s
     # old name of the kept file still in its FUSE client's cache: the
     # move saw EEXIST, the "same file" and unlinked the only link
-    # (maildrop.c move_noreplace now asks for a second link).
+    # (maildrop.c move_noreplace now asks for a second link).  Its
+    # md-cache answers that old name for as long as the file's own
+    # attributes are fresh, which every look at the file renews: the
+    # move now waits untouched, then asks for the old name first.
     a, b = pair(eng, conf_extra="deleted keep 7d\n")
     try:
         for i in range(3):
