@@ -132,11 +132,11 @@ CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/peers-control.o \
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
 		authpop/scheme.o \
-		httppop/http.o authpop/loginticket.o authpop/state.o \
+		authpop/loginticket.o authpop/state.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
 		common/table.o common/pwscheme.o common/pop3.o common/b64.o \
-		common/apppass.o
+		common/apppass.o common/authhttp.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent;
 # auth_http's router.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/router.o \
@@ -164,7 +164,8 @@ DLVRPOP_LIBS=	${PROC_BASE} common/proto-dlvrpop.o common/peers-dlvrpop.o \
 		${STORE_OBJS} ${DELIVER_OBJS}
 # httppop: nginx's auth_http requests, parsed apart from the hashes.
 HTTPPOP_OBJS=	httppop/httppop.o httppop/http.o
-HTTPPOP_LIBS=	${PROC_BASE} common/proto-httppop.o common/peers-httppop.o
+HTTPPOP_LIBS=	${PROC_BASE} common/proto-httppop.o common/peers-httppop.o \
+		common/authhttp.o
 # popdpass needs valid_username (util.o, which logs), the hashes, and
 # for -P the table parsers popd loads authtab with (table.o).
 POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
@@ -187,7 +188,7 @@ MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 
 HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/table.h common/landlock.h \
-		common/apppass.h \
+		common/apppass.h common/authhttp.h \
 		common/pop3.h store/crlf.h store/maildir.h store/maildrop.h \
 		store/popcache.h store/popcache_file.h common/sandbox.h \
 		common/addr.h common/proc.h \
@@ -277,10 +278,7 @@ ${KEYPOP_OBJS}: keypop/sigcheck.h
 ${CONF_OBJS}: ${HDRS} conf/config.h
 popdpass/popdpass.o popdpass/apps.o popctl/popctl.o: ${HDRS} popdpass/popdpass.h
 ${AUTHPOP_OBJS}: authpop/auth.h
-${HTTPPOP_OBJS} authpop/nginx.o: httppop/http.h
-# authpop answers what httppop parsed: its struct, the answers (http.c).
-authpop/nginx.o: authpop/nginx.c
-	${CC} ${CFLAGS} -Ihttppop -c authpop/nginx.c -o $@
+${HTTPPOP_OBJS}: httppop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
@@ -456,9 +454,10 @@ regress/unit/test_tapi: regress/unit/test_tapi.o ${TEST_TAPI_OBJS}
 	    ${LDLIBS}
 
 # test_http links httppop's http.c and the addresses it makes: both pure.
-regress/unit/test_http: regress/unit/test_http.o httppop/http.o common/addr.o
+regress/unit/test_http: regress/unit/test_http.o httppop/http.o common/addr.o \
+    common/authhttp.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_http.o httppop/http.o \
-	    common/addr.o ${LDLIBS}
+	    common/addr.o common/authhttp.o ${LDLIBS}
 regress/unit/test_http.o: httppop/http.h
 
 # test_ticket links authpop's loginticket.c, its HMAC pads (apppass.c, and
@@ -694,9 +693,9 @@ regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
 	    common/quotarule.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c httppop/http.c \
-    httppop/http.h common/addr.c ${HDRS}
+    httppop/http.h common/addr.c common/authhttp.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
-	    httppop/http.c common/addr.c ${PKG_LIBS}
+	    httppop/http.c common/addr.c common/authhttp.c ${PKG_LIBS}
 regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c lmtp/lmtp_cmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
 	    lmtp/lmtp_cmd.c ${PKG_LIBS}
@@ -795,12 +794,12 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
-    authpop/host.c authpop/nginx.c httppop/http.c authpop/loginticket.c \
+    authpop/host.c authpop/nginx.c common/authhttp.c authpop/loginticket.c \
     authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
     common/apppass.c ${HDRS}
-	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ -Ihttppop regress/fuzz/fuzz_authpop.c \
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
-	    authpop/nginx.c httppop/http.c authpop/loginticket.c \
+	    authpop/nginx.c common/authhttp.c authpop/loginticket.c \
 	    authpop/logincache.c authpop/scheme.c common/apppass.c \
 	    ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \

@@ -52,7 +52,7 @@
 #include "util.h"
 #include "chan.h"
 #include "auth.h"
-#include "http.h"
+#include "authhttp.h"
 
 /* What an answer says, besides OK: see texts[]. */
 enum answer { A_FAIL, A_LAST, A_TEMP, A_METHOD, A_BADCHARS, A_PERM };
@@ -97,7 +97,7 @@ static uint64_t		 nextid = SID_HTTP + 1;	/* the parent's are below */
 
 static void	httppop_request(struct chan *, const void *, int);
 static void	httppop_eof(struct chan *);
-static void	http_request(struct session *, struct http_req *);
+static void	http_request(struct session *, const struct msg_httpreq *);
 static void	http_send(struct session *, const char *, const char *const *);
 static void	http_refuse(struct session *, enum answer, int);
 static void	http_read(struct session *);
@@ -156,7 +156,6 @@ static void
 httppop_request(struct chan *c, const void *data, int fd)
 {
 	const struct msg_httpreq	*m = data;
-	struct http_req			 r;
 	struct session			*s;
 	struct stat			 st;
 
@@ -185,19 +184,8 @@ httppop_request(struct chan *c, const void *data, int fd)
 	    NULL)
 		return;
 	nhttp++;
-	memset(&r, 0, sizeof(r));
-	r.method = m->method;
-	r.protocol = m->protocol;
-	r.attempt = m->attempt;
-	r.badchars = m->badchars;
-	r.usertoolong = m->usertoolong;
-	r.passtoolong = m->passtoolong;
-	r.client = m->client;
-	(void)strlcpy(r.user, m->user, sizeof(r.user));
-	(void)strlcpy(r.pass, m->pass, sizeof(r.pass));
+	http_request(s, m);
 	explicit_bzero((void *)(uintptr_t)m->pass, sizeof(m->pass));
-	http_request(s, &r);
-	explicit_bzero(&r, sizeof(r));
 	session_update(s);
 }
 
@@ -221,7 +209,7 @@ http_read(struct session *s)
 
 /* A whole request: the client is Client-IP from now on. */
 static void
-http_request(struct session *s, struct http_req *r)
+http_request(struct session *s, const struct msg_httpreq *r)
 {
 	char	addr[PEER_STRLEN];
 

@@ -193,9 +193,9 @@ valid_httpreq(const void *p)
 {
 	const struct msg_httpreq	*m = p;
 
-	if (m->method < 0 || m->method > HTTPREQ_METHODMAX)
+	if (m->method < 0 || m->method > HM_OTHER)
 		return "method";
-	if (m->protocol < 0 || m->protocol > HTTPREQ_PROTOMAX)
+	if (m->protocol < 0 || m->protocol > HP_SMTP)
 		return "protocol";
 	if (m->attempt < 1 || m->attempt > 9999)
 		return "attempt";

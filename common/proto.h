@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		61
+#define MSG_VERSION		62
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -381,14 +381,17 @@ struct msg_health {
 
 /*
  * MSG_HTTP_REQUEST: what httppop parsed of an auth_http request head
- * (httppop/http.h's struct http_req, HM_* and HP_*), for authpop to
+ * (httppop/http.h's struct http_req), for authpop to
  * check and answer on the connection that comes with it.  user holds
  * no byte below 0x20 nor 0x7f, pass no CR nor LF; each is "" when
  * badchars, or its toolong flag, is set.  proxy: the connection's peer
  * (af 0: unix).
  */
-#define HTTPREQ_METHODMAX	6	/* HM_OTHER */
-#define HTTPREQ_PROTOMAX	2	/* HP_SMTP */
+enum http_method {
+	HM_PLAIN, HM_LOGIN, HM_APOP, HM_CRAMMD5, HM_EXTERNAL, HM_NONE,
+	HM_OTHER
+};
+enum http_proto { HP_POP3, HP_IMAP, HP_SMTP };
 struct msg_httpreq {
 	int32_t		method;
 	int32_t		protocol;

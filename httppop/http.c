@@ -17,8 +17,9 @@
 /*
  * http.c -- the request nginx's mail module sends its auth_http server
  * (ngx_mail_auth_http_module: "GET /auth HTTP/1.0", a few headers, no
- * body), read as strictly as what a client sends, and the answers
- * authpop writes back.  Nothing here has state, does I/O or logs:
+ * body), read as strictly as what a client sends; the answers authpop
+ * writes are common/authhttp.c's.  Nothing here has state, does I/O or
+ * logs:
  * regress/unit/test_http.c and regress/fuzz/fuzz_http.c reach every
  * case.
  *
@@ -71,28 +72,6 @@ static const char *const protocols[] = {
 	[HP_IMAP] = "imap",
 	[HP_SMTP] = "smtp",
 };
-
-/* RFC 9110 5.6.2: tchar. */
-static int
-is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static int
-is_token(const char *s, size_t n)
-{
-	size_t	i;
-
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!is_tchar(s[i]))
-			return 0;
-	return 1;
-}
 
 /* Is s, n bytes, the string word, without regard to case? */
 static int
@@ -208,7 +187,7 @@ header(const char *l, size_t n, int lineno, struct http_req *r,
 		    lineno);
 		return -1;
 	}
-	if (!is_token(l, colon - l)) {
+	if (!http_token(l, colon - l)) {
 		(void)snprintf(why, whylen, "line %d: a header name that is "
 		    "not a token", lineno);
 		return -1;
@@ -381,66 +360,13 @@ bad:
 	return HTTP_BAD;
 }
 
-/* Append s to buf, of size bytes, *len used.  -1 if it does not fit. */
-static int
-append(char *buf, size_t size, size_t *len, const char *s)
-{
-	size_t	n = strlen(s);
-
-	if (n >= size - *len)
-		return -1;
-	memcpy(buf + *len, s, n + 1);
-	*len += n;
-	return 0;
-}
-
-/*
- * The answer "HTTP/1.0 200 OK", Auth-Status: status and the headers
- * ("Name: value", NULL-terminated; may be NULL), into buf with a NUL.
- * Its length, or 0 if it does not fit size or HTTP_MAXANSWER bytes
- * (nginx would wait for the rest of a longer one), or if status or a
- * header holds a CR or LF, or a header is not "Name:...".
- */
-size_t
-http_answer(char *buf, size_t size, const char *status,
-    const char *const *headers)
-{
-	size_t	len = 0, i;
-
-	if (size == 0)
-		return 0;
-	buf[0] = '\0';
-	if (strpbrk(status, "\r\n") != NULL)
-		return 0;
-	if (append(buf, size, &len, "HTTP/1.0 200 OK\r\nAuth-Status: ") ==
-	    -1 || append(buf, size, &len, status) == -1 ||
-	    append(buf, size, &len, "\r\n") == -1)
-		goto fail;
-	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
-		if (strpbrk(headers[i], "\r\n") != NULL ||
-		    !is_token(headers[i], strcspn(headers[i], ":")) ||
-		    headers[i][strcspn(headers[i], ":")] != ':')
-			goto fail;
-		if (append(buf, size, &len, headers[i]) == -1 ||
-		    append(buf, size, &len, "\r\n") == -1)
-			goto fail;
-	}
-	if (append(buf, size, &len, "\r\n") == -1 || len > HTTP_MAXANSWER)
-		goto fail;
-	return len;
-fail:
-	buf[0] = '\0';
-	return 0;
-}
-
 /* "400 Bad Request" for a request http_parse() refused: its length. */
 size_t
 http_bad(char *buf, size_t size)
 {
-	size_t	len = 0;
+	size_t	n;
 
-	if (size == 0 || append(buf, size, &len, "HTTP/1.0 400 Bad Request\r\n"
-	    "Connection: close\r\n\r\n") == -1)
-		return 0;
-	return len;
+	n = strlcpy(buf, "HTTP/1.0 400 Bad Request\r\nConnection: close\r\n"
+	    "\r\n", size);
+	return n < size ? n : 0;
 }

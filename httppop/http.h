@@ -15,8 +15,8 @@
  */
 
 /*
- * http.h -- nginx's mail auth_http request as httppop reads it, and the
- * answers it writes (http.c).  Pure: no I/O, no state, no logging.
+ * http.h -- nginx's mail auth_http request as httppop reads it, and
+ * its refusal (http.c).  Pure: no I/O, no state, no logging.
  */
 #ifndef POPD_HTTP_H
 #define POPD_HTTP_H
@@ -24,24 +24,19 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "authhttp.h"
 #include "compat.h"
+#include "proto.h"
 #include "util.h"
 
 #define HTTP_MAXREQ	4096	/* the request head, CRLFCRLF included */
 #define HTTP_MAXHDRS	32	/* header lines */
 #define HTTP_MAXLINE	1024	/* one line, CRLF included */
-#define HTTP_MAXANSWER	1024	/* nginx reads no longer answer */
 
 /* What http_parse() makes of the bytes so far. */
 #define HTTP_MORE	0	/* no end of head yet: read more */
 #define HTTP_DONE	1	/* *r is the request; *used bytes were it */
 #define HTTP_BAD	(-1)	/* answer 400 and close: why says what */
-
-enum http_method {
-	HM_PLAIN, HM_LOGIN, HM_APOP, HM_CRAMMD5, HM_EXTERNAL, HM_NONE,
-	HM_OTHER
-};
-enum http_proto { HP_POP3, HP_IMAP, HP_SMTP };
 
 /*
  * A request nginx sent, as http_parse() found it.  user and pass are
@@ -66,7 +61,6 @@ struct http_req {
 /* http.c */
 int	http_parse(const char *, size_t, struct http_req *, size_t *, char *,
 	    size_t);
-size_t	http_answer(char *, size_t, const char *, const char *const *);
 size_t	http_bad(char *, size_t);
 
 #endif

@@ -205,9 +205,8 @@ def cc():
 def obsd_flags():
     return ["-fsyntax-only", "-U__linux__", "-U__linux", "-Ulinux",
             "-U__gnu_linux__", "-D__OpenBSD__", "-I" + INCLUDE,
-            "-Icommon", "-Istore", "-Iconf", "-Icompat",
-            # authpop/nginx.c reads httppop's http.h, as in the Makefile.
-            "-Ihttppop"] + gnu_compile_flags()
+            "-Icommon", "-Istore", "-Iconf", "-Icompat"] + \
+        gnu_compile_flags()
 
 
 def compile_one(path, flags, extra=()):

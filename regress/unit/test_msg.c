@@ -2147,7 +2147,7 @@ main(void)
 	ans_errempty.len = 0;
 	hreq_method = hreq_attempt = hreq_user = hreq_cr = hreq_unterm =
 	    hreq_flagged = hreq_port = hreq;
-	hreq_method.method = HTTPREQ_METHODMAX + 1;
+	hreq_method.method = HM_OTHER + 1;
 	hreq_attempt.attempt = 0;
 	hreq_user.user[2] = '\001';
 	hreq_cr.pass[2] = '\r';

@@ -1,0 +1,102 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * authhttp.c -- what httppop and authpop share of nginx's auth_http:
+ * the token a header's name is, and the answer authpop writes on the
+ * connection httppop read the request from.  Pure: no I/O, no state.
+ */
+#include <sys/types.h>
+
+#include <string.h>
+
+#include "authhttp.h"
+
+/* RFC 9110 5.6.2: tchar. */
+static int
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Is s, n bytes, an RFC 9110 token (a header's name)? */
+int
+http_token(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_tchar(s[i]))
+			return 0;
+	return 1;
+}
+
+/* Append s to buf, of size bytes, *len used.  -1 if it does not fit. */
+static int
+append(char *buf, size_t size, size_t *len, const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n >= size - *len)
+		return -1;
+	memcpy(buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+/*
+ * The answer "HTTP/1.0 200 OK", Auth-Status: status and the headers
+ * ("Name: value", NULL-terminated; may be NULL), into buf with a NUL.
+ * Its length, or 0 if it does not fit size or HTTP_MAXANSWER bytes
+ * (nginx would wait for the rest of a longer one), or if status or a
+ * header holds a CR or LF, or a header is not "Name:...".
+ */
+size_t
+http_answer(char *buf, size_t size, const char *status,
+    const char *const *headers)
+{
+	size_t	len = 0, i;
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+	if (strpbrk(status, "\r\n") != NULL)
+		return 0;
+	if (append(buf, size, &len, "HTTP/1.0 200 OK\r\nAuth-Status: ") ==
+	    -1 || append(buf, size, &len, status) == -1 ||
+	    append(buf, size, &len, "\r\n") == -1)
+		goto fail;
+	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
+		if (strpbrk(headers[i], "\r\n") != NULL ||
+		    !http_token(headers[i], strcspn(headers[i], ":")) ||
+		    headers[i][strcspn(headers[i], ":")] != ':')
+			goto fail;
+		if (append(buf, size, &len, headers[i]) == -1 ||
+		    append(buf, size, &len, "\r\n") == -1)
+			goto fail;
+	}
+	if (append(buf, size, &len, "\r\n") == -1 || len > HTTP_MAXANSWER)
+		goto fail;
+	return len;
+fail:
+	buf[0] = '\0';
+	return 0;
+}
+

@@ -1,0 +1,32 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * authhttp.h -- the auth_http answer authpop writes (authhttp.c); the
+ * request's vocabulary is MSG_HTTP_REQUEST's (proto.h).
+ */
+#ifndef POPD_AUTHHTTP_H
+#define POPD_AUTHHTTP_H
+
+#include <stddef.h>
+
+#define HTTP_MAXANSWER	1024	/* nginx reads no longer answer */
+
+/* authhttp.c */
+int	http_token(const char *, size_t);
+size_t	http_answer(char *, size_t, const char *, const char *const *);
+
+#endif
