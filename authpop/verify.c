@@ -21,6 +21,18 @@
  * the queue of its address (host.c), the check (check.c), and the time
  * its answer is due.  What the answer looks like is the session kind's
  * (struct session_ops): this file never writes to a client.
+ *
+ * The stages, in order; each is entered by one function and left by
+ * the next one's or by verify_end, the one way out before the check:
+ *   ticket        auth_start: a router's ticket (loginticket.c) logs in;
+ *   app password  verify_apps: the user's (the file's, or tablepop's
+ *                 answer) log in, fail like a wrong password, or bar
+ *                 the main password;
+ *   hash          auth_main: the stored hash, from authtab or from
+ *                 tablepop's answer (verify_cred);
+ *   cache         auth_enqueue: the same password against the same
+ *                 hash lately (logincache.c) logs in without a check;
+ *   check         host.c's queue, check.c's workers, then auth_result.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -44,6 +56,9 @@
 #include "auth.h"
 
 #define LOAD_HALF		60.0	/* seconds: a slowdown forgotten by half */
+#define V_GOOD			0	/* verify_end's verdicts */
+#define V_TEMP			1
+#define V_PERM			2
 #define WEAK_DAY		86400.0	/* a weak-hash login: said once a day */
 #define WEAK_SLOTS		1024	/* users remembered for that */
 
@@ -81,6 +96,7 @@ static struct msg_appused	 used;
 static struct event		 used_ev;
 
 static void		 auth_main(struct session *);
+static void		 verify_end(struct session *, int, const char *);
 static void		 app_fail(struct session *, const char *);
 static void		 app_used(struct session *, const char *);
 static void		 used_wait(int, short, void *);
@@ -241,7 +257,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 		if (ticket_check(s->user, pass, &s->local, &s->tnonce,
 		    &s->texpiry, &why)) {
 			/* The parent spends it (login.c), across reloads. */
-			s->ops->good(s, now(), " with a ticket");
+			verify_end(s, V_GOOD, " with a ticket");
 			return;
 		}
 		log_info("session %s%llu: %s: a ticket for %s refused: %s",
@@ -303,10 +319,8 @@ auth_main(struct session *s)
 		    "for authtab)", SIDP(s->id), s->addr, logname(s->user),
 		    hash[1] != '\0' ? " (" : "", hash + 1,
 		    hash[1] != '\0' ? ")" : "");
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		s->ops->perm(s, "the stored password of this user cannot be "
-		    "used");
+		verify_end(s, V_PERM, "the stored password of this user "
+		    "cannot be used");
 		return;
 	}
 	if (hash != NULL &&
@@ -367,9 +381,7 @@ verify_apps(struct session *s, int status, const char *joined)
 		log_warnx("app-passwords <%s>: the app passwords of %s: %s",
 		    set.apps_table, logname(s->user), why);
 	if (status == CRED_TEMP || n == -1) {
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		s->ops->temp(s, "cannot check passwords now");
+		verify_end(s, V_TEMP, "cannot check passwords now");
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -392,9 +404,7 @@ verify_apps(struct session *s, int status, const char *joined)
 				app_used(s, recs[i].label);
 				(void)snprintf(why, sizeof(why), " with app "
 				    "password \"%s\"", recs[i].label);
-				freezero(s->job, sizeof(*s->job));
-				s->job = NULL;
-				s->ops->good(s, now(), why);
+				verify_end(s, V_GOOD, why);
 				return;
 			}
 			app_fail(s, why);
@@ -546,6 +556,25 @@ verify_appskept(const struct msg_appskept *m)
 }
 
 /*
+ * The one way out of the stages before the check (the check's own
+ * verdict is auth_result's): the job, with its copy of the password,
+ * wiped, then the session kind's answer.  why: V_GOOD's says how, for
+ * the log; V_TEMP's and V_PERM's are the client's text.
+ */
+static void
+verify_end(struct session *s, int verdict, const char *why)
+{
+	freezero(s->job, sizeof(*s->job));
+	s->job = NULL;
+	if (verdict == V_GOOD)
+		s->ops->good(s, now(), why);
+	else if (verdict == V_TEMP)
+		s->ops->temp(s, why);
+	else
+		s->ops->perm(s, why);
+}
+
+/*
  * An app password that may not log in, or a barred main password: a
  * failure like a wrong password, at the same time, with its own reason
  * in the log.
@@ -570,9 +599,7 @@ auth_enqueue(struct session *s)
 	    (s->job->lcmacked = logincache_mac(s->user, s->job->pass,
 	    s->job->hash, s->job->lcmac)) &&
 	    logincache_hit(s->user, s->job->lcmac, now())) {
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		s->ops->good(s, now(), " (login cache)");
+		verify_end(s, V_GOOD, " (login cache)");
 		return;
 	}
 	s->job->expected = check_expected(s->job->hash);
@@ -582,10 +609,8 @@ auth_enqueue(struct session *s)
 		log_info("session %s%llu: %s: the check for %s refused: %d "
 		    "of its checks wait already", SIDP(s->id), s->addr,
 		    logname(s->user), PAIR_WAITING);
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		s->ops->temp(s, "too many logins of this user waiting from "
-		    "your address");
+		verify_end(s, V_TEMP, "too many logins of this user waiting "
+		    "from your address");
 		return;
 	}
 	/*
@@ -632,9 +657,7 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 		mc = NULL;
 	}
 	if (mc == NULL) {
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		s->ops->temp(s, "cannot check passwords now");
+		verify_end(s, V_TEMP, "cannot check passwords now");
 		return;
 	}
 	if (mc->status == CRED_FOUND &&
