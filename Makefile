@@ -223,7 +223,7 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_apppass regress/unit/test_msgid \
 		regress/unit/test_healthline \
 		regress/unit/test_msgsum regress/unit/test_fslock \
-		regress/unit/test_openreg
+		regress/unit/test_openreg regress/unit/test_scfilter
 
 all: ${PROGS}
 
@@ -271,6 +271,22 @@ ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
 ${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS} \
 ${HTTPPOP_OBJS}: ${HDRS}
 ${CONFPOP_OBJS}: confpop/confpop.h
+
+# wrkrpop's seccomp filter is built once here rather than by libseccomp
+# in every session: common/mkfilter links sandbox.c's rules (compiled
+# without the filter it makes) and prints common/sc_wrkrpop.h, which
+# sandbox.c includes (test_scfilter proves the two the same).
+SCFILTER!=	if [ "`uname -s`" = Linux ]; then echo common/sc_wrkrpop.h; fi
+MKFILTER_OBJS=	common/mkfilter.o common/sandbox-mkfilter.o common/landlock.o \
+		common/log.o compat/compat.o
+common/sandbox.o: ${SCFILTER}
+common/sandbox-mkfilter.o: common/sandbox.c ${HDRS}
+	${CC} ${CFLAGS} -DSANDBOX_MKFILTER -c common/sandbox.c -o $@
+common/mkfilter.o: ${HDRS}
+common/mkfilter: ${MKFILTER_OBJS}
+	${CC} ${LDFLAGS} -o $@ ${MKFILTER_OBJS} ${LDLIBS}
+common/sc_wrkrpop.h: common/mkfilter
+	./common/mkfilter > $@.tmp && mv $@.tmp $@
 ${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
@@ -385,6 +401,14 @@ regress/unit/test_openreg: regress/unit/test_openreg.o common/util.o \
     common/log.o compat/compat.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_openreg.o common/util.o \
 	    common/log.o compat/compat.o ${LDLIBS}
+TEST_SCFILTER_OBJS=	common/sandbox.o common/landlock.o common/log.o \
+			compat/compat.o
+regress/unit/test_scfilter: regress/unit/test_scfilter.o \
+    ${TEST_SCFILTER_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_scfilter.o \
+	    ${TEST_SCFILTER_OBJS} ${LDLIBS}
+regress/unit/test_scfilter.o: regress/unit/test_scfilter.c \
+    regress/unit/unit.h ${HDRS}
 regress/unit/test_openreg.o: regress/unit/test_openreg.c \
     regress/unit/unit.h ${HDRS}
 regress/unit/test_fslock: regress/unit/test_fslock.o store/fslock.o
@@ -935,7 +959,8 @@ deb: deb-deps
 clean:
 	rm -f ${PROGS} ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST} \
 	    regress/clockshift.so regress/slowcheck.so \
-	    ${FUZZ_PROGS} */*.o */*/*.o conf/parse.c
+	    ${FUZZ_PROGS} */*.o */*/*.o conf/parse.c common/mkfilter \
+	    common/sc_wrkrpop.h common/sc_wrkrpop.h.tmp
 
 .PHONY: all test check demo count deps deb-deps lint install clean dist \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \

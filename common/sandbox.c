@@ -81,9 +81,14 @@ sb_nocore(const char *role)
 #include <link.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <termios.h>
 
 #include "landlock.h"
+#ifndef SANDBOX_MKFILTER
+#include "sc_wrkrpop.h"	/* made by common/mkfilter */
+#endif
 
 static char	sandbox_desc[128];
 
@@ -247,10 +252,8 @@ sc_init(const char *role, uint32_t defaction)
  * pthread_kill), terminal queries on stderr with -d.
  */
 static void
-sc_child_base(scmp_filter_ctx ctx, const char *role, int tcp)
+sc_child_base(scmp_filter_ctx ctx, const char *role, int tcp, pid_t pid)
 {
-	pid_t	pid = getpid();
-
 	sc_allow(ctx, role, sc_common, sizeof(sc_common) / sizeof(int));
 #ifdef __SANITIZE_ADDRESS__
 	sc_allow(ctx, role, sc_sanitizer, nitems(sc_sanitizer));
@@ -379,7 +382,7 @@ sc_nofile(const char *role, const int *allow, size_t n, int *abi)
 	sb_nnp(role);
 	*abi = ll_restrict(role, LL_FS_ALL, 1, NULL, 0, 1, 0);
 	ctx = sc_init(role, SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, role, 0);
+	sc_child_base(ctx, role, 0, getpid());
 	sc_nofs(ctx, role);
 	sc_allow(ctx, role, allow, n);
 	return ctx;
@@ -782,7 +785,7 @@ sandbox_checkpop(int port)
 	abi = ll_restrict("checkpop", LL_FS_ALL, 1, NULL, 0, 1, port);
 
 	ctx = sc_init("checkpop", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "checkpop", 1);
+	sc_child_base(ctx, "checkpop", 1, getpid());
 	sc_nofs(ctx, "checkpop");
 	sc_allow(ctx, "checkpop", allow, sizeof(allow) / sizeof(allow[0]));
 	sc_load(ctx, "checkpop");
@@ -876,7 +879,7 @@ sandbox_authpop(void)
 	abi = ll_restrict("authpop", LL_FS_ALL, 1, NULL, 0, 1, 0);
 
 	ctx = sc_init("authpop", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "authpop", 0);
+	sc_child_base(ctx, "authpop", 0, getpid());
 	sc_nofs(ctx, "authpop");
 	sc_allow(ctx, "authpop", allow, sizeof(allow) / sizeof(allow[0]));
 	/* Threads only: clone(2) without CLONE_THREAD (fork) kills. */
@@ -925,14 +928,14 @@ sandbox_httppop(void)
 }
 
 #ifndef __OpenBSD__
-/* wrkrpop, mda, dlvrpop: the same rights beneath one maildir, no more. */
-static void
-sb_maildir(const char *role, const char *maildir, const int *extra,
-    size_t nextra)
+/*
+ * wrkrpop, mda, dlvrpop: the same rights beneath one maildir, no more.
+ * No new privileges, then the Landlock layer; the ABI used.
+ */
+static int
+sb_maildir_fs(const char *role, const char *maildir)
 {
 	struct ll_path	path;
-	scmp_filter_ctx	ctx;
-	int		abi;
 
 	if (maildir == NULL || maildir[0] != '/')
 		fatalx("%s: sandbox needs an absolute maildir path", role);
@@ -940,16 +943,127 @@ sb_maildir(const char *role, const char *maildir, const int *extra,
 	path.path = maildir;
 	path.access = LL_MAILDIR_RIGHTS;
 	/* ABI 1 refuses every rename across directories: new/ -> cur/. */
-	abi = ll_restrict(role, LL_FS_ALL, 1, &path, 1, 2, 0);
+	return ll_restrict(role, LL_FS_ALL, 1, &path, 1, 2, 0);
+}
+
+/* Their seccomp rules, kill(2) and tgkill(2) to pid alone. */
+static scmp_filter_ctx
+sc_maildir_rules(const char *role, pid_t pid, const int *extra,
+    size_t nextra)
+{
+	scmp_filter_ctx	ctx;
 
 	ctx = sc_init(role, SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, role, 0);
+	sc_child_base(ctx, role, 0, pid);
 	sc_allow(ctx, role, sc_maildir, sizeof(sc_maildir) / sizeof(int));
 	sc_allow(ctx, role, extra, nextra);
-	sc_load(ctx, role);
+	return ctx;
+}
+
+static void
+sb_maildir(const char *role, const char *maildir, const int *extra,
+    size_t nextra)
+{
+	int	abi;
+
+	abi = sb_maildir_fs(role, maildir);
+	sc_load(sc_maildir_rules(role, getpid(), extra, nextra), role);
 	sb_describe(abi, abi > 0 ? NULL : role);
 }
-#endif
+
+/* wrkrpop's beyond sb_maildir's: SO_ERROR on the session socket. */
+static const int sc_wrkrpop_extra[] = {
+	SCMP_SYS(getsockopt),
+};
+
+/*
+ * wrkrpop's filter for the process pid as libseccomp builds it, written
+ * to fd as BPF (seccomp_export_bpf): for common/mkfilter, which makes
+ * sc_wrkrpop.h of it at build time, and for the test that proves the
+ * two the same (regress/unit/test_scfilter.c).  -1 with errno.
+ */
+int
+sandbox_wrkrpop_export(pid_t pid, int fd)
+{
+	scmp_filter_ctx	ctx;
+	int		rc;
+
+	ctx = sc_maildir_rules("wrkrpop", pid, sc_wrkrpop_extra,
+	    nitems(sc_wrkrpop_extra));
+	rc = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+#ifndef SANDBOX_MKFILTER
+/*
+ * wrkrpop's filter for the process pid, made from the one common/mkfilter
+ * exported at build time (sc_wrkrpop.h): its instructions with pid
+ * where kill(2) and tgkill(2) compare their first argument, the only
+ * place one process's filter differs from another's.  A session so
+ * loads its filter ready, instead of having libseccomp add its rules
+ * and generate the BPF again each time (a ninth of a session's CPU on
+ * the 2-core VM: regress/bench/RESULTS.md); test_scfilter proves it
+ * byte for byte the one libseccomp would have built.  The number of
+ * instructions in prog (n of them at least), or -1 with errno.
+ */
+_Static_assert(nitems(sc_wrkrpop_prog) <= BPF_MAXINSNS,
+    "wrkrpop's filter is longer than the kernel takes");
+
+int
+sandbox_wrkrpop_bpf(pid_t pid, struct sock_filter *prog, size_t n)
+{
+	struct sock_filter	*f;
+	size_t			 i;
+
+	if (pid <= 0 || n < nitems(sc_wrkrpop_prog)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(prog, sc_wrkrpop_prog, sizeof(sc_wrkrpop_prog));
+	for (i = 0; i < nitems(sc_wrkrpop_pidat); i++) {
+		if (sc_wrkrpop_pidat[i] >= nitems(sc_wrkrpop_prog)) {
+			errno = EINVAL;
+			return -1;
+		}
+		f = &prog[sc_wrkrpop_pidat[i]];
+		if (f->code != (BPF_JMP | BPF_JEQ | BPF_K) ||
+		    f->k != SC_WRKRPOP_PID) {
+			errno = EINVAL;
+			return -1;
+		}
+		f->k = (uint32_t)pid;
+	}
+	return nitems(sc_wrkrpop_prog);
+}
+
+/*
+ * Load prog as seccomp_load() does with SCMP_FLTATR_CTL_TSYNC: on every
+ * thread or none (a positive return names a thread it could not sync).
+ * no_new_privs is set already (sb_nnp).
+ */
+static void
+sc_load_bpf(const char *role, struct sock_filter *prog, size_t n)
+{
+	struct sock_fprog	fp;
+	long			rc;
+
+	memset(&fp, 0, sizeof(fp));
+	fp.len = n;
+	fp.filter = prog;
+	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &fp);
+	if (rc == -1)
+		fatal("%s: seccomp load", role);
+	if (rc != 0)
+		fatalx("%s: seccomp load: thread %ld not synced", role, rc);
+}
+#endif /* !SANDBOX_MKFILTER */
+#endif /* !__OpenBSD__ */
 
 /*
  * wrkrpop: one per session, as the mail user, exec'd with the session
@@ -971,12 +1085,18 @@ sandbox_wrkrpop(const char *maildir)
 	 * session lock and popcache.lock.
 	 */
 	sb_pledge("wrkrpop", "stdio rpath wpath cpath flock");
+#elif defined(SANDBOX_MKFILTER)
+	fatalx("wrkrpop: common/mkfilter has no filter to load");
 #else
-	static const int extra[] = {
-		SCMP_SYS(getsockopt),
-	};
+	struct sock_filter	prog[nitems(sc_wrkrpop_prog)];
+	int			abi, n;
 
-	sb_maildir("wrkrpop", maildir, extra, sizeof(extra) / sizeof(int));
+	abi = sb_maildir_fs("wrkrpop", maildir);
+	/* sc_maildir_rules with sc_wrkrpop_extra, built at build time. */
+	if ((n = sandbox_wrkrpop_bpf(getpid(), prog, nitems(prog))) == -1)
+		fatal("wrkrpop: seccomp: the prebuilt filter");
+	sc_load_bpf("wrkrpop", prog, n);
+	sb_describe(abi, abi > 0 ? NULL : "wrkrpop");
 #endif
 }
 

@@ -36,6 +36,10 @@ void		 sandbox_checkpop(int);
 void		 sandbox_authpop(void);
 void		 sandbox_httppop(void);
 void		 sandbox_wrkrpop(const char *);
+/* Linux: wrkrpop's seccomp filter, from libseccomp and prebuilt. */
+struct sock_filter;
+int		 sandbox_wrkrpop_export(pid_t, int);
+int		 sandbox_wrkrpop_bpf(pid_t, struct sock_filter *, size_t);
 void		 sandbox_mda(const char *);
 void		 sandbox_dlvrpop(const char *);
 const char	*sandbox_describe(void);

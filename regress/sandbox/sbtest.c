@@ -679,6 +679,15 @@ act_kill_other(void)
 	return kill(getppid(), SIGCONT);
 }
 
+/* kill(2) and tgkill(2) to itself: the pid in the filter is its own. */
+static int
+act_kill_self(void)
+{
+	if (kill(getpid(), 0) == -1)
+		return -1;
+	return syscall(SYS_tgkill, getpid(), gettid(), 0);
+}
+
 static int
 act_ptrace(void)
 {
@@ -1550,6 +1559,7 @@ static const struct check checks[] = {
 	SYS("wrkrpop", "make a fifo in the maildir", NULL, act_mkfifo_in),
 	SYS("wrkrpop", "ptrace another process", NULL, act_ptrace),
 	SYS("wrkrpop", "signal another process", NULL, act_kill_other),
+	OK("wrkrpop", "signal itself", NULL, act_kill_self),
 	SYS("wrkrpop", "change uid", NULL, act_setuid0),
 
 	/* mda (run as root here: Landlock alone keeps it in the maildir). */
