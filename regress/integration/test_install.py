@@ -155,8 +155,8 @@ def dist_tarball_builds_without_git(srv):
         bindir = os.path.join(work, "bin")
         os.mkdir(bindir)
         for tool in ("make", "cc", "gcc", "pkg-config", "sh", "sed", "uname",
-                     "install", "rm", "mkdir", "cat", "echo", "as", "ld",
-                     "nm"):
+                     "install", "rm", "mkdir", "mv", "cat", "echo", "as",
+                     "ld", "nm"):
             path = shutil.which(tool)
             if path is not None:
                 os.symlink(path, os.path.join(bindir, tool))
