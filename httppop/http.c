@@ -19,9 +19,8 @@
  * (ngx_mail_auth_http_module: "GET /auth HTTP/1.0", a few headers, no
  * body), read as strictly as what a client sends; the answers authpop
  * writes are common/authhttp.c's.  Nothing here has state, does I/O or
- * logs:
- * regress/unit/test_http.c and regress/fuzz/fuzz_http.c reach every
- * case.
+ * logs: regress/unit/test_http.c and regress/fuzz/fuzz_http.c reach
+ * every case.
  *
  * http_parse() is given all the bytes that have come so far and reads
  * them again from the start each time: a head is at most HTTP_MAXREQ
