@@ -114,8 +114,7 @@ enum msg_type {
 				   payload */
 	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
-	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF or
-	   MSG_PARENT_WORKER */
+	/* parent -> a child (not dlvrpop), before its configuration */
 	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
 	/* parent -> listener (popctl) */
 	MSG_PARENT_KICK,	/* end a session at once; msg_lid */
