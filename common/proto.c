@@ -31,18 +31,10 @@
 
 static int	valid_word(const char *);
 
-/*
- * The settings: the mail store's too where a maildir is worked on
- * (wrkrpop, the one child that reads them, and dlvrpop).
- */
 static const char *
 valid_conf(const void *p)
 {
-	const char	*why;
-
-	if ((why = settings_check(p)) != NULL || !OURS(P, W | V))
-		return why;
-	return settings_check_store(p);
+	return settings_check(p);
 }
 
 static const char *
@@ -116,7 +108,7 @@ valid_worker(const void *p)
 	    ((m->qbytes != 0 || m->qmsgs != 0) &&
 	    !(m->flags & (WORKER_DELIVER | WORKER_KEPT))))
 		return "limit";
-	return NULL;
+	return settings_check_worker(&m->set);
 }
 
 /* Printable ASCII without a blank: one word of a log line. */
@@ -630,9 +622,9 @@ valid_tabans(const void *p)
 static const struct msg_decl decls[] = {
 	/*
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
-	 * channel to takes no more.
+	 * channel to takes no more.  A worker's is MSG_PARENT_WORKER.
 	 */
-	D(MSG_PARENT_CONF, P, L | A | W | M | V | C | T | K | Y | H,
+	D(MSG_PARENT_CONF, P, L | A | M | C | T | K | Y | H,
 	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
@@ -644,7 +636,7 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | K | Y | H, 0,
 	    MSG_NOFD, valid_none, PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
-	    valid_worker, PH_CONF, PH_RUN),
+	    valid_worker, PH_START, PH_RUN),
 	D(MSG_PARENT_LISTEN, P, L | H | M | C, sizeof(struct msg_listen),
 	    MSG_FD, valid_listen, RUN, 0),
 	/* A draining listener still relays the sessions it has. */

@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		62
+#define MSG_VERSION		63
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -51,14 +51,16 @@ enum msg_type {
 	MSG_NONE = 0,
 
 	/* parent -> a child, before it serves: its configuration */
-	MSG_PARENT_CONF,	/* struct conf_settings */
+	MSG_PARENT_CONF,	/* not to a worker: struct conf_settings */
 	MSG_PARENT_CONF_PKI,	/* to the listener: fd: a certificate as the
 				   parent checked it; msg_pki */
 	MSG_PARENT_CONF_KEY,	/* to keypop: a private key; msg_key */
 	MSG_PARENT_CONF_PROXY,	/* to the listener and httppop: a proxy;
 				   msg_proxy */
 	MSG_PARENT_CONF_END,	/* the configuration is complete */
-	MSG_PARENT_WORKER,	/* to a wrkrpop: its session; msg_worker */
+	MSG_PARENT_WORKER,	/* to a wrkrpop or dlvrpop, its one message
+				   but its page of counters: its session
+				   and settings; msg_worker */
 	/* parent -> listener (httppop: LISTEN_HTTP ones) */
 	MSG_PARENT_LISTEN,	/* fd: a listening socket; msg_listen */
 	MSG_PARENT_STARTTLS,	/* start TLS on a plaintext session; msg_lid */
@@ -112,7 +114,7 @@ enum msg_type {
 				   payload */
 	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
-	/* parent -> a child (not dlvrpop), before MSG_PARENT_CONF */
+	/* parent -> a child (not dlvrpop), before its configuration */
 	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
 	/* parent -> listener (popctl) */
 	MSG_PARENT_KICK,	/* end a session at once; msg_lid */
@@ -281,9 +283,10 @@ struct msg_hdr {
 /*
  * The phases of a channel, the same on both ends: a child waits for its
  * settings (PH_START: MSG_PARENT_CONF, once, after its page of counters,
- * MSG_PARENT_STATS), is configured (PH_CONF) until MSG_PARENT_CONF_END
- * (or MSG_PARENT_WORKER), serves (PH_RUN), and after MSG_PARENT_DRAIN
- * finishes what it has (PH_DRAIN).
+ * MSG_PARENT_STATS), is configured (PH_CONF) until MSG_PARENT_CONF_END,
+ * serves (PH_RUN), and after MSG_PARENT_DRAIN finishes what it has
+ * (PH_DRAIN).  A worker's MSG_PARENT_WORKER takes it from PH_START to
+ * PH_RUN at once.
  */
 #define PH_START		0x01
 #define PH_CONF			0x02
@@ -415,7 +418,10 @@ struct msg_proxy {
 #define WORKER_CREDMAX		(4 + APPS_LABELMAX + 1)	/* "app:" LABEL */
 #define WORKER_FINDMAX		256	/* a Message-ID as logged */
 
-/* MSG_PARENT_WORKER: who logged in, from where, into which maildir. */
+/*
+ * MSG_PARENT_WORKER: who logged in, from where, into which maildir, and
+ * the settings a session reads (the same to a dlvrpop, which reads none).
+ */
 struct msg_worker {
 	char		user[POPD_MAXUSER + 1];
 	char		maildir[PATH_MAX];
@@ -438,6 +444,7 @@ struct msg_worker {
 	int64_t		since;		/* WORKER_UNDELETE: removed since
 					   this time, or this many seconds
 					   ago if negative; 0: not asked */
+	struct conf_worker set;
 };
 #define WORKER_REPORT		0x01	/* popd -m: report, serve nobody */
 #define WORKER_JOURNAL		0x04	/* popctl show user: the journal

@@ -227,21 +227,50 @@ settings_check(const struct conf_settings *set)
 	return NULL;
 }
 
+/* What a session's wrkrpop reads of set, for its MSG_PARENT_WORKER. */
+void
+settings_worker(const struct conf_settings *set, struct conf_worker *w)
+{
+	memset(w, 0, sizeof(*w));
+	memcpy(w->uidl_format, set->uidl_format, sizeof(w->uidl_format));
+	w->last = set->last;
+	w->expire = set->expire;
+	w->login_delay = set->login_delay;
+	w->deleted_keep = set->deleted_keep;
+	w->idle = set->timeout.idle;
+	w->bad_commands = set->limit.bad_commands;
+}
+
 /*
- * The settings of the mail store (junk, maildir, uidl-format), after
- * settings_check: what is wrong with them, or NULL.  Checked only where
- * a maildir is worked on (proto.c's valid_conf): the others never read
- * them, and are built without settings_uidl and the junk checks.
+ * What is wrong with a wrkrpop's settings as it receives them, or NULL:
+ * each number in the range settings_check allows (the knobs above), a
+ * uidl-format that ends inside its buffer and that the grammar takes.
  */
 const char *
-settings_check_store(const struct conf_settings *set)
+settings_check_worker(const struct conf_worker *w)
 {
-	if (!settings_junk_ok(&set->junk))
-		return "junk";
-	if (set->maildir[0] != '\0' && !settings_subdir_ok(set->maildir))
-		return "maildir";
-	if (!settings_uidl_ok(set->uidl_format))
+	const struct {
+		enum conf_knob_kind	 kind;
+		const char		*name;
+		int			 v;
+	} f[] = {
+		{ KNOB_OTHER, "last", w->last },
+		{ KNOB_OTHER, "expire", w->expire },
+		{ KNOB_OTHER, "login-delay", w->login_delay },
+		{ KNOB_OTHER, "deleted-keep", w->deleted_keep },
+		{ KNOB_TIMEOUT, "idle", w->idle },
+		{ KNOB_LIMIT, "bad-commands", w->bad_commands },
+	};
+	const struct conf_knob	*k;
+	size_t			 i;
+
+	if (memchr(w->uidl_format, '\0', sizeof(w->uidl_format)) == NULL ||
+	    !settings_uidl_ok(w->uidl_format))
 		return "uidl-format";
+	for (i = 0; i < nitems(f); i++)
+		if ((k = conf_knob(f[i].kind, f[i].name)) == NULL ||
+		    f[i].v < k->min || f[i].v > k->max)
+			return f[i].name;
 	return NULL;
 }
 

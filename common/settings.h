@@ -19,7 +19,8 @@
  * one typed struct, its defaults and the range of each number, declared
  * once (settings.c).  The parent builds it from popd.conf (conf/parse.y,
  * conf/config.c) and sends it to each child (MSG_PARENT_CONF); a child
- * checks it with settings_check() and reads its values from it.
+ * checks it with settings_check() and reads its values from it.  A
+ * worker gets only what a session reads (struct conf_worker).
  */
 #ifndef POPD_SETTINGS_H
 #define POPD_SETTINGS_H
@@ -186,6 +187,18 @@ struct conf_settings {
 #define TICKET_KEYMAX		4096
 #define TICKET_KEYSIZES		"32 to 4096 bytes"
 
+/*
+ * What a session's wrkrpop reads of the settings: sent with its session
+ * (MSG_PARENT_WORKER, proto.h) rather than all of struct conf_settings.
+ */
+struct conf_worker {
+	char			 uidl_format[CONF_FMTLEN];
+	int			 last, expire, login_delay;
+	int			 deleted_keep;	/* seconds, 0: removals unlinked */
+	int			 idle;		/* timeout idle */
+	int			 bad_commands;	/* limit bad-commands */
+};
+
 #define ROUTE_POP3		0
 #define ROUTE_IMAP		1
 #define ROUTE_SMTP		2
@@ -212,7 +225,9 @@ extern const struct conf_settings	 settings_defaults;
 const struct conf_knob	*conf_knob(enum conf_knob_kind, const char *);
 const struct conf_knob	*conf_knobs(size_t *);
 const char		*settings_check(const struct conf_settings *);
-const char		*settings_check_store(const struct conf_settings *);
+void			 settings_worker(const struct conf_settings *,
+			    struct conf_worker *);
+const char		*settings_check_worker(const struct conf_worker *);
 int			 settings_subdir_ok(const char *);
 int			 spec_err(char *, size_t, const char *, ...)
 			    __attribute__((__format__ (printf, 3, 4)));

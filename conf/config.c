@@ -662,8 +662,8 @@ conf_script_interp(const char *path, char *interp, size_t len)
  * A child's configuration, built here and nowhere else: the settings,
  * then for the listener its keypairs (the bytes the parent checked) and
  * proxies (authpop: the proxies, for auth_http), then the end of it.
- * proc: PROC_* of the child (a wrkrpop's MSG_PARENT_WORKER, which the
- * caller sends, ends its configuration).  -1 (logged) if descriptors
+ * proc: PROC_* of the child (not a worker: its MSG_PARENT_WORKER is all
+ * of its configuration, conf/mailuser.c).  -1 (logged) if descriptors
  * are short: the child has then not all it needs.
  */
 int
@@ -704,7 +704,6 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 			    sizeof(mx));
 		}
 	}
-	if (proc != PROC_WRKRPOP && proc != PROC_DLVRPOP)
-		chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
+	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 	return 0;
 }

@@ -230,8 +230,9 @@ mailuser_spawn(uint32_t flags, const struct mailuser *mu,
 
 /*
  * A worker's configuration, on a channel that is done with once it has
- * read it: its page of counters, the settings and who it works for
- * (MSG_PARENT_WORKER, which ends them).  Returns the child's end, or -1.
+ * read it: its page of counters, then who it works for and the settings
+ * a session reads (MSG_PARENT_WORKER), not all of them.  Returns the
+ * child's end, or -1.
  */
 static int
 mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
@@ -250,12 +251,12 @@ mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
 	(void)strlcpy(mw.user, mu->name, sizeof(mw.user));
 	(void)strlcpy(mw.maildir, mu->maildir, sizeof(mw.maildir));
 	mw.flags = flags;
+	settings_worker(&conf->set, &mw.set);
 	proc = (flags & WORKER_DELIVER) ? PROC_DLVRPOP : PROC_WRKRPOP;
 	chan_init(&wc, sp[0], PROC_PARENT, proc, PH_START, NULL, 0, NULL,
 	    NULL);
 	if (pagefd != -1)
 		chan_send(&wc, MSG_PARENT_STATS, pagefd, NULL, 0);
-	conf_send(&wc, conf, proc);
 	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
 	/* An empty socket takes all of it at once: nothing may wait. */
 	ok = TAILQ_EMPTY(&wc.outq);

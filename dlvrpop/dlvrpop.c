@@ -67,7 +67,6 @@
 #endif
 
 /* What the parent tells us before we start, on POPD_CONF_FD. */
-static struct conf_settings	set;
 static struct msg_worker	who;
 
 static struct delivery		dlv;
@@ -102,7 +101,6 @@ static void		done(struct chan *, uint64_t, uint32_t,
 /* The configuration, from the parent on POPD_CONF_FD. */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_STATS,	proc_parent_stats },
-	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
 };
 
@@ -130,7 +128,6 @@ static const struct proc_role dlvrpop_role = {
 	    "configuration on a channel of its own",
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
-	.settings = &set,
 	.load = dlvrpop_load,
 	.run = dlvrpop_run,
 };

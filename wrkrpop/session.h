@@ -67,15 +67,7 @@ struct session {
 #define END_DROPPED	"dropped"
 #define END_ERROR	"error"
 
-/* What we use of the configuration (MSG_PARENT_CONF). */
-struct wrkrpop_set {
-	char		 uidl_format[CONF_FMTLEN];
-	int		 last, expire, login_delay;
-	int		 deleted_keep;	/* seconds, 0: removals unlinked */
-	int		 idle;		/* timeout idle */
-	int		 bad_commands;	/* limit bad-commands */
-};
-extern struct wrkrpop_set	set;
+extern struct conf_worker	set;	/* what we read of the settings */
 extern struct msg_worker	who;	/* who logged in, from where */
 
 /* wrkrpop.c */

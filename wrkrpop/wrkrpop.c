@@ -115,22 +115,16 @@ static size_t		last_seen(struct session *);
 __dead static void	startup_fail(struct session *, int, const char *);
 
 /*
- * What the parent tells us before we start (MSG_PARENT_CONF, then
- * MSG_PARENT_WORKER on POPD_CONF_FD): the settings, and who logged in,
- * from where, into which maildir, with which junk folder.
+ * What the parent tells us before we start (MSG_PARENT_WORKER on
+ * POPD_CONF_FD): who logged in, from where, into which maildir, with
+ * which junk folder, and the settings we read, not all 41 KB of them.
  */
-/*
- * What we use of the configuration (MSG_PARENT_CONF), not all 21 KB of
- * it: a page or five less per session.
- */
-struct wrkrpop_set	set;
+struct conf_worker	set;
 struct msg_worker	who;
 
-static void	wrkrpop_parent_conf(struct chan *, const void *, int);
 static void	wrkrpop_parent_worker(struct chan *, const void *, int);
 
 static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,	wrkrpop_parent_conf },
 	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 };
@@ -201,26 +195,12 @@ main(int argc, char *argv[])
 	proc_run(&wrkrpop_role, argc, argv);
 }
 
-/* The settings, once, first. */
-static void
-wrkrpop_parent_conf(struct chan *c, const void *data, int fd)
-{
-	const struct conf_settings	*cs = data;
-
-	memcpy(set.uidl_format, cs->uidl_format, sizeof(set.uidl_format));
-	set.last = cs->last;
-	set.expire = cs->expire;
-	set.login_delay = cs->login_delay;
-	set.deleted_keep = cs->deleted_keep;
-	set.idle = cs->timeout.idle;
-	set.bad_commands = cs->limit.bad_commands;
-}
-
-/* The session: checked (proto.c) before it gets here. */
+/* The session and its settings: checked (proto.c) before they get here. */
 static void
 wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 {
 	memcpy(&who, data, sizeof(who));
+	set = who.set;
 }
 
 /*

@@ -55,8 +55,8 @@ fuzz_setup(struct session *s)
 		close(fd);
 	}
 	log_init(0, LOG_USER);
-	/* What the parent would send (MSG_PARENT_CONF), with LAST on. */
-	wrkrpop_parent_conf(NULL, &settings_defaults, -1);
+	/* What the parent would send (MSG_PARENT_WORKER's), with LAST on. */
+	settings_worker(&settings_defaults, &set);
 	set.last = 1;
 	/* The end at limit bad-commands is an exit: not within a run. */
 	set.bad_commands = INT_MAX;

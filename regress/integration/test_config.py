@@ -179,8 +179,8 @@ def programs_hold_their_own_checks(srv):
     authpop's sessions, control's records), and not even the
     declarations of the channels between two children (peers.c),
     which a wrkrpop, talking to the parent alone, has none of either.
-    wrkrpop and dlvrpop check the mail store's settings in the
-    configuration; the listener and authpop, which never read them,
+    wrkrpop and dlvrpop check the settings a session reads, which come
+    with their session; the listener and authpop, which never get them,
     link no such check."""
     own = {T.LISTENER: "valid_signed", T.AUTHPOP: "valid_session",
            T.POPD: "valid_rcpt"}
@@ -205,14 +205,14 @@ def programs_hold_their_own_checks(srv):
     nm = subprocess.run(["nm", T.WRKRPOP], stdout=subprocess.PIPE,
                         check=True).stdout.decode()
     T.expect("peers_decls" in nm, False, "wrkrpop holds no peers.c")
-    # The mail store's settings (junk, maildir, uidl-format) are checked
-    # where a maildir is worked on, and only there (invariant 6).
+    # A session's settings (uidl-format, expire, ...) are checked where
+    # a maildir is worked on, and only there (invariant 6).
     for prog, holds in ((T.WRKRPOP, True), (T.DLVRPOP, True),
                         (T.LISTENER, False), (T.AUTHPOP, False)):
         nm = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
                             check=True).stdout.decode()
-        T.expect(" settings_check_store" in nm, holds,
-                 "%s checks the mail store's settings" % prog)
+        T.expect(" settings_check_worker" in nm, holds,
+                 "%s checks a session's settings" % prog)
 
 
 @T.test(start=False)

@@ -166,11 +166,10 @@ spawn(struct worker *w, const char *md)
 	(void)strlcpy(mw.maildir, md, sizeof(mw.maildir));
 	mw.flags = WORKER_DELIVER;
 	mw.qbytes = limit_bytes;
+	settings_worker(&settings_defaults, &mw.set);
 	/* Closed once written: dlvrpop says nothing to the parent. */
 	chan_init(&wc, cp[0], PROC_PARENT, PROC_DLVRPOP, PH_START, NULL, 0,
 	    NULL, NULL);
-	chan_send(&wc, MSG_PARENT_CONF, -1, &settings_defaults,
-	    sizeof(settings_defaults));
 	chan_send(&wc, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
 	if (!TAILQ_EMPTY(&wc.outq))
 		errx(1, "the configuration did not fit the socket");

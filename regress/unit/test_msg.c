@@ -48,6 +48,9 @@
 #include "../fdcount.h"
 #include "unit.h"
 
+/* A good worker's settings (MSG_PARENT_WORKER's): popd.conf's defaults. */
+#define WSET	.set = { UIDL_DEFAULT_FORMAT, 0, -1, 0, 0, CONF_MIN_IDLE, 10 }
+
 static int		handled, handled_fd, bad_called, eof_called;
 static int		owned_fd = -1;	/* the last descriptor handed over */
 static uint32_t		handled_type;
@@ -426,7 +429,7 @@ fatal_without_handler(void)
 	const struct msg_login		 badlogin = { .id = 1,
 	    .user = "al ice" };
 	const struct msg_worker		 relative = { .user = "alice",
-	    .maildir = "home/alice/Maildir" };
+	    .maildir = "home/alice/Maildir", WSET };
 	const struct nobad		 cases[] = {
 		{ "unknown type", E_LISTENER, PH_RUN, 99, NULL, 0, 0, 0, 1 },
 		{ "out of phase", E_AUTHPOP, PH_DRAIN, MSG_PARENT_SESSION,
@@ -436,9 +439,9 @@ fatal_without_handler(void)
 		/* What chan_send no longer checks (send_checked). */
 		{ "a login of an invalid name", E_PARENT_A, PH_RUN,
 		    MSG_AUTHPOP_LOGIN, &badlogin, sizeof(badlogin), 1, 0, 1 },
-		{ "a worker in a relative maildir", E_WRKRPOP, PH_CONF,
+		{ "a worker in a relative maildir", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, &relative, sizeof(relative), 0, 0, 1 },
-		{ "EOF without eof()", E_WRKRPOP, PH_CONF, 0, NULL, 0, 0, 1,
+		{ "EOF without eof()", E_WRKRPOP, PH_START, 0, NULL, 0, 0, 1,
 		    0 },
 	};
 	const struct nobad		 fine[] = {
@@ -503,9 +506,9 @@ send_checked(void)
 	const struct msg_login		 badlogin = { .id = 1,
 	    .user = "al ice" };
 	const struct msg_worker		 relative = { .user = "alice",
-	    .maildir = "home/alice/Maildir" };
+	    .maildir = "home/alice/Maildir", WSET };
 	const struct msg_worker		 worker = { .user = "alice",
-	    .maildir = "/home/alice/Maildir" };
+	    .maildir = "/home/alice/Maildir", WSET };
 	const struct msg_id		 mi = { .id = 1 };
 	struct conf_settings		 conf = settings_defaults;
 	const struct sendcase		 cases[] = {
@@ -513,13 +516,15 @@ send_checked(void)
 		    &sess, sizeof(sess), 1 },
 		{ "a login", E_AUTHPOP, PH_RUN, MSG_AUTHPOP_LOGIN, 1,
 		    &login, sizeof(login), 1 },
-		{ "a worker", E_PARENT_W, PH_CONF, MSG_PARENT_WORKER, 0,
+		{ "a worker", E_PARENT_W, PH_START, MSG_PARENT_WORKER, 0,
 		    &worker, sizeof(worker), 1 },
+		{ "the settings to a worker", E_PARENT_W, PH_START,
+		    MSG_PARENT_CONF, 0, &conf, sizeof(conf), 0 },
 		{ "the configuration", E_PARENT_L, PH_START, MSG_PARENT_CONF,
 		    0, &conf, sizeof(conf), 1 },
 		{ "the configuration twice", E_PARENT_L, PH_CONF,
 		    MSG_PARENT_CONF, 0, &conf, sizeof(conf), 0 },
-		{ "a worker before its settings", E_PARENT_W, PH_START,
+		{ "a second worker", E_PARENT_W, PH_RUN,
 		    MSG_PARENT_WORKER, 0, &worker, sizeof(worker), 0 },
 		{ "a short session", E_PARENT_A, PH_RUN, MSG_PARENT_SESSION, 1,
 		    &sess, sizeof(sess) - 1, 0 },
@@ -535,7 +540,7 @@ send_checked(void)
 		    MSG_PARENT_SESSION, 1, &badflags, sizeof(badflags), 1 },
 		{ "a login of an invalid name", E_AUTHPOP, PH_RUN,
 		    MSG_AUTHPOP_LOGIN, 1, &badlogin, sizeof(badlogin), 1 },
-		{ "a worker in a relative maildir", E_PARENT_W, PH_CONF,
+		{ "a worker in a relative maildir", E_PARENT_W, PH_START,
 		    MSG_PARENT_WORKER, 0, &relative, sizeof(relative), 1 },
 		{ "the parent's message from authpop", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_DRAIN, 0, NULL, 0, 0 },
@@ -1054,30 +1059,31 @@ main(void)
 	    .user = "-alice" };
 	const struct msg_login		 login_empty = { .id = 1 };
 	const struct msg_worker		 worker = { .user = "alice",
-	    .maildir = "/home/alice/Maildir", .tls = "TLSv1.3" };
+	    .maildir = "/home/alice/Maildir", .tls = "TLSv1.3", WSET };
 	const struct msg_worker		 worker_rel = { .user = "alice",
-	    .maildir = "Maildir" };
+	    .maildir = "Maildir", WSET };
 	const struct msg_worker		 worker_user = { .user = "../alice",
-	    .maildir = "/home/alice/Maildir" };
+	    .maildir = "/home/alice/Maildir", WSET };
 	const struct msg_worker		 worker_flag = { .user = "alice",
-	    .maildir = "/home/alice/Maildir", .flags = WORKER_ALL + 1 };
+	    .maildir = "/home/alice/Maildir", .flags = WORKER_ALL + 1, WSET };
 	const struct msg_worker		 worker_app = { .user = "alice",
-	    .maildir = "/home/alice/Maildir", .cred = "app:phone" };
+	    .maildir = "/home/alice/Maildir", .cred = "app:phone", WSET };
 	const struct msg_worker		 worker_cred = { .user = "alice",
-	    .maildir = "/home/alice/Maildir", .cred = "app:" };
+	    .maildir = "/home/alice/Maildir", .cred = "app:", WSET };
 	const struct msg_worker		 worker_pw = { .user = "alice",
-	    .maildir = "/home/alice/Maildir", .cred = "passwd" };
+	    .maildir = "/home/alice/Maildir", .cred = "passwd", WSET };
 	const struct msg_worker		 worker_junk = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .junk = { .folder = "Spam",
-	    .tag = JUNK_TAG_SUBJECT, .subject = "[SPAM] " } };
+	    .tag = JUNK_TAG_SUBJECT, .subject = "[SPAM] " }, WSET };
 	const struct msg_worker		 worker_junk_up = { .user = "alice",
-	    .maildir = "/home/alice/Maildir", .junk = { .folder = "a/../.." } };
+	    .maildir = "/home/alice/Maildir", .junk = { .folder = "a/../.." },
+	    WSET };
 	const struct msg_worker		 worker_junk_tag = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .junk = { .folder = "Spam",
-	    .tag = JUNK_TAG_SUBJECT } };
+	    .tag = JUNK_TAG_SUBJECT }, WSET };
 	const struct msg_worker		 worker_junk_report = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_REPORT,
-	    .junk = { .folder = "Spam" } };
+	    .junk = { .folder = "Spam" }, WSET };
 	const struct msg_refused	 refused = { .id = 1,
 	    .code = REFUSED_BUSY };
 	const struct msg_refused	 refused_0 = { .id = 1 };
@@ -1251,16 +1257,16 @@ main(void)
 	const struct msg_job		 job = { .job = 1 };
 	const struct msg_quota		 quota = { .job = 1, .size = 5 };
 	const struct msg_worker		 worker_dlv = { .user = "alice",
-	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER };
+	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER, WSET };
 	const struct msg_worker		 worker_dlv_limit = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER,
-	    .qbytes = 1024, .qmsgs = 10 };
+	    .qbytes = 1024, .qmsgs = 10, WSET };
 	const struct msg_worker		 worker_session_limit = {
 	    .user = "alice", .maildir = "/home/alice/Maildir",
-	    .qbytes = 1024 };
+	    .qbytes = 1024, WSET };
 	const struct msg_worker		 worker_dlv_peer = { .user = "alice",
 	    .maildir = "/home/alice/Maildir", .flags = WORKER_DELIVER,
-	    .peer = { .af = AF_INET, .a = { 127, 0, 0, 1 } } };
+	    .peer = { .af = AF_INET, .a = { 127, 0, 0, 1 } }, WSET };
 	const struct msg_tabans		 tabans = { .id = 1,
 	    .status = TABANS_FOUND, .value = "1000:1000:/home/alice" };
 	const struct msg_tabans		 tabans_none_value = { .id = 1,
@@ -1281,8 +1287,12 @@ main(void)
 	struct conf_settings		 set_idle = settings_defaults;
 	struct conf_settings		 set_unterm = settings_defaults;
 	struct conf_settings		 set_delay = settings_defaults;
-	struct conf_settings		 set_uidl = settings_defaults;
-	struct conf_settings		 set_subdir = settings_defaults;
+	static struct msg_worker	 wk_max, wk_min, wk_unterm, wk_uidl,
+					 wk_nouidl, wk_last, wk_expire,
+					 wk_expire_max, wk_delay, wk_delay_max,
+					 wk_keep, wk_keep_max, wk_idle,
+					 wk_idle_max, wk_bad, wk_bad_max,
+					 wk_dlv_idle;
 	const struct msgcase		 cases[] = {
 		/* The datagram and its descriptors. */
 		{ "listen with its socket", E_LISTENER, PH_RUN,
@@ -1403,8 +1413,10 @@ main(void)
 		    MSG_PARENT_CONF_PKI, V, PK, H, PK, 1, 1, 0, &pki },
 		{ "the end before the settings", E_AUTHPOP, PH_START,
 		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 0, NULL },
-		{ "a worker before the settings", E_WRKRPOP, PH_START,
-		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker },
+		{ "the settings to a wrkrpop", E_WRKRPOP, PH_START,
+		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, &set },
+		{ "the settings to a dlvrpop", E_DLVRPOP, PH_START,
+		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, &set },
 		{ "a session before the settings", E_AUTHPOP, PH_START,
 		    MSG_PARENT_SESSION, V, SS, H, SS, 1, 1, 0, &sess },
 		{ "a keypair", E_LISTENER, PH_CONF, MSG_PARENT_CONF_PKI, V, PK,
@@ -1413,7 +1425,7 @@ main(void)
 		    H, PX, 0, 1, 1, &proxy },
 		{ "the end of the configuration", E_AUTHPOP, PH_CONF,
 		    MSG_PARENT_CONF_END, V, 0, H, 0, 0, 1, 1, NULL },
-		{ "the worker", E_WRKRPOP, PH_CONF, MSG_PARENT_WORKER, V, WK,
+		{ "the worker", E_WRKRPOP, PH_START, MSG_PARENT_WORKER, V, WK,
 		    H, WK, 0, 1, 1, &worker },
 		{ "a session", E_AUTHPOP, PH_RUN, MSG_PARENT_SESSION, V, SS,
 		    H, SS, 1, 1, 1, &sess },
@@ -1478,29 +1490,69 @@ main(void)
 		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0, &login_dash },
 		{ "a login of no name", E_PARENT_A, PH_RUN, MSG_AUTHPOP_LOGIN,
 		    V, LG, H, LG, 1, 1, 0, &login_empty },
-		{ "a worker in a relative maildir", E_WRKRPOP, PH_CONF,
+		{ "a worker in a relative maildir", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_rel },
-		{ "a worker of an invalid name", E_WRKRPOP, PH_CONF,
+		{ "a worker of an invalid name", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_user },
-		{ "a worker with an unknown flag", E_WRKRPOP, PH_CONF,
+		{ "a worker with an unknown flag", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_flag },
-		{ "a worker of an app password", E_WRKRPOP, PH_CONF,
+		{ "a worker of an app password", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &worker_app },
 		{ "a worker of an app password without its label",
-		    E_WRKRPOP, PH_CONF, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1,
+		    E_WRKRPOP, PH_START, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1,
 		    0, &worker_cred },
-		{ "a worker of an unknown credential", E_WRKRPOP, PH_CONF,
+		{ "a worker of an unknown credential", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_pw },
-		{ "a session with its own junk folder", E_WRKRPOP, PH_CONF,
+		{ "a session with its own junk folder", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &worker_junk },
-		{ "a junk folder out of the maildir", E_WRKRPOP, PH_CONF,
+		{ "a junk folder out of the maildir", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &worker_junk_up },
-		{ "a junk subject tag without a prefix", E_WRKRPOP, PH_CONF,
+		{ "a junk subject tag without a prefix", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
 		    &worker_junk_tag },
-		{ "a junk folder for popd -m's report", E_WRKRPOP, PH_CONF,
+		{ "a junk folder for popd -m's report", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
 		    &worker_junk_report },
+		/* A worker's settings, each in settings_check's range. */
+		{ "a worker's settings at their limits", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &wk_max },
+		{ "a worker's settings at their other limits", E_WRKRPOP,
+		    PH_START, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1,
+		    &wk_min },
+		{ "a worker with an unterminated uidl-format", E_WRKRPOP,
+		    PH_START, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &wk_unterm },
+		{ "a worker with uidl-format %g", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_uidl },
+		{ "a worker with no uidl-format", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_nouidl },
+		{ "a worker with last 2", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_last },
+		{ "a worker with expire -2", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_expire },
+		{ "a worker with expire 36501", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_expire_max },
+		{ "a worker with login-delay -1", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_delay },
+		{ "a worker with login-delay 86401", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_delay_max },
+		{ "a worker with deleted keep -1", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_keep },
+		{ "a worker with deleted keep over 366 days", E_WRKRPOP,
+		    PH_START, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &wk_keep_max },
+		{ "a worker with timeout idle 599", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_idle },
+		{ "a worker with timeout idle 86401", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_idle_max },
+		{ "a worker with limit bad-commands 0", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, &wk_bad },
+		{ "a worker with limit bad-commands 1000001", E_WRKRPOP,
+		    PH_START, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &wk_bad_max },
+		{ "a delivery worker with timeout idle 599", E_DLVRPOP,
+		    PH_START, MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
+		    &wk_dlv_idle },
 		{ "refused with code 0", E_AUTHPOP, PH_RUN, MSG_PARENT_REFUSED,
 		    V, RF, H, RF, 1, 1, 0, &refused_0 },
 		{ "refused with code 7", E_AUTHPOP, PH_RUN,
@@ -1547,15 +1599,9 @@ main(void)
 		{ "the configuration with an unterminated authtab", E_AUTHPOP,
 		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
 		    &set_unterm },
-		{ "the configuration with failure-delay 10s 5s", E_WRKRPOP,
+		{ "the configuration with failure-delay 10s 5s", E_LMTP,
 		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
 		    &set_delay },
-		{ "the configuration with uidl-format %g", E_WRKRPOP,
-		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
-		    &set_uidl },
-		{ "the configuration with maildir ../x", E_WRKRPOP,
-		    PH_START, MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0,
-		    &set_subdir },
 		{ "penalties", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY, V, PN,
 		    H, PN, 0, 1, 1, &pen },
 		{ "penalties to a draining authpop", E_AUTHPOP, PH_DRAIN,
@@ -1728,8 +1774,10 @@ main(void)
 		    MSG_PARENT_PENALTY, V, PN, H, PN, 0, 1, 0, &pen_unterm },
 		{ "a penalty of family 3", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_PENALTY, V, PN, H, PN, 0, 1, 0, &pen_af },
-		{ "all zeros as the configuration", E_WRKRPOP, PH_START,
+		{ "all zeros as the configuration", E_LISTENER, PH_START,
 		    MSG_PARENT_CONF, V, CF, H, CF, 0, 1, 0, NULL },
+		{ "all zeros as a worker", E_WRKRPOP, PH_START,
+		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0, NULL },
 
 		/* LMTP: the lmtp process and the delivery workers. */
 		{ "a recipient", E_PARENT_M, PH_RUN, MSG_LMTP_RCPT, V, RC, H,
@@ -1803,15 +1851,15 @@ main(void)
 		{ "a dlvrpop from the parent to a delivery worker",
 		    E_DLVRPOP, PH_RUN, MSG_PARENT_DLVRPOP, V, DP, H, DP, 1, 1,
 		    0, &dlvrpop },
-		{ "the delivery worker's configuration", E_DLVRPOP, PH_CONF,
+		{ "the delivery worker's configuration", E_DLVRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1, &worker_dlv },
-		{ "a delivery worker with a client", E_DLVRPOP, PH_CONF,
+		{ "a delivery worker with a client", E_DLVRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
 		    &worker_dlv_peer },
-		{ "a delivery worker's limit", E_DLVRPOP, PH_CONF,
+		{ "a delivery worker's limit", E_DLVRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 1,
 		    &worker_dlv_limit },
-		{ "a session's limit", E_WRKRPOP, PH_CONF,
+		{ "a session's limit", E_WRKRPOP, PH_START,
 		    MSG_PARENT_WORKER, V, WK, H, WK, 0, 1, 0,
 		    &worker_session_limit },
 		{ "a job", E_DLVRPOP_M, PH_RUN, MSG_LMTP_JOB, V, JB, H, JB,
@@ -2166,7 +2214,36 @@ main(void)
 	memset(set_unterm.authtab, 'a', sizeof(set_unterm.authtab));
 	set_delay.failure_delay.first = 10;
 	set_delay.failure_delay.max = 5;
-	(void)strlcpy(set_uidl.uidl_format, "%g", sizeof(set_uidl.uidl_format));
+	wk_max = wk_min = wk_unterm = wk_uidl = wk_nouidl = wk_last =
+	    wk_expire = wk_expire_max = wk_delay = wk_delay_max = wk_keep =
+	    wk_keep_max = wk_idle = wk_idle_max = wk_bad = wk_bad_max = worker;
+	wk_max.set.last = 1;
+	wk_max.set.expire = 36500;
+	wk_max.set.login_delay = 86400;
+	wk_max.set.deleted_keep = 366 * 86400;
+	wk_max.set.idle = 86400;
+	wk_max.set.bad_commands = 1000000;
+	(void)strlcpy(wk_max.set.uidl_format, "%f",
+	    sizeof(wk_max.set.uidl_format));
+	wk_min.set.bad_commands = 1;
+	memset(wk_unterm.set.uidl_format, 'u',
+	    sizeof(wk_unterm.set.uidl_format));
+	(void)strlcpy(wk_uidl.set.uidl_format, "%g",
+	    sizeof(wk_uidl.set.uidl_format));
+	wk_nouidl.set.uidl_format[0] = '\0';
+	wk_last.set.last = 2;
+	wk_expire.set.expire = -2;
+	wk_expire_max.set.expire = 36501;
+	wk_delay.set.login_delay = -1;
+	wk_delay_max.set.login_delay = 86401;
+	wk_keep.set.deleted_keep = -1;
+	wk_keep_max.set.deleted_keep = 366 * 86400 + 1;
+	wk_idle.set.idle = CONF_MIN_IDLE - 1;
+	wk_idle_max.set.idle = 86401;
+	wk_bad.set.bad_commands = 0;
+	wk_bad_max.set.bad_commands = 1000001;
+	wk_dlv_idle = worker_dlv;
+	wk_dlv_idle.set.idle = CONF_MIN_IDLE - 1;
 	pen.n = 2;
 	pen.rec[0].key.af = AF_INET;
 	pen.rec[0].fails = 3;
@@ -2180,7 +2257,6 @@ main(void)
 	pen_time.rec[0].lastfail = 0.0 / 0.0;
 	memset(pen_unterm.rec[1].user, 'a', sizeof(pen_unterm.rec[1].user));
 	pen_af.rec[0].key.af = 3;
-	(void)strlcpy(set_subdir.maildir, "../x", sizeof(set_subdir.maildir));
 	hs.req = 7;
 	hs.n = 2;
 	hs.more = 1;

@@ -30,7 +30,8 @@
  *	- the header's size, MSG_MAXPAYLOAD and MSG_MAXFDS;
  *	- the text of common/proto.h, and of the structs of
  *	  common/settings.h (struct conf_settings is MSG_PARENT_CONF's
- *	  payload) and common/addr.h, comments and spacing left out: the
+ *	  payload, struct conf_worker part of MSG_PARENT_WORKER's) and
+ *	  common/addr.h, comments and spacing left out: the
  *	  order and types of the fields (their offsets), and the values of
  *	  the codes and flags.
  *
@@ -160,7 +161,7 @@ described(void)
 		    d->fd, d->phases, d->next);
 	}
 	header_text(fp, "common/proto.h", NULL);
-	header_text(fp, "common/settings.h", " conf_settings ");
+	header_text(fp, "common/settings.h", " conf_settings conf_worker ");
 	header_text(fp, "common/addr.h", " netaddr peeraddr addrkey ");
 	if (fclose(fp) == EOF)
 		die("fclose");

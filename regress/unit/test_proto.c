@@ -18,13 +18,15 @@
  * test_proto -- a child's configuration as messages: every good
  * configuration in regress/unit/conf/ (and one at the limits, made
  * here) is parsed (conf/parse.y), sent by conf_send() (conf/config.c)
- * for the listener, authpop and a wrkrpop over a real SOCK_SEQPACKET
+ * for the listener, authpop and httppop over a real SOCK_SEQPACKET
  * socketpair, received with chan_init(PH_START) and chan_poll() as the
  * children do, rebuilt into a struct popd_conf by handlers, and printed:
  * conf_print() of the rebuilt configuration must equal that of the
  * parsed one (what popd -n -v prints) for what each child is sent.  The
  * settings arrive byte for byte, the phase ends in PH_RUN, and nothing
- * comes after the message that ends the configuration.
+ * comes after the message that ends the configuration.  A wrkrpop's
+ * settings (settings_worker, sent in its MSG_PARENT_WORKER) are those
+ * parsed and pass the check it applies.
  *
  * The names of keypairs, listen statements and trusted networks are not
  * sent (a listener knows its keypairs by index, the parent keeps the
@@ -55,7 +57,6 @@
 
 static const struct popd_conf	*sent;	/* what is sent */
 static struct popd_conf		*rebuilt; /* what arrived */
-static struct msg_worker	 worker;
 static uint32_t			 types[512];	/* in the order received */
 static size_t			 ntypes;
 static int			 eof_called, bad_called;
@@ -160,13 +161,6 @@ on_end(struct chan *c, const void *data, int fd)
 	received(MSG_PARENT_CONF_END);
 }
 
-static void
-on_worker(struct chan *c, const void *data, int fd)
-{
-	received(MSG_PARENT_WORKER);
-	memcpy(&worker, data, sizeof(worker));
-}
-
 /* What a child takes only once it serves: never during this test. */
 static void
 on_later(struct chan *c, const void *data, int fd)
@@ -227,11 +221,6 @@ static const struct msg_handler to_httppop[] = {
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_VERBOSE,		on_later },
 };
-static const struct msg_handler to_wrkrpop[] = {
-	{ MSG_PARENT_CONF,		on_conf },
-	{ MSG_PARENT_WORKER,		on_worker },
-	{ MSG_PARENT_STATS,		on_later },
-};
 /* The parent's end takes what the child may say, which is nothing here. */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,		on_later },
@@ -256,7 +245,6 @@ static const struct child {
 	    nitems(from_listener) },
 	{ PROC_AUTHPOP, to_authpop, from_authpop, nitems(to_authpop),
 	    nitems(from_authpop) },
-	{ PROC_WRKRPOP, to_wrkrpop, NULL, nitems(to_wrkrpop), 0 },
 	{ PROC_HTTP, to_httppop, NULL, nitems(to_httppop), 0 },
 };
 
@@ -374,7 +362,6 @@ send_receive(const char *name, const struct popd_conf *conf,
 {
 	const char		*cname = proc_str(ch->proc);
 	struct popd_conf	*want;
-	struct msg_worker	 mw;
 	struct chan		 p, r;
 	char			*got_text, *want_text;
 	size_t			 npki = 0, nproxy = 0;
@@ -383,7 +370,6 @@ send_receive(const char *name, const struct popd_conf *conf,
 	int			 sp[2], before, last;
 
 	before = open_fds();
-	memset(&mw, 0, sizeof(mw));
 	sent = conf;
 	if ((rebuilt = conf_new()) == NULL)
 		die("conf_new");
@@ -391,7 +377,6 @@ send_receive(const char *name, const struct popd_conf *conf,
 	copy_nets(&rebuilt->trusted, &conf->trusted);
 	ntypes = 0;
 	eof_called = bad_called = 0;
-	memset(&worker, 0, sizeof(worker));
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
 		die("socketpair");
@@ -403,16 +388,6 @@ send_receive(const char *name, const struct popd_conf *conf,
 	/* Started, so that what does not fit the socket leaves later. */
 	chan_start(&p);
 	conf_send(&p, conf, ch->proc);
-	if (ch->proc == PROC_WRKRPOP) {
-		CHECK(p.phase == PH_CONF, "%s, %s: phase %#x after conf_send, "
-		    "want PH_CONF until the worker", name, cname, p.phase);
-		(void)strlcpy(mw.user, "alice", sizeof(mw.user));
-		(void)strlcpy(mw.maildir, "/home/alice/Maildir",
-		    sizeof(mw.maildir));
-		(void)peer_parse("[2001:db8::1]:4321", &mw.peer);
-		(void)strlcpy(mw.tls, "TLSv1.3", sizeof(mw.tls));
-		chan_send(&p, MSG_PARENT_WORKER, -1, &mw, sizeof(mw));
-	}
 	CHECK(p.phase == PH_RUN, "%s, %s: the parent's end in phase %#x, "
 	    "want PH_RUN", name, cname, p.phase);
 
@@ -447,8 +422,8 @@ send_receive(const char *name, const struct popd_conf *conf,
 	CHECK(ntypes > 0 && types[0] == MSG_PARENT_CONF &&
 	    count(MSG_PARENT_CONF) == 1, "%s, %s: the settings first and "
 	    "once (%zu)", name, cname, count(MSG_PARENT_CONF));
-	CHECK(ntypes > 0 && types[ntypes - 1] == (ch->proc == PROC_WRKRPOP ?
-	    MSG_PARENT_WORKER : MSG_PARENT_CONF_END), "%s, %s: ends with %s",
+	CHECK(ntypes > 0 && types[ntypes - 1] == MSG_PARENT_CONF_END,
+	    "%s, %s: ends with %s",
 	    name, cname, ntypes > 0 ? msg_type_str(types[ntypes - 1]) : "-");
 	CHECK(count(MSG_PARENT_CONF_PKI) == (ch->proc == PROC_LISTENER ?
 	    npki : 0), "%s, %s: %zu keypairs of %zu", name, cname,
@@ -461,9 +436,6 @@ send_receive(const char *name, const struct popd_conf *conf,
 	    name, cname);
 	CHECK(memcmp(&rebuilt->set, &conf->set, sizeof(conf->set)) == 0,
 	    "%s, %s: the settings are not those sent", name, cname);
-	if (ch->proc == PROC_WRKRPOP)
-		CHECK(memcmp(&worker, &mw, sizeof(mw)) == 0, "%s, %s: the "
-		    "worker is not the one sent", name, cname);
 
 	/* Printed: the parsed configuration, less what this child lacks. */
 	if ((want = conf_new()) == NULL)
@@ -498,6 +470,28 @@ send_receive(const char *name, const struct popd_conf *conf,
 	    name, cname, open_fds(), before);
 }
 
+/*
+ * A wrkrpop's configuration is its MSG_PARENT_WORKER: the settings it
+ * reads are popd.conf's, and pass its check (proto.c's valid_worker).
+ */
+static void
+worker_settings(const char *name, const struct conf_settings *cs)
+{
+	struct conf_worker	 w;
+	const char		*why;
+
+	settings_worker(cs, &w);
+	why = settings_check_worker(&w);
+	CHECK(why == NULL, "%s, wrkrpop: its settings refused (%s)", name,
+	    why);
+	CHECK(strcmp(w.uidl_format, cs->uidl_format) == 0 &&
+	    w.last == cs->last && w.expire == cs->expire &&
+	    w.login_delay == cs->login_delay &&
+	    w.deleted_keep == cs->deleted_keep && w.idle == cs->timeout.idle &&
+	    w.bad_commands == cs->limit.bad_commands,
+	    "%s, wrkrpop: its settings are not those parsed", name);
+}
+
 static void
 each_child(const char *name, const struct popd_conf *conf)
 {
@@ -505,6 +499,7 @@ each_child(const char *name, const struct popd_conf *conf)
 
 	for (i = 0; i < nitems(children); i++)
 		send_receive(name, conf, &children[i]);
+	worker_settings(name, &conf->set);
 }
 
 /*
@@ -558,7 +553,7 @@ at_the_limits(const char *dir)
 	    "limit per-address ipv4-prefix 8\n"
 	    "limit per-address ipv6-prefix 128\n"
 	    "failure-delay 1h 1h\nexpire 36500\nlogin-delay 24h\nlast yes\n"
-	    "uidl-format \"%08Xu%08Xv\"\n", fp);
+	    "deleted keep 366d\nuidl-format \"%08Xu%08Xv\"\n", fp);
 	if (fclose(fp) == EOF)
 		die(file);
 	conf = parse_config(file, 0);
