@@ -368,14 +368,7 @@ mds_tick_interval = 0.25
         conns = fuse_conns(self.mounts)
         for m in self.mounts:
             subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
-        # Callers stuck in a dead mount (D state) get ENOTCONN.
-        for c in conns:
-            try:
-                with open("/sys/fs/fuse/connections/%d/abort" % c,
-                          "w") as f:
-                    f.write("1")
-            except OSError:
-                pass
+        abort_fuse(conns)
         run = self.path("run")
         pids = []
         for f in os.listdir(run) if os.path.isdir(run) else []:
@@ -413,6 +406,22 @@ mds_tick_interval = 0.25
                     if dead(d, "match"):
                         shutil.rmtree(os.path.join(top, d),
                                       ignore_errors=True)
+
+
+def abort_fuse(conns):
+    """The FUSE connections numbered conns aborted: callers stuck in
+    them (D state) get ENOTCONN.  fusectl is mounted first if it is not
+    (nothing mounts it on these machines)."""
+    top = "/sys/fs/fuse/connections"
+    if conns and not os.listdir(top):
+        subprocess.run(["mount", "-t", "fusectl", "fusectl", top],
+                       stderr=subprocess.DEVNULL)
+    for c in conns:
+        try:
+            with open("%s/%d/abort" % (top, c), "w") as f:
+                f.write("1")
+        except OSError:
+            pass
 
 
 def fuse_conns(mounts):
