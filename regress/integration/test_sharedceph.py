@@ -30,9 +30,12 @@ is evicted by the MDS (blocklisted) mid-session, and remounted.  Then:
 - every message acknowledged (LMTP 250) was retrieved, exactly once
   unless a session was cut before the +OK of its QUIT (RFC 1047's
   duplicates: counted, each explained), with one UIDL;
-- while B is evicted, B answers every login -ERR [SYS/TEMP], never +OK
-  (a wrong or empty maildrop), and A's sessions go on; B serves again
-  after the remount;
+- while B is evicted, B never answers +OK (a wrong or empty maildrop):
+  a login gets -ERR [SYS/TEMP], or, when a call of B's store stays in
+  the kernel (ceph-fuse does not fail every call of an evicted client),
+  popd counts the session stuck (popd_store_stuck) and the next login
+  of its user gets the [IN-USE] that says so; A's sessions go on; B
+  serves again after the remount;
 - the pause each fault causes (the longest time without a completed
   session or delivery, per host) is printed.
 
@@ -253,9 +256,14 @@ def faults_under_load(srv0):
         # `client evict` returns once the MDS has closed the session and
         # the OSDs blocklisted the client (about 3 s): B's answers count
         # from then on.
-        # A session B's client was in when the eviction came may hold
-        # its thread a while longer: the window is 8 s from B's first
-        # answer after it, which must come within EVICT_ANSWER seconds.
+        # ceph-fuse fails most calls of an evicted client (ESHUTDOWN:
+        # [SYS/TEMP]), but a call in flight at the eviction may stay in
+        # the kernel until the remount (seen in 2 of about 8 runs), and
+        # so may a session or login that then waits for its lock: its
+        # client waits (60 s), and popd must say it is stuck (timeout
+        # store, 10 s).  So within EVICT_ANSWER seconds B answers a
+        # login or counts a session stuck; then, for 8 s, B's answers
+        # are [SYS/TEMP] or the [IN-USE] of a stuck session, never +OK.
         t0 = time.monotonic()
         eng.evict(1)
         te = time.monotonic()
@@ -264,31 +272,46 @@ def faults_under_load(srv0):
             with load.lock:
                 return [(t, u, g) for t, h, u, g in load.answers
                         if h == "B" and te < t < t_end]
+
+        stuck = []
+
+        def b_seen():
+            if not stuck and (ST.metric(b, "popd_store_stuck") or 0) > 0:
+                stuck.append(time.monotonic())
+            return stuck or b_answers(time.monotonic())
         try:
-            T.wait_for(lambda: b_answers(time.monotonic()),
-                       timeout=EVICT_ANSWER, what="B's first answer")
+            T.wait_for(b_seen, timeout=EVICT_ANSWER, interval=0.5,
+                       what="B's first answer or a session stuck")
         except AssertionError:
             with load.lock:
-                raise AssertionError("B answered no login within %d s "
-                                     "of its eviction; B's last answers: "
+                raise AssertionError("B answered no login and counted "
+                                     "no session stuck within %d s of "
+                                     "its eviction; B's last answers: "
                                      "%r" % (EVICT_ANSWER, [
                                          (round(t - te, 1), u, g) for
                                          t, h, u, g in load.answers
                                          if h == "B"][-6:]))
-        first = b_answers(time.monotonic())[0][0]
         time.sleep(8)
         t1 = time.monotonic()
         during = b_answers(t1)
+        said = [g for t, u, g in during if g.startswith(b"-ERR")]
         bad = [(round(t - te, 1), g) for t, u, g in during
-               if not g.startswith(b"-ERR [SYS/TEMP]")]
+               if g.startswith(b"+") or (g.startswith(b"-") and not (
+                   g.startswith(b"-ERR [SYS/TEMP]") or
+                   (g.startswith(b"-ERR [IN-USE]") and
+                    b"stuck in the mail store" in g)))]
         T.expect(bad, [], "B's answers while evicted (%d logins)" %
                  len(during))
-        print("  B's first answer %.1fs after the eviction" % (first - te))
+        print("  B after the eviction: %s; %d logins answered -ERR, %d "
+              "clients gave up" % (
+                  "a session counted stuck %.1fs after it" %
+                  (stuck[0] - te) if stuck else "first answer %.1fs "
+                  "after it" % (min(t for t, u, g in during) - te),
+                  len(said), len(during) - len(said)))
         T.expect_true(load.active(0, te, t1) > 0, "A went on while B "
                       "was evicted")
-        print("  B evicted (%.1fs to evict): A's pause %.1fs, B's %d "
-              "logins answered [SYS/TEMP]" % (te - t0, load.pause(0, t0, t1),
-                                             len(during)))
+        print("  B evicted (%.1fs to evict): A's pause %.1fs" % (
+            te - t0, load.pause(0, t0, t1)))
         t2 = time.monotonic()
         eng.remount(1)
         T.wait_for(lambda: load.active(1, t2, time.monotonic()) > 0,
