@@ -207,6 +207,22 @@ valid_refused(const void *p)
 }
 
 static const char *
+valid_lid(const void *p)
+{
+	const struct msg_lid	*m = p;
+
+	return m->why == 0 ? NULL : "padding";
+}
+
+static const char *
+valid_kick(const void *p)
+{
+	const struct msg_lid	*m = p;
+
+	return m->why == KICK_POPCTL || m->why == KICK_STORE ? NULL : "why";
+}
+
+static const char *
 valid_newtab(const void *p)
 {
 	const struct msg_newtab	*m = p;
@@ -641,7 +657,7 @@ static const struct msg_decl decls[] = {
 	    MSG_FD, valid_listen, RUN, 0),
 	/* A draining listener still relays the sessions it has. */
 	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
-	    valid_none, ANY, 0),
+	    valid_lid, ANY, 0),
 	/* Never to a draining authpop: it takes no new sessions. */
 	D(MSG_PARENT_SESSION, P, A, sizeof(struct msg_session), MSG_FD,
 	    valid_session, RUN, 0),
@@ -671,9 +687,12 @@ static const struct msg_decl decls[] = {
 	/* Before the configuration: the child maps it before confining. */
 	D(MSG_PARENT_STATS, P, L | A | M | W | V, 0, MSG_FD, valid_none, PH_START,
 	    0),
-	/* popctl's: a draining listener still has connections. */
+	/*
+	 * popctl's, a stuck login's: a draining listener still has
+	 * connections.
+	 */
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
-	    valid_none, ANY, 0),
+	    valid_kick, ANY, 0),
 	/* A new control process links again the ones that drain. */
 	D(MSG_PARENT_CTLCHAN, P, L | A | T, 0, MSG_FD, valid_none, ANY, 0),
 	/*

@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		63
+#define MSG_VERSION		64
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -116,7 +116,7 @@ enum msg_type {
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before its configuration */
 	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
-	/* parent -> listener (popctl) */
+	/* parent -> listener (popctl, a login stuck in the store) */
 	MSG_PARENT_KICK,	/* end a session at once; msg_lid */
 	/* parent -> listener, from its start and as they rotate */
 	MSG_PARENT_TICKET,	/* a TLS session ticket key; msg_ticket */
@@ -534,9 +534,16 @@ struct msg_handback {
 	char		user[POPD_MAXUSER + 1];
 };
 
-/* MSG_PARENT_STARTTLS */
+/*
+ * MSG_PARENT_STARTTLS (why 0), MSG_PARENT_KICK: why KICK_STORE, its
+ * wrkrpop is stuck in the store before it answered the login: the
+ * listener answers -ERR [SYS/TEMP] if the client waits for an answer.
+ */
+#define KICK_POPCTL		0
+#define KICK_STORE		1
 struct msg_lid {
 	uint32_t	lid;
+	uint32_t	why;
 };
 
 /*

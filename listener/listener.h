@@ -62,6 +62,9 @@ enum sess_state {
 					   bytes are waited for before the
 					   parent hears of the session */
 #define STLS_OK			"+OK begin TLS negotiation\r\n"
+/* A login whose wrkrpop is stuck in the mail store (MSG_PARENT_KICK). */
+#define STUCK_ERR		"-ERR [SYS/TEMP] the mail store does not " \
+				"answer, try again later\r\n"
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;

@@ -31,6 +31,7 @@
 #include "chan.h"
 #include "addr.h"
 #include "proc.h"
+#include "stats.h"
 #include "listener.h"
 
 static void	listener_control_handshakes(struct chan *, const void *, int);
@@ -88,8 +89,10 @@ listener_control_handshakes(struct chan *c, const void *data, int fd)
 }
 
 /*
- * popctl's kick: end a session as a dropped connection, so that its
- * wrkrpop applies no DELE.
+ * popctl's kick, or the parent's for a login whose wrkrpop is stuck in
+ * the store: end a session as a dropped connection, so that its wrkrpop
+ * applies no DELE.  A client still waiting for its login's answer gets
+ * [SYS/TEMP] first.
  */
 void
 listener_parent_kick(struct chan *c, const void *data, int fd)
@@ -104,7 +107,16 @@ listener_parent_kick(struct chan *c, const void *data, int fd)
 		log_debug("kick of session %u: gone already", ml->lid);
 		return;
 	}
-	log_info("%s: kicked (popctl)", s->addr);
+	if (ml->why == KICK_POPCTL)
+		log_info("%s: kicked (popctl)", s->addr);
+	else if (s->state == SESS_RELAY &&
+	    relay_answer(&s->io, STUCK_ERR) == 0) {
+		STAT_INC(STAT_LOGIN_TEMP);
+		log_info("%s: answered [SYS/TEMP]: its wrkrpop is stuck in "
+		    "the mail store", s->addr);
+	} else
+		log_info("%s: ended: its wrkrpop is stuck in the mail store",
+		    s->addr);
 	session_free(s);
 }
 

@@ -134,6 +134,7 @@ relay_client_in(struct relayio *io, short *sw)
 	n = client_read(io, p, room);
 	if (n > 0) {
 		io->up.len += n;
+		io->spoke = 0;
 		return 1;
 	}
 	if (n == 0) {
@@ -219,6 +220,7 @@ relay_worker_in(struct relayio *io, short *pw)
 	n = read(io->pair, p, room);
 	if (n > 0) {
 		io->down.len += n;
+		io->spoke = 1;
 		return 1;
 	}
 	return relay_worker_none(io, n, pw, "read");
@@ -343,6 +345,7 @@ relay_splice_in(struct relayio *io, short *pw)
 	n = compat_splice(io->pair, io->pipe[1], RELAY_DOWN);
 	if (n > 0) {
 		io->piped = n;
+		io->spoke = 1;
 		return 1;
 	}
 	pipe_give(io);
@@ -469,6 +472,25 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 		memcpy(p, msg, len);
 		io->down.len += len;
 	}
+}
+
+/*
+ * Our line to the client in place of the worker's answer, only if the
+ * client waits for one: the worker sent nothing since the client's last
+ * bytes.  One write, never waited for, then close_notify.  Returns 0 if
+ * all of it went to the socket, else -1.
+ */
+int
+relay_answer(struct relayio *io, const char *line)
+{
+	size_t	len = strlen(line);
+
+	if (io->spoke || io->down.len > 0 || io->piped > 0 ||
+	    client_write(io, line, len) != (ssize_t)len)
+		return -1;
+	if (io->tls != NULL)
+		(void)tls_close(io->tls);
+	return 0;
 }
 
 /* No relay buffer could be had: the session ends. */

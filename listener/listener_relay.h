@@ -61,6 +61,8 @@ struct relayio {
 	int			 pipe[2];	/* plaintext down: the splice */
 	size_t			 piped;		/* octets in it */
 	size_t			 upsent;	/* octets given to the worker */
+	int			 spoke;		/* the worker sent since the
+						   client last did */
 	struct relaybuf		 up;		/* client -> worker */
 	struct relaybuf		 down;		/* worker -> client */
 };
@@ -70,6 +72,7 @@ void		 relay_init(void (*)(void *), void (*)(void *));
 int		 relay_round(struct relayio *, short *, short *, int *);
 int		 relay_splice_out(struct relayio *, short *);
 int		 relay_stls(struct relayio *, const char *, size_t, int *);
+int		 relay_answer(struct relayio *, const char *);
 void		 pipe_give(struct relayio *);
 const char	*client_error(struct relayio *);
 int		 client_gone(struct relayio *);

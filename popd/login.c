@@ -168,6 +168,7 @@ static void		spawn_worker(pid_t, const struct msg_login *,
 			    const struct preauth *, int,
 			    const struct mailuser *, const struct conf_junk *);
 static void		stuck_tick(int, short, void *);
+static int		worker_kick(const struct worker *, uint32_t);
 static time_t		stuck_since(const char *);
 static void		refuse_since(pid_t, uint64_t, uint32_t, int,
 			    const struct preauth *, time_t);
@@ -973,10 +974,21 @@ static void
 stuck_tick(int fd, short ev, void *arg)
 {
 	struct worker	*w;
+	int		 r;
 
-	RB_FOREACH(w, workertree, &workers)
-		nstuck += store_watch(w->page, &w->stuck, "wrkrpop", w->pid,
-		    "of", w->user);
+	RB_FOREACH(w, workertree, &workers) {
+		r = store_watch(w->page, &w->stuck, "wrkrpop", w->pid, "of",
+		    w->user);
+		nstuck += r;
+		/*
+		 * Its client waits for the answer to its login: the listener
+		 * gives it [SYS/TEMP].  The state is the page's word (any
+		 * other value reads as PAGE_LOGIN), which puts at stake only
+		 * the session of the wrkrpop that wrote it.
+		 */
+		if (r == 1 && stats_state(w->page) == PAGE_LOGIN)
+			worker_kick(w, KICK_STORE);
+	}
 	health_stuck(0, nstuck);
 }
 
@@ -1056,20 +1068,28 @@ int
 login_kick_user(const char *user)
 {
 	struct worker	*w;
-	struct proc	*l;
-	struct msg_lid	 ml;
 	int		 n = 0;
 
-	RB_FOREACH(w, workertree, &workers) {
-		if (strcmp(w->user, user) != 0 ||
-		    (l = proc_alive(KIND_LISTENER, w->lpid)) == NULL)
-			continue;
-		memset(&ml, 0, sizeof(ml));
-		ml.lid = w->lid;
-		chan_send(&l->chan, MSG_PARENT_KICK, -1, &ml, sizeof(ml));
-		n++;
-	}
+	RB_FOREACH(w, workertree, &workers)
+		if (strcmp(w->user, user) == 0 && worker_kick(w, KICK_POPCTL))
+			n++;
 	return n;
+}
+
+/* Ask the listener that relays w's session to end it: 1, or 0 if gone. */
+static int
+worker_kick(const struct worker *w, uint32_t why)
+{
+	struct proc	*l;
+	struct msg_lid	 ml;
+
+	if ((l = proc_alive(KIND_LISTENER, w->lpid)) == NULL)
+		return 0;
+	memset(&ml, 0, sizeof(ml));
+	ml.lid = w->lid;
+	ml.why = why;
+	chan_send(&l->chan, MSG_PARENT_KICK, -1, &ml, sizeof(ml));
+	return 1;
 }
 
 /*

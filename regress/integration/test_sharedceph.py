@@ -33,7 +33,8 @@ is evicted by the MDS (blocklisted) mid-session, and remounted.  Then:
 - while B is evicted, B never answers +OK (a wrong or empty maildrop):
   a login gets -ERR [SYS/TEMP], or, when a call of B's store stays in
   the kernel (ceph-fuse does not fail every call of an evicted client),
-  popd counts the session stuck (popd_store_stuck) and the next login
+  popd counts the session stuck (popd_store_stuck), a login not yet
+  answered gets -ERR [SYS/TEMP] from the listener, and the next login
   of its user gets the [IN-USE] that says so; A's sessions go on; B
   serves again after the remount;
 - the pause each fault causes (the longest time without a completed
@@ -259,11 +260,12 @@ def faults_under_load(srv0):
         # ceph-fuse fails most calls of an evicted client (ESHUTDOWN:
         # [SYS/TEMP]), but a call in flight at the eviction may stay in
         # the kernel until the remount (seen in 2 of about 8 runs), and
-        # so may a session or login that then waits for its lock: its
-        # client waits (60 s), and popd must say it is stuck (timeout
-        # store, 10 s).  So within EVICT_ANSWER seconds B answers a
-        # login or counts a session stuck; then, for 8 s, B's answers
-        # are [SYS/TEMP] or the [IN-USE] of a stuck session, never +OK.
+        # so may a session or login that then waits for its lock: popd
+        # must say it is stuck (timeout store, 10 s), and a login so
+        # stuck is answered [SYS/TEMP] then.  So within EVICT_ANSWER
+        # seconds B answers a login or counts a session stuck; then, for
+        # 8 s, B's answers are [SYS/TEMP] or the [IN-USE] of a stuck
+        # session, never +OK.
         t0 = time.monotonic()
         eng.evict(1)
         te = time.monotonic()

@@ -27,6 +27,9 @@ timeout store (2 s here) and the parent's 1 s tick:
 - the stuck user's next login is -ERR [IN-USE] saying the maildrop is
   held by a session stuck in the mail store, never a hang or a plain
   second-client [IN-USE];
+- a login of a user with no session, its wrkrpop stuck before it
+  answered, is -ERR [SYS/TEMP] within timeout store and the tick, then
+  closed (the listener answers for it); dave logs in after the thaw;
 - after SIGCONT the session goes on (its RETR, DELE and QUIT
   answered), the health line is "up" again, and nothing was lost.
 
@@ -55,7 +58,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import popdtest as T  # noqa: E402
 import gluster  # noqa: E402
 
-USERS = [("alice", "pw-alice"), ("bob", "pw-bob"), ("carol", "pw-carol")]
+USERS = [("alice", "pw-alice"), ("bob", "pw-bob"), ("carol", "pw-carol"),
+         ("dave", "pw-dave")]
 STORE = 2       # timeout store, seconds
 BOUND = STORE + 3   # to be seen: the bound, the tick, a margin
 EVERY = 3       # health.c's PROBE_EVERY: from a probe's end to the next
@@ -228,6 +232,25 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
                                      b"session stuck in the mail store "
                                      b"since "),
                       "the second login's answer", got)
+        # A user with no session: its wrkrpop waits in the store before
+        # it answers the login, and the listener answers for it.
+        with srv.raw(timeout=BOUND + 10) as r:
+            r.line()
+            r.ok("USER dave")
+            t2 = time.monotonic()
+            got = r.cmd("PASS " + srv.users["dave"]["password"])
+            answered = time.monotonic() - t2
+            T.expect_true(got.startswith(b"-ERR [SYS/TEMP] the mail store "
+                                         b"does not answer"),
+                          "the login of a user with no session", got)
+            T.expect_true(answered < BOUND, "[SYS/TEMP] within %d s" %
+                          BOUND, answered)
+            T.expect_true(r.closed(timeout=2), "closed after [SYS/TEMP]")
+        T.expect_true(re.search(r"answered \[SYS/TEMP\]: its wrkrpop is "
+                                r"stuck in the mail store", srv.log()),
+                      "the listener logs its answer")
+        print("# a stuck login answered [SYS/TEMP] %.1f s after its PASS"
+              % answered)
         log = srv.log()
         T.expect(len(re.findall(r"wrkrpop \d+ of alice: stuck in the mail "
                                 r"store", log)), 1,
@@ -266,8 +289,13 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
     T.expect_true(re.search(r"wrkrpop \d+ of alice: (out of the mail store|"
                             r"ended) after \d+ s", srv.log()),
                   "the log says it came out")
+    # dave's wrkrpop came out to a closed socket: no UPDATE.
+    T.wait_for(lambda: re.search(r"wrkrpop \d+ of dave: (out of the mail "
+                                 r"store|ended) after \d+ s", srv.log()),
+               timeout=BOUND, interval=0.2,
+               what="dave's stuck wrkrpop out of the store")
     # Nothing lost: every message still there, through a new session.
-    for u, n in (("alice", 2), ("bob", 3), ("carol", 4)):
+    for u, n in (("alice", 2), ("bob", 3), ("carol", 4), ("dave", 3)):
         p = srv.pop(u)
         T.expect(p.stat()[0], n, u + "'s messages after the thaw")
         p.quit()

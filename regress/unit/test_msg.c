@@ -966,6 +966,8 @@ main(void)
 	const struct msg_net		 net_af = { .req = 1 };
 	const struct msg_net		 host = { .req = 1, .net = {
 	    .af = AF_INET, .addr = { 192, 0, 2, 21 }, .bits = 32 } };
+	const struct msg_lid		 kick_store = { 1, KICK_STORE };
+	const struct msg_lid		 kick_why = { 1, KICK_STORE + 1 };
 	const struct msg_count		 count = { .req = 1, .n = 3 };
 	const struct msg_count		 count_pad = { .req = 1, .pad = 1 };
 	const struct msg_count		 full = { .n = 1 };
@@ -1964,6 +1966,12 @@ main(void)
 		    0, 1, 1, NULL },
 		{ "a kick with a descriptor", E_LISTENER, PH_RUN,
 		    MSG_PARENT_KICK, V, LD, H, LD, 1, 1, 0, NULL },
+		{ "a kick of a login stuck in the store", E_LISTENER, PH_RUN,
+		    MSG_PARENT_KICK, V, LD, H, LD, 0, 1, 1, &kick_store },
+		{ "a kick of an unknown why", E_LISTENER, PH_RUN,
+		    MSG_PARENT_KICK, V, LD, H, LD, 0, 1, 0, &kick_why },
+		{ "starttls with a why", E_LISTENER, PH_RUN,
+		    MSG_PARENT_STARTTLS, V, LD, H, LD, 0, 1, 0, &kick_store },
 		{ "a ticket key", E_LISTENER, PH_RUN, MSG_PARENT_TICKET, V,
 		    TK, H, TK, 0, 1, 1, NULL },
 		{ "a ticket key to a draining listener", E_LISTENER, PH_DRAIN,
@@ -2171,7 +2179,7 @@ main(void)
 		    MSG_PARENT_VERBOSE, V, VB, H, VB, 0, 1, 0, &vb },
 	};
 	struct msg_listen	 ml = { LISTEN_TLS, 0, 0, 0 };
-	struct msg_lid		 lid = { 1 };
+	struct msg_lid		 lid = { 1, 0 };
 	size_t			 i;
 	struct chan		 c;
 	int			 sp[2];
