@@ -345,12 +345,10 @@ peer_eof(struct chan *c)
 	if (c->fd != -1)
 		chan_close(c);
 	*gen = 0;
-	if (tab ? tabcur == c - tabchan : authcur == c - authchan) {
-		if (tab)
-			tabcur = -1;
-		else
-			authcur = -1;
-	}
+	if (tab && tabcur == c - tabchan)
+		tabcur = -1;
+	else if (!tab && authcur == c - authchan)
+		authcur = -1;
 }
 
 /* After a reload: a newer httppop accepts; answer the requests we have. */

@@ -749,5 +749,26 @@ def httppop_holds_no_authtab(srv):
              "httppop's user cannot read authtab")
 
 
+@T.test(users=USERS, start=False)
+def authpop_only_checks(srv):
+    """Issue 71: authpop links no HTTP answer and no route (httppop
+    answers nginx and asks tablepop); httppop links no ticket key and
+    no password check (authpop makes the tickets)."""
+    def syms(prog):
+        out = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+        return set(ln.split()[-1] for ln in out.splitlines() if ln.strip())
+    httppop = os.path.join(T.REPO, "httppop", "httppop")
+    a, h = syms(T.AUTHPOP), syms(httppop)
+    T.expect(sorted(a & {"http_answer", "http_token", "texts",
+                         "authpop_table_route", "http_route"}), [],
+             "authpop: no HTTP answer, no route")
+    T.expect_true("valid_httpreq" in a and "valid_verdict" in h,
+                  "each checks what the other sends")
+    T.expect(sorted(h & {"ticket_make", "ticket_init", "auth_start",
+                         "valid_httpreq"}), [],
+             "httppop: no ticket key, no password check")
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
