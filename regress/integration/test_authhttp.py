@@ -704,6 +704,32 @@ def httppop_killed_mid_request(srv):
 
 
 @T.test(users=USERS, start=False)
+def authpop_killed_mid_request(srv):
+    """Issue 71: httppop keeps nginx's connection while authpop checks
+    the password.  authpop killed meanwhile, that request is answered
+    as a temporary failure, and the restarted authpop checks the next."""
+    router(srv)
+    srv.start()
+    T.expect(login(srv, "alice", "alice-pw")[1].get("Auth-Status"), "OK",
+             "answered before")
+    old = srv.pids()["authpop"]
+    os.kill(old, signal.SIGSTOP)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(
+        h=login(srv, "alice", "alice-pw")[1]))
+    t.start()
+    time.sleep(0.5)
+    os.kill(old, signal.SIGKILL)
+    t.join(20)
+    T.expect(got.get("h", {}).get("Auth-Status"),
+             "[SYS/TEMP] cannot log in now, try again later",
+             "the request in flight: a temporary failure")
+    srv.wait_log("authpop (pid %d) killed by signal 9" % old)
+    T.wait_for(lambda: login(srv, "alice", "alice-pw")[1].get(
+        "Auth-Status") == "OK", 10, "auth_http answered again")
+
+
+@T.test(users=USERS, start=False)
 def httppop_holds_no_authtab(srv):
     """Issue 71: the process that parses auth_http requests holds no
     password hash: its memory maps and descriptors name no table, and
