@@ -1253,7 +1253,7 @@ main(void)
 					 hreq_cr, hreq_unterm, hreq_flagged,
 					 hreq_port, hreq_proto, hreq_flag2,
 					 hreq_userunterm, hreq_passlong,
-					 hreq_af;
+					 hreq_af, hreq_attempt2;
 	/* authpop's verdicts, and what a compromised one might send. */
 	const struct msg_verdict	 vd_ok = { .id = 1, .verdict = HV_OK };
 	const struct msg_verdict	 vd_okticket = { .id = 1, .sid = 7,
@@ -1935,6 +1935,9 @@ main(void)
 		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_proto },
 		{ "an auth_http request of attempt 0", E_AUTHPOP_H, PH_RUN,
 		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_attempt },
+		{ "an auth_http request of attempt 10000", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0,
+		    &hreq_attempt2 },
 		{ "an auth_http request flagged 2", E_AUTHPOP_H, PH_RUN,
 		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_flag2 },
 		{ "an auth_http user with a control byte", E_AUTHPOP_H,
@@ -2308,7 +2311,8 @@ main(void)
 	ans_errempty.len = 0;
 	hreq_method = hreq_attempt = hreq_user = hreq_cr = hreq_unterm =
 	    hreq_flagged = hreq_port = hreq_proto = hreq_flag2 =
-	    hreq_userunterm = hreq_passlong = hreq_af = hreq;
+	    hreq_userunterm = hreq_passlong = hreq_af = hreq_attempt2 = hreq;
+	hreq_attempt2.attempt = 10000;
 	hreq_proto.protocol = HP_SMTP + 1;
 	hreq_flag2.usertoolong = 2;
 	memset(hreq_userunterm.user, 'u', sizeof(hreq_userunterm.user));
