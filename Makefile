@@ -136,7 +136,7 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/logincache.o
 AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
 		common/table.o common/pwscheme.o common/pop3.o common/b64.o \
-		common/apppass.o common/authhttp.o
+		common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent;
 # auth_http's router.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/router.o \
@@ -818,12 +818,12 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
-    authpop/host.c authpop/nginx.c common/authhttp.c authpop/loginticket.c \
+    authpop/host.c authpop/nginx.c authpop/loginticket.c \
     authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
     common/apppass.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
-	    authpop/nginx.c common/authhttp.c authpop/loginticket.c \
+	    authpop/nginx.c authpop/loginticket.c \
 	    authpop/logincache.c authpop/scheme.c common/apppass.c \
 	    ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \

@@ -50,7 +50,8 @@ enum sess_state {
 	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
 	S_HANDOFF,	/* logged in: the socket goes to the parent */
-	S_ROUTE,	/* auth_http: tablepop asks the route table */
+	S_TICKET,	/* auth_http: a good password, whose ticket
+			   waits for httppop to name the backend */
 	S_CLOSING,	/* flushing the last reply, then close */
 	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
 	S_STLS		/* the listener starts TLS: discard until it closes */
@@ -88,8 +89,8 @@ struct session;
 
 /*
  * What a kind of session does where POP3 clients (session.c) and nginx's
- * auth_http (nginx.c) differ: how it reads, and how it answers a
- * password's outcome.
+ * auth_http (nginx.c) differ: how it reads (POP3 only), and how it
+ * answers a password's outcome.
  */
 struct session_ops {
 	int	  pop3;		/* a POP3 client's: tickets, login counters */
@@ -99,7 +100,7 @@ struct session_ops {
 	double	(*fail_at)(struct session *, double, double); /* delay,
 							   floor: when */
 	void	(*failed)(struct session *);		/* its time came */
-	void	(*timeout)(struct session *);		/* S_CMD, S_ROUTE */
+	void	(*timeout)(struct session *);		/* S_CMD, S_TICKET */
 	void	(*closed)(struct session *, int);
 	void	(*perm)(struct session *, const char *); /* never checkable */
 };
@@ -128,7 +129,7 @@ struct session {
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
-	int			 tabchan;	/* S_ROUTE, tabapps: asked on
+	int			 tabchan;	/* S_LOOKUP: asked on
 						   (nginx.c) */
 	int			 tabapps;	/* S_LOOKUP: tablepop asks
 						   the app passwords, not
@@ -143,6 +144,9 @@ struct session {
 	int			 nbad;		/* invalid commands */
 	int			 sasl;		/* AUTH PLAIN response due */
 	const struct session_ops *ops;		/* its kind */
+	uint64_t		 reqid;		/* auth_http: httppop's id */
+	int			 httpch;	/* its channel (nginx.c), */
+	uint64_t		 httpgen;	/* while it is that httppop's */
 	int			 proto;		/* its Auth-Protocol, HP_* */
 	int			 attempt;	/* its Auth-Login-Attempt */
 	double			 authwait;	/* its Auth-Wait, seconds */
@@ -153,7 +157,7 @@ struct session {
 };
 
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
-#define TICKET_MAX		128	/* a ticket and its NUL */
+#define TICKET_MAX		HTTP_TICKETMAX
 
 /*
  * Session ids: the parent's count from 1; authpop's own, for nginx's
@@ -172,7 +176,6 @@ struct session {
 struct chan;
 struct msg_cred;
 struct msg_penalty;
-struct msg_route;
 struct netaddr;
 
 /* state.c */
@@ -260,7 +263,7 @@ extern const struct session_ops	 pop3_ops;
 size_t		 session_count(void);
 void		 session_last(void (*)(void));
 struct session	*session_find(uint64_t);
-void		 session_route_lost(int, void (*)(struct session *));
+void		 session_table_lost(int, void (*)(struct session *));
 void		 session_new(const struct msg_session *, int);
 struct session	*session_alloc(uint64_t, int, uint32_t,
 		    const struct peeraddr *, const struct session_ops *);
@@ -275,7 +278,6 @@ void		 session_handback(void);
 
 /* nginx.c */
 void		 http_peerchan(int);
-void		 http_route(struct session *, const struct msg_route *);
 void		 http_tablechan(int);
 
 #endif

@@ -26,7 +26,9 @@
  *	host.c		the checks' order and times per client address
  *	verify.c	a password's way: stored hash, queue, check, answer
  *	session.c	the sessions, and the POP3 AUTHORIZATION state
- *	nginx.c		nginx's auth_http sessions (httppop parses them)
+ *	nginx.c		the password checks of nginx's auth_http requests
+ *			(httppop reads and answers them); tablepop's
+ *			channel
  *
  * Talks to (the messages are common/proto.c's and peers.c's, by
  * sender):
@@ -34,12 +36,12 @@
  *	control		popctl's questions (show penalties, unpenalize,
  *			show app-passwords) and each app password's use,
  *			on a channel the parent passes (MSG_PARENT_CTLCHAN)
- *	tablepop	auth_http's routes, a database's app passwords,
+ *	tablepop	a database's password hashes and app passwords,
  *			on a channel the parent passes
  *			(MSG_PARENT_TABLECHAN)
- *	httppop		auth_http requests it parsed, each with nginx's
- *			connection, on a channel the parent passes
- *			(MSG_PARENT_HTTPPEER)
+ *	httppop		the passwords of the auth_http requests it parsed,
+ *			and a router's tickets, answered with our verdicts,
+ *			on a channel the parent passes (MSG_PARENT_HTTPPEER)
  *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
  *			(the listener holds the other end and does the TLS)
  *
@@ -391,14 +393,14 @@ authpop_parent_appsask(struct chan *c, const void *data, int fd)
 	verify_appsask();
 }
 
-/* auth_http: tablepop's channel, for the routes (nginx.c). */
+/* tablepop's channel, for a database's hashes and app passwords. */
 static void
 authpop_parent_tablechan(struct chan *c, const void *data, int fd)
 {
 	http_tablechan(fd);
 }
 
-/* auth_http: httppop's channel, for the requests it parsed (nginx.c). */
+/* auth_http: httppop's channel, for the passwords it asks (nginx.c). */
 static void
 authpop_parent_httppeer(struct chan *c, const void *data, int fd)
 {

@@ -603,7 +603,8 @@ jobs_dispatch(void)
 			continue;	/* its sessions left meanwhile */
 		j = s->job;
 		s->job = NULL;
-		if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+		if (s->fd != -1 &&
+		    recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
 			log_debug("session %s%llu: %s: gone before its password "
 			    "check", SIDP(s->id), s->addr);
 			s->familiar = 0;	/* in no queue: see host_dequeue */

@@ -17,10 +17,11 @@
 /*
  * session.c -- authpop's sessions: the POP3 AUTHORIZATION state of
  * every client (RFC 1939 section 4: CAPA, USER/PASS, AUTH PLAIN, STLS,
- * QUIT), and what every session has, POP3 or nginx's auth_http
- * (nginx.c): its socket, replies, timer and end.  What differs between
- * the two kinds is behind struct session_ops: pop3_ops here,
- * http_ops in nginx.c.  A password goes through verify.c; after a good
+ * QUIT), and what every session has, POP3 or the password check of an
+ * nginx auth_http request (nginx.c): its timer, its end, and for POP3
+ * its socket and replies (an auth_http session has none: httppop keeps
+ * nginx's connection, fd -1).  What differs between the two kinds is
+ * behind struct session_ops: pop3_ops here, http_ops in nginx.c.  A password goes through verify.c; after a good
  * one the session socket goes to the parent, which starts a wrkrpop for
  * the user.
  *
@@ -148,18 +149,17 @@ session_find(uint64_t id)
 }
 
 /*
- * fn for each session whose route, app passwords or password hash were
+ * fn for each session whose app passwords or password hash were
  * asked on tablepop's channel ch, which is gone (nginx.c), or whose late
  * answer is due there: it may end the session.
  */
 void
-session_route_lost(int ch, void (*fn)(struct session *))
+session_table_lost(int ch, void (*fn)(struct session *))
 {
 	struct session	*s, *next;
 
 	RB_FOREACH_SAFE(s, sesstree, &sessions, next)
-		if ((s->state == S_ROUTE || s->state == S_LOOKUP ||
-		    s->tablate) && s->tabchan == ch)
+		if ((s->state == S_LOOKUP || s->tablate) && s->tabchan == ch)
 			fn(s);
 }
 
@@ -284,8 +284,9 @@ session_update(struct session *s)
 		}
 		pending = EVBUFFER_LENGTH(s->out);
 	}
-	want_read = (s->state == S_CMD && pending < AUTH_OUTMAX) ||
-	    s->state == S_STLS;
+	/* An auth_http session has no socket (nginx.c). */
+	want_read = s->fd != -1 && ((s->state == S_CMD &&
+	    pending < AUTH_OUTMAX) || s->state == S_STLS);
 	want_write = pending > 0;
 	if (want_read != s->reading) {
 		if ((want_read ? event_add(&s->rev, NULL) :
@@ -365,7 +366,7 @@ session_timeout(int fd, short ev, void *arg)
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		goto timedout;
-	case S_ROUTE:
+	case S_TICKET:
 		s->ops->timeout(s);
 		break;
 	case S_CHECK:

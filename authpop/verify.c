@@ -16,7 +16,8 @@
 
 /*
  * verify.c -- a password's way through authpop, the same for a POP3
- * client (session.c) and for nginx's auth_http (nginx.c): the stored
+ * client (session.c) and for httppop's auth_http requests (nginx.c,
+ * which says the verdict to httppop): the stored
  * hash (authtab, a reload's change, or the parent's database answer),
  * the queue of its address (host.c), the check (check.c), and the time
  * its answer is due.  What the answer looks like is the session kind's

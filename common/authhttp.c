@@ -15,9 +15,10 @@
  */
 
 /*
- * authhttp.c -- what httppop and authpop share of nginx's auth_http:
- * the token a header's name is, and the answer authpop writes on the
- * connection httppop read the request from.  Pure: no I/O, no state.
+ * authhttp.c -- nginx's auth_http for httppop: the token a header's
+ * name is, and the answer written on the connection the request came
+ * on.  Pure: no I/O, no state; apart from httppop.c for the unit test
+ * and the fuzzer.
  */
 #include <sys/types.h>
 

@@ -15,8 +15,8 @@
  */
 
 /*
- * authhttp.h -- the auth_http answer authpop writes (authhttp.c); the
- * request's vocabulary is MSG_HTTP_REQUEST's (proto.h).
+ * authhttp.h -- the auth_http answer httppop writes (authhttp.c); the
+ * request's vocabulary is MSG_HTTP_VERIFY's (proto.h).
  */
 #ifndef POPD_AUTHHTTP_H
 #define POPD_AUTHHTTP_H

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <string.h>
 
 #include "protodecl.h"
@@ -184,9 +185,8 @@ valid_text(const char *f, size_t size)
 }
 
 /*
- * A request httppop parsed: authpop checks its password and answers on
- * the connection, so every field is checked as from a compromised
- * httppop; the descriptor's kind is authpop's to check (nginx.c).
+ * A request httppop parsed: authpop checks its password, so every field
+ * is checked as from a compromised httppop.
  */
 static const char *
 valid_httpreq(const void *p)
@@ -212,8 +212,45 @@ valid_httpreq(const void *p)
 		return "password";
 	if (!peer_valid(&m->client) || m->client.port != 0)
 		return "Client-IP";
-	if (!peer_valid(&m->proxy))
-		return "proxy";
+	return NULL;
+}
+
+/* The backend httppop names for a ticket: one address, as routed. */
+static const char *
+valid_ticketreq(const void *p)
+{
+	const struct msg_route	*m = p;
+
+	if (m->status != ROUTE_FOUND)
+		return "status";
+	return valid_route(p);
+}
+
+/*
+ * authpop's verdict, as from a compromised authpop: a ticket goes into
+ * a header of the answer to nginx, and only HV_FAIL waits.
+ */
+static const char *
+valid_verdict(const void *p)
+{
+	const struct msg_verdict	*m = p;
+	size_t				 i;
+
+	if (m->verdict > HV_METHOD)
+		return "verdict";
+	if ((m->verdict == HV_OKTICKET) != (m->sid != 0))
+		return "session";
+	if (m->verdict == HV_FAIL ? m->wait < 1 || m->wait > HTTP_WAITMAX :
+	    m->wait != 0)
+		return "wait";
+	if (!TERMINATED(m->ticket))
+		return "unterminated ticket";
+	for (i = 0; m->ticket[i] != '\0'; i++)
+		if (!isalnum((unsigned char)m->ticket[i]) &&
+		    m->ticket[i] != '.')
+			return "ticket";
+	if (m->verdict != HV_TICKET && i > 0)
+		return "ticket";
 	return NULL;
 }
 
@@ -433,9 +470,16 @@ static const struct msg_decl peers[] = {
 	    valid_sign, RUN, PH_SIGN),
 	D(MSG_KEY_SIGNED, Y, L, sizeof(struct msg_signed), MSG_NOFD,
 	    valid_signed, PH_SIGN, PH_RUN),
-	/* A draining authpop answers the requests that were on their way. */
-	D(MSG_HTTP_REQUEST, H, A, sizeof(struct msg_httpreq), MSG_FD,
+	/*
+	 * auth_http: a draining authpop answers the requests that were on
+	 * their way, a draining httppop takes the answers.
+	 */
+	D(MSG_HTTP_VERIFY, H, A, sizeof(struct msg_httpreq), MSG_NOFD,
 	    valid_httpreq, ANY, 0),
+	D(MSG_HTTP_TICKET, H, A, sizeof(struct msg_route), MSG_NOFD,
+	    valid_ticketreq, ANY, 0),
+	D(MSG_AUTHPOP_VERDICT, A, H, sizeof(struct msg_verdict), MSG_NOFD,
+	    valid_verdict, ANY, 0),
 	/*
 	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
 	 * starts in PH_RUN, after its configuration.
@@ -485,12 +529,12 @@ static const struct msg_decl peers[] = {
 	    valid_appskept, ANY, 0),
 	/*
 	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
-	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining authpop
+	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining httppop
 	 * still answers nginx, a draining tablepop what it was asked.
 	 */
-	D(MSG_AUTHPOP_ROUTE, A, T, sizeof(struct msg_login), MSG_NOFD,
+	D(MSG_HTTP_ROUTE, H, T, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
-	D(MSG_TABLE_ROUTE, T, A, sizeof(struct msg_route), MSG_NOFD,
+	D(MSG_TABLE_ROUTE, T, H, sizeof(struct msg_route), MSG_NOFD,
 	    valid_route, ANY, 0),
 	D(MSG_AUTHPOP_APPS, A, T, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),

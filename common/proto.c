@@ -346,7 +346,8 @@ valid_tablepeer(const void *p)
 {
 	const struct msg_ctlpeer	*m = p;
 
-	if (m->proc != PROC_AUTHPOP && m->proc != PROC_CHECK)
+	if (m->proc != PROC_AUTHPOP && m->proc != PROC_CHECK &&
+	    m->proc != PROC_HTTP)
 		return "process";
 	return m->pid > 0 ? NULL : "pid";
 }
@@ -728,12 +729,12 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y | H,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/*
-	 * The channels between tablepop and authpop, checkpop: a new
-	 * tablepop's reach the draining ones too.
+	 * The channels between tablepop and authpop, checkpop, httppop: a
+	 * new tablepop's reach the draining ones too.
 	 */
 	D(MSG_PARENT_TABLEPEER, P, T, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_tablepeer, ANY, 0),
-	D(MSG_PARENT_TABLECHAN, P, A | K, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_PARENT_TABLECHAN, P, A | K | H, 0, MSG_FD, valid_none, ANY, 0),
 	/* auth_http: httppop's channel to the current authpop. */
 	D(MSG_PARENT_HTTPPEER, P, A, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_httppeer, ANY, 0),

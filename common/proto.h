@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		64
+#define MSG_VERSION		65
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -134,9 +134,9 @@ enum msg_type {
 	MSG_PARENT_ROUTEPAGE,	/* fd: the page where the backends' states
 				   outlive a tablepop (router.c);
 				   msg_routepage */
-	MSG_PARENT_TABLEPEER,	/* fd: a channel to an authpop or the
-				   current checkpop; msg_ctlpeer */
-	/* parent -> authpop, checkpop */
+	MSG_PARENT_TABLEPEER,	/* fd: a channel to an authpop, an httppop
+				   or the current checkpop; msg_ctlpeer */
+	/* parent -> authpop, checkpop, httppop */
 	MSG_PARENT_TABLECHAN,	/* fd: its channel to the current tablepop
 				   (a new one replaces the old); no
 				   payload */
@@ -158,8 +158,12 @@ enum msg_type {
 				   key now, please; msg_rekey */
 
 	/* httppop -> authpop, on the channel the parent made them */
-	MSG_HTTP_REQUEST,	/* fd: nginx's connection, its request
-				   parsed; msg_httpreq */
+	MSG_HTTP_VERIFY,	/* an auth_http request's password, to
+				   check; msg_httpreq */
+	MSG_HTTP_TICKET,	/* a ticket for the backend of a request
+				   said HV_OKTICKET, id its sid; msg_route */
+	/* httppop -> tablepop, likewise */
+	MSG_HTTP_ROUTE,		/* a user's backend, please; msg_login */
 
 	/* listener -> keypop, on the channel the parent made them */
 	MSG_LISTENER_SIGN,	/* sign a handshake, one at a time; msg_sign */
@@ -194,9 +198,10 @@ enum msg_type {
 				   chunks; msg_penalties */
 	MSG_AUTHPOP_UNPENALIZED, /* the answer to MSG_CONTROL_UNPENALIZE;
 				   msg_count */
+	/* authpop -> httppop, on the channel the parent made them */
+	MSG_AUTHPOP_VERDICT,	/* the answer to MSG_HTTP_VERIFY or
+				   MSG_HTTP_TICKET; msg_verdict */
 	/* authpop -> tablepop, on the channel the parent made them */
-	MSG_AUTHPOP_ROUTE,	/* auth_http: a user's backend, please;
-				   msg_login */
 	MSG_AUTHPOP_APPS,	/* a user's app passwords, please; msg_login */
 	MSG_AUTHPOP_LOOKUP,	/* authtab is a database table: a user's
 				   password hash, please; msg_login */
@@ -246,8 +251,8 @@ enum msg_type {
 				   msg_tabans */
 	MSG_TABLE_READY,	/* its file tables are loaded: it may be
 				   asked now; no payload */
-	/* tablepop -> authpop, checkpop, control: their channels */
-	MSG_TABLE_ROUTE,	/* the answer to MSG_AUTHPOP_ROUTE; msg_route */
+	/* tablepop -> authpop, httppop, checkpop, control: their channels */
+	MSG_TABLE_ROUTE,	/* the answer to MSG_HTTP_ROUTE; msg_route */
 	MSG_TABLE_APPS,		/* the answer to MSG_AUTHPOP_APPS; msg_apps */
 	MSG_TABLE_CRED,		/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
 	MSG_TABLE_BACKEND,	/* a backend to check; msg_backend */
@@ -383,12 +388,11 @@ struct msg_health {
 };
 
 /*
- * MSG_HTTP_REQUEST: what httppop parsed of an auth_http request head
- * (httppop/http.h's struct http_req), for authpop to
- * check and answer on the connection that comes with it.  user holds
- * no byte below 0x20 nor 0x7f, pass no CR nor LF; each is "" when
- * badchars, or its toolong flag, is set.  proxy: the connection's peer
- * (af 0: unix).
+ * MSG_HTTP_VERIFY: what authpop needs of an auth_http request head that
+ * httppop parsed (httppop/http.h's struct http_req) to check its
+ * password; id is httppop's, for the answer.  user holds no byte below
+ * 0x20 nor 0x7f, pass no CR nor LF; each is "" when badchars, or its
+ * toolong flag, is set.
  */
 enum http_method {
 	HM_PLAIN, HM_LOGIN, HM_APOP, HM_CRAMMD5, HM_EXTERNAL, HM_NONE,
@@ -396,16 +400,40 @@ enum http_method {
 };
 enum http_proto { HP_POP3, HP_IMAP, HP_SMTP };
 struct msg_httpreq {
+	uint64_t	id;
 	int32_t		method;
 	int32_t		protocol;
 	int32_t		attempt;	/* Auth-Login-Attempt, >= 1 */
 	uint32_t	badchars;
 	uint32_t	usertoolong;
 	uint32_t	passtoolong;
-	struct peeraddr	proxy;
 	struct peeraddr	client;		/* Client-IP, port 0 */
 	char		user[POPD_MAXUSER + 1];
 	char		pass[511 + 1];	/* COMPAT_PASS_MAX */
+};
+
+/*
+ * MSG_AUTHPOP_VERDICT: authpop's answer to request id, when it is due
+ * (the failure delays are authpop's).  HV_OK: a good password, which
+ * HV_OKTICKET says too and asks httppop for the user's backend
+ * (MSG_HTTP_TICKET, whose id is sid), to make a router's ticket for
+ * it; HV_TICKET: that ticket, "" if none could be made.  wait:
+ * HV_FAIL's Auth-Wait, seconds; nginx shows the others' texts
+ * (httppop.c) to the client.
+ */
+enum http_verdict {
+	HV_OK, HV_OKTICKET, HV_TICKET, HV_FAIL, HV_LAST, HV_TEMP, HV_PERM,
+	HV_BADCHARS, HV_METHOD
+};
+#define HTTP_TICKETMAX		128	/* a ticket and its NUL */
+#define HTTP_WAITMAX		86400
+struct msg_verdict {
+	uint64_t	id;
+	uint64_t	sid;		/* HV_OKTICKET: authpop's, for
+					   MSG_HTTP_TICKET; else 0 */
+	uint32_t	verdict;	/* HV_* */
+	uint32_t	wait;		/* HV_FAIL: >= 1; else 0 */
+	char		ticket[HTTP_TICKETMAX];	/* HV_TICKET */
 };
 
 /* MSG_PARENT_CONF_PROXY */
@@ -628,7 +656,7 @@ struct msg_cred {
 };
 
 /*
- * MSG_TABLE_ROUTE: the route table's backend for session id's user (or
+ * MSG_TABLE_ROUTE: the route table's backend for request id's user (or
  * for its domain), a literal IP address; ROUTE_TEMP: the table could not
  * answer, or its answer is not one address (logged by the parent).
  */

@@ -856,8 +856,8 @@ sandbox_authpop(void)
 	sb_unveil(NULL, NULL);
 	/*
 	 * stdio: the session sockets and the bcrypt worker threads;
-	 * recvfd: session sockets from the parent and nginx's from
-	 * httppop; sendfd: back to the parent after a login.
+	 * recvfd: session sockets from the parent; sendfd: back to the
+	 * parent after a login.
 	 */
 	sb_pledge("authpop", "stdio sendfd recvfd");
 #else
@@ -894,13 +894,13 @@ sandbox_authpop(void)
 }
 
 /*
- * httppop: the listener's user in an empty chroot, reading nginx's
- * auth_http requests.  It holds the auth_http listening sockets (unix or
- * TCP), the connections it reads a request head from, and its channels
- * (the parent's, and the current authpop's, which the parent passes):
- * it accepts, checks the peer, parses, and passes each connection on to
- * authpop with what it parsed.  No password hash, no file at all, no new
- * socket, no exec, no fork.
+ * httppop: the listener's user in an empty chroot, reading and answering
+ * nginx's auth_http requests.  It holds the auth_http listening sockets
+ * (unix or TCP), the connections it reads a request head from and
+ * answers, and its channels (the parent's, and authpop's and
+ * tablepop's, which the parent passes): it accepts, checks the peer,
+ * parses, asks authpop and tablepop, and answers.  No password hash, no
+ * file at all, no new socket, no exec, no fork.
  */
 void
 sandbox_httppop(void)
@@ -911,9 +911,9 @@ sandbox_httppop(void)
 	/*
 	 * stdio: the connections and channels; inet and unix: accept(2)
 	 * on the auth_http sockets; recvfd: those sockets and authpop's
-	 * channel from the parent; sendfd: each connection to authpop.
+	 * and tablepop's channels from the parent.  It passes none.
 	 */
-	sb_pledge("httppop", "stdio inet unix recvfd sendfd");
+	sb_pledge("httppop", "stdio inet unix recvfd");
 #else
 	static const int allow[] = {
 		/* Connections on the sockets we were passed; the peer's uid. */

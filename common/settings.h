@@ -137,7 +137,7 @@ struct conf_settings {
 	int			 weak_hashes;	/* read weak kinds (pwscheme.h) */
 	char			 uidl_format[CONF_FMTLEN]; /* Dovecot's */
 	/*
-	 * nginx's auth_http (authpop answers it): each user's backend from
+	 * nginx's auth_http (httppop answers it): each user's backend from
 	 * route (a file, or a database table's name; "" = none), with a
 	 * port per protocol, and the key of the tickets that let a backend
 	 * trust the router's check ("" = none).

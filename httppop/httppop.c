@@ -15,26 +15,34 @@
  */
 
 /*
- * httppop.c -- nginx's auth_http requests, read apart from authpop, the
- * process that holds every password hash (as OpenSSH's sshd-auth parses
- * apart from its monitor): a bug of the HTTP parser can reach no hash.
- * Started by the parent only for popd.conf's listen ... auth-http
- * statements, as the listener's user in an empty chroot, with no file
- * (sandbox_httppop).
+ * httppop.c -- nginx's auth_http requests, read and answered apart from
+ * authpop, the process that holds every password hash (as OpenSSH's
+ * sshd-auth parses apart from its monitor): a bug of the HTTP parser
+ * can reach no hash.  Started by the parent only for popd.conf's
+ * listen ... auth-http statements, as the listener's user in an empty
+ * chroot, with no file (sandbox_httppop).
  *
  * It takes the auth_http listening sockets (MSG_PARENT_LISTEN with
  * LISTEN_HTTP): a unix socket, which its mode guards and where only its
  * user and root are answered, or TCP, served only to the addresses of
  * popd.conf's proxy statements.  It reads one request head within
- * HTTP_READTIME seconds, parses it (http.c), answers a bad one itself,
- * and hands a good one to the current authpop with the connection
- * (MSG_HTTP_REQUEST), which checks the password and answers.  Nothing
- * after the head is read.
+ * HTTP_READTIME seconds, parses it (http.c) and answers a bad one
+ * itself.  Of a good one it asks the current authpop only what needs
+ * the hashes (MSG_HTTP_VERIFY): authpop checks the password and says
+ * its verdict when it is due, with the failure delays of any login
+ * (MSG_AUTHPOP_VERDICT).  After a good one it asks tablepop which
+ * backend serves the user (MSG_HTTP_ROUTE), and a router's authpop
+ * for the ticket that lets that backend trust the check
+ * (MSG_HTTP_TICKET): httppop holds no hash and no ticket key.  Then it
+ * writes the answer (texts[], authhttp.c).  Nothing after the head is
+ * read.
  *
  * Peers:
  *	parent   ==fd 3==  httppop	PARENT_CONF, _CONF_PROXY, _LISTEN,
- *					_AUTHCHAN, _DRAIN in
- *	authpop  ==chan==  httppop	HTTP_REQUEST out, with its socket
+ *					_AUTHCHAN, _TABLECHAN, _DRAIN in
+ *	authpop  ==chan==  httppop	HTTP_VERIFY, HTTP_TICKET out,
+ *					AUTHPOP_VERDICT in
+ *	tablepop ==chan==  httppop	HTTP_ROUTE out, TABLE_ROUTE in
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -53,6 +61,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "http.h"
+#include "authhttp.h"
 
 #define HTTP_MAXLISTEN	16
 #define HTTP_READTIME	10	/* seconds for the request head */
@@ -67,20 +76,74 @@ struct httplisten {
 	struct event	 pause;		/* out of descriptors */
 };
 
-/* A connection whose request head is being read. */
+/* What a connection waits for. */
+enum conn_state {
+	C_READ,		/* its request head */
+	C_VERDICT,	/* authpop's verdict on the password */
+	C_ROUTE,	/* tablepop's backend for the user */
+	C_TICKET	/* authpop's ticket for that backend */
+};
+
+/* A request of nginx's, from its connection to our answer. */
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	uint64_t		 id;
 	int			 fd;
+	enum conn_state		 state;
 	struct peeraddr		 proxy;
 	struct event		 rev, tmo;
+	int			 ach, tch;	/* authchan[ach] checks it,
+						   tabchan[tch] routes it */
+	uint64_t		 agen, tgen;	/* while they are the same */
+	uint64_t		 sid;		/* HV_OKTICKET's */
+	int			 proto;		/* HP_* */
+	char			 addr[PEER_STRLEN];	/* Client-IP */
+	char			 user[POPD_MAXUSER + 1];
+	char			 server[INET6_ADDRSTRLEN];
 	size_t			 len;
 	char			 buf[HTTP_MAXREQ];
 };
 
+/*
+ * Auth-Status for each refusal and protocol, as nginx shows it to the
+ * client after "-ERR ", "tag NO " or the smtp code; RFC 2449/3206 and
+ * RFC 5530 codes.
+ */
+static const struct {
+	const char	*text[3];	/* HP_POP3, HP_IMAP, HP_SMTP */
+	const char	*smtpcode;
+} texts[] = {
+	[HV_FAIL] = { { "[AUTH] invalid user name or password",
+	    "[AUTHENTICATIONFAILED] Invalid user name or password",
+	    "Authentication credentials invalid" }, "535 5.7.8" },
+	[HV_LAST] = { { "[AUTH] too many failures",
+	    "[AUTHENTICATIONFAILED] Too many failures",
+	    "Too many authentication failures" }, "535 5.7.8" },
+	[HV_TEMP] = { { "[SYS/TEMP] cannot log in now, try again later",
+	    "[UNAVAILABLE] Cannot log in now, try again later",
+	    "Temporary authentication failure" }, "454 4.7.0" },
+	[HV_METHOD] = { { "[AUTH] authentication method not supported",
+	    "[CANNOT] Authentication method not supported",
+	    "Authentication mechanism not supported" }, "504 5.5.4" },
+	[HV_BADCHARS] = { { "[AUTH] invalid characters in user name or "
+	    "password", "[AUTHENTICATIONFAILED] Invalid characters in user "
+	    "name or password", "Authentication credentials invalid" },
+	    "535 5.7.8" },
+	[HV_PERM] = { { "[SYS/PERM] the stored password cannot be used, "
+	    "contact the administrator", "[CONTACTADMIN] The stored password "
+	    "cannot be used, contact the administrator", "The stored "
+	    "password cannot be used, contact the administrator" },
+	    "554 5.7.0" },
+};
+
+static const char *protos[] = { "pop3", "imap", "smtp" };
+
 static struct conf_settings	 set;
-static struct chan		 parent_chan, authchan;
-static int			 authup;	/* authchan is open */
+static struct chan		 parent_chan;
+static struct chan		 authchan[2];	/* the newest two authpops' */
+static struct chan		 tabchan[2];	/* the newest two tablepops' */
+static uint64_t			 authgen[2], tabgen[2];	/* 0: closed */
+static int			 authcur = -1, tabcur = -1;
 static int			 draining;
 static struct httplisten	 listens[HTTP_MAXLISTEN];
 static size_t			 nlistens;
@@ -93,9 +156,15 @@ static uint64_t			 nextid = 1;
 static void	httppop_parent_proxy(struct chan *, const void *, int);
 static void	httppop_parent_listen(struct chan *, const void *, int);
 static void	httppop_parent_authchan(struct chan *, const void *, int);
+static void	httppop_parent_tablechan(struct chan *, const void *, int);
 static void	httppop_parent_drain(struct chan *, const void *, int);
 static void	httppop_parent_eof(struct chan *);
-static void	httppop_auth_eof(struct chan *);
+static int	peer_chan(struct chan *, uint64_t *, int, int, int,
+		    const struct msg_handler *, size_t);
+static void	peer_eof(struct chan *);
+static void	authpop_verdict(struct chan *, const void *, int);
+static void	tablepop_route(struct chan *, const void *, int);
+static struct conn *conn_find(uint64_t, enum conn_state, struct chan *);
 static void	httppop_open(void *);
 static void	httppop_sandbox(void *);
 static void	http_accept(int, short, void *);
@@ -104,9 +173,11 @@ static void	http_resume(int, short, void *);
 static void	http_new(int, const struct peeraddr *);
 static void	http_read(int, short, void *);
 static void	http_timeout(int, short, void *);
-static void	http_pass(struct conn *, const struct http_req *);
+static void	http_verify(struct conn *, const struct http_req *);
+static void	http_ok(struct conn *, const char *);
+static void	http_refuse(struct conn *, int, int);
+static void	http_send(struct conn *, const char *, const char *const *);
 static void	http_end(struct conn *, int);
-static void	drained(int, short, void *);
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
@@ -114,6 +185,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_LISTEN,	httppop_parent_listen },
 	{ MSG_PARENT_AUTHCHAN,	httppop_parent_authchan },
+	{ MSG_PARENT_TABLECHAN,	httppop_parent_tablechan },
 	{ MSG_PARENT_DRAIN,	httppop_parent_drain },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
@@ -135,6 +207,14 @@ static const struct proc_role httppop_role = {
 	.nhandlers = nitems(from_parent),
 	.settings = &set,
 	.eof = httppop_parent_eof,
+};
+
+/* All authpop and tablepop may send us. */
+static const struct msg_handler from_auth[] = {
+	{ MSG_AUTHPOP_VERDICT,	authpop_verdict },
+};
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_ROUTE,	tablepop_route },
 };
 
 int
@@ -201,33 +281,77 @@ httppop_parent_listen(struct chan *c, const void *data, int fd)
 		fatal("event_add");
 }
 
-/* The current authpop's channel: a new one replaces the old. */
+/*
+ * The current authpop's channel, or tablepop's: the one before it is
+ * kept for the requests it has (a reload's draining authpop answers
+ * them, a draining tablepop routes them).
+ */
 static void
 httppop_parent_authchan(struct chan *c, const void *data, int fd)
 {
-	if (authup)
-		chan_close(&authchan);
-	authup = 0;
-	if (fd == -1)
-		return;		/* our shortage of descriptors: logged */
-	/* authpop says nothing: any message from it is garbage. */
-	chan_init(&authchan, fd, PROC_HTTP, PROC_AUTHPOP, PH_RUN, NULL, 0,
-	    httppop_auth_eof, NULL);
-	authchan.bad = httppop_auth_eof;
-	chan_start(&authchan);
-	authup = 1;
+	authcur = peer_chan(authchan, authgen, authcur, fd, PROC_AUTHPOP,
+	    from_auth, nitems(from_auth));
 }
 
 static void
-httppop_auth_eof(struct chan *c)
+httppop_parent_tablechan(struct chan *c, const void *data, int fd)
 {
-	log_debug("authpop closed its channel");
-	if (authup && c->fd != -1)
-		chan_close(c);
-	authup = 0;
+	tabcur = peer_chan(tabchan, tabgen, tabcur, fd, PROC_TABLE,
+	    from_table, nitems(from_table));
 }
 
-/* After a reload: a newer httppop accepts; finish the heads we read. */
+/* fd into the slot of ch[2] that cur is not: the new cur. */
+static int
+peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
+    const struct msg_handler *h, size_t nh)
+{
+	static uint64_t	 gens;
+	int		 i = cur == 0 ? 1 : 0;
+
+	if (fd == -1)
+		return cur;	/* our shortage of descriptors: logged */
+	if (gen[i] != 0)
+		peer_eof(&ch[i]);
+	/* Garbage: chan_bad closes it, and then this. */
+	chan_init(&ch[i], fd, PROC_HTTP, proc, PH_RUN, h, nh, peer_eof, NULL);
+	ch[i].bad = peer_eof;
+	chan_start(&ch[i]);
+	gen[i] = ++gens;
+	return i;
+}
+
+/*
+ * An authpop or tablepop gone, or broken: what its requests wait for
+ * will not come, a temporary failure.
+ */
+static void
+peer_eof(struct chan *c)
+{
+	struct conn	*n, *next;
+	int		 tab = c == &tabchan[0] || c == &tabchan[1];
+	uint64_t	*gen = tab ? &tabgen[c - tabchan] :
+			    &authgen[c - authchan];
+
+	log_debug("%s closed its channel", tab ? "tablepop" : "authpop");
+	TAILQ_FOREACH_SAFE(n, &conns, entry, next)
+		if (tab ? n->state == C_ROUTE && n->tgen == *gen :
+		    (n->state == C_VERDICT || n->state == C_TICKET) &&
+		    n->agen == *gen) {
+			log_warnx("session h%llu: %s: %s gone before its "
+			    "answer", (unsigned long long)n->id, n->addr,
+			    tab ? "tablepop" : "authpop");
+			http_refuse(n, HV_TEMP, 0);
+		}
+	if (c->fd != -1)
+		chan_close(c);
+	*gen = 0;
+	if (tab && tabcur == c - tabchan)
+		tabcur = -1;
+	else if (!tab && authcur == c - authchan)
+		authcur = -1;
+}
+
+/* After a reload: a newer httppop accepts; answer the requests we have. */
 static void
 httppop_parent_drain(struct chan *c, const void *data, int fd)
 {
@@ -242,22 +366,7 @@ httppop_parent_drain(struct chan *c, const void *data, int fd)
 	}
 	nlistens = 0;
 	if (nconns == 0)
-		drained(-1, 0, NULL);
-}
-
-/* No request left: exit once authpop has what we passed it. */
-static void
-drained(int fd, short ev, void *arg)
-{
-	static struct event	 ev_drained;
-	static int		 tries;
-	struct timeval		 tv = { 0, 10000 };
-
-	if (!authup || TAILQ_EMPTY(&authchan.outq) || tries++ > 300)
 		exit(0);
-	if (tries == 1)
-		evtimer_set(&ev_drained, drained, NULL);
-	evtimer_add(&ev_drained, &tv);
 }
 
 static void
@@ -398,47 +507,228 @@ http_read(int fd, short ev, void *arg)
 			    MSG_DONTWAIT);
 		http_end(c, 1);
 	} else
-		http_pass(c, &r);
+		http_verify(c, &r);
 	explicit_bzero(&r, sizeof(r));
 }
 
-/* A whole request: authpop checks it and answers on the connection. */
+/*
+ * A whole request: authpop checks its password.  timeout login from now
+ * on, as authpop keeps it: its verdict, the route and the ticket in
+ * that time, or no answer.
+ */
 static void
-http_pass(struct conn *c, const struct http_req *r)
+http_verify(struct conn *c, const struct http_req *r)
 {
 	struct msg_httpreq	m;
+	struct timeval		tv = { set.timeout.login, 0 };
 
 	_Static_assert(sizeof(m.user) == sizeof(r->user), "user");
 	_Static_assert(sizeof(m.pass) == sizeof(r->pass), "pass");
-	if (!authup) {
+	if (authcur == -1) {
 		log_warnx("session h%llu: auth-http: no authpop to check it, "
 		    "closed", (unsigned long long)c->id);
 		http_end(c, 1);
 		return;
 	}
+	(void)event_del(&c->rev);
 	memset(&m, 0, sizeof(m));
+	m.id = c->id;
 	m.method = r->method;
 	m.protocol = r->protocol;
 	m.attempt = r->attempt;
 	m.badchars = r->badchars != 0;
 	m.usertoolong = r->usertoolong != 0;
 	m.passtoolong = r->passtoolong != 0;
-	m.proxy = c->proxy;
 	m.client = r->client;
 	memcpy(m.user, r->user, sizeof(m.user));
 	memcpy(m.pass, r->pass, sizeof(m.pass));
-	/* chan_send closes the connection once it is passed. */
-	chan_send(&authchan, MSG_HTTP_REQUEST, c->fd, &m, sizeof(m));
+	chan_send(&authchan[authcur], MSG_HTTP_VERIFY, -1, &m, sizeof(m));
 	explicit_bzero(&m, sizeof(m));
-	http_end(c, 0);
+	c->state = C_VERDICT;
+	c->ach = authcur;
+	c->agen = authgen[authcur];
+	c->proto = r->protocol;
+	(void)strlcpy(c->user, r->user, sizeof(c->user));
+	(void)peer_str(&r->client, c->addr, sizeof(c->addr));
+	explicit_bzero(c->buf, sizeof(c->buf));
+	if (evtimer_add(&c->tmo, &tv) == -1)
+		fatal("evtimer_add");
 }
 
-/* No request in time: nginx has given up, or stalls. */
+/*
+ * The request of id that waits for state, if the answer came on the
+ * channel it was asked on, from the same peer.
+ */
+static struct conn *
+conn_find(uint64_t id, enum conn_state state, struct chan *c)
+{
+	struct conn	*n;
+
+	TAILQ_FOREACH(n, &conns, entry)
+		if (n->id == id)
+			break;
+	if (n == NULL || n->state != state || (state == C_ROUTE ?
+	    &tabchan[n->tch] != c || tabgen[n->tch] != n->tgen :
+	    &authchan[n->ach] != c || authgen[n->ach] != n->agen)) {
+		log_debug("session h%llu: an answer it does not wait for",
+		    (unsigned long long)id);
+		return NULL;
+	}
+	return n;
+}
+
+/* authpop's verdict (peers.c checked it), or the ticket after it. */
+static void
+authpop_verdict(struct chan *c, const void *data, int fd)
+{
+	const struct msg_verdict	*m = data;
+	struct conn			*n;
+	struct msg_login		 ml;
+
+	if (m->verdict == HV_TICKET) {
+		if ((n = conn_find(m->id, C_TICKET, c)) !=
+		    NULL)
+			http_ok(n, m->ticket);
+		return;
+	}
+	if ((n = conn_find(m->id, C_VERDICT, c)) == NULL)
+		return;
+	if (m->verdict != HV_OK && m->verdict != HV_OKTICKET) {
+		http_refuse(n, m->verdict, m->wait);
+		return;
+	}
+	/* A good password: which backend serves the user? */
+	if (tabcur == -1) {
+		log_warnx("session h%llu: %s: %s, but no tablepop runs to "
+		    "route it", (unsigned long long)n->id, n->addr, n->user);
+		http_refuse(n, HV_TEMP, 0);
+		return;
+	}
+	n->sid = m->sid;
+	n->state = C_ROUTE;
+	n->tch = tabcur;
+	n->tgen = tabgen[tabcur];
+	memset(&ml, 0, sizeof(ml));
+	ml.id = n->id;
+	(void)strlcpy(ml.user, n->user, sizeof(ml.user));
+	chan_send(&tabchan[tabcur], MSG_HTTP_ROUTE, -1, &ml, sizeof(ml));
+}
+
+/* tablepop's backend for the user; a router's ticket is made for it. */
+static void
+tablepop_route(struct chan *c, const void *data, int fd)
+{
+	const struct msg_route	*mr = data;
+	struct msg_route	 mt;
+	struct conn		*n;
+
+	if ((n = conn_find(mr->id, C_ROUTE, c)) == NULL)
+		return;
+	if (mr->status != ROUTE_FOUND) {
+		log_warnx("session h%llu: %s: %s, but route <%s> has %s",
+		    (unsigned long long)n->id, n->addr, n->user, set.route,
+		    mr->status == ROUTE_NONE ? "no backend for the user or "
+		    "its domain" : "no answer");
+		http_refuse(n, HV_TEMP, 0);
+		return;
+	}
+	(void)strlcpy(n->server, mr->addr, sizeof(n->server));
+	if (n->sid == 0) {
+		http_ok(n, "");
+		return;
+	}
+	/* The authpop that checked the password, if it is still there. */
+	if (authgen[n->ach] != n->agen) {
+		log_warnx("session h%llu: %s: %s, but authpop, which makes "
+		    "its ticket, is gone", (unsigned long long)n->id,
+		    n->addr, n->user);
+		http_refuse(n, HV_TEMP, 0);
+		return;
+	}
+	n->state = C_TICKET;
+	memset(&mt, 0, sizeof(mt));
+	mt.id = n->sid;
+	mt.status = ROUTE_FOUND;
+	(void)strlcpy(mt.addr, n->server, sizeof(mt.addr));
+	chan_send(&authchan[n->ach], MSG_HTTP_TICKET, -1, &mt, sizeof(mt));
+}
+
+/*
+ * The answer to a good password: where nginx sends the client, and
+ * the ticket the backend takes for the password, if any.
+ */
+static void
+http_ok(struct conn *c, const char *ticket)
+{
+	char		 server[64], port[32], pass[HTTP_TICKETMAX + 16];
+	const char	*h[4] = { server, port, NULL, NULL };
+
+	(void)snprintf(server, sizeof(server), "Auth-Server: %s", c->server);
+	(void)snprintf(port, sizeof(port), "Auth-Port: %d",
+	    set.route_port[c->proto]);
+	if (ticket[0] != '\0') {
+		(void)snprintf(pass, sizeof(pass), "Auth-Pass: %s", ticket);
+		h[2] = pass;
+	}
+	log_info("session h%llu: %s: login %s, %s to %s port %d",
+	    (unsigned long long)c->id, c->addr, c->user, protos[c->proto],
+	    c->server, set.route_port[c->proto]);
+	http_send(c, "OK", h);
+	explicit_bzero(pass, sizeof(pass));
+}
+
+/* A refusal, HV_*: Auth-Wait wait seconds, if any. */
+static void
+http_refuse(struct conn *c, int verdict, int wait)
+{
+	char		 code[64], w[32];
+	const char	*h[3] = { NULL, NULL, NULL };
+	int		 n = 0;
+
+	if (c->proto == HP_SMTP) {
+		(void)snprintf(code, sizeof(code), "Auth-Error-Code: %s",
+		    texts[verdict].smtpcode);
+		h[n++] = code;
+	}
+	if (wait > 0) {
+		(void)snprintf(w, sizeof(w), "Auth-Wait: %d", wait);
+		h[n++] = w;
+	}
+	http_send(c, texts[verdict].text[c->proto], h);
+}
+
+/* The answer, on a socket that has taken nothing else: then the end. */
+static void
+http_send(struct conn *c, const char *status, const char *const *h)
+{
+	char	buf[HTTP_MAXANSWER];
+	size_t	n;
+
+	if ((n = http_answer(buf, sizeof(buf), status, h)) == 0)
+		fatalx("%s: answer does not fit", __func__);
+	if (send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
+		log_debug("session h%llu: auth-http: the answer: %s",
+		    (unsigned long long)c->id, strerror(errno));
+	explicit_bzero(buf, sizeof(buf));
+	http_end(c, 1);
+}
+
+/*
+ * No request in time, or no verdict (authpop closes it too), or no
+ * route or ticket: nginx has given up, or stalls.
+ */
 static void
 http_timeout(int fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
 
+	if (c->state == C_ROUTE || c->state == C_TICKET) {
+		log_warnx("session h%llu: %s: no answer from route <%s> "
+		    "within %d s", (unsigned long long)c->id, c->addr,
+		    set.route, set.timeout.login);
+		http_refuse(c, HV_TEMP, 0);
+		return;
+	}
 	log_info("session h%llu: auth-http: no answer within the time, "
 	    "closing", (unsigned long long)c->id);
 	http_end(c, 1);
@@ -455,5 +745,5 @@ http_end(struct conn *c, int closefd)
 	nconns--;
 	freezero(c, sizeof(*c));
 	if (draining && nconns == 0)
-		drained(-1, 0, NULL);
+		exit(0);
 }

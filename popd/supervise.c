@@ -128,7 +128,7 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_CHECK] = { PROC_CHECK, NULL, 0 },
 	/* One per listener, started with it (keypop_spawn); it says nothing. */
 	[KIND_KEY] = { PROC_KEY, NULL, 0 },
-	/* It tells authpop, on their own channel (http_link). */
+	/* It tells authpop and tablepop, on their own channels. */
 	[KIND_HTTP] = { PROC_HTTP, NULL, 0 },
 };
 
@@ -339,7 +339,7 @@ proc_spawn(enum proc_id id, int slot)
 	}
 	if (id == KIND_LISTENER)
 		ctl_link(p);
-	if (id == KIND_AUTHPOP || id == KIND_CHECK)
+	if (id == KIND_AUTHPOP || id == KIND_CHECK || id == KIND_HTTP)
 		table_link(p, current[KIND_TABLE]);
 	if (id == KIND_HTTP)
 		http_link(p, current[KIND_AUTHPOP]);
@@ -652,7 +652,8 @@ proc_takeover(struct proc *p)
 		successor[p->id] = NULL;
 	/*
 	 * Every listener, draining or not, the current authpop and
-	 * tablepop; tablepop's own peers: every authpop, the checkpop.
+	 * tablepop; tablepop's own peers: every authpop and httppop,
+	 * the checkpop.
 	 */
 	if (p->id == KIND_AUTHPOP || p->id == KIND_TABLE)
 		ctl_link(p);
@@ -671,7 +672,8 @@ proc_takeover(struct proc *p)
 	}
 	if (p->id == KIND_TABLE)
 		TAILQ_FOREACH(q, &procs, entry)
-			if (q->id == KIND_AUTHPOP || q == current[KIND_CHECK])
+			if (q->id == KIND_AUTHPOP || q->id == KIND_HTTP ||
+			    q == current[KIND_CHECK])
 				table_link(q, p);
 	/* auth_http's requests go to the authpop that serves. */
 	if (p->id == KIND_AUTHPOP)
@@ -748,7 +750,7 @@ table_link(struct proc *p, struct proc *t)
 	proc_link(p, t, MSG_PARENT_TABLECHAN, MSG_PARENT_TABLEPEER);
 }
 
-/* httppop h passes the requests it parsed to authpop a. */
+/* httppop h asks authpop a to check the passwords of its requests. */
 static void
 http_link(struct proc *h, struct proc *a)
 {

@@ -15,10 +15,10 @@
  */
 
 /*
- * router.c -- tablepop's answers to authpop: which backend serves a
- * user that nginx's auth_http asked about (MSG_AUTHPOP_ROUTE), and a
- * user's app passwords and password hash, when databases hold them
- * (MSG_AUTHPOP_APPS, MSG_AUTHPOP_LOOKUP).  The route
+ * router.c -- tablepop's answers to httppop: which backend serves a
+ * user that nginx's auth_http asked about (MSG_HTTP_ROUTE); and to
+ * authpop: a user's app passwords and password hash, when databases
+ * hold them (MSG_AUTHPOP_APPS, MSG_AUTHPOP_LOOKUP).  The route
  * table maps a user name, or else the domain after its last '@', to one
  * literal IP address or a pool of them.  A file is read from the
  * descriptor the parent opened as root (and checked, for popd -n and
@@ -42,8 +42,8 @@
  *
  * Peers, on channels the parent made (peers.c declares what each may
  * send; one that breaks it loses its channel, not us):
- *	authpop		MSG_AUTHPOP_ROUTE, answered MSG_TABLE_ROUTE;
- *			MSG_AUTHPOP_APPS, a user's app passwords of the
+ *	httppop		MSG_HTTP_ROUTE, answered MSG_TABLE_ROUTE
+ *	authpop		MSG_AUTHPOP_APPS, a user's app passwords of the
  *			app-passwords database, answered MSG_TABLE_APPS;
  *			MSG_AUTHPOP_LOOKUP, a user's password hash of
  *			authtab's database, answered MSG_TABLE_CRED
@@ -74,7 +74,7 @@
 /* Questions of ours to the route table: apart from the parent's ids. */
 #define ROUTE_ASKED	(1ULL << 63)
 
-/* What an authpop asks: a route, its app passwords, its password hash. */
+/* What is asked: httppop a route, authpop app passwords, a hash. */
 #define ASK_ROUTE	0
 #define ASK_APPS	1	/* MSG_AUTHPOP_APPS */
 #define ASK_CRED	2	/* MSG_AUTHPOP_LOOKUP */
@@ -111,7 +111,7 @@ struct route_page {
 				    sizeof(struct page_rec)];
 };
 
-/* An authpop or the checkpop. */
+/* An authpop, an httppop or the checkpop. */
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
 	struct chan		 chan;
@@ -119,12 +119,12 @@ struct peer {
 	pid_t			 pid;
 };
 
-/* A database's answer awaited for an authpop's question. */
+/* A database's answer awaited for an authpop's or httppop's question. */
 struct route_wait {
 	TAILQ_ENTRY(route_wait)	 entry;
 	uint64_t		 asked;		/* ours, with ROUTE_ASKED */
-	pid_t			 authpid;
-	uint64_t		 id;		/* authpop's */
+	pid_t			 pid;		/* the asker's */
+	uint64_t		 id;		/* its */
 	int			 domain;	/* asking for the domain now */
 	int			 ask;		/* ASK_* */
 	char			 user[POPD_MAXUSER + 1];
@@ -143,11 +143,11 @@ static struct chan		 ctl_chan;
 
 static void	peer_eof(struct chan *);
 static void	peer_bad(struct chan *);
-static void	tablepop_authpop_route(struct chan *, const void *, int);
+static void	tablepop_http_route(struct chan *, const void *, int);
 static void	tablepop_authpop_apps(struct chan *, const void *, int);
 static void	tablepop_authpop_lookup(struct chan *, const void *, int);
 static void	user_ask(struct chan *, const struct msg_login *, int);
-static struct peer *authpop_find(pid_t);
+static struct peer *peer_find(pid_t, int);
 static void	apps_send(pid_t, uint64_t, int, const char *);
 static void	cred_send(pid_t, uint64_t, const char *, int, const char *);
 static void	tablepop_check_state(struct chan *, const void *, int);
@@ -162,8 +162,10 @@ static void	backend_keep(struct backend *);
 static void	backend_rec(uint64_t, const struct backend *, int);
 static int	backends_pick(const char *, const char *, char *, size_t);
 
+static const struct msg_handler from_http[] = {
+	{ MSG_HTTP_ROUTE,	tablepop_http_route },
+};
 static const struct msg_handler from_authpop[] = {
-	{ MSG_AUTHPOP_ROUTE,	tablepop_authpop_route },
 	{ MSG_AUTHPOP_APPS,	tablepop_authpop_apps },
 	{ MSG_AUTHPOP_LOOKUP,	tablepop_authpop_lookup },
 };
@@ -302,7 +304,8 @@ router_drain(void)
 }
 
 /*
- * MSG_PARENT_TABLEPEER: a channel to an authpop, or to the checkpop,
+ * MSG_PARENT_TABLEPEER: a channel to an authpop, an httppop, or to the
+ * checkpop,
  * which replaces the one before and is told every backend.
  */
 void
@@ -328,7 +331,10 @@ router_peer(int fd, int proc, pid_t pid)
 			peer_eof(&q->chan);
 		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN, from_check,
 		    nitems(from_check), peer_eof, p);
-	} else
+	} else if (proc == PROC_HTTP)
+		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN, from_http,
+		    nitems(from_http), peer_eof, p);
+	else
 		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN,
 		    from_authpop, nitems(from_authpop), peer_eof, p);
 	p->chan.bad = peer_bad;
@@ -365,16 +371,16 @@ peer_bad(struct chan *c)
 	proc_free_later(c->arg);
 }
 
-/* An authpop's question: the file answers now, a database later. */
+/* An httppop's question: the file answers now, a database later. */
 static void
-tablepop_authpop_route(struct chan *c, const void *data, int fd)
+tablepop_http_route(struct chan *c, const void *data, int fd)
 {
 	const struct msg_login	*ml = data;
 	struct peer		*p = c->arg;
 	struct route_wait	*w;
 	const char		*v, *d;
 
-	/* An authpop of another configuration than ours, in a reload. */
+	/* An httppop of another configuration than ours, in a reload. */
 	if (set->route[0] == '\0') {
 		log_warnx("a route for %s, but popd.conf has no route",
 		    ml->user);
@@ -394,7 +400,7 @@ tablepop_authpop_route(struct chan *c, const void *data, int fd)
 		route_send(p->pid, ml->id, ml->user, TABANS_TEMP, NULL);
 		return;
 	}
-	w->authpid = p->pid;
+	w->pid = p->pid;
 	w->id = ml->id;
 	(void)strlcpy(w->user, ml->user, sizeof(w->user));
 	TAILQ_INSERT_TAIL(&waits, w, entry);
@@ -462,7 +468,7 @@ user_ask(struct chan *c, const struct msg_login *ml, int ask)
 			    !db ? TABANS_NONE : TABANS_TEMP, NULL);
 		return;
 	}
-	w->authpid = p->pid;
+	w->pid = p->pid;
 	w->id = ml->id;
 	w->ask = ask;
 	(void)strlcpy(w->user, ml->user, sizeof(w->user));
@@ -470,14 +476,14 @@ user_ask(struct chan *c, const struct msg_login *ml, int ask)
 	route_ask(w, w->user);
 }
 
-/* The authpop of that pid, if it is still there. */
+/* The peer of that kind and pid, if it is still there. */
 static struct peer *
-authpop_find(pid_t authpid)
+peer_find(pid_t pid, int proc)
 {
 	struct peer	*p;
 
 	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == PROC_AUTHPOP && p->pid == authpid)
+		if (p->proc == proc && p->pid == pid)
 			return p;
 	return NULL;
 }
@@ -487,13 +493,13 @@ authpop_find(pid_t authpid)
  * one too long for it, or empty, is no answer (logged).
  */
 static void
-cred_send(pid_t authpid, uint64_t id, const char *user, int status,
+cred_send(pid_t pid, uint64_t id, const char *user, int status,
     const char *hash)
 {
 	struct msg_cred	 mc;
 	struct peer	*p;
 
-	if ((p = authpop_find(authpid)) == NULL)
+	if ((p = peer_find(pid, PROC_AUTHPOP)) == NULL)
 		return;
 	memset(&mc, 0, sizeof(mc));
 	mc.id = id;
@@ -512,12 +518,12 @@ cred_send(pid_t authpid, uint64_t id, const char *user, int status,
 
 /* The records joined by ',', or none, or no answer, to that authpop. */
 static void
-apps_send(pid_t authpid, uint64_t id, int status, const char *recs)
+apps_send(pid_t pid, uint64_t id, int status, const char *recs)
 {
 	struct msg_apps	*ma;
 	struct peer	*p;
 
-	if ((p = authpop_find(authpid)) == NULL)
+	if ((p = peer_find(pid, PROC_AUTHPOP)) == NULL)
 		return;
 	/* 8 KB: not on the stack. */
 	if ((ma = calloc(1, sizeof(*ma))) == NULL)
@@ -566,9 +572,9 @@ router_answer(uint64_t id, int status, const char *value)
 	if (w->ask != ASK_ROUTE) {
 		TAILQ_REMOVE(&waits, w, entry);
 		if (w->ask == ASK_CRED)
-			cred_send(w->authpid, w->id, w->user, status, value);
+			cred_send(w->pid, w->id, w->user, status, value);
 		else
-			apps_send(w->authpid, w->id, status, value);
+			apps_send(w->pid, w->id, status, value);
 		free(w);
 		return 1;
 	}
@@ -586,7 +592,7 @@ router_answer(uint64_t id, int status, const char *value)
 		status = TABANS_TEMP;
 	}
 	TAILQ_REMOVE(&waits, w, entry);
-	route_send(w->authpid, w->id, w->user, status, value);
+	route_send(w->pid, w->id, w->user, status, value);
 	free(w);
 	return 1;
 }
@@ -594,17 +600,17 @@ router_answer(uint64_t id, int status, const char *value)
 /*
  * The answer: a backend of the pool value names, one that takes users
  * now; when none does, a temporary failure, never a wrong password.
- * An authpop gone meanwhile gets nothing.
+ * An httppop gone meanwhile gets nothing.
  */
 static void
-route_send(pid_t authpid, uint64_t id, const char *user, int status,
+route_send(pid_t pid, uint64_t id, const char *user, int status,
     const char *value)
 {
 	struct msg_route	 mr;
 	struct peer		*p;
 	char			 addr[INET6_ADDRSTRLEN];
 
-	if ((p = authpop_find(authpid)) == NULL)
+	if ((p = peer_find(pid, PROC_HTTP)) == NULL)
 		return;
 	if (status == TABANS_FOUND) {
 		if (backends_pick(user, value, addr, sizeof(addr)) == -1)

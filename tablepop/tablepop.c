@@ -23,13 +23,14 @@
  * speaks only popd's declared messages to it, and checks each answer
  * again: tablepop names hashes and userinfo, the parent decides.
  *
- * It is also the router of auth_http (router.c): authpop asks it for a
+ * It is also the router of auth_http (router.c): httppop asks it for a
  * user's backend, checkpop tells it the backends' health, and popctl
  * drains them, each on a channel the parent made, never through root.
  *
  * Talks to (the messages are common/proto.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
- *	authpop		routes (MSG_PARENT_TABLEPEER)
+ *	httppop		routes (MSG_PARENT_TABLEPEER)
+ *	authpop		a database's hashes and app passwords (likewise)
  *	checkpop	the backends' checks (MSG_PARENT_TABLEPEER)
  *	control		show backends, drain (MSG_PARENT_CTLCHAN)
  *	programs	LOOKUP_PROCS per table, each a stream socket (its
@@ -320,7 +321,7 @@ tablepop_parent_page(struct chan *c, const void *data, int fd)
 	router_page(fd, m->gen);
 }
 
-/* A channel to an authpop or the checkpop (router.c). */
+/* A channel to an authpop, an httppop or the checkpop (router.c). */
 static void
 tablepop_parent_peer(struct chan *c, const void *data, int fd)
 {
@@ -341,7 +342,7 @@ tablepop_answer(uint64_t id, int status, const char *value)
 {
 	struct msg_tabans	*m;
 
-	/* The route table's, for an authpop. */
+	/* The route table's, for an httppop; authpop's databases. */
 	if (router_answer(id, status, value))
 		return;
 	/* 16 KB: not on the stack of every caller. */

@@ -39,8 +39,9 @@ until the greeting, and CPU per login), and the bcrypt checks per login in the w
 two ways:
 
   logs  each check is a log line of popd -v: the router's "login USER,
-        pop3 to ..." and "failed login", a backend's "login USER" (not
-        "... with a ticket") and "failed login"; checks / logins
+        pop3 to ..." (httppop's) and "failed login", a backend's "login
+        USER" (not "... with a ticket") and "failed login"; checks /
+        logins
   CPU   the fleet's authpop CPU per login (router and backends) over
         the direct popd's authpop CPU per login, which is one bcrypt
         check of cost 10 and a session's own work
@@ -155,7 +156,7 @@ def checks(servers, marks):
     n = 0
     for s, m in zip(servers, marks):
         for ln in s.log()[m:].splitlines():
-            if not ln.startswith("authpop["):
+            if not ln.startswith(("authpop[", "httppop[")):
                 continue
             if "failed login for" in ln or \
                     (re.search(r": login \S+", ln) and

@@ -704,6 +704,32 @@ def httppop_killed_mid_request(srv):
 
 
 @T.test(users=USERS, start=False)
+def authpop_killed_mid_request(srv):
+    """Issue 71: httppop keeps nginx's connection while authpop checks
+    the password.  authpop killed meanwhile, that request is answered
+    as a temporary failure, and the restarted authpop checks the next."""
+    router(srv)
+    srv.start()
+    T.expect(login(srv, "alice", "alice-pw")[1].get("Auth-Status"), "OK",
+             "answered before")
+    old = srv.pids()["authpop"]
+    os.kill(old, signal.SIGSTOP)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(
+        h=login(srv, "alice", "alice-pw")[1]))
+    t.start()
+    time.sleep(0.5)
+    os.kill(old, signal.SIGKILL)
+    t.join(20)
+    T.expect(got.get("h", {}).get("Auth-Status"),
+             "[SYS/TEMP] cannot log in now, try again later",
+             "the request in flight: a temporary failure")
+    srv.wait_log("authpop (pid %d) killed by signal 9" % old)
+    T.wait_for(lambda: login(srv, "alice", "alice-pw")[1].get(
+        "Auth-Status") == "OK", 10, "auth_http answered again")
+
+
+@T.test(users=USERS, start=False)
 def httppop_holds_no_authtab(srv):
     """Issue 71: the process that parses auth_http requests holds no
     password hash: its memory maps and descriptors name no table, and
@@ -747,6 +773,27 @@ def httppop_holds_no_authtab(srv):
     _, status = os.waitpid(child, 0)
     T.expect(os.waitstatus_to_exitcode(status), 0,
              "httppop's user cannot read authtab")
+
+
+@T.test(users=USERS, start=False)
+def authpop_only_checks(srv):
+    """Issue 71: authpop links no HTTP answer and no route (httppop
+    answers nginx and asks tablepop); httppop links no ticket key and
+    no password check (authpop makes the tickets)."""
+    def syms(prog):
+        out = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+        return set(ln.split()[-1] for ln in out.splitlines() if ln.strip())
+    httppop = os.path.join(T.REPO, "httppop", "httppop")
+    a, h = syms(T.AUTHPOP), syms(httppop)
+    T.expect(sorted(a & {"http_answer", "http_token", "texts",
+                         "authpop_table_route", "http_route"}), [],
+             "authpop: no HTTP answer, no route")
+    T.expect_true("valid_httpreq" in a and "valid_verdict" in h,
+                  "each checks what the other sends")
+    T.expect(sorted(h & {"ticket_make", "ticket_init", "auth_start",
+                         "valid_httpreq"}), [],
+             "httppop: no ticket key, no password check")
 
 
 if __name__ == "__main__":

@@ -95,7 +95,8 @@ enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K, E_KEY,
     E_LISTENER_K, E_KEY_P, E_LISTENER_C, E_AUTHPOP_C, E_CONTROL_L,
     E_CONTROL_A, E_AUTHPOP_T, E_TABLE_A, E_CHECK_T, E_TABLE_K, E_TABLE_C,
-    E_CONTROL_T, E_DLVRPOP_M, E_LMTP_V, E_AUTHPOP_H };
+    E_CONTROL_T, E_DLVRPOP_M, E_LMTP_V, E_AUTHPOP_H, E_HTTP, E_HTTP_A,
+    E_HTTP_T, E_TABLE_H };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -133,6 +134,10 @@ static struct end {
 	[E_TABLE_C] = { PROC_TABLE, PROC_CONTROL },
 	[E_CONTROL_T] = { PROC_CONTROL, PROC_TABLE },
 	[E_AUTHPOP_H] = { PROC_AUTHPOP, PROC_HTTP },
+	[E_HTTP] = { PROC_HTTP, PROC_PARENT },
+	[E_HTTP_A] = { PROC_HTTP, PROC_AUTHPOP },
+	[E_HTTP_T] = { PROC_HTTP, PROC_TABLE },
+	[E_TABLE_H] = { PROC_TABLE, PROC_HTTP },
 };
 
 /*
@@ -685,9 +690,9 @@ declarations(void)
 		/*
 		 * The parent talks to each child, children not to another
 		 * but a listener and its keypop, the control process and a
-		 * listener, authpop or tablepop, tablepop and authpop or
-		 * checkpop, httppop and authpop, and the lmtp process and
-		 * its dlvrpops.
+		 * listener, authpop or tablepop, tablepop and authpop,
+		 * checkpop or httppop, httppop and authpop, and the lmtp
+		 * process and its dlvrpops.
 		 */
 		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT ||
 		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY) ||
@@ -696,6 +701,7 @@ declarations(void)
 		    (d->from | d->to) == (PROC_TABLE | PROC_CONTROL) ||
 		    (d->from | d->to) == (PROC_TABLE | PROC_AUTHPOP) ||
 		    (d->from | d->to) == (PROC_TABLE | PROC_CHECK) ||
+		    (d->from | d->to) == (PROC_TABLE | PROC_HTTP) ||
 		    (d->from | d->to) == (PROC_HTTP | PROC_AUTHPOP) ||
 		    (d->from | d->to) == (PROC_LMTP | PROC_DLVRPOP),
 		    "%s: neither end is the parent", d->name);
@@ -918,6 +924,7 @@ main(void)
 	const uint32_t	 JB = sizeof(struct msg_job);
 	const uint32_t	 IN = sizeof(struct msg_intent);
 	const uint32_t	 HR = sizeof(struct msg_httpreq);
+	const uint32_t	 VD = sizeof(struct msg_verdict);
 	const uint32_t	 DN = sizeof(struct msg_done);
 	const uint32_t	 QT = sizeof(struct msg_quota);
 	const uint32_t	 CR = sizeof(struct msg_cred);
@@ -934,6 +941,7 @@ main(void)
 	const struct msg_ctlpeer	 peer_0 = { PROC_LISTENER, 0 };
 	const struct msg_ctlpeer	 peer_t = { PROC_TABLE, 100 };
 	const struct msg_ctlpeer	 peer_k = { PROC_CHECK, 100 };
+	const struct msg_ctlpeer	 peer_h = { PROC_HTTP, 100 };
 	const uint32_t	 BK = sizeof(struct msg_backend);
 	const uint32_t	 CK = sizeof(struct msg_check);
 	const uint32_t	 CB = sizeof(struct msg_ctlbackend);
@@ -1245,7 +1253,38 @@ main(void)
 	    .user = "alice", .pass = "pw one" };
 	struct msg_httpreq		 hreq_method, hreq_attempt, hreq_user,
 					 hreq_cr, hreq_unterm, hreq_flagged,
-					 hreq_port;
+					 hreq_port, hreq_proto, hreq_flag2,
+					 hreq_userunterm, hreq_passlong,
+					 hreq_af, hreq_attempt2;
+	/* authpop's verdicts, and what a compromised one might send. */
+	const struct msg_verdict	 vd_ok = { .id = 1, .verdict = HV_OK };
+	const struct msg_verdict	 vd_okticket = { .id = 1, .sid = 7,
+	    .verdict = HV_OKTICKET };
+	const struct msg_verdict	 vd_ticket = { .id = 1,
+	    .verdict = HV_TICKET, .ticket = "popd2.1764300000.0123abcd.ff" };
+	const struct msg_verdict	 vd_noticket = { .id = 1,
+	    .verdict = HV_TICKET };
+	const struct msg_verdict	 vd_fail = { .id = 1,
+	    .verdict = HV_FAIL, .wait = 3 };
+	const struct msg_verdict	 vd_9 = { .id = 1,
+	    .verdict = HV_METHOD + 1 };
+	const struct msg_verdict	 vd_fail0 = { .id = 1,
+	    .verdict = HV_FAIL };
+	const struct msg_verdict	 vd_faillong = { .id = 1,
+	    .verdict = HV_FAIL, .wait = HTTP_WAITMAX + 1 };
+	const struct msg_verdict	 vd_tempwait = { .id = 1,
+	    .verdict = HV_TEMP, .wait = 2 };
+	const struct msg_verdict	 vd_okt = { .id = 1, .verdict = HV_OK,
+	    .ticket = "popd2.1.2.3" };
+	const struct msg_verdict	 vd_nosid = { .id = 1,
+	    .verdict = HV_OKTICKET };
+	const struct msg_verdict	 vd_oksid = { .id = 1, .sid = 7,
+	    .verdict = HV_OK };
+	const struct msg_verdict	 vd_ticketcr = { .id = 1,
+	    .verdict = HV_TICKET, .ticket = "popd2.1\r\nX-Header: 1" };
+	const struct msg_verdict	 vd_ticketsp = { .id = 1,
+	    .verdict = HV_TICKET, .ticket = "popd2.1 2" };
+	struct msg_verdict		 vd_ticketunterm;
 	const struct msg_done		 done = { .job = 1, .status = DLV_OK };
 	const struct msg_done		 done_4 = { .job = 1,
 	    .status = DLV_MAX + 1 };
@@ -1663,31 +1702,35 @@ main(void)
 		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 0, &login },
 		{ "a hash from the parent", E_AUTHPOP, PH_RUN,
 		    MSG_TABLE_CRED, V, CR, H, CR, 0, 1, 0, &cred },
-		/* auth_http's routes: authpop and tablepop, no root. */
-		{ "a route to a draining authpop", E_AUTHPOP_T, PH_DRAIN,
+		/* auth_http's routes: httppop and tablepop, no root. */
+		{ "a route to a draining httppop", E_HTTP_T, PH_DRAIN,
 		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 1, &route },
-		{ "no route", E_AUTHPOP_T, PH_RUN, MSG_TABLE_ROUTE, V, RT, H,
+		{ "no route", E_HTTP_T, PH_RUN, MSG_TABLE_ROUTE, V, RT, H,
 		    RT, 0, 1, 1, &route_none },
-		{ "a route to a host name", E_AUTHPOP_T, PH_RUN,
+		{ "a route to a host name", E_HTTP_T, PH_RUN,
 		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_name },
-		{ "no route with an address", E_AUTHPOP_T, PH_RUN,
+		{ "no route with an address", E_HTTP_T, PH_RUN,
 		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_none_addr },
-		{ "a route of status 4", E_AUTHPOP_T, PH_RUN, MSG_TABLE_ROUTE,
+		{ "a route of status 4", E_HTTP_T, PH_RUN, MSG_TABLE_ROUTE,
 		    V, RT, H, RT, 0, 1, 0, &route_4 },
-		{ "a route of an unterminated address", E_AUTHPOP_T, PH_RUN,
+		{ "a route of an unterminated address", E_HTTP_T, PH_RUN,
 		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_unterm },
-		{ "a route from the parent", E_AUTHPOP, PH_RUN,
+		{ "a route to authpop", E_AUTHPOP_T, PH_RUN,
 		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
-		{ "a route from authpop", E_TABLE_A, PH_RUN,
+		{ "a route from the parent", E_HTTP, PH_RUN,
 		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
+		{ "a route from httppop", E_TABLE_H, PH_RUN,
+		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
+		{ "a route asked by httppop", E_TABLE_H, PH_RUN,
+		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
+		{ "a route asked by a draining httppop", E_TABLE_H, PH_DRAIN,
+		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
+		{ "a route asked of an invalid name", E_TABLE_H, PH_RUN,
+		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 0, &login_space },
 		{ "a route asked by authpop", E_TABLE_A, PH_RUN,
-		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
-		{ "a route asked by a draining authpop", E_TABLE_A, PH_DRAIN,
-		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
-		{ "a route asked of an invalid name", E_TABLE_A, PH_RUN,
-		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 0, &login_space },
+		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 0, &login },
 		{ "a route asked of the parent", E_PARENT_A, PH_RUN,
-		    MSG_AUTHPOP_ROUTE, V, LG, H, LG, 0, 1, 0, &login },
+		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 0, &login },
 		/* A database's app passwords: authpop and tablepop too. */
 		{ "app passwords to a draining authpop", E_AUTHPOP_T,
 		    PH_DRAIN, MSG_TABLE_APPS, V, AP, H, AP, 0, 1, 1, &apps },
@@ -1708,6 +1751,8 @@ main(void)
 		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
 		{ "a channel to tablepop for checkpop", E_CHECK, PH_RUN,
 		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a channel to tablepop for httppop", E_HTTP, PH_RUN,
+		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
 		{ "a channel to tablepop without its descriptor", E_AUTHPOP,
 		    PH_RUN, MSG_PARENT_TABLECHAN, V, 0, H, 0, 0, 1, 0, NULL },
 		{ "a channel to tablepop for a listener", E_LISTENER, PH_RUN,
@@ -1716,6 +1761,8 @@ main(void)
 		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_a },
 		{ "tablepop's channel to checkpop", E_TABLE, PH_DRAIN,
 		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_k },
+		{ "tablepop's channel to httppop", E_TABLE, PH_RUN,
+		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_h },
 		{ "tablepop's channel to a listener", E_TABLE, PH_RUN,
 		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 0, &peer_l },
 		{ "the route file", E_TABLE, PH_CONF, MSG_PARENT_CONF_ROUTE,
@@ -1877,30 +1924,99 @@ main(void)
 		{ "a check of ../cur/x", E_DLVRPOP_M, PH_RUN,
 		    MSG_LMTP_DLVCHECK, V, IN, H, IN, 0, 1, 0, &intent_slash },
 		/* httppop's requests to authpop, checked as a compromised
-		 * sender's (peers.c valid_httpreq). */
+		 * sender's (peers.c valid_httpreq, valid_ticketreq). */
 		{ "an auth_http request", E_AUTHPOP_H, PH_RUN,
-		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 1, &hreq },
-		{ "an auth_http request without its connection",
-		    E_AUTHPOP_H, PH_RUN, MSG_HTTP_REQUEST, V, HR, H, HR, 0, 1,
-		    0, &hreq },
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 1, &hreq },
+		{ "an auth_http request to a draining authpop", E_AUTHPOP_H,
+		    PH_DRAIN, MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 1, &hreq },
+		{ "an auth_http request with a descriptor", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_VERIFY, V, HR, H, HR, 1, 1, 0, &hreq },
 		{ "an auth_http request of no method", E_AUTHPOP_H, PH_RUN,
-		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_method },
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_method },
+		{ "an auth_http request of no protocol", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_proto },
 		{ "an auth_http request of attempt 0", E_AUTHPOP_H, PH_RUN,
-		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_attempt },
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_attempt },
+		{ "an auth_http request of attempt 10000", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0,
+		    &hreq_attempt2 },
+		{ "an auth_http request flagged 2", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_flag2 },
 		{ "an auth_http user with a control byte", E_AUTHPOP_H,
-		    PH_RUN, MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0,
+		    PH_RUN, MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0,
 		    &hreq_user },
+		{ "an auth_http user unterminated", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_userunterm },
 		{ "an auth_http password with a CR", E_AUTHPOP_H, PH_RUN,
-		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_cr },
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_cr },
 		{ "an auth_http password unterminated", E_AUTHPOP_H, PH_RUN,
-		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_unterm },
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_unterm },
 		{ "an auth_http user flagged bad but sent", E_AUTHPOP_H,
-		    PH_RUN, MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0,
+		    PH_RUN, MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0,
 		    &hreq_flagged },
+		{ "an auth_http password too long but sent", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0,
+		    &hreq_passlong },
 		{ "an auth_http Client-IP with a port", E_AUTHPOP_H, PH_RUN,
-		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq_port },
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_port },
+		{ "an auth_http Client-IP of no family", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_af },
+		{ "an auth_http request one byte short", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_VERIFY, V, HR - 1, H, HR - 1, 0, 1, 0, &hreq },
 		{ "an auth_http request to the parent", E_PARENT_A, PH_RUN,
-		    MSG_HTTP_REQUEST, V, HR, H, HR, 1, 1, 0, &hreq },
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq },
+		{ "an auth_http request to tablepop", E_TABLE_H, PH_RUN,
+		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq },
+		{ "a ticket asked for a backend", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_TICKET, V, RT, H, RT, 0, 1, 1, &route },
+		{ "a ticket asked for no backend", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_TICKET, V, RT, H, RT, 0, 1, 0, &route_none },
+		{ "a ticket asked for a host name", E_AUTHPOP_H, PH_RUN,
+		    MSG_HTTP_TICKET, V, RT, H, RT, 0, 1, 0, &route_name },
+		{ "a ticket asked of an unterminated address", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_TICKET, V, RT, H, RT, 0, 1, 0,
+		    &route_unterm },
+		{ "a ticket asked by tablepop", E_AUTHPOP_T, PH_RUN,
+		    MSG_HTTP_TICKET, V, RT, H, RT, 0, 1, 0, &route },
+		/* authpop's verdicts, checked as a compromised sender's
+		 * (peers.c valid_verdict). */
+		{ "a good password", E_HTTP_A, PH_RUN, MSG_AUTHPOP_VERDICT,
+		    V, VD, H, VD, 0, 1, 1, &vd_ok },
+		{ "a good password, a ticket to come", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 1, &vd_okticket },
+		{ "a ticket", E_HTTP_A, PH_RUN, MSG_AUTHPOP_VERDICT, V, VD,
+		    H, VD, 0, 1, 1, &vd_ticket },
+		{ "no ticket", E_HTTP_A, PH_RUN, MSG_AUTHPOP_VERDICT, V, VD,
+		    H, VD, 0, 1, 1, &vd_noticket },
+		{ "a failure with its wait", E_HTTP_A, PH_DRAIN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 1, &vd_fail },
+		{ "a verdict past HV_METHOD", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_9 },
+		{ "a failure with no wait", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_fail0 },
+		{ "a failure of a wait too long", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_faillong },
+		{ "a temporary failure with a wait", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_tempwait },
+		{ "a good password with a ticket", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_okt },
+		{ "a ticket to come without its session", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_nosid },
+		{ "a good password with a session", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_oksid },
+		{ "a ticket with a CR", E_HTTP_A, PH_RUN, MSG_AUTHPOP_VERDICT,
+		    V, VD, H, VD, 0, 1, 0, &vd_ticketcr },
+		{ "a ticket with a space", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_ticketsp },
+		{ "a ticket unterminated", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0,
+		    &vd_ticketunterm },
+		{ "a verdict with a descriptor", E_HTTP_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 1, 1, 0, &vd_ok },
+		{ "a verdict to the parent", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_ok },
+		{ "a verdict from tablepop", E_HTTP_T, PH_RUN,
+		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_ok },
 		{ "an intent", E_LMTP_V, PH_RUN, MSG_DLVRPOP_INTENT, V, IN,
 		    H, IN, 0, 1, 1, &intent },
 		{ "an intent of ..", E_LMTP_V, PH_RUN, MSG_DLVRPOP_INTENT,
@@ -2202,7 +2318,16 @@ main(void)
 	ans_errnl.text[3] = '\n';
 	ans_errempty.len = 0;
 	hreq_method = hreq_attempt = hreq_user = hreq_cr = hreq_unterm =
-	    hreq_flagged = hreq_port = hreq;
+	    hreq_flagged = hreq_port = hreq_proto = hreq_flag2 =
+	    hreq_userunterm = hreq_passlong = hreq_af = hreq_attempt2 = hreq;
+	hreq_attempt2.attempt = 10000;
+	hreq_proto.protocol = HP_SMTP + 1;
+	hreq_flag2.usertoolong = 2;
+	memset(hreq_userunterm.user, 'u', sizeof(hreq_userunterm.user));
+	hreq_passlong.passtoolong = 1;
+	hreq_af.client.af = 0;
+	vd_ticketunterm = vd_ticket;
+	memset(vd_ticketunterm.ticket, 'a', sizeof(vd_ticketunterm.ticket));
 	hreq_method.method = HM_OTHER + 1;
 	hreq_attempt.attempt = 0;
 	hreq_user.user[2] = '\001';
