@@ -21,8 +21,10 @@
  * it reads it as _pop3auth in the empty chroot, confined as authpop is,
  * and says on stdout what -m asks:
  *	check		how many hashes of each kind ("=kind N WEAK NAME"), and
- *			"=ok" if authpop would load it; a bad line is logged
- *			on stderr with its line number, as at authpop's start
+ *			"=ok" if it is good, having written what it loaded
+ *			as an image (tabimage.c) on fd 3, a file of no name
+ *			the parent made, which authpop maps; a bad line is
+ *			logged on stderr with its line number
  *	kinds		popd -nv's comments: the users of each kind, and
  *			those with a weak one
  *	passwords	popd -m's count: which hashes work, which never can;
@@ -45,7 +47,8 @@
  *			(system.c: as _pop3auth, never root, nor chrooted)
  * Its messages name the file "/dev/fd/0", which the parent replaces with
  * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
- * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
+ * users with a refused hash are left out (TABLE_SKIP, "=nologin 0 NAME
+ * WHY"); -w: weak-hashes yes.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -70,6 +73,7 @@
 
 #define AUTHTAB_FD	"/dev/fd/0"
 #define OTHER_FD	"/dev/fd/3"
+#define IMAGE_FD	3
 
 /* What one reading counts: each kind, and which never work. */
 struct count {
@@ -165,7 +169,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
-	    "< authtab\n"
+	    "< authtab [3<> image]\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
 	    "[-y gid:what ...] < table [3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
@@ -231,7 +235,7 @@ parse_args(int argc, char *argv[])
 			opt.kind |= TABLE_PASSWD;
 			break;
 		case 's':
-			/* authpop says which users it leaves out. */
+			/* The users left out: table_nologin's, no more. */
 			opt.kind |= TABLE_SKIP | TABLE_QUIET;
 			break;
 		case 't':
@@ -317,9 +321,9 @@ mode_check(void)
 		opt.kind |= TABLE_WEAK;
 	/* Each user who cannot log in, for the parent to log. */
 	table_nologin = nologin_record;
-	/* One reading: each line counted, duplicates as authpop's. */
-	if (table_load(AUTHTAB_FD, opt.kind | TABLE_NAMES, count_line, &c,
-	    &t) == -1)
+	/* One reading: each line counted, and the table for authpop. */
+	if (table_load(AUTHTAB_FD, opt.kind, count_line, &c, &t) == -1 ||
+	    table_image_write(IMAGE_FD, &t) == -1)
 		exit(1);
 	table_free(&t);
 	print_kinds(&c.all, NULL);
@@ -435,7 +439,8 @@ uid_line(void *arg, char *name, char *info, size_t line)
 /*
  * A user whose hash authpop will not take, who cannot log in, the
  * file good all the same: "=nologin LINE NAME WHY" (users.c
- * check_line logs it, naming the file).
+ * check_line logs it, naming the file); LINE 0: a system account's,
+ * left out.
  */
 static void
 nologin_record(const char *file, size_t line, const char *name,

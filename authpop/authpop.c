@@ -70,8 +70,6 @@
 #define AUTH_MAXTHREADS		64
 
 static void		authpop_load(struct proc_setup *);
-static void		nologin_quiet(const char *, size_t, const char *,
-			    const char *);
 static void		authpop_run(void);
 static void		authpop_open(void *);
 static void		authpop_sandbox(void *);
@@ -158,17 +156,7 @@ static const struct proc_role authpop_role = {
 int
 main(int argc, char *argv[])
 {
-	/* authpop reads password hashes: authtab's are checked. */
-	table_hash_allowed = pwscheme_allowed;
-	/* The parent's check said each user who cannot log in. */
-	table_nologin = nologin_quiet;
 	proc_run(&authpop_role, argc, argv);
-}
-
-static void
-nologin_quiet(const char *file, size_t line, const char *user,
-    const char *why)
-{
 }
 
 /* Configured: authtab, the ticket key and the checks' times (verify.c). */

@@ -77,7 +77,7 @@ static struct appfile	 appfile;
 static int		 apps_ask;
 
 /* A reload's authtab and app passwords, not read yet (tables_read). */
-static int		 newtab_fd = -1, newtab_kind, newapps_fd = -1;
+static int		 newtab_fd = -1, newapps_fd = -1;
 
 /*
  * The users whose login with a weak hash was logged, and when: a fixed
@@ -111,27 +111,21 @@ static void		 weak_login(struct session *, const char *, double);
 /*
  * Configured: authtab and the ticket key are read, and the checks
  * timed, as root before the prologue.  The parent has checked authtab
- * against usertab already: errors are rare.  The parent keeps usertab:
- * a user it does not know is refused there.  authtab comes as the
- * parent checked it, on POPD_CONF_FD (a file's, or the system's accounts
- * as a file of no name); a database table is asked through the parent
- * for each login (MSG_AUTHPOP_LOOKUP).
+ * against usertab already.  The parent keeps usertab: a user it does
+ * not know is refused there.  authtab comes as the image of it that
+ * authcheck wrote when it checked it (a file's, or the system's
+ * accounts'), on POPD_CONF_FD: mapped and checked (tabimage.c), never
+ * parsed here; a database table is asked through the parent for each
+ * login (MSG_AUTHPOP_LOOKUP).
  */
 void
 verify_load(void)
 {
-	char	sysauth[32], why[160];
-	int	authkind = TABLE_AUTH | (set.weak_hashes ? TABLE_WEAK : 0);
+	char	why[160];
 
-	/* The authtab the parent checked, a file's too (not its name). */
 	if (set.authsrc == TABSRC_SYSTEM || set.authsrc == TABSRC_FILE ||
 	    set.authsrc == TABSRC_PASSWD) {
-		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
-		    POPD_CONF_FD);
-		if (table_load_auth(sysauth, authkind |
-		    (set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0) |
-		    (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0),
-		    &authtab) == -1)
+		if (table_image_map(POPD_CONF_FD, "authtab", &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
 	}
@@ -160,12 +154,12 @@ verify_load(void)
 }
 
 /*
- * A reload's authtab (kind: TABLE_AUTH and its flags) or app passwords'
- * file (kind 0) on fd, for this authpop, which the reload did not
- * replace: kept unread until a check needs it (tables_read), so that an
- * authpop that drains next and hands every session on (session.c
- * session_handback) never reads it, and one that keeps sessions reads
- * it before their next check.
+ * A reload's authtab image (kind: TABLE_AUTH and its flags) or app
+ * passwords' file (kind 0) on fd, for this authpop, which the reload
+ * did not replace: kept unread until a check needs it (tables_read),
+ * so that an authpop that drains next and hands every session on
+ * (session.c session_handback) never reads it, and one that keeps
+ * sessions reads it before their next check.
  */
 void
 verify_table(int kind, int fd)
@@ -175,8 +169,6 @@ verify_table(int kind, int fd)
 	if (*slot != -1)
 		close(*slot);
 	*slot = fd;
-	if (kind != 0)
-		newtab_kind = kind;
 }
 
 /*
@@ -192,9 +184,8 @@ tables_read(void)
 	char	path[32];
 
 	if (newtab_fd != -1) {
-		(void)snprintf(path, sizeof(path), "/dev/fd/%d", newtab_fd);
-		table_free(&authtab);
-		if (table_load_auth(path, newtab_kind, &authtab) == -1)
+		table_image_free(&authtab);
+		if (table_image_map(newtab_fd, "authtab", &authtab) == -1)
 			fatalx("reload: the new authtab cannot be read");
 		log_debug("reload: the new authtab, %zu users", authtab.n);
 		close(newtab_fd);

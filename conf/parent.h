@@ -85,7 +85,8 @@ struct listen_socket {
 /*
  * The users the parent knows, see users.c: usertab (nothing when it is
  * a database table).  authfd: authtab as authcheck checked it (a file's,
- * or the system's accounts as one), which every authpop reads, or -1.
+ * or the system's accounts as one), or -1; authimg: the image of it
+ * that authcheck wrote, which every authpop maps.
  */
 /*
  * The file tables, opened as root and checked by authcheck: tablepop
@@ -95,6 +96,7 @@ struct users {
 	int			 userfd;	/* usertab, a file or the system's */
 	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
 	int			 authfd;
+	int			 authimg;
 	int			 authkind;	/* TABLE_WEAK, _PASSWD, _SKIP */
 	int			 routefd;	/* route, a file */
 	int			 quotafd;	/* quota users, a file */

@@ -23,12 +23,14 @@
  * authchecks all run at once, and the parent reads what they say from
  * its event loop (users_load_start): a reload keeps serving logins
  * meanwhile, without a thread.  authpop holds the password hashes;
- * authcheck checks authtab's users against usertab.  Every authpop
- * reads the authtab that was checked, on the descriptor the parent
- * keeps.  At a reload it hands every authpop still serving, draining
- * ones too, the new authtab and app passwords as descriptors
- * (users_send_tables): each reads them whole, so that no attempt after
- * the reload checks a password it revoked.
+ * authcheck checks authtab's users against usertab.  authtab's check
+ * writes the table it loaded as an image (common/tabimage.c) into a
+ * file of no name made here, which the parent keeps and every authpop
+ * maps, checking it: authpop parses no authtab.  At a reload the
+ * parent hands every authpop still serving, draining ones too, the new
+ * authtab image and app passwords as descriptors (users_send_tables):
+ * each takes them before its next check, so that no attempt after the
+ * reload checks a password it revoked.
  *
  * The system's accounts are written as files first, by authcheck -m
  * system, and then served as files are.  A file of app passwords is
@@ -112,6 +114,7 @@ struct load {
 	int			 running, bad;
 	int			 sysuser, sysauth;	/* CK_SYSTEM's files */
 	int			 afd;			/* authtab */
+	int			 img;			/* its image */
 	struct checkarg		 ua, ca;
 	char			 userpath[32], authpath[32];
 };
@@ -261,7 +264,7 @@ users_load_start(const struct popd_conf *c, struct users *u,
 	l->done = done;
 	l->arg = arg;
 	l->deadline = monotime() + AUTHTAB_WAIT;
-	l->sysuser = l->sysauth = l->afd = -1;
+	l->sysuser = l->sysauth = l->afd = l->img = -1;
 	users_init(u);
 	/* Dovecot's passwd-file: each reading takes the columns it needs. */
 	u->userkind = TABLE_USERS |
@@ -337,9 +340,15 @@ userauth_start(struct load *l)
 		u->userfd = check_file(l, CK_USER, "table", userfile,
 		    l->sysuser, u->userkind, l->afd, u->authkind);
 	l->sysuser = -1;
-	if (l->afd != -1)
-		(void)check_start(l, CK_AUTH, "check", l->afd, u->authkind,
-		    authfile, -1, 0);
+	if (l->afd == -1)
+		return;
+	if ((l->img = compat_spool_create("authtab-image")) == -1) {
+		log_warn("%s: image", authfile);
+		l->bad |= USERS_BADAUTHTAB;
+		return;
+	}
+	(void)check_start(l, CK_AUTH, "check", l->afd, u->authkind, authfile,
+	    l->img, 0);
 }
 
 /*
@@ -362,8 +371,11 @@ load_end(struct load *l)
 		users_free(u);
 		if (l->afd != -1)
 			close(l->afd);
+		if (l->img != -1)
+			close(l->img);
 	} else {
 		u->authfd = l->afd;
+		u->authimg = l->img;
 		u->kinds_read = l->afd != -1;
 	}
 	l->done(bad, l->arg);
@@ -396,14 +408,15 @@ static void
 users_init(struct users *u)
 {
 	memset(u, 0, sizeof(*u));
-	u->userfd = u->authfd = u->routefd = u->quotafd = u->junkfd = -1;
+	u->userfd = u->authfd = u->authimg = u->routefd = u->quotafd =
+	    u->junkfd = -1;
 }
 
 void
 users_free(struct users *u)
 {
-	int	*fds[] = { &u->userfd, &u->authfd, &u->routefd, &u->quotafd,
-		    &u->junkfd };
+	int	*fds[] = { &u->userfd, &u->authfd, &u->authimg, &u->routefd,
+		    &u->quotafd, &u->junkfd };
 	size_t	 i;
 
 	for (i = 0; i < nitems(fds); i++)
@@ -415,8 +428,8 @@ users_free(struct users *u)
 /*
  * A reload's tables for every authpop but fresh, the one that read them
  * itself: the draining ones, and the current one when fresh could not
- * start.  authtab (none in a file: an empty one) and a file of app
- * passwords as descriptors, with what authtab's lines may hold; app
+ * start.  authtab's image (none in a file: an empty file) and a file of
+ * app passwords as descriptors; app
  * passwords in no file are tablepop's to ask (MSG_PARENT_APPSASK).
  * Each authpop reads them whole before any line a client sends after
  * this.  The parent reads none of their hashes.
@@ -435,12 +448,16 @@ users_send_tables(const struct proc *fresh)
 			continue;
 		memset(&mt, 0, sizeof(mt));
 		mt.kind = TABLE_AUTH | users.authkind;
-		/* The authtab checked: each authpop reads it at its offset. */
-		if (users.authfd != -1) {
-			if ((fd = fcntl(users.authfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		/* The image of the authtab checked: every authpop maps it. */
+		if (users.authimg != -1) {
+			if ((fd = fcntl(users.authimg, F_DUPFD_CLOEXEC, 0)) ==
+			    -1)
 				errstr = strerror(errno);
-		} else
-			fd = compat_spool_create("authtab-none");
+		} else if ((fd = compat_spool_create("authtab-none")) != -1 &&
+		    compat_spool_seal(fd) == -1) {
+			close(fd);
+			fd = -1;
+		}
 		if (fd != -1) {
 			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
 			    sizeof(mt));
@@ -508,13 +525,15 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 		argv[argc++] = "-s";
 	if (kind & TABLE_WEAK)
 		argv[argc++] = "-w";
-	if (authfd != -1) {
+	/* Mode check's fd 3 is the image it writes. */
+	if (authfd != -1 && strcmp(mode, "check") != 0) {
 		(void)snprintf(names, sizeof(names), "%d", TABLE_AUTH |
 		    authkind);
 		argv[argc++] = "-A";
 		argv[argc++] = names;
-		fds[n++] = authfd;
 	}
+	if (authfd != -1)
+		fds[n++] = authfd;
 	argv[argc] = NULL;
 	fds[0] = fd;
 	fds[1] = out;
@@ -659,19 +678,27 @@ check_line(void *arg, char *line)
 	long long		 n;
 	int			 weak;
 
-	/* "=nologin LINE NAME WHY": the user stays, without a login. */
+	/*
+	 * "=nologin LINE NAME WHY": the user stays, without a login; LINE
+	 * 0: a system account, left out.
+	 */
 	if (strncmp(line, "=nologin ", 9) == 0) {
 		if ((sp = strchr(line + 9, ' ')) == NULL ||
 		    (sp2 = strchr(sp + 1, ' ')) == NULL)
 			return -1;
 		*sp++ = '\0';
 		*sp2++ = '\0';
-		n = strtonum(line + 9, 1, LLONG_MAX, &errstr);
+		n = strtonum(line + 9, 0, LLONG_MAX, &errstr);
 		if (errstr != NULL || !valid_username(sp))
 			return -1;
-		log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in", ca->file,
-		    n, sp, sp2, sp);
-		ca->u->nologin++;
+		if (n == 0)
+			log_warnx("authtab system: user %s: %s: no login", sp,
+			    sp2);
+		else {
+			log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in",
+			    ca->file, n, sp, sp2, sp);
+			ca->u->nologin++;
+		}
 		return 0;
 	}
 	if (strncmp(line, "=kind ", 6) != 0 ||
