@@ -30,9 +30,10 @@
  *	passwords	popd -m's count: which hashes work, which never can;
  *			by name, who cannot log in and who logs in with a
  *			weak hash
- *	apps		a file of app passwords instead, checked as authpop
- *			loads it: "=ok", and no record (the parent keeps
- *			none)
+ *	apps		a file of app passwords instead, checked, and
+ *			written as an image on fd 3 as check writes
+ *			authtab's, each user's records joined by ",":
+ *			"=ok", and no record (the parent reads none)
  *	table		another table, of table.h's kind -t (usertab, quota
  *			or junk users, route), checked as tablepop loads
  *			it, no root process parsing it: a usertab's line
@@ -115,6 +116,10 @@ static int		uid_line(void *, char *, char *, size_t);
 static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
 static int		check_apps(void);
+static void		table_rec(const void *, size_t, const char **,
+			    const char **);
+static void		app_rec(const void *, size_t, const char **,
+			    const char **);
 __dead static void	usage(void);
 static void		parse_range(char *);
 static void		parse_id(char *, long long *, const char **, int *,
@@ -323,7 +328,7 @@ mode_check(void)
 	table_nologin = nologin_record;
 	/* One reading: each line counted, and the table for authpop. */
 	if (table_load(AUTHTAB_FD, opt.kind, count_line, &c, &t) == -1 ||
-	    table_image_write(IMAGE_FD, &t) == -1)
+	    table_image_write(IMAGE_FD, t.n, table_rec, &t) == -1)
 		exit(1);
 	table_free(&t);
 	print_kinds(&c.all, NULL);
@@ -559,9 +564,28 @@ print_kinds(const struct stats_kinds *k, const char *what)
 	}
 }
 
+/* Record i of a table (table_image_write's). */
+static void
+table_rec(const void *arg, size_t i, const char **name, const char **value)
+{
+	*name = table_name(arg, i);
+	*value = table_value(arg, i);
+}
+
+/* A user's app passwords, joined (table_image_write's). */
+static void
+app_rec(const void *arg, size_t i, const char **name, const char **value)
+{
+	const struct appfile	*af = arg;
+
+	*name = af->v[i].user;
+	*value = af->v[i].recs;
+}
+
 /*
- * The app passwords on fd 0, loaded and split as authpop loads them,
- * for the parent (conf/apps.c), which refuses a bad file.
+ * The app passwords on fd 0, loaded and split as authpop splits them,
+ * for the parent (conf/apps.c), which refuses a bad file; then their
+ * image on fd 3, each user once in name order, for authpop.
  */
 static int
 check_apps(void)
@@ -580,6 +604,8 @@ check_apps(void)
 		    sizeof(why)) == -1)
 			fatalx("the app passwords of %s: %s", af.v[i].user, why);
 	freezero(v, APP_MAXPERUSER * sizeof(*v));
+	if (table_image_write(IMAGE_FD, af.n, app_rec, &af) == -1)
+		return -1;
 	appfile_free(&af);
 	printf("=ok\n");
 	return 0;

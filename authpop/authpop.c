@@ -15,9 +15,9 @@
  */
 
 /*
- * authpop.c -- the authpop process: its start (proc_run's role: authtab
- * and the checks timed before the chroot, the worker threads after the
- * sandbox) and what it does with each message from the parent.  Its
+ * authpop.c -- the authpop process: its start (proc_run's role: the
+ * images of authtab and app passwords mapped and the checks timed
+ * before the chroot, the worker threads after the sandbox) and what it does with each message from the parent.  Its
  * other files, from the bottom up (auth.h):
  *	state.c		the settings, the parent's channel, the clock
  *	loginticket.c	routers' tickets
@@ -252,7 +252,8 @@ authpop_parent_session(struct chan *c, const void *data, int fd)
 
 /*
  * A reload's authtab or app passwords: the sessions this (draining)
- * authpop still has check against them from now.
+ * authpop still has check against them from now.  The app passwords'
+ * also with our settings, before verify_load.
  */
 static void
 authpop_parent_table(struct chan *c, const void *data, int fd)

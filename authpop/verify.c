@@ -69,11 +69,12 @@ static double		 load, load_at;	/* how much slower checks run now */
 
 static struct appkey	 appkey;	/* app passwords' hashes */
 /*
- * App passwords of a file: read here (at start, or from the descriptor
- * a reload sent), each user's asked of no one.  A database table's are
- * tablepop's to ask (apps_ask), from the start or since a reload.
+ * App passwords of a file: the image authcheck wrote of it, each user's
+ * records joined by "," (the parent sends it at start and at a reload),
+ * each user's asked of no one.  A database table's are tablepop's to
+ * ask (apps_ask), from the start or since a reload.
  */
-static struct appfile	 appfile;
+static struct table	 apptab;
 static int		 apps_ask;
 
 /* A reload's authtab and app passwords, not read yet (tables_read). */
@@ -116,7 +117,8 @@ static void		 weak_login(struct session *, const char *, double);
  * authcheck wrote when it checked it (a file's, or the system's
  * accounts'), on POPD_CONF_FD: mapped and checked (tabimage.c), never
  * parsed here; a database table is asked through the parent for each
- * login (MSG_AUTHPOP_LOOKUP).
+ * login (MSG_AUTHPOP_LOOKUP).  A file of app passwords comes as
+ * authtab does, as an image, sent before the settings (verify_table).
  */
 void
 verify_load(void)
@@ -135,10 +137,10 @@ verify_load(void)
 	if (set.app_key[0] != '\0' && apppass_key(set.app_key, &appkey, why,
 	    sizeof(why)) == -1)
 		fatalx("app-passwords key %s: %s", set.app_key, why);
-	if (set.apps_file[0] != '\0' &&
-	    appfile_load(set.apps_file, &appfile) == -1)
-		exit(1);
-	apps_ask = set.apps_file[0] == '\0';
+	apps_ask = 1;
+	if (set.apps_file[0] != '\0' && newapps_fd == -1)
+		fatalx("app passwords: the parent sent no image of them");
+	tables_read();
 
 	logincache_init(set.login_cache, set.limit.login_cache);
 	arc4random_buf(weak_key, sizeof(weak_key));
@@ -181,8 +183,6 @@ verify_table(int kind, int fd)
 static void
 tables_read(void)
 {
-	char	path[32];
-
 	if (newtab_fd != -1) {
 		table_image_free(&authtab);
 		if (table_image_map(newtab_fd, "authtab", &authtab) == -1)
@@ -192,12 +192,11 @@ tables_read(void)
 		newtab_fd = -1;
 	}
 	if (newapps_fd != -1) {
-		(void)snprintf(path, sizeof(path), "/dev/fd/%d", newapps_fd);
-		appfile_free(&appfile);
-		if (appfile_load(path, &appfile) == -1)
-			fatalx("reload: the new app passwords cannot be read");
+		table_image_free(&apptab);
+		if (table_image_map(newapps_fd, "app passwords", &apptab) == -1)
+			fatalx("the app passwords cannot be read");
 		apps_ask = 0;
-		log_debug("reload: the new app passwords");
+		log_debug("app passwords: %zu users", apptab.n);
 		close(newapps_fd);
 		newapps_fd = -1;
 	}
@@ -272,7 +271,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 	}
 	if (set.app_key[0] != '\0' && !apps_ask) {
 		/* The user's app passwords first: ours. */
-		recs = appfile_get(&appfile, s->user);
+		recs = table_get(&apptab, s->user);
 		verify_apps(s, recs != NULL ? CRED_FOUND : CRED_NONE, recs);
 		return;
 	}
@@ -341,7 +340,7 @@ verify_appsask(void)
 		log_debug("app passwords: a reload's are in no file, the "
 		    "database's from now on");
 	apps_ask = 1;
-	appfile_free(&appfile);
+	table_image_free(&apptab);
 	if (newapps_fd != -1) {
 		close(newapps_fd);
 		newapps_fd = -1;
@@ -468,7 +467,7 @@ verify_ctlapps(uint64_t req, const char *user)
 		return;
 	}
 	if (!apps_ask) {
-		recs = appfile_get(&appfile, user);
+		recs = table_get(&apptab, user);
 		verify_ctlanswer(req, recs != NULL ? CRED_FOUND : CRED_NONE,
 		    recs);
 		return;
@@ -519,7 +518,7 @@ app_filed(const char *user, const char *label)
 	size_t		 len = strlen(label);
 
 	/* Records joined by ",", each beginning "label ". */
-	for (p = appfile_get(&appfile, user); p != NULL;
+	for (p = table_get(&apptab, user); p != NULL;
 	    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
 		if (strncmp(p, label, len) == 0 && p[len] == ' ')
 			return 1;

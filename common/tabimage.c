@@ -16,9 +16,10 @@
 
 /*
  * tabimage.c -- a loaded table handed on as one sealed file of no name
- * (memfd): authcheck writes the table it loaded (table_image_write), and
- * authpop maps it and checks it (table_image_map), then looks users up
- * in it as in any table (table.c): it parses no table file.
+ * (memfd): authcheck writes what it loaded, authtab or the app
+ * passwords (table_image_write), and authpop maps it and checks it
+ * (table_image_map), then looks users up in it as in any table
+ * (table.c): it parses neither file.
  *
  * The image: a header, the offsets of the n records sorted by name (4
  * bytes each), then the records ("name\0value\0"), the offsets counted
@@ -52,43 +53,45 @@ struct image_head {
 };
 
 /*
- * t, loaded, onto fd as an image, then sealed (compat_spool_seal): -1
- * if it could not be (logged).
+ * The n records that rec(arg, i, &name, &value) gives, in name order,
+ * onto fd as an image, then sealed (compat_spool_seal): -1 if it could
+ * not be (logged).
  */
 int
-table_image_write(int fd, const struct table *t)
+table_image_write(int fd, size_t n, table_rec_fn rec, const void *arg)
 {
 	struct image_head	 h;
 	FILE			*fp;
+	const char		*name, *value;
 	uint64_t		 size = 0;
 	uint32_t		 off;
-	size_t			 i, len;
+	size_t			 i;
 
-	for (i = 0; i < t->n; i++)
-		size += strlen(table_name(t, i)) + 1 +
-		    strlen(table_value(t, i)) + 1;
+	for (i = 0; i < n; i++) {
+		rec(arg, i, &name, &value);
+		size += strlen(name) + 1 + strlen(value) + 1;
+	}
 	if (size > UINT32_MAX) {
 		log_warnx("%s: the table is larger than an image", __func__);
 		return -1;
 	}
 	memcpy(h.magic, IMAGE_MAGIC, sizeof(h.magic));
-	h.n = t->n;
+	h.n = n;
 	h.size = size;
 	if ((fp = fdopen(fd, "w")) == NULL) {
 		log_warn("%s: fdopen", __func__);
 		return -1;
 	}
 	(void)fwrite(&h, sizeof(h), 1, fp);
-	for (i = 0, off = 0; i < t->n; i++) {
+	for (i = 0, off = 0; i < n; i++) {
 		(void)fwrite(&off, sizeof(off), 1, fp);
-		off += strlen(table_name(t, i)) + 1 +
-		    strlen(table_value(t, i)) + 1;
+		rec(arg, i, &name, &value);
+		off += strlen(name) + 1 + strlen(value) + 1;
 	}
-	for (i = 0; i < t->n; i++) {
-		len = strlen(table_name(t, i)) + 1;
-		(void)fwrite(table_name(t, i), len, 1, fp);
-		(void)fwrite(table_value(t, i),
-		    strlen(table_value(t, i)) + 1, 1, fp);
+	for (i = 0; i < n; i++) {
+		rec(arg, i, &name, &value);
+		(void)fwrite(name, strlen(name) + 1, 1, fp);
+		(void)fwrite(value, strlen(value) + 1, 1, fp);
 	}
 	if (fflush(fp) == EOF || ferror(fp) || compat_spool_seal(fd) == -1 ||
 	    fclose(fp) == EOF) {

@@ -110,6 +110,10 @@ struct passwdline {
 
 typedef int	(*table_fn)(void *, char *, char *, size_t);
 
+/* Record i of a source of records: its name and its value. */
+typedef void	(*table_rec_fn)(const void *, size_t, const char **,
+		    const char **);
+
 /* A passwd-file's quota rule, read into a line (table_quota_rule). */
 typedef int	(*table_rule_fn)(char *, struct passwdline *, char *, size_t);
 
@@ -135,7 +139,7 @@ int		 table_route_pick(const char *, char [][INET6_ADDRSTRLEN], int,
 		    const int *);
 
 /* tabimage.c */
-int		 table_image_write(int, const struct table *);
+int		 table_image_write(int, size_t, table_rec_fn, const void *);
 int		 table_image_map(int, const char *, struct table *);
 void		 table_image_free(struct table *);
 

@@ -294,7 +294,8 @@ proc_spawn(enum proc_id id, int slot)
 	if (id == KIND_TABLE)
 		table_conf(&p->chan);
 	else
-		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
+		sent = conf_send(&p->chan, conf, proc_kinds[id].proc,
+		    id == KIND_AUTHPOP ? users.appsimg : -1);
 	conf->set.limit.handshakes = hs;
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER) {

@@ -166,6 +166,13 @@ test_files(void)
 	close(p[1]);
 }
 
+static void
+rec(const void *arg, size_t i, const char **name, const char **value)
+{
+	*name = table_name(arg, i);
+	*value = table_value(arg, i);
+}
+
 /* What authcheck writes of a loaded table maps back to the same. */
 static void
 test_roundtrip(void)
@@ -184,7 +191,7 @@ test_roundtrip(void)
 	CHECK_INT(table_load(path, TABLE_USERS, NULL, NULL, &t), 0);
 	(void)unlink(path);
 	img = spool("", 0, 0);
-	CHECK_INT(table_image_write(dup(img), &t), 0);
+	CHECK_INT(table_image_write(dup(img), t.n, rec, &t), 0);
 	CHECK_INT(table_image_map(img, "test", &m), 0);
 	CHECK_INT(m.n, t.n);
 	for (i = 0; i < t.n && i < m.n; i++) {
