@@ -156,12 +156,13 @@ verify_load(void)
 }
 
 /*
- * A reload's authtab image (kind: TABLE_AUTH and its flags) or app
- * passwords' file (kind 0) on fd, for this authpop, which the reload
- * did not replace: kept unread until a check needs it (tables_read),
- * so that an authpop that drains next and hands every session on
- * (session.c session_handback) never reads it, and one that keeps
- * sessions reads it before their next check.
+ * A reload's image of authtab (kind: TABLE_AUTH and its flags) or of
+ * the app passwords (kind 0) on fd, for this authpop, which the reload
+ * did not replace (or the app passwords' with our settings): kept
+ * unread until a check needs it (tables_read, verify_load), so that an
+ * authpop that drains next and hands every session on (session.c
+ * session_handback) never maps it, and one that keeps sessions maps it
+ * before their next check.
  */
 void
 verify_table(int kind, int fd)
