@@ -134,9 +134,11 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 		authpop/scheme.o \
 		authpop/loginticket.o authpop/state.o \
 		authpop/logincache.o
+# authpop maps authtab as authcheck loaded it (tabimage.o) and only
+# looks users up in it (table.o's lookups): it parses no authtab.
 AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
-		common/table.o common/pwscheme.o common/pop3.o common/b64.o \
-		common/apppass.o
+		common/tabimage.o common/table.o common/pwscheme.o \
+		common/pop3.o common/b64.o common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent;
 # auth_http's router.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/router.o \
@@ -147,8 +149,8 @@ TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/peers-tablepop.o \
 # no hash itself (conf/users.c); a program apart, so that the pre-login
 # authpop does not map it.
 AUTHCHECK_OBJS=	authcheck/authcheck.o authcheck/system.o
-AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o common/pwscheme.o \
-		common/b64.o common/apppass.o
+AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o \
+		common/tabimage.o common/pwscheme.o common/b64.o common/apppass.o
 # checkpop: a router's health checks of its backends.
 CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
 CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o common/peers-checkpop.o
@@ -209,6 +211,7 @@ CONTROL_HDRS=	control/control.h
 CONF_OBJS=	conf/parse.o conf/config.o
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
+		regress/unit/test_tabimage \
 		regress/unit/test_crlf regress/unit/test_popcache \
 		regress/unit/test_conf regress/unit/test_addr \
 		regress/unit/test_msg regress/unit/test_proxy \
@@ -391,6 +394,10 @@ TEST_TABLE_OBJS=	common/table.o common/pwscheme.o common/b64.o \
 regress/unit/test_table: regress/unit/test_table.o ${TEST_TABLE_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_table.o ${TEST_TABLE_OBJS} \
 	    ${LDLIBS}
+regress/unit/test_tabimage: regress/unit/test_tabimage.o \
+    common/tabimage.o ${TEST_TABLE_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_tabimage.o common/tabimage.o \
+	    ${TEST_TABLE_OBJS} ${LDLIBS}
 regress/unit/test_crlf: regress/unit/test_crlf.o ${TEST_CRLF_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_crlf.o ${TEST_CRLF_OBJS} \
 	    ${LDLIBS}
@@ -577,6 +584,7 @@ regress/unit/test_lastuse: regress/unit/test_lastuse.o ${TEST_LASTUSE_OBJS}
 	    ${TEST_LASTUSE_OBJS} ${LDLIBS}
 
 regress/unit/test_pop3.o regress/unit/test_table.o regress/unit/test_crlf.o \
+regress/unit/test_tabimage.o \
 regress/unit/test_popcache.o regress/unit/test_conf.o \
 regress/unit/test_addr.o regress/unit/test_msg.o \
 regress/unit/test_proxy.o regress/unit/test_proto.o \
@@ -624,6 +632,7 @@ FUZZ_CFLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-Icommon -Istore -Icompat ${OS_CFLAGS} ${PKG_CFLAGS}
 FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_table \
+		regress/fuzz/fuzz_tabimage \
 		regress/fuzz/fuzz_passwdfile \
 		regress/fuzz/fuzz_popcache \
 		regress/fuzz/fuzz_oldids \
@@ -663,6 +672,13 @@ regress/fuzz/fuzz_table: regress/fuzz/fuzz_table.c common/table.c \
 	    common/table.c common/pwscheme.c common/b64.c common/settings.c \
 	    common/quotarule.c common/util.c \
 	    compat/compat.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_tabimage: regress/fuzz/fuzz_tabimage.c common/tabimage.c \
+    common/table.c common/settings.c common/util.c compat/compat.c \
+    regress/fuzz/logstub.c ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tabimage.c \
+	    common/tabimage.c common/table.c common/settings.c \
+	    common/quotarule.c common/util.c compat/compat.c \
 	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
     common/pwscheme.c common/b64.c common/settings.c common/util.c \

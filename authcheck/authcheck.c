@@ -21,16 +21,19 @@
  * it reads it as _pop3auth in the empty chroot, confined as authpop is,
  * and says on stdout what -m asks:
  *	check		how many hashes of each kind ("=kind N WEAK NAME"), and
- *			"=ok" if authpop would load it; a bad line is logged
- *			on stderr with its line number, as at authpop's start
+ *			"=ok" if it is good, having written what it loaded
+ *			as an image (tabimage.c) on fd 3, a file of no name
+ *			the parent made, which authpop maps; a bad line is
+ *			logged on stderr with its line number
  *	kinds		popd -nv's comments: the users of each kind, and
  *			those with a weak one
  *	passwords	popd -m's count: which hashes work, which never can;
  *			by name, who cannot log in and who logs in with a
  *			weak hash
- *	apps		a file of app passwords instead, checked as authpop
- *			loads it: "=ok", and no record (the parent keeps
- *			none)
+ *	apps		a file of app passwords instead, checked, and
+ *			written as an image on fd 3 as check writes
+ *			authtab's, each user's records joined by ",":
+ *			"=ok", and no record (the parent reads none)
  *	table		another table, of table.h's kind -t (usertab, quota
  *			or junk users, route), checked as tablepop loads
  *			it, no root process parsing it: a usertab's line
@@ -45,7 +48,8 @@
  *			(system.c: as _pop3auth, never root, nor chrooted)
  * Its messages name the file "/dev/fd/0", which the parent replaces with
  * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
- * refused hashes authpop leaves out (TABLE_SKIP); -w: weak-hashes yes.
+ * users with a refused hash are left out (TABLE_SKIP, "=nologin 0 NAME
+ * WHY"); -w: weak-hashes yes.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -70,6 +74,7 @@
 
 #define AUTHTAB_FD	"/dev/fd/0"
 #define OTHER_FD	"/dev/fd/3"
+#define IMAGE_FD	3
 
 /* What one reading counts: each kind, and which never work. */
 struct count {
@@ -111,6 +116,10 @@ static int		uid_line(void *, char *, char *, size_t);
 static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
 static int		check_apps(void);
+static void		table_rec(const void *, size_t, const char **,
+			    const char **);
+static void		app_rec(const void *, size_t, const char **,
+			    const char **);
 __dead static void	usage(void);
 static void		parse_range(char *);
 static void		parse_id(char *, long long *, const char **, int *,
@@ -165,7 +174,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
-	    "< authtab\n"
+	    "< authtab [3<> image]\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
 	    "[-y gid:what ...] < table [3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
@@ -231,7 +240,7 @@ parse_args(int argc, char *argv[])
 			opt.kind |= TABLE_PASSWD;
 			break;
 		case 's':
-			/* authpop says which users it leaves out. */
+			/* The users left out: table_nologin's, no more. */
 			opt.kind |= TABLE_SKIP | TABLE_QUIET;
 			break;
 		case 't':
@@ -317,9 +326,9 @@ mode_check(void)
 		opt.kind |= TABLE_WEAK;
 	/* Each user who cannot log in, for the parent to log. */
 	table_nologin = nologin_record;
-	/* One reading: each line counted, duplicates as authpop's. */
-	if (table_load(AUTHTAB_FD, opt.kind | TABLE_NAMES, count_line, &c,
-	    &t) == -1)
+	/* One reading: each line counted, and the table for authpop. */
+	if (table_load(AUTHTAB_FD, opt.kind, count_line, &c, &t) == -1 ||
+	    table_image_write(IMAGE_FD, t.n, table_rec, &t) == -1)
 		exit(1);
 	table_free(&t);
 	print_kinds(&c.all, NULL);
@@ -435,7 +444,8 @@ uid_line(void *arg, char *name, char *info, size_t line)
 /*
  * A user whose hash authpop will not take, who cannot log in, the
  * file good all the same: "=nologin LINE NAME WHY" (users.c
- * check_line logs it, naming the file).
+ * check_line logs it, naming the file); LINE 0: a system account's,
+ * left out.
  */
 static void
 nologin_record(const char *file, size_t line, const char *name,
@@ -554,9 +564,28 @@ print_kinds(const struct stats_kinds *k, const char *what)
 	}
 }
 
+/* Record i of a table (table_image_write's). */
+static void
+table_rec(const void *arg, size_t i, const char **name, const char **value)
+{
+	*name = table_name(arg, i);
+	*value = table_value(arg, i);
+}
+
+/* A user's app passwords, joined (table_image_write's). */
+static void
+app_rec(const void *arg, size_t i, const char **name, const char **value)
+{
+	const struct appfile	*af = arg;
+
+	*name = af->v[i].user;
+	*value = af->v[i].recs;
+}
+
 /*
- * The app passwords on fd 0, loaded and split as authpop loads them,
- * for the parent (conf/apps.c), which refuses a bad file.
+ * The app passwords on fd 0, loaded and split as authpop splits them,
+ * for the parent (conf/apps.c), which refuses a bad file; then their
+ * image on fd 3, each user once in name order, for authpop.
  */
 static int
 check_apps(void)
@@ -575,6 +604,8 @@ check_apps(void)
 		    sizeof(why)) == -1)
 			fatalx("the app passwords of %s: %s", af.v[i].user, why);
 	freezero(v, APP_MAXPERUSER * sizeof(*v));
+	if (table_image_write(IMAGE_FD, af.n, app_rec, &af) == -1)
+		return -1;
 	appfile_free(&af);
 	printf("=ok\n");
 	return 0;

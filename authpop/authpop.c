@@ -15,9 +15,9 @@
  */
 
 /*
- * authpop.c -- the authpop process: its start (proc_run's role: authtab
- * and the checks timed before the chroot, the worker threads after the
- * sandbox) and what it does with each message from the parent.  Its
+ * authpop.c -- the authpop process: its start (proc_run's role: the
+ * images of authtab and app passwords mapped and the checks timed
+ * before the chroot, the worker threads after the sandbox) and what it does with each message from the parent.  Its
  * other files, from the bottom up (auth.h):
  *	state.c		the settings, the parent's channel, the clock
  *	loginticket.c	routers' tickets
@@ -72,8 +72,6 @@
 #define AUTH_MAXTHREADS		64
 
 static void		authpop_load(struct proc_setup *);
-static void		nologin_quiet(const char *, size_t, const char *,
-			    const char *);
 static void		authpop_run(void);
 static void		authpop_open(void *);
 static void		authpop_sandbox(void *);
@@ -160,17 +158,7 @@ static const struct proc_role authpop_role = {
 int
 main(int argc, char *argv[])
 {
-	/* authpop reads password hashes: authtab's are checked. */
-	table_hash_allowed = pwscheme_allowed;
-	/* The parent's check said each user who cannot log in. */
-	table_nologin = nologin_quiet;
 	proc_run(&authpop_role, argc, argv);
-}
-
-static void
-nologin_quiet(const char *file, size_t line, const char *user,
-    const char *why)
-{
 }
 
 /* Configured: authtab, the ticket key and the checks' times (verify.c). */
@@ -266,7 +254,8 @@ authpop_parent_session(struct chan *c, const void *data, int fd)
 
 /*
  * A reload's authtab or app passwords: the sessions this (draining)
- * authpop still has check against them from now.
+ * authpop still has check against them from now.  The app passwords'
+ * also with our settings, before verify_load.
  */
 static void
 authpop_parent_table(struct chan *c, const void *data, int fd)

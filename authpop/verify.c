@@ -70,15 +70,16 @@ static double		 load, load_at;	/* how much slower checks run now */
 
 static struct appkey	 appkey;	/* app passwords' hashes */
 /*
- * App passwords of a file: read here (at start, or from the descriptor
- * a reload sent), each user's asked of no one.  A database table's are
- * tablepop's to ask (apps_ask), from the start or since a reload.
+ * App passwords of a file: the image authcheck wrote of it, each user's
+ * records joined by "," (the parent sends it at start and at a reload),
+ * each user's asked of no one.  A database table's are tablepop's to
+ * ask (apps_ask), from the start or since a reload.
  */
-static struct appfile	 appfile;
+static struct table	 apptab;
 static int		 apps_ask;
 
 /* A reload's authtab and app passwords, not read yet (tables_read). */
-static int		 newtab_fd = -1, newtab_kind, newapps_fd = -1;
+static int		 newtab_fd = -1, newapps_fd = -1;
 
 /*
  * The users whose login with a weak hash was logged, and when: a fixed
@@ -112,27 +113,22 @@ static void		 weak_login(struct session *, const char *, double);
 /*
  * Configured: authtab and the ticket key are read, and the checks
  * timed, as root before the prologue.  The parent has checked authtab
- * against usertab already: errors are rare.  The parent keeps usertab:
- * a user it does not know is refused there.  authtab comes as the
- * parent checked it, on POPD_CONF_FD (a file's, or the system's accounts
- * as a file of no name); a database table is asked through the parent
- * for each login (MSG_AUTHPOP_LOOKUP).
+ * against usertab already.  The parent keeps usertab: a user it does
+ * not know is refused there.  authtab comes as the image of it that
+ * authcheck wrote when it checked it (a file's, or the system's
+ * accounts'), on POPD_CONF_FD: mapped and checked (tabimage.c), never
+ * parsed here; a database table is asked through the parent for each
+ * login (MSG_AUTHPOP_LOOKUP).  A file of app passwords comes as
+ * authtab does, as an image, sent before the settings (verify_table).
  */
 void
 verify_load(void)
 {
-	char	sysauth[32], why[160];
-	int	authkind = TABLE_AUTH | (set.weak_hashes ? TABLE_WEAK : 0);
+	char	why[160];
 
-	/* The authtab the parent checked, a file's too (not its name). */
 	if (set.authsrc == TABSRC_SYSTEM || set.authsrc == TABSRC_FILE ||
 	    set.authsrc == TABSRC_PASSWD) {
-		(void)snprintf(sysauth, sizeof(sysauth), "/dev/fd/%d",
-		    POPD_CONF_FD);
-		if (table_load_auth(sysauth, authkind |
-		    (set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0) |
-		    (set.authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0),
-		    &authtab) == -1)
+		if (table_image_map(POPD_CONF_FD, "authtab", &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
 	}
@@ -142,10 +138,10 @@ verify_load(void)
 	if (set.app_key[0] != '\0' && apppass_key(set.app_key, &appkey, why,
 	    sizeof(why)) == -1)
 		fatalx("app-passwords key %s: %s", set.app_key, why);
-	if (set.apps_file[0] != '\0' &&
-	    appfile_load(set.apps_file, &appfile) == -1)
-		exit(1);
-	apps_ask = set.apps_file[0] == '\0';
+	apps_ask = 1;
+	if (set.apps_file[0] != '\0' && newapps_fd == -1)
+		fatalx("app passwords: the parent sent no image of them");
+	tables_read();
 
 	logincache_init(set.login_cache, set.limit.login_cache);
 	arc4random_buf(weak_key, sizeof(weak_key));
@@ -161,12 +157,13 @@ verify_load(void)
 }
 
 /*
- * A reload's authtab (kind: TABLE_AUTH and its flags) or app passwords'
- * file (kind 0) on fd, for this authpop, which the reload did not
- * replace: kept unread until a check needs it (tables_read), so that an
+ * A reload's image of authtab (kind: TABLE_AUTH and its flags) or of
+ * the app passwords (kind 0) on fd, for this authpop, which the reload
+ * did not replace (or the app passwords' with our settings): kept
+ * unread until a check needs it (tables_read, verify_load), so that an
  * authpop that drains next and hands every session on (session.c
- * session_handback) never reads it, and one that keeps sessions reads
- * it before their next check.
+ * session_handback) never maps it, and one that keeps sessions maps it
+ * before their next check.
  */
 void
 verify_table(int kind, int fd)
@@ -176,8 +173,6 @@ verify_table(int kind, int fd)
 	if (*slot != -1)
 		close(*slot);
 	*slot = fd;
-	if (kind != 0)
-		newtab_kind = kind;
 }
 
 /*
@@ -190,24 +185,20 @@ verify_table(int kind, int fd)
 static void
 tables_read(void)
 {
-	char	path[32];
-
 	if (newtab_fd != -1) {
-		(void)snprintf(path, sizeof(path), "/dev/fd/%d", newtab_fd);
-		table_free(&authtab);
-		if (table_load_auth(path, newtab_kind, &authtab) == -1)
+		table_image_free(&authtab);
+		if (table_image_map(newtab_fd, "authtab", &authtab) == -1)
 			fatalx("reload: the new authtab cannot be read");
 		log_debug("reload: the new authtab, %zu users", authtab.n);
 		close(newtab_fd);
 		newtab_fd = -1;
 	}
 	if (newapps_fd != -1) {
-		(void)snprintf(path, sizeof(path), "/dev/fd/%d", newapps_fd);
-		appfile_free(&appfile);
-		if (appfile_load(path, &appfile) == -1)
-			fatalx("reload: the new app passwords cannot be read");
+		table_image_free(&apptab);
+		if (table_image_map(newapps_fd, "app passwords", &apptab) == -1)
+			fatalx("the app passwords cannot be read");
 		apps_ask = 0;
-		log_debug("reload: the new app passwords");
+		log_debug("app passwords: %zu users", apptab.n);
 		close(newapps_fd);
 		newapps_fd = -1;
 	}
@@ -282,7 +273,7 @@ auth_start(struct session *s, const char *pass, int toolong)
 	}
 	if (set.app_key[0] != '\0' && !apps_ask) {
 		/* The user's app passwords first: ours. */
-		recs = appfile_get(&appfile, s->user);
+		recs = table_get(&apptab, s->user);
 		verify_apps(s, recs != NULL ? CRED_FOUND : CRED_NONE, recs);
 		return;
 	}
@@ -351,7 +342,7 @@ verify_appsask(void)
 		log_debug("app passwords: a reload's are in no file, the "
 		    "database's from now on");
 	apps_ask = 1;
-	appfile_free(&appfile);
+	table_image_free(&apptab);
 	if (newapps_fd != -1) {
 		close(newapps_fd);
 		newapps_fd = -1;
@@ -478,7 +469,7 @@ verify_ctlapps(uint64_t req, const char *user)
 		return;
 	}
 	if (!apps_ask) {
-		recs = appfile_get(&appfile, user);
+		recs = table_get(&apptab, user);
 		verify_ctlanswer(req, recs != NULL ? CRED_FOUND : CRED_NONE,
 		    recs);
 		return;
@@ -529,7 +520,7 @@ app_filed(const char *user, const char *label)
 	size_t		 len = strlen(label);
 
 	/* Records joined by ",", each beginning "label ". */
-	for (p = appfile_get(&appfile, user); p != NULL;
+	for (p = table_get(&apptab, user); p != NULL;
 	    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
 		if (strncmp(p, label, len) == 0 && p[len] == ' ')
 			return 1;

@@ -20,8 +20,8 @@
  * expiry and the networks it may be used from (apppass.c).  authpop
  * checks them and says them without their hashes for popctl, asking a
  * database table through tablepop (the alias service, keyed by the
- * user); authcheck checks a file for the parent; popdpass makes and
- * revokes them.
+ * user); authcheck checks a file for the parent and writes its image
+ * for authpop (tabimage.c); popdpass makes and revokes them.
  *
  * A record, as a file line holds it after the user and as a database
  * answers for the user (records joined by ","):

@@ -665,9 +665,9 @@ static const struct msg_decl decls[] = {
 	/* Also to the current authpop, when the one that asked is gone. */
 	D(MSG_PARENT_REFUSED, P, A, sizeof(struct msg_refused), MSG_FD,
 	    valid_refused, ANY, 0),
-	/* Also to a current authpop when its successor could not start. */
+	/* Also to the current authpop; with a new one's settings too. */
 	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
-	    valid_newtab, ANY, 0),
+	    valid_newtab, PH_CONF | ANY, 0),
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A | M | T | K | H, 0, MSG_NOFD, valid_none,
 	    RUN, PH_DRAIN),

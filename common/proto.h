@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		65
+#define MSG_VERSION		66
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -68,8 +68,10 @@ enum msg_type {
 	MSG_PARENT_SESSION,	/* fd: a new session; msg_session */
 	MSG_PARENT_REFUSED,	/* fd: the socket of a login that gets no
 				   wrkrpop, back to say why; msg_refused */
-	MSG_PARENT_TABLE,	/* fd: a reload's authtab or app passwords'
-				   file, to an authpop it did not replace;
+	MSG_PARENT_TABLE,	/* fd: the image of authtab or of the app
+				   passwords' file (tabimage.c): a reload's,
+				   to an authpop it did not replace, or the
+				   app passwords' with a new one's settings;
 				   msg_newtab */
 	MSG_PARENT_APPSASK,	/* a reload's app passwords are in no file:
 				   ask tablepop for them; no payload */
@@ -631,8 +633,8 @@ struct msg_refused {
 
 /*
  * MSG_PARENT_TABLE: kind TABLE_AUTH with TABLE_PASSWD, TABLE_WEAK and
- * TABLE_SKIP as the new popd.conf says (table.h): the fd is authtab;
- * kind 0: the fd is the file of app passwords.
+ * TABLE_SKIP as the new popd.conf says (table.h): the fd is authtab's
+ * image; kind 0: the fd is the app passwords' image.
  */
 struct msg_newtab {
 	uint32_t	kind;

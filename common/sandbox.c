@@ -867,8 +867,9 @@ sandbox_authpop(void)
 		SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 		SCMP_SYS(getsockopt),
 		/*
-		 * A reload's authtab, on a descriptor old and new authpops
-		 * read at once, each at its own offset (table.c).
+		 * authcheck, confined as authpop is: a table, on a
+		 * descriptor two checks read at once, each at its own
+		 * offset (table.c).  authpop maps its tables' images.
 		 */
 		SCMP_SYS(pread64),
 	};

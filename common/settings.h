@@ -150,7 +150,7 @@ struct conf_settings {
 	char			 ticket_key[PATH_MAX];
 	/*
 	 * App passwords (apppass.h): the key of their hashes ("" = none),
-	 * and their file, which authpop reads ("" = a database table,
+	 * and their file, whose image authpop maps ("" = a database table,
 	 * apps_table, which tablepop asks for authpop).
 	 */
 	char			 app_key[PATH_MAX];

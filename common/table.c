@@ -50,23 +50,9 @@
 
 #define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
 
-/* A value of a table that is not authtab: other_value's form. */
-typedef int	(*value_fn)(const char *, size_t, int, struct passwdline *,
-		    const char *, char **, char *, size_t);
-
-/*
- * The parsers of the tables that are not authtab, which table_scan and
- * table_load pass on; NULL: a TABLE_AUTH file alone (table_load_auth).
- */
-struct others {
-	value_fn	 value;
-	table_rule_fn	 rule;		/* a passwd-file's quota rules */
-};
-
 /* scan's state, file by file. */
 struct scanning {
 	const char		*file;
-	const struct others	*other;
 	table_fn		 fn;
 	void			*arg;
 	struct passwdline	 pl;
@@ -79,21 +65,14 @@ static void	 unmap_tail(void *, size_t *, size_t);
 static int	 off_less(const char *, uint32_t, uint32_t);
 static void	 sort_offsets(const char *, uint32_t *, size_t);
 static int	 dup_line(void *, char *, char *, size_t);
-static void	 report_duplicates(const char *, int, const struct others *,
-		    const struct table *);
+static void	 report_duplicates(const char *, int, const struct table *);
 static int	 add_record(void *, char *, char *, size_t);
 static int	 other_value(const char *, size_t, int, struct passwdline *,
 		    const char *, char **, char *, size_t);
-static int	 scan(const char *, int, const struct others *, table_fn,
-		    void *);
 static int	 scan_passwd(struct scanning *, char *, char **, char **);
 static int	 scan_refused(struct scanning *, char *, const char *,
 		    const char *, const char *);
 static int	 scan_entry(struct scanning *, char *, char *);
-static int	 load(const char *, int, const struct others *, table_fn,
-		    void *, struct table *);
-
-static const struct others others = { other_value, table_quota_rule };
 
 int	(*table_hash_allowed)(const char *, int, const char **, char *,
 	    size_t);
@@ -586,8 +565,8 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 
 /*
  * A file's lines, read with pread(2) at an offset of our own: processes
- * that were handed one descriptor (authtab, checked once, for the
- * authpops old and new) read it at once, each from its start.
+ * that were handed one descriptor (authtab, for authcheck's checks of
+ * it and of usertab at once) read it at once, each from its start.
  */
 struct lines {
 	int	 fd;
@@ -659,8 +638,7 @@ next_line(struct lines *lb, char **line)
  * made from the passwd-file's line pl into buf (TABLE_USERS and
  * TABLE_QUOTAS), or with pl NULL, checked (kind: with TABLE_QUIET and
  * TABLE_PASSWD).  0: *val stands; 1: the line is left out; -1: it is
- * bad (logged).  Only table_scan and table_load call it: authpop, which
- * reads authtab alone, links none of these parsers (table_load_auth).
+ * bad (logged).
  */
 static int
 other_value(const char *file, size_t lineno, int kind, struct passwdline *pl,
@@ -715,19 +693,6 @@ other_value(const char *file, size_t lineno, int kind, struct passwdline *pl,
 	return 0;
 }
 
-/*
- * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
- * for no messages), line by line: each good entry goes to fn(arg, name,
- * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
- * a hash of any kind, refused ones too, is a good entry (popd -m's count).  -1 if any line
- * was bad or fn said so (it logs why).
- */
-int
-table_scan(const char *file, int kind, table_fn fn, void *arg)
-{
-	return scan(file, kind, &others, fn, arg);
-}
-
 /* A passwd-file's line: 1, *key and *val; 0: no entry; -1: bad. */
 static int
 scan_passwd(struct scanning *s, char *line, char **key, char **val)
@@ -740,7 +705,7 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 		return 0;
 	/* authtab reads the password alone. */
 	if (table_parse_passwd(line, &s->pl, s->kind == TABLE_AUTH ?
-	    NULL : s->other->rule, why, sizeof(why)) == -1) {
+	    NULL : table_quota_rule, why, sizeof(why)) == -1) {
 		WARNX("%s:%zu: %s", s->file, s->lineno, why);
 		return -1;
 	}
@@ -755,7 +720,7 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 		if (s->pl.pass[0] == '\0')
 			return 0;
 		*val = s->pl.pass;
-	} else if ((r = s->other->value(s->file, s->lineno, s->kind |
+	} else if ((r = other_value(s->file, s->lineno, s->kind |
 	    (s->flags & (TABLE_QUIET | TABLE_PASSWD)), &s->pl, *key, val,
 	    s->uval, sizeof(s->uval))) != 0)
 		return r == -1 ? -1 : 0;
@@ -772,7 +737,8 @@ scan_refused(struct scanning *s, char *key, const char *val,
 
 	/* Never log the value: it may be a password. */
 	if (s->flags & TABLE_SKIP) {
-		WARNX("authtab system: user %s: %s: no login", key, why);
+		if (table_nologin != NULL)
+			table_nologin(s->file, 0, key, why);
 		return 0;
 	}
 	if (table_hash_allowed == NULL) {
@@ -822,7 +788,7 @@ scan_entry(struct scanning *s, char *key, char *val)
 	    table_hash_allowed(val, s->flags & TABLE_WEAK, &hkind, why,
 	    sizeof(why))) == -1)
 		return scan_refused(s, key, val, hkind, why);
-	else if ((kind != TABLE_AUTH && s->other->value(s->file, s->lineno,
+	else if ((kind != TABLE_AUTH && other_value(s->file, s->lineno,
 	    kind | (s->flags & (TABLE_QUIET | TABLE_PASSWD)), NULL, key, &val,
 	    NULL, 0) == -1) || (s->fn != NULL && s->fn(s->arg, key, val,
 	    s->lineno) == -1))
@@ -830,10 +796,15 @@ scan_entry(struct scanning *s, char *key, char *val)
 	return 0;
 }
 
-/* table_scan's work; other NULL: a TABLE_AUTH file alone. */
-static int
-scan(const char *file, int kind, const struct others *other, table_fn fn,
-    void *arg)
+/*
+ * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
+ * for no messages), line by line: each good entry goes to fn(arg, name,
+ * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
+ * a hash of any kind, refused ones too, is a good entry (popd -m's count).  -1 if any line
+ * was bad or fn said so (it logs why).
+ */
+int
+table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
 	struct scanning	 s;
 	struct lines	 lb;
@@ -842,13 +813,11 @@ scan(const char *file, int kind, const struct others *other, table_fn fn,
 	ssize_t		 len;
 	int		 fd, r, bad = 0, quiet = kind & TABLE_QUIET;
 
-	s = (struct scanning){ .file = file, .other = other, .fn = fn,
-	    .arg = arg, .flags = kind };
+	s = (struct scanning){ .file = file, .fn = fn, .arg = arg,
+	    .flags = kind };
 	kind &= ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK | TABLE_ANYHASH |
 	    TABLE_SKIP);
 	s.kind = kind;
-	if (kind != TABLE_AUTH && other == NULL)
-		fatalx("%s: %s: a table of kind %d", __func__, file, kind);
 	if ((s.flags & TABLE_PASSWD) && kind != TABLE_AUTH &&
 	    kind != TABLE_USERS && kind != TABLE_QUOTAS) {
 		WARNX("%s: a passwd-file has no routes", file);
@@ -991,8 +960,7 @@ dup_line(void *arg, char *name, char *val, size_t line)
 
 /* Each name t has more than once, with the lines it is on. */
 static void
-report_duplicates(const char *file, int kind, const struct others *other,
-    const struct table *t)
+report_duplicates(const char *file, int kind, const struct table *t)
 {
 	struct dupscan	 d;
 	size_t		 i;
@@ -1008,7 +976,7 @@ report_duplicates(const char *file, int kind, const struct others *other,
 		    (d.nrun == 0 || strcmp(table_name(t, d.run[d.nrun - 1]),
 		    table_name(t, i)) != 0))
 			d.run[d.nrun++] = i - 1;
-	(void)scan(file, kind | TABLE_QUIET, other, dup_line, &d);
+	(void)table_scan(file, kind | TABLE_QUIET, dup_line, &d);
 	free(d.run);
 	free(d.first);
 }
@@ -1022,24 +990,6 @@ report_duplicates(const char *file, int kind, const struct others *other,
 int
 table_load(const char *file, int kind, table_fn check, void *arg,
     struct table *t)
-{
-	return load(file, kind, &others, check, arg, t);
-}
-
-/*
- * An authtab (kind: TABLE_AUTH and its flags), as table_load loads it:
- * authpop's way, which links no parser of the other kinds.
- */
-int
-table_load_auth(const char *file, int kind, struct table *t)
-{
-	return load(file, kind, NULL, NULL, NULL, t);
-}
-
-/* table_load's work; other NULL: a TABLE_AUTH file alone (scan). */
-static int
-load(const char *file, int kind, const struct others *other, table_fn check,
-    void *arg, struct table *t)
 {
 	struct loading	 l;
 	struct stat	 sb;
@@ -1079,7 +1029,7 @@ load(const char *file, int kind, const struct others *other, table_fn check,
 	t->buf = map_anon(&t->bufsz);
 	t->offsz = (sb.st_size / 4 + 1) * sizeof(*t->off);
 	t->off = map_anon(&t->offsz);
-	bad = scan(file, kind, other, add_record, &l) == -1;
+	bad = table_scan(file, kind, add_record, &l) == -1;
 
 	/*
 	 * Equal names sort by offset, the first in the file first.  A file
@@ -1095,7 +1045,7 @@ load(const char *file, int kind, const struct others *other, table_fn check,
 		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0)
 			break;
 	if (i < t->n) {
-		report_duplicates(file, kind, other, t);
+		report_duplicates(file, kind, t);
 		bad = 1;
 	}
 	if (bad) {

@@ -44,7 +44,7 @@
 
 /*
  * Whether a TABLE_AUTH line's hash may stand (pwscheme_allowed's form).
- * Only the programs that read hashes set it (authpop): the parent reads
+ * Only the programs that read hashes set it (authcheck): the parent reads
  * none and links no hash parser, and a table of hashes read where it is
  * not set is refused whole.
  */
@@ -56,8 +56,9 @@ extern int	(*table_hash_allowed)(const char *, int, const char **,
  * refuses leaves the file good: its user loads with TABLE_NOLOGIN, then
  * the kind's name if it fits, instead of the value, and never logs in.
  * table_nologin(file, line, user, why) is told of each (NULL: a
- * warning, "file:line: ..."); a check's reading passes them on to the
- * parent, authpop's says nothing (the parent said it).
+ * warning, "file:line: ..."), and of each TABLE_SKIP user left out
+ * with line 0, quiet or not: authcheck's check passes them on to the
+ * parent, which logs them.
  */
 #define TABLE_NOLOGIN	'!'
 extern void	(*table_nologin)(const char *, size_t, const char *,
@@ -109,6 +110,10 @@ struct passwdline {
 
 typedef int	(*table_fn)(void *, char *, char *, size_t);
 
+/* Record i of a source of records: its name and its value. */
+typedef void	(*table_rec_fn)(const void *, size_t, const char **,
+		    const char **);
+
 /* A passwd-file's quota rule, read into a line (table_quota_rule). */
 typedef int	(*table_rule_fn)(char *, struct passwdline *, char *, size_t);
 
@@ -116,7 +121,6 @@ typedef int	(*table_rule_fn)(char *, struct passwdline *, char *, size_t);
 int		 table_scan(const char *, int, table_fn, void *);
 int		 table_load(const char *, int, table_fn, void *,
 		    struct table *);
-int		 table_load_auth(const char *, int, struct table *);
 void		 table_free(struct table *);
 ssize_t		 table_find(const struct table *, const char *);
 const char	*table_name(const struct table *, size_t);
@@ -133,5 +137,10 @@ int		 table_valid_route(const char *);
 int		 table_route_split(const char *, char [][INET6_ADDRSTRLEN]);
 int		 table_route_pick(const char *, char [][INET6_ADDRSTRLEN], int,
 		    const int *);
+
+/* tabimage.c */
+int		 table_image_write(int, size_t, table_rec_fn, const void *);
+int		 table_image_map(int, const char *, struct table *);
+void		 table_image_free(struct table *);
 
 #endif

@@ -81,7 +81,7 @@ set_nonblock(int fd)
  * saying why: strerror(errno) or "not a regular file".
  *
  * "/dev/fd/N" is descriptor N, read from its start, without a look at
- * /dev: a chrooted authpop reads so the tables a reload sent it.
+ * /dev: a chrooted authcheck reads so the tables the parent opened.
  */
 int
 open_regular(const char *path, const char **errstr)

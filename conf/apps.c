@@ -16,11 +16,12 @@
 
 /*
  * apps.c -- app passwords in the parent, which reads none of their
- * records and keeps nothing of them.  A file of them is read by authpop:
- * at start and at each reload "authcheck -m apps" checks it (users.c
- * runs it), so that a bad file is refused (file:line) before anything
- * changes; each authpop loads the file itself, a reload hands it to the
- * older ones (users_send_tables).  A database table is asked by tablepop
+ * records and keeps nothing of them.  A file of them is read by
+ * authcheck: at start and at each reload "authcheck -m apps" checks it
+ * (users.c runs it), so that a bad file is refused (file:line) before
+ * anything changes, and writes its image, which the parent hands every
+ * authpop that starts and, at a reload, the older ones (users_send_apps,
+ * users_send_tables).  A database table is asked by tablepop
  * for authpop (MSG_AUTHPOP_APPS, tablepop/router.c), which checks what
  * it gets.  popctl's show app-passwords is the control process's: it
  * asks authpop.

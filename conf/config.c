@@ -661,18 +661,20 @@ conf_script_interp(const char *path, char *interp, size_t len)
 /*
  * A child's configuration, built here and nowhere else: the settings,
  * then for the listener its keypairs (the bytes the parent checked) and
- * proxies (authpop: the proxies, for auth_http), then the end of it.
+ * proxies (authpop: the proxies, for auth_http), for authpop a copy of
+ * appsfd, the app passwords' image (-1: none), then the end of it.
  * proc: PROC_* of the child (not a worker: its MSG_PARENT_WORKER is all
  * of its configuration, conf/mailuser.c).  -1 (logged) if descriptors
  * are short: the child has then not all it needs.
  */
 int
-conf_send(struct chan *c, const struct popd_conf *conf, int proc)
+conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
 {
 	const struct conf_pki		*pki;
 	const struct conf_trusted	*t;
 	struct msg_pki			 mp;
 	struct msg_proxy		 mx;
+	struct msg_newtab		 mt;
 	int				 fd;
 
 	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
@@ -703,6 +705,15 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc)
 			chan_send(c, MSG_PARENT_CONF_PROXY, -1, &mx,
 			    sizeof(mx));
 		}
+	}
+	/* authpop maps the app passwords' image as it loads (verify.c). */
+	if (appsfd != -1) {
+		if ((fd = fcntl(appsfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			log_warn("app passwords: dup");
+			return -1;
+		}
+		memset(&mt, 0, sizeof(mt));
+		chan_send(c, MSG_PARENT_TABLE, fd, &mt, sizeof(mt));
 	}
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 	return 0;

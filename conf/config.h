@@ -213,7 +213,8 @@ int			 conf_error(const struct popd_conf *,
 			    const struct conf_where *, const char *, ...)
 			    __attribute__((__format__ (printf, 3, 4)));
 struct chan;
-int			 conf_send(struct chan *, const struct popd_conf *, int);
+int			 conf_send(struct chan *, const struct popd_conf *, int,
+			    int);
 int			 conf_parse_network(const char *, struct conf_trusted *,
 			    const char **);
 int			 conf_valid_listen_addr(const char *);

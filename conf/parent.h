@@ -84,8 +84,9 @@ struct listen_socket {
 
 /*
  * The users the parent knows, see users.c: usertab (nothing when it is
- * a database table).  authfd: authtab as authcheck checked it (a file's,
- * or the system's accounts as one), which every authpop reads, or -1.
+ * a database table).  authfd: the system's accounts as an authtab, as
+ * authcheck checked it, or -1; authimg: the image of authtab that
+ * authcheck wrote, which every authpop maps.
  */
 /*
  * The file tables, opened as root and checked by authcheck: tablepop
@@ -95,6 +96,8 @@ struct users {
 	int			 userfd;	/* usertab, a file or the system's */
 	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
 	int			 authfd;
+	int			 authimg;
+	int			 appsimg;	/* app passwords', a file's */
 	int			 authkind;	/* TABLE_WEAK, _PASSWD, _SKIP */
 	int			 routefd;	/* route, a file */
 	int			 quotafd;	/* quota users, a file */

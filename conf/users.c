@@ -23,16 +23,19 @@
  * authchecks all run at once, and the parent reads what they say from
  * its event loop (users_load_start): a reload keeps serving logins
  * meanwhile, without a thread.  authpop holds the password hashes;
- * authcheck checks authtab's users against usertab.  Every authpop
- * reads the authtab that was checked, on the descriptor the parent
- * keeps.  At a reload it hands every authpop still serving, draining
- * ones too, the new authtab and app passwords as descriptors
- * (users_send_tables): each reads them whole, so that no attempt after
- * the reload checks a password it revoked.
+ * authcheck checks authtab's users against usertab.  authtab's check
+ * writes the table it loaded as an image (common/tabimage.c) into a
+ * file of no name made here, which the parent keeps and every authpop
+ * maps, checking it: authpop parses no authtab.  At a reload the
+ * parent hands every authpop still serving, draining ones too, the new
+ * authtab image and app passwords as descriptors (users_send_tables):
+ * each takes them before its next check, so that no attempt after the
+ * reload checks a password it revoked.
  *
  * The system's accounts are written as files first, by authcheck -m
  * system, and then served as files are.  A file of app passwords is
- * checked by authcheck -m apps and loaded by authpop.
+ * checked by authcheck -m apps, which writes its image as authtab's:
+ * authpop maps that too.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -112,6 +115,8 @@ struct load {
 	int			 running, bad;
 	int			 sysuser, sysauth;	/* CK_SYSTEM's files */
 	int			 afd;			/* authtab */
+	int			 img;			/* its image */
+	int			 appimg;		/* app passwords' */
 	struct checkarg		 ua, ca;
 	char			 userpath[32], authpath[32];
 };
@@ -261,7 +266,7 @@ users_load_start(const struct popd_conf *c, struct users *u,
 	l->done = done;
 	l->arg = arg;
 	l->deadline = monotime() + AUTHTAB_WAIT;
-	l->sysuser = l->sysauth = l->afd = -1;
+	l->sysuser = l->sysauth = l->afd = l->img = l->appimg = -1;
 	users_init(u);
 	/* Dovecot's passwd-file: each reading takes the columns it needs. */
 	u->userkind = TABLE_USERS |
@@ -270,9 +275,13 @@ users_load_start(const struct popd_conf *c, struct users *u,
 	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE)
 		u->routefd = check_file(l, CK_ROUTE, "table", set->route, -1,
 		    TABLE_ROUTES, -1, 0);
-	/* App passwords, if a file holds them: authpop reads them. */
+	/* App passwords, if a file holds them: their image for authpop. */
 	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
-	    (fd = check_file(l, CK_APPS, "apps", c->apps, -1, 0, -1, 0)) != -1)
+	    (l->appimg = compat_spool_create("apps-image")) == -1) {
+		log_warn("%s: image", c->apps);
+		l->bad |= USERS_BADAPPS;
+	} else if (l->appimg != -1 && (fd = check_file(l, CK_APPS, "apps",
+	    c->apps, -1, 0, l->appimg, 0)) != -1)
 		close(fd);
 	/* Each user's quota. */
 	u->quotakind = TABLE_QUOTAS |
@@ -337,15 +346,21 @@ userauth_start(struct load *l)
 		u->userfd = check_file(l, CK_USER, "table", userfile,
 		    l->sysuser, u->userkind, l->afd, u->authkind);
 	l->sysuser = -1;
-	if (l->afd != -1)
-		(void)check_start(l, CK_AUTH, "check", l->afd, u->authkind,
-		    authfile, -1, 0);
+	if (l->afd == -1)
+		return;
+	if ((l->img = compat_spool_create("authtab-image")) == -1) {
+		log_warn("%s: image", authfile);
+		l->bad |= USERS_BADAUTHTAB;
+		return;
+	}
+	(void)check_start(l, CK_AUTH, "check", l->afd, u->authkind, authfile,
+	    l->img, 0);
 }
 
 /*
- * Every check has ended, or the time is up: the authtab checked is the
- * one every authpop reads, a file replaced meanwhile waiting for the
- * next reload.
+ * Every check has ended, or the time is up: the images of the authtab
+ * and app passwords checked are what every authpop maps, a file
+ * replaced meanwhile waiting for the next reload.
  */
 static void
 load_end(struct load *l)
@@ -362,9 +377,23 @@ load_end(struct load *l)
 		users_free(u);
 		if (l->afd != -1)
 			close(l->afd);
+		if (l->img != -1)
+			close(l->img);
+		if (l->appimg != -1)
+			close(l->appimg);
 	} else {
-		u->authfd = l->afd;
+		/*
+		 * The file itself only when no name opens it again: the
+		 * system accounts', for confpop's popd -nv and -m.
+		 */
 		u->kinds_read = l->afd != -1;
+		if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
+			close(l->afd);
+			l->afd = -1;
+		}
+		u->authfd = l->afd;
+		u->authimg = l->img;
+		u->appsimg = l->appimg;
 	}
 	l->done(bad, l->arg);
 	free(l);
@@ -396,14 +425,15 @@ static void
 users_init(struct users *u)
 {
 	memset(u, 0, sizeof(*u));
-	u->userfd = u->authfd = u->routefd = u->quotafd = u->junkfd = -1;
+	u->userfd = u->authfd = u->authimg = u->appsimg = u->routefd =
+	    u->quotafd = u->junkfd = -1;
 }
 
 void
 users_free(struct users *u)
 {
-	int	*fds[] = { &u->userfd, &u->authfd, &u->routefd, &u->quotafd,
-		    &u->junkfd };
+	int	*fds[] = { &u->userfd, &u->authfd, &u->authimg, &u->appsimg,
+		    &u->routefd, &u->quotafd, &u->junkfd };
 	size_t	 i;
 
 	for (i = 0; i < nitems(fds); i++)
@@ -415,51 +445,48 @@ users_free(struct users *u)
 /*
  * A reload's tables for every authpop but fresh, the one that read them
  * itself: the draining ones, and the current one when fresh could not
- * start.  authtab (none in a file: an empty one) and a file of app
- * passwords as descriptors, with what authtab's lines may hold; app
- * passwords in no file are tablepop's to ask (MSG_PARENT_APPSASK).
- * Each authpop reads them whole before any line a client sends after
- * this.  The parent reads none of their hashes.
+ * start.  The images of authtab (none in a file: an empty file) and of
+ * a file of app passwords as descriptors; app passwords in no file are
+ * tablepop's to ask (MSG_PARENT_APPSASK).  Each authpop takes them
+ * whole before any line a client sends after this.  The parent reads
+ * none of their hashes.
  */
 void
 users_send_tables(const struct proc *fresh)
 {
 	struct msg_newtab	 mt;
 	struct proc		*p;
-	const char		*errstr = "";
-	int			 fd, appfile;
+	int			 fd;
 
-	appfile = conf->apps[0] != '\0' && conf->appssrc == TABSRC_FILE;
 	TAILQ_FOREACH(p, &procs, entry) {
 		if (p->id != KIND_AUTHPOP || p == fresh || p->chan.fd == -1)
 			continue;
 		memset(&mt, 0, sizeof(mt));
 		mt.kind = TABLE_AUTH | users.authkind;
-		/* The authtab checked: each authpop reads it at its offset. */
-		if (users.authfd != -1) {
-			if ((fd = fcntl(users.authfd, F_DUPFD_CLOEXEC, 0)) == -1)
-				errstr = strerror(errno);
-		} else
-			fd = compat_spool_create("authtab-none");
-		if (fd != -1) {
+		/* The image of the authtab checked: every authpop maps it. */
+		if (users.authimg != -1)
+			fd = fcntl(users.authimg, F_DUPFD_CLOEXEC, 0);
+		else if ((fd = compat_spool_create("authtab-none")) != -1 &&
+		    compat_spool_seal(fd) == -1) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd != -1)
 			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
 			    sizeof(mt));
-			if (appfile) {
-				mt.kind = 0;
-				fd = open_regular(conf->apps, &errstr);
-			}
-		}
+		mt.kind = 0;
+		if (fd != -1 && users.appsimg != -1 && (fd =
+		    fcntl(users.appsimg, F_DUPFD_CLOEXEC, 0)) != -1)
+			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
+			    sizeof(mt));
 		if (fd == -1) {
 			/* It cannot read what it was not sent: it goes. */
-			log_warnx("reload: authpop %d cannot have the new "
-			    "tables (%s): it stops", (int)p->pid, errstr);
+			log_warn("reload: authpop %d cannot have the new "
+			    "tables: it stops", (int)p->pid);
 			(void)kill(p->pid, SIGKILL);
 			continue;
 		}
-		if (appfile)
-			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
-			    sizeof(mt));
-		else
+		if (users.appsimg == -1)
 			chan_send(&p->chan, MSG_PARENT_APPSASK, -1, NULL, 0);
 	}
 }
@@ -508,13 +535,15 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 		argv[argc++] = "-s";
 	if (kind & TABLE_WEAK)
 		argv[argc++] = "-w";
-	if (authfd != -1) {
+	/* Modes check's and apps' fd 3 is the image they write. */
+	if (authfd != -1 && strcmp(mode, "table") == 0) {
 		(void)snprintf(names, sizeof(names), "%d", TABLE_AUTH |
 		    authkind);
 		argv[argc++] = "-A";
 		argv[argc++] = names;
-		fds[n++] = authfd;
 	}
+	if (authfd != -1)
+		fds[n++] = authfd;
 	argv[argc] = NULL;
 	fds[0] = fd;
 	fds[1] = out;
@@ -659,19 +688,27 @@ check_line(void *arg, char *line)
 	long long		 n;
 	int			 weak;
 
-	/* "=nologin LINE NAME WHY": the user stays, without a login. */
+	/*
+	 * "=nologin LINE NAME WHY": the user stays, without a login; LINE
+	 * 0: a system account, left out.
+	 */
 	if (strncmp(line, "=nologin ", 9) == 0) {
 		if ((sp = strchr(line + 9, ' ')) == NULL ||
 		    (sp2 = strchr(sp + 1, ' ')) == NULL)
 			return -1;
 		*sp++ = '\0';
 		*sp2++ = '\0';
-		n = strtonum(line + 9, 1, LLONG_MAX, &errstr);
+		n = strtonum(line + 9, 0, LLONG_MAX, &errstr);
 		if (errstr != NULL || !valid_username(sp))
 			return -1;
-		log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in", ca->file,
-		    n, sp, sp2, sp);
-		ca->u->nologin++;
+		if (n == 0)
+			log_warnx("authtab system: user %s: %s: no login", sp,
+			    sp2);
+		else {
+			log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in",
+			    ca->file, n, sp, sp2, sp);
+			ca->u->nologin++;
+		}
 		return 0;
 	}
 	if (strncmp(line, "=kind ", 6) != 0 ||

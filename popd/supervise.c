@@ -259,12 +259,9 @@ proc_spawn(enum proc_id id, int slot)
 	/* The listener's keypop first: its channel is the listener's fd 4. */
 	if (id == KIND_LISTENER && keypop_spawn(&conffd) == NULL)
 		return NULL;
-	/*
-	 * authtab (a file's or the system's accounts) as it was checked;
-	 * the authpops read it at offsets of their own (table.c).
-	 */
+	/* The image of authtab that authcheck wrote: the authpops map it. */
 	if (id == KIND_AUTHPOP)
-		conffd = users.authfd;
+		conffd = users.authimg;
 	p = proc_exec(id, conffd);
 	/* Only the listener holds its end of its keypop's channel. */
 	if (id == KIND_LISTENER)
@@ -297,7 +294,8 @@ proc_spawn(enum proc_id id, int slot)
 	if (id == KIND_TABLE)
 		table_conf(&p->chan);
 	else
-		sent = conf_send(&p->chan, conf, proc_kinds[id].proc);
+		sent = conf_send(&p->chan, conf, proc_kinds[id].proc,
+		    id == KIND_AUTHPOP ? users.appsimg : -1);
 	conf->set.limit.handshakes = hs;
 	/* Before its sockets: the tickets it issues resume elsewhere. */
 	if (id == KIND_LISTENER) {

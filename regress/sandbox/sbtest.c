@@ -323,6 +323,21 @@ act_read_spool(void)
 	return 0;
 }
 
+/* authpop's take of a table image (its seals are fcntl's): a mapping. */
+static int
+act_map_image(void)
+{
+	struct stat	 sb;
+	void		*p;
+
+	if (fstat(heldfd, &sb) == -1)
+		return -1;
+	if ((p = mmap(NULL, sb.st_size, PROT_READ, MAP_SHARED, heldfd, 0)) ==
+	    MAP_FAILED)
+		return -1;
+	return munmap(p, sb.st_size);
+}
+
 static int
 act_open_passwd(void)
 {
@@ -1501,6 +1516,8 @@ static const struct check checks[] = {
 	OK("authpop", "check an argon2 hash of two lanes", prep_threads,
 	    act_argon2),
 	OK("authpop", "pass a descriptor", prep_channel, act_fdpass),
+	OK("authpop", "map a sealed table image (a reload's)",
+	    prep_sealed_memfd, act_map_image),
 	OK("authpop", "describe the confinement", NULL,
 	    act_describe_landlock),
 	ERR("authpop", "open /etc/passwd", NULL, act_open_passwd, EACCES),

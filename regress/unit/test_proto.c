@@ -161,6 +161,15 @@ on_end(struct chan *c, const void *data, int fd)
 	received(MSG_PARENT_CONF_END);
 }
 
+/* authpop's app passwords' image, with its settings. */
+static void
+on_table(struct chan *c, const void *data, int fd)
+{
+	received(MSG_PARENT_TABLE);
+	if (fd != -1)
+		close(fd);
+}
+
 /* What a child takes only once it serves: never during this test. */
 static void
 on_later(struct chan *c, const void *data, int fd)
@@ -202,7 +211,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_CONF_END,		on_end },
 	{ MSG_PARENT_SESSION,		on_later },
 	{ MSG_PARENT_REFUSED,		on_later },
-	{ MSG_PARENT_TABLE,		on_later },
+	{ MSG_PARENT_TABLE,		on_table },
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
 	{ MSG_PARENT_APPSASK,		on_later },
@@ -368,7 +377,7 @@ send_receive(const char *name, const struct popd_conf *conf,
 	size_t			 npki = 0, nproxy = 0;
 	const struct conf_pki	*pki;
 	const struct conf_trusted *t;
-	int			 sp[2], before, last;
+	int			 sp[2], before, last, apps = -1;
 
 	before = open_fds();
 	sent = conf;
@@ -388,7 +397,12 @@ send_receive(const char *name, const struct popd_conf *conf,
 	r.bad = on_bad;
 	/* Started, so that what does not fit the socket leaves later. */
 	chan_start(&p);
-	conf_send(&p, conf, ch->proc);
+	if (ch->proc == PROC_AUTHPOP &&
+	    (apps = compat_spool_create("test_proto")) == -1)
+		die("compat_spool_create");
+	conf_send(&p, conf, ch->proc, apps);
+	if (apps != -1)
+		close(apps);
 	CHECK(p.phase == PH_RUN, "%s, %s: the parent's end in phase %#x, "
 	    "want PH_RUN", name, cname, p.phase);
 
@@ -433,6 +447,9 @@ send_receive(const char *name, const struct popd_conf *conf,
 	    ch->proc == PROC_HTTP ? nproxy : 0), "%s, %s: %zu proxies of "
 	    "%zu", name, cname,
 	    count(MSG_PARENT_CONF_PROXY), nproxy);
+	CHECK(count(MSG_PARENT_TABLE) == (ch->proc == PROC_AUTHPOP),
+	    "%s, %s: %zu images of app passwords", name, cname,
+	    count(MSG_PARENT_TABLE));
 	CHECK(count(MSG_NONE) == 0, "%s, %s: a message of a later phase",
 	    name, cname);
 	CHECK(memcmp(&rebuilt->set, &conf->set, sizeof(conf->set)) == 0,

@@ -104,20 +104,14 @@ capture_end(int saved)
 	close(saved);
 }
 
-/*
- * table_load of path with the log captured; an authtab's as authpop
- * loads it (table_load_auth: the same load without the other kinds).
- */
+/* table_load of path with the log captured. */
 static int
 load_path(const char *path, int kind, struct table *t)
 {
 	int	saved, r;
 
 	saved = capture_start();
-	if ((kind & 0xf) == TABLE_AUTH)
-		r = table_load_auth(path, kind, t);
-	else
-		r = table_load(path, kind, NULL, NULL, t);
+	r = table_load(path, kind, NULL, NULL, t);
 	capture_end(saved);
 	return r;
 }
