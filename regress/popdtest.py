@@ -2005,3 +2005,18 @@ def main(users=None, subdir=None, extra_args=None, cost=4):
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.stdout.flush()
     sys.exit(1 if failed else 0)
+
+
+def read_shared(path, tries=5):
+    """A file's text through a shared filesystem's mount, as an admin's
+    tool reads it: a file another host replaced (rename over it) may
+    leave this client a stale handle (ESTALE, GlusterFS), so the open is
+    tried again, looked up anew, a few times."""
+    for n in range(tries):
+        try:
+            with open(path) as f:
+                return f.read()
+        except OSError as e:
+            if e.errno != errno.ESTALE or n == tries - 1:
+                raise
+            time.sleep(0.2)

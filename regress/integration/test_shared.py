@@ -290,8 +290,8 @@ def both_hosts_deliver_and_fetch_nothing_lost(eng):
         # recalculates, makes it drift, and the format's own rules (a
         # recalculation when over, or past 5120 bytes) correct it.
         # What must hold: whole lines only, never a torn one.
-        size = open(os.path.join(a.users["alice"]["maildir"],
-                                 "maildirsize")).read()
+        size = T.read_shared(os.path.join(a.users["alice"]["maildir"],
+                                          "maildirsize"))
         T.expect_true(re.fullmatch(r"10485760S\n(-?\d+ -?\d+\n)+", size),
                       "maildirsize: whole lines", size)
     finally:
