@@ -135,7 +135,7 @@ router_start(const struct conf_settings *s)
 	int		 k, np, file, reload = 0;
 
 	set = s;
-	file = set->route[0] != '\0' && set->routesrc == TABSRC_FILE;
+	file = set->routesrc == TABSRC_FILE;
 	if (file) {
 		if (routefd == -1)
 			fatalx("route %s: no descriptor", set->route);
@@ -159,7 +159,7 @@ router_start(const struct conf_settings *s)
 		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	}
 	/* A record is checked as any input: one address, known states. */
-	for (i = 0; set->route[0] != '\0' && i < n; i++) {
+	for (i = 0; i < n; i++) {
 		r = &old->rec[i];
 		if (memchr(r->addr, '\0', sizeof(r->addr)) == NULL ||
 		    table_route_split(r->addr, pool) != 1 ||

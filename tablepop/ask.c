@@ -184,34 +184,30 @@ static void
 user_ask(struct chan *c, const struct msg_login *ml, int ask)
 {
 	struct peer	*p = c->arg;
-	struct wait	*w = NULL, w0;
+	struct wait	 w0, *w;
 	int		 db;
 
 	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
 	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
 	    set->route[0] != '\0' && set->routesrc == TABSRC_LOOKUP;
-	if (!db || (w = calloc(1, sizeof(*w))) == NULL) {
+	memset(&w0, 0, sizeof(w0));
+	w0.pid = p->pid;
+	w0.proc = p->proc;
+	w0.id = ml->id;
+	w0.ask = ask;
+	(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
+	if (!db || (w = malloc(sizeof(*w))) == NULL) {
 		if (db)
 			log_warn("%s", __func__);
 		else if (ask != ASK_APPS)
 			log_warnx("a %s of %s, but %s is no database table",
 			    ask == ASK_CRED ? "password hash" : "route",
 			    ml->user, ask == ASK_CRED ? "authtab" : "route");
-		memset(&w0, 0, sizeof(w0));
-		w0.pid = p->pid;
-		w0.proc = p->proc;
-		w0.id = ml->id;
-		w0.ask = ask;
-		(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
 		answer_send(&w0, ask == ASK_APPS && set->apps_file[0] ==
 		    '\0' && !db ? TABANS_NONE : TABANS_TEMP, NULL);
 		return;
 	}
-	w->pid = p->pid;
-	w->proc = p->proc;
-	w->id = ml->id;
-	w->ask = ask;
-	(void)strlcpy(w->user, ml->user, sizeof(w->user));
+	*w = w0;
 	TAILQ_INSERT_TAIL(&waits, w, entry);
 	w->asked = ++lastask | ASKED;
 	tables_lookup(w->asked, ask == ASK_APPS ? set->apps_table :

@@ -1099,6 +1099,8 @@ apply(const char *role)
 		sandbox_control(statefd);
 	else if (strcmp(role, "routepop") == 0)
 		sandbox_routepop(port);	/* its health port: ours */
+	else if (strcmp(role, "routepop-nohealth") == 0)
+		sandbox_routepop(0);	/* a route without health */
 	else if (strcmp(role, "keypop") == 0)
 		sandbox_keypop();
 	else if (strcmp(role, "keycheck") == 0)
@@ -1380,6 +1382,9 @@ static const struct check checks[] = {
 	    act_describe_landlock),
 	LL("routepop", "connect to another port", prep_tcp_socket,
 	    act_connect_other, EACCES, 4),
+	/* Without a health port: no TCP connect at all. */
+	LL("routepop-nohealth", "connect to the port", prep_tcp_socket,
+	    act_connect, EACCES, 4),
 	SYS("routepop", "bind a TCP port", prep_tcp_socket, act_bind),
 	ERR("routepop", "open /etc/passwd", NULL, act_open_passwd, EACCES),
 	ERR("routepop", "create a unix socket", NULL, act_socket_unix, EPERM),
