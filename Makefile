@@ -139,9 +139,9 @@ AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
 AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
 		common/tabimage.o common/table.o common/pwscheme.o \
 		common/pop3.o common/b64.o common/apppass.o
-# tablepop: OpenSMTPD's table programs, run and asked for the parent;
-# auth_http's router.
-TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/router.o \
+# tablepop: OpenSMTPD's table programs, run and asked for the parent,
+# authpop and routepop.
+TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/ask.o \
 		tablepop/tapi.o tablepop/tablecache.o
 TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/peers-tablepop.o \
 		common/table.o common/pwscheme.o common/b64.o
@@ -151,9 +151,11 @@ TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/peers-tablepop.o \
 AUTHCHECK_OBJS=	authcheck/authcheck.o authcheck/system.o
 AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o \
 		common/tabimage.o common/pwscheme.o common/b64.o common/apppass.o
-# checkpop: a router's health checks of its backends.
-CHECKPOP_OBJS=	checkpop/checkpop.o checkpop/healthline.o
-CHECKPOP_LIBS=	${PROC_BASE} common/proto-checkpop.o common/peers-checkpop.o
+# routepop: auth_http's router, its backends and their health checks.
+ROUTEPOP_OBJS=	routepop/routepop.o routepop/router.o routepop/check.o \
+		routepop/healthline.o
+ROUTEPOP_LIBS=	${PROC_BASE} common/proto-routepop.o common/peers-routepop.o \
+		common/table.o common/pwscheme.o common/b64.o
 WRKRPOP_OBJS=	wrkrpop/wrkrpop.o wrkrpop/report.o wrkrpop/msgid.o \
 		wrkrpop/journal.o wrkrpop/undelete.o wrkrpop/send.o \
 		wrkrpop/expire.o
@@ -180,11 +182,11 @@ POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
 		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
 		popdpass/popdpass popctl/popctl tablepop/tablepop \
-		checkpop/checkpop keypop/keypop authcheck/authcheck \
+		routepop/routepop keypop/keypop authcheck/authcheck \
 		confpop/confpop httppop/httppop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 		man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-		man/checkpop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
+		man/routepop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
 		man/httppop.8 man/authtab.5 man/usertab.5 man/popcache.5 \
 		man/popd.conf.5
 
@@ -239,7 +241,7 @@ PROTO_lmtp=	PROC_LMTP
 PROTO_control=	PROC_CONTROL
 PROTO_authpop=	PROC_AUTHPOP
 PROTO_tablepop=	PROC_TABLE
-PROTO_checkpop=	PROC_CHECK
+PROTO_routepop=	PROC_ROUTE
 PROTO_wrkrpop=	PROC_WRKRPOP
 PROTO_dlvrpop=	PROC_DLVRPOP
 PROTO_keypop=	PROC_KEY
@@ -248,7 +250,7 @@ PROTO_none=	0
 PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
 		common/proto-lmtp.o common/proto-control.o \
 		common/proto-authpop.o common/proto-tablepop.o \
-		common/proto-checkpop.o common/proto-wrkrpop.o \
+		common/proto-routepop.o common/proto-wrkrpop.o \
 		common/proto-dlvrpop.o common/proto-keypop.o common/proto-none.o \
 		common/proto-httppop.o
 ${PROTO_PROGS}: common/proto.c ${HDRS}
@@ -258,7 +260,7 @@ ${PROTO_PROGS}: common/proto.c ${HDRS}
 # not the parent, which never reads one, nor a wrkrpop, which has none.
 PEERS_PROGS=	common/peers-listener.o common/peers-lmtp.o \
 		common/peers-control.o common/peers-authpop.o \
-		common/peers-tablepop.o common/peers-checkpop.o \
+		common/peers-tablepop.o common/peers-routepop.o \
 		common/peers-dlvrpop.o \
 		common/peers-keypop.o common/peers-httppop.o
 ${PEERS_PROGS}: common/peers.c ${HDRS}
@@ -302,7 +304,7 @@ ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
     tablepop/tablecache.h
-${CHECKPOP_OBJS}: ${HDRS} checkpop/healthline.h
+${ROUTEPOP_OBJS}: ${HDRS} routepop/routepop.h routepop/healthline.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 conf/parse.c: conf/parse.y
@@ -350,8 +352,9 @@ tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${TABLEPOP_OBJS} ${TABLEPOP_LIBS} ${MD_LIBS} \
 	    ${LDLIBS}
 
-checkpop/checkpop: ${CHECKPOP_OBJS} ${CHECKPOP_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${CHECKPOP_OBJS} ${CHECKPOP_LIBS} ${LDLIBS}
+routepop/routepop: ${ROUTEPOP_OBJS} ${ROUTEPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${ROUTEPOP_OBJS} ${ROUTEPOP_LIBS} ${MD_LIBS} \
+	    ${LDLIBS}
 
 confpop/confpop: ${CONFPOP_OBJS} ${CONFPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${CONFPOP_OBJS} ${CONFPOP_LIBS} ${MD_LIBS} \
@@ -470,9 +473,9 @@ regress/unit/test_proto: regress/unit/test_proto.o ${CONF_OBJS} \
 # test_proxy links listener_proxy.c and the addresses it makes: the
 # parsing is pure.
 regress/unit/test_healthline: regress/unit/test_healthline.o \
-    checkpop/healthline.o
+    routepop/healthline.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_healthline.o \
-	    checkpop/healthline.o ${LDLIBS}
+	    routepop/healthline.o ${LDLIBS}
 regress/unit/test_proxy: regress/unit/test_proxy.o listener/listener_proxy.o \
     common/addr.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_proxy.o \
@@ -595,7 +598,7 @@ regress/unit/test_print.o regress/unit/test_lastuse.o \
 regress/unit/test_ticket.o \
 regress/unit/test_host.o regress/unit/test_quota.o regress/unit/test_logincache.o \
 regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
-    checkpop/healthline.h ${CONTROL_HDRS}
+    routepop/healthline.h ${CONTROL_HDRS}
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -707,9 +710,9 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c store/oldids.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
-    checkpop/healthline.c checkpop/healthline.h ${HDRS}
+    routepop/healthline.c routepop/healthline.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthline.c \
-	    checkpop/healthline.c
+	    routepop/healthline.c
 FUZZ_VERDICT_SRCS=	common/pki.c common/util.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_verdict: regress/fuzz/fuzz_verdict.c ${FUZZ_VERDICT_SRCS} \
@@ -927,12 +930,12 @@ install: all
 	    ${DESTDIR}${SBINDIR}/
 	install -m 555 listener/listener lmtp/lmtp control/control \
 	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-	    tablepop/tablepop checkpop/checkpop keypop/keypop \
+	    tablepop/tablepop routepop/routepop keypop/keypop \
 	    authcheck/authcheck confpop/confpop httppop/httppop \
 	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
 	    man/dlvrpop.8 man/popdpass.8 man/popctl.8 man/tablepop.8 \
-	    man/checkpop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
+	    man/routepop.8 man/keypop.8 man/authcheck.8 man/confpop.8 \
 	    man/httppop.8 ${DESTDIR}${MANDIR}/man8/
 	install -m 444 man/authtab.5 man/usertab.5 man/popcache.5 \
 	    man/popd.conf.5 ${DESTDIR}${MANDIR}/man5/

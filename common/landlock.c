@@ -162,7 +162,7 @@ ll_restrict(const char *role, uint64_t fs, int nonet,
 		close(pfd);
 	}
 
-	/* nonet, but TCP connect to that port (checkpop's checks). */
+	/* nonet, but TCP connect to that port (routepop's checks). */
 	if (connport != 0 && (attr.handled_access_net & LL_NET_CONNECT_TCP)) {
 		struct ll_net_port_attr	np;
 

@@ -19,8 +19,8 @@
  * peers.c -- the messages on the channels the parent makes between two
  * children, declared as proto.c declares the parent's: a listener and
  * its keypop, lmtp and its dlvrpops, authpop and tablepop or httppop,
- * tablepop and checkpop, and the control process and the listeners, authpop and
- * tablepop.  The parent passes these channels on and never reads one:
+ * routepop and httppop or tablepop, and the control process and the
+ * listeners, authpop and routepop.  The parent passes these channels on and never reads one:
  * it is built without this file (Makefile), so that its reader reads
  * only its own messages, and it refuses these.  A wrkrpop, which has
  * no such channel, is built without it too.
@@ -436,26 +436,20 @@ valid_ip(const char *s, size_t size)
 	    a) == 1 || inet_pton(AF_INET6, s, a) == 1);
 }
 
+/*
+ * The route database's value, as from a compromised tablepop: text, and
+ * only with ROUTE_FOUND.  Whether it names a pool is routepop's check.
+ */
 static const char *
-valid_backend(const void *p)
+valid_routeval(const void *p)
 {
-	const struct msg_backend	*m = p;
+	const struct msg_routeval	*m = p;
 
-	return valid_ip(m->addr, sizeof(m->addr)) ? NULL : "address";
-}
-
-static const char *
-valid_check(const void *p)
-{
-	const struct msg_check	*m = p;
-
-	if (!valid_ip(m->addr, sizeof(m->addr)))
-		return "address";
-	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
-	    m->state != HEALTH_DEGRADED && m->state != CHECK_DOWN)
-		return "state";
-	if (m->state == CHECK_DOWN && m->sessions != 0)
-		return "sessions";
+	if (m->status < ROUTE_FOUND || m->status > ROUTE_TEMP)
+		return "status";
+	if (!valid_text(m->value, sizeof(m->value)) ||
+	    (m->status == ROUTE_FOUND) != (m->value[0] != '\0'))
+		return "value";
 	return NULL;
 }
 
@@ -529,13 +523,18 @@ static const struct msg_decl peers[] = {
 	    valid_appskept, ANY, 0),
 	/*
 	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
-	 * MSG_PARENT_TABLECHAN, MSG_PARENT_CTLCHAN): a draining httppop
-	 * still answers nginx, a draining tablepop what it was asked.
+	 * MSG_PARENT_ROUTEPEER, MSG_PARENT_CTLCHAN): a draining httppop
+	 * still answers nginx, a draining tablepop or routepop what it
+	 * was asked.
 	 */
-	D(MSG_HTTP_ROUTE, H, T, sizeof(struct msg_login), MSG_NOFD,
+	D(MSG_HTTP_ROUTE, H, R, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
-	D(MSG_TABLE_ROUTE, T, H, sizeof(struct msg_route), MSG_NOFD,
+	D(MSG_ROUTE_ANSWER, R, H, sizeof(struct msg_route), MSG_NOFD,
 	    valid_route, ANY, 0),
+	D(MSG_ROUTE_LOOKUP, R, T, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_TABLE_ROUTEVAL, T, R, sizeof(struct msg_routeval), MSG_NOFD,
+	    valid_routeval, ANY, 0),
 	D(MSG_AUTHPOP_APPS, A, T, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_LOOKUP, A, T, sizeof(struct msg_login), MSG_NOFD,
@@ -545,17 +544,13 @@ static const struct msg_decl peers[] = {
 	/* A draining authpop still checks the passwords it was given. */
 	D(MSG_TABLE_CRED, T, A, sizeof(struct msg_cred), MSG_NOFD,
 	    valid_cred, ANY, 0),
-	D(MSG_TABLE_BACKEND, T, K, sizeof(struct msg_backend), MSG_NOFD,
-	    valid_backend, ANY, 0),
-	D(MSG_CHECK_STATE, K, T, sizeof(struct msg_check), MSG_NOFD,
-	    valid_check, ANY, 0),
-	D(MSG_CONTROL_BACKENDS, C, T, sizeof(struct msg_ctlq), MSG_NOFD,
+	D(MSG_CONTROL_BACKENDS, C, R, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),
-	D(MSG_CONTROL_DRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
+	D(MSG_CONTROL_DRAIN, C, R, sizeof(struct msg_net), MSG_NOFD,
 	    valid_hostnet, ANY, 0),
-	D(MSG_CONTROL_UNDRAIN, C, T, sizeof(struct msg_net), MSG_NOFD,
+	D(MSG_CONTROL_UNDRAIN, C, R, sizeof(struct msg_net), MSG_NOFD,
 	    valid_hostnet, ANY, 0),
-	D(MSG_TABLE_BACKENDS, T, C, sizeof(struct msg_ctlbackend), MSG_NOFD,
+	D(MSG_ROUTE_BACKENDS, R, C, sizeof(struct msg_ctlbackend), MSG_NOFD,
 	    valid_ctlbackend, ANY, 0),
 };
 

@@ -336,7 +336,7 @@ valid_ctlpeer(const void *p)
 	const struct msg_ctlpeer	*m = p;
 
 	if (m->proc != PROC_LISTENER && m->proc != PROC_AUTHPOP &&
-	    m->proc != PROC_TABLE)
+	    m->proc != PROC_ROUTE)
 		return "process";
 	return m->pid > 0 ? NULL : "pid";
 }
@@ -346,8 +346,7 @@ valid_tablepeer(const void *p)
 {
 	const struct msg_ctlpeer	*m = p;
 
-	if (m->proc != PROC_AUTHPOP && m->proc != PROC_CHECK &&
-	    m->proc != PROC_HTTP)
+	if (m->proc != PROC_AUTHPOP && m->proc != PROC_ROUTE)
 		return "process";
 	return m->pid > 0 ? NULL : "pid";
 }
@@ -641,7 +640,7 @@ static const struct msg_decl decls[] = {
 	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
 	 * channel to takes no more.  A worker's is MSG_PARENT_WORKER.
 	 */
-	D(MSG_PARENT_CONF, P, L | A | M | C | T | K | Y | H,
+	D(MSG_PARENT_CONF, P, L | A | M | C | T | R | Y | H,
 	    sizeof(struct conf_settings),
 	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
@@ -650,7 +649,7 @@ static const struct msg_decl decls[] = {
 	    valid_proxy, PH_CONF, 0),
 	D(MSG_PARENT_CONF_KEY, P, Y, sizeof(struct msg_key), MSG_NOFD,
 	    valid_keymsg, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | K | Y | H, 0,
+	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | R | Y | H, 0,
 	    MSG_NOFD, valid_none, PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_START, PH_RUN),
@@ -669,7 +668,7 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
 	    valid_newtab, PH_CONF | ANY, 0),
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
-	D(MSG_PARENT_DRAIN, P, L | A | M | T | K | H, 0, MSG_NOFD, valid_none,
+	D(MSG_PARENT_DRAIN, P, L | A | M | T | R | H, 0, MSG_NOFD, valid_none,
 	    RUN, PH_DRAIN),
 	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
 	    valid_penalty, RUN, 0),
@@ -695,7 +694,7 @@ static const struct msg_decl decls[] = {
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
 	    valid_kick, ANY, 0),
 	/* A new control process links again the ones that drain. */
-	D(MSG_PARENT_CTLCHAN, P, L | A | T, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_PARENT_CTLCHAN, P, L | A | R, 0, MSG_FD, valid_none, ANY, 0),
 	/*
 	 * After its configuration, before its sockets; a draining one
 	 * still makes TLS for its sessions' STLS.
@@ -726,23 +725,27 @@ static const struct msg_decl decls[] = {
 	    valid_ctldenied, RUN, 0),
 	D(MSG_PARENT_CTLPEER, P, C, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_ctlpeer, RUN, 0),
-	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | K | Y | H,
+	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | R | Y | H,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
 	/*
-	 * The channels between tablepop and authpop, checkpop, httppop: a
-	 * new tablepop's reach the draining ones too.
+	 * The channels between tablepop and authpop, routepop, and
+	 * between routepop and httppop: a new tablepop's or routepop's
+	 * reach the draining ones too.
 	 */
 	D(MSG_PARENT_TABLEPEER, P, T, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_tablepeer, ANY, 0),
-	D(MSG_PARENT_TABLECHAN, P, A | K | H, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_PARENT_TABLECHAN, P, A | R, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_PARENT_ROUTEPEER, P, R, sizeof(struct msg_ctlpeer), MSG_FD,
+	    valid_httppeer, ANY, 0),
+	D(MSG_PARENT_ROUTECHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
 	/* auth_http: httppop's channel to the current authpop. */
 	D(MSG_PARENT_HTTPPEER, P, A, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_httppeer, ANY, 0),
 	D(MSG_PARENT_AUTHCHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
-	D(MSG_PARENT_CONF_ROUTE, P, T, 0, MSG_FD, valid_none, PH_CONF, 0),
+	D(MSG_PARENT_CONF_ROUTE, P, R, 0, MSG_FD, valid_none, PH_CONF, 0),
 	D(MSG_PARENT_CONF_FILE, P, T, sizeof(struct msg_tabfile), MSG_FD,
 	    valid_tabfile, PH_CONF, 0),
-	D(MSG_PARENT_ROUTEPAGE, P, T, sizeof(struct msg_routepage), MSG_FD,
+	D(MSG_PARENT_ROUTEPAGE, P, R, sizeof(struct msg_routepage), MSG_FD,
 	    valid_none, PH_CONF, 0),
 	D(MSG_PARENT_CONF_TABLE, P, T, sizeof(struct msg_table), MSG_NOFD,
 	    valid_table, PH_CONF, 0),
@@ -899,8 +902,8 @@ proc_str(int proc)
 		return "control";
 	case PROC_TABLE:
 		return "tablepop";
-	case PROC_CHECK:
-		return "checkpop";
+	case PROC_ROUTE:
+		return "routepop";
 	case PROC_KEY:
 		return "keypop";
 	case PROC_HTTP:

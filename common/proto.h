@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		66
+#define MSG_VERSION		67
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -105,16 +105,17 @@ enum msg_type {
 	MSG_PARENT_CTLDENIED,	/* a request refused to its peer, which
 				   ends the answer; msg_ctldenied */
 	MSG_PARENT_CTLPEER,	/* fd: a channel to a listener, the
-				   current authpop or tablepop, for
+				   current authpop or routepop, for
 				   popctl's questions; msg_ctlpeer */
 	MSG_PARENT_APPSLAST,	/* fd: the app passwords' state file
 				   (app-passwords last), opened by root;
 				   no payload */
-	/* parent -> listener, authpop, tablepop */
+	/* parent -> listener, authpop, routepop */
 	MSG_PARENT_CTLCHAN,	/* fd: its channel to the control process
 				   (a new one replaces the old); no
 				   payload */
-	/* parent -> listener, authpop, lmtp, control, tablepop, keypop */
+	/* parent -> listener, authpop, lmtp, control, tablepop, routepop,
+	   keypop, httppop */
 	MSG_PARENT_VERBOSE,	/* popctl log verbose|brief; msg_verbose */
 	/* parent -> a child (not dlvrpop), before its configuration */
 	MSG_PARENT_STATS,	/* fd: its page of counters (stats.h) */
@@ -129,17 +130,23 @@ enum msg_type {
 	MSG_PARENT_CONF_ENV,	/* a variable of popd's environment at
 				   start, for the table programs; msg_env */
 	MSG_PARENT_LOOKUP,	/* a question for a table; msg_lookup */
-	MSG_PARENT_CONF_ROUTE,	/* fd: the route file, opened by root;
-				   no payload */
 	MSG_PARENT_CONF_FILE,	/* fd: a file table (usertab, quota or
 				   junk users), opened by root; msg_tabfile */
-	MSG_PARENT_ROUTEPAGE,	/* fd: the page where the backends' states
-				   outlive a tablepop (router.c);
-				   msg_routepage */
-	MSG_PARENT_TABLEPEER,	/* fd: a channel to an authpop, an httppop
-				   or the current checkpop; msg_ctlpeer */
-	/* parent -> authpop, checkpop, httppop */
+	MSG_PARENT_TABLEPEER,	/* fd: a channel to an authpop or a
+				   routepop; msg_ctlpeer */
+	/* parent -> authpop, routepop */
 	MSG_PARENT_TABLECHAN,	/* fd: its channel to the current tablepop
+				   (a new one replaces the old); no
+				   payload */
+	/* parent -> routepop */
+	MSG_PARENT_CONF_ROUTE,	/* fd: the route file, opened by root;
+				   no payload */
+	MSG_PARENT_ROUTEPAGE,	/* fd: the page where the backends' states
+				   outlive a routepop; msg_routepage */
+	MSG_PARENT_ROUTEPEER,	/* fd: a channel to an httppop;
+				   msg_ctlpeer */
+	/* parent -> httppop */
+	MSG_PARENT_ROUTECHAN,	/* fd: its channel to the current routepop
 				   (a new one replaces the old); no
 				   payload */
 	/* parent -> authpop, httppop */
@@ -164,7 +171,7 @@ enum msg_type {
 				   check; msg_httpreq */
 	MSG_HTTP_TICKET,	/* a ticket for the backend of a request
 				   said HV_OKTICKET, id its sid; msg_route */
-	/* httppop -> tablepop, likewise */
+	/* httppop -> routepop, likewise */
 	MSG_HTTP_ROUTE,		/* a user's backend, please; msg_login */
 
 	/* listener -> keypop, on the channel the parent made them */
@@ -243,7 +250,7 @@ enum msg_type {
 				   hashes; msg_ctlappsq */
 	MSG_CONTROL_APPSKEPT,	/* app passwords whose last use it keeps,
 				   to a new authpop; msg_appskept */
-	/* control -> tablepop, likewise */
+	/* control -> routepop, likewise */
 	MSG_CONTROL_BACKENDS,	/* list the backends; msg_ctlq */
 	MSG_CONTROL_DRAIN,	/* send no new user to a backend; msg_net */
 	MSG_CONTROL_UNDRAIN,	/* take it back; msg_net */
@@ -253,16 +260,18 @@ enum msg_type {
 				   msg_tabans */
 	MSG_TABLE_READY,	/* its file tables are loaded: it may be
 				   asked now; no payload */
-	/* tablepop -> authpop, httppop, checkpop, control: their channels */
-	MSG_TABLE_ROUTE,	/* the answer to MSG_HTTP_ROUTE; msg_route */
+	/* tablepop -> authpop, routepop: their channels */
 	MSG_TABLE_APPS,		/* the answer to MSG_AUTHPOP_APPS; msg_apps */
 	MSG_TABLE_CRED,		/* the answer to MSG_AUTHPOP_LOOKUP; msg_cred */
-	MSG_TABLE_BACKEND,	/* a backend to check; msg_backend */
-	MSG_TABLE_BACKENDS,	/* the answer to MSG_CONTROL_BACKENDS,
-				   _DRAIN, _UNDRAIN; msg_ctlbackend */
+	MSG_TABLE_ROUTEVAL,	/* the answer to MSG_ROUTE_LOOKUP;
+				   msg_routeval */
 
-	/* checkpop -> tablepop, on the channel the parent made them */
-	MSG_CHECK_STATE,	/* a backend's check; msg_check */
+	/* routepop -> httppop, control, tablepop: their channels */
+	MSG_ROUTE_ANSWER,	/* the answer to MSG_HTTP_ROUTE; msg_route */
+	MSG_ROUTE_BACKENDS,	/* the answer to MSG_CONTROL_BACKENDS,
+				   _DRAIN, _UNDRAIN; msg_ctlbackend */
+	MSG_ROUTE_LOOKUP,	/* the route table is a database: a user's
+				   or domain's value, please; msg_login */
 
 	MSG_MAX
 };
@@ -283,7 +292,7 @@ struct msg_hdr {
 #define PROC_DLVRPOP		0x20
 #define PROC_CONTROL		0x40
 #define PROC_TABLE		0x80
-#define PROC_CHECK		0x100	/* checkpop */
+#define PROC_ROUTE		0x100	/* routepop */
 #define PROC_KEY		0x200	/* keypop */
 #define PROC_HTTP		0x400	/* httppop */
 
@@ -658,9 +667,9 @@ struct msg_cred {
 };
 
 /*
- * MSG_TABLE_ROUTE: the route table's backend for request id's user (or
+ * MSG_ROUTE_ANSWER: the route table's backend for request id's user (or
  * for its domain), a literal IP address; ROUTE_TEMP: the table could not
- * answer, or its answer is not one address (logged by the parent).
+ * answer, or no backend of its pool takes users (logged by routepop).
  */
 #define ROUTE_FOUND		1
 #define ROUTE_NONE		2
@@ -669,6 +678,18 @@ struct msg_route {
 	uint64_t	id;
 	uint32_t	status;		/* ROUTE_* */
 	char		addr[INET6_ADDRSTRLEN];	/* ROUTE_FOUND */
+};
+
+/*
+ * MSG_TABLE_ROUTEVAL: the route database's alias answer for key id of
+ * a routepop's, as it came (routepop checks it is a pool of addresses);
+ * ROUTE_TEMP too for one longer than value.
+ */
+#define ROUTE_VALUEMAX		512	/* ROUTE_POOLMAX addresses, blanks */
+struct msg_routeval {
+	uint64_t	id;
+	uint32_t	status;		/* ROUTE_* */
+	char		value[ROUTE_VALUEMAX];	/* ROUTE_FOUND */
 };
 
 /*
@@ -851,9 +872,10 @@ struct msg_done {
  */
 struct msg_ctlpeer {
 	uint32_t	proc;		/* PROC_LISTENER, PROC_AUTHPOP, or
-					   PROC_TABLE (to control);
-					   PROC_AUTHPOP or PROC_CHECK (to
-					   tablepop) */
+					   PROC_ROUTE (to control);
+					   PROC_AUTHPOP or PROC_ROUTE (to
+					   tablepop); PROC_HTTP (to authpop,
+					   routepop) */
 	int32_t		pid;		/* for logs */
 };
 
@@ -1115,7 +1137,7 @@ struct msg_ctlapps {
 };
 
 /*
- * MSG_TABLE_BACKENDS: a backend as checkpop last saw it (health:
+ * MSG_ROUTE_BACKENDS: a backend as its last check saw it (health:
  * HEALTH_*, CHECK_DOWN, or 0 before its first check)
  * and as popctl drained it; age: seconds since its last check, -1 for
  * never.  more is 1 while others follow; the last has more 0, and
@@ -1235,23 +1257,12 @@ struct msg_tabans {
 };
 
 /*
- * A router's health checks (checkpop/, tablepop/router.c).  tablepop
- * names each backend a route names (MSG_TABLE_BACKEND); checkpop
- * connects to its health port every second and reports each check to
- * tablepop: the line's state and sessions, or CHECK_DOWN after
- * CHECK_FAILS failed checks in a row (MSG_CHECK_STATE).
+ * A router's health checks (routepop/check.c): a backend is down
+ * (CHECK_DOWN, beside the health line's HEALTH_*) after CHECK_FAILS
+ * failed checks in a row.
  */
 #define CHECK_DOWN		3	/* beside HEALTH_UP, HEALTH_DRAINING */
 #define CHECK_FAILS		2
-struct msg_backend {
-	char		addr[INET6_ADDRSTRLEN];
-};
-struct msg_check {
-	char		addr[INET6_ADDRSTRLEN];
-	uint32_t	state;		/* HEALTH_UP, HEALTH_DRAINING,
-					   HEALTH_DEGRADED, CHECK_DOWN */
-	uint32_t	sessions;	/* the line's, or 0 */
-};
 
 /*
  * MSG_PARENT_SPOOLPAGE: the page the parent made once, for every lmtp
@@ -1270,7 +1281,7 @@ struct msg_spoolpage {
 
 /*
  * MSG_PARENT_ROUTEPAGE: the page the parent made once, for every
- * tablepop; gen changes with each configuration, so that a tablepop tells a
+ * routepop; gen changes with each configuration, so that a routepop tells a
  * reload (the counts start again) from a restart (nothing is lost).
  * The parent never reads the page.
  */

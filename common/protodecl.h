@@ -49,7 +49,7 @@ const struct msg_decl *peers_decls(size_t *);
 #define V	PROC_DLVRPOP
 #define C	PROC_CONTROL
 #define T	PROC_TABLE
-#define K	PROC_CHECK
+#define R	PROC_ROUTE
 #define Y	PROC_KEY
 #define H	PROC_HTTP
 #define RUN	PH_RUN

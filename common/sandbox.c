@@ -753,25 +753,26 @@ sandbox_keycheck(void)
 }
 
 /*
- * checkpop: POPD_USER in an empty chroot, a router's health checks.  It
- * holds its channels (to the parent, and to tablepop, which the parent
- * passes) and one TCP socket per check in progress: it connects to the
- * backends tablepop names, at the health port, reads one line and
- * closes.  No file, no listening, no exec, no fork; TCP connect only to
- * that port (Landlock ABI 4: the kernel's check; the addresses are
- * tablepop's, in declared messages).
+ * routepop: POPD_USER in an empty chroot, auth_http's router.  It holds
+ * its channels (to the parent, and to httppop, tablepop and control,
+ * which the parent passes), the route file read before, and with a
+ * health port one TCP socket per check in progress: it connects to the
+ * backends its routes name, at that port, reads one line and closes.
+ * No file, no listening, no exec, no fork; TCP connect only to that
+ * port (Landlock ABI 4: the kernel's check), none without one.
  */
 void
-sandbox_checkpop(int port)
+sandbox_routepop(int port)
 {
 #ifdef __OpenBSD__
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: the channels and the reads; inet: socket(2), connect(2);
-	 * recvfd: its channel to tablepop, from the parent.
+	 * stdio: the channels and the reads; inet: socket(2), connect(2)
+	 * for the checks; recvfd: its channels, from the parent.
 	 */
-	sb_pledge("checkpop", "stdio inet recvfd");
+	sb_pledge("routepop", port != 0 ? "stdio inet recvfd" :
+	    "stdio recvfd");
 #else
 	static const int allow[] = {
 		/* A nonblocking connect's outcome. */
@@ -780,16 +781,16 @@ sandbox_checkpop(int port)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	sb_nnp("checkpop");
+	sb_nnp("routepop");
 	/* Every fs right handled, no rule; TCP: connect to port alone. */
-	abi = ll_restrict("checkpop", LL_FS_ALL, 1, NULL, 0, 1, port);
+	abi = ll_restrict("routepop", LL_FS_ALL, 1, NULL, 0, 1, port);
 
-	ctx = sc_init("checkpop", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "checkpop", 1, getpid());
-	sc_nofs(ctx, "checkpop");
-	sc_allow(ctx, "checkpop", allow, sizeof(allow) / sizeof(allow[0]));
-	sc_load(ctx, "checkpop");
-	sb_describe(abi, abi > 0 ? NULL : "checkpop");
+	ctx = sc_init("routepop", SCMP_ACT_KILL_PROCESS);
+	sc_child_base(ctx, "routepop", 1, getpid());
+	sc_nofs(ctx, "routepop");
+	sc_allow(ctx, "routepop", allow, sizeof(allow) / sizeof(allow[0]));
+	sc_load(ctx, "routepop");
+	sb_describe(abi, abi > 0 ? NULL : "routepop");
 #endif
 }
 
@@ -827,8 +828,8 @@ sandbox_tablepop(const char *const exec[])
 	 * stdio: the channel, the programs' socketpairs and pipes (dup2
 	 * onto their 0-2, closefrom); proc: fork, kill and wait for them,
 	 * setsid and setrlimit (no core) in the child; exec: execve of
-	 * the programs, unveiled alone; recvfd: the channels to authpop,
-	 * checkpop and control (the router), from the parent.
+	 * the programs, unveiled alone; recvfd: the channels to authpop
+	 * and routepop, from the parent.
 	 */
 	sb_pledge("tablepop", "stdio proc exec recvfd");
 #else

@@ -32,7 +32,7 @@ void		 sandbox_control(int);
 void		 sandbox_keypop(void);
 void		 sandbox_keycheck(void);
 void		 sandbox_tablepop(const char *const []);
-void		 sandbox_checkpop(int);
+void		 sandbox_routepop(int);
 void		 sandbox_authpop(void);
 void		 sandbox_httppop(void);
 void		 sandbox_wrkrpop(const char *);

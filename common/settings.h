@@ -146,7 +146,7 @@ struct conf_settings {
 	int			 routesrc;	/* TABSRC_FILE or _LOOKUP */
 	int			 route_port[3];	/* ROUTE_POP3, _IMAP, _SMTP */
 	int			 route_health;	/* backends' health port, 0:
-						   no checks (checkpop) */
+						   no checks (routepop) */
 	char			 ticket_key[PATH_MAX];
 	/*
 	 * App passwords (apppass.h): the key of their hashes ("" = none),

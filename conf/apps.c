@@ -22,7 +22,7 @@
  * anything changes, and writes its image, which the parent hands every
  * authpop that starts and, at a reload, the older ones (users_send_apps,
  * users_send_tables).  A database table is asked by tablepop
- * for authpop (MSG_AUTHPOP_APPS, tablepop/router.c), which checks what
+ * for authpop (MSG_AUTHPOP_APPS, tablepop/ask.c), which checks what
  * it gets.  popctl's show app-passwords is the control process's: it
  * asks authpop.
  *

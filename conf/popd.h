@@ -33,7 +33,7 @@
 
 /* The supervised children (supervise.c). */
 enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_CONTROL,
-    KIND_TABLE, KIND_CHECK, KIND_KEY, KIND_HTTP, KIND_MAX };
+    KIND_TABLE, KIND_ROUTE, KIND_KEY, KIND_HTTP, KIND_MAX };
 
 struct chan;
 struct conf_listen;

@@ -241,7 +241,7 @@ find_helpers(const char *self)
 		{ "lmtp",	proc_path[KIND_LMTP] },
 		{ "control",	proc_path[KIND_CONTROL] },
 		{ "tablepop",	proc_path[KIND_TABLE] },
-		{ "checkpop",	proc_path[KIND_CHECK] },
+		{ "routepop",	proc_path[KIND_ROUTE] },
 		{ "keypop",	proc_path[KIND_KEY] },
 		{ "httppop",	proc_path[KIND_HTTP] },
 		{ "wrkrpop",	wrkrpop_path },

@@ -16,7 +16,7 @@
 
 /*
  * ask.c -- what the control process asks the listeners, authpop and
- * tablepop (control.c has the parent's answer first): a channel to each
+ * routepop (control.c has the parent's answer first): a channel to each
  * from the parent (MSG_PARENT_CTLPEER), the question sent to every one
  * it is for, and their answers gathered into the client's, for at most
  * ASK_TIME seconds.  A peer that answers what it was not asked loses its
@@ -40,7 +40,7 @@
 #define ASK_TIME	5	/* seconds for the children's answers */
 
 /*
- * A listener, the current authpop or the current tablepop, on the
+ * A listener, the current authpop or the current routepop, on the
  * channel the parent made for us (MSG_PARENT_CTLPEER).  Its end closes
  * with it: a question never waits for one that is gone.
  */
@@ -69,10 +69,10 @@ static void	control_listener_handshakes(struct chan *, const void *,
 		    int);
 static void	control_peer_count(struct chan *, const void *, int);
 static void	control_authpop_penalties(struct chan *, const void *, int);
-static void	control_table_backends(struct chan *, const void *, int);
+static void	control_route_backends(struct chan *, const void *, int);
 static void	ask_done(struct client *, const char *);
 
-/* All a listener, authpop or tablepop may send us: our answers. */
+/* All a listener, authpop or routepop may send us: our answers. */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_HANDSHAKES,	control_listener_handshakes },
 	{ MSG_LISTENER_KICKED,		control_peer_count },
@@ -84,13 +84,13 @@ static const struct msg_handler from_authpop[] = {
 	{ MSG_AUTHPOP_CTLAPPS,		control_authpop_ctlapps },
 	{ MSG_AUTHPOP_APPSGONE,		control_authpop_appsgone },
 };
-static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_BACKENDS,		control_table_backends },
+static const struct msg_handler from_route[] = {
+	{ MSG_ROUTE_BACKENDS,		control_route_backends },
 };
 
 /*
- * A channel to a listener, an authpop or tablepop, from the parent.  A
- * new authpop's or tablepop's replaces the one before: that one drains,
+ * A channel to a listener, an authpop or routepop, from the parent.  A
+ * new authpop's or routepop's replaces the one before: that one drains,
  * and is no longer asked; an authpop keeps its channel until it exits,
  * for the uses of app passwords it still checks.  A new control process
  * is given the draining authpops' first, the current one's last.
@@ -120,7 +120,7 @@ control_parent_peer(struct chan *c, const void *data, int fd)
 		    from_authpop, nitems(from_authpop), peer_eof, p);
 	else
 		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_table, nitems(from_table), peer_eof, p);
+		    from_route, nitems(from_route), peer_eof, p);
 	p->chan.bad = peer_bad;
 	chan_start(&p->chan);
 	TAILQ_INSERT_TAIL(&peers, p, entry);
@@ -142,8 +142,8 @@ peer_eof(struct chan *c)
 }
 
 /*
- * The current authpop or tablepop is replaced (by pid's): the last
- * tablepop goes, an authpop is asked no more; an older channel of pid's
+ * The current authpop or routepop is replaced (by pid's): the last
+ * routepop goes, an authpop is asked no more; an older channel of pid's
  * own goes (it has the new one).
  */
 static void
@@ -192,7 +192,7 @@ peer_unlink(struct peer *p)
 /*
  * The parent allowed cl's request: ask each listener (show sessions,
  * kick address), the current authpop (show penalties, unpenalize) or
- * tablepop (show backends, drain BACKEND), for at most ASK_TIME seconds.
+ * routepop (show backends, drain BACKEND), for at most ASK_TIME seconds.
  */
 void
 client_ask(struct client *cl)
@@ -219,7 +219,7 @@ client_ask(struct client *cl)
 		break;
 	case CTL_SHOW_BACKENDS:
 		type = MSG_CONTROL_BACKENDS;
-		proc = PROC_TABLE;
+		proc = PROC_ROUTE;
 		break;
 	case CTL_SHOW_APPS:
 		type = MSG_CONTROL_APPS;
@@ -230,7 +230,7 @@ client_ask(struct client *cl)
 		type = cl->cmd == CTL_DRAIN ? MSG_CONTROL_DRAIN :
 		    MSG_CONTROL_UNDRAIN;
 		len = sizeof(m);
-		proc = PROC_TABLE;
+		proc = PROC_ROUTE;
 		break;
 	default:
 		type = MSG_CONTROL_UNPENALIZE;
@@ -301,7 +301,7 @@ ask_done(struct client *cl, const char *why)
 			return;
 	if (cl->cmd == CTL_DRAIN || cl->cmd == CTL_UNDRAIN) {
 		(void)net_str(&cl->net, what, sizeof(what));
-		/* No tablepop (no route), or none of its backends. */
+		/* No routepop (no route), or none of its backends. */
 		if (cl->count == 0) {
 			client_last(cl, "no route names that backend", NULL);
 			return;
@@ -406,9 +406,9 @@ control_peer_count(struct chan *c, const void *data, int fd)
 	ask_done(cl, NULL);
 }
 
-/* A backend of tablepop's, for show backends or drain. */
+/* A backend of routepop's, for show backends or drain. */
 static void
-control_table_backends(struct chan *c, const void *data, int fd)
+control_route_backends(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlbackend	*m = data;
 	struct client			*cl;
@@ -416,7 +416,7 @@ control_table_backends(struct chan *c, const void *data, int fd)
 	if ((cl = peer_answer(c, m->req, !m->more)) == NULL)
 		return;
 	if (m->addr[0] != '\0') {
-		if (client_print(cl, MSG_TABLE_BACKENDS, m) == -1)
+		if (client_print(cl, MSG_ROUTE_BACKENDS, m) == -1)
 			return;
 		cl->count++;
 	}

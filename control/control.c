@@ -40,7 +40,7 @@
  *	authpop		show penalties, unpenalize, show app-passwords
  *			(the current one), and the uses of app passwords
  *			(each one, draining too: lastuse.c); and
- *	tablepop	show backends, drain and undrain BACKEND: on a
+ *	routepop	show backends, drain and undrain BACKEND: on a
  *			channel to each that the parent passes
  *			(MSG_PARENT_CTLPEER), asked once the parent has
  *			answered the request ok (ask.c)

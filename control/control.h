@@ -16,7 +16,7 @@
 
 /*
  * control.h -- the control process (control.c), what it asks the
- * listeners, authpop and tablepop (ask.c), the app passwords' last uses
+ * listeners, authpop and routepop (ask.c), the app passwords' last uses
  * it keeps (lastuse.c), and how it prints the answers (print.c).
  */
 #ifndef POPD_CONTROL_H
@@ -39,7 +39,7 @@ struct peer;
 enum client_state {
 	C_READ,			/* reading the request */
 	C_WAIT,			/* the parent has it: waiting for answers */
-	C_ASK,			/* the listeners, authpop or tablepop
+	C_ASK,			/* the listeners, authpop or routepop
 				   have it */
 	C_LAST,			/* the last line is queued: flush it */
 	C_DRAIN,		/* all sent: read to the client's close */

@@ -118,7 +118,7 @@ print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
 			return -1;
 		print_apps(fp, data);
 		return 0;
-	case MSG_TABLE_BACKENDS:
+	case MSG_ROUTE_BACKENDS:
 		if (cmd != CTL_SHOW_BACKENDS && cmd != CTL_DRAIN &&
 		    cmd != CTL_UNDRAIN)
 			return -1;

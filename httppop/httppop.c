@@ -30,7 +30,7 @@
  * itself.  Of a good one it asks the current authpop only what needs
  * the hashes (MSG_HTTP_VERIFY): authpop checks the password and says
  * its verdict when it is due, with the failure delays of any login
- * (MSG_AUTHPOP_VERDICT).  After a good one it asks tablepop which
+ * (MSG_AUTHPOP_VERDICT).  After a good one it asks routepop which
  * backend serves the user (MSG_HTTP_ROUTE), and a router's authpop
  * for the ticket that lets that backend trust the check
  * (MSG_HTTP_TICKET): httppop holds no hash and no ticket key.  Then it
@@ -39,10 +39,10 @@
  *
  * Peers:
  *	parent   ==fd 3==  httppop	PARENT_CONF, _CONF_PROXY, _LISTEN,
- *					_AUTHCHAN, _TABLECHAN, _DRAIN in
+ *					_AUTHCHAN, _ROUTECHAN, _DRAIN in
  *	authpop  ==chan==  httppop	HTTP_VERIFY, HTTP_TICKET out,
  *					AUTHPOP_VERDICT in
- *	tablepop ==chan==  httppop	HTTP_ROUTE out, TABLE_ROUTE in
+ *	routepop ==chan==  httppop	HTTP_ROUTE out, ROUTE_ANSWER in
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -80,7 +80,7 @@ struct httplisten {
 enum conn_state {
 	C_READ,		/* its request head */
 	C_VERDICT,	/* authpop's verdict on the password */
-	C_ROUTE,	/* tablepop's backend for the user */
+	C_ROUTE,	/* routepop's backend for the user */
 	C_TICKET	/* authpop's ticket for that backend */
 };
 
@@ -141,7 +141,7 @@ static const char *protos[] = { "pop3", "imap", "smtp" };
 static struct conf_settings	 set;
 static struct chan		 parent_chan;
 static struct chan		 authchan[2];	/* the newest two authpops' */
-static struct chan		 tabchan[2];	/* the newest two tablepops' */
+static struct chan		 tabchan[2];	/* the newest two routepops' */
 static uint64_t			 authgen[2], tabgen[2];	/* 0: closed */
 static int			 authcur = -1, tabcur = -1;
 static int			 draining;
@@ -156,14 +156,14 @@ static uint64_t			 nextid = 1;
 static void	httppop_parent_proxy(struct chan *, const void *, int);
 static void	httppop_parent_listen(struct chan *, const void *, int);
 static void	httppop_parent_authchan(struct chan *, const void *, int);
-static void	httppop_parent_tablechan(struct chan *, const void *, int);
+static void	httppop_parent_routechan(struct chan *, const void *, int);
 static void	httppop_parent_drain(struct chan *, const void *, int);
 static void	httppop_parent_eof(struct chan *);
 static int	peer_chan(struct chan *, uint64_t *, int, int, int,
 		    const struct msg_handler *, size_t);
 static void	peer_eof(struct chan *);
 static void	authpop_verdict(struct chan *, const void *, int);
-static void	tablepop_route(struct chan *, const void *, int);
+static void	routepop_answer(struct chan *, const void *, int);
 static struct conn *conn_find(uint64_t, enum conn_state, struct chan *);
 static void	httppop_open(void *);
 static void	httppop_sandbox(void *);
@@ -185,7 +185,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_LISTEN,	httppop_parent_listen },
 	{ MSG_PARENT_AUTHCHAN,	httppop_parent_authchan },
-	{ MSG_PARENT_TABLECHAN,	httppop_parent_tablechan },
+	{ MSG_PARENT_ROUTECHAN,	httppop_parent_routechan },
 	{ MSG_PARENT_DRAIN,	httppop_parent_drain },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
@@ -209,12 +209,12 @@ static const struct proc_role httppop_role = {
 	.eof = httppop_parent_eof,
 };
 
-/* All authpop and tablepop may send us. */
+/* All authpop and routepop may send us. */
 static const struct msg_handler from_auth[] = {
 	{ MSG_AUTHPOP_VERDICT,	authpop_verdict },
 };
 static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_ROUTE,	tablepop_route },
+	{ MSG_ROUTE_ANSWER,	routepop_answer },
 };
 
 int
@@ -282,9 +282,9 @@ httppop_parent_listen(struct chan *c, const void *data, int fd)
 }
 
 /*
- * The current authpop's channel, or tablepop's: the one before it is
+ * The current authpop's channel, or routepop's: the one before it is
  * kept for the requests it has (a reload's draining authpop answers
- * them, a draining tablepop routes them).
+ * them, a draining routepop routes them).
  */
 static void
 httppop_parent_authchan(struct chan *c, const void *data, int fd)
@@ -294,9 +294,9 @@ httppop_parent_authchan(struct chan *c, const void *data, int fd)
 }
 
 static void
-httppop_parent_tablechan(struct chan *c, const void *data, int fd)
+httppop_parent_routechan(struct chan *c, const void *data, int fd)
 {
-	tabcur = peer_chan(tabchan, tabgen, tabcur, fd, PROC_TABLE,
+	tabcur = peer_chan(tabchan, tabgen, tabcur, fd, PROC_ROUTE,
 	    from_table, nitems(from_table));
 }
 
@@ -321,7 +321,7 @@ peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
 }
 
 /*
- * An authpop or tablepop gone, or broken: what its requests wait for
+ * An authpop or routepop gone, or broken: what its requests wait for
  * will not come, a temporary failure.
  */
 static void
@@ -332,14 +332,14 @@ peer_eof(struct chan *c)
 	uint64_t	*gen = tab ? &tabgen[c - tabchan] :
 			    &authgen[c - authchan];
 
-	log_debug("%s closed its channel", tab ? "tablepop" : "authpop");
+	log_debug("%s closed its channel", tab ? "routepop" : "authpop");
 	TAILQ_FOREACH_SAFE(n, &conns, entry, next)
 		if (tab ? n->state == C_ROUTE && n->tgen == *gen :
 		    (n->state == C_VERDICT || n->state == C_TICKET) &&
 		    n->agen == *gen) {
 			log_warnx("session h%llu: %s: %s gone before its "
 			    "answer", (unsigned long long)n->id, n->addr,
-			    tab ? "tablepop" : "authpop");
+			    tab ? "routepop" : "authpop");
 			http_refuse(n, HV_TEMP, 0);
 		}
 	if (c->fd != -1)
@@ -599,7 +599,7 @@ authpop_verdict(struct chan *c, const void *data, int fd)
 	}
 	/* A good password: which backend serves the user? */
 	if (tabcur == -1) {
-		log_warnx("session h%llu: %s: %s, but no tablepop runs to "
+		log_warnx("session h%llu: %s: %s, but no routepop runs to "
 		    "route it", (unsigned long long)n->id, n->addr, n->user);
 		http_refuse(n, HV_TEMP, 0);
 		return;
@@ -614,9 +614,9 @@ authpop_verdict(struct chan *c, const void *data, int fd)
 	chan_send(&tabchan[tabcur], MSG_HTTP_ROUTE, -1, &ml, sizeof(ml));
 }
 
-/* tablepop's backend for the user; a router's ticket is made for it. */
+/* routepop's backend for the user; a router's ticket is made for it. */
 static void
-tablepop_route(struct chan *c, const void *data, int fd)
+routepop_answer(struct chan *c, const void *data, int fd)
 {
 	const struct msg_route	*mr = data;
 	struct msg_route	 mt;

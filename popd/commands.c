@@ -263,8 +263,8 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 /*
  * drain, undrain: without a backend, this popd's health ports say
  * draining (or up again); logins are still served.  With one, a router
- * sends no new user there: allowed, the control process asks tablepop
- * (tablepop/router.c).
+ * sends no new user there: allowed, the control process asks routepop
+ * (routepop/router.c).
  */
 void
 ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)

@@ -52,8 +52,8 @@
  *						usertab and every table; a
  *						reload's new one takes over,
  *						the old drains
- *	checkpop	LIBEXECDIR/checkpop	supervised, if a route names
- *						a health port
+ *	routepop	LIBEXECDIR/routepop	supervised, if popd.conf has
+ *						a route (auth_http's router)
  *	keypop		LIBEXECDIR/keypop	one with each listener
  *	wrkrpop		LIBEXECDIR/wrkrpop	one per session, as the user
  *	dlvrpop		LIBEXECDIR/dlvrpop	one per maildir in delivery,
@@ -205,7 +205,7 @@ main(int argc, char *argv[])
 	/* Confined before the first child: they all inherit it. */
 	/*
 	 * Database tables may be reached over TCP: their programs inherit;
-	 * a router's checkpop connects to its backends' health ports.
+	 * a router's routepop connects to its backends' health ports.
 	 */
 	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf),
 	    conf->set.route[0] != '\0' || lookup_names(conf, tables) != 0);
@@ -218,7 +218,7 @@ main(int argc, char *argv[])
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
 	    proc_start(KIND_TABLE) == NULL ||
-	    (proc_wanted(KIND_CHECK) && proc_start(KIND_CHECK) == NULL) ||
+	    (proc_wanted(KIND_ROUTE) && proc_start(KIND_ROUTE) == NULL) ||
 	    (proc_wanted(KIND_HTTP) && proc_start(KIND_HTTP) == NULL))
 		fatalx("cannot start the children");
 	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
@@ -654,9 +654,9 @@ reload_checked(int error, const char *why)
 
 /*
  * A new tablepop for the reload, sent the reload's configuration and
- * tables (table_conf reads the current ones), or NULL.  Its backends
- * count again (tablepop/router.c): a new gen, kept if it fails, so
- * that none other takes that gen for a restart.
+ * tables (table_conf reads the current ones), or NULL.  The reload's
+ * backends count again (routepop/router.c): a new gen, kept if it
+ * fails, so that none other takes that gen for a restart.
  */
 static struct proc *
 reload_tablepop(void)
@@ -686,7 +686,7 @@ reload_commit(void)
 		conf_changes(rl.nconf);
 		conf_free(conf);
 		conf = rl.nconf;
-		/* tablepop's backends count again: reload_tablepop's gen. */
+		/* routepop's backends count again: reload_tablepop's gen. */
 		if (!rl.tables)
 			conf_gen++;
 	}

@@ -16,7 +16,8 @@
 
 /*
  * supervise.c -- the parent's supervised children: the listeners,
- * authpop, httppop, the lmtp and the control process, tablepop.  Each is spawned
+ * authpop, httppop, the lmtp and the control process, tablepop,
+ * routepop.  Each is spawned
  * (child.c) with its channel on a fixed fd, and restarted when it dies,
  * so that a crash costs its sessions, not the service; after a reload
  * the new one takes over and the previous one drains.  Here too is what
@@ -67,7 +68,9 @@ static void		proc_link(struct proc *, struct proc *, uint32_t,
 static void		ctl_link(struct proc *);
 static void		table_link(struct proc *, struct proc *);
 static void		http_link(struct proc *, struct proc *);
+static void		route_link(struct proc *, struct proc *);
 static void		table_conf(struct chan *);
+static void		route_conf(struct chan *);
 static void		proc_drain(struct proc *);
 static void		proc_restart(int, short, void *);
 static enum proc_id	listen_kind(int);
@@ -124,11 +127,11 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 	[KIND_LMTP] = { PROC_LMTP, from_lmtp, nitems(from_lmtp) },
 	[KIND_CONTROL] = { PROC_CONTROL, from_control, nitems(from_control) },
 	[KIND_TABLE] = { PROC_TABLE, from_table, nitems(from_table) },
-	/* It tells tablepop, on their own channel (table_link). */
-	[KIND_CHECK] = { PROC_CHECK, NULL, 0 },
+	/* It tells httppop and control, on their own channels. */
+	[KIND_ROUTE] = { PROC_ROUTE, NULL, 0 },
 	/* One per listener, started with it (keypop_spawn); it says nothing. */
 	[KIND_KEY] = { PROC_KEY, NULL, 0 },
-	/* It tells authpop and tablepop, on their own channels. */
+	/* It tells authpop and routepop, on their own channels. */
 	[KIND_HTTP] = { PROC_HTTP, NULL, 0 },
 };
 
@@ -269,11 +272,11 @@ proc_spawn(enum proc_id id, int slot)
 	if (p == NULL)
 		return NULL;
 	/*
-	 * Its page of counters (the control process and tablepop count
-	 * nothing: the parent counts lookups); without one it serves
-	 * uncounted (logged).
+	 * Its page of counters (the control process, tablepop and
+	 * routepop count nothing: the parent counts lookups); without one
+	 * it serves uncounted (logged).
 	 */
-	if (id != KIND_CONTROL && id != KIND_TABLE && id != KIND_CHECK &&
+	if (id != KIND_CONTROL && id != KIND_TABLE && id != KIND_ROUTE &&
 	    id != KIND_HTTP && (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	if (id == KIND_LMTP)
@@ -293,6 +296,8 @@ proc_spawn(enum proc_id id, int slot)
 		conf->set.limit.handshakes = 1;
 	if (id == KIND_TABLE)
 		table_conf(&p->chan);
+	else if (id == KIND_ROUTE)
+		route_conf(&p->chan);
 	else
 		sent = conf_send(&p->chan, conf, proc_kinds[id].proc,
 		    id == KIND_AUTHPOP ? users.appsimg : -1);
@@ -337,10 +342,12 @@ proc_spawn(enum proc_id id, int slot)
 	}
 	if (id == KIND_LISTENER)
 		ctl_link(p);
-	if (id == KIND_AUTHPOP || id == KIND_CHECK || id == KIND_HTTP)
+	if (id == KIND_AUTHPOP || id == KIND_ROUTE)
 		table_link(p, current[KIND_TABLE]);
-	if (id == KIND_HTTP)
+	if (id == KIND_HTTP) {
 		http_link(p, current[KIND_AUTHPOP]);
+		route_link(p, current[KIND_ROUTE]);
+	}
 	return p;
  fail:
 	/* It exits when it sees us close it. */
@@ -350,16 +357,13 @@ proc_spawn(enum proc_id id, int slot)
 }
 
 /*
- * A new tablepop's configuration: its database tables (lookup.c), the
- * route file and file tables opened as root (users.c), and the page where the backends'
- * states outlive it (router.c), which root makes once and never reads.
+ * A new tablepop's configuration: its database tables (lookup.c) and
+ * file tables opened as root (users.c).
  */
 static void
 table_conf(struct chan *c)
 {
-	static int		 pagefd = -1;
-	struct msg_routepage	 m;
-	int			 fd;
+	int	fd;
 
 	const struct {
 		int		 fd;
@@ -374,14 +378,10 @@ table_conf(struct chan *c)
 	size_t			 i;
 
 	lookup_conf(c, conf);
-	/* chan_send closes what it passes: ours are kept, not inherited. */
-	if (users.routefd != -1) {
-		if ((fd = fcntl(users.routefd, F_DUPFD_CLOEXEC, 0)) != -1)
-			chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
-		else
-			log_warn("tablepop: the route file");
-	}
-	/* Without one, its lookups fail: [SYS/TEMP], not "no such user". */
+	/*
+	 * chan_send closes what it passes: ours are kept, not inherited.
+	 * Without one, its lookups fail: [SYS/TEMP], not "no such user".
+	 */
 	for (i = 0; i < nitems(files); i++) {
 		if (files[i].fd == -1)
 			continue;
@@ -394,9 +394,32 @@ table_conf(struct chan *c)
 		mf.kind = files[i].kind;
 		chan_send(c, MSG_PARENT_CONF_FILE, fd, &mf, sizeof(mf));
 	}
+	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
+}
+
+/*
+ * A new routepop's configuration: the route file opened as root
+ * (users.c), and the page where the backends' states outlive it
+ * (routepop/router.c), which root makes once and never reads.
+ */
+static void
+route_conf(struct chan *c)
+{
+	static int		 pagefd = -1;
+	struct msg_routepage	 m;
+	int			 fd;
+
+	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
+	/* chan_send closes what it passes: ours are kept, not inherited. */
+	if (users.routefd != -1) {
+		if ((fd = fcntl(users.routefd, F_DUPFD_CLOEXEC, 0)) != -1)
+			chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
+		else
+			log_warn("routepop: the route file");
+	}
 	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
 	    ROUTEPAGE_SIZE)) == -1)
-		log_warn("tablepop: the backends' page");
+		log_warn("routepop: the backends' page");
 	if (pagefd != -1 && (fd = fcntl(pagefd, F_DUPFD_CLOEXEC, 0)) != -1) {
 		memset(&m, 0, sizeof(m));
 		m.gen = conf_gen;
@@ -617,17 +640,17 @@ listen_kind(int flags)
 
 /*
  * The lmtp process runs for LMTP sockets only, httppop for auth-http
- * ones, the control process for its socket, checkpop for a route's health port, keypop never by
- * itself; the others always (tablepop too: it serves usertab).
+ * ones, the control process for its socket, routepop for a route,
+ * keypop never by itself; the others always (tablepop too: it serves
+ * usertab).
  */
 int
 proc_wanted(enum proc_id id)
 {
 	int	i;
 
-	if (id == KIND_CHECK)
-		return conf->set.route[0] != '\0' &&
-		    conf->set.route_health != 0;
+	if (id == KIND_ROUTE)
+		return conf->set.route[0] != '\0';
 	/* Each listener comes with its own (keypop_spawn). */
 	if (id == KIND_KEY)
 		return 0;
@@ -650,10 +673,10 @@ proc_takeover(struct proc *p)
 		successor[p->id] = NULL;
 	/*
 	 * Every listener, draining or not, the current authpop and
-	 * tablepop; tablepop's own peers: every authpop and httppop,
-	 * the checkpop.
+	 * routepop; tablepop's own peers: every authpop, the current
+	 * routepop; routepop's: every httppop.
 	 */
-	if (p->id == KIND_AUTHPOP || p->id == KIND_TABLE)
+	if (p->id == KIND_AUTHPOP || p->id == KIND_ROUTE)
 		ctl_link(p);
 	/*
 	 * A new control process: the draining authpops too, which still
@@ -662,7 +685,7 @@ proc_takeover(struct proc *p)
 	 */
 	if (p->id == KIND_CONTROL) {
 		TAILQ_FOREACH(q, &procs, entry)
-			if (q->id == KIND_LISTENER || q == current[KIND_TABLE] ||
+			if (q->id == KIND_LISTENER || q == current[KIND_ROUTE] ||
 			    (q->id == KIND_AUTHPOP && q->draining))
 				ctl_link(q);
 		if (current[KIND_AUTHPOP] != NULL)
@@ -670,9 +693,12 @@ proc_takeover(struct proc *p)
 	}
 	if (p->id == KIND_TABLE)
 		TAILQ_FOREACH(q, &procs, entry)
-			if (q->id == KIND_AUTHPOP || q->id == KIND_HTTP ||
-			    q == current[KIND_CHECK])
+			if (q->id == KIND_AUTHPOP || q == current[KIND_ROUTE])
 				table_link(q, p);
+	if (p->id == KIND_ROUTE)
+		TAILQ_FOREACH(q, &procs, entry)
+			if (q->id == KIND_HTTP)
+				route_link(q, p);
 	/* auth_http's requests go to the authpop that serves. */
 	if (p->id == KIND_AUTHPOP)
 		http_link(current[KIND_HTTP], p);
@@ -705,9 +731,10 @@ proc_takeover(struct proc *p)
 }
 
 /*
- * What only the listeners, the current authpop or tablepop know,
- * popctl's control process asks them itself (control.c); authpop's
- * routes and checkpop's checks go to tablepop (tablepop/router.c).
+ * What only the listeners, the current authpop or routepop know,
+ * popctl's control process asks them itself (control.c); httppop's
+ * routes go to routepop, routepop's and authpop's database questions
+ * to tablepop.
  * p gets a channel to peer (type tome), and peer the other end (topeer,
  * naming p).  Each end closes with its process, so neither waits on
  * one that is gone (authpop's questions fail as temporary), and the
@@ -754,6 +781,13 @@ http_link(struct proc *h, struct proc *a)
 {
 	if (h != NULL)
 		proc_link(h, a, MSG_PARENT_AUTHCHAN, MSG_PARENT_HTTPPEER);
+}
+
+/* httppop h asks routepop r for its users' backends. */
+static void
+route_link(struct proc *h, struct proc *r)
+{
+	proc_link(h, r, MSG_PARENT_ROUTECHAN, MSG_PARENT_ROUTEPEER);
 }
 
 /* After a reload: p takes no new work, and exits once it has none. */

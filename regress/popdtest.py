@@ -84,7 +84,7 @@ CONFPOP = os.path.join(REPO, "confpop", "confpop")
 # The programs popd runs, each in its folder of the build tree (a test
 # that copies the build tree copies these).
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
-            "dlvrpop", "tablepop", "checkpop", "keypop", "authcheck",
+            "dlvrpop", "tablepop", "routepop", "keypop", "authcheck",
             "confpop", "httppop")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 DLVRPOP = os.path.join(REPO, "dlvrpop", "dlvrpop")
@@ -503,10 +503,10 @@ def proc_cmdline(pid):
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
-def tablepop_pid(srv):
-    """The tablepop of srv, or None."""
+def tablepop_pid(srv, name="tablepop"):
+    """The tablepop of srv (or the routepop, ...), or None."""
     for pid in descendants(srv.proc.pid):
-        if "tablepop" in proc_cmdline(pid):
+        if name in proc_cmdline(pid):
             return pid
     return None
 

@@ -67,7 +67,7 @@ WHEN = {
     "authpop": "always",
     "tablepop": "always: it serves usertab and every other table",
     "table programs": "if popd.conf names a database table",
-    "checkpop": "if a route names a health port",
+    "routepop": "if popd.conf has a route (auth_http's router)",
     "httppop": "if a listener is an auth-http one",
     "lmtp": "if a listener is an lmtp one",
     "dlvrpop": "one per maildir in delivery over LMTP",

@@ -23,16 +23,15 @@
  * speaks only popd's declared messages to it, and checks each answer
  * again: tablepop names hashes and userinfo, the parent decides.
  *
- * It is also the router of auth_http (router.c): httppop asks it for a
- * user's backend, checkpop tells it the backends' health, and popctl
- * drains them, each on a channel the parent made, never through root.
+ * Tables only: authpop asks it a database's hashes and app passwords,
+ * routepop a database route table's values (ask.c), each on a channel
+ * the parent made, never through root.
  *
- * Talks to (the messages are common/proto.c's, by sender):
+ * Talks to (the messages are common/proto.c's and peers.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
- *	httppop		routes (MSG_PARENT_TABLEPEER)
- *	authpop		a database's hashes and app passwords (likewise)
- *	checkpop	the backends' checks (MSG_PARENT_TABLEPEER)
- *	control		show backends, drain (MSG_PARENT_CTLCHAN)
+ *	authpop		a database's hashes and app passwords
+ *			(MSG_PARENT_TABLEPEER)
+ *	routepop	a database route table's values (likewise)
  *	programs	LOOKUP_PROCS per table, each a stream socket (its
  *			stdin, OpenSMTPD's table protocol: tapi.c) and a
  *			pipe (its stdout and stderr, logged)
@@ -75,13 +74,7 @@ static void		tablepop_parent_lookup(struct chan *, const void *,
 			    int);
 static void		tablepop_parent_drain(struct chan *, const void *,
 			    int);
-static void		tablepop_parent_route(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_page(struct chan *, const void *,
-			    int);
 static void		tablepop_parent_peer(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_ctlchan(struct chan *, const void *,
 			    int);
 static void		tablepop_parent_file(struct chan *, const void *,
 			    int);
@@ -110,14 +103,11 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_CONF_TABLE, tablepop_parent_table },
 	{ MSG_PARENT_CONF_ENV,	tablepop_parent_env },
-	{ MSG_PARENT_CONF_ROUTE, tablepop_parent_route },
 	{ MSG_PARENT_CONF_FILE,	tablepop_parent_file },
-	{ MSG_PARENT_ROUTEPAGE,	tablepop_parent_page },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_LOOKUP,	tablepop_parent_lookup },
 	{ MSG_PARENT_DRAIN,	tablepop_parent_drain },
 	{ MSG_PARENT_TABLEPEER,	tablepop_parent_peer },
-	{ MSG_PARENT_CTLCHAN,	tablepop_parent_ctlchan },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
@@ -185,8 +175,7 @@ tablepop_open(void *arg)
 	if (chdir("/") == -1)
 		fatal("chdir /");
 	event_init();
-	/* As ourselves: the route file is parsed by no root process. */
-	router_start(&set);
+	ask_start(&set);
 }
 
 /*
@@ -303,37 +292,16 @@ tablepop_parent_file(struct chan *c, const void *data, int fd)
 static void
 tablepop_parent_drain(struct chan *c, const void *data, int fd)
 {
-	router_drain();
 	tables_drain();
 }
 
-static void
-tablepop_parent_route(struct chan *c, const void *data, int fd)
-{
-	router_file(fd);
-}
-
-static void
-tablepop_parent_page(struct chan *c, const void *data, int fd)
-{
-	const struct msg_routepage	*m = data;
-
-	router_page(fd, m->gen);
-}
-
-/* A channel to an authpop, an httppop or the checkpop (router.c). */
+/* A channel to an authpop or a routepop (ask.c). */
 static void
 tablepop_parent_peer(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlpeer	*m = data;
 
-	router_peer(fd, m->proc, m->pid);
-}
-
-static void
-tablepop_parent_ctlchan(struct chan *c, const void *data, int fd)
-{
-	router_ctlchan(fd);
+	ask_peer(fd, m->proc, m->pid);
 }
 
 /* The answer to question id, for the parent to check. */
@@ -342,8 +310,8 @@ tablepop_answer(uint64_t id, int status, const char *value)
 {
 	struct msg_tabans	*m;
 
-	/* The route table's, for an httppop; authpop's databases. */
-	if (router_answer(id, status, value))
+	/* authpop's and routepop's databases. */
+	if (ask_answer(id, status, value))
 		return;
 	/* 16 KB: not on the stack of every caller. */
 	if ((m = calloc(1, sizeof(*m))) == NULL)

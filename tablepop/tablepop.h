@@ -18,7 +18,7 @@
  * tablepop.h -- the tablepop process (tablepop.c): OpenSMTPD's table
  * programs run and asked for the parent (backend.c), in OpenSMTPD's
  * table protocol (tapi.c), with the answers a table keeps (tablecache.c);
- * auth_http's router (router.c), which asks backend.c its database's.
+ * authpop's and routepop's questions (ask.c), which asks backend.c.
  * tablepop.c calls backend.c, which answers through the callback it was
  * given: no call goes back up.
  */
@@ -47,13 +47,9 @@ void		 tables_shutdown(void);
 const char	*tables_service_str(int);
 size_t		 tables_exec(const char **, size_t);
 
-/* router.c */
-void		 router_file(int);
-void		 router_page(int, uint64_t);
-void		 router_start(const struct conf_settings *);
-void		 router_drain(void);
-void		 router_peer(int, int, pid_t);
-void		 router_ctlchan(int);
-int		 router_answer(uint64_t, int, const char *);
+/* ask.c */
+void		 ask_start(const struct conf_settings *);
+void		 ask_peer(int, int, pid_t);
+int		 ask_answer(uint64_t, int, const char *);
 
 #endif

@@ -15,8 +15,8 @@
  */
 
 /*
- * fuzz_healthline -- libFuzzer target for the health line checkpop
- * reads from a backend (checkpop/healthline.c): any bytes; a line that
+ * fuzz_healthline -- libFuzzer target for the health line routepop
+ * reads from a backend (routepop/healthline.c): any bytes; a line that
  * parses is exactly "up N", "draining N" or "degraded N" and a line
  * end, and prints
  * back to the same bytes (CR LF aside, leading zeros aside).
@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "proto.h"
-#include "../../checkpop/healthline.h"
+#include "../../routepop/healthline.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -111,13 +111,15 @@ static struct {
 	{ PROC_AUTHPOP, PROC_CONTROL },
 	{ PROC_CONTROL, PROC_LISTENER },
 	{ PROC_CONTROL, PROC_AUTHPOP },
-	/* auth_http's router, in tablepop, and its peers. */
+	/* tablepop's peers; auth_http's router, routepop, and its. */
 	{ PROC_TABLE, PROC_AUTHPOP },
-	{ PROC_TABLE, PROC_CHECK },
-	{ PROC_TABLE, PROC_CONTROL },
+	{ PROC_TABLE, PROC_ROUTE },
 	{ PROC_AUTHPOP, PROC_TABLE },
-	{ PROC_CHECK, PROC_TABLE },
-	{ PROC_CONTROL, PROC_TABLE },
+	{ PROC_ROUTE, PROC_TABLE },
+	{ PROC_ROUTE, PROC_HTTP },
+	{ PROC_ROUTE, PROC_CONTROL },
+	{ PROC_HTTP, PROC_ROUTE },
+	{ PROC_CONTROL, PROC_ROUTE },
 };
 static const int	phases[] = { PH_RUN, PH_DRAIN, PH_CONF, PH_START };
 

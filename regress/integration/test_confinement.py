@@ -327,19 +327,19 @@ def descriptors_held(srv):
                if d == "/memfd:popd pki (deleted)"]
         T.expect(len(pki), 2, "parent: the two sealed files of the one pki")
         # For tablepop, which serves the tables (a restarted one gets
-        # them again): usertab, opened as root, and the router's page;
-        # for the authpops (a reload's, a restarted one): the image of
-        # authtab that authcheck wrote, never read by the parent.
+        # them again): usertab, opened as root; for the authpops (a
+        # reload's, a restarted one): the image of authtab that
+        # authcheck wrote, never read by the parent.  No router's page:
+        # no route, no routepop.
         tabs = [(fd, kind, d) for fd, kind, d in beyond_stdio(fds, "file")
                 if d in (os.path.realpath(srv.usertab),
                          "/memfd:authtab-image (deleted)",
                          "/memfd:popd-backends (deleted)")]
         T.expect(sorted(d for _, _, d in tabs),
                  sorted([os.path.realpath(srv.usertab),
-                         "/memfd:authtab-image (deleted)",
-                         "/memfd:popd-backends (deleted)"]),
-                 "parent: usertab and the router's page, for tablepop, "
-                 "and authtab's image, for the authpops")
+                         "/memfd:authtab-image (deleted)"]),
+                 "parent: usertab, for tablepop, and authtab's image, "
+                 "for the authpops")
         T.expect([x for x in beyond_stdio(fds, "file", "dir", "dev",
                                           "other")
                   if x not in pki and x not in tabs], [],

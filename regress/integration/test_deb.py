@@ -269,7 +269,7 @@ def deb_builds_lintian_clean(srv):
              for p in ("popd", "popdpass", "popctl")] + \
         [os.path.join(x, "usr/libexec/popd", p)
          for p in ("listener", "lmtp", "control", "authpop", "wrkrpop",
-                   "mda", "dlvrpop", "tablepop", "checkpop", "keypop",
+                   "mda", "dlvrpop", "tablepop", "routepop", "keypop",
                    "authcheck", "confpop")]
     out = sh(["hardening-check", "--nocfprotection"] + elves,
              "hardening-check")
@@ -700,7 +700,7 @@ def check_installed(c, root, v):
               "/usr/libexec/popd/control",
               "/usr/libexec/popd/authpop", "/usr/libexec/popd/wrkrpop",
               "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop",
-              "/usr/libexec/popd/tablepop", "/usr/libexec/popd/checkpop",
+              "/usr/libexec/popd/tablepop", "/usr/libexec/popd/routepop",
               "/usr/libexec/popd/keypop", "/usr/libexec/popd/authcheck",
               "/usr/libexec/popd/confpop"):
         T.expect_true(os.access(root.file(f), os.X_OK), "installed " + f)

@@ -27,7 +27,7 @@ The router's tests: the real nginx mail proxy asks a popd router
 (auth_http on a unix socket), whose routes name a pool of three
 backends (127.0.0.21-23, each with its own users' copies, as if on
 shared storage) and check their health ports (route ... health, a
-checkpop): a backend killed -9 loses its users to the others within
+routepop): a backend killed -9 loses its users to the others within
 5 s (measured), and gets them back when it returns; popctl drain on
 the router sends no new user there and show backends says draining,
 then drained; tickets stay bound to the backend they name; a user
@@ -36,7 +36,7 @@ whose whole pool is down gets -ERR [SYS/TEMP].
 health_port_under_flood: a flood on a backend's health port, held
 unread and opened and closed fast, from one address and from many,
 costs its listener no descriptor and no memory, stops no POP3 login on
-it, and checks from elsewhere (the test's, a router's checkpop) are
+it, and checks from elsewhere (the test's, a router's routepop) are
 answered within FLOOD_CHECK_BOUND."""
 
 import atexit
@@ -232,7 +232,7 @@ def haproxy_follows_health(srv):
 # --- a flood on a health port ----------------------------------------------
 
 # What a check from elsewhere may take while the port is flooded: well
-# inside the second that checkpop and doc/fleet.md's HAProxy give one.
+# inside the second that routepop and doc/fleet.md's HAProxy give one.
 FLOOD_CHECK_BOUND = 0.5
 
 
@@ -299,7 +299,7 @@ def health_port_under_flood(srv):
     thousand): the listener holds no descriptor and no memory for them,
     a POP3 login on the same listener goes through, a check from
     elsewhere is answered within FLOOD_CHECK_BOUND, and a router's
-    checkpop (srv) sees no check fail."""
+    routepop (srv) sees no check fail."""
     pop3 = F.port_free_on(B1)
     hport = F.port_free_on(B1)
     b = backend(B1, pop3, hport)
@@ -391,7 +391,7 @@ def flood_health(srv, b, hport):
     T.expect(states(srv).get(B1), "up", "the router's view of %s" % B1)
     failed = [ln for ln in srv.log().splitlines()
               if "%s: check failed" % B1 in ln]
-    T.expect(failed, [], "checkpop's failed checks")
+    T.expect(failed, [], "routepop's failed checks")
     T.expect_true(min(made) > 1000, "the flooders' connections", made)
     print("# churn: %s connections in 4 s, the listener's CPU %.2f s; "
           "checks within %.3f s; logins within %.2f s"
@@ -404,7 +404,7 @@ def flood_health(srv, b, hport):
 DEAD = ("127.0.0.24", "127.0.0.25")
 RUSERS = USERS + [("erin", "pw5")]
 # The router's checks: down after 2 failed checks a second apart, the
-# second given its second (checkpop(8)); a login after it goes elsewhere.
+# second given its second (routepop(8)); a login after it goes elsewhere.
 FAILOVER_BOUND = 5.0
 
 
@@ -659,7 +659,7 @@ def tickets_stay_bound(srv):
 @T.test(start=False, users=RUSERS, timeout=240)
 def reload_forgets_backends(srv):
     """A reload whose routes no longer name a backend: show backends
-    no longer lists it, and the new checkpop checks the others; named
+    no longer lists it, and the new routepop checks the others; named
     again, it is back, up."""
     p = router(srv)
     with open(p.routes) as f:
@@ -673,7 +673,7 @@ def reload_forgets_backends(srv):
         T.expect(sorted(states(srv)), sorted([B1, B2] + list(DEAD)),
                  "the backends after the reload")
         T.wait_for(lambda: backends_table(srv)[B1][3] in ("0s", "1s"),
-                   timeout=5, what="the new checkpop checks %s" % B1)
+                   timeout=5, what="the new routepop checks %s" % B1)
     finally:
         with open(p.routes, "w") as f:
             f.write(text)
@@ -686,19 +686,21 @@ def reload_forgets_backends(srv):
 
 
 @T.test(start=False, users=RUSERS, timeout=240, allow_crash=True)
-def router_in_tablepop(srv):
+def router_in_routepop(srv):
     """The root parent holds no router: the popd binary has no route
-    or backend code (nm); tablepop routes.  Killed -9 while it holds a
-    route question, that login is [SYS/TEMP], never a wrong password;
-    tablepop is restarted, routes again, and a drain made before it
-    died holds: the drained backend gets no user, show backends shows
-    it as before."""
-    nm = subprocess.run(["nm", T.POPD], stdout=subprocess.PIPE,
-                        check=True).stdout.decode()
-    T.expect([ln for ln in nm.splitlines() if re.search(
-        r"backends_|route_send|route_answer|authpop_route|route_pick|"
-        r"check_state|show_backends", ln)], [],
-        "router code in the popd binary")
+    or backend code (nm), nor has tablepop; routepop routes.  Killed -9
+    while it holds a route question, that login is [SYS/TEMP], never a
+    wrong password; routepop is restarted, routes again, and a drain
+    made before it died holds: the drained backend gets no user, show
+    backends shows it as before."""
+    for prog in (T.POPD, os.path.join(T.REPO, "tablepop", "tablepop")):
+        nm = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                            check=True).stdout.decode()
+        T.expect([ln for ln in nm.splitlines() if re.search(
+            r"backends_|route_send|route_answer|authpop_route|"
+            r"route_pick|router_|check_tick|show_backends",
+            ln)], [],
+            "router code in %s" % prog)
     p = router(srv)
     x = where(p, "alice", "pw1")
     rc, out, err = srv.popctl("drain", x.addr)
@@ -706,33 +708,33 @@ def router_in_tablepop(srv):
     T.wait_for(lambda: states(srv)[x.addr] == "drained", timeout=5,
                what="show backends: %s drained" % x.addr)
     before = backends_table(srv)
-    tp = T.tablepop_pid(srv)
-    T.expect_true(tp is not None, "a tablepop runs for the routes")
+    tp = T.tablepop_pid(srv, "routepop")
+    T.expect_true(tp is not None, "a routepop runs for the routes")
     os.kill(tp, signal.SIGSTOP)
     got = []
     t = threading.Thread(target=lambda: got.append(F.headers(F.ask(
         p, F.request("alice", "pw1"), timeout=30))))
     t.start()
-    # Its password checked, alice's route question waits in tablepop.
+    # Its password checked, alice's route question waits in routepop.
     time.sleep(1.5)
     os.kill(tp, signal.SIGKILL)
     t.join(30)
     T.expect(got[0].get("auth-status"),
              b"[SYS/TEMP] cannot log in now, try again later",
-             "alice's login as tablepop died")
-    srv.wait_log("tablepop (pid %d) killed by signal 9, restarting" % tp)
-    T.wait_for(lambda: T.tablepop_pid(srv) not in (None, tp), timeout=10,
-               what="a new tablepop")
+             "alice's login as routepop died")
+    srv.wait_log("routepop (pid %d) killed by signal 9, restarting" % tp)
+    T.wait_for(lambda: T.tablepop_pid(srv, "routepop") not in (None, tp),
+               timeout=10, what="a new routepop")
     T.wait_for(lambda: F.headers(F.ask(p, F.request("alice", "pw1"))).get(
         "auth-status") == b"OK", timeout=10, what="alice routed again")
     for _ in range(3):
         T.expect_true(where(p, "alice", "pw1") is not x, "alice not on "
                       "the drained %s" % x.addr)
     after = backends_table(srv)
-    T.expect(sorted(after), sorted(before), "the backends after tablepop "
+    T.expect(sorted(after), sorted(before), "the backends after routepop "
              "died")
     T.expect(after[x.addr][:2], before[x.addr][:2], "%s's state and "
-             "users after tablepop died" % x.addr)
+             "users after routepop died" % x.addr)
     rc, out, err = srv.popctl("undrain", x.addr)
     T.expect((rc, out), (0, "%s up\n" % x.addr), "popctl undrain")
     p.check()

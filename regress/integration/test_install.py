@@ -73,7 +73,7 @@ def installed_popd_uses_libexecdir(srv):
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "libexec/popd/tablepop", "man/man8/tablepop.8",
-                  "libexec/popd/checkpop", "man/man8/checkpop.8",
+                  "libexec/popd/routepop", "man/man8/routepop.8",
                   "libexec/popd/keypop", "man/man8/keypop.8",
                   "libexec/popd/authcheck", "man/man8/authcheck.8",
                   "libexec/popd/confpop", "man/man8/confpop.8",

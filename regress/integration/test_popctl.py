@@ -660,11 +660,10 @@ def questions_after_reload_and_control_restart(srv):
 
 @T.test(conf_extra="timeout handshake 300\n")
 def hostile_control_process(srv):
-    """A control process that floods its channels to the listener,
-    authpop and tablepop with questions and never reads the answers (its
-    channels taken with pidfd_getfd while it is stopped): authpop and
-    tablepop take no listener's question and close that channel, the
-    listener closes
+    """A control process that floods its channels to the listener and
+    authpop with questions and never reads the answers (its channels
+    taken with pidfd_getfd while it is stopped): authpop takes no
+    listener's question and closes that channel, the listener closes
     its own once 1,024 answers wait unread; neither ends, nor does any
     session, and a control process started anew asks them again."""
     T.need_root()
@@ -691,9 +690,10 @@ def hostile_control_process(srv):
                     chans.append(s)
                 else:
                     s.close()
-            # tablepop serves usertab's file: a channel to it too.
-            T.expect(len(chans), 3, "channels to the listener, authpop "
-                     "and tablepop")
+            # None to tablepop (tables only), nor to a routepop
+            # (no route here).
+            T.expect(len(chans), 2, "channels to the listener and "
+                     "authpop")
             for s in chans:
                 s.settimeout(10)
                 try:

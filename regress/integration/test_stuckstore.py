@@ -20,7 +20,7 @@ timeout store (2 s here) and the parent's 1 s tick:
 
 - popctl show sessions says "stuck" for it, show metrics counts it
   (popd_store_stuck, popd_store_stuck_total), the log says so once;
-- the health port says "degraded N", which a router's checkpop and
+- the health port says "degraded N", which a router's routepop and
   HAProxy's "expect rstring ^up" both read as "send new users
   elsewhere";
 - a delivery into it (LMTP) is logged stuck too;

@@ -27,7 +27,7 @@ title the map gives it.  Starts no popd.
 
 ps_names_every_process (root): popd started with every option that
 starts a process (an auth-http listener and a route with a health
-port: checkpop; an lmtp listener; a control socket; a database table
+port: routepop; an lmtp listener; a control socket; a database table
 run by regress/tablefake.py), a POP3 session open and an LMTP delivery
 made (a wrkrpop, a dlvrpop): every child of the parent is a process of
 the map under the map's title and user, README's ps listing has a line

@@ -89,7 +89,7 @@ PORT = os.path.join(OPENBSD, "mail", "popd")
 PROGS = ("popd/popd", "listener/listener", "lmtp/lmtp", "control/control",
          "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
-         "tablepop/tablepop", "checkpop/checkpop", "keypop/keypop",
+         "tablepop/tablepop", "routepop/routepop", "keypop/keypop",
          "authcheck/authcheck", "confpop/confpop", "httppop/httppop")
 
 # Files known not to compile for OpenBSD, with the error each must

@@ -392,7 +392,7 @@ act_connect(void)
 	return connect(heldfd, (struct sockaddr *)&sin, sizeof(sin));
 }
 
-/* A port other than checkpop's (nothing listens there: refused). */
+/* A port other than routepop's (nothing listens there: refused). */
 static int
 act_connect_other(void)
 {
@@ -1112,8 +1112,10 @@ apply(const char *role)
 		sandbox_lmtp();
 	else if (strcmp(role, "control") == 0)
 		sandbox_control(statefd);
-	else if (strcmp(role, "checkpop") == 0)
-		sandbox_checkpop(port);	/* its health port: ours */
+	else if (strcmp(role, "routepop") == 0)
+		sandbox_routepop(port);	/* its health port: ours */
+	else if (strcmp(role, "routepop-nohealth") == 0)
+		sandbox_routepop(0);	/* a route without health */
 	else if (strcmp(role, "keypop") == 0)
 		sandbox_keypop();
 	else if (strcmp(role, "keycheck") == 0)
@@ -1382,32 +1384,35 @@ static const struct check checks[] = {
 	SYS("listener", "change uid", NULL, act_setuid0),
 
 	/*
-	 * checkpop: TCP sockets, connect to the health port alone; no
+	 * routepop: TCP sockets, connect to the health port alone; no
 	 * file, no bind, no listen, nothing else.
 	 */
-	OK("checkpop", "create a TCP socket", NULL, act_socket_inet),
-	/* Its channel to tablepop, from the parent. */
-	OK("checkpop", "receive a descriptor", prep_channel, act_fdpass),
-	OK("checkpop", "create a TCP socket (IPv6)", NULL, act_socket_inet6),
-	OK("checkpop", "connect to the health port", prep_tcp_socket,
+	OK("routepop", "create a TCP socket", NULL, act_socket_inet),
+	/* Its channels, from the parent. */
+	OK("routepop", "receive a descriptor", prep_channel, act_fdpass),
+	OK("routepop", "create a TCP socket (IPv6)", NULL, act_socket_inet6),
+	OK("routepop", "connect to the health port", prep_tcp_socket,
 	    act_connect),
-	OK("checkpop", "describe the confinement", NULL,
+	OK("routepop", "describe the confinement", NULL,
 	    act_describe_landlock),
-	LL("checkpop", "connect to another port", prep_tcp_socket,
+	LL("routepop", "connect to another port", prep_tcp_socket,
 	    act_connect_other, EACCES, 4),
-	SYS("checkpop", "bind a TCP port", prep_tcp_socket, act_bind),
-	ERR("checkpop", "open /etc/passwd", NULL, act_open_passwd, EACCES),
-	ERR("checkpop", "create a unix socket", NULL, act_socket_unix, EPERM),
-	ERR("checkpop", "map executable memory", NULL, act_mmap_exec,
+	/* Without a health port: no TCP connect at all. */
+	LL("routepop-nohealth", "connect to the port", prep_tcp_socket,
+	    act_connect, EACCES, 4),
+	SYS("routepop", "bind a TCP port", prep_tcp_socket, act_bind),
+	ERR("routepop", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("routepop", "create a unix socket", NULL, act_socket_unix, EPERM),
+	ERR("routepop", "map executable memory", NULL, act_mmap_exec,
 	    EACCES),
-	SYS("checkpop", "listen on a new socket", prep_tcp_socket,
+	SYS("routepop", "listen on a new socket", prep_tcp_socket,
 	    act_listen),
-	SYS("checkpop", "create a socketpair", NULL, act_socketpair),
-	SYS("checkpop", "execve /bin/true", NULL, act_execve),
-	SYS("checkpop", "fork", NULL, act_fork),
-	SYS("checkpop", "ptrace another process", NULL, act_ptrace),
-	SYS("checkpop", "signal another process", NULL, act_kill_other),
-	SYS("checkpop", "make a directory", NULL, act_mkdir_tmp),
+	SYS("routepop", "create a socketpair", NULL, act_socketpair),
+	SYS("routepop", "execve /bin/true", NULL, act_execve),
+	SYS("routepop", "fork", NULL, act_fork),
+	SYS("routepop", "ptrace another process", NULL, act_ptrace),
+	SYS("routepop", "signal another process", NULL, act_kill_other),
+	SYS("routepop", "make a directory", NULL, act_mkdir_tmp),
 
 	/* lmtp: accept, spool, pass the spool on; nothing else. */
 	OK("lmtp", "accept a connection", prep_pending, act_accept),

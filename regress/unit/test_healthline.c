@@ -15,8 +15,8 @@
  */
 
 /*
- * test_healthline -- the line checkpop reads from a backend's health
- * port (checkpop/healthline.c): what the listener writes parses, and
+ * test_healthline -- the line routepop reads from a backend's health
+ * port (routepop/healthline.c): what the listener writes parses, and
  * anything else, short or long, is no health line.
  */
 #include <sys/types.h>
@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "proto.h"
-#include "../../checkpop/healthline.h"
+#include "../../routepop/healthline.h"
 #include "unit.h"
 
 static int

@@ -92,11 +92,11 @@ on_eof(struct chan *c)
 /* The ends of the channels, with what each end takes from its peer. */
 enum { E_LISTENER, E_AUTHPOP, E_WRKRPOP, E_PARENT_L, E_PARENT_A,
     E_PARENT_W, E_LMTP, E_DLVRPOP, E_PARENT_M, E_PARENT_V, E_CONTROL,
-    E_PARENT_C, E_TABLE, E_PARENT_T, E_CHECK, E_PARENT_K, E_KEY,
+    E_PARENT_C, E_TABLE, E_PARENT_T, E_ROUTE, E_PARENT_R, E_KEY,
     E_LISTENER_K, E_KEY_P, E_LISTENER_C, E_AUTHPOP_C, E_CONTROL_L,
-    E_CONTROL_A, E_AUTHPOP_T, E_TABLE_A, E_CHECK_T, E_TABLE_K, E_TABLE_C,
-    E_CONTROL_T, E_DLVRPOP_M, E_LMTP_V, E_AUTHPOP_H, E_HTTP, E_HTTP_A,
-    E_HTTP_T, E_TABLE_H };
+    E_CONTROL_A, E_AUTHPOP_T, E_TABLE_A, E_ROUTE_T, E_TABLE_R, E_ROUTE_C,
+    E_CONTROL_R, E_DLVRPOP_M, E_LMTP_V, E_AUTHPOP_H, E_HTTP, E_HTTP_A,
+    E_HTTP_R, E_ROUTE_H };
 static struct end {
 	int			 self, peer;
 	struct msg_handler	 h[MSG_MAX];	/* msgends() */
@@ -115,8 +115,8 @@ static struct end {
 	[E_PARENT_C] = { PROC_PARENT, PROC_CONTROL },
 	[E_TABLE] = { PROC_TABLE, PROC_PARENT },
 	[E_PARENT_T] = { PROC_PARENT, PROC_TABLE },
-	[E_CHECK] = { PROC_CHECK, PROC_PARENT },
-	[E_PARENT_K] = { PROC_PARENT, PROC_CHECK },
+	[E_ROUTE] = { PROC_ROUTE, PROC_PARENT },
+	[E_PARENT_R] = { PROC_PARENT, PROC_ROUTE },
 	[E_PARENT_V] = { PROC_PARENT, PROC_DLVRPOP },
 	[E_DLVRPOP_M] = { PROC_DLVRPOP, PROC_LMTP },
 	[E_LMTP_V] = { PROC_LMTP, PROC_DLVRPOP },
@@ -129,15 +129,15 @@ static struct end {
 	[E_CONTROL_A] = { PROC_CONTROL, PROC_AUTHPOP },
 	[E_AUTHPOP_T] = { PROC_AUTHPOP, PROC_TABLE },
 	[E_TABLE_A] = { PROC_TABLE, PROC_AUTHPOP },
-	[E_CHECK_T] = { PROC_CHECK, PROC_TABLE },
-	[E_TABLE_K] = { PROC_TABLE, PROC_CHECK },
-	[E_TABLE_C] = { PROC_TABLE, PROC_CONTROL },
-	[E_CONTROL_T] = { PROC_CONTROL, PROC_TABLE },
+	[E_ROUTE_T] = { PROC_ROUTE, PROC_TABLE },
+	[E_TABLE_R] = { PROC_TABLE, PROC_ROUTE },
+	[E_ROUTE_C] = { PROC_ROUTE, PROC_CONTROL },
+	[E_CONTROL_R] = { PROC_CONTROL, PROC_ROUTE },
 	[E_AUTHPOP_H] = { PROC_AUTHPOP, PROC_HTTP },
 	[E_HTTP] = { PROC_HTTP, PROC_PARENT },
 	[E_HTTP_A] = { PROC_HTTP, PROC_AUTHPOP },
-	[E_HTTP_T] = { PROC_HTTP, PROC_TABLE },
-	[E_TABLE_H] = { PROC_TABLE, PROC_HTTP },
+	[E_HTTP_R] = { PROC_HTTP, PROC_ROUTE },
+	[E_ROUTE_H] = { PROC_ROUTE, PROC_HTTP },
 };
 
 /*
@@ -660,7 +660,7 @@ declarations(void)
 	int			 count, procs, phases;
 
 	procs = PROC_PARENT | PROC_LISTENER | PROC_AUTHPOP | PROC_WRKRPOP |
-	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE | PROC_CHECK |
+	    PROC_LMTP | PROC_DLVRPOP | PROC_CONTROL | PROC_TABLE | PROC_ROUTE |
 	    PROC_KEY | PROC_HTTP;
 	phases = PH_START | PH_CONF | PH_RUN | PH_DRAIN | PH_SIGN;
 	all = msg_decls(&n);
@@ -690,18 +690,18 @@ declarations(void)
 		/*
 		 * The parent talks to each child, children not to another
 		 * but a listener and its keypop, the control process and a
-		 * listener, authpop or tablepop, tablepop and authpop,
-		 * checkpop or httppop, httppop and authpop, and the lmtp
-		 * process and its dlvrpops.
+		 * listener, authpop or routepop, tablepop and authpop or
+		 * routepop, routepop and httppop, httppop and authpop, and
+		 * the lmtp process and its dlvrpops.
 		 */
 		CHECK(d->from == PROC_PARENT || d->to == PROC_PARENT ||
 		    (d->from | d->to) == (PROC_LISTENER | PROC_KEY) ||
 		    (d->from | d->to) == (PROC_LISTENER | PROC_CONTROL) ||
 		    (d->from | d->to) == (PROC_AUTHPOP | PROC_CONTROL) ||
-		    (d->from | d->to) == (PROC_TABLE | PROC_CONTROL) ||
+		    (d->from | d->to) == (PROC_ROUTE | PROC_CONTROL) ||
 		    (d->from | d->to) == (PROC_TABLE | PROC_AUTHPOP) ||
-		    (d->from | d->to) == (PROC_TABLE | PROC_CHECK) ||
-		    (d->from | d->to) == (PROC_TABLE | PROC_HTTP) ||
+		    (d->from | d->to) == (PROC_TABLE | PROC_ROUTE) ||
+		    (d->from | d->to) == (PROC_ROUTE | PROC_HTTP) ||
 		    (d->from | d->to) == (PROC_HTTP | PROC_AUTHPOP) ||
 		    (d->from | d->to) == (PROC_LMTP | PROC_DLVRPOP),
 		    "%s: neither end is the parent", d->name);
@@ -729,7 +729,7 @@ declarations(void)
 	CHECK_STR(proc_str(PROC_WRKRPOP), "wrkrpop");
 	CHECK_STR(proc_str(PROC_CONTROL), "control");
 	CHECK_STR(proc_str(PROC_TABLE), "tablepop");
-	CHECK_STR(proc_str(PROC_CHECK), "checkpop");
+	CHECK_STR(proc_str(PROC_ROUTE), "routepop");
 	CHECK_STR(proc_str(PROC_KEY), "keypop");
 	CHECK_STR(proc_str(PROC_HTTP), "httppop");
 	CHECK_STR(proc_str(0x800), "unknown");
@@ -940,18 +940,27 @@ main(void)
 	const struct msg_ctlpeer	 peer_p = { PROC_PARENT, 100 };
 	const struct msg_ctlpeer	 peer_0 = { PROC_LISTENER, 0 };
 	const struct msg_ctlpeer	 peer_t = { PROC_TABLE, 100 };
-	const struct msg_ctlpeer	 peer_k = { PROC_CHECK, 100 };
+	const struct msg_ctlpeer	 peer_r = { PROC_ROUTE, 100 };
 	const struct msg_ctlpeer	 peer_h = { PROC_HTTP, 100 };
-	const uint32_t	 BK = sizeof(struct msg_backend);
-	const uint32_t	 CK = sizeof(struct msg_check);
+	const uint32_t	 RV = sizeof(struct msg_routeval);
 	const uint32_t	 CB = sizeof(struct msg_ctlbackend);
 	const uint32_t	 KP = sizeof(struct msg_routepage);
-	const struct msg_backend	 bk = { "192.0.2.21" };
-	const struct msg_backend	 bk_name = { "mail2.example.org" };
-	const struct msg_check		 ck = { "192.0.2.21", HEALTH_UP, 3 };
-	const struct msg_check		 ck_down = { "192.0.2.21", CHECK_DOWN,
-	    3 };
-	const struct msg_check		 ck_state = { "192.0.2.21", 7, 0 };
+	/* The route database's values: text, routepop parses them. */
+	const struct msg_routeval	 rv = { .id = 1, .status = ROUTE_FOUND,
+	    .value = "192.0.2.21, 2001:db8::21" };
+	const struct msg_routeval	 rv_name = { .id = 1,
+	    .status = ROUTE_FOUND, .value = "mail2.example.org" };
+	const struct msg_routeval	 rv_none = { .id = 1,
+	    .status = ROUTE_NONE };
+	const struct msg_routeval	 rv_none_value = { .id = 1,
+	    .status = ROUTE_NONE, .value = "192.0.2.21" };
+	const struct msg_routeval	 rv_empty = { .id = 1,
+	    .status = ROUTE_FOUND };
+	const struct msg_routeval	 rv_ctl = { .id = 1,
+	    .status = ROUTE_FOUND, .value = "192.0.2.21\r\n" };
+	const struct msg_routeval	 rv_4 = { .id = 1,
+	    .status = ROUTE_TEMP + 1 };
+	static struct msg_routeval	 rv_unterm;
 	const struct msg_ctlbackend	 cb = { .req = 1, .addr = "::1",
 	    .health = HEALTH_DRAINING, .drained = 1, .age = -1 };
 	const struct msg_ctlbackend	 cb_none = { .req = 1 };
@@ -1706,35 +1715,72 @@ main(void)
 		    MSG_AUTHPOP_LOOKUP, V, LG, H, LG, 0, 1, 0, &login },
 		{ "a hash from the parent", E_AUTHPOP, PH_RUN,
 		    MSG_TABLE_CRED, V, CR, H, CR, 0, 1, 0, &cred },
-		/* auth_http's routes: httppop and tablepop, no root. */
-		{ "a route to a draining httppop", E_HTTP_T, PH_DRAIN,
-		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 1, &route },
-		{ "no route", E_HTTP_T, PH_RUN, MSG_TABLE_ROUTE, V, RT, H,
+		/* auth_http's routes: httppop and routepop, no root. */
+		{ "a route to a draining httppop", E_HTTP_R, PH_DRAIN,
+		    MSG_ROUTE_ANSWER, V, RT, H, RT, 0, 1, 1, &route },
+		{ "no route", E_HTTP_R, PH_RUN, MSG_ROUTE_ANSWER, V, RT, H,
 		    RT, 0, 1, 1, &route_none },
-		{ "a route to a host name", E_HTTP_T, PH_RUN,
-		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_name },
-		{ "no route with an address", E_HTTP_T, PH_RUN,
-		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_none_addr },
-		{ "a route of status 4", E_HTTP_T, PH_RUN, MSG_TABLE_ROUTE,
+		{ "a route to a host name", E_HTTP_R, PH_RUN,
+		    MSG_ROUTE_ANSWER, V, RT, H, RT, 0, 1, 0, &route_name },
+		{ "no route with an address", E_HTTP_R, PH_RUN,
+		    MSG_ROUTE_ANSWER, V, RT, H, RT, 0, 1, 0, &route_none_addr },
+		{ "a route of status 4", E_HTTP_R, PH_RUN, MSG_ROUTE_ANSWER,
 		    V, RT, H, RT, 0, 1, 0, &route_4 },
-		{ "a route of an unterminated address", E_HTTP_T, PH_RUN,
-		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route_unterm },
+		{ "a route of an unterminated address", E_HTTP_R, PH_RUN,
+		    MSG_ROUTE_ANSWER, V, RT, H, RT, 0, 1, 0, &route_unterm },
 		{ "a route to authpop", E_AUTHPOP_T, PH_RUN,
-		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
+		    MSG_ROUTE_ANSWER, V, RT, H, RT, 0, 1, 0, &route },
 		{ "a route from the parent", E_HTTP, PH_RUN,
-		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
-		{ "a route from httppop", E_TABLE_H, PH_RUN,
-		    MSG_TABLE_ROUTE, V, RT, H, RT, 0, 1, 0, &route },
-		{ "a route asked by httppop", E_TABLE_H, PH_RUN,
+		    MSG_ROUTE_ANSWER, V, RT, H, RT, 0, 1, 0, &route },
+		{ "a route from httppop", E_ROUTE_H, PH_RUN,
+		    MSG_ROUTE_ANSWER, V, RT, H, RT, 0, 1, 0, &route },
+		{ "a route asked by httppop", E_ROUTE_H, PH_RUN,
 		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
-		{ "a route asked by a draining httppop", E_TABLE_H, PH_DRAIN,
+		{ "a route asked by a draining httppop", E_ROUTE_H, PH_DRAIN,
 		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 1, &login },
-		{ "a route asked of an invalid name", E_TABLE_H, PH_RUN,
+		{ "a route asked of an invalid name", E_ROUTE_H, PH_RUN,
 		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 0, &login_space },
 		{ "a route asked by authpop", E_TABLE_A, PH_RUN,
 		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 0, &login },
 		{ "a route asked of the parent", E_PARENT_A, PH_RUN,
 		    MSG_HTTP_ROUTE, V, LG, H, LG, 0, 1, 0, &login },
+		/* A route database's values: routepop and tablepop. */
+		{ "a route value asked", E_TABLE_R, PH_RUN, MSG_ROUTE_LOOKUP,
+		    V, LG, H, LG, 0, 1, 1, &login },
+		{ "a route value asked of a draining tablepop", E_TABLE_R,
+		    PH_DRAIN, MSG_ROUTE_LOOKUP, V, LG, H, LG, 0, 1, 1, &login },
+		{ "a route value asked of an invalid name", E_TABLE_R, PH_RUN,
+		    MSG_ROUTE_LOOKUP, V, LG, H, LG, 0, 1, 0, &login_space },
+		{ "a route value asked by authpop", E_TABLE_A, PH_RUN,
+		    MSG_ROUTE_LOOKUP, V, LG, H, LG, 0, 1, 0, &login },
+		{ "a route value asked by httppop", E_ROUTE_H, PH_RUN,
+		    MSG_ROUTE_LOOKUP, V, LG, H, LG, 0, 1, 0, &login },
+		{ "a route value", E_ROUTE_T, PH_RUN, MSG_TABLE_ROUTEVAL, V,
+		    RV, H, RV, 0, 1, 1, &rv },
+		{ "a route value to a draining routepop", E_ROUTE_T, PH_DRAIN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 1, &rv },
+		{ "a route value of a host name", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 1, &rv_name },
+		{ "no route value", E_ROUTE_T, PH_RUN, MSG_TABLE_ROUTEVAL, V,
+		    RV, H, RV, 0, 1, 1, &rv_none },
+		{ "no route value with a value", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 0, &rv_none_value },
+		{ "an empty route value", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 0, &rv_empty },
+		{ "a route value with CR LF", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 0, &rv_ctl },
+		{ "a route value of status 4", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 0, &rv_4 },
+		{ "an unterminated route value", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 0, &rv_unterm },
+		{ "a route value one byte short", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV - 1, H, RV - 1, 0, 1, 0, &rv },
+		{ "a route value with a descriptor", E_ROUTE_T, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 1, 1, 0, &rv },
+		{ "a route value to httppop", E_HTTP_R, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 0, &rv },
+		{ "a route value from the parent", E_ROUTE, PH_RUN,
+		    MSG_TABLE_ROUTEVAL, V, RV, H, RV, 0, 1, 0, &rv },
 		/* A database's app passwords: authpop and tablepop too. */
 		{ "app passwords to a draining authpop", E_AUTHPOP_T,
 		    PH_DRAIN, MSG_TABLE_APPS, V, AP, H, AP, 0, 1, 1, &apps },
@@ -1753,68 +1799,77 @@ main(void)
 		    MSG_AUTHPOP_APPS, V, LG, H, LG, 0, 1, 0, &login },
 		{ "a channel to tablepop", E_AUTHPOP, PH_RUN,
 		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
-		{ "a channel to tablepop for checkpop", E_CHECK, PH_RUN,
+		{ "a channel to tablepop for routepop", E_ROUTE, PH_RUN,
 		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
 		{ "a channel to tablepop for httppop", E_HTTP, PH_RUN,
-		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 1, NULL },
+		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 0, NULL },
 		{ "a channel to tablepop without its descriptor", E_AUTHPOP,
 		    PH_RUN, MSG_PARENT_TABLECHAN, V, 0, H, 0, 0, 1, 0, NULL },
 		{ "a channel to tablepop for a listener", E_LISTENER, PH_RUN,
 		    MSG_PARENT_TABLECHAN, V, 0, H, 0, 1, 1, 0, NULL },
 		{ "tablepop's channel to authpop", E_TABLE, PH_RUN,
 		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_a },
-		{ "tablepop's channel to checkpop", E_TABLE, PH_DRAIN,
-		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_k },
+		{ "tablepop's channel to routepop", E_TABLE, PH_DRAIN,
+		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_r },
 		{ "tablepop's channel to httppop", E_TABLE, PH_RUN,
-		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 1, &peer_h },
+		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 0, &peer_h },
 		{ "tablepop's channel to a listener", E_TABLE, PH_RUN,
 		    MSG_PARENT_TABLEPEER, V, CP, H, CP, 1, 1, 0, &peer_l },
-		{ "the route file", E_TABLE, PH_CONF, MSG_PARENT_CONF_ROUTE,
+		{ "a channel to routepop for httppop", E_HTTP, PH_RUN,
+		    MSG_PARENT_ROUTECHAN, V, 0, H, 0, 1, 1, 1, NULL },
+		{ "a channel to routepop without its descriptor", E_HTTP,
+		    PH_RUN, MSG_PARENT_ROUTECHAN, V, 0, H, 0, 0, 1, 0, NULL },
+		{ "a channel to routepop for authpop", E_AUTHPOP, PH_RUN,
+		    MSG_PARENT_ROUTECHAN, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "routepop's channel to httppop", E_ROUTE, PH_RUN,
+		    MSG_PARENT_ROUTEPEER, V, CP, H, CP, 1, 1, 1, &peer_h },
+		{ "routepop's channel to a draining httppop", E_ROUTE,
+		    PH_DRAIN, MSG_PARENT_ROUTEPEER, V, CP, H, CP, 1, 1, 1,
+		    &peer_h },
+		{ "routepop's channel to authpop", E_ROUTE, PH_RUN,
+		    MSG_PARENT_ROUTEPEER, V, CP, H, CP, 1, 1, 0, &peer_a },
+		{ "routepop's channel without its descriptor", E_ROUTE, PH_RUN,
+		    MSG_PARENT_ROUTEPEER, V, CP, H, CP, 0, 1, 0, &peer_h },
+		{ "tablepop's channel to httppop as routepop's", E_TABLE,
+		    PH_RUN, MSG_PARENT_ROUTEPEER, V, CP, H, CP, 1, 1, 0,
+		    &peer_h },
+		{ "the route file", E_ROUTE, PH_CONF, MSG_PARENT_CONF_ROUTE,
 		    V, 0, H, 0, 1, 1, 1, NULL },
-		{ "the route file once running", E_TABLE, PH_RUN,
+		{ "the route file once running", E_ROUTE, PH_RUN,
 		    MSG_PARENT_CONF_ROUTE, V, 0, H, 0, 1, 1, 0, NULL },
-		{ "the backends' page", E_TABLE, PH_CONF, MSG_PARENT_ROUTEPAGE,
+		{ "the route file to tablepop", E_TABLE, PH_CONF,
+		    MSG_PARENT_CONF_ROUTE, V, 0, H, 0, 1, 1, 0, NULL },
+		{ "the backends' page", E_ROUTE, PH_CONF, MSG_PARENT_ROUTEPAGE,
 		    V, KP, H, KP, 1, 1, 1, &kept },
-		{ "the backends' page without its descriptor", E_TABLE,
+		{ "the backends' page without its descriptor", E_ROUTE,
 		    PH_CONF, MSG_PARENT_ROUTEPAGE, V, KP, H, KP, 0, 1, 0, &kept },
-		/* checkpop and tablepop. */
-		{ "a backend to check", E_CHECK_T, PH_RUN, MSG_TABLE_BACKEND,
-		    V, BK, H, BK, 0, 1, 1, &bk },
-		{ "a backend named by its host name", E_CHECK_T, PH_RUN,
-		    MSG_TABLE_BACKEND, V, BK, H, BK, 0, 1, 0, &bk_name },
-		{ "a backend to check from the parent", E_CHECK, PH_RUN,
-		    MSG_TABLE_BACKEND, V, BK, H, BK, 0, 1, 0, &bk },
-		{ "a backend up", E_TABLE_K, PH_RUN, MSG_CHECK_STATE, V, CK,
-		    H, CK, 0, 1, 1, &ck },
-		{ "a backend down with sessions", E_TABLE_K, PH_RUN,
-		    MSG_CHECK_STATE, V, CK, H, CK, 0, 1, 0, &ck_down },
-		{ "a backend of state 7", E_TABLE_K, PH_RUN, MSG_CHECK_STATE,
-		    V, CK, H, CK, 0, 1, 0, &ck_state },
-		{ "a check to the parent", E_PARENT_K, PH_RUN,
-		    MSG_CHECK_STATE, V, CK, H, CK, 0, 1, 0, &ck },
-		/* popctl's backends: control and tablepop. */
-		{ "backends asked", E_TABLE_C, PH_RUN, MSG_CONTROL_BACKENDS,
+		{ "the backends' page to tablepop", E_TABLE, PH_CONF,
+		    MSG_PARENT_ROUTEPAGE, V, KP, H, KP, 1, 1, 0, &kept },
+		/* popctl's backends: control and routepop. */
+		{ "backends asked", E_ROUTE_C, PH_RUN, MSG_CONTROL_BACKENDS,
 		    V, QQ, H, QQ, 0, 1, 1, NULL },
-		{ "a backend drained", E_TABLE_C, PH_DRAIN, MSG_CONTROL_DRAIN,
+		{ "a backend drained", E_ROUTE_C, PH_DRAIN, MSG_CONTROL_DRAIN,
 		    V, NT, H, NT, 0, 1, 1, &host },
-		{ "a network drained", E_TABLE_C, PH_RUN, MSG_CONTROL_DRAIN,
+		{ "a network drained", E_ROUTE_C, PH_RUN, MSG_CONTROL_DRAIN,
 		    V, NT, H, NT, 0, 1, 0, &net },
-		{ "a backend undrained", E_TABLE_C, PH_RUN,
+		{ "a backend undrained", E_ROUTE_C, PH_RUN,
 		    MSG_CONTROL_UNDRAIN, V, NT, H, NT, 0, 1, 1, &host },
 		{ "a drain from authpop", E_TABLE_A, PH_RUN, MSG_CONTROL_DRAIN,
 		    V, NT, H, NT, 0, 1, 0, &host },
-		{ "a backend shown", E_CONTROL_T, PH_RUN, MSG_TABLE_BACKENDS,
+		{ "a drain from httppop", E_ROUTE_H, PH_RUN, MSG_CONTROL_DRAIN,
+		    V, NT, H, NT, 0, 1, 0, &host },
+		{ "a backend shown", E_CONTROL_R, PH_RUN, MSG_ROUTE_BACKENDS,
 		    V, CB, H, CB, 0, 1, 1, &cb },
-		{ "no backend", E_CONTROL_T, PH_RUN, MSG_TABLE_BACKENDS,
+		{ "no backend", E_CONTROL_R, PH_RUN, MSG_ROUTE_BACKENDS,
 		    V, CB, H, CB, 0, 1, 1, &cb_none },
-		{ "no backend with users", E_CONTROL_T, PH_RUN,
-		    MSG_TABLE_BACKENDS, V, CB, H, CB, 0, 1, 0, &cb_none_users },
-		{ "a backend of more 2", E_CONTROL_T, PH_RUN,
-		    MSG_TABLE_BACKENDS, V, CB, H, CB, 0, 1, 0, &cb_more },
+		{ "no backend with users", E_CONTROL_R, PH_RUN,
+		    MSG_ROUTE_BACKENDS, V, CB, H, CB, 0, 1, 0, &cb_none_users },
+		{ "a backend of more 2", E_CONTROL_R, PH_RUN,
+		    MSG_ROUTE_BACKENDS, V, CB, H, CB, 0, 1, 0, &cb_more },
+		{ "a channel to routepop for control", E_CONTROL, PH_RUN,
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 1, &peer_r },
 		{ "a channel to tablepop for control", E_CONTROL, PH_RUN,
-		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 1, &peer_t },
-		{ "a channel to checkpop for control", E_CONTROL, PH_RUN,
-		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 0, &peer_k },
+		    MSG_PARENT_CTLPEER, V, CP, H, CP, 1, 1, 0, &peer_t },
 		{ "no penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
 		    V, PN, H, PN, 0, 1, 0, &pen_zero },
 		{ "49 penalty records", E_AUTHPOP, PH_RUN, MSG_PARENT_PENALTY,
@@ -1969,7 +2024,7 @@ main(void)
 		    MSG_HTTP_VERIFY, V, HR - 1, H, HR - 1, 0, 1, 0, &hreq },
 		{ "an auth_http request to the parent", E_PARENT_A, PH_RUN,
 		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq },
-		{ "an auth_http request to tablepop", E_TABLE_H, PH_RUN,
+		{ "an auth_http request to routepop", E_ROUTE_H, PH_RUN,
 		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq },
 		{ "a ticket asked for a backend", E_AUTHPOP_H, PH_RUN,
 		    MSG_HTTP_TICKET, V, RT, H, RT, 0, 1, 1, &route },
@@ -2019,7 +2074,7 @@ main(void)
 		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 1, 1, 0, &vd_ok },
 		{ "a verdict to the parent", E_PARENT_A, PH_RUN,
 		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_ok },
-		{ "a verdict from tablepop", E_HTTP_T, PH_RUN,
+		{ "a verdict from routepop", E_HTTP_R, PH_RUN,
 		    MSG_AUTHPOP_VERDICT, V, VD, H, VD, 0, 1, 0, &vd_ok },
 		{ "an intent", E_LMTP_V, PH_RUN, MSG_DLVRPOP_INTENT, V, IN,
 		    H, IN, 0, 1, 1, &intent },
@@ -2341,6 +2396,9 @@ main(void)
 	hreq_port.client.port = 995;
 	memset(&login_unterm, 'a', sizeof(login_unterm));
 	login_unterm.id = 1;
+	memset(&rv_unterm, '1', sizeof(rv_unterm));
+	rv_unterm.id = 1;
+	rv_unterm.status = ROUTE_FOUND;
 	memset(&route_unterm, '1', sizeof(route_unterm));
 	route_unterm.id = 1;
 	route_unterm.status = ROUTE_FOUND;

@@ -83,57 +83,57 @@ backends(void)
 	b.age = -1;
 	b.users = 3;
 	/* Never checked (no health port): up, no sessions known. */
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
 	    "192.0.2.1                               up              3 "
 	    "       - -\n");
 	b.health = HEALTH_UP;
 	b.sessions = 2;
 	b.age = 1;
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
 	    "192.0.2.1                               up              3 "
 	    "       2 1s ago\n");
 	b.health = CHECK_DOWN;
 	b.sessions = 0;
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
 	    "192.0.2.1                               down            3 "
 	    "       - 1s ago\n");
 	/* Drained here, sessions open: draining until the last ends. */
 	b.health = HEALTH_UP;
 	b.drained = 1;
 	b.sessions = 4;
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_DRAIN, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_DRAIN, 0),
 	    "192.0.2.1 draining\n");
 	b.sessions = 0;
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_DRAIN, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_DRAIN, 0),
 	    "192.0.2.1 drained\n");
 	/* Drained without a health port: its sessions are not known. */
 	b.sessions = 4;
 	b.age = -1;
 	b.health = 0;
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_UNDRAIN, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_UNDRAIN, 0),
 	    "192.0.2.1 drained\n");
 	/* Draining by its own health line. */
 	b.drained = 0;
 	b.health = HEALTH_DRAINING;
 	b.age = 12;
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
 	    "192.0.2.1                               draining        3 "
 	    "       4 12s ago\n");
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_STATS, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_SHOW_STATS, 0),
 	    "(refused)");
 	/* Degraded by its own health line: its store stuck. */
 	b.health = HEALTH_DEGRADED;
-	CHECK_STR(printed(MSG_TABLE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
+	CHECK_STR(printed(MSG_ROUTE_BACKENDS, &b, CTL_SHOW_BACKENDS, 0),
 	    "192.0.2.1                               degraded        3 "
 	    "       4 12s ago\n");
 	b.health = HEALTH_DEGRADED + 1;
-	CHECK(refused(MSG_TABLE_BACKENDS, &b) != NULL, "a health of 5");
+	CHECK(refused(MSG_ROUTE_BACKENDS, &b) != NULL, "a health of 5");
 	b.health = HEALTH_UP;
 	b.age = -2;
-	CHECK(refused(MSG_TABLE_BACKENDS, &b) != NULL, "an age of -2");
+	CHECK(refused(MSG_ROUTE_BACKENDS, &b) != NULL, "an age of -2");
 	b.age = 0;
 	(void)strlcpy(b.addr, "backend", sizeof(b.addr));
-	CHECK(refused(MSG_TABLE_BACKENDS, &b) != NULL, "not an address");
+	CHECK(refused(MSG_ROUTE_BACKENDS, &b) != NULL, "not an address");
 }
 
 static void

@@ -227,7 +227,7 @@ static const struct msg_handler to_httppop[] = {
 	{ MSG_PARENT_CONF_END,		on_end },
 	{ MSG_PARENT_LISTEN,		on_later },
 	{ MSG_PARENT_AUTHCHAN,		on_later },
-	{ MSG_PARENT_TABLECHAN,		on_later },
+	{ MSG_PARENT_ROUTECHAN,		on_later },
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_VERBOSE,		on_later },
 };

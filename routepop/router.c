@@ -1,0 +1,428 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * router.c -- routepop's routes and backends.  The route table maps a
+ * user name, or else the domain after its last '@', to one literal IP
+ * address or a pool of them.  A file is read from the descriptor the
+ * parent opened as root (and checked, for popd -n and reloads); a
+ * database table is asked through tablepop (routepop.c).
+ *
+ * The backends, as the routes name them: what check.c last saw on
+ * each one's health port (up, draining, down, and its sessions), which
+ * popctl drained, and how many users were routed to each since start or
+ * reload, for popctl show backends.  A file's backends are all known
+ * from its load; a database's as its answers name them, and each is
+ * checked from when first known.  Of a pool, the user's backend is
+ * the one of those that take users (not down, draining or drained; one
+ * never checked yet may) with the highest hash (table_route_pick).
+ *
+ * What popctl shows outlives this process: each backend's state is
+ * kept in a page the parent made once and gives every routepop
+ * (MSG_PARENT_ROUTEPAGE), and never reads.  A routepop restarted after
+ * a crash takes it all back; one started by a reload keeps the drains
+ * and the last checks of the backends still named, and counts again.
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "proc.h"
+#include "table.h"
+#include "routepop.h"
+
+/* The page: as many backends as fit, the others not kept. */
+struct page_rec {
+	char			 addr[INET6_ADDRSTRLEN];
+	uint16_t		 pad;
+	uint32_t		 drained;
+	uint32_t		 health;
+	uint32_t		 sessions;
+	int64_t			 checked;
+	uint64_t		 users;
+};
+struct route_page {
+	uint64_t		 gen;
+	uint32_t		 n;
+	uint32_t		 pad;
+	struct page_rec		 rec[(ROUTEPAGE_SIZE - 16) /
+				    sizeof(struct page_rec)];
+};
+
+struct backends			 backends = TAILQ_HEAD_INITIALIZER(backends);
+static const struct conf_settings *set;
+static struct table		 routes;
+static int			 routefd = -1;
+static struct route_page	*page;
+static uint64_t			 page_gen;
+
+static struct backend *backend_get(const char *);
+static void	backend_keep(struct backend *);
+static void	backend_rec(struct chan *, uint64_t, const struct backend *,
+		    int);
+
+/* MSG_PARENT_CONF_ROUTE: the route file, read once we run as ourselves. */
+void
+router_file(int fd)
+{
+	if (fd == -1)
+		fatalx("no descriptor for the route file");
+	if (routefd != -1)
+		fatalx("a second route file");
+	routefd = fd;
+}
+
+/* MSG_PARENT_ROUTEPAGE: the backends' page, and the configuration's gen. */
+void
+router_page(int fd, uint64_t gen)
+{
+	struct stat	 st;
+	void		*p;
+
+	page_gen = gen;
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if (page != NULL)
+		fatalx("a second page of backends");
+	if (fstat(fd, &st) == -1 || st.st_size < (off_t)sizeof(*page) ||
+	    (p = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED)
+		log_warn("backends: page not mapped, their states not kept");
+	else
+		page = p;
+	close(fd);
+}
+
+/*
+ * Before the sandbox, as ourselves: the route file's table, and the
+ * backends as the page left them.  A reload's (another gen) count
+ * again; without health checks none is checked; a file's keep only
+ * those it names (a database's stay until popd restarts).
+ */
+void
+router_start(const struct conf_settings *s)
+{
+	char		 path[32], pool[ROUTE_POOLMAX][INET6_ADDRSTRLEN];
+	struct route_page *old = NULL;
+	struct page_rec	*r;
+	struct backend	*b, *next;
+	struct timespec	 ts;
+	size_t		 i;
+	uint32_t	 n;
+	int		 k, np, file, reload = 0;
+
+	set = s;
+	file = set->routesrc == TABSRC_FILE;
+	if (file) {
+		if (routefd == -1)
+			fatalx("route %s: no descriptor", set->route);
+		(void)snprintf(path, sizeof(path), "/dev/fd/%d", routefd);
+		if (table_load(path, TABLE_ROUTES, NULL, NULL, &routes) == -1)
+			fatalx("route %s: not loaded", set->route);
+	}
+	if (routefd != -1)
+		close(routefd);
+	routefd = -1;
+	n = 0;
+	if (page != NULL) {
+		/* A copy to read from, as the page is written anew. */
+		if ((old = malloc(sizeof(*old))) == NULL)
+			fatal("%s", __func__);
+		memcpy(old, page, sizeof(*old));
+		reload = old->gen != page_gen;
+		page->gen = page_gen;
+		page->n = 0;
+		n = old->n < nitems(old->rec) ? old->n : nitems(old->rec);
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	}
+	/* A record is checked as any input: one address, known states. */
+	for (i = 0; i < n; i++) {
+		r = &old->rec[i];
+		if (memchr(r->addr, '\0', sizeof(r->addr)) == NULL ||
+		    table_route_split(r->addr, pool) != 1 ||
+		    strcmp(pool[0], r->addr) != 0 || r->drained > 1 ||
+		    r->health > HEALTH_DEGRADED || r->checked < 0 ||
+		    r->checked > ts.tv_sec || (b = backend_get(r->addr)) ==
+		    NULL)
+			continue;
+		b->drained = r->drained;
+		b->users = reload ? 0 : r->users;
+		if (set->route_health != 0) {
+			b->health = r->health;
+			b->sessions = r->sessions;
+			b->checked = r->checked;
+		}
+		b->named = !file;
+	}
+	free(old);
+	for (i = 0; file && i < routes.n; i++) {
+		np = table_route_split(table_value(&routes, i), pool);
+		for (k = 0; k < np; k++)
+			if ((b = backend_get(pool[k])) != NULL)
+				b->named = 1;
+	}
+	/* Those a file no longer names go, and leave the page. */
+	if (page != NULL)
+		page->n = 0;
+	TAILQ_FOREACH_SAFE(b, &backends, entry, next) {
+		b->k = NULL;
+		if (b->named)
+			backend_keep(b);
+		else {
+			TAILQ_REMOVE(&backends, b, entry);
+			free(b);
+		}
+	}
+}
+
+/* After a reload: a newer routepop keeps the page from now on. */
+void
+router_drain(void)
+{
+	struct backend	*b;
+
+	TAILQ_FOREACH(b, &backends, entry)
+		b->k = NULL;
+	page = NULL;
+}
+
+/* The value the route file has for user, or else its domain; NULL. */
+const char *
+router_lookup(const char *user)
+{
+	const char	*v, *at;
+
+	if ((v = table_get(&routes, user)) == NULL &&
+	    (at = strrchr(user, '@')) != NULL && at[1] != '\0')
+		v = table_get(&routes, at + 1);
+	return v;
+}
+
+/* The backend of that address, added if new (NULL: out of memory). */
+static struct backend *
+backend_get(const char *addr)
+{
+	struct backend	*b;
+	const char	*errstr;
+
+	TAILQ_FOREACH(b, &backends, entry)
+		if (strcmp(b->addr, addr) == 0)
+			return b;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	(void)strlcpy(b->addr, addr, sizeof(b->addr));
+	b->named = 1;
+	if (net_parse(addr, &b->net, &errstr) == -1) {
+		free(b);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&backends, b, entry);
+	backend_keep(b);
+	check_add(b, set->route_health);
+	return b;
+}
+
+/* b's state into the page, where it takes the next place if new. */
+static void
+backend_keep(struct backend *b)
+{
+	static int	 warned;
+
+	if (page == NULL)
+		return;
+	if (b->k == NULL) {
+		if (page->n == nitems(page->rec)) {
+			if (!warned++)
+				log_warnx("backends: more than %zu, the "
+				    "others' states are not kept",
+				    nitems(page->rec));
+			return;
+		}
+		b->k = &page->rec[page->n++];
+		memset(b->k, 0, sizeof(*b->k));
+		(void)strlcpy(b->k->addr, b->addr, sizeof(b->k->addr));
+	}
+	b->k->drained = b->drained;
+	b->k->health = b->health;
+	b->k->sessions = b->sessions;
+	b->k->checked = b->checked;
+	b->k->users = b->users;
+}
+
+/* Does b take new users? */
+static int
+backend_usable(const struct backend *b)
+{
+	return !b->drained && b->health != CHECK_DOWN &&
+	    b->health != HEALTH_DRAINING && b->health != HEALTH_DEGRADED;
+}
+
+/*
+ * Of a route's value, the backend that takes user now, into addr; -1
+ * if the value is no pool or no backend of it may take a user (logged).
+ * Degraded backends (a session stuck in their store, or a worker that
+ * says so) take users only when no other of the pool can: better a
+ * login on a backend whose store may answer for this user than none.
+ */
+int
+router_pick(const char *user, const char *value, char *addr, size_t len)
+{
+	char		 pool[ROUTE_POOLMAX][INET6_ADDRSTRLEN];
+	int		 usable[ROUTE_POOLMAX];
+	struct backend	*b[ROUTE_POOLMAX];
+	int		 n, i;
+
+	if ((n = table_route_split(value, pool)) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		b[i] = backend_get(pool[i]);
+		usable[i] = b[i] != NULL && backend_usable(b[i]);
+	}
+	if ((i = table_route_pick(user, pool, n, usable)) == -1) {
+		for (i = 0; i < n; i++)
+			usable[i] = b[i] != NULL && !b[i]->drained &&
+			    b[i]->health == HEALTH_DEGRADED;
+		i = table_route_pick(user, pool, n, usable);
+	}
+	if (i == -1) {
+		log_warnx("route for %s: no backend of \"%s\" takes users "
+		    "now (down, draining, degraded or drained)", user, value);
+		return -1;
+	}
+	b[i]->users++;
+	backend_keep(b[i]);
+	(void)strlcpy(addr, pool[i], len);
+	return 0;
+}
+
+/*
+ * A check of b (check.c): state HEALTH_* or CHECK_DOWN, and the line's
+ * sessions.  Its state changes are logged, and the end of the last
+ * session of one that drains (on its own, or by popctl here).
+ */
+void
+router_state(struct backend *b, int state, uint32_t sessions)
+{
+	struct timespec	 ts;
+
+	if ((uint32_t)state != b->health) {
+		if (state == CHECK_DOWN)
+			log_warnx("backend %s down: no new user goes there",
+			    b->addr);
+		else if (state == HEALTH_DRAINING)
+			log_info("backend %s draining: no new user goes there",
+			    b->addr);
+		else if (state == HEALTH_DEGRADED)
+			log_warnx("backend %s degraded (a session stuck in its "
+			    "mail store): no new user goes there", b->addr);
+		else if (b->health != 0)
+			log_info("backend %s up", b->addr);
+	}
+	if ((state == HEALTH_DRAINING || (b->drained &&
+	    state == HEALTH_UP)) && sessions == 0 &&
+	    (b->sessions != 0 || (b->health != HEALTH_DRAINING &&
+	    !b->drained)))
+		log_info("backend %s drained: its last session ended",
+		    b->addr);
+	b->health = state;
+	b->sessions = sessions;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	b->checked = ts.tv_sec > 0 ? ts.tv_sec : 1;
+	backend_keep(b);
+}
+
+/*
+ * A backend as show backends and drain print it (control/print.c):
+ * what its last check said, and how long ago; b NULL: none.
+ */
+static void
+backend_rec(struct chan *c, uint64_t req, const struct backend *b, int more)
+{
+	struct msg_ctlbackend	m;
+	struct timespec		ts;
+
+	memset(&m, 0, sizeof(m));
+	m.req = req;
+	if (b != NULL) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		(void)strlcpy(m.addr, b->addr, sizeof(m.addr));
+		m.health = b->health;
+		m.drained = b->drained != 0;
+		m.sessions = b->sessions;
+		m.age = b->checked != 0 ? ts.tv_sec - b->checked : -1;
+		m.users = b->users;
+		m.more = more;
+	}
+	chan_send(c, MSG_ROUTE_BACKENDS, -1, &m, sizeof(m));
+}
+
+/* popctl show backends: each, in the order first named. */
+void
+router_control_backends(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlq	*q = data;
+	struct backend		*b;
+
+	if (proc_ctlfull(c))
+		return;
+	if (TAILQ_EMPTY(&backends))
+		backend_rec(c, q->req, NULL, 0);
+	TAILQ_FOREACH(b, &backends, entry)
+		backend_rec(c, q->req, b, TAILQ_NEXT(b, entry) != NULL);
+}
+
+/* popctl drain BACKEND, undrain BACKEND: the parent allowed it. */
+void
+router_control_drain(struct chan *c, const void *data, int fd)
+{
+	const struct msg_net	*m = data;
+	struct backend		*b;
+	int			 on = c->intype == MSG_CONTROL_DRAIN;
+
+	if (proc_ctlfull(c))
+		return;
+	TAILQ_FOREACH(b, &backends, entry)
+		if (memcmp(&b->net, &m->net, sizeof(m->net)) == 0)
+			break;
+	if (b == NULL) {
+		backend_rec(c, m->req, NULL, 0);
+		return;
+	}
+	log_info("backend %s %s by popctl: %s", b->addr, on ? "drained" :
+	    "undrained", on ? "no new user goes there" :
+	    "it takes users again");
+	if (on && !b->drained && b->checked == 0)
+		log_info("backend %s drained: its sessions are not known "
+		    "(no health port checked)", b->addr);
+	else if (on && !b->drained && b->sessions == 0)
+		log_info("backend %s drained: its last session ended",
+		    b->addr);
+	b->drained = on;
+	backend_keep(b);
+	backend_rec(c, m->req, b, 0);
+}

@@ -1,0 +1,306 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * ask.c -- tablepop's answers to its peers, from the database tables:
+ * to authpop, a user's app passwords and password hash
+ * (MSG_AUTHPOP_APPS, MSG_AUTHPOP_LOOKUP); to routepop, the route
+ * table's value for a user or a domain (MSG_ROUTE_LOOKUP).  Each is
+ * asked of backend.c with an id of ours, apart from the parent's.
+ *
+ * Peers, on channels the parent made (peers.c declares what each may
+ * send; one that breaks it loses its channel, not us):
+ *	authpop		MSG_AUTHPOP_APPS, a user's app passwords of the
+ *			app-passwords database, answered MSG_TABLE_APPS;
+ *			MSG_AUTHPOP_LOOKUP, a user's password hash of
+ *			authtab's database, answered MSG_TABLE_CRED
+ *			(authpop checks both: the parent sees neither)
+ *	routepop	MSG_ROUTE_LOOKUP, answered MSG_TABLE_ROUTEVAL,
+ *			which routepop checks
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "proc.h"
+#include "table.h"
+#include "tablepop.h"
+
+/* Questions of ours to the databases: apart from the parent's ids. */
+#define ASKED		(1ULL << 63)
+
+/* What is asked: authpop app passwords, a hash; routepop a route. */
+#define ASK_APPS	1	/* MSG_AUTHPOP_APPS */
+#define ASK_CRED	2	/* MSG_AUTHPOP_LOOKUP */
+#define ASK_ROUTE	3	/* MSG_ROUTE_LOOKUP */
+
+/* An authpop or a routepop. */
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	struct chan		 chan;
+	int			 proc;
+	pid_t			 pid;
+};
+
+/* A database's answer awaited for a peer's question. */
+struct wait {
+	TAILQ_ENTRY(wait)	 entry;
+	uint64_t		 asked;		/* ours, with ASKED */
+	pid_t			 pid;		/* the asker's */
+	int			 proc;
+	uint64_t		 id;		/* its */
+	int			 ask;		/* ASK_* */
+	char			 user[POPD_MAXUSER + 1];
+};
+
+static const struct conf_settings *set;
+static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
+static TAILQ_HEAD(, wait)	 waits = TAILQ_HEAD_INITIALIZER(waits);
+static uint64_t			 lastask;
+
+static void	peer_eof(struct chan *);
+static void	peer_bad(struct chan *);
+static void	authpop_apps(struct chan *, const void *, int);
+static void	authpop_lookup(struct chan *, const void *, int);
+static void	route_lookup(struct chan *, const void *, int);
+static void	user_ask(struct chan *, const struct msg_login *, int);
+static void	answer_send(const struct wait *, int, const char *);
+
+static const struct msg_handler from_authpop[] = {
+	{ MSG_AUTHPOP_APPS,	authpop_apps },
+	{ MSG_AUTHPOP_LOOKUP,	authpop_lookup },
+};
+static const struct msg_handler from_route[] = {
+	{ MSG_ROUTE_LOOKUP,	route_lookup },
+};
+
+void
+ask_start(const struct conf_settings *s)
+{
+	set = s;
+}
+
+/* MSG_PARENT_TABLEPEER: a channel to an authpop or a routepop. */
+void
+ask_peer(int fd, int proc, pid_t pid)
+{
+	struct peer	*p;
+
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_warn("channel to %s %d", proc_str(proc), (int)pid);
+		close(fd);
+		return;
+	}
+	p->proc = proc;
+	p->pid = pid;
+	if (proc == PROC_ROUTE)
+		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN, from_route,
+		    nitems(from_route), peer_eof, p);
+	else
+		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN,
+		    from_authpop, nitems(from_authpop), peer_eof, p);
+	p->chan.bad = peer_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&peers, p, entry);
+}
+
+static void
+peer_eof(struct chan *c)
+{
+	struct peer	*p = c->arg;
+
+	TAILQ_REMOVE(&peers, p, entry);
+	chan_close(&p->chan);
+	free(p);
+}
+
+/* It broke the protocol: chan_bad closes its channel once we return. */
+static void
+peer_bad(struct chan *c)
+{
+	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
+	proc_free_later(c->arg);
+}
+
+/*
+ * An authpop asks for a user's app passwords: one question of the
+ * database for all of them, the user the key.  An authpop of before a
+ * reload that removed them gets none; one of a file's, a temporary
+ * failure.
+ */
+static void
+authpop_apps(struct chan *c, const void *data, int fd)
+{
+	user_ask(c, data, ASK_APPS);
+}
+
+/*
+ * An authpop asks for a user's password hash (authtab is a database
+ * table): the credentials service, the user the key.  authpop checks
+ * the hash; the parent never sees it.
+ */
+static void
+authpop_lookup(struct chan *c, const void *data, int fd)
+{
+	user_ask(c, data, ASK_CRED);
+}
+
+/* A routepop asks the route database for a user's or domain's value. */
+static void
+route_lookup(struct chan *c, const void *data, int fd)
+{
+	user_ask(c, data, ASK_ROUTE);
+}
+
+/*
+ * One question of kind ask (ASK_*) about ml's user, to its database;
+ * without one in our configuration (a peer of another one, in a
+ * reload), answered at once: no app passwords if a file holds none
+ * either, else a temporary failure.
+ */
+static void
+user_ask(struct chan *c, const struct msg_login *ml, int ask)
+{
+	struct peer	*p = c->arg;
+	struct wait	 w0, *w;
+	int		 db;
+
+	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
+	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
+	    set->route[0] != '\0' && set->routesrc == TABSRC_LOOKUP;
+	memset(&w0, 0, sizeof(w0));
+	w0.pid = p->pid;
+	w0.proc = p->proc;
+	w0.id = ml->id;
+	w0.ask = ask;
+	(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
+	if (!db || (w = malloc(sizeof(*w))) == NULL) {
+		if (db)
+			log_warn("%s", __func__);
+		else if (ask != ASK_APPS)
+			log_warnx("a %s of %s, but %s is no database table",
+			    ask == ASK_CRED ? "password hash" : "route",
+			    ml->user, ask == ASK_CRED ? "authtab" : "route");
+		answer_send(&w0, ask == ASK_APPS && set->apps_file[0] ==
+		    '\0' && !db ? TABANS_NONE : TABANS_TEMP, NULL);
+		return;
+	}
+	*w = w0;
+	TAILQ_INSERT_TAIL(&waits, w, entry);
+	w->asked = ++lastask | ASKED;
+	tables_lookup(w->asked, ask == ASK_APPS ? set->apps_table :
+	    ask == ASK_CRED ? set->authtab : set->route, ask == ASK_CRED ?
+	    TABLE_CREDENTIALS : TABLE_ALIAS, w->user);
+}
+
+/*
+ * An answer to one of our questions (tablepop.c sends the others to
+ * the parent): 1, or 0 if id is not ours.
+ */
+int
+ask_answer(uint64_t id, int status, const char *value)
+{
+	struct wait	*w;
+
+	if (!(id & ASKED))
+		return 0;
+	TAILQ_FOREACH(w, &waits, entry)
+		if (w->asked == id)
+			break;
+	if (w == NULL)
+		fatalx("%s: an answer to no question", __func__);
+	TAILQ_REMOVE(&waits, w, entry);
+	answer_send(w, status, value);
+	free(w);
+	return 1;
+}
+
+/*
+ * w's answer (TABANS_*), to its peer if it is still there: an authpop
+ * the user's password hash (one too long for it, or empty, is no
+ * answer, logged), or its app passwords' records joined by ','; a
+ * routepop the route's value (one too long is no answer, logged).
+ */
+static void
+answer_send(const struct wait *w, int status, const char *value)
+{
+	union {
+		struct msg_cred		mc;
+		struct msg_apps		ma;
+		struct msg_routeval	mr;
+	}		*m;
+	struct peer	*p;
+	char		*out;
+	size_t		 len;
+	uint32_t	 type, *st;
+
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->proc == w->proc && p->pid == w->pid)
+			break;
+	if (p == NULL)
+		return;
+	/* 8 KB: not on the stack. */
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("%s", __func__);
+	if (w->ask == ASK_CRED) {
+		m->mc.id = w->id;
+		st = &m->mc.status;
+		out = m->mc.hash;
+		len = sizeof(m->mc.hash);
+		type = MSG_TABLE_CRED;
+	} else if (w->ask == ASK_APPS) {
+		m->ma.id = w->id;
+		st = &m->ma.status;
+		out = m->ma.recs;
+		len = sizeof(m->ma.recs);
+		type = MSG_TABLE_APPS;
+	} else {
+		m->mr.id = w->id;
+		st = &m->mr.status;
+		out = m->mr.value;
+		len = sizeof(m->mr.value);
+		type = MSG_TABLE_ROUTEVAL;
+	}
+	if (status == TABANS_FOUND && ((value[0] == '\0' &&
+	    w->ask != ASK_APPS) || strlcpy(out, value, len) >= len)) {
+		log_warnx("table %s: the %s of \"%s\": %zu bytes",
+		    w->ask == ASK_CRED ? set->authtab : w->ask == ASK_APPS ?
+		    set->apps_table : set->route, w->ask == ASK_CRED ?
+		    "credentials" : w->ask == ASK_APPS ? "app passwords" :
+		    "route", w->user, strlen(value));
+		memset(out, 0, len);
+		status = TABANS_TEMP;
+	}
+	_Static_assert(CRED_NONE == TABANS_NONE && ROUTE_NONE ==
+	    TABANS_NONE && CRED_TEMP == TABANS_TEMP && ROUTE_TEMP ==
+	    TABANS_TEMP && CRED_FOUND == TABANS_FOUND && ROUTE_FOUND ==
+	    TABANS_FOUND, "CRED_*, ROUTE_* are TABANS_*");
+	*st = status;
+	chan_send(&p->chan, type, -1, m, type == MSG_TABLE_CRED ?
+	    sizeof(m->mc) : type == MSG_TABLE_APPS ? sizeof(m->ma) :
+	    sizeof(m->mr));
+	explicit_bzero(m, sizeof(*m));
+	free(m);
+}
