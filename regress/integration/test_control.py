@@ -481,19 +481,6 @@ def unit_reload_fails_visibly(srv):
     T.expect(r.returncode, 0, "reload once mended")
 
 
-def proto_numbers():
-    """MSG_VERSION and the number of MSG_CONTROL_REQUEST, read from
-    common/proto.h (its enum counts from MSG_NONE = 0)."""
-    import re
-    with open(os.path.join(T.REPO, "common", "proto.h")) as f:
-        text = f.read()
-    version = int(re.search(r"#define MSG_VERSION\s+(\d+)", text).group(1))
-    start = text.index("enum msg_type {")
-    body = text[start:text.index("\tMSG_MAX\n", start)]
-    names = re.findall(r"^\s*(MSG_[A-Z_]+)", body, re.M)
-    return version, names.index("MSG_CONTROL_REQUEST")
-
-
 def forge_request(pid, cmd, fd):
     """Send the parent, on the channel of control process pid, a request
     for command cmd (CTL_*) with descriptor fd, as a compromised control
@@ -509,7 +496,7 @@ def forge_request(pid, cmd, fd):
                     ("af", ctypes.c_int), ("addr", ctypes.c_ubyte * 16),
                     ("bits", ctypes.c_int), ("find", ctypes.c_char * 256),
                     ("since", ctypes.c_int64)]
-    version, mtype = proto_numbers()
+    version, mtype = T.msg_numbers("MSG_CONTROL_REQUEST")
     payload = bytes(Req(req=1, cmd=cmd))
     hdr = struct.pack("=IIII", mtype, version, len(payload), 0)
     s = socket.socket(fileno=T.steal_fd(pid, 3))
