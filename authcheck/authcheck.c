@@ -18,8 +18,9 @@
  * authcheck.c -- authtab read for the parent, which reads no password
  * hash itself (conf/users.c).  The parent opens authtab as root and runs
  * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
- * it reads it as _pop3auth in the empty chroot, confined as authpop is,
- * and says on stdout what -m asks:
+ * it reads it as _pop3auth in the empty chroot, confined as authpop is
+ * but for threads and pread(2) (sandbox_authcheck), and says on stdout
+ * what -m asks:
  *	check		how many hashes of each kind ("=kind N WEAK NAME"), and
  *			"=ok" if it is good, having written what it loaded
  *			as an image (tabimage.c) on fd 3, a file of no name
@@ -454,11 +455,11 @@ nologin_record(const char *file, size_t line, const char *name,
 	printf("=nologin %zu %s %s\n", line, name, why);
 }
 
-/* Nothing but what it was handed: confined as authpop is. */
+/* Nothing but what it was handed: confined as authpop is, no thread. */
 static void
 authtab_sandbox(void *arg)
 {
-	sandbox_authpop();
+	sandbox_authcheck();
 }
 
 /* One user's hash: its kind counted, and its name said if asked. */

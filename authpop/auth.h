@@ -189,7 +189,7 @@ double		 now(void);
 void		 timer_in(struct event *, double);
 
 /* loginticket.c */
-int		 ticket_init(const char *);
+int		 ticket_init(int, const char *);
 int		 ticket_make(const char *, const char *, char *, size_t);
 int		 ticket_like(const char *);
 int		 ticket_check(const char *, const char *,
@@ -241,6 +241,7 @@ size_t		 logincache_size(void);
 /* verify.c */
 void		 verify_load(void);
 void		 verify_table(int, int);
+void		 verify_key(int, int);
 void		 verify_cred(struct session *, const struct msg_cred *);
 struct msg_apps;
 void		 verify_apps(struct session *, int, const char *);

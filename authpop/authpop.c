@@ -85,6 +85,8 @@ static void		authpop_parent_table(struct chan *, const void *,
 			    int);
 static void		authpop_parent_tablechan(struct chan *, const void *,
 			    int);
+static void		authpop_parent_authkey(struct chan *, const void *,
+			    int);
 static void		authpop_parent_appsask(struct chan *, const void *, int);
 static void		authpop_parent_httppeer(struct chan *, const void *,
 			    int);
@@ -117,6 +119,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_REFUSED,	authpop_parent_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_TABLE,	authpop_parent_table },
+	{ MSG_PARENT_AUTHKEY,	authpop_parent_authkey },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
 	{ MSG_PARENT_HTTPPEER,	authpop_parent_httppeer },
@@ -266,6 +269,18 @@ authpop_parent_table(struct chan *c, const void *data, int fd)
 		fatalx("%s from parent: its descriptor was lost",
 		    msg_type_str(MSG_PARENT_TABLE));
 	verify_table(mt->kind, fd);
+}
+
+/* A key file the parent opened, after the settings (verify.c). */
+static void
+authpop_parent_authkey(struct chan *c, const void *data, int fd)
+{
+	const struct msg_authkey	*mk = data;
+
+	if (fd == -1)
+		fatalx("%s from parent: its descriptor was lost",
+		    msg_type_str(MSG_PARENT_AUTHKEY));
+	verify_key(mk->kind, fd);
 }
 
 /* After a reload: finish these sessions, then leave. */

@@ -41,7 +41,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sha2.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,22 +66,17 @@ static void	mac(const char *, size_t, const char *, const char *, char *);
 static int	server_text(const struct peeraddr *, char *, size_t);
 
 /*
- * Read the key from path (before the chroot; popd -n checked its size
- * and mode).  Only HMAC's state after its two pads stays in memory.
+ * Read the key, the file path, from fd, which the parent opened (popd
+ * -n checked its size and mode).  Only HMAC's state after its two pads
+ * stays in memory.
  */
 int
-ticket_init(const char *path)
+ticket_init(int fd, const char *path)
 {
 	unsigned char	 key[TICKET_KEYMAX + 1];
 	ssize_t		 n;
-	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		log_warn("ticket key %s", path);
-		return -1;
-	}
-	n = read(fd, key, sizeof(key));
-	close(fd);
+	n = key_read(fd, key, sizeof(key));
 	if (n < TICKET_KEYMIN || n > TICKET_KEYMAX) {
 		if (n == -1)
 			log_warn("ticket key %s", path);

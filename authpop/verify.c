@@ -111,21 +111,20 @@ static int		 tablepop_ctlapps(uint64_t, const char *);
 static void		 weak_login(struct session *, const char *, double);
 
 /*
- * Configured: authtab and the ticket key are read, and the checks
- * timed, as root before the prologue.  The parent has checked authtab
- * against usertab already.  The parent keeps usertab: a user it does
- * not know is refused there.  authtab comes as the image of it that
- * authcheck wrote when it checked it (a file's, or the system's
- * accounts'), on POPD_CONF_FD: mapped and checked (tabimage.c), never
- * parsed here; a database table is asked through the parent for each
- * login (MSG_AUTHPOP_LOOKUP).  A file of app passwords comes as
- * authtab does, as an image, sent before the settings (verify_table).
+ * Configured: authtab is read, and the checks timed, as root before
+ * the prologue; the keys were read as they came (verify_key): authpop
+ * opens no file.  The parent has checked authtab against usertab
+ * already.  The parent keeps usertab: a user it does not know is
+ * refused there.  authtab comes as the image of it that authcheck
+ * wrote when it checked it (a file's, or the system's accounts'), on
+ * POPD_CONF_FD: mapped and checked (tabimage.c), never parsed here; a
+ * database table is asked through the parent for each login
+ * (MSG_AUTHPOP_LOOKUP).  A file of app passwords comes as authtab
+ * does, as an image, sent before the settings (verify_table).
  */
 void
 verify_load(void)
 {
-	char	why[160];
-
 	if (set.authsrc == TABSRC_SYSTEM || set.authsrc == TABSRC_FILE ||
 	    set.authsrc == TABSRC_PASSWD) {
 		if (table_image_map(POPD_CONF_FD, "authtab", &authtab) == -1)
@@ -133,11 +132,6 @@ verify_load(void)
 		close(POPD_CONF_FD);
 	}
 
-	if (set.ticket_key[0] != '\0' && ticket_init(set.ticket_key) == -1)
-		exit(1);
-	if (set.app_key[0] != '\0' && apppass_key(set.app_key, &appkey, why,
-	    sizeof(why)) == -1)
-		fatalx("app-passwords key %s: %s", set.app_key, why);
 	apps_ask = 1;
 	if (set.apps_file[0] != '\0' && newapps_fd == -1)
 		fatalx("app passwords: the parent sent no image of them");
@@ -173,6 +167,23 @@ verify_table(int kind, int fd)
 	if (*slot != -1)
 		close(*slot);
 	*slot = fd;
+}
+
+/*
+ * A key file the settings name (kind: AUTHKEY_*), on fd: the parent
+ * opened it and sent it after the settings.
+ */
+void
+verify_key(int kind, int fd)
+{
+	char	why[160];
+
+	if (kind == AUTHKEY_TICKET && ticket_init(fd, set.ticket_key) == -1)
+		exit(1);
+	if (kind == AUTHKEY_APPS && apppass_keyfd(fd, &appkey, why,
+	    sizeof(why)) == -1)
+		fatalx("app-passwords key %s: %s", set.app_key, why);
+	close(fd);
 }
 
 /*

@@ -182,48 +182,38 @@ int
 apppass_key(const char *path, struct appkey *key, char *why, size_t len)
 {
 	const char	*errstr;
-	ssize_t		 n;
-	size_t		 got = 0;
-	int		 fd;
+	int		 fd, r;
 
 	memset(key, 0, sizeof(*key));
 	if ((fd = open_regular(path, &errstr)) == -1) {
 		(void)snprintf(why, len, "%s", errstr);
 		return -1;
 	}
-	for (;;) {
-		n = read(fd, key->k + got, sizeof(key->k) - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += n;
-		if (got == sizeof(key->k)) {
-			/* One byte more says it is too long. */
-			char	c;
-
-			if (read(fd, &c, 1) == 1)
-				got++;
-			break;
-		}
-	}
-	if (n == -1) {
-		(void)snprintf(why, len, "%s", strerror(errno));
-		close(fd);
-		explicit_bzero(key, sizeof(*key));
-		return -1;
-	}
+	r = apppass_keyfd(fd, key, why, len);
 	close(fd);
-	if (got < APP_KEYMIN || got > APP_KEYMAX) {
-		(void)snprintf(why, len, "%zu bytes: a key is %d to %d bytes "
-		    "(popdpass -A makes one)", got, APP_KEYMIN, APP_KEYMAX);
-		explicit_bzero(key, sizeof(*key));
-		return -1;
+	return r;
+}
+
+/* The key on fd (authpop's: the parent opened it), as apppass_key. */
+int
+apppass_keyfd(int fd, struct appkey *key, char *why, size_t len)
+{
+	ssize_t	n;
+
+	memset(key, 0, sizeof(*key));
+	if ((n = key_read(fd, key->k, sizeof(key->k))) == -1)
+		(void)snprintf(why, len, "%s", strerror(errno));
+	else if (n < APP_KEYMIN || n > APP_KEYMAX)
+		(void)snprintf(why, len, "%zd bytes: a key is %d to %d bytes "
+		    "(popdpass -A makes one)", n, APP_KEYMIN, APP_KEYMAX);
+	else {
+		key->len = n;
+		hmac_pads(key->k, key->len, &key->ipad, &key->opad);
+		key->padded = 1;
+		return 0;
 	}
-	key->len = got;
-	hmac_pads(key->k, key->len, &key->ipad, &key->opad);
-	key->padded = 1;
-	return 0;
+	explicit_bzero(key, sizeof(*key));
+	return -1;
 }
 
 int

@@ -67,7 +67,7 @@ struct apprec {
 };
 
 struct appkey {
-	unsigned char	 k[APP_KEYMAX];
+	unsigned char	 k[APP_KEYMAX + 1];	/* + 1: a longer one */
 	size_t		 len;
 	int		 padded;	/* ipad, opad set (apppass_key) */
 	SHA2_CTX	 ipad, opad;	/* HMAC's state after each pad */
@@ -90,6 +90,7 @@ void	 apppass_secret(char *, char *);
 void	 apppass_mac(const struct appkey *, const char *, const char *,
 	    char *);
 int	 apppass_key(const char *, struct appkey *, char *, size_t);
+int	 apppass_keyfd(int, struct appkey *, char *, size_t);
 void	 hmac_pads(const unsigned char *, size_t, SHA2_CTX *, SHA2_CTX *);
 int	 apppass_valid_label(const char *);
 int	 apppass_parse(const char *, struct apprec *, char *, size_t);

@@ -560,6 +560,18 @@ valid_verbose(const void *p)
 }
 
 static const char *
+valid_authkey(const void *p)
+{
+	const struct msg_authkey	*m = p;
+
+	if (m->kind != AUTHKEY_TICKET && m->kind != AUTHKEY_APPS)
+		return "key kind";
+	if (m->pad != 0)
+		return "padding";
+	return NULL;
+}
+
+static const char *
 valid_tabfile(const void *p)
 {
 	const struct msg_tabfile	*m = p;
@@ -667,6 +679,8 @@ static const struct msg_decl decls[] = {
 	/* Also to the current authpop; with a new one's settings too. */
 	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
 	    valid_newtab, PH_CONF | ANY, 0),
+	D(MSG_PARENT_AUTHKEY, P, A, sizeof(struct msg_authkey), MSG_FD,
+	    valid_authkey, PH_CONF, 0),
 	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
 	D(MSG_PARENT_DRAIN, P, L | A | M | T | R | H, 0, MSG_NOFD, valid_none,
 	    RUN, PH_DRAIN),

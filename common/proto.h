@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		67
+#define MSG_VERSION		68
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -73,6 +73,9 @@ enum msg_type {
 				   to an authpop it did not replace, or the
 				   app passwords' with a new one's settings;
 				   msg_newtab */
+	MSG_PARENT_AUTHKEY,	/* fd: the ticket key or the app passwords'
+				   key, with a new one's settings;
+				   msg_authkey */
 	MSG_PARENT_APPSASK,	/* a reload's app passwords are in no file:
 				   ask tablepop for them; no payload */
 	/* parent -> listener, authpop */
@@ -647,6 +650,17 @@ struct msg_refused {
  */
 struct msg_newtab {
 	uint32_t	kind;
+	uint32_t	pad;
+};
+
+/*
+ * MSG_PARENT_AUTHKEY: a key file the settings name, opened by the
+ * parent (authpop opens no file).
+ */
+#define AUTHKEY_TICKET	0	/* ticket key */
+#define AUTHKEY_APPS	1	/* app-passwords key */
+struct msg_authkey {
+	uint32_t	kind;		/* AUTHKEY_* */
 	uint32_t	pad;
 };
 

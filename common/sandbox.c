@@ -867,12 +867,6 @@ sandbox_authpop(void)
 		SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 		SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 		SCMP_SYS(getsockopt),
-		/*
-		 * authcheck, confined as authpop is: a table, on a
-		 * descriptor two checks read at once, each at its own
-		 * offset (table.c).  authpop maps its tables' images.
-		 */
-		SCMP_SYS(pread64),
 	};
 	scmp_filter_ctx	ctx;
 	int		abi;
@@ -892,6 +886,33 @@ sandbox_authpop(void)
 	    SCMP_SYS(clone3), 0), "authpop", "clone3");
 	sc_load(ctx, "authpop");
 	sb_describe(abi, abi > 0 ? NULL : "authpop");
+#endif
+}
+
+/*
+ * authcheck: _pop3auth in an empty chroot, for a moment, reading a
+ * table on the descriptors the parent opened and writing what it read
+ * into the file of no name the parent made (tabimage.c), its answers
+ * on a pipe: authpop's confinement without threads, plus pread(2).
+ */
+void
+sandbox_authcheck(void)
+{
+#ifdef __OpenBSD__
+	sb_unveil("/", "");
+	sb_unveil(NULL, NULL);
+	/* stdio: the descriptors it was handed. */
+	sb_pledge("authcheck", "stdio");
+#else
+	static const int allow[] = {
+		/* A table two checks read at once, each at its offset. */
+		SCMP_SYS(pread64),
+	};
+	scmp_filter_ctx	ctx;
+	int		abi;
+
+	ctx = sc_nofile("authcheck", allow, nitems(allow), &abi);
+	sc_nofile_load(ctx, "authcheck", abi);
 #endif
 }
 

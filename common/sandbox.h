@@ -34,6 +34,7 @@ void		 sandbox_keycheck(void);
 void		 sandbox_tablepop(const char *const []);
 void		 sandbox_routepop(int);
 void		 sandbox_authpop(void);
+void		 sandbox_authcheck(void);
 void		 sandbox_httppop(void);
 void		 sandbox_wrkrpop(const char *);
 /* Linux: wrkrpop's seccomp filter, from libseccomp and prebuilt. */

@@ -127,6 +127,30 @@ open_regular(const char *path, const char **errstr)
 	return -1;
 }
 
+/*
+ * A key file's bytes (the ticket key, the app passwords' key), from fd,
+ * which the parent opened, into buf: how many, size if it holds more
+ * than the caller's largest key (a buffer one byte over it), or -1.
+ */
+ssize_t
+key_read(int fd, unsigned char *buf, size_t size)
+{
+	ssize_t	n;
+	size_t	got = 0;
+
+	while (got < size) {
+		if ((n = read(fd, buf + got, size - got)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
 int
 set_cloexec(int fd)
 {

@@ -55,6 +55,7 @@ int		 valid_username(const char *);
 int		 set_nonblock(int);
 int		 set_cloexec(int);
 int		 open_regular(const char *, const char **);
+ssize_t		 key_read(int, unsigned char *, size_t);
 int		 write_all(int, const void *, size_t);
 int		 drop_privileges(const char *, uid_t, gid_t);
 int		 ids_final(const char *, uid_t, gid_t);

@@ -662,10 +662,12 @@ conf_script_interp(const char *path, char *interp, size_t len)
  * A child's configuration, built here and nowhere else: the settings,
  * then for the listener its keypairs (the bytes the parent checked) and
  * proxies (authpop: the proxies, for auth_http), for authpop a copy of
- * appsfd, the app passwords' image (-1: none), then the end of it.
+ * appsfd, the app passwords' image (-1: none), and its key files, then
+ * the end of it.
  * proc: PROC_* of the child (not a worker: its MSG_PARENT_WORKER is all
  * of its configuration, conf/mailuser.c).  -1 (logged) if descriptors
- * are short: the child has then not all it needs.
+ * are short or a key file cannot be opened: the child has then not all
+ * it needs.
  */
 int
 conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
@@ -675,6 +677,15 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
 	struct msg_pki			 mp;
 	struct msg_proxy		 mx;
 	struct msg_newtab		 mt;
+	struct msg_authkey		 mk;
+	const struct {
+		const char	*what, *path;
+	} keys[] = {			/* by AUTHKEY_* */
+		{ "ticket key", conf->set.ticket_key },
+		{ "app-passwords key", conf->set.app_key },
+	};
+	const char			*errstr;
+	size_t				 i;
 	int				 fd;
 
 	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
@@ -714,6 +725,19 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
 		}
 		memset(&mt, 0, sizeof(mt));
 		chan_send(c, MSG_PARENT_TABLE, fd, &mt, sizeof(mt));
+	}
+	/* Its keys, opened here as root: authpop opens no file. */
+	for (i = 0; proc == PROC_AUTHPOP && i < nitems(keys); i++) {
+		if (keys[i].path[0] == '\0')
+			continue;
+		if ((fd = open_regular(keys[i].path, &errstr)) == -1) {
+			log_warnx("%s %s: %s", keys[i].what, keys[i].path,
+			    errstr);
+			return -1;
+		}
+		memset(&mk, 0, sizeof(mk));
+		mk.kind = i;
+		chan_send(c, MSG_PARENT_AUTHKEY, fd, &mk, sizeof(mk));
 	}
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 	return 0;

@@ -342,7 +342,7 @@ conf_files(const struct popd_conf *c)
 
 	TAILQ_FOREACH(pki, &c->pkis, entry)
 		n += 4;
-	if ((files = reallocarray(NULL, n + 9, sizeof(*files))) == NULL)
+	if ((files = reallocarray(NULL, n + 10, sizeof(*files))) == NULL)
 		fatal("%s", __func__);
 	n = 0;
 	if (c->apps[0] != '\0') {
@@ -350,6 +350,8 @@ conf_files(const struct popd_conf *c)
 			files[n++] = c->apps;
 		files[n++] = c->set.app_key;
 	}
+	if (c->set.ticket_key[0] != '\0')
+		files[n++] = c->set.ticket_key;
 	if (c->set.authsrc == TABSRC_FILE || c->set.authsrc == TABSRC_PASSWD)
 		files[n++] = c->set.authtab;
 	if (c->set.usersrc == TABSRC_FILE || c->set.usersrc == TABSRC_PASSWD)

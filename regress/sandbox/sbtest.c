@@ -1122,6 +1122,8 @@ apply(const char *role)
 		sandbox_keycheck();	/* keypop -c */
 	else if (strcmp(role, "authpop") == 0)
 		sandbox_authpop();
+	else if (strcmp(role, "authcheck") == 0)
+		sandbox_authcheck();
 	else if (strcmp(role, "httppop") == 0)
 		sandbox_httppop();	/* auth_http: accept4 */
 	else if (strcmp(role, "wrkrpop") == 0) {
@@ -1532,6 +1534,25 @@ static const struct check checks[] = {
 	ERR("authpop", "clone3 (glibc falls back to clone)", NULL, act_clone3,
 	    ENOSYS),
 	SYS("authpop", "accept a connection", prep_pending, act_accept),
+	/* A table's offsets were authcheck's: images are mapped. */
+	SYS("authpop", "read at an offset (pread)", prep_sealed_memfd,
+	    act_read_spool),
+	/*
+	 * authcheck: a table on the descriptors the parent opened, read
+	 * at offsets; as authpop, but no thread.
+	 */
+	OK("authcheck", "read at an offset (pread)", prep_sealed_memfd,
+	    act_read_spool),
+	OK("authcheck", "describe the confinement", NULL,
+	    act_describe_landlock),
+	ERR("authcheck", "open /etc/passwd", NULL, act_open_passwd, EACCES),
+	ERR("authcheck", "create a TCP socket", NULL, act_socket_inet,
+	    EPERM),
+	SYS("authcheck", "start a thread", NULL, act_thread),
+	SYS("authcheck", "fork", NULL, act_fork),
+	SYS("authcheck", "execve /bin/true", NULL, act_execve),
+	SYS("authcheck", "accept a connection", prep_pending, act_accept),
+	SYS("authcheck", "change uid", NULL, act_setuid0),
 	/* nginx's requests, accepted by httppop: no file. */
 	OK("httppop", "accept a connection", prep_pending, act_accept),
 	ERR("httppop", "open /etc/passwd", NULL, act_open_passwd, EACCES),

@@ -913,6 +913,7 @@ main(void)
 	const uint32_t	 WK = sizeof(struct msg_worker);
 	const uint32_t	 RF = sizeof(struct msg_refused);
 	const uint32_t	 NW = sizeof(struct msg_newtab);
+	const uint32_t	 AK = sizeof(struct msg_authkey);
 	const uint32_t	 PK = sizeof(struct msg_pki);
 	const uint32_t	 PX = sizeof(struct msg_proxy);
 	const uint32_t	 CF = sizeof(struct conf_settings);
@@ -1333,6 +1334,9 @@ main(void)
 	struct msg_cred			 cred_unterm;
 	struct msg_newtab		 newtab_kind = { .kind = 2 };
 	const struct msg_newtab		 newtab_auth = { .kind = 0x41 };
+	const struct msg_authkey	 authkey_apps = { .kind = AUTHKEY_APPS };
+	const struct msg_authkey	 authkey_kind = { .kind = 2 };
+	const struct msg_authkey	 authkey_pad = { .pad = 1 };
 	struct conf_settings		 set = settings_defaults;
 	struct conf_settings		 set_idle = settings_defaults;
 	struct conf_settings		 set_unterm = settings_defaults;
@@ -1628,6 +1632,21 @@ main(void)
 		    PH_CONF, MSG_PARENT_TABLE, V, NW, H, NW, 1, 1, 1, NULL },
 		{ "app passwords' image before the settings", E_AUTHPOP,
 		    PH_START, MSG_PARENT_TABLE, V, NW, H, NW, 1, 1, 0, NULL },
+		{ "a ticket key with the settings", E_AUTHPOP, PH_CONF,
+		    MSG_PARENT_AUTHKEY, V, AK, H, AK, 1, 1, 1, NULL },
+		{ "an app-passwords key with the settings", E_AUTHPOP,
+		    PH_CONF, MSG_PARENT_AUTHKEY, V, AK, H, AK, 1, 1, 1,
+		    &authkey_apps },
+		{ "a key of kind 2", E_AUTHPOP, PH_CONF, MSG_PARENT_AUTHKEY,
+		    V, AK, H, AK, 1, 1, 0, &authkey_kind },
+		{ "a key with padding", E_AUTHPOP, PH_CONF,
+		    MSG_PARENT_AUTHKEY, V, AK, H, AK, 1, 1, 0, &authkey_pad },
+		{ "a key without its descriptor", E_AUTHPOP, PH_CONF,
+		    MSG_PARENT_AUTHKEY, V, AK, H, AK, 0, 0, 0, &authkey_apps },
+		{ "a key once serving", E_AUTHPOP, PH_RUN, MSG_PARENT_AUTHKEY,
+		    V, AK, H, AK, 1, 1, 0, &authkey_apps },
+		{ "a key to the listener", E_LISTENER, PH_CONF,
+		    MSG_PARENT_AUTHKEY, V, AK, H, AK, 1, 1, 0, &authkey_apps },
 		{ "listen with an unknown flag", E_LISTENER, PH_RUN,
 		    MSG_PARENT_LISTEN, V, LS, H, LS, 1, 1, 0, &listen_flags },
 		{ "listen with keypair 16", E_LISTENER, PH_RUN,

@@ -170,6 +170,19 @@ on_table(struct chan *c, const void *data, int fd)
 		close(fd);
 }
 
+/* authpop's key files, opened by the parent: each of a known kind. */
+static void
+on_authkey(struct chan *c, const void *data, int fd)
+{
+	const struct msg_authkey	*mk = data;
+
+	received(MSG_PARENT_AUTHKEY);
+	CHECK(fd != -1 && mk->kind <= AUTHKEY_APPS, "a key: fd %d, kind %u",
+	    fd, mk->kind);
+	if (fd != -1)
+		close(fd);
+}
+
 /* What a child takes only once it serves: never during this test. */
 static void
 on_later(struct chan *c, const void *data, int fd)
@@ -212,6 +225,7 @@ static const struct msg_handler to_authpop[] = {
 	{ MSG_PARENT_SESSION,		on_later },
 	{ MSG_PARENT_REFUSED,		on_later },
 	{ MSG_PARENT_TABLE,		on_table },
+	{ MSG_PARENT_AUTHKEY,		on_authkey },
 	{ MSG_PARENT_DRAIN,		on_later },
 	{ MSG_PARENT_PENALTY,		on_later },
 	{ MSG_PARENT_APPSASK,		on_later },
@@ -289,6 +303,7 @@ parent_only_out(char *text)
 		n = (nl = strchr(r, '\n')) != NULL ? (size_t)(nl - r + 1) :
 		    strlen(r);
 		if (strncmp(r, "table ", 6) != 0 &&
+		    strncmp(r, "app-passwords ", 14) != 0 &&
 		    strncmp(r, "system ", 7) != 0 &&
 		    strncmp(r, "control ", 8) != 0 &&
 		    strncmp(r, "listeners ", 10) != 0 &&
@@ -450,6 +465,10 @@ send_receive(const char *name, const struct popd_conf *conf,
 	CHECK(count(MSG_PARENT_TABLE) == (ch->proc == PROC_AUTHPOP),
 	    "%s, %s: %zu images of app passwords", name, cname,
 	    count(MSG_PARENT_TABLE));
+	CHECK(count(MSG_PARENT_AUTHKEY) == (ch->proc != PROC_AUTHPOP ? 0 :
+	    (size_t)(conf->set.ticket_key[0] != '\0') +
+	    (conf->set.app_key[0] != '\0')), "%s, %s: %zu key files", name,
+	    cname, count(MSG_PARENT_AUTHKEY));
 	CHECK(count(MSG_NONE) == 0, "%s, %s: a message of a later phase",
 	    name, cname);
 	CHECK(memcmp(&rebuilt->set, &conf->set, sizeof(conf->set)) == 0,
@@ -529,9 +548,10 @@ static void
 at_the_limits(const char *dir)
 {
 	struct popd_conf	*conf;
-	char			 path[PATH_MAX], file[PATH_MAX];
+	struct chan		 c;
+	char			 path[PATH_MAX], file[PATH_MAX], key[PATH_MAX];
 	FILE			*fp;
-	int			 i, n;
+	int			 i, n, sp[2];
 
 	(void)snprintf(file, sizeof(file), "%s/limits.conf", dir);
 	if ((fp = fopen(file, "w")) == NULL)
@@ -572,13 +592,30 @@ at_the_limits(const char *dir)
 	    "limit per-address ipv6-prefix 128\n"
 	    "failure-delay 1h 1h\nexpire 36500\nlogin-delay 24h\nlast yes\n"
 	    "deleted keep 366d\nuidl-format \"%08Xu%08Xv\"\n", fp);
+	/* Key files: authpop's, opened by the parent (conf_send). */
+	(void)snprintf(key, sizeof(key), "%s/k", dir);
+	fprintf(fp, "ticket key \"%s\"\napp-passwords \"%s/apps\" key "
+	    "\"%s\"\n", key, dir, key);
 	if (fclose(fp) == EOF)
 		die(file);
+	if ((i = open(key, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    write(i, file, 32) != 32 || close(i) == -1)
+		die(key);
 	conf = parse_config(file, 0);
 	CHECK(conf != NULL, "%s: should parse", file);
 	if (conf != NULL) {
 		served(conf);
 		each_child("limits.conf", conf);
+		/* A key gone since popd -n: authpop cannot have it. */
+		(void)unlink(key);
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == -1)
+			die("socketpair");
+		chan_init(&c, sp[0], PROC_PARENT, PROC_AUTHPOP, PH_START,
+		    from_authpop, nitems(from_authpop), on_eof, NULL);
+		CHECK(conf_send(&c, conf, PROC_AUTHPOP, -1) == -1,
+		    "limits.conf, authpop: sent without its key file");
+		chan_close(&c);
+		close(sp[1]);
 	}
 	conf_free(conf);
 	(void)unlink(file);

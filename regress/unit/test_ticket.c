@@ -149,11 +149,14 @@ keyfile(const char *name, const unsigned char *buf, size_t n, char *path,
 	}
 }
 
-/* ticket_init with its log captured (and kept off stderr). */
+/*
+ * ticket_init on the file opened as the parent opens it (-1 if it
+ * cannot be), with its log captured (and kept off stderr).
+ */
 static int
 init_quiet(const char *path)
 {
-	int	saved, null, r;
+	int	saved, null, fd, r;
 
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);
@@ -161,7 +164,10 @@ init_quiet(const char *path)
 	(void)dup2(null, STDERR_FILENO);
 	close(null);
 	log_capture(logged, sizeof(logged));
-	r = ticket_init(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	r = ticket_init(fd, path);
+	if (fd != -1)
+		close(fd);
 	log_capture(NULL, 0);
 	(void)dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -343,8 +349,9 @@ test_init(void)
 
 	(void)snprintf(path, sizeof(path), "%s/missing", dir);
 	CHECK_INT(init_quiet(path), -1);
-	(void)snprintf(want, sizeof(want), "ticket key %s/missing: No such "
-	    "file or directory", dir);
+	/* No descriptor: the parent could not open it. */
+	(void)snprintf(want, sizeof(want), "ticket key %s/missing: Bad file "
+	    "descriptor", dir);
 	CHECK_STR(logged, want);
 	/* A directory opens but does not read. */
 	CHECK_INT(init_quiet(dir), -1);
