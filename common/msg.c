@@ -193,6 +193,7 @@ chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
 	if (len > 0)
 		memcpy(m->data, data, len);
 	TAILQ_INSERT_TAIL(&c->outq, m, entry);
+	c->outmsgs++;
 	chan_flush(c);
 }
 
@@ -244,7 +245,7 @@ chan_close(struct chan *c)
 			close(m->fd);
 		free(m);
 	}
-	c->outfds = 0;
+	c->outfds = c->outmsgs = 0;
 	close(c->fd);
 	c->fd = -1;
 }
@@ -366,6 +367,7 @@ chan_flush(struct chan *c)
 			fatal("sendmsg to %s", proc_str(c->peer));
 		}
 		TAILQ_REMOVE(&c->outq, m, entry);
+		c->outmsgs--;
 		if (m->fd != -1) {
 			close(m->fd);
 			c->outfds--;

@@ -796,5 +796,74 @@ def authpop_only_checks(srv):
              "httppop: no ticket key, no password check")
 
 
+def chan_end(pid, peer):
+    """A copy of process pid's end of its channel to process peer, found
+    by the peer inode ss(8) reads from the kernel (a socketpair's
+    credentials are its maker's, the parent's)."""
+    out = subprocess.run([T.need_prog("ss"), "-xapH"], capture_output=True,
+                         check=True).stdout.decode()
+    ino = {}                    # inode -> (pid, fd)
+    peers = {}                  # inode -> its peer's
+    for ln in out.splitlines():
+        f = ln.split()
+        m = re.search(r"pid=%d,fd=(\d+)" % pid, ln)
+        n = re.search(r"pid=%d,fd=(\d+)" % peer, ln)
+        if len(f) < 8 or not (m or n):
+            continue
+        ino[f[5]] = (pid, int(m.group(1))) if m else (peer,
+                                                      int(n.group(1)))
+        peers[f[5]] = f[7]
+    for i, (p, fd) in ino.items():
+        if p == pid and ino.get(peers[i], (0,))[0] == peer:
+            return T.steal_fd(pid, fd)
+    raise AssertionError("no channel between %d and %d" % (pid, peer))
+
+
+@T.test(users=USERS, start=False)
+def httppop_reads_no_verdict(srv):
+    """A compromised httppop that sends requests without end and reads
+    none of authpop's verdicts is cut off once more verdicts wait than
+    limit sessions could make: authpop's memory stays bounded, and it
+    goes on checking POP3 logins."""
+    import ctypes
+    import struct
+
+    class Req(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("method", ctypes.c_int32),
+                    ("protocol", ctypes.c_int32),
+                    ("attempt", ctypes.c_int32),
+                    ("flags", ctypes.c_uint32 * 3),
+                    ("af", ctypes.c_uint16), ("port", ctypes.c_uint16),
+                    ("a", ctypes.c_ubyte * 16),
+                    ("user", ctypes.c_char * 65),
+                    ("pass_", ctypes.c_char * 512)]
+    router(srv, extra="limit sessions 4\n")
+    srv.start()
+    hp, ap = httppop_pid(srv), srv.pids()["authpop"]
+    s = socket.socket(fileno=chan_end(hp, ap))
+    os.kill(hp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_HTTP_VERIFY")
+        req = Req(method=6, attempt=1, af=socket.AF_INET, user=b"x")
+        req.a[:4] = [192, 0, 2, 7]
+        s.settimeout(0.5)
+        for i in range(1, 5001):
+            req.id = i
+            payload = bytes(req)
+            try:
+                s.send(struct.pack("=IIII", mtype, version, len(payload),
+                                   0) + payload)
+            except (socket.timeout, BrokenPipeError,
+                    ConnectionResetError):
+                break
+        srv.wait_log("verdicts unread")
+    finally:
+        s.close()
+        os.kill(hp, signal.SIGCONT)
+    T.expect(srv.pids()["authpop"], ap, "authpop goes on")
+    p = srv.pop("carol", "carol-pw")
+    p.quit()
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
