@@ -300,7 +300,18 @@ http_route(struct chan *c, const void *data, int fd)
 	struct peer		*p = c->arg;
 	struct route_wait	*w;
 	const char		*v;
+	size_t			 n = c->outmsgs;
 
+	/*
+	 * A live httppop has at most limit sessions questions open, and as
+	 * many it gave up on: past that, it reads none of our answers.
+	 */
+	TAILQ_FOREACH(w, &waits, entry)
+		n += w->pid == p->pid;
+	if (n > 2 * (size_t)set.limit.sessions) {
+		chan_bad(c, "%zu routes unread or asked", n);
+		return;
+	}
 	if (set.routesrc == TABSRC_FILE) {
 		v = router_lookup(ml->user);
 		route_send(p->pid, ml->id, ml->user, v != NULL ?

@@ -865,5 +865,45 @@ def httppop_reads_no_verdict(srv):
     p.quit()
 
 
+@T.test(users=USERS, start=False)
+def httppop_reads_no_route(srv):
+    """A compromised httppop that asks routes without end and reads none
+    of routepop's answers is cut off past what limit sessions allows:
+    routepop's memory stays bounded, and it goes on routing."""
+    import ctypes
+    import struct
+
+    class Login(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
+                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
+                    ("app", ctypes.c_char * 33)]
+    router(srv, extra="limit sessions 4\n")
+    srv.start()
+    hp = httppop_pid(srv)
+    rp = T.wait_for(lambda: next((p for p in T.descendants(srv.proc.pid)
+                                  if "routepop" in T.proc_cmdline(p)),
+                                 None), 10, "routepop")
+    s = socket.socket(fileno=chan_end(hp, rp))
+    os.kill(hp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_HTTP_ROUTE")
+        m = Login(user=b"alice")
+        s.settimeout(0.5)
+        for i in range(1, 5001):
+            m.id = i
+            payload = bytes(m)
+            try:
+                s.send(struct.pack("=IIII", mtype, version, len(payload),
+                                   0) + payload)
+            except (socket.timeout, BrokenPipeError,
+                    ConnectionResetError):
+                break
+        srv.wait_log("routes unread or asked")
+    finally:
+        s.close()
+        os.kill(hp, signal.SIGCONT)
+    T.expect_true(rp in T.descendants(srv.proc.pid), "routepop goes on")
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
