@@ -898,11 +898,54 @@ def httppop_reads_no_route(srv):
             except (socket.timeout, BrokenPipeError,
                     ConnectionResetError):
                 break
-        srv.wait_log("routes unread or asked")
+        srv.wait_log("routes unread")
     finally:
         s.close()
         os.kill(hp, signal.SIGCONT)
     T.expect_true(rp in T.descendants(srv.proc.pid), "routepop goes on")
+
+
+@T.test(users=USERS, start=False)
+def routepop_reads_no_value(srv):
+    """A compromised routepop that asks tablepop route values without
+    end and reads none of the answers is cut off past what limit
+    sessions allows: tablepop's memory stays bounded, and it goes on
+    answering the parent (POP3 logins work)."""
+    import ctypes
+    import struct
+
+    class Login(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
+                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
+                    ("app", ctypes.c_char * 33)]
+    router(srv, extra="limit sessions 4\n")
+    srv.start()
+    rp = T.wait_for(lambda: next((p for p in T.descendants(srv.proc.pid)
+                                  if "routepop" in T.proc_cmdline(p)),
+                                 None), 10, "routepop")
+    tp = T.tablepop_pid(srv)
+    s = socket.socket(fileno=chan_end(rp, tp))
+    os.kill(rp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_ROUTE_LOOKUP")
+        m = Login(user=b"alice")
+        s.settimeout(0.5)
+        for i in range(1, 5001):
+            m.id = i
+            payload = bytes(m)
+            try:
+                s.send(struct.pack("=IIII", mtype, version, len(payload),
+                                   0) + payload)
+            except (socket.timeout, BrokenPipeError,
+                    ConnectionResetError):
+                break
+        srv.wait_log("answers unread")
+    finally:
+        s.close()
+        os.kill(rp, signal.SIGCONT)
+    T.expect(T.tablepop_pid(srv), tp, "tablepop goes on")
+    p = srv.pop("carol", "carol-pw")
+    p.quit()
 
 
 if __name__ == "__main__":
