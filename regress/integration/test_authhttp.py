@@ -948,5 +948,82 @@ def routepop_reads_no_value(srv):
     p.quit()
 
 
+@T.test(users=USERS, start=False, timeout=180)
+def routepop_backends_bounded(srv):
+    """A compromised tablepop that answers routepop with pools of ever
+    new addresses makes it keep no more backends than its page holds
+    (4095): a route to none but new ones is then [SYS/TEMP], logged,
+    and routepop's memory and health checks stay bounded."""
+    import ctypes
+    import struct
+
+    class Login(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
+                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
+                    ("app", ctypes.c_char * 33)]
+
+    class Val(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("status", ctypes.c_uint32),
+                    ("value", ctypes.c_char * 512)]
+
+    class Route(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("status", ctypes.c_uint32),
+                    ("addr", ctypes.c_char * 46)]
+    T.need_root()
+    D.need_backend("sqlite")
+    router(srv)
+    db = D.Sqlite(srv.tmpdir).start()
+    dbconf = os.path.join(db.dir, "routes.conf")
+    with open(dbconf, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT v FROM routes WHERE k = ?\n"
+                % db.db)
+    D._owned(dbconf, mode=0o640)
+    srv.conf_extra = srv.conf_extra.replace(
+        'route "%s"' % os.path.join(srv.tmpdir, "routes"),
+        "table routes sqlite:%s\nroute <routes>" % dbconf)
+    try:
+        srv.start()
+        hp, tp = httppop_pid(srv), T.tablepop_pid(srv)
+        rp = T.tablepop_pid(srv, "routepop")
+        h = socket.socket(fileno=chan_end(hp, rp))
+        t = socket.socket(fileno=chan_end(tp, rp))
+        os.kill(hp, signal.SIGSTOP)
+        os.kill(tp, signal.SIGSTOP)
+        v, mroute, mlookup, mval = T.msg_numbers(
+            "MSG_HTTP_ROUTE", "MSG_ROUTE_LOOKUP", "MSG_TABLE_ROUTEVAL")
+        h.settimeout(10)
+        t.settimeout(10)
+
+        def send(s, mtype, m):
+            b = bytes(m)
+            s.send(struct.pack("=IIII", mtype, v, len(b), 0) + b)
+
+        def route(i):
+            send(h, mroute, Login(id=i, user=b"alice"))
+            q = t.recv(4096)
+            T.expect(struct.unpack_from("=I", q)[0], mlookup, "a question")
+            pool = " ".join("127.%d.%d.%d" % (1 + (i * 8 + k) // 65536,
+                                              (i * 8 + k) // 256 % 256,
+                                              (i * 8 + k) % 256)
+                            for k in range(8))
+            send(t, mval, Val(id=struct.unpack_from("=Q", q, 16)[0],
+                              status=1, value=pool.encode()))
+            a = Route.from_buffer_copy(h.recv(4096)[16:])
+            return a.status
+        try:
+            for i in range(512):                # 4096 new addresses
+                T.expect(route(i), 1, "routed to a new pool %d" % i)
+            T.expect(route(512), 3, "a pool of none but new: SYS/TEMP")
+            srv.wait_log("backends: 4095 already")
+        finally:
+            os.kill(hp, signal.SIGCONT)
+            os.kill(tp, signal.SIGCONT)
+            h.close()
+            t.close()
+    finally:
+        srv.stop()
+        db.cleanup()
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
