@@ -183,36 +183,25 @@ route_lookup(struct chan *c, const void *data, int fd)
 static void
 user_ask(struct chan *c, const struct msg_login *ml, int ask)
 {
-	static struct lograte	 rate;
-	struct peer		*p = c->arg;
-	struct wait		 w0, *w;
-	size_t			 n = 0;
-	int			 db;
+	struct peer	*p = c->arg;
+	struct wait	 w0, *w;
+	int		 db;
 
 	/*
-	 * A live peer has a question open for each of its sessions at
-	 * most, and some it gave up on: past many more answers unread, it
-	 * reads none; past as many waiting for a database, the next is a
-	 * temporary failure.
+	 * A live peer reads our answers: past many more unread than it
+	 * has sessions, it reads none.  (What waits for a database is
+	 * bounded there: LOOKUP_QUEUE.)
 	 */
 	if (c->outmsgs > 8 * (size_t)set->limit.sessions) {
 		chan_bad(c, "%zu answers unread", c->outmsgs);
 		return;
 	}
-	TAILQ_FOREACH(w, &waits, entry)
-		n += w->proc == p->proc && w->pid == p->pid;
 	memset(&w0, 0, sizeof(w0));
 	w0.pid = p->pid;
 	w0.proc = p->proc;
 	w0.id = ml->id;
 	w0.ask = ask;
 	(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
-	if (n >= 8 * (size_t)set->limit.sessions) {
-		log_rate(&rate, "%s %d: %zu questions wait for a database "
-		    "already", proc_str(p->proc), (int)p->pid, n);
-		answer_send(&w0, TABANS_TEMP, NULL);
-		return;
-	}
 	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
 	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
 	    set->route[0] != '\0' && set->routesrc == TABSRC_LOOKUP;
