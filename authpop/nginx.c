@@ -143,17 +143,17 @@ httppop_verify(struct chan *c, const void *data, int fd)
 	int				 i = c == &httpchan[0] ? 0 : 1;
 
 	if (httppop_unread(c))
-		return;
+		goto wipe;
 	if (nhttp >= (size_t)set.limit.sessions) {
 		log_warnx("auth-http: %zu requests open (limit sessions), "
 		    "refused one", nhttp);
 		verdict_send(c, r->id, 0, HV_TEMP, 0, "");
-		return;
+		goto wipe;
 	}
 	if ((s = session_alloc(nextid++, -1, 0, &r->client, &http_ops)) ==
 	    NULL) {
 		verdict_send(c, r->id, 0, HV_TEMP, 0, "");
-		return;
+		goto wipe;
 	}
 	nhttp++;
 	s->reqid = r->id;
@@ -186,8 +186,10 @@ httppop_verify(struct chan *c, const void *data, int fd)
 		s->hasuser = 1;
 		auth_start(s, r->pass, r->passtoolong);
 	}
-	explicit_bzero((void *)(uintptr_t)r->pass, sizeof(r->pass));
 	session_update(s);
+ wipe:
+	/* Refused unchecked too: no copy of it left. */
+	explicit_bzero((void *)(uintptr_t)r->pass, sizeof(r->pass));
 }
 
 /*

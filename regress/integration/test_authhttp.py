@@ -1025,5 +1025,61 @@ def routepop_backends_bounded(srv):
         db.cleanup()
 
 
+def holds(pid, secret):
+    """Whether process pid's writable memory holds secret (root)."""
+    with open("/proc/%d/maps" % pid) as maps, \
+            open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for ln in maps:
+            f = ln.split()
+            if "w" not in f[1]:
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            try:
+                mem.seek(lo)
+                if secret in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                continue
+    return False
+
+
+@T.test(users=USERS, start=False)
+def refused_request_password_wiped(srv):
+    """A request authpop refuses unchecked (over limit sessions) leaves
+    no copy of its password in authpop's memory."""
+    import ctypes
+    import struct
+
+    class Req(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("method", ctypes.c_int32),
+                    ("protocol", ctypes.c_int32),
+                    ("attempt", ctypes.c_int32),
+                    ("flags", ctypes.c_uint32 * 3),
+                    ("af", ctypes.c_uint16), ("port", ctypes.c_uint16),
+                    ("a", ctypes.c_ubyte * 16),
+                    ("user", ctypes.c_char * 65),
+                    ("pass_", ctypes.c_char * 512)]
+    T.need_root()
+    router(srv, extra="limit sessions 1\n")
+    srv.start()
+    hp, ap = httppop_pid(srv), srv.pids()["authpop"]
+    s = socket.socket(fileno=chan_end(hp, ap))
+    os.kill(hp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_HTTP_VERIFY")
+        secret = b"Wiped-" + os.urandom(8).hex().encode()
+        for i, pw in ((1, b"wrong-pw"), (2, secret)):
+            req = Req(id=i, method=0, attempt=1, af=socket.AF_INET,
+                      user=b"alice", pass_=pw)
+            req.a[:4] = [192, 0, 2, 7]
+            b = bytes(req)
+            s.send(struct.pack("=IIII", mtype, version, len(b), 0) + b)
+        srv.wait_log("requests open (limit sessions), refused one")
+        T.expect(holds(ap, secret), False, "the refused password wiped")
+    finally:
+        s.close()
+        os.kill(hp, signal.SIGCONT)
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
