@@ -243,7 +243,7 @@ chan_close(struct chan *c)
 		TAILQ_REMOVE(&c->outq, m, entry);
 		if (m->fd != -1)
 			close(m->fd);
-		free(m);
+		freezero(m, sizeof(*m) + m->hdr.len);
 	}
 	c->outfds = c->outmsgs = 0;
 	close(c->fd);
@@ -372,7 +372,7 @@ chan_flush(struct chan *c)
 			close(m->fd);
 			c->outfds--;
 		}
-		free(m);
+		freezero(m, sizeof(*m) + m->hdr.len);
 	}
 	chan_update(c);
 }

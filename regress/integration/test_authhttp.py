@@ -1081,5 +1081,20 @@ def refused_request_password_wiped(srv):
         os.kill(hp, signal.SIGCONT)
 
 
+@T.test(users=USERS, start=False)
+def httppop_keeps_no_password(srv):
+    """After a request's answer, httppop's memory holds no copy of its
+    password: not in the message it sent authpop, freed since."""
+    T.need_root()
+    router(srv)
+    srv.start()
+    secret = "Wiped-" + os.urandom(8).hex()
+    st, h, _ = login(srv, "alice", secret)
+    T.expect(h.get("Auth-Status"), "[AUTH] invalid user name or password",
+             "a wrong password")
+    T.expect(holds(httppop_pid(srv), secret.encode()), False,
+             "httppop holds no copy of the password")
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
