@@ -59,6 +59,7 @@ static uint64_t		 nextid = SID_HTTP + 1;	/* the parent's are below */
 static void	httppop_verify(struct chan *, const void *, int);
 static void	httppop_ticket(struct chan *, const void *, int);
 static void	httppop_eof(struct chan *);
+static int	httppop_unread(struct chan *);
 static void	verdict_send(struct chan *, uint64_t, uint64_t, int, int,
 		    const char *);
 static void	http_verdict(struct session *, int, int);
@@ -114,6 +115,21 @@ httppop_eof(struct chan *c)
 }
 
 /*
+ * An httppop reading our verdicts has at most limit sessions requests
+ * open, and as many of ours answered after it gave up on them: past
+ * that many unread, it reads none (compromised or stuck), and is cut
+ * off before our memory goes to its queue.
+ */
+static int
+httppop_unread(struct chan *c)
+{
+	if (c->outmsgs <= 2 * (size_t)set.limit.sessions)
+		return 0;
+	chan_bad(c, "%zu verdicts unread", c->outmsgs);
+	return 1;
+}
+
+/*
  * A request's password, to check (peers.c checked its fields).  At
  * most limit sessions open, as httppop keeps to: past that, a
  * temporary failure.
@@ -126,16 +142,18 @@ httppop_verify(struct chan *c, const void *data, int fd)
 	char				 addr[PEER_STRLEN];
 	int				 i = c == &httpchan[0] ? 0 : 1;
 
+	if (httppop_unread(c))
+		goto wipe;
 	if (nhttp >= (size_t)set.limit.sessions) {
 		log_warnx("auth-http: %zu requests open (limit sessions), "
 		    "refused one", nhttp);
 		verdict_send(c, r->id, 0, HV_TEMP, 0, "");
-		return;
+		goto wipe;
 	}
 	if ((s = session_alloc(nextid++, -1, 0, &r->client, &http_ops)) ==
 	    NULL) {
 		verdict_send(c, r->id, 0, HV_TEMP, 0, "");
-		return;
+		goto wipe;
 	}
 	nhttp++;
 	s->reqid = r->id;
@@ -168,8 +186,10 @@ httppop_verify(struct chan *c, const void *data, int fd)
 		s->hasuser = 1;
 		auth_start(s, r->pass, r->passtoolong);
 	}
-	explicit_bzero((void *)(uintptr_t)r->pass, sizeof(r->pass));
 	session_update(s);
+ wipe:
+	/* Refused unchecked too: no copy of it left. */
+	explicit_bzero((void *)(uintptr_t)r->pass, sizeof(r->pass));
 }
 
 /*
@@ -183,6 +203,8 @@ httppop_ticket(struct chan *c, const void *data, int fd)
 	struct session		*s;
 	char			 ticket[HTTP_TICKETMAX];
 
+	if (httppop_unread(c))
+		return;
 	if ((s = session_find(m->id)) == NULL || s->state != S_TICKET ||
 	    &httpchan[s->httpch] != c || httpgen[s->httpch] != s->httpgen) {
 		log_debug("session %s%llu: a ticket asked when none is due",

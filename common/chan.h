@@ -63,6 +63,7 @@ struct chan {
 	short				 events;
 	TAILQ_HEAD(, chan_msg)		 outq;
 	size_t				 outfds; /* descriptors in outq */
+	size_t				 outmsgs; /* messages in outq */
 	int				 pri;	/* event priority, -1 default */
 	const struct msg_handler	*handlers;
 	size_t				 nhandlers;

@@ -193,6 +193,7 @@ chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
 	if (len > 0)
 		memcpy(m->data, data, len);
 	TAILQ_INSERT_TAIL(&c->outq, m, entry);
+	c->outmsgs++;
 	chan_flush(c);
 }
 
@@ -242,9 +243,9 @@ chan_close(struct chan *c)
 		TAILQ_REMOVE(&c->outq, m, entry);
 		if (m->fd != -1)
 			close(m->fd);
-		free(m);
+		freezero(m, sizeof(*m) + m->hdr.len);
 	}
-	c->outfds = 0;
+	c->outfds = c->outmsgs = 0;
 	close(c->fd);
 	c->fd = -1;
 }
@@ -366,11 +367,12 @@ chan_flush(struct chan *c)
 			fatal("sendmsg to %s", proc_str(c->peer));
 		}
 		TAILQ_REMOVE(&c->outq, m, entry);
+		c->outmsgs--;
 		if (m->fd != -1) {
 			close(m->fd);
 			c->outfds--;
 		}
-		free(m);
+		freezero(m, sizeof(*m) + m->hdr.len);
 	}
 	chan_update(c);
 }

@@ -143,8 +143,10 @@ table_image_map(int fd, const char *what, struct table *t)
 	}
 	if (sb.st_size == 0)
 		return 0;
+	/* Nor more than a size_t holds (32 bits): mmap would map less. */
 	if ((uint64_t)sb.st_size < sizeof(h) ||
-	    (uint64_t)sb.st_size > sizeof(h) + 2 * (uint64_t)UINT32_MAX)
+	    (uint64_t)sb.st_size > sizeof(h) + 2 * (uint64_t)UINT32_MAX ||
+	    (off_t)(size_t)sb.st_size != sb.st_size)
 		goto bad;
 	if ((map = mmap(NULL, sb.st_size, PROT_READ, MAP_SHARED, fd, 0)) ==
 	    MAP_FAILED) {

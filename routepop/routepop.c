@@ -296,11 +296,31 @@ table_eof(struct chan *c)
 static void
 http_route(struct chan *c, const void *data, int fd)
 {
+	static struct lograte	 rate;
 	const struct msg_login	*ml = data;
 	struct peer		*p = c->arg;
 	struct route_wait	*w;
 	const char		*v;
+	size_t			 n = 0;
 
+	/*
+	 * A live httppop has at most limit sessions questions open, and as
+	 * many it gave up on: past that many answers unread, it reads
+	 * none; past that many waiting for the database, the next is a
+	 * temporary failure.
+	 */
+	if (c->outmsgs > 2 * (size_t)set.limit.sessions) {
+		chan_bad(c, "%zu routes unread", c->outmsgs);
+		return;
+	}
+	TAILQ_FOREACH(w, &waits, entry)
+		n += w->pid == p->pid;
+	if (n >= 2 * (size_t)set.limit.sessions) {
+		log_rate(&rate, "a route for %s: %zu questions of that "
+		    "httppop wait for <%s> already", ml->user, n, set.route);
+		route_send(p->pid, ml->id, ml->user, ROUTE_TEMP, NULL);
+		return;
+	}
 	if (set.routesrc == TABSRC_FILE) {
 		v = router_lookup(ml->user);
 		route_send(p->pid, ml->id, ml->user, v != NULL ?

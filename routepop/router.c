@@ -221,16 +221,29 @@ router_lookup(const char *user)
 	return v;
 }
 
-/* The backend of that address, added if new (NULL: out of memory). */
+/*
+ * The backend of that address, added if new; NULL: out of memory, or
+ * as many as the page holds already (a database's values, each a new
+ * backend checked every second, are bounded so).
+ */
 static struct backend *
 backend_get(const char *addr)
 {
-	struct backend	*b;
-	const char	*errstr;
+	static struct lograte	 rate;
+	struct backend		*b;
+	const char		*errstr;
+	size_t			 n = 0;
 
-	TAILQ_FOREACH(b, &backends, entry)
+	TAILQ_FOREACH(b, &backends, entry) {
 		if (strcmp(b->addr, addr) == 0)
 			return b;
+		n++;
+	}
+	if (n >= nitems(page->rec)) {
+		log_rate(&rate, "backends: %zu already, %s not added: no "
+		    "user goes there", n, addr);
+		return NULL;
+	}
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		log_warn("%s", __func__);
 		return NULL;

@@ -187,15 +187,24 @@ user_ask(struct chan *c, const struct msg_login *ml, int ask)
 	struct wait	 w0, *w;
 	int		 db;
 
-	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
-	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
-	    set->route[0] != '\0' && set->routesrc == TABSRC_LOOKUP;
+	/*
+	 * A live peer reads our answers: past many more unread than it
+	 * has sessions, it reads none.  (What waits for a database is
+	 * bounded there: LOOKUP_QUEUE.)
+	 */
+	if (c->outmsgs > 8 * (size_t)set->limit.sessions) {
+		chan_bad(c, "%zu answers unread", c->outmsgs);
+		return;
+	}
 	memset(&w0, 0, sizeof(w0));
 	w0.pid = p->pid;
 	w0.proc = p->proc;
 	w0.id = ml->id;
 	w0.ask = ask;
 	(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
+	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
+	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
+	    set->route[0] != '\0' && set->routesrc == TABSRC_LOOKUP;
 	if (!db || (w = malloc(sizeof(*w))) == NULL) {
 		if (db)
 			log_warn("%s", __func__);

@@ -796,5 +796,305 @@ def authpop_only_checks(srv):
              "httppop: no ticket key, no password check")
 
 
+def chan_end(pid, peer):
+    """A copy of process pid's end of its channel to process peer, found
+    by the peer inode ss(8) reads from the kernel (a socketpair's
+    credentials are its maker's, the parent's)."""
+    out = subprocess.run([T.need_prog("ss"), "-xapH"], capture_output=True,
+                         check=True).stdout.decode()
+    ino = {}                    # inode -> (pid, fd)
+    peers = {}                  # inode -> its peer's
+    for ln in out.splitlines():
+        f = ln.split()
+        m = re.search(r"pid=%d,fd=(\d+)" % pid, ln)
+        n = re.search(r"pid=%d,fd=(\d+)" % peer, ln)
+        if len(f) < 8 or not (m or n):
+            continue
+        ino[f[5]] = (pid, int(m.group(1))) if m else (peer,
+                                                      int(n.group(1)))
+        peers[f[5]] = f[7]
+    for i, (p, fd) in ino.items():
+        if p == pid and ino.get(peers[i], (0,))[0] == peer:
+            return T.steal_fd(pid, fd)
+    raise AssertionError("no channel between %d and %d" % (pid, peer))
+
+
+@T.test(users=USERS, start=False)
+def httppop_reads_no_verdict(srv):
+    """A compromised httppop that sends requests without end and reads
+    none of authpop's verdicts is cut off once more verdicts wait than
+    limit sessions could make: authpop's memory stays bounded, and it
+    goes on checking POP3 logins."""
+    import ctypes
+    import struct
+
+    class Req(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("method", ctypes.c_int32),
+                    ("protocol", ctypes.c_int32),
+                    ("attempt", ctypes.c_int32),
+                    ("flags", ctypes.c_uint32 * 3),
+                    ("af", ctypes.c_uint16), ("port", ctypes.c_uint16),
+                    ("a", ctypes.c_ubyte * 16),
+                    ("user", ctypes.c_char * 65),
+                    ("pass_", ctypes.c_char * 512)]
+    router(srv, extra="limit sessions 4\n")
+    srv.start()
+    hp, ap = httppop_pid(srv), srv.pids()["authpop"]
+    s = socket.socket(fileno=chan_end(hp, ap))
+    os.kill(hp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_HTTP_VERIFY")
+        req = Req(method=6, attempt=1, af=socket.AF_INET, user=b"x")
+        req.a[:4] = [192, 0, 2, 7]
+        s.settimeout(0.5)
+        for i in range(1, 5001):
+            req.id = i
+            payload = bytes(req)
+            try:
+                s.send(struct.pack("=IIII", mtype, version, len(payload),
+                                   0) + payload)
+            except (socket.timeout, BrokenPipeError,
+                    ConnectionResetError):
+                break
+        srv.wait_log("verdicts unread")
+    finally:
+        s.close()
+        os.kill(hp, signal.SIGCONT)
+    T.expect(srv.pids()["authpop"], ap, "authpop goes on")
+    p = srv.pop("carol", "carol-pw")
+    p.quit()
+
+
+@T.test(users=USERS, start=False)
+def httppop_reads_no_route(srv):
+    """A compromised httppop that asks routes without end and reads none
+    of routepop's answers is cut off past what limit sessions allows:
+    routepop's memory stays bounded, and it goes on routing."""
+    import ctypes
+    import struct
+
+    class Login(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
+                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
+                    ("app", ctypes.c_char * 33)]
+    router(srv, extra="limit sessions 4\n")
+    srv.start()
+    hp = httppop_pid(srv)
+    rp = T.wait_for(lambda: next((p for p in T.descendants(srv.proc.pid)
+                                  if "routepop" in T.proc_cmdline(p)),
+                                 None), 10, "routepop")
+    s = socket.socket(fileno=chan_end(hp, rp))
+    os.kill(hp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_HTTP_ROUTE")
+        m = Login(user=b"alice")
+        s.settimeout(0.5)
+        for i in range(1, 5001):
+            m.id = i
+            payload = bytes(m)
+            try:
+                s.send(struct.pack("=IIII", mtype, version, len(payload),
+                                   0) + payload)
+            except (socket.timeout, BrokenPipeError,
+                    ConnectionResetError):
+                break
+        srv.wait_log("routes unread")
+    finally:
+        s.close()
+        os.kill(hp, signal.SIGCONT)
+    T.expect_true(rp in T.descendants(srv.proc.pid), "routepop goes on")
+
+
+@T.test(users=USERS, start=False)
+def routepop_reads_no_value(srv):
+    """A compromised routepop that asks tablepop route values without
+    end and reads none of the answers is cut off past what limit
+    sessions allows: tablepop's memory stays bounded, and it goes on
+    answering the parent (POP3 logins work)."""
+    import ctypes
+    import struct
+
+    class Login(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
+                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
+                    ("app", ctypes.c_char * 33)]
+    router(srv, extra="limit sessions 4\n")
+    srv.start()
+    rp = T.wait_for(lambda: next((p for p in T.descendants(srv.proc.pid)
+                                  if "routepop" in T.proc_cmdline(p)),
+                                 None), 10, "routepop")
+    tp = T.tablepop_pid(srv)
+    s = socket.socket(fileno=chan_end(rp, tp))
+    os.kill(rp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_ROUTE_LOOKUP")
+        m = Login(user=b"alice")
+        s.settimeout(0.5)
+        for i in range(1, 5001):
+            m.id = i
+            payload = bytes(m)
+            try:
+                s.send(struct.pack("=IIII", mtype, version, len(payload),
+                                   0) + payload)
+            except (socket.timeout, BrokenPipeError,
+                    ConnectionResetError):
+                break
+        srv.wait_log("answers unread")
+    finally:
+        s.close()
+        os.kill(rp, signal.SIGCONT)
+    T.expect(T.tablepop_pid(srv), tp, "tablepop goes on")
+    p = srv.pop("carol", "carol-pw")
+    p.quit()
+
+
+@T.test(users=USERS, start=False, timeout=180)
+def routepop_backends_bounded(srv):
+    """A compromised tablepop that answers routepop with pools of ever
+    new addresses makes it keep no more backends than its page holds
+    (4095): a route to none but new ones is then [SYS/TEMP], logged,
+    and routepop's memory and health checks stay bounded."""
+    import ctypes
+    import struct
+
+    class Login(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
+                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
+                    ("app", ctypes.c_char * 33)]
+
+    class Val(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("status", ctypes.c_uint32),
+                    ("value", ctypes.c_char * 512)]
+
+    class Route(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("status", ctypes.c_uint32),
+                    ("addr", ctypes.c_char * 46)]
+    T.need_root()
+    D.need_backend("sqlite")
+    router(srv)
+    db = D.Sqlite(srv.tmpdir).start()
+    dbconf = os.path.join(db.dir, "routes.conf")
+    with open(dbconf, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT v FROM routes WHERE k = ?\n"
+                % db.db)
+    D._owned(dbconf, mode=0o640)
+    srv.conf_extra = srv.conf_extra.replace(
+        'route "%s"' % os.path.join(srv.tmpdir, "routes"),
+        "table routes sqlite:%s\nroute <routes>" % dbconf)
+    try:
+        srv.start()
+        hp, tp = httppop_pid(srv), T.tablepop_pid(srv)
+        rp = T.tablepop_pid(srv, "routepop")
+        h = socket.socket(fileno=chan_end(hp, rp))
+        t = socket.socket(fileno=chan_end(tp, rp))
+        os.kill(hp, signal.SIGSTOP)
+        os.kill(tp, signal.SIGSTOP)
+        v, mroute, mlookup, mval = T.msg_numbers(
+            "MSG_HTTP_ROUTE", "MSG_ROUTE_LOOKUP", "MSG_TABLE_ROUTEVAL")
+        h.settimeout(10)
+        t.settimeout(10)
+
+        def send(s, mtype, m):
+            b = bytes(m)
+            s.send(struct.pack("=IIII", mtype, v, len(b), 0) + b)
+
+        def route(i):
+            send(h, mroute, Login(id=i, user=b"alice"))
+            q = t.recv(4096)
+            T.expect(struct.unpack_from("=I", q)[0], mlookup, "a question")
+            pool = " ".join("127.%d.%d.%d" % (1 + (i * 8 + k) // 65536,
+                                              (i * 8 + k) // 256 % 256,
+                                              (i * 8 + k) % 256)
+                            for k in range(8))
+            send(t, mval, Val(id=struct.unpack_from("=Q", q, 16)[0],
+                              status=1, value=pool.encode()))
+            a = Route.from_buffer_copy(h.recv(4096)[16:])
+            return a.status
+        try:
+            for i in range(512):                # 4096 new addresses
+                T.expect(route(i), 1, "routed to a new pool %d" % i)
+            T.expect(route(512), 3, "a pool of none but new: SYS/TEMP")
+            srv.wait_log("backends: 4095 already")
+        finally:
+            os.kill(hp, signal.SIGCONT)
+            os.kill(tp, signal.SIGCONT)
+            h.close()
+            t.close()
+    finally:
+        srv.stop()
+        db.cleanup()
+
+
+def holds(pid, secret):
+    """Whether process pid's writable memory holds secret (root)."""
+    with open("/proc/%d/maps" % pid) as maps, \
+            open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for ln in maps:
+            f = ln.split()
+            if "w" not in f[1]:
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            try:
+                mem.seek(lo)
+                if secret in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                continue
+    return False
+
+
+@T.test(users=USERS, start=False)
+def refused_request_password_wiped(srv):
+    """A request authpop refuses unchecked (over limit sessions) leaves
+    no copy of its password in authpop's memory."""
+    import ctypes
+    import struct
+
+    class Req(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("method", ctypes.c_int32),
+                    ("protocol", ctypes.c_int32),
+                    ("attempt", ctypes.c_int32),
+                    ("flags", ctypes.c_uint32 * 3),
+                    ("af", ctypes.c_uint16), ("port", ctypes.c_uint16),
+                    ("a", ctypes.c_ubyte * 16),
+                    ("user", ctypes.c_char * 65),
+                    ("pass_", ctypes.c_char * 512)]
+    T.need_root()
+    router(srv, extra="limit sessions 1\n")
+    srv.start()
+    hp, ap = httppop_pid(srv), srv.pids()["authpop"]
+    s = socket.socket(fileno=chan_end(hp, ap))
+    os.kill(hp, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers("MSG_HTTP_VERIFY")
+        secret = b"Wiped-" + os.urandom(8).hex().encode()
+        for i, pw in ((1, b"wrong-pw"), (2, secret)):
+            req = Req(id=i, method=0, attempt=1, af=socket.AF_INET,
+                      user=b"alice", pass_=pw)
+            req.a[:4] = [192, 0, 2, 7]
+            b = bytes(req)
+            s.send(struct.pack("=IIII", mtype, version, len(b), 0) + b)
+        srv.wait_log("requests open (limit sessions), refused one")
+        T.expect(holds(ap, secret), False, "the refused password wiped")
+    finally:
+        s.close()
+        os.kill(hp, signal.SIGCONT)
+
+
+@T.test(users=USERS, start=False)
+def httppop_keeps_no_password(srv):
+    """After a request's answer, httppop's memory holds no copy of its
+    password: not in the message it sent authpop, freed since."""
+    T.need_root()
+    router(srv)
+    srv.start()
+    secret = "Wiped-" + os.urandom(8).hex()
+    st, h, _ = login(srv, "alice", secret)
+    T.expect(h.get("Auth-Status"), "[AUTH] invalid user name or password",
+             "a wrong password")
+    T.expect(holds(httppop_pid(srv), secret.encode()), False,
+             "httppop holds no copy of the password")
+
+
 if __name__ == "__main__":
     T.main(users=USERS)
