@@ -818,6 +818,43 @@ def chan_end(pid, peer):
             return T.steal_fd(pid, fd)
     raise AssertionError("no channel between %d and %d" % (pid, peer))
 
+def flood(srv, sender, receiver, name, msg, log):
+    """As a compromised sender that reads nothing: SIGSTOP it, send
+    receiver up to 5,000 messages name (msg, a ctypes structure with an
+    id, numbered 1, 2, ...) on its channel, and wait for receiver's log
+    line saying it cut the sender off; then SIGCONT."""
+    import struct
+    s = socket.socket(fileno=chan_end(sender, receiver))
+    os.kill(sender, signal.SIGSTOP)
+    try:
+        version, mtype = T.msg_numbers(name)
+        s.settimeout(0.5)
+        for i in range(1, 5001):
+            msg.id = i
+            payload = bytes(msg)
+            try:
+                s.send(struct.pack("=IIII", mtype, version, len(payload),
+                                   0) + payload)
+            except (socket.timeout, BrokenPipeError,
+                    ConnectionResetError):
+                break
+        srv.wait_log(log)
+    finally:
+        s.close()
+        os.kill(sender, signal.SIGCONT)
+
+def login_msg(user):
+    """A struct msg_login (proto.h) for user, as ctypes lays it out."""
+    import ctypes
+
+    class Login(ctypes.Structure):
+        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
+                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
+                    ("app", ctypes.c_char * 33)]
+    return Login(user=user)
+
+
+
 
 @T.test(users=USERS, start=False)
 def httppop_reads_no_verdict(srv):
@@ -826,7 +863,6 @@ def httppop_reads_no_verdict(srv):
     limit sessions could make: authpop's memory stays bounded, and it
     goes on checking POP3 logins."""
     import ctypes
-    import struct
 
     class Req(ctypes.Structure):
         _fields_ = [("id", ctypes.c_uint64), ("method", ctypes.c_int32),
@@ -840,26 +876,9 @@ def httppop_reads_no_verdict(srv):
     router(srv, extra="limit sessions 4\n")
     srv.start()
     hp, ap = httppop_pid(srv), srv.pids()["authpop"]
-    s = socket.socket(fileno=chan_end(hp, ap))
-    os.kill(hp, signal.SIGSTOP)
-    try:
-        version, mtype = T.msg_numbers("MSG_HTTP_VERIFY")
-        req = Req(method=6, attempt=1, af=socket.AF_INET, user=b"x")
-        req.a[:4] = [192, 0, 2, 7]
-        s.settimeout(0.5)
-        for i in range(1, 5001):
-            req.id = i
-            payload = bytes(req)
-            try:
-                s.send(struct.pack("=IIII", mtype, version, len(payload),
-                                   0) + payload)
-            except (socket.timeout, BrokenPipeError,
-                    ConnectionResetError):
-                break
-        srv.wait_log("verdicts unread")
-    finally:
-        s.close()
-        os.kill(hp, signal.SIGCONT)
+    req = Req(method=6, attempt=1, af=socket.AF_INET, user=b"x")
+    req.a[:4] = [192, 0, 2, 7]
+    flood(srv, hp, ap, "MSG_HTTP_VERIFY", req, "verdicts unread")
     T.expect(srv.pids()["authpop"], ap, "authpop goes on")
     p = srv.pop("carol", "carol-pw")
     p.quit()
@@ -870,38 +889,14 @@ def httppop_reads_no_route(srv):
     """A compromised httppop that asks routes without end and reads none
     of routepop's answers is cut off past what limit sessions allows:
     routepop's memory stays bounded, and it goes on routing."""
-    import ctypes
-    import struct
-
-    class Login(ctypes.Structure):
-        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
-                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
-                    ("app", ctypes.c_char * 33)]
     router(srv, extra="limit sessions 4\n")
     srv.start()
     hp = httppop_pid(srv)
     rp = T.wait_for(lambda: next((p for p in T.descendants(srv.proc.pid)
                                   if "routepop" in T.proc_cmdline(p)),
                                  None), 10, "routepop")
-    s = socket.socket(fileno=chan_end(hp, rp))
-    os.kill(hp, signal.SIGSTOP)
-    try:
-        version, mtype = T.msg_numbers("MSG_HTTP_ROUTE")
-        m = Login(user=b"alice")
-        s.settimeout(0.5)
-        for i in range(1, 5001):
-            m.id = i
-            payload = bytes(m)
-            try:
-                s.send(struct.pack("=IIII", mtype, version, len(payload),
-                                   0) + payload)
-            except (socket.timeout, BrokenPipeError,
-                    ConnectionResetError):
-                break
-        srv.wait_log("routes unread")
-    finally:
-        s.close()
-        os.kill(hp, signal.SIGCONT)
+    m = login_msg(b"alice")
+    flood(srv, hp, rp, "MSG_HTTP_ROUTE", m, "routes unread")
     T.expect_true(rp in T.descendants(srv.proc.pid), "routepop goes on")
 
 
@@ -911,38 +906,14 @@ def routepop_reads_no_value(srv):
     end and reads none of the answers is cut off past what limit
     sessions allows: tablepop's memory stays bounded, and it goes on
     answering the parent (POP3 logins work)."""
-    import ctypes
-    import struct
-
-    class Login(ctypes.Structure):
-        _fields_ = [("id", ctypes.c_uint64), ("user", ctypes.c_char * 65),
-                    ("nonce", ctypes.c_uint64), ("expiry", ctypes.c_int64),
-                    ("app", ctypes.c_char * 33)]
     router(srv, extra="limit sessions 4\n")
     srv.start()
     rp = T.wait_for(lambda: next((p for p in T.descendants(srv.proc.pid)
                                   if "routepop" in T.proc_cmdline(p)),
                                  None), 10, "routepop")
     tp = T.tablepop_pid(srv)
-    s = socket.socket(fileno=chan_end(rp, tp))
-    os.kill(rp, signal.SIGSTOP)
-    try:
-        version, mtype = T.msg_numbers("MSG_ROUTE_LOOKUP")
-        m = Login(user=b"alice")
-        s.settimeout(0.5)
-        for i in range(1, 5001):
-            m.id = i
-            payload = bytes(m)
-            try:
-                s.send(struct.pack("=IIII", mtype, version, len(payload),
-                                   0) + payload)
-            except (socket.timeout, BrokenPipeError,
-                    ConnectionResetError):
-                break
-        srv.wait_log("answers unread")
-    finally:
-        s.close()
-        os.kill(rp, signal.SIGCONT)
+    m = login_msg(b"alice")
+    flood(srv, rp, tp, "MSG_ROUTE_LOOKUP", m, "answers unread")
     T.expect(T.tablepop_pid(srv), tp, "tablepop goes on")
     p = srv.pop("carol", "carol-pw")
     p.quit()
