@@ -839,11 +839,12 @@ regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
     authpop/host.c authpop/nginx.c authpop/loginticket.c \
     authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
-    common/apppass.c ${HDRS}
+    common/apppass.c common/tabimage.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
 	    authpop/nginx.c authpop/loginticket.c \
 	    authpop/logincache.c authpop/scheme.c common/apppass.c \
+	    common/tabimage.c \
 	    ${FUZZ_ROLE_SRCS} \
 	    -DCHROOTDIR=\"${CHROOTDIR}\" ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS} \
 	    ${ARGON2_LIBS}
