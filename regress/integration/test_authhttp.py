@@ -498,14 +498,7 @@ def route_values(srv):
                          ("carol", "127.0.0.2"), ("carol", "127.0.0.3"),
                          ("example.org", "127.0.0.4")])
     con.close()
-    dbconf = os.path.join(db.dir, "routes.conf")
-    with open(dbconf, "w") as f:
-        f.write("dbpath %s\nquery_alias SELECT v FROM routes WHERE k = ?\n"
-                % db.db)
-    D._owned(dbconf, mode=0o640)
-    srv.conf_extra = srv.conf_extra.replace(
-        'route "%s"' % os.path.join(srv.tmpdir, "routes"),
-        "table routes sqlite:%s\nroute <routes>" % dbconf)
+    sqlite_routes(srv, db)
     try:
         srv.start()
         st, h, _ = login(srv, "bob%40example.org", "bob-pw")
@@ -818,6 +811,19 @@ def chan_end(pid, peer):
             return T.steal_fd(pid, fd)
     raise AssertionError("no channel between %d and %d" % (pid, peer))
 
+
+def sqlite_routes(srv, db):
+    """router()'s route file replaced by db's table routes, asked with
+    OpenSMTPD's table-sqlite (query_alias on routes (k, v))."""
+    dbconf = os.path.join(db.dir, "routes.conf")
+    with open(dbconf, "w") as f:
+        f.write("dbpath %s\nquery_alias SELECT v FROM routes WHERE k = ?\n"
+                % db.db)
+    D._owned(dbconf, mode=0o640)
+    srv.conf_extra = srv.conf_extra.replace(
+        'route "%s"' % os.path.join(srv.tmpdir, "routes"),
+        "table routes sqlite:%s\nroute <routes>" % dbconf)
+
 def flood(srv, sender, receiver, name, msg, log):
     """As a compromised sender that reads nothing: SIGSTOP it, send
     receiver up to 5,000 messages name (msg, a ctypes structure with an
@@ -944,14 +950,7 @@ def routepop_backends_bounded(srv):
     D.need_backend("sqlite")
     router(srv)
     db = D.Sqlite(srv.tmpdir).start()
-    dbconf = os.path.join(db.dir, "routes.conf")
-    with open(dbconf, "w") as f:
-        f.write("dbpath %s\nquery_alias SELECT v FROM routes WHERE k = ?\n"
-                % db.db)
-    D._owned(dbconf, mode=0o640)
-    srv.conf_extra = srv.conf_extra.replace(
-        'route "%s"' % os.path.join(srv.tmpdir, "routes"),
-        "table routes sqlite:%s\nroute <routes>" % dbconf)
+    sqlite_routes(srv, db)
     try:
         srv.start()
         hp, tp = httppop_pid(srv), T.tablepop_pid(srv)
