@@ -58,6 +58,14 @@ def login(srv, src, user="alice", pw=None):
     return r
 
 
+def quit(r):
+    """QUIT answered, then closed: the maildrop is free again at once
+    (a bare close may still hold it when the next login of that user
+    comes, as on a loaded machine)."""
+    T.expect(r.cmd("QUIT")[:3], b"+OK", "QUIT")
+    r.close()
+
+
 def stalled(srv, src):
     """A TCP connection that never starts its TLS handshake."""
     return socket.create_connection((T.HOST, srv.port), timeout=10,
@@ -85,7 +93,7 @@ def per_address_sessions(srv):
     T.expect_true(r.closed(), "sixth closed")
     srv.wait_log("limit per-address sessions")
     # Another address, and the harness's own, still log in.
-    login(srv, "127.0.0.3").close()
+    quit(login(srv, "127.0.0.3"))
     p = srv.pop("alice")
     p.quit()
     # A slot freed is a slot for the same address again.
@@ -147,7 +155,7 @@ def sessions_counted_out_when_authpop_dies(srv):
         h.close()
     again = [T.wait_for(lambda: _greets_from(srv, "127.0.0.20"),
                         what="127.0.0.20 greeted") for _ in range(2)]
-    login(srv, "127.0.0.20", "bob").close()
+    quit(login(srv, "127.0.0.20", "bob"))
     for h in again:
         h.close()
 
@@ -217,7 +225,7 @@ def per_address_handshakes(srv):
     th = threading.Thread(target=fifth)
     th.start()
     srv.wait_log("limit per-address handshakes")
-    login(srv, "127.0.0.5").close()
+    quit(login(srv, "127.0.0.5"))
     time.sleep(1)
     T.expect_true(not got, "the fifth waits while four are in progress",
                   got)
@@ -250,7 +258,7 @@ def total_handshakes_cut_the_oldest(srv):
     T.expect_true(T.is_closed(held[0]), "oldest handshake cut at the limit")
     srv.wait_log("limit handshakes")
     # A client that completes its handshake gets in while they stall.
-    login(srv, "127.0.0.6").close()
+    quit(login(srv, "127.0.0.6"))
     for h in held + [ninth]:
         h.close()
 
@@ -265,7 +273,7 @@ def per_address_logged_in(srv):
     T.expect_true(b"your address" in reply, "says why", reply)
     T.expect_true(b"[AUTH]" not in reply, "not a wrong password", reply)
     r.close()
-    login(srv, "127.0.0.8", "bob").close()
+    quit(login(srv, "127.0.0.8", "bob"))
     T.expect(a.cmd("STAT")[:3], b"+OK", "first session goes on")
     a.cmd("QUIT")
     a.close()
@@ -295,7 +303,7 @@ def failure_delay_grows_per_address(srv):
 
     def other():
         t = time.monotonic()
-        login(srv, "127.0.0.10", "bob").close()
+        quit(login(srv, "127.0.0.10", "bob"))
         done["t"] = time.monotonic() - t
     th = threading.Thread(target=other)
     th.start()
@@ -321,7 +329,7 @@ def failure_delay_grows_per_address(srv):
     r.close()
     # ...while a success from elsewhere is not slowed down.
     t = time.monotonic()
-    login(srv, "127.0.0.10", "alice").close()
+    quit(login(srv, "127.0.0.10", "alice"))
     T.expect_true(time.monotonic() - t < 1.0, "a good login at once")
 
 
@@ -343,7 +351,7 @@ def constant_time_failures(srv):
     # The passwords do work: the hashes are real.
     for user, pw in (("cost4", "pw4"), ("cost10", "pw10"),
                      ("sha512", "pw-sha")):
-        login(srv, "127.0.0.11", user, pw).close()
+        quit(login(srv, "127.0.0.11", user, pw))
     kinds = ("nosuchuser", "cost4", "cost10", "sha512")
     times = {k: [] for k in kinds}
     for i in range(20):
@@ -407,7 +415,7 @@ def fair_checks_under_spray(srv):
     time.sleep(0.2)
     # A user from elsewhere is served in turn, not after 30 checks.
     t = time.monotonic()
-    login(srv, "127.0.0.13", "alice").close()
+    quit(login(srv, "127.0.0.13", "alice"))
     took = time.monotonic() - t
     T.expect_true(took < 0.8, "login while an address sprays", took)
     # The sprayer's checks wait behind each other: few answered so far.
@@ -568,7 +576,7 @@ def shared_address_good_user_not_held(srv):
     more checks than the address's failure delay allows."""
     src = "127.0.0.5"
     t = time.monotonic()
-    login(srv, src, "bob").close()
+    quit(login(srv, src, "bob"))
     unloaded = time.monotonic() - t
     stop = threading.Event()
     replies = []
@@ -578,7 +586,7 @@ def shared_address_good_user_not_held(srv):
     took = []
     for _ in range(5):
         t = time.monotonic()
-        login(srv, src, "bob").close()
+        quit(login(srv, src, "bob"))
         took.append(time.monotonic() - t)
         time.sleep(0.5)
     stop.set()
@@ -605,7 +613,7 @@ def shared_address_first_login_bounded(srv):
     ths = _sprayers(srv, src, 4, stop)
     time.sleep(5)
     t = time.monotonic()
-    login(srv, src, "bob").close()
+    quit(login(srv, src, "bob"))
     took = time.monotonic() - t
     stop.set()
     for th in ths:
@@ -630,7 +638,7 @@ def stale_password_counted_once(srv):
     T.expect_true(all(x < 1.8 for x in took),
                   "the same wrong password does not grow the delay", took)
     t = time.monotonic()
-    login(srv, src, "bob").close()
+    quit(login(srv, src, "bob"))
     T.expect_true(time.monotonic() - t < 1.5,
                   "another user of the address", time.monotonic() - t)
     # A new wrong password does count: 2 s after the one remembered
@@ -646,7 +654,7 @@ def failure_state_survives_reload(srv):
     """A reload (sites reload after every password change) neither
     forgives a sprayer its delay nor forgets a regular user's address."""
     src = "127.0.0.4"
-    login(srv, src, "bob").close()
+    quit(login(srv, src, "bob"))
     r = greeted(srv, src)
     for i in range(3):
         timed_fail(r, "nobody", "guess-%d" % i)
@@ -659,7 +667,7 @@ def failure_state_survives_reload(srv):
                   "the failure delay after a reload")
     # ...and bob, familiar at this address, is not held by it.
     t = time.monotonic()
-    login(srv, src, "bob").close()
+    quit(login(srv, src, "bob"))
     T.expect_true(time.monotonic() - t < 1.0, "bob after the reload",
                   time.monotonic() - t)
     r.close()
