@@ -357,13 +357,11 @@ chan_flush(struct chan *c)
 			memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
 		}
 		if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) == -1) {
+			/* Later; or the peer is gone, which the read reports. */
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR || errno == ENOBUFS)
+			    errno == EINTR || errno == ENOBUFS ||
+			    errno == EPIPE || errno == ECONNRESET)
 				break;
-			if (errno == EPIPE || errno == ECONNRESET) {
-				/* The read side reports the end. */
-				break;
-			}
 			fatal("sendmsg to %s", proc_str(c->peer));
 		}
 		TAILQ_REMOVE(&c->outq, m, entry);

@@ -26,8 +26,6 @@
 
 #include "proto.h"
 
-/* A string field must end inside its fixed-size buffer. */
-#define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
 /* A user name, or none (""). */
 #define OPTUSER(f)	(TERMINATED(f) && ((f)[0] == '\0' || \
 			    valid_username(f)))
