@@ -806,19 +806,6 @@ static const struct msg_decl decls_rest[] = {
 	D(MSG_TABLE_READY, T, P, 0, MSG_NOFD, valid_none, RUN, 0),
 };
 #endif
-#undef D
-#undef P
-#undef L
-#undef A
-#undef W
-#undef M
-#undef V
-#undef C
-#undef K
-#undef T
-#undef Y
-#undef RUN
-#undef ANY
 
 /*
  * Built without peers.c: the programs with no channel to another child,
