@@ -177,10 +177,8 @@ vlog(int pri, const char *err, const char *fmt, va_list ap)
 	int	saved_errno = errno;
 	size_t	n;
 
-	if (pri == LOG_DEBUG && verbose < 1) {
-		errno = saved_errno;
+	if (pri == LOG_DEBUG && verbose < 1)
 		return;
-	}
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (err != NULL && (n = strlen(buf)) < sizeof(buf) - 1)
 		(void)snprintf(buf + n, sizeof(buf) - n, ": %s", err);

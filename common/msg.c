@@ -357,13 +357,11 @@ chan_flush(struct chan *c)
 			memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
 		}
 		if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) == -1) {
+			/* Later; or the peer is gone, which the read reports. */
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR || errno == ENOBUFS)
+			    errno == EINTR || errno == ENOBUFS ||
+			    errno == EPIPE || errno == ECONNRESET)
 				break;
-			if (errno == EPIPE || errno == ECONNRESET) {
-				/* The read side reports the end. */
-				break;
-			}
 			fatal("sendmsg to %s", proc_str(c->peer));
 		}
 		TAILQ_REMOVE(&c->outq, m, entry);
@@ -437,15 +435,12 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 		(void)snprintf(why, sizeof(why), "%s: bad %s", d->name, bad);
 		return why;
 	}
-	if (lost && d->fd == MSG_FD) {
+	if (lost && d->fd != MSG_FD)
+		return "truncated message";
+	if (lost)
 		log_rate(&rate_lost, "%s from %s lost its descriptor: out of "
 		    "descriptors", d->name, proc_str(c->peer));
-		*declp = d;
-		return NULL;
-	}
-	if (lost)
-		return "truncated message";
-	if (nfds != (d->fd == MSG_FD ? 1 : 0)) {
+	else if (nfds != (d->fd == MSG_FD ? 1 : 0)) {
 		(void)snprintf(why, sizeof(why), "%s with %zu descriptors, "
 		    "want %d", d->name, nfds, d->fd == MSG_FD ? 1 : 0);
 		return why;

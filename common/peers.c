@@ -34,8 +34,6 @@
 
 #include "protodecl.h"
 
-static int	valid_ip(const char *, size_t);
-
 /*
  * A request for a signature of one of the declared kinds, of a size
  * its kind can have (proto.h); anything else is garbage from a
@@ -254,38 +252,6 @@ valid_verdict(const void *p)
 	return NULL;
 }
 
-/* A file name of a maildir's tmp/ or new/: no path, no dot file. */
-static int
-valid_name(const char *n, size_t size)
-{
-	if (memchr(n, '\0', size) == NULL || n[0] == '\0' || n[0] == '.')
-		return 0;
-	return strchr(n, '/') == NULL;
-}
-
-static const char *
-valid_intent(const void *p)
-{
-	const struct msg_intent	*m = p;
-
-	if (!valid_name(m->tmp, sizeof(m->tmp)) ||
-	    !valid_name(m->new, sizeof(m->new)))
-		return "file name";
-	return NULL;
-}
-
-static const char *
-valid_done(const void *p)
-{
-	const struct msg_done	*m = p;
-
-	if (m->status < DLV_OK || m->status > DLV_MAX)
-		return "status";
-	if (m->counted > 1 || m->over > m->counted)
-		return "counted";
-	return NULL;
-}
-
 static const char *
 valid_handshakes(const void *p)
 {
@@ -313,16 +279,6 @@ valid_msgnet(const void *p)
 	const struct msg_net	*m = p;
 
 	return valid_net(&m->net) ? NULL : "network";
-}
-
-/* MSG_CONTROL_DRAIN, _UNDRAIN: a backend is one host. */
-static const char *
-valid_hostnet(const void *p)
-{
-	const struct msg_net	*m = p;
-
-	return valid_net(&m->net) && m->net.bits == (m->net.af == AF_INET ?
-	    32 : 128) ? NULL : "backend";
 }
 
 /* Rows of show penalties, from authpop to the control process. */
@@ -408,52 +364,6 @@ valid_ctlapps(const void *p)
 	return NULL;
 }
 
-static const char *
-valid_ctlbackend(const void *p)
-{
-	const struct msg_ctlbackend	*m = p;
-	const char			 zero[INET6_ADDRSTRLEN] = { 0 };
-
-	/* None: the answer's end, with nothing else in it. */
-	if (memcmp(m->addr, zero, sizeof(zero)) == 0)
-		return m->health == 0 && m->drained == 0 &&
-		    m->sessions == 0 && m->more == 0 && m->age == 0 &&
-		    m->users == 0 ? NULL : "record";
-	if (!valid_ip(m->addr, sizeof(m->addr)))
-		return "address";
-	if (m->health > HEALTH_DEGRADED || m->drained > 1 || m->more > 1 ||
-	    m->age < -1)
-		return "state";
-	return NULL;
-}
-
-static int
-valid_ip(const char *s, size_t size)
-{
-	unsigned char	a[16];
-
-	return memchr(s, '\0', size) != NULL && (inet_pton(AF_INET, s,
-	    a) == 1 || inet_pton(AF_INET6, s, a) == 1);
-}
-
-/*
- * The route database's value, as from a compromised tablepop: text, and
- * only with ROUTE_FOUND.  Whether it names a pool is routepop's check.
- */
-static const char *
-valid_routeval(const void *p)
-{
-	const struct msg_routeval	*m = p;
-
-	if (m->status < ROUTE_FOUND || m->status > ROUTE_TEMP)
-		return "status";
-	if (!valid_text(m->value, sizeof(m->value)) ||
-	    (m->status == ROUTE_FOUND) != (m->value[0] != '\0'))
-		return "value";
-	return NULL;
-}
-
-
 static const struct msg_decl peers[] = {
 	/*
 	 * The one channel between two children: a request, then its
@@ -474,20 +384,6 @@ static const struct msg_decl peers[] = {
 	    valid_ticketreq, ANY, 0),
 	D(MSG_AUTHPOP_VERDICT, A, H, sizeof(struct msg_verdict), MSG_NOFD,
 	    valid_verdict, ANY, 0),
-	/*
-	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
-	 * starts in PH_RUN, after its configuration.
-	 */
-	D(MSG_LMTP_JOB, M, V, sizeof(struct msg_job), MSG_FD, valid_none,
-	    RUN, 0),
-	D(MSG_LMTP_QUOTA, M, V, sizeof(struct msg_quota), MSG_NOFD,
-	    valid_none, RUN, 0),
-	D(MSG_LMTP_DLVCHECK, M, V, sizeof(struct msg_intent), MSG_NOFD,
-	    valid_intent, RUN, 0),
-	D(MSG_DLVRPOP_INTENT, V, M, sizeof(struct msg_intent), MSG_NOFD,
-	    valid_intent, RUN, 0),
-	D(MSG_DLVRPOP_DONE, V, M, sizeof(struct msg_done), MSG_NOFD,
-	    valid_done, RUN, 0),
 	/*
 	 * popctl's, on the channels the parent made (MSG_PARENT_CTLCHAN,
 	 * MSG_PARENT_CTLPEER): only these questions, and their answers.
@@ -531,10 +427,6 @@ static const struct msg_decl peers[] = {
 	    valid_login, ANY, 0),
 	D(MSG_ROUTE_ANSWER, R, H, sizeof(struct msg_route), MSG_NOFD,
 	    valid_route, ANY, 0),
-	D(MSG_ROUTE_LOOKUP, R, T, sizeof(struct msg_login), MSG_NOFD,
-	    valid_login, ANY, 0),
-	D(MSG_TABLE_ROUTEVAL, T, R, sizeof(struct msg_routeval), MSG_NOFD,
-	    valid_routeval, ANY, 0),
 	D(MSG_AUTHPOP_APPS, A, T, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 	D(MSG_AUTHPOP_LOOKUP, A, T, sizeof(struct msg_login), MSG_NOFD,
@@ -544,6 +436,120 @@ static const struct msg_decl peers[] = {
 	/* A draining authpop still checks the passwords it was given. */
 	D(MSG_TABLE_CRED, T, A, sizeof(struct msg_cred), MSG_NOFD,
 	    valid_cred, ANY, 0),
+};
+
+/* The messages of no program before login: see HAS_REST. */
+#ifdef HAS_REST
+/* A file name of a maildir's tmp/ or new/: no path, no dot file. */
+static int
+valid_name(const char *n, size_t size)
+{
+	if (memchr(n, '\0', size) == NULL || n[0] == '\0' || n[0] == '.')
+		return 0;
+	return strchr(n, '/') == NULL;
+}
+
+static const char *
+valid_intent(const void *p)
+{
+	const struct msg_intent	*m = p;
+
+	if (!valid_name(m->tmp, sizeof(m->tmp)) ||
+	    !valid_name(m->new, sizeof(m->new)))
+		return "file name";
+	return NULL;
+}
+
+static const char *
+valid_done(const void *p)
+{
+	const struct msg_done	*m = p;
+
+	if (m->status < DLV_OK || m->status > DLV_MAX)
+		return "status";
+	if (m->counted > 1 || m->over > m->counted)
+		return "counted";
+	return NULL;
+}
+
+/* MSG_CONTROL_DRAIN, _UNDRAIN: a backend is one host. */
+static const char *
+valid_hostnet(const void *p)
+{
+	const struct msg_net	*m = p;
+
+	return valid_net(&m->net) && m->net.bits == (m->net.af == AF_INET ?
+	    32 : 128) ? NULL : "backend";
+}
+
+static int
+valid_ip(const char *s, size_t size)
+{
+	unsigned char	a[16];
+
+	return memchr(s, '\0', size) != NULL && (inet_pton(AF_INET, s,
+	    a) == 1 || inet_pton(AF_INET6, s, a) == 1);
+}
+
+static const char *
+valid_ctlbackend(const void *p)
+{
+	const struct msg_ctlbackend	*m = p;
+	const char			 zero[INET6_ADDRSTRLEN] = { 0 };
+
+	/* None: the answer's end, with nothing else in it. */
+	if (memcmp(m->addr, zero, sizeof(zero)) == 0)
+		return m->health == 0 && m->drained == 0 &&
+		    m->sessions == 0 && m->more == 0 && m->age == 0 &&
+		    m->users == 0 ? NULL : "record";
+	if (!valid_ip(m->addr, sizeof(m->addr)))
+		return "address";
+	if (m->health > HEALTH_DEGRADED || m->drained > 1 || m->more > 1 ||
+	    m->age < -1)
+		return "state";
+	return NULL;
+}
+
+/*
+ * The route database's value, as from a compromised tablepop: text, and
+ * only with ROUTE_FOUND.  Whether it names a pool is routepop's check.
+ */
+static const char *
+valid_routeval(const void *p)
+{
+	const struct msg_routeval	*m = p;
+
+	if (m->status < ROUTE_FOUND || m->status > ROUTE_TEMP)
+		return "status";
+	if (!valid_text(m->value, sizeof(m->value)) ||
+	    (m->status == ROUTE_FOUND) != (m->value[0] != '\0'))
+		return "value";
+	return NULL;
+}
+
+static const struct msg_decl peers_rest[] = {
+	/*
+	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
+	 * starts in PH_RUN, after its configuration.
+	 */
+	D(MSG_LMTP_JOB, M, V, sizeof(struct msg_job), MSG_FD, valid_none,
+	    RUN, 0),
+	D(MSG_LMTP_QUOTA, M, V, sizeof(struct msg_quota), MSG_NOFD,
+	    valid_none, RUN, 0),
+	D(MSG_LMTP_DLVCHECK, M, V, sizeof(struct msg_intent), MSG_NOFD,
+	    valid_intent, RUN, 0),
+	D(MSG_DLVRPOP_INTENT, V, M, sizeof(struct msg_intent), MSG_NOFD,
+	    valid_intent, RUN, 0),
+	D(MSG_DLVRPOP_DONE, V, M, sizeof(struct msg_done), MSG_NOFD,
+	    valid_done, RUN, 0),
+	/*
+	 * routepop's channels to tablepop and control: a draining
+	 * tablepop or routepop answers what it was asked.
+	 */
+	D(MSG_ROUTE_LOOKUP, R, T, sizeof(struct msg_login), MSG_NOFD,
+	    valid_login, ANY, 0),
+	D(MSG_TABLE_ROUTEVAL, T, R, sizeof(struct msg_routeval), MSG_NOFD,
+	    valid_routeval, ANY, 0),
 	D(MSG_CONTROL_BACKENDS, C, R, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),
 	D(MSG_CONTROL_DRAIN, C, R, sizeof(struct msg_net), MSG_NOFD,
@@ -553,10 +559,14 @@ static const struct msg_decl peers[] = {
 	D(MSG_ROUTE_BACKENDS, R, C, sizeof(struct msg_ctlbackend), MSG_NOFD,
 	    valid_ctlbackend, ANY, 0),
 };
+#endif
 
-const struct msg_decl *
-peers_decls(size_t *n)
+/* peers.c's declarations into the index (proto.c's msg_decls). */
+void
+peers_decls(void)
 {
-	*n = nitems(peers);
-	return peers;
+	msg_index(peers, nitems(peers));
+#ifdef HAS_REST
+	msg_index(peers_rest, nitems(peers_rest));
+#endif
 }

@@ -58,7 +58,6 @@
 #define CTL_QUEUEMAX	1024
 
 static int	proc_args(int, char *[], int, const char *);
-static int	proc_become(const char *, uid_t, gid_t);
 static void	proc_finish_drop(void);
 static void	proc_inherited(const char *);
 static void	ctl_eof(struct chan *);
@@ -170,7 +169,7 @@ proc_prologue(const struct proc_setup *ps)
 	setproctitle("%s", ps->title);
 
 	if (pw != NULL) {
-		if (proc_become(ps->role, pw->pw_uid, pw->pw_gid) == -1)
+		if (drop_privileges(ps->role, pw->pw_uid, pw->pw_gid) == -1)
 			fatalx("cannot drop privileges to %s", ps->user);
 	} else if (ps->user != NULL)
 		log_debug("not root: no chroot, no privilege drop");
@@ -191,22 +190,6 @@ proc_prologue(const struct proc_setup *ps)
 	if (ps->open != NULL)
 		ps->open(ps->arg);
 	ps->sandbox(ps->arg);
-}
-
-/*
- * Become uid:gid for good, refusing root's ids: no unprivileged role
- * (listener, authpop, a mail user's wrkrpop) may run as uid 0 or gid 0.
- * Returns -1 with the reason logged.
- */
-static int
-proc_become(const char *who, uid_t uid, gid_t gid)
-{
-	if (uid == 0 || gid == 0) {
-		log_warnx("%s: refusing uid %u gid %u: root's ids", who,
-		    (unsigned)uid, (unsigned)gid);
-		return -1;
-	}
-	return drop_privileges(who, uid, gid);
 }
 
 /* The settings, once, before anything else: into the role's. */

@@ -29,8 +29,6 @@
 
 #include "protodecl.h"
 
-static int	valid_word(const char *);
-
 static const char *
 valid_conf(const void *p)
 {
@@ -48,16 +46,6 @@ valid_pki(const void *p)
 }
 
 static const char *
-valid_keymsg(const void *p)
-{
-	const struct msg_key	*m = p;
-
-	if (m->len == 0 || m->len > sizeof(m->pem))
-		return "length";
-	return NULL;
-}
-
-static const char *
 valid_proxy(const void *p)
 {
 	const struct msg_proxy	*m = p;
@@ -69,56 +57,6 @@ valid_proxy(const void *p)
 	if (m->trusted > 1)
 		return "trusted flag";
 	return NULL;
-}
-
-static const char *
-valid_worker(const void *p)
-{
-	const struct msg_worker	*m = p;
-
-	if (!TERMINATED(m->user) || !TERMINATED(m->maildir) ||
-	    !TERMINATED(m->tls) || !TERMINATED(m->cred) ||
-	    !TERMINATED(m->find))
-		return "unterminated string";
-	if (!valid_username(m->user))
-		return "user name";
-	if (m->maildir[0] != '/')
-		return "maildir path not absolute";
-	if (!peer_valid(&m->peer))
-		return "client address";
-	if (m->flags & ~WORKER_ALL)
-		return "flags";
-	/* A delivery worker has no client. */
-	if ((m->flags & WORKER_DELIVER) && m->peer.af != 0)
-		return "client address";
-	if (m->cred[0] != '\0' && strcmp(m->cred, "password") != 0 &&
-	    strcmp(m->cred, "ticket") != 0 && (strncmp(m->cred, "app:", 4) !=
-	    0 || !valid_label(m->cred + 4, sizeof(m->cred) - 4)))
-		return "credential";
-	if (!settings_junk_ok(&m->junk) || (m->junk.folder[0] != '\0' &&
-	    m->flags != 0))
-		return "junk";
-	if (m->find[0] != '\0' && (!(m->flags & (WORKER_JOURNAL |
-	    WORKER_UNDELETE)) || !valid_word(m->find)))
-		return "what to find";
-	if (m->pad != 0 || (m->since != 0 && (!(m->flags & WORKER_UNDELETE) ||
-	    m->find[0] != '\0')))
-		return "since";
-	if (m->qbytes > INT64_MAX || m->qmsgs > INT64_MAX ||
-	    ((m->qbytes != 0 || m->qmsgs != 0) &&
-	    !(m->flags & (WORKER_DELIVER | WORKER_KEPT))))
-		return "limit";
-	return settings_check_worker(&m->set);
-}
-
-/* Printable ASCII without a blank: one word of a log line. */
-static int
-valid_word(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s <= 0x20 || *s >= 0x7f)
-			return 0;
-	return 1;
 }
 
 static const char *
@@ -239,6 +177,234 @@ valid_newtab(const void *p)
 }
 
 static const char *
+valid_penalty(const void *p)
+{
+	const struct msg_penalty	*m = p;
+	const struct penalty_rec	*r;
+	uint32_t			 i;
+
+	if (m->n == 0 || m->n > PENALTY_RECS)
+		return "record count";
+	for (i = 0; i < m->n; i++) {
+		r = &m->rec[i];
+		if (r->key.af != 0 && r->key.af != AF_INET &&
+		    r->key.af != AF_INET6)
+			return "address family";
+		if (!TERMINATED(r->user))
+			return "unterminated string";
+		if (r->fails > 32)
+			return "failures";
+		if (!valid_time(r->lastfail) || !valid_time(r->next) ||
+		    !valid_time(r->familiar))
+			return "time";
+	}
+	return NULL;
+}
+
+static const char *
+valid_httppeer(const void *p)
+{
+	const struct msg_ctlpeer	*m = p;
+
+	if (m->proc != PROC_HTTP)
+		return "process";
+	return m->pid > 0 ? NULL : "pid";
+}
+
+static const char *
+valid_full(const void *p)
+{
+	const struct msg_count	*m = p;
+
+	if (m->pad != 0 || m->req != 0)
+		return "padding";
+	return m->n > 1 ? "not 0 or 1" : NULL;
+}
+
+static const char *
+valid_health(const void *p)
+{
+	const struct msg_health	*m = p;
+
+	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
+	    m->state != HEALTH_DEGRADED)
+		return "state";
+	return NULL;
+}
+
+static const char *
+valid_verbose(const void *p)
+{
+	const struct msg_verbose	*m = p;
+
+	if (m->level < 0 || m->level > VERBOSE_MAX)
+		return "level";
+	return NULL;
+}
+
+static const char *
+valid_authkey(const void *p)
+{
+	const struct msg_authkey	*m = p;
+
+	if (m->kind != AUTHKEY_TICKET && m->kind != AUTHKEY_APPS)
+		return "key kind";
+	if (m->pad != 0)
+		return "padding";
+	return NULL;
+}
+
+static const struct msg_decl decls[] = {
+	/*
+	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
+	 * channel to takes no more.  A worker's is MSG_PARENT_WORKER.
+	 */
+	D(MSG_PARENT_CONF, P, L | A | M | C | T | R | Y | H,
+	    sizeof(struct conf_settings),
+	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
+	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
+	    valid_pki, PH_CONF, 0),
+	D(MSG_PARENT_CONF_PROXY, P, L | H, sizeof(struct msg_proxy), MSG_NOFD,
+	    valid_proxy, PH_CONF, 0),
+	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | R | Y | H, 0,
+	    MSG_NOFD, valid_none, PH_CONF, PH_RUN),
+	D(MSG_PARENT_LISTEN, P, L | H | M | C, sizeof(struct msg_listen),
+	    MSG_FD, valid_listen, RUN, 0),
+	/* A draining listener still relays the sessions it has. */
+	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
+	    valid_lid, ANY, 0),
+	/* Never to a draining authpop: it takes no new sessions. */
+	D(MSG_PARENT_SESSION, P, A, sizeof(struct msg_session), MSG_FD,
+	    valid_session, RUN, 0),
+	/* Also to the current authpop, when the one that asked is gone. */
+	D(MSG_PARENT_REFUSED, P, A, sizeof(struct msg_refused), MSG_FD,
+	    valid_refused, ANY, 0),
+	/* Also to the current authpop; with a new one's settings too. */
+	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
+	    valid_newtab, PH_CONF | ANY, 0),
+	D(MSG_PARENT_AUTHKEY, P, A, sizeof(struct msg_authkey), MSG_FD,
+	    valid_authkey, PH_CONF, 0),
+	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
+	D(MSG_PARENT_DRAIN, P, L | A | M | T | R | H, 0, MSG_NOFD, valid_none,
+	    RUN, PH_DRAIN),
+	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
+	    valid_penalty, RUN, 0),
+	/* Before the configuration: the child maps it before confining. */
+	D(MSG_PARENT_STATS, P, L | A | M | W | V, 0, MSG_FD, valid_none, PH_START,
+	    0),
+	/*
+	 * popctl's, a stuck login's: a draining listener still has
+	 * connections.
+	 */
+	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
+	    valid_kick, ANY, 0),
+	/* A new control process links again the ones that drain. */
+	D(MSG_PARENT_CTLCHAN, P, L | A | R, 0, MSG_FD, valid_none, ANY, 0),
+	/*
+	 * After its configuration, before its sockets; a draining one
+	 * still makes TLS for its sessions' STLS.
+	 */
+	D(MSG_PARENT_TICKET, P, L, sizeof(struct msg_ticket), MSG_NOFD,
+	    valid_none, ANY, 0),
+	/* A draining listener has closed its health ports. */
+	D(MSG_PARENT_HEALTH, P, L, sizeof(struct msg_health), MSG_NOFD,
+	    valid_health, RUN, 0),
+	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | R | Y | H,
+	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
+	/*
+	 * The channels between tablepop and authpop, routepop, and
+	 * between routepop and httppop: a new tablepop's or routepop's
+	 * reach the draining ones too.
+	 */
+	D(MSG_PARENT_TABLECHAN, P, A | R, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_PARENT_ROUTECHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
+	/* auth_http: httppop's channel to the current authpop. */
+	D(MSG_PARENT_HTTPPEER, P, A, sizeof(struct msg_ctlpeer), MSG_FD,
+	    valid_httppeer, ANY, 0),
+	D(MSG_PARENT_AUTHCHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
+	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
+	    valid_newsession, ANY, 0),
+	D(MSG_LISTENER_FULL, L, P, sizeof(struct msg_count), MSG_NOFD,
+	    valid_full, ANY, 0),
+	/* A draining one still makes TLS for its sessions' STLS. */
+	D(MSG_LISTENER_REKEY, L, P, sizeof(struct msg_rekey), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
+	    valid_login, ANY, 0),
+	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_AUTHPOP_STLS, A, P, sizeof(struct msg_id), MSG_NOFD,
+	    valid_none, ANY, 0),
+	D(MSG_AUTHPOP_PENALTY, A, P, sizeof(struct msg_penalty), MSG_NOFD,
+	    valid_penalty, PH_DRAIN, 0),
+	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
+	D(MSG_AUTHPOP_HANDBACK, A, P, sizeof(struct msg_handback), MSG_FD,
+	    valid_handback, PH_DRAIN, 0),
+};
+
+/* The messages of no program before login: see HAS_REST. */
+#ifdef HAS_REST
+static const char *
+valid_keymsg(const void *p)
+{
+	const struct msg_key	*m = p;
+
+	if (m->len == 0 || m->len > sizeof(m->pem))
+		return "length";
+	return NULL;
+}
+
+/* Printable ASCII without a blank: one word of a log line. */
+static int
+valid_word(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static const char *
+valid_worker(const void *p)
+{
+	const struct msg_worker	*m = p;
+
+	if (!TERMINATED(m->user) || !TERMINATED(m->maildir) ||
+	    !TERMINATED(m->tls) || !TERMINATED(m->cred) ||
+	    !TERMINATED(m->find))
+		return "unterminated string";
+	if (!valid_username(m->user))
+		return "user name";
+	if (m->maildir[0] != '/')
+		return "maildir path not absolute";
+	if (!peer_valid(&m->peer))
+		return "client address";
+	if (m->flags & ~WORKER_ALL)
+		return "flags";
+	/* A delivery worker has no client. */
+	if ((m->flags & WORKER_DELIVER) && m->peer.af != 0)
+		return "client address";
+	if (m->cred[0] != '\0' && strcmp(m->cred, "password") != 0 &&
+	    strcmp(m->cred, "ticket") != 0 && (strncmp(m->cred, "app:", 4) !=
+	    0 || !valid_label(m->cred + 4, sizeof(m->cred) - 4)))
+		return "credential";
+	if (!settings_junk_ok(&m->junk) || (m->junk.folder[0] != '\0' &&
+	    m->flags != 0))
+		return "junk";
+	if (m->find[0] != '\0' && (!(m->flags & (WORKER_JOURNAL |
+	    WORKER_UNDELETE)) || !valid_word(m->find)))
+		return "what to find";
+	if (m->pad != 0 || (m->since != 0 && (!(m->flags & WORKER_UNDELETE) ||
+	    m->find[0] != '\0')))
+		return "since";
+	if (m->qbytes > INT64_MAX || m->qmsgs > INT64_MAX ||
+	    ((m->qbytes != 0 || m->qmsgs != 0) &&
+	    !(m->flags & (WORKER_DELIVER | WORKER_KEPT))))
+		return "limit";
+	return settings_check_worker(&m->set);
+}
+
+static const char *
 valid_rcpt(const void *p)
 {
 	const struct msg_rcpt	*m = p;
@@ -306,31 +472,6 @@ valid_dlvrpop(const void *p)
 }
 
 static const char *
-valid_penalty(const void *p)
-{
-	const struct msg_penalty	*m = p;
-	const struct penalty_rec	*r;
-	uint32_t			 i;
-
-	if (m->n == 0 || m->n > PENALTY_RECS)
-		return "record count";
-	for (i = 0; i < m->n; i++) {
-		r = &m->rec[i];
-		if (r->key.af != 0 && r->key.af != AF_INET &&
-		    r->key.af != AF_INET6)
-			return "address family";
-		if (!TERMINATED(r->user))
-			return "unterminated string";
-		if (r->fails > 32)
-			return "failures";
-		if (!valid_time(r->lastfail) || !valid_time(r->next) ||
-		    !valid_time(r->familiar))
-			return "time";
-	}
-	return NULL;
-}
-
-static const char *
 valid_ctlpeer(const void *p)
 {
 	const struct msg_ctlpeer	*m = p;
@@ -349,26 +490,6 @@ valid_tablepeer(const void *p)
 	if (m->proc != PROC_AUTHPOP && m->proc != PROC_ROUTE)
 		return "process";
 	return m->pid > 0 ? NULL : "pid";
-}
-
-static const char *
-valid_httppeer(const void *p)
-{
-	const struct msg_ctlpeer	*m = p;
-
-	if (m->proc != PROC_HTTP)
-		return "process";
-	return m->pid > 0 ? NULL : "pid";
-}
-
-static const char *
-valid_full(const void *p)
-{
-	const struct msg_count	*m = p;
-
-	if (m->pad != 0 || m->req != 0)
-		return "padding";
-	return m->n > 1 ? "not 0 or 1" : NULL;
 }
 
 /* A usertab key as popctl names it: 1..POPD_MAXUSER of 0x21..0x7e. */
@@ -539,39 +660,6 @@ valid_ctlans(const void *p)
 }
 
 static const char *
-valid_health(const void *p)
-{
-	const struct msg_health	*m = p;
-
-	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
-	    m->state != HEALTH_DEGRADED)
-		return "state";
-	return NULL;
-}
-
-static const char *
-valid_verbose(const void *p)
-{
-	const struct msg_verbose	*m = p;
-
-	if (m->level < 0 || m->level > VERBOSE_MAX)
-		return "level";
-	return NULL;
-}
-
-static const char *
-valid_authkey(const void *p)
-{
-	const struct msg_authkey	*m = p;
-
-	if (m->kind != AUTHKEY_TICKET && m->kind != AUTHKEY_APPS)
-		return "key kind";
-	if (m->pad != 0)
-		return "padding";
-	return NULL;
-}
-
-static const char *
 valid_tabfile(const void *p)
 {
 	const struct msg_tabfile	*m = p;
@@ -647,45 +735,11 @@ valid_tabans(const void *p)
 	return NULL;
 }
 
-static const struct msg_decl decls[] = {
-	/*
-	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
-	 * channel to takes no more.  A worker's is MSG_PARENT_WORKER.
-	 */
-	D(MSG_PARENT_CONF, P, L | A | M | C | T | R | Y | H,
-	    sizeof(struct conf_settings),
-	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
-	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
-	    valid_pki, PH_CONF, 0),
-	D(MSG_PARENT_CONF_PROXY, P, L | H, sizeof(struct msg_proxy), MSG_NOFD,
-	    valid_proxy, PH_CONF, 0),
+static const struct msg_decl decls_rest[] = {
 	D(MSG_PARENT_CONF_KEY, P, Y, sizeof(struct msg_key), MSG_NOFD,
 	    valid_keymsg, PH_CONF, 0),
-	D(MSG_PARENT_CONF_END, P, L | A | M | C | T | R | Y | H, 0,
-	    MSG_NOFD, valid_none, PH_CONF, PH_RUN),
 	D(MSG_PARENT_WORKER, P, W | V, sizeof(struct msg_worker), MSG_NOFD,
 	    valid_worker, PH_START, PH_RUN),
-	D(MSG_PARENT_LISTEN, P, L | H | M | C, sizeof(struct msg_listen),
-	    MSG_FD, valid_listen, RUN, 0),
-	/* A draining listener still relays the sessions it has. */
-	D(MSG_PARENT_STARTTLS, P, L, sizeof(struct msg_lid), MSG_NOFD,
-	    valid_lid, ANY, 0),
-	/* Never to a draining authpop: it takes no new sessions. */
-	D(MSG_PARENT_SESSION, P, A, sizeof(struct msg_session), MSG_FD,
-	    valid_session, RUN, 0),
-	/* Also to the current authpop, when the one that asked is gone. */
-	D(MSG_PARENT_REFUSED, P, A, sizeof(struct msg_refused), MSG_FD,
-	    valid_refused, ANY, 0),
-	/* Also to the current authpop; with a new one's settings too. */
-	D(MSG_PARENT_TABLE, P, A, sizeof(struct msg_newtab), MSG_FD,
-	    valid_newtab, PH_CONF | ANY, 0),
-	D(MSG_PARENT_AUTHKEY, P, A, sizeof(struct msg_authkey), MSG_FD,
-	    valid_authkey, PH_CONF, 0),
-	D(MSG_PARENT_APPSASK, P, A, 0, MSG_NOFD, valid_none, ANY, 0),
-	D(MSG_PARENT_DRAIN, P, L | A | M | T | R | H, 0, MSG_NOFD, valid_none,
-	    RUN, PH_DRAIN),
-	D(MSG_PARENT_PENALTY, P, A, sizeof(struct msg_penalty), MSG_NOFD,
-	    valid_penalty, RUN, 0),
 	/* A draining lmtp process finishes its transactions. */
 	D(MSG_PARENT_RCPT, P, M, sizeof(struct msg_rcptok), MSG_NOFD,
 	    valid_rcptok, ANY, 0),
@@ -698,26 +752,6 @@ static const struct msg_decl decls[] = {
 	    valid_spoolpage, PH_START, 0),
 	/* Before the control process confines itself to this one file. */
 	D(MSG_PARENT_APPSLAST, P, C, 0, MSG_FD, valid_none, PH_START, 0),
-	/* Before the configuration: the child maps it before confining. */
-	D(MSG_PARENT_STATS, P, L | A | M | W | V, 0, MSG_FD, valid_none, PH_START,
-	    0),
-	/*
-	 * popctl's, a stuck login's: a draining listener still has
-	 * connections.
-	 */
-	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
-	    valid_kick, ANY, 0),
-	/* A new control process links again the ones that drain. */
-	D(MSG_PARENT_CTLCHAN, P, L | A | R, 0, MSG_FD, valid_none, ANY, 0),
-	/*
-	 * After its configuration, before its sockets; a draining one
-	 * still makes TLS for its sessions' STLS.
-	 */
-	D(MSG_PARENT_TICKET, P, L, sizeof(struct msg_ticket), MSG_NOFD,
-	    valid_none, ANY, 0),
-	/* A draining listener has closed its health ports. */
-	D(MSG_PARENT_HEALTH, P, L, sizeof(struct msg_health), MSG_NOFD,
-	    valid_health, RUN, 0),
 	/* The control process is never drained: it has no configuration. */
 	D(MSG_PARENT_ANSWER, P, C, sizeof(struct msg_ctlans), MSG_NOFD,
 	    valid_ctlans, RUN, 0),
@@ -739,23 +773,11 @@ static const struct msg_decl decls[] = {
 	    valid_ctldenied, RUN, 0),
 	D(MSG_PARENT_CTLPEER, P, C, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_ctlpeer, RUN, 0),
-	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | R | Y | H,
-	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
-	/*
-	 * The channels between tablepop and authpop, routepop, and
-	 * between routepop and httppop: a new tablepop's or routepop's
-	 * reach the draining ones too.
-	 */
+	/* The other ends of MSG_PARENT_TABLECHAN and MSG_PARENT_ROUTECHAN. */
 	D(MSG_PARENT_TABLEPEER, P, T, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_tablepeer, ANY, 0),
-	D(MSG_PARENT_TABLECHAN, P, A | R, 0, MSG_FD, valid_none, ANY, 0),
 	D(MSG_PARENT_ROUTEPEER, P, R, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_httppeer, ANY, 0),
-	D(MSG_PARENT_ROUTECHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
-	/* auth_http: httppop's channel to the current authpop. */
-	D(MSG_PARENT_HTTPPEER, P, A, sizeof(struct msg_ctlpeer), MSG_FD,
-	    valid_httppeer, ANY, 0),
-	D(MSG_PARENT_AUTHCHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
 	D(MSG_PARENT_CONF_ROUTE, P, R, 0, MSG_FD, valid_none, PH_CONF, 0),
 	D(MSG_PARENT_CONF_FILE, P, T, sizeof(struct msg_tabfile), MSG_FD,
 	    valid_tabfile, PH_CONF, 0),
@@ -768,24 +790,6 @@ static const struct msg_decl decls[] = {
 	/* Never to a draining tablepop: it answers what it has. */
 	D(MSG_PARENT_LOOKUP, P, T, sizeof(struct msg_lookup), MSG_NOFD,
 	    valid_lookup, RUN, 0),
-	D(MSG_LISTENER_SESSION, L, P, sizeof(struct msg_newsession), MSG_FD,
-	    valid_newsession, ANY, 0),
-	D(MSG_LISTENER_FULL, L, P, sizeof(struct msg_count), MSG_NOFD,
-	    valid_full, ANY, 0),
-	/* A draining one still makes TLS for its sessions' STLS. */
-	D(MSG_LISTENER_REKEY, L, P, sizeof(struct msg_rekey), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_AUTHPOP_LOGIN, A, P, sizeof(struct msg_login), MSG_FD,
-	    valid_login, ANY, 0),
-	D(MSG_AUTHPOP_CLOSED, A, P, sizeof(struct msg_id), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_AUTHPOP_STLS, A, P, sizeof(struct msg_id), MSG_NOFD,
-	    valid_none, ANY, 0),
-	D(MSG_AUTHPOP_PENALTY, A, P, sizeof(struct msg_penalty), MSG_NOFD,
-	    valid_penalty, PH_DRAIN, 0),
-	D(MSG_AUTHPOP_READY, A, P, 0, MSG_NOFD, valid_none, RUN, 0),
-	D(MSG_AUTHPOP_HANDBACK, A, P, sizeof(struct msg_handback), MSG_FD,
-	    valid_handback, PH_DRAIN, 0),
 	D(MSG_LMTP_RCPT, M, P, sizeof(struct msg_rcpt), MSG_NOFD,
 	    valid_rcpt, ANY, 0),
 	D(MSG_LMTP_FORGET, M, P, sizeof(struct msg_deliver), MSG_NOFD,
@@ -801,19 +805,7 @@ static const struct msg_decl decls[] = {
 	    valid_tabans, ANY, 0),
 	D(MSG_TABLE_READY, T, P, 0, MSG_NOFD, valid_none, RUN, 0),
 };
-#undef D
-#undef P
-#undef L
-#undef A
-#undef W
-#undef M
-#undef V
-#undef C
-#undef K
-#undef T
-#undef Y
-#undef RUN
-#undef ANY
+#endif
 
 /*
  * Built without peers.c: the programs with no channel to another child,
@@ -828,7 +820,7 @@ static const struct msg_decl	*all[MSG_MAX], *bytype[MSG_MAX];
 static size_t			 nall;
 
 /* d's n declarations into the index, after those already in it. */
-static void
+void
 msg_index(const struct msg_decl *d, size_t n)
 {
 	size_t	i;
@@ -841,23 +833,20 @@ msg_index(const struct msg_decl *d, size_t n)
 }
 
 /*
- * Every declaration this program holds, in order: decls, then peers.c's.
- * Indexed at the first look (decls is not in the enum's order).  A
- * process's threads send nothing.
+ * Every declaration this program holds, in order: decls, decls_rest,
+ * then peers.c's.  Indexed at the first look (decls is not in the
+ * enum's order).  A process's threads send nothing.
  */
 const struct msg_decl *const *
 msg_decls(size_t *n)
 {
-#ifdef HAS_PEERS
-	const struct msg_decl	*d;
-	size_t			 np;
-#endif
-
 	if (nall == 0) {
 		msg_index(decls, nitems(decls));
+#ifdef HAS_REST
+		msg_index(decls_rest, nitems(decls_rest));
+#endif
 #ifdef HAS_PEERS
-		d = peers_decls(&np);
-		msg_index(d, np);
+		peers_decls();
 #endif
 	}
 	*n = nall;

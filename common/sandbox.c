@@ -45,6 +45,13 @@
 
 #include "sandbox.h"
 
+static void
+sb_nocore(const char *role)
+{
+	if (compat_nocoredump() == -1)
+		fatal("%s: disable core dumps", role);
+}
+
 #ifdef __OpenBSD__
 
 static const char	*sandbox_desc = "pledge+unveil";
@@ -61,13 +68,6 @@ sb_pledge(const char *role, const char *promises)
 {
 	if (pledge(promises, NULL) == -1)
 		fatal("%s: pledge", role);
-}
-
-static void
-sb_nocore(const char *role)
-{
-	if (compat_nocoredump() == -1)
-		fatal("%s: disable core dumps", role);
 }
 
 #else /* Linux */
@@ -91,13 +91,6 @@ sb_nocore(const char *role)
 #endif
 
 static char	sandbox_desc[128];
-
-static void
-sb_nocore(const char *role)
-{
-	if (compat_nocoredump() == -1)
-		fatal("%s: disable core dumps", role);
-}
 
 /*
  * no_new_privs: nothing exec'd later can gain privileges (setuid bits,
@@ -204,23 +197,6 @@ static const int sc_sanitizer[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(readlink),
 };
 #endif
-
-/* Opening and changing files beneath the maildir (Landlock decides where). */
-static const int sc_maildir[] = {
-	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(newfstatat),
-	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx),
-	SCMP_SYS(getdents64), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
-	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
-	SCMP_SYS(link), SCMP_SYS(linkat),
-	SCMP_SYS(unlink), SCMP_SYS(unlinkat),
-	SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
-	SCMP_SYS(flock), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-	SCMP_SYS(ftruncate), SCMP_SYS(umask),
-	/*
-	 * Not chmod/chown/utimes: Landlock does not mediate metadata
-	 * changes, so they would reach outside the maildir.
-	 */
-};
 
 static scmp_filter_ctx
 sc_init(const char *role, uint32_t defaction)
@@ -871,21 +847,14 @@ sandbox_authpop(void)
 	scmp_filter_ctx	ctx;
 	int		abi;
 
-	sb_nnp("authpop");
-	abi = ll_restrict("authpop", LL_FS_ALL, 1, NULL, 0, 1, 0);
-
-	ctx = sc_init("authpop", SCMP_ACT_KILL_PROCESS);
-	sc_child_base(ctx, "authpop", 0, getpid());
-	sc_nofs(ctx, "authpop");
-	sc_allow(ctx, "authpop", allow, sizeof(allow) / sizeof(allow[0]));
+	ctx = sc_nofile("authpop", allow, nitems(allow), &abi);
 	/* Threads only: clone(2) without CLONE_THREAD (fork) kills. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
 	    "authpop", "clone");
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 	    SCMP_SYS(clone3), 0), "authpop", "clone3");
-	sc_load(ctx, "authpop");
-	sb_describe(abi, abi > 0 ? NULL : "authpop");
+	sc_nofile_load(ctx, "authpop", abi);
 #endif
 }
 
@@ -968,6 +937,23 @@ sb_maildir_fs(const char *role, const char *maildir)
 	/* ABI 1 refuses every rename across directories: new/ -> cur/. */
 	return ll_restrict(role, LL_FS_ALL, 1, &path, 1, 2, 0);
 }
+
+/* Opening and changing files beneath the maildir (Landlock decides where). */
+static const int sc_maildir[] = {
+	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(newfstatat),
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx),
+	SCMP_SYS(getdents64), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
+	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(link), SCMP_SYS(linkat),
+	SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+	SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
+	SCMP_SYS(flock), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(ftruncate), SCMP_SYS(umask),
+	/*
+	 * Not chmod/chown/utimes: Landlock does not mediate metadata
+	 * changes, so they would reach outside the maildir.
+	 */
+};
 
 /* Their seccomp rules, kill(2) and tgkill(2) to pid alone. */
 static scmp_filter_ctx

@@ -182,19 +182,12 @@ settings_check(const struct conf_settings *set)
 	size_t	 i;
 	int	 v;
 
-	if (memchr(set->authtab, '\0', sizeof(set->authtab)) == NULL ||
-	    memchr(set->usertab, '\0', sizeof(set->usertab)) == NULL ||
-	    memchr(set->maildir, '\0', sizeof(set->maildir)) == NULL ||
-	    memchr(set->tls_protocols, '\0',
-	    sizeof(set->tls_protocols)) == NULL ||
-	    memchr(set->uidl_format, '\0', sizeof(set->uidl_format)) == NULL ||
-	    memchr(set->route, '\0', sizeof(set->route)) == NULL ||
-	    memchr(set->ticket_key, '\0', sizeof(set->ticket_key)) == NULL ||
-	    memchr(set->app_key, '\0', sizeof(set->app_key)) == NULL ||
-	    memchr(set->apps_file, '\0', sizeof(set->apps_file)) == NULL ||
-	    memchr(set->apps_table, '\0', sizeof(set->apps_table)) == NULL ||
-	    memchr(set->quota.users, '\0', sizeof(set->quota.users)) == NULL ||
-	    memchr(set->junk_users, '\0', sizeof(set->junk_users)) == NULL)
+	if (!TERMINATED(set->authtab) || !TERMINATED(set->usertab) ||
+	    !TERMINATED(set->maildir) || !TERMINATED(set->tls_protocols) ||
+	    !TERMINATED(set->uidl_format) || !TERMINATED(set->route) ||
+	    !TERMINATED(set->ticket_key) || !TERMINATED(set->app_key) ||
+	    !TERMINATED(set->apps_file) || !TERMINATED(set->apps_table) ||
+	    !TERMINATED(set->quota.users) || !TERMINATED(set->junk_users))
 		return "unterminated string";
 	if (set->junk_userssrc != TABSRC_FILE &&
 	    set->junk_userssrc != TABSRC_LOOKUP)
@@ -264,8 +257,7 @@ settings_check_worker(const struct conf_worker *w)
 	const struct conf_knob	*k;
 	size_t			 i;
 
-	if (memchr(w->uidl_format, '\0', sizeof(w->uidl_format)) == NULL ||
-	    !settings_uidl_ok(w->uidl_format))
+	if (!TERMINATED(w->uidl_format) || !settings_uidl_ok(w->uidl_format))
 		return "uidl-format";
 	for (i = 0; i < nitems(f); i++)
 		if ((k = conf_knob(f[i].kind, f[i].name)) == NULL ||
@@ -323,8 +315,7 @@ settings_prefix_ok(const char *prefix)
 int
 settings_junk_ok(const struct conf_junk *j)
 {
-	if (memchr(j->folder, '\0', sizeof(j->folder)) == NULL ||
-	    memchr(j->subject, '\0', sizeof(j->subject)) == NULL)
+	if (!TERMINATED(j->folder) || !TERMINATED(j->subject))
 		return 0;
 	if (j->folder[0] == '\0')
 		return j->tag == JUNK_TAG_NONE && j->subject[0] == '\0';

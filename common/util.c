@@ -63,9 +63,7 @@ set_nonblock(int fd)
 
 	if ((flags = fcntl(fd, F_GETFL)) == -1)
 		return -1;
-	if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
-		return -1;
-	return 0;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ? -1 : 0;
 }
 
 /*
@@ -158,18 +156,22 @@ set_cloexec(int fd)
 
 	if ((flags = fcntl(fd, F_GETFD)) == -1)
 		return -1;
-	if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1)
-		return -1;
-	return 0;
+	return fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1 ? -1 : 0;
 }
 
 /*
- * Become uid:gid for good and prove it (ids_final).  Returns -1 with a
- * logged reason on any failure.
+ * Become uid:gid for good and prove it (ids_final), refusing root's ids:
+ * no unprivileged role (listener, authpop, a mail user's wrkrpop) may
+ * run as uid 0 or gid 0.  Returns -1 with a logged reason on any failure.
  */
 int
 drop_privileges(const char *who, uid_t uid, gid_t gid)
 {
+	if (uid == 0 || gid == 0) {
+		log_warnx("%s: refusing uid %u gid %u: root's ids", who,
+		    (unsigned)uid, (unsigned)gid);
+		return -1;
+	}
 	if (setgroups(1, &gid) == -1) {
 		log_warn("%s: setgroups(%u)", who, (unsigned)gid);
 		return -1;

@@ -306,7 +306,8 @@ compat_title_init(void)
 {
 	FILE			*fp;
 	char			 buf[1024], *p;
-	unsigned long long	 v, start = 0, end = 0, env_start = 0, env_end = 0;
+	/* Fields 48 to 51: arg_start, arg_end, env_start, env_end. */
+	unsigned long long	 v[4] = { 0 }, end;
 	int			 field;
 
 	if ((fp = fopen("/proc/self/stat", "re")) == NULL)
@@ -317,32 +318,22 @@ compat_title_init(void)
 	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
 		return;
 	/* Each space found starts field number "field" (1-based). */
-	for (field = 3; field <= 51; field++) {
-		if ((p = strchr(p + 1, ' ')) == NULL)
-			break;
-		if (field < 48)
-			continue;
-		v = strtoull(p + 1, NULL, 10);
-		if (field == 48)
-			start = v;
-		else if (field == 49)
-			end = v;
-		else if (field == 50)
-			env_start = v;
-		else
-			env_end = v;
-	}
-	if (start == 0 || end <= start + 1)
+	for (field = 3; field <= 51 && (p = strchr(p + 1, ' ')) != NULL;
+	    field++)
+		if (field >= 48)
+			v[field - 48] = strtoull(p + 1, NULL, 10);
+	end = v[1];
+	if (v[0] == 0 || end <= v[0] + 1)
 		return;
 	/*
 	 * The environment strings follow the arguments: the title may use
 	 * them too (popd's children have short command lines, and popd
 	 * gives them an environment with room for a title).
 	 */
-	if (env_start == end && env_end > env_start)
-		end = env_end;
-	title_base = (char *)(uintptr_t)start;
-	title_size = end - start;
+	if (v[2] == end && v[3] > v[2])
+		end = v[3];
+	title_base = (char *)(uintptr_t)v[0];
+	title_size = end - v[0];
 }
 
 void

@@ -38,6 +38,9 @@
 #define nitems(a)	(sizeof((a)) / sizeof((a)[0]))
 #endif
 
+/* A string field must end inside its fixed-size buffer. */
+#define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
+
 #ifndef MSG_CMSG_CLOEXEC
 #define MSG_CMSG_CLOEXEC 0
 #endif
