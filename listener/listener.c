@@ -98,7 +98,7 @@ static struct pki_pair			 pairs[POPD_MAXPKI];
 static struct tls			*tls_srv[POPD_MAXPKI];
 static struct tls_config		*tls_cfg[POPD_MAXPKI];	/* tickets */
 static size_t				 npki;
-static unsigned int			 nsessions;
+unsigned int				 nsessions;
 /*
  * Of them, greeted and waiting for their first bytes: each holds a third
  * descriptor (the pair's other end), counted as half a session.
@@ -127,7 +127,6 @@ static void	listener_parent_listen(struct chan *, const void *, int);
 static void	listener_parent_drain(struct chan *, const void *, int);
 static void	listener_parent_starttls(struct chan *, const void *, int);
 static void	listener_parent_ticket(struct chan *, const void *, int);
-static void	listener_parent_health(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_key_signed(struct chan *, const void *, int);
 static void	listener_key_eof(struct chan *);
@@ -136,15 +135,11 @@ static int	key_sign(const uint8_t *, uint32_t, const uint8_t *, size_t,
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
 static void	listener_full(int);
-static void	session_new(int, const struct sockaddr *, socklen_t,
-		    const struct listen_sock *, int *);
 static int	session_begin(struct session *);
 static int	session_proxy(struct session *);
 static int	session_start(struct session *);
 static int	session_greeted(struct session *, int);
 static void	session_run(struct session *);
-static void	session_closing(void *);
-static void	session_turn(void *);
 static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
@@ -409,9 +404,8 @@ listener_open(void *arg)
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < UINT_MAX)
 		maxsessions = rl.rlim_cur > LISTENER_RESERVE * 2 ?
 		    (rl.rlim_cur - LISTENER_RESERVE) / 2 : LISTENER_RESERVE / 2;
-	accept_init(session_new, &nsessions);
-	admit_init(&set, session_free, session_turn);
-	relay_init(session_closing, session_free);
+	admit_init(&set);
+	relay_init();
 }
 
 static void
@@ -444,12 +438,6 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
 	accept_add(fd, ml, tls_srv[ml->pki], full);
-}
-
-static void
-listener_parent_health(struct chan *c, const void *data, int fd)
-{
-	accept_health(data);
 }
 
 /* authpop saw STLS on a plaintext session: start TLS on it. */
@@ -525,7 +513,7 @@ listener_full(int on)
  * A connection accepted on l (listener_accept.c), with the socketpair
  * its session relays over, taken from spare.
  */
-static void
+void
 session_new(int fd, const struct sockaddr *sa, socklen_t salen,
     const struct listen_sock *l, int *spare)
 {
@@ -630,16 +618,15 @@ session_begin(struct session *s)
 /*
  * The TLS handshake of s starts now, or once a handshake of its address
  * ends (first: at the front, as one whose turn came and was taken
- * again, hs_queue), or once a ticket key comes (hs_waitkey).  -1 while
+ * again, hs_wait), or once a ticket key comes (hs_waitkey).  -1 while
  * it waits or once the session is gone.
  */
 static int
 hs_start(struct session *s, int first)
 {
-	if (hs_busy(&s->adm, first)) {
-		hs_queue(&s->adm, first);
+	if (hs_wait(&s->adm, first))
 		s->state = SESS_WAITHS;
-	} else {
+	else {
 		hs_begin(&s->adm);
 		if (!hs_waitkey())
 			return hs_tls(s);
@@ -917,7 +904,7 @@ session_event(int fd, short ev, void *arg)
  * The relay's word: the worker has finished sending.  What the client
  * has yet to take is flushed to it, then the session ends.
  */
-static void
+void
 session_closing(void *arg)
 {
 	struct session	*s = arg;
@@ -927,7 +914,7 @@ session_closing(void *arg)
 }
 
 /* The limits' word: a waiting session's turn, from the loop. */
-static void
+void
 session_turn(void *arg)
 {
 	struct session	*s = arg;

@@ -22,9 +22,9 @@
  * handshakes and STLS) and calls relay_round, and relay_stls for STLS.
  *
  * The relay knows a session only as its struct relayio, and tells
- * listener.c through the callbacks given to relay_init when the worker
- * has finished sending and when the session must end.  It keeps the
- * pools all sessions share: empty down buffers and splice pipes.
+ * listener.c when the worker has finished sending (session_closing) and
+ * when the session must end (session_free).  It keeps the pools all
+ * sessions share: empty down buffers and splice pipes.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -40,7 +40,7 @@
 #include "proto.h"
 #include "compat.h"
 #include "stats.h"
-#include "listener_relay.h"
+#include "listener.h"
 
 /* Empty down buffers, kept for the next session that streams. */
 static unsigned char	*sparebufs[RELAY_SPARE];
@@ -48,9 +48,6 @@ static int		 nspare;
 /* Empty pipes for relaying plaintext without copying (pipe_take). */
 static int		 pipes[RELAY_PIPES][2];
 static int		 npipes;
-/* listener.c's: the worker finished sending; the session must end. */
-static void		(*eof_cb)(void *);
-static void		(*end_cb)(void *);
 
 static int	relay_client_in(struct relayio *, short *);
 static int	relay_worker_out(struct relayio *, short *);
@@ -62,21 +59,17 @@ static int	relay_splice_in(struct relayio *, short *);
 static int	relay_worker_none(struct relayio *, ssize_t, short *,
 		    const char *);
 static int	relay_nobuf(struct relayio *);
+static int	relay_client_fail(struct relayio *, const char *);
+static int	relay_want(ssize_t, short *);
+static int	relay_splice_out(struct relayio *, short *);
 static ssize_t	client_read(struct relayio *, void *, size_t);
 static ssize_t	client_write(struct relayio *, const void *, size_t);
 static int	pipe_take(struct relayio *);
 
-/*
- * Before the sandbox, which allows no pipe(2): the splice pipes, and
- * what the relay calls with a relayio's arg: eof once its worker has
- * finished sending, end when its session must end at once (the relay
- * then returns -1 to its caller).
- */
+/* Before the sandbox, which allows no pipe(2): the splice pipes. */
 void
-relay_init(void (*eof)(void *), void (*end)(void *))
+relay_init(void)
 {
-	eof_cb = eof;
-	end_cb = end;
 	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
 		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
 			if (errno != ENOSYS)
@@ -142,21 +135,9 @@ relay_client_in(struct relayio *io, short *sw)
 		io->client_eof = 1;
 		return 1;
 	}
-	if (n == TLS_WANT_POLLIN)
-		*sw |= EV_READ;
-	else if (n == TLS_WANT_POLLOUT)
-		*sw |= EV_WRITE;
-	else {
-		if (client_gone(io))
-			log_debug("%s: client gone: %s", io->addr,
-			    client_error(io));
-		else
-			log_info("%s: client read: %s", io->addr,
-			    client_error(io));
-		end_cb(io->arg);
-		return -1;
-	}
-	return 0;
+	if (relay_want(n, sw))
+		return 0;
+	return relay_client_fail(io, "read");
 }
 
 /* Buffer to worker. */
@@ -183,7 +164,7 @@ relay_worker_out(struct relayio *io, short *pw)
 		return 1;
 	}
 	log_warn("%s: send to worker", io->addr);
-	end_cb(io->arg);
+	session_free(io->arg);
 	return -1;
 }
 
@@ -241,11 +222,11 @@ relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
 	}
 	if (n == 0 || errno == ECONNRESET) {
 		io->pair_eof = 1;
-		eof_cb(io->arg);
+		session_closing(io->arg);
 		return 1;
 	}
 	log_warn("%s: %s from worker", io->addr, how);
-	end_cb(io->arg);
+	session_free(io->arg);
 	return -1;
 }
 
@@ -258,7 +239,7 @@ relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
 static int
 relay_client_out(struct relayio *io, short *sw)
 {
-	ssize_t	n;
+	ssize_t	n = 0;
 	int	moved = 0, corked = 0;
 
 	if (io->piped > 0)
@@ -268,30 +249,15 @@ relay_client_out(struct relayio *io, short *sw)
 			corked = compat_cork(io->sock, 1) == 0;
 		n = client_write(io, io->down.data + io->down.off,
 		    io->down.len);
-		if (n > 0) {
-			io->wpending = 0;
-			relaybuf_consume(&io->down, n, 0);
-			moved = 1;
-			continue;
-		}
-		if (n == TLS_WANT_POLLIN) {
-			io->wpending = 1;
-			*sw |= EV_READ;
-		} else if (n == TLS_WANT_POLLOUT) {
-			io->wpending = 1;
-			*sw |= EV_WRITE;
-		} else {
-			if (client_gone(io))
-				log_debug("%s: client gone: %s", io->addr,
-				    client_error(io));
-			else
-				log_info("%s: client write: %s", io->addr,
-				    client_error(io));
-			end_cb(io->arg);
-			return -1;
-		}
-		break;
+		if (n <= 0)
+			break;
+		io->wpending = 0;
+		relaybuf_consume(&io->down, n, 0);
+		moved = 1;
 	}
+	/* Unsent: a tls_write to redo as is, or the end. */
+	if (io->down.len > 0 && (io->wpending = relay_want(n, sw)) == 0)
+		return relay_client_fail(io, "write");
 	if (corked)
 		(void)compat_cork(io->sock, 0);
 	return moved;
@@ -353,7 +319,7 @@ relay_splice_in(struct relayio *io, short *pw)
 }
 
 /* Pipe to client: as relay_client_out. */
-int
+static int
 relay_splice_out(struct relayio *io, short *sw)
 {
 	ssize_t	n;
@@ -377,7 +343,7 @@ relay_splice_out(struct relayio *io, short *sw)
 		else
 			log_info("%s: client write: %s", io->addr,
 			    n == 0 ? "nothing sent" : strerror(errno));
-		end_cb(io->arg);
+		session_free(io->arg);
 		return -1;
 	}
 	pipe_give(io);
@@ -396,15 +362,10 @@ relay_finish(struct relayio *io, short *sw)
 	if (!io->pair_eof || io->down.len > 0 || io->piped > 0)
 		return 0;
 	r = io->tls != NULL ? tls_close(io->tls) : 0;
-	if (r == TLS_WANT_POLLIN)
-		*sw |= EV_READ;
-	else if (r == TLS_WANT_POLLOUT)
-		*sw |= EV_WRITE;
-	else {
-		end_cb(io->arg);
-		return -1;
-	}
-	return 0;
+	if (relay_want(r, sw))
+		return 0;
+	session_free(io->arg);
+	return -1;
 }
 
 /*
@@ -445,7 +406,7 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 			    errno == EWOULDBLOCK || errno == EINTR))
 				return 1;
 			log_info("%s: STLS: %s", io->addr, strerror(errno));
-			end_cb(io->arg);
+			session_free(io->arg);
 			return -1;
 		}
 		if (io->pair == -1)
@@ -461,7 +422,7 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 			continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
 			/* The worker went away: nobody to hand over to. */
-			end_cb(io->arg);
+			session_free(io->arg);
 			return -1;
 		}
 		/* The worker's bytes are out: now msg, and no more of its. */
@@ -498,8 +459,33 @@ static int
 relay_nobuf(struct relayio *io)
 {
 	log_warn("%s: relay buffer", io->addr);
-	end_cb(io->arg);
+	session_free(io->arg);
 	return -1;
+}
+
+/* A client read or write failed: the session ends, logged as why. */
+static int
+relay_client_fail(struct relayio *io, const char *how)
+{
+	if (client_gone(io))
+		log_debug("%s: client gone: %s", io->addr, client_error(io));
+	else
+		log_info("%s: client %s: %s", io->addr, how, client_error(io));
+	session_free(io->arg);
+	return -1;
+}
+
+/* Adds to *sw what a TLS_WANT_* in r waits for: 1 if it was one. */
+static int
+relay_want(ssize_t r, short *sw)
+{
+	if (r == TLS_WANT_POLLIN)
+		*sw |= EV_READ;
+	else if (r == TLS_WANT_POLLOUT)
+		*sw |= EV_WRITE;
+	else
+		return 0;
+	return 1;
 }
 
 /* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */
