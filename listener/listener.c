@@ -120,6 +120,31 @@ static struct {
 	int		 have;
 	int		 asked;		/* for a key after rev */
 } tkey;
+/*
+ * How long the client may take no data in each state, in seconds, and
+ * why it is cut then (session_timeout).
+ */
+static const int	greeted_wait = GREETED_WAIT;
+static const struct {
+	const int	*limit;
+	const char	*why;
+} states[] = {
+	[SESS_PROXY] = { &set.timeout.handshake,
+	    "no PROXY header in time, closing" },
+	[SESS_WAITHS] = { &set.timeout.handshake,
+	    "no turn for a TLS handshake in time, closing" },
+	[SESS_WAITKEY] = { &set.timeout.handshake,
+	    "no TLS ticket key in time, closing" },
+	[SESS_HANDSHAKE] = { &set.timeout.handshake,
+	    "TLS handshake timeout" },
+	[SESS_GREETED] = { &greeted_wait, NULL },
+	[SESS_RELAY] = { &set.timeout.send,
+	    "client takes no data, closing" },
+	[SESS_CLOSING] = { &set.timeout.close,
+	    "client takes no data, closing" },
+	[SESS_STLS] = { &set.timeout.close,
+	    "client takes no data, closing" },
+};
 
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
 static void	listener_parent_conf_proxy(struct chan *, const void *, int);
@@ -145,7 +170,6 @@ static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
 static void	session_timeout(int, short, void *);
-static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
 static int	hs_start(struct session *, int);
@@ -518,27 +542,26 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
     const struct listen_sock *l, int *spare)
 {
 	struct session	*s;
-	struct peeraddr	 peer, local;
 	struct sockaddr_storage ss;
 	socklen_t	 sslen = sizeof(ss);
 	int		 on = 1;
 
-	/* Our end too: a router's ticket names the backend (loginticket.c). */
-	if (peer_from_sockaddr(&peer, sa, salen) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
-	    peer_from_sockaddr(&local, (struct sockaddr *)&ss, sslen) == -1) {
-		log_warnx("connection from %s: not IPv4 or IPv6",
-		    sockaddr_str(sa, salen));
-		close(fd);
-		return;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("session");
 		close(fd);
 		return;
 	}
-	s->peer = peer;
-	s->local = local;
+	/* Our end too: a router's ticket names the backend (loginticket.c). */
+	if (peer_from_sockaddr(&s->peer, sa, salen) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    peer_from_sockaddr(&s->local, (struct sockaddr *)&ss,
+	    sslen) == -1) {
+		log_warnx("connection from %s: not IPv4 or IPv6",
+		    sockaddr_str(sa, salen));
+		free(s);
+		close(fd);
+		return;
+	}
 	s->adm.arg = s;
 	s->adm.addr = s->addr;
 	s->io.arg = s;
@@ -937,29 +960,8 @@ session_timer(struct session *s, int on)
 		return;
 	}
 	s->lastsend = monotime();
-	tv.tv_sec = state_timeout(s->state);
+	tv.tv_sec = *states[s->state].limit;
 	evtimer_add(&s->timer, &tv);
-}
-
-/* How long the client may take no data in each state, in seconds. */
-static time_t
-state_timeout(enum sess_state state)
-{
-	switch (state) {
-	case SESS_PROXY:
-	case SESS_WAITHS:
-	case SESS_WAITKEY:
-	case SESS_HANDSHAKE:
-		return set.timeout.handshake;
-	case SESS_GREETED:
-		return GREETED_WAIT;
-	case SESS_RELAY:
-		return set.timeout.send;
-	case SESS_CLOSING:
-	case SESS_STLS:
-		break;
-	}
-	return set.timeout.close;
 }
 
 /*
@@ -977,7 +979,7 @@ session_timeout(int fd, short ev, void *arg)
 	struct timeval	 tv = { 0, 0 };
 	time_t		 limit, idle;
 
-	limit = state_timeout(s->state);
+	limit = *states[s->state].limit;
 	idle = monotime() - s->lastsend;
 	if (idle < limit) {
 		tv.tv_sec = limit - idle;
@@ -995,13 +997,7 @@ session_timeout(int fd, short ev, void *arg)
 		STAT_INC(STAT_TLS_FAILURES);
 	else if (s->state == SESS_WAITHS)
 		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
-	log_info("%s: %s", s->addr, s->state == SESS_HANDSHAKE ?
-	    "TLS handshake timeout" : s->state == SESS_WAITKEY ?
-	    "no TLS ticket key in time, closing" : s->state == SESS_WAITHS ?
-	    "no turn for a TLS handshake in time, closing" :
-	    s->state == SESS_PROXY ?
-	    "no PROXY header in time, closing" :
-	    "client takes no data, closing");
+	log_info("%s: %s", s->addr, states[s->state].why);
 	session_free(s);
 }
 

@@ -395,15 +395,15 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 			continue;
 		}
 		if (io->down.len > 0) {
-			n = send(io->sock, io->down.data + io->down.off,
-			    io->down.len, MSG_NOSIGNAL);
+			/* Plaintext yet: client_write is send(2). */
+			n = client_write(io, io->down.data + io->down.off,
+			    io->down.len);
 			if (n > 0) {
 				relaybuf_consume(&io->down, n, 0);
 				*sent = 1;
 				continue;
 			}
-			if (n == -1 && (errno == EAGAIN ||
-			    errno == EWOULDBLOCK || errno == EINTR))
+			if (n == TLS_WANT_POLLOUT)
 				return 1;
 			log_info("%s: STLS: %s", io->addr, strerror(errno));
 			session_free(io->arg);
