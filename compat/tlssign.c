@@ -142,6 +142,7 @@ SSL_CTX_check_private_key(const SSL_CTX *ctx)
 	static int	(*next)(const SSL_CTX *);
 	EVP_PKEY	*pk;
 	X509		*x;
+	int		 ok;
 
 	if (next == NULL && (next = (int (*)(const SSL_CTX *))dlsym(
 	    RTLD_NEXT, "SSL_CTX_check_private_key")) == NULL)
@@ -151,17 +152,14 @@ SSL_CTX_check_private_key(const SSL_CTX *ctx)
 		return next(ctx);
 	if ((pk = proxy_key(x)) == NULL)
 		return 0;
-	if (SSL_CTX_set1_sigalgs_list((SSL_CTX *)ctx, SIGALGS) != 1) {
+	if ((ok = SSL_CTX_set1_sigalgs_list((SSL_CTX *)ctx, SIGALGS)) != 1)
 		log_warnx("tls: cannot offer only the signatures keypop "
 		    "makes");
-		EVP_PKEY_free(pk);
+	else
+		ok = SSL_CTX_use_PrivateKey((SSL_CTX *)ctx, pk);
+	EVP_PKEY_free(pk);		/* the context holds its own */
+	if (ok != 1)
 		return 0;
-	}
-	if (SSL_CTX_use_PrivateKey((SSL_CTX *)ctx, pk) != 1) {
-		EVP_PKEY_free(pk);
-		return 0;
-	}
-	EVP_PKEY_free(pk);
 	installed++;
 	return next(ctx);
 }

@@ -225,10 +225,7 @@ main(int argc, char *argv[])
 	proc_run(&listener_role, argc, argv);
 }
 
-/*
- * Configured: the certificates become TLS contexts; their keys are
- * keypop's, on fd 4, which signs for us.
- */
+/* Configured: the certificates become TLS contexts, keypop signing. */
 static void
 listener_load(struct proc_setup *ps)
 {
@@ -318,10 +315,7 @@ listener_key_eof(struct chan *c)
 	fatalx("keypop closed its channel");
 }
 
-/*
- * A keypair, the bytes the parent read and checked, in fd: the first
- * is index 0, as MSG_PARENT_LISTEN names them.
- */
+/* A certificate the parent checked, in fd: MSG_PARENT_LISTEN's pki n. */
 static void
 listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 {
@@ -486,10 +480,7 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 	session_run(s);
 }
 
-/*
- * A new listener took over after a reload: stop accepting, and leave
- * once the sessions in progress are over.
- */
+/* A new listener took over (reload): leave once our sessions are over. */
 static void
 listener_parent_drain(struct chan *c, const void *data, int fd)
 {
@@ -533,10 +524,7 @@ listener_full(int on)
 	chan_send(&parent_chan, MSG_LISTENER_FULL, -1, &m, sizeof(m));
 }
 
-/*
- * A connection accepted on l (listener_accept.c), with the socketpair
- * its session relays over, taken from spare.
- */
+/* A connection accepted on l, with its session's socketpair from spare. */
 void
 session_new(int fd, const struct sockaddr *sa, socklen_t salen,
     const struct listen_sock *l, int *spare)
@@ -882,11 +870,7 @@ session_run(struct session *s)
 	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, pw);
 }
 
-/*
- * Drive the TLS handshake; once done, hand the session on.  Returns 0
- * when the relay may start, -1 when waiting for the client or the
- * session is gone.
- */
+/* The TLS handshake: 0 once done, -1 while waiting or once gone. */
 static int
 session_handshake(struct session *s)
 {
@@ -923,10 +907,7 @@ session_event(int fd, short ev, void *arg)
 	session_run(arg);
 }
 
-/*
- * The relay's word: the worker has finished sending.  What the client
- * has yet to take is flushed to it, then the session ends.
- */
+/* The relay's word: the worker is done; flush to the client, then end. */
 void
 session_closing(void *arg)
 {
@@ -1019,11 +1000,10 @@ session_watch(struct session *s, int fd, struct event *ev, short *cur,
 }
 
 /*
- * STLS (RFC 2595): send the client what authpop wrote before the STLS
- * (all of it is in the socket pair already), then our +OK, then start
- * TLS on the client's socket and give authpop a fresh socket pair, so
- * that no byte from before TLS reaches it afterwards.  Returns 0 once TLS
- * is under way, or -1 when waiting for the client or the session is gone.
+ * STLS (RFC 2595): authpop's replies and our +OK out (relay_stls), TLS
+ * starts with a fresh socket pair for authpop, so that no byte from
+ * before TLS reaches it.  0 once TLS is under way, -1 while waiting or
+ * once the session is gone.
  */
 static int
 session_stls(struct session *s)
@@ -1064,10 +1044,7 @@ session_stls(struct session *s)
 	return hs_start(s, 0);
 }
 
-/*
- * End a session at once (also the relay's or the limits' word).  The
- * worker sees EOF on its socket; the client sees the connection close.
- */
+/* End a session at once: the worker sees EOF, the client a close. */
 void
 session_free(void *arg)
 {
@@ -1082,18 +1059,15 @@ session_free(void *arg)
 		event_del(&s->pairev);
 	evtimer_del(&s->timer);
 	evtimer_del(&s->again);
-	if (s->io.tls != NULL)
-		tls_free(s->io.tls);
+	tls_free(s->io.tls);
 	close(s->io.sock);
 	if (s->io.pair != -1)
 		close(s->io.pair);
 	if (s->handoff != -1)
 		close(s->handoff);
-	if (s->ph != NULL)
-		freezero(s->ph, PROXY_MAX);
+	freezero(s->ph, PROXY_MAX);
 	/* Client bytes may hold a password. */
-	if (s->io.up.data != NULL)
-		freezero(s->io.up.data, RELAY_UP);
+	freezero(s->io.up.data, RELAY_UP);
 	free(s->io.down.data);
 	pipe_give(&s->io);
 	TAILQ_REMOVE(&sessions, s, entry);

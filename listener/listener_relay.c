@@ -208,9 +208,8 @@ relay_worker_in(struct relayio *io, short *pw)
 }
 
 /*
- * Nothing came from the worker (n, of read or splice, is 0 or -1): wait
- * for more, or it has finished (EOF: what it sent still goes out), or
- * the session ends.
+ * No bytes from the worker (n is 0 or -1): wait for more, or its EOF
+ * (what it sent still goes out), or the end of the session.
  */
 static int
 relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
@@ -350,10 +349,7 @@ relay_splice_out(struct relayio *io, short *sw)
 	return moved;
 }
 
-/*
- * The worker is done and the client has it all: close TLS, then the
- * session.  Returns -1 once the session is gone.
- */
+/* The worker is done, the client has it all: close TLS, then the session. */
 static int
 relay_finish(struct relayio *io, short *sw)
 {
@@ -369,12 +365,10 @@ relay_finish(struct relayio *io, short *sw)
 }
 
 /*
- * STLS, the relay's part: send the client what the worker (authpop)
- * wrote before the STLS (all of it is in the socket pair already),
- * close the pair once it holds no more, then send msg (our +OK).  The
- * caller watches the pair no more.  Returns 0 once all is sent, 1 while
- * the client must take more (*sent once it took some), -1 once the
- * session is gone.
+ * STLS, the relay's part: to the client what authpop wrote before the
+ * STLS (in the pair already, which the caller watches no more), then msg
+ * (our +OK), the pair closed.  0 once all is sent, 1 while the client
+ * must take more (*sent once it took some), -1 once the session is gone.
  */
 int
 relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
