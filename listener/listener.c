@@ -448,14 +448,12 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 	    len) == -1)
 		memset(&lnames[ml->sock], 0, sizeof(lnames[0]));
 	/* A health port speaks no TLS: a backend may have no keypair. */
-	if (ml->flags & LISTEN_HEALTH) {
-		accept_add(fd, ml, NULL, full);
-		return;
-	}
-	if (ml->pki >= npki || (ml->flags & LISTEN_HTTP))
+	if ((ml->flags & LISTEN_HEALTH) == 0 &&
+	    (ml->pki >= npki || (ml->flags & LISTEN_HTTP)))
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
-	accept_add(fd, ml, tls_srv[ml->pki], full);
+	accept_add(fd, ml, (ml->flags & LISTEN_HEALTH) ? NULL :
+	    tls_srv[ml->pki], full);
 }
 
 /* authpop saw STLS on a plaintext session: start TLS on it. */

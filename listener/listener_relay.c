@@ -51,7 +51,6 @@ static int		 npipes;
 
 static int	relay_client_in(struct relayio *, short *);
 static int	relay_worker_out(struct relayio *, short *);
-static void	relay_client_eof(struct relayio *);
 static int	relay_worker_in(struct relayio *, short *);
 static int	relay_client_out(struct relayio *, short *);
 static int	relay_finish(struct relayio *, short *);
@@ -88,26 +87,23 @@ relay_init(void)
 int
 relay_round(struct relayio *io, short *sw, short *pw, int *sent)
 {
-	int	r, progress = 0;
+	int	cin, wout, win, cout;
 
-	if ((r = relay_client_in(io, sw)) == -1)
+	if ((cin = relay_client_in(io, sw)) == -1 ||
+	    (wout = relay_worker_out(io, pw)) == -1)
 		return -1;
-	progress |= r;
-	if ((r = relay_worker_out(io, pw)) == -1)
+	/* The client's end, after all it sent: a pipelined QUIT counts. */
+	if (io->client_eof && io->up.len == 0 && !io->pair_shut) {
+		(void)shutdown(io->pair, SHUT_WR);
+		io->pair_shut = 1;
+	}
+	if ((win = relay_worker_in(io, pw)) == -1 ||
+	    (cout = relay_client_out(io, sw)) == -1 ||
+	    relay_finish(io, sw) == -1)
 		return -1;
-	progress |= r;
-	relay_client_eof(io);
-	if ((r = relay_worker_in(io, pw)) == -1)
-		return -1;
-	progress |= r;
-	if ((r = relay_client_out(io, sw)) == -1)
-		return -1;
-	if (r == 1)
+	if (cout)
 		*sent = 1;
-	progress |= r;
-	if (relay_finish(io, sw) == -1)
-		return -1;
-	return progress;
+	return cin | wout | win | cout;
 }
 
 /* Client to buffer; nothing more is read once the worker is done. */
@@ -166,19 +162,6 @@ relay_worker_out(struct relayio *io, short *pw)
 	log_warn("%s: send to worker", io->addr);
 	session_free(io->arg);
 	return -1;
-}
-
-/*
- * Pass the client's end of input on, after everything it sent before,
- * so a pipelined QUIT still reaches the worker.
- */
-static void
-relay_client_eof(struct relayio *io)
-{
-	if (io->client_eof && io->up.len == 0 && !io->pair_shut) {
-		(void)shutdown(io->pair, SHUT_WR);
-		io->pair_shut = 1;
-	}
 }
 
 /* Worker to buffer. */
