@@ -215,11 +215,16 @@ proxy_key(X509 *x)
 	return NULL;
 }
 
-/* RSA's private "encryption": a signature's padded block. */
+/*
+ * RSA's private "encryption": a signature's padded block, into to, which
+ * holds RSA_size bytes: keypop's answer, up to SIGN_MAXSIG, is checked
+ * in buf first.
+ */
 static int
 rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
     int padding)
 {
+	uint8_t		 buf[SIGN_MAXSIG];
 	const uint8_t	*id = RSA_get_ex_data(rsa, rsa_idx);
 	size_t		 len;
 	uint32_t	 kind;
@@ -230,9 +235,10 @@ rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
 		kind = SIGN_RSA_RAW;
 	else
 		return -1;
-	if (id == NULL || signer(id, kind, from, flen, to, &len) == -1 ||
+	if (id == NULL || signer(id, kind, from, flen, buf, &len) == -1 ||
 	    len != (size_t)RSA_size(rsa))
 		return -1;
+	memcpy(to, buf, len);
 	return len;
 }
 
