@@ -112,10 +112,8 @@ pki_read(const char *cert, const char *key, struct pki_pair *pp, char *why,
 void
 pki_free(struct pki_pair *pp)
 {
-	if (pp->cert != NULL)
-		freezero(pp->cert, pp->certlen);
-	if (pp->key != NULL)
-		freezero(pp->key, pp->keylen);
+	freezero(pp->cert, pp->certlen);
+	freezero(pp->key, pp->keylen);
 	memset(pp, 0, sizeof(*pp));
 }
 

@@ -83,13 +83,10 @@ pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
 	for (i = 0; i < n; i++) {
 		k = i == 0 ? first : (i <= first ? i - 1 : i);
 		pp = &pairs[k];
-		if (i == 0)
-			r = tls_config_set_keypair_mem(cfg, pp->cert,
-			    pp->certlen, pp->key, pp->keylen);
-		else
-			r = tls_config_add_keypair_mem(cfg, pp->cert,
-			    pp->certlen, pp->key, pp->keylen);
-		if (r == -1) {
+		/* The first is the default, the others for SNI. */
+		if ((i == 0 ? tls_config_set_keypair_mem :
+		    tls_config_add_keypair_mem)(cfg, pp->cert, pp->certlen,
+		    pp->key, pp->keylen) == -1) {
 			(void)snprintf(why, whylen, "%s",
 			    tls_config_error(cfg));
 			goto done;

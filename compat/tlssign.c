@@ -142,6 +142,7 @@ SSL_CTX_check_private_key(const SSL_CTX *ctx)
 	static int	(*next)(const SSL_CTX *);
 	EVP_PKEY	*pk;
 	X509		*x;
+	int		 ok;
 
 	if (next == NULL && (next = (int (*)(const SSL_CTX *))dlsym(
 	    RTLD_NEXT, "SSL_CTX_check_private_key")) == NULL)
@@ -151,17 +152,14 @@ SSL_CTX_check_private_key(const SSL_CTX *ctx)
 		return next(ctx);
 	if ((pk = proxy_key(x)) == NULL)
 		return 0;
-	if (SSL_CTX_set1_sigalgs_list((SSL_CTX *)ctx, SIGALGS) != 1) {
+	if ((ok = SSL_CTX_set1_sigalgs_list((SSL_CTX *)ctx, SIGALGS)) != 1)
 		log_warnx("tls: cannot offer only the signatures keypop "
 		    "makes");
-		EVP_PKEY_free(pk);
+	else
+		ok = SSL_CTX_use_PrivateKey((SSL_CTX *)ctx, pk);
+	EVP_PKEY_free(pk);		/* the context holds its own */
+	if (ok != 1)
 		return 0;
-	}
-	if (SSL_CTX_use_PrivateKey((SSL_CTX *)ctx, pk) != 1) {
-		EVP_PKEY_free(pk);
-		return 0;
-	}
-	EVP_PKEY_free(pk);
 	installed++;
 	return next(ctx);
 }
@@ -217,11 +215,16 @@ proxy_key(X509 *x)
 	return NULL;
 }
 
-/* RSA's private "encryption": a signature's padded block. */
+/*
+ * RSA's private "encryption": a signature's padded block, into to, which
+ * holds RSA_size bytes: keypop's answer, up to SIGN_MAXSIG, is checked
+ * in buf first.
+ */
 static int
 rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
     int padding)
 {
+	uint8_t		 buf[SIGN_MAXSIG];
 	const uint8_t	*id = RSA_get_ex_data(rsa, rsa_idx);
 	size_t		 len;
 	uint32_t	 kind;
@@ -232,9 +235,10 @@ rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
 		kind = SIGN_RSA_RAW;
 	else
 		return -1;
-	if (id == NULL || signer(id, kind, from, flen, to, &len) == -1 ||
+	if (id == NULL || signer(id, kind, from, flen, buf, &len) == -1 ||
 	    len != (size_t)RSA_size(rsa))
 		return -1;
+	memcpy(to, buf, len);
 	return len;
 }
 

@@ -98,7 +98,7 @@ static struct pki_pair			 pairs[POPD_MAXPKI];
 static struct tls			*tls_srv[POPD_MAXPKI];
 static struct tls_config		*tls_cfg[POPD_MAXPKI];	/* tickets */
 static size_t				 npki;
-static unsigned int			 nsessions;
+unsigned int				 nsessions;
 /*
  * Of them, greeted and waiting for their first bytes: each holds a third
  * descriptor (the pair's other end), counted as half a session.
@@ -120,6 +120,31 @@ static struct {
 	int		 have;
 	int		 asked;		/* for a key after rev */
 } tkey;
+/*
+ * How long the client may take no data in each state, in seconds, and
+ * why it is cut then (session_timeout).
+ */
+static const int	greeted_wait = GREETED_WAIT;
+static const struct {
+	const int	*limit;
+	const char	*why;
+} states[] = {
+	[SESS_PROXY] = { &set.timeout.handshake,
+	    "no PROXY header in time, closing" },
+	[SESS_WAITHS] = { &set.timeout.handshake,
+	    "no turn for a TLS handshake in time, closing" },
+	[SESS_WAITKEY] = { &set.timeout.handshake,
+	    "no TLS ticket key in time, closing" },
+	[SESS_HANDSHAKE] = { &set.timeout.handshake,
+	    "TLS handshake timeout" },
+	[SESS_GREETED] = { &greeted_wait, NULL },
+	[SESS_RELAY] = { &set.timeout.send,
+	    "client takes no data, closing" },
+	[SESS_CLOSING] = { &set.timeout.close,
+	    "client takes no data, closing" },
+	[SESS_STLS] = { &set.timeout.close,
+	    "client takes no data, closing" },
+};
 
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
 static void	listener_parent_conf_proxy(struct chan *, const void *, int);
@@ -127,7 +152,6 @@ static void	listener_parent_listen(struct chan *, const void *, int);
 static void	listener_parent_drain(struct chan *, const void *, int);
 static void	listener_parent_starttls(struct chan *, const void *, int);
 static void	listener_parent_ticket(struct chan *, const void *, int);
-static void	listener_parent_health(struct chan *, const void *, int);
 static void	listener_parent_eof(struct chan *);
 static void	listener_key_signed(struct chan *, const void *, int);
 static void	listener_key_eof(struct chan *);
@@ -136,21 +160,16 @@ static int	key_sign(const uint8_t *, uint32_t, const uint8_t *, size_t,
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
 static void	listener_full(int);
-static void	session_new(int, const struct sockaddr *, socklen_t,
-		    const struct listen_sock *, int *);
 static int	session_begin(struct session *);
 static int	session_proxy(struct session *);
 static int	session_start(struct session *);
 static int	session_greeted(struct session *, int);
 static void	session_run(struct session *);
-static void	session_closing(void *);
-static void	session_turn(void *);
 static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
 static void	session_timeout(int, short, void *);
-static time_t	state_timeout(enum sess_state);
 static void	session_watch(struct session *, int, struct event *,
 		    short *, short);
 static int	hs_start(struct session *, int);
@@ -206,10 +225,7 @@ main(int argc, char *argv[])
 	proc_run(&listener_role, argc, argv);
 }
 
-/*
- * Configured: the certificates become TLS contexts; their keys are
- * keypop's, on fd 4, which signs for us.
- */
+/* Configured: the certificates become TLS contexts, keypop signing. */
 static void
 listener_load(struct proc_setup *ps)
 {
@@ -299,10 +315,7 @@ listener_key_eof(struct chan *c)
 	fatalx("keypop closed its channel");
 }
 
-/*
- * A keypair, the bytes the parent read and checked, in fd: the first
- * is index 0, as MSG_PARENT_LISTEN names them.
- */
+/* A certificate the parent checked, in fd: MSG_PARENT_LISTEN's pki n. */
 static void
 listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 {
@@ -409,9 +422,8 @@ listener_open(void *arg)
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < UINT_MAX)
 		maxsessions = rl.rlim_cur > LISTENER_RESERVE * 2 ?
 		    (rl.rlim_cur - LISTENER_RESERVE) / 2 : LISTENER_RESERVE / 2;
-	accept_init(session_new, &nsessions);
-	admit_init(&set, session_free, session_turn);
-	relay_init(session_closing, session_free);
+	admit_init(&set);
+	relay_init();
 }
 
 static void
@@ -436,20 +448,12 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 	    len) == -1)
 		memset(&lnames[ml->sock], 0, sizeof(lnames[0]));
 	/* A health port speaks no TLS: a backend may have no keypair. */
-	if (ml->flags & LISTEN_HEALTH) {
-		accept_add(fd, ml, NULL, full);
-		return;
-	}
-	if (ml->pki >= npki || (ml->flags & LISTEN_HTTP))
+	if ((ml->flags & LISTEN_HEALTH) == 0 &&
+	    (ml->pki >= npki || (ml->flags & LISTEN_HTTP)))
 		fatalx("%s from parent: pki %u of %zu",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->pki, npki);
-	accept_add(fd, ml, tls_srv[ml->pki], full);
-}
-
-static void
-listener_parent_health(struct chan *c, const void *data, int fd)
-{
-	accept_health(data);
+	accept_add(fd, ml, (ml->flags & LISTEN_HEALTH) ? NULL :
+	    tls_srv[ml->pki], full);
 }
 
 /* authpop saw STLS on a plaintext session: start TLS on it. */
@@ -474,10 +478,7 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 	session_run(s);
 }
 
-/*
- * A new listener took over after a reload: stop accepting, and leave
- * once the sessions in progress are over.
- */
+/* A new listener took over (reload): leave once our sessions are over. */
 static void
 listener_parent_drain(struct chan *c, const void *data, int fd)
 {
@@ -521,36 +522,32 @@ listener_full(int on)
 	chan_send(&parent_chan, MSG_LISTENER_FULL, -1, &m, sizeof(m));
 }
 
-/*
- * A connection accepted on l (listener_accept.c), with the socketpair
- * its session relays over, taken from spare.
- */
-static void
+/* A connection accepted on l, with its session's socketpair from spare. */
+void
 session_new(int fd, const struct sockaddr *sa, socklen_t salen,
     const struct listen_sock *l, int *spare)
 {
 	struct session	*s;
-	struct peeraddr	 peer, local;
 	struct sockaddr_storage ss;
 	socklen_t	 sslen = sizeof(ss);
 	int		 on = 1;
 
-	/* Our end too: a router's ticket names the backend (loginticket.c). */
-	if (peer_from_sockaddr(&peer, sa, salen) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
-	    peer_from_sockaddr(&local, (struct sockaddr *)&ss, sslen) == -1) {
-		log_warnx("connection from %s: not IPv4 or IPv6",
-		    sockaddr_str(sa, salen));
-		close(fd);
-		return;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("session");
 		close(fd);
 		return;
 	}
-	s->peer = peer;
-	s->local = local;
+	/* Our end too: a router's ticket names the backend (loginticket.c). */
+	if (peer_from_sockaddr(&s->peer, sa, salen) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    peer_from_sockaddr(&s->local, (struct sockaddr *)&ss,
+	    sslen) == -1) {
+		log_warnx("connection from %s: not IPv4 or IPv6",
+		    sockaddr_str(sa, salen));
+		free(s);
+		close(fd);
+		return;
+	}
 	s->adm.arg = s;
 	s->adm.addr = s->addr;
 	s->io.arg = s;
@@ -630,16 +627,15 @@ session_begin(struct session *s)
 /*
  * The TLS handshake of s starts now, or once a handshake of its address
  * ends (first: at the front, as one whose turn came and was taken
- * again, hs_queue), or once a ticket key comes (hs_waitkey).  -1 while
+ * again, hs_wait), or once a ticket key comes (hs_waitkey).  -1 while
  * it waits or once the session is gone.
  */
 static int
 hs_start(struct session *s, int first)
 {
-	if (hs_busy(&s->adm, first)) {
-		hs_queue(&s->adm, first);
+	if (hs_wait(&s->adm, first))
 		s->state = SESS_WAITHS;
-	} else {
+	else {
 		hs_begin(&s->adm);
 		if (!hs_waitkey())
 			return hs_tls(s);
@@ -872,11 +868,7 @@ session_run(struct session *s)
 	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, pw);
 }
 
-/*
- * Drive the TLS handshake; once done, hand the session on.  Returns 0
- * when the relay may start, -1 when waiting for the client or the
- * session is gone.
- */
+/* The TLS handshake: 0 once done, -1 while waiting or once gone. */
 static int
 session_handshake(struct session *s)
 {
@@ -913,11 +905,8 @@ session_event(int fd, short ev, void *arg)
 	session_run(arg);
 }
 
-/*
- * The relay's word: the worker has finished sending.  What the client
- * has yet to take is flushed to it, then the session ends.
- */
-static void
+/* The relay's word: the worker is done; flush to the client, then end. */
+void
 session_closing(void *arg)
 {
 	struct session	*s = arg;
@@ -927,7 +916,7 @@ session_closing(void *arg)
 }
 
 /* The limits' word: a waiting session's turn, from the loop. */
-static void
+void
 session_turn(void *arg)
 {
 	struct session	*s = arg;
@@ -950,29 +939,8 @@ session_timer(struct session *s, int on)
 		return;
 	}
 	s->lastsend = monotime();
-	tv.tv_sec = state_timeout(s->state);
+	tv.tv_sec = *states[s->state].limit;
 	evtimer_add(&s->timer, &tv);
-}
-
-/* How long the client may take no data in each state, in seconds. */
-static time_t
-state_timeout(enum sess_state state)
-{
-	switch (state) {
-	case SESS_PROXY:
-	case SESS_WAITHS:
-	case SESS_WAITKEY:
-	case SESS_HANDSHAKE:
-		return set.timeout.handshake;
-	case SESS_GREETED:
-		return GREETED_WAIT;
-	case SESS_RELAY:
-		return set.timeout.send;
-	case SESS_CLOSING:
-	case SESS_STLS:
-		break;
-	}
-	return set.timeout.close;
 }
 
 /*
@@ -990,7 +958,7 @@ session_timeout(int fd, short ev, void *arg)
 	struct timeval	 tv = { 0, 0 };
 	time_t		 limit, idle;
 
-	limit = state_timeout(s->state);
+	limit = *states[s->state].limit;
 	idle = monotime() - s->lastsend;
 	if (idle < limit) {
 		tv.tv_sec = limit - idle;
@@ -1008,13 +976,7 @@ session_timeout(int fd, short ev, void *arg)
 		STAT_INC(STAT_TLS_FAILURES);
 	else if (s->state == SESS_WAITHS)
 		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
-	log_info("%s: %s", s->addr, s->state == SESS_HANDSHAKE ?
-	    "TLS handshake timeout" : s->state == SESS_WAITKEY ?
-	    "no TLS ticket key in time, closing" : s->state == SESS_WAITHS ?
-	    "no turn for a TLS handshake in time, closing" :
-	    s->state == SESS_PROXY ?
-	    "no PROXY header in time, closing" :
-	    "client takes no data, closing");
+	log_info("%s: %s", s->addr, states[s->state].why);
 	session_free(s);
 }
 
@@ -1036,11 +998,10 @@ session_watch(struct session *s, int fd, struct event *ev, short *cur,
 }
 
 /*
- * STLS (RFC 2595): send the client what authpop wrote before the STLS
- * (all of it is in the socket pair already), then our +OK, then start
- * TLS on the client's socket and give authpop a fresh socket pair, so
- * that no byte from before TLS reaches it afterwards.  Returns 0 once TLS
- * is under way, or -1 when waiting for the client or the session is gone.
+ * STLS (RFC 2595): authpop's replies and our +OK out (relay_stls), TLS
+ * starts with a fresh socket pair for authpop, so that no byte from
+ * before TLS reaches it.  0 once TLS is under way, -1 while waiting or
+ * once the session is gone.
  */
 static int
 session_stls(struct session *s)
@@ -1081,10 +1042,7 @@ session_stls(struct session *s)
 	return hs_start(s, 0);
 }
 
-/*
- * End a session at once (also the relay's or the limits' word).  The
- * worker sees EOF on its socket; the client sees the connection close.
- */
+/* End a session at once: the worker sees EOF, the client a close. */
 void
 session_free(void *arg)
 {
@@ -1099,18 +1057,15 @@ session_free(void *arg)
 		event_del(&s->pairev);
 	evtimer_del(&s->timer);
 	evtimer_del(&s->again);
-	if (s->io.tls != NULL)
-		tls_free(s->io.tls);
+	tls_free(s->io.tls);
 	close(s->io.sock);
 	if (s->io.pair != -1)
 		close(s->io.pair);
 	if (s->handoff != -1)
 		close(s->handoff);
-	if (s->ph != NULL)
-		freezero(s->ph, PROXY_MAX);
+	freezero(s->ph, PROXY_MAX);
 	/* Client bytes may hold a password. */
-	if (s->io.up.data != NULL)
-		freezero(s->io.up.data, RELAY_UP);
+	freezero(s->io.up.data, RELAY_UP);
 	free(s->io.down.data);
 	pipe_give(&s->io);
 	TAILQ_REMOVE(&sessions, s, entry);

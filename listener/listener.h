@@ -101,6 +101,11 @@ struct session {
 TAILQ_HEAD(session_list, session);
 extern struct session_list	 sessions;
 extern struct peeraddr		 lnames[];	/* by listening socket */
+extern unsigned int		 nsessions;
+void	session_new(int, const struct sockaddr *, socklen_t,
+	    const struct listen_sock *, int *);
+void	session_closing(void *);
+void	session_turn(void *);
 void	session_free(void *);
 
 /* listener_control.c */

@@ -20,8 +20,8 @@
  * with the socketpair its session will relay over, no accepting while
  * the listener is full, and the sockets closed when it drains.
  *
- * It hands each connection to listener.c through the callback given to
- * accept_init, and knows nothing of sessions.  A health port's
+ * It hands each connection to listener.c (session_new), and knows
+ * nothing of sessions.  A health port's
  * connection is no session: it gets the line the parent last sent and
  * is closed, nothing read (listen ... health, popd.conf(5)).
  */
@@ -42,34 +42,18 @@
 #include "proto.h"
 #include "stats.h"
 #include "util.h"
-#include "listener_accept.h"
+#include "chan.h"
+#include "listener.h"
 
 static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 /* The socketpair for the next connection, made before it is accepted. */
 static int				spare[2] = { -1, -1 };
-/* listener.c's: where a connection goes; its sessions, for logs. */
-static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
-		    const struct listen_sock *, int *);
-static const unsigned int		*nsessions;
 /* What a health port says: "up 0" until the parent says otherwise. */
 static char				 health[32] = "up 0\n";
 
 static int	spare_make(void *, const char **);
 static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
-
-/*
- * Each connection goes to conn with its listening socket and the spare
- * socketpair (int[2]), which conn takes by setting both to -1; nsess
- * counts the listener's sessions.
- */
-void
-accept_init(void (*conn)(int, const struct sockaddr *, socklen_t,
-    const struct listen_sock *, int *), const unsigned int *nsess)
-{
-	conn_cb = conn;
-	nsessions = nsess;
-}
 
 /* A listening socket, with its flags and default keypair; stopped if full. */
 void
@@ -85,7 +69,7 @@ accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
 	l->acc.arg = l;
 	l->acc.prepare = spare_make;
 	l->acc.conn = accept_conn;
-	l->acc.nsessions = nsessions;
+	l->acc.nsessions = &nsessions;
 	l->acc.stopped = stopped;
 	acceptor_start(&l->acc, fd);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
@@ -128,13 +112,16 @@ accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 		return;
 	}
 	STAT_INC(STAT_CONNECTIONS);
-	conn_cb(s, sa, len, arg, spare);
+	/* session_new takes the spare socketpair, setting both to -1. */
+	session_new(s, sa, len, l, spare);
 }
 
 /* The parent's news for the health ports. */
 void
-accept_health(const struct msg_health *m)
+listener_parent_health(struct chan *c, const void *data, int fd)
 {
+	const struct msg_health	*m = data;
+
 	(void)snprintf(health, sizeof(health), "%s %u\n",
 	    m->state == HEALTH_DRAINING ? "draining" :
 	    m->state == HEALTH_DEGRADED ? "degraded" : "up", m->sessions);

@@ -31,7 +31,7 @@
 
 #include "acceptor.h"
 
-struct msg_health;
+struct chan;
 struct msg_listen;
 struct tls;
 
@@ -44,11 +44,9 @@ struct listen_sock {
 };
 
 /* listener_accept.c */
-void	accept_init(void (*)(int, const struct sockaddr *, socklen_t,
-	    const struct listen_sock *, int *), const unsigned int *);
 void	accept_add(int, const struct msg_listen *, struct tls *, int);
 void	accept_stop(int);
 void	accept_close(void);
-void	accept_health(const struct msg_health *);
+void	listener_parent_health(struct chan *, const void *, int);
 
 #endif

@@ -23,8 +23,8 @@
  * addresses (limit handshakes: at it, the oldest is cut).
  *
  * It knows a session only as its struct admit, and tells listener.c
- * through the callbacks given to admit_init which session to cut and
- * which waiting one may start its handshake.
+ * which session to cut (session_free) and which waiting one may start
+ * its handshake (session_turn).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -37,7 +37,7 @@
 #include "addr.h"
 #include "settings.h"
 #include "stats.h"
-#include "listener_admit.h"
+#include "listener.h"
 
 /*
  * A client address (addr.c's key: masked to a /32 or /64) with its
@@ -57,30 +57,18 @@ static TAILQ_HEAD(, admit)		handshakes =
     TAILQ_HEAD_INITIALIZER(handshakes);
 static unsigned int			nhandshakes;
 static struct lograte			rate_addr, rate_total, rate_conn;
-/* listener.c's: its settings; end a session now; a session's turn. */
-static const struct conf_settings	*set;
-static void				(*cut_cb)(void *);
-static void				(*turn_cb)(void *);
+static const struct conf_settings	*set;		/* listener.c's */
 
 static int	source_cmp(struct source *, struct source *);
 static const char *source_str(const struct source *, char *, size_t);
-static unsigned int conn_per_addr(void);
 RB_PROTOTYPE_STATIC(sourcetree, source, entry, source_cmp)
 RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
 
-/*
- * The limits are conf's, the listener's settings.  With an admit's arg
- * they call cut, to end its session at once (the oldest handshake, at
- * limit handshakes), and turn, when its session may start its handshake
- * (from the event loop: by then it may have to wait again).
- */
+/* The limits are conf's, the listener's settings. */
 void
-admit_init(const struct conf_settings *conf, void (*cut)(void *),
-    void (*turn)(void *))
+admit_init(const struct conf_settings *conf)
 {
 	set = conf;
-	cut_cb = cut;
-	turn_cb = turn;
 }
 
 static int
@@ -95,18 +83,6 @@ source_str(const struct source *c, char *buf, size_t len)
 {
 	return addrkey_str(&c->key, set->per_address.ipv4_prefix,
 	    set->per_address.ipv6_prefix, buf, len);
-}
-
-/*
- * The connections one address may hold: the per-address limits of all
- * stages together, so that a client over them is refused before TLS
- * costs anything.
- */
-static unsigned int
-conn_per_addr(void)
-{
-	return set->per_address.handshakes + set->per_address.sessions +
-	    set->per_address.logged_in;
 }
 
 /*
@@ -130,7 +106,8 @@ client_admit(struct admit *a, const struct peeraddr *peer)
 		c->key = key.key;
 		TAILQ_INIT(&c->waiting);
 		RB_INSERT(sourcetree, &clients, c);
-	} else if (c->nconn >= conn_per_addr()) {
+	} else if (c->nconn >= (unsigned int)(set->per_address.handshakes +
+	    set->per_address.sessions + set->per_address.logged_in)) {
 		STAT_INC(STAT_REFUSED_ADDR_CONNECTIONS);
 		log_rate(&rate_conn, "%s: refused: %u connections from %s "
 		    "(the per-address limits of all stages together)",
@@ -164,24 +141,18 @@ client_leave(struct admit *a)
 /*
  * Must a TLS handshake from a's address wait its turn: at limit
  * per-address handshakes already, or others waiting before it (unless
- * first: its turn came, and the others wait behind it)?
- */
-int
-hs_busy(const struct admit *a, int first)
-{
-	return a->client->nhs >= (unsigned int)set->per_address.handshakes ||
-	    (!first && !TAILQ_EMPTY(&a->client->waiting));
-}
-
-/*
- * Wait for a handshake of a's address to end: at the back, logged, or
+ * first: its turn came, and the others wait behind it)?  If so (1), it
+ * waits for a handshake of its address to end: at the back, logged, or
  * (first) at the front, as one whose turn came and was taken again.
  */
-void
-hs_queue(struct admit *a, int first)
+int
+hs_wait(struct admit *a, int first)
 {
 	char	buf[INET6_ADDRSTRLEN + 8];
 
+	if (a->client->nhs < (unsigned int)set->per_address.handshakes &&
+	    (first || TAILQ_EMPTY(&a->client->waiting)))
+		return 0;
 	if (first)
 		TAILQ_INSERT_HEAD(&a->client->waiting, a, waitentry);
 	else {
@@ -191,11 +162,12 @@ hs_queue(struct admit *a, int first)
 		TAILQ_INSERT_TAIL(&a->client->waiting, a, waitentry);
 	}
 	a->waiting = 1;
+	return 1;
 }
 
 /*
  * A TLS handshake starts, under limit per-address handshakes (the caller
- * made it wait its turn otherwise, hs_busy): count it against that limit
+ * made it wait its turn otherwise, hs_wait): count it against that limit
  * and limit handshakes (at it, the oldest handshake in progress is cut,
  * so that a flood of stalled handshakes cannot keep out a client that
  * completes its own in milliseconds).
@@ -211,7 +183,7 @@ hs_begin(struct admit *a)
 		log_rate(&rate_total, "%u TLS handshakes in progress (limit "
 		    "handshakes): closing the oldest, from %s", nhandshakes,
 		    old->addr);
-		cut_cb(old->arg);
+		session_free(old->arg);
 	}
 	a->client->nhs++;
 	a->inhs = 1;
@@ -235,6 +207,6 @@ hs_end(struct admit *a)
 	if ((w = TAILQ_FIRST(&a->client->waiting)) != NULL) {
 		TAILQ_REMOVE(&a->client->waiting, w, waitentry);
 		w->waiting = 0;
-		turn_cb(w->arg);
+		session_turn(w->arg);
 	}
 }

@@ -30,8 +30,8 @@ struct source;
 
 /*
  * A connection as the limits count it: its client address, and its TLS
- * handshake in progress or its turn awaited.  The session that holds
- * it is arg to the callbacks of admit_init.
+ * handshake in progress or its turn awaited.  arg, the session that
+ * holds it, is what the limits give session_free and session_turn.
  */
 struct admit {
 	TAILQ_ENTRY(admit)	 hsentry;	/* in handshakes, oldest 1st */
@@ -44,12 +44,10 @@ struct admit {
 };
 
 /* listener_admit.c */
-void		 admit_init(const struct conf_settings *, void (*)(void *),
-		    void (*)(void *));
+void		 admit_init(const struct conf_settings *);
 int		 client_admit(struct admit *, const struct peeraddr *);
 void		 client_leave(struct admit *);
-int		 hs_busy(const struct admit *, int);
-void		 hs_queue(struct admit *, int);
+int		 hs_wait(struct admit *, int);
 void		 hs_begin(struct admit *);
 void		 hs_end(struct admit *);
 

@@ -167,8 +167,8 @@ static int
 parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
     const char **errstr)
 {
-	size_t		 blen;
-	unsigned int	 port;
+	const unsigned char	*p = buf + PROXY_V2_MIN;
+	size_t			 blen, alen;
 
 	if (len < PROXY_V2_MIN)
 		return 0;
@@ -192,26 +192,17 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 		h->local = 1;
 		return PROXY_V2_MIN + blen;
 	}
-	/* Addresses, then TLVs, which are skipped: none is needed. */
-	switch (buf[13]) {
-	case 0x11:		/* TCP over IPv4 */
-		if (blen < 12)
-			break;
-		port = buf[PROXY_V2_MIN + 8] << 8 | buf[PROXY_V2_MIN + 9];
-		if (peer_set(&h->peer, AF_INET, buf + PROXY_V2_MIN, port) == -1)
-			break;
-		return PROXY_V2_MIN + blen;
-	case 0x21:		/* TCP over IPv6; ::ffff:a.b.c.d is IPv4 */
-		if (blen < 36)
-			break;
-		port = buf[PROXY_V2_MIN + 32] << 8 | buf[PROXY_V2_MIN + 33];
-		if (peer_set(&h->peer, AF_INET6, buf + PROXY_V2_MIN, port) == -1)
-			break;
-		return PROXY_V2_MIN + blen;
-	default:
+	/* TCP over IPv4 (0x11) or IPv6 (0x21; ::ffff:a.b.c.d is IPv4). */
+	if (buf[13] != 0x11 && buf[13] != 0x21) {
 		*errstr = "v2 header: not TCP over IPv4 or IPv6";
 		return -1;
 	}
-	*errstr = "v2 header: address block too short";
-	return -1;
+	/* Source, destination, their ports; then TLVs, skipped: none needed. */
+	alen = buf[13] == 0x11 ? 4 : 16;
+	if (blen < 2 * alen + 4 || peer_set(&h->peer, alen == 4 ? AF_INET :
+	    AF_INET6, p, p[2 * alen] << 8 | p[2 * alen + 1]) == -1) {
+		*errstr = "v2 header: address block too short";
+		return -1;
+	}
+	return PROXY_V2_MIN + blen;
 }

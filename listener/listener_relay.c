@@ -22,9 +22,9 @@
  * handshakes and STLS) and calls relay_round, and relay_stls for STLS.
  *
  * The relay knows a session only as its struct relayio, and tells
- * listener.c through the callbacks given to relay_init when the worker
- * has finished sending and when the session must end.  It keeps the
- * pools all sessions share: empty down buffers and splice pipes.
+ * listener.c when the worker has finished sending (session_closing) and
+ * when the session must end (session_free).  It keeps the pools all
+ * sessions share: empty down buffers and splice pipes.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -40,7 +40,7 @@
 #include "proto.h"
 #include "compat.h"
 #include "stats.h"
-#include "listener_relay.h"
+#include "listener.h"
 
 /* Empty down buffers, kept for the next session that streams. */
 static unsigned char	*sparebufs[RELAY_SPARE];
@@ -48,13 +48,9 @@ static int		 nspare;
 /* Empty pipes for relaying plaintext without copying (pipe_take). */
 static int		 pipes[RELAY_PIPES][2];
 static int		 npipes;
-/* listener.c's: the worker finished sending; the session must end. */
-static void		(*eof_cb)(void *);
-static void		(*end_cb)(void *);
 
 static int	relay_client_in(struct relayio *, short *);
 static int	relay_worker_out(struct relayio *, short *);
-static void	relay_client_eof(struct relayio *);
 static int	relay_worker_in(struct relayio *, short *);
 static int	relay_client_out(struct relayio *, short *);
 static int	relay_finish(struct relayio *, short *);
@@ -62,21 +58,17 @@ static int	relay_splice_in(struct relayio *, short *);
 static int	relay_worker_none(struct relayio *, ssize_t, short *,
 		    const char *);
 static int	relay_nobuf(struct relayio *);
+static int	relay_client_fail(struct relayio *, const char *);
+static int	relay_want(ssize_t, short *);
+static int	relay_splice_out(struct relayio *, short *);
 static ssize_t	client_read(struct relayio *, void *, size_t);
 static ssize_t	client_write(struct relayio *, const void *, size_t);
 static int	pipe_take(struct relayio *);
 
-/*
- * Before the sandbox, which allows no pipe(2): the splice pipes, and
- * what the relay calls with a relayio's arg: eof once its worker has
- * finished sending, end when its session must end at once (the relay
- * then returns -1 to its caller).
- */
+/* Before the sandbox, which allows no pipe(2): the splice pipes. */
 void
-relay_init(void (*eof)(void *), void (*end)(void *))
+relay_init(void)
 {
-	eof_cb = eof;
-	end_cb = end;
 	for (npipes = 0; npipes < RELAY_PIPES; npipes++)
 		if (compat_relay_pipe(pipes[npipes], RELAY_DOWN) == -1) {
 			if (errno != ENOSYS)
@@ -95,26 +87,23 @@ relay_init(void (*eof)(void *), void (*end)(void *))
 int
 relay_round(struct relayio *io, short *sw, short *pw, int *sent)
 {
-	int	r, progress = 0;
+	int	cin, wout, win, cout;
 
-	if ((r = relay_client_in(io, sw)) == -1)
+	if ((cin = relay_client_in(io, sw)) == -1 ||
+	    (wout = relay_worker_out(io, pw)) == -1)
 		return -1;
-	progress |= r;
-	if ((r = relay_worker_out(io, pw)) == -1)
+	/* The client's end, after all it sent: a pipelined QUIT counts. */
+	if (io->client_eof && io->up.len == 0 && !io->pair_shut) {
+		(void)shutdown(io->pair, SHUT_WR);
+		io->pair_shut = 1;
+	}
+	if ((win = relay_worker_in(io, pw)) == -1 ||
+	    (cout = relay_client_out(io, sw)) == -1 ||
+	    relay_finish(io, sw) == -1)
 		return -1;
-	progress |= r;
-	relay_client_eof(io);
-	if ((r = relay_worker_in(io, pw)) == -1)
-		return -1;
-	progress |= r;
-	if ((r = relay_client_out(io, sw)) == -1)
-		return -1;
-	if (r == 1)
+	if (cout)
 		*sent = 1;
-	progress |= r;
-	if (relay_finish(io, sw) == -1)
-		return -1;
-	return progress;
+	return cin | wout | win | cout;
 }
 
 /* Client to buffer; nothing more is read once the worker is done. */
@@ -142,21 +131,9 @@ relay_client_in(struct relayio *io, short *sw)
 		io->client_eof = 1;
 		return 1;
 	}
-	if (n == TLS_WANT_POLLIN)
-		*sw |= EV_READ;
-	else if (n == TLS_WANT_POLLOUT)
-		*sw |= EV_WRITE;
-	else {
-		if (client_gone(io))
-			log_debug("%s: client gone: %s", io->addr,
-			    client_error(io));
-		else
-			log_info("%s: client read: %s", io->addr,
-			    client_error(io));
-		end_cb(io->arg);
-		return -1;
-	}
-	return 0;
+	if (relay_want(n, sw))
+		return 0;
+	return relay_client_fail(io, "read");
 }
 
 /* Buffer to worker. */
@@ -183,21 +160,8 @@ relay_worker_out(struct relayio *io, short *pw)
 		return 1;
 	}
 	log_warn("%s: send to worker", io->addr);
-	end_cb(io->arg);
+	session_free(io->arg);
 	return -1;
-}
-
-/*
- * Pass the client's end of input on, after everything it sent before,
- * so a pipelined QUIT still reaches the worker.
- */
-static void
-relay_client_eof(struct relayio *io)
-{
-	if (io->client_eof && io->up.len == 0 && !io->pair_shut) {
-		(void)shutdown(io->pair, SHUT_WR);
-		io->pair_shut = 1;
-	}
 }
 
 /* Worker to buffer. */
@@ -227,9 +191,8 @@ relay_worker_in(struct relayio *io, short *pw)
 }
 
 /*
- * Nothing came from the worker (n, of read or splice, is 0 or -1): wait
- * for more, or it has finished (EOF: what it sent still goes out), or
- * the session ends.
+ * No bytes from the worker (n is 0 or -1): wait for more, or its EOF
+ * (what it sent still goes out), or the end of the session.
  */
 static int
 relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
@@ -241,11 +204,11 @@ relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
 	}
 	if (n == 0 || errno == ECONNRESET) {
 		io->pair_eof = 1;
-		eof_cb(io->arg);
+		session_closing(io->arg);
 		return 1;
 	}
 	log_warn("%s: %s from worker", io->addr, how);
-	end_cb(io->arg);
+	session_free(io->arg);
 	return -1;
 }
 
@@ -258,7 +221,7 @@ relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
 static int
 relay_client_out(struct relayio *io, short *sw)
 {
-	ssize_t	n;
+	ssize_t	n = 0;
 	int	moved = 0, corked = 0;
 
 	if (io->piped > 0)
@@ -268,30 +231,15 @@ relay_client_out(struct relayio *io, short *sw)
 			corked = compat_cork(io->sock, 1) == 0;
 		n = client_write(io, io->down.data + io->down.off,
 		    io->down.len);
-		if (n > 0) {
-			io->wpending = 0;
-			relaybuf_consume(&io->down, n, 0);
-			moved = 1;
-			continue;
-		}
-		if (n == TLS_WANT_POLLIN) {
-			io->wpending = 1;
-			*sw |= EV_READ;
-		} else if (n == TLS_WANT_POLLOUT) {
-			io->wpending = 1;
-			*sw |= EV_WRITE;
-		} else {
-			if (client_gone(io))
-				log_debug("%s: client gone: %s", io->addr,
-				    client_error(io));
-			else
-				log_info("%s: client write: %s", io->addr,
-				    client_error(io));
-			end_cb(io->arg);
-			return -1;
-		}
-		break;
+		if (n <= 0)
+			break;
+		io->wpending = 0;
+		relaybuf_consume(&io->down, n, 0);
+		moved = 1;
 	}
+	/* Unsent: a tls_write to redo as is, or the end. */
+	if (io->down.len > 0 && (io->wpending = relay_want(n, sw)) == 0)
+		return relay_client_fail(io, "write");
 	if (corked)
 		(void)compat_cork(io->sock, 0);
 	return moved;
@@ -353,7 +301,7 @@ relay_splice_in(struct relayio *io, short *pw)
 }
 
 /* Pipe to client: as relay_client_out. */
-int
+static int
 relay_splice_out(struct relayio *io, short *sw)
 {
 	ssize_t	n;
@@ -377,17 +325,14 @@ relay_splice_out(struct relayio *io, short *sw)
 		else
 			log_info("%s: client write: %s", io->addr,
 			    n == 0 ? "nothing sent" : strerror(errno));
-		end_cb(io->arg);
+		session_free(io->arg);
 		return -1;
 	}
 	pipe_give(io);
 	return moved;
 }
 
-/*
- * The worker is done and the client has it all: close TLS, then the
- * session.  Returns -1 once the session is gone.
- */
+/* The worker is done, the client has it all: close TLS, then the session. */
 static int
 relay_finish(struct relayio *io, short *sw)
 {
@@ -396,24 +341,17 @@ relay_finish(struct relayio *io, short *sw)
 	if (!io->pair_eof || io->down.len > 0 || io->piped > 0)
 		return 0;
 	r = io->tls != NULL ? tls_close(io->tls) : 0;
-	if (r == TLS_WANT_POLLIN)
-		*sw |= EV_READ;
-	else if (r == TLS_WANT_POLLOUT)
-		*sw |= EV_WRITE;
-	else {
-		end_cb(io->arg);
-		return -1;
-	}
-	return 0;
+	if (relay_want(r, sw))
+		return 0;
+	session_free(io->arg);
+	return -1;
 }
 
 /*
- * STLS, the relay's part: send the client what the worker (authpop)
- * wrote before the STLS (all of it is in the socket pair already),
- * close the pair once it holds no more, then send msg (our +OK).  The
- * caller watches the pair no more.  Returns 0 once all is sent, 1 while
- * the client must take more (*sent once it took some), -1 once the
- * session is gone.
+ * STLS, the relay's part: to the client what authpop wrote before the
+ * STLS (in the pair already, which the caller watches no more), then msg
+ * (our +OK), the pair closed.  0 once all is sent, 1 while the client
+ * must take more (*sent once it took some), -1 once the session is gone.
  */
 int
 relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
@@ -434,18 +372,18 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 			continue;
 		}
 		if (io->down.len > 0) {
-			n = send(io->sock, io->down.data + io->down.off,
-			    io->down.len, MSG_NOSIGNAL);
+			/* Plaintext yet: client_write is send(2). */
+			n = client_write(io, io->down.data + io->down.off,
+			    io->down.len);
 			if (n > 0) {
 				relaybuf_consume(&io->down, n, 0);
 				*sent = 1;
 				continue;
 			}
-			if (n == -1 && (errno == EAGAIN ||
-			    errno == EWOULDBLOCK || errno == EINTR))
+			if (n == TLS_WANT_POLLOUT)
 				return 1;
 			log_info("%s: STLS: %s", io->addr, strerror(errno));
-			end_cb(io->arg);
+			session_free(io->arg);
 			return -1;
 		}
 		if (io->pair == -1)
@@ -461,7 +399,7 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 			continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
 			/* The worker went away: nobody to hand over to. */
-			end_cb(io->arg);
+			session_free(io->arg);
 			return -1;
 		}
 		/* The worker's bytes are out: now msg, and no more of its. */
@@ -498,8 +436,33 @@ static int
 relay_nobuf(struct relayio *io)
 {
 	log_warn("%s: relay buffer", io->addr);
-	end_cb(io->arg);
+	session_free(io->arg);
 	return -1;
+}
+
+/* A client read or write failed: the session ends, logged as why. */
+static int
+relay_client_fail(struct relayio *io, const char *how)
+{
+	if (client_gone(io))
+		log_debug("%s: client gone: %s", io->addr, client_error(io));
+	else
+		log_info("%s: client %s: %s", io->addr, how, client_error(io));
+	session_free(io->arg);
+	return -1;
+}
+
+/* Adds to *sw what a TLS_WANT_* in r waits for: 1 if it was one. */
+static int
+relay_want(ssize_t r, short *sw)
+{
+	if (r == TLS_WANT_POLLIN)
+		*sw |= EV_READ;
+	else if (r == TLS_WANT_POLLOUT)
+		*sw |= EV_WRITE;
+	else
+		return 0;
+	return 1;
 }
 
 /* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */

@@ -45,8 +45,8 @@ struct relaybuf {
 
 /*
  * What the relay knows of a session: its two ends and what is on the
- * way between them.  The session that holds it is arg to the callbacks
- * of relay_init.
+ * way between them.  arg, the session that holds it, is what the relay
+ * gives session_closing and session_free (listener.c).
  */
 struct relayio {
 	void			*arg;		/* the session */
@@ -68,9 +68,8 @@ struct relayio {
 };
 
 /* listener_relay.c */
-void		 relay_init(void (*)(void *), void (*)(void *));
+void		 relay_init(void);
 int		 relay_round(struct relayio *, short *, short *, int *);
-int		 relay_splice_out(struct relayio *, short *);
 int		 relay_stls(struct relayio *, const char *, size_t, int *);
 int		 relay_answer(struct relayio *, const char *);
 void		 pipe_give(struct relayio *);
