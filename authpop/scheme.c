@@ -298,31 +298,17 @@ ntlm(const char *pass, unsigned char out[16])
 static void
 cram_md5(const char *pass, unsigned char out[32])
 {
-	MD5_CTX		 c;
-	unsigned char	 k[HMAC_BLOCK];
-	size_t		 plen = strlen(pass), i, w;
+	union hctx	 st[2];		/* outer, inner: Dovecot's order */
+	size_t		 i, w;
 	int		 pad;
 
-	memset(k, 0, sizeof(k));
-	if (plen > HMAC_BLOCK) {
-		MD5Init(&c);
-		MD5Update(&c, (const uint8_t *)pass, plen);
-		MD5Final(k, &c);
-	} else
-		memcpy(k, pass, plen);
-	for (pad = 0; pad < 2; pad++) {
-		for (i = 0; i < HMAC_BLOCK; i++)
-			k[i] ^= pad == 0 ? 0x5c : 0x5c ^ 0x36;
-		MD5Init(&c);
-		/* One whole block: the state is its compression's. */
-		MD5Update(&c, k, HMAC_BLOCK);
+	hmac_init(PWD_MD5, pass, strlen(pass), &st[1], &st[0]);
+	for (pad = 0; pad < 2; pad++)
 		for (w = 0; w < 4; w++)
 			for (i = 0; i < 4; i++)
 				out[pad * 16 + w * 4 + i] =
-				    (c.state[w] >> (8 * i)) & 0xff;
-	}
-	explicit_bzero(k, sizeof(k));
-	explicit_bzero(&c, sizeof(c));
+				    (st[pad].m5.state[w] >> (8 * i)) & 0xff;
+	explicit_bzero(st, sizeof(st));
 }
 
 /*
@@ -356,7 +342,7 @@ int
 pwscheme_verify(const char *pass, const struct pwhash *ph)
 {
 	unsigned char	 got[SHA512_DIGEST_LENGTH];
-	int		 r = -1, e = EACCES;
+	int		 r, nomatch = 0;
 
 	if (ph->s == NULL) {
 		errno = EINVAL;
@@ -377,56 +363,50 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 		case ARGON2_OK:
 			return 0;
 		case ARGON2_VERIFY_MISMATCH:
+			errno = EACCES;
 			break;
 		case ARGON2_MEMORY_ALLOCATION_ERROR:
-			e = ENOMEM;
+			errno = ENOMEM;
 			break;
 		default:
-			e = EINVAL;
+			errno = EINVAL;
 			break;
 		}
-		errno = e;
 		return -1;
 	case PWM_DIGEST:
 		digest(ph->s->digest, pass, strlen(pass), "", 0, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_SDIGEST:
 		digest(ph->s->digest, pass, strlen(pass), ph->raw + ph->dlen,
 		    ph->rawlen - ph->dlen, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_PBKDF2:
 		pbkdf2(PWD_SHA1, pass, ph->salt, ph->saltlen, ph->rounds, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_SCRAM:
 		scram(ph->s->digest, pass, ph->raw + ph->dlen,
 		    ph->rawlen - ph->dlen, ph->rounds, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_NTLM:
-		r = ntlm(pass, got) == 0 &&
-		    timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
+		nomatch = ntlm(pass, got) == -1;
 		break;
 	case PWM_CRAMMD5:
 		cram_md5(pass, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_DIGESTMD5:
 		/* No login name (the timing checks): no match. */
+		nomatch = ph->user == NULL;
 		digest_md5(ph->user != NULL ? ph->user : "", pass, got);
-		r = ph->user != NULL &&
-		    timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
 		break;
 	default:
 		/* Plaintext kinds are never checked: they never load. */
-		e = EINVAL;
-		break;
+		errno = EINVAL;
+		return -1;
 	}
+	r = !nomatch && timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
 	explicit_bzero(got, sizeof(got));
 	if (r == -1)
-		errno = e;
+		errno = EACCES;
 	return r;
 }
 

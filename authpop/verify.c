@@ -334,18 +334,7 @@ auth_main(struct session *s)
 	auth_enqueue(s);
 }
 
-/*
- * Queue a password check behind the others of the same address.  A user
- * missing from either table is checked against the dummy hash, so that
- * the reply and its timing are those of a wrong password.
- */
-/*
- * tablepop's answer: the user's app passwords.  A password of their
- * form is hashed under the site's key and compared with each (a few
- * microseconds: no checker thread); one that matches logs in if it has
- * not expired and the client is in its networks.  Anything else is the
- * main password's to check, unless the user's records bar it.
- */
+/* A reload's app passwords are the database's: tablepop's to ask. */
 void
 verify_appsask(void)
 {
@@ -360,6 +349,13 @@ verify_appsask(void)
 	}
 }
 
+/*
+ * The user's app passwords, ours or tablepop's answer.  A password of
+ * their form is hashed under the site's key and compared with each (a few
+ * microseconds: no checker thread); one that matches logs in if it has
+ * not expired and the client is in its networks.  Anything else is the
+ * main password's to check, unless the user's records bar it.
+ */
 void
 verify_apps(struct session *s, int status, const char *joined)
 {
@@ -591,6 +587,11 @@ app_fail(struct session *s, const char *why)
 	auth_enqueue(s);
 }
 
+/*
+ * Queue a password check behind the others of the same address.  A user
+ * missing from either table is checked against the dummy hash, so that
+ * the reply and its timing are those of a wrong password.
+ */
 void
 auth_enqueue(struct session *s)
 {
