@@ -356,9 +356,8 @@ worker_main(void *arg)
 		TAILQ_INSERT_TAIL(&jobs_done, j, entry);
 		xunlock(&jobs_mtx);
 		/* A full pipe already holds a wakeup: EAGAIN is fine. */
-		if (write(jobs_pipe[1], "", 1) == -1) {
-			/* EAGAIN: a wakeup is pending already */
-		}
+		if (write(jobs_pipe[1], "", 1) == -1)
+			continue;
 	}
 	return NULL;
 }

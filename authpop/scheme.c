@@ -231,42 +231,27 @@ scram(int d, const char *pass, const unsigned char *salt, size_t saltlen,
 static int
 ntlm(const char *pass, unsigned char out[16])
 {
+	static const uint32_t	 least[] = { 0, 0x80, 0x800, 0x10000 };
 	union hctx		 c;
 	const unsigned char	*p = (const unsigned char *)pass;
 	unsigned char		 u[4];
-	uint32_t		 cp, min;
-	int			 more, rv = 0;
+	uint32_t		 cp;
+	int			 n, more, i, rv = 0;
 
 	h_init(PWD_MD4, &c);
 	while (*p != '\0') {
-		if (*p < 0x80) {
-			cp = *p++;
-			more = 0;
-			min = 0;
-		} else if ((*p & 0xe0) == 0xc0) {
-			cp = *p++ & 0x1f;
-			more = 1;
-			min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			cp = *p++ & 0x0f;
-			more = 2;
-			min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			cp = *p++ & 0x07;
-			more = 3;
-			min = 0x10000;
-		} else {
+		/* The lead byte's high ones: the length of its sequence. */
+		for (n = 0; n < 5 && (*p & (0x80 >> n)) != 0; n++)
+			;
+		if (n == 1 || n > 4) {
 			rv = -1;
 			break;
 		}
-		for (; more > 0; more--) {
-			if ((*p & 0xc0) != 0x80) {
-				rv = -1;
-				break;
-			}
+		more = n > 0 ? n - 1 : 0;
+		cp = *p++ & (0x7f >> n);
+		for (i = 0; i < more && (*p & 0xc0) == 0x80; i++)
 			cp = cp << 6 | (*p++ & 0x3f);
-		}
-		if (rv == -1 || cp < min || cp > 0x10ffff ||
+		if (i < more || cp < least[more] || cp > 0x10ffff ||
 		    (cp >= 0xd800 && cp <= 0xdfff)) {
 			rv = -1;
 			break;

@@ -282,20 +282,14 @@ auth_start(struct session *s, const char *pass, int toolong)
 		auth_enqueue(s);
 		return;
 	}
-	if (set.app_key[0] != '\0' && !apps_ask) {
-		/* The user's app passwords first: ours. */
+	/* The user's app passwords first: ours, or tablepop's answer. */
+	if (set.app_key[0] == '\0')
+		auth_main(s);
+	else if (!apps_ask) {
 		recs = table_get(&apptab, s->user);
 		verify_apps(s, recs != NULL ? CRED_FOUND : CRED_NONE, recs);
-		return;
-	}
-	if (set.app_key[0] != '\0') {
-		/* tablepop's, then verify_apps. */
-		s->state = S_LOOKUP;
-		if (tablepop_ask(s, 1) == -1)
-			verify_apps(s, CRED_TEMP, NULL);
-		return;
-	}
-	auth_main(s);
+	} else if (tablepop_ask(s, 1) == -1)
+		verify_apps(s, CRED_TEMP, NULL);
 }
 
 /*
@@ -309,7 +303,6 @@ auth_main(struct session *s)
 	const char	*hash;
 
 	if (set.authsrc == TABSRC_LOOKUP) {
-		s->state = S_LOOKUP;
 		if (tablepop_ask(s, 0) == -1)
 			verify_cred(s, NULL);
 		return;
@@ -675,11 +668,11 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 
 /*
  * A check is back (session.c's auth_checked).  A good password goes on
- * at once.  A wrong one is
- * answered at a time that does not depend on the stored hash or on
- * whether the user exists (fail_floor, longer than the slowest check
- * in authtab, after the check started) nor sooner than the address's
- * failure delay; meanwhile the session reads nothing.
+ * at once.  A wrong one is answered at a time that does not depend on
+ * the stored hash or on whether the user exists (fail_floor, longer
+ * than the slowest check in authtab, after the check started) nor
+ * sooner than the address's failure delay; meanwhile the session reads
+ * nothing.
  */
 void
 auth_result(struct session *s, struct job *j)
@@ -810,6 +803,7 @@ tablepop_ask(struct session *s, int apps)
 	struct msg_login	ml;
 	double			left;
 
+	s->state = S_LOOKUP;
 	s->tabasked = now();
 	if (tabcur == -1 || s->tablate) {
 		log_warnx("session %s%llu: %s: %s: %s: %s", SIDP(s->id),

@@ -214,27 +214,18 @@ parse_body(const struct pwscheme *s, int enc, const char *body,
 	case PWM_NONE:
 		return 0;
 	case PWM_CRYPT:
-		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
-			return -1;
-		ph->crypt = body;
-		return 0;
 	case PWM_ARGON2:
-		if (enc != ENC_DEFAULT || !argon2_valid(body,
-		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
-		    "$argon2id$", ph))
-			return -1;
 		ph->crypt = body;
-		return 0;
+		return enc == ENC_DEFAULT && (s->method == PWM_CRYPT ?
+		    crypt_valid(body, ph) : argon2_valid(body,
+		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
+		    "$argon2id$", ph)) ? 0 : -1;
 	case PWM_PBKDF2:
-		if (enc != ENC_DEFAULT || pbkdf2_parse(body, ph) == -1)
-			return -1;
-		return 0;
+		return enc == ENC_DEFAULT ? pbkdf2_parse(body, ph) : -1;
 	case PWM_DIGEST:
 		return parse_digest(s, enc, body, ph);
 	case PWM_SCRAM:
-		if (enc != ENC_DEFAULT || scram_parse(body, ph) == -1)
-			return -1;
-		return 0;
+		return enc == ENC_DEFAULT ? scram_parse(body, ph) : -1;
 	case PWM_CRAMMD5:
 	case PWM_DIGESTMD5:
 	case PWM_NTLM:
@@ -693,7 +684,7 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
     size_t whylen)
 {
 	struct pwhash	 ph;
-	const char	*name;
+	const char	*name, *end = strchr(h, '}');
 
 	if (kind != NULL)
 		*kind = "";
@@ -703,15 +694,13 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 		 * as Dovecot writes them: a password in clear might start
 		 * with a '{'.
 		 */
-		if (h[0] == '{' && strchr(h, '}') != NULL &&
-		    strchr(h, '}') - h < 32 && strchr(h, '}') - h > 1 &&
+		if (h[0] == '{' && end != NULL && end - h < 32 && end - h > 1 &&
 		    strspn(h + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
-		    (size_t)(strchr(h, '}') - h - 1))
+		    (size_t)(end - h - 1))
 			(void)snprintf(why, whylen, "a hash of kind %.*s "
 			    "that popd does not read, or a malformed one, "
 			    "which \"popdpass -P\" cannot convert: reset the "
-			    "user's password (popdpass)",
-			    (int)(strchr(h, '}') - h + 1), h);
+			    "user's password (popdpass)", (int)(end - h + 1), h);
 		else
 			(void)snprintf(why, whylen, "no bcrypt, SHA-crypt, "
 			    "yescrypt, argon2 or Dovecot {SCHEME} hash");
