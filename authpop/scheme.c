@@ -320,8 +320,9 @@ digest_md5(const char *user, const char *pass, unsigned char out[16])
 }
 
 /*
- * 0 if pass matches the stored hash taken apart in ph; else -1 with
- * errno EACCES for a wrong password, another when it cannot be checked.
+ * 0 if pass matches the stored hash that pwscheme_parse took apart in
+ * ph; else -1 with errno EACCES for a wrong password, another when it
+ * cannot be checked.
  */
 int
 pwscheme_verify(const char *pass, const struct pwhash *ph)
@@ -329,10 +330,6 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 	unsigned char	 got[SHA512_DIGEST_LENGTH];
 	int		 r, nomatch = 0;
 
-	if (ph->s == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
 	/* Over its kind's ceiling: refused where it was read, never run. */
 	if (ph->flags & PWS_COSTLY) {
 		errno = E2BIG;
