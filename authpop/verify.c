@@ -246,7 +246,7 @@ logname(const char *user)
 /*
  * A password for s->user: a router's ticket is taken at once; else its
  * check is queued with the user's stored hash, from authtab, or from
- * the database once the parent has asked it (verify_cred).
+ * the database once tablepop has asked it (verify_cred).
  */
 void
 auth_start(struct session *s, const char *pass, int toolong)
