@@ -686,8 +686,7 @@ auth_result(struct session *s, struct job *j)
 	if (j->known && set.authsrc == TABSRC_LOOKUP &&
 	    (most = check_learn(j->hash, j->took)) > slowest) {
 		slowest = most;
-		if (2 * slowest + 0.05 > fail_floor)
-			fail_floor = 2 * slowest + 0.05;
+		fail_floor = 2 * slowest + 0.05;
 	}
 	floor = failure_floor(t - s->started, j->expected, t);
 	if (j->ok) {
