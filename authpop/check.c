@@ -139,16 +139,23 @@ static struct {
 static size_t	 nkinds;
 static double	 most;
 
-/* The kind of a hash: up to its salt (pwscheme.c). */
-static void
-hash_kind(const char *hash, char *kind, size_t len)
+/*
+ * hash's kind, up to its salt (pwscheme.c), into kind: its place in
+ * kinds[], or nkinds if it is not there.  "" (no dummy yet: the fuzzer)
+ * has no kind.
+ */
+static size_t
+kind_find(const char *hash, char *kind, size_t len)
 {
-	/* "" (no dummy yet: the fuzzer) has no kind. */
-	if (hash[0] == '\0') {
-		kind[0] = '\0';
-		return;
-	}
-	pwscheme_kind(hash, kind, len);
+	size_t	i;
+
+	kind[0] = '\0';
+	if (hash[0] != '\0')
+		pwscheme_kind(hash, kind, len);
+	for (i = 0; i < nkinds; i++)
+		if (strcmp(kinds[i].name, kind) == 0)
+			break;
+	return i;
 }
 
 /*
@@ -160,24 +167,16 @@ double
 slowest_check(const struct table *authtab)
 {
 	const char	*h;
-	char		 kind[48];
-	size_t		 i, u;
 	double		 t;
+	size_t		 u;
 
-	hash_kind(dummy_hash, kinds[0].name, sizeof(kinds[0].name));
-	t = now();
-	(void)pwscheme_check("not the password", dummy_hash);
-	most = kinds[0].took = now() - t;
-	nkinds = 1;
-	for (u = 0; u < authtab->n; u++) {
-		h = table_value(authtab, u);
-		hash_kind(h, kind, sizeof(kind));
-		for (i = 0; i < nkinds; i++)
-			if (strcmp(kinds[i].name, kind) == 0)
-				break;
-		if (i < nkinds || nkinds == nitems(kinds))
+	nkinds = 0;
+	most = 0;
+	for (u = 0; u <= authtab->n && nkinds < nitems(kinds); u++) {
+		h = u == 0 ? dummy_hash : table_value(authtab, u - 1);
+		if (kind_find(h, kinds[nkinds].name, sizeof(kinds[0].name)) <
+		    nkinds)
 			continue;
-		(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
 		t = now();
 		(void)pwscheme_check("not the password", h);
 		if ((kinds[nkinds++].took = now() - t) > most)
@@ -196,13 +195,9 @@ double
 check_expected(const char *hash)
 {
 	char	kind[48];
-	size_t	i;
+	size_t	i = kind_find(hash, kind, sizeof(kind));
 
-	hash_kind(hash, kind, sizeof(kind));
-	for (i = 0; i < nkinds; i++)
-		if (strcmp(kinds[i].name, kind) == 0)
-			return kinds[i].took > 0 ? kinds[i].took : most;
-	return most;
+	return i < nkinds && kinds[i].took > 0 ? kinds[i].took : most;
 }
 
 /*
@@ -215,13 +210,9 @@ double
 check_learn(const char *hash, double took)
 {
 	char	kind[48];
-	size_t	i;
 
-	hash_kind(hash, kind, sizeof(kind));
-	for (i = 0; i < nkinds; i++)
-		if (strcmp(kinds[i].name, kind) == 0)
-			return 0;
-	if (nkinds == nitems(kinds))
+	if (nkinds == nitems(kinds) ||
+	    kind_find(hash, kind, sizeof(kind)) < nkinds)
 		return 0;
 	(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
 	kinds[nkinds++].took = took;
@@ -365,9 +356,8 @@ worker_main(void *arg)
 		TAILQ_INSERT_TAIL(&jobs_done, j, entry);
 		xunlock(&jobs_mtx);
 		/* A full pipe already holds a wakeup: EAGAIN is fine. */
-		if (write(jobs_pipe[1], "", 1) == -1) {
-			/* EAGAIN: a wakeup is pending already */
-		}
+		if (write(jobs_pipe[1], "", 1) == -1)
+			continue;
 	}
 	return NULL;
 }

@@ -231,42 +231,27 @@ scram(int d, const char *pass, const unsigned char *salt, size_t saltlen,
 static int
 ntlm(const char *pass, unsigned char out[16])
 {
+	static const uint32_t	 least[] = { 0, 0x80, 0x800, 0x10000 };
 	union hctx		 c;
 	const unsigned char	*p = (const unsigned char *)pass;
 	unsigned char		 u[4];
-	uint32_t		 cp, min;
-	int			 more, rv = 0;
+	uint32_t		 cp;
+	int			 n, more, i, rv = 0;
 
 	h_init(PWD_MD4, &c);
 	while (*p != '\0') {
-		if (*p < 0x80) {
-			cp = *p++;
-			more = 0;
-			min = 0;
-		} else if ((*p & 0xe0) == 0xc0) {
-			cp = *p++ & 0x1f;
-			more = 1;
-			min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			cp = *p++ & 0x0f;
-			more = 2;
-			min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			cp = *p++ & 0x07;
-			more = 3;
-			min = 0x10000;
-		} else {
+		/* The lead byte's high ones: the length of its sequence. */
+		for (n = 0; n < 5 && (*p & (0x80 >> n)) != 0; n++)
+			;
+		if (n == 1 || n > 4) {
 			rv = -1;
 			break;
 		}
-		for (; more > 0; more--) {
-			if ((*p & 0xc0) != 0x80) {
-				rv = -1;
-				break;
-			}
+		more = n > 0 ? n - 1 : 0;
+		cp = *p++ & (0x7f >> n);
+		for (i = 0; i < more && (*p & 0xc0) == 0x80; i++)
 			cp = cp << 6 | (*p++ & 0x3f);
-		}
-		if (rv == -1 || cp < min || cp > 0x10ffff ||
+		if (i < more || cp < least[more] || cp > 0x10ffff ||
 		    (cp >= 0xd800 && cp <= 0xdfff)) {
 			rv = -1;
 			break;
@@ -298,31 +283,17 @@ ntlm(const char *pass, unsigned char out[16])
 static void
 cram_md5(const char *pass, unsigned char out[32])
 {
-	MD5_CTX		 c;
-	unsigned char	 k[HMAC_BLOCK];
-	size_t		 plen = strlen(pass), i, w;
+	union hctx	 st[2];		/* outer, inner: Dovecot's order */
+	size_t		 i, w;
 	int		 pad;
 
-	memset(k, 0, sizeof(k));
-	if (plen > HMAC_BLOCK) {
-		MD5Init(&c);
-		MD5Update(&c, (const uint8_t *)pass, plen);
-		MD5Final(k, &c);
-	} else
-		memcpy(k, pass, plen);
-	for (pad = 0; pad < 2; pad++) {
-		for (i = 0; i < HMAC_BLOCK; i++)
-			k[i] ^= pad == 0 ? 0x5c : 0x5c ^ 0x36;
-		MD5Init(&c);
-		/* One whole block: the state is its compression's. */
-		MD5Update(&c, k, HMAC_BLOCK);
+	hmac_init(PWD_MD5, pass, strlen(pass), &st[1], &st[0]);
+	for (pad = 0; pad < 2; pad++)
 		for (w = 0; w < 4; w++)
 			for (i = 0; i < 4; i++)
 				out[pad * 16 + w * 4 + i] =
-				    (c.state[w] >> (8 * i)) & 0xff;
-	}
-	explicit_bzero(k, sizeof(k));
-	explicit_bzero(&c, sizeof(c));
+				    (st[pad].m5.state[w] >> (8 * i)) & 0xff;
+	explicit_bzero(st, sizeof(st));
 }
 
 /*
@@ -349,19 +320,16 @@ digest_md5(const char *user, const char *pass, unsigned char out[16])
 }
 
 /*
- * 0 if pass matches the stored hash taken apart in ph; else -1 with
- * errno EACCES for a wrong password, another when it cannot be checked.
+ * 0 if pass matches the stored hash that pwscheme_parse took apart in
+ * ph; else -1 with errno EACCES for a wrong password, another when it
+ * cannot be checked.
  */
 int
 pwscheme_verify(const char *pass, const struct pwhash *ph)
 {
 	unsigned char	 got[SHA512_DIGEST_LENGTH];
-	int		 r = -1, e = EACCES;
+	int		 r, nomatch = 0;
 
-	if (ph->s == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
 	/* Over its kind's ceiling: refused where it was read, never run. */
 	if (ph->flags & PWS_COSTLY) {
 		errno = E2BIG;
@@ -377,56 +345,50 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 		case ARGON2_OK:
 			return 0;
 		case ARGON2_VERIFY_MISMATCH:
+			errno = EACCES;
 			break;
 		case ARGON2_MEMORY_ALLOCATION_ERROR:
-			e = ENOMEM;
+			errno = ENOMEM;
 			break;
 		default:
-			e = EINVAL;
+			errno = EINVAL;
 			break;
 		}
-		errno = e;
 		return -1;
 	case PWM_DIGEST:
 		digest(ph->s->digest, pass, strlen(pass), "", 0, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_SDIGEST:
 		digest(ph->s->digest, pass, strlen(pass), ph->raw + ph->dlen,
 		    ph->rawlen - ph->dlen, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_PBKDF2:
 		pbkdf2(PWD_SHA1, pass, ph->salt, ph->saltlen, ph->rounds, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_SCRAM:
 		scram(ph->s->digest, pass, ph->raw + ph->dlen,
 		    ph->rawlen - ph->dlen, ph->rounds, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_NTLM:
-		r = ntlm(pass, got) == 0 &&
-		    timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
+		nomatch = ntlm(pass, got) == -1;
 		break;
 	case PWM_CRAMMD5:
 		cram_md5(pass, got);
-		r = timingsafe_bcmp(got, ph->raw, ph->dlen) ? -1 : 0;
 		break;
 	case PWM_DIGESTMD5:
 		/* No login name (the timing checks): no match. */
+		nomatch = ph->user == NULL;
 		digest_md5(ph->user != NULL ? ph->user : "", pass, got);
-		r = ph->user != NULL &&
-		    timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
 		break;
 	default:
 		/* Plaintext kinds are never checked: they never load. */
-		e = EINVAL;
-		break;
+		errno = EINVAL;
+		return -1;
 	}
+	r = !nomatch && timingsafe_bcmp(got, ph->raw, ph->dlen) == 0 ? 0 : -1;
 	explicit_bzero(got, sizeof(got));
 	if (r == -1)
-		errno = e;
+		errno = EACCES;
 	return r;
 }
 

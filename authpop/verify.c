@@ -246,7 +246,7 @@ logname(const char *user)
 /*
  * A password for s->user: a router's ticket is taken at once; else its
  * check is queued with the user's stored hash, from authtab, or from
- * the database once the parent has asked it (verify_cred).
+ * the database once tablepop has asked it (verify_cred).
  */
 void
 auth_start(struct session *s, const char *pass, int toolong)
@@ -282,20 +282,14 @@ auth_start(struct session *s, const char *pass, int toolong)
 		auth_enqueue(s);
 		return;
 	}
-	if (set.app_key[0] != '\0' && !apps_ask) {
-		/* The user's app passwords first: ours. */
+	/* The user's app passwords first: ours, or tablepop's answer. */
+	if (set.app_key[0] == '\0')
+		auth_main(s);
+	else if (!apps_ask) {
 		recs = table_get(&apptab, s->user);
 		verify_apps(s, recs != NULL ? CRED_FOUND : CRED_NONE, recs);
-		return;
-	}
-	if (set.app_key[0] != '\0') {
-		/* tablepop's, then verify_apps. */
-		s->state = S_LOOKUP;
-		if (tablepop_ask(s, 1) == -1)
-			verify_apps(s, CRED_TEMP, NULL);
-		return;
-	}
-	auth_main(s);
+	} else if (tablepop_ask(s, 1) == -1)
+		verify_apps(s, CRED_TEMP, NULL);
 }
 
 /*
@@ -309,7 +303,6 @@ auth_main(struct session *s)
 	const char	*hash;
 
 	if (set.authsrc == TABSRC_LOOKUP) {
-		s->state = S_LOOKUP;
 		if (tablepop_ask(s, 0) == -1)
 			verify_cred(s, NULL);
 		return;
@@ -334,18 +327,7 @@ auth_main(struct session *s)
 	auth_enqueue(s);
 }
 
-/*
- * Queue a password check behind the others of the same address.  A user
- * missing from either table is checked against the dummy hash, so that
- * the reply and its timing are those of a wrong password.
- */
-/*
- * tablepop's answer: the user's app passwords.  A password of their
- * form is hashed under the site's key and compared with each (a few
- * microseconds: no checker thread); one that matches logs in if it has
- * not expired and the client is in its networks.  Anything else is the
- * main password's to check, unless the user's records bar it.
- */
+/* A reload's app passwords are the database's: tablepop's to ask. */
 void
 verify_appsask(void)
 {
@@ -360,6 +342,13 @@ verify_appsask(void)
 	}
 }
 
+/*
+ * The user's app passwords, ours or tablepop's answer.  A password of
+ * their form is hashed under the site's key and compared with each (a few
+ * microseconds: no checker thread); one that matches logs in if it has
+ * not expired and the client is in its networks.  Anything else is the
+ * main password's to check, unless the user's records bar it.
+ */
 void
 verify_apps(struct session *s, int status, const char *joined)
 {
@@ -591,6 +580,11 @@ app_fail(struct session *s, const char *why)
 	auth_enqueue(s);
 }
 
+/*
+ * Queue a password check behind the others of the same address.  A user
+ * missing from either table is checked against the dummy hash, so that
+ * the reply and its timing are those of a wrong password.
+ */
 void
 auth_enqueue(struct session *s)
 {
@@ -674,11 +668,11 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 
 /*
  * A check is back (session.c's auth_checked).  A good password goes on
- * at once.  A wrong one is
- * answered at a time that does not depend on the stored hash or on
- * whether the user exists (fail_floor, longer than the slowest check
- * in authtab, after the check started) nor sooner than the address's
- * failure delay; meanwhile the session reads nothing.
+ * at once.  A wrong one is answered at a time that does not depend on
+ * the stored hash or on whether the user exists (fail_floor, longer
+ * than the slowest check in authtab, after the check started) nor
+ * sooner than the address's failure delay; meanwhile the session reads
+ * nothing.
  */
 void
 auth_result(struct session *s, struct job *j)
@@ -692,8 +686,7 @@ auth_result(struct session *s, struct job *j)
 	if (j->known && set.authsrc == TABSRC_LOOKUP &&
 	    (most = check_learn(j->hash, j->took)) > slowest) {
 		slowest = most;
-		if (2 * slowest + 0.05 > fail_floor)
-			fail_floor = 2 * slowest + 0.05;
+		fail_floor = 2 * slowest + 0.05;
 	}
 	floor = failure_floor(t - s->started, j->expected, t);
 	if (j->ok) {
@@ -809,6 +802,7 @@ tablepop_ask(struct session *s, int apps)
 	struct msg_login	ml;
 	double			left;
 
+	s->state = S_LOOKUP;
 	s->tabasked = now();
 	if (tabcur == -1 || s->tablate) {
 		log_warnx("session %s%llu: %s: %s: %s: %s", SIDP(s->id),

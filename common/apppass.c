@@ -53,7 +53,6 @@ static const char	symbols[] = "0123456789abcdefghjkmnpqrstvwxyz";
 static int	parse_from(char *, struct apprec *, char *, size_t);
 static int	appline_add(void *, const char *, const char *, size_t);
 static int	appline_cmp(const void *, const void *);
-static int	appuser_cmp(const void *, const void *);
 
 /*
  * The secret in pass, as APP_SECRETLEN symbols into norm (its size
@@ -653,22 +652,4 @@ appfile_free(struct appfile *af)
 	}
 	free(af->v);
 	memset(af, 0, sizeof(*af));
-}
-
-static int
-appuser_cmp(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct appuser *)e)->user);
-}
-
-/* A file's records of user, or NULL. */
-const char *
-appfile_get(const struct appfile *af, const char *user)
-{
-	const struct appuser	*u;
-
-	if (af->n == 0)
-		return NULL;
-	u = bsearch(user, af->v, af->n, sizeof(*af->v), appuser_cmp);
-	return u != NULL ? u->recs : NULL;
 }

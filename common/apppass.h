@@ -103,6 +103,5 @@ int	 apppass_match(const struct apprec *, size_t, const char *);
 const char *apppass_time(time_t, char *, size_t);
 int	 appfile_load(const char *, struct appfile *);
 void	 appfile_free(struct appfile *);
-const char *appfile_get(const struct appfile *, const char *);
 
 #endif

@@ -214,27 +214,18 @@ parse_body(const struct pwscheme *s, int enc, const char *body,
 	case PWM_NONE:
 		return 0;
 	case PWM_CRYPT:
-		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
-			return -1;
-		ph->crypt = body;
-		return 0;
 	case PWM_ARGON2:
-		if (enc != ENC_DEFAULT || !argon2_valid(body,
-		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
-		    "$argon2id$", ph))
-			return -1;
 		ph->crypt = body;
-		return 0;
+		return enc == ENC_DEFAULT && (s->method == PWM_CRYPT ?
+		    crypt_valid(body, ph) : argon2_valid(body,
+		    strcasecmp(s->name, "ARGON2I") == 0 ? "$argon2i$" :
+		    "$argon2id$", ph)) ? 0 : -1;
 	case PWM_PBKDF2:
-		if (enc != ENC_DEFAULT || pbkdf2_parse(body, ph) == -1)
-			return -1;
-		return 0;
+		return enc == ENC_DEFAULT ? pbkdf2_parse(body, ph) : -1;
 	case PWM_DIGEST:
 		return parse_digest(s, enc, body, ph);
 	case PWM_SCRAM:
-		if (enc != ENC_DEFAULT || scram_parse(body, ph) == -1)
-			return -1;
-		return 0;
+		return enc == ENC_DEFAULT ? scram_parse(body, ph) : -1;
 	case PWM_CRAMMD5:
 	case PWM_DIGESTMD5:
 	case PWM_NTLM:
@@ -462,13 +453,20 @@ yescrypt_cost(const char *s, struct pwhash *ph)
 	return 1;
 }
 
-/* A number of s up to the character stop: -1 if none or over max. */
+/*
+ * A number of s after key ("m=", or ""), up to the character stop: -1
+ * if none or over max.
+ */
 static long
-number(const char **s, int stop, long max)
+number(const char **s, const char *key, int stop, long max)
 {
 	const char	*p = *s;
+	size_t		 n = strlen(key);
 	long		 v = 0;
 
+	if (strncmp(p, key, n) != 0)
+		return -1;
+	p += n;
 	if (!isdigit((unsigned char)*p) || (*p == '0' && p[1] != stop))
 		return -1;
 	for (; isdigit((unsigned char)*p); p++)
@@ -497,22 +495,11 @@ argon2_valid(const char *h, const char *start, struct pwhash *ph)
 	if (strncmp(h, start, strlen(start)) != 0)
 		return 0;
 	p = h + strlen(start);
-	if (strncmp(p, "v=", 2) == 0) {
-		p += 2;
-		if (number(&p, '$', 255) == -1)
-			return 0;
-	}
-	if (strncmp(p, "m=", 2) != 0)
+	if (strncmp(p, "v=", 2) == 0 && number(&p, "v=", '$', 255) == -1)
 		return 0;
-	p += 2;
-	if ((m = number(&p, ',', 99999999)) == -1 ||
-	    strncmp(p, "t=", 2) != 0)
-		return 0;
-	p += 2;
-	if ((t = number(&p, ',', 99999999)) < 1 || strncmp(p, "p=", 2) != 0)
-		return 0;
-	p += 2;
-	if ((par = number(&p, '$', 16)) < 1 || m < 8 * par)
+	if ((m = number(&p, "m=", ',', 99999999)) == -1 ||
+	    (t = number(&p, "t=", ',', 99999999)) < 1 ||
+	    (par = number(&p, "p=", '$', 16)) < 1 || m < 8 * par)
 		return 0;
 	if ((n = strspn(p, b64_alphabet)) < 11 || p[n] != '$')
 		return 0;
@@ -546,7 +533,7 @@ pbkdf2_parse(const char *b, struct pwhash *ph)
 		return -1;
 	ph->saltlen = p - ph->salt;
 	p++;
-	if ((r = number(&p, '$', 99999999)) < 1)
+	if ((r = number(&p, "", '$', 99999999)) < 1)
 		return -1;
 	ph->rounds = r;
 	if (r < PWS_PBKDF2_MIN)
@@ -572,13 +559,12 @@ static int
 scram_parse(const char *b, struct pwhash *ph)
 {
 	unsigned char	 key[PWS_RAWMAX];
-	char		 part[PWS_RAWMAX];
-	const char	*p = b, *comma;
-	size_t		 n, len, dlen = pwscheme_dlen(ph->s->digest);
+	char		 buf[3 * PWS_RAWMAX], *p = buf, *part[3];
+	size_t		 len, dlen = pwscheme_dlen(ph->s->digest);
 	long		 r;
 	int		 i, rv = -1;
 
-	if ((r = number(&p, ',', 99999999)) < 1)
+	if ((r = number(&b, "", ',', 99999999)) < 1)
 		return -1;
 	ph->rounds = r;
 	if (r > PWS_ROUNDS_MAX) {
@@ -586,41 +572,23 @@ scram_parse(const char *b, struct pwhash *ph)
 		ph->over = "rounds at most 2000000";
 	}
 	ph->dlen = dlen;
-	for (i = 0; i < 3; i++) {
-		comma = strchr(p, ',');
-		if ((comma == NULL) != (i == 2))
+	if (strlcpy(buf, b, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	for (i = 0; i < 3; i++)
+		if ((part[i] = strsep(&p, ",")) == NULL || *part[i] == '\0' ||
+		    strlen(part[i]) >= PWS_RAWMAX)
 			goto done;
-		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (n == 0 || n >= sizeof(part))
-			goto done;
-		memcpy(part, p, n);
-		part[n] = '\0';
-		p += n + 1;
-		if (b64_decode(part, key, sizeof(key), &len) == -1)
-			goto done;
-		switch (i) {
-		case 0:
-			/* The salt, after where the StoredKey goes. */
-			if (len == 0 || dlen + len > sizeof(ph->raw))
-				goto done;
-			memcpy(ph->raw + dlen, key, len);
-			ph->rawlen = dlen + len;
-			break;
-		case 1:
-			if (len != dlen)
-				goto done;
-			memcpy(ph->raw, key, dlen);
-			break;
-		case 2:
-			if (len != dlen)
-				goto done;
-			break;
-		}
-	}
-	rv = 0;
+	if (p != NULL || b64_decode(part[0], key, sizeof(key), &len) == -1 ||
+	    len == 0 || dlen + len > sizeof(ph->raw))
+		goto done;
+	memcpy(ph->raw + dlen, key, len);
+	ph->rawlen = dlen + len;
+	if (b64_decode(part[1], ph->raw, dlen, &len) == 0 && len == dlen &&
+	    b64_decode(part[2], key, sizeof(key), &len) == 0 && len == dlen)
+		rv = 0;
  done:
 	explicit_bzero(key, sizeof(key));
-	explicit_bzero(part, sizeof(part));
+	explicit_bzero(buf, sizeof(buf));
 	return rv;
 }
 
@@ -693,7 +661,7 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
     size_t whylen)
 {
 	struct pwhash	 ph;
-	const char	*name;
+	const char	*name, *end = strchr(h, '}');
 
 	if (kind != NULL)
 		*kind = "";
@@ -703,15 +671,13 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 		 * as Dovecot writes them: a password in clear might start
 		 * with a '{'.
 		 */
-		if (h[0] == '{' && strchr(h, '}') != NULL &&
-		    strchr(h, '}') - h < 32 && strchr(h, '}') - h > 1 &&
+		if (h[0] == '{' && end != NULL && end - h < 32 && end - h > 1 &&
 		    strspn(h + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
-		    (size_t)(strchr(h, '}') - h - 1))
+		    (size_t)(end - h - 1))
 			(void)snprintf(why, whylen, "a hash of kind %.*s "
 			    "that popd does not read, or a malformed one, "
 			    "which \"popdpass -P\" cannot convert: reset the "
-			    "user's password (popdpass)",
-			    (int)(strchr(h, '}') - h + 1), h);
+			    "user's password (popdpass)", (int)(end - h + 1), h);
 		else
 			(void)snprintf(why, whylen, "no bcrypt, SHA-crypt, "
 			    "yescrypt, argon2 or Dovecot {SCHEME} hash");
