@@ -292,8 +292,6 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 	host_export(c);
 	session_handback();
 	session_last(drained);
-	if (session_count() == 0)
-		drained();
 }
 
 /* The last session is gone: exit once what host_export queued is sent. */

@@ -200,10 +200,3 @@ logincache_put(const char *user, const uint64_t mac[2], double t)
 	e->checked = t;
 	TAILQ_INSERT_TAIL(&lru, e, lru);
 }
-
-/* Entries now, for tests and popctl. */
-size_t
-logincache_size(void)
-{
-	return n;
-}

@@ -63,7 +63,6 @@ static int	httppop_unread(struct chan *);
 static void	verdict_send(struct chan *, uint64_t, uint64_t, int, int,
 		    const char *);
 static void	http_verdict(struct session *, int, int);
-static void	http_read(struct session *);
 static void	http_good(struct session *, double, const char *);
 static void	http_temp(struct session *, const char *);
 static double	http_fail_at(struct session *, double, double);
@@ -258,12 +257,6 @@ http_closed(struct session *s, int notify)
 	nhttp--;
 }
 
-/* Never called: an auth_http session has no socket to read. */
-static void
-http_read(struct session *s)
-{
-}
-
 static void	authpop_table_apps(struct chan *, const void *, int);
 static void	authpop_table_cred(struct chan *, const void *, int);
 static void	tablepop_eof(struct chan *);
@@ -434,6 +427,6 @@ http_timeout(struct session *s)
 
 /* nginx's auth_http requests, as sessions (session.c). */
 static const struct session_ops http_ops = {
-	0, http_read, http_good, http_temp, http_fail_at, http_failed,
+	0, http_good, http_temp, http_fail_at, http_failed,
 	http_timeout, http_closed, http_perm
 };

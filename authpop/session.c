@@ -124,18 +124,16 @@ session_cmp(struct session *a, struct session *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* The sessions open now. */
-size_t
-session_count(void)
-{
-	return nsessions;
-}
-
-/* fn runs when the last session closes (a draining authpop's end). */
+/*
+ * fn runs when the last session closes, or now if none is open (a
+ * draining authpop's end).
+ */
 void
 session_last(void (*fn)(void))
 {
 	last_gone = fn;
+	if (nsessions == 0)
+		fn();
 }
 
 /* The session of the parent's (or nginx.c's) id, or NULL. */
@@ -197,7 +195,7 @@ session_new(const struct msg_session *ms, int fd)
 	 * The listener greeted the client and handed the session over with
 	 * its first bytes in the socket: read them in this wake-up.
 	 */
-	s->ops->read(s);
+	pop3_read(s);
 }
 
 /*
@@ -390,20 +388,16 @@ session_timeout(int fd, short ev, void *arg)
 	}
 }
 
-/*
- * Readable: after STLS, bytes to discard; else what the session's kind
- * reads (pop3_read, or nginx's request).
- */
+/* Readable (POP3 only: an auth_http session has no socket). */
 static void
 session_read(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->state == S_STLS) {
+	if (s->state == S_STLS)
 		stls_discard(s);
-		return;
-	}
-	s->ops->read(s);
+	else
+		pop3_read(s);
 }
 
 /*
@@ -814,7 +808,7 @@ pop3_closed(struct session *s, int notify)
 
 /* A POP3 client's session, from the parent. */
 const struct session_ops pop3_ops = {
-	1, pop3_read, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
+	1, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
 	pop3_timeout, pop3_closed, pop3_perm
 };
 
