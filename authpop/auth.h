@@ -269,12 +269,12 @@ void		 session_reply(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 void		 session_update(struct session *);
 void		 auth_checked(struct job *);
-void		 session_refused(const struct msg_refused *, int);
+void		 session_refused(struct chan *, const void *, int);
 void		 session_close(struct session *, int);
 void		 session_handback(void);
 
 /* nginx.c */
-void		 http_peerchan(int);
-void		 http_tablechan(int);
+void		 http_peerchan(struct chan *, const void *, int);
+void		 http_tablechan(struct chan *, const void *, int);
 
 #endif

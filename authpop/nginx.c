@@ -84,7 +84,7 @@ static const struct msg_handler from_http[] = {
  * kept, for a reload's draining httppop waits for our verdicts.
  */
 void
-http_peerchan(int fd)
+http_peerchan(struct chan *pc, const void *data, int fd)
 {
 	static uint64_t	 gen;
 	int		 i = httpcur == 0 ? 1 : 0;
@@ -270,7 +270,7 @@ static const struct msg_handler from_table[] = {
 
 /* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
 void
-http_tablechan(int fd)
+http_tablechan(struct chan *pc, const void *data, int fd)
 {
 	int	i = tabcur == 0 ? 1 : 0;
 

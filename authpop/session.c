@@ -163,7 +163,8 @@ session_table_lost(int ch, void (*fn)(struct session *))
 
 /*
  * A POP3 client's session, from the parent, with its socket (a stream
- * socketpair end: the parent checked it).
+ * socketpair end: the parent checked it; -1: lost to our shortage of
+ * descriptors, logged, and let go).
  */
 void
 session_new(const struct msg_session *ms, int fd)
@@ -171,7 +172,10 @@ session_new(const struct msg_session *ms, int fd)
 	struct session	*s;
 	struct msg_id	 mi;
 
-	if ((s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
+	if (session_find(ms->id) != NULL)
+		fatalx("%s from parent: session %s%llu exists",
+		    msg_type_str(MSG_PARENT_SESSION), SIDP(ms->id));
+	if (fd == -1 || (s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
 	    &pop3_ops)) == NULL) {
 		memset(&mi, 0, sizeof(mi));
 		mi.id = ms->id;
@@ -729,32 +733,32 @@ pop3_good(struct session *s, double t, const char *how)
 
 /*
  * No check could be made (a limit, the database, crypt(3)): never
- * passed off as a wrong password.  The client may try again.
+ * passed off as a wrong password.  The client may try again, or, if
+ * the user's stored password is one popd cannot use (refused at load:
+ * perm), try another user.
  */
+static void
+pop3_unchecked(struct session *s, int perm, const char *why)
+{
+	s->state = S_CMD;
+	s->hasuser = 0;
+	explicit_bzero(s->user, sizeof(s->user));
+	session_reply(s, "-ERR [SYS/%s] %s, %s", perm ? "PERM" : "TEMP", why,
+	    perm ? "contact the administrator" : "try again later");
+	session_deadline(s);
+}
+
 static void
 pop3_temp(struct session *s, const char *why)
 {
 	STAT_INC(STAT_LOGIN_TEMP);
-	s->state = S_CMD;
-	s->hasuser = 0;
-	explicit_bzero(s->user, sizeof(s->user));
-	session_reply(s, "-ERR [SYS/TEMP] %s, try again later", why);
-	session_deadline(s);
+	pop3_unchecked(s, 0, why);
 }
 
-/*
- * The user's stored password is one popd cannot use (refused at load):
- * no check, and never a wrong password.  The client may try another
- * user.
- */
 static void
 pop3_perm(struct session *s, const char *why)
 {
-	s->state = S_CMD;
-	s->hasuser = 0;
-	explicit_bzero(s->user, sizeof(s->user));
-	session_reply(s, "-ERR [SYS/PERM] %s, contact the administrator", why);
-	session_deadline(s);
+	pop3_unchecked(s, 1, why);
 }
 
 /* A failure is answered after the address's delay and the floor. */
@@ -817,11 +821,12 @@ const struct session_ops pop3_ops = {
  * why, then close; the parent has forgotten the session already.
  */
 void
-session_refused(const struct msg_refused *mr, int fd)
+session_refused(struct chan *c, const void *data, int fd)
 {
-	struct session	*s;
-	uint32_t	 code = mr->code;
-	char		 since[32];
+	const struct msg_refused	*mr = data;
+	struct session			*s;
+	uint32_t			 code = mr->code;
+	char				 since[32];
 
 	if ((s = session_alloc(mr->id, fd, mr->flags, &mr->peer,
 	    &pop3_ops)) == NULL)
