@@ -99,7 +99,6 @@ static void		drained(void);
 static void		authpop_stop(int, short, void *);
 static void		drain_wait(int, short, void *);
 
-static int		 draining;	/* a newer authpop took over */
 static struct event	 term_ev;
 
 /*
@@ -267,7 +266,6 @@ authpop_parent_authkey(struct chan *c, const void *data, int fd)
 static void
 authpop_parent_drain(struct chan *c, const void *data, int fd)
 {
-	draining = 1;
 	setproctitle("draining");
 	host_export(c);
 	session_handback();

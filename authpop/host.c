@@ -393,8 +393,7 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
 	struct session	*s, *next;
 	double		 wait;
 
-	for (s = TAILQ_FIRST(&h->familiar); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, qentry);
+	TAILQ_FOREACH_SAFE(s, &h->familiar, qentry, next) {
 		if (strcmp(s->user, user) != 0)
 			continue;
 		TAILQ_REMOVE(&h->familiar, s, qentry);
@@ -557,10 +556,7 @@ host_wake(int fd, short ev, void *arg)
 void
 jobs_kick(void)
 {
-	struct timeval	tv = { 0, 0 };
-
-	if (evtimer_add(&kick_ev, &tv) == -1)
-		fatal("evtimer_add");
+	timer_in(&kick_ev, 0);
 }
 
 void

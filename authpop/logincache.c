@@ -144,7 +144,6 @@ int
 logincache_hit(const char *user, const uint64_t mac[2], double t)
 {
 	struct lcentry	*e;
-	int		 hit;
 
 	if (ttl <= 0)
 		return 0;
@@ -152,13 +151,8 @@ logincache_hit(const char *user, const uint64_t mac[2], double t)
 		lc_remove(e);
 		e = NULL;
 	}
-	if (e == NULL) {
-		STAT_INC(STAT_LOGIN_CACHE_MISS);
-		return 0;
-	}
 	/* In constant time: a branch on each word would tell which. */
-	hit = ((mac[0] ^ e->mac[0]) | (mac[1] ^ e->mac[1])) == 0;
-	if (!hit) {
+	if (e == NULL || ((mac[0] ^ e->mac[0]) | (mac[1] ^ e->mac[1])) != 0) {
 		STAT_INC(STAT_LOGIN_CACHE_MISS);
 		return 0;
 	}

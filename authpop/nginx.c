@@ -70,6 +70,10 @@ static void	http_failed(struct session *);
 static void	http_timeout(struct session *);
 static void	http_closed(struct session *, int);
 static void	http_perm(struct session *, const char *);
+static void	authpop_table_apps(struct chan *, const void *, int);
+static void	authpop_table_cred(struct chan *, const void *, int);
+static void	tablepop_eof(struct chan *);
+static void	tablepop_lost(struct session *);
 
 static const struct session_ops http_ops;
 
@@ -77,6 +81,12 @@ static const struct session_ops http_ops;
 static const struct msg_handler from_http[] = {
 	{ MSG_HTTP_VERIFY,	httppop_verify },
 	{ MSG_HTTP_TICKET,	httppop_ticket },
+};
+
+/* All tablepop may send us. */
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_APPS,	authpop_table_apps },
+	{ MSG_TABLE_CRED,	authpop_table_cred },
 };
 
 /*
@@ -256,17 +266,6 @@ http_closed(struct session *s, int notify)
 {
 	nhttp--;
 }
-
-static void	authpop_table_apps(struct chan *, const void *, int);
-static void	authpop_table_cred(struct chan *, const void *, int);
-static void	tablepop_eof(struct chan *);
-static void	tablepop_lost(struct session *);
-
-/* All tablepop may send us. */
-static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_APPS,	authpop_table_apps },
-	{ MSG_TABLE_CRED,	authpop_table_cred },
-};
 
 /* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
 void

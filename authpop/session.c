@@ -100,18 +100,15 @@ static void		pop3_closed(struct session *, int);
  * The commands of the AUTHORIZATION state; any other known one gets
  * "not valid before login".
  */
-static const struct {
-	enum pop3_cmd	 cmd;
-	void		(*fn)(struct session *, struct pop3_line *);
-} commands[] = {
-	{ CMD_CAPA,	cmd_capa },
-	{ CMD_USER,	cmd_user },
-	{ CMD_PASS,	cmd_pass },
-	{ CMD_AUTH,	cmd_auth },
-	{ CMD_QUIT,	cmd_quit },
-	{ CMD_STLS,	cmd_stls },
-	{ CMD_APOP,	cmd_apop },
-	{ CMD_UNKNOWN,	cmd_unknown },
+static void (*const commands[])(struct session *, struct pop3_line *) = {
+	[CMD_CAPA] = cmd_capa,
+	[CMD_USER] = cmd_user,
+	[CMD_PASS] = cmd_pass,
+	[CMD_AUTH] = cmd_auth,
+	[CMD_QUIT] = cmd_quit,
+	[CMD_STLS] = cmd_stls,
+	[CMD_APOP] = cmd_apop,
+	[CMD_UNKNOWN] = cmd_unknown,
 };
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
@@ -365,23 +362,19 @@ session_timeout(int fd, short ev, void *arg)
 		}
 		/* The answer, if it comes, finds no one. */
 		s->tabapps = 0;
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		goto timedout;
-	case S_TICKET:
-		s->ops->timeout(s);
-		break;
+		/* FALLTHROUGH */
 	case S_CHECK:
-		if (s->job == NULL) {
+		if (s->state == S_CHECK) {
 			/* A worker has it: the result comes, then this. */
-			return;
+			if (s->job == NULL)
+				return;
+			host_dequeue(s);
 		}
-		host_dequeue(s);
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		/* FALLTHROUGH */
 	case S_CMD:
- timedout:
+	case S_TICKET:
 		s->ops->timeout(s);
 		break;
 	default:
@@ -507,7 +500,6 @@ static void
 session_line(struct session *s, char *buf, size_t len)
 {
 	struct pop3_line	 l;
-	size_t			 i;
 
 	if (s->sasl) {
 		session_sasl(s, buf);
@@ -515,11 +507,8 @@ session_line(struct session *s, char *buf, size_t len)
 	}
 	switch (pop3_parse(&l, buf, len)) {
 	case POP3_OK:
-		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			if (commands[i].cmd == l.cmd)
-				break;
-		if (i < sizeof(commands) / sizeof(commands[0]))
-			commands[i].fn(s, &l);
+		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
+			commands[l.cmd](s, &l);
 		else
 			bad_command(s, "-ERR %s is not valid before login",
 			    l.name);

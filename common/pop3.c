@@ -59,7 +59,7 @@ static const struct {
 int
 pop3_parse(struct pop3_line *l, const char *line, size_t len)
 {
-	char	*p, *kw;
+	char	*p;
 	size_t	 i, n;
 
 	memset(l, 0, sizeof(*l));
@@ -73,12 +73,11 @@ pop3_parse(struct pop3_line *l, const char *line, size_t len)
 	l->buf[len] = '\0';
 
 	p = l->buf;
-	kw = p;
 	n = strcspn(p, " ");
 	if (n == 0 || n > 4)
 		return POP3_OK;
 	for (i = 0; i < n; i++)
-		l->name[i] = toupper((unsigned char)kw[i]);
+		l->name[i] = toupper((unsigned char)p[i]);
 	l->name[n] = '\0';
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(l->name, cmds[i].name) == 0)
