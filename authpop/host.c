@@ -236,7 +236,7 @@ host_put(struct host *h)
 }
 
 /*
- * How many checks of user are in q.  While user has one beside an
+ * How many checks of user (NULL: of all) are in q.  While user has one beside an
  * address's queue (familiar, or famrun: at the workers), its next one
  * waits in the queue until that one is answered (host_success lets it
  * out then).
@@ -248,7 +248,7 @@ queued(struct sessq *q, const char *user)
 	int		 n = 0;
 
 	TAILQ_FOREACH(o, q, qentry)
-		if (strcmp(o->user, user) == 0)
+		if (user == NULL || strcmp(o->user, user) == 0)
 			n++;
 	return n;
 }
@@ -756,9 +756,8 @@ host_list(struct chan *c, uint64_t req)
 	struct penalty_row	*r;
 	struct host		*h;
 	struct pair		*p;
-	struct session		*s;
 	double			 t = now();
-	uint32_t		 queued;
+	uint32_t		 n;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
@@ -766,18 +765,14 @@ host_list(struct chan *c, uint64_t req)
 	m.v6bits = set.per_address.ipv6_prefix;
 	RB_FOREACH(h, hosttree, &hosts) {
 		decay(&h->fails, &h->lastfail, t);
-		queued = 0;
-		TAILQ_FOREACH(s, &h->waiting, qentry)
-			queued++;
-		TAILQ_FOREACH(s, &h->familiar, qentry)
-			queued++;
-		if (h->fails == 0 && queued == 0)
+		n = queued(&h->waiting, NULL) + queued(&h->familiar, NULL);
+		if (h->fails == 0 && n == 0)
 			continue;
 		r = list_row(c, &m);
 		r->key = h->key;
 		r->fails = h->fails;
 		r->delay = host_delay(h->fails);
-		r->queued = queued;
+		r->queued = n;
 	}
 	TAILQ_FOREACH(p, &pairs_lru, lru) {
 		decay(&p->fails, &p->lastfail, t);
