@@ -89,12 +89,10 @@ struct session;
 
 /*
  * What a kind of session does where POP3 clients (session.c) and nginx's
- * auth_http (nginx.c) differ: how it reads (POP3 only), and how it
- * answers a password's outcome.
+ * auth_http (nginx.c) differ: how it answers a password's outcome.
  */
 struct session_ops {
 	int	  pop3;		/* a POP3 client's: tickets, login counters */
-	void	(*read)(struct session *);		/* S_CMD, readable */
 	void	(*good)(struct session *, double, const char *);
 	void	(*temp)(struct session *, const char *); /* no check made */
 	double	(*fail_at)(struct session *, double, double); /* delay,
@@ -236,7 +234,6 @@ int		 logincache_mac(const char *, const char *, const char *,
 		    uint64_t [2]);
 int		 logincache_hit(const char *, const uint64_t [2], double);
 void		 logincache_put(const char *, const uint64_t [2], double);
-size_t		 logincache_size(void);
 
 /* verify.c */
 void		 verify_load(void);
@@ -261,7 +258,6 @@ void		 auth_result(struct session *, struct job *);
 /* session.c */
 struct msg_session;
 extern const struct session_ops	 pop3_ops;
-size_t		 session_count(void);
 void		 session_last(void (*)(void));
 struct session	*session_find(uint64_t);
 void		 session_table_lost(int, void (*)(struct session *));
@@ -273,12 +269,12 @@ void		 session_reply(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 void		 session_update(struct session *);
 void		 auth_checked(struct job *);
-void		 session_refused(const struct msg_refused *, int);
+void		 session_refused(struct chan *, const void *, int);
 void		 session_close(struct session *, int);
 void		 session_handback(void);
 
 /* nginx.c */
-void		 http_peerchan(int);
-void		 http_tablechan(int);
+void		 http_peerchan(struct chan *, const void *, int);
+void		 http_tablechan(struct chan *, const void *, int);
 
 #endif

@@ -79,17 +79,11 @@ static void		authpop_parent_eof(struct chan *);
 static void		authpop_parent_session(struct chan *, const void *,
 			    int);
 static void		authpop_parent_drain(struct chan *, const void *, int);
-static void		authpop_parent_refused(struct chan *, const void *,
-			    int);
 static void		authpop_parent_table(struct chan *, const void *,
-			    int);
-static void		authpop_parent_tablechan(struct chan *, const void *,
 			    int);
 static void		authpop_parent_authkey(struct chan *, const void *,
 			    int);
 static void		authpop_parent_appsask(struct chan *, const void *, int);
-static void		authpop_parent_httppeer(struct chan *, const void *,
-			    int);
 static void		authpop_parent_penalty(struct chan *, const void *,
 			    int);
 static void		authpop_parent_ctlchan(struct chan *, const void *,
@@ -105,7 +99,6 @@ static void		drained(void);
 static void		authpop_stop(int, short, void *);
 static void		drain_wait(int, short, void *);
 
-static int		 draining;	/* a newer authpop took over */
 static struct event	 term_ev;
 
 /*
@@ -116,16 +109,16 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_SESSION,	authpop_parent_session },
-	{ MSG_PARENT_REFUSED,	authpop_parent_refused },
+	{ MSG_PARENT_REFUSED,	session_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_TABLE,	authpop_parent_table },
 	{ MSG_PARENT_AUTHKEY,	authpop_parent_authkey },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
 	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
-	{ MSG_PARENT_HTTPPEER,	authpop_parent_httppeer },
+	{ MSG_PARENT_HTTPPEER,	http_peerchan },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_CTLCHAN,	authpop_parent_ctlchan },
-	{ MSG_PARENT_TABLECHAN,	authpop_parent_tablechan },
+	{ MSG_PARENT_TABLECHAN,	http_tablechan },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
@@ -238,21 +231,7 @@ authpop_parent_eof(struct chan *c)
 static void
 authpop_parent_session(struct chan *c, const void *data, int fd)
 {
-	const struct msg_session	*ms = data;
-	struct msg_id			 mi;
-
-	if (fd == -1) {
-		/* Lost to our shortage of descriptors (logged): let go. */
-		memset(&mi, 0, sizeof(mi));
-		mi.id = ms->id;
-		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
-		return;
-	}
-	if (session_find(ms->id) != NULL)
-		fatalx("%s from parent: session %s%llu exists",
-		    msg_type_str(MSG_PARENT_SESSION),
-		    SIDP(ms->id));
-	session_new(ms, fd);
+	session_new(data, fd);
 }
 
 /*
@@ -287,13 +266,10 @@ authpop_parent_authkey(struct chan *c, const void *data, int fd)
 static void
 authpop_parent_drain(struct chan *c, const void *data, int fd)
 {
-	draining = 1;
 	setproctitle("draining");
 	host_export(c);
 	session_handback();
 	session_last(drained);
-	if (session_count() == 0)
-		drained();
 }
 
 /* The last session is gone: exit once what host_export queued is sent. */
@@ -383,13 +359,6 @@ authpop_control_unpenalize(struct chan *c, const void *data, int fd)
 	jobs_kick();
 }
 
-/* No wrkrpop for a good password: its socket, back to say why. */
-static void
-authpop_parent_refused(struct chan *c, const void *data, int fd)
-{
-	session_refused(data, fd);
-}
-
 /* A reload's app passwords are in no file: tablepop's from now. */
 static void
 authpop_parent_appsask(struct chan *c, const void *data, int fd)
@@ -397,16 +366,3 @@ authpop_parent_appsask(struct chan *c, const void *data, int fd)
 	verify_appsask();
 }
 
-/* tablepop's channel, for a database's hashes and app passwords. */
-static void
-authpop_parent_tablechan(struct chan *c, const void *data, int fd)
-{
-	http_tablechan(fd);
-}
-
-/* auth_http: httppop's channel, for the passwords it asks (nginx.c). */
-static void
-authpop_parent_httppeer(struct chan *c, const void *data, int fd)
-{
-	http_peerchan(fd);
-}

@@ -127,8 +127,9 @@ static struct penalty_rec *export_rec(struct chan *, struct msg_penalty *);
 static double	host_delay(unsigned int);
 static void	host_schedule(struct host *);
 static void	host_wake(int, short, void *);
+static struct host *host_find(const struct addrkey *, int);
 static struct pair *pair_get(const struct addrkey *, const char *, int);
-static int	familiar_busy(struct host *, const char *);
+static int	queued(struct sessq *, const char *);
 static void	pair_done(struct pair *);
 static struct session *host_pick(struct host *, double);
 static struct penalty_row *list_row(struct chan *, struct msg_penalties *);
@@ -166,24 +167,37 @@ pair_cmp(struct pair *a, struct pair *b)
 	return strcmp(a->user, b->user);
 }
 
+/* The host of key, made (without sessions) if create says so, or NULL. */
+static struct host *
+host_find(const struct addrkey *key, int create)
+{
+	struct host	 k, *h;
+
+	k.key = *key;
+	if ((h = RB_FIND(hosttree, &hosts, &k)) != NULL || !create)
+		return h;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("%s", __func__);
+	h->key = *key;
+	TAILQ_INIT(&h->waiting);
+	TAILQ_INIT(&h->familiar);
+	TAILQ_INIT(&h->famrun);
+	evtimer_set(&h->wake, host_wake, h);
+	RB_INSERT(hosttree, &hosts, h);
+	return h;
+}
+
 /* The host a session address counts under, with one more session. */
 struct host *
 host_get(const struct peeraddr *peer)
 {
-	struct host	 key, *h;
+	struct addrkey	 key;
+	struct host	*h;
 
 	addr_key(peer, set.per_address.ipv4_prefix,
-	    set.per_address.ipv6_prefix, &key.key);
-	if ((h = RB_FIND(hosttree, &hosts, &key)) == NULL) {
-		if ((h = calloc(1, sizeof(*h))) == NULL)
-			fatal("%s", __func__);
-		h->key = key.key;
-		TAILQ_INIT(&h->waiting);
-		TAILQ_INIT(&h->familiar);
-		TAILQ_INIT(&h->famrun);
-		evtimer_set(&h->wake, host_wake, h);
-		RB_INSERT(hosttree, &hosts, h);
-	} else if (h->where == H_IDLE) {
+	    set.per_address.ipv6_prefix, &key);
+	h = host_find(&key, 1);
+	if (h->where == H_IDLE) {
 		TAILQ_REMOVE(&idle, h, turn);
 		h->where = H_NONE;
 		nidle--;
@@ -199,8 +213,6 @@ host_get(const struct peeraddr *peer)
 void
 host_put(struct host *h)
 {
-	struct host	*old;
-
 	if (--h->nsess > 0)
 		return;
 	if (h->where == H_READY) {
@@ -218,29 +230,27 @@ host_put(struct host *h)
 		TAILQ_REMOVE(&idle, h, turn);
 		nidle--;
 	}
-	old = h;
-	evtimer_del(&old->wake);
-	RB_REMOVE(hosttree, &hosts, old);
-	free(old);
+	evtimer_del(&h->wake);
+	RB_REMOVE(hosttree, &hosts, h);
+	free(h);
 }
 
 /*
- * Whether user has a check at h that skips the queue, waiting or at the
- * workers: a familiar user's next one waits in the queue until that one
- * is answered (host_success lets it out then).
+ * How many checks of user (NULL: of all) are in q.  While user has one beside an
+ * address's queue (familiar, or famrun: at the workers), its next one
+ * waits in the queue until that one is answered (host_success lets it
+ * out then).
  */
 static int
-familiar_busy(struct host *h, const char *user)
+queued(struct sessq *q, const char *user)
 {
 	struct session	*o;
+	int		 n = 0;
 
-	TAILQ_FOREACH(o, &h->familiar, qentry)
-		if (strcmp(o->user, user) == 0)
-			return 1;
-	TAILQ_FOREACH(o, &h->famrun, qentry)
-		if (strcmp(o->user, user) == 0)
-			return 1;
-	return 0;
+	TAILQ_FOREACH(o, q, qentry)
+		if (user == NULL || strcmp(o->user, user) == 0)
+			n++;
+	return n;
 }
 
 /*
@@ -256,9 +266,8 @@ host_enqueue(struct session *s)
 {
 	struct host	*h = s->host;
 	struct pair	*p;
-	struct session	*o;
 	double		 t = now();
-	int		 n = 0, familiar = 0;
+	int		 familiar = 0;
 
 	s->familiar = 0;
 	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
@@ -266,19 +275,15 @@ host_enqueue(struct session *s)
 		    t - p->familiar < PAIR_FAMILIAR;
 		pair_done(p);
 	}
-	if (familiar && !familiar_busy(h, s->user)) {
+	if (familiar && queued(&h->familiar, s->user) +
+	    queued(&h->famrun, s->user) == 0) {
 		s->familiar = 1;
 		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
 		host_schedule(h);
 		return 0;
 	}
-	TAILQ_FOREACH(o, &h->familiar, qentry)
-		if (strcmp(o->user, s->user) == 0)
-			n++;
-	TAILQ_FOREACH(o, &h->waiting, qentry)
-		if (strcmp(o->user, s->user) == 0)
-			n++;
-	if (n >= PAIR_WAITING)
+	if (queued(&h->familiar, s->user) + queued(&h->waiting, s->user) >=
+	    PAIR_WAITING)
 		return -1;
 	TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
 	host_schedule(h);
@@ -358,7 +363,7 @@ host_success(struct host *h, const char *user, double t)
 	 * Its first check waiting at h need not wait any longer; the next
 	 * one goes when that one is answered right.
 	 */
-	if (!familiar_busy(h, user))
+	if (queued(&h->familiar, user) + queued(&h->famrun, user) == 0)
 		TAILQ_FOREACH(s, &h->waiting, qentry) {
 			if (strcmp(s->user, user) != 0)
 				continue;
@@ -388,8 +393,7 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
 	struct session	*s, *next;
 	double		 wait;
 
-	for (s = TAILQ_FIRST(&h->familiar); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, qentry);
+	TAILQ_FOREACH_SAFE(s, &h->familiar, qentry, next) {
 		if (strcmp(s->user, user) != 0)
 			continue;
 		TAILQ_REMOVE(&h->familiar, s, qentry);
@@ -552,10 +556,7 @@ host_wake(int fd, short ev, void *arg)
 void
 jobs_kick(void)
 {
-	struct timeval	tv = { 0, 0 };
-
-	if (evtimer_add(&kick_ev, &tv) == -1)
-		fatal("evtimer_add");
+	timer_in(&kick_ev, 0);
 }
 
 void
@@ -707,7 +708,7 @@ void
 host_import(const struct msg_penalty *m)
 {
 	const struct penalty_rec	*r;
-	struct host			 key, *h;
+	struct host			*h;
 	struct pair			*p;
 	uint32_t			 i;
 
@@ -725,18 +726,10 @@ host_import(const struct msg_penalty *m)
 			pair_done(p);
 			continue;
 		}
-		key.key = r->key;
-		if ((h = RB_FIND(hosttree, &hosts, &key)) == NULL) {
-			if (nidle >= HOST_KEEP)
-				continue;
-			if ((h = calloc(1, sizeof(*h))) == NULL)
-				fatal("%s", __func__);
-			h->key = r->key;
-			TAILQ_INIT(&h->waiting);
-			TAILQ_INIT(&h->familiar);
-			TAILQ_INIT(&h->famrun);
-			evtimer_set(&h->wake, host_wake, h);
-			RB_INSERT(hosttree, &hosts, h);
+		if ((h = host_find(&r->key, nidle < HOST_KEEP)) == NULL)
+			continue;
+		if (h->nsess == 0 && h->where != H_IDLE) {
+			/* New: kept for its failures, as host_put keeps. */
 			TAILQ_INSERT_TAIL(&idle, h, turn);
 			h->where = H_IDLE;
 			nidle++;
@@ -763,9 +756,8 @@ host_list(struct chan *c, uint64_t req)
 	struct penalty_row	*r;
 	struct host		*h;
 	struct pair		*p;
-	struct session		*s;
 	double			 t = now();
-	uint32_t		 queued;
+	uint32_t		 n;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
@@ -773,18 +765,14 @@ host_list(struct chan *c, uint64_t req)
 	m.v6bits = set.per_address.ipv6_prefix;
 	RB_FOREACH(h, hosttree, &hosts) {
 		decay(&h->fails, &h->lastfail, t);
-		queued = 0;
-		TAILQ_FOREACH(s, &h->waiting, qentry)
-			queued++;
-		TAILQ_FOREACH(s, &h->familiar, qentry)
-			queued++;
-		if (h->fails == 0 && queued == 0)
+		n = queued(&h->waiting, NULL) + queued(&h->familiar, NULL);
+		if (h->fails == 0 && n == 0)
 			continue;
 		r = list_row(c, &m);
 		r->key = h->key;
 		r->fails = h->fails;
 		r->delay = host_delay(h->fails);
-		r->queued = queued;
+		r->queued = n;
 	}
 	TAILQ_FOREACH(p, &pairs_lru, lru) {
 		decay(&p->fails, &p->lastfail, t);

@@ -144,7 +144,6 @@ int
 logincache_hit(const char *user, const uint64_t mac[2], double t)
 {
 	struct lcentry	*e;
-	int		 hit;
 
 	if (ttl <= 0)
 		return 0;
@@ -152,13 +151,8 @@ logincache_hit(const char *user, const uint64_t mac[2], double t)
 		lc_remove(e);
 		e = NULL;
 	}
-	if (e == NULL) {
-		STAT_INC(STAT_LOGIN_CACHE_MISS);
-		return 0;
-	}
 	/* In constant time: a branch on each word would tell which. */
-	hit = ((mac[0] ^ e->mac[0]) | (mac[1] ^ e->mac[1])) == 0;
-	if (!hit) {
+	if (e == NULL || ((mac[0] ^ e->mac[0]) | (mac[1] ^ e->mac[1])) != 0) {
 		STAT_INC(STAT_LOGIN_CACHE_MISS);
 		return 0;
 	}
@@ -199,11 +193,4 @@ logincache_put(const char *user, const uint64_t mac[2], double t)
 	e->mac[1] = mac[1];
 	e->checked = t;
 	TAILQ_INSERT_TAIL(&lru, e, lru);
-}
-
-/* Entries now, for tests and popctl. */
-size_t
-logincache_size(void)
-{
-	return n;
 }

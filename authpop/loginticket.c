@@ -63,7 +63,6 @@ static SHA2_CTX		 ipad, opad;	/* HMAC's state after each pad */
 static int		 haskey;
 
 static void	mac(const char *, size_t, const char *, const char *, char *);
-static int	server_text(const struct peeraddr *, char *, size_t);
 
 /*
  * Read the key, the file path, from fd, which the parent opened (popd
@@ -115,19 +114,6 @@ mac(const char *head, size_t headlen, const char *user, const char *server,
 	explicit_bzero(d, sizeof(d));
 }
 
-/* An address as the MAC covers it: without a port, IPv4-mapped as IPv4. */
-static int
-server_text(const struct peeraddr *p, char *buf, size_t len)
-{
-	struct peeraddr	a = *p;
-
-	a.port = 0;
-	if (a.af == 0)
-		return -1;
-	(void)peer_str(&a, buf, len);
-	return 0;
-}
-
 /*
  * A ticket for user at the backend server (Auth-Server's literal IP)
  * into buf (TICKET_MAX), or -1 without a key or with another server.
@@ -146,9 +132,10 @@ ticket_make(const char *user, const char *server, char *buf, size_t size)
 	if (inet_pton(af, server, a) != 1 &&
 	    inet_pton(af = AF_INET6, server, a) != 1)
 		return -1;
-	if (peer_set(&p, af, a, 0) == -1 || server_text(&p, text,
-	    sizeof(text)) == -1)
+	/* As the MAC covers it: without a port, IPv4-mapped as IPv4. */
+	if (peer_set(&p, af, a, 0) == -1)
 		return -1;
+	(void)peer_str(&p, text, sizeof(text));
 	arc4random_buf(&nonce, sizeof(nonce));
 	n = snprintf(buf, size, TICKET_TAG "%lld.%016llx.",
 	    (long long)time(NULL) + TICKET_LIFE, (unsigned long long)nonce);
@@ -176,6 +163,7 @@ ticket_check(const char *user, const char *pass,
 	const char	*p, *dot;
 	char		 want[2 * SHA256_DIGEST_LENGTH + 1], num[24];
 	char		 server[PEER_STRLEN];
+	struct peeraddr	 a = *local;
 	long long	 exp, t = time(NULL);
 	uint64_t	 n;
 	size_t		 headlen;
@@ -205,10 +193,12 @@ ticket_check(const char *user, const char *pass,
 	if (strlen(p) != 2 * SHA256_DIGEST_LENGTH ||
 	    strspn(p, "0123456789abcdef") != strlen(p))
 		return 0;
-	if (server_text(local, server, sizeof(server)) == -1) {
+	a.port = 0;
+	if (a.af == 0) {
 		*why = "no address of ours to check it against";
 		return 0;
 	}
+	(void)peer_str(&a, server, sizeof(server));
 	mac(pass, headlen, user, server, want);
 	if (timingsafe_bcmp(want, p, sizeof(want) - 1) != 0) {
 		*why = "not made for this user at this address with our key";

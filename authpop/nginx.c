@@ -63,7 +63,6 @@ static int	httppop_unread(struct chan *);
 static void	verdict_send(struct chan *, uint64_t, uint64_t, int, int,
 		    const char *);
 static void	http_verdict(struct session *, int, int);
-static void	http_read(struct session *);
 static void	http_good(struct session *, double, const char *);
 static void	http_temp(struct session *, const char *);
 static double	http_fail_at(struct session *, double, double);
@@ -71,6 +70,10 @@ static void	http_failed(struct session *);
 static void	http_timeout(struct session *);
 static void	http_closed(struct session *, int);
 static void	http_perm(struct session *, const char *);
+static void	authpop_table_apps(struct chan *, const void *, int);
+static void	authpop_table_cred(struct chan *, const void *, int);
+static void	tablepop_eof(struct chan *);
+static void	tablepop_lost(struct session *);
 
 static const struct session_ops http_ops;
 
@@ -80,12 +83,18 @@ static const struct msg_handler from_http[] = {
 	{ MSG_HTTP_TICKET,	httppop_ticket },
 };
 
+/* All tablepop may send us. */
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_APPS,	authpop_table_apps },
+	{ MSG_TABLE_CRED,	authpop_table_cred },
+};
+
 /*
  * MSG_PARENT_HTTPPEER: a new httppop's channel.  The one before it is
  * kept, for a reload's draining httppop waits for our verdicts.
  */
 void
-http_peerchan(int fd)
+http_peerchan(struct chan *pc, const void *data, int fd)
 {
 	static uint64_t	 gen;
 	int		 i = httpcur == 0 ? 1 : 0;
@@ -258,26 +267,9 @@ http_closed(struct session *s, int notify)
 	nhttp--;
 }
 
-/* Never called: an auth_http session has no socket to read. */
-static void
-http_read(struct session *s)
-{
-}
-
-static void	authpop_table_apps(struct chan *, const void *, int);
-static void	authpop_table_cred(struct chan *, const void *, int);
-static void	tablepop_eof(struct chan *);
-static void	tablepop_lost(struct session *);
-
-/* All tablepop may send us. */
-static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_APPS,	authpop_table_apps },
-	{ MSG_TABLE_CRED,	authpop_table_cred },
-};
-
 /* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
 void
-http_tablechan(int fd)
+http_tablechan(struct chan *pc, const void *data, int fd)
 {
 	int	i = tabcur == 0 ? 1 : 0;
 
@@ -434,6 +426,6 @@ http_timeout(struct session *s)
 
 /* nginx's auth_http requests, as sessions (session.c). */
 static const struct session_ops http_ops = {
-	0, http_read, http_good, http_temp, http_fail_at, http_failed,
+	0, http_good, http_temp, http_fail_at, http_failed,
 	http_timeout, http_closed, http_perm
 };

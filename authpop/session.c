@@ -100,18 +100,15 @@ static void		pop3_closed(struct session *, int);
  * The commands of the AUTHORIZATION state; any other known one gets
  * "not valid before login".
  */
-static const struct {
-	enum pop3_cmd	 cmd;
-	void		(*fn)(struct session *, struct pop3_line *);
-} commands[] = {
-	{ CMD_CAPA,	cmd_capa },
-	{ CMD_USER,	cmd_user },
-	{ CMD_PASS,	cmd_pass },
-	{ CMD_AUTH,	cmd_auth },
-	{ CMD_QUIT,	cmd_quit },
-	{ CMD_STLS,	cmd_stls },
-	{ CMD_APOP,	cmd_apop },
-	{ CMD_UNKNOWN,	cmd_unknown },
+static void (*const commands[])(struct session *, struct pop3_line *) = {
+	[CMD_CAPA] = cmd_capa,
+	[CMD_USER] = cmd_user,
+	[CMD_PASS] = cmd_pass,
+	[CMD_AUTH] = cmd_auth,
+	[CMD_QUIT] = cmd_quit,
+	[CMD_STLS] = cmd_stls,
+	[CMD_APOP] = cmd_apop,
+	[CMD_UNKNOWN] = cmd_unknown,
 };
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
@@ -124,18 +121,16 @@ session_cmp(struct session *a, struct session *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* The sessions open now. */
-size_t
-session_count(void)
-{
-	return nsessions;
-}
-
-/* fn runs when the last session closes (a draining authpop's end). */
+/*
+ * fn runs when the last session closes, or now if none is open (a
+ * draining authpop's end).
+ */
 void
 session_last(void (*fn)(void))
 {
 	last_gone = fn;
+	if (nsessions == 0)
+		fn();
 }
 
 /* The session of the parent's (or nginx.c's) id, or NULL. */
@@ -165,7 +160,8 @@ session_table_lost(int ch, void (*fn)(struct session *))
 
 /*
  * A POP3 client's session, from the parent, with its socket (a stream
- * socketpair end: the parent checked it).
+ * socketpair end: the parent checked it; -1: lost to our shortage of
+ * descriptors, logged, and let go).
  */
 void
 session_new(const struct msg_session *ms, int fd)
@@ -173,7 +169,10 @@ session_new(const struct msg_session *ms, int fd)
 	struct session	*s;
 	struct msg_id	 mi;
 
-	if ((s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
+	if (session_find(ms->id) != NULL)
+		fatalx("%s from parent: session %s%llu exists",
+		    msg_type_str(MSG_PARENT_SESSION), SIDP(ms->id));
+	if (fd == -1 || (s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
 	    &pop3_ops)) == NULL) {
 		memset(&mi, 0, sizeof(mi));
 		mi.id = ms->id;
@@ -197,7 +196,7 @@ session_new(const struct msg_session *ms, int fd)
 	 * The listener greeted the client and handed the session over with
 	 * its first bytes in the socket: read them in this wake-up.
 	 */
-	s->ops->read(s);
+	pop3_read(s);
 }
 
 /*
@@ -363,23 +362,19 @@ session_timeout(int fd, short ev, void *arg)
 		}
 		/* The answer, if it comes, finds no one. */
 		s->tabapps = 0;
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		goto timedout;
-	case S_TICKET:
-		s->ops->timeout(s);
-		break;
+		/* FALLTHROUGH */
 	case S_CHECK:
-		if (s->job == NULL) {
+		if (s->state == S_CHECK) {
 			/* A worker has it: the result comes, then this. */
-			return;
+			if (s->job == NULL)
+				return;
+			host_dequeue(s);
 		}
-		host_dequeue(s);
 		freezero(s->job, sizeof(*s->job));
 		s->job = NULL;
 		/* FALLTHROUGH */
 	case S_CMD:
- timedout:
+	case S_TICKET:
 		s->ops->timeout(s);
 		break;
 	default:
@@ -390,20 +385,16 @@ session_timeout(int fd, short ev, void *arg)
 	}
 }
 
-/*
- * Readable: after STLS, bytes to discard; else what the session's kind
- * reads (pop3_read, or nginx's request).
- */
+/* Readable (POP3 only: an auth_http session has no socket). */
 static void
 session_read(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->state == S_STLS) {
+	if (s->state == S_STLS)
 		stls_discard(s);
-		return;
-	}
-	s->ops->read(s);
+	else
+		pop3_read(s);
 }
 
 /*
@@ -509,7 +500,6 @@ static void
 session_line(struct session *s, char *buf, size_t len)
 {
 	struct pop3_line	 l;
-	size_t			 i;
 
 	if (s->sasl) {
 		session_sasl(s, buf);
@@ -517,11 +507,8 @@ session_line(struct session *s, char *buf, size_t len)
 	}
 	switch (pop3_parse(&l, buf, len)) {
 	case POP3_OK:
-		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			if (commands[i].cmd == l.cmd)
-				break;
-		if (i < sizeof(commands) / sizeof(commands[0]))
-			commands[i].fn(s, &l);
+		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
+			commands[l.cmd](s, &l);
 		else
 			bad_command(s, "-ERR %s is not valid before login",
 			    l.name);
@@ -735,32 +722,32 @@ pop3_good(struct session *s, double t, const char *how)
 
 /*
  * No check could be made (a limit, the database, crypt(3)): never
- * passed off as a wrong password.  The client may try again.
+ * passed off as a wrong password.  The client may try again, or, if
+ * the user's stored password is one popd cannot use (refused at load:
+ * perm), try another user.
  */
+static void
+pop3_unchecked(struct session *s, int perm, const char *why)
+{
+	s->state = S_CMD;
+	s->hasuser = 0;
+	explicit_bzero(s->user, sizeof(s->user));
+	session_reply(s, "-ERR [SYS/%s] %s, %s", perm ? "PERM" : "TEMP", why,
+	    perm ? "contact the administrator" : "try again later");
+	session_deadline(s);
+}
+
 static void
 pop3_temp(struct session *s, const char *why)
 {
 	STAT_INC(STAT_LOGIN_TEMP);
-	s->state = S_CMD;
-	s->hasuser = 0;
-	explicit_bzero(s->user, sizeof(s->user));
-	session_reply(s, "-ERR [SYS/TEMP] %s, try again later", why);
-	session_deadline(s);
+	pop3_unchecked(s, 0, why);
 }
 
-/*
- * The user's stored password is one popd cannot use (refused at load):
- * no check, and never a wrong password.  The client may try another
- * user.
- */
 static void
 pop3_perm(struct session *s, const char *why)
 {
-	s->state = S_CMD;
-	s->hasuser = 0;
-	explicit_bzero(s->user, sizeof(s->user));
-	session_reply(s, "-ERR [SYS/PERM] %s, contact the administrator", why);
-	session_deadline(s);
+	pop3_unchecked(s, 1, why);
 }
 
 /* A failure is answered after the address's delay and the floor. */
@@ -814,7 +801,7 @@ pop3_closed(struct session *s, int notify)
 
 /* A POP3 client's session, from the parent. */
 const struct session_ops pop3_ops = {
-	1, pop3_read, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
+	1, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
 	pop3_timeout, pop3_closed, pop3_perm
 };
 
@@ -823,11 +810,12 @@ const struct session_ops pop3_ops = {
  * why, then close; the parent has forgotten the session already.
  */
 void
-session_refused(const struct msg_refused *mr, int fd)
+session_refused(struct chan *c, const void *data, int fd)
 {
-	struct session	*s;
-	uint32_t	 code = mr->code;
-	char		 since[32];
+	const struct msg_refused	*mr = data;
+	struct session			*s;
+	uint32_t			 code = mr->code;
+	char				 since[32];
 
 	if ((s = session_alloc(mr->id, fd, mr->flags, &mr->peer,
 	    &pop3_ops)) == NULL)

@@ -59,7 +59,7 @@ static const struct {
 int
 pop3_parse(struct pop3_line *l, const char *line, size_t len)
 {
-	char	*p, *kw;
+	char	*p;
 	size_t	 i, n;
 
 	memset(l, 0, sizeof(*l));
@@ -73,12 +73,11 @@ pop3_parse(struct pop3_line *l, const char *line, size_t len)
 	l->buf[len] = '\0';
 
 	p = l->buf;
-	kw = p;
 	n = strcspn(p, " ");
 	if (n == 0 || n > 4)
 		return POP3_OK;
 	for (i = 0; i < n; i++)
-		l->name[i] = toupper((unsigned char)kw[i]);
+		l->name[i] = toupper((unsigned char)p[i]);
 	l->name[n] = '\0';
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(l->name, cmds[i].name) == 0)
@@ -126,30 +125,20 @@ const char *
 pop3_capa(int flags, int expire, int login_delay)
 {
 	static char	buf[512];
-	char		line[64];
+	char		exp[16] = "NEVER", delay[32] = "";
 
-	(void)strlcpy(buf, "+OK capability list follows\r\n"
-	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n",
-	    sizeof(buf));
-	if (flags & CAPA_USER)
-		(void)strlcat(buf, "USER\r\n", sizeof(buf));
-	if (flags & CAPA_SASL)
-		(void)strlcat(buf, "SASL PLAIN\r\n", sizeof(buf));
-	if (flags & CAPA_STLS)
-		(void)strlcat(buf, "STLS\r\n", sizeof(buf));
 	/* RFC 2449: what popd enforces, in both states. */
-	if (expire < 0)
-		(void)strlcat(buf, "EXPIRE NEVER\r\n", sizeof(buf));
-	else {
-		(void)snprintf(line, sizeof(line), "EXPIRE %d\r\n", expire);
-		(void)strlcat(buf, line, sizeof(buf));
-	}
-	if (login_delay > 0) {
-		(void)snprintf(line, sizeof(line), "LOGIN-DELAY %d\r\n",
+	if (expire >= 0)
+		(void)snprintf(exp, sizeof(exp), "%d", expire);
+	if (login_delay > 0)
+		(void)snprintf(delay, sizeof(delay), "LOGIN-DELAY %d\r\n",
 		    login_delay);
-		(void)strlcat(buf, line, sizeof(buf));
-	}
-	(void)strlcat(buf, "IMPLEMENTATION popd\r\n.\r\n", sizeof(buf));
+	(void)snprintf(buf, sizeof(buf), "+OK capability list follows\r\n"
+	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
+	    "%s%s%sEXPIRE %s\r\n%sIMPLEMENTATION popd\r\n.\r\n",
+	    (flags & CAPA_USER) ? "USER\r\n" : "",
+	    (flags & CAPA_SASL) ? "SASL PLAIN\r\n" : "",
+	    (flags & CAPA_STLS) ? "STLS\r\n" : "", exp, delay);
 	return buf;
 }
 

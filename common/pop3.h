@@ -27,7 +27,6 @@
 #define POP3_MAXLINE		255	/* RFC 2449: commands and CAPA lines */
 #define POP3_MAXARG		40	/* RFC 2449: arguments */
 #define POP3_IDLE_TIMEOUT	600	/* RFC 1939 section 3: 10 minutes */
-#define POP3_MAXFAIL		3	/* failed logins before disconnect */
 
 /* What the parent and the listener answer a client they turn away. */
 #define POP3_GREETING	"+OK popd ready\r\n"
