@@ -54,6 +54,8 @@ TLS_COMPAT!=	if [ "`uname -s`" = Linux ]; then \
 		    echo compat/ticketfix.o; fi
 TLSSIGN_OBJS!=	if [ "`uname -s`" = Linux ]; then echo compat/tlssign.o; \
 		else echo compat/tlssign_openbsd.o; fi
+TEST_TLSSIGN!=	if [ "`uname -s`" = Linux ]; then \
+		    echo regress/unit/test_tlssign; fi
 TLSSIGN_LIBS!=	pkg-config --libs libssl libcrypto 2>/dev/null || \
 		    echo -lssl -lcrypto
 
@@ -228,7 +230,8 @@ UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_apppass regress/unit/test_msgid \
 		regress/unit/test_healthline \
 		regress/unit/test_msgsum regress/unit/test_fslock \
-		regress/unit/test_openreg regress/unit/test_scfilter
+		regress/unit/test_openreg regress/unit/test_scfilter \
+		${TEST_TLSSIGN}
 
 all: ${PROGS}
 
@@ -538,6 +541,15 @@ regress/unit/test_logincache: regress/unit/test_logincache.o ${TEST_LC_OBJS}
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_logincache.o \
 	    ${TEST_LC_OBJS} ${LDLIBS}
 regress/unit/test_logincache.o: authpop/auth.h
+
+# test_tlssign links tlssign.c (Linux's) and the log it warns to; its
+# signer signs in place of keypop.
+TEST_TLSSIGN_OBJS=	compat/tlssign.o common/log.o common/util.o \
+			compat/compat.o
+regress/unit/test_tlssign: regress/unit/test_tlssign.o ${TEST_TLSSIGN_OBJS}
+	${CC} ${LDFLAGS} -o $@ regress/unit/test_tlssign.o \
+	    ${TEST_TLSSIGN_OBJS} ${LDLIBS} ${TLSSIGN_LIBS}
+regress/unit/test_tlssign.o: ${HDRS} regress/unit/unit.h
 
 # test_lmtpcmd links lmtp_cmd.c alone: the LMTP parser is pure.
 regress/unit/test_lmtpcmd: regress/unit/test_lmtpcmd.o lmtp/lmtp_cmd.o

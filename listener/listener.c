@@ -1022,14 +1022,18 @@ session_stls(struct session *s)
 		return -1;
 	}
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    set_nonblock(sp[0]) == -1) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("%s: STLS: socketpair", s->addr);
 		session_free(s);
 		return -1;
 	}
-	s->io.pair = sp[0];
+	s->io.pair = sp[0];		/* session_free closes both */
 	s->handoff = sp[1];
+	if (set_nonblock(sp[0]) == -1) {
+		log_warn("%s: STLS: socketpair", s->addr);
+		session_free(s);
+		return -1;
+	}
 	relaybuf_release(&s->io.down);
 	relaybuf_release(&s->io.up);
 	s->resumed = 1;
