@@ -24,7 +24,7 @@
  * show app-passwords apps.c's, show backends backends.c's.  What only the
  * listeners (connections in their TLS handshake, kicks by address) or
  * authpop (failures, unpenalize) know, the control process asks them
- * itself, on channels of its own (supervise.c's ctl_link): the parent
+ * itself, on channels of its own (supervise.c's proc_link): the parent
  * relays none of it.  What only a maildir says (show user, undelete,
  * show quota's kept messages) a wrkrpop of the user answers (struct
  * mdjob).
