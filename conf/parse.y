@@ -126,6 +126,7 @@ static void	 lerror(int, const char *, ...)
 static void	 lopt_error(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static struct file *pushfile(const char *, int);
+static void	 file_error(int, const char *, const char *);
 static const char	*conftext;	/* parse_config_text's */
 static int	 popfile(void);
 static int	 symset(const char *, const char *, int);
@@ -140,6 +141,7 @@ static void	 set_control(const char *, const char *, int);
 static void	 set_probe(const char *, const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
+static void	 set_day(int *, const char *, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
 static void	 add_listen(const char *, const char *, int);
 static void	 set_route_port(const char *, long long, int);
@@ -311,18 +313,13 @@ main		: AUTHTAB usersrc		{
 				conf->set.protocols = p;
 		}
 		| TLS TICKETS time		{
-			const struct conf_knob *k;
-
-			k = conf_knob(KNOB_OTHER, "tls-tickets");
-			if ($3 > k->max)
-				lerror($<lineno>1, "tls tickets %s: more than "
-				    "a day", conf_duration($3));
-			else if ($3 > 0 && $3 < CONF_MIN_TICKETS)
+			if ($3 > 0 && $3 < CONF_MIN_TICKETS)
 				lerror($<lineno>1, "tls tickets %s: less than "
 				    "a minute (0 turns them off)",
 				    conf_duration($3));
-			else if ($3 >= 0)
-				conf->set.tls_tickets = $3;
+			else
+				set_day(&conf->set.tls_tickets, "tls-tickets",
+				    "tls tickets", $3, $<lineno>1);
 		}
 		| LISTEN ON STRING listenopts	{
 			add_listen($3, NULL, $<lineno>1);
@@ -392,24 +389,12 @@ main		: AUTHTAB usersrc		{
 				conf->set.expire = $2;
 		}
 		| LOGINDELAY time		{
-			const struct conf_knob *k;
-
-			k = conf_knob(KNOB_OTHER, "login-delay");
-			if ($2 > k->max)
-				lerror($<lineno>1, "login-delay %s: more than "
-				    "a day", conf_duration($2));
-			else if ($2 >= 0)
-				conf->set.login_delay = $2;
+			set_day(&conf->set.login_delay, "login-delay",
+			    "login-delay", $2, $<lineno>1);
 		}
 		| LOGIN CACHE time		{
-			const struct conf_knob *k;
-
-			k = conf_knob(KNOB_OTHER, "login-cache");
-			if ($3 > k->max)
-				lerror($<lineno>1, "login cache %s: more than "
-				    "a day", conf_duration($3));
-			else if ($3 >= 0)
-				conf->set.login_cache = $3;
+			set_day(&conf->set.login_cache, "login-cache",
+			    "login cache", $3, $<lineno>1);
 		}
 		| LAST yesno			{ conf->set.last = $2; }
 		| LISTENERS NUMBER		{
@@ -897,6 +882,18 @@ yylex(void)
 	return token;
 }
 
+/* A file that cannot be read: an include statement's, or the top one. */
+static void
+file_error(int line, const char *path, const char *why)
+{
+	if (file != NULL)
+		lerror(line, "include \"%s\": %s", path, why);
+	else {
+		errors++;
+		log_warnx("%s: %s", path, why);
+	}
+}
+
 /*
  * Open a file; an include file's relative name is taken from the
  * directory of the file that includes it.  A file that is already open
@@ -909,21 +906,17 @@ pushfile(const char *name, int line)
 	struct stat	 st;
 	char		 path[PATH_MAX];
 	const char	*slash, *errstr;
+	size_t		 n;
 	int		 depth = 0, fd;
 
 	if (file != NULL && name[0] != '/' &&
-	    (slash = strrchr(file->name, '/')) != NULL) {
-		if (snprintf(path, sizeof(path), "%.*s/%s",
-		    (int)(slash - file->name), file->name, name) >=
-		    (int)sizeof(path)) {
-			lerror(line, "include \"%s\": path too long", name);
-			return NULL;
-		}
-	} else if (strlcpy(path, name, sizeof(path)) >= sizeof(path)) {
-		if (file != NULL)
-			lerror(line, "include \"%s\": path too long", name);
-		else
-			log_warnx("%s: path too long", name);
+	    (slash = strrchr(file->name, '/')) != NULL)
+		n = snprintf(path, sizeof(path), "%.*s/%s",
+		    (int)(slash - file->name), file->name, name);
+	else
+		n = strlcpy(path, name, sizeof(path));
+	if (n >= sizeof(path)) {
+		file_error(line, name, "path too long");
 		return NULL;
 	}
 	TAILQ_FOREACH(f, &files, entry)
@@ -951,23 +944,12 @@ pushfile(const char *name, int line)
 		return nf;
 	}
 	if ((fd = open_regular(path, &errstr)) == -1) {
-		if (file != NULL)
-			lerror(line, "include \"%s\": %s", path, errstr);
-		else {
-			errors++;
-			log_warnx("%s: %s", path, errstr);
-		}
+		file_error(line, path, errstr);
 		goto fail;
 	}
 	if ((nf->stream = fdopen(fd, "r")) == NULL ||
 	    fstat(fd, &st) == -1) {
-		if (file != NULL)
-			lerror(line, "include \"%s\": %s", path,
-			    strerror(errno));
-		else {
-			errors++;
-			log_warn("%s", path);
-		}
+		file_error(line, path, strerror(errno));
 		if (nf->stream == NULL)
 			close(fd);
 		goto fail;
@@ -1472,6 +1454,16 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 	    strcmp(name, "message-size") == 0)) {
 		where(&conf->spool_where, line);
 	}
+}
+
+/* tls tickets, login-delay, login cache: at most a day (the knob's). */
+static void
+set_day(int *dst, const char *knob, const char *what, long long v, int line)
+{
+	if (v > conf_knob(KNOB_OTHER, knob)->max)
+		lerror(line, "%s %s: more than a day", what, conf_duration(v));
+	else if (v >= 0)	/* -1: reported by duration() */
+		*dst = v;
 }
 
 /*
