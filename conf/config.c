@@ -271,8 +271,9 @@ lmtp_spool_check(const struct popd_conf *conf)
 	    "MTA: %s", conf->set.limit.lmtp_peer, size, spool, fix);
 }
 
-static struct conf_pki *
-pki_find(const struct popd_conf *conf, const char *name)
+/* The pki statement of name, or NULL. */
+struct conf_pki *
+conf_pki(const struct popd_conf *conf, const char *name)
 {
 	struct conf_pki	*p;
 
@@ -351,7 +352,7 @@ conf_check(struct popd_conf *conf)
 		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
 		    CONF_LISTEN_HEALTH))
 			;	/* http_check's, lmtp's, health: no TLS */
-		else if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
+		else if (l->pki[0] != '\0' && conf_pki(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,
 			    "listen on %s: unknown pki %s", l->addr, l->pki);
 		else if (TAILQ_EMPTY(&conf->pkis))

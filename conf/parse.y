@@ -1776,10 +1776,7 @@ add_pki(const char *name, int part, const char *path, int line)
 		lerror(line, "pki \"%s\": name empty or too long", name);
 		return;
 	}
-	TAILQ_FOREACH(p, &conf->pkis, entry)
-		if (strcmp(p->name, name) == 0)
-			break;
-	if (p == NULL) {
+	if ((p = conf_pki(conf, name)) == NULL) {
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			fatal("pki");
 		(void)strlcpy(p->name, name, sizeof(p->name));
