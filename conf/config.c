@@ -271,8 +271,9 @@ lmtp_spool_check(const struct popd_conf *conf)
 	    "MTA: %s", conf->set.limit.lmtp_peer, size, spool, fix);
 }
 
-static struct conf_pki *
-pki_find(const struct popd_conf *conf, const char *name)
+/* The pki statement of name, or NULL. */
+struct conf_pki *
+conf_pki(const struct popd_conf *conf, const char *name)
 {
 	struct conf_pki	*p;
 
@@ -295,19 +296,16 @@ conf_check(struct popd_conf *conf)
 	const struct conf_table	*tb;
 	int			 errors = 0, n;
 
-	if (resolve_table(conf, "authtab", conf->set.authtab,
-	    &conf->set.authsrc, &conf->authtab_where) == -1)
-		errors++;
-	if (resolve_table(conf, "usertab", conf->set.usertab,
-	    &conf->set.usersrc, &conf->usertab_where) == -1)
-		errors++;
+	errors += -resolve_table(conf, "authtab", conf->set.authtab,
+	    &conf->set.authsrc, &conf->authtab_where);
+	errors += -resolve_table(conf, "usertab", conf->set.usertab,
+	    &conf->set.usersrc, &conf->usertab_where);
 	n = 0;
 	TAILQ_FOREACH(tb, &conf->tables, entry) {
 		if (++n == POPD_MAXTABLES + 1)
 			errors += -conf_error(conf, &tb->where, "more than %d "
 			    "table statements", POPD_MAXTABLES);
-		if (table_files_ok(conf, tb) == -1)
-			errors++;
+		errors += -table_files_ok(conf, tb);
 	}
 
 	n = 0;
@@ -329,12 +327,10 @@ conf_check(struct popd_conf *conf)
 		if (++n == POPD_MAXPROXY + 1)
 			errors += -conf_error(conf, &t->where, "more than %d "
 			    "proxy statements", POPD_MAXPROXY);
-	if (resolve_table(conf, "route", conf->set.route,
-	    &conf->set.routesrc, &conf->route_where) == -1)
-		errors++;
-	if (resolve_table(conf, "app-passwords", conf->apps, &conf->appssrc,
-	    &conf->apps_where) == -1)
-		errors++;
+	errors += -resolve_table(conf, "route", conf->set.route,
+	    &conf->set.routesrc, &conf->route_where);
+	errors += -resolve_table(conf, "app-passwords", conf->apps,
+	    &conf->appssrc, &conf->apps_where);
 	if (conf->apps[0] != '\0' && conf->appssrc == TABSRC_FILE)
 		(void)strlcpy(conf->set.apps_file, conf->apps,
 		    sizeof(conf->set.apps_file));
@@ -345,23 +341,18 @@ conf_check(struct popd_conf *conf)
 	    "app-passwords key", conf->set.app_key, APP_KEYMIN,
 	    APP_KEYMAX) == -1)
 		errors++;
-	if (resolve_table(conf, "quota users", conf->set.quota.users,
-	    &conf->set.quota.userssrc, &conf->quota_where) == -1)
-		errors++;
-	if (resolve_table(conf, "junk users", conf->set.junk_users,
-	    &conf->set.junk_userssrc, &conf->junk_where) == -1)
-		errors++;
-	if (http_check(conf) == -1)
-		errors++;
-	if (lmtp_spool_check(conf) == -1)
-		errors++;
-	if (ctlgroup_load(conf) == -1)
-		errors++;
+	errors += -resolve_table(conf, "quota users", conf->set.quota.users,
+	    &conf->set.quota.userssrc, &conf->quota_where);
+	errors += -resolve_table(conf, "junk users", conf->set.junk_users,
+	    &conf->set.junk_userssrc, &conf->junk_where);
+	errors += -http_check(conf);
+	errors += -lmtp_spool_check(conf);
+	errors += -ctlgroup_load(conf);
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
 		    CONF_LISTEN_HEALTH))
 			;	/* http_check's, lmtp's, health: no TLS */
-		else if (l->pki[0] != '\0' && pki_find(conf, l->pki) == NULL)
+		else if (l->pki[0] != '\0' && conf_pki(conf, l->pki) == NULL)
 			errors += -conf_error(conf, &l->where,
 			    "listen on %s: unknown pki %s", l->addr, l->pki);
 		else if (TAILQ_EMPTY(&conf->pkis))

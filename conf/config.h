@@ -222,6 +222,7 @@ int			 conf_loopback_addr(const char *);
 int			 conf_valid_table_name(const char *);
 int			 conf_script_interp(const char *, char *, size_t);
 const struct conf_table	*conf_table(const struct popd_conf *, const char *);
+struct conf_pki		*conf_pki(const struct popd_conf *, const char *);
 int			 conf_table_file(const struct conf_table *);
 const char		*conf_duration(long long);
 

@@ -84,6 +84,10 @@ typedef struct {
 	union {
 		long long	 number;
 		char		*string;
+		struct {
+			char	*name;
+			int	 kind;	/* TABSRC_* */
+		} tab;
 	} v;
 	int			 lineno;
 } YYSTYPE;
@@ -119,7 +123,10 @@ int		 yylex(void);
 void		 yyerror(const char *);
 static void	 lerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
+static void	 lopt_error(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
 static struct file *pushfile(const char *, int);
+static void	 file_error(int, const char *, const char *);
 static const char	*conftext;	/* parse_config_text's */
 static int	 popfile(void);
 static int	 symset(const char *, const char *, int);
@@ -134,6 +141,7 @@ static void	 set_control(const char *, const char *, int);
 static void	 set_probe(const char *, const char *, int);
 static long long duration(const char *, int);
 static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
+static void	 set_day(int *, const char *, const char *, long long, int);
 static void	 set_failure_delay(long long, long long, int);
 static void	 add_listen(const char *, const char *, int);
 static void	 set_route_port(const char *, long long, int);
@@ -157,8 +165,9 @@ static void	 where(struct conf_where *, int);
 %token	WEAKHASHES APPPASSWORDS DELETED HEALTH LISTENERS
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
-%type	<v.number>	yesno time pkipart optrusted
-%type	<v.string>	word
+%type	<v.number>	yesno time pkipart optrusted listenkind
+%type	<v.string>	word strnum
+%type	<v.tab>		tabsrc usersrc
 %%
 
 grammar		: /* empty */
@@ -180,22 +189,22 @@ include		: INCLUDE STRING		{
 		}
 		;
 
-varset		: STRING '=' STRING		{
+varset		: STRING '=' strnum		{
 			if (!valid_macro_name($1))
 				lerror($<lineno>1, "macro name \"%s\" must be "
 				    "letters, digits and _", $1);
 			else if (symset($1, $3, 0) == -1)
 				fatal("symset");
 		}
-		| STRING '=' NUMBER		{
+		;
+
+/* A number where a word is read: "system uid 1000", "deleted keep 30". */
+strnum		: STRING
+		| NUMBER			{
 			char	buf[32];
 
-			(void)snprintf(buf, sizeof(buf), "%lld", $3);
-			if (!valid_macro_name($1))
-				lerror($<lineno>1, "macro name \"%s\" must be "
-				    "letters, digits and _", $1);
-			else if (symset($1, buf, 0) == -1)
-				fatal("symset");
+			(void)snprintf(buf, sizeof(buf), "%lld", $1);
+			$$ = token_string(buf);
 		}
 		;
 
@@ -224,35 +233,34 @@ pkipart		: CERT				{ $$ = 0; }
 		| KEY				{ $$ = 1; }
 		;
 
-main		: AUTHTAB STRING		{
+/* A table: a file's path or a table statement's <name>. */
+tabsrc		: STRING			{
+			$$.name = $1;
+			$$.kind = TABSRC_FILE;
+		}
+		| '<' STRING '>'		{
+			$$.name = $2;
+			$$.kind = TABSRC_LOOKUP;
+		}
+		;
+
+/* authtab and usertab: a table, or the system's users. */
+usersrc		: tabsrc
+		| SYSTEM			{
+			$$.name = "system";
+			$$.kind = TABSRC_SYSTEM;
+		}
+		;
+
+main		: AUTHTAB usersrc		{
 			set_table(conf->set.authtab, &conf->set.authsrc,
-			    &conf->authtab_where, "authtab", $2, TABSRC_FILE,
+			    &conf->authtab_where, "authtab", $2.name, $2.kind,
 			    $<lineno>1);
 		}
-		| AUTHTAB '<' STRING '>'	{
-			set_table(conf->set.authtab, &conf->set.authsrc,
-			    &conf->authtab_where, "authtab", $3, TABSRC_LOOKUP,
-			    $<lineno>1);
-		}
-		| AUTHTAB SYSTEM		{
-			set_table(conf->set.authtab, &conf->set.authsrc,
-			    &conf->authtab_where, "authtab", "system",
-			    TABSRC_SYSTEM, $<lineno>1);
-		}
-		| USERTAB STRING		{
+		| USERTAB usersrc		{
 			set_table(conf->set.usertab, &conf->set.usersrc,
-			    &conf->usertab_where, "usertab", $2, TABSRC_FILE,
+			    &conf->usertab_where, "usertab", $2.name, $2.kind,
 			    $<lineno>1);
-		}
-		| USERTAB '<' STRING '>'	{
-			set_table(conf->set.usertab, &conf->set.usersrc,
-			    &conf->usertab_where, "usertab", $3, TABSRC_LOOKUP,
-			    $<lineno>1);
-		}
-		| USERTAB SYSTEM		{
-			set_table(conf->set.usertab, &conf->set.usersrc,
-			    &conf->usertab_where, "usertab", "system",
-			    TABSRC_SYSTEM, $<lineno>1);
 		}
 		| TABLE STRING STRING		{
 			add_table($2, $3, 0, $<lineno>1);
@@ -260,14 +268,8 @@ main		: AUTHTAB STRING		{
 		| TABLE STRING STRING CACHE time {
 			add_table($2, $3, $5 == 0 ? -1 : $5, $<lineno>1);
 		}
-		| SYSTEM UID STRING		{
+		| SYSTEM UID strnum		{
 			set_system("uid", $3, $<lineno>1);
-		}
-		| SYSTEM UID NUMBER		{
-			char	buf[32];
-
-			(void)snprintf(buf, sizeof(buf), "%lld", $3);
-			set_system("uid", buf, $<lineno>1);
 		}
 		| SYSTEM GROUP STRING		{
 			set_system("group", $3, $<lineno>1);
@@ -311,18 +313,13 @@ main		: AUTHTAB STRING		{
 				conf->set.protocols = p;
 		}
 		| TLS TICKETS time		{
-			const struct conf_knob *k;
-
-			k = conf_knob(KNOB_OTHER, "tls-tickets");
-			if ($3 > k->max)
-				lerror($<lineno>1, "tls tickets %s: more than "
-				    "a day", conf_duration($3));
-			else if ($3 > 0 && $3 < CONF_MIN_TICKETS)
+			if ($3 > 0 && $3 < CONF_MIN_TICKETS)
 				lerror($<lineno>1, "tls tickets %s: less than "
 				    "a minute (0 turns them off)",
 				    conf_duration($3));
-			else if ($3 >= 0)
-				conf->set.tls_tickets = $3;
+			else
+				set_day(&conf->set.tls_tickets, "tls-tickets",
+				    "tls tickets", $3, $<lineno>1);
 		}
 		| LISTEN ON STRING listenopts	{
 			add_listen($3, NULL, $<lineno>1);
@@ -330,21 +327,13 @@ main		: AUTHTAB STRING		{
 		| LISTEN ON SOCKET STRING listenopts	{
 			add_listen("", $4, $<lineno>1);
 		}
-		| ROUTE STRING			{
+		| ROUTE tabsrc			{
 			set_table(conf->set.route, &conf->set.routesrc,
-			    &conf->route_where, "route", $2, TABSRC_FILE,
+			    &conf->route_where, "route", $2.name, $2.kind,
 			    $<lineno>1);
 		} routeports
-		| ROUTE '<' STRING '>'		{
-			set_table(conf->set.route, &conf->set.routesrc,
-			    &conf->route_where, "route", $3, TABSRC_LOOKUP,
-			    $<lineno>1);
-		} routeports
-		| APPPASSWORDS STRING KEY STRING	{
-			set_apps($2, TABSRC_FILE, $4, $<lineno>1);
-		} appslast
-		| APPPASSWORDS '<' STRING '>' KEY STRING	{
-			set_apps($3, TABSRC_LOOKUP, $6, $<lineno>1);
+		| APPPASSWORDS tabsrc KEY STRING	{
+			set_apps($2.name, $2.kind, $4, $<lineno>1);
 		} appslast
 		| QUOTA { nqargs = 0; } qargs	{
 			set_quota($<lineno>1);
@@ -385,14 +374,8 @@ main		: AUTHTAB STRING		{
 		| FAILUREDELAY time time	{
 			set_failure_delay($2, $3, $<lineno>1);
 		}
-		| DELETED STRING STRING		{
+		| DELETED STRING strnum		{
 			set_deleted_keep($2, $3, $<lineno>1);
-		}
-		| DELETED STRING NUMBER		{
-			char	buf[32];
-
-			(void)snprintf(buf, sizeof(buf), "%lld", $3);
-			set_deleted_keep($2, buf, $<lineno>1);
 		}
 		| EXPIRE NEVER			{ conf->set.expire = -1; }
 		| EXPIRE NUMBER			{
@@ -406,24 +389,12 @@ main		: AUTHTAB STRING		{
 				conf->set.expire = $2;
 		}
 		| LOGINDELAY time		{
-			const struct conf_knob *k;
-
-			k = conf_knob(KNOB_OTHER, "login-delay");
-			if ($2 > k->max)
-				lerror($<lineno>1, "login-delay %s: more than "
-				    "a day", conf_duration($2));
-			else if ($2 >= 0)
-				conf->set.login_delay = $2;
+			set_day(&conf->set.login_delay, "login-delay",
+			    "login-delay", $2, $<lineno>1);
 		}
 		| LOGIN CACHE time		{
-			const struct conf_knob *k;
-
-			k = conf_knob(KNOB_OTHER, "login-cache");
-			if ($3 > k->max)
-				lerror($<lineno>1, "login cache %s: more than "
-				    "a day", conf_duration($3));
-			else if ($3 >= 0)
-				conf->set.login_cache = $3;
+			set_day(&conf->set.login_cache, "login-cache",
+			    "login cache", $3, $<lineno>1);
 		}
 		| LAST yesno			{ conf->set.last = $2; }
 		| LISTENERS NUMBER		{
@@ -453,13 +424,7 @@ qargs		: qarg
 		| qargs qarg
 		;
 
-qarg		: STRING			{ quota_arg($1, 0); }
-		| NUMBER			{
-			char	buf[32];
-
-			(void)snprintf(buf, sizeof(buf), "%lld", $1);
-			quota_arg(buf, 0);
-		}
+qarg		: strnum			{ quota_arg($1, 0); }
 		| '<' STRING '>'		{ quota_arg($2, 1); }
 		;
 
@@ -478,18 +443,9 @@ routeports	: /* empty */
 
 /* A name that is also a keyword elsewhere: timeout lmtp. */
 word		: STRING			{ $$ = $1; }
-		| LMTP				{
-			if (($$ = strdup("lmtp")) == NULL)
-				fatal("strdup");
-		}
-		| LOGIN				{
-			if (($$ = strdup("login")) == NULL)
-				fatal("strdup");
-		}
-		| HEALTH			{
-			if (($$ = strdup("health")) == NULL)
-				fatal("strdup");
-		}
+		| LMTP			{ $$ = token_string("lmtp"); }
+		| LOGIN			{ $$ = token_string("login"); }
+		| HEALTH		{ $$ = token_string("health"); }
 		;
 
 listenopts	: /* empty */			{
@@ -499,80 +455,48 @@ listenopts	: /* empty */			{
 		;
 
 listenopt	: PORT NUMBER			{
-			if (lopts.port != 0) {
-				lerror($<lineno>1, "port given twice");
-				lopts.errors++;
-			} else if ($2 < 1 || $2 > 65535) {
-				lerror($<lineno>1, "port %lld: must be 1 to "
-				    "65535", $2);
-				lopts.errors++;
-			} else
+			if (lopts.port != 0)
+				lopt_error($<lineno>1, "port given twice");
+			else if ($2 < 1 || $2 > 65535)
+				lopt_error($<lineno>1, "port %lld: must be 1 "
+				    "to 65535", $2);
+			else
 				lopts.port = $2;
 		}
-		| TLS				{
-			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls, "
+		| listenkind			{
+			if (lopts.flags != 0)
+				lopt_error($<lineno>1, "tls, starttls, "
 				    "auth-http, lmtp or health given twice");
-				lopts.errors++;
-			}
-			lopts.flags = CONF_LISTEN_TLS;
-		}
-		| STARTTLS			{
-			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http, lmtp or health given twice");
-				lopts.errors++;
-			}
-			lopts.flags = CONF_LISTEN_STARTTLS;
-		}
-		| AUTHHTTP			{
-			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http, lmtp or health given twice");
-				lopts.errors++;
-			}
-			lopts.flags = CONF_LISTEN_HTTP;
-		}
-		| LMTP				{
-			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http, lmtp or health given twice");
-				lopts.errors++;
-			}
-			lopts.flags = CONF_LISTEN_LMTP;
-		}
-		| HEALTH			{
-			if (lopts.flags != 0) {
-				lerror($<lineno>1, "tls, starttls, "
-				    "auth-http, lmtp or health given twice");
-				lopts.errors++;
-			}
-			lopts.flags = CONF_LISTEN_HEALTH;
+			lopts.flags = $1;
 		}
 		| GROUP STRING			{
-			if (lopts.group != NULL) {
-				lerror($<lineno>1, "group given twice");
-				lopts.errors++;
-			} else
+			if (lopts.group != NULL)
+				lopt_error($<lineno>1, "group given twice");
+			else
 				lopts.group = $2;
 		}
 		| USER STRING			{
-			if (lopts.user != NULL) {
-				lerror($<lineno>1, "user given twice");
-				lopts.errors++;
-			} else
+			if (lopts.user != NULL)
+				lopt_error($<lineno>1, "user given twice");
+			else
 				lopts.user = $2;
 		}
 		| PROXYPROTOCOL			{
 			lopts.proxy = CONF_LISTEN_PROXY;
 		}
 		| PKI STRING			{
-			if (lopts.pki != NULL) {
-				lerror($<lineno>1, "pki given twice");
-				lopts.errors++;
-			} else
+			if (lopts.pki != NULL)
+				lopt_error($<lineno>1, "pki given twice");
+			else
 				lopts.pki = $2;
 		}
+		;
+
+listenkind	: TLS				{ $$ = CONF_LISTEN_TLS; }
+		| STARTTLS			{ $$ = CONF_LISTEN_STARTTLS; }
+		| AUTHHTTP			{ $$ = CONF_LISTEN_HTTP; }
+		| LMTP				{ $$ = CONF_LISTEN_LMTP; }
+		| HEALTH			{ $$ = CONF_LISTEN_HEALTH; }
 		;
 
 %%
@@ -684,6 +608,18 @@ lerror(int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlerror(line, fmt, ap);
 	va_end(ap);
+}
+
+/* An error in a listen statement's options: the listener is not added. */
+static void
+lopt_error(int line, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlerror(line, fmt, ap);
+	va_end(ap);
+	lopts.errors++;
 }
 
 /*
@@ -946,6 +882,18 @@ yylex(void)
 	return token;
 }
 
+/* A file that cannot be read: an include statement's, or the top one. */
+static void
+file_error(int line, const char *path, const char *why)
+{
+	if (file != NULL)
+		lerror(line, "include \"%s\": %s", path, why);
+	else {
+		errors++;
+		log_warnx("%s: %s", path, why);
+	}
+}
+
 /*
  * Open a file; an include file's relative name is taken from the
  * directory of the file that includes it.  A file that is already open
@@ -958,21 +906,17 @@ pushfile(const char *name, int line)
 	struct stat	 st;
 	char		 path[PATH_MAX];
 	const char	*slash, *errstr;
+	size_t		 n;
 	int		 depth = 0, fd;
 
 	if (file != NULL && name[0] != '/' &&
-	    (slash = strrchr(file->name, '/')) != NULL) {
-		if (snprintf(path, sizeof(path), "%.*s/%s",
-		    (int)(slash - file->name), file->name, name) >=
-		    (int)sizeof(path)) {
-			lerror(line, "include \"%s\": path too long", name);
-			return NULL;
-		}
-	} else if (strlcpy(path, name, sizeof(path)) >= sizeof(path)) {
-		if (file != NULL)
-			lerror(line, "include \"%s\": path too long", name);
-		else
-			log_warnx("%s: path too long", name);
+	    (slash = strrchr(file->name, '/')) != NULL)
+		n = snprintf(path, sizeof(path), "%.*s/%s",
+		    (int)(slash - file->name), file->name, name);
+	else
+		n = strlcpy(path, name, sizeof(path));
+	if (n >= sizeof(path)) {
+		file_error(line, name, "path too long");
 		return NULL;
 	}
 	TAILQ_FOREACH(f, &files, entry)
@@ -1000,23 +944,12 @@ pushfile(const char *name, int line)
 		return nf;
 	}
 	if ((fd = open_regular(path, &errstr)) == -1) {
-		if (file != NULL)
-			lerror(line, "include \"%s\": %s", path, errstr);
-		else {
-			errors++;
-			log_warnx("%s: %s", path, errstr);
-		}
+		file_error(line, path, errstr);
 		goto fail;
 	}
 	if ((nf->stream = fdopen(fd, "r")) == NULL ||
 	    fstat(fd, &st) == -1) {
-		if (file != NULL)
-			lerror(line, "include \"%s\": %s", path,
-			    strerror(errno));
-		else {
-			errors++;
-			log_warn("%s", path);
-		}
+		file_error(line, path, strerror(errno));
 		if (nf->stream == NULL)
 			close(fd);
 		goto fail;
@@ -1523,6 +1456,16 @@ set_knob(enum conf_knob_kind kind, const char *name, long long v, int line)
 	}
 }
 
+/* tls tickets, login-delay, login cache: at most a day (the knob's). */
+static void
+set_day(int *dst, const char *knob, const char *what, long long v, int line)
+{
+	if (v > conf_knob(KNOB_OTHER, knob)->max)
+		lerror(line, "%s %s: more than a day", what, conf_duration(v));
+	else if (v >= 0)	/* -1: reported by duration() */
+		*dst = v;
+}
+
 /*
  * failure-delay first [max]: the wait before the reply to a failed
  * login, doubling per failure of the address up to max; 0 turns it off.
@@ -1581,96 +1524,67 @@ add_listen(const char *addr, const char *path, int line)
 
 	if (path != NULL) {
 		if (lopts.flags != CONF_LISTEN_HTTP &&
-		    lopts.flags != CONF_LISTEN_LMTP) {
-			lerror(line, "listen on socket %s: only auth-http and "
-			    "lmtp are served on a socket", path);
-			lopts.errors++;
-		}
-		if (lopts.port != 0 || lopts.proxy || lopts.pki != NULL) {
-			lerror(line, "listen on socket %s: port, pki and "
+		    lopts.flags != CONF_LISTEN_LMTP)
+			lopt_error(line, "listen on socket %s: only auth-http "
+			    "and lmtp are served on a socket", path);
+		if (lopts.port != 0 || lopts.proxy || lopts.pki != NULL)
+			lopt_error(line, "listen on socket %s: port, pki and "
 			    "proxy-protocol are for addresses", path);
-			lopts.errors++;
-		}
 		if (path[0] != '/' || strlen(path) >= sizeof(((struct
-		    sockaddr_un *)0)->sun_path)) {
-			lerror(line, "listen on socket \"%s\": must be an "
+		    sockaddr_un *)0)->sun_path))
+			lopt_error(line, "listen on socket \"%s\": must be an "
 			    "absolute path of at most %zu bytes", path,
 			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-			lopts.errors++;
-		}
-	} else if (!conf_valid_listen_addr(addr)) {
-		lerror(line, "listen on \"%s\": not an address, \"*\" or an "
-		    "interface name", addr);
-		lopts.errors++;
-	} else if (strlen(addr) >= sizeof(l->addr)) {
-		lerror(line, "listen on \"%s\": too long", addr);
-		lopts.errors++;
-	}
-	if (lopts.flags == 0 && lopts.errors == 0) {
-		lerror(line, "listen on %s: tls, starttls, auth-http, lmtp or "
-		    "health is needed", addr);
-		lopts.errors++;
-	}
+	} else if (!conf_valid_listen_addr(addr))
+		lopt_error(line, "listen on \"%s\": not an address, \"*\" or "
+		    "an interface name", addr);
+	else if (strlen(addr) >= sizeof(l->addr))
+		lopt_error(line, "listen on \"%s\": too long", addr);
+	if (lopts.flags == 0 && lopts.errors == 0)
+		lopt_error(line, "listen on %s: tls, starttls, auth-http, "
+		    "lmtp or health is needed", addr);
 	if (lopts.flags == CONF_LISTEN_HEALTH && lopts.errors == 0) {
-		if (path != NULL || lopts.port == 0) {
-			lerror(line, "listen on %s health: an address and a "
-			    "port are needed", name);
-			lopts.errors++;
-		}
-		if (lopts.proxy || lopts.pki != NULL) {
-			lerror(line, "listen on %s health: one line in the "
-			    "clear, nothing read: no pki or proxy-protocol",
-			    name);
-			lopts.errors++;
-		}
+		if (path != NULL || lopts.port == 0)
+			lopt_error(line, "listen on %s health: an address "
+			    "and a port are needed", name);
+		if (lopts.proxy || lopts.pki != NULL)
+			lopt_error(line, "listen on %s health: one line in "
+			    "the clear, nothing read: no pki or "
+			    "proxy-protocol", name);
 	}
 	if (lopts.flags == CONF_LISTEN_HTTP && path == NULL &&
 	    lopts.errors == 0) {
-		if (lopts.port == 0) {
-			lerror(line, "listen on %s auth-http: a port is "
+		if (lopts.port == 0)
+			lopt_error(line, "listen on %s auth-http: a port is "
 			    "needed", addr);
-			lopts.errors++;
-		}
-		if (lopts.proxy || lopts.pki != NULL) {
-			lerror(line, "listen on %s auth-http: nginx speaks "
-			    "plain HTTP: no pki or proxy-protocol", addr);
-			lopts.errors++;
-		}
+		if (lopts.proxy || lopts.pki != NULL)
+			lopt_error(line, "listen on %s auth-http: nginx "
+			    "speaks plain HTTP: no pki or proxy-protocol",
+			    addr);
 	}
 	if (lopts.flags == CONF_LISTEN_LMTP && path == NULL &&
 	    lopts.errors == 0) {
-		if (lopts.port == 0) {
-			lerror(line, "listen on %s lmtp: a port is needed",
-			    addr);
-			lopts.errors++;
-		} else if (!conf_loopback_addr(addr)) {
-			lerror(line, "listen on %s lmtp: LMTP has no "
+		if (lopts.port == 0)
+			lopt_error(line, "listen on %s lmtp: a port is "
+			    "needed", addr);
+		else if (!conf_loopback_addr(addr))
+			lopt_error(line, "listen on %s lmtp: LMTP has no "
 			    "authentication: loopback addresses only "
 			    "(127.0.0.0/8, ::1), or a socket", addr);
-			lopts.errors++;
-		}
-		if (lopts.proxy || lopts.pki != NULL) {
-			lerror(line, "listen on %s lmtp: no pki or "
+		if (lopts.proxy || lopts.pki != NULL)
+			lopt_error(line, "listen on %s lmtp: no pki or "
 			    "proxy-protocol", addr);
-			lopts.errors++;
-		}
 	}
 	if (lopts.group != NULL && (path == NULL ||
-	    strlen(lopts.group) > POPD_MAXUSER)) {
-		lerror(line, "listen on %s: group is for a socket, a name of "
-		    "at most %d bytes", name, POPD_MAXUSER);
-		lopts.errors++;
-	}
+	    strlen(lopts.group) > POPD_MAXUSER))
+		lopt_error(line, "listen on %s: group is for a socket, a "
+		    "name of at most %d bytes", name, POPD_MAXUSER);
 	if (lopts.user != NULL && (path == NULL ||
-	    strlen(lopts.user) > POPD_MAXUSER)) {
-		lerror(line, "listen on %s: user is for a socket, a name of "
-		    "at most %d bytes", name, POPD_MAXUSER);
-		lopts.errors++;
-	}
-	if (lopts.pki != NULL && strlen(lopts.pki) >= sizeof(l->pki)) {
-		lerror(line, "pki name too long");
-		lopts.errors++;
-	}
+	    strlen(lopts.user) > POPD_MAXUSER))
+		lopt_error(line, "listen on %s: user is for a socket, a "
+		    "name of at most %d bytes", name, POPD_MAXUSER);
+	if (lopts.pki != NULL && strlen(lopts.pki) >= sizeof(l->pki))
+		lopt_error(line, "pki name too long");
 	if (lopts.errors == 0) {
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			fatal("listen");
@@ -1710,6 +1624,48 @@ quota_arg(const char *w, int table)
 	nqargs++;
 }
 
+/* quota users and junk users: FILE or <table>. */
+static void
+set_users(char *dst, int *src, struct conf_where *w, const char *what,
+    int line)
+{
+	char	*name = qargs[1];
+
+	if (nqargs != 2)
+		lerror(line, "%s: a file or a <table>", what);
+	else if (name[0] == '<') {
+		name[strlen(name) - 1] = '\0';
+		set_table(dst, src, w, what, name + 1, TABSRC_LOOKUP, line);
+	} else
+		set_table(dst, src, w, what, name, TABSRC_FILE, line);
+}
+
+/* The words of quota or junk as one spec; junk's prefix one word. */
+static int
+join_qargs(char *spec, size_t size, const char *what, int line)
+{
+	int	i, prefix;
+
+	spec[0] = '\0';
+	for (i = 0; i < nqargs; i++) {
+		if (qargs[i][0] == '<') {
+			lerror(line, "%s %s: a table only after \"%s users\"",
+			    what, qargs[i], what);
+			return -1;
+		}
+		if (i > 0)
+			(void)strlcat(spec, " ", size);
+		/* The prefix keeps its blanks. */
+		prefix = i == 4 && strcmp(what, "junk") == 0;
+		if (prefix)
+			(void)strlcat(spec, "\"", size);
+		(void)strlcat(spec, qargs[i], size);
+		if (prefix)
+			(void)strlcat(spec, "\"", size);
+	}
+	return 0;
+}
+
 /*
  * quota SIZE [messages N] | messages N | none: every user's limit;
  * quota users FILE | <table>: each user's own; quota full temporary |
@@ -1719,28 +1675,15 @@ static void
 set_quota(int line)
 {
 	struct quota_limit	 lim;
-	char			 spec[128], err[128], *name;
-	int			 i;
+	char			 spec[128], err[128];
 
 	if (nqargs > QUOTA_ARGS) {
 		lerror(line, "quota: too many words");
 		return;
 	}
 	if (strcmp(qargs[0], "users") == 0) {
-		if (nqargs != 2) {
-			lerror(line, "quota users: a file or a <table>");
-			return;
-		}
-		name = qargs[1];
-		if (name[0] == '<') {
-			name[strlen(name) - 1] = '\0';
-			set_table(conf->set.quota.users,
-			    &conf->set.quota.userssrc, &conf->quota_where,
-			    "quota users", name + 1, TABSRC_LOOKUP, line);
-		} else
-			set_table(conf->set.quota.users,
-			    &conf->set.quota.userssrc, &conf->quota_where,
-			    "quota users", name, TABSRC_FILE, line);
+		set_users(conf->set.quota.users, &conf->set.quota.userssrc,
+		    &conf->quota_where, "quota users", line);
 		return;
 	}
 	if (strcmp(qargs[0], "full") == 0) {
@@ -1752,17 +1695,8 @@ set_quota(int line)
 			lerror(line, "quota full: temporary or permanent");
 		return;
 	}
-	spec[0] = '\0';
-	for (i = 0; i < nqargs; i++) {
-		if (qargs[i][0] == '<') {
-			lerror(line, "quota %s: a table only after \"quota "
-			    "users\"", qargs[i]);
-			return;
-		}
-		if (i > 0)
-			(void)strlcat(spec, " ", sizeof(spec));
-		(void)strlcat(spec, qargs[i], sizeof(spec));
-	}
+	if (join_qargs(spec, sizeof(spec), "quota", line) == -1)
+		return;
 	if (quota_spec_parse(spec, &lim, err, sizeof(err)) == -1) {
 		lerror(line, "quota %s", err);
 		return;
@@ -1779,26 +1713,13 @@ set_quota(int line)
 static void
 set_junk(int line)
 {
-	char	spec[JUNK_SPECMAX + 8], err[JUNK_SPECMAX + 160], *name;
-	int	i;
+	char	spec[JUNK_SPECMAX + 8], err[JUNK_SPECMAX + 160];
 
 	/* "junk users merge": the folder "users". */
 	if (nqargs >= 1 && strcmp(qargs[0], "users") == 0 &&
 	    (nqargs < 2 || strcmp(qargs[1], "merge") != 0)) {
-		if (nqargs != 2) {
-			lerror(line, "junk users: a file or a <table>");
-			return;
-		}
-		name = qargs[1];
-		if (name[0] == '<') {
-			name[strlen(name) - 1] = '\0';
-			set_table(conf->set.junk_users,
-			    &conf->set.junk_userssrc, &conf->junk_where,
-			    "junk users", name + 1, TABSRC_LOOKUP, line);
-		} else
-			set_table(conf->set.junk_users,
-			    &conf->set.junk_userssrc, &conf->junk_where,
-			    "junk users", name, TABSRC_FILE, line);
+		set_users(conf->set.junk_users, &conf->set.junk_userssrc,
+		    &conf->junk_where, "junk users", line);
 		return;
 	}
 	if (nqargs > QUOTA_ARGS) {
@@ -1810,22 +1731,8 @@ set_junk(int line)
 		    "cannot be merged", qargs[0]);
 		return;
 	}
-	spec[0] = '\0';
-	for (i = 0; i < nqargs; i++) {
-		if (qargs[i][0] == '<') {
-			lerror(line, "junk %s: a table only after \"junk "
-			    "users\"", qargs[i]);
-			return;
-		}
-		if (i > 0)
-			(void)strlcat(spec, " ", sizeof(spec));
-		/* The prefix as one word, its blanks kept. */
-		if (i == 4)
-			(void)strlcat(spec, "\"", sizeof(spec));
-		(void)strlcat(spec, qargs[i], sizeof(spec));
-		if (i == 4)
-			(void)strlcat(spec, "\"", sizeof(spec));
-	}
+	if (join_qargs(spec, sizeof(spec), "junk", line) == -1)
+		return;
 	if (junk_spec_parse(spec, &conf->set.junk, err, sizeof(err)) == -1)
 		lerror(line, "junk %s", err);
 }
@@ -1869,10 +1776,7 @@ add_pki(const char *name, int part, const char *path, int line)
 		lerror(line, "pki \"%s\": name empty or too long", name);
 		return;
 	}
-	TAILQ_FOREACH(p, &conf->pkis, entry)
-		if (strcmp(p->name, name) == 0)
-			break;
-	if (p == NULL) {
+	if ((p = conf_pki(conf, name)) == NULL) {
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			fatal("pki");
 		(void)strlcpy(p->name, name, sizeof(p->name));

@@ -43,8 +43,8 @@
 #include "settings.h"
 #include "lookup.h"
 
-static int	pki_file_ok(const struct popd_conf *,
-		    const struct conf_pki *, int);
+static int	pki_files_ok(const struct popd_conf *,
+		    const struct conf_pki *);
 
 static char	self_path[PATH_MAX];
 
@@ -84,24 +84,14 @@ int
 conf_usable(struct popd_conf *c, struct users *u, int badtab)
 {
 	struct conf_pki	*pki;
-	int		 badpki = 0, badfile;
+	int		 badpki = 0;
 
 	/* Every error at once: both tables and every pki are checked. */
 	conf_tables_errors(c, badtab);
 	/* Each pki on its own, so that its statement can be named. */
-	TAILQ_FOREACH(pki, &c->pkis, entry) {
-		badfile = 0;
-		if (pki_file_ok(c, pki, 0) == -1)
-			badfile = 1;
-		if (pki_file_ok(c, pki, 1) == -1)
-			badfile = 1;
-		if (badfile) {
+	TAILQ_FOREACH(pki, &c->pkis, entry)
+		if (pki_files_ok(c, pki) == -1 || certs_load(c, pki) == -1)
 			badpki = 1;
-			continue;
-		}
-		if (certs_load(c, pki) == -1)
-			badpki = 1;
-	}
 	if (badtab || badpki) {
 		users_free(u);
 		return badtab ? -1 : -2;
@@ -140,7 +130,6 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 {
 	struct certs_batch	*b;
 	struct conf_pki		*pki;
-	int			 badfile;
 
 	usable.u = u;
 	usable.badtab = badtab;
@@ -148,35 +137,34 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 	usable.done = done;
 	conf_tables_errors(c, badtab);
 	b = certs_batch_new(conf_usable_done, NULL);
-	TAILQ_FOREACH(pki, &c->pkis, entry) {
-		badfile = pki_file_ok(c, pki, 0) == -1;
-		if (pki_file_ok(c, pki, 1) == -1)
-			badfile = 1;
-		if (badfile)
+	TAILQ_FOREACH(pki, &c->pkis, entry)
+		if (pki_files_ok(c, pki) == -1)
 			usable.badfile = 1;
 		else
 			certs_batch_add(b, c, pki);
-	}
 	certs_batch_go(b);
 }
 
 /*
- * The certificate (iskey 0) or key file of pki opens as a regular file,
- * or an error names it and its pki statement.
+ * The certificate and key files of pki open as regular files, or an
+ * error names each that does not and its pki statement.
  */
 static int
-pki_file_ok(const struct popd_conf *c, const struct conf_pki *pki,
-    int iskey)
+pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
 {
-	const char	*path = iskey ? pki->key : pki->cert, *errstr;
-	int		 fd;
+	const char	*path, *errstr;
+	int		 fd, iskey, r = 0;
 
-	if ((fd = open_regular(path, &errstr)) == -1)
-		return conf_error(c, iskey ? &pki->key_where :
-		    &pki->cert_where, "pki %s %s \"%s\": %s", pki->name,
-		    iskey ? "key" : "cert", path, errstr);
-	close(fd);
-	return 0;
+	for (iskey = 0; iskey < 2; iskey++) {
+		path = iskey ? pki->key : pki->cert;
+		if ((fd = open_regular(path, &errstr)) == -1)
+			r = conf_error(c, iskey ? &pki->key_where :
+			    &pki->cert_where, "pki %s %s \"%s\": %s",
+			    pki->name, iskey ? "key" : "cert", path, errstr);
+		else
+			close(fd);
+	}
+	return r;
 }
 
 /*

@@ -124,14 +124,12 @@ bind_listen(const struct conf_listen *l)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((error = getaddrinfo(h, port, &hints, &res)) == 0) {
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
+		for (ai = res; ai != NULL; ai = ai->ai_next)
 			if (bind_one(l, ai->ai_addr, ai->ai_addrlen,
 			    h == NULL) == -1) {
 				freeaddrinfo(res);
 				return -1;
 			}
-			n++;
-		}
 		freeaddrinfo(res);
 		return 0;
 	}

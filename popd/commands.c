@@ -24,7 +24,7 @@
  * show app-passwords apps.c's, show backends backends.c's.  What only the
  * listeners (connections in their TLS handshake, kicks by address) or
  * authpop (failures, unpenalize) know, the control process asks them
- * itself, on channels of its own (supervise.c's ctl_link): the parent
+ * itself, on channels of its own (supervise.c's proc_link): the parent
  * relays none of it.  What only a maildir says (show user, undelete,
  * show quota's kept messages) a wrkrpop of the user answers (struct
  * mdjob).
@@ -284,8 +284,6 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 
 static void	user_send(struct ctlans *, const struct mailuser *, uint32_t,
 		    const struct quota_limit *, const struct user_junk *);
-static struct mdjob *mdjob_new(struct ctlans *, uint32_t,
-		    const struct msg_ctlreq *);
 static void	mdjob_start(struct mdjob *, const struct mailuser *);
 static void	mdjob_user(void *, int, const struct mailuser *,
 		    const char *);
@@ -298,15 +296,29 @@ static void	mdjob_done(struct mdjob *, const char *);
  * show quota NAME: the user's junk setting (userjunk.c), its limit,
  * from its table or the default, and its use, which a wrkrpop as the
  * user reads with what is kept (quota_kept): the parent never opens a
- * maildir.
+ * maildir.  show user NAME [UIDL | MESSAGE-ID]: what the maildir's
+ * popd.journal says, summed up by a wrkrpop as the user (it reads and
+ * parses the file; the control process relays its lines).  undelete
+ * NAME [all | since TIME | UIDL | MESSAGE-ID]: a wrkrpop as the user
+ * puts kept messages back, under the maildrop's lock.
  */
 void
-ctl_show_quota(struct ctlans *a, const struct msg_ctlreq *r)
+ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	struct mdjob	*j;
 
-	if ((j = mdjob_new(a, WORKER_KEPT, NULL)) != NULL)
-		mailuser_find(r->user, mdjob_user, j);
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		ctlans_end(a, "out of memory");
+		return;
+	}
+	j->a = a;
+	j->kind = r->cmd == CTL_SHOW_QUOTA ? WORKER_KEPT :
+	    r->cmd == CTL_SHOW_USER ? WORKER_JOURNAL : WORKER_UNDELETE;
+	if (j->kind != WORKER_KEPT) {
+		(void)strlcpy(j->find, r->find, sizeof(j->find));
+		j->since = r->since;
+	}
+	mailuser_find(r->user, mdjob_user, j);
 }
 
 /*
@@ -333,52 +345,6 @@ user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
 		m.junk = j->junk;
 	}
 	ctlans_rec(a, MSG_PARENT_CTLUSER, -1, &m, sizeof(m));
-}
-
-/*
- * show user NAME [UIDL | MESSAGE-ID]: what the maildir's popd.journal
- * says, summed up by a wrkrpop as the user (it reads and parses the
- * file; the control process relays its lines).
- */
-void
-ctl_show_user(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	struct mdjob	*j;
-
-	if ((j = mdjob_new(a, WORKER_JOURNAL, r)) != NULL)
-		mailuser_find(r->user, mdjob_user, j);
-}
-
-/*
- * undelete NAME [all | since TIME | UIDL | MESSAGE-ID]: a wrkrpop as
- * the user puts kept messages back, under the maildrop's lock.
- */
-void
-ctl_undelete(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	struct mdjob	*j;
-
-	if ((j = mdjob_new(a, WORKER_UNDELETE, r)) != NULL)
-		mailuser_find(r->user, mdjob_user, j);
-}
-
-static struct mdjob *
-mdjob_new(struct ctlans *a, uint32_t kind,
-    const struct msg_ctlreq *r)
-{
-	struct mdjob	*j;
-
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		ctlans_end(a, "out of memory");
-		return NULL;
-	}
-	j->a = a;
-	j->kind = kind;
-	if (r != NULL) {
-		(void)strlcpy(j->find, r->find, sizeof(j->find));
-		j->since = r->since;
-	}
-	return j;
 }
 
 static void

@@ -170,10 +170,8 @@ static void		spawn_worker(pid_t, const struct msg_login *,
 static void		stuck_tick(int, short, void *);
 static int		worker_kick(const struct worker *, uint32_t);
 static time_t		stuck_since(const char *);
-static void		refuse_since(pid_t, uint64_t, uint32_t, int,
-			    const struct preauth *, time_t);
-static void		refuse(pid_t, uint64_t, uint32_t, int,
-			    const struct preauth *);
+static void		refuse(pid_t, uint32_t, int, const struct preauth *,
+			    time_t);
 static void		login_find(struct proc *, const struct msg_login *,
 			    struct preauth *, int);
 static void		login_found(void *, int, const struct mailuser *,
@@ -377,7 +375,7 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	}
 	if (fd == -1) {
 		/* Lost to our own shortage of descriptors (logged). */
-		refuse(authpid, ml->id, REFUSED_TEMP, -1, pa);
+		refuse(authpid, REFUSED_TEMP, -1, pa, 0);
 		preauth_free(pa);
 		return;
 	}
@@ -395,8 +393,8 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		    (unsigned long long)ml->id, pa->addr, ml->user,
 		    spent == SPENT_AGAIN ? "used before" : "too many tickets "
 		    "in their minute");
-		refuse(authpid, ml->id, spent == SPENT_AGAIN ?
-		    REFUSED_TICKET : REFUSED_TEMP, fd, pa);
+		refuse(authpid, spent == SPENT_AGAIN ?
+		    REFUSED_TICKET : REFUSED_TEMP, fd, pa, 0);
 		preauth_free(pa);
 		return;
 	}
@@ -508,18 +506,11 @@ parent_authpop_stls(struct chan *c, const void *data, int fd)
  * A good password that gets no session, counted: its socket (pa's, if
  * we still have it) goes back to authpop to say why, to the one that
  * asked or, if that one has gone (a reload drained it), the current one.
+ * since: REFUSED_STUCK's time.
  */
 static void
-refuse(pid_t authpid, uint64_t id, uint32_t code, int fd,
-    const struct preauth *pa)
-{
-	refuse_since(authpid, id, code, fd, pa, 0);
-}
-
-/* The same, with REFUSED_STUCK's time. */
-static void
-refuse_since(pid_t authpid, uint64_t id, uint32_t code, int fd,
-    const struct preauth *pa, time_t since)
+refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
+    time_t since)
 {
 	struct msg_refused	 mr;
 	struct proc		*p;
@@ -533,16 +524,16 @@ refuse_since(pid_t authpid, uint64_t id, uint32_t code, int fd,
 	if ((p = proc_alive(KIND_AUTHPOP, authpid)) == NULL &&
 	    ((p = current[KIND_AUTHPOP]) == NULL || p->chan.fd == -1)) {
 		log_debug("session %llu: no authpop to say why its login "
-		    "was refused", (unsigned long long)id);
+		    "was refused", (unsigned long long)pa->id);
 		close(fd);
 		return;
 	}
 	memset(&mr, 0, sizeof(mr));
-	mr.id = id;
+	mr.id = pa->id;
 	mr.code = code;
 	mr.flags = pa->flags;
 	mr.peer = pa->peer;
-	mr.since = code == REFUSED_STUCK ? since : 0;
+	mr.since = since;
 	chan_send(&p->chan, MSG_PARENT_REFUSED, fd, &mr, sizeof(mr));
 }
 
@@ -567,7 +558,7 @@ login_find(struct proc *auth, const struct msg_login *ml,
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("login of \"%s\"", ml->user);
-		refuse(auth->pid, ml->id, REFUSED_TEMP, fd, pa);
+		refuse(auth->pid, REFUSED_TEMP, fd, pa, 0);
 		preauth_free(pa);
 		return;
 	}
@@ -598,16 +589,16 @@ login_found(void *arg, int status, const struct mailuser *mu,
 	if (status == MU_TEMP) {
 		log_warnx("login of \"%s\" refused: table %s could not say "
 		    "who the user is", w->ml.user, tab);
-		refuse(w->authpid, w->ml.id, REFUSED_TEMP, w->fd, w->pa);
+		refuse(w->authpid, REFUSED_TEMP, w->fd, w->pa, 0);
 	} else if (status == MU_NONE) {
 		log_warnx("login of \"%s\" refused: not in %s%s", w->ml.user,
 		    db ? "table " : "", tab);
-		refuse(w->authpid, w->ml.id, REFUSED_PERM, w->fd, w->pa);
+		refuse(w->authpid, REFUSED_PERM, w->fd, w->pa, 0);
 	} else {
 		log_warnx("login of \"%s\" refused: the userinfo of %s%s: %s",
 		    w->ml.user, db ? "table " : "", tab, why);
-		refuse(w->authpid, w->ml.id, status == MU_BROKEN ?
-		    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa);
+		refuse(w->authpid, status == MU_BROKEN ?
+		    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa, 0);
 	}
 	preauth_free(w->pa);
 	free(w);
@@ -626,7 +617,7 @@ login_junk(void *arg, int status, const struct conf_junk *junk)
 		log_warnx("login of \"%s\" refused: junk users <%s> could not "
 		    "say which folder to merge", w->ml.user,
 		    conf->set.junk_users);
-		refuse(w->authpid, w->ml.id, REFUSED_TEMP, w->fd, w->pa);
+		refuse(w->authpid, REFUSED_TEMP, w->fd, w->pa, 0);
 	} else
 		spawn_worker(w->authpid, &w->ml, w->pa, w->fd, &w->mu, junk);
 	preauth_free(w->pa);
@@ -654,7 +645,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		    "sessions logged in (limit logged-in)", u->name, pa->addr,
 		    nworkers);
 		STAT_INC(STAT_REFUSED_LOGGED_IN);
-		refuse(authpid, ml->id, REFUSED_BUSY, fd, pa);
+		refuse(authpid, REFUSED_BUSY, fd, pa, 0);
 		return;
 	}
 	if (pa->client->loggedin >=
@@ -663,20 +654,20 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		    "sessions logged in from that address (limit per-address "
 		    "logged-in)", u->name, pa->addr, pa->client->loggedin);
 		STAT_INC(STAT_REFUSED_ADDR_LOGGED_IN);
-		refuse(authpid, ml->id, REFUSED_BUSY_ADDR, fd, pa);
+		refuse(authpid, REFUSED_BUSY_ADDR, fd, pa, 0);
 		return;
 	}
 	if (login_too_soon(u->name)) {
 		log_info("login of \"%s\" refused: within the login-delay of "
 		    "%d seconds", u->name, conf->set.login_delay);
 		STAT_INC(STAT_REFUSED_LOGIN_DELAY);
-		refuse(authpid, ml->id, REFUSED_DELAY, fd, pa);
+		refuse(authpid, REFUSED_DELAY, fd, pa, 0);
 		return;
 	}
 	if ((since = stuck_since(u->name)) != 0) {
 		log_info("login of \"%s\" refused: a session of the user is "
 		    "stuck in the mail store", u->name);
-		refuse_since(authpid, ml->id, REFUSED_STUCK, fd, pa, since);
+		refuse(authpid, REFUSED_STUCK, fd, pa, since);
 		return;
 	}
 
@@ -698,7 +689,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
 		/* mailuser_spawn said why. */
 		stats_page_free(page);
-		refuse(authpid, ml->id, REFUSED_TEMP, fd, pa);
+		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
 		return;
 	}
 	close(fd);

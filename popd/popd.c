@@ -133,7 +133,8 @@ static const char	*conffile;		/* NULL: the flags' shorthand */
 int
 main(int argc, char *argv[])
 {
-	struct event	 ev_sigchld, ev_sigterm, ev_sigint, ev_sighup;
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	struct event	 sigev[nitems(sigs)];
 	struct conf_listen ctl, *l;
 	const char	*tables[6];
 	int		 badtab, i, n;
@@ -190,15 +191,11 @@ main(int argc, char *argv[])
 	event_init();
 	if (!debug)
 		logrelay_init();
-	signal_set(&ev_sigchld, SIGCHLD, sig_handler, NULL);
 	login_reaped_to(child_exited);
-	signal_set(&ev_sigterm, SIGTERM, sig_handler, NULL);
-	signal_set(&ev_sigint, SIGINT, sig_handler, NULL);
-	signal_set(&ev_sighup, SIGHUP, sig_handler, NULL);
-	signal_add(&ev_sigchld, NULL);
-	signal_add(&ev_sigterm, NULL);
-	signal_add(&ev_sigint, NULL);
-	signal_add(&ev_sighup, NULL);
+	for (i = 0; i < (int)nitems(sigs); i++) {
+		signal_set(&sigev[i], sigs[i], sig_handler, NULL);
+		signal_add(&sigev[i], NULL);
+	}
 
 	/* Its directory made before unveil(2) names it. */
 	apps_start();

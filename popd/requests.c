@@ -164,16 +164,12 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		ctl_kick_user(a, m);
 		break;
 	case CTL_SHOW_QUOTA:
-		ctl_show_quota(a, m);
+	case CTL_SHOW_USER:
+	case CTL_UNDELETE:
+		ctl_mdjob(a, m);
 		break;
 	case CTL_SHOW_APPS:
 		ctl_show_apps(a, m);
-		break;
-	case CTL_SHOW_USER:
-		ctl_show_user(a, m);
-		break;
-	case CTL_UNDELETE:
-		ctl_undelete(a, m);
 		break;
 	case CTL_SHOW_CERTS:
 		ctl_show_certificates(a, m);

@@ -63,12 +63,7 @@ static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
 static void		proc_eof(struct chan *);
 static void		proc_bad(struct chan *);
 static void		proc_takeover(struct proc *);
-static void		proc_link(struct proc *, struct proc *, uint32_t,
-			    uint32_t);
-static void		ctl_link(struct proc *);
-static void		table_link(struct proc *, struct proc *);
-static void		http_link(struct proc *, struct proc *);
-static void		route_link(struct proc *, struct proc *);
+static void		proc_link(struct proc *, struct proc *);
 static void		table_conf(struct chan *);
 static void		route_conf(struct chan *);
 static void		proc_drain(struct proc *);
@@ -341,12 +336,12 @@ proc_spawn(enum proc_id id, int slot)
 		}
 	}
 	if (id == KIND_LISTENER)
-		ctl_link(p);
+		proc_link(p, current[KIND_CONTROL]);
 	if (id == KIND_AUTHPOP || id == KIND_ROUTE)
-		table_link(p, current[KIND_TABLE]);
+		proc_link(p, current[KIND_TABLE]);
 	if (id == KIND_HTTP) {
-		http_link(p, current[KIND_AUTHPOP]);
-		route_link(p, current[KIND_ROUTE]);
+		proc_link(p, current[KIND_AUTHPOP]);
+		proc_link(p, current[KIND_ROUTE]);
 	}
 	return p;
  fail:
@@ -677,7 +672,7 @@ proc_takeover(struct proc *p)
 	 * routepop; routepop's: every httppop.
 	 */
 	if (p->id == KIND_AUTHPOP || p->id == KIND_ROUTE)
-		ctl_link(p);
+		proc_link(p, current[KIND_CONTROL]);
 	/*
 	 * A new control process: the draining authpops too, which still
 	 * report the app passwords they check, then the current one, the
@@ -687,21 +682,20 @@ proc_takeover(struct proc *p)
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == KIND_LISTENER || q == current[KIND_ROUTE] ||
 			    (q->id == KIND_AUTHPOP && q->draining))
-				ctl_link(q);
-		if (current[KIND_AUTHPOP] != NULL)
-			ctl_link(current[KIND_AUTHPOP]);
+				proc_link(q, p);
+		proc_link(current[KIND_AUTHPOP], p);
 	}
 	if (p->id == KIND_TABLE)
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == KIND_AUTHPOP || q == current[KIND_ROUTE])
-				table_link(q, p);
+				proc_link(q, p);
 	if (p->id == KIND_ROUTE)
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == KIND_HTTP)
-				route_link(q, p);
+				proc_link(q, p);
 	/* auth_http's requests go to the authpop that serves. */
 	if (p->id == KIND_AUTHPOP)
-		http_link(current[KIND_HTTP], p);
+		proc_link(current[KIND_HTTP], p);
 	/*
 	 * A reload's authpop: the older ones get its tables first, which
 	 * they read only for the sessions they keep (authpop's verify.c),
@@ -735,18 +729,27 @@ proc_takeover(struct proc *p)
  * popctl's control process asks them itself (control.c); httppop's
  * routes go to routepop, routepop's and authpop's database questions
  * to tablepop.
- * p gets a channel to peer (type tome), and peer the other end (topeer,
- * naming p).  Each end closes with its process, so neither waits on
- * one that is gone (authpop's questions fail as temporary), and the
- * parent relays none of it.
+ * p gets a channel to peer, and peer the other end (naming p), each
+ * in the messages of peer's kind.  Each end closes with its process, so
+ * neither waits on one that is gone (authpop's questions fail as
+ * temporary), and the parent relays none of it.
  */
 static void
-proc_link(struct proc *p, struct proc *peer, uint32_t tome, uint32_t topeer)
+proc_link(struct proc *p, struct proc *peer)
 {
+	static const uint32_t	 types[KIND_MAX][2] = {	/* to p, to peer */
+		[KIND_CONTROL] = { MSG_PARENT_CTLCHAN, MSG_PARENT_CTLPEER },
+		[KIND_TABLE] = { MSG_PARENT_TABLECHAN, MSG_PARENT_TABLEPEER },
+		/* httppop asks authpop to check its requests' passwords. */
+		[KIND_AUTHPOP] = { MSG_PARENT_AUTHCHAN, MSG_PARENT_HTTPPEER },
+		/* httppop asks routepop for its users' backends. */
+		[KIND_ROUTE] = { MSG_PARENT_ROUTECHAN, MSG_PARENT_ROUTEPEER },
+	};
 	struct msg_ctlpeer	 m;
 	int			 sp[2];
 
-	if (peer == NULL || peer->chan.fd == -1 || p->chan.fd == -1)
+	if (p == NULL || peer == NULL || peer->chan.fd == -1 ||
+	    p->chan.fd == -1)
 		return;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("no channel from %s to %s %d",
@@ -758,36 +761,8 @@ proc_link(struct proc *p, struct proc *peer, uint32_t tome, uint32_t topeer)
 	memset(&m, 0, sizeof(m));
 	m.proc = proc_kinds[p->id].proc;
 	m.pid = p->pid;
-	chan_send(&p->chan, tome, sp[0], NULL, 0);
-	chan_send(&peer->chan, topeer, sp[1], &m, sizeof(m));
-}
-
-static void
-ctl_link(struct proc *p)
-{
-	proc_link(p, current[KIND_CONTROL], MSG_PARENT_CTLCHAN,
-	    MSG_PARENT_CTLPEER);
-}
-
-static void
-table_link(struct proc *p, struct proc *t)
-{
-	proc_link(p, t, MSG_PARENT_TABLECHAN, MSG_PARENT_TABLEPEER);
-}
-
-/* httppop h asks authpop a to check the passwords of its requests. */
-static void
-http_link(struct proc *h, struct proc *a)
-{
-	if (h != NULL)
-		proc_link(h, a, MSG_PARENT_AUTHCHAN, MSG_PARENT_HTTPPEER);
-}
-
-/* httppop h asks routepop r for its users' backends. */
-static void
-route_link(struct proc *h, struct proc *r)
-{
-	proc_link(h, r, MSG_PARENT_ROUTECHAN, MSG_PARENT_ROUTEPEER);
+	chan_send(&p->chan, types[peer->id][0], sp[0], NULL, 0);
+	chan_send(&peer->chan, types[peer->id][1], sp[1], &m, sizeof(m));
 }
 
 /* After a reload: p takes no new work, and exits once it has none. */
