@@ -249,8 +249,9 @@ ask_answer(uint64_t id, int status, const char *value)
 /*
  * w's answer (TABANS_*), to its peer if it is still there: an authpop
  * the user's password hash (one too long for it, or empty, is no
- * answer, logged), or its app passwords' records joined by ','; a
- * routepop the route's value (one too long is no answer, logged).
+ * answer, logged), or its app passwords' records joined by ',' (an
+ * empty value: none); a routepop the route's value (one too long is no
+ * answer, logged).
  */
 static void
 answer_send(const struct wait *w, int status, const char *value)
@@ -292,8 +293,11 @@ answer_send(const struct wait *w, int status, const char *value)
 		len = sizeof(m->mr.value);
 		type = MSG_TABLE_ROUTEVAL;
 	}
-	if (status == TABANS_FOUND && ((value[0] == '\0' &&
-	    w->ask != ASK_APPS) || strlcpy(out, value, len) >= len)) {
+	/* An empty value is no records: the user has no app password. */
+	if (status == TABANS_FOUND && value[0] == '\0' && w->ask == ASK_APPS)
+		status = TABANS_NONE;
+	if (status == TABANS_FOUND && (value[0] == '\0' ||
+	    strlcpy(out, value, len) >= len)) {
 		log_warnx("table %s: the %s of \"%s\": %zu bytes",
 		    w->ask == ASK_CRED ? set->authtab : w->ask == ASK_APPS ?
 		    set->apps_table : set->route, w->ask == ASK_CRED ?

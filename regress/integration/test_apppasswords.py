@@ -539,6 +539,13 @@ def sqlite_table(srv):
     T.expect(answer(srv, "alice", phone)[:3], b"+OK", "phone from SQLite")
     T.expect(answer(srv, "alice", laptop)[:3], b"+OK", "laptop")
     T.expect(answer(srv, "bob", "bob-main")[:3], b"+OK", "bob (no rows)")
+    # An empty record is no app password, and authpop keeps tablepop.
+    db.run([("INSERT INTO apppass VALUES ('bob', '')", ())])
+    T.expect(answer(srv, "bob", "bob-main")[:3], b"+OK", "bob (a row '')")
+    T.expect(answer(srv, "alice", laptop)[:3], b"+OK",
+             "laptop after bob's empty row")
+    T.expect_true(not re.search(r"authpop.*tablepop", srv.log()),
+                  "authpop kept its tablepop", srv.log()[-1500:])
     T.expect_true("app-password phone" in show(srv, "alice") and
                   "app-password laptop" in show(srv, "alice"),
                   "popctl lists the database's", show(srv, "alice"))
