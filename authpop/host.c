@@ -747,7 +747,9 @@ host_import(const struct msg_penalty *m)
 /*
  * popctl's show penalties: the addresses that failed lately or have
  * checks waiting, and the users authtab knows that failed from them,
- * in chunks.
+ * in chunks.  A key without an address (only a compromised httppop's
+ * request or predecessor's record makes one) is no row: control takes
+ * IPv4 and IPv6 ones only, and would cut this authpop off.
  */
 void
 host_list(struct chan *c, uint64_t req)
@@ -766,7 +768,7 @@ host_list(struct chan *c, uint64_t req)
 	RB_FOREACH(h, hosttree, &hosts) {
 		decay(&h->fails, &h->lastfail, t);
 		n = queued(&h->waiting, NULL) + queued(&h->familiar, NULL);
-		if (h->fails == 0 && n == 0)
+		if ((h->fails == 0 && n == 0) || h->key.af == 0)
 			continue;
 		r = list_row(c, &m);
 		r->key = h->key;
@@ -776,7 +778,8 @@ host_list(struct chan *c, uint64_t req)
 	}
 	TAILQ_FOREACH(p, &pairs_lru, lru) {
 		decay(&p->fails, &p->lastfail, t);
-		if (p->fails == 0 || !p->known || !valid_username(p->user))
+		if (p->fails == 0 || !p->known || !valid_username(p->user) ||
+		    p->key.af == 0)
 			continue;
 		r = list_row(c, &m);
 		r->key = p->key;

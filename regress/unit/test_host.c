@@ -170,10 +170,21 @@ sess_gone(struct session *s, int how)
 static struct msg_penalty	 sent[MAXMSGS];
 static int			 nsent, sent_bad;
 
+/* What host_list sent: its rows' address families, in order. */
+static int	listed_af[64], nlisted;
+
 void
 chan_send(struct chan *c, uint32_t type, int fd, const void *data,
     size_t len)
 {
+	const struct msg_penalties	*pm = data;
+	uint32_t			 i;
+
+	if (type == MSG_AUTHPOP_PENALTIES && len == sizeof(*pm)) {
+		for (i = 0; i < pm->n && nlisted < 64; i++)
+			listed_af[nlisted++] = pm->rec[i].key.af;
+		return;
+	}
 	if (type != MSG_AUTHPOP_PENALTY || fd != -1 ||
 	    len != sizeof(struct msg_penalty) || nsent == MAXMSGS) {
 		sent_bad++;
@@ -1187,6 +1198,48 @@ find_rec(const char *ip, const char *user)
 	return NULL;
 }
 
+/*
+ * A session without an address (as a compromised httppop's request
+ * may make), failing, and a predecessor's record without one: show
+ * penalties lists neither, as control takes only IPv4 and IPv6 rows
+ * (it would cut authpop off).
+ */
+static void
+test_list_noaddr(void)
+{
+	struct msg_penalty	 m;
+	struct session		*s;
+	struct peeraddr		 none;
+	double			 t = now();
+	int			 i, v4 = 0;
+
+	memset(&none, 0, sizeof(none));
+	s = sess_new("n", "192.0.2.120", "nan");
+	(void)host_failure(s->host, "nan", 1, 1, t, t);
+	s = sess_new("z", "192.0.2.121", "zed");
+	host_put(s->host);
+	s->peer = none;
+	s->host = host_get(&none);
+	(void)host_failure(s->host, "zed", 1, 1, t, t);
+	memset(&m, 0, sizeof(m));
+	m.rec[0].fails = 3;
+	m.rec[0].lastfail = t;
+	(void)strlcpy(m.rec[1].user, "zed", sizeof(m.rec[1].user));
+	m.rec[1].fails = 3;
+	m.rec[1].lastfail = t;
+	m.n = 2;
+	host_import(&m);
+	nlisted = 0;
+	host_list(NULL, 1);
+	for (i = 0; i < nlisted; i++) {
+		CHECK(listed_af[i] == AF_INET || listed_af[i] == AF_INET6,
+		    "a row of address family %d", listed_af[i]);
+		v4 += listed_af[i] == AF_INET;
+	}
+	CHECK(v4 > 0, "192.0.2.120 not listed");
+	end_test();
+}
+
 /* (g) host_export for a successor; host_import of a predecessor's. */
 static void
 test_export(void)
@@ -1407,6 +1460,7 @@ main(void)
 	test_familiar_burst();
 	test_familiar_failing();
 	test_stale();
+	test_list_noaddr();
 	test_export();
 	return unit_done();
 }
