@@ -57,7 +57,6 @@
 #include "auth.h"
 
 #define TICKET_TAG	"popd2."
-#define TICKET_LIFE	60	/* seconds */
 
 static SHA2_CTX		 ipad, opad;	/* HMAC's state after each pad */
 static int		 haskey;

@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		68
+#define MSG_VERSION		69
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -599,6 +599,8 @@ struct msg_login {
 	int64_t		expiry;		/* its nonce and expiry; else 0 */
 	char		app[APPS_LABELMAX + 1];
 };
+/* A router's ticket's life; one expiring past twice that is refused. */
+#define TICKET_LIFE	60	/* seconds */
 
 /*
  * MSG_AUTHPOP_PENALTY, MSG_PARENT_PENALTY: an address's recent failures

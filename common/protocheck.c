@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "protodecl.h"
 
@@ -56,6 +57,12 @@ valid_login(const void *p)
 		return "user name";
 	if (m->expiry < 0 || (m->expiry == 0 && m->nonce != 0))
 		return "ticket";
+	/*
+	 * authpop took none from further ahead (loginticket.c): the
+	 * parent keeps the nonces until their expiry (spent.c).
+	 */
+	if (m->expiry > time(NULL) + 2 * TICKET_LIFE)
+		return "ticket expiry";
 	if (m->app[0] != '\0' && !valid_label(m->app, sizeof(m->app)))
 		return "label";
 	return NULL;

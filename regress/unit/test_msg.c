@@ -1068,6 +1068,10 @@ main(void)
 	    .a = { 0x20, 0x01 } }, .tls = "TLSv1.3" };
 	const struct msg_login		 login_ticket = { .id = 1,
 	    .user = "alice", .nonce = 7 };
+	const struct msg_login		 login_expired = { .id = 1,
+	    .user = "alice", .nonce = 7, .expiry = 1 };
+	const struct msg_login		 login_forever = { .id = 1,
+	    .user = "alice", .nonce = 7, .expiry = INT64_MAX };
 	const struct msg_newsession	 ns_both = { .lid = 1,
 	    .flags = SESSION_TLS | SESSION_STLS };
 	const struct msg_newsession	 ns_neither = { .lid = 1 };
@@ -1520,6 +1524,11 @@ main(void)
 		    &ns_nolocal },
 		{ "a ticket's nonce without its expiry", E_PARENT_A, PH_RUN,
 		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 0, &login_ticket },
+		{ "a ticket that expired", E_PARENT_A, PH_RUN,
+		    MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1, 1, &login_expired },
+		{ "a ticket that never expires (kept for good by spent.c)",
+		    E_PARENT_A, PH_RUN, MSG_AUTHPOP_LOGIN, V, LG, H, LG, 1, 1,
+		    0, &login_forever },
 
 		/* The fields: each declaration's validator. */
 		{ "a session with unknown flags", E_AUTHPOP, PH_RUN,
