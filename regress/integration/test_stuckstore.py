@@ -246,9 +246,12 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
             T.expect_true(answered < BOUND, "[SYS/TEMP] within %d s" %
                           BOUND, answered)
             T.expect_true(r.closed(timeout=2), "closed after [SYS/TEMP]")
-        T.expect_true(re.search(r"answered \[SYS/TEMP\]: its wrkrpop is "
-                                r"stuck in the mail store", srv.log()),
-                      "the listener logs its answer")
+        # The listener logs after its answer is written: the line may
+        # reach the log after the client read the answer.
+        T.wait_for(lambda: re.search(r"answered \[SYS/TEMP\]: its wrkrpop "
+                                     r"is stuck in the mail store",
+                                     srv.log()), timeout=5,
+                   what="the listener's log of its answer")
         print("# a stuck login answered [SYS/TEMP] %.1f s after its PASS"
               % answered)
         log = srv.log()
