@@ -473,10 +473,16 @@ def descendants(pid):
     return out
 
 
+def role_pids(srv, role):
+    """The pids of srv's processes of role ("keypop"), sorted, the
+    draining ones too."""
+    return sorted(p for p in descendants(srv.proc.pid)
+                  if classify(p) == role)
+
+
 def authpops(srv):
     """The pids of srv's authpops, the draining ones too."""
-    return sorted(p for p in descendants(srv.proc.pid)
-                  if classify(p) == "authpop")
+    return role_pids(srv, "authpop")
 
 
 def zombies(pid):

@@ -159,8 +159,7 @@ def as_table_user(procs, what):
 
 
 def wrkrpops(srv):
-    return [p for p in T.descendants(srv.proc.pid)
-            if T.classify(p) == "wrkrpop"]
+    return T.role_pids(srv, "wrkrpop")
 
 
 # --- clients --------------------------------------------------------------

@@ -369,12 +369,6 @@ SIGNS = {
 }
 
 
-def keypops(srv):
-    """The pids of srv's keypops, an old listener's too."""
-    return [p for p in T.descendants(srv.proc.pid)
-            if T.classify(p) == "keypop"]
-
-
 def keypop_signatures(srv):
     """keypop's debug lines for the signatures it made."""
     return re.findall(r"keypop\[\d+\]: signed (\S+ \S+)", srv.log())
@@ -509,7 +503,7 @@ def keypop_is_no_decryption_oracle(srv):
     # The old listener's keypop may outlive it a moment (slower under
     # the sanitizers): the pair that serves is the one left alone.
     T.wait_for(lambda: len(srv.listeners()) == 1 and
-               len(keypops(srv)) == 1, 10,
+               len(T.role_pids(srv, "keypop")) == 1, 10,
                "one listener and one keypop")
     pids = srv.pids()
     _, n = key_id_and_modulus(srv.cert)

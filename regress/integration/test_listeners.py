@@ -68,8 +68,7 @@ def one_per_core_by_default(srv):
     srv.start()
     n = min(os.cpu_count(), 8)
     T.expect(len(srv.listeners()), n, "listeners")
-    T.expect(len([p for p in T.descendants(srv.proc.pid)
-                  if T.classify(p) == "keypop"]), n, "keypops")
+    T.expect(len(T.role_pids(srv, "keypop")), n, "keypops")
     T.expect_true("%d listener%s" % (n, "" if n == 1 else "s") in
                   srv.log(), "the start line says how many")
 

@@ -336,8 +336,7 @@ def stopped_authcheck_holds_up_the_reload_alone(srv):
 
 
 def authpops(srv):
-    return {p for p in T.descendants(srv.proc.pid)
-            if T.classify(p) == "authpop"}
+    return set(T.authpops(srv))
 
 
 @T.test(start=False, timeout=120)
