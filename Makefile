@@ -131,16 +131,18 @@ LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/peers-lmtp.o \
 CONTROL_OBJS=	control/control.o control/ask.o control/print.o control/lastuse.o
 CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/peers-control.o \
 		common/control_cmd.o
-AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o authpop/nginx.o \
+# authpop, two images of one program: the core one (core.c in place of
+# the options), which the parent runs unless popd.conf names app
+# passwords, auth_http or a ticket key, and authpop-full, with them.
+AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
-		authpop/scheme.o \
-		authpop/loginticket.o authpop/state.o \
-		authpop/logincache.o
+		authpop/scheme.o authpop/state.o authpop/logincache.o
+AUTHPOP_OPTS=	authpop/nginx.o authpop/loginticket.o authpop/apps.o \
+		common/apppass.o
 # authpop maps authtab as authcheck loaded it (tabimage.o) and only
 # looks users up in it (table.o's lookups): it parses no authtab.
-AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
-		common/tabimage.o common/table.o common/pwscheme.o \
-		common/pop3.o common/b64.o common/apppass.o
+AUTHPOP_LIBS=	${PROC_BASE} common/tabimage.o common/table.o \
+		common/pwscheme.o common/pop3.o common/b64.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent,
 # authpop and routepop.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/ask.o \
@@ -182,8 +184,8 @@ POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
 PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
-		authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-		popdpass/popdpass popctl/popctl tablepop/tablepop \
+		authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
+		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl tablepop/tablepop \
 		routepop/routepop keypop/keypop authcheck/authcheck \
 		confpop/confpop httppop/httppop
 MANS=		man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \
@@ -242,7 +244,8 @@ PROTO_popd=	PROC_PARENT
 PROTO_listener=	PROC_LISTENER
 PROTO_lmtp=	PROC_LMTP
 PROTO_control=	PROC_CONTROL
-PROTO_authpop=	PROC_AUTHPOP
+PROTO_authpop=	PROC_AUTHPOP -DPROTO_CORE
+PROTO_authpopfull= PROC_AUTHPOP
 PROTO_tablepop=	PROC_TABLE
 PROTO_routepop=	PROC_ROUTE
 PROTO_wrkrpop=	PROC_WRKRPOP
@@ -252,7 +255,8 @@ PROTO_httppop=	PROC_HTTP
 PROTO_none=	0
 PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
 		common/proto-lmtp.o common/proto-control.o \
-		common/proto-authpop.o common/proto-tablepop.o \
+		common/proto-authpop.o common/proto-authpopfull.o \
+		common/proto-tablepop.o \
 		common/proto-routepop.o common/proto-wrkrpop.o \
 		common/proto-dlvrpop.o common/proto-keypop.o common/proto-none.o \
 		common/proto-httppop.o
@@ -263,6 +267,7 @@ ${PROTO_PROGS}: common/proto.c ${HDRS}
 # not the parent, which never reads one, nor a wrkrpop, which has none.
 PEERS_PROGS=	common/peers-listener.o common/peers-lmtp.o \
 		common/peers-control.o common/peers-authpop.o \
+		common/peers-authpopfull.o \
 		common/peers-tablepop.o common/peers-routepop.o \
 		common/peers-dlvrpop.o \
 		common/peers-keypop.o common/peers-httppop.o
@@ -301,7 +306,8 @@ ${LMTP_OBJS}: ${LMTP_HDRS}
 ${KEYPOP_OBJS}: keypop/sigcheck.h
 ${CONF_OBJS}: ${HDRS} conf/config.h
 popdpass/popdpass.o popdpass/apps.o popctl/popctl.o: ${HDRS} popdpass/popdpass.h
-${AUTHPOP_OBJS}: authpop/auth.h
+${AUTHPOP_OBJS} authpop/core.o authpop/nginx.o authpop/loginticket.o \
+    authpop/apps.o: authpop/auth.h
 ${HTTPPOP_OBJS}: httppop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
@@ -347,9 +353,16 @@ control/control: ${CONTROL_OBJS} ${CONTROL_LIBS}
 httppop/httppop: ${HTTPPOP_OBJS} ${HTTPPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${HTTPPOP_OBJS} ${HTTPPOP_LIBS} ${LDLIBS}
 
-authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
-	    ${LDLIBS} ${ARGON2_LIBS}
+AUTHPOP_CORE=	authpop/core.o common/proto-authpop.o common/peers-authpop.o
+authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_CORE} ${AUTHPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_CORE} \
+	    ${AUTHPOP_LIBS} ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
+
+AUTHPOP_FULL=	${AUTHPOP_OPTS} common/proto-authpopfull.o \
+		common/peers-authpopfull.o
+authpop/authpop-full: ${AUTHPOP_OBJS} ${AUTHPOP_FULL} ${AUTHPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_FULL} \
+	    ${AUTHPOP_LIBS} ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
 
 tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${TABLEPOP_OBJS} ${TABLEPOP_LIBS} ${MD_LIBS} \
@@ -850,11 +863,11 @@ regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
 regress/fuzz/fuzz_authpop: regress/fuzz/fuzz_authpop.c authpop/authpop.c \
     authpop/session.c authpop/verify.c authpop/state.c authpop/check.c \
     authpop/host.c authpop/nginx.c authpop/loginticket.c \
-    authpop/logincache.c authpop/scheme.c authpop/auth.h ${FUZZ_ROLE_SRCS} \
-    common/apppass.c common/tabimage.c ${HDRS}
+    authpop/logincache.c authpop/scheme.c authpop/apps.c authpop/auth.h \
+    ${FUZZ_ROLE_SRCS} common/apppass.c common/tabimage.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_authpop.c \
 	    authpop/verify.c authpop/state.c authpop/check.c authpop/host.c \
-	    authpop/nginx.c authpop/loginticket.c \
+	    authpop/nginx.c authpop/loginticket.c authpop/apps.c \
 	    authpop/logincache.c authpop/scheme.c common/apppass.c \
 	    common/tabimage.c \
 	    ${FUZZ_ROLE_SRCS} \
@@ -942,8 +955,8 @@ install: all
 	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
 	    ${DESTDIR}${SBINDIR}/
 	install -m 555 listener/listener lmtp/lmtp control/control \
-	    authpop/authpop wrkrpop/wrkrpop mda/mda dlvrpop/dlvrpop \
-	    tablepop/tablepop routepop/routepop keypop/keypop \
+	    authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
+	    dlvrpop/dlvrpop tablepop/tablepop routepop/routepop keypop/keypop \
 	    authcheck/authcheck confpop/confpop httppop/httppop \
 	    ${DESTDIR}${LIBEXECDIR}/
 	install -m 444 man/popd.8 man/authpop.8 man/wrkrpop.8 man/mda.8 \

@@ -186,7 +186,7 @@ void		 auth_ctl_send(uint32_t, const void *, size_t);
 double		 now(void);
 void		 timer_in(struct event *, double);
 
-/* loginticket.c */
+/* loginticket.c (authpop-full; core.c's refuse every ticket) */
 int		 ticket_init(int, const char *);
 int		 ticket_make(const char *, const char *, char *, size_t);
 int		 ticket_like(const char *);
@@ -235,25 +235,46 @@ int		 logincache_mac(const char *, const char *, const char *,
 int		 logincache_hit(const char *, const uint64_t [2], double);
 void		 logincache_put(const char *, const uint64_t [2], double);
 
-/* verify.c */
+/* verify.c; verify_end's verdicts */
+#define V_GOOD		0
+#define V_TEMP		1
+#define V_PERM		2
 void		 verify_load(void);
 void		 verify_table(int, int);
 void		 verify_key(int, int);
+void		 tables_read(void);
 void		 verify_cred(struct session *, const struct msg_cred *);
-struct msg_apps;
+void		 verify_end(struct session *, int, const char *);
+void		 verify_unanswered(struct session *);
+int		 verify_late(struct session *, const struct chan *);
+void		 lookup_counted(struct session *, int);
+int		 tablepop_ask(struct session *, int);
+void		 table_chan(struct chan *, const void *, int);
+const char	*logname(const char *);
+void		 auth_start(struct session *, const char *, int);
+void		 auth_main(struct session *);
+void		 auth_enqueue(struct session *);
+void		 auth_result(struct session *, struct job *);
+
+/*
+ * The options, built into authpop-full alone: app passwords (apps.c),
+ * nginx's auth_http (nginx.c) and a router's tickets (loginticket.c).
+ * The parent runs the core authpop, without them, where popd.conf names
+ * none (popd/supervise.c authpop_path); core.c answers for them there.
+ */
+void		 opts_load(void);
+void		 apps_image(int);
+void		 apps_key(int);
+void		 apps_read(void);
+void		 apps_start(struct session *);
+void		 apps_table(struct chan *, const void *, int);
 void		 verify_apps(struct session *, int, const char *);
 void		 verify_appsask(void);
 void		 verify_ctlapps(uint64_t, const char *);
 void		 verify_used_flush(void);
-void		 verify_ctlanswer(uint64_t, int, const char *);
-void		 verify_unanswered(struct session *);
-int		 verify_late(struct session *, const struct chan *);
 struct msg_appskept;
 void		 verify_appskept(const struct msg_appskept *);
-const char	*logname(const char *);
-void		 auth_start(struct session *, const char *, int);
-void		 auth_enqueue(struct session *);
-void		 auth_result(struct session *, struct job *);
+void		 http_peerchan(struct chan *, const void *, int);
 
 /* session.c */
 struct msg_session;
@@ -273,8 +294,5 @@ void		 session_refused(struct chan *, const void *, int);
 void		 session_close(struct session *, int);
 void		 session_handback(void);
 
-/* nginx.c */
-void		 http_peerchan(struct chan *, const void *, int);
-void		 http_tablechan(struct chan *, const void *, int);
 
 #endif

@@ -118,7 +118,7 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_HTTPPEER,	http_peerchan },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_CTLCHAN,	authpop_parent_ctlchan },
-	{ MSG_PARENT_TABLECHAN,	http_tablechan },
+	{ MSG_PARENT_TABLECHAN,	table_chan },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 

@@ -25,13 +25,8 @@
  * (MSG_AUTHPOP_VERDICT).  A router's authpop makes the ticket of a
  * good pop3 login (loginticket.c), for the user it checked and the
  * backend httppop then names (MSG_HTTP_TICKET).  Nothing httppop sends
- * is trusted: peers.c checks each message.
- *
- * tablepop's channel (MSG_PARENT_TABLECHAN) is here too: a database's
- * password hashes and app passwords (MSG_AUTHPOP_LOOKUP, _APPS, for
- * verify.c, and for popctl's show app-passwords under SID_CTL ids).
- * While no tablepop runs, and when one dies with our questions, they
- * are temporary failures.
+ * is trusted: peers.c checks each message.  Built into authpop-full
+ * alone; the core authpop has core.c in its place.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -70,10 +65,6 @@ static void	http_failed(struct session *);
 static void	http_timeout(struct session *);
 static void	http_closed(struct session *, int);
 static void	http_perm(struct session *, const char *);
-static void	authpop_table_apps(struct chan *, const void *, int);
-static void	authpop_table_cred(struct chan *, const void *, int);
-static void	tablepop_eof(struct chan *);
-static void	tablepop_lost(struct session *);
 
 static const struct session_ops http_ops;
 
@@ -81,12 +72,6 @@ static const struct session_ops http_ops;
 static const struct msg_handler from_http[] = {
 	{ MSG_HTTP_VERIFY,	httppop_verify },
 	{ MSG_HTTP_TICKET,	httppop_ticket },
-};
-
-/* All tablepop may send us. */
-static const struct msg_handler from_table[] = {
-	{ MSG_TABLE_APPS,	authpop_table_apps },
-	{ MSG_TABLE_CRED,	authpop_table_cred },
 };
 
 /*
@@ -267,97 +252,6 @@ http_closed(struct session *s, int notify)
 	nhttp--;
 }
 
-/* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
-void
-http_tablechan(struct chan *pc, const void *data, int fd)
-{
-	int	i = tabcur == 0 ? 1 : 0;
-
-	if (fd == -1)
-		return;		/* our shortage of descriptors: logged */
-	if (tabchan[i].handlers != NULL)
-		tablepop_eof(&tabchan[i]);
-	chan_init(&tabchan[i], fd, PROC_AUTHPOP, PROC_TABLE, PH_RUN,
-	    from_table, nitems(from_table), tablepop_eof, NULL);
-	/* Its end, whatever it did: chan_bad closes it, and then this. */
-	tabchan[i].bad = tablepop_eof;
-	chan_start(&tabchan[i]);
-	tabcur = i;
-}
-
-/* A tablepop gone, or broken: what it was asked is a temporary failure. */
-static void
-tablepop_eof(struct chan *c)
-{
-	int	i = c == &tabchan[0] ? 0 : 1;
-
-	session_table_lost(i, tablepop_lost);
-	if (c->fd != -1)
-		chan_close(c);
-	c->handlers = NULL;
-	if (tabcur == i)
-		tabcur = -1;
-}
-
-static void
-tablepop_lost(struct session *s)
-{
-	if (s->state != S_LOOKUP) {
-		/* Its late answer will not come: it may ask again. */
-		s->tablate = 0;
-		return;
-	}
-	if (s->tabapps) {
-		s->tabapps = 0;
-		verify_apps(s, CRED_TEMP, NULL);
-	} else {
-		log_warnx("session %s%llu: %s: table %s: tablepop gone: "
-		    "credentials lookup of \"%s\" failed", SIDP(s->id),
-		    s->addr, set.authtab, logname(s->user));
-		verify_cred(s, NULL);
-	}
-	session_update(s);
-}
-
-static void
-authpop_table_apps(struct chan *c, const void *data, int fd)
-{
-	const struct msg_apps	*ma = data;
-	struct session		*s;
-
-	if ((ma->id & (SID_CTL | SID_HTTP)) == SID_CTL) {
-		verify_ctlanswer(ma->id & ~SID_CTL, ma->status, ma->recs);
-		return;
-	}
-	if ((s = session_find(ma->id)) == NULL || s->state != S_LOOKUP ||
-	    !s->tabapps || &tabchan[s->tabchan] != c) {
-		log_debug("session %s%llu: its app passwords came %s",
-		    SIDP(ma->id), s != NULL && verify_late(s, c) ?
-		    "after their bound" : "after the session ended");
-		return;
-	}
-	s->tabapps = 0;
-	verify_apps(s, ma->status, ma->recs);
-	session_update(s);
-}
-
-/* authtab's database's answer (verify.c's question): the user's hash. */
-static void
-authpop_table_cred(struct chan *c, const void *data, int fd)
-{
-	const struct msg_cred	*mc = data;
-	struct session		*s;
-
-	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
-	    s->tabapps || &tabchan[s->tabchan] != c) {
-		log_debug("session %s%llu: its password hash came %s",
-		    SIDP(mc->id), s != NULL && verify_late(s, c) ?
-		    "after its bound" : "after the session ended");
-		return;
-	}
-	verify_cred(s, mc);
-	session_update(s);
-}
 
 /*
  * A good password: said at once, or, for a router's pop3 login, once

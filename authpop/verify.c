@@ -26,9 +26,8 @@
  * The stages, in order; each is entered by one function and left by
  * the next one's or by verify_end, the one way out before the check:
  *   ticket        auth_start: a router's ticket (loginticket.c) logs in;
- *   app password  verify_apps: the user's (the file's, or tablepop's
- *                 answer) log in, fail like a wrong password, or bar
- *                 the main password;
+ *   app password  apps_start (apps.c): the user's log in, fail like a
+ *                 wrong password, or bar the main password;
  *   hash          auth_main: the stored hash, from authtab or from
  *                 tablepop's answer (verify_cred);
  *   cache         auth_enqueue: the same password against the same
@@ -46,7 +45,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apppass.h"
 #include "chan.h"
 #include "log.h"
 #include "proto.h"
@@ -57,9 +55,6 @@
 #include "auth.h"
 
 #define LOAD_HALF		60.0	/* seconds: a slowdown forgotten by half */
-#define V_GOOD			0	/* verify_end's verdicts */
-#define V_TEMP			1
-#define V_PERM			2
 #define WEAK_DAY		86400.0	/* a weak-hash login: said once a day */
 #define WEAK_SLOTS		1024	/* users remembered for that */
 
@@ -68,18 +63,8 @@ static double		 fail_floor;	/* no failure reply sooner: seconds */
 static double		 slowest;	/* the slowest check at start */
 static double		 load, load_at;	/* how much slower checks run now */
 
-static struct appkey	 appkey;	/* app passwords' hashes */
-/*
- * App passwords of a file: the image authcheck wrote of it, each user's
- * records joined by "," (the parent sends it at start and at a reload),
- * each user's asked of no one.  A database table's are tablepop's to
- * ask (apps_ask), from the start or since a reload.
- */
-static struct table	 apptab;
-static int		 apps_ask;
-
-/* A reload's authtab and app passwords, not read yet (tables_read). */
-static int		 newtab_fd = -1, newapps_fd = -1;
+/* A reload's authtab, not read yet (tables_read). */
+static int		 newtab_fd = -1;
 
 /*
  * The users whose login with a weak hash was logged, and when: a fixed
@@ -93,22 +78,11 @@ static struct {
 }			 weak_said[WEAK_SLOTS];
 static uint64_t		 weak_key[2];
 
-/* App passwords' uses, until they go to the control process. */
-static struct msg_appused	 used;
-static struct event		 used_ev;
-
-static void		 auth_main(struct session *);
-static void		 verify_end(struct session *, int, const char *);
-static void		 app_fail(struct session *, const char *);
-static void		 app_used(struct session *, const char *);
-static void		 used_wait(int, short, void *);
-static int		 app_filed(const char *, const char *);
-static void		 tables_read(void);
 static double		 failure_floor(double, double, double);
-static int		 tablepop_ask(struct session *, int);
-static void		 lookup_counted(struct session *, int);
-static int		 tablepop_ctlapps(uint64_t, const char *);
 static void		 weak_login(struct session *, const char *, double);
+static void		 table_cred(struct chan *, const void *, int);
+static void		 tablepop_eof(struct chan *);
+static void		 tablepop_lost(struct session *);
 
 /*
  * Configured: authtab is read, and the checks timed, as root before
@@ -132,9 +106,7 @@ verify_load(void)
 		close(POPD_CONF_FD);
 	}
 
-	apps_ask = 1;
-	if (set.apps_file[0] != '\0' && newapps_fd == -1)
-		fatalx("app passwords: the parent sent no image of them");
+	opts_load();
 	tables_read();
 
 	logincache_init(set.login_cache, set.limit.login_cache);
@@ -162,11 +134,13 @@ verify_load(void)
 void
 verify_table(int kind, int fd)
 {
-	int	*slot = kind != 0 ? &newtab_fd : &newapps_fd;
-
-	if (*slot != -1)
-		close(*slot);
-	*slot = fd;
+	if (kind == 0) {
+		apps_image(fd);
+		return;
+	}
+	if (newtab_fd != -1)
+		close(newtab_fd);
+	newtab_fd = fd;
 }
 
 /*
@@ -176,13 +150,10 @@ verify_table(int kind, int fd)
 void
 verify_key(int kind, int fd)
 {
-	char	why[160];
-
 	if (kind == AUTHKEY_TICKET && ticket_init(fd, set.ticket_key) == -1)
 		exit(1);
-	if (kind == AUTHKEY_APPS && apppass_keyfd(fd, &appkey, why,
-	    sizeof(why)) == -1)
-		fatalx("app-passwords key %s: %s", set.app_key, why);
+	if (kind == AUTHKEY_APPS)
+		apps_key(fd);
 	close(fd);
 }
 
@@ -193,7 +164,7 @@ verify_key(int kind, int fd)
  * What it cannot read ends it: the sessions it has end with it, and no
  * revoked password is checked.
  */
-static void
+void
 tables_read(void)
 {
 	if (newtab_fd != -1) {
@@ -204,15 +175,7 @@ tables_read(void)
 		close(newtab_fd);
 		newtab_fd = -1;
 	}
-	if (newapps_fd != -1) {
-		table_image_free(&apptab);
-		if (table_image_map(newapps_fd, "app passwords", &apptab) == -1)
-			fatalx("the app passwords cannot be read");
-		apps_ask = 0;
-		log_debug("app passwords: %zu users", apptab.n);
-		close(newapps_fd);
-		newapps_fd = -1;
-	}
+	apps_read();
 }
 
 /* A user name as sent by a client, safe for one log line. */
@@ -252,7 +215,7 @@ void
 auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
-	const char		*why, *recs;
+	const char		*why;
 
 	/* A router's ticket (loginticket.c): the password was checked there. */
 	if (s->ops->pop3 && !toolong && ticket_like(pass) &&
@@ -282,21 +245,18 @@ auth_start(struct session *s, const char *pass, int toolong)
 		auth_enqueue(s);
 		return;
 	}
-	/* The user's app passwords first: ours, or tablepop's answer. */
+	/* The user's app passwords first (apps.c). */
 	if (set.app_key[0] == '\0')
 		auth_main(s);
-	else if (!apps_ask) {
-		recs = table_get(&apptab, s->user);
-		verify_apps(s, recs != NULL ? CRED_FOUND : CRED_NONE, recs);
-	} else if (tablepop_ask(s, 1) == -1)
-		verify_apps(s, CRED_TEMP, NULL);
+	else
+		apps_start(s);
 }
 
 /*
  * The user's main password: its hash from authtab, or from the
  * database once tablepop has asked it (verify_cred).
  */
-static void
+void
 auth_main(struct session *s)
 {
 	struct job	*j = s->job;
@@ -327,233 +287,13 @@ auth_main(struct session *s)
 	auth_enqueue(s);
 }
 
-/* A reload's app passwords are the database's: tablepop's to ask. */
-void
-verify_appsask(void)
-{
-	if (!apps_ask)
-		log_debug("app passwords: a reload's are in no file, the "
-		    "database's from now on");
-	apps_ask = 1;
-	table_image_free(&apptab);
-	if (newapps_fd != -1) {
-		close(newapps_fd);
-		newapps_fd = -1;
-	}
-}
-
-/*
- * The user's app passwords, ours or tablepop's answer.  A password of
- * their form is hashed under the site's key and compared with each (a few
- * microseconds: no checker thread); one that matches logs in if it has
- * not expired and the client is in its networks.  Anything else is the
- * main password's to check, unless the user's records bar it.
- */
-void
-verify_apps(struct session *s, int status, const char *joined)
-{
-	/* The event loop's alone, and filled afresh by apppass_split. */
-	static struct apprec	 recs[APP_MAXPERUSER];
-	struct job		*j = s->job;
-	char			 norm[APP_SECRETLEN + 1], mac[APP_HASHLEN + 1];
-	char			 why[160];
-	int			 n = 0, i, barred = 0;
-
-	if (s->state == S_LOOKUP)
-		lookup_counted(s, status);
-	/*
-	 * A file's were checked at load; a database's answer is checked
-	 * here, as a table program's: tablepop passes it on unread.
-	 */
-	if (status == CRED_TEMP)
-		log_warnx("session %s%llu: %s: app-passwords could not answer "
-		    "for %s", SIDP(s->id), s->addr, logname(s->user));
-	else if (status == CRED_FOUND && (n = apppass_split(joined, recs,
-	    APP_MAXPERUSER, why, sizeof(why))) == -1)
-		log_warnx("app-passwords <%s>: the app passwords of %s: %s",
-		    set.apps_table, logname(s->user), why);
-	if (status == CRED_TEMP || n == -1) {
-		verify_end(s, V_TEMP, "cannot check passwords now");
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (strcmp(recs[i].label, "main") == 0)
-			barred = 1;
-	if (n > 0 && !j->toolong && apppass_shaped(j->pass, norm)) {
-		apppass_mac(&appkey, s->user, norm, mac);
-		explicit_bzero(norm, sizeof(norm));
-		if ((i = apppass_match(recs, n, mac)) != -1) {
-			if (recs[i].expires != 0 &&
-			    recs[i].expires <= time(NULL))
-				(void)snprintf(why, sizeof(why), "app password "
-				    "\"%s\" expired", recs[i].label);
-			else if (recs[i].nnets > 0 && !net_match(recs[i].nets,
-			    recs[i].nnets, &s->peer))
-				(void)snprintf(why, sizeof(why), "app password "
-				    "\"%s\" used outside its networks",
-				    recs[i].label);
-			else {
-				app_used(s, recs[i].label);
-				(void)snprintf(why, sizeof(why), " with app "
-				    "password \"%s\"", recs[i].label);
-				verify_end(s, V_GOOD, why);
-				return;
-			}
-			app_fail(s, why);
-			return;
-		}
-	}
-	if (barred) {
-		app_fail(s, "main password barred (app passwords only)");
-		return;
-	}
-	auth_main(s);
-}
-
-/*
- * The last use of an app password, for the control process, which
- * keeps it: gathered, and sent with those of the next second
- * (APPUSED_WAIT).  A POP3 login names it to the parent too
- * (session_handoff), for the worker's record of who removed what.
- */
-static void
-app_used(struct session *s, const char *label)
-{
-	struct appuse	*u;
-
-	if (s->ops->pop3)
-		(void)strlcpy(s->app, label, sizeof(s->app));
-	if (used.n == 0) {
-		evtimer_set(&used_ev, used_wait, NULL);
-		timer_in(&used_ev, APPUSED_WAIT);
-	}
-	u = &used.use[used.n++];
-	(void)strlcpy(u->user, s->user, sizeof(u->user));
-	(void)strlcpy(u->label, label, sizeof(u->label));
-	u->peer = s->peer;
-	if (used.n == APPUSED_MAX)
-		verify_used_flush();
-}
-
-static void
-used_wait(int fd, short ev, void *arg)
-{
-	verify_used_flush();
-}
-
-/* The uses gathered, to the control process now. */
-void
-verify_used_flush(void)
-{
-	if (used.n == 0)
-		return;
-	evtimer_del(&used_ev);
-	auth_ctl_send(MSG_AUTHPOP_APPUSED, &used, sizeof(used));
-	memset(&used, 0, sizeof(used));
-}
-
-/*
- * popctl's show app-passwords (question req): user's records, from our
- * file now, or asked of tablepop (verify_ctlanswer then).
- */
-void
-verify_ctlapps(uint64_t req, const char *user)
-{
-	const char	*recs;
-
-	/* What popctl shows next has the last second's uses. */
-	verify_used_flush();
-	tables_read();
-	if (set.app_key[0] == '\0') {
-		verify_ctlanswer(req, CRED_NONE, NULL);
-		return;
-	}
-	if (!apps_ask) {
-		recs = table_get(&apptab, user);
-		verify_ctlanswer(req, recs != NULL ? CRED_FOUND : CRED_NONE,
-		    recs);
-		return;
-	}
-	if (tablepop_ctlapps(req, user) == -1)
-		verify_ctlanswer(req, CRED_TEMP, NULL);
-}
-
-/*
- * The records joined (status CRED_FOUND) to the control process,
- * without their hashes: a database's are checked here first, as for a
- * login.
- */
-void
-verify_ctlanswer(uint64_t req, int status, const char *joined)
-{
-	static struct apprec		 recs[APP_MAXPERUSER];
-	static struct msg_ctlapps	 m;
-	char				 why[160];
-	int				 n = 0, i;
-
-	memset(&m, 0, sizeof(m));
-	m.req = req;
-	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
-	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
-		log_warnx("app-passwords <%s>: the app passwords asked by "
-		    "popctl: %s", set.apps_table, why);
-		status = CRED_TEMP;
-	}
-	m.status = status;
-	for (i = 0; status == CRED_FOUND && i < n && i < CTL_APPSMAX; i++) {
-		(void)strlcpy(m.rec[i].label, recs[i].label,
-		    sizeof(m.rec[i].label));
-		if (apppass_desc(&recs[i], m.rec[i].desc,
-		    sizeof(m.rec[i].desc)) == -1)
-			memset(m.rec[i].desc, 0, sizeof(m.rec[i].desc));
-		m.n++;
-	}
-	explicit_bzero(recs, sizeof(recs));
-	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
-}
-
-/* Has our file user's app password label? */
-static int
-app_filed(const char *user, const char *label)
-{
-	const char	*p;
-	size_t		 len = strlen(label);
-
-	/* Records joined by ",", each beginning "label ". */
-	for (p = table_get(&apptab, user); p != NULL;
-	    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
-		if (strncmp(p, label, len) == 0 && p[len] == ' ')
-			return 1;
-	return 0;
-}
-
-/*
- * The control process keeps these last uses: those our file no longer
- * has are said gone (a reload revoked them), for it to forget.  A
- * database's we cannot tell: none is.
- */
-void
-verify_appskept(const struct msg_appskept *m)
-{
-	static struct msg_appskept	 gone;
-	uint32_t			 i;
-
-	tables_read();
-	memset(&gone, 0, sizeof(gone));
-	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++)
-		if (!app_filed(m->rec[i].user, m->rec[i].label))
-			gone.rec[gone.n++] = m->rec[i];
-	if (gone.n > 0)
-		auth_ctl_send(MSG_AUTHPOP_APPSGONE, &gone, sizeof(gone));
-}
-
 /*
  * The one way out of the stages before the check (the check's own
  * verdict is auth_result's): the job, with its copy of the password,
  * wiped, then the session kind's answer.  why: V_GOOD's says how, for
  * the log; V_TEMP's and V_PERM's are the client's text.
  */
-static void
+void
 verify_end(struct session *s, int verdict, const char *why)
 {
 	freezero(s->job, sizeof(*s->job));
@@ -564,20 +304,6 @@ verify_end(struct session *s, int verdict, const char *why)
 		s->ops->temp(s, why);
 	else
 		s->ops->perm(s, why);
-}
-
-/*
- * An app password that may not log in, or a barred main password: a
- * failure like a wrong password, at the same time, with its own reason
- * in the log.
- */
-static void
-app_fail(struct session *s, const char *why)
-{
-	(void)strlcpy(s->job->why, why, sizeof(s->job->why));
-	(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
-	s->job->known = 1;
-	auth_enqueue(s);
 }
 
 /*
@@ -781,7 +507,7 @@ failure_floor(double took, double expected, double t)
  * the parent counts its own lookups (popctl's lookups_*).  s leaves
  * S_LOOKUP next.
  */
-static void
+void
 lookup_counted(struct session *s, int status)
 {
 	STAT_INC(status == CRED_FOUND ? STAT_LOOKUP_FOUND :
@@ -796,7 +522,7 @@ lookup_counted(struct session *s, int status)
  * asked of tablepop, which asks the database: -1 if none runs.  The
  * answer comes to nginx.c, which has tablepop's handlers.
  */
-static int
+int
 tablepop_ask(struct session *s, int apps)
 {
 	struct msg_login	ml;
@@ -862,20 +588,84 @@ verify_late(struct session *s, const struct chan *c)
 }
 
 /*
- * popctl's show app-passwords (question req) for user, asked of
- * tablepop as for a session, under an id of no session: -1 if no
- * tablepop runs.
+ * tablepop's channel (MSG_PARENT_TABLECHAN): a database's password
+ * hashes and app passwords (MSG_AUTHPOP_LOOKUP, _APPS: tablepop_ask,
+ * and for popctl's show app-passwords under SID_CTL ids).  While no
+ * tablepop runs, and when one dies with our questions, they are
+ * temporary failures.  All tablepop may send us:
  */
-static int
-tablepop_ctlapps(uint64_t req, const char *user)
-{
-	struct msg_login	ml;
+static const struct msg_handler from_table[] = {
+	{ MSG_TABLE_APPS,	apps_table },
+	{ MSG_TABLE_CRED,	table_cred },
+};
 
-	if (tabcur == -1 || (req & (SID_CTL | SID_HTTP)) != 0)
-		return -1;
-	memset(&ml, 0, sizeof(ml));
-	ml.id = req | SID_CTL;
-	(void)strlcpy(ml.user, user, sizeof(ml.user));
-	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
-	return 0;
+/* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
+void
+table_chan(struct chan *pc, const void *data, int fd)
+{
+	int	i = tabcur == 0 ? 1 : 0;
+
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if (tabchan[i].handlers != NULL)
+		tablepop_eof(&tabchan[i]);
+	chan_init(&tabchan[i], fd, PROC_AUTHPOP, PROC_TABLE, PH_RUN,
+	    from_table, nitems(from_table), tablepop_eof, NULL);
+	/* Its end, whatever it did: chan_bad closes it, and then this. */
+	tabchan[i].bad = tablepop_eof;
+	chan_start(&tabchan[i]);
+	tabcur = i;
+}
+
+/* A tablepop gone, or broken: what it was asked is a temporary failure. */
+static void
+tablepop_eof(struct chan *c)
+{
+	int	i = c == &tabchan[0] ? 0 : 1;
+
+	session_table_lost(i, tablepop_lost);
+	if (c->fd != -1)
+		chan_close(c);
+	c->handlers = NULL;
+	if (tabcur == i)
+		tabcur = -1;
+}
+
+static void
+tablepop_lost(struct session *s)
+{
+	if (s->state != S_LOOKUP) {
+		/* Its late answer will not come: it may ask again. */
+		s->tablate = 0;
+		return;
+	}
+	if (s->tabapps) {
+		s->tabapps = 0;
+		verify_apps(s, CRED_TEMP, NULL);
+	} else {
+		log_warnx("session %s%llu: %s: table %s: tablepop gone: "
+		    "credentials lookup of \"%s\" failed", SIDP(s->id),
+		    s->addr, set.authtab, logname(s->user));
+		verify_cred(s, NULL);
+	}
+	session_update(s);
+}
+
+
+/* authtab's database's answer (verify.c's question): the user's hash. */
+static void
+table_cred(struct chan *c, const void *data, int fd)
+{
+	const struct msg_cred	*mc = data;
+	struct session		*s;
+
+	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
+	    s->tabapps || &tabchan[s->tabchan] != c) {
+		log_debug("session %s%llu: its password hash came %s",
+		    SIDP(mc->id), s != NULL && verify_late(s, c) ?
+		    "after its bound" : "after the session ended");
+		return;
+	}
+	verify_cred(s, mc);
+	session_update(s);
 }

@@ -77,8 +77,20 @@ void		 peers_decls(void);
 #if !defined(PROTO_SELF) || !((PROTO_SELF) & (L | A | H))
 #define HAS_REST	1
 #endif
+/*
+ * The core authpop (PROTO_CORE: authpop/core.c in place of its options)
+ * keeps no check of what only authpop-full takes: auth_http's channel
+ * and requests, tablepop's app passwords.  It refuses them as another
+ * process's messages.
+ */
+#ifdef PROTO_CORE
+#define OPTION(t)	((t) == MSG_PARENT_HTTPPEER || (t) == MSG_HTTP_VERIFY || \
+			    (t) == MSG_HTTP_TICKET || (t) == MSG_TABLE_APPS)
+#else
+#define OPTION(t)	0
+#endif
 #define D(t, from, to, payload, fd, valid, phases, next)		\
 	{ t, &(#t)[4], from, to, payload, fd,				\
-	    OURS(from, to) ? valid : valid_notours, phases, next }
+	    OURS(from, to) && !OPTION(t) ? valid : valid_notours, phases, next }
 
 #endif

@@ -171,8 +171,8 @@ pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
  * The path of the helper name in path (PATH_MAX long).  Run as self,
  * the path it is installed at (SBINDIR/popd, LIBEXECDIR/confpop), the
  * helpers are in LIBEXECDIR.  Run from anywhere else it is the build
- * tree: each helper is in the sibling folder of its name
- * (listener/listener, authpop/authpop, ...).  One that is not there
+ * tree: each helper is in the sibling folder of its name up to any '-'
+ * (listener/listener, authpop/authpop-full, ...).  One that is not there
  * ends us with where it was looked for, and why there.
  */
 void
@@ -193,7 +193,8 @@ helper_path(const char *name, const char *self, char *path)
 		(void)strlcpy(top, dirname(dir), sizeof(top));
 		(void)strlcpy(dir, top, sizeof(dir));
 		(void)strlcpy(top, dirname(dir), sizeof(top));
-		r = snprintf(path, PATH_MAX, "%s/%s/%s", top, name, name);
+		r = snprintf(path, PATH_MAX, "%s/%.*s/%s", top,
+		    (int)strcspn(name, "-"), name, name);
 	}
 	if (r < 0 || r >= PATH_MAX)
 		errx(1, "helper path too long");
@@ -214,7 +215,7 @@ static struct {
 	dev_t		 dev;
 	ino_t		 ino;
 	struct timespec	 mtim;
-} helper_ids[11];
+} helper_ids[12];
 
 /* The paths of every helper the parent runs; self: helper_path's. */
 void
@@ -226,6 +227,7 @@ find_helpers(const char *self)
 	} helpers[] = {
 		{ "listener",	proc_path[KIND_LISTENER] },
 		{ "authpop",	proc_path[KIND_AUTHPOP] },
+		{ "authpop-full", authpopfull_path },
 		{ "lmtp",	proc_path[KIND_LMTP] },
 		{ "control",	proc_path[KIND_CONTROL] },
 		{ "tablepop",	proc_path[KIND_TABLE] },

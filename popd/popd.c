@@ -285,6 +285,7 @@ exec_paths(const struct popd_conf *c)
 	for (i = 0; i < KIND_MAX; i++)
 		paths[n++] = proc_path[i];
 	paths[n++] = wrkrpop_path;
+	paths[n++] = authpopfull_path;
 	paths[n++] = dlvrpop_path;
 	paths[n++] = authcheck_path;
 	if (access(TABLEDIR, F_OK) == 0)

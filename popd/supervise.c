@@ -488,6 +488,24 @@ keypop_spawn(int *lfd)
 }
 
 /*
+ * Which authpop runs: the core one, unless popd.conf names an option
+ * only authpop-full has (authpop/auth.h): app passwords, nginx's
+ * auth_http, a router's ticket key.  A reload starts a new authpop,
+ * so one that adds or drops them changes the program too.
+ */
+static const char *
+authpop_path(void)
+{
+	const struct conf_settings	*s = &conf->set;
+
+	if (s->app_key[0] != '\0' || s->apps_file[0] != '\0' ||
+	    s->apps_table[0] != '\0' || s->ticket_key[0] != '\0' ||
+	    proc_wanted(KIND_HTTP))
+		return authpopfull_path;
+	return proc_path[KIND_AUTHPOP];
+}
+
+/*
  * The fork+exec of a child of kind id, conffd (or -1) its POPD_CONF_FD,
  * and its channel, in procs.  NULL (logged) if it could not start.
  */
@@ -509,7 +527,8 @@ proc_exec(enum proc_id id, int conffd)
 	 * whose roles they are: their titles say "popd: listener" (proc.c).
 	 * child_spawn says why it failed.
 	 */
-	else if ((p->pid = child_spawn(proc_path[id], id == KIND_LISTENER ||
+	else if ((p->pid = child_spawn(id == KIND_AUTHPOP ? authpop_path() :
+	    proc_path[id], id == KIND_LISTENER ||
 	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
 	    conffd, name, NULL, NULL)) == -1) {
 		free(p);

@@ -15,8 +15,10 @@
 
 """codecount.py -- how many lines of C a reviewer reads to know what one
 program can do: the root code (popd, the parent) and the code that runs
-before login (the listener and authpop; on a line of its own httppop,
-which parses nginx's auth_http requests and holds no password hash).
+before login (the listener and the core authpop; on lines of their own
+authpop-full, the authpop a site with app passwords, auth_http or
+tickets runs, and httppop, which parses nginx's auth_http requests and
+holds no password hash).
 `make count` runs it on the programs just built.
 
 How it is counted:
@@ -60,6 +62,7 @@ import sys
 ROOT = ("popd/popd",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
 AUTHHTTP = ("httppop/httppop",)
+OPTIONS = ("authpop/authpop-full",)
 NOT_COUNTED = ("conf/parse.y", "conf/parse.c")
 # Counted whole with the root program.
 GRAMMAR = "conf/parse.y"
@@ -184,7 +187,8 @@ def main():
     top = os.path.realpath(args[0] if args else
                            os.path.join(os.path.dirname(__file__), ".."))
     for label, progs in (("root", ROOT), ("pre-login", PRELOGIN),
-                         ("pre-login, auth_http", AUTHHTTP)):
+                         ("pre-login, auth_http", AUTHHTTP),
+                         ("pre-login, authpop with its options", OPTIONS)):
         total, parts, firsts = 0, [], []
         for prog in progs:
             path = os.path.join(top, prog)

@@ -64,7 +64,8 @@ WHEN = {
     "parent": "popd itself",
     "listener": "always; one more while every one is full (8 at most)",
     "keypop": "always: one with each listener",
-    "authpop": "always",
+    "authpop": "always; the program authpop-full, its image with app "
+               "passwords, auth_http and tickets, if popd.conf names one",
     "tablepop": "always: it serves usertab and every other table",
     "table programs": "if popd.conf names a database table",
     "routepop": "if popd.conf has a route (auth_http's router)",
@@ -238,7 +239,10 @@ def helpers():
     path = where(r"\nfind_helpers\(", "find_helpers()")
     body = need(re.search(r"\nfind_helpers\(.*?\n\}", read(path), re.S),
                 path, "find_helpers()")
-    return re.findall(r'\{\s*"(\w+)",', body.group(0))
+    # A program named NAME-IMAGE is another image of the process NAME
+    # (authpop-full: supervise.c authpop_path), not a process of its own.
+    return [n for n in re.findall(r'\{\s*"([\w-]+)",', body.group(0))
+            if "-" not in n]
 
 
 def starts(kinds):
@@ -263,7 +267,7 @@ def kinds(names):
     k = {a: names[b] for a, b in
          re.findall(r"\[(KIND_\w+)\]\s*=\s*\{\s*(PROC_\w+)", src)}
     need(k, sv, "proc_kinds[]")
-    call = need(re.search(r"child_spawn\(proc_path\[id\],(.*?)\?\s*"
+    call = need(re.search(r"child_spawn\(.*?proc_path\[id\],(.*?)\?\s*"
                           r'"popd"', src, re.S), sv,
                 'proc_exec()\'s "popd" argv0')
     popd = {k[x] for x in re.findall(r"KIND_\w+", call.group(1))}

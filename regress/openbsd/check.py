@@ -87,7 +87,8 @@ OPENBSD = os.path.join(REPO, "openbsd")
 PORT = os.path.join(OPENBSD, "mail", "popd")
 
 PROGS = ("popd/popd", "listener/listener", "lmtp/lmtp", "control/control",
-         "authpop/authpop", "wrkrpop/wrkrpop", "mda/mda",
+         "authpop/authpop", "authpop/authpop-full", "wrkrpop/wrkrpop",
+         "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
          "tablepop/tablepop", "routepop/routepop", "keypop/keypop",
          "authcheck/authcheck", "confpop/confpop", "httppop/httppop")
@@ -250,13 +251,16 @@ def source_of(obj):
 
 
 def gnu_proto_self(prog):
-    """The -DPROTO_SELF= the top Makefile builds prog's proto.c with."""
+    """The -DPROTO_SELF= the top Makefile builds prog's proto.c with,
+    and " -DPROTO_CORE" after it if that too (the core authpop)."""
     for o in gnu_objects(prog):
         if re.match(r"common/proto-[a-z]+\.o$", o):
             for ln in gmake_lines("-B", o):
                 m = re.search(r"-DPROTO_SELF=(\w+)", ln)
                 if m:
-                    return m.group(1)
+                    return m.group(1) + (" -DPROTO_CORE" if
+                                         "-DPROTO_CORE" in ln.split()
+                                         else "")
     return None
 
 
@@ -424,9 +428,11 @@ def check_bsdmake():
         # The messages whose checks proto.c keeps.
         m = re.search(r"-DPROTO_SELF=(\w+)", v["CFLAGS"])
         self_ = gnu_proto_self(path)
-        if self_ is not None and (m is None or m.group(1) != self_):
+        got = m.group(1) + (" -DPROTO_CORE" if "-DPROTO_CORE" in
+                            v["CFLAGS"].split() else "") if m else "-"
+        if self_ is not None and got != self_:
             bad.append("%s: PROTO_SELF %s, the top Makefile %s" %
-                       (name, m.group(1) if m else "-", self_))
+                       (name, got, self_))
         # Libraries: what the objects call, with libtls's own.
         need = set()
         objs = [os.path.join(REPO, o) for o in gnu_objects(path)]

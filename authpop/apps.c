@@ -1,0 +1,396 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * apps.c -- the app-password stage of a login (verify.c's second),
+ * built into authpop-full alone: the user's app passwords (apppass.h),
+ * from the image of a file (apptab) or asked of tablepop, log in, fail
+ * like a wrong password, or bar the main password; their last uses go
+ * to the control process; popctl's show app-passwords is answered from
+ * them.  The core authpop has core.c in its place.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apppass.h"
+#include "chan.h"
+#include "log.h"
+#include "proto.h"
+#include "table.h"
+#include "util.h"
+#include "auth.h"
+
+static struct appkey	 appkey;	/* app passwords' hashes */
+/*
+ * App passwords of a file: the image authcheck wrote of it, each user's
+ * records joined by "," (the parent sends it at start and at a reload),
+ * each user's asked of no one.  A database table's are tablepop's to
+ * ask (apps_ask), from the start or since a reload.
+ */
+static struct table	 apptab;
+static int		 apps_ask;
+static int		 newapps_fd = -1;	/* a reload's, not read yet */
+
+/* App passwords' uses, until they go to the control process. */
+static struct msg_appused	 used;
+static struct event		 used_ev;
+
+static void		 app_fail(struct session *, const char *);
+static void		 app_used(struct session *, const char *);
+static void		 used_wait(int, short, void *);
+static int		 app_filed(const char *, const char *);
+static int		 tablepop_ctlapps(uint64_t, const char *);
+static void		 verify_ctlanswer(uint64_t, int, const char *);
+
+/* Configured (verify_load): a file's image came before the settings. */
+void
+opts_load(void)
+{
+	apps_ask = 1;
+	if (set.apps_file[0] != '\0' && newapps_fd == -1)
+		fatalx("app passwords: the parent sent no image of them");
+}
+
+/* The image of a file of app passwords (verify_table's kind 0). */
+void
+apps_image(int fd)
+{
+	if (newapps_fd != -1)
+		close(newapps_fd);
+	newapps_fd = fd;
+}
+
+/* The key of their hashes, opened by the parent (verify_key). */
+void
+apps_key(int fd)
+{
+	char	why[160];
+
+	if (apppass_keyfd(fd, &appkey, why, sizeof(why)) == -1)
+		fatalx("app-passwords key %s: %s", set.app_key, why);
+}
+
+/* A reload's image, read before the next check (tables_read). */
+void
+apps_read(void)
+{
+	if (newapps_fd == -1)
+		return;
+	table_image_free(&apptab);
+	if (table_image_map(newapps_fd, "app passwords", &apptab) == -1)
+		fatalx("the app passwords cannot be read");
+	apps_ask = 0;
+	log_debug("app passwords: %zu users", apptab.n);
+	close(newapps_fd);
+	newapps_fd = -1;
+}
+
+/* The stage's way in (auth_start): the file's records, or tablepop's. */
+void
+apps_start(struct session *s)
+{
+	const char	*recs;
+
+	if (!apps_ask) {
+		recs = table_get(&apptab, s->user);
+		verify_apps(s, recs != NULL ? CRED_FOUND : CRED_NONE, recs);
+	} else if (tablepop_ask(s, 1) == -1)
+		verify_apps(s, CRED_TEMP, NULL);
+}
+
+/* A reload's app passwords are the database's: tablepop's to ask. */
+void
+verify_appsask(void)
+{
+	if (!apps_ask)
+		log_debug("app passwords: a reload's are in no file, the "
+		    "database's from now on");
+	apps_ask = 1;
+	table_image_free(&apptab);
+	if (newapps_fd != -1) {
+		close(newapps_fd);
+		newapps_fd = -1;
+	}
+}
+
+/*
+ * The user's app passwords, ours or tablepop's answer.  A password of
+ * their form is hashed under the site's key and compared with each (a few
+ * microseconds: no checker thread); one that matches logs in if it has
+ * not expired and the client is in its networks.  Anything else is the
+ * main password's to check, unless the user's records bar it.
+ */
+void
+verify_apps(struct session *s, int status, const char *joined)
+{
+	/* The event loop's alone, and filled afresh by apppass_split. */
+	static struct apprec	 recs[APP_MAXPERUSER];
+	struct job		*j = s->job;
+	char			 norm[APP_SECRETLEN + 1], mac[APP_HASHLEN + 1];
+	char			 why[160];
+	int			 n = 0, i, barred = 0;
+
+	if (s->state == S_LOOKUP)
+		lookup_counted(s, status);
+	/*
+	 * A file's were checked at load; a database's answer is checked
+	 * here, as a table program's: tablepop passes it on unread.
+	 */
+	if (status == CRED_TEMP)
+		log_warnx("session %s%llu: %s: app-passwords could not answer "
+		    "for %s", SIDP(s->id), s->addr, logname(s->user));
+	else if (status == CRED_FOUND && (n = apppass_split(joined, recs,
+	    APP_MAXPERUSER, why, sizeof(why))) == -1)
+		log_warnx("app-passwords <%s>: the app passwords of %s: %s",
+		    set.apps_table, logname(s->user), why);
+	if (status == CRED_TEMP || n == -1) {
+		verify_end(s, V_TEMP, "cannot check passwords now");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(recs[i].label, "main") == 0)
+			barred = 1;
+	if (n > 0 && !j->toolong && apppass_shaped(j->pass, norm)) {
+		apppass_mac(&appkey, s->user, norm, mac);
+		explicit_bzero(norm, sizeof(norm));
+		if ((i = apppass_match(recs, n, mac)) != -1) {
+			if (recs[i].expires != 0 &&
+			    recs[i].expires <= time(NULL))
+				(void)snprintf(why, sizeof(why), "app password "
+				    "\"%s\" expired", recs[i].label);
+			else if (recs[i].nnets > 0 && !net_match(recs[i].nets,
+			    recs[i].nnets, &s->peer))
+				(void)snprintf(why, sizeof(why), "app password "
+				    "\"%s\" used outside its networks",
+				    recs[i].label);
+			else {
+				app_used(s, recs[i].label);
+				(void)snprintf(why, sizeof(why), " with app "
+				    "password \"%s\"", recs[i].label);
+				verify_end(s, V_GOOD, why);
+				return;
+			}
+			app_fail(s, why);
+			return;
+		}
+	}
+	if (barred) {
+		app_fail(s, "main password barred (app passwords only)");
+		return;
+	}
+	auth_main(s);
+}
+
+/*
+ * The last use of an app password, for the control process, which
+ * keeps it: gathered, and sent with those of the next second
+ * (APPUSED_WAIT).  A POP3 login names it to the parent too
+ * (session_handoff), for the worker's record of who removed what.
+ */
+static void
+app_used(struct session *s, const char *label)
+{
+	struct appuse	*u;
+
+	if (s->ops->pop3)
+		(void)strlcpy(s->app, label, sizeof(s->app));
+	if (used.n == 0) {
+		evtimer_set(&used_ev, used_wait, NULL);
+		timer_in(&used_ev, APPUSED_WAIT);
+	}
+	u = &used.use[used.n++];
+	(void)strlcpy(u->user, s->user, sizeof(u->user));
+	(void)strlcpy(u->label, label, sizeof(u->label));
+	u->peer = s->peer;
+	if (used.n == APPUSED_MAX)
+		verify_used_flush();
+}
+
+static void
+used_wait(int fd, short ev, void *arg)
+{
+	verify_used_flush();
+}
+
+/* The uses gathered, to the control process now. */
+void
+verify_used_flush(void)
+{
+	if (used.n == 0)
+		return;
+	evtimer_del(&used_ev);
+	auth_ctl_send(MSG_AUTHPOP_APPUSED, &used, sizeof(used));
+	memset(&used, 0, sizeof(used));
+}
+
+/*
+ * popctl's show app-passwords (question req): user's records, from our
+ * file now, or asked of tablepop (verify_ctlanswer then).
+ */
+void
+verify_ctlapps(uint64_t req, const char *user)
+{
+	const char	*recs;
+
+	/* What popctl shows next has the last second's uses. */
+	verify_used_flush();
+	tables_read();
+	if (set.app_key[0] == '\0') {
+		verify_ctlanswer(req, CRED_NONE, NULL);
+		return;
+	}
+	if (!apps_ask) {
+		recs = table_get(&apptab, user);
+		verify_ctlanswer(req, recs != NULL ? CRED_FOUND : CRED_NONE,
+		    recs);
+		return;
+	}
+	if (tablepop_ctlapps(req, user) == -1)
+		verify_ctlanswer(req, CRED_TEMP, NULL);
+}
+
+/*
+ * The records joined (status CRED_FOUND) to the control process,
+ * without their hashes: a database's are checked here first, as for a
+ * login.
+ */
+static void
+verify_ctlanswer(uint64_t req, int status, const char *joined)
+{
+	static struct apprec		 recs[APP_MAXPERUSER];
+	static struct msg_ctlapps	 m;
+	char				 why[160];
+	int				 n = 0, i;
+
+	memset(&m, 0, sizeof(m));
+	m.req = req;
+	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
+	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
+		log_warnx("app-passwords <%s>: the app passwords asked by "
+		    "popctl: %s", set.apps_table, why);
+		status = CRED_TEMP;
+	}
+	m.status = status;
+	for (i = 0; status == CRED_FOUND && i < n && i < CTL_APPSMAX; i++) {
+		(void)strlcpy(m.rec[i].label, recs[i].label,
+		    sizeof(m.rec[i].label));
+		if (apppass_desc(&recs[i], m.rec[i].desc,
+		    sizeof(m.rec[i].desc)) == -1)
+			memset(m.rec[i].desc, 0, sizeof(m.rec[i].desc));
+		m.n++;
+	}
+	explicit_bzero(recs, sizeof(recs));
+	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
+}
+
+/* Has our file user's app password label? */
+static int
+app_filed(const char *user, const char *label)
+{
+	const char	*p;
+	size_t		 len = strlen(label);
+
+	/* Records joined by ",", each beginning "label ". */
+	for (p = table_get(&apptab, user); p != NULL;
+	    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
+		if (strncmp(p, label, len) == 0 && p[len] == ' ')
+			return 1;
+	return 0;
+}
+
+/*
+ * The control process keeps these last uses: those our file no longer
+ * has are said gone (a reload revoked them), for it to forget.  A
+ * database's we cannot tell: none is.
+ */
+void
+verify_appskept(const struct msg_appskept *m)
+{
+	static struct msg_appskept	 gone;
+	uint32_t			 i;
+
+	tables_read();
+	memset(&gone, 0, sizeof(gone));
+	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++)
+		if (!app_filed(m->rec[i].user, m->rec[i].label))
+			gone.rec[gone.n++] = m->rec[i];
+	if (gone.n > 0)
+		auth_ctl_send(MSG_AUTHPOP_APPSGONE, &gone, sizeof(gone));
+}
+
+/*
+ * An app password that may not log in, or a barred main password: a
+ * failure like a wrong password, at the same time, with its own reason
+ * in the log.
+ */
+static void
+app_fail(struct session *s, const char *why)
+{
+	(void)strlcpy(s->job->why, why, sizeof(s->job->why));
+	(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
+	s->job->known = 1;
+	auth_enqueue(s);
+}
+
+/*
+ * popctl's show app-passwords (question req) for user, asked of
+ * tablepop as for a session, under an id of no session: -1 if no
+ * tablepop runs.
+ */
+static int
+tablepop_ctlapps(uint64_t req, const char *user)
+{
+	struct msg_login	ml;
+
+	if (tabcur == -1 || (req & (SID_CTL | SID_HTTP)) != 0)
+		return -1;
+	memset(&ml, 0, sizeof(ml));
+	ml.id = req | SID_CTL;
+	(void)strlcpy(ml.user, user, sizeof(ml.user));
+	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
+	return 0;
+}
+
+/* tablepop's answer: a session's, or popctl's (SID_CTL). */
+void
+apps_table(struct chan *c, const void *data, int fd)
+{
+	const struct msg_apps	*ma = data;
+	struct session		*s;
+
+	if ((ma->id & (SID_CTL | SID_HTTP)) == SID_CTL) {
+		verify_ctlanswer(ma->id & ~SID_CTL, ma->status, ma->recs);
+		return;
+	}
+	if ((s = session_find(ma->id)) == NULL || s->state != S_LOOKUP ||
+	    !s->tabapps || &tabchan[s->tabchan] != c) {
+		log_debug("session %s%llu: its app passwords came %s",
+		    SIDP(ma->id), s != NULL && verify_late(s, c) ?
+		    "after their bound" : "after the session ended");
+		return;
+	}
+	s->tabapps = 0;
+	verify_apps(s, ma->status, ma->recs);
+	session_update(s);
+}
