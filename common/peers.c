@@ -208,7 +208,9 @@ valid_httpreq(const void *p)
 		return "user name";
 	if ((m->badchars || m->passtoolong) && m->pass[0] != '\0')
 		return "password";
-	if (!peer_valid(&m->client) || m->client.port != 0)
+	/* httppop refuses a request without one (Client-IP is required). */
+	if (!peer_valid(&m->client) || m->client.af == 0 ||
+	    m->client.port != 0)
 		return "Client-IP";
 	return NULL;
 }
@@ -469,6 +471,10 @@ valid_done(const void *p)
 		return "status";
 	if (m->counted > 1 || m->over > m->counted)
 		return "counted";
+	/* The maildir's use, which LMTP keeps for the next recipients. */
+	if (m->bytes < 0 || m->msgs < 0 ||
+	    (!m->counted && (m->bytes != 0 || m->msgs != 0)))
+		return "use";
 	return NULL;
 }
 

@@ -1269,7 +1269,7 @@ main(void)
 					 hreq_cr, hreq_unterm, hreq_flagged,
 					 hreq_port, hreq_proto, hreq_flag2,
 					 hreq_userunterm, hreq_passlong,
-					 hreq_af, hreq_attempt2;
+					 hreq_af, hreq_attempt2, hreq_noip;
 	/* authpop's verdicts, and what a compromised one might send. */
 	const struct msg_verdict	 vd_ok = { .id = 1, .verdict = HV_OK };
 	const struct msg_verdict	 vd_okticket = { .id = 1, .sid = 7,
@@ -1309,6 +1309,10 @@ main(void)
 	    .status = DLV_OK, .counted = 2 };
 	const struct msg_done		 done_overonly = { .job = 1,
 	    .status = DLV_QUOTA, .over = 1 };
+	const struct msg_done		 done_negative = { .job = 1,
+	    .status = DLV_OK, .counted = 1, .bytes = -1, .msgs = 1 };
+	const struct msg_done		 done_uncounted = { .job = 1,
+	    .status = DLV_OK, .bytes = 5, .msgs = 1 };
 	const struct msg_job		 job = { .job = 1 };
 	const struct msg_quota		 quota = { .job = 1, .size = 5 };
 	const struct msg_worker		 worker_dlv = { .user = "alice",
@@ -2048,6 +2052,9 @@ main(void)
 		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_port },
 		{ "an auth_http Client-IP of no family", E_AUTHPOP_H, PH_RUN,
 		    MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0, &hreq_af },
+		{ "an auth_http request without a Client-IP", E_AUTHPOP_H,
+		    PH_RUN, MSG_HTTP_VERIFY, V, HR, H, HR, 0, 1, 0,
+		    &hreq_noip },
 		{ "an auth_http request one byte short", E_AUTHPOP_H, PH_RUN,
 		    MSG_HTTP_VERIFY, V, HR - 1, H, HR - 1, 0, 1, 0, &hreq },
 		{ "an auth_http request to the parent", E_PARENT_A, PH_RUN,
@@ -2120,6 +2127,10 @@ main(void)
 		    V, DN, H, DN, 0, 1, 0, &done_counted2 },
 		{ "done over without a use", E_LMTP_V, PH_RUN,
 		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done_overonly },
+		{ "done with a use below zero", E_LMTP_V, PH_RUN,
+		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done_negative },
+		{ "done with a use but not counted", E_LMTP_V, PH_RUN,
+		    MSG_DLVRPOP_DONE, V, DN, H, DN, 0, 1, 0, &done_uncounted },
 		{ "an intent to the parent", E_PARENT_V, PH_RUN,
 		    MSG_DLVRPOP_INTENT, V, IN, H, IN, 0, 1, 0, &intent },
 		{ "done from the lmtp process", E_PARENT_M, PH_RUN,
@@ -2406,13 +2417,15 @@ main(void)
 	ans_errempty.len = 0;
 	hreq_method = hreq_attempt = hreq_user = hreq_cr = hreq_unterm =
 	    hreq_flagged = hreq_port = hreq_proto = hreq_flag2 =
-	    hreq_userunterm = hreq_passlong = hreq_af = hreq_attempt2 = hreq;
+	    hreq_userunterm = hreq_passlong = hreq_af = hreq_attempt2 =
+	    hreq_noip = hreq;
 	hreq_attempt2.attempt = 10000;
 	hreq_proto.protocol = HP_SMTP + 1;
 	hreq_flag2.usertoolong = 2;
 	memset(hreq_userunterm.user, 'u', sizeof(hreq_userunterm.user));
 	hreq_passlong.passtoolong = 1;
 	hreq_af.client.af = 0;
+	memset(&hreq_noip.client, 0, sizeof(hreq_noip.client));
 	vd_ticketunterm = vd_ticket;
 	memset(vd_ticketunterm.ticket, 'a', sizeof(vd_ticketunterm.ticket));
 	hreq_method.method = HM_OTHER + 1;
