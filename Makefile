@@ -112,12 +112,17 @@ CONFPOP_LIBS=	conf/flags.o conf/startup.o conf/users.o \
 		common/pki.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
+# The listener, two images of one program as authpop's (below): the
+# core one, and listener-full, with the PROXY protocol, which the parent
+# runs where popd.conf has a proxy statement.
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
-		listener/listener_proxy.o listener/listener_control.o \
-		${TLS_COMPAT}
-LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
-		common/acceptor.o common/pki.o \
+		listener/listener_control.o ${TLS_COMPAT}
+LISTENER_CORE=	listener/listener_core.o common/proto-listener.o \
+		common/peers-listener.o
+LISTENER_FULL=	listener/listener_proxied.o listener/listener_proxy.o \
+		common/proto-listenerfull.o common/peers-listenerfull.o
+LISTENER_LIBS=	${PROC_BASE} common/acceptor.o common/pki.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
 # parent's check of a pair (conf/certs.c), libtls.
@@ -183,7 +188,8 @@ POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
-PROGS=		popd/popd listener/listener lmtp/lmtp control/control \
+PROGS=		popd/popd listener/listener listener/listener-full lmtp/lmtp \
+		control/control \
 		authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
 		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl tablepop/tablepop \
 		routepop/routepop keypop/keypop authcheck/authcheck \
@@ -241,7 +247,8 @@ all: ${PROGS}
 # a program holds the checks of the messages it receives only (what it
 # sends is checked where it arrives).
 PROTO_popd=	PROC_PARENT
-PROTO_listener=	PROC_LISTENER
+PROTO_listener=	PROC_LISTENER -DPROTO_CORE
+PROTO_listenerfull= PROC_LISTENER
 PROTO_lmtp=	PROC_LMTP
 PROTO_control=	PROC_CONTROL
 PROTO_authpop=	PROC_AUTHPOP -DPROTO_CORE
@@ -254,6 +261,7 @@ PROTO_keypop=	PROC_KEY
 PROTO_httppop=	PROC_HTTP
 PROTO_none=	0
 PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
+		common/proto-listenerfull.o \
 		common/proto-lmtp.o common/proto-control.o \
 		common/proto-authpop.o common/proto-authpopfull.o \
 		common/proto-tablepop.o \
@@ -265,7 +273,8 @@ ${PROTO_PROGS}: common/proto.c ${HDRS}
 	    -c common/proto.c -o $@
 # peers.c likewise, in every program with a channel to another child:
 # not the parent, which never reads one, nor a wrkrpop, which has none.
-PEERS_PROGS=	common/peers-listener.o common/peers-lmtp.o \
+PEERS_PROGS=	common/peers-listener.o common/peers-listenerfull.o \
+		common/peers-lmtp.o \
 		common/peers-control.o common/peers-authpop.o \
 		common/peers-authpopfull.o \
 		common/peers-tablepop.o common/peers-routepop.o \
@@ -300,7 +309,8 @@ common/mkfilter: ${MKFILTER_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${MKFILTER_OBJS} ${LDLIBS}
 common/sc_wrkrpop.h: common/mkfilter
 	./common/mkfilter > $@.tmp && mv $@.tmp $@
-${LISTENER_OBJS}: ${LISTENER_HDRS}
+${LISTENER_OBJS} listener/listener_core.o listener/listener_proxied.o \
+    listener/listener_proxy.o: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${KEYPOP_OBJS}: keypop/sigcheck.h
@@ -327,7 +337,7 @@ popd/popd: ${POPD_OBJS} ${POPD_LIBS}
 # SSL_CTX_check_private_key through its dynamic symbols, where the
 # listener's definition comes first.  (The listener checks again at
 # start that every key went through it, and refuses to serve if not.)
-listener/listener: ${LISTENER_OBJS} ${LISTENER_LIBS}
+listener/listener: ${LISTENER_OBJS} ${LISTENER_CORE} ${LISTENER_LIBS}
 	@if [ "`uname -s`" = Linux ]; then \
 	    lib=`${CC} -print-file-name=libtls.so`; \
 	    if [ -z "`nm -D --undefined-only $$lib 2>/dev/null | sed -n \
@@ -337,8 +347,14 @@ listener/listener: ${LISTENER_OBJS} ${LISTENER_LIBS}
 		exit 1; \
 	    fi; \
 	fi
-	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_LIBS} ${LDLIBS} \
-	    ${TLSSIGN_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_CORE} \
+	    ${LISTENER_LIBS} ${LDLIBS} ${TLSSIGN_LIBS}
+
+# listener-full: the same libtls, checked as the core one is linked.
+listener/listener-full: listener/listener ${LISTENER_OBJS} ${LISTENER_FULL} \
+    ${LISTENER_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_FULL} \
+	    ${LISTENER_LIBS} ${LDLIBS} ${TLSSIGN_LIBS}
 
 keypop/keypop: ${KEYPOP_OBJS} ${KEYPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${KEYPOP_OBJS} ${KEYPOP_LIBS} ${LDLIBS} \
@@ -954,7 +970,8 @@ install: all
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
 	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
 	    ${DESTDIR}${SBINDIR}/
-	install -m 555 listener/listener lmtp/lmtp control/control \
+	install -m 555 listener/listener listener/listener-full lmtp/lmtp \
+	    control/control \
 	    authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
 	    dlvrpop/dlvrpop tablepop/tablepop routepop/routepop keypop/keypop \
 	    authcheck/authcheck confpop/confpop httppop/httppop \

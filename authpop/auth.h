@@ -260,7 +260,7 @@ void		 auth_result(struct session *, struct job *);
  * The options, built into authpop-full alone: app passwords (apps.c),
  * nginx's auth_http (nginx.c) and a router's tickets (loginticket.c).
  * The parent runs the core authpop, without them, where popd.conf names
- * none (popd/supervise.c authpop_path); core.c answers for them there.
+ * none (popd/supervise.c prog_path); core.c answers for them there.
  */
 void		 opts_load(void);
 void		 apps_image(int);

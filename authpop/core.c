@@ -18,7 +18,7 @@
  * core.c -- the core authpop's answers where authpop-full has its
  * options (apps.c, nginx.c, loginticket.c): app passwords, nginx's
  * auth_http and a router's tickets.  The parent runs authpop-full
- * whenever popd.conf names one of them (popd/supervise.c authpop_path),
+ * whenever popd.conf names one of them (popd/supervise.c prog_path),
  * so this one is never asked for them; what it answers is what
  * authpop-full answers with none configured.  A setting that names one
  * anyway ends it at load, and a message that needs one ends it or the

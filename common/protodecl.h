@@ -78,14 +78,16 @@ void		 peers_decls(void);
 #define HAS_REST	1
 #endif
 /*
- * The core authpop (PROTO_CORE: authpop/core.c in place of its options)
- * keeps no check of what only authpop-full takes: auth_http's channel
- * and requests, tablepop's app passwords.  It refuses them as another
- * process's messages.
+ * The core authpop and listener (PROTO_CORE: authpop/core.c and
+ * listener/listener_core.c in place of their options) keep no check of
+ * what only authpop-full and listener-full take: auth_http's channel
+ * and requests, tablepop's app passwords, the proxies that may send a
+ * PROXY header.  They refuse them as another process's messages.
  */
 #ifdef PROTO_CORE
 #define OPTION(t)	((t) == MSG_PARENT_HTTPPEER || (t) == MSG_HTTP_VERIFY || \
-			    (t) == MSG_HTTP_TICKET || (t) == MSG_TABLE_APPS)
+			    (t) == MSG_HTTP_TICKET || (t) == MSG_TABLE_APPS || \
+			    (t) == MSG_PARENT_CONF_PROXY)
 #else
 #define OPTION(t)	0
 #endif

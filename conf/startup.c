@@ -215,7 +215,7 @@ static struct {
 	dev_t		 dev;
 	ino_t		 ino;
 	struct timespec	 mtim;
-} helper_ids[12];
+} helper_ids[13];
 
 /* The paths of every helper the parent runs; self: helper_path's. */
 void
@@ -226,6 +226,7 @@ find_helpers(const char *self)
 		char		*path;
 	} helpers[] = {
 		{ "listener",	proc_path[KIND_LISTENER] },
+		{ "listener-full", listenerfull_path },
 		{ "authpop",	proc_path[KIND_AUTHPOP] },
 		{ "authpop-full", authpopfull_path },
 		{ "lmtp",	proc_path[KIND_LMTP] },

@@ -88,11 +88,6 @@ struct session_list			sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
 /* The configuration, from the parent (MSG_PARENT_CONF...). */
 static struct conf_settings		set;
-static struct lograte			rate_notproxy, rate_badproxy;
-/* Who may send PROXY headers, and which of them are trusted. */
-static struct netaddr			proxies[POPD_MAXPROXY];
-static struct netaddr			tproxies[POPD_MAXPROXY];
-static size_t				nproxies, ntproxies;
 /* The certificates as the parent checked them until loaded, then contexts. */
 static struct pki_pair			 pairs[POPD_MAXPKI];
 static struct tls			*tls_srv[POPD_MAXPKI];
@@ -147,7 +142,6 @@ static const struct {
 };
 
 static void	listener_parent_conf_pki(struct chan *, const void *, int);
-static void	listener_parent_conf_proxy(struct chan *, const void *, int);
 static void	listener_parent_listen(struct chan *, const void *, int);
 static void	listener_parent_drain(struct chan *, const void *, int);
 static void	listener_parent_starttls(struct chan *, const void *, int);
@@ -160,18 +154,13 @@ static int	key_sign(const uint8_t *, uint32_t, const uint8_t *, size_t,
 static void	listener_open(void *);
 static void	listener_sandbox(void *);
 static void	listener_full(int);
-static int	session_begin(struct session *);
-static int	session_proxy(struct session *);
 static int	session_start(struct session *);
 static int	session_greeted(struct session *, int);
 static void	session_run(struct session *);
-static void	session_timer(struct session *, int);
 static int	session_handshake(struct session *);
 static int	session_stls(struct session *);
 static void	session_event(int, short, void *);
 static void	session_timeout(int, short, void *);
-static void	session_watch(struct session *, int, struct event *,
-		    short *, short);
 static int	hs_start(struct session *, int);
 static int	hs_tls(struct session *);
 static int	hs_waitkey(void);
@@ -394,19 +383,6 @@ hs_waitkey(void)
 	return age > set.tls_tickets - set.tls_tickets / 4;
 }
 
-/* A proxy that may send PROXY headers, trusted if it terminated TLS. */
-static void
-listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
-{
-	const struct msg_proxy	*m = data;
-
-	if (nproxies == POPD_MAXPROXY)
-		fatalx("more than %d proxies", POPD_MAXPROXY);
-	proxies[nproxies++] = m->net;
-	if (m->trusted)
-		tproxies[ntproxies++] = m->net;
-}
-
 /* Before the sandbox, so it need not allow creating the poller. */
 static void
 listener_open(void *arg)
@@ -578,19 +554,8 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	s->tlsport = (l->flags & LISTEN_TLS) != 0;
 	if (l->flags & LISTEN_PROXY) {
 		/* Only from a proxy, and its header first. */
-		if (!net_match(proxies, nproxies, &s->peer)) {
-			log_rate(&rate_notproxy, "%s: refused: not a proxy, "
-			    "on a proxy-protocol listener", s->addr);
-			session_free(s);
+		if (proxy_accept(s) == -1)
 			return;
-		}
-		s->proxytrust = net_match(tproxies, ntproxies, &s->peer);
-		if ((s->ph = malloc(PROXY_MAX)) == NULL) {
-			log_warn("%s: PROXY header", s->addr);
-			session_free(s);
-			return;
-		}
-		s->state = SESS_PROXY;
 		session_timer(s, 1);
 	} else if (session_begin(s) == -1)
 		return;
@@ -603,7 +568,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
  * start TLS, or POP3 on a plaintext port.  -1 while its handshake waits
  * or once the session is gone.
  */
-static int
+int
 session_begin(struct session *s)
 {
 	if (client_admit(&s->adm, &s->peer) == -1) {
@@ -663,67 +628,6 @@ hs_tls(struct session *s)
 	session_timer(s, 0);
 	session_timer(s, 1);
 	return 0;
-}
-
-/*
- * Read the PROXY protocol header (listener_proxy.c), never a byte past its end:
- * what follows is the client's (a TLS ClientHello, or POP3 commands).
- * The session then has the client's address, or keeps the proxy's for
- * a LOCAL header (a health check).  0 when done, -1 when waiting or
- * the session is gone; a bad, short or slow header ends it, logged.
- */
-static int
-session_proxy(struct session *s)
-{
-	struct proxy_hdr	 h;
-	unsigned char		*lf;
-	const char		*errstr = NULL;
-	size_t			 want;
-	ssize_t			 n;
-	int			 r, to_lf;
-
-	while ((r = proxy_parse(s->ph, s->phlen, &h, &errstr)) == 0) {
-		want = proxy_want(s->ph, s->phlen, &to_lf);
-		/* A line: look at what came, take it up to its LF. */
-		n = recv(s->io.sock, s->ph + s->phlen, want,
-		    to_lf ? MSG_PEEK : 0);
-		if (n > 0 && to_lf) {
-			if ((lf = memchr(s->ph + s->phlen, '\n', n)) != NULL)
-				n = lf - (s->ph + s->phlen) + 1;
-			n = recv(s->io.sock, s->ph + s->phlen, n, 0);
-		}
-		if (n > 0) {
-			s->phlen += n;
-			continue;
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR)) {
-			session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
-			    EV_READ);
-			return -1;
-		}
-		log_rate(&rate_badproxy, "%s: closed before the end of its "
-		    "PROXY header%s%s", s->addr, n == 0 ? "" : ": ",
-		    n == 0 ? "" : strerror(errno));
-		session_free(s);
-		return -1;
-	}
-	if (r == -1) {
-		log_rate(&rate_badproxy, "%s: bad PROXY header: %s", s->addr,
-		    errstr);
-		session_free(s);
-		return -1;
-	}
-	if (!h.local) {
-		s->peer = h.peer;
-		(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
-	}
-	log_debug("%s: PROXY header for %s", s->addr, h.local ? "the proxy "
-	    "itself" : "its client");
-	freezero(s->ph, PROXY_MAX);
-	s->ph = NULL;
-	session_timer(s, 0);
-	return session_begin(s);
 }
 
 /*
@@ -926,7 +830,7 @@ session_turn(void *arg)
 }
 
 /* Start (on) or stop the clock on the client: see session_timeout. */
-static void
+void
 session_timer(struct session *s, int on)
 {
 	struct timeval	tv = { 0, 0 };
@@ -981,7 +885,7 @@ session_timeout(int fd, short ev, void *arg)
 }
 
 /* Wait for want (EV_READ/EV_WRITE, or 0 for nothing) on fd. */
-static void
+void
 session_watch(struct session *s, int fd, struct event *ev, short *cur,
     short want)
 {

@@ -107,9 +107,20 @@ void	session_new(int, const struct sockaddr *, socklen_t,
 void	session_closing(void *);
 void	session_turn(void *);
 void	session_free(void *);
+int	session_begin(struct session *);
+void	session_timer(struct session *, int);
+void	session_watch(struct session *, int, struct event *, short *, short);
+
+/*
+ * listener_proxied.c, the PROXY protocol's sessions: in listener-full;
+ * listener_core.c has the core listener's stand-ins (it is never asked).
+ */
+struct chan;
+void	listener_parent_conf_proxy(struct chan *, const void *, int);
+int	proxy_accept(struct session *);
+int	session_proxy(struct session *);
 
 /* listener_control.c */
-struct chan;
 void	listener_parent_ctlchan(struct chan *, const void *, int);
 void	listener_parent_kick(struct chan *, const void *, int);
 

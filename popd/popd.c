@@ -277,7 +277,7 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 5 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 6 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;
@@ -286,6 +286,7 @@ exec_paths(const struct popd_conf *c)
 		paths[n++] = proc_path[i];
 	paths[n++] = wrkrpop_path;
 	paths[n++] = authpopfull_path;
+	paths[n++] = listenerfull_path;
 	paths[n++] = dlvrpop_path;
 	paths[n++] = authcheck_path;
 	if (access(TABLEDIR, F_OK) == 0)

@@ -488,21 +488,24 @@ keypop_spawn(int *lfd)
 }
 
 /*
- * Which authpop runs: the core one, unless popd.conf names an option
- * only authpop-full has (authpop/auth.h): app passwords, nginx's
- * auth_http, a router's ticket key.  A reload starts a new authpop,
- * so one that adds or drops them changes the program too.
+ * The program a child of kind id runs: the core one, unless popd.conf
+ * names an option only its -full image has: for authpop (authpop/auth.h)
+ * app passwords, nginx's auth_http or a router's ticket key; for the
+ * listener a proxy that may send PROXY headers.  A reload starts new
+ * ones, so one that adds or drops an option changes the program too.
  */
 static const char *
-authpop_path(void)
+prog_path(enum proc_id id)
 {
 	const struct conf_settings	*s = &conf->set;
 
-	if (s->app_key[0] != '\0' || s->apps_file[0] != '\0' ||
-	    s->apps_table[0] != '\0' || s->ticket_key[0] != '\0' ||
-	    proc_wanted(KIND_HTTP))
+	if (id == KIND_AUTHPOP && (s->app_key[0] != '\0' ||
+	    s->apps_file[0] != '\0' || s->apps_table[0] != '\0' ||
+	    s->ticket_key[0] != '\0' || proc_wanted(KIND_HTTP)))
 		return authpopfull_path;
-	return proc_path[KIND_AUTHPOP];
+	if (id == KIND_LISTENER && !TAILQ_EMPTY(&conf->proxies))
+		return listenerfull_path;
+	return proc_path[id];
 }
 
 /*
@@ -527,8 +530,7 @@ proc_exec(enum proc_id id, int conffd)
 	 * whose roles they are: their titles say "popd: listener" (proc.c).
 	 * child_spawn says why it failed.
 	 */
-	else if ((p->pid = child_spawn(id == KIND_AUTHPOP ? authpop_path() :
-	    proc_path[id], id == KIND_LISTENER ||
+	else if ((p->pid = child_spawn(prog_path(id), id == KIND_LISTENER ||
 	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
 	    conffd, name, NULL, NULL)) == -1) {
 		free(p);

@@ -15,10 +15,10 @@
 
 """codecount.py -- how many lines of C a reviewer reads to know what one
 program can do: the root code (popd, the parent) and the code that runs
-before login (the listener and the core authpop; on lines of their own
-authpop-full, the authpop a site with app passwords, auth_http or
-tickets runs, and httppop, which parses nginx's auth_http requests and
-holds no password hash).
+before login (the core listener and authpop; on lines of their own
+listener-full and authpop-full, which a site with the PROXY protocol,
+app passwords, auth_http or tickets runs, and httppop, which parses
+nginx's auth_http requests and holds no password hash).
 `make count` runs it on the programs just built.
 
 How it is counted:
@@ -62,7 +62,7 @@ import sys
 ROOT = ("popd/popd",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
 AUTHHTTP = ("httppop/httppop",)
-OPTIONS = ("authpop/authpop-full",)
+OPTIONS = ("listener/listener-full", "authpop/authpop-full")
 NOT_COUNTED = ("conf/parse.y", "conf/parse.c")
 # Counted whole with the root program.
 GRAMMAR = "conf/parse.y"
@@ -188,7 +188,7 @@ def main():
                            os.path.join(os.path.dirname(__file__), ".."))
     for label, progs in (("root", ROOT), ("pre-login", PRELOGIN),
                          ("pre-login, auth_http", AUTHHTTP),
-                         ("pre-login, authpop with its options", OPTIONS)):
+                         ("pre-login, with every option", OPTIONS)):
         total, parts, firsts = 0, [], []
         for prog in progs:
             path = os.path.join(top, prog)

@@ -485,6 +485,18 @@ def authpops(srv):
     return role_pids(srv, "authpop")
 
 
+def programs(srv, role):
+    """The programs srv's processes of role run, as paths in the tree
+    ("authpop/authpop-full"), sorted, each once."""
+    out = set()
+    for p in role_pids(srv, role):
+        try:
+            out.add(os.path.relpath(os.readlink("/proc/%d/exe" % p), REPO))
+        except OSError:
+            continue    # gone meanwhile
+    return sorted(out)
+
+
 def zombies(pid):
     """The descendants of pid that are zombies, as "pid (comm)"."""
     out = []

@@ -62,7 +62,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # "always" and "if" must agree with popd.c's main.
 WHEN = {
     "parent": "popd itself",
-    "listener": "always; one more while every one is full (8 at most)",
+    "listener": "always; one more while every one is full (8 at most); "
+                "the program listener-full, with the PROXY protocol, if "
+                "popd.conf has a proxy statement",
     "keypop": "always: one with each listener",
     "authpop": "always; the program authpop-full, its image with app "
                "passwords, auth_http and tickets, if popd.conf names one",
@@ -267,7 +269,7 @@ def kinds(names):
     k = {a: names[b] for a, b in
          re.findall(r"\[(KIND_\w+)\]\s*=\s*\{\s*(PROC_\w+)", src)}
     need(k, sv, "proc_kinds[]")
-    call = need(re.search(r"child_spawn\(.*?proc_path\[id\],(.*?)\?\s*"
+    call = need(re.search(r"child_spawn\(prog_path\(id\),(.*?)\?\s*"
                           r'"popd"', src, re.S), sv,
                 'proc_exec()\'s "popd" argv0')
     popd = {k[x] for x in re.findall(r"KIND_\w+", call.group(1))}

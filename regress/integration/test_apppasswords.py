@@ -702,6 +702,8 @@ def core_authpop_without_options(srv):
     phone, prec = make_app(srv, "alice", "phone")
     srv.start()
     T.expect(authpop_program(srv), "authpop/authpop", "with no option")
+    T.expect(T.programs(srv, "listener"), ["listener/listener"],
+             "the core listener, with no proxy statement")
     T.expect(answer(srv, "alice", "alice-main")[:3], b"+OK", "alice")
     configure(srv, ["alice " + prec])
     srv._write(srv.conffile, srv.config()[0], 0o644)

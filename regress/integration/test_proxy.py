@@ -77,6 +77,9 @@ def login(r, user, pw):
 @T.test(start=False)
 def v1_and_v2_headers(srv):
     start_proxied(srv)
+    # A proxy statement: every listener is listener-full (popd(8)).
+    T.expect(T.programs(srv, "listener"), ["listener/listener-full"],
+             "the listeners' program")
     srv.deliver("alice", MSG)
     r = via_header(srv, b"PROXY TCP4 192.0.2.9 127.0.0.1 5555 995\r\n")
     T.expect(login(r, "alice", srv.password("alice"))[:3], b"+OK", "v1")

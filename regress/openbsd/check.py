@@ -86,7 +86,8 @@ MK = os.path.join(HERE, "mk")
 OPENBSD = os.path.join(REPO, "openbsd")
 PORT = os.path.join(OPENBSD, "mail", "popd")
 
-PROGS = ("popd/popd", "listener/listener", "lmtp/lmtp", "control/control",
+PROGS = ("popd/popd", "listener/listener", "listener/listener-full",
+         "lmtp/lmtp", "control/control",
          "authpop/authpop", "authpop/authpop-full", "wrkrpop/wrkrpop",
          "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",

@@ -1,0 +1,55 @@
+/*
+ * Copyright (c) 2025-2026 The popd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * listener_core.c -- the core listener's answers where listener-full
+ * reads PROXY headers (listener_proxied.c).  The parent runs
+ * listener-full whenever popd.conf has a proxy statement, which every
+ * proxy-protocol listener needs (popd/supervise.c prog_path), so this
+ * one has no proxy-protocol listener and takes no proxy: msg.c refuses
+ * MSG_PARENT_CONF_PROXY before any handler (common/protodecl.h OPTION).
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <event.h>
+#include <tls.h>
+
+#include "proto.h"
+#include "chan.h"
+#include "log.h"
+#include "listener.h"
+
+#define NOT_BUILT	"this listener is built without the PROXY protocol " \
+			"(listener-full has it)"
+
+void
+listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
+{
+	fatalx("%s", NOT_BUILT);
+}
+
+int
+proxy_accept(struct session *s)
+{
+	fatalx("a proxy-protocol listener: %s", NOT_BUILT);
+}
+
+int
+session_proxy(struct session *s)
+{
+	fatalx("%s", NOT_BUILT);
+}
