@@ -340,9 +340,7 @@ def copy_build(top):
     tree (popd runs its helpers from beside it): another binary at
     another path, for an upgrade.  Returns its popd."""
     os.chmod(top, 0o755)        # wrkrpop is run as the mail user
-    for p in T.PROGRAMS:
-        os.makedirs(os.path.join(top, p), 0o755, exist_ok=True)
-        shutil.copy2(os.path.join(T.REPO, p, p), os.path.join(top, p, p))
+    T.copy_programs(top)
     return os.path.join(top, "popd", "popd")
 
 

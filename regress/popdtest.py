@@ -86,6 +86,8 @@ CONFPOP = os.path.join(REPO, "confpop", "confpop")
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "routepop", "keypop", "authcheck",
             "confpop", "httppop")
+# Programs of a folder not named after it: another image of its process.
+IMAGES = ("listener/listener-full", "authpop/authpop-full")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 DLVRPOP = os.path.join(REPO, "dlvrpop", "dlvrpop")
 MDA = os.path.join(REPO, "mda", "mda")
@@ -1897,15 +1899,21 @@ def run_mda(srv, user, data, args=None, env=None, timeout=30, home=None):
 _tests = []
 
 
+def copy_programs(top):
+    """Every program of the build tree copied into top, in its folder
+    (popd runs the helpers next to itself); the folders 0755."""
+    for path in ["%s/%s" % (p, p) for p in PROGRAMS] + list(IMAGES):
+        os.makedirs(os.path.join(top, os.path.dirname(path)), 0o755,
+                    exist_ok=True)
+        shutil.copy2(os.path.join(REPO, path), os.path.join(top, path))
+
+
 def build_copy(srv):
     """A copy of the build tree in srv's directory (popd runs the
     helpers next to itself), srv started from it; keypop's path there,
     the program of keypop -c."""
     top = os.path.join(srv.tmpdir, "build")
-    for prog in PROGRAMS:
-        os.makedirs(os.path.join(top, prog), 0o755)
-        shutil.copy2(os.path.join(REPO, prog, prog),
-                     os.path.join(top, prog, prog))
+    copy_programs(top)
     argv = srv.argv
     srv.argv = lambda: [os.path.join(top, "popd", "popd")] + argv()[1:]
     return os.path.join(top, "keypop", "keypop")

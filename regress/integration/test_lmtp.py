@@ -28,7 +28,6 @@ import poplib
 import random
 import re
 import smtplib
-import shutil
 import signal
 import socket
 import struct
@@ -236,10 +235,7 @@ def mail_user_exec_fails(srv):
     the spawning child shares memory with until its exec (child.c),
     logs which step failed and why, and reaps the child."""
     tree = os.path.join(srv.tmpdir, "tree")
-    for prog in T.PROGRAMS:
-        os.makedirs(os.path.join(tree, prog))
-        shutil.copy2(os.path.join(T.REPO, prog, prog),
-                     os.path.join(tree, prog, prog))
+    T.copy_programs(tree)
     for d in (srv.tmpdir, tree):
         os.chmod(d, 0o755)
     for prog in ("wrkrpop", "dlvrpop"):

@@ -619,10 +619,7 @@ def migration_report_past_a_worker_that_cannot_start(srv):
     for u in ("alice", "bob", "carol"):
         srv.deliver(u, b"Subject: %s\r\n\r\nx\r\n" % u.encode())
     top = os.path.join(srv.tmpdir, "build")
-    for prog in T.PROGRAMS:
-        os.makedirs(os.path.join(top, prog), 0o755)
-        shutil.copy(os.path.join(T.REPO, prog, prog),
-                    os.path.join(top, prog, prog))
+    T.copy_programs(top)
     wrkrpop = os.path.join(top, "wrkrpop", "wrkrpop")
     os.chown(wrkrpop, 0, srv.gid("bob"))
     os.chmod(wrkrpop, 0o705)
