@@ -58,14 +58,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <err.h>
 #include <errno.h>
 #include <event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "proto.h"
