@@ -713,14 +713,10 @@ session_command(struct session *s)
 	}
 	n = lf - s->in + 1;
 	session_progress(s);
-	if (n > LMTP_MAXLINE) {
+	if (n > LMTP_MAXLINE || n < 2 || lf[-1] != '\r') {
 		session_consume(s, n);
-		session_bad(s, "500 5.5.2 line too long");
-		return 1;
-	}
-	if (n < 2 || lf[-1] != '\r') {
-		session_consume(s, n);
-		session_bad(s, "500 5.5.2 line must end with CRLF");
+		session_bad(s, n > LMTP_MAXLINE ? "500 5.5.2 line too long" :
+		    "500 5.5.2 line must end with CRLF");
 		return 1;
 	}
 	memcpy(line, s->in, n - 2);
@@ -771,8 +767,7 @@ session_line(struct session *s, const char *line, size_t len)
 			    "the MTA's user" : "root and the MTA's user");
 			reply(s, "452 4.3.1 insufficient system storage, try "
 			    "later");
-		}
-		else {
+		} else {
 			(void)strlcpy(s->txn.sender, cmd.path,
 			    sizeof(s->txn.sender));
 			s->txn.declared = cmd.size > 0 ? cmd.size : 0;
