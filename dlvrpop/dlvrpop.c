@@ -49,7 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -70,13 +69,7 @@
 static struct msg_worker	who;
 
 static struct delivery		dlv;
-static struct chan		lmtp;
-
-/* The job being delivered, for the INTENT hook. */
-struct job {
-	struct chan	*c;
-	uint64_t	 id;
-};
+static struct chan		lmtp;	/* the jobs' channel, the only one */
 
 static void		dlvrpop_load(struct proc_setup *);
 static void		dlvrpop_run(void);
@@ -90,13 +83,12 @@ static void		dlvrpop_lmtp_dlvcheck(struct chan *, const void *,
 static void		dlvrpop_lmtp_quota(struct chan *, const void *, int);
 static void		dlvrpop_eof(struct chan *);
 static int		dlvrpop_intent(struct delivery *, void *);
-static uint32_t		deliver_job(struct job *, int, struct quota_use *);
+static uint32_t		deliver_job(uint64_t, int, struct quota_use *);
 static int		spool_ok(uint64_t, int);
 static uint32_t		job_failed(uint64_t);
 static int		delivered(const char *);
 static int		cur_match(void *, const char *);
-static void		done(struct chan *, uint64_t, uint32_t,
-			    const struct quota_use *);
+static void		done(uint64_t, uint32_t, const struct quota_use *);
 
 /* The configuration, from the parent on POPD_CONF_FD. */
 static const struct msg_handler from_parent[] = {
@@ -205,16 +197,15 @@ static void
 dlvrpop_lmtp_job(struct chan *c, const void *data, int fd)
 {
 	const struct msg_job	*mj = data;
-	struct job		 job = { c, mj->job };
 	struct quota_use	 use;
 	uint32_t		 status;
 
 	stats->busy = monotime();
 	memset(&use, 0, sizeof(use));
-	status = deliver_job(&job, fd, &use);
+	status = deliver_job(mj->job, fd, &use);
 	if (fd != -1)
 		close(fd);
-	done(c, mj->job, status, (status == DLV_OK || status == DLV_QUOTA) &&
+	done(mj->job, status, (status == DLV_OK || status == DLV_QUOTA) &&
 	    (who.qbytes != 0 || who.qmsgs != 0) ? &use : NULL);
 }
 
@@ -234,13 +225,13 @@ dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
 
 	stats->busy = monotime();
 	if (lim.bytes == 0 && lim.msgs == 0) {
-		done(c, mq->job, DLV_OK, NULL);
+		done(mq->job, DLV_OK, NULL);
 		return;
 	}
 	if ((how = quota_read(dlv.dirfd, &lim, &use, msg, sizeof(msg))) ==
 	    -1) {
 		log_warn("%s/%s", dlv.maildir, msg);
-		done(c, mq->job, DLV_TEMP, NULL);
+		done(mq->job, DLV_TEMP, NULL);
 		return;
 	}
 	if (how != QUOTA_READ)
@@ -252,46 +243,48 @@ dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
 	else
 		status = quota_fits(&lim, &use, mq->size) ? DLV_OK :
 		    DLV_QUOTA;
-	done(c, mq->job, status, &use);
+	done(mq->job, status, &use);
 }
 
-/* Names chosen, no file yet: the lmtp process must know them first. */
+/*
+ * Names chosen, no file yet: the lmtp process must know them first.
+ * arg: the job's id.
+ */
 static int
 dlvrpop_intent(struct delivery *d, void *arg)
 {
-	struct job		*job = arg;
 	struct msg_intent	 mi;
 
 	memset(&mi, 0, sizeof(mi));
-	mi.job = job->id;
+	mi.job = *(uint64_t *)arg;
 	(void)strlcpy(mi.tmp, d->tmpname, sizeof(mi.tmp));
 	(void)strlcpy(mi.new, d->newname, sizeof(mi.new));
-	chan_send(job->c, MSG_DLVRPOP_INTENT, -1, &mi, sizeof(mi));
-	return chan_sync(job->c);
+	chan_send(&lmtp, MSG_DLVRPOP_INTENT, -1, &mi, sizeof(mi));
+	return chan_sync(&lmtp);
 }
 
 static uint32_t
-deliver_job(struct job *job, int fd, struct quota_use *use)
+deliver_job(uint64_t id, int fd, struct quota_use *use)
 {
 	struct quota_limit	 l = { who.qbytes, who.qmsgs }, *lim = &l;
 	int			 fits;
 
 	if (fd == -1) {
 		log_warnx("%s: job %llu: the message's descriptor was lost",
-		    dlv.maildir, (unsigned long long)job->id);
+		    dlv.maildir, (unsigned long long)id);
 		return DLV_TEMP;
 	}
-	if (!spool_ok(job->id, fd))
+	if (!spool_ok(id, fd))
 		return DLV_TEMP;
-	dlv.arg = job;
+	dlv.arg = &id;
 	if (deliver_count(&dlv, fd) == -1)
-		return job_failed(job->id);
+		return job_failed(id);
 	if ((fits = deliver_fits(&dlv, lim, use)) == -1)
-		return job_failed(job->id);
+		return job_failed(id);
 	if (fits == 0) {
 		log_info("%s: job %llu: %lld bytes do not fit: %lld bytes, "
 		    "%lld messages of %llu bytes, %llu messages",
-		    dlv.maildir, (unsigned long long)job->id,
+		    dlv.maildir, (unsigned long long)id,
 		    (long long)dlv.size, (long long)use->bytes,
 		    (long long)use->msgs, (unsigned long long)lim->bytes,
 		    (unsigned long long)lim->msgs);
@@ -299,13 +292,13 @@ deliver_job(struct job *job, int fd, struct quota_use *use)
 	}
 	if (deliver_spool(&dlv, fd, 1) == -1 ||
 	    deliver_commit(&dlv) == -1)
-		return job_failed(job->id);
+		return job_failed(id);
 	deliver_record(&dlv);
 	deliver_account(&dlv, lim);
 	use->bytes += dlv.size;
 	use->msgs++;
 	log_debug("%s: job %llu: new/%s", dlv.maildir,
-	    (unsigned long long)job->id, dlv.newname);
+	    (unsigned long long)id, dlv.newname);
 	return DLV_OK;
 }
 
@@ -394,7 +387,7 @@ dlvrpop_lmtp_dlvcheck(struct chan *c, const void *data, int fd)
 	 * next recalculation repairs (quota.h's bound); never counted
 	 * twice from here.
 	 */
-	done(c, mi->job, status, NULL);
+	done(mi->job, status, NULL);
 }
 
 /*
@@ -434,8 +427,7 @@ cur_match(void *arg, const char *name)
 }
 
 static void
-done(struct chan *c, uint64_t id, uint32_t status,
-    const struct quota_use *use)
+done(uint64_t id, uint32_t status, const struct quota_use *use)
 {
 	struct quota_limit	lim = { who.qbytes, who.qmsgs };
 	struct msg_done		md;
@@ -449,7 +441,7 @@ done(struct chan *c, uint64_t id, uint32_t status,
 		md.msgs = use->msgs;
 		md.over = quota_over(&lim, use);
 	}
-	chan_send(c, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
+	chan_send(&lmtp, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
 	/* Nothing queued between jobs; an lmtp gone ends us at its EOF. */
-	(void)chan_sync(c);
+	(void)chan_sync(&lmtp);
 }

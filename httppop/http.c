@@ -33,8 +33,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -71,6 +71,19 @@ static const char *const protocols[] = {
 	[HP_IMAP] = "imap",
 	[HP_SMTP] = "smtp",
 };
+
+/* A bad request: why says what, *r is wiped.  HTTP_BAD. */
+static int __attribute__((__format__ (printf, 4, 5)))
+refuse(struct http_req *r, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	explicit_bzero(r, sizeof(*r));
+	return HTTP_BAD;
+}
 
 /* Is s, n bytes, the string word, without regard to case? */
 static int
@@ -170,27 +183,22 @@ request_line(const char *l, size_t n)
 
 /*
  * One header line l of n bytes (no CRLF), line number lineno.  Returns
- * 0, or -1 with why.  seen holds a bit for each header of hdrs[] read.
+ * 0, or refuse()'s HTTP_BAD.  seen holds a bit for each header of
+ * hdrs[] read.
  */
 static int
 header(const char *l, size_t n, int lineno, struct http_req *r,
     unsigned int *seen, char *why, size_t whylen)
 {
 	const char	*colon, *v;
-	const char	*errstr;
-	char		 num[8];
 	size_t		 vlen, i, h;
 
-	if ((colon = memchr(l, ':', n)) == NULL) {
-		(void)snprintf(why, whylen, "line %d: a header without ':'",
+	if ((colon = memchr(l, ':', n)) == NULL)
+		return refuse(r, why, whylen, "line %d: a header without ':'",
 		    lineno);
-		return -1;
-	}
-	if (!http_token(l, colon - l)) {
-		(void)snprintf(why, whylen, "line %d: a header name that is "
-		    "not a token", lineno);
-		return -1;
-	}
+	if (!http_token(l, colon - l))
+		return refuse(r, why, whylen, "line %d: a header name that "
+		    "is not a token", lineno);
 	v = colon + 1;
 	vlen = n - (v - l);
 	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
@@ -205,11 +213,9 @@ header(const char *l, size_t n, int lineno, struct http_req *r,
 			break;
 	if (h == nitems(hdrs))
 		return 0;
-	if (*seen & (1U << h)) {
-		(void)snprintf(why, whylen, "line %d: %s given twice", lineno,
-		    hdrs[h].name);
-		return -1;
-	}
+	if (*seen & (1U << h))
+		return refuse(r, why, whylen, "line %d: %s given twice",
+		    lineno, hdrs[h].name);
 	*seen |= 1U << h;
 
 	switch (h) {
@@ -223,48 +229,35 @@ header(const char *l, size_t n, int lineno, struct http_req *r,
 		for (i = 0; i < nitems(protocols); i++)
 			if (word_eq(v, vlen, protocols[i]))
 				break;
-		if (i == nitems(protocols)) {
-			(void)snprintf(why, whylen, "line %d: Auth-Protocol "
-			    "is not pop3, imap or smtp", lineno);
-			return -1;
-		}
+		if (i == nitems(protocols))
+			return refuse(r, why, whylen, "line %d: "
+			    "Auth-Protocol is not pop3, imap or smtp", lineno);
 		r->protocol = i;
 		break;
 	case H_ATTEMPT:
-		/* strtonum would take a sign or leading blanks. */
-		for (i = 0; i < vlen && v[i] >= '0' && v[i] <= '9'; i++)
-			;
-		if (vlen > 0 && vlen <= 4 && i == vlen) {
-			memcpy(num, v, vlen);
-			num[vlen] = '\0';
-			r->attempt = strtonum(num, 1, 9999, &errstr);
-		} else
-			errstr = "invalid";
-		if (errstr != NULL) {
-			(void)snprintf(why, whylen, "line %d: "
+		/* 1 to 9999, digits only (strtonum takes a sign, blanks). */
+		for (i = 0; i < vlen && i < 4 && v[i] >= '0' && v[i] <= '9';
+		    i++)
+			r->attempt = r->attempt * 10 + v[i] - '0';
+		if (vlen == 0 || i != vlen || r->attempt == 0)
+			return refuse(r, why, whylen, "line %d: "
 			    "Auth-Login-Attempt is not a number from 1 to "
 			    "9999", lineno);
-			return -1;
-		}
 		break;
 	case H_CLIENT:
-		if (client_ip(v, vlen, &r->client) == -1) {
-			(void)snprintf(why, whylen, "line %d: Client-IP is "
+		if (client_ip(v, vlen, &r->client) == -1)
+			return refuse(r, why, whylen, "line %d: Client-IP is "
 			    "not an IPv4 or IPv6 address", lineno);
-			return -1;
-		}
 		break;
 	case H_USER:
 	case H_PASS:
 		if ((h == H_USER ? decode(v, vlen, r->user, POPD_MAXUSER, 0,
 		    &r->usertoolong, &r->badchars) : decode(v, vlen, r->pass,
 		    COMPAT_PASS_MAX, 1, &r->passtoolong, &r->badchars)) ==
-		    -1) {
-			(void)snprintf(why, whylen, "line %d: %s has a %% "
+		    -1)
+			return refuse(r, why, whylen, "line %d: %s has a %% "
 			    "not followed by two hex digits", lineno,
 			    hdrs[h].name);
-			return -1;
-		}
 		break;
 	}
 	return 0;
@@ -289,44 +282,33 @@ http_parse(const char *buf, size_t len, struct http_req *r, size_t *used,
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < len && i < HTTP_MAXREQ; i++) {
 		if (buf[i] != '\n') {
-			if (i > start && buf[i - 1] == '\r') {
-				(void)snprintf(why, whylen, "line %d: a CR "
+			if (i > start && buf[i - 1] == '\r')
+				return refuse(r, why, whylen, "line %d: a CR "
 				    "without LF", lineno);
-				goto bad;
-			}
-			if (buf[i] == '\0') {
-				(void)snprintf(why, whylen, "line %d: a NUL "
+			if (buf[i] == '\0')
+				return refuse(r, why, whylen, "line %d: a NUL "
 				    "byte", lineno);
-				goto bad;
-			}
 			/* No room left for its LF. */
-			if (i - start + 1 >= HTTP_MAXLINE) {
-				(void)snprintf(why, whylen, "line %d: longer "
-				    "than %d bytes", lineno, HTTP_MAXLINE);
-				goto bad;
-			}
+			if (i - start + 1 >= HTTP_MAXLINE)
+				return refuse(r, why, whylen, "line %d: "
+				    "longer than %d bytes", lineno,
+				    HTTP_MAXLINE);
 			continue;
 		}
-		if (i == start || buf[i - 1] != '\r') {
-			(void)snprintf(why, whylen, "line %d: an LF without "
+		if (i == start || buf[i - 1] != '\r')
+			return refuse(r, why, whylen, "line %d: an LF without "
 			    "CR", lineno);
-			goto bad;
-		}
 
 		/* A line, [start, i - 1). */
 		if (lineno == 1) {
-			if (request_line(buf, i - 1) == -1) {
-				(void)snprintf(why, whylen, "line 1: not "
+			if (request_line(buf, i - 1) == -1)
+				return refuse(r, why, whylen, "line 1: not "
 				    "GET <path> HTTP/1.0");
-				goto bad;
-			}
 		} else if (i - 1 == start) {
 			for (h = 0; h < nitems(hdrs); h++)
-				if (hdrs[h].required && !(seen & (1U << h))) {
-					(void)snprintf(why, whylen, "no %s",
+				if (hdrs[h].required && !(seen & (1U << h)))
+					return refuse(r, why, whylen, "no %s",
 					    hdrs[h].name);
-					goto bad;
-				}
 			if (!(seen & (1U << H_ATTEMPT)))
 				r->attempt = 1;
 			if (r->badchars) {
@@ -336,27 +318,22 @@ http_parse(const char *buf, size_t len, struct http_req *r, size_t *used,
 			*used = i + 1;
 			return HTTP_DONE;
 		} else {
-			if (++nhdrs > HTTP_MAXHDRS) {
-				(void)snprintf(why, whylen, "more than %d "
+			if (++nhdrs > HTTP_MAXHDRS)
+				return refuse(r, why, whylen, "more than %d "
 				    "headers", HTTP_MAXHDRS);
-				goto bad;
-			}
 			if (header(buf + start, i - 1 - start, lineno, r,
-			    &seen, why, whylen) == -1)
-				goto bad;
+			    &seen, why, whylen) == HTTP_BAD)
+				return HTTP_BAD;
 		}
 		start = i + 1;
 		lineno++;
 	}
-	explicit_bzero(r, sizeof(*r));
-	if (i < HTTP_MAXREQ)
+	if (i < HTTP_MAXREQ) {
+		explicit_bzero(r, sizeof(*r));
 		return HTTP_MORE;
-	(void)snprintf(why, whylen, "a head longer than %d bytes",
+	}
+	return refuse(r, why, whylen, "a head longer than %d bytes",
 	    HTTP_MAXREQ);
-	return HTTP_BAD;
-bad:
-	explicit_bzero(r, sizeof(*r));
-	return HTTP_BAD;
 }
 
 /* "400 Bad Request" for a request http_parse() refused: its length. */

@@ -177,7 +177,7 @@ static void	http_verify(struct conn *, const struct http_req *);
 static void	http_ok(struct conn *, const char *);
 static void	http_refuse(struct conn *, int, int);
 static void	http_send(struct conn *, const char *, const char *const *);
-static void	http_end(struct conn *, int);
+static void	http_end(struct conn *);
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
@@ -398,23 +398,19 @@ http_accept(int fd, short ev, void *arg)
 		memset(&peer, 0, sizeof(peer));
 		if (!l->local && (peer_from_sockaddr(&peer,
 		    (struct sockaddr *)&ss, len) == -1 ||
-		    !net_match(proxies, nproxies, &peer))) {
+		    !net_match(proxies, nproxies, &peer)))
 			log_info("auth-http: %s is not a proxy, closed",
 			    peer_log(&peer, addr, sizeof(addr)));
-			close(cfd);
-			continue;
-		}
-		if (l->uid != LISTEN_ANYUID && !peer_is(cfd, l->uid)) {
-			close(cfd);
-			continue;
-		}
-		if (nconns >= (size_t)set.limit.sessions) {
+		else if (l->uid != LISTEN_ANYUID && !peer_is(cfd, l->uid))
+			;	/* peer_is logged it */
+		else if (nconns >= (size_t)set.limit.sessions)
 			log_warnx("auth-http: %zu requests open (limit "
 			    "sessions), closed one", nconns);
-			close(cfd);
+		else {
+			http_new(cfd, &peer);
 			continue;
 		}
-		http_new(cfd, &peer);
+		close(cfd);
 	}
 }
 
@@ -491,7 +487,7 @@ http_read(int fd, short ev, void *arg)
 		log_debug("session h%llu: auth-http: %s",
 		    (unsigned long long)c->id, n == 0 ? "closed by nginx" :
 		    strerror(errno));
-		http_end(c, 1);
+		http_end(c);
 		return;
 	}
 	c->len += n;
@@ -505,7 +501,7 @@ http_read(int fd, short ev, void *arg)
 		if ((used = http_bad(why, sizeof(why))) > 0)
 			(void)send(c->fd, why, used, MSG_NOSIGNAL |
 			    MSG_DONTWAIT);
-		http_end(c, 1);
+		http_end(c);
 	} else
 		http_verify(c, &r);
 	explicit_bzero(&r, sizeof(r));
@@ -527,7 +523,7 @@ http_verify(struct conn *c, const struct http_req *r)
 	if (authcur == -1) {
 		log_warnx("session h%llu: auth-http: no authpop to check it, "
 		    "closed", (unsigned long long)c->id);
-		http_end(c, 1);
+		http_end(c);
 		return;
 	}
 	(void)event_del(&c->rev);
@@ -586,8 +582,7 @@ authpop_verdict(struct chan *c, const void *data, int fd)
 	struct msg_login		 ml;
 
 	if (m->verdict == HV_TICKET) {
-		if ((n = conn_find(m->id, C_TICKET, c)) !=
-		    NULL)
+		if ((n = conn_find(m->id, C_TICKET, c)) != NULL)
 			http_ok(n, m->ticket);
 		return;
 	}
@@ -710,7 +705,7 @@ http_send(struct conn *c, const char *status, const char *const *h)
 		log_debug("session h%llu: auth-http: the answer: %s",
 		    (unsigned long long)c->id, strerror(errno));
 	explicit_bzero(buf, sizeof(buf));
-	http_end(c, 1);
+	http_end(c);
 }
 
 /*
@@ -731,16 +726,15 @@ http_timeout(int fd, short ev, void *arg)
 	}
 	log_info("session h%llu: auth-http: no answer within the time, "
 	    "closing", (unsigned long long)c->id);
-	http_end(c, 1);
+	http_end(c);
 }
 
 static void
-http_end(struct conn *c, int closefd)
+http_end(struct conn *c)
 {
 	(void)event_del(&c->rev);
 	(void)evtimer_del(&c->tmo);
-	if (closefd)
-		close(c->fd);
+	close(c->fd);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
 	freezero(c, sizeof(*c));

@@ -58,14 +58,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <err.h>
 #include <errno.h>
 #include <event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -142,8 +140,8 @@ static void	session_delivered(uint64_t, const uint32_t *, size_t);
 static void	lmtp_parent_eof(struct chan *);
 static void	lmtp_open(void *);
 static void	lmtp_sandbox(void *);
-static void	session_accept(int, const struct sockaddr *, socklen_t,
-		    const struct lmtp_listen *);
+static void	session_accept(void *, int, const struct sockaddr *,
+		    socklen_t);
 static void	session_new(int, const struct sockaddr *, socklen_t, int,
 		    const char *, int);
 static const char *peer_room(const char *);
@@ -332,14 +330,6 @@ rcpt_keys(struct msg_rcpt *m, const char *path)
 }
 
 /*
- * A RCPT's quota question, for its worker: the parent's answer, kept
- * until the worker's.
- */
-struct rcpt_ask {
-	struct msg_rcptok	 ok;
-};
-
-/*
  * The parent's answer to a RCPT: the recipient's user, or why not.  One
  * with a limit is checked by its maildir's worker, which refuses it
  * when the maildir is over, or when SIZE= says the message cannot fit,
@@ -353,8 +343,8 @@ static void
 lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 {
 	const struct msg_rcptok	*m = data;
+	struct msg_rcptok	*q;	/* kept for the worker's answer */
 	struct session		*s;
-	struct rcpt_ask		*q;
 	struct pool_key		 key;
 	uint64_t		 size;
 
@@ -365,23 +355,22 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 			rcpt_forget(&m->ref, 1);
 		return;
 	}
-	if (m->status != RCPT_OK) {
-		rcpt_refuse(s, m->status, 0);
-		return;
-	}
 	size = s->txn.declared / 2 + s->txn.declared % 2;
 	txn_key(&key, m);
-	if ((m->bytes == 0 && m->msgs == 0) || pool_room(&key, size)) {
+	if (m->status != RCPT_OK)
+		rcpt_refuse(s, m->status, 0);
+	else if ((m->bytes == 0 && m->msgs == 0) || pool_room(&key, size))
 		rcpt_accept(s, m);
-		return;
-	}
-	if ((q = calloc(1, sizeof(*q))) == NULL) {
+	else if ((q = calloc(1, sizeof(*q))) == NULL) {
 		log_warn("%s: recipient", s->client);
 		rcpt_refuse(s, RCPT_QUOTATEMP, m->ref);
+	} else {
+		*q = *m;
+		pool_job(&key, m->ref, -1, size, rcpt_checked, q);
 		return;
 	}
-	q->ok = *m;
-	pool_job(&key, m->ref, -1, size, rcpt_checked, q);
+	s->state = L_CMD;
+	session_input(s);
 }
 
 /* The worker's answer: over quota, too big for what is left, or in. */
@@ -389,24 +378,29 @@ static void
 rcpt_checked(void *arg, uint32_t status, const struct quota_use *use,
     int over)
 {
-	struct rcpt_ask	*q = arg;
-	struct session	*s;
+	struct msg_rcptok	*q = arg;
+	struct session		*s;
 
-	if ((s = session_find(q->ok.id, L_RCPT)) == NULL)
-		rcpt_forget(&q->ok.ref, 1);
-	else if (status == DLV_OK)
-		rcpt_accept(s, &q->ok);
+	if ((s = session_find(q->id, L_RCPT)) == NULL) {
+		rcpt_forget(&q->ref, 1);
+		free(q);
+		return;
+	}
+	if (status == DLV_OK)
+		rcpt_accept(s, q);
 	else if (status == DLV_QUOTA) {
 		STAT_INC(use != NULL && !over ? STAT_REFUSED_QUOTA_SIZE :
 		    STAT_REFUSED_QUOTA_RCPT);
 		rcpt_refuse(s, use != NULL && !over ? RCPT_QUOTASIZE :
-		    RCPT_QUOTA, q->ok.ref);
+		    RCPT_QUOTA, q->ref);
 	} else {
 		log_warnx("the quota use of %s in %s could not be read",
-		    q->ok.user, q->ok.maildir);
-		rcpt_refuse(s, RCPT_QUOTATEMP, q->ok.ref);
+		    q->user, q->maildir);
+		rcpt_refuse(s, RCPT_QUOTATEMP, q->ref);
 	}
 	free(q);
+	s->state = L_CMD;
+	session_input(s);
 }
 
 static void
@@ -419,8 +413,6 @@ rcpt_accept(struct session *s, const struct msg_rcptok *m)
 		    s->txn.asked);
 	} else
 		reply(s, "250 2.1.5 ok");
-	s->state = L_CMD;
-	session_input(s);
 }
 
 /* Why not (RCPT_*); ref, if not 0, is the parent's to forget. */
@@ -458,8 +450,6 @@ rcpt_refuse(struct session *s, uint32_t status, uint64_t ref)
 		    s->txn.asked);
 		break;
 	}
-	s->state = L_CMD;
-	session_input(s);
 }
 
 /*
@@ -521,27 +511,22 @@ session_delivered(uint64_t id, const uint32_t *status, size_t n)
 }
 
 /*
- * A connection accepted on l (lmtp_accept.c): a session, unless limit
- * lmtp-sessions or lmtp-peer refuses it.
+ * A connection accepted on listening socket l (lmtp_accept.c): a
+ * session, unless limit lmtp-sessions or lmtp-peer refuses it.
  */
 static void
-session_accept(int s, const struct sockaddr *sa, socklen_t len,
-    const struct lmtp_listen *l)
+session_accept(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 {
-	char		 key[PEER_KEYLEN];
-	const char	*busy;
-	int		 counted;
+	const struct lmtp_listen	*l = arg;
+	char				 key[PEER_KEYLEN];
+	const char			*busy;
+	int				 counted;
 
 	if (nsessions >= (unsigned int)set.limit.lmtp_sessions) {
-		STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
 		log_rate(&rate_busy, "%u LMTP sessions (limit "
 		    "lmtp-sessions): refused one", nsessions);
-		(void)send(s, LMTP_BUSY, sizeof(LMTP_BUSY) - 1,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		close(s);
-		return;
-	}
-	if (peer_key(l, s, sa, len, key, &counted) == -1)
+		busy = LMTP_BUSY;
+	} else if (peer_key(l, s, sa, len, key, &counted) == -1)
 		busy = LMTP_BUSY;
 	else
 		busy = counted ? peer_room(key) : NULL;
@@ -728,14 +713,10 @@ session_command(struct session *s)
 	}
 	n = lf - s->in + 1;
 	session_progress(s);
-	if (n > LMTP_MAXLINE) {
+	if (n > LMTP_MAXLINE || n < 2 || lf[-1] != '\r') {
 		session_consume(s, n);
-		session_bad(s, "500 5.5.2 line too long");
-		return 1;
-	}
-	if (n < 2 || lf[-1] != '\r') {
-		session_consume(s, n);
-		session_bad(s, "500 5.5.2 line must end with CRLF");
+		session_bad(s, n > LMTP_MAXLINE ? "500 5.5.2 line too long" :
+		    "500 5.5.2 line must end with CRLF");
 		return 1;
 	}
 	memcpy(line, s->in, n - 2);
@@ -786,8 +767,7 @@ session_line(struct session *s, const char *line, size_t len)
 			    "the MTA's user" : "root and the MTA's user");
 			reply(s, "452 4.3.1 insufficient system storage, try "
 			    "later");
-		}
-		else {
+		} else {
 			(void)strlcpy(s->txn.sender, cmd.path,
 			    sizeof(s->txn.sender));
 			s->txn.declared = cmd.size > 0 ? cmd.size : 0;
@@ -809,10 +789,7 @@ session_line(struct session *s, const char *line, size_t len)
 		}
 		(void)strlcpy(s->txn.asked, cmd.path, sizeof(s->txn.asked));
 		if (rcpt_keys(&mr, cmd.path) == 0) {
-			log_info("%s: <%s> -> <%s>: no such user", s->client,
-			    s->txn.sender, s->txn.asked);
-			reply(s, "550 5.1.1 <%s>: no such user",
-			    s->txn.asked);
+			rcpt_refuse(s, RCPT_NONE, 0);
 			break;
 		}
 		mr.id = s->id = ++next_id;
@@ -1016,9 +993,7 @@ session_settle(struct session *s)
 		}
 	}
 	if (s->fd == -1) {
-		if (s->tmo_on)
-			evtimer_del(&s->tmo);
-		s->tmo_on = 0;
+		session_progress(s);	/* no timer without a client */
 		return;
 	}
 
@@ -1035,11 +1010,9 @@ session_settle(struct session *s)
 	s->won = wwant;
 
 	/* Our time is not the client's: no timer meanwhile. */
-	if (waiting) {
-		if (s->tmo_on)
-			evtimer_del(&s->tmo);
-		s->tmo_on = 0;
-	} else if (!s->tmo_on ||
+	if (waiting)
+		session_progress(s);
+	else if (!s->tmo_on ||
 	    s->tmo_closing != (s->state == L_CLOSING)) {
 		s->tmo_closing = s->state == L_CLOSING;
 		tv.tv_sec = s->tmo_closing ? set.timeout.close :

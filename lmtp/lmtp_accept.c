@@ -47,11 +47,8 @@
 static TAILQ_HEAD(, lmtp_listen)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 /* lmtp.c's: where a connection goes; its sessions, for logs. */
-static void	(*conn_cb)(int, const struct sockaddr *, socklen_t,
-		    const struct lmtp_listen *);
+static void	(*conn_cb)(void *, int, const struct sockaddr *, socklen_t);
 static const unsigned int		*nsessions;
-
-static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
 
 /* The peers that have sessions: no more of them than sessions. */
 RB_HEAD(peertree, lmtp_peer);
@@ -61,12 +58,12 @@ RB_GENERATE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
 static struct peertree	peers = RB_INITIALIZER(&peers);
 
 /*
- * Each connection goes to conn with its listening socket; nsess counts
- * the process's sessions.
+ * Each connection goes to conn with its listening socket as arg; nsess
+ * counts the process's sessions.
  */
 void
-lmtp_accept_init(void (*conn)(int, const struct sockaddr *, socklen_t,
-    const struct lmtp_listen *), const unsigned int *nsess)
+lmtp_accept_init(void (*conn)(void *, int, const struct sockaddr *,
+    socklen_t), const unsigned int *nsess)
 {
 	conn_cb = conn;
 	nsessions = nsess;
@@ -88,17 +85,11 @@ lmtp_accept_add(int fd, const struct msg_listen *ml)
 	l->local = (ml->flags & LISTEN_UNIX) != 0;
 	l->uid = ml->uid;
 	l->acc.arg = l;
-	l->acc.conn = accept_conn;
+	l->acc.conn = conn_cb;
 	l->acc.nsessions = nsessions;
 	acceptor_start(&l->acc, fd);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	log_debug("accepting on fd %d%s", fd, l->local ? " (unix)" : "");
-}
-
-static void
-accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
-{
-	conn_cb(s, sa, len, arg);
 }
 
 /* Accept no more: the sockets are closed. */
@@ -119,12 +110,11 @@ int
 lmtp_accept_mta(void)
 {
 	struct lmtp_listen	*l;
-	int			 mta = 0;
 
 	TAILQ_FOREACH(l, &listeners, entry)
 		if (l->uid != LISTEN_ANYUID)
-			mta = 1;
-	return mta;
+			return 1;
+	return 0;
 }
 
 /*

@@ -145,7 +145,6 @@ static void	 pworker_failed(struct pworker *);
 static void	 pworker_next(struct pworker *);
 static void	 pworker_detach(struct pworker *);
 static void	 pworker_close(struct pworker *);
-static void	 pworker_free(struct pworker *);
 static void	 pworker_eof(struct chan *);
 static void	 pworker_bad(struct chan *);
 static void	 pworker_kill(struct pworker *);
@@ -479,13 +478,6 @@ pworker_close(struct pworker *w)
 	evtimer_add(&w->timer, &tv);
 }
 
-static void
-pworker_free(struct pworker *w)
-{
-	TAILQ_REMOVE(&ending, w, lru);
-	free(w);
-}
-
 /*
  * The worker is gone (its channel closed, or it broke the protocol):
  * its job is looked at by a successor if it had named its files, else
@@ -592,7 +584,8 @@ pworker_timer(int fd, short ev, void *arg)
 	} else if (w->closed) {
 		if (w->chan.fd != -1)
 			chan_close(&w->chan);
-		pworker_free(w);
+		TAILQ_REMOVE(&ending, w, lru);
+		free(w);
 	} else if (w->job != NULL) {
 		log_warnx("dlvrpop %d for %s: no answer in %d seconds "
 		    "(timeout delivery), killed", (int)w->pid,

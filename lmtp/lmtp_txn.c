@@ -76,6 +76,7 @@ static long long			 bycounted;	/* of it, counted peers' */
 static struct spool_page		*page;
 static uint32_t				 slot;
 
+static void	txn_hold(struct lmtp_txn *, long long);
 static int	txn_head(struct lmtp_txn *, const char *, size_t);
 static void	tmsg_done(void *, uint32_t, const struct quota_use *, int);
 static void	tmsg_answer(int, short, void *);
@@ -149,10 +150,15 @@ spooled_elsewhere(void)
 	return n;
 }
 
-/* What we hold, for the others. */
+/* t holds n more octets of limit lmtp-spool, as the others see. */
 static void
-spooled_tell(void)
+txn_hold(struct lmtp_txn *t, long long n)
 {
+	spooled += n;
+	t->held += n;
+	t->peer->held += n;
+	if (t->peer->counted)
+		bycounted += n;
 	if (page != NULL)
 		__atomic_store_n(&page->held[slot], spooled,
 		    __ATOMIC_RELAXED);
@@ -233,12 +239,7 @@ txn_reset(struct lmtp_txn *t)
 	t->nrcpt = 0;
 	t->msgsize = t->octets = t->hdrlen = 0;
 	t->toobig = t->spoolerr = t->full = 0;
-	spooled -= t->held;
-	t->peer->held -= t->held;
-	if (t->peer->counted)
-		bycounted -= t->held;
-	t->held = 0;
-	spooled_tell();
+	txn_hold(t, -t->held);
 }
 
 /* The parent may forget these recipients: no worker starts for them. */
@@ -333,12 +334,7 @@ txn_write(struct lmtp_txn *t, const char *p, size_t len)
 		    set->limit.lmtp_spool ? TXN_FULL : TXN_FULL_KEPT;
 		return;
 	}
-	spooled += len;
-	t->held += len;
-	t->peer->held += len;
-	if (t->peer->counted)
-		bycounted += len;
-	spooled_tell();
+	txn_hold(t, len);
 	if (t->headdone ? write_all(t->spool, p, len) :
 	    txn_head(t, p, len)) {
 		log_warn("%s: spool", t->client);

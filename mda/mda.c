@@ -178,8 +178,7 @@ report(void)
 	/* Never waited for: a report lost is a count missed. */
 	if (write(ctlfd, line, strlen(line)) == -1) {
 	}
-	(void)close(ctlfd);
-	ctlfd = -1;
+	report_none();
 }
 
 /* A bounce (EX_USAGE), neither delivered nor deferred: no report. */
@@ -277,7 +276,9 @@ mda_open(const char *home, const char *subdir)
 static void
 mda_signals(void)
 {
+	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGALRM };
 	struct sigaction	sa;
+	size_t			i;
 
 	if (atexit(cleanup) != 0)
 		errx(EX_TEMPFAIL, "atexit failed");
@@ -285,16 +286,12 @@ mda_signals(void)
 	sa.sa_handler = on_signal;
 	/* Held while a name is taken: see deliver_spool. */
 	sigemptyset(&dlv.blocksigs);
-	(void)sigaddset(&dlv.blocksigs, SIGTERM);
-	(void)sigaddset(&dlv.blocksigs, SIGINT);
-	(void)sigaddset(&dlv.blocksigs, SIGHUP);
-	(void)sigaddset(&dlv.blocksigs, SIGALRM);
+	for (i = 0; i < nitems(sigs); i++)
+		(void)sigaddset(&dlv.blocksigs, sigs[i]);
 	sa.sa_mask = dlv.blocksigs;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGHUP, &sa, NULL) == -1 ||
-	    sigaction(SIGALRM, &sa, NULL) == -1)
-		err(EX_TEMPFAIL, "sigaction");
+	for (i = 0; i < nitems(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			err(EX_TEMPFAIL, "sigaction");
 	/* A write error is an error, not a signal. */
 	(void)signal(SIGPIPE, SIG_IGN);
 }
