@@ -84,10 +84,6 @@ __dead static void	session_loop(struct session *);
 static int		next_line(struct session *);
 static void		command(struct session *, char *, size_t);
 static void		cmd_stat(struct session *, struct pop3_line *);
-static void		cmd_list(struct session *, struct pop3_line *);
-static void		cmd_uidl(struct session *, struct pop3_line *);
-static void		cmd_retr(struct session *, struct pop3_line *);
-static void		cmd_top(struct session *, struct pop3_line *);
 static void		cmd_dele(struct session *, struct pop3_line *);
 static void		cmd_rset(struct session *, struct pop3_line *);
 static void		cmd_noop(struct session *, struct pop3_line *);
@@ -95,11 +91,11 @@ __dead static void	cmd_quit(struct session *, struct pop3_line *);
 static void		cmd_capa(struct session *, struct pop3_line *);
 static void		cmd_last(struct session *, struct pop3_line *);
 static void		cmd_loggedin(struct session *, struct pop3_line *);
-static void		listing(struct session *, struct pop3_line *, int);
+static void		listing(struct session *, struct pop3_line *);
 static void		listing_line(struct session *, size_t, const char *,
 			    off_t);
 static char		*put_num(char *, unsigned long long);
-static void		retr_top(struct session *, struct pop3_line *, int);
+static void		retr_top(struct session *, struct pop3_line *);
 static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
 static void		session_log(struct session *, size_t, const char *);
 static void		removals_read(struct session *, size_t);
@@ -142,11 +138,11 @@ static const struct cmd {
 	void		(*handler)(struct session *, struct pop3_line *);
 } cmds[] = {
 	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat },
-	{ CMD_LIST, 0, 1, " takes at most one argument", cmd_list },
-	{ CMD_UIDL, 0, 1, " takes at most one argument", cmd_uidl },
-	{ CMD_RETR, 1, 1, " needs a message number",	cmd_retr },
+	{ CMD_LIST, 0, 1, " takes at most one argument", listing },
+	{ CMD_UIDL, 0, 1, " takes at most one argument", listing },
+	{ CMD_RETR, 1, 1, " needs a message number",	retr_top },
 	{ CMD_TOP, 2, 2, " needs a message number and a line count",
-	    cmd_top },
+	    retr_top },
 	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele },
 	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset },
 	{ CMD_NOOP, 0, 0, " takes no arguments",	cmd_noop },
@@ -566,24 +562,13 @@ cmd_stat(struct session *s, struct pop3_line *l)
 	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
 }
 
-static void
-cmd_list(struct session *s, struct pop3_line *l)
-{
-	listing(s, l, 0);
-}
-
-static void
-cmd_uidl(struct session *s, struct pop3_line *l)
-{
-	listing(s, l, 1);
-}
-
 /* LIST and UIDL: one message, or all that are not deleted. */
 static void
-listing(struct session *s, struct pop3_line *l, int uidl)
+listing(struct session *s, struct pop3_line *l)
 {
 	struct mmsg	*m;
 	size_t		 i;
+	int		 uidl = l->cmd == CMD_UIDL;
 
 	if (l->nargs == 1) {
 		if ((m = msg_arg(s, l->args[0], &i)) == NULL)
@@ -648,21 +633,9 @@ listing_line(struct session *s, size_t n, const char *uidl, off_t size)
 	s->wlen = p - s->wbuf;
 }
 
-static void
-cmd_retr(struct session *s, struct pop3_line *l)
-{
-	retr_top(s, l, 0);
-}
-
-static void
-cmd_top(struct session *s, struct pop3_line *l)
-{
-	retr_top(s, l, 1);
-}
-
 /* RETR n, or TOP n k. */
 static void
-retr_top(struct session *s, struct pop3_line *l, int top)
+retr_top(struct session *s, struct pop3_line *l)
 {
 	struct mmsg	*m;
 	long long	 lines = -1;
@@ -670,12 +643,10 @@ retr_top(struct session *s, struct pop3_line *l, int top)
 
 	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
 		return;
-	if (top) {
-		/* A count past the body's end means the whole body. */
-		if ((lines = pop3_number(l->args[1])) == -1) {
-			reply(s, "-ERR invalid line count");
-			return;
-		}
+	/* A count past the body's end means the whole body. */
+	if (l->cmd == CMD_TOP && (lines = pop3_number(l->args[1])) == -1) {
+		reply(s, "-ERR invalid line count");
+		return;
 	}
 	send_msg(s, m, i, lines);
 }
