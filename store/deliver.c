@@ -301,10 +301,7 @@ deliver_spool(struct delivery *d, int in, int counted)
 	return 0;
 
 fail:
-	saved = errno;
-	(void)close(fd);
-	errno = saved;
-	return -1;
+	return maildir_close_failed(fd);
 }
 
 /*

@@ -72,10 +72,8 @@ static int	move_noreplace(int, const char *, int, const char *);
 #define MOVE_TRIES	3	/* a stale name: 2.4 s in all (move_noreplace) */
 #define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
 static int	link_unlink(int, const char *, int, const char *);
-static int	fsync_at(int, const char *);
 static int	remove_msg(struct maildrop *, struct mmsg *);
 static int	drop_file(struct maildrop *, struct mmsg *);
-static off_t	quota_size(struct maildrop *, const char *);
 static int	mmsg_cmp(const void *, const void *);
 static uint64_t	str_hash(const char *);
 static uint64_t	mix64(uint64_t);
@@ -153,17 +151,13 @@ maildrop_folder(struct maildrop *md, const struct maildrop *root,
 int
 maildrop_lock(struct maildrop *md)
 {
-	int	fd, saved;
+	int	fd;
 
 	fd = maildir_openat(md->dirfd, LOCK_NAME, O_RDWR | O_CREAT, 0600);
 	if (fd == -1)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		return maildir_close_failed(fd);
 	md->lockfd = fd;
 	return 0;
 }
@@ -832,7 +826,8 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 {
 	off_t	size;
 
-	if ((size = quota_size(md, m->name)) == -1 && errno != ENOENT)
+	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1 &&
+	    errno != ENOENT)
 		return -1;
 	if (size != -1 && drop_file(md, m) == 0)
 		goto removed;
@@ -840,7 +835,7 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 		return -1;
 	if (maildrop_relocate(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if ((size = quota_size(md, m->name)) == -1)
+	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (drop_file(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -938,41 +933,6 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 	return 0;
 }
 
-/* What maildirsize counts of a message: its ",S=", else its size. */
-static off_t
-quota_size(struct maildrop *md, const char *name)
-{
-	struct stat	sb;
-	off_t		size;
-
-	if ((size = maildir_rawsize(name)) != -1)
-		return size;
-	if (fstatat(md->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	return sb.st_size;
-}
-
-static int
-fsync_dir(struct maildrop *md, const char *sub)
-{
-	return fsync_at(md->dirfd, sub);
-}
-
-static int
-fsync_at(int dirfd, const char *sub)
-{
-	int	fd, r, saved;
-
-	if ((fd = openat(dirfd, sub,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	r = fsync(fd);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return r;
-}
-
 #define DIRTY_MOVE	0x01
 #define DIRTY_DELE	0x02
 
@@ -1038,14 +998,14 @@ update_sync(struct maildrop *md, const int *dirty)
 	int			 d, fail = 0;
 
 	for (d = 0; d < 2; d++) {
-		if (dirty[d] && fsync_dir(md, subs[d]) == -1) {
+		if (dirty[d] && maildir_fsyncat(md->dirfd, subs[d]) == -1) {
 			log_warn("%s: fsync %s", md->path, subs[d]);
 			if (dirty[d] & DIRTY_DELE)
 				fail++;
 		}
 	}
 	/* What was kept, durable too; its removal from cur/ was counted. */
-	if (dirty[2] && fsync_at(md->rootfd != -1 ? md->rootfd : md->dirfd,
+	if (dirty[2] && maildir_fsyncat(md->rootfd != -1 ? md->rootfd : md->dirfd,
 	    KEPT_DIR) == -1)
 		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;

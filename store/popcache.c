@@ -509,7 +509,7 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 {
 	struct stat	 st;
 	ssize_t		 n;
-	int		 fd, saved;
+	int		 fd;
 
 	*why = "unreadable";
 	fd = maildir_openst(pc->dirfd, PC_FILE, O_RDONLY, 0, &st);
@@ -536,10 +536,7 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 	f->partial = f->len > 0 && f->buf[f->len - 1] != '\n';
 	return 0;
  fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return maildir_close_failed(fd);
 }
 
 /*
@@ -767,7 +764,7 @@ pc_lock(int dirfd, int ms)
 {
 	struct timespec	 start, now, nap;
 	long		 waited, step = 1;
-	int		 fd, saved;
+	int		 fd;
 
 	fd = maildir_openat(dirfd, PC_LOCK, O_RDWR | O_CREAT, 0600);
 	if (fd == -1)
@@ -795,10 +792,7 @@ pc_lock(int dirfd, int ms)
 		(void)nanosleep(&nap, NULL);
 	}
  fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return maildir_close_failed(fd);
 }
 
 /* Unlock before close: on FUSE the close alone unlocks later. */

@@ -215,7 +215,6 @@ undelete_commit(struct undo *u, size_t restored)
 {
 	char		 qmsg[128];
 	size_t		 i;
-	int		 fd;
 
 	for (i = 0; i < u->nfolders; i++) {
 		u->md.qbytes += u->folders[i].qbytes;
@@ -233,11 +232,8 @@ undelete_commit(struct undo *u, size_t restored)
 
 		if (md->qmsgs == 0 && i > 0)
 			continue;
-		if ((fd = openat(md->dirfd, "new", O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) == -1 || fsync(fd) == -1)
+		if (maildir_fsyncat(md->dirfd, "new") == -1)
 			log_warn("%s: fsync new", md->path);
-		if (fd != -1)
-			close(fd);
 		if (maildrop_cache_write(md) == -1)
 			log_warn("%s: popcache write", md->path);
 	}
