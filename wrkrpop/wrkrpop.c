@@ -74,9 +74,7 @@ static size_t		 jlen, jcap;
 
 static void		wrkrpop_load(struct proc_setup *);
 static void		junk_open(struct session *);
-static void		junk_subjects(struct session *);
-static void		junk_flags(struct session *);
-static off_t		subj_oct(struct session *, size_t);
+static void		junk_tags(struct session *);
 static void		wrkrpop_run(void);
 static void		wrkrpop_open(void *);
 static void		wrkrpop_sandbox(void *);
@@ -292,67 +290,43 @@ junk_open(struct session *s)
 	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
 	    maildrop_cache_write(&s->junk) == -1)
 		log_warn("%s: popcache write", s->junk.path);
-	if (who.junk.tag == JUNK_TAG_HEADER)
-		junk_flags(s);
-	if (who.junk.tag == JUNK_TAG_SUBJECT)
-		junk_subjects(s);
+	junk_tags(s);
 }
 
 /*
- * junk tag: which of the folder's messages have the header line
- * already (a spam filter's): those get no second one, and the sizes
- * count it for the others only.  Read from each header now
- * (msgid_spamflag); one that cannot be read gets it.
+ * The folder's tag, read from each header now, since the sizes count
+ * it.  junk tag: which messages have the header line already (a spam
+ * filter's, msgid_spamflag): those get no second one; one that cannot
+ * be read gets it.  junk subject: where the prefix goes in each
+ * (msgid_subject); -1, a line "Subject: PREFIX" first, when it has no
+ * Subject.
  */
 static void
-junk_flags(struct session *s)
+junk_tags(struct session *s)
 {
 	size_t	i;
 	int	fd;
 
-	s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
-	if ((s->flagged = calloc(s->junk.nmsgs + 1, 1)) == NULL)
+	if (who.junk.tag == JUNK_TAG_HEADER) {
+		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
+		s->flagged = calloc(s->junk.nmsgs + 1, 1);
+	} else if (who.junk.tag == JUNK_TAG_SUBJECT)
+		s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj));
+	else
+		return;
+	if (s->flagged == NULL && s->subj == NULL)
 		fatal("%s", __func__);
 	for (i = 0; i < s->junk.nmsgs; i++) {
-		if ((fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i])) != -1) {
+		fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i]);
+		if (s->subj != NULL)
+			s->subj[i] = fd == -1 ? -1 : msgid_subject_read(fd);
+		else if (fd != -1)
 			s->flagged[i] = msgid_spamflag_read(fd);
+		if (fd != -1)
 			close(fd);
-		}
-		if (!s->flagged[i])
-			s->junkoct += s->tagoct;
+		s->junkoct += msg_size(s, &s->junk.msgs[i]) -
+		    s->junk.msgs[i].size;
 	}
-}
-
-/*
- * junk subject: where the prefix goes in each of the folder's messages,
- * read from its header now, since the sizes count it (msgid_subject);
- * -1, a line "Subject: PREFIX" first, when it has no Subject.
- */
-static void
-junk_subjects(struct session *s)
-{
-	size_t	i;
-	int	fd;
-
-	if ((s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj))) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < s->junk.nmsgs; i++) {
-		s->subj[i] = -1;
-		if ((fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i])) != -1) {
-			s->subj[i] = msgid_subject_read(fd);
-			close(fd);
-		}
-		s->junkoct += subj_oct(s, i);
-	}
-}
-
-/* What junk subject adds to the folder's message i. */
-static off_t
-subj_oct(struct session *s, size_t i)
-{
-	off_t	n = strlen(who.junk.subject);
-
-	return s->subj[i] >= 0 ? n : n + (off_t)sizeof("Subject: \r\n") - 1;
 }
 
 /* The maildrop's messages: INBOX's, then the junk folder's. */
@@ -386,8 +360,11 @@ msg_size(struct session *s, const struct mmsg *m)
 {
 	if (msg_md(s, m) != &s->junk)
 		return m->size;
+	/* junk subject: the prefix, or a line "Subject: PREFIX". */
 	if (s->subj != NULL)
-		return m->size + subj_oct(s, m - s->junk.msgs);
+		return m->size + (off_t)strlen(who.junk.subject) +
+		    (s->subj[m - s->junk.msgs] >= 0 ? 0 :
+		    (off_t)sizeof("Subject: \r\n") - 1);
 	if (s->flagged != NULL && s->flagged[m - s->junk.msgs])
 		return m->size;
 	return m->size + s->tagoct;
