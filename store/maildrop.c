@@ -635,6 +635,7 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 {
 	const char	**tab;
 	const char	 *u;
+	struct mmsg	 *m;
 	char		  alt[UIDL_MAX + 1], full[PATH_MAX];
 	size_t		  size, i, j, nb = before != NULL ? before->nmsgs : 0;
 	unsigned int	  salt;
@@ -647,33 +648,27 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 		;
 	if ((tab = calloc(size, sizeof(*tab))) == NULL)
 		return -1;
-	for (i = 0; i < nb; i++) {
-		u = before->msgs[i].uidl;
-		j = str_hash(u) & (size - 1);
-		for (; tab[j] != NULL; j = (j + 1) & (size - 1))
-			if (strcmp(tab[j], u) == 0)
-				break;
-		tab[j] = u;
-	}
-	for (i = 0; i < md->nmsgs; i++) {
+	/* before's first, as they are; then md's, made unique. */
+	for (i = 0; i < nb + md->nmsgs; i++) {
+		m = i < nb ? &before->msgs[i] : &md->msgs[i - nb];
 		for (salt = 0;; salt++) {
-			u = md->msgs[i].uidl;
+			u = m->uidl;
 			j = str_hash(u) & (size - 1);
 			for (; tab[j] != NULL; j = (j + 1) & (size - 1))
 				if (strcmp(tab[j], u) == 0)
 					break;
-			if (tab[j] == NULL) {
+			if (tab[j] == NULL || i < nb) {
 				tab[j] = u;
 				break;
 			}
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
-				    "message", md->path, md->msgs[i].name);
+				    "message", md->path, m->name);
 			/* A folder's names with its directory: ".Junk/cur/x". */
 			(void)snprintf(full, sizeof(full), "%s%s", md->dir,
-			    md->msgs[i].name);
+			    m->name);
 			maildir_uidl_alt(full, salt, alt, sizeof(alt));
-			if ((md->msgs[i].uidl = md_str(md, alt)) == NULL) {
+			if ((m->uidl = md_str(md, alt)) == NULL) {
 				free(tab);
 				return -1;
 			}
