@@ -191,7 +191,8 @@ maildrop_scan(struct maildrop *md)
 	if (maildrop_cache_load(md) == 0) {
 		/* A warm load has checked its UIDLs are unique already. */
 		if (md->pc.stats.result != POPCACHE_WARM &&
-		    maildrop_uniq(md) > 0 && maildrop_cache_write(md) == -1)
+		    maildrop_uniq_after(md, NULL) > 0 &&
+		    maildrop_cache_write(md) == -1)
 			log_warn("%s: popcache write", md->path);
 		return 0;
 	}
@@ -373,7 +374,7 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	}
 	if (md->nmsgs > 0)
 		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
-	(void)maildrop_uniq(md);
+	(void)maildrop_uniq_after(md, NULL);
 	log_debug("%s: scanned %zu messages, %lld octets, %zu sized from "
 	    "another server's records", md->path, md->nmsgs,
 	    (long long)md->total, md->fromrec);
@@ -617,18 +618,9 @@ uidl_shared(const struct maildrop *md, const struct maildrop *before)
 /*
  * Make the UIDLs unique: a later message whose UIDL is taken (a copy
  * of a file under a second name) gets one derived from its full name.
- * Returns how many changed, or -1.
- */
-int
-maildrop_uniq(struct maildrop *md)
-{
-	return maildrop_uniq_after(md, NULL);
-}
-
-/*
- * The same for a folder merged after the maildrop before (if not NULL),
- * whose UIDLs are taken first: a copy in both (IMAP's COPY) keeps
- * INBOX's.
+ * A folder merged after the maildrop before (if not NULL) takes
+ * before's UIDLs as taken first: a copy in both (IMAP's COPY) keeps
+ * INBOX's.  Returns how many changed, or -1.
  */
 int
 maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
