@@ -726,21 +726,17 @@ pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 	int		 saved;
 
 	memset(f, 0, sizeof(*f));
-	if (pc_read_file(pc, f, why) == -1) {
+	if (pc_read_file(pc, f, why) == -1)
 		saved = errno;
-		pc_file_free(f);
-		errno = saved;
-		return -1;
-	}
-	if ((recs = pc_parse_header(f, &count, why)) == NULL ||
+	else if ((recs = pc_parse_header(f, &count, why)) == NULL ||
 	    (hints = pc_check_trailer(f, recs, count, why)) == NULL ||
-	    pc_parse_hints(f, hints, why) == -1) {
+	    pc_parse_hints(f, hints, why) == -1)
 		saved = errno == ENOMEM ? ENOMEM : EINVAL;
-		pc_file_free(f);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	else
+		return 0;
+	pc_file_free(f);
+	errno = saved;
+	return -1;
 }
 
 void
