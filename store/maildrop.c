@@ -992,8 +992,8 @@ update_sync(struct maildrop *md, const int *dirty)
 		}
 	}
 	/* What was kept, durable too; its removal from cur/ was counted. */
-	if (dirty[2] && maildir_fsyncat(md->rootfd != -1 ? md->rootfd : md->dirfd,
-	    KEPT_DIR) == -1)
+	if (dirty[2] && maildir_fsyncat(md->rootfd != -1 ? md->rootfd :
+	    md->dirfd, KEPT_DIR) == -1)
 		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;
 }

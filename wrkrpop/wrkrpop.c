@@ -155,13 +155,7 @@ static const struct cmd {
 	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
 };
 
-/* What the prologue's hooks need to reach the maildir. */
-struct wrkrpop_start {
-	struct session	*s;
-	const char	*path;
-};
-static struct wrkrpop_start	start;
-static struct chan		parent;
+static struct chan	parent;
 
 static const struct proc_role wrkrpop_role = {
 	.setup = {
@@ -169,7 +163,6 @@ static const struct proc_role wrkrpop_role = {
 		.user = NULL,		/* the parent set the mail user's ids */
 		.open = wrkrpop_open,
 		.sandbox = wrkrpop_sandbox,
-		.arg = &start,
 	},
 	.self = PROC_WRKRPOP,
 	.chan = &parent,
@@ -218,8 +211,6 @@ wrkrpop_load(struct proc_setup *ps)
 		probe_main(who.user, who.maildir);
 	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
 		undelete_main(&who, set.uidl_format, set.deleted_keep);
-	start.s = s;
-	start.path = who.maildir;
 	ps->title = who.user;
 	s->fd = POPD_CHANNEL_FD;
 	s->user = who.user;
@@ -263,8 +254,8 @@ wrkrpop_run(void)
 /*
  * The user's junk folder, merged after INBOX (popd.conf's junk, or the
  * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
- * its UIDLs made unique after INBOX's.  No folder, or one that cannot be read, leaves INBOX
- * alone: the session serves what it can.
+ * its UIDLs made unique after INBOX's.  No folder, or one that cannot
+ * be read, leaves INBOX alone: the session serves what it can.
  */
 static void
 junk_open(struct session *s)
@@ -377,12 +368,12 @@ msg_size(struct session *s, const struct mmsg *m)
 static void
 wrkrpop_open(void *arg)
 {
-	struct wrkrpop_start	*ws = arg;
-	struct session		*s = ws->s;
-	char			 why[256];
+	struct session	*s = &sess;
+	const char	*path = who.maildir;
+	char		 why[256];
 
-	if (maildrop_open(&s->md, ws->path, set.uidl_format) == -1) {
-		log_warn("%s: %s", s->user, ws->path);
+	if (maildrop_open(&s->md, path, set.uidl_format) == -1) {
+		log_warn("%s: %s", s->user, path);
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot open the maildrop");
 	}
@@ -396,7 +387,7 @@ wrkrpop_open(void *arg)
 			out_flush(s);
 			exit(0);
 		}
-		log_warn("%s: %s/popd.lock", s->user, ws->path);
+		log_warn("%s: %s/popd.lock", s->user, path);
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot lock the maildrop");
 	}
@@ -406,12 +397,11 @@ wrkrpop_open(void *arg)
 		break;
 	case 0:
 		log_warnx("%s: %s: not served: its filesystem (%s) gives no "
-		    "lock that other hosts or mounts see", s->user, ws->path,
-		    why);
+		    "lock that other hosts or mounts see", s->user, path, why);
 		startup_fail(s, STAT_LOGIN_TEMP, "-ERR [SYS/TEMP] the "
 		    "maildrop cannot be locked safely");
 	default:
-		log_warn("%s: %s: its filesystem's locks", s->user, ws->path);
+		log_warn("%s: %s: its filesystem's locks", s->user, path);
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot lock the maildrop");
 	}
@@ -421,9 +411,7 @@ wrkrpop_open(void *arg)
 static void
 wrkrpop_sandbox(void *arg)
 {
-	struct wrkrpop_start	*ws = arg;
-
-	sandbox_wrkrpop(ws->path);
+	sandbox_wrkrpop(who.maildir);
 }
 
 /*
