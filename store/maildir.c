@@ -529,16 +529,13 @@ int
 maildir_readsize(int dirfd, const char *name, off_t *size)
 {
 	off_t	v;
-	int	fd, saved;
+	int	fd;
 
 	if ((fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1)
 		return -1;
-	v = crlf_size(fd);
-	saved = errno;
+	if ((v = crlf_size(fd)) == -1)
+		return maildir_close_failed(fd);
 	close(fd);
-	errno = saved;
-	if (v == -1)
-		return -1;
 	*size = v;
 	return 0;
 }
@@ -561,21 +558,14 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 	info = base + n;
 	if (*info == '\0')
 		info = ":2,";
-	if (strncmp(info, ":2,", 3) != 0) {
-		/* An info we do not know: move it, but leave it alone. */
-		if ((size_t)snprintf(out, outlen, "cur/%s", base) >= outlen)
-			goto toolong;
-		return 0;
-	}
+	/* An info we do not know: move it, but leave it alone. */
+	if (strncmp(info, ":2,", 3) != 0)
+		goto asis;
 	for (i = 3; info[i] != '\0'; i++) {
 		c = (unsigned char)info[i];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ||
-		    nf + 2 >= sizeof(flags)) {
-			if ((size_t)snprintf(out, outlen, "cur/%s", base) >=
-			    outlen)
-				goto toolong;
-			return 0;
-		}
+		    nf + 2 >= sizeof(flags))
+			goto asis;
 		if (c == 'S')
 			seen = 1;
 		flags[nf++] = c;
@@ -597,6 +587,9 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 	    flags) >= outlen)
 		goto toolong;
 	return 0;
+ asis:
+	if ((size_t)snprintf(out, outlen, "cur/%s", base) < outlen)
+		return 0;
  toolong:
 	errno = ENAMETOOLONG;
 	return -1;
