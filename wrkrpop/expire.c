@@ -28,13 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "chan.h"
 #include "pop3.h"
 #include "maildir.h"
 #include "maildrop.h"
-#include "proc.h"
-#include "wrkrpop.h"
 #include "session.h"
 
 /*

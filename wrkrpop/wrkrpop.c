@@ -51,7 +51,6 @@
 #include "addr.h"
 #include "chan.h"
 #include "pop3.h"
-#include "crlf.h"
 #include "fslock.h"
 #include "maildrop.h"
 #include "proc.h"
