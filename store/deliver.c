@@ -128,13 +128,10 @@ deliver_open(struct delivery *d, const char *path)
 		return -1;
 	}
 	if ((d->tmpdirfd = openat(d->dirfd, "tmp", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		errmsg(d, "%s/tmp", d->maildir);
-		return -1;
-	}
-	if ((d->newdirfd = openat(d->dirfd, "new", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		errmsg(d, "%s/new", d->maildir);
+	    O_CLOEXEC)) == -1 || (d->newdirfd = openat(d->dirfd, "new",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		errmsg(d, "%s/%s", d->maildir, d->tmpdirfd == -1 ? "tmp" :
+		    "new");
 		return -1;
 	}
 	hostpart(d->host, sizeof(d->host));
@@ -301,10 +298,7 @@ deliver_spool(struct delivery *d, int in, int counted)
 	return 0;
 
 fail:
-	saved = errno;
-	(void)close(fd);
-	errno = saved;
-	return -1;
+	return maildir_close_failed(fd);
 }
 
 /*

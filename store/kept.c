@@ -29,10 +29,8 @@
  * without it (all of them before) goes back into INBOX.
  */
 #include <sys/types.h>
-#include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,16 +215,10 @@ walk_one(void *arg, const char *fname)
 off_t
 kept_size(int dirfd, const char *fname, const struct kept *k)
 {
-	struct stat	sb;
-	char		rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
-	off_t		size;
+	char	rel[sizeof(KEPT_DIR) + NAME_MAX + 1];
 
-	if ((size = maildir_rawsize(k->uniq)) != -1)
-		return size;
 	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
-	if (fstatat(dirfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	return sb.st_size;
+	return maildir_quotasize(dirfd, rel, k->uniq);
 }
 
 /*

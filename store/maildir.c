@@ -57,7 +57,7 @@ maildir_open(const char *path, struct stat *sb)
 	static const char	*subs[MAILDIR_NSUBS] = { "tmp", "new", "cur" };
 	struct stat		 st[MAILDIR_NSUBS];
 	size_t			 i;
-	int			 dfd, saved;
+	int			 dfd;
 
 	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT ||
@@ -71,12 +71,8 @@ maildir_open(const char *path, struct stat *sb)
 			continue;
 		if (errno != ENOENT || (mkdirat(dfd, subs[i], 0700) == -1 &&
 		    errno != EEXIST) ||
-		    fstatat(dfd, subs[i], &st[i], 0) == -1) {
-			saved = errno;
-			close(dfd);
-			errno = saved;
-			return -1;
-		}
+		    fstatat(dfd, subs[i], &st[i], 0) == -1)
+			return maildir_close_failed(dfd);
 	}
 	if (sb != NULL)
 		memcpy(sb, st, sizeof(st));
@@ -92,6 +88,32 @@ maildir_create(const char *path)
 	if ((dfd = maildir_open(path, NULL)) == -1)
 		return -1;
 	close(dfd);
+	return 0;
+}
+
+/* Close fd after a failure: -1, errno of the failure kept. */
+int
+maildir_close_failed(int fd)
+{
+	int	saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* fsync(2) the directory sub of dirfd. */
+int
+maildir_fsyncat(int dirfd, const char *sub)
+{
+	int	fd;
+
+	if ((fd = openat(dirfd, sub,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fsync(fd) == -1)
+		return maildir_close_failed(fd);
+	close(fd);
 	return 0;
 }
 
@@ -112,12 +134,8 @@ maildir_readdir(int mddirfd, const char *sub,
 	dfd = openat(mddirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd == -1)
 		return -1;
-	if ((dp = fdopendir(dfd)) == NULL) {
-		saved = errno;
-		close(dfd);
-		errno = saved;
-		return -1;
-	}
+	if ((dp = fdopendir(dfd)) == NULL)
+		return maildir_close_failed(dfd);
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(dp)) == NULL) {
@@ -429,6 +447,24 @@ maildir_rawsize(const char *name)
 }
 
 /*
+ * What maildirsize counts of the message file path (relative to dirfd)
+ * whose unique name is name: its ",S=", else the file's size; -1 with
+ * errno if it cannot be looked at.
+ */
+off_t
+maildir_quotasize(int dirfd, const char *path, const char *name)
+{
+	struct stat	st;
+	off_t		size;
+
+	if ((size = maildir_rawsize(name)) != -1)
+		return size;
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	return st.st_size;
+}
+
+/*
  * Whether size can be the RFC 1939 size of a file whose unique name
  * states ",S=<n>": between n and 2n + 2 (every LF doubled, a final
  * CRLF added).  A name without ",S=" cannot contradict it.
@@ -493,16 +529,13 @@ int
 maildir_readsize(int dirfd, const char *name, off_t *size)
 {
 	off_t	v;
-	int	fd, saved;
+	int	fd;
 
 	if ((fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1)
 		return -1;
-	v = crlf_size(fd);
-	saved = errno;
+	if ((v = crlf_size(fd)) == -1)
+		return maildir_close_failed(fd);
 	close(fd);
-	errno = saved;
-	if (v == -1)
-		return -1;
 	*size = v;
 	return 0;
 }
@@ -525,21 +558,14 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 	info = base + n;
 	if (*info == '\0')
 		info = ":2,";
-	if (strncmp(info, ":2,", 3) != 0) {
-		/* An info we do not know: move it, but leave it alone. */
-		if ((size_t)snprintf(out, outlen, "cur/%s", base) >= outlen)
-			goto toolong;
-		return 0;
-	}
+	/* An info we do not know: move it, but leave it alone. */
+	if (strncmp(info, ":2,", 3) != 0)
+		goto asis;
 	for (i = 3; info[i] != '\0'; i++) {
 		c = (unsigned char)info[i];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ||
-		    nf + 2 >= sizeof(flags)) {
-			if ((size_t)snprintf(out, outlen, "cur/%s", base) >=
-			    outlen)
-				goto toolong;
-			return 0;
-		}
+		    nf + 2 >= sizeof(flags))
+			goto asis;
 		if (c == 'S')
 			seen = 1;
 		flags[nf++] = c;
@@ -561,6 +587,9 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 	    flags) >= outlen)
 		goto toolong;
 	return 0;
+ asis:
+	if ((size_t)snprintf(out, outlen, "cur/%s", base) < outlen)
+		return 0;
  toolong:
 	errno = ENAMETOOLONG;
 	return -1;

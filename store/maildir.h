@@ -50,12 +50,15 @@ int		 maildir_openst(int, const char *, int, mode_t,
 		    struct stat *);
 int		 maildir_open(const char *, struct stat *);
 int		 maildir_create(const char *);
+int		 maildir_close_failed(int);
+int		 maildir_fsyncat(int, const char *);
 int		 maildir_readdir(int, const char *,
 		    int (*)(void *, const char *), void *);
 int		 maildir_uidl(const char *, char *, size_t);
 void		 maildir_uidl_alt(const char *, unsigned int, char *, size_t);
 off_t		 maildir_namesize(const char *);
 off_t		 maildir_rawsize(const char *);
+off_t		 maildir_quotasize(int, const char *, const char *);
 int		 maildir_msgsize(int, const char *, off_t *);
 int		 maildir_readsize(int, const char *, off_t *);
 int		 maildir_size_fits(const char *, off_t);

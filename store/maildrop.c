@@ -72,10 +72,8 @@ static int	move_noreplace(int, const char *, int, const char *);
 #define MOVE_TRIES	3	/* a stale name: 2.4 s in all (move_noreplace) */
 #define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
 static int	link_unlink(int, const char *, int, const char *);
-static int	fsync_at(int, const char *);
 static int	remove_msg(struct maildrop *, struct mmsg *);
 static int	drop_file(struct maildrop *, struct mmsg *);
-static off_t	quota_size(struct maildrop *, const char *);
 static int	mmsg_cmp(const void *, const void *);
 static uint64_t	str_hash(const char *);
 static uint64_t	mix64(uint64_t);
@@ -153,17 +151,13 @@ maildrop_folder(struct maildrop *md, const struct maildrop *root,
 int
 maildrop_lock(struct maildrop *md)
 {
-	int	fd, saved;
+	int	fd;
 
 	fd = maildir_openat(md->dirfd, LOCK_NAME, O_RDWR | O_CREAT, 0600);
 	if (fd == -1)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		return maildir_close_failed(fd);
 	md->lockfd = fd;
 	return 0;
 }
@@ -197,7 +191,8 @@ maildrop_scan(struct maildrop *md)
 	if (maildrop_cache_load(md) == 0) {
 		/* A warm load has checked its UIDLs are unique already. */
 		if (md->pc.stats.result != POPCACHE_WARM &&
-		    maildrop_uniq(md) > 0 && maildrop_cache_write(md) == -1)
+		    maildrop_uniq_after(md, NULL) > 0 &&
+		    maildrop_cache_write(md) == -1)
 			log_warn("%s: popcache write", md->path);
 		return 0;
 	}
@@ -379,7 +374,7 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	}
 	if (md->nmsgs > 0)
 		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
-	(void)maildrop_uniq(md);
+	(void)maildrop_uniq_after(md, NULL);
 	log_debug("%s: scanned %zu messages, %lld octets, %zu sized from "
 	    "another server's records", md->path, md->nmsgs,
 	    (long long)md->total, md->fromrec);
@@ -623,24 +618,16 @@ uidl_shared(const struct maildrop *md, const struct maildrop *before)
 /*
  * Make the UIDLs unique: a later message whose UIDL is taken (a copy
  * of a file under a second name) gets one derived from its full name.
- * Returns how many changed, or -1.
- */
-int
-maildrop_uniq(struct maildrop *md)
-{
-	return maildrop_uniq_after(md, NULL);
-}
-
-/*
- * The same for a folder merged after the maildrop before (if not NULL),
- * whose UIDLs are taken first: a copy in both (IMAP's COPY) keeps
- * INBOX's.
+ * A folder merged after the maildrop before (if not NULL) takes
+ * before's UIDLs as taken first: a copy in both (IMAP's COPY) keeps
+ * INBOX's.  Returns how many changed, or -1.
  */
 int
 maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 {
 	const char	**tab;
 	const char	 *u;
+	struct mmsg	 *m;
 	char		  alt[UIDL_MAX + 1], full[PATH_MAX];
 	size_t		  size, i, j, nb = before != NULL ? before->nmsgs : 0;
 	unsigned int	  salt;
@@ -653,33 +640,27 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 		;
 	if ((tab = calloc(size, sizeof(*tab))) == NULL)
 		return -1;
-	for (i = 0; i < nb; i++) {
-		u = before->msgs[i].uidl;
-		j = str_hash(u) & (size - 1);
-		for (; tab[j] != NULL; j = (j + 1) & (size - 1))
-			if (strcmp(tab[j], u) == 0)
-				break;
-		tab[j] = u;
-	}
-	for (i = 0; i < md->nmsgs; i++) {
+	/* before's first, as they are; then md's, made unique. */
+	for (i = 0; i < nb + md->nmsgs; i++) {
+		m = i < nb ? &before->msgs[i] : &md->msgs[i - nb];
 		for (salt = 0;; salt++) {
-			u = md->msgs[i].uidl;
+			u = m->uidl;
 			j = str_hash(u) & (size - 1);
 			for (; tab[j] != NULL; j = (j + 1) & (size - 1))
 				if (strcmp(tab[j], u) == 0)
 					break;
-			if (tab[j] == NULL) {
+			if (tab[j] == NULL || i < nb) {
 				tab[j] = u;
 				break;
 			}
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
-				    "message", md->path, md->msgs[i].name);
+				    "message", md->path, m->name);
 			/* A folder's names with its directory: ".Junk/cur/x". */
 			(void)snprintf(full, sizeof(full), "%s%s", md->dir,
-			    md->msgs[i].name);
+			    m->name);
 			maildir_uidl_alt(full, salt, alt, sizeof(alt));
-			if ((md->msgs[i].uidl = md_str(md, alt)) == NULL) {
+			if ((m->uidl = md_str(md, alt)) == NULL) {
 				free(tab);
 				return -1;
 			}
@@ -832,7 +813,8 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 {
 	off_t	size;
 
-	if ((size = quota_size(md, m->name)) == -1 && errno != ENOENT)
+	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1 &&
+	    errno != ENOENT)
 		return -1;
 	if (size != -1 && drop_file(md, m) == 0)
 		goto removed;
@@ -840,7 +822,7 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 		return -1;
 	if (maildrop_relocate(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if ((size = quota_size(md, m->name)) == -1)
+	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (drop_file(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -938,41 +920,6 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 	return 0;
 }
 
-/* What maildirsize counts of a message: its ",S=", else its size. */
-static off_t
-quota_size(struct maildrop *md, const char *name)
-{
-	struct stat	sb;
-	off_t		size;
-
-	if ((size = maildir_rawsize(name)) != -1)
-		return size;
-	if (fstatat(md->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	return sb.st_size;
-}
-
-static int
-fsync_dir(struct maildrop *md, const char *sub)
-{
-	return fsync_at(md->dirfd, sub);
-}
-
-static int
-fsync_at(int dirfd, const char *sub)
-{
-	int	fd, r, saved;
-
-	if ((fd = openat(dirfd, sub,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	r = fsync(fd);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return r;
-}
-
 #define DIRTY_MOVE	0x01
 #define DIRTY_DELE	0x02
 
@@ -1038,15 +985,15 @@ update_sync(struct maildrop *md, const int *dirty)
 	int			 d, fail = 0;
 
 	for (d = 0; d < 2; d++) {
-		if (dirty[d] && fsync_dir(md, subs[d]) == -1) {
+		if (dirty[d] && maildir_fsyncat(md->dirfd, subs[d]) == -1) {
 			log_warn("%s: fsync %s", md->path, subs[d]);
 			if (dirty[d] & DIRTY_DELE)
 				fail++;
 		}
 	}
 	/* What was kept, durable too; its removal from cur/ was counted. */
-	if (dirty[2] && fsync_at(md->rootfd != -1 ? md->rootfd : md->dirfd,
-	    KEPT_DIR) == -1)
+	if (dirty[2] && maildir_fsyncat(md->rootfd != -1 ? md->rootfd :
+	    md->dirfd, KEPT_DIR) == -1)
 		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;
 }

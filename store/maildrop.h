@@ -108,7 +108,6 @@ void		 maildrop_clear(struct maildrop *);
 void		 maildrop_close(struct maildrop *);
 int		 maildrop_add(struct maildrop *, const char *, off_t,
 		    const char *);
-int		 maildrop_uniq(struct maildrop *);
 int		 maildrop_restore(struct maildrop *, const char *,
 		    const struct kept *);
 int		 maildrop_uniq_after(struct maildrop *,

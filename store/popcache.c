@@ -509,7 +509,7 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 {
 	struct stat	 st;
 	ssize_t		 n;
-	int		 fd, saved;
+	int		 fd;
 
 	*why = "unreadable";
 	fd = maildir_openst(pc->dirfd, PC_FILE, O_RDONLY, 0, &st);
@@ -536,10 +536,7 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 	f->partial = f->len > 0 && f->buf[f->len - 1] != '\n';
 	return 0;
  fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return maildir_close_failed(fd);
 }
 
 /*
@@ -729,21 +726,17 @@ pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 	int		 saved;
 
 	memset(f, 0, sizeof(*f));
-	if (pc_read_file(pc, f, why) == -1) {
+	if (pc_read_file(pc, f, why) == -1)
 		saved = errno;
-		pc_file_free(f);
-		errno = saved;
-		return -1;
-	}
-	if ((recs = pc_parse_header(f, &count, why)) == NULL ||
+	else if ((recs = pc_parse_header(f, &count, why)) == NULL ||
 	    (hints = pc_check_trailer(f, recs, count, why)) == NULL ||
-	    pc_parse_hints(f, hints, why) == -1) {
+	    pc_parse_hints(f, hints, why) == -1)
 		saved = errno == ENOMEM ? ENOMEM : EINVAL;
-		pc_file_free(f);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	else
+		return 0;
+	pc_file_free(f);
+	errno = saved;
+	return -1;
 }
 
 void
@@ -767,7 +760,7 @@ pc_lock(int dirfd, int ms)
 {
 	struct timespec	 start, now, nap;
 	long		 waited, step = 1;
-	int		 fd, saved;
+	int		 fd;
 
 	fd = maildir_openat(dirfd, PC_LOCK, O_RDWR | O_CREAT, 0600);
 	if (fd == -1)
@@ -795,10 +788,7 @@ pc_lock(int dirfd, int ms)
 		(void)nanosleep(&nap, NULL);
 	}
  fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return maildir_close_failed(fd);
 }
 
 /* Unlock before close: on FUSE the close alone unlocks later. */

@@ -83,7 +83,6 @@ static struct {
 static int	same_file(const struct stat *);
 static int	say(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
-static int	close_failed(int);
 static int	quota_open(int, int);
 static int	write_close(int, const char *, int);
 static int	parse_num(const char **, const char *, int64_t *);
@@ -143,17 +142,6 @@ quota_open(int dirfd, int flags)
 	return fd;
 }
 
-/* Close fd after a failure: -1, errno of the failure kept. */
-static int
-close_failed(int fd)
-{
-	int	saved = errno;
-
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
 /*
  * One write(2) of the whole buffer, then close: a short write is a
  * failure (EIO), not something to finish with a second write, which
@@ -167,7 +155,7 @@ write_close(int fd, const char *buf, int len)
 	if ((n = write(fd, buf, len)) != len) {
 		if (n >= 0)
 			errno = EIO;
-		return close_failed(fd);
+		return maildir_close_failed(fd);
 	}
 	return close(fd);
 }
@@ -238,7 +226,7 @@ quota_file_limit(int dirfd, struct quota_limit *lim)
 	while ((n = read(fd, buf, sizeof(buf) - 1)) == -1 && errno == EINTR)
 		continue;
 	if (n == -1)
-		return close_failed(fd);
+		return maildir_close_failed(fd);
 	close(fd);
 	buf[n] = '\0';
 	if ((nl = strchr(buf, '\n')) == NULL ||
@@ -389,7 +377,7 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 			close(fd);
 			goto again;
 		}
-		(void)close_failed(fd);
+		(void)maildir_close_failed(fd);
 		return say(msg, msglen, QUOTA_FILE ": read");
 	}
 	close(fd);
@@ -449,15 +437,11 @@ static int
 count_msg(void *arg, const char *name)
 {
 	struct scan	*sc = arg;
-	struct stat	 st;
 	off_t		 size;
 
-	if ((size = maildir_rawsize(name)) == -1) {
-		if (fstatat(sc->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-			/* Moved or removed since it was listed. */
-			return errno == ENOENT ? 0 : -1;
-		size = st.st_size;
-	}
+	/* ENOENT: moved or removed since it was listed. */
+	if ((size = maildir_quotasize(sc->dirfd, name, name)) == -1)
+		return errno == ENOENT ? 0 : -1;
 	/* Absurd ",S=" values stop at the top rather than wrap. */
 	if (__builtin_add_overflow(sc->bytes, size, &sc->bytes))
 		sc->bytes = INT64_MAX;
@@ -496,7 +480,7 @@ scan_sub(int fd, const char *sub, struct scan *sc)
 			rv = maildir_readdir(sc->dirfd, ".", count_msg, sc);
 	}
 	if (rv == -1)
-		(void)close_failed(sc->dirfd);
+		(void)maildir_close_failed(sc->dirfd);
 	else
 		close(sc->dirfd);
 	sc->dirfd = -1;
@@ -521,7 +505,7 @@ scan_maildir(int dirfd, struct scan *sc)
 	    -1)
 		return -1;
 	if ((dp = fdopendir(fd)) == NULL)
-		return close_failed(fd);
+		return maildir_close_failed(fd);
 	while (rv == 0) {
 		errno = 0;
 		if ((de = readdir(dp)) == NULL) {
@@ -542,7 +526,7 @@ scan_maildir(int dirfd, struct scan *sc)
 		}
 		if (scan_sub(fd, "new", sc) == -1 ||
 		    scan_sub(fd, "cur", sc) == -1)
-			rv = close_failed(fd);
+			rv = maildir_close_failed(fd);
 		else
 			close(fd);
 	}
@@ -663,7 +647,7 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 		if (n >= 0)
 			errno = EIO;
 		last.valid = 0;
-		(void)close_failed(fd);
+		(void)maildir_close_failed(fd);
 		return say(msg, msglen, QUOTA_FILE ": append");
 	}
 	/*

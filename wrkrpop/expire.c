@@ -15,9 +15,13 @@
  */
 
 /*
- * expire.c -- EXPIRE (RFC 2449) at QUIT: the messages retrieved long
- * enough ago go with this UPDATE, and the list of retrieval times is
- * kept for the next session.
+ * expire.c -- EXPIRE (RFC 2449) at QUIT.  EXPIRE_FILE in the maildir
+ * lists "UIDL seconds" for each message a session retrieved with RETR
+ * and committed with QUIT.  At QUIT, messages listed at least expire
+ * days ago are deleted with this UPDATE; messages retrieved in this
+ * session are added with the time now; messages gone are dropped.  The
+ * file is replaced atomically.  A lost or damaged file only delays
+ * expiry: nothing is ever removed that was not listed.
  */
 #include <sys/types.h>
 
@@ -28,24 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "chan.h"
 #include "pop3.h"
 #include "maildir.h"
 #include "maildrop.h"
-#include "proc.h"
-#include "wrkrpop.h"
 #include "session.h"
 
-/*
- * EXPIRE (RFC 2449): EXPIRE_FILE in the maildir lists "UIDL seconds" for
- * each message a session retrieved with RETR and committed with QUIT.
- * At QUIT, messages listed at least expire days ago are deleted with
- * this UPDATE; messages retrieved in this session are added with the
- * time now; messages gone are dropped.  The file is replaced atomically.
- * A lost or damaged file only delays expiry: nothing is ever removed
- * that was not listed.  Returns the number of messages expired.
- */
 #define EXPIRE_FILE	"popd.expire"
 #define EXPIRE_TMP	"popd.expire.tmp"
 
@@ -64,6 +56,7 @@ expent_cmp(const void *a, const void *b)
 	    ((const struct expent *)b)->uidl);
 }
 
+/* Mark what has expired for UPDATE; returns how many. */
 size_t
 expire_old(struct session *s)
 {

@@ -39,6 +39,7 @@
 
 #define FIELD		"Message-ID:"
 
+static const char *field(const char *, const char *, const char *);
 static int	wsp(char);
 
 /*
@@ -48,24 +49,15 @@ static int	wsp(char);
 void
 msgid_parse(const char *p, size_t len, char *out, size_t outlen)
 {
-	const char	*end = p + (len < MSGID_HEAD ? len : MSGID_HEAD), *nl;
-	size_t		 n = 0, flen = sizeof(FIELD) - 1;
+	const char	*end = p + (len < MSGID_HEAD ? len : MSGID_HEAD);
+	size_t		 n = 0;
 	unsigned char	 c;
 
 	(void)strlcpy(out, "none", outlen);
-	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
-	    p[1] == '\n')) {
-		if ((size_t)(end - p) > flen &&
-		    strncasecmp(p, FIELD, flen) == 0)
-			break;
-		if ((nl = memchr(p, '\n', end - p)) == NULL)
-			return;
-		p = nl + 1;
-	}
-	if (p >= end || *p == '\n' || *p == '\r')
+	if ((p = field(p, end, FIELD)) == NULL)
 		return;		/* the header ended without one */
 	/* Blanks, and a fold: CRLF (or LF) and a blank. */
-	for (p += flen; p < end; p++) {
+	for (p += sizeof(FIELD) - 1; p < end; p++) {
 		if (wsp(*p))
 			continue;
 		if (*p == '\r' && end - p > 2 && p[1] == '\n' && wsp(p[2]))
@@ -93,11 +85,8 @@ msgid_read(int fd, char *out, size_t outlen)
 	char	buf[MSGID_HEAD];
 	ssize_t	n;
 
-	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0) {
-		(void)strlcpy(out, "none", outlen);
-		return;
-	}
-	msgid_parse(buf, n, out, outlen);
+	n = pread(fd, buf, sizeof(buf), 0);
+	msgid_parse(buf, n > 0 ? n : 0, out, outlen);
 }
 
 /*
@@ -111,22 +100,13 @@ off_t
 msgid_subject(const char *p, size_t len)
 {
 	const char	*start = p, *end = p + (len < MSGID_HEAD ? len :
-			    MSGID_HEAD), *nl;
-	size_t		 flen = sizeof("Subject:") - 1;
+			    MSGID_HEAD);
 
-	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
-	    p[1] == '\n')) {
-		if ((size_t)(end - p) >= flen &&
-		    strncasecmp(p, "Subject:", flen) == 0) {
-			for (p += flen; p < end && wsp(*p); p++)
-				;
-			return p - start;
-		}
-		if ((nl = memchr(p, '\n', end - p)) == NULL)
-			break;
-		p = nl + 1;
-	}
-	return -1;
+	if ((p = field(p, end, "Subject:")) == NULL)
+		return -1;
+	for (p += sizeof("Subject:") - 1; p < end && wsp(*p); p++)
+		;
+	return p - start;
 }
 
 /* msgid_subject of the message open on fd; -1 if it cannot be read. */
@@ -136,9 +116,8 @@ msgid_subject_read(int fd)
 	char	buf[MSGID_HEAD];
 	ssize_t	n;
 
-	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0)
-		return -1;
-	return msgid_subject(buf, n);
+	n = pread(fd, buf, sizeof(buf), 0);
+	return msgid_subject(buf, n > 0 ? n : 0);
 }
 
 /*
@@ -152,25 +131,18 @@ msgid_spamflag(const char *p, size_t len)
 	const char	*end = p + (len < MSGID_HEAD ? len : MSGID_HEAD), *nl;
 	size_t		 flen = sizeof("X-Spam-Flag:") - 1;
 
-	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
-	    p[1] == '\n')) {
+	for (; (p = field(p, end, "X-Spam-Flag:")) != NULL; p = nl + 1) {
 		if ((nl = memchr(p, '\n', end - p)) == NULL)
 			break;
-		if ((size_t)(nl - p) >= flen &&
-		    strncasecmp(p, "X-Spam-Flag:", flen) == 0) {
-			for (p += flen; p < nl && wsp(*p); p++)
+		for (p += flen; p < nl && wsp(*p); p++)
+			;
+		if (nl - p >= 3 && strncasecmp(p, "YES", 3) == 0) {
+			for (p += 3; p < nl && (wsp(*p) || *p == '\r'); p++)
 				;
-			if (nl - p >= 3 && strncasecmp(p, "YES", 3) == 0) {
-				for (p += 3; p < nl && (wsp(*p) ||
-				    *p == '\r'); p++)
-					;
-				/* Not folded: the value is all there. */
-				if (p == nl && !(nl + 1 < end &&
-				    wsp(nl[1])))
-					return 1;
-			}
+			/* Not folded: the value is all there. */
+			if (p == nl && !(nl + 1 < end && wsp(nl[1])))
+				return 1;
 		}
-		p = nl + 1;
 	}
 	return 0;
 }
@@ -182,9 +154,29 @@ msgid_spamflag_read(int fd)
 	char	buf[MSGID_HEAD];
 	ssize_t	n;
 
-	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0)
-		return 0;
-	return msgid_spamflag(buf, n);
+	n = pread(fd, buf, sizeof(buf), 0);
+	return msgid_spamflag(buf, n > 0 ? n : 0);
+}
+
+/*
+ * The line of the header in [p, end) that starts with the field name
+ * (any case), or NULL when the header or the bytes end first.
+ */
+static const char *
+field(const char *p, const char *end, const char *name)
+{
+	const char	*nl;
+	size_t		 len = strlen(name);
+
+	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
+	    p[1] == '\n')) {
+		if ((size_t)(end - p) >= len && strncasecmp(p, name, len) == 0)
+			return p;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			break;
+		p = nl + 1;
+	}
+	return NULL;
 }
 
 static int

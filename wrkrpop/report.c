@@ -54,13 +54,14 @@ struct report {
 };
 
 static const char	*report_find;
+static const char	*job_path;	/* what job_sandbox confines to */
 static int		 report_log;	/* probe: its line logged */
 
 static void	report_start(struct report *);
 static void	report_kept(struct report *, const char *);
 static int	report_is(void *, const char *, const struct kept *);
 static void	report_open(void *);
-static void	report_sandbox(void *);
+static void	job_sandbox(void *);
 static int	report_want(void *, const char *);
 static int	report_count(void *, const char *);
 __dead static void report_done(int, const char *, ...)
@@ -188,16 +189,28 @@ report_is(void *arg, const char *fname, const struct kept *k)
 static void
 report_start(struct report *r)
 {
+	report_who = r;
+	job_start(r->user, r->path, report_open, r);
+}
+
+/*
+ * The prologue of a job run instead of a session (here, undelete.c):
+ * open(arg) as the mail user, then confined to path as a session is.
+ */
+void
+job_start(const char *user, const char *path, void (*open)(void *),
+    void *arg)
+{
 	const struct proc_setup	 ps = {
 		.role = "wrkrpop",
-		.title = r->user,
+		.title = user,
 		.user = NULL,		/* the parent set the mail user's ids */
-		.open = report_open,
-		.sandbox = report_sandbox,
-		.arg = r,
+		.open = open,
+		.sandbox = job_sandbox,
+		.arg = arg,
 	};
 
-	report_who = r;
+	job_path = path;
 	proc_prologue(&ps);
 }
 
@@ -213,11 +226,9 @@ report_open(void *arg)
 }
 
 static void
-report_sandbox(void *arg)
+job_sandbox(void *arg)
 {
-	struct report	*r = arg;
-
-	sandbox_wrkrpop(r->path);
+	sandbox_wrkrpop(job_path);
 }
 
 static int

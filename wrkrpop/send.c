@@ -34,12 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "chan.h"
 #include "pop3.h"
 #include "crlf.h"
 #include "maildrop.h"
-#include "proc.h"
 #include "stats.h"
 #include "wrkrpop.h"
 #include "session.h"

@@ -45,10 +45,8 @@
 
 #include "log.h"
 #include "maildrop.h"
-#include "proc.h"
 #include "proto.h"
 #include "quota.h"
-#include "sandbox.h"
 #include "wrkrpop.h"
 
 #define UNDELETE_MAX	100000	/* kept messages looked at, at most */
@@ -76,7 +74,6 @@ struct undo {
 static struct undo	undo;
 
 static void	undelete_open(void *);
-static void	undelete_sandbox(void *);
 static int	undelete_want(void *, const char *, const struct kept *);
 static int	want_cmp(const void *, const void *);
 static struct maildrop *undelete_into(struct undo *, const struct want *,
@@ -95,14 +92,6 @@ __dead static void undelete_fail(const char *, ...)
 __dead void
 undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 {
-	const struct proc_setup	 ps = {
-		.role = "wrkrpop",
-		.title = who->user,
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = undelete_open,
-		.sandbox = undelete_sandbox,
-		.arg = &undo,
-	};
 	struct undo		*u = &undo;
 	struct kept_sum		 sum;
 	char			 t[32];
@@ -116,7 +105,7 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 		u->since = now + who->since;
 	else
 		u->since = who->since;
-	proc_prologue(&ps);
+	job_start(who->user, who->maildir, undelete_open, u);
 	if (who->flags & WORKER_KEPT)
 		undelete_kept(u);
 	if (maildrop_scan(&u->md) == -1)
@@ -215,7 +204,6 @@ undelete_commit(struct undo *u, size_t restored)
 {
 	char		 qmsg[128];
 	size_t		 i;
-	int		 fd;
 
 	for (i = 0; i < u->nfolders; i++) {
 		u->md.qbytes += u->folders[i].qbytes;
@@ -233,11 +221,8 @@ undelete_commit(struct undo *u, size_t restored)
 
 		if (md->qmsgs == 0 && i > 0)
 			continue;
-		if ((fd = openat(md->dirfd, "new", O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) == -1 || fsync(fd) == -1)
+		if (maildir_fsyncat(md->dirfd, "new") == -1)
 			log_warn("%s: fsync new", md->path);
-		if (fd != -1)
-			close(fd);
 		if (maildrop_cache_write(md) == -1)
 			log_warn("%s: popcache write", md->path);
 	}
@@ -430,14 +415,6 @@ undelete_open(void *arg)
 		undelete_fail("%s/popd.lock: %s", u->who->maildir,
 		    strerror(errno));
 	}
-}
-
-static void
-undelete_sandbox(void *arg)
-{
-	struct undo	*u = arg;
-
-	sandbox_wrkrpop(u->who->maildir);
 }
 
 /* "error: why", the answer's last line, and exit. */

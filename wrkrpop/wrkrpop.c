@@ -51,7 +51,6 @@
 #include "addr.h"
 #include "chan.h"
 #include "pop3.h"
-#include "crlf.h"
 #include "fslock.h"
 #include "maildrop.h"
 #include "proc.h"
@@ -74,9 +73,7 @@ static size_t		 jlen, jcap;
 
 static void		wrkrpop_load(struct proc_setup *);
 static void		junk_open(struct session *);
-static void		junk_subjects(struct session *);
-static void		junk_flags(struct session *);
-static off_t		subj_oct(struct session *, size_t);
+static void		junk_tags(struct session *);
 static void		wrkrpop_run(void);
 static void		wrkrpop_open(void *);
 static void		wrkrpop_sandbox(void *);
@@ -84,10 +81,6 @@ __dead static void	session_loop(struct session *);
 static int		next_line(struct session *);
 static void		command(struct session *, char *, size_t);
 static void		cmd_stat(struct session *, struct pop3_line *);
-static void		cmd_list(struct session *, struct pop3_line *);
-static void		cmd_uidl(struct session *, struct pop3_line *);
-static void		cmd_retr(struct session *, struct pop3_line *);
-static void		cmd_top(struct session *, struct pop3_line *);
 static void		cmd_dele(struct session *, struct pop3_line *);
 static void		cmd_rset(struct session *, struct pop3_line *);
 static void		cmd_noop(struct session *, struct pop3_line *);
@@ -95,11 +88,11 @@ __dead static void	cmd_quit(struct session *, struct pop3_line *);
 static void		cmd_capa(struct session *, struct pop3_line *);
 static void		cmd_last(struct session *, struct pop3_line *);
 static void		cmd_loggedin(struct session *, struct pop3_line *);
-static void		listing(struct session *, struct pop3_line *, int);
+static void		listing(struct session *, struct pop3_line *);
 static void		listing_line(struct session *, size_t, const char *,
 			    off_t);
 static char		*put_num(char *, unsigned long long);
-static void		retr_top(struct session *, struct pop3_line *, int);
+static void		retr_top(struct session *, struct pop3_line *);
 static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
 static void		session_log(struct session *, size_t, const char *);
 static void		removals_read(struct session *, size_t);
@@ -142,11 +135,11 @@ static const struct cmd {
 	void		(*handler)(struct session *, struct pop3_line *);
 } cmds[] = {
 	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat },
-	{ CMD_LIST, 0, 1, " takes at most one argument", cmd_list },
-	{ CMD_UIDL, 0, 1, " takes at most one argument", cmd_uidl },
-	{ CMD_RETR, 1, 1, " needs a message number",	cmd_retr },
+	{ CMD_LIST, 0, 1, " takes at most one argument", listing },
+	{ CMD_UIDL, 0, 1, " takes at most one argument", listing },
+	{ CMD_RETR, 1, 1, " needs a message number",	retr_top },
 	{ CMD_TOP, 2, 2, " needs a message number and a line count",
-	    cmd_top },
+	    retr_top },
 	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele },
 	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset },
 	{ CMD_NOOP, 0, 0, " takes no arguments",	cmd_noop },
@@ -161,13 +154,7 @@ static const struct cmd {
 	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
 };
 
-/* What the prologue's hooks need to reach the maildir. */
-struct wrkrpop_start {
-	struct session	*s;
-	const char	*path;
-};
-static struct wrkrpop_start	start;
-static struct chan		parent;
+static struct chan	parent;
 
 static const struct proc_role wrkrpop_role = {
 	.setup = {
@@ -175,7 +162,6 @@ static const struct proc_role wrkrpop_role = {
 		.user = NULL,		/* the parent set the mail user's ids */
 		.open = wrkrpop_open,
 		.sandbox = wrkrpop_sandbox,
-		.arg = &start,
 	},
 	.self = PROC_WRKRPOP,
 	.chan = &parent,
@@ -224,8 +210,6 @@ wrkrpop_load(struct proc_setup *ps)
 		probe_main(who.user, who.maildir);
 	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
 		undelete_main(&who, set.uidl_format, set.deleted_keep);
-	start.s = s;
-	start.path = who.maildir;
 	ps->title = who.user;
 	s->fd = POPD_CHANNEL_FD;
 	s->user = who.user;
@@ -269,8 +253,8 @@ wrkrpop_run(void)
 /*
  * The user's junk folder, merged after INBOX (popd.conf's junk, or the
  * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
- * its UIDLs made unique after INBOX's.  No folder, or one that cannot be read, leaves INBOX
- * alone: the session serves what it can.
+ * its UIDLs made unique after INBOX's.  No folder, or one that cannot
+ * be read, leaves INBOX alone: the session serves what it can.
  */
 static void
 junk_open(struct session *s)
@@ -296,67 +280,43 @@ junk_open(struct session *s)
 	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
 	    maildrop_cache_write(&s->junk) == -1)
 		log_warn("%s: popcache write", s->junk.path);
-	if (who.junk.tag == JUNK_TAG_HEADER)
-		junk_flags(s);
-	if (who.junk.tag == JUNK_TAG_SUBJECT)
-		junk_subjects(s);
+	junk_tags(s);
 }
 
 /*
- * junk tag: which of the folder's messages have the header line
- * already (a spam filter's): those get no second one, and the sizes
- * count it for the others only.  Read from each header now
- * (msgid_spamflag); one that cannot be read gets it.
+ * The folder's tag, read from each header now, since the sizes count
+ * it.  junk tag: which messages have the header line already (a spam
+ * filter's, msgid_spamflag): those get no second one; one that cannot
+ * be read gets it.  junk subject: where the prefix goes in each
+ * (msgid_subject); -1, a line "Subject: PREFIX" first, when it has no
+ * Subject.
  */
 static void
-junk_flags(struct session *s)
+junk_tags(struct session *s)
 {
 	size_t	i;
 	int	fd;
 
-	s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
-	if ((s->flagged = calloc(s->junk.nmsgs + 1, 1)) == NULL)
+	if (who.junk.tag == JUNK_TAG_HEADER) {
+		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
+		s->flagged = calloc(s->junk.nmsgs + 1, 1);
+	} else if (who.junk.tag == JUNK_TAG_SUBJECT)
+		s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj));
+	else
+		return;
+	if (s->flagged == NULL && s->subj == NULL)
 		fatal("%s", __func__);
 	for (i = 0; i < s->junk.nmsgs; i++) {
-		if ((fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i])) != -1) {
+		fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i]);
+		if (s->subj != NULL)
+			s->subj[i] = fd == -1 ? -1 : msgid_subject_read(fd);
+		else if (fd != -1)
 			s->flagged[i] = msgid_spamflag_read(fd);
+		if (fd != -1)
 			close(fd);
-		}
-		if (!s->flagged[i])
-			s->junkoct += s->tagoct;
+		s->junkoct += msg_size(s, &s->junk.msgs[i]) -
+		    s->junk.msgs[i].size;
 	}
-}
-
-/*
- * junk subject: where the prefix goes in each of the folder's messages,
- * read from its header now, since the sizes count it (msgid_subject);
- * -1, a line "Subject: PREFIX" first, when it has no Subject.
- */
-static void
-junk_subjects(struct session *s)
-{
-	size_t	i;
-	int	fd;
-
-	if ((s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj))) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < s->junk.nmsgs; i++) {
-		s->subj[i] = -1;
-		if ((fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i])) != -1) {
-			s->subj[i] = msgid_subject_read(fd);
-			close(fd);
-		}
-		s->junkoct += subj_oct(s, i);
-	}
-}
-
-/* What junk subject adds to the folder's message i. */
-static off_t
-subj_oct(struct session *s, size_t i)
-{
-	off_t	n = strlen(who.junk.subject);
-
-	return s->subj[i] >= 0 ? n : n + (off_t)sizeof("Subject: \r\n") - 1;
 }
 
 /* The maildrop's messages: INBOX's, then the junk folder's. */
@@ -390,8 +350,11 @@ msg_size(struct session *s, const struct mmsg *m)
 {
 	if (msg_md(s, m) != &s->junk)
 		return m->size;
+	/* junk subject: the prefix, or a line "Subject: PREFIX". */
 	if (s->subj != NULL)
-		return m->size + subj_oct(s, m - s->junk.msgs);
+		return m->size + (off_t)strlen(who.junk.subject) +
+		    (s->subj[m - s->junk.msgs] >= 0 ? 0 :
+		    (off_t)sizeof("Subject: \r\n") - 1);
 	if (s->flagged != NULL && s->flagged[m - s->junk.msgs])
 		return m->size;
 	return m->size + s->tagoct;
@@ -404,12 +367,12 @@ msg_size(struct session *s, const struct mmsg *m)
 static void
 wrkrpop_open(void *arg)
 {
-	struct wrkrpop_start	*ws = arg;
-	struct session		*s = ws->s;
-	char			 why[256];
+	struct session	*s = &sess;
+	const char	*path = who.maildir;
+	char		 why[256];
 
-	if (maildrop_open(&s->md, ws->path, set.uidl_format) == -1) {
-		log_warn("%s: %s", s->user, ws->path);
+	if (maildrop_open(&s->md, path, set.uidl_format) == -1) {
+		log_warn("%s: %s", s->user, path);
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot open the maildrop");
 	}
@@ -423,7 +386,7 @@ wrkrpop_open(void *arg)
 			out_flush(s);
 			exit(0);
 		}
-		log_warn("%s: %s/popd.lock", s->user, ws->path);
+		log_warn("%s: %s/popd.lock", s->user, path);
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot lock the maildrop");
 	}
@@ -433,12 +396,11 @@ wrkrpop_open(void *arg)
 		break;
 	case 0:
 		log_warnx("%s: %s: not served: its filesystem (%s) gives no "
-		    "lock that other hosts or mounts see", s->user, ws->path,
-		    why);
+		    "lock that other hosts or mounts see", s->user, path, why);
 		startup_fail(s, STAT_LOGIN_TEMP, "-ERR [SYS/TEMP] the "
 		    "maildrop cannot be locked safely");
 	default:
-		log_warn("%s: %s: its filesystem's locks", s->user, ws->path);
+		log_warn("%s: %s: its filesystem's locks", s->user, path);
 		startup_fail(s, STAT_LOGIN_TEMP,
 		    "-ERR [SYS/TEMP] cannot lock the maildrop");
 	}
@@ -448,9 +410,7 @@ wrkrpop_open(void *arg)
 static void
 wrkrpop_sandbox(void *arg)
 {
-	struct wrkrpop_start	*ws = arg;
-
-	sandbox_wrkrpop(ws->path);
+	sandbox_wrkrpop(who.maildir);
 }
 
 /*
@@ -566,24 +526,13 @@ cmd_stat(struct session *s, struct pop3_line *l)
 	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
 }
 
-static void
-cmd_list(struct session *s, struct pop3_line *l)
-{
-	listing(s, l, 0);
-}
-
-static void
-cmd_uidl(struct session *s, struct pop3_line *l)
-{
-	listing(s, l, 1);
-}
-
 /* LIST and UIDL: one message, or all that are not deleted. */
 static void
-listing(struct session *s, struct pop3_line *l, int uidl)
+listing(struct session *s, struct pop3_line *l)
 {
 	struct mmsg	*m;
 	size_t		 i;
+	int		 uidl = l->cmd == CMD_UIDL;
 
 	if (l->nargs == 1) {
 		if ((m = msg_arg(s, l->args[0], &i)) == NULL)
@@ -648,21 +597,9 @@ listing_line(struct session *s, size_t n, const char *uidl, off_t size)
 	s->wlen = p - s->wbuf;
 }
 
-static void
-cmd_retr(struct session *s, struct pop3_line *l)
-{
-	retr_top(s, l, 0);
-}
-
-static void
-cmd_top(struct session *s, struct pop3_line *l)
-{
-	retr_top(s, l, 1);
-}
-
 /* RETR n, or TOP n k. */
 static void
-retr_top(struct session *s, struct pop3_line *l, int top)
+retr_top(struct session *s, struct pop3_line *l)
 {
 	struct mmsg	*m;
 	long long	 lines = -1;
@@ -670,12 +607,10 @@ retr_top(struct session *s, struct pop3_line *l, int top)
 
 	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
 		return;
-	if (top) {
-		/* A count past the body's end means the whole body. */
-		if ((lines = pop3_number(l->args[1])) == -1) {
-			reply(s, "-ERR invalid line count");
-			return;
-		}
+	/* A count past the body's end means the whole body. */
+	if (l->cmd == CMD_TOP && (lines = pop3_number(l->args[1])) == -1) {
+		reply(s, "-ERR invalid line count");
+		return;
 	}
 	send_msg(s, m, i, lines);
 }

@@ -29,6 +29,8 @@
 __dead void	report_main(const char *, const char *, const char *);
 __dead void	report_journal(const char *, const char *, const char *);
 __dead void	probe_main(const char *, const char *);
+void		job_start(const char *, const char *, void (*)(void *),
+		    void *);
 
 /* msgid.c */
 #define MSGID_MAX	256	/* a Message-ID as logged, with its NUL */
