@@ -102,24 +102,25 @@ ask_start(const struct conf_settings *s)
 
 /* MSG_PARENT_TABLEPEER: a channel to an authpop or a routepop. */
 void
-ask_peer(int fd, int proc, pid_t pid)
+ask_peer(struct chan *c, const void *data, int fd)
 {
-	struct peer	*p;
+	const struct msg_ctlpeer	*m = data;
+	struct peer			*p;
 
 	if (fd == -1)
 		return;		/* our shortage of descriptors: logged */
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to %s %d", proc_str(proc), (int)pid);
+		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
 		close(fd);
 		return;
 	}
-	p->proc = proc;
-	p->pid = pid;
-	if (proc == PROC_ROUTE)
-		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN, from_route,
-		    nitems(from_route), peer_eof, p);
+	p->proc = m->proc;
+	p->pid = m->pid;
+	if (p->proc == PROC_ROUTE)
+		chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN,
+		    from_route, nitems(from_route), peer_eof, p);
 	else
-		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN,
+		chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN,
 		    from_authpop, nitems(from_authpop), peer_eof, p);
 	p->chan.bad = peer_bad;
 	chan_start(&p->chan);

@@ -175,17 +175,21 @@ static void	 table_retire(struct dbtable *);
 static void	 table_free_if_done(struct dbtable *);
 static void	 backend_exited(pid_t, int);
 
-const char *
+static const char *
 tables_service_str(int service)
 {
 	return service == TABLE_CREDENTIALS ? "credentials" :
 	    service == TABLE_ALIAS ? "alias" : "userinfo";
 }
 
-/* A table the parent names (its configuration), started by tables_start. */
+/*
+ * MSG_PARENT_CONF_TABLE: a table the parent names (its configuration),
+ * started by tables_start.
+ */
 void
-tables_add(const struct msg_table *m)
+tables_add(struct chan *c, const void *data, int fd)
 {
+	const struct msg_table	*m = data;
 	struct dbtable	*t;
 	int		 j;
 
@@ -233,17 +237,17 @@ tables_exec(const char **exec, size_t n)
 	return i;
 }
 
-/* Confined, in the event loop: every table's processes. */
-/* One variable of popd's environment at start, for the programs. */
+/* MSG_PARENT_CONF_ENV: one variable of popd's environment at start. */
 void
-tables_env(const char *var)
+tables_env(struct chan *c, const void *data, int fd)
 {
-	char	**env;
+	const struct msg_env	*m = data;
+	char			**env;
 
 	if ((env = reallocarray(table_env, nenv + 2, sizeof(*env))) == NULL)
 		fatal("%s", __func__);
 	table_env = env;
-	if ((table_env[nenv] = strdup(var)) == NULL)
+	if ((table_env[nenv] = strdup(m->var)) == NULL)
 		fatal("%s", __func__);
 	table_env[++nenv] = NULL;
 }
@@ -275,11 +279,12 @@ tables_start(const struct conf_settings *s, tables_answer_cb done)
 }
 
 /*
- * A newer tablepop took over: each table answers what it was asked
- * (its queue too) and goes; so does tablepop once none is left.
+ * MSG_PARENT_DRAIN: a newer tablepop took over: each table answers what
+ * it was asked (its queue too) and goes; so does tablepop once none is
+ * left.
  */
 void
-tables_drain(void)
+tables_drain(struct chan *c, const void *data, int fd)
 {
 	struct dbtable	*t, *next;
 

@@ -67,14 +67,7 @@ static void		tablepop_sandbox(void *);
 static void		tablepop_run(void);
 static void		tablepop_signal(int, short, void *);
 static void		tablepop_parent_eof(struct chan *);
-static void		tablepop_parent_table(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_env(struct chan *, const void *, int);
 static void		tablepop_parent_lookup(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_drain(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_peer(struct chan *, const void *,
 			    int);
 static void		tablepop_parent_file(struct chan *, const void *,
 			    int);
@@ -101,13 +94,13 @@ static size_t		nfiles;
  */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
-	{ MSG_PARENT_CONF_TABLE, tablepop_parent_table },
-	{ MSG_PARENT_CONF_ENV,	tablepop_parent_env },
+	{ MSG_PARENT_CONF_TABLE, tables_add },
+	{ MSG_PARENT_CONF_ENV,	tables_env },
 	{ MSG_PARENT_CONF_FILE,	tablepop_parent_file },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_LOOKUP,	tablepop_parent_lookup },
-	{ MSG_PARENT_DRAIN,	tablepop_parent_drain },
-	{ MSG_PARENT_TABLEPEER,	tablepop_parent_peer },
+	{ MSG_PARENT_DRAIN,	tables_drain },
+	{ MSG_PARENT_TABLEPEER,	ask_peer },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
@@ -236,21 +229,6 @@ tablepop_parent_eof(struct chan *c)
 }
 
 static void
-tablepop_parent_table(struct chan *c, const void *data, int fd)
-{
-	tables_add(data);
-}
-
-/* One variable of popd's environment at start. */
-static void
-tablepop_parent_env(struct chan *c, const void *data, int fd)
-{
-	const struct msg_env	*m = data;
-
-	tables_env(m->var);
-}
-
-static void
 tablepop_parent_lookup(struct chan *c, const void *data, int fd)
 {
 	const struct msg_lookup	*m = data;
@@ -286,22 +264,6 @@ tablepop_parent_file(struct chan *c, const void *data, int fd)
 	(void)strlcpy(files[nfiles].name, m->name, sizeof(files[0].name));
 	files[nfiles].kind = m->kind;
 	files[nfiles++].fd = fd;
-}
-
-/* After a reload: answer what was asked, then go (backend.c). */
-static void
-tablepop_parent_drain(struct chan *c, const void *data, int fd)
-{
-	tables_drain();
-}
-
-/* A channel to an authpop or a routepop (ask.c). */
-static void
-tablepop_parent_peer(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlpeer	*m = data;
-
-	ask_peer(fd, m->proc, m->pid);
 }
 
 /* The answer to question id, for the parent to check. */
