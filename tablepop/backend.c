@@ -782,16 +782,11 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	}
 	b->state = B_IDLE;
 	if (res == TAPI_ERROR) {
-		if (b->warned)
-			log_warnx("table %s: %s lookup of \"%s\" failed (see "
-			    "the lines of %s before this one)", b->t->name,
-			    tables_service_str(r->service), r->key,
-			    b->t->progname);
-		else
-			log_warnx("table %s: %s lookup of \"%s\" failed (%s "
-			    "said nothing on its standard error)", b->t->name,
-			    tables_service_str(r->service), r->key,
-			    b->t->progname);
+		log_warnx("table %s: %s lookup of \"%s\" failed (%s%s%s)",
+		    b->t->name, tables_service_str(r->service), r->key,
+		    b->warned ? "see the lines of " : "", b->t->progname,
+		    b->warned ? " before this one" :
+		    " said nothing on its standard error");
 		request_done(r, TABANS_TEMP, NULL);
 	} else if (res == TAPI_INVALID) {
 		log_warnx("table %s: the %s of \"%s\": %s", b->t->name,
@@ -935,18 +930,12 @@ backend_send(struct backend *b, unsigned char *frame, size_t len)
 static void
 table_retire(struct dbtable *t)
 {
-	struct backend	*b;
-	int		 i;
+	int	i;
 
 	for (i = 0; i < LOOKUP_PROCS; i++) {
-		b = &t->be[i];
-		(void)evtimer_del(&b->restart);
-		if (b->state == B_IDLE || b->state == B_OPENING) {
-			(void)event_del(&b->rev);
-			close(b->fd);
-			b->fd = -1;
-			b->state = B_DOWN;
-		}
+		(void)evtimer_del(&t->be[i].restart);
+		if (t->be[i].state == B_IDLE || t->be[i].state == B_OPENING)
+			backend_down(&t->be[i]);
 	}
 }
 
