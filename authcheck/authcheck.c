@@ -116,7 +116,6 @@ static void		never(struct count *, const char *, const char *,
 static int		uid_line(void *, char *, char *, size_t);
 static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
-static int		check_apps(void);
 static void		table_rec(const void *, size_t, const char **,
 			    const char **);
 static void		app_rec(const void *, size_t, const char **,
@@ -126,11 +125,12 @@ static void		parse_range(char *);
 static void		parse_id(char *, long long *, const char **, int *,
 			    int);
 static void		parse_args(int, char *[]);
-__dead static void	mode_system(void);
+static void		mode_system(void);
 static void		mode_table(void);
 static void		mode_check(void);
 static void		mode_kinds(void);
 static void		mode_passwords(void);
+static void		mode_apps(void);
 
 static const struct proc_setup	check_setup = {
 	.role = "authcheck",
@@ -149,18 +149,19 @@ main(int argc, char *argv[])
 	/* Plain lines, as the parent's own: it passes them on. */
 	log_init(1, LOG_MAIL);
 	log_procinit("");
+	/* But system, which becomes _pop3auth unchrooted (system.c). */
+	if (strcmp(opt.mode, "system") != 0)
+		proc_prologue(&check_setup);
+
 	if (strcmp(opt.mode, "system") == 0)
 		mode_system();
-	proc_prologue(&check_setup);
-
-	if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
+	else if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
 		mode_table();
 	else if (strcmp(opt.mode, "check") == 0)
 		mode_check();
-	else if (strcmp(opt.mode, "apps") == 0) {
-		if (check_apps() == -1)
-			exit(1);
-	} else if (strcmp(opt.mode, "kinds") == 0)
+	else if (strcmp(opt.mode, "apps") == 0)
+		mode_apps();
+	else if (strcmp(opt.mode, "kinds") == 0)
 		mode_kinds();
 	else if (strcmp(opt.mode, "passwords") == 0)
 		mode_passwords();
@@ -289,9 +290,6 @@ mode_system(void)
 	    ygid, ywhat, ny, opt.hashes) == -1)
 		exit(1);
 	printf("=ok\n");
-	if (fflush(stdout) == EOF || ferror(stdout))
-		exit(1);
-	exit(0);
 }
 
 static void
@@ -588,8 +586,8 @@ app_rec(const void *arg, size_t i, const char **name, const char **value)
  * for the parent (conf/apps.c), which refuses a bad file; then their
  * image on fd 3, each user once in name order, for authpop.
  */
-static int
-check_apps(void)
+static void
+mode_apps(void)
 {
 	struct appfile	 af;
 	struct apprec	*v;
@@ -597,7 +595,7 @@ check_apps(void)
 	size_t		 i;
 
 	if (appfile_load(AUTHTAB_FD, &af) == -1)
-		return -1;
+		exit(1);
 	if ((v = calloc(APP_MAXPERUSER, sizeof(*v))) == NULL)
 		fatal("%s", __func__);
 	for (i = 0; i < af.n; i++)
@@ -606,8 +604,7 @@ check_apps(void)
 			fatalx("the app passwords of %s: %s", af.v[i].user, why);
 	freezero(v, APP_MAXPERUSER * sizeof(*v));
 	if (table_image_write(IMAGE_FD, af.n, app_rec, &af) == -1)
-		return -1;
+		exit(1);
 	appfile_free(&af);
 	printf("=ok\n");
-	return 0;
 }
