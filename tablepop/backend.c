@@ -23,17 +23,14 @@
  * aliases (route, quota, app passwords).  Whoever asked checks each
  * answer again.
  *
- * The protocol is smtpd's (its table_proc.c, the extras' table_api.c):
- * imsg frames on the program's standard input, a stream socket.  A frame
- * is a 16-byte header (type, total length, flags, peer id, pid; host
- * order) and its payload.  We send PROC_TABLE_OPEN (API version 2 and a
- * name) and then one PROC_TABLE_LOOKUP at a time (the service, no
- * parameters, the key with its NUL); every answer is PROC_TABLE_OK with
- * an int, 1 found (then the value with its NUL), 0 not found, -1 error.
- * Answers carry no request id: a late one would be read as the answer
- * to the next question.  So each process has at most one question out,
- * and after a timeout or a frame that is not exactly what we asked for
- * the stream is out of step: the process is killed and started again.
+ * The protocol is smtpd's (its table_proc.c, the extras' table_api.c;
+ * the frames: tapi.c) on the program's standard input, a stream socket:
+ * PROC_TABLE_OPEN, then one PROC_TABLE_LOOKUP at a time, each answered
+ * PROC_TABLE_OK.  Answers carry no request id: a late one would be read
+ * as the answer to the next question.  So each process has at most one
+ * question out, and after a timeout or a frame that is not exactly what
+ * we asked for the stream is out of step: the process is killed and
+ * started again.
  *
  * Each table runs LOOKUP_PROCS processes, as POPD_TABLE_USER (tablepop's
  * own ids), with nothing of ours open but their socket and a pipe for
@@ -300,7 +297,7 @@ tables_drain(struct chan *c, const void *data, int fd)
 		exit(0);
 }
 
-/* SIGTERM, or the parent gone: the processes go with us. */
+/* SIGTERM, or the parent gone: we go, and the processes with us. */
 void
 tables_shutdown(void)
 {
@@ -311,6 +308,7 @@ tables_shutdown(void)
 		for (i = 0; i < LOOKUP_PROCS; i++)
 			if (t->be[i].pid != -1)
 				(void)kill(t->be[i].pid, SIGTERM);
+	exit(0);
 }
 
 /*
@@ -510,11 +508,9 @@ backend_start(struct backend *b)
 		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
 		 * table user's HOME.
 		 */
-		for (n = 0; table_env != NULL && table_env[n] != NULL; n++)
-			;
-		if ((envp = calloc(n + 2, sizeof(*envp))) == NULL)
+		if ((envp = calloc(nenv + 2, sizeof(*envp))) == NULL)
 			_exit(1);
-		for (i = n = 0; table_env != NULL && table_env[i] != NULL; i++)
+		for (i = n = 0; i < nenv; i++)
 			if (strncmp(table_env[i], "HOME=", 5) != 0)
 				envp[n++] = table_env[i];
 		envp[n++] = table_home;

@@ -211,13 +211,11 @@ tablepop_run(void)
 static void
 tablepop_signal(int sig, short ev, void *arg)
 {
-	if (sig == SIGCHLD) {
-		tables_reap();
-		return;
-	}
 	/* SIGTERM: popd stops; the programs go with us. */
-	tables_shutdown();
-	exit(0);
+	if (sig == SIGCHLD)
+		tables_reap();
+	else
+		tables_shutdown();
 }
 
 /* The parent is gone: so are we, and the programs. */
@@ -225,7 +223,6 @@ static void
 tablepop_parent_eof(struct chan *c)
 {
 	tables_shutdown();
-	exit(0);
 }
 
 static void

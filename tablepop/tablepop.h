@@ -41,7 +41,7 @@ void		 tables_start(const struct conf_settings *, tables_answer_cb);
 void		 tables_lookup(uint64_t, const char *, int, const char *);
 void		 tables_drain(struct chan *, const void *, int);
 void		 tables_reap(void);
-void		 tables_shutdown(void);
+__dead void	 tables_shutdown(void);
 size_t		 tables_exec(const char **, size_t);
 
 /* ask.c */
