@@ -43,7 +43,6 @@
 #include <sys/queue.h>
 
 #include <event.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

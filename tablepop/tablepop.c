@@ -42,7 +42,6 @@
  */
 #include <sys/types.h>
 
-#include <errno.h>
 #include <event.h>
 #include <pwd.h>
 #include <signal.h>
