@@ -213,25 +213,26 @@ tables_add(struct chan *c, const void *data, int fd)
 
 /*
  * What the sandbox lets tablepop exec: each table's program and a
- * script's interpreter, into exec (at most n); returns how many.
+ * script's interpreter, NULL-terminated, in memory of the caller's.
  */
-size_t
-tables_exec(const char **exec, size_t n)
+const char **
+tables_exec(void)
 {
 	struct dbtable	*t;
-	size_t		 i = 0;
+	const char	**exec;
+	size_t		 n = 0;
 
+	TAILQ_FOREACH(t, &tables, entry)
+		n++;
+	if ((exec = calloc(2 * n + 1, sizeof(*exec))) == NULL)
+		fatal("%s", __func__);
+	n = 0;
 	TAILQ_FOREACH(t, &tables, entry) {
-		if (exec != NULL && i < n)
-			exec[i] = t->program;
-		i++;
-		if (t->interp[0] == '\0')
-			continue;
-		if (exec != NULL && i < n)
-			exec[i] = t->interp;
-		i++;
+		exec[n++] = t->program;
+		if (t->interp[0] != '\0')
+			exec[n++] = t->interp;
 	}
-	return i;
+	return exec;
 }
 
 /* MSG_PARENT_CONF_ENV: one variable of popd's environment at start. */

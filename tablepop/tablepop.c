@@ -177,14 +177,8 @@ tablepop_open(void *arg)
 static void
 tablepop_sandbox(void *arg)
 {
-	const char	**exec;
-	size_t		  n;
+	const char	**exec = tables_exec();
 
-	n = tables_exec(NULL, 0);
-	if ((exec = calloc(n + 1, sizeof(*exec))) == NULL)
-		fatal("%s", __func__);
-	(void)tables_exec(exec, n);
-	exec[n] = NULL;
 	sandbox_tablepop(exec);
 	free(exec);
 }

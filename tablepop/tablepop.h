@@ -42,7 +42,7 @@ void		 tables_lookup(uint64_t, const char *, int, const char *);
 void		 tables_drain(struct chan *, const void *, int);
 void		 tables_reap(void);
 __dead void	 tables_shutdown(void);
-size_t		 tables_exec(const char **, size_t);
+const char	**tables_exec(void);
 
 /* ask.c */
 void		 ask_start(const struct conf_settings *);
