@@ -81,7 +81,6 @@
 struct count {
 	FILE			*weakfp;	/* kinds: name the weak ones */
 	FILE			*namefp;	/* passwords: name who never */
-	int			 weakok;
 	struct stats_kinds	 all, ok, weak, plain, reset, costly;
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
@@ -390,7 +389,6 @@ mode_passwords(void)
 		 */
 		refused = c.nnever > 0 || !weakok;
 		memset(&c, 0, sizeof(c));
-		c.weakok = weakok;
 		c.namefp = stdout;
 		(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
 		    TABLE_ANYHASH, count_line, &c);
@@ -516,8 +514,7 @@ count_line(void *arg, char *name, char *hash, size_t line)
 		c->nok++;
 	}
 	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN |
-	    PWS_COSTLY) ||
-	    (weak && !c->weakok)))
+	    PWS_COSTLY) || (weak && !opt.weakok)))
 		never(c, name, hash, line);
 	else if (c->namefp != NULL && weak)
 		fprintf(c->namefp, "passwords: %s (line %zu) logs in with a "
@@ -533,7 +530,7 @@ never(struct count *c, const char *name, const char *hash, size_t line)
 {
 	char	why[384];
 
-	if (pwscheme_allowed(hash, c->weakok, NULL, why, sizeof(why)) == 0)
+	if (pwscheme_allowed(hash, opt.weakok, NULL, why, sizeof(why)) == 0)
 		return;
 	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
 	    name, line, why);
