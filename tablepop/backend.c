@@ -179,16 +179,13 @@ tables_service_str(int service)
 	    service == TABLE_ALIAS ? "alias" : "userinfo";
 }
 
-/*
- * MSG_PARENT_CONF_TABLE: a table the parent names (its configuration),
- * started by tables_start.
- */
+/* MSG_PARENT_CONF_TABLE: a table to run, started by tables_start. */
 void
 tables_add(struct chan *c, const void *data, int fd)
 {
 	const struct msg_table	*m = data;
-	struct dbtable	*t;
-	int		 j;
+	struct dbtable		*t;
+	int			 j;
 
 	TAILQ_FOREACH(t, &tables, entry)
 		if (strcmp(t->name, m->name) == 0)
