@@ -81,7 +81,6 @@
 struct count {
 	FILE			*weakfp;	/* kinds: name the weak ones */
 	FILE			*namefp;	/* passwords: name who never */
-	int			 weakok;
 	struct stats_kinds	 all, ok, weak, plain, reset, costly;
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
@@ -116,7 +115,6 @@ static void		never(struct count *, const char *, const char *,
 static int		uid_line(void *, char *, char *, size_t);
 static int		missing_line(void *, char *, char *, size_t);
 static void		print_kinds(const struct stats_kinds *, const char *);
-static int		check_apps(void);
 static void		table_rec(const void *, size_t, const char **,
 			    const char **);
 static void		app_rec(const void *, size_t, const char **,
@@ -126,11 +124,12 @@ static void		parse_range(char *);
 static void		parse_id(char *, long long *, const char **, int *,
 			    int);
 static void		parse_args(int, char *[]);
-__dead static void	mode_system(void);
+static void		mode_system(void);
 static void		mode_table(void);
 static void		mode_check(void);
 static void		mode_kinds(void);
 static void		mode_passwords(void);
+static void		mode_apps(void);
 
 static const struct proc_setup	check_setup = {
 	.role = "authcheck",
@@ -149,18 +148,19 @@ main(int argc, char *argv[])
 	/* Plain lines, as the parent's own: it passes them on. */
 	log_init(1, LOG_MAIL);
 	log_procinit("");
+	/* But system, which becomes _pop3auth unchrooted (system.c). */
+	if (strcmp(opt.mode, "system") != 0)
+		proc_prologue(&check_setup);
+
 	if (strcmp(opt.mode, "system") == 0)
 		mode_system();
-	proc_prologue(&check_setup);
-
-	if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
+	else if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
 		mode_table();
 	else if (strcmp(opt.mode, "check") == 0)
 		mode_check();
-	else if (strcmp(opt.mode, "apps") == 0) {
-		if (check_apps() == -1)
-			exit(1);
-	} else if (strcmp(opt.mode, "kinds") == 0)
+	else if (strcmp(opt.mode, "apps") == 0)
+		mode_apps();
+	else if (strcmp(opt.mode, "kinds") == 0)
 		mode_kinds();
 	else if (strcmp(opt.mode, "passwords") == 0)
 		mode_passwords();
@@ -289,9 +289,6 @@ mode_system(void)
 	    ygid, ywhat, ny, opt.hashes) == -1)
 		exit(1);
 	printf("=ok\n");
-	if (fflush(stdout) == EOF || ferror(stdout))
-		exit(1);
-	exit(0);
 }
 
 static void
@@ -392,7 +389,6 @@ mode_passwords(void)
 		 */
 		refused = c.nnever > 0 || !weakok;
 		memset(&c, 0, sizeof(c));
-		c.weakok = weakok;
 		c.namefp = stdout;
 		(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
 		    TABLE_ANYHASH, count_line, &c);
@@ -518,8 +514,7 @@ count_line(void *arg, char *name, char *hash, size_t line)
 		c->nok++;
 	}
 	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN |
-	    PWS_COSTLY) ||
-	    (weak && !c->weakok)))
+	    PWS_COSTLY) || (weak && !opt.weakok)))
 		never(c, name, hash, line);
 	else if (c->namefp != NULL && weak)
 		fprintf(c->namefp, "passwords: %s (line %zu) logs in with a "
@@ -535,7 +530,7 @@ never(struct count *c, const char *name, const char *hash, size_t line)
 {
 	char	why[384];
 
-	if (pwscheme_allowed(hash, c->weakok, NULL, why, sizeof(why)) == 0)
+	if (pwscheme_allowed(hash, opt.weakok, NULL, why, sizeof(why)) == 0)
 		return;
 	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
 	    name, line, why);
@@ -588,8 +583,8 @@ app_rec(const void *arg, size_t i, const char **name, const char **value)
  * for the parent (conf/apps.c), which refuses a bad file; then their
  * image on fd 3, each user once in name order, for authpop.
  */
-static int
-check_apps(void)
+static void
+mode_apps(void)
 {
 	struct appfile	 af;
 	struct apprec	*v;
@@ -597,7 +592,7 @@ check_apps(void)
 	size_t		 i;
 
 	if (appfile_load(AUTHTAB_FD, &af) == -1)
-		return -1;
+		exit(1);
 	if ((v = calloc(APP_MAXPERUSER, sizeof(*v))) == NULL)
 		fatal("%s", __func__);
 	for (i = 0; i < af.n; i++)
@@ -606,8 +601,7 @@ check_apps(void)
 			fatalx("the app passwords of %s: %s", af.v[i].user, why);
 	freezero(v, APP_MAXPERUSER * sizeof(*v));
 	if (table_image_write(IMAGE_FD, af.n, app_rec, &af) == -1)
-		return -1;
+		exit(1);
 	appfile_free(&af);
 	printf("=ok\n");
-	return 0;
 }

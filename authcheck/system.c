@@ -124,7 +124,7 @@ system_write(unsigned lo, unsigned hi, const char *group,
 	struct group	*gr = NULL;
 	FILE		*uf, *af = NULL;
 	char		*buf, **names = NULL, **nn;
-	size_t		 len = 16384, n = 0, nnames = 0;
+	size_t		 len = 16384, nnames = 0;
 	int		 r, i;
 
 	if (group != NULL && (gr = getgrnam(group)) == NULL) {
@@ -170,7 +170,6 @@ system_write(unsigned lo, unsigned hi, const char *group,
 			continue;	/* name or home not usable */
 		fprintf(uf, "%s %u:%u:%s\n", pw->pw_name, (unsigned)pw->pw_uid,
 		    (unsigned)pw->pw_gid, pw->pw_dir);
-		n++;
 		if (af == NULL)
 			continue;
 		/* Their hashes once the walk is over: OpenBSD's share it. */

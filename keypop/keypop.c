@@ -226,9 +226,8 @@ keypop_parent_key(struct chan *c, const void *data, int fd)
 		fatalx("key %zu: i2d_PublicKey", nkeys);
 	SHA256(der, len, k->id);
 	OPENSSL_free(der);
-	log_debug("key %zu: %s, %d bits", nkeys,
-	    EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA ? "RSA" : "EC",
-	    EVP_PKEY_bits(k->pkey));
+	log_debug("key %zu: %s, %d bits", nkeys, k->rsa ? "RSA" : "EC",
+	    k->bits);
 	nkeys++;
 }
 

@@ -32,8 +32,6 @@
 
 #include <errno.h>
 #include <event.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -43,7 +43,6 @@
 #include <sys/queue.h>
 
 #include <event.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,8 +85,6 @@ static void	routepop_open(void *);
 static void	routepop_sandbox(void *);
 static void	routepop_run(void);
 static void	routepop_parent_eof(struct chan *);
-static void	routepop_parent_route(struct chan *, const void *, int);
-static void	routepop_parent_page(struct chan *, const void *, int);
 static void	routepop_parent_drain(struct chan *, const void *, int);
 static void	routepop_parent_peer(struct chan *, const void *, int);
 static void	routepop_parent_tablechan(struct chan *, const void *, int);
@@ -103,8 +100,8 @@ static void	wait_done(struct route_wait *, int, const char *);
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
-	{ MSG_PARENT_CONF_ROUTE, routepop_parent_route },
-	{ MSG_PARENT_ROUTEPAGE,	routepop_parent_page },
+	{ MSG_PARENT_CONF_ROUTE, router_file },
+	{ MSG_PARENT_ROUTEPAGE,	router_page },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_DRAIN,	routepop_parent_drain },
 	{ MSG_PARENT_ROUTEPEER,	routepop_parent_peer },
@@ -185,20 +182,6 @@ static void
 routepop_parent_eof(struct chan *c)
 {
 	exit(0);
-}
-
-static void
-routepop_parent_route(struct chan *c, const void *data, int fd)
-{
-	router_file(fd);
-}
-
-static void
-routepop_parent_page(struct chan *c, const void *data, int fd)
-{
-	const struct msg_routepage	*m = data;
-
-	router_page(fd, m->gen);
 }
 
 /* After a reload: a newer routepop routes; we answer what we have. */

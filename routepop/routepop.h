@@ -64,8 +64,8 @@ TAILQ_HEAD(backends, backend);
 extern struct backends	 backends;
 
 /* router.c */
-void		 router_file(int);
-void		 router_page(int, uint64_t);
+void		 router_file(struct chan *, const void *, int);
+void		 router_page(struct chan *, const void *, int);
 void		 router_start(const struct conf_settings *);
 void		 router_drain(void);
 const char	*router_lookup(const char *);

@@ -86,7 +86,7 @@ static void	backend_rec(struct chan *, uint64_t, const struct backend *,
 
 /* MSG_PARENT_CONF_ROUTE: the route file, read once we run as ourselves. */
 void
-router_file(int fd)
+router_file(struct chan *c, const void *data, int fd)
 {
 	if (fd == -1)
 		fatalx("no descriptor for the route file");
@@ -97,12 +97,13 @@ router_file(int fd)
 
 /* MSG_PARENT_ROUTEPAGE: the backends' page, and the configuration's gen. */
 void
-router_page(int fd, uint64_t gen)
+router_page(struct chan *c, const void *data, int fd)
 {
-	struct stat	 st;
-	void		*p;
+	const struct msg_routepage	*m = data;
+	struct stat			 st;
+	void				*p;
 
-	page_gen = gen;
+	page_gen = m->gen;
 	if (fd == -1)
 		return;		/* our shortage of descriptors: logged */
 	if (page != NULL)

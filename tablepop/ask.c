@@ -36,7 +36,6 @@
 
 #include <event.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,10 +48,10 @@
 /* Questions of ours to the databases: apart from the parent's ids. */
 #define ASKED		(1ULL << 63)
 
-/* What is asked: authpop app passwords, a hash; routepop a route. */
-#define ASK_APPS	1	/* MSG_AUTHPOP_APPS */
-#define ASK_CRED	2	/* MSG_AUTHPOP_LOOKUP */
-#define ASK_ROUTE	3	/* MSG_ROUTE_LOOKUP */
+/* What is asked: the question's message. */
+#define ASK_APPS	MSG_AUTHPOP_APPS
+#define ASK_CRED	MSG_AUTHPOP_LOOKUP
+#define ASK_ROUTE	MSG_ROUTE_LOOKUP
 
 /* An authpop or a routepop. */
 struct peer {
@@ -69,7 +68,7 @@ struct wait {
 	pid_t			 pid;		/* the asker's */
 	int			 proc;
 	uint64_t		 id;		/* its */
-	int			 ask;		/* ASK_* */
+	uint32_t		 ask;		/* ASK_* */
 	char			 user[POPD_MAXUSER + 1];
 };
 
@@ -80,18 +79,15 @@ static uint64_t			 lastask;
 
 static void	peer_eof(struct chan *);
 static void	peer_bad(struct chan *);
-static void	authpop_apps(struct chan *, const void *, int);
-static void	authpop_lookup(struct chan *, const void *, int);
-static void	route_lookup(struct chan *, const void *, int);
-static void	user_ask(struct chan *, const struct msg_login *, int);
+static void	user_ask(struct chan *, const void *, int);
 static void	answer_send(const struct wait *, int, const char *);
 
 static const struct msg_handler from_authpop[] = {
-	{ MSG_AUTHPOP_APPS,	authpop_apps },
-	{ MSG_AUTHPOP_LOOKUP,	authpop_lookup },
+	{ MSG_AUTHPOP_APPS,	user_ask },
+	{ MSG_AUTHPOP_LOOKUP,	user_ask },
 };
 static const struct msg_handler from_route[] = {
-	{ MSG_ROUTE_LOOKUP,	route_lookup },
+	{ MSG_ROUTE_LOOKUP,	user_ask },
 };
 
 void
@@ -102,24 +98,25 @@ ask_start(const struct conf_settings *s)
 
 /* MSG_PARENT_TABLEPEER: a channel to an authpop or a routepop. */
 void
-ask_peer(int fd, int proc, pid_t pid)
+ask_peer(struct chan *c, const void *data, int fd)
 {
-	struct peer	*p;
+	const struct msg_ctlpeer	*m = data;
+	struct peer			*p;
 
 	if (fd == -1)
 		return;		/* our shortage of descriptors: logged */
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to %s %d", proc_str(proc), (int)pid);
+		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
 		close(fd);
 		return;
 	}
-	p->proc = proc;
-	p->pid = pid;
-	if (proc == PROC_ROUTE)
-		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN, from_route,
-		    nitems(from_route), peer_eof, p);
+	p->proc = m->proc;
+	p->pid = m->pid;
+	if (p->proc == PROC_ROUTE)
+		chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN,
+		    from_route, nitems(from_route), peer_eof, p);
 	else
-		chan_init(&p->chan, fd, PROC_TABLE, proc, PH_RUN,
+		chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN,
 		    from_authpop, nitems(from_authpop), peer_eof, p);
 	p->chan.bad = peer_bad;
 	chan_start(&p->chan);
@@ -145,47 +142,24 @@ peer_bad(struct chan *c)
 }
 
 /*
- * An authpop asks for a user's app passwords: one question of the
- * database for all of them, the user the key.  An authpop of before a
- * reload that removed them gets none; one of a file's, a temporary
- * failure.
+ * A peer's question about ml's user, the key, to its database: an
+ * authpop's MSG_AUTHPOP_APPS, the user's app passwords (one question
+ * for all of them), or MSG_AUTHPOP_LOOKUP, the user's password hash
+ * (authtab is a database table: the credentials service; authpop checks
+ * the hash, the parent never sees it); a routepop's MSG_ROUTE_LOOKUP,
+ * the route database's value for a user or a domain.  Without that
+ * database in our configuration (a peer of another one, in a reload),
+ * answered at once: no app passwords if a file holds none either, else
+ * a temporary failure.
  */
 static void
-authpop_apps(struct chan *c, const void *data, int fd)
+user_ask(struct chan *c, const void *data, int fd)
 {
-	user_ask(c, data, ASK_APPS);
-}
-
-/*
- * An authpop asks for a user's password hash (authtab is a database
- * table): the credentials service, the user the key.  authpop checks
- * the hash; the parent never sees it.
- */
-static void
-authpop_lookup(struct chan *c, const void *data, int fd)
-{
-	user_ask(c, data, ASK_CRED);
-}
-
-/* A routepop asks the route database for a user's or domain's value. */
-static void
-route_lookup(struct chan *c, const void *data, int fd)
-{
-	user_ask(c, data, ASK_ROUTE);
-}
-
-/*
- * One question of kind ask (ASK_*) about ml's user, to its database;
- * without one in our configuration (a peer of another one, in a
- * reload), answered at once: no app passwords if a file holds none
- * either, else a temporary failure.
- */
-static void
-user_ask(struct chan *c, const struct msg_login *ml, int ask)
-{
-	struct peer	*p = c->arg;
-	struct wait	 w0, *w;
-	int		 db;
+	const struct msg_login	*ml = data;
+	struct peer		*p = c->arg;
+	struct wait		 w0, *w;
+	uint32_t		 ask = c->intype;
+	int			 db;
 
 	/*
 	 * A live peer reads our answers: past many more unread than it

@@ -23,17 +23,14 @@
  * aliases (route, quota, app passwords).  Whoever asked checks each
  * answer again.
  *
- * The protocol is smtpd's (its table_proc.c, the extras' table_api.c):
- * imsg frames on the program's standard input, a stream socket.  A frame
- * is a 16-byte header (type, total length, flags, peer id, pid; host
- * order) and its payload.  We send PROC_TABLE_OPEN (API version 2 and a
- * name) and then one PROC_TABLE_LOOKUP at a time (the service, no
- * parameters, the key with its NUL); every answer is PROC_TABLE_OK with
- * an int, 1 found (then the value with its NUL), 0 not found, -1 error.
- * Answers carry no request id: a late one would be read as the answer
- * to the next question.  So each process has at most one question out,
- * and after a timeout or a frame that is not exactly what we asked for
- * the stream is out of step: the process is killed and started again.
+ * The protocol is smtpd's (its table_proc.c, the extras' table_api.c;
+ * the frames: tapi.c) on the program's standard input, a stream socket:
+ * PROC_TABLE_OPEN, then one PROC_TABLE_LOOKUP at a time, each answered
+ * PROC_TABLE_OK.  Answers carry no request id: a late one would be read
+ * as the answer to the next question.  So each process has at most one
+ * question out, and after a timeout or a frame that is not exactly what
+ * we asked for the stream is out of step: the process is killed and
+ * started again.
  *
  * Each table runs LOOKUP_PROCS processes, as POPD_TABLE_USER (tablepop's
  * own ids), with nothing of ours open but their socket and a pipe for
@@ -175,19 +172,20 @@ static void	 table_retire(struct dbtable *);
 static void	 table_free_if_done(struct dbtable *);
 static void	 backend_exited(pid_t, int);
 
-const char *
+static const char *
 tables_service_str(int service)
 {
 	return service == TABLE_CREDENTIALS ? "credentials" :
 	    service == TABLE_ALIAS ? "alias" : "userinfo";
 }
 
-/* A table the parent names (its configuration), started by tables_start. */
+/* MSG_PARENT_CONF_TABLE: a table to run, started by tables_start. */
 void
-tables_add(const struct msg_table *m)
+tables_add(struct chan *c, const void *data, int fd)
 {
-	struct dbtable	*t;
-	int		 j;
+	const struct msg_table	*m = data;
+	struct dbtable		*t;
+	int			 j;
 
 	TAILQ_FOREACH(t, &tables, entry)
 		if (strcmp(t->name, m->name) == 0)
@@ -212,38 +210,39 @@ tables_add(const struct msg_table *m)
 
 /*
  * What the sandbox lets tablepop exec: each table's program and a
- * script's interpreter, into exec (at most n); returns how many.
+ * script's interpreter, NULL-terminated, in memory of the caller's.
  */
-size_t
-tables_exec(const char **exec, size_t n)
+const char **
+tables_exec(void)
 {
 	struct dbtable	*t;
-	size_t		 i = 0;
+	const char	**exec;
+	size_t		 n = 0;
 
+	TAILQ_FOREACH(t, &tables, entry)
+		n++;
+	if ((exec = calloc(2 * n + 1, sizeof(*exec))) == NULL)
+		fatal("%s", __func__);
+	n = 0;
 	TAILQ_FOREACH(t, &tables, entry) {
-		if (exec != NULL && i < n)
-			exec[i] = t->program;
-		i++;
-		if (t->interp[0] == '\0')
-			continue;
-		if (exec != NULL && i < n)
-			exec[i] = t->interp;
-		i++;
+		exec[n++] = t->program;
+		if (t->interp[0] != '\0')
+			exec[n++] = t->interp;
 	}
-	return i;
+	return exec;
 }
 
-/* Confined, in the event loop: every table's processes. */
-/* One variable of popd's environment at start, for the programs. */
+/* MSG_PARENT_CONF_ENV: one variable of popd's environment at start. */
 void
-tables_env(const char *var)
+tables_env(struct chan *c, const void *data, int fd)
 {
-	char	**env;
+	const struct msg_env	*m = data;
+	char			**env;
 
 	if ((env = reallocarray(table_env, nenv + 2, sizeof(*env))) == NULL)
 		fatal("%s", __func__);
 	table_env = env;
-	if ((table_env[nenv] = strdup(var)) == NULL)
+	if ((table_env[nenv] = strdup(m->var)) == NULL)
 		fatal("%s", __func__);
 	table_env[++nenv] = NULL;
 }
@@ -275,11 +274,12 @@ tables_start(const struct conf_settings *s, tables_answer_cb done)
 }
 
 /*
- * A newer tablepop took over: each table answers what it was asked
- * (its queue too) and goes; so does tablepop once none is left.
+ * MSG_PARENT_DRAIN: a newer tablepop took over: each table answers what
+ * it was asked (its queue too) and goes; so does tablepop once none is
+ * left.
  */
 void
-tables_drain(void)
+tables_drain(struct chan *c, const void *data, int fd)
 {
 	struct dbtable	*t, *next;
 
@@ -295,7 +295,7 @@ tables_drain(void)
 		exit(0);
 }
 
-/* SIGTERM, or the parent gone: the processes go with us. */
+/* SIGTERM, or the parent gone: we go, and the processes with us. */
 void
 tables_shutdown(void)
 {
@@ -306,6 +306,7 @@ tables_shutdown(void)
 		for (i = 0; i < LOOKUP_PROCS; i++)
 			if (t->be[i].pid != -1)
 				(void)kill(t->be[i].pid, SIGTERM);
+	exit(0);
 }
 
 /*
@@ -505,11 +506,9 @@ backend_start(struct backend *b)
 		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
 		 * table user's HOME.
 		 */
-		for (n = 0; table_env != NULL && table_env[n] != NULL; n++)
-			;
-		if ((envp = calloc(n + 2, sizeof(*envp))) == NULL)
+		if ((envp = calloc(nenv + 2, sizeof(*envp))) == NULL)
 			_exit(1);
-		for (i = n = 0; table_env != NULL && table_env[i] != NULL; i++)
+		for (i = n = 0; i < nenv; i++)
 			if (strncmp(table_env[i], "HOME=", 5) != 0)
 				envp[n++] = table_env[i];
 		envp[n++] = table_home;
@@ -777,16 +776,11 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	}
 	b->state = B_IDLE;
 	if (res == TAPI_ERROR) {
-		if (b->warned)
-			log_warnx("table %s: %s lookup of \"%s\" failed (see "
-			    "the lines of %s before this one)", b->t->name,
-			    tables_service_str(r->service), r->key,
-			    b->t->progname);
-		else
-			log_warnx("table %s: %s lookup of \"%s\" failed (%s "
-			    "said nothing on its standard error)", b->t->name,
-			    tables_service_str(r->service), r->key,
-			    b->t->progname);
+		log_warnx("table %s: %s lookup of \"%s\" failed (%s%s%s)",
+		    b->t->name, tables_service_str(r->service), r->key,
+		    b->warned ? "see the lines of " : "", b->t->progname,
+		    b->warned ? " before this one" :
+		    " said nothing on its standard error");
 		request_done(r, TABANS_TEMP, NULL);
 	} else if (res == TAPI_INVALID) {
 		log_warnx("table %s: the %s of \"%s\": %s", b->t->name,
@@ -930,18 +924,12 @@ backend_send(struct backend *b, unsigned char *frame, size_t len)
 static void
 table_retire(struct dbtable *t)
 {
-	struct backend	*b;
-	int		 i;
+	int	i;
 
 	for (i = 0; i < LOOKUP_PROCS; i++) {
-		b = &t->be[i];
-		(void)evtimer_del(&b->restart);
-		if (b->state == B_IDLE || b->state == B_OPENING) {
-			(void)event_del(&b->rev);
-			close(b->fd);
-			b->fd = -1;
-			b->state = B_DOWN;
-		}
+		(void)evtimer_del(&t->be[i].restart);
+		if (t->be[i].state == B_IDLE || t->be[i].state == B_OPENING)
+			backend_down(&t->be[i]);
 	}
 }
 

@@ -42,7 +42,6 @@
  */
 #include <sys/types.h>
 
-#include <errno.h>
 #include <event.h>
 #include <pwd.h>
 #include <signal.h>
@@ -67,14 +66,7 @@ static void		tablepop_sandbox(void *);
 static void		tablepop_run(void);
 static void		tablepop_signal(int, short, void *);
 static void		tablepop_parent_eof(struct chan *);
-static void		tablepop_parent_table(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_env(struct chan *, const void *, int);
 static void		tablepop_parent_lookup(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_drain(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_peer(struct chan *, const void *,
 			    int);
 static void		tablepop_parent_file(struct chan *, const void *,
 			    int);
@@ -101,13 +93,13 @@ static size_t		nfiles;
  */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
-	{ MSG_PARENT_CONF_TABLE, tablepop_parent_table },
-	{ MSG_PARENT_CONF_ENV,	tablepop_parent_env },
+	{ MSG_PARENT_CONF_TABLE, tables_add },
+	{ MSG_PARENT_CONF_ENV,	tables_env },
 	{ MSG_PARENT_CONF_FILE,	tablepop_parent_file },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
 	{ MSG_PARENT_LOOKUP,	tablepop_parent_lookup },
-	{ MSG_PARENT_DRAIN,	tablepop_parent_drain },
-	{ MSG_PARENT_TABLEPEER,	tablepop_parent_peer },
+	{ MSG_PARENT_DRAIN,	tables_drain },
+	{ MSG_PARENT_TABLEPEER,	ask_peer },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
@@ -185,14 +177,8 @@ tablepop_open(void *arg)
 static void
 tablepop_sandbox(void *arg)
 {
-	const char	**exec;
-	size_t		  n;
+	const char	**exec = tables_exec();
 
-	n = tables_exec(NULL, 0);
-	if ((exec = calloc(n + 1, sizeof(*exec))) == NULL)
-		fatal("%s", __func__);
-	(void)tables_exec(exec, n);
-	exec[n] = NULL;
 	sandbox_tablepop(exec);
 	free(exec);
 }
@@ -218,13 +204,11 @@ tablepop_run(void)
 static void
 tablepop_signal(int sig, short ev, void *arg)
 {
-	if (sig == SIGCHLD) {
-		tables_reap();
-		return;
-	}
 	/* SIGTERM: popd stops; the programs go with us. */
-	tables_shutdown();
-	exit(0);
+	if (sig == SIGCHLD)
+		tables_reap();
+	else
+		tables_shutdown();
 }
 
 /* The parent is gone: so are we, and the programs. */
@@ -232,22 +216,6 @@ static void
 tablepop_parent_eof(struct chan *c)
 {
 	tables_shutdown();
-	exit(0);
-}
-
-static void
-tablepop_parent_table(struct chan *c, const void *data, int fd)
-{
-	tables_add(data);
-}
-
-/* One variable of popd's environment at start. */
-static void
-tablepop_parent_env(struct chan *c, const void *data, int fd)
-{
-	const struct msg_env	*m = data;
-
-	tables_env(m->var);
 }
 
 static void
@@ -286,22 +254,6 @@ tablepop_parent_file(struct chan *c, const void *data, int fd)
 	(void)strlcpy(files[nfiles].name, m->name, sizeof(files[0].name));
 	files[nfiles].kind = m->kind;
 	files[nfiles++].fd = fd;
-}
-
-/* After a reload: answer what was asked, then go (backend.c). */
-static void
-tablepop_parent_drain(struct chan *c, const void *data, int fd)
-{
-	tables_drain();
-}
-
-/* A channel to an authpop or a routepop (ask.c). */
-static void
-tablepop_parent_peer(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlpeer	*m = data;
-
-	ask_peer(fd, m->proc, m->pid);
 }
 
 /* The answer to question id, for the parent to check. */

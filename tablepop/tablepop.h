@@ -32,24 +32,21 @@
 #include "chan.h"
 #include "settings.h"
 
-struct msg_table;
-
 /* backend.c */
 typedef void	(*tables_answer_cb)(uint64_t, int, const char *);
-void		 tables_add(const struct msg_table *);
-void		 tables_env(const char *);
+void		 tables_add(struct chan *, const void *, int);
+void		 tables_env(struct chan *, const void *, int);
 void		 tables_home(const char *);
 void		 tables_start(const struct conf_settings *, tables_answer_cb);
 void		 tables_lookup(uint64_t, const char *, int, const char *);
-void		 tables_drain(void);
+void		 tables_drain(struct chan *, const void *, int);
 void		 tables_reap(void);
-void		 tables_shutdown(void);
-const char	*tables_service_str(int);
-size_t		 tables_exec(const char **, size_t);
+__dead void	 tables_shutdown(void);
+const char	**tables_exec(void);
 
 /* ask.c */
 void		 ask_start(const struct conf_settings *);
-void		 ask_peer(int, int, pid_t);
+void		 ask_peer(struct chan *, const void *, int);
 int		 ask_answer(uint64_t, int, const char *);
 
 #endif
