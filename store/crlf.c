@@ -262,29 +262,6 @@ crlf_count_finish(struct crlf *st)
 	return st->bol ? 0 : 2;
 }
 
-/*
- * crlf_count with the state in one int, which starts at 0; a call with
- * buf NULL returns the final CRLF, if any.
- */
-#define SIZE_CR		0x01
-#define SIZE_OPEN	0x02
-
-off_t
-crlf_size_buf(const char *buf, size_t len, int *state)
-{
-	struct crlf	st;
-	off_t		n;
-
-	crlf_init(&st, -1);
-	st.cr = (*state & SIZE_CR) != 0;
-	st.bol = (*state & SIZE_OPEN) == 0;
-	if (buf == NULL)
-		return crlf_count_finish(&st);
-	n = crlf_count(&st, buf, len);
-	*state = (st.cr ? SIZE_CR : 0) | (st.bol ? 0 : SIZE_OPEN);
-	return n;
-}
-
 /* The RFC 1939 size of the open message file fd, read from its start. */
 off_t
 crlf_size(int fd)

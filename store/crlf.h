@@ -46,6 +46,5 @@ size_t		 crlf_finish(struct crlf *, char *, size_t);
 off_t		 crlf_size(int);
 off_t		 crlf_count(struct crlf *, const char *, size_t);
 off_t		 crlf_count_finish(struct crlf *);
-off_t		 crlf_size_buf(const char *, size_t, int *);
 
 #endif
