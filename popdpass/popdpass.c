@@ -51,10 +51,8 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "apppass.h"
 #include "log.h"
 #include "pwscheme.h"
 #include "table.h"
@@ -95,8 +93,8 @@ static int		convert_line(const char *, size_t, const char *,
 			    size_t *);
 static int		conv_seen(void *, char *, char *, size_t);
 static int		conv_check(const char *, void *);
+static void		grow(char **, size_t, size_t *, size_t);
 static void		put(char **, size_t *, size_t *, const char *, size_t);
-static char		*line_end(char *, char *, size_t *);
 static int		convert(const char *, int);
 static void		parse_args(int, char *[]);
 static void		check_args(void);
@@ -602,32 +600,39 @@ conv_check(const char *tmp, void *arg)
 	return ok;
 }
 
+/*
+ * *buf, of which len bytes are used, grown from *cap to ncap bytes.  Not
+ * realloc: the bytes may be passwords (-P), and the old ones are wiped.
+ */
+static void
+grow(char **buf, size_t len, size_t *cap, size_t ncap)
+{
+	char	*nbuf;
+
+	if ((nbuf = malloc(ncap)) == NULL)
+		err(1, NULL);
+	if (*buf != NULL) {
+		memcpy(nbuf, *buf, len);
+		freezero(*buf, *cap);
+	}
+	*buf = nbuf;
+	*cap = ncap;
+}
+
 /* n bytes of p after the olen of *out (*ocap), which grows. */
 static void
 put(char **out, size_t *olen, size_t *ocap, const char *p, size_t n)
 {
-	char	*nout;
-	size_t	 ncap;
-
 	if (n == 0)
 		return;
-	if (*ocap - *olen < n) {
-		ncap = (*olen + n) * 2;
-		if ((nout = malloc(ncap)) == NULL)
-			err(1, NULL);
-		if (*out != NULL) {
-			memcpy(nout, *out, *olen);
-			freezero(*out, *ocap);
-		}
-		*out = nout;
-		*ocap = ncap;
-	}
+	if (*ocap - *olen < n)
+		grow(out, *olen, ocap, (*olen + n) * 2);
 	memcpy(*out + *olen, p, n);
 	*olen += n;
 }
 
 /* The end of the line at p: past its newline; clen, its trimmed length. */
-static char *
+char *
 line_end(char *p, char *end, size_t *clen)
 {
 	char	*nl;
@@ -775,24 +780,14 @@ lock_file(const char *file, int create, struct stat *st)
 char *
 read_all(const char *file, int fd, size_t *len)
 {
-	char	*buf = NULL, *nbuf;
+	char	*buf = NULL;
 	size_t	 cap = 0;
 	ssize_t	 n;
 
 	*len = 0;
 	for (;;) {
-		if (*len == cap) {
-			/* Not realloc: the bytes may be passwords (-P). */
-			if ((nbuf = malloc(cap == 0 ? 8192 : cap * 2)) ==
-			    NULL)
-				err(1, NULL);
-			if (buf != NULL) {
-				memcpy(nbuf, buf, *len);
-				freezero(buf, cap);
-			}
-			buf = nbuf;
-			cap = cap == 0 ? 8192 : cap * 2;
-		}
+		if (*len == cap)
+			grow(&buf, *len, &cap, cap == 0 ? 8192 : cap * 2);
 		if ((n = read(fd, buf + *len, cap - *len)) == -1) {
 			if (errno == EINTR)
 				continue;
