@@ -22,12 +22,10 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "addr.h"
 #include "config.h"
 #include "quotarule.h"
@@ -89,11 +87,9 @@ print_tables(FILE *fp, const struct popd_conf *conf)
 	const struct conf_table		*tb;
 
 	TAILQ_FOREACH(tb, &conf->tables, entry) {
-		fprintf(fp, "table %s ", tb->name);
-		if (strcmp(tb->backend, "proc") == 0)
-			fprintf(fp, "\"%s:%s\"", tb->program, tb->config);
-		else
-			fprintf(fp, "\"%s:%s\"", tb->backend, tb->config);
+		fprintf(fp, "table %s \"%s:%s\"", tb->name,
+		    strcmp(tb->backend, "proc") == 0 ? tb->program :
+		    tb->backend, tb->config);
 		if (tb->cache > 0)
 			fprintf(fp, " cache %s", conf_duration(tb->cache));
 		fputc('\n', fp);
@@ -171,7 +167,6 @@ print_options(FILE *fp, const struct popd_conf *conf)
 		print_str(fp, "ticket key ", conf->set.ticket_key, "\n");
 }
 
-/* One listen line. */
 static void
 print_listen(FILE *fp, const struct conf_listen *l)
 {
