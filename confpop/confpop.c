@@ -39,10 +39,8 @@
 #include "confpop.h"
 
 static void	certs_warn(const struct popd_conf *);
-static int	authtab_fd(const struct popd_conf *, const struct users *,
-		    int *);
-static void	users_kinds(FILE *, const struct popd_conf *,
-		    const struct users *);
+static int	authcheck(FILE *, const struct popd_conf *,
+		    const struct users *, const char *, int);
 static void	users_passwords(FILE *, const struct popd_conf *,
 		    const struct users *);
 static void	users_weak(FILE *, const struct popd_conf *,
@@ -83,7 +81,14 @@ main(int argc, char *argv[])
 	certs_warn(conf);
 	if (verbose) {
 		conf_print(stdout, conf);
-		users_kinds(stdout, conf, &users);
+		/*
+		 * How many users of authtab have each kind of hash, and
+		 * which have weak ones, to reset before weak-hashes is
+		 * turned off, as comments: what -nv prints stays a
+		 * configuration popd reads.
+		 */
+		(void)authcheck(stdout, conf, &users, "kinds",
+		    conf->set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
 	} else
 		users_weak(stdout, conf, &users);
 	printf("configuration OK\n");
@@ -109,52 +114,33 @@ certs_warn(const struct popd_conf *c)
 }
 
 /*
- * authtab's descriptor for authcheck, from c: a file's, opened here,
- * or the system's accounts' (u's); -1 (logged) if none.  *opened: the
- * caller closes it.
+ * authcheck counts what (flags) of authtab, a file's, opened here, or
+ * the system's accounts' (u's), onto fp; -1 (logged) if there is none.
  */
 static int
-authtab_fd(const struct popd_conf *c, const struct users *u, int *opened)
+authcheck(FILE *fp, const struct popd_conf *c, const struct users *u,
+    const char *what, int flags)
 {
 	const char	*errstr;
+	pid_t		 pid;
 	int		 fd;
 
-	*opened = 0;
-	if (c->set.authsrc == TABSRC_SYSTEM)
-		return u->authfd;
-	if (c->set.authsrc != TABSRC_FILE && c->set.authsrc != TABSRC_PASSWD)
-		return -1;
+	fd = c->set.authsrc == TABSRC_SYSTEM ? u->authfd : -1;
 	/* A FIFO or a device would hang or harm the root parent. */
-	if ((fd = open_regular(c->set.authtab, &errstr)) == -1) {
+	if ((c->set.authsrc == TABSRC_FILE ||
+	    c->set.authsrc == TABSRC_PASSWD) &&
+	    (fd = open_regular(c->set.authtab, &errstr)) == -1)
 		log_warnx("%s: %s", c->set.authtab, errstr);
+	if (fd == -1)
 		return -1;
-	}
-	*opened = 1;
-	return fd;
-}
-
-/*
- * popd -nv: how many users of authtab (a file, a passwd-file, or the
- * system's accounts) have each kind of hash, and which have weak ones,
- * to reset before weak-hashes is turned off, as comments: what -nv
- * prints stays a configuration popd reads.  authcheck counts them.
- */
-static void
-users_kinds(FILE *fp, const struct popd_conf *c, const struct users *u)
-{
-	pid_t	pid;
-	int	fd, opened;
-
-	if ((fd = authtab_fd(c, u, &opened)) == -1)
-		return;
 	fflush(fp);
-	if ((pid = authtab_spawn("kinds", fd, (c->set.authsrc ==
-	    TABSRC_PASSWD ? TABLE_PASSWD : 0) | (c->set.authsrc ==
-	    TABSRC_SYSTEM ? TABLE_SKIP : 0), fileno(fp), 2)) != -1)
+	if ((pid = authtab_spawn(what, fd, flags | (c->set.authsrc ==
+	    TABSRC_PASSWD ? TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
 		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
 		    "authcheck");
-	if (opened)
+	if (c->set.authsrc != TABSRC_SYSTEM)
 		close(fd);
+	return 0;
 }
 
 /*
@@ -191,31 +177,19 @@ users_weak(FILE *fp, const struct popd_conf *c, const struct users *u)
 /*
  * popd -m: how many users of authtab (a file, a passwd-file or the
  * system's accounts) hold a hash popd checks, a weak one that works only
- * with weak-hashes, or one that can never work, and what to do about it;
- * authcheck counts them.
+ * with weak-hashes, or one that can never work, and what to do about it.
  */
 static void
 users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
 {
-	pid_t	pid;
-	int	fd, opened;
-
 	if (c->set.authsrc == TABSRC_LOOKUP) {
 		fprintf(fp, "passwords: authtab is a database table, whose "
 		    "hashes popd reads only at each login: not counted\n");
 		return;
 	}
-	if ((fd = authtab_fd(c, u, &opened)) == -1) {
+	if (authcheck(fp, c, u, "passwords", c->set.weak_hashes ?
+	    TABLE_WEAK : 0) == -1) {
 		fprintf(fp, "passwords: authtab not read: see below\n");
 		fflush(fp);
-		return;
 	}
-	fflush(fp);
-	if ((pid = authtab_spawn("passwords", fd, (c->set.weak_hashes ?
-	    TABLE_WEAK : 0) | (c->set.authsrc == TABSRC_PASSWD ?
-	    TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
-		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
-		    "authcheck");
-	if (opened)
-		close(fd);
 }

@@ -26,9 +26,7 @@
 #include <sys/tree.h>
 #include <sys/wait.h>
 
-#include <err.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

@@ -22,19 +22,17 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "addr.h"
 #include "config.h"
 #include "quotarule.h"
 
-static void	print_str(FILE *, const char *);
+static void	print_str(FILE *, const char *, const char *, const char *);
 static void	print_tab(FILE *, const struct popd_conf *, const char *,
-		    const char *, int);
+		    const char *, int, const char *);
 static void	print_tables(FILE *, const struct popd_conf *);
 static void	print_tls(FILE *, const struct popd_conf *);
 static void	print_options(FILE *, const struct popd_conf *);
@@ -43,26 +41,26 @@ static void	print_listens(FILE *, const struct popd_conf *);
 static void	print_limits(FILE *, const struct popd_conf *);
 static void	print_mailbox(FILE *, const struct popd_conf *);
 
-/* A string as the lexer reads it back. */
+/* A string as the lexer reads it back, between before and after. */
 static void
-print_str(FILE *fp, const char *s)
+print_str(FILE *fp, const char *before, const char *s, const char *after)
 {
-	fputc('"', fp);
+	fprintf(fp, "%s\"", before);
 	for (; *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\')
 			fputc('\\', fp);
 		fputc(*s, fp);
 	}
-	fputc('"', fp);
+	fprintf(fp, "\"%s", after);
 }
 
 /*
- * authtab, usertab or route and its table, without the newline; a
- * passwd-file by the name of its table, the only way to say it.
+ * authtab, usertab or route and its table, then after; a passwd-file
+ * by the name of its table, the only way to say it.
  */
 static void
 print_tab(FILE *fp, const struct popd_conf *conf, const char *what,
-    const char *v, int src)
+    const char *v, int src, const char *after)
 {
 	const struct conf_table	*t;
 
@@ -78,7 +76,8 @@ print_tab(FILE *fp, const struct popd_conf *conf, const char *what,
 	else if (src == TABSRC_SYSTEM)
 		fputs("system", fp);
 	else
-		print_str(fp, v);
+		print_str(fp, "", v, "");
+	fputs(after, fp);
 }
 
 /* Tables, the authentication and user tables and what they imply. */
@@ -88,19 +87,17 @@ print_tables(FILE *fp, const struct popd_conf *conf)
 	const struct conf_table		*tb;
 
 	TAILQ_FOREACH(tb, &conf->tables, entry) {
-		fprintf(fp, "table %s ", tb->name);
-		if (strcmp(tb->backend, "proc") == 0)
-			fprintf(fp, "\"%s:%s\"", tb->program, tb->config);
-		else
-			fprintf(fp, "\"%s:%s\"", tb->backend, tb->config);
+		fprintf(fp, "table %s \"%s:%s\"", tb->name,
+		    strcmp(tb->backend, "proc") == 0 ? tb->program :
+		    tb->backend, tb->config);
 		if (tb->cache > 0)
 			fprintf(fp, " cache %s", conf_duration(tb->cache));
 		fputc('\n', fp);
 	}
-	print_tab(fp, conf, "authtab", conf->set.authtab, conf->set.authsrc);
-	fputc('\n', fp);
-	print_tab(fp, conf, "usertab", conf->set.usertab, conf->set.usersrc);
-	fputc('\n', fp);
+	print_tab(fp, conf, "authtab", conf->set.authtab, conf->set.authsrc,
+	    "\n");
+	print_tab(fp, conf, "usertab", conf->set.usertab, conf->set.usersrc,
+	    "\n");
 	if (conf->set.authsrc == TABSRC_SYSTEM ||
 	    conf->set.usersrc == TABSRC_SYSTEM) {
 		fprintf(fp, "system uid %u-%u\n", conf->system_uid[0],
@@ -108,11 +105,8 @@ print_tables(FILE *fp, const struct popd_conf *conf)
 		if (conf->system_group[0] != '\0')
 			fprintf(fp, "system group %s\n", conf->system_group);
 	}
-	if (conf->set.maildir[0] != '\0') {
-		fputs("maildir ", fp);
-		print_str(fp, conf->set.maildir);
-		fputc('\n', fp);
-	}
+	if (conf->set.maildir[0] != '\0')
+		print_str(fp, "maildir ", conf->set.maildir, "\n");
 }
 
 /* TLS settings and each pki. */
@@ -121,25 +115,17 @@ print_tls(FILE *fp, const struct popd_conf *conf)
 {
 	const struct conf_pki		*p;
 
-	fputs("tls protocols ", fp);
-	print_str(fp, conf->set.tls_protocols);
-	fputc('\n', fp);
+	print_str(fp, "tls protocols ", conf->set.tls_protocols, "\n");
 	fprintf(fp, "tls tickets %s\n", conf_duration(conf->set.tls_tickets));
 
 	TAILQ_FOREACH(p, &conf->pkis, entry) {
 		if (p->cert[0] != '\0') {
-			fputs("pki ", fp);
-			print_str(fp, p->name);
-			fputs(" cert ", fp);
-			print_str(fp, p->cert);
-			fputc('\n', fp);
+			print_str(fp, "pki ", p->name, " cert ");
+			print_str(fp, "", p->cert, "\n");
 		}
 		if (p->key[0] != '\0') {
-			fputs("pki ", fp);
-			print_str(fp, p->name);
-			fputs(" key ", fp);
-			print_str(fp, p->key);
-			fputc('\n', fp);
+			print_str(fp, "pki ", p->name, " key ");
+			print_str(fp, "", p->key, "\n");
 		}
 	}
 }
@@ -152,7 +138,8 @@ print_options(FILE *fp, const struct popd_conf *conf)
 	char				 buf[INET6_ADDRSTRLEN + 64];
 
 	if (conf->set.route[0] != '\0') {
-		print_tab(fp, conf, "route", conf->set.route, conf->set.routesrc);
+		print_tab(fp, conf, "route", conf->set.route,
+		    conf->set.routesrc, "");
 		fprintf(fp, " pop3 %d imap %d smtp %d",
 		    conf->set.route_port[ROUTE_POP3],
 		    conf->set.route_port[ROUTE_IMAP],
@@ -165,60 +152,42 @@ print_options(FILE *fp, const struct popd_conf *conf)
 	lim.msgs = conf->set.quota.msgs;
 	(void)quota_spec_format(&lim, buf, sizeof(buf));
 	fprintf(fp, "quota %s\n", buf);
-	if (conf->set.quota.users[0] != '\0') {
+	if (conf->set.quota.users[0] != '\0')
 		print_tab(fp, conf, "quota users", conf->set.quota.users,
-		    conf->set.quota.userssrc);
-		fputc('\n', fp);
-	}
+		    conf->set.quota.userssrc, "\n");
 	fprintf(fp, "quota full %s\n", conf->set.quota.temporary ?
 	    "temporary" : "permanent");
 	if (conf->apps[0] != '\0') {
 		print_tab(fp, conf, "app-passwords", conf->apps,
-		    conf->appssrc);
-		fputs(" key ", fp);
-		print_str(fp, conf->set.app_key);
-		fputs(" last ", fp);
-		print_str(fp, conf->apps_last);
-		fputc('\n', fp);
+		    conf->appssrc, "");
+		print_str(fp, " key ", conf->set.app_key, "");
+		print_str(fp, " last ", conf->apps_last, "\n");
 	}
-	if (conf->set.ticket_key[0] != '\0') {
-		fputs("ticket key ", fp);
-		print_str(fp, conf->set.ticket_key);
-		fputc('\n', fp);
-	}
+	if (conf->set.ticket_key[0] != '\0')
+		print_str(fp, "ticket key ", conf->set.ticket_key, "\n");
 }
 
-/* One listen line. */
 static void
 print_listen(FILE *fp, const struct conf_listen *l)
 {
-	fputs("listen on ", fp);
 	if (l->path[0] != '\0') {
-		fputs("socket ", fp);
-		print_str(fp, l->path);
-		fputs((l->flags & CONF_LISTEN_LMTP) ? " lmtp" :
-		    " auth-http", fp);
-		if (l->group[0] != '\0') {
-			fputs(" group ", fp);
-			print_str(fp, l->group);
-		}
-		if (l->user[0] != '\0') {
-			fputs(" user ", fp);
-			print_str(fp, l->user);
-		}
+		print_str(fp, "listen on socket ", l->path,
+		    (l->flags & CONF_LISTEN_LMTP) ? " lmtp" : " auth-http");
+		if (l->group[0] != '\0')
+			print_str(fp, " group ", l->group, "");
+		if (l->user[0] != '\0')
+			print_str(fp, " user ", l->user, "");
 		fputc('\n', fp);
 		return;
 	}
-	print_str(fp, l->addr);
+	print_str(fp, "listen on ", l->addr, "");
 	fprintf(fp, " port %d %s", l->port,
 	    (l->flags & CONF_LISTEN_TLS) ? "tls" :
 	    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
 	    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" :
 	    (l->flags & CONF_LISTEN_HEALTH) ? "health" : "starttls");
-	if (l->pki[0] != '\0') {
-		fputs(" pki ", fp);
-		print_str(fp, l->pki);
-	}
+	if (l->pki[0] != '\0')
+		print_str(fp, " pki ", l->pki, "");
 	if (l->flags & CONF_LISTEN_PROXY)
 		fputs(" proxy-protocol", fp);
 	fputc('\n', fp);
@@ -236,11 +205,8 @@ print_listens(FILE *fp, const struct popd_conf *conf)
 		print_listen(fp, l);
 	if (conf->listeners != 0)
 		fprintf(fp, "listeners %d\n", conf->listeners);
-	if (conf->probe_user[0] != '\0') {
-		fputs("health probe ", fp);
-		print_str(fp, conf->probe_user);
-		fputc('\n', fp);
-	}
+	if (conf->probe_user[0] != '\0')
+		print_str(fp, "health probe ", conf->probe_user, "\n");
 	TAILQ_FOREACH(t, &conf->trusted, entry)
 		fprintf(fp, "trusted \"%s\"\n", net_str(&t->net, buf,
 		    sizeof(buf)));
@@ -294,26 +260,18 @@ print_mailbox(FILE *fp, const struct popd_conf *conf)
 	fprintf(fp, "login cache %s\n", conf_duration(conf->set.login_cache));
 	fprintf(fp, "last %s\n", conf->set.last ? "yes" : "no");
 	fprintf(fp, "weak-hashes %s\n", conf->set.weak_hashes ? "yes" : "no");
-	fputs("uidl-format ", fp);
-	print_str(fp, conf->set.uidl_format);
-	fputc('\n', fp);
+	print_str(fp, "uidl-format ", conf->set.uidl_format, "\n");
 	if (conf->set.junk.folder[0] != '\0') {
-		fputs("junk ", fp);
-		print_str(fp, conf->set.junk.folder);
-		fputs(" merge", fp);
+		print_str(fp, "junk ", conf->set.junk.folder, " merge");
 		if (conf->set.junk.tag != JUNK_TAG_NONE)
 			fputs(" tag", fp);
-		if (conf->set.junk.tag == JUNK_TAG_SUBJECT) {
-			fputs(" subject ", fp);
-			print_str(fp, conf->set.junk.subject);
-		}
+		if (conf->set.junk.tag == JUNK_TAG_SUBJECT)
+			print_str(fp, " subject ", conf->set.junk.subject, "");
 		fputc('\n', fp);
 	}
-	if (conf->set.junk_users[0] != '\0') {
+	if (conf->set.junk_users[0] != '\0')
 		print_tab(fp, conf, "junk users", conf->set.junk_users,
-		    conf->set.junk_userssrc);
-		fputc('\n', fp);
-	}
+		    conf->set.junk_userssrc, "\n");
 }
 
 /* The blocks in the order popd.conf(5) describes them. */
@@ -326,9 +284,7 @@ conf_print(FILE *fp, const struct popd_conf *conf)
 	print_listens(fp, conf);
 	print_limits(fp, conf);
 	print_mailbox(fp, conf);
-	fputs("control socket ", fp);
-	print_str(fp, conf->ctlsock);
-	fputc('\n', fp);
+	print_str(fp, "control socket ", conf->ctlsock, "\n");
 	if (conf->ctlgroup[0] != '\0')
 		fprintf(fp, "control group %s\n", conf->ctlgroup);
 }

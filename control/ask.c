@@ -190,54 +190,44 @@ peer_unlink(struct peer *p)
 }
 
 /*
- * The parent allowed cl's request: ask each listener (show sessions,
- * kick address), the current authpop (show penalties, unpenalize) or
- * routepop (show backends, drain BACKEND), for at most ASK_TIME seconds.
+ * Whom each request the children answer asks, and what: each listener
+ * (show sessions, kick address), the current authpop (show penalties,
+ * unpenalize, show app-passwords) or routepop (show backends, drain
+ * BACKEND); net: the question names cl's address.
  */
-void
+static const struct {
+	uint32_t	cmd, type;
+	int		proc, net;
+} asks[] = {
+	{ CTL_SHOW_SESSIONS, MSG_CONTROL_HANDSHAKES, PROC_LISTENER, 0 },
+	{ CTL_KICK_ADDRESS, MSG_CONTROL_KICKNET, PROC_LISTENER, 1 },
+	{ CTL_SHOW_PENALTIES, MSG_CONTROL_PENALTIES, PROC_AUTHPOP, 0 },
+	{ CTL_UNPENALIZE, MSG_CONTROL_UNPENALIZE, PROC_AUTHPOP, 1 },
+	{ CTL_SHOW_APPS, MSG_CONTROL_APPS, PROC_AUTHPOP, 0 },
+	{ CTL_SHOW_BACKENDS, MSG_CONTROL_BACKENDS, PROC_ROUTE, 0 },
+	{ CTL_DRAIN, MSG_CONTROL_DRAIN, PROC_ROUTE, 1 },
+	{ CTL_UNDRAIN, MSG_CONTROL_UNDRAIN, PROC_ROUTE, 1 },
+};
+
+/*
+ * The parent allowed cl's request: its children asked, for at most
+ * ASK_TIME seconds.  -1 if it asks none of them (drain without a
+ * BACKEND is the parent's alone).
+ */
+int
 client_ask(struct client *cl)
 {
 	struct timeval	 tv = { ASK_TIME, 0 };
 	struct msg_net	 m;	/* a msg_ctlq is its first member */
 	struct msg_ctlappsq aq;	/* show app-passwords */
 	struct peer	*p;
-	uint32_t	 type;
-	size_t		 len = sizeof(struct msg_ctlq);
-	int		 proc = PROC_LISTENER;
+	size_t		 i;
 
-	switch (cl->cmd) {
-	case CTL_SHOW_SESSIONS:
-		type = MSG_CONTROL_HANDSHAKES;
-		break;
-	case CTL_KICK_ADDRESS:
-		type = MSG_CONTROL_KICKNET;
-		len = sizeof(m);
-		break;
-	case CTL_SHOW_PENALTIES:
-		type = MSG_CONTROL_PENALTIES;
-		proc = PROC_AUTHPOP;
-		break;
-	case CTL_SHOW_BACKENDS:
-		type = MSG_CONTROL_BACKENDS;
-		proc = PROC_ROUTE;
-		break;
-	case CTL_SHOW_APPS:
-		type = MSG_CONTROL_APPS;
-		proc = PROC_AUTHPOP;
-		break;
-	case CTL_DRAIN:
-	case CTL_UNDRAIN:
-		type = cl->cmd == CTL_DRAIN ? MSG_CONTROL_DRAIN :
-		    MSG_CONTROL_UNDRAIN;
-		len = sizeof(m);
-		proc = PROC_ROUTE;
-		break;
-	default:
-		type = MSG_CONTROL_UNPENALIZE;
-		len = sizeof(m);
-		proc = PROC_AUTHPOP;
-		break;
-	}
+	for (i = 0; i < nitems(asks) && asks[i].cmd != cl->cmd; i++)
+		;
+	if (i == nitems(asks) || ((cl->cmd == CTL_DRAIN ||
+	    cl->cmd == CTL_UNDRAIN) && cl->net.af == 0))
+		return -1;
 	memset(&m, 0, sizeof(m));
 	m.req = cl->req;
 	m.net = cl->net;
@@ -246,22 +236,26 @@ client_ask(struct client *cl)
 	(void)strlcpy(aq.user, cl->user, sizeof(aq.user));
 	cl->state = C_ASK;
 	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == proc && !p->old && cl->nowed < ASK_PEERS) {
-			if (type == MSG_CONTROL_APPS)
-				chan_send(&p->chan, type, -1, &aq,
+		if (p->proc == asks[i].proc && !p->old &&
+		    cl->nowed < ASK_PEERS) {
+			if (asks[i].type == MSG_CONTROL_APPS)
+				chan_send(&p->chan, asks[i].type, -1, &aq,
 				    sizeof(aq));
 			else
-				chan_send(&p->chan, type, -1, &m, len);
+				chan_send(&p->chan, asks[i].type, -1, &m,
+				    asks[i].net ? sizeof(m) :
+				    sizeof(struct msg_ctlq));
 			cl->owed[cl->nowed++] = p;
 		}
 	if ((cl->cmd == CTL_UNPENALIZE || cl->cmd == CTL_SHOW_APPS) &&
 	    cl->nowed == 0) {
-		client_last(cl, "authpop is restarting, try again", NULL);
-		return;
+		client_last(cl, "authpop is restarting, try again");
+		return 0;
 	}
 	if (evtimer_add(&cl->asktmo, &tv) == -1)
 		fatal("evtimer_add");
 	ask_done(cl, NULL);
+	return 0;
 }
 
 void
@@ -287,30 +281,29 @@ ask_done(struct client *cl, const char *why)
 	evtimer_del(&cl->asktmo);
 	cl->nowed = 0;
 	if (why != NULL) {
-		client_last(cl, why, NULL);
+		client_last(cl, why);
 		return;
 	}
 	/* authpop went before it answered. */
 	if (cl->cmd == CTL_SHOW_APPS && cl->count == 0) {
-		client_last(cl, "authpop is restarting, try again", NULL);
+		client_last(cl, "authpop is restarting, try again");
 		return;
 	}
 	for (i = 0; i < cl->nsess; i++)
 		if (client_print(cl, MSG_PARENT_CTLSESSIONS, &cl->sess[i]) ==
 		    -1)
 			return;
+	(void)net_str(&cl->net, what, sizeof(what));
 	if (cl->cmd == CTL_DRAIN || cl->cmd == CTL_UNDRAIN) {
-		(void)net_str(&cl->net, what, sizeof(what));
 		/* No routepop (no route), or none of its backends. */
 		if (cl->count == 0) {
-			client_last(cl, "no route names that backend", NULL);
+			client_last(cl, "no route names that backend");
 			return;
 		}
 		log_info("control: %s %s by uid %u", ctlcmd_verb(cl->cmd),
 		    what, (unsigned)cl->uid);
 	}
 	if (cl->cmd == CTL_KICK_ADDRESS || cl->cmd == CTL_UNPENALIZE) {
-		(void)net_str(&cl->net, what, sizeof(what));
 		if (cl->cmd == CTL_KICK_ADDRESS)
 			log_info("control: kick address %s by uid %u: %u "
 			    "session%s ended", what, (unsigned)cl->uid,
@@ -324,7 +317,7 @@ ask_done(struct client *cl, const char *why)
 		if (client_print(cl, MSG_PARENT_CTLCOUNT, &m) == -1)
 			return;
 	}
-	client_last(cl, NULL, NULL);
+	client_last(cl, NULL);
 }
 
 /*

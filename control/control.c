@@ -59,7 +59,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <err.h>
 #include <errno.h>
 #include <event.h>
 #include <poll.h>
@@ -384,9 +383,9 @@ client_read(int fd, short ev, void *arg)
 	if ((lf = memchr(cl->in, '\n', n)) != NULL)
 		client_request(cl, lf - cl->in);
 	else if ((size_t)n == sizeof(cl->in))
-		client_last(cl, "request too long", NULL);
+		client_last(cl, "request too long");
 	else if (peer_done(fd))
-		client_last(cl, "request without a newline", NULL);
+		client_last(cl, "request without a newline");
 	else if (evtimer_add(&cl->peek, &tv) == -1)
 		fatal("evtimer_add");
 }
@@ -406,22 +405,17 @@ client_peek(int fd, short ev, void *arg)
  * still waiting (Linux: POLLRDHUP; elsewhere only a closed peer's
  * POLLHUP, and a half-closed one waits for CTL_READTIME).
  */
+#ifndef POLLRDHUP
+#define POLLRDHUP	0
+#endif
 static int
 peer_done(int fd)
 {
-#ifdef POLLRDHUP
 	struct pollfd	pfd = { fd, POLLIN | POLLRDHUP, 0 };
-#else
-	struct pollfd	pfd = { fd, POLLIN, 0 };
-#endif
 
 	if (poll(&pfd, 1, 0) <= 0)
 		return 0;
-#ifdef POLLRDHUP
 	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
-#else
-	return (pfd.revents & (POLLHUP | POLLERR)) != 0;
-#endif
 }
 
 /* One line: parsed here, judged and answered by the parent. */
@@ -435,7 +429,7 @@ client_request(struct client *cl, size_t len)
 
 	if (ctlcmd_parse(cl->in, len, &req, why, sizeof(why)) == -1) {
 		log_debug("client: %s", why);
-		client_last(cl, why, NULL);
+		client_last(cl, why);
 		return;
 	}
 	/*
@@ -446,14 +440,13 @@ client_request(struct client *cl, size_t len)
 	    strlen(line) != len || memcmp(line, cl->in, len) != 0) {
 		(void)snprintf(why, sizeof(why), "send the request in full: "
 		    "\"%s\"", line);
-		client_last(cl, why, NULL);
+		client_last(cl, why);
 		return;
 	}
 	/* chan_send closes what it passes: the parent gets a copy. */
 	if ((fd = dup(cl->fd)) == -1) {
 		log_warn("control client: dup");
-		client_last(cl, "popd is short of descriptors, try again",
-		    NULL);
+		client_last(cl, "popd is short of descriptors, try again");
 		return;
 	}
 	req.req = cl->req = ++next_req;
@@ -547,7 +540,7 @@ control_parent_denied(struct chan *c, const void *data, int fd)
 		fatalx("%s from parent: not an answer to %s",
 		    msg_type_str(c->intype), ctlcmd_verb(cl->cmd));
 	print_denied(why, sizeof(why), m);
-	client_last(cl, why, NULL);
+	client_last(cl, why);
 }
 
 /*
@@ -559,6 +552,7 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlans	*m = data;
 	struct client		*cl;
+	char			 why[CTL_CHUNK + 1];
 
 	if ((cl = client_answered(m->req)) == NULL)
 		return;
@@ -573,26 +567,19 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 		if (client_queue(cl, m->text, m->len) == -1)
 			break;
 		/* The parent allowed it: what the children know is asked. */
-		if (cl->cmd == CTL_SHOW_SESSIONS || cl->cmd ==
-		    CTL_SHOW_PENALTIES || cl->cmd == CTL_KICK_ADDRESS ||
-		    cl->cmd == CTL_UNPENALIZE || cl->cmd ==
-		    CTL_SHOW_BACKENDS || cl->cmd == CTL_SHOW_APPS ||
-		    ((cl->cmd == CTL_DRAIN ||
-		    cl->cmd == CTL_UNDRAIN) && cl->net.af != 0)) {
-			client_ask(cl);
+		if (client_ask(cl) == 0)
 			break;
-		}
 		/* A wrkrpop's text still coming ends the answer. */
 		cl->parent_ok = 1;
 		if (cl->relay == -1)
-			client_last(cl, cl->relayerr[0] != '\0' ? cl->relayerr :
-			    NULL, NULL);
+			client_last(cl, cl->relayerr);
 		break;
 	default:
 		/* valid_ctlans: one line, NUL-free, not empty. */
 		if (cl->relay != -1)
 			relay_end(cl, NULL);
-		client_last(cl, m->text, m->text + m->len);
+		(void)snprintf(why, sizeof(why), "%.*s", (int)m->len, m->text);
+		client_last(cl, why);
 		break;
 	}
 }
@@ -707,8 +694,7 @@ relay_end(struct client *cl, const char *why)
 	if (why != NULL)
 		(void)strlcpy(cl->relayerr, why, sizeof(cl->relayerr));
 	if (cl->parent_ok)
-		client_last(cl, cl->relayerr[0] != '\0' ? cl->relayerr : NULL,
-		    NULL);
+		client_last(cl, cl->relayerr);
 }
 
 /*
@@ -723,8 +709,6 @@ client_queue(struct client *cl, const char *s, size_t len)
 
 	if (len == 0)
 		return 0;
-	if (cl->outoff > 0 && cl->outoff == cl->outlen)
-		cl->outoff = cl->outlen = 0;
 	if (cl->outlen - cl->outoff + len > CTL_OUTMAX) {
 		log_warnx("control client: over %d bytes of answer not "
 		    "read, dropped", CTL_OUTMAX);
@@ -732,7 +716,6 @@ client_queue(struct client *cl, const char *s, size_t len)
 		return -1;
 	}
 	if (cl->outlen + len > cl->outcap) {
-		/* Move what is left to the front, then grow. */
 		memmove(cl->out, cl->out + cl->outoff, cl->outlen -
 		    cl->outoff);
 		cl->outlen -= cl->outoff;
@@ -762,21 +745,21 @@ client_queue(struct client *cl, const char *s, size_t len)
 }
 
 /*
- * The last line: "ok" (why NULL), or "error: why" (up to end, or its
- * NUL), on a line of its own; then flush and close.
+ * The last line: "ok" (why NULL or empty), or "error: why", on a line
+ * of its own; then flush and close.
  */
 void
-client_last(struct client *cl, const char *why, const char *end)
+client_last(struct client *cl, const char *why)
 {
 	char	line[CTL_CHUNK + 16];
 	int	n;
 
 	event_del(&cl->rev);
 	evtimer_del(&cl->peek);
-	n = snprintf(line, sizeof(line), "%s%s%.*s\n", cl->last != '\n' ?
-	    "\n" : "", why != NULL ? "error: " : "ok", why == NULL ? 0 :
-	    end != NULL ? (int)(end - why) : (int)strlen(why),
-	    why != NULL ? why : "");
+	if (why == NULL)
+		why = "";
+	n = snprintf(line, sizeof(line), "%s%s%s\n", cl->last != '\n' ?
+	    "\n" : "", why[0] != '\0' ? "error: " : "ok", why);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
 	cl->state = C_LAST;
@@ -827,15 +810,12 @@ client_timeout(int fd, short ev, void *arg)
 	struct client	*cl = arg;
 
 	if (cl->state == C_READ) {
-		client_last(cl, "timeout", NULL);
+		client_last(cl, "timeout");
 		return;
 	}
-	if (cl->state == C_DRAIN) {
-		client_free(cl);
-		return;
-	}
-	log_info("control client: not reading its answer for %d s, dropped",
-	    CTL_WRITETIME);
+	if (cl->state != C_DRAIN)
+		log_info("control client: not reading its answer for %d s, "
+		    "dropped", CTL_WRITETIME);
 	client_free(cl);
 }
 

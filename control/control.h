@@ -85,12 +85,12 @@ extern struct client_list	 clients;
 extern uint64_t			 next_req;
 extern int			 stopping;
 int	client_print(struct client *, uint32_t, const void *);
-void	client_last(struct client *, const char *, const char *);
+void	client_last(struct client *, const char *);
 void	stop_if_done(void);
 
 /* ask.c */
 void	control_parent_peer(struct chan *, const void *, int);
-void	client_ask(struct client *);
+int	client_ask(struct client *);
 void	ask_timeout(int, short, void *);
 int	ask_authpops(void);
 
@@ -102,9 +102,6 @@ struct lastuse_rec {
 	int64_t		at;
 	char		addr[INET6_ADDRSTRLEN];
 };
-struct msg_appused;
-struct msg_appskept;
-struct msg_ctlapps;
 int	lastuse_parse(const char *, size_t, struct lastuse_rec *);
 size_t	lastuse_read(int);
 int	lastuse_write(int);
@@ -119,7 +116,6 @@ void	lastuse_flush(void);
 /* print.c */
 void	print_begin(FILE *, uint32_t);
 int	print_record(FILE *, uint32_t, const void *, uint32_t, uint32_t);
-struct msg_ctldenied;
 void	print_denied(char *, size_t, const struct msg_ctldenied *);
 
 #endif

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "protodecl.h"
 #include "chan.h"
 #include "control.h"
 
@@ -105,7 +106,7 @@ lastuse_cmp(struct lastuse *a, struct lastuse *b)
 int
 lastuse_parse(const char *line, size_t len, struct lastuse_rec *r)
 {
-	char		 buf[LASTUSE_LINEMAX + 1], *f[5], *p, *end;
+	char		 buf[LASTUSE_LINEMAX + 1], *f[5], *p;
 	unsigned char	 a[sizeof(struct in6_addr)];
 	long long	 at;
 	int		 n = 0;
@@ -119,17 +120,14 @@ lastuse_parse(const char *line, size_t len, struct lastuse_rec *r)
 			n++;
 	if (n != 4 || p != NULL)
 		return -1;
-	if (!valid_username(f[0]) || strlen(f[0]) > POPD_MAXUSER)
+	if (!valid_username(f[0]) || !valid_label(f[1], APPS_LABELMAX + 1) ||
+	    strcmp(f[1], "main") == 0)
 		return -1;
-	if (strlen(f[1]) > APPS_LABELMAX || f[1][strspn(f[1],
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-")] != '\0' || strcmp(f[1], "main") == 0)
-		return -1;
+	/* Twelve digits at most: strtoll cannot overflow. */
 	if (f[2][strspn(f[2], "0123456789")] != '\0' || strlen(f[2]) > 12)
 		return -1;
-	errno = 0;
-	at = strtoll(f[2], &end, 10);
-	if (errno != 0 || *end != '\0' || at <= 0 || at > LASTUSE_TIMEMAX)
+	at = strtoll(f[2], NULL, 10);
+	if (at <= 0 || at > LASTUSE_TIMEMAX)
 		return -1;
 	if (strlen(f[3]) >= sizeof(r->addr) ||
 	    (inet_pton(AF_INET, f[3], a) != 1 &&

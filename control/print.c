@@ -84,53 +84,47 @@ int
 print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
     uint32_t n)
 {
+	int	ok = 0;
+
 	switch (type) {
 	case MSG_PARENT_CTLSTATS:
-		if (cmd != CTL_SHOW_STATS && cmd != CTL_SHOW_METRICS)
-			return -1;
-		print_stats(fp, cmd, data);
-		return 0;
+		if ((ok = cmd == CTL_SHOW_STATS || cmd == CTL_SHOW_METRICS))
+			print_stats(fp, cmd, data);
+		break;
 	case MSG_PARENT_CTLSESSIONS:
-		if (cmd != CTL_SHOW_SESSIONS)
-			return -1;
-		print_sessions(fp, data);
-		return 0;
+		if ((ok = cmd == CTL_SHOW_SESSIONS))
+			print_sessions(fp, data);
+		break;
 	case MSG_AUTHPOP_PENALTIES:
-		if (cmd != CTL_SHOW_PENALTIES)
-			return -1;
-		print_penalties(fp, data);
-		return 0;
+		if ((ok = cmd == CTL_SHOW_PENALTIES))
+			print_penalties(fp, data);
+		break;
 	case MSG_PARENT_CTLCOUNT:
 		return print_count(fp, cmd, data);
 	case MSG_PARENT_CTLCERT:
-		if (cmd != CTL_SHOW_CERTS)
-			return -1;
-		print_cert(fp, n == 0, data);
-		return 0;
+		if ((ok = cmd == CTL_SHOW_CERTS))
+			print_cert(fp, n == 0, data);
+		break;
 	case MSG_PARENT_CTLUSER:
-		if (cmd != CTL_SHOW_USER && cmd != CTL_UNDELETE &&
-		    cmd != CTL_SHOW_QUOTA)
-			return -1;
-		print_user(fp, data);
-		return 0;
+		if ((ok = cmd == CTL_SHOW_USER || cmd == CTL_UNDELETE ||
+		    cmd == CTL_SHOW_QUOTA))
+			print_user(fp, data);
+		break;
 	case MSG_AUTHPOP_CTLAPPS:
-		if (cmd != CTL_SHOW_APPS)
-			return -1;
-		print_apps(fp, data);
-		return 0;
+		if ((ok = cmd == CTL_SHOW_APPS))
+			print_apps(fp, data);
+		break;
 	case MSG_ROUTE_BACKENDS:
-		if (cmd != CTL_SHOW_BACKENDS && cmd != CTL_DRAIN &&
-		    cmd != CTL_UNDRAIN)
-			return -1;
-		print_backend(fp, cmd, data);
-		return 0;
+		if ((ok = cmd == CTL_SHOW_BACKENDS || cmd == CTL_DRAIN ||
+		    cmd == CTL_UNDRAIN))
+			print_backend(fp, cmd, data);
+		break;
 	case MSG_PARENT_CTLRELOAD:
-		if (cmd != CTL_RELOAD)
-			return -1;
-		print_reload(fp, data);
-		return 0;
+		if ((ok = cmd == CTL_RELOAD))
+			print_reload(fp, data);
+		break;
 	}
-	return -1;
+	return ok ? 0 : -1;
 }
 
 /*
@@ -358,7 +352,7 @@ static void
 print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
 {
 	const char	*state;
-	char		 sess[16], age[32];
+	char		 sess[16] = "-", age[32] = "-";
 
 	if (m->health == CHECK_DOWN)
 		state = "down";
@@ -373,8 +367,6 @@ print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
 		fprintf(fp, "%s %s\n", m->addr, state);
 		return;
 	}
-	(void)strlcpy(sess, "-", sizeof(sess));
-	(void)strlcpy(age, "-", sizeof(age));
 	if (m->age != -1) {
 		if (m->health != CHECK_DOWN)
 			(void)snprintf(sess, sizeof(sess), "%u", m->sessions);

@@ -21,30 +21,20 @@
  * (popdpass.c lock_file, replace).
  */
 #include <sys/types.h>
-#include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <readpassphrase.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "apppass.h"
-#include "log.h"
-#include "pwscheme.h"
-#include "table.h"
 #include "util.h"
-#include "version.h"
 #include "popdpass.h"
 
 #define APP_NEWKEY	32	/* bytes of a key file popdpass makes */
@@ -71,7 +61,10 @@ static void		parse_nets(const char *, struct apprec *);
 static void		check_label(const char *);
 static void		load_key(const char *);
 static int		app_scan(void *, const char *, const char *, size_t);
-static void		scan_file(const char *, struct appscan *);
+static int		scan_file(const char *, int, const char *,
+			    const char *, struct appscan *, struct stat *);
+static void		check_room(const char *, const struct appscan *,
+			    size_t);
 static void		rewrite(const char *, int, const struct stat *,
 			    const struct appscan *, const char *);
 
@@ -175,9 +168,7 @@ load_key(const char *path)
 {
 	unsigned char	 k[APP_NEWKEY];
 	char		 tmp[PATH_MAX], dir[PATH_MAX], why[160];
-	ssize_t		 n;
-	size_t		 done = 0;
-	int		 fd = -1, made = 0;
+	int		 fd = -1, made = 0, r;
 
 	if (access(path, F_OK) == -1 && errno == ENOENT) {
 		if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir) ||
@@ -187,19 +178,11 @@ load_key(const char *path)
 		if ((fd = mkstemp(tmp)) == -1)
 			err(1, "key file %s", path);
 		arc4random_buf(k, sizeof(k));
-		if (fchmod(fd, 0600) == -1)
+		if (fchmod(fd, 0600) == -1 || write_all(fd, k, sizeof(k)) == -1)
 			goto fail;
-		while (done < sizeof(k)) {
-			if ((n = write(fd, k + done, sizeof(k) - done)) == -1) {
-				if (errno == EINTR)
-					continue;
-				goto fail;
-			}
-			done += n;
-		}
 		explicit_bzero(k, sizeof(k));
-		n = fsync(fd);
-		if (close(fd) == -1 || n == -1) {
+		r = fsync(fd);
+		if (close(fd) == -1 || r == -1) {
 			fd = -1;
 			goto fail;
 		}
@@ -251,26 +234,50 @@ app_scan(void *arg, const char *user, const char *rec, size_t lineno)
 	return 0;
 }
 
-/* A file popd would refuse is not changed: its lines are said first. */
-static void
-scan_file(const char *file, struct appscan *sc)
+/*
+ * file locked (lock_file: create, st), and what it holds of user's and
+ * of label's (sc): its fd.  A file popd would refuse is not changed:
+ * its lines are said first.
+ */
+static int
+scan_file(const char *file, int create, const char *user,
+    const char *label, struct appscan *sc, struct stat *st)
 {
+	int	fd;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->user = user;
+	sc->label = label;
+	fd = lock_file(file, create, st);
 	if (apppass_scan(file, app_scan, sc) == -1)
 		errx(1, "%s: not changed: correct the lines above first",
 		    file);
+	return fd;
+}
+
+/* Whether the user's records have room for one more of len bytes. */
+static void
+check_room(const char *file, const struct appscan *sc, size_t len)
+{
+	if (sc->nrecs >= APP_MAXPERUSER)
+		errx(1, "%s: %s already has %zu records, the most popd takes",
+		    file, sc->user, sc->nrecs);
+	if (sc->joined + len + 1 > APP_RECSMAX)
+		errx(1, "%s: %s's records would be longer than the %d bytes "
+		    "popd takes", file, sc->user, APP_RECSMAX - 1);
 }
 
 /*
  * file (locked as fd, st) replaced: every line as it is, but those of
  * sc->drop, then add (a line) if not NULL; the owner and mode kept.
+ * fd is closed.
  */
 static void
 rewrite(const char *file, int fd, const struct stat *st,
     const struct appscan *sc, const char *add)
 {
 	char		*buf, *out, *p, *nl, *end;
-	size_t		 len, olen = 0, lineno = 0, i;
-	int		 keep;
+	size_t		 len, olen = 0, lineno = 0, i, clen;
 
 	buf = read_all(file, fd, &len);
 	if ((out = malloc(len + (add != NULL ? strlen(add) + 2 : 0) + 1)) ==
@@ -278,16 +285,11 @@ rewrite(const char *file, int fd, const struct stat *st,
 		err(1, NULL);
 	end = buf + len;
 	for (p = buf; p < end; p = nl) {
-		if ((nl = memchr(p, '\n', end - p)) != NULL)
-			nl++;
-		else
-			nl = end;
+		nl = line_end(p, end, &clen);
 		lineno++;
-		keep = 1;
-		for (i = 0; i < sc->ndrop; i++)
-			if (sc->drop[i] == lineno)
-				keep = 0;
-		if (!keep)
+		for (i = 0; i < sc->ndrop && sc->drop[i] != lineno; i++)
+			;
+		if (i < sc->ndrop)
 			continue;
 		memcpy(out + olen, p, nl - p);
 		olen += nl - p;
@@ -298,6 +300,7 @@ rewrite(const char *file, int fd, const struct stat *st,
 	if (add != NULL)
 		olen += snprintf(out + olen, strlen(add) + 2, "%s\n", add);
 	replace(file, st, out, olen, NULL, NULL);
+	close(fd);
 	free(buf);
 	free(out);
 }
@@ -328,19 +331,12 @@ app_add(const char *user, const char *label, const char *expiry,
 	load_key(keyfile);
 
 	memset(&sc, 0, sizeof(sc));
-	sc.user = user;
-	sc.label = label;
-	if (file != NULL) {
-		fd = lock_file(file, 1, &st);
-		scan_file(file, &sc);
-		if (sc.ndrop > 0)
-			errx(1, "%s: %s already has an app password \"%s\" "
-			    "(popdpass -R %s -f %s %s revokes it)", file, user,
-			    label, label, file, user);
-		if (sc.nrecs >= APP_MAXPERUSER)
-			errx(1, "%s: %s already has %zu records, the most "
-			    "popd takes", file, user, sc.nrecs);
-	}
+	if (file != NULL)
+		fd = scan_file(file, 1, user, label, &sc, &st);
+	if (sc.ndrop > 0)
+		errx(1, "%s: %s already has an app password \"%s\" "
+		    "(popdpass -R %s -f %s %s revokes it)", file, user, label,
+		    label, file, user);
 
 	apppass_secret(secret, shown);
 	apppass_mac(&sitekey, user, secret, r.hash);
@@ -351,15 +347,12 @@ app_add(const char *user, const char *label, const char *expiry,
 		errx(1, "the new record is longer than %zu bytes", sizeof(rec));
 	if (apppass_parse(rec, &back, why, sizeof(why)) == -1)
 		errx(1, "the new record does not parse: %s", why);
-	if (file != NULL && sc.joined + strlen(rec) + 1 > APP_RECSMAX)
-		errx(1, "%s: %s's records would be longer than the %d bytes "
-		    "popd takes", file, user, APP_RECSMAX - 1);
+	if (file != NULL)
+		check_room(file, &sc, strlen(rec));
 	(void)snprintf(line, sizeof(line), "%s %s", user, rec);
 
-	if (file != NULL) {
+	if (file != NULL)
 		rewrite(file, fd, &st, &sc, line);
-		close(fd);
-	}
 	/* write(2), not stdio: no buffer of the secret is left behind. */
 	n = snprintf(out, sizeof(out), "%s\n%s%s", shown,
 	    file == NULL ? line : "", file == NULL ? "\n" : "");
@@ -394,17 +387,12 @@ app_remove(const char *user, const char *label, const char *file)
 
 	if (strcmp(label, "main") != 0)
 		check_label(label);
-	memset(&sc, 0, sizeof(sc));
-	sc.user = user;
-	sc.label = label;
-	fd = lock_file(file, 0, &st);
-	scan_file(file, &sc);
+	fd = scan_file(file, 0, user, label, &sc, &st);
 	if (sc.ndrop == 0)
 		errx(1, "%s: %s has no %s \"%s\"", file, user,
 		    strcmp(label, "main") == 0 ? "bar of the main password" :
 		    "app password", label);
 	rewrite(file, fd, &st, &sc, NULL);
-	close(fd);
 	free(sc.drop);
 	if (strcmp(label, "main") == 0)
 		fprintf(stderr, "popdpass: %s's main password logs in again "
@@ -425,25 +413,15 @@ app_bar(const char *user, const char *file)
 	char		 line[POPD_MAXUSER + 16];
 	int		 fd;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.user = user;
-	sc.label = "main";
-	fd = lock_file(file, 1, &st);
-	scan_file(file, &sc);
+	fd = scan_file(file, 1, user, "main", &sc, &st);
 	if (sc.ndrop > 0) {
 		fprintf(stderr, "popdpass: %s: %s's main password is barred "
 		    "already\n", file, user);
 		return 0;
 	}
-	if (sc.nrecs >= APP_MAXPERUSER)
-		errx(1, "%s: %s already has %zu records, the most popd takes",
-		    file, user, sc.nrecs);
-	if (sc.joined + sizeof("main barred") > APP_RECSMAX)
-		errx(1, "%s: %s's records would be longer than the %d bytes "
-		    "popd takes", file, user, APP_RECSMAX - 1);
+	check_room(file, &sc, strlen("main barred"));
 	(void)snprintf(line, sizeof(line), "%s main barred", user);
 	rewrite(file, fd, &st, &sc, line);
-	close(fd);
 	fprintf(stderr, "popdpass: %s's main password no longer logs in to "
 	    "POP3 once popd reloads (popctl reload); app passwords do\n",
 	    user);

@@ -51,10 +51,8 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "apppass.h"
 #include "log.h"
 #include "pwscheme.h"
 #include "table.h"
@@ -70,7 +68,6 @@ static char	pass[COMPAT_PASS_MAX + 2];
 static char	again[COMPAT_PASS_MAX + 2];
 static char	hash[COMPAT_HASH_MAX + 1];
 
-/* The command line. */
 static struct {
 	const char	*plainfile;	/* -P */
 	const char	*add, *revoke;	/* -A, -R */
@@ -81,7 +78,7 @@ static struct {
 	int		 bar;		/* -B */
 } opt;
 
-__dead static void	usage(void);
+__dead static void	usage(const char *);
 static void		wipe(void);
 static void		read_tty(const char *);
 static void		read_stdin(void);
@@ -95,8 +92,8 @@ static int		convert_line(const char *, size_t, const char *,
 			    size_t *);
 static int		conv_seen(void *, char *, char *, size_t);
 static int		conv_check(const char *, void *);
+static void		grow(char **, size_t, size_t *, size_t);
 static void		put(char **, size_t *, size_t *, const char *, size_t);
-static char		*line_end(char *, char *, size_t *);
 static int		convert(const char *, int);
 static void		parse_args(int, char *[]);
 static void		check_args(void);
@@ -104,9 +101,12 @@ static void		check_user(const char *);
 static int		apps(int, char *[]);
 static int		new_hash(const char *);
 
+/* why, if not NULL, is said first. */
 __dead static void
-usage(void)
+usage(const char *why)
 {
+	if (why != NULL)
+		warnx("%s", why);
 	fprintf(stderr, "usage: popdpass [-sV] [-c cost] [user]\n"
 	    "       popdpass [-c cost] -P file\n"
 	    "       popdpass -A label [-e expiry] [-f file] "
@@ -210,13 +210,11 @@ main(int argc, char *argv[])
 		return apps(argc, argv);
 	if (opt.plainfile != NULL) {
 		if (argc != 0 || opt.fromstdin)
-			usage();
+			usage(NULL);
 		return convert(opt.plainfile, opt.cost);
 	}
-	if (argc > 1) {
-		warnx("one user name at most, and never the password");
-		usage();
-	}
+	if (argc > 1)
+		usage("one user name at most, and never the password");
 	/* The rule authtab loading applies: fail now, not at HUP. */
 	if (argc == 1)
 		check_user(argv[0]);
@@ -271,7 +269,7 @@ parse_args(int argc, char *argv[])
 			opt.fromstdin = 1;
 			break;
 		default:
-			usage();
+			usage(NULL);
 		}
 	}
 }
@@ -280,20 +278,14 @@ parse_args(int argc, char *argv[])
 static void
 check_args(void)
 {
-	if ((opt.add != NULL) + (opt.revoke != NULL) + opt.bar > 1) {
-		warnx("-A, -R and -B: one at a time");
-		usage();
-	}
+	if ((opt.add != NULL) + (opt.revoke != NULL) + opt.bar > 1)
+		usage("-A, -R and -B: one at a time");
 	if (opt.add == NULL && (opt.expiry != NULL || opt.nets != NULL ||
-	    opt.keyfile != NULL)) {
-		warnx("-e, -k and -n go with -A");
-		usage();
-	}
+	    opt.keyfile != NULL))
+		usage("-e, -k and -n go with -A");
 	if (opt.add == NULL && opt.revoke == NULL && !opt.bar &&
-	    opt.file != NULL) {
-		warnx("-f goes with -A, -R or -B");
-		usage();
-	}
+	    opt.file != NULL)
+		usage("-f goes with -A, -R or -B");
 }
 
 static void
@@ -309,29 +301,20 @@ check_user(const char *user)
 static int
 apps(int argc, char *argv[])
 {
-	if (opt.plainfile != NULL || opt.fromstdin || opt.costset) {
-		warnx("-c, -P and -s make bcrypt hashes, not app "
-		    "passwords");
-		usage();
-	}
-	if (argc != 1) {
-		warnx("one user name");
-		usage();
-	}
+	if (opt.plainfile != NULL || opt.fromstdin || opt.costset)
+		usage("-c, -P and -s make bcrypt hashes, not app passwords");
+	if (argc != 1)
+		usage("one user name");
 	check_user(argv[0]);
 	if (opt.add != NULL) {
-		if (opt.keyfile == NULL) {
-			warnx("-A needs -k keyfile: the site key "
+		if (opt.keyfile == NULL)
+			usage("-A needs -k keyfile: the site key "
 			    "the hash is made with");
-			usage();
-		}
 		return app_add(argv[0], opt.add, opt.expiry, opt.nets,
 		    opt.keyfile, opt.file);
 	}
-	if (opt.file == NULL) {
-		warnx("-%c needs -f file", opt.bar ? 'B' : 'R');
-		usage();
-	}
+	if (opt.file == NULL)
+		usage(opt.bar ? "-B needs -f file" : "-R needs -f file");
 	if (opt.bar)
 		return app_bar(argv[0], opt.file);
 	return app_remove(argv[0], opt.revoke, opt.file);
@@ -495,22 +478,17 @@ convert_line(const char *file, size_t lineno, const char *p, size_t clen,
 	char		 name[POPD_MAXUSER + 2], why[384];
 	const char	*bad = NULL;
 	size_t		 linelen = 0;
-	int		 ret = -1;
+	int		 ret = 0;
 
 	if ((content = strndup(p, clen)) == NULL)
 		err(1, NULL);
 	if (password_field(content, passwd, name, sizeof(name), start,
-	    flen) == -1) {
-		freezero(content, clen + 1);
-		return 0;
-	}
+	    flen) == -1)
+		goto done;
 	field = content + *start;
 	field[*flen] = '\0';
-	if (pwscheme_parse(field, &ph) == -1 || !(ph.flags & PWS_PLAIN)) {
-		explicit_bzero(&ph, sizeof(ph));
-		freezero(content, clen + 1);
-		return 0;
-	}
+	if (pwscheme_parse(field, &ph) == -1 || !(ph.flags & PWS_PLAIN))
+		goto done;
 	pw = strchr(field, '}') + 1;
 	if (ph.flags & PWS_RESET) {
 		(void)snprintf(why, sizeof(why), "a {%s} secret, from which "
@@ -549,6 +527,7 @@ convert_line(const char *file, size_t lineno, const char *p, size_t clen,
 		bad = load_check(line, passwd, name, val, why, sizeof(why));
 		ret = 1;
 	}
+ done:
 	explicit_bzero(&ph, sizeof(ph));
 	freezero(content, clen + 1);
 	if (line != NULL)
@@ -602,32 +581,39 @@ conv_check(const char *tmp, void *arg)
 	return ok;
 }
 
+/*
+ * *buf, of which len bytes are used, grown from *cap to ncap bytes.  Not
+ * realloc: the bytes may be passwords (-P), and the old ones are wiped.
+ */
+static void
+grow(char **buf, size_t len, size_t *cap, size_t ncap)
+{
+	char	*nbuf;
+
+	if ((nbuf = malloc(ncap)) == NULL)
+		err(1, NULL);
+	if (*buf != NULL) {
+		memcpy(nbuf, *buf, len);
+		freezero(*buf, *cap);
+	}
+	*buf = nbuf;
+	*cap = ncap;
+}
+
 /* n bytes of p after the olen of *out (*ocap), which grows. */
 static void
 put(char **out, size_t *olen, size_t *ocap, const char *p, size_t n)
 {
-	char	*nout;
-	size_t	 ncap;
-
 	if (n == 0)
 		return;
-	if (*ocap - *olen < n) {
-		ncap = (*olen + n) * 2;
-		if ((nout = malloc(ncap)) == NULL)
-			err(1, NULL);
-		if (*out != NULL) {
-			memcpy(nout, *out, *olen);
-			freezero(*out, *ocap);
-		}
-		*out = nout;
-		*ocap = ncap;
-	}
+	if (*ocap - *olen < n)
+		grow(out, *olen, ocap, (*olen + n) * 2);
 	memcpy(*out + *olen, p, n);
 	*olen += n;
 }
 
 /* The end of the line at p: past its newline; clen, its trimmed length. */
-static char *
+char *
 line_end(char *p, char *end, size_t *clen)
 {
 	char	*nl;
@@ -775,24 +761,14 @@ lock_file(const char *file, int create, struct stat *st)
 char *
 read_all(const char *file, int fd, size_t *len)
 {
-	char	*buf = NULL, *nbuf;
+	char	*buf = NULL;
 	size_t	 cap = 0;
 	ssize_t	 n;
 
 	*len = 0;
 	for (;;) {
-		if (*len == cap) {
-			/* Not realloc: the bytes may be passwords (-P). */
-			if ((nbuf = malloc(cap == 0 ? 8192 : cap * 2)) ==
-			    NULL)
-				err(1, NULL);
-			if (buf != NULL) {
-				memcpy(nbuf, buf, *len);
-				freezero(buf, cap);
-			}
-			buf = nbuf;
-			cap = cap == 0 ? 8192 : cap * 2;
-		}
+		if (*len == cap)
+			grow(&buf, *len, &cap, cap == 0 ? 8192 : cap * 2);
 		if ((n = read(fd, buf + *len, cap - *len)) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -27,6 +27,7 @@ struct stat;
 void	fsync_dir(const char *);
 int	lock_file(const char *, int, struct stat *);
 char	*read_all(const char *, int, size_t *);
+char	*line_end(char *, char *, size_t *);
 void	replace(const char *, const struct stat *, const char *, size_t,
 	    int (*)(const char *, void *), void *);
 
