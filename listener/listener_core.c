@@ -17,10 +17,12 @@
 /*
  * listener_core.c -- the core listener's answers where listener-full
  * reads PROXY headers (listener_proxied.c).  The parent runs
- * listener-full whenever popd.conf has a proxy statement, which every
- * proxy-protocol listener needs (popd/supervise.c prog_path), so this
- * one has no proxy-protocol listener and takes no proxy: msg.c refuses
- * MSG_PARENT_CONF_PROXY before any handler (common/protodecl.h OPTION).
+ * listener-full whenever popd.conf has a proxy statement or a
+ * proxy-protocol socket is bound (popd/supervise.c prog_path), so this
+ * one takes no proxy: msg.c refuses MSG_PARENT_CONF_PROXY before any
+ * handler (common/protodecl.h OPTION).  A connection to a
+ * proxy-protocol socket, which it is never given, is refused as one
+ * from no proxy: a stranger's connection never ends the process.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -45,7 +47,10 @@ listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
 int
 proxy_accept(struct session *s)
 {
-	fatalx("a proxy-protocol listener: %s", NOT_BUILT);
+	log_warnx("%s: refused: a proxy-protocol listener: %s", s->addr,
+	    NOT_BUILT);
+	session_free(s);
+	return -1;
 }
 
 int

@@ -277,7 +277,7 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 6 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 7 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;

@@ -491,13 +491,16 @@ keypop_spawn(int *lfd)
  * The program a child of kind id runs: the core one, unless popd.conf
  * names an option only its -full image has: for authpop (authpop/auth.h)
  * app passwords, nginx's auth_http or a router's ticket key; for the
- * listener a proxy that may send PROXY headers.  A reload starts new
- * ones, so one that adds or drops an option changes the program too.
+ * listener a proxy that may send PROXY headers, or a proxy-protocol
+ * socket, bound at start and kept by a reload that dropped it from
+ * popd.conf (bound sockets change only with a restart).  A reload starts
+ * new ones, so one that adds or drops an option changes the program too.
  */
 static const char *
 prog_path(enum proc_id id)
 {
 	const struct conf_settings	*s = &conf->set;
+	int				 i;
 
 	if (id == KIND_AUTHPOP && (s->app_key[0] != '\0' ||
 	    s->apps_file[0] != '\0' || s->apps_table[0] != '\0' ||
@@ -505,6 +508,9 @@ prog_path(enum proc_id id)
 		return authpopfull_path;
 	if (id == KIND_LISTENER && !TAILQ_EMPTY(&conf->proxies))
 		return listenerfull_path;
+	for (i = 0; id == KIND_LISTENER && i < nlistens; i++)
+		if (listens[i].flags & LISTEN_PROXY)
+			return listenerfull_path;
 	return proc_path[id];
 }
 

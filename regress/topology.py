@@ -64,7 +64,8 @@ WHEN = {
     "parent": "popd itself",
     "listener": "always; one more while every one is full (8 at most); "
                 "the program listener-full, with the PROXY protocol, if "
-                "popd.conf has a proxy statement",
+                "popd.conf has a proxy statement or a proxy-protocol "
+                "socket is bound",
     "keypop": "always: one with each listener",
     "authpop": "always; the program authpop-full, its image with app "
                "passwords, auth_http and tickets, if popd.conf names one",

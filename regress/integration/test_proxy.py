@@ -23,6 +23,7 @@ listener without blocking it."""
 import base64
 import http.server
 import os
+import re
 import socket
 import ssl
 import struct
@@ -113,6 +114,50 @@ def v1_and_v2_headers(srv):
     r = via_header(srv, V2SIG + b"\x20\x00\x00\x00")
     T.expect(r.line()[:3], b"+OK", "LOCAL greeting")
     r.close()
+
+
+@T.test(start=False)
+def reload_that_drops_the_proxy(srv):
+    """A reload that removes the proxy statement and the proxy-protocol
+    listen line keeps the socket (bound sockets change at a restart):
+    the listeners stay listener-full, and a connection to that socket
+    is refused as not from a proxy; no listener ends, the sessions it
+    holds go on (before, the core listener ended at such a
+    connection)."""
+    start_proxied(srv)
+    held = srv.raw()
+    held.line()
+    T.expect(held.login("alice", srv.password("alice"))[:3], b"+OK",
+             "a session before the reload")
+    srv.conf_extra = ""
+    srv._write(srv.conffile, srv.config()[0], 0o644)
+    n = srv.log().count("reloaded")
+    srv.reload()
+    T.wait_for(lambda: srv.log().count("reloaded") > n, what="the reload")
+    T.wait_for(lambda: len(T.role_pids(srv, "listener")) ==
+               len(set(T.role_pids(srv, "keypop"))) or None,
+               what="the reload's listeners")
+    T.expect(T.programs(srv, "listener"), ["listener/listener-full"],
+             "the listeners' program, the socket still bound")
+    mark = len(srv.log())
+    for _ in range(3):
+        s = socket.create_connection((T.HOST, srv.pport), timeout=10)
+        s.sendall(b"PROXY TCP4 192.0.2.1 127.0.0.1 1 995\r\n")
+        T.expect_true(T.is_closed(s), "refused: no proxy now")
+        s.close()
+    srv.wait_log("not a proxy")
+    time.sleep(1)       # the parent reaps a child within its second
+    T.expect_true(re.search(r"listener \(pid \d+\) (exited|killed)",
+                            srv.log()[mark:]) is None,
+                  "no listener ended", srv.log_tail(10))
+    T.expect(held.cmd("STAT")[:3], b"+OK", "the session goes on")
+    held.ok("QUIT")
+    held.close()
+    with srv.raw() as r:
+        r.line()
+        T.expect(r.login("bob", srv.password("bob"))[:3], b"+OK",
+                 "a login on the TLS port")
+        r.ok("QUIT")
 
 
 @T.test(start=False)
