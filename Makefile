@@ -96,7 +96,7 @@ POPD_OBJS=	popd/popd.o conf/flags.o conf/startup.o popd/supervise.o \
 		conf/mailuser.o popd/answers.o \
 		popd/counters.o popd/spent.o conf/users.o \
 		conf/lookup.o conf/apps.o popd/bind.o conf/syslog.o \
-		conf/child.o conf/parent.o conf/parse.o conf/config.o \
+		conf/child.o conf/parent.o conf/config.o conf/confimage.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o conf/certs.o \
 		popd/health.o compat/steer.o
 POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
@@ -104,10 +104,11 @@ POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
 # confpop: popd -n and -m, which exec it.  It reads the command line
 # and checks the configuration with the parent's own files, and starts
 # authcheck and wrkrpop as the parent does.
-CONFPOP_OBJS=	confpop/confpop.o confpop/print.o confpop/migrate.o
+CONFPOP_OBJS=	confpop/confpop.o confpop/print.o confpop/migrate.o \
+		confpop/load.o
 CONFPOP_LIBS=	conf/flags.o conf/startup.o conf/users.o \
 		conf/lookup.o conf/apps.o conf/certs.o conf/mailuser.o \
-		conf/child.o conf/syslog.o conf/parent.o conf/parse.o \
+		conf/child.o conf/syslog.o conf/parent.o conf/parse.o conf/confimage.o \
 		conf/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o
 # The roles the parent supervises besides authpop, each a program of its
@@ -220,7 +221,7 @@ LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h \
 CONTROL_HDRS=	control/control.h
 
 # popd.conf(5): the grammar and what goes with it (conf/config.h).
-CONF_OBJS=	conf/parse.o conf/config.o
+CONF_OBJS=	conf/parse.o conf/config.o conf/confimage.o
 
 UNIT_TESTS=	regress/unit/test_pop3 regress/unit/test_table \
 		regress/unit/test_tabimage \

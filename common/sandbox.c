@@ -729,6 +729,30 @@ sandbox_keycheck(void)
 }
 
 /*
+ * confpop -C: popd.conf and the files it names read and checked for the
+ * parent (conf_fetch), as root, since they may be root's alone, but
+ * read-only: a Landlock layer that handles every right but reading, so
+ * nothing is written, made, removed or exec'd, and no TCP port bound;
+ * NSS may still ask its daemons.  The parent's layer and deny-list,
+ * inherited after its start, hold too.
+ */
+void
+sandbox_confpop(void)
+{
+#ifdef __OpenBSD__
+	sb_pledge("confpop -C", "stdio rpath getpw");
+#else
+	int	abi;
+
+	sb_nocore("confpop -C");
+	sb_nnp("confpop -C");
+	abi = ll_restrict("confpop -C", LL_FS_ALL & ~(LL_FS_READ_FILE |
+	    LL_FS_READ_DIR), LL_NOBIND, NULL, 0, 1, 0);
+	sb_describe(abi, abi > 0 ? NULL : "confpop -C");
+#endif
+}
+
+/*
  * routepop: POPD_USER in an empty chroot, auth_http's router.  It holds
  * its channels (to the parent, and to httppop, tablepop and control,
  * which the parent passes), the route file read before, and with a

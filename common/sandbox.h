@@ -31,6 +31,7 @@ void		 sandbox_lmtp(void);
 void		 sandbox_control(int);
 void		 sandbox_keypop(void);
 void		 sandbox_keycheck(void);
+void		 sandbox_confpop(void);
 void		 sandbox_tablepop(const char *const []);
 void		 sandbox_routepop(int);
 void		 sandbox_authpop(void);

@@ -18,7 +18,9 @@
  * child.c -- how the parent starts any child: its command line, its
  * environment, and a spawn that leaves it its channel, its configuration
  * channel and its log relay, nothing else.  supervise.c starts the
- * supervised daemons with it, mailuser.c the mail users' processes.
+ * supervised daemons with it, mailuser.c the mail users' processes; the
+ * short-lived helpers (authcheck, keypop -c, confpop -C) are run and
+ * waited for here too.
  */
 #include <sys/param.h>
 #include <sys/types.h>
@@ -33,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,7 +45,11 @@
 
 #include "popd.h"
 #include "parent.h"
+#include "config.h"
 #include "proc.h"
+
+static ssize_t	read_by(int, void *, size_t, time_t);
+static void	relay_lines(char *, size_t *, size_t);
 
 /*
  * The children's command lines are short (their configuration comes as
@@ -433,4 +440,116 @@ child_wait(pid_t pid, time_t deadline, const char *name)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) :
 	    128 + WTERMSIG(status);
+}
+
+/*
+ * Up to len bytes of fd into buf, waiting for them until deadline
+ * (monotime): 0 at its end, -1 with errno (ETIMEDOUT: too late).
+ */
+static ssize_t
+read_by(int fd, void *buf, size_t len, time_t deadline)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	time_t		 now;
+	int		 r;
+
+	for (;;) {
+		if ((now = monotime()) >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, (int)(deadline - now) * 1000);
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (r == 1)
+			return read(fd, buf, len);
+	}
+}
+
+/*
+ * The parent: the configuration that popd's arguments name (argv as popd
+ * was run, in the directory cwd), as confpop (path) -C reads and checks
+ * it: its messages logged line by line as it said them, then its image
+ * read back.  NULL if it has errors, or confpop failed or took longer
+ * than CONF_WAIT: root waits on no helper without an end.
+ */
+struct popd_conf *
+conf_fetch(const char *path, char *const argv[], const char *cwd)
+{
+	static char	 img[CONF_IMAGEMAX] __attribute__((__aligned__(16)));
+	struct popd_conf *c = NULL;
+	char		 line[1024], **cargv;
+	const char	*why;
+	time_t		 deadline = monotime() + CONF_WAIT;
+	size_t		 n = 0, len = 0;
+	ssize_t		 r;
+	pid_t		 pid = -1;
+	int		 argc, errp[2] = { -1, -1 }, imgp[2] = { -1, -1 };
+	int		 fds[4], status;
+
+	for (argc = 0; argv[argc] != NULL; argc++)
+		;
+	if ((cargv = calloc(argc + 3, sizeof(*cargv))) != NULL &&
+	    pipe(errp) == 0 && pipe(imgp) == 0) {
+		cargv[0] = argv[0];
+		cargv[1] = "-C";
+		cargv[2] = (char *)cwd;
+		memcpy(cargv + 3, argv + 1, argc * sizeof(*cargv));
+		/* Its stdout and stderr are its messages, 3 the image. */
+		fds[0] = fds[1] = fds[2] = errp[1];
+		fds[3] = imgp[1];
+		pid = child_exec(path, cargv, fds, 4);
+	}
+	if (pid == -1)
+		log_warn("confpop");
+	free(cargv);
+	close(errp[1]);
+	close(imgp[1]);
+	/* Its messages end before its image starts (confpop.c). */
+	while (pid != -1 && (r = read_by(errp[0], line + n,
+	    sizeof(line) - 1 - n, deadline)) > 0) {
+		n += r;
+		line[n] = '\0';
+		relay_lines(line, &n, sizeof(line) - 1);
+	}
+	if (n > 0)
+		log_warnx("%s", line);
+	while (pid != -1 && len < sizeof(img) && (r = read_by(imgp[0],
+	    img + len, sizeof(img) - len, deadline)) > 0)
+		len += r;
+	close(errp[0]);
+	close(imgp[0]);
+	if (pid == -1 || (status = child_wait(pid, deadline, "confpop")) ==
+	    1)
+		return NULL;
+	if (status != 0)
+		log_warnx("confpop: exit status %d: the configuration was "
+		    "not read", status);
+	else if (len == sizeof(img))
+		log_warnx("confpop: the configuration is larger than %zu "
+		    "bytes", sizeof(img) - 1);
+	else if ((c = conf_unimage(img, len, &why)) == NULL)
+		log_warnx("confpop: the configuration's image: %s", why);
+	return c;
+}
+
+/* Each whole line of buf (n bytes, at most max) logged and removed. */
+static void
+relay_lines(char *buf, size_t *n, size_t max)
+{
+	char	*nl;
+	size_t	 left;
+
+	while ((nl = memchr(buf, '\n', *n)) != NULL) {
+		*nl = '\0';
+		log_warnx("%s", buf);
+		left = *n - (nl + 1 - buf);
+		memmove(buf, nl + 1, left);
+		*n = left;
+		buf[left] = '\0';
+	}
+	if (*n == max) {
+		log_warnx("%s", buf);
+		*n = 0;
+	}
 }

@@ -226,6 +226,16 @@ struct conf_pki		*conf_pki(const struct popd_conf *, const char *);
 int			 conf_table_file(const struct conf_table *);
 const char		*conf_duration(long long);
 
+/*
+ * confimage.c: the configuration from confpop -C to the parent, which
+ * waits CONF_WAIT seconds for it, and reads at most CONF_IMAGEMAX bytes.
+ */
+#define CONF_WAIT		30
+#define CONF_IMAGEMAX		(4 * 1024 * 1024)
+int			 conf_image(FILE *, const struct popd_conf *);
+struct popd_conf	*conf_unimage(const void *, size_t, const char **);
+struct popd_conf	*conf_fetch(const char *, char *const [], const char *);
+
 /* confpop/print.c: popd -n -v's, and the golden files' (test_conf). */
 void			 conf_print(FILE *, const struct popd_conf *);
 

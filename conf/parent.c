@@ -38,6 +38,7 @@ char			 wrkrpop_path[PATH_MAX];
 char			 authpopfull_path[PATH_MAX];
 char			 listenerfull_path[PATH_MAX];
 char			 authcheck_path[PATH_MAX];	/* users.c runs it */
+char			 confpop_path[PATH_MAX];	/* conf_fetch runs it */
 char			 dlvrpop_path[PATH_MAX];
 int			 debug, verbose, privsep;
 /* The daemon users' uids (startup.c): no mail user may have one. */

@@ -129,6 +129,7 @@ extern char			 wrkrpop_path[PATH_MAX];
 extern char			 authpopfull_path[PATH_MAX];
 extern char			 listenerfull_path[PATH_MAX];
 extern char			 authcheck_path[PATH_MAX];
+extern char			 confpop_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
 extern int			 debug, verbose, privsep;
 #define DAEMON_UIDS	3
@@ -390,7 +391,8 @@ struct popd_args {
 	char		*flags[5];
 	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
 	char		*trusted_args[MAX_LISTEN];
-	int		 nl, np, nt;
+	char		*macros[MAX_LISTEN];	/* -D */
+	int		 nl, np, nt, nd;
 	int		 legacy, tls12;
 	int		 foreground;	/* -F: no detaching, still syslog */
 	int		 noaction;	/* -n */
@@ -399,9 +401,5 @@ struct popd_args {
 };
 __dead void	 popd_usage(void);
 void		 flags_parse(int, char *[], struct popd_args *, const char *);
-struct popd_conf *flags_conf(struct popd_args *);
-char		*conf_from_flags(char **, int, char **, int, char **, int,
-		    char **, int);
-void		 absolute(const char *, const char *, char *, size_t);
 
 #endif

@@ -215,7 +215,7 @@ static struct {
 	dev_t		 dev;
 	ino_t		 ino;
 	struct timespec	 mtim;
-} helper_ids[13];
+} helper_ids[14];
 
 /* The paths of every helper the parent runs; self: helper_path's. */
 void
@@ -238,6 +238,7 @@ find_helpers(const char *self)
 		{ "wrkrpop",	wrkrpop_path },
 		{ "authcheck",	authcheck_path },
 		{ "dlvrpop",	dlvrpop_path },
+		{ "confpop",	confpop_path },
 	};
 	struct stat	 st;
 	size_t		 i;

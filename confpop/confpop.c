@@ -25,6 +25,8 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 
+#include <err.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +38,10 @@
 #include "parent.h"
 #include "config.h"
 #include "settings.h"
+#include "sandbox.h"
 #include "confpop.h"
 
+static __dead void for_parent(int, char *[]);
 static void	certs_warn(const struct popd_conf *);
 static int	authcheck(FILE *, const struct popd_conf *,
 		    const struct users *, const char *, int);
@@ -53,6 +57,8 @@ main(int argc, char *argv[])
 	int			 badtab;
 
 	log_init(1, LOG_MAIL);
+	if (argc > 2 && strcmp(argv[1], "-C") == 0)
+		for_parent(argc, argv);
 	flags_parse(argc, argv, &a, "confpop");
 	if (!a.noaction && !a.report) {
 		fprintf(stderr, "confpop: popd -n and popd -m run it: give "
@@ -92,6 +98,41 @@ main(int argc, char *argv[])
 	} else
 		users_weak(stdout, conf, &users);
 	printf("configuration OK\n");
+	exit(0);
+}
+
+/*
+ * confpop -C dir, then popd's own arguments: run by the parent at its
+ * start and at each reload (conf_fetch), in the directory popd started
+ * in, so that its relative paths name what they named then.  popd.conf
+ * read and checked, its errors on stderr; then, once descriptors 0 to 2
+ * (all the parent's pipe) are closed, the configuration's image on
+ * descriptor 3 (confimage.c).
+ * The parent holds no parser of these files.
+ */
+static __dead void
+for_parent(int argc, char *argv[])
+{
+	struct popd_args	 a;
+	FILE			*fp;
+	int			 null;
+
+	if (chdir(argv[2]) == -1)
+		err(1, "%s", argv[2]);
+	if ((null = open("/dev/null", O_WRONLY)) == -1)
+		err(1, "/dev/null");
+	argv[2] = argv[0];
+	flags_parse(argc - 2, argv + 2, &a, "popd");
+	log_setverbose(verbose);
+	log_procinit("");
+	sandbox_confpop();
+	if ((conf = flags_conf(&a)) == NULL)
+		exit(1);
+	if (dup2(null, STDIN_FILENO) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1 ||
+	    dup2(null, STDERR_FILENO) == -1 ||
+	    (fp = fdopen(3, "w")) == NULL || conf_image(fp, conf) == -1)
+		exit(2);
 	exit(0);
 }
 

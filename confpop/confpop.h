@@ -22,6 +22,12 @@
 #ifndef POPD_CONFPOP_H
 #define POPD_CONFPOP_H
 
+/* load.c */
+struct popd_conf *flags_conf(struct popd_args *);
+char		*conf_from_flags(char **, int, char **, int, char **, int,
+		    char **, int);
+void		 absolute(const char *, const char *, char *, size_t);
+
 /* migrate.c */
 int		 migration_report(void);
 

@@ -112,6 +112,7 @@ static const char *const *exec_paths(const struct popd_conf *);
 static const char	*script_interp(const char *);
 static void		save_environment(void);
 static __dead void	exec_confpop(char *[]);
+static void		save_arguments(int, char *[]);
 static void		reload(void);
 static void		reload_done(int, void *);
 static void		reload_checked(int, const char *);
@@ -127,8 +128,11 @@ static void		reloaded(void);
 static void		sig_handler(int, short, void *);
 static void		child_exited(pid_t, int);
 
-static struct popd_args	 args;		/* read again by each reload */
+static struct popd_args	 args;
 static const char	*conffile;		/* NULL: the flags' shorthand */
+/* What confpop -C is given at each load: our arguments, our directory. */
+static char		**popd_argv;
+static char		 popd_cwd[PATH_MAX] = "/";
 
 int
 main(int argc, char *argv[])
@@ -149,9 +153,12 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
-	if ((conf = flags_conf(&args)) == NULL)
+	save_arguments(argc, argv);
+	helper_path("confpop", SBINDIR "/popd", confpop_path);
+	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
-	conffile = args.conffile;
+	if (!args.legacy)
+		conffile = strdup(conf->file);
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
@@ -249,6 +256,24 @@ exec_confpop(char *argv[])
 }
 
 /*
+ * Our arguments and directory as we started, for confpop -C at each load
+ * (conf_fetch): setproctitle() may write over argv.
+ */
+static void
+save_arguments(int argc, char *argv[])
+{
+	int	i;
+
+	if ((popd_argv = calloc(argc + 1, sizeof(*popd_argv))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < argc; i++)
+		if ((popd_argv[i] = strdup(argv[i])) == NULL)
+			err(1, NULL);
+	if (getcwd(popd_cwd, sizeof(popd_cwd)) == NULL)
+		(void)strlcpy(popd_cwd, "/", sizeof(popd_cwd));
+}
+
+/*
  * Our environment, for the table programs (tablepop: lookup.c), before
  * setproctitle() may write over it.
  */
@@ -277,7 +302,7 @@ save_environment(void)
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 7 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 8 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	const char		*interp;
 	size_t			 i, n = 0;
@@ -289,6 +314,7 @@ exec_paths(const struct popd_conf *c)
 	paths[n++] = listenerfull_path;
 	paths[n++] = dlvrpop_path;
 	paths[n++] = authcheck_path;
+	paths[n++] = confpop_path;
 	if (access(TABLEDIR, F_OK) == 0)
 		paths[n++] = TABLEDIR;
 	TAILQ_FOREACH(t, &c->tables, entry) {
@@ -530,7 +556,7 @@ reload(void)
 	rl.nrestart = 0;
 	rl.restart[0] = '\0';
 	log_capture(rl.why, sizeof(rl.why));
-	nconf = flags_conf(&args);
+	nconf = conf_fetch(confpop_path, popd_argv, popd_cwd);
 	log_capture(NULL, 0);
 	if (nconf == NULL) {
 		log_warnx("reload: %s has errors, keeping the old "

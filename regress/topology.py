@@ -79,7 +79,7 @@ WHEN = {
     "wrkrpop": "one per logged-in session",
     "authcheck": "a moment at start and reload: reads authtab",
     "keypop -c": "a moment at start, reload and renewal: tries a keypair",
-    "confpop": "popd -n and -m exec it",
+    "confpop": "start and reload (-C): reads popd.conf; popd -n, -m",
 }
 ALWAYS = ("always",)
 
@@ -299,12 +299,11 @@ def build():
             procs.append("table programs")
         if p == "keypop":
             procs.append("keypop -c")
-    procs.append("confpop")
     r["parent"] = {"user": "root", "chroot": False, "title": "parent",
                    "file": "popd/popd.c"}
     r["table programs"] = {"user": r["tablepop"]["user"], "chroot": False,
                            "title": None, "file": "tablepop/backend.c"}
-    r["confpop"] = {"user": "whoever runs popd -n or -m (root)",
+    r["confpop"] = {"user": "root, read-only; or who runs popd -n",
                     "chroot": False, "title": None,
                     "file": "confpop/confpop.c"}
     for p in procs:

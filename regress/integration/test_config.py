@@ -218,9 +218,8 @@ def programs_hold_their_own_checks(srv):
 @T.test(start=False)
 def root_parses_no_certificate(srv):
     """Issue 53: the parent reads the pki files but parses none of them:
-    popd holds no pki_check, no pki_tls and none of libtls's context
-    calls (tls_config_parse_protocols aside: the grammar's check of the
-    words of tls protocols, no certificate); keypop holds pki_check (its
+    popd holds no pki_check, no pki_tls and none of libtls's calls (the
+    grammar's check of tls protocols is confpop's); keypop holds pki_check (its
     check mode, keypop -c: no third program holds a key), the listener
     pki_tls."""
     def syms(prog):
@@ -230,14 +229,49 @@ def root_parses_no_certificate(srv):
                    if ln.strip())
     popd = syms(T.POPD)
     T.expect(sorted(s for s in popd if s in ("pki_check", "pki_tls") or
-                    (s.startswith("tls_") and
-                     s != "tls_config_parse_protocols")), [],
+                    s.startswith("tls_")), [],
              "certificate parsing in popd")
     T.expect_true("pki_verdict" in popd, "popd reads keypop -c's verdict")
     T.expect_true("pki_check" in syms(os.path.join(T.REPO, "keypop",
                                                    "keypop")),
                   "keypop holds pki_check")
     T.expect_true("pki_tls" in syms(T.LISTENER), "the listener, pki_tls")
+
+
+@T.test
+def parent_parses_nothing(srv):
+    """Issue 71: the parent holds no parser of popd.conf: confpop -C,
+    read-only, parses and checks it at start and at each reload, and
+    the parent takes what it writes back as a message (conf_unimage).
+    A reload of a file with an error keeps the old configuration, and
+    popctl and the log name the error as confpop said it."""
+    def syms(prog):
+        nm = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                            check=True).stdout.decode()
+        return set(ln.split()[-1] for ln in nm.splitlines() if ln.strip())
+    grammar = {"parse_config", "yyparse", "conf_check", "cmdline_symset",
+               "flags_conf"}
+    popd = syms(T.POPD)
+    T.expect(sorted(popd & grammar), [], "the grammar in popd")
+    T.expect_true("conf_unimage" in popd, "popd reads confpop's image")
+    confpop = syms(os.path.join(T.REPO, "confpop", "confpop"))
+    T.expect(sorted(grammar - confpop), [], "the grammar not in confpop")
+    with open(srv.conffile) as f:
+        good = f.read()
+    n = len(good.splitlines()) + 1
+    write(srv.conffile, good + "limit sessions nonsense\n")
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 1, "popctl reload of a bad file: %s %s" % (out, err))
+    T.expect_true("%s:%d: syntax error" % (srv.conffile, n) in out + err,
+                  "popctl names the line", out + err)
+    T.expect_true("%s:%d: syntax error" % (srv.conffile, n) in srv.log(),
+                  "the log names the line", srv.log_tail(10))
+    srv.pop("alice").quit()
+    write(srv.conffile, good.replace("listen on", "limit sessions 7\n"
+                                     "listen on", 1))
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 0, "popctl reload of a good file: %s %s" % (out, err))
+    srv.pop("alice").quit()
 
 
 @T.test(start=False)

@@ -42,6 +42,7 @@
 #include <glob.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@
 #include "log.h"
 #include "config.h"
 #include "unit.h"
+
+static void	 image(const char *, struct popd_conf *, const char *);
 
 static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
 static char	 errs[65536];	/* what the last parse logged */
@@ -227,8 +230,116 @@ good(const char *name)
 		conf_free(again);
 	}
 	free(want);
+	image(name, conf, out);
 	free(out);
 	conf_free(conf);
+}
+
+/* conf_image's image of c, in *buf (len bytes); 0, or -1. */
+static int
+imaged(const struct popd_conf *c, char **buf, size_t *len)
+{
+	FILE	*fp;
+	int	 r;
+
+	*buf = NULL;
+	if ((fp = open_memstream(buf, len)) == NULL)
+		die("open_memstream");
+	r = conf_image(fp, c);
+	if (fclose(fp) == EOF)
+		die("fclose");
+	return r;
+}
+
+/* Whether the parent takes c as confpop -C would send it. */
+static int
+taken(const struct popd_conf *c)
+{
+	struct popd_conf	*back;
+	const char		*why;
+	char			*buf;
+	size_t			 len;
+
+	if (imaged(c, &buf, &len) == -1)
+		die("conf_image");
+	back = conf_unimage(buf, len, &why);
+	free(buf);
+	conf_free(back);
+	return back != NULL;
+}
+
+/*
+ * confpop -C's image of conf, read back as the parent reads it
+ * (conf_unimage), prints the same; cut short anywhere, longer, or
+ * written by a confpop that lies about a string, a number, a name or
+ * a count, it is refused.
+ */
+static void
+image(const char *name, struct popd_conf *conf, const char *out)
+{
+	struct popd_conf	*back;
+	struct conf_listen	*l;
+	const char		*why;
+	char			*buf, *cut, *out2, save[sizeof(conf->ctlgroup)];
+	size_t			 len, i;
+	uint32_t		 n;
+	int			 port;
+
+	CHECK(imaged(conf, &buf, &len) == 0, "%s: conf_image", name);
+	if ((back = conf_unimage(buf, len, &why)) == NULL) {
+		CHECK(0, "%s: its image refused: %s", name, why);
+		free(buf);
+		return;
+	}
+	out2 = printed(back);
+	check_text("read back from its image", out2, out);
+	free(out2);
+	conf_free(back);
+	if ((cut = malloc(len + 1)) == NULL)
+		die("malloc");
+	for (i = 0; i < len; i += i < 64 ? 1 : 61) {
+		memcpy(cut, buf, i);
+		back = conf_unimage(cut, i, &why);
+		CHECK(back == NULL, "%s: image cut at %zu of %zu taken", name,
+		    i, len);
+		conf_free(back);
+	}
+	memcpy(cut, buf, len);
+	cut[len] = '\0';
+	CHECK((back = conf_unimage(cut, len + 1, &why)) == NULL,
+	    "%s: a byte after the image taken", name);
+	conf_free(back);
+	/* The head's counts: nfiles, nlistens (conf_imghead). */
+	for (i = 1; i <= 2; i++) {
+		memcpy(cut, buf, len);
+		memcpy(&n, cut + i * sizeof(n), sizeof(n));
+		n = i == 1 ? n + 1 : 65;
+		memcpy(cut + i * sizeof(n), &n, sizeof(n));
+		CHECK((back = conf_unimage(cut, len, &why)) == NULL,
+		    "%s: count %zu spoiled, taken", name, i);
+		conf_free(back);
+	}
+	free(cut);
+	free(buf);
+
+	memcpy(save, conf->ctlgroup, sizeof(save));
+	memset(conf->ctlgroup, 'x', sizeof(conf->ctlgroup));
+	CHECK(!taken(conf), "%s: an unterminated string taken", name);
+	memcpy(conf->ctlgroup, save, sizeof(save));
+	conf->set.timeout.idle = -1;
+	CHECK(!taken(conf), "%s: timeout idle -1 taken", name);
+	conf->set = settings_defaults;
+	if ((l = TAILQ_FIRST(&conf->listens)) == NULL)
+		return;
+	port = l->port;
+	l->port = 65536;
+	CHECK(!taken(conf), "%s: port 65536 taken", name);
+	l->port = port;
+	if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
+	    CONF_LISTEN_HEALTH))
+		return;
+	(void)strlcpy(l->pki, "no such pki", sizeof(l->pki));
+	CHECK(!taken(conf), "%s: a listener of no pki taken", name);
 }
 
 static void
