@@ -701,7 +701,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_healthline \
 		regress/fuzz/fuzz_verdict \
 		regress/fuzz/fuzz_sigcheck \
-		regress/fuzz/fuzz_lastuse
+		regress/fuzz/fuzz_lastuse \
+		regress/fuzz/fuzz_confimage
 FUZZ_TIME?=	10
 FUZZ_RUNS?=	10000000
 
@@ -855,6 +856,14 @@ regress/fuzz/fuzz_lastuse: regress/fuzz/fuzz_lastuse.c ${FUZZ_LASTUSE_SRCS} \
     ${HDRS} ${CONTROL_HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lastuse.c \
 	    ${FUZZ_LASTUSE_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
+
+# The parent's reader of confpop -C's image, with the checks it calls.
+FUZZ_CONFIMAGE_SRCS=	conf/confimage.c conf/config.c common/quotarule.c \
+		${FUZZ_MSG_SRCS}
+regress/fuzz/fuzz_confimage: regress/fuzz/fuzz_confimage.c \
+    ${FUZZ_CONFIMAGE_SRCS} ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -Iconf -o $@ regress/fuzz/fuzz_confimage.c \
+	    ${FUZZ_CONFIMAGE_SRCS} ${PKG_LIBS} ${CRYPT_LIBS}
 
 # The role fuzzers compile the role's own file (main renamed) with the
 # shared code it calls.

@@ -27,6 +27,9 @@
  * the file names in the messages are relative.  What a golden file cannot
  * hold (a FIFO, a -D macro) is written to a temporary directory.
  *
+ * test_conf -s DIR writes each good file's image (confimage.c) into DIR:
+ * the seeds of fuzz_confimage.
+ *
  * test_conf -u (make conf-update) writes each golden file that differs
  * from what the parser gives, instead of failing on it, and names it:
  * a new setting is a diff to review, not 21 files to type.  A good file
@@ -58,6 +61,7 @@ static void	 image(const char *, struct popd_conf *, const char *);
 static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
 static char	 errs[65536];	/* what the last parse logged */
 static int	 update;	/* -u: rewrite the golden files */
+static const char *seeds;	/* -s: write each image there (fuzz seeds) */
 
 static void
 die(const char *what)
@@ -286,6 +290,15 @@ image(const char *name, struct popd_conf *conf, const char *out)
 	int			 port;
 
 	CHECK(imaged(conf, &buf, &len) == 0, "%s: conf_image", name);
+	if (seeds != NULL) {
+		char	 path[PATH_MAX];
+		FILE	*fp;
+
+		(void)snprintf(path, sizeof(path), "%s/%s", seeds, name);
+		if ((fp = fopen(path, "w")) == NULL ||
+		    fwrite(buf, 1, len, fp) != len || fclose(fp) == EOF)
+			die(path);
+	}
 	if ((back = conf_unimage(buf, len, &why)) == NULL) {
 		CHECK(0, "%s: its image refused: %s", name, why);
 		free(buf);
@@ -504,8 +517,10 @@ main(int argc, char *argv[])
 
 	if (argc == 2 && strcmp(argv[1], "-u") == 0)
 		update = 1;
+	else if (argc == 3 && strcmp(argv[1], "-s") == 0)
+		seeds = argv[2];
 	else if (argc != 1) {
-		fprintf(stderr, "usage: test_conf [-u]\n");
+		fprintf(stderr, "usage: test_conf [-u | -s dir]\n");
 		return 2;
 	}
 	log_init(1, LOG_MAIL);
