@@ -228,10 +228,12 @@ const char		*conf_duration(long long);
 
 /*
  * confimage.c: the configuration from confpop -C to the parent, which
- * waits CONF_WAIT seconds for it, and reads at most CONF_IMAGEMAX bytes.
+ * waits CONF_WAIT seconds for it, and reads at most CONF_IMAGEMAX bytes
+ * and CONF_MAXFILES file names.
  */
 #define CONF_WAIT		30
 #define CONF_IMAGEMAX		(4 * 1024 * 1024)
+#define CONF_MAXFILES		65536	/* names of conf_where's files */
 int			 conf_image(FILE *, const struct popd_conf *);
 struct popd_conf	*conf_unimage(const void *, size_t, const char **);
 struct popd_conf	*conf_fetch(const char *, char *const [], const char *);

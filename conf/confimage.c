@@ -312,7 +312,7 @@ conf_unimage(const void *buf, size_t len, const char **why)
 	*why = "too many entries";
 	if (h->size != sizeof(*top) || h->nlistens > POPD_MAXLISTEN ||
 	    h->npkis > POPD_MAXPKI || h->nproxies > POPD_MAXPROXY ||
-	    h->ntables > POPD_MAXTABLES || h->nfiles > m.left ||
+	    h->ntables > POPD_MAXTABLES || h->nfiles > CONF_MAXFILES ||
 	    h->ntrusted > m.left / sizeof(struct conf_trusted) ||
 	    h->nctluids > m.left / sizeof(uid_t))
 		return NULL;

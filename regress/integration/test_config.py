@@ -274,6 +274,45 @@ def parent_parses_nothing(srv):
     srv.pop("alice").quit()
 
 
+@T.test(start=False, timeout=180)
+def confpop_lies_or_hangs(srv):
+    """The parent takes confpop -C's configuration as a less privileged
+    process's message: a confpop that writes what is no image, an image
+    larger than CONF_IMAGEMAX (4 MB), or that never ends (CONF_WAIT,
+    30 s: killed), leaves popd refusing to start, saying why; one that
+    fails has its own words logged as it said them."""
+    srv.port = T.free_port()
+    text, _ = srv.config()
+    conf = write(os.path.join(srv.tmpdir, "c.conf"), text)
+    top = os.path.join(srv.tmpdir, "build")
+    T.copy_programs(top)
+    fake = os.path.join(top, "confpop", "confpop")
+    for body, want in (
+            ("printf 'no image' >&3", "the configuration's image: "
+             "truncated"),
+            ("exec 0<&- 1>&- 2>&-; head -c 4194304 /dev/zero >&3",
+             "the configuration is "
+             "larger than 4194303 bytes"),
+            ("echo 'c.conf:7: as confpop said it' >&2; exit 1",
+             "c.conf:7: as confpop said it"),
+            ("exec sleep 600", "took too long: killed")):
+        os.unlink(fake)
+        write(fake, "#!/bin/sh\n%s\n" % body)
+        os.chmod(fake, 0o755)
+        started = time.monotonic()
+        r = subprocess.run([os.path.join(top, "popd", "popd"), "-d", "-f",
+                            conf], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=90)
+        out = r.stdout.decode(errors="replace")
+        T.expect(r.returncode, 1, "popd's exit status (%s): %s"
+                 % (body, out))
+        T.expect_true(want in out, "popd says why (%s)" % body, out)
+        if body.startswith("exec sleep"):
+            T.expect_true(25 < time.monotonic() - started < 60,
+                          "killed after CONF_WAIT", out)
+
+
 @T.test(start=False)
 def authtab_read_by_authpop(srv):
     """The parent reads no password hash: the popd binary holds no
