@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "protodecl.h"
+#include "table.h"
 
 static const char *
 valid_conf(const void *p)
@@ -165,11 +166,8 @@ valid_newtab(const void *p)
 {
 	const struct msg_newtab	*m = p;
 
-	/*
-	 * table.h's: TABLE_AUTH 1, TABLE_PASSWD 0x20, TABLE_WEAK 0x40,
-	 * TABLE_SKIP 0x100.
-	 */
-	if (m->kind != 0 && (m->kind & ~(0x20 | 0x40 | 0x100)) != 1)
+	if (m->kind != 0 && (m->kind & ~(TABLE_PASSWD | TABLE_WEAK |
+	    TABLE_SKIP)) != TABLE_AUTH)
 		return "table kind";
 	if (m->pad != 0)
 		return "padding";
@@ -878,11 +876,9 @@ msg_checks(int self)
 const char *
 msg_type_str(uint32_t type)
 {
-	const struct msg_decl	*d;
+	const struct msg_decl	*d = msg_decl(type);
 
-	if ((d = msg_decl(type)) == NULL)
-		return "UNKNOWN";
-	return d->name;
+	return d != NULL ? d->name : "UNKNOWN";
 }
 
 const char *
