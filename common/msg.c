@@ -207,26 +207,20 @@ chan_sync(struct chan *c)
 {
 	struct pollfd	pfd;
 
-	for (;;) {
-		if (c->fd == -1) {
-			errno = EPIPE;
-			return -1;
-		}
+	while (c->fd != -1) {
 		chan_flush(c);
 		if (TAILQ_EMPTY(&c->outq))
 			return 0;
 		pfd.fd = c->fd;
 		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
+		pfd.revents = 0;	/* none, after an EINTR */
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 			fatal("poll");
-		}
-		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			errno = EPIPE;
-			return -1;
-		}
+		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
+			break;
 	}
+	errno = EPIPE;
+	return -1;
 }
 
 void
