@@ -41,9 +41,7 @@ valid_pki(const void *p)
 {
 	const struct msg_pki	*m = p;
 
-	if (m->certlen == 0 || m->certlen > PKI_MAXFILE)
-		return "file size";
-	return NULL;
+	return m->certlen == 0 || m->certlen > PKI_MAXFILE ? "file size" : NULL;
 }
 
 static const char *
@@ -224,10 +222,8 @@ valid_health(const void *p)
 {
 	const struct msg_health	*m = p;
 
-	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
-	    m->state != HEALTH_DEGRADED)
-		return "state";
-	return NULL;
+	return m->state == HEALTH_UP || m->state == HEALTH_DRAINING ||
+	    m->state == HEALTH_DEGRADED ? NULL : "state";
 }
 
 static const char *
@@ -235,9 +231,7 @@ valid_verbose(const void *p)
 {
 	const struct msg_verbose	*m = p;
 
-	if (m->level < 0 || m->level > VERBOSE_MAX)
-		return "level";
-	return NULL;
+	return m->level < 0 || m->level > VERBOSE_MAX ? "level" : NULL;
 }
 
 static const char *
