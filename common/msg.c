@@ -48,6 +48,8 @@ static void	chan_event(int, short, void *);
 static void	chan_update(struct chan *);
 static void	chan_flush(struct chan *);
 static void	chan_read(struct chan *);
+static const char *reason(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
 
 /* The handler of type on c, or NULL. */
 static const struct msg_handler *
@@ -363,9 +365,9 @@ chan_flush(struct chan *c)
 	chan_update(c);
 }
 
-/* msg_check's answer, formatted. */
+/* A reason msg_check gives, formatted. */
 static const char *
-why(const char *fmt, ...)
+reason(const char *fmt, ...)
 {
 	static char	buf[160];
 	va_list		ap;
@@ -400,32 +402,32 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 	if (ctlbad)
 		return "bad control message";
 	if ((size_t)n < sizeof(hdr))
-		return why("short message (%zd bytes)", n);
+		return reason("short message (%zd bytes)", n);
 	memcpy(&hdr, buf, sizeof(hdr));
 	if (hdr.version != MSG_VERSION)
-		return why("message version %u, want %u", hdr.version,
+		return reason("message version %u, want %u", hdr.version,
 		    MSG_VERSION);
 	if (hdr.len != (size_t)n - sizeof(hdr))
-		return why("%s: length %u, datagram %zd",
+		return reason("%s: length %u, datagram %zd",
 		    msg_type_str(hdr.type), hdr.len, n);
 	if ((d = msg_decl(hdr.type)) == NULL || d->from != c->peer ||
 	    !(d->to & c->self))
-		return why("unexpected %s (%u)", msg_type_str(hdr.type),
+		return reason("unexpected %s (%u)", msg_type_str(hdr.type),
 		    hdr.type);
 	if (!(d->phases & c->phase))
-		return why("%s out of order (phase %#x)", d->name, c->phase);
+		return reason("%s out of order (phase %#x)", d->name, c->phase);
 	if (hdr.len != d->size)
-		return why("%s: payload %u bytes, want %zu", d->name,
+		return reason("%s: payload %u bytes, want %zu", d->name,
 		    hdr.len, d->size);
 	if ((bad = d->valid(buf + sizeof(hdr))) != NULL)
-		return why("%s: bad %s", d->name, bad);
+		return reason("%s: bad %s", d->name, bad);
 	if (lost && d->fd != MSG_FD)
 		return "truncated message";
 	if (lost)
 		log_rate(&rate_lost, "%s from %s lost its descriptor: out of "
 		    "descriptors", d->name, proc_str(c->peer));
 	else if (nfds != (d->fd == MSG_FD ? 1 : 0))
-		return why("%s with %zu descriptors, want %d", d->name,
+		return reason("%s with %zu descriptors, want %d", d->name,
 		    nfds, d->fd == MSG_FD ? 1 : 0);
 	*declp = d;
 	return NULL;
