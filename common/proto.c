@@ -31,12 +31,6 @@
 #include "table.h"
 
 static const char *
-valid_conf(const void *p)
-{
-	return settings_check(p);
-}
-
-static const char *
 valid_pki(const void *p)
 {
 	const struct msg_pki	*m = p;
@@ -253,7 +247,7 @@ static const struct msg_decl decls[] = {
 	 */
 	D(MSG_PARENT_CONF, P, L | A | M | C | T | R | Y | H,
 	    sizeof(struct conf_settings),
-	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
+	    MSG_NOFD, settings_check, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | H, sizeof(struct msg_proxy), MSG_NOFD,
