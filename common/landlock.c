@@ -32,8 +32,6 @@
 #include "util.h"
 #include "landlock.h"
 
-static void	ll_degraded(const char *, const char *);
-
 static int	ll_warned;
 
 /*
@@ -76,15 +74,6 @@ ll_abi(void)
 	return sandbox_landlock_abi_hook((int)abi);
 }
 
-static void
-ll_degraded(const char *role, const char *why)
-{
-	if (!ll_warned)
-		log_warnx("%s: sandbox degraded: %s; filesystem confinement "
-		    "rests on seccomp, ids and chroot only", role, why);
-	ll_warned = 1;
-}
-
 /*
  * Restrict this thread (and everything it forks or execs later) with a
  * new Landlock layer: handle the fs rights in fs that the running ABI
@@ -104,18 +93,18 @@ ll_restrict(const char *role, uint64_t fs, int nonet,
 	struct stat			st;
 	uint64_t			known;
 	size_t				i, asize;
+	char				why[64];
 	int				abi, rfd, pfd;
 
-	if ((abi = ll_abi()) <= 0) {
-		ll_degraded(role, "no Landlock in this kernel");
-		return 0;
-	}
-	if (abi < minabi) {
-		char	why[64];
-
-		(void)snprintf(why, sizeof(why), "Landlock ABI %d is too old "
-		    "(need %d)", abi, minabi);
-		ll_degraded(role, why);
+	if ((abi = ll_abi()) <= 0 || abi < minabi) {
+		(void)snprintf(why, sizeof(why), abi <= 0 ? "no Landlock in "
+		    "this kernel" : "Landlock ABI %d is too old (need %d)",
+		    abi, minabi);
+		if (!ll_warned)
+			log_warnx("%s: sandbox degraded: %s; filesystem "
+			    "confinement rests on seccomp, ids and chroot only",
+			    role, why);
+		ll_warned = 1;
 		return 0;
 	}
 

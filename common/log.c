@@ -55,12 +55,6 @@ static size_t		 capturelen;
  */
 static pid_t		 logpid;
 
-static pid_t
-log_pid(void)
-{
-	return logpid != 0 ? logpid : getpid();
-}
-
 /*
  * One write(2) per line keeps the lines of several processes whole, and
  * needs nothing from the sandbox that stdio's buffering would (fstat).
@@ -76,7 +70,7 @@ log_stderr(const char *msg)
 		n = snprintf(line, sizeof(line), "%s\n", msg);
 	else
 		n = snprintf(line, sizeof(line), "%s[%d]: %s\n", procname,
-		    (int)log_pid(), msg);
+		    (int)logpid, msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
@@ -95,7 +89,7 @@ log_relay(int pri, const char *msg)
 	char	line[LOG_RELAY_MAX];
 	int	n;
 
-	n = snprintf(line, sizeof(line), "<%d>%d %s", pri, (int)log_pid(), msg);
+	n = snprintf(line, sizeof(line), "<%d>%d %s", pri, (int)logpid, msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))

@@ -48,6 +48,8 @@ static void	chan_event(int, short, void *);
 static void	chan_update(struct chan *);
 static void	chan_flush(struct chan *);
 static void	chan_read(struct chan *);
+static const char *reason(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
 
 /* The handler of type on c, or NULL. */
 static const struct msg_handler *
@@ -76,21 +78,6 @@ chan_init(struct chan *c, int fd, int self, int peer, int phase,
 	const struct msg_decl	*const *all, *d;
 	size_t			 i, n;
 
-	if (!msg_checks(self))
-		fatalx("%s: built without the checks of its messages",
-		    proc_str(self));
-	all = msg_decls(&n);
-	for (i = 0; i < n; i++)
-		if (all[i]->from == peer && (all[i]->to & self) &&
-		    chan_handler(&(struct chan){ .handlers = handlers,
-		    .nhandlers = nhandlers }, all[i]->type) == NULL)
-			fatalx("no handler for %s from %s", all[i]->name,
-			    proc_str(peer));
-	for (i = 0; i < nhandlers; i++)
-		if ((d = msg_decl(handlers[i].type)) == NULL ||
-		    d->from != peer || !(d->to & self))
-			fatalx("a handler for %s, which %s does not send",
-			    msg_type_str(handlers[i].type), proc_str(peer));
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->self = self;
@@ -102,6 +89,20 @@ chan_init(struct chan *c, int fd, int self, int peer, int phase,
 	c->arg = arg;
 	c->pri = -1;
 	TAILQ_INIT(&c->outq);
+	if (!msg_checks(self))
+		fatalx("%s: built without the checks of its messages",
+		    proc_str(self));
+	all = msg_decls(&n);
+	for (i = 0; i < n; i++)
+		if (all[i]->from == peer && (all[i]->to & self) &&
+		    chan_handler(c, all[i]->type) == NULL)
+			fatalx("no handler for %s from %s", all[i]->name,
+			    proc_str(peer));
+	for (i = 0; i < nhandlers; i++)
+		if ((d = msg_decl(handlers[i].type)) == NULL ||
+		    d->from != peer || !(d->to & self))
+			fatalx("a handler for %s, which %s does not send",
+			    msg_type_str(handlers[i].type), proc_str(peer));
 	if (set_nonblock(fd) == -1)
 		fatal("channel to %s", proc_str(peer));
 }
@@ -208,26 +209,20 @@ chan_sync(struct chan *c)
 {
 	struct pollfd	pfd;
 
-	for (;;) {
-		if (c->fd == -1) {
-			errno = EPIPE;
-			return -1;
-		}
+	while (c->fd != -1) {
 		chan_flush(c);
 		if (TAILQ_EMPTY(&c->outq))
 			return 0;
 		pfd.fd = c->fd;
 		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
+		pfd.revents = 0;	/* none, after an EINTR */
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 			fatal("poll");
-		}
-		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			errno = EPIPE;
-			return -1;
-		}
+		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
+			break;
 	}
+	errno = EPIPE;
+	return -1;
 }
 
 void
@@ -251,20 +246,15 @@ chan_close(struct chan *c)
 }
 
 /*
- * Messages from this peer before other events of the same loop (libevent
- * priorities: lower first; event_priority_init must allow pri).
+ * Before chan_start: this peer's messages before the loop's other events
+ * (libevent priorities: lower first; event_priority_init must allow pri).
  */
 void
 chan_priority(struct chan *c, int pri)
 {
+	if (c->started)
+		fatalx("%s: after chan_start", __func__);
 	c->pri = pri;
-	if (!c->started)
-		return;
-	event_del(&c->ev);
-	if (event_priority_set(&c->ev, pri) == -1)
-		fatalx("event_priority_set");
-	if (event_add(&c->ev, NULL) == -1)
-		fatal("event_add");
 }
 
 /*
@@ -375,6 +365,19 @@ chan_flush(struct chan *c)
 	chan_update(c);
 }
 
+/* A reason msg_check gives, formatted. */
+static const char *
+reason(const char *fmt, ...)
+{
+	static char	buf[160];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
 /*
  * What is wrong with a received message, or NULL: the datagram, its
  * descriptors and the declaration of its type must agree exactly, and
@@ -384,7 +387,6 @@ static const char *
 msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
     int ctlbad, size_t nfds, const struct msg_decl **declp)
 {
-	static char		 why[160];
 	struct msg_hdr		 hdr;
 	const struct msg_decl	*d;
 	const char		*bad;
@@ -399,52 +401,34 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 	}
 	if (ctlbad)
 		return "bad control message";
-	if ((size_t)n < sizeof(hdr)) {
-		(void)snprintf(why, sizeof(why), "short message (%zd bytes)",
-		    n);
-		return why;
-	}
+	if ((size_t)n < sizeof(hdr))
+		return reason("short message (%zd bytes)", n);
 	memcpy(&hdr, buf, sizeof(hdr));
-	if (hdr.version != MSG_VERSION) {
-		(void)snprintf(why, sizeof(why), "message version %u, want %u",
-		    hdr.version, MSG_VERSION);
-		return why;
-	}
-	if (hdr.len != (size_t)n - sizeof(hdr)) {
-		(void)snprintf(why, sizeof(why), "%s: length %u, datagram %zd",
+	if (hdr.version != MSG_VERSION)
+		return reason("message version %u, want %u", hdr.version,
+		    MSG_VERSION);
+	if (hdr.len != (size_t)n - sizeof(hdr))
+		return reason("%s: length %u, datagram %zd",
 		    msg_type_str(hdr.type), hdr.len, n);
-		return why;
-	}
 	if ((d = msg_decl(hdr.type)) == NULL || d->from != c->peer ||
-	    !(d->to & c->self)) {
-		(void)snprintf(why, sizeof(why), "unexpected %s (%u)",
-		    msg_type_str(hdr.type), hdr.type);
-		return why;
-	}
-	if (!(d->phases & c->phase)) {
-		(void)snprintf(why, sizeof(why), "%s out of order (phase %#x)",
-		    d->name, c->phase);
-		return why;
-	}
-	if (hdr.len != d->size) {
-		(void)snprintf(why, sizeof(why), "%s: payload %u bytes, want %zu",
-		    d->name, hdr.len, d->size);
-		return why;
-	}
-	if ((bad = d->valid(buf + sizeof(hdr))) != NULL) {
-		(void)snprintf(why, sizeof(why), "%s: bad %s", d->name, bad);
-		return why;
-	}
+	    !(d->to & c->self))
+		return reason("unexpected %s (%u)", msg_type_str(hdr.type),
+		    hdr.type);
+	if (!(d->phases & c->phase))
+		return reason("%s out of order (phase %#x)", d->name, c->phase);
+	if (hdr.len != d->size)
+		return reason("%s: payload %u bytes, want %zu", d->name,
+		    hdr.len, d->size);
+	if ((bad = d->valid(buf + sizeof(hdr))) != NULL)
+		return reason("%s: bad %s", d->name, bad);
 	if (lost && d->fd != MSG_FD)
 		return "truncated message";
 	if (lost)
 		log_rate(&rate_lost, "%s from %s lost its descriptor: out of "
 		    "descriptors", d->name, proc_str(c->peer));
-	else if (nfds != (d->fd == MSG_FD ? 1 : 0)) {
-		(void)snprintf(why, sizeof(why), "%s with %zu descriptors, "
-		    "want %d", d->name, nfds, d->fd == MSG_FD ? 1 : 0);
-		return why;
-	}
+	else if (nfds != (d->fd == MSG_FD ? 1 : 0))
+		return reason("%s with %zu descriptors, want %d", d->name,
+		    nfds, d->fd == MSG_FD ? 1 : 0);
 	*declp = d;
 	return NULL;
 }

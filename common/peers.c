@@ -67,9 +67,7 @@ valid_signed(const void *p)
 {
 	const struct msg_signed	*m = p;
 
-	if (m->len > sizeof(m->sig))
-		return "length";
-	return NULL;
+	return m->len > sizeof(m->sig) ? "length" : NULL;
 }
 
 static const char *
@@ -321,9 +319,8 @@ valid_ctlappsq(const void *p)
 {
 	const struct msg_ctlappsq	*m = p;
 
-	if (!TERMINATED(m->user) || !valid_username(m->user))
-		return "user name";
-	return NULL;
+	return TERMINATED(m->user) && valid_username(m->user) ? NULL :
+	    "user name";
 }
 
 static const char *

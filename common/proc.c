@@ -287,15 +287,10 @@ proc_free_later(void *p)
 int
 proc_ctlfull(struct chan *c)
 {
-	struct chan_msg	*m;
-	int		 n = 0;
-
-	TAILQ_FOREACH(m, &c->outq, entry)
-		if (++n == CTL_QUEUEMAX) {
-			chan_bad(c, "%d answers unread", n);
-			return 1;
-		}
-	return 0;
+	if (c->outmsgs < CTL_QUEUEMAX)
+		return 0;
+	chan_bad(c, "%d answers unread", CTL_QUEUEMAX);
+	return 1;
 }
 
 /*

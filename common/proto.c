@@ -28,21 +28,14 @@
 #include <string.h>
 
 #include "protodecl.h"
-
-static const char *
-valid_conf(const void *p)
-{
-	return settings_check(p);
-}
+#include "table.h"
 
 static const char *
 valid_pki(const void *p)
 {
 	const struct msg_pki	*m = p;
 
-	if (m->certlen == 0 || m->certlen > PKI_MAXFILE)
-		return "file size";
-	return NULL;
+	return m->certlen == 0 || m->certlen > PKI_MAXFILE ? "file size" : NULL;
 }
 
 static const char *
@@ -165,11 +158,8 @@ valid_newtab(const void *p)
 {
 	const struct msg_newtab	*m = p;
 
-	/*
-	 * table.h's: TABLE_AUTH 1, TABLE_PASSWD 0x20, TABLE_WEAK 0x40,
-	 * TABLE_SKIP 0x100.
-	 */
-	if (m->kind != 0 && (m->kind & ~(0x20 | 0x40 | 0x100)) != 1)
+	if (m->kind != 0 && (m->kind & ~(TABLE_PASSWD | TABLE_WEAK |
+	    TABLE_SKIP)) != TABLE_AUTH)
 		return "table kind";
 	if (m->pad != 0)
 		return "padding";
@@ -226,10 +216,8 @@ valid_health(const void *p)
 {
 	const struct msg_health	*m = p;
 
-	if (m->state != HEALTH_UP && m->state != HEALTH_DRAINING &&
-	    m->state != HEALTH_DEGRADED)
-		return "state";
-	return NULL;
+	return m->state == HEALTH_UP || m->state == HEALTH_DRAINING ||
+	    m->state == HEALTH_DEGRADED ? NULL : "state";
 }
 
 static const char *
@@ -237,9 +225,7 @@ valid_verbose(const void *p)
 {
 	const struct msg_verbose	*m = p;
 
-	if (m->level < 0 || m->level > VERBOSE_MAX)
-		return "level";
-	return NULL;
+	return m->level < 0 || m->level > VERBOSE_MAX ? "level" : NULL;
 }
 
 static const char *
@@ -261,7 +247,7 @@ static const struct msg_decl decls[] = {
 	 */
 	D(MSG_PARENT_CONF, P, L | A | M | C | T | R | Y | H,
 	    sizeof(struct conf_settings),
-	    MSG_NOFD, valid_conf, PH_START, PH_CONF),
+	    MSG_NOFD, settings_check, PH_START, PH_CONF),
 	D(MSG_PARENT_CONF_PKI, P, L, sizeof(struct msg_pki), MSG_FD,
 	    valid_pki, PH_CONF, 0),
 	D(MSG_PARENT_CONF_PROXY, P, L | H, sizeof(struct msg_proxy), MSG_NOFD,
@@ -878,11 +864,9 @@ msg_checks(int self)
 const char *
 msg_type_str(uint32_t type)
 {
-	const struct msg_decl	*d;
+	const struct msg_decl	*d = msg_decl(type);
 
-	if ((d = msg_decl(type)) == NULL)
-		return "UNKNOWN";
-	return d->name;
+	return d != NULL ? d->name : "UNKNOWN";
 }
 
 const char *

@@ -284,10 +284,27 @@ sc_child_base(scmp_filter_ctx ctx, const char *role, int tcp, pid_t pid)
 }
 
 static void
-sc_load(scmp_filter_ctx ctx, const char *role)
+sb_describe(int abi, const char *role)
+{
+	/* A newer kernel: we handle the rights of the ABIs we know. */
+	if (abi > LL_ABI_KNOWN)
+		abi = LL_ABI_KNOWN;
+	if (abi > 0)
+		(void)snprintf(sandbox_desc, sizeof(sandbox_desc),
+		    "seccomp+landlock(abi %d)+no_new_privs", abi);
+	else
+		(void)snprintf(sandbox_desc, sizeof(sandbox_desc),
+		    "seccomp+no_new_privs (no landlock%s%s)",
+		    role != NULL ? " for " : "", role != NULL ? role : "");
+}
+
+/* Load the filter, and say what confines us: seccomp, and Landlock abi. */
+static void
+sc_load(scmp_filter_ctx ctx, const char *role, int abi)
 {
 	sc_check(seccomp_load(ctx), role, "load");
 	seccomp_release(ctx);
+	sb_describe(abi, role);
 }
 
 /* No filesystem at all: libc may still try, and gets EACCES. */
@@ -327,28 +344,13 @@ elf_interp(void)
 	return interp;
 }
 
-static void
-sb_describe(int abi, const char *role)
-{
-	/* A newer kernel: we handle the rights of the ABIs we know. */
-	if (abi > LL_ABI_KNOWN)
-		abi = LL_ABI_KNOWN;
-	if (abi > 0)
-		(void)snprintf(sandbox_desc, sizeof(sandbox_desc),
-		    "seccomp+landlock(abi %d)+no_new_privs", abi);
-	else
-		(void)snprintf(sandbox_desc, sizeof(sandbox_desc),
-		    "seccomp+no_new_privs (no landlock%s%s)",
-		    role != NULL ? " for " : "", role != NULL ? role : "");
-}
-
 /*
  * The start of a role with no file and no network of its own (the
  * listener, lmtp, control, keypop and keypop -c): no_new_privs; a
  * Landlock layer that handles every filesystem right with no rule (no file at all), *abi
  * its ABI; a seccomp filter that kills, with the common set, no file,
  * and the n calls of allow.  The role adds its own rules, then
- * sc_nofile_load.
+ * sc_load.
  */
 static scmp_filter_ctx
 sc_nofile(const char *role, const int *allow, size_t n, int *abi)
@@ -362,13 +364,6 @@ sc_nofile(const char *role, const int *allow, size_t n, int *abi)
 	sc_nofs(ctx, role);
 	sc_allow(ctx, role, allow, n);
 	return ctx;
-}
-
-static void
-sc_nofile_load(scmp_filter_ctx ctx, const char *role, int abi)
-{
-	sc_load(ctx, role);
-	sb_describe(abi, abi > 0 ? NULL : role);
 }
 
 /*
@@ -471,8 +466,7 @@ exec_only(const char *role, const char *const exec[], int tcp)
 
 	ctx = sc_init(role, SCMP_ACT_ALLOW);
 	sc_deny(ctx, role);
-	sc_load(ctx, role);
-	sb_describe(abi, abi > 0 ? NULL : role);
+	sc_load(ctx, role, abi);
 }
 #endif
 
@@ -585,7 +579,7 @@ sandbox_listener(void)
 	/* One socketpair per session; AF_UNIX only. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
 	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "listener", "socketpair");
-	sc_nofile_load(ctx, "listener", abi);
+	sc_load(ctx, "listener", abi);
 #endif
 }
 
@@ -624,7 +618,7 @@ sandbox_lmtp(void)
 	int		abi;
 
 	ctx = sc_nofile("lmtp", allow, nitems(allow), &abi);
-	sc_nofile_load(ctx, "lmtp", abi);
+	sc_load(ctx, "lmtp", abi);
 #endif
 }
 
@@ -666,7 +660,7 @@ sandbox_control(int statefd)
 		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, statefile[i], 1,
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)statefd)), "control",
 		    "the state file");
-	sc_nofile_load(ctx, "control", abi);
+	sc_load(ctx, "control", abi);
 #endif
 }
 
@@ -692,7 +686,7 @@ sandbox_keypop(void)
 	/* Is our last answer read (compat_unread)? */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, SIOCOUTQ)), "keypop", "ioctl SIOCOUTQ");
-	sc_nofile_load(ctx, "keypop", abi);
+	sc_load(ctx, "keypop", abi);
 #endif
 }
 
@@ -724,7 +718,7 @@ sandbox_keycheck(void)
 	/* Its handshake with itself; AF_UNIX only. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
 	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "keypop -c", "socketpair");
-	sc_nofile_load(ctx, "keypop -c", abi);
+	sc_load(ctx, "keypop -c", abi);
 #endif
 }
 
@@ -789,8 +783,7 @@ sandbox_routepop(int port)
 	sc_child_base(ctx, "routepop", 1, getpid());
 	sc_nofs(ctx, "routepop");
 	sc_allow(ctx, "routepop", allow, sizeof(allow) / sizeof(allow[0]));
-	sc_load(ctx, "routepop");
-	sb_describe(abi, abi > 0 ? NULL : "routepop");
+	sc_load(ctx, "routepop", abi);
 #endif
 }
 
@@ -878,7 +871,7 @@ sandbox_authpop(void)
 	    "authpop", "clone");
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 	    SCMP_SYS(clone3), 0), "authpop", "clone3");
-	sc_nofile_load(ctx, "authpop", abi);
+	sc_load(ctx, "authpop", abi);
 #endif
 }
 
@@ -905,7 +898,7 @@ sandbox_authcheck(void)
 	int		abi;
 
 	ctx = sc_nofile("authcheck", allow, nitems(allow), &abi);
-	sc_nofile_load(ctx, "authcheck", abi);
+	sc_load(ctx, "authcheck", abi);
 #endif
 }
 
@@ -939,7 +932,7 @@ sandbox_httppop(void)
 	int		abi;
 
 	ctx = sc_nofile("httppop", allow, nitems(allow), &abi);
-	sc_nofile_load(ctx, "httppop", abi);
+	sc_load(ctx, "httppop", abi);
 #endif
 }
 
@@ -1000,8 +993,7 @@ sb_maildir(const char *role, const char *maildir, const int *extra,
 	int	abi;
 
 	abi = sb_maildir_fs(role, maildir);
-	sc_load(sc_maildir_rules(role, getpid(), extra, nextra), role);
-	sb_describe(abi, abi > 0 ? NULL : role);
+	sc_load(sc_maildir_rules(role, getpid(), extra, nextra), role, abi);
 }
 
 /* wrkrpop's beyond sb_maildir's: SO_ERROR on the session socket. */
@@ -1129,7 +1121,7 @@ sandbox_wrkrpop(const char *maildir)
 	if ((n = sandbox_wrkrpop_bpf(getpid(), prog, nitems(prog))) == -1)
 		fatal("wrkrpop: seccomp: the prebuilt filter");
 	sc_load_bpf("wrkrpop", prog, n);
-	sb_describe(abi, abi > 0 ? NULL : "wrkrpop");
+	sb_describe(abi, "wrkrpop");
 #endif
 }
 

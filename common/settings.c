@@ -171,16 +171,18 @@ conf_knobs(size_t *n)
 }
 
 /*
- * What is wrong with a configuration a child received, or NULL: every
- * string ends inside its buffer and every number is in the range the
- * grammar allows.  The parent built it from a checked popd.conf, so this
- * fails only when the parent is broken or not ours.
+ * What is wrong with a configuration a child received (MSG_PARENT_CONF,
+ * proto.c), or NULL: every string ends inside its buffer and every
+ * number is in the range the grammar allows.  The parent built it from
+ * a checked popd.conf, so this fails only when the parent is broken or
+ * not ours.
  */
 const char *
-settings_check(const struct conf_settings *set)
+settings_check(const void *p)
 {
-	size_t	 i;
-	int	 v;
+	const struct conf_settings	*set = p;
+	size_t				 i;
+	int				 v;
 
 	if (!TERMINATED(set->authtab) || !TERMINATED(set->usertab) ||
 	    !TERMINATED(set->maildir) || !TERMINATED(set->tls_protocols) ||

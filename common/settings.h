@@ -224,7 +224,7 @@ struct conf_knob {
 extern const struct conf_settings	 settings_defaults;
 const struct conf_knob	*conf_knob(enum conf_knob_kind, const char *);
 const struct conf_knob	*conf_knobs(size_t *);
-const char		*settings_check(const struct conf_settings *);
+const char		*settings_check(const void *);
 void			 settings_worker(const struct conf_settings *,
 			    struct conf_worker *);
 const char		*settings_check_worker(const struct conf_worker *);

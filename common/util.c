@@ -40,20 +40,11 @@
 int
 valid_username(const char *s)
 {
-	size_t	i;
+	size_t	n;
 
-	if (s[0] == '\0' || s[0] == '-')
-		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= POPD_MAXUSER)
-			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    strchr("._-+@", s[i]) != NULL))
-			return 0;
-	}
-	return 1;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-+@");
+	return n > 0 && n <= POPD_MAXUSER && s[n] == '\0' && s[0] != '-';
 }
 
 int

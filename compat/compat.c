@@ -488,29 +488,11 @@ compat_memtrim(void)
 }
 
 #ifdef __linux__
-/* The number in file, or 0 if it has none ("max", no file). */
-static unsigned long long
-limit_in(const char *file)
-{
-	FILE			*fp;
-	unsigned long long	 v = 0;
-
-	if ((fp = fopen(file, "re")) == NULL)
-		return 0;
-	if (fscanf(fp, "%llu", &v) != 1)
-		v = 0;
-	fclose(fp);
-	return v;
-}
-
-/*
- * The least memory limit of the cgroup path or its ancestors under top
- * (file: memory.max of cgroup v2, memory.limit_in_bytes of v1), bytes;
- * 0 for none.
- */
+/* The least limit in file of cgroup path and its ancestors, bytes; 0: none. */
 static unsigned long long
 cgroup_limit(const char *top, const char *path, const char *file)
 {
+	FILE			*fp;
 	char			 p[PATH_MAX], f[PATH_MAX], *slash;
 	unsigned long long	 v, least = 0;
 
@@ -518,9 +500,12 @@ cgroup_limit(const char *top, const char *path, const char *file)
 		return 0;
 	for (;;) {
 		if ((size_t)snprintf(f, sizeof(f), "%s%s/%s", top, p, file) <
-		    sizeof(f) && (v = limit_in(f)) > 0 &&
-		    (least == 0 || v < least))
-			least = v;
+		    sizeof(f) && (fp = fopen(f, "re")) != NULL) {
+			if (fscanf(fp, "%llu", &v) == 1 && v > 0 &&
+			    (least == 0 || v < least))
+				least = v;
+			fclose(fp);
+		}
 		if ((slash = strrchr(p, '/')) == NULL)
 			break;
 		*slash = '\0';
