@@ -76,6 +76,7 @@ sb_pledge(const char *role, const char *promises)
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <linux/sockios.h>
 
 #include <link.h>
@@ -724,11 +725,13 @@ sandbox_keycheck(void)
 
 /*
  * confpop -C: popd.conf and the files it names read and checked for the
- * parent (conf_fetch), as root, since they may be root's alone, but
- * read-only: a Landlock layer that handles every right but reading, so
- * nothing is written, made, removed or exec'd, and no TCP port bound;
- * NSS may still ask its daemons.  The parent's layer and deny-list,
- * inherited after its start, hold too.
+ * parent (conf_fetch), as root, since they may be root's alone, but for
+ * reading only: of root's capabilities, CAP_DAC_READ_SEARCH alone; a
+ * Landlock layer that handles every right but reading; a seccomp filter
+ * with the parent's deny-list that refuses every open for writing, every
+ * change to a file, exec, binding a socket and a signal to another
+ * process.  NSS may still ask its daemons.  It is the parent's first
+ * child, before the parent's own sandbox, and at each reload under it.
  */
 void
 sandbox_confpop(void)
@@ -736,13 +739,58 @@ sandbox_confpop(void)
 #ifdef __OpenBSD__
 	sb_pledge("confpop -C", "stdio rpath getpw");
 #else
-	int	abi;
+	static const int change[] = {
+		SCMP_SYS(creat), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+		SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+		SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir),
+		SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(symlink),
+		SCMP_SYS(symlinkat), SCMP_SYS(chmod), SCMP_SYS(fchmod),
+		SCMP_SYS(fchmodat), SCMP_SYS(chown), SCMP_SYS(fchown),
+		SCMP_SYS(lchown), SCMP_SYS(fchownat), SCMP_SYS(truncate),
+		SCMP_SYS(utimensat), SCMP_SYS(execve), SCMP_SYS(bind),
+		SCMP_SYS(setxattr), SCMP_SYS(removexattr),
+	};
+	static const int writing[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
+	struct __user_cap_header_struct	 h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	 d[2];
+	scmp_filter_ctx			 ctx;
+	const char			*role = "confpop -C";
+	pid_t				 pid = getpid();
+	size_t				 i;
+	int				 abi;
 
-	sb_nocore("confpop -C");
-	sb_nnp("confpop -C");
-	abi = ll_restrict("confpop -C", LL_FS_ALL & ~(LL_FS_READ_FILE |
+	sb_nocore(role);
+	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = 1U << CAP_DAC_READ_SEARCH;
+	if (syscall(SYS_capset, &h, d) == -1)
+		fatal("%s: capset", role);
+	sb_nnp(role);
+	abi = ll_restrict(role, LL_FS_ALL & ~(LL_FS_READ_FILE |
 	    LL_FS_READ_DIR), LL_NOBIND, NULL, 0, 1, 0);
-	sb_describe(abi, "confpop -C");
+	ctx = sc_init(role, SCMP_ACT_ALLOW);
+	sc_deny(ctx, role);
+	for (i = 0; i < nitems(change); i++)
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    change[i], 0), role, "change");
+	for (i = 0; i < nitems(writing); i++) {
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(open), 1, SCMP_A1(SCMP_CMP_MASKED_EQ,
+		    writing[i], writing[i])), role, "open");
+		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+		    SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ,
+		    writing[i], writing[i])), role, "openat");
+	}
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(openat2), 0), role, "openat2");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill),
+	    1, SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)pid)), role, "kill");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)pid)),
+	    role, "tgkill");
+	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(tkill), 1, SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)pid)),
+	    role, "tkill");
+	sc_load(ctx, role, abi);
 #endif
 }
 

@@ -42,9 +42,10 @@ valid_username(const char *s)
 {
 	size_t	n;
 
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-+@");
-	return n > 0 && n <= POPD_MAXUSER && s[n] == '\0' && s[0] != '-';
+	if ((n = strnlen(s, POPD_MAXUSER + 1)) == 0 || n > POPD_MAXUSER)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-+@") == n && s[0] != '-';
 }
 
 int

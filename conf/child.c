@@ -519,21 +519,29 @@ conf_fetch(const char *path, char *const argv[], const char *cwd)
 		len += r;
 	close(errp[0]);
 	close(imgp[0]);
-	if (pid == -1 || (status = child_wait(pid, deadline, "confpop")) ==
-	    1)
+	if (pid == -1)
 		return NULL;
-	if (status != 0)
-		log_warnx("confpop: exit status %d: the configuration was "
-		    "not read", status);
-	else if (len == sizeof(img))
+	/* Cut short, confpop may end on SIGPIPE: the size says why. */
+	status = child_wait(pid, deadline, "confpop");
+	if (len == sizeof(img))
 		log_warnx("confpop: the configuration is larger than %zu "
 		    "bytes", sizeof(img) - 1);
-	else if ((c = conf_unimage(img, len, &why)) == NULL)
+	else if (status == 127 && helper_replaced(path))
+		log_warnx("%s replaced since popd started: restart popd "
+		    "after an upgrade", path);
+	else if (status != 0 && status != 1)
+		log_warnx("confpop: exit status %d: the configuration was "
+		    "not read", status);
+	else if (status == 0 && (c = conf_unimage(img, len, &why)) == NULL)
 		log_warnx("confpop: the configuration's image: %s", why);
 	return c;
 }
 
-/* Each whole line of buf (n bytes, at most max) logged and removed. */
+/*
+ * Each whole line of buf (n bytes, at most max) logged and removed.  A
+ * note of confpop's own ("confpop -C: sandbox degraded") is no error of
+ * the configuration, for popctl reload to give as its reason.
+ */
 static void
 relay_lines(char *buf, size_t *n, size_t max)
 {
@@ -542,7 +550,10 @@ relay_lines(char *buf, size_t *n, size_t max)
 
 	while ((nl = memchr(buf, '\n', *n)) != NULL) {
 		*nl = '\0';
-		log_warnx("%s", buf);
+		if (strncmp(buf, "confpop -C: ", 12) == 0)
+			log_info("%s", buf);
+		else
+			log_warnx("%s", buf);
 		left = *n - (nl + 1 - buf);
 		memmove(buf, nl + 1, left);
 		*n = left;

@@ -35,6 +35,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <stddef.h>
@@ -78,7 +79,10 @@ static int	where_in(const struct popd_conf *, struct conf_where *);
 static int	put(FILE *, const void *, size_t);
 static const void *take(struct img *, size_t);
 static void	*take_entry(struct img *, size_t, const char **);
+static int	looked_up(const struct popd_conf *, const char *, int);
 static const char *check_top(struct popd_conf *);
+static const char *check_listen(const struct popd_conf *,
+		    const struct conf_listen *);
 static const char *check_lists(const struct popd_conf *);
 
 /* w's file as its index (see above). */
@@ -213,31 +217,98 @@ take_entry(struct img *m, size_t size, const char **why)
 	return memcpy(e, s, size);
 }
 
+/* Whether a table source names a database table, when it names one. */
+static int
+looked_up(const struct popd_conf *c, const char *name, int src)
+{
+	const struct conf_table	*t;
+
+	return src != TABSRC_LOOKUP || ((t = conf_table(c, name)) != NULL &&
+	    !conf_table_file(t));
+}
+
 /*
- * What is wrong with struct popd_conf as read (its lists not yet), or
- * NULL: every string ends inside its buffer, each number in its range.
+ * What is wrong with struct popd_conf as read, its lists checked first,
+ * or NULL: every string ends inside its buffer, each number in its
+ * range, what conf_check made sure of (a listener, each table named)
+ * holds.
  */
 static const char *
 check_top(struct popd_conf *c)
 {
-	const char	*why;
-	size_t		 i;
+	const struct conf_settings	*set = &c->set;
+	const char			*why;
+	size_t				 i;
 
 	if (!TERMINATED(c->file) || !TERMINATED(c->apps) ||
 	    !TERMINATED(c->apps_last) || !TERMINATED(c->system_group) ||
 	    !TERMINATED(c->ctlsock) || c->ctlsock[0] != '/' ||
 	    !TERMINATED(c->ctlgroup) || !TERMINATED(c->probe_user))
 		return "unterminated string";
-	if ((why = settings_check(&c->set)) != NULL)
+	if ((why = settings_check(set)) != NULL)
 		return why;
+	/* What the grammar alone checked of the settings. */
+	if ((set->maildir[0] != '\0' && !settings_subdir_ok(set->maildir)) ||
+	    !settings_uidl_ok(set->uidl_format) ||
+	    !settings_junk_ok(&set->junk))
+		return "maildir, uidl-format or junk";
 	if (c->appssrc != TABSRC_FILE && c->appssrc != TABSRC_LOOKUP)
 		return "app-passwords source";
+	if (!looked_up(c, set->authtab, set->authsrc) ||
+	    !looked_up(c, set->usertab, set->usersrc) ||
+	    !looked_up(c, set->route, set->routesrc) ||
+	    !looked_up(c, set->quota.users, set->quota.userssrc) ||
+	    !looked_up(c, set->junk_users, set->junk_userssrc) ||
+	    !looked_up(c, c->apps, c->appssrc))
+		return "a table named by no table statement";
+	if (TAILQ_EMPTY(&c->listens))
+		return "no listen";
 	if (c->listeners < 0 || c->listeners > LISTENERS_MAX)
 		return "listeners";
 	for (i = 0; i < nitems(wheres); i++)
 		if (where_in(c, (struct conf_where *)((uint8_t *)c +
 		    wheres[i])) == -1)
 			return "where";
+	return NULL;
+}
+
+/* A listen statement as the grammar makes one (parse.y add_listen). */
+static const char *
+check_listen(const struct popd_conf *c, const struct conf_listen *l)
+{
+	int	kind = l->flags & ~CONF_LISTEN_PROXY;
+
+	if (!TERMINATED(l->addr) || !TERMINATED(l->path) ||
+	    !TERMINATED(l->group) || !TERMINATED(l->user) ||
+	    !TERMINATED(l->pki) || l->where.file == NULL)
+		return "listen";
+	if (kind != CONF_LISTEN_TLS && kind != CONF_LISTEN_STARTTLS &&
+	    kind != CONF_LISTEN_HTTP && kind != CONF_LISTEN_LMTP &&
+	    kind != CONF_LISTEN_HEALTH)
+		return "listen kind";
+	/* A socket: auth-http or lmtp, its absolute path; nothing else. */
+	if (l->path[0] != '\0')
+		return (kind != CONF_LISTEN_HTTP && kind != CONF_LISTEN_LMTP) ||
+		    l->flags != kind || l->path[0] != '/' ||
+		    strlen(l->path) >= sizeof(((struct sockaddr_un *)0)->
+		    sun_path) || l->port != 0 || l->pki[0] != '\0' ?
+		    "listen socket" : NULL;
+	if (!conf_valid_listen_addr(l->addr) || l->port < 1 ||
+	    l->port > 65535 || l->group[0] != '\0' || l->user[0] != '\0')
+		return "listen address";
+	if (kind == CONF_LISTEN_TLS || kind == CONF_LISTEN_STARTTLS) {
+		if (l->pki[0] != '\0' ? conf_pki(c, l->pki) == NULL :
+		    TAILQ_EMPTY(&c->pkis))
+			return "listen pki";
+		if ((l->flags & CONF_LISTEN_PROXY) &&
+		    TAILQ_EMPTY(&c->proxies))
+			return "listen proxy-protocol";
+		return NULL;
+	}
+	/* auth-http, lmtp (loopback only: no authentication), health. */
+	if (l->flags != kind || l->pki[0] != '\0' ||
+	    (kind == CONF_LISTEN_LMTP && !conf_loopback_addr(l->addr)))
+		return "listen";
 	return NULL;
 }
 
@@ -248,24 +319,10 @@ check_lists(const struct popd_conf *c)
 	const struct conf_listen	*l;
 	const struct conf_pki		*p;
 	const struct conf_trusted	*t;
-	const struct conf_table		*tb;
+	const struct conf_table		*tb, *tb2;
+	const char			*why;
 	int				 i;
 
-	TAILQ_FOREACH(l, &c->listens, entry) {
-		if (!TERMINATED(l->addr) || !TERMINATED(l->path) ||
-		    !TERMINATED(l->group) || !TERMINATED(l->user) ||
-		    !TERMINATED(l->pki) || l->port < 0 || l->port > 65535 ||
-		    (l->flags & ~(LISTEN_ALL | CONF_LISTEN_STARTTLS)) != 0 ||
-		    (l->flags & CONF_LISTEN_CONTROL) != 0)
-			return "listen";
-		if ((l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
-		    CONF_LISTEN_HEALTH)) == 0 && (l->pki[0] != '\0' ?
-		    conf_pki(c, l->pki) == NULL : TAILQ_EMPTY(&c->pkis)))
-			return "listen pki";
-		if ((l->flags & CONF_LISTEN_PROXY) &&
-		    TAILQ_EMPTY(&c->proxies))
-			return "listen proxy-protocol";
-	}
 	TAILQ_FOREACH(p, &c->pkis, entry)
 		if (!TERMINATED(p->name) || !TERMINATED(p->cert) ||
 		    !TERMINATED(p->key) || p->cert[0] == '\0' ||
@@ -278,11 +335,24 @@ check_lists(const struct popd_conf *c)
 			    t->net.af != AF_INET6) || t->net.bits < 0 ||
 			    t->net.bits > (t->net.af == AF_INET ? 32 : 128))
 				return "trusted network";
-	TAILQ_FOREACH(tb, &c->tables, entry)
+	TAILQ_FOREACH(tb, &c->tables, entry) {
 		if (!TERMINATED(tb->name) || !TERMINATED(tb->backend) ||
 		    !TERMINATED(tb->program) || !TERMINATED(tb->config) ||
-		    tb->cache < 0 || tb->cache > CONF_MAXCACHE)
+		    !conf_valid_table_name(tb->name) || tb->cache < 0 ||
+		    tb->cache > CONF_MAXCACHE)
 			return "table";
+		/* A file's path, or the program that serves it. */
+		if (conf_table_file(tb) ? tb->config[0] != '/' ||
+		    tb->program[0] != '\0' : tb->program[0] != '/')
+			return "table program";
+		for (tb2 = TAILQ_FIRST(&c->tables); tb2 != tb;
+		    tb2 = TAILQ_NEXT(tb2, entry))
+			if (strcmp(tb2->name, tb->name) == 0)
+				return "table given twice";
+	}
+	TAILQ_FOREACH(l, &c->listens, entry)
+		if ((why = check_listen(c, l)) != NULL)
+			return why;
 	return NULL;
 }
 
@@ -386,7 +456,7 @@ conf_unimage(const void *buf, size_t len, const char **why)
 	*why = "bytes after its end";
 	if (m.left != 0)
 		goto bad;
-	if ((*why = check_top(c)) != NULL || (*why = check_lists(c)) != NULL)
+	if ((*why = check_lists(c)) != NULL || (*why = check_top(c)) != NULL)
 		goto bad;
 	return c;
 where:

@@ -139,3 +139,20 @@ flags_parse(int argc, char *argv[], struct popd_args *a, const char *self)
 		popd_usage();
 }
 
+/*
+ * Whether a names a file by a relative path (-f, or -a -c -k -u): the
+ * directory popd started in must then be found again at each reload.
+ */
+int
+flags_relative(const struct popd_args *a)
+{
+	static const int	files[] = { 0, 1, 3, 4 };	/* not -e */
+	size_t			i;
+
+	if (a->conffile != NULL && a->conffile[0] != '/')
+		return 1;
+	for (i = 0; i < nitems(files); i++)
+		if (a->flags[files[i]] != NULL && a->flags[files[i]][0] != '/')
+			return 1;
+	return 0;
+}

@@ -401,5 +401,6 @@ struct popd_args {
 };
 __dead void	 popd_usage(void);
 void		 flags_parse(int, char *[], struct popd_args *, const char *);
+int		 flags_relative(const struct popd_args *);
 
 #endif

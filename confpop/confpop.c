@@ -104,7 +104,7 @@ main(int argc, char *argv[])
 /*
  * confpop -C dir, then popd's own arguments: run by the parent at its
  * start and at each reload (conf_fetch), in the directory popd started
- * in, so that its relative paths name what they named then.  popd.conf
+ * in if a path is relative, so that it names what it named then.  popd.conf
  * read and checked, its errors on stderr; then, once descriptors 0 to 2
  * (all the parent's pipe) are closed, the configuration's image on
  * descriptor 3 (confimage.c).
@@ -115,14 +115,16 @@ for_parent(int argc, char *argv[])
 {
 	struct popd_args	 a;
 	FILE			*fp;
+	const char		*dir;
 	int			 null;
 
-	if (chdir(argv[2]) == -1)
-		err(1, "%s", argv[2]);
 	if ((null = open("/dev/null", O_WRONLY)) == -1)
 		err(1, "/dev/null");
+	dir = argv[2];
 	argv[2] = argv[0];
 	flags_parse(argc - 2, argv + 2, &a, "popd");
+	if (flags_relative(&a) && chdir(dir) == -1)
+		err(1, "%s, where popd started, for its relative paths", dir);
 	log_setverbose(verbose);
 	log_procinit("");
 	sandbox_confpop();

@@ -269,8 +269,9 @@ save_arguments(int argc, char *argv[])
 	for (i = 0; i < argc; i++)
 		if ((popd_argv[i] = strdup(argv[i])) == NULL)
 			err(1, NULL);
-	if (getcwd(popd_cwd, sizeof(popd_cwd)) == NULL)
-		(void)strlcpy(popd_cwd, "/", sizeof(popd_cwd));
+	if (flags_relative(&args) && getcwd(popd_cwd, sizeof(popd_cwd)) ==
+	    NULL)
+		err(1, "getcwd: the directory a relative path names");
 }
 
 /*

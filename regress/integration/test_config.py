@@ -278,7 +278,8 @@ def parent_parses_nothing(srv):
 def confpop_lies_or_hangs(srv):
     """The parent takes confpop -C's configuration as a less privileged
     process's message: a confpop that writes what is no image, an image
-    larger than CONF_IMAGEMAX (4 MB), or that never ends (CONF_WAIT,
+    larger than CONF_IMAGEMAX (4 MB: cut short, it ends on SIGPIPE), or
+    that never ends (CONF_WAIT,
     30 s: killed), leaves popd refusing to start, saying why; one that
     fails has its own words logged as it said them."""
     srv.port = T.free_port()
@@ -290,7 +291,7 @@ def confpop_lies_or_hangs(srv):
     for body, want in (
             ("printf 'no image' >&3", "the configuration's image: "
              "truncated"),
-            ("exec 0<&- 1>&- 2>&-; head -c 4194304 /dev/zero >&3",
+            ("exec 0<&- 1>&- 2>&-; head -c 8388608 /dev/zero >&3",
              "the configuration is "
              "larger than 4194303 bytes"),
             ("echo 'c.conf:7: as confpop said it' >&2; exit 1",

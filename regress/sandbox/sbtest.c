@@ -1120,6 +1120,8 @@ apply(const char *role)
 		sandbox_keypop();
 	else if (strcmp(role, "keycheck") == 0)
 		sandbox_keycheck();	/* keypop -c */
+	else if (strcmp(role, "confpop") == 0)
+		sandbox_confpop();	/* confpop -C */
 	else if (strcmp(role, "authpop") == 0)
 		sandbox_authpop();
 	else if (strcmp(role, "authcheck") == 0)
@@ -1467,6 +1469,28 @@ static const struct check checks[] = {
 	SYS("control", "signal another process", NULL, act_kill_other),
 	SYS("control", "make a directory", NULL, act_mkdir_tmp),
 	SYS("control", "change uid", NULL, act_setuid0),
+
+	/*
+	 * confpop -C: root that may only read, for popd.conf and what it
+	 * names; NSS may ask its daemons.
+	 */
+	OK("confpop", "open /etc/passwd", NULL, act_open_passwd),
+	OK("confpop", "read the password database", NULL, act_getpwnam),
+	OK("confpop", "create a unix socket", NULL, act_socket_unix),
+	OK("confpop", "describe the confinement", NULL,
+	    act_describe_landlock),
+	ERR("confpop", "create a file", NULL, act_write_outside, EACCES),
+	ERR("confpop", "make a directory", NULL, act_mkdir_tmp, EACCES),
+	ERR("confpop", "create a symlink", NULL, act_symlink_outside, EACCES),
+	ERR("confpop", "rename a file", NULL, act_rename_out, EACCES),
+	ERR("confpop", "execve /bin/true", NULL, act_execve, EACCES),
+	ERR("confpop", "bind a TCP port", prep_tcp_socket, act_bind, EACCES),
+	ERR("confpop", "signal another process", NULL, act_kill_other,
+	    EPERM),
+	SYS("confpop", "ptrace another process", NULL, act_ptrace),
+	SYS("confpop", "mount a filesystem", NULL, act_mount),
+	SYS("confpop", "load a kernel module", NULL, act_init_module),
+	SYS("confpop", "unshare a mount namespace", NULL, act_unshare),
 
 	/*
 	 * keycheck (keypop -c): one keypair on descriptors the parent

@@ -282,12 +282,12 @@ static void
 image(const char *name, struct popd_conf *conf, const char *out)
 {
 	struct popd_conf	*back;
-	struct conf_listen	*l;
+	struct conf_listen	*l, one;
+	struct conf_settings	 set;
 	const char		*why;
 	char			*buf, *cut, *out2, save[sizeof(conf->ctlgroup)];
 	size_t			 len, i;
 	uint32_t		 n;
-	int			 port;
 
 	CHECK(imaged(conf, &buf, &len) == 0, "%s: conf_image", name);
 	if (seeds != NULL) {
@@ -339,20 +339,41 @@ image(const char *name, struct popd_conf *conf, const char *out)
 	memset(conf->ctlgroup, 'x', sizeof(conf->ctlgroup));
 	CHECK(!taken(conf), "%s: an unterminated string taken", name);
 	memcpy(conf->ctlgroup, save, sizeof(save));
+	set = conf->set;
 	conf->set.timeout.idle = -1;
 	CHECK(!taken(conf), "%s: timeout idle -1 taken", name);
-	conf->set = settings_defaults;
+	conf->set = set;
+	(void)strlcpy(conf->set.maildir, "../other", sizeof(conf->set.maildir));
+	CHECK(!taken(conf), "%s: maildir ../other taken", name);
+	conf->set = set;
+	conf->set.authsrc = TABSRC_LOOKUP;
+	(void)strlcpy(conf->set.authtab, "nosuchtable",
+	    sizeof(conf->set.authtab));
+	CHECK(!taken(conf), "%s: authtab of no table taken", name);
+	conf->set = set;
 	if ((l = TAILQ_FIRST(&conf->listens)) == NULL)
 		return;
-	port = l->port;
+	one = *l;
 	l->port = 65536;
 	CHECK(!taken(conf), "%s: port 65536 taken", name);
-	l->port = port;
+	*l = one;
+	l->flags |= CONF_LISTEN_LMTP | CONF_LISTEN_TLS;
+	CHECK(!taken(conf), "%s: a listener of two kinds taken", name);
+	*l = one;
+	l->flags = CONF_LISTEN_LMTP;
+	l->path[0] = l->pki[0] = l->group[0] = l->user[0] = '\0';
+	(void)strlcpy(l->addr, "0.0.0.0", sizeof(l->addr));
+	CHECK(!taken(conf), "%s: lmtp on 0.0.0.0 taken", name);
+	(void)strlcpy(l->addr, "127.0.0.1", sizeof(l->addr));
+	l->port = 24;
+	CHECK(taken(conf), "%s: lmtp on 127.0.0.1 refused", name);
+	*l = one;
 	if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
 	    CONF_LISTEN_HEALTH))
 		return;
 	(void)strlcpy(l->pki, "no such pki", sizeof(l->pki));
 	CHECK(!taken(conf), "%s: a listener of no pki taken", name);
+	*l = one;
 }
 
 static void
