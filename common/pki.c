@@ -182,11 +182,11 @@ pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 		errno = EINVAL;
 		goto fail;
 	}
-	pp->certlen = certlen;
 	if ((map = mmap(NULL, certlen, PROT_READ, MAP_PRIVATE, fd, 0)) ==
 	    MAP_FAILED || (pp->cert = malloc(certlen)) == NULL)
 		goto fail;
 	memcpy(pp->cert, map, certlen);
+	pp->certlen = certlen;
 	(void)munmap(map, certlen);
 	close(fd);
 	return 0;
@@ -194,7 +194,6 @@ pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 	saved = errno;
 	if (map != MAP_FAILED)
 		(void)munmap(map, certlen);
-	pki_free(pp);
 	close(fd);
 	errno = saved;
 	return -1;

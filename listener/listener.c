@@ -240,7 +240,7 @@ listener_load(struct proc_setup *ps)
 		    set.tls_tickets, &tls_cfg[i], why, sizeof(why))) == NULL)
 			fatalx("cannot serve TLS: keypair %zu: %s", i, why);
 	for (i = 0; i < npki; i++)
-		pki_free(&pairs[i]);
+		free(pairs[i].cert);	/* no key: keypop holds it */
 }
 
 /*
