@@ -519,7 +519,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	    peer_from_sockaddr(&s->local, (struct sockaddr *)&ss,
 	    sslen) == -1) {
 		log_warnx("connection from %s: not IPv4 or IPv6",
-		    sockaddr_str(sa, salen));
+		    peer_str(&s->peer, s->addr, sizeof(s->addr)));
 		free(s);
 		close(fd);
 		return;
