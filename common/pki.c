@@ -26,6 +26,7 @@
  * that changed on disk since it was checked never reaches a listener.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -165,13 +166,14 @@ pki_pread(int fd, uint8_t *buf, size_t n, off_t off)
 /*
  * The certificate pki_memfd wrote, certlen bytes, into pp (no key: the
  * listener's is keypop's), and fd closed: 0, or -1 with errno (EINVAL:
- * not of that size).
+ * not of that size).  Mapped, not read: fd's offset is the parent's.
  */
 int
 pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 {
-	struct stat	st;
-	int		saved;
+	struct stat	 st;
+	void		*map = MAP_FAILED;
+	int		 saved;
 
 	memset(pp, 0, sizeof(*pp));
 	if (fstat(fd, &st) == -1)
@@ -180,15 +182,18 @@ pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 		errno = EINVAL;
 		goto fail;
 	}
-	pp->certlen = certlen;
-	if ((pp->cert = malloc(certlen)) == NULL ||
-	    pki_pread(fd, pp->cert, certlen, 0) == -1)
+	if ((map = mmap(NULL, certlen, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	    MAP_FAILED || (pp->cert = malloc(certlen)) == NULL)
 		goto fail;
+	memcpy(pp->cert, map, certlen);
+	pp->certlen = certlen;
+	(void)munmap(map, certlen);
 	close(fd);
 	return 0;
  fail:
 	saved = errno;
-	pki_free(pp);
+	if (map != MAP_FAILED)
+		(void)munmap(map, certlen);
 	close(fd);
 	errno = saved;
 	return -1;

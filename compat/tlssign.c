@@ -27,11 +27,13 @@
  * pair.  OpenSSL 3 keeps such keys, with an RSA_METHOD or EC_KEY_METHOD
  * of their own, on its legacy path, which asks the method for each
  * signature: priv_enc for RSA (PKCS#1 v1.5 in TLS 1.2, the PSS block
- * with no padding in TLS 1.3), sign and sign_sig for ECDSA.  RSA
- * decryption (RSA key exchange) is refused.  The context offers only
- * the signature schemes keypop signs (SIGALGS, keypop/sigcheck.c), so
- * that a client offering others (rsa_pkcs1_sha224, ecdsa_sha1) fails
- * its handshake here and never asks keypop for what it refuses.
+ * with no padding in TLS 1.3), sign for ECDSA (ECDSA_sign, as libssl
+ * signs; ECDSA_do_sign, which no handshake calls, finds no sign_sig and
+ * fails).  RSA decryption (RSA key exchange) is refused.  The context
+ * offers only the signature schemes keypop signs (SIGALGS,
+ * keypop/sigcheck.c), so that a client offering others
+ * (rsa_pkcs1_sha224, ecdsa_sha1) fails its handshake here and never
+ * asks keypop for what it refuses.
  *
  * compat_tls_keyless_done counts the keys installed: a libtls that
  * never made the call would serve with no key, or fail; the listener
@@ -77,8 +79,6 @@ static int	rsa_dec(int, const unsigned char *, unsigned char *, RSA *,
 		    int);
 static int	ec_sign(int, const unsigned char *, int, unsigned char *,
 		    unsigned int *, const BIGNUM *, const BIGNUM *, EC_KEY *);
-static ECDSA_SIG *ec_sign_sig(const unsigned char *, int, const BIGNUM *,
-		    const BIGNUM *, EC_KEY *);
 static EVP_PKEY	*proxy_key(X509 *);
 
 int		 SSL_CTX_check_private_key(const SSL_CTX *);
@@ -117,7 +117,7 @@ compat_tls_keyless(struct tls_config *cfg)
 	}
 	EC_KEY_METHOD_get_sign(EC_KEY_get_default_method(), NULL,
 	    &psign_setup, NULL);
-	EC_KEY_METHOD_set_sign(ec_meth, ec_sign, psign_setup, ec_sign_sig);
+	EC_KEY_METHOD_set_sign(ec_meth, ec_sign, psign_setup, NULL);
 	return 0;
 }
 
@@ -265,19 +265,4 @@ ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
 	memcpy(sig, buf, len);
 	*siglen = len;
 	return 1;
-}
-
-/* ECDSA_do_sign: the same, parsed. */
-static ECDSA_SIG *
-ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
-    const BIGNUM *r, EC_KEY *ec)
-{
-	uint8_t		 buf[SIGN_MAXSIG];
-	const uint8_t	*p = buf, *id = EC_KEY_get_ex_data(ec, ec_idx);
-	size_t		 len;
-
-	if (id == NULL || dlen < 0 || signer(id, SIGN_ECDSA, dgst, dlen, buf,
-	    &len) == -1)
-		return NULL;
-	return d2i_ECDSA_SIG(NULL, &p, len);
 }

@@ -240,7 +240,7 @@ listener_load(struct proc_setup *ps)
 		    set.tls_tickets, &tls_cfg[i], why, sizeof(why))) == NULL)
 			fatalx("cannot serve TLS: keypair %zu: %s", i, why);
 	for (i = 0; i < npki; i++)
-		pki_free(&pairs[i]);
+		free(pairs[i].cert);	/* no key: keypop holds it */
 }
 
 /*
@@ -519,7 +519,7 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	    peer_from_sockaddr(&s->local, (struct sockaddr *)&ss,
 	    sslen) == -1) {
 		log_warnx("connection from %s: not IPv4 or IPv6",
-		    sockaddr_str(sa, salen));
+		    peer_str(&s->peer, s->addr, sizeof(s->addr)));
 		free(s);
 		close(fd);
 		return;
@@ -552,12 +552,9 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	trim_after_spike(nsessions);
 	log_debug("%s: connected", s->addr);
 	s->tlsport = (l->flags & LISTEN_TLS) != 0;
-	if (l->flags & LISTEN_PROXY) {
-		/* Only from a proxy, and its header first. */
-		if (proxy_accept(s) == -1)
-			return;
-		session_timer(s, 1);
-	} else if (session_begin(s) == -1)
+	/* Only from a proxy, and its header first (listener_proxied.c). */
+	if ((l->flags & LISTEN_PROXY) ? proxy_accept(s) == -1 :
+	    session_begin(s) == -1)
 		return;
 	session_run(s);
 }
@@ -712,13 +709,8 @@ session_greeted(struct session *s, int now)
  * Move as many bytes both ways as the two sockets allow, then wait for
  * exactly the events that would let us move more.  Each direction
  * stops reading while its buffer is full, so a slow reader holds back
- * its writer instead of growing our memory.
- *
- * Ends: the worker closing (EOF on the pair) flushes what we hold to
- * the client, then sends close_notify.  The client closing cleanly
- * (close_notify, or FIN without TLS) is passed on as a shutdown of
- * the pair after the bytes it sent before, so a pipelined QUIT still
- * counts; a TLS or socket error ends the session at once.
+ * its writer instead of growing our memory.  How each end is passed on
+ * is the relay's (relay_round).
  */
 static void
 session_run(struct session *s)
@@ -926,14 +918,12 @@ session_stls(struct session *s)
 		return -1;
 	}
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("%s: STLS: socketpair", s->addr);
-		session_free(s);
-		return -1;
+	/* io.pair is closed (relay_stls); session_free closes both. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
+		s->io.pair = sp[0];
+		s->handoff = sp[1];
 	}
-	s->io.pair = sp[0];		/* session_free closes both */
-	s->handoff = sp[1];
-	if (set_nonblock(sp[0]) == -1) {
+	if (s->io.pair == -1 || set_nonblock(s->io.pair) == -1) {
 		log_warn("%s: STLS: socketpair", s->addr);
 		session_free(s);
 		return -1;

@@ -60,7 +60,8 @@ listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
 
 /*
  * A connection to a proxy-protocol listener: only from a proxy, whose
- * header is read first (session_proxy).  -1 once the session is gone.
+ * header is read first (session_proxy), within timeout handshake.  -1
+ * once the session is gone.
  */
 int
 proxy_accept(struct session *s)
@@ -78,6 +79,7 @@ proxy_accept(struct session *s)
 		return -1;
 	}
 	s->state = SESS_PROXY;
+	session_timer(s, 1);
 	return 0;
 }
 

@@ -319,14 +319,7 @@ relay_splice_out(struct relayio *io, short *sw)
 			*sw |= EV_WRITE;
 			return moved;
 		}
-		if (errno == EPIPE || errno == ECONNRESET)
-			log_debug("%s: client gone: %s", io->addr,
-			    strerror(errno));
-		else
-			log_info("%s: client write: %s", io->addr,
-			    n == 0 ? "nothing sent" : strerror(errno));
-		session_free(io->arg);
-		return -1;
+		return relay_client_fail(io, "write");
 	}
 	pipe_give(io);
 	return moved;
