@@ -107,7 +107,7 @@ apps_read(void)
 }
 
 void
-verify_appsask(void)
+verify_appsask(struct chan *c, const void *data, int fd)
 {
 }
 
@@ -118,18 +118,19 @@ verify_used_flush(void)
 
 /* None of the control process's last uses is ours to say gone. */
 void
-verify_appskept(const struct msg_appskept *m)
+verify_appskept(struct chan *c, const void *data, int fd)
 {
 }
 
 /* popctl's show app-passwords: none, as with no app-passwords key. */
 void
-verify_ctlapps(uint64_t req, const char *user)
+verify_ctlapps(struct chan *c, const void *data, int fd)
 {
-	static struct msg_ctlapps	m;
+	const struct msg_ctlappsq	*q = data;
+	static struct msg_ctlapps	 m;
 
 	memset(&m, 0, sizeof(m));
-	m.req = req;
+	m.req = q->req;
 	m.status = CRED_NONE;
 	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
 }

@@ -72,8 +72,6 @@ static void		session_write(int, short, void *);
 static int		session_send(struct session *);
 static void		session_timeout(int, short, void *);
 static void		session_line(struct session *, char *, size_t);
-static int		plaintext_ok(struct session *);
-static int		plaintext_refused(struct session *);
 static void		cmd_capa(struct session *, struct pop3_line *);
 static void		cmd_user(struct session *, struct pop3_line *);
 static void		cmd_pass(struct session *, struct pop3_line *);
@@ -89,12 +87,6 @@ static void		session_handoff(struct session *);
 static void		session_stls(struct session *);
 static void		stls_discard(struct session *);
 static void		pop3_read(struct session *);
-static void		pop3_good(struct session *, double, const char *);
-static void		pop3_temp(struct session *, const char *);
-static double		pop3_fail_at(struct session *, double, double);
-static void		pop3_failed(struct session *);
-static void		pop3_timeout(struct session *);
-static void		pop3_closed(struct session *, int);
 
 /*
  * The commands of the AUTHORIZATION state; any other known one gets

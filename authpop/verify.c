@@ -123,18 +123,23 @@ verify_load(void)
 }
 
 /*
- * A reload's image of authtab (kind: TABLE_AUTH and its flags) or of
- * the app passwords (kind 0) on fd, for this authpop, which the reload
- * did not replace (or the app passwords' with our settings): kept
- * unread until a check needs it (tables_read, verify_load), so that an
- * authpop that drains next and hands every session on (session.c
- * session_handback) never maps it, and one that keeps sessions maps it
- * before their next check.
+ * MSG_PARENT_TABLE: a reload's image of authtab (kind TABLE_AUTH and
+ * its flags) or of the app passwords (kind 0), for this authpop, which
+ * the reload did not replace (or the app passwords' with our settings):
+ * kept unread until a check needs it (tables_read, verify_load), so
+ * that an authpop that drains next and hands every session on
+ * (session.c session_handback) never maps it, and one that keeps
+ * sessions maps it before their next check.
  */
 void
-verify_table(int kind, int fd)
+verify_table(struct chan *c, const void *data, int fd)
 {
-	if (kind == 0) {
+	const struct msg_newtab	*mt = data;
+
+	if (fd == -1)
+		fatalx("%s from parent: its descriptor was lost",
+		    msg_type_str(MSG_PARENT_TABLE));
+	if (mt->kind == 0) {
 		apps_image(fd);
 		return;
 	}
@@ -144,15 +149,21 @@ verify_table(int kind, int fd)
 }
 
 /*
- * A key file the settings name (kind: AUTHKEY_*), on fd: the parent
- * opened it and sent it after the settings.
+ * MSG_PARENT_AUTHKEY: a key file the settings name (kind AUTHKEY_*),
+ * which the parent opened and sent after the settings.
  */
 void
-verify_key(int kind, int fd)
+verify_key(struct chan *c, const void *data, int fd)
 {
-	if (kind == AUTHKEY_TICKET && ticket_init(fd, set.ticket_key) == -1)
+	const struct msg_authkey	*mk = data;
+
+	if (fd == -1)
+		fatalx("%s from parent: its descriptor was lost",
+		    msg_type_str(MSG_PARENT_AUTHKEY));
+	if (mk->kind == AUTHKEY_TICKET &&
+	    ticket_init(fd, set.ticket_key) == -1)
 		exit(1);
-	if (kind == AUTHKEY_APPS)
+	if (mk->kind == AUTHKEY_APPS)
 		apps_key(fd);
 	close(fd);
 }
@@ -239,10 +250,9 @@ auth_start(struct session *s, const char *pass, int toolong)
 		j->toolong = 1;
 	j->passmac = passmac(pass);
 	(void)strlcpy(j->user, s->user, sizeof(j->user));
-	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	s->job = j;
 	if (!valid_username(s->user)) {
-		auth_enqueue(s);
+		auth_enqueue(s, NULL);
 		return;
 	}
 	/* The user's app passwords first (apps.c). */
@@ -259,7 +269,6 @@ auth_start(struct session *s, const char *pass, int toolong)
 void
 auth_main(struct session *s)
 {
-	struct job	*j = s->job;
 	const char	*hash;
 
 	if (set.authsrc == TABSRC_LOOKUP) {
@@ -279,12 +288,7 @@ auth_main(struct session *s)
 		    "cannot be used");
 		return;
 	}
-	if (hash != NULL &&
-	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
-		j->known = 1;
-	else
-		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
-	auth_enqueue(s);
+	auth_enqueue(s, hash);
 }
 
 /*
@@ -307,25 +311,32 @@ verify_end(struct session *s, int verdict, const char *why)
 }
 
 /*
- * Queue a password check behind the others of the same address.  A user
- * missing from either table is checked against the dummy hash, so that
- * the reply and its timing are those of a wrong password.
+ * Queue a password check against hash behind the others of the same
+ * address.  A user missing from either table (hash NULL) is checked
+ * against the dummy hash, so that the reply and its timing are those
+ * of a wrong password.
  */
 void
-auth_enqueue(struct session *s)
+auth_enqueue(struct session *s, const char *hash)
 {
+	struct job	*j = s->job;
+
+	if (hash != NULL &&
+	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
+		j->known = 1;
+	else
+		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	/*
 	 * The same password against the same stored hash passed lately
 	 * (logincache.c): no check.  Only a right password gets here.
 	 */
-	if (s->job->known && !s->job->toolong &&
-	    (s->job->lcmacked = logincache_mac(s->user, s->job->pass,
-	    s->job->hash, s->job->lcmac)) &&
-	    logincache_hit(s->user, s->job->lcmac, now())) {
+	if (j->known && !j->toolong && (j->lcmacked = logincache_mac(s->user,
+	    j->pass, j->hash, j->lcmac)) &&
+	    logincache_hit(s->user, j->lcmac, now())) {
 		verify_end(s, V_GOOD, " (login cache)");
 		return;
 	}
-	s->job->expected = check_expected(s->job->hash);
+	j->expected = check_expected(j->hash);
 	s->state = S_CHECK;
 	if (host_enqueue(s) == -1) {
 		/* A limit, never a wrong password. */
@@ -383,13 +394,7 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 		verify_end(s, V_TEMP, "cannot check passwords now");
 		return;
 	}
-	if (mc->status == CRED_FOUND &&
-	    strlcpy(s->job->hash, mc->hash, sizeof(s->job->hash)) <
-	    sizeof(s->job->hash))
-		s->job->known = 1;
-	else
-		(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
-	auth_enqueue(s);
+	auth_enqueue(s, mc->status == CRED_FOUND ? mc->hash : NULL);
 }
 
 /*
