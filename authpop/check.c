@@ -342,10 +342,9 @@ worker_main(void *arg)
 				fatal("pthread_cond_broadcast");
 			xunlock(&jobs_mtx);
 		}
-		if (r == -1 && errno != EACCES) {
+		if (r == -1 && errno != EACCES)
 			j->err = errno;
-			j->ok = 0;
-		} else
+		else
 			j->ok = r == 0 && j->known && !j->toolong;
 		/* Too long to hash at all: a plain failure, not an error. */
 		if (j->toolong)

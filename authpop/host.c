@@ -234,10 +234,10 @@ host_put(struct host *h)
 }
 
 /*
- * How many checks of user (NULL: of all) are in q.  While user has one beside an
- * address's queue (familiar, or famrun: at the workers), its next one
- * waits in the queue until that one is answered (host_success lets it
- * out then).
+ * How many checks of user (NULL: of all) are in q.  While user has one
+ * beside an address's queue (familiar, or famrun: at the workers), its
+ * next one waits in the queue until that one is answered (host_success
+ * lets it out then).
  */
 static int
 queued(struct sessq *q, const char *user)
@@ -376,12 +376,11 @@ host_success(struct host *h, const char *user, double t)
 /*
  * A wrong password (passmac: its keyed hash) for user (known: in authtab)
  * from h at t, whose check started at started: one more failure, and no
- * check from h's
- * queue before its failure delay, which is returned.  The user is no
- * longer familiar at h: its check beside the queue, if one waits there,
- * goes back in it.  The same wrong password as last time for this
- * user from h is not counted again: a client with a stale saved password
- * retries it, an attacker would not.
+ * check from h's queue before its failure delay, which is returned.  The
+ * user is no longer familiar at h: its check beside the queue, if one
+ * waits there, goes back in it.  The same wrong password as last time
+ * for this user from h is not counted again: a client with a stale
+ * saved password retries it, an attacker would not.
  */
 double
 host_failure(struct host *h, const char *user, int known, uint64_t passmac,

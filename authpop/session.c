@@ -392,7 +392,8 @@ session_read(int fd, short ev, void *arg)
 /*
  * Consume complete lines, never a byte past the LF of the line in hand:
  * what follows a PASS belongs to wrkrpop.  A partial line is taken into
- * the framer (s->fr) so that a level-triggered read event does not spin on it.
+ * the framer (s->fr) so that a level-triggered read event does not spin
+ * on it.
  */
 static void
 pop3_read(struct session *s)
