@@ -274,16 +274,12 @@ host_enqueue(struct session *s)
 		pair_done(p);
 	}
 	if (familiar && queued(&h->familiar, s->user) +
-	    queued(&h->famrun, s->user) == 0) {
+	    queued(&h->famrun, s->user) == 0)
 		s->familiar = 1;
-		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
-		host_schedule(h);
-		return 0;
-	}
-	if (queued(&h->familiar, s->user) + queued(&h->waiting, s->user) >=
-	    PAIR_WAITING)
+	else if (queued(&h->familiar, s->user) +
+	    queued(&h->waiting, s->user) >= PAIR_WAITING)
 		return -1;
-	TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
+	TAILQ_INSERT_TAIL(s->familiar ? &h->familiar : &h->waiting, s, qentry);
 	host_schedule(h);
 	return 0;
 }

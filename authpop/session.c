@@ -72,14 +72,6 @@ static void		session_write(int, short, void *);
 static int		session_send(struct session *);
 static void		session_timeout(int, short, void *);
 static void		session_line(struct session *, char *, size_t);
-static void		cmd_capa(struct session *, struct pop3_line *);
-static void		cmd_user(struct session *, struct pop3_line *);
-static void		cmd_pass(struct session *, struct pop3_line *);
-static void		cmd_auth(struct session *, struct pop3_line *);
-static void		cmd_quit(struct session *, struct pop3_line *);
-static void		cmd_stls(struct session *, struct pop3_line *);
-static void		cmd_apop(struct session *, struct pop3_line *);
-static void		cmd_unknown(struct session *, struct pop3_line *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 static void		session_sasl(struct session *, const char *);
@@ -87,21 +79,6 @@ static void		session_handoff(struct session *);
 static void		session_stls(struct session *);
 static void		stls_discard(struct session *);
 static void		pop3_read(struct session *);
-
-/*
- * The commands of the AUTHORIZATION state; any other known one gets
- * "not valid before login".
- */
-static void (*const commands[])(struct session *, struct pop3_line *) = {
-	[CMD_CAPA] = cmd_capa,
-	[CMD_USER] = cmd_user,
-	[CMD_PASS] = cmd_pass,
-	[CMD_AUTH] = cmd_auth,
-	[CMD_QUIT] = cmd_quit,
-	[CMD_STLS] = cmd_stls,
-	[CMD_APOP] = cmd_apop,
-	[CMD_UNKNOWN] = cmd_unknown,
-};
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
@@ -400,7 +377,7 @@ pop3_read(struct session *s)
 {
 	char		 peek[AUTH_PEEK];
 	ssize_t		 n;
-	size_t		 take, limit, used = 0;	/* of peek, to wipe */
+	size_t		 take, used = 0;	/* of peek, to wipe */
 	int		 r, lines = 0, empty = 0;
 
 	/*
@@ -428,8 +405,8 @@ pop3_read(struct session *s)
 			session_close(s, 1);
 			return;
 		}
-		limit = s->sasl ? AUTH_MAXLINE : POP3_MAXLINE;
-		r = pop3_frame(&s->fr, peek, n, limit, &take);
+		r = pop3_frame(&s->fr, peek, n, s->sasl ? AUTH_MAXLINE :
+		    POP3_MAXLINE, &take);
 		/* What the framer took, and not a byte more, leaves the socket. */
 		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
 			log_warn("session %s%llu: recv", SIDP(s->id));
@@ -486,37 +463,6 @@ plaintext_refused(struct session *s)
 	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
 	    "TLS");
 	return 1;
-}
-
-/* One line from the client: a command, or the rest of an AUTH PLAIN. */
-static void
-session_line(struct session *s, char *buf, size_t len)
-{
-	struct pop3_line	 l;
-
-	if (s->sasl) {
-		session_sasl(s, buf);
-		return;
-	}
-	switch (pop3_parse(&l, buf, len)) {
-	case POP3_OK:
-		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
-			commands[l.cmd](s, &l);
-		else
-			bad_command(s, "-ERR %s is not valid before login",
-			    l.name);
-		break;
-	case POP3_ETOOLONG:
-		bad_command(s, "-ERR line too long");
-		break;
-	case POP3_EBADCHAR:
-		bad_command(s, "-ERR invalid character in command");
-		break;
-	default:
-		bad_command(s, "-ERR invalid arguments");
-		break;
-	}
-	explicit_bzero(&l, sizeof(l));
 }
 
 static void
@@ -627,6 +573,52 @@ static void
 cmd_unknown(struct session *s, struct pop3_line *l)
 {
 	bad_command(s, "-ERR unknown command");
+}
+
+/*
+ * The commands of the AUTHORIZATION state; any other known one gets
+ * "not valid before login".
+ */
+static void (*const commands[])(struct session *, struct pop3_line *) = {
+	[CMD_CAPA] = cmd_capa,
+	[CMD_USER] = cmd_user,
+	[CMD_PASS] = cmd_pass,
+	[CMD_AUTH] = cmd_auth,
+	[CMD_QUIT] = cmd_quit,
+	[CMD_STLS] = cmd_stls,
+	[CMD_APOP] = cmd_apop,
+	[CMD_UNKNOWN] = cmd_unknown,
+};
+
+/* One line from the client: a command, or the rest of an AUTH PLAIN. */
+static void
+session_line(struct session *s, char *buf, size_t len)
+{
+	struct pop3_line	 l;
+
+	if (s->sasl) {
+		session_sasl(s, buf);
+		return;
+	}
+	switch (pop3_parse(&l, buf, len)) {
+	case POP3_OK:
+		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
+			commands[l.cmd](s, &l);
+		else
+			bad_command(s, "-ERR %s is not valid before login",
+			    l.name);
+		break;
+	case POP3_ETOOLONG:
+		bad_command(s, "-ERR line too long");
+		break;
+	case POP3_EBADCHAR:
+		bad_command(s, "-ERR invalid character in command");
+		break;
+	default:
+		bad_command(s, "-ERR invalid arguments");
+		break;
+	}
+	explicit_bzero(&l, sizeof(l));
 }
 
 /*
@@ -953,10 +945,7 @@ session_close(struct session *s, int notify)
 	/* Its check waits (it is dropped, not run) or a worker has it. */
 	if (s->state == S_CHECK)
 		host_dequeue(s);
-	if (s->job != NULL) {
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-	}
+	freezero(s->job, sizeof(*s->job));
 	host_put(s->host);
 	if (s->fd != -1) {
 		/*

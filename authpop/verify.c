@@ -203,10 +203,9 @@ logname(const char *user)
 	 */
 	for (i = 0; user[i] != '\0' && i < POPD_MAXUSER; i++) {
 		c = user[i];
-		if (c == '"' || c == '\\') {
+		if (c == '"' || c == '\\')
 			buf[n++] = '\\';
-			buf[n++] = c;
-		} else if (c < 0x20 || c > 0x7e)
+		if (c < 0x20 || c > 0x7e)
 			n += snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
 		else
 			buf[n++] = c;
@@ -372,7 +371,6 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 	 * A hash of a kind this authpop may check (a weak one only with
 	 * weak-hashes yes, none over its kind's ceiling, which tablepop
 	 * lets through for us to count), checked here, where hashes are.
-	 * No answer at all (mc NULL): the caller said why.
 	 */
 	if (mc != NULL && mc->status == CRED_FOUND &&
 	    pwscheme_allowed(mc->hash, set.weak_hashes, NULL, why,
