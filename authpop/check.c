@@ -161,7 +161,7 @@ kind_find(const char *hash, char *kind, size_t len)
 /*
  * How long the slowest kind of hash in authtab takes to check (each
  * kind once: bcrypt at each cost, SHA-crypt at each rounds, the dummy):
- * no failure is answered sooner, whichever hash it met.
+ * no failure is answered sooner, whichever hash it met.  Once, at load.
  */
 double
 slowest_check(const struct table *authtab)
@@ -170,8 +170,6 @@ slowest_check(const struct table *authtab)
 	double		 t;
 	size_t		 u;
 
-	nkinds = 0;
-	most = 0;
 	for (u = 0; u <= authtab->n && nkinds < nitems(kinds); u++) {
 		h = u == 0 ? dummy_hash : table_value(authtab, u - 1);
 		if (kind_find(h, kinds[nkinds].name, sizeof(kinds[0].name)) <

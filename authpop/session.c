@@ -77,7 +77,6 @@ static void		bad_command(struct session *, const char *, ...)
 static void		session_sasl(struct session *, const char *);
 static void		session_handoff(struct session *);
 static void		session_stls(struct session *);
-static void		stls_discard(struct session *);
 static void		pop3_read(struct session *);
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
@@ -354,16 +353,27 @@ session_timeout(int fd, short ev, void *arg)
 	}
 }
 
-/* Readable (POP3 only: an auth_http session has no socket). */
+/*
+ * Readable (POP3 only: an auth_http session has no socket).  After STLS,
+ * what the client sent in plaintext is never read as commands.
+ */
 static void
 session_read(int fd, short ev, void *arg)
 {
 	struct session	*s = arg;
+	char		 buf[1024];
+	ssize_t		 n;
 
-	if (s->state == S_STLS)
-		stls_discard(s);
-	else
+	if (s->state != S_STLS) {
 		pop3_read(s);
+		return;
+	}
+	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	explicit_bzero(buf, sizeof(buf));
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR))
+		session_close(s, 0);
 }
 
 /*
@@ -849,21 +859,6 @@ session_stls(struct session *s)
 	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
-}
-
-/* Plaintext the client sent after STLS: never read as commands. */
-static void
-stls_discard(struct session *s)
-{
-	char	buf[1024];
-	ssize_t	n;
-
-	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		;
-	explicit_bzero(buf, sizeof(buf));
-	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
-	    errno != EINTR))
-		session_close(s, 0);
 }
 
 /*

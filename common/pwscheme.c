@@ -701,8 +701,8 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 
 /*
  * hash's kind for timing checks ("$2b$10", "$6$rounds=9000",
- * "{SSHA512}", "$argon2id$v=19$m=65536,t=3,p=1", "{PBKDF2}5000"):
- * hashes of one kind take one time to check.
+ * "{SSHA512}", "$argon2id$v=19$m=65536,t=3,p=1", "{PBKDF2}5000") into
+ * kind, len > 0: hashes of one kind take one time to check.
  */
 void
 pwscheme_kind(const char *hash, char *kind, size_t len)
@@ -711,9 +711,6 @@ pwscheme_kind(const char *hash, char *kind, size_t len)
 	char		*p;
 	size_t		 n = 0;
 
-	kind[0] = '\0';
-	if (len == 0)
-		return;
 	if (pwscheme_parse(hash, &ph) == -1) {
 		(void)strlcpy(kind, "?", len);
 		return;
