@@ -122,15 +122,8 @@ static int	pair_cmp(struct pair *, struct pair *);
 RB_PROTOTYPE_STATIC(pairtree, pair, entry, pair_cmp)
 RB_GENERATE_STATIC(pairtree, pair, entry, pair_cmp)
 
-static void	decay(unsigned int *, double *, double);
-static struct penalty_rec *export_rec(struct chan *, struct msg_penalty *);
-static double	host_delay(unsigned int);
 static void	host_schedule(struct host *);
 static void	host_wake(int, short, void *);
-static struct pair *pair_get(const struct addrkey *, const char *, int);
-static void	pair_done(struct pair *);
-static struct session *host_pick(struct host *, double);
-static struct penalty_row *list_row(struct chan *, struct msg_penalties *);
 
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
 static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
@@ -163,6 +156,83 @@ pair_cmp(struct pair *a, struct pair *b)
 	if ((r = addrkey_cmp(&a->key, &b->key)) != 0)
 		return r;
 	return strcmp(a->user, b->user);
+}
+
+/*
+ * Forgive one of *fails (an address's, or a user's at an address) per
+ * HOST_DECAY seconds without one since *lastfail.
+ */
+static void
+decay(unsigned int *fails, double *lastfail, double t)
+{
+	unsigned int	k;
+
+	if (*fails == 0 || t - *lastfail < HOST_DECAY)
+		return;
+	k = (t - *lastfail) / HOST_DECAY;
+	*fails = k >= *fails ? 0 : *fails - k;
+	*lastfail += (double)k * HOST_DECAY;
+}
+
+/* The failure delay after n failures: doubling from -W up to -M. */
+static double
+host_delay(unsigned int n)
+{
+	double	d;
+
+	if (n == 0 || set.failure_delay.first == 0)
+		return 0;
+	d = (double)set.failure_delay.first * (1U << (n > 16 ? 16 : n - 1));
+	return d > set.failure_delay.max ? set.failure_delay.max : d;
+}
+
+/*
+ * The pair of user at key, made when create says so (NULL when not
+ * found, or when the name cannot be kept), and now the most recently
+ * used one.  The caller ends with pair_done().
+ */
+static struct pair *
+pair_get(const struct addrkey *key, const char *user, int create)
+{
+	struct pair	 k, *p;
+
+	memset(&k, 0, sizeof(k));
+	k.key = *key;
+	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
+		return NULL;
+	if ((p = RB_FIND(pairtree, &pairs, &k)) != NULL) {
+		TAILQ_REMOVE(&pairs_lru, p, lru);
+		TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
+		return p;
+	}
+	if (!create)
+		return NULL;
+	if (npairs >= PAIR_KEEP) {
+		p = TAILQ_FIRST(&pairs_lru);
+		TAILQ_REMOVE(&pairs_lru, p, lru);
+		RB_REMOVE(pairtree, &pairs, p);
+		npairs--;
+		free(p);
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	*p = k;
+	RB_INSERT(pairtree, &pairs, p);
+	TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
+	npairs++;
+	return p;
+}
+
+/* A pair with nothing left to remember goes. */
+static void
+pair_done(struct pair *p)
+{
+	if (p->fails > 0 || p->familiar > 0)
+		return;
+	TAILQ_REMOVE(&pairs_lru, p, lru);
+	RB_REMOVE(pairtree, &pairs, p);
+	npairs--;
+	free(p);
 }
 
 /* The host of key, made (without sessions) if create says so, or NULL. */
@@ -419,83 +489,6 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
 }
 
 /*
- * The pair of user at key, made when create says so (NULL when not
- * found, or when the name cannot be kept), and now the most recently
- * used one.  The caller ends with pair_done().
- */
-static struct pair *
-pair_get(const struct addrkey *key, const char *user, int create)
-{
-	struct pair	 k, *p;
-
-	memset(&k, 0, sizeof(k));
-	k.key = *key;
-	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
-		return NULL;
-	if ((p = RB_FIND(pairtree, &pairs, &k)) != NULL) {
-		TAILQ_REMOVE(&pairs_lru, p, lru);
-		TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
-		return p;
-	}
-	if (!create)
-		return NULL;
-	if (npairs >= PAIR_KEEP) {
-		p = TAILQ_FIRST(&pairs_lru);
-		TAILQ_REMOVE(&pairs_lru, p, lru);
-		RB_REMOVE(pairtree, &pairs, p);
-		npairs--;
-		free(p);
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal("%s", __func__);
-	*p = k;
-	RB_INSERT(pairtree, &pairs, p);
-	TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
-	npairs++;
-	return p;
-}
-
-/* A pair with nothing left to remember goes. */
-static void
-pair_done(struct pair *p)
-{
-	if (p->fails > 0 || p->familiar > 0)
-		return;
-	TAILQ_REMOVE(&pairs_lru, p, lru);
-	RB_REMOVE(pairtree, &pairs, p);
-	npairs--;
-	free(p);
-}
-
-/*
- * Forgive one of *fails (an address's, or a user's at an address) per
- * HOST_DECAY seconds without one since *lastfail.
- */
-static void
-decay(unsigned int *fails, double *lastfail, double t)
-{
-	unsigned int	k;
-
-	if (*fails == 0 || t - *lastfail < HOST_DECAY)
-		return;
-	k = (t - *lastfail) / HOST_DECAY;
-	*fails = k >= *fails ? 0 : *fails - k;
-	*lastfail += (double)k * HOST_DECAY;
-}
-
-/* The failure delay after n failures: doubling from -W up to -M. */
-static double
-host_delay(unsigned int n)
-{
-	double	d;
-
-	if (n == 0 || set.failure_delay.first == 0)
-		return 0;
-	d = (double)set.failure_delay.first * (1U << (n > 16 ? 16 : n - 1));
-	return d > set.failure_delay.max ? set.failure_delay.max : d;
-}
-
-/*
  * Put h in turn for a worker if it has a check waiting and may start
  * one now, or wake it when it may.  Addresses that failed lately wait
  * in a queue of their own, served only when no other address waits and
@@ -643,6 +636,17 @@ passmac(const char *pass)
 	return siphash(mackey, pass, strlen(pass));
 }
 
+/* The next free record of m, sending m first when it is full. */
+static struct penalty_rec *
+export_rec(struct chan *c, struct msg_penalty *m)
+{
+	if (m->n == PENALTY_RECS) {
+		chan_send(c, MSG_AUTHPOP_PENALTY, -1, m, sizeof(*m));
+		memset(m, 0, sizeof(*m));
+	}
+	return &m->rec[m->n++];
+}
+
 /*
  * Draining after a reload: tell the parent what we know of addresses
  * (their failures) and of users as tried from them (failures, familiar),
@@ -685,17 +689,6 @@ host_export(struct chan *c)
 		chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
 }
 
-/* The next free record of m, sending m first when it is full. */
-static struct penalty_rec *
-export_rec(struct chan *c, struct msg_penalty *m)
-{
-	if (m->n == PENALTY_RECS) {
-		chan_send(c, MSG_AUTHPOP_PENALTY, -1, m, sizeof(*m));
-		memset(m, 0, sizeof(*m));
-	}
-	return &m->rec[m->n++];
-}
-
 /* What our predecessor knew (host_export), merged with what we know. */
 void
 host_import(const struct msg_penalty *m)
@@ -735,6 +728,19 @@ host_import(const struct msg_penalty *m)
 			h->next = r->next;
 		host_schedule(h);
 	}
+}
+
+/* The next free row of m, sending m first when it is full. */
+static struct penalty_row *
+list_row(struct chan *c, struct msg_penalties *m)
+{
+	if (m->n == PENALTY_ROWS) {
+		m->more = 1;
+		chan_send(c, MSG_AUTHPOP_PENALTIES, -1, m, sizeof(*m));
+		memset(m->rec, 0, sizeof(m->rec));
+		m->n = m->more = 0;
+	}
+	return &m->rec[m->n++];
 }
 
 /*
@@ -780,19 +786,6 @@ host_list(struct chan *c, uint64_t req)
 		r->fails = p->fails;
 	}
 	chan_send(c, MSG_AUTHPOP_PENALTIES, -1, &m, sizeof(m));
-}
-
-/* The next free row of m, sending m first when it is full. */
-static struct penalty_row *
-list_row(struct chan *c, struct msg_penalties *m)
-{
-	if (m->n == PENALTY_ROWS) {
-		m->more = 1;
-		chan_send(c, MSG_AUTHPOP_PENALTIES, -1, m, sizeof(*m));
-		memset(m->rec, 0, sizeof(m->rec));
-		m->n = m->more = 0;
-	}
-	return &m->rec[m->n++];
 }
 
 /*

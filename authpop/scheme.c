@@ -367,14 +367,13 @@ int
 pwscheme_check(const char *pass, const char *hash)
 {
 	struct pwhash	ph;
-	int		r, saved;
+	int		r;
 
 	if (pwscheme_parse(hash, &ph) == -1)
 		return -1;
+	/* explicit_bzero leaves errno as pwscheme_verify set it. */
 	r = pwscheme_verify(pass, &ph);
-	saved = errno;
 	explicit_bzero(&ph, sizeof(ph));
-	errno = saved;
 	return r;
 }
 
