@@ -67,17 +67,8 @@ static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
 
-static void		session_read(int, short, void *);
-static void		session_write(int, short, void *);
-static int		session_send(struct session *);
-static void		session_timeout(int, short, void *);
-static void		session_line(struct session *, char *, size_t);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
-static void		session_sasl(struct session *, const char *);
-static void		session_handoff(struct session *);
-static void		session_stls(struct session *);
-static void		pop3_read(struct session *);
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
@@ -126,84 +117,6 @@ session_table_lost(int ch, void (*fn)(struct session *))
 			fn(s);
 }
 
-/*
- * A POP3 client's session, from the parent, with its socket (a stream
- * socketpair end: the parent checked it; -1: lost to our shortage of
- * descriptors, logged, and let go).
- */
-void
-session_new(const struct msg_session *ms, int fd)
-{
-	struct session	*s;
-	struct msg_id	 mi;
-
-	if (session_find(ms->id) != NULL)
-		fatalx("%s from parent: session %s%llu exists",
-		    msg_type_str(MSG_PARENT_SESSION), SIDP(ms->id));
-	if (fd == -1 || (s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
-	    &pop3_ops)) == NULL) {
-		memset(&mi, 0, sizeof(mi));
-		mi.id = ms->id;
-		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
-		return;
-	}
-	s->local = ms->local;
-	/* timeout login counts from the greeting, the listener's. */
-	s->deadline -= ms->waited;
-	/* Handed back by a draining authpop after its USER. */
-	if (ms->user[0] != '\0') {
-		(void)strlcpy(s->user, ms->user, sizeof(s->user));
-		s->hasuser = 1;
-	}
-	log_debug("session %s%llu: from %s%s%s (%zu open)",
-	    SIDP(s->id), s->addr,
-	    (s->flags & SESSION_TLS) ? ", tls" : "",
-	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
-	session_deadline(s);
-	/*
-	 * The listener greeted the client and handed the session over with
-	 * its first bytes in the socket: read them in this wake-up.
-	 */
-	pop3_read(s);
-}
-
-/*
- * A session of kind ops in S_CMD on socket fd, with its events and timer
- * set but not added; NULL (logged, fd closed) without memory.  POP3
- * sessions come from the parent (session_new), auth_http ones from nginx
- * (nginx.c).
- */
-struct session *
-session_alloc(uint64_t id, int fd, uint32_t flags,
-    const struct peeraddr *peer, const struct session_ops *ops)
-{
-	struct session	*s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->out = evbuffer_new()) == NULL) {
-		log_warn("session %s%llu", SIDP(id));
-		free(s);
-		close(fd);
-		return NULL;
-	}
-	s->id = id;
-	s->ops = ops;
-	s->fd = fd;
-	s->flags = flags;
-	s->peer = *peer;
-	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
-	s->host = host_get(&s->peer);
-	s->deadline = now() + set.timeout.login;
-	s->state = S_CMD;
-	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
-	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
-	evtimer_set(&s->tmo, session_timeout, s);
-	RB_INSERT(sesstree, &sessions, s);
-	nsessions++;
-	trim_after_spike(nsessions);
-	return s;
-}
-
 /* The timer at the end of timeout login, which nothing extends. */
 void
 session_deadline(struct session *s)
@@ -228,6 +141,73 @@ session_reply(struct session *s, const char *fmt, ...)
 	}
 	if (r == -1 || evbuffer_add(s->out, "\r\n", 2) == -1)
 		fatal("evbuffer_add");
+}
+
+/* What the socket takes of our replies now; -1 (logged) if it is gone. */
+static int
+session_send(struct session *s)
+{
+	ssize_t	n;
+
+	while (EVBUFFER_LENGTH(s->out) > 0) {
+		n = send(s->fd, EVBUFFER_DATA(s->out), EVBUFFER_LENGTH(s->out),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return 0;
+			log_debug("session %s%llu: send: %s", SIDP(s->id),
+			    strerror(errno));
+			return -1;
+		}
+		evbuffer_drain(s->out, n);
+	}
+	return 0;
+}
+
+/*
+ * STLS: our replies are out; the listener now answers +OK itself, starts
+ * TLS and brings the client back as a new session.  This one only waits
+ * for the listener to close it.
+ */
+static void
+session_stls(struct session *s)
+{
+	struct msg_id	mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.id = s->id;
+	s->state = S_STLS;
+	log_debug("session %s%llu: STLS", SIDP(s->id));
+	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+	session_update(s);
+}
+
+/*
+ * The password is good and our replies have left: the socket goes to
+ * the parent, and the session ends here.  If the parent refuses the
+ * login, it sends the socket back (session_refused).
+ */
+static void
+session_handoff(struct session *s)
+{
+	struct msg_login	ml;
+
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	ml.nonce = s->tnonce;
+	ml.expiry = s->texpiry;
+	(void)strlcpy(ml.app, s->app, sizeof(ml.app));
+	s->state = S_HANDOFF;
+	/* Out of the event loop before the descriptor leaves. */
+	if (event_del(&s->rev) == -1 || event_del(&s->wev) == -1 ||
+	    evtimer_del(&s->tmo) == -1)
+		fatal("event_del");
+	chan_send(&parent, MSG_AUTHPOP_LOGIN, s->fd, &ml, sizeof(ml));
+	s->fd = -1;
+	session_close(s, 0);
 }
 
 /*
@@ -289,28 +269,6 @@ session_write(int fd, short ev, void *arg)
 	session_update(s);
 }
 
-/* What the socket takes of our replies now; -1 (logged) if it is gone. */
-static int
-session_send(struct session *s)
-{
-	ssize_t	n;
-
-	while (EVBUFFER_LENGTH(s->out) > 0) {
-		n = send(s->fd, EVBUFFER_DATA(s->out), EVBUFFER_LENGTH(s->out),
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return 0;
-			log_debug("session %s%llu: send: %s", SIDP(s->id),
-			    strerror(errno));
-			return -1;
-		}
-		evbuffer_drain(s->out, n);
-	}
-	return 0;
-}
-
 static void
 session_timeout(int fd, short ev, void *arg)
 {
@@ -353,100 +311,6 @@ session_timeout(int fd, short ev, void *arg)
 	}
 }
 
-/*
- * Readable (POP3 only: an auth_http session has no socket).  After STLS,
- * what the client sent in plaintext is never read as commands.
- */
-static void
-session_read(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-	char		 buf[1024];
-	ssize_t		 n;
-
-	if (s->state != S_STLS) {
-		pop3_read(s);
-		return;
-	}
-	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		;
-	explicit_bzero(buf, sizeof(buf));
-	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
-	    errno != EINTR))
-		session_close(s, 0);
-}
-
-/*
- * Consume complete lines, never a byte past the LF of the line in hand:
- * what follows a PASS belongs to wrkrpop.  A partial line is taken into
- * the framer (s->fr) so that a level-triggered read event does not spin
- * on it.
- */
-static void
-pop3_read(struct session *s)
-{
-	char		 peek[AUTH_PEEK];
-	ssize_t		 n;
-	size_t		 take, used = 0;	/* of peek, to wipe */
-	int		 r, lines = 0, empty = 0;
-
-	/*
-	 * empty: the last look saw all the socket held, and all of it was
-	 * taken; another would find nothing (the read event says when).
-	 */
-	while (s->state == S_CMD && lines < AUTH_BURST && !empty &&
-	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
-		if ((n = recv(s->fd, peek, sizeof(peek),
-		    MSG_PEEK | MSG_DONTWAIT)) == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				break;
-			log_debug("session %s%llu: recv: %s",
-			    SIDP(s->id), strerror(errno));
-			explicit_bzero(peek, used);
-			session_close(s, 1);
-			return;
-		}
-		if ((size_t)n > used)
-			used = n;
-		if (n == 0) {
-			log_debug("session %s%llu: %s: closed by the client",
-			    SIDP(s->id), s->addr);
-			session_close(s, 1);
-			return;
-		}
-		r = pop3_frame(&s->fr, peek, n, s->sasl ? AUTH_MAXLINE :
-		    POP3_MAXLINE, &take);
-		/* What the framer took, and not a byte more, leaves the socket. */
-		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
-			log_warn("session %s%llu: recv", SIDP(s->id));
-			explicit_bzero(peek, used);
-			session_close(s, 1);
-			return;
-		}
-		/* A partial line counts too: no client holds the loop. */
-		lines++;
-		empty = take == (size_t)n && (size_t)n < sizeof(peek);
-		if (r == FRAME_MORE)
-			continue;
-		/*
-		 * No rearming of the timer here: timeout login is a deadline
-		 * for the whole AUTHORIZATION state, which talking (NOOP,
-		 * CAPA, one byte at a time) cannot extend.
-		 */
-		if (r == FRAME_TOOLONG) {
-			/* RFC 2449: 255 octets; reject, keep the session. */
-			s->sasl = 0;
-			bad_command(s, "-ERR line too long");
-			continue;
-		}
-		session_line(s, s->fr.line, s->fr.len);
-		pop3_frame_reset(&s->fr);
-	}
-	explicit_bzero(peek, used);
-	session_update(s);
-}
-
 /* USER/PASS and AUTH only where the password cannot be sniffed. */
 static int
 plaintext_ok(struct session *s)
@@ -473,6 +337,61 @@ plaintext_refused(struct session *s)
 	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
 	    "TLS");
 	return 1;
+}
+
+/*
+ * An invalid command: answered, and counted; at limit bad-commands the
+ * session ends, so that a stream of garbage costs one connection a few
+ * replies, not one each.  One reply per command, so that a pipelining
+ * client stays in step: the command that reaches the limit gets the
+ * closing one only.
+ */
+static void
+bad_command(struct session *s, const char *fmt, ...)
+{
+	char	addr[PEER_STRLEN];
+	va_list	ap;
+
+	if (++s->nbad < set.limit.bad_commands) {
+		va_start(ap, fmt);
+		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
+		    evbuffer_add(s->out, "\r\n", 2) == -1)
+			fatal("evbuffer_add");
+		va_end(ap);
+		return;
+	}
+	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
+	log_info("too many invalid commands from %s, closing",
+	    peer_log(&s->peer, addr, sizeof(addr)));
+	session_reply(s, "-ERR too many invalid commands, closing");
+	s->sasl = 0;
+	s->state = S_CLOSING;
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+}
+
+/* The client's AUTH PLAIN response, as an initial response or a line. */
+static void
+session_sasl(struct session *s, const char *resp)
+{
+	char	pass[AUTH_MAXLINE];
+	int	r;
+
+	s->sasl = 0;
+	if (strcmp(resp, "*") == 0) {
+		session_reply(s, "-ERR authentication cancelled");
+		return;
+	}
+	if ((r = pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
+	    sizeof(pass))) != 0) {
+		explicit_bzero(pass, sizeof(pass));
+		explicit_bzero(s->user, sizeof(s->user));
+		session_reply(s, r == -2 ? "-ERR [AUTH] authorization identity "
+		    "must be empty or the user's own" :
+		    "-ERR [AUTH] malformed AUTH PLAIN response");
+		return;
+	}
+	auth_start(s, pass, 0);
+	explicit_bzero(pass, sizeof(pass));
 }
 
 static void
@@ -632,58 +551,175 @@ session_line(struct session *s, char *buf, size_t len)
 }
 
 /*
- * An invalid command: answered, and counted; at limit bad-commands the
- * session ends, so that a stream of garbage costs one connection a few
- * replies, not one each.  One reply per command, so that a pipelining
- * client stays in step: the command that reaches the limit gets the
- * closing one only.
+ * Consume complete lines, never a byte past the LF of the line in hand:
+ * what follows a PASS belongs to wrkrpop.  A partial line is taken into
+ * the framer (s->fr) so that a level-triggered read event does not spin
+ * on it.
  */
 static void
-bad_command(struct session *s, const char *fmt, ...)
+pop3_read(struct session *s)
 {
-	char	addr[PEER_STRLEN];
-	va_list	ap;
+	char		 peek[AUTH_PEEK];
+	ssize_t		 n;
+	size_t		 take, used = 0;	/* of peek, to wipe */
+	int		 r, lines = 0, empty = 0;
 
-	if (++s->nbad < set.limit.bad_commands) {
-		va_start(ap, fmt);
-		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
-		    evbuffer_add(s->out, "\r\n", 2) == -1)
-			fatal("evbuffer_add");
-		va_end(ap);
-		return;
+	/*
+	 * empty: the last look saw all the socket held, and all of it was
+	 * taken; another would find nothing (the read event says when).
+	 */
+	while (s->state == S_CMD && lines < AUTH_BURST && !empty &&
+	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
+		if ((n = recv(s->fd, peek, sizeof(peek),
+		    MSG_PEEK | MSG_DONTWAIT)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			log_debug("session %s%llu: recv: %s",
+			    SIDP(s->id), strerror(errno));
+			explicit_bzero(peek, used);
+			session_close(s, 1);
+			return;
+		}
+		if ((size_t)n > used)
+			used = n;
+		if (n == 0) {
+			log_debug("session %s%llu: %s: closed by the client",
+			    SIDP(s->id), s->addr);
+			session_close(s, 1);
+			return;
+		}
+		r = pop3_frame(&s->fr, peek, n, s->sasl ? AUTH_MAXLINE :
+		    POP3_MAXLINE, &take);
+		/* What the framer took, and not a byte more, leaves the socket. */
+		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
+			log_warn("session %s%llu: recv", SIDP(s->id));
+			explicit_bzero(peek, used);
+			session_close(s, 1);
+			return;
+		}
+		/* A partial line counts too: no client holds the loop. */
+		lines++;
+		empty = take == (size_t)n && (size_t)n < sizeof(peek);
+		if (r == FRAME_MORE)
+			continue;
+		/*
+		 * No rearming of the timer here: timeout login is a deadline
+		 * for the whole AUTHORIZATION state, which talking (NOOP,
+		 * CAPA, one byte at a time) cannot extend.
+		 */
+		if (r == FRAME_TOOLONG) {
+			/* RFC 2449: 255 octets; reject, keep the session. */
+			s->sasl = 0;
+			bad_command(s, "-ERR line too long");
+			continue;
+		}
+		session_line(s, s->fr.line, s->fr.len);
+		pop3_frame_reset(&s->fr);
 	}
-	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
-	log_info("too many invalid commands from %s, closing",
-	    peer_log(&s->peer, addr, sizeof(addr)));
-	session_reply(s, "-ERR too many invalid commands, closing");
-	s->sasl = 0;
-	s->state = S_CLOSING;
-	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+	explicit_bzero(peek, used);
+	session_update(s);
 }
 
-/* The client's AUTH PLAIN response, as an initial response or a line. */
+/*
+ * Readable (POP3 only: an auth_http session has no socket).  After STLS,
+ * what the client sent in plaintext is never read as commands.
+ */
 static void
-session_sasl(struct session *s, const char *resp)
+session_read(int fd, short ev, void *arg)
 {
-	char	pass[AUTH_MAXLINE];
-	int	r;
+	struct session	*s = arg;
+	char		 buf[1024];
+	ssize_t		 n;
 
-	s->sasl = 0;
-	if (strcmp(resp, "*") == 0) {
-		session_reply(s, "-ERR authentication cancelled");
+	if (s->state != S_STLS) {
+		pop3_read(s);
 		return;
 	}
-	if ((r = pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
-	    sizeof(pass))) != 0) {
-		explicit_bzero(pass, sizeof(pass));
-		explicit_bzero(s->user, sizeof(s->user));
-		session_reply(s, r == -2 ? "-ERR [AUTH] authorization identity "
-		    "must be empty or the user's own" :
-		    "-ERR [AUTH] malformed AUTH PLAIN response");
+	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	explicit_bzero(buf, sizeof(buf));
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR))
+		session_close(s, 0);
+}
+
+/*
+ * A POP3 client's session, from the parent, with its socket (a stream
+ * socketpair end: the parent checked it; -1: lost to our shortage of
+ * descriptors, logged, and let go).
+ */
+void
+session_new(const struct msg_session *ms, int fd)
+{
+	struct session	*s;
+	struct msg_id	 mi;
+
+	if (session_find(ms->id) != NULL)
+		fatalx("%s from parent: session %s%llu exists",
+		    msg_type_str(MSG_PARENT_SESSION), SIDP(ms->id));
+	if (fd == -1 || (s = session_alloc(ms->id, fd, ms->flags, &ms->peer,
+	    &pop3_ops)) == NULL) {
+		memset(&mi, 0, sizeof(mi));
+		mi.id = ms->id;
+		chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 		return;
 	}
-	auth_start(s, pass, 0);
-	explicit_bzero(pass, sizeof(pass));
+	s->local = ms->local;
+	/* timeout login counts from the greeting, the listener's. */
+	s->deadline -= ms->waited;
+	/* Handed back by a draining authpop after its USER. */
+	if (ms->user[0] != '\0') {
+		(void)strlcpy(s->user, ms->user, sizeof(s->user));
+		s->hasuser = 1;
+	}
+	log_debug("session %s%llu: from %s%s%s (%zu open)",
+	    SIDP(s->id), s->addr,
+	    (s->flags & SESSION_TLS) ? ", tls" : "",
+	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
+	session_deadline(s);
+	/*
+	 * The listener greeted the client and handed the session over with
+	 * its first bytes in the socket: read them in this wake-up.
+	 */
+	pop3_read(s);
+}
+
+/*
+ * A session of kind ops in S_CMD on socket fd, with its events and timer
+ * set but not added; NULL (logged, fd closed) without memory.  POP3
+ * sessions come from the parent (session_new), auth_http ones from nginx
+ * (nginx.c).
+ */
+struct session *
+session_alloc(uint64_t id, int fd, uint32_t flags,
+    const struct peeraddr *peer, const struct session_ops *ops)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->out = evbuffer_new()) == NULL) {
+		log_warn("session %s%llu", SIDP(id));
+		free(s);
+		close(fd);
+		return NULL;
+	}
+	s->id = id;
+	s->ops = ops;
+	s->fd = fd;
+	s->flags = flags;
+	s->peer = *peer;
+	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
+	s->host = host_get(&s->peer);
+	s->deadline = now() + set.timeout.login;
+	s->state = S_CMD;
+	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
+	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
+	evtimer_set(&s->tmo, session_timeout, s);
+	RB_INSERT(sesstree, &sessions, s);
+	nsessions++;
+	trim_after_spike(nsessions);
+	return s;
 }
 
 /*
@@ -840,51 +876,6 @@ session_refused(struct chan *c, const void *data, int fd)
 	s->state = S_CLOSING;
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
-}
-
-/*
- * STLS: our replies are out; the listener now answers +OK itself, starts
- * TLS and brings the client back as a new session.  This one only waits
- * for the listener to close it.
- */
-static void
-session_stls(struct session *s)
-{
-	struct msg_id	mi;
-
-	memset(&mi, 0, sizeof(mi));
-	mi.id = s->id;
-	s->state = S_STLS;
-	log_debug("session %s%llu: STLS", SIDP(s->id));
-	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
-	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
-	session_update(s);
-}
-
-/*
- * The password is good and our replies have left: the socket goes to
- * the parent, and the session ends here.  If the parent refuses the
- * login, it sends the socket back (session_refused).
- */
-static void
-session_handoff(struct session *s)
-{
-	struct msg_login	ml;
-
-	memset(&ml, 0, sizeof(ml));
-	ml.id = s->id;
-	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
-	ml.nonce = s->tnonce;
-	ml.expiry = s->texpiry;
-	(void)strlcpy(ml.app, s->app, sizeof(ml.app));
-	s->state = S_HANDOFF;
-	/* Out of the event loop before the descriptor leaves. */
-	if (event_del(&s->rev) == -1 || event_del(&s->wev) == -1 ||
-	    evtimer_del(&s->tmo) == -1)
-		fatal("event_del");
-	chan_send(&parent, MSG_AUTHPOP_LOGIN, s->fd, &ml, sizeof(ml));
-	s->fd = -1;
-	session_close(s, 0);
 }
 
 /*
