@@ -122,9 +122,6 @@ static int	pair_cmp(struct pair *, struct pair *);
 RB_PROTOTYPE_STATIC(pairtree, pair, entry, pair_cmp)
 RB_GENERATE_STATIC(pairtree, pair, entry, pair_cmp)
 
-static void	host_schedule(struct host *);
-static void	host_wake(int, short, void *);
-
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
 static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
 static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
@@ -233,6 +230,56 @@ pair_done(struct pair *p)
 	RB_REMOVE(pairtree, &pairs, p);
 	npairs--;
 	free(p);
+}
+
+/*
+ * Put h in turn for a worker if it has a check waiting and may start
+ * one now, or wake it when it may.  Addresses that failed lately wait
+ * in a queue of their own, served only when no other address waits and
+ * never on every worker at once: a sprayer's checks do not hold up a
+ * user who types the right password.  A familiar user's check does not
+ * wait for its address's failure delay.
+ */
+static void
+host_schedule(struct host *h)
+{
+	double	t;
+
+	if (h->where == H_READY) {
+		/*
+		 * In turn among the failing addresses as a familiar check
+		 * comes: it goes among the others, not after them all.
+		 */
+		if (h->rq == &ready || TAILQ_EMPTY(&h->familiar))
+			return;
+		TAILQ_REMOVE(h->rq, h, turn);
+		h->where = H_NONE;
+	}
+	if (!TAILQ_EMPTY(&h->familiar)) {
+		h->rq = &ready;
+		TAILQ_INSERT_TAIL(h->rq, h, turn);
+		h->where = H_READY;
+		return;
+	}
+	if (TAILQ_EMPTY(&h->waiting))
+		return;
+	t = now();
+	if (h->next <= t) {
+		evtimer_del(&h->wake);
+		decay(&h->fails, &h->lastfail, t);
+		h->rq = h->fails > 0 ? &ready_failing : &ready;
+		TAILQ_INSERT_TAIL(h->rq, h, turn);
+		h->where = H_READY;
+		return;
+	}
+	timer_in(&h->wake, h->next - t);
+}
+
+static void
+host_wake(int fd, short ev, void *arg)
+{
+	host_schedule(arg);
+	jobs_dispatch();
 }
 
 /* The host of key, made (without sessions) if create says so, or NULL. */
@@ -486,56 +533,6 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
 		h->next = started + wait;
 	host_schedule(h);
 	return wait;
-}
-
-/*
- * Put h in turn for a worker if it has a check waiting and may start
- * one now, or wake it when it may.  Addresses that failed lately wait
- * in a queue of their own, served only when no other address waits and
- * never on every worker at once: a sprayer's checks do not hold up a
- * user who types the right password.  A familiar user's check does not
- * wait for its address's failure delay.
- */
-static void
-host_schedule(struct host *h)
-{
-	double	t;
-
-	if (h->where == H_READY) {
-		/*
-		 * In turn among the failing addresses as a familiar check
-		 * comes: it goes among the others, not after them all.
-		 */
-		if (h->rq == &ready || TAILQ_EMPTY(&h->familiar))
-			return;
-		TAILQ_REMOVE(h->rq, h, turn);
-		h->where = H_NONE;
-	}
-	if (!TAILQ_EMPTY(&h->familiar)) {
-		h->rq = &ready;
-		TAILQ_INSERT_TAIL(h->rq, h, turn);
-		h->where = H_READY;
-		return;
-	}
-	if (TAILQ_EMPTY(&h->waiting))
-		return;
-	t = now();
-	if (h->next <= t) {
-		evtimer_del(&h->wake);
-		decay(&h->fails, &h->lastfail, t);
-		h->rq = h->fails > 0 ? &ready_failing : &ready;
-		TAILQ_INSERT_TAIL(h->rq, h, turn);
-		h->where = H_READY;
-		return;
-	}
-	timer_in(&h->wake, h->next - t);
-}
-
-static void
-host_wake(int fd, short ev, void *arg)
-{
-	host_schedule(arg);
-	jobs_dispatch();
 }
 
 /* Dispatch from the event loop, once the current callback is done. */

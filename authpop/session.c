@@ -845,28 +845,27 @@ session_refused(struct chan *c, const void *data, int fd)
 {
 	const struct msg_refused	*mr = data;
 	struct session			*s;
-	uint32_t			 code = mr->code;
 	char				 since[32];
 
 	if ((s = session_alloc(mr->id, fd, mr->flags, &mr->peer,
 	    &pop3_ops)) == NULL)
 		return;
 	s->returned = 1;
-	if (code == REFUSED_TEMP)
+	if (mr->code == REFUSED_TEMP)
 		session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop now, "
 		    "try again later");
-	else if (code == REFUSED_DELAY)
+	else if (mr->code == REFUSED_DELAY)
 		session_reply(s, "-ERR [LOGIN-DELAY] logins are at least %d "
 		    "seconds apart, try again later", set.login_delay);
-	else if (code == REFUSED_BUSY_ADDR)
+	else if (mr->code == REFUSED_BUSY_ADDR)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions from your "
 		    "address, try again later");
-	else if (code == REFUSED_BUSY)
+	else if (mr->code == REFUSED_BUSY)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions, try again "
 		    "later");
-	else if (code == REFUSED_TICKET)
+	else if (mr->code == REFUSED_TICKET)
 		session_reply(s, "-ERR [AUTH] invalid user name or password");
-	else if (code == REFUSED_STUCK)
+	else if (mr->code == REFUSED_STUCK)
 		session_reply(s, "-ERR [IN-USE] maildrop held by a session "
 		    "stuck in the mail store since %s, try again later",
 		    stats_time(mr->since, since, sizeof(since)));

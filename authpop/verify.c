@@ -250,12 +250,10 @@ auth_start(struct session *s, const char *pass, int toolong)
 	j->passmac = passmac(pass);
 	(void)strlcpy(j->user, s->user, sizeof(j->user));
 	s->job = j;
-	if (!valid_username(s->user)) {
+	/* No such name: the dummy hash.  Else app passwords first (apps.c). */
+	if (!valid_username(s->user))
 		auth_enqueue(s, NULL);
-		return;
-	}
-	/* The user's app passwords first (apps.c). */
-	if (set.app_key[0] == '\0')
+	else if (set.app_key[0] == '\0')
 		auth_main(s);
 	else
 		apps_start(s);
@@ -381,18 +379,15 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 		    (ph.flags & PWS_COSTLY))
 			STAT_INC(STAT_REFUSED_HASH_COST);
 		explicit_bzero(&ph, sizeof(ph));
-		mc = NULL;
 	} else if (mc != NULL && mc->status == CRED_TEMP) {
 		log_warnx("session %s%llu: %s: authtab <%s> could not "
 		    "answer for %s", SIDP(s->id), s->addr, set.authtab,
 		    logname(s->user));
-		mc = NULL;
-	}
-	if (mc == NULL) {
-		verify_end(s, V_TEMP, "cannot check passwords now");
+	} else if (mc != NULL) {
+		auth_enqueue(s, mc->status == CRED_FOUND ? mc->hash : NULL);
 		return;
 	}
-	auth_enqueue(s, mc->status == CRED_FOUND ? mc->hash : NULL);
+	verify_end(s, V_TEMP, "cannot check passwords now");
 }
 
 /*
@@ -516,8 +511,7 @@ lookup_counted(struct session *s, int status)
 	STAT_INC(status == CRED_FOUND ? STAT_LOOKUP_FOUND :
 	    status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
 	stats_lookup_time(now() - s->tabasked);
-	/* The session's own deadline again, instead of the lookup's. */
-	timer_in(&s->tmo, s->deadline - now());
+	session_deadline(s);	/* its own, instead of the lookup's */
 }
 
 /*

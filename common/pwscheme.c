@@ -119,7 +119,7 @@ static int	yescrypt_cost(const char *, struct pwhash *);
 static int	argon2_valid(const char *, const char *, struct pwhash *);
 static int	pbkdf2_parse(const char *, struct pwhash *);
 static int	scram_parse(const char *, struct pwhash *);
-static int	decode(const char *, int, unsigned char *, size_t, size_t *);
+static int	decode(const char *, int, struct pwhash *);
 static int	unhex(const char *, unsigned char *, size_t, size_t *);
 static int	parse_bare(const char *, struct pwhash *);
 static int	parse_digest(const struct pwscheme *, int, const char *,
@@ -191,11 +191,9 @@ parse_digest(const struct pwscheme *s, int enc, const char *body,
 		    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
 		    ENC_B64;
 	/* Unsalted: only the digest's length will do, either way. */
-	if (decode(body, enc, ph->raw, sizeof(ph->raw), &ph->rawlen) == 0 &&
-	    ph->rawlen == ph->dlen)
+	if (decode(body, enc, ph) == 0 && ph->rawlen == ph->dlen)
 		return 0;
-	if (given || decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX,
-	    ph->raw, sizeof(ph->raw), &ph->rawlen) == -1)
+	if (given || decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX, ph) == -1)
 		return -1;
 	return ph->rawlen == ph->dlen ? 0 : -1;
 }
@@ -226,14 +224,12 @@ parse_body(const struct pwscheme *s, int enc, const char *body,
 	case PWM_NTLM:
 		/* Hexadecimal, as Dovecot writes them. */
 		ph->dlen = s->method == PWM_CRAMMD5 ? 32 : 16;
-		return decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc,
-		    ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
-		    ph->rawlen != ph->dlen ? -1 : 0;
+		return decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph) ==
+		    -1 || ph->rawlen != ph->dlen ? -1 : 0;
 	case PWM_SDIGEST:
 		ph->dlen = pwscheme_dlen(s->digest);
-		return decode(body, enc == ENC_DEFAULT ? ENC_B64 : enc,
-		    ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
-		    ph->rawlen <= ph->dlen ? -1 : 0;
+		return decode(body, enc == ENC_DEFAULT ? ENC_B64 : enc, ph) ==
+		    -1 || ph->rawlen <= ph->dlen ? -1 : 0;
 	}
 	return -1;
 }
@@ -577,12 +573,12 @@ scram_parse(const char *b, struct pwhash *ph)
 	return rv;
 }
 
+/* s in enc into ph->raw and ph->rawlen: 0, or -1. */
 static int
-decode(const char *s, int enc, unsigned char *out, size_t outsz,
-    size_t *len)
+decode(const char *s, int enc, struct pwhash *ph)
 {
-	return enc == ENC_HEX ? unhex(s, out, outsz, len) :
-	    b64_decode(s, out, outsz, len);
+	return enc == ENC_HEX ? unhex(s, ph->raw, sizeof(ph->raw),
+	    &ph->rawlen) : b64_decode(s, ph->raw, sizeof(ph->raw), &ph->rawlen);
 }
 
 static int
