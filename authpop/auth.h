@@ -263,6 +263,7 @@ void		 auth_result(struct session *, struct job *);
  * none (popd/supervise.c prog_path); core.c answers for them there.
  */
 void		 opts_load(void);
+int		 ticket_login(struct session *, const char *);
 void		 apps_image(int);
 void		 apps_key(int);
 void		 apps_read(void);

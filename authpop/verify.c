@@ -25,7 +25,7 @@
  *
  * The stages, in order; each is entered by one function and left by
  * the next one's or by verify_end, the one way out before the check:
- *   ticket        auth_start: a router's ticket (loginticket.c) logs in;
+ *   ticket        auth_start: a router's ticket (nginx.c) logs in;
  *   app password  apps_start (apps.c): the user's log in, fail like a
  *                 wrong password, or bar the main password;
  *   hash          auth_main: the stored hash, from authtab or from
@@ -160,8 +160,7 @@ verify_key(struct chan *c, const void *data, int fd)
 	if (fd == -1)
 		fatalx("%s from parent: its descriptor was lost",
 		    msg_type_str(MSG_PARENT_AUTHKEY));
-	if (mk->kind == AUTHKEY_TICKET &&
-	    ticket_init(fd, set.ticket_key) == -1)
+	if (mk->kind == AUTHKEY_TICKET && ticket_init(fd, set.ticket_key) == -1)
 		exit(1);
 	if (mk->kind == AUTHKEY_APPS)
 		apps_key(fd);
@@ -225,20 +224,10 @@ void
 auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
-	const char		*why;
 
-	/* A router's ticket (loginticket.c): the password was checked there. */
-	if (s->ops->pop3 && !toolong && ticket_like(pass) &&
-	    valid_username(s->user)) {
-		if (ticket_check(s->user, pass, &s->local, &s->tnonce,
-		    &s->texpiry, &why)) {
-			/* The parent spends it (login.c), across reloads. */
-			verify_end(s, V_GOOD, " with a ticket");
-			return;
-		}
-		log_info("session %s%llu: %s: a ticket for %s refused: %s",
-		    SIDP(s->id), s->addr, logname(s->user), why);
-	}
+	/* A router's ticket (nginx.c): the password was checked there. */
+	if (s->ops->pop3 && !toolong && ticket_login(s, pass))
+		return;
 	tables_read();
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
@@ -370,9 +359,8 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 	 * weak-hashes yes, none over its kind's ceiling, which tablepop
 	 * lets through for us to count), checked here, where hashes are.
 	 */
-	if (mc != NULL && mc->status == CRED_FOUND &&
-	    pwscheme_allowed(mc->hash, set.weak_hashes, NULL, why,
-	    sizeof(why)) == -1) {
+	if (mc != NULL && mc->status == CRED_FOUND && pwscheme_allowed(mc->hash,
+	    set.weak_hashes, NULL, why, sizeof(why)) == -1) {
 		log_warnx("table %s: the credentials of \"%s\": %s",
 		    set.authtab, logname(s->user), why);
 		if (pwscheme_parse(mc->hash, &ph) == 0 &&
