@@ -115,8 +115,7 @@ dummy_init(const struct table *authtab)
 		/* "{BLF-CRYPT}$2y$05$...": its bcrypt. */
 		if (h[0] == '{' && (h = strchr(h, '}')) != NULL)
 			h++;
-		if (h == NULL || h[0] != '$' || h[1] != '2' ||
-		    strlen(h) < 7)
+		if (h == NULL || h[0] != '$' || h[1] != '2' || strlen(h) < 7)
 			continue;
 		c = (h[4] - '0') * 10 + (h[5] - '0');
 		if (c >= 4 && c <= PWS_BCRYPT_MAX && ++n[c] > n[cost])
@@ -207,14 +206,12 @@ check_expected(const char *hash)
 double
 check_learn(const char *hash, double took)
 {
-	char	kind[48];
-
-	if (nkinds == nitems(kinds) ||
-	    kind_find(hash, kind, sizeof(kind)) < nkinds)
+	if (nkinds == nitems(kinds) || kind_find(hash, kinds[nkinds].name,
+	    sizeof(kinds[0].name)) < nkinds)
 		return 0;
-	(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
 	kinds[nkinds++].took = took;
-	log_debug("new kind of hash %s: checks in %.3f s", kind, took);
+	log_debug("new kind of hash %s: checks in %.3f s",
+	    kinds[nkinds - 1].name, took);
 	if (took <= most)
 		return 0;
 	return most = took;

@@ -386,8 +386,7 @@ host_enqueue(struct session *s)
 
 	s->familiar = 0;
 	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
-		familiar = p->familiar > 0 &&
-		    t - p->familiar < PAIR_FAMILIAR;
+		familiar = p->familiar > 0 && t - p->familiar < PAIR_FAMILIAR;
 		pair_done(p);
 	}
 	if (familiar && queued(&h->familiar, s->user) +

@@ -138,8 +138,7 @@ hmac_init(int d, const void *key, size_t klen, union hctx *in,
 /* HMAC of a b from the states hmac_init made, into out (dlen bytes). */
 static void
 hmac_final(int d, const union hctx *in, const union hctx *outer,
-    const void *a, size_t alen, const void *b, size_t blen,
-    unsigned char *out)
+    const void *a, size_t alen, const void *b, size_t blen, unsigned char *out)
 {
 	union hctx	c;
 	size_t		dlen = pwscheme_dlen(d);

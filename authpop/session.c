@@ -320,15 +320,18 @@ plaintext_ok(struct session *s)
 
 /*
  * Refuse a credential command where plaintext_ok says no, and say so in
- * the log once per session; 1 if refused.
+ * the log once per session; 1 if refused.  login: a login (PASS, AUTH),
+ * counted.
  */
 static int
-plaintext_refused(struct session *s)
+plaintext_refused(struct session *s, int login)
 {
 	char	addr[PEER_STRLEN];
 
 	if (plaintext_ok(s))
 		return 0;
+	if (login)
+		STAT_INC(STAT_LOGIN_PLAINTEXT);
 	if (!s->plainlogged) {
 		log_info("plaintext login refused from %s",
 		    peer_log(&s->peer, addr, sizeof(addr)));
@@ -383,14 +386,12 @@ session_sasl(struct session *s, const char *resp)
 	}
 	if ((r = pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
 	    sizeof(pass))) != 0) {
-		explicit_bzero(pass, sizeof(pass));
 		explicit_bzero(s->user, sizeof(s->user));
 		session_reply(s, r == -2 ? "-ERR [AUTH] authorization identity "
 		    "must be empty or the user's own" :
 		    "-ERR [AUTH] malformed AUTH PLAIN response");
-		return;
-	}
-	auth_start(s, pass, 0);
+	} else
+		auth_start(s, pass, 0);
 	explicit_bzero(pass, sizeof(pass));
 }
 
@@ -410,7 +411,7 @@ cmd_capa(struct session *s, struct pop3_line *l)
 static void
 cmd_user(struct session *s, struct pop3_line *l)
 {
-	if (plaintext_refused(s))
+	if (plaintext_refused(s, 0))
 		return;
 	if (l->nargs != 1) {
 		session_reply(s, "-ERR usage: USER name");
@@ -425,10 +426,8 @@ cmd_user(struct session *s, struct pop3_line *l)
 static void
 cmd_pass(struct session *s, struct pop3_line *l)
 {
-	if (plaintext_refused(s)) {
-		STAT_INC(STAT_LOGIN_PLAINTEXT);
+	if (plaintext_refused(s, 1))
 		return;
-	}
 	if (!s->hasuser) {
 		session_reply(s, "-ERR USER first");
 		return;
@@ -455,10 +454,8 @@ cmd_auth(struct session *s, struct pop3_line *l)
 		session_reply(s, "-ERR unsupported SASL mechanism");
 		return;
 	}
-	if (plaintext_refused(s)) {
-		STAT_INC(STAT_LOGIN_PLAINTEXT);
+	if (plaintext_refused(s, 1))
 		return;
-	}
 	s->hasuser = 0;
 	s->sasl = 1;
 	if (l->nargs == 2)

@@ -105,8 +105,7 @@ pop3_parse(struct pop3_line *l, const char *line, size_t len)
 		 * and the like: user names may be longer (POPD_MAXUSER) and
 		 * an AUTH initial response fills the line (RFC 5034).
 		 */
-		if (n > POP3_MAXARG && l->cmd != CMD_USER &&
-		    l->cmd != CMD_AUTH)
+		if (n > POP3_MAXARG && l->cmd != CMD_USER && l->cmd != CMD_AUTH)
 			return POP3_EARG;
 		p += n;
 		if (*p == ' ')

@@ -152,8 +152,7 @@ parse_bare(const char *h, struct pwhash *ph)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
-		if (strncmp(h, bare[i].start, strlen(bare[i].start))
-		    == 0)
+		if (strncmp(h, bare[i].start, strlen(bare[i].start)) == 0)
 			break;
 	if (i == sizeof(bare) / sizeof(bare[0]))
 		return -1;
@@ -337,8 +336,7 @@ crypt_valid(const char *h, struct pwhash *ph)
 		cost = (h[4] - '0') * 10 + (h[5] - '0');
 		ceiling(ph, cost > PWS_BCRYPT_MAX && cost <= 31,
 		    "cost at most 14");
-		return cost >= 4 && cost <= 31 &&
-		    crypt64_span(h + 7) == 53;
+		return cost >= 4 && cost <= 31 && crypt64_span(h + 7) == 53;
 	}
 	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
 	    h[2] == '$') {
@@ -527,10 +525,7 @@ pbkdf2_parse(const char *b, struct pwhash *ph)
 		ph->flags |= PWS_WEAK;
 	ceiling(ph, r > PWS_ROUNDS_MAX, "rounds at most 2000000");
 	ph->dlen = 20;
-	if (unhex(p, ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
-	    ph->rawlen != ph->dlen)
-		return -1;
-	return 0;
+	return decode(p, ENC_HEX, ph) == -1 || ph->rawlen != ph->dlen ? -1 : 0;
 }
 
 /*
