@@ -36,6 +36,7 @@
 #include "apppass.h"
 #include "chan.h"
 #include "log.h"
+#include "proc.h"
 #include "proto.h"
 #include "table.h"
 #include "util.h"
@@ -119,9 +120,9 @@ apps_start(struct session *s)
 		verify_apps(s, CRED_TEMP, NULL);
 }
 
-/* A reload's app passwords are the database's: tablepop's to ask. */
+/* MSG_PARENT_APPSASK: a reload's app passwords are tablepop's to ask. */
 void
-verify_appsask(void)
+verify_appsask(struct chan *c, const void *data, int fd)
 {
 	if (!apps_ask)
 		log_debug("app passwords: a reload's are in no file, the "
@@ -249,10 +250,14 @@ verify_used_flush(void)
  * file now, or asked of tablepop (verify_ctlanswer then).
  */
 void
-verify_ctlapps(uint64_t req, const char *user)
+verify_ctlapps(struct chan *c, const void *data, int fd)
 {
-	const char	*recs;
+	const struct msg_ctlappsq	*q = data;
+	const char			*recs, *user = q->user;
+	uint64_t			 req = q->req;
 
+	if (proc_ctlfull(c))
+		return;
 	/* What popctl shows next has the last second's uses. */
 	verify_used_flush();
 	tables_read();
@@ -325,11 +330,14 @@ app_filed(const char *user, const char *label)
  * database's we cannot tell: none is.
  */
 void
-verify_appskept(const struct msg_appskept *m)
+verify_appskept(struct chan *c, const void *data, int fd)
 {
+	const struct msg_appskept	*m = data;
 	static struct msg_appskept	 gone;
 	uint32_t			 i;
 
+	if (proc_ctlfull(c))
+		return;
 	tables_read();
 	memset(&gone, 0, sizeof(gone));
 	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++)
@@ -348,9 +356,8 @@ static void
 app_fail(struct session *s, const char *why)
 {
 	(void)strlcpy(s->job->why, why, sizeof(s->job->why));
-	(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
 	s->job->known = 1;
-	auth_enqueue(s);
+	auth_enqueue(s, NULL);
 }
 
 /*

@@ -240,8 +240,8 @@ void		 logincache_put(const char *, const uint64_t [2], double);
 #define V_TEMP		1
 #define V_PERM		2
 void		 verify_load(void);
-void		 verify_table(int, int);
-void		 verify_key(int, int);
+void		 verify_table(struct chan *, const void *, int);
+void		 verify_key(struct chan *, const void *, int);
 void		 tables_read(void);
 void		 verify_cred(struct session *, const struct msg_cred *);
 void		 verify_end(struct session *, int, const char *);
@@ -253,7 +253,7 @@ void		 table_chan(struct chan *, const void *, int);
 const char	*logname(const char *);
 void		 auth_start(struct session *, const char *, int);
 void		 auth_main(struct session *);
-void		 auth_enqueue(struct session *);
+void		 auth_enqueue(struct session *, const char *);
 void		 auth_result(struct session *, struct job *);
 
 /*
@@ -263,17 +263,17 @@ void		 auth_result(struct session *, struct job *);
  * none (popd/supervise.c prog_path); core.c answers for them there.
  */
 void		 opts_load(void);
+int		 ticket_login(struct session *, const char *);
 void		 apps_image(int);
 void		 apps_key(int);
 void		 apps_read(void);
 void		 apps_start(struct session *);
 void		 apps_table(struct chan *, const void *, int);
 void		 verify_apps(struct session *, int, const char *);
-void		 verify_appsask(void);
-void		 verify_ctlapps(uint64_t, const char *);
+void		 verify_appsask(struct chan *, const void *, int);
+void		 verify_ctlapps(struct chan *, const void *, int);
 void		 verify_used_flush(void);
-struct msg_appskept;
-void		 verify_appskept(const struct msg_appskept *);
+void		 verify_appskept(struct chan *, const void *, int);
 void		 http_peerchan(struct chan *, const void *, int);
 
 /* session.c */

@@ -79,19 +79,11 @@ static void		authpop_parent_eof(struct chan *);
 static void		authpop_parent_session(struct chan *, const void *,
 			    int);
 static void		authpop_parent_drain(struct chan *, const void *, int);
-static void		authpop_parent_table(struct chan *, const void *,
-			    int);
-static void		authpop_parent_authkey(struct chan *, const void *,
-			    int);
-static void		authpop_parent_appsask(struct chan *, const void *, int);
 static void		authpop_parent_penalty(struct chan *, const void *,
 			    int);
 static void		authpop_parent_ctlchan(struct chan *, const void *,
 			    int);
 static void		authpop_control_penalties(struct chan *, const void *,
-			    int);
-static void		authpop_control_apps(struct chan *, const void *, int);
-static void		authpop_control_appskept(struct chan *, const void *,
 			    int);
 static void		authpop_control_unpenalize(struct chan *, const void *,
 			    int);
@@ -111,10 +103,10 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_SESSION,	authpop_parent_session },
 	{ MSG_PARENT_REFUSED,	session_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
-	{ MSG_PARENT_TABLE,	authpop_parent_table },
-	{ MSG_PARENT_AUTHKEY,	authpop_parent_authkey },
+	{ MSG_PARENT_TABLE,	verify_table },
+	{ MSG_PARENT_AUTHKEY,	verify_key },
 	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
-	{ MSG_PARENT_APPSASK,	authpop_parent_appsask },
+	{ MSG_PARENT_APPSASK,	verify_appsask },
 	{ MSG_PARENT_HTTPPEER,	http_peerchan },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_CTLCHAN,	authpop_parent_ctlchan },
@@ -126,8 +118,8 @@ static const struct msg_handler from_parent[] = {
 static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_PENALTIES,	authpop_control_penalties },
 	{ MSG_CONTROL_UNPENALIZE,	authpop_control_unpenalize },
-	{ MSG_CONTROL_APPS,		authpop_control_apps },
-	{ MSG_CONTROL_APPSKEPT,		authpop_control_appskept },
+	{ MSG_CONTROL_APPS,		verify_ctlapps },
+	{ MSG_CONTROL_APPSKEPT,		verify_appskept },
 };
 
 static const struct proc_role authpop_role = {
@@ -234,34 +226,6 @@ authpop_parent_session(struct chan *c, const void *data, int fd)
 	session_new(data, fd);
 }
 
-/*
- * A reload's authtab or app passwords: the sessions this (draining)
- * authpop still has check against them from now.  The app passwords'
- * also with our settings, before verify_load.
- */
-static void
-authpop_parent_table(struct chan *c, const void *data, int fd)
-{
-	const struct msg_newtab	*mt = data;
-
-	if (fd == -1)
-		fatalx("%s from parent: its descriptor was lost",
-		    msg_type_str(MSG_PARENT_TABLE));
-	verify_table(mt->kind, fd);
-}
-
-/* A key file the parent opened, after the settings (verify.c). */
-static void
-authpop_parent_authkey(struct chan *c, const void *data, int fd)
-{
-	const struct msg_authkey	*mk = data;
-
-	if (fd == -1)
-		fatalx("%s from parent: its descriptor was lost",
-		    msg_type_str(MSG_PARENT_AUTHKEY));
-	verify_key(mk->kind, fd);
-}
-
 /* After a reload: finish these sessions, then leave. */
 static void
 authpop_parent_drain(struct chan *c, const void *data, int fd)
@@ -314,24 +278,6 @@ authpop_parent_ctlchan(struct chan *c, const void *data, int fd)
 	    nitems(from_control));
 }
 
-/* popctl's show app-passwords: the user's, without hashes (verify.c). */
-static void
-authpop_control_apps(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlappsq	*q = data;
-
-	if (!proc_ctlfull(c))
-		verify_ctlapps(q->req, q->user);
-}
-
-/* The control process's last uses: which are revoked (verify.c)? */
-static void
-authpop_control_appskept(struct chan *c, const void *data, int fd)
-{
-	if (!proc_ctlfull(c))
-		verify_appskept(data);
-}
-
 /* popctl's show penalties (host.c). */
 static void
 authpop_control_penalties(struct chan *c, const void *data, int fd)
@@ -357,12 +303,5 @@ authpop_control_unpenalize(struct chan *c, const void *data, int fd)
 	chan_send(c, MSG_AUTHPOP_UNPENALIZED, -1, &m, sizeof(m));
 	/* Checks that waited out a delay may start now. */
 	jobs_kick();
-}
-
-/* A reload's app passwords are in no file: tablepop's from now. */
-static void
-authpop_parent_appsask(struct chan *c, const void *data, int fd)
-{
-	verify_appsask();
 }
 

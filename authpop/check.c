@@ -115,8 +115,7 @@ dummy_init(const struct table *authtab)
 		/* "{BLF-CRYPT}$2y$05$...": its bcrypt. */
 		if (h[0] == '{' && (h = strchr(h, '}')) != NULL)
 			h++;
-		if (h == NULL || h[0] != '$' || h[1] != '2' ||
-		    strlen(h) < 7)
+		if (h == NULL || h[0] != '$' || h[1] != '2' || strlen(h) < 7)
 			continue;
 		c = (h[4] - '0') * 10 + (h[5] - '0');
 		if (c >= 4 && c <= PWS_BCRYPT_MAX && ++n[c] > n[cost])
@@ -161,7 +160,7 @@ kind_find(const char *hash, char *kind, size_t len)
 /*
  * How long the slowest kind of hash in authtab takes to check (each
  * kind once: bcrypt at each cost, SHA-crypt at each rounds, the dummy):
- * no failure is answered sooner, whichever hash it met.
+ * no failure is answered sooner, whichever hash it met.  Once, at load.
  */
 double
 slowest_check(const struct table *authtab)
@@ -170,8 +169,6 @@ slowest_check(const struct table *authtab)
 	double		 t;
 	size_t		 u;
 
-	nkinds = 0;
-	most = 0;
 	for (u = 0; u <= authtab->n && nkinds < nitems(kinds); u++) {
 		h = u == 0 ? dummy_hash : table_value(authtab, u - 1);
 		if (kind_find(h, kinds[nkinds].name, sizeof(kinds[0].name)) <
@@ -209,14 +206,12 @@ check_expected(const char *hash)
 double
 check_learn(const char *hash, double took)
 {
-	char	kind[48];
-
-	if (nkinds == nitems(kinds) ||
-	    kind_find(hash, kind, sizeof(kind)) < nkinds)
+	if (nkinds == nitems(kinds) || kind_find(hash, kinds[nkinds].name,
+	    sizeof(kinds[0].name)) < nkinds)
 		return 0;
-	(void)strlcpy(kinds[nkinds].name, kind, sizeof(kinds[0].name));
 	kinds[nkinds++].took = took;
-	log_debug("new kind of hash %s: checks in %.3f s", kind, took);
+	log_debug("new kind of hash %s: checks in %.3f s",
+	    kinds[nkinds - 1].name, took);
 	if (took <= most)
 		return 0;
 	return most = took;
@@ -342,10 +337,9 @@ worker_main(void *arg)
 				fatal("pthread_cond_broadcast");
 			xunlock(&jobs_mtx);
 		}
-		if (r == -1 && errno != EACCES) {
+		if (r == -1 && errno != EACCES)
 			j->err = errno;
-			j->ok = 0;
-		} else
+		else
 			j->ok = r == 0 && j->known && !j->toolong;
 		/* Too long to hash at all: a plain failure, not an error. */
 		if (j->toolong)

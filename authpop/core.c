@@ -59,16 +59,8 @@ ticket_init(int fd, const char *path)
 
 /* No password is a ticket here: each is checked against its hash. */
 int
-ticket_like(const char *pass)
+ticket_login(struct session *s, const char *pass)
 {
-	return 0;
-}
-
-int
-ticket_check(const char *user, const char *pass, const struct peeraddr *l,
-    uint64_t *nonce, int64_t *expiry, const char **why)
-{
-	*why = NOT_BUILT;
 	return 0;
 }
 
@@ -107,7 +99,7 @@ apps_read(void)
 }
 
 void
-verify_appsask(void)
+verify_appsask(struct chan *c, const void *data, int fd)
 {
 }
 
@@ -118,18 +110,19 @@ verify_used_flush(void)
 
 /* None of the control process's last uses is ours to say gone. */
 void
-verify_appskept(const struct msg_appskept *m)
+verify_appskept(struct chan *c, const void *data, int fd)
 {
 }
 
 /* popctl's show app-passwords: none, as with no app-passwords key. */
 void
-verify_ctlapps(uint64_t req, const char *user)
+verify_ctlapps(struct chan *c, const void *data, int fd)
 {
-	static struct msg_ctlapps	m;
+	const struct msg_ctlappsq	*q = data;
+	static struct msg_ctlapps	 m;
 
 	memset(&m, 0, sizeof(m));
-	m.req = req;
+	m.req = q->req;
 	m.status = CRED_NONE;
 	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
 }

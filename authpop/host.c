@@ -122,18 +122,6 @@ static int	pair_cmp(struct pair *, struct pair *);
 RB_PROTOTYPE_STATIC(pairtree, pair, entry, pair_cmp)
 RB_GENERATE_STATIC(pairtree, pair, entry, pair_cmp)
 
-static void	decay(unsigned int *, double *, double);
-static struct penalty_rec *export_rec(struct chan *, struct msg_penalty *);
-static double	host_delay(unsigned int);
-static void	host_schedule(struct host *);
-static void	host_wake(int, short, void *);
-static struct host *host_find(const struct addrkey *, int);
-static struct pair *pair_get(const struct addrkey *, const char *, int);
-static int	queued(struct sessq *, const char *);
-static void	pair_done(struct pair *);
-static struct session *host_pick(struct host *, double);
-static struct penalty_row *list_row(struct chan *, struct msg_penalties *);
-
 /* Addresses with sessions or failures; those with checks waiting, in turn. */
 static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
 static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
@@ -165,6 +153,133 @@ pair_cmp(struct pair *a, struct pair *b)
 	if ((r = addrkey_cmp(&a->key, &b->key)) != 0)
 		return r;
 	return strcmp(a->user, b->user);
+}
+
+/*
+ * Forgive one of *fails (an address's, or a user's at an address) per
+ * HOST_DECAY seconds without one since *lastfail.
+ */
+static void
+decay(unsigned int *fails, double *lastfail, double t)
+{
+	unsigned int	k;
+
+	if (*fails == 0 || t - *lastfail < HOST_DECAY)
+		return;
+	k = (t - *lastfail) / HOST_DECAY;
+	*fails = k >= *fails ? 0 : *fails - k;
+	*lastfail += (double)k * HOST_DECAY;
+}
+
+/* The failure delay after n failures: doubling from -W up to -M. */
+static double
+host_delay(unsigned int n)
+{
+	double	d;
+
+	if (n == 0 || set.failure_delay.first == 0)
+		return 0;
+	d = (double)set.failure_delay.first * (1U << (n > 16 ? 16 : n - 1));
+	return d > set.failure_delay.max ? set.failure_delay.max : d;
+}
+
+/*
+ * The pair of user at key, made when create says so (NULL when not
+ * found, or when the name cannot be kept), and now the most recently
+ * used one.  The caller ends with pair_done().
+ */
+static struct pair *
+pair_get(const struct addrkey *key, const char *user, int create)
+{
+	struct pair	 k, *p;
+
+	memset(&k, 0, sizeof(k));
+	k.key = *key;
+	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
+		return NULL;
+	if ((p = RB_FIND(pairtree, &pairs, &k)) != NULL) {
+		TAILQ_REMOVE(&pairs_lru, p, lru);
+		TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
+		return p;
+	}
+	if (!create)
+		return NULL;
+	if (npairs >= PAIR_KEEP) {
+		p = TAILQ_FIRST(&pairs_lru);
+		TAILQ_REMOVE(&pairs_lru, p, lru);
+		RB_REMOVE(pairtree, &pairs, p);
+		npairs--;
+		free(p);
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	*p = k;
+	RB_INSERT(pairtree, &pairs, p);
+	TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
+	npairs++;
+	return p;
+}
+
+/* A pair with nothing left to remember goes. */
+static void
+pair_done(struct pair *p)
+{
+	if (p->fails > 0 || p->familiar > 0)
+		return;
+	TAILQ_REMOVE(&pairs_lru, p, lru);
+	RB_REMOVE(pairtree, &pairs, p);
+	npairs--;
+	free(p);
+}
+
+/*
+ * Put h in turn for a worker if it has a check waiting and may start
+ * one now, or wake it when it may.  Addresses that failed lately wait
+ * in a queue of their own, served only when no other address waits and
+ * never on every worker at once: a sprayer's checks do not hold up a
+ * user who types the right password.  A familiar user's check does not
+ * wait for its address's failure delay.
+ */
+static void
+host_schedule(struct host *h)
+{
+	double	t;
+
+	if (h->where == H_READY) {
+		/*
+		 * In turn among the failing addresses as a familiar check
+		 * comes: it goes among the others, not after them all.
+		 */
+		if (h->rq == &ready || TAILQ_EMPTY(&h->familiar))
+			return;
+		TAILQ_REMOVE(h->rq, h, turn);
+		h->where = H_NONE;
+	}
+	if (!TAILQ_EMPTY(&h->familiar)) {
+		h->rq = &ready;
+		TAILQ_INSERT_TAIL(h->rq, h, turn);
+		h->where = H_READY;
+		return;
+	}
+	if (TAILQ_EMPTY(&h->waiting))
+		return;
+	t = now();
+	if (h->next <= t) {
+		evtimer_del(&h->wake);
+		decay(&h->fails, &h->lastfail, t);
+		h->rq = h->fails > 0 ? &ready_failing : &ready;
+		TAILQ_INSERT_TAIL(h->rq, h, turn);
+		h->where = H_READY;
+		return;
+	}
+	timer_in(&h->wake, h->next - t);
+}
+
+static void
+host_wake(int fd, short ev, void *arg)
+{
+	host_schedule(arg);
+	jobs_dispatch();
 }
 
 /* The host of key, made (without sessions) if create says so, or NULL. */
@@ -236,10 +351,10 @@ host_put(struct host *h)
 }
 
 /*
- * How many checks of user (NULL: of all) are in q.  While user has one beside an
- * address's queue (familiar, or famrun: at the workers), its next one
- * waits in the queue until that one is answered (host_success lets it
- * out then).
+ * How many checks of user (NULL: of all) are in q.  While user has one
+ * beside an address's queue (familiar, or famrun: at the workers), its
+ * next one waits in the queue until that one is answered (host_success
+ * lets it out then).
  */
 static int
 queued(struct sessq *q, const char *user)
@@ -271,21 +386,16 @@ host_enqueue(struct session *s)
 
 	s->familiar = 0;
 	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
-		familiar = p->familiar > 0 &&
-		    t - p->familiar < PAIR_FAMILIAR;
+		familiar = p->familiar > 0 && t - p->familiar < PAIR_FAMILIAR;
 		pair_done(p);
 	}
 	if (familiar && queued(&h->familiar, s->user) +
-	    queued(&h->famrun, s->user) == 0) {
+	    queued(&h->famrun, s->user) == 0)
 		s->familiar = 1;
-		TAILQ_INSERT_TAIL(&h->familiar, s, qentry);
-		host_schedule(h);
-		return 0;
-	}
-	if (queued(&h->familiar, s->user) + queued(&h->waiting, s->user) >=
-	    PAIR_WAITING)
+	else if (queued(&h->familiar, s->user) +
+	    queued(&h->waiting, s->user) >= PAIR_WAITING)
 		return -1;
-	TAILQ_INSERT_TAIL(&h->waiting, s, qentry);
+	TAILQ_INSERT_TAIL(s->familiar ? &h->familiar : &h->waiting, s, qentry);
 	host_schedule(h);
 	return 0;
 }
@@ -378,12 +488,11 @@ host_success(struct host *h, const char *user, double t)
 /*
  * A wrong password (passmac: its keyed hash) for user (known: in authtab)
  * from h at t, whose check started at started: one more failure, and no
- * check from h's
- * queue before its failure delay, which is returned.  The user is no
- * longer familiar at h: its check beside the queue, if one waits there,
- * goes back in it.  The same wrong password as last time for this
- * user from h is not counted again: a client with a stale saved password
- * retries it, an attacker would not.
+ * check from h's queue before its failure delay, which is returned.  The
+ * user is no longer familiar at h: its check beside the queue, if one
+ * waits there, goes back in it.  The same wrong password as last time
+ * for this user from h is not counted again: a client with a stale
+ * saved password retries it, an attacker would not.
  */
 double
 host_failure(struct host *h, const char *user, int known, uint64_t passmac,
@@ -423,133 +532,6 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
 		h->next = started + wait;
 	host_schedule(h);
 	return wait;
-}
-
-/*
- * The pair of user at key, made when create says so (NULL when not
- * found, or when the name cannot be kept), and now the most recently
- * used one.  The caller ends with pair_done().
- */
-static struct pair *
-pair_get(const struct addrkey *key, const char *user, int create)
-{
-	struct pair	 k, *p;
-
-	memset(&k, 0, sizeof(k));
-	k.key = *key;
-	if (strlcpy(k.user, user, sizeof(k.user)) >= sizeof(k.user))
-		return NULL;
-	if ((p = RB_FIND(pairtree, &pairs, &k)) != NULL) {
-		TAILQ_REMOVE(&pairs_lru, p, lru);
-		TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
-		return p;
-	}
-	if (!create)
-		return NULL;
-	if (npairs >= PAIR_KEEP) {
-		p = TAILQ_FIRST(&pairs_lru);
-		TAILQ_REMOVE(&pairs_lru, p, lru);
-		RB_REMOVE(pairtree, &pairs, p);
-		npairs--;
-		free(p);
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		fatal("%s", __func__);
-	*p = k;
-	RB_INSERT(pairtree, &pairs, p);
-	TAILQ_INSERT_TAIL(&pairs_lru, p, lru);
-	npairs++;
-	return p;
-}
-
-/* A pair with nothing left to remember goes. */
-static void
-pair_done(struct pair *p)
-{
-	if (p->fails > 0 || p->familiar > 0)
-		return;
-	TAILQ_REMOVE(&pairs_lru, p, lru);
-	RB_REMOVE(pairtree, &pairs, p);
-	npairs--;
-	free(p);
-}
-
-/*
- * Forgive one of *fails (an address's, or a user's at an address) per
- * HOST_DECAY seconds without one since *lastfail.
- */
-static void
-decay(unsigned int *fails, double *lastfail, double t)
-{
-	unsigned int	k;
-
-	if (*fails == 0 || t - *lastfail < HOST_DECAY)
-		return;
-	k = (t - *lastfail) / HOST_DECAY;
-	*fails = k >= *fails ? 0 : *fails - k;
-	*lastfail += (double)k * HOST_DECAY;
-}
-
-/* The failure delay after n failures: doubling from -W up to -M. */
-static double
-host_delay(unsigned int n)
-{
-	double	d;
-
-	if (n == 0 || set.failure_delay.first == 0)
-		return 0;
-	d = (double)set.failure_delay.first * (1U << (n > 16 ? 16 : n - 1));
-	return d > set.failure_delay.max ? set.failure_delay.max : d;
-}
-
-/*
- * Put h in turn for a worker if it has a check waiting and may start
- * one now, or wake it when it may.  Addresses that failed lately wait
- * in a queue of their own, served only when no other address waits and
- * never on every worker at once: a sprayer's checks do not hold up a
- * user who types the right password.  A familiar user's check does not
- * wait for its address's failure delay.
- */
-static void
-host_schedule(struct host *h)
-{
-	double	t;
-
-	if (h->where == H_READY) {
-		/*
-		 * In turn among the failing addresses as a familiar check
-		 * comes: it goes among the others, not after them all.
-		 */
-		if (h->rq == &ready || TAILQ_EMPTY(&h->familiar))
-			return;
-		TAILQ_REMOVE(h->rq, h, turn);
-		h->where = H_NONE;
-	}
-	if (!TAILQ_EMPTY(&h->familiar)) {
-		h->rq = &ready;
-		TAILQ_INSERT_TAIL(h->rq, h, turn);
-		h->where = H_READY;
-		return;
-	}
-	if (TAILQ_EMPTY(&h->waiting))
-		return;
-	t = now();
-	if (h->next <= t) {
-		evtimer_del(&h->wake);
-		decay(&h->fails, &h->lastfail, t);
-		h->rq = h->fails > 0 ? &ready_failing : &ready;
-		TAILQ_INSERT_TAIL(h->rq, h, turn);
-		h->where = H_READY;
-		return;
-	}
-	timer_in(&h->wake, h->next - t);
-}
-
-static void
-host_wake(int fd, short ev, void *arg)
-{
-	host_schedule(arg);
-	jobs_dispatch();
 }
 
 /* Dispatch from the event loop, once the current callback is done. */
@@ -650,6 +632,17 @@ passmac(const char *pass)
 	return siphash(mackey, pass, strlen(pass));
 }
 
+/* The next free record of m, sending m first when it is full. */
+static struct penalty_rec *
+export_rec(struct chan *c, struct msg_penalty *m)
+{
+	if (m->n == PENALTY_RECS) {
+		chan_send(c, MSG_AUTHPOP_PENALTY, -1, m, sizeof(*m));
+		memset(m, 0, sizeof(*m));
+	}
+	return &m->rec[m->n++];
+}
+
 /*
  * Draining after a reload: tell the parent what we know of addresses
  * (their failures) and of users as tried from them (failures, familiar),
@@ -692,17 +685,6 @@ host_export(struct chan *c)
 		chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
 }
 
-/* The next free record of m, sending m first when it is full. */
-static struct penalty_rec *
-export_rec(struct chan *c, struct msg_penalty *m)
-{
-	if (m->n == PENALTY_RECS) {
-		chan_send(c, MSG_AUTHPOP_PENALTY, -1, m, sizeof(*m));
-		memset(m, 0, sizeof(*m));
-	}
-	return &m->rec[m->n++];
-}
-
 /* What our predecessor knew (host_export), merged with what we know. */
 void
 host_import(const struct msg_penalty *m)
@@ -742,6 +724,19 @@ host_import(const struct msg_penalty *m)
 			h->next = r->next;
 		host_schedule(h);
 	}
+}
+
+/* The next free row of m, sending m first when it is full. */
+static struct penalty_row *
+list_row(struct chan *c, struct msg_penalties *m)
+{
+	if (m->n == PENALTY_ROWS) {
+		m->more = 1;
+		chan_send(c, MSG_AUTHPOP_PENALTIES, -1, m, sizeof(*m));
+		memset(m->rec, 0, sizeof(m->rec));
+		m->n = m->more = 0;
+	}
+	return &m->rec[m->n++];
 }
 
 /*
@@ -787,19 +782,6 @@ host_list(struct chan *c, uint64_t req)
 		r->fails = p->fails;
 	}
 	chan_send(c, MSG_AUTHPOP_PENALTIES, -1, &m, sizeof(m));
-}
-
-/* The next free row of m, sending m first when it is full. */
-static struct penalty_row *
-list_row(struct chan *c, struct msg_penalties *m)
-{
-	if (m->n == PENALTY_ROWS) {
-		m->more = 1;
-		chan_send(c, MSG_AUTHPOP_PENALTIES, -1, m, sizeof(*m));
-		memset(m->rec, 0, sizeof(m->rec));
-		m->n = m->more = 0;
-	}
-	return &m->rec[m->n++];
 }
 
 /*

@@ -137,16 +137,14 @@ lc_remove(struct lcentry *e)
 /*
  * Whether the MAC of user's password and stored hash is the one of a
  * full check that passed less than TIME before t: 1 (a hit), or 0.
- * Only for a user whose hash is known: an unknown user is never a hit
- * nor a miss.
+ * Only for a user whose hash is known, and a MAC logincache_mac made
+ * (the cache is on): an unknown user is never a hit nor a miss.
  */
 int
 logincache_hit(const char *user, const uint64_t mac[2], double t)
 {
 	struct lcentry	*e;
 
-	if (ttl <= 0)
-		return 0;
 	if ((e = lc_find(user)) != NULL && t - e->checked >= ttl) {
 		lc_remove(e);
 		e = NULL;

@@ -24,9 +24,10 @@
  * vouches for, and the verdict goes back when it is due
  * (MSG_AUTHPOP_VERDICT).  A router's authpop makes the ticket of a
  * good pop3 login (loginticket.c), for the user it checked and the
- * backend httppop then names (MSG_HTTP_TICKET).  Nothing httppop sends
- * is trusted: peers.c checks each message.  Built into authpop-full
- * alone; the core authpop has core.c in its place.
+ * backend httppop then names (MSG_HTTP_TICKET); a backend's takes one
+ * as a POP3 password (ticket_login).  Nothing httppop sends is trusted:
+ * peers.c checks each message.  Built into authpop-full alone; the core
+ * authpop has core.c in its place.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -323,3 +324,26 @@ static const struct session_ops http_ops = {
 	0, http_good, http_temp, http_fail_at, http_failed,
 	http_timeout, http_closed, http_perm
 };
+
+/*
+ * A POP3 password that may be a router's ticket (loginticket.c), for
+ * a backend's auth_start: 1 if the session logged in with it (the
+ * parent spends it, login.c, across reloads), else 0: the password is
+ * checked as any other.
+ */
+int
+ticket_login(struct session *s, const char *pass)
+{
+	const char	*why;
+
+	if (!ticket_like(pass) || !valid_username(s->user))
+		return 0;
+	if (ticket_check(s->user, pass, &s->local, &s->tnonce, &s->texpiry,
+	    &why)) {
+		verify_end(s, V_GOOD, " with a ticket");
+		return 1;
+	}
+	log_info("session %s%llu: %s: a ticket for %s refused: %s",
+	    SIDP(s->id), s->addr, logname(s->user), why);
+	return 0;
+}

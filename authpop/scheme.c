@@ -55,67 +55,46 @@ union hctx {
 static void
 h_init(int d, union hctx *c)
 {
-	switch (d) {
-	case PWD_MD4:
+	if (d == PWD_MD4)
 		MD4Init(&c->m4);
-		break;
-	case PWD_MD5:
+	else if (d == PWD_MD5)
 		MD5Init(&c->m5);
-		break;
-	case PWD_SHA1:
+	else if (d == PWD_SHA1)
 		SHA1Init(&c->s1);
-		break;
-	case PWD_SHA256:
+	else if (d == PWD_SHA256)
 		SHA256Init(&c->s2);
-		break;
-	case PWD_SHA512:
+	else if (d == PWD_SHA512)
 		SHA512Init(&c->s2);
-		break;
-	}
 }
 
 static void
 h_update(int d, union hctx *c, const void *p, size_t n)
 {
-	switch (d) {
-	case PWD_MD4:
+	if (d == PWD_MD4)
 		MD4Update(&c->m4, p, n);
-		break;
-	case PWD_MD5:
+	else if (d == PWD_MD5)
 		MD5Update(&c->m5, p, n);
-		break;
-	case PWD_SHA1:
+	else if (d == PWD_SHA1)
 		SHA1Update(&c->s1, p, n);
-		break;
-	case PWD_SHA256:
+	else if (d == PWD_SHA256)
 		SHA256Update(&c->s2, p, n);
-		break;
-	case PWD_SHA512:
+	else if (d == PWD_SHA512)
 		SHA512Update(&c->s2, p, n);
-		break;
-	}
 }
 
 static void
 h_final(int d, union hctx *c, unsigned char *out)
 {
-	switch (d) {
-	case PWD_MD4:
+	if (d == PWD_MD4)
 		MD4Final(out, &c->m4);
-		break;
-	case PWD_MD5:
+	else if (d == PWD_MD5)
 		MD5Final(out, &c->m5);
-		break;
-	case PWD_SHA1:
+	else if (d == PWD_SHA1)
 		SHA1Final(out, &c->s1);
-		break;
-	case PWD_SHA256:
+	else if (d == PWD_SHA256)
 		SHA256Final(out, &c->s2);
-		break;
-	case PWD_SHA512:
+	else if (d == PWD_SHA512)
 		SHA512Final(out, &c->s2);
-		break;
-	}
 }
 
 /* H(a b) into out. */
@@ -159,8 +138,7 @@ hmac_init(int d, const void *key, size_t klen, union hctx *in,
 /* HMAC of a b from the states hmac_init made, into out (dlen bytes). */
 static void
 hmac_final(int d, const union hctx *in, const union hctx *outer,
-    const void *a, size_t alen, const void *b, size_t blen,
-    unsigned char *out)
+    const void *a, size_t alen, const void *b, size_t blen, unsigned char *out)
 {
 	union hctx	c;
 	size_t		dlen = pwscheme_dlen(d);
@@ -339,21 +317,12 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 		return compat_checkpass(pass, ph->crypt);
 	switch (ph->s->method) {
 	case PWM_ARGON2:
-		switch (argon2_verify(ph->crypt, pass, strlen(pass),
+		if ((r = argon2_verify(ph->crypt, pass, strlen(pass),
 		    strncmp(ph->crypt, "$argon2id$", 10) == 0 ? Argon2_id :
-		    Argon2_i)) {
-		case ARGON2_OK:
+		    Argon2_i)) == ARGON2_OK)
 			return 0;
-		case ARGON2_VERIFY_MISMATCH:
-			errno = EACCES;
-			break;
-		case ARGON2_MEMORY_ALLOCATION_ERROR:
-			errno = ENOMEM;
-			break;
-		default:
-			errno = EINVAL;
-			break;
-		}
+		errno = r == ARGON2_VERIFY_MISMATCH ? EACCES :
+		    r == ARGON2_MEMORY_ALLOCATION_ERROR ? ENOMEM : EINVAL;
 		return -1;
 	case PWM_DIGEST:
 		digest(ph->s->digest, pass, strlen(pass), "", 0, got);
@@ -397,14 +366,13 @@ int
 pwscheme_check(const char *pass, const char *hash)
 {
 	struct pwhash	ph;
-	int		r, saved;
+	int		r;
 
 	if (pwscheme_parse(hash, &ph) == -1)
 		return -1;
+	/* explicit_bzero leaves errno as pwscheme_verify set it. */
 	r = pwscheme_verify(pass, &ph);
-	saved = errno;
 	explicit_bzero(&ph, sizeof(ph));
-	errno = saved;
 	return r;
 }
 

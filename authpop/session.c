@@ -67,49 +67,8 @@ static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
 
-static void		session_read(int, short, void *);
-static void		session_write(int, short, void *);
-static int		session_send(struct session *);
-static void		session_timeout(int, short, void *);
-static void		session_line(struct session *, char *, size_t);
-static int		plaintext_ok(struct session *);
-static int		plaintext_refused(struct session *);
-static void		cmd_capa(struct session *, struct pop3_line *);
-static void		cmd_user(struct session *, struct pop3_line *);
-static void		cmd_pass(struct session *, struct pop3_line *);
-static void		cmd_auth(struct session *, struct pop3_line *);
-static void		cmd_quit(struct session *, struct pop3_line *);
-static void		cmd_stls(struct session *, struct pop3_line *);
-static void		cmd_apop(struct session *, struct pop3_line *);
-static void		cmd_unknown(struct session *, struct pop3_line *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
-static void		session_sasl(struct session *, const char *);
-static void		session_handoff(struct session *);
-static void		session_stls(struct session *);
-static void		stls_discard(struct session *);
-static void		pop3_read(struct session *);
-static void		pop3_good(struct session *, double, const char *);
-static void		pop3_temp(struct session *, const char *);
-static double		pop3_fail_at(struct session *, double, double);
-static void		pop3_failed(struct session *);
-static void		pop3_timeout(struct session *);
-static void		pop3_closed(struct session *, int);
-
-/*
- * The commands of the AUTHORIZATION state; any other known one gets
- * "not valid before login".
- */
-static void (*const commands[])(struct session *, struct pop3_line *) = {
-	[CMD_CAPA] = cmd_capa,
-	[CMD_USER] = cmd_user,
-	[CMD_PASS] = cmd_pass,
-	[CMD_AUTH] = cmd_auth,
-	[CMD_QUIT] = cmd_quit,
-	[CMD_STLS] = cmd_stls,
-	[CMD_APOP] = cmd_apop,
-	[CMD_UNKNOWN] = cmd_unknown,
-};
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
@@ -156,6 +115,530 @@ session_table_lost(int ch, void (*fn)(struct session *))
 	RB_FOREACH_SAFE(s, sesstree, &sessions, next)
 		if ((s->state == S_LOOKUP || s->tablate) && s->tabchan == ch)
 			fn(s);
+}
+
+/* The timer at the end of timeout login, which nothing extends. */
+void
+session_deadline(struct session *s)
+{
+	timer_in(&s->tmo, s->deadline - now());
+}
+
+/* One line to the client; CRLF added. */
+void
+session_reply(struct session *s, const char *fmt, ...)
+{
+	va_list	ap;
+	int	r;
+
+	/* Most replies are a constant line: no printf for them. */
+	if (strchr(fmt, '%') == NULL)
+		r = evbuffer_add(s->out, fmt, strlen(fmt));
+	else {
+		va_start(ap, fmt);
+		r = evbuffer_add_vprintf(s->out, fmt, ap);
+		va_end(ap);
+	}
+	if (r == -1 || evbuffer_add(s->out, "\r\n", 2) == -1)
+		fatal("evbuffer_add");
+}
+
+/* What the socket takes of our replies now; -1 (logged) if it is gone. */
+static int
+session_send(struct session *s)
+{
+	ssize_t	n;
+
+	while (EVBUFFER_LENGTH(s->out) > 0) {
+		n = send(s->fd, EVBUFFER_DATA(s->out), EVBUFFER_LENGTH(s->out),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return 0;
+			log_debug("session %s%llu: send: %s", SIDP(s->id),
+			    strerror(errno));
+			return -1;
+		}
+		evbuffer_drain(s->out, n);
+	}
+	return 0;
+}
+
+/*
+ * STLS: our replies are out; the listener now answers +OK itself, starts
+ * TLS and brings the client back as a new session.  This one only waits
+ * for the listener to close it.
+ */
+static void
+session_stls(struct session *s)
+{
+	struct msg_id	mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.id = s->id;
+	s->state = S_STLS;
+	log_debug("session %s%llu: STLS", SIDP(s->id));
+	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+	session_update(s);
+}
+
+/*
+ * The password is good and our replies have left: the socket goes to
+ * the parent, and the session ends here.  If the parent refuses the
+ * login, it sends the socket back (session_refused).
+ */
+static void
+session_handoff(struct session *s)
+{
+	struct msg_login	ml;
+
+	memset(&ml, 0, sizeof(ml));
+	ml.id = s->id;
+	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
+	ml.nonce = s->tnonce;
+	ml.expiry = s->texpiry;
+	(void)strlcpy(ml.app, s->app, sizeof(ml.app));
+	s->state = S_HANDOFF;
+	/* Out of the event loop before the descriptor leaves. */
+	if (event_del(&s->rev) == -1 || event_del(&s->wev) == -1 ||
+	    evtimer_del(&s->tmo) == -1)
+		fatal("event_del");
+	chan_send(&parent, MSG_AUTHPOP_LOGIN, s->fd, &ml, sizeof(ml));
+	s->fd = -1;
+	session_close(s, 0);
+}
+
+/*
+ * Bring the session's events in line with its state.  This may close
+ * the session or hand it off, so callers must not touch s afterwards.
+ */
+void
+session_update(struct session *s)
+{
+	size_t	pending = EVBUFFER_LENGTH(s->out);
+	int	want_read, want_write;
+
+	/*
+	 * A reply goes out at once if the socket takes it: no wake-up and
+	 * no event to arm for it (most replies are one short line).
+	 */
+	if (pending > 0 && !s->writing) {
+		if (session_send(s) == -1) {
+			session_close(s, 1);
+			return;
+		}
+		pending = EVBUFFER_LENGTH(s->out);
+	}
+	/* An auth_http session has no socket (nginx.c). */
+	want_read = s->fd != -1 && ((s->state == S_CMD &&
+	    pending < AUTH_OUTMAX) || s->state == S_STLS);
+	want_write = pending > 0;
+	if (want_read != s->reading) {
+		if ((want_read ? event_add(&s->rev, NULL) :
+		    event_del(&s->rev)) == -1)
+			fatal("event_add/del");
+		s->reading = want_read;
+	}
+	if (want_write != s->writing) {
+		if ((want_write ? event_add(&s->wev, NULL) :
+		    event_del(&s->wev)) == -1)
+			fatal("event_add/del");
+		s->writing = want_write;
+	}
+	if (pending == 0) {
+		if (s->state == S_CLOSING)
+			session_close(s, 1);
+		else if (s->state == S_DRAIN)
+			session_handoff(s);
+		else if (s->state == S_STLS_DRAIN)
+			session_stls(s);
+	}
+}
+
+static void
+session_write(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (session_send(s) == -1) {
+		session_close(s, 1);
+		return;
+	}
+	session_update(s);
+}
+
+static void
+session_timeout(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case S_DELAY:
+		s->ops->failed(s);
+		session_update(s);
+		break;
+	case S_LOOKUP:
+		if (now() < s->deadline) {
+			/* tablepop_ask's bound, before the session's. */
+			verify_unanswered(s);
+			session_update(s);
+			break;
+		}
+		/* The answer, if it comes, finds no one. */
+		s->tabapps = 0;
+		/* FALLTHROUGH */
+	case S_CHECK:
+		if (s->state == S_CHECK) {
+			/* A worker has it: the result comes, then this. */
+			if (s->job == NULL)
+				return;
+			host_dequeue(s);
+		}
+		freezero(s->job, sizeof(*s->job));
+		s->job = NULL;
+		/* FALLTHROUGH */
+	case S_CMD:
+	case S_TICKET:
+		s->ops->timeout(s);
+		break;
+	default:
+		log_debug("session %s%llu: %s: peer does not read, closing",
+		    SIDP(s->id), s->addr);
+		session_close(s, 1);
+		break;
+	}
+}
+
+/* USER/PASS and AUTH only where the password cannot be sniffed. */
+static int
+plaintext_ok(struct session *s)
+{
+	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
+}
+
+/*
+ * Refuse a credential command where plaintext_ok says no, and say so in
+ * the log once per session; 1 if refused.  login: a login (PASS, AUTH),
+ * counted.
+ */
+static int
+plaintext_refused(struct session *s, int login)
+{
+	char	addr[PEER_STRLEN];
+
+	if (plaintext_ok(s))
+		return 0;
+	if (login)
+		STAT_INC(STAT_LOGIN_PLAINTEXT);
+	if (!s->plainlogged) {
+		log_info("plaintext login refused from %s",
+		    peer_log(&s->peer, addr, sizeof(addr)));
+		s->plainlogged = 1;
+	}
+	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
+	    "TLS");
+	return 1;
+}
+
+/*
+ * An invalid command: answered, and counted; at limit bad-commands the
+ * session ends, so that a stream of garbage costs one connection a few
+ * replies, not one each.  One reply per command, so that a pipelining
+ * client stays in step: the command that reaches the limit gets the
+ * closing one only.
+ */
+static void
+bad_command(struct session *s, const char *fmt, ...)
+{
+	char	addr[PEER_STRLEN];
+	va_list	ap;
+
+	if (++s->nbad < set.limit.bad_commands) {
+		va_start(ap, fmt);
+		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
+		    evbuffer_add(s->out, "\r\n", 2) == -1)
+			fatal("evbuffer_add");
+		va_end(ap);
+		return;
+	}
+	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
+	log_info("too many invalid commands from %s, closing",
+	    peer_log(&s->peer, addr, sizeof(addr)));
+	session_reply(s, "-ERR too many invalid commands, closing");
+	s->sasl = 0;
+	s->state = S_CLOSING;
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+}
+
+/* The client's AUTH PLAIN response, as an initial response or a line. */
+static void
+session_sasl(struct session *s, const char *resp)
+{
+	char	pass[AUTH_MAXLINE];
+	int	r;
+
+	s->sasl = 0;
+	if (strcmp(resp, "*") == 0) {
+		session_reply(s, "-ERR authentication cancelled");
+		return;
+	}
+	if ((r = pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
+	    sizeof(pass))) != 0) {
+		explicit_bzero(s->user, sizeof(s->user));
+		session_reply(s, r == -2 ? "-ERR [AUTH] authorization identity "
+		    "must be empty or the user's own" :
+		    "-ERR [AUTH] malformed AUTH PLAIN response");
+	} else
+		auth_start(s, pass, 0);
+	explicit_bzero(pass, sizeof(pass));
+}
+
+static void
+cmd_capa(struct session *s, struct pop3_line *l)
+{
+	const char	*capa;
+
+	/* The list comes complete with CRLFs and the final dot. */
+	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
+	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
+	    CAPA_STLS : 0), set.expire, set.login_delay);
+	if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
+		fatal("evbuffer_add");
+}
+
+static void
+cmd_user(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s, 0))
+		return;
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: USER name");
+		return;
+	}
+	/* Always "+OK": the reply must not tell who exists. */
+	(void)strlcpy(s->user, l->args[0], sizeof(s->user));
+	s->hasuser = 1;
+	session_reply(s, "+OK send PASS");
+}
+
+static void
+cmd_pass(struct session *s, struct pop3_line *l)
+{
+	if (plaintext_refused(s, 1))
+		return;
+	if (!s->hasuser) {
+		session_reply(s, "-ERR USER first");
+		return;
+	}
+	if (l->nargs != 1) {
+		session_reply(s, "-ERR usage: PASS password");
+		return;
+	}
+	auth_start(s, l->args[0], 0);
+}
+
+static void
+cmd_auth(struct session *s, struct pop3_line *l)
+{
+	if (l->nargs == 0) {
+		/* Mechanism list, as most servers answer. */
+		session_reply(s, "+OK SASL mechanisms follow");
+		if (plaintext_ok(s))
+			session_reply(s, "PLAIN");
+		session_reply(s, ".");
+		return;
+	}
+	if (strcasecmp(l->args[0], "PLAIN") != 0) {
+		session_reply(s, "-ERR unsupported SASL mechanism");
+		return;
+	}
+	if (plaintext_refused(s, 1))
+		return;
+	s->hasuser = 0;
+	s->sasl = 1;
+	if (l->nargs == 2)
+		/* RFC 5034 initial response; "=" is an empty one. */
+		session_sasl(s, l->args[1]);
+	else
+		session_reply(s, "+ ");
+}
+
+static void
+cmd_quit(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "+OK bye");
+	s->state = S_CLOSING;
+	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
+}
+
+static void
+cmd_stls(struct session *s, struct pop3_line *l)
+{
+	if (s->flags & SESSION_TLS)
+		session_reply(s, "-ERR TLS is already active");
+	else if (!(s->flags & SESSION_STLS))
+		session_reply(s, "-ERR STLS is not available here");
+	else if (l->nargs != 0)
+		session_reply(s, "-ERR STLS takes no argument");
+	else {
+		/* Nothing learned before TLS is kept (RFC 2595). */
+		explicit_bzero(s->user, sizeof(s->user));
+		s->state = S_STLS_DRAIN;
+	}
+}
+
+static void
+cmd_apop(struct session *s, struct pop3_line *l)
+{
+	session_reply(s, "-ERR APOP is not supported");
+}
+
+static void
+cmd_unknown(struct session *s, struct pop3_line *l)
+{
+	bad_command(s, "-ERR unknown command");
+}
+
+/*
+ * The commands of the AUTHORIZATION state; any other known one gets
+ * "not valid before login".
+ */
+static void (*const commands[])(struct session *, struct pop3_line *) = {
+	[CMD_CAPA] = cmd_capa,
+	[CMD_USER] = cmd_user,
+	[CMD_PASS] = cmd_pass,
+	[CMD_AUTH] = cmd_auth,
+	[CMD_QUIT] = cmd_quit,
+	[CMD_STLS] = cmd_stls,
+	[CMD_APOP] = cmd_apop,
+	[CMD_UNKNOWN] = cmd_unknown,
+};
+
+/* One line from the client: a command, or the rest of an AUTH PLAIN. */
+static void
+session_line(struct session *s, char *buf, size_t len)
+{
+	struct pop3_line	 l;
+
+	if (s->sasl) {
+		session_sasl(s, buf);
+		return;
+	}
+	switch (pop3_parse(&l, buf, len)) {
+	case POP3_OK:
+		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
+			commands[l.cmd](s, &l);
+		else
+			bad_command(s, "-ERR %s is not valid before login",
+			    l.name);
+		break;
+	case POP3_ETOOLONG:
+		bad_command(s, "-ERR line too long");
+		break;
+	case POP3_EBADCHAR:
+		bad_command(s, "-ERR invalid character in command");
+		break;
+	default:
+		bad_command(s, "-ERR invalid arguments");
+		break;
+	}
+	explicit_bzero(&l, sizeof(l));
+}
+
+/*
+ * Consume complete lines, never a byte past the LF of the line in hand:
+ * what follows a PASS belongs to wrkrpop.  A partial line is taken into
+ * the framer (s->fr) so that a level-triggered read event does not spin
+ * on it.
+ */
+static void
+pop3_read(struct session *s)
+{
+	char		 peek[AUTH_PEEK];
+	ssize_t		 n;
+	size_t		 take, used = 0;	/* of peek, to wipe */
+	int		 r, lines = 0, empty = 0;
+
+	/*
+	 * empty: the last look saw all the socket held, and all of it was
+	 * taken; another would find nothing (the read event says when).
+	 */
+	while (s->state == S_CMD && lines < AUTH_BURST && !empty &&
+	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
+		if ((n = recv(s->fd, peek, sizeof(peek),
+		    MSG_PEEK | MSG_DONTWAIT)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			log_debug("session %s%llu: recv: %s",
+			    SIDP(s->id), strerror(errno));
+			explicit_bzero(peek, used);
+			session_close(s, 1);
+			return;
+		}
+		if ((size_t)n > used)
+			used = n;
+		if (n == 0) {
+			log_debug("session %s%llu: %s: closed by the client",
+			    SIDP(s->id), s->addr);
+			session_close(s, 1);
+			return;
+		}
+		r = pop3_frame(&s->fr, peek, n, s->sasl ? AUTH_MAXLINE :
+		    POP3_MAXLINE, &take);
+		/* What the framer took, and not a byte more, leaves the socket. */
+		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
+			log_warn("session %s%llu: recv", SIDP(s->id));
+			explicit_bzero(peek, used);
+			session_close(s, 1);
+			return;
+		}
+		/* A partial line counts too: no client holds the loop. */
+		lines++;
+		empty = take == (size_t)n && (size_t)n < sizeof(peek);
+		if (r == FRAME_MORE)
+			continue;
+		/*
+		 * No rearming of the timer here: timeout login is a deadline
+		 * for the whole AUTHORIZATION state, which talking (NOOP,
+		 * CAPA, one byte at a time) cannot extend.
+		 */
+		if (r == FRAME_TOOLONG) {
+			/* RFC 2449: 255 octets; reject, keep the session. */
+			s->sasl = 0;
+			bad_command(s, "-ERR line too long");
+			continue;
+		}
+		session_line(s, s->fr.line, s->fr.len);
+		pop3_frame_reset(&s->fr);
+	}
+	explicit_bzero(peek, used);
+	session_update(s);
+}
+
+/*
+ * Readable (POP3 only: an auth_http session has no socket).  After STLS,
+ * what the client sent in plaintext is never read as commands.
+ */
+static void
+session_read(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+	char		 buf[1024];
+	ssize_t		 n;
+
+	if (s->state != S_STLS) {
+		pop3_read(s);
+		return;
+	}
+	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	explicit_bzero(buf, sizeof(buf));
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR))
+		session_close(s, 0);
 }
 
 /*
@@ -234,461 +717,6 @@ session_alloc(uint64_t id, int fd, uint32_t flags,
 	nsessions++;
 	trim_after_spike(nsessions);
 	return s;
-}
-
-/* The timer at the end of timeout login, which nothing extends. */
-void
-session_deadline(struct session *s)
-{
-	timer_in(&s->tmo, s->deadline - now());
-}
-
-/* One line to the client; CRLF added. */
-void
-session_reply(struct session *s, const char *fmt, ...)
-{
-	va_list	ap;
-	int	r;
-
-	/* Most replies are a constant line: no printf for them. */
-	if (strchr(fmt, '%') == NULL)
-		r = evbuffer_add(s->out, fmt, strlen(fmt));
-	else {
-		va_start(ap, fmt);
-		r = evbuffer_add_vprintf(s->out, fmt, ap);
-		va_end(ap);
-	}
-	if (r == -1 || evbuffer_add(s->out, "\r\n", 2) == -1)
-		fatal("evbuffer_add");
-}
-
-/*
- * Bring the session's events in line with its state.  This may close
- * the session or hand it off, so callers must not touch s afterwards.
- */
-void
-session_update(struct session *s)
-{
-	size_t	pending = EVBUFFER_LENGTH(s->out);
-	int	want_read, want_write;
-
-	/*
-	 * A reply goes out at once if the socket takes it: no wake-up and
-	 * no event to arm for it (most replies are one short line).
-	 */
-	if (pending > 0 && !s->writing) {
-		if (session_send(s) == -1) {
-			session_close(s, 1);
-			return;
-		}
-		pending = EVBUFFER_LENGTH(s->out);
-	}
-	/* An auth_http session has no socket (nginx.c). */
-	want_read = s->fd != -1 && ((s->state == S_CMD &&
-	    pending < AUTH_OUTMAX) || s->state == S_STLS);
-	want_write = pending > 0;
-	if (want_read != s->reading) {
-		if ((want_read ? event_add(&s->rev, NULL) :
-		    event_del(&s->rev)) == -1)
-			fatal("event_add/del");
-		s->reading = want_read;
-	}
-	if (want_write != s->writing) {
-		if ((want_write ? event_add(&s->wev, NULL) :
-		    event_del(&s->wev)) == -1)
-			fatal("event_add/del");
-		s->writing = want_write;
-	}
-	if (pending == 0) {
-		if (s->state == S_CLOSING)
-			session_close(s, 1);
-		else if (s->state == S_DRAIN)
-			session_handoff(s);
-		else if (s->state == S_STLS_DRAIN)
-			session_stls(s);
-	}
-}
-
-static void
-session_write(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-
-	if (session_send(s) == -1) {
-		session_close(s, 1);
-		return;
-	}
-	session_update(s);
-}
-
-/* What the socket takes of our replies now; -1 (logged) if it is gone. */
-static int
-session_send(struct session *s)
-{
-	ssize_t	n;
-
-	while (EVBUFFER_LENGTH(s->out) > 0) {
-		n = send(s->fd, EVBUFFER_DATA(s->out), EVBUFFER_LENGTH(s->out),
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				return 0;
-			log_debug("session %s%llu: send: %s", SIDP(s->id),
-			    strerror(errno));
-			return -1;
-		}
-		evbuffer_drain(s->out, n);
-	}
-	return 0;
-}
-
-static void
-session_timeout(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-
-	switch (s->state) {
-	case S_DELAY:
-		s->ops->failed(s);
-		session_update(s);
-		break;
-	case S_LOOKUP:
-		if (now() < s->deadline) {
-			/* tablepop_ask's bound, before the session's. */
-			verify_unanswered(s);
-			session_update(s);
-			break;
-		}
-		/* The answer, if it comes, finds no one. */
-		s->tabapps = 0;
-		/* FALLTHROUGH */
-	case S_CHECK:
-		if (s->state == S_CHECK) {
-			/* A worker has it: the result comes, then this. */
-			if (s->job == NULL)
-				return;
-			host_dequeue(s);
-		}
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-		/* FALLTHROUGH */
-	case S_CMD:
-	case S_TICKET:
-		s->ops->timeout(s);
-		break;
-	default:
-		log_debug("session %s%llu: %s: peer does not read, closing",
-		    SIDP(s->id), s->addr);
-		session_close(s, 1);
-		break;
-	}
-}
-
-/* Readable (POP3 only: an auth_http session has no socket). */
-static void
-session_read(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-
-	if (s->state == S_STLS)
-		stls_discard(s);
-	else
-		pop3_read(s);
-}
-
-/*
- * Consume complete lines, never a byte past the LF of the line in hand:
- * what follows a PASS belongs to wrkrpop.  A partial line is taken into
- * the framer (s->fr) so that a level-triggered read event does not spin on it.
- */
-static void
-pop3_read(struct session *s)
-{
-	char		 peek[AUTH_PEEK];
-	ssize_t		 n;
-	size_t		 take, limit, used = 0;	/* of peek, to wipe */
-	int		 r, lines = 0, empty = 0;
-
-	/*
-	 * empty: the last look saw all the socket held, and all of it was
-	 * taken; another would find nothing (the read event says when).
-	 */
-	while (s->state == S_CMD && lines < AUTH_BURST && !empty &&
-	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
-		if ((n = recv(s->fd, peek, sizeof(peek),
-		    MSG_PEEK | MSG_DONTWAIT)) == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
-				break;
-			log_debug("session %s%llu: recv: %s",
-			    SIDP(s->id), strerror(errno));
-			explicit_bzero(peek, used);
-			session_close(s, 1);
-			return;
-		}
-		if ((size_t)n > used)
-			used = n;
-		if (n == 0) {
-			log_debug("session %s%llu: %s: closed by the client",
-			    SIDP(s->id), s->addr);
-			session_close(s, 1);
-			return;
-		}
-		limit = s->sasl ? AUTH_MAXLINE : POP3_MAXLINE;
-		r = pop3_frame(&s->fr, peek, n, limit, &take);
-		/* What the framer took, and not a byte more, leaves the socket. */
-		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
-			log_warn("session %s%llu: recv", SIDP(s->id));
-			explicit_bzero(peek, used);
-			session_close(s, 1);
-			return;
-		}
-		/* A partial line counts too: no client holds the loop. */
-		lines++;
-		empty = take == (size_t)n && (size_t)n < sizeof(peek);
-		if (r == FRAME_MORE)
-			continue;
-		/*
-		 * No rearming of the timer here: timeout login is a deadline
-		 * for the whole AUTHORIZATION state, which talking (NOOP,
-		 * CAPA, one byte at a time) cannot extend.
-		 */
-		if (r == FRAME_TOOLONG) {
-			/* RFC 2449: 255 octets; reject, keep the session. */
-			s->sasl = 0;
-			bad_command(s, "-ERR line too long");
-			continue;
-		}
-		session_line(s, s->fr.line, s->fr.len);
-		pop3_frame_reset(&s->fr);
-	}
-	explicit_bzero(peek, used);
-	session_update(s);
-}
-
-/* USER/PASS and AUTH only where the password cannot be sniffed. */
-static int
-plaintext_ok(struct session *s)
-{
-	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
-}
-
-/*
- * Refuse a credential command where plaintext_ok says no, and say so in
- * the log once per session; 1 if refused.
- */
-static int
-plaintext_refused(struct session *s)
-{
-	char	addr[PEER_STRLEN];
-
-	if (plaintext_ok(s))
-		return 0;
-	if (!s->plainlogged) {
-		log_info("plaintext login refused from %s",
-		    peer_log(&s->peer, addr, sizeof(addr)));
-		s->plainlogged = 1;
-	}
-	session_reply(s, "-ERR [AUTH] plaintext login is only allowed over "
-	    "TLS");
-	return 1;
-}
-
-/* One line from the client: a command, or the rest of an AUTH PLAIN. */
-static void
-session_line(struct session *s, char *buf, size_t len)
-{
-	struct pop3_line	 l;
-
-	if (s->sasl) {
-		session_sasl(s, buf);
-		return;
-	}
-	switch (pop3_parse(&l, buf, len)) {
-	case POP3_OK:
-		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
-			commands[l.cmd](s, &l);
-		else
-			bad_command(s, "-ERR %s is not valid before login",
-			    l.name);
-		break;
-	case POP3_ETOOLONG:
-		bad_command(s, "-ERR line too long");
-		break;
-	case POP3_EBADCHAR:
-		bad_command(s, "-ERR invalid character in command");
-		break;
-	default:
-		bad_command(s, "-ERR invalid arguments");
-		break;
-	}
-	explicit_bzero(&l, sizeof(l));
-}
-
-static void
-cmd_capa(struct session *s, struct pop3_line *l)
-{
-	const char	*capa;
-
-	/* The list comes complete with CRLFs and the final dot. */
-	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
-	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
-	    CAPA_STLS : 0), set.expire, set.login_delay);
-	if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
-		fatal("evbuffer_add");
-}
-
-static void
-cmd_user(struct session *s, struct pop3_line *l)
-{
-	if (plaintext_refused(s))
-		return;
-	if (l->nargs != 1) {
-		session_reply(s, "-ERR usage: USER name");
-		return;
-	}
-	/* Always "+OK": the reply must not tell who exists. */
-	(void)strlcpy(s->user, l->args[0], sizeof(s->user));
-	s->hasuser = 1;
-	session_reply(s, "+OK send PASS");
-}
-
-static void
-cmd_pass(struct session *s, struct pop3_line *l)
-{
-	if (plaintext_refused(s)) {
-		STAT_INC(STAT_LOGIN_PLAINTEXT);
-		return;
-	}
-	if (!s->hasuser) {
-		session_reply(s, "-ERR USER first");
-		return;
-	}
-	if (l->nargs != 1) {
-		session_reply(s, "-ERR usage: PASS password");
-		return;
-	}
-	auth_start(s, l->args[0], 0);
-}
-
-static void
-cmd_auth(struct session *s, struct pop3_line *l)
-{
-	if (l->nargs == 0) {
-		/* Mechanism list, as most servers answer. */
-		session_reply(s, "+OK SASL mechanisms follow");
-		if (plaintext_ok(s))
-			session_reply(s, "PLAIN");
-		session_reply(s, ".");
-		return;
-	}
-	if (strcasecmp(l->args[0], "PLAIN") != 0) {
-		session_reply(s, "-ERR unsupported SASL mechanism");
-		return;
-	}
-	if (plaintext_refused(s)) {
-		STAT_INC(STAT_LOGIN_PLAINTEXT);
-		return;
-	}
-	s->hasuser = 0;
-	s->sasl = 1;
-	if (l->nargs == 2)
-		/* RFC 5034 initial response; "=" is an empty one. */
-		session_sasl(s, l->args[1]);
-	else
-		session_reply(s, "+ ");
-}
-
-static void
-cmd_quit(struct session *s, struct pop3_line *l)
-{
-	session_reply(s, "+OK bye");
-	s->state = S_CLOSING;
-	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
-}
-
-static void
-cmd_stls(struct session *s, struct pop3_line *l)
-{
-	if (s->flags & SESSION_TLS)
-		session_reply(s, "-ERR TLS is already active");
-	else if (!(s->flags & SESSION_STLS))
-		session_reply(s, "-ERR STLS is not available here");
-	else if (l->nargs != 0)
-		session_reply(s, "-ERR STLS takes no argument");
-	else {
-		/* Nothing learned before TLS is kept (RFC 2595). */
-		explicit_bzero(s->user, sizeof(s->user));
-		s->state = S_STLS_DRAIN;
-	}
-}
-
-static void
-cmd_apop(struct session *s, struct pop3_line *l)
-{
-	session_reply(s, "-ERR APOP is not supported");
-}
-
-static void
-cmd_unknown(struct session *s, struct pop3_line *l)
-{
-	bad_command(s, "-ERR unknown command");
-}
-
-/*
- * An invalid command: answered, and counted; at limit bad-commands the
- * session ends, so that a stream of garbage costs one connection a few
- * replies, not one each.  One reply per command, so that a pipelining
- * client stays in step: the command that reaches the limit gets the
- * closing one only.
- */
-static void
-bad_command(struct session *s, const char *fmt, ...)
-{
-	char	addr[PEER_STRLEN];
-	va_list	ap;
-
-	if (++s->nbad < set.limit.bad_commands) {
-		va_start(ap, fmt);
-		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
-		    evbuffer_add(s->out, "\r\n", 2) == -1)
-			fatal("evbuffer_add");
-		va_end(ap);
-		return;
-	}
-	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
-	log_info("too many invalid commands from %s, closing",
-	    peer_log(&s->peer, addr, sizeof(addr)));
-	session_reply(s, "-ERR too many invalid commands, closing");
-	s->sasl = 0;
-	s->state = S_CLOSING;
-	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
-}
-
-/* The client's AUTH PLAIN response, as an initial response or a line. */
-static void
-session_sasl(struct session *s, const char *resp)
-{
-	char	pass[AUTH_MAXLINE];
-	int	r;
-
-	s->sasl = 0;
-	if (strcmp(resp, "*") == 0) {
-		session_reply(s, "-ERR authentication cancelled");
-		return;
-	}
-	if ((r = pop3_sasl_plain(resp, s->user, sizeof(s->user), pass,
-	    sizeof(pass))) != 0) {
-		explicit_bzero(pass, sizeof(pass));
-		explicit_bzero(s->user, sizeof(s->user));
-		session_reply(s, r == -2 ? "-ERR [AUTH] authorization identity "
-		    "must be empty or the user's own" :
-		    "-ERR [AUTH] malformed AUTH PLAIN response");
-		return;
-	}
-	auth_start(s, pass, 0);
-	explicit_bzero(pass, sizeof(pass));
 }
 
 /*
@@ -814,28 +842,27 @@ session_refused(struct chan *c, const void *data, int fd)
 {
 	const struct msg_refused	*mr = data;
 	struct session			*s;
-	uint32_t			 code = mr->code;
 	char				 since[32];
 
 	if ((s = session_alloc(mr->id, fd, mr->flags, &mr->peer,
 	    &pop3_ops)) == NULL)
 		return;
 	s->returned = 1;
-	if (code == REFUSED_TEMP)
+	if (mr->code == REFUSED_TEMP)
 		session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop now, "
 		    "try again later");
-	else if (code == REFUSED_DELAY)
+	else if (mr->code == REFUSED_DELAY)
 		session_reply(s, "-ERR [LOGIN-DELAY] logins are at least %d "
 		    "seconds apart, try again later", set.login_delay);
-	else if (code == REFUSED_BUSY_ADDR)
+	else if (mr->code == REFUSED_BUSY_ADDR)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions from your "
 		    "address, try again later");
-	else if (code == REFUSED_BUSY)
+	else if (mr->code == REFUSED_BUSY)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions, try again "
 		    "later");
-	else if (code == REFUSED_TICKET)
+	else if (mr->code == REFUSED_TICKET)
 		session_reply(s, "-ERR [AUTH] invalid user name or password");
-	else if (code == REFUSED_STUCK)
+	else if (mr->code == REFUSED_STUCK)
 		session_reply(s, "-ERR [IN-USE] maildrop held by a session "
 		    "stuck in the mail store since %s, try again later",
 		    stats_time(mr->since, since, sizeof(since)));
@@ -845,66 +872,6 @@ session_refused(struct chan *c, const void *data, int fd)
 	s->state = S_CLOSING;
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
-}
-
-/*
- * STLS: our replies are out; the listener now answers +OK itself, starts
- * TLS and brings the client back as a new session.  This one only waits
- * for the listener to close it.
- */
-static void
-session_stls(struct session *s)
-{
-	struct msg_id	mi;
-
-	memset(&mi, 0, sizeof(mi));
-	mi.id = s->id;
-	s->state = S_STLS;
-	log_debug("session %s%llu: STLS", SIDP(s->id));
-	chan_send(&parent, MSG_AUTHPOP_STLS, -1, &mi, sizeof(mi));
-	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
-	session_update(s);
-}
-
-/* Plaintext the client sent after STLS: never read as commands. */
-static void
-stls_discard(struct session *s)
-{
-	char	buf[1024];
-	ssize_t	n;
-
-	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		;
-	explicit_bzero(buf, sizeof(buf));
-	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
-	    errno != EINTR))
-		session_close(s, 0);
-}
-
-/*
- * The password is good and our replies have left: the socket goes to
- * the parent, and the session ends here.  If the parent refuses the
- * login, it sends the socket back (session_refused).
- */
-static void
-session_handoff(struct session *s)
-{
-	struct msg_login	ml;
-
-	memset(&ml, 0, sizeof(ml));
-	ml.id = s->id;
-	(void)strlcpy(ml.user, s->user, sizeof(ml.user));
-	ml.nonce = s->tnonce;
-	ml.expiry = s->texpiry;
-	(void)strlcpy(ml.app, s->app, sizeof(ml.app));
-	s->state = S_HANDOFF;
-	/* Out of the event loop before the descriptor leaves. */
-	if (event_del(&s->rev) == -1 || event_del(&s->wev) == -1 ||
-	    evtimer_del(&s->tmo) == -1)
-		fatal("event_del");
-	chan_send(&parent, MSG_AUTHPOP_LOGIN, s->fd, &ml, sizeof(ml));
-	s->fd = -1;
-	session_close(s, 0);
 }
 
 /*
@@ -960,10 +927,7 @@ session_close(struct session *s, int notify)
 	/* Its check waits (it is dropped, not run) or a worker has it. */
 	if (s->state == S_CHECK)
 		host_dequeue(s);
-	if (s->job != NULL) {
-		freezero(s->job, sizeof(*s->job));
-		s->job = NULL;
-	}
+	freezero(s->job, sizeof(*s->job));
 	host_put(s->host);
 	if (s->fd != -1) {
 		/*

@@ -82,7 +82,6 @@ auth_ctl_send(uint32_t type, const void *data, size_t len)
 		log_debug("no control process for %s", msg_type_str(type));
 		return;
 	}
-	if (proc_ctlfull(&ctl_chan))
-		return;
-	chan_send(&ctl_chan, type, -1, data, len);
+	if (!proc_ctlfull(&ctl_chan))
+		chan_send(&ctl_chan, type, -1, data, len);
 }

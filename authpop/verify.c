@@ -25,7 +25,7 @@
  *
  * The stages, in order; each is entered by one function and left by
  * the next one's or by verify_end, the one way out before the check:
- *   ticket        auth_start: a router's ticket (loginticket.c) logs in;
+ *   ticket        auth_start: a router's ticket (nginx.c) logs in;
  *   app password  apps_start (apps.c): the user's log in, fail like a
  *                 wrong password, or bar the main password;
  *   hash          auth_main: the stored hash, from authtab or from
@@ -123,18 +123,23 @@ verify_load(void)
 }
 
 /*
- * A reload's image of authtab (kind: TABLE_AUTH and its flags) or of
- * the app passwords (kind 0) on fd, for this authpop, which the reload
- * did not replace (or the app passwords' with our settings): kept
- * unread until a check needs it (tables_read, verify_load), so that an
- * authpop that drains next and hands every session on (session.c
- * session_handback) never maps it, and one that keeps sessions maps it
- * before their next check.
+ * MSG_PARENT_TABLE: a reload's image of authtab (kind TABLE_AUTH and
+ * its flags) or of the app passwords (kind 0), for this authpop, which
+ * the reload did not replace (or the app passwords' with our settings):
+ * kept unread until a check needs it (tables_read, verify_load), so
+ * that an authpop that drains next and hands every session on
+ * (session.c session_handback) never maps it, and one that keeps
+ * sessions maps it before their next check.
  */
 void
-verify_table(int kind, int fd)
+verify_table(struct chan *c, const void *data, int fd)
 {
-	if (kind == 0) {
+	const struct msg_newtab	*mt = data;
+
+	if (fd == -1)
+		fatalx("%s from parent: its descriptor was lost",
+		    msg_type_str(MSG_PARENT_TABLE));
+	if (mt->kind == 0) {
 		apps_image(fd);
 		return;
 	}
@@ -144,15 +149,20 @@ verify_table(int kind, int fd)
 }
 
 /*
- * A key file the settings name (kind: AUTHKEY_*), on fd: the parent
- * opened it and sent it after the settings.
+ * MSG_PARENT_AUTHKEY: a key file the settings name (kind AUTHKEY_*),
+ * which the parent opened and sent after the settings.
  */
 void
-verify_key(int kind, int fd)
+verify_key(struct chan *c, const void *data, int fd)
 {
-	if (kind == AUTHKEY_TICKET && ticket_init(fd, set.ticket_key) == -1)
+	const struct msg_authkey	*mk = data;
+
+	if (fd == -1)
+		fatalx("%s from parent: its descriptor was lost",
+		    msg_type_str(MSG_PARENT_AUTHKEY));
+	if (mk->kind == AUTHKEY_TICKET && ticket_init(fd, set.ticket_key) == -1)
 		exit(1);
-	if (kind == AUTHKEY_APPS)
+	if (mk->kind == AUTHKEY_APPS)
 		apps_key(fd);
 	close(fd);
 }
@@ -192,10 +202,9 @@ logname(const char *user)
 	 */
 	for (i = 0; user[i] != '\0' && i < POPD_MAXUSER; i++) {
 		c = user[i];
-		if (c == '"' || c == '\\') {
+		if (c == '"' || c == '\\')
 			buf[n++] = '\\';
-			buf[n++] = c;
-		} else if (c < 0x20 || c > 0x7e)
+		if (c < 0x20 || c > 0x7e)
 			n += snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
 		else
 			buf[n++] = c;
@@ -215,20 +224,10 @@ void
 auth_start(struct session *s, const char *pass, int toolong)
 {
 	struct job		*j;
-	const char		*why;
 
-	/* A router's ticket (loginticket.c): the password was checked there. */
-	if (s->ops->pop3 && !toolong && ticket_like(pass) &&
-	    valid_username(s->user)) {
-		if (ticket_check(s->user, pass, &s->local, &s->tnonce,
-		    &s->texpiry, &why)) {
-			/* The parent spends it (login.c), across reloads. */
-			verify_end(s, V_GOOD, " with a ticket");
-			return;
-		}
-		log_info("session %s%llu: %s: a ticket for %s refused: %s",
-		    SIDP(s->id), s->addr, logname(s->user), why);
-	}
+	/* A router's ticket (nginx.c): the password was checked there. */
+	if (s->ops->pop3 && !toolong && ticket_login(s, pass))
+		return;
 	tables_read();
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		fatal("%s", __func__);
@@ -239,14 +238,11 @@ auth_start(struct session *s, const char *pass, int toolong)
 		j->toolong = 1;
 	j->passmac = passmac(pass);
 	(void)strlcpy(j->user, s->user, sizeof(j->user));
-	(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	s->job = j;
-	if (!valid_username(s->user)) {
-		auth_enqueue(s);
-		return;
-	}
-	/* The user's app passwords first (apps.c). */
-	if (set.app_key[0] == '\0')
+	/* No such name: the dummy hash.  Else app passwords first (apps.c). */
+	if (!valid_username(s->user))
+		auth_enqueue(s, NULL);
+	else if (set.app_key[0] == '\0')
 		auth_main(s);
 	else
 		apps_start(s);
@@ -259,7 +255,6 @@ auth_start(struct session *s, const char *pass, int toolong)
 void
 auth_main(struct session *s)
 {
-	struct job	*j = s->job;
 	const char	*hash;
 
 	if (set.authsrc == TABSRC_LOOKUP) {
@@ -279,12 +274,7 @@ auth_main(struct session *s)
 		    "cannot be used");
 		return;
 	}
-	if (hash != NULL &&
-	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
-		j->known = 1;
-	else
-		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
-	auth_enqueue(s);
+	auth_enqueue(s, hash);
 }
 
 /*
@@ -307,25 +297,32 @@ verify_end(struct session *s, int verdict, const char *why)
 }
 
 /*
- * Queue a password check behind the others of the same address.  A user
- * missing from either table is checked against the dummy hash, so that
- * the reply and its timing are those of a wrong password.
+ * Queue a password check against hash behind the others of the same
+ * address.  A user missing from either table (hash NULL) is checked
+ * against the dummy hash, so that the reply and its timing are those
+ * of a wrong password.
  */
 void
-auth_enqueue(struct session *s)
+auth_enqueue(struct session *s, const char *hash)
 {
+	struct job	*j = s->job;
+
+	if (hash != NULL &&
+	    strlcpy(j->hash, hash, sizeof(j->hash)) < sizeof(j->hash))
+		j->known = 1;
+	else
+		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
 	/*
 	 * The same password against the same stored hash passed lately
 	 * (logincache.c): no check.  Only a right password gets here.
 	 */
-	if (s->job->known && !s->job->toolong &&
-	    (s->job->lcmacked = logincache_mac(s->user, s->job->pass,
-	    s->job->hash, s->job->lcmac)) &&
-	    logincache_hit(s->user, s->job->lcmac, now())) {
+	if (j->known && !j->toolong && (j->lcmacked = logincache_mac(s->user,
+	    j->pass, j->hash, j->lcmac)) &&
+	    logincache_hit(s->user, j->lcmac, now())) {
 		verify_end(s, V_GOOD, " (login cache)");
 		return;
 	}
-	s->job->expected = check_expected(s->job->hash);
+	j->expected = check_expected(j->hash);
 	s->state = S_CHECK;
 	if (host_enqueue(s) == -1) {
 		/* A limit, never a wrong password. */
@@ -361,35 +358,24 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 	 * A hash of a kind this authpop may check (a weak one only with
 	 * weak-hashes yes, none over its kind's ceiling, which tablepop
 	 * lets through for us to count), checked here, where hashes are.
-	 * No answer at all (mc NULL): the caller said why.
 	 */
-	if (mc != NULL && mc->status == CRED_FOUND &&
-	    pwscheme_allowed(mc->hash, set.weak_hashes, NULL, why,
-	    sizeof(why)) == -1) {
+	if (mc != NULL && mc->status == CRED_FOUND && pwscheme_allowed(mc->hash,
+	    set.weak_hashes, NULL, why, sizeof(why)) == -1) {
 		log_warnx("table %s: the credentials of \"%s\": %s",
 		    set.authtab, logname(s->user), why);
 		if (pwscheme_parse(mc->hash, &ph) == 0 &&
 		    (ph.flags & PWS_COSTLY))
 			STAT_INC(STAT_REFUSED_HASH_COST);
 		explicit_bzero(&ph, sizeof(ph));
-		mc = NULL;
 	} else if (mc != NULL && mc->status == CRED_TEMP) {
 		log_warnx("session %s%llu: %s: authtab <%s> could not "
 		    "answer for %s", SIDP(s->id), s->addr, set.authtab,
 		    logname(s->user));
-		mc = NULL;
-	}
-	if (mc == NULL) {
-		verify_end(s, V_TEMP, "cannot check passwords now");
+	} else if (mc != NULL) {
+		auth_enqueue(s, mc->status == CRED_FOUND ? mc->hash : NULL);
 		return;
 	}
-	if (mc->status == CRED_FOUND &&
-	    strlcpy(s->job->hash, mc->hash, sizeof(s->job->hash)) <
-	    sizeof(s->job->hash))
-		s->job->known = 1;
-	else
-		(void)strlcpy(s->job->hash, dummy_hash, sizeof(s->job->hash));
-	auth_enqueue(s);
+	verify_end(s, V_TEMP, "cannot check passwords now");
 }
 
 /*
@@ -513,8 +499,7 @@ lookup_counted(struct session *s, int status)
 	STAT_INC(status == CRED_FOUND ? STAT_LOOKUP_FOUND :
 	    status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
 	stats_lookup_time(now() - s->tabasked);
-	/* The session's own deadline again, instead of the lookup's. */
-	timer_in(&s->tmo, s->deadline - now());
+	session_deadline(s);	/* its own, instead of the lookup's */
 }
 
 /*

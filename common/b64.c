@@ -51,8 +51,8 @@ b64_decode(const char *s, unsigned char *out, size_t outsz, size_t *len)
 				acc <<= 6;
 				continue;
 			}
-			if (s[i + k] == '\0' ||
-			    (p = strchr(b64_alphabet, s[i + k])) == NULL)
+			/* No NUL before n: strchr finds no terminator. */
+			if ((p = strchr(b64_alphabet, s[i + k])) == NULL)
 				return -1;
 			acc = acc << 6 | (unsigned long)(p - b64_alphabet);
 		}

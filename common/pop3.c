@@ -105,8 +105,7 @@ pop3_parse(struct pop3_line *l, const char *line, size_t len)
 		 * and the like: user names may be longer (POPD_MAXUSER) and
 		 * an AUTH initial response fills the line (RFC 5034).
 		 */
-		if (n > POP3_MAXARG && l->cmd != CMD_USER &&
-		    l->cmd != CMD_AUTH)
+		if (n > POP3_MAXARG && l->cmd != CMD_USER && l->cmd != CMD_AUTH)
 			return POP3_EARG;
 		p += n;
 		if (*p == ' ')
@@ -154,16 +153,15 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
     size_t psize)
 {
 	unsigned char	 raw[POP3_SASL_MAXLINE / 4 * 3];
-	unsigned char	*zid, *cid, *pw, *nul;
+	unsigned char	*cid, *pw, *nul;
 	size_t		 n, zlen, clen, plen;
 	int		 rv = -1;
 
 	if (b64_decode(b64, raw, sizeof(raw), &n) == -1)
 		goto done;
-	zid = raw;
-	if ((nul = memchr(zid, '\0', n)) == NULL)
+	if ((nul = memchr(raw, '\0', n)) == NULL)
 		goto done;
-	zlen = nul - zid;
+	zlen = nul - raw;
 	cid = nul + 1;
 	if ((nul = memchr(cid, '\0', n - (cid - raw))) == NULL)
 		goto done;
@@ -174,7 +172,7 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
 	if (clen == 0 || plen == 0 || memchr(pw, '\0', plen) != NULL ||
 	    memchr(pw, '\r', plen) != NULL || memchr(pw, '\n', plen) != NULL)
 		goto done;
-	if (zlen != 0 && (zlen != clen || memcmp(zid, cid, clen) != 0)) {
+	if (zlen != 0 && (zlen != clen || memcmp(raw, cid, clen) != 0)) {
 		/* Well formed, but we do not log in as somebody else. */
 		rv = -2;
 		goto done;

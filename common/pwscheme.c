@@ -119,7 +119,7 @@ static int	yescrypt_cost(const char *, struct pwhash *);
 static int	argon2_valid(const char *, const char *, struct pwhash *);
 static int	pbkdf2_parse(const char *, struct pwhash *);
 static int	scram_parse(const char *, struct pwhash *);
-static int	decode(const char *, int, unsigned char *, size_t, size_t *);
+static int	decode(const char *, int, struct pwhash *);
 static int	unhex(const char *, unsigned char *, size_t, size_t *);
 static int	parse_bare(const char *, struct pwhash *);
 static int	parse_digest(const struct pwscheme *, int, const char *,
@@ -152,8 +152,7 @@ parse_bare(const char *h, struct pwhash *ph)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
-		if (strncmp(h, bare[i].start, strlen(bare[i].start))
-		    == 0)
+		if (strncmp(h, bare[i].start, strlen(bare[i].start)) == 0)
 			break;
 	if (i == sizeof(bare) / sizeof(bare[0]))
 		return -1;
@@ -161,10 +160,8 @@ parse_bare(const char *h, struct pwhash *ph)
 	ph->s = s;
 	ph->flags = s->flags;
 	ph->crypt = h;
-	if (s->method == PWM_ARGON2 ?
-	    !argon2_valid(h, bare[i].start, ph) : !crypt_valid(h, ph))
-		return -1;
-	return 0;
+	return (s->method == PWM_ARGON2 ? argon2_valid(h, bare[i].start, ph) :
+	    crypt_valid(h, ph)) ? 0 : -1;
 }
 
 /*
@@ -193,16 +190,11 @@ parse_digest(const struct pwscheme *s, int enc, const char *body,
 		    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
 		    ENC_B64;
 	/* Unsalted: only the digest's length will do, either way. */
-	if (decode(body, enc, ph->raw, sizeof(ph->raw),
-	    &ph->rawlen) == -1 || ph->rawlen != ph->dlen) {
-		if (given)
-			return -1;
-		if (decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX,
-		    ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
-		    ph->rawlen != ph->dlen)
-			return -1;
-	}
-	return 0;
+	if (decode(body, enc, ph) == 0 && ph->rawlen == ph->dlen)
+		return 0;
+	if (given || decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX, ph) == -1)
+		return -1;
+	return ph->rawlen == ph->dlen ? 0 : -1;
 }
 
 /* The value after "{SCHEME}", by s's method: 0, or -1. */
@@ -231,18 +223,12 @@ parse_body(const struct pwscheme *s, int enc, const char *body,
 	case PWM_NTLM:
 		/* Hexadecimal, as Dovecot writes them. */
 		ph->dlen = s->method == PWM_CRAMMD5 ? 32 : 16;
-		if (decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph->raw,
-		    sizeof(ph->raw), &ph->rawlen) == -1 ||
-		    ph->rawlen != ph->dlen)
-			return -1;
-		return 0;
+		return decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph) ==
+		    -1 || ph->rawlen != ph->dlen ? -1 : 0;
 	case PWM_SDIGEST:
 		ph->dlen = pwscheme_dlen(s->digest);
-		if (decode(body, enc == ENC_DEFAULT ? ENC_B64 : enc, ph->raw,
-		    sizeof(ph->raw), &ph->rawlen) == -1 ||
-		    ph->rawlen <= ph->dlen)
-			return -1;
-		return 0;
+		return decode(body, enc == ENC_DEFAULT ? ENC_B64 : enc, ph) ==
+		    -1 || ph->rawlen <= ph->dlen ? -1 : 0;
 	}
 	return -1;
 }
@@ -295,10 +281,19 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 		goto bad;
 	return 0;
  bad:
-	explicit_bzero(ph->raw, sizeof(ph->raw));
-	memset(ph, 0, sizeof(*ph));
+	explicit_bzero(ph, sizeof(*ph));
 	errno = EINVAL;
 	return -1;
+}
+
+/* A cost over its kind's ceiling, over (pwscheme.h): never checked. */
+static void
+ceiling(struct pwhash *ph, int over, const char *what)
+{
+	if (over) {
+		ph->flags |= PWS_COSTLY;
+		ph->over = what;
+	}
 }
 
 /*
@@ -339,12 +334,9 @@ crypt_valid(const char *h, struct pwhash *ph)
 	    isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
 	    h[6] == '$') {
 		cost = (h[4] - '0') * 10 + (h[5] - '0');
-		if (cost > PWS_BCRYPT_MAX && cost <= 31) {
-			ph->flags |= PWS_COSTLY;
-			ph->over = "cost at most 14";
-		}
-		return cost >= 4 && cost <= 31 &&
-		    crypt64_span(h + 7) == 53;
+		ceiling(ph, cost > PWS_BCRYPT_MAX && cost <= 31,
+		    "cost at most 14");
+		return cost >= 4 && cost <= 31 && crypt64_span(h + 7) == 53;
 	}
 	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
 	    h[2] == '$') {
@@ -353,10 +345,7 @@ crypt_valid(const char *h, struct pwhash *ph)
 			for (p = h + 10; isdigit((unsigned char)*p) &&
 			    rounds <= PWS_ROUNDS_MAX; p++)
 				rounds = rounds * 10 + (*p - '0');
-		if (rounds > PWS_ROUNDS_MAX) {
-			ph->flags |= PWS_COSTLY;
-			ph->over = "rounds at most 2000000";
-		}
+		ceiling(ph, rounds > PWS_ROUNDS_MAX, "rounds at most 2000000");
 		return 1;
 	}
 	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
@@ -446,10 +435,8 @@ yescrypt_cost(const char *s, struct pwhash *ph)
 		units *= (uint64_t)par;
 	if (units <= max)
 		units *= (uint64_t)t + 1;
-	if (units > max) {
-		ph->flags |= PWS_COSTLY;
-		ph->over = "N x r x p x (t + 1) x 128 bytes at most 256 MiB";
-	}
+	ceiling(ph, units > max,
+	    "N x r x p x (t + 1) x 128 bytes at most 256 MiB");
 	return 1;
 }
 
@@ -507,10 +494,8 @@ argon2_valid(const char *h, const char *start, struct pwhash *ph)
 	if ((n = strspn(p, b64_alphabet)) < 16 || p[n] != '\0')
 		return 0;
 	ph->kib = m;
-	if ((unsigned long long)m * t > PWS_MEMHARD_KIB) {
-		ph->flags |= PWS_COSTLY;
-		ph->over = "m x t at most 256 MiB";
-	}
+	ceiling(ph, (unsigned long long)m * t > PWS_MEMHARD_KIB,
+	    "m x t at most 256 MiB");
 	return 1;
 }
 
@@ -538,15 +523,9 @@ pbkdf2_parse(const char *b, struct pwhash *ph)
 	ph->rounds = r;
 	if (r < PWS_PBKDF2_MIN)
 		ph->flags |= PWS_WEAK;
-	else if (r > PWS_ROUNDS_MAX) {
-		ph->flags |= PWS_COSTLY;
-		ph->over = "rounds at most 2000000";
-	}
+	ceiling(ph, r > PWS_ROUNDS_MAX, "rounds at most 2000000");
 	ph->dlen = 20;
-	if (unhex(p, ph->raw, sizeof(ph->raw), &ph->rawlen) == -1 ||
-	    ph->rawlen != ph->dlen)
-		return -1;
-	return 0;
+	return decode(p, ENC_HEX, ph) == -1 || ph->rawlen != ph->dlen ? -1 : 0;
 }
 
 /*
@@ -567,10 +546,7 @@ scram_parse(const char *b, struct pwhash *ph)
 	if ((r = number(&b, "", ',', 99999999)) < 1)
 		return -1;
 	ph->rounds = r;
-	if (r > PWS_ROUNDS_MAX) {
-		ph->flags |= PWS_COSTLY;
-		ph->over = "rounds at most 2000000";
-	}
+	ceiling(ph, r > PWS_ROUNDS_MAX, "rounds at most 2000000");
 	ph->dlen = dlen;
 	if (strlcpy(buf, b, sizeof(buf)) >= sizeof(buf))
 		return -1;
@@ -592,31 +568,30 @@ scram_parse(const char *b, struct pwhash *ph)
 	return rv;
 }
 
+/* s in enc into ph->raw and ph->rawlen: 0, or -1. */
 static int
-decode(const char *s, int enc, unsigned char *out, size_t outsz,
-    size_t *len)
+decode(const char *s, int enc, struct pwhash *ph)
 {
-	return enc == ENC_HEX ? unhex(s, out, outsz, len) :
-	    b64_decode(s, out, outsz, len);
+	return enc == ENC_HEX ? unhex(s, ph->raw, sizeof(ph->raw),
+	    &ph->rawlen) : b64_decode(s, ph->raw, sizeof(ph->raw), &ph->rawlen);
 }
 
 static int
 unhex(const char *s, unsigned char *out, size_t outsz, size_t *len)
 {
-	size_t	i, n = strlen(s);
-	int	hi, lo;
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*hi, *lo;
+	size_t			 i, n = strlen(s);
 
 	if (n == 0 || n % 2 != 0 || n / 2 > outsz)
 		return -1;
+	/* No NUL before n: strchr finds each digit, and nothing else. */
 	for (i = 0; i < n; i += 2) {
-		if (!isxdigit((unsigned char)s[i]) ||
-		    !isxdigit((unsigned char)s[i + 1]))
+		hi = strchr(hex, tolower((unsigned char)s[i]));
+		lo = strchr(hex, tolower((unsigned char)s[i + 1]));
+		if (hi == NULL || lo == NULL)
 			return -1;
-		hi = isdigit((unsigned char)s[i]) ? s[i] - '0' :
-		    tolower((unsigned char)s[i]) - 'a' + 10;
-		lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0' :
-		    tolower((unsigned char)s[i + 1]) - 'a' + 10;
-		out[i / 2] = hi << 4 | lo;
+		out[i / 2] = (hi - hex) << 4 | (lo - hex);
 	}
 	*len = n / 2;
 	return 0;
@@ -717,8 +692,8 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 
 /*
  * hash's kind for timing checks ("$2b$10", "$6$rounds=9000",
- * "{SSHA512}", "$argon2id$v=19$m=65536,t=3,p=1", "{PBKDF2}5000"):
- * hashes of one kind take one time to check.
+ * "{SSHA512}", "$argon2id$v=19$m=65536,t=3,p=1", "{PBKDF2}5000") into
+ * kind, len > 0: hashes of one kind take one time to check.
  */
 void
 pwscheme_kind(const char *hash, char *kind, size_t len)
@@ -727,9 +702,6 @@ pwscheme_kind(const char *hash, char *kind, size_t len)
 	char		*p;
 	size_t		 n = 0;
 
-	kind[0] = '\0';
-	if (len == 0)
-		return;
 	if (pwscheme_parse(hash, &ph) == -1) {
 		(void)strlcpy(kind, "?", len);
 		return;
