@@ -215,7 +215,7 @@ struct host	*host_get(const struct peeraddr *);
 void		 host_put(struct host *);
 void		 host_init(void (*)(struct session *, int));
 void		 host_export(struct chan *);
-void		 host_import(const struct msg_penalty *);
+void		 host_import(struct chan *, const void *, int);
 uint64_t	 passmac(const char *);
 int		 host_enqueue(struct session *);
 void		 host_dequeue(struct session *);
@@ -282,7 +282,7 @@ extern const struct session_ops	 pop3_ops;
 void		 session_last(void (*)(void));
 struct session	*session_find(uint64_t);
 void		 session_table_lost(int, void (*)(struct session *));
-void		 session_new(const struct msg_session *, int);
+void		 session_new(struct chan *, const void *, int);
 struct session	*session_alloc(uint64_t, int, uint32_t,
 		    const struct peeraddr *, const struct session_ops *);
 void		 session_deadline(struct session *);

@@ -76,11 +76,7 @@ static void		authpop_run(void);
 static void		authpop_open(void *);
 static void		authpop_sandbox(void *);
 static void		authpop_parent_eof(struct chan *);
-static void		authpop_parent_session(struct chan *, const void *,
-			    int);
 static void		authpop_parent_drain(struct chan *, const void *, int);
-static void		authpop_parent_penalty(struct chan *, const void *,
-			    int);
 static void		authpop_parent_ctlchan(struct chan *, const void *,
 			    int);
 static void		authpop_control_penalties(struct chan *, const void *,
@@ -100,12 +96,12 @@ static struct event	 term_ev;
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
-	{ MSG_PARENT_SESSION,	authpop_parent_session },
+	{ MSG_PARENT_SESSION,	session_new },
 	{ MSG_PARENT_REFUSED,	session_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_TABLE,	verify_table },
 	{ MSG_PARENT_AUTHKEY,	verify_key },
-	{ MSG_PARENT_PENALTY,	authpop_parent_penalty },
+	{ MSG_PARENT_PENALTY,	host_import },
 	{ MSG_PARENT_APPSASK,	verify_appsask },
 	{ MSG_PARENT_HTTPPEER,	http_peerchan },
 	{ MSG_PARENT_STATS,	proc_parent_stats },
@@ -219,13 +215,6 @@ authpop_parent_eof(struct chan *c)
 	exit(0);
 }
 
-/* A new session from the parent, with its socket. */
-static void
-authpop_parent_session(struct chan *c, const void *data, int fd)
-{
-	session_new(data, fd);
-}
-
 /* After a reload: finish these sessions, then leave. */
 static void
 authpop_parent_drain(struct chan *c, const void *data, int fd)
@@ -261,13 +250,6 @@ drain_wait(int fd, short ev, void *arg)
 	if (tries == 1)
 		evtimer_set(&ev_drained, drain_wait, NULL);
 	timer_in(&ev_drained, 0.01);
-}
-
-/* Our predecessor's failures and familiar users (host.c). */
-static void
-authpop_parent_penalty(struct chan *c, const void *data, int fd)
-{
-	host_import(data);
 }
 
 /* The control process's channel: a new one replaces the old. */

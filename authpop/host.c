@@ -685,10 +685,14 @@ host_export(struct chan *c)
 		chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
 }
 
-/* What our predecessor knew (host_export), merged with what we know. */
+/*
+ * MSG_PARENT_PENALTY: what our predecessor knew (host_export), merged
+ * with what we know.
+ */
 void
-host_import(const struct msg_penalty *m)
+host_import(struct chan *c, const void *data, int fd)
 {
+	const struct msg_penalty	*m = data;
 	const struct penalty_rec	*r;
 	struct host			*h;
 	struct pair			*p;

@@ -642,15 +642,16 @@ session_read(int fd, short ev, void *arg)
 }
 
 /*
- * A POP3 client's session, from the parent, with its socket (a stream
- * socketpair end: the parent checked it; -1: lost to our shortage of
- * descriptors, logged, and let go).
+ * MSG_PARENT_SESSION: a POP3 client's session, with its socket (a
+ * stream socketpair end: the parent checked it; -1: lost to our
+ * shortage of descriptors, logged, and let go).
  */
 void
-session_new(const struct msg_session *ms, int fd)
+session_new(struct chan *c, const void *data, int fd)
 {
-	struct session	*s;
-	struct msg_id	 mi;
+	const struct msg_session	*ms = data;
+	struct session			*s;
+	struct msg_id			 mi;
 
 	if (session_find(ms->id) != NULL)
 		fatalx("%s from parent: session %s%llu exists",

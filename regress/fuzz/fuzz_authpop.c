@@ -156,7 +156,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ms.flags = kinds[data[0] % nitems(kinds)];
 	if (peer_parse("127.0.0.1:1", &ms.peer) == -1)
 		abort();
-	session_new(&ms, cs[0]);
+	session_new(NULL, &ms, cs[0]);
 	if ((s = session_find(ms.id)) == NULL)
 		abort();
 

@@ -1228,7 +1228,7 @@ test_list_noaddr(void)
 	m.rec[1].fails = 3;
 	m.rec[1].lastfail = t;
 	m.n = 2;
-	host_import(&m);
+	host_import(NULL, &m, -1);
 	nlisted = 0;
 	host_list(NULL, 1);
 	for (i = 0; i < nlisted; i++) {
@@ -1313,7 +1313,7 @@ test_export(void)
 	CHECK(find_rec("192.0.2.100", "kim") == NULL, "kim forgotten, "
 	    "exported");
 	for (i = 0; i < nold; i++)
-		host_import(&old[i]);
+		host_import(NULL, &old[i], -1);
 	nsent = 0;
 	host_export(NULL);
 	if ((r = find_rec("192.0.2.100", NULL)) == NULL)
@@ -1350,7 +1350,7 @@ test_export(void)
 	(void)strlcpy(m.rec[1].user, "mo", sizeof(m.rec[1].user));
 	m.rec[1].familiar = t - 10;
 	m.n = 2;
-	host_import(&m);
+	host_import(NULL, &m, -1);
 	s = queue("v", "192.0.2.101", "val", "pw");
 	jobs_dispatch();
 	CHECK_STR(taken(), "");
@@ -1378,7 +1378,7 @@ test_export(void)
 	m.rec[0].fails = 1;
 	m.rec[0].lastfail = t;
 	m.n = 1;
-	host_import(&m);
+	host_import(NULL, &m, -1);
 	CHECK(host_failure(s->host, "wim", 1, 3, t, t) == 4,
 	    "after an import of fewer: not the third failure");
 	end_test();
