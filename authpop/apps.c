@@ -350,7 +350,8 @@ verify_appskept(struct chan *c, const void *data, int fd)
 /*
  * An app password that may not log in, or a barred main password: a
  * failure like a wrong password, at the same time, with its own reason
- * in the log.
+ * in the log.  The check runs against the dummy hash for its time; its
+ * reason alone makes it fail (check.c), and no login cache is asked.
  */
 static void
 app_fail(struct session *s, const char *why)

@@ -100,12 +100,15 @@ static unsigned long	 mem_budget;
 
 /*
  * The hash that unknown users are checked against: bcrypt with the cost
- * of the real ones, so that a miss costs as much time as a wrong password.
+ * of the real ones, so that a miss costs as much time as a wrong password;
+ * of a password drawn at random, never known, so that no check against
+ * it can pass, whatever a caller makes of its result.
  */
 void
 dummy_init(const struct table *authtab)
 {
 	const char		*h;
+	char			 pw[33];
 	size_t			 i;
 	int			 n[32] = { 0 }, c, cost = AUTH_DEFAULT_COST;
 
@@ -121,9 +124,11 @@ dummy_init(const struct table *authtab)
 		if (c >= 4 && c <= PWS_BCRYPT_MAX && ++n[c] > n[cost])
 			cost = c;
 	}
-	if (compat_newhash("not a password", cost, dummy_hash,
-	    sizeof(dummy_hash)) == -1)
+	(void)snprintf(pw, sizeof(pw), "%08x%08x%08x%08x", arc4random(),
+	    arc4random(), arc4random(), arc4random());
+	if (compat_newhash(pw, cost, dummy_hash, sizeof(dummy_hash)) == -1)
 		fatal("bcrypt hash at cost %d", cost);
+	explicit_bzero(pw, sizeof(pw));
 	log_debug("dummy hash: bcrypt cost %d", cost);
 }
 
@@ -329,6 +334,12 @@ worker_main(void *arg)
 				j->weak = pwscheme_hname(&ph);
 		}
 		j->took = now() - j->took;
+		/* Now: the locks below set errno. */
+		if (r == -1 && errno != EACCES)
+			j->err = errno;
+		else
+			j->ok = r == 0 && j->known && !j->toolong &&
+			    j->why[0] == '\0';
 		explicit_bzero(&ph, sizeof(ph));
 		if (need > 0) {
 			xlock(&jobs_mtx);
@@ -337,10 +348,6 @@ worker_main(void *arg)
 				fatal("pthread_cond_broadcast");
 			xunlock(&jobs_mtx);
 		}
-		if (r == -1 && errno != EACCES)
-			j->err = errno;
-		else
-			j->ok = r == 0 && j->known && !j->toolong;
 		/* Too long to hash at all: a plain failure, not an error. */
 		if (j->toolong)
 			j->err = 0;

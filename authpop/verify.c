@@ -316,9 +316,9 @@ auth_enqueue(struct session *s, const char *hash)
 	 * The same password against the same stored hash passed lately
 	 * (logincache.c): no check.  Only a right password gets here.
 	 */
-	if (j->known && !j->toolong && (j->lcmacked = logincache_mac(s->user,
-	    j->pass, j->hash, j->lcmac)) &&
-	    logincache_hit(s->user, j->lcmac, now())) {
+	if (hash != NULL && j->known && !j->toolong &&
+	    (j->lcmacked = logincache_mac(s->user, j->pass, j->hash,
+	    j->lcmac)) && logincache_hit(s->user, j->lcmac, now())) {
 		verify_end(s, V_GOOD, " (login cache)");
 		return;
 	}

@@ -363,12 +363,17 @@ def failures_take_the_same_time(srv):
 def app_passwords_only(srv):
     """"alice main barred": her main password is refused (logged as
     such), her app password logs in; bob's main password is not
-    touched."""
+    touched.  A barred password is checked against the dummy hash for
+    its time: the password that hash was once made of ("not a
+    password"), twice (the login cache), logs in neither."""
     phone, rec = make_app(srv, "alice", "phone")
     configure(srv, ["alice " + rec, "alice main barred"])
     srv.start()
     T.expect(answer(srv, "alice", "alice-main")[:len(AUTH)], AUTH,
              "alice's main password")
+    for i in (1, 2):
+        T.expect(answer(srv, "alice", "not a password")[:len(AUTH)], AUTH,
+                 "the dummy hash's old password (%d)" % i)
     T.wait_for(lambda: "main password barred (app passwords only)" in
                srv.log(), what="the bar in the log")
     T.expect(answer(srv, "alice", phone)[:3], b"+OK", "her app password")
