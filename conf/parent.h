@@ -150,6 +150,7 @@ extern struct proclist		 procs;
 extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 struct proc	*proc_alive(enum proc_id, pid_t);
+int		 send_dup(struct chan *, uint32_t, int, const void *, size_t);
 
 /* tlskeys.c: the listeners' TLS session ticket keys. */
 void		 tickets_start(int);

@@ -475,10 +475,9 @@ users_send_tables(const struct proc *fresh)
 			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
 			    sizeof(mt));
 		mt.kind = 0;
-		if (fd != -1 && users.appsimg != -1 && (fd =
-		    fcntl(users.appsimg, F_DUPFD_CLOEXEC, 0)) != -1)
-			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
-			    sizeof(mt));
+		if (fd != -1 && users.appsimg != -1)
+			fd = send_dup(&p->chan, MSG_PARENT_TABLE,
+			    users.appsimg, &mt, sizeof(mt));
 		if (fd == -1) {
 			/* It cannot read what it was not sent: it goes. */
 			log_warn("reload: authpop %d cannot have the new "

@@ -206,10 +206,9 @@ main(int argc, char *argv[])
 
 	/* Its directory made before unveil(2) names it. */
 	apps_start();
-	/* Confined before the first child: they all inherit it. */
 	/*
-	 * Database tables may be reached over TCP: their programs inherit;
-	 * a router's routepop connects to its backends' health ports.
+	 * Confined before the first child: they all inherit it.  Database
+	 * tables and a router's health probes may need TCP.
 	 */
 	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf),
 	    conf->set.route[0] != '\0' || lookup_names(conf, tables) != 0);
@@ -255,10 +254,7 @@ exec_confpop(char *argv[])
 	err(1, "%s", path);
 }
 
-/*
- * Our arguments and directory as we started, for confpop -C at each load
- * (conf_fetch): setproctitle() may write over argv.
- */
+/* For confpop -C at each load: setproctitle() may write over argv. */
 static void
 save_arguments(int argc, char *argv[])
 {
@@ -273,10 +269,7 @@ save_arguments(int argc, char *argv[])
 		(void)strlcpy(popd_cwd, "/", sizeof(popd_cwd));
 }
 
-/*
- * Our environment, for the table programs (tablepop: lookup.c), before
- * setproctitle() may write over it.
- */
+/* For the table programs (lookup.c): setproctitle() may write over it. */
 static void
 save_environment(void)
 {
@@ -447,18 +440,12 @@ made_paths(const struct popd_conf *c)
 }
 
 /*
- * SIGHUP: read the configuration file (if there is one), the tables
- * and the pki files again and, if everything is good, start a new
- * authpop (which loads the tables as root before confining itself) and
- * a new listener, handed the keypairs the parent checked (certs.c).
- * The old ones drain: sessions in progress are not cut.
- * Anything wrong keeps the whole old configuration.
- *
- * The tables are checked by authchecks (a million users take a
- * second), while the event loop goes on serving logins with the old
- * ones: users_load_start reads what they say as it comes, and
- * reload_done takes the verdict.  The parent has no other thread.
- * One reload at a time: a SIGHUP meanwhile makes another one after it.
+ * SIGHUP: read the configuration, the tables and the pki files again
+ * and, if all is good, start new children with them; the old ones
+ * drain, sessions in progress are not cut.  Anything wrong keeps the
+ * whole old configuration.  The authchecks check the tables while the
+ * event loop serves logins with the old ones (users_load_start).  One
+ * reload at a time: a SIGHUP meanwhile makes another one after it.
  */
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -572,13 +559,10 @@ reload(void)
 }
 
 /*
- * certs.c: authtab, usertab or the file of app passwords changed on
- * disk, and stayed so from one look to the next: a reload of the tables
- * alone, with the configuration in force (not popd.conf, which may be
- * half edited), on the same path as a reload's: authcheck checks them,
- * a new tablepop and authpop load them, the older authpops read
- * authtab.  -1 while a reload is under way: the next look tries again.
- * At most one load a look, none for a file that changes at every look.
+ * certs.c: a table file changed on disk, and stayed so from one look to
+ * the next: a reload of the tables alone, with the configuration in
+ * force (popd.conf may be half edited), on a reload's path.  -1 while a
+ * reload is under way: the next look tries again.
  */
 int
 reload_tables(void)
@@ -649,11 +633,9 @@ reload_checked(int error, const char *why)
 		/*
 		 * The new tablepop loads the file tables while the previous
 		 * one answers, and only then the new authpop authtab: one
-		 * table at a time in two copies, not both (the reload's
-		 * peak memory).  It gets the reload's configuration and
-		 * tables, which are ours only once it serves: one that
-		 * cannot start, or dies before it is ready, fails the
-		 * reload and the previous one serves on (reload_takeover).
+		 * table at a time in two copies (the reload's peak memory).
+		 * One that cannot start, or dies before it is ready, fails
+		 * the reload and the previous one serves on.
 		 */
 		rl.tables = current[KIND_TABLE] != NULL;
 		if (rl.tables) {
@@ -680,10 +662,9 @@ reload_checked(int error, const char *why)
 }
 
 /*
- * A new tablepop for the reload, sent the reload's configuration and
- * tables (table_conf reads the current ones), or NULL.  The reload's
- * backends count again (routepop/router.c): a new gen, kept if it
- * fails, so that none other takes that gen for a restart.
+ * A new tablepop with the reload's configuration and tables, or NULL.
+ * The backends count again (routepop/router.c): a new gen, kept if it
+ * fails, so that no restart takes it.
  */
 static struct proc *
 reload_tablepop(void)
@@ -766,12 +747,10 @@ reload_procs(void)
 	}
 	rl.followed = rl.follow;
 	/*
-	 * Said once the new authpop serves (reload_takeover): until then
-	 * the current one serves on with the tables it has; then the older
-	 * ones get the new tables (supervise.c proc_takeover), which they
-	 * read only for the sessions they keep.  Read at once, they would
-	 * stop serving while the new one loads: with a million users, no
-	 * login for 0.6 s.
+	 * Said once the new authpop serves (reload_takeover); then the
+	 * older ones get the new tables (proc_takeover).  Read at once,
+	 * they would stop serving while it loads: no login for 0.6 s with
+	 * a million users.
 	 */
 	if (fresh[KIND_AUTHPOP] != NULL &&
 	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP]) {
@@ -868,16 +847,11 @@ static const char *
 tables_named(const struct popd_conf *c, int files)
 {
 	static char	 buf[3 * PATH_MAX + 64];
-	const char	*name[3];
+	const char	*name[3] = { c->set.authtab, c->set.usertab, c->apps };
 	char		 what[3][PATH_MAX + 32];
-	int		 i, j, n = 0, src[3];
-
-	src[0] = c->set.authsrc;
-	src[1] = c->set.usersrc;
-	src[2] = c->apps[0] != '\0' ? c->appssrc : -1;
-	name[0] = c->set.authtab;
-	name[1] = c->set.usertab;
-	name[2] = c->apps;
+	int		 src[3] = { c->set.authsrc, c->set.usersrc,
+			    c->apps[0] != '\0' ? c->appssrc : -1 };
+	int		 i, j, n = 0;
 	for (i = 0; i < 3; i++) {
 		if (src[i] == -1 || (files && src[i] != TABSRC_FILE &&
 		    src[i] != TABSRC_PASSWD))
@@ -909,8 +883,7 @@ tables_named(const struct popd_conf *c, int files)
 
 /*
  * The sockets bound at startup, as root: what a reload cannot change
- * (conf_changes).  Their statements' lines are not kept: their file
- * goes with the configuration.
+ * (conf_changes).  Not their lines: the file goes with the configuration.
  */
 static struct conf_listen	*bound;
 static size_t			 nbound;
@@ -963,10 +936,9 @@ listen_text(const struct conf_listen *l)
 }
 
 /*
- * Say which changes of n a reload cannot apply: the sockets stay those
- * bound at startup, as root.  Each is logged, and listed in popctl's
- * answer (rl.restart), which then ends in an error.  Compared with
- * what was bound, not the last reload's: a second reload still says.
+ * Say which changes of n a reload cannot apply, logged and listed in
+ * popctl's answer: the sockets stay those bound at startup.  Against
+ * what was bound, so that a second reload still says.
  */
 static void
 conf_changes(const struct popd_conf *n)
