@@ -28,6 +28,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <event.h>
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
@@ -45,6 +46,14 @@
 
 static int	pki_files_ok(const struct popd_conf *,
 		    const struct conf_pki *);
+static void	usable_sync(int, const char *);
+
+/* A conf_usable_start under way. */
+static struct usable {
+	struct users	 *u;
+	int		  badtab, badfile, error;
+	void		(*done)(int, const char *);
+} usable;
 
 static char	self_path[PATH_MAX];
 
@@ -78,36 +87,31 @@ conf_tables_errors(struct popd_conf *c, int badtab)
  * (certs.c), kept in c for the listeners.
  * Errors are logged, each with the popd.conf statement that names the
  * file; -1 for the tables, -2 for the certificates (u is then freed).
- * It waits for each keypop -c: before the event loop only.
+ * It waits for each keypop -c, on an event base of its own: before the
+ * event loop only.
  */
 int
 conf_usable(struct popd_conf *c, struct users *u, int badtab)
 {
-	struct conf_pki	*pki;
-	int		 badpki = 0;
+	struct event_base	*base;
 
-	/* Every error at once: both tables and every pki are checked. */
-	conf_tables_errors(c, badtab);
-	/* Each pki on its own, so that its statement can be named. */
-	TAILQ_FOREACH(pki, &c->pkis, entry)
-		if (pki_files_ok(c, pki) == -1 || certs_load(c, pki) == -1)
-			badpki = 1;
-	if (badtab || badpki) {
-		users_free(u);
-		return badtab ? -1 : -2;
-	}
-	return 0;
+	if ((base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new", __func__);
+	conf_usable_start(c, u, badtab, base, usable_sync);
+	if (event_base_dispatch(base) == -1)
+		fatalx("%s: event_base_dispatch", __func__);
+	event_base_free(base);
+	return usable.error;
 }
 
-/* A reload's conf_usable, under way. */
-static struct usable {
-	struct users	 *u;
-	int		  badtab, badfile;
-	void		(*done)(int, const char *);
-} usable;
+static void
+usable_sync(int error, const char *why)
+{
+	usable.error = error;
+}
 
 static void
-conf_usable_done(int badpki, const char *why, void *arg)
+conf_usable_done(int badpki, const char *why)
 {
 	int	error = 0;
 
@@ -119,14 +123,14 @@ conf_usable_done(int badpki, const char *why, void *arg)
 }
 
 /*
- * conf_usable in the event loop (a reload): done(error, why) once every
- * keypop -c has said its verdict, error as conf_usable's, why the first
- * certificate error logged meanwhile (the errors logged before this
- * returns are the caller's to catch).  One at a time.
+ * conf_usable on base (NULL: the event loop's, a reload): done(error,
+ * why) once every keypop -c has said its verdict, error as conf_usable's,
+ * why the first certificate error logged meanwhile (the errors logged
+ * before this returns are the caller's to catch).  One at a time.
  */
 void
 conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
-    void (*done)(int, const char *))
+    struct event_base *base, void (*done)(int, const char *))
 {
 	struct certs_batch	*b;
 	struct conf_pki		*pki;
@@ -136,7 +140,7 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 	usable.badfile = 0;
 	usable.done = done;
 	conf_tables_errors(c, badtab);
-	b = certs_batch_new(conf_usable_done, NULL);
+	b = certs_batch_new(base, conf_usable_done);
 	TAILQ_FOREACH(pki, &c->pkis, entry)
 		if (pki_files_ok(c, pki) == -1)
 			usable.badfile = 1;

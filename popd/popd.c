@@ -595,7 +595,8 @@ reload_done(int badtab, void *arg)
 		return;
 	}
 	log_capture(rl.why, sizeof(rl.why));
-	conf_usable_start(rl.nconf, &rl.nusers, badtab, reload_checked);
+	conf_usable_start(rl.nconf, &rl.nusers, badtab, NULL,
+	    reload_checked);
 	/* Not what the event loop logs meanwhile: reload_checked's why. */
 	log_capture(NULL, 0);
 }
