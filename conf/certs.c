@@ -612,8 +612,7 @@ certs_start(void)
 
 /*
  * A look at every pki's files: a pair that changed and has stayed so
- * since the last look is read and checked, and served if it is good
- * (check_done).  The next look is CERTS_TICK after the checks are over.
+ * since the last look is read, checked, and served if good (check_done).
  */
 static void
 certs_tick(int fd, short ev, void *arg)
@@ -660,11 +659,7 @@ certs_tick(int fd, short ev, void *arg)
 		certs_tick_over();
 }
 
-/*
- * The table files of c that are followed on disk: authtab, usertab
- * (each a file or a passwd-file) and the file of app passwords; NULL
- * for one that is not a file.
- */
+/* The table files of c followed on disk; NULL for one not a file. */
 static void
 tables_paths(const struct popd_conf *c, const char **paths)
 {
@@ -677,12 +672,10 @@ tables_paths(const struct popd_conf *c, const char **paths)
 }
 
 /*
- * The tables of c are about to be read (start, reload, or a change
- * seen here): their files as they are, so that they are read again
- * only once they change, and a bad one is logged once.  NULL: what was
- * read is not served (a reload refused for its certificates): the
- * files as the load before read them, so that the next look reads
- * them if they changed.
+ * The tables of c are about to be read: their files as they are, read
+ * again only once they change (a bad one logged once).  NULL: what was
+ * read is not served (a reload refused for its certificates): the next
+ * look reads them if they changed from what the load before read.
  */
 void
 certs_tables(const struct popd_conf *c)

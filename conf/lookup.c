@@ -133,10 +133,9 @@ lookup_names(const struct popd_conf *c, const char *names[6])
 }
 
 /*
- * A new tablepop's configuration: the settings (timeout lookup, weak
- * hashes), the tables c asks, and popd's environment at start, which
- * smtpd too gives its table programs (MYSQL_UNIX_PORT, PGHOST...); the
- * caller ends it (supervise.c).
+ * A new tablepop's configuration: the settings, the tables c asks, and
+ * popd's environment at start, which smtpd too gives its table programs
+ * (MYSQL_UNIX_PORT, PGHOST...); the caller ends it.
  */
 void
 lookup_conf(struct chan *ch, const struct popd_conf *c)
@@ -232,11 +231,8 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 
 /*
  * A user's value in the table a statement names (quota users, junk
- * users): name "" for none (LOOKUP_NONE), else tablepop's answer to
- * K_ALIAS with the user as the key, from file (a file's table, served
- * under that name) or from the database name.  cb(arg, LOOKUP_*, value)
- * is called once, perhaps before this returns; the caller checks the
- * value.
+ * users; "": LOOKUP_NONE), from the file table file or the database
+ * name, as lookup's.
  */
 void
 lookup_user(const char *name, int src, const char *file, const char *user,

@@ -221,7 +221,7 @@ int		 userquota_on(void);
 void		 userquota_find(const char *, userquota_cb, void *);
 
 /* apps.c */
-void		 apps_start(void);
+const char	*apps_start(void);
 void		 apps_send_last(struct chan *);
 
 /* spent.c */

@@ -172,12 +172,10 @@ pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
 }
 
 /*
- * The path of the helper name in path (PATH_MAX long).  Run as self,
- * the path it is installed at (SBINDIR/popd, LIBEXECDIR/confpop), the
- * helpers are in LIBEXECDIR.  Run from anywhere else it is the build
- * tree: each helper is in the sibling folder of its name up to any '-'
- * (listener/listener, authpop/authpop-full, ...).  One that is not there
- * ends us with where it was looked for, and why there.
+ * The path of the helper name in path (PATH_MAX long): in LIBEXECDIR if
+ * we run as self, where we are installed; else in the build tree, in
+ * the sibling folder of its name up to any '-' (authpop/authpop-full).
+ * One that is not there ends us, saying where it was looked for.
  */
 void
 helper_path(const char *name, const char *self, char *path)
@@ -261,10 +259,8 @@ find_helpers(const char *self)
 
 /*
  * Whether path, a helper, is no longer the file popd started with (an
- * upgrade, a rebuild): the only cause of an exec refused to the parent
- * when the file is its own helper, since it may exec only the inodes it
- * started with (sandbox_parent).  Any other refusal is the file's mode,
- * a directory's or a mount's, to be said as such.
+ * upgrade, a rebuild): then the parent may not exec it, for it may exec
+ * only the inodes it started with (sandbox_parent).
  */
 int
 helper_replaced(const char *path)

@@ -262,13 +262,11 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 
 /*
  * listen on socket PATH auth-http|lmtp [group NAME] [user NAME]: mode
- * 0660 and the group, or without one 0600 (auth-http) or 0666 (lmtp);
- * owned by the user if one is named (root otherwise), whose uid goes
- * with the socket to the process that accepts on it.  popctl's socket
- * (control socket PATH) is 0666 and root's: any local user may ask,
- * and the parent judges each request by the peer's credentials.  A
- * socket file left by a crash is replaced; one that answers belongs to
- * a running popd, which keeps it: for the control socket, exit 1.
+ * 0660 and the group, or without one 0600 (auth-http) or 0666 (lmtp,
+ * and popctl's, whose requests the parent judges by the peer's
+ * credentials); owned by the user (root otherwise), whose uid goes with
+ * the socket.  A socket file left by a crash is replaced; one that
+ * answers is a running popd's: for the control socket, exit 1.
  */
 static int
 bind_socket(const struct conf_listen *l)
@@ -394,11 +392,7 @@ unix_made(const char *path)
 	nmade++;
 }
 
-/*
- * Stopping: the listening sockets closed, so that a client connecting
- * now is refused at once rather than queued where no child will take
- * it.
- */
+/* Stopping: a client connecting now is refused, not left queued. */
 void
 bind_close(void)
 {

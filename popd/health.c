@@ -235,20 +235,19 @@ probe_found(void *arg, int status, const struct mailuser *mu,
 	}
 	/* Its channel says nothing: the probe logs what failed. */
 	memset(&who, 0, sizeof(who));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		log_warn("health probe as %s", mu->name);
-		probe.ended = monotime();
-		probe_result(0, "failed: cannot start its wrkrpop");
-		return;
+	else {
+		probe.pid = mailuser_spawn(WORKER_PROBE, mu, &who, sp[1], -1,
+		    NULL);
+		close(sp[0]);
+		close(sp[1]);
+		if (probe.pid != -1)
+			return;
 	}
-	probe.pid = mailuser_spawn(WORKER_PROBE, mu, &who, sp[1], -1, NULL);
-	close(sp[0]);
-	close(sp[1]);
-	if (probe.pid == -1) {
-		probe.pid = 0;
-		probe.ended = monotime();
-		probe_result(0, "failed: cannot start its wrkrpop");
-	}
+	probe.pid = 0;
+	probe.ended = monotime();
+	probe_result(0, "failed: cannot start its wrkrpop");
 }
 
 /* A child reaped (popd.c): 1 if it was the probe. */

@@ -107,7 +107,8 @@ static int		listen_same(const struct conf_listen *,
 			    const struct conf_listen *);
 static const char *const *conf_files(const struct popd_conf *);
 static const char	*link_dir(const char *);
-static const char *const *made_paths(const struct popd_conf *);
+static const char *const *made_paths(const struct popd_conf *,
+			    const char *);
 static const char *const *exec_paths(const struct popd_conf *);
 static const char	*script_interp(const char *);
 static void		save_environment(void);
@@ -204,14 +205,13 @@ main(int argc, char *argv[])
 		signal_add(&sigev[i], NULL);
 	}
 
-	/* Its directory made before unveil(2) names it. */
-	apps_start();
 	/*
 	 * Confined before the first child: they all inherit it.  Database
 	 * tables and a router's health probes may need TCP.
 	 */
-	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf),
-	    conf->set.route[0] != '\0' || lookup_names(conf, tables) != 0);
+	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf,
+	    apps_start()), conf->set.route[0] != '\0' ||
+	    lookup_names(conf, tables) != 0);
 	counters_reloaded();
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
@@ -413,28 +413,22 @@ link_dir(const char *path)
 }
 
 /*
- * What the parent creates or removes: its sockets (bind.c), and the
- * directory of the app passwords' state file.
+ * What the parent creates or removes: its sockets (bind.c), and appsdir,
+ * the directory of the app passwords' state file (or NULL).
  */
 static const char *const *
-made_paths(const struct popd_conf *c)
+made_paths(const struct popd_conf *c, const char *appsdir)
 {
-	static char		  dir[PATH_MAX];
 	static const char	 *paths[MAX_LISTEN + 3];
 	const struct conf_listen *l;
-	char			 *slash;
 	size_t			  n = 0;
 
 	paths[n++] = c->ctlsock;
 	TAILQ_FOREACH(l, &c->listens, entry)
 		if (l->path[0] != '\0' && n < MAX_LISTEN + 1)
 			paths[n++] = l->path;
-	(void)strlcpy(dir, c->apps_last, sizeof(dir));
-	if (c->apps[0] != '\0' && (slash = strrchr(dir, '/')) != NULL &&
-	    slash != dir) {
-		*slash = '\0';
-		paths[n++] = dir;
-	}
+	if (appsdir != NULL)
+		paths[n++] = appsdir;
 	paths[n] = NULL;
 	return paths;
 }

@@ -317,9 +317,9 @@ parent_lmtp_forget(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A dlvrpop for ref's maildir, as its user, under its limit: its
- * channel to the lmtp process, or MSG_PARENT_NODLVRPOP.  At most twice limit delivery-workers
- * per lmtp process, those it ended and that are not reaped yet too.
+ * A dlvrpop for ref's maildir, as its user, under its limit: its channel
+ * to the lmtp process, or MSG_PARENT_NODLVRPOP.  At most twice limit
+ * delivery-workers per lmtp process, counting those not reaped yet.
  */
 void
 parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
