@@ -191,17 +191,16 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	struct proc		*p = current[KIND_TABLE];
 	struct question		*q;
 	struct msg_lookup	 ml;
-	struct timeval		 tv;
+	struct timeval		 tv = { conf->set.timeout.lookup + LOOKUP_SLACK,
+				    0 };
 	double			 asked = seconds();
 
-	if (p == NULL || p->chan.fd == -1) {
-		log_warnx("table %s: not running (no tablepop)", name);
-		answered(name, LOOKUP_TEMP, asked);
-		cb(arg, LOOKUP_TEMP, NULL);
-		return;
-	}
-	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		log_warn("table %s", name);
+	if (p == NULL || p->chan.fd == -1 ||
+	    (q = calloc(1, sizeof(*q))) == NULL) {
+		if (p == NULL || p->chan.fd == -1)
+			log_warnx("table %s: not running (no tablepop)", name);
+		else
+			log_warn("table %s", name);
 		answered(name, LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
@@ -215,8 +214,6 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	q->arg = arg;
 	q->asked = asked;
 	evtimer_set(&q->tmo, question_timeout, q);
-	tv.tv_sec = conf->set.timeout.lookup + LOOKUP_SLACK;
-	tv.tv_usec = 0;
 	if (evtimer_add(&q->tmo, &tv) == -1)
 		fatal("evtimer_add");
 	RB_INSERT(questiontree, &questions, q);

@@ -48,7 +48,6 @@ static int		bind_one(const struct conf_listen *, struct sockaddr *,
 static int		bind_socket(const struct conf_listen *);
 static void		listen_add(const struct conf_listen *, int, int);
 static int		unix_stale(const struct sockaddr_un *, const char *);
-static void		unix_made(const char *);
 
 /*
  * The socket files popd made (control, LMTP, auth-http), removed at a
@@ -272,6 +271,7 @@ static int
 bind_socket(const struct conf_listen *l)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 st;
 	struct group		*gr = NULL;
 	struct passwd		*pw = NULL;
 	int			 fd;
@@ -332,7 +332,12 @@ bind_socket(const struct conf_listen *l)
 		return -1;
 	}
 	log_debug("listening on %s", l->path);
-	unix_made(l->path);
+	if (nmade < MAX_LISTEN && lstat(l->path, &st) == 0) {
+		(void)strlcpy(made[nmade].path, l->path,
+		    sizeof(made[nmade].path));
+		made[nmade].dev = st.st_dev;
+		made[nmade++].ino = st.st_ino;
+	}
 	listen_add(l, fd, LISTEN_UNIX);
 	if (pw != NULL)
 		listens[nlistens - 1].uid = pw->pw_uid;
@@ -377,19 +382,6 @@ unix_stale(const struct sockaddr_un *sun, const char *what)
 	}
 	log_debug("%s: removed %s, left by a popd that ended", what, path);
 	return 0;
-}
-
-static void
-unix_made(const char *path)
-{
-	struct stat	st;
-
-	if (nmade == MAX_LISTEN || lstat(path, &st) == -1)
-		return;
-	(void)strlcpy(made[nmade].path, path, sizeof(made[nmade].path));
-	made[nmade].dev = st.st_dev;
-	made[nmade].ino = st.st_ino;
-	nmade++;
 }
 
 /* Stopping: a client connecting now is refused, not left queued. */

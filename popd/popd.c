@@ -110,10 +110,8 @@ static const char	*link_dir(const char *);
 static const char *const *made_paths(const struct popd_conf *,
 			    const char *);
 static const char *const *exec_paths(const struct popd_conf *);
-static const char	*script_interp(const char *);
-static void		save_environment(void);
 static __dead void	exec_confpop(char *[]);
-static void		save_arguments(int, char *[]);
+static char		**strv_copy(char *const []);
 static void		reload(void);
 static void		reload_done(int, void *);
 static void		reload_checked(int, const char *);
@@ -121,6 +119,7 @@ static void		reload_procs(void);
 static struct proc	*reload_tablepop(void);
 static void		reload_commit(void);
 static void		reload_fail(const char *);
+static void		reload_next(void);
 static void		reload_control(struct ctlans *);
 static void		reload_answer(const char *);
 static void		reload_takeover(const char *);
@@ -141,10 +140,12 @@ main(int argc, char *argv[])
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 	struct event	 sigev[nitems(sigs)];
 	struct conf_listen ctl, *l;
+	extern char	**environ;
 	const char	*tables[6];
 	int		 badtab, i, n;
 
-	save_environment();
+	/* For the table programs (lookup.c), before setproctitle(). */
+	table_env = strv_copy(environ);
 
 	log_init(1, LOG_MAIL);
 	flags_parse(argc, argv, &args, "popd");
@@ -154,7 +155,9 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
-	save_arguments(argc, argv);
+	popd_argv = strv_copy(argv);
+	if (getcwd(popd_cwd, sizeof(popd_cwd)) == NULL)
+		(void)strlcpy(popd_cwd, "/", sizeof(popd_cwd));
 	helper_path("confpop", SBINDIR "/popd", confpop_path);
 	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
@@ -254,35 +257,21 @@ exec_confpop(char *argv[])
 	err(1, "%s", path);
 }
 
-/* For confpop -C at each load: setproctitle() may write over argv. */
-static void
-save_arguments(int argc, char *argv[])
+/* A copy of the NULL-terminated v. */
+static char **
+strv_copy(char *const v[])
 {
-	int	i;
+	char	**copy;
+	size_t	  n, i;
 
-	if ((popd_argv = calloc(argc + 1, sizeof(*popd_argv))) == NULL)
-		err(1, NULL);
-	for (i = 0; i < argc; i++)
-		if ((popd_argv[i] = strdup(argv[i])) == NULL)
-			err(1, NULL);
-	if (getcwd(popd_cwd, sizeof(popd_cwd)) == NULL)
-		(void)strlcpy(popd_cwd, "/", sizeof(popd_cwd));
-}
-
-/* For the table programs (lookup.c): setproctitle() may write over it. */
-static void
-save_environment(void)
-{
-	extern char	**environ;
-	size_t		 n, i;
-
-	for (n = 0; environ[n] != NULL; n++)
+	for (n = 0; v[n] != NULL; n++)
 		;
-	if ((table_env = calloc(n + 1, sizeof(*table_env))) == NULL)
+	if ((copy = calloc(n + 1, sizeof(*copy))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < n; i++)
-		if ((table_env[i] = strdup(environ[i])) == NULL)
+		if ((copy[i] = strdup(v[i])) == NULL)
 			err(1, NULL);
+	return copy;
 }
 
 /*
@@ -297,7 +286,7 @@ exec_paths(const struct popd_conf *c)
 {
 	static const char	*paths[KIND_MAX + 8 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
-	const char		*interp;
+	char			 interp[PATH_MAX];
 	size_t			 i, n = 0;
 
 	for (i = 0; i < KIND_MAX; i++)
@@ -316,32 +305,18 @@ exec_paths(const struct popd_conf *c)
 		/* TABLEDIR's are there already; a script's interpreter not. */
 		if (strcmp(t->backend, "proc") == 0)
 			paths[n++] = t->program;
-		if ((interp = script_interp(t->program)) == NULL)
+		/* None we could run: popd -n says so. */
+		if (conf_script_interp(t->program, interp,
+		    sizeof(interp)) != 1)
 			continue;
 		for (i = 0; i < n; i++)
 			if (strcmp(paths[i], interp) == 0)
 				break;
-		if (i == n)
-			paths[n++] = interp;
+		if (i == n && (paths[n++] = strdup(interp)) == NULL)
+			fatal("%s", __func__);
 	}
 	paths[n] = NULL;
 	return paths;
-}
-
-/*
- * The interpreter of a script, kept for good; NULL if path is no script
- * or names none we could run (popd -n says so: conf_script_interp).
- */
-static const char *
-script_interp(const char *path)
-{
-	char	 interp[PATH_MAX], *p;
-
-	if (conf_script_interp(path, interp, sizeof(interp)) != 1)
-		return NULL;
-	if ((p = strdup(interp)) == NULL)
-		fatal("%s", __func__);
-	return p;
 }
 
 /*
@@ -608,7 +583,6 @@ reload_checked(int error, const char *why)
 	rl.busy = 0;
 	if (error != 0 && rl.follow) {
 		/* Logged once: the files are read again once they change. */
-		rl.follow = 0;
 		log_warnx("tables changed on disk: not loaded, those loaded "
 		    "before serve on");
 	} else if (error != 0) {
@@ -650,10 +624,7 @@ reload_checked(int error, const char *why)
 		reload_procs();
 		return;
 	}
-	if (rl.again) {
-		rl.again = 0;
-		reload();
-	}
+	reload_next();
 }
 
 /*
@@ -711,6 +682,13 @@ reload_fail(const char *why)
 		conf_free(rl.nconf);
 	rl.nconf = NULL;
 	users_free(&rl.nusers);
+	reload_next();
+}
+
+/* The reload is over: the one asked for meanwhile, if any. */
+static void
+reload_next(void)
+{
 	rl.busy = rl.tables = rl.tablewait = rl.follow = 0;
 	if (rl.again) {
 		rl.again = 0;
@@ -757,11 +735,7 @@ reload_procs(void)
 		users_send_tables(fresh[KIND_AUTHPOP]);
 		reloaded();
 	}
-	rl.busy = rl.tables = rl.follow = 0;
-	if (rl.again) {
-		rl.again = 0;
-		reload();
-	}
+	reload_next();
 }
 
 /*
