@@ -105,8 +105,7 @@ struct certs_check {
 	int			 fd, keyfd;	/* the pair: pki_memfd's */
 	size_t			 certlen, keylen;
 	pid_t			 pid;
-	int			 out;		/* its verdict; -1: read */
-	int			 evset;		/* out has ev (event loop) */
+	int			 out;		/* its verdict, read by ev; -1: read */
 	time_t			 deadline;	/* monotime */
 	uint8_t			 buf[PKI_VERDICTMAX + 1];
 	size_t			 len;
@@ -130,9 +129,7 @@ static void	files_look(const char *const *, struct pki_look *);
 static void	tables_paths(const struct popd_conf *, const char **);
 static struct certs_check *check_new(const struct popd_conf *,
 		    struct conf_pki *, time_t);
-static int	check_begin(struct certs_check *, const char *);
 static int	check_start(struct certs_check *, const char *);
-static int	check_read(struct certs_check *);
 static void	check_stop(struct certs_check *);
 static void	check_end(struct certs_check *, int, int);
 static int	check_serve(struct certs_check *);
@@ -211,13 +208,15 @@ check_new(const struct popd_conf *c, struct conf_pki *pki, time_t notbefore)
 
 /*
  * Read cc's files and start keypop -c on the very bytes a listener and
- * keypop will read: 0, or -1 with the reason in cc->why.
+ * keypop will read, its verdict read as it comes on its batch's event
+ * base: 0, or -1 with the reason in cc->why.
  */
 static int
-check_begin(struct certs_check *cc, const char *protocols)
+check_start(struct certs_check *cc, const char *protocols)
 {
 	char		*argv[] = { "keypop", "-c", "-P", (char *)protocols,
 			    NULL };
+	struct timeval	 tv = { CERTS_WAIT, 0 };
 	struct pki_pair	 pp;
 	int		 p[2], fds[4];
 
@@ -254,29 +253,18 @@ check_begin(struct certs_check *cc, const char *protocols)
 		return -1;
 	}
 	cc->out = p[0];
+	if (set_nonblock(cc->out) == -1)
+		fatal("%s: set_nonblock", __func__);
+	event_set(&cc->ev, cc->out, EV_READ | EV_PERSIST, check_event, cc);
+	evtimer_set(&cc->timer, check_timer, cc);
+	if (cc->batch != NULL && cc->batch->base != NULL &&
+	    (event_base_set(cc->batch->base, &cc->ev) == -1 ||
+	    event_base_set(cc->batch->base, &cc->timer) == -1))
+		fatalx("%s: event_base_set", __func__);
+	if (event_add(&cc->ev, NULL) == -1 ||
+	    evtimer_add(&cc->timer, &tv) == -1)
+		fatal("event_add");
 	return 0;
-}
-
-/*
- * What keypop -c says, as it comes: 1 once it closed its end, failed or
- * said more than a verdict (the pipe is closed then, and one that said
- * too much is killed), else 0.
- */
-static int
-check_read(struct certs_check *cc)
-{
-	ssize_t	 n;
-
-	n = read(cc->out, cc->buf + cc->len, sizeof(cc->buf) - cc->len);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n > 0 && (cc->len += n) < sizeof(cc->buf))
-		return 0;
-	check_stop(cc);
-	/* One that says too much ends now, not at the deadline. */
-	if (cc->len == sizeof(cc->buf))
-		(void)kill(cc->pid, SIGKILL);
-	return 1;
 }
 
 /* No more of what keypop -c says is read. */
@@ -285,8 +273,7 @@ check_stop(struct certs_check *cc)
 {
 	if (cc->out == -1)
 		return;
-	if (cc->evset)
-		(void)event_del(&cc->ev);
+	(void)event_del(&cc->ev);
 	close(cc->out);
 	cc->out = -1;
 }
@@ -383,36 +370,24 @@ check_free(struct certs_check *cc)
 	free(cc);
 }
 
-/* keypop -c on its batch's event base: its verdict, as it comes. */
-static int
-check_start(struct certs_check *cc, const char *protocols)
-{
-	struct timeval	tv = { CERTS_WAIT, 0 };
-
-	if (check_begin(cc, protocols) == -1)
-		return -1;
-	if (set_nonblock(cc->out) == -1)
-		fatal("%s: set_nonblock", __func__);
-	event_set(&cc->ev, cc->out, EV_READ | EV_PERSIST, check_event, cc);
-	evtimer_set(&cc->timer, check_timer, cc);
-	if (cc->batch != NULL && cc->batch->base != NULL &&
-	    (event_base_set(cc->batch->base, &cc->ev) == -1 ||
-	    event_base_set(cc->batch->base, &cc->timer) == -1))
-		fatalx("%s: event_base_set", __func__);
-	if (event_add(&cc->ev, NULL) == -1 ||
-	    evtimer_add(&cc->timer, &tv) == -1)
-		fatal("event_add");
-	cc->evset = 1;
-	return 0;
-}
-
+/*
+ * What keypop -c says, as it comes, until it closes its end, fails or
+ * says more than a verdict: then one that said too much is killed.
+ */
 static void
 check_event(int fd, short ev, void *arg)
 {
 	struct certs_check	*cc = arg;
+	ssize_t			 n;
 
-	if (!check_read(cc))
+	n = read(cc->out, cc->buf + cc->len, sizeof(cc->buf) - cc->len);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (n > 0 && (cc->len += n) < sizeof(cc->buf))
+		return;
+	check_stop(cc);
+	if (cc->len == sizeof(cc->buf))
+		(void)kill(cc->pid, SIGKILL);
 	(void)evtimer_del(&cc->timer);
 	check_reap(cc);
 }

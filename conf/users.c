@@ -367,27 +367,19 @@ load_end(struct load *l)
 		close(l->sysuser);
 	if (l->sysauth != -1)
 		close(l->sysauth);
-	if (bad != 0) {
+	u->authfd = l->afd;
+	u->authimg = l->img;
+	u->appsimg = l->appimg;
+	u->kinds_read = l->afd != -1;
+	/*
+	 * Kept good, authtab's file itself only when no name opens it
+	 * again: the system accounts', for confpop's popd -nv and -m.
+	 */
+	if (bad != 0)
 		users_free(u);
-		if (l->afd != -1)
-			close(l->afd);
-		if (l->img != -1)
-			close(l->img);
-		if (l->appimg != -1)
-			close(l->appimg);
-	} else {
-		/*
-		 * The file itself only when no name opens it again: the
-		 * system accounts', for confpop's popd -nv and -m.
-		 */
-		u->kinds_read = l->afd != -1;
-		if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
-			close(l->afd);
-			l->afd = -1;
-		}
-		u->authfd = l->afd;
-		u->authimg = l->img;
-		u->appsimg = l->appimg;
+	else if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
+		close(u->authfd);
+		u->authfd = -1;
 	}
 	l->done(bad, l->arg);
 	free(l);

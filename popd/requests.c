@@ -105,7 +105,7 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	const char		*forged;
 	uid_t			 uid;
 	gid_t			 gid;
-	int			 type, error;
+	int			 type;
 	socklen_t		 len = sizeof(type);
 
 	if (fd == -1) {
@@ -115,9 +115,8 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		return;
 	}
 	/* A connected unix stream socket, whose peer the kernel names. */
-	error = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    type != SOCK_STREAM || compat_peerid(fd, &uid, &gid) == -1;
-	if (error) {
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM || compat_peerid(fd, &uid, &gid) == -1) {
 		close(fd);
 		chan_bad(c, "%s from control: not a client's socket",
 		    msg_type_str(MSG_CONTROL_REQUEST));
