@@ -105,7 +105,7 @@ struct certs_check {
 	int			 fd, keyfd;	/* the pair: pki_memfd's */
 	size_t			 certlen, keylen;
 	pid_t			 pid;
-	int			 out;		/* its verdict, read by ev; -1: read */
+	int			 out;		/* its verdict (ev); -1: read */
 	time_t			 deadline;	/* monotime */
 	uint8_t			 buf[PKI_VERDICTMAX + 1];
 	size_t			 len;
