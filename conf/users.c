@@ -280,7 +280,6 @@ users_load_start(const struct popd_conf *c, struct users *u,
 	} else if (l->appimg != -1 && (fd = check_file(l, CK_APPS, "apps",
 	    c->apps, -1, 0, l->appimg, 0)) != -1)
 		close(fd);
-	/* Each user's quota. */
 	u->quotakind = TABLE_QUOTAS |
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	if (set->quota.users[0] != '\0' &&
@@ -288,7 +287,6 @@ users_load_start(const struct popd_conf *c, struct users *u,
 	    set->quota.userssrc == TABSRC_PASSWD))
 		u->quotafd = check_file(l, CK_QUOTA, "table", set->quota.users,
 		    -1, u->quotakind, -1, 0);
-	/* Each user's junk folder. */
 	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE)
 		u->junkfd = check_file(l, CK_JUNK, "table", set->junk_users, -1,
 		    TABLE_JUNK, -1, 0);

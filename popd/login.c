@@ -898,7 +898,6 @@ worker_reaped(pid_t pid, int status)
 	else if (WEXITSTATUS(status) != 0)
 		log_debug("wrkrpop %d exited %d", (int)pid,
 		    WEXITSTATUS(status));
-	/* Its client has one session less. */
 	key.pid = pid;
 	if ((w = RB_FIND(workertree, &workers, &key)) == NULL)
 		return NULL;

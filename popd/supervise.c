@@ -849,7 +849,6 @@ proc_exited(struct proc *p, int status)
 		ctlans_gone(p);
 	if (p->id == KIND_LMTP)
 		recipients_lmtp_gone(p->pid);
-	/* Its spool is gone with it. */
 	if (p->spoolslot != 0)
 		__atomic_store_n(&spoolpage->held[p->spoolslot - 1], 0,
 		    __ATOMIC_RELAXED);
