@@ -471,10 +471,9 @@ users_send_tables(const struct proc *fresh)
 }
 
 /*
- * "authcheck -m mode" on the authtab fd (authcheck/authcheck.c): it
- * reads it for the parent, as _pop3auth in its chroot; its stdout goes
- * to out, its stderr to err.  kind's TABLE_PASSWD, _SKIP and _WEAK are
- * its flags.  The pid, or -1 (logged).
+ * "authcheck -m mode" on the authtab fd, as _pop3auth in its chroot,
+ * its stdout to out, its stderr to err; kind's TABLE_PASSWD, _SKIP and
+ * _WEAK are its flags.  The pid, or -1 (logged).
  */
 pid_t
 authtab_spawn(const char *mode, int fd, int kind, int out, int err)

@@ -414,9 +414,8 @@ parent_authpop_closed(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A draining authpop's knowledge of addresses, for the authpop that took
- * over (none when it is still the current one: its successor could not
- * start).
+ * A draining authpop's knowledge of addresses, for the current authpop
+ * (none if it is the current one: its successor could not start).
  */
 void
 parent_authpop_penalty(struct chan *c, const void *data, int fd)
@@ -539,9 +538,8 @@ refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
 }
 
 /*
- * Who logged in: the session waits (still counted before login) while
- * mailuser.c says who the user is, at once from a file, or when
- * usertab's database table answers.
+ * Who logged in, while mailuser.c says who the user is: the session is
+ * still counted before login.
  */
 struct login_wait {
 	pid_t			 authpid;	/* the authpop that asked */
@@ -923,9 +921,8 @@ worker_reaped(pid_t pid, int status)
 }
 
 /*
- * popctl's view of the sessions the parent knows: before login (handed
- * to authpop) and logged in (a wrkrpop).  The TLS handshakes are the
- * listeners' to tell.
+ * popctl's view of the sessions before login (handed to authpop) and
+ * logged in (a wrkrpop); the TLS handshakes are the listeners' to tell.
  */
 void
 login_walk(void (*fn)(const struct sessview *, void *), void *arg)
