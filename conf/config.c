@@ -104,10 +104,7 @@ conf_free(struct popd_conf *conf)
 		}
 		free(p);
 	}
-	while ((t = TAILQ_FIRST(&conf->proxies)) != NULL) {
-		TAILQ_REMOVE(&conf->proxies, t, entry);
-		free(t);
-	}
+	TAILQ_CONCAT(&conf->trusted, &conf->proxies, entry);
 	while ((t = TAILQ_FIRST(&conf->trusted)) != NULL) {
 		TAILQ_REMOVE(&conf->trusted, t, entry);
 		free(t);

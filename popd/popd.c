@@ -863,16 +863,13 @@ static void
 conf_bound(const struct popd_conf *c)
 {
 	const struct conf_listen	*l;
-	size_t				 n = 0;
 
-	TAILQ_FOREACH(l, &c->listens, entry)
-		n++;
-	if ((bound = calloc(n + 1, sizeof(*bound))) == NULL)
-		fatal("%s", __func__);
 	TAILQ_FOREACH(l, &c->listens, entry) {
+		if ((bound = reallocarray(bound, nbound + 1,
+		    sizeof(*bound))) == NULL)
+			fatal("%s", __func__);
 		bound[nbound] = *l;
-		bound[nbound].where.file = NULL;
-		bound[nbound++].where.line = 0;
+		memset(&bound[nbound++].where, 0, sizeof(bound->where));
 	}
 	(void)strlcpy(boundctl, c->ctlsock, sizeof(boundctl));
 	boundlisteners = c->listeners;
