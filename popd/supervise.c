@@ -194,7 +194,6 @@ proc_start(enum proc_id id)
 static void
 spool_send(struct proc *p)
 {
-	static struct spool_page	*page;
 	static int			 pagefd = -1;
 	struct msg_spoolpage		 m;
 	struct proc			*q;
@@ -203,19 +202,16 @@ spool_send(struct proc *p)
 
 	if (pagefd == -1) {
 		if ((fd = compat_page_create("popd-spool",
-		    sizeof(*page))) == -1) {
+		    sizeof(*spoolpage))) == -1 || (spoolpage = mmap(NULL,
+		    sizeof(*spoolpage), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0)) == MAP_FAILED) {
 			log_warn("lmtp: the spool page");
-			return;
-		}
-		if ((page = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0)) == MAP_FAILED) {
-			log_warn("lmtp: the spool page");
-			page = NULL;
-			close(fd);
+			spoolpage = NULL;
+			if (fd != -1)
+				close(fd);
 			return;
 		}
 		pagefd = fd;
-		spoolpage = page;
 	}
 	TAILQ_FOREACH(q, &procs, entry)
 		if (q->id == KIND_LMTP && q->spoolslot != 0)
@@ -227,7 +223,7 @@ spool_send(struct proc *p)
 		    "within limit lmtp-spool alone", SPOOL_SLOTS + 1);
 		return;
 	}
-	__atomic_store_n(&page->held[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&spoolpage->held[i], 0, __ATOMIC_RELAXED);
 	memset(&m, 0, sizeof(m));
 	m.slot = i;
 	if (send_dup(&p->chan, MSG_PARENT_SPOOLPAGE, pagefd, &m,
