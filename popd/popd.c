@@ -549,9 +549,8 @@ reload_tables(void)
 }
 
 /*
- * The new tables are checked (badtab: what is bad): the certificates
- * now, without waiting for their keypop -c (reload_checked).  Tables
- * followed on disk: their pki files are followed on their own.
+ * The new tables are checked (badtab: what is bad); then the
+ * certificates, unless the tables alone are reloaded (rl.follow).
  */
 static void
 reload_done(int badtab, void *arg)
@@ -740,9 +739,8 @@ reload_procs(void)
 
 /*
  * The reload's authpop is not serving RELOAD_AUTHWAIT seconds after it
- * started (stopped, or a table too large for the machine): the one that
- * serves reads the reload's tables now, so that no password the reload
- * revoked works for longer, whatever becomes of the new one.
+ * started: the one that serves reads the reload's tables now, so that
+ * no password the reload revoked works for longer.
  */
 static void
 reload_authwait(int fd, short ev, void *arg)
@@ -758,9 +756,8 @@ reload_authwait(int fd, short ev, void *arg)
 }
 
 /*
- * supervise.c: the reload's new tablepop serves (or died: another one
- * starts; either way it is no successor now), or a reload's new
- * authpop serves (why NULL) or died.
+ * supervise.c: the reload's new tablepop, or its new authpop, serves
+ * (why NULL) or died.
  */
 static void
 reload_takeover(const char *why)
