@@ -46,7 +46,6 @@
 
 static int	pki_files_ok(const struct popd_conf *,
 		    const struct conf_pki *);
-static void	usable_sync(int, const char *);
 
 /* A conf_usable_start under way. */
 static struct usable {
@@ -97,7 +96,7 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab)
 
 	if ((base = event_base_new()) == NULL)
 		fatalx("%s: event_base_new", __func__);
-	conf_usable_start(c, u, badtab, base, usable_sync);
+	conf_usable_start(c, u, badtab, base, NULL);
 	if (event_base_dispatch(base) == -1)
 		fatalx("%s: event_base_dispatch", __func__);
 	event_base_free(base);
@@ -105,28 +104,23 @@ conf_usable(struct popd_conf *c, struct users *u, int badtab)
 }
 
 static void
-usable_sync(int error, const char *why)
-{
-	usable.error = error;
-}
-
-static void
 conf_usable_done(int badpki, const char *why)
 {
-	int	error = 0;
-
+	usable.error = 0;
 	if (usable.badtab || usable.badfile || badpki) {
 		users_free(usable.u);
-		error = usable.badtab ? -1 : -2;
+		usable.error = usable.badtab ? -1 : -2;
 	}
-	usable.done(error, why);
+	if (usable.done != NULL)
+		usable.done(usable.error, why);
 }
 
 /*
  * conf_usable on base (NULL: the event loop's, a reload): done(error,
- * why) once every keypop -c has said its verdict, error as conf_usable's,
- * why the first certificate error logged meanwhile (the errors logged
- * before this returns are the caller's to catch).  One at a time.
+ * why), unless NULL, once every keypop -c has said its verdict, error as
+ * conf_usable's, why the first certificate error logged meanwhile (the
+ * errors logged before this returns are the caller's to catch).  One at
+ * a time.
  */
 void
 conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
