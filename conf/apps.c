@@ -52,22 +52,24 @@
 #include "config.h"
 #include "parent.h"
 
-/* At start: the state file's directory, before unveil(2) names it. */
-void
+/*
+ * At start: the state file's directory, made before unveil(2) names it;
+ * NULL if none.
+ */
+const char *
 apps_start(void)
 {
-	char	*dir, *slash;
+	static char	 dir[PATH_MAX];
+	char		*slash;
 
-	if (conf->apps[0] == '\0')
-		return;
-	if ((dir = strdup(conf->apps_last)) != NULL &&
-	    (slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0700) == 0)
-			log_info("app passwords: made %s for their last use",
-			    dir);
-	}
-	free(dir);
+	(void)strlcpy(dir, conf->apps_last, sizeof(dir));
+	if (conf->apps[0] == '\0' || (slash = strrchr(dir, '/')) == NULL ||
+	    slash == dir)
+		return NULL;
+	*slash = '\0';
+	if (mkdir(dir, 0700) == 0)
+		log_info("app passwords: made %s for their last use", dir);
+	return dir;
 }
 
 /*

@@ -32,7 +32,7 @@
  * itself, once the loop runs: a look's checks (certs_tick) and a
  * reload's (certs_batch_*) end by an event, each with its deadline and
  * kill, and logins go on meanwhile.  Only the first load, before the
- * loop, waits (certs_load).
+ * loop, waits (conf_usable: a batch on an event base of its own).
  *
  * Every CERTS_TICK seconds the parent looks at each pki's certificate
  * and key files: stat(2) of each, through any symbolic links, and
@@ -74,7 +74,6 @@
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +96,7 @@
 struct certs_check {
 	TAILQ_ENTRY(certs_check) entry;
 	struct certs_batch	*batch;		/* NULL: a look's */
+	void			(*done)(struct certs_check *);
 	const struct popd_conf	*conf;		/* the batch's */
 	struct conf_pki		*pki;
 	struct pki_look		 look;		/* the files before the read */
@@ -105,8 +105,7 @@ struct certs_check {
 	int			 fd, keyfd;	/* the pair: pki_memfd's */
 	size_t			 certlen, keylen;
 	pid_t			 pid;
-	int			 out;		/* its verdict; -1: read */
-	int			 evset;		/* out has ev (event loop) */
+	int			 out;		/* its verdict (ev); -1: read */
 	time_t			 deadline;	/* monotime */
 	uint8_t			 buf[PKI_VERDICTMAX + 1];
 	size_t			 len;
@@ -117,12 +116,12 @@ struct certs_check {
 };
 TAILQ_HEAD(certs_checks, certs_check);
 
-/* A reload's checks: done once every verdict is in. */
+/* A load's checks: done once every verdict is in. */
 struct certs_batch {
 	struct certs_checks	  checks;
 	int			  pending;
-	void			(*done)(int, const char *, void *);
-	void			 *arg;
+	struct event_base	 *base;		/* NULL: the event loop's */
+	void			(*done)(int, const char *);
 };
 
 static void	certs_look(const struct conf_pki *, struct pki_look *);
@@ -130,9 +129,7 @@ static void	files_look(const char *const *, struct pki_look *);
 static void	tables_paths(const struct popd_conf *, const char **);
 static struct certs_check *check_new(const struct popd_conf *,
 		    struct conf_pki *, time_t);
-static int	check_begin(struct certs_check *, const char *);
 static int	check_start(struct certs_check *, const char *);
-static int	check_read(struct certs_check *);
 static void	check_stop(struct certs_check *);
 static void	check_end(struct certs_check *, int, int);
 static int	check_serve(struct certs_check *);
@@ -141,6 +138,7 @@ static void	check_event(int, short, void *);
 static void	check_timer(int, short, void *);
 static void	check_reap(struct certs_check *);
 static void	check_done(struct certs_check *);
+static void	batch_check_done(struct certs_check *);
 static void	certs_tick(int, short, void *);
 static void	certs_tick_over(void);
 static void	certs_expiry(struct conf_pki *, time_t);
@@ -210,13 +208,15 @@ check_new(const struct popd_conf *c, struct conf_pki *pki, time_t notbefore)
 
 /*
  * Read cc's files and start keypop -c on the very bytes a listener and
- * keypop will read: 0, or -1 with the reason in cc->why.
+ * keypop will read, its verdict read as it comes on its batch's event
+ * base: 0, or -1 with the reason in cc->why.
  */
 static int
-check_begin(struct certs_check *cc, const char *protocols)
+check_start(struct certs_check *cc, const char *protocols)
 {
 	char		*argv[] = { "keypop", "-c", "-P", (char *)protocols,
 			    NULL };
+	struct timeval	 tv = { CERTS_WAIT, 0 };
 	struct pki_pair	 pp;
 	int		 p[2], fds[4];
 
@@ -253,29 +253,18 @@ check_begin(struct certs_check *cc, const char *protocols)
 		return -1;
 	}
 	cc->out = p[0];
+	if (set_nonblock(cc->out) == -1)
+		fatal("%s: set_nonblock", __func__);
+	event_set(&cc->ev, cc->out, EV_READ | EV_PERSIST, check_event, cc);
+	evtimer_set(&cc->timer, check_timer, cc);
+	if (cc->batch != NULL && cc->batch->base != NULL &&
+	    (event_base_set(cc->batch->base, &cc->ev) == -1 ||
+	    event_base_set(cc->batch->base, &cc->timer) == -1))
+		fatalx("%s: event_base_set", __func__);
+	if (event_add(&cc->ev, NULL) == -1 ||
+	    evtimer_add(&cc->timer, &tv) == -1)
+		fatal("event_add");
 	return 0;
-}
-
-/*
- * What keypop -c says, as it comes: 1 once it closed its end, failed or
- * said more than a verdict (the pipe is closed then, and one that said
- * too much is killed), else 0.
- */
-static int
-check_read(struct certs_check *cc)
-{
-	ssize_t	 n;
-
-	n = read(cc->out, cc->buf + cc->len, sizeof(cc->buf) - cc->len);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n > 0 && (cc->len += n) < sizeof(cc->buf))
-		return 0;
-	check_stop(cc);
-	/* One that says too much ends now, not at the deadline. */
-	if (cc->len == sizeof(cc->buf))
-		(void)kill(cc->pid, SIGKILL);
-	return 1;
 }
 
 /* No more of what keypop -c says is read. */
@@ -284,8 +273,7 @@ check_stop(struct certs_check *cc)
 {
 	if (cc->out == -1)
 		return;
-	if (cc->evset)
-		(void)event_del(&cc->ev);
+	(void)event_del(&cc->ev);
 	close(cc->out);
 	cc->out = -1;
 }
@@ -383,74 +371,23 @@ check_free(struct certs_check *cc)
 }
 
 /*
- * pki of c read and checked before the event loop runs (the start, and
- * popd -n): 0, or -1 with the error logged with the statement that
- * names it.  Waits for keypop -c, at most CERTS_WAIT seconds.
+ * What keypop -c says, as it comes, until it closes its end, fails or
+ * says more than a verdict: then one that said too much is killed.
  */
-int
-certs_load(const struct popd_conf *c, struct conf_pki *pki)
-{
-	struct certs_check	*cc;
-	struct pollfd		 pfd;
-	time_t			 left;
-	int			 r, status;
-
-	cc = check_new(c, pki, 0);
-	if (check_begin(cc, c->set.tls_protocols) == 0) {
-		pfd.fd = cc->out;
-		pfd.events = POLLIN;
-		for (;;) {
-			if ((left = cc->deadline - monotime()) <= 0) {
-				check_stop(cc);
-				break;
-			}
-			if ((r = poll(&pfd, 1, left * 1000)) == -1 &&
-			    errno == EINTR)
-				continue;
-			if (r == -1)
-				fatal("poll");
-			if (r > 0 && check_read(cc))
-				break;
-		}
-		status = child_wait(cc->pid, cc->deadline, "keypop -c");
-		check_end(cc, status, monotime() >= cc->deadline);
-	}
-	if (cc->result == 0 && check_serve(cc) == 0) {
-		check_free(cc);
-		return 0;
-	}
-	r = conf_error(c, &pki->where, "pki %s: %s, %s: not loaded: %s",
-	    pki->name, pki->cert, pki->key, cc->why);
-	check_free(cc);
-	return r;
-}
-
-/* The event loop's keypop -c: its verdict, as it comes. */
-static int
-check_start(struct certs_check *cc, const char *protocols)
-{
-	struct timeval	tv = { CERTS_WAIT, 0 };
-
-	if (check_begin(cc, protocols) == -1)
-		return -1;
-	if (set_nonblock(cc->out) == -1)
-		fatal("%s: set_nonblock", __func__);
-	event_set(&cc->ev, cc->out, EV_READ | EV_PERSIST, check_event, cc);
-	evtimer_set(&cc->timer, check_timer, cc);
-	if (event_add(&cc->ev, NULL) == -1 ||
-	    evtimer_add(&cc->timer, &tv) == -1)
-		fatal("event_add");
-	cc->evset = 1;
-	return 0;
-}
-
 static void
 check_event(int fd, short ev, void *arg)
 {
 	struct certs_check	*cc = arg;
+	ssize_t			 n;
 
-	if (!check_read(cc))
+	n = read(cc->out, cc->buf + cc->len, sizeof(cc->buf) - cc->len);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (n > 0 && (cc->len += n) < sizeof(cc->buf))
+		return;
+	check_stop(cc);
+	if (cc->len == sizeof(cc->buf))
+		(void)kill(cc->pid, SIGKILL);
 	(void)evtimer_del(&cc->timer);
 	check_reap(cc);
 }
@@ -495,26 +432,26 @@ check_reap(struct certs_check *cc)
 		status = WIFEXITED(status) ? WEXITSTATUS(status) :
 		    128 + WTERMSIG(status);
 	check_end(cc, status, late);
-	check_done(cc);
+	cc->done(cc);
 }
 
 /*
- * A reload's checks: certs_batch_add each pki of the new configuration
- * c, then certs_batch_go; done(bad, why, arg) once all are over, after
- * the errors are logged, each with the statement that names it (bad: 1
- * if any; why: the first of them), and the pairs that are good are in
- * their pki.  Nothing waits meanwhile: logins go on.
+ * A load's checks, on base (NULL: the event loop's, and logins go on):
+ * certs_batch_add each pki of the configuration c, then certs_batch_go;
+ * done(bad, why) once all are over, after the errors are logged, each
+ * with the statement that names it (bad: 1 if any; why: the first of
+ * them), and the pairs that are good are in their pki.
  */
 struct certs_batch *
-certs_batch_new(void (*done)(int, const char *, void *), void *arg)
+certs_batch_new(struct event_base *base, void (*done)(int, const char *))
 {
 	struct certs_batch	*b;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		fatal("%s", __func__);
 	TAILQ_INIT(&b->checks);
+	b->base = base;
 	b->done = done;
-	b->arg = arg;
 	return b;
 }
 
@@ -526,6 +463,7 @@ certs_batch_add(struct certs_batch *b, const struct popd_conf *c,
 
 	cc = check_new(c, pki, 0);
 	cc->batch = b;
+	cc->done = batch_check_done;
 	TAILQ_INSERT_TAIL(&b->checks, cc, entry);
 	b->pending++;
 	if (check_start(cc, c->set.tls_protocols) == -1)
@@ -554,22 +492,25 @@ certs_batch_go(struct certs_batch *b)
 		check_free(cc);
 	}
 	log_capture(NULL, 0);
-	b->done(bad, why[0] != '\0' ? why : NULL, b->arg);
+	b->done(bad, why[0] != '\0' ? why : NULL);
 	free(b);
 }
 
-/* A check is over: where it came from takes it. */
+/* A batch's check is over. */
+static void
+batch_check_done(struct certs_check *cc)
+{
+	if (--cc->batch->pending == 0)
+		certs_batch_go(cc->batch);
+}
+
+/* A look's check is over. */
 static void
 check_done(struct certs_check *cc)
 {
 	struct conf_pki	*pki = cc->pki;
 	char		 date[32];
 
-	if (cc->batch != NULL) {
-		if (--cc->batch->pending == 0)
-			certs_batch_go(cc->batch);
-		return;
-	}
 	/* A reload freed the pki meanwhile: it read the files itself. */
 	if (cc->gen != conf_gen)
 		;
@@ -646,8 +587,7 @@ certs_start(void)
 
 /*
  * A look at every pki's files: a pair that changed and has stayed so
- * since the last look is read and checked, and served if it is good
- * (check_done).  The next look is CERTS_TICK after the checks are over.
+ * since the last look is read, checked, and served if good (check_done).
  */
 static void
 certs_tick(int fd, short ev, void *arg)
@@ -673,6 +613,7 @@ certs_tick(int fd, short ev, void *arg)
 			cc = check_new(conf, pki, now);
 			cc->look = look;
 			cc->gen = conf_gen;
+			cc->done = check_done;
 			if (check_start(cc, conf->set.tls_protocols) == 0)
 				looking.pending++;
 			else {
@@ -693,11 +634,7 @@ certs_tick(int fd, short ev, void *arg)
 		certs_tick_over();
 }
 
-/*
- * The table files of c that are followed on disk: authtab, usertab
- * (each a file or a passwd-file) and the file of app passwords; NULL
- * for one that is not a file.
- */
+/* The table files of c followed on disk; NULL for one not a file. */
 static void
 tables_paths(const struct popd_conf *c, const char **paths)
 {
@@ -710,12 +647,10 @@ tables_paths(const struct popd_conf *c, const char **paths)
 }
 
 /*
- * The tables of c are about to be read (start, reload, or a change
- * seen here): their files as they are, so that they are read again
- * only once they change, and a bad one is logged once.  NULL: what was
- * read is not served (a reload refused for its certificates): the
- * files as the load before read them, so that the next look reads
- * them if they changed.
+ * The tables of c are about to be read: their files as they are, read
+ * again only once they change (a bad one logged once).  NULL: what was
+ * read is not served (a reload refused for its certificates): the next
+ * look reads them if they changed from what the load before read.
  */
 void
 certs_tables(const struct popd_conf *c)

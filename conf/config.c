@@ -104,10 +104,7 @@ conf_free(struct popd_conf *conf)
 		}
 		free(p);
 	}
-	while ((t = TAILQ_FIRST(&conf->proxies)) != NULL) {
-		TAILQ_REMOVE(&conf->proxies, t, entry);
-		free(t);
-	}
+	TAILQ_CONCAT(&conf->trusted, &conf->proxies, entry);
 	while ((t = TAILQ_FIRST(&conf->trusted)) != NULL) {
 		TAILQ_REMOVE(&conf->trusted, t, entry);
 		free(t);
@@ -650,15 +647,11 @@ conf_script_interp(const char *path, char *interp, size_t len)
 }
 
 /*
- * A child's configuration, built here and nowhere else: the settings,
- * then for the listener its keypairs (the bytes the parent checked) and
- * proxies (authpop: the proxies, for auth_http), for authpop a copy of
- * appsfd, the app passwords' image (-1: none), and its key files, then
- * the end of it.
- * proc: PROC_* of the child (not a worker: its MSG_PARENT_WORKER is all
- * of its configuration, conf/mailuser.c).  -1 (logged) if descriptors
- * are short or a key file cannot be opened: the child has then not all
- * it needs.
+ * The configuration of a child of proc (PROC_*; a worker's is
+ * mailuser.c's): the settings, then the listener's keypairs (the bytes
+ * the parent checked) and proxies (httppop's too), authpop's copy of
+ * appsfd, the app passwords' image (-1: none), and its key files.  -1
+ * (logged) if descriptors are short or a key file cannot be opened.
  */
 int
 conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)

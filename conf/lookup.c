@@ -133,10 +133,9 @@ lookup_names(const struct popd_conf *c, const char *names[6])
 }
 
 /*
- * A new tablepop's configuration: the settings (timeout lookup, weak
- * hashes), the tables c asks, and popd's environment at start, which
- * smtpd too gives its table programs (MYSQL_UNIX_PORT, PGHOST...); the
- * caller ends it (supervise.c).
+ * A new tablepop's configuration: the settings, the tables c asks, and
+ * popd's environment at start, which smtpd too gives its table programs
+ * (MYSQL_UNIX_PORT, PGHOST...); the caller ends it.
  */
 void
 lookup_conf(struct chan *ch, const struct popd_conf *c)
@@ -192,17 +191,16 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	struct proc		*p = current[KIND_TABLE];
 	struct question		*q;
 	struct msg_lookup	 ml;
-	struct timeval		 tv;
+	struct timeval		 tv = { conf->set.timeout.lookup + LOOKUP_SLACK,
+				    0 };
 	double			 asked = seconds();
 
-	if (p == NULL || p->chan.fd == -1) {
-		log_warnx("table %s: not running (no tablepop)", name);
-		answered(name, LOOKUP_TEMP, asked);
-		cb(arg, LOOKUP_TEMP, NULL);
-		return;
-	}
-	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		log_warn("table %s", name);
+	if (p == NULL || p->chan.fd == -1 ||
+	    (q = calloc(1, sizeof(*q))) == NULL) {
+		if (p == NULL || p->chan.fd == -1)
+			log_warnx("table %s: not running (no tablepop)", name);
+		else
+			log_warn("table %s", name);
 		answered(name, LOOKUP_TEMP, asked);
 		cb(arg, LOOKUP_TEMP, NULL);
 		return;
@@ -216,8 +214,6 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	q->arg = arg;
 	q->asked = asked;
 	evtimer_set(&q->tmo, question_timeout, q);
-	tv.tv_sec = conf->set.timeout.lookup + LOOKUP_SLACK;
-	tv.tv_usec = 0;
 	if (evtimer_add(&q->tmo, &tv) == -1)
 		fatal("evtimer_add");
 	RB_INSERT(questiontree, &questions, q);
@@ -232,11 +228,8 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 
 /*
  * A user's value in the table a statement names (quota users, junk
- * users): name "" for none (LOOKUP_NONE), else tablepop's answer to
- * K_ALIAS with the user as the key, from file (a file's table, served
- * under that name) or from the database name.  cb(arg, LOOKUP_*, value)
- * is called once, perhaps before this returns; the caller checks the
- * value.
+ * users; "": LOOKUP_NONE), from the file table file or the database
+ * name, as lookup's.
  */
 void
 lookup_user(const char *name, int src, const char *file, const char *user,

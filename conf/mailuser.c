@@ -194,16 +194,11 @@ find_answer(void *arg, int status, const char *value)
 
 /*
  * Start a wrkrpop, or a dlvrpop (flags WORKER_DELIVER), for flags'
- * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD (a
- * session's socket, a dlvrpop's channel, popd -m's standard output,
- * popctl's report), its configuration on a channel of its own
- * (POPD_CONF_FD): the settings and who (client, TLS, credential, what
- * to find; mailuser_conf fills in the user, maildir and flags); pagefd
- * (or -1) its page of counters, passed (and so closed) in any case;
- * with pidfd, the child is reaped through a process descriptor if the
- * kernel gives one (child_spawn).  Returns the pid, or -1 with errno
- * set, the reason logged and nothing left running: the caller answers
- * its client (a session: [SYS/TEMP]).
+ * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD, who and
+ * the settings its configuration; pagefd (or -1) its page of counters,
+ * closed in any case; with pidfd, reaped through a process descriptor
+ * if the kernel gives one (child_spawn).  Returns the pid, or -1 with
+ * errno set, the reason logged and nothing left running.
  */
 pid_t
 mailuser_spawn(uint32_t flags, const struct mailuser *mu,

@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 
 #include <event.h>
+#include <fcntl.h>
 #include <limits.h>
 
 #include "popd.h"
@@ -67,4 +68,18 @@ proc_alive(enum proc_id id, pid_t pid)
 		if (p->id == id && p->pid == pid)
 			return p->chan.fd != -1 ? p : NULL;
 	return NULL;
+}
+
+/*
+ * A copy of fd sent on c, ours kept (chan_send closes what it passes);
+ * -1 if descriptors are short.
+ */
+int
+send_dup(struct chan *c, uint32_t type, int fd, const void *data,
+    size_t len)
+{
+	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	chan_send(c, type, fd, data, len);
+	return 0;
 }

@@ -150,6 +150,7 @@ extern struct proclist		 procs;
 extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 struct proc	*proc_alive(enum proc_id, pid_t);
+int		 send_dup(struct chan *, uint32_t, int, const void *, size_t);
 
 /* tlskeys.c: the listeners' TLS session ticket keys. */
 void		 tickets_start(int);
@@ -220,7 +221,7 @@ int		 userquota_on(void);
 void		 userquota_find(const char *, userquota_cb, void *);
 
 /* apps.c */
-void		 apps_start(void);
+const char	*apps_start(void);
 void		 apps_send_last(struct chan *);
 
 /* spent.c */
@@ -355,9 +356,8 @@ int		 shutdown_lmtp_last(void (*)(void));
  */
 #define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */
 struct certs_batch;
-int		 certs_load(const struct popd_conf *, struct conf_pki *);
-struct certs_batch *certs_batch_new(void (*)(int, const char *, void *),
-		    void *);
+struct certs_batch *certs_batch_new(struct event_base *,
+		    void (*)(int, const char *));
 void		 certs_batch_add(struct certs_batch *,
 		    const struct popd_conf *, struct conf_pki *);
 void		 certs_batch_go(struct certs_batch *);
@@ -373,7 +373,7 @@ int		 reload_tables(void);
  */
 int		 conf_usable(struct popd_conf *, struct users *, int);
 void		 conf_usable_start(struct popd_conf *, struct users *, int,
-		    void (*)(int, const char *));
+		    struct event_base *, void (*)(int, const char *));
 void		 conf_tables_errors(struct popd_conf *, int);
 void		 helper_path(const char *, const char *, char *);
 void		 find_helpers(const char *);

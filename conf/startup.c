@@ -28,6 +28,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <event.h>
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
@@ -45,6 +46,13 @@
 
 static int	pki_files_ok(const struct popd_conf *,
 		    const struct conf_pki *);
+
+/* A conf_usable_start under way. */
+static struct usable {
+	struct users	 *u;
+	int		  badtab, badfile, error;
+	void		(*done)(int, const char *);
+} usable;
 
 static char	self_path[PATH_MAX];
 
@@ -78,55 +86,45 @@ conf_tables_errors(struct popd_conf *c, int badtab)
  * (certs.c), kept in c for the listeners.
  * Errors are logged, each with the popd.conf statement that names the
  * file; -1 for the tables, -2 for the certificates (u is then freed).
- * It waits for each keypop -c: before the event loop only.
+ * It waits for each keypop -c, on an event base of its own: before the
+ * event loop only.
  */
 int
 conf_usable(struct popd_conf *c, struct users *u, int badtab)
 {
-	struct conf_pki	*pki;
-	int		 badpki = 0;
+	struct event_base	*base;
 
-	/* Every error at once: both tables and every pki are checked. */
-	conf_tables_errors(c, badtab);
-	/* Each pki on its own, so that its statement can be named. */
-	TAILQ_FOREACH(pki, &c->pkis, entry)
-		if (pki_files_ok(c, pki) == -1 || certs_load(c, pki) == -1)
-			badpki = 1;
-	if (badtab || badpki) {
-		users_free(u);
-		return badtab ? -1 : -2;
-	}
-	return 0;
+	if ((base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new", __func__);
+	conf_usable_start(c, u, badtab, base, NULL);
+	if (event_base_dispatch(base) == -1)
+		fatalx("%s: event_base_dispatch", __func__);
+	event_base_free(base);
+	return usable.error;
 }
 
-/* A reload's conf_usable, under way. */
-static struct usable {
-	struct users	 *u;
-	int		  badtab, badfile;
-	void		(*done)(int, const char *);
-} usable;
-
 static void
-conf_usable_done(int badpki, const char *why, void *arg)
+conf_usable_done(int badpki, const char *why)
 {
-	int	error = 0;
-
+	usable.error = 0;
 	if (usable.badtab || usable.badfile || badpki) {
 		users_free(usable.u);
-		error = usable.badtab ? -1 : -2;
+		usable.error = usable.badtab ? -1 : -2;
 	}
-	usable.done(error, why);
+	if (usable.done != NULL)
+		usable.done(usable.error, why);
 }
 
 /*
- * conf_usable in the event loop (a reload): done(error, why) once every
- * keypop -c has said its verdict, error as conf_usable's, why the first
- * certificate error logged meanwhile (the errors logged before this
- * returns are the caller's to catch).  One at a time.
+ * conf_usable on base (NULL: the event loop's, a reload): done(error,
+ * why), unless NULL, once every keypop -c has said its verdict, error as
+ * conf_usable's, why the first certificate error logged meanwhile (the
+ * errors logged before this returns are the caller's to catch).  One at
+ * a time.
  */
 void
 conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
-    void (*done)(int, const char *))
+    struct event_base *base, void (*done)(int, const char *))
 {
 	struct certs_batch	*b;
 	struct conf_pki		*pki;
@@ -136,7 +134,7 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 	usable.badfile = 0;
 	usable.done = done;
 	conf_tables_errors(c, badtab);
-	b = certs_batch_new(conf_usable_done, NULL);
+	b = certs_batch_new(base, conf_usable_done);
 	TAILQ_FOREACH(pki, &c->pkis, entry)
 		if (pki_files_ok(c, pki) == -1)
 			usable.badfile = 1;
@@ -168,12 +166,10 @@ pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
 }
 
 /*
- * The path of the helper name in path (PATH_MAX long).  Run as self,
- * the path it is installed at (SBINDIR/popd, LIBEXECDIR/confpop), the
- * helpers are in LIBEXECDIR.  Run from anywhere else it is the build
- * tree: each helper is in the sibling folder of its name up to any '-'
- * (listener/listener, authpop/authpop-full, ...).  One that is not there
- * ends us with where it was looked for, and why there.
+ * The path of the helper name in path (PATH_MAX long): in LIBEXECDIR if
+ * we run as self, where we are installed; else in the build tree, in
+ * the sibling folder of its name up to any '-' (authpop/authpop-full).
+ * One that is not there ends us, saying where it was looked for.
  */
 void
 helper_path(const char *name, const char *self, char *path)
@@ -257,10 +253,8 @@ find_helpers(const char *self)
 
 /*
  * Whether path, a helper, is no longer the file popd started with (an
- * upgrade, a rebuild): the only cause of an exec refused to the parent
- * when the file is its own helper, since it may exec only the inodes it
- * started with (sandbox_parent).  Any other refusal is the file's mode,
- * a directory's or a mount's, to be said as such.
+ * upgrade, a rebuild): then the parent may not exec it, for it may exec
+ * only the inodes it started with (sandbox_parent).
  */
 int
 helper_replaced(const char *path)

@@ -131,8 +131,6 @@ static int	user_line(void *, char *);
 static int	check_line(void *, char *);
 static int	check_file(struct load *, int, const char *, const char *,
 		    int, int, int, int);
-static int	check_start(struct load *, int, const char *, int, int,
-		    const char *, int, int);
 static void	check_watch(struct load *, int, pid_t, int, const char *);
 static void	check_read(int, short, void *);
 static void	check_end(struct check *);
@@ -244,10 +242,9 @@ load_sync(int bad, void *arg)
 
 /*
  * The tables of c into u: each file table opened as root and checked
- * by an authcheck, all at once, on base (NULL: the event loop's, which
- * goes on meanwhile: a reload).  Then done(bad, arg): every bad line
- * is logged; bad's USERS_BAD* say which tables had them, and u is then
- * empty.
+ * by an authcheck, all at once, on base (NULL: the event loop's).  Then
+ * done(bad, arg): bad's USERS_BAD* say which tables had bad lines
+ * (logged), and u is then empty.
  */
 void
 users_load_start(const struct popd_conf *c, struct users *u,
@@ -283,7 +280,6 @@ users_load_start(const struct popd_conf *c, struct users *u,
 	} else if (l->appimg != -1 && (fd = check_file(l, CK_APPS, "apps",
 	    c->apps, -1, 0, l->appimg, 0)) != -1)
 		close(fd);
-	/* Each user's quota. */
 	u->quotakind = TABLE_QUOTAS |
 	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
 	if (set->quota.users[0] != '\0' &&
@@ -291,7 +287,6 @@ users_load_start(const struct popd_conf *c, struct users *u,
 	    set->quota.userssrc == TABSRC_PASSWD))
 		u->quotafd = check_file(l, CK_QUOTA, "table", set->quota.users,
 		    -1, u->quotakind, -1, 0);
-	/* Each user's junk folder. */
 	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE)
 		u->junkfd = check_file(l, CK_JUNK, "table", set->junk_users, -1,
 		    TABLE_JUNK, -1, 0);
@@ -308,11 +303,9 @@ users_load_start(const struct popd_conf *c, struct users *u,
 }
 
 /*
- * usertab and authtab, of a file or the system's (written by then):
- * usertab's check finds authtab's users in usertab, authtab on its fd 3
- * (each reads at its own offset: table.c), while authtab's counts its
- * kinds of hash (2 cores: a million users start and reload sooner);
- * without usertab, authtab's lines are checked alone.
+ * usertab and authtab, of a file or the system's (written by then), at
+ * once: usertab's check finds authtab's users in usertab, authtab on its
+ * fd 3 (table.c), while authtab's counts its kinds of hash.
  */
 static void
 userauth_start(struct load *l)
@@ -353,14 +346,13 @@ userauth_start(struct load *l)
 		l->bad |= USERS_BADAUTHTAB;
 		return;
 	}
-	(void)check_start(l, CK_AUTH, "check", l->afd, u->authkind, authfile,
-	    l->img, 0);
+	l->afd = check_file(l, CK_AUTH, "check", authfile, l->afd,
+	    u->authkind, l->img, 0);
 }
 
 /*
- * Every check has ended, or the time is up: the images of the authtab
- * and app passwords checked are what every authpop maps, a file
- * replaced meanwhile waiting for the next reload.
+ * Every check has ended, or the time is up: the images checked are what
+ * every authpop maps.
  */
 static void
 load_end(struct load *l)
@@ -373,27 +365,19 @@ load_end(struct load *l)
 		close(l->sysuser);
 	if (l->sysauth != -1)
 		close(l->sysauth);
-	if (bad != 0) {
+	u->authfd = l->afd;
+	u->authimg = l->img;
+	u->appsimg = l->appimg;
+	u->kinds_read = l->afd != -1;
+	/*
+	 * Kept good, authtab's file itself only when no name opens it
+	 * again: the system accounts', for confpop's popd -nv and -m.
+	 */
+	if (bad != 0)
 		users_free(u);
-		if (l->afd != -1)
-			close(l->afd);
-		if (l->img != -1)
-			close(l->img);
-		if (l->appimg != -1)
-			close(l->appimg);
-	} else {
-		/*
-		 * The file itself only when no name opens it again: the
-		 * system accounts', for confpop's popd -nv and -m.
-		 */
-		u->kinds_read = l->afd != -1;
-		if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
-			close(l->afd);
-			l->afd = -1;
-		}
-		u->authfd = l->afd;
-		u->authimg = l->img;
-		u->appsimg = l->appimg;
+	else if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
+		close(u->authfd);
+		u->authfd = -1;
 	}
 	l->done(bad, l->arg);
 	free(l);
@@ -443,13 +427,10 @@ users_free(struct users *u)
 }
 
 /*
- * A reload's tables for every authpop but fresh, the one that read them
- * itself: the draining ones, and the current one when fresh could not
- * start.  The images of authtab (none in a file: an empty file) and of
- * a file of app passwords as descriptors; app passwords in no file are
- * tablepop's to ask (MSG_PARENT_APPSASK).  Each authpop takes them
- * whole before any line a client sends after this.  The parent reads
- * none of their hashes.
+ * A reload's tables for every authpop but fresh, which read them itself:
+ * the images of authtab (none: an empty file) and of a file of app
+ * passwords; app passwords in no file are tablepop's to ask.  Each
+ * authpop takes them before any line a client sends after this.
  */
 void
 users_send_tables(const struct proc *fresh)
@@ -463,7 +444,6 @@ users_send_tables(const struct proc *fresh)
 			continue;
 		memset(&mt, 0, sizeof(mt));
 		mt.kind = TABLE_AUTH | users.authkind;
-		/* The image of the authtab checked: every authpop maps it. */
 		if (users.authimg != -1)
 			fd = fcntl(users.authimg, F_DUPFD_CLOEXEC, 0);
 		else if ((fd = compat_spool_create("authtab-none")) != -1 &&
@@ -475,10 +455,9 @@ users_send_tables(const struct proc *fresh)
 			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
 			    sizeof(mt));
 		mt.kind = 0;
-		if (fd != -1 && users.appsimg != -1 && (fd =
-		    fcntl(users.appsimg, F_DUPFD_CLOEXEC, 0)) != -1)
-			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
-			    sizeof(mt));
+		if (fd != -1 && users.appsimg != -1)
+			fd = send_dup(&p->chan, MSG_PARENT_TABLE,
+			    users.appsimg, &mt, sizeof(mt));
 		if (fd == -1) {
 			/* It cannot read what it was not sent: it goes. */
 			log_warn("reload: authpop %d cannot have the new "
@@ -492,10 +471,9 @@ users_send_tables(const struct proc *fresh)
 }
 
 /*
- * "authcheck -m mode" on the authtab fd (authcheck/authcheck.c): it
- * reads it for the parent, as _pop3auth in its chroot; its stdout goes
- * to out, its stderr to err.  kind's TABLE_PASSWD, _SKIP and _WEAK are
- * its flags.  The pid, or -1 (logged).
+ * "authcheck -m mode" on the authtab fd, as _pop3auth in its chroot,
+ * its stdout to out, its stderr to err; kind's TABLE_PASSWD, _SKIP and
+ * _WEAK are its flags.  The pid, or -1 (logged).
  */
 pid_t
 authtab_spawn(const char *mode, int fd, int kind, int out, int err)
@@ -554,12 +532,10 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 }
 
 /*
- * usertab system, authtab system: authcheck -m system writes the
- * system's users as a usertab into a file of no name made here and, for
- * authtab system, their hashes as an authtab into another.  It reads
- * the user and shadow databases as _pop3auth (authcheck's system.c):
- * the parent reads neither.  usertab's and authtab's checks start once
- * it is done (system_written).
+ * usertab system, authtab system: authcheck -m system, as _pop3auth,
+ * writes the system's users as a usertab, and for authtab system their
+ * hashes as an authtab, into files of no name made here: the parent
+ * reads neither database.  Their checks start once it is done.
  */
 static void
 system_start(struct load *l)
@@ -731,15 +707,17 @@ check_line(void *arg, char *line)
 
 /*
  * l's check i, of the file table file of kind (table.h's), opened as
- * root unless fd is given, by "authcheck -m mode" (check_start's
- * authfd and authkind): its descriptor, for tablepop, or -1 (logged,
- * and i's table bad).  No root process parses it.
+ * root unless fd is given, by "authcheck -m mode" (check_spawn's authfd
+ * and authkind): its descriptor, for tablepop, or -1 (logged, fd
+ * closed, and i's table bad).  No root process parses it.
  */
 static int
 check_file(struct load *l, int i, const char *mode, const char *file,
     int fd, int kind, int authfd, int authkind)
 {
 	const char	*errstr;
+	pid_t		 pid;
+	int		 p[2];
 
 	/* A FIFO or a device would hang or harm the root parent. */
 	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
@@ -747,40 +725,22 @@ check_file(struct load *l, int i, const char *mode, const char *file,
 		l->bad |= badbits[i];
 		return -1;
 	}
-	if (check_start(l, i, mode, fd, kind, file, authfd, authkind) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * l's check i: "authcheck -m mode" (kind: its flags) started on fd, a
- * file named file (check_spawn's authfd, authkind).  -1 if it could not
- * be (logged, and i's table bad).
- */
-static int
-check_start(struct load *l, int i, const char *mode, int fd, int kind,
-    const char *file, int authfd, int authkind)
-{
-	pid_t	pid;
-	int	p[2];
-
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", file);
-		l->bad |= badbits[i];
-		return -1;
+		goto bad;
 	}
-	if ((pid = check_spawn(mode, fd, kind, authfd, authkind, p[1],
-	    p[1])) == -1) {
-		close(p[0]);
-		close(p[1]);
-		l->bad |= badbits[i];
-		return -1;
-	}
+	pid = check_spawn(mode, fd, kind, authfd, authkind, p[1], p[1]);
 	close(p[1]);
+	if (pid == -1) {
+		close(p[0]);
+		goto bad;
+	}
 	check_watch(l, i, pid, p[0], file);
-	return 0;
+	return fd;
+ bad:
+	close(fd);
+	l->bad |= badbits[i];
+	return -1;
 }
 
 /*
@@ -811,8 +771,7 @@ check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 
 /*
  * What an authcheck says, as it comes: each "=" line to its fn, its
- * messages logged, naming its file.  At its end, its verdict: good if
- * it said "=ok" and fn took every line.
+ * messages logged, naming its file.
  */
 static void
 check_read(int fd, short ev, void *arg)
@@ -862,9 +821,8 @@ check_read(int fd, short ev, void *arg)
 }
 
 /*
- * ck's authcheck has said all it will, or its time is up (child_wait
- * kills it then): its table is bad unless it said "=ok" and nothing
- * wrong.
+ * ck's authcheck has said all, or its time is up (child_wait kills it):
+ * its table is bad unless it said "=ok" and nothing wrong.
  */
 static void
 check_end(struct check *ck)

@@ -48,7 +48,6 @@ static int		bind_one(const struct conf_listen *, struct sockaddr *,
 static int		bind_socket(const struct conf_listen *);
 static void		listen_add(const struct conf_listen *, int, int);
 static int		unix_stale(const struct sockaddr_un *, const char *);
-static void		unix_made(const char *);
 
 /*
  * The socket files popd made (control, LMTP, auth-http), removed at a
@@ -262,18 +261,17 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 
 /*
  * listen on socket PATH auth-http|lmtp [group NAME] [user NAME]: mode
- * 0660 and the group, or without one 0600 (auth-http) or 0666 (lmtp);
- * owned by the user if one is named (root otherwise), whose uid goes
- * with the socket to the process that accepts on it.  popctl's socket
- * (control socket PATH) is 0666 and root's: any local user may ask,
- * and the parent judges each request by the peer's credentials.  A
- * socket file left by a crash is replaced; one that answers belongs to
- * a running popd, which keeps it: for the control socket, exit 1.
+ * 0660 and the group, or without one 0600 (auth-http) or 0666 (lmtp,
+ * and popctl's, whose requests the parent judges by the peer's
+ * credentials); owned by the user (root otherwise), whose uid goes with
+ * the socket.  A socket file left by a crash is replaced; one that
+ * answers is a running popd's: for the control socket, exit 1.
  */
 static int
 bind_socket(const struct conf_listen *l)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 st;
 	struct group		*gr = NULL;
 	struct passwd		*pw = NULL;
 	int			 fd;
@@ -334,7 +332,12 @@ bind_socket(const struct conf_listen *l)
 		return -1;
 	}
 	log_debug("listening on %s", l->path);
-	unix_made(l->path);
+	if (nmade < MAX_LISTEN && lstat(l->path, &st) == 0) {
+		(void)strlcpy(made[nmade].path, l->path,
+		    sizeof(made[nmade].path));
+		made[nmade].dev = st.st_dev;
+		made[nmade++].ino = st.st_ino;
+	}
 	listen_add(l, fd, LISTEN_UNIX);
 	if (pw != NULL)
 		listens[nlistens - 1].uid = pw->pw_uid;
@@ -381,24 +384,7 @@ unix_stale(const struct sockaddr_un *sun, const char *what)
 	return 0;
 }
 
-static void
-unix_made(const char *path)
-{
-	struct stat	st;
-
-	if (nmade == MAX_LISTEN || lstat(path, &st) == -1)
-		return;
-	(void)strlcpy(made[nmade].path, path, sizeof(made[nmade].path));
-	made[nmade].dev = st.st_dev;
-	made[nmade].ino = st.st_ino;
-	nmade++;
-}
-
-/*
- * Stopping: the listening sockets closed, so that a client connecting
- * now is refused at once rather than queued where no child will take
- * it.
- */
+/* Stopping: a client connecting now is refused, not left queued. */
 void
 bind_close(void)
 {

@@ -261,10 +261,8 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 }
 
 /*
- * drain, undrain: without a backend, this popd's health ports say
- * draining (or up again); logins are still served.  With one, a router
- * sends no new user there: allowed, the control process asks routepop
- * (routepop/router.c).
+ * drain, undrain: this popd's health ports say draining (or up again);
+ * logins are still served.  With a backend, control asks routepop.
  */
 void
 ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
@@ -293,14 +291,9 @@ static void	mdjob_timeout(int, short, void *);
 static void	mdjob_done(struct mdjob *, const char *);
 
 /*
- * show quota NAME: the user's junk setting (userjunk.c), its limit,
- * from its table or the default, and its use, which a wrkrpop as the
- * user reads with what is kept (quota_kept): the parent never opens a
- * maildir.  show user NAME [UIDL | MESSAGE-ID]: what the maildir's
- * popd.journal says, summed up by a wrkrpop as the user (it reads and
- * parses the file; the control process relays its lines).  undelete
- * NAME [all | since TIME | UIDL | MESSAGE-ID]: a wrkrpop as the user
- * puts kept messages back, under the maildrop's lock.
+ * show quota NAME (the user's junk setting, limit, use and what is
+ * kept), show user NAME (what its popd.journal says), undelete NAME:
+ * a wrkrpop as the user does the work; the parent never opens a maildir.
  */
 void
 ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)

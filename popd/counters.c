@@ -98,11 +98,9 @@ counters_show(struct msg_ctlstats *m)
 void
 counters_reloaded(void)
 {
-	if (started == 0) {
-		started = time(NULL);
-		reload_time = started;
-		return;
-	}
-	counters_total(at_reload);
 	reload_time = time(NULL);
+	if (started == 0)
+		started = reload_time;
+	else
+		counters_total(at_reload);
 }

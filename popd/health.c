@@ -53,7 +53,6 @@
 static struct msg_health	 now = { HEALTH_UP, 0 };
 static struct msg_health	 sent = { HEALTH_UP, 0 };
 static struct event		 pace;
-static int			 pace_set;
 static int			 drained;
 static size_t			 stuck[2];	/* sessions, deliveries */
 
@@ -96,10 +95,8 @@ health_push(void)
 		    p->chan.fd != -1)
 			health_send(&p->chan);
 	sent = now;
-	if (!pace_set) {
+	if (!event_initialized(&pace))
 		evtimer_set(&pace, health_paced, NULL);
-		pace_set = 1;
-	}
 	evtimer_add(&pace, &tv);
 }
 
@@ -117,7 +114,7 @@ health_sessions(size_t n)
 	if (now.state == HEALTH_DRAINING && n == 0 && now.sessions != 0)
 		log_info("drained: the last session ended");
 	now.sessions = n > UINT32_MAX ? UINT32_MAX : n;
-	if (!pace_set || !evtimer_pending(&pace, NULL))
+	if (!event_initialized(&pace) || !evtimer_pending(&pace, NULL))
 		health_push();
 }
 
@@ -235,20 +232,19 @@ probe_found(void *arg, int status, const struct mailuser *mu,
 	}
 	/* Its channel says nothing: the probe logs what failed. */
 	memset(&who, 0, sizeof(who));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		log_warn("health probe as %s", mu->name);
-		probe.ended = monotime();
-		probe_result(0, "failed: cannot start its wrkrpop");
-		return;
+	else {
+		probe.pid = mailuser_spawn(WORKER_PROBE, mu, &who, sp[1], -1,
+		    NULL);
+		close(sp[0]);
+		close(sp[1]);
+		if (probe.pid != -1)
+			return;
 	}
-	probe.pid = mailuser_spawn(WORKER_PROBE, mu, &who, sp[1], -1, NULL);
-	close(sp[0]);
-	close(sp[1]);
-	if (probe.pid == -1) {
-		probe.pid = 0;
-		probe.ended = monotime();
-		probe_result(0, "failed: cannot start its wrkrpop");
-	}
+	probe.pid = 0;
+	probe.ended = monotime();
+	probe_result(0, "failed: cannot start its wrkrpop");
 }
 
 /* A child reaped (popd.c): 1 if it was the probe. */

@@ -168,7 +168,7 @@ static void		spawn_worker(pid_t, const struct msg_login *,
 			    const struct preauth *, int,
 			    const struct mailuser *, const struct conf_junk *);
 static void		stuck_tick(int, short, void *);
-static int		worker_kick(const struct worker *, uint32_t);
+static int		listener_tell(pid_t, uint32_t, uint32_t, uint32_t);
 static time_t		stuck_since(const char *);
 static void		refuse(pid_t, uint32_t, int, const struct preauth *,
 			    time_t);
@@ -177,7 +177,6 @@ static void		login_find(struct proc *, const struct msg_login *,
 static void		login_found(void *, int, const struct mailuser *,
 			    const char *);
 static void		login_junk(void *, int, const struct conf_junk *);
-static void		starttls(const struct preauth *);
 static struct preauth	*preauth_take(struct proc *, uint64_t);
 
 static struct preauthtree preauths = RB_INITIALIZER(&preauths);
@@ -415,9 +414,8 @@ parent_authpop_closed(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A draining authpop's knowledge of addresses, for the authpop that took
- * over (none when it is still the current one: its successor could not
- * start).
+ * A draining authpop's knowledge of addresses, for the current authpop
+ * (none if it is the current one: its successor could not start).
  */
 void
 parent_authpop_penalty(struct chan *c, const void *data, int fd)
@@ -498,7 +496,9 @@ parent_authpop_stls(struct chan *c, const void *data, int fd)
 		    (unsigned long long)mi->id);
 		return;
 	}
-	starttls(pa);
+	if (!listener_tell(pa->lpid, MSG_PARENT_STARTTLS, pa->lid, 0))
+		log_debug("STLS for session %llu: its listener is gone",
+		    (unsigned long long)pa->id);
 	preauth_free(pa);
 }
 
@@ -538,9 +538,8 @@ refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
 }
 
 /*
- * Who logged in: the session waits (still counted before login) while
- * mailuser.c says who the user is, at once from a file, or when
- * usertab's database table answers.
+ * Who logged in, while mailuser.c says who the user is: the session is
+ * still counted before login.
  */
 struct login_wait {
 	pid_t			 authpid;	/* the authpop that asked */
@@ -822,16 +821,10 @@ worker_add(pid_t pid, const struct preauth *pa, const char *user,
 
 /*
  * A wrkrpop with a process descriptor exited: reap it, that one alone
- * (child_reap leaves it to us).  Its status, as waitpid's.
- *
- * The descriptor reads only once the process has exited (not when it
- * stops or continues), and the event is not persistent.  One exit
- * waitid may not reap yet: a worker traced when it exits (strace -p,
- * gdb) is a zombie only its tracer sees, until the tracer reaps it,
- * detaches or exits, and the descriptor reads all that time (a
- * persistent event would spin).  The kernel then sends us SIGCHLD: the
- * worker is child_reap's from here on, by pid, as one spawned without
- * a descriptor.
+ * (child_reap leaves it to us).  The event is not persistent: a worker
+ * traced when it exits (strace -p) is a zombie only its tracer reaps,
+ * and the descriptor reads all that time.  The kernel then sends us
+ * SIGCHLD: the worker is child_reap's from here on, by pid.
  */
 static void
 worker_exited(int fd, short ev, void *arg)
@@ -903,7 +896,6 @@ worker_reaped(pid_t pid, int status)
 	else if (WEXITSTATUS(status) != 0)
 		log_debug("wrkrpop %d exited %d", (int)pid,
 		    WEXITSTATUS(status));
-	/* Its client has one session less. */
 	key.pid = pid;
 	if ((w = RB_FIND(workertree, &workers, &key)) == NULL)
 		return NULL;
@@ -929,9 +921,8 @@ worker_reaped(pid_t pid, int status)
 }
 
 /*
- * popctl's view of the sessions the parent knows: before login (handed
- * to authpop) and logged in (a wrkrpop).  The TLS handshakes are the
- * listeners' to tell.
+ * popctl's view of the sessions before login (handed to authpop) and
+ * logged in (a wrkrpop); the TLS handshakes are the listeners' to tell.
  */
 void
 login_walk(void (*fn)(const struct sessview *, void *), void *arg)
@@ -973,12 +964,12 @@ stuck_tick(int fd, short ev, void *arg)
 		nstuck += r;
 		/*
 		 * Its client waits for the answer to its login: the listener
-		 * gives it [SYS/TEMP].  The state is the page's word (any
-		 * other value reads as PAGE_LOGIN), which puts at stake only
+		 * gives it [SYS/TEMP].  The page's word puts at stake only
 		 * the session of the wrkrpop that wrote it.
 		 */
 		if (r == 1 && stats_state(w->page) == PAGE_LOGIN)
-			worker_kick(w, KICK_STORE);
+			(void)listener_tell(w->lpid, MSG_PARENT_KICK, w->lid,
+			    KICK_STORE);
 	}
 	health_stuck(0, nstuck);
 }
@@ -987,9 +978,8 @@ stuck_tick(int fd, short ev, void *arg)
  * A worker's page (a wrkrpop's, a dlvrpop's), looked at every second:
  * +1 when it has just been inside one store call for more than timeout
  * store (*stuck: since when, wall clock), -1 when it came out, else 0;
- * each logged, as "KIND PID PREP NAME: ...".  The page's word is read
- * once and checked as any untrusted number; whole seconds, so a bound
- * of more than timeout store is never less.
+ * each logged.  The page's word is read once and checked as any
+ * untrusted number.
  */
 int
 store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
@@ -1062,24 +1052,28 @@ login_kick_user(const char *user)
 	int		 n = 0;
 
 	RB_FOREACH(w, workertree, &workers)
-		if (strcmp(w->user, user) == 0 && worker_kick(w, KICK_POPCTL))
+		if (strcmp(w->user, user) == 0 && listener_tell(w->lpid,
+		    MSG_PARENT_KICK, w->lid, KICK_POPCTL))
 			n++;
 	return n;
 }
 
-/* Ask the listener that relays w's session to end it: 1, or 0 if gone. */
+/*
+ * Ask listener lpid to end its session lid (MSG_PARENT_KICK) or start
+ * TLS on it: 1, or 0 if it is gone.
+ */
 static int
-worker_kick(const struct worker *w, uint32_t why)
+listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
 {
 	struct proc	*l;
 	struct msg_lid	 ml;
 
-	if ((l = proc_alive(KIND_LISTENER, w->lpid)) == NULL)
+	if ((l = proc_alive(KIND_LISTENER, lpid)) == NULL)
 		return 0;
 	memset(&ml, 0, sizeof(ml));
-	ml.lid = w->lid;
+	ml.lid = lid;
 	ml.why = why;
-	chan_send(&l->chan, MSG_PARENT_KICK, -1, &ml, sizeof(ml));
+	chan_send(&l->chan, type, -1, &ml, sizeof(ml));
 	return 1;
 }
 
@@ -1092,23 +1086,6 @@ session_refuse(int fd, const char *reply)
 {
 	(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
-}
-
-/* Ask the listener that relays a session to start TLS on it. */
-static void
-starttls(const struct preauth *pa)
-{
-	struct proc	*p;
-	struct msg_lid	 ml;
-
-	if ((p = proc_alive(KIND_LISTENER, pa->lpid)) == NULL) {
-		log_debug("STLS for session %llu: its listener is gone",
-		    (unsigned long long)pa->id);
-		return;
-	}
-	memset(&ml, 0, sizeof(ml));
-	ml.lid = pa->lid;
-	chan_send(&p->chan, MSG_PARENT_STARTTLS, -1, &ml, sizeof(ml));
 }
 
 /* The sessions of an authpop that died are gone with it. */

@@ -107,12 +107,11 @@ static int		listen_same(const struct conf_listen *,
 			    const struct conf_listen *);
 static const char *const *conf_files(const struct popd_conf *);
 static const char	*link_dir(const char *);
-static const char *const *made_paths(const struct popd_conf *);
+static const char *const *made_paths(const struct popd_conf *,
+			    const char *);
 static const char *const *exec_paths(const struct popd_conf *);
-static const char	*script_interp(const char *);
-static void		save_environment(void);
 static __dead void	exec_confpop(char *[]);
-static void		save_arguments(int, char *[]);
+static char		**strv_copy(char *const []);
 static void		reload(void);
 static void		reload_done(int, void *);
 static void		reload_checked(int, const char *);
@@ -120,6 +119,7 @@ static void		reload_procs(void);
 static struct proc	*reload_tablepop(void);
 static void		reload_commit(void);
 static void		reload_fail(const char *);
+static void		reload_next(void);
 static void		reload_control(struct ctlans *);
 static void		reload_answer(const char *);
 static void		reload_takeover(const char *);
@@ -140,10 +140,12 @@ main(int argc, char *argv[])
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 	struct event	 sigev[nitems(sigs)];
 	struct conf_listen ctl, *l;
+	extern char	**environ;
 	const char	*tables[6];
 	int		 badtab, i, n;
 
-	save_environment();
+	/* For the table programs (lookup.c), before setproctitle(). */
+	table_env = strv_copy(environ);
 
 	log_init(1, LOG_MAIL);
 	flags_parse(argc, argv, &args, "popd");
@@ -153,7 +155,10 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
-	save_arguments(argc, argv);
+	popd_argv = strv_copy(argv);
+	if (flags_relative(&args) && getcwd(popd_cwd, sizeof(popd_cwd)) ==
+	    NULL)
+		err(1, "getcwd: the directory a relative path names");
 	helper_path("confpop", SBINDIR "/popd", confpop_path);
 	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
@@ -204,15 +209,13 @@ main(int argc, char *argv[])
 		signal_add(&sigev[i], NULL);
 	}
 
-	/* Its directory made before unveil(2) names it. */
-	apps_start();
-	/* Confined before the first child: they all inherit it. */
 	/*
-	 * Database tables may be reached over TCP: their programs inherit;
-	 * a router's routepop connects to its backends' health ports.
+	 * Confined before the first child: they all inherit it.  Database
+	 * tables and a router's health probes may need TCP.
 	 */
-	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf),
-	    conf->set.route[0] != '\0' || lookup_names(conf, tables) != 0);
+	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf,
+	    apps_start()), conf->set.route[0] != '\0' ||
+	    lookup_names(conf, tables) != 0);
 	counters_reloaded();
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
@@ -255,42 +258,21 @@ exec_confpop(char *argv[])
 	err(1, "%s", path);
 }
 
-/*
- * Our arguments and directory as we started, for confpop -C at each load
- * (conf_fetch): setproctitle() may write over argv.
- */
-static void
-save_arguments(int argc, char *argv[])
+/* A copy of the NULL-terminated v. */
+static char **
+strv_copy(char *const v[])
 {
-	int	i;
+	char	**copy;
+	size_t	  n, i;
 
-	if ((popd_argv = calloc(argc + 1, sizeof(*popd_argv))) == NULL)
-		err(1, NULL);
-	for (i = 0; i < argc; i++)
-		if ((popd_argv[i] = strdup(argv[i])) == NULL)
-			err(1, NULL);
-	if (flags_relative(&args) && getcwd(popd_cwd, sizeof(popd_cwd)) ==
-	    NULL)
-		err(1, "getcwd: the directory a relative path names");
-}
-
-/*
- * Our environment, for the table programs (tablepop: lookup.c), before
- * setproctitle() may write over it.
- */
-static void
-save_environment(void)
-{
-	extern char	**environ;
-	size_t		 n, i;
-
-	for (n = 0; environ[n] != NULL; n++)
+	for (n = 0; v[n] != NULL; n++)
 		;
-	if ((table_env = calloc(n + 1, sizeof(*table_env))) == NULL)
+	if ((copy = calloc(n + 1, sizeof(*copy))) == NULL)
 		err(1, NULL);
 	for (i = 0; i < n; i++)
-		if ((table_env[i] = strdup(environ[i])) == NULL)
+		if ((copy[i] = strdup(v[i])) == NULL)
 			err(1, NULL);
+	return copy;
 }
 
 /*
@@ -305,7 +287,7 @@ exec_paths(const struct popd_conf *c)
 {
 	static const char	*paths[KIND_MAX + 8 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
-	const char		*interp;
+	char			 interp[PATH_MAX];
 	size_t			 i, n = 0;
 
 	for (i = 0; i < KIND_MAX; i++)
@@ -324,32 +306,18 @@ exec_paths(const struct popd_conf *c)
 		/* TABLEDIR's are there already; a script's interpreter not. */
 		if (strcmp(t->backend, "proc") == 0)
 			paths[n++] = t->program;
-		if ((interp = script_interp(t->program)) == NULL)
+		/* None we could run: popd -n says so. */
+		if (conf_script_interp(t->program, interp,
+		    sizeof(interp)) != 1)
 			continue;
 		for (i = 0; i < n; i++)
 			if (strcmp(paths[i], interp) == 0)
 				break;
-		if (i == n)
-			paths[n++] = interp;
+		if (i == n && (paths[n++] = strdup(interp)) == NULL)
+			fatal("%s", __func__);
 	}
 	paths[n] = NULL;
 	return paths;
-}
-
-/*
- * The interpreter of a script, kept for good; NULL if path is no script
- * or names none we could run (popd -n says so: conf_script_interp).
- */
-static const char *
-script_interp(const char *path)
-{
-	char	 interp[PATH_MAX], *p;
-
-	if (conf_script_interp(path, interp, sizeof(interp)) != 1)
-		return NULL;
-	if ((p = strdup(interp)) == NULL)
-		fatal("%s", __func__);
-	return p;
 }
 
 /*
@@ -421,45 +389,33 @@ link_dir(const char *path)
 }
 
 /*
- * What the parent creates or removes: its sockets (bind.c), and the
- * directory of the app passwords' state file.
+ * What the parent creates or removes: its sockets (bind.c), and appsdir,
+ * the directory of the app passwords' state file (or NULL).
  */
 static const char *const *
-made_paths(const struct popd_conf *c)
+made_paths(const struct popd_conf *c, const char *appsdir)
 {
-	static char		  dir[PATH_MAX];
 	static const char	 *paths[MAX_LISTEN + 3];
 	const struct conf_listen *l;
-	char			 *slash;
 	size_t			  n = 0;
 
 	paths[n++] = c->ctlsock;
 	TAILQ_FOREACH(l, &c->listens, entry)
 		if (l->path[0] != '\0' && n < MAX_LISTEN + 1)
 			paths[n++] = l->path;
-	(void)strlcpy(dir, c->apps_last, sizeof(dir));
-	if (c->apps[0] != '\0' && (slash = strrchr(dir, '/')) != NULL &&
-	    slash != dir) {
-		*slash = '\0';
-		paths[n++] = dir;
-	}
+	if (appsdir != NULL)
+		paths[n++] = appsdir;
 	paths[n] = NULL;
 	return paths;
 }
 
 /*
- * SIGHUP: read the configuration file (if there is one), the tables
- * and the pki files again and, if everything is good, start a new
- * authpop (which loads the tables as root before confining itself) and
- * a new listener, handed the keypairs the parent checked (certs.c).
- * The old ones drain: sessions in progress are not cut.
- * Anything wrong keeps the whole old configuration.
- *
- * The tables are checked by authchecks (a million users take a
- * second), while the event loop goes on serving logins with the old
- * ones: users_load_start reads what they say as it comes, and
- * reload_done takes the verdict.  The parent has no other thread.
- * One reload at a time: a SIGHUP meanwhile makes another one after it.
+ * SIGHUP: read the configuration, the tables and the pki files again
+ * and, if all is good, start new children with them; the old ones
+ * drain, sessions in progress are not cut.  Anything wrong keeps the
+ * whole old configuration.  The authchecks check the tables while the
+ * event loop serves logins with the old ones (users_load_start).  One
+ * reload at a time: a SIGHUP meanwhile makes another one after it.
  */
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -573,13 +529,10 @@ reload(void)
 }
 
 /*
- * certs.c: authtab, usertab or the file of app passwords changed on
- * disk, and stayed so from one look to the next: a reload of the tables
- * alone, with the configuration in force (not popd.conf, which may be
- * half edited), on the same path as a reload's: authcheck checks them,
- * a new tablepop and authpop load them, the older authpops read
- * authtab.  -1 while a reload is under way: the next look tries again.
- * At most one load a look, none for a file that changes at every look.
+ * certs.c: a table file changed on disk, and stayed so from one look to
+ * the next: a reload of the tables alone, with the configuration in
+ * force (popd.conf may be half edited), on a reload's path.  -1 while a
+ * reload is under way: the next look tries again.
  */
 int
 reload_tables(void)
@@ -597,9 +550,8 @@ reload_tables(void)
 }
 
 /*
- * The new tables are checked (badtab: what is bad): the certificates
- * now, without waiting for their keypop -c (reload_checked).  Tables
- * followed on disk: their pki files are followed on their own.
+ * The new tables are checked (badtab: what is bad); then the
+ * certificates, unless the tables alone are reloaded (rl.follow).
  */
 static void
 reload_done(int badtab, void *arg)
@@ -612,7 +564,8 @@ reload_done(int badtab, void *arg)
 		return;
 	}
 	log_capture(rl.why, sizeof(rl.why));
-	conf_usable_start(rl.nconf, &rl.nusers, badtab, reload_checked);
+	conf_usable_start(rl.nconf, &rl.nusers, badtab, NULL,
+	    reload_checked);
 	/* Not what the event loop logs meanwhile: reload_checked's why. */
 	log_capture(NULL, 0);
 }
@@ -630,7 +583,6 @@ reload_checked(int error, const char *why)
 	rl.busy = 0;
 	if (error != 0 && rl.follow) {
 		/* Logged once: the files are read again once they change. */
-		rl.follow = 0;
 		log_warnx("tables changed on disk: not loaded, those loaded "
 		    "before serve on");
 	} else if (error != 0) {
@@ -650,11 +602,9 @@ reload_checked(int error, const char *why)
 		/*
 		 * The new tablepop loads the file tables while the previous
 		 * one answers, and only then the new authpop authtab: one
-		 * table at a time in two copies, not both (the reload's
-		 * peak memory).  It gets the reload's configuration and
-		 * tables, which are ours only once it serves: one that
-		 * cannot start, or dies before it is ready, fails the
-		 * reload and the previous one serves on (reload_takeover).
+		 * table at a time in two copies (the reload's peak memory).
+		 * One that cannot start, or dies before it is ready, fails
+		 * the reload and the previous one serves on.
 		 */
 		rl.tables = current[KIND_TABLE] != NULL;
 		if (rl.tables) {
@@ -674,17 +624,13 @@ reload_checked(int error, const char *why)
 		reload_procs();
 		return;
 	}
-	if (rl.again) {
-		rl.again = 0;
-		reload();
-	}
+	reload_next();
 }
 
 /*
- * A new tablepop for the reload, sent the reload's configuration and
- * tables (table_conf reads the current ones), or NULL.  The reload's
- * backends count again (routepop/router.c): a new gen, kept if it
- * fails, so that none other takes that gen for a restart.
+ * A new tablepop with the reload's configuration and tables, or NULL.
+ * The backends count again (routepop/router.c): a new gen, kept if it
+ * fails, so that no restart takes it.
  */
 static struct proc *
 reload_tablepop(void)
@@ -736,6 +682,13 @@ reload_fail(const char *why)
 		conf_free(rl.nconf);
 	rl.nconf = NULL;
 	users_free(&rl.nusers);
+	reload_next();
+}
+
+/* The reload is over: the one asked for meanwhile, if any. */
+static void
+reload_next(void)
+{
 	rl.busy = rl.tables = rl.tablewait = rl.follow = 0;
 	if (rl.again) {
 		rl.again = 0;
@@ -767,12 +720,10 @@ reload_procs(void)
 	}
 	rl.followed = rl.follow;
 	/*
-	 * Said once the new authpop serves (reload_takeover): until then
-	 * the current one serves on with the tables it has; then the older
-	 * ones get the new tables (supervise.c proc_takeover), which they
-	 * read only for the sessions they keep.  Read at once, they would
-	 * stop serving while the new one loads: with a million users, no
-	 * login for 0.6 s.
+	 * Said once the new authpop serves (reload_takeover); then the
+	 * older ones get the new tables (proc_takeover).  Read at once,
+	 * they would stop serving while it loads: no login for 0.6 s with
+	 * a million users.
 	 */
 	if (fresh[KIND_AUTHPOP] != NULL &&
 	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP]) {
@@ -784,18 +735,13 @@ reload_procs(void)
 		users_send_tables(fresh[KIND_AUTHPOP]);
 		reloaded();
 	}
-	rl.busy = rl.tables = rl.follow = 0;
-	if (rl.again) {
-		rl.again = 0;
-		reload();
-	}
+	reload_next();
 }
 
 /*
  * The reload's authpop is not serving RELOAD_AUTHWAIT seconds after it
- * started (stopped, or a table too large for the machine): the one that
- * serves reads the reload's tables now, so that no password the reload
- * revoked works for longer, whatever becomes of the new one.
+ * started: the one that serves reads the reload's tables now, so that
+ * no password the reload revoked works for longer.
  */
 static void
 reload_authwait(int fd, short ev, void *arg)
@@ -811,9 +757,8 @@ reload_authwait(int fd, short ev, void *arg)
 }
 
 /*
- * supervise.c: the reload's new tablepop serves (or died: another one
- * starts; either way it is no successor now), or a reload's new
- * authpop serves (why NULL) or died.
+ * supervise.c: the reload's new tablepop, or its new authpop, serves
+ * (why NULL) or died.
  */
 static void
 reload_takeover(const char *why)
@@ -869,16 +814,11 @@ static const char *
 tables_named(const struct popd_conf *c, int files)
 {
 	static char	 buf[3 * PATH_MAX + 64];
-	const char	*name[3];
+	const char	*name[3] = { c->set.authtab, c->set.usertab, c->apps };
 	char		 what[3][PATH_MAX + 32];
-	int		 i, j, n = 0, src[3];
-
-	src[0] = c->set.authsrc;
-	src[1] = c->set.usersrc;
-	src[2] = c->apps[0] != '\0' ? c->appssrc : -1;
-	name[0] = c->set.authtab;
-	name[1] = c->set.usertab;
-	name[2] = c->apps;
+	int		 src[3] = { c->set.authsrc, c->set.usersrc,
+			    c->apps[0] != '\0' ? c->appssrc : -1 };
+	int		 i, j, n = 0;
 	for (i = 0; i < 3; i++) {
 		if (src[i] == -1 || (files && src[i] != TABSRC_FILE &&
 		    src[i] != TABSRC_PASSWD))
@@ -910,8 +850,7 @@ tables_named(const struct popd_conf *c, int files)
 
 /*
  * The sockets bound at startup, as root: what a reload cannot change
- * (conf_changes).  Their statements' lines are not kept: their file
- * goes with the configuration.
+ * (conf_changes).  Not their lines: the file goes with the configuration.
  */
 static struct conf_listen	*bound;
 static size_t			 nbound;
@@ -922,16 +861,13 @@ static void
 conf_bound(const struct popd_conf *c)
 {
 	const struct conf_listen	*l;
-	size_t				 n = 0;
 
-	TAILQ_FOREACH(l, &c->listens, entry)
-		n++;
-	if ((bound = calloc(n + 1, sizeof(*bound))) == NULL)
-		fatal("%s", __func__);
 	TAILQ_FOREACH(l, &c->listens, entry) {
+		if ((bound = reallocarray(bound, nbound + 1,
+		    sizeof(*bound))) == NULL)
+			fatal("%s", __func__);
 		bound[nbound] = *l;
-		bound[nbound].where.file = NULL;
-		bound[nbound++].where.line = 0;
+		memset(&bound[nbound++].where, 0, sizeof(bound->where));
 	}
 	(void)strlcpy(boundctl, c->ctlsock, sizeof(boundctl));
 	boundlisteners = c->listeners;
@@ -964,10 +900,9 @@ listen_text(const struct conf_listen *l)
 }
 
 /*
- * Say which changes of n a reload cannot apply: the sockets stay those
- * bound at startup, as root.  Each is logged, and listed in popctl's
- * answer (rl.restart), which then ends in an error.  Compared with
- * what was bound, not the last reload's: a second reload still says.
+ * Say which changes of n a reload cannot apply, logged and listed in
+ * popctl's answer: the sockets stay those bound at startup.  Against
+ * what was bound, so that a second reload still says.
  */
 static void
 conf_changes(const struct popd_conf *n)

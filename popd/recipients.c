@@ -317,9 +317,9 @@ parent_lmtp_forget(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A dlvrpop for ref's maildir, as its user, under its limit: its
- * channel to the lmtp process, or MSG_PARENT_NODLVRPOP.  At most twice limit delivery-workers
- * per lmtp process, those it ended and that are not reaped yet too.
+ * A dlvrpop for ref's maildir, as its user, under its limit: its channel
+ * to the lmtp process, or MSG_PARENT_NODLVRPOP.  At most twice limit
+ * delivery-workers per lmtp process, counting those not reaped yet.
  */
 void
 parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
@@ -371,11 +371,10 @@ parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 		    r->user);
 		if (d != NULL) {
 			free(d->maildir);
-			if (d->page != NULL)
-				stats_page_free(d->page);
+			stats_page_free(d->page);
+			if (pagefd != -1 && d->pid != -1)
+				close(pagefd);	/* mailuser_spawn takes it */
 		}
-		if (pagefd != -1 && (d == NULL || d->pid != -1))
-			close(pagefd);	/* mailuser_spawn takes it */
 		free(d);
 		if (sp[0] != -1) {
 			close(sp[0]);
@@ -441,8 +440,7 @@ dlvrpops_exited(pid_t pid, int status)
 		    (long long)(time(NULL) - d->stuck));
 		health_stuck(1, --nstuck);
 	}
-	if (d->page != NULL)
-		stats_page_free(d->page);
+	stats_page_free(d->page);
 	free(d->maildir);
 	free(d);
 	return 1;

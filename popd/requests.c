@@ -101,11 +101,12 @@ parent_control_request(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlreq	*m = data;
 	struct proc		*p = c->arg;
+	struct msg_verbose	 mv;
 	struct ctlans		*a;
 	const char		*forged;
 	uid_t			 uid;
 	gid_t			 gid;
-	int			 type, error;
+	int			 type;
 	socklen_t		 len = sizeof(type);
 
 	if (fd == -1) {
@@ -115,9 +116,8 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		return;
 	}
 	/* A connected unix stream socket, whose peer the kernel names. */
-	error = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    type != SOCK_STREAM || compat_peerid(fd, &uid, &gid) == -1;
-	if (error) {
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM || compat_peerid(fd, &uid, &gid) == -1) {
 		close(fd);
 		chan_bad(c, "%s from control: not a client's socket",
 		    msg_type_str(MSG_CONTROL_REQUEST));
@@ -186,16 +186,11 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		verbose = m->cmd == CTL_LOG_BRIEF ? 0 : verbose > 0 ? verbose :
 		    1;
 		log_setverbose(verbose);
-		TAILQ_FOREACH(p, &procs, entry) {
-			struct msg_verbose	mv;
-
-			if (p->chan.fd == -1)
-				continue;
-			mv.level = verbose > VERBOSE_MAX ? VERBOSE_MAX :
-			    verbose;
-			chan_send(&p->chan, MSG_PARENT_VERBOSE, -1, &mv,
-			    sizeof(mv));
-		}
+		mv.level = verbose > VERBOSE_MAX ? VERBOSE_MAX : verbose;
+		TAILQ_FOREACH(p, &procs, entry)
+			if (p->chan.fd != -1)
+				chan_send(&p->chan, MSG_PARENT_VERBOSE, -1,
+				    &mv, sizeof(mv));
 		ctlans_end(a, NULL);	/* control prints "log ..." */
 		break;
 	default:	/* CTL_MDA_*: valid_ctlreq knows no others */

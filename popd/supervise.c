@@ -165,13 +165,10 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 }
 
 /*
- * Fork+exec a supervised child with its channel on POPD_CHANNEL_FD, and
- * make it the current one of its kind: at once, or, for an authpop or a
- * tablepop that replaces a running one, once it is ready
- * (parent_ready), so that no session waits while it loads authtab or
- * no lookup while it loads the file tables.  The one it replaces
- * drains.  NULL (logged) when descriptors, memory or processes are
- * short: the current one serves on.
+ * Start a supervised child, the current one of its kind at once, or, an
+ * authpop or tablepop that replaces one, once it is ready (parent_ready):
+ * no session waits while it loads.  The one it replaces drains.  NULL
+ * (logged) when short of resources: the current one serves on.
  */
 struct proc *
 proc_start(enum proc_id id)
@@ -191,15 +188,12 @@ proc_start(enum proc_id id)
 }
 
 /*
- * The page of what each lmtp process spools (proto.h), made once, and
- * p's slot in it: one no live lmtp process has, zeroed.  Without one
- * (descriptors or memory short, more lmtp processes than slots) p
- * counts only what it spools itself.
+ * p's slot, zeroed, in the page of what each lmtp process spools
+ * (proto.h), made once.  Without one p counts only its own spool.
  */
 static void
 spool_send(struct proc *p)
 {
-	static struct spool_page	*page;
 	static int			 pagefd = -1;
 	struct msg_spoolpage		 m;
 	struct proc			*q;
@@ -208,19 +202,16 @@ spool_send(struct proc *p)
 
 	if (pagefd == -1) {
 		if ((fd = compat_page_create("popd-spool",
-		    sizeof(*page))) == -1) {
+		    sizeof(*spoolpage))) == -1 || (spoolpage = mmap(NULL,
+		    sizeof(*spoolpage), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0)) == MAP_FAILED) {
 			log_warn("lmtp: the spool page");
-			return;
-		}
-		if ((page = mmap(NULL, sizeof(*page), PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0)) == MAP_FAILED) {
-			log_warn("lmtp: the spool page");
-			page = NULL;
-			close(fd);
+			spoolpage = NULL;
+			if (fd != -1)
+				close(fd);
 			return;
 		}
 		pagefd = fd;
-		spoolpage = page;
 	}
 	TAILQ_FOREACH(q, &procs, entry)
 		if (q->id == KIND_LMTP && q->spoolslot != 0)
@@ -232,15 +223,14 @@ spool_send(struct proc *p)
 		    "within limit lmtp-spool alone", SPOOL_SLOTS + 1);
 		return;
 	}
-	if ((fd = fcntl(pagefd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		log_warn("lmtp: the spool page");
-		return;
-	}
-	__atomic_store_n(&page->held[i], 0, __ATOMIC_RELAXED);
-	p->spoolslot = i + 1;
+	__atomic_store_n(&spoolpage->held[i], 0, __ATOMIC_RELAXED);
 	memset(&m, 0, sizeof(m));
 	m.slot = i;
-	chan_send(&p->chan, MSG_PARENT_SPOOLPAGE, fd, &m, sizeof(m));
+	if (send_dup(&p->chan, MSG_PARENT_SPOOLPAGE, pagefd, &m,
+	    sizeof(m)) == -1)
+		log_warn("lmtp: the spool page");
+	else
+		p->spoolslot = i + 1;
 }
 
 /*
@@ -250,9 +240,10 @@ spool_send(struct proc *p)
 static struct proc *
 proc_spawn(enum proc_id id, int slot)
 {
-	struct proc	*p;
-	const char	*name = proc_str(proc_kinds[id].proc);
-	int		 i, conffd = -1, pagefd, sent = 0, hs;
+	struct msg_listen	 ml;
+	struct proc		*p;
+	const char		*name = proc_str(proc_kinds[id].proc);
+	int			 i, conffd = -1, pagefd, sent = 0, hs;
 
 	/* The listener's keypop first: its channel is the listener's fd 4. */
 	if (id == KIND_LISTENER && keypop_spawn(&conffd) == NULL)
@@ -266,11 +257,7 @@ proc_spawn(enum proc_id id, int slot)
 		close(conffd);	/* its keypop sees the end */
 	if (p == NULL)
 		return NULL;
-	/*
-	 * Its page of counters (the control process, tablepop and
-	 * routepop count nothing: the parent counts lookups); without one
-	 * it serves uncounted (logged).
-	 */
+	/* Its page of counters; without one it serves uncounted. */
 	if (id != KIND_CONTROL && id != KIND_TABLE && id != KIND_ROUTE &&
 	    id != KIND_HTTP && (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
@@ -280,10 +267,7 @@ proc_spawn(enum proc_id id, int slot)
 	if (id == KIND_CONTROL)
 		apps_send_last(&p->chan);
 	p->slot = slot;
-	/*
-	 * Each listener takes its share of limit handshakes, so that
-	 * the shares add up to it.
-	 */
+	/* Each listener's share of limit handshakes. */
 	hs = conf->set.limit.handshakes;
 	if (id == KIND_LISTENER && nlisteners > 1 &&
 	    (conf->set.limit.handshakes = hs / nlisteners +
@@ -301,38 +285,28 @@ proc_spawn(enum proc_id id, int slot)
 	if (id == KIND_LISTENER) {
 		tickets_send(p);
 		health_send(&p->chan);
-	}
-	if (id == KIND_LISTENER)
 		log_debug("started listener %d of %d, pid %d", slot + 1,
 		    nlisteners, (int)p->pid);
-	else
+	} else
 		log_debug("started %s, pid %d", name, (int)p->pid);
 	if (sent == -1)
 		goto fail;
 
 	/* The listener's sockets, httppop's (auth_http) and lmtp's. */
-	{
-		struct msg_listen	 ml;
-		int			 fd;
-
-		for (i = 0; i < nlistens; i++) {
-			if (listen_kind(listens[i].flags) != id ||
-			    (id == KIND_LISTENER && listens[i].slot != -1 &&
-			    listens[i].slot != slot))
-				continue;
-			/* chan_send closes what it passes: keep ours. */
-			if ((fd = fcntl(listens[i].fd, F_DUPFD_CLOEXEC,
-			    0)) == -1) {
-				log_warn("cannot start %s: dup", name);
-				goto fail;
-			}
-			memset(&ml, 0, sizeof(ml));
-			ml.flags = listens[i].flags;
-			ml.pki = conf_pki_index(conf, listens[i].pki);
-			ml.sock = i;
-			ml.uid = listens[i].uid;
-			chan_send(&p->chan, MSG_PARENT_LISTEN, fd, &ml,
-			    sizeof(ml));
+	for (i = 0; i < nlistens; i++) {
+		if (listen_kind(listens[i].flags) != id ||
+		    (id == KIND_LISTENER && listens[i].slot != -1 &&
+		    listens[i].slot != slot))
+			continue;
+		memset(&ml, 0, sizeof(ml));
+		ml.flags = listens[i].flags;
+		ml.pki = conf_pki_index(conf, listens[i].pki);
+		ml.sock = i;
+		ml.uid = listens[i].uid;
+		if (send_dup(&p->chan, MSG_PARENT_LISTEN, listens[i].fd, &ml,
+		    sizeof(ml)) == -1) {
+			log_warn("cannot start %s: dup", name);
+			goto fail;
 		}
 	}
 	if (id == KIND_LISTENER)
@@ -358,8 +332,6 @@ proc_spawn(enum proc_id id, int slot)
 static void
 table_conf(struct chan *c)
 {
-	int	fd;
-
 	const struct {
 		int		 fd;
 		const char	*name;
@@ -373,21 +345,16 @@ table_conf(struct chan *c)
 	size_t			 i;
 
 	lookup_conf(c, conf);
-	/*
-	 * chan_send closes what it passes: ours are kept, not inherited.
-	 * Without one, its lookups fail: [SYS/TEMP], not "no such user".
-	 */
+	/* Without one, its lookups fail: [SYS/TEMP], not "no such user". */
 	for (i = 0; i < nitems(files); i++) {
 		if (files[i].fd == -1)
 			continue;
-		if ((fd = fcntl(files[i].fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-			log_warn("tablepop: table %s", files[i].name);
-			continue;
-		}
 		memset(&mf, 0, sizeof(mf));
 		(void)strlcpy(mf.name, files[i].name, sizeof(mf.name));
 		mf.kind = files[i].kind;
-		chan_send(c, MSG_PARENT_CONF_FILE, fd, &mf, sizeof(mf));
+		if (send_dup(c, MSG_PARENT_CONF_FILE, files[i].fd, &mf,
+		    sizeof(mf)) == -1)
+			log_warn("tablepop: table %s", files[i].name);
 	}
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }
@@ -402,35 +369,27 @@ route_conf(struct chan *c)
 {
 	static int		 pagefd = -1;
 	struct msg_routepage	 m;
-	int			 fd;
 
 	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
-	/* chan_send closes what it passes: ours are kept, not inherited. */
-	if (users.routefd != -1) {
-		if ((fd = fcntl(users.routefd, F_DUPFD_CLOEXEC, 0)) != -1)
-			chan_send(c, MSG_PARENT_CONF_ROUTE, fd, NULL, 0);
-		else
-			log_warn("routepop: the route file");
-	}
+	if (users.routefd != -1 && send_dup(c, MSG_PARENT_CONF_ROUTE,
+	    users.routefd, NULL, 0) == -1)
+		log_warn("routepop: the route file");
 	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
 	    ROUTEPAGE_SIZE)) == -1)
 		log_warn("routepop: the backends' page");
-	if (pagefd != -1 && (fd = fcntl(pagefd, F_DUPFD_CLOEXEC, 0)) != -1) {
-		memset(&m, 0, sizeof(m));
-		m.gen = conf_gen;
-		chan_send(c, MSG_PARENT_ROUTEPAGE, fd, &m, sizeof(m));
-	}
+	memset(&m, 0, sizeof(m));
+	m.gen = conf_gen;
+	if (pagefd != -1)
+		(void)send_dup(c, MSG_PARENT_ROUTEPAGE, pagefd, &m, sizeof(m));
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }
 
 /*
- * A listener's keypop (keypop.8): the one process that holds the pki
- * keys, the ones the parent checked with their certificates (certs.c),
- * sent to it alone, in the order of the pki statements.  It signs for
- * the one listener that gets *lfd, its end of their channel, as its
- * POPD_CONF_FD, and ends with it.  Reaped as any child; never restarted by itself: a new listener
- * comes with a new one.  NULL (logged) if it cannot start, or a key
- * file cannot be read now.
+ * A listener's keypop (keypop.8), the one process sent the pki keys the
+ * parent checked (certs.c), in the order of the pki statements.  It
+ * signs for the listener given *lfd, its end of their channel, and ends
+ * with it: never restarted by itself.  NULL (logged) if it cannot start
+ * or a key cannot be read now.
  */
 static struct proc *
 keypop_spawn(int *lfd)
@@ -488,13 +447,10 @@ keypop_spawn(int *lfd)
 }
 
 /*
- * The program a child of kind id runs: the core one, unless popd.conf
- * names an option only its -full image has: for authpop (authpop/auth.h)
- * app passwords, nginx's auth_http or a router's ticket key; for the
- * listener a proxy that may send PROXY headers, or a proxy-protocol
- * socket, bound at start and kept by a reload that dropped it from
- * popd.conf (bound sockets change only with a restart).  A reload starts
- * new ones, so one that adds or drops an option changes the program too.
+ * The program a child of kind id runs: the core one, unless an option
+ * only its -full image has is in use: for authpop (authpop/auth.h) app
+ * passwords, auth_http or a ticket key; for the listener a proxy, or a
+ * proxy-protocol socket still bound (a reload does not unbind it).
  */
 static const char *
 prog_path(enum proc_id id)
@@ -531,11 +487,7 @@ proc_exec(enum proc_id id, int conffd)
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		log_warn("cannot start %s", name);
-	/*
-	 * The listener, lmtp and control keep the name of the program
-	 * whose roles they are: their titles say "popd: listener" (proc.c).
-	 * child_spawn says why it failed.
-	 */
+	/* Titles say "popd: listener" (proc.c); child_spawn logs why. */
 	else if ((p->pid = child_spawn(prog_path(id), id == KIND_LISTENER ||
 	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
 	    conffd, name, NULL, NULL)) == -1) {
@@ -557,12 +509,10 @@ proc_exec(enum proc_id id, int conffd)
 }
 
 /*
- * A listener holds as many connections as its descriptors allow (two
- * each), or takes them again.  When every listener of its sockets is
- * full, one more is started on them: the number of sessions is the
- * machine's limit, not one process's.  The extra ones are not
- * restarted when they die and drain at the next reload, like the
- * others.
+ * A listener is full (its descriptors), or takes connections again.
+ * When every listener of its sockets is full, one more starts on them:
+ * sessions are the machine's limit, not one process's.  The extra ones
+ * are not restarted and drain at the next reload.
  */
 static void
 parent_listener_full(struct chan *c, const void *data, int fd)
@@ -622,10 +572,8 @@ listeners_check(const struct proc *why)
 }
 
 /*
- * The listeners besides the current one (slot 0), one per slot, each
- * on the sockets of its slot: started with the current one, and again
- * a second after one dies, for the clients the kernel steers to its
- * sockets wait in their backlog meanwhile.
+ * One listener for each slot but the current one's (0), started with it
+ * and a second after one dies: the clients steered to its sockets wait.
  */
 static void
 listeners_fill(int fd, short ev, void *arg)
@@ -661,9 +609,8 @@ listen_kind(int flags)
 }
 
 /*
- * The lmtp process runs for LMTP sockets only, httppop for auth-http
- * ones, the control process for its socket, routepop for a route,
- * keypop never by itself; the others always (tablepop too: it serves
+ * lmtp, httppop and control run for sockets of theirs, routepop for a
+ * route, keypop never by itself; the others always (tablepop serves
  * usertab).
  */
 int
@@ -673,7 +620,6 @@ proc_wanted(enum proc_id id)
 
 	if (id == KIND_ROUTE)
 		return conf->set.route[0] != '\0';
-	/* Each listener comes with its own (keypop_spawn). */
 	if (id == KIND_KEY)
 		return 0;
 	if (id != KIND_LMTP && id != KIND_CONTROL && id != KIND_HTTP)
@@ -694,17 +640,13 @@ proc_takeover(struct proc *p)
 	if (successor[p->id] == p)
 		successor[p->id] = NULL;
 	/*
-	 * Every listener, draining or not, the current authpop and
-	 * routepop; tablepop's own peers: every authpop, the current
-	 * routepop; routepop's: every httppop.
+	 * The control process's peers: every listener, the current authpop
+	 * and routepop, and the draining authpops, which still report the
+	 * app passwords they check (control.c).  tablepop's: every authpop,
+	 * the current routepop; routepop's: every httppop.
 	 */
 	if (p->id == KIND_AUTHPOP || p->id == KIND_ROUTE)
 		proc_link(p, current[KIND_CONTROL]);
-	/*
-	 * A new control process: the draining authpops too, which still
-	 * report the app passwords they check, then the current one, the
-	 * one it asks (control.c).
-	 */
 	if (p->id == KIND_CONTROL) {
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == KIND_LISTENER || q == current[KIND_ROUTE] ||
@@ -733,10 +675,8 @@ proc_takeover(struct proc *p)
 	if (prev != NULL && prev != p)
 		proc_drain(prev);
 	/*
-	 * A new configuration or certificates (prev): every other
-	 * listener drains too, those of the other slots and those
-	 * started for more connections, and the other slots start
-	 * anew.  A restart after a crash leaves them be.
+	 * A new configuration (prev): every other listener drains too, and
+	 * the other slots start anew.  A restart after a crash leaves them.
 	 */
 	if (p->id == KIND_LISTENER) {
 		TAILQ_FOREACH(q, &procs, entry)
@@ -752,14 +692,11 @@ proc_takeover(struct proc *p)
 }
 
 /*
- * What only the listeners, the current authpop or routepop know,
- * popctl's control process asks them itself (control.c); httppop's
- * routes go to routepop, routepop's and authpop's database questions
- * to tablepop.
- * p gets a channel to peer, and peer the other end (naming p), each
- * in the messages of peer's kind.  Each end closes with its process, so
- * neither waits on one that is gone (authpop's questions fail as
- * temporary), and the parent relays none of it.
+ * p gets a channel to peer, and peer the other end (naming p), in the
+ * messages of peer's kind: control asks the listeners, authpop and
+ * routepop itself, httppop asks routepop, routepop and authpop ask
+ * tablepop.  Each end closes with its process, and the parent relays
+ * none of it.
  */
 static void
 proc_link(struct proc *p, struct proc *peer)
@@ -814,10 +751,7 @@ proc_retire(enum proc_id id)
 	proc_drain(p);
 }
 
-/*
- * An authpop has loaded authtab, a tablepop its file tables: a
- * successor takes over now.
- */
+/* An authpop or tablepop has loaded its tables: a successor takes over. */
 void
 parent_ready(struct chan *c, const void *data, int fd)
 {
@@ -911,17 +845,13 @@ proc_exited(struct proc *p, int status)
 		ctlans_gone(p);
 	if (p->id == KIND_LMTP)
 		recipients_lmtp_gone(p->pid);
-	/* Its spool is gone with it. */
 	if (p->spoolslot != 0)
 		__atomic_store_n(&spoolpage->held[p->spoolslot - 1], 0,
 		    __ATOMIC_RELAXED);
 	if (p->id == KIND_TABLE)
 		lookup_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);
-	/*
-	 * The others of its slot may all be full; a dead current one is
-	 * restarted, one of another slot too (a second later).
-	 */
+	/* The others of its slot may all be full; another slot refills. */
 	if (p->id == KIND_LISTENER && !restart && !p->draining &&
 	    stop_done == NULL) {
 		listeners_check(p);
@@ -968,12 +898,9 @@ stop_timeout(int fd, short ev, void *arg)
 
 /*
  * popd stops: every child ends now but the lmtp processes, which drain
- * (lmtp.c: the sessions between transactions are closed, the others
- * once their message is answered), so that a message a delivery worker
- * has written is acknowledged to the MTA rather than sent again.  The
- * control process writes the app passwords' last uses as it ends
- * (control/lastuse.c).  The parent delivers for them meanwhile and
- * calls done once the last of them is reaped, or after STOP_LMTP_WAIT
+ * so that a message written is acknowledged, not sent again, and the
+ * control process, which writes the app passwords' last uses as it
+ * ends.  done is called once they are reaped, or after STOP_LMTP_WAIT
  * seconds.  Returns how many it waits for.
  */
 int

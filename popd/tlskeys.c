@@ -90,14 +90,11 @@ tickets_start(int life)
 }
 
 /*
- * A new key to every listener, every L/4; a draining one too: it still
- * makes TLS for its sessions' STLS, and libtls fails a handshake when it
- * has no key younger than L to issue a ticket with.  Not to one that
- * drains with another lifetime (a reload changed it): it would issue
- * tickets of its lifetime under the new ring's keys, which the new
- * listeners take.  Its own keys serve the handshakes it has left (of
- * connections made before the reload, within their deadlines): the
- * newest is good for 3L/4 at least.
+ * A new key to every listener, every L/4; a draining one too: libtls
+ * fails a handshake (its sessions' STLS) with no key younger than L.
+ * Not to one that drains with another lifetime (a reload changed it):
+ * it would issue tickets of its lifetime under the new ring's keys; its
+ * newest own key is good for 3L/4 at least.
  */
 static void
 tickets_rotate(int fd, short ev, void *arg)
