@@ -129,7 +129,6 @@ static void		sig_handler(int, short, void *);
 static void		child_exited(pid_t, int);
 
 static struct popd_args	 args;
-static const char	*conffile;		/* NULL: the flags' shorthand */
 /* What confpop -C is given at each load: our arguments, our directory. */
 static char		**popd_argv;
 static char		 popd_cwd[PATH_MAX] = "/";
@@ -162,8 +161,6 @@ main(int argc, char *argv[])
 	helper_path("confpop", SBINDIR "/popd", confpop_path);
 	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
-	if (!args.legacy)
-		conffile = strdup(conf->file);
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
@@ -321,7 +318,8 @@ exec_paths(const struct popd_conf *c)
 }
 
 /*
- * What the parent reads on SIGHUP, and the pki files it follows
+ * What the parent reads on SIGHUP (not popd.conf: confpop -C, whose
+ * exec leaves unveil behind, does), and the pki files it follows
  * (certs.c): for unveil(2) on OpenBSD.  A pki file that is a symbolic
  * link (certbot's live/ -> archive/) is unveiled as named, and the
  * directory of its target too: a renewal points the link at a new file
@@ -359,8 +357,6 @@ conf_files(const struct popd_conf *c)
 		files[n++] = c->set.quota.users;
 	if (c->set.route[0] != '\0' && c->set.routesrc == TABSRC_FILE)
 		files[n++] = c->set.route;
-	if (conffile != NULL)
-		files[n++] = conffile;
 	TAILQ_FOREACH(pki, &c->pkis, entry) {
 		files[n++] = pki->cert;
 		files[n++] = pki->key;
@@ -482,8 +478,8 @@ reload_answer(const char *why)
 	char				 left[64];
 
 	memset(&m, 0, sizeof(m));
-	if (conffile != NULL)
-		(void)strlcpy(m.conffile, conffile, sizeof(m.conffile));
+	if (!args.legacy)
+		(void)strlcpy(m.conffile, conf->file, sizeof(m.conffile));
 	(void)strlcpy(m.restart, rl.restart, sizeof(m.restart));
 	(void)snprintf(left, sizeof(left), "%d change%s need%s a restart of "
 	    "popd", rl.nrestart, rl.nrestart == 1 ? "" : "s",
@@ -801,8 +797,8 @@ reloaded(void)
 		log_info("tables changed on disk, now served: %s",
 		    tables_named(conf, 1));
 	else
-		log_info("reloaded %s%s%s%s", conffile ? conffile : "",
-		    conffile ? ", " : "", tables_named(conf, 0), left);
+		log_info("reloaded %s%s%s%s", args.legacy ? "" : conf->file,
+		    args.legacy ? "" : ", ", tables_named(conf, 0), left);
 	reload_answer(NULL);
 }
 

@@ -332,6 +332,14 @@ image(const char *name, struct popd_conf *conf, const char *out)
 		    "%s: count %zu spoiled, taken", name, i);
 		conf_free(back);
 	}
+	/* One file name more than CONF_MAXFILES: refused before any. */
+	memcpy(cut, buf, len);
+	n = CONF_MAXFILES + 1;
+	memcpy(cut + sizeof(n), &n, sizeof(n));
+	CHECK((back = conf_unimage(cut, len, &why)) == NULL &&
+	    strcmp(why, "too many entries") == 0,
+	    "%s: %u file names taken", name, (unsigned)n);
+	conf_free(back);
 	free(cut);
 	free(buf);
 
