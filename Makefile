@@ -79,9 +79,9 @@ LDFLAGS+=	${SANITIZE}
 # the UIDLs of other servers, the maildrop, Maildir++ quotas, the maildir
 # lock), for wrkrpop, mda and dlvrpop only.
 PROC_BASE=	common/log.o common/msg.o common/settings.o common/quotarule.o \
-		common/util.o common/proc.o common/sandbox.o common/addr.o \
-		common/stats.o compat/compat.o common/protocheck.o \
-		common/landlock.o
+		common/util.o common/proc.o common/sandbox.o common/sandbox_linux.o \
+		common/addr.o common/stats.o compat/compat.o \
+		common/protocheck.o common/landlock.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
 STORE_OBJS=	store/maildir.o store/crlf.o store/popcache.o \
 		store/popcache_scan.o store/oldids.o store/maildrop.o \
@@ -205,7 +205,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/table.h common/landlock.h \
 		common/apppass.h common/authhttp.h \
 		common/pop3.h store/crlf.h store/maildir.h store/maildrop.h \
-		store/popcache.h store/popcache_file.h common/sandbox.h \
+		store/popcache.h store/popcache_file.h common/sandbox.h common/sandbox_linux.h \
 		common/addr.h common/proc.h \
 		conf/popd.h compat/compat.h conf/config.h \
 		store/oldids.h common/chan.h common/settings.h conf/parent.h \
@@ -300,8 +300,8 @@ ${CONFPOP_OBJS}: confpop/confpop.h
 # without the filter it makes) and prints common/sc_wrkrpop.h, which
 # sandbox.c includes (test_scfilter proves the two the same).
 SCFILTER!=	if [ "`uname -s`" = Linux ]; then echo common/sc_wrkrpop.h; fi
-MKFILTER_OBJS=	common/mkfilter.o common/sandbox-mkfilter.o common/landlock.o \
-		common/log.o compat/compat.o
+MKFILTER_OBJS=	common/mkfilter.o common/sandbox-mkfilter.o common/sandbox_linux.o \
+		common/landlock.o common/log.o compat/compat.o
 common/sandbox.o: ${SCFILTER}
 common/sandbox-mkfilter.o: common/sandbox.c ${HDRS}
 	${CC} ${CFLAGS} -DSANDBOX_MKFILTER -c common/sandbox.c -o $@
@@ -444,7 +444,8 @@ regress/unit/test_openreg: regress/unit/test_openreg.o common/util.o \
     common/log.o compat/compat.o
 	${CC} ${LDFLAGS} -o $@ regress/unit/test_openreg.o common/util.o \
 	    common/log.o compat/compat.o ${LDLIBS}
-TEST_SCFILTER_OBJS=	common/sandbox.o common/landlock.o common/log.o \
+TEST_SCFILTER_OBJS=	common/sandbox.o common/sandbox_linux.o common/landlock.o \
+			common/log.o \
 			compat/compat.o
 regress/unit/test_scfilter: regress/unit/test_scfilter.o \
     ${TEST_SCFILTER_OBJS}
@@ -871,7 +872,8 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
 		store/oldids.c store/quota.c store/kept.c \
 		store/maildir.c store/popcache.c store/popcache_scan.c \
 		common/util.c common/proc.c \
-		common/sandbox.c common/log.c common/msg.c common/table.c common/pwscheme.c \
+		common/sandbox.c common/sandbox_linux.c common/log.c common/msg.c \
+		common/table.c common/pwscheme.c \
 		common/b64.c common/landlock.c \
 		common/proto.c common/peers.c common/protocheck.c \
 		common/settings.c common/quotarule.c common/stats.c \

@@ -157,7 +157,10 @@ def gmake_lines(*args):
 # tickets (compat/ticketfix.c); OpenBSD's libtls needs no such fix.
 # Keys held by keypop: compat/tlssign.c reaches OpenSSL under libretls,
 # OpenBSD's libtls has a sign callback (compat/tlssign_openbsd.c).
-LINUX_ONLY = {"compat/ticketfix", "compat/tlssign", "common/landlock"}
+# Landlock and seccomp (common/landlock.c, common/sandbox_linux.c):
+# pledge(2) and unveil(2) in sandbox.c stand for them.
+LINUX_ONLY = {"compat/ticketfix", "compat/tlssign", "common/landlock",
+              "common/sandbox_linux"}
 OPENBSD_ONLY = {"compat/tlssign_openbsd"}
 
 
