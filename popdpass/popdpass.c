@@ -78,29 +78,6 @@ static struct {
 	int		 bar;		/* -B */
 } opt;
 
-__dead static void	usage(const char *);
-static void		wipe(void);
-static void		read_tty(const char *);
-static void		read_stdin(void);
-static int		passwd_line(const char *, size_t);
-static int		password_field(const char *, int, char *, size_t,
-			    size_t *, size_t *);
-static const char	*load_check(char *, int, const char *, const char *,
-			    char *, size_t);
-static int		convert_line(const char *, size_t, const char *,
-			    size_t, int, int, char *, size_t, size_t *,
-			    size_t *);
-static int		conv_seen(void *, char *, char *, size_t);
-static int		conv_check(const char *, void *);
-static void		grow(char **, size_t, size_t *, size_t);
-static void		put(char **, size_t *, size_t *, const char *, size_t);
-static int		convert(const char *, int);
-static void		parse_args(int, char *[]);
-static void		check_args(void);
-static void		check_user(const char *);
-static int		apps(int, char *[]);
-static int		new_hash(const char *);
-
 /* why, if not NULL, is said first. */
 __dead static void
 usage(const char *why)
@@ -190,37 +167,6 @@ read_stdin(void)
 		    "from standard input)");
 }
 
-int
-main(int argc, char *argv[])
-{
-	if (atexit(wipe) != 0)
-		err(1, "atexit");
-	/* No core file may hold the password. */
-	if (compat_nocoredump() == -1)
-		err(1, "cannot disable core dumps");
-	/* apppass_scan says a file's bad lines through the log. */
-	log_init(1, LOG_AUTH);
-	log_procinit("");
-
-	parse_args(argc, argv);
-	argc -= optind;
-	argv += optind;
-	check_args();
-	if (opt.add != NULL || opt.revoke != NULL || opt.bar)
-		return apps(argc, argv);
-	if (opt.plainfile != NULL) {
-		if (argc != 0 || opt.fromstdin)
-			usage(NULL);
-		return convert(opt.plainfile, opt.cost);
-	}
-	if (argc > 1)
-		usage("one user name at most, and never the password");
-	/* The rule authtab loading applies: fail now, not at HUP. */
-	if (argc == 1)
-		check_user(argv[0]);
-	return new_hash(argc == 1 ? argv[0] : NULL);
-}
-
 static void
 parse_args(int argc, char *argv[])
 {
@@ -272,12 +218,7 @@ parse_args(int argc, char *argv[])
 			usage(NULL);
 		}
 	}
-}
-
-/* Options that go together, or with -A, -R or -B alone. */
-static void
-check_args(void)
-{
+	/* Options that go together, or with -A, -R or -B alone. */
 	if ((opt.add != NULL) + (opt.revoke != NULL) + opt.bar > 1)
 		usage("-A, -R and -B: one at a time");
 	if (opt.add == NULL && (opt.expiry != NULL || opt.nets != NULL ||
@@ -824,4 +765,34 @@ replace(const char *file, const struct stat *st, const char *buf,
 		close(out);
 	(void)unlink(tmp);
 	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (atexit(wipe) != 0)
+		err(1, "atexit");
+	/* No core file may hold the password. */
+	if (compat_nocoredump() == -1)
+		err(1, "cannot disable core dumps");
+	/* apppass_scan says a file's bad lines through the log. */
+	log_init(1, LOG_AUTH);
+	log_procinit("");
+
+	parse_args(argc, argv);
+	argc -= optind;
+	argv += optind;
+	if (opt.add != NULL || opt.revoke != NULL || opt.bar)
+		return apps(argc, argv);
+	if (opt.plainfile != NULL) {
+		if (argc != 0 || opt.fromstdin)
+			usage(NULL);
+		return convert(opt.plainfile, opt.cost);
+	}
+	if (argc > 1)
+		usage("one user name at most, and never the password");
+	/* The rule authtab loading applies: fail now, not at HUP. */
+	if (argc == 1)
+		check_user(argv[0]);
+	return new_hash(argc == 1 ? argv[0] : NULL);
 }
