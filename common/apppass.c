@@ -50,10 +50,6 @@
 
 static const char	symbols[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
-static int	parse_from(char *, struct apprec *, char *, size_t);
-static int	appline_add(void *, const char *, const char *, size_t);
-static int	appline_cmp(const void *, const void *);
-
 /*
  * The secret in pass, as APP_SECRETLEN symbols into norm (its size
  * APP_SECRETLEN + 1): 1, or 0 if pass is no app password's form.
@@ -74,14 +70,12 @@ apppass_shaped(const char *pass, char *norm)
 		else if (c == 'i' || c == 'l')
 			c = '1';
 		if (strchr(symbols, c) == NULL || c == '\0' ||
-		    n >= APP_SECRETLEN) {
-			explicit_bzero(norm, APP_SECRETLEN + 1);
-			return 0;
-		}
+		    n >= APP_SECRETLEN)
+			break;
 		norm[n++] = c;
 	}
 	norm[n] = '\0';
-	if (n != APP_SECRETLEN) {
+	if (*p != '\0' || n != APP_SECRETLEN) {
 		explicit_bzero(norm, APP_SECRETLEN + 1);
 		return 0;
 	}
@@ -510,8 +504,7 @@ apppass_scan(const char *file, apppass_fn fn, void *arg)
 		log_warn("%s", file);
 		bad = 1;
 	}
-	if (line != NULL)
-		free(line);
+	free(line);
 	fclose(fp);
 	return bad ? -1 : 0;
 }
