@@ -30,17 +30,14 @@
 #include <linux/sockios.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+
+#include <crypt.h>
+#include <shadow.h>
 #endif
 
-#ifdef __linux__
-#include <crypt.h>
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#ifdef __linux__
-#include <shadow.h>
-#endif
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -630,10 +627,7 @@ compat_cork(int fd, int on)
 #endif
 }
 
-/*
- * The bytes we sent on a unix socket that its peer has not read yet
- * (Linux SIOCOUTQ); 0 where the system does not say.  -1 with errno.
- */
+/* Linux SIOCOUTQ (compat.h). */
 int
 compat_unread(int fd)
 {
