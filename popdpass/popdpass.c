@@ -108,11 +108,8 @@ read_tty(const char *user)
 {
 	char	prompt[POPD_MAXUSER + 32];
 
-	if (user != NULL)
-		(void)snprintf(prompt, sizeof(prompt), "Password for %s: ",
-		    user);
-	else
-		(void)strlcpy(prompt, "Password: ", sizeof(prompt));
+	(void)snprintf(prompt, sizeof(prompt), "Password%s%s: ",
+	    user != NULL ? " for " : "", user != NULL ? user : "");
 	if (readpassphrase(prompt, pass, sizeof(pass),
 	    RPP_REQUIRE_TTY) == NULL)
 		err(1, "no terminal to read the password from "
@@ -280,10 +277,8 @@ new_hash(const char *user)
 		err(1, "the new hash does not verify");
 	explicit_bzero(pass, sizeof(pass));
 
-	if (user != NULL)
-		printf("%s\t%s\n", user, hash);
-	else
-		printf("%s\n", hash);
+	printf("%s%s%s\n", user != NULL ? user : "", user != NULL ? "\t" : "",
+	    hash);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
 	return 0;
