@@ -445,20 +445,18 @@ scram_parse(const char *b, struct pwhash *ph)
 static int
 parse_bare(const char *h, struct pwhash *ph)
 {
-	const struct pwscheme	*s;
-	size_t			 i;
+	size_t	i;
 
 	for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
 		if (strncmp(h, bare[i].start, strlen(bare[i].start)) == 0)
 			break;
 	if (i == sizeof(bare) / sizeof(bare[0]))
 		return -1;
-	s = &bare[i].s;
-	ph->s = s;
-	ph->flags = s->flags;
+	ph->s = &bare[i].s;
+	ph->flags = ph->s->flags;
 	ph->crypt = h;
-	return (s->method == PWM_ARGON2 ? argon2_valid(h, bare[i].start, ph) :
-	    crypt_valid(h, ph)) ? 0 : -1;
+	return (ph->s->method == PWM_ARGON2 ? argon2_valid(h, bare[i].start,
+	    ph) : crypt_valid(h, ph)) ? 0 : -1;
 }
 
 /*
@@ -471,7 +469,6 @@ parse_digest(const struct pwscheme *s, int enc, const char *body,
 {
 	int	given;
 
-	/* Dovecot's MD5: md5crypt, else an MD5 digest. */
 	if (strcasecmp(s->name, "MD5") == 0 &&
 	    strncmp(body, "$1$", 3) == 0) {
 		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
@@ -588,13 +585,11 @@ const char *
 pwscheme_name(const char *h)
 {
 	struct pwhash	 ph;
-	const char	*name;
 
 	if (pwscheme_parse(h, &ph) == -1)
 		return "";
-	name = pwscheme_hname(&ph);
 	explicit_bzero(ph.raw, sizeof(ph.raw));
-	return name;
+	return pwscheme_hname(&ph);
 }
 
 /* pwscheme_name of a hash parsed already: a load counts it in one parse. */
@@ -611,11 +606,10 @@ pwscheme_hname(const struct pwhash *ph)
 /*
  * Whether hash may stand in a table: 0 if so, with its kind's name in
  * *kind; else -1 and why, a sentence for the admin (never the value):
- * a kind popd does not know ({OTP}, {SKEY}: one-time passwords; no
- * password can be had from it, the user's is to be reset),
- * a weak one without weakok, a password in
- * clear or its equivalent with how to get rid of it, a cost over its
- * kind's ceiling unless weakok has PWA_COSTLY.
+ * a kind popd does not know ({OTP}, {SKEY}: the user's password is to
+ * be reset), a weak one without weakok, a password in clear or its
+ * equivalent with how to get rid of it, a cost over its kind's ceiling
+ * unless weakok has PWA_COSTLY.
  */
 int
 pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
