@@ -367,9 +367,6 @@ compat_getpwent(struct passwd *pwbuf, char *buf, size_t len,
 	}
 	return *pw == NULL ? r : 0;
 #else
-	(void)pwbuf;
-	(void)buf;
-	(void)len;
 	errno = 0;
 	if ((*pw = getpwent()) == NULL && errno != 0 && errno != ENOENT)
 		return errno;
@@ -433,7 +430,6 @@ compat_spool_seal(int fd)
 	return fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
 	    F_SEAL_GROW | F_SEAL_SEAL);
 #else
-	(void)fd;
 	return 0;
 #endif
 }
