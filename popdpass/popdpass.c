@@ -466,8 +466,7 @@ convert_line(const char *file, size_t lineno, const char *p, size_t clen,
  done:
 	explicit_bzero(&ph, sizeof(ph));
 	freezero(content, clen + 1);
-	if (line != NULL)
-		freezero(line, linelen);
+	freezero(line, linelen);
 	if (bad != NULL) {
 		warnx("%s:%zu: \"%s\": not converted: %s", file, lineno, name,
 		    bad);
@@ -619,8 +618,7 @@ convert(const char *file, int cost)
 		replace(file, &st, out, olen, conv_check, &cv);
 	close(fd);
 	freezero(buf, len);
-	if (out != NULL)
-		freezero(out, ocap);
+	freezero(out, ocap);
 	for (i = 0; i < cv.n; i++)
 		free(cv.c[i].val);
 	free(cv.c);
