@@ -24,16 +24,12 @@
  * Standard input is read with read(2), one byte at a time, so that no
  * stdio buffer keeps a copy and nothing after the first line is taken.
  *
- * With -P it hashes the passwords in clear of a table, Dovecot's
- * {PLAIN} lines, in place (convert): an authtab's or a passwd-file's,
- * each read as popd reads it (table.c), nothing else changed; the
- * buffers that held them are wiped.
- *
- * With -A, -R and -B it makes, revokes and bars: app passwords
- * (apppass.h), a secret popdpass draws and shows once, of which only a
- * keyed hash is kept.  A file of them, or -P's table, is changed under
- * flock(2), so that two runs do not lose each other's line, and
- * replaced whole by rename(2), so that popd never reads half of one.
+ * With -P it hashes the passwords in clear of a table in place
+ * (convert), and wipes the buffers that held them; with -A, -R and -B
+ * it makes, revokes and bars app passwords (apps.c).  A file of them,
+ * or -P's table, is changed under flock(2), so that two runs do not
+ * lose each other's line, and replaced whole by rename(2), so that
+ * popd never reads half of one.
  */
 #include <sys/types.h>
 #include <sys/file.h>
