@@ -228,18 +228,14 @@ peer_parse(const char *text, struct peeraddr *p)
 	port = strtonum(colon, 0, 65535, &errstr);
 	if (errstr != NULL)
 		return -1;
-	if (buf[0] == '[') {
+	af = buf[0] == '[' ? AF_INET6 : AF_INET;
+	if (af == AF_INET6) {
 		if (colon - buf < 3 || colon[-2] != ']')
 			return -1;
 		colon[-2] = '\0';
-		af = AF_INET6;
-		if (inet_pton(af, buf + 1, a) != 1)
-			return -1;
-	} else {
-		af = AF_INET;
-		if (inet_pton(af, buf, a) != 1)
-			return -1;
 	}
+	if (inet_pton(af, buf + (af == AF_INET6), a) != 1)
+		return -1;
 	return peer_set(p, af, a, port);
 }
 
@@ -298,13 +294,10 @@ peer_log(const struct peeraddr *p, char *buf, size_t len)
 {
 	char	host[INET6_ADDRSTRLEN];
 
-	if (p->af == 0 || inet_ntop(p->af, p->a, host, sizeof(host)) == NULL)
-		(void)snprintf(buf, len, "unknown");
-	else if (p->port == 0)
-		/* nginx's Client-IP: an address without a port. */
-		(void)snprintf(buf, len, "%s", host);
-	else
-		(void)snprintf(buf, len, "%s port %u", host, (unsigned)p->port);
+	if (p->af == 0 || p->port == 0 ||
+	    inet_ntop(p->af, p->a, host, sizeof(host)) == NULL)
+		return peer_str(p, buf, len);
+	(void)snprintf(buf, len, "%s port %u", host, (unsigned)p->port);
 	return buf;
 }
 

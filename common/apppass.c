@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sha2.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,17 @@
 
 static const char	symbols[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
-static int	parse_from(char *, struct apprec *, char *, size_t);
-static int	appline_add(void *, const char *, const char *, size_t);
-static int	appline_cmp(const void *, const void *);
+/* why, of len bytes, says fmt: -1. */
+static int __attribute__((__format__ (printf, 3, 4)))
+refuse(char *why, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /*
  * The secret in pass, as APP_SECRETLEN symbols into norm (its size
@@ -74,14 +83,12 @@ apppass_shaped(const char *pass, char *norm)
 		else if (c == 'i' || c == 'l')
 			c = '1';
 		if (strchr(symbols, c) == NULL || c == '\0' ||
-		    n >= APP_SECRETLEN) {
-			explicit_bzero(norm, APP_SECRETLEN + 1);
-			return 0;
-		}
+		    n >= APP_SECRETLEN)
+			break;
 		norm[n++] = c;
 	}
 	norm[n] = '\0';
-	if (n != APP_SECRETLEN) {
+	if (*p != '\0' || n != APP_SECRETLEN) {
 		explicit_bzero(norm, APP_SECRETLEN + 1);
 		return 0;
 	}
@@ -184,10 +191,8 @@ apppass_key(const char *path, struct appkey *key, char *why, size_t len)
 	int		 fd, r;
 
 	memset(key, 0, sizeof(*key));
-	if ((fd = open_regular(path, &errstr)) == -1) {
-		(void)snprintf(why, len, "%s", errstr);
-		return -1;
-	}
+	if ((fd = open_regular(path, &errstr)) == -1)
+		return refuse(why, len, "%s", errstr);
 	r = apppass_keyfd(fd, key, why, len);
 	close(fd);
 	return r;
@@ -246,16 +251,12 @@ parse_from(char *s, struct apprec *r, char *why, size_t len)
 	if (strcmp(s, "any") == 0)
 		return 0;
 	while ((net = strsep(&s, ";")) != NULL) {
-		if (r->nnets == APP_MAXNETS) {
-			(void)snprintf(why, len, "more than %d networks",
+		if (r->nnets == APP_MAXNETS)
+			return refuse(why, len, "more than %d networks",
 			    APP_MAXNETS);
-			return -1;
-		}
-		if (net_parse(net, &r->nets[r->nnets], &errstr) == -1) {
-			(void)snprintf(why, len, "network \"%s\": %s", net,
+		if (net_parse(net, &r->nets[r->nnets], &errstr) == -1)
+			return refuse(why, len, "network \"%s\": %s", net,
 			    errstr);
-			return -1;
-		}
 		r->nnets++;
 	}
 	return 0;
@@ -269,10 +270,8 @@ apppass_parse(const char *text, struct apprec *r, char *why, size_t len)
 	size_t	 n = 0, i;
 
 	memset(r, 0, sizeof(*r));
-	if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf)) {
-		(void)snprintf(why, len, "record too long");
-		return -1;
-	}
+	if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf))
+		return refuse(why, len, "record too long");
 	p = buf;
 	while (n < nitems(f)) {
 		p += strspn(p, " \t");
@@ -285,54 +284,41 @@ apppass_parse(const char *text, struct apprec *r, char *why, size_t len)
 	}
 	p += strspn(p, " \t");
 	if (n == 2 && strcmp(f[0], "main") == 0) {
-		if (strcmp(f[1], "barred") != 0) {
-			(void)snprintf(why, len, "\"main\" is followed by "
+		if (strcmp(f[1], "barred") != 0)
+			return refuse(why, len, "\"main\" is followed by "
 			    "\"barred\" or nothing else");
-			return -1;
-		}
 		(void)strlcpy(r->label, "main", sizeof(r->label));
 		return 0;
 	}
-	if (n != 5 || *p != '\0') {
-		(void)snprintf(why, len, "%s fields, not 5: label hash "
+	if (n != 5 || *p != '\0')
+		return refuse(why, len, "%s fields, not 5: label hash "
 		    "created expires from", n < 5 ? "fewer" : "more");
-		return -1;
-	}
-	if (!apppass_valid_label(f[0])) {
-		(void)snprintf(why, len, "label \"%.40s\": 1 to %d letters, "
+	if (!apppass_valid_label(f[0]))
+		return refuse(why, len, "label \"%.40s\": 1 to %d letters, "
 		    "digits, \".\", \"_\" or \"-\", not \"main\"", f[0],
 		    APP_LABELMAX);
-		return -1;
-	}
 	(void)strlcpy(r->label, f[0], sizeof(r->label));
 	if (strlen(f[1]) != APP_HASHLEN ||
 	    strncmp(f[1], APP_HASHPFX, sizeof(APP_HASHPFX) - 1) != 0 ||
 	    strspn(f[1] + sizeof(APP_HASHPFX) - 1, "0123456789abcdef") !=
-	    2 * APP_MACLEN) {
-		(void)snprintf(why, len, "app password \"%s\": the hash is "
+	    2 * APP_MACLEN)
+		return refuse(why, len, "app password \"%s\": the hash is "
 		    "not %s and %d hex digits", r->label, APP_HASHPFX,
 		    2 * APP_MACLEN);
-		return -1;
-	}
 	(void)strlcpy(r->hash, f[1], sizeof(r->hash));
-	if (utc_parse(f[2], &r->created) == -1) {
-		(void)snprintf(why, len, "app password \"%s\": created "
+	if (utc_parse(f[2], &r->created) == -1)
+		return refuse(why, len, "app password \"%s\": created "
 		    "\"%.24s\" is not YYYY-MM-DDTHH:MM:SSZ", r->label, f[2]);
-		return -1;
-	}
 	if (strcmp(f[3], "never") == 0)
 		r->expires = 0;
-	else if (utc_parse(f[3], &r->expires) == -1) {
-		(void)snprintf(why, len, "app password \"%s\": expires "
+	else if (utc_parse(f[3], &r->expires) == -1)
+		return refuse(why, len, "app password \"%s\": expires "
 		    "\"%.24s\" is not YYYY-MM-DDTHH:MM:SSZ or never",
 		    r->label, f[3]);
-		return -1;
-	}
 	if (parse_from(f[4], r, why, len) == -1) {
 		i = strlen(why);
-		(void)snprintf(why + i, len - i, " (app password \"%s\")",
+		return refuse(why + i, len - i, " (app password \"%s\")",
 		    r->label);
-		return -1;
 	}
 	return 0;
 }
@@ -349,28 +335,22 @@ apppass_split(const char *joined, struct apprec *recs, size_t max,
 	char	 buf[APP_RECSMAX], *p, *rec;
 	size_t	 n = 0, i;
 
-	if (strlcpy(buf, joined, sizeof(buf)) >= sizeof(buf)) {
-		(void)snprintf(why, len, "records longer than %d bytes",
+	if (strlcpy(buf, joined, sizeof(buf)) >= sizeof(buf))
+		return refuse(why, len, "records longer than %d bytes",
 		    APP_RECSMAX - 1);
-		return -1;
-	}
 	p = buf;
 	while ((rec = strsep(&p, ",")) != NULL) {
 		rec += strspn(rec, " \t");
 		if (*rec == '\0')
 			continue;
-		if (n == max) {
-			(void)snprintf(why, len, "more than %zu records", max);
-			return -1;
-		}
+		if (n == max)
+			return refuse(why, len, "more than %zu records", max);
 		if (apppass_parse(rec, &recs[n], why, len) == -1)
 			return -1;
 		for (i = 0; i < n; i++)
-			if (strcmp(recs[i].label, recs[n].label) == 0) {
-				(void)snprintf(why, len, "label \"%s\" twice",
+			if (strcmp(recs[i].label, recs[n].label) == 0)
+				return refuse(why, len, "label \"%s\" twice",
 				    recs[n].label);
-				return -1;
-			}
 		n++;
 	}
 	return n;
@@ -510,8 +490,7 @@ apppass_scan(const char *file, apppass_fn fn, void *arg)
 		log_warn("%s", file);
 		bad = 1;
 	}
-	if (line != NULL)
-		free(line);
+	free(line);
 	fclose(fp);
 	return bad ? -1 : 0;
 }

@@ -41,25 +41,10 @@ http_token(const char *s, size_t n)
 {
 	size_t	i;
 
-	if (n == 0)
-		return 0;
 	for (i = 0; i < n; i++)
 		if (!is_tchar(s[i]))
 			return 0;
-	return 1;
-}
-
-/* Append s to buf, of size bytes, *len used.  -1 if it does not fit. */
-static int
-append(char *buf, size_t size, size_t *len, const char *s)
-{
-	size_t	n = strlen(s);
-
-	if (n >= size - *len)
-		return -1;
-	memcpy(buf + *len, s, n + 1);
-	*len += n;
-	return 0;
+	return n > 0;
 }
 
 /*
@@ -73,27 +58,25 @@ size_t
 http_answer(char *buf, size_t size, const char *status,
     const char *const *headers)
 {
-	size_t	len = 0, i;
+	size_t	len, i;
 
 	if (size == 0)
 		return 0;
 	buf[0] = '\0';
 	if (strpbrk(status, "\r\n") != NULL)
 		return 0;
-	if (append(buf, size, &len, "HTTP/1.0 200 OK\r\nAuth-Status: ") ==
-	    -1 || append(buf, size, &len, status) == -1 ||
-	    append(buf, size, &len, "\r\n") == -1)
+	if (strlcat(buf, "HTTP/1.0 200 OK\r\nAuth-Status: ", size) >= size ||
+	    strlcat(buf, status, size) >= size ||
+	    strlcat(buf, "\r\n", size) >= size)
 		goto fail;
-	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
+	for (i = 0; headers != NULL && headers[i] != NULL; i++)
 		if (strpbrk(headers[i], "\r\n") != NULL ||
 		    !http_token(headers[i], strcspn(headers[i], ":")) ||
-		    headers[i][strcspn(headers[i], ":")] != ':')
+		    headers[i][strcspn(headers[i], ":")] != ':' ||
+		    strlcat(buf, headers[i], size) >= size ||
+		    strlcat(buf, "\r\n", size) >= size)
 			goto fail;
-		if (append(buf, size, &len, headers[i]) == -1 ||
-		    append(buf, size, &len, "\r\n") == -1)
-			goto fail;
-	}
-	if (append(buf, size, &len, "\r\n") == -1 || len > HTTP_MAXANSWER)
+	if ((len = strlcat(buf, "\r\n", size)) >= size || len > HTTP_MAXANSWER)
 		goto fail;
 	return len;
 fail:

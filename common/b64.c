@@ -47,14 +47,13 @@ b64_decode(const char *s, unsigned char *out, size_t outsz, size_t *len)
 	for (i = 0; i < n; i += 4) {
 		acc = 0;
 		for (k = 0; k < 4; k++) {
-			if (i + k >= n - pad) {
-				acc <<= 6;
+			acc <<= 6;
+			if (i + k >= n - pad)
 				continue;
-			}
 			/* No NUL before n: strchr finds no terminator. */
 			if ((p = strchr(b64_alphabet, s[i + k])) == NULL)
 				return -1;
-			acc = acc << 6 | (unsigned long)(p - b64_alphabet);
+			acc |= (unsigned long)(p - b64_alphabet);
 		}
 		out[o++] = acc >> 16;
 		if (i + 4 < n || pad < 2)

@@ -113,20 +113,6 @@ static const struct {
 	{ "$argon2id$",	{ "argon2id",		0,	  PWM_ARGON2,	0 } },
 };
 
-static size_t	crypt64_span(const char *);
-static int	crypt_valid(const char *, struct pwhash *);
-static int	yescrypt_cost(const char *, struct pwhash *);
-static int	argon2_valid(const char *, const char *, struct pwhash *);
-static int	pbkdf2_parse(const char *, struct pwhash *);
-static int	scram_parse(const char *, struct pwhash *);
-static int	decode(const char *, int, struct pwhash *);
-static int	unhex(const char *, unsigned char *, size_t, size_t *);
-static int	parse_bare(const char *, struct pwhash *);
-static int	parse_digest(const struct pwscheme *, int, const char *,
-		    struct pwhash *);
-static int	parse_body(const struct pwscheme *, int, const char *,
-		    struct pwhash *);
-
 size_t
 pwscheme_dlen(int digest)
 {
@@ -144,24 +130,333 @@ pwscheme_dlen(int digest)
 	return 0;
 }
 
+/* A cost over its kind's ceiling, over (pwscheme.h): never checked. */
+static void
+ceiling(struct pwhash *ph, int over, const char *what)
+{
+	if (over) {
+		ph->flags |= PWS_COSTLY;
+		ph->over = what;
+	}
+}
+
+/*
+ * How many of s's first characters are crypt(3)'s base64 ("./A-Za-z0-9"):
+ * glibc's strspn(3) is slow with a set of 64, and a million users'
+ * authtab is checked a line at a time.
+ */
+static size_t
+crypt64_span(const char *s)
+{
+	const char	*p = s;
+
+	/* A-Z, a-z (bit 0x20 set: a-z alone), and "./0123456789" in a run. */
+	while ((unsigned char)((*p | 0x20) - 'a') < 26 ||
+	    (unsigned char)(*p - '.') < 12)
+		p++;
+	return p - s;
+}
+
+/*
+ * One of yescrypt's numbers at *s, in its own variable-length base64
+ * (libxcrypt's alg-yescrypt-common.c): the first character says how
+ * many follow.  -1 if malformed.
+ */
+static int64_t
+yescrypt_number(const char **s, int64_t min)
+{
+	static const char	 itoa64[] = "./0123456789"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const char		*c;
+	int64_t			 v = min, start = 0, end = 47, bits = 0;
+	int			 more = 0;
+
+	if (**s == '\0' || (c = strchr(itoa64, **s)) == NULL)
+		return -1;
+	(*s)++;
+	while (c - itoa64 > end) {
+		v += (end + 1 - start) << bits;
+		start = end + 1;
+		end = start + (62 - end) / 2;
+		more++;
+		bits += 6;
+	}
+	v += (c - itoa64 - start) << bits;
+	for (; more > 0; more--) {
+		if (**s == '\0' || (c = strchr(itoa64, **s)) == NULL)
+			return -1;
+		(*s)++;
+		bits -= 6;
+		v += (int64_t)(c - itoa64) << bits;
+	}
+	return v;
+}
+
+/*
+ * yescrypt's parameters after "$y$": flavour, log2 N, r, and maybe
+ * which of p, t, g and a ROM follow, then '$'.  Its memory is
+ * 128 x N x r bytes, for the shared budget of the memory-hard kinds
+ * (authpop/check.c); its ceiling is on that times p and t + 1, which
+ * multiply its time.  g and a ROM crypt(3) does not take: malformed.
+ */
+static int
+yescrypt_cost(const char *s, struct pwhash *ph)
+{
+	int64_t		 nlog2, r, have = 0, par = 1, t = 0;
+	uint64_t	 units, max = (uint64_t)PWS_MEMHARD_KIB * 8;
+
+	if (yescrypt_number(&s, 0) == -1 ||
+	    (nlog2 = yescrypt_number(&s, 1)) == -1 || nlog2 > 63 ||
+	    (r = yescrypt_number(&s, 1)) == -1)
+		return 0;
+	if (*s != '$' && (have = yescrypt_number(&s, 1)) == -1)
+		return 0;
+	if ((have & ~3) != 0 ||
+	    ((have & 1) && (par = yescrypt_number(&s, 2)) == -1) ||
+	    ((have & 2) && (t = yescrypt_number(&s, 1)) == -1) || *s != '$')
+		return 0;
+	/* In units of 128 bytes; each factor is below 2^37. */
+	units = nlog2 > 40 ? max + 1 : (uint64_t)1 << nlog2;
+	if (units <= max)
+		units *= (uint64_t)r;
+	ph->kib = units <= max ? (units + 7) / 8 : PWS_MEMHARD_KIB + 1;
+	if (units <= max)
+		units *= (uint64_t)par;
+	if (units <= max)
+		units *= (uint64_t)t + 1;
+	ceiling(ph, units > max,
+	    "N x r x p x (t + 1) x 128 bytes at most 256 MiB");
+	return 1;
+}
+
+/*
+ * crypt(3) hashes popd checks: bcrypt, SHA-crypt as smtpctl makes,
+ * yescrypt (Debian's and Fedora's shadow files), and md5crypt ($1$,
+ * PostfixAdmin's old default: weak).  A cost over its kind's ceiling
+ * (pwscheme.h) makes the hash PWS_COSTLY, as musl's crypt(3) refuses
+ * SHA-crypt's rounds over its own.
+ */
+static int
+crypt_valid(const char *h, struct pwhash *ph)
+{
+	size_t		 len = strlen(h), n;
+	unsigned long	 rounds = 0;
+	const char	*p;
+	int		 cost;
+
+	/* "$2b$NN$" and 53 characters of bcrypt's base64, cost 4..31. */
+	if (len == 60 && h[0] == '$' && h[1] == '2' &&
+	    (h[2] == 'a' || h[2] == 'b' || h[2] == 'y') && h[3] == '$' &&
+	    isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
+	    h[6] == '$') {
+		cost = (h[4] - '0') * 10 + (h[5] - '0');
+		ceiling(ph, cost > PWS_BCRYPT_MAX && cost <= 31,
+		    "cost at most 14");
+		return cost >= 4 && cost <= 31 && crypt64_span(h + 7) == 53;
+	}
+	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
+	    h[2] == '$') {
+		/* "rounds=N$", N counted as far as it goes. */
+		if (strncmp(h + 3, "rounds=", 7) == 0)
+			for (p = h + 10; isdigit((unsigned char)*p) &&
+			    rounds <= PWS_ROUNDS_MAX; p++)
+				rounds = rounds * 10 + (*p - '0');
+		ceiling(ph, rounds > PWS_ROUNDS_MAX, "rounds at most 2000000");
+		return 1;
+	}
+	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
+		return yescrypt_cost(h + 3, ph);
+	/* "$1$", up to 8 of salt, "$", 22 of digest. */
+	if (len > 3 && strncmp(h, "$1$", 3) == 0) {
+		n = crypt64_span(h + 3);
+		if (n > 8 || h[3 + n] != '$' ||
+		    strlen(h + 4 + n) != 22 || crypt64_span(h + 4 + n) != 22)
+			return 0;
+		ph->flags |= PWS_WEAK;
+		return 1;
+	}
+	/* DES: 2 of salt, 11 of digest whose last holds only 4 bits. */
+	if (len == 13 && crypt64_span(h) == 13 &&
+	    strchr(".26AEIMQUYcgkosw", h[12]) != NULL) {
+		ph->flags |= PWS_WEAK;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A number of s after key ("m=", or ""), up to the character stop: -1
+ * if none or over max.
+ */
+static long
+number(const char **s, const char *key, int stop, long max)
+{
+	const char	*p = *s;
+	size_t		 n = strlen(key);
+	long		 v = 0;
+
+	if (strncmp(p, key, n) != 0)
+		return -1;
+	p += n;
+	if (!isdigit((unsigned char)*p) || (*p == '0' && p[1] != stop))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++)
+		if ((v = v * 10 + (*p - '0')) > max)
+			return -1;
+	if (*p != stop)
+		return -1;
+	*s = p + 1;
+	return v;
+}
+
+/*
+ * An argon2 PHC string as libargon2 and libsodium write it:
+ * "$argon2id$v=19$m=65536,t=3,p=1$salt$hash", salt and hash in base64
+ * without padding.  Its memory times its passes is bounded (pwscheme.h):
+ * a table's hash must not make authpop take a gigabyte, nor minutes,
+ * per check.
+ */
+static int
+argon2_valid(const char *h, const char *start, struct pwhash *ph)
+{
+	const char	*p;
+	long		 m, t, par;
+	size_t		 n;
+
+	if (strncmp(h, start, strlen(start)) != 0)
+		return 0;
+	p = h + strlen(start);
+	if (strncmp(p, "v=", 2) == 0 && number(&p, "v=", '$', 255) == -1)
+		return 0;
+	if ((m = number(&p, "m=", ',', 99999999)) == -1 ||
+	    (t = number(&p, "t=", ',', 99999999)) < 1 ||
+	    (par = number(&p, "p=", '$', 16)) < 1 || m < 8 * par)
+		return 0;
+	if ((n = strspn(p, b64_alphabet)) < 11 || p[n] != '$')
+		return 0;
+	p += n + 1;
+	if ((n = strspn(p, b64_alphabet)) < 16 || p[n] != '\0')
+		return 0;
+	ph->kib = m;
+	ceiling(ph, (unsigned long long)m * t > PWS_MEMHARD_KIB,
+	    "m x t at most 256 MiB");
+	return 1;
+}
+
+static int
+unhex(const char *s, unsigned char *out, size_t outsz, size_t *len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*hi, *lo;
+	size_t			 i, n = strlen(s);
+
+	if (n == 0 || n % 2 != 0 || n / 2 > outsz)
+		return -1;
+	/* No NUL before n: strchr finds each digit, and nothing else. */
+	for (i = 0; i < n; i += 2) {
+		hi = strchr(hex, tolower((unsigned char)s[i]));
+		lo = strchr(hex, tolower((unsigned char)s[i + 1]));
+		if (hi == NULL || lo == NULL)
+			return -1;
+		out[i / 2] = (hi - hex) << 4 | (lo - hex);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* s in enc into ph->raw and ph->rawlen: 0, or -1. */
+static int
+decode(const char *s, int enc, struct pwhash *ph)
+{
+	return enc == ENC_HEX ? unhex(s, ph->raw, sizeof(ph->raw),
+	    &ph->rawlen) : b64_decode(s, ph->raw, sizeof(ph->raw), &ph->rawlen);
+}
+
+/*
+ * Dovecot's PBKDF2 (password-scheme-pbkdf2.c): "$1$SALT$ROUNDS$KEY",
+ * SALT taken as it is written, KEY 20 bytes of PBKDF2-HMAC-SHA1 in hex.
+ * Fewer rounds than Dovecot's default are weak: each guess then costs
+ * less than one at SHA-crypt's default rounds.
+ */
+static int
+pbkdf2_parse(const char *b, struct pwhash *ph)
+{
+	const char	*p;
+	long		 r;
+
+	if (strncmp(b, "$1$", 3) != 0)
+		return -1;
+	ph->salt = b + 3;
+	if ((p = strchr(ph->salt, '$')) == NULL || p == ph->salt)
+		return -1;
+	ph->saltlen = p - ph->salt;
+	p++;
+	if ((r = number(&p, "", '$', 99999999)) < 1)
+		return -1;
+	ph->rounds = r;
+	if (r < PWS_PBKDF2_MIN)
+		ph->flags |= PWS_WEAK;
+	ceiling(ph, r > PWS_ROUNDS_MAX, "rounds at most 2000000");
+	ph->dlen = 20;
+	return decode(p, ENC_HEX, ph) == -1 || ph->rawlen != ph->dlen ? -1 : 0;
+}
+
+/*
+ * Dovecot's SCRAM-SHA-1 and -256 (password-scheme-scram.c):
+ * "ITER,SALT,STOREDKEY,SERVERKEY", the last three in base64.  The
+ * StoredKey goes first in raw, the salt after it; the ServerKey is
+ * only checked for its length.
+ */
+static int
+scram_parse(const char *b, struct pwhash *ph)
+{
+	unsigned char	 key[PWS_RAWMAX];
+	char		 buf[3 * PWS_RAWMAX], *p = buf, *part[3];
+	size_t		 len, dlen = pwscheme_dlen(ph->s->digest);
+	long		 r;
+	int		 i, rv = -1;
+
+	if ((r = number(&b, "", ',', 99999999)) < 1)
+		return -1;
+	ph->rounds = r;
+	ceiling(ph, r > PWS_ROUNDS_MAX, "rounds at most 2000000");
+	ph->dlen = dlen;
+	if (strlcpy(buf, b, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	for (i = 0; i < 3; i++)
+		if ((part[i] = strsep(&p, ",")) == NULL || *part[i] == '\0' ||
+		    strlen(part[i]) >= PWS_RAWMAX)
+			goto done;
+	if (p != NULL || b64_decode(part[0], key, sizeof(key), &len) == -1 ||
+	    len == 0 || dlen + len > sizeof(ph->raw))
+		goto done;
+	memcpy(ph->raw + dlen, key, len);
+	ph->rawlen = dlen + len;
+	if (b64_decode(part[1], ph->raw, dlen, &len) == 0 && len == dlen &&
+	    b64_decode(part[2], key, sizeof(key), &len) == 0 && len == dlen)
+		rv = 0;
+ done:
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(buf, sizeof(buf));
+	return rv;
+}
+
 /* A hash without a prefix (bare[]): 0, or -1 if it is none popd knows. */
 static int
 parse_bare(const char *h, struct pwhash *ph)
 {
-	const struct pwscheme	*s;
-	size_t			 i;
+	size_t	i;
 
 	for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
 		if (strncmp(h, bare[i].start, strlen(bare[i].start)) == 0)
 			break;
 	if (i == sizeof(bare) / sizeof(bare[0]))
 		return -1;
-	s = &bare[i].s;
-	ph->s = s;
-	ph->flags = s->flags;
+	ph->s = &bare[i].s;
+	ph->flags = ph->s->flags;
 	ph->crypt = h;
-	return (s->method == PWM_ARGON2 ? argon2_valid(h, bare[i].start, ph) :
-	    crypt_valid(h, ph)) ? 0 : -1;
+	return (ph->s->method == PWM_ARGON2 ? argon2_valid(h, bare[i].start,
+	    ph) : crypt_valid(h, ph)) ? 0 : -1;
 }
 
 /*
@@ -174,7 +469,6 @@ parse_digest(const struct pwscheme *s, int enc, const char *body,
 {
 	int	given;
 
-	/* Dovecot's MD5: md5crypt, else an MD5 digest. */
 	if (strcasecmp(s->name, "MD5") == 0 &&
 	    strncmp(body, "$1$", 3) == 0) {
 		if (enc != ENC_DEFAULT || !crypt_valid(body, ph))
@@ -286,329 +580,16 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 	return -1;
 }
 
-/* A cost over its kind's ceiling, over (pwscheme.h): never checked. */
-static void
-ceiling(struct pwhash *ph, int over, const char *what)
-{
-	if (over) {
-		ph->flags |= PWS_COSTLY;
-		ph->over = what;
-	}
-}
-
-/*
- * How many of s's first characters are crypt(3)'s base64 ("./A-Za-z0-9"):
- * glibc's strspn(3) is slow with a set of 64, and a million users'
- * authtab is checked a line at a time.
- */
-static size_t
-crypt64_span(const char *s)
-{
-	const char	*p = s;
-
-	/* A-Z, a-z (bit 0x20 set: a-z alone), and "./0123456789" in a run. */
-	while ((unsigned char)((*p | 0x20) - 'a') < 26 ||
-	    (unsigned char)(*p - '.') < 12)
-		p++;
-	return p - s;
-}
-
-/*
- * crypt(3) hashes popd checks: bcrypt, SHA-crypt as smtpctl makes,
- * yescrypt (Debian's and Fedora's shadow files), and md5crypt ($1$,
- * PostfixAdmin's old default: weak).  A cost over its kind's ceiling
- * (pwscheme.h) makes the hash PWS_COSTLY, as musl's crypt(3) refuses
- * SHA-crypt's rounds over its own.
- */
-static int
-crypt_valid(const char *h, struct pwhash *ph)
-{
-	size_t		 len = strlen(h), n;
-	unsigned long	 rounds = 0;
-	const char	*p;
-	int		 cost;
-
-	/* "$2b$NN$" and 53 characters of bcrypt's base64, cost 4..31. */
-	if (len == 60 && h[0] == '$' && h[1] == '2' &&
-	    (h[2] == 'a' || h[2] == 'b' || h[2] == 'y') && h[3] == '$' &&
-	    isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
-	    h[6] == '$') {
-		cost = (h[4] - '0') * 10 + (h[5] - '0');
-		ceiling(ph, cost > PWS_BCRYPT_MAX && cost <= 31,
-		    "cost at most 14");
-		return cost >= 4 && cost <= 31 && crypt64_span(h + 7) == 53;
-	}
-	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
-	    h[2] == '$') {
-		/* "rounds=N$", N counted as far as it goes. */
-		if (strncmp(h + 3, "rounds=", 7) == 0)
-			for (p = h + 10; isdigit((unsigned char)*p) &&
-			    rounds <= PWS_ROUNDS_MAX; p++)
-				rounds = rounds * 10 + (*p - '0');
-		ceiling(ph, rounds > PWS_ROUNDS_MAX, "rounds at most 2000000");
-		return 1;
-	}
-	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
-		return yescrypt_cost(h + 3, ph);
-	/* "$1$", up to 8 of salt, "$", 22 of digest. */
-	if (len > 3 && strncmp(h, "$1$", 3) == 0) {
-		n = crypt64_span(h + 3);
-		if (n > 8 || h[3 + n] != '$' ||
-		    strlen(h + 4 + n) != 22 || crypt64_span(h + 4 + n) != 22)
-			return 0;
-		ph->flags |= PWS_WEAK;
-		return 1;
-	}
-	/* DES: 2 of salt, 11 of digest whose last holds only 4 bits. */
-	if (len == 13 && crypt64_span(h) == 13 &&
-	    strchr(".26AEIMQUYcgkosw", h[12]) != NULL) {
-		ph->flags |= PWS_WEAK;
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * One of yescrypt's numbers at *s, in its own variable-length base64
- * (libxcrypt's alg-yescrypt-common.c): the first character says how
- * many follow.  -1 if malformed.
- */
-static int64_t
-yescrypt_number(const char **s, int64_t min)
-{
-	static const char	 itoa64[] = "./0123456789"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	const char		*c;
-	int64_t			 v = min, start = 0, end = 47, bits = 0;
-	int			 more = 0;
-
-	if (**s == '\0' || (c = strchr(itoa64, **s)) == NULL)
-		return -1;
-	(*s)++;
-	while (c - itoa64 > end) {
-		v += (end + 1 - start) << bits;
-		start = end + 1;
-		end = start + (62 - end) / 2;
-		more++;
-		bits += 6;
-	}
-	v += (c - itoa64 - start) << bits;
-	for (; more > 0; more--) {
-		if (**s == '\0' || (c = strchr(itoa64, **s)) == NULL)
-			return -1;
-		(*s)++;
-		bits -= 6;
-		v += (int64_t)(c - itoa64) << bits;
-	}
-	return v;
-}
-
-/*
- * yescrypt's parameters after "$y$": flavour, log2 N, r, and maybe
- * which of p, t, g and a ROM follow, then '$'.  Its memory is
- * 128 x N x r bytes, for the shared budget of the memory-hard kinds
- * (authpop/check.c); its ceiling is on that times p and t + 1, which
- * multiply its time.  g and a ROM crypt(3) does not take: malformed.
- */
-static int
-yescrypt_cost(const char *s, struct pwhash *ph)
-{
-	int64_t		 nlog2, r, have = 0, par = 1, t = 0;
-	uint64_t	 units, max = (uint64_t)PWS_MEMHARD_KIB * 8;
-
-	if (yescrypt_number(&s, 0) == -1 ||
-	    (nlog2 = yescrypt_number(&s, 1)) == -1 || nlog2 > 63 ||
-	    (r = yescrypt_number(&s, 1)) == -1)
-		return 0;
-	if (*s != '$' && (have = yescrypt_number(&s, 1)) == -1)
-		return 0;
-	if ((have & ~3) != 0 ||
-	    ((have & 1) && (par = yescrypt_number(&s, 2)) == -1) ||
-	    ((have & 2) && (t = yescrypt_number(&s, 1)) == -1) || *s != '$')
-		return 0;
-	/* In units of 128 bytes; each factor is below 2^37. */
-	units = nlog2 > 40 ? max + 1 : (uint64_t)1 << nlog2;
-	if (units <= max)
-		units *= (uint64_t)r;
-	ph->kib = units <= max ? (units + 7) / 8 : PWS_MEMHARD_KIB + 1;
-	if (units <= max)
-		units *= (uint64_t)par;
-	if (units <= max)
-		units *= (uint64_t)t + 1;
-	ceiling(ph, units > max,
-	    "N x r x p x (t + 1) x 128 bytes at most 256 MiB");
-	return 1;
-}
-
-/*
- * A number of s after key ("m=", or ""), up to the character stop: -1
- * if none or over max.
- */
-static long
-number(const char **s, const char *key, int stop, long max)
-{
-	const char	*p = *s;
-	size_t		 n = strlen(key);
-	long		 v = 0;
-
-	if (strncmp(p, key, n) != 0)
-		return -1;
-	p += n;
-	if (!isdigit((unsigned char)*p) || (*p == '0' && p[1] != stop))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++)
-		if ((v = v * 10 + (*p - '0')) > max)
-			return -1;
-	if (*p != stop)
-		return -1;
-	*s = p + 1;
-	return v;
-}
-
-/*
- * An argon2 PHC string as libargon2 and libsodium write it:
- * "$argon2id$v=19$m=65536,t=3,p=1$salt$hash", salt and hash in base64
- * without padding.  Its memory times its passes is bounded (pwscheme.h):
- * a table's hash must not make authpop take a gigabyte, nor minutes,
- * per check.
- */
-static int
-argon2_valid(const char *h, const char *start, struct pwhash *ph)
-{
-	const char	*p;
-	long		 m, t, par;
-	size_t		 n;
-
-	if (strncmp(h, start, strlen(start)) != 0)
-		return 0;
-	p = h + strlen(start);
-	if (strncmp(p, "v=", 2) == 0 && number(&p, "v=", '$', 255) == -1)
-		return 0;
-	if ((m = number(&p, "m=", ',', 99999999)) == -1 ||
-	    (t = number(&p, "t=", ',', 99999999)) < 1 ||
-	    (par = number(&p, "p=", '$', 16)) < 1 || m < 8 * par)
-		return 0;
-	if ((n = strspn(p, b64_alphabet)) < 11 || p[n] != '$')
-		return 0;
-	p += n + 1;
-	if ((n = strspn(p, b64_alphabet)) < 16 || p[n] != '\0')
-		return 0;
-	ph->kib = m;
-	ceiling(ph, (unsigned long long)m * t > PWS_MEMHARD_KIB,
-	    "m x t at most 256 MiB");
-	return 1;
-}
-
-/*
- * Dovecot's PBKDF2 (password-scheme-pbkdf2.c): "$1$SALT$ROUNDS$KEY",
- * SALT taken as it is written, KEY 20 bytes of PBKDF2-HMAC-SHA1 in hex.
- * Fewer rounds than Dovecot's default are weak: each guess then costs
- * less than one at SHA-crypt's default rounds.
- */
-static int
-pbkdf2_parse(const char *b, struct pwhash *ph)
-{
-	const char	*p;
-	long		 r;
-
-	if (strncmp(b, "$1$", 3) != 0)
-		return -1;
-	ph->salt = b + 3;
-	if ((p = strchr(ph->salt, '$')) == NULL || p == ph->salt)
-		return -1;
-	ph->saltlen = p - ph->salt;
-	p++;
-	if ((r = number(&p, "", '$', 99999999)) < 1)
-		return -1;
-	ph->rounds = r;
-	if (r < PWS_PBKDF2_MIN)
-		ph->flags |= PWS_WEAK;
-	ceiling(ph, r > PWS_ROUNDS_MAX, "rounds at most 2000000");
-	ph->dlen = 20;
-	return decode(p, ENC_HEX, ph) == -1 || ph->rawlen != ph->dlen ? -1 : 0;
-}
-
-/*
- * Dovecot's SCRAM-SHA-1 and -256 (password-scheme-scram.c):
- * "ITER,SALT,STOREDKEY,SERVERKEY", the last three in base64.  The
- * StoredKey goes first in raw, the salt after it; the ServerKey is
- * only checked for its length.
- */
-static int
-scram_parse(const char *b, struct pwhash *ph)
-{
-	unsigned char	 key[PWS_RAWMAX];
-	char		 buf[3 * PWS_RAWMAX], *p = buf, *part[3];
-	size_t		 len, dlen = pwscheme_dlen(ph->s->digest);
-	long		 r;
-	int		 i, rv = -1;
-
-	if ((r = number(&b, "", ',', 99999999)) < 1)
-		return -1;
-	ph->rounds = r;
-	ceiling(ph, r > PWS_ROUNDS_MAX, "rounds at most 2000000");
-	ph->dlen = dlen;
-	if (strlcpy(buf, b, sizeof(buf)) >= sizeof(buf))
-		return -1;
-	for (i = 0; i < 3; i++)
-		if ((part[i] = strsep(&p, ",")) == NULL || *part[i] == '\0' ||
-		    strlen(part[i]) >= PWS_RAWMAX)
-			goto done;
-	if (p != NULL || b64_decode(part[0], key, sizeof(key), &len) == -1 ||
-	    len == 0 || dlen + len > sizeof(ph->raw))
-		goto done;
-	memcpy(ph->raw + dlen, key, len);
-	ph->rawlen = dlen + len;
-	if (b64_decode(part[1], ph->raw, dlen, &len) == 0 && len == dlen &&
-	    b64_decode(part[2], key, sizeof(key), &len) == 0 && len == dlen)
-		rv = 0;
- done:
-	explicit_bzero(key, sizeof(key));
-	explicit_bzero(buf, sizeof(buf));
-	return rv;
-}
-
-/* s in enc into ph->raw and ph->rawlen: 0, or -1. */
-static int
-decode(const char *s, int enc, struct pwhash *ph)
-{
-	return enc == ENC_HEX ? unhex(s, ph->raw, sizeof(ph->raw),
-	    &ph->rawlen) : b64_decode(s, ph->raw, sizeof(ph->raw), &ph->rawlen);
-}
-
-static int
-unhex(const char *s, unsigned char *out, size_t outsz, size_t *len)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const char		*hi, *lo;
-	size_t			 i, n = strlen(s);
-
-	if (n == 0 || n % 2 != 0 || n / 2 > outsz)
-		return -1;
-	/* No NUL before n: strchr finds each digit, and nothing else. */
-	for (i = 0; i < n; i += 2) {
-		hi = strchr(hex, tolower((unsigned char)s[i]));
-		lo = strchr(hex, tolower((unsigned char)s[i + 1]));
-		if (hi == NULL || lo == NULL)
-			return -1;
-		out[i / 2] = (hi - hex) << 4 | (lo - hex);
-	}
-	*len = n / 2;
-	return 0;
-}
-
 /* The name of hash's kind, for counts and messages: "" if none. */
 const char *
 pwscheme_name(const char *h)
 {
 	struct pwhash	 ph;
-	const char	*name;
 
 	if (pwscheme_parse(h, &ph) == -1)
 		return "";
-	name = pwscheme_hname(&ph);
 	explicit_bzero(ph.raw, sizeof(ph.raw));
-	return name;
+	return pwscheme_hname(&ph);
 }
 
 /* pwscheme_name of a hash parsed already: a load counts it in one parse. */
@@ -625,11 +606,10 @@ pwscheme_hname(const struct pwhash *ph)
 /*
  * Whether hash may stand in a table: 0 if so, with its kind's name in
  * *kind; else -1 and why, a sentence for the admin (never the value):
- * a kind popd does not know ({OTP}, {SKEY}: one-time passwords; no
- * password can be had from it, the user's is to be reset),
- * a weak one without weakok, a password in
- * clear or its equivalent with how to get rid of it, a cost over its
- * kind's ceiling unless weakok has PWA_COSTLY.
+ * a kind popd does not know ({OTP}, {SKEY}: the user's password is to
+ * be reset), a weak one without weakok, a password in clear or its
+ * equivalent with how to get rid of it, a cost over its kind's ceiling
+ * unless weakok has PWA_COSTLY.
  */
 int
 pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,

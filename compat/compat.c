@@ -30,17 +30,14 @@
 #include <linux/sockios.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+
+#include <crypt.h>
+#include <shadow.h>
 #endif
 
-#ifdef __linux__
-#include <crypt.h>
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#ifdef __linux__
-#include <shadow.h>
-#endif
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -164,11 +161,22 @@ __ubsan_default_options(void)
 }
 #endif
 
+/* fd closed, errno kept: -1. */
+static int
+close_err(int fd)
+{
+	int	save = errno;
+
+	close(fd);
+	errno = save;
+	return -1;
+}
+
 int
 compat_open_regular(const char *path, int flags)
 {
 	struct stat	 st, ost;
-	int		 fd, save;
+	int		 fd;
 #ifdef __linux__
 	char		 proc[32];
 	int		 pfd;
@@ -178,10 +186,10 @@ compat_open_regular(const char *path, int flags)
 	    -1)
 		return -1;
 	if (fstat(pfd, &st) == -1)
-		goto fail;
+		return close_err(pfd);
 	if (!S_ISREG(st.st_mode)) {
 		errno = EFTYPE;
-		goto fail;
+		return close_err(pfd);
 	}
 	flags |= O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
@@ -189,7 +197,7 @@ compat_open_regular(const char *path, int flags)
 	if ((fd = open(proc, flags & ~O_NOFOLLOW)) == -1 && errno == ENOENT)
 		fd = open(path, flags);
 	if (fd == -1)
-		goto fail;
+		return close_err(pfd);
 	close(pfd);
 #else
 	if ((flags & O_NOFOLLOW ? lstat(path, &st) : stat(path, &st)) == -1)
@@ -203,12 +211,8 @@ compat_open_regular(const char *path, int flags)
 		return -1;
 #endif
 	/* Opened by name (no /proc, or not Linux): it may have been swapped. */
-	if (fstat(fd, &ost) == -1) {
-		save = errno;
-		close(fd);
-		errno = save;
-		return -1;
-	}
+	if (fstat(fd, &ost) == -1)
+		return close_err(fd);
 	if (!S_ISREG(ost.st_mode) || ost.st_dev != st.st_dev ||
 	    ost.st_ino != st.st_ino) {
 		close(fd);
@@ -216,13 +220,6 @@ compat_open_regular(const char *path, int flags)
 		return -1;
 	}
 	return fd;
-#ifdef __linux__
- fail:
-	save = errno;
-	close(pfd);
-	errno = save;
-	return -1;
-#endif
 }
 
 int
@@ -370,9 +367,6 @@ compat_getpwent(struct passwd *pwbuf, char *buf, size_t len,
 	}
 	return *pw == NULL ? r : 0;
 #else
-	(void)pwbuf;
-	(void)buf;
-	(void)len;
 	errno = 0;
 	if ((*pw = getpwent()) == NULL && errno != 0 && errno != ENOENT)
 		return errno;
@@ -418,17 +412,13 @@ compat_spool_create(const char *name)
 	return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 #else
 	char	path[] = "/tmp/popd-spool.XXXXXXXXXX";
-	int	fd, saved;
+	int	fd;
 
 	(void)name;
 	if ((fd = shm_mkstemp(path)) == -1)
 		return -1;
-	if (shm_unlink(path) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (shm_unlink(path) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		return close_err(fd);
 	return fd;
 #endif
 }
@@ -440,7 +430,6 @@ compat_spool_seal(int fd)
 	return fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
 	    F_SEAL_GROW | F_SEAL_SEAL);
 #else
-	(void)fd;
 	return 0;
 #endif
 }
@@ -448,23 +437,18 @@ compat_spool_seal(int fd)
 int
 compat_page_create(const char *name, size_t size)
 {
-	int	fd, saved;
+	int	fd;
 
 	if ((fd = compat_spool_create(name)) == -1)
 		return -1;
 	if (ftruncate(fd, size) == -1)
-		goto fail;
+		return close_err(fd);
 #ifdef __linux__
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_SEAL) == -1)
-		goto fail;
+		return close_err(fd);
 #endif
 	return fd;
- fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 /*
@@ -630,10 +614,7 @@ compat_cork(int fd, int on)
 #endif
 }
 
-/*
- * The bytes we sent on a unix socket that its peer has not read yet
- * (Linux SIOCOUTQ); 0 where the system does not say.  -1 with errno.
- */
+/* Linux SIOCOUTQ (compat.h). */
 int
 compat_unread(int fd)
 {

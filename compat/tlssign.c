@@ -73,15 +73,110 @@ static EC_KEY_METHOD	*ec_meth;
 static int		 rsa_idx = -1, ec_idx = -1;
 static size_t		 installed;
 
-static int	rsa_enc(int, const unsigned char *, unsigned char *, RSA *,
-		    int);
-static int	rsa_dec(int, const unsigned char *, unsigned char *, RSA *,
-		    int);
-static int	ec_sign(int, const unsigned char *, int, unsigned char *,
-		    unsigned int *, const BIGNUM *, const BIGNUM *, EC_KEY *);
-static EVP_PKEY	*proxy_key(X509 *);
-
 int		 SSL_CTX_check_private_key(const SSL_CTX *);
+
+/*
+ * RSA's private "encryption": a signature's padded block, into to, which
+ * holds RSA_size bytes: keypop's answer, up to SIGN_MAXSIG, is checked
+ * in buf first.
+ */
+static int
+rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+    int padding)
+{
+	uint8_t		 buf[SIGN_MAXSIG];
+	const uint8_t	*id = RSA_get_ex_data(rsa, rsa_idx);
+	size_t		 len;
+	uint32_t	 kind;
+
+	if (padding == RSA_PKCS1_PADDING)
+		kind = SIGN_RSA_PKCS1;
+	else if (padding == RSA_NO_PADDING)
+		kind = SIGN_RSA_RAW;
+	else
+		return -1;
+	if (id == NULL || signer(id, kind, from, flen, buf, &len) == -1 ||
+	    len != (size_t)RSA_size(rsa))
+		return -1;
+	memcpy(to, buf, len);
+	return len;
+}
+
+/* RSA key exchange: never. */
+static int
+rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+    int padding)
+{
+	return -1;
+}
+
+/* ECDSA_sign: the DER signature of a digest. */
+static int
+ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
+    unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
+{
+	uint8_t		 buf[SIGN_MAXSIG];
+	const uint8_t	*id = EC_KEY_get_ex_data(ec, ec_idx);
+	size_t		 len;
+
+	if (id == NULL || dlen < 0 || signer(id, SIGN_ECDSA, dgst, dlen, buf,
+	    &len) == -1 || len > (size_t)ECDSA_size(ec))
+		return 0;
+	memcpy(sig, buf, len);
+	*siglen = len;
+	return 1;
+}
+
+/*
+ * The public key of x in a key whose private operations go to keypop,
+ * named by the hash of its public key's bits (as libtls's signer names
+ * keys); NULL if x's key is neither RSA nor EC.
+ */
+static EVP_PKEY *
+proxy_key(X509 *x)
+{
+	EVP_PKEY	*pub, *pk = NULL;
+	const RSA	*rsa;
+	const EC_KEY	*ec;
+	RSA		*r = NULL;
+	EC_KEY		*e = NULL;
+	uint8_t		*id;
+	unsigned int	 len = 32;
+
+	if ((pub = X509_get0_pubkey(x)) == NULL ||
+	    (id = malloc(32)) == NULL)
+		return NULL;
+	if (X509_pubkey_digest(x, EVP_sha256(), id, &len) != 1 ||
+	    (pk = EVP_PKEY_new()) == NULL)
+		goto fail;
+	if ((rsa = EVP_PKEY_get0_RSA(pub)) != NULL) {
+		if ((r = RSA_new()) == NULL ||
+		    RSA_set_method(r, rsa_meth) != 1 ||
+		    RSA_set0_key(r, BN_dup(RSA_get0_n(rsa)),
+		    BN_dup(RSA_get0_e(rsa)), NULL) != 1 ||
+		    RSA_set_ex_data(r, rsa_idx, id) != 1 ||
+		    EVP_PKEY_assign(pk, EVP_PKEY_base_id(pub), r) != 1)
+			goto fail;
+		return pk;
+	}
+	if ((ec = EVP_PKEY_get0_EC_KEY(pub)) != NULL) {
+		if ((e = EC_KEY_new()) == NULL ||
+		    EC_KEY_set_method(e, ec_meth) != 1 ||
+		    EC_KEY_set_group(e, EC_KEY_get0_group(ec)) != 1 ||
+		    EC_KEY_set_public_key(e, EC_KEY_get0_public_key(ec)) != 1 ||
+		    EC_KEY_set_ex_data(e, ec_idx, id) != 1 ||
+		    EVP_PKEY_assign_EC_KEY(pk, e) != 1)
+			goto fail;
+		return pk;
+	}
+	log_warnx("tls: a certificate's key is neither RSA nor EC");
+ fail:
+	RSA_free(r);
+	EC_KEY_free(e);
+	EVP_PKEY_free(pk);
+	free(id);
+	return NULL;
+}
 
 void
 compat_tls_signer(compat_signer fn)
@@ -162,107 +257,4 @@ SSL_CTX_check_private_key(const SSL_CTX *ctx)
 		return 0;
 	installed++;
 	return next(ctx);
-}
-
-/*
- * The public key of x in a key whose private operations go to keypop,
- * named by the hash of its public key's bits (as libtls's signer names
- * keys); NULL if x's key is neither RSA nor EC.
- */
-static EVP_PKEY *
-proxy_key(X509 *x)
-{
-	EVP_PKEY	*pub, *pk = NULL;
-	const RSA	*rsa;
-	const EC_KEY	*ec;
-	RSA		*r = NULL;
-	EC_KEY		*e = NULL;
-	uint8_t		*id;
-	unsigned int	 len = 32;
-
-	if ((pub = X509_get0_pubkey(x)) == NULL ||
-	    (id = malloc(32)) == NULL)
-		return NULL;
-	if (X509_pubkey_digest(x, EVP_sha256(), id, &len) != 1 ||
-	    (pk = EVP_PKEY_new()) == NULL)
-		goto fail;
-	if ((rsa = EVP_PKEY_get0_RSA(pub)) != NULL) {
-		if ((r = RSA_new()) == NULL ||
-		    RSA_set_method(r, rsa_meth) != 1 ||
-		    RSA_set0_key(r, BN_dup(RSA_get0_n(rsa)),
-		    BN_dup(RSA_get0_e(rsa)), NULL) != 1 ||
-		    RSA_set_ex_data(r, rsa_idx, id) != 1 ||
-		    EVP_PKEY_assign(pk, EVP_PKEY_base_id(pub), r) != 1)
-			goto fail;
-		return pk;
-	}
-	if ((ec = EVP_PKEY_get0_EC_KEY(pub)) != NULL) {
-		if ((e = EC_KEY_new()) == NULL ||
-		    EC_KEY_set_method(e, ec_meth) != 1 ||
-		    EC_KEY_set_group(e, EC_KEY_get0_group(ec)) != 1 ||
-		    EC_KEY_set_public_key(e, EC_KEY_get0_public_key(ec)) != 1 ||
-		    EC_KEY_set_ex_data(e, ec_idx, id) != 1 ||
-		    EVP_PKEY_assign_EC_KEY(pk, e) != 1)
-			goto fail;
-		return pk;
-	}
-	log_warnx("tls: a certificate's key is neither RSA nor EC");
- fail:
-	RSA_free(r);
-	EC_KEY_free(e);
-	EVP_PKEY_free(pk);
-	free(id);
-	return NULL;
-}
-
-/*
- * RSA's private "encryption": a signature's padded block, into to, which
- * holds RSA_size bytes: keypop's answer, up to SIGN_MAXSIG, is checked
- * in buf first.
- */
-static int
-rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
-    int padding)
-{
-	uint8_t		 buf[SIGN_MAXSIG];
-	const uint8_t	*id = RSA_get_ex_data(rsa, rsa_idx);
-	size_t		 len;
-	uint32_t	 kind;
-
-	if (padding == RSA_PKCS1_PADDING)
-		kind = SIGN_RSA_PKCS1;
-	else if (padding == RSA_NO_PADDING)
-		kind = SIGN_RSA_RAW;
-	else
-		return -1;
-	if (id == NULL || signer(id, kind, from, flen, buf, &len) == -1 ||
-	    len != (size_t)RSA_size(rsa))
-		return -1;
-	memcpy(to, buf, len);
-	return len;
-}
-
-/* RSA key exchange: never. */
-static int
-rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
-    int padding)
-{
-	return -1;
-}
-
-/* ECDSA_sign: the DER signature of a digest. */
-static int
-ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
-    unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
-{
-	uint8_t		 buf[SIGN_MAXSIG];
-	const uint8_t	*id = EC_KEY_get_ex_data(ec, ec_idx);
-	size_t		 len;
-
-	if (id == NULL || dlen < 0 || signer(id, SIGN_ECDSA, dgst, dlen, buf,
-	    &len) == -1 || len > (size_t)ECDSA_size(ec))
-		return 0;
-	memcpy(sig, buf, len);
-	*siglen = len;
-	return 1;
 }

@@ -45,34 +45,6 @@ int		 tls_config_set_sign_cb(struct tls_config *, tls_sign_cb,
 
 static compat_signer	signer;
 
-static int	obsd_sign(void *, const char *, const uint8_t *, size_t, int,
-		    uint8_t **, size_t *);
-
-void
-compat_tls_signer(compat_signer fn)
-{
-	signer = fn;
-}
-
-int
-compat_tls_keyless(struct tls_config *cfg)
-{
-	if (signer == NULL || tls_config_set_sign_cb(cfg, obsd_sign,
-	    NULL) == -1) {
-		log_warnx("tls: cannot sign with keypop: %s", signer == NULL ?
-		    "no signer" : tls_config_error(cfg));
-		return -1;
-	}
-	return 0;
-}
-
-/* libtls refuses a context it cannot sign for by itself. */
-int
-compat_tls_keyless_done(size_t n)
-{
-	return 0;
-}
-
 static int
 obsd_sign(void *arg, const char *hash, const uint8_t *in, size_t len,
     int padding, uint8_t **out, size_t *outlen)
@@ -99,5 +71,30 @@ obsd_sign(void *arg, const char *hash, const uint8_t *in, size_t len,
 	    (*out = malloc(*outlen)) == NULL)
 		return -1;
 	memcpy(*out, sig, *outlen);
+	return 0;
+}
+
+void
+compat_tls_signer(compat_signer fn)
+{
+	signer = fn;
+}
+
+int
+compat_tls_keyless(struct tls_config *cfg)
+{
+	if (signer == NULL || tls_config_set_sign_cb(cfg, obsd_sign,
+	    NULL) == -1) {
+		log_warnx("tls: cannot sign with keypop: %s", signer == NULL ?
+		    "no signer" : tls_config_error(cfg));
+		return -1;
+	}
+	return 0;
+}
+
+/* libtls refuses a context it cannot sign for by itself. */
+int
+compat_tls_keyless_done(size_t n)
+{
 	return 0;
 }

@@ -159,25 +159,10 @@ static void	httppop_parent_authchan(struct chan *, const void *, int);
 static void	httppop_parent_routechan(struct chan *, const void *, int);
 static void	httppop_parent_drain(struct chan *, const void *, int);
 static void	httppop_parent_eof(struct chan *);
-static int	peer_chan(struct chan *, uint64_t *, int, int, int,
-		    const struct msg_handler *, size_t);
-static void	peer_eof(struct chan *);
-static void	authpop_verdict(struct chan *, const void *, int);
-static void	routepop_answer(struct chan *, const void *, int);
-static struct conn *conn_find(uint64_t, enum conn_state, struct chan *);
 static void	httppop_open(void *);
 static void	httppop_sandbox(void *);
-static void	http_accept(int, short, void *);
-static int	peer_is(int, uint32_t);
-static void	http_resume(int, short, void *);
-static void	http_new(int, const struct peeraddr *);
-static void	http_read(int, short, void *);
-static void	http_timeout(int, short, void *);
-static void	http_verify(struct conn *, const struct http_req *);
-static void	http_ok(struct conn *, const char *);
-static void	http_refuse(struct conn *, int, int);
-static void	http_send(struct conn *, const char *, const char *const *);
-static void	http_end(struct conn *);
+static void	authpop_verdict(struct chan *, const void *, int);
+static void	routepop_answer(struct chan *, const void *, int);
 
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
@@ -224,331 +209,76 @@ main(int argc, char *argv[])
 }
 
 static void
-httppop_open(void *arg)
+http_end(struct conn *c)
 {
-	if (event_init() == NULL)
-		fatalx("event_init failed");
-}
-
-static void
-httppop_sandbox(void *arg)
-{
-	sandbox_httppop();
-}
-
-static void
-httppop_parent_eof(struct chan *c)
-{
-	log_debug("parent closed the channel: exiting");
-	exit(0);
-}
-
-/* A proxy statement: who may ask over TCP. */
-static void
-httppop_parent_proxy(struct chan *c, const void *data, int fd)
-{
-	const struct msg_proxy	*mx = data;
-
-	if (nproxies < nitems(proxies))
-		proxies[nproxies++] = mx->net;
-}
-
-/* A listening socket from the parent. */
-static void
-httppop_parent_listen(struct chan *c, const void *data, int fd)
-{
-	const struct msg_listen	*ml = data;
-	struct httplisten	*l;
-
-	if (!(ml->flags & LISTEN_HTTP))
-		fatalx("%s from parent: not an auth-http socket",
-		    msg_type_str(MSG_PARENT_LISTEN));
-	if (fd == -1)
-		return;		/* our shortage of descriptors: logged */
-	if (draining || nlistens == nitems(listens) ||
-	    set_nonblock(fd) == -1) {
-		log_warnx("auth-http: cannot take listening socket %d", fd);
-		close(fd);
-		return;
-	}
-	l = &listens[nlistens++];
-	l->fd = fd;
-	l->local = (ml->flags & LISTEN_UNIX) != 0;
-	l->uid = ml->uid;
-	event_set(&l->ev, fd, EV_READ | EV_PERSIST, http_accept, l);
-	evtimer_set(&l->pause, http_resume, l);
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-}
-
-/*
- * The current authpop's channel, or routepop's: the one before it is
- * kept for the requests it has (a reload's draining authpop answers
- * them, a draining routepop routes them).
- */
-static void
-httppop_parent_authchan(struct chan *c, const void *data, int fd)
-{
-	authcur = peer_chan(authchan, authgen, authcur, fd, PROC_AUTHPOP,
-	    from_auth, nitems(from_auth));
-}
-
-static void
-httppop_parent_routechan(struct chan *c, const void *data, int fd)
-{
-	tabcur = peer_chan(tabchan, tabgen, tabcur, fd, PROC_ROUTE,
-	    from_table, nitems(from_table));
-}
-
-/* fd into the slot of ch[2] that cur is not: the new cur. */
-static int
-peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
-    const struct msg_handler *h, size_t nh)
-{
-	static uint64_t	 gens;
-	int		 i = cur == 0 ? 1 : 0;
-
-	if (fd == -1)
-		return cur;	/* our shortage of descriptors: logged */
-	if (gen[i] != 0)
-		peer_eof(&ch[i]);
-	/* Garbage: chan_bad closes it, and then this. */
-	chan_init(&ch[i], fd, PROC_HTTP, proc, PH_RUN, h, nh, peer_eof, NULL);
-	ch[i].bad = peer_eof;
-	chan_start(&ch[i]);
-	gen[i] = ++gens;
-	return i;
-}
-
-/*
- * An authpop or routepop gone, or broken: what its requests wait for
- * will not come, a temporary failure.
- */
-static void
-peer_eof(struct chan *c)
-{
-	struct conn	*n, *next;
-	int		 tab = c == &tabchan[0] || c == &tabchan[1];
-	uint64_t	*gen = tab ? &tabgen[c - tabchan] :
-			    &authgen[c - authchan];
-
-	log_debug("%s closed its channel", tab ? "routepop" : "authpop");
-	TAILQ_FOREACH_SAFE(n, &conns, entry, next)
-		if (tab ? n->state == C_ROUTE && n->tgen == *gen :
-		    (n->state == C_VERDICT || n->state == C_TICKET) &&
-		    n->agen == *gen) {
-			log_warnx("session h%llu: %s: %s gone before its "
-			    "answer", (unsigned long long)n->id, n->addr,
-			    tab ? "routepop" : "authpop");
-			http_refuse(n, HV_TEMP, 0);
-		}
-	if (c->fd != -1)
-		chan_close(c);
-	*gen = 0;
-	if (tab && tabcur == c - tabchan)
-		tabcur = -1;
-	else if (!tab && authcur == c - authchan)
-		authcur = -1;
-}
-
-/* After a reload: a newer httppop accepts; answer the requests we have. */
-static void
-httppop_parent_drain(struct chan *c, const void *data, int fd)
-{
-	size_t	i;
-
-	draining = 1;
-	setproctitle("draining");
-	for (i = 0; i < nlistens; i++) {
-		(void)event_del(&listens[i].ev);
-		(void)evtimer_del(&listens[i].pause);
-		close(listens[i].fd);
-	}
-	nlistens = 0;
-	if (nconns == 0)
+	(void)event_del(&c->rev);
+	(void)evtimer_del(&c->tmo);
+	close(c->fd);
+	TAILQ_REMOVE(&conns, c, entry);
+	nconns--;
+	freezero(c, sizeof(*c));
+	if (draining && nconns == 0)
 		exit(0);
 }
 
+/* The answer, on a socket that has taken nothing else: then the end. */
 static void
-http_accept(int fd, short ev, void *arg)
+http_send(struct conn *c, const char *status, const char *const *h)
 {
-	struct httplisten	*l = arg;
-	struct sockaddr_storage	 ss;
-	struct peeraddr		 peer;
-	struct timeval		 tv = { 1, 0 };
-	socklen_t		 len;
-	char			 addr[PEER_STRLEN];
-	int			 i, cfd;
+	char	buf[HTTP_MAXANSWER];
+	size_t	n;
 
-	for (i = 0; i < HTTP_ACCEPTS; i++) {
-		len = sizeof(ss);
-		if ((cfd = accept4(fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Level-triggered: pause rather than spin. */
-				log_warn("auth-http: accept");
-				(void)event_del(&l->ev);
-				evtimer_add(&l->pause, &tv);
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("auth-http: accept");
-			return;
-		}
-		memset(&peer, 0, sizeof(peer));
-		if (!l->local && (peer_from_sockaddr(&peer,
-		    (struct sockaddr *)&ss, len) == -1 ||
-		    !net_match(proxies, nproxies, &peer)))
-			log_info("auth-http: %s is not a proxy, closed",
-			    peer_log(&peer, addr, sizeof(addr)));
-		else if (l->uid != LISTEN_ANYUID && !peer_is(cfd, l->uid))
-			;	/* peer_is logged it */
-		else if (nconns >= (size_t)set.limit.sessions)
-			log_warnx("auth-http: %zu requests open (limit "
-			    "sessions), closed one", nconns);
-		else {
-			http_new(cfd, &peer);
-			continue;
-		}
-		close(cfd);
+	if ((n = http_answer(buf, sizeof(buf), status, h)) == 0)
+		fatalx("%s: answer does not fit", __func__);
+	if (send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
+		log_debug("session h%llu: auth-http: the answer: %s",
+		    (unsigned long long)c->id, strerror(errno));
+	explicit_bzero(buf, sizeof(buf));
+	http_end(c);
+}
+
+/* A refusal, HV_*: Auth-Wait wait seconds, if any. */
+static void
+http_refuse(struct conn *c, int verdict, int wait)
+{
+	char		 code[64], w[32];
+	const char	*h[3] = { NULL, NULL, NULL };
+	int		 n = 0;
+
+	if (c->proto == HP_SMTP) {
+		(void)snprintf(code, sizeof(code), "Auth-Error-Code: %s",
+		    texts[verdict].smtpcode);
+		h[n++] = code;
 	}
+	if (wait > 0) {
+		(void)snprintf(w, sizeof(w), "Auth-Wait: %d", wait);
+		h[n++] = w;
+	}
+	http_send(c, texts[verdict].text[c->proto], h);
 }
 
 /*
- * Whether the peer of a unix socket is its user or root (listen ...
- * user): its group may hold other programs, PHP-FPM's on Debian, which
- * must not speak for nginx.  Refusals are logged, at most a few a second.
- */
-static int
-peer_is(int fd, uint32_t want)
-{
-	static struct lograte	 rate;
-	uid_t			 uid;
-	gid_t			 gid;
-
-	if (compat_peerid(fd, &uid, &gid) == -1) {
-		log_warn("auth-http: the peer's credentials");
-		return 0;
-	}
-	if (uid == 0 || (uint32_t)uid == want)
-		return 1;
-	log_rate(&rate, "auth-http: uid %u is not the socket's user (uid "
-	    "%u), closed", (unsigned)uid, (unsigned)want);
-	return 0;
-}
-
-static void
-http_resume(int fd, short ev, void *arg)
-{
-	struct httplisten	*l = arg;
-
-	if (event_add(&l->ev, NULL) == -1)
-		fatal("event_add");
-}
-
-static void
-http_new(int fd, const struct peeraddr *proxy)
-{
-	struct timeval	 tv = { HTTP_READTIME, 0 };
-	struct conn	*c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("auth-http");
-		close(fd);
-		return;
-	}
-	c->id = nextid++;
-	c->fd = fd;
-	c->proxy = *proxy;
-	event_set(&c->rev, fd, EV_READ | EV_PERSIST, http_read, c);
-	evtimer_set(&c->tmo, http_timeout, c);
-	if (event_add(&c->rev, NULL) == -1 || evtimer_add(&c->tmo, &tv) == -1)
-		fatal("event_add");
-	TAILQ_INSERT_TAIL(&conns, c, entry);
-	nconns++;
-}
-
-/* The request head, as it comes; nothing after it is read. */
-static void
-http_read(int fd, short ev, void *arg)
-{
-	struct conn	*c = arg;
-	struct http_req	 r;
-	char		 why[128];
-	ssize_t		 n;
-	size_t		 used;
-	int		 res;
-
-	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	if (n <= 0) {
-		log_debug("session h%llu: auth-http: %s",
-		    (unsigned long long)c->id, n == 0 ? "closed by nginx" :
-		    strerror(errno));
-		http_end(c);
-		return;
-	}
-	c->len += n;
-	res = http_parse(c->buf, c->len, &r, &used, why, sizeof(why));
-	if (res == HTTP_MORE)
-		return;
-	if (res == HTTP_BAD) {
-		log_warnx("session h%llu: auth-http: bad request: %s",
-		    (unsigned long long)c->id, why);
-		/* A few bytes on a fresh socket: the kernel takes them. */
-		if ((used = http_bad(why, sizeof(why))) > 0)
-			(void)send(c->fd, why, used, MSG_NOSIGNAL |
-			    MSG_DONTWAIT);
-		http_end(c);
-	} else
-		http_verify(c, &r);
-	explicit_bzero(&r, sizeof(r));
-}
-
-/*
- * A whole request: authpop checks its password.  timeout login from now
- * on, as authpop keeps it: its verdict, the route and the ticket in
- * that time, or no answer.
+ * The answer to a good password: where nginx sends the client, and
+ * the ticket the backend takes for the password, if any.
  */
 static void
-http_verify(struct conn *c, const struct http_req *r)
+http_ok(struct conn *c, const char *ticket)
 {
-	struct msg_httpreq	m;
-	struct timeval		tv = { set.timeout.login, 0 };
+	char		 server[64], port[32], pass[HTTP_TICKETMAX + 16];
+	const char	*h[4] = { server, port, NULL, NULL };
 
-	_Static_assert(sizeof(m.user) == sizeof(r->user), "user");
-	_Static_assert(sizeof(m.pass) == sizeof(r->pass), "pass");
-	if (authcur == -1) {
-		log_warnx("session h%llu: auth-http: no authpop to check it, "
-		    "closed", (unsigned long long)c->id);
-		http_end(c);
-		return;
+	(void)snprintf(server, sizeof(server), "Auth-Server: %s", c->server);
+	(void)snprintf(port, sizeof(port), "Auth-Port: %d",
+	    set.route_port[c->proto]);
+	if (ticket[0] != '\0') {
+		(void)snprintf(pass, sizeof(pass), "Auth-Pass: %s", ticket);
+		h[2] = pass;
 	}
-	(void)event_del(&c->rev);
-	memset(&m, 0, sizeof(m));
-	m.id = c->id;
-	m.method = r->method;
-	m.protocol = r->protocol;
-	m.attempt = r->attempt;
-	m.badchars = r->badchars != 0;
-	m.usertoolong = r->usertoolong != 0;
-	m.passtoolong = r->passtoolong != 0;
-	m.client = r->client;
-	memcpy(m.user, r->user, sizeof(m.user));
-	memcpy(m.pass, r->pass, sizeof(m.pass));
-	chan_send(&authchan[authcur], MSG_HTTP_VERIFY, -1, &m, sizeof(m));
-	explicit_bzero(&m, sizeof(m));
-	c->state = C_VERDICT;
-	c->ach = authcur;
-	c->agen = authgen[authcur];
-	c->proto = r->protocol;
-	(void)strlcpy(c->user, r->user, sizeof(c->user));
-	(void)peer_str(&r->client, c->addr, sizeof(c->addr));
-	explicit_bzero(c->buf, sizeof(c->buf));
-	if (evtimer_add(&c->tmo, &tv) == -1)
-		fatal("evtimer_add");
+	log_info("session h%llu: %s: login %s, %s to %s port %d",
+	    (unsigned long long)c->id, c->addr, c->user, protos[c->proto],
+	    c->server, set.route_port[c->proto]);
+	http_send(c, "OK", h);
+	explicit_bzero(pass, sizeof(pass));
 }
 
 /*
@@ -649,63 +379,54 @@ routepop_answer(struct chan *c, const void *data, int fd)
 }
 
 /*
- * The answer to a good password: where nginx sends the client, and
- * the ticket the backend takes for the password, if any.
+ * An authpop or routepop gone, or broken: what its requests wait for
+ * will not come, a temporary failure.
  */
 static void
-http_ok(struct conn *c, const char *ticket)
+peer_eof(struct chan *c)
 {
-	char		 server[64], port[32], pass[HTTP_TICKETMAX + 16];
-	const char	*h[4] = { server, port, NULL, NULL };
+	struct conn	*n, *next;
+	int		 tab = c == &tabchan[0] || c == &tabchan[1];
+	uint64_t	*gen = tab ? &tabgen[c - tabchan] :
+			    &authgen[c - authchan];
 
-	(void)snprintf(server, sizeof(server), "Auth-Server: %s", c->server);
-	(void)snprintf(port, sizeof(port), "Auth-Port: %d",
-	    set.route_port[c->proto]);
-	if (ticket[0] != '\0') {
-		(void)snprintf(pass, sizeof(pass), "Auth-Pass: %s", ticket);
-		h[2] = pass;
-	}
-	log_info("session h%llu: %s: login %s, %s to %s port %d",
-	    (unsigned long long)c->id, c->addr, c->user, protos[c->proto],
-	    c->server, set.route_port[c->proto]);
-	http_send(c, "OK", h);
-	explicit_bzero(pass, sizeof(pass));
+	log_debug("%s closed its channel", tab ? "routepop" : "authpop");
+	TAILQ_FOREACH_SAFE(n, &conns, entry, next)
+		if (tab ? n->state == C_ROUTE && n->tgen == *gen :
+		    (n->state == C_VERDICT || n->state == C_TICKET) &&
+		    n->agen == *gen) {
+			log_warnx("session h%llu: %s: %s gone before its "
+			    "answer", (unsigned long long)n->id, n->addr,
+			    tab ? "routepop" : "authpop");
+			http_refuse(n, HV_TEMP, 0);
+		}
+	if (c->fd != -1)
+		chan_close(c);
+	*gen = 0;
+	if (tab && tabcur == c - tabchan)
+		tabcur = -1;
+	else if (!tab && authcur == c - authchan)
+		authcur = -1;
 }
 
-/* A refusal, HV_*: Auth-Wait wait seconds, if any. */
-static void
-http_refuse(struct conn *c, int verdict, int wait)
+/* fd into the slot of ch[2] that cur is not: the new cur. */
+static int
+peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
+    const struct msg_handler *h, size_t nh)
 {
-	char		 code[64], w[32];
-	const char	*h[3] = { NULL, NULL, NULL };
-	int		 n = 0;
+	static uint64_t	 gens;
+	int		 i = cur == 0 ? 1 : 0;
 
-	if (c->proto == HP_SMTP) {
-		(void)snprintf(code, sizeof(code), "Auth-Error-Code: %s",
-		    texts[verdict].smtpcode);
-		h[n++] = code;
-	}
-	if (wait > 0) {
-		(void)snprintf(w, sizeof(w), "Auth-Wait: %d", wait);
-		h[n++] = w;
-	}
-	http_send(c, texts[verdict].text[c->proto], h);
-}
-
-/* The answer, on a socket that has taken nothing else: then the end. */
-static void
-http_send(struct conn *c, const char *status, const char *const *h)
-{
-	char	buf[HTTP_MAXANSWER];
-	size_t	n;
-
-	if ((n = http_answer(buf, sizeof(buf), status, h)) == 0)
-		fatalx("%s: answer does not fit", __func__);
-	if (send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n)
-		log_debug("session h%llu: auth-http: the answer: %s",
-		    (unsigned long long)c->id, strerror(errno));
-	explicit_bzero(buf, sizeof(buf));
-	http_end(c);
+	if (fd == -1)
+		return cur;	/* our shortage of descriptors: logged */
+	if (gen[i] != 0)
+		peer_eof(&ch[i]);
+	/* Garbage: chan_bad closes it, and then this. */
+	chan_init(&ch[i], fd, PROC_HTTP, proc, PH_RUN, h, nh, peer_eof, NULL);
+	ch[i].bad = peer_eof;
+	chan_start(&ch[i]);
+	gen[i] = ++gens;
+	return i;
 }
 
 /*
@@ -729,15 +450,279 @@ http_timeout(int fd, short ev, void *arg)
 	http_end(c);
 }
 
+/*
+ * A whole request: authpop checks its password.  timeout login from now
+ * on, as authpop keeps it: its verdict, the route and the ticket in
+ * that time, or no answer.
+ */
 static void
-http_end(struct conn *c)
+http_verify(struct conn *c, const struct http_req *r)
 {
+	struct msg_httpreq	m;
+	struct timeval		tv = { set.timeout.login, 0 };
+
+	_Static_assert(sizeof(m.user) == sizeof(r->user), "user");
+	_Static_assert(sizeof(m.pass) == sizeof(r->pass), "pass");
+	if (authcur == -1) {
+		log_warnx("session h%llu: auth-http: no authpop to check it, "
+		    "closed", (unsigned long long)c->id);
+		http_end(c);
+		return;
+	}
 	(void)event_del(&c->rev);
-	(void)evtimer_del(&c->tmo);
-	close(c->fd);
-	TAILQ_REMOVE(&conns, c, entry);
-	nconns--;
-	freezero(c, sizeof(*c));
-	if (draining && nconns == 0)
+	memset(&m, 0, sizeof(m));
+	m.id = c->id;
+	m.method = r->method;
+	m.protocol = r->protocol;
+	m.attempt = r->attempt;
+	m.badchars = r->badchars != 0;
+	m.usertoolong = r->usertoolong != 0;
+	m.passtoolong = r->passtoolong != 0;
+	m.client = r->client;
+	memcpy(m.user, r->user, sizeof(m.user));
+	memcpy(m.pass, r->pass, sizeof(m.pass));
+	chan_send(&authchan[authcur], MSG_HTTP_VERIFY, -1, &m, sizeof(m));
+	explicit_bzero(&m, sizeof(m));
+	c->state = C_VERDICT;
+	c->ach = authcur;
+	c->agen = authgen[authcur];
+	c->proto = r->protocol;
+	(void)strlcpy(c->user, r->user, sizeof(c->user));
+	(void)peer_str(&r->client, c->addr, sizeof(c->addr));
+	explicit_bzero(c->buf, sizeof(c->buf));
+	if (evtimer_add(&c->tmo, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/* The request head, as it comes; nothing after it is read. */
+static void
+http_read(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	struct http_req	 r;
+	char		 why[128];
+	ssize_t		 n;
+	size_t		 used;
+	int		 res;
+
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_debug("session h%llu: auth-http: %s",
+		    (unsigned long long)c->id, n == 0 ? "closed by nginx" :
+		    strerror(errno));
+		http_end(c);
+		return;
+	}
+	c->len += n;
+	res = http_parse(c->buf, c->len, &r, &used, why, sizeof(why));
+	if (res == HTTP_MORE)
+		return;
+	if (res == HTTP_BAD) {
+		log_warnx("session h%llu: auth-http: bad request: %s",
+		    (unsigned long long)c->id, why);
+		/* A few bytes on a fresh socket: the kernel takes them. */
+		if ((used = http_bad(why, sizeof(why))) > 0)
+			(void)send(c->fd, why, used, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+		http_end(c);
+	} else
+		http_verify(c, &r);
+	explicit_bzero(&r, sizeof(r));
+}
+
+static void
+http_new(int fd, const struct peeraddr *proxy)
+{
+	struct timeval	 tv = { HTTP_READTIME, 0 };
+	struct conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("auth-http");
+		close(fd);
+		return;
+	}
+	c->id = nextid++;
+	c->fd = fd;
+	c->proxy = *proxy;
+	event_set(&c->rev, fd, EV_READ | EV_PERSIST, http_read, c);
+	evtimer_set(&c->tmo, http_timeout, c);
+	if (event_add(&c->rev, NULL) == -1 || evtimer_add(&c->tmo, &tv) == -1)
+		fatal("event_add");
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	nconns++;
+}
+
+static void
+http_resume(int fd, short ev, void *arg)
+{
+	struct httplisten	*l = arg;
+
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * Whether the peer of a unix socket is its user or root (listen ...
+ * user): its group may hold other programs, PHP-FPM's on Debian, which
+ * must not speak for nginx.  Refusals are logged, at most a few a second.
+ */
+static int
+peer_is(int fd, uint32_t want)
+{
+	static struct lograte	 rate;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (compat_peerid(fd, &uid, &gid) == -1) {
+		log_warn("auth-http: the peer's credentials");
+		return 0;
+	}
+	if (uid == 0 || (uint32_t)uid == want)
+		return 1;
+	log_rate(&rate, "auth-http: uid %u is not the socket's user (uid "
+	    "%u), closed", (unsigned)uid, (unsigned)want);
+	return 0;
+}
+
+static void
+http_accept(int fd, short ev, void *arg)
+{
+	struct httplisten	*l = arg;
+	struct sockaddr_storage	 ss;
+	struct peeraddr		 peer;
+	struct timeval		 tv = { 1, 0 };
+	socklen_t		 len;
+	char			 addr[PEER_STRLEN];
+	int			 i, cfd;
+
+	for (i = 0; i < HTTP_ACCEPTS; i++) {
+		len = sizeof(ss);
+		if ((cfd = accept4(fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Level-triggered: pause rather than spin. */
+				log_warn("auth-http: accept");
+				(void)event_del(&l->ev);
+				evtimer_add(&l->pause, &tv);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("auth-http: accept");
+			return;
+		}
+		memset(&peer, 0, sizeof(peer));
+		if (!l->local && (peer_from_sockaddr(&peer,
+		    (struct sockaddr *)&ss, len) == -1 ||
+		    !net_match(proxies, nproxies, &peer)))
+			log_info("auth-http: %s is not a proxy, closed",
+			    peer_log(&peer, addr, sizeof(addr)));
+		else if (l->uid != LISTEN_ANYUID && !peer_is(cfd, l->uid))
+			;	/* peer_is logged it */
+		else if (nconns >= (size_t)set.limit.sessions)
+			log_warnx("auth-http: %zu requests open (limit "
+			    "sessions), closed one", nconns);
+		else {
+			http_new(cfd, &peer);
+			continue;
+		}
+		close(cfd);
+	}
+}
+
+static void
+httppop_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+}
+
+static void
+httppop_sandbox(void *arg)
+{
+	sandbox_httppop();
+}
+
+static void
+httppop_parent_eof(struct chan *c)
+{
+	log_debug("parent closed the channel: exiting");
+	exit(0);
+}
+
+/* A proxy statement: who may ask over TCP. */
+static void
+httppop_parent_proxy(struct chan *c, const void *data, int fd)
+{
+	const struct msg_proxy	*mx = data;
+
+	if (nproxies < nitems(proxies))
+		proxies[nproxies++] = mx->net;
+}
+
+/* A listening socket from the parent. */
+static void
+httppop_parent_listen(struct chan *c, const void *data, int fd)
+{
+	const struct msg_listen	*ml = data;
+	struct httplisten	*l;
+
+	if (!(ml->flags & LISTEN_HTTP))
+		fatalx("%s from parent: not an auth-http socket",
+		    msg_type_str(MSG_PARENT_LISTEN));
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if (draining || nlistens == nitems(listens) ||
+	    set_nonblock(fd) == -1) {
+		log_warnx("auth-http: cannot take listening socket %d", fd);
+		close(fd);
+		return;
+	}
+	l = &listens[nlistens++];
+	l->fd = fd;
+	l->local = (ml->flags & LISTEN_UNIX) != 0;
+	l->uid = ml->uid;
+	event_set(&l->ev, fd, EV_READ | EV_PERSIST, http_accept, l);
+	evtimer_set(&l->pause, http_resume, l);
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * The current authpop's channel, or routepop's: the one before it is
+ * kept for the requests it has (a reload's draining authpop answers
+ * them, a draining routepop routes them).
+ */
+static void
+httppop_parent_authchan(struct chan *c, const void *data, int fd)
+{
+	authcur = peer_chan(authchan, authgen, authcur, fd, PROC_AUTHPOP,
+	    from_auth, nitems(from_auth));
+}
+
+static void
+httppop_parent_routechan(struct chan *c, const void *data, int fd)
+{
+	tabcur = peer_chan(tabchan, tabgen, tabcur, fd, PROC_ROUTE,
+	    from_table, nitems(from_table));
+}
+
+/* After a reload: a newer httppop accepts; answer the requests we have. */
+static void
+httppop_parent_drain(struct chan *c, const void *data, int fd)
+{
+	size_t	i;
+
+	draining = 1;
+	setproctitle("draining");
+	for (i = 0; i < nlistens; i++) {
+		(void)event_del(&listens[i].ev);
+		(void)evtimer_del(&listens[i].pause);
+		close(listens[i].fd);
+	}
+	nlistens = 0;
+	if (nconns == 0)
 		exit(0);
 }

@@ -56,18 +56,6 @@ struct appscan {
 	size_t		 ndrop;
 };
 
-static time_t		parse_expiry(const char *, time_t);
-static void		parse_nets(const char *, struct apprec *);
-static void		check_label(const char *);
-static void		load_key(const char *);
-static int		app_scan(void *, const char *, const char *, size_t);
-static int		scan_file(const char *, int, const char *,
-			    const char *, struct appscan *, struct stat *);
-static void		check_room(const char *, const struct appscan *,
-			    size_t);
-static void		rewrite(const char *, int, const struct stat *,
-			    const struct appscan *, const char *);
-
 /* popdpass's atexit handler: no secret left behind. */
 void
 app_wipe(void)

@@ -24,16 +24,12 @@
  * Standard input is read with read(2), one byte at a time, so that no
  * stdio buffer keeps a copy and nothing after the first line is taken.
  *
- * With -P it hashes the passwords in clear of a table, Dovecot's
- * {PLAIN} lines, in place (convert): an authtab's or a passwd-file's,
- * each read as popd reads it (table.c), nothing else changed; the
- * buffers that held them are wiped.
- *
- * With -A, -R and -B it makes, revokes and bars: app passwords
- * (apppass.h), a secret popdpass draws and shows once, of which only a
- * keyed hash is kept.  A file of them, or -P's table, is changed under
- * flock(2), so that two runs do not lose each other's line, and
- * replaced whole by rename(2), so that popd never reads half of one.
+ * With -P it hashes the passwords in clear of a table in place
+ * (convert), and wipes the buffers that held them; with -A, -R and -B
+ * it makes, revokes and bars app passwords (apps.c).  A file of them,
+ * or -P's table, is changed under flock(2), so that two runs do not
+ * lose each other's line, and replaced whole by rename(2), so that
+ * popd never reads half of one.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -78,29 +74,6 @@ static struct {
 	int		 bar;		/* -B */
 } opt;
 
-__dead static void	usage(const char *);
-static void		wipe(void);
-static void		read_tty(const char *);
-static void		read_stdin(void);
-static int		passwd_line(const char *, size_t);
-static int		password_field(const char *, int, char *, size_t,
-			    size_t *, size_t *);
-static const char	*load_check(char *, int, const char *, const char *,
-			    char *, size_t);
-static int		convert_line(const char *, size_t, const char *,
-			    size_t, int, int, char *, size_t, size_t *,
-			    size_t *);
-static int		conv_seen(void *, char *, char *, size_t);
-static int		conv_check(const char *, void *);
-static void		grow(char **, size_t, size_t *, size_t);
-static void		put(char **, size_t *, size_t *, const char *, size_t);
-static int		convert(const char *, int);
-static void		parse_args(int, char *[]);
-static void		check_args(void);
-static void		check_user(const char *);
-static int		apps(int, char *[]);
-static int		new_hash(const char *);
-
 /* why, if not NULL, is said first. */
 __dead static void
 usage(const char *why)
@@ -131,11 +104,8 @@ read_tty(const char *user)
 {
 	char	prompt[POPD_MAXUSER + 32];
 
-	if (user != NULL)
-		(void)snprintf(prompt, sizeof(prompt), "Password for %s: ",
-		    user);
-	else
-		(void)strlcpy(prompt, "Password: ", sizeof(prompt));
+	(void)snprintf(prompt, sizeof(prompt), "Password%s%s: ",
+	    user != NULL ? " for " : "", user != NULL ? user : "");
 	if (readpassphrase(prompt, pass, sizeof(pass),
 	    RPP_REQUIRE_TTY) == NULL)
 		err(1, "no terminal to read the password from "
@@ -190,37 +160,6 @@ read_stdin(void)
 		    "from standard input)");
 }
 
-int
-main(int argc, char *argv[])
-{
-	if (atexit(wipe) != 0)
-		err(1, "atexit");
-	/* No core file may hold the password. */
-	if (compat_nocoredump() == -1)
-		err(1, "cannot disable core dumps");
-	/* apppass_scan says a file's bad lines through the log. */
-	log_init(1, LOG_AUTH);
-	log_procinit("");
-
-	parse_args(argc, argv);
-	argc -= optind;
-	argv += optind;
-	check_args();
-	if (opt.add != NULL || opt.revoke != NULL || opt.bar)
-		return apps(argc, argv);
-	if (opt.plainfile != NULL) {
-		if (argc != 0 || opt.fromstdin)
-			usage(NULL);
-		return convert(opt.plainfile, opt.cost);
-	}
-	if (argc > 1)
-		usage("one user name at most, and never the password");
-	/* The rule authtab loading applies: fail now, not at HUP. */
-	if (argc == 1)
-		check_user(argv[0]);
-	return new_hash(argc == 1 ? argv[0] : NULL);
-}
-
 static void
 parse_args(int argc, char *argv[])
 {
@@ -272,12 +211,7 @@ parse_args(int argc, char *argv[])
 			usage(NULL);
 		}
 	}
-}
-
-/* Options that go together, or with -A, -R or -B alone. */
-static void
-check_args(void)
-{
+	/* Options that go together, or with -A, -R or -B alone. */
 	if ((opt.add != NULL) + (opt.revoke != NULL) + opt.bar > 1)
 		usage("-A, -R and -B: one at a time");
 	if (opt.add == NULL && (opt.expiry != NULL || opt.nets != NULL ||
@@ -339,10 +273,8 @@ new_hash(const char *user)
 		err(1, "the new hash does not verify");
 	explicit_bzero(pass, sizeof(pass));
 
-	if (user != NULL)
-		printf("%s\t%s\n", user, hash);
-	else
-		printf("%s\n", hash);
+	printf("%s%s%s\n", user != NULL ? user : "", user != NULL ? "\t" : "",
+	    hash);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(1, "standard output");
 	return 0;
@@ -530,8 +462,7 @@ convert_line(const char *file, size_t lineno, const char *p, size_t clen,
  done:
 	explicit_bzero(&ph, sizeof(ph));
 	freezero(content, clen + 1);
-	if (line != NULL)
-		freezero(line, linelen);
+	freezero(line, linelen);
 	if (bad != NULL) {
 		warnx("%s:%zu: \"%s\": not converted: %s", file, lineno, name,
 		    bad);
@@ -683,8 +614,7 @@ convert(const char *file, int cost)
 		replace(file, &st, out, olen, conv_check, &cv);
 	close(fd);
 	freezero(buf, len);
-	if (out != NULL)
-		freezero(out, ocap);
+	freezero(out, ocap);
 	for (i = 0; i < cv.n; i++)
 		free(cv.c[i].val);
 	free(cv.c);
@@ -824,4 +754,34 @@ replace(const char *file, const struct stat *st, const char *buf,
 		close(out);
 	(void)unlink(tmp);
 	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (atexit(wipe) != 0)
+		err(1, "atexit");
+	/* No core file may hold the password. */
+	if (compat_nocoredump() == -1)
+		err(1, "cannot disable core dumps");
+	/* apppass_scan says a file's bad lines through the log. */
+	log_init(1, LOG_AUTH);
+	log_procinit("");
+
+	parse_args(argc, argv);
+	argc -= optind;
+	argv += optind;
+	if (opt.add != NULL || opt.revoke != NULL || opt.bar)
+		return apps(argc, argv);
+	if (opt.plainfile != NULL) {
+		if (argc != 0 || opt.fromstdin)
+			usage(NULL);
+		return convert(opt.plainfile, opt.cost);
+	}
+	if (argc > 1)
+		usage("one user name at most, and never the password");
+	/* The rule authtab loading applies: fail now, not at HUP. */
+	if (argc == 1)
+		check_user(argv[0]);
+	return new_hash(argc == 1 ? argv[0] : NULL);
 }
