@@ -87,42 +87,6 @@ static const struct ctlword {
 	{ { "undrain" }, ARG_HOST_OPT, CTL_UNDRAIN, "undrain [BACKEND]" },
 };
 
-static int	fixed(const struct ctlword *);
-static int	parse_net(const char *, struct netaddr *, const char **);
-static void	quote(char *, size_t, const char *, size_t);
-static int	parse_since(const char *, int64_t *);
-static int	split_words(const char *, size_t, char *, size_t, char **);
-static int	match_command(char **, int, const char *,
-		    const struct ctlword **, char *, size_t);
-static int	arg_user(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_find(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_undelete(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_net(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_host(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-
-/*
- * Each kind of argument: how many words it takes after the fixed ones,
- * the refusal of more (none: the line is no command), and its parser.
- */
-static const struct ctlargs {
-	int		 min, max;
-	const char	*toomany;
-	int		(*parse)(const struct ctlword *, char **, int,
-			    struct msg_ctlreq *, char *, size_t);
-} ctlargs[] = {
-	[ARG_NONE] = { 0, 0, NULL, NULL },
-	[ARG_USER] = { 1, 1, "one argument only", arg_user },
-	[ARG_NET] = { 1, 1, "one argument only", arg_net },
-	[ARG_USER_FIND] = { 1, 2, "two arguments at most", arg_find },
-	[ARG_UNDELETE] = { 1, 3, "too many arguments", arg_undelete },
-	[ARG_HOST_OPT] = { 0, 1, "one argument at most", arg_host },
-};
-
 /* How many fixed words a command has. */
 static int
 fixed(const struct ctlword *c)
@@ -402,6 +366,24 @@ arg_host(const struct ctlword *c, char **args, int nargs,
 	}
 	return 0;
 }
+
+/*
+ * Each kind of argument: how many words it takes after the fixed ones,
+ * the refusal of more (none: the line is no command), and its parser.
+ */
+static const struct ctlargs {
+	int		 min, max;
+	const char	*toomany;
+	int		(*parse)(const struct ctlword *, char **, int,
+			    struct msg_ctlreq *, char *, size_t);
+} ctlargs[] = {
+	[ARG_NONE] = { 0, 0, NULL, NULL },
+	[ARG_USER] = { 1, 1, "one argument only", arg_user },
+	[ARG_NET] = { 1, 1, "one argument only", arg_net },
+	[ARG_USER_FIND] = { 1, 2, "two arguments at most", arg_find },
+	[ARG_UNDELETE] = { 1, 3, "too many arguments", arg_undelete },
+	[ARG_HOST_OPT] = { 0, 1, "one argument at most", arg_host },
+};
 
 /*
  * One request, len bytes without its line end (a CR before the LF is
