@@ -480,25 +480,17 @@ ctlcmd_line(const struct msg_ctlreq *req, char *buf, size_t len)
 		    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 			return -1;
 	}
-	if (req->net.af != 0)
-		(void)net_str(&req->net, arg, sizeof(arg));
 	if ((n = strlen(buf)) + 1 >= len)
 		return -1;
-	switch (c->arg) {
-	case ARG_NONE:
-		break;
-	case ARG_NET:
-	case ARG_HOST_OPT:
-		if (req->net.af != 0)
-			n += snprintf(buf + n, len - n, " %s", arg);
-		break;
-	case ARG_USER:
-	case ARG_USER_FIND:
-	case ARG_UNDELETE:
+	if (c->arg == ARG_USER || c->arg == ARG_USER_FIND ||
+	    c->arg == ARG_UNDELETE)
 		n += snprintf(buf + n, len - n, " %s%s%s%s%s", req->user,
 		    req->find[0] != '\0' ? " " : "", req->find,
 		    when[0] != '\0' ? " since " : "", when);
-		break;
+	else if (c->arg != ARG_NONE && req->net.af != 0) {
+		/* ARG_NET, ARG_HOST_OPT */
+		(void)net_str(&req->net, arg, sizeof(arg));
+		n += snprintf(buf + n, len - n, " %s", arg);
 	}
 	return n < len ? 0 : -1;
 }
