@@ -66,8 +66,7 @@ struct mdjob {
 	LIST_ENTRY(mdjob)	 entry;
 	struct ctlans		*a;
 	uint32_t		 kind;	/* WORKER_JOURNAL, _UNDELETE, _KEPT */
-	char			 find[WORKER_FINDMAX];
-	int64_t			 since;
+	struct msg_worker	 who;	/* what the wrkrpop is told */
 	pid_t			 pid;
 	struct event		 tmo;
 	struct mailuser		 mu;
@@ -297,7 +296,6 @@ static void
 mdjob_start(struct mdjob *j, uint32_t quota)
 {
 	static struct msg_ctluser	 u;
-	struct msg_worker		 who;
 	struct msg_ctlq			 m;
 	struct timeval			 tv = { j->kind == WORKER_UNDELETE ?
 					    UNDELETE_TIMEOUT : JOB_TIMEOUT, 0 };
@@ -312,17 +310,14 @@ mdjob_start(struct mdjob *j, uint32_t quota)
 	u.junkfrom = j->junkfrom;
 	u.junk = j->junk;
 	ctlans_rec(j->a, MSG_PARENT_CTLUSER, -1, &u, sizeof(u));
-	memset(&who, 0, sizeof(who));
-	(void)strlcpy(who.find, j->find, sizeof(who.find));
-	who.since = j->since;
-	who.qbytes = j->lim.bytes;
-	who.qmsgs = j->lim.msgs;
+	j->who.qbytes = j->lim.bytes;
+	j->who.qmsgs = j->lim.msgs;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
 		log_warn("control: the maildir of %s", j->mu.name);
 		mdjob_done(j, "cannot start the maildir's reader: see the log");
 		return;
 	}
-	if ((j->pid = mailuser_spawn(j->kind, &j->mu, &who, sp[1], -1,
+	if ((j->pid = mailuser_spawn(j->kind, &j->mu, &j->who, sp[1], -1,
 	    NULL)) == -1) {
 		close(sp[0]);
 		close(sp[1]);
@@ -409,8 +404,8 @@ ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)
 	j->kind = r->cmd == CTL_SHOW_QUOTA ? WORKER_KEPT :
 	    r->cmd == CTL_SHOW_USER ? WORKER_JOURNAL : WORKER_UNDELETE;
 	if (j->kind != WORKER_KEPT) {
-		(void)strlcpy(j->find, r->find, sizeof(j->find));
-		j->since = r->since;
+		(void)strlcpy(j->who.find, r->find, sizeof(j->who.find));
+		j->who.since = r->since;
 	}
 	mailuser_find(r->user, mdjob_user, j);
 }
