@@ -247,11 +247,10 @@ lastuse_read(int fd)
 		log_warn("%s", __func__);
 		return bad;
 	}
-	while ((l = TAILQ_FIRST(&ages)) != NULL) {
-		TAILQ_REMOVE(&ages, l, age);
+	TAILQ_FOREACH(l, &ages, age)
 		v[nv_n++] = l;
-	}
 	qsort(v, nv_n, sizeof(*v), ages_cmp);
+	TAILQ_INIT(&ages);
 	for (i = 0; i < nv_n; i++)
 		TAILQ_INSERT_TAIL(&ages, v[i], age);
 	free(v);
