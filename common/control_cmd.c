@@ -148,30 +148,19 @@ parse_net(const char *s, struct netaddr *n, const char **errstr)
 static int
 parse_since(const char *s, int64_t *since)
 {
-	char		 day[32];
-	const char	*end;
-	long long	 v = 0, mult = 1;
-	size_t		 n;
-	time_t		 t;
+	static const char	 units[] = "smhd";	/* its NUL: seconds */
+	static const long long	 secs[] = { 1, 60, 3600, 86400, 1 };
+	char			 day[32];
+	const char		*end, *u;
+	long long		 v = 0, mult;
+	size_t			 n;
+	time_t			 t;
 
 	n = strspn(s, "0123456789");
 	if (n > 0 && n <= 9 && (s[n] == '\0' || s[n + 1] == '\0')) {
-		switch (s[n]) {
-		case 'd':
-			mult *= 24;
-			/* FALLTHROUGH */
-		case 'h':
-			mult *= 60;
-			/* FALLTHROUGH */
-		case 'm':
-			mult *= 60;
-			/* FALLTHROUGH */
-		case 's':
-		case '\0':
-			break;
-		default:
+		if ((u = strchr(units, s[n])) == NULL)
 			return -1;
-		}
+		mult = secs[u - units];
 		for (end = s; end < s + n; end++)
 			v = v * 10 + (*end - '0');
 		if (v == 0 || v * mult > 100LL * 366 * 86400)
