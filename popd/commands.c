@@ -17,17 +17,13 @@
 /*
  * commands.c -- popctl's commands: show sessions, stats, metrics and
  * certificates, kick user, drain, show quota, show user, undelete, and
- * mda's reports.  They answer with records (proto.h MSG_PARENT_CTL*),
- * which the control process prints: no table, metric or time is
- * formatted here.  The requests are requests.c's, the answer API
- * answers.c's; the counters are counters.c's, the sessions login.c's,
- * show app-passwords apps.c's, show backends backends.c's.  What only the
- * listeners (connections in their TLS handshake, kicks by address) or
- * authpop (failures, unpenalize) know, the control process asks them
- * itself, on channels of its own (supervise.c's proc_link): the parent
- * relays none of it.  What only a maildir says (show user, undelete,
- * show quota's kept messages) a wrkrpop of the user answers (struct
- * mdjob).
+ * mda's reports, answered with records (proto.h MSG_PARENT_CTL*) that
+ * the control process prints: nothing is formatted here.  (requests.c
+ * has the requests, answers.c the answer API, apps.c and backends.c
+ * show app-passwords and show backends.)  What only the listeners or
+ * authpop know, the control process asks them itself, on channels of
+ * its own (supervise.c's proc_link); what only a maildir says, a
+ * wrkrpop of the user answers (struct mdjob).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
