@@ -105,13 +105,11 @@ ask_done(struct client *cl, const char *why)
 		return;
 	evtimer_del(&cl->asktmo);
 	cl->nowed = 0;
+	/* authpop went before it answered. */
+	if (why == NULL && cl->cmd == CTL_SHOW_APPS && cl->count == 0)
+		why = "authpop is restarting, try again";
 	if (why != NULL) {
 		client_last(cl, why);
-		return;
-	}
-	/* authpop went before it answered. */
-	if (cl->cmd == CTL_SHOW_APPS && cl->count == 0) {
-		client_last(cl, "authpop is restarting, try again");
 		return;
 	}
 	for (i = 0; i < cl->nsess; i++)
