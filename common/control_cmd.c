@@ -87,42 +87,6 @@ static const struct ctlword {
 	{ { "undrain" }, ARG_HOST_OPT, CTL_UNDRAIN, "undrain [BACKEND]" },
 };
 
-static int	fixed(const struct ctlword *);
-static int	parse_net(const char *, struct netaddr *, const char **);
-static void	quote(char *, size_t, const char *, size_t);
-static int	parse_since(const char *, int64_t *);
-static int	split_words(const char *, size_t, char *, size_t, char **);
-static int	match_command(char **, int, const char *,
-		    const struct ctlword **, char *, size_t);
-static int	arg_user(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_find(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_undelete(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_net(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-static int	arg_host(const struct ctlword *, char **, int,
-		    struct msg_ctlreq *, char *, size_t);
-
-/*
- * Each kind of argument: how many words it takes after the fixed ones,
- * the refusal of more (none: the line is no command), and its parser.
- */
-static const struct ctlargs {
-	int		 min, max;
-	const char	*toomany;
-	int		(*parse)(const struct ctlword *, char **, int,
-			    struct msg_ctlreq *, char *, size_t);
-} ctlargs[] = {
-	[ARG_NONE] = { 0, 0, NULL, NULL },
-	[ARG_USER] = { 1, 1, "one argument only", arg_user },
-	[ARG_NET] = { 1, 1, "one argument only", arg_net },
-	[ARG_USER_FIND] = { 1, 2, "two arguments at most", arg_find },
-	[ARG_UNDELETE] = { 1, 3, "too many arguments", arg_undelete },
-	[ARG_HOST_OPT] = { 0, 1, "one argument at most", arg_host },
-};
-
 /* How many fixed words a command has. */
 static int
 fixed(const struct ctlword *c)
@@ -184,30 +148,19 @@ parse_net(const char *s, struct netaddr *n, const char **errstr)
 static int
 parse_since(const char *s, int64_t *since)
 {
-	char		 day[32];
-	const char	*end;
-	long long	 v = 0, mult = 1;
-	size_t		 n;
-	time_t		 t;
+	static const char	 units[] = "smhd";	/* its NUL: seconds */
+	static const long long	 secs[] = { 1, 60, 3600, 86400, 1 };
+	char			 day[32];
+	const char		*end, *u;
+	long long		 v = 0, mult;
+	size_t			 n;
+	time_t			 t;
 
 	n = strspn(s, "0123456789");
 	if (n > 0 && n <= 9 && (s[n] == '\0' || s[n + 1] == '\0')) {
-		switch (s[n]) {
-		case 'd':
-			mult *= 24;
-			/* FALLTHROUGH */
-		case 'h':
-			mult *= 60;
-			/* FALLTHROUGH */
-		case 'm':
-			mult *= 60;
-			/* FALLTHROUGH */
-		case 's':
-		case '\0':
-			break;
-		default:
+		if ((u = strchr(units, s[n])) == NULL)
 			return -1;
-		}
+		mult = secs[u - units];
 		for (end = s; end < s + n; end++)
 			v = v * 10 + (*end - '0');
 		if (v == 0 || v * mult > 100LL * 366 * 86400)
@@ -404,6 +357,24 @@ arg_host(const struct ctlword *c, char **args, int nargs,
 }
 
 /*
+ * Each kind of argument: how many words it takes after the fixed ones,
+ * the refusal of more (none: the line is no command), and its parser.
+ */
+static const struct ctlargs {
+	int		 min, max;
+	const char	*toomany;
+	int		(*parse)(const struct ctlword *, char **, int,
+			    struct msg_ctlreq *, char *, size_t);
+} ctlargs[] = {
+	[ARG_NONE] = { 0, 0, NULL, NULL },
+	[ARG_USER] = { 1, 1, "one argument only", arg_user },
+	[ARG_NET] = { 1, 1, "one argument only", arg_net },
+	[ARG_USER_FIND] = { 1, 2, "two arguments at most", arg_find },
+	[ARG_UNDELETE] = { 1, 3, "too many arguments", arg_undelete },
+	[ARG_HOST_OPT] = { 0, 1, "one argument at most", arg_host },
+};
+
+/*
  * One request, len bytes without its line end (a CR before the LF is
  * taken off too).  0 and *req filled (req->req left 0), or -1 and why
  * in err: "unknown command \"...\"" and the like, printable.
@@ -498,25 +469,17 @@ ctlcmd_line(const struct msg_ctlreq *req, char *buf, size_t len)
 		    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 			return -1;
 	}
-	if (req->net.af != 0)
-		(void)net_str(&req->net, arg, sizeof(arg));
 	if ((n = strlen(buf)) + 1 >= len)
 		return -1;
-	switch (c->arg) {
-	case ARG_NONE:
-		break;
-	case ARG_NET:
-	case ARG_HOST_OPT:
-		if (req->net.af != 0)
-			n += snprintf(buf + n, len - n, " %s", arg);
-		break;
-	case ARG_USER:
-	case ARG_USER_FIND:
-	case ARG_UNDELETE:
+	if (c->arg == ARG_USER || c->arg == ARG_USER_FIND ||
+	    c->arg == ARG_UNDELETE)
 		n += snprintf(buf + n, len - n, " %s%s%s%s%s", req->user,
 		    req->find[0] != '\0' ? " " : "", req->find,
 		    when[0] != '\0' ? " since " : "", when);
-		break;
+	else if (c->arg != ARG_NONE && req->net.af != 0) {
+		/* ARG_NET, ARG_HOST_OPT */
+		(void)net_str(&req->net, arg, sizeof(arg));
+		n += snprintf(buf + n, len - n, " %s", arg);
 	}
 	return n < len ? 0 : -1;
 }

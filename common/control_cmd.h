@@ -14,12 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * control_cmd.h -- the words of popctl's requests (control_cmd.c): one
- * table that popctl and the control process parse requests with, popctl
- * prints its usage from, and the parent writes a request's canonical
- * line from, to check it.  Pure: no I/O, no state.
- */
+/* control_cmd.h -- popctl's requests, parsed and written (control_cmd.c). */
 #ifndef POPD_CONTROL_CMD_H
 #define POPD_CONTROL_CMD_H
 

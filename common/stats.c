@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -167,6 +168,9 @@ static const struct {
 static struct stats_page	 private_page;
 struct stats_page		*stats = &private_page;
 
+static void	outf(stats_out, void *, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+
 /*
  * The child's end: map the page the parent made (MSG_PARENT_STATS),
  * before confinement, and close its descriptor.  Without it the
@@ -300,37 +304,40 @@ stats_lookup_time(double secs)
 			STAT_INC(buckets[i].id);
 }
 
+/* One line of output, formatted (none is longer than 512 bytes). */
+static void
+outf(stats_out out, void *arg, const char *fmt, ...)
+{
+	char	line[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	out(arg, line);
+}
+
 /* show stats: every counter, since start and since the last reload. */
 void
 stats_show(stats_out out, void *arg, const uint64_t *start,
     const uint64_t *reload)
 {
-	char	line[128];
 	size_t	i;
 
-	(void)snprintf(line, sizeof(line), "popd %s", POPD_VERSION);
-	out(arg, line);
-	(void)snprintf(line, sizeof(line), "%-32s %12s %12s", "COUNTER",
-	    "START", "RELOAD");
-	out(arg, line);
-	for (i = 0; i < STAT_MAX; i++) {
-		(void)snprintf(line, sizeof(line), "%-32s %12llu %12llu",
-		    descs[i].name, (unsigned long long)start[i],
+	outf(out, arg, "popd %s", POPD_VERSION);
+	outf(out, arg, "%-32s %12s %12s", "COUNTER", "START", "RELOAD");
+	for (i = 0; i < STAT_MAX; i++)
+		outf(out, arg, "%-32s %12llu %12llu", descs[i].name,
+		    (unsigned long long)start[i],
 		    (unsigned long long)reload[i]);
-		out(arg, line);
-	}
 }
 
 static void
 metric_head(stats_out out, void *arg, const char *family, const char *type,
     const char *help)
 {
-	char	line[256];
-
-	(void)snprintf(line, sizeof(line), "# HELP %s %s", family, help);
-	out(arg, line);
-	(void)snprintf(line, sizeof(line), "# TYPE %s %s", family, type);
-	out(arg, line);
+	outf(out, arg, "# HELP %s %s", family, help);
+	outf(out, arg, "# TYPE %s %s", family, type);
 }
 
 /* s as a label's value: backslash, double quote and newline escaped. */
@@ -352,7 +359,6 @@ static void
 metrics_counters(stats_out out, void *arg, const uint64_t *c)
 {
 	static const char	*fam = "popd_lookup_duration_seconds";
-	char			 line[512];
 	uint64_t		 n;
 	size_t			 i;
 
@@ -362,86 +368,63 @@ metrics_counters(stats_out out, void *arg, const uint64_t *c)
 		if (descs[i].help != NULL)
 			metric_head(out, arg, descs[i].family, "counter",
 			    descs[i].help);
-		(void)snprintf(line, sizeof(line), "%s%s%s%s %llu",
-		    descs[i].family, descs[i].labels ? "{" : "",
-		    descs[i].labels ? descs[i].labels : "",
-		    descs[i].labels ? "}" : "", (unsigned long long)c[i]);
-		out(arg, line);
+		outf(out, arg, "%s%s%s%s %llu", descs[i].family,
+		    descs[i].labels ? "{" : "", descs[i].labels ?
+		    descs[i].labels : "", descs[i].labels ? "}" : "",
+		    (unsigned long long)c[i]);
 	}
 
 	n = c[STAT_LOOKUP_FOUND] + c[STAT_LOOKUP_NONE] + c[STAT_LOOKUP_TEMP];
 	metric_head(out, arg, fam, "histogram",
 	    "How long database tables took to answer.");
-	for (i = 0; i < nitems(buckets); i++) {
-		(void)snprintf(line, sizeof(line), "%s_bucket{le=\"%s\"} %llu",
-		    fam, buckets[i].le,
+	for (i = 0; i < nitems(buckets); i++)
+		outf(out, arg, "%s_bucket{le=\"%s\"} %llu", fam, buckets[i].le,
 		    (unsigned long long)c[buckets[i].id]);
-		out(arg, line);
-	}
-	(void)snprintf(line, sizeof(line), "%s_bucket{le=\"+Inf\"} %llu", fam,
+	outf(out, arg, "%s_bucket{le=\"+Inf\"} %llu", fam,
 	    (unsigned long long)n);
-	out(arg, line);
-	(void)snprintf(line, sizeof(line), "%s_sum %.6f", fam,
-	    c[STAT_LOOKUP_USEC] / 1e6);
-	out(arg, line);
-	(void)snprintf(line, sizeof(line), "%s_count %llu", fam,
-	    (unsigned long long)n);
-	out(arg, line);
+	outf(out, arg, "%s_sum %.6f", fam, c[STAT_LOOKUP_USEC] / 1e6);
+	outf(out, arg, "%s_count %llu", fam, (unsigned long long)n);
 }
 
 /* Sessions, the store, quotas and popd's build and times, now. */
 static void
 metrics_gauges(stats_out out, void *arg, const struct stats_gauges *g)
 {
-	char			 line[512];
-
 	metric_head(out, arg, "popd_sessions", "gauge",
 	    "POP3 sessions now, by state (after the TLS handshake).");
-	(void)snprintf(line, sizeof(line), "popd_sessions{state="
-	    "\"authorization\"} %llu", (unsigned long long)g->authorization);
-	out(arg, line);
-	(void)snprintf(line, sizeof(line), "popd_sessions{state="
-	    "\"transaction\"} %llu", (unsigned long long)g->transaction);
-	out(arg, line);
-	(void)snprintf(line, sizeof(line), "popd_sessions{state=\"update\"} "
-	    "%llu", (unsigned long long)g->update);
-	out(arg, line);
+	outf(out, arg, "popd_sessions{state=\"authorization\"} %llu",
+	    (unsigned long long)g->authorization);
+	outf(out, arg, "popd_sessions{state=\"transaction\"} %llu",
+	    (unsigned long long)g->transaction);
+	outf(out, arg, "popd_sessions{state=\"update\"} %llu",
+	    (unsigned long long)g->update);
 	metric_head(out, arg, "popd_store_stuck", "gauge",
 	    "Sessions inside one call into the mail store for longer than "
 	    "timeout store, now.");
-	(void)snprintf(line, sizeof(line), "popd_store_stuck %llu",
-	    (unsigned long long)g->stuck);
-	out(arg, line);
+	outf(out, arg, "popd_store_stuck %llu", (unsigned long long)g->stuck);
 	metric_head(out, arg, "popd_quota_users_over", "gauge",
 	    "Maildirs over their quota, as the LMTP process's last "
 	    "delivery or RCPT check found them.");
-	(void)snprintf(line, sizeof(line), "popd_quota_users_over %llu",
+	outf(out, arg, "popd_quota_users_over %llu",
 	    (unsigned long long)g->quota_over);
-	out(arg, line);
 	metric_head(out, arg, "popd_build_info", "gauge",
 	    "popd's version, as a label; the value is always 1.");
-	(void)snprintf(line, sizeof(line), "popd_build_info{version=\"%s\"} 1",
-	    POPD_VERSION);
-	out(arg, line);
+	outf(out, arg, "popd_build_info{version=\"%s\"} 1", POPD_VERSION);
 	metric_head(out, arg, "popd_start_time_seconds", "gauge",
 	    "When popd started, in seconds since the epoch.");
-	(void)snprintf(line, sizeof(line), "popd_start_time_seconds %lld",
-	    g->started);
-	out(arg, line);
+	outf(out, arg, "popd_start_time_seconds %lld", g->started);
 	metric_head(out, arg, "popd_reload_time_seconds", "gauge",
 	    "When the last reload took effect (or popd started), in seconds "
 	    "since the epoch.");
-	(void)snprintf(line, sizeof(line), "popd_reload_time_seconds %lld",
-	    g->reloaded);
-	out(arg, line);
+	outf(out, arg, "popd_reload_time_seconds %lld", g->reloaded);
 }
 
 /* Each pki's certificate: its expiry and a refused renewal. */
 static void
 metrics_certs(stats_out out, void *arg, const struct stats_gauges *g)
 {
-	char			 line[512], name[256];
-	size_t			 i;
+	char	name[256];
+	size_t	i;
 
 	if (g->ncerts > 0)
 		metric_head(out, arg, "popd_tls_certificate_expiry_seconds",
@@ -449,10 +432,8 @@ metrics_certs(stats_out out, void *arg, const struct stats_gauges *g)
 		    "expires (its not-after); negative once it has.");
 	for (i = 0; i < g->ncerts; i++) {
 		label_value(name, sizeof(name), g->certs[i].name);
-		(void)snprintf(line, sizeof(line), "popd_tls_certificate_"
-		    "expiry_seconds{name=\"%s\"} %lld", name,
-		    g->certs[i].notafter - g->now);
-		out(arg, line);
+		outf(out, arg, "popd_tls_certificate_expiry_seconds"
+		    "{name=\"%s\"} %lld", name, g->certs[i].notafter - g->now);
 	}
 	if (g->ncerts > 0)
 		metric_head(out, arg, "popd_tls_renewal_refused_time_seconds",
@@ -461,10 +442,8 @@ metrics_certs(stats_out out, void *arg, const struct stats_gauges *g)
 		    "the epoch; 0 if it refused none.");
 	for (i = 0; i < g->ncerts; i++) {
 		label_value(name, sizeof(name), g->certs[i].name);
-		(void)snprintf(line, sizeof(line), "popd_tls_renewal_refused_"
-		    "time_seconds{name=\"%s\"} %lld", name,
-		    g->certs[i].refused);
-		out(arg, line);
+		outf(out, arg, "popd_tls_renewal_refused_time_seconds"
+		    "{name=\"%s\"} %lld", name, g->certs[i].refused);
 	}
 }
 
@@ -472,8 +451,7 @@ metrics_certs(stats_out out, void *arg, const struct stats_gauges *g)
 static void
 metrics_users(stats_out out, void *arg, const struct stats_gauges *g)
 {
-	char			 line[512];
-	size_t			 i;
+	size_t	i;
 
 	if (g->kinds == NULL || g->kinds->nkinds == 0)
 		return;
@@ -481,20 +459,16 @@ metrics_users(stats_out out, void *arg, const struct stats_gauges *g)
 	    "Users of authtab whose stored password popd cannot use (a kind "
 	    "it refuses), as the last load or reload read it: they cannot "
 	    "log in until it is replaced.");
-	(void)snprintf(line, sizeof(line), "popd_users_no_login %llu",
+	outf(out, arg, "popd_users_no_login %llu",
 	    (unsigned long long)g->nologin);
-	out(arg, line);
 	metric_head(out, arg, "popd_users_by_hash", "gauge",
 	    "Users of authtab by the kind of their password hash, as the "
 	    "last load or reload read it; weak ones work only with "
 	    "weak-hashes yes.");
-	for (i = 0; i < g->kinds->nkinds; i++) {
-		(void)snprintf(line, sizeof(line), "popd_users_by_hash{kind="
-		    "\"%s\",weak=\"%s\"} %llu", g->kinds->name[i],
-		    g->kinds->weak[i] ? "yes" : "no",
+	for (i = 0; i < g->kinds->nkinds; i++)
+		outf(out, arg, "popd_users_by_hash{kind=\"%s\",weak=\"%s\"} "
+		    "%llu", g->kinds->name[i], g->kinds->weak[i] ? "yes" : "no",
 		    (unsigned long long)g->kinds->n[i]);
-		out(arg, line);
-	}
 }
 
 /*
@@ -552,14 +526,12 @@ stats_time(long long t, char *buf, size_t len)
 void
 stats_session_line(stats_out out, void *arg, const struct stats_session *s)
 {
-	char	line[512], addr[PEER_STRLEN], since[32];
+	char	addr[PEER_STRLEN], since[32];
 	char	retr[24] = "-", octets[24] = "-", marked[16] = "-";
 
 	if (s == NULL) {
-		(void)snprintf(line, sizeof(line), SESSION_FMT, "USER",
-		    "ADDRESS", "LISTENER", "STATE", "SINCE", "RETR", "OCTETS",
-		    "DELE");
-		out(arg, line);
+		outf(out, arg, SESSION_FMT, "USER", "ADDRESS", "LISTENER",
+		    "STATE", "SINCE", "RETR", "OCTETS", "DELE");
 		return;
 	}
 	if (s->counted) {
@@ -569,12 +541,10 @@ stats_session_line(stats_out out, void *arg, const struct stats_session *s)
 		    (unsigned long long)s->octets);
 		(void)snprintf(marked, sizeof(marked), "%u", s->marked);
 	}
-	(void)snprintf(line, sizeof(line), SESSION_FMT,
-	    s->user != NULL ? s->user : "-", peer_str(&s->peer, addr,
-	    sizeof(addr)), s->listener != NULL ? s->listener : "-",
-	    s->state != NULL ? s->state : "-",
+	outf(out, arg, SESSION_FMT, s->user != NULL ? s->user : "-",
+	    peer_str(&s->peer, addr, sizeof(addr)), s->listener != NULL ?
+	    s->listener : "-", s->state != NULL ? s->state : "-",
 	    stats_time(s->since, since, sizeof(since)), retr, octets, marked);
-	out(arg, line);
 }
 
 #define PENALTY_FMT	"%-28s %-16s %8s %6s %6s"
@@ -586,13 +556,12 @@ stats_session_line(stats_out out, void *arg, const struct stats_session *s)
 void
 stats_penalty_line(stats_out out, void *arg, const struct stats_penalty *p)
 {
-	char	line[256], addr[INET6_ADDRSTRLEN + 8];
+	char	addr[INET6_ADDRSTRLEN + 8];
 	char	fails[16], delay[24] = "-", queued[16] = "-";
 
 	if (p == NULL) {
-		(void)snprintf(line, sizeof(line), PENALTY_FMT, "ADDRESS",
-		    "USER", "FAILURES", "DELAY", "QUEUED");
-		out(arg, line);
+		outf(out, arg, PENALTY_FMT, "ADDRESS", "USER", "FAILURES",
+		    "DELAY", "QUEUED");
 		return;
 	}
 	(void)snprintf(fails, sizeof(fails), "%u", p->fails);
@@ -600,8 +569,7 @@ stats_penalty_line(stats_out out, void *arg, const struct stats_penalty *p)
 		(void)snprintf(delay, sizeof(delay), "%.0f", p->delay);
 		(void)snprintf(queued, sizeof(queued), "%u", p->queued);
 	}
-	(void)snprintf(line, sizeof(line), PENALTY_FMT, addrkey_str(&p->key,
-	    p->v4bits, p->v6bits, addr, sizeof(addr)),
-	    p->user != NULL ? p->user : "-", fails, delay, queued);
-	out(arg, line);
+	outf(out, arg, PENALTY_FMT, addrkey_str(&p->key, p->v4bits,
+	    p->v6bits, addr, sizeof(addr)), p->user != NULL ? p->user : "-",
+	    fails, delay, queued);
 }

@@ -289,7 +289,6 @@ int		 store_busy_init(int);
 /* counters.c */
 void		 counters_reaped(struct stats_page *);
 void		 counters_reloaded(void);
-void		 counters_total(uint64_t *);
 void		 counters_show(struct msg_ctlstats *);
 
 /*

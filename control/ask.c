@@ -57,211 +57,36 @@ struct peer {
 
 static TAILQ_HEAD(, peer)	peers = TAILQ_HEAD_INITIALIZER(peers);
 
-static void	control_authpop_appused(struct chan *, const void *, int);
-static void	control_authpop_ctlapps(struct chan *, const void *, int);
-static void	control_authpop_appsgone(struct chan *, const void *, int);
-static void	peer_eof(struct chan *);
-static void	peer_replaced(int, pid_t);
-static void	peer_bad(struct chan *);
-static void	peer_unlink(struct peer *);
-static struct client *peer_answer(struct chan *, uint64_t, int);
-static void	control_listener_handshakes(struct chan *, const void *,
-		    int);
-static void	control_peer_count(struct chan *, const void *, int);
-static void	control_authpop_penalties(struct chan *, const void *, int);
-static void	control_route_backends(struct chan *, const void *, int);
-static void	ask_done(struct client *, const char *);
-
-/* All a listener, authpop or routepop may send us: our answers. */
-static const struct msg_handler from_listener[] = {
-	{ MSG_LISTENER_HANDSHAKES,	control_listener_handshakes },
-	{ MSG_LISTENER_KICKED,		control_peer_count },
-};
-static const struct msg_handler from_authpop[] = {
-	{ MSG_AUTHPOP_PENALTIES,	control_authpop_penalties },
-	{ MSG_AUTHPOP_UNPENALIZED,	control_peer_count },
-	{ MSG_AUTHPOP_APPUSED,		control_authpop_appused },
-	{ MSG_AUTHPOP_CTLAPPS,		control_authpop_ctlapps },
-	{ MSG_AUTHPOP_APPSGONE,		control_authpop_appsgone },
-};
-static const struct msg_handler from_route[] = {
-	{ MSG_ROUTE_BACKENDS,		control_route_backends },
-};
-
 /*
- * A channel to a listener, an authpop or routepop, from the parent.  A
- * new authpop's or routepop's replaces the one before: that one drains,
- * and is no longer asked; an authpop keeps its channel until it exits,
- * for the uses of app passwords it still checks.  A new control process
- * is given the draining authpops' first, the current one's last.
+ * The client a peer's answer is for; last: its last chunk.  An answer
+ * after the client's end finds none (NULL); one to a question not
+ * asked of it ends its channel.
  */
-void
-control_parent_peer(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlpeer	*m = data;
-	struct peer			*p;
-
-	if (fd == -1)
-		return;		/* our own shortage of descriptors: logged */
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
-		close(fd);
-		return;
-	}
-	if (m->proc != PROC_LISTENER)
-		peer_replaced(m->proc, m->pid);
-	p->proc = m->proc;
-	p->pid = m->pid;
-	if (m->proc == PROC_LISTENER)
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_listener, nitems(from_listener), peer_eof, p);
-	else if (m->proc == PROC_AUTHPOP)
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_authpop, nitems(from_authpop), peer_eof, p);
-	else
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_route, nitems(from_route), peer_eof, p);
-	p->chan.bad = peer_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&peers, p, entry);
-	if (m->proc == PROC_AUTHPOP)
-		lastuse_check(&p->chan);
-}
-
-/* A peer closed its channel. */
-static void
-peer_eof(struct chan *c)
+static struct client *
+peer_answer(struct chan *c, uint64_t req, int last)
 {
 	struct peer	*p = c->arg;
+	struct client	*cl;
+	int		 i = 0;
 
-	peer_unlink(p);
-	chan_close(&p->chan);
-	free(p);
-	if (stopping)
-		stop_if_done();
-}
-
-/*
- * The current authpop or routepop is replaced (by pid's): the last
- * routepop goes, an authpop is asked no more; an older channel of pid's
- * own goes (it has the new one).
- */
-static void
-peer_replaced(int proc, pid_t pid)
-{
-	struct peer	*p, *next;
-
-	TAILQ_FOREACH_SAFE(p, &peers, entry, next)
-		if (p->proc == proc) {
-			if (proc == PROC_AUTHPOP && p->pid != pid)
-				p->old = 1;
-			else
-				peer_eof(&p->chan);
-		}
-}
-
-/*
- * It broke the protocol: chan_bad closes its channel once we return,
- * then it is freed.  We cannot end it: it is not ours.
- */
-static void
-peer_bad(struct chan *c)
-{
-	peer_unlink(c->arg);
-	proc_free_later(c->arg);
-}
-
-/* p is asked no more: the questions it owed answer with what they have. */
-static void
-peer_unlink(struct peer *p)
-{
-	struct client	*cl, *next;
-	int		 i;
-
-	TAILQ_REMOVE(&peers, p, entry);
-	TAILQ_FOREACH_SAFE(cl, &clients, entry, next) {
-		for (i = 0; cl->state == C_ASK && i < cl->nowed; i++)
-			if (cl->owed[i] == p) {
-				cl->owed[i] = cl->owed[--cl->nowed];
-				ask_done(cl, NULL);
-				break;
-			}
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->state == C_ASK && cl->req == req)
+			break;
+	if (cl == NULL && req <= next_req) {
+		log_debug("a late answer from %s %d", proc_str(p->proc),
+		    (int)p->pid);
+		return NULL;
 	}
-}
-
-/*
- * Whom each request the children answer asks, and what: each listener
- * (show sessions, kick address), the current authpop (show penalties,
- * unpenalize, show app-passwords) or routepop (show backends, drain
- * BACKEND); net: the question names cl's address.
- */
-static const struct {
-	uint32_t	cmd, type;
-	int		proc, net;
-} asks[] = {
-	{ CTL_SHOW_SESSIONS, MSG_CONTROL_HANDSHAKES, PROC_LISTENER, 0 },
-	{ CTL_KICK_ADDRESS, MSG_CONTROL_KICKNET, PROC_LISTENER, 1 },
-	{ CTL_SHOW_PENALTIES, MSG_CONTROL_PENALTIES, PROC_AUTHPOP, 0 },
-	{ CTL_UNPENALIZE, MSG_CONTROL_UNPENALIZE, PROC_AUTHPOP, 1 },
-	{ CTL_SHOW_APPS, MSG_CONTROL_APPS, PROC_AUTHPOP, 0 },
-	{ CTL_SHOW_BACKENDS, MSG_CONTROL_BACKENDS, PROC_ROUTE, 0 },
-	{ CTL_DRAIN, MSG_CONTROL_DRAIN, PROC_ROUTE, 1 },
-	{ CTL_UNDRAIN, MSG_CONTROL_UNDRAIN, PROC_ROUTE, 1 },
-};
-
-/*
- * The parent allowed cl's request: its children asked, for at most
- * ASK_TIME seconds.  -1 if it asks none of them (drain without a
- * BACKEND is the parent's alone).
- */
-int
-client_ask(struct client *cl)
-{
-	struct timeval	 tv = { ASK_TIME, 0 };
-	struct msg_net	 m;	/* a msg_ctlq is its first member */
-	struct msg_ctlappsq aq;	/* show app-passwords */
-	struct peer	*p;
-	size_t		 i;
-
-	for (i = 0; i < nitems(asks) && asks[i].cmd != cl->cmd; i++)
-		;
-	if (i == nitems(asks) || ((cl->cmd == CTL_DRAIN ||
-	    cl->cmd == CTL_UNDRAIN) && cl->net.af == 0))
-		return -1;
-	memset(&m, 0, sizeof(m));
-	m.req = cl->req;
-	m.net = cl->net;
-	memset(&aq, 0, sizeof(aq));
-	aq.req = cl->req;
-	(void)strlcpy(aq.user, cl->user, sizeof(aq.user));
-	cl->state = C_ASK;
-	TAILQ_FOREACH(p, &peers, entry)
-		if (p->proc == asks[i].proc && !p->old &&
-		    cl->nowed < ASK_PEERS) {
-			if (asks[i].type == MSG_CONTROL_APPS)
-				chan_send(&p->chan, asks[i].type, -1, &aq,
-				    sizeof(aq));
-			else
-				chan_send(&p->chan, asks[i].type, -1, &m,
-				    asks[i].net ? sizeof(m) :
-				    sizeof(struct msg_ctlq));
-			cl->owed[cl->nowed++] = p;
-		}
-	if ((cl->cmd == CTL_UNPENALIZE || cl->cmd == CTL_SHOW_APPS) &&
-	    cl->nowed == 0) {
-		client_last(cl, "authpop is restarting, try again");
-		return 0;
+	while (cl != NULL && i < cl->nowed && cl->owed[i] != p)
+		i++;
+	if (cl == NULL || i == cl->nowed) {
+		chan_bad(c, "%s %d answered question %llu, not asked of it",
+		    proc_str(p->proc), (int)p->pid, (unsigned long long)req);
+		return NULL;
 	}
-	if (evtimer_add(&cl->asktmo, &tv) == -1)
-		fatal("evtimer_add");
-	ask_done(cl, NULL);
-	return 0;
-}
-
-void
-ask_timeout(int fd, short ev, void *arg)
-{
-	ask_done(arg, "no answer from popd's processes in time");
+	if (last)
+		cl->owed[i] = cl->owed[--cl->nowed];
+	return cl;
 }
 
 /*
@@ -280,13 +105,11 @@ ask_done(struct client *cl, const char *why)
 		return;
 	evtimer_del(&cl->asktmo);
 	cl->nowed = 0;
+	/* authpop went before it answered. */
+	if (why == NULL && cl->cmd == CTL_SHOW_APPS && cl->count == 0)
+		why = "authpop is restarting, try again";
 	if (why != NULL) {
 		client_last(cl, why);
-		return;
-	}
-	/* authpop went before it answered. */
-	if (cl->cmd == CTL_SHOW_APPS && cl->count == 0) {
-		client_last(cl, "authpop is restarting, try again");
 		return;
 	}
 	for (i = 0; i < cl->nsess; i++)
@@ -318,38 +141,6 @@ ask_done(struct client *cl, const char *why)
 			return;
 	}
 	client_last(cl, NULL);
-}
-
-/*
- * The client a peer's answer is for; last: its last chunk.  An answer
- * after the client's end finds none (NULL); one to a question not
- * asked of it ends its channel.
- */
-static struct client *
-peer_answer(struct chan *c, uint64_t req, int last)
-{
-	struct peer	*p = c->arg;
-	struct client	*cl;
-	int		 i = 0;
-
-	TAILQ_FOREACH(cl, &clients, entry)
-		if (cl->state == C_ASK && cl->req == req)
-			break;
-	if (cl == NULL && req <= next_req) {
-		log_debug("a late answer from %s %d", proc_str(p->proc),
-		    (int)p->pid);
-		return NULL;
-	}
-	while (cl != NULL && i < cl->nowed && cl->owed[i] != p)
-		i++;
-	if (cl == NULL || i == cl->nowed) {
-		chan_bad(c, "%s %d answered question %llu, not asked of it",
-		    proc_str(p->proc), (int)p->pid, (unsigned long long)req);
-		return NULL;
-	}
-	if (last)
-		cl->owed[i] = cl->owed[--cl->nowed];
-	return cl;
 }
 
 /* A chunk of a listener's connections in their handshake. */
@@ -493,6 +284,198 @@ control_authpop_penalties(struct chan *c, const void *data, int fd)
 	if (m->n > 0 && client_print(cl, MSG_AUTHPOP_PENALTIES, m) == -1)
 		return;
 	ask_done(cl, NULL);
+}
+
+/* p is asked no more: the questions it owed answer with what they have. */
+static void
+peer_unlink(struct peer *p)
+{
+	struct client	*cl, *next;
+	int		 i;
+
+	TAILQ_REMOVE(&peers, p, entry);
+	TAILQ_FOREACH_SAFE(cl, &clients, entry, next) {
+		for (i = 0; cl->state == C_ASK && i < cl->nowed; i++)
+			if (cl->owed[i] == p) {
+				cl->owed[i] = cl->owed[--cl->nowed];
+				ask_done(cl, NULL);
+				break;
+			}
+	}
+}
+
+/* A peer closed its channel. */
+static void
+peer_eof(struct chan *c)
+{
+	struct peer	*p = c->arg;
+
+	peer_unlink(p);
+	chan_close(&p->chan);
+	free(p);
+	if (stopping)
+		stop_if_done();
+}
+
+/*
+ * The current authpop or routepop is replaced (by pid's): the last
+ * routepop goes, an authpop is asked no more; an older channel of pid's
+ * own goes (it has the new one).
+ */
+static void
+peer_replaced(int proc, pid_t pid)
+{
+	struct peer	*p, *next;
+
+	TAILQ_FOREACH_SAFE(p, &peers, entry, next)
+		if (p->proc == proc) {
+			if (proc == PROC_AUTHPOP && p->pid != pid)
+				p->old = 1;
+			else
+				peer_eof(&p->chan);
+		}
+}
+
+/*
+ * It broke the protocol: chan_bad closes its channel once we return,
+ * then it is freed.  We cannot end it: it is not ours.
+ */
+static void
+peer_bad(struct chan *c)
+{
+	peer_unlink(c->arg);
+	proc_free_later(c->arg);
+}
+
+/* All a listener, authpop or routepop may send us: our answers. */
+static const struct msg_handler from_listener[] = {
+	{ MSG_LISTENER_HANDSHAKES,	control_listener_handshakes },
+	{ MSG_LISTENER_KICKED,		control_peer_count },
+};
+static const struct msg_handler from_authpop[] = {
+	{ MSG_AUTHPOP_PENALTIES,	control_authpop_penalties },
+	{ MSG_AUTHPOP_UNPENALIZED,	control_peer_count },
+	{ MSG_AUTHPOP_APPUSED,		control_authpop_appused },
+	{ MSG_AUTHPOP_CTLAPPS,		control_authpop_ctlapps },
+	{ MSG_AUTHPOP_APPSGONE,		control_authpop_appsgone },
+};
+static const struct msg_handler from_route[] = {
+	{ MSG_ROUTE_BACKENDS,		control_route_backends },
+};
+
+/*
+ * A channel to a listener, an authpop or routepop, from the parent.  A
+ * new authpop's or routepop's replaces the one before: that one drains,
+ * and is no longer asked; an authpop keeps its channel until it exits,
+ * for the uses of app passwords it still checks.  A new control process
+ * is given the draining authpops' first, the current one's last.
+ */
+void
+control_parent_peer(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlpeer	*m = data;
+	struct peer			*p;
+
+	if (fd == -1)
+		return;		/* our own shortage of descriptors: logged */
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
+		close(fd);
+		return;
+	}
+	if (m->proc != PROC_LISTENER)
+		peer_replaced(m->proc, m->pid);
+	p->proc = m->proc;
+	p->pid = m->pid;
+	if (m->proc == PROC_LISTENER)
+		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
+		    from_listener, nitems(from_listener), peer_eof, p);
+	else if (m->proc == PROC_AUTHPOP)
+		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
+		    from_authpop, nitems(from_authpop), peer_eof, p);
+	else
+		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
+		    from_route, nitems(from_route), peer_eof, p);
+	p->chan.bad = peer_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&peers, p, entry);
+	if (m->proc == PROC_AUTHPOP)
+		lastuse_check(&p->chan);
+}
+
+/*
+ * Whom each request the children answer asks, and what: each listener
+ * (show sessions, kick address), the current authpop (show penalties,
+ * unpenalize, show app-passwords) or routepop (show backends, drain
+ * BACKEND); net: the question names cl's address.
+ */
+static const struct {
+	uint32_t	cmd, type;
+	int		proc, net;
+} asks[] = {
+	{ CTL_SHOW_SESSIONS, MSG_CONTROL_HANDSHAKES, PROC_LISTENER, 0 },
+	{ CTL_KICK_ADDRESS, MSG_CONTROL_KICKNET, PROC_LISTENER, 1 },
+	{ CTL_SHOW_PENALTIES, MSG_CONTROL_PENALTIES, PROC_AUTHPOP, 0 },
+	{ CTL_UNPENALIZE, MSG_CONTROL_UNPENALIZE, PROC_AUTHPOP, 1 },
+	{ CTL_SHOW_APPS, MSG_CONTROL_APPS, PROC_AUTHPOP, 0 },
+	{ CTL_SHOW_BACKENDS, MSG_CONTROL_BACKENDS, PROC_ROUTE, 0 },
+	{ CTL_DRAIN, MSG_CONTROL_DRAIN, PROC_ROUTE, 1 },
+	{ CTL_UNDRAIN, MSG_CONTROL_UNDRAIN, PROC_ROUTE, 1 },
+};
+
+/*
+ * The parent allowed cl's request: its children asked, for at most
+ * ASK_TIME seconds.  -1 if it asks none of them (drain without a
+ * BACKEND is the parent's alone).
+ */
+int
+client_ask(struct client *cl)
+{
+	struct timeval	 tv = { ASK_TIME, 0 };
+	struct msg_net	 m;	/* a msg_ctlq is its first member */
+	struct msg_ctlappsq aq;	/* show app-passwords */
+	struct peer	*p;
+	size_t		 i;
+
+	for (i = 0; i < nitems(asks) && asks[i].cmd != cl->cmd; i++)
+		;
+	if (i == nitems(asks) || ((cl->cmd == CTL_DRAIN ||
+	    cl->cmd == CTL_UNDRAIN) && cl->net.af == 0))
+		return -1;
+	memset(&m, 0, sizeof(m));
+	m.req = cl->req;
+	m.net = cl->net;
+	memset(&aq, 0, sizeof(aq));
+	aq.req = cl->req;
+	(void)strlcpy(aq.user, cl->user, sizeof(aq.user));
+	cl->state = C_ASK;
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->proc == asks[i].proc && !p->old &&
+		    cl->nowed < ASK_PEERS) {
+			if (asks[i].type == MSG_CONTROL_APPS)
+				chan_send(&p->chan, asks[i].type, -1, &aq,
+				    sizeof(aq));
+			else
+				chan_send(&p->chan, asks[i].type, -1, &m,
+				    asks[i].net ? sizeof(m) :
+				    sizeof(struct msg_ctlq));
+			cl->owed[cl->nowed++] = p;
+		}
+	if ((cl->cmd == CTL_UNPENALIZE || cl->cmd == CTL_SHOW_APPS) &&
+	    cl->nowed == 0) {
+		client_last(cl, "authpop is restarting, try again");
+		return 0;
+	}
+	if (evtimer_add(&cl->asktmo, &tv) == -1)
+		fatal("evtimer_add");
+	ask_done(cl, NULL);
+	return 0;
+}
+
+void
+ask_timeout(int fd, short ev, void *arg)
+{
+	ask_done(arg, "no answer from popd's processes in time");
 }
 
 /* Whether an authpop's channel is still open (stopping waits for it). */

@@ -99,244 +99,24 @@ static int			 statefd = -1;	/* app-passwords last */
 static struct event		 term_ev, stop_ev;
 int				 stopping;	/* SIGTERM came */
 
-static void	control_parent_listen(struct chan *, const void *, int);
-static void	control_parent_answer(struct chan *, const void *, int);
-static void	control_parent_record(struct chan *, const void *, int);
-static void	control_parent_relay(struct chan *, const void *, int);
-static void	control_parent_denied(struct chan *, const void *, int);
-static void	control_parent_appslast(struct chan *, const void *, int);
-static void	control_stop(int, short, void *);
-static void	client_relay(int, short, void *);
-static int	relay_text(struct client *, const char *, size_t);
-static void	relay_end(struct client *, const char *);
-static struct client *client_answered(uint64_t);
-static void	control_parent_eof(struct chan *);
-static void	control_open(void *);
-static void	control_sandbox(void *);
-static void	control_accept(int, short, void *);
-static void	control_resume(int, short, void *);
-static void	client_read(int, short, void *);
-static void	client_peek(int, short, void *);
-static int	peer_done(int);
-static void	control_stopwait(int, short, void *);
-static void	client_write(int, short, void *);
-static void	client_timeout(int, short, void *);
-static void	client_request(struct client *, size_t);
-static int	client_queue(struct client *, const char *, size_t);
-static void	client_timer(struct client *, int);
-static void	client_free(struct client *);
-
-/* What the control process does with each message the parent sends. */
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,		proc_parent_conf },
-	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
-	{ MSG_PARENT_LISTEN,		control_parent_listen },
-	{ MSG_PARENT_ANSWER,		control_parent_answer },
-	{ MSG_PARENT_CTLSTATS,		control_parent_record },
-	{ MSG_PARENT_CTLSESSIONS,	control_parent_record },
-	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
-	{ MSG_PARENT_CTLCERT,		control_parent_record },
-	{ MSG_PARENT_CTLUSER,		control_parent_record },
-	{ MSG_PARENT_CTLRELOAD,		control_parent_record },
-	{ MSG_PARENT_CTLDENIED,		control_parent_denied },
-	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
-	{ MSG_PARENT_CTLPEER,		control_parent_peer },
-	{ MSG_PARENT_APPSLAST,		control_parent_appslast },
-	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
-};
-
-/* The limits are fixed: nothing of the settings is ours. */
-static const struct proc_role control_role = {
-	.setup = {
-		.role = "control",
-		.title = "control",
-		.user = POPD_USER,
-		.chroot = 1,
-		.nohup = 1,
-		.open = control_open,
-		.sandbox = control_sandbox,
-	},
-	.self = PROC_CONTROL,
-	.chan = &parent_chan,
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.eof = control_parent_eof,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&control_role, argc, argv);
-}
-
-/* Before the sandbox, so it need not allow creating the poller. */
 static void
-control_open(void *arg)
+client_free(struct client *cl)
 {
-	if (event_init() == NULL)
-		fatalx("event_init failed");
-	/* popd stops: the last uses are written first. */
-	signal_set(&term_ev, SIGTERM, control_stop, NULL);
-	if (signal_add(&term_ev, NULL) == -1)
-		fatal("signal_add");
-}
-
-/* The state file is read confined: its bytes are not ours. */
-static void
-control_sandbox(void *arg)
-{
-	sandbox_control(statefd);
-	lastuse_start(statefd);
-}
-
-/*
- * The app passwords' state file, opened by the parent as root before
- * our prologue: the one file we write, and no other (sandbox_control).
- */
-static void
-control_parent_appslast(struct chan *c, const void *data, int fd)
-{
-	if (fd == -1)
-		fatalx("no descriptor for app-passwords last");
-	if (statefd != -1)
-		fatalx("%s from parent: twice", msg_type_str(c->intype));
-	statefd = fd;
-}
-
-/*
- * SIGTERM: popd stops, the authpops too.  Each sends the uses of app
- * passwords it gathered, then exits: we write the last uses once their
- * channels are closed (peer_eof), or after CONTROL_STOPWAIT seconds.
- */
-static void
-control_stop(int sig, short ev, void *arg)
-{
-	struct timeval	tv = { CONTROL_STOPWAIT, 0 };
-
-	stopping = 1;
-	evtimer_set(&stop_ev, control_stopwait, NULL);
-	if (evtimer_add(&stop_ev, &tv) == -1)
-		fatal("evtimer_add");
-	stop_if_done();
-}
-
-void
-stop_if_done(void)
-{
-	if (ask_authpops())
-		return;
-	lastuse_flush();
-	exit(0);
-}
-
-/* An authpop still there: what we have is written. */
-static void
-control_stopwait(int fd, short ev, void *arg)
-{
-	lastuse_flush();
-	exit(0);
-}
-
-/* The parent is gone: nobody can answer a request any more. */
-static void
-control_parent_eof(struct chan *c)
-{
-	log_debug("parent closed the channel, exiting");
-	lastuse_flush();
-	exit(0);
-}
-
-/* The control socket, bound by the parent as root. */
-static void
-control_parent_listen(struct chan *c, const void *data, int fd)
-{
-	const struct msg_listen	*ml = data;
-	int			 on;
-	socklen_t		 len = sizeof(on);
-
-	if (fd == -1)
-		fatalx("no descriptor for the control socket");
-	if (ml->flags != (LISTEN_CONTROL | LISTEN_UNIX) || listen_fd != -1)
-		fatalx("%s from parent: flags %#x, not one control socket",
-		    msg_type_str(MSG_PARENT_LISTEN), ml->flags);
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 || !on)
-		fatalx("parent passed a socket that does not listen");
-	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
-		fatal("control socket");
-	listen_fd = fd;
-	event_set(&accept_ev, fd, EV_READ | EV_PERSIST, control_accept, NULL);
-	evtimer_set(&accept_pause, control_resume, NULL);
-	if (event_add(&accept_ev, NULL) == -1)
-		fatal("event_add");
-}
-
-static void
-control_accept(int fd, short ev, void *arg)
-{
-	struct timeval	 tv = { ACCEPT_PAUSE, 0 };
-	struct client	*cl;
-	uid_t		 uid;
-	gid_t		 gid;
-	unsigned int	 n = 0;
-	int		 s;
-
-	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
-	    -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR || errno == ECONNABORTED)
-			return;
-		/* Level-triggered: pause rather than spin. */
-		log_warn("accept, pausing %d s", ACCEPT_PAUSE);
-		event_del(&accept_ev);
-		evtimer_add(&accept_pause, &tv);
-		return;
+	if (cl->relay != -1) {
+		event_del(&cl->relayev);
+		close(cl->relay);
 	}
-	if (compat_peerid(s, &uid, &gid) == -1) {
-		log_warn("control client: its credentials");
-		close(s);
-		return;
-	}
-	if (uid != 0)
-		TAILQ_FOREACH(cl, &clients, entry)
-			if (cl->uid == uid)
-				n++;
-	if (nclients >= CTL_MAXCLIENTS || (uid != 0 &&
-	    (nclients >= CTL_MAXCLIENTS - CTL_ROOTSLOTS ||
-	    n >= CTL_PERUID))) {
-		log_rate(&rate_busy, "%u control clients, %u of uid %u: "
-		    "refused one", nclients, n, (unsigned)uid);
-		(void)send(s, CTL_BUSY, sizeof(CTL_BUSY) - 1,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		close(s);
-		return;
-	}
-	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
-		log_warn("control client");
-		close(s);
-		return;
-	}
-	cl->fd = s;
-	cl->relay = -1;
-	cl->uid = uid;
-	cl->state = C_READ;
-	cl->last = '\n';
-	event_set(&cl->rev, s, EV_READ | EV_PERSIST, client_read, cl);
-	event_set(&cl->wev, s, EV_WRITE | EV_PERSIST, client_write, cl);
-	evtimer_set(&cl->tmo, client_timeout, cl);
-	evtimer_set(&cl->peek, client_peek, cl);
-	evtimer_set(&cl->asktmo, ask_timeout, cl);
-	if (event_add(&cl->rev, NULL) == -1)
-		fatal("event_add");
-	client_timer(cl, CTL_READTIME);
-	TAILQ_INSERT_TAIL(&clients, cl, entry);
-	nclients++;
-}
-
-static void
-control_resume(int fd, short ev, void *arg)
-{
-	if (event_add(&accept_ev, NULL) == -1)
-		fatal("event_add");
+	event_del(&cl->rev);
+	event_del(&cl->wev);
+	evtimer_del(&cl->tmo);
+	evtimer_del(&cl->peek);
+	evtimer_del(&cl->asktmo);
+	close(cl->fd);
+	free(cl->out);
+	free(cl->sess);
+	TAILQ_REMOVE(&clients, cl, entry);
+	nclients--;
+	free(cl);
 }
 
 /* (Re)arm the client's one timer: the request's, or the answer's. */
@@ -350,125 +130,202 @@ client_timer(struct client *cl, int secs)
 }
 
 /*
- * Up to the first LF, within CTL_LINEMAX bytes; what follows is ignored.
- * The line is only looked at (MSG_PEEK), never taken: the parent takes
- * it from the socket itself, so what it runs is what the client sent.
- * A line still coming is looked at again after PEEK_PAUSE, not at every
- * turn of the loop (the socket stays readable while bytes wait).
+ * Queue len bytes for cl; 0, or -1 when cl was dropped for holding
+ * more than CTL_OUTMAX bytes that it does not read.
  */
-static void
-client_read(int fd, short ev, void *arg)
+static int
+client_queue(struct client *cl, const char *s, size_t len)
 {
-	struct timeval	 tv = { 0, PEEK_PAUSE };
-	struct client	*cl = arg;
-	ssize_t		 n;
-	char		*lf;
+	size_t	 cap;
+	char	*p;
 
-	if (cl->state == C_DRAIN) {
-		n = read(fd, cl->in, sizeof(cl->in));
-		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-			client_free(cl);
-		return;
+	if (len == 0)
+		return 0;
+	if (cl->outlen - cl->outoff + len > CTL_OUTMAX) {
+		log_warnx("control client: over %d bytes of answer not "
+		    "read, dropped", CTL_OUTMAX);
+		client_free(cl);
+		return -1;
 	}
-	if (cl->state != C_READ)
-		return;
-	n = recv(fd, cl->in, sizeof(cl->in), MSG_PEEK | MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		client_free(cl);	/* a probe (a starting popd) */
-		return;
+	if (cl->outlen + len > cl->outcap) {
+		memmove(cl->out, cl->out + cl->outoff, cl->outlen -
+		    cl->outoff);
+		cl->outlen -= cl->outoff;
+		cl->outoff = 0;
+		for (cap = cl->outcap ? cl->outcap : 4096; cap < cl->outlen +
+		    len; cap *= 2)
+			;
+		if (cap > cl->outcap) {
+			if ((p = realloc(cl->out, cap)) == NULL) {
+				log_warn("control client");
+				client_free(cl);
+				return -1;
+			}
+			cl->out = p;
+			cl->outcap = cap;
+		}
 	}
-	event_del(&cl->rev);
-	if ((lf = memchr(cl->in, '\n', n)) != NULL)
-		client_request(cl, lf - cl->in);
-	else if ((size_t)n == sizeof(cl->in))
-		client_last(cl, "request too long");
-	else if (peer_done(fd))
-		client_last(cl, "request without a newline");
-	else if (evtimer_add(&cl->peek, &tv) == -1)
-		fatal("evtimer_add");
-}
-
-/* Look again at a line that was still coming. */
-static void
-client_peek(int fd, short ev, void *arg)
-{
-	struct client	*cl = arg;
-
-	if (event_add(&cl->rev, NULL) == -1)
-		fatal("event_add");
+	memcpy(cl->out + cl->outlen, s, len);
+	cl->outlen += len;
+	cl->last = s[len - 1];
+	if (!event_pending(&cl->wev, EV_WRITE, NULL)) {
+		if (event_add(&cl->wev, NULL) == -1)
+			fatal("event_add");
+		client_timer(cl, CTL_WRITETIME);
+	}
+	return 0;
 }
 
 /*
- * Whether the client will send no more: shown by poll(2) with bytes
- * still waiting (Linux: POLLRDHUP; elsewhere only a closed peer's
- * POLLHUP, and a half-closed one waits for CTL_READTIME).
+ * The last line: "ok" (why NULL or empty), or "error: why", on a line
+ * of its own; then flush and close.
  */
-#ifndef POLLRDHUP
-#define POLLRDHUP	0
-#endif
-static int
-peer_done(int fd)
+void
+client_last(struct client *cl, const char *why)
 {
-	struct pollfd	pfd = { fd, POLLIN | POLLRDHUP, 0 };
+	char	line[CTL_CHUNK + 16];
+	int	n;
 
-	if (poll(&pfd, 1, 0) <= 0)
-		return 0;
-	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+	event_del(&cl->rev);
+	evtimer_del(&cl->peek);
+	if (why == NULL)
+		why = "";
+	n = snprintf(line, sizeof(line), "%s%s%s\n", cl->last != '\n' ?
+	    "\n" : "", why[0] != '\0' ? "error: " : "ok", why);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	cl->state = C_LAST;
+	(void)client_queue(cl, line, n);
 }
 
-/* One line: parsed here, judged and answered by the parent. */
+/* The request took too long to come, or the answer to be read. */
 static void
-client_request(struct client *cl, size_t len)
+client_timeout(int fd, short ev, void *arg)
 {
-	struct msg_ctlreq	 req;
-	char			 why[CTL_ERRMAX + CTL_LINEMAX];
-	char			 line[CTL_LINEMAX];
-	int			 fd;
+	struct client	*cl = arg;
 
-	if (ctlcmd_parse(cl->in, len, &req, why, sizeof(why)) == -1) {
-		log_debug("client: %s", why);
-		client_last(cl, why);
+	if (cl->state == C_READ) {
+		client_last(cl, "timeout");
 		return;
 	}
-	/*
-	 * The parent compares the line with the request in its canonical
-	 * words (it parses nothing): only that form goes to it.
-	 */
-	if (ctlcmd_line(&req, line, sizeof(line)) == -1 ||
-	    strlen(line) != len || memcmp(line, cl->in, len) != 0) {
-		(void)snprintf(why, sizeof(why), "send the request in full: "
-		    "\"%s\"", line);
-		client_last(cl, why);
-		return;
-	}
-	/* chan_send closes what it passes: the parent gets a copy. */
-	if ((fd = dup(cl->fd)) == -1) {
-		log_warn("control client: dup");
-		client_last(cl, "popd is short of descriptors, try again");
-		return;
-	}
-	req.req = cl->req = ++next_req;
-	cl->cmd = req.cmd;
-	cl->net = req.net;
-	(void)strlcpy(cl->user, req.user, sizeof(cl->user));
-	cl->state = C_WAIT;
-	evtimer_del(&cl->tmo);
-	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
+	if (cl->state != C_DRAIN)
+		log_info("control client: not reading its answer for %d s, "
+		    "dropped", CTL_WRITETIME);
+	client_free(cl);
 }
 
-/* The client waiting for answer req; NULL if it went away (logged). */
-static struct client *
-client_answered(uint64_t req)
+static void
+client_write(int fd, short ev, void *arg)
 {
-	struct client	*cl;
+	struct client	*cl = arg;
+	ssize_t		 n;
 
-	TAILQ_FOREACH(cl, &clients, entry)
-		if (cl->state == C_WAIT && cl->req == req)
-			return cl;
-	log_debug("answer %llu: its client is gone", (unsigned long long)req);
-	return NULL;
+	n = send(fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_debug("control client: %s", strerror(errno));
+		client_free(cl);
+		return;
+	}
+	cl->outoff += n;
+	client_timer(cl, CTL_WRITETIME);
+	if (cl->outoff < cl->outlen)
+		return;
+	event_del(&cl->wev);
+	evtimer_del(&cl->tmo);
+	if (cl->state != C_LAST)
+		return;
+	/*
+	 * Closing with bytes unread (a request too long, or more after
+	 * its line) would reset the connection and lose the answer: say
+	 * we are done, and read until the client closes, for a while.
+	 */
+	if (shutdown(fd, SHUT_WR) == -1 ||
+	    event_add(&cl->rev, NULL) == -1) {
+		client_free(cl);
+		return;
+	}
+	cl->state = C_DRAIN;
+	client_timer(cl, CTL_WRITETIME);
+}
+
+/* Text of the answer, up to RELAY_MAX: the rest is dropped.  -1: cl is. */
+static int
+relay_text(struct client *cl, const char *p, size_t len)
+{
+	if (len == 0 || cl->relayed >= RELAY_MAX)
+		return 0;
+	if (len > RELAY_MAX - cl->relayed)
+		len = RELAY_MAX - cl->relayed;
+	cl->relayed += len;
+	return client_queue(cl, p, len);
+}
+
+/*
+ * The wrkrpop's text is over (why: its error, or NULL); if the parent
+ * ended the answer ok already, it ends now.
+ */
+static void
+relay_end(struct client *cl, const char *why)
+{
+	event_del(&cl->relayev);
+	close(cl->relay);
+	cl->relay = -1;
+	if (why != NULL)
+		(void)strlcpy(cl->relayerr, why, sizeof(cl->relayerr));
+	if (cl->parent_ok)
+		client_last(cl, cl->relayerr);
+}
+
+/*
+ * The wrkrpop's text: printable bytes, line by line, the last one held
+ * back: if it is "error: why", the answer ends with why.
+ */
+static void
+client_relay(int fd, short ev, void *arg)
+{
+	struct client	*cl = arg;
+	char		 buf[4096], c;
+	ssize_t		 n, i;
+
+	if ((n = read(fd, buf, sizeof(buf))) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_warn("control: the maildir's reader");
+		relay_end(cl, "the maildir's reader failed");
+		return;
+	}
+	if (n == 0) {
+		if (cl->curlen == 0 && cl->heldlen > 8 &&
+		    memcmp(cl->held, "error: ", 7) == 0) {
+			cl->held[cl->heldlen - 1] = '\0';
+			relay_end(cl, cl->held + 7);
+		} else if (relay_text(cl, cl->held, cl->heldlen) == 0 &&
+		    relay_text(cl, cl->cur, cl->curlen) == 0)
+			relay_end(cl, NULL);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c = (buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' ?
+		    '?' : buf[i];
+		if (cl->curlen == sizeof(cl->cur)) {
+			/* A line this long is only text: no status. */
+			if (relay_text(cl, cl->held, cl->heldlen) == -1 ||
+			    relay_text(cl, cl->cur, cl->curlen) == -1)
+				return;
+			cl->heldlen = cl->curlen = 0;
+		}
+		cl->cur[cl->curlen++] = c;
+		if (c == '\n') {
+			if (relay_text(cl, cl->held, cl->heldlen) == -1)
+				return;
+			memcpy(cl->held, cl->cur, cl->curlen);
+			cl->heldlen = cl->curlen;
+			cl->curlen = 0;
+		}
+	}
 }
 
 /*
@@ -497,6 +354,19 @@ client_print(struct client *cl, uint32_t type, const void *data)
 	rc = client_queue(cl, text, len);
 	free(text);
 	return rc;
+}
+
+/* The client waiting for answer req; NULL if it went away (logged). */
+static struct client *
+client_answered(uint64_t req)
+{
+	struct client	*cl;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (cl->state == C_WAIT && cl->req == req)
+			return cl;
+	log_debug("answer %llu: its client is gone", (unsigned long long)req);
+	return NULL;
 }
 
 /* A record of the answer to a client's request, printed as text. */
@@ -620,221 +490,324 @@ control_parent_relay(struct chan *c, const void *data, int fd)
 		fatal("event_add");
 }
 
-/*
- * The wrkrpop's text: printable bytes, line by line, the last one held
- * back: if it is "error: why", the answer ends with why.
- */
+/* One line: parsed here, judged and answered by the parent. */
 static void
-client_relay(int fd, short ev, void *arg)
+client_request(struct client *cl, size_t len)
+{
+	struct msg_ctlreq	 req;
+	char			 why[CTL_ERRMAX + CTL_LINEMAX];
+	char			 line[CTL_LINEMAX];
+	int			 fd;
+
+	if (ctlcmd_parse(cl->in, len, &req, why, sizeof(why)) == -1) {
+		log_debug("client: %s", why);
+		client_last(cl, why);
+		return;
+	}
+	/*
+	 * The parent compares the line with the request in its canonical
+	 * words (it parses nothing): only that form goes to it.
+	 */
+	if (ctlcmd_line(&req, line, sizeof(line)) == -1 ||
+	    strlen(line) != len || memcmp(line, cl->in, len) != 0) {
+		(void)snprintf(why, sizeof(why), "send the request in full: "
+		    "\"%s\"", line);
+		client_last(cl, why);
+		return;
+	}
+	/* chan_send closes what it passes: the parent gets a copy. */
+	if ((fd = dup(cl->fd)) == -1) {
+		log_warn("control client: dup");
+		client_last(cl, "popd is short of descriptors, try again");
+		return;
+	}
+	req.req = cl->req = ++next_req;
+	cl->cmd = req.cmd;
+	cl->net = req.net;
+	(void)strlcpy(cl->user, req.user, sizeof(cl->user));
+	cl->state = C_WAIT;
+	evtimer_del(&cl->tmo);
+	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
+}
+
+/*
+ * Whether the client will send no more: shown by poll(2) with bytes
+ * still waiting (Linux: POLLRDHUP; elsewhere only a closed peer's
+ * POLLHUP, and a half-closed one waits for CTL_READTIME).
+ */
+#ifndef POLLRDHUP
+#define POLLRDHUP	0
+#endif
+static int
+peer_done(int fd)
+{
+	struct pollfd	pfd = { fd, POLLIN | POLLRDHUP, 0 };
+
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Look again at a line that was still coming. */
+static void
+client_peek(int fd, short ev, void *arg)
 {
 	struct client	*cl = arg;
-	char		 buf[4096], c;
-	ssize_t		 n, i;
 
-	if ((n = read(fd, buf, sizeof(buf))) == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_warn("control: the maildir's reader");
-		relay_end(cl, "the maildir's reader failed");
-		return;
-	}
-	if (n == 0) {
-		if (cl->curlen == 0 && cl->heldlen > 8 &&
-		    memcmp(cl->held, "error: ", 7) == 0) {
-			cl->held[cl->heldlen - 1] = '\0';
-			relay_end(cl, cl->held + 7);
-		} else if (relay_text(cl, cl->held, cl->heldlen) == 0 &&
-		    relay_text(cl, cl->cur, cl->curlen) == 0)
-			relay_end(cl, NULL);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		c = (buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' ?
-		    '?' : buf[i];
-		if (cl->curlen == sizeof(cl->cur)) {
-			/* A line this long is only text: no status. */
-			if (relay_text(cl, cl->held, cl->heldlen) == -1 ||
-			    relay_text(cl, cl->cur, cl->curlen) == -1)
-				return;
-			cl->heldlen = cl->curlen = 0;
-		}
-		cl->cur[cl->curlen++] = c;
-		if (c == '\n') {
-			if (relay_text(cl, cl->held, cl->heldlen) == -1)
-				return;
-			memcpy(cl->held, cl->cur, cl->curlen);
-			cl->heldlen = cl->curlen;
-			cl->curlen = 0;
-		}
-	}
-}
-
-/* Text of the answer, up to RELAY_MAX: the rest is dropped.  -1: cl is. */
-static int
-relay_text(struct client *cl, const char *p, size_t len)
-{
-	if (len == 0 || cl->relayed >= RELAY_MAX)
-		return 0;
-	if (len > RELAY_MAX - cl->relayed)
-		len = RELAY_MAX - cl->relayed;
-	cl->relayed += len;
-	return client_queue(cl, p, len);
+	if (event_add(&cl->rev, NULL) == -1)
+		fatal("event_add");
 }
 
 /*
- * The wrkrpop's text is over (why: its error, or NULL); if the parent
- * ended the answer ok already, it ends now.
+ * Up to the first LF, within CTL_LINEMAX bytes; what follows is ignored.
+ * The line is only looked at (MSG_PEEK), never taken: the parent takes
+ * it from the socket itself, so what it runs is what the client sent.
+ * A line still coming is looked at again after PEEK_PAUSE, not at every
+ * turn of the loop (the socket stays readable while bytes wait).
  */
 static void
-relay_end(struct client *cl, const char *why)
+client_read(int fd, short ev, void *arg)
 {
-	event_del(&cl->relayev);
-	close(cl->relay);
-	cl->relay = -1;
-	if (why != NULL)
-		(void)strlcpy(cl->relayerr, why, sizeof(cl->relayerr));
-	if (cl->parent_ok)
-		client_last(cl, cl->relayerr);
-}
-
-/*
- * Queue len bytes for cl; 0, or -1 when cl was dropped for holding
- * more than CTL_OUTMAX bytes that it does not read.
- */
-static int
-client_queue(struct client *cl, const char *s, size_t len)
-{
-	size_t	 cap;
-	char	*p;
-
-	if (len == 0)
-		return 0;
-	if (cl->outlen - cl->outoff + len > CTL_OUTMAX) {
-		log_warnx("control client: over %d bytes of answer not "
-		    "read, dropped", CTL_OUTMAX);
-		client_free(cl);
-		return -1;
-	}
-	if (cl->outlen + len > cl->outcap) {
-		memmove(cl->out, cl->out + cl->outoff, cl->outlen -
-		    cl->outoff);
-		cl->outlen -= cl->outoff;
-		cl->outoff = 0;
-		for (cap = cl->outcap ? cl->outcap : 4096; cap < cl->outlen +
-		    len; cap *= 2)
-			;
-		if (cap > cl->outcap) {
-			if ((p = realloc(cl->out, cap)) == NULL) {
-				log_warn("control client");
-				client_free(cl);
-				return -1;
-			}
-			cl->out = p;
-			cl->outcap = cap;
-		}
-	}
-	memcpy(cl->out + cl->outlen, s, len);
-	cl->outlen += len;
-	cl->last = s[len - 1];
-	if (!event_pending(&cl->wev, EV_WRITE, NULL)) {
-		if (event_add(&cl->wev, NULL) == -1)
-			fatal("event_add");
-		client_timer(cl, CTL_WRITETIME);
-	}
-	return 0;
-}
-
-/*
- * The last line: "ok" (why NULL or empty), or "error: why", on a line
- * of its own; then flush and close.
- */
-void
-client_last(struct client *cl, const char *why)
-{
-	char	line[CTL_CHUNK + 16];
-	int	n;
-
-	event_del(&cl->rev);
-	evtimer_del(&cl->peek);
-	if (why == NULL)
-		why = "";
-	n = snprintf(line, sizeof(line), "%s%s%s\n", cl->last != '\n' ?
-	    "\n" : "", why[0] != '\0' ? "error: " : "ok", why);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	cl->state = C_LAST;
-	(void)client_queue(cl, line, n);
-}
-
-static void
-client_write(int fd, short ev, void *arg)
-{
+	struct timeval	 tv = { 0, PEEK_PAUSE };
 	struct client	*cl = arg;
 	ssize_t		 n;
+	char		*lf;
 
-	n = send(fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
-	    MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		log_debug("control client: %s", strerror(errno));
-		client_free(cl);
+	if (cl->state == C_DRAIN) {
+		n = read(fd, cl->in, sizeof(cl->in));
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			client_free(cl);
 		return;
 	}
-	cl->outoff += n;
-	client_timer(cl, CTL_WRITETIME);
-	if (cl->outoff < cl->outlen)
+	if (cl->state != C_READ)
 		return;
-	event_del(&cl->wev);
-	evtimer_del(&cl->tmo);
-	if (cl->state != C_LAST)
+	n = recv(fd, cl->in, sizeof(cl->in), MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
-	/*
-	 * Closing with bytes unread (a request too long, or more after
-	 * its line) would reset the connection and lose the answer: say
-	 * we are done, and read until the client closes, for a while.
-	 */
-	if (shutdown(fd, SHUT_WR) == -1 ||
-	    event_add(&cl->rev, NULL) == -1) {
-		client_free(cl);
+	if (n <= 0) {
+		client_free(cl);	/* a probe (a starting popd) */
 		return;
-	}
-	cl->state = C_DRAIN;
-	client_timer(cl, CTL_WRITETIME);
-}
-
-/* The request took too long to come, or the answer to be read. */
-static void
-client_timeout(int fd, short ev, void *arg)
-{
-	struct client	*cl = arg;
-
-	if (cl->state == C_READ) {
-		client_last(cl, "timeout");
-		return;
-	}
-	if (cl->state != C_DRAIN)
-		log_info("control client: not reading its answer for %d s, "
-		    "dropped", CTL_WRITETIME);
-	client_free(cl);
-}
-
-static void
-client_free(struct client *cl)
-{
-	if (cl->relay != -1) {
-		event_del(&cl->relayev);
-		close(cl->relay);
 	}
 	event_del(&cl->rev);
-	event_del(&cl->wev);
-	evtimer_del(&cl->tmo);
-	evtimer_del(&cl->peek);
-	evtimer_del(&cl->asktmo);
-	close(cl->fd);
-	free(cl->out);
-	free(cl->sess);
-	TAILQ_REMOVE(&clients, cl, entry);
-	nclients--;
-	free(cl);
+	if ((lf = memchr(cl->in, '\n', n)) != NULL)
+		client_request(cl, lf - cl->in);
+	else if ((size_t)n == sizeof(cl->in))
+		client_last(cl, "request too long");
+	else if (peer_done(fd))
+		client_last(cl, "request without a newline");
+	else if (evtimer_add(&cl->peek, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+static void
+control_resume(int fd, short ev, void *arg)
+{
+	if (event_add(&accept_ev, NULL) == -1)
+		fatal("event_add");
+}
+
+static void
+control_accept(int fd, short ev, void *arg)
+{
+	struct timeval	 tv = { ACCEPT_PAUSE, 0 };
+	struct client	*cl;
+	uid_t		 uid;
+	gid_t		 gid;
+	unsigned int	 n = 0;
+	int		 s;
+
+	if ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* Level-triggered: pause rather than spin. */
+		log_warn("accept, pausing %d s", ACCEPT_PAUSE);
+		event_del(&accept_ev);
+		evtimer_add(&accept_pause, &tv);
+		return;
+	}
+	if (compat_peerid(s, &uid, &gid) == -1) {
+		log_warn("control client: its credentials");
+		close(s);
+		return;
+	}
+	if (uid != 0)
+		TAILQ_FOREACH(cl, &clients, entry)
+			if (cl->uid == uid)
+				n++;
+	if (nclients >= CTL_MAXCLIENTS || (uid != 0 &&
+	    (nclients >= CTL_MAXCLIENTS - CTL_ROOTSLOTS ||
+	    n >= CTL_PERUID))) {
+		log_rate(&rate_busy, "%u control clients, %u of uid %u: "
+		    "refused one", nclients, n, (unsigned)uid);
+		(void)send(s, CTL_BUSY, sizeof(CTL_BUSY) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(s);
+		return;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		log_warn("control client");
+		close(s);
+		return;
+	}
+	cl->fd = s;
+	cl->relay = -1;
+	cl->uid = uid;
+	cl->state = C_READ;
+	cl->last = '\n';
+	event_set(&cl->rev, s, EV_READ | EV_PERSIST, client_read, cl);
+	event_set(&cl->wev, s, EV_WRITE | EV_PERSIST, client_write, cl);
+	evtimer_set(&cl->tmo, client_timeout, cl);
+	evtimer_set(&cl->peek, client_peek, cl);
+	evtimer_set(&cl->asktmo, ask_timeout, cl);
+	if (event_add(&cl->rev, NULL) == -1)
+		fatal("event_add");
+	client_timer(cl, CTL_READTIME);
+	TAILQ_INSERT_TAIL(&clients, cl, entry);
+	nclients++;
+}
+
+/* The control socket, bound by the parent as root. */
+static void
+control_parent_listen(struct chan *c, const void *data, int fd)
+{
+	const struct msg_listen	*ml = data;
+	int			 on;
+	socklen_t		 len = sizeof(on);
+
+	if (fd == -1)
+		fatalx("no descriptor for the control socket");
+	if (ml->flags != (LISTEN_CONTROL | LISTEN_UNIX) || listen_fd != -1)
+		fatalx("%s from parent: flags %#x, not one control socket",
+		    msg_type_str(MSG_PARENT_LISTEN), ml->flags);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1 || !on)
+		fatalx("parent passed a socket that does not listen");
+	if (set_nonblock(fd) == -1 || set_cloexec(fd) == -1)
+		fatal("control socket");
+	listen_fd = fd;
+	event_set(&accept_ev, fd, EV_READ | EV_PERSIST, control_accept, NULL);
+	evtimer_set(&accept_pause, control_resume, NULL);
+	if (event_add(&accept_ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/* An authpop still there: what we have is written. */
+static void
+control_stopwait(int fd, short ev, void *arg)
+{
+	lastuse_flush();
+	exit(0);
+}
+
+void
+stop_if_done(void)
+{
+	if (ask_authpops())
+		return;
+	lastuse_flush();
+	exit(0);
+}
+
+/*
+ * SIGTERM: popd stops, the authpops too.  Each sends the uses of app
+ * passwords it gathered, then exits: we write the last uses once their
+ * channels are closed (peer_eof), or after CONTROL_STOPWAIT seconds.
+ */
+static void
+control_stop(int sig, short ev, void *arg)
+{
+	struct timeval	tv = { CONTROL_STOPWAIT, 0 };
+
+	stopping = 1;
+	evtimer_set(&stop_ev, control_stopwait, NULL);
+	if (evtimer_add(&stop_ev, &tv) == -1)
+		fatal("evtimer_add");
+	stop_if_done();
+}
+
+/* Before the sandbox, so it need not allow creating the poller. */
+static void
+control_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+	/* popd stops: the last uses are written first. */
+	signal_set(&term_ev, SIGTERM, control_stop, NULL);
+	if (signal_add(&term_ev, NULL) == -1)
+		fatal("signal_add");
+}
+
+/* The state file is read confined: its bytes are not ours. */
+static void
+control_sandbox(void *arg)
+{
+	sandbox_control(statefd);
+	lastuse_start(statefd);
+}
+
+/*
+ * The app passwords' state file, opened by the parent as root before
+ * our prologue: the one file we write, and no other (sandbox_control).
+ */
+static void
+control_parent_appslast(struct chan *c, const void *data, int fd)
+{
+	if (fd == -1)
+		fatalx("no descriptor for app-passwords last");
+	if (statefd != -1)
+		fatalx("%s from parent: twice", msg_type_str(c->intype));
+	statefd = fd;
+}
+
+/* The parent is gone: nobody can answer a request any more. */
+static void
+control_parent_eof(struct chan *c)
+{
+	log_debug("parent closed the channel, exiting");
+	lastuse_flush();
+	exit(0);
+}
+
+/* What the control process does with each message the parent sends. */
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,		proc_parent_conf },
+	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
+	{ MSG_PARENT_LISTEN,		control_parent_listen },
+	{ MSG_PARENT_ANSWER,		control_parent_answer },
+	{ MSG_PARENT_CTLSTATS,		control_parent_record },
+	{ MSG_PARENT_CTLSESSIONS,	control_parent_record },
+	{ MSG_PARENT_CTLCOUNT,		control_parent_record },
+	{ MSG_PARENT_CTLCERT,		control_parent_record },
+	{ MSG_PARENT_CTLUSER,		control_parent_record },
+	{ MSG_PARENT_CTLRELOAD,		control_parent_record },
+	{ MSG_PARENT_CTLDENIED,		control_parent_denied },
+	{ MSG_PARENT_CTLRELAY,		control_parent_relay },
+	{ MSG_PARENT_CTLPEER,		control_parent_peer },
+	{ MSG_PARENT_APPSLAST,		control_parent_appslast },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
+};
+
+/* The limits are fixed: nothing of the settings is ours. */
+static const struct proc_role control_role = {
+	.setup = {
+		.role = "control",
+		.title = "control",
+		.user = POPD_USER,
+		.chroot = 1,
+		.nohup = 1,
+		.open = control_open,
+		.sandbox = control_sandbox,
+	},
+	.self = PROC_CONTROL,
+	.chan = &parent_chan,
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.eof = control_parent_eof,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&control_role, argc, argv);
 }

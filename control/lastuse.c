@@ -68,24 +68,6 @@ struct lastuse {
 };
 RB_HEAD(lastuses, lastuse);
 TAILQ_HEAD(lastages, lastuse);
-static int	lastuse_cmp(struct lastuse *, struct lastuse *);
-RB_PROTOTYPE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
-RB_GENERATE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
-
-static struct lastuses	 lasts = RB_INITIALIZER(&lasts);
-static struct lastages	 ages = TAILQ_HEAD_INITIALIZER(ages);
-static size_t		 nlasts;
-static int		 statefd = -1;
-static int		 dirty;
-static struct event	 flush_ev;
-
-static void	flush_timer(int, short, void *);
-static void	changed(void);
-static struct lastuse *lastuse_find(const char *, const char *);
-static void	lastuse_put(const struct lastuse_rec *);
-static void	lastuse_drop(struct lastuse *);
-static int	ages_cmp(const void *, const void *);
-static int	label_cmp(const void *, const void *);
 
 /* In the order of user, then label. */
 static int
@@ -96,6 +78,72 @@ lastuse_cmp(struct lastuse *a, struct lastuse *b)
 	if ((c = strcmp(a->r.user, b->r.user)) != 0)
 		return c;
 	return strcmp(a->r.label, b->r.label);
+}
+
+RB_PROTOTYPE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
+RB_GENERATE_STATIC(lastuses, lastuse, entry, lastuse_cmp)
+
+static struct lastuses	 lasts = RB_INITIALIZER(&lasts);
+static struct lastages	 ages = TAILQ_HEAD_INITIALIZER(ages);
+static size_t		 nlasts;
+static int		 statefd = -1;
+static int		 dirty;
+static struct event	 flush_ev;
+
+static struct lastuse *
+lastuse_find(const char *user, const char *label)
+{
+	struct lastuse	k;
+
+	if (strlcpy(k.r.user, user, sizeof(k.r.user)) >= sizeof(k.r.user) ||
+	    strlcpy(k.r.label, label, sizeof(k.r.label)) >= sizeof(k.r.label))
+		return NULL;
+	return RB_FIND(lastuses, &lasts, &k);
+}
+
+static void
+lastuse_drop(struct lastuse *l)
+{
+	RB_REMOVE(lastuses, &lasts, l);
+	TAILQ_REMOVE(&ages, l, age);
+	free(l);
+	nlasts--;
+}
+
+/* r's use kept, the newest; a file's older one of the label loses. */
+static void
+lastuse_put(const struct lastuse_rec *r)
+{
+	struct lastuse	*l;
+
+	if ((l = lastuse_find(r->user, r->label)) != NULL) {
+		if (l->r.at > r->at)
+			return;
+		TAILQ_REMOVE(&ages, l, age);
+	} else {
+		if (nlasts >= LASTUSE_MAX)
+			lastuse_drop(TAILQ_FIRST(&ages));
+		if ((l = calloc(1, sizeof(*l))) == NULL) {
+			log_warn("%s", __func__);
+			return;
+		}
+		l->r = *r;
+		RB_INSERT(lastuses, &lasts, l);
+		nlasts++;
+	}
+	l->r = *r;
+	TAILQ_INSERT_TAIL(&ages, l, age);
+}
+
+static int
+ages_cmp(const void *a, const void *b)
+{
+	const struct lastuse	*la = *(struct lastuse *const *)a;
+	const struct lastuse	*lb = *(struct lastuse *const *)b;
+
+	if (la->r.at != lb->r.at)
+		return la->r.at < lb->r.at ? -1 : 1;
+	return lastuse_cmp((struct lastuse *)la, (struct lastuse *)lb);
 }
 
 /*
@@ -199,71 +247,14 @@ lastuse_read(int fd)
 		log_warn("%s", __func__);
 		return bad;
 	}
-	while ((l = TAILQ_FIRST(&ages)) != NULL) {
-		TAILQ_REMOVE(&ages, l, age);
+	TAILQ_FOREACH(l, &ages, age)
 		v[nv_n++] = l;
-	}
 	qsort(v, nv_n, sizeof(*v), ages_cmp);
+	TAILQ_INIT(&ages);
 	for (i = 0; i < nv_n; i++)
 		TAILQ_INSERT_TAIL(&ages, v[i], age);
 	free(v);
 	return bad;
-}
-
-static int
-ages_cmp(const void *a, const void *b)
-{
-	const struct lastuse	*la = *(struct lastuse *const *)a;
-	const struct lastuse	*lb = *(struct lastuse *const *)b;
-
-	if (la->r.at != lb->r.at)
-		return la->r.at < lb->r.at ? -1 : 1;
-	return lastuse_cmp((struct lastuse *)la, (struct lastuse *)lb);
-}
-
-static struct lastuse *
-lastuse_find(const char *user, const char *label)
-{
-	struct lastuse	k;
-
-	if (strlcpy(k.r.user, user, sizeof(k.r.user)) >= sizeof(k.r.user) ||
-	    strlcpy(k.r.label, label, sizeof(k.r.label)) >= sizeof(k.r.label))
-		return NULL;
-	return RB_FIND(lastuses, &lasts, &k);
-}
-
-/* r's use kept, the newest; a file's older one of the label loses. */
-static void
-lastuse_put(const struct lastuse_rec *r)
-{
-	struct lastuse	*l;
-
-	if ((l = lastuse_find(r->user, r->label)) != NULL) {
-		if (l->r.at > r->at)
-			return;
-		TAILQ_REMOVE(&ages, l, age);
-	} else {
-		if (nlasts >= LASTUSE_MAX)
-			lastuse_drop(TAILQ_FIRST(&ages));
-		if ((l = calloc(1, sizeof(*l))) == NULL) {
-			log_warn("%s", __func__);
-			return;
-		}
-		l->r = *r;
-		RB_INSERT(lastuses, &lasts, l);
-		nlasts++;
-	}
-	l->r = *r;
-	TAILQ_INSERT_TAIL(&ages, l, age);
-}
-
-static void
-lastuse_drop(struct lastuse *l)
-{
-	RB_REMOVE(lastuses, &lasts, l);
-	TAILQ_REMOVE(&ages, l, age);
-	free(l);
-	nlasts--;
 }
 
 /* Every one forgotten (the fuzz target's runs). */
@@ -274,6 +265,12 @@ lastuse_free(void)
 
 	while ((l = TAILQ_FIRST(&ages)) != NULL)
 		lastuse_drop(l);
+}
+
+static void
+flush_timer(int fd, short ev, void *arg)
+{
+	lastuse_flush();
 }
 
 /*
@@ -292,6 +289,17 @@ lastuse_start(int fd)
 		log_warnx("app-passwords last: %zu line%s skipped", bad,
 		    bad == 1 ? "" : "s");
 	log_debug("app-passwords last: %zu last uses", nlasts);
+}
+
+/* To be written within LASTUSE_FLUSH seconds. */
+static void
+changed(void)
+{
+	struct timeval	tv = { LASTUSE_FLUSH, 0 };
+
+	if (!dirty && statefd != -1 && evtimer_add(&flush_ev, &tv) == -1)
+		fatal("evtimer_add");
+	dirty = 1;
 }
 
 /*
@@ -322,17 +330,6 @@ lastuse_used(const struct msg_appused *mu)
 		lastuse_put(&r);
 	}
 	changed();
-}
-
-/* To be written within LASTUSE_FLUSH seconds. */
-static void
-changed(void)
-{
-	struct timeval	tv = { LASTUSE_FLUSH, 0 };
-
-	if (!dirty && statefd != -1 && evtimer_add(&flush_ev, &tv) == -1)
-		fatal("evtimer_add");
-	dirty = 1;
 }
 
 static int
@@ -454,19 +451,12 @@ lastuse_gone(const struct msg_appskept *m)
 	struct lastuse	*l;
 	uint32_t	 i;
 
-	for (i = 0; i < m->n; i++) {
-		l = lastuse_find(m->rec[i].user, m->rec[i].label);
-		if (l == NULL)
-			continue;
-		lastuse_drop(l);
-		changed();
-	}
-}
-
-static void
-flush_timer(int fd, short ev, void *arg)
-{
-	lastuse_flush();
+	for (i = 0; i < m->n; i++)
+		if ((l = lastuse_find(m->rec[i].user, m->rec[i].label)) !=
+		    NULL) {
+			lastuse_drop(l);
+			changed();
+		}
 }
 
 /* The last uses into the state file, if any changed. */

@@ -32,122 +32,11 @@
 #include "control_cmd.h"
 #include "control.h"
 
-static void	line(void *, const char *);
-static void	print_stats(FILE *, uint32_t, const struct msg_ctlstats *);
-static void	print_sessions(FILE *, const struct msg_ctlsessions *);
-static void	print_penalties(FILE *, const struct msg_penalties *);
-static int	print_count(FILE *, uint32_t, const struct msg_count *);
-static void	print_cert(FILE *, int, const struct msg_ctlcert *);
-static void	print_user(FILE *, const struct msg_ctluser *);
-static void	print_apps(FILE *, const struct msg_ctlapps *);
-static void	print_reload(FILE *, const struct msg_ctlreload *);
-static void	print_backend(FILE *, uint32_t, const struct msg_ctlbackend *);
-
 /* stats.c's line writer, to a stream. */
 static void
 line(void *fp, const char *s)
 {
 	fprintf(fp, "%s\n", s);
-}
-
-/*
- * What an answer to cmd begins with, before its first record or text
- * (not before a refusal): a table's header, or what log says.
- */
-void
-print_begin(FILE *fp, uint32_t cmd)
-{
-	switch (cmd) {
-	case CTL_SHOW_SESSIONS:
-		stats_session_line(line, fp, NULL);
-		break;
-	case CTL_SHOW_PENALTIES:
-		stats_penalty_line(line, fp, NULL);
-		break;
-	case CTL_SHOW_BACKENDS:
-		fprintf(fp, "%-39s %-8s %8s %8s %s\n", "BACKEND", "STATE",
-		    "USERS", "SESSIONS", "CHECKED");
-		break;
-	case CTL_LOG_VERBOSE:
-	case CTL_LOG_BRIEF:
-		fprintf(fp, "log %s\n", cmd == CTL_LOG_BRIEF ? "brief" :
-		    "verbose");
-		break;
-	}
-}
-
-/*
- * A record of type for a request cmd, the n-th of the answer; -1 if
- * that command is not answered so.
- */
-int
-print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
-    uint32_t n)
-{
-	int	ok = 0;
-
-	switch (type) {
-	case MSG_PARENT_CTLSTATS:
-		if ((ok = cmd == CTL_SHOW_STATS || cmd == CTL_SHOW_METRICS))
-			print_stats(fp, cmd, data);
-		break;
-	case MSG_PARENT_CTLSESSIONS:
-		if ((ok = cmd == CTL_SHOW_SESSIONS))
-			print_sessions(fp, data);
-		break;
-	case MSG_AUTHPOP_PENALTIES:
-		if ((ok = cmd == CTL_SHOW_PENALTIES))
-			print_penalties(fp, data);
-		break;
-	case MSG_PARENT_CTLCOUNT:
-		return print_count(fp, cmd, data);
-	case MSG_PARENT_CTLCERT:
-		if ((ok = cmd == CTL_SHOW_CERTS))
-			print_cert(fp, n == 0, data);
-		break;
-	case MSG_PARENT_CTLUSER:
-		if ((ok = cmd == CTL_SHOW_USER || cmd == CTL_UNDELETE ||
-		    cmd == CTL_SHOW_QUOTA))
-			print_user(fp, data);
-		break;
-	case MSG_AUTHPOP_CTLAPPS:
-		if ((ok = cmd == CTL_SHOW_APPS))
-			print_apps(fp, data);
-		break;
-	case MSG_ROUTE_BACKENDS:
-		if ((ok = cmd == CTL_SHOW_BACKENDS || cmd == CTL_DRAIN ||
-		    cmd == CTL_UNDRAIN))
-			print_backend(fp, cmd, data);
-		break;
-	case MSG_PARENT_CTLRELOAD:
-		if ((ok = cmd == CTL_RELOAD))
-			print_reload(fp, data);
-		break;
-	}
-	return ok ? 0 : -1;
-}
-
-/*
- * Why the parent refused a request to its peer (MSG_PARENT_CTLDENIED):
- * who may run it.  Into why, one line.
- */
-void
-print_denied(char *why, size_t len, const struct msg_ctldenied *m)
-{
-	const char	*verb = ctlcmd_verb(m->cmd);
-
-	if (m->group[0] == '\0')
-		(void)snprintf(why, len, "permission denied: uid %u may not "
-		    "%s (root may; no control group is configured)", m->uid,
-		    verb);
-	else if (strcmp(verb, "show") == 0)
-		(void)snprintf(why, len, "permission denied: uid %u may not "
-		    "%s (root and members of group %s may)", m->uid, verb,
-		    m->group);
-	else
-		(void)snprintf(why, len, "permission denied: uid %u may not "
-		    "%s (root may; members of group %s may use show)", m->uid,
-		    verb, m->group);
 }
 
 /* show stats, or show metrics with the gauges. */
@@ -345,8 +234,9 @@ print_apps(FILE *fp, const struct msg_ctlapps *m)
 
 /*
  * A backend: down, or draining (by popctl, or by its own) until its
- * last session ends, then drained; degraded (its store stuck); else up.  show backends adds its
- * users, its sessions and the age of its last check ("-": none).
+ * last session ends, then drained; degraded (its store stuck); else
+ * up.  show backends adds its users, its sessions and the age of its
+ * last check ("-": none).
  */
 static void
 print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
@@ -392,4 +282,104 @@ print_reload(FILE *fp, const struct msg_ctlreload *m)
 		lf = s + strcspn(s, "\n");
 		fprintf(fp, "needs a restart: %.*s\n", (int)(lf - s), s);
 	}
+}
+
+/*
+ * What an answer to cmd begins with, before its first record or text
+ * (not before a refusal): a table's header, or what log says.
+ */
+void
+print_begin(FILE *fp, uint32_t cmd)
+{
+	switch (cmd) {
+	case CTL_SHOW_SESSIONS:
+		stats_session_line(line, fp, NULL);
+		break;
+	case CTL_SHOW_PENALTIES:
+		stats_penalty_line(line, fp, NULL);
+		break;
+	case CTL_SHOW_BACKENDS:
+		fprintf(fp, "%-39s %-8s %8s %8s %s\n", "BACKEND", "STATE",
+		    "USERS", "SESSIONS", "CHECKED");
+		break;
+	case CTL_LOG_VERBOSE:
+	case CTL_LOG_BRIEF:
+		fprintf(fp, "log %s\n", cmd == CTL_LOG_BRIEF ? "brief" :
+		    "verbose");
+		break;
+	}
+}
+
+/*
+ * A record of type for a request cmd, the n-th of the answer; -1 if
+ * that command is not answered so.
+ */
+int
+print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
+    uint32_t n)
+{
+	int	ok = 0;
+
+	switch (type) {
+	case MSG_PARENT_CTLSTATS:
+		if ((ok = cmd == CTL_SHOW_STATS || cmd == CTL_SHOW_METRICS))
+			print_stats(fp, cmd, data);
+		break;
+	case MSG_PARENT_CTLSESSIONS:
+		if ((ok = cmd == CTL_SHOW_SESSIONS))
+			print_sessions(fp, data);
+		break;
+	case MSG_AUTHPOP_PENALTIES:
+		if ((ok = cmd == CTL_SHOW_PENALTIES))
+			print_penalties(fp, data);
+		break;
+	case MSG_PARENT_CTLCOUNT:
+		return print_count(fp, cmd, data);
+	case MSG_PARENT_CTLCERT:
+		if ((ok = cmd == CTL_SHOW_CERTS))
+			print_cert(fp, n == 0, data);
+		break;
+	case MSG_PARENT_CTLUSER:
+		if ((ok = cmd == CTL_SHOW_USER || cmd == CTL_UNDELETE ||
+		    cmd == CTL_SHOW_QUOTA))
+			print_user(fp, data);
+		break;
+	case MSG_AUTHPOP_CTLAPPS:
+		if ((ok = cmd == CTL_SHOW_APPS))
+			print_apps(fp, data);
+		break;
+	case MSG_ROUTE_BACKENDS:
+		if ((ok = cmd == CTL_SHOW_BACKENDS || cmd == CTL_DRAIN ||
+		    cmd == CTL_UNDRAIN))
+			print_backend(fp, cmd, data);
+		break;
+	case MSG_PARENT_CTLRELOAD:
+		if ((ok = cmd == CTL_RELOAD))
+			print_reload(fp, data);
+		break;
+	}
+	return ok ? 0 : -1;
+}
+
+/*
+ * Why the parent refused a request to its peer (MSG_PARENT_CTLDENIED):
+ * who may run it.  Into why, one line.
+ */
+void
+print_denied(char *why, size_t len, const struct msg_ctldenied *m)
+{
+	const char	*verb = ctlcmd_verb(m->cmd);
+
+	if (m->group[0] == '\0')
+		(void)snprintf(why, len, "permission denied: uid %u may not "
+		    "%s (root may; no control group is configured)", m->uid,
+		    verb);
+	else if (strcmp(verb, "show") == 0)
+		(void)snprintf(why, len, "permission denied: uid %u may not "
+		    "%s (root and members of group %s may)", m->uid, verb,
+		    m->group);
+	else
+		(void)snprintf(why, len, "permission denied: uid %u may not "
+		    "%s (root may; members of group %s may use show)", m->uid,
+		    verb, m->group);
 }

@@ -41,11 +41,6 @@
 
 #define ENDED	"popd closed the connection before the end of its answer"
 
-__dead static void	usage(void);
-static void		send_all(int, const char *, size_t);
-static void		out(const char *, size_t);
-static int		finish(const char *, size_t);
-
 __dead static void
 usage(void)
 {
@@ -58,6 +53,60 @@ usage(void)
 		if (strncmp(u, "report ", 7) != 0)	/* mda's */
 			fprintf(stderr, "\t%s\n", u);
 	exit(1);
+}
+
+static void
+send_all(int fd, const char *s, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, s, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return;		/* its answer says why */
+			err(1, "write");
+		}
+		s += n;
+		len -= n;
+	}
+}
+
+static void
+out(const char *s, size_t len)
+{
+	if (len > 0 && fwrite(s, 1, len, stdout) != len)
+		err(1, "stdout");
+}
+
+/*
+ * What is left at the end: the last line, "ok" or "error: why" (the
+ * exit status), or text of an answer cut short.
+ */
+static int
+finish(const char *s, size_t len)
+{
+	if (len > 0 && s[len - 1] == '\n' && memchr(s, '\n', len - 1) ==
+	    NULL) {
+		if (len == 3 && memcmp(s, "ok\n", 3) == 0) {
+			if (fflush(stdout) == EOF || ferror(stdout))
+				err(1, "stdout");
+			return 0;
+		}
+		if (len > 7 && memcmp(s, "error: ", 7) == 0) {
+			if (fflush(stdout) == EOF)
+				err(1, "stdout");
+			fprintf(stderr, "popctl: %.*s\n", (int)(len - 8),
+			    s + 7);
+			return 1;
+		}
+	}
+	out(s, len);
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
+	fprintf(stderr, "popctl: %s\n", ENDED);
+	return 1;
 }
 
 int
@@ -152,58 +201,4 @@ main(int argc, char *argv[])
 	}
 	close(fd);
 	return finish(buf, len);
-}
-
-static void
-send_all(int fd, const char *s, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, s, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE || errno == ECONNRESET)
-				return;		/* its answer says why */
-			err(1, "write");
-		}
-		s += n;
-		len -= n;
-	}
-}
-
-static void
-out(const char *s, size_t len)
-{
-	if (len > 0 && fwrite(s, 1, len, stdout) != len)
-		err(1, "stdout");
-}
-
-/*
- * What is left at the end: the last line, "ok" or "error: why" (the
- * exit status), or text of an answer cut short.
- */
-static int
-finish(const char *s, size_t len)
-{
-	if (len > 0 && s[len - 1] == '\n' && memchr(s, '\n', len - 1) ==
-	    NULL) {
-		if (len == 3 && memcmp(s, "ok\n", 3) == 0) {
-			if (fflush(stdout) == EOF || ferror(stdout))
-				err(1, "stdout");
-			return 0;
-		}
-		if (len > 7 && memcmp(s, "error: ", 7) == 0) {
-			if (fflush(stdout) == EOF)
-				err(1, "stdout");
-			fprintf(stderr, "popctl: %.*s\n", (int)(len - 8),
-			    s + 7);
-			return 1;
-		}
-	}
-	out(s, len);
-	if (fflush(stdout) == EOF)
-		err(1, "stdout");
-	fprintf(stderr, "popctl: %s\n", ENDED);
-	return 1;
 }

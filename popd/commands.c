@@ -17,17 +17,13 @@
 /*
  * commands.c -- popctl's commands: show sessions, stats, metrics and
  * certificates, kick user, drain, show quota, show user, undelete, and
- * mda's reports.  They answer with records (proto.h MSG_PARENT_CTL*),
- * which the control process prints: no table, metric or time is
- * formatted here.  The requests are requests.c's, the answer API
- * answers.c's; the counters are counters.c's, the sessions login.c's,
- * show app-passwords apps.c's, show backends backends.c's.  What only the
- * listeners (connections in their TLS handshake, kicks by address) or
- * authpop (failures, unpenalize) know, the control process asks them
- * itself, on channels of its own (supervise.c's proc_link): the parent
- * relays none of it.  What only a maildir says (show user, undelete,
- * show quota's kept messages) a wrkrpop of the user answers (struct
- * mdjob).
+ * mda's reports, answered with records (proto.h MSG_PARENT_CTL*) that
+ * the control process prints: nothing is formatted here.  (requests.c
+ * has the requests, answers.c the answer API, apps.c and backends.c
+ * show app-passwords and show backends.)  What only the listeners or
+ * authpop know, the control process asks them itself, on channels of
+ * its own (supervise.c's proc_link); what only a maildir says, a
+ * wrkrpop of the user answers (struct mdjob).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -55,12 +51,6 @@
 #define JOB_TIMEOUT	10	/* seconds for a look at a maildir */
 #define UNDELETE_TIMEOUT 60	/* seconds for an undelete */
 
-/* A user's junk setting, for show user and show quota. */
-struct user_junk {
-	uint32_t		 from;	/* CTLJ_* */
-	struct conf_junk	 junk;
-};
-
 /*
  * show user, undelete, show quota's kept messages: a wrkrpop as the user
  * works on the maildir (the parent never opens one) and writes text,
@@ -72,20 +62,15 @@ struct mdjob {
 	LIST_ENTRY(mdjob)	 entry;
 	struct ctlans		*a;
 	uint32_t		 kind;	/* WORKER_JOURNAL, _UNDELETE, _KEPT */
-	char			 find[WORKER_FINDMAX];
-	int64_t			 since;
+	struct msg_worker	 who;	/* what the wrkrpop is told */
 	pid_t			 pid;
 	struct event		 tmo;
-	struct mailuser		 mu;	/* while junk and quota are asked */
-	struct user_junk	 junk;
+	struct mailuser		 mu;
+	uint32_t		 junkfrom;	/* CTLJ_*: show user, quota */
+	struct conf_junk	 junk;
 	struct quota_limit	 lim;	/* show quota: the use against it */
 };
 static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
-
-static const char *listener_name(uint32_t);
-static void	session_add(struct ctlans *, const struct ctl_session *);
-static void	session_row(const struct sessview *, void *);
-static void	gauge(const struct sessview *, void *);
 
 /* "127.0.0.1:995": where listens[i] is bound; NULL if unknown. */
 static const char *
@@ -105,18 +90,6 @@ listener_name(uint32_t i)
 		    len), sizeof(names[i]));
 	}
 	return names[i];
-}
-
-/*
- * show sessions: ours; the control process prints the listeners'
- * handshakes before them.
- */
-void
-ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
-{
-	login_walk(session_row, a);
-	session_add(a, NULL);
-	ctlans_end(a, NULL);
 }
 
 /*
@@ -162,6 +135,18 @@ session_row(const struct sessview *v, void *a)
 			s.state = CTLS_STUCK;
 	}
 	session_add(a, &s);
+}
+
+/*
+ * show sessions: ours; the control process prints the listeners'
+ * handshakes before them.
+ */
+void
+ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
+{
+	login_walk(session_row, a);
+	session_add(a, NULL);
+	ctlans_end(a, NULL);
 }
 
 /* The sessions now, by state, for show metrics. */
@@ -224,26 +209,22 @@ ctl_show_certificates(struct ctlans *a, const struct msg_ctlreq *r)
 {
 	static struct msg_ctlcert	 m;
 	const struct conf_pki		*pki;
+	const struct pki_served		*sv;
 
 	TAILQ_FOREACH(pki, &conf->pkis, entry) {
-		if (pki->served == NULL)
+		if ((sv = pki->served) == NULL)
 			continue;
 		memset(&m, 0, sizeof(m));
 		(void)strlcpy(m.name, pki->name, sizeof(m.name));
-		(void)strlcpy(m.subject, pki->served->subject,
-		    sizeof(m.subject));
-		(void)strlcpy(m.serial, pki->served->serial,
-		    sizeof(m.serial));
-		(void)strlcpy(m.sha256, pki->served->sha256,
-		    sizeof(m.sha256));
+		(void)strlcpy(m.subject, sv->subject, sizeof(m.subject));
+		(void)strlcpy(m.serial, sv->serial, sizeof(m.serial));
+		(void)strlcpy(m.sha256, sv->sha256, sizeof(m.sha256));
 		(void)strlcpy(m.cert, pki->cert, sizeof(m.cert));
 		(void)strlcpy(m.key, pki->key, sizeof(m.key));
-		m.notafter = pki->served->notafter;
-		m.loaded = pki->served->loaded;
-		m.refused = pki->served->refused;
-		if (m.refused != 0)
-			(void)strlcpy(m.why, pki->served->refusedwhy,
-			    sizeof(m.why));
+		m.notafter = sv->notafter;
+		m.loaded = sv->loaded;
+		if ((m.refused = sv->refused) != 0)
+			(void)strlcpy(m.why, sv->refusedwhy, sizeof(m.why));
 		ctlans_rec(a, MSG_PARENT_CTLCERT, -1, &m, sizeof(m));
 	}
 	ctlans_end(a, NULL);
@@ -280,15 +261,126 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 	ctlans_count(a, n);
 }
 
-static void	user_send(struct ctlans *, const struct mailuser *, uint32_t,
-		    const struct quota_limit *, const struct user_junk *);
-static void	mdjob_start(struct mdjob *, const struct mailuser *);
-static void	mdjob_user(void *, int, const struct mailuser *,
-		    const char *);
-static void	mdjob_junk(void *, int, const struct conf_junk *);
-static void	mdjob_limit(void *, int, const struct quota_limit *);
-static void	mdjob_timeout(int, short, void *);
-static void	mdjob_done(struct mdjob *, const char *);
+/* A job that never started: its answer's end (why), and ours. */
+static void
+mdjob_done(struct mdjob *j, const char *why)
+{
+	ctlans_end(j->a, why);
+	free(j);
+}
+
+/*
+ * Too long: killed, and the answer ends now.  The job waits for its
+ * reaping (mdjob_exited), so that its pid is never another's.
+ */
+static void
+mdjob_timeout(int fd, short ev, void *arg)
+{
+	struct mdjob	*j = arg;
+
+	(void)kill(j->pid, SIGKILL);
+	ctlans_end(j->a, "the maildir's reader did not finish in time");
+	j->a = NULL;
+}
+
+/*
+ * The user and its maildir, with quota (CTLQ_*), the limit of show quota
+ * and the junk setting of show user and show quota; then the wrkrpop of
+ * j as the user, whose text the control process relays.
+ */
+static void
+mdjob_start(struct mdjob *j, uint32_t quota)
+{
+	static struct msg_ctluser	 u;
+	struct msg_ctlq			 m;
+	struct timeval			 tv = { j->kind == WORKER_UNDELETE ?
+					    UNDELETE_TIMEOUT : JOB_TIMEOUT, 0 };
+	int				 sp[2];
+
+	memset(&u, 0, sizeof(u));
+	(void)strlcpy(u.user, j->mu.name, sizeof(u.user));
+	(void)strlcpy(u.maildir, j->mu.maildir, sizeof(u.maildir));
+	u.quota = quota;
+	u.limit_bytes = j->lim.bytes;
+	u.limit_msgs = j->lim.msgs;
+	u.junkfrom = j->junkfrom;
+	u.junk = j->junk;
+	ctlans_rec(j->a, MSG_PARENT_CTLUSER, -1, &u, sizeof(u));
+	j->who.qbytes = j->lim.bytes;
+	j->who.qmsgs = j->lim.msgs;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("control: the maildir of %s", j->mu.name);
+		mdjob_done(j, "cannot start the maildir's reader: see the log");
+		return;
+	}
+	if ((j->pid = mailuser_spawn(j->kind, &j->mu, &j->who, sp[1], -1,
+	    NULL)) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		mdjob_done(j, "cannot start the maildir's reader: see the log");
+		return;
+	}
+	close(sp[1]);
+	memset(&m, 0, sizeof(m));
+	ctlans_rec(j->a, MSG_PARENT_CTLRELAY, sp[0], &m, sizeof(m));
+	evtimer_set(&j->tmo, mdjob_timeout, j);
+	if (evtimer_add(&j->tmo, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
+	LIST_INSERT_HEAD(&mdjobs, j, entry);
+}
+
+/* show quota: the user's limit, then its use and what is kept. */
+static void
+mdjob_limit(void *arg, int status, const struct quota_limit *lim)
+{
+	struct mdjob	*j = arg;
+
+	if (status != LOOKUP_FOUND) {
+		mdjob_done(j, "the quota table cannot answer");
+		return;
+	}
+	j->lim = *lim;
+	mdjob_start(j, lim->bytes == 0 && lim->msgs == 0 ? CTLQ_NOLIMIT :
+	    CTLQ_LIMIT);
+}
+
+/*
+ * show user, show quota: the user's junk setting (a table that cannot
+ * say fails none), then show user's journal or show quota's limit.
+ */
+static void
+mdjob_junk(void *arg, int status, const struct conf_junk *junk)
+{
+	struct mdjob	*j = arg;
+
+	j->junkfrom = status == LOOKUP_FOUND ? CTLJ_TABLE :
+	    status == LOOKUP_NONE ? CTLJ_DEFAULT : CTLJ_TEMP;
+	if (junk != NULL)
+		j->junk = *junk;
+	if (j->kind == WORKER_KEPT)
+		userquota_find(j->mu.name, mdjob_limit, j);
+	else
+		mdjob_start(j, CTLQ_NONE);
+}
+
+static void
+mdjob_user(void *arg, int status, const struct mailuser *mu,
+    const char *why)
+{
+	struct mdjob	*j = arg;
+
+	if (status != MU_FOUND) {
+		mdjob_done(j, status == MU_NONE ? "no such user" :
+		    status == MU_TEMP ? "the user table cannot answer" :
+		    "the user's userinfo is refused");
+		return;
+	}
+	j->mu = *mu;
+	if (j->kind == WORKER_UNDELETE)
+		mdjob_start(j, CTLQ_NONE);
+	else
+		userjunk_find(mu->name, mdjob_junk, j);
+}
 
 /*
  * show quota NAME (the user's junk setting, limit, use and what is
@@ -308,152 +400,10 @@ ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)
 	j->kind = r->cmd == CTL_SHOW_QUOTA ? WORKER_KEPT :
 	    r->cmd == CTL_SHOW_USER ? WORKER_JOURNAL : WORKER_UNDELETE;
 	if (j->kind != WORKER_KEPT) {
-		(void)strlcpy(j->find, r->find, sizeof(j->find));
-		j->since = r->since;
+		(void)strlcpy(j->who.find, r->find, sizeof(j->who.find));
+		j->who.since = r->since;
 	}
 	mailuser_find(r->user, mdjob_user, j);
-}
-
-/*
- * The user and its maildir; for show quota (quota not CTLQ_NONE) its
- * limit; for show user and show quota, its junk setting (j; NULL for
- * undelete).
- */
-static void
-user_send(struct ctlans *a, const struct mailuser *mu, uint32_t quota,
-    const struct quota_limit *lim, const struct user_junk *j)
-{
-	static struct msg_ctluser	m;
-
-	memset(&m, 0, sizeof(m));
-	(void)strlcpy(m.user, mu->name, sizeof(m.user));
-	(void)strlcpy(m.maildir, mu->maildir, sizeof(m.maildir));
-	m.quota = quota;
-	if (lim != NULL) {
-		m.limit_bytes = lim->bytes;
-		m.limit_msgs = lim->msgs;
-	}
-	if (j != NULL) {
-		m.junkfrom = j->from;
-		m.junk = j->junk;
-	}
-	ctlans_rec(a, MSG_PARENT_CTLUSER, -1, &m, sizeof(m));
-}
-
-static void
-mdjob_user(void *arg, int status, const struct mailuser *mu,
-    const char *why)
-{
-	struct mdjob	*j = arg;
-
-	if (status != MU_FOUND) {
-		mdjob_done(j, status == MU_NONE ? "no such user" :
-		    status == MU_TEMP ? "the user table cannot answer" :
-		    "the user's userinfo is refused");
-		return;
-	}
-	if (j->kind == WORKER_UNDELETE) {
-		user_send(j->a, mu, CTLQ_NONE, NULL, NULL);
-		mdjob_start(j, mu);
-		return;
-	}
-	j->mu = *mu;
-	userjunk_find(mu->name, mdjob_junk, j);
-}
-
-/*
- * show user, show quota: the user's junk setting (a table that cannot
- * say fails none), then show user's journal or show quota's limit.
- */
-static void
-mdjob_junk(void *arg, int status, const struct conf_junk *junk)
-{
-	struct mdjob	*j = arg;
-
-	j->junk.from = status == LOOKUP_FOUND ? CTLJ_TABLE :
-	    status == LOOKUP_NONE ? CTLJ_DEFAULT : CTLJ_TEMP;
-	if (junk != NULL)
-		j->junk.junk = *junk;
-	if (j->kind == WORKER_KEPT) {
-		userquota_find(j->mu.name, mdjob_limit, j);
-		return;
-	}
-	user_send(j->a, &j->mu, CTLQ_NONE, NULL, &j->junk);
-	mdjob_start(j, &j->mu);
-}
-
-/* show quota: the user's limit, then its use and what is kept. */
-static void
-mdjob_limit(void *arg, int status, const struct quota_limit *lim)
-{
-	struct mdjob	*j = arg;
-
-	if (status != LOOKUP_FOUND) {
-		mdjob_done(j, "the quota table cannot answer");
-		return;
-	}
-	j->lim = *lim;
-	user_send(j->a, &j->mu, lim->bytes == 0 && lim->msgs == 0 ?
-	    CTLQ_NOLIMIT : CTLQ_LIMIT, lim, &j->junk);
-	mdjob_start(j, &j->mu);
-}
-
-/* The wrkrpop of j as mu: the control process relays its text. */
-static void
-mdjob_start(struct mdjob *j, const struct mailuser *mu)
-{
-	struct msg_worker	 who;
-	struct msg_ctlq		 m;
-	struct timeval		 tv = { j->kind == WORKER_UNDELETE ?
-				    UNDELETE_TIMEOUT : JOB_TIMEOUT, 0 };
-	int			 sp[2];
-
-	memset(&who, 0, sizeof(who));
-	(void)strlcpy(who.find, j->find, sizeof(who.find));
-	who.since = j->since;
-	who.qbytes = j->lim.bytes;
-	who.qmsgs = j->lim.msgs;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("control: the maildir of %s", mu->name);
-		mdjob_done(j, "cannot start the maildir's reader: see the log");
-		return;
-	}
-	if ((j->pid = mailuser_spawn(j->kind, mu, &who, sp[1], -1,
-	    NULL)) == -1) {
-		close(sp[0]);
-		close(sp[1]);
-		mdjob_done(j, "cannot start the maildir's reader: see the log");
-		return;
-	}
-	close(sp[1]);
-	memset(&m, 0, sizeof(m));
-	ctlans_rec(j->a, MSG_PARENT_CTLRELAY, sp[0], &m, sizeof(m));
-	evtimer_set(&j->tmo, mdjob_timeout, j);
-	if (evtimer_add(&j->tmo, &tv) == -1)
-		fatal("%s: evtimer_add", __func__);
-	LIST_INSERT_HEAD(&mdjobs, j, entry);
-}
-
-/*
- * Too long: killed, and the answer ends now.  The job waits for its
- * reaping (mdjob_exited), so that its pid is never another's.
- */
-static void
-mdjob_timeout(int fd, short ev, void *arg)
-{
-	struct mdjob	*j = arg;
-
-	(void)kill(j->pid, SIGKILL);
-	ctlans_end(j->a, "the maildir's reader did not finish in time");
-	j->a = NULL;
-}
-
-/* A job that never started: its answer's end (why), and ours. */
-static void
-mdjob_done(struct mdjob *j, const char *why)
-{
-	ctlans_end(j->a, why);
-	free(j);
 }
 
 /*

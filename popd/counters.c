@@ -34,45 +34,42 @@ static uint64_t	reaped[STAT_MAX];	/* children gone, summed */
 static uint64_t	at_reload[STAT_MAX];	/* the total then */
 static time_t	started, reload_time;
 
-/* A child was reaped: its last values stay in the totals. */
-void
-counters_reaped(struct stats_page *page)
+/* sum += page's counters (NULL: none). */
+static void
+add_page(uint64_t *sum, const struct stats_page *page)
 {
 	uint64_t	c[STAT_MAX];
 
 	if (page == NULL)
 		return;
 	stats_read(page, c);
-	stats_sum(reaped, c);
+	stats_sum(sum, c);
+}
+
+/* A child was reaped: its last values stay in the totals. */
+void
+counters_reaped(struct stats_page *page)
+{
+	add_page(reaped, page);
 	stats_page_free(page);
 }
 
 static void
 add_session(const struct sessview *v, void *arg)
 {
-	uint64_t	c[STAT_MAX];
-
-	if (v->page == NULL)
-		return;
-	stats_read(v->page, c);
-	stats_sum(arg, c);
+	add_page(arg, v->page);
 }
 
 /* Everything counted since popd started. */
-void
+static void
 counters_total(uint64_t *sum)
 {
 	struct proc	*p;
-	uint64_t	 c[STAT_MAX];
 
 	memcpy(sum, stats->c, sizeof(stats->c));
 	stats_sum(sum, reaped);
-	TAILQ_FOREACH(p, &procs, entry) {
-		if (p->page == NULL)
-			continue;
-		stats_read(p->page, c);
-		stats_sum(sum, c);
-	}
+	TAILQ_FOREACH(p, &procs, entry)
+		add_page(sum, p->page);
 	login_walk(add_session, sum);
 }
 
