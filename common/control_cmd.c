@@ -163,7 +163,7 @@ parse_since(const char *s, int64_t *since)
 		mult = secs[u - units];
 		for (end = s; end < s + n; end++)
 			v = v * 10 + (*end - '0');
-		if (v == 0 || v * mult > 100LL * 366 * 86400)
+		if (v == 0 || v * mult > CTL_SINCE_AGO_MAX)
 			return -1;
 		*since = -v * mult;
 		return 0;

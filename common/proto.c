@@ -380,8 +380,8 @@ valid_worker(const void *p)
 	if (m->find[0] != '\0' && (!(m->flags & (WORKER_JOURNAL |
 	    WORKER_UNDELETE)) || !valid_word(m->find)))
 		return "what to find";
-	if (m->pad != 0 || (m->since != 0 && (!(m->flags & WORKER_UNDELETE) ||
-	    m->find[0] != '\0')))
+	if (m->pad != 0 || m->since < -CTL_SINCE_AGO_MAX || (m->since != 0 &&
+	    (!(m->flags & WORKER_UNDELETE) || m->find[0] != '\0')))
 		return "since";
 	if (m->qbytes > INT64_MAX || m->qmsgs > INT64_MAX ||
 	    ((m->qbytes != 0 || m->qmsgs != 0) &&
@@ -521,7 +521,8 @@ valid_ctlreq(const void *p)
 	    ((m->cmd != CTL_SHOW_USER && m->cmd != CTL_UNDELETE) ||
 	    !valid_word(m->find))))
 		return "what to find";
-	if (m->since != 0 && (m->cmd != CTL_UNDELETE || m->find[0] != '\0'))
+	if (m->since < -CTL_SINCE_AGO_MAX || (m->since != 0 &&
+	    (m->cmd != CTL_UNDELETE || m->find[0] != '\0')))
 		return "since";
 	return NULL;
 }

@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		69
+#define MSG_VERSION		70
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -1001,6 +1001,8 @@ struct msg_ctlreq {
 					   Message-ID, or "" */
 	int64_t		since;		/* CTL_UNDELETE: msg_worker's */
 };
+/* undelete since TIME: at most this many seconds ago (100 years). */
+#define CTL_SINCE_AGO_MAX	(100LL * 366 * 86400)
 
 /*
  * The parent's answers as records: the control process prints them

@@ -1038,6 +1038,13 @@ main(void)
 	const struct msg_ctlreq		 creq_show_net = { .req = 3,
 	    .cmd = CTL_SHOW_PENALTIES, .net = { .af = AF_INET,
 	    .bits = 0 } };
+	const struct msg_ctlreq		 creq_since = { .req = 2,
+	    .cmd = CTL_UNDELETE, .user = "alice", .since = -CTL_SINCE_AGO_MAX };
+	const struct msg_ctlreq		 creq_since_min = { .req = 2,
+	    .cmd = CTL_UNDELETE, .user = "alice", .since = INT64_MIN };
+	const struct msg_ctlreq		 creq_since_past = { .req = 2,
+	    .cmd = CTL_UNDELETE, .user = "alice",
+	    .since = -CTL_SINCE_AGO_MAX - 1 };
 	const struct msg_ctlreq		 creq_0 = { .req = 4 };
 	const struct msg_ctlreq		 creq_13 = { .req = 4,
 	    .cmd = CTL_MAX + 1 };
@@ -2327,6 +2334,14 @@ main(void)
 		{ "show quota of no user", E_PARENT_C, PH_RUN,
 		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
 		    &creq_quota_none },
+		{ "undelete since 100 years ago", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 1, &creq_since },
+		{ "undelete since INT64_MIN seconds", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_since_min },
+		{ "undelete since over 100 years ago", E_PARENT_C, PH_RUN,
+		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 0,
+		    &creq_since_past },
 		{ "a kick of a network", E_PARENT_C, PH_RUN,
 		    MSG_CONTROL_REQUEST, V, CQ, H, CQ, 1, 1, 1, &creq_net },
 		{ "an IPv6 address forgiven", E_PARENT_C, PH_RUN,
