@@ -46,73 +46,11 @@ struct expent {
 	long long	 when;
 };
 
-static void	expire_write(struct session *, struct expent *, size_t,
-		    long long);
-
 static int
 expent_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct expent *)a)->uidl,
 	    ((const struct expent *)b)->uidl);
-}
-
-/* Mark what has expired for UPDATE; returns how many. */
-size_t
-expire_old(struct session *s)
-{
-	struct expent	*ents = NULL, key, *e;
-	FILE		*fp;
-	char		 line[UIDL_MAX + 32], fmt[32];
-	size_t		 n = 0, nalloc = 0, i, nexp = 0;
-	long long	 now_s = time(NULL), limit;
-	int		 fd;
-
-	limit = now_s - (long long)set.expire * 86400;
-	/* Never a FIFO or a device: a regular file only. */
-	if ((fd = maildir_openat(s->md.dirfd, EXPIRE_FILE, O_RDONLY, 0)) ==
-	    -1 && errno == EINVAL)
-		log_warnx("%s: %s is not a regular file, ignored", s->user,
-		    EXPIRE_FILE);
-	if (fd != -1 && (fp = fdopen(fd, "r")) != NULL) {
-		(void)snprintf(fmt, sizeof(fmt), "%%%ds %%lld", UIDL_MAX);
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			if (n == nalloc) {
-				nalloc = nalloc ? nalloc * 2 : 256;
-				if ((e = reallocarray(ents, nalloc,
-				    sizeof(*ents))) == NULL)
-					fatal("%s", __func__);
-				ents = e;
-			}
-			if (sscanf(line, fmt, ents[n].uidl, &ents[n].when) == 2)
-				n++;
-		}
-		fclose(fp);
-	} else if (fd != -1)
-		close(fd);
-	if (n > 0)
-		qsort(ents, n, sizeof(*ents), expent_cmp);
-
-	for (i = 0; i < nmsgs(s); i++) {
-		struct mmsg	*m = msg_at(s, i);
-
-		if (m->flags & (MMSG_DELETED | MMSG_GONE) || n == 0)
-			continue;
-		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
-		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
-		if (e != NULL && e->when <= limit) {
-			maildrop_mark(msg_md(s, m), m,
-			    MMSG_DELETED | MMSG_EXPIRED);
-			s->live--;
-			s->liveoct -= msg_size(s, m);
-			nexp++;
-		}
-	}
-	expire_write(s, ents, n, now_s);
-	free(ents);
-	if (nexp > 0)
-		log_info("%s: %zu messages expired (retrieved %d days ago or "
-		    "more)", s->user, nexp, set.expire);
-	return nexp;
 }
 
 /*
@@ -180,4 +118,63 @@ expire_write(struct session *s, struct expent *ents, size_t n,
 		log_warn("%s: %s", s->user, EXPIRE_FILE);
 		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
 	}
+}
+
+/* Mark what has expired for UPDATE; returns how many. */
+size_t
+expire_old(struct session *s)
+{
+	struct expent	*ents = NULL, key, *e;
+	FILE		*fp;
+	char		 line[UIDL_MAX + 32], fmt[32];
+	size_t		 n = 0, nalloc = 0, i, nexp = 0;
+	long long	 now_s = time(NULL), limit;
+	int		 fd;
+
+	limit = now_s - (long long)set.expire * 86400;
+	/* Never a FIFO or a device: a regular file only. */
+	if ((fd = maildir_openat(s->md.dirfd, EXPIRE_FILE, O_RDONLY, 0)) ==
+	    -1 && errno == EINVAL)
+		log_warnx("%s: %s is not a regular file, ignored", s->user,
+		    EXPIRE_FILE);
+	if (fd != -1 && (fp = fdopen(fd, "r")) != NULL) {
+		(void)snprintf(fmt, sizeof(fmt), "%%%ds %%lld", UIDL_MAX);
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			if (n == nalloc) {
+				nalloc = nalloc ? nalloc * 2 : 256;
+				if ((e = reallocarray(ents, nalloc,
+				    sizeof(*ents))) == NULL)
+					fatal("%s", __func__);
+				ents = e;
+			}
+			if (sscanf(line, fmt, ents[n].uidl, &ents[n].when) == 2)
+				n++;
+		}
+		fclose(fp);
+	} else if (fd != -1)
+		close(fd);
+	if (n > 0)
+		qsort(ents, n, sizeof(*ents), expent_cmp);
+
+	for (i = 0; i < nmsgs(s); i++) {
+		struct mmsg	*m = msg_at(s, i);
+
+		if (m->flags & (MMSG_DELETED | MMSG_GONE) || n == 0)
+			continue;
+		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
+		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
+		if (e != NULL && e->when <= limit) {
+			maildrop_mark(msg_md(s, m), m,
+			    MMSG_DELETED | MMSG_EXPIRED);
+			s->live--;
+			s->liveoct -= msg_size(s, m);
+			nexp++;
+		}
+	}
+	expire_write(s, ents, n, now_s);
+	free(ents);
+	if (nexp > 0)
+		log_info("%s: %zu messages expired (retrieved %d days ago or "
+		    "more)", s->user, nexp, set.expire);
+	return nexp;
 }

@@ -51,13 +51,6 @@
 #define MAP_POPULATE_RO	0
 #endif
 
-static off_t	send_conv(struct session *, struct crlf *, const char *,
-		    size_t);
-static off_t	send_read(struct session *, struct mmsg *, int,
-		    struct crlf *, char *, off_t);
-static off_t	send_mapped(struct session *, struct mmsg *, int,
-		    struct crlf *, char *);
-
 /* Convert len bytes of a message into the write buffer. */
 static off_t
 send_conv(struct session *s, struct crlf *st, const char *p, size_t len)

@@ -71,41 +71,8 @@ static size_t		 nremovals, removal_next;
 static char		*jlines;	/* the journal's lines to add */
 static size_t		 jlen, jcap;
 
-static void		wrkrpop_load(struct proc_setup *);
-static void		junk_open(struct session *);
-static void		junk_tags(struct session *);
-static void		wrkrpop_run(void);
-static void		wrkrpop_open(void *);
-static void		wrkrpop_sandbox(void *);
-__dead static void	session_loop(struct session *);
-static int		next_line(struct session *);
-static void		command(struct session *, char *, size_t);
-static void		cmd_stat(struct session *, struct pop3_line *);
-static void		cmd_dele(struct session *, struct pop3_line *);
-static void		cmd_rset(struct session *, struct pop3_line *);
-static void		cmd_noop(struct session *, struct pop3_line *);
-__dead static void	cmd_quit(struct session *, struct pop3_line *);
-static void		cmd_capa(struct session *, struct pop3_line *);
-static void		cmd_last(struct session *, struct pop3_line *);
-static void		cmd_loggedin(struct session *, struct pop3_line *);
-static void		listing(struct session *, struct pop3_line *);
-static void		listing_line(struct session *, size_t, const char *,
-			    off_t);
-static char		*put_num(char *, unsigned long long);
-static void		retr_top(struct session *, struct pop3_line *);
-static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
-static void		session_log(struct session *, size_t, const char *);
-static void		removals_read(struct session *, size_t);
-static void		removed(void *, const struct mmsg *);
-static void		journal_add(const struct jrec *);
-static void		journal_session(struct session *, size_t,
-			    const char *);
-static void		journal_who(struct jrec *);
-static void		kept_expire(struct session *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
-static size_t		last_seen(struct session *);
-__dead static void	startup_fail(struct session *, int, const char *);
 
 /*
  * What the parent tells us before we start (MSG_PARENT_WORKER on
@@ -115,72 +82,6 @@ __dead static void	startup_fail(struct session *, int, const char *);
 struct conf_worker	set;
 struct msg_worker	who;
 
-static void	wrkrpop_parent_worker(struct chan *, const void *, int);
-
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
-	{ MSG_PARENT_STATS,	proc_parent_stats },
-};
-
-/*
- * The commands of the TRANSACTION state: how many arguments each takes
- * and what to answer otherwise ("-ERR <NAME>" and argerr), and its
- * handler.  A command not listed is unknown.
- */
-#define ARGS_ANY	2		/* pop3_parse gives at most two */
-static const struct cmd {
-	enum pop3_cmd	  cmd;
-	int		  minargs, maxargs;
-	const char	 *argerr;
-	void		(*handler)(struct session *, struct pop3_line *);
-} cmds[] = {
-	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat },
-	{ CMD_LIST, 0, 1, " takes at most one argument", listing },
-	{ CMD_UIDL, 0, 1, " takes at most one argument", listing },
-	{ CMD_RETR, 1, 1, " needs a message number",	retr_top },
-	{ CMD_TOP, 2, 2, " needs a message number and a line count",
-	    retr_top },
-	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele },
-	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset },
-	{ CMD_NOOP, 0, 0, " takes no arguments",	cmd_noop },
-	{ CMD_QUIT, 0, 0, " takes no arguments",	cmd_quit },
-	{ CMD_CAPA, 0, 0, " takes no arguments",	cmd_capa },
-	{ CMD_LAST, 0, 0, " takes no arguments",	cmd_last },
-	/* AUTHORIZATION is over, whatever their arguments. */
-	{ CMD_USER, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_PASS, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_AUTH, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_APOP, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
-};
-
-static struct chan	parent;
-
-static const struct proc_role wrkrpop_role = {
-	.setup = {
-		.role = "wrkrpop",
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = wrkrpop_open,
-		.sandbox = wrkrpop_sandbox,
-	},
-	.self = PROC_WRKRPOP,
-	.chan = &parent,
-	.setupfd = POPD_CONF_FD,
-	.usage = "usage: wrkrpop [-dVv]\n"
-	    "wrkrpop is started by popd, with the session on its channel and "
-	    "its configuration on a channel of its own",
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.load = wrkrpop_load,
-	.run = wrkrpop_run,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&wrkrpop_role, argc, argv);
-}
-
 /* The session and its settings: checked (proto.c) before they get here. */
 static void
 wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
@@ -189,135 +90,10 @@ wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 	set = who.set;
 }
 
-/*
- * Configured: who logged in, from where, into which maildir; popd -m's
- * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
- * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT),
- * the parent's health probe (WORKER_PROBE) instead of a session goes no
- * further.
- */
-static void
-wrkrpop_load(struct proc_setup *ps)
-{
-	struct session	*s = &sess;
-	struct stat	 sb;
-
-	if (who.flags & WORKER_REPORT)
-		report_main(who.user, who.maildir, set.uidl_format);
-	if (who.flags & WORKER_JOURNAL)
-		report_journal(who.user, who.maildir, who.find);
-	if (who.flags & WORKER_PROBE)
-		probe_main(who.user, who.maildir);
-	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
-		undelete_main(&who, set.uidl_format, set.deleted_keep);
-	ps->title = who.user;
-	s->fd = POPD_CHANNEL_FD;
-	s->user = who.user;
-	if (fstat(s->fd, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		fatalx("fd %d is not the session socket", s->fd);
-	if (set_nonblock(s->fd) == -1)
-		fatal("session socket");
-	s->last = monotime();
-	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
-	s->started = time(NULL);
-}
-
-/* Opened before the sandbox as the mail user (wrkrpop_open): serve. */
-static void
-wrkrpop_run(void)
-{
-	struct session	*s = &sess;
-	const char	*user = who.user, *path = who.maildir;
-
-	if (maildrop_scan(&s->md) == -1) {
-		log_warn("%s: scan %s", user, path);
-		/* A damaged popd.migrated needs the administrator. */
-		startup_fail(s, errno == EBADMSG ? STAT_LOGIN_PERM :
-		    STAT_LOGIN_TEMP, errno == EBADMSG ? "-ERR [SYS/PERM] the "
-		    "maildrop's UIDL record is damaged, ask the administrator" :
-		    "-ERR [SYS/TEMP] cannot read the maildrop");
-	}
-	junk_open(s);
-	s->live = nmsgs(s);
-	s->liveoct = s->md.total + s->junk.total + s->junkoct;
-	s->lastno = s->lastinit = last_seen(s);
-	log_info("%s: login, %zu messages, %lld octets", user, s->live,
-	    (long long)s->liveoct);
-	STAT_INC(STAT_LOGIN_OK);
-	stats->state = PAGE_TRANSACTION;
-	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
-	    (long long)s->liveoct);
-	session_loop(s);
-}
-
-/*
- * The user's junk folder, merged after INBOX (popd.conf's junk, or the
- * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
- * its UIDLs made unique after INBOX's.  No folder, or one that cannot
- * be read, leaves INBOX alone: the session serves what it can.
- */
-static void
-junk_open(struct session *s)
-{
-	s->junk.dirfd = s->junk.lockfd = s->junk.rootfd = -1;
-	if (who.junk.folder[0] == '\0')
-		return;
-	if (maildrop_folder(&s->junk, &s->md, who.junk.folder) == -1) {
-		if (errno != ENOENT)
-			log_warn("%s: %s/.%s", s->user, s->md.path,
-			    who.junk.folder);
-		maildrop_close(&s->junk);
-		return;
-	}
-	/* Its removals are kept as INBOX's are (drop_file). */
-	s->junk.keep = s->md.keep;
-	if (maildrop_scan(&s->junk) == -1) {
-		log_warn("%s: scan %s, served without it", s->user,
-		    s->junk.path);
-		maildrop_close(&s->junk);
-		return;
-	}
-	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
-	    maildrop_cache_write(&s->junk) == -1)
-		log_warn("%s: popcache write", s->junk.path);
-	junk_tags(s);
-}
-
-/*
- * The folder's tag, read from each header now, since the sizes count
- * it.  junk tag: which messages have the header line already (a spam
- * filter's, msgid_spamflag): those get no second one; one that cannot
- * be read gets it.  junk subject: where the prefix goes in each
- * (msgid_subject); -1, a line "Subject: PREFIX" first, when it has no
- * Subject.
- */
-static void
-junk_tags(struct session *s)
-{
-	size_t	i;
-	int	fd;
-
-	if (who.junk.tag == JUNK_TAG_HEADER) {
-		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
-		s->flagged = calloc(s->junk.nmsgs + 1, 1);
-	} else if (who.junk.tag == JUNK_TAG_SUBJECT)
-		s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj));
-	else
-		return;
-	if (s->flagged == NULL && s->subj == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < s->junk.nmsgs; i++) {
-		fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i]);
-		if (s->subj != NULL)
-			s->subj[i] = fd == -1 ? -1 : msgid_subject_read(fd);
-		else if (fd != -1)
-			s->flagged[i] = msgid_spamflag_read(fd);
-		if (fd != -1)
-			close(fd);
-		s->junkoct += msg_size(s, &s->junk.msgs[i]) -
-		    s->junk.msgs[i].size;
-	}
-}
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
+	{ MSG_PARENT_STATS,	proc_parent_stats },
+};
 
 /* The maildrop's messages: INBOX's, then the junk folder's. */
 size_t
@@ -360,203 +136,272 @@ msg_size(struct session *s, const struct mmsg *m)
 	return m->size + s->tagoct;
 }
 
-/*
- * Open and lock the maildrop as the mail user, before the sandbox: a
- * failure is answered to the client's PASS.
- */
-static void
-wrkrpop_open(void *arg)
+/* LAST before any RETR: the highest message already seen (":2,...S"). */
+static size_t
+last_seen(struct session *s)
 {
-	struct session	*s = &sess;
-	const char	*path = who.maildir;
-	char		 why[256];
+	const char	*flags, *name;
+	size_t		 i, last = 0;
 
-	if (maildrop_open(&s->md, path, set.uidl_format) == -1) {
-		log_warn("%s: %s", s->user, path);
-		startup_fail(s, STAT_LOGIN_TEMP,
-		    "-ERR [SYS/TEMP] cannot open the maildrop");
+	for (i = 0; i < nmsgs(s); i++) {
+		name = msg_at(s, i)->name;
+		if (strncmp(name, "cur/", 4) == 0 &&
+		    (flags = strstr(name, ":2,")) != NULL &&
+		    strchr(flags + 3, 'S') != NULL)
+			last = i + 1;
 	}
-	s->md.keep = set.deleted_keep > 0;
-	if (maildrop_lock(&s->md) == -1) {
-		if (errno == EWOULDBLOCK) {
-			log_info("%s: maildrop in use", s->user);
-			STAT_INC(STAT_LOGIN_INUSE);
-			reply(s, "-ERR [IN-USE] maildrop is locked by "
-			    "another session");
-			out_flush(s);
-			exit(0);
-		}
-		log_warn("%s: %s/popd.lock", s->user, path);
-		startup_fail(s, STAT_LOGIN_TEMP,
-		    "-ERR [SYS/TEMP] cannot lock the maildrop");
-	}
-	/* A lock another host would not see is no lock (fslock.c). */
-	switch (fslock_check(s->md.dirfd, why, sizeof(why))) {
-	case 1:
-		break;
-	case 0:
-		log_warnx("%s: %s: not served: its filesystem (%s) gives no "
-		    "lock that other hosts or mounts see", s->user, path, why);
-		startup_fail(s, STAT_LOGIN_TEMP, "-ERR [SYS/TEMP] the "
-		    "maildrop cannot be locked safely");
-	default:
-		log_warn("%s: %s: its filesystem's locks", s->user, path);
-		startup_fail(s, STAT_LOGIN_TEMP,
-		    "-ERR [SYS/TEMP] cannot lock the maildrop");
-	}
+	return last;
 }
 
-/* From here on, only the maildir through md.dirfd. */
-static void
-wrkrpop_sandbox(void *arg)
-{
-	sandbox_wrkrpop(who.maildir);
-}
-
-/*
- * Answer every complete command in the read buffer in order, send the
- * answers once no complete command is left (PIPELINING), then wait for
- * more input.
- */
+/* The session cannot start: say why, then leave. */
 __dead static void
-session_loop(struct session *s)
+startup_fail(struct session *s, int stat, const char *msg)
 {
-	ssize_t	n;
+	STAT_INC(stat);
+	reply(s, "%s", msg);
+	out_flush(s);
+	exit(1);
+}
 
-	for (;;) {
-		while (next_line(s))
-			;
+/*
+ * The one line an admin reads per session: who, from where, over what,
+ * what was sent and removed, how long, how it ended.
+ */
+static void
+session_log(struct session *s, size_t ndele, const char *how)
+{
+	struct timespec	 ts;
+	char		 addr[PEER_STRLEN];
+	double		 secs;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	secs = (ts.tv_sec - s->start.tv_sec) +
+	    (ts.tv_nsec - s->start.tv_nsec) / 1e9;
+	log_info("session end: user %s from %s, %s: retr %zu/%lld, "
+	    "top %zu/%lld, dele %zu, %.3fs, %s", s->user,
+	    peer_log(&who.peer, addr, sizeof(addr)), who.tls, s->nretr,
+	    (long long)s->retroct, s->ntop, (long long)s->topoct, ndele,
+	    secs, how);
+}
+
+/*
+ * The record of one message a client read (retr, top) or UPDATE removed
+ * (dele, expire): one line of fixed words and values without blanks, for
+ * grep and fail2ban-style tools (wrkrpop.8).
+ */
+void
+msg_record(struct session *s, const char *what, const struct mmsg *m,
+    const char *msgid)
+{
+	const char	*folder = msg_md(s, m)->folder;
+	char		 addr[PEER_STRLEN];
+
+	/* A folder merged after INBOX is named last: the fields before stay. */
+	log_info("message %s: user %s uidl %s size %lld message-id %s from "
+	    "%s credential %s%s%s", what, s->user, m->uidl,
+	    (long long)msg_size(s, m), msgid, peer_log(&who.peer, addr,
+	    sizeof(addr)), who.cred[0] != '\0' ? who.cred : "none",
+	    folder != NULL ? " folder " : "", folder != NULL ? folder : "");
+}
+
+/* The client's address (no port) and credential, for a journal line. */
+static void
+journal_who(struct jrec *r)
+{
+	struct peeraddr	peer = who.peer;
+
+	peer.port = 0;
+	(void)peer_str(&peer, r->addr, sizeof(r->addr));
+	(void)strlcpy(r->cred, who.cred[0] != '\0' ? who.cred : "none",
+	    sizeof(r->cred));
+}
+
+/* One line more for the journal (journal_session writes them). */
+static void
+journal_add(const struct jrec *r)
+{
+	char	 line[JOURNAL_LINE], *p;
+	size_t	 n;
+
+	if ((n = journal_format(r, line, sizeof(line))) == 0)
+		return;
+	if (jlen + n > jcap) {
+		if ((p = realloc(jlines, jcap + n + 4096)) == NULL)
+			return;		/* only a record */
+		jlines = p;
+		jcap += n + 4096;
+	}
+	memcpy(jlines + jlen, line, n);
+	jlen += n;
+}
+
+/*
+ * The session's line, after its removals', to the maildir's journal
+ * (journal.c): before the lock goes, so one session writes at a time.
+ */
+static void
+journal_session(struct session *s, size_t ndele, const char *how)
+{
+	struct jrec	r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = JREC_SESSION;
+	r.start = s->started;
+	r.time = time(NULL);
+	if (r.time < r.start)
+		r.time = r.start;	/* the clock stepped back */
+	journal_who(&r);
+	r.retr = s->nretr;
+	r.top = s->ntop;
+	r.dele = ndele;
+	(void)strlcpy(r.how, how, sizeof(r.how));
+	journal_add(&r);
+	journal_append(s->md.dirfd, s->md.path, jlines, jlen, r.time);
+	jlen = 0;
+}
+
+/*
+ * Leave without UPDATE: nothing is removed (RFC 1939 section 6).
+ * Whatever is still in the write buffer is dropped.
+ */
+__dead void
+session_end(struct session *s, const char *why, const char *how)
+{
+	if (s->updated)
+		exit(0);	/* after QUIT's UPDATE: logged already */
+	log_info("%s: session ended (%s), nothing removed", s->user, why);
+	session_log(s, 0, how);
+	journal_session(s, 0, how);
+	maildrop_unlock(&s->md);
+	exit(0);
+}
+
+/*
+ * An invalid command: answered and counted; at limit bad-commands the
+ * session ends (without UPDATE: nothing is removed).  One reply per
+ * command, so that a pipelining client stays in step: the command that
+ * reaches the limit gets the closing one only.
+ */
+static void
+bad_command(struct session *s, const char *fmt, ...)
+{
+	char	buf[POP3_MAXLINE + 64];
+	va_list	ap;
+
+	if (++s->nbad >= set.bad_commands) {
+		STAT_INC(STAT_REFUSED_BAD_COMMANDS);
+		reply(s, "-ERR too many invalid commands, closing");
 		out_flush(s);
-		if (s->rlen == sizeof(s->rbuf))
-			fatalx("read buffer full");	/* next_line prevents */
-		wait_io(s, POLLIN);
-		n = read(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == ECONNRESET)
-				session_end(s, "connection reset", END_DROPPED);
-			log_warn("%s: read", s->user);
-			session_end(s, "read error", END_ERROR);
-		}
-		if (n == 0)
-			session_end(s, "connection closed", END_DROPPED);
-		s->rlen += n;
-		s->last = monotime();
-		s->trimmed = 0;
+		session_end(s, "too many invalid commands", END_ERROR);
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	reply(s, "%s", buf);
+}
+
+/*
+ * The folder's tag, read from each header now, since the sizes count
+ * it.  junk tag: which messages have the header line already (a spam
+ * filter's, msgid_spamflag): those get no second one; one that cannot
+ * be read gets it.  junk subject: where the prefix goes in each
+ * (msgid_subject); -1, a line "Subject: PREFIX" first, when it has no
+ * Subject.
+ */
+static void
+junk_tags(struct session *s)
+{
+	size_t	i;
+	int	fd;
+
+	if (who.junk.tag == JUNK_TAG_HEADER) {
+		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
+		s->flagged = calloc(s->junk.nmsgs + 1, 1);
+	} else if (who.junk.tag == JUNK_TAG_SUBJECT)
+		s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj));
+	else
+		return;
+	if (s->flagged == NULL && s->subj == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < s->junk.nmsgs; i++) {
+		fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i]);
+		if (s->subj != NULL)
+			s->subj[i] = fd == -1 ? -1 : msgid_subject_read(fd);
+		else if (fd != -1)
+			s->flagged[i] = msgid_spamflag_read(fd);
+		if (fd != -1)
+			close(fd);
+		s->junkoct += msg_size(s, &s->junk.msgs[i]) -
+		    s->junk.msgs[i].size;
 	}
 }
 
 /*
- * Take one line from the read buffer and answer it.  Returns 0 when no
- * complete line is left.  Lines over POP3_MAXLINE octets (CRLF
- * included) are discarded up to their LF and answered with -ERR.
+ * The user's junk folder, merged after INBOX (popd.conf's junk, or the
+ * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
+ * its UIDLs made unique after INBOX's.  No folder, or one that cannot
+ * be read, leaves INBOX alone: the session serves what it can.
  */
-static int
-next_line(struct session *s)
+static void
+junk_open(struct session *s)
 {
-	size_t	used;
-	int	r;
-
-	if (s->rpos == s->rlen) {
-		s->rpos = s->rlen = 0;
-		return 0;
+	s->junk.dirfd = s->junk.lockfd = s->junk.rootfd = -1;
+	if (who.junk.folder[0] == '\0')
+		return;
+	if (maildrop_folder(&s->junk, &s->md, who.junk.folder) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: %s/.%s", s->user, s->md.path,
+			    who.junk.folder);
+		maildrop_close(&s->junk);
+		return;
 	}
-	r = pop3_frame(&s->fr, s->rbuf + s->rpos, s->rlen - s->rpos,
-	    POP3_MAXLINE, &used);
-	s->rpos += used;
-	switch (r) {
-	case FRAME_MORE:
-		/* The partial line is in the framer: the buffer is free. */
-		s->rpos = s->rlen = 0;
-		return 0;
-	case FRAME_TOOLONG:
-		bad_command(s, "-ERR line too long");
-		return 1;
-	default:
-		command(s, s->fr.line, s->fr.len);
-		pop3_frame_reset(&s->fr);
-		return 1;
+	/* Its removals are kept as INBOX's are (drop_file). */
+	s->junk.keep = s->md.keep;
+	if (maildrop_scan(&s->junk) == -1) {
+		log_warn("%s: scan %s, served without it", s->user,
+		    s->junk.path);
+		maildrop_close(&s->junk);
+		return;
 	}
+	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
+	    maildrop_cache_write(&s->junk) == -1)
+		log_warn("%s: popcache write", s->junk.path);
+	junk_tags(s);
 }
 
-/* Parse one command line and answer it from the table. */
-static void
-command(struct session *s, char *line, size_t len)
+/*
+ * The message a number names (1..nmsgs, not deleted), or NULL after
+ * answering -ERR.
+ */
+static struct mmsg *
+msg_arg(struct session *s, const char *arg, size_t *idx)
 {
-	struct pop3_line	 l;
-	const struct cmd	*c;
-	size_t			 i;
-	int			 r;
+	long long	 n;
 
-	r = pop3_parse(&l, line, len);
-	switch (r) {
-	case POP3_OK:
-		break;
-	case POP3_ETOOLONG:
-		bad_command(s, "-ERR line too long");
-		return;
-	case POP3_EBADCHAR:
-		bad_command(s, "-ERR invalid character in command");
-		return;
-	default:
-		bad_command(s, "-ERR too many arguments or argument too long");
-		return;
+	if ((n = pop3_number(arg)) == -1) {
+		reply(s, "-ERR invalid message number");
+		return NULL;
 	}
-	log_debug("%s: %s", s->user, l.name);
-
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (cmds[i].cmd == l.cmd)
-			break;
-	if (i == sizeof(cmds) / sizeof(cmds[0])) {
-		bad_command(s, "-ERR unknown command");
-		return;
+	if (n == 0 || (unsigned long long)n > nmsgs(s)) {
+		reply(s, "-ERR no such message");
+		return NULL;
 	}
-	c = &cmds[i];
-	if (l.nargs < c->minargs || l.nargs > c->maxargs) {
-		bad_command(s, "-ERR %s%s", l.name, c->argerr);
-		return;
+	if (msg_at(s, n - 1)->flags & MMSG_DELETED) {
+		reply(s, "-ERR message %lld is deleted", n);
+		return NULL;
 	}
-	c->handler(s, &l);
+	if (msg_at(s, n - 1)->flags & MMSG_GONE) {
+		reply(s, "-ERR message %lld has been removed", n);
+		return NULL;
+	}
+	*idx = n - 1;
+	return msg_at(s, n - 1);
 }
 
 static void
 cmd_stat(struct session *s, struct pop3_line *l)
 {
 	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
-}
-
-/* LIST and UIDL: one message, or all that are not deleted. */
-static void
-listing(struct session *s, struct pop3_line *l)
-{
-	struct mmsg	*m;
-	size_t		 i;
-	int		 uidl = l->cmd == CMD_UIDL;
-
-	if (l->nargs == 1) {
-		if ((m = msg_arg(s, l->args[0], &i)) == NULL)
-			return;
-		if (uidl)
-			reply(s, "+OK %zu %s", i + 1, m->uidl);
-		else
-			reply(s, "+OK %zu %lld", i + 1,
-			    (long long)msg_size(s, m));
-		return;
-	}
-	if (uidl)
-		reply(s, "+OK unique-id listing follows");
-	else
-		reply(s, "+OK %zu messages (%lld octets)", s->live,
-		    (long long)s->liveoct);
-	for (i = 0; i < nmsgs(s); i++) {
-		m = msg_at(s, i);
-		if (m->flags & (MMSG_DELETED | MMSG_GONE))
-			continue;
-		listing_line(s, i + 1, uidl ? m->uidl : NULL,
-		    msg_size(s, m));
-	}
-	out(s, ".\r\n", 3);
 }
 
 /* v in decimal at p; returns the end. */
@@ -595,6 +440,39 @@ listing_line(struct session *s, size_t n, const char *uidl, off_t size)
 	*p++ = '\r';
 	*p++ = '\n';
 	s->wlen = p - s->wbuf;
+}
+
+/* LIST and UIDL: one message, or all that are not deleted. */
+static void
+listing(struct session *s, struct pop3_line *l)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	int		 uidl = l->cmd == CMD_UIDL;
+
+	if (l->nargs == 1) {
+		if ((m = msg_arg(s, l->args[0], &i)) == NULL)
+			return;
+		if (uidl)
+			reply(s, "+OK %zu %s", i + 1, m->uidl);
+		else
+			reply(s, "+OK %zu %lld", i + 1,
+			    (long long)msg_size(s, m));
+		return;
+	}
+	if (uidl)
+		reply(s, "+OK unique-id listing follows");
+	else
+		reply(s, "+OK %zu messages (%lld octets)", s->live,
+		    (long long)s->liveoct);
+	for (i = 0; i < nmsgs(s); i++) {
+		m = msg_at(s, i);
+		if (m->flags & (MMSG_DELETED | MMSG_GONE))
+			continue;
+		listing_line(s, i + 1, uidl ? m->uidl : NULL,
+		    msg_size(s, m));
+	}
+	out(s, ".\r\n", 3);
 }
 
 /* RETR n, or TOP n k. */
@@ -685,6 +563,93 @@ cmd_rset(struct session *s, struct pop3_line *l)
 	    (long long)s->liveoct);
 }
 
+/* UPDATE removed m (maildrop.c calls it in message order): its record. */
+static void
+removed(void *arg, const struct mmsg *m)
+{
+	struct session	*s = arg;
+	struct jrec	 r;
+	const char	*msgid = "none";
+	size_t		 i;
+
+	for (i = removal_next; i < nremovals; i++)
+		if (removals[i].m == m) {
+			msgid = removals[i].msgid;
+			removal_next = i + 1;
+			break;
+		}
+	msg_record(s, (m->flags & MMSG_EXPIRED) ? "expire" : "dele", m, msgid);
+	memset(&r, 0, sizeof(r));
+	r.kind = JREC_REMOVED;
+	r.time = time(NULL);
+	(void)strlcpy(r.uidl, m->uidl, sizeof(r.uidl));
+	(void)strlcpy(r.msgid, msgid, sizeof(r.msgid));
+	(void)strlcpy(r.what, (m->flags & MMSG_EXPIRED) ? "expire" : "dele",
+	    sizeof(r.what));
+	if (msg_md(s, m)->folder != NULL)
+		(void)strlcpy(r.folder, msg_md(s, m)->folder,
+		    sizeof(r.folder));
+	journal_who(&r);
+	journal_add(&r);
+}
+
+/*
+ * Before UPDATE: the Message-ID of each message it is to remove, read
+ * while the file is there, for the record once it is gone (removed).
+ */
+static void
+removals_read(struct session *s, size_t ndeleted)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	int		 fd;
+
+	s->md.removed_fn = s->junk.removed_fn = removed;
+	s->md.removed_arg = s->junk.removed_arg = s;
+	if (ndeleted == 0)
+		return;
+	if ((removals = calloc(ndeleted, sizeof(*removals))) == NULL) {
+		log_warn("%s: the Message-IDs of %zu messages", s->user,
+		    ndeleted);
+		return;
+	}
+	for (i = 0; i < nmsgs(s) && nremovals < ndeleted; i++) {
+		m = msg_at(s, i);
+		if (!(m->flags & MMSG_DELETED) || (m->flags & MMSG_GONE))
+			continue;
+		removals[nremovals].m = m;
+		if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1)
+			(void)strlcpy(removals[nremovals].msgid, "none",
+			    MSGID_MAX);
+		else {
+			msgid_read(fd, removals[nremovals].msgid, MSGID_MAX);
+			close(fd);
+		}
+		nremovals++;
+	}
+}
+
+/*
+ * deleted keep: what UPDATE kept longer ago than that goes for good.
+ * Under the maildrop's lock, so that no undelete is half way through
+ * it; a few microseconds when nothing is kept (no KEPT_DIR).
+ */
+static void
+kept_expire(struct session *s)
+{
+	struct kept_sum	sum;
+
+	if (s->md.nkept > 0)
+		log_info("%s: %zu removed messages kept in %s", s->user,
+		    s->md.nkept, KEPT_DIR);
+	if (set.deleted_keep <= 0 || kept_sweep(s->md.dirfd, (long long)time(
+	    NULL) - set.deleted_keep, &sum) == -1 || sum.swept == 0)
+		return;
+	log_info("%s: %zu kept messages (%lld octets) past deleted keep "
+	    "removed, %zu kept", s->user, sum.swept,
+	    (long long)sum.sweptbytes, sum.n);
+}
+
 /* QUIT in TRANSACTION: the UPDATE state, then the end. */
 __dead static void
 cmd_quit(struct session *s, struct pop3_line *l)
@@ -737,281 +702,281 @@ cmd_quit(struct session *s, struct pop3_line *l)
 }
 
 /*
- * The message a number names (1..nmsgs, not deleted), or NULL after
- * answering -ERR.
+ * The commands of the TRANSACTION state: how many arguments each takes
+ * and what to answer otherwise ("-ERR <NAME>" and argerr), and its
+ * handler.  A command not listed is unknown.
  */
-static struct mmsg *
-msg_arg(struct session *s, const char *arg, size_t *idx)
-{
-	long long	 n;
+#define ARGS_ANY	2		/* pop3_parse gives at most two */
+static const struct cmd {
+	enum pop3_cmd	  cmd;
+	int		  minargs, maxargs;
+	const char	 *argerr;
+	void		(*handler)(struct session *, struct pop3_line *);
+} cmds[] = {
+	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat },
+	{ CMD_LIST, 0, 1, " takes at most one argument", listing },
+	{ CMD_UIDL, 0, 1, " takes at most one argument", listing },
+	{ CMD_RETR, 1, 1, " needs a message number",	retr_top },
+	{ CMD_TOP, 2, 2, " needs a message number and a line count",
+	    retr_top },
+	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele },
+	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset },
+	{ CMD_NOOP, 0, 0, " takes no arguments",	cmd_noop },
+	{ CMD_QUIT, 0, 0, " takes no arguments",	cmd_quit },
+	{ CMD_CAPA, 0, 0, " takes no arguments",	cmd_capa },
+	{ CMD_LAST, 0, 0, " takes no arguments",	cmd_last },
+	/* AUTHORIZATION is over, whatever their arguments. */
+	{ CMD_USER, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_PASS, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_AUTH, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_APOP, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
+};
 
-	if ((n = pop3_number(arg)) == -1) {
-		reply(s, "-ERR invalid message number");
-		return NULL;
-	}
-	if (n == 0 || (unsigned long long)n > nmsgs(s)) {
-		reply(s, "-ERR no such message");
-		return NULL;
-	}
-	if (msg_at(s, n - 1)->flags & MMSG_DELETED) {
-		reply(s, "-ERR message %lld is deleted", n);
-		return NULL;
-	}
-	if (msg_at(s, n - 1)->flags & MMSG_GONE) {
-		reply(s, "-ERR message %lld has been removed", n);
-		return NULL;
-	}
-	*idx = n - 1;
-	return msg_at(s, n - 1);
-}
-
-/*
- * Leave without UPDATE: nothing is removed (RFC 1939 section 6).
- * Whatever is still in the write buffer is dropped.
- */
-__dead void
-session_end(struct session *s, const char *why, const char *how)
-{
-	if (s->updated)
-		exit(0);	/* after QUIT's UPDATE: logged already */
-	log_info("%s: session ended (%s), nothing removed", s->user, why);
-	session_log(s, 0, how);
-	journal_session(s, 0, how);
-	maildrop_unlock(&s->md);
-	exit(0);
-}
-
-/*
- * The one line an admin reads per session: who, from where, over what,
- * what was sent and removed, how long, how it ended.
- */
+/* Parse one command line and answer it from the table. */
 static void
-session_log(struct session *s, size_t ndele, const char *how)
+command(struct session *s, char *line, size_t len)
 {
-	struct timespec	 ts;
-	char		 addr[PEER_STRLEN];
-	double		 secs;
+	struct pop3_line	 l;
+	const struct cmd	*c;
+	size_t			 i;
+	int			 r;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	secs = (ts.tv_sec - s->start.tv_sec) +
-	    (ts.tv_nsec - s->start.tv_nsec) / 1e9;
-	log_info("session end: user %s from %s, %s: retr %zu/%lld, "
-	    "top %zu/%lld, dele %zu, %.3fs, %s", s->user,
-	    peer_log(&who.peer, addr, sizeof(addr)), who.tls, s->nretr,
-	    (long long)s->retroct, s->ntop, (long long)s->topoct, ndele,
-	    secs, how);
-}
-
-/*
- * The record of one message a client read (retr, top) or UPDATE removed
- * (dele, expire): one line of fixed words and values without blanks, for
- * grep and fail2ban-style tools (wrkrpop.8).
- */
-void
-msg_record(struct session *s, const char *what, const struct mmsg *m,
-    const char *msgid)
-{
-	const char	*folder = msg_md(s, m)->folder;
-	char		 addr[PEER_STRLEN];
-
-	/* A folder merged after INBOX is named last: the fields before stay. */
-	log_info("message %s: user %s uidl %s size %lld message-id %s from "
-	    "%s credential %s%s%s", what, s->user, m->uidl,
-	    (long long)msg_size(s, m), msgid, peer_log(&who.peer, addr,
-	    sizeof(addr)), who.cred[0] != '\0' ? who.cred : "none",
-	    folder != NULL ? " folder " : "", folder != NULL ? folder : "");
-}
-
-/*
- * Before UPDATE: the Message-ID of each message it is to remove, read
- * while the file is there, for the record once it is gone (removed).
- */
-static void
-removals_read(struct session *s, size_t ndeleted)
-{
-	struct mmsg	*m;
-	size_t		 i;
-	int		 fd;
-
-	s->md.removed_fn = s->junk.removed_fn = removed;
-	s->md.removed_arg = s->junk.removed_arg = s;
-	if (ndeleted == 0)
+	r = pop3_parse(&l, line, len);
+	switch (r) {
+	case POP3_OK:
+		break;
+	case POP3_ETOOLONG:
+		bad_command(s, "-ERR line too long");
 		return;
-	if ((removals = calloc(ndeleted, sizeof(*removals))) == NULL) {
-		log_warn("%s: the Message-IDs of %zu messages", s->user,
-		    ndeleted);
+	case POP3_EBADCHAR:
+		bad_command(s, "-ERR invalid character in command");
+		return;
+	default:
+		bad_command(s, "-ERR too many arguments or argument too long");
 		return;
 	}
-	for (i = 0; i < nmsgs(s) && nremovals < ndeleted; i++) {
-		m = msg_at(s, i);
-		if (!(m->flags & MMSG_DELETED) || (m->flags & MMSG_GONE))
-			continue;
-		removals[nremovals].m = m;
-		if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1)
-			(void)strlcpy(removals[nremovals].msgid, "none",
-			    MSGID_MAX);
-		else {
-			msgid_read(fd, removals[nremovals].msgid, MSGID_MAX);
-			close(fd);
-		}
-		nremovals++;
-	}
-}
+	log_debug("%s: %s", s->user, l.name);
 
-/* UPDATE removed m (maildrop.c calls it in message order): its record. */
-static void
-removed(void *arg, const struct mmsg *m)
-{
-	struct session	*s = arg;
-	struct jrec	 r;
-	const char	*msgid = "none";
-	size_t		 i;
-
-	for (i = removal_next; i < nremovals; i++)
-		if (removals[i].m == m) {
-			msgid = removals[i].msgid;
-			removal_next = i + 1;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (cmds[i].cmd == l.cmd)
 			break;
-		}
-	msg_record(s, (m->flags & MMSG_EXPIRED) ? "expire" : "dele", m, msgid);
-	memset(&r, 0, sizeof(r));
-	r.kind = JREC_REMOVED;
-	r.time = time(NULL);
-	(void)strlcpy(r.uidl, m->uidl, sizeof(r.uidl));
-	(void)strlcpy(r.msgid, msgid, sizeof(r.msgid));
-	(void)strlcpy(r.what, (m->flags & MMSG_EXPIRED) ? "expire" : "dele",
-	    sizeof(r.what));
-	if (msg_md(s, m)->folder != NULL)
-		(void)strlcpy(r.folder, msg_md(s, m)->folder,
-		    sizeof(r.folder));
-	journal_who(&r);
-	journal_add(&r);
-}
-
-/* The client's address (no port) and credential, for a journal line. */
-static void
-journal_who(struct jrec *r)
-{
-	struct peeraddr	peer = who.peer;
-
-	peer.port = 0;
-	(void)peer_str(&peer, r->addr, sizeof(r->addr));
-	(void)strlcpy(r->cred, who.cred[0] != '\0' ? who.cred : "none",
-	    sizeof(r->cred));
-}
-
-/* One line more for the journal (journal_session writes them). */
-static void
-journal_add(const struct jrec *r)
-{
-	char	 line[JOURNAL_LINE], *p;
-	size_t	 n;
-
-	if ((n = journal_format(r, line, sizeof(line))) == 0)
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+		bad_command(s, "-ERR unknown command");
 		return;
-	if (jlen + n > jcap) {
-		if ((p = realloc(jlines, jcap + n + 4096)) == NULL)
-			return;		/* only a record */
-		jlines = p;
-		jcap += n + 4096;
 	}
-	memcpy(jlines + jlen, line, n);
-	jlen += n;
-}
-
-/*
- * The session's line, after its removals', to the maildir's journal
- * (journal.c): before the lock goes, so one session writes at a time.
- */
-static void
-journal_session(struct session *s, size_t ndele, const char *how)
-{
-	struct jrec	r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = JREC_SESSION;
-	r.start = s->started;
-	r.time = time(NULL);
-	if (r.time < r.start)
-		r.time = r.start;	/* the clock stepped back */
-	journal_who(&r);
-	r.retr = s->nretr;
-	r.top = s->ntop;
-	r.dele = ndele;
-	(void)strlcpy(r.how, how, sizeof(r.how));
-	journal_add(&r);
-	journal_append(s->md.dirfd, s->md.path, jlines, jlen, r.time);
-	jlen = 0;
-}
-
-/*
- * deleted keep: what UPDATE kept longer ago than that goes for good.
- * Under the maildrop's lock, so that no undelete is half way through
- * it; a few microseconds when nothing is kept (no KEPT_DIR).
- */
-static void
-kept_expire(struct session *s)
-{
-	struct kept_sum	sum;
-
-	if (s->md.nkept > 0)
-		log_info("%s: %zu removed messages kept in %s", s->user,
-		    s->md.nkept, KEPT_DIR);
-	if (set.deleted_keep <= 0 || kept_sweep(s->md.dirfd, (long long)time(
-	    NULL) - set.deleted_keep, &sum) == -1 || sum.swept == 0)
+	c = &cmds[i];
+	if (l.nargs < c->minargs || l.nargs > c->maxargs) {
+		bad_command(s, "-ERR %s%s", l.name, c->argerr);
 		return;
-	log_info("%s: %zu kept messages (%lld octets) past deleted keep "
-	    "removed, %zu kept", s->user, sum.swept,
-	    (long long)sum.sweptbytes, sum.n);
+	}
+	c->handler(s, &l);
 }
 
-/* The session cannot start: say why, then leave. */
+/*
+ * Take one line from the read buffer and answer it.  Returns 0 when no
+ * complete line is left.  Lines over POP3_MAXLINE octets (CRLF
+ * included) are discarded up to their LF and answered with -ERR.
+ */
+static int
+next_line(struct session *s)
+{
+	size_t	used;
+	int	r;
+
+	if (s->rpos == s->rlen) {
+		s->rpos = s->rlen = 0;
+		return 0;
+	}
+	r = pop3_frame(&s->fr, s->rbuf + s->rpos, s->rlen - s->rpos,
+	    POP3_MAXLINE, &used);
+	s->rpos += used;
+	switch (r) {
+	case FRAME_MORE:
+		/* The partial line is in the framer: the buffer is free. */
+		s->rpos = s->rlen = 0;
+		return 0;
+	case FRAME_TOOLONG:
+		bad_command(s, "-ERR line too long");
+		return 1;
+	default:
+		command(s, s->fr.line, s->fr.len);
+		pop3_frame_reset(&s->fr);
+		return 1;
+	}
+}
+
+/*
+ * Answer every complete command in the read buffer in order, send the
+ * answers once no complete command is left (PIPELINING), then wait for
+ * more input.
+ */
 __dead static void
-startup_fail(struct session *s, int stat, const char *msg)
+session_loop(struct session *s)
 {
-	STAT_INC(stat);
-	reply(s, "%s", msg);
-	out_flush(s);
-	exit(1);
+	ssize_t	n;
+
+	for (;;) {
+		while (next_line(s))
+			;
+		out_flush(s);
+		if (s->rlen == sizeof(s->rbuf))
+			fatalx("read buffer full");	/* next_line prevents */
+		wait_io(s, POLLIN);
+		n = read(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == ECONNRESET)
+				session_end(s, "connection reset", END_DROPPED);
+			log_warn("%s: read", s->user);
+			session_end(s, "read error", END_ERROR);
+		}
+		if (n == 0)
+			session_end(s, "connection closed", END_DROPPED);
+		s->rlen += n;
+		s->last = monotime();
+		s->trimmed = 0;
+	}
 }
 
 /*
- * An invalid command: answered and counted; at limit bad-commands the
- * session ends (without UPDATE: nothing is removed).  One reply per
- * command, so that a pipelining client stays in step: the command that
- * reaches the limit gets the closing one only.
+ * Open and lock the maildrop as the mail user, before the sandbox: a
+ * failure is answered to the client's PASS.
  */
 static void
-bad_command(struct session *s, const char *fmt, ...)
+wrkrpop_open(void *arg)
 {
-	char	buf[POP3_MAXLINE + 64];
-	va_list	ap;
+	struct session	*s = &sess;
+	const char	*path = who.maildir;
+	char		 why[256];
 
-	if (++s->nbad >= set.bad_commands) {
-		STAT_INC(STAT_REFUSED_BAD_COMMANDS);
-		reply(s, "-ERR too many invalid commands, closing");
-		out_flush(s);
-		session_end(s, "too many invalid commands", END_ERROR);
+	if (maildrop_open(&s->md, path, set.uidl_format) == -1) {
+		log_warn("%s: %s", s->user, path);
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot open the maildrop");
 	}
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	reply(s, "%s", buf);
+	s->md.keep = set.deleted_keep > 0;
+	if (maildrop_lock(&s->md) == -1) {
+		if (errno == EWOULDBLOCK) {
+			log_info("%s: maildrop in use", s->user);
+			STAT_INC(STAT_LOGIN_INUSE);
+			reply(s, "-ERR [IN-USE] maildrop is locked by "
+			    "another session");
+			out_flush(s);
+			exit(0);
+		}
+		log_warn("%s: %s/popd.lock", s->user, path);
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot lock the maildrop");
+	}
+	/* A lock another host would not see is no lock (fslock.c). */
+	switch (fslock_check(s->md.dirfd, why, sizeof(why))) {
+	case 1:
+		break;
+	case 0:
+		log_warnx("%s: %s: not served: its filesystem (%s) gives no "
+		    "lock that other hosts or mounts see", s->user, path, why);
+		startup_fail(s, STAT_LOGIN_TEMP, "-ERR [SYS/TEMP] the "
+		    "maildrop cannot be locked safely");
+	default:
+		log_warn("%s: %s: its filesystem's locks", s->user, path);
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot lock the maildrop");
+	}
 }
 
-/* LAST before any RETR: the highest message already seen (":2,...S"). */
-static size_t
-last_seen(struct session *s)
+/* From here on, only the maildir through md.dirfd. */
+static void
+wrkrpop_sandbox(void *arg)
 {
-	const char	*flags, *name;
-	size_t		 i, last = 0;
+	sandbox_wrkrpop(who.maildir);
+}
 
-	for (i = 0; i < nmsgs(s); i++) {
-		name = msg_at(s, i)->name;
-		if (strncmp(name, "cur/", 4) == 0 &&
-		    (flags = strstr(name, ":2,")) != NULL &&
-		    strchr(flags + 3, 'S') != NULL)
-			last = i + 1;
+/*
+ * Configured: who logged in, from where, into which maildir; popd -m's
+ * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
+ * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT),
+ * the parent's health probe (WORKER_PROBE) instead of a session goes no
+ * further.
+ */
+static void
+wrkrpop_load(struct proc_setup *ps)
+{
+	struct session	*s = &sess;
+	struct stat	 sb;
+
+	if (who.flags & WORKER_REPORT)
+		report_main(who.user, who.maildir, set.uidl_format);
+	if (who.flags & WORKER_JOURNAL)
+		report_journal(who.user, who.maildir, who.find);
+	if (who.flags & WORKER_PROBE)
+		probe_main(who.user, who.maildir);
+	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
+		undelete_main(&who, set.uidl_format, set.deleted_keep);
+	ps->title = who.user;
+	s->fd = POPD_CHANNEL_FD;
+	s->user = who.user;
+	if (fstat(s->fd, &sb) == -1 || !S_ISSOCK(sb.st_mode))
+		fatalx("fd %d is not the session socket", s->fd);
+	if (set_nonblock(s->fd) == -1)
+		fatal("session socket");
+	s->last = monotime();
+	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
+	s->started = time(NULL);
+}
+
+/* Opened before the sandbox as the mail user (wrkrpop_open): serve. */
+static void
+wrkrpop_run(void)
+{
+	struct session	*s = &sess;
+	const char	*user = who.user, *path = who.maildir;
+
+	if (maildrop_scan(&s->md) == -1) {
+		log_warn("%s: scan %s", user, path);
+		/* A damaged popd.migrated needs the administrator. */
+		startup_fail(s, errno == EBADMSG ? STAT_LOGIN_PERM :
+		    STAT_LOGIN_TEMP, errno == EBADMSG ? "-ERR [SYS/PERM] the "
+		    "maildrop's UIDL record is damaged, ask the administrator" :
+		    "-ERR [SYS/TEMP] cannot read the maildrop");
 	}
-	return last;
+	junk_open(s);
+	s->live = nmsgs(s);
+	s->liveoct = s->md.total + s->junk.total + s->junkoct;
+	s->lastno = s->lastinit = last_seen(s);
+	log_info("%s: login, %zu messages, %lld octets", user, s->live,
+	    (long long)s->liveoct);
+	STAT_INC(STAT_LOGIN_OK);
+	stats->state = PAGE_TRANSACTION;
+	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
+	    (long long)s->liveoct);
+	session_loop(s);
+}
+
+static struct chan	parent;
+
+static const struct proc_role wrkrpop_role = {
+	.setup = {
+		.role = "wrkrpop",
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = wrkrpop_open,
+		.sandbox = wrkrpop_sandbox,
+	},
+	.self = PROC_WRKRPOP,
+	.chan = &parent,
+	.setupfd = POPD_CONF_FD,
+	.usage = "usage: wrkrpop [-dVv]\n"
+	    "wrkrpop is started by popd, with the session on its channel and "
+	    "its configuration on a channel of its own",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.load = wrkrpop_load,
+	.run = wrkrpop_run,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&wrkrpop_role, argc, argv);
 }
