@@ -131,9 +131,9 @@ msg_size(struct session *s, const struct mmsg *m)
 		return m->size + (off_t)strlen(who.junk.subject) +
 		    (s->subj[m - s->junk.msgs] >= 0 ? 0 :
 		    (off_t)sizeof("Subject: \r\n") - 1);
-	if (s->flagged != NULL && s->flagged[m - s->junk.msgs])
+	if (s->flagged == NULL || s->flagged[m - s->junk.msgs])
 		return m->size;
-	return m->size + s->tagoct;
+	return m->size + (off_t)sizeof(JUNK_HEADER "\r\n") - 1;
 }
 
 /* LAST before any RETR: the highest message already seen (":2,...S"). */
@@ -301,12 +301,11 @@ bad_command(struct session *s, const char *fmt, ...)
 }
 
 /*
- * The folder's tag, read from each header now, since the sizes count
- * it.  junk tag: which messages have the header line already (a spam
- * filter's, msgid_spamflag): those get no second one; one that cannot
- * be read gets it.  junk subject: where the prefix goes in each
- * (msgid_subject); -1, a line "Subject: PREFIX" first, when it has no
- * Subject.
+ * The folder's tag, read from each header now, since the sizes count it.
+ * junk tag: which messages have the header line already (a spam filter's,
+ * msgid_spamflag): those get no second one; one that cannot be read gets
+ * it.  junk subject: where the prefix goes in each (msgid_subject); -1, a
+ * line "Subject: PREFIX" first, when it has no Subject.
  */
 static void
 junk_tags(struct session *s)
@@ -314,10 +313,9 @@ junk_tags(struct session *s)
 	size_t	i;
 	int	fd;
 
-	if (who.junk.tag == JUNK_TAG_HEADER) {
-		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
+	if (who.junk.tag == JUNK_TAG_HEADER)
 		s->flagged = calloc(s->junk.nmsgs + 1, 1);
-	} else if (who.junk.tag == JUNK_TAG_SUBJECT)
+	else if (who.junk.tag == JUNK_TAG_SUBJECT)
 		s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj));
 	else
 		return;
@@ -516,12 +514,6 @@ cmd_dele(struct session *s, struct pop3_line *l)
 	reply(s, "+OK message %zu deleted", i + 1);
 }
 
-static void
-cmd_noop(struct session *s, struct pop3_line *l)
-{
-	reply(s, "+OK");
-}
-
 /* RFC 1725 LAST, only where the site asks for it (popd.conf "last"). */
 static void
 cmd_last(struct session *s, struct pop3_line *l)
@@ -539,12 +531,6 @@ cmd_capa(struct session *s, struct pop3_line *l)
 
 	capa = pop3_capa(0, set.expire, set.login_delay);
 	out(s, capa, strlen(capa));
-}
-
-static void
-cmd_loggedin(struct session *s, struct pop3_line *l)
-{
-	reply(s, "-ERR already logged in");
 }
 
 static void
@@ -569,7 +555,7 @@ removed(void *arg, const struct mmsg *m)
 {
 	struct session	*s = arg;
 	struct jrec	 r;
-	const char	*msgid = "none";
+	const char	*msgid = "none", *folder = msg_md(s, m)->folder;
 	size_t		 i;
 
 	for (i = removal_next; i < nremovals; i++)
@@ -586,9 +572,8 @@ removed(void *arg, const struct mmsg *m)
 	(void)strlcpy(r.msgid, msgid, sizeof(r.msgid));
 	(void)strlcpy(r.what, (m->flags & MMSG_EXPIRED) ? "expire" : "dele",
 	    sizeof(r.what));
-	if (msg_md(s, m)->folder != NULL)
-		(void)strlcpy(r.folder, msg_md(s, m)->folder,
-		    sizeof(r.folder));
+	if (folder != NULL)
+		(void)strlcpy(r.folder, folder, sizeof(r.folder));
 	journal_who(&r);
 	journal_add(&r);
 }
@@ -618,10 +603,8 @@ removals_read(struct session *s, size_t ndeleted)
 		if (!(m->flags & MMSG_DELETED) || (m->flags & MMSG_GONE))
 			continue;
 		removals[nremovals].m = m;
-		if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1)
-			(void)strlcpy(removals[nremovals].msgid, "none",
-			    MSGID_MAX);
-		else {
+		(void)strlcpy(removals[nremovals].msgid, "none", MSGID_MAX);
+		if ((fd = maildrop_openmsg(msg_md(s, m), m)) != -1) {
 			msgid_read(fd, removals[nremovals].msgid, MSGID_MAX);
 			close(fd);
 		}
@@ -704,7 +687,7 @@ cmd_quit(struct session *s, struct pop3_line *l)
 /*
  * The commands of the TRANSACTION state: how many arguments each takes
  * and what to answer otherwise ("-ERR <NAME>" and argerr), and its
- * handler.  A command not listed is unknown.
+ * handler or its one reply.  A command not listed is unknown.
  */
 #define ARGS_ANY	2		/* pop3_parse gives at most two */
 static const struct cmd {
@@ -712,25 +695,26 @@ static const struct cmd {
 	int		  minargs, maxargs;
 	const char	 *argerr;
 	void		(*handler)(struct session *, struct pop3_line *);
+	const char	 *text;
 } cmds[] = {
-	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat },
-	{ CMD_LIST, 0, 1, " takes at most one argument", listing },
-	{ CMD_UIDL, 0, 1, " takes at most one argument", listing },
-	{ CMD_RETR, 1, 1, " needs a message number",	retr_top },
+	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat, NULL },
+	{ CMD_LIST, 0, 1, " takes at most one argument", listing, NULL },
+	{ CMD_UIDL, 0, 1, " takes at most one argument", listing, NULL },
+	{ CMD_RETR, 1, 1, " needs a message number",	retr_top, NULL },
 	{ CMD_TOP, 2, 2, " needs a message number and a line count",
-	    retr_top },
-	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele },
-	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset },
-	{ CMD_NOOP, 0, 0, " takes no arguments",	cmd_noop },
-	{ CMD_QUIT, 0, 0, " takes no arguments",	cmd_quit },
-	{ CMD_CAPA, 0, 0, " takes no arguments",	cmd_capa },
-	{ CMD_LAST, 0, 0, " takes no arguments",	cmd_last },
+	    retr_top, NULL },
+	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele, NULL },
+	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset, NULL },
+	{ CMD_NOOP, 0, 0, " takes no arguments",	NULL, "+OK" },
+	{ CMD_QUIT, 0, 0, " takes no arguments",	cmd_quit, NULL },
+	{ CMD_CAPA, 0, 0, " takes no arguments",	cmd_capa, NULL },
+	{ CMD_LAST, 0, 0, " takes no arguments",	cmd_last, NULL },
 	/* AUTHORIZATION is over, whatever their arguments. */
-	{ CMD_USER, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_PASS, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_AUTH, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_APOP, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
+	{ CMD_USER, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_PASS, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_AUTH, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_APOP, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_STLS, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
 };
 
 /* Parse one command line and answer it from the table. */
@@ -739,7 +723,6 @@ command(struct session *s, char *line, size_t len)
 {
 	struct pop3_line	 l;
 	const struct cmd	*c;
-	size_t			 i;
 	int			 r;
 
 	r = pop3_parse(&l, line, len);
@@ -758,19 +741,20 @@ command(struct session *s, char *line, size_t len)
 	}
 	log_debug("%s: %s", s->user, l.name);
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (cmds[i].cmd == l.cmd)
-			break;
-	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+	for (c = cmds; c < cmds + nitems(cmds) && c->cmd != l.cmd; c++)
+		;
+	if (c == cmds + nitems(cmds)) {
 		bad_command(s, "-ERR unknown command");
 		return;
 	}
-	c = &cmds[i];
 	if (l.nargs < c->minargs || l.nargs > c->maxargs) {
 		bad_command(s, "-ERR %s%s", l.name, c->argerr);
 		return;
 	}
-	c->handler(s, &l);
+	if (c->handler != NULL)
+		c->handler(s, &l);
+	else
+		reply(s, "%s", c->text);
 }
 
 /*
@@ -808,8 +792,7 @@ next_line(struct session *s)
 
 /*
  * Answer every complete command in the read buffer in order, send the
- * answers once no complete command is left (PIPELINING), then wait for
- * more input.
+ * answers once none is left (PIPELINING), then wait for more input.
  */
 __dead static void
 session_loop(struct session *s)
@@ -894,11 +877,10 @@ wrkrpop_sandbox(void *arg)
 }
 
 /*
- * Configured: who logged in, from where, into which maildir; popd -m's
+ * Configured: who logged in, from where, into which maildir.  popd -m's
  * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
- * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT),
- * the parent's health probe (WORKER_PROBE) instead of a session goes no
- * further.
+ * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT) and the
+ * health probe (WORKER_PROBE) run instead of a session.
  */
 static void
 wrkrpop_load(struct proc_setup *ps)
@@ -942,15 +924,12 @@ wrkrpop_run(void)
 		    "-ERR [SYS/TEMP] cannot read the maildrop");
 	}
 	junk_open(s);
-	s->live = nmsgs(s);
-	s->liveoct = s->md.total + s->junk.total + s->junkoct;
-	s->lastno = s->lastinit = last_seen(s);
+	s->lastinit = last_seen(s);
+	cmd_rset(s, NULL);	/* the counts, and the answer to PASS */
 	log_info("%s: login, %zu messages, %lld octets", user, s->live,
 	    (long long)s->liveoct);
 	STAT_INC(STAT_LOGIN_OK);
 	stats->state = PAGE_TRANSACTION;
-	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
-	    (long long)s->liveoct);
 	session_loop(s);
 }
 
