@@ -68,12 +68,13 @@ report_is(void *arg, const char *fname, const struct kept *k)
 	return undelete_is(r->dirfd, fname, k, report_find);
 }
 
-/* The maildir, as its user, before confinement. */
+/* The maildir, as its user, before confinement (job_start). */
 static void
 report_open(void *arg)
 {
 	struct report	*r = arg;
 
+	report_who = r;
 	if ((r->dirfd = open(r->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		report_done(1, "%s", strerror(errno));
@@ -104,14 +105,6 @@ job_start(const char *user, const char *path, void (*open)(void *),
 
 	job_path = path;
 	proc_prologue(&ps);
-}
-
-/* r's maildir opened, as its user, and confined as a session is. */
-static void
-report_start(struct report *r)
-{
-	report_who = r;
-	job_start(r->user, r->path, report_open, r);
 }
 
 /*
@@ -161,7 +154,7 @@ report_main(const char *user, const char *path, const char *fmt)
 	struct oldids		*old;
 	struct stat		 st;
 
-	report_start(&r);
+	job_start(user, path, report_open, &r);
 	if (fstatat(r.dirfd, POPCACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		report_done(0, "served by popd already (popcache): its UIDLs "
 		    "stay");
@@ -187,11 +180,10 @@ report_main(const char *user, const char *path, const char *fmt)
 }
 
 /*
- * The parent's health probe (popd/health.c), confined as a session:
- * does the store answer for this maildir?  new, cur and tmp must be
- * directories, and a file is created in tmp and removed.  Exits 0, or
- * 1 after a line in the log that says what failed; nothing else of
- * the maildir is read or written.
+ * The parent's health probe (popd/health.c), confined as a session: does
+ * the store answer for this maildir?  new, cur and tmp must be directories;
+ * a file is created in tmp and removed.  Exits 0, or 1 after a log line
+ * saying what failed; nothing else is read or written.
  */
 __dead void
 probe_main(const char *user, const char *path)
@@ -204,7 +196,7 @@ probe_main(const char *user, const char *path)
 	int			 fd;
 
 	report_log = 1;
-	report_start(&r);
+	job_start(user, path, report_open, &r);
 	for (i = 0; i < nitems(dirs); i++) {
 		if (fstatat(r.dirfd, dirs[i], &st, 0) == -1)
 			report_done(1, "%s: %s", dirs[i], strerror(errno));
@@ -232,7 +224,7 @@ report_journal(const char *user, const char *path, const char *find)
 {
 	struct report		 r = { user, path, NULL, -1, NULL, 0, 0 };
 
-	report_start(&r);
+	job_start(user, path, report_open, &r);
 	if (journal_report(r.dirfd, POPD_CHANNEL_FD, find[0] != '\0' ? find :
 	    NULL) == -1)
 		report_done(errno == ENOENT ? 0 : 1, "%s", errno == ENOENT ?

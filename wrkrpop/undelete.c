@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * undelete.c -- popctl undelete, and show quota's count of the kept
  * messages, for one maildir.  The parent starts a wrkrpop as the user
@@ -26,9 +25,9 @@
  * the server and knows a UIDL does not fetch that message again.  A
  * message of a merged folder (junk) goes back into that folder, where a
  * session serves it tagged as before, with the same UIDL and size; into
- * INBOX only if the folder is gone.  It is
- * confined as a session is, writes its text on the descriptor and
- * exits; a last line "error: why" is popctl's error.
+ * INBOX only if the folder is gone.  It is confined as a session is,
+ * writes its text on the descriptor and exits; a last line "error: why"
+ * is popctl's error.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -174,12 +173,10 @@ undelete_into(struct undo *u, const struct want *w, const char **why)
 	md = &u->folders[u->nfolders];
 	/* The name must live as long as md: w's does. */
 	if (maildrop_folder(md, &u->md, w->k.folder) == -1) {
-		if (errno != ENOENT) {
-			*why = strerror(errno);
-			maildrop_close(md);
-			return NULL;
-		}
+		*why = errno != ENOENT ? strerror(errno) : NULL;
 		maildrop_close(md);
+		if (*why != NULL)
+			return NULL;
 		md->folder = w->k.folder;
 		md->dirfd = -1;
 		u->nfolders++;
@@ -210,23 +207,19 @@ undelete_one(struct undo *u, struct want *w)
 
 	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, w->fname);
 	(void)strlcpy(msgid, "none", sizeof(msgid));
-	if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) !=
-	    -1) {
+	if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) != -1) {
 		msgid_read(fd, msgid, sizeof(msgid));
 		close(fd);
 	}
 	md = undelete_into(u, w, &why);
 	/* A folder's UIDL must be free in INBOX too: it comes after. */
-	if (md != NULL && md != &u->md &&
-	    uidl_taken(&u->md, w->k.uidl)) {
+	if (md != NULL && md != &u->md && uidl_taken(&u->md, w->k.uidl)) {
 		errno = EEXIST;
 		md = NULL;
 	}
-	if (md == NULL || maildrop_restore(md, w->fname, &w->k) ==
-	    -1) {
+	if (md == NULL || maildrop_restore(md, w->fname, &w->k) == -1) {
 		if (why == NULL && errno == EEXIST)
-			why = "a message of the maildrop has this "
-			    "UIDL or name";
+			why = "a message of the maildrop has this UIDL or name";
 		else if (why == NULL)
 			why = strerror(errno);
 		dprintf(POPD_CHANNEL_FD, "not restored: %s %s: %s\n",
@@ -314,10 +307,9 @@ undelete_kept(struct undo *u)
 	if (u->md.dirfd != -1 && kept_sweep(u->md.dirfd, 0, &sum) == -1 &&
 	    errno != ENOENT)
 		undelete_fail("%s: %s", KEPT_DIR, strerror(errno));
-	if (u->keep == 0 && sum.n == 0)
-		exit(0);
-	dprintf(POPD_CHANNEL_FD, "kept %zu messages, %lld bytes (deleted "
-	    "keep; not counted)\n", sum.n, (long long)sum.bytes);
+	if (u->keep != 0 || sum.n != 0)
+		dprintf(POPD_CHANNEL_FD, "kept %zu messages, %lld bytes "
+		    "(deleted keep; not counted)\n", sum.n, (long long)sum.bytes);
 	exit(0);
 }
 
@@ -368,10 +360,7 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 	u->who = who;
 	u->fmt = fmt;
 	u->keep = keep;
-	if (who->since < 0)
-		u->since = now + who->since;
-	else
-		u->since = who->since;
+	u->since = who->since < 0 ? now + who->since : who->since;
 	job_start(who->user, who->maildir, undelete_open, u);
 	if (who->flags & WORKER_KEPT)
 		undelete_kept(u);
