@@ -54,9 +54,8 @@ expent_cmp(const void *a, const void *b)
 }
 
 /*
- * When message m was first retrieved: from the list, or now if this
- * session retrieved it.  0 if it is not to be listed (deleted, or never
- * retrieved).
+ * When m was first retrieved: from the list, or now if this session
+ * retrieved it; 0 if it is not to be listed (deleted, or never retrieved).
  */
 static long long
 expire_when(const struct mmsg *m, struct expent *ents, size_t n,

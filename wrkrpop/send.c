@@ -70,10 +70,9 @@ send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
 }
 
 /*
- * The message through a read buffer; returns the octets sent, less
- * junk's subject prefix, put at the file's offset ins (-1: none).  Its
- * Message-ID from the first chunk, for the record, into msgid (if not
- * NULL).
+ * The message through a read buffer; returns the octets sent, less junk's
+ * subject prefix, put at the file's offset ins (-1: none).  Its Message-ID
+ * from the first chunk, for the record, into msgid if not NULL.
  */
 static off_t
 send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
@@ -145,10 +144,9 @@ send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st,
 }
 
 /*
- * Stream a message (toplines -1) or its headers and toplines body lines
- * through crlf_convert straight into the write buffer.  Once "+OK" is
- * out, a read error can only end the session: a truncated reply must
- * not look complete.
+ * Stream a message (toplines -1), or its header and toplines body lines,
+ * through crlf_convert into the write buffer.  Once "+OK" is out, a read
+ * error can only end the session: a truncated reply must not look complete.
  */
 void
 send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
@@ -353,8 +351,7 @@ wait_io(struct session *s, short events)
 			 * Idle sessions are many: what setup and the last
 			 * commands freed (the seccomp filter's build, a
 			 * cache read) and the stack they used go back.  A
-			 * poller that is gone within the second never
-			 * pays for it.
+			 * poller gone within the second never pays for it.
 			 */
 			compat_memtrim();
 			compat_stack_trim();
