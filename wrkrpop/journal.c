@@ -378,9 +378,8 @@ journal_report(int dirfd, int out, const char *find)
 		for (i = 0; i < nrem; i++)
 			dprintf(out, "%s removed %s %s (%s) from %s with "
 			    "%s%s%s\n", journal_stamp(removed[i].time, t,
-			    sizeof(t)),
-			    removed[i].uidl, removed[i].msgid, removed[i].what,
-			    removed[i].addr, removed[i].cred,
+			    sizeof(t)), removed[i].uidl, removed[i].msgid,
+			    removed[i].what, removed[i].addr, removed[i].cred,
 			    removed[i].folder[0] != '\0' ? " in " : "",
 			    removed[i].folder);
 		return 0;
@@ -396,10 +395,9 @@ journal_report(int dirfd, int out, const char *find)
 	for (i = nsess; i-- > 0; )
 		dprintf(out, "  %s %llds from %s with %s: retr %lld, top %lld, "
 		    "dele %lld, %s\n", journal_stamp(sessions[i].start, t,
-		    sizeof(t)),
-		    sessions[i].time - sessions[i].start, sessions[i].addr,
-		    sessions[i].cred, sessions[i].retr, sessions[i].top,
-		    sessions[i].dele, sessions[i].how);
+		    sizeof(t)), sessions[i].time - sessions[i].start,
+		    sessions[i].addr, sessions[i].cred, sessions[i].retr,
+		    sessions[i].top, sessions[i].dele, sessions[i].how);
 	dprintf(out, "removed, newest first (%zu in the journal):\n", found);
 	for (i = nrem; i-- > 0; )
 		dprintf(out, "  %s %s %s (%s) from %s with %s%s%s\n",

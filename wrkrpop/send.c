@@ -311,7 +311,7 @@ out_flush(struct session *s)
 void
 wait_io(struct session *s, short events)
 {
-	struct pollfd	pfd;
+	struct pollfd	pfd = { .fd = s->fd, .events = events };
 	time_t		left;
 	int		r, trim;
 
@@ -330,9 +330,6 @@ wait_io(struct session *s, short events)
 			}
 			session_end(s, "idle timeout", END_TIMEOUT);
 		}
-		pfd.fd = s->fd;
-		pfd.events = events;
-		pfd.revents = 0;
 		trim = events == POLLIN && !s->trimmed;
 		/* Waiting for the client, not the store (popd's stuck_tick). */
 		stats->busy = 0;

@@ -31,20 +31,14 @@
  * count against the idle timer.
  */
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
-#include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -527,9 +521,8 @@ cmd_last(struct session *s, struct pop3_line *l)
 static void
 cmd_capa(struct session *s, struct pop3_line *l)
 {
-	const char	*capa;
+	const char	*capa = pop3_capa(0, set.expire, set.login_delay);
 
-	capa = pop3_capa(0, set.expire, set.login_delay);
 	out(s, capa, strlen(capa));
 }
 
