@@ -69,9 +69,7 @@ expire_when(const struct mmsg *m, struct expent *ents, size_t n,
 		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
 		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
 	}
-	if (e != NULL)
-		return e->when;
-	return (m->flags & MMSG_SEEN) ? now_s : 0;
+	return e != NULL ? e->when : (m->flags & MMSG_SEEN) ? now_s : 0;
 }
 
 /*
@@ -119,8 +117,8 @@ expire_write(struct session *s, struct expent *ents, size_t n,
 	}
 }
 
-/* Mark what has expired for UPDATE; returns how many. */
-size_t
+/* Mark what has expired for UPDATE. */
+void
 expire_old(struct session *s)
 {
 	struct expent	*ents = NULL, key, *e;
@@ -175,5 +173,4 @@ expire_old(struct session *s)
 	if (nexp > 0)
 		log_info("%s: %zu messages expired (retrieved %d days ago or "
 		    "more)", s->user, nexp, set.expire);
-	return nexp;
 }

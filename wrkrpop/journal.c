@@ -88,9 +88,6 @@ number(const char *s, long long *v)
 	return errstr == NULL ? 0 : -1;
 }
 
-static int	rewrite(int, const char *, size_t, const char *, size_t,
-		    time_t);
-
 /*
  * One line of the journal, without its newline, into r: 0, or -1 if it
  * is not one (r then undefined).
@@ -116,8 +113,7 @@ journal_parse(const char *line, struct jrec *r)
 		r->kind = JREC_SESSION;
 		if (number(f[1], &r->start) == -1 ||
 		    number(f[2], &r->time) == -1 || r->start > r->time ||
-		    number(f[5], &r->retr) == -1 ||
-		    number(f[6], &r->top) == -1 ||
+		    number(f[5], &r->retr) == -1 || number(f[6], &r->top) == -1 ||
 		    number(f[7], &r->dele) == -1 ||
 		    !field_ok(f[8], sizeof(r->how)))
 			return -1;
@@ -240,6 +236,7 @@ journal_append(int dirfd, const char *path, const char *lines, size_t len,
 {
 	struct stat	 st;
 	char		*old = NULL;
+	const char	*why = NULL;
 	ssize_t		 n;
 	int		 fd;
 
@@ -260,19 +257,16 @@ journal_append(int dirfd, const char *path, const char *lines, size_t len,
 	/* Past its size: rewritten with what is kept, and lines. */
 	if (st.st_size > 0 && st.st_size <= JOURNAL_READMAX &&
 	    (old = malloc(st.st_size + 1)) != NULL &&
-	    (n = pread(fd, old, st.st_size, 0)) == st.st_size)
+	    (n = pread(fd, old, st.st_size, 0)) == st.st_size) {
 		old[n] = '\0';
-	else if (st.st_size > 0) {
-		log_warnx("%s/%s: too big or unreadable, started again", path,
-		    JOURNAL_FILE);
-		free(old);
-		old = NULL;
-	}
+		if (strncmp(old, JOURNAL_HEADER,
+		    sizeof(JOURNAL_HEADER) - 1) != 0)
+			why = "not a journal";
+	} else if (st.st_size > 0)
+		why = "too big or unreadable";
 	close(fd);
-	if (old != NULL && strncmp(old, JOURNAL_HEADER,
-	    sizeof(JOURNAL_HEADER) - 1) != 0) {
-		log_warnx("%s/%s: not a journal, started again", path,
-		    JOURNAL_FILE);
+	if (why != NULL) {
+		log_warnx("%s/%s: %s, started again", path, JOURNAL_FILE, why);
 		free(old);
 		old = NULL;
 	}

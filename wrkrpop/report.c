@@ -146,7 +146,6 @@ report_count(void *arg, const char *name)
 	return 0;
 }
 
-
 __dead void
 report_main(const char *user, const char *path, const char *fmt)
 {

@@ -152,11 +152,10 @@ void
 send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 {
 	struct crlf	 st;
-	off_t		 sent, wire;
+	off_t		 sent, wire, tag, ins;
 	int		 fd;
 	size_t		 w;
 	char		 msgid[MSGID_MAX], *record;
-	off_t		 tag, ins;
 
 	if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1) {
 		if (errno == ENOENT) {
@@ -165,15 +164,13 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 			 * now on the session counts and lists it no more,
 			 * as if deleted, and UPDATE leaves it alone.
 			 */
-			log_warnx("%s: %s has been removed", s->user,
-			    m->name);
+			log_warnx("%s: %s has been removed", s->user, m->name);
 			maildrop_mark(msg_md(s, m), m, MMSG_GONE);
 			s->live--;
 			s->liveoct -= msg_size(s, m);
 			s->ngone++;
 			s->goneoct += msg_size(s, m);
-			reply(s, "-ERR message %zu has been removed",
-			    idx + 1);
+			reply(s, "-ERR message %zu has been removed", idx + 1);
 		} else {
 			log_warn("%s: open %s", s->user, m->name);
 			reply(s, "-ERR [SYS/TEMP] cannot open message %zu",

@@ -87,6 +87,6 @@ void		 out_flush(struct session *);
 void		 wait_io(struct session *, short);
 
 /* expire.c */
-size_t		 expire_old(struct session *);
+void		 expire_old(struct session *);
 
 #endif

@@ -306,9 +306,10 @@ undelete_kept(struct undo *u)
 	if (u->md.dirfd != -1 && kept_sweep(u->md.dirfd, 0, &sum) == -1 &&
 	    errno != ENOENT)
 		undelete_fail("%s: %s", KEPT_DIR, strerror(errno));
-	if (u->keep != 0 || sum.n != 0)
-		dprintf(POPD_CHANNEL_FD, "kept %zu messages, %lld bytes "
-		    "(deleted keep; not counted)\n", sum.n, (long long)sum.bytes);
+	if (u->keep == 0 && sum.n == 0)
+		exit(0);
+	dprintf(POPD_CHANNEL_FD, "kept %zu messages, %lld bytes (deleted "
+	    "keep; not counted)\n", sum.n, (long long)sum.bytes);
 	exit(0);
 }
 
@@ -341,7 +342,6 @@ undelete_open(void *arg)
 		    strerror(errno));
 	}
 }
-
 
 /*
  * The job of who (WORKER_UNDELETE or WORKER_KEPT); fmt: uidl-format,

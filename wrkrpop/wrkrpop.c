@@ -34,11 +34,13 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -635,7 +637,7 @@ cmd_quit(struct session *s, struct pop3_line *l)
 
 	stats->state = PAGE_UPDATE;
 	if (set.expire >= 0)
-		(void)expire_old(s);
+		expire_old(s);
 	ndeleted = nmsgs(s) - s->live - s->ngone;
 	stats->marked = ndeleted;
 	before = nmsgs(s) - s->ngone;
@@ -718,18 +720,10 @@ command(struct session *s, char *line, size_t len)
 	const struct cmd	*c;
 	int			 r;
 
-	r = pop3_parse(&l, line, len);
-	switch (r) {
-	case POP3_OK:
-		break;
-	case POP3_ETOOLONG:
-		bad_command(s, "-ERR line too long");
-		return;
-	case POP3_EBADCHAR:
-		bad_command(s, "-ERR invalid character in command");
-		return;
-	default:
-		bad_command(s, "-ERR too many arguments or argument too long");
+	if ((r = pop3_parse(&l, line, len)) != POP3_OK) {
+		bad_command(s, r == POP3_ETOOLONG ? "-ERR line too long" :
+		    r == POP3_EBADCHAR ? "-ERR invalid character in command" :
+		    "-ERR too many arguments or argument too long");
 		return;
 	}
 	log_debug("%s: %s", s->user, l.name);
