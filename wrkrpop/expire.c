@@ -46,9 +46,6 @@ struct expent {
 	long long	 when;
 };
 
-static void	expire_write(struct session *, struct expent *, size_t,
-		    long long);
-
 static int
 expent_cmp(const void *a, const void *b)
 {
@@ -56,8 +53,72 @@ expent_cmp(const void *a, const void *b)
 	    ((const struct expent *)b)->uidl);
 }
 
-/* Mark what has expired for UPDATE; returns how many. */
-size_t
+/*
+ * When m was first retrieved: from the list, or now if this session
+ * retrieved it; 0 if it is not to be listed (deleted, or never retrieved).
+ */
+static long long
+expire_when(const struct mmsg *m, struct expent *ents, size_t n,
+    long long now_s)
+{
+	struct expent	 key, *e = NULL;
+
+	if (m->flags & (MMSG_DELETED | MMSG_GONE))
+		return 0;
+	if (n > 0) {
+		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
+		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
+	}
+	return e != NULL ? e->when : (m->flags & MMSG_SEEN) ? now_s : 0;
+}
+
+/*
+ * The list for the next session: what is left, with retrieval times;
+ * rewritten (and fsync'd) only when it changes.
+ */
+static void
+expire_write(struct session *s, struct expent *ents, size_t n,
+    long long now_s)
+{
+	FILE		*fp;
+	size_t		 i, listed = 0, added = 0;
+	int		 fd;
+	long long	 when;
+
+	for (i = 0; i < nmsgs(s); i++)
+		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0) {
+			listed++;
+			if (when == now_s)
+				added++;
+		}
+	if (added == 0 && listed == n)
+		return;
+	fd = maildir_openat(s->md.dirfd, EXPIRE_TMP,
+	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		log_warn("%s: %s", s->user, EXPIRE_TMP);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	for (i = 0; i < nmsgs(s); i++)
+		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0)
+			fprintf(fp, "%s %lld\n", msg_at(s, i)->uidl, when);
+	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
+		log_warn("%s: %s", s->user, EXPIRE_TMP);
+		fclose(fp);
+		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
+		return;
+	}
+	if (fclose(fp) == EOF || renameat(s->md.dirfd, EXPIRE_TMP,
+	    s->md.dirfd, EXPIRE_FILE) == -1) {
+		log_warn("%s: %s", s->user, EXPIRE_FILE);
+		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
+	}
+}
+
+/* Mark what has expired for UPDATE. */
+void
 expire_old(struct session *s)
 {
 	struct expent	*ents = NULL, key, *e;
@@ -112,72 +173,4 @@ expire_old(struct session *s)
 	if (nexp > 0)
 		log_info("%s: %zu messages expired (retrieved %d days ago or "
 		    "more)", s->user, nexp, set.expire);
-	return nexp;
-}
-
-/*
- * When message m was first retrieved: from the list, or now if this
- * session retrieved it.  0 if it is not to be listed (deleted, or never
- * retrieved).
- */
-static long long
-expire_when(const struct mmsg *m, struct expent *ents, size_t n,
-    long long now_s)
-{
-	struct expent	 key, *e = NULL;
-
-	if (m->flags & (MMSG_DELETED | MMSG_GONE))
-		return 0;
-	if (n > 0) {
-		(void)strlcpy(key.uidl, m->uidl, sizeof(key.uidl));
-		e = bsearch(&key, ents, n, sizeof(*ents), expent_cmp);
-	}
-	if (e != NULL)
-		return e->when;
-	return (m->flags & MMSG_SEEN) ? now_s : 0;
-}
-
-/*
- * The list for the next session: what is left, with retrieval times;
- * rewritten (and fsync'd) only when it changes.
- */
-static void
-expire_write(struct session *s, struct expent *ents, size_t n,
-    long long now_s)
-{
-	FILE		*fp;
-	size_t		 i, listed = 0, added = 0;
-	int		 fd;
-	long long	 when;
-
-	for (i = 0; i < nmsgs(s); i++)
-		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0) {
-			listed++;
-			if (when == now_s)
-				added++;
-		}
-	if (added == 0 && listed == n)
-		return;
-	fd = maildir_openat(s->md.dirfd, EXPIRE_TMP,
-	    O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		log_warn("%s: %s", s->user, EXPIRE_TMP);
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	for (i = 0; i < nmsgs(s); i++)
-		if ((when = expire_when(msg_at(s, i), ents, n, now_s)) != 0)
-			fprintf(fp, "%s %lld\n", msg_at(s, i)->uidl, when);
-	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
-		log_warn("%s: %s", s->user, EXPIRE_TMP);
-		fclose(fp);
-		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
-		return;
-	}
-	if (fclose(fp) == EOF || renameat(s->md.dirfd, EXPIRE_TMP,
-	    s->md.dirfd, EXPIRE_FILE) == -1) {
-		log_warn("%s: %s", s->user, EXPIRE_FILE);
-		(void)unlinkat(s->md.dirfd, EXPIRE_TMP, 0);
-	}
 }

@@ -64,13 +64,29 @@ struct login {
 	size_t		 n;
 };
 
-static int	field_ok(const char *, size_t);
-static void	report_line(struct jrec *, const struct jrec *, size_t,
-		    size_t *);
-static void	report_login(struct login *, size_t *, const struct jrec *);
-static int	number(const char *, long long *);
-static int	rewrite(int, const char *, size_t, const char *, size_t,
-		    time_t);
+/* A field: printable ASCII, no blank, shorter than size. */
+static int
+field_ok(const char *f, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; f[i] != '\0'; i++)
+		if (f[i] <= 0x20 || f[i] >= 0x7f)
+			return 0;
+	return i > 0 && i < size;
+}
+
+/* Digits only: a count or a time. */
+static int
+number(const char *s, long long *v)
+{
+	const char	*errstr;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	*v = strtonum(s, 0, 1LL << 50, &errstr);
+	return errstr == NULL ? 0 : -1;
+}
 
 /*
  * One line of the journal, without its newline, into r: 0, or -1 if it
@@ -97,8 +113,7 @@ journal_parse(const char *line, struct jrec *r)
 		r->kind = JREC_SESSION;
 		if (number(f[1], &r->start) == -1 ||
 		    number(f[2], &r->time) == -1 || r->start > r->time ||
-		    number(f[5], &r->retr) == -1 ||
-		    number(f[6], &r->top) == -1 ||
+		    number(f[5], &r->retr) == -1 || number(f[6], &r->top) == -1 ||
 		    number(f[7], &r->dele) == -1 ||
 		    !field_ok(f[8], sizeof(r->how)))
 			return -1;
@@ -148,58 +163,6 @@ journal_format(const struct jrec *r, char *buf, size_t len)
 		    r->time, r->uidl, r->msgid, r->what, r->addr, r->cred,
 		    r->folder[0] != '\0' ? " " : "", r->folder);
 	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
-}
-
-/*
- * Add lines (whole lines, each with its newline) to the journal of the
- * maildir dirfd; path for the log.  Only logged if it cannot be done.
- */
-void
-journal_append(int dirfd, const char *path, const char *lines, size_t len,
-    time_t now)
-{
-	struct stat	 st;
-	char		*old = NULL;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = maildir_openst(dirfd, JOURNAL_FILE, O_RDWR | O_APPEND |
-	    O_CREAT, 0600, &st)) == -1) {
-		log_warn("%s/%s", path, JOURNAL_FILE);
-		return;
-	}
-	if (st.st_size == 0 && write_all(fd, JOURNAL_HEADER,
-	    sizeof(JOURNAL_HEADER) - 1) == -1)
-		log_warn("%s/%s", path, JOURNAL_FILE);
-	else if (st.st_size + (off_t)len <= JOURNAL_MAX) {
-		if (write_all(fd, lines, len) == -1)
-			log_warn("%s/%s", path, JOURNAL_FILE);
-		close(fd);
-		return;
-	}
-	/* Past its size: rewritten with what is kept, and lines. */
-	if (st.st_size > 0 && st.st_size <= JOURNAL_READMAX &&
-	    (old = malloc(st.st_size + 1)) != NULL &&
-	    (n = pread(fd, old, st.st_size, 0)) == st.st_size)
-		old[n] = '\0';
-	else if (st.st_size > 0) {
-		log_warnx("%s/%s: too big or unreadable, started again", path,
-		    JOURNAL_FILE);
-		free(old);
-		old = NULL;
-	}
-	close(fd);
-	if (old != NULL && strncmp(old, JOURNAL_HEADER,
-	    sizeof(JOURNAL_HEADER) - 1) != 0) {
-		log_warnx("%s/%s: not a journal, started again", path,
-		    JOURNAL_FILE);
-		free(old);
-		old = NULL;
-	}
-	if (rewrite(dirfd, old, old != NULL ? st.st_size : 0, lines, len,
-	    now) == -1)
-		log_warn("%s/%s", path, JOURNAL_FILE);
-	free(old);
 }
 
 /*
@@ -264,6 +227,90 @@ rewrite(int dirfd, const char *old, size_t oldlen, const char *lines,
 }
 
 /*
+ * Add lines (whole lines, each with its newline) to the journal of the
+ * maildir dirfd; path for the log.  Only logged if it cannot be done.
+ */
+void
+journal_append(int dirfd, const char *path, const char *lines, size_t len,
+    time_t now)
+{
+	struct stat	 st;
+	char		*old = NULL;
+	const char	*why = NULL;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = maildir_openst(dirfd, JOURNAL_FILE, O_RDWR | O_APPEND |
+	    O_CREAT, 0600, &st)) == -1) {
+		log_warn("%s/%s", path, JOURNAL_FILE);
+		return;
+	}
+	if (st.st_size == 0 && write_all(fd, JOURNAL_HEADER,
+	    sizeof(JOURNAL_HEADER) - 1) == -1)
+		log_warn("%s/%s", path, JOURNAL_FILE);
+	else if (st.st_size + (off_t)len <= JOURNAL_MAX) {
+		if (write_all(fd, lines, len) == -1)
+			log_warn("%s/%s", path, JOURNAL_FILE);
+		close(fd);
+		return;
+	}
+	/* Past its size: rewritten with what is kept, and lines. */
+	if (st.st_size > 0 && st.st_size <= JOURNAL_READMAX &&
+	    (old = malloc(st.st_size + 1)) != NULL &&
+	    (n = pread(fd, old, st.st_size, 0)) == st.st_size) {
+		old[n] = '\0';
+		if (strncmp(old, JOURNAL_HEADER,
+		    sizeof(JOURNAL_HEADER) - 1) != 0)
+			why = "not a journal";
+	} else if (st.st_size > 0)
+		why = "too big or unreadable";
+	close(fd);
+	if (why != NULL) {
+		log_warnx("%s/%s: %s, started again", path, JOURNAL_FILE, why);
+		free(old);
+		old = NULL;
+	}
+	if (rewrite(dirfd, old, old != NULL ? st.st_size : 0, lines, len,
+	    now) == -1)
+		log_warn("%s/%s", path, JOURNAL_FILE);
+	free(old);
+}
+
+/* r into the newest max of list (oldest first), n of them so far. */
+static void
+report_line(struct jrec *list, const struct jrec *r, size_t max, size_t *n)
+{
+	if (*n == max) {
+		memmove(list, list + 1, (max - 1) * sizeof(*list));
+		(*n)--;
+	}
+	list[(*n)++] = *r;
+}
+
+/* A session's login, counted under its credential and address. */
+static void
+report_login(struct login *l, size_t *n, const struct jrec *r)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(l[i].cred, r->cred) == 0 &&
+		    strcmp(l[i].addr, r->addr) == 0)
+			break;
+	if (i == *n) {
+		if (*n == SHOW_LOGINS)
+			return;		/* the first ones seen stay */
+		(*n)++;
+		memset(&l[i], 0, sizeof(l[i]));
+		(void)strlcpy(l[i].cred, r->cred, sizeof(l[i].cred));
+		(void)strlcpy(l[i].addr, r->addr, sizeof(l[i].addr));
+	}
+	l[i].n++;
+	if (r->start > l[i].last)
+		l[i].last = r->start;
+}
+
+/*
  * popctl show user: the journal of the maildir dirfd, summed up on out
  * for people: the last login of each credential from each address, the
  * newest sessions and removals; with find (a UIDL or a Message-ID), the
@@ -325,9 +372,8 @@ journal_report(int dirfd, int out, const char *find)
 		for (i = 0; i < nrem; i++)
 			dprintf(out, "%s removed %s %s (%s) from %s with "
 			    "%s%s%s\n", journal_stamp(removed[i].time, t,
-			    sizeof(t)),
-			    removed[i].uidl, removed[i].msgid, removed[i].what,
-			    removed[i].addr, removed[i].cred,
+			    sizeof(t)), removed[i].uidl, removed[i].msgid,
+			    removed[i].what, removed[i].addr, removed[i].cred,
 			    removed[i].folder[0] != '\0' ? " in " : "",
 			    removed[i].folder);
 		return 0;
@@ -343,10 +389,9 @@ journal_report(int dirfd, int out, const char *find)
 	for (i = nsess; i-- > 0; )
 		dprintf(out, "  %s %llds from %s with %s: retr %lld, top %lld, "
 		    "dele %lld, %s\n", journal_stamp(sessions[i].start, t,
-		    sizeof(t)),
-		    sessions[i].time - sessions[i].start, sessions[i].addr,
-		    sessions[i].cred, sessions[i].retr, sessions[i].top,
-		    sessions[i].dele, sessions[i].how);
+		    sizeof(t)), sessions[i].time - sessions[i].start,
+		    sessions[i].addr, sessions[i].cred, sessions[i].retr,
+		    sessions[i].top, sessions[i].dele, sessions[i].how);
 	dprintf(out, "removed, newest first (%zu in the journal):\n", found);
 	for (i = nrem; i-- > 0; )
 		dprintf(out, "  %s %s %s (%s) from %s with %s%s%s\n",
@@ -355,40 +400,6 @@ journal_report(int dirfd, int out, const char *find)
 		    removed[i].addr, removed[i].cred, removed[i].folder[0] !=
 		    '\0' ? " in " : "", removed[i].folder);
 	return 0;
-}
-
-/* r into the newest max of list (oldest first), n of them so far. */
-static void
-report_line(struct jrec *list, const struct jrec *r, size_t max, size_t *n)
-{
-	if (*n == max) {
-		memmove(list, list + 1, (max - 1) * sizeof(*list));
-		(*n)--;
-	}
-	list[(*n)++] = *r;
-}
-
-/* A session's login, counted under its credential and address. */
-static void
-report_login(struct login *l, size_t *n, const struct jrec *r)
-{
-	size_t	i;
-
-	for (i = 0; i < *n; i++)
-		if (strcmp(l[i].cred, r->cred) == 0 &&
-		    strcmp(l[i].addr, r->addr) == 0)
-			break;
-	if (i == *n) {
-		if (*n == SHOW_LOGINS)
-			return;		/* the first ones seen stay */
-		(*n)++;
-		memset(&l[i], 0, sizeof(l[i]));
-		(void)strlcpy(l[i].cred, r->cred, sizeof(l[i].cred));
-		(void)strlcpy(l[i].addr, r->addr, sizeof(l[i].addr));
-	}
-	l[i].n++;
-	if (r->start > l[i].last)
-		l[i].last = r->start;
 }
 
 /* t as show user and undelete print it: "2026-11-26T04:55:12Z". */
@@ -402,28 +413,4 @@ journal_stamp(long long t, char *buf, size_t len)
 	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		(void)snprintf(buf, len, "%lld", t);
 	return buf;
-}
-
-/* A field: printable ASCII, no blank, shorter than size. */
-static int
-field_ok(const char *f, size_t size)
-{
-	size_t	i;
-
-	for (i = 0; f[i] != '\0'; i++)
-		if (f[i] <= 0x20 || f[i] >= 0x7f)
-			return 0;
-	return i > 0 && i < size;
-}
-
-/* Digits only: a count or a time. */
-static int
-number(const char *s, long long *v)
-{
-	const char	*errstr;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	*v = strtonum(s, 0, 1LL << 50, &errstr);
-	return errstr == NULL ? 0 : -1;
 }

@@ -39,8 +39,32 @@
 
 #define FIELD		"Message-ID:"
 
-static const char *field(const char *, const char *, const char *);
-static int	wsp(char);
+/*
+ * The line of the header in [p, end) that starts with the field name
+ * (any case), or NULL when the header or the bytes end first.
+ */
+static const char *
+field(const char *p, const char *end, const char *name)
+{
+	const char	*nl;
+	size_t		 len = strlen(name);
+
+	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
+	    p[1] == '\n')) {
+		if ((size_t)(end - p) >= len && strncasecmp(p, name, len) == 0)
+			return p;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			break;
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+static int
+wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
 
 /*
  * The Message-ID of the header in p[0..len) (its first MSGID_HEAD bytes),
@@ -156,31 +180,4 @@ msgid_spamflag_read(int fd)
 
 	n = pread(fd, buf, sizeof(buf), 0);
 	return msgid_spamflag(buf, n > 0 ? n : 0);
-}
-
-/*
- * The line of the header in [p, end) that starts with the field name
- * (any case), or NULL when the header or the bytes end first.
- */
-static const char *
-field(const char *p, const char *end, const char *name)
-{
-	const char	*nl;
-	size_t		 len = strlen(name);
-
-	while (p < end && *p != '\n' && !(*p == '\r' && end - p > 1 &&
-	    p[1] == '\n')) {
-		if ((size_t)(end - p) >= len && strncasecmp(p, name, len) == 0)
-			return p;
-		if ((nl = memchr(p, '\n', end - p)) == NULL)
-			break;
-		p = nl + 1;
-	}
-	return NULL;
-}
-
-static int
-wsp(char c)
-{
-	return c == ' ' || c == '\t';
 }

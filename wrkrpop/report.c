@@ -57,15 +57,94 @@ static const char	*report_find;
 static const char	*job_path;	/* what job_sandbox confines to */
 static int		 report_log;	/* probe: its line logged */
 
-static void	report_start(struct report *);
-static void	report_kept(struct report *, const char *);
-static int	report_is(void *, const char *, const struct kept *);
-static void	report_open(void *);
-static void	job_sandbox(void *);
-static int	report_want(void *, const char *);
-static int	report_count(void *, const char *);
 __dead static void report_done(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
+
+static int
+report_is(void *arg, const char *fname, const struct kept *k)
+{
+	struct report	*r = arg;
+
+	return undelete_is(r->dirfd, fname, k, report_find);
+}
+
+/* The maildir, as its user, before confinement (job_start). */
+static void
+report_open(void *arg)
+{
+	struct report	*r = arg;
+
+	report_who = r;
+	if ((r->dirfd = open(r->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		report_done(1, "%s", strerror(errno));
+}
+
+static void
+job_sandbox(void *arg)
+{
+	sandbox_wrkrpop(job_path);
+}
+
+/*
+ * The prologue of a job run instead of a session (here, undelete.c):
+ * open(arg) as the mail user, then confined to path as a session is.
+ */
+void
+job_start(const char *user, const char *path, void (*open)(void *),
+    void *arg)
+{
+	const struct proc_setup	 ps = {
+		.role = "wrkrpop",
+		.title = user,
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = open,
+		.sandbox = job_sandbox,
+		.arg = arg,
+	};
+
+	job_path = path;
+	proc_prologue(&ps);
+}
+
+/*
+ * What deleted keep holds, after the journal: how many, or whether the
+ * message find names is one, with the command that puts it back.
+ */
+static void
+report_kept(struct report *r, const char *find)
+{
+	struct kept_sum	sum;
+
+	if (find == NULL) {
+		if (kept_sweep(r->dirfd, 0, &sum) == 0 && sum.n > 0)
+			dprintf(POPD_CHANNEL_FD, "kept for popctl undelete: "
+			    "%zu messages, %lld bytes\n", sum.n,
+			    (long long)sum.bytes);
+		return;
+	}
+	report_find = find;
+	if (kept_walk(r->dirfd, report_is, r) == 1)
+		dprintf(POPD_CHANNEL_FD, "kept: \"popctl undelete %s %s\" "
+		    "puts it back\n", r->user, find);
+}
+
+static int
+report_want(void *arg, const char *name)
+{
+	return oldids_want(arg, name);
+}
+
+static int
+report_count(void *arg, const char *name)
+{
+	struct report	*r = arg;
+
+	r->n++;
+	if (oldids_get(r->old, name) != NULL)
+		r->kept++;
+	return 0;
+}
 
 __dead void
 report_main(const char *user, const char *path, const char *fmt)
@@ -74,7 +153,7 @@ report_main(const char *user, const char *path, const char *fmt)
 	struct oldids		*old;
 	struct stat		 st;
 
-	report_start(&r);
+	job_start(user, path, report_open, &r);
 	if (fstatat(r.dirfd, POPCACHE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		report_done(0, "served by popd already (popcache): its UIDLs "
 		    "stay");
@@ -100,11 +179,10 @@ report_main(const char *user, const char *path, const char *fmt)
 }
 
 /*
- * The parent's health probe (popd/health.c), confined as a session:
- * does the store answer for this maildir?  new, cur and tmp must be
- * directories, and a file is created in tmp and removed.  Exits 0, or
- * 1 after a line in the log that says what failed; nothing else of
- * the maildir is read or written.
+ * The parent's health probe (popd/health.c), confined as a session: does
+ * the store answer for this maildir?  new, cur and tmp must be directories;
+ * a file is created in tmp and removed.  Exits 0, or 1 after a log line
+ * saying what failed; nothing else is read or written.
  */
 __dead void
 probe_main(const char *user, const char *path)
@@ -117,7 +195,7 @@ probe_main(const char *user, const char *path)
 	int			 fd;
 
 	report_log = 1;
-	report_start(&r);
+	job_start(user, path, report_open, &r);
 	for (i = 0; i < nitems(dirs); i++) {
 		if (fstatat(r.dirfd, dirs[i], &st, 0) == -1)
 			report_done(1, "%s: %s", dirs[i], strerror(errno));
@@ -145,7 +223,7 @@ report_journal(const char *user, const char *path, const char *find)
 {
 	struct report		 r = { user, path, NULL, -1, NULL, 0, 0 };
 
-	report_start(&r);
+	job_start(user, path, report_open, &r);
 	if (journal_report(r.dirfd, POPD_CHANNEL_FD, find[0] != '\0' ? find :
 	    NULL) == -1)
 		report_done(errno == ENOENT ? 0 : 1, "%s", errno == ENOENT ?
@@ -153,99 +231,6 @@ report_journal(const char *user, const char *path, const char *find)
 		    strerror(errno));
 	report_kept(&r, find[0] != '\0' ? find : NULL);
 	exit(0);
-}
-
-/*
- * What deleted keep holds, after the journal: how many, or whether the
- * message find names is one, with the command that puts it back.
- */
-static void
-report_kept(struct report *r, const char *find)
-{
-	struct kept_sum	sum;
-
-	if (find == NULL) {
-		if (kept_sweep(r->dirfd, 0, &sum) == 0 && sum.n > 0)
-			dprintf(POPD_CHANNEL_FD, "kept for popctl undelete: "
-			    "%zu messages, %lld bytes\n", sum.n,
-			    (long long)sum.bytes);
-		return;
-	}
-	report_find = find;
-	if (kept_walk(r->dirfd, report_is, r) == 1)
-		dprintf(POPD_CHANNEL_FD, "kept: \"popctl undelete %s %s\" "
-		    "puts it back\n", r->user, find);
-}
-
-static int
-report_is(void *arg, const char *fname, const struct kept *k)
-{
-	struct report	*r = arg;
-
-	return undelete_is(r->dirfd, fname, k, report_find);
-}
-
-/* r's maildir opened, as its user, and confined as a session is. */
-static void
-report_start(struct report *r)
-{
-	report_who = r;
-	job_start(r->user, r->path, report_open, r);
-}
-
-/*
- * The prologue of a job run instead of a session (here, undelete.c):
- * open(arg) as the mail user, then confined to path as a session is.
- */
-void
-job_start(const char *user, const char *path, void (*open)(void *),
-    void *arg)
-{
-	const struct proc_setup	 ps = {
-		.role = "wrkrpop",
-		.title = user,
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = open,
-		.sandbox = job_sandbox,
-		.arg = arg,
-	};
-
-	job_path = path;
-	proc_prologue(&ps);
-}
-
-/* The maildir, as its user, before confinement. */
-static void
-report_open(void *arg)
-{
-	struct report	*r = arg;
-
-	if ((r->dirfd = open(r->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		report_done(1, "%s", strerror(errno));
-}
-
-static void
-job_sandbox(void *arg)
-{
-	sandbox_wrkrpop(job_path);
-}
-
-static int
-report_want(void *arg, const char *name)
-{
-	return oldids_want(arg, name);
-}
-
-static int
-report_count(void *arg, const char *name)
-{
-	struct report	*r = arg;
-
-	r->n++;
-	if (oldids_get(r->old, name) != NULL)
-		r->kept++;
-	return 0;
 }
 
 /* "user: path: what", one line on the report descriptor, and exit. */

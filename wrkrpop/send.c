@@ -51,13 +51,6 @@
 #define MAP_POPULATE_RO	0
 #endif
 
-static off_t	send_conv(struct session *, struct crlf *, const char *,
-		    size_t);
-static off_t	send_read(struct session *, struct mmsg *, int,
-		    struct crlf *, char *, off_t);
-static off_t	send_mapped(struct session *, struct mmsg *, int,
-		    struct crlf *, char *);
-
 /* Convert len bytes of a message into the write buffer. */
 static off_t
 send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
@@ -77,10 +70,9 @@ send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
 }
 
 /*
- * The message through a read buffer; returns the octets sent, less
- * junk's subject prefix, put at the file's offset ins (-1: none).  Its
- * Message-ID from the first chunk, for the record, into msgid (if not
- * NULL).
+ * The message through a read buffer; returns the octets sent, less junk's
+ * subject prefix, put at the file's offset ins (-1: none).  Its Message-ID
+ * from the first chunk, for the record, into msgid if not NULL.
  */
 static off_t
 send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
@@ -152,20 +144,18 @@ send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st,
 }
 
 /*
- * Stream a message (toplines -1) or its headers and toplines body lines
- * through crlf_convert straight into the write buffer.  Once "+OK" is
- * out, a read error can only end the session: a truncated reply must
- * not look complete.
+ * Stream a message (toplines -1), or its header and toplines body lines,
+ * through crlf_convert into the write buffer.  Once "+OK" is out, a read
+ * error can only end the session: a truncated reply must not look complete.
  */
 void
 send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 {
 	struct crlf	 st;
-	off_t		 sent, wire;
+	off_t		 sent, wire, tag, ins;
 	int		 fd;
 	size_t		 w;
 	char		 msgid[MSGID_MAX], *record;
-	off_t		 tag, ins;
 
 	if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1) {
 		if (errno == ENOENT) {
@@ -174,15 +164,13 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 			 * now on the session counts and lists it no more,
 			 * as if deleted, and UPDATE leaves it alone.
 			 */
-			log_warnx("%s: %s has been removed", s->user,
-			    m->name);
+			log_warnx("%s: %s has been removed", s->user, m->name);
 			maildrop_mark(msg_md(s, m), m, MMSG_GONE);
 			s->live--;
 			s->liveoct -= msg_size(s, m);
 			s->ngone++;
 			s->goneoct += msg_size(s, m);
-			reply(s, "-ERR message %zu has been removed",
-			    idx + 1);
+			reply(s, "-ERR message %zu has been removed", idx + 1);
 		} else {
 			log_warn("%s: open %s", s->user, m->name);
 			reply(s, "-ERR [SYS/TEMP] cannot open message %zu",
@@ -320,7 +308,7 @@ out_flush(struct session *s)
 void
 wait_io(struct session *s, short events)
 {
-	struct pollfd	pfd;
+	struct pollfd	pfd = { .fd = s->fd, .events = events };
 	time_t		left;
 	int		r, trim;
 
@@ -339,9 +327,6 @@ wait_io(struct session *s, short events)
 			}
 			session_end(s, "idle timeout", END_TIMEOUT);
 		}
-		pfd.fd = s->fd;
-		pfd.events = events;
-		pfd.revents = 0;
 		trim = events == POLLIN && !s->trimmed;
 		/* Waiting for the client, not the store (popd's stuck_tick). */
 		stats->busy = 0;
@@ -360,8 +345,7 @@ wait_io(struct session *s, short events)
 			 * Idle sessions are many: what setup and the last
 			 * commands freed (the seccomp filter's build, a
 			 * cache read) and the stack they used go back.  A
-			 * poller that is gone within the second never
-			 * pays for it.
+			 * poller gone within the second never pays for it.
 			 */
 			compat_memtrim();
 			compat_stack_trim();

@@ -30,7 +30,6 @@ struct session {
 	const char	*user;
 	struct maildrop	 md;
 	struct maildrop	 junk;		/* popd.conf junk: after md's */
-	off_t		 tagoct;	/* what RETR adds to each of those */
 	off_t		*subj;		/* junk subject: where it goes */
 	char		*flagged;	/* junk tag: the header is there */
 	off_t		 junkoct;	/* what RETR adds to all of them */
@@ -88,6 +87,6 @@ void		 out_flush(struct session *);
 void		 wait_io(struct session *, short);
 
 /* expire.c */
-size_t		 expire_old(struct session *);
+void		 expire_old(struct session *);
 
 #endif

@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * undelete.c -- popctl undelete, and show quota's count of the kept
  * messages, for one maildir.  The parent starts a wrkrpop as the user
@@ -26,13 +25,12 @@
  * the server and knows a UIDL does not fetch that message again.  A
  * message of a merged folder (junk) goes back into that folder, where a
  * session serves it tagged as before, with the same UIDL and size; into
- * INBOX only if the folder is gone.  It is
- * confined as a session is, writes its text on the descriptor and
- * exits; a last line "error: why" is popctl's error.
+ * INBOX only if the folder is gone.  It is confined as a session is,
+ * writes its text on the descriptor and exits; a last line "error: why"
+ * is popctl's error.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,73 +71,124 @@ struct undo {
 
 static struct undo	undo;
 
-static void	undelete_open(void *);
-static int	undelete_want(void *, const char *, const struct kept *);
-static int	want_cmp(const void *, const void *);
-static struct maildrop *undelete_into(struct undo *, const struct want *,
-		    const char **);
-static int	uidl_taken(const struct maildrop *, const char *);
-static int	undelete_one(struct undo *, struct want *);
-static void	undelete_commit(struct undo *, size_t);
-__dead static void undelete_kept(struct undo *);
 __dead static void undelete_fail(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 
-/*
- * The job of who (WORKER_UNDELETE or WORKER_KEPT); fmt: uidl-format,
- * keep: deleted keep, in seconds (0: none), for the sweep after it.
- */
-__dead void
-undelete_main(const struct msg_worker *who, const char *fmt, int keep)
+static int
+want_cmp(const void *a, const void *b)
 {
-	struct undo		*u = &undo;
-	struct kept_sum		 sum;
-	char			 t[32];
-	size_t			 i, restored = 0;
-	long long		 now = time(NULL);
+	const struct want	*x = a, *y = b;
 
-	u->who = who;
-	u->fmt = fmt;
-	u->keep = keep;
-	if (who->since < 0)
-		u->since = now + who->since;
-	else
-		u->since = who->since;
-	job_start(who->user, who->maildir, undelete_open, u);
-	if (who->flags & WORKER_KEPT)
-		undelete_kept(u);
-	if (maildrop_scan(&u->md) == -1)
-		undelete_fail("%s", errno == EBADMSG ? "the maildrop's UIDL "
-		    "record (popd.migrated) is damaged: see the log" :
-		    strerror(errno));
-	if (kept_walk(u->md.dirfd, undelete_want, u) == -1 && errno != ENOENT)
-		undelete_fail("%s: %s", KEPT_DIR, strerror(errno));
-	if (u->nkept == 0)
-		undelete_fail("no message is kept for %s", who->user);
-	if (u->n == 0) {
-		if (who->find[0] != '\0')
-			undelete_fail("none of the %zu kept messages is %s",
-			    u->nkept, who->find);
-		undelete_fail("none of the %zu kept messages was removed "
-		    "since %s", u->nkept, journal_stamp(u->since, t,
-		    sizeof(t)));
+	if (x->k.time != y->k.time)
+		return x->k.time < y->k.time ? -1 : 1;
+	return strcmp(x->fname, y->fname);
+}
+
+/* Has a message of md the UIDL uidl? */
+static int
+uidl_taken(const struct maildrop *md, const char *uidl)
+{
+	size_t	i;
+
+	for (i = 0; i < md->nmsgs; i++)
+		if (strcmp(md->msgs[i].uidl, uidl) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is the kept message fname (k) in the maildir dirfd the one find names:
+ * its UIDL, or its Message-ID as the journal gives it?
+ */
+int
+undelete_is(int dirfd, const char *fname, const struct kept *k,
+    const char *find)
+{
+	char	rel[sizeof(KEPT_DIR) + NAME_MAX + 1], msgid[MSGID_MAX];
+	int	fd;
+
+	if (strcmp(find, k->uidl) == 0)
+		return 1;
+	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
+	if ((fd = maildir_openat(dirfd, rel, O_RDONLY, 0)) == -1)
+		return 0;
+	msgid_read(fd, msgid, sizeof(msgid));
+	close(fd);
+	return strcmp(find, msgid) == 0;
+}
+
+/* A kept message: one asked for? */
+static int
+undelete_want(void *arg, const char *fname, const struct kept *k)
+{
+	struct undo	*u = arg;
+	struct want	*w;
+	size_t		 n;
+
+	if (++u->nkept > UNDELETE_MAX)
+		return 0;
+	if (u->since != 0 && k->time < u->since)
+		return 0;
+	if (u->who->find[0] != '\0' && !undelete_is(u->md.dirfd, fname, k,
+	    u->who->find))
+		return 0;
+	if (u->n == u->nalloc) {
+		n = u->nalloc == 0 ? 64 : u->nalloc * 2;
+		if ((w = reallocarray(u->v, n, sizeof(*w))) == NULL)
+			undelete_fail("%s", strerror(errno));
+		u->v = w;
+		u->nalloc = n;
 	}
-	/* Oldest first: they are listed after INBOX's, as they came. */
-	qsort(u->v, u->n, sizeof(*u->v), want_cmp);
-	for (i = 0; i < u->n; i++)
-		restored += undelete_one(u, &u->v[i]);
-	undelete_commit(u, restored);
-	/* The lock is ours: the sweep cannot race an undelete. */
-	if (keep > 0 && kept_sweep(u->md.dirfd, now - keep, &sum) == 0 &&
-	    sum.swept > 0)
-		dprintf(POPD_CHANNEL_FD, "%zu kept messages past deleted "
-		    "keep removed\n", sum.swept);
-	if (restored == 0)
-		undelete_fail("none of the %zu messages asked for was "
-		    "restored", u->n);
-	dprintf(POPD_CHANNEL_FD, "%zu message%s restored\n", restored,
-	    restored == 1 ? "" : "s");
-	exit(0);
+	w = &u->v[u->n];
+	w->k = *k;
+	if ((w->fname = strdup(fname)) == NULL)
+		undelete_fail("%s", strerror(errno));
+	u->n++;
+	return 0;
+}
+
+/*
+ * The maildrop the kept message w goes back into: INBOX, or the folder
+ * it came from, opened and scanned the first time; NULL, with why, if
+ * the folder cannot be read.  A folder that is gone is not made (IMAP
+ * would show it): INBOX then, so the message is not lost.
+ */
+static struct maildrop *
+undelete_into(struct undo *u, const struct want *w, const char **why)
+{
+	struct maildrop	*md;
+	size_t		 i;
+
+	if (w->k.folder[0] == '\0')
+		return &u->md;
+	for (i = 0; i < u->nfolders; i++)
+		if (strcmp(u->folders[i].folder, w->k.folder) == 0)
+			return u->folders[i].dirfd != -1 ? &u->folders[i] :
+			    &u->md;
+	if (u->nfolders == UNDELETE_FOLDERS) {
+		*why = "too many folders at once: undelete by folder";
+		return NULL;
+	}
+	md = &u->folders[u->nfolders];
+	/* The name must live as long as md: w's does. */
+	if (maildrop_folder(md, &u->md, w->k.folder) == -1) {
+		*why = errno != ENOENT ? strerror(errno) : NULL;
+		maildrop_close(md);
+		if (*why != NULL)
+			return NULL;
+		md->folder = w->k.folder;
+		md->dirfd = -1;
+		u->nfolders++;
+		return &u->md;
+	}
+	if (maildrop_scan(md) == -1) {
+		*why = errno == EBADMSG ? "the maildrop's UIDL record "
+		    "(popd.migrated) is damaged: see the log" : strerror(errno);
+		maildrop_close(md);
+		return NULL;
+	}
+	u->nfolders++;
+	return md;
 }
 
 /*
@@ -157,23 +206,19 @@ undelete_one(struct undo *u, struct want *w)
 
 	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, w->fname);
 	(void)strlcpy(msgid, "none", sizeof(msgid));
-	if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) !=
-	    -1) {
+	if ((fd = maildir_openat(u->md.dirfd, rel, O_RDONLY, 0)) != -1) {
 		msgid_read(fd, msgid, sizeof(msgid));
 		close(fd);
 	}
 	md = undelete_into(u, w, &why);
 	/* A folder's UIDL must be free in INBOX too: it comes after. */
-	if (md != NULL && md != &u->md &&
-	    uidl_taken(&u->md, w->k.uidl)) {
+	if (md != NULL && md != &u->md && uidl_taken(&u->md, w->k.uidl)) {
 		errno = EEXIST;
 		md = NULL;
 	}
-	if (md == NULL || maildrop_restore(md, w->fname, &w->k) ==
-	    -1) {
+	if (md == NULL || maildrop_restore(md, w->fname, &w->k) == -1) {
 		if (why == NULL && errno == EEXIST)
-			why = "a message of the maildrop has this "
-			    "UIDL or name";
+			why = "a message of the maildrop has this UIDL or name";
 		else if (why == NULL)
 			why = strerror(errno);
 		dprintf(POPD_CHANNEL_FD, "not restored: %s %s: %s\n",
@@ -268,125 +313,6 @@ undelete_kept(struct undo *u)
 	exit(0);
 }
 
-/* A kept message: one asked for? */
-static int
-undelete_want(void *arg, const char *fname, const struct kept *k)
-{
-	struct undo	*u = arg;
-	struct want	*w;
-	size_t		 n;
-
-	if (++u->nkept > UNDELETE_MAX)
-		return 0;
-	if (u->since != 0 && k->time < u->since)
-		return 0;
-	if (u->who->find[0] != '\0' && !undelete_is(u->md.dirfd, fname, k,
-	    u->who->find))
-		return 0;
-	if (u->n == u->nalloc) {
-		n = u->nalloc == 0 ? 64 : u->nalloc * 2;
-		if ((w = reallocarray(u->v, n, sizeof(*w))) == NULL)
-			undelete_fail("%s", strerror(errno));
-		u->v = w;
-		u->nalloc = n;
-	}
-	w = &u->v[u->n];
-	w->k = *k;
-	if ((w->fname = strdup(fname)) == NULL)
-		undelete_fail("%s", strerror(errno));
-	u->n++;
-	return 0;
-}
-
-/*
- * Is the kept message fname (k) in the maildir dirfd the one find names:
- * its UIDL, or its Message-ID as the journal gives it?
- */
-int
-undelete_is(int dirfd, const char *fname, const struct kept *k,
-    const char *find)
-{
-	char	rel[sizeof(KEPT_DIR) + NAME_MAX + 1], msgid[MSGID_MAX];
-	int	fd;
-
-	if (strcmp(find, k->uidl) == 0)
-		return 1;
-	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
-	if ((fd = maildir_openat(dirfd, rel, O_RDONLY, 0)) == -1)
-		return 0;
-	msgid_read(fd, msgid, sizeof(msgid));
-	close(fd);
-	return strcmp(find, msgid) == 0;
-}
-
-/*
- * The maildrop the kept message w goes back into: INBOX, or the folder
- * it came from, opened and scanned the first time; NULL, with why, if
- * the folder cannot be read.  A folder that is gone is not made (IMAP
- * would show it): INBOX then, so the message is not lost.
- */
-static struct maildrop *
-undelete_into(struct undo *u, const struct want *w, const char **why)
-{
-	struct maildrop	*md;
-	size_t		 i;
-
-	if (w->k.folder[0] == '\0')
-		return &u->md;
-	for (i = 0; i < u->nfolders; i++)
-		if (strcmp(u->folders[i].folder, w->k.folder) == 0)
-			return u->folders[i].dirfd != -1 ? &u->folders[i] :
-			    &u->md;
-	if (u->nfolders == UNDELETE_FOLDERS) {
-		*why = "too many folders at once: undelete by folder";
-		return NULL;
-	}
-	md = &u->folders[u->nfolders];
-	/* The name must live as long as md: w's does. */
-	if (maildrop_folder(md, &u->md, w->k.folder) == -1) {
-		if (errno != ENOENT) {
-			*why = strerror(errno);
-			maildrop_close(md);
-			return NULL;
-		}
-		maildrop_close(md);
-		md->folder = w->k.folder;
-		md->dirfd = -1;
-		u->nfolders++;
-		return &u->md;
-	}
-	if (maildrop_scan(md) == -1) {
-		*why = errno == EBADMSG ? "the maildrop's UIDL record "
-		    "(popd.migrated) is damaged: see the log" : strerror(errno);
-		maildrop_close(md);
-		return NULL;
-	}
-	u->nfolders++;
-	return md;
-}
-
-/* Has a message of md the UIDL uidl? */
-static int
-uidl_taken(const struct maildrop *md, const char *uidl)
-{
-	size_t	i;
-
-	for (i = 0; i < md->nmsgs; i++)
-		if (strcmp(md->msgs[i].uidl, uidl) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-want_cmp(const void *a, const void *b)
-{
-	const struct want	*x = a, *y = b;
-
-	if (x->k.time != y->k.time)
-		return x->k.time < y->k.time ? -1 : 1;
-	return strcmp(x->fname, y->fname);
-}
-
 /*
  * The maildrop as its user, before confinement: locked to undelete (a
  * session holds it: say so, try nothing); to count, only opened.
@@ -415,6 +341,60 @@ undelete_open(void *arg)
 		undelete_fail("%s/popd.lock: %s", u->who->maildir,
 		    strerror(errno));
 	}
+}
+
+/*
+ * The job of who (WORKER_UNDELETE or WORKER_KEPT); fmt: uidl-format,
+ * keep: deleted keep, in seconds (0: none), for the sweep after it.
+ */
+__dead void
+undelete_main(const struct msg_worker *who, const char *fmt, int keep)
+{
+	struct undo		*u = &undo;
+	struct kept_sum		 sum;
+	char			 t[32];
+	size_t			 i, restored = 0;
+	long long		 now = time(NULL);
+
+	u->who = who;
+	u->fmt = fmt;
+	u->keep = keep;
+	u->since = who->since < 0 ? now + who->since : who->since;
+	job_start(who->user, who->maildir, undelete_open, u);
+	if (who->flags & WORKER_KEPT)
+		undelete_kept(u);
+	if (maildrop_scan(&u->md) == -1)
+		undelete_fail("%s", errno == EBADMSG ? "the maildrop's UIDL "
+		    "record (popd.migrated) is damaged: see the log" :
+		    strerror(errno));
+	if (kept_walk(u->md.dirfd, undelete_want, u) == -1 && errno != ENOENT)
+		undelete_fail("%s: %s", KEPT_DIR, strerror(errno));
+	if (u->nkept == 0)
+		undelete_fail("no message is kept for %s", who->user);
+	if (u->n == 0) {
+		if (who->find[0] != '\0')
+			undelete_fail("none of the %zu kept messages is %s",
+			    u->nkept, who->find);
+		undelete_fail("none of the %zu kept messages was removed "
+		    "since %s", u->nkept, journal_stamp(u->since, t,
+		    sizeof(t)));
+	}
+	/* Oldest first: they are listed after INBOX's, as they came. */
+	qsort(u->v, u->n, sizeof(*u->v), want_cmp);
+	for (i = 0; i < u->n; i++)
+		restored += undelete_one(u, &u->v[i]);
+	undelete_commit(u, restored);
+	/* The lock is ours: the sweep cannot race an undelete. */
+	if (keep > 0 && kept_sweep(u->md.dirfd, now - keep, &sum) == 0 &&
+	    sum.swept > 0)
+		dprintf(POPD_CHANNEL_FD, "%zu kept messages past deleted "
+		    "keep removed\n", sum.swept);
+	if (restored == 0)
+		undelete_fail("none of the %zu messages asked for was "
+		    "restored", u->n);
+	dprintf(POPD_CHANNEL_FD, "%zu message%s restored\n", restored,
+	    restored == 1 ? "" : "s");
+	exit(0);
 }
 
 /* "error: why", the answer's last line, and exit. */

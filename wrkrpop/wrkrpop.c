@@ -31,16 +31,12 @@
  * count against the idle timer.
  */
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,41 +67,8 @@ static size_t		 nremovals, removal_next;
 static char		*jlines;	/* the journal's lines to add */
 static size_t		 jlen, jcap;
 
-static void		wrkrpop_load(struct proc_setup *);
-static void		junk_open(struct session *);
-static void		junk_tags(struct session *);
-static void		wrkrpop_run(void);
-static void		wrkrpop_open(void *);
-static void		wrkrpop_sandbox(void *);
-__dead static void	session_loop(struct session *);
-static int		next_line(struct session *);
-static void		command(struct session *, char *, size_t);
-static void		cmd_stat(struct session *, struct pop3_line *);
-static void		cmd_dele(struct session *, struct pop3_line *);
-static void		cmd_rset(struct session *, struct pop3_line *);
-static void		cmd_noop(struct session *, struct pop3_line *);
-__dead static void	cmd_quit(struct session *, struct pop3_line *);
-static void		cmd_capa(struct session *, struct pop3_line *);
-static void		cmd_last(struct session *, struct pop3_line *);
-static void		cmd_loggedin(struct session *, struct pop3_line *);
-static void		listing(struct session *, struct pop3_line *);
-static void		listing_line(struct session *, size_t, const char *,
-			    off_t);
-static char		*put_num(char *, unsigned long long);
-static void		retr_top(struct session *, struct pop3_line *);
-static struct mmsg	*msg_arg(struct session *, const char *, size_t *);
-static void		session_log(struct session *, size_t, const char *);
-static void		removals_read(struct session *, size_t);
-static void		removed(void *, const struct mmsg *);
-static void		journal_add(const struct jrec *);
-static void		journal_session(struct session *, size_t,
-			    const char *);
-static void		journal_who(struct jrec *);
-static void		kept_expire(struct session *);
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
-static size_t		last_seen(struct session *);
-__dead static void	startup_fail(struct session *, int, const char *);
 
 /*
  * What the parent tells us before we start (MSG_PARENT_WORKER on
@@ -115,72 +78,6 @@ __dead static void	startup_fail(struct session *, int, const char *);
 struct conf_worker	set;
 struct msg_worker	who;
 
-static void	wrkrpop_parent_worker(struct chan *, const void *, int);
-
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
-	{ MSG_PARENT_STATS,	proc_parent_stats },
-};
-
-/*
- * The commands of the TRANSACTION state: how many arguments each takes
- * and what to answer otherwise ("-ERR <NAME>" and argerr), and its
- * handler.  A command not listed is unknown.
- */
-#define ARGS_ANY	2		/* pop3_parse gives at most two */
-static const struct cmd {
-	enum pop3_cmd	  cmd;
-	int		  minargs, maxargs;
-	const char	 *argerr;
-	void		(*handler)(struct session *, struct pop3_line *);
-} cmds[] = {
-	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat },
-	{ CMD_LIST, 0, 1, " takes at most one argument", listing },
-	{ CMD_UIDL, 0, 1, " takes at most one argument", listing },
-	{ CMD_RETR, 1, 1, " needs a message number",	retr_top },
-	{ CMD_TOP, 2, 2, " needs a message number and a line count",
-	    retr_top },
-	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele },
-	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset },
-	{ CMD_NOOP, 0, 0, " takes no arguments",	cmd_noop },
-	{ CMD_QUIT, 0, 0, " takes no arguments",	cmd_quit },
-	{ CMD_CAPA, 0, 0, " takes no arguments",	cmd_capa },
-	{ CMD_LAST, 0, 0, " takes no arguments",	cmd_last },
-	/* AUTHORIZATION is over, whatever their arguments. */
-	{ CMD_USER, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_PASS, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_AUTH, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_APOP, 0, ARGS_ANY, NULL,			cmd_loggedin },
-	{ CMD_STLS, 0, ARGS_ANY, NULL,			cmd_loggedin },
-};
-
-static struct chan	parent;
-
-static const struct proc_role wrkrpop_role = {
-	.setup = {
-		.role = "wrkrpop",
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = wrkrpop_open,
-		.sandbox = wrkrpop_sandbox,
-	},
-	.self = PROC_WRKRPOP,
-	.chan = &parent,
-	.setupfd = POPD_CONF_FD,
-	.usage = "usage: wrkrpop [-dVv]\n"
-	    "wrkrpop is started by popd, with the session on its channel and "
-	    "its configuration on a channel of its own",
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.load = wrkrpop_load,
-	.run = wrkrpop_run,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&wrkrpop_role, argc, argv);
-}
-
 /* The session and its settings: checked (proto.c) before they get here. */
 static void
 wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
@@ -189,135 +86,10 @@ wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 	set = who.set;
 }
 
-/*
- * Configured: who logged in, from where, into which maildir; popd -m's
- * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
- * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT),
- * the parent's health probe (WORKER_PROBE) instead of a session goes no
- * further.
- */
-static void
-wrkrpop_load(struct proc_setup *ps)
-{
-	struct session	*s = &sess;
-	struct stat	 sb;
-
-	if (who.flags & WORKER_REPORT)
-		report_main(who.user, who.maildir, set.uidl_format);
-	if (who.flags & WORKER_JOURNAL)
-		report_journal(who.user, who.maildir, who.find);
-	if (who.flags & WORKER_PROBE)
-		probe_main(who.user, who.maildir);
-	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
-		undelete_main(&who, set.uidl_format, set.deleted_keep);
-	ps->title = who.user;
-	s->fd = POPD_CHANNEL_FD;
-	s->user = who.user;
-	if (fstat(s->fd, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		fatalx("fd %d is not the session socket", s->fd);
-	if (set_nonblock(s->fd) == -1)
-		fatal("session socket");
-	s->last = monotime();
-	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
-	s->started = time(NULL);
-}
-
-/* Opened before the sandbox as the mail user (wrkrpop_open): serve. */
-static void
-wrkrpop_run(void)
-{
-	struct session	*s = &sess;
-	const char	*user = who.user, *path = who.maildir;
-
-	if (maildrop_scan(&s->md) == -1) {
-		log_warn("%s: scan %s", user, path);
-		/* A damaged popd.migrated needs the administrator. */
-		startup_fail(s, errno == EBADMSG ? STAT_LOGIN_PERM :
-		    STAT_LOGIN_TEMP, errno == EBADMSG ? "-ERR [SYS/PERM] the "
-		    "maildrop's UIDL record is damaged, ask the administrator" :
-		    "-ERR [SYS/TEMP] cannot read the maildrop");
-	}
-	junk_open(s);
-	s->live = nmsgs(s);
-	s->liveoct = s->md.total + s->junk.total + s->junkoct;
-	s->lastno = s->lastinit = last_seen(s);
-	log_info("%s: login, %zu messages, %lld octets", user, s->live,
-	    (long long)s->liveoct);
-	STAT_INC(STAT_LOGIN_OK);
-	stats->state = PAGE_TRANSACTION;
-	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
-	    (long long)s->liveoct);
-	session_loop(s);
-}
-
-/*
- * The user's junk folder, merged after INBOX (popd.conf's junk, or the
- * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
- * its UIDLs made unique after INBOX's.  No folder, or one that cannot
- * be read, leaves INBOX alone: the session serves what it can.
- */
-static void
-junk_open(struct session *s)
-{
-	s->junk.dirfd = s->junk.lockfd = s->junk.rootfd = -1;
-	if (who.junk.folder[0] == '\0')
-		return;
-	if (maildrop_folder(&s->junk, &s->md, who.junk.folder) == -1) {
-		if (errno != ENOENT)
-			log_warn("%s: %s/.%s", s->user, s->md.path,
-			    who.junk.folder);
-		maildrop_close(&s->junk);
-		return;
-	}
-	/* Its removals are kept as INBOX's are (drop_file). */
-	s->junk.keep = s->md.keep;
-	if (maildrop_scan(&s->junk) == -1) {
-		log_warn("%s: scan %s, served without it", s->user,
-		    s->junk.path);
-		maildrop_close(&s->junk);
-		return;
-	}
-	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
-	    maildrop_cache_write(&s->junk) == -1)
-		log_warn("%s: popcache write", s->junk.path);
-	junk_tags(s);
-}
-
-/*
- * The folder's tag, read from each header now, since the sizes count
- * it.  junk tag: which messages have the header line already (a spam
- * filter's, msgid_spamflag): those get no second one; one that cannot
- * be read gets it.  junk subject: where the prefix goes in each
- * (msgid_subject); -1, a line "Subject: PREFIX" first, when it has no
- * Subject.
- */
-static void
-junk_tags(struct session *s)
-{
-	size_t	i;
-	int	fd;
-
-	if (who.junk.tag == JUNK_TAG_HEADER) {
-		s->tagoct = sizeof(JUNK_HEADER "\r\n") - 1;
-		s->flagged = calloc(s->junk.nmsgs + 1, 1);
-	} else if (who.junk.tag == JUNK_TAG_SUBJECT)
-		s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj));
-	else
-		return;
-	if (s->flagged == NULL && s->subj == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < s->junk.nmsgs; i++) {
-		fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i]);
-		if (s->subj != NULL)
-			s->subj[i] = fd == -1 ? -1 : msgid_subject_read(fd);
-		else if (fd != -1)
-			s->flagged[i] = msgid_spamflag_read(fd);
-		if (fd != -1)
-			close(fd);
-		s->junkoct += msg_size(s, &s->junk.msgs[i]) -
-		    s->junk.msgs[i].size;
-	}
-}
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_WORKER,	wrkrpop_parent_worker },
+	{ MSG_PARENT_STATS,	proc_parent_stats },
+};
 
 /* The maildrop's messages: INBOX's, then the junk folder's. */
 size_t
@@ -355,430 +127,36 @@ msg_size(struct session *s, const struct mmsg *m)
 		return m->size + (off_t)strlen(who.junk.subject) +
 		    (s->subj[m - s->junk.msgs] >= 0 ? 0 :
 		    (off_t)sizeof("Subject: \r\n") - 1);
-	if (s->flagged != NULL && s->flagged[m - s->junk.msgs])
+	if (s->flagged == NULL || s->flagged[m - s->junk.msgs])
 		return m->size;
-	return m->size + s->tagoct;
+	return m->size + (off_t)sizeof(JUNK_HEADER "\r\n") - 1;
 }
 
-/*
- * Open and lock the maildrop as the mail user, before the sandbox: a
- * failure is answered to the client's PASS.
- */
-static void
-wrkrpop_open(void *arg)
+/* LAST before any RETR: the highest message already seen (":2,...S"). */
+static size_t
+last_seen(struct session *s)
 {
-	struct session	*s = &sess;
-	const char	*path = who.maildir;
-	char		 why[256];
+	const char	*flags, *name;
+	size_t		 i, last = 0;
 
-	if (maildrop_open(&s->md, path, set.uidl_format) == -1) {
-		log_warn("%s: %s", s->user, path);
-		startup_fail(s, STAT_LOGIN_TEMP,
-		    "-ERR [SYS/TEMP] cannot open the maildrop");
-	}
-	s->md.keep = set.deleted_keep > 0;
-	if (maildrop_lock(&s->md) == -1) {
-		if (errno == EWOULDBLOCK) {
-			log_info("%s: maildrop in use", s->user);
-			STAT_INC(STAT_LOGIN_INUSE);
-			reply(s, "-ERR [IN-USE] maildrop is locked by "
-			    "another session");
-			out_flush(s);
-			exit(0);
-		}
-		log_warn("%s: %s/popd.lock", s->user, path);
-		startup_fail(s, STAT_LOGIN_TEMP,
-		    "-ERR [SYS/TEMP] cannot lock the maildrop");
-	}
-	/* A lock another host would not see is no lock (fslock.c). */
-	switch (fslock_check(s->md.dirfd, why, sizeof(why))) {
-	case 1:
-		break;
-	case 0:
-		log_warnx("%s: %s: not served: its filesystem (%s) gives no "
-		    "lock that other hosts or mounts see", s->user, path, why);
-		startup_fail(s, STAT_LOGIN_TEMP, "-ERR [SYS/TEMP] the "
-		    "maildrop cannot be locked safely");
-	default:
-		log_warn("%s: %s: its filesystem's locks", s->user, path);
-		startup_fail(s, STAT_LOGIN_TEMP,
-		    "-ERR [SYS/TEMP] cannot lock the maildrop");
-	}
-}
-
-/* From here on, only the maildir through md.dirfd. */
-static void
-wrkrpop_sandbox(void *arg)
-{
-	sandbox_wrkrpop(who.maildir);
-}
-
-/*
- * Answer every complete command in the read buffer in order, send the
- * answers once no complete command is left (PIPELINING), then wait for
- * more input.
- */
-__dead static void
-session_loop(struct session *s)
-{
-	ssize_t	n;
-
-	for (;;) {
-		while (next_line(s))
-			;
-		out_flush(s);
-		if (s->rlen == sizeof(s->rbuf))
-			fatalx("read buffer full");	/* next_line prevents */
-		wait_io(s, POLLIN);
-		n = read(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == ECONNRESET)
-				session_end(s, "connection reset", END_DROPPED);
-			log_warn("%s: read", s->user);
-			session_end(s, "read error", END_ERROR);
-		}
-		if (n == 0)
-			session_end(s, "connection closed", END_DROPPED);
-		s->rlen += n;
-		s->last = monotime();
-		s->trimmed = 0;
-	}
-}
-
-/*
- * Take one line from the read buffer and answer it.  Returns 0 when no
- * complete line is left.  Lines over POP3_MAXLINE octets (CRLF
- * included) are discarded up to their LF and answered with -ERR.
- */
-static int
-next_line(struct session *s)
-{
-	size_t	used;
-	int	r;
-
-	if (s->rpos == s->rlen) {
-		s->rpos = s->rlen = 0;
-		return 0;
-	}
-	r = pop3_frame(&s->fr, s->rbuf + s->rpos, s->rlen - s->rpos,
-	    POP3_MAXLINE, &used);
-	s->rpos += used;
-	switch (r) {
-	case FRAME_MORE:
-		/* The partial line is in the framer: the buffer is free. */
-		s->rpos = s->rlen = 0;
-		return 0;
-	case FRAME_TOOLONG:
-		bad_command(s, "-ERR line too long");
-		return 1;
-	default:
-		command(s, s->fr.line, s->fr.len);
-		pop3_frame_reset(&s->fr);
-		return 1;
-	}
-}
-
-/* Parse one command line and answer it from the table. */
-static void
-command(struct session *s, char *line, size_t len)
-{
-	struct pop3_line	 l;
-	const struct cmd	*c;
-	size_t			 i;
-	int			 r;
-
-	r = pop3_parse(&l, line, len);
-	switch (r) {
-	case POP3_OK:
-		break;
-	case POP3_ETOOLONG:
-		bad_command(s, "-ERR line too long");
-		return;
-	case POP3_EBADCHAR:
-		bad_command(s, "-ERR invalid character in command");
-		return;
-	default:
-		bad_command(s, "-ERR too many arguments or argument too long");
-		return;
-	}
-	log_debug("%s: %s", s->user, l.name);
-
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (cmds[i].cmd == l.cmd)
-			break;
-	if (i == sizeof(cmds) / sizeof(cmds[0])) {
-		bad_command(s, "-ERR unknown command");
-		return;
-	}
-	c = &cmds[i];
-	if (l.nargs < c->minargs || l.nargs > c->maxargs) {
-		bad_command(s, "-ERR %s%s", l.name, c->argerr);
-		return;
-	}
-	c->handler(s, &l);
-}
-
-static void
-cmd_stat(struct session *s, struct pop3_line *l)
-{
-	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
-}
-
-/* LIST and UIDL: one message, or all that are not deleted. */
-static void
-listing(struct session *s, struct pop3_line *l)
-{
-	struct mmsg	*m;
-	size_t		 i;
-	int		 uidl = l->cmd == CMD_UIDL;
-
-	if (l->nargs == 1) {
-		if ((m = msg_arg(s, l->args[0], &i)) == NULL)
-			return;
-		if (uidl)
-			reply(s, "+OK %zu %s", i + 1, m->uidl);
-		else
-			reply(s, "+OK %zu %lld", i + 1,
-			    (long long)msg_size(s, m));
-		return;
-	}
-	if (uidl)
-		reply(s, "+OK unique-id listing follows");
-	else
-		reply(s, "+OK %zu messages (%lld octets)", s->live,
-		    (long long)s->liveoct);
 	for (i = 0; i < nmsgs(s); i++) {
-		m = msg_at(s, i);
-		if (m->flags & (MMSG_DELETED | MMSG_GONE))
-			continue;
-		listing_line(s, i + 1, uidl ? m->uidl : NULL,
-		    msg_size(s, m));
+		name = msg_at(s, i)->name;
+		if (strncmp(name, "cur/", 4) == 0 &&
+		    (flags = strstr(name, ":2,")) != NULL &&
+		    strchr(flags + 3, 'S') != NULL)
+			last = i + 1;
 	}
-	out(s, ".\r\n", 3);
+	return last;
 }
 
-/* v in decimal at p; returns the end. */
-static char *
-put_num(char *p, unsigned long long v)
-{
-	char	num[24], *q = num + sizeof(num);
-
-	do
-		*--q = '0' + v % 10;
-	while ((v /= 10) > 0);
-	memcpy(p, q, num + sizeof(num) - q);
-	return p + (num + sizeof(num) - q);
-}
-
-/*
- * "N UIDL" or "N SIZE" and CRLF straight into the write buffer: a
- * listing of 100,000 messages is 100,000 of these, no printf.
- */
-static void
-listing_line(struct session *s, size_t n, const char *uidl, off_t size)
-{
-	char	*p;
-	size_t	 len;
-
-	if (sizeof(s->wbuf) - s->wlen < 24 + 1 + UIDL_MAX + 2)
-		out_flush(s);
-	p = put_num(s->wbuf + s->wlen, n);
-	*p++ = ' ';
-	if (uidl != NULL) {
-		len = strlen(uidl);
-		memcpy(p, uidl, len);
-		p += len;
-	} else
-		p = put_num(p, size);
-	*p++ = '\r';
-	*p++ = '\n';
-	s->wlen = p - s->wbuf;
-}
-
-/* RETR n, or TOP n k. */
-static void
-retr_top(struct session *s, struct pop3_line *l)
-{
-	struct mmsg	*m;
-	long long	 lines = -1;
-	size_t		 i;
-
-	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
-		return;
-	/* A count past the body's end means the whole body. */
-	if (l->cmd == CMD_TOP && (lines = pop3_number(l->args[1])) == -1) {
-		reply(s, "-ERR invalid line count");
-		return;
-	}
-	send_msg(s, m, i, lines);
-}
-
-static void
-cmd_dele(struct session *s, struct pop3_line *l)
-{
-	struct mmsg	*m;
-	size_t		 i;
-	long long	 n;
-
-	/* What another program removed is deleted already: no error. */
-	if ((n = pop3_number(l->args[0])) > 0 &&
-	    (unsigned long long)n <= nmsgs(s) &&
-	    msg_at(s, n - 1)->flags & MMSG_GONE) {
-		reply(s, "+OK message %lld deleted", n);
-		return;
-	}
-	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
-		return;
-	maildrop_mark(msg_md(s, m), m, MMSG_DELETED);
-	s->live--;
-	s->liveoct -= msg_size(s, m);
-	stats->marked = nmsgs(s) - s->live - s->ngone;
-	reply(s, "+OK message %zu deleted", i + 1);
-}
-
-static void
-cmd_noop(struct session *s, struct pop3_line *l)
-{
-	reply(s, "+OK");
-}
-
-/* RFC 1725 LAST, only where the site asks for it (popd.conf "last"). */
-static void
-cmd_last(struct session *s, struct pop3_line *l)
-{
-	if (set.last)
-		reply(s, "+OK %zu", s->lastno);
-	else
-		reply(s, "-ERR unknown command");
-}
-
-static void
-cmd_capa(struct session *s, struct pop3_line *l)
-{
-	const char	*capa;
-
-	capa = pop3_capa(0, set.expire, set.login_delay);
-	out(s, capa, strlen(capa));
-}
-
-static void
-cmd_loggedin(struct session *s, struct pop3_line *l)
-{
-	reply(s, "-ERR already logged in");
-}
-
-static void
-cmd_rset(struct session *s, struct pop3_line *l)
-{
-	size_t	i;
-
-	for (i = 0; i < nmsgs(s); i++)
-		msg_at(s, i)->flags &= ~MMSG_DELETED;
-	/* What another program removed stays gone. */
-	s->live = nmsgs(s) - s->ngone;
-	s->liveoct = s->md.total + s->junk.total + s->junkoct - s->goneoct;
-	s->lastno = s->lastinit;
-	stats->marked = 0;
-	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
-	    (long long)s->liveoct);
-}
-
-/* QUIT in TRANSACTION: the UPDATE state, then the end. */
+/* The session cannot start: say why, then leave. */
 __dead static void
-cmd_quit(struct session *s, struct pop3_line *l)
+startup_fail(struct session *s, int stat, const char *msg)
 {
-	size_t	ndeleted, before;
-	int	r;
-
-	stats->state = PAGE_UPDATE;
-	if (set.expire >= 0)
-		(void)expire_old(s);
-	ndeleted = nmsgs(s) - s->live - s->ngone;
-	stats->marked = ndeleted;
-	before = nmsgs(s) - s->ngone;
-	removals_read(s, ndeleted);
-	r = maildrop_update(&s->md);
-	if (s->junk.dirfd != -1 && maildrop_update(&s->junk) == -1)
-		r = -1;
-	/* What is gone, even when some deleted ones could not be. */
-	STAT_ADD(STAT_DELETED, before - nmsgs(s));
-	/* The maildir's own record, while the lock keeps other writers. */
-	journal_session(s, r == 0 ? ndeleted : 0, r == 0 ? END_QUIT :
-	    END_ERROR);
-	kept_expire(s);
-	/*
-	 * UPDATE is over: let the client's next login in before it reads
-	 * our reply, instead of racing our exit for the lock.
-	 */
-	maildrop_unlock(&s->md);
-	if (r == 0) {
-		log_info("%s: logout, %zu retrieved, %zu deleted, %zu left",
-		    s->user, s->nretr, ndeleted, nmsgs(s));
-		session_log(s, ndeleted, END_QUIT);
-		reply(s, "+OK popd signing off (%zu messages left)",
-		    nmsgs(s));
-	} else {
-		log_warnx("%s: logout, some of %zu deleted messages not "
-		    "removed", s->user, ndeleted);
-		session_log(s, 0, END_ERROR);
-		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed");
-	}
-	/*
-	 * The end is logged: a client (or popctl's kick) gone before it
-	 * reads the reply changes nothing of what UPDATE did.
-	 */
-	s->updated = 1;
+	STAT_INC(stat);
+	reply(s, "%s", msg);
 	out_flush(s);
-	/* Housekeeping the client need not wait for. */
-	maildrop_sweep(&s->md);
-	exit(0);
-}
-
-/*
- * The message a number names (1..nmsgs, not deleted), or NULL after
- * answering -ERR.
- */
-static struct mmsg *
-msg_arg(struct session *s, const char *arg, size_t *idx)
-{
-	long long	 n;
-
-	if ((n = pop3_number(arg)) == -1) {
-		reply(s, "-ERR invalid message number");
-		return NULL;
-	}
-	if (n == 0 || (unsigned long long)n > nmsgs(s)) {
-		reply(s, "-ERR no such message");
-		return NULL;
-	}
-	if (msg_at(s, n - 1)->flags & MMSG_DELETED) {
-		reply(s, "-ERR message %lld is deleted", n);
-		return NULL;
-	}
-	if (msg_at(s, n - 1)->flags & MMSG_GONE) {
-		reply(s, "-ERR message %lld has been removed", n);
-		return NULL;
-	}
-	*idx = n - 1;
-	return msg_at(s, n - 1);
-}
-
-/*
- * Leave without UPDATE: nothing is removed (RFC 1939 section 6).
- * Whatever is still in the write buffer is dropped.
- */
-__dead void
-session_end(struct session *s, const char *why, const char *how)
-{
-	if (s->updated)
-		exit(0);	/* after QUIT's UPDATE: logged already */
-	log_info("%s: session ended (%s), nothing removed", s->user, why);
-	session_log(s, 0, how);
-	journal_session(s, 0, how);
-	maildrop_unlock(&s->md);
-	exit(0);
+	exit(1);
 }
 
 /*
@@ -820,72 +198,6 @@ msg_record(struct session *s, const char *what, const struct mmsg *m,
 	    (long long)msg_size(s, m), msgid, peer_log(&who.peer, addr,
 	    sizeof(addr)), who.cred[0] != '\0' ? who.cred : "none",
 	    folder != NULL ? " folder " : "", folder != NULL ? folder : "");
-}
-
-/*
- * Before UPDATE: the Message-ID of each message it is to remove, read
- * while the file is there, for the record once it is gone (removed).
- */
-static void
-removals_read(struct session *s, size_t ndeleted)
-{
-	struct mmsg	*m;
-	size_t		 i;
-	int		 fd;
-
-	s->md.removed_fn = s->junk.removed_fn = removed;
-	s->md.removed_arg = s->junk.removed_arg = s;
-	if (ndeleted == 0)
-		return;
-	if ((removals = calloc(ndeleted, sizeof(*removals))) == NULL) {
-		log_warn("%s: the Message-IDs of %zu messages", s->user,
-		    ndeleted);
-		return;
-	}
-	for (i = 0; i < nmsgs(s) && nremovals < ndeleted; i++) {
-		m = msg_at(s, i);
-		if (!(m->flags & MMSG_DELETED) || (m->flags & MMSG_GONE))
-			continue;
-		removals[nremovals].m = m;
-		if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1)
-			(void)strlcpy(removals[nremovals].msgid, "none",
-			    MSGID_MAX);
-		else {
-			msgid_read(fd, removals[nremovals].msgid, MSGID_MAX);
-			close(fd);
-		}
-		nremovals++;
-	}
-}
-
-/* UPDATE removed m (maildrop.c calls it in message order): its record. */
-static void
-removed(void *arg, const struct mmsg *m)
-{
-	struct session	*s = arg;
-	struct jrec	 r;
-	const char	*msgid = "none";
-	size_t		 i;
-
-	for (i = removal_next; i < nremovals; i++)
-		if (removals[i].m == m) {
-			msgid = removals[i].msgid;
-			removal_next = i + 1;
-			break;
-		}
-	msg_record(s, (m->flags & MMSG_EXPIRED) ? "expire" : "dele", m, msgid);
-	memset(&r, 0, sizeof(r));
-	r.kind = JREC_REMOVED;
-	r.time = time(NULL);
-	(void)strlcpy(r.uidl, m->uidl, sizeof(r.uidl));
-	(void)strlcpy(r.msgid, msgid, sizeof(r.msgid));
-	(void)strlcpy(r.what, (m->flags & MMSG_EXPIRED) ? "expire" : "dele",
-	    sizeof(r.what));
-	if (msg_md(s, m)->folder != NULL)
-		(void)strlcpy(r.folder, msg_md(s, m)->folder,
-		    sizeof(r.folder));
-	journal_who(&r);
-	journal_add(&r);
 }
 
 /* The client's address (no port) and credential, for a journal line. */
@@ -945,34 +257,19 @@ journal_session(struct session *s, size_t ndele, const char *how)
 }
 
 /*
- * deleted keep: what UPDATE kept longer ago than that goes for good.
- * Under the maildrop's lock, so that no undelete is half way through
- * it; a few microseconds when nothing is kept (no KEPT_DIR).
+ * Leave without UPDATE: nothing is removed (RFC 1939 section 6).
+ * Whatever is still in the write buffer is dropped.
  */
-static void
-kept_expire(struct session *s)
+__dead void
+session_end(struct session *s, const char *why, const char *how)
 {
-	struct kept_sum	sum;
-
-	if (s->md.nkept > 0)
-		log_info("%s: %zu removed messages kept in %s", s->user,
-		    s->md.nkept, KEPT_DIR);
-	if (set.deleted_keep <= 0 || kept_sweep(s->md.dirfd, (long long)time(
-	    NULL) - set.deleted_keep, &sum) == -1 || sum.swept == 0)
-		return;
-	log_info("%s: %zu kept messages (%lld octets) past deleted keep "
-	    "removed, %zu kept", s->user, sum.swept,
-	    (long long)sum.sweptbytes, sum.n);
-}
-
-/* The session cannot start: say why, then leave. */
-__dead static void
-startup_fail(struct session *s, int stat, const char *msg)
-{
-	STAT_INC(stat);
-	reply(s, "%s", msg);
-	out_flush(s);
-	exit(1);
+	if (s->updated)
+		exit(0);	/* after QUIT's UPDATE: logged already */
+	log_info("%s: session ended (%s), nothing removed", s->user, why);
+	session_log(s, 0, how);
+	journal_session(s, 0, how);
+	maildrop_unlock(&s->md);
+	exit(0);
 }
 
 /*
@@ -999,19 +296,653 @@ bad_command(struct session *s, const char *fmt, ...)
 	reply(s, "%s", buf);
 }
 
-/* LAST before any RETR: the highest message already seen (":2,...S"). */
-static size_t
-last_seen(struct session *s)
+/*
+ * The folder's tag, read from each header now, since the sizes count it.
+ * junk tag: which messages have the header line already (a spam filter's,
+ * msgid_spamflag): those get no second one; one that cannot be read gets
+ * it.  junk subject: where the prefix goes in each (msgid_subject); -1, a
+ * line "Subject: PREFIX" first, when it has no Subject.
+ */
+static void
+junk_tags(struct session *s)
 {
-	const char	*flags, *name;
-	size_t		 i, last = 0;
+	size_t	i;
+	int	fd;
 
-	for (i = 0; i < nmsgs(s); i++) {
-		name = msg_at(s, i)->name;
-		if (strncmp(name, "cur/", 4) == 0 &&
-		    (flags = strstr(name, ":2,")) != NULL &&
-		    strchr(flags + 3, 'S') != NULL)
-			last = i + 1;
+	if (who.junk.tag == JUNK_TAG_HEADER)
+		s->flagged = calloc(s->junk.nmsgs + 1, 1);
+	else if (who.junk.tag == JUNK_TAG_SUBJECT)
+		s->subj = calloc(s->junk.nmsgs + 1, sizeof(*s->subj));
+	else
+		return;
+	if (s->flagged == NULL && s->subj == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < s->junk.nmsgs; i++) {
+		fd = maildrop_openmsg(&s->junk, &s->junk.msgs[i]);
+		if (s->subj != NULL)
+			s->subj[i] = fd == -1 ? -1 : msgid_subject_read(fd);
+		else if (fd != -1)
+			s->flagged[i] = msgid_spamflag_read(fd);
+		if (fd != -1)
+			close(fd);
+		s->junkoct += msg_size(s, &s->junk.msgs[i]) -
+		    s->junk.msgs[i].size;
 	}
-	return last;
+}
+
+/*
+ * The user's junk folder, merged after INBOX (popd.conf's junk, or the
+ * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
+ * its UIDLs made unique after INBOX's.  No folder, or one that cannot
+ * be read, leaves INBOX alone: the session serves what it can.
+ */
+static void
+junk_open(struct session *s)
+{
+	s->junk.dirfd = s->junk.lockfd = s->junk.rootfd = -1;
+	if (who.junk.folder[0] == '\0')
+		return;
+	if (maildrop_folder(&s->junk, &s->md, who.junk.folder) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: %s/.%s", s->user, s->md.path,
+			    who.junk.folder);
+		maildrop_close(&s->junk);
+		return;
+	}
+	/* Its removals are kept as INBOX's are (drop_file). */
+	s->junk.keep = s->md.keep;
+	if (maildrop_scan(&s->junk) == -1) {
+		log_warn("%s: scan %s, served without it", s->user,
+		    s->junk.path);
+		maildrop_close(&s->junk);
+		return;
+	}
+	if (s->junk.nmsgs > 0 && maildrop_uniq_after(&s->junk, &s->md) > 0 &&
+	    maildrop_cache_write(&s->junk) == -1)
+		log_warn("%s: popcache write", s->junk.path);
+	junk_tags(s);
+}
+
+/*
+ * The message a number names (1..nmsgs, not deleted), or NULL after
+ * answering -ERR.
+ */
+static struct mmsg *
+msg_arg(struct session *s, const char *arg, size_t *idx)
+{
+	long long	 n;
+
+	if ((n = pop3_number(arg)) == -1) {
+		reply(s, "-ERR invalid message number");
+		return NULL;
+	}
+	if (n == 0 || (unsigned long long)n > nmsgs(s)) {
+		reply(s, "-ERR no such message");
+		return NULL;
+	}
+	if (msg_at(s, n - 1)->flags & MMSG_DELETED) {
+		reply(s, "-ERR message %lld is deleted", n);
+		return NULL;
+	}
+	if (msg_at(s, n - 1)->flags & MMSG_GONE) {
+		reply(s, "-ERR message %lld has been removed", n);
+		return NULL;
+	}
+	*idx = n - 1;
+	return msg_at(s, n - 1);
+}
+
+static void
+cmd_stat(struct session *s, struct pop3_line *l)
+{
+	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
+}
+
+/* v in decimal at p; returns the end. */
+static char *
+put_num(char *p, unsigned long long v)
+{
+	char	num[24], *q = num + sizeof(num);
+
+	do
+		*--q = '0' + v % 10;
+	while ((v /= 10) > 0);
+	memcpy(p, q, num + sizeof(num) - q);
+	return p + (num + sizeof(num) - q);
+}
+
+/*
+ * "N UIDL" or "N SIZE" and CRLF straight into the write buffer: a
+ * listing of 100,000 messages is 100,000 of these, no printf.
+ */
+static void
+listing_line(struct session *s, size_t n, const char *uidl, off_t size)
+{
+	char	*p;
+	size_t	 len;
+
+	if (sizeof(s->wbuf) - s->wlen < 24 + 1 + UIDL_MAX + 2)
+		out_flush(s);
+	p = put_num(s->wbuf + s->wlen, n);
+	*p++ = ' ';
+	if (uidl != NULL) {
+		len = strlen(uidl);
+		memcpy(p, uidl, len);
+		p += len;
+	} else
+		p = put_num(p, size);
+	*p++ = '\r';
+	*p++ = '\n';
+	s->wlen = p - s->wbuf;
+}
+
+/* LIST and UIDL: one message, or all that are not deleted. */
+static void
+listing(struct session *s, struct pop3_line *l)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	int		 uidl = l->cmd == CMD_UIDL;
+
+	if (l->nargs == 1) {
+		if ((m = msg_arg(s, l->args[0], &i)) == NULL)
+			return;
+		if (uidl)
+			reply(s, "+OK %zu %s", i + 1, m->uidl);
+		else
+			reply(s, "+OK %zu %lld", i + 1,
+			    (long long)msg_size(s, m));
+		return;
+	}
+	if (uidl)
+		reply(s, "+OK unique-id listing follows");
+	else
+		reply(s, "+OK %zu messages (%lld octets)", s->live,
+		    (long long)s->liveoct);
+	for (i = 0; i < nmsgs(s); i++) {
+		m = msg_at(s, i);
+		if (m->flags & (MMSG_DELETED | MMSG_GONE))
+			continue;
+		listing_line(s, i + 1, uidl ? m->uidl : NULL,
+		    msg_size(s, m));
+	}
+	out(s, ".\r\n", 3);
+}
+
+/* RETR n, or TOP n k. */
+static void
+retr_top(struct session *s, struct pop3_line *l)
+{
+	struct mmsg	*m;
+	long long	 lines = -1;
+	size_t		 i;
+
+	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
+		return;
+	/* A count past the body's end means the whole body. */
+	if (l->cmd == CMD_TOP && (lines = pop3_number(l->args[1])) == -1) {
+		reply(s, "-ERR invalid line count");
+		return;
+	}
+	send_msg(s, m, i, lines);
+}
+
+static void
+cmd_dele(struct session *s, struct pop3_line *l)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	long long	 n;
+
+	/* What another program removed is deleted already: no error. */
+	if ((n = pop3_number(l->args[0])) > 0 &&
+	    (unsigned long long)n <= nmsgs(s) &&
+	    msg_at(s, n - 1)->flags & MMSG_GONE) {
+		reply(s, "+OK message %lld deleted", n);
+		return;
+	}
+	if ((m = msg_arg(s, l->args[0], &i)) == NULL)
+		return;
+	maildrop_mark(msg_md(s, m), m, MMSG_DELETED);
+	s->live--;
+	s->liveoct -= msg_size(s, m);
+	stats->marked = nmsgs(s) - s->live - s->ngone;
+	reply(s, "+OK message %zu deleted", i + 1);
+}
+
+/* RFC 1725 LAST, only where the site asks for it (popd.conf "last"). */
+static void
+cmd_last(struct session *s, struct pop3_line *l)
+{
+	if (set.last)
+		reply(s, "+OK %zu", s->lastno);
+	else
+		reply(s, "-ERR unknown command");
+}
+
+static void
+cmd_capa(struct session *s, struct pop3_line *l)
+{
+	const char	*capa = pop3_capa(0, set.expire, set.login_delay);
+
+	out(s, capa, strlen(capa));
+}
+
+static void
+cmd_rset(struct session *s, struct pop3_line *l)
+{
+	size_t	i;
+
+	for (i = 0; i < nmsgs(s); i++)
+		msg_at(s, i)->flags &= ~MMSG_DELETED;
+	/* What another program removed stays gone. */
+	s->live = nmsgs(s) - s->ngone;
+	s->liveoct = s->md.total + s->junk.total + s->junkoct - s->goneoct;
+	s->lastno = s->lastinit;
+	stats->marked = 0;
+	reply(s, "+OK maildrop has %zu messages (%lld octets)", s->live,
+	    (long long)s->liveoct);
+}
+
+/* UPDATE removed m (maildrop.c calls it in message order): its record. */
+static void
+removed(void *arg, const struct mmsg *m)
+{
+	struct session	*s = arg;
+	struct jrec	 r;
+	const char	*msgid = "none", *folder = msg_md(s, m)->folder;
+	size_t		 i;
+
+	for (i = removal_next; i < nremovals; i++)
+		if (removals[i].m == m) {
+			msgid = removals[i].msgid;
+			removal_next = i + 1;
+			break;
+		}
+	msg_record(s, (m->flags & MMSG_EXPIRED) ? "expire" : "dele", m, msgid);
+	memset(&r, 0, sizeof(r));
+	r.kind = JREC_REMOVED;
+	r.time = time(NULL);
+	(void)strlcpy(r.uidl, m->uidl, sizeof(r.uidl));
+	(void)strlcpy(r.msgid, msgid, sizeof(r.msgid));
+	(void)strlcpy(r.what, (m->flags & MMSG_EXPIRED) ? "expire" : "dele",
+	    sizeof(r.what));
+	if (folder != NULL)
+		(void)strlcpy(r.folder, folder, sizeof(r.folder));
+	journal_who(&r);
+	journal_add(&r);
+}
+
+/*
+ * Before UPDATE: the Message-ID of each message it is to remove, read
+ * while the file is there, for the record once it is gone (removed).
+ */
+static void
+removals_read(struct session *s, size_t ndeleted)
+{
+	struct mmsg	*m;
+	size_t		 i;
+	int		 fd;
+
+	s->md.removed_fn = s->junk.removed_fn = removed;
+	s->md.removed_arg = s->junk.removed_arg = s;
+	if (ndeleted == 0)
+		return;
+	if ((removals = calloc(ndeleted, sizeof(*removals))) == NULL) {
+		log_warn("%s: the Message-IDs of %zu messages", s->user,
+		    ndeleted);
+		return;
+	}
+	for (i = 0; i < nmsgs(s) && nremovals < ndeleted; i++) {
+		m = msg_at(s, i);
+		if (!(m->flags & MMSG_DELETED) || (m->flags & MMSG_GONE))
+			continue;
+		removals[nremovals].m = m;
+		(void)strlcpy(removals[nremovals].msgid, "none", MSGID_MAX);
+		if ((fd = maildrop_openmsg(msg_md(s, m), m)) != -1) {
+			msgid_read(fd, removals[nremovals].msgid, MSGID_MAX);
+			close(fd);
+		}
+		nremovals++;
+	}
+}
+
+/*
+ * deleted keep: what UPDATE kept longer ago than that goes for good.
+ * Under the maildrop's lock, so that no undelete is half way through
+ * it; a few microseconds when nothing is kept (no KEPT_DIR).
+ */
+static void
+kept_expire(struct session *s)
+{
+	struct kept_sum	sum;
+
+	if (s->md.nkept > 0)
+		log_info("%s: %zu removed messages kept in %s", s->user,
+		    s->md.nkept, KEPT_DIR);
+	if (set.deleted_keep <= 0 || kept_sweep(s->md.dirfd, (long long)time(
+	    NULL) - set.deleted_keep, &sum) == -1 || sum.swept == 0)
+		return;
+	log_info("%s: %zu kept messages (%lld octets) past deleted keep "
+	    "removed, %zu kept", s->user, sum.swept,
+	    (long long)sum.sweptbytes, sum.n);
+}
+
+/* QUIT in TRANSACTION: the UPDATE state, then the end. */
+__dead static void
+cmd_quit(struct session *s, struct pop3_line *l)
+{
+	size_t	ndeleted, before;
+	int	r;
+
+	stats->state = PAGE_UPDATE;
+	if (set.expire >= 0)
+		expire_old(s);
+	ndeleted = nmsgs(s) - s->live - s->ngone;
+	stats->marked = ndeleted;
+	before = nmsgs(s) - s->ngone;
+	removals_read(s, ndeleted);
+	r = maildrop_update(&s->md);
+	if (s->junk.dirfd != -1 && maildrop_update(&s->junk) == -1)
+		r = -1;
+	/* What is gone, even when some deleted ones could not be. */
+	STAT_ADD(STAT_DELETED, before - nmsgs(s));
+	/* The maildir's own record, while the lock keeps other writers. */
+	journal_session(s, r == 0 ? ndeleted : 0, r == 0 ? END_QUIT :
+	    END_ERROR);
+	kept_expire(s);
+	/*
+	 * UPDATE is over: let the client's next login in before it reads
+	 * our reply, instead of racing our exit for the lock.
+	 */
+	maildrop_unlock(&s->md);
+	if (r == 0) {
+		log_info("%s: logout, %zu retrieved, %zu deleted, %zu left",
+		    s->user, s->nretr, ndeleted, nmsgs(s));
+		session_log(s, ndeleted, END_QUIT);
+		reply(s, "+OK popd signing off (%zu messages left)",
+		    nmsgs(s));
+	} else {
+		log_warnx("%s: logout, some of %zu deleted messages not "
+		    "removed", s->user, ndeleted);
+		session_log(s, 0, END_ERROR);
+		reply(s, "-ERR [SYS/TEMP] some deleted messages not removed");
+	}
+	/*
+	 * The end is logged: a client (or popctl's kick) gone before it
+	 * reads the reply changes nothing of what UPDATE did.
+	 */
+	s->updated = 1;
+	out_flush(s);
+	/* Housekeeping the client need not wait for. */
+	maildrop_sweep(&s->md);
+	exit(0);
+}
+
+/*
+ * The commands of the TRANSACTION state: how many arguments each takes
+ * and what to answer otherwise ("-ERR <NAME>" and argerr), and its
+ * handler or its one reply.  A command not listed is unknown.
+ */
+#define ARGS_ANY	2		/* pop3_parse gives at most two */
+static const struct cmd {
+	enum pop3_cmd	  cmd;
+	int		  minargs, maxargs;
+	const char	 *argerr;
+	void		(*handler)(struct session *, struct pop3_line *);
+	const char	 *text;
+} cmds[] = {
+	{ CMD_STAT, 0, 0, " takes no arguments",	cmd_stat, NULL },
+	{ CMD_LIST, 0, 1, " takes at most one argument", listing, NULL },
+	{ CMD_UIDL, 0, 1, " takes at most one argument", listing, NULL },
+	{ CMD_RETR, 1, 1, " needs a message number",	retr_top, NULL },
+	{ CMD_TOP, 2, 2, " needs a message number and a line count",
+	    retr_top, NULL },
+	{ CMD_DELE, 1, 1, " needs a message number",	cmd_dele, NULL },
+	{ CMD_RSET, 0, 0, " takes no arguments",	cmd_rset, NULL },
+	{ CMD_NOOP, 0, 0, " takes no arguments",	NULL, "+OK" },
+	{ CMD_QUIT, 0, 0, " takes no arguments",	cmd_quit, NULL },
+	{ CMD_CAPA, 0, 0, " takes no arguments",	cmd_capa, NULL },
+	{ CMD_LAST, 0, 0, " takes no arguments",	cmd_last, NULL },
+	/* AUTHORIZATION is over, whatever their arguments. */
+	{ CMD_USER, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_PASS, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_AUTH, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_APOP, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+	{ CMD_STLS, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
+};
+
+/* Parse one command line and answer it from the table. */
+static void
+command(struct session *s, char *line, size_t len)
+{
+	struct pop3_line	 l;
+	const struct cmd	*c;
+	int			 r;
+
+	if ((r = pop3_parse(&l, line, len)) != POP3_OK) {
+		bad_command(s, r == POP3_ETOOLONG ? "-ERR line too long" :
+		    r == POP3_EBADCHAR ? "-ERR invalid character in command" :
+		    "-ERR too many arguments or argument too long");
+		return;
+	}
+	log_debug("%s: %s", s->user, l.name);
+
+	for (c = cmds; c < cmds + nitems(cmds) && c->cmd != l.cmd; c++)
+		;
+	if (c == cmds + nitems(cmds)) {
+		bad_command(s, "-ERR unknown command");
+		return;
+	}
+	if (l.nargs < c->minargs || l.nargs > c->maxargs) {
+		bad_command(s, "-ERR %s%s", l.name, c->argerr);
+		return;
+	}
+	if (c->handler != NULL)
+		c->handler(s, &l);
+	else
+		reply(s, "%s", c->text);
+}
+
+/*
+ * Take one line from the read buffer and answer it.  Returns 0 when no
+ * complete line is left.  Lines over POP3_MAXLINE octets (CRLF
+ * included) are discarded up to their LF and answered with -ERR.
+ */
+static int
+next_line(struct session *s)
+{
+	size_t	used;
+	int	r;
+
+	if (s->rpos == s->rlen) {
+		s->rpos = s->rlen = 0;
+		return 0;
+	}
+	r = pop3_frame(&s->fr, s->rbuf + s->rpos, s->rlen - s->rpos,
+	    POP3_MAXLINE, &used);
+	s->rpos += used;
+	switch (r) {
+	case FRAME_MORE:
+		/* The partial line is in the framer: the buffer is free. */
+		s->rpos = s->rlen = 0;
+		return 0;
+	case FRAME_TOOLONG:
+		bad_command(s, "-ERR line too long");
+		return 1;
+	default:
+		command(s, s->fr.line, s->fr.len);
+		pop3_frame_reset(&s->fr);
+		return 1;
+	}
+}
+
+/*
+ * Answer every complete command in the read buffer in order, send the
+ * answers once none is left (PIPELINING), then wait for more input.
+ */
+__dead static void
+session_loop(struct session *s)
+{
+	ssize_t	n;
+
+	for (;;) {
+		while (next_line(s))
+			;
+		out_flush(s);
+		if (s->rlen == sizeof(s->rbuf))
+			fatalx("read buffer full");	/* next_line prevents */
+		wait_io(s, POLLIN);
+		n = read(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == ECONNRESET)
+				session_end(s, "connection reset", END_DROPPED);
+			log_warn("%s: read", s->user);
+			session_end(s, "read error", END_ERROR);
+		}
+		if (n == 0)
+			session_end(s, "connection closed", END_DROPPED);
+		s->rlen += n;
+		s->last = monotime();
+		s->trimmed = 0;
+	}
+}
+
+/*
+ * Open and lock the maildrop as the mail user, before the sandbox: a
+ * failure is answered to the client's PASS.
+ */
+static void
+wrkrpop_open(void *arg)
+{
+	struct session	*s = &sess;
+	const char	*path = who.maildir;
+	char		 why[256];
+
+	if (maildrop_open(&s->md, path, set.uidl_format) == -1) {
+		log_warn("%s: %s", s->user, path);
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot open the maildrop");
+	}
+	s->md.keep = set.deleted_keep > 0;
+	if (maildrop_lock(&s->md) == -1) {
+		if (errno == EWOULDBLOCK) {
+			log_info("%s: maildrop in use", s->user);
+			STAT_INC(STAT_LOGIN_INUSE);
+			reply(s, "-ERR [IN-USE] maildrop is locked by "
+			    "another session");
+			out_flush(s);
+			exit(0);
+		}
+		log_warn("%s: %s/popd.lock", s->user, path);
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot lock the maildrop");
+	}
+	/* A lock another host would not see is no lock (fslock.c). */
+	switch (fslock_check(s->md.dirfd, why, sizeof(why))) {
+	case 1:
+		break;
+	case 0:
+		log_warnx("%s: %s: not served: its filesystem (%s) gives no "
+		    "lock that other hosts or mounts see", s->user, path, why);
+		startup_fail(s, STAT_LOGIN_TEMP, "-ERR [SYS/TEMP] the "
+		    "maildrop cannot be locked safely");
+	default:
+		log_warn("%s: %s: its filesystem's locks", s->user, path);
+		startup_fail(s, STAT_LOGIN_TEMP,
+		    "-ERR [SYS/TEMP] cannot lock the maildrop");
+	}
+}
+
+/* From here on, only the maildir through md.dirfd. */
+static void
+wrkrpop_sandbox(void *arg)
+{
+	sandbox_wrkrpop(who.maildir);
+}
+
+/*
+ * Configured: who logged in, from where, into which maildir.  popd -m's
+ * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
+ * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT) and the
+ * health probe (WORKER_PROBE) run instead of a session.
+ */
+static void
+wrkrpop_load(struct proc_setup *ps)
+{
+	struct session	*s = &sess;
+	struct stat	 sb;
+
+	if (who.flags & WORKER_REPORT)
+		report_main(who.user, who.maildir, set.uidl_format);
+	if (who.flags & WORKER_JOURNAL)
+		report_journal(who.user, who.maildir, who.find);
+	if (who.flags & WORKER_PROBE)
+		probe_main(who.user, who.maildir);
+	if (who.flags & (WORKER_UNDELETE | WORKER_KEPT))
+		undelete_main(&who, set.uidl_format, set.deleted_keep);
+	ps->title = who.user;
+	s->fd = POPD_CHANNEL_FD;
+	s->user = who.user;
+	if (fstat(s->fd, &sb) == -1 || !S_ISSOCK(sb.st_mode))
+		fatalx("fd %d is not the session socket", s->fd);
+	if (set_nonblock(s->fd) == -1)
+		fatal("session socket");
+	s->last = monotime();
+	(void)clock_gettime(CLOCK_MONOTONIC, &s->start);
+	s->started = time(NULL);
+}
+
+/* Opened before the sandbox as the mail user (wrkrpop_open): serve. */
+static void
+wrkrpop_run(void)
+{
+	struct session	*s = &sess;
+	const char	*user = who.user, *path = who.maildir;
+
+	if (maildrop_scan(&s->md) == -1) {
+		log_warn("%s: scan %s", user, path);
+		/* A damaged popd.migrated needs the administrator. */
+		startup_fail(s, errno == EBADMSG ? STAT_LOGIN_PERM :
+		    STAT_LOGIN_TEMP, errno == EBADMSG ? "-ERR [SYS/PERM] the "
+		    "maildrop's UIDL record is damaged, ask the administrator" :
+		    "-ERR [SYS/TEMP] cannot read the maildrop");
+	}
+	junk_open(s);
+	s->lastinit = last_seen(s);
+	cmd_rset(s, NULL);	/* the counts, and the answer to PASS */
+	log_info("%s: login, %zu messages, %lld octets", user, s->live,
+	    (long long)s->liveoct);
+	STAT_INC(STAT_LOGIN_OK);
+	stats->state = PAGE_TRANSACTION;
+	session_loop(s);
+}
+
+static struct chan	parent;
+
+static const struct proc_role wrkrpop_role = {
+	.setup = {
+		.role = "wrkrpop",
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = wrkrpop_open,
+		.sandbox = wrkrpop_sandbox,
+	},
+	.self = PROC_WRKRPOP,
+	.chan = &parent,
+	.setupfd = POPD_CONF_FD,
+	.usage = "usage: wrkrpop [-dVv]\n"
+	    "wrkrpop is started by popd, with the session on its channel and "
+	    "its configuration on a channel of its own",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.load = wrkrpop_load,
+	.run = wrkrpop_run,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&wrkrpop_role, argc, argv);
 }
