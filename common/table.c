@@ -61,19 +61,6 @@ struct scanning {
 	char			 uval[PATH_MAX + 64], ignkey[64];
 };
 
-static void	 unmap_tail(void *, size_t *, size_t);
-static int	 off_less(const char *, uint32_t, uint32_t);
-static void	 sort_offsets(const char *, uint32_t *, size_t);
-static int	 dup_line(void *, char *, char *, size_t);
-static void	 report_duplicates(const char *, int, const struct table *);
-static int	 add_record(void *, char *, char *, size_t);
-static int	 other_value(const char *, size_t, int, struct passwdline *,
-		    const char *, char **, char *, size_t);
-static int	 scan_passwd(struct scanning *, char *, char **, char **);
-static int	 scan_refused(struct scanning *, char *, const char *,
-		    const char *, const char *);
-static int	 scan_entry(struct scanning *, char *, char *);
-
 int	(*table_hash_allowed)(const char *, int, const char **, char *,
 	    size_t);
 void	(*table_nologin)(const char *, size_t, const char *, const char *);
@@ -310,8 +297,10 @@ static const char *const passdb_refused[] = {
 static int
 rule_number(const char *s, uint64_t mult, uint64_t *v)
 {
-	uint64_t	n = 0;
-	size_t		i;
+	static const char	 units[] = "bkmgt";
+	const char		*u;
+	uint64_t		 n = 0;
+	size_t			 i;
 
 	if (!isdigit((unsigned char)s[0]))
 		return -1;
@@ -320,29 +309,13 @@ rule_number(const char *s, uint64_t mult, uint64_t *v)
 			return -1;
 		n = n * 10 + (s[i] - '0');
 	}
-	switch (s[i]) {
-	case '\0':
-		break;
-	case 'b': case 'B':
-		mult = 1;
-		break;
-	case 'k': case 'K':
-		mult = 1024ULL;
-		break;
-	case 'm': case 'M':
-		mult = 1024ULL * 1024;
-		break;
-	case 'g': case 'G':
-		mult = 1024ULL * 1024 * 1024;
-		break;
-	case 't': case 'T':
-		mult = 1024ULL * 1024 * 1024 * 1024;
-		break;
-	default:
-		return -1;
+	/* A unit, 1024 to the power of its place in units. */
+	if (s[i] != '\0') {
+		if ((u = strchr(units, tolower((unsigned char)s[i]))) == NULL ||
+		    s[i + 1] != '\0')
+			return -1;
+		mult = 1ULL << (10 * (u - units));
 	}
-	if (s[i] != '\0' && s[i + 1] != '\0')
-		return -1;
 	if (n != 0 && mult > INT64_MAX / n)
 		return -1;
 	*v = n * mult;
@@ -800,8 +773,8 @@ scan_entry(struct scanning *s, char *key, char *val)
  * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
  * for no messages), line by line: each good entry goes to fn(arg, name,
  * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
- * a hash of any kind, refused ones too, is a good entry (popd -m's count).  -1 if any line
- * was bad or fn said so (it logs why).
+ * a hash of any kind, refused ones too, is a good entry (popd -m's
+ * count).  -1 if any line was bad or fn said so (it logs why).
  */
 int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
@@ -1050,8 +1023,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	}
 	if (bad) {
 		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK |
-		    TABLE_SKIP)) ==
-		    TABLE_AUTH)
+		    TABLE_SKIP)) == TABLE_AUTH)
 			explicit_bzero(t->buf, l.used);
 		table_free(t);
 		return -1;
