@@ -106,72 +106,7 @@ static struct {
 	int		 nx;		/* how many -x */
 } opt;
 
-static void		authtab_sandbox(void *);
-static void		nologin_record(const char *, size_t, const char *,
-			    const char *);
-static int		count_line(void *, char *, char *, size_t);
-static void		never(struct count *, const char *, const char *,
-			    size_t);
-static int		uid_line(void *, char *, char *, size_t);
-static int		missing_line(void *, char *, char *, size_t);
-static void		print_kinds(const struct stats_kinds *, const char *);
-static void		table_rec(const void *, size_t, const char **,
-			    const char **);
-static void		app_rec(const void *, size_t, const char **,
-			    const char **);
-__dead static void	usage(void);
-static void		parse_range(char *);
-static void		parse_id(char *, long long *, const char **, int *,
-			    int);
-static void		parse_args(int, char *[]);
-static void		mode_system(void);
-static void		mode_table(void);
-static void		mode_check(void);
-static void		mode_kinds(void);
-static void		mode_passwords(void);
-static void		mode_apps(void);
-
-static const struct proc_setup	check_setup = {
-	.role = "authcheck",
-	.title = "authcheck",
-	.user = POPD_AUTH_USER,
-	.chroot = 1,
-	.sandbox = authtab_sandbox,
-};
-
-int
-main(int argc, char *argv[])
-{
-	/* Hashes are read here: authtab's are checked. */
-	table_hash_allowed = pwscheme_allowed;
-	parse_args(argc, argv);
-	/* Plain lines, as the parent's own: it passes them on. */
-	log_init(1, LOG_MAIL);
-	log_procinit("");
-	/* But system, which becomes _pop3auth unchrooted (system.c). */
-	if (strcmp(opt.mode, "system") != 0)
-		proc_prologue(&check_setup);
-
-	if (strcmp(opt.mode, "system") == 0)
-		mode_system();
-	else if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
-		mode_table();
-	else if (strcmp(opt.mode, "check") == 0)
-		mode_check();
-	else if (strcmp(opt.mode, "apps") == 0)
-		mode_apps();
-	else if (strcmp(opt.mode, "kinds") == 0)
-		mode_kinds();
-	else if (strcmp(opt.mode, "passwords") == 0)
-		mode_passwords();
-	else
-		usage();
-	if (fflush(stdout) == EOF || ferror(stdout))
-		exit(1);
-	exit(0);
-}
-
-static void
+__dead static void
 usage(void)
 {
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
@@ -276,6 +211,185 @@ parse_args(int argc, char *argv[])
 	}
 	if (optind != argc || opt.mode == NULL)
 		usage();
+}
+
+/* An authtab line's user not in usertab (-A), for the parent to refuse. */
+static int
+missing_line(void *arg, char *name, char *hash, size_t line)
+{
+	if (table_find(arg, name) == -1)
+		printf("=user %zu %s\n", line, name);
+	return 0;
+}
+
+/*
+ * A usertab's line with a daemon's uid (-x) or a group no mail user may
+ * have (-y) makes it bad.
+ */
+static int
+uid_line(void *arg, char *name, char *info, size_t line)
+{
+	unsigned long	uid, gid;
+	char		*p;
+	int		i, nx = *(int *)arg;
+
+	uid = strtoul(info, &p, 10);
+	gid = strtoul(p + 1, NULL, 10);
+	for (i = 0; i < nx; i++)
+		if ((long long)uid == xuid[i]) {
+			log_warnx("%s:%zu: user %s: uid %lu is the uid of %s: "
+			    "give mail users uids of their own", AUTHTAB_FD,
+			    line, name, uid, xname[i]);
+			xbad = 1;
+		}
+	for (i = 0; i < ny; i++)
+		if ((long long)gid == ygid[i]) {
+			log_warnx("%s:%zu: user %s: gid %lu is %s: give mail "
+			    "users groups of their own", AUTHTAB_FD, line,
+			    name, gid, ywhat[i]);
+			xbad = 1;
+		}
+	return 0;
+}
+
+/*
+ * A user whose hash authpop will not take, who cannot log in, the
+ * file good all the same: "=nologin LINE NAME WHY" (users.c
+ * check_line logs it, naming the file); LINE 0: a system account's,
+ * left out.
+ */
+static void
+nologin_record(const char *file, size_t line, const char *name,
+    const char *why)
+{
+	printf("=nologin %zu %s %s\n", line, name, why);
+}
+
+/* Nothing but what it was handed: confined as authpop is, no thread. */
+static void
+authtab_sandbox(void *arg)
+{
+	sandbox_authcheck();
+}
+
+/* popd -m: a user who cannot log in, by name and line, and why. */
+static void
+never(struct count *c, const char *name, const char *hash, size_t line)
+{
+	char	why[384];
+
+	if (pwscheme_allowed(hash, opt.weakok, NULL, why, sizeof(why)) == 0)
+		return;
+	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
+	    name, line, why);
+}
+
+/* One user's hash: its kind counted, and its name said if asked. */
+static int
+count_line(void *arg, char *name, char *hash, size_t line)
+{
+	struct count	*c = arg;
+	struct pwhash	 ph;
+	const char	*kind;
+	int		 weak;
+
+	/* A user who cannot log in (table.h): said already, not a kind. */
+	if (hash[0] == TABLE_NOLOGIN) {
+		if (c->weakfp != NULL)
+			fprintf(c->weakfp, "# authtab: %s cannot log in: its "
+			    "stored password%s%s%s cannot be used\n", name,
+			    hash[1] != '\0' ? " (" : "", hash + 1,
+			    hash[1] != '\0' ? ")" : "");
+		else
+			c->users++;
+		return 0;
+	}
+	if (pwscheme_parse(hash, &ph) == -1) {
+		c->users++;
+		c->unknown++;
+		c->nnever++;
+		if (c->namefp != NULL)
+			never(c, name, hash, line);
+		return 0;
+	}
+	kind = pwscheme_hname(&ph);
+	weak = (ph.flags & PWS_WEAK) != 0;
+	explicit_bzero(ph.raw, sizeof(ph.raw));
+	if (c->weakfp != NULL) {
+		if (weak)
+			fprintf(c->weakfp, "# authtab: %s has a weak %s hash\n",
+			    name, kind);
+		return 0;
+	}
+	c->users++;
+	stats_kind_add(&c->all, kind, weak);
+	if (ph.flags & PWS_RESET) {
+		stats_kind_add(&c->reset, kind, 0);
+		c->nnever++;
+	} else if (ph.flags & PWS_PLAIN) {
+		stats_kind_add(&c->plain, kind, 0);
+		c->nnever++;
+	} else if (ph.flags & PWS_COSTLY) {
+		stats_kind_add(&c->costly, kind, 0);
+		c->nnever++;
+	} else if (weak) {
+		stats_kind_add(&c->weak, kind, 1);
+		c->nweak++;
+	} else {
+		stats_kind_add(&c->ok, kind, 0);
+		c->nok++;
+	}
+	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN |
+	    PWS_COSTLY) || (weak && !opt.weakok)))
+		never(c, name, hash, line);
+	else if (c->namefp != NULL && weak)
+		fprintf(c->namefp, "passwords: %s (line %zu) logs in with a "
+		    "weak %s%s%s hash: give the user a new password "
+		    "(popdpass)\n", name, line, hash[0] == '{' ? "{" : "",
+		    kind, hash[0] == '{' ? "}" : "");
+	return 0;
+}
+
+/*
+ * Each kind of k: for the parent (what NULL), as -nv's comments (what
+ * "# authtab: "), or as a line of popd -m's count, what its verdict.
+ */
+static void
+print_kinds(const struct stats_kinds *k, const char *what)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nkinds; i++) {
+		if (what == NULL)
+			printf("=kind %llu %d %s\n",
+			    (unsigned long long)k->n[i], k->weak[i],
+			    k->name[i]);
+		else if (strcmp(what, "# authtab: ") == 0)
+			printf("# authtab: %llu %s%s\n",
+			    (unsigned long long)k->n[i], k->name[i],
+			    k->weak[i] ? " (weak)" : "");
+		else
+			printf("passwords: %llu %s: %s\n",
+			    (unsigned long long)k->n[i], k->name[i], what);
+	}
+}
+
+/* Record i of a table (table_image_write's). */
+static void
+table_rec(const void *arg, size_t i, const char **name, const char **value)
+{
+	*name = table_name(arg, i);
+	*value = table_value(arg, i);
+}
+
+/* A user's app passwords, joined (table_image_write's). */
+static void
+app_rec(const void *arg, size_t i, const char **name, const char **value)
+{
+	const struct appfile	*af = arg;
+
+	*name = af->v[i].user;
+	*value = af->v[i].recs;
 }
 
 /* The system's accounts, as the mail user, never chrooted (system.c). */
@@ -399,185 +513,6 @@ mode_passwords(void)
 	}
 }
 
-/* An authtab line's user not in usertab (-A), for the parent to refuse. */
-static int
-missing_line(void *arg, char *name, char *hash, size_t line)
-{
-	if (table_find(arg, name) == -1)
-		printf("=user %zu %s\n", line, name);
-	return 0;
-}
-
-/*
- * A usertab's line with a daemon's uid (-x) or a group no mail user may
- * have (-y) makes it bad.
- */
-static int
-uid_line(void *arg, char *name, char *info, size_t line)
-{
-	unsigned long	uid, gid;
-	char		*p;
-	int		i, nx = *(int *)arg;
-
-	uid = strtoul(info, &p, 10);
-	gid = strtoul(p + 1, NULL, 10);
-	for (i = 0; i < nx; i++)
-		if ((long long)uid == xuid[i]) {
-			log_warnx("%s:%zu: user %s: uid %lu is the uid of %s: "
-			    "give mail users uids of their own", AUTHTAB_FD,
-			    line, name, uid, xname[i]);
-			xbad = 1;
-		}
-	for (i = 0; i < ny; i++)
-		if ((long long)gid == ygid[i]) {
-			log_warnx("%s:%zu: user %s: gid %lu is %s: give mail "
-			    "users groups of their own", AUTHTAB_FD, line,
-			    name, gid, ywhat[i]);
-			xbad = 1;
-		}
-	return 0;
-}
-
-/*
- * A user whose hash authpop will not take, who cannot log in, the
- * file good all the same: "=nologin LINE NAME WHY" (users.c
- * check_line logs it, naming the file); LINE 0: a system account's,
- * left out.
- */
-static void
-nologin_record(const char *file, size_t line, const char *name,
-    const char *why)
-{
-	printf("=nologin %zu %s %s\n", line, name, why);
-}
-
-/* Nothing but what it was handed: confined as authpop is, no thread. */
-static void
-authtab_sandbox(void *arg)
-{
-	sandbox_authcheck();
-}
-
-/* One user's hash: its kind counted, and its name said if asked. */
-static int
-count_line(void *arg, char *name, char *hash, size_t line)
-{
-	struct count	*c = arg;
-	struct pwhash	 ph;
-	const char	*kind;
-	int		 weak;
-
-	/* A user who cannot log in (table.h): said already, not a kind. */
-	if (hash[0] == TABLE_NOLOGIN) {
-		if (c->weakfp != NULL)
-			fprintf(c->weakfp, "# authtab: %s cannot log in: its "
-			    "stored password%s%s%s cannot be used\n", name,
-			    hash[1] != '\0' ? " (" : "", hash + 1,
-			    hash[1] != '\0' ? ")" : "");
-		else
-			c->users++;
-		return 0;
-	}
-	if (pwscheme_parse(hash, &ph) == -1) {
-		c->users++;
-		c->unknown++;
-		c->nnever++;
-		if (c->namefp != NULL)
-			never(c, name, hash, line);
-		return 0;
-	}
-	kind = pwscheme_hname(&ph);
-	weak = (ph.flags & PWS_WEAK) != 0;
-	explicit_bzero(ph.raw, sizeof(ph.raw));
-	if (c->weakfp != NULL) {
-		if (weak)
-			fprintf(c->weakfp, "# authtab: %s has a weak %s hash\n",
-			    name, kind);
-		return 0;
-	}
-	c->users++;
-	stats_kind_add(&c->all, kind, weak);
-	if (ph.flags & PWS_RESET) {
-		stats_kind_add(&c->reset, kind, 0);
-		c->nnever++;
-	} else if (ph.flags & PWS_PLAIN) {
-		stats_kind_add(&c->plain, kind, 0);
-		c->nnever++;
-	} else if (ph.flags & PWS_COSTLY) {
-		stats_kind_add(&c->costly, kind, 0);
-		c->nnever++;
-	} else if (weak) {
-		stats_kind_add(&c->weak, kind, 1);
-		c->nweak++;
-	} else {
-		stats_kind_add(&c->ok, kind, 0);
-		c->nok++;
-	}
-	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN |
-	    PWS_COSTLY) || (weak && !opt.weakok)))
-		never(c, name, hash, line);
-	else if (c->namefp != NULL && weak)
-		fprintf(c->namefp, "passwords: %s (line %zu) logs in with a "
-		    "weak %s%s%s hash: give the user a new password "
-		    "(popdpass)\n", name, line, hash[0] == '{' ? "{" : "",
-		    kind, hash[0] == '{' ? "}" : "");
-	return 0;
-}
-
-/* popd -m: a user who cannot log in, by name and line, and why. */
-static void
-never(struct count *c, const char *name, const char *hash, size_t line)
-{
-	char	why[384];
-
-	if (pwscheme_allowed(hash, opt.weakok, NULL, why, sizeof(why)) == 0)
-		return;
-	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
-	    name, line, why);
-}
-
-/*
- * Each kind of k: for the parent (what NULL), as -nv's comments (what
- * "# authtab: "), or as a line of popd -m's count, what its verdict.
- */
-static void
-print_kinds(const struct stats_kinds *k, const char *what)
-{
-	size_t	i;
-
-	for (i = 0; i < k->nkinds; i++) {
-		if (what == NULL)
-			printf("=kind %llu %d %s\n",
-			    (unsigned long long)k->n[i], k->weak[i],
-			    k->name[i]);
-		else if (strcmp(what, "# authtab: ") == 0)
-			printf("# authtab: %llu %s%s\n",
-			    (unsigned long long)k->n[i], k->name[i],
-			    k->weak[i] ? " (weak)" : "");
-		else
-			printf("passwords: %llu %s: %s\n",
-			    (unsigned long long)k->n[i], k->name[i], what);
-	}
-}
-
-/* Record i of a table (table_image_write's). */
-static void
-table_rec(const void *arg, size_t i, const char **name, const char **value)
-{
-	*name = table_name(arg, i);
-	*value = table_value(arg, i);
-}
-
-/* A user's app passwords, joined (table_image_write's). */
-static void
-app_rec(const void *arg, size_t i, const char **name, const char **value)
-{
-	const struct appfile	*af = arg;
-
-	*name = af->v[i].user;
-	*value = af->v[i].recs;
-}
-
 /*
  * The app passwords on fd 0, loaded and split as authpop splits them,
  * for the parent (conf/apps.c), which refuses a bad file; then their
@@ -604,4 +539,44 @@ mode_apps(void)
 		exit(1);
 	appfile_free(&af);
 	printf("=ok\n");
+}
+
+static const struct proc_setup	check_setup = {
+	.role = "authcheck",
+	.title = "authcheck",
+	.user = POPD_AUTH_USER,
+	.chroot = 1,
+	.sandbox = authtab_sandbox,
+};
+
+int
+main(int argc, char *argv[])
+{
+	/* Hashes are read here: authtab's are checked. */
+	table_hash_allowed = pwscheme_allowed;
+	parse_args(argc, argv);
+	/* Plain lines, as the parent's own: it passes them on. */
+	log_init(1, LOG_MAIL);
+	log_procinit("");
+	/* But system, which becomes _pop3auth unchrooted (system.c). */
+	if (strcmp(opt.mode, "system") != 0)
+		proc_prologue(&check_setup);
+
+	if (strcmp(opt.mode, "system") == 0)
+		mode_system();
+	else if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
+		mode_table();
+	else if (strcmp(opt.mode, "check") == 0)
+		mode_check();
+	else if (strcmp(opt.mode, "apps") == 0)
+		mode_apps();
+	else if (strcmp(opt.mode, "kinds") == 0)
+		mode_kinds();
+	else if (strcmp(opt.mode, "passwords") == 0)
+		mode_passwords();
+	else
+		usage();
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(1);
+	exit(0);
 }
