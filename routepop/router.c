@@ -79,10 +79,71 @@ static int			 routefd = -1;
 static struct route_page	*page;
 static uint64_t			 page_gen;
 
-static struct backend *backend_get(const char *);
-static void	backend_keep(struct backend *);
-static void	backend_rec(struct chan *, uint64_t, const struct backend *,
-		    int);
+/* b's state into the page, where it takes the next place if new. */
+static void
+backend_keep(struct backend *b)
+{
+	static int	 warned;
+
+	if (page == NULL)
+		return;
+	if (b->k == NULL) {
+		if (page->n == nitems(page->rec)) {
+			if (!warned++)
+				log_warnx("backends: more than %zu, the "
+				    "others' states are not kept",
+				    nitems(page->rec));
+			return;
+		}
+		b->k = &page->rec[page->n++];
+		memset(b->k, 0, sizeof(*b->k));
+		(void)strlcpy(b->k->addr, b->addr, sizeof(b->k->addr));
+	}
+	b->k->drained = b->drained;
+	b->k->health = b->health;
+	b->k->sessions = b->sessions;
+	b->k->checked = b->checked;
+	b->k->users = b->users;
+}
+
+/*
+ * The backend of that address, added if new; NULL: out of memory, or
+ * as many as the page holds already (a database's values, each a new
+ * backend checked every second, are bounded so).
+ */
+static struct backend *
+backend_get(const char *addr)
+{
+	static struct lograte	 rate;
+	struct backend		*b;
+	const char		*errstr;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(b, &backends, entry) {
+		if (strcmp(b->addr, addr) == 0)
+			return b;
+		n++;
+	}
+	if (n >= nitems(page->rec)) {
+		log_rate(&rate, "backends: %zu already, %s not added: no "
+		    "user goes there", n, addr);
+		return NULL;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	(void)strlcpy(b->addr, addr, sizeof(b->addr));
+	b->named = 1;
+	if (net_parse(addr, &b->net, &errstr) == -1) {
+		free(b);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&backends, b, entry);
+	backend_keep(b);
+	check_add(b, set->route_health);
+	return b;
+}
 
 /* MSG_PARENT_CONF_ROUTE: the route file, read once we run as ourselves. */
 void
@@ -220,72 +281,6 @@ router_lookup(const char *user)
 	    (at = strrchr(user, '@')) != NULL && at[1] != '\0')
 		v = table_get(&routes, at + 1);
 	return v;
-}
-
-/*
- * The backend of that address, added if new; NULL: out of memory, or
- * as many as the page holds already (a database's values, each a new
- * backend checked every second, are bounded so).
- */
-static struct backend *
-backend_get(const char *addr)
-{
-	static struct lograte	 rate;
-	struct backend		*b;
-	const char		*errstr;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(b, &backends, entry) {
-		if (strcmp(b->addr, addr) == 0)
-			return b;
-		n++;
-	}
-	if (n >= nitems(page->rec)) {
-		log_rate(&rate, "backends: %zu already, %s not added: no "
-		    "user goes there", n, addr);
-		return NULL;
-	}
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		log_warn("%s", __func__);
-		return NULL;
-	}
-	(void)strlcpy(b->addr, addr, sizeof(b->addr));
-	b->named = 1;
-	if (net_parse(addr, &b->net, &errstr) == -1) {
-		free(b);
-		return NULL;
-	}
-	TAILQ_INSERT_TAIL(&backends, b, entry);
-	backend_keep(b);
-	check_add(b, set->route_health);
-	return b;
-}
-
-/* b's state into the page, where it takes the next place if new. */
-static void
-backend_keep(struct backend *b)
-{
-	static int	 warned;
-
-	if (page == NULL)
-		return;
-	if (b->k == NULL) {
-		if (page->n == nitems(page->rec)) {
-			if (!warned++)
-				log_warnx("backends: more than %zu, the "
-				    "others' states are not kept",
-				    nitems(page->rec));
-			return;
-		}
-		b->k = &page->rec[page->n++];
-		memset(b->k, 0, sizeof(*b->k));
-		(void)strlcpy(b->k->addr, b->addr, sizeof(b->k->addr));
-	}
-	b->k->drained = b->drained;
-	b->k->health = b->health;
-	b->k->sessions = b->sessions;
-	b->k->checked = b->checked;
-	b->k->users = b->users;
 }
 
 /* Does b take new users? */
