@@ -79,7 +79,6 @@
 #define LOOKUP_QUEUE		1024	/* questions waiting per table */
 #define LOOKUP_BACKOFF_MAX	8	/* seconds between restarts */
 
-
 struct request {
 	TAILQ_ENTRY(request)	 entry;
 	struct dbtable		*t;
@@ -151,32 +150,594 @@ static char		**table_env;	/* popd's at start, for the programs */
 static size_t		 nenv;
 static char		 table_home[PATH_MAX + 8];	/* "HOME=..." */
 
-static void	 backend_start(struct backend *);
-static void	 backend_restart(int, short, void *);
-static void	 backend_kill(struct backend *, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
 static void	 backend_down(struct backend *);
-static void	 backend_read(int, short, void *);
-static void	 backend_stderr(int, short, void *);
-static void	 backend_warn(struct backend *, const char *);
-static void	 backend_quiet(struct backend *);
-static void	 backend_errwake(int, short, void *);
-static int	 backend_frame(struct backend *, uint32_t, const unsigned char *,
-		    size_t);
-static int	 backend_send(struct backend *, unsigned char *, size_t);
-static int	 request_send(struct backend *, struct request *);
-static void	 request_timeout(int, short, void *);
-static void	 request_done(struct request *, int, const char *);
-static void	 dispatch(struct dbtable *);
-static void	 table_retire(struct dbtable *);
-static void	 table_free_if_done(struct dbtable *);
-static void	 backend_exited(pid_t, int);
 
 static const char *
 tables_service_str(int service)
 {
 	return service == TABLE_CREDENTIALS ? "credentials" :
 	    service == TABLE_ALIAS ? "alias" : "userinfo";
+}
+
+static int
+backend_send(struct backend *b, unsigned char *frame, size_t len)
+{
+	ssize_t	n;
+
+	if (len == 0)
+		return -1;
+	/* A quiet stream of a few kilobytes: it all fits at once. */
+	n = send(b->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	explicit_bzero(frame, len);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Say how many lines were not logged, if any. */
+static void
+backend_quiet(struct backend *b)
+{
+	if (b->errquiet > 0)
+		log_warnx("table %s: %llu more lines of %s not logged (at "
+		    "most %d a second)", b->t->name, b->errquiet,
+		    b->t->progname, ERR_RATE);
+	b->errquiet = 0;
+}
+
+/* One warning line of a table program, within ERR_RATE a second. */
+static void
+backend_warn(struct backend *b, const char *line)
+{
+	time_t	now = monotime();
+
+	if (now != b->errsec) {
+		backend_quiet(b);
+		b->errsec = now;
+		b->errlogged = 0;
+		b->errquiet = 0;
+	}
+	if (b->errlogged < ERR_RATE) {
+		log_warnx("table %s: %s", b->t->name, line);
+		b->errlogged++;
+	} else
+		b->errquiet++;
+}
+
+/* Its messages, a line at a time, as ours. */
+static void
+backend_stderr(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	char		*nl, *line, *c;
+	ssize_t		 n;
+	size_t		 total = 0;
+
+	/* The rest, if any, at the next event: back to the loop. */
+	while (total < ERR_READ) {
+		n = read(fd, b->err + b->errlen, sizeof(b->err) - 1 -
+		    b->errlen);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				(void)event_del(&b->errev);
+				(void)evtimer_del(&b->errwake);
+				close(b->errfd);
+				b->errfd = -1;
+			}
+			break;
+		}
+		total += n;
+		b->errlen += n;
+		b->err[b->errlen] = '\0';
+		while ((nl = strchr(b->err, '\n')) != NULL ||
+		    b->errlen == sizeof(b->err) - 1) {
+			if (nl == NULL)
+				nl = b->err + b->errlen - 1;
+			*nl = '\0';
+			line = b->err;
+			for (c = line; *c != '\0'; c++)
+				if (*c == '\t')
+					*c = ' ';
+				else if ((unsigned char)*c < 0x20 ||
+				    *c == 0x7f)
+					*c = '?';
+			/*
+			 * Not its debug lines: table-ldap's show its
+			 * configuration, the bind password too.  Its info
+			 * lines are no warning: table-ldap says "closed
+			 * previous connection" at each key it does not find.
+			 */
+			if (strstr(line, "debug: ") != NULL || *line == '\0')
+				;
+			else if (b->t->old ||
+			    strstr(line, "]: info: ") != NULL)
+				/* Ours ("pipe closed"), or no warning. */
+				log_debug("table %s: %s", b->t->name, line);
+			else {
+				backend_warn(b, line);
+				b->warned = 1;
+			}
+			b->errlen -= nl + 1 - b->err;
+			memmove(b->err, nl + 1, b->errlen);
+			b->err[b->errlen] = '\0';
+		}
+	}
+	if (b->errfd != -1 && b->errlogged >= ERR_RATE) {
+		struct timeval	tv = { 1, 0 };
+
+		(void)event_del(&b->errev);
+		if (evtimer_add(&b->errwake, &tv) == -1)
+			fatal("evtimer_add");
+	}
+}
+
+/* A second after its stderr was set aside: read it again. */
+static void
+backend_errwake(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+
+	if (b->errfd != -1 && event_add(&b->errev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * A process out of step (or gone): kill it; its question fails.  Its
+ * exit is reaped by tables_reap().
+ */
+static void
+backend_kill(struct backend *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[256];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_warnx("table %s: %s (pid %d): %s: restarting it", b->t->name,
+	    b->t->progname, (int)b->pid, why);
+	if (b->pid != -1)
+		(void)kill(b->pid, SIGKILL);
+	backend_down(b);
+}
+
+/* Send r's question to b; -1 if b was killed for it. */
+static int
+request_send(struct backend *b, struct request *r)
+{
+	unsigned char	frame[TAPI_HDRLEN + sizeof(int32_t) +
+			    sizeof(uint64_t) + TAPI_KEYMAX];
+
+	b->warned = 0;
+	if (backend_send(b, frame, tapi_lookup(frame, sizeof(frame),
+	    r->service, r->key)) == -1) {
+		backend_kill(b, "cannot send it a lookup");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A table replaced by a reload closes the streams of its processes that
+ * have no question out: they exit on EOF.
+ */
+static void
+table_retire(struct dbtable *t)
+{
+	int	i;
+
+	for (i = 0; i < LOOKUP_PROCS; i++) {
+		(void)evtimer_del(&t->be[i].restart);
+		if (t->be[i].state == B_IDLE || t->be[i].state == B_OPENING)
+			backend_down(&t->be[i]);
+	}
+}
+
+/* The answer to r (queued or in flight) is status: tell the asker. */
+static void
+request_done(struct request *r, int status, const char *value)
+{
+	struct dbtable	*t = r->t;
+
+	if (r->b != NULL) {
+		r->b->req = NULL;
+		t->nflight--;
+	} else if (r->queued) {
+		TAILQ_REMOVE(&t->queue, r, entry);
+		t->nqueue--;
+	}
+	(void)evtimer_del(&r->tmo);
+	if (status != TABANS_TEMP && !t->old)
+		tablecache_put(&t->cache, r->service, r->key, status, value);
+	answer(r->id, status, value);
+	freezero(r, sizeof(*r));
+	/* Drained: its processes go once the queue is empty. */
+	if (t->old && t->nqueue == 0)
+		table_retire(t);
+}
+
+/* Hand waiting questions to idle processes; none running: fail them. */
+static void
+dispatch(struct dbtable *t)
+{
+	struct request	*r;
+	struct backend	*b;
+	int		 i, up = 0;
+
+	for (i = 0; i < LOOKUP_PROCS; i++)
+		if (t->be[i].state != B_DOWN)
+			up++;
+	while ((r = TAILQ_FIRST(&t->queue)) != NULL) {
+		if (up == 0) {
+			log_warnx("table %s: no %s running: %s lookup of "
+			    "\"%s\" failed", t->name, t->progname,
+			    tables_service_str(r->service), r->key);
+			request_done(r, TABANS_TEMP, NULL);
+			continue;
+		}
+		for (i = 0; i < LOOKUP_PROCS; i++)
+			if (t->be[i].state == B_IDLE)
+				break;
+		if (i == LOOKUP_PROCS)
+			return;
+		b = &t->be[i];
+		TAILQ_REMOVE(&t->queue, r, entry);
+		t->nqueue--;
+		r->queued = 0;
+		r->b = b;
+		b->req = r;
+		b->state = B_BUSY;
+		t->nflight++;
+		if (request_send(b, r) == -1)
+			up--;
+	}
+}
+
+/*
+ * The process is no more of use: close its stream, fail its question and
+ * schedule a new one (its pid stays until it is reaped).
+ */
+static void
+backend_down(struct backend *b)
+{
+	struct dbtable	*t = b->t;
+	struct timeval	 tv;
+
+	if (b->fd != -1) {
+		(void)event_del(&b->rev);
+		close(b->fd);
+		b->fd = -1;
+	}
+	b->state = B_DOWN;
+	if (b->req != NULL)
+		request_done(b->req, TABANS_TEMP, NULL);
+	if (t->old) {
+		/* None of its processes left: its queue fails now. */
+		dispatch(t);
+		return;
+	}
+	b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
+	if (b->backoff > LOOKUP_BACKOFF_MAX)
+		b->backoff = LOOKUP_BACKOFF_MAX;
+	tv.tv_sec = b->backoff;
+	tv.tv_usec = 0;
+	if (evtimer_add(&b->restart, &tv) == -1)
+		fatal("evtimer_add");
+	/* Nothing runs: the questions waiting fail now. */
+	dispatch(t);
+}
+
+/*
+ * One whole frame: the answer to the open, or to the one question out.
+ * -1 if the process was killed for it.
+ */
+static int
+backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
+    size_t len)
+{
+	struct request	*r = b->req;
+	char		 value[TAPI_MAXLEN], why[192];
+	int		 res;
+
+	if (b->state == B_OPENING) {
+		if (tapi_opened(type, len, why, sizeof(why)) == -1) {
+			backend_kill(b, "%s", why);
+			return -1;
+		}
+		b->state = B_IDLE;
+		b->backoff = 0;
+		log_debug("table %s: %s (pid %d) ready", b->t->name,
+		    b->t->progname, (int)b->pid);
+		dispatch(b->t);
+		return 0;
+	}
+	if (b->state != B_BUSY || r == NULL) {
+		backend_kill(b, "an answer to no question");
+		return -1;
+	}
+	/*
+	 * What it wrote on stderr before this answer is in the pipe now:
+	 * read it first.  table-ldap answers "not found" when it cannot
+	 * reach the directory, after a warning: that is no answer.  But
+	 * table-postgres and table-mysql warn too when they reconnect
+	 * (the database restarted), then answer: a "not found" after a
+	 * warning is asked once more, and only a second one is no answer
+	 * (table-ldap, still without its directory, dies at it).
+	 */
+	if (b->errfd != -1)
+		backend_stderr(b->errfd, EV_READ, b);
+	res = tapi_answer(type, p, len, r->service, r->key, value,
+	    sizeof(value), why, sizeof(why));
+	if (res == TAPI_NONE && b->warned && !r->again) {
+		r->again = 1;
+		return request_send(b, r);
+	}
+	if (res == TAPI_NONE && b->warned) {
+		(void)snprintf(why, sizeof(why), "\"not found\" after a "
+		    "warning: taken as no answer");
+		res = TAPI_INVALID;
+	}
+	/*
+	 * A weak kind of hash (pwscheme.h) only when popd.conf says so:
+	 * else the login is not answered, as for any hash not taken.  One
+	 * over its kind's ceiling goes on: authpop refuses it, and counts
+	 * it (popctl's refused_hash_cost).
+	 */
+	if (res == TAPI_FOUND && r->service == TAPI_CREDENTIALS &&
+	    pwscheme_allowed(value, set->weak_hashes | PWA_COSTLY, NULL, why,
+	    sizeof(why)) == -1) {
+		explicit_bzero(value, sizeof(value));
+		res = TAPI_INVALID;
+	}
+	if (res == TAPI_BAD) {
+		backend_kill(b, "%s", why);
+		return -1;
+	}
+	b->state = B_IDLE;
+	if (res == TAPI_ERROR) {
+		log_warnx("table %s: %s lookup of \"%s\" failed (%s%s%s)",
+		    b->t->name, tables_service_str(r->service), r->key,
+		    b->warned ? "see the lines of " : "", b->t->progname,
+		    b->warned ? " before this one" :
+		    " said nothing on its standard error");
+		request_done(r, TABANS_TEMP, NULL);
+	} else if (res == TAPI_INVALID) {
+		log_warnx("table %s: the %s of \"%s\": %s", b->t->name,
+		    tables_service_str(r->service), r->key, why);
+		request_done(r, TABANS_TEMP, NULL);
+	} else if (res == TAPI_NONE)
+		request_done(r, TABANS_NONE, NULL);
+	else {
+		request_done(r, TABANS_FOUND, value);
+		explicit_bzero(value, strlen(value));
+	}
+	if (b->fd != -1 && b->state == B_IDLE)
+		dispatch(b->t);
+	return b->fd == -1 ? -1 : 0;
+}
+
+/*
+ * Frames from a process: exactly one answer to what it was asked, or it
+ * is out of step.
+ */
+static void
+backend_read(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	uint32_t	 type;
+	size_t		 plen;
+	ssize_t		 n;
+	char		 why[128];
+
+	n = read(fd, b->in + b->inlen, sizeof(b->in) - b->inlen);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		backend_kill(b, "read: %s", strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		/* It exited: backend_exited() says how. */
+		backend_down(b);
+		return;
+	}
+	b->inlen += n;
+	while (b->fd != -1 && (n = tapi_frame(b->in, b->inlen, &type, &plen,
+	    why, sizeof(why))) != 0) {
+		if (n == -1) {
+			backend_kill(b, "%s", why);
+			return;
+		}
+		if (backend_frame(b, type, b->in + TAPI_HDRLEN, plen) == -1)
+			return;
+		memmove(b->in, b->in + n, b->inlen - n);
+		b->inlen -= n;
+	}
+}
+
+/* Fork and exec one process of a table, with our ids (POPD_TABLE_USER). */
+static void
+backend_start(struct backend *b)
+{
+	struct dbtable	*t = b->t;
+	struct rlimit	 rl;
+	char		*argv[3], **envp;
+	size_t		 n, i;
+	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
+	int		 sp[2], ep[2];
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("table %s: socketpair", t->name);
+		goto later;
+	}
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		log_warn("table %s: pipe", t->name);
+		close(sp[0]);
+		close(sp[1]);
+		goto later;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("table %s: fork", t->name);
+		close(sp[0]);
+		close(sp[1]);
+		close(ep[0]);
+		close(ep[1]);
+		goto later;
+	}
+	if (pid == 0) {
+		/* Its socket as stdin, our pipe as stdout and stderr. */
+		if (dup2(sp[1], STDIN_FILENO) == -1 ||
+		    dup2(ep[1], STDOUT_FILENO) == -1 ||
+		    dup2(ep[1], STDERR_FILENO) == -1)
+			_exit(1);
+		closefrom(STDERR_FILENO + 1);
+		for (i = 1; i < NSIG; i++)
+			signal(i, SIG_DFL);
+		rl.rlim_cur = rl.rlim_max = 0;
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		if (setsid() == -1)
+			_exit(1);
+		/*
+		 * popd's environment at start, as smtpd gives its table
+		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
+		 * table user's HOME.
+		 */
+		if ((envp = calloc(nenv + 2, sizeof(*envp))) == NULL)
+			_exit(1);
+		for (i = n = 0; i < nenv; i++)
+			if (strncmp(table_env[i], "HOME=", 5) != 0)
+				envp[n++] = table_env[i];
+		envp[n++] = table_home;
+		envp[n] = NULL;
+		argv[0] = (char *)t->progname;
+		argv[1] = t->config;
+		argv[2] = NULL;
+		execve(t->program, argv, envp);
+		fprintf(stderr, "exec %s: %s\n", t->program, strerror(errno));
+		_exit(1);
+	}
+	close(sp[1]);
+	close(ep[1]);
+	b->pid = pid;
+	b->fd = sp[0];
+	b->errfd = ep[0];
+	b->inlen = b->errlen = 0;
+	if (set_nonblock(b->fd) == -1 || set_nonblock(b->errfd) == -1)
+		fatal("%s", __func__);
+	event_set(&b->rev, b->fd, EV_READ | EV_PERSIST, backend_read, b);
+	event_set(&b->errev, b->errfd, EV_READ | EV_PERSIST, backend_stderr,
+	    b);
+	if (event_add(&b->rev, NULL) == -1 || event_add(&b->errev, NULL) == -1)
+		fatal("event_add");
+	b->state = B_OPENING;
+	log_debug("table %s: started %s %s, pid %d", t->name, t->program,
+	    t->config, (int)pid);
+	if (backend_send(b, frame, tapi_open(frame, sizeof(frame),
+	    t->name)) == -1)
+		backend_kill(b, "cannot open the table");
+	return;
+ later:
+	backend_down(b);
+}
+
+static void
+backend_restart(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	struct timeval	 tv = { 1, 0 };
+
+	if (b->t->old || b->state != B_DOWN)
+		return;
+	if (b->pid != -1) {
+		/* Not reaped yet. */
+		if (evtimer_add(&b->restart, &tv) == -1)
+			fatal("evtimer_add");
+		return;
+	}
+	backend_start(b);
+}
+
+/* A retired table goes once every process of it is reaped. */
+static void
+table_free_if_done(struct dbtable *t)
+{
+	int	i;
+
+	if (!t->old || t->nflight > 0 || t->nqueue > 0)
+		return;
+	for (i = 0; i < LOOKUP_PROCS; i++)
+		if (t->be[i].pid != -1)
+			return;
+	tablecache_clear(&t->cache);
+	TAILQ_REMOVE(&tables, t, entry);
+	free(t);
+	if (draining && TAILQ_EMPTY(&tables)) {
+		log_debug("drained");
+		exit(0);
+	}
+}
+
+static void
+request_timeout(int fd, short ev, void *arg)
+{
+	struct request	*r = arg;
+	struct dbtable	*t = r->t;
+
+	if (r->b != NULL) {
+		backend_kill(r->b, "no answer to the %s lookup of \"%s\" "
+		    "within %d s (timeout lookup)",
+		    tables_service_str(r->service), r->key,
+		    set->timeout.lookup);
+		return;
+	}
+	log_warnx("table %s: the %s lookup of \"%s\" waited %d s for a "
+	    "free %s (timeout lookup)", t->name,
+	    tables_service_str(r->service), r->key, set->timeout.lookup,
+	    t->progname);
+	request_done(r, TABANS_TEMP, NULL);
+	table_free_if_done(t);
+}
+
+/* pid exited with status: whose was it? */
+static void
+backend_exited(pid_t pid, int status)
+{
+	struct dbtable	*t;
+	struct backend	*b;
+	int		 i;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		for (i = 0; i < LOOKUP_PROCS; i++) {
+			b = &t->be[i];
+			if (b->pid != pid)
+				continue;
+			/* Its last words first. */
+			if (b->errfd != -1)
+				backend_stderr(b->errfd, EV_READ, b);
+			backend_quiet(b);
+			if (!t->old) {
+				if (WIFSIGNALED(status))
+					log_warnx("table %s: %s (pid %d) "
+					    "killed by signal %d", t->name,
+					    t->progname, (int)pid,
+					    WTERMSIG(status));
+				else
+					log_warnx("table %s: %s (pid %d) "
+					    "exited with status %d", t->name,
+					    t->progname, (int)pid,
+					    WEXITSTATUS(status));
+			}
+			b->pid = -1;
+			if (b->errfd != -1) {
+				(void)event_del(&b->errev);
+				(void)evtimer_del(&b->errwake);
+				close(b->errfd);
+				b->errfd = -1;
+			}
+			if (b->state != B_DOWN)
+				backend_down(b);
+			table_free_if_done(t);
+			return;
+		}
 }
 
 /* MSG_PARENT_CONF_TABLE: a table to run, started by tables_start. */
@@ -361,260 +922,6 @@ tables_lookup(uint64_t id, const char *name, int service, const char *key)
 	dispatch(t);
 }
 
-/* Hand waiting questions to idle processes; none running: fail them. */
-static void
-dispatch(struct dbtable *t)
-{
-	struct request	*r;
-	struct backend	*b;
-	int		 i, up = 0;
-
-	for (i = 0; i < LOOKUP_PROCS; i++)
-		if (t->be[i].state != B_DOWN)
-			up++;
-	while ((r = TAILQ_FIRST(&t->queue)) != NULL) {
-		if (up == 0) {
-			log_warnx("table %s: no %s running: %s lookup of "
-			    "\"%s\" failed", t->name, t->progname,
-			    tables_service_str(r->service), r->key);
-			request_done(r, TABANS_TEMP, NULL);
-			continue;
-		}
-		for (i = 0; i < LOOKUP_PROCS; i++)
-			if (t->be[i].state == B_IDLE)
-				break;
-		if (i == LOOKUP_PROCS)
-			return;
-		b = &t->be[i];
-		TAILQ_REMOVE(&t->queue, r, entry);
-		t->nqueue--;
-		r->queued = 0;
-		r->b = b;
-		b->req = r;
-		b->state = B_BUSY;
-		t->nflight++;
-		if (request_send(b, r) == -1)
-			up--;
-	}
-}
-
-/* Send r's question to b; -1 if b was killed for it. */
-static int
-request_send(struct backend *b, struct request *r)
-{
-	unsigned char	frame[TAPI_HDRLEN + sizeof(int32_t) +
-			    sizeof(uint64_t) + TAPI_KEYMAX];
-
-	b->warned = 0;
-	if (backend_send(b, frame, tapi_lookup(frame, sizeof(frame),
-	    r->service, r->key)) == -1) {
-		backend_kill(b, "cannot send it a lookup");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-request_timeout(int fd, short ev, void *arg)
-{
-	struct request	*r = arg;
-	struct dbtable	*t = r->t;
-
-	if (r->b != NULL) {
-		backend_kill(r->b, "no answer to the %s lookup of \"%s\" "
-		    "within %d s (timeout lookup)",
-		    tables_service_str(r->service), r->key,
-		    set->timeout.lookup);
-		return;
-	}
-	log_warnx("table %s: the %s lookup of \"%s\" waited %d s for a "
-	    "free %s (timeout lookup)", t->name,
-	    tables_service_str(r->service), r->key, set->timeout.lookup,
-	    t->progname);
-	request_done(r, TABANS_TEMP, NULL);
-	table_free_if_done(t);
-}
-
-/* The answer to r (queued or in flight) is status: tell the asker. */
-static void
-request_done(struct request *r, int status, const char *value)
-{
-	struct dbtable	*t = r->t;
-
-	if (r->b != NULL) {
-		r->b->req = NULL;
-		t->nflight--;
-	} else if (r->queued) {
-		TAILQ_REMOVE(&t->queue, r, entry);
-		t->nqueue--;
-	}
-	(void)evtimer_del(&r->tmo);
-	if (status != TABANS_TEMP && !t->old)
-		tablecache_put(&t->cache, r->service, r->key, status, value);
-	answer(r->id, status, value);
-	freezero(r, sizeof(*r));
-	/* Drained: its processes go once the queue is empty. */
-	if (t->old && t->nqueue == 0)
-		table_retire(t);
-}
-
-/* Fork and exec one process of a table, with our ids (POPD_TABLE_USER). */
-static void
-backend_start(struct backend *b)
-{
-	struct dbtable	*t = b->t;
-	struct rlimit	 rl;
-	char		*argv[3], **envp;
-	size_t		 n, i;
-	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
-	int		 sp[2], ep[2];
-	pid_t		 pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("table %s: socketpair", t->name);
-		goto later;
-	}
-	if (pipe2(ep, O_CLOEXEC) == -1) {
-		log_warn("table %s: pipe", t->name);
-		close(sp[0]);
-		close(sp[1]);
-		goto later;
-	}
-	if ((pid = fork()) == -1) {
-		log_warn("table %s: fork", t->name);
-		close(sp[0]);
-		close(sp[1]);
-		close(ep[0]);
-		close(ep[1]);
-		goto later;
-	}
-	if (pid == 0) {
-		/* Its socket as stdin, our pipe as stdout and stderr. */
-		if (dup2(sp[1], STDIN_FILENO) == -1 ||
-		    dup2(ep[1], STDOUT_FILENO) == -1 ||
-		    dup2(ep[1], STDERR_FILENO) == -1)
-			_exit(1);
-		closefrom(STDERR_FILENO + 1);
-		for (i = 1; i < NSIG; i++)
-			signal(i, SIG_DFL);
-		rl.rlim_cur = rl.rlim_max = 0;
-		(void)setrlimit(RLIMIT_CORE, &rl);
-		if (setsid() == -1)
-			_exit(1);
-		/*
-		 * popd's environment at start, as smtpd gives its table
-		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
-		 * table user's HOME.
-		 */
-		if ((envp = calloc(nenv + 2, sizeof(*envp))) == NULL)
-			_exit(1);
-		for (i = n = 0; i < nenv; i++)
-			if (strncmp(table_env[i], "HOME=", 5) != 0)
-				envp[n++] = table_env[i];
-		envp[n++] = table_home;
-		envp[n] = NULL;
-		argv[0] = (char *)t->progname;
-		argv[1] = t->config;
-		argv[2] = NULL;
-		execve(t->program, argv, envp);
-		fprintf(stderr, "exec %s: %s\n", t->program, strerror(errno));
-		_exit(1);
-	}
-	close(sp[1]);
-	close(ep[1]);
-	b->pid = pid;
-	b->fd = sp[0];
-	b->errfd = ep[0];
-	b->inlen = b->errlen = 0;
-	if (set_nonblock(b->fd) == -1 || set_nonblock(b->errfd) == -1)
-		fatal("%s", __func__);
-	event_set(&b->rev, b->fd, EV_READ | EV_PERSIST, backend_read, b);
-	event_set(&b->errev, b->errfd, EV_READ | EV_PERSIST, backend_stderr,
-	    b);
-	if (event_add(&b->rev, NULL) == -1 || event_add(&b->errev, NULL) == -1)
-		fatal("event_add");
-	b->state = B_OPENING;
-	log_debug("table %s: started %s %s, pid %d", t->name, t->program,
-	    t->config, (int)pid);
-	if (backend_send(b, frame, tapi_open(frame, sizeof(frame),
-	    t->name)) == -1)
-		backend_kill(b, "cannot open the table");
-	return;
- later:
-	backend_down(b);
-}
-
-static void
-backend_restart(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-	struct timeval	 tv = { 1, 0 };
-
-	if (b->t->old || b->state != B_DOWN)
-		return;
-	if (b->pid != -1) {
-		/* Not reaped yet. */
-		if (evtimer_add(&b->restart, &tv) == -1)
-			fatal("evtimer_add");
-		return;
-	}
-	backend_start(b);
-}
-
-/*
- * A process out of step (or gone): kill it; its question fails.  Its
- * exit is reaped by tables_reap().
- */
-static void
-backend_kill(struct backend *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 why[256];
-
-	va_start(ap, fmt);
-	(void)vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	log_warnx("table %s: %s (pid %d): %s: restarting it", b->t->name,
-	    b->t->progname, (int)b->pid, why);
-	if (b->pid != -1)
-		(void)kill(b->pid, SIGKILL);
-	backend_down(b);
-}
-
-/*
- * The process is no more of use: close its stream, fail its question and
- * schedule a new one (its pid stays until it is reaped).
- */
-static void
-backend_down(struct backend *b)
-{
-	struct dbtable	*t = b->t;
-	struct timeval	 tv;
-
-	if (b->fd != -1) {
-		(void)event_del(&b->rev);
-		close(b->fd);
-		b->fd = -1;
-	}
-	b->state = B_DOWN;
-	if (b->req != NULL)
-		request_done(b->req, TABANS_TEMP, NULL);
-	if (t->old) {
-		/* None of its processes left: its queue fails now. */
-		dispatch(t);
-		return;
-	}
-	b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
-	if (b->backoff > LOOKUP_BACKOFF_MAX)
-		b->backoff = LOOKUP_BACKOFF_MAX;
-	tv.tv_sec = b->backoff;
-	tv.tv_usec = 0;
-	if (evtimer_add(&b->restart, &tv) == -1)
-		fatal("evtimer_add");
-	/* Nothing runs: the questions waiting fail now. */
-	dispatch(t);
-}
-
 /* SIGCHLD: our children are the table programs alone. */
 void
 tables_reap(void)
@@ -624,331 +931,4 @@ tables_reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		backend_exited(pid, status);
-}
-
-/* pid exited with status: whose was it? */
-static void
-backend_exited(pid_t pid, int status)
-{
-	struct dbtable	*t;
-	struct backend	*b;
-	int		 i;
-
-	TAILQ_FOREACH(t, &tables, entry)
-		for (i = 0; i < LOOKUP_PROCS; i++) {
-			b = &t->be[i];
-			if (b->pid != pid)
-				continue;
-			/* Its last words first. */
-			if (b->errfd != -1)
-				backend_stderr(b->errfd, EV_READ, b);
-			backend_quiet(b);
-			if (!t->old) {
-				if (WIFSIGNALED(status))
-					log_warnx("table %s: %s (pid %d) "
-					    "killed by signal %d", t->name,
-					    t->progname, (int)pid,
-					    WTERMSIG(status));
-				else
-					log_warnx("table %s: %s (pid %d) "
-					    "exited with status %d", t->name,
-					    t->progname, (int)pid,
-					    WEXITSTATUS(status));
-			}
-			b->pid = -1;
-			if (b->errfd != -1) {
-				(void)event_del(&b->errev);
-				(void)evtimer_del(&b->errwake);
-				close(b->errfd);
-				b->errfd = -1;
-			}
-			if (b->state != B_DOWN)
-				backend_down(b);
-			table_free_if_done(t);
-			return;
-		}
-}
-
-/*
- * Frames from a process: exactly one answer to what it was asked, or it
- * is out of step.
- */
-static void
-backend_read(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-	uint32_t	 type;
-	size_t		 plen;
-	ssize_t		 n;
-	char		 why[128];
-
-	n = read(fd, b->in + b->inlen, sizeof(b->in) - b->inlen);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		backend_kill(b, "read: %s", strerror(errno));
-		return;
-	}
-	if (n == 0) {
-		/* It exited: backend_exited() says how. */
-		backend_down(b);
-		return;
-	}
-	b->inlen += n;
-	while (b->fd != -1 && (n = tapi_frame(b->in, b->inlen, &type, &plen,
-	    why, sizeof(why))) != 0) {
-		if (n == -1) {
-			backend_kill(b, "%s", why);
-			return;
-		}
-		if (backend_frame(b, type, b->in + TAPI_HDRLEN, plen) == -1)
-			return;
-		memmove(b->in, b->in + n, b->inlen - n);
-		b->inlen -= n;
-	}
-}
-
-/*
- * One whole frame: the answer to the open, or to the one question out.
- * -1 if the process was killed for it.
- */
-static int
-backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
-    size_t len)
-{
-	struct request	*r = b->req;
-	char		 value[TAPI_MAXLEN], why[192];
-	int		 res;
-
-	if (b->state == B_OPENING) {
-		if (tapi_opened(type, len, why, sizeof(why)) == -1) {
-			backend_kill(b, "%s", why);
-			return -1;
-		}
-		b->state = B_IDLE;
-		b->backoff = 0;
-		log_debug("table %s: %s (pid %d) ready", b->t->name,
-		    b->t->progname, (int)b->pid);
-		dispatch(b->t);
-		return 0;
-	}
-	if (b->state != B_BUSY || r == NULL) {
-		backend_kill(b, "an answer to no question");
-		return -1;
-	}
-	/*
-	 * What it wrote on stderr before this answer is in the pipe now:
-	 * read it first.  table-ldap answers "not found" when it cannot
-	 * reach the directory, after a warning: that is no answer.  But
-	 * table-postgres and table-mysql warn too when they reconnect
-	 * (the database restarted), then answer: a "not found" after a
-	 * warning is asked once more, and only a second one is no answer
-	 * (table-ldap, still without its directory, dies at it).
-	 */
-	if (b->errfd != -1)
-		backend_stderr(b->errfd, EV_READ, b);
-	res = tapi_answer(type, p, len, r->service, r->key, value,
-	    sizeof(value), why, sizeof(why));
-	if (res == TAPI_NONE && b->warned && !r->again) {
-		r->again = 1;
-		return request_send(b, r);
-	}
-	if (res == TAPI_NONE && b->warned) {
-		(void)snprintf(why, sizeof(why), "\"not found\" after a "
-		    "warning: taken as no answer");
-		res = TAPI_INVALID;
-	}
-	/*
-	 * A weak kind of hash (pwscheme.h) only when popd.conf says so:
-	 * else the login is not answered, as for any hash not taken.  One
-	 * over its kind's ceiling goes on: authpop refuses it, and counts
-	 * it (popctl's refused_hash_cost).
-	 */
-	if (res == TAPI_FOUND && r->service == TAPI_CREDENTIALS &&
-	    pwscheme_allowed(value, set->weak_hashes | PWA_COSTLY, NULL, why,
-	    sizeof(why)) == -1) {
-		explicit_bzero(value, sizeof(value));
-		res = TAPI_INVALID;
-	}
-	if (res == TAPI_BAD) {
-		backend_kill(b, "%s", why);
-		return -1;
-	}
-	b->state = B_IDLE;
-	if (res == TAPI_ERROR) {
-		log_warnx("table %s: %s lookup of \"%s\" failed (%s%s%s)",
-		    b->t->name, tables_service_str(r->service), r->key,
-		    b->warned ? "see the lines of " : "", b->t->progname,
-		    b->warned ? " before this one" :
-		    " said nothing on its standard error");
-		request_done(r, TABANS_TEMP, NULL);
-	} else if (res == TAPI_INVALID) {
-		log_warnx("table %s: the %s of \"%s\": %s", b->t->name,
-		    tables_service_str(r->service), r->key, why);
-		request_done(r, TABANS_TEMP, NULL);
-	} else if (res == TAPI_NONE)
-		request_done(r, TABANS_NONE, NULL);
-	else {
-		request_done(r, TABANS_FOUND, value);
-		explicit_bzero(value, strlen(value));
-	}
-	if (b->fd != -1 && b->state == B_IDLE)
-		dispatch(b->t);
-	return b->fd == -1 ? -1 : 0;
-}
-
-/* Say how many lines were not logged, if any. */
-static void
-backend_quiet(struct backend *b)
-{
-	if (b->errquiet > 0)
-		log_warnx("table %s: %llu more lines of %s not logged (at "
-		    "most %d a second)", b->t->name, b->errquiet,
-		    b->t->progname, ERR_RATE);
-	b->errquiet = 0;
-}
-
-/* One warning line of a table program, within ERR_RATE a second. */
-static void
-backend_warn(struct backend *b, const char *line)
-{
-	time_t	now = monotime();
-
-	if (now != b->errsec) {
-		backend_quiet(b);
-		b->errsec = now;
-		b->errlogged = 0;
-		b->errquiet = 0;
-	}
-	if (b->errlogged < ERR_RATE) {
-		log_warnx("table %s: %s", b->t->name, line);
-		b->errlogged++;
-	} else
-		b->errquiet++;
-}
-
-/* Its messages, a line at a time, as ours. */
-static void
-backend_stderr(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-	char		*nl, *line, *c;
-	ssize_t		 n;
-	size_t		 total = 0;
-
-	/* The rest, if any, at the next event: back to the loop. */
-	while (total < ERR_READ) {
-		n = read(fd, b->err + b->errlen, sizeof(b->err) - 1 -
-		    b->errlen);
-		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-				(void)event_del(&b->errev);
-				(void)evtimer_del(&b->errwake);
-				close(b->errfd);
-				b->errfd = -1;
-			}
-			break;
-		}
-		total += n;
-		b->errlen += n;
-		b->err[b->errlen] = '\0';
-		while ((nl = strchr(b->err, '\n')) != NULL ||
-		    b->errlen == sizeof(b->err) - 1) {
-			if (nl == NULL)
-				nl = b->err + b->errlen - 1;
-			*nl = '\0';
-			line = b->err;
-			for (c = line; *c != '\0'; c++)
-				if (*c == '\t')
-					*c = ' ';
-				else if ((unsigned char)*c < 0x20 ||
-				    *c == 0x7f)
-					*c = '?';
-			/*
-			 * Not its debug lines: table-ldap's show its
-			 * configuration, the bind password too.  Its info
-			 * lines are no warning: table-ldap says "closed
-			 * previous connection" at each key it does not find.
-			 */
-			if (strstr(line, "debug: ") != NULL || *line == '\0')
-				;
-			else if (b->t->old ||
-			    strstr(line, "]: info: ") != NULL)
-				/* Ours ("pipe closed"), or no warning. */
-				log_debug("table %s: %s", b->t->name, line);
-			else {
-				backend_warn(b, line);
-				b->warned = 1;
-			}
-			b->errlen -= nl + 1 - b->err;
-			memmove(b->err, nl + 1, b->errlen);
-			b->err[b->errlen] = '\0';
-		}
-	}
-	if (b->errfd != -1 && b->errlogged >= ERR_RATE) {
-		struct timeval	tv = { 1, 0 };
-
-		(void)event_del(&b->errev);
-		if (evtimer_add(&b->errwake, &tv) == -1)
-			fatal("evtimer_add");
-	}
-}
-
-/* A second after its stderr was set aside: read it again. */
-static void
-backend_errwake(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-
-	if (b->errfd != -1 && event_add(&b->errev, NULL) == -1)
-		fatal("event_add");
-}
-
-static int
-backend_send(struct backend *b, unsigned char *frame, size_t len)
-{
-	ssize_t	n;
-
-	if (len == 0)
-		return -1;
-	/* A quiet stream of a few kilobytes: it all fits at once. */
-	n = send(b->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	explicit_bzero(frame, len);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-/*
- * A table replaced by a reload closes the streams of its processes that
- * have no question out: they exit on EOF.
- */
-static void
-table_retire(struct dbtable *t)
-{
-	int	i;
-
-	for (i = 0; i < LOOKUP_PROCS; i++) {
-		(void)evtimer_del(&t->be[i].restart);
-		if (t->be[i].state == B_IDLE || t->be[i].state == B_OPENING)
-			backend_down(&t->be[i]);
-	}
-}
-
-/* ... and goes once every process of it is reaped. */
-static void
-table_free_if_done(struct dbtable *t)
-{
-	int	i;
-
-	if (!t->old || t->nflight > 0 || t->nqueue > 0)
-		return;
-	for (i = 0; i < LOOKUP_PROCS; i++)
-		if (t->be[i].pid != -1)
-			return;
-	tablecache_clear(&t->cache);
-	TAILQ_REMOVE(&tables, t, entry);
-	free(t);
-	if (draining && TAILQ_EMPTY(&tables)) {
-		log_debug("drained");
-		exit(0);
-	}
 }
