@@ -507,12 +507,9 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 			if ((size_t)snprintf(path, sizeof(path), "%s%.*s",
 			    pl->home, (int)n - 1, loc + 1) >= sizeof(path))
 				goto toolong;
-		} else if (n >= sizeof(path))
+		} else if ((size_t)snprintf(path, sizeof(path), "%.*s", (int)n,
+		    loc) >= sizeof(path))
 			goto toolong;
-		else {
-			memcpy(path, loc, n);
-			path[n] = '\0';
-		}
 		own = 1;
 	} else if (pl->home[0] == '\0') {
 		(void)snprintf(why, len, "no home and no userdb_mail");
@@ -888,17 +885,15 @@ add_record(void *arg, char *key, char *val, size_t lineno)
 }
 
 /*
- * The names that t has more than once, as runs of its index, and the
- * line each was first seen on: what dup_line fills in, reading the file
- * again (a table keeps no line numbers: they would cost as much as its
- * index).
+ * The line each name that t has more than once was first seen on, by
+ * the index of its first entry (0: not seen yet): what dup_line fills
+ * in, reading the file again (a table keeps no line numbers: they would
+ * cost as much as its index).
  */
 struct dupscan {
 	const char		*file;
 	const struct table	*t;
-	size_t			*run;		/* index of its first entry */
-	size_t			*first;		/* line, 0: not seen yet */
-	size_t			 nrun;
+	size_t			*first;
 };
 
 static int
@@ -906,28 +901,20 @@ dup_line(void *arg, char *name, char *val, size_t line)
 {
 	struct dupscan	*d = arg;
 	ssize_t		 i;
-	size_t		 lo = 0, hi = d->nrun, mid;
 
 	if ((i = table_find(d->t, name)) == -1)
 		return 0;
 	while (i > 0 && strcmp(table_name(d->t, i - 1), name) == 0)
 		i--;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (d->run[mid] == (size_t)i) {
-			if (d->first[mid] == 0)
-				d->first[mid] = line;
-			else
-				log_warnx("%s:%zu: duplicate entry for \"%s\" "
-				    "(first on line %zu)", d->file, line, name,
-				    d->first[mid]);
-			return 0;
-		}
-		if (d->run[mid] < (size_t)i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* Not there twice. */
+	if ((size_t)i + 1 == d->t->n ||
+	    strcmp(table_name(d->t, i + 1), name) != 0)
+		return 0;
+	if (d->first[i] == 0)
+		d->first[i] = line;
+	else
+		log_warnx("%s:%zu: duplicate entry for \"%s\" (first on line "
+		    "%zu)", d->file, line, name, d->first[i]);
 	return 0;
 }
 
@@ -936,21 +923,12 @@ static void
 report_duplicates(const char *file, int kind, const struct table *t)
 {
 	struct dupscan	 d;
-	size_t		 i;
 
-	memset(&d, 0, sizeof(d));
 	d.file = file;
 	d.t = t;
-	if ((d.run = calloc(t->n, sizeof(*d.run))) == NULL ||
-	    (d.first = calloc(t->n, sizeof(*d.first))) == NULL)
+	if ((d.first = calloc(t->n, sizeof(*d.first))) == NULL)
 		fatal("%s", __func__);
-	for (i = 1; i < t->n; i++)
-		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0 &&
-		    (d.nrun == 0 || strcmp(table_name(t, d.run[d.nrun - 1]),
-		    table_name(t, i)) != 0))
-			d.run[d.nrun++] = i - 1;
 	(void)table_scan(file, kind | TABLE_QUIET, dup_line, &d);
-	free(d.run);
 	free(d.first);
 }
 
