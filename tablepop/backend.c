@@ -43,10 +43,7 @@
  *
  * A table with "cache" keeps its answers, but its failures, that long
  * (tablecache.c), and answers from them without asking its programs.
- *
- * After a reload the parent starts a new tablepop, whose tables get
- * processes of their own; this one, drained, answers what it was asked
- * and then goes (tables_drain).
+ * A drained tablepop (tables_drain) answers what it was asked, then goes.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -82,8 +79,7 @@
 struct request {
 	TAILQ_ENTRY(request)	 entry;
 	struct dbtable		*t;
-	struct backend		*b;		/* answering it, or NULL */
-	int			 queued;		/* in t->queue */
+	struct backend		*b;		/* answering it, NULL: queued */
 	int			 again;		/* asked a second time */
 	int			 service;
 	char			 key[POPD_MAXUSER + 1];
@@ -340,7 +336,7 @@ request_done(struct request *r, int status, const char *value)
 	if (r->b != NULL) {
 		r->b->req = NULL;
 		t->nflight--;
-	} else if (r->queued) {
+	} else {
 		TAILQ_REMOVE(&t->queue, r, entry);
 		t->nqueue--;
 	}
@@ -381,7 +377,6 @@ dispatch(struct dbtable *t)
 		b = &t->be[i];
 		TAILQ_REMOVE(&t->queue, r, entry);
 		t->nqueue--;
-		r->queued = 0;
 		r->b = b;
 		b->req = r;
 		b->state = B_BUSY;
@@ -562,26 +557,20 @@ backend_start(struct backend *b)
 	char		*argv[3], **envp;
 	size_t		 n, i;
 	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
-	int		 sp[2], ep[2];
+	int		 sp[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	pid_t		 pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("table %s: socketpair", t->name);
-		goto later;
-	}
-	if (pipe2(ep, O_CLOEXEC) == -1) {
-		log_warn("table %s: pipe", t->name);
-		close(sp[0]);
-		close(sp[1]);
-		goto later;
-	}
-	if ((pid = fork()) == -1) {
-		log_warn("table %s: fork", t->name);
-		close(sp[0]);
-		close(sp[1]);
-		close(ep[0]);
-		close(ep[1]);
-		goto later;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    pipe2(ep, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		log_warn("table %s: %s", t->name, sp[0] == -1 ? "socketpair" :
+		    ep[0] == -1 ? "pipe" : "fork");
+		/* Those not made are -1: EBADF. */
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		(void)close(ep[0]);
+		(void)close(ep[1]);
+		backend_down(b);
+		return;
 	}
 	if (pid == 0) {
 		/* Its socket as stdin, our pipe as stdout and stderr. */
@@ -634,9 +623,6 @@ backend_start(struct backend *b)
 	if (backend_send(b, frame, tapi_open(frame, sizeof(frame),
 	    t->name)) == -1)
 		backend_kill(b, "cannot open the table");
-	return;
- later:
-	backend_down(b);
 }
 
 static void
@@ -714,18 +700,12 @@ backend_exited(pid_t pid, int status)
 			if (b->errfd != -1)
 				backend_stderr(b->errfd, EV_READ, b);
 			backend_quiet(b);
-			if (!t->old) {
-				if (WIFSIGNALED(status))
-					log_warnx("table %s: %s (pid %d) "
-					    "killed by signal %d", t->name,
-					    t->progname, (int)pid,
-					    WTERMSIG(status));
-				else
-					log_warnx("table %s: %s (pid %d) "
-					    "exited with status %d", t->name,
-					    t->progname, (int)pid,
-					    WEXITSTATUS(status));
-			}
+			if (!t->old)
+				log_warnx("table %s: %s (pid %d) %s %d",
+				    t->name, t->progname, (int)pid,
+				    WIFSIGNALED(status) ? "killed by signal" :
+				    "exited with status", WIFSIGNALED(status) ?
+				    WTERMSIG(status) : WEXITSTATUS(status));
 			b->pid = -1;
 			if (b->errfd != -1) {
 				(void)event_del(&b->errev);
@@ -916,7 +896,6 @@ tables_lookup(uint64_t id, const char *name, int service, const char *key)
 	tv.tv_usec = 0;
 	if (evtimer_add(&r->tmo, &tv) == -1)
 		fatal("evtimer_add");
-	r->queued = 1;
 	TAILQ_INSERT_TAIL(&t->queue, r, entry);
 	t->nqueue++;
 	dispatch(t);

@@ -23,13 +23,10 @@
  * speaks only popd's declared messages to it, and checks each answer
  * again: tablepop names hashes and userinfo, the parent decides.
  *
- * Tables only: authpop asks it a database's hashes and app passwords,
- * routepop a database route table's values (ask.c), each on a channel
- * the parent made, never through root.
- *
  * Talks to (the messages are common/proto.c's and peers.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
- *	authpop		a database's hashes and app passwords
+ *	authpop		a database's hashes and app passwords (ask.c), on
+ *			a channel the parent made, never through root
  *			(MSG_PARENT_TABLEPEER)
  *	routepop	a database route table's values (likewise)
  *	programs	LOOKUP_PROCS per table, each a stream socket (its
