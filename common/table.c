@@ -48,7 +48,7 @@
 #include "settings.h"
 #include "table.h"
 
-#define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
+#define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* 32-bit offsets */
 
 /* scan's state, file by file. */
 struct scanning {
@@ -604,71 +604,16 @@ next_line(struct lines *lb, char **line)
 }
 
 /*
- * The value of key, on a line of a table of kind that is not authtab:
- * made from the passwd-file's line pl into buf (TABLE_USERS and
- * TABLE_QUOTAS), or with pl NULL, checked (kind: with TABLE_QUIET and
- * TABLE_PASSWD).  0: *val stands; 1: the line is left out; -1: it is
- * bad (logged).
+ * A passwd-file's line: 1, *key and *val; 0: no entry; -1: bad.  The
+ * value of a usertab or a quota table is made into s->uval, and
+ * checked then as a line of such a table (scan_entry).
  */
-static int
-other_value(const char *file, size_t lineno, int kind, struct passwdline *pl,
-    const char *key, char **val, char *buf, size_t buflen)
-{
-	struct quota_limit	 lim;
-	struct conf_junk	 junk;
-	struct userinfo		 ui;
-	char			 why[384];
-	int			 quiet = kind & TABLE_QUIET;
-	int			 passwd = kind & TABLE_PASSWD;
-
-	kind &= ~(TABLE_QUIET | TABLE_PASSWD);
-	if (pl != NULL && kind == TABLE_QUOTAS) {
-		/* No rule: the default limit. */
-		if (!pl->has_limit)
-			return 1;
-		lim.bytes = pl->bytes;
-		lim.msgs = pl->msgs;
-		(void)quota_spec_format(&lim, buf, buflen);
-		*val = buf;
-	} else if (pl != NULL && !valid_username(key)) {
-		/* Refused by the caller, with its reason. */
-		(void)strlcpy(buf, "-", buflen);
-		*val = buf;
-	} else if (pl != NULL) {
-		if (table_passwd_user(pl, buf, buflen, why,
-		    sizeof(why)) == -1) {
-			WARNX("%s:%zu: user \"%s\": %s", file, lineno, key,
-			    why);
-			return -1;
-		}
-		*val = buf;
-	} else if (kind == TABLE_ROUTES && !table_valid_route(*val)) {
-		WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
-		    "IPv6 address, or a pool of %d at most", file,
-		    lineno, key, *val, ROUTE_POOLMAX);
-		return -1;
-	} else if (kind == TABLE_QUOTAS &&
-	    quota_spec_parse(*val, &lim, why, sizeof(why)) == -1) {
-		WARNX("%s:%zu: \"%s\": quota %s", file, lineno, key, why);
-		return -1;
-	} else if (kind == TABLE_JUNK &&
-	    junk_spec_parse(*val, &junk, why, sizeof(why)) == -1) {
-		WARNX("%s:%zu: \"%s\": junk %s", file, lineno, key, why);
-		return -1;
-	} else if (kind == TABLE_USERS && !passwd &&
-	    table_parse_user(*val, &ui, why, sizeof(why)) < 0) {
-		WARNX("%s:%zu: %s", file, lineno, why);
-		return -1;
-	}
-	return 0;
-}
-
-/* A passwd-file's line: 1, *key and *val; 0: no entry; -1: bad. */
 static int
 scan_passwd(struct scanning *s, char *line, char **key, char **val)
 {
-	char		 why[384];
-	int		 r, quiet = s->flags & TABLE_QUIET;
+	struct quota_limit	 lim;
+	char			 why[384];
+	int			 quiet = s->flags & TABLE_QUIET;
 
 	/* Dovecot's rules: no blanks before a comment. */
 	if (line[0] == '\0' || line[0] == '#' || line[0] == ':')
@@ -682,18 +627,30 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 	*key = s->pl.name;
 	if (s->pl.ignored > 0 && s->nign++ == 0) {
 		s->ignline = s->lineno;
-		(void)strlcpy(s->ignkey, s->pl.ignored_key,
-		    sizeof(s->ignkey));
+		(void)strlcpy(s->ignkey, s->pl.ignored_key, sizeof(s->ignkey));
 	}
+	*val = s->uval;
 	if (s->kind == TABLE_AUTH) {
 		/* No password: Dovecot lets no one in with it. */
 		if (s->pl.pass[0] == '\0')
 			return 0;
 		*val = s->pl.pass;
-	} else if ((r = other_value(s->file, s->lineno, s->kind |
-	    (s->flags & (TABLE_QUIET | TABLE_PASSWD)), &s->pl, *key, val,
-	    s->uval, sizeof(s->uval))) != 0)
-		return r == -1 ? -1 : 0;
+	} else if (s->kind == TABLE_QUOTAS) {
+		/* No rule: the default limit. */
+		if (!s->pl.has_limit)
+			return 0;
+		lim.bytes = s->pl.bytes;
+		lim.msgs = s->pl.msgs;
+		(void)quota_spec_format(&lim, s->uval, sizeof(s->uval));
+	} else if (!valid_username(*key))
+		/* Refused by scan_entry, with its reason. */
+		(void)strlcpy(s->uval, "-", sizeof(s->uval));
+	else if (table_passwd_user(&s->pl, s->uval, sizeof(s->uval), why,
+	    sizeof(why)) == -1) {
+		WARNX("%s:%zu: user \"%s\": %s", s->file, s->lineno, *key,
+		    why);
+		return -1;
+	}
 	return 1;
 }
 
@@ -740,13 +697,15 @@ scan_refused(struct scanning *s, char *key, const char *val,
 static int
 scan_entry(struct scanning *s, char *key, char *val)
 {
-	const char	*hkind;
-	char		 why[384];
-	int		 kind = s->kind, quiet = s->flags & TABLE_QUIET;
+	struct quota_limit	 lim;
+	struct conf_junk	 junk;
+	struct userinfo		 ui;
+	const char		*hkind;
+	char			 why[384];
+	int			 kind = s->kind, quiet = s->flags & TABLE_QUIET;
 
 	if (*val == '\0') {
-		WARNX("%s:%zu: \"%s\" has no value", s->file, s->lineno,
-		    key);
+		WARNX("%s:%zu: \"%s\" has no value", s->file, s->lineno, key);
 		return -1;
 	} else if (!valid_username(key)) {
 		WARNX("%s:%zu: invalid user name \"%s\"", s->file,
@@ -758,12 +717,26 @@ scan_entry(struct scanning *s, char *key, char *val)
 	    table_hash_allowed(val, s->flags & TABLE_WEAK, &hkind, why,
 	    sizeof(why))) == -1)
 		return scan_refused(s, key, val, hkind, why);
-	else if ((kind != TABLE_AUTH && other_value(s->file, s->lineno,
-	    kind | (s->flags & (TABLE_QUIET | TABLE_PASSWD)), NULL, key, &val,
-	    NULL, 0) == -1) || (s->fn != NULL && s->fn(s->arg, key, val,
-	    s->lineno) == -1))
+	else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
+		WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or IPv6 address, "
+		    "or a pool of %d at most", s->file, s->lineno, key, val,
+		    ROUTE_POOLMAX);
 		return -1;
-	return 0;
+	} else if (kind == TABLE_QUOTAS &&
+	    quota_spec_parse(val, &lim, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: \"%s\": quota %s", s->file, s->lineno, key, why);
+		return -1;
+	} else if (kind == TABLE_JUNK &&
+	    junk_spec_parse(val, &junk, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: \"%s\": junk %s", s->file, s->lineno, key, why);
+		return -1;
+	} else if (kind == TABLE_USERS && !(s->flags & TABLE_PASSWD) &&
+	    table_parse_user(val, &ui, why, sizeof(why)) < 0) {
+		WARNX("%s:%zu: %s", s->file, s->lineno, why);
+		return -1;
+	}
+	return s->fn != NULL && s->fn(s->arg, key, val, s->lineno) == -1 ?
+	    -1 : 0;
 }
 
 /*
