@@ -100,8 +100,8 @@ static struct {
 	unsigned	 range[2];	/* -r MIN-MAX */
 	int		 kind;		/* table.h's kind of authtab */
 	int		 weakok;	/* -w */
-	int		 other;		/* -t */
-	int		 authkind;	/* -A */
+	int		 other;		/* -t: mode table's kind */
+	int		 authkind;	/* -A: authtab's, on fd 3 */
 	int		 hashes;	/* -H */
 	int		 nx;		/* how many -x */
 } opt;
@@ -180,23 +180,19 @@ parse_args(int argc, char *argv[])
 			opt.kind |= TABLE_SKIP | TABLE_QUIET;
 			break;
 		case 't':
-			/* Another table of table.h's kind, for mode table. */
 			opt.other = strtonum(optarg, 1, INT32_MAX, &errstr);
 			if (errstr != NULL)
 				usage();
 			break;
 		case 'A':
-			/* Mode table: authtab (of this kind) on fd 3. */
 			opt.authkind = strtonum(optarg, 1, INT32_MAX, &errstr);
 			if (errstr != NULL)
 				usage();
 			break;
 		case 'x':
-			/* A daemon's UID:NAME: no usertab line may have it. */
 			parse_id(optarg, xuid, xname, &opt.nx, nitems(xuid));
 			break;
 		case 'y':
-			/* A GID:WHAT no usertab line may have. */
 			parse_id(optarg, ygid, ywhat, &ny, nitems(ygid));
 			break;
 		case 'V':
@@ -413,8 +409,7 @@ mode_table(void)
 	/* A usertab's daemon uids, for the parent to refuse. */
 	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
 	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
-	    NULL,
-	    &opt.nx, &t) == -1 || xbad)
+	    NULL, &opt.nx, &t) == -1 || xbad)
 		exit(1);
 	/*
 	 * authtab's users not in it: its names alone, the parent's

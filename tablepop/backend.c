@@ -404,19 +404,16 @@ backend_down(struct backend *b)
 	b->state = B_DOWN;
 	if (b->req != NULL)
 		request_done(b->req, TABANS_TEMP, NULL);
-	if (t->old) {
-		/* None of its processes left: its queue fails now. */
-		dispatch(t);
-		return;
+	if (!t->old) {
+		b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
+		if (b->backoff > LOOKUP_BACKOFF_MAX)
+			b->backoff = LOOKUP_BACKOFF_MAX;
+		tv.tv_sec = b->backoff;
+		tv.tv_usec = 0;
+		if (evtimer_add(&b->restart, &tv) == -1)
+			fatal("evtimer_add");
 	}
-	b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
-	if (b->backoff > LOOKUP_BACKOFF_MAX)
-		b->backoff = LOOKUP_BACKOFF_MAX;
-	tv.tv_sec = b->backoff;
-	tv.tv_usec = 0;
-	if (evtimer_add(&b->restart, &tv) == -1)
-		fatal("evtimer_add");
-	/* Nothing runs: the questions waiting fail now. */
+	/* If none runs now (a retired table's never do), its queue fails. */
 	dispatch(t);
 }
 
@@ -825,8 +822,7 @@ tables_drain(struct chan *c, const void *data, int fd)
 	struct dbtable	*t, *next;
 
 	draining = 1;
-	for (t = TAILQ_FIRST(&tables); t != NULL; t = next) {
-		next = TAILQ_NEXT(t, entry);
+	TAILQ_FOREACH_SAFE(t, &tables, entry, next) {
 		t->old = 1;
 		if (t->nqueue == 0)
 			table_retire(t);

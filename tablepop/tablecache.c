@@ -116,8 +116,7 @@ tablecache_put(struct tablecache *tc, int service, const char *key,
 		RB_FOREACH_SAFE(c, cachetree, &tc->tree, next)
 			if (c->expires <= now)
 				cached_free(tc, c);
-	if (tc->n >= TABLECACHE_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL)
+	if (tc->n >= TABLECACHE_MAX || (c = calloc(1, sizeof(*c))) == NULL)
 		return;
 	c->service = service;
 	(void)strlcpy(c->key, key, sizeof(c->key));
