@@ -392,7 +392,7 @@ table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
     char *why, size_t len)
 {
 	static char	 empty[] = "";
-	char		*f[6], *rest, *item, *eq;
+	char		*f[6], *rest, *item, *eq, **dst;
 	size_t		 i;
 	int		 r;
 
@@ -431,31 +431,28 @@ table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
 				return -1;
 			}
 		r = 1;
+		dst = NULL;
 		if (eq == NULL)
 			;
 		else if (strcmp(item, "userdb_mail") == 0 ||
-		    strcmp(item, "userdb_mail_path") == 0) {
-			pl->mail = eq + 1;
-			r = 0;
-		} else if (strcmp(item, "userdb_uid") == 0) {
-			pl->uid = eq + 1;
-			r = 0;
-		} else if (strcmp(item, "userdb_gid") == 0) {
-			pl->gid = eq + 1;
-			r = 0;
-		} else if (strcmp(item, "userdb_home") == 0) {
-			pl->home = eq + 1;
-			r = 0;
-		} else if (rule != NULL &&
+		    strcmp(item, "userdb_mail_path") == 0)
+			dst = &pl->mail;
+		else if (strcmp(item, "userdb_uid") == 0)
+			dst = &pl->uid;
+		else if (strcmp(item, "userdb_gid") == 0)
+			dst = &pl->gid;
+		else if (strcmp(item, "userdb_home") == 0)
+			dst = &pl->home;
+		else if (rule != NULL &&
 		    strncmp(item, "userdb_quota_rule", 17) == 0 &&
 		    strspn(item + 17, "0123456789") == strlen(item + 17)) {
 			if ((r = rule(eq + 1, pl, why, len)) == -1)
 				return -1;
 		}
-		if (r == 1) {
-			if (pl->ignored++ == 0)
-				pl->ignored_key = item;
-		}
+		if (dst != NULL)
+			*dst = eq + 1;
+		else if (r == 1 && pl->ignored++ == 0)
+			pl->ignored_key = item;
 	}
 	return 0;
 }
@@ -771,8 +768,7 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		WARNX("%s: %s", file, errstr);
 		return -1;
 	}
-	memset(&lb, 0, sizeof(lb));
-	lb.fd = fd;
+	lb = (struct lines){ .fd = fd };
 	while ((len = next_line(&lb, &line)) > 0) {
 		s.lineno++;
 		if (memchr(line, '\0', len) != NULL) {
@@ -942,12 +938,8 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	 * for a record every 4 bytes ("a b\n"): pages never written cost
 	 * nothing, and the unused ones go back below.
 	 */
-	memset(&l, 0, sizeof(l));
-	l.t = t;
-	l.file = file;
-	l.check = check;
-	l.arg = arg;
-	l.names = kind & TABLE_NAMES;
+	l = (struct loading){ .t = t, .file = file, .check = check,
+	    .arg = arg, .names = kind & TABLE_NAMES };
 	kind &= ~TABLE_NAMES;
 	t->bufsz = sb.st_size + 1;
 	t->buf = map_anon(&t->bufsz);
