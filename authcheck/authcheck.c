@@ -284,10 +284,11 @@ never(struct count *c, const char *name, const char *hash, size_t line)
 static int
 count_line(void *arg, char *name, char *hash, size_t line)
 {
-	struct count	*c = arg;
-	struct pwhash	 ph;
-	const char	*kind;
-	int		 weak;
+	struct count		*c = arg;
+	struct stats_kinds	*to;
+	struct pwhash		 ph;
+	const char		*kind;
+	int			 weak;
 
 	/* A user who cannot log in (table.h): said already, not a kind. */
 	if (hash[0] == TABLE_NOLOGIN) {
@@ -319,22 +320,17 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	}
 	c->users++;
 	stats_kind_add(&c->all, kind, weak);
-	if (ph.flags & PWS_RESET) {
-		stats_kind_add(&c->reset, kind, 0);
-		c->nnever++;
-	} else if (ph.flags & PWS_PLAIN) {
-		stats_kind_add(&c->plain, kind, 0);
-		c->nnever++;
-	} else if (ph.flags & PWS_COSTLY) {
-		stats_kind_add(&c->costly, kind, 0);
-		c->nnever++;
-	} else if (weak) {
-		stats_kind_add(&c->weak, kind, 1);
+	/* Its one verdict: never read (reset, plain, costly), weak or ok. */
+	to = ph.flags & PWS_RESET ? &c->reset : ph.flags & PWS_PLAIN ?
+	    &c->plain : ph.flags & PWS_COSTLY ? &c->costly : weak ? &c->weak :
+	    &c->ok;
+	stats_kind_add(to, kind, to == &c->weak);
+	if (to == &c->weak)
 		c->nweak++;
-	} else {
-		stats_kind_add(&c->ok, kind, 0);
+	else if (to == &c->ok)
 		c->nok++;
-	}
+	else
+		c->nnever++;
 	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN |
 	    PWS_COSTLY) || (weak && !opt.weakok)))
 		never(c, name, hash, line);
@@ -425,10 +421,9 @@ mode_table(void)
 static void
 mode_check(void)
 {
-	struct count	 c;
+	struct count	 c = { 0 };
 	struct table	 t;
 
-	memset(&c, 0, sizeof(c));
 	if (opt.weakok)
 		opt.kind |= TABLE_WEAK;
 	/* Each user who cannot log in, for the parent to log. */
@@ -445,9 +440,8 @@ mode_check(void)
 static void
 mode_kinds(void)
 {
-	struct count	 c;
+	struct count	 c = { 0 };
 
-	memset(&c, 0, sizeof(c));
 	(void)table_scan(AUTHTAB_FD, opt.kind | TABLE_WEAK | TABLE_QUIET,
 	    count_line, &c);
 	printf("# authtab: %llu user%s\n", (unsigned long long)c.users,
@@ -461,10 +455,9 @@ mode_kinds(void)
 static void
 mode_passwords(void)
 {
-	struct count	 c;
+	struct count	 c = { 0 };
 	int		 kind = opt.kind, weakok = opt.weakok, refused;
 
-	memset(&c, 0, sizeof(c));
 	if (table_scan(AUTHTAB_FD, kind | TABLE_QUIET | TABLE_ANYHASH,
 	    count_line, &c) == -1 && c.users == 0) {
 		printf("passwords: authtab not read: see below\n");

@@ -178,11 +178,8 @@ user_ask(struct chan *c, const void *data, int fd)
 		chan_bad(c, "%zu answers unread", c->outmsgs);
 		return;
 	}
-	memset(&w0, 0, sizeof(w0));
-	w0.pid = p->pid;
-	w0.proc = p->proc;
-	w0.id = ml->id;
-	w0.ask = ask;
+	w0 = (struct wait){ .pid = p->pid, .proc = p->proc, .id = ml->id,
+	    .ask = ask };
 	(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
 	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
 	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
