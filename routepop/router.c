@@ -191,7 +191,7 @@ router_start(const struct conf_settings *s)
 	struct route_page *old = NULL;
 	struct page_rec	*r;
 	struct backend	*b, *next;
-	struct timespec	 ts;
+	time_t		 now = 0;
 	size_t		 i;
 	uint32_t	 n;
 	int		 k, np, file, reload = 0;
@@ -218,7 +218,7 @@ router_start(const struct conf_settings *s)
 		page->gen = page_gen;
 		page->n = 0;
 		n = old->n < nitems(old->rec) ? old->n : nitems(old->rec);
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = monotime();
 	}
 	/* A record is checked as any input: one address, known states. */
 	for (i = 0; i < n; i++) {
@@ -227,7 +227,7 @@ router_start(const struct conf_settings *s)
 		    table_route_split(r->addr, pool) != 1 ||
 		    strcmp(pool[0], r->addr) != 0 || r->drained > 1 ||
 		    r->health > HEALTH_DEGRADED || r->checked < 0 ||
-		    r->checked > ts.tv_sec || (b = backend_get(r->addr)) ==
+		    r->checked > now || (b = backend_get(r->addr)) ==
 		    NULL)
 			continue;
 		b->drained = r->drained;
@@ -337,8 +337,6 @@ router_pick(const char *user, const char *value, char *addr, size_t len)
 void
 router_state(struct backend *b, int state, uint32_t sessions)
 {
-	struct timespec	 ts;
-
 	if ((uint32_t)state != b->health) {
 		if (state == CHECK_DOWN)
 			log_warnx("backend %s down: no new user goes there",
@@ -360,8 +358,8 @@ router_state(struct backend *b, int state, uint32_t sessions)
 		    b->addr);
 	b->health = state;
 	b->sessions = sessions;
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	b->checked = ts.tv_sec > 0 ? ts.tv_sec : 1;
+	if ((b->checked = monotime()) == 0)
+		b->checked = 1;
 	backend_keep(b);
 }
 
@@ -373,17 +371,15 @@ static void
 backend_rec(struct chan *c, uint64_t req, const struct backend *b, int more)
 {
 	struct msg_ctlbackend	m;
-	struct timespec		ts;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
 	if (b != NULL) {
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 		(void)strlcpy(m.addr, b->addr, sizeof(m.addr));
 		m.health = b->health;
 		m.drained = b->drained != 0;
 		m.sessions = b->sessions;
-		m.age = b->checked != 0 ? ts.tv_sec - b->checked : -1;
+		m.age = b->checked != 0 ? monotime() - b->checked : -1;
 		m.users = b->users;
 		m.more = more;
 	}
