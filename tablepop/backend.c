@@ -408,8 +408,7 @@ backend_down(struct backend *b)
 		b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
 		if (b->backoff > LOOKUP_BACKOFF_MAX)
 			b->backoff = LOOKUP_BACKOFF_MAX;
-		tv.tv_sec = b->backoff;
-		tv.tv_usec = 0;
+		tv = (struct timeval){ b->backoff, 0 };
 		if (evtimer_add(&b->restart, &tv) == -1)
 			fatal("evtimer_add");
 	}
@@ -856,7 +855,7 @@ tables_lookup(uint64_t id, const char *name, int service, const char *key)
 {
 	struct dbtable	*t;
 	struct request	*r;
-	struct timeval	 tv;
+	struct timeval	 tv = { set->timeout.lookup, 0 };
 	const char	*value;
 	int		 status;
 
@@ -888,8 +887,6 @@ tables_lookup(uint64_t id, const char *name, int service, const char *key)
 	(void)strlcpy(r->key, key, sizeof(r->key));
 	r->id = id;
 	evtimer_set(&r->tmo, request_timeout, r);
-	tv.tv_sec = set->timeout.lookup;
-	tv.tv_usec = 0;
 	if (evtimer_add(&r->tmo, &tv) == -1)
 		fatal("evtimer_add");
 	TAILQ_INSERT_TAIL(&t->queue, r, entry);
