@@ -189,7 +189,6 @@ backend_warn(struct backend *b, const char *line)
 		backend_quiet(b);
 		b->errsec = now;
 		b->errlogged = 0;
-		b->errquiet = 0;
 	}
 	if (b->errlogged < ERR_RATE) {
 		log_warnx("table %s: %s", b->t->name, line);
@@ -740,8 +739,7 @@ tables_add(struct chan *c, const void *data, int fd)
 	TAILQ_INSERT_TAIL(&tables, t, entry);
 	for (j = 0; j < LOOKUP_PROCS; j++) {
 		t->be[j].t = t;
-		t->be[j].pid = -1;
-		t->be[j].fd = t->be[j].errfd = -1;
+		t->be[j].pid = t->be[j].fd = t->be[j].errfd = -1;
 	}
 }
 
