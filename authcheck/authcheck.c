@@ -15,42 +15,16 @@
  */
 
 /*
- * authcheck.c -- authtab read for the parent, which reads no password
- * hash itself (conf/users.c).  The parent opens authtab as root and runs
- * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
- * it reads it as _pop3auth in the empty chroot, confined as authpop is
- * but for threads and pread(2) (sandbox_authcheck), and says on stdout
- * what -m asks:
- *	check		how many hashes of each kind ("=kind N WEAK NAME"), and
- *			"=ok" if it is good, having written what it loaded
- *			as an image (tabimage.c) on fd 3, a file of no name
- *			the parent made, which authpop maps; a bad line is
- *			logged on stderr with its line number
- *	kinds		popd -nv's comments: the users of each kind, and
- *			those with a weak one
- *	passwords	popd -m's count: which hashes work, which never can;
- *			by name, who cannot log in and who logs in with a
- *			weak hash
- *	apps		a file of app passwords instead, checked, and
- *			written as an image on fd 3 as check writes
- *			authtab's, each user's records joined by ",":
- *			"=ok", and no record (the parent reads none)
- *	table		another table, of table.h's kind -t (usertab, quota
- *			or junk users, route), checked as tablepop loads
- *			it, no root process parsing it: a usertab's line
- *			whose uid is a daemon's (-x UID:NAME) or whose gid
- *			no mail user may have (-y GID:WHAT) is a bad line;
- *			and with -A, authtab of that kind on fd 3, each
- *			of its users not in usertab ("=user LINE NAME"),
- *			then "=ok"
- *	system		the system's accounts (-r MIN-MAX, -g GROUP) as a
- *			usertab on fd 0 and, with -H, their hashes as an
- *			authtab on fd 3, files the parent made; "=ok"
- *			(system.c: as _pop3auth, never root, nor chrooted)
- * Its messages name the file "/dev/fd/0", which the parent replaces with
- * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
- * users with a refused hash are left out (TABLE_SKIP, "=nologin 0 NAME
- * WHY"); -w: weak-hashes yes.
+ * authcheck.c -- authtab and the other file tables read for the parent,
+ * which reads no password hash itself (conf/users.c) and parses no
+ * table as root.  The parent opens the file as root and runs this on it
+ * (fd 0) at start, at each reload and for popd -nv and -m; it reads it
+ * as _pop3auth in the empty chroot, confined as authpop is but for
+ * threads and pread(2) (sandbox_authcheck).  Mode system (system.c)
+ * alone is neither root nor chrooted.  The modes, and the lines each
+ * writes for the parent ("=kind", "=nologin", "=user", "=ok") and the
+ * image on fd 3: authcheck(8).  Its messages name the file "/dev/fd/0",
+ * which the parent replaces with the file's name.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -15,26 +15,20 @@
  */
 
 /*
- * router.c -- routepop's routes and backends.  The route table maps a
- * user name, or else the domain after its last '@', to one literal IP
- * address or a pool of them.  A file is read from the descriptor the
- * parent opened as root (and checked, for popd -n and reloads); a
- * database table is asked through tablepop (routepop.c).
+ * router.c -- routepop's routes and backends, as routepop(8) says: the
+ * route table maps a user name, or else the domain after its last '@',
+ * to one literal IP address or a pool of them.  A file is read from the
+ * descriptor the parent opened as root (and checked, for popd -n and
+ * reloads); a database table is asked through tablepop (routepop.c).
  *
  * The backends, as the routes name them: what check.c last saw on
- * each one's health port (up, draining, down, and its sessions), which
- * popctl drained, and how many users were routed to each since start or
- * reload, for popctl show backends.  A file's backends are all known
- * from its load; a database's as its answers name them, and each is
- * checked from when first known.  Of a pool, the user's backend is
- * the one of those that take users (not down, draining or drained; one
- * never checked yet may) with the highest hash (table_route_pick).
- *
- * What popctl shows outlives this process: each backend's state is
- * kept in a page the parent made once and gives every routepop
- * (MSG_PARENT_ROUTEPAGE), and never reads.  A routepop restarted after
- * a crash takes it all back; one started by a reload keeps the drains
- * and the last checks of the backends still named, and counts again.
+ * each one's health port, which popctl drained, and how many users were
+ * routed to each.  Of a pool, the user's backend is the one of those
+ * that take users with the highest hash (table_route_pick).  Their
+ * states are kept in a page the parent made once and gives every
+ * routepop (MSG_PARENT_ROUTEPAGE), and never reads: a routepop
+ * restarted after a crash takes them all back; one started by a reload
+ * keeps the drains and the last checks of the backends still named.
  */
 #include <sys/types.h>
 #include <sys/mman.h>

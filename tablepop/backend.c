@@ -15,13 +15,11 @@
  */
 
 /*
- * backend.c -- tablepop's tables: it runs OpenSMTPD's table programs
- * (opensmtpd-extras: table-sqlite, table-postgres, table-mysql,
- * table-ldap...) with the very configuration files smtpd.conf names, and
- * asks them what the parent and authpop ask: a user's credentials
- * (authpop's, router.c), userinfo (for a wrkrpop's ids and maildir),
- * aliases (route, quota, app passwords).  Whoever asked checks each
- * answer again.
+ * backend.c -- tablepop's database tables: it runs their OpenSMTPD table
+ * programs with the very configuration files smtpd.conf names, and asks
+ * them what the parent, authpop and routepop ask (credentials, userinfo,
+ * aliases); whoever asked checks each answer again.  How it behaves, as
+ * seen from outside (processes, queues, bounds): tablepop(8).
  *
  * The protocol is smtpd's (its table_proc.c, the extras' table_api.c;
  * the frames: tapi.c) on the program's standard input, a stream socket:
@@ -32,18 +30,12 @@
  * we asked for the stream is out of step: the process is killed and
  * started again.
  *
- * Each table runs LOOKUP_PROCS processes, as POPD_TABLE_USER (tablepop's
- * own ids), with nothing of ours open but their socket and a pipe for
- * their messages (logged as "table NAME: ..."); they inherit tablepop's
- * confinement (sandbox.c).  A process that exits is started again after
- * a pause that doubles up to LOOKUP_BACKOFF_MAX.  Questions wait in one
- * queue per table, each with its own deadline (timeout lookup); an
- * answer that does not come in time, a table without a running process
- * and a full queue are all TABANS_TEMP, never "no such user".
- *
- * A table with "cache" keeps its answers, but its failures, that long
- * (tablecache.c), and answers from them without asking its programs.
- * A drained tablepop (tables_drain) answers what it was asked, then goes.
+ * The processes hold nothing of ours open but their socket and a pipe
+ * for their messages, and inherit tablepop's confinement (sandbox.c).
+ * An answer that does not come in time, a table without a running
+ * process and a full queue are all TABANS_TEMP, never "no such user".
+ * "cache": tablecache.c.  A drained tablepop (tables_drain) answers what
+ * it was asked, then goes.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
