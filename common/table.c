@@ -22,11 +22,10 @@
  * Every bad line is reported as "file:line: reason".  Only a regular
  * file is read (open_regular), and a NUL byte is an error.
  *
- * A loaded table is one mapping of records and a second one, the index,
- * sorted by name.  No allocation per entry, a lookup is a binary search
- * (its time does not depend on where the user is in the file), and both
- * go back to the system with table_free().  Nothing here is global: the
- * parent loads tables in a thread of its own while its event loop runs.
+ * A loaded table (table.h) costs no allocation per entry; a lookup is a
+ * binary search, whose time does not depend on where the user is in the
+ * file.  Nothing here is global: the parent loads tables in a thread of
+ * its own while its event loop runs.
  */
 #include <sys/types.h>
 #include <sys/mman.h>

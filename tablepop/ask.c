@@ -15,11 +15,8 @@
  */
 
 /*
- * ask.c -- tablepop's answers to its peers, from the database tables:
- * to authpop, a user's app passwords and password hash
- * (MSG_AUTHPOP_APPS, MSG_AUTHPOP_LOOKUP); to routepop, the route
- * table's value for a user or a domain (MSG_ROUTE_LOOKUP).  Each is
- * asked of backend.c with an id of ours, apart from the parent's.
+ * ask.c -- tablepop's answers to its peers, from the database tables,
+ * each asked of backend.c with an id of ours, apart from the parent's.
  *
  * Peers, on channels the parent made (peers.c declares what each may
  * send; one that breaks it loses its channel, not us):
@@ -150,15 +147,12 @@ answer_send(const struct wait *w, int status, const char *value)
 }
 
 /*
- * A peer's question about ml's user, the key, to its database: an
- * authpop's MSG_AUTHPOP_APPS, the user's app passwords (one question
- * for all of them), or MSG_AUTHPOP_LOOKUP, the user's password hash
- * (authtab is a database table: the credentials service; authpop checks
- * the hash, the parent never sees it); a routepop's MSG_ROUTE_LOOKUP,
- * the route database's value for a user or a domain.  Without that
- * database in our configuration (a peer of another one, in a reload),
- * answered at once: no app passwords if a file holds none either, else
- * a temporary failure.
+ * A peer's question (the header's) about ml's user, the key, to its
+ * database: the app passwords' in one question, authtab's credentials
+ * service, the route's value.  Without that database in our
+ * configuration (a peer of another one, in a reload), answered at once:
+ * no app passwords if a file holds none either, else a temporary
+ * failure.
  */
 static void
 user_ask(struct chan *c, const void *data, int fd)
