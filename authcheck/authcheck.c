@@ -15,42 +15,16 @@
  */
 
 /*
- * authcheck.c -- authtab read for the parent, which reads no password
- * hash itself (conf/users.c).  The parent opens authtab as root and runs
- * this on it, on fd 0, at start, at each reload and for popd -nv and -m;
- * it reads it as _pop3auth in the empty chroot, confined as authpop is
- * but for threads and pread(2) (sandbox_authcheck), and says on stdout
- * what -m asks:
- *	check		how many hashes of each kind ("=kind N WEAK NAME"), and
- *			"=ok" if it is good, having written what it loaded
- *			as an image (tabimage.c) on fd 3, a file of no name
- *			the parent made, which authpop maps; a bad line is
- *			logged on stderr with its line number
- *	kinds		popd -nv's comments: the users of each kind, and
- *			those with a weak one
- *	passwords	popd -m's count: which hashes work, which never can;
- *			by name, who cannot log in and who logs in with a
- *			weak hash
- *	apps		a file of app passwords instead, checked, and
- *			written as an image on fd 3 as check writes
- *			authtab's, each user's records joined by ",":
- *			"=ok", and no record (the parent reads none)
- *	table		another table, of table.h's kind -t (usertab, quota
- *			or junk users, route), checked as tablepop loads
- *			it, no root process parsing it: a usertab's line
- *			whose uid is a daemon's (-x UID:NAME) or whose gid
- *			no mail user may have (-y GID:WHAT) is a bad line;
- *			and with -A, authtab of that kind on fd 3, each
- *			of its users not in usertab ("=user LINE NAME"),
- *			then "=ok"
- *	system		the system's accounts (-r MIN-MAX, -g GROUP) as a
- *			usertab on fd 0 and, with -H, their hashes as an
- *			authtab on fd 3, files the parent made; "=ok"
- *			(system.c: as _pop3auth, never root, nor chrooted)
- * Its messages name the file "/dev/fd/0", which the parent replaces with
- * the file's name.  -p: a passwd-file; -s: the system's accounts, whose
- * users with a refused hash are left out (TABLE_SKIP, "=nologin 0 NAME
- * WHY"); -w: weak-hashes yes.
+ * authcheck.c -- authtab and the other file tables read for the parent,
+ * which reads no password hash itself (conf/users.c) and parses no
+ * table as root.  The parent opens the file as root and runs this on it
+ * (fd 0) at start, at each reload and for popd -nv and -m; it reads it
+ * as _pop3auth in the empty chroot, confined as authpop is but for
+ * threads and pread(2) (sandbox_authcheck).  Mode system (system.c)
+ * alone is neither root nor chrooted.  The modes, and the lines each
+ * writes for the parent ("=kind", "=nologin", "=user", "=ok") and the
+ * image on fd 3: authcheck(8).  Its messages name the file "/dev/fd/0",
+ * which the parent replaces with the file's name.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -100,78 +74,13 @@ static struct {
 	unsigned	 range[2];	/* -r MIN-MAX */
 	int		 kind;		/* table.h's kind of authtab */
 	int		 weakok;	/* -w */
-	int		 other;		/* -t */
-	int		 authkind;	/* -A */
+	int		 other;		/* -t: mode table's kind */
+	int		 authkind;	/* -A: authtab's, on fd 3 */
 	int		 hashes;	/* -H */
 	int		 nx;		/* how many -x */
 } opt;
 
-static void		authtab_sandbox(void *);
-static void		nologin_record(const char *, size_t, const char *,
-			    const char *);
-static int		count_line(void *, char *, char *, size_t);
-static void		never(struct count *, const char *, const char *,
-			    size_t);
-static int		uid_line(void *, char *, char *, size_t);
-static int		missing_line(void *, char *, char *, size_t);
-static void		print_kinds(const struct stats_kinds *, const char *);
-static void		table_rec(const void *, size_t, const char **,
-			    const char **);
-static void		app_rec(const void *, size_t, const char **,
-			    const char **);
-__dead static void	usage(void);
-static void		parse_range(char *);
-static void		parse_id(char *, long long *, const char **, int *,
-			    int);
-static void		parse_args(int, char *[]);
-static void		mode_system(void);
-static void		mode_table(void);
-static void		mode_check(void);
-static void		mode_kinds(void);
-static void		mode_passwords(void);
-static void		mode_apps(void);
-
-static const struct proc_setup	check_setup = {
-	.role = "authcheck",
-	.title = "authcheck",
-	.user = POPD_AUTH_USER,
-	.chroot = 1,
-	.sandbox = authtab_sandbox,
-};
-
-int
-main(int argc, char *argv[])
-{
-	/* Hashes are read here: authtab's are checked. */
-	table_hash_allowed = pwscheme_allowed;
-	parse_args(argc, argv);
-	/* Plain lines, as the parent's own: it passes them on. */
-	log_init(1, LOG_MAIL);
-	log_procinit("");
-	/* But system, which becomes _pop3auth unchrooted (system.c). */
-	if (strcmp(opt.mode, "system") != 0)
-		proc_prologue(&check_setup);
-
-	if (strcmp(opt.mode, "system") == 0)
-		mode_system();
-	else if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
-		mode_table();
-	else if (strcmp(opt.mode, "check") == 0)
-		mode_check();
-	else if (strcmp(opt.mode, "apps") == 0)
-		mode_apps();
-	else if (strcmp(opt.mode, "kinds") == 0)
-		mode_kinds();
-	else if (strcmp(opt.mode, "passwords") == 0)
-		mode_passwords();
-	else
-		usage();
-	if (fflush(stdout) == EOF || ferror(stdout))
-		exit(1);
-	exit(0);
-}
-
-static void
+__dead static void
 usage(void)
 {
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
@@ -245,23 +154,19 @@ parse_args(int argc, char *argv[])
 			opt.kind |= TABLE_SKIP | TABLE_QUIET;
 			break;
 		case 't':
-			/* Another table of table.h's kind, for mode table. */
 			opt.other = strtonum(optarg, 1, INT32_MAX, &errstr);
 			if (errstr != NULL)
 				usage();
 			break;
 		case 'A':
-			/* Mode table: authtab (of this kind) on fd 3. */
 			opt.authkind = strtonum(optarg, 1, INT32_MAX, &errstr);
 			if (errstr != NULL)
 				usage();
 			break;
 		case 'x':
-			/* A daemon's UID:NAME: no usertab line may have it. */
 			parse_id(optarg, xuid, xname, &opt.nx, nitems(xuid));
 			break;
 		case 'y':
-			/* A GID:WHAT no usertab line may have. */
 			parse_id(optarg, ygid, ywhat, &ny, nitems(ygid));
 			break;
 		case 'V':
@@ -276,127 +181,6 @@ parse_args(int argc, char *argv[])
 	}
 	if (optind != argc || opt.mode == NULL)
 		usage();
-}
-
-/* The system's accounts, as the mail user, never chrooted (system.c). */
-static void
-mode_system(void)
-{
-	if (opt.range[1] == 0)
-		usage();
-	system_become(opt.hashes);
-	if (system_write(opt.range[0], opt.range[1], opt.group, xuid, opt.nx,
-	    ygid, ywhat, ny, opt.hashes) == -1)
-		exit(1);
-	printf("=ok\n");
-}
-
-static void
-mode_table(void)
-{
-	struct table	 t;
-
-	/* A usertab's daemon uids, for the parent to refuse. */
-	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
-	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
-	    NULL,
-	    &opt.nx, &t) == -1 || xbad)
-		exit(1);
-	/*
-	 * authtab's users not in it: its names alone, the parent's
-	 * check of authtab (running meanwhile) says its bad lines.
-	 */
-	if (opt.authkind != 0 && table_scan(OTHER_FD, opt.authkind |
-	    TABLE_ANYHASH | TABLE_QUIET, missing_line, &t) == -1)
-		exit(1);
-	table_free(&t);
-	printf("=ok\n");
-}
-
-static void
-mode_check(void)
-{
-	struct count	 c;
-	struct table	 t;
-
-	memset(&c, 0, sizeof(c));
-	if (opt.weakok)
-		opt.kind |= TABLE_WEAK;
-	/* Each user who cannot log in, for the parent to log. */
-	table_nologin = nologin_record;
-	/* One reading: each line counted, and the table for authpop. */
-	if (table_load(AUTHTAB_FD, opt.kind, count_line, &c, &t) == -1 ||
-	    table_image_write(IMAGE_FD, t.n, table_rec, &t) == -1)
-		exit(1);
-	table_free(&t);
-	print_kinds(&c.all, NULL);
-	printf("=ok\n");
-}
-
-static void
-mode_kinds(void)
-{
-	struct count	 c;
-
-	memset(&c, 0, sizeof(c));
-	(void)table_scan(AUTHTAB_FD, opt.kind | TABLE_WEAK | TABLE_QUIET,
-	    count_line, &c);
-	printf("# authtab: %llu user%s\n", (unsigned long long)c.users,
-	    c.users == 1 ? "" : "s");
-	print_kinds(&c.all, "# authtab: ");
-	c.weakfp = stdout;
-	(void)table_scan(AUTHTAB_FD, opt.kind | TABLE_WEAK | TABLE_QUIET,
-	    count_line, &c);
-}
-
-static void
-mode_passwords(void)
-{
-	struct count	 c;
-	int		 kind = opt.kind, weakok = opt.weakok, refused;
-
-	memset(&c, 0, sizeof(c));
-	if (table_scan(AUTHTAB_FD, kind | TABLE_QUIET | TABLE_ANYHASH,
-	    count_line, &c) == -1 && c.users == 0) {
-		printf("passwords: authtab not read: see below\n");
-		exit(0);
-	}
-	printf("passwords: %llu user%s: %llu will work, %llu only with "
-	    "weak-hashes yes (%s), %llu never\n",
-	    (unsigned long long)c.users, c.users == 1 ? "" : "s",
-	    (unsigned long long)(c.nok + (weakok ? c.nweak : 0)),
-	    (unsigned long long)c.nweak, weakok ? "set" : "not set",
-	    (unsigned long long)c.nnever);
-	print_kinds(&c.ok, "checked");
-	print_kinds(&c.weak, weakok ? "weak, checked as weak-hashes "
-	    "is yes: give these users new passwords" : "weak, refused "
-	    "without weak-hashes yes");
-	print_kinds(&c.plain, "in clear, never read: \"popdpass -P\" "
-	    "turns them into bcrypt hashes");
-	print_kinds(&c.reset, "never read, and no hash can be made "
-	    "from it: reset these users' passwords (popdpass)");
-	print_kinds(&c.costly, "over popd's ceiling for the kind "
-	    "(authtab(5)), never checked: reset these users' "
-	    "passwords (popdpass)");
-	if (c.unknown > 0)
-		printf("passwords: %llu of no kind popd reads: reset "
-		    "these users' passwords (popdpass)\n",
-		    (unsigned long long)c.unknown);
-	if (c.nnever > 0 || c.nweak > 0) {
-		/*
-		 * Each by name, in a second reading: who cannot
-		 * log in, and who logs in with a weak hash.
-		 */
-		refused = c.nnever > 0 || !weakok;
-		memset(&c, 0, sizeof(c));
-		c.namefp = stdout;
-		(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
-		    TABLE_ANYHASH, count_line, &c);
-		if (refused)
-			printf("passwords: popd loads authtab all the "
-			    "same: the users named above cannot log "
-			    "in (\"[SYS/PERM]\"), the others can\n");
-	}
 }
 
 /* An authtab line's user not in usertab (-A), for the parent to refuse. */
@@ -458,14 +242,27 @@ authtab_sandbox(void *arg)
 	sandbox_authcheck();
 }
 
+/* popd -m: a user who cannot log in, by name and line, and why. */
+static void
+never(struct count *c, const char *name, const char *hash, size_t line)
+{
+	char	why[384];
+
+	if (pwscheme_allowed(hash, opt.weakok, NULL, why, sizeof(why)) == 0)
+		return;
+	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
+	    name, line, why);
+}
+
 /* One user's hash: its kind counted, and its name said if asked. */
 static int
 count_line(void *arg, char *name, char *hash, size_t line)
 {
-	struct count	*c = arg;
-	struct pwhash	 ph;
-	const char	*kind;
-	int		 weak;
+	struct count		*c = arg;
+	struct stats_kinds	*to;
+	struct pwhash		 ph;
+	const char		*kind;
+	int			 weak;
 
 	/* A user who cannot log in (table.h): said already, not a kind. */
 	if (hash[0] == TABLE_NOLOGIN) {
@@ -497,22 +294,17 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	}
 	c->users++;
 	stats_kind_add(&c->all, kind, weak);
-	if (ph.flags & PWS_RESET) {
-		stats_kind_add(&c->reset, kind, 0);
-		c->nnever++;
-	} else if (ph.flags & PWS_PLAIN) {
-		stats_kind_add(&c->plain, kind, 0);
-		c->nnever++;
-	} else if (ph.flags & PWS_COSTLY) {
-		stats_kind_add(&c->costly, kind, 0);
-		c->nnever++;
-	} else if (weak) {
-		stats_kind_add(&c->weak, kind, 1);
+	/* Its one verdict: never read (reset, plain, costly), weak or ok. */
+	to = ph.flags & PWS_RESET ? &c->reset : ph.flags & PWS_PLAIN ?
+	    &c->plain : ph.flags & PWS_COSTLY ? &c->costly : weak ? &c->weak :
+	    &c->ok;
+	stats_kind_add(to, kind, to == &c->weak);
+	if (to == &c->weak)
 		c->nweak++;
-	} else {
-		stats_kind_add(&c->ok, kind, 0);
+	else if (to == &c->ok)
 		c->nok++;
-	}
+	else
+		c->nnever++;
 	if (c->namefp != NULL && (ph.flags & (PWS_RESET | PWS_PLAIN |
 	    PWS_COSTLY) || (weak && !opt.weakok)))
 		never(c, name, hash, line);
@@ -522,18 +314,6 @@ count_line(void *arg, char *name, char *hash, size_t line)
 		    "(popdpass)\n", name, line, hash[0] == '{' ? "{" : "",
 		    kind, hash[0] == '{' ? "}" : "");
 	return 0;
-}
-
-/* popd -m: a user who cannot log in, by name and line, and why. */
-static void
-never(struct count *c, const char *name, const char *hash, size_t line)
-{
-	char	why[384];
-
-	if (pwscheme_allowed(hash, opt.weakok, NULL, why, sizeof(why)) == 0)
-		return;
-	fprintf(c->namefp, "passwords: %s (line %zu) cannot log in: %s\n",
-	    name, line, why);
 }
 
 /*
@@ -578,6 +358,123 @@ app_rec(const void *arg, size_t i, const char **name, const char **value)
 	*value = af->v[i].recs;
 }
 
+/* The system's accounts, as the mail user, never chrooted (system.c). */
+static void
+mode_system(void)
+{
+	if (opt.range[1] == 0)
+		usage();
+	system_become(opt.hashes);
+	if (system_write(opt.range[0], opt.range[1], opt.group, xuid, opt.nx,
+	    ygid, ywhat, ny, opt.hashes) == -1)
+		exit(1);
+	printf("=ok\n");
+}
+
+static void
+mode_table(void)
+{
+	struct table	 t;
+
+	/* A usertab's daemon uids, for the parent to refuse. */
+	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
+	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
+	    NULL, &opt.nx, &t) == -1 || xbad)
+		exit(1);
+	/*
+	 * authtab's users not in it: its names alone, the parent's
+	 * check of authtab (running meanwhile) says its bad lines.
+	 */
+	if (opt.authkind != 0 && table_scan(OTHER_FD, opt.authkind |
+	    TABLE_ANYHASH | TABLE_QUIET, missing_line, &t) == -1)
+		exit(1);
+	table_free(&t);
+	printf("=ok\n");
+}
+
+static void
+mode_check(void)
+{
+	struct count	 c = { 0 };
+	struct table	 t;
+
+	if (opt.weakok)
+		opt.kind |= TABLE_WEAK;
+	/* Each user who cannot log in, for the parent to log. */
+	table_nologin = nologin_record;
+	/* One reading: each line counted, and the table for authpop. */
+	if (table_load(AUTHTAB_FD, opt.kind, count_line, &c, &t) == -1 ||
+	    table_image_write(IMAGE_FD, t.n, table_rec, &t) == -1)
+		exit(1);
+	table_free(&t);
+	print_kinds(&c.all, NULL);
+	printf("=ok\n");
+}
+
+static void
+mode_kinds(void)
+{
+	struct count	 c = { 0 };
+
+	(void)table_scan(AUTHTAB_FD, opt.kind | TABLE_WEAK | TABLE_QUIET,
+	    count_line, &c);
+	printf("# authtab: %llu user%s\n", (unsigned long long)c.users,
+	    c.users == 1 ? "" : "s");
+	print_kinds(&c.all, "# authtab: ");
+	c.weakfp = stdout;
+	(void)table_scan(AUTHTAB_FD, opt.kind | TABLE_WEAK | TABLE_QUIET,
+	    count_line, &c);
+}
+
+static void
+mode_passwords(void)
+{
+	struct count	 c = { 0 };
+	int		 kind = opt.kind, weakok = opt.weakok, refused;
+
+	if (table_scan(AUTHTAB_FD, kind | TABLE_QUIET | TABLE_ANYHASH,
+	    count_line, &c) == -1 && c.users == 0) {
+		printf("passwords: authtab not read: see below\n");
+		exit(0);
+	}
+	printf("passwords: %llu user%s: %llu will work, %llu only with "
+	    "weak-hashes yes (%s), %llu never\n",
+	    (unsigned long long)c.users, c.users == 1 ? "" : "s",
+	    (unsigned long long)(c.nok + (weakok ? c.nweak : 0)),
+	    (unsigned long long)c.nweak, weakok ? "set" : "not set",
+	    (unsigned long long)c.nnever);
+	print_kinds(&c.ok, "checked");
+	print_kinds(&c.weak, weakok ? "weak, checked as weak-hashes "
+	    "is yes: give these users new passwords" : "weak, refused "
+	    "without weak-hashes yes");
+	print_kinds(&c.plain, "in clear, never read: \"popdpass -P\" "
+	    "turns them into bcrypt hashes");
+	print_kinds(&c.reset, "never read, and no hash can be made "
+	    "from it: reset these users' passwords (popdpass)");
+	print_kinds(&c.costly, "over popd's ceiling for the kind "
+	    "(authtab(5)), never checked: reset these users' "
+	    "passwords (popdpass)");
+	if (c.unknown > 0)
+		printf("passwords: %llu of no kind popd reads: reset "
+		    "these users' passwords (popdpass)\n",
+		    (unsigned long long)c.unknown);
+	if (c.nnever > 0 || c.nweak > 0) {
+		/*
+		 * Each by name, in a second reading: who cannot
+		 * log in, and who logs in with a weak hash.
+		 */
+		refused = c.nnever > 0 || !weakok;
+		memset(&c, 0, sizeof(c));
+		c.namefp = stdout;
+		(void)table_scan(AUTHTAB_FD, kind | TABLE_QUIET |
+		    TABLE_ANYHASH, count_line, &c);
+		if (refused)
+			printf("passwords: popd loads authtab all the "
+			    "same: the users named above cannot log "
+			    "in (\"[SYS/PERM]\"), the others can\n");
+	}
+}
+
 /*
  * The app passwords on fd 0, loaded and split as authpop splits them,
  * for the parent (conf/apps.c), which refuses a bad file; then their
@@ -604,4 +501,44 @@ mode_apps(void)
 		exit(1);
 	appfile_free(&af);
 	printf("=ok\n");
+}
+
+static const struct proc_setup	check_setup = {
+	.role = "authcheck",
+	.title = "authcheck",
+	.user = POPD_AUTH_USER,
+	.chroot = 1,
+	.sandbox = authtab_sandbox,
+};
+
+int
+main(int argc, char *argv[])
+{
+	/* Hashes are read here: authtab's are checked. */
+	table_hash_allowed = pwscheme_allowed;
+	parse_args(argc, argv);
+	/* Plain lines, as the parent's own: it passes them on. */
+	log_init(1, LOG_MAIL);
+	log_procinit("");
+	/* But system, which becomes _pop3auth unchrooted (system.c). */
+	if (strcmp(opt.mode, "system") != 0)
+		proc_prologue(&check_setup);
+
+	if (strcmp(opt.mode, "system") == 0)
+		mode_system();
+	else if (strcmp(opt.mode, "table") == 0 && opt.other != 0)
+		mode_table();
+	else if (strcmp(opt.mode, "check") == 0)
+		mode_check();
+	else if (strcmp(opt.mode, "apps") == 0)
+		mode_apps();
+	else if (strcmp(opt.mode, "kinds") == 0)
+		mode_kinds();
+	else if (strcmp(opt.mode, "passwords") == 0)
+		mode_passwords();
+	else
+		usage();
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(1);
+	exit(0);
 }

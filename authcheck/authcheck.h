@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * authcheck.h -- authcheck's mode system (system.c): the system's
  * accounts, written as a usertab and an authtab for the parent.

@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * system.c -- authcheck -m system: usertab system and authtab system,
  * the system's accounts (tpop3d's auth_pam case, without PAM as root
@@ -44,11 +43,6 @@
 #include "util.h"
 #include "authcheck.h"
 
-#define SHADOW_GROUP	POPD_SHADOW_GROUP
-
-static int	member(const struct group *, const struct passwd *);
-static int	auth_lines(FILE *, char **, size_t);
-
 /*
  * _pop3auth's ids for good, with the shadow group too if hashes: the
  * ids checked as every role's are (ids_final), and the groups.
@@ -71,11 +65,11 @@ system_become(int hashes)
 		fatalx("%s has root's ids", POPD_AUTH_USER);
 	groups[0] = pw->pw_gid;
 	if (hashes) {
-		if ((gr = getgrnam(SHADOW_GROUP)) == NULL)
+		if ((gr = getgrnam(POPD_SHADOW_GROUP)) == NULL)
 			fatalx("no group %s: the shadow database cannot be "
-			    "read but as root", SHADOW_GROUP);
+			    "read but as root", POPD_SHADOW_GROUP);
 		if (gr->gr_gid == 0)
-			fatalx("group %s is gid 0", SHADOW_GROUP);
+			fatalx("group %s is gid 0", POPD_SHADOW_GROUP);
 		groups[n++] = gr->gr_gid;
 	}
 	if (setgroups(n, groups) == -1)
@@ -106,6 +100,33 @@ member(const struct group *g, const struct passwd *pw)
 	for (m = g->gr_mem; m != NULL && *m != NULL; m++)
 		if (strcmp(*m, pw->pw_name) == 0)
 			return 1;
+	return 0;
+}
+
+/*
+ * The authtab lines of names: each one's hash from the shadow database.
+ * Locked ("!", "*") and empty passwords never log in: no line.  authpop
+ * leaves out, and logs, a kind it refuses (a weak md5crypt unless
+ * weak-hashes, TABLE_SKIP).  -1 (logged) if the database cannot be read.
+ */
+static int
+auth_lines(FILE *af, char **names, size_t n)
+{
+	char		 hash[COMPAT_HASH_MAX + 1];
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = compat_pwhash(names[i], hash, sizeof(hash))) == -1) {
+			log_warn("the shadow database (readable by root "
+			    "and group %s only)", POPD_SHADOW_GROUP);
+			return -1;
+		}
+		if (r == 1 && hash[0] != '\0' && hash[0] != '!' &&
+		    hash[0] != '*' && strpbrk(hash, " \t\r\n") == NULL)
+			fprintf(af, "%s %s\n", names[i], hash);
+		explicit_bzero(hash, sizeof(hash));
+	}
 	return 0;
 }
 
@@ -186,32 +207,5 @@ system_write(unsigned lo, unsigned hi, const char *group,
 	if (fflush(uf) == EOF || ferror(uf) ||
 	    (af != NULL && (fflush(af) == EOF || ferror(af))))
 		fatal("system tables");
-	return 0;
-}
-
-/*
- * The authtab lines of names: each one's hash from the shadow database.
- * Locked ("!", "*") and empty passwords never log in: no line.  authpop
- * leaves out, and logs, a kind it refuses (a weak md5crypt unless
- * weak-hashes, TABLE_SKIP).  -1 (logged) if the database cannot be read.
- */
-static int
-auth_lines(FILE *af, char **names, size_t n)
-{
-	char		 hash[COMPAT_HASH_MAX + 1];
-	size_t		 i;
-	int		 r;
-
-	for (i = 0; i < n; i++) {
-		if ((r = compat_pwhash(names[i], hash, sizeof(hash))) == -1) {
-			log_warn("the shadow database (readable by root "
-			    "and group %s only)", SHADOW_GROUP);
-			return -1;
-		}
-		if (r == 1 && hash[0] != '\0' && hash[0] != '!' &&
-		    hash[0] != '*' && strpbrk(hash, " \t\r\n") == NULL)
-			fprintf(af, "%s %s\n", names[i], hash);
-		explicit_bzero(hash, sizeof(hash));
-	}
 	return 0;
 }

@@ -22,11 +22,10 @@
  * Every bad line is reported as "file:line: reason".  Only a regular
  * file is read (open_regular), and a NUL byte is an error.
  *
- * A loaded table is one mapping of records and a second one, the index,
- * sorted by name.  No allocation per entry, a lookup is a binary search
- * (its time does not depend on where the user is in the file), and both
- * go back to the system with table_free().  Nothing here is global: the
- * parent loads tables in a thread of its own while its event loop runs.
+ * A loaded table (table.h) costs no allocation per entry; a lookup is a
+ * binary search, whose time does not depend on where the user is in the
+ * file.  Nothing here is global: the parent loads tables in a thread of
+ * its own while its event loop runs.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -48,7 +47,7 @@
 #include "settings.h"
 #include "table.h"
 
-#define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* offsets are 32 bits */
+#define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* 32-bit offsets */
 
 /* scan's state, file by file. */
 struct scanning {
@@ -60,19 +59,6 @@ struct scanning {
 	int			 kind, flags;	/* flags: TABLE_QUIET... */
 	char			 uval[PATH_MAX + 64], ignkey[64];
 };
-
-static void	 unmap_tail(void *, size_t *, size_t);
-static int	 off_less(const char *, uint32_t, uint32_t);
-static void	 sort_offsets(const char *, uint32_t *, size_t);
-static int	 dup_line(void *, char *, char *, size_t);
-static void	 report_duplicates(const char *, int, const struct table *);
-static int	 add_record(void *, char *, char *, size_t);
-static int	 other_value(const char *, size_t, int, struct passwdline *,
-		    const char *, char **, char *, size_t);
-static int	 scan_passwd(struct scanning *, char *, char **, char **);
-static int	 scan_refused(struct scanning *, char *, const char *,
-		    const char *, const char *);
-static int	 scan_entry(struct scanning *, char *, char *);
 
 int	(*table_hash_allowed)(const char *, int, const char **, char *,
 	    size_t);
@@ -310,8 +296,10 @@ static const char *const passdb_refused[] = {
 static int
 rule_number(const char *s, uint64_t mult, uint64_t *v)
 {
-	uint64_t	n = 0;
-	size_t		i;
+	static const char	 units[] = "bkmgt";
+	const char		*u;
+	uint64_t		 n = 0;
+	size_t			 i;
 
 	if (!isdigit((unsigned char)s[0]))
 		return -1;
@@ -320,29 +308,13 @@ rule_number(const char *s, uint64_t mult, uint64_t *v)
 			return -1;
 		n = n * 10 + (s[i] - '0');
 	}
-	switch (s[i]) {
-	case '\0':
-		break;
-	case 'b': case 'B':
-		mult = 1;
-		break;
-	case 'k': case 'K':
-		mult = 1024ULL;
-		break;
-	case 'm': case 'M':
-		mult = 1024ULL * 1024;
-		break;
-	case 'g': case 'G':
-		mult = 1024ULL * 1024 * 1024;
-		break;
-	case 't': case 'T':
-		mult = 1024ULL * 1024 * 1024 * 1024;
-		break;
-	default:
-		return -1;
+	/* A unit, 1024 to the power of its place in units. */
+	if (s[i] != '\0') {
+		if ((u = strchr(units, tolower((unsigned char)s[i]))) == NULL ||
+		    s[i + 1] != '\0')
+			return -1;
+		mult = 1ULL << (10 * (u - units));
 	}
-	if (s[i] != '\0' && s[i + 1] != '\0')
-		return -1;
 	if (n != 0 && mult > INT64_MAX / n)
 		return -1;
 	*v = n * mult;
@@ -419,7 +391,7 @@ table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
     char *why, size_t len)
 {
 	static char	 empty[] = "";
-	char		*f[6], *rest, *item, *eq;
+	char		*f[6], *rest, *item, *eq, **dst;
 	size_t		 i;
 	int		 r;
 
@@ -458,31 +430,28 @@ table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
 				return -1;
 			}
 		r = 1;
+		dst = NULL;
 		if (eq == NULL)
 			;
 		else if (strcmp(item, "userdb_mail") == 0 ||
-		    strcmp(item, "userdb_mail_path") == 0) {
-			pl->mail = eq + 1;
-			r = 0;
-		} else if (strcmp(item, "userdb_uid") == 0) {
-			pl->uid = eq + 1;
-			r = 0;
-		} else if (strcmp(item, "userdb_gid") == 0) {
-			pl->gid = eq + 1;
-			r = 0;
-		} else if (strcmp(item, "userdb_home") == 0) {
-			pl->home = eq + 1;
-			r = 0;
-		} else if (rule != NULL &&
+		    strcmp(item, "userdb_mail_path") == 0)
+			dst = &pl->mail;
+		else if (strcmp(item, "userdb_uid") == 0)
+			dst = &pl->uid;
+		else if (strcmp(item, "userdb_gid") == 0)
+			dst = &pl->gid;
+		else if (strcmp(item, "userdb_home") == 0)
+			dst = &pl->home;
+		else if (rule != NULL &&
 		    strncmp(item, "userdb_quota_rule", 17) == 0 &&
 		    strspn(item + 17, "0123456789") == strlen(item + 17)) {
 			if ((r = rule(eq + 1, pl, why, len)) == -1)
 				return -1;
 		}
-		if (r == 1) {
-			if (pl->ignored++ == 0)
-				pl->ignored_key = item;
-		}
+		if (dst != NULL)
+			*dst = eq + 1;
+		else if (r == 1 && pl->ignored++ == 0)
+			pl->ignored_key = item;
 	}
 	return 0;
 }
@@ -534,12 +503,9 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 			if ((size_t)snprintf(path, sizeof(path), "%s%.*s",
 			    pl->home, (int)n - 1, loc + 1) >= sizeof(path))
 				goto toolong;
-		} else if (n >= sizeof(path))
+		} else if ((size_t)snprintf(path, sizeof(path), "%.*s", (int)n,
+		    loc) >= sizeof(path))
 			goto toolong;
-		else {
-			memcpy(path, loc, n);
-			path[n] = '\0';
-		}
 		own = 1;
 	} else if (pl->home[0] == '\0') {
 		(void)snprintf(why, len, "no home and no userdb_mail");
@@ -634,71 +600,16 @@ next_line(struct lines *lb, char **line)
 }
 
 /*
- * The value of key, on a line of a table of kind that is not authtab:
- * made from the passwd-file's line pl into buf (TABLE_USERS and
- * TABLE_QUOTAS), or with pl NULL, checked (kind: with TABLE_QUIET and
- * TABLE_PASSWD).  0: *val stands; 1: the line is left out; -1: it is
- * bad (logged).
+ * A passwd-file's line: 1, *key and *val; 0: no entry; -1: bad.  The
+ * value of a usertab or a quota table is made into s->uval, and
+ * checked then as a line of such a table (scan_entry).
  */
-static int
-other_value(const char *file, size_t lineno, int kind, struct passwdline *pl,
-    const char *key, char **val, char *buf, size_t buflen)
-{
-	struct quota_limit	 lim;
-	struct conf_junk	 junk;
-	struct userinfo		 ui;
-	char			 why[384];
-	int			 quiet = kind & TABLE_QUIET;
-	int			 passwd = kind & TABLE_PASSWD;
-
-	kind &= ~(TABLE_QUIET | TABLE_PASSWD);
-	if (pl != NULL && kind == TABLE_QUOTAS) {
-		/* No rule: the default limit. */
-		if (!pl->has_limit)
-			return 1;
-		lim.bytes = pl->bytes;
-		lim.msgs = pl->msgs;
-		(void)quota_spec_format(&lim, buf, buflen);
-		*val = buf;
-	} else if (pl != NULL && !valid_username(key)) {
-		/* Refused by the caller, with its reason. */
-		(void)strlcpy(buf, "-", buflen);
-		*val = buf;
-	} else if (pl != NULL) {
-		if (table_passwd_user(pl, buf, buflen, why,
-		    sizeof(why)) == -1) {
-			WARNX("%s:%zu: user \"%s\": %s", file, lineno, key,
-			    why);
-			return -1;
-		}
-		*val = buf;
-	} else if (kind == TABLE_ROUTES && !table_valid_route(*val)) {
-		WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or "
-		    "IPv6 address, or a pool of %d at most", file,
-		    lineno, key, *val, ROUTE_POOLMAX);
-		return -1;
-	} else if (kind == TABLE_QUOTAS &&
-	    quota_spec_parse(*val, &lim, why, sizeof(why)) == -1) {
-		WARNX("%s:%zu: \"%s\": quota %s", file, lineno, key, why);
-		return -1;
-	} else if (kind == TABLE_JUNK &&
-	    junk_spec_parse(*val, &junk, why, sizeof(why)) == -1) {
-		WARNX("%s:%zu: \"%s\": junk %s", file, lineno, key, why);
-		return -1;
-	} else if (kind == TABLE_USERS && !passwd &&
-	    table_parse_user(*val, &ui, why, sizeof(why)) < 0) {
-		WARNX("%s:%zu: %s", file, lineno, why);
-		return -1;
-	}
-	return 0;
-}
-
-/* A passwd-file's line: 1, *key and *val; 0: no entry; -1: bad. */
 static int
 scan_passwd(struct scanning *s, char *line, char **key, char **val)
 {
-	char		 why[384];
-	int		 r, quiet = s->flags & TABLE_QUIET;
+	struct quota_limit	 lim;
+	char			 why[384];
+	int			 quiet = s->flags & TABLE_QUIET;
 
 	/* Dovecot's rules: no blanks before a comment. */
 	if (line[0] == '\0' || line[0] == '#' || line[0] == ':')
@@ -712,18 +623,30 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 	*key = s->pl.name;
 	if (s->pl.ignored > 0 && s->nign++ == 0) {
 		s->ignline = s->lineno;
-		(void)strlcpy(s->ignkey, s->pl.ignored_key,
-		    sizeof(s->ignkey));
+		(void)strlcpy(s->ignkey, s->pl.ignored_key, sizeof(s->ignkey));
 	}
+	*val = s->uval;
 	if (s->kind == TABLE_AUTH) {
 		/* No password: Dovecot lets no one in with it. */
 		if (s->pl.pass[0] == '\0')
 			return 0;
 		*val = s->pl.pass;
-	} else if ((r = other_value(s->file, s->lineno, s->kind |
-	    (s->flags & (TABLE_QUIET | TABLE_PASSWD)), &s->pl, *key, val,
-	    s->uval, sizeof(s->uval))) != 0)
-		return r == -1 ? -1 : 0;
+	} else if (s->kind == TABLE_QUOTAS) {
+		/* No rule: the default limit. */
+		if (!s->pl.has_limit)
+			return 0;
+		lim.bytes = s->pl.bytes;
+		lim.msgs = s->pl.msgs;
+		(void)quota_spec_format(&lim, s->uval, sizeof(s->uval));
+	} else if (!valid_username(*key))
+		/* Refused by scan_entry, with its reason. */
+		(void)strlcpy(s->uval, "-", sizeof(s->uval));
+	else if (table_passwd_user(&s->pl, s->uval, sizeof(s->uval), why,
+	    sizeof(why)) == -1) {
+		WARNX("%s:%zu: user \"%s\": %s", s->file, s->lineno, *key,
+		    why);
+		return -1;
+	}
 	return 1;
 }
 
@@ -770,13 +693,15 @@ scan_refused(struct scanning *s, char *key, const char *val,
 static int
 scan_entry(struct scanning *s, char *key, char *val)
 {
-	const char	*hkind;
-	char		 why[384];
-	int		 kind = s->kind, quiet = s->flags & TABLE_QUIET;
+	struct quota_limit	 lim;
+	struct conf_junk	 junk;
+	struct userinfo		 ui;
+	const char		*hkind;
+	char			 why[384];
+	int			 kind = s->kind, quiet = s->flags & TABLE_QUIET;
 
 	if (*val == '\0') {
-		WARNX("%s:%zu: \"%s\" has no value", s->file, s->lineno,
-		    key);
+		WARNX("%s:%zu: \"%s\" has no value", s->file, s->lineno, key);
 		return -1;
 	} else if (!valid_username(key)) {
 		WARNX("%s:%zu: invalid user name \"%s\"", s->file,
@@ -788,20 +713,34 @@ scan_entry(struct scanning *s, char *key, char *val)
 	    table_hash_allowed(val, s->flags & TABLE_WEAK, &hkind, why,
 	    sizeof(why))) == -1)
 		return scan_refused(s, key, val, hkind, why);
-	else if ((kind != TABLE_AUTH && other_value(s->file, s->lineno,
-	    kind | (s->flags & (TABLE_QUIET | TABLE_PASSWD)), NULL, key, &val,
-	    NULL, 0) == -1) || (s->fn != NULL && s->fn(s->arg, key, val,
-	    s->lineno) == -1))
+	else if (kind == TABLE_ROUTES && !table_valid_route(val)) {
+		WARNX("%s:%zu: \"%s\": \"%s\" is not an IPv4 or IPv6 address, "
+		    "or a pool of %d at most", s->file, s->lineno, key, val,
+		    ROUTE_POOLMAX);
 		return -1;
-	return 0;
+	} else if (kind == TABLE_QUOTAS &&
+	    quota_spec_parse(val, &lim, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: \"%s\": quota %s", s->file, s->lineno, key, why);
+		return -1;
+	} else if (kind == TABLE_JUNK &&
+	    junk_spec_parse(val, &junk, why, sizeof(why)) == -1) {
+		WARNX("%s:%zu: \"%s\": junk %s", s->file, s->lineno, key, why);
+		return -1;
+	} else if (kind == TABLE_USERS && !(s->flags & TABLE_PASSWD) &&
+	    table_parse_user(val, &ui, why, sizeof(why)) < 0) {
+		WARNX("%s:%zu: %s", s->file, s->lineno, why);
+		return -1;
+	}
+	return s->fn != NULL && s->fn(s->arg, key, val, s->lineno) == -1 ?
+	    -1 : 0;
 }
 
 /*
  * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
  * for no messages), line by line: each good entry goes to fn(arg, name,
  * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
- * a hash of any kind, refused ones too, is a good entry (popd -m's count).  -1 if any line
- * was bad or fn said so (it logs why).
+ * a hash of any kind, refused ones too, is a good entry (popd -m's
+ * count).  -1 if any line was bad or fn said so (it logs why).
  */
 int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
@@ -828,8 +767,7 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 		WARNX("%s: %s", file, errstr);
 		return -1;
 	}
-	memset(&lb, 0, sizeof(lb));
-	lb.fd = fd;
+	lb = (struct lines){ .fd = fd };
 	while ((len = next_line(&lb, &line)) > 0) {
 		s.lineno++;
 		if (memchr(line, '\0', len) != NULL) {
@@ -915,17 +853,15 @@ add_record(void *arg, char *key, char *val, size_t lineno)
 }
 
 /*
- * The names that t has more than once, as runs of its index, and the
- * line each was first seen on: what dup_line fills in, reading the file
- * again (a table keeps no line numbers: they would cost as much as its
- * index).
+ * The line each name that t has more than once was first seen on, by
+ * the index of its first entry (0: not seen yet): what dup_line fills
+ * in, reading the file again (a table keeps no line numbers: they would
+ * cost as much as its index).
  */
 struct dupscan {
 	const char		*file;
 	const struct table	*t;
-	size_t			*run;		/* index of its first entry */
-	size_t			*first;		/* line, 0: not seen yet */
-	size_t			 nrun;
+	size_t			*first;
 };
 
 static int
@@ -933,28 +869,20 @@ dup_line(void *arg, char *name, char *val, size_t line)
 {
 	struct dupscan	*d = arg;
 	ssize_t		 i;
-	size_t		 lo = 0, hi = d->nrun, mid;
 
 	if ((i = table_find(d->t, name)) == -1)
 		return 0;
 	while (i > 0 && strcmp(table_name(d->t, i - 1), name) == 0)
 		i--;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (d->run[mid] == (size_t)i) {
-			if (d->first[mid] == 0)
-				d->first[mid] = line;
-			else
-				log_warnx("%s:%zu: duplicate entry for \"%s\" "
-				    "(first on line %zu)", d->file, line, name,
-				    d->first[mid]);
-			return 0;
-		}
-		if (d->run[mid] < (size_t)i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* Not there twice. */
+	if ((size_t)i + 1 == d->t->n ||
+	    strcmp(table_name(d->t, i + 1), name) != 0)
+		return 0;
+	if (d->first[i] == 0)
+		d->first[i] = line;
+	else
+		log_warnx("%s:%zu: duplicate entry for \"%s\" (first on line "
+		    "%zu)", d->file, line, name, d->first[i]);
 	return 0;
 }
 
@@ -963,21 +891,12 @@ static void
 report_duplicates(const char *file, int kind, const struct table *t)
 {
 	struct dupscan	 d;
-	size_t		 i;
 
-	memset(&d, 0, sizeof(d));
 	d.file = file;
 	d.t = t;
-	if ((d.run = calloc(t->n, sizeof(*d.run))) == NULL ||
-	    (d.first = calloc(t->n, sizeof(*d.first))) == NULL)
+	if ((d.first = calloc(t->n, sizeof(*d.first))) == NULL)
 		fatal("%s", __func__);
-	for (i = 1; i < t->n; i++)
-		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0 &&
-		    (d.nrun == 0 || strcmp(table_name(t, d.run[d.nrun - 1]),
-		    table_name(t, i)) != 0))
-			d.run[d.nrun++] = i - 1;
 	(void)table_scan(file, kind | TABLE_QUIET, dup_line, &d);
-	free(d.run);
 	free(d.first);
 }
 
@@ -1018,12 +937,8 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	 * for a record every 4 bytes ("a b\n"): pages never written cost
 	 * nothing, and the unused ones go back below.
 	 */
-	memset(&l, 0, sizeof(l));
-	l.t = t;
-	l.file = file;
-	l.check = check;
-	l.arg = arg;
-	l.names = kind & TABLE_NAMES;
+	l = (struct loading){ .t = t, .file = file, .check = check,
+	    .arg = arg, .names = kind & TABLE_NAMES };
 	kind &= ~TABLE_NAMES;
 	t->bufsz = sb.st_size + 1;
 	t->buf = map_anon(&t->bufsz);
@@ -1050,8 +965,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	}
 	if (bad) {
 		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK |
-		    TABLE_SKIP)) ==
-		    TABLE_AUTH)
+		    TABLE_SKIP)) == TABLE_AUTH)
 			explicit_bzero(t->buf, l.used);
 		table_free(t);
 		return -1;

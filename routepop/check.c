@@ -42,10 +42,97 @@
 static int		 running;
 static struct event	 tick;
 
-static void	check_tick(int, short, void *);
-static void	check_start(struct backend *);
-static void	check_read(int, short, void *);
-static void	check_end(struct backend *, int, uint32_t, const char *);
+/*
+ * A check's end: a state and its sessions, or -1 and why it failed.
+ * Every good check is reported (popctl shows when each backend was last
+ * checked); a failed one once it makes the backend down.
+ */
+static void
+check_end(struct backend *b, int state, uint32_t sessions, const char *why)
+{
+	if (b->fd != -1) {
+		if (event_initialized(&b->ev))
+			event_del(&b->ev);
+		close(b->fd);
+		b->fd = -1;
+	}
+	if (state == -1) {
+		log_debug("%s: check failed: %s", b->addr, why);
+		if (++b->fails < CHECK_FAILS)
+			return;
+		if (b->fails == CHECK_FAILS)
+			log_info("%s: %d checks failed in a row, the last: %s",
+			    b->addr, CHECK_FAILS, why);
+		state = CHECK_DOWN;
+	} else
+		b->fails = 0;
+	router_state(b, state, sessions);
+}
+
+/* The line, to the backend's close; then it is judged whole. */
+static void
+check_read(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	ssize_t		 n;
+	uint32_t	 sessions;
+	int		 state;
+
+	n = read(fd, b->buf + b->len, sizeof(b->buf) - b->len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1) {
+		check_end(b, -1, 0, strerror(errno));
+		return;
+	}
+	if (n > 0) {
+		b->len += n;
+		if (b->len == sizeof(b->buf))
+			check_end(b, -1, 0, "not a health line (too long)");
+		return;
+	}
+	if ((state = health_line(b->buf, b->len, &sessions)) == -1)
+		check_end(b, -1, 0, "not a health line");
+	else
+		check_end(b, state, sessions, NULL);
+}
+
+static void
+check_start(struct backend *b)
+{
+	b->len = 0;
+	if ((b->fd = socket(b->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		check_end(b, -1, 0, strerror(errno));
+		return;
+	}
+	if (connect(b->fd, (struct sockaddr *)&b->ss, b->sslen) == -1 &&
+	    errno != EINPROGRESS) {
+		check_end(b, -1, 0, strerror(errno));
+		return;
+	}
+	/* A failed connect reads as its error, a good one as the line. */
+	event_set(&b->ev, b->fd, EV_READ | EV_PERSIST, check_read, b);
+	if (event_add(&b->ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * Every second: a check still open had its second and failed; each
+ * backend gets a new one.  So a backend that stops answering is down
+ * after CHECK_FAILS checks, at most CHECK_FAILS + 1 seconds.
+ */
+static void
+check_tick(int fd, short ev, void *arg)
+{
+	struct backend	*b;
+
+	TAILQ_FOREACH(b, &backends, entry) {
+		if (b->fd != -1)
+			check_end(b, -1, 0, "no line within 1 s");
+		check_start(b);
+	}
+}
 
 /* A new backend: its health port's address; checked at once if we run. */
 void
@@ -86,95 +173,4 @@ check_run(int port)
 		fatal("event_add");
 	TAILQ_FOREACH(b, &backends, entry)
 		check_start(b);
-}
-
-/*
- * Every second: a check still open had its second and failed; each
- * backend gets a new one.  So a backend that stops answering is down
- * after CHECK_FAILS checks, at most CHECK_FAILS + 1 seconds.
- */
-static void
-check_tick(int fd, short ev, void *arg)
-{
-	struct backend	*b;
-
-	TAILQ_FOREACH(b, &backends, entry) {
-		if (b->fd != -1)
-			check_end(b, -1, 0, "no line within 1 s");
-		check_start(b);
-	}
-}
-static void
-check_start(struct backend *b)
-{
-	b->len = 0;
-	if ((b->fd = socket(b->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1) {
-		check_end(b, -1, 0, strerror(errno));
-		return;
-	}
-	if (connect(b->fd, (struct sockaddr *)&b->ss, b->sslen) == -1 &&
-	    errno != EINPROGRESS) {
-		check_end(b, -1, 0, strerror(errno));
-		return;
-	}
-	/* A failed connect reads as its error, a good one as the line. */
-	event_set(&b->ev, b->fd, EV_READ | EV_PERSIST, check_read, b);
-	if (event_add(&b->ev, NULL) == -1)
-		fatal("event_add");
-}
-
-/* The line, to the backend's close; then it is judged whole. */
-static void
-check_read(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-	ssize_t		 n;
-	uint32_t	 sessions;
-	int		 state;
-
-	n = read(fd, b->buf + b->len, sizeof(b->buf) - b->len);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n == -1) {
-		check_end(b, -1, 0, strerror(errno));
-		return;
-	}
-	if (n > 0) {
-		b->len += n;
-		if (b->len == sizeof(b->buf))
-			check_end(b, -1, 0, "not a health line (too long)");
-		return;
-	}
-	if ((state = health_line(b->buf, b->len, &sessions)) == -1)
-		check_end(b, -1, 0, "not a health line");
-	else
-		check_end(b, state, sessions, NULL);
-}
-
-/*
- * A check's end: a state and its sessions, or -1 and why it failed.
- * Every good check is reported (popctl shows when each backend was last
- * checked); a failed one once it makes the backend down.
- */
-static void
-check_end(struct backend *b, int state, uint32_t sessions, const char *why)
-{
-	if (b->fd != -1) {
-		if (event_initialized(&b->ev))
-			event_del(&b->ev);
-		close(b->fd);
-		b->fd = -1;
-	}
-	if (state == -1) {
-		log_debug("%s: check failed: %s", b->addr, why);
-		if (++b->fails < CHECK_FAILS)
-			return;
-		if (b->fails == CHECK_FAILS)
-			log_info("%s: %d checks failed in a row, the last: %s",
-			    b->addr, CHECK_FAILS, why);
-		state = CHECK_DOWN;
-	} else
-		b->fails = 0;
-	router_state(b, state, sessions);
 }

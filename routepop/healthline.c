@@ -17,9 +17,8 @@
 /*
  * healthline.c -- what a backend's health port said (popd.conf(5),
  * listen ... health): "up N", "draining N" or "degraded N" and a line
- * end, N its sessions, at most 10 digits and 2^32-1.  Anything else, or more, is
- * not a health line: the backend counts as failing that check.  Pure:
- * no I/O, no state.
+ * end, N its sessions, at most 10 digits and 2^32-1.  Anything else, or
+ * more, is not a health line: the backend fails that check.  Pure.
  */
 #include <sys/types.h>
 

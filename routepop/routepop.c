@@ -81,34 +81,174 @@ static TAILQ_HEAD(, route_wait)	 waits = TAILQ_HEAD_INITIALIZER(waits);
 static uint64_t			 lastask;
 static int			 draining;
 
-static void	routepop_open(void *);
-static void	routepop_sandbox(void *);
-static void	routepop_run(void);
-static void	routepop_parent_eof(struct chan *);
-static void	routepop_parent_drain(struct chan *, const void *, int);
-static void	routepop_parent_peer(struct chan *, const void *, int);
-static void	routepop_parent_tablechan(struct chan *, const void *, int);
-static void	routepop_parent_ctlchan(struct chan *, const void *, int);
-static void	peer_eof(struct chan *);
-static void	peer_bad(struct chan *);
-static void	table_eof(struct chan *);
-static void	http_route(struct chan *, const void *, int);
-static void	table_routeval(struct chan *, const void *, int);
-static void	route_ask(struct route_wait *, const char *);
-static void	route_send(pid_t, uint64_t, const char *, int, const char *);
-static void	wait_done(struct route_wait *, int, const char *);
+static void
+peer_eof(struct chan *c)
+{
+	struct peer	*p = c->arg;
 
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,	proc_parent_conf },
-	{ MSG_PARENT_CONF_ROUTE, router_file },
-	{ MSG_PARENT_ROUTEPAGE,	router_page },
-	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
-	{ MSG_PARENT_DRAIN,	routepop_parent_drain },
-	{ MSG_PARENT_ROUTEPEER,	routepop_parent_peer },
-	{ MSG_PARENT_TABLECHAN,	routepop_parent_tablechan },
-	{ MSG_PARENT_CTLCHAN,	routepop_parent_ctlchan },
-	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
-};
+	TAILQ_REMOVE(&peers, p, entry);
+	chan_close(&p->chan);
+	free(p);
+}
+
+/* It broke the protocol: chan_bad closes its channel once we return. */
+static void
+peer_bad(struct chan *c)
+{
+	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
+	proc_free_later(c->arg);
+}
+
+/*
+ * The answer: a backend of the pool value names, one that takes users
+ * now; when none does, a temporary failure, never a wrong password.
+ * An httppop gone meanwhile gets nothing.
+ */
+static void
+route_send(pid_t pid, uint64_t id, const char *user, int status,
+    const char *value)
+{
+	struct msg_route	 mr;
+	struct peer		*p;
+
+	TAILQ_FOREACH(p, &peers, entry)
+		if (p->pid == pid)
+			break;
+	if (p == NULL)
+		return;
+	memset(&mr, 0, sizeof(mr));
+	mr.id = id;
+	if (status == ROUTE_FOUND && router_pick(user, value, mr.addr,
+	    sizeof(mr.addr)) == -1)
+		status = ROUTE_TEMP;
+	mr.status = status;
+	chan_send(&p->chan, MSG_ROUTE_ANSWER, -1, &mr, sizeof(mr));
+}
+
+/* w's answer to its httppop; once a draining routepop has none, it goes. */
+static void
+wait_done(struct route_wait *w, int status, const char *value)
+{
+	TAILQ_REMOVE(&waits, w, entry);
+	route_send(w->pid, w->id, w->user, status, value);
+	free(w);
+	if (draining && TAILQ_EMPTY(&waits))
+		exit(0);
+}
+
+/* A tablepop gone, broken or replaced: what it was asked, a failure. */
+static void
+table_eof(struct chan *c)
+{
+	struct route_wait	*w, *next;
+
+	TAILQ_FOREACH_SAFE(w, &waits, entry, next)
+		if (&tabchan[w->tch] == c)
+			wait_done(w, ROUTE_TEMP, NULL);
+	chan_close(c);
+	if (tabcur == c - tabchan)
+		tabcur = -1;
+}
+
+/* Ask the current tablepop the database's value of key. */
+static void
+route_ask(struct route_wait *w, const char *key)
+{
+	struct msg_login	ml;
+
+	memset(&ml, 0, sizeof(ml));
+	ml.id = w->asked = ++lastask;
+	(void)strlcpy(ml.user, key, sizeof(ml.user));
+	w->tch = tabcur;
+	chan_send(&tabchan[tabcur], MSG_ROUTE_LOOKUP, -1, &ml, sizeof(ml));
+}
+
+/* An httppop's question: the file answers now, a database later. */
+static void
+http_route(struct chan *c, const void *data, int fd)
+{
+	static struct lograte	 rate;
+	const struct msg_login	*ml = data;
+	struct peer		*p = c->arg;
+	struct route_wait	*w;
+	const char		*v;
+	size_t			 n = 0;
+
+	/*
+	 * A live httppop has at most limit sessions questions open, and as
+	 * many it gave up on: past that many answers unread, it reads
+	 * none; past that many waiting for the database, the next is a
+	 * temporary failure.
+	 */
+	if (c->outmsgs > 2 * (size_t)set.limit.sessions) {
+		chan_bad(c, "%zu routes unread", c->outmsgs);
+		return;
+	}
+	TAILQ_FOREACH(w, &waits, entry)
+		n += w->pid == p->pid;
+	if (n >= 2 * (size_t)set.limit.sessions) {
+		log_rate(&rate, "a route for %s: %zu questions of that "
+		    "httppop wait for <%s> already", ml->user, n, set.route);
+		route_send(p->pid, ml->id, ml->user, ROUTE_TEMP, NULL);
+		return;
+	}
+	if (set.routesrc == TABSRC_FILE) {
+		v = router_lookup(ml->user);
+		route_send(p->pid, ml->id, ml->user, v != NULL ?
+		    ROUTE_FOUND : ROUTE_NONE, v);
+		return;
+	}
+	if (tabcur == -1 || (w = calloc(1, sizeof(*w))) == NULL) {
+		if (tabcur == -1)
+			log_warnx("a route for %s, but no tablepop runs to "
+			    "ask <%s>", ml->user, set.route);
+		else
+			log_warn("%s", __func__);
+		route_send(p->pid, ml->id, ml->user, ROUTE_TEMP, NULL);
+		return;
+	}
+	w->pid = p->pid;
+	w->id = ml->id;
+	(void)strlcpy(w->user, ml->user, sizeof(w->user));
+	TAILQ_INSERT_TAIL(&waits, w, entry);
+	route_ask(w, w->user);
+}
+
+/*
+ * tablepop's answer, as from a compromised tablepop: for the user, else
+ * its domain; a value must be a pool of addresses.
+ */
+static void
+table_routeval(struct chan *c, const void *data, int fd)
+{
+	const struct msg_routeval	*m = data;
+	struct route_wait		*w;
+	const char			*at;
+
+	TAILQ_FOREACH(w, &waits, entry)
+		if (w->asked == m->id && &tabchan[w->tch] == c)
+			break;
+	if (w == NULL) {
+		chan_bad(c, "%s: an answer to no question",
+		    msg_type_str(MSG_TABLE_ROUTEVAL));
+		return;
+	}
+	if (m->status == ROUTE_NONE && !w->domain && tabcur != -1 &&
+	    (at = strrchr(w->user, '@')) != NULL && at[1] != '\0' &&
+	    valid_username(at + 1)) {
+		w->domain = 1;
+		route_ask(w, at + 1);
+		return;
+	}
+	if (m->status == ROUTE_FOUND && !table_valid_route(m->value)) {
+		log_warnx("route <%s>: the backend of %s is not an IPv4 or "
+		    "IPv6 address, or a pool of %d at most", set.route,
+		    w->user, ROUTE_POOLMAX);
+		wait_done(w, ROUTE_TEMP, NULL);
+	} else
+		wait_done(w, m->status, m->value);
+}
+
 static const struct msg_handler from_http[] = {
 	{ MSG_HTTP_ROUTE,	http_route },
 };
@@ -120,69 +260,6 @@ static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_DRAIN,	router_control_drain },
 	{ MSG_CONTROL_UNDRAIN,	router_control_drain },
 };
-
-/*
- * POPD_USER, as the listener, lmtp and control: no file (the route
- * file is the parent's descriptor), and its confinement keeps it from
- * them (signals and ptrace stay in its own Landlock domain and seccomp
- * filter).
- */
-static const struct proc_role routepop_role = {
-	.setup = {
-		.role = "routepop",
-		.title = "routes",
-		.user = POPD_USER,
-		.chroot = 1,
-		.nohup = 1,
-		.open = routepop_open,
-		.sandbox = routepop_sandbox,
-	},
-	.self = PROC_ROUTE,
-	.chan = &parent,
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.settings = &set,
-	.eof = routepop_parent_eof,
-	.run = routepop_run,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&routepop_role, argc, argv);
-}
-
-/* As ourselves: the route file is parsed by no root process. */
-static void
-routepop_open(void *arg)
-{
-	event_init();
-	router_start(&set);
-}
-
-static void
-routepop_sandbox(void *arg)
-{
-	sandbox_routepop(set.route_health);
-}
-
-static void
-routepop_run(void)
-{
-	tabchan[0].fd = tabchan[1].fd = -1;
-	check_run(set.route_health);
-	chan_start(&parent);
-	log_debug("ready");
-	if (event_dispatch() == -1)
-		fatal("event_dispatch");
-	fatalx("event loop ended");
-}
-
-static void
-routepop_parent_eof(struct chan *c)
-{
-	exit(0);
-}
 
 /* After a reload: a newer routepop routes; we answer what we have. */
 static void
@@ -243,170 +320,77 @@ routepop_parent_ctlchan(struct chan *c, const void *data, int fd)
 	    nitems(from_control));
 }
 
+/* As ourselves: the route file is parsed by no root process. */
 static void
-peer_eof(struct chan *c)
+routepop_open(void *arg)
 {
-	struct peer	*p = c->arg;
-
-	TAILQ_REMOVE(&peers, p, entry);
-	chan_close(&p->chan);
-	free(p);
+	event_init();
+	router_start(&set);
 }
 
-/* It broke the protocol: chan_bad closes its channel once we return. */
 static void
-peer_bad(struct chan *c)
+routepop_sandbox(void *arg)
 {
-	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
-	proc_free_later(c->arg);
+	sandbox_routepop(set.route_health);
 }
 
-/* A tablepop gone, broken or replaced: what it was asked, a failure. */
 static void
-table_eof(struct chan *c)
+routepop_run(void)
 {
-	struct route_wait	*w, *next;
-
-	TAILQ_FOREACH_SAFE(w, &waits, entry, next)
-		if (&tabchan[w->tch] == c)
-			wait_done(w, ROUTE_TEMP, NULL);
-	chan_close(c);
-	if (tabcur == c - tabchan)
-		tabcur = -1;
+	tabchan[0].fd = tabchan[1].fd = -1;
+	check_run(set.route_health);
+	chan_start(&parent);
+	log_debug("ready");
+	if (event_dispatch() == -1)
+		fatal("event_dispatch");
+	fatalx("event loop ended");
 }
 
-/* An httppop's question: the file answers now, a database later. */
 static void
-http_route(struct chan *c, const void *data, int fd)
+routepop_parent_eof(struct chan *c)
 {
-	static struct lograte	 rate;
-	const struct msg_login	*ml = data;
-	struct peer		*p = c->arg;
-	struct route_wait	*w;
-	const char		*v;
-	size_t			 n = 0;
-
-	/*
-	 * A live httppop has at most limit sessions questions open, and as
-	 * many it gave up on: past that many answers unread, it reads
-	 * none; past that many waiting for the database, the next is a
-	 * temporary failure.
-	 */
-	if (c->outmsgs > 2 * (size_t)set.limit.sessions) {
-		chan_bad(c, "%zu routes unread", c->outmsgs);
-		return;
-	}
-	TAILQ_FOREACH(w, &waits, entry)
-		n += w->pid == p->pid;
-	if (n >= 2 * (size_t)set.limit.sessions) {
-		log_rate(&rate, "a route for %s: %zu questions of that "
-		    "httppop wait for <%s> already", ml->user, n, set.route);
-		route_send(p->pid, ml->id, ml->user, ROUTE_TEMP, NULL);
-		return;
-	}
-	if (set.routesrc == TABSRC_FILE) {
-		v = router_lookup(ml->user);
-		route_send(p->pid, ml->id, ml->user, v != NULL ?
-		    ROUTE_FOUND : ROUTE_NONE, v);
-		return;
-	}
-	if (tabcur == -1 || (w = calloc(1, sizeof(*w))) == NULL) {
-		if (tabcur == -1)
-			log_warnx("a route for %s, but no tablepop runs to "
-			    "ask <%s>", ml->user, set.route);
-		else
-			log_warn("%s", __func__);
-		route_send(p->pid, ml->id, ml->user, ROUTE_TEMP, NULL);
-		return;
-	}
-	w->pid = p->pid;
-	w->id = ml->id;
-	(void)strlcpy(w->user, ml->user, sizeof(w->user));
-	TAILQ_INSERT_TAIL(&waits, w, entry);
-	route_ask(w, w->user);
+	exit(0);
 }
 
-/* Ask the current tablepop the database's value of key. */
-static void
-route_ask(struct route_wait *w, const char *key)
-{
-	struct msg_login	ml;
-
-	memset(&ml, 0, sizeof(ml));
-	ml.id = w->asked = ++lastask;
-	(void)strlcpy(ml.user, key, sizeof(ml.user));
-	w->tch = tabcur;
-	chan_send(&tabchan[tabcur], MSG_ROUTE_LOOKUP, -1, &ml, sizeof(ml));
-}
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,	proc_parent_conf },
+	{ MSG_PARENT_CONF_ROUTE, router_file },
+	{ MSG_PARENT_ROUTEPAGE,	router_page },
+	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
+	{ MSG_PARENT_DRAIN,	routepop_parent_drain },
+	{ MSG_PARENT_ROUTEPEER,	routepop_parent_peer },
+	{ MSG_PARENT_TABLECHAN,	routepop_parent_tablechan },
+	{ MSG_PARENT_CTLCHAN,	routepop_parent_ctlchan },
+	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
+};
 
 /*
- * tablepop's answer, as from a compromised tablepop: for the user, else
- * its domain; a value must be a pool of addresses.
+ * POPD_USER, as the listener, lmtp and control: no file (the route
+ * file is the parent's descriptor), and its confinement keeps it from
+ * them (signals and ptrace stay in its own Landlock domain and seccomp
+ * filter).
  */
-static void
-table_routeval(struct chan *c, const void *data, int fd)
+static const struct proc_role routepop_role = {
+	.setup = {
+		.role = "routepop",
+		.title = "routes",
+		.user = POPD_USER,
+		.chroot = 1,
+		.nohup = 1,
+		.open = routepop_open,
+		.sandbox = routepop_sandbox,
+	},
+	.self = PROC_ROUTE,
+	.chan = &parent,
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = routepop_parent_eof,
+	.run = routepop_run,
+};
+
+int
+main(int argc, char *argv[])
 {
-	const struct msg_routeval	*m = data;
-	struct route_wait		*w;
-	const char			*at;
-
-	TAILQ_FOREACH(w, &waits, entry)
-		if (w->asked == m->id && &tabchan[w->tch] == c)
-			break;
-	if (w == NULL) {
-		chan_bad(c, "%s: an answer to no question",
-		    msg_type_str(MSG_TABLE_ROUTEVAL));
-		return;
-	}
-	if (m->status == ROUTE_NONE && !w->domain && tabcur != -1 &&
-	    (at = strrchr(w->user, '@')) != NULL && at[1] != '\0' &&
-	    valid_username(at + 1)) {
-		w->domain = 1;
-		route_ask(w, at + 1);
-		return;
-	}
-	if (m->status == ROUTE_FOUND && !table_valid_route(m->value)) {
-		log_warnx("route <%s>: the backend of %s is not an IPv4 or "
-		    "IPv6 address, or a pool of %d at most", set.route,
-		    w->user, ROUTE_POOLMAX);
-		wait_done(w, ROUTE_TEMP, NULL);
-	} else
-		wait_done(w, m->status, m->value);
-}
-
-/* w's answer to its httppop; once a draining routepop has none, it goes. */
-static void
-wait_done(struct route_wait *w, int status, const char *value)
-{
-	TAILQ_REMOVE(&waits, w, entry);
-	route_send(w->pid, w->id, w->user, status, value);
-	free(w);
-	if (draining && TAILQ_EMPTY(&waits))
-		exit(0);
-}
-
-/*
- * The answer: a backend of the pool value names, one that takes users
- * now; when none does, a temporary failure, never a wrong password.
- * An httppop gone meanwhile gets nothing.
- */
-static void
-route_send(pid_t pid, uint64_t id, const char *user, int status,
-    const char *value)
-{
-	struct msg_route	 mr;
-	struct peer		*p;
-
-	TAILQ_FOREACH(p, &peers, entry)
-		if (p->pid == pid)
-			break;
-	if (p == NULL)
-		return;
-	memset(&mr, 0, sizeof(mr));
-	mr.id = id;
-	if (status == ROUTE_FOUND && router_pick(user, value, mr.addr,
-	    sizeof(mr.addr)) == -1)
-		status = ROUTE_TEMP;
-	mr.status = status;
-	chan_send(&p->chan, MSG_ROUTE_ANSWER, -1, &mr, sizeof(mr));
+	proc_run(&routepop_role, argc, argv);
 }

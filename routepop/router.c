@@ -15,26 +15,20 @@
  */
 
 /*
- * router.c -- routepop's routes and backends.  The route table maps a
- * user name, or else the domain after its last '@', to one literal IP
- * address or a pool of them.  A file is read from the descriptor the
- * parent opened as root (and checked, for popd -n and reloads); a
- * database table is asked through tablepop (routepop.c).
+ * router.c -- routepop's routes and backends, as routepop(8) says: the
+ * route table maps a user name, or else the domain after its last '@',
+ * to one literal IP address or a pool of them.  A file is read from the
+ * descriptor the parent opened as root (and checked, for popd -n and
+ * reloads); a database table is asked through tablepop (routepop.c).
  *
  * The backends, as the routes name them: what check.c last saw on
- * each one's health port (up, draining, down, and its sessions), which
- * popctl drained, and how many users were routed to each since start or
- * reload, for popctl show backends.  A file's backends are all known
- * from its load; a database's as its answers name them, and each is
- * checked from when first known.  Of a pool, the user's backend is
- * the one of those that take users (not down, draining or drained; one
- * never checked yet may) with the highest hash (table_route_pick).
- *
- * What popctl shows outlives this process: each backend's state is
- * kept in a page the parent made once and gives every routepop
- * (MSG_PARENT_ROUTEPAGE), and never reads.  A routepop restarted after
- * a crash takes it all back; one started by a reload keeps the drains
- * and the last checks of the backends still named, and counts again.
+ * each one's health port, which popctl drained, and how many users were
+ * routed to each.  Of a pool, the user's backend is the one of those
+ * that take users with the highest hash (table_route_pick).  Their
+ * states are kept in a page the parent made once and gives every
+ * routepop (MSG_PARENT_ROUTEPAGE), and never reads: a routepop
+ * restarted after a crash takes them all back; one started by a reload
+ * keeps the drains and the last checks of the backends still named.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -79,10 +73,71 @@ static int			 routefd = -1;
 static struct route_page	*page;
 static uint64_t			 page_gen;
 
-static struct backend *backend_get(const char *);
-static void	backend_keep(struct backend *);
-static void	backend_rec(struct chan *, uint64_t, const struct backend *,
-		    int);
+/* b's state into the page, where it takes the next place if new. */
+static void
+backend_keep(struct backend *b)
+{
+	static int	 warned;
+
+	if (page == NULL)
+		return;
+	if (b->k == NULL) {
+		if (page->n == nitems(page->rec)) {
+			if (!warned++)
+				log_warnx("backends: more than %zu, the "
+				    "others' states are not kept",
+				    nitems(page->rec));
+			return;
+		}
+		b->k = &page->rec[page->n++];
+		memset(b->k, 0, sizeof(*b->k));
+		(void)strlcpy(b->k->addr, b->addr, sizeof(b->k->addr));
+	}
+	b->k->drained = b->drained;
+	b->k->health = b->health;
+	b->k->sessions = b->sessions;
+	b->k->checked = b->checked;
+	b->k->users = b->users;
+}
+
+/*
+ * The backend of that address, added if new; NULL: out of memory, or
+ * as many as the page holds already (a database's values, each a new
+ * backend checked every second, are bounded so).
+ */
+static struct backend *
+backend_get(const char *addr)
+{
+	static struct lograte	 rate;
+	struct backend		*b;
+	const char		*errstr;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(b, &backends, entry) {
+		if (strcmp(b->addr, addr) == 0)
+			return b;
+		n++;
+	}
+	if (n >= nitems(page->rec)) {
+		log_rate(&rate, "backends: %zu already, %s not added: no "
+		    "user goes there", n, addr);
+		return NULL;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	(void)strlcpy(b->addr, addr, sizeof(b->addr));
+	b->named = 1;
+	if (net_parse(addr, &b->net, &errstr) == -1) {
+		free(b);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&backends, b, entry);
+	backend_keep(b);
+	check_add(b, set->route_health);
+	return b;
+}
 
 /* MSG_PARENT_CONF_ROUTE: the route file, read once we run as ourselves. */
 void
@@ -130,7 +185,7 @@ router_start(const struct conf_settings *s)
 	struct route_page *old = NULL;
 	struct page_rec	*r;
 	struct backend	*b, *next;
-	struct timespec	 ts;
+	time_t		 now = 0;
 	size_t		 i;
 	uint32_t	 n;
 	int		 k, np, file, reload = 0;
@@ -157,7 +212,7 @@ router_start(const struct conf_settings *s)
 		page->gen = page_gen;
 		page->n = 0;
 		n = old->n < nitems(old->rec) ? old->n : nitems(old->rec);
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = monotime();
 	}
 	/* A record is checked as any input: one address, known states. */
 	for (i = 0; i < n; i++) {
@@ -166,7 +221,7 @@ router_start(const struct conf_settings *s)
 		    table_route_split(r->addr, pool) != 1 ||
 		    strcmp(pool[0], r->addr) != 0 || r->drained > 1 ||
 		    r->health > HEALTH_DEGRADED || r->checked < 0 ||
-		    r->checked > ts.tv_sec || (b = backend_get(r->addr)) ==
+		    r->checked > now || (b = backend_get(r->addr)) ==
 		    NULL)
 			continue;
 		b->drained = r->drained;
@@ -220,72 +275,6 @@ router_lookup(const char *user)
 	    (at = strrchr(user, '@')) != NULL && at[1] != '\0')
 		v = table_get(&routes, at + 1);
 	return v;
-}
-
-/*
- * The backend of that address, added if new; NULL: out of memory, or
- * as many as the page holds already (a database's values, each a new
- * backend checked every second, are bounded so).
- */
-static struct backend *
-backend_get(const char *addr)
-{
-	static struct lograte	 rate;
-	struct backend		*b;
-	const char		*errstr;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(b, &backends, entry) {
-		if (strcmp(b->addr, addr) == 0)
-			return b;
-		n++;
-	}
-	if (n >= nitems(page->rec)) {
-		log_rate(&rate, "backends: %zu already, %s not added: no "
-		    "user goes there", n, addr);
-		return NULL;
-	}
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		log_warn("%s", __func__);
-		return NULL;
-	}
-	(void)strlcpy(b->addr, addr, sizeof(b->addr));
-	b->named = 1;
-	if (net_parse(addr, &b->net, &errstr) == -1) {
-		free(b);
-		return NULL;
-	}
-	TAILQ_INSERT_TAIL(&backends, b, entry);
-	backend_keep(b);
-	check_add(b, set->route_health);
-	return b;
-}
-
-/* b's state into the page, where it takes the next place if new. */
-static void
-backend_keep(struct backend *b)
-{
-	static int	 warned;
-
-	if (page == NULL)
-		return;
-	if (b->k == NULL) {
-		if (page->n == nitems(page->rec)) {
-			if (!warned++)
-				log_warnx("backends: more than %zu, the "
-				    "others' states are not kept",
-				    nitems(page->rec));
-			return;
-		}
-		b->k = &page->rec[page->n++];
-		memset(b->k, 0, sizeof(*b->k));
-		(void)strlcpy(b->k->addr, b->addr, sizeof(b->k->addr));
-	}
-	b->k->drained = b->drained;
-	b->k->health = b->health;
-	b->k->sessions = b->sessions;
-	b->k->checked = b->checked;
-	b->k->users = b->users;
 }
 
 /* Does b take new users? */
@@ -342,8 +331,6 @@ router_pick(const char *user, const char *value, char *addr, size_t len)
 void
 router_state(struct backend *b, int state, uint32_t sessions)
 {
-	struct timespec	 ts;
-
 	if ((uint32_t)state != b->health) {
 		if (state == CHECK_DOWN)
 			log_warnx("backend %s down: no new user goes there",
@@ -365,8 +352,8 @@ router_state(struct backend *b, int state, uint32_t sessions)
 		    b->addr);
 	b->health = state;
 	b->sessions = sessions;
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	b->checked = ts.tv_sec > 0 ? ts.tv_sec : 1;
+	if ((b->checked = monotime()) == 0)
+		b->checked = 1;
 	backend_keep(b);
 }
 
@@ -378,17 +365,15 @@ static void
 backend_rec(struct chan *c, uint64_t req, const struct backend *b, int more)
 {
 	struct msg_ctlbackend	m;
-	struct timespec		ts;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
 	if (b != NULL) {
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 		(void)strlcpy(m.addr, b->addr, sizeof(m.addr));
 		m.health = b->health;
 		m.drained = b->drained != 0;
 		m.sessions = b->sessions;
-		m.age = b->checked != 0 ? ts.tv_sec - b->checked : -1;
+		m.age = b->checked != 0 ? monotime() - b->checked : -1;
 		m.users = b->users;
 		m.more = more;
 	}

@@ -15,11 +15,8 @@
  */
 
 /*
- * ask.c -- tablepop's answers to its peers, from the database tables:
- * to authpop, a user's app passwords and password hash
- * (MSG_AUTHPOP_APPS, MSG_AUTHPOP_LOOKUP); to routepop, the route
- * table's value for a user or a domain (MSG_ROUTE_LOOKUP).  Each is
- * asked of backend.c with an id of ours, apart from the parent's.
+ * ask.c -- tablepop's answers to its peers, from the database tables,
+ * each asked of backend.c with an id of ours, apart from the parent's.
  *
  * Peers, on channels the parent made (peers.c declares what each may
  * send; one that breaks it loses its channel, not us):
@@ -76,149 +73,6 @@ static const struct conf_settings *set;
 static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
 static TAILQ_HEAD(, wait)	 waits = TAILQ_HEAD_INITIALIZER(waits);
 static uint64_t			 lastask;
-
-static void	peer_eof(struct chan *);
-static void	peer_bad(struct chan *);
-static void	user_ask(struct chan *, const void *, int);
-static void	answer_send(const struct wait *, int, const char *);
-
-static const struct msg_handler from_authpop[] = {
-	{ MSG_AUTHPOP_APPS,	user_ask },
-	{ MSG_AUTHPOP_LOOKUP,	user_ask },
-};
-static const struct msg_handler from_route[] = {
-	{ MSG_ROUTE_LOOKUP,	user_ask },
-};
-
-void
-ask_start(const struct conf_settings *s)
-{
-	set = s;
-}
-
-/* MSG_PARENT_TABLEPEER: a channel to an authpop or a routepop. */
-void
-ask_peer(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlpeer	*m = data;
-	struct peer			*p;
-
-	if (fd == -1)
-		return;		/* our shortage of descriptors: logged */
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
-		close(fd);
-		return;
-	}
-	p->proc = m->proc;
-	p->pid = m->pid;
-	if (p->proc == PROC_ROUTE)
-		chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN,
-		    from_route, nitems(from_route), peer_eof, p);
-	else
-		chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN,
-		    from_authpop, nitems(from_authpop), peer_eof, p);
-	p->chan.bad = peer_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&peers, p, entry);
-}
-
-static void
-peer_eof(struct chan *c)
-{
-	struct peer	*p = c->arg;
-
-	TAILQ_REMOVE(&peers, p, entry);
-	chan_close(&p->chan);
-	free(p);
-}
-
-/* It broke the protocol: chan_bad closes its channel once we return. */
-static void
-peer_bad(struct chan *c)
-{
-	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
-	proc_free_later(c->arg);
-}
-
-/*
- * A peer's question about ml's user, the key, to its database: an
- * authpop's MSG_AUTHPOP_APPS, the user's app passwords (one question
- * for all of them), or MSG_AUTHPOP_LOOKUP, the user's password hash
- * (authtab is a database table: the credentials service; authpop checks
- * the hash, the parent never sees it); a routepop's MSG_ROUTE_LOOKUP,
- * the route database's value for a user or a domain.  Without that
- * database in our configuration (a peer of another one, in a reload),
- * answered at once: no app passwords if a file holds none either, else
- * a temporary failure.
- */
-static void
-user_ask(struct chan *c, const void *data, int fd)
-{
-	const struct msg_login	*ml = data;
-	struct peer		*p = c->arg;
-	struct wait		 w0, *w;
-	uint32_t		 ask = c->intype;
-	int			 db;
-
-	/*
-	 * A live peer reads our answers: past many more unread than it
-	 * has sessions, it reads none.  (What waits for a database is
-	 * bounded there: LOOKUP_QUEUE.)
-	 */
-	if (c->outmsgs > 8 * (size_t)set->limit.sessions) {
-		chan_bad(c, "%zu answers unread", c->outmsgs);
-		return;
-	}
-	memset(&w0, 0, sizeof(w0));
-	w0.pid = p->pid;
-	w0.proc = p->proc;
-	w0.id = ml->id;
-	w0.ask = ask;
-	(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
-	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
-	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
-	    set->route[0] != '\0' && set->routesrc == TABSRC_LOOKUP;
-	if (!db || (w = malloc(sizeof(*w))) == NULL) {
-		if (db)
-			log_warn("%s", __func__);
-		else if (ask != ASK_APPS)
-			log_warnx("a %s of %s, but %s is no database table",
-			    ask == ASK_CRED ? "password hash" : "route",
-			    ml->user, ask == ASK_CRED ? "authtab" : "route");
-		answer_send(&w0, ask == ASK_APPS && set->apps_file[0] ==
-		    '\0' && !db ? TABANS_NONE : TABANS_TEMP, NULL);
-		return;
-	}
-	*w = w0;
-	TAILQ_INSERT_TAIL(&waits, w, entry);
-	w->asked = ++lastask | ASKED;
-	tables_lookup(w->asked, ask == ASK_APPS ? set->apps_table :
-	    ask == ASK_CRED ? set->authtab : set->route, ask == ASK_CRED ?
-	    TABLE_CREDENTIALS : TABLE_ALIAS, w->user);
-}
-
-/*
- * An answer to one of our questions (tablepop.c sends the others to
- * the parent): 1, or 0 if id is not ours.
- */
-int
-ask_answer(uint64_t id, int status, const char *value)
-{
-	struct wait	*w;
-
-	if (!(id & ASKED))
-		return 0;
-	TAILQ_FOREACH(w, &waits, entry)
-		if (w->asked == id)
-			break;
-	if (w == NULL)
-		fatalx("%s: an answer to no question", __func__);
-	TAILQ_REMOVE(&waits, w, entry);
-	answer_send(w, status, value);
-	free(w);
-	return 1;
-}
 
 /*
  * w's answer (TABANS_*), to its peer if it is still there: an authpop
@@ -290,4 +144,133 @@ answer_send(const struct wait *w, int status, const char *value)
 	    sizeof(m->mr));
 	explicit_bzero(m, sizeof(*m));
 	free(m);
+}
+
+/*
+ * A peer's question (the header's) about ml's user, the key, to its
+ * database: the app passwords' in one question, authtab's credentials
+ * service, the route's value.  Without that database in our
+ * configuration (a peer of another one, in a reload), answered at once:
+ * no app passwords if a file holds none either, else a temporary
+ * failure.
+ */
+static void
+user_ask(struct chan *c, const void *data, int fd)
+{
+	const struct msg_login	*ml = data;
+	struct peer		*p = c->arg;
+	struct wait		 w0, *w;
+	uint32_t		 ask = c->intype;
+	int			 db;
+
+	/*
+	 * A live peer reads our answers: past many more unread than it
+	 * has sessions, it reads none.  (What waits for a database is
+	 * bounded there: LOOKUP_QUEUE.)
+	 */
+	if (c->outmsgs > 8 * (size_t)set->limit.sessions) {
+		chan_bad(c, "%zu answers unread", c->outmsgs);
+		return;
+	}
+	w0 = (struct wait){ .pid = p->pid, .proc = p->proc, .id = ml->id,
+	    .ask = ask };
+	(void)strlcpy(w0.user, ml->user, sizeof(w0.user));
+	db = ask == ASK_APPS ? set->apps_table[0] != '\0' :
+	    ask == ASK_CRED ? set->authsrc == TABSRC_LOOKUP :
+	    set->route[0] != '\0' && set->routesrc == TABSRC_LOOKUP;
+	if (!db || (w = malloc(sizeof(*w))) == NULL) {
+		if (db)
+			log_warn("%s", __func__);
+		else if (ask != ASK_APPS)
+			log_warnx("a %s of %s, but %s is no database table",
+			    ask == ASK_CRED ? "password hash" : "route",
+			    ml->user, ask == ASK_CRED ? "authtab" : "route");
+		answer_send(&w0, ask == ASK_APPS && set->apps_file[0] ==
+		    '\0' && !db ? TABANS_NONE : TABANS_TEMP, NULL);
+		return;
+	}
+	*w = w0;
+	TAILQ_INSERT_TAIL(&waits, w, entry);
+	w->asked = ++lastask | ASKED;
+	tables_lookup(w->asked, ask == ASK_APPS ? set->apps_table :
+	    ask == ASK_CRED ? set->authtab : set->route, ask == ASK_CRED ?
+	    TABLE_CREDENTIALS : TABLE_ALIAS, w->user);
+}
+
+static const struct msg_handler from_authpop[] = {
+	{ MSG_AUTHPOP_APPS,	user_ask },
+	{ MSG_AUTHPOP_LOOKUP,	user_ask },
+};
+static const struct msg_handler from_route[] = {
+	{ MSG_ROUTE_LOOKUP,	user_ask },
+};
+
+static void
+peer_eof(struct chan *c)
+{
+	struct peer	*p = c->arg;
+
+	TAILQ_REMOVE(&peers, p, entry);
+	chan_close(&p->chan);
+	free(p);
+}
+
+/* It broke the protocol: chan_bad closes its channel once we return. */
+static void
+peer_bad(struct chan *c)
+{
+	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
+	proc_free_later(c->arg);
+}
+
+void
+ask_start(const struct conf_settings *s)
+{
+	set = s;
+}
+
+/* MSG_PARENT_TABLEPEER: a channel to an authpop or a routepop. */
+void
+ask_peer(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlpeer	*m = data;
+	struct peer			*p;
+
+	if (fd == -1)
+		return;		/* our shortage of descriptors: logged */
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
+		close(fd);
+		return;
+	}
+	p->proc = m->proc;
+	p->pid = m->pid;
+	chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN, p->proc ==
+	    PROC_ROUTE ? from_route : from_authpop, p->proc == PROC_ROUTE ?
+	    nitems(from_route) : nitems(from_authpop), peer_eof, p);
+	p->chan.bad = peer_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&peers, p, entry);
+}
+
+/*
+ * An answer to one of our questions (tablepop.c sends the others to
+ * the parent): 1, or 0 if id is not ours.
+ */
+int
+ask_answer(uint64_t id, int status, const char *value)
+{
+	struct wait	*w;
+
+	if (!(id & ASKED))
+		return 0;
+	TAILQ_FOREACH(w, &waits, entry)
+		if (w->asked == id)
+			break;
+	if (w == NULL)
+		fatalx("%s: an answer to no question", __func__);
+	TAILQ_REMOVE(&waits, w, entry);
+	answer_send(w, status, value);
+	free(w);
+	return 1;
 }

@@ -15,13 +15,11 @@
  */
 
 /*
- * backend.c -- tablepop's tables: it runs OpenSMTPD's table programs
- * (opensmtpd-extras: table-sqlite, table-postgres, table-mysql,
- * table-ldap...) with the very configuration files smtpd.conf names, and
- * asks them what the parent and authpop ask: a user's credentials
- * (authpop's, router.c), userinfo (for a wrkrpop's ids and maildir),
- * aliases (route, quota, app passwords).  Whoever asked checks each
- * answer again.
+ * backend.c -- tablepop's database tables: it runs their OpenSMTPD table
+ * programs with the very configuration files smtpd.conf names, and asks
+ * them what the parent, authpop and routepop ask (credentials, userinfo,
+ * aliases); whoever asked checks each answer again.  How it behaves, as
+ * seen from outside (processes, queues, bounds): tablepop(8).
  *
  * The protocol is smtpd's (its table_proc.c, the extras' table_api.c;
  * the frames: tapi.c) on the program's standard input, a stream socket:
@@ -32,21 +30,12 @@
  * we asked for the stream is out of step: the process is killed and
  * started again.
  *
- * Each table runs LOOKUP_PROCS processes, as POPD_TABLE_USER (tablepop's
- * own ids), with nothing of ours open but their socket and a pipe for
- * their messages (logged as "table NAME: ..."); they inherit tablepop's
- * confinement (sandbox.c).  A process that exits is started again after
- * a pause that doubles up to LOOKUP_BACKOFF_MAX.  Questions wait in one
- * queue per table, each with its own deadline (timeout lookup); an
- * answer that does not come in time, a table without a running process
- * and a full queue are all TABANS_TEMP, never "no such user".
- *
- * A table with "cache" keeps its answers, but its failures, that long
- * (tablecache.c), and answers from them without asking its programs.
- *
- * After a reload the parent starts a new tablepop, whose tables get
- * processes of their own; this one, drained, answers what it was asked
- * and then goes (tables_drain).
+ * The processes hold nothing of ours open but their socket and a pipe
+ * for their messages, and inherit tablepop's confinement (sandbox.c).
+ * An answer that does not come in time, a table without a running
+ * process and a full queue are all TABANS_TEMP, never "no such user".
+ * "cache": tablecache.c.  A drained tablepop (tables_drain) answers what
+ * it was asked, then goes.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -79,12 +68,10 @@
 #define LOOKUP_QUEUE		1024	/* questions waiting per table */
 #define LOOKUP_BACKOFF_MAX	8	/* seconds between restarts */
 
-
 struct request {
 	TAILQ_ENTRY(request)	 entry;
 	struct dbtable		*t;
-	struct backend		*b;		/* answering it, or NULL */
-	int			 queued;		/* in t->queue */
+	struct backend		*b;		/* answering it, NULL: queued */
 	int			 again;		/* asked a second time */
 	int			 service;
 	char			 key[POPD_MAXUSER + 1];
@@ -151,26 +138,7 @@ static char		**table_env;	/* popd's at start, for the programs */
 static size_t		 nenv;
 static char		 table_home[PATH_MAX + 8];	/* "HOME=..." */
 
-static void	 backend_start(struct backend *);
-static void	 backend_restart(int, short, void *);
-static void	 backend_kill(struct backend *, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
 static void	 backend_down(struct backend *);
-static void	 backend_read(int, short, void *);
-static void	 backend_stderr(int, short, void *);
-static void	 backend_warn(struct backend *, const char *);
-static void	 backend_quiet(struct backend *);
-static void	 backend_errwake(int, short, void *);
-static int	 backend_frame(struct backend *, uint32_t, const unsigned char *,
-		    size_t);
-static int	 backend_send(struct backend *, unsigned char *, size_t);
-static int	 request_send(struct backend *, struct request *);
-static void	 request_timeout(int, short, void *);
-static void	 request_done(struct request *, int, const char *);
-static void	 dispatch(struct dbtable *);
-static void	 table_retire(struct dbtable *);
-static void	 table_free_if_done(struct dbtable *);
-static void	 backend_exited(pid_t, int);
 
 static const char *
 tables_service_str(int service)
@@ -179,186 +147,198 @@ tables_service_str(int service)
 	    service == TABLE_ALIAS ? "alias" : "userinfo";
 }
 
-/* MSG_PARENT_CONF_TABLE: a table to run, started by tables_start. */
-void
-tables_add(struct chan *c, const void *data, int fd)
+static int
+backend_send(struct backend *b, unsigned char *frame, size_t len)
 {
-	const struct msg_table	*m = data;
-	struct dbtable		*t;
-	int			 j;
+	ssize_t	n;
 
-	TAILQ_FOREACH(t, &tables, entry)
-		if (strcmp(t->name, m->name) == 0)
-			fatalx("table %s named twice", m->name);
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("%s", __func__);
-	(void)strlcpy(t->name, m->name, sizeof(t->name));
-	(void)strlcpy(t->program, m->program, sizeof(t->program));
-	(void)strlcpy(t->config, m->config, sizeof(t->config));
-	(void)strlcpy(t->interp, m->interp, sizeof(t->interp));
-	t->progname = strrchr(t->program, '/') != NULL ?
-	    strrchr(t->program, '/') + 1 : t->program;
-	TAILQ_INIT(&t->queue);
-	tablecache_init(&t->cache, m->cache);
-	TAILQ_INSERT_TAIL(&tables, t, entry);
-	for (j = 0; j < LOOKUP_PROCS; j++) {
-		t->be[j].t = t;
-		t->be[j].pid = -1;
-		t->be[j].fd = t->be[j].errfd = -1;
+	if (len == 0)
+		return -1;
+	/* A quiet stream of a few kilobytes: it all fits at once. */
+	n = send(b->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	explicit_bzero(frame, len);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Say how many lines were not logged, if any. */
+static void
+backend_quiet(struct backend *b)
+{
+	if (b->errquiet > 0)
+		log_warnx("table %s: %llu more lines of %s not logged (at "
+		    "most %d a second)", b->t->name, b->errquiet,
+		    b->t->progname, ERR_RATE);
+	b->errquiet = 0;
+}
+
+/* One warning line of a table program, within ERR_RATE a second. */
+static void
+backend_warn(struct backend *b, const char *line)
+{
+	time_t	now = monotime();
+
+	if (now != b->errsec) {
+		backend_quiet(b);
+		b->errsec = now;
+		b->errlogged = 0;
 	}
+	if (b->errlogged < ERR_RATE) {
+		log_warnx("table %s: %s", b->t->name, line);
+		b->errlogged++;
+	} else
+		b->errquiet++;
 }
 
-/*
- * What the sandbox lets tablepop exec: each table's program and a
- * script's interpreter, NULL-terminated, in memory of the caller's.
- */
-const char **
-tables_exec(void)
+/* Its messages, a line at a time, as ours. */
+static void
+backend_stderr(int fd, short ev, void *arg)
 {
-	struct dbtable	*t;
-	const char	**exec;
-	size_t		 n = 0;
+	struct backend	*b = arg;
+	char		*nl, *line, *c;
+	ssize_t		 n;
+	size_t		 total = 0;
 
-	TAILQ_FOREACH(t, &tables, entry)
-		n++;
-	if ((exec = calloc(2 * n + 1, sizeof(*exec))) == NULL)
-		fatal("%s", __func__);
-	n = 0;
-	TAILQ_FOREACH(t, &tables, entry) {
-		exec[n++] = t->program;
-		if (t->interp[0] != '\0')
-			exec[n++] = t->interp;
-	}
-	return exec;
-}
-
-/* MSG_PARENT_CONF_ENV: one variable of popd's environment at start. */
-void
-tables_env(struct chan *c, const void *data, int fd)
-{
-	const struct msg_env	*m = data;
-	char			**env;
-
-	if ((env = reallocarray(table_env, nenv + 2, sizeof(*env))) == NULL)
-		fatal("%s", __func__);
-	table_env = env;
-	if ((table_env[nenv] = strdup(m->var)) == NULL)
-		fatal("%s", __func__);
-	table_env[++nenv] = NULL;
-}
-
-/* The programs' HOME: the table user's home. */
-void
-tables_home(const char *dir)
-{
-	(void)snprintf(table_home, sizeof(table_home), "HOME=%s", dir);
-}
-
-/* The programs start; each answer goes to done, under settings s. */
-void
-tables_start(const struct conf_settings *s, tables_answer_cb done)
-{
-	struct dbtable	*t;
-	int		 j;
-
-	set = s;
-	answer = done;
-	TAILQ_FOREACH(t, &tables, entry)
-		for (j = 0; j < LOOKUP_PROCS; j++) {
-			evtimer_set(&t->be[j].restart, backend_restart,
-			    &t->be[j]);
-			evtimer_set(&t->be[j].errwake, backend_errwake,
-			    &t->be[j]);
-			backend_start(&t->be[j]);
-		}
-}
-
-/*
- * MSG_PARENT_DRAIN: a newer tablepop took over: each table answers what
- * it was asked (its queue too) and goes; so does tablepop once none is
- * left.
- */
-void
-tables_drain(struct chan *c, const void *data, int fd)
-{
-	struct dbtable	*t, *next;
-
-	draining = 1;
-	for (t = TAILQ_FIRST(&tables); t != NULL; t = next) {
-		next = TAILQ_NEXT(t, entry);
-		t->old = 1;
-		if (t->nqueue == 0)
-			table_retire(t);
-		table_free_if_done(t);
-	}
-	if (TAILQ_EMPTY(&tables))
-		exit(0);
-}
-
-/* SIGTERM, or the parent gone: we go, and the processes with us. */
-void
-tables_shutdown(void)
-{
-	struct dbtable	*t;
-	int		 i;
-
-	TAILQ_FOREACH(t, &tables, entry)
-		for (i = 0; i < LOOKUP_PROCS; i++)
-			if (t->be[i].pid != -1)
-				(void)kill(t->be[i].pid, SIGTERM);
-	exit(0);
-}
-
-/*
- * The parent's question id: table name, key's service.  The answer
- * (tablepop_answer) is a checked password hash (credentials), or the
- * string as it came (userinfo, alias: the parent checks them).
- */
-void
-tables_lookup(uint64_t id, const char *name, int service, const char *key)
-{
-	struct dbtable	*t;
-	struct request	*r;
-	struct timeval	 tv;
-	const char	*value;
-	int		 status;
-
-	TAILQ_FOREACH(t, &tables, entry)
-		if (!t->old && strcmp(t->name, name) == 0)
+	/* The rest, if any, at the next event: back to the loop. */
+	while (total < ERR_READ) {
+		n = read(fd, b->err + b->errlen, sizeof(b->err) - 1 -
+		    b->errlen);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				(void)event_del(&b->errev);
+				(void)evtimer_del(&b->errwake);
+				close(b->errfd);
+				b->errfd = -1;
+			}
 			break;
-	if (t == NULL) {
-		log_warnx("table %s: not running", name);
-		answer(id, TABANS_TEMP, NULL);
-		return;
+		}
+		total += n;
+		b->errlen += n;
+		b->err[b->errlen] = '\0';
+		while ((nl = strchr(b->err, '\n')) != NULL ||
+		    b->errlen == sizeof(b->err) - 1) {
+			if (nl == NULL)
+				nl = b->err + b->errlen - 1;
+			*nl = '\0';
+			line = b->err;
+			for (c = line; *c != '\0'; c++)
+				if (*c == '\t')
+					*c = ' ';
+				else if ((unsigned char)*c < 0x20 ||
+				    *c == 0x7f)
+					*c = '?';
+			/*
+			 * Not its debug lines: table-ldap's show its
+			 * configuration, the bind password too.  Its info
+			 * lines are no warning: table-ldap says "closed
+			 * previous connection" at each key it does not find.
+			 */
+			if (strstr(line, "debug: ") != NULL || *line == '\0')
+				;
+			else if (b->t->old ||
+			    strstr(line, "]: info: ") != NULL)
+				/* Ours ("pipe closed"), or no warning. */
+				log_debug("table %s: %s", b->t->name, line);
+			else {
+				backend_warn(b, line);
+				b->warned = 1;
+			}
+			b->errlen -= nl + 1 - b->err;
+			memmove(b->err, nl + 1, b->errlen);
+			b->err[b->errlen] = '\0';
+		}
 	}
-	if (tablecache_get(&t->cache, service, key, &status, &value)) {
-		answer(id, status, value);
-		return;
+	if (b->errfd != -1 && b->errlogged >= ERR_RATE) {
+		struct timeval	tv = { 1, 0 };
+
+		(void)event_del(&b->errev);
+		if (evtimer_add(&b->errwake, &tv) == -1)
+			fatal("evtimer_add");
 	}
-	if (t->nqueue >= LOOKUP_QUEUE) {
-		log_warnx("table %s: %zu lookups wait already: the database "
-		    "is too slow", t->name, t->nqueue);
-		answer(id, TABANS_TEMP, NULL);
-		return;
+}
+
+/* A second after its stderr was set aside: read it again. */
+static void
+backend_errwake(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+
+	if (b->errfd != -1 && event_add(&b->errev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * A process out of step (or gone): kill it; its question fails.  Its
+ * exit is reaped by tables_reap().
+ */
+static void
+backend_kill(struct backend *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[256];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_warnx("table %s: %s (pid %d): %s: restarting it", b->t->name,
+	    b->t->progname, (int)b->pid, why);
+	if (b->pid != -1)
+		(void)kill(b->pid, SIGKILL);
+	backend_down(b);
+}
+
+/* Send r's question to b; -1 if b was killed for it. */
+static int
+request_send(struct backend *b, struct request *r)
+{
+	unsigned char	frame[TAPI_HDRLEN + sizeof(int32_t) +
+			    sizeof(uint64_t) + TAPI_KEYMAX];
+
+	b->warned = 0;
+	if (backend_send(b, frame, tapi_lookup(frame, sizeof(frame),
+	    r->service, r->key)) == -1) {
+		backend_kill(b, "cannot send it a lookup");
+		return -1;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		log_warn("table %s", t->name);
-		answer(id, TABANS_TEMP, NULL);
-		return;
+	return 0;
+}
+
+/*
+ * A table replaced by a reload closes the streams of its processes that
+ * have no question out: they exit on EOF.
+ */
+static void
+table_retire(struct dbtable *t)
+{
+	int	i;
+
+	for (i = 0; i < LOOKUP_PROCS; i++) {
+		(void)evtimer_del(&t->be[i].restart);
+		if (t->be[i].state == B_IDLE || t->be[i].state == B_OPENING)
+			backend_down(&t->be[i]);
 	}
-	r->t = t;
-	r->service = service;
-	(void)strlcpy(r->key, key, sizeof(r->key));
-	r->id = id;
-	evtimer_set(&r->tmo, request_timeout, r);
-	tv.tv_sec = set->timeout.lookup;
-	tv.tv_usec = 0;
-	if (evtimer_add(&r->tmo, &tv) == -1)
-		fatal("evtimer_add");
-	r->queued = 1;
-	TAILQ_INSERT_TAIL(&t->queue, r, entry);
-	t->nqueue++;
-	dispatch(t);
+}
+
+/* The answer to r (queued or in flight) is status: tell the asker. */
+static void
+request_done(struct request *r, int status, const char *value)
+{
+	struct dbtable	*t = r->t;
+
+	if (r->b != NULL) {
+		r->b->req = NULL;
+		t->nflight--;
+	} else {
+		TAILQ_REMOVE(&t->queue, r, entry);
+		t->nqueue--;
+	}
+	(void)evtimer_del(&r->tmo);
+	if (status != TABANS_TEMP && !t->old)
+		tablecache_put(&t->cache, r->service, r->key, status, value);
+	answer(r->id, status, value);
+	freezero(r, sizeof(*r));
+	/* Drained: its processes go once the queue is empty. */
+	if (t->old && t->nqueue == 0)
+		table_retire(t);
 }
 
 /* Hand waiting questions to idle processes; none running: fail them. */
@@ -388,7 +368,6 @@ dispatch(struct dbtable *t)
 		b = &t->be[i];
 		TAILQ_REMOVE(&t->queue, r, entry);
 		t->nqueue--;
-		r->queued = 0;
 		r->b = b;
 		b->req = r;
 		b->state = B_BUSY;
@@ -396,189 +375,6 @@ dispatch(struct dbtable *t)
 		if (request_send(b, r) == -1)
 			up--;
 	}
-}
-
-/* Send r's question to b; -1 if b was killed for it. */
-static int
-request_send(struct backend *b, struct request *r)
-{
-	unsigned char	frame[TAPI_HDRLEN + sizeof(int32_t) +
-			    sizeof(uint64_t) + TAPI_KEYMAX];
-
-	b->warned = 0;
-	if (backend_send(b, frame, tapi_lookup(frame, sizeof(frame),
-	    r->service, r->key)) == -1) {
-		backend_kill(b, "cannot send it a lookup");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-request_timeout(int fd, short ev, void *arg)
-{
-	struct request	*r = arg;
-	struct dbtable	*t = r->t;
-
-	if (r->b != NULL) {
-		backend_kill(r->b, "no answer to the %s lookup of \"%s\" "
-		    "within %d s (timeout lookup)",
-		    tables_service_str(r->service), r->key,
-		    set->timeout.lookup);
-		return;
-	}
-	log_warnx("table %s: the %s lookup of \"%s\" waited %d s for a "
-	    "free %s (timeout lookup)", t->name,
-	    tables_service_str(r->service), r->key, set->timeout.lookup,
-	    t->progname);
-	request_done(r, TABANS_TEMP, NULL);
-	table_free_if_done(t);
-}
-
-/* The answer to r (queued or in flight) is status: tell the asker. */
-static void
-request_done(struct request *r, int status, const char *value)
-{
-	struct dbtable	*t = r->t;
-
-	if (r->b != NULL) {
-		r->b->req = NULL;
-		t->nflight--;
-	} else if (r->queued) {
-		TAILQ_REMOVE(&t->queue, r, entry);
-		t->nqueue--;
-	}
-	(void)evtimer_del(&r->tmo);
-	if (status != TABANS_TEMP && !t->old)
-		tablecache_put(&t->cache, r->service, r->key, status, value);
-	answer(r->id, status, value);
-	freezero(r, sizeof(*r));
-	/* Drained: its processes go once the queue is empty. */
-	if (t->old && t->nqueue == 0)
-		table_retire(t);
-}
-
-/* Fork and exec one process of a table, with our ids (POPD_TABLE_USER). */
-static void
-backend_start(struct backend *b)
-{
-	struct dbtable	*t = b->t;
-	struct rlimit	 rl;
-	char		*argv[3], **envp;
-	size_t		 n, i;
-	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
-	int		 sp[2], ep[2];
-	pid_t		 pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("table %s: socketpair", t->name);
-		goto later;
-	}
-	if (pipe2(ep, O_CLOEXEC) == -1) {
-		log_warn("table %s: pipe", t->name);
-		close(sp[0]);
-		close(sp[1]);
-		goto later;
-	}
-	if ((pid = fork()) == -1) {
-		log_warn("table %s: fork", t->name);
-		close(sp[0]);
-		close(sp[1]);
-		close(ep[0]);
-		close(ep[1]);
-		goto later;
-	}
-	if (pid == 0) {
-		/* Its socket as stdin, our pipe as stdout and stderr. */
-		if (dup2(sp[1], STDIN_FILENO) == -1 ||
-		    dup2(ep[1], STDOUT_FILENO) == -1 ||
-		    dup2(ep[1], STDERR_FILENO) == -1)
-			_exit(1);
-		closefrom(STDERR_FILENO + 1);
-		for (i = 1; i < NSIG; i++)
-			signal(i, SIG_DFL);
-		rl.rlim_cur = rl.rlim_max = 0;
-		(void)setrlimit(RLIMIT_CORE, &rl);
-		if (setsid() == -1)
-			_exit(1);
-		/*
-		 * popd's environment at start, as smtpd gives its table
-		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
-		 * table user's HOME.
-		 */
-		if ((envp = calloc(nenv + 2, sizeof(*envp))) == NULL)
-			_exit(1);
-		for (i = n = 0; i < nenv; i++)
-			if (strncmp(table_env[i], "HOME=", 5) != 0)
-				envp[n++] = table_env[i];
-		envp[n++] = table_home;
-		envp[n] = NULL;
-		argv[0] = (char *)t->progname;
-		argv[1] = t->config;
-		argv[2] = NULL;
-		execve(t->program, argv, envp);
-		fprintf(stderr, "exec %s: %s\n", t->program, strerror(errno));
-		_exit(1);
-	}
-	close(sp[1]);
-	close(ep[1]);
-	b->pid = pid;
-	b->fd = sp[0];
-	b->errfd = ep[0];
-	b->inlen = b->errlen = 0;
-	if (set_nonblock(b->fd) == -1 || set_nonblock(b->errfd) == -1)
-		fatal("%s", __func__);
-	event_set(&b->rev, b->fd, EV_READ | EV_PERSIST, backend_read, b);
-	event_set(&b->errev, b->errfd, EV_READ | EV_PERSIST, backend_stderr,
-	    b);
-	if (event_add(&b->rev, NULL) == -1 || event_add(&b->errev, NULL) == -1)
-		fatal("event_add");
-	b->state = B_OPENING;
-	log_debug("table %s: started %s %s, pid %d", t->name, t->program,
-	    t->config, (int)pid);
-	if (backend_send(b, frame, tapi_open(frame, sizeof(frame),
-	    t->name)) == -1)
-		backend_kill(b, "cannot open the table");
-	return;
- later:
-	backend_down(b);
-}
-
-static void
-backend_restart(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-	struct timeval	 tv = { 1, 0 };
-
-	if (b->t->old || b->state != B_DOWN)
-		return;
-	if (b->pid != -1) {
-		/* Not reaped yet. */
-		if (evtimer_add(&b->restart, &tv) == -1)
-			fatal("evtimer_add");
-		return;
-	}
-	backend_start(b);
-}
-
-/*
- * A process out of step (or gone): kill it; its question fails.  Its
- * exit is reaped by tables_reap().
- */
-static void
-backend_kill(struct backend *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 why[256];
-
-	va_start(ap, fmt);
-	(void)vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	log_warnx("table %s: %s (pid %d): %s: restarting it", b->t->name,
-	    b->t->progname, (int)b->pid, why);
-	if (b->pid != -1)
-		(void)kill(b->pid, SIGKILL);
-	backend_down(b);
 }
 
 /*
@@ -599,113 +395,16 @@ backend_down(struct backend *b)
 	b->state = B_DOWN;
 	if (b->req != NULL)
 		request_done(b->req, TABANS_TEMP, NULL);
-	if (t->old) {
-		/* None of its processes left: its queue fails now. */
-		dispatch(t);
-		return;
+	if (!t->old) {
+		b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
+		if (b->backoff > LOOKUP_BACKOFF_MAX)
+			b->backoff = LOOKUP_BACKOFF_MAX;
+		tv = (struct timeval){ b->backoff, 0 };
+		if (evtimer_add(&b->restart, &tv) == -1)
+			fatal("evtimer_add");
 	}
-	b->backoff = b->backoff == 0 ? 1 : b->backoff * 2;
-	if (b->backoff > LOOKUP_BACKOFF_MAX)
-		b->backoff = LOOKUP_BACKOFF_MAX;
-	tv.tv_sec = b->backoff;
-	tv.tv_usec = 0;
-	if (evtimer_add(&b->restart, &tv) == -1)
-		fatal("evtimer_add");
-	/* Nothing runs: the questions waiting fail now. */
+	/* If none runs now (a retired table's never do), its queue fails. */
 	dispatch(t);
-}
-
-/* SIGCHLD: our children are the table programs alone. */
-void
-tables_reap(void)
-{
-	pid_t	pid;
-	int	status;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		backend_exited(pid, status);
-}
-
-/* pid exited with status: whose was it? */
-static void
-backend_exited(pid_t pid, int status)
-{
-	struct dbtable	*t;
-	struct backend	*b;
-	int		 i;
-
-	TAILQ_FOREACH(t, &tables, entry)
-		for (i = 0; i < LOOKUP_PROCS; i++) {
-			b = &t->be[i];
-			if (b->pid != pid)
-				continue;
-			/* Its last words first. */
-			if (b->errfd != -1)
-				backend_stderr(b->errfd, EV_READ, b);
-			backend_quiet(b);
-			if (!t->old) {
-				if (WIFSIGNALED(status))
-					log_warnx("table %s: %s (pid %d) "
-					    "killed by signal %d", t->name,
-					    t->progname, (int)pid,
-					    WTERMSIG(status));
-				else
-					log_warnx("table %s: %s (pid %d) "
-					    "exited with status %d", t->name,
-					    t->progname, (int)pid,
-					    WEXITSTATUS(status));
-			}
-			b->pid = -1;
-			if (b->errfd != -1) {
-				(void)event_del(&b->errev);
-				(void)evtimer_del(&b->errwake);
-				close(b->errfd);
-				b->errfd = -1;
-			}
-			if (b->state != B_DOWN)
-				backend_down(b);
-			table_free_if_done(t);
-			return;
-		}
-}
-
-/*
- * Frames from a process: exactly one answer to what it was asked, or it
- * is out of step.
- */
-static void
-backend_read(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-	uint32_t	 type;
-	size_t		 plen;
-	ssize_t		 n;
-	char		 why[128];
-
-	n = read(fd, b->in + b->inlen, sizeof(b->in) - b->inlen);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		backend_kill(b, "read: %s", strerror(errno));
-		return;
-	}
-	if (n == 0) {
-		/* It exited: backend_exited() says how. */
-		backend_down(b);
-		return;
-	}
-	b->inlen += n;
-	while (b->fd != -1 && (n = tapi_frame(b->in, b->inlen, &type, &plen,
-	    why, sizeof(why))) != 0) {
-		if (n == -1) {
-			backend_kill(b, "%s", why);
-			return;
-		}
-		if (backend_frame(b, type, b->in + TAPI_HDRLEN, plen) == -1)
-			return;
-		memmove(b->in, b->in + n, b->inlen - n);
-		b->inlen -= n;
-	}
 }
 
 /*
@@ -797,143 +496,140 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	return b->fd == -1 ? -1 : 0;
 }
 
-/* Say how many lines were not logged, if any. */
-static void
-backend_quiet(struct backend *b)
-{
-	if (b->errquiet > 0)
-		log_warnx("table %s: %llu more lines of %s not logged (at "
-		    "most %d a second)", b->t->name, b->errquiet,
-		    b->t->progname, ERR_RATE);
-	b->errquiet = 0;
-}
-
-/* One warning line of a table program, within ERR_RATE a second. */
-static void
-backend_warn(struct backend *b, const char *line)
-{
-	time_t	now = monotime();
-
-	if (now != b->errsec) {
-		backend_quiet(b);
-		b->errsec = now;
-		b->errlogged = 0;
-		b->errquiet = 0;
-	}
-	if (b->errlogged < ERR_RATE) {
-		log_warnx("table %s: %s", b->t->name, line);
-		b->errlogged++;
-	} else
-		b->errquiet++;
-}
-
-/* Its messages, a line at a time, as ours. */
-static void
-backend_stderr(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-	char		*nl, *line, *c;
-	ssize_t		 n;
-	size_t		 total = 0;
-
-	/* The rest, if any, at the next event: back to the loop. */
-	while (total < ERR_READ) {
-		n = read(fd, b->err + b->errlen, sizeof(b->err) - 1 -
-		    b->errlen);
-		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-				(void)event_del(&b->errev);
-				(void)evtimer_del(&b->errwake);
-				close(b->errfd);
-				b->errfd = -1;
-			}
-			break;
-		}
-		total += n;
-		b->errlen += n;
-		b->err[b->errlen] = '\0';
-		while ((nl = strchr(b->err, '\n')) != NULL ||
-		    b->errlen == sizeof(b->err) - 1) {
-			if (nl == NULL)
-				nl = b->err + b->errlen - 1;
-			*nl = '\0';
-			line = b->err;
-			for (c = line; *c != '\0'; c++)
-				if (*c == '\t')
-					*c = ' ';
-				else if ((unsigned char)*c < 0x20 ||
-				    *c == 0x7f)
-					*c = '?';
-			/*
-			 * Not its debug lines: table-ldap's show its
-			 * configuration, the bind password too.  Its info
-			 * lines are no warning: table-ldap says "closed
-			 * previous connection" at each key it does not find.
-			 */
-			if (strstr(line, "debug: ") != NULL || *line == '\0')
-				;
-			else if (b->t->old ||
-			    strstr(line, "]: info: ") != NULL)
-				/* Ours ("pipe closed"), or no warning. */
-				log_debug("table %s: %s", b->t->name, line);
-			else {
-				backend_warn(b, line);
-				b->warned = 1;
-			}
-			b->errlen -= nl + 1 - b->err;
-			memmove(b->err, nl + 1, b->errlen);
-			b->err[b->errlen] = '\0';
-		}
-	}
-	if (b->errfd != -1 && b->errlogged >= ERR_RATE) {
-		struct timeval	tv = { 1, 0 };
-
-		(void)event_del(&b->errev);
-		if (evtimer_add(&b->errwake, &tv) == -1)
-			fatal("evtimer_add");
-	}
-}
-
-/* A second after its stderr was set aside: read it again. */
-static void
-backend_errwake(int fd, short ev, void *arg)
-{
-	struct backend	*b = arg;
-
-	if (b->errfd != -1 && event_add(&b->errev, NULL) == -1)
-		fatal("event_add");
-}
-
-static int
-backend_send(struct backend *b, unsigned char *frame, size_t len)
-{
-	ssize_t	n;
-
-	if (len == 0)
-		return -1;
-	/* A quiet stream of a few kilobytes: it all fits at once. */
-	n = send(b->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	explicit_bzero(frame, len);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
 /*
- * A table replaced by a reload closes the streams of its processes that
- * have no question out: they exit on EOF.
+ * Frames from a process: exactly one answer to what it was asked, or it
+ * is out of step.
  */
 static void
-table_retire(struct dbtable *t)
+backend_read(int fd, short ev, void *arg)
 {
-	int	i;
+	struct backend	*b = arg;
+	uint32_t	 type;
+	size_t		 plen;
+	ssize_t		 n;
+	char		 why[128];
 
-	for (i = 0; i < LOOKUP_PROCS; i++) {
-		(void)evtimer_del(&t->be[i].restart);
-		if (t->be[i].state == B_IDLE || t->be[i].state == B_OPENING)
-			backend_down(&t->be[i]);
+	n = read(fd, b->in + b->inlen, sizeof(b->in) - b->inlen);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		backend_kill(b, "read: %s", strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		/* It exited: backend_exited() says how. */
+		backend_down(b);
+		return;
+	}
+	b->inlen += n;
+	while (b->fd != -1 && (n = tapi_frame(b->in, b->inlen, &type, &plen,
+	    why, sizeof(why))) != 0) {
+		if (n == -1) {
+			backend_kill(b, "%s", why);
+			return;
+		}
+		if (backend_frame(b, type, b->in + TAPI_HDRLEN, plen) == -1)
+			return;
+		memmove(b->in, b->in + n, b->inlen - n);
+		b->inlen -= n;
 	}
 }
 
-/* ... and goes once every process of it is reaped. */
+/* Fork and exec one process of a table, with our ids (POPD_TABLE_USER). */
+static void
+backend_start(struct backend *b)
+{
+	struct dbtable	*t = b->t;
+	struct rlimit	 rl;
+	char		*argv[3], **envp;
+	size_t		 n, i;
+	unsigned char	 frame[TAPI_HDRLEN + sizeof(uint32_t) + TAPI_NAMELEN];
+	int		 sp[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	pid_t		 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    pipe2(ep, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		log_warn("table %s: %s", t->name, sp[0] == -1 ? "socketpair" :
+		    ep[0] == -1 ? "pipe" : "fork");
+		/* Those not made are -1: EBADF. */
+		(void)close(sp[0]);
+		(void)close(sp[1]);
+		(void)close(ep[0]);
+		(void)close(ep[1]);
+		backend_down(b);
+		return;
+	}
+	if (pid == 0) {
+		/* Its socket as stdin, our pipe as stdout and stderr. */
+		if (dup2(sp[1], STDIN_FILENO) == -1 ||
+		    dup2(ep[1], STDOUT_FILENO) == -1 ||
+		    dup2(ep[1], STDERR_FILENO) == -1)
+			_exit(1);
+		closefrom(STDERR_FILENO + 1);
+		for (i = 1; i < NSIG; i++)
+			signal(i, SIG_DFL);
+		rl.rlim_cur = rl.rlim_max = 0;
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		if (setsid() == -1)
+			_exit(1);
+		/*
+		 * popd's environment at start, as smtpd gives its table
+		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
+		 * table user's HOME.
+		 */
+		if ((envp = calloc(nenv + 2, sizeof(*envp))) == NULL)
+			_exit(1);
+		for (i = n = 0; i < nenv; i++)
+			if (strncmp(table_env[i], "HOME=", 5) != 0)
+				envp[n++] = table_env[i];
+		envp[n++] = table_home;
+		envp[n] = NULL;
+		argv[0] = (char *)t->progname;
+		argv[1] = t->config;
+		argv[2] = NULL;
+		execve(t->program, argv, envp);
+		fprintf(stderr, "exec %s: %s\n", t->program, strerror(errno));
+		_exit(1);
+	}
+	close(sp[1]);
+	close(ep[1]);
+	b->pid = pid;
+	b->fd = sp[0];
+	b->errfd = ep[0];
+	b->inlen = b->errlen = 0;
+	if (set_nonblock(b->fd) == -1 || set_nonblock(b->errfd) == -1)
+		fatal("%s", __func__);
+	event_set(&b->rev, b->fd, EV_READ | EV_PERSIST, backend_read, b);
+	event_set(&b->errev, b->errfd, EV_READ | EV_PERSIST, backend_stderr,
+	    b);
+	if (event_add(&b->rev, NULL) == -1 || event_add(&b->errev, NULL) == -1)
+		fatal("event_add");
+	b->state = B_OPENING;
+	log_debug("table %s: started %s %s, pid %d", t->name, t->program,
+	    t->config, (int)pid);
+	if (backend_send(b, frame, tapi_open(frame, sizeof(frame),
+	    t->name)) == -1)
+		backend_kill(b, "cannot open the table");
+}
+
+static void
+backend_restart(int fd, short ev, void *arg)
+{
+	struct backend	*b = arg;
+	struct timeval	 tv = { 1, 0 };
+
+	if (b->t->old || b->state != B_DOWN)
+		return;
+	if (b->pid != -1) {
+		/* Not reaped yet. */
+		if (evtimer_add(&b->restart, &tv) == -1)
+			fatal("evtimer_add");
+		return;
+	}
+	backend_start(b);
+}
+
+/* A retired table goes once every process of it is reaped. */
 static void
 table_free_if_done(struct dbtable *t)
 {
@@ -951,4 +647,250 @@ table_free_if_done(struct dbtable *t)
 		log_debug("drained");
 		exit(0);
 	}
+}
+
+static void
+request_timeout(int fd, short ev, void *arg)
+{
+	struct request	*r = arg;
+	struct dbtable	*t = r->t;
+
+	if (r->b != NULL) {
+		backend_kill(r->b, "no answer to the %s lookup of \"%s\" "
+		    "within %d s (timeout lookup)",
+		    tables_service_str(r->service), r->key,
+		    set->timeout.lookup);
+		return;
+	}
+	log_warnx("table %s: the %s lookup of \"%s\" waited %d s for a "
+	    "free %s (timeout lookup)", t->name,
+	    tables_service_str(r->service), r->key, set->timeout.lookup,
+	    t->progname);
+	request_done(r, TABANS_TEMP, NULL);
+	table_free_if_done(t);
+}
+
+/* pid exited with status: whose was it? */
+static void
+backend_exited(pid_t pid, int status)
+{
+	struct dbtable	*t;
+	struct backend	*b;
+	int		 i;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		for (i = 0; i < LOOKUP_PROCS; i++) {
+			b = &t->be[i];
+			if (b->pid != pid)
+				continue;
+			/* Its last words first. */
+			if (b->errfd != -1)
+				backend_stderr(b->errfd, EV_READ, b);
+			backend_quiet(b);
+			if (!t->old)
+				log_warnx("table %s: %s (pid %d) %s %d",
+				    t->name, t->progname, (int)pid,
+				    WIFSIGNALED(status) ? "killed by signal" :
+				    "exited with status", WIFSIGNALED(status) ?
+				    WTERMSIG(status) : WEXITSTATUS(status));
+			b->pid = -1;
+			if (b->errfd != -1) {
+				(void)event_del(&b->errev);
+				(void)evtimer_del(&b->errwake);
+				close(b->errfd);
+				b->errfd = -1;
+			}
+			if (b->state != B_DOWN)
+				backend_down(b);
+			table_free_if_done(t);
+			return;
+		}
+}
+
+/* MSG_PARENT_CONF_TABLE: a table to run, started by tables_start. */
+void
+tables_add(struct chan *c, const void *data, int fd)
+{
+	const struct msg_table	*m = data;
+	struct dbtable		*t;
+	int			 j;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		if (strcmp(t->name, m->name) == 0)
+			fatalx("table %s named twice", m->name);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("%s", __func__);
+	(void)strlcpy(t->name, m->name, sizeof(t->name));
+	(void)strlcpy(t->program, m->program, sizeof(t->program));
+	(void)strlcpy(t->config, m->config, sizeof(t->config));
+	(void)strlcpy(t->interp, m->interp, sizeof(t->interp));
+	t->progname = strrchr(t->program, '/') != NULL ?
+	    strrchr(t->program, '/') + 1 : t->program;
+	TAILQ_INIT(&t->queue);
+	tablecache_init(&t->cache, m->cache);
+	TAILQ_INSERT_TAIL(&tables, t, entry);
+	for (j = 0; j < LOOKUP_PROCS; j++) {
+		t->be[j].t = t;
+		t->be[j].pid = t->be[j].fd = t->be[j].errfd = -1;
+	}
+}
+
+/*
+ * What the sandbox lets tablepop exec: each table's program and a
+ * script's interpreter, NULL-terminated, in memory of the caller's.
+ */
+const char **
+tables_exec(void)
+{
+	struct dbtable	*t;
+	const char	**exec;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		n++;
+	if ((exec = calloc(2 * n + 1, sizeof(*exec))) == NULL)
+		fatal("%s", __func__);
+	n = 0;
+	TAILQ_FOREACH(t, &tables, entry) {
+		exec[n++] = t->program;
+		if (t->interp[0] != '\0')
+			exec[n++] = t->interp;
+	}
+	return exec;
+}
+
+/* MSG_PARENT_CONF_ENV: one variable of popd's environment at start. */
+void
+tables_env(struct chan *c, const void *data, int fd)
+{
+	const struct msg_env	*m = data;
+	char			**env;
+
+	if ((env = reallocarray(table_env, nenv + 2, sizeof(*env))) == NULL)
+		fatal("%s", __func__);
+	table_env = env;
+	if ((table_env[nenv] = strdup(m->var)) == NULL)
+		fatal("%s", __func__);
+	table_env[++nenv] = NULL;
+}
+
+/* The programs' HOME: the table user's home. */
+void
+tables_home(const char *dir)
+{
+	(void)snprintf(table_home, sizeof(table_home), "HOME=%s", dir);
+}
+
+/* The programs start; each answer goes to done, under settings s. */
+void
+tables_start(const struct conf_settings *s, tables_answer_cb done)
+{
+	struct dbtable	*t;
+	int		 j;
+
+	set = s;
+	answer = done;
+	TAILQ_FOREACH(t, &tables, entry)
+		for (j = 0; j < LOOKUP_PROCS; j++) {
+			evtimer_set(&t->be[j].restart, backend_restart,
+			    &t->be[j]);
+			evtimer_set(&t->be[j].errwake, backend_errwake,
+			    &t->be[j]);
+			backend_start(&t->be[j]);
+		}
+}
+
+/*
+ * MSG_PARENT_DRAIN: a newer tablepop took over: each table answers what
+ * it was asked (its queue too) and goes; so does tablepop once none is
+ * left.
+ */
+void
+tables_drain(struct chan *c, const void *data, int fd)
+{
+	struct dbtable	*t, *next;
+
+	draining = 1;
+	TAILQ_FOREACH_SAFE(t, &tables, entry, next) {
+		t->old = 1;
+		if (t->nqueue == 0)
+			table_retire(t);
+		table_free_if_done(t);
+	}
+	if (TAILQ_EMPTY(&tables))
+		exit(0);
+}
+
+/* SIGTERM, or the parent gone: we go, and the processes with us. */
+void
+tables_shutdown(void)
+{
+	struct dbtable	*t;
+	int		 i;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		for (i = 0; i < LOOKUP_PROCS; i++)
+			if (t->be[i].pid != -1)
+				(void)kill(t->be[i].pid, SIGTERM);
+	exit(0);
+}
+
+/*
+ * The parent's question id: table name, key's service.  The answer
+ * (tablepop_answer) is a checked password hash (credentials), or the
+ * string as it came (userinfo, alias: the parent checks them).
+ */
+void
+tables_lookup(uint64_t id, const char *name, int service, const char *key)
+{
+	struct dbtable	*t;
+	struct request	*r;
+	struct timeval	 tv = { set->timeout.lookup, 0 };
+	const char	*value;
+	int		 status;
+
+	TAILQ_FOREACH(t, &tables, entry)
+		if (!t->old && strcmp(t->name, name) == 0)
+			break;
+	if (t == NULL) {
+		log_warnx("table %s: not running", name);
+		answer(id, TABANS_TEMP, NULL);
+		return;
+	}
+	if (tablecache_get(&t->cache, service, key, &status, &value)) {
+		answer(id, status, value);
+		return;
+	}
+	if (t->nqueue >= LOOKUP_QUEUE) {
+		log_warnx("table %s: %zu lookups wait already: the database "
+		    "is too slow", t->name, t->nqueue);
+		answer(id, TABANS_TEMP, NULL);
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_warn("table %s", t->name);
+		answer(id, TABANS_TEMP, NULL);
+		return;
+	}
+	r->t = t;
+	r->service = service;
+	(void)strlcpy(r->key, key, sizeof(r->key));
+	r->id = id;
+	evtimer_set(&r->tmo, request_timeout, r);
+	if (evtimer_add(&r->tmo, &tv) == -1)
+		fatal("evtimer_add");
+	TAILQ_INSERT_TAIL(&t->queue, r, entry);
+	t->nqueue++;
+	dispatch(t);
+}
+
+/* SIGCHLD: our children are the table programs alone. */
+void
+tables_reap(void)
+{
+	pid_t	pid;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		backend_exited(pid, status);
 }

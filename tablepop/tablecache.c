@@ -46,17 +46,24 @@ struct cached {
 	time_t			 expires;
 };
 
-static int	 cached_cmp(struct cached *, struct cached *);
-static void	 cached_free(struct tablecache *, struct cached *);
-RB_PROTOTYPE_STATIC(cachetree, cached, entry, cached_cmp)
-RB_GENERATE_STATIC(cachetree, cached, entry, cached_cmp)
-
 static int
 cached_cmp(struct cached *a, struct cached *b)
 {
 	if (a->service != b->service)
 		return a->service < b->service ? -1 : 1;
 	return strcmp(a->key, b->key);
+}
+RB_PROTOTYPE_STATIC(cachetree, cached, entry, cached_cmp)
+RB_GENERATE_STATIC(cachetree, cached, entry, cached_cmp)
+
+static void
+cached_free(struct tablecache *tc, struct cached *c)
+{
+	RB_REMOVE(cachetree, &tc->tree, c);
+	tc->n--;
+	if (c->value != NULL)
+		freezero(c->value, strlen(c->value));
+	free(c);
 }
 
 /* Empty, to keep answers ttl seconds (none if 0 or less). */
@@ -109,8 +116,7 @@ tablecache_put(struct tablecache *tc, int service, const char *key,
 		RB_FOREACH_SAFE(c, cachetree, &tc->tree, next)
 			if (c->expires <= now)
 				cached_free(tc, c);
-	if (tc->n >= TABLECACHE_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL)
+	if (tc->n >= TABLECACHE_MAX || (c = calloc(1, sizeof(*c))) == NULL)
 		return;
 	c->service = service;
 	(void)strlcpy(c->key, key, sizeof(c->key));
@@ -133,14 +139,4 @@ tablecache_clear(struct tablecache *tc)
 
 	RB_FOREACH_SAFE(c, cachetree, &tc->tree, next)
 		cached_free(tc, c);
-}
-
-static void
-cached_free(struct tablecache *tc, struct cached *c)
-{
-	RB_REMOVE(cachetree, &tc->tree, c);
-	tc->n--;
-	if (c->value != NULL)
-		freezero(c->value, strlen(c->value));
-	free(c);
 }

@@ -23,13 +23,10 @@
  * speaks only popd's declared messages to it, and checks each answer
  * again: tablepop names hashes and userinfo, the parent decides.
  *
- * Tables only: authpop asks it a database's hashes and app passwords,
- * routepop a database route table's values (ask.c), each on a channel
- * the parent made, never through root.
- *
  * Talks to (the messages are common/proto.c's and peers.c's, by sender):
  *	the parent	fd 3 (POPD_CHANNEL_FD)
- *	authpop		a database's hashes and app passwords
+ *	authpop		a database's hashes and app passwords (ask.c), on
+ *			a channel the parent made, never through root
  *			(MSG_PARENT_TABLEPEER)
  *	routepop	a database route table's values (likewise)
  *	programs	LOOKUP_PROCS per table, each a stream socket (its
@@ -60,18 +57,6 @@ static struct chan		 parent;
 static struct conf_settings	 set;
 static struct event	 ev_sigchld, ev_sigterm;
 
-static void		tablepop_load(struct proc_setup *);
-static void		tablepop_open(void *);
-static void		tablepop_sandbox(void *);
-static void		tablepop_run(void);
-static void		tablepop_signal(int, short, void *);
-static void		tablepop_parent_eof(struct chan *);
-static void		tablepop_parent_lookup(struct chan *, const void *,
-			    int);
-static void		tablepop_parent_file(struct chan *, const void *,
-			    int);
-static void		tablepop_answer(uint64_t, int, const char *);
-
 /*
  * The file tables (usertab, quota users, junk users), opened by root
  * and parsed here, as ourselves, never by a root process: their answers
@@ -86,6 +71,86 @@ static struct filetab {
 	struct table	 t;
 } files[FILE_TABLES];
 static size_t		nfiles;
+
+/* The answer to question id, for the parent to check. */
+static void
+tablepop_answer(uint64_t id, int status, const char *value)
+{
+	struct msg_tabans	*m;
+
+	/* authpop's and routepop's databases. */
+	if (ask_answer(id, status, value))
+		return;
+	/* 16 KB: not on the stack of every caller. */
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("%s", __func__);
+	m->id = id;
+	m->status = status;
+	if (status == TABANS_FOUND && strlcpy(m->value, value,
+	    sizeof(m->value)) >= sizeof(m->value)) {
+		/* tapi_answer takes no longer value: never here. */
+		m->status = TABANS_TEMP;
+		m->value[0] = '\0';
+	}
+	chan_send(&parent, MSG_TABLE_ANSWER, -1, m, sizeof(*m));
+	explicit_bzero(m, sizeof(*m));
+	free(m);
+}
+
+static void
+tablepop_parent_lookup(struct chan *c, const void *data, int fd)
+{
+	const struct msg_lookup	*m = data;
+	const char		*v;
+	size_t			 i;
+
+	for (i = 0; i < nfiles; i++)
+		if (strcmp(files[i].name, m->table) == 0)
+			break;
+	if (i == nfiles) {
+		tables_lookup(m->id, m->table, m->service, m->key);
+		return;
+	}
+	/* A file's answer at once: the line's value, as table.c keeps it. */
+	if (!files[i].loaded)
+		tablepop_answer(m->id, TABANS_TEMP, NULL);
+	else if ((v = table_get(&files[i].t, m->key)) == NULL)
+		tablepop_answer(m->id, TABANS_NONE, NULL);
+	else
+		tablepop_answer(m->id, TABANS_FOUND, v);
+}
+
+/* MSG_PARENT_CONF_FILE: a file table, read once we run as ourselves. */
+static void
+tablepop_parent_file(struct chan *c, const void *data, int fd)
+{
+	const struct msg_tabfile	*m = data;
+
+	if (fd == -1)
+		fatalx("table %s: no descriptor", m->name);
+	if (nfiles == FILE_TABLES)
+		fatalx("table %s: too many file tables", m->name);
+	(void)strlcpy(files[nfiles].name, m->name, sizeof(files[0].name));
+	files[nfiles].kind = m->kind;
+	files[nfiles++].fd = fd;
+}
+
+/* The parent is gone: so are we, and the programs. */
+static void
+tablepop_parent_eof(struct chan *c)
+{
+	tables_shutdown();
+}
+
+static void
+tablepop_signal(int sig, short ev, void *arg)
+{
+	/* SIGTERM: popd stops; the programs go with us. */
+	if (sig == SIGCHLD)
+		tables_reap();
+	else
+		tables_shutdown();
+}
 
 /*
  * What tablepop does with each message the parent sends it (proto.c
@@ -102,36 +167,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_TABLEPEER,	ask_peer },
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
-
-/*
- * No chroot: the table programs it starts read their configuration and
- * databases where smtpd.conf's tables say, as POPD_TABLE_USER.
- */
-static const struct proc_role tablepop_role = {
-	.setup = {
-		.role = "tablepop",
-		.title = "tables",
-		.user = POPD_TABLE_USER,
-		.chroot = 0,
-		.nohup = 1,
-		.open = tablepop_open,
-		.sandbox = tablepop_sandbox,
-	},
-	.self = PROC_TABLE,
-	.chan = &parent,
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.settings = &set,
-	.eof = tablepop_parent_eof,
-	.load = tablepop_load,
-	.run = tablepop_run,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&tablepop_role, argc, argv);
-}
 
 /* The table user's home, for the programs' HOME, while we may read it. */
 static void
@@ -201,82 +236,32 @@ tablepop_run(void)
 	fatalx("event loop ended");
 }
 
-static void
-tablepop_signal(int sig, short ev, void *arg)
+/*
+ * No chroot: the table programs it starts read their configuration and
+ * databases where smtpd.conf's tables say, as POPD_TABLE_USER.
+ */
+static const struct proc_role tablepop_role = {
+	.setup = {
+		.role = "tablepop",
+		.title = "tables",
+		.user = POPD_TABLE_USER,
+		.chroot = 0,
+		.nohup = 1,
+		.open = tablepop_open,
+		.sandbox = tablepop_sandbox,
+	},
+	.self = PROC_TABLE,
+	.chan = &parent,
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = tablepop_parent_eof,
+	.load = tablepop_load,
+	.run = tablepop_run,
+};
+
+int
+main(int argc, char *argv[])
 {
-	/* SIGTERM: popd stops; the programs go with us. */
-	if (sig == SIGCHLD)
-		tables_reap();
-	else
-		tables_shutdown();
-}
-
-/* The parent is gone: so are we, and the programs. */
-static void
-tablepop_parent_eof(struct chan *c)
-{
-	tables_shutdown();
-}
-
-static void
-tablepop_parent_lookup(struct chan *c, const void *data, int fd)
-{
-	const struct msg_lookup	*m = data;
-	const char		*v;
-	size_t			 i;
-
-	for (i = 0; i < nfiles; i++)
-		if (strcmp(files[i].name, m->table) == 0)
-			break;
-	if (i == nfiles) {
-		tables_lookup(m->id, m->table, m->service, m->key);
-		return;
-	}
-	/* A file's answer at once: the line's value, as table.c keeps it. */
-	if (!files[i].loaded)
-		tablepop_answer(m->id, TABANS_TEMP, NULL);
-	else if ((v = table_get(&files[i].t, m->key)) == NULL)
-		tablepop_answer(m->id, TABANS_NONE, NULL);
-	else
-		tablepop_answer(m->id, TABANS_FOUND, v);
-}
-
-/* MSG_PARENT_CONF_FILE: a file table, read once we run as ourselves. */
-static void
-tablepop_parent_file(struct chan *c, const void *data, int fd)
-{
-	const struct msg_tabfile	*m = data;
-
-	if (fd == -1)
-		fatalx("table %s: no descriptor", m->name);
-	if (nfiles == FILE_TABLES)
-		fatalx("table %s: too many file tables", m->name);
-	(void)strlcpy(files[nfiles].name, m->name, sizeof(files[0].name));
-	files[nfiles].kind = m->kind;
-	files[nfiles++].fd = fd;
-}
-
-/* The answer to question id, for the parent to check. */
-static void
-tablepop_answer(uint64_t id, int status, const char *value)
-{
-	struct msg_tabans	*m;
-
-	/* authpop's and routepop's databases. */
-	if (ask_answer(id, status, value))
-		return;
-	/* 16 KB: not on the stack of every caller. */
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		fatal("%s", __func__);
-	m->id = id;
-	m->status = status;
-	if (status == TABANS_FOUND && strlcpy(m->value, value,
-	    sizeof(m->value)) >= sizeof(m->value)) {
-		/* tapi_answer takes no longer value: never here. */
-		m->status = TABANS_TEMP;
-		m->value[0] = '\0';
-	}
-	chan_send(&parent, MSG_TABLE_ANSWER, -1, m, sizeof(*m));
-	explicit_bzero(m, sizeof(*m));
-	free(m);
+	proc_run(&tablepop_role, argc, argv);
 }

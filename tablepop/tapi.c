@@ -73,16 +73,14 @@ tapi_request(unsigned char *buf, size_t len, uint32_t type, const void *data,
     size_t dlen)
 {
 	uint16_t	flen;
-	uint32_t	zero = 0;
 
 	if (dlen > TAPI_MAXLEN - TAPI_HDRLEN || TAPI_HDRLEN + dlen > len)
 		return 0;
 	flen = TAPI_HDRLEN + dlen;
 	memcpy(buf, &type, 4);
 	memcpy(buf + 4, &flen, 2);
-	memcpy(buf + 6, &zero, 2);
-	memcpy(buf + 8, &zero, 4);
-	memcpy(buf + 12, &zero, 4);
+	/* No flags, peer id or pid. */
+	memset(buf + 6, 0, TAPI_HDRLEN - 6);
 	memcpy(buf + TAPI_HDRLEN, data, dlen);
 	return flen;
 }
