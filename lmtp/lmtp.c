@@ -142,8 +142,6 @@ static void	lmtp_open(void *);
 static void	lmtp_sandbox(void *);
 static void	session_accept(void *, int, const struct sockaddr *,
 		    socklen_t);
-static void	session_new(int, const struct sockaddr *, socklen_t, int,
-		    const char *, int);
 static const char *peer_room(const char *);
 static void	session_progress(struct session *);
 static void	session_read(int, short, void *);
@@ -153,7 +151,6 @@ static void	session_input(struct session *);
 static int	session_command(struct session *);
 static void	session_line(struct session *, const char *, size_t);
 static int	session_data(struct session *);
-static void	session_data_end(struct session *);
 static void	session_bad(struct session *, const char *);
 static void	session_closing(struct session *);
 static void	session_drained(struct session *);
@@ -226,7 +223,6 @@ lmtp_open(void *arg)
 {
 	if (event_init() == NULL)
 		fatalx("event_init failed");
-	lmtp_accept_init(session_accept, &nsessions);
 	txn_init(&set, &parent_chan, session_delivered);
 	pool_init(&set, &parent_chan);
 }
@@ -249,7 +245,7 @@ lmtp_parent_listen(struct chan *c, const void *data, int fd)
 	    (ml->flags & ~(LISTEN_LMTP | LISTEN_UNIX)))
 		fatalx("%s from parent: flags %#x, not an LMTP socket",
 		    msg_type_str(MSG_PARENT_LISTEN), ml->flags);
-	lmtp_accept_add(fd, ml);
+	lmtp_accept_add(fd, ml, session_accept, &nsessions);
 }
 
 /*
@@ -515,9 +511,11 @@ session_delivered(uint64_t id, const uint32_t *status, size_t n)
  * session, unless limit lmtp-sessions or lmtp-peer refuses it.
  */
 static void
-session_accept(void *arg, int s, const struct sockaddr *sa, socklen_t len)
+session_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct lmtp_listen	*l = arg;
+	struct session			*s;
+	struct peeraddr			 peer;
 	char				 key[PEER_KEYLEN];
 	const char			*busy;
 	int				 counted;
@@ -526,18 +524,46 @@ session_accept(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 		log_rate(&rate_busy, "%u LMTP sessions (limit "
 		    "lmtp-sessions): refused one", nsessions);
 		busy = LMTP_BUSY;
-	} else if (peer_key(l, s, sa, len, key, &counted) == -1)
+	} else if (peer_key(l, fd, sa, len, key, &counted) == -1)
 		busy = LMTP_BUSY;
 	else
 		busy = counted ? peer_room(key) : NULL;
 	if (busy != NULL) {
 		STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
-		(void)send(s, busy, strlen(busy), MSG_DONTWAIT |
+		(void)send(fd, busy, strlen(busy), MSG_DONTWAIT |
 		    MSG_NOSIGNAL);
-		close(s);
+		close(fd);
 		return;
 	}
-	session_new(s, sa, len, l->local, key, counted);
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("session");
+		close(fd);
+		return;
+	}
+	if ((s->peer = peer_get(key, counted)) == NULL) {
+		free(s);
+		close(fd);
+		return;
+	}
+	s->fd = fd;
+	s->txn.client = s->client;
+	s->txn.peer = s->peer;
+	s->txn.spool = -1;
+	ncounted += counted;
+	if (l->local)
+		(void)strlcpy(s->client, "local", sizeof(s->client));
+	else if (peer_from_sockaddr(&peer, sa, len) == -1)
+		(void)strlcpy(s->client, "unknown", sizeof(s->client));
+	else
+		(void)peer_str(&peer, s->client, sizeof(s->client));
+	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
+	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
+	evtimer_set(&s->tmo, session_timeout, s);
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
+	nsessions++;
+	log_debug("%s: connected", s->client);
+	reply(s, "220 %s popd LMTP ready", hostname);
+	session_settle(s);
 }
 
 /*
@@ -568,44 +594,6 @@ peer_room(const char *key)
 		return LMTP_BUSY;
 	}
 	return NULL;
-}
-
-static void
-session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local,
-    const char *key, int counted)
-{
-	struct session	*s;
-	struct peeraddr	 peer;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warn("session");
-		close(fd);
-		return;
-	}
-	if ((s->peer = peer_get(key, counted)) == NULL) {
-		free(s);
-		close(fd);
-		return;
-	}
-	s->fd = fd;
-	s->txn.client = s->client;
-	s->txn.peer = s->peer;
-	s->txn.spool = -1;
-	ncounted += counted;
-	if (local)
-		(void)strlcpy(s->client, "local", sizeof(s->client));
-	else if (peer_from_sockaddr(&peer, sa, salen) == -1)
-		(void)strlcpy(s->client, "unknown", sizeof(s->client));
-	else
-		(void)peer_str(&peer, s->client, sizeof(s->client));
-	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
-	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
-	evtimer_set(&s->tmo, session_timeout, s);
-	TAILQ_INSERT_TAIL(&sessions, s, entry);
-	nsessions++;
-	log_debug("%s: connected", s->client);
-	reply(s, "220 %s popd LMTP ready", hostname);
-	session_settle(s);
 }
 
 static void
@@ -843,13 +831,18 @@ session_progress(struct session *s)
 	s->tmo_on = 0;
 }
 
-/* Message bytes: 1 when the message ended, 0 when more must come. */
+/*
+ * Message bytes: 1 when the message ended (CRLF "." CRLF: refused, or
+ * handed to the workers), 0 when more must come.
+ */
 static int
 session_data(struct session *s)
 {
-	char	out[LMTP_INBUF];
-	size_t	used, olen;
-	int	done;
+	const struct lmtp_rcpt	*r;
+	const char		*why;
+	char			 out[LMTP_INBUF];
+	size_t			 used, olen, i;
+	int			 done;
 
 	used = lmtp_data(&s->txn.dec, s->in, s->inlen, out, &olen, &done);
 	txn_write(&s->txn, out, olen);
@@ -860,18 +853,6 @@ session_data(struct session *s)
 	}
 	if (!done)
 		return 0;
-	session_data_end(s);
-	return 1;
-}
-
-/* CRLF "." CRLF: refuse the message, or hand it to the workers. */
-static void
-session_data_end(struct session *s)
-{
-	const struct lmtp_rcpt	*r;
-	const char		*why;
-	size_t			 i;
-
 	s->state = L_CMD;
 	if ((why = txn_end(&s->txn)) != NULL) {
 		if (s->txn.toobig)
@@ -896,18 +877,19 @@ session_data_end(struct session *s)
 				    "try later", r->addr);
 		}
 		txn_reset(&s->txn);
-		return;
+		return 1;
 	}
 	s->id = ++next_id;
 	s->state = L_DELIVER;
 	if (txn_deliver(&s->txn, s->id) == 0)
-		return;
+		return 1;
 	s->state = L_CMD;
 	STAT_ADD(STAT_LMTP_TEMP, s->txn.nrcpt);
 	for (i = 0; i < s->txn.nrcpt; i++)
 		reply(s, "451 4.3.0 <%s> temporary failure, try later",
 		    s->txn.rcpts[i].addr);
 	txn_reset(&s->txn);
+	return 1;
 }
 
 /*
