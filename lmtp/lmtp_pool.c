@@ -170,20 +170,11 @@ static uint64_t			 nextjob = 1;
 static struct seentree		 seens = RB_INITIALIZER(&seens);
 static TAILQ_HEAD(, seen)	 age = TAILQ_HEAD_INITIALIZER(age);
 
+/* Keys are zeroed before they are filled (txn_key): bytes compare. */
 static int
 pworker_cmp(struct pworker *a, struct pworker *b)
 {
-	const struct pool_key	*x = &a->key, *y = &b->key;
-
-	if (x->uid != y->uid)
-		return x->uid < y->uid ? -1 : 1;
-	if (x->gid != y->gid)
-		return x->gid < y->gid ? -1 : 1;
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? -1 : 1;
-	if (x->msgs != y->msgs)
-		return x->msgs < y->msgs ? -1 : 1;
-	return strcmp(x->maildir, y->maildir);
+	return memcmp(&a->key, &b->key, sizeof(a->key));
 }
 
 static int
@@ -312,15 +303,21 @@ pworker_start(const struct pjob *j)
 	return w;
 }
 
-/* The starting worker asked for ref, or NULL. */
+/*
+ * The starting worker the parent's message m of type t is for (a
+ * started one has a pid), or NULL.
+ */
 static struct pworker *
-pworker_starting(uint64_t ref)
+pworker_starting(struct chan *c, int t, const struct msg_dlvrpop *m)
 {
 	struct pworker	*w;
 
 	RB_FOREACH(w, pworkertree, &workers)
-		if (w->pid == 0 && w->ref == ref)
+		if (w->pid == 0 && w->ref == m->ref &&
+		    (t != MSG_PARENT_DLVRPOP || m->pid != 0))
 			return w;
+	chan_bad(c, "%s for recipient %llu: not asked", msg_type_str(t),
+	    (unsigned long long)m->ref);
 	return NULL;
 }
 
@@ -331,10 +328,7 @@ lmtp_parent_dlvrpop(struct chan *c, const void *data, int fd)
 	const struct msg_dlvrpop	*m = data;
 	struct pworker			*w;
 
-	if (m->pid == 0 || (w = pworker_starting(m->ref)) == NULL) {
-		chan_bad(c, "%s for recipient %llu: not asked",
-		    msg_type_str(MSG_PARENT_DLVRPOP),
-		    (unsigned long long)m->ref);
+	if ((w = pworker_starting(c, MSG_PARENT_DLVRPOP, m)) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return;
@@ -360,12 +354,8 @@ lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
 	const struct msg_dlvrpop	*m = data;
 	struct pworker			*w;
 
-	if ((w = pworker_starting(m->ref)) == NULL) {
-		chan_bad(c, "%s for recipient %llu: not asked",
-		    msg_type_str(MSG_PARENT_NODLVRPOP),
-		    (unsigned long long)m->ref);
+	if ((w = pworker_starting(c, MSG_PARENT_NODLVRPOP, m)) == NULL)
 		return;
-	}
 	log_warnx("no delivery worker for %s: temporary failure",
 	    w->key.maildir);
 	pworker_failed(w);
