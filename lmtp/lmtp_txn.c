@@ -76,11 +76,6 @@ static long long			 bycounted;	/* of it, counted peers' */
 static struct spool_page		*page;
 static uint32_t				 slot;
 
-static void	txn_hold(struct lmtp_txn *, long long);
-static int	txn_head(struct lmtp_txn *, const char *, size_t);
-static void	tmsg_done(void *, uint32_t, const struct quota_use *, int);
-static void	tmsg_answer(int, short, void *);
-
 void
 txn_init(const struct conf_settings *conf, struct chan *c, txn_done_cb cb)
 {
@@ -373,6 +368,38 @@ txn_end(struct lmtp_txn *t)
 }
 
 /*
+ * A group's job is done: when every job is, the parent forgets the
+ * recipients, then lmtp.c answers.
+ */
+static void
+tmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct tgroup	*g = arg;
+	struct tmsg	*m = g->m;
+	int		 i;
+
+	if (status == DLV_QUOTA)
+		STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->n);
+	for (i = 0; i < g->n; i++)
+		m->status[g->rcpt[i]] = status;
+	free(g);
+	if (--m->njobs == 0)
+		evtimer_add(&m->ev, &tv);
+}
+
+static void
+tmsg_answer(int fd, short ev, void *arg)
+{
+	struct tmsg	*m = arg;
+
+	rcpt_forget(m->ref, m->nrcpt);
+	close(m->fd);
+	delivered(m->id, m->status, m->nrcpt);
+	free(m);
+}
+
+/*
  * The message to the delivery workers, as delivery id: a job for each
  * maildir and limit, the first of its recipients' refs to start its
  * worker with.  Every job is counted before the first is queued, and
@@ -422,36 +449,4 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 		    tmsg_done, g[k]);
 	}
 	return 0;
-}
-
-/*
- * A group's job is done: when every job is, the parent forgets the
- * recipients, then lmtp.c answers.
- */
-static void
-tmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
-{
-	struct timeval	 tv = { 0, 0 };
-	struct tgroup	*g = arg;
-	struct tmsg	*m = g->m;
-	int		 i;
-
-	if (status == DLV_QUOTA)
-		STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->n);
-	for (i = 0; i < g->n; i++)
-		m->status[g->rcpt[i]] = status;
-	free(g);
-	if (--m->njobs == 0)
-		evtimer_add(&m->ev, &tv);
-}
-
-static void
-tmsg_answer(int fd, short ev, void *arg)
-{
-	struct tmsg	*m = arg;
-
-	rcpt_forget(m->ref, m->nrcpt);
-	close(m->fd);
-	delivered(m->id, m->status, m->nrcpt);
-	free(m);
 }
