@@ -31,12 +31,10 @@
 #include <sys/time.h>
 #include <sys/tree.h>
 
-#include <errno.h>
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "acceptor.h"
 #include "proto.h"

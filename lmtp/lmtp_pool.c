@@ -49,9 +49,7 @@
 #include <sys/tree.h>
 
 #include <event.h>
-#include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -32,10 +32,8 @@
 #include <sys/tree.h>
 #include <sys/wait.h>
 
-#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,10 +42,8 @@
 #include "popd.h"
 #include "parent.h"
 #include "chan.h"
-#include "config.h"
 #include "lookup.h"
 #include "proto.h"
-#include "table.h"
 #include "quotarule.h"
 #include "util.h"
 
