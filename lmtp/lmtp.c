@@ -28,16 +28,13 @@
  *	dlvrpop		the channels the parent hands us, one per worker
  *	the MTA		a unix or loopback TCP socket
  *
- * A session reads commands (lmtp_cmd.c parses them), answering each in
- * order; while a RCPT or a delivery waits for the parent or a worker it
- * reads nothing more, so pipelined commands keep their order.  Replies go out
- * when no complete command is left to read, or before such a wait.
- *
- * This file runs the sessions and speaks LMTP.  Its helpers are below
- * it, each told of a session only what it needs: lmtp_accept.c takes
- * the connections and says who their peers are, lmtp_cmd.c parses, and
- * lmtp_txn.c keeps a transaction's recipients and spool and tells the
- * parent of them, and lmtp_pool.c keeps the workers.
+ * A session answers its commands in order: while a RCPT or a delivery
+ * waits for the parent or a worker it reads nothing more, so pipelined
+ * commands keep their order.  Replies go out when no complete command
+ * is left to read, or before such a wait.  The helpers are told of a
+ * session only what they need: lmtp_accept.c takes the connections and
+ * names their peers, lmtp_cmd.c parses, lmtp_txn.c keeps a
+ * transaction's recipients and spool, lmtp_pool.c the workers.
  *
  * The sockets are every local user's (as the loopback port is), so no
  * client can hold what the MTA needs: a peer (a uid on a unix socket;
@@ -837,10 +834,8 @@ session_delivered(uint64_t id, const uint32_t *status, size_t n)
 }
 
 /*
- * Room for one more session of a counted peer: fewer than limit
- * lmtp-peer of its own, and, when a socket names the MTA's user, the
- * last limit lmtp-peer places left to that user and root.  NULL, or
- * the reply that refuses it.
+ * Room for one more session of a counted peer, by the rule at the top
+ * of this file: NULL, or the reply that refuses it.
  */
 static const char *
 peer_room(const char *key)
@@ -926,7 +921,6 @@ session_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 	session_settle(s);
 }
 
-/* A listening socket for LMTP: a unix socket, or loopback TCP. */
 static void
 lmtp_parent_listen(struct chan *c, const void *data, int fd)
 {
@@ -1005,7 +999,6 @@ lmtp_sandbox(void *arg)
 	sandbox_lmtp();
 }
 
-/* What the lmtp process does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,		proc_parent_conf },
 	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },

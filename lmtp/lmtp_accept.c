@@ -19,11 +19,8 @@
  * or loopback TCP each (acceptor.c: batches, a pause when descriptors or
  * memory run out), all closed when the process drains; and who a
  * connecting peer is, as limit lmtp-peer and limit lmtp-spool count it,
- * with what each peer holds while it has sessions.
- *
- * It hands each connection to lmtp.c through the callback given to
- * lmtp_accept_add, which decides whether it may stay, and knows
- * nothing of sessions.
+ * with what each peer holds while it has sessions.  lmtp.c's callback
+ * decides whether a connection may stay: this file knows no sessions.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

@@ -22,10 +22,7 @@
  * and, for all sessions together, limit lmtp-spool, of which the peers
  * counted by limit lmtp-peer leave limit message-size to root and the
  * MTA's user; then handed to the delivery workers (lmtp_pool.c), one
- * job per maildir.
- *
- * lmtp.c speaks LMTP and answers the client; this file keeps what a
- * transaction holds and tells the parent, and knows nothing of
+ * job per maildir.  lmtp.c answers the client: this file knows no
  * sessions.
  */
 #include <sys/types.h>

@@ -134,8 +134,6 @@ rcptref_find(pid_t pid, uint64_t ref, int take)
 static void
 rcptref_free(struct rcptref *r)
 {
-	if (r == NULL)
-		return;
 	free(r->maildir);
 	free(r);
 }
@@ -177,7 +175,7 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 		} else if ((r = calloc(1, sizeof(*r))) == NULL ||
 		    (r->maildir = strdup(mu->maildir)) == NULL) {
 			log_warn("lmtp: %s", mu->name);
-			rcptref_free(r);
+			free(r);	/* no maildir */
 			ok.status = RCPT_TEMP;
 		} else {
 			r->ref = ok.ref = nextref++;
@@ -251,8 +249,7 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 	default:
 		/*
 		 * Ids or a home we refuse are the admin's error, not the
-		 * sender's: the mail waits in the queue (451) until the
-		 * table is fixed.
+		 * sender's: the mail waits queued (451) until it is fixed.
 		 */
 		log_warnx("lmtp: the userinfo of \"%s\" in %s%s: %s",
 		    w->mr.key[w->next], conf->set.usersrc == TABSRC_LOOKUP ?
