@@ -103,9 +103,6 @@ static LIST_HEAD(, dlvrpop)	 dlvrpops = LIST_HEAD_INITIALIZER(dlvrpops);
 static size_t			 nstuck;	/* of them in the store */
 static struct event		 stuckev;
 
-static void	 rcpt_found(void *, int, const struct mailuser *,
-		    const char *);
-
 static int
 rcptref_cmp(struct rcptref *a, struct rcptref *b)
 {
@@ -215,15 +212,6 @@ rcpt_limit(void *arg, int status, const struct quota_limit *lim)
 }
 
 static void
-rcpt_next(struct rcpt_wait *w)
-{
-	if (w->next == w->mr.nkeys)
-		rcpt_reply(w, RCPT_NONE, NULL);
-	else
-		mailuser_find(w->mr.key[w->next], rcpt_found, w);
-}
-
-static void
 rcpt_found(void *arg, int status, const struct mailuser *mu,
     const char *why)
 {
@@ -238,8 +226,10 @@ rcpt_found(void *arg, int status, const struct mailuser *mu,
 			userquota_find(mu->name, rcpt_limit, w);
 		break;
 	case MU_NONE:
-		w->next++;
-		rcpt_next(w);
+		if (++w->next < w->mr.nkeys)
+			mailuser_find(w->mr.key[w->next], rcpt_found, w);
+		else
+			rcpt_reply(w, RCPT_NONE, NULL);
 		break;
 	case MU_TEMP:
 		log_warnx("lmtp: table %s could not say who \"%s\" is",
@@ -277,7 +267,8 @@ parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
 	}
 	w->lmtppid = ((struct proc *)c->arg)->pid;
 	w->mr = *mr;
-	rcpt_next(w);
+	/* proto.c checked that it names 1 to LMTP_MAXKEYS keys. */
+	mailuser_find(w->mr.key[0], rcpt_found, w);
 }
 
 /* A transaction ended, delivered or not: its recipients are forgotten. */
