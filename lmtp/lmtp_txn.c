@@ -53,19 +53,20 @@ static txn_done_cb			 delivered;
  * A message in delivery, until every recipient has a status: one job
  * per maildir and limit (a group), one worker round trip, one copy.
  */
+struct tgroup {
+	struct tmsg	*m;
+	size_t		 first;		/* its first recipient's index */
+};
 struct tmsg {
 	uint64_t	 id;
 	int		 fd;		/* the sealed spool */
 	size_t		 nrcpt;
 	uint32_t	 status[LMTP_MAXRCPT];
 	uint64_t	 ref[LMTP_MAXRCPT];
+	size_t		 group[LMTP_MAXRCPT];	/* each one's group's first */
+	struct tgroup	 g[LMTP_MAXRCPT];	/* a job's, at its first */
 	int		 njobs;		/* not done */
 	struct event	 ev;		/* the answer, from the event loop */
-};
-struct tgroup {
-	struct tmsg	*m;
-	int		 rcpt[LMTP_MAXRCPT];	/* indices in m */
-	int		 n;
 };
 static long long			 spooled;	/* all .held */
 static long long			 bycounted;	/* of it, counted peers' */
@@ -374,13 +375,15 @@ tmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
 	struct timeval	 tv = { 0, 0 };
 	struct tgroup	*g = arg;
 	struct tmsg	*m = g->m;
-	int		 i;
+	size_t		 i, n = 0;
 
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->group[i] == g->first) {
+			m->status[i] = status;
+			n++;
+		}
 	if (status == DLV_QUOTA)
-		STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->n);
-	for (i = 0; i < g->n; i++)
-		m->status[g->rcpt[i]] = status;
-	free(g);
+		STAT_ADD(STAT_REFUSED_QUOTA_DATA, n);
 	if (--m->njobs == 0)
 		evtimer_add(&m->ev, &tv);
 }
@@ -406,10 +409,8 @@ tmsg_answer(int fd, short ev, void *arg)
 int
 txn_deliver(struct lmtp_txn *t, uint64_t id)
 {
-	struct timeval	 tv = { 0, 0 };
-	struct tgroup	*g[LMTP_MAXRCPT];
 	struct tmsg	*m;
-	size_t		 i, k, ng = 0;
+	size_t		 i, k;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		log_warn("%s: delivery", t->client);
@@ -423,27 +424,20 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 	m->nrcpt = t->nrcpt;
 	for (i = 0; i < t->nrcpt; i++) {
 		m->ref[i] = t->rcpts[i].ref;
-		for (k = 0; k < ng; k++)
-			if (memcmp(&t->rcpts[g[k]->rcpt[0]].key,
-			    &t->rcpts[i].key, sizeof(struct pool_key)) == 0)
+		/* The first with its key heads its group. */
+		for (k = 0; k < i; k++)
+			if (memcmp(&t->rcpts[k].key, &t->rcpts[i].key,
+			    sizeof(struct pool_key)) == 0)
 				break;
-		if (k == ng) {
-			if ((g[k] = calloc(1, sizeof(*g[k]))) == NULL) {
-				log_warn("%s: delivery", t->client);
-				m->status[i] = DLV_TEMP;
-				continue;
-			}
-			g[k]->m = m;
-			ng++;
-		}
-		g[k]->rcpt[g[k]->n++] = i;
+		m->group[i] = k;
+		m->g[i].m = m;
+		m->g[i].first = i;
+		m->njobs += k == i;
 	}
-	if ((m->njobs = ng) == 0)
-		evtimer_add(&m->ev, &tv);
-	for (k = 0; k < ng; k++) {
-		i = g[k]->rcpt[0];
-		pool_job(&t->rcpts[i].key, t->rcpts[i].ref, m->fd, 0,
-		    tmsg_done, g[k]);
-	}
+	/* DATA has a recipient at least (lmtp.c): njobs is not 0. */
+	for (i = 0; i < t->nrcpt; i++)
+		if (m->group[i] == i)
+			pool_job(&t->rcpts[i].key, t->rcpts[i].ref, m->fd, 0,
+			    tmsg_done, &m->g[i]);
 	return 0;
 }
