@@ -601,10 +601,7 @@ static const struct msg_handler from_dlvrpop[] = {
 	{ MSG_DLVRPOP_DONE,	lmtp_dlvrpop_done },
 };
 
-/*
- * The starting worker the parent's message m of type t is for (a
- * started one has a pid), or NULL.
- */
+/* The starting worker the parent's m (of type t) is for, or NULL. */
 static struct pworker *
 pworker_starting(struct chan *c, int t, const struct msg_dlvrpop *m)
 {
