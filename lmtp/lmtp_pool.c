@@ -104,7 +104,7 @@ struct pworker {
 	struct pjobq		 queue;		/* its next jobs */
 	int			 isidle;	/* in the idle list */
 	int			 detached;	/* out of the tree: ending */
-	int			 closed;	/* -1 gone, 1 closing, 2 closed */
+	int			 closed;	/* -1 gone, 1 closing */
 	struct event		 timer;		/* idle, or the deadline */
 };
 RB_HEAD(pworkertree, pworker);
