@@ -28,16 +28,13 @@
  *	dlvrpop		the channels the parent hands us, one per worker
  *	the MTA		a unix or loopback TCP socket
  *
- * A session reads commands (lmtp_cmd.c parses them), answering each in
- * order; while a RCPT or a delivery waits for the parent or a worker it
- * reads nothing more, so pipelined commands keep their order.  Replies go out
- * when no complete command is left to read, or before such a wait.
- *
- * This file runs the sessions and speaks LMTP.  Its helpers are below
- * it, each told of a session only what it needs: lmtp_accept.c takes
- * the connections and says who their peers are, lmtp_cmd.c parses, and
- * lmtp_txn.c keeps a transaction's recipients and spool and tells the
- * parent of them, and lmtp_pool.c keeps the workers.
+ * A session answers its commands in order: while a RCPT or a delivery
+ * waits for the parent or a worker it reads nothing more, so pipelined
+ * commands keep their order.  Replies go out when no complete command
+ * is left to read, or before such a wait.  The helpers are told of a
+ * session only what they need: lmtp_accept.c takes the connections and
+ * names their peers, lmtp_cmd.c parses, lmtp_txn.c keeps a
+ * transaction's recipients and spool, lmtp_pool.c the workers.
  *
  * The sockets are every local user's (as the loopback port is), so no
  * client can hold what the MTA needs: a peer (a uid on a unix socket;
@@ -128,153 +125,187 @@ static uint64_t				next_id;
 static int				draining;
 static struct lograte			rate_busy, rate_peer;
 
-static void	lmtp_parent_listen(struct chan *, const void *, int);
-static void	lmtp_parent_drain(struct chan *, const void *, int);
-static const char	*quota_code(void);
-static void	lmtp_parent_rcpt(struct chan *, const void *, int);
-static uint32_t	rcpt_keys(struct msg_rcpt *, const char *);
-static void	rcpt_checked(void *, uint32_t, const struct quota_use *, int);
-static void	rcpt_accept(struct session *, const struct msg_rcptok *);
-static void	rcpt_refuse(struct session *, uint32_t, uint64_t);
-static void	session_delivered(uint64_t, const uint32_t *, size_t);
-static void	lmtp_parent_eof(struct chan *);
-static void	lmtp_open(void *);
-static void	lmtp_sandbox(void *);
-static void	session_accept(void *, int, const struct sockaddr *,
-		    socklen_t);
-static void	session_new(int, const struct sockaddr *, socklen_t, int,
-		    const char *, int);
-static const char *peer_room(const char *);
-static void	session_progress(struct session *);
-static void	session_read(int, short, void *);
-static void	session_write(int, short, void *);
-static void	session_timeout(int, short, void *);
-static void	session_input(struct session *);
-static int	session_command(struct session *);
-static void	session_line(struct session *, const char *, size_t);
-static int	session_data(struct session *);
-static void	session_data_end(struct session *);
-static void	session_bad(struct session *, const char *);
-static void	session_closing(struct session *);
-static void	session_drained(struct session *);
-static void	session_flush(struct session *);
-static void	session_settle(struct session *);
-static void	session_free(struct session *);
-static struct session *session_find(uint64_t, enum lmtp_state);
-static void	session_consume(struct session *, size_t);
 static void	reply(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 
-/* What the lmtp process does with each message the parent sends it. */
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,		proc_parent_conf },
-	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
-	{ MSG_PARENT_LISTEN,		lmtp_parent_listen },
-	{ MSG_PARENT_DRAIN,		lmtp_parent_drain },
-	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
-	{ MSG_PARENT_DLVRPOP,		lmtp_parent_dlvrpop },
-	{ MSG_PARENT_NODLVRPOP,		lmtp_parent_nodlvrpop },
-	{ MSG_PARENT_SPOOLPAGE,		txn_parent_spoolpage },
-	{ MSG_PARENT_STATS,		proc_parent_stats },
-	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
-};
-
-static void	lmtp_load(struct proc_setup *);
-
-static const struct proc_role lmtp_role = {
-	.setup = {
-		.role = "lmtp",
-		.title = "lmtp",
-		.user = POPD_USER,
-		.chroot = 1,
-		.nofile = 1,		/* a socket and a spool per session,
-					   a channel per worker */
-		.nohup = 1,
-		.open = lmtp_open,
-		.sandbox = lmtp_sandbox,
-	},
-	.self = PROC_LMTP,
-	.chan = &parent_chan,
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.settings = &set,
-	.eof = lmtp_parent_eof,
-	.load = lmtp_load,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&lmtp_role, argc, argv);
-}
-
-/* The greeting names us; the sandbox has no uname(2). */
 static void
-lmtp_load(struct proc_setup *ps)
+reply(struct session *s, const char *fmt, ...)
 {
-	if (gethostname(hostname, sizeof(hostname)) == -1 ||
-	    hostname[0] == '\0')
-		(void)strlcpy(hostname, "localhost", sizeof(hostname));
-	hostname[sizeof(hostname) - 1] = '\0';
-	log_debug("%s, %d sessions at most", hostname,
-	    set.limit.lmtp_sessions);
-}
+	char	 line[LMTP_REPLYMAX];
+	char	*p;
+	va_list	 ap;
+	size_t	 n, cap;
+	int	 len;
 
-/* Before the sandbox, so it need not allow creating the poller. */
-static void
-lmtp_open(void *arg)
-{
-	if (event_init() == NULL)
-		fatalx("event_init failed");
-	lmtp_accept_init(session_accept, &nsessions);
-	txn_init(&set, &parent_chan, session_delivered);
-	pool_init(&set, &parent_chan);
+	if (s->fd == -1)
+		return;		/* the client is gone */
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t)len >= sizeof(line) - 2)
+		fatalx("%s: reply too long", __func__);
+	memcpy(line + len, "\r\n", 2);
+	n = len + 2;
+	if (s->outlen + n > s->outcap) {
+		cap = s->outcap == 0 ? 1024 : s->outcap;
+		while (cap < s->outlen + n)
+			cap *= 2;
+		if ((p = realloc(s->out, cap)) == NULL)
+			fatal("reply");
+		s->out = p;
+		s->outcap = cap;
+	}
+	memcpy(s->out + s->outlen, line, n);
+	s->outlen += n;
 }
 
 static void
-lmtp_sandbox(void *arg)
+session_consume(struct session *s, size_t n)
 {
-	sandbox_lmtp();
+	memmove(s->in, s->in + n, s->inlen - n);
+	s->inlen -= n;
 }
 
-/* A listening socket for LMTP: a unix socket, or loopback TCP. */
-static void
-lmtp_parent_listen(struct chan *c, const void *data, int fd)
+/* The session that asked request id and waits in state st, or NULL. */
+static struct session *
+session_find(uint64_t id, enum lmtp_state st)
 {
-	const struct msg_listen	*ml = data;
+	struct session	*s;
 
-	if (fd == -1)
-		fatalx("no descriptors for the listening sockets");
-	if (!(ml->flags & LISTEN_LMTP) ||
-	    (ml->flags & ~(LISTEN_LMTP | LISTEN_UNIX)))
-		fatalx("%s from parent: flags %#x, not an LMTP socket",
-		    msg_type_str(MSG_PARENT_LISTEN), ml->flags);
-	lmtp_accept_add(fd, ml);
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->id == id && s->state == st)
+			return s;
+	return NULL;
 }
 
 /*
- * A new lmtp process took over after a reload, or popd stops: stop
- * accepting, and leave once the sessions in progress are over.  A
- * session between transactions is closed now (421), one in a
- * transaction once it is answered: the MTA sees the answer to every
- * message handed over, and sends none twice.
+ * A whole command, or LMTP_INBUF bytes of a message: timeout lmtp runs
+ * again from here (session_settle sets it), not from any byte.
  */
 static void
-lmtp_parent_drain(struct chan *c, const void *data, int fd)
+session_progress(struct session *s)
 {
-	struct session	*s, *next;
+	if (s->tmo_on)
+		evtimer_del(&s->tmo);
+	s->tmo_on = 0;
+}
 
-	draining = 1;
-	lmtp_accept_close();
-	setproctitle("lmtp (draining)");
-	log_debug("draining, %u sessions left", nsessions);
-	if (nsessions == 0)
-		exit(0);
-	TAILQ_FOREACH_SAFE(s, &sessions, entry, next)
-		if (s->state == L_CMD && !s->txn.mail) {
-			session_drained(s);
-			session_settle(s);
+static void
+session_flush(struct session *s)
+{
+	ssize_t	n;
+
+	while (s->fd != -1 && !s->broken && s->outlen > 0) {
+		n = send(s->fd, s->out, s->outlen, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				log_debug("%s: write: %s", s->client,
+				    strerror(errno));
+				s->broken = 1;
+			}
+			return;
 		}
+		memmove(s->out, s->out + n, s->outlen - n);
+		s->outlen -= n;
+	}
+}
+
+static void
+session_free(struct session *s)
+{
+	TAILQ_REMOVE(&sessions, s, entry);
+	nsessions--;
+	ncounted -= s->peer->counted;
+	if (s->ron)
+		event_del(&s->rev);
+	if (s->won)
+		event_del(&s->wev);
+	evtimer_del(&s->tmo);
+	if (s->fd != -1)
+		close(s->fd);
+	txn_reset(&s->txn);
+	peer_put(s->peer);
+	free(s->txn.rcpts);
+	free(s->out);
+	log_debug("%s: session over", s->client);
+	free(s);
+	if (draining && nsessions == 0) {
+		log_debug("drained, exiting");
+		exit(0);
+	}
+}
+
+/*
+ * After every event: send what is queued, then end the session, or arm
+ * its reading, writing and timer for its state.  Nothing else ends a
+ * session, so no caller holds a freed one.  A session whose client went
+ * away while the parent or a worker works for it stays, without its
+ * socket, until the answer comes: the answer is logged, never lost.
+ */
+static void
+session_settle(struct session *s)
+{
+	struct timeval	tv = { 0, 0 };
+	int		waiting, rwant, wwant;
+
+	session_flush(s);
+	waiting = s->state == L_RCPT || s->state == L_DELIVER;
+	if (s->broken || (s->state == L_CLOSING && s->outlen == 0)) {
+		if (!waiting) {
+			session_free(s);
+			return;
+		}
+		if (s->fd != -1) {
+			if (s->ron)
+				event_del(&s->rev);
+			if (s->won)
+				event_del(&s->wev);
+			s->ron = s->won = 0;
+			close(s->fd);
+			s->fd = -1;
+			s->outlen = 0;
+			s->inlen = 0;
+		}
+	}
+	if (s->fd == -1) {
+		session_progress(s);	/* no timer without a client */
+		return;
+	}
+
+	rwant = (s->state == L_CMD || s->state == L_DATA) &&
+	    s->outlen < LMTP_OUTMAX && s->inlen < sizeof(s->in);
+	wwant = s->outlen > 0;
+	if (rwant != s->ron && (rwant ? event_add(&s->rev, NULL) :
+	    event_del(&s->rev)) == -1)
+		fatal("event_add");
+	if (wwant != s->won && (wwant ? event_add(&s->wev, NULL) :
+	    event_del(&s->wev)) == -1)
+		fatal("event_add");
+	s->ron = rwant;
+	s->won = wwant;
+
+	/* Our time is not the client's: no timer meanwhile. */
+	if (waiting)
+		session_progress(s);
+	else if (!s->tmo_on ||
+	    s->tmo_closing != (s->state == L_CLOSING)) {
+		s->tmo_closing = s->state == L_CLOSING;
+		tv.tv_sec = s->tmo_closing ? set.timeout.close :
+		    set.timeout.lmtp;
+		evtimer_add(&s->tmo, &tv);
+		s->tmo_on = 1;
+	}
+}
+
+/* The last reply is queued: read nothing more, close once it is out. */
+static void
+session_closing(struct session *s)
+{
+	txn_reset(&s->txn);
+	s->state = L_CLOSING;
+	s->inlen = 0;
 }
 
 /* Draining, and s has no transaction: its last reply, then closed. */
@@ -286,14 +317,22 @@ session_drained(struct session *s)
 }
 
 /*
- * Nobody answers our questions any more: a transaction in progress
- * could never end.  The MTA retries what it did not see acknowledged.
+ * A bad command: its reply, or after limit bad-commands of them, the
+ * last reply.
  */
 static void
-lmtp_parent_eof(struct chan *c)
+session_bad(struct session *s, const char *err)
 {
-	log_debug("parent closed the channel, exiting");
-	exit(0);
+	if (++s->nbad < set.limit.bad_commands) {
+		reply(s, "%s", err);
+		return;
+	}
+	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
+	log_info("%s: %d bad commands (limit bad-commands), closing%s",
+	    s->client, s->nbad,
+	    s->txn.mail ? ", transaction not finished" : "");
+	reply(s, "421 4.7.0 too many errors, closing");
+	session_closing(s);
 }
 
 /* A recipient over quota: 552 5.2.2, or 452 4.2.2 (quota full temporary). */
@@ -327,80 +366,6 @@ rcpt_keys(struct msg_rcpt *m, const char *path)
 			    sizeof(m->key[0]));
 	}
 	return m->nkeys;
-}
-
-/*
- * The parent's answer to a RCPT: the recipient's user, or why not.  One
- * with a limit is checked by its maildir's worker, which refuses it
- * when the maildir is over, or when SIZE= says the message cannot fit,
- * unless that worker said within seconds that it had room (pool_room).
- * SIZE= counts CRLF line ends, the maildir LF: the message is stored in
- * at least half of it.  Only that much must fit at RCPT, so that no
- * message that would fit is refused before it was sent; the worker
- * checks the real size after DATA.
- */
-static void
-lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
-{
-	const struct msg_rcptok	*m = data;
-	struct msg_rcptok	*q;	/* kept for the worker's answer */
-	struct session		*s;
-	struct pool_key		 key;
-	uint64_t		 size;
-
-	if ((s = session_find(m->id, L_RCPT)) == NULL) {
-		log_debug("recipient %llu: no such request",
-		    (unsigned long long)m->id);
-		if (m->status == RCPT_OK)
-			rcpt_forget(&m->ref, 1);
-		return;
-	}
-	size = s->txn.declared / 2 + s->txn.declared % 2;
-	txn_key(&key, m);
-	if (m->status != RCPT_OK)
-		rcpt_refuse(s, m->status, 0);
-	else if ((m->bytes == 0 && m->msgs == 0) || pool_room(&key, size))
-		rcpt_accept(s, m);
-	else if ((q = calloc(1, sizeof(*q))) == NULL) {
-		log_warn("%s: recipient", s->client);
-		rcpt_refuse(s, RCPT_QUOTATEMP, m->ref);
-	} else {
-		*q = *m;
-		pool_job(&key, m->ref, -1, size, rcpt_checked, q);
-		return;
-	}
-	s->state = L_CMD;
-	session_input(s);
-}
-
-/* The worker's answer: over quota, too big for what is left, or in. */
-static void
-rcpt_checked(void *arg, uint32_t status, const struct quota_use *use,
-    int over)
-{
-	struct msg_rcptok	*q = arg;
-	struct session		*s;
-
-	if ((s = session_find(q->id, L_RCPT)) == NULL) {
-		rcpt_forget(&q->ref, 1);
-		free(q);
-		return;
-	}
-	if (status == DLV_OK)
-		rcpt_accept(s, q);
-	else if (status == DLV_QUOTA) {
-		STAT_INC(use != NULL && !over ? STAT_REFUSED_QUOTA_SIZE :
-		    STAT_REFUSED_QUOTA_RCPT);
-		rcpt_refuse(s, use != NULL && !over ? RCPT_QUOTASIZE :
-		    RCPT_QUOTA, q->ref);
-	} else {
-		log_warnx("the quota use of %s in %s could not be read",
-		    q->user, q->maildir);
-		rcpt_refuse(s, RCPT_QUOTATEMP, q->ref);
-	}
-	free(q);
-	s->state = L_CMD;
-	session_input(s);
 }
 
 static void
@@ -453,278 +418,63 @@ rcpt_refuse(struct session *s, uint32_t status, uint64_t ref)
 }
 
 /*
- * A delivery is over (lmtp_txn.c): one status per recipient, replied
- * in RCPT order (RFC 2033 4.2), and one log line each.
+ * Message bytes: 1 when the message ended (CRLF "." CRLF: refused, or
+ * handed to the workers), 0 when more must come.
  */
-static void
-session_delivered(uint64_t id, const uint32_t *status, size_t n)
+static int
+session_data(struct session *s)
 {
 	const struct lmtp_rcpt	*r;
-	struct session		*s;
-	size_t			 i;
+	const char		*why;
+	char			 out[LMTP_INBUF];
+	size_t			 used, olen, i;
+	int			 done;
 
-	for (i = 0; i < n; i++)
-		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK :
-		    status[i] == DLV_QUOTA && !set.quota.temporary ?
-		    STAT_LMTP_PERM : STAT_LMTP_TEMP);
-	if ((s = session_find(id, L_DELIVER)) == NULL) {
-		log_debug("delivery %llu: no such transaction",
-		    (unsigned long long)id);
-		return;
-	}
-	for (i = 0; i < s->txn.nrcpt; i++) {
-		r = &s->txn.rcpts[i];
-		switch (status[i]) {
-		case DLV_OK:
-			log_info("%s: <%s> -> <%s> (%s): delivered, %lld bytes",
-			    s->client, s->txn.sender, r->addr, r->user,
-			    s->txn.msgsize + s->txn.hdrlen);
-			reply(s, "250 2.0.0 <%s> delivered", r->addr);
-			break;
-		case DLV_FULL:
-			log_info("%s: <%s> -> <%s> (%s): temporary failure, "
-			    "mailbox full or disk full", s->client,
-			    s->txn.sender, r->addr, r->user);
-			reply(s, "452 4.2.2 <%s> mailbox full or disk full",
-			    r->addr);
-			break;
-		case DLV_QUOTA:
-			log_info("%s: <%s> -> <%s> (%s): over quota, %lld "
-			    "bytes", s->client, s->txn.sender, r->addr,
-			    r->user, s->txn.msgsize + s->txn.hdrlen);
-			reply(s, "%s <%s> mailbox full: the message would "
-			    "exceed the quota", quota_code(), r->addr);
-			break;
-		default:
-			log_info("%s: <%s> -> <%s> (%s): temporary failure",
-			    s->client, s->txn.sender, r->addr, r->user);
-			reply(s, "451 4.3.0 <%s> temporary failure, try later",
-			    r->addr);
-			break;
-		}
-	}
-	txn_reset(&s->txn);
-	s->state = L_CMD;
-	if (draining)
-		session_drained(s);
-	session_input(s);
-}
-
-/*
- * A connection accepted on listening socket l (lmtp_accept.c): a
- * session, unless limit lmtp-sessions or lmtp-peer refuses it.
- */
-static void
-session_accept(void *arg, int s, const struct sockaddr *sa, socklen_t len)
-{
-	const struct lmtp_listen	*l = arg;
-	char				 key[PEER_KEYLEN];
-	const char			*busy;
-	int				 counted;
-
-	if (nsessions >= (unsigned int)set.limit.lmtp_sessions) {
-		log_rate(&rate_busy, "%u LMTP sessions (limit "
-		    "lmtp-sessions): refused one", nsessions);
-		busy = LMTP_BUSY;
-	} else if (peer_key(l, s, sa, len, key, &counted) == -1)
-		busy = LMTP_BUSY;
-	else
-		busy = counted ? peer_room(key) : NULL;
-	if (busy != NULL) {
-		STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
-		(void)send(s, busy, strlen(busy), MSG_DONTWAIT |
-		    MSG_NOSIGNAL);
-		close(s);
-		return;
-	}
-	session_new(s, sa, len, l->local, key, counted);
-}
-
-/*
- * Room for one more session of a counted peer: fewer than limit
- * lmtp-peer of its own, and, when a socket names the MTA's user, the
- * last limit lmtp-peer places left to that user and root.  NULL, or
- * the reply that refuses it.
- */
-static const char *
-peer_room(const char *key)
-{
-	struct lmtp_peer	*p;
-	unsigned int		 n, keep = 0;
-
-	if (lmtp_accept_mta())
-		keep = set.limit.lmtp_peer;
-	n = (p = peer_find(key, 1)) != NULL ? p->nsessions : 0;
-	if (n >= (unsigned int)set.limit.lmtp_peer) {
-		log_rate(&rate_peer, "%s holds %u LMTP sessions (limit "
-		    "lmtp-peer): refused one", key, n);
-		return LMTP_PEERBUSY;
-	}
-	if (keep > 0 && ncounted + keep >= (unsigned int)
-	    set.limit.lmtp_sessions) {
-		log_rate(&rate_peer, "%u LMTP sessions of peers that are not "
-		    "the MTA's user, %u places kept for it: refused one from "
-		    "%s", ncounted, keep, key);
-		return LMTP_BUSY;
-	}
-	return NULL;
-}
-
-static void
-session_new(int fd, const struct sockaddr *sa, socklen_t salen, int local,
-    const char *key, int counted)
-{
-	struct session	*s;
-	struct peeraddr	 peer;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warn("session");
-		close(fd);
-		return;
-	}
-	if ((s->peer = peer_get(key, counted)) == NULL) {
-		free(s);
-		close(fd);
-		return;
-	}
-	s->fd = fd;
-	s->txn.client = s->client;
-	s->txn.peer = s->peer;
-	s->txn.spool = -1;
-	ncounted += counted;
-	if (local)
-		(void)strlcpy(s->client, "local", sizeof(s->client));
-	else if (peer_from_sockaddr(&peer, sa, salen) == -1)
-		(void)strlcpy(s->client, "unknown", sizeof(s->client));
-	else
-		(void)peer_str(&peer, s->client, sizeof(s->client));
-	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
-	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
-	evtimer_set(&s->tmo, session_timeout, s);
-	TAILQ_INSERT_TAIL(&sessions, s, entry);
-	nsessions++;
-	log_debug("%s: connected", s->client);
-	reply(s, "220 %s popd LMTP ready", hostname);
-	session_settle(s);
-}
-
-static void
-session_read(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-	ssize_t		 n;
-
-	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	if (n <= 0) {
-		if (n == -1)
-			log_debug("%s: read: %s", s->client, strerror(errno));
-		if (s->txn.mail)
-			log_info("%s: connection closed during a transaction "
-			    "from <%s>: nothing delivered", s->client,
-			    s->txn.sender);
-		else
-			log_debug("%s: closed by the client", s->client);
-		s->broken = 1;
-		session_settle(s);
-		return;
-	}
-	s->inlen += n;
-	session_input(s);
-}
-
-static void
-session_write(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-
-	session_flush(s);
-	/* Replies were held back: read what waits behind them. */
-	session_input(s);
-}
-
-static void
-session_timeout(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-
-	s->tmo_on = 0;
-	if (s->state == L_CLOSING) {
-		log_debug("%s: last replies not taken, closed", s->client);
-		session_free(s);
-		return;
-	}
-	log_info("%s: timeout after %d s%s", s->client, set.timeout.lmtp,
-	    s->txn.mail ? ", transaction not finished: nothing delivered" : "");
-	reply(s, "421 4.4.2 timeout, closing");
-	session_closing(s);
-	session_settle(s);
-}
-
-/*
- * Handle what the input holds, in order, until a command must wait for
- * the parent or a worker, the client must read its replies, or a line is
- * not complete; then send the replies and arm the session again.
- */
-static void
-session_input(struct session *s)
-{
-	while (!s->broken && s->outlen < LMTP_OUTMAX) {
-		if (s->state == L_DATA) {
-			if (!session_data(s))
-				break;
-		} else if (s->state != L_CMD || !session_command(s))
-			break;
-	}
-	session_settle(s);
-}
-
-/* One command line, if a whole one is there: 1, else 0. */
-static int
-session_command(struct session *s)
-{
-	char	 line[LMTP_MAXLINE];
-	char	*lf;
-	size_t	 n;
-
-	if (s->inlen == 0)
-		return 0;
-	lf = memchr(s->in, '\n', s->inlen);
-	if (s->skipping) {
-		if (lf == NULL) {
-			s->inlen = 0;
-			return 0;
-		}
-		session_consume(s, lf - s->in + 1);
+	used = lmtp_data(&s->txn.dec, s->in, s->inlen, out, &olen, &done);
+	txn_write(&s->txn, out, olen);
+	session_consume(s, used);
+	if ((s->progress += used) >= LMTP_INBUF) {
+		s->progress = 0;
 		session_progress(s);
-		s->skipping = 0;
-		session_bad(s, "500 5.5.2 line too long");
-		return 1;
 	}
-	if (lf == NULL) {
-		/* No room left for its CRLF: read it away, then answer. */
-		if (s->inlen >= LMTP_MAXLINE) {
-			s->inlen = 0;
-			s->skipping = 1;
-		}
+	if (!done)
 		return 0;
-	}
-	n = lf - s->in + 1;
-	session_progress(s);
-	if (n > LMTP_MAXLINE || n < 2 || lf[-1] != '\r') {
-		session_consume(s, n);
-		session_bad(s, n > LMTP_MAXLINE ? "500 5.5.2 line too long" :
-		    "500 5.5.2 line must end with CRLF");
+	s->state = L_CMD;
+	if ((why = txn_end(&s->txn)) != NULL) {
+		if (s->txn.toobig)
+			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
+		else if (s->txn.full)
+			log_info("%s: %s holds %lld octets of limit lmtp-spool, "
+			    "all sessions %lld", s->client, s->peer->key,
+			    s->peer->held, txn_spooled());
+		STAT_ADD(s->txn.toobig ? STAT_LMTP_PERM : STAT_LMTP_TEMP,
+		    s->txn.nrcpt);
+		for (i = 0; i < s->txn.nrcpt; i++) {
+			r = &s->txn.rcpts[i];
+			log_info("%s: <%s> -> <%s> (%s): %s", s->client,
+			    s->txn.sender, r->addr, r->user, why);
+			if (s->txn.toobig)
+				reply(s, "552 5.3.4 message too big");
+			else if (s->txn.full)
+				reply(s, "452 4.3.1 <%s> insufficient system "
+				    "storage, try later", r->addr);
+			else
+				reply(s, "451 4.3.0 <%s> temporary failure, "
+				    "try later", r->addr);
+		}
+		txn_reset(&s->txn);
 		return 1;
 	}
-	memcpy(line, s->in, n - 2);
-	session_consume(s, n);
-	session_line(s, line, n - 2);
-	/* RSET or a refused MAIL while draining: nothing more to wait for. */
-	if (draining && s->state == L_CMD && !s->txn.mail)
-		session_drained(s);
+	s->id = ++next_id;
+	s->state = L_DELIVER;
+	if (txn_deliver(&s->txn, s->id) == 0)
+		return 1;
+	s->state = L_CMD;
+	STAT_ADD(STAT_LMTP_TEMP, s->txn.nrcpt);
+	for (i = 0; i < s->txn.nrcpt; i++)
+		reply(s, "451 4.3.0 <%s> temporary failure, try later",
+		    s->txn.rcpts[i].addr);
+	txn_reset(&s->txn);
 	return 1;
 }
 
@@ -831,268 +581,460 @@ session_line(struct session *s, const char *line, size_t len)
 	}
 }
 
-/*
- * A whole command, or LMTP_INBUF bytes of a message: timeout lmtp runs
- * again from here (session_settle sets it), not from any byte.
- */
-static void
-session_progress(struct session *s)
-{
-	if (s->tmo_on)
-		evtimer_del(&s->tmo);
-	s->tmo_on = 0;
-}
-
-/* Message bytes: 1 when the message ended, 0 when more must come. */
+/* One command line, if a whole one is there: 1, else 0. */
 static int
-session_data(struct session *s)
+session_command(struct session *s)
 {
-	char	out[LMTP_INBUF];
-	size_t	used, olen;
-	int	done;
+	char	 line[LMTP_MAXLINE];
+	char	*lf;
+	size_t	 n;
 
-	used = lmtp_data(&s->txn.dec, s->in, s->inlen, out, &olen, &done);
-	txn_write(&s->txn, out, olen);
-	session_consume(s, used);
-	if ((s->progress += used) >= LMTP_INBUF) {
-		s->progress = 0;
-		session_progress(s);
-	}
-	if (!done)
+	if (s->inlen == 0)
 		return 0;
-	session_data_end(s);
+	lf = memchr(s->in, '\n', s->inlen);
+	if (s->skipping) {
+		if (lf == NULL) {
+			s->inlen = 0;
+			return 0;
+		}
+		session_consume(s, lf - s->in + 1);
+		session_progress(s);
+		s->skipping = 0;
+		session_bad(s, "500 5.5.2 line too long");
+		return 1;
+	}
+	if (lf == NULL) {
+		/* No room left for its CRLF: read it away, then answer. */
+		if (s->inlen >= LMTP_MAXLINE) {
+			s->inlen = 0;
+			s->skipping = 1;
+		}
+		return 0;
+	}
+	n = lf - s->in + 1;
+	session_progress(s);
+	if (n > LMTP_MAXLINE || n < 2 || lf[-1] != '\r') {
+		session_consume(s, n);
+		session_bad(s, n > LMTP_MAXLINE ? "500 5.5.2 line too long" :
+		    "500 5.5.2 line must end with CRLF");
+		return 1;
+	}
+	memcpy(line, s->in, n - 2);
+	session_consume(s, n);
+	session_line(s, line, n - 2);
+	/* RSET or a refused MAIL while draining: nothing more to wait for. */
+	if (draining && s->state == L_CMD && !s->txn.mail)
+		session_drained(s);
 	return 1;
 }
 
-/* CRLF "." CRLF: refuse the message, or hand it to the workers. */
-static void
-session_data_end(struct session *s)
-{
-	const struct lmtp_rcpt	*r;
-	const char		*why;
-	size_t			 i;
-
-	s->state = L_CMD;
-	if ((why = txn_end(&s->txn)) != NULL) {
-		if (s->txn.toobig)
-			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
-		else if (s->txn.full)
-			log_info("%s: %s holds %lld octets of limit lmtp-spool, "
-			    "all sessions %lld", s->client, s->peer->key,
-			    s->peer->held, txn_spooled());
-		STAT_ADD(s->txn.toobig ? STAT_LMTP_PERM : STAT_LMTP_TEMP,
-		    s->txn.nrcpt);
-		for (i = 0; i < s->txn.nrcpt; i++) {
-			r = &s->txn.rcpts[i];
-			log_info("%s: <%s> -> <%s> (%s): %s", s->client,
-			    s->txn.sender, r->addr, r->user, why);
-			if (s->txn.toobig)
-				reply(s, "552 5.3.4 message too big");
-			else if (s->txn.full)
-				reply(s, "452 4.3.1 <%s> insufficient system "
-				    "storage, try later", r->addr);
-			else
-				reply(s, "451 4.3.0 <%s> temporary failure, "
-				    "try later", r->addr);
-		}
-		txn_reset(&s->txn);
-		return;
-	}
-	s->id = ++next_id;
-	s->state = L_DELIVER;
-	if (txn_deliver(&s->txn, s->id) == 0)
-		return;
-	s->state = L_CMD;
-	STAT_ADD(STAT_LMTP_TEMP, s->txn.nrcpt);
-	for (i = 0; i < s->txn.nrcpt; i++)
-		reply(s, "451 4.3.0 <%s> temporary failure, try later",
-		    s->txn.rcpts[i].addr);
-	txn_reset(&s->txn);
-}
-
 /*
- * A bad command: its reply, or after limit bad-commands of them, the
- * last reply.
+ * Handle what the input holds, in order, until a command must wait for
+ * the parent or a worker, the client must read its replies, or a line is
+ * not complete; then send the replies and arm the session again.
  */
 static void
-session_bad(struct session *s, const char *err)
+session_input(struct session *s)
 {
-	if (++s->nbad < set.limit.bad_commands) {
-		reply(s, "%s", err);
-		return;
+	while (!s->broken && s->outlen < LMTP_OUTMAX) {
+		if (s->state == L_DATA) {
+			if (!session_data(s))
+				break;
+		} else if (s->state != L_CMD || !session_command(s))
+			break;
 	}
-	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
-	log_info("%s: %d bad commands (limit bad-commands), closing%s",
-	    s->client, s->nbad,
-	    s->txn.mail ? ", transaction not finished" : "");
-	reply(s, "421 4.7.0 too many errors, closing");
-	session_closing(s);
-}
-
-/* The last reply is queued: read nothing more, close once it is out. */
-static void
-session_closing(struct session *s)
-{
-	txn_reset(&s->txn);
-	s->state = L_CLOSING;
-	s->inlen = 0;
+	session_settle(s);
 }
 
 static void
-session_flush(struct session *s)
+session_write(int fd, short ev, void *arg)
 {
-	ssize_t	n;
-
-	while (s->fd != -1 && !s->broken && s->outlen > 0) {
-		n = send(s->fd, s->out, s->outlen, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				log_debug("%s: write: %s", s->client,
-				    strerror(errno));
-				s->broken = 1;
-			}
-			return;
-		}
-		memmove(s->out, s->out + n, s->outlen - n);
-		s->outlen -= n;
-	}
-}
-
-/*
- * After every event: send what is queued, then end the session, or arm
- * its reading, writing and timer for its state.  Nothing else ends a
- * session, so no caller holds a freed one.  A session whose client went
- * away while the parent or a worker works for it stays, without its
- * socket, until the answer comes: the answer is logged, never lost.
- */
-static void
-session_settle(struct session *s)
-{
-	struct timeval	tv = { 0, 0 };
-	int		waiting, rwant, wwant;
+	struct session	*s = arg;
 
 	session_flush(s);
-	waiting = s->state == L_RCPT || s->state == L_DELIVER;
-	if (s->broken || (s->state == L_CLOSING && s->outlen == 0)) {
-		if (!waiting) {
-			session_free(s);
-			return;
-		}
-		if (s->fd != -1) {
-			if (s->ron)
-				event_del(&s->rev);
-			if (s->won)
-				event_del(&s->wev);
-			s->ron = s->won = 0;
-			close(s->fd);
-			s->fd = -1;
-			s->outlen = 0;
-			s->inlen = 0;
-		}
-	}
-	if (s->fd == -1) {
-		session_progress(s);	/* no timer without a client */
-		return;
-	}
-
-	rwant = (s->state == L_CMD || s->state == L_DATA) &&
-	    s->outlen < LMTP_OUTMAX && s->inlen < sizeof(s->in);
-	wwant = s->outlen > 0;
-	if (rwant != s->ron && (rwant ? event_add(&s->rev, NULL) :
-	    event_del(&s->rev)) == -1)
-		fatal("event_add");
-	if (wwant != s->won && (wwant ? event_add(&s->wev, NULL) :
-	    event_del(&s->wev)) == -1)
-		fatal("event_add");
-	s->ron = rwant;
-	s->won = wwant;
-
-	/* Our time is not the client's: no timer meanwhile. */
-	if (waiting)
-		session_progress(s);
-	else if (!s->tmo_on ||
-	    s->tmo_closing != (s->state == L_CLOSING)) {
-		s->tmo_closing = s->state == L_CLOSING;
-		tv.tv_sec = s->tmo_closing ? set.timeout.close :
-		    set.timeout.lmtp;
-		evtimer_add(&s->tmo, &tv);
-		s->tmo_on = 1;
-	}
+	/* Replies were held back: read what waits behind them. */
+	session_input(s);
 }
 
 static void
-session_free(struct session *s)
+session_timeout(int fd, short ev, void *arg)
 {
-	TAILQ_REMOVE(&sessions, s, entry);
-	nsessions--;
-	ncounted -= s->peer->counted;
-	if (s->ron)
-		event_del(&s->rev);
-	if (s->won)
-		event_del(&s->wev);
-	evtimer_del(&s->tmo);
-	if (s->fd != -1)
-		close(s->fd);
-	txn_reset(&s->txn);
-	peer_put(s->peer);
-	free(s->txn.rcpts);
-	free(s->out);
-	log_debug("%s: session over", s->client);
-	free(s);
-	if (draining && nsessions == 0) {
-		log_debug("drained, exiting");
-		exit(0);
+	struct session	*s = arg;
+
+	s->tmo_on = 0;
+	if (s->state == L_CLOSING) {
+		log_debug("%s: last replies not taken, closed", s->client);
+		session_free(s);
+		return;
 	}
+	log_info("%s: timeout after %d s%s", s->client, set.timeout.lmtp,
+	    s->txn.mail ? ", transaction not finished: nothing delivered" : "");
+	reply(s, "421 4.4.2 timeout, closing");
+	session_closing(s);
+	session_settle(s);
 }
 
-/* The session that asked request id and waits in state st, or NULL. */
-static struct session *
-session_find(uint64_t id, enum lmtp_state st)
+static void
+session_read(int fd, short ev, void *arg)
 {
-	struct session	*s;
+	struct session	*s = arg;
+	ssize_t		 n;
 
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->id == id && s->state == st)
-			return s;
+	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n == -1)
+			log_debug("%s: read: %s", s->client, strerror(errno));
+		if (s->txn.mail)
+			log_info("%s: connection closed during a transaction "
+			    "from <%s>: nothing delivered", s->client,
+			    s->txn.sender);
+		else
+			log_debug("%s: closed by the client", s->client);
+		s->broken = 1;
+		session_settle(s);
+		return;
+	}
+	s->inlen += n;
+	session_input(s);
+}
+
+/* The worker's answer: over quota, too big for what is left, or in. */
+static void
+rcpt_checked(void *arg, uint32_t status, const struct quota_use *use,
+    int over)
+{
+	struct msg_rcptok	*q = arg;
+	struct session		*s;
+
+	if ((s = session_find(q->id, L_RCPT)) == NULL) {
+		rcpt_forget(&q->ref, 1);
+		free(q);
+		return;
+	}
+	if (status == DLV_OK)
+		rcpt_accept(s, q);
+	else if (status == DLV_QUOTA) {
+		STAT_INC(use != NULL && !over ? STAT_REFUSED_QUOTA_SIZE :
+		    STAT_REFUSED_QUOTA_RCPT);
+		rcpt_refuse(s, use != NULL && !over ? RCPT_QUOTASIZE :
+		    RCPT_QUOTA, q->ref);
+	} else {
+		log_warnx("the quota use of %s in %s could not be read",
+		    q->user, q->maildir);
+		rcpt_refuse(s, RCPT_QUOTATEMP, q->ref);
+	}
+	free(q);
+	s->state = L_CMD;
+	session_input(s);
+}
+
+/*
+ * The parent's answer to a RCPT: the recipient's user, or why not.  One
+ * with a limit is checked by its maildir's worker, which refuses it
+ * when the maildir is over, or when SIZE= says the message cannot fit,
+ * unless that worker said within seconds that it had room (pool_room).
+ * SIZE= counts CRLF line ends, the maildir LF: the message is stored in
+ * at least half of it.  Only that much must fit at RCPT, so that no
+ * message that would fit is refused before it was sent; the worker
+ * checks the real size after DATA.
+ */
+static void
+lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
+{
+	const struct msg_rcptok	*m = data;
+	struct msg_rcptok	*q;	/* kept for the worker's answer */
+	struct session		*s;
+	struct pool_key		 key;
+	uint64_t		 size;
+
+	if ((s = session_find(m->id, L_RCPT)) == NULL) {
+		log_debug("recipient %llu: no such request",
+		    (unsigned long long)m->id);
+		if (m->status == RCPT_OK)
+			rcpt_forget(&m->ref, 1);
+		return;
+	}
+	size = s->txn.declared / 2 + s->txn.declared % 2;
+	txn_key(&key, m);
+	if (m->status != RCPT_OK)
+		rcpt_refuse(s, m->status, 0);
+	else if ((m->bytes == 0 && m->msgs == 0) || pool_room(&key, size))
+		rcpt_accept(s, m);
+	else if ((q = calloc(1, sizeof(*q))) == NULL) {
+		log_warn("%s: recipient", s->client);
+		rcpt_refuse(s, RCPT_QUOTATEMP, m->ref);
+	} else {
+		*q = *m;
+		pool_job(&key, m->ref, -1, size, rcpt_checked, q);
+		return;
+	}
+	s->state = L_CMD;
+	session_input(s);
+}
+
+/*
+ * A delivery is over (lmtp_txn.c): one status per recipient, replied
+ * in RCPT order (RFC 2033 4.2), and one log line each.
+ */
+static void
+session_delivered(uint64_t id, const uint32_t *status, size_t n)
+{
+	const struct lmtp_rcpt	*r;
+	struct session		*s;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		STAT_INC(status[i] == DLV_OK ? STAT_LMTP_OK :
+		    status[i] == DLV_QUOTA && !set.quota.temporary ?
+		    STAT_LMTP_PERM : STAT_LMTP_TEMP);
+	if ((s = session_find(id, L_DELIVER)) == NULL) {
+		log_debug("delivery %llu: no such transaction",
+		    (unsigned long long)id);
+		return;
+	}
+	for (i = 0; i < s->txn.nrcpt; i++) {
+		r = &s->txn.rcpts[i];
+		switch (status[i]) {
+		case DLV_OK:
+			log_info("%s: <%s> -> <%s> (%s): delivered, %lld bytes",
+			    s->client, s->txn.sender, r->addr, r->user,
+			    s->txn.msgsize + s->txn.hdrlen);
+			reply(s, "250 2.0.0 <%s> delivered", r->addr);
+			break;
+		case DLV_FULL:
+			log_info("%s: <%s> -> <%s> (%s): temporary failure, "
+			    "mailbox full or disk full", s->client,
+			    s->txn.sender, r->addr, r->user);
+			reply(s, "452 4.2.2 <%s> mailbox full or disk full",
+			    r->addr);
+			break;
+		case DLV_QUOTA:
+			log_info("%s: <%s> -> <%s> (%s): over quota, %lld "
+			    "bytes", s->client, s->txn.sender, r->addr,
+			    r->user, s->txn.msgsize + s->txn.hdrlen);
+			reply(s, "%s <%s> mailbox full: the message would "
+			    "exceed the quota", quota_code(), r->addr);
+			break;
+		default:
+			log_info("%s: <%s> -> <%s> (%s): temporary failure",
+			    s->client, s->txn.sender, r->addr, r->user);
+			reply(s, "451 4.3.0 <%s> temporary failure, try later",
+			    r->addr);
+			break;
+		}
+	}
+	txn_reset(&s->txn);
+	s->state = L_CMD;
+	if (draining)
+		session_drained(s);
+	session_input(s);
+}
+
+/*
+ * Room for one more session of a counted peer, by the rule at the top
+ * of this file: NULL, or the reply that refuses it.
+ */
+static const char *
+peer_room(const char *key)
+{
+	struct lmtp_peer	*p;
+	unsigned int		 n, keep = 0;
+
+	if (lmtp_accept_mta())
+		keep = set.limit.lmtp_peer;
+	n = (p = peer_find(key, 1)) != NULL ? p->nsessions : 0;
+	if (n >= (unsigned int)set.limit.lmtp_peer) {
+		log_rate(&rate_peer, "%s holds %u LMTP sessions (limit "
+		    "lmtp-peer): refused one", key, n);
+		return LMTP_PEERBUSY;
+	}
+	if (keep > 0 && ncounted + keep >= (unsigned int)
+	    set.limit.lmtp_sessions) {
+		log_rate(&rate_peer, "%u LMTP sessions of peers that are not "
+		    "the MTA's user, %u places kept for it: refused one from "
+		    "%s", ncounted, keep, key);
+		return LMTP_BUSY;
+	}
 	return NULL;
 }
 
+/*
+ * A connection accepted on listening socket l (lmtp_accept.c): a
+ * session, unless limit lmtp-sessions or lmtp-peer refuses it.
+ */
 static void
-session_consume(struct session *s, size_t n)
+session_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	memmove(s->in, s->in + n, s->inlen - n);
-	s->inlen -= n;
+	const struct lmtp_listen	*l = arg;
+	struct session			*s;
+	struct peeraddr			 peer;
+	char				 key[PEER_KEYLEN];
+	const char			*busy;
+	int				 counted;
+
+	if (nsessions >= (unsigned int)set.limit.lmtp_sessions) {
+		log_rate(&rate_busy, "%u LMTP sessions (limit "
+		    "lmtp-sessions): refused one", nsessions);
+		busy = LMTP_BUSY;
+	} else if (peer_key(l, fd, sa, len, key, &counted) == -1)
+		busy = LMTP_BUSY;
+	else
+		busy = counted ? peer_room(key) : NULL;
+	if (busy != NULL) {
+		STAT_INC(STAT_REFUSED_LMTP_SESSIONS);
+		(void)send(fd, busy, strlen(busy), MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("session");
+		close(fd);
+		return;
+	}
+	if ((s->peer = peer_get(key, counted)) == NULL) {
+		free(s);
+		close(fd);
+		return;
+	}
+	s->fd = fd;
+	s->txn.client = s->client;
+	s->txn.peer = s->peer;
+	s->txn.spool = -1;
+	ncounted += counted;
+	if (l->local)
+		(void)strlcpy(s->client, "local", sizeof(s->client));
+	else if (peer_from_sockaddr(&peer, sa, len) == -1)
+		(void)strlcpy(s->client, "unknown", sizeof(s->client));
+	else
+		(void)peer_str(&peer, s->client, sizeof(s->client));
+	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
+	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
+	evtimer_set(&s->tmo, session_timeout, s);
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
+	nsessions++;
+	log_debug("%s: connected", s->client);
+	reply(s, "220 %s popd LMTP ready", hostname);
+	session_settle(s);
 }
 
 static void
-reply(struct session *s, const char *fmt, ...)
+lmtp_parent_listen(struct chan *c, const void *data, int fd)
 {
-	char	 line[LMTP_REPLYMAX];
-	char	*p;
-	va_list	 ap;
-	size_t	 n, cap;
-	int	 len;
+	const struct msg_listen	*ml = data;
 
-	if (s->fd == -1)
-		return;		/* the client is gone */
-	va_start(ap, fmt);
-	len = vsnprintf(line, sizeof(line) - 2, fmt, ap);
-	va_end(ap);
-	if (len < 0 || (size_t)len >= sizeof(line) - 2)
-		fatalx("%s: reply too long", __func__);
-	memcpy(line + len, "\r\n", 2);
-	n = len + 2;
-	if (s->outlen + n > s->outcap) {
-		cap = s->outcap == 0 ? 1024 : s->outcap;
-		while (cap < s->outlen + n)
-			cap *= 2;
-		if ((p = realloc(s->out, cap)) == NULL)
-			fatal("reply");
-		s->out = p;
-		s->outcap = cap;
-	}
-	memcpy(s->out + s->outlen, line, n);
-	s->outlen += n;
+	if (fd == -1)
+		fatalx("no descriptors for the listening sockets");
+	if (!(ml->flags & LISTEN_LMTP) ||
+	    (ml->flags & ~(LISTEN_LMTP | LISTEN_UNIX)))
+		fatalx("%s from parent: flags %#x, not an LMTP socket",
+		    msg_type_str(MSG_PARENT_LISTEN), ml->flags);
+	lmtp_accept_add(fd, ml, session_accept, &nsessions);
+}
+
+/*
+ * A new lmtp process took over after a reload, or popd stops: stop
+ * accepting, and leave once the sessions in progress are over.  A
+ * session between transactions is closed now (421), one in a
+ * transaction once it is answered: the MTA sees the answer to every
+ * message handed over, and sends none twice.
+ */
+static void
+lmtp_parent_drain(struct chan *c, const void *data, int fd)
+{
+	struct session	*s, *next;
+
+	draining = 1;
+	lmtp_accept_close();
+	setproctitle("lmtp (draining)");
+	log_debug("draining, %u sessions left", nsessions);
+	if (nsessions == 0)
+		exit(0);
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next)
+		if (s->state == L_CMD && !s->txn.mail) {
+			session_drained(s);
+			session_settle(s);
+		}
+}
+
+/*
+ * Nobody answers our questions any more: a transaction in progress
+ * could never end.  The MTA retries what it did not see acknowledged.
+ */
+static void
+lmtp_parent_eof(struct chan *c)
+{
+	log_debug("parent closed the channel, exiting");
+	exit(0);
+}
+
+/* The greeting names us; the sandbox has no uname(2). */
+static void
+lmtp_load(struct proc_setup *ps)
+{
+	if (gethostname(hostname, sizeof(hostname)) == -1 ||
+	    hostname[0] == '\0')
+		(void)strlcpy(hostname, "localhost", sizeof(hostname));
+	hostname[sizeof(hostname) - 1] = '\0';
+	log_debug("%s, %d sessions at most", hostname,
+	    set.limit.lmtp_sessions);
+}
+
+/* Before the sandbox, so it need not allow creating the poller. */
+static void
+lmtp_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+	txn_init(&set, &parent_chan, session_delivered);
+	pool_init(&set, &parent_chan);
+}
+
+static void
+lmtp_sandbox(void *arg)
+{
+	sandbox_lmtp();
+}
+
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,		proc_parent_conf },
+	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
+	{ MSG_PARENT_LISTEN,		lmtp_parent_listen },
+	{ MSG_PARENT_DRAIN,		lmtp_parent_drain },
+	{ MSG_PARENT_RCPT,		lmtp_parent_rcpt },
+	{ MSG_PARENT_DLVRPOP,		lmtp_parent_dlvrpop },
+	{ MSG_PARENT_NODLVRPOP,		lmtp_parent_nodlvrpop },
+	{ MSG_PARENT_SPOOLPAGE,		txn_parent_spoolpage },
+	{ MSG_PARENT_STATS,		proc_parent_stats },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
+};
+
+static const struct proc_role lmtp_role = {
+	.setup = {
+		.role = "lmtp",
+		.title = "lmtp",
+		.user = POPD_USER,
+		.chroot = 1,
+		.nofile = 1,		/* a socket and a spool per session,
+					   a channel per worker */
+		.nohup = 1,
+		.open = lmtp_open,
+		.sandbox = lmtp_sandbox,
+	},
+	.self = PROC_LMTP,
+	.chan = &parent_chan,
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = lmtp_parent_eof,
+	.load = lmtp_load,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&lmtp_role, argc, argv);
 }

@@ -19,11 +19,8 @@
  * or loopback TCP each (acceptor.c: batches, a pause when descriptors or
  * memory run out), all closed when the process drains; and who a
  * connecting peer is, as limit lmtp-peer and limit lmtp-spool count it,
- * with what each peer holds while it has sessions.
- *
- * It hands each connection to lmtp.c through the callback given to
- * lmtp_accept_init, which decides whether it may stay, and knows
- * nothing of sessions.
+ * with what each peer holds while it has sessions.  lmtp.c's callback
+ * decides whether a connection may stay: this file knows no sessions.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -31,12 +28,10 @@
 #include <sys/time.h>
 #include <sys/tree.h>
 
-#include <errno.h>
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "acceptor.h"
 #include "proto.h"
@@ -46,9 +41,6 @@
 
 static TAILQ_HEAD(, lmtp_listen)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
-/* lmtp.c's: where a connection goes; its sessions, for logs. */
-static void	(*conn_cb)(void *, int, const struct sockaddr *, socklen_t);
-static const unsigned int		*nsessions;
 
 /* The peers that have sessions: no more of them than sessions. */
 RB_HEAD(peertree, lmtp_peer);
@@ -58,20 +50,13 @@ RB_GENERATE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
 static struct peertree	peers = RB_INITIALIZER(&peers);
 
 /*
- * Each connection goes to conn with its listening socket as arg; nsess
- * counts the process's sessions.
+ * A listening socket for LMTP: a unix socket, or loopback TCP.  Each
+ * connection goes to conn with the socket as arg; nsess counts the
+ * process's sessions.
  */
 void
-lmtp_accept_init(void (*conn)(void *, int, const struct sockaddr *,
-    socklen_t), const unsigned int *nsess)
-{
-	conn_cb = conn;
-	nsessions = nsess;
-}
-
-/* A listening socket for LMTP: a unix socket, or loopback TCP. */
-void
-lmtp_accept_add(int fd, const struct msg_listen *ml)
+lmtp_accept_add(int fd, const struct msg_listen *ml, void (*conn)(void *,
+    int, const struct sockaddr *, socklen_t), const unsigned int *nsess)
 {
 	struct lmtp_listen	*l;
 	int			 n = 0;
@@ -85,8 +70,8 @@ lmtp_accept_add(int fd, const struct msg_listen *ml)
 	l->local = (ml->flags & LISTEN_UNIX) != 0;
 	l->uid = ml->uid;
 	l->acc.arg = l;
-	l->acc.conn = conn_cb;
-	l->acc.nsessions = nsessions;
+	l->acc.conn = conn;
+	l->acc.nsessions = nsess;
 	acceptor_start(&l->acc, fd);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	log_debug("accepting on fd %d%s", fd, l->local ? " (unix)" : "");

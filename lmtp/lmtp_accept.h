@@ -57,9 +57,8 @@ struct lmtp_peer {
 };
 
 /* lmtp_accept.c */
-void	lmtp_accept_init(void (*)(void *, int, const struct sockaddr *,
-	    socklen_t), const unsigned int *);
-void	lmtp_accept_add(int, const struct msg_listen *);
+void	lmtp_accept_add(int, const struct msg_listen *, void (*)(void *, int,
+	    const struct sockaddr *, socklen_t), const unsigned int *);
 void	lmtp_accept_close(void);
 int	lmtp_accept_mta(void);
 int	peer_key(const struct lmtp_listen *, int, const struct sockaddr *,

@@ -36,6 +36,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lmtp_cmd.h"
 
@@ -72,25 +73,14 @@ static const struct {
 	{ "VRFY", LMTP_VRFY },
 };
 
-/* ASCII case folding, whatever the locale. */
-static int
-upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-/* Do the n bytes at p spell word (upper case) in any case? */
+/*
+ * Do the n bytes at p spell word in any case?  ASCII case: no program
+ * of popd calls setlocale(3), and a NUL in p differs from word.
+ */
 static int
 word_is(const char *p, size_t n, const char *word)
 {
-	size_t	i;
-
-	if (strlen(word) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (upper((unsigned char)p[i]) != word[i])
-			return 0;
-	return 1;
+	return strlen(word) == n && strncasecmp(p, word, n) == 0;
 }
 
 /* Printable ASCII, spaces included, from p to end. */

@@ -49,9 +49,7 @@
 #include <sys/tree.h>
 
 #include <event.h>
-#include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -106,7 +104,7 @@ struct pworker {
 	struct pjobq		 queue;		/* its next jobs */
 	int			 isidle;	/* in the idle list */
 	int			 detached;	/* out of the tree: ending */
-	int			 closed;	/* -1 gone, 1 closing, 2 closed */
+	int			 closed;	/* -1 gone, 1 closing */
 	struct event		 timer;		/* idle, or the deadline */
 };
 RB_HEAD(pworkertree, pworker);
@@ -136,28 +134,8 @@ static int	seen_cmp(struct seen *, struct seen *);
 RB_PROTOTYPE_STATIC(seentree, seen, entry, seen_cmp);
 RB_GENERATE_STATIC(seentree, seen, entry, seen_cmp);
 
-static void	 job_done(struct pjob *, uint32_t);
 static void	 job_queue(struct pjob *);
-static void	 job_pause(int, short, void *);
-static void	 waiting_run(void);
-static struct pworker *pworker_start(const struct pjob *);
-static void	 pworker_failed(struct pworker *);
-static void	 pworker_next(struct pworker *);
-static void	 pworker_detach(struct pworker *);
-static void	 pworker_close(struct pworker *);
-static void	 pworker_eof(struct chan *);
-static void	 pworker_bad(struct chan *);
-static void	 pworker_kill(struct pworker *);
 static void	 pworker_timer(int, short, void *);
-static void	 lmtp_dlvrpop_intent(struct chan *, const void *, int);
-static void	 lmtp_dlvrpop_done(struct chan *, const void *, int);
-static void	 seen_expire(time_t);
-static void	 seen_answer(const struct pjob *);
-
-static const struct msg_handler from_dlvrpop[] = {
-	{ MSG_DLVRPOP_INTENT,	lmtp_dlvrpop_intent },
-	{ MSG_DLVRPOP_DONE,	lmtp_dlvrpop_done },
-};
 
 static const struct conf_settings *set;
 static struct chan		*parent;
@@ -170,20 +148,11 @@ static uint64_t			 nextjob = 1;
 static struct seentree		 seens = RB_INITIALIZER(&seens);
 static TAILQ_HEAD(, seen)	 age = TAILQ_HEAD_INITIALIZER(age);
 
+/* Keys are zeroed before they are filled (txn_key): bytes compare. */
 static int
 pworker_cmp(struct pworker *a, struct pworker *b)
 {
-	const struct pool_key	*x = &a->key, *y = &b->key;
-
-	if (x->uid != y->uid)
-		return x->uid < y->uid ? -1 : 1;
-	if (x->gid != y->gid)
-		return x->gid < y->gid ? -1 : 1;
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? -1 : 1;
-	if (x->msgs != y->msgs)
-		return x->msgs < y->msgs ? -1 : 1;
-	return strcmp(x->maildir, y->maildir);
+	return memcmp(&a->key, &b->key, sizeof(a->key));
 }
 
 static int
@@ -200,33 +169,74 @@ pool_init(const struct conf_settings *conf, struct chan *c)
 }
 
 /*
- * A job for key's maildir, its worker started for ref if need be: the
- * message fd (kept open by the caller until told), or without one (-1),
- * whether a message of size bytes fits (0: whether the maildir is
- * over).  done(arg, DLV_OK, DLV_QUOTA or DLV_TEMP, the use if the
- * worker counted it, whether it is over) is told once, perhaps before
- * this returns.
+ * Answers QUOTA_FRESH seconds old leave age, and the tree unless they
+ * said over.
  */
-void
-pool_job(const struct pool_key *key, uint64_t ref, int fd, uint64_t size,
-    pool_cb done, void *arg)
+static void
+seen_expire(time_t now)
 {
-	struct pjob	*j;
+	struct seen	*e;
 
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		log_warn("%s", __func__);
-		done(arg, DLV_TEMP, NULL, 0);
-		return;
+	while ((e = TAILQ_FIRST(&age)) != NULL &&
+	    now - e->when >= QUOTA_FRESH) {
+		TAILQ_REMOVE(&age, e, age);
+		e->aging = 0;
+		if (!e->over) {
+			RB_REMOVE(seentree, &seens, e);
+			free(e->maildir);
+			free(e);
+		}
 	}
-	j->id = nextjob++;
-	evtimer_set(&j->pause, job_pause, j);
-	j->key = *key;
-	j->ref = ref;
-	j->fd = fd;
-	j->size = size;
-	j->done = done;
-	j->arg = arg;
-	job_queue(j);
+}
+
+/* A worker's answer with the use: remembered, and counted if over. */
+static void
+seen_answer(const struct pjob *j)
+{
+	struct seen	 find, *e;
+	time_t		 now = monotime();
+
+	seen_expire(now);
+	find.maildir = (char *)j->key.maildir;
+	if ((e = RB_FIND(seentree, &seens, &find)) == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL ||
+		    (e->maildir = strdup(j->key.maildir)) == NULL) {
+			free(e);
+			return;
+		}
+		RB_INSERT(seentree, &seens, e);
+	} else if (e->aging)
+		TAILQ_REMOVE(&age, e, age);
+	if (j->over && !e->over)
+		stats->quota_over++;
+	else if (!j->over && e->over)
+		stats->quota_over--;
+	e->over = j->over != 0;
+	e->lim.bytes = j->key.bytes;
+	e->lim.msgs = j->key.msgs;
+	e->use = j->use;
+	e->when = now;
+	e->aging = 1;
+	TAILQ_INSERT_TAIL(&age, e, age);
+}
+
+/*
+ * Whether key's maildir said less than QUOTA_FRESH seconds ago, for the
+ * same limit, that it had room for size more bytes (0: one more
+ * message).
+ */
+int
+pool_room(const struct pool_key *key, uint64_t size)
+{
+	struct quota_limit	 lim = { key->bytes, key->msgs };
+	struct seen		 find, *e;
+
+	seen_expire(monotime());
+	find.maildir = (char *)key->maildir;
+	if ((e = RB_FIND(seentree, &seens, &find)) == NULL || !e->aging ||
+	    e->lim.bytes != lim.bytes || e->lim.msgs != lim.msgs)
+		return 0;
+	return !quota_over(&lim, &e->use) && quota_fits(&lim, &e->use, size);
 }
 
 static void
@@ -237,41 +247,6 @@ job_done(struct pjob *j, uint32_t status)
 	evtimer_del(&j->pause);
 	j->done(j->arg, status, j->counted ? &j->use : NULL, j->over);
 	free(j);
-}
-
-/*
- * A job to its maildir's worker: the warm one, a new one, or, at limit
- * delivery-workers with none idle to end, the queue of those waiting.
- */
-static void
-job_queue(struct pjob *j)
-{
-	struct pworker	 find, *w;
-
-	find.key = j->key;
-	if ((w = RB_FIND(pworkertree, &workers, &find)) == NULL) {
-		if (nworkers >= (size_t)set->limit.delivery_workers &&
-		    (w = TAILQ_FIRST(&idle)) != NULL)
-			pworker_close(w);
-		if (nworkers >= (size_t)set->limit.delivery_workers) {
-			TAILQ_INSERT_TAIL(&waiting, j, entry);
-			return;
-		}
-		if ((w = pworker_start(j)) == NULL) {
-			job_done(j, DLV_TEMP);
-			return;
-		}
-	}
-	TAILQ_INSERT_TAIL(&w->queue, j, entry);
-	if (w->job == NULL && w->pid != 0)
-		pworker_next(w);
-}
-
-/* A killed worker's job, after its pause: to the next successor. */
-static void
-job_pause(int fd, short ev, void *arg)
-{
-	job_queue(arg);
 }
 
 /* A worker ended or went idle: those waiting may go now. */
@@ -288,87 +263,51 @@ waiting_run(void)
 	}
 }
 
-/* A worker for j's maildir: the parent starts it (lmtp_parent_dlvrpop). */
-static struct pworker *
-pworker_start(const struct pjob *j)
+/*
+ * Out of the tree (a new job for its maildir starts a new worker) and
+ * off the idle list, into the ending ones, freed once its channel is.
+ */
+static void
+pworker_detach(struct pworker *w)
 {
-	struct pworker		*w;
-	struct msg_dlvrpop	 m;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("%s", __func__);
-		return NULL;
+	if (w->detached)
+		return;
+	w->detached = 1;
+	RB_REMOVE(pworkertree, &workers, w);
+	if (w->isidle) {
+		TAILQ_REMOVE(&idle, w, lru);
+		w->isidle = 0;
 	}
-	w->key = j->key;
-	w->ref = j->ref;
-	w->chan.fd = -1;
-	TAILQ_INIT(&w->queue);
-	evtimer_set(&w->timer, pworker_timer, w);
-	RB_INSERT(pworkertree, &workers, w);
-	nworkers++;
+	TAILQ_INSERT_TAIL(&ending, w, lru);
+	nworkers--;
+}
+
+/*
+ * No more work for w: its channel is closed from its timer, outside the
+ * channel's own callbacks, and a worker that reads its end exits.
+ */
+static void
+pworker_close(struct pworker *w)
+{
+	struct timeval	tv = { 0, 0 };
+
+	pworker_detach(w);
+	if (w->closed > 0)
+		return;
+	w->closed = 1;
+	evtimer_del(&w->timer);
+	evtimer_add(&w->timer, &tv);
+}
+
+/* It runs as another user: the parent, which started it, kills it. */
+static void
+pworker_kill(struct pworker *w)
+{
+	struct msg_dlvrpop	m;
+
 	memset(&m, 0, sizeof(m));
-	m.ref = j->ref;
-	chan_send(parent, MSG_LMTP_DLVRPOP, -1, &m, sizeof(m));
-	return w;
-}
-
-/* The starting worker asked for ref, or NULL. */
-static struct pworker *
-pworker_starting(uint64_t ref)
-{
-	struct pworker	*w;
-
-	RB_FOREACH(w, pworkertree, &workers)
-		if (w->pid == 0 && w->ref == ref)
-			return w;
-	return NULL;
-}
-
-/* The parent started it: its channel, then its jobs. */
-void
-lmtp_parent_dlvrpop(struct chan *c, const void *data, int fd)
-{
-	const struct msg_dlvrpop	*m = data;
-	struct pworker			*w;
-
-	if (m->pid == 0 || (w = pworker_starting(m->ref)) == NULL) {
-		chan_bad(c, "%s for recipient %llu: not asked",
-		    msg_type_str(MSG_PARENT_DLVRPOP),
-		    (unsigned long long)m->ref);
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	if (fd == -1) {
-		/* Lost here (msg.c logged it): it reads its end and exits. */
-		pworker_failed(w);
-		return;
-	}
-	w->pid = m->pid;
-	chan_init(&w->chan, fd, PROC_LMTP, PROC_DLVRPOP, PH_RUN,
-	    from_dlvrpop, nitems(from_dlvrpop), pworker_eof, w);
-	w->chan.bad = pworker_bad;
-	chan_start(&w->chan);
-	log_debug("dlvrpop %d for %s", (int)w->pid, w->key.maildir);
-	pworker_next(w);
-}
-
-/* None could start (the parent logged why): its jobs fail, for now. */
-void
-lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
-{
-	const struct msg_dlvrpop	*m = data;
-	struct pworker			*w;
-
-	if ((w = pworker_starting(m->ref)) == NULL) {
-		chan_bad(c, "%s for recipient %llu: not asked",
-		    msg_type_str(MSG_PARENT_NODLVRPOP),
-		    (unsigned long long)m->ref);
-		return;
-	}
-	log_warnx("no delivery worker for %s: temporary failure",
-	    w->key.maildir);
-	pworker_failed(w);
+	m.pid = w->pid;
+	chan_send(parent, MSG_LMTP_KILL, -1, &m, sizeof(m));
 }
 
 /* A worker that never started: its jobs fail, for now. */
@@ -442,40 +381,63 @@ pworker_next(struct pworker *w)
 	chan_send(&w->chan, MSG_LMTP_JOB, fd, &mj, sizeof(mj));
 }
 
-/*
- * Out of the tree (a new job for its maildir starts a new worker) and
- * off the idle list, into the ending ones, freed once its channel is.
- */
-static void
-pworker_detach(struct pworker *w)
+/* A worker for j's maildir: the parent starts it (lmtp_parent_dlvrpop). */
+static struct pworker *
+pworker_start(const struct pjob *j)
 {
-	if (w->detached)
-		return;
-	w->detached = 1;
-	RB_REMOVE(pworkertree, &workers, w);
-	if (w->isidle) {
-		TAILQ_REMOVE(&idle, w, lru);
-		w->isidle = 0;
+	struct pworker		*w;
+	struct msg_dlvrpop	 m;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
 	}
-	TAILQ_INSERT_TAIL(&ending, w, lru);
-	nworkers--;
+	w->key = j->key;
+	w->ref = j->ref;
+	w->chan.fd = -1;
+	TAILQ_INIT(&w->queue);
+	evtimer_set(&w->timer, pworker_timer, w);
+	RB_INSERT(pworkertree, &workers, w);
+	nworkers++;
+	memset(&m, 0, sizeof(m));
+	m.ref = j->ref;
+	chan_send(parent, MSG_LMTP_DLVRPOP, -1, &m, sizeof(m));
+	return w;
 }
 
 /*
- * No more work for w: its channel is closed from its timer, outside the
- * channel's own callbacks, and a worker that reads its end exits.
+ * A job to its maildir's worker: the warm one, a new one, or, at limit
+ * delivery-workers with none idle to end, the queue of those waiting.
  */
 static void
-pworker_close(struct pworker *w)
+job_queue(struct pjob *j)
 {
-	struct timeval	tv = { 0, 0 };
+	struct pworker	 find, *w;
 
-	pworker_detach(w);
-	if (w->closed > 0)
-		return;
-	w->closed = 1;
-	evtimer_del(&w->timer);
-	evtimer_add(&w->timer, &tv);
+	find.key = j->key;
+	if ((w = RB_FIND(pworkertree, &workers, &find)) == NULL) {
+		if (nworkers >= (size_t)set->limit.delivery_workers &&
+		    (w = TAILQ_FIRST(&idle)) != NULL)
+			pworker_close(w);
+		if (nworkers >= (size_t)set->limit.delivery_workers) {
+			TAILQ_INSERT_TAIL(&waiting, j, entry);
+			return;
+		}
+		if ((w = pworker_start(j)) == NULL) {
+			job_done(j, DLV_TEMP);
+			return;
+		}
+	}
+	TAILQ_INSERT_TAIL(&w->queue, j, entry);
+	if (w->job == NULL && w->pid != 0)
+		pworker_next(w);
+}
+
+/* A killed worker's job, after its pause: to the next successor. */
+static void
+job_pause(int fd, short ev, void *arg)
+{
+	job_queue(arg);
 }
 
 /*
@@ -557,17 +519,6 @@ pworker_bad(struct chan *c)
 	pworker_eof(c);
 }
 
-/* It runs as another user: the parent, which started it, kills it. */
-static void
-pworker_kill(struct pworker *w)
-{
-	struct msg_dlvrpop	m;
-
-	memset(&m, 0, sizeof(m));
-	m.pid = w->pid;
-	chan_send(parent, MSG_LMTP_KILL, -1, &m, sizeof(m));
-}
-
 /*
  * The one timer of a worker: the end of its warm time (idle), the
  * deadline of its job (timeout delivery: killed, and looked at as any
@@ -645,73 +596,92 @@ lmtp_dlvrpop_done(struct chan *c, const void *data, int fd)
 	pworker_next(w);
 }
 
-/*
- * Answers QUOTA_FRESH seconds old leave age, and the tree unless they
- * said over.
- */
-static void
-seen_expire(time_t now)
-{
-	struct seen	*e;
+static const struct msg_handler from_dlvrpop[] = {
+	{ MSG_DLVRPOP_INTENT,	lmtp_dlvrpop_intent },
+	{ MSG_DLVRPOP_DONE,	lmtp_dlvrpop_done },
+};
 
-	while ((e = TAILQ_FIRST(&age)) != NULL &&
-	    now - e->when >= QUOTA_FRESH) {
-		TAILQ_REMOVE(&age, e, age);
-		e->aging = 0;
-		if (!e->over) {
-			RB_REMOVE(seentree, &seens, e);
-			free(e->maildir);
-			free(e);
-		}
+/* The starting worker the parent's m (of type t) is for, or NULL. */
+static struct pworker *
+pworker_starting(struct chan *c, int t, const struct msg_dlvrpop *m)
+{
+	struct pworker	*w;
+
+	RB_FOREACH(w, pworkertree, &workers)
+		if (w->pid == 0 && w->ref == m->ref &&
+		    (t != MSG_PARENT_DLVRPOP || m->pid != 0))
+			return w;
+	chan_bad(c, "%s for recipient %llu: not asked", msg_type_str(t),
+	    (unsigned long long)m->ref);
+	return NULL;
+}
+
+/* The parent started it: its channel, then its jobs. */
+void
+lmtp_parent_dlvrpop(struct chan *c, const void *data, int fd)
+{
+	const struct msg_dlvrpop	*m = data;
+	struct pworker			*w;
+
+	if ((w = pworker_starting(c, MSG_PARENT_DLVRPOP, m)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
 	}
+	if (fd == -1) {
+		/* Lost here (msg.c logged it): it reads its end and exits. */
+		pworker_failed(w);
+		return;
+	}
+	w->pid = m->pid;
+	chan_init(&w->chan, fd, PROC_LMTP, PROC_DLVRPOP, PH_RUN,
+	    from_dlvrpop, nitems(from_dlvrpop), pworker_eof, w);
+	w->chan.bad = pworker_bad;
+	chan_start(&w->chan);
+	log_debug("dlvrpop %d for %s", (int)w->pid, w->key.maildir);
+	pworker_next(w);
+}
+
+/* None could start (the parent logged why): its jobs fail, for now. */
+void
+lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
+{
+	const struct msg_dlvrpop	*m = data;
+	struct pworker			*w;
+
+	if ((w = pworker_starting(c, MSG_PARENT_NODLVRPOP, m)) == NULL)
+		return;
+	log_warnx("no delivery worker for %s: temporary failure",
+	    w->key.maildir);
+	pworker_failed(w);
 }
 
 /*
- * Whether key's maildir said less than QUOTA_FRESH seconds ago, for the
- * same limit, that it had room for size more bytes (0: one more
- * message).
+ * A job for key's maildir, its worker started for ref if need be: the
+ * message fd (kept open by the caller until told), or without one (-1),
+ * whether a message of size bytes fits (0: whether the maildir is
+ * over).  done(arg, DLV_OK, DLV_QUOTA or DLV_TEMP, the use if the
+ * worker counted it, whether it is over) is told once, perhaps before
+ * this returns.
  */
-int
-pool_room(const struct pool_key *key, uint64_t size)
+void
+pool_job(const struct pool_key *key, uint64_t ref, int fd, uint64_t size,
+    pool_cb done, void *arg)
 {
-	struct quota_limit	 lim = { key->bytes, key->msgs };
-	struct seen		 find, *e;
+	struct pjob	*j;
 
-	seen_expire(monotime());
-	find.maildir = (char *)key->maildir;
-	if ((e = RB_FIND(seentree, &seens, &find)) == NULL || !e->aging ||
-	    e->lim.bytes != lim.bytes || e->lim.msgs != lim.msgs)
-		return 0;
-	return !quota_over(&lim, &e->use) && quota_fits(&lim, &e->use, size);
-}
-
-/* A worker's answer with the use: remembered, and counted if over. */
-static void
-seen_answer(const struct pjob *j)
-{
-	struct seen	 find, *e;
-	time_t		 now = monotime();
-
-	seen_expire(now);
-	find.maildir = (char *)j->key.maildir;
-	if ((e = RB_FIND(seentree, &seens, &find)) == NULL) {
-		if ((e = calloc(1, sizeof(*e))) == NULL ||
-		    (e->maildir = strdup(j->key.maildir)) == NULL) {
-			free(e);
-			return;
-		}
-		RB_INSERT(seentree, &seens, e);
-	} else if (e->aging)
-		TAILQ_REMOVE(&age, e, age);
-	if (j->over && !e->over)
-		stats->quota_over++;
-	else if (!j->over && e->over)
-		stats->quota_over--;
-	e->over = j->over != 0;
-	e->lim.bytes = j->key.bytes;
-	e->lim.msgs = j->key.msgs;
-	e->use = j->use;
-	e->when = now;
-	e->aging = 1;
-	TAILQ_INSERT_TAIL(&age, e, age);
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		log_warn("%s", __func__);
+		done(arg, DLV_TEMP, NULL, 0);
+		return;
+	}
+	j->id = nextjob++;
+	evtimer_set(&j->pause, job_pause, j);
+	j->key = *key;
+	j->ref = ref;
+	j->fd = fd;
+	j->size = size;
+	j->done = done;
+	j->arg = arg;
+	job_queue(j);
 }

@@ -22,10 +22,7 @@
  * and, for all sessions together, limit lmtp-spool, of which the peers
  * counted by limit lmtp-peer leave limit message-size to root and the
  * MTA's user; then handed to the delivery workers (lmtp_pool.c), one
- * job per maildir.
- *
- * lmtp.c speaks LMTP and answers the client; this file keeps what a
- * transaction holds and tells the parent, and knows nothing of
+ * job per maildir.  lmtp.c answers the client: this file knows no
  * sessions.
  */
 #include <sys/types.h>
@@ -56,30 +53,26 @@ static txn_done_cb			 delivered;
  * A message in delivery, until every recipient has a status: one job
  * per maildir and limit (a group), one worker round trip, one copy.
  */
+struct tgroup {
+	struct tmsg	*m;
+	size_t		 first;		/* its first recipient's index */
+};
 struct tmsg {
 	uint64_t	 id;
 	int		 fd;		/* the sealed spool */
 	size_t		 nrcpt;
 	uint32_t	 status[LMTP_MAXRCPT];
 	uint64_t	 ref[LMTP_MAXRCPT];
+	size_t		 group[LMTP_MAXRCPT];	/* each one's group's first */
+	struct tgroup	 g[LMTP_MAXRCPT];	/* a job's, at its first */
 	int		 njobs;		/* not done */
 	struct event	 ev;		/* the answer, from the event loop */
-};
-struct tgroup {
-	struct tmsg	*m;
-	int		 rcpt[LMTP_MAXRCPT];	/* indices in m */
-	int		 n;
 };
 static long long			 spooled;	/* all .held */
 static long long			 bycounted;	/* of it, counted peers' */
 /* What the other lmtp processes spool: the parent's page, our slot. */
 static struct spool_page		*page;
 static uint32_t				 slot;
-
-static void	txn_hold(struct lmtp_txn *, long long);
-static int	txn_head(struct lmtp_txn *, const char *, size_t);
-static void	tmsg_done(void *, uint32_t, const struct quota_use *, int);
-static void	tmsg_answer(int, short, void *);
 
 void
 txn_init(const struct conf_settings *conf, struct chan *c, txn_done_cb cb)
@@ -373,58 +366,6 @@ txn_end(struct lmtp_txn *t)
 }
 
 /*
- * The message to the delivery workers, as delivery id: a job for each
- * maildir and limit, the first of its recipients' refs to start its
- * worker with.  Every job is counted before the first is queued, and
- * the answer comes from the event loop, even for jobs done before this
- * returns.  -1: out of memory.
- */
-int
-txn_deliver(struct lmtp_txn *t, uint64_t id)
-{
-	struct timeval	 tv = { 0, 0 };
-	struct tgroup	*g[LMTP_MAXRCPT];
-	struct tmsg	*m;
-	size_t		 i, k, ng = 0;
-
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		log_warn("%s: delivery", t->client);
-		return -1;
-	}
-	t->handed = 1;
-	evtimer_set(&m->ev, tmsg_answer, m);
-	m->id = id;
-	m->fd = t->spool;
-	t->spool = -1;
-	m->nrcpt = t->nrcpt;
-	for (i = 0; i < t->nrcpt; i++) {
-		m->ref[i] = t->rcpts[i].ref;
-		for (k = 0; k < ng; k++)
-			if (memcmp(&t->rcpts[g[k]->rcpt[0]].key,
-			    &t->rcpts[i].key, sizeof(struct pool_key)) == 0)
-				break;
-		if (k == ng) {
-			if ((g[k] = calloc(1, sizeof(*g[k]))) == NULL) {
-				log_warn("%s: delivery", t->client);
-				m->status[i] = DLV_TEMP;
-				continue;
-			}
-			g[k]->m = m;
-			ng++;
-		}
-		g[k]->rcpt[g[k]->n++] = i;
-	}
-	if ((m->njobs = ng) == 0)
-		evtimer_add(&m->ev, &tv);
-	for (k = 0; k < ng; k++) {
-		i = g[k]->rcpt[0];
-		pool_job(&t->rcpts[i].key, t->rcpts[i].ref, m->fd, 0,
-		    tmsg_done, g[k]);
-	}
-	return 0;
-}
-
-/*
  * A group's job is done: when every job is, the parent forgets the
  * recipients, then lmtp.c answers.
  */
@@ -434,13 +375,15 @@ tmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
 	struct timeval	 tv = { 0, 0 };
 	struct tgroup	*g = arg;
 	struct tmsg	*m = g->m;
-	int		 i;
+	size_t		 i, n = 0;
 
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->group[i] == g->first) {
+			m->status[i] = status;
+			n++;
+		}
 	if (status == DLV_QUOTA)
-		STAT_ADD(STAT_REFUSED_QUOTA_DATA, g->n);
-	for (i = 0; i < g->n; i++)
-		m->status[g->rcpt[i]] = status;
-	free(g);
+		STAT_ADD(STAT_REFUSED_QUOTA_DATA, n);
 	if (--m->njobs == 0)
 		evtimer_add(&m->ev, &tv);
 }
@@ -454,4 +397,47 @@ tmsg_answer(int fd, short ev, void *arg)
 	close(m->fd);
 	delivered(m->id, m->status, m->nrcpt);
 	free(m);
+}
+
+/*
+ * The message to the delivery workers, as delivery id: a job for each
+ * maildir and limit, the first of its recipients' refs to start its
+ * worker with.  Every job is counted before the first is queued, and
+ * the answer comes from the event loop, even for jobs done before this
+ * returns.  -1: out of memory.
+ */
+int
+txn_deliver(struct lmtp_txn *t, uint64_t id)
+{
+	struct tmsg	*m;
+	size_t		 i, k;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_warn("%s: delivery", t->client);
+		return -1;
+	}
+	t->handed = 1;
+	evtimer_set(&m->ev, tmsg_answer, m);
+	m->id = id;
+	m->fd = t->spool;
+	t->spool = -1;
+	m->nrcpt = t->nrcpt;
+	for (i = 0; i < t->nrcpt; i++) {
+		m->ref[i] = t->rcpts[i].ref;
+		/* The first with its key heads its group. */
+		for (k = 0; k < i; k++)
+			if (memcmp(&t->rcpts[k].key, &t->rcpts[i].key,
+			    sizeof(struct pool_key)) == 0)
+				break;
+		m->group[i] = k;
+		m->g[i].m = m;
+		m->g[i].first = i;
+		m->njobs += k == i;
+	}
+	/* DATA has a recipient at least (lmtp.c): njobs is not 0. */
+	for (i = 0; i < t->nrcpt; i++)
+		if (m->group[i] == i)
+			pool_job(&t->rcpts[i].key, t->rcpts[i].ref, m->fd, 0,
+			    tmsg_done, &m->g[i]);
+	return 0;
 }

@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * recipients.c -- the parent's side of LMTP.  The lmtp process (lmtp/)
  * parses what the MTA says and names recipients; here the parent
@@ -33,10 +32,8 @@
 #include <sys/tree.h>
 #include <sys/wait.h>
 
-#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,10 +42,8 @@
 #include "popd.h"
 #include "parent.h"
 #include "chan.h"
-#include "config.h"
 #include "lookup.h"
 #include "proto.h"
-#include "table.h"
 #include "quotarule.h"
 #include "util.h"
 
@@ -80,7 +75,20 @@ RB_GENERATE_STATIC(rcptreftree, rcptref, entry, rcptref_cmp);
 static struct rcptreftree	 rcptrefs = RB_INITIALIZER(&rcptrefs);
 static uint64_t			 nextref = 1;
 
-struct rcpt_wait;
+/*
+ * RCPT TO: the keys the lmtp process names (lmtp_rcpt_keys: the address
+ * as given, without a +detail, its local part), tried in this order,
+ * each only if the one before is not a user.  One table question per
+ * key; DATA asks none.  A table that cannot answer is a temporary
+ * failure, never an unknown user.
+ */
+struct rcpt_wait {
+	pid_t			 lmtppid;
+	struct msg_rcpt		 mr;
+	uint32_t		 next;
+	struct mailuser		 mu;		/* found: who, its quota */
+	struct quota_limit	 lim;
+};
 
 /* A dlvrpop started for an lmtp process, until it is reaped. */
 struct dlvrpop {
@@ -94,15 +102,6 @@ struct dlvrpop {
 static LIST_HEAD(, dlvrpop)	 dlvrpops = LIST_HEAD_INITIALIZER(dlvrpops);
 static size_t			 nstuck;	/* of them in the store */
 static struct event		 stuckev;
-
-static void	 dlvrpops_tick(int, short, void *);
-
-static void	 rcpt_next(struct rcpt_wait *);
-static void	 rcpt_found(void *, int, const struct mailuser *,
-		    const char *);
-static void	 rcpt_limit(void *, int, const struct quota_limit *);
-static void	 rcpt_reply(struct rcpt_wait *, uint32_t,
-		    const struct mailuser *);
 
 static int
 rcptref_cmp(struct rcptref *a, struct rcptref *b)
@@ -132,8 +131,6 @@ rcptref_find(pid_t pid, uint64_t ref, int take)
 static void
 rcptref_free(struct rcptref *r)
 {
-	if (r == NULL)
-		return;
 	free(r->maildir);
 	free(r);
 }
@@ -149,102 +146,6 @@ recipients_lmtp_gone(pid_t pid)
 			RB_REMOVE(rcptreftree, &rcptrefs, r);
 			rcptref_free(r);
 		}
-}
-
-/*
- * RCPT TO: the keys the lmtp process names (lmtp_rcpt_keys: the address
- * as given, without a +detail, its local part), tried in this order,
- * each only if the one before is not a user.  One table question per
- * key; DATA asks none.  A table that cannot answer is a temporary
- * failure, never an unknown user.
- */
-struct rcpt_wait {
-	pid_t			 lmtppid;
-	struct msg_rcpt		 mr;
-	uint32_t		 next;
-	struct mailuser		 mu;		/* found: who, its quota */
-	struct quota_limit	 lim;
-};
-
-void
-parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
-{
-	const struct msg_rcpt	*mr = data;
-	struct rcpt_wait	*w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		struct msg_rcptok	ok;
-
-		log_warn("lmtp: rcpt");
-		memset(&ok, 0, sizeof(ok));
-		ok.id = mr->id;
-		ok.status = RCPT_TEMP;
-		chan_send(c, MSG_PARENT_RCPT, -1, &ok, sizeof(ok));
-		return;
-	}
-	w->lmtppid = ((struct proc *)c->arg)->pid;
-	w->mr = *mr;
-	rcpt_next(w);
-}
-
-static void
-rcpt_next(struct rcpt_wait *w)
-{
-	if (w->next == w->mr.nkeys)
-		rcpt_reply(w, RCPT_NONE, NULL);
-	else
-		mailuser_find(w->mr.key[w->next], rcpt_found, w);
-}
-
-static void
-rcpt_found(void *arg, int status, const struct mailuser *mu,
-    const char *why)
-{
-	struct rcpt_wait	*w = arg;
-
-	switch (status) {
-	case MU_FOUND:
-		w->mu = *mu;
-		if (!userquota_on())
-			rcpt_reply(w, RCPT_OK, mu);
-		else
-			userquota_find(mu->name, rcpt_limit, w);
-		break;
-	case MU_NONE:
-		w->next++;
-		rcpt_next(w);
-		break;
-	case MU_TEMP:
-		log_warnx("lmtp: table %s could not say who \"%s\" is",
-		    conf->set.usertab, w->mr.key[w->next]);
-		rcpt_reply(w, RCPT_TEMP, NULL);
-		break;
-	default:
-		/*
-		 * Ids or a home we refuse are the admin's error, not the
-		 * sender's: the mail waits in the queue (451) until the
-		 * table is fixed.
-		 */
-		log_warnx("lmtp: the userinfo of \"%s\" in %s%s: %s",
-		    w->mr.key[w->next], conf->set.usersrc == TABSRC_LOOKUP ?
-		    "table " : "", conf->set.usertab, why);
-		rcpt_reply(w, RCPT_TEMP, NULL);
-		break;
-	}
-}
-
-/* The recipient's limit (none: all 0): the lmtp process checks it. */
-static void
-rcpt_limit(void *arg, int status, const struct quota_limit *lim)
-{
-	struct rcpt_wait	*w = arg;
-
-	if (status != LOOKUP_FOUND) {
-		rcpt_reply(w, RCPT_QUOTATEMP, NULL);	/* userquota.c logs */
-		return;
-	}
-	w->lim = *lim;
-	rcpt_reply(w, RCPT_OK, &w->mu);
 }
 
 static void
@@ -271,7 +172,7 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 		} else if ((r = calloc(1, sizeof(*r))) == NULL ||
 		    (r->maildir = strdup(mu->maildir)) == NULL) {
 			log_warn("lmtp: %s", mu->name);
-			rcptref_free(r);
+			free(r);	/* no maildir */
 			ok.status = RCPT_TEMP;
 		} else {
 			r->ref = ok.ref = nextref++;
@@ -296,6 +197,80 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 	free(w);
 }
 
+/* The recipient's limit (none: all 0): the lmtp process checks it. */
+static void
+rcpt_limit(void *arg, int status, const struct quota_limit *lim)
+{
+	struct rcpt_wait	*w = arg;
+
+	if (status != LOOKUP_FOUND) {
+		rcpt_reply(w, RCPT_QUOTATEMP, NULL);	/* userquota.c logs */
+		return;
+	}
+	w->lim = *lim;
+	rcpt_reply(w, RCPT_OK, &w->mu);
+}
+
+static void
+rcpt_found(void *arg, int status, const struct mailuser *mu,
+    const char *why)
+{
+	struct rcpt_wait	*w = arg;
+
+	switch (status) {
+	case MU_FOUND:
+		w->mu = *mu;
+		if (!userquota_on())
+			rcpt_reply(w, RCPT_OK, mu);
+		else
+			userquota_find(mu->name, rcpt_limit, w);
+		break;
+	case MU_NONE:
+		if (++w->next < w->mr.nkeys)
+			mailuser_find(w->mr.key[w->next], rcpt_found, w);
+		else
+			rcpt_reply(w, RCPT_NONE, NULL);
+		break;
+	case MU_TEMP:
+		log_warnx("lmtp: table %s could not say who \"%s\" is",
+		    conf->set.usertab, w->mr.key[w->next]);
+		rcpt_reply(w, RCPT_TEMP, NULL);
+		break;
+	default:
+		/*
+		 * Ids or a home we refuse are the admin's error, not the
+		 * sender's: the mail waits queued (451) until it is fixed.
+		 */
+		log_warnx("lmtp: the userinfo of \"%s\" in %s%s: %s",
+		    w->mr.key[w->next], conf->set.usersrc == TABSRC_LOOKUP ?
+		    "table " : "", conf->set.usertab, why);
+		rcpt_reply(w, RCPT_TEMP, NULL);
+		break;
+	}
+}
+
+void
+parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
+{
+	const struct msg_rcpt	*mr = data;
+	struct rcpt_wait	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		struct msg_rcptok	ok;
+
+		log_warn("lmtp: rcpt");
+		memset(&ok, 0, sizeof(ok));
+		ok.id = mr->id;
+		ok.status = RCPT_TEMP;
+		chan_send(c, MSG_PARENT_RCPT, -1, &ok, sizeof(ok));
+		return;
+	}
+	w->lmtppid = ((struct proc *)c->arg)->pid;
+	w->mr = *mr;
+	/* proto.c checked that it names 1 to LMTP_MAXKEYS keys. */
+	mailuser_find(w->mr.key[0], rcpt_found, w);
+}
+
 /* A transaction ended, delivered or not: its recipients are forgotten. */
 void
 parent_lmtp_forget(struct chan *c, const void *data, int fd)
@@ -314,6 +289,22 @@ parent_lmtp_forget(struct chan *c, const void *data, int fd)
 		}
 		rcptref_free(r);
 	}
+}
+
+/*
+ * Every second: which dlvrpops are inside one store call for more than
+ * timeout store (login.c's store_watch), which came out.  lmtp's
+ * timeout delivery has the parent kill one, which may not end it.
+ */
+static void
+dlvrpops_tick(int fd, short ev, void *arg)
+{
+	struct dlvrpop	*d;
+
+	LIST_FOREACH(d, &dlvrpops, entry)
+		nstuck += store_watch(d->page, &d->stuck, "dlvrpop", d->pid,
+		    "for", d->maildir);
+	health_stuck(1, nstuck);
 }
 
 /*
@@ -444,20 +435,4 @@ dlvrpops_exited(pid_t pid, int status)
 	free(d->maildir);
 	free(d);
 	return 1;
-}
-
-/*
- * Every second: which dlvrpops are inside one store call for more than
- * timeout store (login.c's store_watch), which came out.  lmtp's
- * timeout delivery has the parent kill one, which may not end it.
- */
-static void
-dlvrpops_tick(int fd, short ev, void *arg)
-{
-	struct dlvrpop	*d;
-
-	LIST_FOREACH(d, &dlvrpops, entry)
-		nstuck += store_watch(d->page, &d->stuck, "dlvrpop", d->pid,
-		    "for", d->maildir);
-	health_stuck(1, nstuck);
 }
