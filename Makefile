@@ -216,8 +216,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
 		listener/listener_admit.h listener/listener_relay.h \
 		listener/listener_proxy.h
-LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp_accept.h lmtp/lmtp_txn.h \
-		lmtp/lmtp_pool.h
+LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp.h
 CONTROL_HDRS=	control/control.h
 
 # popd.conf(5): the grammar and what goes with it (conf/config.h).

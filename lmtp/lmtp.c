@@ -68,10 +68,8 @@
 #include "addr.h"
 #include "proc.h"
 #include "sandbox.h"
-#include "lmtp_accept.h"
+#include "lmtp.h"
 #include "lmtp_cmd.h"
-#include "lmtp_txn.h"
-#include "lmtp_pool.h"
 #include "stats.h"
 
 #define LMTP_INBUF		16384	/* per session: commands or DATA */

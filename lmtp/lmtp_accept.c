@@ -35,7 +35,7 @@
 
 #include "acceptor.h"
 #include "proto.h"
-#include "lmtp_accept.h"
+#include "lmtp.h"
 
 #define MAXLISTEN		16
 

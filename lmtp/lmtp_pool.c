@@ -60,7 +60,7 @@
 #include "log.h"
 #include "quotarule.h"
 #include "stats.h"
-#include "lmtp_pool.h"
+#include "lmtp.h"
 
 /*
  * The n-th successor sent to look at a killed worker's job starts

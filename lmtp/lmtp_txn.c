@@ -41,8 +41,7 @@
 #include "chan.h"
 #include "log.h"
 #include "stats.h"
-#include "lmtp_accept.h"
-#include "lmtp_txn.h"
+#include "lmtp.h"
 
 /* lmtp.c's: its settings, its channel to the parent, its hook. */
 static const struct conf_settings	*set;

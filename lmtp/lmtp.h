@@ -15,19 +15,88 @@
  */
 
 /*
- * lmtp_txn.h -- an LMTP transaction as the lmtp process keeps it
- * (lmtp_txn.c): its sender, the recipients the parent accepted, and the
- * message spooled for the delivery workers (lmtp_pool.c).
+ * lmtp.h -- the lmtp process's own parts: its listening sockets and the
+ * peers of their connections (lmtp_accept.c), the delivery workers it
+ * keeps, one per maildir and limit as the parent said at RCPT
+ * (lmtp_pool.c), and an LMTP transaction: its sender, the recipients
+ * the parent accepted, and the message spooled for those workers
+ * (lmtp_txn.c).  The command parser, which the tests link alone, has
+ * lmtp_cmd.h.
  */
-#ifndef POPD_LMTP_TXN_H
-#define POPD_LMTP_TXN_H
+#ifndef POPD_LMTP_H
+#define POPD_LMTP_H
 
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+
+#include <event.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acceptor.h"
 #include "proto.h"
 #include "lmtp_cmd.h"
-#include "lmtp_pool.h"
+
+struct chan;
+struct conf_settings;
+struct msg_listen;
+struct quota_use;
+
+#define PEER_KEYLEN		64	/* "uid N", "loopback" or an address */
+
+struct lmtp_listen {
+	TAILQ_ENTRY(lmtp_listen) entry;
+	struct acceptor		 acc;
+	uint32_t		 uid;	/* the MTA's (listen ... user) */
+	int			 local;		/* a unix socket */
+};
+
+/*
+ * A peer as limit lmtp-peer and limit lmtp-spool count it, while it
+ * has sessions.  Not counted: root and the socket's MTA user, which
+ * may use the places and the spool kept for the MTA.
+ */
+struct lmtp_peer {
+	RB_ENTRY(lmtp_peer)	 entry;
+	char			 key[PEER_KEYLEN];
+	int			 counted;
+	unsigned int		 nsessions;
+	long long		 held;		/* of limit lmtp-spool */
+};
+
+/* lmtp_accept.c */
+void	lmtp_accept_add(int, const struct msg_listen *, void (*)(void *, int,
+	    const struct sockaddr *, socklen_t), const unsigned int *);
+void	lmtp_accept_close(void);
+int	lmtp_accept_mta(void);
+int	peer_key(const struct lmtp_listen *, int, const struct sockaddr *,
+	    socklen_t, char *, int *);
+struct lmtp_peer *peer_find(const char *, int);
+struct lmtp_peer *peer_get(const char *, int);
+void	peer_put(struct lmtp_peer *);
+
+/* What a worker is for: msg_rcptok's, the parent's. */
+struct pool_key {
+	uid_t		 uid;
+	gid_t		 gid;
+	uint64_t	 bytes;		/* the limit, 0: none */
+	uint64_t	 msgs;
+	char		 maildir[PATH_MAX];
+};
+
+/* A job's end: DLV_*, the use if the worker counted it, over it. */
+typedef void	(*pool_cb)(void *, uint32_t, const struct quota_use *, int);
+
+/* lmtp_pool.c */
+void	pool_init(const struct conf_settings *, struct chan *);
+void	pool_job(const struct pool_key *, uint64_t, int, uint64_t, pool_cb,
+	    void *);
+int	pool_room(const struct pool_key *, uint64_t);
+void	lmtp_parent_dlvrpop(struct chan *, const void *, int);
+void	lmtp_parent_nodlvrpop(struct chan *, const void *, int);
 
 #define RETURN_PATH		"Return-Path:"
 
@@ -35,10 +104,6 @@
    all but what is kept for root and the MTA's user. */
 #define TXN_FULL		1
 #define TXN_FULL_KEPT		2
-
-struct chan;
-struct conf_settings;
-struct lmtp_peer;
 
 /*
  * An accepted recipient: as the client gave it, the parent's user (for
