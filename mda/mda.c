@@ -75,16 +75,9 @@ static int		overquota;	/* refused for the quota */
 
 __dead static void	usage(void);
 __dead static void	fail(void);
-static void		cleanup(void);
-static void		on_signal(int);
-static const char	*parse_args(int, char *[], const char **,
-			    struct quota_limit *, int *, int *);
 static void		quota_check(const struct quota_limit *, int);
-static void		report_open(const char *);
 static void		report(void);
 static void		report_none(void);
-static void		mda_open(const char *, const char *);
-static void		mda_signals(void);
 
 __dead static void
 usage(void)

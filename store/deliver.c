@@ -51,10 +51,8 @@
 
 static char	buf[DELIVER_BUFSZ];
 
-static void	hostpart(char *, size_t);
 static void	errmsg(struct delivery *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static ssize_t	readin(int, off_t *);
 
 /* The message of a failure, errno kept. */
 static void

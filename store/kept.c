@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * kept.c -- the names of kept messages (popcache(5), KEPT MESSAGES):
  * "<time>.<uidl>.<unique name>" in KEPT_DIR, so that the one rename(2)
@@ -53,8 +52,6 @@ struct sweep {
 	struct kept_sum	 *sum;
 };
 
-static void	kept_code(const char *, char *);
-static int	kept_decode(const char *, const char *, char *, size_t);
 static int	walk_one(void *, const char *);
 static int	sweep_one(void *, const char *, const struct kept *);
 

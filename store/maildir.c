@@ -38,10 +38,6 @@
 #include "maildir.h"
 #include "crlf.h"
 
-static const char *base_name(const char *);
-static void	uidl_hash(const char *, size_t, unsigned int, char *, size_t);
-static off_t	name_field(const char *, const char *, char);
-
 /*
  * Open the maildir at path (O_DIRECTORY), creating it (tmp/, new/, cur/;
  * mode 0700) where it is missing.  Only the last component of path is

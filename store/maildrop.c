@@ -59,37 +59,18 @@ struct mstrings {
 	char		 buf[];
 };
 
-
-static int	md_kept(const struct maildrop *, const char *);
 static const char *md_str(struct maildrop *, const char *);
 static int	sweep_tmp(void *, const char *);
 static int	maildrop_fullscan(struct maildrop *, int *);
 static int	maildrop_scandir(struct maildrop *, const char *);
-static int	maildrop_scan_one(void *, const char *);
 static int	maildrop_size_one(struct maildrop *, struct mmsg *, int *);
 static int	maildrop_relocate(struct maildrop *, struct mmsg *);
 static int	move_noreplace(int, const char *, int, const char *);
 #define MOVE_TRIES	3	/* a stale name: 2.4 s in all (move_noreplace) */
 #define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
-static int	link_unlink(int, const char *, int, const char *);
-static int	remove_msg(struct maildrop *, struct mmsg *);
 static int	drop_file(struct maildrop *, struct mmsg *);
 static int	mmsg_cmp(const void *, const void *);
-static uint64_t	str_hash(const char *);
-static uint64_t	mix64(uint64_t);
-static uint64_t	uidl_key(const char *);
-static int	uidl_shared(const struct maildrop *, const struct maildrop *);
-static int	pcm_reserve(void *, size_t);
-static int	pcm_add(void *, const struct popcache_rec *);
-static void	pcm_keep(void *, char *, size_t);
-static size_t	pcm_count(void *);
 static const char *pcm_moved(void *, const char *);
-static void	pcm_get(void *, size_t, struct popcache_rec *);
-static void	pc_msgs(struct maildrop *, struct popcache_msgs *);
-static int	update_remove(struct maildrop *, struct mmsg *, int *);
-static void	update_move(struct maildrop *, struct mmsg *, int *);
-static int	update_sync(struct maildrop *, const int *);
-static void	update_compact(struct maildrop *);
 
 /* Open (creating it if needed) the maildir at path. */
 int

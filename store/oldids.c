@@ -140,11 +140,6 @@ static int	 rec_uidl(const struct rec *, int, unsigned long,
 		    const char *, char *);
 static int	 number(const char *, unsigned long long,
 		    unsigned long long *);
-static const char *list_name(const char *);
-static int	 record_header(struct oldids *, const char *,
-		    unsigned long long *, struct limit *);
-static int	 record_line(struct oldids *, const char *, size_t,
-		    const char **);
 static int	 record_read(struct oldids *, int, const char *,
 		    struct limit *);
 static int	 record_write(struct oldids *, int, const char *);

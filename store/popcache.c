@@ -69,36 +69,8 @@
 
 const char *pc_dirs[D_N] = { "new", "cur" };
 
-static char	*pc_stamp_fmt(char *, const struct popcache_stamp *);
-static int	 pc_stamp_parse(char **, struct popcache_stamp *);
 static int	 pc_num(char **, int, long long *);
-static char	*pc_putnum(char *, unsigned long long);
-static int	 pc_plain(const char *, size_t);
-static int	 pc_name_ok(const char *, size_t);
-static int	 pc_rec_ok(const char *, const char *, off_t);
-static char	*pc_putrec(char *, off_t, const char *, const char *);
-static ssize_t	 pc_pread(int, char *, size_t, off_t);
-static int	 pc_parse_rec(char *, char *, struct pc_rec *);
-static int	 pc_read_file(struct popcache *, struct pc_file *,
-		    const char **);
-static char	*pc_parse_header(struct pc_file *, long long *,
-		    const char **);
-static char	*pc_check_trailer(struct pc_file *, char *, long long,
-		    const char **);
-static char	*pc_find_trailer(char *, char *);
-static int	 pc_parse_hints(struct pc_file *, char *, const char **);
 static void	 pc_stamp_st(const struct stat *, struct popcache_stamp *);
-static int	 pc_lock(int, int);
-static void	 pc_unlock(int);
-static int	 pc_carry_hints(struct popcache *, int);
-static size_t	 pc_check_msgs(struct popcache *, const struct popcache_msgs *,
-		    size_t, size_t *);
-static int	 pc_stamps_to_record(struct popcache *, const size_t *,
-		    struct popcache_stamp *);
-static char	*pc_format(const struct popcache_msgs *, size_t,
-		    const struct popcache_stamp *, size_t, size_t *);
-static int	 pc_replace(struct popcache *, const char *, size_t,
-		    struct stat *, int *);
 
 /* For the maildrop, right after it opened the maildir. */
 void

@@ -52,25 +52,6 @@ struct pc_ents {
 	size_t		 n, nalloc;
 };
 
-static int	 pc_ent_add(void *, const char *);
-static int	 pc_ent_cmp(const void *, const void *);
-static int	 pc_add(struct popcache *, const struct popcache_msgs *, int,
-		    const char *, off_t, const char *);
-static int	 pc_read_dirs(struct popcache *, const int *,
-		    struct pc_ents *);
-static int	 pc_match(struct pc_file *, const int *, struct pc_ents *);
-static int	 pc_add_known(struct popcache *, const struct popcache_msgs *,
-		    struct pc_file *, const int *, struct pc_ents *, size_t *);
-static off_t	 pc_hint(struct pc_file *, uint32_t *, size_t, const char *);
-static int	 pc_add_new(struct popcache *, const struct popcache_msgs *,
-		    struct pc_file *, struct pc_ents *, size_t *);
-static int	 pc_reconcile(struct popcache *, const struct popcache_msgs *,
-		    struct pc_file *, const int *);
-static void	 pc_forget(struct popcache *);
-static int	 pc_stamp_now(struct popcache *, struct popcache_stamp *);
-static int	 pc_load_warm(struct popcache *, const struct popcache_msgs *,
-		    struct pc_file *);
-
 /* maildir_readdir's callback: keep "dir/name" in e. */
 static int
 pc_ent_add(void *arg, const char *name)

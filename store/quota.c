@@ -80,18 +80,8 @@ static struct {
 	int			lines;
 } last;
 
-static int	same_file(const struct stat *);
 static int	say(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
-static int	quota_open(int, int);
-static int	write_close(int, const char *, int);
-static int	parse_num(const char **, const char *, int64_t *);
-static int	parse_pair(const char *, const char *, int64_t *, int64_t *);
-static int	count_msg(void *, const char *);
-static int	scan_sub(int, const char *, struct scan *);
-static int	scan_maildir(int, struct scan *);
-static int	write_file(int, const struct quota_limit *,
-		    const struct scan *, char *, size_t);
 
 /* The file of the count kept in last, unchanged since? */
 static int
