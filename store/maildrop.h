@@ -104,10 +104,7 @@ int		 maildrop_update(struct maildrop *);
 void		 maildrop_sweep(struct maildrop *);
 int		 maildrop_openmsg(struct maildrop *, struct mmsg *);
 void		 maildrop_mark(struct maildrop *, struct mmsg *, int);
-void		 maildrop_clear(struct maildrop *);
 void		 maildrop_close(struct maildrop *);
-int		 maildrop_add(struct maildrop *, const char *, off_t,
-		    const char *);
 int		 maildrop_restore(struct maildrop *, const char *,
 		    const struct kept *);
 int		 maildrop_uniq_after(struct maildrop *,

@@ -126,264 +126,126 @@ struct limit {
 	unsigned long	 uidv, next;
 };
 
-static int	 lines_open(struct lines *, int, const char *, const char *);
-static int	 lines_next(struct lines *, char **, size_t *);
-static void	 lines_close(struct lines *);
-static int	 takeover(struct oldids *, int, const char *, const char *,
-		    int, const struct limit *);
-static int	 list_read(struct oldids *, struct lines *, const char *,
-		    const char *, const char *, const struct limit *);
-static int	 header(char *, unsigned long *, unsigned long *, int *);
-static int	 dovecot_rec(char *, int, struct rec *);
-static int	 courier_rec(char *, struct rec *);
-static int	 rec_uidl(const struct rec *, int, unsigned long,
-		    const char *, char *);
-static int	 number(const char *, unsigned long long,
-		    unsigned long long *);
-static int	 record_read(struct oldids *, int, const char *,
-		    struct limit *);
-static int	 record_write(struct oldids *, int, const char *);
-static ssize_t	 pool_add(struct oldids *, const char *, size_t);
-static int	 index_build(struct oldids *);
-static size_t	 find(const struct oldids *, const char *, size_t);
-static struct oldent *lookup(const struct oldids *, const char *, size_t);
-static size_t	 mark_dups(struct oldids *);
-static void	 forget(struct oldids *);
+/* --- the table of wanted messages ---------------------------------------- */
 
-struct oldids *
-oldids_new(void)
+/* Append s (len bytes) and a NUL to the pool: its offset, or -1. */
+static ssize_t
+pool_add(struct oldids *o, const char *s, size_t len)
 {
-	struct oldids	*o;
+	size_t	 size, off = o->poollen;
+	char	*p;
 
-	if ((o = calloc(1, sizeof(*o))) == NULL)
-		return NULL;
-	/* Offset 0 is "none". */
-	if (pool_add(o, "", 0) == -1) {
-		oldids_free(o);
-		return NULL;
+	if (o->poolsize - o->poollen < len + 1) {
+		for (size = o->poolsize == 0 ? 4096 : o->poolsize;
+		    size - o->poollen < len + 1; size *= 2)
+			;
+		if ((p = realloc(o->pool, size)) == NULL)
+			return -1;
+		o->pool = p;
+		o->poolsize = size;
 	}
-	return o;
+	memcpy(o->pool + off, s, len);
+	o->pool[off + len] = '\0';
+	o->poollen += len + 1;
+	return off;
+}
+
+/* The slot of name (len bytes) in o->tab: its own, or the empty one. */
+static size_t
+find(const struct oldids *o, const char *name, size_t len)
+{
+	const struct oldent	*e;
+	size_t			 k;
+
+	k = maildir_fnv(MAILDIR_FNV_BASIS, name, len) & o->mask;
+	for (; o->tab[k] != 0; k = (k + 1) & o->mask) {
+		e = &o->v[o->tab[k] - 1];
+		if (e->namelen == len && memcmp(o->pool + e->name, name,
+		    len) == 0)
+			break;
+	}
+	return k;
 }
 
 /*
- * A message of the maildir ("new/x", "cur/x:2,S"), named before
- * oldids_load: only its records are kept.  0, or -1 without memory.
- * The names are indexed only when a file has records to look up: a
- * maildir popd served from the start costs a copy of each name.
+ * The table of the wanted names, made once they are all known; a name
+ * wanted twice (a copy in new/ and cur/) is one message.
  */
-int
-oldids_want(struct oldids *o, const char *name)
+static int
+index_build(struct oldids *o)
 {
-	const char	*base = strrchr(name, '/');
-	struct oldent	*e;
-	ssize_t		 off;
-	size_t		 len, n;
+	size_t	i, k;
 
-	base = base == NULL ? name : base + 1;
-	if (o->tab != NULL) {
-		errno = EINVAL;		/* after oldids_load */
-		return -1;
-	}
-	if ((len = strcspn(base, ":")) == 0)
+	if (o->tab != NULL)
 		return 0;
-	if (o->n == o->nalloc) {
-		n = o->nalloc == 0 ? 256 : o->nalloc * 2;
-		if ((e = reallocarray(o->v, n, sizeof(*e))) == NULL)
-			return -1;
-		o->v = e;
-		o->nalloc = n;
-	}
-	if ((off = pool_add(o, base, len)) == -1)
+	for (o->mask = 63; o->mask < o->n * 2; o->mask = o->mask * 2 + 1)
+		;
+	if ((o->tab = calloc(o->mask + 1, sizeof(*o->tab))) == NULL)
 		return -1;
-	e = &o->v[o->n];
-	memset(e, 0, sizeof(*e));
-	e->name = off;
-	e->namelen = len;
-	e->vsize = -1;
-	o->n++;
+	for (i = 0; i < o->n; i++) {
+		k = find(o, o->pool + o->v[i].name, o->v[i].namelen);
+		if (o->tab[k] == 0)
+			o->tab[k] = i + 1;
+	}
 	return 0;
 }
 
-/*
- * The UIDLs the wanted messages had: from popd.migrated, or the first
- * time from another server's file (then recorded in popd.migrated,
- * unless OLDIDS_DRYRUN), none if OLDIDS_SERVED says popd served the
- * maildir before without taking any.  0 (with or without UIDLs), or -1
- * (logged): errno EBADMSG for a popd.migrated that does not check, else
- * what stopped reading or writing.  Nothing was served then.
- */
-int
-oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
-    int flags)
+static struct oldent *
+lookup(const struct oldids *o, const char *name, size_t len)
 {
-	struct limit	 lim;
-	int		 fd, r, saved;
+	size_t	k;
 
-	forget(o);
-	if ((fd = maildir_openat(dirfd, OLDIDS_RECORD, O_RDONLY, 0)) != -1) {
-		r = record_read(o, fd, path, &lim);
-		saved = errno;
-		close(fd);
-		errno = saved;
-		if (r == 1 && (flags & OLDIDS_RECORDONLY))
-			return 0;
-		if (r == 1)	/* version 1: take over again, then record */
-			return takeover(o, dirfd, path, fmt, flags, &lim);
-		return r;
-	}
-	if (errno != ENOENT) {
-		log_warn("%s/%s", path, OLDIDS_RECORD);
-		return -1;
-	}
-	if (flags & OLDIDS_RECORDONLY)
-		return 0;
-	if (flags & OLDIDS_SERVED) {
-		/* Served by a popd that wrote no record: its UIDLs stay. */
-		log_info("%s: no %s but a popcache: popd's own UIDLs",
-		    path, OLDIDS_RECORD);
-		if (!(flags & OLDIDS_DRYRUN))
-			(void)record_write(o, dirfd, path);
-		return 0;
-	}
-	return takeover(o, dirfd, path, fmt, flags, NULL);
-}
-
-/* The UIDL a message keeps, or NULL: popd's own. */
-const char *
-oldids_get(const struct oldids *o, const char *name)
-{
-	const char		*base = strrchr(name, '/');
-	const struct oldent	*e;
-
-	if (o == NULL)
-		return NULL;
-	base = base == NULL ? name : base + 1;
-	e = lookup(o, base, strcspn(base, ":"));
-	return e == NULL || e->uidl == 0 || e->dup ? NULL : o->pool + e->uidl;
+	if (o->tab == NULL)
+		return NULL;	/* no records looked at */
+	k = find(o, name, len);
+	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
 }
 
 /*
- * The size Dovecot recorded for a message (its W: every bare LF counted
- * as CRLF, no line end added after a last line without one), or -1.
- * Not checked here: see maildir_recsize().
+ * A UIDL that two messages got is neither's: mark them.  Returns how
+ * many lost theirs, or -1 without memory.
  */
-off_t
-oldids_size(const struct oldids *o, const char *name)
+static size_t
+mark_dups(struct oldids *o)
 {
-	const char		*base = strrchr(name, '/');
-	const struct oldent	*e;
-
-	if (o == NULL)
-		return -1;
-	base = base == NULL ? name : base + 1;
-	e = lookup(o, base, strcspn(base, ":"));
-	return e == NULL ? -1 : e->vsize;
-}
-
-/*
- * Where the UIDLs came from: "dovecot-uidlist" or
- * "courierpop3dsizelist" at the takeover, "popd.migrated" after it;
- * NULL when nothing was taken over.
- */
-const char *
-oldids_source(const struct oldids *o)
-{
-	return o == NULL ? NULL : o->source;
-}
-
-void
-oldids_free(struct oldids *o)
-{
-	if (o == NULL)
-		return;
-	free(o->pool);
-	free(o->v);
-	free(o->tab);
-	free(o);
-}
-
-/*
- * The UIDLs of the messages Dovecot copied or moved into the folder
- * dirfd under a name of their own (its IMAP MOVE and COPY make a new
- * name, and Dovecot 2.3 has no setting to keep the old one): such a
- * message keeps its GUID, recorded as "G<guid>" in the folder's
- * dovecot-uidlist, which for a maildir is the unique name it had
- * first.  Its UIDL is the one that name had: popd.migrated's in the
- * maildir rootfd, else popd's own rule applied to the GUID.  A struct
- * oldids to ask with oldids_get(), by the new name; NULL when there is
- * none (no file, or not one popd knows: logged) or no memory.
- */
-struct oldids *
-oldids_moved(int dirfd, int rootfd, const char *path, const char *fmt)
-{
-	struct oldids	*o, *m = NULL;
-	struct oldent	*e;
-	struct lines	 lr;
-	struct rec	 rec;
-	unsigned long	 uidv, next;
-	char		*line, uidl[UIDL_MAX + 1];
 	const char	*u;
-	size_t		 len, i, glen;
-	ssize_t		 off;
-	int		 r, version;
+	size_t		*t, i, j, mask, dup = 0;
 
-	if ((o = oldids_new()) == NULL)
-		return NULL;
-	if (lines_open(&lr, dirfd, path, "dovecot-uidlist") == -1)
-		goto fail;
-	if ((r = lines_next(&lr, &line, &len)) != 1 || line == NULL ||
-	    header(line, &uidv, &next, &version) == -1 || version != 3)
-		r = -1;
-	while (r != -1 && (r = lines_next(&lr, &line, &len)) == 1) {
-		if (line == NULL || dovecot_rec(line, 3, &rec) == -1 ||
-		    rec.guid == NULL || (glen = strcspn(rec.guid, ":")) == 0 ||
-		    (glen == rec.namelen && memcmp(rec.guid, rec.name,
-		    glen) == 0))
-			continue;
-		/*
-		 * The new name wanted, its GUID for now in its uidl; a name
-		 * with no base ("cur/:2,S") is none to want.
-		 */
-		i = o->n;
-		if (oldids_want(o, rec.name) == -1) {
-			r = -1;
-			break;
-		}
-		if (o->n == i)
-			continue;
-		if ((off = pool_add(o, rec.guid, glen)) == -1) {
-			r = -1;
-			break;
-		}
-		o->v[i].uidl = off;
-	}
-	lines_close(&lr);
-	if (r == -1 || o->n == 0 || index_build(o) == -1 ||
-	    (m = oldids_new()) == NULL)
-		goto fail;
-	for (i = 0; i < o->n; i++)
-		if (oldids_want(m, o->pool + o->v[i].uidl) == -1)
-			goto fail;
-	if (oldids_load(m, rootfd, path, fmt, OLDIDS_RECORDONLY) == -1)
-		goto fail;
+	for (mask = 63; mask < o->n * 2; mask = mask * 2 + 1)
+		;
+	if ((t = calloc(mask + 1, sizeof(*t))) == NULL)
+		return (size_t)-1;
 	for (i = 0; i < o->n; i++) {
-		e = &o->v[i];
-		if ((u = oldids_get(m, o->pool + e->uidl)) == NULL) {
-			if (maildir_uidl(o->pool + e->uidl, uidl,
-			    sizeof(uidl)) == -1)
-				goto fail;
-			u = uidl;
+		if (o->v[i].uidl == 0)
+			continue;
+		u = o->pool + o->v[i].uidl;
+		j = maildir_fnv(MAILDIR_FNV_BASIS, u, strlen(u)) & mask;
+		for (; t[j] != 0; j = (j + 1) & mask)
+			if (strcmp(o->pool + o->v[t[j] - 1].uidl, u) == 0)
+				break;
+		if (t[j] == 0) {
+			t[j] = i + 1;
+			continue;
 		}
-		if ((off = pool_add(o, u, strlen(u))) == -1)
-			goto fail;
-		e->uidl = off;
+		dup += o->v[t[j] - 1].dup ? 1 : 2;
+		o->v[t[j] - 1].dup = o->v[i].dup = 1;
 	}
-	oldids_free(m);
-	return o;
- fail:
-	oldids_free(m);
-	oldids_free(o);
-	return NULL;
+	free(t);
+	return dup;
+}
+
+/* Drop every UIDL taken. */
+static void
+forget(struct oldids *o)
+{
+	size_t	i;
+
+	o->source = NULL;
+	for (i = 0; i < o->n; i++) {
+		o->v[i].uidl = 0;
+		o->v[i].vsize = -1;
+		o->v[i].dup = 0;
+	}
 }
 
 /* --- reading a file a line at a time ------------------------------------- */
@@ -468,252 +330,6 @@ lines_close(struct lines *lr)
 {
 	free(lr->buf);
 	close(lr->fd);
-}
-
-/* --- the takeover -------------------------------------------------------- */
-
-/*
- * The first takeover (lim NULL), or the one of a popd.migrated of
- * version 1 (lim: the file it took over, with its limit): the UIDLs of
- * the first other server's file found, recorded in popd.migrated.
- */
-static int
-takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
-    int flags, const struct limit *lim)
-{
-	struct lines	 lr;
-	size_t		 i;
-	int		 r;
-
-	for (i = 0; i < nitems(lists); i++) {
-		if (lim != NULL && strcmp(lists[i], lim->list) != 0)
-			continue;
-		if (lines_open(&lr, dirfd, path, lists[i]) == 0)
-			break;
-		if (errno == EFBIG) {
-			log_warnx("%s/%s: over %d bytes, not read: popd's own "
-			    "UIDLs", path, lists[i], FILE_MAX);
-			i = nitems(lists);
-			break;
-		}
-		if (errno != ENOENT)
-			return -1;	/* try again in the next session */
-	}
-	if (i < nitems(lists)) {
-		r = index_build(o) == -1 ? -1 :
-		    list_read(o, &lr, path, lists[i], fmt, lim);
-		lines_close(&lr);
-		if (r == -1) {
-			log_warn("%s/%s", path, lists[i]);
-			return -1;
-		}
-	}
-	/*
-	 * UIDLs taken over are served only once recorded.  A record of none
-	 * that cannot be written (a full disk) costs nothing: popd's own
-	 * UIDLs are served, and the popcache, once there, says the same.
-	 */
-	if (flags & OLDIDS_DRYRUN)
-		return 0;
-	if (record_write(o, dirfd, path) == -1 && o->source != NULL)
-		return -1;
-	return 0;
-}
-
-/*
- * The records of another server's file for the wanted messages: 0
- * (with none when the file is not in a form popd knows, logged), or -1
- * on a read error.
- */
-static int
-list_read(struct oldids *o, struct lines *lr, const char *path,
-    const char *list, const char *fmt, const struct limit *lim)
-{
-	struct oldent	*e;
-	struct rec	 rec;
-	unsigned long	 uidv, next;
-	size_t		 len, taken = 0, bad = 0, dup;
-	ssize_t		 off;
-	char		*line, uidl[UIDL_MAX + 1];
-	int		 r, version;
-
-	if ((r = lines_next(lr, &line, &len)) == -1)
-		return -1;
-	if (r == 0 || line == NULL || header(line, &uidv, &next,
-	    &version) == -1) {
-		log_warnx("%s/%s:1: not in a format popd knows: popd's own "
-		    "UIDLs", path, list);
-		return 0;
-	}
-	if (lim != NULL && uidv != lim->uidv) {
-		log_warnx("%s: %s has UIDVALIDITY %lu, not %lu as when popd "
-		    "took it over: none of its UIDLs is used", path, list,
-		    uidv, lim->uidv);
-		return 0;
-	}
-	/*
-	 * Dovecot appends records without rewriting its header: at the
-	 * first takeover its N is no limit.  A record of version 1 had one.
-	 */
-	next = lim != NULL ? lim->next : ULONG_MAX;
-	while ((r = lines_next(lr, &line, &len)) == 1) {
-		if (line == NULL || (version > COURIER ?
-		    courier_rec(line, &rec) : dovecot_rec(line, version,
-		    &rec)) == -1) {
-			bad++;
-			continue;
-		}
-		/* Numbered after the takeover, or not in the maildir. */
-		if (rec.uid >= next || (e = lookup(o, rec.name,
-		    rec.namelen)) == NULL || e->uidl != 0)
-			continue;
-		if (rec_uidl(&rec, version, uidv, fmt, uidl) == -1) {
-			bad++;
-			continue;
-		}
-		if ((off = pool_add(o, uidl, strlen(uidl))) == -1)
-			return -1;
-		e->uidl = off;
-		e->vsize = rec.vsize;
-		taken++;
-	}
-	if (r == -1 || (dup = mark_dups(o)) == (size_t)-1)
-		return -1;
-	o->source = taken > dup ? list : NULL;
-	log_info("%s: %zu UIDLs taken from %s", path, taken - dup, list);
-	if (bad + dup > 0)
-		log_warnx("%s: %s: %zu records unusable (UIDL too long, not "
-		    "printable or given twice, or a bad line): popd's own "
-		    "UIDLs for those", path, list, bad + dup);
-	return 0;
-}
-
-/*
- * Dovecot's "3 V1700000000 N57 G..." or "1 1700000000 57", Courier's
- * "/2 57 1700000000" (its version + COURIER).
- */
-static int
-header(char *line, unsigned long *uidv, unsigned long *next, int *version)
-{
-	char	*f, *end;
-	long	 v;
-	int	 i, courier;
-
-	*uidv = *next = 0;
-	if ((f = strsep(&line, " ")) == NULL)
-		return -1;
-	if ((courier = *f == '/'))
-		f++;
-	v = strtol(f, &end, 10);
-	if (end == f || *end != '\0' || (courier ? v != 2 && v != 3 :
-	    v != 1 && v != 3))
-		return -1;
-	*version = courier ? v + COURIER : v;
-	for (i = 0; (f = strsep(&line, " ")) != NULL; i++) {
-		if (courier && i < 2)
-			*(i == 0 ? next : uidv) = strtoul(f, &end, 10);
-		else if (*version == 1 && i < 2)
-			*(i == 0 ? uidv : next) = strtoul(f, &end, 10);
-		else if (*version == 3 && (*f == 'V' || *f == 'N'))
-			*(*f == 'V' ? uidv : next) = strtoul(f + 1, &end, 10);
-		else
-			continue;
-		if (*end != '\0')
-			return -1;
-	}
-	return (*uidv == 0 && !courier) || *next == 0 ? -1 : 0;
-}
-
-/* One line of a dovecot-uidlist into *r: 0, or -1 when unusable. */
-static int
-dovecot_rec(char *line, int version, struct rec *r)
-{
-	char	*end, *f;
-
-	memset(r, 0, sizeof(*r));
-	r->vsize = -1;
-	r->uid = strtoul(line, &end, 10);
-	if (end == line || *end != ' ' || r->uid == 0)
-		return -1;
-	line = end + 1;
-	if (version == 1)
-		r->name = line;
-	else
-		while ((f = strsep(&line, " ")) != NULL) {
-			if (*f == ':') {
-				/* The name is the rest, spaces and all. */
-				r->name = f + 1;
-				if (line != NULL)
-					line[-1] = ' ';
-				break;
-			}
-			if (*f == 'P')
-				r->pop3 = f + 1;
-			else if (*f == 'G')
-				r->guid = f + 1;
-			else if (*f == 'W' && f[1] >= '0' && f[1] <= '9' &&
-			    strlen(f + 1) <= 15 && strspn(f + 1,
-			    "0123456789") == strlen(f + 1))
-				r->vsize = strtoll(f + 1, NULL, 10);
-		}
-	if (r->name == NULL || (r->namelen = strcspn(r->name, ":")) == 0)
-		return -1;
-	return 0;
-}
-
-/*
- * Courier's "<file name> <size> <uid>:<uidvalidity>[:...]", read from
- * the right (a name may hold spaces).  0, or -1 when unusable.
- */
-static int
-courier_rec(char *line, struct rec *r)
-{
-	char	*ids, *size, *end;
-
-	memset(r, 0, sizeof(*r));
-	r->vsize = -1;		/* counts CRLF lines twice: not exact */
-	if ((ids = strrchr(line, ' ')) == NULL)
-		return -1;
-	*ids++ = '\0';
-	if ((size = strrchr(line, ' ')) == NULL || size == line)
-		return -1;
-	*size = '\0';
-	r->uid = strtoul(ids, &end, 10);
-	if (end == ids || *end != ':' || r->uid == 0)
-		return -1;
-	r->uidv = strtoul(end + 1, &end, 10);
-	if (*end != '\0' && *end != ':')
-		return -1;
-	r->name = line;
-	if ((r->namelen = strcspn(line, ":")) == 0)
-		return -1;
-	return 0;
-}
-
-/* The UIDL a record gave into uidl (UIDL_MAX + 1 bytes): 0, or -1. */
-static int
-rec_uidl(const struct rec *r, int version, unsigned long uidv,
-    const char *fmt, char *uidl)
-{
-	if (version > COURIER) {
-		if (r->uidv == 0)
-			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu", r->uid);
-		else
-			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu-%lu",
-			    r->uid, r->uidv);
-	} else if (r->pop3 != NULL && *r->pop3 == '\0') {
-		/* An empty P: the file's unique name. */
-		if (r->namelen > UIDL_MAX)
-			return -1;
-		memcpy(uidl, r->name, r->namelen);
-		uidl[r->namelen] = '\0';
-	} else if (r->pop3 != NULL) {
-		if (strlcpy(uidl, r->pop3, UIDL_MAX + 1) >= UIDL_MAX + 1)
-			return -1;
-	} else if (settings_uidl(fmt, r->uid, uidv, r->name, uidl,
-	    UIDL_MAX + 1) == -1)
-		return -1;
-	return maildir_uidl_ok(uidl, strlen(uidl)) ? 0 : -1;
 }
 
 /* --- popd.migrated ------------------------------------------------------- */
@@ -963,125 +579,486 @@ record_write(struct oldids *o, int dirfd, const char *path)
 	return -1;
 }
 
-/* --- the table of wanted messages ---------------------------------------- */
-
-/* Append s (len bytes) and a NUL to the pool: its offset, or -1. */
-static ssize_t
-pool_add(struct oldids *o, const char *s, size_t len)
-{
-	size_t	 size, off = o->poollen;
-	char	*p;
-
-	if (o->poolsize - o->poollen < len + 1) {
-		for (size = o->poolsize == 0 ? 4096 : o->poolsize;
-		    size - o->poollen < len + 1; size *= 2)
-			;
-		if ((p = realloc(o->pool, size)) == NULL)
-			return -1;
-		o->pool = p;
-		o->poolsize = size;
-	}
-	memcpy(o->pool + off, s, len);
-	o->pool[off + len] = '\0';
-	o->poollen += len + 1;
-	return off;
-}
+/* --- the takeover -------------------------------------------------------- */
 
 /*
- * The table of the wanted names, made once they are all known; a name
- * wanted twice (a copy in new/ and cur/) is one message.
+ * Dovecot's "3 V1700000000 N57 G..." or "1 1700000000 57", Courier's
+ * "/2 57 1700000000" (its version + COURIER).
  */
 static int
-index_build(struct oldids *o)
+header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 {
-	size_t	i, k;
+	char	*f, *end;
+	long	 v;
+	int	 i, courier;
 
-	if (o->tab != NULL)
-		return 0;
-	for (o->mask = 63; o->mask < o->n * 2; o->mask = o->mask * 2 + 1)
-		;
-	if ((o->tab = calloc(o->mask + 1, sizeof(*o->tab))) == NULL)
+	*uidv = *next = 0;
+	if ((f = strsep(&line, " ")) == NULL)
 		return -1;
-	for (i = 0; i < o->n; i++) {
-		k = find(o, o->pool + o->v[i].name, o->v[i].namelen);
-		if (o->tab[k] == 0)
-			o->tab[k] = i + 1;
+	if ((courier = *f == '/'))
+		f++;
+	v = strtol(f, &end, 10);
+	if (end == f || *end != '\0' || (courier ? v != 2 && v != 3 :
+	    v != 1 && v != 3))
+		return -1;
+	*version = courier ? v + COURIER : v;
+	for (i = 0; (f = strsep(&line, " ")) != NULL; i++) {
+		if (courier && i < 2)
+			*(i == 0 ? next : uidv) = strtoul(f, &end, 10);
+		else if (*version == 1 && i < 2)
+			*(i == 0 ? uidv : next) = strtoul(f, &end, 10);
+		else if (*version == 3 && (*f == 'V' || *f == 'N'))
+			*(*f == 'V' ? uidv : next) = strtoul(f + 1, &end, 10);
+		else
+			continue;
+		if (*end != '\0')
+			return -1;
 	}
+	return (*uidv == 0 && !courier) || *next == 0 ? -1 : 0;
+}
+
+/* One line of a dovecot-uidlist into *r: 0, or -1 when unusable. */
+static int
+dovecot_rec(char *line, int version, struct rec *r)
+{
+	char	*end, *f;
+
+	memset(r, 0, sizeof(*r));
+	r->vsize = -1;
+	r->uid = strtoul(line, &end, 10);
+	if (end == line || *end != ' ' || r->uid == 0)
+		return -1;
+	line = end + 1;
+	if (version == 1)
+		r->name = line;
+	else
+		while ((f = strsep(&line, " ")) != NULL) {
+			if (*f == ':') {
+				/* The name is the rest, spaces and all. */
+				r->name = f + 1;
+				if (line != NULL)
+					line[-1] = ' ';
+				break;
+			}
+			if (*f == 'P')
+				r->pop3 = f + 1;
+			else if (*f == 'G')
+				r->guid = f + 1;
+			else if (*f == 'W' && f[1] >= '0' && f[1] <= '9' &&
+			    strlen(f + 1) <= 15 && strspn(f + 1,
+			    "0123456789") == strlen(f + 1))
+				r->vsize = strtoll(f + 1, NULL, 10);
+		}
+	if (r->name == NULL || (r->namelen = strcspn(r->name, ":")) == 0)
+		return -1;
 	return 0;
 }
 
-/* The slot of name (len bytes) in o->tab: its own, or the empty one. */
-static size_t
-find(const struct oldids *o, const char *name, size_t len)
+/*
+ * Courier's "<file name> <size> <uid>:<uidvalidity>[:...]", read from
+ * the right (a name may hold spaces).  0, or -1 when unusable.
+ */
+static int
+courier_rec(char *line, struct rec *r)
 {
-	const struct oldent	*e;
-	size_t			 k;
+	char	*ids, *size, *end;
 
-	k = maildir_fnv(MAILDIR_FNV_BASIS, name, len) & o->mask;
-	for (; o->tab[k] != 0; k = (k + 1) & o->mask) {
-		e = &o->v[o->tab[k] - 1];
-		if (e->namelen == len && memcmp(o->pool + e->name, name,
-		    len) == 0)
-			break;
-	}
-	return k;
+	memset(r, 0, sizeof(*r));
+	r->vsize = -1;		/* counts CRLF lines twice: not exact */
+	if ((ids = strrchr(line, ' ')) == NULL)
+		return -1;
+	*ids++ = '\0';
+	if ((size = strrchr(line, ' ')) == NULL || size == line)
+		return -1;
+	*size = '\0';
+	r->uid = strtoul(ids, &end, 10);
+	if (end == ids || *end != ':' || r->uid == 0)
+		return -1;
+	r->uidv = strtoul(end + 1, &end, 10);
+	if (*end != '\0' && *end != ':')
+		return -1;
+	r->name = line;
+	if ((r->namelen = strcspn(line, ":")) == 0)
+		return -1;
+	return 0;
 }
 
-static struct oldent *
-lookup(const struct oldids *o, const char *name, size_t len)
+/* The UIDL a record gave into uidl (UIDL_MAX + 1 bytes): 0, or -1. */
+static int
+rec_uidl(const struct rec *r, int version, unsigned long uidv,
+    const char *fmt, char *uidl)
 {
-	size_t	k;
-
-	if (o->tab == NULL)
-		return NULL;	/* no records looked at */
-	k = find(o, name, len);
-	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
+	if (version > COURIER) {
+		if (r->uidv == 0)
+			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu", r->uid);
+		else
+			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu-%lu",
+			    r->uid, r->uidv);
+	} else if (r->pop3 != NULL && *r->pop3 == '\0') {
+		/* An empty P: the file's unique name. */
+		if (r->namelen > UIDL_MAX)
+			return -1;
+		memcpy(uidl, r->name, r->namelen);
+		uidl[r->namelen] = '\0';
+	} else if (r->pop3 != NULL) {
+		if (strlcpy(uidl, r->pop3, UIDL_MAX + 1) >= UIDL_MAX + 1)
+			return -1;
+	} else if (settings_uidl(fmt, r->uid, uidv, r->name, uidl,
+	    UIDL_MAX + 1) == -1)
+		return -1;
+	return maildir_uidl_ok(uidl, strlen(uidl)) ? 0 : -1;
 }
 
 /*
- * A UIDL that two messages got is neither's: mark them.  Returns how
- * many lost theirs, or -1 without memory.
+ * The records of another server's file for the wanted messages: 0
+ * (with none when the file is not in a form popd knows, logged), or -1
+ * on a read error.
  */
-static size_t
-mark_dups(struct oldids *o)
+static int
+list_read(struct oldids *o, struct lines *lr, const char *path,
+    const char *list, const char *fmt, const struct limit *lim)
 {
-	const char	*u;
-	size_t		*t, i, j, mask, dup = 0;
+	struct oldent	*e;
+	struct rec	 rec;
+	unsigned long	 uidv, next;
+	size_t		 len, taken = 0, bad = 0, dup;
+	ssize_t		 off;
+	char		*line, uidl[UIDL_MAX + 1];
+	int		 r, version;
 
-	for (mask = 63; mask < o->n * 2; mask = mask * 2 + 1)
-		;
-	if ((t = calloc(mask + 1, sizeof(*t))) == NULL)
-		return (size_t)-1;
-	for (i = 0; i < o->n; i++) {
-		if (o->v[i].uidl == 0)
-			continue;
-		u = o->pool + o->v[i].uidl;
-		j = maildir_fnv(MAILDIR_FNV_BASIS, u, strlen(u)) & mask;
-		for (; t[j] != 0; j = (j + 1) & mask)
-			if (strcmp(o->pool + o->v[t[j] - 1].uidl, u) == 0)
-				break;
-		if (t[j] == 0) {
-			t[j] = i + 1;
+	if ((r = lines_next(lr, &line, &len)) == -1)
+		return -1;
+	if (r == 0 || line == NULL || header(line, &uidv, &next,
+	    &version) == -1) {
+		log_warnx("%s/%s:1: not in a format popd knows: popd's own "
+		    "UIDLs", path, list);
+		return 0;
+	}
+	if (lim != NULL && uidv != lim->uidv) {
+		log_warnx("%s: %s has UIDVALIDITY %lu, not %lu as when popd "
+		    "took it over: none of its UIDLs is used", path, list,
+		    uidv, lim->uidv);
+		return 0;
+	}
+	/*
+	 * Dovecot appends records without rewriting its header: at the
+	 * first takeover its N is no limit.  A record of version 1 had one.
+	 */
+	next = lim != NULL ? lim->next : ULONG_MAX;
+	while ((r = lines_next(lr, &line, &len)) == 1) {
+		if (line == NULL || (version > COURIER ?
+		    courier_rec(line, &rec) : dovecot_rec(line, version,
+		    &rec)) == -1) {
+			bad++;
 			continue;
 		}
-		dup += o->v[t[j] - 1].dup ? 1 : 2;
-		o->v[t[j] - 1].dup = o->v[i].dup = 1;
+		/* Numbered after the takeover, or not in the maildir. */
+		if (rec.uid >= next || (e = lookup(o, rec.name,
+		    rec.namelen)) == NULL || e->uidl != 0)
+			continue;
+		if (rec_uidl(&rec, version, uidv, fmt, uidl) == -1) {
+			bad++;
+			continue;
+		}
+		if ((off = pool_add(o, uidl, strlen(uidl))) == -1)
+			return -1;
+		e->uidl = off;
+		e->vsize = rec.vsize;
+		taken++;
 	}
-	free(t);
-	return dup;
+	if (r == -1 || (dup = mark_dups(o)) == (size_t)-1)
+		return -1;
+	o->source = taken > dup ? list : NULL;
+	log_info("%s: %zu UIDLs taken from %s", path, taken - dup, list);
+	if (bad + dup > 0)
+		log_warnx("%s: %s: %zu records unusable (UIDL too long, not "
+		    "printable or given twice, or a bad line): popd's own "
+		    "UIDLs for those", path, list, bad + dup);
+	return 0;
 }
 
-/* Drop every UIDL taken. */
-static void
-forget(struct oldids *o)
+/*
+ * The first takeover (lim NULL), or the one of a popd.migrated of
+ * version 1 (lim: the file it took over, with its limit): the UIDLs of
+ * the first other server's file found, recorded in popd.migrated.
+ */
+static int
+takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
+    int flags, const struct limit *lim)
 {
-	size_t	i;
+	struct lines	 lr;
+	size_t		 i;
+	int		 r;
 
-	o->source = NULL;
-	for (i = 0; i < o->n; i++) {
-		o->v[i].uidl = 0;
-		o->v[i].vsize = -1;
-		o->v[i].dup = 0;
+	for (i = 0; i < nitems(lists); i++) {
+		if (lim != NULL && strcmp(lists[i], lim->list) != 0)
+			continue;
+		if (lines_open(&lr, dirfd, path, lists[i]) == 0)
+			break;
+		if (errno == EFBIG) {
+			log_warnx("%s/%s: over %d bytes, not read: popd's own "
+			    "UIDLs", path, lists[i], FILE_MAX);
+			i = nitems(lists);
+			break;
+		}
+		if (errno != ENOENT)
+			return -1;	/* try again in the next session */
 	}
+	if (i < nitems(lists)) {
+		r = index_build(o) == -1 ? -1 :
+		    list_read(o, &lr, path, lists[i], fmt, lim);
+		lines_close(&lr);
+		if (r == -1) {
+			log_warn("%s/%s", path, lists[i]);
+			return -1;
+		}
+	}
+	/*
+	 * UIDLs taken over are served only once recorded.  A record of none
+	 * that cannot be written (a full disk) costs nothing: popd's own
+	 * UIDLs are served, and the popcache, once there, says the same.
+	 */
+	if (flags & OLDIDS_DRYRUN)
+		return 0;
+	if (record_write(o, dirfd, path) == -1 && o->source != NULL)
+		return -1;
+	return 0;
 }
 
+/* --- the interface (oldids.h) -------------------------------------------- */
+
+struct oldids *
+oldids_new(void)
+{
+	struct oldids	*o;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return NULL;
+	/* Offset 0 is "none". */
+	if (pool_add(o, "", 0) == -1) {
+		oldids_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * A message of the maildir ("new/x", "cur/x:2,S"), named before
+ * oldids_load: only its records are kept.  0, or -1 without memory.
+ * The names are indexed only when a file has records to look up: a
+ * maildir popd served from the start costs a copy of each name.
+ */
+int
+oldids_want(struct oldids *o, const char *name)
+{
+	const char	*base = strrchr(name, '/');
+	struct oldent	*e;
+	ssize_t		 off;
+	size_t		 len, n;
+
+	base = base == NULL ? name : base + 1;
+	if (o->tab != NULL) {
+		errno = EINVAL;		/* after oldids_load */
+		return -1;
+	}
+	if ((len = strcspn(base, ":")) == 0)
+		return 0;
+	if (o->n == o->nalloc) {
+		n = o->nalloc == 0 ? 256 : o->nalloc * 2;
+		if ((e = reallocarray(o->v, n, sizeof(*e))) == NULL)
+			return -1;
+		o->v = e;
+		o->nalloc = n;
+	}
+	if ((off = pool_add(o, base, len)) == -1)
+		return -1;
+	e = &o->v[o->n];
+	memset(e, 0, sizeof(*e));
+	e->name = off;
+	e->namelen = len;
+	e->vsize = -1;
+	o->n++;
+	return 0;
+}
+
+/*
+ * The UIDLs the wanted messages had: from popd.migrated, or the first
+ * time from another server's file (then recorded in popd.migrated,
+ * unless OLDIDS_DRYRUN), none if OLDIDS_SERVED says popd served the
+ * maildir before without taking any.  0 (with or without UIDLs), or -1
+ * (logged): errno EBADMSG for a popd.migrated that does not check, else
+ * what stopped reading or writing.  Nothing was served then.
+ */
+int
+oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
+    int flags)
+{
+	struct limit	 lim;
+	int		 fd, r, saved;
+
+	forget(o);
+	if ((fd = maildir_openat(dirfd, OLDIDS_RECORD, O_RDONLY, 0)) != -1) {
+		r = record_read(o, fd, path, &lim);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		if (r == 1 && (flags & OLDIDS_RECORDONLY))
+			return 0;
+		if (r == 1)	/* version 1: take over again, then record */
+			return takeover(o, dirfd, path, fmt, flags, &lim);
+		return r;
+	}
+	if (errno != ENOENT) {
+		log_warn("%s/%s", path, OLDIDS_RECORD);
+		return -1;
+	}
+	if (flags & OLDIDS_RECORDONLY)
+		return 0;
+	if (flags & OLDIDS_SERVED) {
+		/* Served by a popd that wrote no record: its UIDLs stay. */
+		log_info("%s: no %s but a popcache: popd's own UIDLs",
+		    path, OLDIDS_RECORD);
+		if (!(flags & OLDIDS_DRYRUN))
+			(void)record_write(o, dirfd, path);
+		return 0;
+	}
+	return takeover(o, dirfd, path, fmt, flags, NULL);
+}
+
+/* The UIDL a message keeps, or NULL: popd's own. */
+const char *
+oldids_get(const struct oldids *o, const char *name)
+{
+	const char		*base = strrchr(name, '/');
+	const struct oldent	*e;
+
+	if (o == NULL)
+		return NULL;
+	base = base == NULL ? name : base + 1;
+	e = lookup(o, base, strcspn(base, ":"));
+	return e == NULL || e->uidl == 0 || e->dup ? NULL : o->pool + e->uidl;
+}
+
+/*
+ * The size Dovecot recorded for a message (its W: every bare LF counted
+ * as CRLF, no line end added after a last line without one), or -1.
+ * Not checked here: see maildir_recsize().
+ */
+off_t
+oldids_size(const struct oldids *o, const char *name)
+{
+	const char		*base = strrchr(name, '/');
+	const struct oldent	*e;
+
+	if (o == NULL)
+		return -1;
+	base = base == NULL ? name : base + 1;
+	e = lookup(o, base, strcspn(base, ":"));
+	return e == NULL ? -1 : e->vsize;
+}
+
+/*
+ * Where the UIDLs came from: "dovecot-uidlist" or
+ * "courierpop3dsizelist" at the takeover, "popd.migrated" after it;
+ * NULL when nothing was taken over.
+ */
+const char *
+oldids_source(const struct oldids *o)
+{
+	return o == NULL ? NULL : o->source;
+}
+
+void
+oldids_free(struct oldids *o)
+{
+	if (o == NULL)
+		return;
+	free(o->pool);
+	free(o->v);
+	free(o->tab);
+	free(o);
+}
+
+/*
+ * The UIDLs of the messages Dovecot copied or moved into the folder
+ * dirfd under a name of their own (its IMAP MOVE and COPY make a new
+ * name, and Dovecot 2.3 has no setting to keep the old one): such a
+ * message keeps its GUID, recorded as "G<guid>" in the folder's
+ * dovecot-uidlist, which for a maildir is the unique name it had
+ * first.  Its UIDL is the one that name had: popd.migrated's in the
+ * maildir rootfd, else popd's own rule applied to the GUID.  A struct
+ * oldids to ask with oldids_get(), by the new name; NULL when there is
+ * none (no file, or not one popd knows: logged) or no memory.
+ */
+struct oldids *
+oldids_moved(int dirfd, int rootfd, const char *path, const char *fmt)
+{
+	struct oldids	*o, *m = NULL;
+	struct oldent	*e;
+	struct lines	 lr;
+	struct rec	 rec;
+	unsigned long	 uidv, next;
+	char		*line, uidl[UIDL_MAX + 1];
+	const char	*u;
+	size_t		 len, i, glen;
+	ssize_t		 off;
+	int		 r, version;
+
+	if ((o = oldids_new()) == NULL)
+		return NULL;
+	if (lines_open(&lr, dirfd, path, "dovecot-uidlist") == -1)
+		goto fail;
+	if ((r = lines_next(&lr, &line, &len)) != 1 || line == NULL ||
+	    header(line, &uidv, &next, &version) == -1 || version != 3)
+		r = -1;
+	while (r != -1 && (r = lines_next(&lr, &line, &len)) == 1) {
+		if (line == NULL || dovecot_rec(line, 3, &rec) == -1 ||
+		    rec.guid == NULL || (glen = strcspn(rec.guid, ":")) == 0 ||
+		    (glen == rec.namelen && memcmp(rec.guid, rec.name,
+		    glen) == 0))
+			continue;
+		/*
+		 * The new name wanted, its GUID for now in its uidl; a name
+		 * with no base ("cur/:2,S") is none to want.
+		 */
+		i = o->n;
+		if (oldids_want(o, rec.name) == -1) {
+			r = -1;
+			break;
+		}
+		if (o->n == i)
+			continue;
+		if ((off = pool_add(o, rec.guid, glen)) == -1) {
+			r = -1;
+			break;
+		}
+		o->v[i].uidl = off;
+	}
+	lines_close(&lr);
+	if (r == -1 || o->n == 0 || index_build(o) == -1 ||
+	    (m = oldids_new()) == NULL)
+		goto fail;
+	for (i = 0; i < o->n; i++)
+		if (oldids_want(m, o->pool + o->v[i].uidl) == -1)
+			goto fail;
+	if (oldids_load(m, rootfd, path, fmt, OLDIDS_RECORDONLY) == -1)
+		goto fail;
+	for (i = 0; i < o->n; i++) {
+		e = &o->v[i];
+		if ((u = oldids_get(m, o->pool + e->uidl)) == NULL) {
+			if (maildir_uidl(o->pool + e->uidl, uidl,
+			    sizeof(uidl)) == -1)
+				goto fail;
+			u = uidl;
+		}
+		if ((off = pool_add(o, u, strlen(u))) == -1)
+			goto fail;
+		e->uidl = off;
+	}
+	oldids_free(m);
+	return o;
+ fail:
+	oldids_free(m);
+	oldids_free(o);
+	return NULL;
+}
