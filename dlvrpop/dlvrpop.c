@@ -71,179 +71,111 @@ static struct msg_worker	who;
 static struct delivery		dlv;
 static struct chan		lmtp;	/* the jobs' channel, the only one */
 
-static void		dlvrpop_load(struct proc_setup *);
-static void		dlvrpop_run(void);
-static void		dlvrpop_open(void *);
-static void		dlvrpop_sandbox(void *);
-static void		dlvrpop_parent_worker(struct chan *, const void *,
-			    int);
-static void		dlvrpop_lmtp_job(struct chan *, const void *, int);
-static void		dlvrpop_lmtp_dlvcheck(struct chan *, const void *,
-			    int);
-static void		dlvrpop_lmtp_quota(struct chan *, const void *, int);
-static void		dlvrpop_eof(struct chan *);
-static int		dlvrpop_intent(struct delivery *, void *);
-static uint32_t		deliver_job(uint64_t, int, struct quota_use *);
-static int		spool_ok(uint64_t, int);
-static uint32_t		job_failed(uint64_t);
-static int		delivered(const char *);
-static int		cur_match(void *, const char *);
-static void		done(uint64_t, uint32_t, const struct quota_use *);
-
-/* The configuration, from the parent on POPD_CONF_FD. */
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_STATS,	proc_parent_stats },
-	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
-};
-
-/* The jobs, from the lmtp process on POPD_CHANNEL_FD. */
-static const struct msg_handler from_lmtp[] = {
-	{ MSG_LMTP_JOB,		dlvrpop_lmtp_job },
-	{ MSG_LMTP_DLVCHECK,	dlvrpop_lmtp_dlvcheck },
-	{ MSG_LMTP_QUOTA,	dlvrpop_lmtp_quota },
-};
-
-static struct chan	conf_chan;
-
-static const struct proc_role dlvrpop_role = {
-	.setup = {
-		.role = "dlvrpop",
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = dlvrpop_open,
-		.sandbox = dlvrpop_sandbox,
-	},
-	.self = PROC_DLVRPOP,
-	.chan = &conf_chan,
-	.setupfd = POPD_CONF_FD,
-	.usage = "usage: dlvrpop [-dVv]\n"
-	    "dlvrpop is started by popd, with its channel and its "
-	    "configuration on a channel of its own",
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.load = dlvrpop_load,
-	.run = dlvrpop_run,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&dlvrpop_role, argc, argv);
-}
-
-/* The user and the maildir: checked (proto.c) before they get here. */
-static void
-dlvrpop_parent_worker(struct chan *c, const void *data, int fd)
-{
-	memcpy(&who, data, sizeof(who));
-}
-
-/* Configured: the jobs' channel, as the user the parent made us. */
-static void
-dlvrpop_load(struct proc_setup *ps)
+/*
+ * Only a message nobody can change while we copy it: a regular file
+ * and, where the system has them, sealed against writes, growing and
+ * shrinking (memfd_create(2)).
+ */
+static int
+spool_ok(uint64_t id, int fd)
 {
 	struct stat	sb;
+#ifdef F_GET_SEALS
+	int		seals;
+#endif
 
-	if (!(who.flags & WORKER_DELIVER))
-		fatalx("%s: not configured as a delivery worker", who.user);
-	ps->title = who.user;
-	ps->arg = who.maildir;
-	if (fstat(POPD_CHANNEL_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		fatalx("fd %d is not the channel to the lmtp process",
-		    POPD_CHANNEL_FD);
-	chan_init(&lmtp, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_LMTP, PH_RUN,
-	    from_lmtp, nitems(from_lmtp), dlvrpop_eof, NULL);
-	deliver_init(&dlv, log_warn);
-	dlv.intent = dlvrpop_intent;
-	(void)umask(077);
-}
-
-/* Not dumpable before the maildir was opened, confined after. */
-static void
-dlvrpop_run(void)
-{
-	log_debug("%s: delivering into %s", who.user, dlv.maildir);
-	for (;;) {
-		/* Waiting for a job, not the store (popd's dlvrpops_tick). */
-		stats->busy = 0;
-		chan_poll(&lmtp);
+	if (fstat(fd, &sb) == -1) {
+		log_warn("%s: job %llu: fstat of the message", dlv.maildir,
+		    (unsigned long long)id);
+		return 0;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warnx("%s: job %llu: the message is not a regular file",
+		    dlv.maildir, (unsigned long long)id);
+		return 0;
+	}
+#ifdef F_GET_SEALS
+	if ((seals = fcntl(fd, F_GET_SEALS)) == -1) {
+		log_warn("%s: job %llu: the message's seals", dlv.maildir,
+		    (unsigned long long)id);
+		return 0;
+	}
+	if ((seals & SPOOL_SEALS) != SPOOL_SEALS) {
+		log_warnx("%s: job %llu: the message is not sealed (seals "
+		    "%#x)", dlv.maildir, (unsigned long long)id, seals);
+		return 0;
+	}
+#endif
+	return 1;
 }
 
-/* As mda: the maildir is created where it is missing, then opened. */
-static void
-dlvrpop_open(void *arg)
+/* A step failed: logged, undone; a full disk or quota is DLV_FULL. */
+static uint32_t
+job_failed(uint64_t id)
 {
-	if (deliver_open(&dlv, arg) == -1)
-		fatal("%s", dlv.errmsg);
+	int	saved = errno;
+
+	log_warn("%s (job %llu)", dlv.errmsg, (unsigned long long)id);
+	deliver_cleanup(&dlv);
+	if (saved == ENOSPC || saved == EDQUOT)
+		return DLV_FULL;
+	return DLV_TEMP;
 }
 
-/* From here on, the maildir and the channel only. */
-static void
-dlvrpop_sandbox(void *arg)
+/* A name in cur/ that is new with an info part. */
+static int
+cur_match(void *arg, const char *name)
 {
-	sandbox_dlvrpop(dlv.maildir);
-}
+	const char	*new = arg;
+	size_t		 len = strlen(new);
 
-/* The lmtp process closed the channel: idle, or it is going away. */
-static void
-dlvrpop_eof(struct chan *c)
-{
-	log_debug("%s: channel closed, exiting", dlv.maildir);
-	exit(0);
-}
-
-/* MSG_LMTP_JOB: the message into the maildir, then DONE. */
-static void
-dlvrpop_lmtp_job(struct chan *c, const void *data, int fd)
-{
-	const struct msg_job	*mj = data;
-	struct quota_use	 use;
-	uint32_t		 status;
-
-	stats->busy = monotime();
-	memset(&use, 0, sizeof(use));
-	status = deliver_job(mj->job, fd, &use);
-	if (fd != -1)
-		close(fd);
-	done(mj->job, status, (status == DLV_OK || status == DLV_QUOTA) &&
-	    (who.qbytes != 0 || who.qmsgs != 0) ? &use : NULL);
+	return strncmp(name, new, len) == 0 && name[len] == ':';
 }
 
 /*
- * MSG_LMTP_QUOTA: the maildir's use against the limit, for a RCPT:
- * will a message of size fit (size 0: is it over)?  No limit: it fits.
+ * 1 if the message named new is in new/, or in cur/ with or without
+ * flags (":2,..."); 0 if not; -1 if we cannot tell.
  */
-static void
-dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
+static int
+delivered(const char *new)
 {
-	const struct msg_quota	*mq = data;
-	struct quota_limit	 lim = { who.qbytes, who.qmsgs };
-	struct quota_use	 use;
-	char			 msg[128];
-	uint32_t		 status;
-	int			 how;
+	struct stat	sb;
+	char		path[NAME_MAX + 8];
+	int		r;
 
-	stats->busy = monotime();
-	if (lim.bytes == 0 && lim.msgs == 0) {
-		done(mq->job, DLV_OK, NULL);
-		return;
+	if (fstatat(dlv.newdirfd, new, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return -1;
+	(void)snprintf(path, sizeof(path), "cur/%s", new);
+	if (fstatat(dlv.dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return -1;
+	if ((r = maildir_readdir(dlv.dirfd, "cur", cur_match,
+	    (void *)new)) == -1 && errno == ENOENT)
+		return 0;
+	return r;
+}
+
+static void
+done(uint64_t id, uint32_t status, const struct quota_use *use)
+{
+	struct quota_limit	lim = { who.qbytes, who.qmsgs };
+	struct msg_done		md;
+
+	memset(&md, 0, sizeof(md));
+	md.job = id;
+	md.status = status;
+	if (use != NULL) {
+		md.counted = 1;
+		md.bytes = use->bytes;
+		md.msgs = use->msgs;
+		md.over = quota_over(&lim, use);
 	}
-	if ((how = quota_read(dlv.dirfd, &lim, &use, msg, sizeof(msg))) ==
-	    -1) {
-		log_warn("%s/%s", dlv.maildir, msg);
-		done(mq->job, DLV_TEMP, NULL);
-		return;
-	}
-	if (how != QUOTA_READ)
-		log_info("%s/%s: recalculated: %lld bytes, %lld messages",
-		    dlv.maildir, msg, (long long)use.bytes,
-		    (long long)use.msgs);
-	if (mq->size == 0)
-		status = quota_over(&lim, &use) ? DLV_QUOTA : DLV_OK;
-	else
-		status = quota_fits(&lim, &use, mq->size) ? DLV_OK :
-		    DLV_QUOTA;
-	done(mq->job, status, &use);
+	chan_send(&lmtp, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
+	/* Nothing queued between jobs; an lmtp gone ends us at its EOF. */
+	(void)chan_sync(&lmtp);
 }
 
 /*
@@ -302,55 +234,65 @@ deliver_job(uint64_t id, int fd, struct quota_use *use)
 	return DLV_OK;
 }
 
-/*
- * Only a message nobody can change while we copy it: a regular file
- * and, where the system has them, sealed against writes, growing and
- * shrinking (memfd_create(2)).
- */
-static int
-spool_ok(uint64_t id, int fd)
+/* The user and the maildir: checked (proto.c) before they get here. */
+static void
+dlvrpop_parent_worker(struct chan *c, const void *data, int fd)
 {
-	struct stat	sb;
-#ifdef F_GET_SEALS
-	int		seals;
-#endif
-
-	if (fstat(fd, &sb) == -1) {
-		log_warn("%s: job %llu: fstat of the message", dlv.maildir,
-		    (unsigned long long)id);
-		return 0;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		log_warnx("%s: job %llu: the message is not a regular file",
-		    dlv.maildir, (unsigned long long)id);
-		return 0;
-	}
-#ifdef F_GET_SEALS
-	if ((seals = fcntl(fd, F_GET_SEALS)) == -1) {
-		log_warn("%s: job %llu: the message's seals", dlv.maildir,
-		    (unsigned long long)id);
-		return 0;
-	}
-	if ((seals & SPOOL_SEALS) != SPOOL_SEALS) {
-		log_warnx("%s: job %llu: the message is not sealed (seals "
-		    "%#x)", dlv.maildir, (unsigned long long)id, seals);
-		return 0;
-	}
-#endif
-	return 1;
+	memcpy(&who, data, sizeof(who));
 }
 
-/* A step failed: logged, undone; a full disk or quota is DLV_FULL. */
-static uint32_t
-job_failed(uint64_t id)
+/* MSG_LMTP_JOB: the message into the maildir, then DONE. */
+static void
+dlvrpop_lmtp_job(struct chan *c, const void *data, int fd)
 {
-	int	saved = errno;
+	const struct msg_job	*mj = data;
+	struct quota_use	 use;
+	uint32_t		 status;
 
-	log_warn("%s (job %llu)", dlv.errmsg, (unsigned long long)id);
-	deliver_cleanup(&dlv);
-	if (saved == ENOSPC || saved == EDQUOT)
-		return DLV_FULL;
-	return DLV_TEMP;
+	stats->busy = monotime();
+	memset(&use, 0, sizeof(use));
+	status = deliver_job(mj->job, fd, &use);
+	if (fd != -1)
+		close(fd);
+	done(mj->job, status, (status == DLV_OK || status == DLV_QUOTA) &&
+	    (who.qbytes != 0 || who.qmsgs != 0) ? &use : NULL);
+}
+
+/*
+ * MSG_LMTP_QUOTA: the maildir's use against the limit, for a RCPT:
+ * will a message of size fit (size 0: is it over)?  No limit: it fits.
+ */
+static void
+dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
+{
+	const struct msg_quota	*mq = data;
+	struct quota_limit	 lim = { who.qbytes, who.qmsgs };
+	struct quota_use	 use;
+	char			 msg[128];
+	uint32_t		 status;
+	int			 how;
+
+	stats->busy = monotime();
+	if (lim.bytes == 0 && lim.msgs == 0) {
+		done(mq->job, DLV_OK, NULL);
+		return;
+	}
+	if ((how = quota_read(dlv.dirfd, &lim, &use, msg, sizeof(msg))) ==
+	    -1) {
+		log_warn("%s/%s", dlv.maildir, msg);
+		done(mq->job, DLV_TEMP, NULL);
+		return;
+	}
+	if (how != QUOTA_READ)
+		log_info("%s/%s: recalculated: %lld bytes, %lld messages",
+		    dlv.maildir, msg, (long long)use.bytes,
+		    (long long)use.msgs);
+	if (mq->size == 0)
+		status = quota_over(&lim, &use) ? DLV_QUOTA : DLV_OK;
+	else
+		status = quota_fits(&lim, &use, mq->size) ? DLV_OK :
+		    DLV_QUOTA;
+	done(mq->job, status, &use);
 }
 
 /*
@@ -390,58 +332,97 @@ dlvrpop_lmtp_dlvcheck(struct chan *c, const void *data, int fd)
 	done(mi->job, status, NULL);
 }
 
-/*
- * 1 if the message named new is in new/, or in cur/ with or without
- * flags (":2,..."); 0 if not; -1 if we cannot tell.
- */
-static int
-delivered(const char *new)
+/* The lmtp process closed the channel: idle, or it is going away. */
+static void
+dlvrpop_eof(struct chan *c)
+{
+	log_debug("%s: channel closed, exiting", dlv.maildir);
+	exit(0);
+}
+
+/* The jobs, from the lmtp process on POPD_CHANNEL_FD. */
+static const struct msg_handler from_lmtp[] = {
+	{ MSG_LMTP_JOB,		dlvrpop_lmtp_job },
+	{ MSG_LMTP_DLVCHECK,	dlvrpop_lmtp_dlvcheck },
+	{ MSG_LMTP_QUOTA,	dlvrpop_lmtp_quota },
+};
+
+/* Configured: the jobs' channel, as the user the parent made us. */
+static void
+dlvrpop_load(struct proc_setup *ps)
 {
 	struct stat	sb;
-	char		path[NAME_MAX + 8];
-	int		r;
 
-	if (fstatat(dlv.newdirfd, new, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
-	if (errno != ENOENT)
-		return -1;
-	(void)snprintf(path, sizeof(path), "cur/%s", new);
-	if (fstatat(dlv.dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
-	if (errno != ENOENT)
-		return -1;
-	if ((r = maildir_readdir(dlv.dirfd, "cur", cur_match,
-	    (void *)new)) == -1 && errno == ENOENT)
-		return 0;
-	return r;
+	if (!(who.flags & WORKER_DELIVER))
+		fatalx("%s: not configured as a delivery worker", who.user);
+	ps->title = who.user;
+	ps->arg = who.maildir;
+	if (fstat(POPD_CHANNEL_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
+		fatalx("fd %d is not the channel to the lmtp process",
+		    POPD_CHANNEL_FD);
+	chan_init(&lmtp, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_LMTP, PH_RUN,
+	    from_lmtp, nitems(from_lmtp), dlvrpop_eof, NULL);
+	deliver_init(&dlv, log_warn);
+	dlv.intent = dlvrpop_intent;
+	(void)umask(077);
 }
 
-/* A name in cur/ that is new with an info part. */
-static int
-cur_match(void *arg, const char *name)
-{
-	const char	*new = arg;
-	size_t		 len = strlen(new);
-
-	return strncmp(name, new, len) == 0 && name[len] == ':';
-}
-
+/* Not dumpable before the maildir was opened, confined after. */
 static void
-done(uint64_t id, uint32_t status, const struct quota_use *use)
+dlvrpop_run(void)
 {
-	struct quota_limit	lim = { who.qbytes, who.qmsgs };
-	struct msg_done		md;
-
-	memset(&md, 0, sizeof(md));
-	md.job = id;
-	md.status = status;
-	if (use != NULL) {
-		md.counted = 1;
-		md.bytes = use->bytes;
-		md.msgs = use->msgs;
-		md.over = quota_over(&lim, use);
+	log_debug("%s: delivering into %s", who.user, dlv.maildir);
+	for (;;) {
+		/* Waiting for a job, not the store (popd's dlvrpops_tick). */
+		stats->busy = 0;
+		chan_poll(&lmtp);
 	}
-	chan_send(&lmtp, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
-	/* Nothing queued between jobs; an lmtp gone ends us at its EOF. */
-	(void)chan_sync(&lmtp);
+}
+
+/* As mda: the maildir is created where it is missing, then opened. */
+static void
+dlvrpop_open(void *arg)
+{
+	if (deliver_open(&dlv, arg) == -1)
+		fatal("%s", dlv.errmsg);
+}
+
+/* From here on, the maildir and the channel only. */
+static void
+dlvrpop_sandbox(void *arg)
+{
+	sandbox_dlvrpop(dlv.maildir);
+}
+
+/* The configuration, from the parent on POPD_CONF_FD. */
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_STATS,	proc_parent_stats },
+	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
+};
+
+static struct chan	conf_chan;
+
+static const struct proc_role dlvrpop_role = {
+	.setup = {
+		.role = "dlvrpop",
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = dlvrpop_open,
+		.sandbox = dlvrpop_sandbox,
+	},
+	.self = PROC_DLVRPOP,
+	.chan = &conf_chan,
+	.setupfd = POPD_CONF_FD,
+	.usage = "usage: dlvrpop [-dVv]\n"
+	    "dlvrpop is started by popd, with its channel and its "
+	    "configuration on a channel of its own",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.load = dlvrpop_load,
+	.run = dlvrpop_run,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&dlvrpop_role, argc, argv);
 }

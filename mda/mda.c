@@ -73,11 +73,35 @@ static struct delivery	dlv;
 static int		ctlfd = -1;	/* popd's control socket */
 static int		overquota;	/* refused for the quota */
 
-__dead static void	usage(void);
-__dead static void	fail(void);
-static void		quota_check(const struct quota_limit *, int);
-static void		report(void);
-static void		report_none(void);
+/* A bounce (EX_USAGE), neither delivered nor deferred: no report. */
+static void
+report_none(void)
+{
+	if (ctlfd != -1)
+		(void)close(ctlfd);
+	ctlfd = -1;
+}
+
+/*
+ * At exit, on every path (exit, err, fatal, the signal handler): what
+ * became of the message.  Async-signal-safe; never waits.
+ */
+static void
+report(void)
+{
+	static const char	ok[] = "report mda delivered\n";
+	static const char	temp[] = "report mda deferred\n";
+	static const char	quota[] = "report mda quota\n";
+	const char		*line = dlv.delivered ? ok : overquota ?
+				    quota : temp;
+
+	if (ctlfd == -1)
+		return;
+	/* Never waited for: a report lost is a count missed. */
+	if (write(ctlfd, line, strlen(line)) == -1) {
+	}
+	report_none();
+}
 
 __dead static void
 usage(void)
@@ -151,36 +175,6 @@ report_open(const char *path)
 		return;
 	}
 	ctlfd = fd;
-}
-
-/*
- * At exit, on every path (exit, err, fatal, the signal handler): what
- * became of the message.  Async-signal-safe; never waits.
- */
-static void
-report(void)
-{
-	static const char	ok[] = "report mda delivered\n";
-	static const char	temp[] = "report mda deferred\n";
-	static const char	quota[] = "report mda quota\n";
-	const char		*line = dlv.delivered ? ok : overquota ?
-				    quota : temp;
-
-	if (ctlfd == -1)
-		return;
-	/* Never waited for: a report lost is a count missed. */
-	if (write(ctlfd, line, strlen(line)) == -1) {
-	}
-	report_none();
-}
-
-/* A bounce (EX_USAGE), neither delivered nor deferred: no report. */
-static void
-report_none(void)
-{
-	if (ctlfd != -1)
-		(void)close(ctlfd);
-	ctlfd = -1;
 }
 
 /*
@@ -289,6 +283,36 @@ mda_signals(void)
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * The message is in tmp/, its size known: refused if it does not fit
+ * (tmp/ is cleaned at exit), with one line that ends in the bounce.
+ */
+static void
+quota_check(const struct quota_limit *lim, int temp)
+{
+	struct quota_use	use;
+	int			fits;
+
+	if ((fits = deliver_fits(&dlv, lim, &use)) == -1)
+		fail();
+	if (fits)
+		return;
+	overquota = 1;
+	fflush(stderr);
+	if (lim->msgs != 0 && (uint64_t)use.msgs >= lim->msgs)
+		fprintf(stderr, "mda: %s mailbox full: %lld messages, the "
+		    "quota of %s is %llu\n", temp ? "4.2.2" : "5.2.2",
+		    (long long)use.msgs, dlv.maildir,
+		    (unsigned long long)lim->msgs);
+	else
+		fprintf(stderr, "mda: %s mailbox full: the message (%lld "
+		    "bytes) would exceed the quota of %s (%lld of %llu bytes "
+		    "used)\n", temp ? "4.2.2" : "5.2.2", (long long)dlv.size,
+		    dlv.maildir, (long long)use.bytes,
+		    (unsigned long long)lim->bytes);
+	exit(temp ? EX_TEMPFAIL : EX_NOPERM);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -322,34 +346,4 @@ main(int argc, char *argv[])
 	deliver_record(&dlv);
 	deliver_account(&dlv, &lim);
 	return 0;
-}
-
-/*
- * The message is in tmp/, its size known: refused if it does not fit
- * (tmp/ is cleaned at exit), with one line that ends in the bounce.
- */
-static void
-quota_check(const struct quota_limit *lim, int temp)
-{
-	struct quota_use	use;
-	int			fits;
-
-	if ((fits = deliver_fits(&dlv, lim, &use)) == -1)
-		fail();
-	if (fits)
-		return;
-	overquota = 1;
-	fflush(stderr);
-	if (lim->msgs != 0 && (uint64_t)use.msgs >= lim->msgs)
-		fprintf(stderr, "mda: %s mailbox full: %lld messages, the "
-		    "quota of %s is %llu\n", temp ? "4.2.2" : "5.2.2",
-		    (long long)use.msgs, dlv.maildir,
-		    (unsigned long long)lim->msgs);
-	else
-		fprintf(stderr, "mda: %s mailbox full: the message (%lld "
-		    "bytes) would exceed the quota of %s (%lld of %llu bytes "
-		    "used)\n", temp ? "4.2.2" : "5.2.2", (long long)dlv.size,
-		    dlv.maildir, (long long)use.bytes,
-		    (unsigned long long)lim->bytes);
-	exit(temp ? EX_TEMPFAIL : EX_NOPERM);
 }

@@ -52,9 +52,6 @@ struct sweep {
 	struct kept_sum	 *sum;
 };
 
-static int	walk_one(void *, const char *);
-static int	sweep_one(void *, const char *, const struct kept *);
-
 /* s with '%', '.' and '/' written %25, %2E and %2F, into out. */
 static void
 kept_code(const char *s, char *out)
@@ -180,6 +177,17 @@ kept_parse(const char *fname, struct kept *k)
 	return maildir_uidl_ok(k->uidl, r) ? 0 : -1;
 }
 
+static int
+walk_one(void *arg, const char *fname)
+{
+	struct walk	*w = arg;
+	struct kept	 k;
+
+	if (kept_parse(fname, &k) == -1)
+		return 0;
+	return w->cb(w->arg, fname, &k);
+}
+
 /*
  * cb(arg, name, kept) for each kept message of the maildir dirfd (names
  * that are not ours are left alone); a non-zero return stops the walk
@@ -194,17 +202,6 @@ kept_walk(int dirfd, int (*cb)(void *, const char *, const struct kept *),
 	return maildir_readdir(dirfd, KEPT_DIR, walk_one, &w);
 }
 
-static int
-walk_one(void *arg, const char *fname)
-{
-	struct walk	*w = arg;
-	struct kept	 k;
-
-	if (kept_parse(fname, &k) == -1)
-		return 0;
-	return w->cb(w->arg, fname, &k);
-}
-
 /*
  * What maildirsize would count of a kept message (fname in KEPT_DIR):
  * its ",S=", else the file's size; -1 if it is gone.
@@ -216,22 +213,6 @@ kept_size(int dirfd, const char *fname, const struct kept *k)
 
 	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
 	return maildir_quotasize(dirfd, rel, k->uniq);
-}
-
-/*
- * Remove the kept messages removed before the time before (none if it
- * is 0) and count the others into sum.  0, or -1 with errno (ENOENT:
- * nothing was ever kept, sum is zero).  Only with the maildrop locked:
- * an undelete must not find a message gone between its look and its
- * rename.
- */
-int
-kept_sweep(int dirfd, long long before, struct kept_sum *sum)
-{
-	struct sweep	s = { dirfd, before, sum };
-
-	memset(sum, 0, sizeof(*sum));
-	return kept_walk(dirfd, sweep_one, &s);
 }
 
 static int
@@ -252,4 +233,20 @@ sweep_one(void *arg, const char *fname, const struct kept *k)
 		s->sum->bytes += size;
 	}
 	return 0;
+}
+
+/*
+ * Remove the kept messages removed before the time before (none if it
+ * is 0) and count the others into sum.  0, or -1 with errno (ENOENT:
+ * nothing was ever kept, sum is zero).  Only with the maildrop locked:
+ * an undelete must not find a message gone between its look and its
+ * rename.
+ */
+int
+kept_sweep(int dirfd, long long before, struct kept_sum *sum)
+{
+	struct sweep	s = { dirfd, before, sum };
+
+	memset(sum, 0, sizeof(*sum));
+	return kept_walk(dirfd, sweep_one, &s);
 }

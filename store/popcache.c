@@ -69,9 +69,6 @@
 
 const char *pc_dirs[D_N] = { "new", "cur" };
 
-static int	 pc_num(char **, int, long long *);
-static void	 pc_stamp_st(const struct stat *, struct popcache_stamp *);
-
 /* For the maildrop, right after it opened the maildir. */
 void
 popcache_init(struct popcache *pc, int dirfd, const char *path)
@@ -79,6 +76,18 @@ popcache_init(struct popcache *pc, int dirfd, const char *path)
 	memset(pc, 0, sizeof(*pc));
 	pc->dirfd = dirfd;
 	pc->path = path;
+}
+
+static void
+pc_stamp_st(const struct stat *st, struct popcache_stamp *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->msec = st->st_mtim.tv_sec;
+	s->mnsec = st->st_mtim.tv_nsec;
+	s->csec = st->st_ctim.tv_sec;
+	s->cnsec = st->st_ctim.tv_nsec;
+	s->ino = st->st_ino;
+	s->valid = s->msec >= 0 && s->csec >= 0;
 }
 
 /*
@@ -103,113 +112,6 @@ popcache_seen(struct popcache *pc, const struct stat *newst,
 		pc_stamp_st(st[d], &pc->pre[d]);
 	}
 	pc->havepre = 1;
-}
-
-/* --- stamps ------------------------------------------------------------ */
-
-static void
-pc_stamp_st(const struct stat *st, struct popcache_stamp *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->msec = st->st_mtim.tv_sec;
-	s->mnsec = st->st_mtim.tv_nsec;
-	s->csec = st->st_ctim.tv_sec;
-	s->cnsec = st->st_ctim.tv_nsec;
-	s->ino = st->st_ino;
-	s->valid = s->msec >= 0 && s->csec >= 0;
-}
-
-int
-pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
-{
-	struct stat	st;
-
-	memset(s, 0, sizeof(*s));
-	if (fstatat(dirfd, pc_dirs[d], &st, 0) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	pc_stamp_st(&st, s);
-	return 0;
-}
-
-int
-pc_stamp_eq(const struct popcache_stamp *a, const struct popcache_stamp *b)
-{
-	return a->valid && b->valid && a->msec == b->msec &&
-	    a->mnsec == b->mnsec && a->csec == b->csec &&
-	    a->cnsec == b->cnsec && a->ino == b->ino;
-}
-
-/*
- * Directory times have a coarse granularity: a change made in the same
- * tick as the stamp leaves the stamp as it was.  A stamp is only
- * trusted once it is PC_SETTLE seconds old (Dovecot does the same).
- */
-int
-pc_settled(const struct popcache_stamp *s, time_t now)
-{
-	long long	t = s->msec > s->csec ? s->msec : s->csec;
-
-	return s->valid && t + PC_SETTLE <= (long long)now;
-}
-
-static char *
-pc_stamp_fmt(char *p, const struct popcache_stamp *s)
-{
-	if (!s->valid) {
-		*p++ = '-';
-		return p;
-	}
-	p += sprintf(p, "%lld.%09ld,%lld.%09ld,%llu", s->msec, s->mnsec,
-	    s->csec, s->cnsec, s->ino);
-	return p;
-}
-
-/* "-" or "<msec>.<9 digits>,<csec>.<9 digits>,<ino>" */
-static int
-pc_stamp_parse(char **pp, struct popcache_stamp *s)
-{
-	char		*p = *pp;
-	long long	 sec, nsec;
-	int		 i, k;
-
-	memset(s, 0, sizeof(*s));
-	if (*p == '-') {
-		*pp = p + 1;
-		return 0;
-	}
-	for (i = 0; i < 2; i++) {
-		if (pc_num(&p, PC_SIZEDIGITS, &sec) == -1 || *p++ != '.')
-			return -1;
-		/* Nanoseconds: exactly 9 digits, leading zeros included. */
-		for (k = 0, nsec = 0; k < 9; k++, p++) {
-			if (*p < '0' || *p > '9')
-				return -1;
-			nsec = nsec * 10 + (*p - '0');
-		}
-		if (*p++ != ',')
-			return -1;
-		if (i == 0) {
-			s->msec = sec;
-			s->mnsec = nsec;
-		} else {
-			s->csec = sec;
-			s->cnsec = nsec;
-		}
-	}
-	if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
-		return -1;
-	for (s->ino = 0; *p >= '0' && *p <= '9'; p++) {
-		if (s->ino > (~0ULL - 9) / 10)
-			return -1;
-		s->ino = s->ino * 10 + (*p - '0');
-	}
-	s->valid = 1;
-	*pp = p;
-	return 0;
 }
 
 /* --- small helpers ------------------------------------------------------ */
@@ -390,6 +292,101 @@ size_t
 pc_uniqlen(const char *name)
 {
 	return strcspn(name + 4, ":");
+}
+
+/* --- stamps ------------------------------------------------------------ */
+
+int
+pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
+{
+	struct stat	st;
+
+	memset(s, 0, sizeof(*s));
+	if (fstatat(dirfd, pc_dirs[d], &st, 0) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	pc_stamp_st(&st, s);
+	return 0;
+}
+
+int
+pc_stamp_eq(const struct popcache_stamp *a, const struct popcache_stamp *b)
+{
+	return a->valid && b->valid && a->msec == b->msec &&
+	    a->mnsec == b->mnsec && a->csec == b->csec &&
+	    a->cnsec == b->cnsec && a->ino == b->ino;
+}
+
+/*
+ * Directory times have a coarse granularity: a change made in the same
+ * tick as the stamp leaves the stamp as it was.  A stamp is only
+ * trusted once it is PC_SETTLE seconds old (Dovecot does the same).
+ */
+int
+pc_settled(const struct popcache_stamp *s, time_t now)
+{
+	long long	t = s->msec > s->csec ? s->msec : s->csec;
+
+	return s->valid && t + PC_SETTLE <= (long long)now;
+}
+
+static char *
+pc_stamp_fmt(char *p, const struct popcache_stamp *s)
+{
+	if (!s->valid) {
+		*p++ = '-';
+		return p;
+	}
+	p += sprintf(p, "%lld.%09ld,%lld.%09ld,%llu", s->msec, s->mnsec,
+	    s->csec, s->cnsec, s->ino);
+	return p;
+}
+
+/* "-" or "<msec>.<9 digits>,<csec>.<9 digits>,<ino>" */
+static int
+pc_stamp_parse(char **pp, struct popcache_stamp *s)
+{
+	char		*p = *pp;
+	long long	 sec, nsec;
+	int		 i, k;
+
+	memset(s, 0, sizeof(*s));
+	if (*p == '-') {
+		*pp = p + 1;
+		return 0;
+	}
+	for (i = 0; i < 2; i++) {
+		if (pc_num(&p, PC_SIZEDIGITS, &sec) == -1 || *p++ != '.')
+			return -1;
+		/* Nanoseconds: exactly 9 digits, leading zeros included. */
+		for (k = 0, nsec = 0; k < 9; k++, p++) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			nsec = nsec * 10 + (*p - '0');
+		}
+		if (*p++ != ',')
+			return -1;
+		if (i == 0) {
+			s->msec = sec;
+			s->mnsec = nsec;
+		} else {
+			s->csec = sec;
+			s->cnsec = nsec;
+		}
+	}
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+		return -1;
+	for (s->ino = 0; *p >= '0' && *p <= '9'; p++) {
+		if (s->ino > (~0ULL - 9) / 10)
+			return -1;
+		s->ino = s->ino * 10 + (*p - '0');
+	}
+	s->valid = 1;
+	*pp = p;
+	return 0;
 }
 
 /* --- reading ------------------------------------------------------------ */
