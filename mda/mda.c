@@ -16,20 +16,18 @@
 
 /*
  * mda -- deliver one message from standard input into a maildir, for
- * OpenSMTPD's "mda" action (see mda(8)).
+ * OpenSMTPD's "mda" action (see mda(8)), by deliver.c's steps.
  *
- * The message is written to tmp/, made durable, then linked into new/
- * under a name no other file has: link(2) never replaces, so a clash
- * only costs a new name.  Exit 0 means the message is safely in new/;
- * anything that may work later exits EX_TEMPFAIL so that the MTA
- * retries, and leaves nothing in new/ or tmp/.  A POP3 session never
- * makes mda wait: the only lock is popcache.lock, tried for a bounded
- * time, and without it only the popcache record is skipped.
+ * Exit 0 means the message is safely in new/; anything that may work
+ * later exits EX_TEMPFAIL so that the MTA retries, and leaves nothing
+ * in new/ or tmp/.  A POP3 session never makes mda wait: the only lock
+ * is popcache.lock, tried for a bounded time, and without it only the
+ * popcache record is skipped.
  *
  * For popd's counters (popctl show stats) mda connects to popd's control
  * socket before its confinement and, as it exits, whatever the path,
- * writes one line: "report mda delivered" or "report mda deferred".
- * Without popd there, or with popd slow, nothing waits and nothing fails.
+ * writes one line (report).  Without popd there, or with popd slow,
+ * nothing waits and nothing fails.
  *
  * Quotas: the limit is -q's, else the one maildirsize's first line
  * states (Maildir++: set by whoever keeps the user's limit, popd's

@@ -68,8 +68,6 @@ struct quota_use;
 /* deliver.c */
 void	deliver_init(struct delivery *, void (*)(const char *, ...));
 int	deliver_open(struct delivery *, const char *);
-void	deliver_uniqname(const struct delivery *, char *, size_t, off_t,
-	    off_t, int);
 int	deliver_count(struct delivery *, int);
 int	deliver_spool(struct delivery *, int, int);
 int	deliver_commit(struct delivery *);

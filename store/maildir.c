@@ -15,11 +15,9 @@
  */
 
 /*
- * maildir.c -- maildir naming, shared by the maildrop (maildrop.c), the
- * popcache (popcache.c) and mda: UIDLs,
- * sizes from ",S=" and ",W=", flags of seen messages, message order,
- * reading new/ and cur/ and the layout of a new maildir.
- *
+ * maildir.c -- maildir naming, shared by the maildrop, the popcache and
+ * mda: UIDLs, sizes from ",S=" and ",W=", flags of seen messages,
+ * message order, reading new/ and cur/ and the layout of a new maildir.
  * Only names and single files here: no session state, no popcache.
  */
 #include <sys/types.h>
@@ -309,16 +307,9 @@ int
 maildir_uidl(const char *name, char *out, size_t outlen)
 {
 	const char	*base = base_name(name);
-	size_t		 i, n;
-	int		 ok;
+	size_t		 n = strcspn(base, ":");
 
-	n = strcspn(base, ":");
-	ok = n >= 1 && n <= UIDL_MAX;
-	for (i = 0; ok && i < n; i++)
-		if ((unsigned char)base[i] < 0x21 ||
-		    (unsigned char)base[i] > 0x7e)
-			ok = 0;
-	if (ok) {
+	if (maildir_uidl_ok(base, n)) {
 		if (outlen <= n) {
 			errno = ERANGE;
 			return -1;
@@ -430,11 +421,8 @@ maildir_namesize(const char *name)
 	return name_w(name);
 }
 
-/*
- * The file size that the unique name of a maildir file states in
- * ",S=<n>" (Maildir++, for quotas), or -1.
- */
-off_t
+/* The file size a unique name states in ",S=<n>" (Maildir++), or -1. */
+static off_t
 maildir_rawsize(const char *name)
 {
 	const char	*base = base_name(name);
@@ -554,7 +542,6 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 	info = base + n;
 	if (*info == '\0')
 		info = ":2,";
-	/* An info we do not know: move it, but leave it alone. */
 	if (strncmp(info, ":2,", 3) != 0)
 		goto asis;
 	for (i = 3; info[i] != '\0'; i++) {

@@ -16,9 +16,7 @@
 
 /*
  * maildir.h -- maildir naming: UIDLs, sizes and flags from file names,
- * reading the subdirectories and making
- * a new maildir (maildir.c).  Nothing here knows about sessions or the
- * popcache.
+ * reading the subdirectories and making a new maildir (maildir.c).
  */
 #ifndef POPD_MAILDIR_H
 #define POPD_MAILDIR_H
@@ -31,7 +29,6 @@
 #include "util.h"
 
 struct stat;
-
 
 /* maildir_open's stat(2)s of the subdirectories, in this order. */
 #define MAILDIR_TMP		0
@@ -57,7 +54,6 @@ int		 maildir_readdir(int, const char *,
 int		 maildir_uidl(const char *, char *, size_t);
 void		 maildir_uidl_alt(const char *, unsigned int, char *, size_t);
 off_t		 maildir_namesize(const char *);
-off_t		 maildir_rawsize(const char *);
 off_t		 maildir_quotasize(int, const char *, const char *);
 int		 maildir_msgsize(int, const char *, off_t *);
 int		 maildir_readsize(int, const char *, off_t *);

@@ -43,7 +43,7 @@
 
 #define LOCK_NAME	"popd.lock"
 #define TMP_MAXAGE	(36 * 60 * 60)	/* seconds, as maildir(5) says */
-#define MOVE_TRIES	3	/* a stale name: 2.4 s in all (move_noreplace) */
+#define MOVE_TRIES	3	/* a stale name: 2.4 s (move_noreplace) */
 #define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
 
 /*
@@ -59,6 +59,9 @@ struct mstrings {
 	size_t		 size, used;
 	char		 buf[];
 };
+
+/* Where the lock, quota, popd.migrated and KEPT_DIR are: the maildir. */
+#define ROOTFD(md)	((md)->rootfd != -1 ? (md)->rootfd : (md)->dirfd)
 
 /* Is s in the popcache file's buffer, which the list may point into? */
 static int
@@ -98,6 +101,23 @@ md_str(struct maildrop *md, const char *s)
 	return p;
 }
 
+/* Room for n more in md->msgs (the popcache's reserve). */
+static int
+pcm_reserve(void *arg, size_t n)
+{
+	struct maildrop	*md = arg;
+	struct mmsg	*m;
+
+	/* A 100,000-message maildrop must not grow it by doubling. */
+	if (md->nalloc - md->nmsgs >= n)
+		return 0;
+	if ((m = reallocarray(md->msgs, md->nmsgs + n, sizeof(*m))) == NULL)
+		return -1;
+	md->msgs = m;
+	md->nalloc = md->nmsgs + n;
+	return 0;
+}
+
 /*
  * Append a message; uidl NULL computes it with maildir_uidl.  For the
  * scan here and for popcache_load.
@@ -108,15 +128,10 @@ maildrop_add(struct maildrop *md, const char *name, off_t size,
 {
 	struct mmsg	*m;
 	char		 buf[UIDL_MAX + 1];
-	size_t		 n;
 
-	if (md->nmsgs == md->nalloc) {
-		n = md->nalloc == 0 ? 256 : md->nalloc * 2;
-		if ((m = reallocarray(md->msgs, n, sizeof(*m))) == NULL)
-			return -1;
-		md->msgs = m;
-		md->nalloc = n;
-	}
+	if (md->nmsgs == md->nalloc &&
+	    pcm_reserve(md, md->nalloc == 0 ? 256 : md->nalloc) == -1)
+		return -1;
 	m = &md->msgs[md->nmsgs];
 	memset(m, 0, sizeof(*m));
 	if (uidl == NULL) {
@@ -369,7 +384,7 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
 				    "message", md->path, m->name);
-			/* A folder's names with its directory: ".Junk/cur/x". */
+			/* A folder's with its directory: ".Junk/cur/x". */
 			(void)snprintf(full, sizeof(full), "%s%s", md->dir,
 			    m->name);
 			maildir_uidl_alt(full, salt, alt, sizeof(alt));
@@ -385,22 +400,6 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 }
 
 /* --- the message list as the popcache sees it --------------------------- */
-
-static int
-pcm_reserve(void *arg, size_t n)
-{
-	struct maildrop	*md = arg;
-	struct mmsg	*m;
-
-	/* A 100,000-message maildrop must not grow it by doubling. */
-	if (md->nalloc - md->nmsgs >= n)
-		return 0;
-	if ((m = reallocarray(md->msgs, md->nmsgs + n, sizeof(*m))) == NULL)
-		return -1;
-	md->msgs = m;
-	md->nalloc = md->nmsgs + n;
-	return 0;
-}
 
 static int
 pcm_add(void *arg, const struct popcache_rec *r)
@@ -447,23 +446,15 @@ pcm_moved(void *arg, const char *name)
 
 	if (!md->movedread) {
 		md->movedread = 1;
-		md->moved = oldids_moved(md->dirfd, md->rootfd != -1 ?
-		    md->rootfd : md->dirfd, md->path, md->uidl_format);
+		md->moved = oldids_moved(md->dirfd, ROOTFD(md), md->path,
+		    md->uidl_format);
 	}
 	return md->moved == NULL ? NULL : oldids_get(md->moved, name);
 }
 
-static void
-pc_msgs(struct maildrop *md, struct popcache_msgs *pm)
-{
-	pm->arg = md;
-	pm->reserve = pcm_reserve;
-	pm->add = pcm_add;
-	pm->keep = pcm_keep;
-	pm->count = pcm_count;
-	pm->get = pcm_get;
-	pm->moved = pcm_moved;
-}
+/* md's list as a struct popcache_msgs, in its fields' order. */
+#define PC_MSGS(md)	{ (md), pcm_reserve, pcm_add, pcm_keep, pcm_count, \
+			    pcm_get, pcm_moved }
 
 /*
  * Fill md->msgs from the popcache.  Returns 0, or -1 with md->msgs
@@ -472,9 +463,8 @@ pc_msgs(struct maildrop *md, struct popcache_msgs *pm)
 int
 maildrop_cache_load(struct maildrop *md)
 {
-	struct popcache_msgs	pm;
+	struct popcache_msgs	pm = PC_MSGS(md);
 
-	pc_msgs(md, &pm);
 	maildrop_clear(md);
 	if (popcache_load(&md->pc, &pm) == 0)
 		return 0;
@@ -486,9 +476,8 @@ maildrop_cache_load(struct maildrop *md)
 int
 maildrop_cache_write(struct maildrop *md)
 {
-	struct popcache_msgs	pm;
+	struct popcache_msgs	pm = PC_MSGS(md);
 
-	pc_msgs(md, &pm);
 	return popcache_write(&md->pc, &pm);
 }
 
@@ -593,8 +582,8 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	else if (fstatat(md->dirfd, POPCACHE_FILE, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0)
 		flags |= OLDIDS_SERVED;
-	if (oldids_load(md->old, md->rootfd != -1 ? md->rootfd : md->dirfd,
-	    md->path, md->uidl_format, flags) == -1)
+	if (oldids_load(md->old, ROOTFD(md), md->path, md->uidl_format,
+	    flags) == -1)
 		goto done;
 	for (i = n = 0; i < md->nmsgs; i++) {
 		switch (maildrop_size_one(md, &md->msgs[i], skipped)) {
@@ -693,9 +682,8 @@ maildrop_relocate(struct maildrop *md, struct mmsg *m)
 			    (de->d_name[n] != '\0' && de->d_name[n] != ':'))
 				continue;
 			if ((size_t)snprintf(rel, sizeof(rel), "%s/%s",
-			    subs[i], de->d_name) >= sizeof(rel))
-				continue;
-			if (strcmp(rel, m->name) == 0)
+			    subs[i], de->d_name) >= sizeof(rel) ||
+			    strcmp(rel, m->name) == 0)
 				continue;
 			found = 1;
 			break;
@@ -806,7 +794,7 @@ static int
 drop_file(struct maildrop *md, struct mmsg *m)
 {
 	char	kept[NAME_MAX + 1], to[sizeof(KEPT_DIR) + NAME_MAX + 1];
-	int	tries, saved, keepfd = md->rootfd != -1 ? md->rootfd : md->dirfd;
+	int	tries, saved, keepfd = ROOTFD(md);
 
 	if (!md->keep)
 		return unlinkat(md->dirfd, m->name, 0);
@@ -877,7 +865,7 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 	char	from[sizeof(KEPT_DIR) + NAME_MAX + 1], to[NAME_MAX + 5];
 	size_t	i, n = strlen(k->uniq);
 	off_t	size, qsize;
-	int	keepfd = md->rootfd != -1 ? md->rootfd : md->dirfd;
+	int	keepfd = ROOTFD(md);
 
 	for (i = 0; i < md->nmsgs; i++) {
 		const char	*base = md->msgs[i].name + 4;	/* "new/" */
@@ -960,9 +948,8 @@ update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 
 /*
  * Make the changes to new/ (dirty[0]), cur/ (dirty[1]) and KEPT_DIR
- * (dirty[2]) durable.
- * Removals must be durable before we say so; moves may be lost.
- * Returns the failures that count.
+ * (dirty[2]) durable.  Removals must be durable before we say so; moves
+ * may be lost.  Returns the failures that count.
  */
 static int
 update_sync(struct maildrop *md, const int *dirty)
@@ -978,16 +965,12 @@ update_sync(struct maildrop *md, const int *dirty)
 		}
 	}
 	/* What was kept, durable too; its removal from cur/ was counted. */
-	if (dirty[2] && maildir_fsyncat(md->rootfd != -1 ? md->rootfd :
-	    md->dirfd, KEPT_DIR) == -1)
+	if (dirty[2] && maildir_fsyncat(ROOTFD(md), KEPT_DIR) == -1)
 		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;
 }
 
-/*
- * Drop the removed messages (and those another program removed) from
- * md->msgs and clear the flags.
- */
+/* Drop from md->msgs what was removed, by us or others; clear flags. */
 static void
 update_compact(struct maildrop *md)
 {
@@ -1038,8 +1021,7 @@ maildrop_update(struct maildrop *md)
 	dirty[2] = md->nkept > kept;
 	fail += update_sync(md, dirty);
 	/* maildirsize, where others keep one (quota.h): one line. */
-	if (md->qmsgs > 0 && quota_add(md->rootfd != -1 ? md->rootfd :
-	    md->dirfd, NULL, -(int64_t)md->qbytes,
+	if (md->qmsgs > 0 && quota_add(ROOTFD(md), NULL, -(int64_t)md->qbytes,
 	    -(int64_t)md->qmsgs, qmsg, sizeof(qmsg)) == -1)
 		log_warn("%s/%s", md->path, qmsg);
 	md->qbytes = 0;
