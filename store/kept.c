@@ -41,7 +41,6 @@
 #define KEPT_TIMEMAX	(1LL << 40)
 
 struct walk {
-	int		  dirfd;
 	int		(*cb)(void *, const char *, const struct kept *);
 	void		 *arg;
 };
@@ -197,7 +196,7 @@ int
 kept_walk(int dirfd, int (*cb)(void *, const char *, const struct kept *),
     void *arg)
 {
-	struct walk	w = { dirfd, cb, arg };
+	struct walk	w = { cb, arg };
 
 	return maildir_readdir(dirfd, KEPT_DIR, walk_one, &w);
 }

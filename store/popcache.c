@@ -26,12 +26,10 @@
  * ",W=" or by reading them, vanished ones drop out.  Anything doubtful
  * makes popcache_load fail so that the maildrop does a full scan.
  *
- * The maildrop (maildrop.c) owns the message list and this file's state
- * (struct popcache); popcache.c fills and reads the list through the
- * struct popcache_msgs it is given and never calls the maildrop.
- * popcache.c reads and writes the file; popcache_load, which reconciles
- * it with the directories, is popcache_scan.c (popcache_file.h: what
- * the two share).
+ * The maildrop owns the message list and struct popcache, and lends the
+ * list as a struct popcache_msgs; nothing here calls it back.
+ * popcache_load, which reconciles the file with the directories, is
+ * popcache_scan.c (popcache_file.h: what the two share).
  *
  * Writers: wrkrpop (whole file: temp file, fsync, rename) and mda (one
  * appended record, a hint for new/).  Both take popcache.lock for a few
@@ -101,11 +99,9 @@ void
 popcache_seen(struct popcache *pc, const struct stat *newst,
     const struct stat *curst)
 {
-	const struct stat	*st[D_N];
+	const struct stat	*st[D_N] = { newst, curst };
 	int			 d;
 
-	st[D_NEW] = newst;
-	st[D_CUR] = curst;
 	for (d = 0; d < D_N; d++) {
 		if (!S_ISDIR(st[d]->st_mode))
 			return;
@@ -1072,11 +1068,9 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	return 0;
  fail:
 	saved = errno;
-	/* Take back a partial record (disk full). */
-	if (st.st_size >= 0)
-		if (ftruncate(fd, st.st_size) == -1) {
-			/* the next open finds it damaged and rebuilds */
-		}
+	/* Take back a partial record (disk full), or the next open rebuilds. */
+	if (ftruncate(fd, st.st_size) == -1) {
+	}
 	close(fd);
 	pc_unlock(lockfd);
 	errno = saved;

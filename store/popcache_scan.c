@@ -98,24 +98,16 @@ pc_ent_cmp(const void *a, const void *b)
 	    pc_sort_names + ((const struct pc_ent *)b)->off);
 }
 
-/*
- * Hand one message to the maildrop, counting it for popcache_write; d
- * is its directory (D_NEW, D_CUR), or -1 to read it from name.
- */
+/* Hand one message to the maildrop, counting it for popcache_write. */
 static int
-pc_add(struct popcache *pc, const struct popcache_msgs *pm, int d,
+pc_add(struct popcache *pc, const struct popcache_msgs *pm,
     const char *name, off_t size, const char *uidl)
 {
-	struct popcache_rec	r;
+	struct popcache_rec	r = { name, uidl, size };
 
-	r.name = name;
-	r.uidl = uidl;
-	r.size = size;
 	if (pm->add(pm->arg, &r) == -1)
 		return -1;
-	if (d == -1)
-		d = name[0] == 'n' ? D_NEW : D_CUR;
-	pc->count[d]++;
+	pc->count[name[0] == 'n' ? D_NEW : D_CUR]++;
 	return 0;
 }
 
@@ -216,7 +208,7 @@ pc_add_known(struct popcache *pc, const struct popcache_msgs *pm,
 			(*gone)++;
 			continue;
 		}
-		if (pc_add(pc, pm, -1, name, r->size, r->uidl) == -1)
+		if (pc_add(pc, pm, name, r->size, r->uidl) == -1)
 			return -1;
 	}
 	return 0;
@@ -297,7 +289,7 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 			(void)strlcpy(uidl, u, sizeof(uidl));
 		else if (maildir_uidl(name, uidl, sizeof(uidl)) == -1)
 			goto done;
-		if (pc_add(pc, pm, -1, name, size, uidl) == -1)
+		if (pc_add(pc, pm, name, size, uidl) == -1)
 			goto done;
 	}
 	rv = 0;
@@ -411,7 +403,7 @@ pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
 			goto done;
 		}
 		hv[i] = pc_hash(r.uidl, r.uidllen, 0);
-		if (pc_add(pc, pm, r.dir, r.name, r.size, r.uidl) == -1) {
+		if (pc_add(pc, pm, r.name, r.size, r.uidl) == -1) {
 			log_warn("popcache: %s", pc->path);
 			goto done;
 		}
