@@ -16,9 +16,7 @@
 
 /*
  * deliver.h -- one message into a maildir, as mda(8) and dlvrpop(8)
- * store it: into tmp/ under a unique name, made durable, linked into
- * new/ under a name that is its own UIDL, new/ made durable, then the
- * popcache record (deliver.c).
+ * store it (deliver.c).
  */
 #ifndef POPD_DELIVER_H
 #define POPD_DELIVER_H

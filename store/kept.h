@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * kept.h -- the messages a removal kept (popd.conf "deleted keep"):
  * UPDATE moves a deleted message into KEPT_DIR under a name that says

@@ -16,10 +16,9 @@
 
 /*
  * maildrop.c -- the maildrop of one POP3 session: open, lock, scan,
- * UPDATE, and its message list.  It sits above the popcache
- * (popcache.c), which it hands its message list through a struct
- * popcache_msgs, and above maildir naming (maildir.c); neither calls
- * back into it.
+ * UPDATE, and its message list.  It sits above the popcache (which it
+ * lends the list as a struct popcache_msgs) and maildir naming
+ * (maildir.c); neither calls back into it.
  *
  * Every path below the maildir goes through md->dirfd (openat and
  * friends): once wrkrpop is confined, the maildir is all it can see.

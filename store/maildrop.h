@@ -16,8 +16,7 @@
 
 /*
  * maildrop.h -- one user's maildrop for a session: open, lock, scan,
- * update, and its message list (maildrop.c).  Above the popcache
- * (popcache.h) and maildir naming (maildir.h), which know nothing of it.
+ * update, and its message list (maildrop.c).
  */
 #ifndef POPD_MAILDROP_H
 #define POPD_MAILDROP_H

@@ -39,7 +39,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,12 +56,10 @@
 #define PC_TMP		"popcache.tmp"
 #define PC_LOCK		"popcache.lock"
 #define PC_VERSION	1
-#define PC_SETTLE	2		/* s: a younger dir stamp is doubtful */
 #define PC_LOCKWAIT	2000		/* ms: longest wait for popcache.lock */
 #define PC_MAXFILE	(1LL << 30)	/* a bigger popcache is not ours */
 #define PC_SIZEDIGITS	18		/* at most 18 digits: no overflow */
 #define PC_MAXSIZE	999999999999999999LL
-#define PC_AHEAD	16		/* records: pc_uidls_unique's prefetch */
 #define PC_RECMAX	(PC_SIZEDIGITS + UIDL_MAX + NAME_MAX + 8)
 
 const char *pc_dirs[D_N] = { "new", "cur" };
@@ -188,16 +185,6 @@ pc_tab(size_t n, size_t slotsize, size_t *mask)
 	return calloc(size, slotsize);
 }
 
-void
-pc_tab_put(uint32_t *tab, size_t mask, uint64_t hv, size_t i)
-{
-	size_t	j;
-
-	for (j = hv & mask; tab[j] != 0; j = (j + 1) & mask)
-		;
-	tab[j] = i + 1;
-}
-
 /*
  * No '/', no '\n' and no NUL in len octets at p; eight at a time, an
  * octet equal to c leaving a zero in w ^ c, which (x - 0x01) & ~x
@@ -283,13 +270,6 @@ pc_pread(int fd, char *buf, size_t len, off_t off)
 	return got;
 }
 
-/* The unique part of "dir/name": up to the first ':'. */
-size_t
-pc_uniqlen(const char *name)
-{
-	return strcspn(name + 4, ":");
-}
-
 /* --- stamps ------------------------------------------------------------ */
 
 int
@@ -314,19 +294,6 @@ pc_stamp_eq(const struct popcache_stamp *a, const struct popcache_stamp *b)
 	return a->valid && b->valid && a->msec == b->msec &&
 	    a->mnsec == b->mnsec && a->csec == b->csec &&
 	    a->cnsec == b->cnsec && a->ino == b->ino;
-}
-
-/*
- * Directory times have a coarse granularity: a change made in the same
- * tick as the stamp leaves the stamp as it was.  A stamp is only
- * trusted once it is PC_SETTLE seconds old (Dovecot does the same).
- */
-int
-pc_settled(const struct popcache_stamp *s, time_t now)
-{
-	long long	t = s->msec > s->csec ? s->msec : s->csec;
-
-	return s->valid && t + PC_SETTLE <= (long long)now;
 }
 
 static char *
@@ -419,50 +386,6 @@ pc_parse_rec(char *p, char *end, struct pc_rec *r)
 	r->dir = n[0] == 'n' ? D_NEW : D_CUR;
 	r->ent = -1;
 	return 0;
-}
-
-/*
- * The warm path hands the UIDLs out as they are: make sure no two of
- * the n in pm are the same (the file was written that way; a damaged
- * or hand-made one is rebuilt).  hv holds their hashes, taken in file
- * order.  Returns 1 if they are unique, 0 if not, -1 on error.
- *
- * Each slot holds a hash's upper half beside the message's index + 1,
- * so that a probe looks at no message unless the halves match, and the
- * slot of a message PC_AHEAD further on is fetched while this one is
- * placed: a big table is one cache miss per message, and those overlap.
- * An index fits in the lower half: a record takes 10 bytes of at most
- * PC_MAXFILE.
- */
-int
-pc_uidls_unique(const struct popcache_msgs *pm, const uint64_t *hv,
-    size_t n)
-{
-	struct popcache_rec	 a, b;
-	uint64_t		*tab, hi;
-	size_t			 mask, i, j;
-	int			 rv = 1;
-
-	if ((tab = pc_tab(n, sizeof(*tab), &mask)) == NULL)
-		return -1;
-	for (i = 0; i < n && rv == 1; i++) {
-		if (i + PC_AHEAD < n)
-			__builtin_prefetch(&tab[hv[i + PC_AHEAD] & mask], 1);
-		hi = hv[i] & 0xffffffff00000000ULL;
-		for (j = hv[i] & mask; tab[j] != 0; j = (j + 1) & mask) {
-			if ((tab[j] & 0xffffffff00000000ULL) != hi)
-				continue;
-			pm->get(pm->arg, (tab[j] & 0xffffffff) - 1, &a);
-			pm->get(pm->arg, i, &b);
-			if (strcmp(a.uidl, b.uidl) == 0) {
-				rv = 0;
-				break;
-			}
-		}
-		tab[j] = hi | (i + 1);
-	}
-	free(tab);
-	return rv;
 }
 
 /*
@@ -616,27 +539,6 @@ pc_next_rec(struct pc_file *f, char **pp, size_t i, struct pc_rec *r)
 	*pp = nl + 1;
 	if (i + 1 == f->count && *pp != f->trailer)
 		return -1;		/* more lines than records */
-	return 0;
-}
-
-/* All records into f->recs, for pc_reconcile. */
-int
-pc_parse_recs(struct popcache *pc, struct pc_file *f)
-{
-	char	*p = f->first;
-	size_t	 i;
-
-	if (f->count > 0 &&
-	    (f->recs = calloc(f->count, sizeof(*f->recs))) == NULL) {
-		log_warn("popcache: %s", pc->path);
-		return -1;
-	}
-	for (i = 0; i < f->count; i++)
-		if (pc_next_rec(f, &p, i, &f->recs[i]) == -1) {
-			pc_bad_rec(pc, i);
-			return -1;
-		}
-	f->nrecs = f->count;
 	return 0;
 }
 

@@ -67,16 +67,10 @@ struct pc_file {
 int		 pc_stamp_dir(int, int, struct popcache_stamp *);
 int		 pc_stamp_eq(const struct popcache_stamp *,
 		    const struct popcache_stamp *);
-int		 pc_settled(const struct popcache_stamp *, time_t);
 uint64_t	 pc_hash(const void *, size_t, uint64_t);
 void		*pc_tab(size_t, size_t, size_t *);
-void		 pc_tab_put(uint32_t *, size_t, uint64_t, size_t);
-size_t		 pc_uniqlen(const char *);
-int		 pc_uidls_unique(const struct popcache_msgs *,
-		    const uint64_t *, size_t);
 int		 pc_next_rec(struct pc_file *, char **, size_t,
 		    struct pc_rec *);
-int		 pc_parse_recs(struct popcache *, struct pc_file *);
 void		 pc_bad_rec(struct popcache *, size_t);
 int		 pc_read(struct popcache *, struct pc_file *, const char **);
 void		 pc_file_free(struct pc_file *);

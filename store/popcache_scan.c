@@ -21,22 +21,18 @@
  * comment for the whole).
  */
 #include <sys/types.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 
-#include <dirent.h>
-#include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "popcache.h"
 #include "popcache_file.h"
+
+#define PC_SETTLE	2		/* s: a younger dir stamp is doubtful */
+#define PC_AHEAD	16		/* records: pc_uidls_unique's prefetch */
 
 /* Names read from the changed directories. */
 struct pc_ent {
@@ -51,6 +47,101 @@ struct pc_ents {
 	struct pc_ent	*v;
 	size_t		 n, nalloc;
 };
+
+static void
+pc_tab_put(uint32_t *tab, size_t mask, uint64_t hv, size_t i)
+{
+	size_t	j;
+
+	for (j = hv & mask; tab[j] != 0; j = (j + 1) & mask)
+		;
+	tab[j] = i + 1;
+}
+
+/* The unique part of "dir/name": up to the first ':'. */
+static size_t
+pc_uniqlen(const char *name)
+{
+	return strcspn(name + 4, ":");
+}
+
+/*
+ * Directory times have a coarse granularity: a change made in the same
+ * tick as the stamp leaves the stamp as it was.  A stamp is only
+ * trusted once it is PC_SETTLE seconds old (Dovecot does the same).
+ */
+static int
+pc_settled(const struct popcache_stamp *s, time_t now)
+{
+	long long	t = s->msec > s->csec ? s->msec : s->csec;
+
+	return s->valid && t + PC_SETTLE <= (long long)now;
+}
+
+/*
+ * The warm path hands the UIDLs out as they are: make sure no two of
+ * the n in pm are the same (the file was written that way; a damaged
+ * or hand-made one is rebuilt).  hv holds their hashes, taken in file
+ * order.  Returns 1 if they are unique, 0 if not, -1 on error.
+ *
+ * Each slot holds a hash's upper half beside the message's index + 1,
+ * so that a probe looks at no message unless the halves match, and the
+ * slot of a message PC_AHEAD further on is fetched while this one is
+ * placed: a big table is one cache miss per message, and those overlap.
+ * An index fits in the lower half: a record takes 10 bytes of at most
+ * PC_MAXFILE.
+ */
+static int
+pc_uidls_unique(const struct popcache_msgs *pm, const uint64_t *hv,
+    size_t n)
+{
+	struct popcache_rec	 a, b;
+	uint64_t		*tab, hi;
+	size_t			 mask, i, j;
+	int			 rv = 1;
+
+	if ((tab = pc_tab(n, sizeof(*tab), &mask)) == NULL)
+		return -1;
+	for (i = 0; i < n && rv == 1; i++) {
+		if (i + PC_AHEAD < n)
+			__builtin_prefetch(&tab[hv[i + PC_AHEAD] & mask], 1);
+		hi = hv[i] & 0xffffffff00000000ULL;
+		for (j = hv[i] & mask; tab[j] != 0; j = (j + 1) & mask) {
+			if ((tab[j] & 0xffffffff00000000ULL) != hi)
+				continue;
+			pm->get(pm->arg, (tab[j] & 0xffffffff) - 1, &a);
+			pm->get(pm->arg, i, &b);
+			if (strcmp(a.uidl, b.uidl) == 0) {
+				rv = 0;
+				break;
+			}
+		}
+		tab[j] = hi | (i + 1);
+	}
+	free(tab);
+	return rv;
+}
+
+/* All records into f->recs, for pc_reconcile. */
+static int
+pc_parse_recs(struct popcache *pc, struct pc_file *f)
+{
+	char	*p = f->first;
+	size_t	 i;
+
+	if (f->count > 0 &&
+	    (f->recs = calloc(f->count, sizeof(*f->recs))) == NULL) {
+		log_warn("popcache: %s", pc->path);
+		return -1;
+	}
+	for (i = 0; i < f->count; i++)
+		if (pc_next_rec(f, &p, i, &f->recs[i]) == -1) {
+			pc_bad_rec(pc, i);
+			return -1;
+		}
+	f->nrecs = f->count;
+	return 0;
+}
 
 /* maildir_readdir's callback: keep "dir/name" in e. */
 static int
