@@ -34,10 +34,10 @@
  * (DLVCHECK) to finish the job, or to undo it: never twice, never lost.
  *
  * Quotas: the parent gave us the user's limit (msg_worker).  The lmtp
- * process cannot change it.  A message that does not fit
- * under it is refused (DLV_QUOTA) before anything is written; one that
- * fits is counted in maildirsize after it is in new/.  Jobs of one
- * maildir are one worker's, one at a time: LMTP alone never overshoots.
+ * process cannot change it.  A message that does not fit under it is
+ * refused (DLV_QUOTA) before anything is written; one that fits is
+ * counted in maildirsize after it is in new/.  Jobs of one maildir are
+ * one worker's, one at a time: LMTP alone never overshoots.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -77,7 +77,7 @@ static struct chan		lmtp;	/* the jobs' channel, the only one */
  * shrinking (memfd_create(2)).
  */
 static int
-spool_ok(uint64_t id, int fd)
+spool_ok(unsigned long long id, int fd)
 {
 	struct stat	sb;
 #ifdef F_GET_SEALS
@@ -85,24 +85,22 @@ spool_ok(uint64_t id, int fd)
 #endif
 
 	if (fstat(fd, &sb) == -1) {
-		log_warn("%s: job %llu: fstat of the message", dlv.maildir,
-		    (unsigned long long)id);
+		log_warn("%s: job %llu: fstat of the message", dlv.maildir, id);
 		return 0;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		log_warnx("%s: job %llu: the message is not a regular file",
-		    dlv.maildir, (unsigned long long)id);
+		    dlv.maildir, id);
 		return 0;
 	}
 #ifdef F_GET_SEALS
 	if ((seals = fcntl(fd, F_GET_SEALS)) == -1) {
-		log_warn("%s: job %llu: the message's seals", dlv.maildir,
-		    (unsigned long long)id);
+		log_warn("%s: job %llu: the message's seals", dlv.maildir, id);
 		return 0;
 	}
 	if ((seals & SPOOL_SEALS) != SPOOL_SEALS) {
 		log_warnx("%s: job %llu: the message is not sealed (seals "
-		    "%#x)", dlv.maildir, (unsigned long long)id, seals);
+		    "%#x)", dlv.maildir, id, seals);
 		return 0;
 	}
 #endif
@@ -111,11 +109,11 @@ spool_ok(uint64_t id, int fd)
 
 /* A step failed: logged, undone; a full disk or quota is DLV_FULL. */
 static uint32_t
-job_failed(uint64_t id)
+job_failed(unsigned long long id)
 {
 	int	saved = errno;
 
-	log_warn("%s (job %llu)", dlv.errmsg, (unsigned long long)id);
+	log_warn("%s (job %llu)", dlv.errmsg, id);
 	deliver_cleanup(&dlv);
 	if (saved == ENOSPC || saved == EDQUOT)
 		return DLV_FULL;
@@ -222,8 +220,7 @@ deliver_job(uint64_t id, int fd, struct quota_use *use)
 		    (unsigned long long)lim->msgs);
 		return DLV_QUOTA;
 	}
-	if (deliver_spool(&dlv, fd, 1) == -1 ||
-	    deliver_commit(&dlv) == -1)
+	if (deliver_spool(&dlv, fd, 1) == -1 || deliver_commit(&dlv) == -1)
 		return job_failed(id);
 	deliver_record(&dlv);
 	deliver_account(&dlv, lim);

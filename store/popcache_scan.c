@@ -32,7 +32,7 @@
 #include "popcache_file.h"
 
 #define PC_SETTLE	2		/* s: a younger dir stamp is doubtful */
-#define PC_AHEAD	16		/* records: pc_uidls_unique's prefetch */
+#define PC_AHEAD	16		/* records: the prefetch's distance */
 
 /* Names read from the changed directories. */
 struct pc_ent {
