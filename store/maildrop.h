@@ -73,8 +73,7 @@ struct maildrop {
 	int		 keep;		/* UPDATE moves removals to KEPT_DIR
 					   (kept.h) instead of unlinking */
 	size_t		 nkept;		/* messages UPDATE kept so */
-	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
-	const char	*uidl_format;
+	const char	*uidl_format;	/* Dovecot's, for its UIDLs */
 	/*
 	 * A Maildir++ folder merged into the maildrop (maildrop_folder):
 	 * the maildir (its maildirsize, popd.migrated), else -1; its name
