@@ -438,9 +438,9 @@ record_line(struct oldids *o, const char *line, size_t len, const char **why)
 }
 
 /*
- * Read popd.migrated (fd): 0 with the UIDLs of the wanted messages, 1
- * for version 1 (what it took over in *lim), -1 if it does not check
- * (errno EBADMSG) or cannot be read (logged either way).
+ * Read popd.migrated (fd, which it closes): 0 with the UIDLs of the
+ * wanted messages, 1 for version 1 (what it took over in *lim), -1 if it
+ * does not check (errno EBADMSG) or cannot be read (logged either way).
  */
 static int
 record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
@@ -475,7 +475,7 @@ record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
 		sum = maildir_fnv(maildir_fnv(sum, line, len), "\n", 1);
 		if (lr.no == 1) {
 			if ((r = record_header(o, line, &count, lim)) == 1) {
-				free(lr.buf);
+				lines_close(&lr);
 				return 1;
 			}
 			if (r == -1) {
@@ -508,16 +508,16 @@ record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
 		    "it (see MIGRATION in popd(8))", path, OLDIDS_RECORD,
 		    lr.no + (r == 0), why);
 		forget(o);
-		free(lr.buf);
+		lines_close(&lr);
 		errno = EBADMSG;
 		return -1;
 	}
-	free(lr.buf);
+	lines_close(&lr);
 	return 0;
  fail:
 	saved = errno;
 	log_warn("%s/%s", path, OLDIDS_RECORD);
-	free(lr.buf);
+	lines_close(&lr);
 	forget(o);
 	errno = saved;
 	return -1;
@@ -894,14 +894,11 @@ oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
     int flags)
 {
 	struct limit	 lim;
-	int		 fd, r, saved;
+	int		 fd, r;
 
 	forget(o);
 	if ((fd = maildir_openat(dirfd, OLDIDS_RECORD, O_RDONLY, 0)) != -1) {
 		r = record_read(o, fd, path, &lim);
-		saved = errno;
-		close(fd);
-		errno = saved;
 		if (r == 1 && (flags & OLDIDS_RECORDONLY))
 			return 0;
 		if (r == 1)	/* version 1: take over again, then record */
