@@ -63,7 +63,6 @@ struct delivery {
 struct quota_limit;
 struct quota_use;
 
-/* deliver.c */
 void	deliver_init(struct delivery *, void (*)(const char *, ...));
 int	deliver_open(struct delivery *, const char *);
 int	deliver_count(struct delivery *, int);

@@ -51,7 +51,6 @@ struct kept_sum {
 	off_t		 bytes, sweptbytes;
 };
 
-/* kept.c */
 int	kept_name(const char *, const char *, const char *, long long,
 	    char *, size_t);
 int	kept_parse(const char *, struct kept *);

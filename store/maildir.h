@@ -38,7 +38,6 @@ struct stat;
 
 #define MAILDIR_FNV_BASIS	0xcbf29ce484222325ULL
 
-/* maildir.c */
 int		 maildir_uidl_ok(const char *, size_t);
 size_t		 maildir_uidl_span(const char *, size_t);
 uint64_t	 maildir_fnv(uint64_t, const void *, size_t);

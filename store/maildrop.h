@@ -89,7 +89,6 @@ struct maildrop {
 	void		*removed_arg;
 };
 
-/* maildrop.c */
 int		 maildrop_open(struct maildrop *, const char *, const char *);
 int		 maildrop_folder(struct maildrop *, const struct maildrop *,
 		    const char *);

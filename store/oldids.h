@@ -34,7 +34,6 @@
 
 struct oldids;
 
-/* oldids.c */
 struct oldids	*oldids_new(void);
 int		 oldids_want(struct oldids *, const char *);
 int		 oldids_load(struct oldids *, int, const char *, const char *,

@@ -101,7 +101,6 @@ struct popcache_msgs {
 	const char	*(*moved)(void *, const char *);
 };
 
-/* popcache.c */
 void		 popcache_init(struct popcache *, int, const char *);
 void		 popcache_seen(struct popcache *, const struct stat *,
 		    const struct stat *);
