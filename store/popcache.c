@@ -899,7 +899,7 @@ popcache_write(struct popcache *pc, const struct popcache_msgs *pm)
 	struct stat		 sb;
 	size_t			 n, len, cap, count[D_N];
 	char			*buf;
-	int			 d, r, carried = 0, saved;
+	int			 r, carried = 0, saved;
 
 	n = pm->count(pm->arg);
 	if ((cap = pc_check_msgs(pc, pm, n, count)) == 0)
@@ -916,10 +916,8 @@ popcache_write(struct popcache *pc, const struct popcache_msgs *pm)
 		return -1;
 
 	pc->known = 1;
-	for (d = 0; d < D_N; d++) {
-		pc->view[d] = rec[d];
-		pc->count[d] = count[d];
-	}
+	memcpy(pc->view, rec, sizeof(pc->view));
+	memcpy(pc->count, count, sizeof(pc->count));
 	pc->counted = 1;
 	pc->clean = carried == 0;
 	pc->havefile = 1;
