@@ -287,7 +287,8 @@ uidl_hash(const char *s, size_t len, unsigned int salt, char *out,
 	int			 n;
 
 	h1 = maildir_fnv(MAILDIR_FNV_BASIS, s, len);
-	h2 = maildir_fnv(maildir_fnv(MAILDIR_FNV_BASIS, prefix, sizeof(prefix) - 1), s, len);
+	h2 = maildir_fnv(maildir_fnv(MAILDIR_FNV_BASIS, prefix,
+	    sizeof(prefix) - 1), s, len);
 	if (salt > 0) {
 		n = snprintf(sbuf, sizeof(sbuf), "#%u", salt);
 		h1 = maildir_fnv(h1, sbuf, n);

@@ -63,7 +63,7 @@ struct maildrop {
 	size_t		 nalloc;	/* slots allocated in msgs */
 	off_t		 total;		/* octets of all messages */
 	struct popcache	 pc;		/* its popcache; pc.stats for tests */
-	struct oldids	*old;		/* a previous server's, while scanning */
+	struct oldids	*old;		/* a previous server's, in a scan */
 	size_t		 fromrec;	/* sizes taken from its records */
 	size_t		 removed;	/* messages UPDATE dropped */
 	off_t		 qbytes;	/* what UPDATE removed, as */

@@ -258,7 +258,8 @@ static int
 pc_rec_ok(const char *name, const char *uidl, off_t size)
 {
 	return pc_name_ok(name, strlen(name)) &&
-	    maildir_uidl_ok(uidl, strlen(uidl)) && size >= 0 && size <= PC_MAXSIZE;
+	    maildir_uidl_ok(uidl, strlen(uidl)) && size >= 0 &&
+	    size <= PC_MAXSIZE;
 }
 
 /* "<size> <uidl> <name>\n" at p; returns the end. */
