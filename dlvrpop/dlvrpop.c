@@ -34,10 +34,10 @@
  * (DLVCHECK) to finish the job, or to undo it: never twice, never lost.
  *
  * Quotas: the parent gave us the user's limit (msg_worker).  The lmtp
- * process cannot change it.  A message that does not fit
- * under it is refused (DLV_QUOTA) before anything is written; one that
- * fits is counted in maildirsize after it is in new/.  Jobs of one
- * maildir are one worker's, one at a time: LMTP alone never overshoots.
+ * process cannot change it.  A message that does not fit under it is
+ * refused (DLV_QUOTA) before anything is written; one that fits is
+ * counted in maildirsize after it is in new/.  Jobs of one maildir are
+ * one worker's, one at a time: LMTP alone never overshoots.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -71,63 +71,164 @@ static struct msg_worker	who;
 static struct delivery		dlv;
 static struct chan		lmtp;	/* the jobs' channel, the only one */
 
-static void		dlvrpop_load(struct proc_setup *);
-static void		dlvrpop_run(void);
-static void		dlvrpop_open(void *);
-static void		dlvrpop_sandbox(void *);
-static void		dlvrpop_parent_worker(struct chan *, const void *,
-			    int);
-static void		dlvrpop_lmtp_job(struct chan *, const void *, int);
-static void		dlvrpop_lmtp_dlvcheck(struct chan *, const void *,
-			    int);
-static void		dlvrpop_lmtp_quota(struct chan *, const void *, int);
-static void		dlvrpop_eof(struct chan *);
-static int		dlvrpop_intent(struct delivery *, void *);
-static uint32_t		deliver_job(uint64_t, int, struct quota_use *);
-static int		spool_ok(uint64_t, int);
-static uint32_t		job_failed(uint64_t);
-static int		delivered(const char *);
-static int		cur_match(void *, const char *);
-static void		done(uint64_t, uint32_t, const struct quota_use *);
-
-/* The configuration, from the parent on POPD_CONF_FD. */
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_STATS,	proc_parent_stats },
-	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
-};
-
-/* The jobs, from the lmtp process on POPD_CHANNEL_FD. */
-static const struct msg_handler from_lmtp[] = {
-	{ MSG_LMTP_JOB,		dlvrpop_lmtp_job },
-	{ MSG_LMTP_DLVCHECK,	dlvrpop_lmtp_dlvcheck },
-	{ MSG_LMTP_QUOTA,	dlvrpop_lmtp_quota },
-};
-
-static struct chan	conf_chan;
-
-static const struct proc_role dlvrpop_role = {
-	.setup = {
-		.role = "dlvrpop",
-		.user = NULL,		/* the parent set the mail user's ids */
-		.open = dlvrpop_open,
-		.sandbox = dlvrpop_sandbox,
-	},
-	.self = PROC_DLVRPOP,
-	.chan = &conf_chan,
-	.setupfd = POPD_CONF_FD,
-	.usage = "usage: dlvrpop [-dVv]\n"
-	    "dlvrpop is started by popd, with its channel and its "
-	    "configuration on a channel of its own",
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.load = dlvrpop_load,
-	.run = dlvrpop_run,
-};
-
-int
-main(int argc, char *argv[])
+/*
+ * Only a message nobody can change while we copy it: a regular file
+ * and, where the system has them, sealed against writes, growing and
+ * shrinking (memfd_create(2)).
+ */
+static int
+spool_ok(unsigned long long id, int fd)
 {
-	proc_run(&dlvrpop_role, argc, argv);
+	struct stat	sb;
+#ifdef F_GET_SEALS
+	int		seals;
+#endif
+
+	if (fstat(fd, &sb) == -1) {
+		log_warn("%s: job %llu: fstat of the message", dlv.maildir, id);
+		return 0;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warnx("%s: job %llu: the message is not a regular file",
+		    dlv.maildir, id);
+		return 0;
+	}
+#ifdef F_GET_SEALS
+	if ((seals = fcntl(fd, F_GET_SEALS)) == -1) {
+		log_warn("%s: job %llu: the message's seals", dlv.maildir, id);
+		return 0;
+	}
+	if ((seals & SPOOL_SEALS) != SPOOL_SEALS) {
+		log_warnx("%s: job %llu: the message is not sealed (seals "
+		    "%#x)", dlv.maildir, id, seals);
+		return 0;
+	}
+#endif
+	return 1;
+}
+
+/* A step failed: logged, undone; a full disk or quota is DLV_FULL. */
+static uint32_t
+job_failed(unsigned long long id)
+{
+	int	saved = errno;
+
+	log_warn("%s (job %llu)", dlv.errmsg, id);
+	deliver_cleanup(&dlv);
+	if (saved == ENOSPC || saved == EDQUOT)
+		return DLV_FULL;
+	return DLV_TEMP;
+}
+
+/* A name in cur/ that is new with an info part. */
+static int
+cur_match(void *arg, const char *name)
+{
+	const char	*new = arg;
+	size_t		 len = strlen(new);
+
+	return strncmp(name, new, len) == 0 && name[len] == ':';
+}
+
+/*
+ * 1 if the message named new is in new/, or in cur/ with or without
+ * flags (":2,..."); 0 if not; -1 if we cannot tell.
+ */
+static int
+delivered(const char *new)
+{
+	struct stat	sb;
+	char		path[NAME_MAX + 8];
+	int		r;
+
+	if (fstatat(dlv.newdirfd, new, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return -1;
+	(void)snprintf(path, sizeof(path), "cur/%s", new);
+	if (fstatat(dlv.dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return -1;
+	if ((r = maildir_readdir(dlv.dirfd, "cur", cur_match,
+	    (void *)new)) == -1 && errno == ENOENT)
+		return 0;
+	return r;
+}
+
+static void
+done(uint64_t id, uint32_t status, const struct quota_use *use)
+{
+	struct quota_limit	lim = { who.qbytes, who.qmsgs };
+	struct msg_done		md;
+
+	memset(&md, 0, sizeof(md));
+	md.job = id;
+	md.status = status;
+	if (use != NULL) {
+		md.counted = 1;
+		md.bytes = use->bytes;
+		md.msgs = use->msgs;
+		md.over = quota_over(&lim, use);
+	}
+	chan_send(&lmtp, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
+	/* Nothing queued between jobs; an lmtp gone ends us at its EOF. */
+	(void)chan_sync(&lmtp);
+}
+
+/*
+ * Names chosen, no file yet: the lmtp process must know them first.
+ * arg: the job's id.
+ */
+static int
+dlvrpop_intent(struct delivery *d, void *arg)
+{
+	struct msg_intent	 mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.job = *(uint64_t *)arg;
+	(void)strlcpy(mi.tmp, d->tmpname, sizeof(mi.tmp));
+	(void)strlcpy(mi.new, d->newname, sizeof(mi.new));
+	chan_send(&lmtp, MSG_DLVRPOP_INTENT, -1, &mi, sizeof(mi));
+	return chan_sync(&lmtp);
+}
+
+static uint32_t
+deliver_job(uint64_t id, int fd, struct quota_use *use)
+{
+	struct quota_limit	 l = { who.qbytes, who.qmsgs }, *lim = &l;
+	int			 fits;
+
+	if (fd == -1) {
+		log_warnx("%s: job %llu: the message's descriptor was lost",
+		    dlv.maildir, (unsigned long long)id);
+		return DLV_TEMP;
+	}
+	if (!spool_ok(id, fd))
+		return DLV_TEMP;
+	dlv.arg = &id;
+	if (deliver_count(&dlv, fd) == -1)
+		return job_failed(id);
+	if ((fits = deliver_fits(&dlv, lim, use)) == -1)
+		return job_failed(id);
+	if (fits == 0) {
+		log_info("%s: job %llu: %lld bytes do not fit: %lld bytes, "
+		    "%lld messages of %llu bytes, %llu messages",
+		    dlv.maildir, (unsigned long long)id,
+		    (long long)dlv.size, (long long)use->bytes,
+		    (long long)use->msgs, (unsigned long long)lim->bytes,
+		    (unsigned long long)lim->msgs);
+		return DLV_QUOTA;
+	}
+	if (deliver_spool(&dlv, fd, 1) == -1 || deliver_commit(&dlv) == -1)
+		return job_failed(id);
+	deliver_record(&dlv);
+	deliver_account(&dlv, lim);
+	use->bytes += dlv.size;
+	use->msgs++;
+	log_debug("%s: job %llu: new/%s", dlv.maildir,
+	    (unsigned long long)id, dlv.newname);
+	return DLV_OK;
 }
 
 /* The user and the maildir: checked (proto.c) before they get here. */
@@ -135,61 +236,6 @@ static void
 dlvrpop_parent_worker(struct chan *c, const void *data, int fd)
 {
 	memcpy(&who, data, sizeof(who));
-}
-
-/* Configured: the jobs' channel, as the user the parent made us. */
-static void
-dlvrpop_load(struct proc_setup *ps)
-{
-	struct stat	sb;
-
-	if (!(who.flags & WORKER_DELIVER))
-		fatalx("%s: not configured as a delivery worker", who.user);
-	ps->title = who.user;
-	ps->arg = who.maildir;
-	if (fstat(POPD_CHANNEL_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		fatalx("fd %d is not the channel to the lmtp process",
-		    POPD_CHANNEL_FD);
-	chan_init(&lmtp, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_LMTP, PH_RUN,
-	    from_lmtp, nitems(from_lmtp), dlvrpop_eof, NULL);
-	deliver_init(&dlv, log_warn);
-	dlv.intent = dlvrpop_intent;
-	(void)umask(077);
-}
-
-/* Not dumpable before the maildir was opened, confined after. */
-static void
-dlvrpop_run(void)
-{
-	log_debug("%s: delivering into %s", who.user, dlv.maildir);
-	for (;;) {
-		/* Waiting for a job, not the store (popd's dlvrpops_tick). */
-		stats->busy = 0;
-		chan_poll(&lmtp);
-	}
-}
-
-/* As mda: the maildir is created where it is missing, then opened. */
-static void
-dlvrpop_open(void *arg)
-{
-	if (deliver_open(&dlv, arg) == -1)
-		fatal("%s", dlv.errmsg);
-}
-
-/* From here on, the maildir and the channel only. */
-static void
-dlvrpop_sandbox(void *arg)
-{
-	sandbox_dlvrpop(dlv.maildir);
-}
-
-/* The lmtp process closed the channel: idle, or it is going away. */
-static void
-dlvrpop_eof(struct chan *c)
-{
-	log_debug("%s: channel closed, exiting", dlv.maildir);
-	exit(0);
 }
 
 /* MSG_LMTP_JOB: the message into the maildir, then DONE. */
@@ -247,113 +293,6 @@ dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
 }
 
 /*
- * Names chosen, no file yet: the lmtp process must know them first.
- * arg: the job's id.
- */
-static int
-dlvrpop_intent(struct delivery *d, void *arg)
-{
-	struct msg_intent	 mi;
-
-	memset(&mi, 0, sizeof(mi));
-	mi.job = *(uint64_t *)arg;
-	(void)strlcpy(mi.tmp, d->tmpname, sizeof(mi.tmp));
-	(void)strlcpy(mi.new, d->newname, sizeof(mi.new));
-	chan_send(&lmtp, MSG_DLVRPOP_INTENT, -1, &mi, sizeof(mi));
-	return chan_sync(&lmtp);
-}
-
-static uint32_t
-deliver_job(uint64_t id, int fd, struct quota_use *use)
-{
-	struct quota_limit	 l = { who.qbytes, who.qmsgs }, *lim = &l;
-	int			 fits;
-
-	if (fd == -1) {
-		log_warnx("%s: job %llu: the message's descriptor was lost",
-		    dlv.maildir, (unsigned long long)id);
-		return DLV_TEMP;
-	}
-	if (!spool_ok(id, fd))
-		return DLV_TEMP;
-	dlv.arg = &id;
-	if (deliver_count(&dlv, fd) == -1)
-		return job_failed(id);
-	if ((fits = deliver_fits(&dlv, lim, use)) == -1)
-		return job_failed(id);
-	if (fits == 0) {
-		log_info("%s: job %llu: %lld bytes do not fit: %lld bytes, "
-		    "%lld messages of %llu bytes, %llu messages",
-		    dlv.maildir, (unsigned long long)id,
-		    (long long)dlv.size, (long long)use->bytes,
-		    (long long)use->msgs, (unsigned long long)lim->bytes,
-		    (unsigned long long)lim->msgs);
-		return DLV_QUOTA;
-	}
-	if (deliver_spool(&dlv, fd, 1) == -1 ||
-	    deliver_commit(&dlv) == -1)
-		return job_failed(id);
-	deliver_record(&dlv);
-	deliver_account(&dlv, lim);
-	use->bytes += dlv.size;
-	use->msgs++;
-	log_debug("%s: job %llu: new/%s", dlv.maildir,
-	    (unsigned long long)id, dlv.newname);
-	return DLV_OK;
-}
-
-/*
- * Only a message nobody can change while we copy it: a regular file
- * and, where the system has them, sealed against writes, growing and
- * shrinking (memfd_create(2)).
- */
-static int
-spool_ok(uint64_t id, int fd)
-{
-	struct stat	sb;
-#ifdef F_GET_SEALS
-	int		seals;
-#endif
-
-	if (fstat(fd, &sb) == -1) {
-		log_warn("%s: job %llu: fstat of the message", dlv.maildir,
-		    (unsigned long long)id);
-		return 0;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		log_warnx("%s: job %llu: the message is not a regular file",
-		    dlv.maildir, (unsigned long long)id);
-		return 0;
-	}
-#ifdef F_GET_SEALS
-	if ((seals = fcntl(fd, F_GET_SEALS)) == -1) {
-		log_warn("%s: job %llu: the message's seals", dlv.maildir,
-		    (unsigned long long)id);
-		return 0;
-	}
-	if ((seals & SPOOL_SEALS) != SPOOL_SEALS) {
-		log_warnx("%s: job %llu: the message is not sealed (seals "
-		    "%#x)", dlv.maildir, (unsigned long long)id, seals);
-		return 0;
-	}
-#endif
-	return 1;
-}
-
-/* A step failed: logged, undone; a full disk or quota is DLV_FULL. */
-static uint32_t
-job_failed(uint64_t id)
-{
-	int	saved = errno;
-
-	log_warn("%s (job %llu)", dlv.errmsg, (unsigned long long)id);
-	deliver_cleanup(&dlv);
-	if (saved == ENOSPC || saved == EDQUOT)
-		return DLV_FULL;
-	return DLV_TEMP;
-}
-
-/*
  * MSG_LMTP_DLVCHECK: our predecessor was killed during a job.  The
  * message in new/ (or moved to cur/ by a session since) means it was
  * delivered: make new/ durable and say so.  Otherwise nothing of the job
@@ -390,58 +329,97 @@ dlvrpop_lmtp_dlvcheck(struct chan *c, const void *data, int fd)
 	done(mi->job, status, NULL);
 }
 
-/*
- * 1 if the message named new is in new/, or in cur/ with or without
- * flags (":2,..."); 0 if not; -1 if we cannot tell.
- */
-static int
-delivered(const char *new)
+/* The lmtp process closed the channel: idle, or it is going away. */
+static void
+dlvrpop_eof(struct chan *c)
+{
+	log_debug("%s: channel closed, exiting", dlv.maildir);
+	exit(0);
+}
+
+/* The jobs, from the lmtp process on POPD_CHANNEL_FD. */
+static const struct msg_handler from_lmtp[] = {
+	{ MSG_LMTP_JOB,		dlvrpop_lmtp_job },
+	{ MSG_LMTP_DLVCHECK,	dlvrpop_lmtp_dlvcheck },
+	{ MSG_LMTP_QUOTA,	dlvrpop_lmtp_quota },
+};
+
+/* Configured: the jobs' channel, as the user the parent made us. */
+static void
+dlvrpop_load(struct proc_setup *ps)
 {
 	struct stat	sb;
-	char		path[NAME_MAX + 8];
-	int		r;
 
-	if (fstatat(dlv.newdirfd, new, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
-	if (errno != ENOENT)
-		return -1;
-	(void)snprintf(path, sizeof(path), "cur/%s", new);
-	if (fstatat(dlv.dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
-	if (errno != ENOENT)
-		return -1;
-	if ((r = maildir_readdir(dlv.dirfd, "cur", cur_match,
-	    (void *)new)) == -1 && errno == ENOENT)
-		return 0;
-	return r;
+	if (!(who.flags & WORKER_DELIVER))
+		fatalx("%s: not configured as a delivery worker", who.user);
+	ps->title = who.user;
+	ps->arg = who.maildir;
+	if (fstat(POPD_CHANNEL_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
+		fatalx("fd %d is not the channel to the lmtp process",
+		    POPD_CHANNEL_FD);
+	chan_init(&lmtp, POPD_CHANNEL_FD, PROC_DLVRPOP, PROC_LMTP, PH_RUN,
+	    from_lmtp, nitems(from_lmtp), dlvrpop_eof, NULL);
+	deliver_init(&dlv, log_warn);
+	dlv.intent = dlvrpop_intent;
+	(void)umask(077);
 }
 
-/* A name in cur/ that is new with an info part. */
-static int
-cur_match(void *arg, const char *name)
-{
-	const char	*new = arg;
-	size_t		 len = strlen(new);
-
-	return strncmp(name, new, len) == 0 && name[len] == ':';
-}
-
+/* Not dumpable before the maildir was opened, confined after. */
 static void
-done(uint64_t id, uint32_t status, const struct quota_use *use)
+dlvrpop_run(void)
 {
-	struct quota_limit	lim = { who.qbytes, who.qmsgs };
-	struct msg_done		md;
-
-	memset(&md, 0, sizeof(md));
-	md.job = id;
-	md.status = status;
-	if (use != NULL) {
-		md.counted = 1;
-		md.bytes = use->bytes;
-		md.msgs = use->msgs;
-		md.over = quota_over(&lim, use);
+	log_debug("%s: delivering into %s", who.user, dlv.maildir);
+	for (;;) {
+		/* Waiting for a job, not the store (popd's dlvrpops_tick). */
+		stats->busy = 0;
+		chan_poll(&lmtp);
 	}
-	chan_send(&lmtp, MSG_DLVRPOP_DONE, -1, &md, sizeof(md));
-	/* Nothing queued between jobs; an lmtp gone ends us at its EOF. */
-	(void)chan_sync(&lmtp);
+}
+
+/* As mda: the maildir is created where it is missing, then opened. */
+static void
+dlvrpop_open(void *arg)
+{
+	if (deliver_open(&dlv, arg) == -1)
+		fatal("%s", dlv.errmsg);
+}
+
+/* From here on, the maildir and the channel only. */
+static void
+dlvrpop_sandbox(void *arg)
+{
+	sandbox_dlvrpop(dlv.maildir);
+}
+
+/* The configuration, from the parent on POPD_CONF_FD. */
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_STATS,	proc_parent_stats },
+	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },
+};
+
+static struct chan	conf_chan;
+
+static const struct proc_role dlvrpop_role = {
+	.setup = {
+		.role = "dlvrpop",
+		.user = NULL,		/* the parent set the mail user's ids */
+		.open = dlvrpop_open,
+		.sandbox = dlvrpop_sandbox,
+	},
+	.self = PROC_DLVRPOP,
+	.chan = &conf_chan,
+	.setupfd = POPD_CONF_FD,
+	.usage = "usage: dlvrpop [-dVv]\n"
+	    "dlvrpop is started by popd, with its channel and its "
+	    "configuration on a channel of its own",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.load = dlvrpop_load,
+	.run = dlvrpop_run,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&dlvrpop_role, argc, argv);
 }

@@ -16,20 +16,18 @@
 
 /*
  * mda -- deliver one message from standard input into a maildir, for
- * OpenSMTPD's "mda" action (see mda(8)).
+ * OpenSMTPD's "mda" action (see mda(8)), by deliver.c's steps.
  *
- * The message is written to tmp/, made durable, then linked into new/
- * under a name no other file has: link(2) never replaces, so a clash
- * only costs a new name.  Exit 0 means the message is safely in new/;
- * anything that may work later exits EX_TEMPFAIL so that the MTA
- * retries, and leaves nothing in new/ or tmp/.  A POP3 session never
- * makes mda wait: the only lock is popcache.lock, tried for a bounded
- * time, and without it only the popcache record is skipped.
+ * Exit 0 means the message is safely in new/; anything that may work
+ * later exits EX_TEMPFAIL so that the MTA retries, and leaves nothing
+ * in new/ or tmp/.  A POP3 session never makes mda wait: the only lock
+ * is popcache.lock, tried for a bounded time, and without it only the
+ * popcache record is skipped.
  *
  * For popd's counters (popctl show stats) mda connects to popd's control
  * socket before its confinement and, as it exits, whatever the path,
- * writes one line: "report mda delivered" or "report mda deferred".
- * Without popd there, or with popd slow, nothing waits and nothing fails.
+ * writes one line (report).  Without popd there, or with popd slow,
+ * nothing waits and nothing fails.
  *
  * Quotas: the limit is -q's, else the one maildirsize's first line
  * states (Maildir++: set by whoever keeps the user's limit, popd's
@@ -73,18 +71,35 @@ static struct delivery	dlv;
 static int		ctlfd = -1;	/* popd's control socket */
 static int		overquota;	/* refused for the quota */
 
-__dead static void	usage(void);
-__dead static void	fail(void);
-static void		cleanup(void);
-static void		on_signal(int);
-static const char	*parse_args(int, char *[], const char **,
-			    struct quota_limit *, int *, int *);
-static void		quota_check(const struct quota_limit *, int);
-static void		report_open(const char *);
-static void		report(void);
-static void		report_none(void);
-static void		mda_open(const char *, const char *);
-static void		mda_signals(void);
+/* A bounce (EX_USAGE), neither delivered nor deferred: no report. */
+static void
+report_none(void)
+{
+	if (ctlfd != -1)
+		(void)close(ctlfd);
+	ctlfd = -1;
+}
+
+/*
+ * At exit, on every path (exit, err, fatal, the signal handler): what
+ * became of the message.  Async-signal-safe; never waits.
+ */
+static void
+report(void)
+{
+	static const char	ok[] = "report mda delivered\n";
+	static const char	temp[] = "report mda deferred\n";
+	static const char	quota[] = "report mda quota\n";
+	const char		*line = dlv.delivered ? ok : overquota ?
+				    quota : temp;
+
+	if (ctlfd == -1)
+		return;
+	/* Never waited for: a report lost is a count missed. */
+	if (write(ctlfd, line, strlen(line)) == -1) {
+	}
+	report_none();
+}
 
 __dead static void
 usage(void)
@@ -158,36 +173,6 @@ report_open(const char *path)
 		return;
 	}
 	ctlfd = fd;
-}
-
-/*
- * At exit, on every path (exit, err, fatal, the signal handler): what
- * became of the message.  Async-signal-safe; never waits.
- */
-static void
-report(void)
-{
-	static const char	ok[] = "report mda delivered\n";
-	static const char	temp[] = "report mda deferred\n";
-	static const char	quota[] = "report mda quota\n";
-	const char		*line = dlv.delivered ? ok : overquota ?
-				    quota : temp;
-
-	if (ctlfd == -1)
-		return;
-	/* Never waited for: a report lost is a count missed. */
-	if (write(ctlfd, line, strlen(line)) == -1) {
-	}
-	report_none();
-}
-
-/* A bounce (EX_USAGE), neither delivered nor deferred: no report. */
-static void
-report_none(void)
-{
-	if (ctlfd != -1)
-		(void)close(ctlfd);
-	ctlfd = -1;
 }
 
 /*
@@ -296,6 +281,36 @@ mda_signals(void)
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * The message is in tmp/, its size known: refused if it does not fit
+ * (tmp/ is cleaned at exit), with one line that ends in the bounce.
+ */
+static void
+quota_check(const struct quota_limit *lim, int temp)
+{
+	struct quota_use	use;
+	int			fits;
+
+	if ((fits = deliver_fits(&dlv, lim, &use)) == -1)
+		fail();
+	if (fits)
+		return;
+	overquota = 1;
+	fflush(stderr);
+	if (lim->msgs != 0 && (uint64_t)use.msgs >= lim->msgs)
+		fprintf(stderr, "mda: %s mailbox full: %lld messages, the "
+		    "quota of %s is %llu\n", temp ? "4.2.2" : "5.2.2",
+		    (long long)use.msgs, dlv.maildir,
+		    (unsigned long long)lim->msgs);
+	else
+		fprintf(stderr, "mda: %s mailbox full: the message (%lld "
+		    "bytes) would exceed the quota of %s (%lld of %llu bytes "
+		    "used)\n", temp ? "4.2.2" : "5.2.2", (long long)dlv.size,
+		    dlv.maildir, (long long)use.bytes,
+		    (unsigned long long)lim->bytes);
+	exit(temp ? EX_TEMPFAIL : EX_NOPERM);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -329,34 +344,4 @@ main(int argc, char *argv[])
 	deliver_record(&dlv);
 	deliver_account(&dlv, &lim);
 	return 0;
-}
-
-/*
- * The message is in tmp/, its size known: refused if it does not fit
- * (tmp/ is cleaned at exit), with one line that ends in the bounce.
- */
-static void
-quota_check(const struct quota_limit *lim, int temp)
-{
-	struct quota_use	use;
-	int			fits;
-
-	if ((fits = deliver_fits(&dlv, lim, &use)) == -1)
-		fail();
-	if (fits)
-		return;
-	overquota = 1;
-	fflush(stderr);
-	if (lim->msgs != 0 && (uint64_t)use.msgs >= lim->msgs)
-		fprintf(stderr, "mda: %s mailbox full: %lld messages, the "
-		    "quota of %s is %llu\n", temp ? "4.2.2" : "5.2.2",
-		    (long long)use.msgs, dlv.maildir,
-		    (unsigned long long)lim->msgs);
-	else
-		fprintf(stderr, "mda: %s mailbox full: the message (%lld "
-		    "bytes) would exceed the quota of %s (%lld of %llu bytes "
-		    "used)\n", temp ? "4.2.2" : "5.2.2", (long long)dlv.size,
-		    dlv.maildir, (long long)use.bytes,
-		    (unsigned long long)lim->bytes);
-	exit(temp ? EX_TEMPFAIL : EX_NOPERM);
 }

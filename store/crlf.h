@@ -38,7 +38,6 @@ struct crlf {
 	long long	 stuffed;	/* dots added by dot-stuffing */
 };
 
-/* crlf.c */
 void		 crlf_init(struct crlf *, long long);
 size_t		 crlf_convert(struct crlf *, const char *, size_t, char *,
 		    size_t, size_t *);

@@ -51,10 +51,8 @@
 
 static char	buf[DELIVER_BUFSZ];
 
-static void	hostpart(char *, size_t);
 static void	errmsg(struct delivery *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static ssize_t	readin(int, off_t *);
 
 /* The message of a failure, errno kept. */
 static void
@@ -139,12 +137,12 @@ deliver_open(struct delivery *d, const char *path)
 }
 
 /*
- * "<sec>.M<usec>P<pid>R<random>.<host>[,S=<size>,W=<octets>]": time,
- * pid and 32 random bits make it unique, and the host part is cut so
- * that the whole name (there is no ":2," info in new/) is at most
- * UIDL_MAX characters: its own UIDL.  size < 0: no ",S=,W=" (tmp/).
+ * "<sec>.M<usec>P<pid>R<random>.<host>[,S=<size>,W=<octets>]", the host
+ * part cut so that the whole name (there is no ":2," info in new/) is
+ * at most UIDL_MAX characters: its own UIDL.  size < 0: no ",S=,W="
+ * (tmp/); full: the whole host part.
  */
-void
+static void
 deliver_uniqname(const struct delivery *d, char *out, size_t outlen,
     off_t size, off_t octets, int full)
 {

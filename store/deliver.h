@@ -16,9 +16,7 @@
 
 /*
  * deliver.h -- one message into a maildir, as mda(8) and dlvrpop(8)
- * store it: into tmp/ under a unique name, made durable, linked into
- * new/ under a name that is its own UIDL, new/ made durable, then the
- * popcache record (deliver.c).
+ * store it (deliver.c).
  */
 #ifndef POPD_DELIVER_H
 #define POPD_DELIVER_H
@@ -65,11 +63,8 @@ struct delivery {
 struct quota_limit;
 struct quota_use;
 
-/* deliver.c */
 void	deliver_init(struct delivery *, void (*)(const char *, ...));
 int	deliver_open(struct delivery *, const char *);
-void	deliver_uniqname(const struct delivery *, char *, size_t, off_t,
-	    off_t, int);
 int	deliver_count(struct delivery *, int);
 int	deliver_spool(struct delivery *, int, int);
 int	deliver_commit(struct delivery *);

@@ -27,9 +27,9 @@
  *		(fuse.glusterfs) and ceph-fuse's (fuse.ceph-fuse, also when
  *		mount.fuse.ceph mounts it) do, both tested across two
  *		mounts (regress/integration/test_shared*.py); fuseblk is a
- *		local disk.  Any other (sshfs, bindfs,
- *		mergerfs, s3fs...) leaves flock to the kernel of each
- *		client, which never sees another mount's lock.
+ *		local disk.  Any other (sshfs, bindfs, mergerfs, s3fs...)
+ *		leaves flock to the kernel of each client, which never
+ *		sees another mount's lock.
  *
  * A maildir whose lock would not hold is not served: two hosts, or two
  * mounts, could each serve it to a session at once, and each session's
@@ -66,17 +66,6 @@
 
 #define MOUNTINFO_MAX	(1024 * 1024)	/* bytes read of mountinfo */
 
-/* The fields of one mountinfo line, up to the separator and after. */
-static int
-mi_fields(char *line, char **f, int max)
-{
-	int	n = 0;
-
-	while (n < max && (f[n] = strsep(&line, " ")) != NULL)
-		n++;
-	return n;
-}
-
 /*
  * The filesystem type ("fuse.glusterfs", "nfs4") and super options of
  * the mount of device maj:min in mountinfo text buf (proc(5)): the
@@ -94,8 +83,9 @@ fslock_mountinfo(char *buf, unsigned int maj, unsigned int min,
 	while ((line = strsep(&buf, "\n")) != NULL) {
 		if (*line == '\0')
 			continue;
-		n = mi_fields(line, f, 64);
 		/* id parent maj:min root point options [optional...] - ... */
+		for (n = 0; n < 64 && (f[n] = strsep(&line, " ")) != NULL; n++)
+			;
 		if (n < 10)
 			return -1;
 		errno = 0;

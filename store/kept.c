@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * kept.c -- the names of kept messages (popcache(5), KEPT MESSAGES):
  * "<time>.<uidl>.<unique name>" in KEPT_DIR, so that the one rename(2)
@@ -42,7 +41,6 @@
 #define KEPT_TIMEMAX	(1LL << 40)
 
 struct walk {
-	int		  dirfd;
 	int		(*cb)(void *, const char *, const struct kept *);
 	void		 *arg;
 };
@@ -52,11 +50,6 @@ struct sweep {
 	long long	  before;
 	struct kept_sum	 *sum;
 };
-
-static void	kept_code(const char *, char *);
-static int	kept_decode(const char *, const char *, char *, size_t);
-static int	walk_one(void *, const char *);
-static int	sweep_one(void *, const char *, const struct kept *);
 
 /* s with '%', '.' and '/' written %25, %2E and %2F, into out. */
 static void
@@ -183,20 +176,6 @@ kept_parse(const char *fname, struct kept *k)
 	return maildir_uidl_ok(k->uidl, r) ? 0 : -1;
 }
 
-/*
- * cb(arg, name, kept) for each kept message of the maildir dirfd (names
- * that are not ours are left alone); a non-zero return stops the walk
- * and is returned.  -1 with errno ENOENT: nothing was ever kept.
- */
-int
-kept_walk(int dirfd, int (*cb)(void *, const char *, const struct kept *),
-    void *arg)
-{
-	struct walk	w = { dirfd, cb, arg };
-
-	return maildir_readdir(dirfd, KEPT_DIR, walk_one, &w);
-}
-
 static int
 walk_one(void *arg, const char *fname)
 {
@@ -206,6 +185,20 @@ walk_one(void *arg, const char *fname)
 	if (kept_parse(fname, &k) == -1)
 		return 0;
 	return w->cb(w->arg, fname, &k);
+}
+
+/*
+ * cb(arg, name, kept) for each kept message of the maildir dirfd (names
+ * that are not ours are left alone); a non-zero return stops the walk
+ * and is returned.  -1 with errno ENOENT: nothing was ever kept.
+ */
+int
+kept_walk(int dirfd, int (*cb)(void *, const char *, const struct kept *),
+    void *arg)
+{
+	struct walk	w = { cb, arg };
+
+	return maildir_readdir(dirfd, KEPT_DIR, walk_one, &w);
 }
 
 /*
@@ -219,22 +212,6 @@ kept_size(int dirfd, const char *fname, const struct kept *k)
 
 	(void)snprintf(rel, sizeof(rel), "%s/%s", KEPT_DIR, fname);
 	return maildir_quotasize(dirfd, rel, k->uniq);
-}
-
-/*
- * Remove the kept messages removed before the time before (none if it
- * is 0) and count the others into sum.  0, or -1 with errno (ENOENT:
- * nothing was ever kept, sum is zero).  Only with the maildrop locked:
- * an undelete must not find a message gone between its look and its
- * rename.
- */
-int
-kept_sweep(int dirfd, long long before, struct kept_sum *sum)
-{
-	struct sweep	s = { dirfd, before, sum };
-
-	memset(sum, 0, sizeof(*sum));
-	return kept_walk(dirfd, sweep_one, &s);
 }
 
 static int
@@ -255,4 +232,20 @@ sweep_one(void *arg, const char *fname, const struct kept *k)
 		s->sum->bytes += size;
 	}
 	return 0;
+}
+
+/*
+ * Remove the kept messages removed before the time before (none if it
+ * is 0) and count the others into sum.  0, or -1 with errno (ENOENT:
+ * nothing was ever kept, sum is zero).  Only with the maildrop locked:
+ * an undelete must not find a message gone between its look and its
+ * rename.
+ */
+int
+kept_sweep(int dirfd, long long before, struct kept_sum *sum)
+{
+	struct sweep	s = { dirfd, before, sum };
+
+	memset(sum, 0, sizeof(*sum));
+	return kept_walk(dirfd, sweep_one, &s);
 }

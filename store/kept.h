@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * kept.h -- the messages a removal kept (popd.conf "deleted keep"):
  * UPDATE moves a deleted message into KEPT_DIR under a name that says
@@ -52,7 +51,6 @@ struct kept_sum {
 	off_t		 bytes, sweptbytes;
 };
 
-/* kept.c */
 int	kept_name(const char *, const char *, const char *, long long,
 	    char *, size_t);
 int	kept_parse(const char *, struct kept *);

@@ -15,11 +15,9 @@
  */
 
 /*
- * maildir.c -- maildir naming, shared by the maildrop (maildrop.c), the
- * popcache (popcache.c) and mda: UIDLs,
- * sizes from ",S=" and ",W=", flags of seen messages, message order,
- * reading new/ and cur/ and the layout of a new maildir.
- *
+ * maildir.c -- maildir naming, shared by the maildrop, the popcache and
+ * mda: UIDLs, sizes from ",S=" and ",W=", flags of seen messages,
+ * message order, reading new/ and cur/ and the layout of a new maildir.
  * Only names and single files here: no session state, no popcache.
  */
 #include <sys/types.h>
@@ -37,10 +35,6 @@
 
 #include "maildir.h"
 #include "crlf.h"
-
-static const char *base_name(const char *);
-static void	uidl_hash(const char *, size_t, unsigned int, char *, size_t);
-static off_t	name_field(const char *, const char *, char);
 
 /*
  * Open the maildir at path (O_DIRECTORY), creating it (tmp/, new/, cur/;
@@ -293,7 +287,8 @@ uidl_hash(const char *s, size_t len, unsigned int salt, char *out,
 	int			 n;
 
 	h1 = maildir_fnv(MAILDIR_FNV_BASIS, s, len);
-	h2 = maildir_fnv(maildir_fnv(MAILDIR_FNV_BASIS, prefix, sizeof(prefix) - 1), s, len);
+	h2 = maildir_fnv(maildir_fnv(MAILDIR_FNV_BASIS, prefix,
+	    sizeof(prefix) - 1), s, len);
 	if (salt > 0) {
 		n = snprintf(sbuf, sizeof(sbuf), "#%u", salt);
 		h1 = maildir_fnv(h1, sbuf, n);
@@ -313,16 +308,9 @@ int
 maildir_uidl(const char *name, char *out, size_t outlen)
 {
 	const char	*base = base_name(name);
-	size_t		 i, n;
-	int		 ok;
+	size_t		 n = strcspn(base, ":");
 
-	n = strcspn(base, ":");
-	ok = n >= 1 && n <= UIDL_MAX;
-	for (i = 0; ok && i < n; i++)
-		if ((unsigned char)base[i] < 0x21 ||
-		    (unsigned char)base[i] > 0x7e)
-			ok = 0;
-	if (ok) {
+	if (maildir_uidl_ok(base, n)) {
 		if (outlen <= n) {
 			errno = ERANGE;
 			return -1;
@@ -434,11 +422,8 @@ maildir_namesize(const char *name)
 	return name_w(name);
 }
 
-/*
- * The file size that the unique name of a maildir file states in
- * ",S=<n>" (Maildir++, for quotas), or -1.
- */
-off_t
+/* The file size a unique name states in ",S=<n>" (Maildir++), or -1. */
+static off_t
 maildir_rawsize(const char *name)
 {
 	const char	*base = base_name(name);
@@ -558,7 +543,6 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 	info = base + n;
 	if (*info == '\0')
 		info = ":2,";
-	/* An info we do not know: move it, but leave it alone. */
 	if (strncmp(info, ":2,", 3) != 0)
 		goto asis;
 	for (i = 3; info[i] != '\0'; i++) {

@@ -16,9 +16,7 @@
 
 /*
  * maildir.h -- maildir naming: UIDLs, sizes and flags from file names,
- * reading the subdirectories and making
- * a new maildir (maildir.c).  Nothing here knows about sessions or the
- * popcache.
+ * reading the subdirectories and making a new maildir (maildir.c).
  */
 #ifndef POPD_MAILDIR_H
 #define POPD_MAILDIR_H
@@ -32,7 +30,6 @@
 
 struct stat;
 
-
 /* maildir_open's stat(2)s of the subdirectories, in this order. */
 #define MAILDIR_TMP		0
 #define MAILDIR_NEW		1
@@ -41,7 +38,6 @@ struct stat;
 
 #define MAILDIR_FNV_BASIS	0xcbf29ce484222325ULL
 
-/* maildir.c */
 int		 maildir_uidl_ok(const char *, size_t);
 size_t		 maildir_uidl_span(const char *, size_t);
 uint64_t	 maildir_fnv(uint64_t, const void *, size_t);
@@ -57,7 +53,6 @@ int		 maildir_readdir(int, const char *,
 int		 maildir_uidl(const char *, char *, size_t);
 void		 maildir_uidl_alt(const char *, unsigned int, char *, size_t);
 off_t		 maildir_namesize(const char *);
-off_t		 maildir_rawsize(const char *);
 off_t		 maildir_quotasize(int, const char *, const char *);
 int		 maildir_msgsize(int, const char *, off_t *);
 int		 maildir_readsize(int, const char *, off_t *);

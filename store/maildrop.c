@@ -16,10 +16,9 @@
 
 /*
  * maildrop.c -- the maildrop of one POP3 session: open, lock, scan,
- * UPDATE, and its message list.  It sits above the popcache
- * (popcache.c), which it hands its message list through a struct
- * popcache_msgs, and above maildir naming (maildir.c); neither calls
- * back into it.
+ * UPDATE, and its message list.  It sits above the popcache (which it
+ * lends the list as a struct popcache_msgs) and maildir naming
+ * (maildir.c); neither calls back into it.
  *
  * Every path below the maildir goes through md->dirfd (openat and
  * friends): once wrkrpop is confined, the maildir is all it can see.
@@ -42,8 +41,9 @@
 #include "quota.h"
 
 #define LOCK_NAME	"popd.lock"
-
 #define TMP_MAXAGE	(36 * 60 * 60)	/* seconds, as maildir(5) says */
+#define MOVE_TRIES	3	/* a stale name: 2.4 s (move_noreplace) */
+#define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
 
 /*
  * The names and UIDLs that are not in the popcache file's buffer, in
@@ -59,37 +59,114 @@ struct mstrings {
 	char		 buf[];
 };
 
+/* Where the lock, quota, popd.migrated and KEPT_DIR are: the maildir. */
+#define ROOTFD(md)	((md)->rootfd != -1 ? (md)->rootfd : (md)->dirfd)
 
-static int	md_kept(const struct maildrop *, const char *);
-static const char *md_str(struct maildrop *, const char *);
-static int	sweep_tmp(void *, const char *);
-static int	maildrop_fullscan(struct maildrop *, int *);
-static int	maildrop_scandir(struct maildrop *, const char *);
-static int	maildrop_scan_one(void *, const char *);
-static int	maildrop_size_one(struct maildrop *, struct mmsg *, int *);
-static int	maildrop_relocate(struct maildrop *, struct mmsg *);
-static int	move_noreplace(int, const char *, int, const char *);
-#define MOVE_TRIES	3	/* a stale name: 2.4 s in all (move_noreplace) */
-#define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
-static int	link_unlink(int, const char *, int, const char *);
-static int	remove_msg(struct maildrop *, struct mmsg *);
-static int	drop_file(struct maildrop *, struct mmsg *);
-static int	mmsg_cmp(const void *, const void *);
-static uint64_t	str_hash(const char *);
-static uint64_t	mix64(uint64_t);
-static uint64_t	uidl_key(const char *);
-static int	uidl_shared(const struct maildrop *, const struct maildrop *);
-static int	pcm_reserve(void *, size_t);
-static int	pcm_add(void *, const struct popcache_rec *);
-static void	pcm_keep(void *, char *, size_t);
-static size_t	pcm_count(void *);
-static const char *pcm_moved(void *, const char *);
-static void	pcm_get(void *, size_t, struct popcache_rec *);
-static void	pc_msgs(struct maildrop *, struct popcache_msgs *);
-static int	update_remove(struct maildrop *, struct mmsg *, int *);
-static void	update_move(struct maildrop *, struct mmsg *, int *);
-static int	update_sync(struct maildrop *, const int *);
-static void	update_compact(struct maildrop *);
+/* Is s in the popcache file's buffer, which the list may point into? */
+static int
+md_kept(const struct maildrop *md, const char *s)
+{
+	uintptr_t	p = (uintptr_t)s, k = (uintptr_t)md->kept;
+
+	return md->kept != NULL && p >= k && p - k < md->keptlen;
+}
+
+/* s as the list keeps it: where it is if kept, else a copy. */
+static const char *
+md_str(struct maildrop *md, const char *s)
+{
+	struct mstrings	*c = md->strings;
+	size_t		 len, size;
+	char		*p;
+
+	if (md_kept(md, s))
+		return s;
+	len = strlen(s) + 1;
+	if (c == NULL || c->size - c->used < len) {
+		size = c == NULL ? STRINGS_MIN : c->size < STRINGS_MAX ?
+		    c->size * 2 : STRINGS_MAX;
+		if (size < len)
+			size = len;
+		if ((c = malloc(sizeof(*c) + size)) == NULL)
+			return NULL;
+		c->next = md->strings;
+		c->size = size;
+		c->used = 0;
+		md->strings = c;
+	}
+	p = c->buf + c->used;
+	memcpy(p, s, len);
+	c->used += len;
+	return p;
+}
+
+/* Room for n more in md->msgs (the popcache's reserve). */
+static int
+pcm_reserve(void *arg, size_t n)
+{
+	struct maildrop	*md = arg;
+	struct mmsg	*m;
+
+	/* A 100,000-message maildrop must not grow it by doubling. */
+	if (md->nalloc - md->nmsgs >= n)
+		return 0;
+	if ((m = reallocarray(md->msgs, md->nmsgs + n, sizeof(*m))) == NULL)
+		return -1;
+	md->msgs = m;
+	md->nalloc = md->nmsgs + n;
+	return 0;
+}
+
+/*
+ * Append a message; uidl NULL computes it with maildir_uidl.  For the
+ * scan here and for popcache_load.
+ */
+static int
+maildrop_add(struct maildrop *md, const char *name, off_t size,
+    const char *uidl)
+{
+	struct mmsg	*m;
+	char		 buf[UIDL_MAX + 1];
+
+	if (md->nmsgs == md->nalloc &&
+	    pcm_reserve(md, md->nalloc == 0 ? 256 : md->nalloc) == -1)
+		return -1;
+	m = &md->msgs[md->nmsgs];
+	memset(m, 0, sizeof(*m));
+	if (uidl == NULL) {
+		if (maildir_uidl(name, buf, sizeof(buf)) == -1)
+			return -1;
+		uidl = buf;
+	}
+	if (!md_kept(md, uidl) && strlen(uidl) > UIDL_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((m->name = md_str(md, name)) == NULL ||
+	    (m->uidl = md_str(md, uidl)) == NULL)
+		return -1;
+	m->size = size;
+	md->nmsgs++;
+	md->total += size;
+	return 0;
+}
+
+/* Empty md->msgs, keeping the array for reuse, and free its strings. */
+static void
+maildrop_clear(struct maildrop *md)
+{
+	struct mstrings	*c;
+
+	while ((c = md->strings) != NULL) {
+		md->strings = c->next;
+		free(c);
+	}
+	free(md->kept);
+	md->kept = NULL;
+	md->keptlen = 0;
+	md->nmsgs = 0;
+	md->total = 0;
+}
 
 /* Open (creating it if needed) the maildir at path. */
 int
@@ -176,356 +253,6 @@ maildrop_unlock(struct maildrop *md)
 	(void)flock(md->lockfd, LOCK_UN);
 	close(md->lockfd);
 	md->lockfd = -1;
-}
-
-/*
- * Fill md->msgs.  The popcache gets the first try; without a usable
- * cache, read the directories and write a fresh cache.  A failed cache
- * write is only logged: the cache is only a cache.
- */
-int
-maildrop_scan(struct maildrop *md)
-{
-	int	skipped = 0;
-
-	if (maildrop_cache_load(md) == 0) {
-		/* A warm load has checked its UIDLs are unique already. */
-		if (md->pc.stats.result != POPCACHE_WARM &&
-		    maildrop_uniq_after(md, NULL) > 0 &&
-		    maildrop_cache_write(md) == -1)
-			log_warn("%s: popcache write", md->path);
-		return 0;
-	}
-	if (maildrop_fullscan(md, &skipped) == -1)
-		return -1;
-	/* A message skipped now must not vanish from the cache for good. */
-	if (!skipped && maildrop_cache_write(md) == -1)
-		log_warn("%s: popcache write", md->path);
-	return 0;
-}
-
-/* --- the message list as the popcache sees it --------------------------- */
-
-static int
-pcm_reserve(void *arg, size_t n)
-{
-	struct maildrop	*md = arg;
-	struct mmsg	*m;
-
-	/* A 100,000-message maildrop must not grow it by doubling. */
-	if (md->nalloc - md->nmsgs >= n)
-		return 0;
-	if ((m = reallocarray(md->msgs, md->nmsgs + n, sizeof(*m))) == NULL)
-		return -1;
-	md->msgs = m;
-	md->nalloc = md->nmsgs + n;
-	return 0;
-}
-
-static int
-pcm_add(void *arg, const struct popcache_rec *r)
-{
-	return maildrop_add(arg, r->name, r->size, r->uidl);
-}
-
-/* The popcache file's buffer: pcm_add keeps pointers into it. */
-static void
-pcm_keep(void *arg, char *buf, size_t len)
-{
-	struct maildrop	*md = arg;
-
-	free(md->kept);
-	md->kept = buf;
-	md->keptlen = len;
-}
-
-static size_t
-pcm_count(void *arg)
-{
-	return ((struct maildrop *)arg)->nmsgs;
-}
-
-static void
-pcm_get(void *arg, size_t i, struct popcache_rec *r)
-{
-	struct mmsg	*m = &((struct maildrop *)arg)->msgs[i];
-
-	r->name = m->name;
-	r->uidl = m->uidl;
-	r->size = m->size;
-}
-
-static void
-pc_msgs(struct maildrop *md, struct popcache_msgs *pm)
-{
-	pm->arg = md;
-	pm->reserve = pcm_reserve;
-	pm->add = pcm_add;
-	pm->keep = pcm_keep;
-	pm->count = pcm_count;
-	pm->get = pcm_get;
-	pm->moved = pcm_moved;
-}
-
-/*
- * The UIDL a message new to this folder had where another program
- * (Dovecot's IMAP) moved it from, or NULL (oldids_moved).  The
- * folder's dovecot-uidlist is read once, and only when asked.
- */
-static const char *
-pcm_moved(void *arg, const char *name)
-{
-	struct maildrop	*md = arg;
-
-	if (!md->movedread) {
-		md->movedread = 1;
-		md->moved = oldids_moved(md->dirfd, md->rootfd != -1 ?
-		    md->rootfd : md->dirfd, md->path, md->uidl_format);
-	}
-	return md->moved == NULL ? NULL : oldids_get(md->moved, name);
-}
-
-/*
- * Fill md->msgs from the popcache.  Returns 0, or -1 with md->msgs
- * empty when there is no usable cache.
- */
-int
-maildrop_cache_load(struct maildrop *md)
-{
-	struct popcache_msgs	pm;
-
-	pc_msgs(md, &pm);
-	maildrop_clear(md);
-	if (popcache_load(&md->pc, &pm) == 0)
-		return 0;
-	maildrop_clear(md);
-	return -1;
-}
-
-/* Write md->msgs as the new popcache. */
-int
-maildrop_cache_write(struct maildrop *md)
-{
-	struct popcache_msgs	pm;
-
-	pc_msgs(md, &pm);
-	return popcache_write(&md->pc, &pm);
-}
-
-/* --- reading the directories -------------------------------------------- */
-
-/*
- * The directories themselves, in a stable order: oldest names first.
- * The names come first, then the UIDLs a previous server gave (oldids.c,
- * which keeps the records of these names only), then the sizes.
- */
-static int
-maildrop_fullscan(struct maildrop *md, int *skipped)
-{
-	struct stat	 st;
-	size_t		 i, n;
-	int		 flags = 0, rv = -1, saved;
-
-	maildrop_clear(md);
-	md->fromrec = 0;
-	if ((md->old = oldids_new()) == NULL)
-		return -1;
-	if (maildrop_scandir(md, "cur") == -1 ||
-	    maildrop_scandir(md, "new") == -1)
-		goto done;
-	/*
-	 * A popcache without popd.migrated: an older popd took none.  A
-	 * folder's were taken with the maildir's, never from its own files:
-	 * Dovecot's POP3 served INBOX only.
-	 */
-	if (md->rootfd != -1)
-		flags |= OLDIDS_RECORDONLY;
-	else if (fstatat(md->dirfd, POPCACHE_FILE, &st,
-	    AT_SYMLINK_NOFOLLOW) == 0)
-		flags |= OLDIDS_SERVED;
-	if (oldids_load(md->old, md->rootfd != -1 ? md->rootfd : md->dirfd,
-	    md->path, md->uidl_format, flags) == -1)
-		goto done;
-	for (i = n = 0; i < md->nmsgs; i++) {
-		switch (maildrop_size_one(md, &md->msgs[i], skipped)) {
-		case -1:
-			for (; i < md->nmsgs; i++)
-				md->msgs[n++] = md->msgs[i];
-			md->nmsgs = n;
-			goto done;
-		case 0:
-			md->total += md->msgs[i].size;
-			md->msgs[n++] = md->msgs[i];
-			break;
-		default:
-			break;			/* gone, or skipped */
-		}
-	}
-	md->nmsgs = n;
-	rv = 0;
- done:
-	saved = errno;
-	oldids_free(md->old);
-	md->old = NULL;
-	if (rv == -1) {
-		maildrop_clear(md);
-		errno = saved;	/* EBADMSG: popd.migrated is damaged */
-		return -1;
-	}
-	if (md->nmsgs > 0)
-		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
-	(void)maildrop_uniq_after(md, NULL);
-	log_debug("%s: scanned %zu messages, %lld octets, %zu sized from "
-	    "another server's records", md->path, md->nmsgs,
-	    (long long)md->total, md->fromrec);
-	return 0;
-}
-
-struct scan_arg {
-	struct maildrop	*md;
-	const char	*sub;
-};
-
-/* A name of the first pass: listed with popd's own UIDL, no size yet. */
-static int
-maildrop_scan_one(void *arg, const char *name)
-{
-	struct scan_arg	*a = arg;
-	struct maildrop	*md = a->md;
-	char		 rel[PATH_MAX];
-
-	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", a->sub, name) >=
-	    sizeof(rel))
-		return 0;
-	if (maildrop_add(md, rel, 0, NULL) == -1 ||
-	    oldids_want(md->old, rel) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * The size of m and the UIDL it keeps: 0, 1 when it is gone or
- * unreadable (skipped, logged), -1 on a shortage (memory, descriptors).
- */
-static int
-maildrop_size_one(struct maildrop *md, struct mmsg *m, int *skipped)
-{
-	const char	*uidl;
-	off_t		 size;
-
-	/* The name's ,W=, else the previous server's record, else read. */
-	if ((size = maildir_namesize(m->name)) == -1 &&
-	    maildir_recsize(md->dirfd, m->name, oldids_size(md->old,
-	    m->name), &size) == 0)
-		md->fromrec++;
-	else if (size == -1 && maildir_msgsize(md->dirfd, m->name,
-	    &size) == -1) {
-		if (errno == ENOENT)
-			return 1;	/* removed meanwhile */
-		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)
-			return -1;
-		/* One unreadable file must not hide the others. */
-		log_warn("%s/%s: skipped", md->path, m->name);
-		(*skipped)++;
-		return 1;
-	}
-	m->size = size;
-	if ((uidl = oldids_get(md->old, m->name)) == NULL)
-		uidl = pcm_moved(md, m->name);
-	if (uidl != NULL && (m->uidl = md_str(md, uidl)) == NULL)
-		return -1;
-	return 0;
-}
-
-static int
-maildrop_scandir(struct maildrop *md, const char *sub)
-{
-	struct scan_arg	a = { md, sub };
-
-	if (maildir_readdir(md->dirfd, sub, maildrop_scan_one, &a) == -1) {
-		if (errno == ENOENT && md->rootfd != -1)
-			return 0;	/* a folder half made: empty */
-		log_warn("%s/%s: scan", md->path, sub);
-		return -1;
-	}
-	return 0;
-}
-
-/* Is s in the popcache file's buffer, which the list may point into? */
-static int
-md_kept(const struct maildrop *md, const char *s)
-{
-	uintptr_t	p = (uintptr_t)s, k = (uintptr_t)md->kept;
-
-	return md->kept != NULL && p >= k && p - k < md->keptlen;
-}
-
-/* s as the list keeps it: where it is if kept, else a copy. */
-static const char *
-md_str(struct maildrop *md, const char *s)
-{
-	struct mstrings	*c = md->strings;
-	size_t		 len, size;
-	char		*p;
-
-	if (md_kept(md, s))
-		return s;
-	len = strlen(s) + 1;
-	if (c == NULL || c->size - c->used < len) {
-		size = c == NULL ? STRINGS_MIN : c->size < STRINGS_MAX ?
-		    c->size * 2 : STRINGS_MAX;
-		if (size < len)
-			size = len;
-		if ((c = malloc(sizeof(*c) + size)) == NULL)
-			return NULL;
-		c->next = md->strings;
-		c->size = size;
-		c->used = 0;
-		md->strings = c;
-	}
-	p = c->buf + c->used;
-	memcpy(p, s, len);
-	c->used += len;
-	return p;
-}
-
-/*
- * Append a message; uidl NULL computes it with maildir_uidl.  For the
- * scan here and for popcache_load.
- */
-int
-maildrop_add(struct maildrop *md, const char *name, off_t size,
-    const char *uidl)
-{
-	struct mmsg	*m;
-	char		 buf[UIDL_MAX + 1];
-	size_t		 n;
-
-	if (md->nmsgs == md->nalloc) {
-		n = md->nalloc == 0 ? 256 : md->nalloc * 2;
-		if ((m = reallocarray(md->msgs, n, sizeof(*m))) == NULL)
-			return -1;
-		md->msgs = m;
-		md->nalloc = n;
-	}
-	m = &md->msgs[md->nmsgs];
-	memset(m, 0, sizeof(*m));
-	if (uidl == NULL) {
-		if (maildir_uidl(name, buf, sizeof(buf)) == -1)
-			return -1;
-		uidl = buf;
-	}
-	if (!md_kept(md, uidl) && strlen(uidl) > UIDL_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	if ((m->name = md_str(md, name)) == NULL ||
-	    (m->uidl = md_str(md, uidl)) == NULL)
-		return -1;
-	m->size = size;
-	md->nmsgs++;
-	md->total += size;
-	return 0;
 }
 
 static int
@@ -656,7 +383,7 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
 				    "message", md->path, m->name);
-			/* A folder's names with its directory: ".Junk/cur/x". */
+			/* A folder's with its directory: ".Junk/cur/x". */
 			(void)snprintf(full, sizeof(full), "%s%s", md->dir,
 			    m->name);
 			maildir_uidl_alt(full, salt, alt, sizeof(alt));
@@ -671,33 +398,259 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 	return changed;
 }
 
+/* --- the message list as the popcache sees it --------------------------- */
+
+static int
+pcm_add(void *arg, const struct popcache_rec *r)
+{
+	return maildrop_add(arg, r->name, r->size, r->uidl);
+}
+
+/* The popcache file's buffer: pcm_add keeps pointers into it. */
+static void
+pcm_keep(void *arg, char *buf, size_t len)
+{
+	struct maildrop	*md = arg;
+
+	free(md->kept);
+	md->kept = buf;
+	md->keptlen = len;
+}
+
+static size_t
+pcm_count(void *arg)
+{
+	return ((struct maildrop *)arg)->nmsgs;
+}
+
+static void
+pcm_get(void *arg, size_t i, struct popcache_rec *r)
+{
+	struct mmsg	*m = &((struct maildrop *)arg)->msgs[i];
+
+	r->name = m->name;
+	r->uidl = m->uidl;
+	r->size = m->size;
+}
+
+/*
+ * The UIDL a message new to this folder had where another program
+ * (Dovecot's IMAP) moved it from, or NULL (oldids_moved).  The
+ * folder's dovecot-uidlist is read once, and only when asked.
+ */
+static const char *
+pcm_moved(void *arg, const char *name)
+{
+	struct maildrop	*md = arg;
+
+	if (!md->movedread) {
+		md->movedread = 1;
+		md->moved = oldids_moved(md->dirfd, ROOTFD(md), md->path,
+		    md->uidl_format);
+	}
+	return md->moved == NULL ? NULL : oldids_get(md->moved, name);
+}
+
+/* md's list as a struct popcache_msgs, in its fields' order. */
+#define PC_MSGS(md)	{ (md), pcm_reserve, pcm_add, pcm_keep, pcm_count, \
+			    pcm_get, pcm_moved }
+
+/*
+ * Fill md->msgs from the popcache.  Returns 0, or -1 with md->msgs
+ * empty when there is no usable cache.
+ */
+int
+maildrop_cache_load(struct maildrop *md)
+{
+	struct popcache_msgs	pm = PC_MSGS(md);
+
+	maildrop_clear(md);
+	if (popcache_load(&md->pc, &pm) == 0)
+		return 0;
+	maildrop_clear(md);
+	return -1;
+}
+
+/* Write md->msgs as the new popcache. */
+int
+maildrop_cache_write(struct maildrop *md)
+{
+	struct popcache_msgs	pm = PC_MSGS(md);
+
+	return popcache_write(&md->pc, &pm);
+}
+
+/* --- reading the directories -------------------------------------------- */
+
+struct scan_arg {
+	struct maildrop	*md;
+	const char	*sub;
+};
+
+/* A name of the first pass: listed with popd's own UIDL, no size yet. */
+static int
+maildrop_scan_one(void *arg, const char *name)
+{
+	struct scan_arg	*a = arg;
+	struct maildrop	*md = a->md;
+	char		 rel[PATH_MAX];
+
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", a->sub, name) >=
+	    sizeof(rel))
+		return 0;
+	if (maildrop_add(md, rel, 0, NULL) == -1 ||
+	    oldids_want(md->old, rel) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The size of m and the UIDL it keeps: 0, 1 when it is gone or
+ * unreadable (skipped, logged), -1 on a shortage (memory, descriptors).
+ */
+static int
+maildrop_size_one(struct maildrop *md, struct mmsg *m, int *skipped)
+{
+	const char	*uidl;
+	off_t		 size;
+
+	/* The name's ,W=, else the previous server's record, else read. */
+	if ((size = maildir_namesize(m->name)) == -1 &&
+	    maildir_recsize(md->dirfd, m->name, oldids_size(md->old,
+	    m->name), &size) == 0)
+		md->fromrec++;
+	else if (size == -1 && maildir_msgsize(md->dirfd, m->name,
+	    &size) == -1) {
+		if (errno == ENOENT)
+			return 1;	/* removed meanwhile */
+		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)
+			return -1;
+		/* One unreadable file must not hide the others. */
+		log_warn("%s/%s: skipped", md->path, m->name);
+		(*skipped)++;
+		return 1;
+	}
+	m->size = size;
+	if ((uidl = oldids_get(md->old, m->name)) == NULL)
+		uidl = pcm_moved(md, m->name);
+	if (uidl != NULL && (m->uidl = md_str(md, uidl)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+maildrop_scandir(struct maildrop *md, const char *sub)
+{
+	struct scan_arg	a = { md, sub };
+
+	if (maildir_readdir(md->dirfd, sub, maildrop_scan_one, &a) == -1) {
+		if (errno == ENOENT && md->rootfd != -1)
+			return 0;	/* a folder half made: empty */
+		log_warn("%s/%s: scan", md->path, sub);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The directories themselves, in a stable order: oldest names first.
+ * The names come first, then the UIDLs a previous server gave (oldids.c,
+ * which keeps the records of these names only), then the sizes.
+ */
+static int
+maildrop_fullscan(struct maildrop *md, int *skipped)
+{
+	struct stat	 st;
+	size_t		 i, n;
+	int		 flags = 0, rv = -1, saved;
+
+	maildrop_clear(md);
+	md->fromrec = 0;
+	if ((md->old = oldids_new()) == NULL)
+		return -1;
+	if (maildrop_scandir(md, "cur") == -1 ||
+	    maildrop_scandir(md, "new") == -1)
+		goto done;
+	/*
+	 * A popcache without popd.migrated: an older popd took none.  A
+	 * folder's were taken with the maildir's, never from its own files:
+	 * Dovecot's POP3 served INBOX only.
+	 */
+	if (md->rootfd != -1)
+		flags |= OLDIDS_RECORDONLY;
+	else if (fstatat(md->dirfd, POPCACHE_FILE, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0)
+		flags |= OLDIDS_SERVED;
+	if (oldids_load(md->old, ROOTFD(md), md->path, md->uidl_format,
+	    flags) == -1)
+		goto done;
+	for (i = n = 0; i < md->nmsgs; i++) {
+		switch (maildrop_size_one(md, &md->msgs[i], skipped)) {
+		case -1:
+			for (; i < md->nmsgs; i++)
+				md->msgs[n++] = md->msgs[i];
+			md->nmsgs = n;
+			goto done;
+		case 0:
+			md->total += md->msgs[i].size;
+			md->msgs[n++] = md->msgs[i];
+			break;
+		default:
+			break;			/* gone, or skipped */
+		}
+	}
+	md->nmsgs = n;
+	rv = 0;
+ done:
+	saved = errno;
+	oldids_free(md->old);
+	md->old = NULL;
+	if (rv == -1) {
+		maildrop_clear(md);
+		errno = saved;	/* EBADMSG: popd.migrated is damaged */
+		return -1;
+	}
+	if (md->nmsgs > 0)
+		qsort(md->msgs, md->nmsgs, sizeof(md->msgs[0]), mmsg_cmp);
+	(void)maildrop_uniq_after(md, NULL);
+	log_debug("%s: scanned %zu messages, %lld octets, %zu sized from "
+	    "another server's records", md->path, md->nmsgs,
+	    (long long)md->total, md->fromrec);
+	return 0;
+}
+
+/*
+ * Fill md->msgs.  The popcache gets the first try; without a usable
+ * cache, read the directories and write a fresh cache.  A failed cache
+ * write is only logged: the cache is only a cache.
+ */
+int
+maildrop_scan(struct maildrop *md)
+{
+	int	skipped = 0;
+
+	if (maildrop_cache_load(md) == 0) {
+		/* A warm load has checked its UIDLs are unique already. */
+		if (md->pc.stats.result != POPCACHE_WARM &&
+		    maildrop_uniq_after(md, NULL) > 0 &&
+		    maildrop_cache_write(md) == -1)
+			log_warn("%s: popcache write", md->path);
+		return 0;
+	}
+	if (maildrop_fullscan(md, &skipped) == -1)
+		return -1;
+	/* A message skipped now must not vanish from the cache for good. */
+	if (!skipped && maildrop_cache_write(md) == -1)
+		log_warn("%s: popcache write", md->path);
+	return 0;
+}
+
 /* Flag m for the UPDATE state: MMSG_DELETED or MMSG_SEEN. */
 void
 maildrop_mark(struct maildrop *md, struct mmsg *m, int flag)
 {
 	m->flags |= flag;
 	md->marked++;
-}
-
-/*
- * Open a message for reading.  When another program moved it (a flag
- * change in cur/), look for its unique name again.  Anything but a
- * regular file is not a message: ENOENT, as if it had gone.
- */
-int
-maildrop_openmsg(struct maildrop *md, struct mmsg *m)
-{
-	int	fd;
-
-	fd = maildir_openat(md->dirfd, m->name, O_RDONLY, 0);
-	if (fd == -1 && errno == ENOENT && maildrop_relocate(md, m) == 0)
-		fd = maildir_openat(md->dirfd, m->name, O_RDONLY, 0);
-	if (fd == -1 && errno == EINVAL) {
-		log_warnx("%s: %s is not a regular file, not served",
-		    md->path, m->name);
-		errno = ENOENT;
-	}
-	return fd;
 }
 
 /* Find m's unique name in cur/ or new/ and rename m; -1/ENOENT if gone. */
@@ -728,9 +681,8 @@ maildrop_relocate(struct maildrop *md, struct mmsg *m)
 			    (de->d_name[n] != '\0' && de->d_name[n] != ':'))
 				continue;
 			if ((size_t)snprintf(rel, sizeof(rel), "%s/%s",
-			    subs[i], de->d_name) >= sizeof(rel))
-				continue;
-			if (strcmp(rel, m->name) == 0)
+			    subs[i], de->d_name) >= sizeof(rel) ||
+			    strcmp(rel, m->name) == 0)
 				continue;
 			found = 1;
 			break;
@@ -746,6 +698,27 @@ maildrop_relocate(struct maildrop *md, struct mmsg *m)
 	log_info("%s: %s is now %s", md->path, m->name, p);
 	m->name = p;
 	return 0;
+}
+
+/*
+ * Open a message for reading.  When another program moved it (a flag
+ * change in cur/), look for its unique name again.  Anything but a
+ * regular file is not a message: ENOENT, as if it had gone.
+ */
+int
+maildrop_openmsg(struct maildrop *md, struct mmsg *m)
+{
+	int	fd;
+
+	fd = maildir_openat(md->dirfd, m->name, O_RDONLY, 0);
+	if (fd == -1 && errno == ENOENT && maildrop_relocate(md, m) == 0)
+		fd = maildir_openat(md->dirfd, m->name, O_RDONLY, 0);
+	if (fd == -1 && errno == EINVAL) {
+		log_warnx("%s: %s is not a regular file, not served",
+		    md->path, m->name);
+		errno = ENOENT;
+	}
+	return fd;
 }
 
 static int
@@ -807,34 +780,6 @@ move_noreplace(int dirfd, const char *from, int tofd, const char *to)
 	return -1;
 }
 
-/* Unlink a deleted message; one that is gone already counts as done. */
-static int
-remove_msg(struct maildrop *md, struct mmsg *m)
-{
-	off_t	size;
-
-	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1 &&
-	    errno != ENOENT)
-		return -1;
-	if (size != -1 && drop_file(md, m) == 0)
-		goto removed;
-	if (size != -1 && errno != ENOENT)
-		return -1;
-	if (maildrop_relocate(md, m) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (drop_file(md, m) == -1)
-		return errno == ENOENT ? 0 : -1;
- removed:
-	/* Only what this session removed: another remover counts its own. */
-	md->qbytes += size;
-	md->qmsgs++;
-	if (md->removed_fn != NULL)
-		md->removed_fn(md->removed_arg, m);
-	return 0;
-}
-
 /*
  * The file of m out of new/ or cur/: unlinked, or with md->keep moved
  * into KEPT_DIR by one rename(2), so that a kill at any moment leaves
@@ -848,7 +793,7 @@ static int
 drop_file(struct maildrop *md, struct mmsg *m)
 {
 	char	kept[NAME_MAX + 1], to[sizeof(KEPT_DIR) + NAME_MAX + 1];
-	int	tries, saved, keepfd = md->rootfd != -1 ? md->rootfd : md->dirfd;
+	int	tries, saved, keepfd = ROOTFD(md);
 
 	if (!md->keep)
 		return unlinkat(md->dirfd, m->name, 0);
@@ -878,6 +823,34 @@ drop_file(struct maildrop *md, struct mmsg *m)
 	return -1;
 }
 
+/* Unlink a deleted message; one that is gone already counts as done. */
+static int
+remove_msg(struct maildrop *md, struct mmsg *m)
+{
+	off_t	size;
+
+	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1 &&
+	    errno != ENOENT)
+		return -1;
+	if (size != -1 && drop_file(md, m) == 0)
+		goto removed;
+	if (size != -1 && errno != ENOENT)
+		return -1;
+	if (maildrop_relocate(md, m) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((size = maildir_quotasize(md->dirfd, m->name, m->name)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (drop_file(md, m) == -1)
+		return errno == ENOENT ? 0 : -1;
+ removed:
+	/* Only what this session removed: another remover counts its own. */
+	md->qbytes += size;
+	md->qmsgs++;
+	if (md->removed_fn != NULL)
+		md->removed_fn(md->removed_arg, m);
+	return 0;
+}
+
 /*
  * popctl undelete: the kept message fname (k) back into new/ under its
  * unique name, at the end of md->msgs with its UIDL, and counted in
@@ -891,7 +864,7 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 	char	from[sizeof(KEPT_DIR) + NAME_MAX + 1], to[NAME_MAX + 5];
 	size_t	i, n = strlen(k->uniq);
 	off_t	size, qsize;
-	int	keepfd = md->rootfd != -1 ? md->rootfd : md->dirfd;
+	int	keepfd = ROOTFD(md);
 
 	for (i = 0; i < md->nmsgs; i++) {
 		const char	*base = md->msgs[i].name + 4;	/* "new/" */
@@ -974,9 +947,8 @@ update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 
 /*
  * Make the changes to new/ (dirty[0]), cur/ (dirty[1]) and KEPT_DIR
- * (dirty[2]) durable.
- * Removals must be durable before we say so; moves may be lost.
- * Returns the failures that count.
+ * (dirty[2]) durable.  Removals must be durable before we say so; moves
+ * may be lost.  Returns the failures that count.
  */
 static int
 update_sync(struct maildrop *md, const int *dirty)
@@ -992,16 +964,12 @@ update_sync(struct maildrop *md, const int *dirty)
 		}
 	}
 	/* What was kept, durable too; its removal from cur/ was counted. */
-	if (dirty[2] && maildir_fsyncat(md->rootfd != -1 ? md->rootfd :
-	    md->dirfd, KEPT_DIR) == -1)
+	if (dirty[2] && maildir_fsyncat(ROOTFD(md), KEPT_DIR) == -1)
 		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;
 }
 
-/*
- * Drop the removed messages (and those another program removed) from
- * md->msgs and clear the flags.
- */
+/* Drop from md->msgs what was removed, by us or others; clear flags. */
 static void
 update_compact(struct maildrop *md)
 {
@@ -1052,8 +1020,7 @@ maildrop_update(struct maildrop *md)
 	dirty[2] = md->nkept > kept;
 	fail += update_sync(md, dirty);
 	/* maildirsize, where others keep one (quota.h): one line. */
-	if (md->qmsgs > 0 && quota_add(md->rootfd != -1 ? md->rootfd :
-	    md->dirfd, NULL, -(int64_t)md->qbytes,
+	if (md->qmsgs > 0 && quota_add(ROOTFD(md), NULL, -(int64_t)md->qbytes,
 	    -(int64_t)md->qmsgs, qmsg, sizeof(qmsg)) == -1)
 		log_warn("%s/%s", md->path, qmsg);
 	md->qbytes = 0;
@@ -1069,16 +1036,6 @@ maildrop_update(struct maildrop *md)
 	    !popcache_current(&md->pc)) && maildrop_cache_write(md) == -1)
 		log_warn("%s: popcache write", md->path);
 	return fail ? -1 : 0;
-}
-
-/*
- * After UPDATE: remove what deliveries abandoned in tmp/ (sweep_tmp).
- * No lock needed: a file 36 hours old is nobody's.
- */
-void
-maildrop_sweep(struct maildrop *md)
-{
-	(void)maildir_readdir(md->dirfd, "tmp", sweep_tmp, md);
 }
 
 /*
@@ -1106,21 +1063,14 @@ sweep_tmp(void *arg, const char *name)
 	return 0;
 }
 
-/* Empty md->msgs, keeping the array for reuse, and free its strings. */
+/*
+ * After UPDATE: remove what deliveries abandoned in tmp/ (sweep_tmp).
+ * No lock needed: a file 36 hours old is nobody's.
+ */
 void
-maildrop_clear(struct maildrop *md)
+maildrop_sweep(struct maildrop *md)
 {
-	struct mstrings	*c;
-
-	while ((c = md->strings) != NULL) {
-		md->strings = c->next;
-		free(c);
-	}
-	free(md->kept);
-	md->kept = NULL;
-	md->keptlen = 0;
-	md->nmsgs = 0;
-	md->total = 0;
+	(void)maildir_readdir(md->dirfd, "tmp", sweep_tmp, md);
 }
 
 void

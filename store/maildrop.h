@@ -16,8 +16,7 @@
 
 /*
  * maildrop.h -- one user's maildrop for a session: open, lock, scan,
- * update, and its message list (maildrop.c).  Above the popcache
- * (popcache.h) and maildir naming (maildir.h), which know nothing of it.
+ * update, and its message list (maildrop.c).
  */
 #ifndef POPD_MAILDROP_H
 #define POPD_MAILDROP_H
@@ -64,7 +63,7 @@ struct maildrop {
 	size_t		 nalloc;	/* slots allocated in msgs */
 	off_t		 total;		/* octets of all messages */
 	struct popcache	 pc;		/* its popcache; pc.stats for tests */
-	struct oldids	*old;		/* a previous server's, while scanning */
+	struct oldids	*old;		/* a previous server's, in a scan */
 	size_t		 fromrec;	/* sizes taken from its records */
 	size_t		 removed;	/* messages UPDATE dropped */
 	off_t		 qbytes;	/* what UPDATE removed, as */
@@ -74,8 +73,7 @@ struct maildrop {
 	int		 keep;		/* UPDATE moves removals to KEPT_DIR
 					   (kept.h) instead of unlinking */
 	size_t		 nkept;		/* messages UPDATE kept so */
-	/* Dovecot's pop3_uidl_format, for its UIDLs (oldids.c). */
-	const char	*uidl_format;
+	const char	*uidl_format;	/* Dovecot's, for its UIDLs */
 	/*
 	 * A Maildir++ folder merged into the maildrop (maildrop_folder):
 	 * the maildir (its maildirsize, popd.migrated), else -1; its name
@@ -91,7 +89,6 @@ struct maildrop {
 	void		*removed_arg;
 };
 
-/* maildrop.c */
 int		 maildrop_open(struct maildrop *, const char *, const char *);
 int		 maildrop_folder(struct maildrop *, const struct maildrop *,
 		    const char *);
@@ -104,10 +101,7 @@ int		 maildrop_update(struct maildrop *);
 void		 maildrop_sweep(struct maildrop *);
 int		 maildrop_openmsg(struct maildrop *, struct mmsg *);
 void		 maildrop_mark(struct maildrop *, struct mmsg *, int);
-void		 maildrop_clear(struct maildrop *);
 void		 maildrop_close(struct maildrop *);
-int		 maildrop_add(struct maildrop *, const char *, off_t,
-		    const char *);
 int		 maildrop_restore(struct maildrop *, const char *,
 		    const struct kept *);
 int		 maildrop_uniq_after(struct maildrop *,

@@ -126,34 +126,706 @@ struct limit {
 	unsigned long	 uidv, next;
 };
 
-static int	 lines_open(struct lines *, int, const char *, const char *);
-static int	 lines_next(struct lines *, char **, size_t *);
-static void	 lines_close(struct lines *);
-static int	 takeover(struct oldids *, int, const char *, const char *,
-		    int, const struct limit *);
-static int	 list_read(struct oldids *, struct lines *, const char *,
-		    const char *, const char *, const struct limit *);
-static int	 header(char *, unsigned long *, unsigned long *, int *);
-static int	 dovecot_rec(char *, int, struct rec *);
-static int	 courier_rec(char *, struct rec *);
-static int	 rec_uidl(const struct rec *, int, unsigned long,
-		    const char *, char *);
-static int	 number(const char *, unsigned long long,
-		    unsigned long long *);
-static const char *list_name(const char *);
-static int	 record_header(struct oldids *, const char *,
-		    unsigned long long *, struct limit *);
-static int	 record_line(struct oldids *, const char *, size_t,
-		    const char **);
-static int	 record_read(struct oldids *, int, const char *,
-		    struct limit *);
-static int	 record_write(struct oldids *, int, const char *);
-static ssize_t	 pool_add(struct oldids *, const char *, size_t);
-static int	 index_build(struct oldids *);
-static size_t	 find(const struct oldids *, const char *, size_t);
-static struct oldent *lookup(const struct oldids *, const char *, size_t);
-static size_t	 mark_dups(struct oldids *);
-static void	 forget(struct oldids *);
+/* --- the table of wanted messages ---------------------------------------- */
+
+/* Append s (len bytes) and a NUL to the pool: its offset, or -1. */
+static ssize_t
+pool_add(struct oldids *o, const char *s, size_t len)
+{
+	size_t	 size, off = o->poollen;
+	char	*p;
+
+	if (o->poolsize - o->poollen < len + 1) {
+		for (size = o->poolsize == 0 ? 4096 : o->poolsize;
+		    size - o->poollen < len + 1; size *= 2)
+			;
+		if ((p = realloc(o->pool, size)) == NULL)
+			return -1;
+		o->pool = p;
+		o->poolsize = size;
+	}
+	memcpy(o->pool + off, s, len);
+	o->pool[off + len] = '\0';
+	o->poollen += len + 1;
+	return off;
+}
+
+/* The slot of name (len bytes) in o->tab: its own, or the empty one. */
+static size_t
+find(const struct oldids *o, const char *name, size_t len)
+{
+	const struct oldent	*e;
+	size_t			 k;
+
+	k = maildir_fnv(MAILDIR_FNV_BASIS, name, len) & o->mask;
+	for (; o->tab[k] != 0; k = (k + 1) & o->mask) {
+		e = &o->v[o->tab[k] - 1];
+		if (e->namelen == len && memcmp(o->pool + e->name, name,
+		    len) == 0)
+			break;
+	}
+	return k;
+}
+
+/*
+ * The table of the wanted names, made once they are all known; a name
+ * wanted twice (a copy in new/ and cur/) is one message.
+ */
+static int
+index_build(struct oldids *o)
+{
+	size_t	i, k;
+
+	if (o->tab != NULL)
+		return 0;
+	for (o->mask = 63; o->mask < o->n * 2; o->mask = o->mask * 2 + 1)
+		;
+	if ((o->tab = calloc(o->mask + 1, sizeof(*o->tab))) == NULL)
+		return -1;
+	for (i = 0; i < o->n; i++) {
+		k = find(o, o->pool + o->v[i].name, o->v[i].namelen);
+		if (o->tab[k] == 0)
+			o->tab[k] = i + 1;
+	}
+	return 0;
+}
+
+static struct oldent *
+lookup(const struct oldids *o, const char *name, size_t len)
+{
+	size_t	k;
+
+	if (o->tab == NULL)
+		return NULL;	/* no records looked at */
+	k = find(o, name, len);
+	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
+}
+
+/*
+ * A UIDL that two messages got is neither's: mark them.  Returns how
+ * many lost theirs, or -1 without memory.
+ */
+static size_t
+mark_dups(struct oldids *o)
+{
+	const char	*u;
+	size_t		*t, i, j, mask, dup = 0;
+
+	for (mask = 63; mask < o->n * 2; mask = mask * 2 + 1)
+		;
+	if ((t = calloc(mask + 1, sizeof(*t))) == NULL)
+		return (size_t)-1;
+	for (i = 0; i < o->n; i++) {
+		if (o->v[i].uidl == 0)
+			continue;
+		u = o->pool + o->v[i].uidl;
+		j = maildir_fnv(MAILDIR_FNV_BASIS, u, strlen(u)) & mask;
+		for (; t[j] != 0; j = (j + 1) & mask)
+			if (strcmp(o->pool + o->v[t[j] - 1].uidl, u) == 0)
+				break;
+		if (t[j] == 0) {
+			t[j] = i + 1;
+			continue;
+		}
+		dup += o->v[t[j] - 1].dup ? 1 : 2;
+		o->v[t[j] - 1].dup = o->v[i].dup = 1;
+	}
+	free(t);
+	return dup;
+}
+
+/* Drop every UIDL taken. */
+static void
+forget(struct oldids *o)
+{
+	size_t	i;
+
+	o->source = NULL;
+	for (i = 0; i < o->n; i++) {
+		o->v[i].uidl = 0;
+		o->v[i].vsize = -1;
+		o->v[i].dup = 0;
+	}
+}
+
+/* --- reading a file a line at a time ------------------------------------- */
+
+/* 0, or -1 (errno ENOENT: no such file, EFBIG: too big; else logged). */
+static int
+lines_open(struct lines *lr, int dirfd, const char *path, const char *name)
+{
+	struct stat	st;
+	int		saved;
+
+	memset(lr, 0, sizeof(*lr));
+	if ((lr->fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s/%s", path, name);
+		return -1;
+	}
+	if (fstat(lr->fd, &st) == -1 || (lr->buf = malloc(LINE_BUF)) ==
+	    NULL) {
+		saved = errno;
+		log_warn("%s/%s", path, name);
+	} else if (st.st_size > FILE_MAX)
+		saved = EFBIG;
+	else
+		return 0;
+	free(lr->buf);
+	close(lr->fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * The next line in *line, its newline replaced by a NUL, and its length:
+ * 1, 0 at the end, -1 on a read error.  A last line without a newline
+ * (being written, or cut short) is not a line: lr->partial says there
+ * was one.  A line that does not fit the buffer or holds a NUL comes
+ * as *line NULL.
+ */
+static int
+lines_next(struct lines *lr, char **line, size_t *len)
+{
+	char	*nl;
+	ssize_t	 r;
+	int	 skip = 0;
+
+	for (;;) {
+		nl = memchr(lr->buf + lr->off, '\n', lr->len - lr->off);
+		if (nl != NULL) {
+			*nl = '\0';
+			*line = lr->buf + lr->off;
+			*len = nl - *line;
+			lr->off = nl + 1 - lr->buf;
+			lr->no++;
+			if (skip || memchr(*line, '\0', *len) != NULL)
+				*line = NULL;
+			return 1;
+		}
+		if (lr->eof) {
+			lr->partial = skip || lr->off < lr->len;
+			return 0;
+		}
+		memmove(lr->buf, lr->buf + lr->off, lr->len - lr->off);
+		lr->len -= lr->off;
+		lr->off = 0;
+		if (lr->len == LINE_BUF) {
+			skip = 1;	/* too long: drop it */
+			lr->len = 0;
+		}
+		r = read(lr->fd, lr->buf + lr->len, LINE_BUF - lr->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			lr->eof = 1;
+		lr->len += r;
+	}
+}
+
+static void
+lines_close(struct lines *lr)
+{
+	free(lr->buf);
+	close(lr->fd);
+}
+
+/* --- popd.migrated ------------------------------------------------------- */
+
+/* s is a number without a sign or a leading zero, up to max: 0, or -1. */
+static int
+number(const char *s, unsigned long long max, unsigned long long *v)
+{
+	size_t	len = strspn(s, "0123456789");
+
+	if (len == 0 || len > 19 || s[len] != '\0' || (s[0] == '0' &&
+	    len > 1))
+		return -1;
+	*v = strtoull(s, NULL, 10);
+	return *v <= max ? 0 : -1;
+}
+
+/* The files popd takes over: the entry of lists[], or NULL. */
+static const char *
+list_name(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(lists); i++)
+		if (strcmp(s, lists[i]) == 0)
+			return lists[i];
+	return NULL;
+}
+
+/*
+ * The header of popd.migrated, "popd.migrated 2 <source> <count>", in a
+ * copy: 0 with *count, 1 for version 1 ("<file> V<uidv> N<next>", in
+ * *lim), or -1.
+ */
+static int
+record_header(struct oldids *o, const char *line, unsigned long long *count,
+    struct limit *lim)
+{
+	char			 buf[RECORD_LINE + 1], *f[5], *p = buf;
+	unsigned long long	 v, n;
+	size_t			 i;
+
+	if (strlcpy(buf, line, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	for (i = 0; i < nitems(f); i++)
+		f[i] = strsep(&p, " ");
+	if (f[0] == NULL || f[1] == NULL || f[2] == NULL)
+		return -1;
+	if (strcmp(f[0], OLDIDS_RECORD) != 0) {
+		/* Version 1: the file it took over and that file's limit. */
+		if (f[3] != NULL || (lim->list = list_name(f[0])) == NULL ||
+		    f[1][0] != 'V' || number(f[1] + 1, ULONG_MAX, &v) == -1 ||
+		    f[2][0] != 'N' || number(f[2] + 1, ULONG_MAX, &n) == -1)
+			return -1;
+		lim->uidv = v;
+		lim->next = n;
+		return 1;
+	}
+	if (f[3] == NULL || f[4] != NULL || strcmp(f[1], "2") != 0 ||
+	    (list_name(f[2]) == NULL && strcmp(f[2], "-") != 0) ||
+	    number(f[3], LLONG_MAX, count) == -1)
+		return -1;
+	o->source = list_name(f[2]) != NULL ? OLDIDS_RECORD : NULL;
+	return 0;
+}
+
+/*
+ * One record of popd.migrated, "<uidl> <unique name>", kept if the name
+ * is wanted: 0, 1 if it is wrong (*why), -1 without memory.
+ */
+static int
+record_line(struct oldids *o, const char *line, size_t len, const char **why)
+{
+	struct oldent	*e;
+	const char	*sp, *name;
+	ssize_t		 off;
+	size_t		 ulen, nlen;
+
+	if ((sp = memchr(line, ' ', len)) == NULL) {
+		*why = "not \"<uidl> <name>\"";
+		return 1;
+	}
+	ulen = sp - line;
+	name = sp + 1;
+	nlen = len - ulen - 1;
+	if (!maildir_uidl_ok(line, ulen)) {
+		*why = "not a UIDL";
+		return 1;
+	}
+	if (nlen == 0 || nlen > NAME_MAX || name[0] == '.' ||
+	    memchr(name, '/', nlen) != NULL ||
+	    memchr(name, ':', nlen) != NULL) {
+		*why = "not a unique name";
+		return 1;
+	}
+	if ((e = lookup(o, name, nlen)) == NULL)
+		return 0;	/* gone since */
+	if (e->uidl != 0) {
+		*why = "a message given twice";
+		return 1;
+	}
+	if ((off = pool_add(o, line, ulen)) == -1)
+		return -1;
+	e->uidl = off;
+	return 0;
+}
+
+/*
+ * Read popd.migrated (fd, which it closes): 0 with the UIDLs of the
+ * wanted messages, 1 for version 1 (what it took over in *lim), -1 if it
+ * does not check (errno EBADMSG) or cannot be read (logged either way).
+ */
+static int
+record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
+{
+	struct lines		 lr;
+	unsigned long long	 count = 0, nrec = 0;
+	uint64_t		 sum = MAILDIR_FNV_BASIS;
+	size_t			 len, dup;
+	char			*line, tail[RECORD_LINE + 1];
+	const char		*why = NULL;
+	int			 r, saved;
+
+	memset(&lr, 0, sizeof(lr));
+	lr.fd = fd;
+	if ((lr.buf = malloc(LINE_BUF)) == NULL)
+		goto fail;
+	while ((r = lines_next(&lr, &line, &len)) == 1) {
+		if (line == NULL || len > RECORD_LINE) {
+			why = "a line too long or with a NUL";
+			break;
+		}
+		if (lr.no > 1 && nrec == count) {
+			/* "end <count> <checksum>" */
+			if (snprintf(tail, sizeof(tail), "end %llu %016llx",
+			    count, (unsigned long long)sum) != (int)len ||
+			    strcmp(line, tail) != 0)
+				why = strncmp(line, tail, strcspn(tail + 4,
+				    " ") + 5) == 0 ? "the checksum does not "
+				    "match" : "not the end line";
+			break;
+		}
+		sum = maildir_fnv(maildir_fnv(sum, line, len), "\n", 1);
+		if (lr.no == 1) {
+			if ((r = record_header(o, line, &count, lim)) == 1) {
+				lines_close(&lr);
+				return 1;
+			}
+			if (r == -1) {
+				why = "not a header popd knows";
+				break;
+			}
+			continue;
+		}
+		nrec++;
+		if (index_build(o) == -1 ||
+		    (r = record_line(o, line, len, &why)) == -1)
+			goto fail;
+		if (r == 1)
+			break;
+	}
+	if (r == -1 && why == NULL)
+		goto fail;
+	if (why == NULL && r == 0)
+		why = lr.no == 0 && !lr.partial ? "empty" : "cut short";
+	else if (why == NULL && (lines_next(&lr, &line, &len) != 0 ||
+	    lr.partial))
+		why = "lines after the end";
+	if (why == NULL && (dup = mark_dups(o)) != 0) {
+		if (dup == (size_t)-1)
+			goto fail;
+		why = "one UIDL for two messages";
+	}
+	if (why != NULL) {
+		log_warnx("%s/%s:%zu: %s: refused; no list is served without "
+		    "it (see MIGRATION in popd(8))", path, OLDIDS_RECORD,
+		    lr.no + (r == 0), why);
+		forget(o);
+		lines_close(&lr);
+		errno = EBADMSG;
+		return -1;
+	}
+	lines_close(&lr);
+	return 0;
+ fail:
+	saved = errno;
+	log_warn("%s/%s", path, OLDIDS_RECORD);
+	lines_close(&lr);
+	forget(o);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Write popd.migrated: the UIDLs taken over, or none, atomically
+ * (temporary file, fsync, rename, fsync of the maildir).  0, or -1
+ * (logged).
+ */
+static int
+record_write(struct oldids *o, int dirfd, const char *path)
+{
+	const struct oldent	*e;
+	char			*buf, *p;
+	size_t			 i, n = 0, size = 128;
+	int			 fd = -1, r, saved;
+
+	for (i = 0; i < o->n; i++) {
+		e = &o->v[i];
+		if (e->uidl != 0 && !e->dup) {
+			n++;
+			size += strlen(o->pool + e->uidl) + e->namelen + 2;
+		}
+	}
+	if ((buf = malloc(size)) == NULL)
+		goto fail;
+	p = buf + snprintf(buf, size, "%s %d %s %zu\n", OLDIDS_RECORD,
+	    RECORD_VERSION, o->source != NULL ? o->source : "-", n);
+	for (i = 0; i < o->n; i++) {
+		e = &o->v[i];
+		if (e->uidl != 0 && !e->dup)
+			p += snprintf(p, size - (p - buf), "%s %s\n",
+			    o->pool + e->uidl, o->pool + e->name);
+	}
+	p += snprintf(p, size - (p - buf), "end %zu %016llx\n", n,
+	    (unsigned long long)maildir_fnv(MAILDIR_FNV_BASIS, buf, p - buf));
+	/* A file of that name is a write that died: never write through it. */
+	if ((unlinkat(dirfd, RECORD_TMP, 0) == -1 && errno != ENOENT) ||
+	    (fd = maildir_openat(dirfd, RECORD_TMP, O_WRONLY | O_CREAT |
+	    O_EXCL, 0600)) == -1 || write_all(fd, buf, p - buf) == -1 ||
+	    fsync(fd) == -1)
+		goto fail;
+	r = close(fd);
+	fd = -1;
+	if (r == -1 || renameat(dirfd, RECORD_TMP, dirfd,
+	    OLDIDS_RECORD) == -1 || fsync(dirfd) == -1)
+		goto fail;
+	free(buf);
+	return 0;
+ fail:
+	saved = errno;
+	log_warn("%s/%s: not written", path, OLDIDS_RECORD);
+	if (fd != -1)
+		close(fd);
+	(void)unlinkat(dirfd, RECORD_TMP, 0);
+	free(buf);
+	errno = saved;
+	return -1;
+}
+
+/* --- the takeover -------------------------------------------------------- */
+
+/*
+ * Dovecot's "3 V1700000000 N57 G..." or "1 1700000000 57", Courier's
+ * "/2 57 1700000000" (its version + COURIER).
+ */
+static int
+header(char *line, unsigned long *uidv, unsigned long *next, int *version)
+{
+	char	*f, *end;
+	long	 v;
+	int	 i, courier;
+
+	*uidv = *next = 0;
+	if ((f = strsep(&line, " ")) == NULL)
+		return -1;
+	if ((courier = *f == '/'))
+		f++;
+	v = strtol(f, &end, 10);
+	if (end == f || *end != '\0' || (courier ? v != 2 && v != 3 :
+	    v != 1 && v != 3))
+		return -1;
+	*version = courier ? v + COURIER : v;
+	for (i = 0; (f = strsep(&line, " ")) != NULL; i++) {
+		if (courier && i < 2)
+			*(i == 0 ? next : uidv) = strtoul(f, &end, 10);
+		else if (*version == 1 && i < 2)
+			*(i == 0 ? uidv : next) = strtoul(f, &end, 10);
+		else if (*version == 3 && (*f == 'V' || *f == 'N'))
+			*(*f == 'V' ? uidv : next) = strtoul(f + 1, &end, 10);
+		else
+			continue;
+		if (*end != '\0')
+			return -1;
+	}
+	return (*uidv == 0 && !courier) || *next == 0 ? -1 : 0;
+}
+
+/* One line of a dovecot-uidlist into *r: 0, or -1 when unusable. */
+static int
+dovecot_rec(char *line, int version, struct rec *r)
+{
+	char	*end, *f;
+
+	memset(r, 0, sizeof(*r));
+	r->vsize = -1;
+	r->uid = strtoul(line, &end, 10);
+	if (end == line || *end != ' ' || r->uid == 0)
+		return -1;
+	line = end + 1;
+	if (version == 1)
+		r->name = line;
+	else
+		while ((f = strsep(&line, " ")) != NULL) {
+			if (*f == ':') {
+				/* The name is the rest, spaces and all. */
+				r->name = f + 1;
+				if (line != NULL)
+					line[-1] = ' ';
+				break;
+			}
+			if (*f == 'P')
+				r->pop3 = f + 1;
+			else if (*f == 'G')
+				r->guid = f + 1;
+			else if (*f == 'W' && f[1] >= '0' && f[1] <= '9' &&
+			    strlen(f + 1) <= 15 && strspn(f + 1,
+			    "0123456789") == strlen(f + 1))
+				r->vsize = strtoll(f + 1, NULL, 10);
+		}
+	if (r->name == NULL || (r->namelen = strcspn(r->name, ":")) == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Courier's "<file name> <size> <uid>:<uidvalidity>[:...]", read from
+ * the right (a name may hold spaces).  0, or -1 when unusable.
+ */
+static int
+courier_rec(char *line, struct rec *r)
+{
+	char	*ids, *size, *end;
+
+	memset(r, 0, sizeof(*r));
+	r->vsize = -1;		/* counts CRLF lines twice: not exact */
+	if ((ids = strrchr(line, ' ')) == NULL)
+		return -1;
+	*ids++ = '\0';
+	if ((size = strrchr(line, ' ')) == NULL || size == line)
+		return -1;
+	*size = '\0';
+	r->uid = strtoul(ids, &end, 10);
+	if (end == ids || *end != ':' || r->uid == 0)
+		return -1;
+	r->uidv = strtoul(end + 1, &end, 10);
+	if (*end != '\0' && *end != ':')
+		return -1;
+	r->name = line;
+	if ((r->namelen = strcspn(line, ":")) == 0)
+		return -1;
+	return 0;
+}
+
+/* The UIDL a record gave into uidl (UIDL_MAX + 1 bytes): 0, or -1. */
+static int
+rec_uidl(const struct rec *r, int version, unsigned long uidv,
+    const char *fmt, char *uidl)
+{
+	if (version > COURIER) {
+		if (r->uidv == 0)
+			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu", r->uid);
+		else
+			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu-%lu",
+			    r->uid, r->uidv);
+	} else if (r->pop3 != NULL && *r->pop3 == '\0') {
+		/* An empty P: the file's unique name. */
+		if (r->namelen > UIDL_MAX)
+			return -1;
+		memcpy(uidl, r->name, r->namelen);
+		uidl[r->namelen] = '\0';
+	} else if (r->pop3 != NULL) {
+		if (strlcpy(uidl, r->pop3, UIDL_MAX + 1) >= UIDL_MAX + 1)
+			return -1;
+	} else if (settings_uidl(fmt, r->uid, uidv, r->name, uidl,
+	    UIDL_MAX + 1) == -1)
+		return -1;
+	return maildir_uidl_ok(uidl, strlen(uidl)) ? 0 : -1;
+}
+
+/*
+ * The records of another server's file for the wanted messages: 0
+ * (with none when the file is not in a form popd knows, logged), or -1
+ * on a read error.
+ */
+static int
+list_read(struct oldids *o, struct lines *lr, const char *path,
+    const char *list, const char *fmt, const struct limit *lim)
+{
+	struct oldent	*e;
+	struct rec	 rec;
+	unsigned long	 uidv, next;
+	size_t		 len, taken = 0, bad = 0, dup;
+	ssize_t		 off;
+	char		*line, uidl[UIDL_MAX + 1];
+	int		 r, version;
+
+	if ((r = lines_next(lr, &line, &len)) == -1)
+		return -1;
+	if (r == 0 || line == NULL || header(line, &uidv, &next,
+	    &version) == -1) {
+		log_warnx("%s/%s:1: not in a format popd knows: popd's own "
+		    "UIDLs", path, list);
+		return 0;
+	}
+	if (lim != NULL && uidv != lim->uidv) {
+		log_warnx("%s: %s has UIDVALIDITY %lu, not %lu as when popd "
+		    "took it over: none of its UIDLs is used", path, list,
+		    uidv, lim->uidv);
+		return 0;
+	}
+	/*
+	 * Dovecot appends records without rewriting its header: at the
+	 * first takeover its N is no limit.  A record of version 1 had one.
+	 */
+	next = lim != NULL ? lim->next : ULONG_MAX;
+	while ((r = lines_next(lr, &line, &len)) == 1) {
+		if (line == NULL || (version > COURIER ?
+		    courier_rec(line, &rec) : dovecot_rec(line, version,
+		    &rec)) == -1) {
+			bad++;
+			continue;
+		}
+		/* Numbered after the takeover, or not in the maildir. */
+		if (rec.uid >= next || (e = lookup(o, rec.name,
+		    rec.namelen)) == NULL || e->uidl != 0)
+			continue;
+		if (rec_uidl(&rec, version, uidv, fmt, uidl) == -1) {
+			bad++;
+			continue;
+		}
+		if ((off = pool_add(o, uidl, strlen(uidl))) == -1)
+			return -1;
+		e->uidl = off;
+		e->vsize = rec.vsize;
+		taken++;
+	}
+	if (r == -1 || (dup = mark_dups(o)) == (size_t)-1)
+		return -1;
+	o->source = taken > dup ? list : NULL;
+	log_info("%s: %zu UIDLs taken from %s", path, taken - dup, list);
+	if (bad + dup > 0)
+		log_warnx("%s: %s: %zu records unusable (UIDL too long, not "
+		    "printable or given twice, or a bad line): popd's own "
+		    "UIDLs for those", path, list, bad + dup);
+	return 0;
+}
+
+/*
+ * The first takeover (lim NULL), or the one of a popd.migrated of
+ * version 1 (lim: the file it took over, with its limit): the UIDLs of
+ * the first other server's file found, recorded in popd.migrated.
+ */
+static int
+takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
+    int flags, const struct limit *lim)
+{
+	struct lines	 lr;
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < nitems(lists); i++) {
+		if (lim != NULL && strcmp(lists[i], lim->list) != 0)
+			continue;
+		if (lines_open(&lr, dirfd, path, lists[i]) == 0)
+			break;
+		if (errno == EFBIG) {
+			log_warnx("%s/%s: over %d bytes, not read: popd's own "
+			    "UIDLs", path, lists[i], FILE_MAX);
+			i = nitems(lists);
+			break;
+		}
+		if (errno != ENOENT)
+			return -1;	/* try again in the next session */
+	}
+	if (i < nitems(lists)) {
+		r = index_build(o) == -1 ? -1 :
+		    list_read(o, &lr, path, lists[i], fmt, lim);
+		lines_close(&lr);
+		if (r == -1) {
+			log_warn("%s/%s", path, lists[i]);
+			return -1;
+		}
+	}
+	/*
+	 * UIDLs taken over are served only once recorded.  A record of none
+	 * that cannot be written (a full disk) costs nothing: popd's own
+	 * UIDLs are served, and the popcache, once there, says the same.
+	 */
+	if (flags & OLDIDS_DRYRUN)
+		return 0;
+	if (record_write(o, dirfd, path) == -1 && o->source != NULL)
+		return -1;
+	return 0;
+}
+
+/* --- the interface (oldids.h) -------------------------------------------- */
 
 struct oldids *
 oldids_new(void)
@@ -222,14 +894,11 @@ oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
     int flags)
 {
 	struct limit	 lim;
-	int		 fd, r, saved;
+	int		 fd, r;
 
 	forget(o);
 	if ((fd = maildir_openat(dirfd, OLDIDS_RECORD, O_RDONLY, 0)) != -1) {
 		r = record_read(o, fd, path, &lim);
-		saved = errno;
-		close(fd);
-		errno = saved;
 		if (r == 1 && (flags & OLDIDS_RECORDONLY))
 			return 0;
 		if (r == 1)	/* version 1: take over again, then record */
@@ -390,703 +1059,3 @@ oldids_moved(int dirfd, int rootfd, const char *path, const char *fmt)
 	oldids_free(o);
 	return NULL;
 }
-
-/* --- reading a file a line at a time ------------------------------------- */
-
-/* 0, or -1 (errno ENOENT: no such file, EFBIG: too big; else logged). */
-static int
-lines_open(struct lines *lr, int dirfd, const char *path, const char *name)
-{
-	struct stat	st;
-	int		saved;
-
-	memset(lr, 0, sizeof(*lr));
-	if ((lr->fd = maildir_openat(dirfd, name, O_RDONLY, 0)) == -1) {
-		if (errno != ENOENT)
-			log_warn("%s/%s", path, name);
-		return -1;
-	}
-	if (fstat(lr->fd, &st) == -1 || (lr->buf = malloc(LINE_BUF)) ==
-	    NULL) {
-		saved = errno;
-		log_warn("%s/%s", path, name);
-	} else if (st.st_size > FILE_MAX)
-		saved = EFBIG;
-	else
-		return 0;
-	free(lr->buf);
-	close(lr->fd);
-	errno = saved;
-	return -1;
-}
-
-/*
- * The next line in *line, its newline replaced by a NUL, and its length:
- * 1, 0 at the end, -1 on a read error.  A last line without a newline
- * (being written, or cut short) is not a line: lr->partial says there
- * was one.  A line that does not fit the buffer or holds a NUL comes
- * as *line NULL.
- */
-static int
-lines_next(struct lines *lr, char **line, size_t *len)
-{
-	char	*nl;
-	ssize_t	 r;
-	int	 skip = 0;
-
-	for (;;) {
-		nl = memchr(lr->buf + lr->off, '\n', lr->len - lr->off);
-		if (nl != NULL) {
-			*nl = '\0';
-			*line = lr->buf + lr->off;
-			*len = nl - *line;
-			lr->off = nl + 1 - lr->buf;
-			lr->no++;
-			if (skip || memchr(*line, '\0', *len) != NULL)
-				*line = NULL;
-			return 1;
-		}
-		if (lr->eof) {
-			lr->partial = skip || lr->off < lr->len;
-			return 0;
-		}
-		memmove(lr->buf, lr->buf + lr->off, lr->len - lr->off);
-		lr->len -= lr->off;
-		lr->off = 0;
-		if (lr->len == LINE_BUF) {
-			skip = 1;	/* too long: drop it */
-			lr->len = 0;
-		}
-		r = read(lr->fd, lr->buf + lr->len, LINE_BUF - lr->len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -1;
-		if (r == 0)
-			lr->eof = 1;
-		lr->len += r;
-	}
-}
-
-static void
-lines_close(struct lines *lr)
-{
-	free(lr->buf);
-	close(lr->fd);
-}
-
-/* --- the takeover -------------------------------------------------------- */
-
-/*
- * The first takeover (lim NULL), or the one of a popd.migrated of
- * version 1 (lim: the file it took over, with its limit): the UIDLs of
- * the first other server's file found, recorded in popd.migrated.
- */
-static int
-takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
-    int flags, const struct limit *lim)
-{
-	struct lines	 lr;
-	size_t		 i;
-	int		 r;
-
-	for (i = 0; i < nitems(lists); i++) {
-		if (lim != NULL && strcmp(lists[i], lim->list) != 0)
-			continue;
-		if (lines_open(&lr, dirfd, path, lists[i]) == 0)
-			break;
-		if (errno == EFBIG) {
-			log_warnx("%s/%s: over %d bytes, not read: popd's own "
-			    "UIDLs", path, lists[i], FILE_MAX);
-			i = nitems(lists);
-			break;
-		}
-		if (errno != ENOENT)
-			return -1;	/* try again in the next session */
-	}
-	if (i < nitems(lists)) {
-		r = index_build(o) == -1 ? -1 :
-		    list_read(o, &lr, path, lists[i], fmt, lim);
-		lines_close(&lr);
-		if (r == -1) {
-			log_warn("%s/%s", path, lists[i]);
-			return -1;
-		}
-	}
-	/*
-	 * UIDLs taken over are served only once recorded.  A record of none
-	 * that cannot be written (a full disk) costs nothing: popd's own
-	 * UIDLs are served, and the popcache, once there, says the same.
-	 */
-	if (flags & OLDIDS_DRYRUN)
-		return 0;
-	if (record_write(o, dirfd, path) == -1 && o->source != NULL)
-		return -1;
-	return 0;
-}
-
-/*
- * The records of another server's file for the wanted messages: 0
- * (with none when the file is not in a form popd knows, logged), or -1
- * on a read error.
- */
-static int
-list_read(struct oldids *o, struct lines *lr, const char *path,
-    const char *list, const char *fmt, const struct limit *lim)
-{
-	struct oldent	*e;
-	struct rec	 rec;
-	unsigned long	 uidv, next;
-	size_t		 len, taken = 0, bad = 0, dup;
-	ssize_t		 off;
-	char		*line, uidl[UIDL_MAX + 1];
-	int		 r, version;
-
-	if ((r = lines_next(lr, &line, &len)) == -1)
-		return -1;
-	if (r == 0 || line == NULL || header(line, &uidv, &next,
-	    &version) == -1) {
-		log_warnx("%s/%s:1: not in a format popd knows: popd's own "
-		    "UIDLs", path, list);
-		return 0;
-	}
-	if (lim != NULL && uidv != lim->uidv) {
-		log_warnx("%s: %s has UIDVALIDITY %lu, not %lu as when popd "
-		    "took it over: none of its UIDLs is used", path, list,
-		    uidv, lim->uidv);
-		return 0;
-	}
-	/*
-	 * Dovecot appends records without rewriting its header: at the
-	 * first takeover its N is no limit.  A record of version 1 had one.
-	 */
-	next = lim != NULL ? lim->next : ULONG_MAX;
-	while ((r = lines_next(lr, &line, &len)) == 1) {
-		if (line == NULL || (version > COURIER ?
-		    courier_rec(line, &rec) : dovecot_rec(line, version,
-		    &rec)) == -1) {
-			bad++;
-			continue;
-		}
-		/* Numbered after the takeover, or not in the maildir. */
-		if (rec.uid >= next || (e = lookup(o, rec.name,
-		    rec.namelen)) == NULL || e->uidl != 0)
-			continue;
-		if (rec_uidl(&rec, version, uidv, fmt, uidl) == -1) {
-			bad++;
-			continue;
-		}
-		if ((off = pool_add(o, uidl, strlen(uidl))) == -1)
-			return -1;
-		e->uidl = off;
-		e->vsize = rec.vsize;
-		taken++;
-	}
-	if (r == -1 || (dup = mark_dups(o)) == (size_t)-1)
-		return -1;
-	o->source = taken > dup ? list : NULL;
-	log_info("%s: %zu UIDLs taken from %s", path, taken - dup, list);
-	if (bad + dup > 0)
-		log_warnx("%s: %s: %zu records unusable (UIDL too long, not "
-		    "printable or given twice, or a bad line): popd's own "
-		    "UIDLs for those", path, list, bad + dup);
-	return 0;
-}
-
-/*
- * Dovecot's "3 V1700000000 N57 G..." or "1 1700000000 57", Courier's
- * "/2 57 1700000000" (its version + COURIER).
- */
-static int
-header(char *line, unsigned long *uidv, unsigned long *next, int *version)
-{
-	char	*f, *end;
-	long	 v;
-	int	 i, courier;
-
-	*uidv = *next = 0;
-	if ((f = strsep(&line, " ")) == NULL)
-		return -1;
-	if ((courier = *f == '/'))
-		f++;
-	v = strtol(f, &end, 10);
-	if (end == f || *end != '\0' || (courier ? v != 2 && v != 3 :
-	    v != 1 && v != 3))
-		return -1;
-	*version = courier ? v + COURIER : v;
-	for (i = 0; (f = strsep(&line, " ")) != NULL; i++) {
-		if (courier && i < 2)
-			*(i == 0 ? next : uidv) = strtoul(f, &end, 10);
-		else if (*version == 1 && i < 2)
-			*(i == 0 ? uidv : next) = strtoul(f, &end, 10);
-		else if (*version == 3 && (*f == 'V' || *f == 'N'))
-			*(*f == 'V' ? uidv : next) = strtoul(f + 1, &end, 10);
-		else
-			continue;
-		if (*end != '\0')
-			return -1;
-	}
-	return (*uidv == 0 && !courier) || *next == 0 ? -1 : 0;
-}
-
-/* One line of a dovecot-uidlist into *r: 0, or -1 when unusable. */
-static int
-dovecot_rec(char *line, int version, struct rec *r)
-{
-	char	*end, *f;
-
-	memset(r, 0, sizeof(*r));
-	r->vsize = -1;
-	r->uid = strtoul(line, &end, 10);
-	if (end == line || *end != ' ' || r->uid == 0)
-		return -1;
-	line = end + 1;
-	if (version == 1)
-		r->name = line;
-	else
-		while ((f = strsep(&line, " ")) != NULL) {
-			if (*f == ':') {
-				/* The name is the rest, spaces and all. */
-				r->name = f + 1;
-				if (line != NULL)
-					line[-1] = ' ';
-				break;
-			}
-			if (*f == 'P')
-				r->pop3 = f + 1;
-			else if (*f == 'G')
-				r->guid = f + 1;
-			else if (*f == 'W' && f[1] >= '0' && f[1] <= '9' &&
-			    strlen(f + 1) <= 15 && strspn(f + 1,
-			    "0123456789") == strlen(f + 1))
-				r->vsize = strtoll(f + 1, NULL, 10);
-		}
-	if (r->name == NULL || (r->namelen = strcspn(r->name, ":")) == 0)
-		return -1;
-	return 0;
-}
-
-/*
- * Courier's "<file name> <size> <uid>:<uidvalidity>[:...]", read from
- * the right (a name may hold spaces).  0, or -1 when unusable.
- */
-static int
-courier_rec(char *line, struct rec *r)
-{
-	char	*ids, *size, *end;
-
-	memset(r, 0, sizeof(*r));
-	r->vsize = -1;		/* counts CRLF lines twice: not exact */
-	if ((ids = strrchr(line, ' ')) == NULL)
-		return -1;
-	*ids++ = '\0';
-	if ((size = strrchr(line, ' ')) == NULL || size == line)
-		return -1;
-	*size = '\0';
-	r->uid = strtoul(ids, &end, 10);
-	if (end == ids || *end != ':' || r->uid == 0)
-		return -1;
-	r->uidv = strtoul(end + 1, &end, 10);
-	if (*end != '\0' && *end != ':')
-		return -1;
-	r->name = line;
-	if ((r->namelen = strcspn(line, ":")) == 0)
-		return -1;
-	return 0;
-}
-
-/* The UIDL a record gave into uidl (UIDL_MAX + 1 bytes): 0, or -1. */
-static int
-rec_uidl(const struct rec *r, int version, unsigned long uidv,
-    const char *fmt, char *uidl)
-{
-	if (version > COURIER) {
-		if (r->uidv == 0)
-			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu", r->uid);
-		else
-			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu-%lu",
-			    r->uid, r->uidv);
-	} else if (r->pop3 != NULL && *r->pop3 == '\0') {
-		/* An empty P: the file's unique name. */
-		if (r->namelen > UIDL_MAX)
-			return -1;
-		memcpy(uidl, r->name, r->namelen);
-		uidl[r->namelen] = '\0';
-	} else if (r->pop3 != NULL) {
-		if (strlcpy(uidl, r->pop3, UIDL_MAX + 1) >= UIDL_MAX + 1)
-			return -1;
-	} else if (settings_uidl(fmt, r->uid, uidv, r->name, uidl,
-	    UIDL_MAX + 1) == -1)
-		return -1;
-	return maildir_uidl_ok(uidl, strlen(uidl)) ? 0 : -1;
-}
-
-/* --- popd.migrated ------------------------------------------------------- */
-
-/* s is a number without a sign or a leading zero, up to max: 0, or -1. */
-static int
-number(const char *s, unsigned long long max, unsigned long long *v)
-{
-	size_t	len = strspn(s, "0123456789");
-
-	if (len == 0 || len > 19 || s[len] != '\0' || (s[0] == '0' &&
-	    len > 1))
-		return -1;
-	*v = strtoull(s, NULL, 10);
-	return *v <= max ? 0 : -1;
-}
-
-/* The files popd takes over: the entry of lists[], or NULL. */
-static const char *
-list_name(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < nitems(lists); i++)
-		if (strcmp(s, lists[i]) == 0)
-			return lists[i];
-	return NULL;
-}
-
-/*
- * The header of popd.migrated, "popd.migrated 2 <source> <count>", in a
- * copy: 0 with *count, 1 for version 1 ("<file> V<uidv> N<next>", in
- * *lim), or -1.
- */
-static int
-record_header(struct oldids *o, const char *line, unsigned long long *count,
-    struct limit *lim)
-{
-	char			 buf[RECORD_LINE + 1], *f[5], *p = buf;
-	unsigned long long	 v, n;
-	size_t			 i;
-
-	if (strlcpy(buf, line, sizeof(buf)) >= sizeof(buf))
-		return -1;
-	for (i = 0; i < nitems(f); i++)
-		f[i] = strsep(&p, " ");
-	if (f[0] == NULL || f[1] == NULL || f[2] == NULL)
-		return -1;
-	if (strcmp(f[0], OLDIDS_RECORD) != 0) {
-		/* Version 1: the file it took over and that file's limit. */
-		if (f[3] != NULL || (lim->list = list_name(f[0])) == NULL ||
-		    f[1][0] != 'V' || number(f[1] + 1, ULONG_MAX, &v) == -1 ||
-		    f[2][0] != 'N' || number(f[2] + 1, ULONG_MAX, &n) == -1)
-			return -1;
-		lim->uidv = v;
-		lim->next = n;
-		return 1;
-	}
-	if (f[3] == NULL || f[4] != NULL || strcmp(f[1], "2") != 0 ||
-	    (list_name(f[2]) == NULL && strcmp(f[2], "-") != 0) ||
-	    number(f[3], LLONG_MAX, count) == -1)
-		return -1;
-	o->source = list_name(f[2]) != NULL ? OLDIDS_RECORD : NULL;
-	return 0;
-}
-
-/*
- * One record of popd.migrated, "<uidl> <unique name>", kept if the name
- * is wanted: 0, 1 if it is wrong (*why), -1 without memory.
- */
-static int
-record_line(struct oldids *o, const char *line, size_t len, const char **why)
-{
-	struct oldent	*e;
-	const char	*sp, *name;
-	ssize_t		 off;
-	size_t		 ulen, nlen;
-
-	if ((sp = memchr(line, ' ', len)) == NULL) {
-		*why = "not \"<uidl> <name>\"";
-		return 1;
-	}
-	ulen = sp - line;
-	name = sp + 1;
-	nlen = len - ulen - 1;
-	if (!maildir_uidl_ok(line, ulen)) {
-		*why = "not a UIDL";
-		return 1;
-	}
-	if (nlen == 0 || nlen > NAME_MAX || name[0] == '.' ||
-	    memchr(name, '/', nlen) != NULL ||
-	    memchr(name, ':', nlen) != NULL) {
-		*why = "not a unique name";
-		return 1;
-	}
-	if ((e = lookup(o, name, nlen)) == NULL)
-		return 0;	/* gone since */
-	if (e->uidl != 0) {
-		*why = "a message given twice";
-		return 1;
-	}
-	if ((off = pool_add(o, line, ulen)) == -1)
-		return -1;
-	e->uidl = off;
-	return 0;
-}
-
-/*
- * Read popd.migrated (fd): 0 with the UIDLs of the wanted messages, 1
- * for version 1 (what it took over in *lim), -1 if it does not check
- * (errno EBADMSG) or cannot be read (logged either way).
- */
-static int
-record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
-{
-	struct lines		 lr;
-	unsigned long long	 count = 0, nrec = 0;
-	uint64_t		 sum = MAILDIR_FNV_BASIS;
-	size_t			 len, dup;
-	char			*line, tail[RECORD_LINE + 1];
-	const char		*why = NULL;
-	int			 r, saved;
-
-	memset(&lr, 0, sizeof(lr));
-	lr.fd = fd;
-	if ((lr.buf = malloc(LINE_BUF)) == NULL)
-		goto fail;
-	while ((r = lines_next(&lr, &line, &len)) == 1) {
-		if (line == NULL || len > RECORD_LINE) {
-			why = "a line too long or with a NUL";
-			break;
-		}
-		if (lr.no > 1 && nrec == count) {
-			/* "end <count> <checksum>" */
-			if (snprintf(tail, sizeof(tail), "end %llu %016llx",
-			    count, (unsigned long long)sum) != (int)len ||
-			    strcmp(line, tail) != 0)
-				why = strncmp(line, tail, strcspn(tail + 4,
-				    " ") + 5) == 0 ? "the checksum does not "
-				    "match" : "not the end line";
-			break;
-		}
-		sum = maildir_fnv(maildir_fnv(sum, line, len), "\n", 1);
-		if (lr.no == 1) {
-			if ((r = record_header(o, line, &count, lim)) == 1) {
-				free(lr.buf);
-				return 1;
-			}
-			if (r == -1) {
-				why = "not a header popd knows";
-				break;
-			}
-			continue;
-		}
-		nrec++;
-		if (index_build(o) == -1 ||
-		    (r = record_line(o, line, len, &why)) == -1)
-			goto fail;
-		if (r == 1)
-			break;
-	}
-	if (r == -1 && why == NULL)
-		goto fail;
-	if (why == NULL && r == 0)
-		why = lr.no == 0 && !lr.partial ? "empty" : "cut short";
-	else if (why == NULL && (lines_next(&lr, &line, &len) != 0 ||
-	    lr.partial))
-		why = "lines after the end";
-	if (why == NULL && (dup = mark_dups(o)) != 0) {
-		if (dup == (size_t)-1)
-			goto fail;
-		why = "one UIDL for two messages";
-	}
-	if (why != NULL) {
-		log_warnx("%s/%s:%zu: %s: refused; no list is served without "
-		    "it (see MIGRATION in popd(8))", path, OLDIDS_RECORD,
-		    lr.no + (r == 0), why);
-		forget(o);
-		free(lr.buf);
-		errno = EBADMSG;
-		return -1;
-	}
-	free(lr.buf);
-	return 0;
- fail:
-	saved = errno;
-	log_warn("%s/%s", path, OLDIDS_RECORD);
-	free(lr.buf);
-	forget(o);
-	errno = saved;
-	return -1;
-}
-
-/*
- * Write popd.migrated: the UIDLs taken over, or none, atomically
- * (temporary file, fsync, rename, fsync of the maildir).  0, or -1
- * (logged).
- */
-static int
-record_write(struct oldids *o, int dirfd, const char *path)
-{
-	const struct oldent	*e;
-	char			*buf, *p;
-	size_t			 i, n = 0, size = 128;
-	int			 fd = -1, r, saved;
-
-	for (i = 0; i < o->n; i++) {
-		e = &o->v[i];
-		if (e->uidl != 0 && !e->dup) {
-			n++;
-			size += strlen(o->pool + e->uidl) + e->namelen + 2;
-		}
-	}
-	if ((buf = malloc(size)) == NULL)
-		goto fail;
-	p = buf + snprintf(buf, size, "%s %d %s %zu\n", OLDIDS_RECORD,
-	    RECORD_VERSION, o->source != NULL ? o->source : "-", n);
-	for (i = 0; i < o->n; i++) {
-		e = &o->v[i];
-		if (e->uidl != 0 && !e->dup)
-			p += snprintf(p, size - (p - buf), "%s %s\n",
-			    o->pool + e->uidl, o->pool + e->name);
-	}
-	p += snprintf(p, size - (p - buf), "end %zu %016llx\n", n,
-	    (unsigned long long)maildir_fnv(MAILDIR_FNV_BASIS, buf, p - buf));
-	/* A file of that name is a write that died: never write through it. */
-	if ((unlinkat(dirfd, RECORD_TMP, 0) == -1 && errno != ENOENT) ||
-	    (fd = maildir_openat(dirfd, RECORD_TMP, O_WRONLY | O_CREAT |
-	    O_EXCL, 0600)) == -1 || write_all(fd, buf, p - buf) == -1 ||
-	    fsync(fd) == -1)
-		goto fail;
-	r = close(fd);
-	fd = -1;
-	if (r == -1 || renameat(dirfd, RECORD_TMP, dirfd,
-	    OLDIDS_RECORD) == -1 || fsync(dirfd) == -1)
-		goto fail;
-	free(buf);
-	return 0;
- fail:
-	saved = errno;
-	log_warn("%s/%s: not written", path, OLDIDS_RECORD);
-	if (fd != -1)
-		close(fd);
-	(void)unlinkat(dirfd, RECORD_TMP, 0);
-	free(buf);
-	errno = saved;
-	return -1;
-}
-
-/* --- the table of wanted messages ---------------------------------------- */
-
-/* Append s (len bytes) and a NUL to the pool: its offset, or -1. */
-static ssize_t
-pool_add(struct oldids *o, const char *s, size_t len)
-{
-	size_t	 size, off = o->poollen;
-	char	*p;
-
-	if (o->poolsize - o->poollen < len + 1) {
-		for (size = o->poolsize == 0 ? 4096 : o->poolsize;
-		    size - o->poollen < len + 1; size *= 2)
-			;
-		if ((p = realloc(o->pool, size)) == NULL)
-			return -1;
-		o->pool = p;
-		o->poolsize = size;
-	}
-	memcpy(o->pool + off, s, len);
-	o->pool[off + len] = '\0';
-	o->poollen += len + 1;
-	return off;
-}
-
-/*
- * The table of the wanted names, made once they are all known; a name
- * wanted twice (a copy in new/ and cur/) is one message.
- */
-static int
-index_build(struct oldids *o)
-{
-	size_t	i, k;
-
-	if (o->tab != NULL)
-		return 0;
-	for (o->mask = 63; o->mask < o->n * 2; o->mask = o->mask * 2 + 1)
-		;
-	if ((o->tab = calloc(o->mask + 1, sizeof(*o->tab))) == NULL)
-		return -1;
-	for (i = 0; i < o->n; i++) {
-		k = find(o, o->pool + o->v[i].name, o->v[i].namelen);
-		if (o->tab[k] == 0)
-			o->tab[k] = i + 1;
-	}
-	return 0;
-}
-
-/* The slot of name (len bytes) in o->tab: its own, or the empty one. */
-static size_t
-find(const struct oldids *o, const char *name, size_t len)
-{
-	const struct oldent	*e;
-	size_t			 k;
-
-	k = maildir_fnv(MAILDIR_FNV_BASIS, name, len) & o->mask;
-	for (; o->tab[k] != 0; k = (k + 1) & o->mask) {
-		e = &o->v[o->tab[k] - 1];
-		if (e->namelen == len && memcmp(o->pool + e->name, name,
-		    len) == 0)
-			break;
-	}
-	return k;
-}
-
-static struct oldent *
-lookup(const struct oldids *o, const char *name, size_t len)
-{
-	size_t	k;
-
-	if (o->tab == NULL)
-		return NULL;	/* no records looked at */
-	k = find(o, name, len);
-	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
-}
-
-/*
- * A UIDL that two messages got is neither's: mark them.  Returns how
- * many lost theirs, or -1 without memory.
- */
-static size_t
-mark_dups(struct oldids *o)
-{
-	const char	*u;
-	size_t		*t, i, j, mask, dup = 0;
-
-	for (mask = 63; mask < o->n * 2; mask = mask * 2 + 1)
-		;
-	if ((t = calloc(mask + 1, sizeof(*t))) == NULL)
-		return (size_t)-1;
-	for (i = 0; i < o->n; i++) {
-		if (o->v[i].uidl == 0)
-			continue;
-		u = o->pool + o->v[i].uidl;
-		j = maildir_fnv(MAILDIR_FNV_BASIS, u, strlen(u)) & mask;
-		for (; t[j] != 0; j = (j + 1) & mask)
-			if (strcmp(o->pool + o->v[t[j] - 1].uidl, u) == 0)
-				break;
-		if (t[j] == 0) {
-			t[j] = i + 1;
-			continue;
-		}
-		dup += o->v[t[j] - 1].dup ? 1 : 2;
-		o->v[t[j] - 1].dup = o->v[i].dup = 1;
-	}
-	free(t);
-	return dup;
-}
-
-/* Drop every UIDL taken. */
-static void
-forget(struct oldids *o)
-{
-	size_t	i;
-
-	o->source = NULL;
-	for (i = 0; i < o->n; i++) {
-		o->v[i].uidl = 0;
-		o->v[i].vsize = -1;
-		o->v[i].dup = 0;
-	}
-}
-

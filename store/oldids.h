@@ -16,9 +16,7 @@
 
 /*
  * oldids.h -- the UIDLs a previous POP3 server gave a maildir's
- * messages (Dovecot's dovecot-uidlist, Courier's courierpop3dsizelist),
- * so that clients that leave mail on the server see the same ones from
- * popd, and popd's own record of them, popd.migrated (oldids.c).
+ * messages, and popd's record of them, popd.migrated (oldids.c).
  */
 #ifndef POPD_OLDIDS_H
 #define POPD_OLDIDS_H
@@ -36,7 +34,6 @@
 
 struct oldids;
 
-/* oldids.c */
 struct oldids	*oldids_new(void);
 int		 oldids_want(struct oldids *, const char *);
 int		 oldids_load(struct oldids *, int, const char *, const char *,

@@ -16,10 +16,8 @@
 
 /*
  * popcache.h -- the popcache file: a maildrop's sizes and UIDLs
- * (popcache.c, popcache(5)).
- *
- * popcache.c knows maildir naming (maildir.h) but not the maildrop:
- * the maildrop hands it its message list as a struct popcache_msgs.
+ * (popcache.c, popcache(5)).  popcache.c knows maildir naming but not
+ * the maildrop, which hands it its message list (popcache_msgs).
  */
 #ifndef POPD_POPCACHE_H
 #define POPD_POPCACHE_H
@@ -103,7 +101,6 @@ struct popcache_msgs {
 	const char	*(*moved)(void *, const char *);
 };
 
-/* popcache.c */
 void		 popcache_init(struct popcache *, int, const char *);
 void		 popcache_seen(struct popcache *, const struct stat *,
 		    const struct stat *);

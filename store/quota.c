@@ -80,29 +80,8 @@ static struct {
 	int			lines;
 } last;
 
-static int	same_file(const struct stat *);
 static int	say(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
-static int	quota_open(int, int);
-static int	write_close(int, const char *, int);
-static int	parse_num(const char **, const char *, int64_t *);
-static int	parse_pair(const char *, const char *, int64_t *, int64_t *);
-static int	count_msg(void *, const char *);
-static int	scan_sub(int, const char *, struct scan *);
-static int	scan_maildir(int, struct scan *);
-static int	write_file(int, const struct quota_limit *,
-		    const struct scan *, char *, size_t);
-
-/* The file of the count kept in last, unchanged since? */
-static int
-same_file(const struct stat *st)
-{
-	return last.valid && S_ISREG(st->st_mode) &&
-	    st->st_dev == last.dev && st->st_ino == last.ino &&
-	    st->st_size == last.size &&
-	    st->st_mtim.tv_sec == last.mtim.tv_sec &&
-	    st->st_mtim.tv_nsec == last.mtim.tv_nsec;
-}
 
 /* Put a message in msg (if any), errno kept; returns -1 for failures. */
 static int
@@ -331,11 +310,18 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 	ssize_t			 n;
 	int			 fd, lines, how, tries = 0;
 
-	/* Not past the size rule: our own appends may have grown it. */
+	/*
+	 * last's count if its file is unchanged, and not past the size rule:
+	 * our own appends may have grown it.
+	 */
 	if (last.valid && last.def.bytes == want->bytes &&
 	    last.def.msgs == want->msgs &&
 	    fstatat(dirfd, QUOTA_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    same_file(&st) && st.st_size < QUOTA_FILEMAX) {
+	    S_ISREG(st.st_mode) && st.st_dev == last.dev &&
+	    st.st_ino == last.ino && st.st_size == last.size &&
+	    st.st_mtim.tv_sec == last.mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == last.mtim.tv_nsec &&
+	    st.st_size < QUOTA_FILEMAX) {
 		*use = last.use;
 		lines = last.lines;
 		goto check;

@@ -64,8 +64,6 @@ enum quota_how {
  * the step, for log_warn or warn(3), which add errno's text.
  */
 
-/* quota.c */
-
 /*
  * Parse a definition line of len bytes (no newline): comma-separated
  * <integer><letter>, S bytes, C messages, in any order; other letters
