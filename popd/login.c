@@ -162,7 +162,6 @@ static void		worker_exited(int, short, void *);
 static void		worker_to_sigchld(struct worker *);
 static void		preauth_free(struct preauth *);
 static void		session_refuse(int, const char *);
-static int		is_trusted(const struct peeraddr *);
 static int		 login_too_soon(const char *);
 static void		spawn_worker(pid_t, const struct msg_login *,
 			    const struct preauth *, int,
@@ -197,18 +196,6 @@ static int
 preauth_cmp(struct preauth *a, struct preauth *b)
 {
 	return a->id < b->id ? -1 : a->id > b->id;
-}
-
-/* Is the client in a trusted network? */
-static int
-is_trusted(const struct peeraddr *peer)
-{
-	const struct conf_trusted	*t;
-
-	TAILQ_FOREACH(t, &conf->trusted, entry)
-		if (net_match(&t->net, 1, peer))
-			return 1;
-	return 0;
 }
 
 /*
@@ -263,13 +250,14 @@ void
 parent_listener_session(struct chan *c, const void *data, int fd)
 {
 	const struct msg_newsession	*mn = data;
+	const struct conf_trusted	*t;
 	struct msg_session		 ms;
 	struct preauth			*pa;
 	struct client			*cl;
 	struct stat			 st;
 	struct proc			*auth = current[KIND_AUTHPOP];
 	char				 addr[PEER_STRLEN];
-	int				 type;
+	int				 type, trusted = 0;
 	socklen_t			 len = sizeof(type);
 
 	if (fd == -1)
@@ -288,8 +276,11 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	 * Plaintext passwords: from a trusted network, or through a proxy
 	 * said to be trusted (it terminated TLS, proxy ... trusted).
 	 */
+	TAILQ_FOREACH(t, &conf->trusted, entry)
+		if (net_match(&t->net, 1, &mn->peer))
+			trusted = 1;
 	ms.flags = mn->flags & ~SESSION_PROXYTRUST;
-	if (!(mn->flags & SESSION_TLS) && (is_trusted(&mn->peer) ||
+	if (!(mn->flags & SESSION_TLS) && (trusted ||
 	    (mn->flags & SESSION_PROXYTRUST)))
 		ms.flags |= SESSION_TRUSTED;
 	ms.peer = mn->peer;
@@ -298,26 +289,21 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	if (auth == NULL || auth->chan.fd == -1) {
 		log_rate(&rate_busy, "session from %s refused: authpop is "
 		    "restarting", addr);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
 	if (npreauth >= (size_t)conf->set.limit.sessions) {
 		STAT_INC(STAT_REFUSED_SESSIONS);
 		log_rate(&rate_busy, "session from %s refused: %zu sessions "
 		    "before login (limit sessions)", addr, npreauth);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
 	if (auth->chan.outfds + npidfds >= fd_budget) {
 		log_rate(&rate_busy, "session from %s refused: authpop is not "
 		    "taking sessions, %zu wait", addr, auth->chan.outfds);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
-	if ((cl = client_get(&mn->peer)) == NULL) {
-		session_refuse(fd, BUSY);
-		return;
-	}
+	if ((cl = client_get(&mn->peer)) == NULL)
+		goto busy;
 	if (cl->prelogin >= (unsigned int)conf->set.per_address.sessions) {
 		STAT_INC(STAT_REFUSED_ADDR_SESSIONS);
 		log_rate(&rate_prelogin, "session from %s refused: %u sessions "
@@ -330,8 +316,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	if ((pa = calloc(1, sizeof(*pa))) == NULL) {
 		log_warn("session from %s", addr);
 		client_put(cl);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
 	pa->client = cl;
 	cl->prelogin++;
@@ -351,6 +336,9 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	pa->ino = st.st_ino;
 	RB_INSERT(preauthtree, &preauths, pa);
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
+	return;
+ busy:
+	session_refuse(fd, BUSY);
 }
 
 /*
@@ -585,20 +573,17 @@ login_found(void *arg, int status, const struct mailuser *mu,
 		return;
 	}
 	/* The authpop that asked may have gone: the session is ours. */
-	if (status == MU_TEMP) {
+	if (status == MU_TEMP)
 		log_warnx("login of \"%s\" refused: table %s could not say "
 		    "who the user is", w->ml.user, tab);
-		refuse(w->authpid, REFUSED_TEMP, w->fd, w->pa, 0);
-	} else if (status == MU_NONE) {
+	else if (status == MU_NONE)
 		log_warnx("login of \"%s\" refused: not in %s%s", w->ml.user,
 		    db ? "table " : "", tab);
-		refuse(w->authpid, REFUSED_PERM, w->fd, w->pa, 0);
-	} else {
+	else
 		log_warnx("login of \"%s\" refused: the userinfo of %s%s: %s",
 		    w->ml.user, db ? "table " : "", tab, why);
-		refuse(w->authpid, status == MU_BROKEN ?
-		    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa, 0);
-	}
+	refuse(w->authpid, status == MU_TEMP || status == MU_BROKEN ?
+	    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa, 0);
 	preauth_free(w->pa);
 	free(w);
 }
@@ -635,38 +620,35 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 {
 	struct stats_page	*page;
 	struct msg_worker	 who;
-	int			 pagefd = -1, pidfd = -1, moved;
+	int			 pagefd = -1, pidfd = -1, moved, code = 0;
 	pid_t			 pid;
-	time_t			 since;
+	time_t			 since = 0;
 
 	if (nworkers >= (size_t)conf->set.limit.logged_in) {
 		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %zu "
 		    "sessions logged in (limit logged-in)", u->name, pa->addr,
 		    nworkers);
 		STAT_INC(STAT_REFUSED_LOGGED_IN);
-		refuse(authpid, REFUSED_BUSY, fd, pa, 0);
-		return;
-	}
-	if (pa->client->loggedin >=
+		code = REFUSED_BUSY;
+	} else if (pa->client->loggedin >=
 	    (unsigned int)conf->set.per_address.logged_in) {
 		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %u "
 		    "sessions logged in from that address (limit per-address "
 		    "logged-in)", u->name, pa->addr, pa->client->loggedin);
 		STAT_INC(STAT_REFUSED_ADDR_LOGGED_IN);
-		refuse(authpid, REFUSED_BUSY_ADDR, fd, pa, 0);
-		return;
-	}
-	if (login_too_soon(u->name)) {
+		code = REFUSED_BUSY_ADDR;
+	} else if (login_too_soon(u->name)) {
 		log_info("login of \"%s\" refused: within the login-delay of "
 		    "%d seconds", u->name, conf->set.login_delay);
 		STAT_INC(STAT_REFUSED_LOGIN_DELAY);
-		refuse(authpid, REFUSED_DELAY, fd, pa, 0);
-		return;
-	}
-	if ((since = stuck_since(u->name)) != 0) {
+		code = REFUSED_DELAY;
+	} else if ((since = stuck_since(u->name)) != 0) {
 		log_info("login of \"%s\" refused: a session of the user is "
 		    "stuck in the mail store", u->name);
-		refuse(authpid, REFUSED_STUCK, fd, pa, since);
+		code = REFUSED_STUCK;
+	}
+	if (code != 0) {
+		refuse(authpid, code, fd, pa, since);
 		return;
 	}
 
@@ -1020,10 +1002,8 @@ store_busy_init(int pagefd)
 {
 	int64_t	busy = monotime();
 
-	if (pwrite(pagefd, &busy, sizeof(busy),
-	    offsetof(struct stats_page, busy)) != sizeof(busy))
-		return -1;
-	return 0;
+	return pwrite(pagefd, &busy, sizeof(busy),
+	    offsetof(struct stats_page, busy)) == sizeof(busy) ? 0 : -1;
 }
 
 /* Since when a session of user is stuck in the store, or 0. */
@@ -1094,10 +1074,9 @@ preauth_clear(struct proc *owner)
 {
 	struct preauth	*pa, *next;
 
-	RB_FOREACH_SAFE(pa, preauthtree, &preauths, next) {
-		if (pa->owner != owner)
-			continue;
-		RB_REMOVE(preauthtree, &preauths, pa);
-		preauth_free(pa);
-	}
+	RB_FOREACH_SAFE(pa, preauthtree, &preauths, next)
+		if (pa->owner == owner) {
+			RB_REMOVE(preauthtree, &preauths, pa);
+			preauth_free(pa);
+		}
 }

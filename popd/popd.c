@@ -110,7 +110,6 @@ static const char	*link_dir(const char *);
 static const char *const *made_paths(const struct popd_conf *,
 			    const char *);
 static const char *const *exec_paths(const struct popd_conf *);
-static __dead void	exec_confpop(char *[]);
 static char		**strv_copy(char *const []);
 static void		reload(void);
 static void		reload_done(int, void *);
@@ -148,9 +147,15 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_MAIL);
 	flags_parse(argc, argv, &args, "popd");
-	/* The daemon holds no code of theirs: confpop(8) does them. */
-	if (args.noaction || args.report)
-		exec_confpop(argv);
+	helper_path("confpop", SBINDIR "/popd", confpop_path);
+	/*
+	 * popd -n and -m: confpop(8), run with our arguments as whoever
+	 * runs us.  The daemon holds no code of theirs.
+	 */
+	if (args.noaction || args.report) {
+		execv(confpop_path, argv);
+		err(1, "%s", confpop_path);
+	}
 	log_setverbose(verbose);
 	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
@@ -158,7 +163,6 @@ main(int argc, char *argv[])
 	if (flags_relative(&args) && getcwd(popd_cwd, sizeof(popd_cwd)) ==
 	    NULL)
 		err(1, "getcwd: the directory a relative path names");
-	helper_path("confpop", SBINDIR "/popd", confpop_path);
 	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
 
@@ -239,20 +243,6 @@ main(int argc, char *argv[])
 	setproctitle("parent");
 	event_dispatch();
 	fatalx("event loop ended");
-}
-
-/*
- * popd -n and -m: confpop(8), found as the helpers are, run with our
- * arguments as whoever runs us.
- */
-static __dead void
-exec_confpop(char *argv[])
-{
-	char	path[PATH_MAX];
-
-	helper_path("confpop", SBINDIR "/popd", path);
-	execv(path, argv);
-	err(1, "%s", path);
 }
 
 /* A copy of the NULL-terminated v. */
@@ -999,9 +989,8 @@ sig_handler(int sig, short ev, void *arg)
 		bind_close();
 		break;
 	case SIGHUP:
-		if (stopping)
-			break;
-		reload();
+		if (!stopping)
+			reload();
 		break;
 	case SIGCHLD:
 		child_reap(child_exited);
