@@ -76,8 +76,6 @@ bind_init(const struct popd_conf *c)
 	else if (compat_steer_sockets() &&
 	    (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 1)
 		nlisteners = ncpu < LISTENERS_MAX ? ncpu : LISTENERS_MAX;
-	else
-		nlisteners = 1;
 }
 
 /* "control socket" or "popd.conf:12: listen on 1.2.3.4", for messages. */

@@ -779,26 +779,6 @@ login_found(void *arg, int status, const struct mailuser *mu,
 	free(w);
 }
 
-static void
-login_find(struct proc *auth, const struct msg_login *ml,
-    struct preauth *pa, int fd)
-{
-	struct login_wait	*w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("login of \"%s\"", ml->user);
-		refuse(auth->pid, REFUSED_TEMP, fd, pa, 0);
-		preauth_free(pa);
-		return;
-	}
-	w->authpid = auth->pid;
-	w->ml = *ml;
-	w->pa = pa;
-	w->fd = fd;
-	/* Still before login (preauth_free): counted as such. */
-	mailuser_find(ml->user, login_found, w);
-}
-
 /*
  * A good password.  Only for a session we handed out and that has not
  * logged in yet, and only with its own socket: a compromised authpop can
@@ -808,6 +788,7 @@ void
 parent_authpop_login(struct chan *c, const void *data, int fd)
 {
 	const struct msg_login	*ml = data;
+	struct login_wait	*w;
 	struct preauth		*pa;
 	struct stat		 st;
 	pid_t			 authpid = ((struct proc *)c->arg)->pid;
@@ -843,7 +824,18 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		preauth_free(pa);
 		return;
 	}
-	login_find(c->arg, ml, pa, fd);
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("login of \"%s\"", ml->user);
+		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
+		preauth_free(pa);
+		return;
+	}
+	w->authpid = authpid;
+	w->ml = *ml;
+	w->pa = pa;
+	w->fd = fd;
+	/* Still before login (preauth_free): counted as such. */
+	mailuser_find(ml->user, login_found, w);
 	return;
  bad:
 	if (fd != -1)

@@ -307,13 +307,12 @@ reload_control(struct ctlans *a)
 		return;
 	}
 	w->a = a;
-	if (rl.busy) {
-		TAILQ_INSERT_TAIL(&rl.after, w, entry);
+	/* reload() makes them the ones waiting. */
+	TAILQ_INSERT_TAIL(&rl.after, w, entry);
+	if (rl.busy)
 		rl.again = 1;
-		return;
-	}
-	TAILQ_INSERT_TAIL(&rl.waiting, w, entry);
-	reload();
+	else
+		reload();
 }
 
 /*

@@ -17,13 +17,12 @@
 /*
  * supervise.c -- the parent's supervised children: the listeners,
  * authpop, httppop, the lmtp and the control process, tablepop,
- * routepop.  Each is spawned
- * (child.c) with its channel on a fixed fd, and restarted when it dies,
- * so that a crash costs its sessions, not the service; after a reload
- * the new one takes over and the previous one drains.  Here too is what
- * the parent takes from each kind (proc_kinds[]: the handlers).  The mail
- * users' processes are mailuser.c's: they end with their session or
- * their idle time.
+ * routepop.  Each is spawned (child.c) with its channel on a fixed fd,
+ * and restarted when it dies, so that a crash costs its sessions, not
+ * the service; after a reload the new one takes over and the previous
+ * one drains.  Here too is what the parent takes from each kind
+ * (proc_kinds[]: the handlers).  The mail users' processes are
+ * mailuser.c's: they end with their session or their idle time.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

@@ -97,13 +97,10 @@ tickets_rotate(int fd, short ev, void *arg)
 void
 tickets_start(int life)
 {
-	static int	 started;
-
-	if (started && life == lifetime)
+	if (event_initialized(&rotate_ev) && life == lifetime)
 		return;
-	if (!started) {
+	if (!event_initialized(&rotate_ev)) {
 		evtimer_set(&rotate_ev, tickets_rotate, NULL);
-		started = 1;
 		nextrev = arc4random();
 	}
 	evtimer_del(&rotate_ev);

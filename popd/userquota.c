@@ -70,10 +70,8 @@ quota_answer(void *arg, int status, const char *value)
 		    w->user, err);
 		status = LOOKUP_TEMP;
 	}
-	if (status == LOOKUP_TEMP)
-		w->cb.quota(w->arg, LOOKUP_TEMP, NULL);
-	else
-		w->cb.quota(w->arg, LOOKUP_FOUND, &lim);
+	w->cb.quota(w->arg, status == LOOKUP_TEMP ? LOOKUP_TEMP : LOOKUP_FOUND,
+	    status == LOOKUP_TEMP ? NULL : &lim);
 	free(w);
 }
 
