@@ -559,14 +559,13 @@ worker_exited(int fd, short ev, void *arg)
 	siginfo_t	 si;
 
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == -1) {
+	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == -1)
 		log_warn("wrkrpop %d: waitid", (int)pid);
-		worker_to_sigchld(w);
-		return;
-	}
-	if (si.si_pid == 0) {
+	else if (si.si_pid == 0)
 		log_debug("wrkrpop %d: exited, not yet reaped (traced?): "
 		    "reaped on SIGCHLD", (int)pid);
+	/* Either way si_pid is still 0. */
+	if (si.si_pid == 0) {
 		worker_to_sigchld(w);
 		return;
 	}

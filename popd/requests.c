@@ -60,8 +60,8 @@ ctl_init(void (*reload)(struct ctlans *))
 }
 
 /*
- * May the peer (uid, egid gid) run cmd?  0, or -1: the control process
- * is told (MSG_PARENT_CTLDENIED) and says who may (control/print.c).
+ * May the peer (uid, egid gid) run cmd?  0, or -1 (logged): the control
+ * process is told (MSG_PARENT_CTLDENIED) and says who may (control/print.c).
  */
 static int
 ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
@@ -81,6 +81,7 @@ ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 	}
 	if (member && strcmp(verb, "show") == 0)
 		return 0;
+	log_info("control: %s refused to uid %u", verb, (unsigned)uid);
 	memset(&m, 0, sizeof(m));
 	m.req = r->req;
 	m.uid = uid;
@@ -167,11 +168,8 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		    MSG_CONTROL_REQUEST), forged);
 		return;
 	}
-	if (ctl_access(p, m, uid, gid) == -1) {
-		log_info("control: %s refused to uid %u",
-		    ctlcmd_verb(m->cmd), (unsigned)uid);
+	if (ctl_access(p, m, uid, gid) == -1)
 		return;
-	}
 	if ((a = ctlans_new(p, m->req, uid)) == NULL) {
 		ctlans_error(p, m->req, "busy, try again");
 		return;
