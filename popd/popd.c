@@ -26,15 +26,7 @@
  * SIGHUP or popctl reload.  popd -n and -m exec confpop (confpop/),
  * which checks and prints the configuration or writes the migration
  * report: the daemon holds none of their code.  The parent's other jobs
- * have files of their own (parent.h lists them from the bottom up):
- * bind.c binds the sockets, supervise.c starts and restarts the
- * children, login.c keeps the sessions before login, recipients.c the
- * LMTP recipients and starts their delivery workers, mailuser.c finds
- * and becomes mail users, requests.c, answers.c and commands.c answer
- * popctl, users.c and system.c hold the tables,
- * lookup.c asks tablepop the database tables' questions, certs.c
- * reads, checks and follows the pki files, parent.c holds the state
- * they share.
+ * have files of their own, which parent.h lists from the bottom up.
  *
  * popd/ holds the parent alone, all of it root's: every child is a
  * program of its own in LIBEXECDIR, with a folder of its own in the tree
