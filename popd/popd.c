@@ -560,28 +560,6 @@ reload_tablepop(void)
 }
 
 /*
- * The reload's configuration and tables are ours; tables followed on
- * disk: the tables alone (rl.nconf is conf).
- */
-static void
-reload_commit(void)
-{
-	if (!rl.follow) {
-		conf_changes(rl.nconf);
-		conf_free(conf);
-		conf = rl.nconf;
-		/* routepop's backends count again: reload_tablepop's gen. */
-		if (!rl.tables)
-			conf_gen++;
-	}
-	rl.nconf = NULL;
-	users_free(&users);
-	users = rl.nusers;
-	tickets_start(conf->set.tls_tickets);
-	health_probe_start();
-}
-
-/*
  * The reload's authpop is not serving RELOAD_AUTHWAIT seconds after it
  * started: the one that serves reads the reload's tables now, so that
  * no password the reload revoked works for longer.
@@ -600,16 +578,30 @@ reload_authwait(int fd, short ev, void *arg)
 }
 
 /*
- * The reload's new processes (its tablepop started already, if any);
- * tables followed on disk: a new authpop alone.
+ * The reload's configuration and tables are ours, and its new processes
+ * start (its tablepop started already, if any); tables followed on
+ * disk: the tables alone (rl.nconf is conf), and a new authpop alone.
  */
 static void
-reload_procs(void)
+reload_commit(void)
 {
 	struct timeval	 authwait = { RELOAD_AUTHWAIT, 0 };
 	struct proc	*fresh[KIND_MAX] = { NULL };
 	int		 id;
 
+	if (!rl.follow) {
+		conf_changes(rl.nconf);
+		conf_free(conf);
+		conf = rl.nconf;
+		/* routepop's backends count again: reload_tablepop's gen. */
+		if (!rl.tables)
+			conf_gen++;
+	}
+	rl.nconf = NULL;
+	users_free(&users);
+	users = rl.nusers;
+	tickets_start(conf->set.tls_tickets);
+	health_probe_start();
 	/* The control process has no configuration: it stays. */
 	for (id = 0; id < KIND_MAX; id++) {
 		if (rl.follow && id != KIND_AUTHPOP)
@@ -650,22 +642,20 @@ reload_takeover(const char *why)
 {
 	if (rl.tablewait && successor[KIND_TABLE] == NULL) {
 		rl.tablewait = 0;
-		if (why != NULL) {
+		if (why != NULL)
 			reload_fail(why);
-			return;
-		}
-		reload_commit();
-		reload_procs();
-	} else {
-		if (evtimer_initialized(&rl.authwait))
-			(void)evtimer_del(&rl.authwait);
-		if (why == NULL)
-			reloaded();	/* the older authpops have its tables */
-		else {
-			/* The current authpop serves on: the tables. */
-			users_send_tables(NULL);
-			reload_answer(why);
-		}
+		else
+			reload_commit();
+		return;
+	}
+	if (evtimer_initialized(&rl.authwait))
+		(void)evtimer_del(&rl.authwait);
+	if (why == NULL)
+		reloaded();	/* the older authpops have its tables */
+	else {
+		/* The current authpop serves on: the tables. */
+		users_send_tables(NULL);
+		reload_answer(why);
 	}
 }
 
@@ -673,8 +663,7 @@ reload_takeover(const char *why)
 static void
 reload_checked(int error, const char *why)
 {
-	struct popd_conf	*nconf = rl.nconf;
-	struct proc		*t;
+	struct proc	*t;
 
 	log_capture(NULL, 0);
 	if (rl.why[0] == '\0' && why != NULL)
@@ -696,7 +685,7 @@ reload_checked(int error, const char *why)
 		}
 		reload_answer(rl.why[0] != '\0' ? rl.why : "the tables or "
 		    "certificates have errors");
-		conf_free(nconf);
+		conf_free(rl.nconf);
 	} else {
 		/*
 		 * The new tablepop loads the file tables while the previous
@@ -705,22 +694,14 @@ reload_checked(int error, const char *why)
 		 * One that cannot start, or dies before it is ready, fails
 		 * the reload and the previous one serves on.
 		 */
-		rl.tables = current[KIND_TABLE] != NULL;
-		if (rl.tables) {
-			t = reload_tablepop();
-			if (t != NULL && successor[KIND_TABLE] == t) {
-				t->announce = 1;
-				rl.busy = rl.tablewait = 1;
-				return;
-			}
-			if (t == NULL) {
-				reload_fail("the new tablepop could not "
-				    "start");
-				return;
-			}
-		}
-		reload_commit();
-		reload_procs();
+		if ((rl.tables = current[KIND_TABLE] != NULL) &&
+		    (t = reload_tablepop()) == NULL)
+			reload_fail("the new tablepop could not start");
+		else if (rl.tables && successor[KIND_TABLE] == t) {
+			t->announce = 1;
+			rl.busy = rl.tablewait = 1;
+		} else
+			reload_commit();
 		return;
 	}
 	reload_next();
