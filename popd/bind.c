@@ -333,14 +333,11 @@ bind_listen(const struct conf_listen *l)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((error = getaddrinfo(h, port, &hints, &res)) == 0) {
-		for (ai = res; ai != NULL; ai = ai->ai_next)
-			if (bind_one(l, ai->ai_addr, ai->ai_addrlen,
-			    h == NULL) == -1) {
-				freeaddrinfo(res);
-				return -1;
-			}
+		for (ai = res; ai != NULL && error == 0; ai = ai->ai_next)
+			error = bind_one(l, ai->ai_addr, ai->ai_addrlen,
+			    h == NULL);
 		freeaddrinfo(res);
-		return 0;
+		return error;
 	}
 	/* Not an address: an interface. */
 	if (getifaddrs(&ifa) == -1) {
